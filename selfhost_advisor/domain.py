@@ -184,3 +184,25 @@ class FitResult:
     recommended: str | None
     assumptions: dict = field(default_factory=dict)
     warnings: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ServingCapacity:
+    """What one machine sustains serving a model to many concurrent streams (vLLM-style batching).
+
+    Produced by estimate.speed.serving_capacity; the cost model turns it into units needed for a workload.
+    """
+
+    fits: bool
+    reason: str  # why it cannot serve, when fits is False
+    engine: str
+    quant: str | None  # the quantization served
+    context: int
+    max_concurrency: int  # streams whose KV cache fits at `context`
+    concurrency: int  # streams used: <= max_concurrency, fewer when a per-stream speed floor binds
+    aggregate_decode_tokens_per_s: float  # output tokens/s summed over all streams
+    per_stream_decode_tokens_per_s: float
+    prefill_tokens_per_s: float  # input tokens/s (compute-bound)
+    confidence: str = "extrapolated"  # calibrated | extrapolated
+    low_factor: float = 1.0  # band: aggregate x low_factor .. aggregate x high_factor
+    high_factor: float = 1.0
