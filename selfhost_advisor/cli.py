@@ -131,6 +131,11 @@ def models(
     return 0
 
 
+from .cli_probe import probe as _probe_command  # noqa: E402
+
+app.command("probe")(_probe_command)
+
+
 def main(argv: Optional[list[str]] = None) -> int:
     """Run the CLI; return the exit code instead of exiting (tests call this)."""
     args = list(sys.argv[1:] if argv is None else argv)

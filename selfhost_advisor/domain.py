@@ -86,6 +86,43 @@ class Quant:
 
 
 @dataclass(frozen=True, slots=True)
+class MigInstance:
+    """One NVIDIA MIG instance (a CUDA process sees exactly one)."""
+
+    name: str  # e.g. "NVIDIA A100-SXM4-80GB MIG 3g.40gb"
+    memory_bytes: int
+    uuid: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class GpuDetails:
+    """What a driver told the probe about one GPU beyond the figures the estimator uses (all optional)."""
+
+    index: int | None = None
+    pci_bus_id: str | None = None  # redacted in output unless --show-ids
+    uuid: str | None = None  # redacted unless --show-ids
+    serial: str | None = None  # redacted unless --show-ids
+    pci_device_id: str | None = None  # "0x744c"
+    driver: str | None = None  # nvidia | amdgpu | i915 | xe | metal ...
+    driver_version: str | None = None
+    cuda_driver_version: str | None = None  # "12.4"
+    compute_capability: str | None = None  # "8.9"
+    sm_count: int | None = None
+    gpu_cores: int | None = None  # CUDA cores (NVML) or Apple GPU cores
+    max_sm_clock_mhz: int | None = None
+    max_memory_clock_mhz: int | None = None
+    memory_bus_width_bits: int | None = None
+    power_limit_watts: float | None = None
+    pcie_generation: int | None = None
+    pcie_width: int | None = None
+    mig_enabled: bool | None = None
+    mig_instances: tuple[MigInstance, ...] = ()
+    nvlink_active_links: int | None = None
+    bandwidth_source: str | None = None  # "catalog:rtx-4090" | "nvml: ..." | None
+    usable_memory_source: str | None = None  # why usable_memory_bytes differs from memory_bytes
+
+
+@dataclass(frozen=True, slots=True)
 class Device:
     vendor: str  # nvidia | amd | apple | intel | generic
     name: str
@@ -94,21 +131,49 @@ class Device:
     fp16_flops: float | None = None
     free_memory_bytes: int | None = None
     unified: bool = False
-    usable_memory_bytes: int | None = None  # e.g. Apple Metal working-set limit
+    usable_memory_bytes: int | None = None  # e.g. Apple Metal working-set limit, largest MIG instance
     matched_profile: str | None = None
     backend: str = "cuda"
+    details: GpuDetails | None = None  # probe only
+
+
+@dataclass(frozen=True, slots=True)
+class CpuInfo:
+    name: str
+    arch: str = ""  # x86_64 | aarch64 | arm64
+    physical_cores: int | None = None
+    logical_cores: int | None = None
+    sockets: int | None = None
+    flags: tuple[str, ...] = ()  # llama.cpp-relevant ISA features: avx2, avx512f, amx_int8, neon, sve ...
+    source: str = ""  # proc-cpuinfo | py-cpuinfo | sysctl
+    matched_profile: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class Machine:
     name: str
     devices: tuple[Device, ...]
-    ram_bytes: int
+    ram_bytes: int  # RAM a model may use: physical RAM, or the container's cgroup limit when lower
     available_ram_bytes: int | None = None
     cpu_name: str = ""
     ram_bandwidth_bytes_per_s: int | None = None
-    source: str = "profile"  # profile | inline | probe | file | this-machine
+    source: str = "profile"  # profile | inline | probe (this host) | file
     interconnect: str = ""
+    # probe only: what was detected but cannot hold layers (no memory figure), and the host details
+    other_devices: tuple[Device, ...] = ()
+    cpu: CpuInfo | None = None
+    physical_ram_bytes: int | None = None
+    cgroup_memory_limit_bytes: int | None = None
+    container: bool | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ProbeReport:
+    """`advisor probe`: the machine as detected, and why anything is missing (never an exception)."""
+
+    machine: Machine
+    warnings: tuple[str, ...] = ()
+    os: str = ""  # linux | darwin | windows
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,12 +11,10 @@ from .units import parse_size
 
 
 def this_machine() -> Machine:
-    """This host's RAM (psutil); GPUs are not probed here (see `advisor probe`)."""
-    import psutil
+    """This host as `advisor probe` sees it: GPUs (NVML, sysfs, Apple), RAM or the container's memory limit."""
+    from .probe import probe
 
-    vm = psutil.virtual_memory()
-    return Machine(name="this machine (CPU only)", devices=(), ram_bytes=int(vm.total),
-                   available_ram_bytes=int(vm.available), source="this-machine")
+    return probe().machine
 
 
 def resolve_machine(

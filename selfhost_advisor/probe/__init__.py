@@ -1,1 +1,161 @@
-"""Hardware detection backends and saved probe files."""
+"""Hardware detection: `probe() -> ProbeReport` runs each backend and collects warnings instead of raising.
+
+Backends (one concern each, each fed its source so tests use fakes): nvidia.py (NVML), amd.py (sysfs, amdsmi),
+apple.py (sysctl/ioreg), pci.py (any GPU on the PCI bus, for presence), cpu.py (/proc/cpuinfo, py-cpuinfo, cgroup).
+files.py reads a saved `advisor probe --json` back into a Machine.
+"""
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, replace
+from typing import Any, Callable
+
+from ..domain import CpuInfo, Device, GpuDetails, Machine, ProbeReport
+
+AUTO: Any = object()  # "load the real thing lazily"
+
+
+@dataclass(frozen=True)
+class ProbeSources:
+    """Where each backend reads from; the defaults are this machine."""
+
+    root: str = "/"
+    platform: str = sys.platform
+    nvml: Any = AUTO  # a pynvml-like module, None for "not installed", AUTO to import nvidia-ml-py lazily
+    amdsmi: Any = AUTO
+    run: Callable[[list[str]], str | None] | None = None  # command runner for macOS tools
+    memory: Callable[[], tuple[int, int]] | None = None  # (total, available) RAM bytes; default psutil
+    cpuinfo_loader: Callable[[], dict] | None = None
+    boot_time: float | None = None
+    cache_dir: str | None = None
+
+
+def _psutil_memory() -> tuple[int, int]:
+    import psutil
+
+    vm = psutil.virtual_memory()
+    return int(vm.total), int(vm.available)
+
+
+def _norm_bus(bus: str | None) -> str | None:
+    """NVML '00000000:01:00.0' and sysfs '0000:01:00.0' -> '0000:01:00.0'."""
+    if not bus or ":" not in bus:
+        return None
+    dom, _, rest = bus.lower().partition(":")
+    try:
+        return f"{int(dom, 16):04x}:{rest}"
+    except ValueError:
+        return None
+
+
+def probe(sources: ProbeSources | None = None) -> ProbeReport:
+    src = sources or ProbeSources()
+    warnings: list[str] = []
+    devices: list[Device] = []
+    others: list[Device] = []
+    total, available = (src.memory or _psutil_memory)()
+    cpu: CpuInfo | None = None
+    limit = container = None
+    os_name = "darwin" if src.platform == "darwin" else "windows" if src.platform.startswith("win") else "linux"
+
+    if os_name == "darwin":
+        from .apple import probe_apple, run_command
+
+        res = probe_apple(src.run or run_command)
+        devices += res.devices
+        warnings += res.warnings
+        cpu = res.cpu
+        total = res.ram_bytes or total
+    else:
+        from . import nvidia
+
+        reason = None
+        if os_name == "linux":
+            from .pci import nvidia_surely_absent
+
+            reason = nvidia_surely_absent(src.root)
+        if reason:
+            warnings.append(f"no NVIDIA GPU: {reason}")
+        else:
+            res = nvidia.probe_nvidia(nvidia.load_nvml() if src.nvml is AUTO else src.nvml)
+            devices += res.devices
+            warnings += res.warnings
+        if os_name == "linux":
+            from .amd import drm_devices, load_amdsmi, probe_amd
+            from .cpu import cgroup_memory_limit, in_container
+
+            amdsmi = None
+            if drm_devices(src.root, "0x1002"):
+                amdsmi = load_amdsmi() if src.amdsmi is AUTO else src.amdsmi
+            res = probe_amd(src.root, amdsmi, total)
+            devices += res.devices
+            others += res.other_devices
+            warnings += res.warnings
+            others += _unclaimed_gpus(src.root, devices + others, warnings)
+            limit = cgroup_memory_limit(src.root)
+            container = in_container(src.root)
+    if cpu is None:
+        from .cpu import probe_cpu
+
+        cpu = probe_cpu(src.root, src.cpuinfo_loader, src.boot_time, src.cache_dir)
+    from .match import match_cpu
+
+    cpu_profile = match_cpu(cpu.name, cpu.sockets)
+    if cpu_profile is not None:
+        cpu = replace(cpu, matched_profile=cpu_profile.id)
+
+    devices, moved = _one_backend(devices)
+    others += moved
+    for d in moved:
+        warnings.append(f"{d.name}: not counted for fit; a llama.cpp build drives one GPU backend and fit counts "
+                        f"the {devices[0].vendor} GPUs")
+    if not devices:
+        warnings.append("no GPU that can hold model layers was found: fit plans for CPU and RAM only")
+    ram = total
+    if limit is not None and limit < total:
+        ram, available = limit, min(available, limit)
+    ram_bw = None
+    if devices and all(d.unified for d in devices):
+        ram_bw = devices[0].bandwidth_bytes_per_s
+    elif cpu_profile is not None:
+        ram_bw = cpu_profile.bandwidth_bytes_per_s
+    nv = [d for d in devices if d.vendor == "nvidia"]
+    interconnect = "nvlink" if len(nv) > 1 and all((d.details and d.details.nvlink_active_links) for d in nv) else ""
+    machine = Machine(
+        name="this machine", devices=tuple(devices), ram_bytes=ram, available_ram_bytes=available,
+        cpu_name=cpu.name, ram_bandwidth_bytes_per_s=ram_bw, source="probe", interconnect=interconnect,
+        other_devices=tuple(others), cpu=cpu, physical_ram_bytes=total,
+        cgroup_memory_limit_bytes=limit, container=container,
+    )
+    return ProbeReport(machine=machine, warnings=tuple(warnings), os=os_name)
+
+
+def _one_backend(devices: list[Device]) -> tuple[list[Device], list[Device]]:
+    """Keep the GPUs of one backend for placement (NVIDIA, else AMD, else Apple); return the rest separately."""
+    for vendor in ("nvidia", "amd", "apple"):
+        keep = [d for d in devices if d.vendor == vendor]
+        if keep:
+            return keep, [d for d in devices if d.vendor != vendor]
+    return devices, []
+
+
+def _unclaimed_gpus(root: str, claimed: list[Device], warnings: list[str]) -> list[Device]:
+    """GPUs on the PCI bus that no driver backend reported: present, with no memory figure."""
+    from .pci import scan_display_devices
+
+    gpus = scan_display_devices(root) or []
+    seen = {_norm_bus(d.details.pci_bus_id) for d in claimed if d.details}
+    out = []
+    for g in gpus:
+        if _norm_bus(g.bus_id) in seen or g.vendor not in ("nvidia", "amd", "intel", "qualcomm"):
+            continue
+        name = f"{g.vendor.capitalize() if g.vendor != 'amd' else 'AMD'} GPU {g.vendor_id[2:]}:{g.device_id[2:]}"
+        if g.vendor == "nvidia":
+            name = f"NVIDIA GPU {g.vendor_id[2:]}:{g.device_id[2:]}"
+            warnings.append(f"{name} at PCI {g.bus_id} is present but NVML did not report it (driver: {g.driver or 'none'})")
+        elif g.vendor == "intel":
+            warnings.append(f"{name}: Intel GPU present (driver {g.driver or 'none'}); its memory is not reported, "
+                            "so fit does not count it")
+        out.append(Device(vendor=g.vendor, name=name, memory_bytes=0, backend="none",
+                          details=GpuDetails(pci_bus_id=g.bus_id, pci_device_id=g.device_id, driver=g.driver)))
+    return out

@@ -1,12 +1,18 @@
-"""Read a saved `advisor probe --json` file back into a Machine (for --hardware FILE)."""
+"""Read a saved `advisor probe --json` file back into a Machine (for --hardware FILE).
+
+Round trip: everything `render/probe_json.probe_dict` writes is read back, so `fit X --hardware box.json` places a
+model exactly as `fit X` does on the probed machine. Only the DESIGN.md core fields are required, so hand-written
+files with just devices and RAM work too. Unknown keys are ignored (newer minor versions add fields).
+"""
 from __future__ import annotations
 
 import json
 
-from ..domain import Device, Machine
+from ..domain import CpuInfo, Device, GpuDetails, Machine, MigInstance, ProbeReport
 from ..errors import BadFileError
 
 SUPPORTED_MAJOR = 1
+_HINT = "re-run 'advisor probe --json > box.json'"
 
 
 def _int(obj: dict, key: str, path: str, required: bool = True) -> int | None:
@@ -14,11 +20,74 @@ def _int(obj: dict, key: str, path: str, required: bool = True) -> int | None:
     if val is None and not required:
         return None
     if isinstance(val, bool) or not isinstance(val, (int, float)) or val < 0:
-        raise BadFileError(f"probe file {path}: {key!r} must be a non-negative number", "re-run 'advisor probe --json'")
+        raise BadFileError(f"probe file {path}: {key!r} must be a non-negative number", _HINT)
     return int(val)
 
 
-def machine_from_probe(data: object, path: str = "<probe>") -> Machine:
+def _float(obj: dict, key: str) -> float | None:
+    val = obj.get(key)
+    return float(val) if isinstance(val, (int, float)) and not isinstance(val, bool) else None
+
+
+def _str(obj: dict, key: str) -> str | None:
+    val = obj.get(key)
+    return val if isinstance(val, str) else None
+
+
+def _bool(obj: dict, key: str) -> bool | None:
+    val = obj.get(key)
+    return val if isinstance(val, bool) else None
+
+
+def _details(raw: object, path: str) -> GpuDetails | None:
+    if not isinstance(raw, dict):
+        return None
+    mig = []
+    for m in raw.get("mig_instances") or []:
+        if isinstance(m, dict):
+            mig.append(MigInstance(name=str(m.get("name", "MIG")), memory_bytes=_int(m, "memory_bytes", path) or 0,
+                                   uuid=_str(m, "uuid")))
+    ints = ("index", "sm_count", "gpu_cores", "max_sm_clock_mhz", "max_memory_clock_mhz", "memory_bus_width_bits",
+            "pcie_generation", "pcie_width", "nvlink_active_links")
+    strs = ("pci_bus_id", "uuid", "serial", "pci_device_id", "driver", "driver_version", "cuda_driver_version",
+            "compute_capability", "bandwidth_source", "usable_memory_source")
+    return GpuDetails(
+        **{k: _int(raw, k, path, required=False) for k in ints},
+        **{k: _str(raw, k) for k in strs},
+        power_limit_watts=_float(raw, "power_limit_watts"),
+        mig_enabled=_bool(raw, "mig_enabled"),
+        mig_instances=tuple(mig),
+    )
+
+
+def _device(d: object, path: str) -> Device:
+    if not isinstance(d, dict):
+        raise BadFileError(f"probe file {path}: a device is not an object", _HINT)
+    return Device(
+        vendor=str(d.get("vendor", "generic")),
+        name=str(d.get("name", "GPU")),
+        memory_bytes=_int(d, "memory_bytes", path) or 0,
+        free_memory_bytes=_int(d, "free_memory_bytes", path, required=False),
+        bandwidth_bytes_per_s=_int(d, "bandwidth_bytes_per_s", path, required=False),
+        fp16_flops=_float(d, "fp16_flops"),
+        unified=bool(d.get("unified", False)),
+        usable_memory_bytes=_int(d, "usable_memory_bytes", path, required=False),
+        matched_profile=_str(d, "matched_profile"),
+        backend=str(d.get("backend", "cuda")),
+        details=_details(d.get("details"), path),
+    )
+
+
+def _list(data: dict, key: str, path: str) -> list:
+    raw = data.get(key, [])
+    if raw is None:
+        return []
+    if not isinstance(raw, list):
+        raise BadFileError(f"probe file {path}: {key!r} must be a list", _HINT)
+    return raw
+
+
+def report_from_probe(data: object, path: str = "<probe>") -> ProbeReport:
     if not isinstance(data, dict):
         raise BadFileError(f"probe file {path} is not a JSON object", "save it with 'advisor probe --json > box.json'")
     version = data.get("schema_version")
@@ -29,41 +98,43 @@ def machine_from_probe(data: object, path: str = "<probe>") -> Machine:
             f"probe file {path} has schema_version {version}, this advisor reads {SUPPORTED_MAJOR}.x",
             "re-run 'advisor probe --json' with this version",
         )
-    raw_devices = data.get("devices", [])
-    if not isinstance(raw_devices, list):
-        raise BadFileError(f"probe file {path}: 'devices' must be a list", "re-run 'advisor probe --json'")
-    devices = []
-    for d in raw_devices:
-        if not isinstance(d, dict):
-            raise BadFileError(f"probe file {path}: a device is not an object", "re-run 'advisor probe --json'")
-        memory = _int(d, "memory_bytes", path)
-        if not memory:
-            continue  # presence-only devices (no memory figure) cannot hold layers
-        flops = d.get("fp16_flops")
-        devices.append(
-            Device(
-                vendor=str(d.get("vendor", "generic")),
-                name=str(d.get("name", "GPU")),
-                memory_bytes=memory,
-                free_memory_bytes=_int(d, "free_memory_bytes", path, required=False),
-                bandwidth_bytes_per_s=_int(d, "bandwidth_bytes_per_s", path, required=False),
-                fp16_flops=float(flops) if isinstance(flops, (int, float)) and not isinstance(flops, bool) else None,
-                unified=bool(d.get("unified", False)),
-                usable_memory_bytes=_int(d, "usable_memory_bytes", path, required=False),
-                matched_profile=d.get("matched_profile") if isinstance(d.get("matched_profile"), str) else None,
-                backend=str(d.get("backend", "cuda")),
-            )
-        )
-    cpu = data.get("cpu") if isinstance(data.get("cpu"), dict) else {}
-    return Machine(
+    devices, others = [], []
+    for raw in _list(data, "devices", path):
+        dev = _device(raw, path)
+        # presence-only devices (no memory figure) cannot hold layers
+        (devices if dev.memory_bytes else others).append(dev)
+    others += [_device(raw, path) for raw in _list(data, "other_devices", path)]
+    cpu_raw = data.get("cpu") if isinstance(data.get("cpu"), dict) else {}
+    flags = cpu_raw.get("flags") if isinstance(cpu_raw.get("flags"), list) else []
+    cpu = CpuInfo(
+        name=str(cpu_raw.get("name", "")), arch=str(cpu_raw.get("arch") or ""),
+        physical_cores=_int(cpu_raw, "physical_cores", path, required=False),
+        logical_cores=_int(cpu_raw, "logical_cores", path, required=False),
+        sockets=_int(cpu_raw, "sockets", path, required=False),
+        flags=tuple(str(f) for f in flags), source=str(cpu_raw.get("source") or ""),
+        matched_profile=_str(cpu_raw, "matched_profile"),
+    )
+    machine = Machine(
         name=str(data.get("name") or path),
         devices=tuple(devices),
         ram_bytes=_int(data, "ram_bytes", path) or 0,
         available_ram_bytes=_int(data, "available_ram_bytes", path, required=False),
-        cpu_name=str(cpu.get("name", "")),
+        cpu_name=cpu.name,
         ram_bandwidth_bytes_per_s=_int(data, "ram_bandwidth_bytes_per_s", path, required=False),
         source="file",
+        interconnect=_str(data, "interconnect") or "",
+        other_devices=tuple(others),
+        cpu=cpu,
+        physical_ram_bytes=_int(data, "physical_ram_bytes", path, required=False),
+        cgroup_memory_limit_bytes=_int(data, "cgroup_memory_limit_bytes", path, required=False),
+        container=_bool(data, "container"),
     )
+    warnings = tuple(str(w) for w in data.get("warnings") or [] if isinstance(w, str))
+    return ProbeReport(machine=machine, warnings=warnings, os=str(data.get("os") or ""))
+
+
+def machine_from_probe(data: object, path: str = "<probe>") -> Machine:
+    return report_from_probe(data, path).machine
 
 
 def load_probe_file(path: str) -> Machine:
@@ -76,4 +147,9 @@ def load_probe_file(path: str) -> Machine:
         data = json.loads(text)
     except (ValueError, UnicodeDecodeError):
         raise BadFileError(f"probe file {path} is not valid JSON", "save it with 'advisor probe --json > box.json'") from None
-    return machine_from_probe(data, path)
+    machine = machine_from_probe(data, path)
+    if machine.name == "this machine":  # a probe saved elsewhere: name it by its file
+        from dataclasses import replace
+
+        machine = replace(machine, name=f"{path} (probe)")
+    return machine

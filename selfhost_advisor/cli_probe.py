@@ -1,0 +1,28 @@
+"""`advisor probe`: detect this machine's GPUs, memory and CPU (the typer command; registered in cli.py)."""
+from __future__ import annotations
+
+import typer
+
+
+def probe(
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object (docs/schema/probe.schema.json); "
+                                 "save it and pass it to fit/cost as --hardware FILE."),
+    show_ids: bool = typer.Option(False, "--show-ids", help="Include GPU UUIDs, serials and PCI bus ids "
+                                  "(redacted by default so the file can be shared)."),
+) -> int:
+    """Detect GPUs (NVIDIA via NVML, AMD via sysfs, Apple Silicon), unified memory, CPU and RAM."""
+    from .probe import probe as run_probe
+
+    report = run_probe()
+    if as_json:
+        from .render.jsonout import dumps
+        from .render.probe_json import probe_dict
+        import sys
+
+        sys.stdout.write(dumps(probe_dict(report, show_ids)) + "\n")
+        return 0
+    from .estimate.verdict import verdict, verdict_line
+    from .render.text_probe import render_probe
+
+    render_probe(report, verdict_line(report.machine, verdict(report.machine)), show_ids)
+    return 0

@@ -1,0 +1,104 @@
+"""Match a detected device to a hardware profile (data/hardware.yaml) so that bandwidth and FLOPS can be filled in.
+
+Why: drivers report memory size and clocks but not dense FP16 FLOPS, and a spec-sheet bandwidth is better than one
+derived from clocks. A name match is confirmed by memory size (data/probe.yaml memory_match_tolerance), so an 8 GB
+RTX 3060 is not taken for the 12 GB profile.
+"""
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from ..catalog._data import load
+from ..catalog.hardware import Profile, find_profile, profiles
+
+
+def _cfg() -> dict:
+    return load("probe")
+
+
+def _memory_agrees(detected: int, nominal: int) -> bool:
+    if detected <= 0 or nominal <= 0:
+        return False
+    tol = float(_cfg()["memory_match_tolerance"])
+    return abs(detected - nominal) <= tol * nominal
+
+
+def _name_candidates(name: str) -> list[str]:
+    """NVML names as printed ("NVIDIA GeForce RTX 4090", "NVIDIA A100-SXM4-80GB", "Tesla T4") and shorter forms."""
+    low = name.strip().lower()
+    out = [low]
+    for prefix in ("nvidia ", "amd ", "geforce "):
+        if low.startswith(prefix):
+            low = low[len(prefix):]
+            out.append(low)
+    return out
+
+
+def match_gpu(vendor: str, name: str, memory_bytes: int, pci_vendor: str | None = None,
+              pci_device: str | None = None, system_ram_bytes: int | None = None) -> Profile | None:
+    """The profile for a discrete GPU (or an APU by PCI id), or None when nothing agrees on both name and memory."""
+    if pci_vendor and pci_device:
+        for row in _cfg().get("pci_devices", []):
+            if row["vendor"] == pci_vendor.lower() and row["device"] == pci_device.lower():
+                prof = find_profile(row["profile"])
+                if prof is None:
+                    continue
+                # unified parts (APUs) are sized by system RAM, discrete cards by their VRAM
+                size = system_ram_bytes if prof.unified else memory_bytes
+                if size and _memory_agrees(size, int(row["memory_bytes"])):
+                    return prof
+    for key in _name_candidates(name):
+        prof = find_profile(key)
+        if prof is None or prof.kind not in ("gpu", "apu") or prof.vendor != vendor:
+            continue
+        if _memory_agrees(memory_bytes, prof.memory_bytes):
+            return prof
+        # the same name with another memory size (A100 40GB vs 80GB share "A100"): try siblings by memory
+        for other in profiles():
+            if other.vendor == vendor and other.kind == "gpu" and _same_family(other, prof) and \
+                    _memory_agrees(memory_bytes, other.memory_bytes):
+                return other
+    return None
+
+
+def _same_family(a: Profile, b: Profile) -> bool:
+    def stem(p: Profile) -> str:
+        return re.sub(r"-\d+gb.*$", "", p.id)
+
+    return stem(a) == stem(b)
+
+
+_APPLE = re.compile(r"^apple\s+(m\d+)(?:\s+(pro|max|ultra))?\s*$", re.I)
+
+
+def apple_profile_id(brand: str, memsize_bytes: int) -> str | None:
+    """'Apple M2 Ultra' + 192 GiB -> 'm2-ultra-192gb' (the id scheme of data/hardware.yaml), or None if not an M chip."""
+    m = _APPLE.match(brand.strip())
+    if not m:
+        return None
+    chip = m.group(1).lower() + (f"-{m.group(2).lower()}" if m.group(2) else "")
+    gib = round(memsize_bytes / 2**30)
+    return f"{chip}-{gib}gb"
+
+
+def match_apple(brand: str, memsize_bytes: int) -> Profile | None:
+    pid = apple_profile_id(brand, memsize_bytes)
+    if pid is None:
+        return None
+    prof = _by_id().get(pid)
+    return prof if prof is not None and prof.kind == "apple" else None
+
+
+@lru_cache(maxsize=1)
+def _by_id() -> dict[str, Profile]:
+    return {p.id: p for p in profiles()}
+
+
+def match_cpu(model_name: str, sockets: int | None) -> Profile | None:
+    """A CPU host profile (RAM bandwidth) for a CPU model string and socket count, e.g. 'AMD EPYC 9654 96-Core'."""
+    low = model_name.lower()
+    for row in _cfg().get("cpus", []):
+        if str(row["model"]).lower() in low and int(row["sockets"]) == (sockets or 1):
+            return _by_id().get(row["profile"])
+    return None
