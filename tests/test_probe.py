@@ -26,8 +26,21 @@ GiB = 2**30
 RAM64 = (64 * GiB, 60 * GiB)
 
 
+def FAKE_CPU():
+    """py-cpuinfo's answer for roots without /proc/cpuinfo (the real one takes a second and describes the host)."""
+    return {"brand_raw": "Intel(R) Xeon(R) Platinum 8480+", "flags": ["avx2", "avx512f", "amx_int8"]}
+
+
+def sources(**kw):
+    kw.setdefault("memory", lambda: RAM64)
+    kw.setdefault("cpuinfo_loader", FAKE_CPU)
+    kw.setdefault("cache_dir", "")
+    kw.setdefault("boot_time", 1.0)
+    return ProbeSources(**kw)
+
+
 def nvidia_box(spec, **kw):
-    return probe(ProbeSources(root=str(FIX / "none"), nvml=fake_pynvml.make(spec), memory=lambda: RAM64, **kw))
+    return probe(sources(root=str(FIX / "none"), nvml=fake_pynvml.make(spec), **kw))
 
 
 def replay(name):
@@ -96,8 +109,7 @@ def test_a100_with_mig_offers_its_largest_instance_to_fit():
     (fake_pynvml.NVMLError_DriverNotLoaded, "driver not loaded"),
 ])
 def test_nvml_failures_become_warnings(error, words):
-    r = probe(ProbeSources(root=str(FIX / "none"), nvml=fake_pynvml.make("rtx4090x2", init_error=error),
-                           memory=lambda: RAM64))
+    r = probe(sources(root=str(FIX / "none"), nvml=fake_pynvml.make("rtx4090x2", init_error=error)))
     assert r.machine.devices == ()
     assert any(w.startswith("no NVIDIA GPU:") and words in w for w in r.warnings), r.warnings
 
@@ -123,7 +135,7 @@ def _pci_tree(root: Path, vendor: str, device: str = "0x2684"):
 
 def test_nvidia_card_on_the_bus_without_a_working_driver_is_still_reported(tmp_path):
     _pci_tree(tmp_path, "0x10de")
-    r = probe(ProbeSources(root=str(tmp_path), nvml=fake_pynvml.make(None, fake_pynvml.NVMLError_DriverNotLoaded),
+    r = probe(sources(root=str(tmp_path), nvml=fake_pynvml.make(None, fake_pynvml.NVMLError_DriverNotLoaded),
                            memory=lambda: RAM64))
     assert r.machine.devices == ()
     assert [d.name for d in r.machine.other_devices] == ["NVIDIA GPU 10de:2684"]
@@ -140,12 +152,12 @@ def test_nvml_is_not_loaded_when_the_pci_bus_shows_no_nvidia_device(tmp_path):
         def nvmlInit(self):
             raise AssertionError("NVML must not be touched")
 
-    r = probe(ProbeSources(root=str(tmp_path), nvml=Boom(), memory=lambda: RAM64))
+    r = probe(sources(root=str(tmp_path), nvml=Boom()))
     assert "no NVIDIA GPU: no NVIDIA display device on the PCI bus" in r.warnings
     (tmp_path / "dev").mkdir()
     (tmp_path / "dev" / "nvidiactl").write_text("")  # a container with the device node: NVML is asked
     with pytest.raises(AssertionError):
-        probe(ProbeSources(root=str(tmp_path), nvml=Boom(), memory=lambda: RAM64))
+        probe(sources(root=str(tmp_path), nvml=Boom()))
 
 
 # --- AMD, Intel ---------------------------------------------------------------------------------------------
@@ -195,7 +207,7 @@ def test_amd_card_without_vram_figure_and_an_integrated_carve_out_are_not_counte
 
 
 def test_intel_gpu_is_reported_as_present_without_memory():
-    r = probe(ProbeSources(root=str(FIX / "sysfs" / "intel-igpu"), nvml=None, memory=lambda: RAM64))
+    r = probe(sources(root=str(FIX / "sysfs" / "intel-igpu"), nvml=None))
     assert r.machine.devices == ()
     [dev] = r.machine.other_devices
     assert dev.vendor == "intel" and dev.memory_bytes == 0 and dev.details.driver == "i915"
@@ -244,7 +256,7 @@ def test_apple_raised_wired_limit_and_unknown_chip(tmp_path):
 
 
 def test_probe_on_macos_uses_unified_memory_as_ram():
-    r = probe(ProbeSources(platform="darwin", run=replay("m2-ultra-192gb"), memory=lambda: (1, 1)))
+    r = probe(sources(platform="darwin", run=replay("m2-ultra-192gb"), memory=lambda: (1, 1)))
     assert r.os == "darwin" and r.machine.ram_bytes == 192 * GiB
     assert r.machine.ram_bandwidth_bytes_per_s == 800 * 10**9 and r.machine.cpu.name == "Apple M2 Ultra"
 
@@ -324,8 +336,7 @@ def test_a_container_memory_limit_is_the_ram_fit_uses(tmp_path):
     _write(tmp_path, "proc/self/cgroup", "0::/\n")
     _write(tmp_path, "sys/fs/cgroup/memory.max", "17179869184\n")
     _write(tmp_path, ".dockerenv", "")
-    r = probe(ProbeSources(root=str(tmp_path), nvml=None, memory=lambda: RAM64, cpuinfo_loader=lambda: {},
-                           cache_dir=""))
+    r = probe(sources(root=str(tmp_path), nvml=None))
     m = r.machine
     assert (m.ram_bytes, m.physical_ram_bytes, m.cgroup_memory_limit_bytes, m.container) == (16 * GiB, 64 * GiB,
                                                                                            16 * GiB, True)
@@ -337,10 +348,10 @@ def test_a_container_memory_limit_is_the_ram_fit_uses(tmp_path):
 SCENARIOS = {
     "2x rtx 4090": lambda: nvidia_box("rtx4090x2"),
     "a100 mig": lambda: nvidia_box("a100_80gb_mig"),
-    "rx 7900 xtx": lambda: probe(ProbeSources(root=str(FIX / "sysfs" / "rx7900xtx"), nvml=None, memory=lambda: RAM64)),
-    "m2 ultra": lambda: probe(ProbeSources(platform="darwin", run=replay("m2-ultra-192gb"), memory=lambda: RAM64)),
-    "m3 pro": lambda: probe(ProbeSources(platform="darwin", run=replay("m3-pro-18gb"), memory=lambda: RAM64)),
-    "intel igpu": lambda: probe(ProbeSources(root=str(FIX / "sysfs" / "intel-igpu"), nvml=None, memory=lambda: RAM64)),
+    "rx 7900 xtx": lambda: probe(sources(root=str(FIX / "sysfs" / "rx7900xtx"), nvml=None)),
+    "m2 ultra": lambda: probe(sources(platform="darwin", run=replay("m2-ultra-192gb"))),
+    "m3 pro": lambda: probe(sources(platform="darwin", run=replay("m3-pro-18gb"))),
+    "intel igpu": lambda: probe(sources(root=str(FIX / "sysfs" / "intel-igpu"), nvml=None)),
 }
 
 
