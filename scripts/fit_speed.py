@@ -1,7 +1,7 @@
 """Fit the speed model's efficiency factors per backend family on measured llama-bench results.
 
 Usage: python scripts/fit_speed.py [--calibration DIR] [--check] [--print]
-Writes data/speed.yaml (the header in data/speed.yaml.head plus the fitted `families`); --check exits 1 when the
+Writes data/speed.yaml (the header in scripts/speed_header.yaml plus the fitted `families`); --check exits 1 when the
 file differs from a fresh fit (tests run it); --print shows every row's prediction.
 
 The model (selfhost_advisor/estimate/speed.py) is linear in its factors, so they are fitted by least squares on
@@ -279,7 +279,7 @@ def _bands(rows: list[Row], out: dict) -> None:
 def render(fitted: dict) -> str:
     import yaml
 
-    head = (ROOT / "data" / "speed.yaml.head").read_text()
+    head = (ROOT / "scripts" / "speed_header.yaml").read_text()
     return head + yaml.safe_dump({"families": fitted}, sort_keys=True, width=120)
 
 

@@ -115,6 +115,12 @@ def sequence_kv_bytes(model: Model, tp: int, context: int, dtype_bytes: int = _S
     return blocks_full * block * kv_bytes_per_token(model, tp, dtype_bytes)
 
 
+def kv_pool_tokens(model: Model, tp: int, pool_bytes: int, dtype_bytes: int = _SIXTEEN_BIT) -> int:
+    """Tokens the KV pool holds: whole blocks of 16 tokens (vLLM logs this as 'GPU KV cache size: N tokens')."""
+    block = int(_engine()["kv_pad"])
+    return max(0, pool_bytes // (block * kv_bytes_per_token(model, tp, dtype_bytes))) * block
+
+
 def batch_defaults(device_bytes: int) -> tuple[int, int]:
     """(max_num_batched_tokens, max_num_seqs) of `vllm serve` for a GPU of this size."""
     e = _engine()
@@ -167,6 +173,7 @@ def plan(model: Model, quant: Quant, machine: Machine, request: FitRequest) -> V
     graphs = int(e["cudagraph_bytes"])
     pool = budget - weights_gpu - act - graphs
     need = seq_kv * request.n_parallel
+    # vLLM: num_blocks / blocks per request (kv_cache_utils.get_max_concurrency_for_kv_cache_config)
     conc = max(0, pool // seq_kv) if seq_kv else 0
     mem = MemoryBreakdown(
         weights_bytes=w.total,
