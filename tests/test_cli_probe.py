@@ -66,6 +66,7 @@ def test_saved_probe_gives_the_same_placement_as_the_probed_machine(capsys, fake
         assert [o["placement"] for o in here["options"]] == [o["placement"] for o in there["options"]], model
         assert here["recommended"] == there["recommended"]
         assert [o["memory"] for o in here["options"]] == [o["memory"] for o in there["options"]]
+        assert [o["speed"] for o in here["options"]] == [o["speed"] for o in there["options"]]
 
 
 def test_mig_limits_fit_to_one_instance(capsys, fake_machine):

@@ -124,6 +124,7 @@ def probe(sources: ProbeSources | None = None) -> ProbeReport:
     machine = Machine(
         name="this machine", devices=tuple(devices), ram_bytes=ram, available_ram_bytes=available,
         cpu_name=cpu.name, ram_bandwidth_bytes_per_s=ram_bw, source="probe", interconnect=interconnect,
+        cpu_flops=cpu_profile.fp16_flops if cpu_profile is not None else None,
         other_devices=tuple(others), cpu=cpu, physical_ram_bytes=total,
         cgroup_memory_limit_bytes=limit, container=container,
     )

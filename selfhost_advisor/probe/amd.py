@@ -112,6 +112,7 @@ def probe_amd(root: str = "/", amdsmi: Any = None, system_ram_bytes: int | None 
             free_memory_bytes=memory - used if used is not None else None,
             bandwidth_bytes_per_s=profile.bandwidth_bytes_per_s if profile else None,
             fp16_flops=profile.fp16_flops if profile else None, unified=unified,
+            fp16_acc16_flops=profile.fp16_acc16_flops if profile else None,
             matched_profile=profile.id if profile else None, backend=profile.backend if profile else "rocm",
             details=replace(details, bandwidth_source=f"catalog:{profile.id}" if profile else None,
                             usable_memory_source="VRAM carve-out + GTT (amdgpu)" if unified else None),

@@ -96,19 +96,20 @@ def probe_apple(run: Runner = run_command) -> BackendResult:
     else:
         usable, usable_from = working_set_bytes(memsize), "default Metal working-set share (data/engines.yaml)"
     profile = match_apple(brand, memsize)
-    flops, bandwidth, bw_from = None, None, None
+    flops, acc16, bandwidth, bw_from = None, None, None, None
     if profile is not None:
         bandwidth, bw_from = profile.bandwidth_bytes_per_s, f"catalog:{profile.id}"
-        flops = profile.fp16_flops
+        flops, acc16 = profile.fp16_flops, profile.fp16_acc16_flops
         nominal = profile.raw.get("gpu_cores")
-        if flops and cores and nominal and int(nominal) != cores:
-            flops = flops * cores / int(nominal)  # FP16 rate scales with GPU cores (catalog notes)
+        if cores and nominal and int(nominal) != cores:  # FP16 rate scales with GPU cores (catalog notes)
+            flops = flops * cores / int(nominal) if flops else flops
+            acc16 = acc16 * cores / int(nominal) if acc16 else acc16
     else:
         result.warnings.append(f"unmatched: no catalog profile {apple_profile_id(brand, memsize)!r} for {brand} with "
                                f"{memsize / 2**30:.0f} GiB; memory bandwidth unknown")
     result.devices.append(Device(
         vendor="apple", name=brand + (f" ({cores}-core GPU)" if cores else ""), memory_bytes=memsize,
-        bandwidth_bytes_per_s=bandwidth, fp16_flops=flops, unified=True, usable_memory_bytes=usable,
+        bandwidth_bytes_per_s=bandwidth, fp16_flops=flops, fp16_acc16_flops=acc16, unified=True, usable_memory_bytes=usable,
         matched_profile=profile.id if profile else None, backend="metal",
         details=GpuDetails(index=0, driver="metal", gpu_cores=cores, bandwidth_source=bw_from,
                            usable_memory_source=usable_from),

@@ -26,7 +26,7 @@ def _int(obj: dict, key: str, path: str, required: bool = True) -> int | None:
 
 def _float(obj: dict, key: str) -> float | None:
     val = obj.get(key)
-    return float(val) if isinstance(val, (int, float)) and not isinstance(val, bool) else None
+    return float(val) if isinstance(val, (int, float)) and not isinstance(val, bool) and val > 0 else None
 
 
 def _str(obj: dict, key: str) -> str | None:
@@ -70,6 +70,7 @@ def _device(d: object, path: str) -> Device:
         free_memory_bytes=_int(d, "free_memory_bytes", path, required=False),
         bandwidth_bytes_per_s=_int(d, "bandwidth_bytes_per_s", path, required=False),
         fp16_flops=_float(d, "fp16_flops"),
+        fp16_acc16_flops=_float(d, "fp16_acc16_flops"),
         unified=bool(d.get("unified", False)),
         usable_memory_bytes=_int(d, "usable_memory_bytes", path, required=False),
         matched_profile=_str(d, "matched_profile"),
@@ -121,6 +122,7 @@ def report_from_probe(data: object, path: str = "<probe>") -> ProbeReport:
         available_ram_bytes=_int(data, "available_ram_bytes", path, required=False),
         cpu_name=cpu.name,
         ram_bandwidth_bytes_per_s=_int(data, "ram_bandwidth_bytes_per_s", path, required=False),
+        cpu_flops=_float(data, "cpu_flops"),
         source="file",
         interconnect=_str(data, "interconnect") or "",
         other_devices=tuple(others),

@@ -145,9 +145,10 @@ def _device(nvml: Any, opt: Callable[..., Any], index: int) -> Device:
         nvlink_active_links=_nvlinks(nvml, h),
     )
     profile = match_gpu("nvidia", name, total)
-    bandwidth, flops, bw_source = None, None, None
+    bandwidth, flops, acc16, bw_source = None, None, None, None
     if profile is not None:
         bandwidth, flops, bw_source = profile.bandwidth_bytes_per_s, profile.fp16_flops, f"catalog:{profile.id}"
+        acc16 = profile.fp16_acc16_flops
     elif bus and mem_clock:
         per_clock = load("probe")["nvml_memory_clock"]["data_rate_per_clock"]
         bandwidth = bandwidth_from_clocks(bus, mem_clock)
@@ -158,13 +159,14 @@ def _device(nvml: Any, opt: Callable[..., Any], index: int) -> Device:
         share = _mig_share(usable, total)
         bandwidth = int(bandwidth * share) if bandwidth else bandwidth
         flops = flops * share if flops else flops
+        acc16 = acc16 * share if acc16 else acc16
         details = replace(details, usable_memory_source="largest MIG instance")
         if bw_source:
             bw_source += f" x {share:g} (MIG memory slices)"
     details = replace(details, bandwidth_source=bw_source)
     return Device(
         vendor="nvidia", name=name, memory_bytes=total, free_memory_bytes=free, bandwidth_bytes_per_s=bandwidth,
-        fp16_flops=flops, usable_memory_bytes=usable, matched_profile=profile.id if profile else None,
+        fp16_flops=flops, fp16_acc16_flops=acc16, usable_memory_bytes=usable, matched_profile=profile.id if profile else None,
         backend="cuda", details=details,
     )
 

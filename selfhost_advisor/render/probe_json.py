@@ -59,6 +59,7 @@ def probe_dict(r: ProbeReport, show_ids: bool = False) -> dict[str, Any]:
         "cgroup_memory_limit_bytes": m.cgroup_memory_limit_bytes,
         "container": m.container,
         "ram_bandwidth_bytes_per_s": m.ram_bandwidth_bytes_per_s,
+        "cpu_flops": m.cpu_flops,
         "interconnect": m.interconnect or None,
         "warnings": list(r.warnings),
     }
