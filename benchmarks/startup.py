@@ -16,6 +16,7 @@ CASES = {
     "fit --json": ["fit", "llama3.1:70b", "--hardware", "rtx4090", "--json"],
     "models --fits --json": ["models", "--fits", "rtx4090", "--json"],
     "hardware --json": ["hardware", "--json"],
+    "probe --json": ["probe", "--json"],
 }
 GOALS = {"fit --json": 1.6, "models --fits --json": 3.0}
 
