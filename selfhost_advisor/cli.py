@@ -131,6 +131,11 @@ def models(
     return 0
 
 
+from .cli_cost import cost as _cost  # noqa: E402  (the command lives in its own module)
+
+app.command(name="cost")(_cost)
+
+
 def main(argv: Optional[list[str]] = None) -> int:
     """Run the CLI; return the exit code instead of exiting (tests call this)."""
     args = list(sys.argv[1:] if argv is None else argv)
