@@ -18,7 +18,7 @@ app = typer.Typer(
     add_completion=True,
     no_args_is_help=True,
     help="Will this open-weight LLM fit on this hardware, at which quantization, and where (GPU, partial offload, CPU)?\n\n"
-    "Exit codes: 0 ok, 1 a requested check failed (--require-fit), 2 bad input.",
+    "Exit codes: 0 ok, 1 a requested check failed (--require-fit, --min-tps), 2 bad input.",
     rich_markup_mode=None,
     pretty_exceptions_enable=False,
 )
@@ -50,13 +50,16 @@ def fit(
     ),
     context: str = typer.Option("8192", "--context", "-c", help="Context length in tokens: 8192, 32k or max."),
     kv_cache: str = typer.Option("f16", "--kv-cache", help="KV cache type: f16, q8_0, q4_0."),
-    engine: str = typer.Option("llamacpp", "--engine", help="Inference engine: llamacpp, ollama."),
+    engine: str = typer.Option("llamacpp", "--engine", help="Inference engine: llamacpp, ollama, vllm."),
     parallel: int = typer.Option(1, "--parallel", help="Concurrent sequences (Ollama multiplies the context by it)."),
     flash_attention: Optional[bool] = typer.Option(
         None, "--flash-attention/--no-flash-attention", help="Override the engine's flash-attention default."
     ),
     require_fit: Optional[str] = typer.Option(
         None, "--require-fit", help="Exit 1 unless the recommended option fits: gpu, partial or any."
+    ),
+    min_tps: Optional[float] = typer.Option(
+        None, "--min-tps", help="Exit 1 unless the recommended option decodes at least this many tokens/s."
     ),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object (schema docs/schema/fit.schema.json)."),
 ) -> int:
@@ -81,7 +84,15 @@ def fit(
     names = [n for q in (quant or []) for n in q.split(",") if n.strip()]
     if not names and resolved.quant:
         names = [resolved.quant]
-    quants = tuple(sorted({get_quant(n) for n in names}, key=lambda q: q.rank)) if names else listed_quants()
+    if engine.lower() == "vllm":
+        from .estimate.vllm import get_vllm_quant, vllm_quants
+
+        given = [n for q in (quant or []) for n in q.split(",") if n.strip()]
+        quants = tuple(sorted({get_vllm_quant(n) for n in given}, key=lambda q: q.rank)) if given else vllm_quants()
+    else:
+        quants = tuple(sorted({get_quant(n) for n in names}, key=lambda q: q.rank)) if names else listed_quants()
+    if min_tps is not None and not min_tps > 0:
+        raise BadOptionError(f"--min-tps {min_tps:g} must be a positive speed", "e.g. --min-tps 20")
     machine, ram_known = resolve_machine(hardware, vram, ram, gpus)
     request = FitRequest(
         context=ctx,
@@ -105,6 +116,12 @@ def fit(
         ok = {"gpu": tier == "gpu", "partial": tier in ("gpu", "partial"), "any": result.recommended is not None}
         if not ok[require_fit]:
             raise CheckFailed(f"check failed: --require-fit {require_fit}, best placement is {tier}")
+    if min_tps is not None:
+        best = next((o for o in result.options if o.quant.name == result.recommended), None)
+        tps = best.speed.decode_tokens_per_s if best and best.speed else None
+        if tps is None or tps < min_tps:
+            got = f"{tps:.1f} tokens/s" if tps else "no speed (nothing runs or speed unknown)"
+            raise CheckFailed(f"check failed: --min-tps {min_tps:g}, recommended {result.recommended} decodes at {got}")
     return 0
 
 

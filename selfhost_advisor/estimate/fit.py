@@ -6,9 +6,10 @@ highest-quality partial offload; failing that, the best CPU option (the result s
 from __future__ import annotations
 
 from ..catalog._data import load
-from ..domain import FitOption, FitRequest, FitResult, Machine, Model, Quant
+from ..domain import FitOption, FitRequest, FitResult, Machine, Model, Quant, Speed
 from .memory import engine_params, estimate_memory
 from .placement import place
+from .speed import estimate_speed
 
 _FIT_ORDER = ("gpu", "partial", "cpu")
 
@@ -33,8 +34,12 @@ def fit(
     runtime = load("engines")["runtime"]
     engine_params(request.engine)  # validates the engine name
     backend = machine.devices[0].backend if machine.devices else "cpu"
+    depth = request.context // 2
     options = []
     for q in quants:
+        if request.engine == "vllm":
+            options.append(_vllm_option(model, q, machine, request, depth))
+            continue
         mem = estimate_memory(model, q, request, n_gpus=len(machine.devices), backend=backend)
         placement = place(
             mem,
@@ -43,7 +48,9 @@ def fit(
             os_reserve_bytes=int(runtime["os_reserve_bytes"]),
             host_ram_known=host_ram_known,
         )
-        options.append(FitOption(quant=q, memory=mem, placement=placement))
+        speed = estimate_speed(model, q, placement, machine, kv_cache_type=request.kv_cache_type,
+                               decode_depth=depth, prefill_depth=min(depth, 256), n_ubatch=request.n_ubatch)
+        options.append(FitOption(quant=q, memory=mem, placement=placement, speed=speed))
     pick, tier = recommend(options)
     warnings = []
     if request.context > model.max_context:
@@ -62,9 +69,33 @@ def fit(
         "os_reserve_bytes": int(runtime["os_reserve_bytes"]),
         "host_ram_known": host_ram_known,
         "recommended_tier": tier,
-        "weights": "per tensor, llama.cpp quantizer type rules, imatrix for IQ types",
+        "weights": "per tensor, llama.cpp quantizer type rules, imatrix for IQ types"
+        if request.engine != "vllm" else "per tensor, vLLM serving formats (data/engines.yaml vllm_formats)",
+        "decode_depth_tokens": depth,
+        "speed": "roofline with efficiency fitted per backend family on llama-bench results (data/speed.yaml)",
     }
     return FitResult(
         model=model, machine=machine, request=request, options=tuple(options), recommended=pick,
         assumptions=assumptions, warnings=tuple(warnings),
     )
+
+
+def _vllm_option(model: Model, q: Quant, machine: Machine, request: FitRequest, depth: int) -> FitOption:
+    from .serving import _prefill_tokens_per_s, step_seconds
+    from .speed import efficiency
+    from .vllm import plan
+
+    p = plan(model, q, machine, request)
+    speed = None
+    dev = machine.devices[0] if machine.devices else None
+    if p.placement.fit == "gpu" and dev and dev.bandwidth_bytes_per_s and dev.fp16_flops:
+        eff = efficiency(dev.backend)
+        d = 1.0 / step_seconds(model, q, machine, p.tp, 1, depth)
+        pf = _prefill_tokens_per_s(model, q, machine, p.tp, min(depth, 256))
+        speed = Speed(d, pf, "extrapolated", d * eff.decode_band[0], d * eff.decode_band[1],
+                      pf * eff.prefill_band[0], pf * eff.prefill_band[1],
+                      note=f"vLLM tensor parallel {p.tp}; CUDA-family efficiency from llama-bench")
+    elif p.placement.fit == "gpu":
+        speed = Speed(None, None, "unknown", note="device bandwidth or FLOPS unknown: give a hardware profile")
+    return FitOption(quant=q, memory=p.memory, placement=p.placement, speed=speed,
+                     max_concurrency=p.max_concurrency if p.placement.fit == "gpu" else 0)

@@ -106,8 +106,10 @@ def option_dict(opt: FitOption) -> dict[str, Any]:
             "cpu_bytes": pl.cpu_bytes,
             "missing_bytes": pl.missing_bytes,
             "per_device_layer_bytes": list(pl.per_device_bytes),
+            "per_device_layers": list(pl.per_device_layers),
             "note": pl.note or None,
         },
+        "max_concurrency": opt.max_concurrency,
         "speed": None
         if sp is None
         else {
