@@ -39,7 +39,7 @@ def cost(
     price_in: Optional[float] = typer.Option(None, "--price-in", help="Your contract's input price, USD per million tokens."),
     price_out: Optional[float] = typer.Option(None, "--price-out", help="Your contract's output price, USD per million tokens."),
     engine: str = typer.Option("vllm", "--engine", help="Serving engine for capacity (default vllm)."),
-    quant: Optional[str] = typer.Option(None, "--quant", "-q", help="Quantization served (default: best that fits)."),
+    quant: Optional[str] = typer.Option(None, "--quant", "-q", help="Weight format served (vLLM: BF16, FP8, AWQ-INT4, GPTQ-INT4; default: best quality that fits)."),
     decode_tps: Optional[float] = typer.Option(None, "--decode-tps", help="Measured aggregate decode tokens/s of one box (with one --hardware)."),
     prefill_tps: Optional[float] = typer.Option(None, "--prefill-tps", help="Measured prefill tokens/s of one box (with --decode-tps)."),
     max_monthly_usd: Optional[float] = typer.Option(None, "--max-monthly-usd", help="Exit 1 if the recommended option costs more a month."),
@@ -78,9 +78,14 @@ def cost(
             raise BadOptionError("measured --decode-tps/--prefill-tps describe one box", "give exactly one --hardware")
     quant_obj = None
     if quant:
-        from .catalog.quants import get_quant
+        if engine.lower() == "vllm":
+            from .estimate.vllm import get_vllm_quant
 
-        quant_obj = get_quant(quant)
+            quant_obj = get_vllm_quant(quant)
+        else:
+            from .catalog.quants import get_quant
+
+            quant_obj = get_quant(quant)
 
     def capacity_fn(box):
         if measured:

@@ -119,19 +119,21 @@ def recommend(
                               f"{cloud_name}; hardware would sit mostly idle "
                               f"({best_self.utilisation:.0%} utilisation)", "cloud", 35))
 
-    if choice != "self-host" and break_even_tokens:
-        changes.append(f"self-hosting on {best_self.box.label} wins above {_tokens(break_even_tokens)} tokens/month")
-    if choice == "self-host" and break_even_tokens:
-        changes.append(f"the API wins below {_tokens(break_even_tokens)} tokens/month")
+    self_cheaper = ratio < 1.0
+    if break_even_tokens:
+        if self_cheaper:
+            changes.append(f"the API wins below {_tokens(break_even_tokens)} tokens/month")
+        else:
+            changes.append(f"self-hosting on {best_self.box.label} wins above {_tokens(break_even_tokens)} tokens/month")
     if parity_kwh is not None:
-        if choice == "self-host" and parity_kwh > electricity_usd_per_kwh:
+        if self_cheaper and parity_kwh > electricity_usd_per_kwh:
             changes.append(f"the API wins above ${parity_kwh:.2f}/kWh (now ${electricity_usd_per_kwh:.2f})")
-        elif choice != "self-host" and parity_kwh < electricity_usd_per_kwh:
+        elif not self_cheaper and parity_kwh < electricity_usd_per_kwh:
             changes.append(f"self-hosting breaks even at ${parity_kwh:.2f}/kWh (now ${electricity_usd_per_kwh:.2f})")
-    elif choice != "self-host":
+    elif not self_cheaper:
         changes.append("no electricity price, even free power, makes self-hosting cheaper at this volume")
     if c > 0:
-        if choice == "self-host":
+        if self_cheaper:
             changes.append(f"the API wins if {cloud_name} cuts prices by {1 - ratio:.0%}")
         else:
             changes.append(f"self-hosting wins if {cloud_name} raises prices by {ratio - 1:.0%}")
