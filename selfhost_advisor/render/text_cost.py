@@ -78,7 +78,7 @@ def chart_lines(c: CostComparison, width: int = 64, height: int = 14):
     if t_star:
         for row in grid:
             row[col_of(t_star)] = ("│", "red")
-    for k, (name, ys) in enumerate(curves.items()):
+    for k, (name, ys) in reversed(list(enumerate(curves.items()))):  # first series drawn last, on top
         for i, y in enumerate(ys):
             r = height - 1 - min(height - 1, round(y / y_max * (height - 1)))
             grid[r][i] = (_MARKS[k % len(_MARKS)], _SERIES_STYLE[k % len(_SERIES_STYLE)])
