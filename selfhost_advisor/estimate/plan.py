@@ -49,6 +49,7 @@ def hardware_for(
         if p.kind == "host":
             continue
         counts = GPU_COUNTS if p.kind == "gpu" else (1,)
+        last = None
         for count in counts:
             machine = machine_from_profile(p, count)
             price, note = _price(p, count)
@@ -62,9 +63,10 @@ def hardware_for(
                 reason = _why_not(model, machine, request, quants, min_tps, p.kind != "gpu")
             elif max_price is not None and (price is None or price > max_price):
                 reason = "over --max-price" if price is not None else "no price to compare with --max-price"
-            out.append(HardwareCandidate(machine.name, p, count, price, note, opt if not reason else None, reason))
-            if opt is not None and p.kind == "gpu":
+            last = HardwareCandidate(machine.name, p, count, price, note, opt if not reason else None, reason)
+            if opt is not None:
                 break  # more units of the same GPU only cost more
+        out.append(last)  # the cheapest count that works, or the largest tried and why it fails
     return sorted(out, key=lambda c: (c.option is None, c.price_usd is None, c.price_usd or 0.0, c.label))
 
 

@@ -133,15 +133,16 @@ def render_hardware_for(model, request, min_tps, rows: list[HardwareCandidate]) 
     t = Table(show_edge=False, pad_edge=False, header_style="bold")
     for col in ("hardware", "price $", "quant", "fit", "decode tok/s", "prefill tok/s", "why not"):
         t.add_column(col, no_wrap=True)
-    for c in rows:
+    shown = [c for c in rows if c.option] + [c for c in rows if not c.option][:8]
+    for c in shown:
         o = c.option
         pre = f"{o.speed.prefill_tokens_per_s:.0f}" if o and o.speed and o.speed.prefill_tokens_per_s else "-"
         t.add_row(c.label, f"{c.price_usd:,.0f}" if c.price_usd else "-", o.quant.name if o else "-",
                   o.placement.fit if o else "-", _tps(o), pre, c.reason)
     con.print(t)
     ok = sum(1 for c in rows if c.option)
-    con.print(f"{ok} of {len(rows)} configurations meet the target; cheapest first. Prices: GPUs x units + a"
-              " workstation host; see --json for each price's basis.")
+    con.print(f"{ok} of {len(rows)} configurations meet the target, cheapest first (the 8 cheapest misses shown;"
+              " --json lists all with reasons). Prices: GPUs x units + a workstation host.")
 
 
 def render_models_fits(machine, request, rows: list[ModelFit]) -> None:
