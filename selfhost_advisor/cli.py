@@ -128,15 +128,23 @@ def fit(
 @app.command()
 def models(
     query: Optional[str] = typer.Argument(None, help="Filter by id, name, family or Hub id (substring)."),
+    fits: Optional[str] = typer.Option(None, "--fits", help="Hardware (profile, '2x rtx4090', probe file): best option per model."),
+    min_tps: Optional[float] = typer.Option(None, "--min-tps", help="With --fits: only options decoding this fast."),
+    context: str = typer.Option("8192", "--context", "-c", help="With --fits: context length (capped at each model's maximum)."),
+    engine: str = typer.Option("llamacpp", "--engine", help="With --fits: llamacpp, ollama or vllm."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
 ) -> int:
-    """List the model catalog, optionally filtered: advisor models qwen."""
+    """List the model catalog, optionally filtered (advisor models qwen), or what runs on hardware (--fits)."""
     from .catalog.models import all_models
 
     rows = all_models()
     if query:
         q = query.lower()
         rows = [m for m in rows if q in " ".join((m.id, m.name, m.hf_id, m.arch, *m.aliases)).lower()]
+    if fits:
+        from .cli_plan import models_fits
+
+        return models_fits(fits, min_tps, context, engine, as_json, rows)
     if as_json:
         from .render.jsonout import models_dict
 
@@ -149,8 +157,10 @@ def models(
 
 
 from .cli_cost import cost as _cost  # noqa: E402  (the command lives in its own module)
+from .cli_plan import hardware as _hardware  # noqa: E402
 
 app.command(name="cost")(_cost)
+app.command(name="hardware")(_hardware)
 
 
 def main(argv: Optional[list[str]] = None) -> int:

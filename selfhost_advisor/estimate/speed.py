@@ -282,23 +282,25 @@ def estimate_speed(
     work = token_work(model, quant, kv_cache_type)
     dec = _decode_seconds(model, work, placement, machine, decode_depth, table)
     pre = _prefill_seconds_per_token(model, work, placement, machine, prefill_depth, n_ubatch, table)
-    if dec is None or pre is None:
-        return Speed(None, None, "unknown", note="device bandwidth or FLOPS unknown: give a hardware profile")
+    if dec is None:
+        return Speed(None, None, "unknown", note="device bandwidth unknown: give a hardware profile")
     backend = machine.devices[0].backend if machine.devices and placement.gpu_layers else "cpu"
     eff = efficiency(backend, table)
     matched = [d.matched_profile for d in machine.devices if d.matched_profile]
     hw_family = _hardware_family(matched[0] if matched else (machine.name if not machine.devices else ""))
     confidence = "calibrated" if hw_family and hw_family in eff.calibrated else "extrapolated"
-    d, p = 1.0 / dec, 1.0 / pre
+    d = 1.0 / dec
+    p = 1.0 / pre if pre else None  # FLOPS unknown: no prefill figure
     return Speed(
         decode_tokens_per_s=d,
         prefill_tokens_per_s=p,
         confidence=confidence,
         decode_low=d * eff.decode_band[0],
         decode_high=d * eff.decode_band[1],
-        prefill_low=p * eff.prefill_band[0],
-        prefill_high=p * eff.prefill_band[1],
-        note=f"{eff.family} efficiency, decode at {decode_depth} cached tokens",
+        prefill_low=p * eff.prefill_band[0] if p else None,
+        prefill_high=p * eff.prefill_band[1] if p else None,
+        note=f"{eff.family} efficiency, decode at {decode_depth} cached tokens"
+        + ("" if p else "; prefill unknown (no FLOPS figure)"),
     )
 
 
