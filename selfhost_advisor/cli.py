@@ -160,8 +160,10 @@ from .cli_probe import probe as _probe_command  # noqa: E402
 
 app.command("probe")(_probe_command)
 
+from .cli_cost import cost as _cost  # noqa: E402  (the command lives in its own module)
 from .cli_plan import hardware as _hardware  # noqa: E402
 
+app.command(name="cost")(_cost)
 app.command(name="hardware")(_hardware)
 
 
