@@ -111,3 +111,23 @@ def test_probe_subprocess_prints_one_object_and_nothing_on_stderr(tmp_path):
                        cwd=ROOT, env=dict(os.environ, ADVISOR_HOME=str(tmp_path), NO_COLOR="1"))
     assert r.returncode == 0 and r.stderr == ""
     assert isinstance(json.loads(r.stdout), dict)
+
+
+def test_cost_prices_a_saved_probe_through_its_matched_profile(capsys, fake_machine, tmp_path):
+    """issue 4: `advisor cost --hardware box.json` works; the box is priced as its matched catalog GPUs."""
+    fake_machine("2x rtx 4090")
+    box = tmp_path / "box.json"
+    box.write_text(run(capsys, "probe", "--json")[1])
+    common = ["cost", "--monthly-tokens", "1e9", "--model", "llama3.1:8b", "--cloud", "gpt-4o", "--json"]
+    from_file = json.loads(run(capsys, *common, "--hardware", str(box))[1])
+    from_name = json.loads(run(capsys, *common, "--hardware", "2x rtx4090")[1])
+    assert from_file["self_host"][0]["capex_usd"] == from_name["self_host"][0]["capex_usd"] > 3000
+    assert from_file["self_host"][0]["units"] == from_name["self_host"][0]["units"]
+
+
+def test_cost_rejects_a_probe_without_priced_gpus(capsys, fake_machine, tmp_path):
+    fake_machine("intel igpu")
+    box = tmp_path / "box.json"
+    box.write_text(run(capsys, "probe", "--json")[1])
+    code, out, err = run(capsys, "cost", "--monthly-tokens", "1e9", "--hardware", str(box))
+    assert code == 2 and out == "" and "profile" in err

@@ -26,7 +26,25 @@ def _host(profile: Profile, count: int) -> tuple[float, float, float]:
     return float(price), float(ws["active_watts"]), float(ws["idle_watts"])
 
 
+def _probe_spec(path: str) -> str:
+    """A saved probe (advisor probe --json) priced through its GPUs' matched catalog profile: '2x rtx-4090'."""
+    from ..probe.files import load_probe_file
+
+    machine = load_probe_file(path)
+    matched = {d.matched_profile for d in machine.devices}
+    if not machine.devices or None in matched or len(matched) != 1:
+        raise UnknownHardwareError(
+            f"probe file {path}: its GPUs are not one catalog profile, so they have no price",
+            "give the matching profile instead, e.g. --hardware '2x rtx4090'",
+        )
+    return f"{len(machine.devices)}x {matched.pop()}"
+
+
 def box_from_spec(spec: str) -> Box:
+    import os
+
+    if spec.lower().endswith(".json") or os.path.sep in spec:
+        spec = _probe_spec(spec)
     profile, count, _link = parse_spec(spec)
     if profile.kind in ("host", "cpu"):
         raise UnknownHardwareError(f"{spec!r} is not a GPU or unified-memory machine",
