@@ -38,7 +38,7 @@ def _emit_json(obj: dict) -> None:
 
 @app.command()
 def fit(
-    model: str = typer.Argument(..., help="Model: an Ollama tag (llama3.1:70b), a Hub id, or an alias."),
+    model: str = typer.Argument(..., help="Model: an Ollama tag (llama3.1:70b), a Hub id, a .gguf file, or an alias."),
     hardware: Optional[str] = typer.Option(
         None, "--hardware", "-H", help="Profile ('rtx4090', '2x rtx4090', 'a100-80gb') or a probe JSON file."
     ),
@@ -59,17 +59,23 @@ def fit(
         None, "--require-fit", help="Exit 1 unless the recommended option fits: gpu, partial or any."
     ),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object (schema docs/schema/fit.schema.json)."),
+    offline: bool = typer.Option(False, "--offline", help="Hub models: use only cached answers, no network."),
 ) -> int:
-    """Memory per quantization, where it fits, and the recommended quantization."""
-    from .catalog.models import resolve
-    from .catalog.quants import get_quant, listed_quants
+    """Memory per quantization, where it fits, and the recommended quantization.
+
+    MODEL: a catalog name or Ollama tag (llama3.1:70b-instruct-q3_K_M), a Hub id (Qwen/Qwen3-30B-A3B,
+    hf:bartowski/Llama-3.3-70B-Instruct-GGUF --quant Q4_K_M), a local GGUF (./model.gguf) or ollama:NAME.
+    """
+    from .catalog.quants import listed_quants
+    from .catalog.resolve import annotate, resolve, select_quants
     from .domain import FitRequest
     from .estimate.fit import fit as run_fit
     from .estimate.memory import engine_params, kv_type
     from .machine import resolve_machine
     from .units import parse_context
 
-    resolved = resolve(model)
+    names = [n.strip() for q in (quant or []) for n in q.split(",") if n.strip()]
+    resolved = resolve(model, quants=tuple(names), offline=offline)
     m = resolved.model
     ctx = parse_context(context, m.max_context)
     kv_type(kv_cache)
@@ -78,10 +84,7 @@ def fit(
         raise BadOptionError(f"--parallel {parallel} must be at least 1", "give 1 or more")
     if require_fit and require_fit not in ("gpu", "partial", "any"):
         raise BadOptionError(f"--require-fit {require_fit!r} is not gpu, partial or any", "e.g. --require-fit gpu")
-    names = [n for q in (quant or []) for n in q.split(",") if n.strip()]
-    if not names and resolved.quant:
-        names = [resolved.quant]
-    quants = tuple(sorted({get_quant(n) for n in names}, key=lambda q: q.rank)) if names else listed_quants()
+    quants = select_quants(resolved, names) or listed_quants()
     machine, ram_known = resolve_machine(hardware, vram, ram, gpus)
     request = FitRequest(
         context=ctx,
@@ -91,7 +94,7 @@ def fit(
         n_ubatch=int(eng["n_ubatch"]),
         flash_attention=bool(eng["flash_attention"]) if flash_attention is None else flash_attention,
     )
-    result = run_fit(m, machine, request, quants, host_ram_known=ram_known)
+    result = annotate(run_fit(m, machine, request, quants, host_ram_known=ram_known), resolved)
     if as_json:
         from .render.jsonout import fit_dict
 
