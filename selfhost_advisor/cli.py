@@ -115,8 +115,18 @@ def fit(
 def models(
     query: Optional[str] = typer.Argument(None, help="Filter by id, name, family or Hub id (substring)."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
+    installed: bool = typer.Option(False, "--installed", help="Ollama's installed models (OLLAMA_MODELS), each with its fit."),
+    hardware: Optional[str] = typer.Option(None, "--hardware", "-H", help="With --installed: profile or probe JSON file."),
+    vram: Optional[str] = typer.Option(None, "--vram", help="With --installed: memory per GPU."),
+    ram: Optional[str] = typer.Option(None, "--ram", help="With --installed: host RAM."),
+    gpus: Optional[int] = typer.Option(None, "--gpus", help="With --installed: number of GPUs."),
+    context: str = typer.Option("8192", "--context", "-c", help="With --installed: context length in tokens."),
 ) -> int:
-    """List the model catalog, optionally filtered: advisor models qwen."""
+    """List the model catalog, optionally filtered: advisor models qwen. --installed: what Ollama holds."""
+    if installed:
+        from .cli_models import run_installed
+
+        return run_installed(hardware, vram, ram, gpus, context, as_json)
     from .catalog.models import all_models
 
     rows = all_models()
