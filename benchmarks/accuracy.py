@@ -99,6 +99,33 @@ def _summary(rows: list[dict]) -> dict:
             "max_abs_error_pct": max(errs) if errs else None}
 
 
+def speed_report(cal: Path) -> dict:
+    """Decode/prefill vs llama-bench rows, per backend family: in-sample (the shipped fit) and leave-one-hardware-out
+    (refit without that machine's rows, then predict them: the error to expect on hardware not in the file)."""
+    sys.path.insert(0, str(ROOT / "scripts"))
+    import fit_speed
+    from selfhost_advisor.estimate.speed import family
+
+    rows = fit_speed._best_cpu_rows(fit_speed.calibration_rows(cal)[0])
+    out: dict = {}
+    for r in rows:
+        held = [x for x in rows if x.hardware != r.hardware]
+        table = fit_speed._table(fit_speed.fit(held)) if any(family(x.backend) == family(r.backend)
+                                                               and x.kind == r.kind for x in held) else None
+        ins = fit_speed.predict(r) / r.measured - 1
+        oos = fit_speed.predict(r, table) / r.measured - 1 if table else None
+        key = f"{family(r.backend)} {'decode' if r.kind == 'tg' else 'prefill'}"
+        out.setdefault(key, {"in_sample": [], "held_out": []})
+        out[key]["in_sample"].append(abs(ins) * 100)
+        if oos is not None:
+            out[key]["held_out"].append(abs(oos) * 100)
+    summary = {}
+    for key, v in sorted(out.items()):
+        summary[key] = {k: {"rows": len(x), "median_abs_error_pct": round(statistics.median(x), 1),
+                            "max_abs_error_pct": round(max(x), 1)} if x else None for k, x in v.items()}
+    return summary
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--calibration", default=str(ROOT.parent / "shared" / "calibration"))
@@ -109,7 +136,8 @@ def main() -> int:
     gguf = [r for r in w if not r["pre_gguf"]]
     current = [r for r in gguf if not r["legacy"]]
     k, k_skip = kv_rows(cal)
-    report = {"weights": _summary(gguf), "weights_current_rules": _summary(current), "weights_pre_gguf": _summary([r for r in w if r["pre_gguf"]]),
+    speed = speed_report(cal) if (cal / "llamacpp_speed.csv").exists() else {}
+    report = {"speed": speed, "weights": _summary(gguf), "weights_current_rules": _summary(current), "weights_pre_gguf": _summary([r for r in w if r["pre_gguf"]]),
               "kv_cache": _summary(k), "weight_rows": w, "kv_rows": k, "skipped": w_skip + k_skip}
     if args.json:
         print(json.dumps(report, indent=2))
@@ -128,6 +156,12 @@ def main() -> int:
         if s["rows"]:
             print(f"{key}: {s['rows']} rows, median |error| {s['median_abs_error_pct']:.2f}%,"
                   f" max {s['max_abs_error_pct']:.2f}%")
+    print("\nSpeed vs llama-bench (|error| %, in-sample fit / leave-one-hardware-out):")
+    for key, v in speed.items():
+        ins, held = v["in_sample"], v["held_out"]
+        h = f"median {held['median_abs_error_pct']:5.1f} max {held['max_abs_error_pct']:6.1f}" if held else "n/a (one machine)"
+        print(f"  {key:20s} {ins['rows']:3d} rows  in-sample median {ins['median_abs_error_pct']:5.1f} max"
+              f" {ins['max_abs_error_pct']:6.1f} | held out {h}")
     for (model, quant), why in LEGACY.items():
         print(f"older convention: {model} {quant}: {why}")
     if report["skipped"]:

@@ -18,7 +18,7 @@ app = typer.Typer(
     add_completion=True,
     no_args_is_help=True,
     help="Will this open-weight LLM fit on this hardware, at which quantization, and where (GPU, partial offload, CPU)?\n\n"
-    "Exit codes: 0 ok, 1 a requested check failed (--require-fit), 2 bad input.",
+    "Exit codes: 0 ok, 1 a requested check failed (--require-fit, --min-tps), 2 bad input.",
     rich_markup_mode=None,
     pretty_exceptions_enable=False,
 )
@@ -50,13 +50,16 @@ def fit(
     ),
     context: str = typer.Option("8192", "--context", "-c", help="Context length in tokens: 8192, 32k or max."),
     kv_cache: str = typer.Option("f16", "--kv-cache", help="KV cache type: f16, q8_0, q4_0."),
-    engine: str = typer.Option("llamacpp", "--engine", help="Inference engine: llamacpp, ollama."),
+    engine: str = typer.Option("llamacpp", "--engine", help="Inference engine: llamacpp, ollama, vllm."),
     parallel: int = typer.Option(1, "--parallel", help="Concurrent sequences (Ollama multiplies the context by it)."),
     flash_attention: Optional[bool] = typer.Option(
         None, "--flash-attention/--no-flash-attention", help="Override the engine's flash-attention default."
     ),
     require_fit: Optional[str] = typer.Option(
         None, "--require-fit", help="Exit 1 unless the recommended option fits: gpu, partial or any."
+    ),
+    min_tps: Optional[float] = typer.Option(
+        None, "--min-tps", help="Exit 1 unless the recommended option decodes at least this many tokens/s."
     ),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object (schema docs/schema/fit.schema.json)."),
     offline: bool = typer.Option(False, "--offline", help="Hub models: use only cached answers, no network."),
@@ -84,7 +87,16 @@ def fit(
         raise BadOptionError(f"--parallel {parallel} must be at least 1", "give 1 or more")
     if require_fit and require_fit not in ("gpu", "partial", "any"):
         raise BadOptionError(f"--require-fit {require_fit!r} is not gpu, partial or any", "e.g. --require-fit gpu")
-    quants = select_quants(resolved, names) or listed_quants()
+    if engine.lower() == "vllm":
+        from .estimate.vllm import get_vllm_quant, vllm_quants
+
+        if resolved.model.tensor_types is not None:
+            raise BadOptionError(f"{model} is a GGUF file sized for llama.cpp/Ollama", "--engine vllm needs a Hub id or catalog model")
+        quants = tuple(sorted({get_vllm_quant(n) for n in names}, key=lambda q: q.rank)) if names else vllm_quants()
+    else:
+        quants = select_quants(resolved, names) or listed_quants()
+    if min_tps is not None and not min_tps > 0:
+        raise BadOptionError(f"--min-tps {min_tps:g} must be a positive speed", "e.g. --min-tps 20")
     machine, ram_known = resolve_machine(hardware, vram, ram, gpus)
     request = FitRequest(
         context=ctx,
@@ -108,31 +120,45 @@ def fit(
         ok = {"gpu": tier == "gpu", "partial": tier in ("gpu", "partial"), "any": result.recommended is not None}
         if not ok[require_fit]:
             raise CheckFailed(f"check failed: --require-fit {require_fit}, best placement is {tier}")
+    if min_tps is not None:
+        best = next((o for o in result.options if o.quant.name == result.recommended), None)
+        tps = best.speed.decode_tokens_per_s if best and best.speed else None
+        if tps is None or tps < min_tps:
+            got = f"{tps:.1f} tokens/s" if tps else "no speed (nothing runs or speed unknown)"
+            raise CheckFailed(f"check failed: --min-tps {min_tps:g}, recommended {result.recommended} decodes at {got}")
     return 0
 
 
 @app.command()
 def models(
     query: Optional[str] = typer.Argument(None, help="Filter by id, name, family or Hub id (substring)."),
+    fits: Optional[str] = typer.Option(None, "--fits", help="Hardware (profile, '2x rtx4090', probe file): best option per model."),
+    min_tps: Optional[float] = typer.Option(None, "--min-tps", help="With --fits: only options decoding this fast."),
+    context: str = typer.Option("8192", "--context", "-c", help="With --fits or --installed: context length (capped at each model's maximum with --fits)."),
+    engine: str = typer.Option("llamacpp", "--engine", help="With --fits: llamacpp, ollama or vllm."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
     installed: bool = typer.Option(False, "--installed", help="Ollama's installed models (OLLAMA_MODELS), each with its fit."),
     hardware: Optional[str] = typer.Option(None, "--hardware", "-H", help="With --installed: profile or probe JSON file."),
     vram: Optional[str] = typer.Option(None, "--vram", help="With --installed: memory per GPU."),
     ram: Optional[str] = typer.Option(None, "--ram", help="With --installed: host RAM."),
     gpus: Optional[int] = typer.Option(None, "--gpus", help="With --installed: number of GPUs."),
-    context: str = typer.Option("8192", "--context", "-c", help="With --installed: context length in tokens."),
 ) -> int:
-    """List the model catalog, optionally filtered: advisor models qwen. --installed: what Ollama holds."""
+    """List the model catalog, optionally filtered (advisor models qwen), what runs on hardware (--fits),
+    or what the local Ollama holds (--installed), each with its fit."""
     if installed:
         from .cli_models import run_installed
 
-        return run_installed(hardware, vram, ram, gpus, context, as_json)
+        return run_installed(hardware or fits, vram, ram, gpus, context, as_json)
     from .catalog.models import all_models
 
     rows = all_models()
     if query:
         q = query.lower()
         rows = [m for m in rows if q in " ".join((m.id, m.name, m.hf_id, m.arch, *m.aliases)).lower()]
+    if fits:
+        from .cli_plan import models_fits
+
+        return models_fits(fits, min_tps, context, engine, as_json, rows)
     if as_json:
         from .render.jsonout import models_dict
 
@@ -142,6 +168,11 @@ def models(
 
         render_models(rows, query)
     return 0
+
+
+from .cli_plan import hardware as _hardware  # noqa: E402
+
+app.command(name="hardware")(_hardware)
 
 
 def main(argv: Optional[list[str]] = None) -> int:

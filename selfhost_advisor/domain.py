@@ -92,12 +92,13 @@ class Device:
     name: str
     memory_bytes: int
     bandwidth_bytes_per_s: int | None = None
-    fp16_flops: float | None = None
+    fp16_flops: float | None = None  # dense FP16 tensor FLOPS, FP32 accumulate (the datasheet figure)
     free_memory_bytes: int | None = None
     unified: bool = False
     usable_memory_bytes: int | None = None  # e.g. Apple Metal working-set limit
     matched_profile: str | None = None
     backend: str = "cuda"
+    fp16_acc16_flops: float | None = None  # FP16 accumulate, where it differs (GeForce: 2x fp16_flops)
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,6 +111,7 @@ class Machine:
     ram_bandwidth_bytes_per_s: int | None = None
     source: str = "profile"  # profile | inline | probe | file | this-machine
     interconnect: str = ""
+    cpu_flops: float | None = None  # host CPU FP32 FLOPS (prefill of CPU-resident layers)
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,6 +146,7 @@ class Placement:
     missing_bytes: int = 0
     per_device_bytes: tuple[int, ...] = ()
     note: str = ""
+    per_device_layers: tuple[int, ...] = ()  # repeating layers per GPU, in order
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,6 +167,7 @@ class FitOption:
     memory: MemoryBreakdown
     placement: Placement
     speed: Speed | None = None
+    max_concurrency: int | None = None  # vLLM: sequences of the full context the KV pool holds
 
 
 @dataclass(frozen=True, slots=True)

@@ -29,6 +29,7 @@ class Profile:
     memory_bytes: int
     bandwidth_bytes_per_s: int | None
     fp16_flops: float | None
+    fp16_acc16_flops: float | None
     tdp_watts: float | None
     price_usd: float | None
     unified: bool
@@ -51,6 +52,7 @@ def _profile(e: dict) -> Profile:
         memory_bytes=int(e["memory_bytes"]),
         bandwidth_bytes_per_s=int(float(bw) * 1e9) if bw else None,
         fp16_flops=float(tf) * 1e12 if tf else None,
+        fp16_acc16_flops=float(e["fp16_acc16_tflops"]) * 1e12 if e.get("fp16_acc16_tflops") else None,
         tdp_watts=float(e["tdp_watts"]) if e.get("tdp_watts") else None,
         price_usd=float(e["price_usd"]) if e.get("price_usd") else None,
         unified=bool(e.get("unified", e.get("kind") in ("apple", "apu"))),
@@ -130,7 +132,7 @@ def machine_from_profile(profile: Profile, count: int = 1, ram_bytes: int | None
     if profile.kind == "cpu":
         return Machine(
             name=label, devices=(), ram_bytes=ram_bytes or profile.memory_bytes, cpu_name=profile.name,
-            ram_bandwidth_bytes_per_s=profile.bandwidth_bytes_per_s, source="profile",
+            ram_bandwidth_bytes_per_s=profile.bandwidth_bytes_per_s, source="profile", cpu_flops=profile.fp16_flops,
         )
     if profile.unified:
         device = Device(
@@ -146,7 +148,7 @@ def machine_from_profile(profile: Profile, count: int = 1, ram_bytes: int | None
     device = Device(
         vendor=profile.vendor, name=profile.name, memory_bytes=profile.memory_bytes,
         bandwidth_bytes_per_s=profile.bandwidth_bytes_per_s, fp16_flops=profile.fp16_flops,
-        matched_profile=profile.id, backend=profile.backend,
+        matched_profile=profile.id, backend=profile.backend, fp16_acc16_flops=profile.fp16_acc16_flops,
     )
     return Machine(
         name=label, devices=(device,) * count, ram_bytes=ram_bytes or 0, source="profile",

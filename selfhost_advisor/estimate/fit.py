@@ -6,9 +6,10 @@ highest-quality partial offload; failing that, the best CPU option (the result s
 from __future__ import annotations
 
 from ..catalog._data import load
-from ..domain import FitOption, FitRequest, FitResult, Machine, Model, Quant
+from ..domain import FitOption, FitRequest, FitResult, Machine, Model, Quant, Speed
 from .memory import engine_params, estimate_memory
 from .placement import place
+from .speed import estimate_speed
 
 _FIT_ORDER = ("gpu", "partial", "cpu")
 
@@ -22,6 +23,66 @@ def recommend(options: list[FitOption]) -> tuple[str | None, str]:
     return None, "no"
 
 
+def evaluate(model: Model, machine: Machine, request: FitRequest, q: Quant, *, host_ram_known: bool = True) -> FitOption:
+    """Memory, placement and single-stream speed of one quantization."""
+    depth = request.context // 2
+    if request.engine == "vllm":
+        return _vllm_option(model, q, machine, request, depth)
+    runtime = load("engines")["runtime"]
+    backend = machine.devices[0].backend if machine.devices else "cpu"
+    mem = estimate_memory(model, q, request, n_gpus=len(machine.devices), backend=backend)
+    placement = place(
+        mem,
+        machine,
+        margin_bytes=int(runtime["gpu_margin_bytes"]),
+        os_reserve_bytes=int(runtime["os_reserve_bytes"]),
+        host_ram_known=host_ram_known,
+    )
+    speed = estimate_speed(model, q, placement, machine, kv_cache_type=request.kv_cache_type,
+                           decode_depth=depth, prefill_depth=min(depth, 256), n_ubatch=request.n_ubatch)
+    return FitOption(quant=q, memory=mem, placement=placement, speed=speed)
+
+
+_TIER_SCORE = {"gpu": 3, "partial": 2, "cpu": 1, "no": 0}
+
+
+def best_option(
+    model: Model, machine: Machine, request: FitRequest, quants: tuple[Quant, ...], *,
+    min_tps: float | None = None, host_ram_known: bool = True, tiers: tuple[str, ...] = ("gpu", "partial", "cpu"),
+) -> FitOption | None:
+    """The option `fit` would recommend (optionally also decoding >= min_tps), found by bisection.
+
+    Why bisection: planning commands evaluate hundreds of (model, hardware) pairs. Quants come best quality
+    first, so memory shrinks and placement and speed only improve down the list; the first option that reaches
+    the best reachable tier (and speed) is the answer, in O(log n) evaluations instead of n.
+    """
+    memo: dict[int, FitOption] = {}
+
+    def at(i: int) -> FitOption:
+        if i not in memo:
+            memo[i] = evaluate(model, machine, request, quants[i], host_ram_known=host_ram_known)
+        return memo[i]
+
+    def first(pred) -> int | None:
+        lo, hi = 0, len(quants)
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if pred(at(mid)):
+                hi = mid
+            else:
+                lo = mid + 1
+        return lo if lo < len(quants) else None
+
+    def fast(o: FitOption) -> bool:
+        return min_tps is None or bool(o.speed and o.speed.decode_tokens_per_s and o.speed.decode_tokens_per_s >= min_tps)
+
+    for tier in tiers:
+        i = first(lambda o, tier=tier: _TIER_SCORE[o.placement.fit] >= _TIER_SCORE[tier] and fast(o))
+        if i is not None and at(i).placement.fit == tier:
+            return at(i)
+    return None
+
+
 def fit(
     model: Model,
     machine: Machine,
@@ -33,17 +94,7 @@ def fit(
     runtime = load("engines")["runtime"]
     engine_params(request.engine)  # validates the engine name
     backend = machine.devices[0].backend if machine.devices else "cpu"
-    options = []
-    for q in quants:
-        mem = estimate_memory(model, q, request, n_gpus=len(machine.devices), backend=backend)
-        placement = place(
-            mem,
-            machine,
-            margin_bytes=int(runtime["gpu_margin_bytes"]),
-            os_reserve_bytes=int(runtime["os_reserve_bytes"]),
-            host_ram_known=host_ram_known,
-        )
-        options.append(FitOption(quant=q, memory=mem, placement=placement))
+    options = [evaluate(model, machine, request, q, host_ram_known=host_ram_known) for q in quants]
     pick, tier = recommend(options)
     warnings = []
     if request.context > model.max_context:
@@ -62,9 +113,33 @@ def fit(
         "os_reserve_bytes": int(runtime["os_reserve_bytes"]),
         "host_ram_known": host_ram_known,
         "recommended_tier": tier,
-        "weights": "per tensor, llama.cpp quantizer type rules, imatrix for IQ types",
+        "weights": "per tensor, llama.cpp quantizer type rules, imatrix for IQ types"
+        if request.engine != "vllm" else "per tensor, vLLM serving formats (data/engines.yaml vllm_formats)",
+        "decode_depth_tokens": request.context // 2,
+        "speed": "roofline with efficiency fitted per backend family on llama-bench results (data/speed.yaml)",
     }
     return FitResult(
         model=model, machine=machine, request=request, options=tuple(options), recommended=pick,
         assumptions=assumptions, warnings=tuple(warnings),
     )
+
+
+def _vllm_option(model: Model, q: Quant, machine: Machine, request: FitRequest, depth: int) -> FitOption:
+    from .serving import _prefill_tokens_per_s, step_seconds
+    from .speed import efficiency
+    from .vllm import plan
+
+    p = plan(model, q, machine, request)
+    speed = None
+    dev = machine.devices[0] if machine.devices else None
+    if p.placement.fit == "gpu" and dev and dev.bandwidth_bytes_per_s and dev.fp16_flops:
+        eff = efficiency(dev.backend)
+        d = 1.0 / step_seconds(model, q, machine, p.tp, 1, depth)
+        pf = _prefill_tokens_per_s(model, q, machine, p.tp, min(depth, 256))
+        speed = Speed(d, pf, "extrapolated", d * eff.decode_band[0], d * eff.decode_band[1],
+                      pf * eff.prefill_band[0], pf * eff.prefill_band[1],
+                      note=f"vLLM tensor parallel {p.tp}; CUDA-family efficiency from llama-bench")
+    elif p.placement.fit == "gpu":
+        speed = Speed(None, None, "unknown", note="device bandwidth or FLOPS unknown: give a hardware profile")
+    return FitOption(quant=q, memory=p.memory, placement=p.placement, speed=speed,
+                     max_concurrency=p.max_concurrency if p.placement.fit == "gpu" else 0)

@@ -41,6 +41,7 @@ def place(
     per_device_fixed = mem.compute_buffer_bytes + gpu_runtime_per_device
     free = [max(0, b - per_device_fixed) for b in device_budgets(machine, margin_bytes)]
     used = [0] * n_dev
+    layers = [0] * n_dev
     items = list(mem.layer_bytes) + [mem.output_bytes]
     dev = placed = 0
     for size in items:
@@ -49,16 +50,19 @@ def place(
         if dev == n_dev:
             break
         used[dev] += size
+        if placed < len(mem.layer_bytes):
+            layers[dev] += 1
         placed += 1
+    split = tuple(layers)
     gpu_bytes = sum(used) + per_device_fixed * n_dev
     remaining = sum(items[placed:]) + host_fixed
     if placed == total_layers:
-        return Placement("gpu", placed, total_layers, gpu_bytes, host_fixed, 0, tuple(used))
+        return Placement("gpu", placed, total_layers, gpu_bytes, host_fixed, 0, tuple(used), per_device_layers=split)
     if not host_ram_known:
         short = sum(items) - sum(free)
         return Placement(
             "no", placed, total_layers, gpu_bytes, 0, max(short, 1), tuple(used),
-            note="host RAM not given: add --ram to consider partial offload to system memory",
+            note="host RAM not given: add --ram to consider partial offload to system memory", per_device_layers=split,
         )
     if all(d.unified for d in machine.devices):
         # Unified memory: what the GPU holds comes out of the same RAM.
@@ -66,8 +70,8 @@ def place(
     if placed == 0:
         return _cpu_or_no(cpu_only_need, ram, total_layers)
     if remaining <= ram:
-        return Placement("partial", placed, total_layers, gpu_bytes, remaining, 0, tuple(used))
-    return Placement("no", placed, total_layers, gpu_bytes, remaining, remaining - ram, tuple(used))
+        return Placement("partial", placed, total_layers, gpu_bytes, remaining, 0, tuple(used), per_device_layers=split)
+    return Placement("no", placed, total_layers, gpu_bytes, remaining, remaining - ram, tuple(used), per_device_layers=split)
 
 
 def _cpu_or_no(need: int, ram: int, total_layers: int) -> Placement:

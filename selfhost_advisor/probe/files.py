@@ -39,7 +39,7 @@ def machine_from_probe(data: object, path: str = "<probe>") -> Machine:
         memory = _int(d, "memory_bytes", path)
         if not memory:
             continue  # presence-only devices (no memory figure) cannot hold layers
-        flops = d.get("fp16_flops")
+        flops = _float(d.get("fp16_flops"))
         devices.append(
             Device(
                 vendor=str(d.get("vendor", "generic")),
@@ -47,7 +47,8 @@ def machine_from_probe(data: object, path: str = "<probe>") -> Machine:
                 memory_bytes=memory,
                 free_memory_bytes=_int(d, "free_memory_bytes", path, required=False),
                 bandwidth_bytes_per_s=_int(d, "bandwidth_bytes_per_s", path, required=False),
-                fp16_flops=float(flops) if isinstance(flops, (int, float)) and not isinstance(flops, bool) else None,
+                fp16_flops=flops,
+                fp16_acc16_flops=_float(d.get("fp16_acc16_flops")),
                 unified=bool(d.get("unified", False)),
                 usable_memory_bytes=_int(d, "usable_memory_bytes", path, required=False),
                 matched_profile=d.get("matched_profile") if isinstance(d.get("matched_profile"), str) else None,
@@ -62,8 +63,13 @@ def machine_from_probe(data: object, path: str = "<probe>") -> Machine:
         available_ram_bytes=_int(data, "available_ram_bytes", path, required=False),
         cpu_name=str(cpu.get("name", "")),
         ram_bandwidth_bytes_per_s=_int(data, "ram_bandwidth_bytes_per_s", path, required=False),
+        cpu_flops=_float(data.get("cpu_flops")),
         source="file",
     )
+
+
+def _float(v) -> float | None:
+    return float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0 else None
 
 
 def load_probe_file(path: str) -> Machine:

@@ -66,6 +66,7 @@ def device_dict(d: Device) -> dict[str, Any]:
         "usable_memory_bytes": d.usable_memory_bytes if d.usable_memory_bytes is not None else d.memory_bytes,
         "bandwidth_bytes_per_s": d.bandwidth_bytes_per_s,
         "fp16_flops": d.fp16_flops,
+        "fp16_acc16_flops": d.fp16_acc16_flops,
         "unified": d.unified,
         "matched_profile": d.matched_profile,
         "backend": d.backend,
@@ -81,6 +82,7 @@ def machine_dict(m: Machine) -> dict[str, Any]:
         "ram_bytes": m.ram_bytes,
         "available_ram_bytes": m.available_ram_bytes,
         "ram_bandwidth_bytes_per_s": m.ram_bandwidth_bytes_per_s,
+        "cpu_flops": m.cpu_flops,
         "interconnect": m.interconnect or None,
     }
 
@@ -106,8 +108,10 @@ def option_dict(opt: FitOption) -> dict[str, Any]:
             "cpu_bytes": pl.cpu_bytes,
             "missing_bytes": pl.missing_bytes,
             "per_device_layer_bytes": list(pl.per_device_bytes),
+            "per_device_layers": list(pl.per_device_layers),
             "note": pl.note or None,
         },
+        "max_concurrency": opt.max_concurrency,
         "speed": None
         if sp is None
         else {

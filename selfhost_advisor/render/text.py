@@ -13,7 +13,11 @@ _FIT_STYLE = {"gpu": "bold green", "partial": "yellow", "cpu": "cyan", "no": "re
 def console():
     from rich.console import Console
 
-    return Console(no_color=bool(os.environ.get("NO_COLOR")), highlight=False, soft_wrap=False)
+    import shutil
+
+    # Tables need ~120 columns; when stdout is not a terminal (pipes, CI logs) rich would assume 80 and wrap.
+    width = None if os.isatty(1) else max(120, shutil.get_terminal_size((120, 24)).columns)
+    return Console(no_color=bool(os.environ.get("NO_COLOR")), highlight=False, soft_wrap=False, width=width)
 
 
 def _params(n: int) -> str:
@@ -25,7 +29,7 @@ def _fit_cell(opt: FitOption) -> str:
     if pl.fit == "partial":
         text = f"partial {pl.gpu_layers}/{pl.total_layers}"
     elif pl.fit == "no":
-        text = f"no, {gb(pl.missing_bytes)} short"
+        text = f"no (-{gb(pl.missing_bytes)})"
     else:
         text = pl.fit
     return f"[{_FIT_STYLE[pl.fit]}]{text}[/]"
@@ -65,10 +69,13 @@ def render_fit(r: FitResult, file=None) -> None:
     table = Table(show_edge=False, pad_edge=False, header_style="bold")
     for col, justify in (("quant", "left"), ("bits/w", "right"), ("weights", "right"), ("KV cache", "right"),
                          ("overhead", "right"), ("total", "right"), ("fit", "left")):
-        table.add_column(col, justify=justify)
+        table.add_column(col, justify=justify, no_wrap=True)
+    vllm = r.request.engine == "vllm"
     if has_speed:
-        table.add_column("decode tok/s", justify="right")
-        table.add_column("prefill tok/s", justify="right")
+        table.add_column("decode tok/s (band)", justify="right", no_wrap=True)
+        table.add_column("prefill tok/s", justify="right", no_wrap=True)
+    if vllm:
+        table.add_column("streams", justify="right", no_wrap=True)
     for o in r.options:
         mem = o.memory
         name = o.quant.name
@@ -79,10 +86,13 @@ def render_fit(r: FitResult, file=None) -> None:
         if has_speed:
             sp = o.speed
             if sp and sp.decode_tokens_per_s:
-                row.append(f"{sp.decode_tokens_per_s:.1f} ({sp.decode_low:.0f}-{sp.decode_high:.0f})")
+                f = ".1f" if sp.decode_tokens_per_s < 10 else ".0f"
+                row.append(f"{sp.decode_tokens_per_s:.1f} ({sp.decode_low:{f}}-{sp.decode_high:{f}})")
                 row.append(f"{sp.prefill_tokens_per_s:.0f}" if sp.prefill_tokens_per_s else "-")
             else:
                 row += ["-", "-"]
+        if vllm:
+            row.append(str(o.max_concurrency or 0))
         table.add_row(*row)
     con.print(table)
     tier = r.assumptions.get("recommended_tier")
@@ -97,6 +107,12 @@ def render_fit(r: FitResult, file=None) -> None:
             f"[bold red]Nothing fits.[/] Smallest option {smallest.quant.name} needs {gb(smallest.memory.total_bytes)}"
             f", {gb(smallest.placement.missing_bytes)} short."
         )
+    if has_speed:
+        depth = r.assumptions.get("decode_depth_tokens", 0)
+        con.print(f"Speeds: single stream, decode with {depth:,} tokens cached (half the context); band = 10th-90th "
+                  "percentile of measured/predicted on llama-bench results; 'calibrated' hardware families have measurements.")
+    if vllm:
+        con.print("streams: sequences of the full context that vLLM's KV pool holds at once (its 'maximum concurrency').")
     for w in r.warnings:
         con.print(f"[yellow]note:[/] {w}")
     for o in r.options[:1]:

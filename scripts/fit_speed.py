@@ -1,0 +1,315 @@
+"""Fit the speed model's efficiency factors per backend family on measured llama-bench results.
+
+Usage: python scripts/fit_speed.py [--calibration DIR] [--check] [--print]
+Writes data/speed.yaml (the header in scripts/speed_header.yaml plus the fitted `families`); --check exits 1 when the
+file differs from a fresh fit (tests run it); --print shows every row's prediction.
+
+The model (selfhost_advisor/estimate/speed.py) is linear in its factors, so they are fitted by least squares on
+relative error, with no per-GPU terms:
+- decode seconds/token = a * sum(bytes/bandwidth) + layer_latency * layers + hop_latency * device boundaries,
+  bandwidth_efficiency = 1/a;
+- prefill seconds/token = sum(FLOPs/FLOPS) / compute_efficiency, one factor for 16-bit and one for quantized weights.
+A family whose rows come from one model and quant only cannot separate a from layer_latency: it fits a alone
+(layer_latency 0, which makes larger models conservative). Bands are the 10th..90th percentile of measured/predicted; families
+with fewer than 8 rows of a test use the residuals pooled over all families.
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import re
+import statistics
+import sys
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from selfhost_advisor.catalog.hardware import find_profile, machine_from_profile  # noqa: E402
+from selfhost_advisor.catalog.models import get as get_model  # noqa: E402
+from selfhost_advisor.catalog.quants import get_quant  # noqa: E402
+from selfhost_advisor.domain import Device, Machine, Placement  # noqa: E402
+from selfhost_advisor.estimate.speed import Efficiency, estimate_speed, family  # noqa: E402
+
+CAL = ROOT.parent / "shared" / "calibration"
+MODELS = {"llama 7B (LLaMA-2)": "llama2:7b", "Llama-3 8B": "llama3:8b", "Llama-3 70B": "llama3:70b",
+          # LLaMA-1 7B has LLaMA-2 7B's shapes (32 layers, 4096 wide, 11008 FFN, 32000 vocab).
+          "llama 7B": "llama2:7b"}
+# llama-bench rows whose quant was not stated: the CPU thread-scaling comment ran the standard 7B Q4_0 benchmark model.
+UNSTATED_QUANT = "Q4_0"
+NVIDIA = {"RTX 4090": "rtx-4090", "RTX 3090": "rtx-3090", "RTX 4080": "rtx-4080", "RTX 3080 Ti": "rtx-3080-ti",
+          "RTX 3080": "rtx-3080",
+          # The CUDA scoreboard lists "H100 80GB" without the form factor; the scoreboard's H100 entries are PCIe cards.
+          "H100 80GB": "h100-pcie"}
+# i9-13900K: 2 channels DDR5-6400 x 8 B = 102.4 GB/s; FP32 peak 8 P-cores x 32 FLOP/clk (2x 256-bit FMA) x 5.4 GHz +
+# 16 E-cores x 16 FLOP/clk x 4.3 GHz = 2.50 TFLOPS (Intel ARK clocks; per-clock rates from the cores' FMA widths).
+CPU_HOSTS = {"Intel Core i9-13900K": (102.4e9, 2.50e12)}
+APPLE = re.compile(r"Apple (M\d)(?: (Pro|Max|Ultra))? \((\d+)-core GPU\)", re.I)
+PROMPT, DECODE = "pp", "tg"
+
+
+@dataclass(frozen=True)
+class Row:
+    hardware: str
+    backend: str
+    model_id: str
+    quant: str
+    test: str  # pp512 | tg128 | tg512
+    measured: float
+    machine: Machine
+    n_gpus: int
+
+    @property
+    def kind(self) -> str:
+        return PROMPT if self.test.startswith("pp") else DECODE
+
+    @property
+    def depth(self) -> int:
+        """Average tokens in the cache during the test: half the tokens generated or processed."""
+        return int(re.sub(r"\D", "", self.test)) // 2
+
+
+def _apple(name: str, bandwidth_gbps: float | None) -> Machine:
+    m = APPLE.search(name)
+    chip = "-".join(x.lower() for x in m.groups()[:2] if x)
+    cores = int(m.group(3))
+    same_chip = [q for q in _profiles() if q.id.startswith(chip + "-") and q.id.count("-") == chip.count("-") + 1]
+    # a chip without a profile (base M3) takes its generation's per-core rate: same GPU core design and clock
+    p = (same_chip or [q for q in _profiles() if q.id.startswith(chip.split("-")[0] + "-")])[0]
+    bandwidth_gbps = bandwidth_gbps or p.bandwidth_bytes_per_s / 1e9  # row without a figure: the chip's profile
+    per_core = p.fp16_flops / int(p.raw["gpu_cores"])  # FLOPS scale with GPU cores at the chip's clock
+    dev = Device(vendor="apple", name=name, memory_bytes=192 * 2**30, bandwidth_bytes_per_s=int(bandwidth_gbps * 1e9),
+                 fp16_flops=per_core * cores, unified=True, matched_profile=p.id, backend="metal")
+    return Machine(name=name, devices=(dev,), ram_bytes=192 * 2**30, source="calibration")
+
+
+def _profiles():
+    from selfhost_advisor.catalog.hardware import profiles
+
+    return profiles()
+
+
+def _machine(r: dict) -> tuple[Machine, int] | None:
+    name, backend = r["hardware"], r["backend"]
+    if backend == "Metal":
+        return _apple(name, float(r["memory_bandwidth_gbps"] or 0) or None), 1
+    if backend == "CPU":
+        for host, (bw, flops) in CPU_HOSTS.items():
+            if host in name:
+                return Machine(name=name, devices=(), ram_bytes=64 * 2**30, ram_bandwidth_bytes_per_s=int(bw),
+                               cpu_flops=flops, source="calibration"), 0
+        return None
+    n = max(1, int(r["n_gpus"] or 1))
+    if "RX 7900 XTX" in name:
+        pid = "rx-7900-xtx"
+    else:
+        pid = next((v for k, v in NVIDIA.items() if re.search(re.escape(k) + r"\b(?! Ti)", name)), None)
+    if pid is None:
+        return None
+    m = machine_from_profile(find_profile(pid), n)
+    devices = tuple(replace(d, backend=backend.lower(), memory_bytes=max(d.memory_bytes, 24 * 2**30))
+                    for d in m.devices)
+    return replace(m, devices=devices, ram_bytes=256 * 2**30), n
+
+
+def calibration_rows(cal: Path = CAL) -> tuple[list[Row], list[str]]:
+    rows, skipped = [], []
+    with open(cal / "llamacpp_speed.csv", newline="") as fh:
+        for r in csv.DictReader(fh):
+            mid = MODELS.get(r["model"])
+            got = _machine(r)
+            if mid is None or got is None:
+                skipped.append(f"{r['hardware']} / {r['model']}: no catalog model or hardware")
+                continue
+            quant = r["quant"] if not r["quant"].startswith("unknown") else UNSTATED_QUANT
+            rows.append(Row(r["hardware"], r["backend"].lower(), mid, quant, r["test"], float(r["tokens_per_s"]),
+                            got[0], got[1]))
+    return rows, skipped
+
+
+def _best_cpu_rows(rows: list[Row]) -> list[Row]:
+    """CPU rows repeat one test at several thread counts; keep the best of each (a tuned setup)."""
+    out, best = [], {}
+    for r in rows:
+        if r.backend != "cpu":
+            out.append(r)
+        elif r.measured > best.get((r.hardware, r.test), (0, None))[0]:
+            best[(r.hardware, r.test)] = (r.measured, r)
+    return out + [r for _, r in best.values()]
+
+
+def _placement(row: Row) -> Placement:
+    n = get_model(row.model_id).n_layers
+    k = len(row.machine.devices)
+    if k == 0:
+        return Placement("cpu", 0, n + 1, 0, 0)
+    split = [n // k + (1 if i < n % k else 0) for i in range(k)]
+    return Placement("gpu", n + 1, n + 1, 0, 0, per_device_layers=tuple(split))
+
+
+def predict(row: Row, table=None) -> float:
+    sp = estimate_speed(get_model(row.model_id), get_quant(row.quant), _placement(row), row.machine,
+                        decode_depth=row.depth, prefill_depth=row.depth, table=table)
+    return sp.prefill_tokens_per_s if row.kind == PROMPT else sp.decode_tokens_per_s
+
+
+_BIG = 1e30
+_FAMILIES = ("cuda", "metal", "rocm_vulkan", "cpu")
+
+
+def _unit(bandwidth=_BIG, layer=0.0, hop=0.0, compute=_BIG) -> dict[str, Efficiency]:
+    e = Efficiency("x", bandwidth, layer, hop, compute, compute, (1, 1), (1, 1), ())
+    return {f: replace(e, family=f) for f in _FAMILIES}
+
+
+def _seconds(row: Row, table) -> float:
+    return 1.0 / predict(row, table)
+
+
+def _solve(features: list[list[float]]) -> list[float]:
+    """Least squares for sum_i (f_i . x - 1)^2 (features already divided by the measurement)."""
+    import numpy as np
+
+    a = np.array(features)
+    x, *_ = np.linalg.lstsq(a, np.ones(len(features)), rcond=None)
+    return [float(v) for v in x]
+
+
+def fit(rows: list[Row]) -> dict:
+    rows = _best_cpu_rows(rows)
+    by_family: dict[str, list[Row]] = {}
+    for r in rows:
+        by_family.setdefault(family(r.backend), []).append(r)
+    out: dict[str, dict] = {}
+    for fam in _FAMILIES:
+        rs = by_family.get(fam, [])
+        dec = [r for r in rs if r.kind == DECODE]
+        feats = []
+        for r in dec:
+            t = 1.0 / r.measured
+            x = _seconds(r, _unit(bandwidth=1.0)) / t
+            lay = _seconds(r, _unit(layer=1.0)) / t
+            hop = _seconds(r, _unit(hop=1.0)) / t
+            feats.append((x, lay, hop))
+        variants = {(r.model_id, r.quant) for r in dec}
+        multi = any(r.n_gpus > 1 for r in dec)
+        layer_lat = hop_lat = 0.0
+        if len(variants) > 1 and fam != "cpu":
+            cols = [0, 1, 2] if multi else [0, 1]
+            sol = _solve([[f[c] for c in cols] for f in feats])
+            a, layer_lat = sol[0], max(0.0, sol[1])
+            hop_lat = max(0.0, sol[2]) if multi else 0.0
+            if sol[1] < 0:  # no fixed cost: refit a alone
+                a = _solve([[f[0]] for f in feats])[0]
+        else:
+            # one model only: bandwidth and per-layer time cannot be told apart, so all time counts as bandwidth
+            # (conservative for larger models, which read more bytes per layer)
+            layer_lat = 0.0
+            # least squares for a with the layer latency fixed: sum (a x + L lay - 1)^2
+            a = sum(f[0] * (1 - layer_lat * f[1]) for f in feats) / sum(f[0] ** 2 for f in feats) if feats else 1.0
+        assert 1.0 / a <= 1.0, f"{fam}: fitted bandwidth efficiency {1 / a:.2f} > 1 is not physical"
+        pre = [r for r in rs if r.kind == PROMPT]
+        comp = {}
+        for quantized in (False, True):
+            sel = [r for r in pre if _is_quant(r) == quantized]
+            ys = [_seconds(r, _unit(compute=1.0)) * r.measured for r in sel]
+            comp[quantized] = (sum(ys) / sum(y * y for y in ys)) if ys else None
+        if comp[False] is None:
+            comp[False] = comp[True]
+        if comp[True] is None:
+            comp[True] = comp[False]
+        out[fam] = {
+            "bandwidth_efficiency": round(1.0 / a, 4),
+            "layer_latency_us": round(layer_lat * 1e6, 2),
+            "hop_latency_us": round(hop_lat * 1e6, 1),
+            "compute_efficiency_f16": round(1.0 / comp[False], 4) if comp[False] else 0.5,
+            "compute_efficiency_quant": round(1.0 / comp[True], 4) if comp[True] else 0.5,
+            "fitted_on": f"{len(dec)} decode and {len(pre)} prefill llama-bench rows",
+            "calibrated_hardware": sorted({_hw_family(r) for r in rs}),
+        }
+    _bands(rows, out)
+    return out
+
+
+def _is_quant(r: Row) -> bool:
+    return r.quant.upper() not in ("F16", "BF16", "F32")
+
+
+def _hw_family(r: Row) -> str:
+    from selfhost_advisor.estimate.speed import _hardware_family
+
+    pid = r.machine.devices[0].matched_profile if r.machine.devices else "desktop-ddr5"
+    return _hardware_family(pid or "")
+
+
+def _table(fitted: dict) -> dict[str, Efficiency]:
+    return {
+        f: Efficiency(f, e["bandwidth_efficiency"], e["layer_latency_us"] * 1e-6, e["hop_latency_us"] * 1e-6,
+                      e["compute_efficiency_f16"], e["compute_efficiency_quant"], (1, 1), (1, 1), ())
+        for f, e in fitted.items()
+    }
+
+
+def _pct(values: list[float], q: float) -> float:
+    v = sorted(values)
+    k = (len(v) - 1) * q
+    lo = int(k)
+    hi = min(lo + 1, len(v) - 1)
+    return v[lo] + (v[hi] - v[lo]) * (k - lo)
+
+
+def _bands(rows: list[Row], out: dict) -> None:
+    table = _table(out)
+    ratios: dict[tuple[str, str], list[float]] = {}
+    for r in rows:
+        ratios.setdefault((family(r.backend), r.kind), []).append(r.measured / predict(r, table))
+    pooled = {k: [x for (f, kk), v in ratios.items() if kk == k for x in v] for k in (PROMPT, DECODE)}
+    for fam, e in out.items():
+        for kind, key in ((DECODE, "decode_band"), (PROMPT, "prefill_band")):
+            rs = ratios.get((fam, kind), [])
+            if len(rs) >= 8:
+                lo, hi = _pct(rs, 0.1), _pct(rs, 0.9)
+            else:  # too few rows for percentiles: the pooled band, widened to this family's own extremes
+                lo, hi = min([_pct(pooled[kind], 0.1), *rs]), max([_pct(pooled[kind], 0.9), *rs])
+            e[key] = [round(min(1.0, lo), 3), round(max(1.0, hi), 3)]
+            e[key + "_from"] = f"{len(rs)} rows of this family" if len(rs) >= 8 else f"pooled over all families ({len(pooled[kind])} rows), widened to this family's {len(rs)} rows"
+
+
+def render(fitted: dict) -> str:
+    import yaml
+
+    head = (ROOT / "scripts" / "speed_header.yaml").read_text()
+    return head + yaml.safe_dump({"families": fitted}, sort_keys=True, width=120)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--calibration", type=Path, default=CAL)
+    ap.add_argument("--check", action="store_true")
+    ap.add_argument("--print", action="store_true")
+    args = ap.parse_args(argv)
+    rows, skipped = calibration_rows(args.calibration)
+    fitted = fit(rows)
+    text = render(fitted)
+    target = ROOT / "data" / "speed.yaml"
+    if args.print:
+        table = _table(fitted)
+        for r in _best_cpu_rows(rows):
+            p = predict(r, table)
+            print(f"{r.backend:7} {r.hardware[:34]:34} {r.n_gpus} {r.model_id:11} {r.quant:7} {r.test:6} "
+                  f"meas {r.measured:9.2f} pred {p:9.2f} err {100 * (p / r.measured - 1):+6.1f}%")
+        for s in skipped:
+            print("skipped:", s)
+    if args.check:
+        if not target.exists() or target.read_text() != text:
+            print("data/speed.yaml differs from a fresh fit: run python scripts/fit_speed.py", file=sys.stderr)
+            return 1
+        return 0
+    target.write_text(text)
+    print(text[text.index("\nfamilies:"):])
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

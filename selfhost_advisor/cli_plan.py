@@ -1,0 +1,132 @@
+"""`advisor hardware`: list profiles, show one with sources, or rank every configuration for a model (--for)."""
+from __future__ import annotations
+
+from typing import List, Optional
+
+import typer
+
+from .errors import BadOptionError
+
+QUALITY_FLOOR = "Q4_K_M"  # llama.cpp's own recommended default (tools/quantize/README: "recommended" Q4_K_M)
+
+
+def hardware(
+    action: Optional[str] = typer.Argument(None, help="'show' (with a profile id) or nothing to list."),
+    name: Optional[str] = typer.Argument(None, help="Profile id or alias for 'show', e.g. rtx4090."),
+    for_model: Optional[str] = typer.Option(None, "--for", help="Rank every configuration for this model."),
+    quant: Optional[List[str]] = typer.Option(None, "--quant", "-q", help="With --for: only these quantizations."),
+    min_tps: Optional[float] = typer.Option(None, "--min-tps", help="With --for: decode at least this fast."),
+    context: str = typer.Option("8192", "--context", "-c", help="With --for: context length (8192, 32k, max)."),
+    max_price: Optional[float] = typer.Option(None, "--max-price", help="With --for: price ceiling in USD."),
+    engine: str = typer.Option("llamacpp", "--engine", help="With --for: llamacpp, ollama or vllm."),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
+) -> int:
+    """Hardware profiles: list them, show one with its sources, or find what runs a model (--for)."""
+    from .catalog.hardware import get_profile, profiles
+    from .cli import _emit_json
+
+    if for_model:
+        return _hardware_for(for_model, quant, min_tps, context, max_price, engine, as_json)
+    if action is None:
+        rows = [p for p in profiles() if p.kind != "host"]
+        if as_json:
+            from .render.planout import hardware_list_dict
+
+            _emit_json(hardware_list_dict(rows))
+        else:
+            from .render.planout import render_hardware_list
+
+            render_hardware_list(rows)
+        return 0
+    if action != "show" or not name:
+        raise BadOptionError(f"unknown hardware action {action!r}", "use 'advisor hardware show rtx4090' or --for MODEL")
+    p = get_profile(name)
+    if as_json:
+        from .render.planout import hardware_show_dict
+
+        _emit_json(hardware_show_dict(p))
+    else:
+        from .render.planout import render_hardware_show
+
+        render_hardware_show(p)
+    return 0
+
+
+def _quants(engine: str, quant: Optional[List[str]]):
+    names = [n for q in (quant or []) for n in q.split(",") if n.strip()]
+    if engine == "vllm":
+        from .estimate.vllm import get_vllm_quant, vllm_quants
+
+        return tuple(sorted({get_vllm_quant(n) for n in names}, key=lambda q: q.rank)) if names else vllm_quants()
+    from .catalog.quants import get_quant, listed_quants
+
+    return tuple(sorted({get_quant(n) for n in names}, key=lambda q: q.rank)) if names else listed_quants()
+
+
+def _check_tps(min_tps: Optional[float]) -> None:
+    if min_tps is not None and not min_tps > 0:
+        raise BadOptionError(f"--min-tps {min_tps:g} must be a positive speed", "e.g. --min-tps 20")
+
+
+def _hardware_for(model_name, quant, min_tps, context, max_price, engine, as_json) -> int:
+    from .catalog.models import resolve
+    from .cli import _emit_json
+    from .domain import FitRequest
+    from .estimate.memory import engine_params
+    from .estimate.plan import hardware_for
+    from .units import parse_context
+
+    resolved = resolve(model_name)
+    m = resolved.model
+    engine = engine.lower()
+    eng = engine_params(engine)
+    _check_tps(min_tps)
+    if max_price is not None and not max_price > 0:
+        raise BadOptionError(f"--max-price {max_price:g} must be positive", "e.g. --max-price 10000")
+    if not quant and resolved.quant:
+        quant = [resolved.quant]
+    quants = _quants(engine, quant)
+    if not quant and engine != "vllm":
+        # Buying advice at 2-3 bits per weight would mislead: by default only Q4_K_M and better count.
+        from .catalog.quants import get_quant
+
+        floor = get_quant(QUALITY_FLOOR).rank
+        quants = tuple(q for q in quants if q.rank <= floor)
+    request = FitRequest(context=parse_context(context, m.max_context), engine=engine, n_ubatch=int(eng["n_ubatch"]))
+    rows = hardware_for(m, quants, request, min_tps=min_tps, max_price=max_price)
+    if as_json:
+        from .render.planout import hardware_for_dict
+
+        _emit_json(hardware_for_dict(m, request, min_tps, max_price, rows))
+    else:
+        from .render.planout import render_hardware_for
+
+        render_hardware_for(m, request, min_tps, rows)
+    return 0
+
+
+def models_fits(fits: str, min_tps, context: str, engine: str, as_json: bool, query_rows) -> int:
+    """`advisor models --fits HW`: every catalog model's best option on that hardware."""
+    from .cli import _emit_json
+    from .domain import FitRequest
+    from .estimate.memory import engine_params
+    from .estimate.plan import models_that_fit
+    from .machine import resolve_machine
+    from .units import parse_context
+
+    engine = engine.lower()
+    eng = engine_params(engine)
+    _check_tps(min_tps)
+    machine, ram_known = resolve_machine(fits, None, None, None)
+    request = FitRequest(context=parse_context(context, 10**9), engine=engine, n_ubatch=int(eng["n_ubatch"]))
+    rows = models_that_fit(list(query_rows), machine, _quants(engine, None), request, min_tps=min_tps,
+                           host_ram_known=ram_known)
+    if as_json:
+        from .render.planout import models_fits_dict
+
+        _emit_json(models_fits_dict(machine, request, min_tps, rows))
+    else:
+        from .render.planout import render_models_fits
+
+        render_models_fits(machine, request, rows)
+    return 0

@@ -1,0 +1,324 @@
+"""Decode and prefill speed, from the bytes and FLOPs each token costs and the hardware's bandwidth and compute.
+
+Why a roofline and not a lookup: users ask about models and hardware nobody benchmarked together. The same two
+formulas hold everywhere; only the backend family's efficiency factors are fitted, on measured llama-bench
+results (data/speed.yaml, fitted by scripts/fit_speed.py on ../shared/calibration/llamacpp_speed.csv).
+
+- Decode is memory-bound: each generated token streams every active weight once (MoE: the routed experts'
+  share) and the KV cache up to the current depth. Per device: bytes / (efficiency x bandwidth), plus a fixed
+  kernel-dispatch time per layer, plus a hand-off per device boundary. llama.cpp's layer split runs the devices
+  one after another, so their times add (memory adds up, speed does not); tensor parallelism (vLLM) divides
+  every layer over the GPUs, so bandwidth adds up, less two all-reduces per layer.
+- Prefill is compute-bound: 2 FLOPs per active weight per token, plus attention (4 x heads x head_dim per
+  cached token per layer), over efficiency x FLOPS. With partial offload llama.cpp copies CPU-resident weights
+  to the GPU for large batches (ggml-backend op offload), so those layers cost their PCIe transfer per batch.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Mapping
+
+from ..catalog._data import load
+from ..domain import Device, Machine, MemoryBreakdown, Model, Placement, Quant, Speed
+from .memory import kv_bytes_per_cell, weights_by_tensor
+
+_FAMILY = {"cuda": "cuda", "metal": "metal", "rocm": "rocm_vulkan", "vulkan": "rocm_vulkan", "cpu": "cpu"}
+_NO_DISPATCH = ("cpu",)
+
+
+@lru_cache(maxsize=1)
+def _speed_data() -> dict:
+    return load("speed")
+
+
+Table = Mapping[str, "Efficiency"]
+
+
+def family(backend: str) -> str:
+    """Backend family whose efficiency factors apply: cuda, metal, rocm_vulkan or cpu."""
+    return _FAMILY.get(backend, "cuda")
+
+
+@dataclass(frozen=True, slots=True)
+class Efficiency:
+    family: str
+    bandwidth: float  # share of spec memory bandwidth reached while streaming weights
+    layer_s: float  # fixed time per layer per token (kernel dispatch, synchronisation)
+    hop_s: float  # hand-off per device boundary per token (layer split)
+    compute_f16: float  # share of spec FLOPS reached by prefill with 16-bit weights
+    compute_quant: float  # ... with quantized weights (dequantize + matmul)
+    decode_band: tuple[float, float]  # measured/predicted, 10th..90th percentile
+    prefill_band: tuple[float, float]
+    calibrated: tuple[str, ...]  # hardware families with measurements
+
+
+def efficiency(backend: str, table: Table | None = None) -> Efficiency:
+    """The fitted factors of `backend`'s family (or of `table`, which scripts/fit_speed.py uses to fit them)."""
+    fam = family(backend)
+    if table is not None:
+        return table[fam]
+    return _fitted(fam)
+
+
+@lru_cache(maxsize=8)
+def _fitted(fam: str) -> Efficiency:
+    e = _speed_data()["families"][fam]
+    return Efficiency(
+        family=fam,
+        bandwidth=float(e["bandwidth_efficiency"]),
+        layer_s=float(e["layer_latency_us"]) * 1e-6,
+        hop_s=float(e["hop_latency_us"]) * 1e-6,
+        compute_f16=float(e["compute_efficiency_f16"]),
+        compute_quant=float(e["compute_efficiency_quant"]),
+        decode_band=(float(e["decode_band"][0]), float(e["decode_band"][1])),
+        prefill_band=(float(e["prefill_band"][0]), float(e["prefill_band"][1])),
+        calibrated=tuple(e.get("calibrated_hardware", ())),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class TokenWork:
+    """What one token costs a model at a quantization, per repeating layer and for the output head."""
+
+    layer_read_bytes: tuple[int, ...]  # active weight bytes streamed per decoded token
+    layer_flops: tuple[int, ...]  # matmul FLOPs per token (2 per active weight)
+    output_read_bytes: int
+    output_flops: int
+    kv_bytes_per_cell: int  # K + V bytes per cached token per layer (before the window)
+    quantized: bool  # the bulk of the weights is a block-quantized type
+
+
+@lru_cache(maxsize=512)
+def token_work(model: Model, quant: Quant, kv_cache_type: str = "f16") -> TokenWork:
+    """Per-token bytes and FLOPs from the same per-tensor list the memory estimate uses.
+
+    MoE expert tensors (`*_exps`) count with the routed share active/experts; the token embedding is a row
+    lookup, so it costs neither bandwidth nor FLOPs beyond one row.
+    """
+    n = model.n_layers
+    read = [0] * n
+    flops = [0] * n
+    out_read = out_flops = 0
+    bulk: dict[str, int] = {}
+    share = model.moe.active / model.moe.experts if model.moe else 1.0
+    for t, ty, b in weights_by_tensor(model, quant):
+        bulk[ty] = bulk.get(ty, 0) + b
+        frac = share if "_exps" in t.name else 1.0
+        f = 2 * t.n_elements * frac if t.n_dims >= 2 else 0
+        if t.layer >= 0:
+            read[t.layer] += int(b * frac)
+            flops[t.layer] += int(f)
+        elif t.name == "output.weight" or (t.name == "token_embd.weight" and model.tied_embeddings):
+            out_read += b
+            out_flops += int(f)
+    k, v = kv_bytes_per_cell(model, kv_cache_type)
+    main_type = max(bulk, key=bulk.get) if bulk else "F16"
+    return TokenWork(tuple(read), tuple(flops), out_read, out_flops, k + v, main_type not in ("F16", "BF16", "F32"))
+
+
+def _kv_read(model: Model, work: TokenWork, layer: int, depth: int) -> int:
+    cells = depth
+    if model.sliding_window and model.is_sliding(layer) and model.arch != "phi3":
+        cells = min(depth, model.sliding_window)
+    return work.kv_bytes_per_cell * cells
+
+
+def _attention_flops(model: Model, layer: int, depth: int) -> int:
+    """QK^T and softmax(QK^T)V: 2 x 2 x heads x head_dim FLOPs per cached token (MLA: latent width)."""
+    width = model.mla.kv_lora_rank + model.mla.qk_rope_head_dim if model.mla else model.head_dim
+    cells = depth
+    if model.sliding_window and model.is_sliding(layer) and model.arch != "phi3":
+        cells = min(depth, model.sliding_window)
+    return 4 * model.n_heads * width * cells
+
+
+def layer_split(placement: Placement, n_devices: int) -> list[int]:
+    """Repeating layers held by each GPU, in order (the output head is the last offloaded item)."""
+    if placement.per_device_layers:
+        counts = list(placement.per_device_layers)
+    else:
+        counts = [placement.gpu_layers] + [0] * (n_devices - 1) if n_devices else []
+    return counts
+
+
+def default_host() -> dict:
+    """Host CPU/RAM assumed when a GPU profile does not say (data/speed.yaml `default_host`)."""
+    return _speed_data()["default_host"]
+
+
+def _host_bandwidth(machine: Machine) -> float:
+    return float(machine.ram_bandwidth_bytes_per_s or default_host()["ram_bandwidth_gbps"] * 1e9)
+
+
+def _host_flops(machine: Machine) -> float:
+    return float(machine.cpu_flops or default_host()["cpu_tflops"] * 1e12)
+
+
+def _device_flops(device: Device) -> float | None:
+    """llama.cpp's CUDA GEMMs accumulate in FP16 (cuBLAS CUBLAS_COMPUTE_16F; MMQ int8), where GeForce cards run
+    twice their FP32-accumulate tensor rate; other backends use the listed FP16 rate."""
+    if device.backend == "cuda" and device.fp16_acc16_flops:
+        return device.fp16_acc16_flops
+    return device.fp16_flops
+
+
+def _decode_seconds(
+    model: Model, work: TokenWork, placement: Placement, machine: Machine, depth: int, table: Table | None = None
+) -> float | None:
+    devices = machine.devices
+    n = model.n_layers
+    offloaded = placement.gpu_layers if placement.fit in ("gpu", "partial") else 0
+    gpu_repeat = min(offloaded, n)
+    output_on_gpu = offloaded > n
+    per_layer = [work.layer_read_bytes[i] + _kv_read(model, work, i, depth) for i in range(n)]
+    total = 0.0
+    boundaries = 0
+    layer = 0
+    if gpu_repeat or output_on_gpu:
+        counts = layer_split(placement, len(devices))
+        for d, count in zip(devices, counts):
+            count = min(count, gpu_repeat - layer)
+            if count <= 0:
+                continue
+            if not d.bandwidth_bytes_per_s:
+                return None
+            eff = efficiency(d.backend, table)
+            nbytes = sum(per_layer[layer:layer + count])
+            total += nbytes / (eff.bandwidth * d.bandwidth_bytes_per_s) + count * eff.layer_s
+            layer += count
+            boundaries += 1
+    cpu_layers = n - layer
+    cpu = efficiency("cpu", table)
+    if cpu_layers:
+        # On unified memory the CPU reads the same RAM the GPU does.
+        unified_bw = devices[0].bandwidth_bytes_per_s if devices and devices[0].unified else None
+        total += sum(per_layer[layer:]) / (cpu.bandwidth * (unified_bw or _host_bandwidth(machine)))
+        boundaries += 1
+    if output_on_gpu and devices:
+        d = devices[min(len(devices) - 1, max(0, _last_used(placement, len(devices))))]
+        total += work.output_read_bytes / (efficiency(d.backend, table).bandwidth * (d.bandwidth_bytes_per_s or 1))
+    else:
+        total += work.output_read_bytes / (cpu.bandwidth * _host_bandwidth(machine))
+    hop = efficiency(devices[0].backend, table).hop_s if devices else 0.0
+    total += max(0, boundaries - 1) * hop
+    return total
+
+
+def _last_used(placement: Placement, n_devices: int) -> int:
+    counts = layer_split(placement, n_devices)
+    last = 0
+    for i, c in enumerate(counts):
+        if c:
+            last = i
+    return last
+
+
+def _prefill_seconds_per_token(
+    model: Model, work: TokenWork, placement: Placement, machine: Machine, depth: int, n_ubatch: int,
+    table: Table | None = None,
+) -> float | None:
+    devices = machine.devices
+    n = model.n_layers
+    offloaded = placement.gpu_layers if placement.fit in ("gpu", "partial") else 0
+    gpu_repeat = min(offloaded, n)
+    per_layer = [work.layer_flops[i] + _attention_flops(model, i, depth) for i in range(n)]
+    total = 0.0
+    layer = 0
+    cpu_eff = efficiency("cpu", table)
+    cpu_c = cpu_eff.compute_quant if work.quantized else cpu_eff.compute_f16
+    if gpu_repeat:
+        for d, count in zip(devices, layer_split(placement, len(devices))):
+            count = min(count, gpu_repeat - layer)
+            if count <= 0:
+                continue
+            flops = _device_flops(d)
+            if not flops:
+                return None
+            eff = efficiency(d.backend, table)
+            c = eff.compute_quant if work.quantized else eff.compute_f16
+            total += sum(per_layer[layer:layer + count]) / (c * flops)
+            layer += count
+    if layer < n:
+        rest_flops = sum(per_layer[layer:])
+        on_cpu = rest_flops / (cpu_c * _host_flops(machine))
+        if devices and not devices[0].unified and _device_flops(devices[0]):
+            # llama.cpp offloads the matmuls of CPU-resident layers to the GPU for large batches: pay the copy.
+            d = devices[0]
+            eff = efficiency(d.backend, table)
+            c = eff.compute_quant if work.quantized else eff.compute_f16
+            link = float(_speed_data()["pcie_bytes_per_s"])
+            copied = sum(work.layer_read_bytes[layer:]) / max(1, n_ubatch)
+            on_cpu = min(on_cpu, rest_flops / (c * _device_flops(d)) + copied / link)
+        elif devices and devices[0].unified and _device_flops(devices[0]):
+            d = devices[0]
+            eff = efficiency(d.backend, table)
+            c = eff.compute_quant if work.quantized else eff.compute_f16
+            on_cpu = min(on_cpu, rest_flops / (c * _device_flops(d)))
+        total += on_cpu
+    return total
+
+
+def estimate_speed(
+    model: Model,
+    quant: Quant,
+    placement: Placement,
+    machine: Machine,
+    *,
+    kv_cache_type: str = "f16",
+    decode_depth: int = 0,
+    prefill_depth: int = 256,
+    n_ubatch: int = 512,
+    table: Table | None = None,
+) -> Speed:
+    """Single-stream decode and prefill tokens/s of `model` placed as `placement` (llama.cpp, Ollama).
+
+    decode_depth: tokens already in the KV cache while generating; prefill_depth: the average cached tokens
+    a prompt token attends to (llama-bench pp512: 256).
+    """
+    if placement.fit == "no":
+        return Speed(None, None, "unknown", note="does not fit")
+    work = token_work(model, quant, kv_cache_type)
+    dec = _decode_seconds(model, work, placement, machine, decode_depth, table)
+    pre = _prefill_seconds_per_token(model, work, placement, machine, prefill_depth, n_ubatch, table)
+    if dec is None:
+        return Speed(None, None, "unknown", note="device bandwidth unknown: give a hardware profile")
+    backend = machine.devices[0].backend if machine.devices and placement.gpu_layers else "cpu"
+    eff = efficiency(backend, table)
+    matched = [d.matched_profile for d in machine.devices if d.matched_profile]
+    hw_family = _hardware_family(matched[0] if matched else (machine.name if not machine.devices else ""))
+    confidence = "calibrated" if hw_family and hw_family in eff.calibrated else "extrapolated"
+    d = 1.0 / dec
+    p = 1.0 / pre if pre else None  # FLOPS unknown: no prefill figure
+    return Speed(
+        decode_tokens_per_s=d,
+        prefill_tokens_per_s=p,
+        confidence=confidence,
+        decode_low=d * eff.decode_band[0],
+        decode_high=d * eff.decode_band[1],
+        prefill_low=p * eff.prefill_band[0] if p else None,
+        prefill_high=p * eff.prefill_band[1] if p else None,
+        note=f"{eff.family} efficiency, decode at {decode_depth} cached tokens"
+        + ("" if p else "; prefill unknown (no FLOPS figure)"),
+    )
+
+
+def _hardware_family(profile_id: str) -> str:
+    """'rtx-4090' -> 'rtx-40', 'm2-ultra-192gb' -> 'apple-m2', 'h100-sxm' -> 'h100'."""
+    pid = profile_id.lower()
+    for prefix, fam in _speed_data()["hardware_families"].items():
+        if pid.startswith(prefix):
+            return fam
+    return ""
+
+
+def serving_capacity(model, machine, context, *, quant=None, engine="vllm", min_stream_tokens_per_s=None):
+    """Batched serving throughput (see estimate/serving.py, where it lives to keep this module single-stream)."""
+    from .serving import serving_capacity as _serving
+
+    return _serving(model, machine, context, quant=quant, engine=engine,
+                    min_stream_tokens_per_s=min_stream_tokens_per_s)
+
+
+__all__ = ["estimate_speed", "serving_capacity", "token_work", "efficiency", "family", "TokenWork", "Efficiency"]

@@ -1,0 +1,164 @@
+"""JSON and text for the planning commands: `advisor hardware [show ID | --for MODEL]`, `advisor models --fits HW`."""
+from __future__ import annotations
+
+from typing import Any
+
+from .. import SCHEMA_VERSION
+from ..catalog.hardware import Profile
+from ..domain import FitOption
+from ..estimate.plan import HardwareCandidate, ModelFit
+from .jsonout import _round, machine_dict, model_dict, option_dict
+
+
+def profile_dict(p: Profile, *, full: bool = False) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "id": p.id, "name": p.name, "kind": p.kind, "vendor": p.vendor, "backend": p.backend,
+        "memory_bytes": p.memory_bytes, "bandwidth_bytes_per_s": p.bandwidth_bytes_per_s,
+        "fp16_flops": p.fp16_flops, "fp16_acc16_flops": p.fp16_acc16_flops, "tdp_watts": p.tdp_watts,
+        "price_usd": p.price_usd, "price_kind": p.raw.get("price_kind"), "unified": p.unified,
+        "interconnect": p.raw.get("interconnect"), "as_of": str(p.raw.get("as_of", "")),
+    }
+    if full:
+        out["aliases"] = list(p.raw.get("aliases") or [])
+        out["sources"] = {k: str(v) for k, v in (p.raw.get("sources") or {}).items()}
+        out["notes"] = p.raw.get("notes")
+        out["gpu_cores"] = p.raw.get("gpu_cores")
+    return out
+
+
+def hardware_list_dict(rows: list[Profile]) -> dict[str, Any]:
+    return {"schema_version": SCHEMA_VERSION, "hardware": [profile_dict(p) for p in rows]}
+
+
+def hardware_show_dict(p: Profile) -> dict[str, Any]:
+    return {"schema_version": SCHEMA_VERSION, "hardware": profile_dict(p, full=True)}
+
+
+def _option_or_none(o: FitOption | None) -> dict[str, Any] | None:
+    return option_dict(o) if o is not None else None
+
+
+def hardware_for_dict(model, request, min_tps, max_price, rows: list[HardwareCandidate]) -> dict[str, Any]:
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "model": model_dict(model),
+        "context": request.context,
+        "engine": request.engine,
+        "min_tps": min_tps,
+        "max_price_usd": max_price,
+        "candidates": [
+            {
+                "hardware": c.label, "profile": c.profile.id, "units": c.count,
+                "price_usd": _round(c.price_usd), "price_note": c.price_note,
+                "meets_target": c.option is not None, "reason": c.reason or None,
+                "option": _option_or_none(c.option),
+            }
+            for c in rows
+        ],
+        "assumptions": {
+            "discrete_gpus": "must fit fully in VRAM; 1, 2, 4 or 8 units with llama.cpp's layer split",
+            "price": "GPU list/street price x units + host-workstation host; Apple/APU/CPU: system price",
+            "speed": "single-stream decode at half the context (data/speed.yaml)",
+            "quantizations": "Q4_K_M and better unless --quant is given (llamacpp/ollama)",
+        },
+        "warnings": [],
+    }
+
+
+def models_fits_dict(machine, request, min_tps, rows: list[ModelFit]) -> dict[str, Any]:
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "hardware": machine_dict(machine),
+        "context": request.context,
+        "engine": request.engine,
+        "min_tps": min_tps,
+        "models": [
+            {"id": r.model.id, "name": r.model.name, "params": r.model.params, "runs": r.option is not None,
+             "option": _option_or_none(r.option)}
+            for r in rows
+        ],
+        "warnings": [],
+    }
+
+
+def _tps(o: FitOption | None) -> str:
+    if o is None or o.speed is None or not o.speed.decode_tokens_per_s:
+        return "-"
+    return f"{o.speed.decode_tokens_per_s:.1f}"
+
+
+def render_hardware_list(rows: list[Profile]) -> None:
+    from rich.table import Table
+
+    from ..units import gb
+    from .text import console
+
+    t = Table(show_edge=False, pad_edge=False, header_style="bold")
+    for col in ("id", "name", "memory", "bandwidth", "FP16 TFLOPS", "TDP W", "price $"):
+        t.add_column(col, no_wrap=True)
+    for p in rows:
+        t.add_row(p.id, p.name, gb(p.memory_bytes),
+                  f"{p.bandwidth_bytes_per_s / 1e9:,.0f} GB/s" if p.bandwidth_bytes_per_s else "-",
+                  f"{p.fp16_flops / 1e12:,.1f}" if p.fp16_flops else "-",
+                  f"{p.tdp_watts:,.0f}" if p.tdp_watts else "-", f"{p.price_usd:,.0f}" if p.price_usd else "-")
+    con = console()
+    con.print(t)
+    con.print(f"{len(rows)} profiles; multiply discrete GPUs: '2x rtx4090'. Sources: advisor hardware show ID")
+
+
+def render_hardware_show(p: Profile) -> None:
+    from .text import console
+
+    con = console()
+    d = profile_dict(p, full=True)
+    for k, v in d.items():
+        if k in ("sources",):
+            continue
+        if v not in (None, "", []):
+            con.print(f"[bold]{k}[/]: {v}")
+    con.print("[bold]sources[/]:")
+    for k, v in d["sources"].items():
+        con.print(f"  {k}: {v}")
+
+
+def render_hardware_for(model, request, min_tps, rows: list[HardwareCandidate]) -> None:
+    from rich.table import Table
+
+    from .text import console
+
+    con = console()
+    target = f" at >= {min_tps:g} tokens/s" if min_tps else ""
+    con.print(f"[bold]{model.name}[/] ({model.id}), context {request.context:,}, {request.engine}{target};"
+              " quantizations Q4_K_M and better unless --quant is given")
+    t = Table(show_edge=False, pad_edge=False, header_style="bold")
+    for col in ("hardware", "price $", "quant", "fit", "decode tok/s", "prefill tok/s", "why not"):
+        t.add_column(col, no_wrap=True)
+    shown = [c for c in rows if c.option] + [c for c in rows if not c.option][:8]
+    for c in shown:
+        o = c.option
+        pre = f"{o.speed.prefill_tokens_per_s:.0f}" if o and o.speed and o.speed.prefill_tokens_per_s else "-"
+        t.add_row(c.label, f"{c.price_usd:,.0f}" if c.price_usd else "-", o.quant.name if o else "-",
+                  o.placement.fit if o else "-", _tps(o), pre, c.reason)
+    con.print(t)
+    ok = sum(1 for c in rows if c.option)
+    con.print(f"{ok} of {len(rows)} configurations meet the target, cheapest first (the 8 cheapest misses shown;"
+              " --json lists all with reasons). Prices: GPUs x units + a workstation host.")
+
+
+def render_models_fits(machine, request, rows: list[ModelFit]) -> None:
+    from rich.table import Table
+
+    from .text import console
+
+    con = console()
+    con.print(f"[bold]{machine.name}[/], context {request.context:,} (or the model's maximum), {request.engine}")
+    t = Table(show_edge=False, pad_edge=False, header_style="bold")
+    for col in ("model", "params", "best quant", "fit", "decode tok/s"):
+        t.add_column(col, no_wrap=True)
+    for r in rows:
+        o = r.option
+        fit = "no" if o is None else (o.placement.fit if o.placement.fit != "partial"
+                                      else f"partial {o.placement.gpu_layers}/{o.placement.total_layers}")
+        t.add_row(r.model.id, f"{r.model.params / 1e9:.1f}B", o.quant.name if o else "-", fit, _tps(o))
+    con.print(t)
+    con.print(f"{sum(1 for r in rows if r.option)} of {len(rows)} models run.")
