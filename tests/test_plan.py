@@ -55,9 +55,10 @@ def test_hardware_for_ranks_by_price_and_every_pick_meets_the_target(capsys):
         assert c["option"]["placement"]["fit"] == "gpu"
     priced = [c["price_usd"] for c in ok if c["price_usd"] is not None]
     assert priced == sorted(priced)
-    # 2x RTX 4090 runs Q4_K_M at ~19 tok/s (llama-bench measured 19.2): below a 20 tok/s target
-    two = next(c for c in data["candidates"] if c["hardware"] == "2x rtx-4090")
-    assert not two["meets_target"] and two["reason"]
+    # 2x RTX 4090 runs Q4_K_M at ~19 tok/s (llama-bench measured 19.2) and more 4090s only add hand-offs:
+    # no RTX 4090 count meets a 20 tok/s target, and the row says why
+    rtx = [c for c in data["candidates"] if c["profile"] == "rtx-4090"]
+    assert len(rtx) == 1 and not rtx[0]["meets_target"] and "below 20" in rtx[0]["reason"]
 
 
 def test_hardware_for_respects_max_price(capsys):

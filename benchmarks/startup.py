@@ -1,0 +1,50 @@
+"""Start-up cost of `advisor` commands relative to `python -c "import typer"` (issue 8's yardstick).
+
+Usage: python benchmarks/startup.py [--runs 10]
+Each command and the baseline run alternately in fresh processes; the ratio of medians is printed, so machine
+speed cancels out. Goals: fit --json <= 1.6x, models --fits over the full catalog <= 3x.
+"""
+from __future__ import annotations
+
+import argparse
+import statistics
+import subprocess
+import sys
+import time
+
+CASES = {
+    "fit --json": ["fit", "llama3.1:70b", "--hardware", "rtx4090", "--json"],
+    "models --fits --json": ["models", "--fits", "rtx4090", "--json"],
+    "hardware --json": ["hardware", "--json"],
+}
+GOALS = {"fit --json": 1.6, "models --fits --json": 3.0}
+
+
+def _time(cmd: list[str]) -> float:
+    t = time.perf_counter()
+    subprocess.run(cmd, stdout=subprocess.DEVNULL, check=True)
+    return time.perf_counter() - t
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--runs", type=int, default=10)
+    args = ap.parse_args()
+    base_cmd = [sys.executable, "-c", "import typer"]
+    for name, argv in CASES.items():
+        cmd = [sys.executable, "-m", "selfhost_advisor", *argv]
+        _time(cmd)  # warm the page cache
+        ta, tb = [], []
+        for _ in range(args.runs):
+            ta.append(_time(cmd))
+            tb.append(_time(base_cmd))
+        ratio = statistics.median(ta) / statistics.median(tb)
+        goal = GOALS.get(name)
+        verdict = "" if goal is None else (" (goal <= %.1f: %s)" % (goal, "met" if ratio <= goal else "NOT met"))
+        print(f"{name:22s} median {statistics.median(ta) * 1000:6.0f} ms, import typer {statistics.median(tb) * 1000:5.0f} ms,"
+              f" ratio {ratio:.2f}{verdict}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
