@@ -246,3 +246,47 @@ def test_mutated_real_headers_never_raise_anything_but_advisor_error(valid_heade
         read_header(BytesSource(bytes(blob[:cut])), ggml_type_ids(), chunk=256)
     except AdvisorError:
         pass
+
+
+def _header_from_catalog(path, cat_id: str, quant: str):
+    """A header-only GGUF with the metadata keys llama.cpp's converter writes for a catalog model and the
+    tensor list our quantizer predicts for it (tensor data omitted: read with check_size=False)."""
+    import numpy as np
+
+    from selfhost_advisor.catalog.models import get
+    from selfhost_advisor.estimate.memory import weights_by_tensor
+
+    m = get(cat_id)
+    a = m.arch
+    w = gguf.GGUFWriter(str(path), a)
+    w.add_block_count(m.n_layers), w.add_embedding_length(m.hidden_size), w.add_feed_forward_length(m.intermediate_size)
+    w.add_head_count(m.n_heads), w.add_head_count_kv(m.n_kv_heads), w.add_context_length(m.max_context)
+    w.add_key_length(m.head_dim), w.add_value_length(m.head_dim), w.add_file_type(15)
+    if m.sliding_window:
+        w.add_sliding_window(m.sliding_window)
+    if m.moe:
+        w.add_expert_count(m.moe.experts), w.add_expert_used_count(m.moe.active)
+        w.add_expert_feed_forward_length(m.moe.expert_intermediate_size)
+    for t, ty, b in weights_by_tensor(m, get_quant(quant)):
+        qt = T[ty]
+        blk, sz = gguf.GGML_QUANT_SIZES[qt]
+        w.add_tensor_info(t.name, tuple(reversed(t.shape[1:])) + (t.shape[0] // blk * sz,), np.dtype(np.uint8), b, raw_dtype=qt)
+    w.write_header_to_file(), w.write_kv_data_to_file(), w.write_ti_data_to_file(), w.close()
+    return m
+
+
+@pytest.mark.parametrize("cat_id", ["llama3.1:8b", "qwen3:30b", "gemma2:9b", "gpt-oss:20b", "phi3:mini"])
+def test_gguf_header_of_a_catalog_model_gives_its_estimate(tmp_path, cat_id):
+    from selfhost_advisor.catalog.gguf_model import from_headers
+
+    path = tmp_path / "h.gguf"
+    cat = _header_from_catalog(path, cat_id, "Q4_K_M")
+    h = read_file_header(str(path), ggml_type_ids(), check_size=False)
+    m = from_headers([h], model_id=cat_id, source="", files=()).model
+    for ctx in (4096, 32768):
+        req = FitRequest(context=ctx)
+        a, b = estimate_memory(m, get_quant("Q4_K_M"), req), estimate_memory(cat, get_quant("Q4_K_M"), req)
+        assert (a.kv_cache_bytes, a.compute_buffer_bytes, a.input_embedding_bytes) == (
+            b.kv_cache_bytes, b.compute_buffer_bytes, b.input_embedding_bytes)
+        # weights: the same tensors, each padded to the 32-byte alignment in the file
+        assert 0 <= a.weights_bytes - b.weights_bytes < 32 * len(m.tensor_types)

@@ -144,6 +144,23 @@ class _Cursor:
             raise BadFileError(f"{self.src.name}: truncated GGUF header (array runs past the end)")
         self.buf, self.buf_start, self.pos = b"", target, target
 
+    def skip_strings(self, n: int) -> None:
+        """Skip n length-prefixed strings (token lists, merges: ~400k for Llama 3) without decoding them."""
+        q = struct.Struct(self.endian + "Q")
+        for _ in range(n):
+            rel = self.pos - self.buf_start
+            if rel + 8 <= len(self.buf):
+                length = q.unpack_from(self.buf, rel)[0]
+                if length > _MAX_STRING:
+                    raise BadFileError(f"{self.src.name}: corrupt GGUF header (string of {length} bytes)")
+                if rel + 8 + length <= len(self.buf):
+                    self.pos += 8 + length
+                    continue
+            length = q.unpack(self.take(8))[0]
+            if length > _MAX_STRING:
+                raise BadFileError(f"{self.src.name}: corrupt GGUF header (string of {length} bytes)")
+            self.take(length)
+
     def string(self) -> str:
         n = self.unpack("Q")
         if n > _MAX_STRING:
@@ -169,6 +186,8 @@ def _value(cur: _Cursor, vtype: int, keep_items: int) -> Any:
         if n > keep_items:
             if item_type in _SCALARS:
                 cur.skip(n * struct.calcsize(_SCALARS[item_type]))
+            elif item_type == _STRING:
+                cur.skip_strings(n)
             else:
                 for _ in range(n):
                     _value(cur, item_type, 0)
