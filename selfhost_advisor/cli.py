@@ -170,8 +170,10 @@ def models(
     return 0
 
 
+from .cli_cost import cost as _cost  # noqa: E402  (the command lives in its own module)
 from .cli_plan import hardware as _hardware  # noqa: E402
 
+app.command(name="cost")(_cost)
 app.command(name="hardware")(_hardware)
 
 

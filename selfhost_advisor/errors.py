@@ -68,3 +68,7 @@ class CheckFailed(AdvisorError):
     """A requested gate (e.g. --require-fit gpu) was not met: exit 1."""
 
     exit_code = ExitCode.CHECK_FAILED
+
+
+class UnknownCloudModelError(AdvisorError):
+    """A --cloud name that neither data/prices.yaml nor genai-prices knows."""

@@ -64,9 +64,9 @@ def parse_context(text: str, max_context: int | None = None) -> int:
         if not max_context:
             raise BadNumberError("--context max needs a model with a known maximum context", "give a number")
         return int(max_context)
-    if raw.endswith("k") and raw[:-1].isdigit():
+    if raw.isascii() and raw.endswith("k") and raw[:-1].isdigit():
         value = int(raw[:-1]) * 1024
-    elif raw.isdigit():
+    elif raw.isascii() and raw.isdigit():
         value = int(raw)
     else:
         raise BadNumberError(

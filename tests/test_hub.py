@@ -270,3 +270,12 @@ def test_local_gguf_and_hub_fake_paths_import_neither_numpy_gguf_nor_huggingface
     env = dict(os.environ, ADVISOR_HOME=str(tmp_path / "home"))
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=root, env=env)
     assert r.returncode == 0, r.stderr
+
+
+def test_cost_and_hardware_for_accept_a_hub_model(hub, capsys):
+    code, out, err = run(capsys, "cost", "--monthly-tokens", "1e9", "--model", "hf:Qwen/Qwen2.5-7B-Instruct",
+                         "--hardware", "rtx4090", "--cloud", "gpt-4o-mini", "--json")
+    assert code == 0, err
+    assert "Qwen2.5-7B-Instruct" in out
+    code, out, err = run(capsys, "hardware", "--for", "hf:Qwen/Qwen2.5-7B-Instruct", "--json")
+    assert code == 0, err

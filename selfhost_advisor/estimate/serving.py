@@ -80,9 +80,17 @@ def serving_capacity(
 ) -> ServingCapacity:
     """Sustained serving throughput of `machine` for `model` with sequences of `context` tokens.
 
-    quant None: the best vLLM weight format whose KV pool holds at least one sequence. KV is sized and read at
-    the full context per stream (vLLM's own "maximum concurrency" convention; conservative for short chats).
+    quant None: of the vLLM weight formats whose KV pool holds at least one sequence, the one with the highest
+    aggregate throughput (serving operators pick FP8/INT4 for capacity; BF16 leaves little room for KV). KV is
+    sized and read at the full context per stream (vLLM's "maximum concurrency" convention; conservative for chats).
     """
+    if engine == "vllm" and quant is None:
+        caps = [serving_capacity(model, machine, context, quant=q, engine=engine,
+                                 min_stream_tokens_per_s=min_stream_tokens_per_s) for q in vllm_quants()]
+        fitting = [c for c in caps if c.fits]
+        if fitting:
+            return max(fitting, key=lambda c: c.aggregate_decode_tokens_per_s)
+        return caps[-1] if caps else _no(engine, None, context, "no vLLM weight format")
     if engine != "vllm":
         return _single_stream(model, machine, context, quant, engine)
     candidates = (get_vllm_quant(quant.name),) if quant is not None else vllm_quants()

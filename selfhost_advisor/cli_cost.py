@@ -1,0 +1,126 @@
+"""`advisor cost`: parse options, call cost.compare, render text or JSON. No arithmetic here."""
+from __future__ import annotations
+
+from typing import List, Optional
+
+import typer
+
+from .errors import BadOptionError, CheckFailed
+
+
+def _split(values: Optional[List[str]]) -> list[str]:
+    return [v.strip() for item in (values or []) for v in item.split(",") if v.strip()]
+
+
+def cost(
+    monthly_tokens: str = typer.Option(..., "--monthly-tokens", "-t", help="Tokens a month, input + output: 2e9, 500M, 1.5B."),
+    model: str = typer.Option("llama3.1:70b", "--model", "-m", help="The open-weight model you would self-host."),
+    hardware: Optional[List[str]] = typer.Option(
+        None, "--hardware", "-H", help="Boxes to price (repeat or comma-separate): rtx4090, '2x rtx4090', a100-80gb. "
+        "Default: a spread from consumer to data-centre GPUs."),
+    cloud: Optional[List[str]] = typer.Option(
+        None, "--cloud", help="APIs to compare (comma-separated): gpt-4o-mini, claude-haiku, openai:gpt-5.4 ... "
+        "Default: a frontier model, a mid-tier model and hosted endpoints of the same open model."),
+    output_share: Optional[float] = typer.Option(None, "--output-share", help="Share of tokens that are output (default 0.25 = 3:1)."),
+    peak_to_average: Optional[float] = typer.Option(None, "--peak-to-average", help="Busiest hour / average load (default 2)."),
+    active_hours: Optional[float] = typer.Option(None, "--active-hours", help="Hours a month traffic arrives (default 176 = 8 h x 22 days; 730 = always)."),
+    context: Optional[str] = typer.Option(None, "--context", "-c", help="Context length served (default 8192)."),
+    min_stream_speed: Optional[float] = typer.Option(None, "--min-stream-speed", help="Decode tokens/s each user must get (default 10)."),
+    request_tokens: Optional[int] = typer.Option(None, "--request-tokens", help="Input tokens of a typical request (prices per-request tiers; default 1500)."),
+    electricity: Optional[float] = typer.Option(None, "--electricity", help="USD per kWh (default 0.13, US commercial)."),
+    pue: Optional[float] = typer.Option(None, "--pue", help="Power usage effectiveness (default 1.56; 1.0 for an office box)."),
+    amortize_months: Optional[float] = typer.Option(None, "--amortize-months", help="Months to write the hardware off over (default 36)."),
+    ops_hours: Optional[float] = typer.Option(None, "--ops-hours", help="Engineer-hours a month to run the servers (default 8)."),
+    ops_rate: Optional[float] = typer.Option(None, "--ops-rate", help="USD per engineer-hour, loaded (default 90)."),
+    no_ops_team: bool = typer.Option(False, "--no-ops-team", help="No ML operations staff: weighs toward the API."),
+    regulated: Optional[str] = typer.Option(None, "--regulated", help="Regulated data: hipaa, gdpr, finance or legal (public APIs excluded)."),
+    air_gapped: bool = typer.Option(False, "--air-gapped", help="No network to the outside: APIs and rented GPUs excluded."),
+    need_frontier: bool = typer.Option(False, "--need-frontier", help="The task needs frontier quality the open model lacks."),
+    price_in: Optional[float] = typer.Option(None, "--price-in", help="Your contract's input price, USD per million tokens."),
+    price_out: Optional[float] = typer.Option(None, "--price-out", help="Your contract's output price, USD per million tokens."),
+    engine: str = typer.Option("vllm", "--engine", help="Serving engine for capacity (default vllm)."),
+    quant: Optional[str] = typer.Option(None, "--quant", "-q", help="Weight format served (vLLM: BF16, FP8, AWQ-INT4, GPTQ-INT4; default: best quality that fits)."),
+    decode_tps: Optional[float] = typer.Option(None, "--decode-tps", help="Measured aggregate decode tokens/s of one box (with one --hardware)."),
+    prefill_tps: Optional[float] = typer.Option(None, "--prefill-tps", help="Measured prefill tokens/s of one box (with --decode-tps)."),
+    max_monthly_usd: Optional[float] = typer.Option(None, "--max-monthly-usd", help="Exit 1 if the recommended option costs more a month."),
+    require: Optional[str] = typer.Option(None, "--require", help="Exit 1 unless the verdict is this: self-host or cloud."),
+    chart: Optional[str] = typer.Option(None, "--chart", help="Also write the cost-vs-volume chart to FILE.svg."),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object (schema docs/schema/cost.schema.json)."),
+) -> int:
+    """Self-host vs cloud API: monthly cost, break-even volume, payback, and a recommendation with reasons."""
+    from .catalog.resolve import resolve  # any model: catalog, Hub id, GGUF file, installed Ollama
+    from .cost import cloud as cloud_mod
+    from .cost.boxes import box_from_spec, default_specs
+    from .cost.capacity import machine_for, measured_capacity, model_capacity
+    from .cost.compare import compare
+    from .cost.defaults import thresholds
+    from .cost.inputs import assumptions, build_constraints, build_params, build_workload, check_contract
+
+    if require and require not in ("self-host", "cloud"):
+        raise BadOptionError(f"--require {require!r} is not self-host or cloud", "e.g. --require self-host")
+    if chart and not chart.lower().endswith(".svg"):
+        raise BadOptionError(f"--chart {chart!r}: only SVG is supported", "give a file name ending in .svg")
+    if max_monthly_usd is not None and not max_monthly_usd >= 0:
+        raise BadOptionError(f"--max-monthly-usd {max_monthly_usd!r} must be a non-negative amount", "e.g. 5000")
+    m = resolve(model).model
+    w = build_workload(monthly_tokens, output_share, peak_to_average, active_hours, context, min_stream_speed,
+                       request_tokens, m.max_context)
+    p = build_params(electricity, pue, amortize_months, ops_hours, ops_rate)
+    constraints = build_constraints(regulated, air_gapped, no_ops_team, need_frontier)
+    contract = check_contract(price_in, price_out)
+    specs = _split(hardware) or default_specs()
+    boxes = [box_from_spec(s) for s in specs]
+    measured = (decode_tps, prefill_tps) != (None, None)
+    if measured:
+        if decode_tps is None or prefill_tps is None or not (decode_tps > 0 and prefill_tps > 0):
+            raise BadOptionError("--decode-tps and --prefill-tps go together and must be positive", "e.g. --decode-tps 900 --prefill-tps 6000")
+        if len(boxes) != 1:
+            raise BadOptionError("measured --decode-tps/--prefill-tps describe one box", "give exactly one --hardware")
+    quant_obj = None
+    if quant:
+        if engine.lower() == "vllm":
+            from .estimate.vllm import get_vllm_quant
+
+            quant_obj = get_vllm_quant(quant)
+        else:
+            from .catalog.quants import get_quant
+
+            quant_obj = get_quant(quant)
+
+    def capacity_fn(box):
+        if measured:
+            return measured_capacity(float(decode_tps), float(prefill_tps), w, engine.lower())
+        return model_capacity(m, machine_for(box), w, engine.lower(), quant_obj)
+
+    names = _split(cloud)
+    prices = [cloud_mod.resolve_cloud(n, w) for n in names] if names else ([] if contract else cloud_mod.default_cloud(m.id, w))
+    if contract:
+        prices.append(cloud_mod.contract_price(*contract))
+    result = compare(
+        m.id, m.name, w, p, boxes, capacity_fn, prices, constraints,
+        explicit_cloud=bool(names or contract), thresholds=thresholds(), assumptions=assumptions(w, p),
+    )
+    if as_json:
+        from .cli import _emit_json
+        from .render.cost_json import cost_dict
+
+        _emit_json(cost_dict(result))
+    else:
+        from .render.text_cost import render_cost
+
+        render_cost(result)
+    if chart:
+        from .render.text_cost import write_chart_svg
+
+        write_chart_svg(result, chart)
+    rec = result.recommendation
+    if require and rec.choice != require:
+        raise CheckFailed(f"check failed: --require {require}, the verdict is {rec.choice}")
+    if max_monthly_usd is not None:
+        from .cost.compare import recommended_monthly_usd
+
+        spend = recommended_monthly_usd(result)
+        if spend is not None and spend > max_monthly_usd:
+            raise CheckFailed(f"check failed: --max-monthly-usd {max_monthly_usd:g}, the recommended option costs "
+                              f"${spend:,.0f}/month")
+    return 0

@@ -1,0 +1,64 @@
+"""Break-even monthly tokens, payback months, and the electricity price at which self-host and cloud cost the same.
+
+Self-host cost is piecewise linear in monthly tokens T: within the range served by n units,
+    selfhost(T) = n x A + B + v x T
+with A = per-unit fixed cost (amortization + idle power), B = operations, v = marginal power per token. Cloud is c x T.
+On segment n they are equal at T = (n A + B) / (c - v); the break-even is the smallest such T inside its segment.
+A, B and v are read off tco.buy_monthly itself, so the break-even cannot drift from the cost it compares.
+"""
+from __future__ import annotations
+
+import math
+
+from ..domain import ServingCapacity
+from . import tco
+from .cloud import blended_usd_per_token
+from .types import Box, CloudPrice, CostParams, Workload
+
+_PROBE_TOKENS = 1_000_000_000
+
+
+def linear_coefficients(box: Box, cap: ServingCapacity, w: Workload, p: CostParams) -> tuple[float, float, float]:
+    """(A per unit, B per deployment, v per token) of the buy cost; exact because buy_monthly is linear in units and hours."""
+    base = tco.buy_monthly(box, 0, 0.0, p).total
+    per_unit = tco.buy_monthly(box, 1, 0.0, p).total - base
+    probe = w.with_tokens(_PROBE_TOKENS)
+    per_token = (tco.buy_monthly(box, 0, tco.busy_hours(cap, probe), p).total - base) / _PROBE_TOKENS
+    return per_unit, base, per_token
+
+
+def break_even_monthly_tokens(box: Box, cap: ServingCapacity, w: Workload, p: CostParams,
+                              cloud: CloudPrice) -> int | None:
+    """Smallest monthly token volume at which buying `box` costs no more than `cloud`; None if it never does.
+
+    With K tokens per unit and D = c - v, segment n holds its crossing when n (K D - A) >= B (crossing before the
+    segment ends) and n (K D - A) < B + K D (after it starts). So with g = K D - A > 0 the first crossing is on
+    n* = max(1, ceil(B / g)) at T* = (n* A + B) / D. With g <= 0 a fully used unit costs more than the cloud would for
+    its tokens, and adding tokens never closes the gap.
+    """
+    a, b, v = linear_coefficients(box, cap, w, p)
+    d = blended_usd_per_token(cloud, w.output_share) - v
+    k = tco.capacity_tokens_per_month(cap, w)
+    if d <= 0 or k <= 0:
+        return None
+    g = k * d - a
+    if g <= 0:
+        return None
+    n = max(1, math.ceil(b / g - 1e-12))
+    return int(math.ceil((n * a + b) / d))
+
+
+def payback_months(capex_usd: float, running_usd: float, cloud_monthly_usd: float) -> float | None:
+    """Months until the capex is repaid by the monthly saving (Pan et al.'s t*): capex / (cloud - running)."""
+    saving = cloud_monthly_usd - running_usd
+    if saving <= 0:
+        return None
+    return capex_usd / saving
+
+
+def parity_electricity_usd_per_kwh(other_usd: float, energy_kwh: float, cloud_monthly_usd: float) -> float | None:
+    """$/kWh at which self-host (other + kWh x price) costs what the cloud does; None if no non-negative price does."""
+    if energy_kwh <= 0:
+        return None
+    price = (cloud_monthly_usd - other_usd) / energy_kwh
+    return price if price >= 0 else None

@@ -1,0 +1,147 @@
+"""Put it together: size and price every box (buy and rent), price every cloud candidate, pick the reference, compute
+break-even and payback, and decide. Pure given a capacity function (the speed model, or measured figures)."""
+from __future__ import annotations
+
+from typing import Callable
+
+from ..domain import ServingCapacity
+from . import tco
+from .breakeven import break_even_monthly_tokens, parity_electricity_usd_per_kwh, payback_months
+from .cloud import price_cloud
+from .recommend import recommend
+from .types import (
+    Box, CloudOption, CloudPrice, Constraints, CostComparison, CostParams, Excluded, SelfHostOption, Workload,
+)
+
+CapacityFn = Callable[[Box], ServingCapacity]
+
+
+def _exclusion(constraints: Constraints, price: CloudPrice) -> str | None:
+    if constraints.air_gapped:
+        return "air-gapped: unreachable"
+    if constraints.regulated:
+        return f"regulated data ({constraints.regulated})"
+    return None
+
+
+def reference_cloud(options: list[CloudOption], model_id: str, explicit: bool, need_frontier: bool) -> CloudOption | None:
+    """The API self-hosting is judged against: the user's own list if given; otherwise the cheapest hosted endpoint of
+    the same open-weight model (like for like); a frontier model when --need-frontier; else the cheapest candidate."""
+    if not options:
+        return None
+    pool = options
+    if need_frontier:
+        pool = [o for o in options if o.price.tier == "frontier"] or options
+    elif not explicit:
+        pool = [o for o in options if o.price.open_weight_of == model_id] or options
+    return min(pool, key=lambda o: o.monthly_usd)
+
+
+def compare(
+    model_id: str,
+    model_name: str,
+    w: Workload,
+    p: CostParams,
+    boxes: list[Box],
+    capacity_fn: CapacityFn,
+    cloud_prices: list[CloudPrice],
+    constraints: Constraints = Constraints(),
+    explicit_cloud: bool = False,
+    thresholds: dict[str, float] | None = None,
+    assumptions: dict | None = None,
+) -> CostComparison:
+    buy: list[SelfHostOption] = []
+    rent: list[SelfHostOption] = []
+    excluded: list[Excluded] = []
+    warnings: list[str] = []
+    capacities: dict[str, ServingCapacity] = {}
+    for box in boxes:
+        cap = capacity_fn(box)
+        capacities[box.label] = cap
+        if not cap.fits:
+            excluded.append(Excluded(box.label, cap.reason or "cannot serve the model"))
+            continue
+        if cap.prefill_tokens_per_s <= 0 or cap.aggregate_decode_tokens_per_s <= 0:
+            excluded.append(Excluded(box.label, "no throughput estimate for this hardware"))
+            continue
+        if box.capex_usd is not None and box.gpu_tdp_watts > 0:
+            buy.append(tco.price_box(box, cap, w, p, "buy"))
+        else:
+            why = "no price in data/hardware.yaml" if box.capex_usd is None else "no TDP in data/hardware.yaml"
+            excluded.append(Excluded(box.label, f"buy: {why}"))
+        if box.rental_usd_per_hour is not None and not constraints.air_gapped:
+            rent.append(tco.price_box(box, cap, w, p, "rent"))
+
+    cloud = sorted((price_cloud(c, w, _exclusion(constraints, c)) for c in cloud_prices), key=lambda o: o.monthly_usd)
+    ref = reference_cloud(cloud, model_id, explicit_cloud, constraints.need_frontier)
+
+    if ref is not None:
+        priced = []
+        for o in buy:
+            t_star = break_even_monthly_tokens(o.box, o.capacity, w, p, ref.price)
+            running = o.monthly_usd.power + o.monthly_usd.operations
+            priced.append(_replace(o, payback_months=payback_months(o.capex_usd, running, ref.monthly_usd),
+                                   break_even_monthly_tokens=t_star))
+        buy = priced
+    buy.sort(key=lambda o: o.monthly_usd.total)
+    rent.sort(key=lambda o: o.monthly_usd.total)
+
+    candidates = buy + rent
+    best_self = min(candidates, key=lambda o: o.monthly_usd.total) if candidates else None
+    best_buy = buy[0] if buy else None
+    t_star = best_buy.break_even_monthly_tokens if best_buy else None
+    parity = None
+    if best_buy is not None and ref is not None:
+        other = best_buy.monthly_usd.total - best_buy.monthly_usd.power
+        parity = parity_electricity_usd_per_kwh(other, best_buy.energy_kwh, ref.monthly_usd)
+    th = thresholds or {}
+    rec = recommend(
+        w, best_self, ref, constraints, t_star, parity, p.electricity_usd_per_kwh,
+        clear_win_ratio=th.get("clear_win_ratio", 0.8), low_volume_tokens=th.get("low_volume_tokens", 1e8),
+    )
+    for o in buy + rent:
+        if o.capacity.confidence not in ("calibrated", "measured"):
+            warnings.append(f"{o.box.label}: serving capacity is {o.capacity.confidence} "
+                            f"(band x{o.capacity.low_factor:g}..x{o.capacity.high_factor:g}); units may differ")
+            break
+    return CostComparison(
+        model_id=model_id, model_name=model_name, workload=w, params=p, self_host=tuple(buy), rental=tuple(rent),
+        cloud=tuple(cloud), excluded=tuple(excluded), reference_cloud=ref, break_even_monthly_tokens=t_star,
+        recommendation=rec, constraints=constraints, assumptions=dict(assumptions or {}), warnings=tuple(warnings),
+    )
+
+
+def _replace(o: SelfHostOption, **kw) -> SelfHostOption:
+    from dataclasses import replace
+
+    return replace(o, **kw)
+
+
+def cost_curve(comparison: CostComparison, volumes: list[int]) -> dict[str, list[float]]:
+    """Monthly USD at each volume for the best bought box, the best rented box and the reference API (chart data)."""
+    w, p = comparison.workload, comparison.params
+    curves: dict[str, list[float]] = {}
+    for label, opts in (("buy", comparison.self_host), ("rent", comparison.rental)):
+        if opts:
+            o = opts[0]
+            curves[f"{o.box.label} ({label})"] = [
+                tco.monthly_total(o.box, o.capacity, w.with_tokens(v), p, o.mode) for v in volumes
+            ]
+    ref = comparison.reference_cloud
+    if ref is not None:
+        curves[ref.price.name] = [price_cloud(ref.price, w.with_tokens(v)).monthly_usd for v in volumes]
+    return curves
+
+
+def recommended_monthly_usd(c: CostComparison) -> float | None:
+    """Monthly USD of what the verdict recommends (hybrid: the cheaper of the two sides, a lower bound)."""
+    self_opts = list(c.self_host) + list(c.rental)
+    best_self = min((o.monthly_usd.total for o in self_opts), default=None)
+    best_cloud = c.reference_cloud.monthly_usd if c.reference_cloud else None
+    choice = c.recommendation.choice
+    if choice == "self-host":
+        return best_self
+    if choice == "cloud":
+        return best_cloud
+    pair = [x for x in (best_self, best_cloud) if x is not None]
+    return min(pair) if pair else None

@@ -1,0 +1,24 @@
+"""data/cost.yaml: the cost model's default assumptions, each with source and as_of."""
+from __future__ import annotations
+
+from typing import Any
+
+from ..catalog._data import load
+
+
+def data() -> dict[str, Any]:
+    return load("cost")
+
+
+def default(name: str) -> Any:
+    return data()["defaults"][name]["value"]
+
+
+def source(name: str) -> dict[str, Any]:
+    entry = data()["defaults"][name]
+    return {"source": entry["source"], "as_of": str(entry["as_of"])}
+
+
+def thresholds() -> dict[str, float]:
+    rec = data()["recommendation"]
+    return {"clear_win_ratio": float(rec["clear_win_ratio"]), "low_volume_tokens": float(rec["low_volume_tokens"])}

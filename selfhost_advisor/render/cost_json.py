@@ -1,0 +1,95 @@
+"""The `advisor cost --json` object (docs/schema/cost.schema.json), built from a CostComparison in one place."""
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from .. import SCHEMA_VERSION
+from ..cost.types import CloudOption, CostComparison, SelfHostOption
+
+
+def _r(x: float | None, nd: int = 2) -> float | None:
+    if x is None or (isinstance(x, float) and not math.isfinite(x)):
+        return None
+    return round(float(x), nd)
+
+
+def _serving(o: SelfHostOption) -> dict[str, Any]:
+    c = o.capacity
+    return {
+        "engine": c.engine, "quant": c.quant, "context": c.context, "concurrency": c.concurrency,
+        "max_concurrency": c.max_concurrency,
+        "aggregate_decode_tokens_per_s": _r(c.aggregate_decode_tokens_per_s),
+        "per_stream_decode_tokens_per_s": _r(c.per_stream_decode_tokens_per_s),
+        "prefill_tokens_per_s": _r(c.prefill_tokens_per_s), "confidence": c.confidence,
+        "low_factor": _r(c.low_factor, 3), "high_factor": _r(c.high_factor, 3),
+    }
+
+
+def self_host_dict(o: SelfHostOption) -> dict[str, Any]:
+    m = o.monthly_usd
+    return {
+        "hardware": o.box.label, "mode": "buy", "units": o.units, "gpus_per_unit": o.box.gpus,
+        "capex_usd": _r(o.capex_usd), "unit_price_usd": _r(o.box.capex_usd), "price_kind": o.box.price_kind or None,
+        "capacity_tokens_per_month": o.capacity_tokens_per_month,
+        "monthly_usd": {"amortization": _r(m.amortization), "power": _r(m.power), "operations": _r(m.operations),
+                        "total": _r(m.total)},
+        "usd_per_million_tokens": _r(o.usd_per_million_tokens, 4), "payback_months": _r(o.payback_months),
+        "break_even_monthly_tokens": o.break_even_monthly_tokens,
+        "busy_hours_per_month": _r(o.busy_hours_per_month), "utilisation": _r(o.utilisation, 4),
+        "energy_kwh": _r(o.energy_kwh), "serving": _serving(o),
+    }
+
+
+def rental_dict(o: SelfHostOption) -> dict[str, Any]:
+    m = o.monthly_usd
+    return {
+        "hardware": o.box.label, "mode": "rent", "units": o.units, "gpus_per_unit": o.box.gpus,
+        "usd_per_gpu_hour": _r(o.box.rental_usd_per_gpu_hour, 3),
+        "usd_per_gpu_hour_low": _r(o.box.rental_low_usd_per_gpu_hour, 3),
+        "hours_per_month": _r(o.rental_hours_per_month),
+        "capacity_tokens_per_month": o.capacity_tokens_per_month,
+        "monthly_usd": {"rental": _r(m.rental), "operations": _r(m.operations), "total": _r(m.total)},
+        "usd_per_million_tokens": _r(o.usd_per_million_tokens, 4), "utilisation": _r(o.utilisation, 4),
+        "serving": _serving(o),
+    }
+
+
+def cloud_dict(o: CloudOption) -> dict[str, Any]:
+    p = o.price
+    return {
+        "id": p.id, "provider": p.provider, "model": p.model, "name": p.name, "tier": p.tier,
+        "open_weight_of": p.open_weight_of,
+        "input_usd_per_mtok": _r(p.input_usd_per_mtok, 4), "output_usd_per_mtok": _r(p.output_usd_per_mtok, 4),
+        "monthly_usd": _r(o.monthly_usd), "usd_per_million_tokens": _r(o.usd_per_million_tokens, 4),
+        "prices_as_of": p.prices_as_of, "via": p.via, "source": p.source or None, "excluded": o.excluded_reason,
+    }
+
+
+def cost_dict(c: CostComparison) -> dict[str, Any]:
+    w, rec = c.workload, c.recommendation
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "model": {"id": c.model_id, "name": c.model_name},
+        "monthly_tokens": w.monthly_tokens,
+        "input_tokens": w.input_tokens,
+        "output_tokens": w.output_tokens,
+        "self_host": [self_host_dict(o) for o in c.self_host],
+        "rental": [rental_dict(o) for o in c.rental],
+        "cloud": [cloud_dict(o) for o in c.cloud],
+        "reference_cloud": c.reference_cloud.price.id if c.reference_cloud else None,
+        "excluded": [{"hardware": e.hardware, "reason": e.reason} for e in c.excluded],
+        "break_even_monthly_tokens": c.break_even_monthly_tokens,
+        "recommendation": {
+            "choice": rec.choice,
+            "reasons": [r.text for r in rec.reasons],
+            "reasons_detail": [{"text": r.text, "favours": r.favours, "weight": r.weight} for r in rec.reasons],
+            "what_would_change": list(rec.what_would_change),
+            "best_self_host": rec.best_self_host,
+            "best_cloud": rec.best_cloud,
+        },
+        "constraints": {"regulated": c.constraints.regulated, "air_gapped": c.constraints.air_gapped,
+                        "no_ops_team": c.constraints.no_ops_team, "need_frontier": c.constraints.need_frontier},
+        "assumptions": dict(sorted(c.assumptions.items())),
+        "warnings": list(c.warnings),
+    }

@@ -1,0 +1,152 @@
+"""Terminal output of `advisor cost` with rich: options table, verdict panel, cost-vs-volume chart (rich only here)."""
+from __future__ import annotations
+
+from ..cost.compare import cost_curve
+from ..cost.types import CostComparison
+from .text import console
+
+_SERIES_STYLE = ("bold green", "cyan", "bold magenta", "yellow")
+_MARKS = ("●", "◆", "■", "▲")
+
+
+def _usd(x: float | None) -> str:
+    return "-" if x is None else f"${x:,.0f}"
+
+
+def _tok(n: float | None) -> str:
+    if n is None:
+        return "never"
+    for div, suffix in ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "k")):
+        if n >= div:
+            return f"{n / div:.3g}{suffix}"
+    return f"{n:.0f}"
+
+
+def _table(c: CostComparison):
+    from rich.table import Table
+
+    t = Table(show_edge=False, pad_edge=False, header_style="bold", title=None)
+    t.add_column("option", justify="left", no_wrap=True)
+    for col, j in ( ("kind", "left"), ("units", "right"), ("$/month", "right"), ("$/Mtok", "right"),
+                   ("util", "right"), ("break-even tok/mo", "right"), ("payback", "right")):
+        t.add_column(col, justify=j)
+    ref = c.reference_cloud
+    for o in c.self_host:
+        pb = f"{o.payback_months:.1f} mo" if o.payback_months is not None else "never"
+        t.add_row(f"{o.box.label}", "buy", str(o.units), _usd(o.monthly_usd.total), f"{o.usd_per_million_tokens:.3f}",
+                  f"{o.utilisation:.0%}", _tok(o.break_even_monthly_tokens), pb)
+    for o in c.rental[:3]:
+        t.add_row(f"{o.box.label} ${o.box.rental_usd_per_gpu_hour:.2f}/GPU-h", "rent", str(o.units),
+                  _usd(o.monthly_usd.total), f"{o.usd_per_million_tokens:.3f}", f"{o.utilisation:.0%}", "", "")
+    for o in c.cloud:
+        name = o.price.id + (" *" if ref is not None and o.price.id == ref.price.id else "")
+        kind = "API" if not o.excluded_reason else "API (excluded)"
+        row = [name, kind, "", _usd(o.monthly_usd), f"{o.usd_per_million_tokens:.3f}", "", "", ""]
+        t.add_row(*(f"[dim]{x}[/]" if o.excluded_reason and x else x for x in row))
+    return t
+
+
+def _verdict(c: CostComparison):
+    from rich.panel import Panel
+
+    rec = c.recommendation
+    style = {"self-host": "green", "cloud": "cyan", "hybrid": "yellow"}[rec.choice]
+    lines = [f"[bold {style}]{rec.choice.upper()}[/]"]
+    lines += [f"{i}. {r.text}" for i, r in enumerate(rec.reasons, 1)]
+    if rec.what_would_change:
+        lines.append("[bold]What would change the verdict:[/] " + "; ".join(rec.what_would_change) + ".")
+    return Panel("\n".join(lines), title="Verdict", title_align="left", border_style=style)
+
+
+def chart_lines(c: CostComparison, width: int = 64, height: int = 14):
+    """Monthly cost vs monthly tokens for the best bought box, the best rented box and the reference API.
+
+    The costs come from cost.compare.cost_curve; this function only scales them onto a character grid.
+    """
+    from rich.text import Text
+
+    t_now = c.workload.monthly_tokens
+    t_star = c.break_even_monthly_tokens
+    x_max = max(2 * t_now, int(1.25 * t_star) if t_star else 0)
+    volumes = [round(x_max * i / (width - 1)) for i in range(width)]
+    curves = cost_curve(c, volumes)
+    if not curves:
+        return []
+    y_max = max(max(v) for v in curves.values()) or 1.0
+    grid = [[(" ", "") for _ in range(width)] for _ in range(height)]
+    col_of = lambda t: min(width - 1, round(t / x_max * (width - 1))) if x_max else 0  # noqa: E731
+    if t_star:
+        for row in grid:
+            row[col_of(t_star)] = ("│", "red")
+    for k, (name, ys) in reversed(list(enumerate(curves.items()))):  # first series drawn last, on top
+        for i, y in enumerate(ys):
+            r = height - 1 - min(height - 1, round(y / y_max * (height - 1)))
+            grid[r][i] = (_MARKS[k % len(_MARKS)], _SERIES_STYLE[k % len(_SERIES_STYLE)])
+    out = [Text(f"monthly USD (0 .. {_usd(y_max)}) vs monthly tokens (0 .. {_tok(x_max)})", style="bold")]
+    for r, row in enumerate(grid):
+        label = _usd(y_max * (height - 1 - r) / (height - 1)) if r in (0, height // 2, height - 1) else ""
+        line = Text(f"{label:>10} ┤")
+        for ch, st in row:
+            line.append(ch, style=st or None)
+        out.append(line)
+    axis = [" "] * width
+    axis[col_of(t_now)] = "▲"
+    out.append(Text(" " * 11 + "└" + "─" * width))
+    out.append(Text(" " * 12 + "".join(axis)))
+    legend = Text(" " * 12 + f"▲ now {_tok(t_now)}  ")
+    for k, name in enumerate(curves):
+        legend.append(f"{_MARKS[k % len(_MARKS)]} {name}  ", style=_SERIES_STYLE[k % len(_SERIES_STYLE)])
+    if t_star:
+        legend.append(f"│ break-even {_tok(t_star)}", style="red")
+    out.append(legend)
+    return out
+
+
+def _header(con, c: CostComparison) -> None:
+    w = c.workload
+    con.print(f"[bold]Model[/]     {c.model_name} ({c.model_id}), served with "
+              f"{(c.self_host or c.rental)[0].capacity.engine if (c.self_host or c.rental) else 'vllm'}")
+    con.print(f"[bold]Workload[/]  {_tok(w.monthly_tokens)} tokens/month ({_tok(w.input_tokens)} in, "
+              f"{_tok(w.output_tokens)} out), peak {w.peak_to_average:g}x average over {w.active_hours_per_month:g} "
+              f"h/month, context {w.context:,}")
+    p = c.params
+    con.print(f"[bold]Owning[/]    ${p.electricity_usd_per_kwh:g}/kWh, PUE {p.pue:g}, {p.amortize_months:g}-month "
+              f"amortization, ops {p.ops_hours_per_month:g} h x ${p.ops_usd_per_hour:g}")
+    as_of = sorted({o.price.prices_as_of for o in c.cloud})
+    if as_of:
+        con.print(f"[bold]Prices[/]    API prices as of {', '.join(as_of)}")
+
+
+def render_cost(c: CostComparison, file=None) -> None:
+    from rich.console import Console
+
+    con = console() if file is None else Console(file=file, no_color=True, width=160)
+    if file is None and not con.is_terminal:
+        con.width = 120  # piped or captured: wide enough for the table without wrapping
+    _header(con, c)
+    con.print(_table(c))
+    if c.reference_cloud is not None:
+        con.print(f"* reference API for break-even and payback: {c.reference_cloud.price.name}")
+    for e in c.excluded:
+        con.print(f"[yellow]excluded:[/] {e.hardware}: {e.reason}")
+    con.print(_verdict(c))
+    for line in chart_lines(c):
+        con.print(line)
+    for warning in c.warnings:
+        con.print(f"[yellow]note:[/] {warning}")
+
+
+def write_chart_svg(c: CostComparison, path: str) -> None:
+    from rich.console import Console
+
+    from ..errors import BadFileError
+
+    import io
+
+    con = Console(record=True, width=100, file=io.StringIO())  # recorded for the SVG, not shown
+    for line in chart_lines(c):
+        con.print(line)
+    try:
+        con.save_svg(path, title=f"advisor cost: {c.model_id}")
+    except OSError as exc:
+        raise BadFileError(f"cannot write --chart {path!r}: {exc.strerror}", "give a writable path") from exc
