@@ -10,7 +10,7 @@ import sys
 from importlib.metadata import version
 from pathlib import Path
 
-from gguf.constants import GGML_QUANT_SIZES
+from gguf.constants import GGML_QUANT_SIZES, LlamaFileType
 
 
 def render() -> str:
@@ -23,6 +23,11 @@ def render() -> str:
     ]
     for qtype, (block_size, type_size) in sorted(GGML_QUANT_SIZES.items(), key=lambda kv: kv[0].value):
         lines.append(f"  {qtype.name}: {{id: {qtype.value}, block_size: {block_size}, type_size: {type_size}}}")
+    # general.file_type in a GGUF header -> the llama-quantize file type name (LlamaFileType, minus MOSTLY_/ALL_).
+    lines.append("file_types:")
+    for ftype in sorted(LlamaFileType, key=lambda f: f.value):
+        if ftype.name != "GUESSED":
+            lines.append(f"  {ftype.value}: {ftype.name.replace('MOSTLY_', '').replace('ALL_', '')}")
     return "\n".join(lines) + "\n"
 
 

@@ -38,7 +38,7 @@ def _emit_json(obj: dict) -> None:
 
 @app.command()
 def fit(
-    model: str = typer.Argument(..., help="Model: an Ollama tag (llama3.1:70b), a Hub id, or an alias."),
+    model: str = typer.Argument(..., help="Model: an Ollama tag (llama3.1:70b), a Hub id, a .gguf file, or an alias."),
     hardware: Optional[str] = typer.Option(
         None, "--hardware", "-H", help="Profile ('rtx4090', '2x rtx4090', 'a100-80gb') or a probe JSON file."
     ),
@@ -62,17 +62,23 @@ def fit(
         None, "--min-tps", help="Exit 1 unless the recommended option decodes at least this many tokens/s."
     ),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object (schema docs/schema/fit.schema.json)."),
+    offline: bool = typer.Option(False, "--offline", help="Hub models: use only cached answers, no network."),
 ) -> int:
-    """Memory per quantization, where it fits, and the recommended quantization."""
-    from .catalog.models import resolve
-    from .catalog.quants import get_quant, listed_quants
+    """Memory per quantization, where it fits, and the recommended quantization.
+
+    MODEL: a catalog name or Ollama tag (llama3.1:70b-instruct-q3_K_M), a Hub id (Qwen/Qwen3-30B-A3B,
+    hf:bartowski/Llama-3.3-70B-Instruct-GGUF --quant Q4_K_M), a local GGUF (./model.gguf) or ollama:NAME.
+    """
+    from .catalog.quants import listed_quants
+    from .catalog.resolve import annotate, resolve, select_quants
     from .domain import FitRequest
     from .estimate.fit import fit as run_fit
     from .estimate.memory import engine_params, kv_type
     from .machine import resolve_machine
     from .units import parse_context
 
-    resolved = resolve(model)
+    names = [n.strip() for q in (quant or []) for n in q.split(",") if n.strip()]
+    resolved = resolve(model, quants=tuple(names), offline=offline)
     m = resolved.model
     ctx = parse_context(context, m.max_context)
     kv_type(kv_cache)
@@ -81,16 +87,14 @@ def fit(
         raise BadOptionError(f"--parallel {parallel} must be at least 1", "give 1 or more")
     if require_fit and require_fit not in ("gpu", "partial", "any"):
         raise BadOptionError(f"--require-fit {require_fit!r} is not gpu, partial or any", "e.g. --require-fit gpu")
-    names = [n for q in (quant or []) for n in q.split(",") if n.strip()]
-    if not names and resolved.quant:
-        names = [resolved.quant]
     if engine.lower() == "vllm":
         from .estimate.vllm import get_vllm_quant, vllm_quants
 
-        given = [n for q in (quant or []) for n in q.split(",") if n.strip()]
-        quants = tuple(sorted({get_vllm_quant(n) for n in given}, key=lambda q: q.rank)) if given else vllm_quants()
+        if resolved.model.tensor_types is not None:
+            raise BadOptionError(f"{model} is a GGUF file sized for llama.cpp/Ollama", "--engine vllm needs a Hub id or catalog model")
+        quants = tuple(sorted({get_vllm_quant(n) for n in names}, key=lambda q: q.rank)) if names else vllm_quants()
     else:
-        quants = tuple(sorted({get_quant(n) for n in names}, key=lambda q: q.rank)) if names else listed_quants()
+        quants = select_quants(resolved, names) or listed_quants()
     if min_tps is not None and not min_tps > 0:
         raise BadOptionError(f"--min-tps {min_tps:g} must be a positive speed", "e.g. --min-tps 20")
     machine, ram_known = resolve_machine(hardware, vram, ram, gpus)
@@ -102,7 +106,7 @@ def fit(
         n_ubatch=int(eng["n_ubatch"]),
         flash_attention=bool(eng["flash_attention"]) if flash_attention is None else flash_attention,
     )
-    result = run_fit(m, machine, request, quants, host_ram_known=ram_known)
+    result = annotate(run_fit(m, machine, request, quants, host_ram_known=ram_known), resolved)
     if as_json:
         from .render.jsonout import fit_dict
 
@@ -130,11 +134,21 @@ def models(
     query: Optional[str] = typer.Argument(None, help="Filter by id, name, family or Hub id (substring)."),
     fits: Optional[str] = typer.Option(None, "--fits", help="Hardware (profile, '2x rtx4090', probe file): best option per model."),
     min_tps: Optional[float] = typer.Option(None, "--min-tps", help="With --fits: only options decoding this fast."),
-    context: str = typer.Option("8192", "--context", "-c", help="With --fits: context length (capped at each model's maximum)."),
+    context: str = typer.Option("8192", "--context", "-c", help="With --fits or --installed: context length (capped at each model's maximum with --fits)."),
     engine: str = typer.Option("llamacpp", "--engine", help="With --fits: llamacpp, ollama or vllm."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
+    installed: bool = typer.Option(False, "--installed", help="Ollama's installed models (OLLAMA_MODELS), each with its fit."),
+    hardware: Optional[str] = typer.Option(None, "--hardware", "-H", help="With --installed: profile or probe JSON file."),
+    vram: Optional[str] = typer.Option(None, "--vram", help="With --installed: memory per GPU."),
+    ram: Optional[str] = typer.Option(None, "--ram", help="With --installed: host RAM."),
+    gpus: Optional[int] = typer.Option(None, "--gpus", help="With --installed: number of GPUs."),
 ) -> int:
-    """List the model catalog, optionally filtered (advisor models qwen), or what runs on hardware (--fits)."""
+    """List the model catalog, optionally filtered (advisor models qwen), what runs on hardware (--fits),
+    or what the local Ollama holds (--installed), each with its fit."""
+    if installed:
+        from .cli_models import run_installed
+
+        return run_installed(hardware or fits, vram, ram, gpus, context, as_json)
     from .catalog.models import all_models
 
     rows = all_models()

@@ -48,7 +48,7 @@ def cost(
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object (schema docs/schema/cost.schema.json)."),
 ) -> int:
     """Self-host vs cloud API: monthly cost, break-even volume, payback, and a recommendation with reasons."""
-    from .catalog.models import resolve
+    from .catalog.resolve import resolve  # any model: catalog, Hub id, GGUF file, installed Ollama
     from .cost import cloud as cloud_mod
     from .cost.boxes import box_from_spec, default_specs
     from .cost.capacity import machine_for, measured_capacity, model_capacity

@@ -69,7 +69,7 @@ def _check_tps(min_tps: Optional[float]) -> None:
 
 
 def _hardware_for(model_name, quant, min_tps, context, max_price, engine, as_json) -> int:
-    from .catalog.models import resolve
+    from .catalog.resolve import resolve  # any model: catalog, Hub id, GGUF file, installed Ollama
     from .cli import _emit_json
     from .domain import FitRequest
     from .estimate.memory import engine_params

@@ -54,6 +54,7 @@ class Model:
     source: str = ""
     aliases: tuple[str, ...] = ()
     tensor_types: tuple[tuple[str, tuple[int, ...], str], ...] | None = None  # exact, from a GGUF header
+    gguf_alignment: int = 32  # general.alignment of that GGUF: each tensor's data is padded to it
 
     def is_sliding(self, layer: int) -> bool:
         """Whether `layer` uses sliding-window attention (HF convention: every Nth layer is global)."""

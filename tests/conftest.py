@@ -21,3 +21,11 @@ def calibration() -> Path:
 def _isolated_home(tmp_path, monkeypatch):
     monkeypatch.setenv("ADVISOR_HOME", str(tmp_path / "advisor-home"))
     monkeypatch.setenv("NO_COLOR", "1")
+    # No test sees this machine's Ollama models or reaches the real Hub (tests/hubfake.py serves recorded answers).
+    monkeypatch.setenv("OLLAMA_MODELS", str(tmp_path / "no-ollama-models"))
+    from selfhost_advisor.catalog import hub
+
+    def _no_network():
+        raise hub.NetworkError("tests never reach the network; install tests/hubfake.FakeHub")
+
+    monkeypatch.setattr(hub, "transport_factory", _no_network)

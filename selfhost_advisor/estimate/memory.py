@@ -10,7 +10,7 @@ from ..catalog._data import load
 from ..domain import FitRequest, MemoryBreakdown, Model, Quant
 from ..errors import BadOptionError
 from .quantize import assign_types, ggml_types, tensor_bytes
-from .tensors import Tensor, build_tensors
+from .tensors import Tensor, build_tensors, exact_tensors
 
 
 def _pad(n: int, multiple: int) -> int:
@@ -47,7 +47,13 @@ def _typed_tensors(model: Model, quant: Quant) -> tuple[tuple[Tensor, str], ...]
 
 
 def weights_by_tensor(model: Model, quant: Quant) -> list[tuple[Tensor, str, int]]:
-    """(tensor, ggml type, bytes) for every tensor of the model quantized as `quant`."""
+    """(tensor, ggml type, bytes) for every tensor of the model quantized as `quant`.
+
+    A model read from a GGUF header carries its exact tensors (`tensor_types`): those are used as they are
+    (bytes padded to the file's alignment, as laid out in the file), whatever `quant` says.
+    """
+    if model.tensor_types is not None:
+        return exact_tensors(model)
     return [(t, ty, tensor_bytes(ty, t.n_elements, t.shape[0])) for t, ty in _typed_tensors(model, quant)]
 
 
@@ -157,7 +163,7 @@ def estimate_memory(model: Model, quant: Quant, req: FitRequest, *, n_gpus: int 
             layer_weights[t.layer] += b
         elif t.name == "token_embd.weight":
             input_embd = b
-        elif t.name in ("output.weight", "output_norm.weight"):
+        else:  # output.weight, output_norm.weight and any other non-repeating tensor of a GGUF file
             output += b
     if model.tied_embeddings:
         output += input_embd  # llama.cpp duplicates the tied matrix as the output head on the GPU

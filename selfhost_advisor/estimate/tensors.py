@@ -166,17 +166,47 @@ def build_tensors(model: Model) -> tuple[Tensor, ...]:
     return tuple(tensors)
 
 
+def _param_tensors(model: Model) -> tuple[Tensor, ...] | list[Tensor]:
+    if model.tensor_types is not None:  # read from a GGUF header: the file's own tensors
+        return [t for t, _, _ in exact_tensors(model)]
+    return build_tensors(model)
+
+
 def count_params(model: Model) -> int:
     """Parameters implied by the architecture (text model only), for checking catalog entries."""
-    return sum(t.n_elements for t in build_tensors(model))
+    return sum(t.n_elements for t in _param_tensors(model))
 
 
 def active_params(model: Model) -> int:
     """Parameters read per token: MoE layers count only `active` routed experts plus shared ones."""
     total = 0
-    for t in build_tensors(model):
+    for t in _param_tensors(model):
         n = t.n_elements
         if "_exps." in t.name and model.moe is not None:
             n = n * model.moe.active // model.moe.experts
         total += n
     return total
+
+
+def _layer_of_name(name: str, n_layers: int) -> int:
+    """blk.N.* -> N; -1 for non-repeating tensors (and for blocks past n_layers, which no layer holds)."""
+    if name.startswith("blk."):
+        head = name[4:].split(".", 1)[0]
+        if head.isdigit() and int(head) < n_layers:
+            return int(head)
+    return -1
+
+
+@lru_cache(maxsize=8)
+def exact_tensors(model: Model) -> list[tuple[Tensor, str, int]]:
+    """(tensor, ggml type, bytes) straight from a GGUF header's tensor infos; bytes padded to the file's alignment."""
+    from .quantize import tensor_bytes
+
+    assert model.tensor_types is not None
+    align = max(1, model.gguf_alignment)
+    out = []
+    for name, shape, ggml_type in model.tensor_types:
+        t = Tensor(name, tuple(shape), _layer_of_name(name, model.n_layers))
+        n_bytes = tensor_bytes(ggml_type, t.n_elements, t.shape[0]) if t.shape and t.shape[0] else 0
+        out.append((t, ggml_type, -(-n_bytes // align) * align))
+    return out

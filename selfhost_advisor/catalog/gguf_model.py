@@ -1,0 +1,233 @@
+"""Turn GGUF headers (local files, split files, Ollama blobs, Hub files) into a Model with its exact tensors.
+
+Why: a GGUF header states the architecture (the `<arch>.*` keys llama.cpp itself reads) and every tensor's type
+and shape, so weights need no estimate: the Model carries `tensor_types` and estimate.memory sums them.
+Key names: llama.cpp gguf-py/gguf/constants.py (Keys.LLM, Keys.Attention); defaults llama.cpp applies in code
+are in data/gguf_arch.yaml.
+"""
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from ..domain import MLA, Model, MoE
+from ..errors import BadFileError
+from ._data import load
+from .gguf_header import ArraySummary, GGUFHeader, read_file_header
+
+_SPLIT = re.compile(r"^(?P<stem>.*)-(?P<no>\d{5})-of-(?P<count>\d{5})\.gguf$", re.I)
+
+
+@lru_cache(maxsize=1)
+def ggml_type_ids() -> dict[int, tuple[str, int, int]]:
+    """GGML type id -> (name, block size, type size), from data/ggml_types.yaml."""
+    return {int(v["id"]): (name, int(v["block_size"]), int(v["type_size"])) for name, v in load("ggml_types")["types"].items()}
+
+
+def file_type_name(ftype: Any) -> str | None:
+    """general.file_type (llama_ftype) -> llama-quantize's name for it (15 -> Q4_K_M); None if unknown."""
+    if not isinstance(ftype, int) or isinstance(ftype, bool):
+        return None
+    return load("ggml_types").get("file_types", {}).get(ftype)
+
+
+@dataclass(frozen=True, slots=True)
+class GGUFModel:
+    """A model read from one GGUF (or the parts of a split GGUF)."""
+
+    model: Model
+    quant: str  # llama-quantize file type (Q4_K_M ...) or, if the header names none, the dominant tensor type
+    files: tuple[str, ...]
+    data_bytes: int  # tensor data of all parts, padded as laid out in the files
+    file_type_known: bool
+
+
+def split_parts(path: str) -> list[str]:
+    """All parts of a split GGUF (name-00001-of-00003.gguf), in order; [path] for a single file."""
+    m = _SPLIT.match(os.path.basename(path))
+    if not m:
+        return [path]
+    count = int(m.group("count"))
+    folder = os.path.dirname(path)
+    parts = [os.path.join(folder, f"{m.group('stem')}-{i:05d}-of-{count:05d}.gguf") for i in range(1, count + 1)]
+    missing = [p for p in parts if not os.path.isfile(p)]
+    if missing:
+        raise BadFileError(
+            f"split GGUF {os.path.basename(path)} is missing {len(missing)} of its {count} parts",
+            f"e.g. {os.path.basename(missing[0])}; download every part into one folder",
+        )
+    return parts
+
+
+def read_local(path: str) -> GGUFModel:
+    """Read a local GGUF (all parts if split) without touching the tensor data."""
+    if not os.path.exists(path):
+        raise BadFileError(f"no such file: {path}")
+    if os.path.isdir(path):
+        raise BadFileError(f"{path} is a folder, not a GGUF file")
+    parts = split_parts(path)
+    headers = [read_file_header(p, ggml_type_ids()) for p in parts]
+    label = _display_name(path)
+    return from_headers(headers, model_id=label, source=os.path.abspath(path), files=tuple(parts))
+
+
+def _display_name(path: str) -> str:
+    base = os.path.basename(path)
+    m = _SPLIT.match(base)
+    stem = m.group("stem") if m else base
+    return stem[:-5] if stem.lower().endswith(".gguf") else stem
+
+
+def from_headers(headers: list[GGUFHeader], *, model_id: str, source: str, files: tuple[str, ...]) -> GGUFModel:
+    """Model + quant from the header of each part (the first part carries the metadata)."""
+    if not headers:
+        raise BadFileError(f"{model_id}: no GGUF header")
+    first = headers[0]
+    tensors = [t for h in headers for t in h.tensors]
+    split_count = first.metadata.get("split.count")
+    if isinstance(split_count, int) and split_count > 1 and len(headers) != split_count:
+        raise BadFileError(
+            f"{model_id} is part of a split GGUF with {split_count} parts", "give the first part, with all parts beside it"
+        )
+    alignments = {h.alignment for h in headers}
+    model = model_from_metadata(
+        first.metadata, [(t.name, t.shape, t.ggml_type) for t in tensors], model_id=model_id, source=source,
+        alignment=max(alignments),
+    )
+    ftype = file_type_name(first.metadata.get("general.file_type"))
+    if ftype is None:
+        by_type: dict[str, int] = {}
+        for t in tensors:
+            by_type[t.ggml_type] = by_type.get(t.ggml_type, 0) + t.n_bytes
+        ftype = max(by_type, key=lambda k: by_type[k]) if by_type else "F32"
+    return GGUFModel(
+        model=model, quant=ftype, files=files, data_bytes=sum(h.data_bytes for h in headers),
+        file_type_known=file_type_name(first.metadata.get("general.file_type")) is not None,
+    )
+
+
+def _int(v: Any, default: int = 0) -> int:
+    """An integer key; per-layer arrays (head_count_kv on some models) count by their largest value."""
+    if isinstance(v, bool):
+        return int(v)
+    if isinstance(v, int):
+        return v
+    if isinstance(v, float) and v.is_integer():
+        return int(v)
+    if isinstance(v, list) and v and all(isinstance(x, (int, float)) for x in v):
+        return int(max(v))
+    return default
+
+
+def _swa_pattern(arch: str, value: Any, n_layers: int) -> int | None:
+    """Every-Nth-layer-global pattern from <arch>.attention.sliding_window_pattern (int or per-layer bools)."""
+    if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+        return value
+    if isinstance(value, list) and value and all(isinstance(x, bool) for x in value):
+        if all(value):
+            return 1
+        n = value.index(False) + 1
+        if all(value[i] == ((i + 1) % n != 0) for i in range(len(value))):
+            return n
+        return None  # not periodic: caller treats every layer as global (never underestimates the KV cache)
+    return load("gguf_arch")["swa_pattern"].get(arch)
+
+
+def model_from_metadata(
+    md: dict[str, Any],
+    tensor_types: list[tuple[str, tuple[int, ...], str]],
+    *,
+    model_id: str,
+    source: str,
+    alignment: int = 32,
+) -> Model:
+    """Map a GGUF's metadata keys onto Model; the tensors are kept exactly."""
+    arch = md.get("general.architecture")
+    if not isinstance(arch, str) or not arch:
+        raise BadFileError(f"{model_id}: GGUF has no general.architecture", "is this a model file (not a LoRA or projector)?")
+    if md.get("general.type") not in (None, "model"):
+        raise BadFileError(f"{model_id}: GGUF holds a {md.get('general.type')!r}, not a model")
+
+    def key(name: str, default: Any = None) -> Any:
+        return md.get(f"{arch}.{name}", default)
+
+    names = {t[0]: t for t in tensor_types}
+    n_layers = _int(key("block_count"))
+    hidden = _int(key("embedding_length"))
+    n_heads = _int(key("attention.head_count"))
+    if n_layers <= 0 or hidden <= 0 or n_heads <= 0:
+        raise BadFileError(
+            f"{model_id}: GGUF lacks {arch}.block_count / embedding_length / attention.head_count",
+            "architectures without attention heads (e.g. pure state-space models) are not supported",
+        )
+    n_kv = _int(key("attention.head_count_kv"), n_heads) or n_heads
+    head_dim = _int(key("attention.key_length"), hidden // n_heads)
+    embd = names.get("token_embd.weight")
+    vocab = _int(key("vocab_size"))
+    if not vocab and embd is not None and len(embd[1]) >= 2:
+        vocab = embd[1][1]
+    if not vocab:
+        tokens = md.get("tokenizer.ggml.tokens")
+        vocab = tokens.length if isinstance(tokens, ArraySummary) else len(tokens or [])
+    ff = _int(key("feed_forward_length"))
+    moe = None
+    n_expert = _int(key("expert_count"))
+    if n_expert > 0:
+        moe = MoE(
+            experts=n_expert,
+            active=_int(key("expert_used_count"), 1),
+            expert_intermediate_size=_int(key("expert_feed_forward_length"), ff),
+            shared_experts=_int(key("expert_shared_count")),
+            shared_intermediate_size=_int(key("expert_shared_feed_forward_length")),
+            first_dense_layers=_int(key("leading_dense_block_count")),
+            moe_layer_step=_int(key("interleave_moe_layer_step"), 1) or 1,
+        )
+    mla = None
+    kv_lora = _int(key("attention.kv_lora_rank"))
+    if kv_lora > 0:
+        rope = _int(key("rope.dimension_count"), 64)
+        # Newer converters store the absorbed MLA sizes in key_length and the per-head ones in key_length_mla.
+        k_len = _int(key("attention.key_length_mla"), _int(key("attention.key_length")))
+        v_len = _int(key("attention.value_length_mla"), _int(key("attention.value_length")))
+        mla = MLA(kv_lora_rank=kv_lora, qk_rope_head_dim=rope, qk_nope_head_dim=max(0, k_len - rope),
+                  v_head_dim=v_len, q_lora_rank=_int(key("attention.q_lora_rank")) or None)
+        head_dim = k_len or head_dim
+    window = _int(key("attention.sliding_window")) or load("gguf_arch")["swa_window"].get(arch) or None
+    pattern = _swa_pattern(arch, key("attention.sliding_window_pattern"), n_layers) if window else None
+    if window and pattern is None:
+        window = None
+    n_params = 0
+    for _, shape, _ in tensor_types:
+        n = 1
+        for dim in shape:
+            n *= dim
+        n_params += n
+    name = md.get("general.name")
+    return Model(
+        id=model_id,
+        name=name if isinstance(name, str) and name else model_id,
+        arch=arch,
+        n_layers=n_layers,
+        hidden_size=hidden,
+        intermediate_size=ff,
+        n_heads=n_heads,
+        n_kv_heads=n_kv,
+        head_dim=head_dim,
+        vocab_size=vocab,
+        tied_embeddings="output.weight" not in names,
+        max_context=_int(key("context_length"), 2048) or 2048,
+        params=n_params,
+        attention_bias="blk.0.attn_q.bias" in names or "blk.0.attn_qkv.bias" in names,
+        qk_norm="blk.0.attn_q_norm.weight" in names,
+        sliding_window=window,
+        sliding_window_pattern=pattern,
+        moe=moe,
+        mla=mla,
+        license=str(md.get("general.license", "")),
+        source=source,
+        tensor_types=tuple((n, tuple(int(d) for d in s), ty) for n, s, ty in tensor_types),
+        gguf_alignment=alignment,
+    )

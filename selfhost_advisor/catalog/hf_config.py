@@ -1,0 +1,171 @@
+"""Map a Hugging Face config.json onto the estimator's Model (no code from the repository is ever run).
+
+Why: users size the model they found on the Hub this morning; its config.json states every shape the estimator
+needs. Class defaults for absent keys and the class -> llama.cpp architecture mapping are in
+data/hf_architectures.yaml; the same mapping regenerates the catalog (scripts/refresh_catalog.py), so a
+Hub-resolved model and its catalog entry give the same estimate.
+"""
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+from ..domain import MLA, Model, MoE
+from ..errors import UnknownModelError
+from ._data import load
+
+
+@lru_cache(maxsize=1)
+def supported() -> dict[str, dict]:
+    return load("hf_architectures")["architectures"]
+
+
+def architecture_of(config: dict, repo: str) -> tuple[str, dict]:
+    """(HF class name, its mapping) or a clear error naming the unsupported class."""
+    classes = config.get("architectures") or []
+    if not isinstance(classes, list) or not classes:
+        raise UnknownModelError(f"{repo}: config.json names no architecture", "is this a transformers model repo?")
+    for cls in classes:
+        if cls in supported():
+            return cls, supported()[cls]
+    remote = " (it needs trust_remote_code, which advisor never runs)" if config.get("auto_map") else ""
+    raise UnknownModelError(
+        f"{repo}: architecture {classes[0]} is not supported{remote}",
+        f"supported: {', '.join(sorted(supported()))}",
+    )
+
+
+def _int(v: Any) -> int | None:
+    if isinstance(v, bool) or v is None:
+        return None
+    if isinstance(v, int):
+        return v
+    if isinstance(v, float) and v.is_integer():
+        return int(v)
+    return None
+
+
+def _pattern_from_layer_types(layer_types: list) -> int | None:
+    """["sliding_attention", ..., "full_attention"] -> N when every Nth layer is full (1: all sliding)."""
+    sliding = [t == "sliding_attention" for t in layer_types]
+    if not any(sliding):
+        return None
+    if all(sliding):
+        return 1
+    n = sliding.index(False) + 1
+    if all(sliding[i] == ((i + 1) % n != 0) for i in range(len(sliding))):
+        return n
+    return None
+
+
+def model_from_config(
+    config: dict, repo: str, *, params: int | None = None, source: str = "", model_id: str | None = None
+) -> Model:
+    """Model from config.json; `params` is the checkpoint's stated count (safetensors metadata) when known."""
+    cls, spec = architecture_of(config, repo)
+    cfg = config.get("text_config") if spec.get("text_config") and isinstance(config.get("text_config"), dict) else config
+    defaults = spec.get("defaults") or {}
+
+    def get(key: str, default: Any = None) -> Any:
+        if key in cfg and cfg[key] is not None:
+            return cfg[key]
+        if key in config and config[key] is not None and key == "tie_word_embeddings":
+            return config[key]  # multimodal configs put it at the top level
+        return defaults.get(key, default)
+
+    def need(key: str) -> int:
+        value = _int(get(key))
+        if value is None or value <= 0:
+            raise UnknownModelError(f"{repo}: config.json ({cls}) lacks a usable {key}", "the repo's config may be incomplete")
+        return value
+
+    n_layers, hidden, n_heads = need("num_hidden_layers"), need("hidden_size"), need("num_attention_heads")
+    n_kv = _int(get("num_key_value_heads")) or n_heads
+    head_dim = _int(get("head_dim")) or hidden // n_heads
+    ff = _int(get("intermediate_size")) or 0
+    moe = _moe(spec.get("moe"), get, ff, n_layers)
+    mla = None
+    if spec.get("mla"):
+        rope, nope = need("qk_rope_head_dim"), need("qk_nope_head_dim")
+        mla = MLA(kv_lora_rank=need("kv_lora_rank"), qk_rope_head_dim=rope, qk_nope_head_dim=nope,
+                  v_head_dim=need("v_head_dim"), q_lora_rank=_int(get("q_lora_rank")) or None)
+        head_dim = rope + nope
+    if spec.get("moe") == "llama4":
+        ff = _int(get("intermediate_size_mlp")) or ff
+    window, pattern = _sliding(spec, get)
+    return Model(
+        id=model_id or f"hf:{repo}",
+        name=repo.rsplit("/", 1)[-1],
+        arch=spec["arch"],
+        n_layers=n_layers,
+        hidden_size=hidden,
+        intermediate_size=ff,
+        n_heads=n_heads,
+        n_kv_heads=n_kv,
+        head_dim=head_dim,
+        vocab_size=need("vocab_size"),
+        tied_embeddings=bool(get("tie_word_embeddings", False)),
+        max_context=_int(get("max_position_embeddings")) or 2048,
+        params=params or 0,
+        hf_id=repo,
+        attention_bias=bool(spec.get("attention_bias") or get("attention_bias", False)),
+        qk_norm=bool(spec.get("qk_norm") or get("use_qk_norm", False)),
+        sliding_window=window,
+        sliding_window_pattern=pattern,
+        moe=moe,
+        mla=mla,
+        source=source or f"https://huggingface.co/{repo}/blob/main/config.json",
+    )
+
+
+def _sliding(spec: dict, get) -> tuple[int | None, int | None]:
+    if spec.get("ignore_sliding_window"):
+        return None, None
+    flag = spec.get("sliding_window_flag")
+    if flag and not get(flag, False):
+        return None, None
+    if spec.get("moe") == "llama4":
+        window = _int(get("attention_chunk_size"))
+        return (window, spec.get("swa_pattern")) if window else (None, None)
+    window = _int(get("sliding_window"))
+    if not window:
+        return None, None
+    layer_types = get("layer_types")
+    if isinstance(layer_types, list) and layer_types:
+        pattern = _pattern_from_layer_types(layer_types)
+        return (window, pattern) if pattern else (None, None)
+    pattern = _int(get("sliding_window_pattern")) or spec.get("swa_pattern") or 1
+    return window, pattern
+
+
+def _moe(kind: str | None, get, ff: int, n_layers: int) -> MoE | None:
+    if not kind:
+        return None
+    if kind == "mixtral":
+        return MoE(experts=int(get("num_local_experts")), active=int(get("num_experts_per_tok")),
+                   expert_intermediate_size=ff)
+    if kind in ("qwen3moe", "qwen2moe"):
+        mlp_only = get("mlp_only_layers") or []
+        if mlp_only:
+            raise UnknownModelError("Qwen MoE configs with mlp_only_layers (dense layers) are not supported yet")
+        shared = _int(get("shared_expert_intermediate_size")) or 0
+        return MoE(experts=int(get("num_experts")), active=int(get("num_experts_per_tok")),
+                   expert_intermediate_size=int(get("moe_intermediate_size")),
+                   shared_experts=1 if shared else 0, shared_intermediate_size=shared,
+                   moe_layer_step=_int(get("decoder_sparse_step")) or 1)
+    if kind == "deepseek":
+        expert = int(get("moe_intermediate_size"))
+        return MoE(experts=int(get("n_routed_experts")), active=int(get("num_experts_per_tok")),
+                   expert_intermediate_size=expert, shared_experts=_int(get("n_shared_experts")) or 0,
+                   shared_intermediate_size=expert, first_dense_layers=_int(get("first_k_dense_replace")) or 0,
+                   moe_layer_step=_int(get("moe_layer_freq")) or 1)
+    if kind == "gpt-oss":
+        return MoE(experts=int(get("num_local_experts")),
+                   active=int(get("num_experts_per_tok", get("experts_per_token"))),
+                   expert_intermediate_size=ff)
+    if kind == "llama4":
+        expert = int(get("intermediate_size"))
+        return MoE(experts=int(get("num_local_experts")), active=int(get("num_experts_per_tok")),
+                   expert_intermediate_size=expert, shared_experts=1, shared_intermediate_size=expert,
+                   moe_layer_step=_int(get("interleave_moe_layer_step")) or 1)
+    raise UnknownModelError(f"unknown MoE layout {kind!r} in data/hf_architectures.yaml")

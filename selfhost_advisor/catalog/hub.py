@@ -1,0 +1,300 @@
+"""Read what sizing needs from the Hugging Face Hub: config.json, safetensors header metadata, GGUF headers.
+
+Why: nothing is downloaded but a few KB of JSON and the first MBs of a GGUF (HTTP range requests); weights never.
+The HTTP layer is a `Transport` (tests inject a fake serving recorded responses); the real one uses
+huggingface_hub's session, imported only here, only when a Hub id is resolved. Responses are cached under
+ADVISOR_HOME (default: the platformdirs user cache dir), so repeated calls and --offline work.
+HF_TOKEN (or huggingface_hub's stored token) is sent for gated repos; it is never printed or written.
+API: https://huggingface.co/docs/hub/api (GET /api/models/{repo}/revision/{rev}, /{repo}/resolve/{rev}/{file}).
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import struct
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Protocol
+
+from ..errors import AdvisorError, BadFileError, UnknownModelError
+from .gguf_header import ArraySummary, GGUFHeader, TensorInfo, read_header
+
+CACHE_TTL_S = 24 * 3600  # online: reuse cached answers for a day; offline (or no network): any age
+MAX_SAFETENSORS_HEADER = 100 << 20  # safetensors' own limit on the JSON header
+_REPO = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*/[A-Za-z0-9][A-Za-z0-9_.-]*$")
+
+
+class HubError(AdvisorError):
+    """The Hub could not answer (no network, gated, not found)."""
+
+
+class NetworkError(HubError):
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class Response:
+    status: int
+    body: bytes
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+class Transport(Protocol):
+    def get(self, url: str, headers: dict[str, str]) -> Response:
+        """GET url (following redirects); raise NetworkError when the host cannot be reached."""
+        ...
+
+
+class HFTransport:
+    """The real transport: huggingface_hub's configured HTTP session (proxies, user agent, HF_ENDPOINT)."""
+
+    def __init__(self) -> None:
+        try:
+            from huggingface_hub.utils import build_hf_headers, get_session
+        except ImportError:
+            raise HubError("reading Hub models needs huggingface-hub", "pip install huggingface-hub") from None
+        self._session = get_session()
+        self._build = build_hf_headers
+
+    def get(self, url: str, headers: dict[str, str]) -> Response:
+        merged = dict(self._build(token=False))  # user agent only: the token is ours to add, or not
+        merged.update(headers)
+        try:
+            try:
+                r = self._session.get(url, headers=merged, follow_redirects=True, timeout=30)
+            except TypeError:  # a requests-based huggingface_hub (< 1.0)
+                r = self._session.get(url, headers=merged, allow_redirects=True, timeout=30)
+        except Exception as exc:  # noqa: BLE001 - any transport failure means "not reachable"
+            raise NetworkError(
+                f"cannot reach the Hugging Face Hub ({type(exc).__name__})",
+                "check the network, or use --offline with a cached model",
+            ) from None
+        return Response(int(r.status_code), bytes(r.content), {k.lower(): v for k, v in r.headers.items()})
+
+
+def stored_token() -> str | None:
+    token = os.environ.get("HF_TOKEN") or os.environ.get("HUGGING_FACE_HUB_TOKEN")
+    if token:
+        return token.strip()
+    try:
+        from huggingface_hub import get_token
+    except ImportError:
+        return None
+    return get_token()
+
+
+# Tests replace this factory with one returning a fake transport.
+transport_factory: Callable[[], Transport] = HFTransport
+token_provider: Callable[[], str | None] = stored_token
+
+
+def advisor_home() -> Path:
+    home = os.environ.get("ADVISOR_HOME")
+    if home:
+        return Path(home)
+    from platformdirs import user_cache_dir
+
+    return Path(user_cache_dir("selfhost-advisor"))
+
+
+def endpoint() -> str:
+    return os.environ.get("HF_ENDPOINT", "https://huggingface.co").rstrip("/")
+
+
+def valid_repo(repo: str) -> bool:
+    return bool(_REPO.match(repo)) and ".." not in repo
+
+
+class HubClient:
+    """Cached reads of one repo revision. offline: only the cache."""
+
+    def __init__(self, repo: str, revision: str = "main", *, offline: bool = False) -> None:
+        if not valid_repo(repo):
+            raise UnknownModelError(f"{repo!r} is not a Hub repository id", "expected owner/name, e.g. Qwen/Qwen3-8B")
+        self.repo, self.revision = repo, revision
+        self.offline = offline or os.environ.get("HF_HUB_OFFLINE", "") not in ("", "0", "false", "False")
+        self._transport: Transport | None = None
+        self.used_stale_cache = False
+        self.dir = advisor_home() / "hub" / repo.replace("/", "--") / revision.replace("/", "--")
+
+    # -- cache ---------------------------------------------------------------------------------------------------
+    def _cached(self, key: str, fetch: Callable[[], Any]) -> Any:
+        path = self.dir / (re.sub(r"[^A-Za-z0-9_.-]", "_", key) + ".json")
+        cached = None
+        if path.is_file():
+            try:
+                cached = json.loads(path.read_text())
+            except (OSError, ValueError):
+                cached = None
+        if cached is not None and (self.offline or time.time() - path.stat().st_mtime < CACHE_TTL_S):
+            return cached["value"]
+        if self.offline:
+            raise HubError(
+                f"{self.repo}: {key} is not in the cache and --offline is set",
+                f"run once without --offline (cache: {self.dir.parent.parent})",
+            )
+        try:
+            value = fetch()
+        except NetworkError:
+            if cached is not None:
+                self.used_stale_cache = True
+                return cached["value"]
+            raise
+        try:
+            self.dir.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(".tmp")
+            tmp.write_text(json.dumps({"repo": self.repo, "revision": self.revision, "value": value}))
+            tmp.replace(path)
+        except OSError:
+            pass  # a read-only cache still answers this call
+        return value
+
+    # -- HTTP ----------------------------------------------------------------------------------------------------
+    def _get(self, url: str, what: str, range_: tuple[int, int] | None = None) -> bytes:
+        if self._transport is None:
+            self._transport = transport_factory()
+        headers: dict[str, str] = {}
+        token = token_provider()
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        if range_ is not None:
+            headers["Range"] = f"bytes={range_[0]}-{range_[1]}"
+        r = self._transport.get(url, headers)
+        if r.status in (200, 206):
+            if range_ is not None and r.status == 200:
+                return r.body[range_[0] : range_[1] + 1]  # server ignored Range: slice it ourselves
+            return r.body
+        if range_ is not None and r.status == 416:
+            return b""
+        code = r.headers.get("x-error-code", "")
+        if r.status in (401, 403) or code == "GatedRepo":
+            hint = ("your token has no access: accept the model's license on its Hub page" if token
+                    else "it is gated or private: set HF_TOKEN to a token that has accepted its license")
+            raise HubError(f"{self.repo}: access denied reading {what} (HTTP {r.status})", hint)
+        if r.status == 404:
+            if code == "EntryNotFound" or what != "repository":
+                raise HubError(f"{self.repo} has no {what}")
+            raise UnknownModelError(f"no Hub repository {self.repo!r}", "check the spelling (owner/name)")
+        if r.status == 429:
+            raise HubError(f"{self.repo}: the Hub is rate-limiting requests (HTTP 429)", "wait a minute and retry")
+        raise HubError(f"{self.repo}: the Hub answered HTTP {r.status} for {what}")
+
+    def _file_url(self, path: str) -> str:
+        return f"{endpoint()}/{self.repo}/resolve/{self.revision}/{path}"
+
+    def _json(self, url: str, what: str) -> Any:
+        body = self._get(url, what)
+        try:
+            return json.loads(body)
+        except ValueError:
+            raise HubError(f"{self.repo}: {what} is not valid JSON") from None
+
+    # -- what sizing needs ---------------------------------------------------------------------------------------
+    def info(self) -> dict:
+        """{'sha', 'gated', 'files': {path: size}, 'safetensors': {dtype: count} | None}."""
+        def fetch() -> dict:
+            raw = self._json(f"{endpoint()}/api/models/{self.repo}/revision/{self.revision}?blobs=true", "repository")
+            files = {}
+            for s in raw.get("siblings") or []:
+                if isinstance(s, dict) and isinstance(s.get("rfilename"), str):
+                    size = s.get("size") or (s.get("lfs") or {}).get("size")
+                    files[s["rfilename"]] = int(size) if isinstance(size, int) else None
+            st = raw.get("safetensors")
+            params = st.get("parameters") if isinstance(st, dict) else None
+            return {"sha": raw.get("sha"), "gated": raw.get("gated", False), "files": files,
+                    "safetensors": params if isinstance(params, dict) else None}
+        return self._cached("model_info", fetch)
+
+    def config(self) -> dict:
+        cfg = self._cached("config.json", lambda: self._json(self._file_url("config.json"), "config.json"))
+        if not isinstance(cfg, dict):
+            raise HubError(f"{self.repo}: config.json is not a JSON object")
+        return cfg
+
+    def safetensors_params(self) -> dict[str, int] | None:
+        """Parameter count per dtype, from the safetensors headers (JSON at the start of each shard)."""
+        info = self.info()
+        if info.get("safetensors"):
+            return {k: int(v) for k, v in info["safetensors"].items()}
+        files = info["files"]
+        if "model.safetensors.index.json" in files:
+            shards = None
+            def fetch_index() -> list[str]:
+                idx = self._json(self._file_url("model.safetensors.index.json"), "model.safetensors.index.json")
+                return sorted(set((idx.get("weight_map") or {}).values()))
+            shards = self._cached("safetensors_index", fetch_index)
+        elif "model.safetensors" in files:
+            shards = ["model.safetensors"]
+        else:
+            return None
+        return self._cached("safetensors_params", lambda: _count_params(self, shards))
+
+    def read_range(self, path: str, offset: int, n: int) -> bytes:
+        if n <= 0:
+            return b""
+        if self.offline:
+            raise HubError(f"{self.repo}: {path} header is not in the cache and --offline is set",
+                           "run once without --offline")
+        return self._get(self._file_url(path), path, (offset, offset + n - 1))
+
+    def gguf_header(self, path: str) -> GGUFHeader:
+        """Header of a GGUF file in the repo, read with range requests; cached as parsed JSON."""
+        from .gguf_model import ggml_type_ids
+
+        def fetch() -> dict:
+            src = _RangeSource(self, path)
+            return header_to_json(read_header(src, ggml_type_ids(), chunk=2 << 20))
+        try:
+            return header_from_json(self._cached(f"gguf--{path}", fetch))
+        except (KeyError, TypeError, ValueError):
+            raise BadFileError(f"{self.repo}: cached header of {path} is unreadable", "delete the advisor cache") from None
+
+
+def _count_params(client: HubClient, shards: list[str]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for shard in shards:
+        head = client.read_range(shard, 0, 8)
+        if len(head) != 8:
+            raise HubError(f"{client.repo}: {shard} is too short to be safetensors")
+        n = struct.unpack("<Q", head)[0]
+        if n > MAX_SAFETENSORS_HEADER:
+            raise HubError(f"{client.repo}: {shard} has a {n}-byte header, not safetensors")
+        try:
+            header = json.loads(client.read_range(shard, 8, n))
+        except ValueError:
+            raise HubError(f"{client.repo}: {shard} header is not JSON") from None
+        for name, t in header.items():
+            if name == "__metadata__" or not isinstance(t, dict):
+                continue
+            numel = 1
+            for d in t.get("shape") or []:
+                numel *= int(d)
+            dtype = str(t.get("dtype"))
+            counts[dtype] = counts.get(dtype, 0) + numel
+    return counts
+
+
+class _RangeSource:
+    def __init__(self, client: HubClient, path: str) -> None:
+        self.client, self.path, self.name = client, path, f"hf:{client.repo}/{path}"
+
+    def read(self, offset: int, n: int) -> bytes:
+        return self.client.read_range(self.path, offset, n)
+
+
+def header_to_json(h: GGUFHeader) -> dict:
+    md = {}
+    for k, v in h.metadata.items():
+        md[k] = {"__array__": [v.item_type, v.length]} if isinstance(v, ArraySummary) else v
+    return {"version": h.version, "alignment": h.alignment, "data_offset": h.data_offset, "metadata": md,
+            "tensors": [[t.name, list(t.shape), t.ggml_type, t.offset, t.n_bytes] for t in h.tensors]}
+
+
+def header_from_json(d: dict) -> GGUFHeader:
+    md = {}
+    for k, v in d["metadata"].items():
+        md[k] = ArraySummary(*v["__array__"]) if isinstance(v, dict) and "__array__" in v else v
+    tensors = tuple(TensorInfo(n, tuple(s), ty, int(o), int(b)) for n, s, ty, o, b in d["tensors"])
+    return GGUFHeader(int(d["version"]), md, tensors, int(d["alignment"]), int(d["data_offset"]))

@@ -1,0 +1,30 @@
+"""`advisor models --installed`: glue between the CLI options and installed.installed_fits (no arithmetic)."""
+from __future__ import annotations
+
+import sys
+
+
+def run_installed(hardware: str | None, vram: str | None, ram: str | None, gpus: int | None, context: str,
+                  as_json: bool) -> int:
+    from .domain import FitRequest
+    from .estimate.memory import engine_params
+    from .installed import installed_fits
+    from .machine import resolve_machine
+    from .units import parse_context
+
+    machine, ram_known = resolve_machine(hardware, vram, ram, gpus)
+    eng = engine_params("ollama")
+    ctx = parse_context(context, 1 << 30)
+    request = FitRequest(context=ctx, engine="ollama", n_ubatch=int(eng["n_ubatch"]),
+                         flash_attention=bool(eng["flash_attention"]))
+    root, rows = installed_fits(machine, request, host_ram_known=ram_known)
+    if as_json:
+        from .render.json_installed import installed_dict
+        from .render.jsonout import dumps
+
+        sys.stdout.write(dumps(installed_dict(root, machine, request, rows)) + "\n")
+    else:
+        from .render.text_installed import render_installed
+
+        render_installed(root, machine, request, rows)
+    return 0

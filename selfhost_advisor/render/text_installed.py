@@ -1,0 +1,42 @@
+"""Terminal table for `advisor models --installed` (rich, imported lazily)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..domain import FitRequest, Machine
+from ..installed import InstalledFit
+from ..units import gb
+from .text import _fit_cell, _params, console
+
+
+def render_installed(root: Path, machine: Machine, request: FitRequest, rows: list[InstalledFit]) -> None:
+    from rich.table import Table
+
+    con = console()
+    if not rows:
+        con.print(f"No Ollama models in {root} (set OLLAMA_MODELS if they live elsewhere).")
+        return
+    table = Table(show_edge=False, pad_edge=False, header_style="bold")
+    for col, justify in (("model", "left"), ("arch", "left"), ("params", "right"), ("quant", "left"),
+                         ("file", "right"), ("weights", "right"), ("KV cache", "right"), ("total", "right"),
+                         ("fit", "left")):
+        table.add_column(col, justify=justify, no_wrap=col in ("model", "quant", "fit"))
+    for r in rows:
+        if r.result is None:
+            table.add_row(r.name, "-", "-", "-", gb(r.file_bytes) if r.file_bytes else "-", "-", "-", "-",
+                          "[red]unreadable[/]")
+            continue
+        o = r.result.options[0]
+        m = r.result.model
+        from ..estimate.tensors import count_params
+
+        table.add_row(r.name, m.arch, _params(count_params(m)), r.quant or "-", gb(r.file_bytes or 0),
+                      gb(o.memory.weights_bytes), gb(o.memory.kv_cache_bytes), gb(o.memory.total_bytes), _fit_cell(o))
+    con.print(f"[bold]Ollama models[/] in {root}")
+    con.print(f"[bold]Hardware[/] {machine.name}; context {request.context:,} tokens, engine {request.engine}, "
+              f"KV cache {request.kv_cache_type}")
+    con.print(table)
+    con.print("Sizes from each blob's GGUF header (exact tensors). GB = 10^9 bytes.")
+    for r in rows:
+        if r.problem:
+            con.print(f"[yellow]note:[/] {r.name}: {r.problem}")
