@@ -88,15 +88,16 @@ def fit(
     if require_fit and require_fit not in ("gpu", "partial", "any"):
         raise BadOptionError(f"--require-fit {require_fit!r} is not gpu, partial or any", "e.g. --require-fit gpu")
     if engine.lower() == "vllm":
-        from .estimate.vllm import get_vllm_quant, vllm_quants
+        from .cli_plan import quants_for
 
         if resolved.model.tensor_types is not None:
             raise BadOptionError(f"{model} is a GGUF file sized for llama.cpp/Ollama", "--engine vllm needs a Hub id or catalog model")
-        quants = tuple(sorted({get_vllm_quant(n) for n in names}, key=lambda q: q.rank)) if names else vllm_quants()
+        quants = quants_for("vllm", names)
     else:
         quants = select_quants(resolved, names) or listed_quants()
-    if min_tps is not None and not min_tps > 0:
-        raise BadOptionError(f"--min-tps {min_tps:g} must be a positive speed", "e.g. --min-tps 20")
+    from .cli_plan import check_min_tps
+
+    check_min_tps(min_tps)
     machine, ram_known = resolve_machine(hardware, vram, ram, gpus)
     request = FitRequest(
         context=ctx,

@@ -52,7 +52,8 @@ def hardware(
     return 0
 
 
-def _quants(engine: str, quant: Optional[List[str]]):
+def quants_for(engine: str, quant: Optional[List[str]]):
+    """The --quant names (repeat or comma-separate) for `engine`, best first; all listed ones when none."""
     names = [n for q in (quant or []) for n in q.split(",") if n.strip()]
     if engine == "vllm":
         from .estimate.vllm import get_vllm_quant, vllm_quants
@@ -63,7 +64,7 @@ def _quants(engine: str, quant: Optional[List[str]]):
     return tuple(sorted({get_quant(n) for n in names}, key=lambda q: q.rank)) if names else listed_quants()
 
 
-def _check_tps(min_tps: Optional[float]) -> None:
+def check_min_tps(min_tps: Optional[float]) -> None:
     if min_tps is not None and not min_tps > 0:
         raise BadOptionError(f"--min-tps {min_tps:g} must be a positive speed", "e.g. --min-tps 20")
 
@@ -80,12 +81,12 @@ def _hardware_for(model_name, quant, min_tps, context, max_price, engine, as_jso
     m = resolved.model
     engine = engine.lower()
     eng = engine_params(engine)
-    _check_tps(min_tps)
+    check_min_tps(min_tps)
     if max_price is not None and not max_price > 0:
         raise BadOptionError(f"--max-price {max_price:g} must be positive", "e.g. --max-price 10000")
     if not quant and resolved.quant:
         quant = [resolved.quant]
-    quants = _quants(engine, quant)
+    quants = quants_for(engine, quant)
     if not quant and engine != "vllm":
         # Buying advice at 2-3 bits per weight would mislead: by default only Q4_K_M and better count.
         from .catalog.quants import get_quant
@@ -116,10 +117,10 @@ def models_fits(fits: str, min_tps, context: str, engine: str, as_json: bool, qu
 
     engine = engine.lower()
     eng = engine_params(engine)
-    _check_tps(min_tps)
+    check_min_tps(min_tps)
     machine, ram_known = resolve_machine(fits, None, None, None)
     request = FitRequest(context=parse_context(context, 10**9), engine=engine, n_ubatch=int(eng["n_ubatch"]))
-    rows = models_that_fit(list(query_rows), machine, _quants(engine, None), request, min_tps=min_tps,
+    rows = models_that_fit(list(query_rows), machine, quants_for(engine, None), request, min_tps=min_tps,
                            host_ram_known=ram_known)
     if as_json:
         from .render.planout import models_fits_dict

@@ -62,6 +62,11 @@ def weights_by_tensor(model: Model, quant: Quant) -> list[tuple[Tensor, str, int
 _SWA_IGNORED_ARCHS = frozenset({"phi3"})
 
 
+def uses_window(model: Model, layer: int) -> bool:
+    """Whether `layer` caches only its sliding window (not for architectures whose window llama.cpp ignores)."""
+    return model.is_sliding(layer) and model.arch not in _SWA_IGNORED_ARCHS
+
+
 def kv_cells(model: Model, layer: int, n_ctx: int, n_seq: int, n_ubatch: int, pad: int) -> int:
     """KV cells (token slots) llama.cpp allocates for one layer.
 
@@ -69,7 +74,7 @@ def kv_cells(model: Model, layer: int, n_ctx: int, n_seq: int, n_ubatch: int, pa
     micro-batch: PAD(min(n_ctx, n_swa * n_seq + n_ubatch), 256) (src/llama-kv-cache-iswa.cpp, swa_full=false
     as in llama-server).
     """
-    if model.is_sliding(layer) and model.arch not in _SWA_IGNORED_ARCHS:
+    if uses_window(model, layer):
         assert model.sliding_window is not None
         return _pad(min(_pad(n_ctx, pad), model.sliding_window * n_seq + n_ubatch), pad)
     return _pad(n_ctx, pad)

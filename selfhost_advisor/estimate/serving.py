@@ -10,23 +10,23 @@ Prefill is compute-bound at serving batch sizes. Efficiency factors: the CUDA (o
 """
 from __future__ import annotations
 
+from functools import lru_cache
+
 from ..catalog._data import load
 from ..domain import FitRequest, Machine, Model, Quant, ServingCapacity
 from .speed import efficiency
 from .tensors import build_tensors
-from .vllm import _linear_bytes, _formats, batch_defaults, get_vllm_quant, plan, sequence_kv_bytes, vllm_quants
-
-_SIXTEEN_BIT = 2
+from .vllm import _formats, batch_defaults, get_vllm_quant, plan, sequence_kv_bytes, tensor_bytes, vllm_quants
 
 
+@lru_cache(maxsize=256)
 def _step_parts(model: Model, quant: Quant, tp: int) -> tuple[int, int, int]:
-    """(dense bytes per GPU, expert bytes per GPU, matmul FLOPs per token per GPU)."""
+    """(dense bytes per GPU, expert bytes per GPU, matmul FLOPs per token per GPU); the batch search asks often."""
     fmt = _formats()[quant.name]
     dense = experts = flops = 0
     share = model.moe.active / model.moe.experts if model.moe else 1.0
     for t in build_tensors(model):
-        quantizable = t.layer >= 0 and t.n_dims >= 2 and "ffn_gate_inp" not in t.name and fmt["bits"] < 16
-        b = _linear_bytes(t.shape, fmt) if quantizable else t.n_elements * _SIXTEEN_BIT
+        b = tensor_bytes(t, fmt)
         if t.name == "token_embd.weight":
             if model.tied_embeddings:
                 dense += b

@@ -15,17 +15,15 @@ results (data/speed.yaml, fitted by scripts/fit_speed.py on ../shared/calibratio
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Mapping
 
 from ..catalog._data import load
 from ..domain import Device, Machine, MemoryBreakdown, Model, Placement, Quant, Speed
-from .memory import kv_bytes_per_cell, weights_by_tensor
+from .memory import kv_bytes_per_cell, uses_window, weights_by_tensor
 
 _FAMILY = {"cuda": "cuda", "metal": "metal", "rocm": "rocm_vulkan", "vulkan": "rocm_vulkan", "cpu": "cpu"}
-_NO_DISPATCH = ("cpu",)
 
 
 @lru_cache(maxsize=1)
@@ -85,7 +83,6 @@ class TokenWork:
     layer_read_bytes: tuple[int, ...]  # active weight bytes streamed per decoded token
     layer_flops: tuple[int, ...]  # matmul FLOPs per token (2 per active weight)
     output_read_bytes: int
-    output_flops: int
     kv_bytes_per_cell: int  # K + V bytes per cached token per layer (before the window)
     quantized: bool  # the bulk of the weights is a block-quantized type
 
@@ -100,7 +97,7 @@ def token_work(model: Model, quant: Quant, kv_cache_type: str = "f16") -> TokenW
     n = model.n_layers
     read = [0] * n
     flops = [0] * n
-    out_read = out_flops = 0
+    out_read = 0
     bulk: dict[str, int] = {}
     share = model.moe.active / model.moe.experts if model.moe else 1.0
     for t, ty, b in weights_by_tensor(model, quant):
@@ -112,26 +109,24 @@ def token_work(model: Model, quant: Quant, kv_cache_type: str = "f16") -> TokenW
             flops[t.layer] += int(f)
         elif t.name == "output.weight" or (t.name == "token_embd.weight" and model.tied_embeddings):
             out_read += b
-            out_flops += int(f)
     k, v = kv_bytes_per_cell(model, kv_cache_type)
     main_type = max(bulk, key=bulk.get) if bulk else "F16"
-    return TokenWork(tuple(read), tuple(flops), out_read, out_flops, k + v, main_type not in ("F16", "BF16", "F32"))
+    return TokenWork(tuple(read), tuple(flops), out_read, k + v, main_type not in ("F16", "BF16", "F32"))
+
+
+def _cached_tokens(model: Model, layer: int, depth: int) -> int:
+    """Tokens a layer attends to at `depth`: sliding-window layers stop at their window."""
+    return min(depth, model.sliding_window) if uses_window(model, layer) else depth
 
 
 def _kv_read(model: Model, work: TokenWork, layer: int, depth: int) -> int:
-    cells = depth
-    if model.sliding_window and model.is_sliding(layer) and model.arch != "phi3":
-        cells = min(depth, model.sliding_window)
-    return work.kv_bytes_per_cell * cells
+    return work.kv_bytes_per_cell * _cached_tokens(model, layer, depth)
 
 
 def _attention_flops(model: Model, layer: int, depth: int) -> int:
     """QK^T and softmax(QK^T)V: 2 x 2 x heads x head_dim FLOPs per cached token (MLA: latent width)."""
     width = model.mla.kv_lora_rank + model.mla.qk_rope_head_dim if model.mla else model.head_dim
-    cells = depth
-    if model.sliding_window and model.is_sliding(layer) and model.arch != "phi3":
-        cells = min(depth, model.sliding_window)
-    return 4 * model.n_heads * width * cells
+    return 4 * model.n_heads * width * _cached_tokens(model, layer, depth)
 
 
 def layer_split(placement: Placement, n_devices: int) -> list[int]:

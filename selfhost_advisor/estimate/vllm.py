@@ -15,7 +15,8 @@ from functools import lru_cache
 from ..catalog._data import load
 from ..domain import FitRequest, Machine, MemoryBreakdown, Model, Placement, Quant
 from ..errors import UnknownQuantError
-from .tensors import build_tensors
+from .memory import uses_window
+from .tensors import Tensor, build_tensors
 
 _SIXTEEN_BIT = 2  # bytes of a bf16/fp16 value
 
@@ -57,31 +58,38 @@ def _linear_bytes(shape: tuple[int, ...], fmt: dict) -> int:
     return int(per * experts)
 
 
+def tensor_bytes(t: Tensor, fmt: dict) -> int:
+    """Bytes of one tensor in a vLLM format: repeating-layer matrices (not MoE routers) take the format's bits,
+    everything else (embeddings, LM head, norms, biases) stays 16-bit."""
+    quantizable = t.layer >= 0 and t.n_dims >= 2 and "ffn_gate_inp" not in t.name and fmt["bits"] < 16
+    return _linear_bytes(t.shape, fmt) if quantizable else t.n_elements * _SIXTEEN_BIT
+
+
 @dataclass(frozen=True, slots=True)
 class VllmWeights:
     total: int
     per_layer: tuple[int, ...]
     embedding: int
     output: int
+    params: int
 
 
 @lru_cache(maxsize=256)
 def vllm_weights(model: Model, quant: Quant) -> VllmWeights:
     fmt = _formats()[quant.name]
     per_layer = [0] * model.n_layers
-    embedding = output = 0
+    embedding = output = params = 0
     for t in build_tensors(model):
-        quantizable = t.layer >= 0 and t.n_dims >= 2 and "ffn_gate_inp" not in t.name and fmt["bits"] < 16
-        b = _linear_bytes(t.shape, fmt) if quantizable else t.n_elements * _SIXTEEN_BIT
+        b = tensor_bytes(t, fmt)
+        params += t.n_elements
         if t.layer >= 0:
             per_layer[t.layer] += b
         elif t.name == "token_embd.weight":
             embedding += b
         else:
             output += b
-    if model.tied_embeddings:
-        output += 0  # vLLM shares the tied matrix: no second copy
-    return VllmWeights(embedding + output + sum(per_layer), tuple(per_layer), embedding, output)
+    # tied embeddings: vLLM shares the matrix with the LM head, so there is no second copy to add
+    return VllmWeights(embedding + output + sum(per_layer), tuple(per_layer), embedding, output, params)
 
 
 def tensor_parallel_size(model: Model, n_gpus: int) -> int:
@@ -105,12 +113,12 @@ def sequence_kv_bytes(model: Model, tp: int, context: int, dtype_bytes: int = _S
     """One sequence of `context` tokens, in whole 16-token blocks; sliding-window layers keep only the window."""
     block = int(_engine()["kv_pad"])
     blocks_full = -(-context // block)
-    if model.mla is None and model.sliding_window and model.arch != "phi3":
+    if model.mla is None and any(uses_window(model, i) for i in range(model.n_layers)):
         per_layer = kv_bytes_per_token(model, tp, dtype_bytes) // model.n_layers
         window_blocks = -(-min(context, model.sliding_window) // block) + 1
         total = 0
         for i in range(model.n_layers):
-            total += (window_blocks if model.is_sliding(i) else blocks_full) * block * per_layer
+            total += (window_blocks if uses_window(model, i) else blocks_full) * block * per_layer
         return total
     return blocks_full * block * kv_bytes_per_token(model, tp, dtype_bytes)
 
@@ -164,7 +172,7 @@ def plan(model: Model, quant: Quant, machine: Machine, request: FitRequest) -> V
     if not gpus:
         why = "vLLM serves from discrete GPUs (CUDA/ROCm); none here" if not machine.devices else \
             "vLLM does not run on Apple or unified-memory GPUs: use --engine llamacpp"
-        mem = MemoryBreakdown(w.total, seq_kv * request.n_parallel, 0, 0, bits_per_weight=_bpw(model, w))
+        mem = MemoryBreakdown(w.total, seq_kv * request.n_parallel, 0, 0, bits_per_weight=_bpw(w))
         return VllmPlan(mem, Placement("no", 0, n_total, 0, 0, w.total, note=why), tp, 0, 0, seq_kv)
     dev = gpus[0]
     budget = int(dev.memory_bytes * float(e["gpu_memory_utilization"]))
@@ -183,7 +191,7 @@ def plan(model: Model, quant: Quant, machine: Machine, request: FitRequest) -> V
         layer_bytes=w.per_layer,
         input_embedding_bytes=w.embedding,
         output_bytes=w.output,
-        bits_per_weight=_bpw(model, w),
+        bits_per_weight=_bpw(w),
     )
     used_per_gpu = weights_gpu + act + graphs + need
     note = f"vLLM tensor parallel {tp} of {len(gpus)} GPUs" if tp != len(gpus) else ""
@@ -196,6 +204,5 @@ def plan(model: Model, quant: Quant, machine: Machine, request: FitRequest) -> V
     return VllmPlan(mem, pl, tp, max(0, pool), int(conc), seq_kv)
 
 
-def _bpw(model: Model, w: VllmWeights) -> float:
-    params = sum(t.n_elements for t in build_tensors(model))
-    return 8.0 * w.total / params if params else 0.0
+def _bpw(w: VllmWeights) -> float:
+    return 8.0 * w.total / w.params if w.params else 0.0
