@@ -307,6 +307,9 @@ def main(argv: list[str] | None = None) -> int:
             return 1
         return 0
     target.write_text(text)
+    import compile_data  # scripts/ is on sys.path when run as a script
+
+    compile_data.main()
     print(text[text.index("\nfamilies:"):])
     return 0
 

@@ -34,4 +34,7 @@ def render() -> str:
 if __name__ == "__main__":
     out = Path(__file__).resolve().parent.parent / "data" / "ggml_types.yaml"
     out.write_text(render())
+    import compile_data  # scripts/ is on sys.path when run as a script
+
+    compile_data.main()
     print(f"wrote {out}", file=sys.stderr)

@@ -93,6 +93,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.write and changed:
         header = "".join(line + "\n" for line in path.read_text().splitlines() if line.startswith("#"))
         path.write_text(header + yaml.safe_dump(doc, sort_keys=False, allow_unicode=True, width=120))
+        import compile_data  # scripts/ is on sys.path when run as a script
+
+        compile_data.main()
     print(f"{checked} entries checked, {changed} updated, {failed} failed", file=sys.stderr)
     return 1 if failed else 0
 

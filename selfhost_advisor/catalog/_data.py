@@ -1,38 +1,72 @@
-"""Load data/*.yaml once per process, with the C YAML loader when available.
+"""Load the shipped data once per process, from its compiled JSON form.
 
-Why: `fit --json` must start fast; parsing the catalog with the pure-Python loader costs ~10x more.
+Why: `fit --json` must start fast. data/*.yaml is the source (comments, sources, as_of dates), but importing
+yaml and parsing the catalog costs ~40 ms even with libyaml; json.loads of the same data takes ~2 ms. So
+scripts/compile_data.py writes data/compiled/<name>.json, and tests/test_compiled_data.py fails when one is
+missing or differs from its YAML. A YAML file without a compiled twin is still read (safe loader), with dates
+as ISO strings as in the compiled form, so callers see one shape either way.
 The wheel ships data/ as selfhost_advisor/data (see pyproject.toml); a source checkout reads ../data.
 """
 from __future__ import annotations
 
+import datetime as _dt
+import json
 from functools import lru_cache
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from ..errors import DataError
 
-try:
-    _Loader = yaml.CSafeLoader  # type: ignore[attr-defined]
-except AttributeError:  # pragma: no cover - libyaml missing
-    _Loader = yaml.SafeLoader
+_PACKAGE = Path(__file__).resolve().parents[1]
 
 
 def data_dir() -> Path:
-    packaged = resources.files("selfhost_advisor") / "data"
+    packaged = _PACKAGE / "data"
     if packaged.is_dir():
-        return Path(str(packaged))
-    return Path(__file__).resolve().parents[2] / "data"
+        return packaged
+    return _PACKAGE.parent / "data"
+
+
+def plain(value: Any) -> Any:
+    """A YAML value as JSON can hold it: dates become ISO strings, mapping keys strings (ggml_types' file_types
+    15: Q4_K_M is looked up as "15"); mapping order is kept."""
+    if isinstance(value, dict):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [plain(v) for v in value]
+    if isinstance(value, (_dt.date, _dt.datetime)):
+        return value.isoformat()
+    return value
+
+
+def read_yaml(path: Path) -> Any:
+    """Parse one YAML file with a safe loader (libyaml's when installed) into plain JSON-able values."""
+    import yaml
+
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    with open(path, "rb") as fh:
+        return plain(yaml.load(fh, Loader=loader))  # noqa: S506 - CSafeLoader/SafeLoader are safe loaders
+
+
+def compiled_text(path: Path) -> str:
+    """The compiled JSON text of a YAML data file (what scripts/compile_data.py writes)."""
+    return json.dumps(read_yaml(path), separators=(",", ":"), ensure_ascii=False, allow_nan=False) + "\n"
 
 
 @lru_cache(maxsize=None)
 def load(name: str) -> Any:
-    """Parse data/<name>.yaml (safe loader only)."""
-    path = data_dir() / f"{name}.yaml"
+    """data/<name>: the compiled JSON when present, else the YAML source."""
+    base = data_dir()
+    compiled = base / "compiled" / f"{name}.json"
+    source = base / f"{name}.yaml"
     try:
-        with open(path, "rb") as fh:
-            return yaml.load(fh, Loader=_Loader)  # noqa: S506 - CSafeLoader/SafeLoader are safe loaders
-    except (OSError, yaml.YAMLError) as exc:
-        raise DataError(f"cannot read shipped data file {path}: {exc}", "reinstall selfhost-advisor") from exc
+        with open(compiled, "rb") as fh:
+            return json.loads(fh.read())
+    except FileNotFoundError:
+        pass
+    except (OSError, ValueError) as exc:
+        raise DataError(f"cannot read shipped data file {compiled}: {exc}", "reinstall selfhost-advisor") from exc
+    try:
+        return read_yaml(source)
+    except Exception as exc:  # yaml.YAMLError or OSError; yaml is imported lazily, so no name to catch by
+        raise DataError(f"cannot read shipped data file {source}: {exc}", "reinstall selfhost-advisor") from exc

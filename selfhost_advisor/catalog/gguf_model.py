@@ -31,7 +31,7 @@ def file_type_name(ftype: Any) -> str | None:
     """general.file_type (llama_ftype) -> llama-quantize's name for it (15 -> Q4_K_M); None if unknown."""
     if not isinstance(ftype, int) or isinstance(ftype, bool):
         return None
-    return load("ggml_types").get("file_types", {}).get(ftype)
+    return load("ggml_types").get("file_types", {}).get(str(ftype))  # data keys are strings (JSON)
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,65 @@
+"""data/compiled/*.json is what the tool reads; it must say exactly what data/*.yaml says."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from selfhost_advisor.catalog import _data
+
+ROOT = Path(__file__).resolve().parents[1]
+YAMLS = sorted((ROOT / "data").glob("*.yaml"))
+
+
+@pytest.mark.parametrize("path", YAMLS, ids=lambda p: p.stem)
+def test_compiled_form_is_fresh(path: Path) -> None:
+    compiled = ROOT / "data" / "compiled" / f"{path.stem}.json"
+    assert compiled.exists(), f"run python scripts/compile_data.py ({compiled.name} missing)"
+    assert compiled.read_text(encoding="utf-8") == _data.compiled_text(path), (
+        f"data/compiled/{compiled.name} is stale: run python scripts/compile_data.py"
+    )
+
+
+def test_no_compiled_file_without_a_source() -> None:
+    stems = {p.stem for p in YAMLS}
+    orphans = [p.name for p in (ROOT / "data" / "compiled").glob("*.json") if p.stem not in stems]
+    assert not orphans
+
+
+def test_yaml_fallback_reads_the_same_values_as_the_compiled_form(tmp_path, monkeypatch) -> None:
+    # A data dir with only the YAML source: load() must parse it into the shape the compiled form has
+    # (dates as ISO strings), so callers never see two shapes.
+    src = ROOT / "data" / "cost.yaml"
+    (tmp_path / "cost.yaml").write_bytes(src.read_bytes())
+    monkeypatch.setattr(_data, "data_dir", lambda: tmp_path)
+    _data.load.cache_clear()
+    try:
+        from_yaml = _data.load("cost")
+    finally:
+        _data.load.cache_clear()
+    from_json = json.loads((ROOT / "data" / "compiled" / "cost.json").read_text(encoding="utf-8"))
+    assert from_yaml == from_json
+    assert any(isinstance(v, dict) and isinstance(v.get("as_of"), str) for v in _walk(from_yaml))
+
+
+def test_a_corrupt_compiled_file_is_a_data_error(tmp_path, monkeypatch) -> None:
+    (tmp_path / "compiled").mkdir()
+    (tmp_path / "compiled" / "quants.json").write_text("{not json")
+    monkeypatch.setattr(_data, "data_dir", lambda: tmp_path)
+    _data.load.cache_clear()
+    try:
+        with pytest.raises(_data.DataError, match="quants.json"):
+            _data.load("quants")
+    finally:
+        _data.load.cache_clear()
+
+
+def _walk(value):
+    if isinstance(value, dict):
+        yield value
+        for v in value.values():
+            yield from _walk(v)
+    elif isinstance(value, list):
+        for v in value:
+            yield from _walk(v)
