@@ -4,6 +4,7 @@ Formulas and their sources are in docs/methodology.md; each function's docstring
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import lru_cache
 
 from ..catalog._data import load
@@ -40,10 +41,67 @@ def kv_type(name: str) -> str:
     return types[key]
 
 
-@lru_cache(maxsize=256)
-def _typed_tensors(model: Model, quant: Quant) -> tuple[tuple[Tensor, str], ...]:
-    tensors = build_tensors(model)
-    return tuple(zip(tensors, assign_types(model, tensors, quant)))
+@dataclass(frozen=True, slots=True)
+class Weights:
+    """A model's weights at one quantization: the per-tensor rows and the sums the estimates read from them.
+
+    One pass per (model, quant), cached: fit sizes ~20 quantizations, planning commands hundreds of pairs, and
+    memory, placement and speed all read the same sums.
+    """
+
+    rows: tuple[tuple[Tensor, str, int], ...]  # (tensor, ggml type, bytes)
+    total_bytes: int
+    params: int
+    layer_bytes: tuple[int, ...]  # weights of each repeating layer
+    input_embedding_bytes: int  # token_embd
+    other_bytes: int  # output.weight, output_norm and any other non-repeating tensor
+    by_type: tuple[tuple[str, int], ...]  # bytes per GGML type, in first-seen order
+    # Per decoded token: MoE expert tensors (*_exps) count with the routed share active/experts.
+    layer_active_bytes: tuple[int, ...]
+    layer_active_flops: tuple[int, ...]  # 2 FLOPs per active weight of each matrix
+    output_head_bytes: int  # output.weight, or the tied token_embd that serves as the head
+
+
+@lru_cache(maxsize=512)
+def weights(model: Model, quant: Quant) -> Weights:
+    """Weights of `model` at `quant`: from a GGUF header's own tensors when the model has them, else per tensor
+    with llama.cpp's quantizer type rules (quantize.assign_types)."""
+    if model.tensor_types is not None:
+        rows = tuple(exact_tensors(model))
+    else:
+        tensors = build_tensors(model)
+        sizes: dict[tuple[str, int, int], int] = {}
+        typed = []
+        for t, ty in zip(tensors, assign_types(model, tensors, quant)):
+            key = (ty, t.n_elements, t.shape[0])
+            b = sizes.get(key)
+            if b is None:
+                b = sizes[key] = tensor_bytes(ty, t.n_elements, t.shape[0])
+            typed.append((t, ty, b))
+        rows = tuple(typed)
+    n = model.n_layers
+    layer, read, flops = [0] * n, [0] * n, [0] * n
+    by_type: dict[str, int] = {}
+    share = model.moe.active / model.moe.experts if model.moe else 1.0
+    total = params = embd = other = head = 0
+    for t, ty, b in rows:
+        total += b
+        params += t.n_elements
+        by_type[ty] = by_type.get(ty, 0) + b
+        if t.layer >= 0:
+            frac = share if "_exps" in t.name else 1.0
+            layer[t.layer] += b
+            read[t.layer] += int(b * frac)
+            flops[t.layer] += int(2 * t.n_elements * frac) if t.n_dims >= 2 else 0
+        else:
+            if t.name == "token_embd.weight":
+                embd = b
+            else:
+                other += b
+            if t.name == "output.weight" or (t.name == "token_embd.weight" and model.tied_embeddings):
+                head += b
+    return Weights(rows, total, params, tuple(layer), embd, other, tuple(by_type.items()),
+                   tuple(read), tuple(flops), head)
 
 
 def weights_by_tensor(model: Model, quant: Quant) -> list[tuple[Tensor, str, int]]:
@@ -52,9 +110,7 @@ def weights_by_tensor(model: Model, quant: Quant) -> list[tuple[Tensor, str, int
     A model read from a GGUF header carries its exact tensors (`tensor_types`): those are used as they are
     (bytes padded to the file's alignment, as laid out in the file), whatever `quant` says.
     """
-    if model.tensor_types is not None:
-        return exact_tensors(model)
-    return [(t, ty, tensor_bytes(ty, t.n_elements, t.shape[0])) for t, ty in _typed_tensors(model, quant)]
+    return list(weights(model, quant).rows)
 
 
 # llama.cpp ignores the configured window for these (src/llama-model.cpp, LLM_ARCH_PHI3: "Phi SWA is currently
@@ -156,41 +212,28 @@ def runtime_bytes(n_gpus: int, backend: str) -> int:
 
 def estimate_memory(model: Model, quant: Quant, req: FitRequest, *, n_gpus: int = 1, backend: str = "cuda") -> MemoryBreakdown:
     """Weights, KV cache and overhead of `model` at `quant` under `req`, each in bytes."""
-    rows = weights_by_tensor(model, quant)
-    weights = sum(b for _, _, b in rows)
-    params = sum(t.n_elements for t, _, _ in rows)
+    w = weights(model, quant)
     kv_total, kv_layers = kv_cache_bytes(model, req)
     host = host_buffer_bytes(model, req)
-    layer_weights = [0] * model.n_layers
-    input_embd = output = 0
-    for t, _, b in rows:
-        if t.layer >= 0:
-            layer_weights[t.layer] += b
-        elif t.name == "token_embd.weight":
-            input_embd = b
-        else:  # output.weight, output_norm.weight and any other non-repeating tensor of a GGUF file
-            output += b
+    input_embd, output = w.input_embedding_bytes, w.other_bytes
     if model.tied_embeddings:
         output += input_embd  # llama.cpp duplicates the tied matrix as the output head on the GPU
     return MemoryBreakdown(
-        weights_bytes=weights,
+        weights_bytes=w.total_bytes,
         kv_cache_bytes=kv_total,
         compute_buffer_bytes=compute_buffer_bytes(model, req),
         runtime_bytes=runtime_bytes(n_gpus, backend) + host,
         host_bytes=host,
         input_embedding_bytes=input_embd,
         output_bytes=output,
-        layer_bytes=tuple(w + k for w, k in zip(layer_weights, kv_layers)),
-        bits_per_weight=8.0 * weights / params if params else 0.0,
+        layer_bytes=tuple(lw + k for lw, k in zip(w.layer_bytes, kv_layers)),
+        bits_per_weight=8.0 * w.total_bytes / w.params if w.params else 0.0,
     )
 
 
 def bytes_per_type(model: Model, quant: Quant) -> dict[str, int]:
     """Weight bytes grouped by GGML type, e.g. {'Q4_K': ..., 'Q6_K': ..., 'F32': ...}."""
-    out: dict[str, int] = {}
-    for _, ty, b in weights_by_tensor(model, quant):
-        out[ty] = out.get(ty, 0) + b
-    return out
+    return dict(weights(model, quant).by_type)
 
 
-__all__ = ["estimate_memory", "kv_cache_bytes", "compute_buffer_bytes", "weights_by_tensor", "ggml_types"]
+__all__ = ["weights", "Weights", "estimate_memory", "kv_cache_bytes", "compute_buffer_bytes", "weights_by_tensor", "ggml_types"]

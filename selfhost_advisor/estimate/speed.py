@@ -21,7 +21,7 @@ from typing import Mapping
 
 from ..catalog._data import load
 from ..domain import Device, Machine, MemoryBreakdown, Model, Placement, Quant, Speed
-from .memory import kv_bytes_per_cell, uses_window, weights_by_tensor
+from .memory import kv_bytes_per_cell, uses_window, weights
 
 _FAMILY = {"cuda": "cuda", "metal": "metal", "rocm": "rocm_vulkan", "vulkan": "rocm_vulkan", "cpu": "cpu"}
 
@@ -94,24 +94,12 @@ def token_work(model: Model, quant: Quant, kv_cache_type: str = "f16") -> TokenW
     MoE expert tensors (`*_exps`) count with the routed share active/experts; the token embedding is a row
     lookup, so it costs neither bandwidth nor FLOPs beyond one row.
     """
-    n = model.n_layers
-    read = [0] * n
-    flops = [0] * n
-    out_read = 0
-    bulk: dict[str, int] = {}
-    share = model.moe.active / model.moe.experts if model.moe else 1.0
-    for t, ty, b in weights_by_tensor(model, quant):
-        bulk[ty] = bulk.get(ty, 0) + b
-        frac = share if "_exps" in t.name else 1.0
-        f = 2 * t.n_elements * frac if t.n_dims >= 2 else 0
-        if t.layer >= 0:
-            read[t.layer] += int(b * frac)
-            flops[t.layer] += int(f)
-        elif t.name == "output.weight" or (t.name == "token_embd.weight" and model.tied_embeddings):
-            out_read += b
+    w = weights(model, quant)
     k, v = kv_bytes_per_cell(model, kv_cache_type)
+    bulk = dict(w.by_type)
     main_type = max(bulk, key=bulk.get) if bulk else "F16"
-    return TokenWork(tuple(read), tuple(flops), out_read, k + v, main_type not in ("F16", "BF16", "F32"))
+    return TokenWork(w.layer_active_bytes, w.layer_active_flops, w.output_head_bytes, k + v,
+                     main_type not in ("F16", "BF16", "F32"))
 
 
 def _cached_tokens(model: Model, layer: int, depth: int) -> int:

@@ -7,7 +7,7 @@ ne[0] (the first dimension) is the row length, the one quantization blocks run a
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 from ..domain import Model
@@ -27,13 +27,14 @@ class Tensor:
     name: str
     shape: tuple[int, ...]  # GGUF ne order: shape[0] is the row length
     layer: int = -1  # -1 for non-repeating tensors
+    # The product of shape, computed once: the estimators read it for every tensor of every quantization.
+    n_elements: int = field(init=False, repr=False, compare=False)
 
-    @property
-    def n_elements(self) -> int:
+    def __post_init__(self) -> None:
         n = 1
         for dim in self.shape:
             n *= dim
-        return n
+        object.__setattr__(self, "n_elements", n)
 
     @property
     def n_dims(self) -> int:
