@@ -1,8 +1,10 @@
 """The GGML type table in data/ is a copy of gguf's; the ftype mixing rules match llama.cpp on real files."""
+from dataclasses import replace
+
 import pytest
 
 from selfhost_advisor.catalog._data import load
-from selfhost_advisor.catalog.models import get
+from selfhost_advisor.catalog.models import all_models, get
 from selfhost_advisor.catalog.quants import all_quants, get_quant, listed_quants
 from selfhost_advisor.errors import UnknownQuantError
 from selfhost_advisor.estimate.memory import bytes_per_type, weights_by_tensor
@@ -80,3 +82,79 @@ def test_mixtral_8_experts_bumps_attention_to_q8_0():
 def test_gpt_oss_experts_stay_mxfp4():
     per_type = bytes_per_type(get("gpt-oss:20b"), get_quant("Q4_K_M"))
     assert per_type["MXFP4"] > 0.7 * sum(per_type.values())
+
+
+def _walk_both_ways(model, quant, imatrix=None):
+    from selfhost_advisor.estimate.quantize import model_walk, walk_types
+
+    w = model_walk(model)
+    return walk_types(w, model, quant, imatrix), walk_types(w, model, quant, imatrix, reuse_blocks=False)
+
+
+@pytest.mark.parametrize("model", all_models(), ids=lambda m: m.id)
+def test_block_reuse_gives_the_types_of_the_plain_walk(model):
+    # walk_types copies a block's types to later blocks whose counters fall in the same classes; that must be
+    # exactly what walking every tensor gives, for every catalog model (dense, MoE, dense-first and
+    # interleaved MoE, MLA, sliding window, tied embeddings) and every quantization.
+    for q in all_quants():
+        fast, plain = _walk_both_ways(model, q)
+        assert fast == plain, q.name
+    for name in ("Q4_0", "Q5_0", "IQ3_XXS", "IQ4_XS", "IQ4_NL", "Q2_K_S", "IQ2_XS"):
+        for imatrix in (False, True):
+            fast, plain = _walk_both_ways(model, get_quant(name), imatrix)
+            assert fast == plain, (name, imatrix)
+
+
+def test_block_reuse_holds_for_uneven_layouts():
+    # Layer counts where the n/8, n/16 and 7n/8 cut points and the mod-3 pattern fall unevenly, and MoE models
+    # whose first layers are dense or whose MoE layers alternate.
+    base = get("llama3.1:8b")
+    moe = next(m for m in all_models() if m.moe is not None and m.moe.experts == 8)
+    variants = [replace(base, n_layers=n) for n in (1, 2, 3, 5, 7, 9, 17, 23, 31, 33, 47, 95, 126)]
+    variants += [replace(moe, n_layers=n, moe=replace(moe.moe, first_dense_layers=k, moe_layer_step=step))
+                 for n, k, step in ((7, 1, 1), (13, 3, 1), (24, 0, 2), (19, 2, 3))]
+    for m in variants:
+        for q in all_quants():
+            fast, plain = _walk_both_ways(m, q)
+            assert fast == plain, (m.n_layers, q.name)
+
+
+@pytest.mark.parametrize("model", all_models(), ids=lambda m: m.id)
+def test_blocks_of_one_kind_hold_the_same_tensors(model):
+    # The estimators size one block per kind (tensors.layout); that is only right if layer_tensors depends on
+    # nothing but layer_kind besides the block index.
+    from selfhost_advisor.estimate.tensors import layer_tensors, layout
+
+    lay = layout(model)
+    strip = lambda ts: [(t.name.split(".", 2)[-1], t.shape) for t in ts]  # noqa: E731
+    for i in range(model.n_layers):
+        assert strip(layer_tensors(model, i)) == strip(lay.templates[lay.kinds[i]]), i
+
+
+@pytest.mark.parametrize("model", all_models(), ids=lambda m: m.id)
+def test_block_sums_equal_per_tensor_sums(model):
+    # weights() sums each distinct block once; summing every tensor of the plain list must give the same.
+    from selfhost_advisor.estimate.memory import weights
+
+    share = model.moe.active / model.moe.experts if model.moe else 1.0
+    for name in ("F16", "Q8_0", "Q4_K_M", "IQ2_XS"):
+        q = get_quant(name)
+        rows = weights_by_tensor(model, q)
+        w = weights(model, q)
+        layer = [0] * model.n_layers
+        read = [0] * model.n_layers
+        for t, _, b in rows:
+            if t.layer >= 0:
+                layer[t.layer] += b
+                read[t.layer] += int(b * (share if "_exps" in t.name else 1.0))
+        assert w.total_bytes == sum(b for _, _, b in rows)
+        assert w.params == sum(t.n_elements for t, _, _ in rows)
+        assert list(w.layer_bytes) == layer and list(w.layer_active_bytes) == read
+        assert dict(w.by_type) == bytes_per_type_from(rows)
+
+
+def bytes_per_type_from(rows):
+    out = {}
+    for _, ty, b in rows:
+        out[ty] = out.get(ty, 0) + b
+    return out

@@ -10,7 +10,7 @@ from functools import lru_cache
 from ..catalog._data import load
 from ..domain import FitRequest, MemoryBreakdown, Model, Quant
 from ..errors import BadOptionError
-from .quantize import assign_types, ggml_types, tensor_bytes
+from .quantize import assign_types, ggml_types, model_walk, tensor_bytes, walk_types
 from .tensors import Tensor, build_tensors, exact_tensors
 
 
@@ -43,13 +43,12 @@ def kv_type(name: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Weights:
-    """A model's weights at one quantization: the per-tensor rows and the sums the estimates read from them.
+    """A model's weights at one quantization, summed the ways the estimates read them.
 
     One pass per (model, quant), cached: fit sizes ~20 quantizations, planning commands hundreds of pairs, and
     memory, placement and speed all read the same sums.
     """
 
-    rows: tuple[tuple[Tensor, str, int], ...]  # (tensor, ggml type, bytes)
     total_bytes: int
     params: int
     layer_bytes: tuple[int, ...]  # weights of each repeating layer
@@ -62,46 +61,76 @@ class Weights:
     output_head_bytes: int  # output.weight, or the tied token_embd that serves as the head
 
 
+class _Sums:
+    """Running sums of `Weights`; `add` takes one tensor."""
+
+    def __init__(self, model: Model, n_layers: int | None = None) -> None:
+        self.tied = model.tied_embeddings
+        self.share = model.moe.active / model.moe.experts if model.moe else 1.0
+        n = model.n_layers if n_layers is None else n_layers
+        self.layer, self.read, self.flops = [0] * n, [0] * n, [0] * n
+        self.by_type: dict[str, int] = {}
+        self.total = self.params = self.embd = self.other = self.head = 0
+
+    def add(self, t: Tensor, ty: str, b: int, slot: int | None = None) -> None:
+        """Count tensor t of type ty and b bytes; a repeating tensor goes to its layer, or to `slot` if given."""
+        self.total += b
+        self.params += t.n_elements
+        self.by_type[ty] = self.by_type.get(ty, 0) + b
+        if t.layer >= 0:
+            i = t.layer if slot is None else slot
+            frac = self.share if "_exps" in t.name else 1.0
+            self.layer[i] += b
+            self.read[i] += int(b * frac)
+            self.flops[i] += int(2 * t.n_elements * frac) if t.n_dims >= 2 else 0
+            return
+        if t.name == "token_embd.weight":
+            self.embd = b
+        else:
+            self.other += b
+        if t.name == "output.weight" or (t.name == "token_embd.weight" and self.tied):
+            self.head += b
+
+    def result(self) -> Weights:
+        return Weights(self.total, self.params, tuple(self.layer), self.embd, self.other, tuple(self.by_type.items()),
+                       tuple(self.read), tuple(self.flops), self.head)
+
+
 @lru_cache(maxsize=512)
 def weights(model: Model, quant: Quant) -> Weights:
     """Weights of `model` at `quant`: from a GGUF header's own tensors when the model has them, else per tensor
-    with llama.cpp's quantizer type rules (quantize.assign_types)."""
+    with llama.cpp's quantizer type rules (quantize.walk_types).
+
+    Repeating blocks with the same tensors and types are summed once and copied (a 70B model has 80 blocks and a
+    handful of distinct typings); the sums are the per-tensor sums all the same.
+    """
+    sums = _Sums(model)
     if model.tensor_types is not None:
-        rows = tuple(exact_tensors(model))
-    else:
-        tensors = build_tensors(model)
-        sizes: dict[tuple[str, int, int], int] = {}
-        typed = []
-        for t, ty in zip(tensors, assign_types(model, tensors, quant)):
-            key = (ty, t.n_elements, t.shape[0])
-            b = sizes.get(key)
-            if b is None:
-                b = sizes[key] = tensor_bytes(ty, t.n_elements, t.shape[0])
-            typed.append((t, ty, b))
-        rows = tuple(typed)
-    n = model.n_layers
-    layer, read, flops = [0] * n, [0] * n, [0] * n
-    by_type: dict[str, int] = {}
-    share = model.moe.active / model.moe.experts if model.moe else 1.0
-    total = params = embd = other = head = 0
-    for t, ty, b in rows:
-        total += b
-        params += t.n_elements
-        by_type[ty] = by_type.get(ty, 0) + b
-        if t.layer >= 0:
-            frac = share if "_exps" in t.name else 1.0
-            layer[t.layer] += b
-            read[t.layer] += int(b * frac)
-            flops[t.layer] += int(2 * t.n_elements * frac) if t.n_dims >= 2 else 0
-        else:
-            if t.name == "token_embd.weight":
-                embd = b
-            else:
-                other += b
-            if t.name == "output.weight" or (t.name == "token_embd.weight" and model.tied_embeddings):
-                head += b
-    return Weights(rows, total, params, tuple(layer), embd, other, tuple(by_type.items()),
-                   tuple(read), tuple(flops), head)
+        for t, ty, b in exact_tensors(model):
+            sums.add(t, ty, b)
+        return sums.result()
+    w = model_walk(model)
+    singles, blocks = walk_types(w, model, quant)
+    for f, ty in zip(w.singles, singles):
+        t = f.tensor
+        sums.add(t, ty, tensor_bytes(ty, t.n_elements, t.shape[0]))
+    done: dict[tuple, _Sums] = {}  # (template, types) -> the block's sums, in slot 0 of a one-layer _Sums
+    for (layer, k), types in zip(w.blocks, blocks):
+        key = (k, types)
+        block = done.get(key)
+        if block is None:
+            block = done[key] = _Sums(model, n_layers=1)
+            for f, ty in zip(w.templates[k], types):
+                t = f.tensor
+                block.add(t, ty, tensor_bytes(ty, t.n_elements, t.shape[0]), slot=0)
+        sums.total += block.total
+        sums.params += block.params
+        for ty, b in block.by_type.items():
+            sums.by_type[ty] = sums.by_type.get(ty, 0) + b
+        sums.layer[layer] += block.layer[0]
+        sums.read[layer] += block.read[0]
+        sums.flops[layer] += block.flops[0]
+    return sums.result()
 
 
 def weights_by_tensor(model: Model, quant: Quant) -> list[tuple[Tensor, str, int]]:
@@ -110,7 +139,10 @@ def weights_by_tensor(model: Model, quant: Quant) -> list[tuple[Tensor, str, int
     A model read from a GGUF header carries its exact tensors (`tensor_types`): those are used as they are
     (bytes padded to the file's alignment, as laid out in the file), whatever `quant` says.
     """
-    return list(weights(model, quant).rows)
+    if model.tensor_types is not None:
+        return list(exact_tensors(model))
+    tensors = build_tensors(model)
+    return [(t, ty, tensor_bytes(ty, t.n_elements, t.shape[0])) for t, ty in zip(tensors, assign_types(model, tensors, quant))]
 
 
 # llama.cpp ignores the configured window for these (src/llama-model.cpp, LLM_ARCH_PHI3: "Phi SWA is currently

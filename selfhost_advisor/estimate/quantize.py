@@ -13,7 +13,7 @@ from functools import lru_cache
 
 from ..catalog._data import load
 from ..domain import Model, Quant
-from .tensors import Tensor
+from .tensors import Tensor, layout
 
 _IQ_LOW = frozenset({"IQ2_XXS", "IQ2_XS", "IQ1_S", "IQ2_S", "IQ2_M", "IQ1_M"})
 _FLOAT_FTYPES = frozenset({"F32", "F16", "BF16"})
@@ -93,38 +93,80 @@ def _category(name: str, has_output: bool) -> int:
 
 
 @dataclass(frozen=True, slots=True)
-class _Walk:
-    """What llama-quantize's walk over a model's tensors needs that does not depend on the file type.
+class Facts:
+    """What llama-quantize's rules read of one tensor, whatever the file type."""
 
-    Computed once per tensor list and reused for every quantization (fit sizes ~20 of them per model).
+    tensor: Tensor
+    category: int
+    quantizable: bool
+    always_f32: bool
+    gpt_oss_expert: bool  # gpt-oss *_exps tensors ship as MXFP4
+
+
+def _facts(model: Model, t: Tensor, has_output: bool) -> Facts:
+    return Facts(t, _category(t.name, has_output), _is_quantizable(t), _always_f32(t),
+                 model.arch == "gpt-oss" and "_exps.weight" in t.name)
+
+
+@dataclass(frozen=True, slots=True)
+class Walk:
+    """llama-quantize's walk over a model's tensors (by layer, then name: the order its counters advance in),
+    with every fact its rules read that does not depend on the file type. Built once per model and reused for
+    every quantization (fit sizes ~20 per model). Repeating blocks are described once per template.
     """
 
-    order: tuple[int, ...]  # tensor indices in the quantizer's order: by layer, then name
-    quantizable: tuple[bool, ...]
-    always_f32: tuple[bool, ...]
-    gpt_oss_expert: tuple[bool, ...]  # gpt-oss *_exps tensors ship as MXFP4
-    category: tuple[int, ...]
-    row_length: tuple[int, ...]  # shape[0], the dimension quantization blocks run along
-    layer: tuple[int, ...]
+    singles: tuple[Facts, ...]  # the non-repeating tensors, by name
+    templates: tuple[tuple[Facts, ...], ...]  # each template's tensors, by name
+    blocks: tuple[tuple[int, int], ...]  # (layer, template), by layer
+    counted: tuple[tuple[int, int, int, int], ...]  # per template: tensors per counter (attn_v, down, gate, up)
     n_attention_wv: int
     has_output: bool
 
 
-@lru_cache(maxsize=64)
-def _walk(model: Model, tensors: tuple[Tensor, ...]) -> _Walk:
-    has_output = any(t.name == "output.weight" for t in tensors)
-    return _Walk(
-        # llama-quantize walks tensors sorted by layer, then name; its counters (i_ffn_down ...) depend on that order.
-        order=tuple(sorted(range(len(tensors)), key=lambda k: (tensors[k].layer, tensors[k].name))),
-        quantizable=tuple(_is_quantizable(t) for t in tensors),
-        always_f32=tuple(_always_f32(t) for t in tensors),
-        gpt_oss_expert=tuple(model.arch == "gpt-oss" and "_exps.weight" in t.name for t in tensors),
-        category=tuple(_category(t.name, has_output) for t in tensors),
-        row_length=tuple(t.shape[0] for t in tensors),
-        layer=tuple(t.layer for t in tensors),
-        n_attention_wv=sum(1 for t in tensors if any(k in t.name for k in _ATTN_V_LIKE)),
-        has_output=has_output,
+def _build_walk(model: Model, singles: list[Tensor], templates: list[tuple[Tensor, ...]],
+                blocks: list[tuple[int, int]]) -> Walk:
+    names = [t.name for t in singles] + [t.name for tpl in templates for t in tpl]
+    has_output = "output.weight" in names
+    facts = tuple(tuple(_facts(model, t, has_output) for t in sorted(tpl, key=lambda t: t.name)) for tpl in templates)
+    counted = tuple(
+        (sum(1 for f in tpl if f.category in (_ATTN_V, _ATTN_V_FUSED)),
+         sum(1 for f in tpl if f.category == _FFN_DOWN), sum(1 for f in tpl if f.category == _FFN_GATE),
+         sum(1 for f in tpl if f.category == _FFN_UP))
+        for tpl in facts
     )
+    per_template = [sum(1 for f in tpl if any(k in f.tensor.name for k in _ATTN_V_LIKE)) for tpl in facts]
+    return Walk(
+        singles=tuple(_facts(model, t, has_output) for t in sorted(singles, key=lambda t: t.name)),
+        templates=facts, blocks=tuple(sorted(blocks)), counted=counted,
+        n_attention_wv=sum(per_template[k] for _, k in blocks), has_output=has_output,
+    )
+
+
+@lru_cache(maxsize=64)
+def model_walk(model: Model) -> Walk:
+    """The walk over the tensors build_tensors lists, from one template per block kind (tensors.layout)."""
+    lay = layout(model)
+    return _build_walk(model, list(lay.singles), list(lay.templates), list(enumerate(lay.kinds)))
+
+
+def _walk_of(model: Model, tensors: tuple[Tensor, ...]) -> tuple[Walk, list[int]]:
+    """The walk over any tensor list (e.g. a GGUF's), and each walk position's index in `tensors`."""
+    order = sorted(range(len(tensors)), key=lambda k: (tensors[k].layer, tensors[k].name))
+    singles = [tensors[k] for k in order if tensors[k].layer < 0]
+    templates: list[tuple[Tensor, ...]] = []
+    shape_ids: dict[tuple, int] = {}
+    blocks = []
+    by_layer: dict[int, list[Tensor]] = {}
+    for k in order:
+        if tensors[k].layer >= 0:
+            by_layer.setdefault(tensors[k].layer, []).append(tensors[k])
+    for layer, ts in by_layer.items():
+        key = tuple((t.name.split(".", 2)[-1], t.shape) for t in ts)
+        if key not in shape_ids:
+            shape_ids[key] = len(templates)
+            templates.append(tuple(ts))
+        blocks.append((layer, shape_ids[key]))
+    return _build_walk(model, singles, templates, blocks), order
 
 
 @dataclass
@@ -269,16 +311,28 @@ def _bump(cat: int, row_length: int, layer: int, ftype: str, default: str, st: _
     return new
 
 
-def assign_types(model: Model, tensors: tuple[Tensor, ...], quant: Quant, imatrix: bool | None = None) -> list[str]:
-    """GGML type of each tensor in a GGUF of `quant` (e.g. Q4_K_M: default Q4_K, some tensors bumped).
+def _counter_class(x: int, n: int) -> int | tuple[bool, int]:
+    """What llama-quant.cpp's rules can tell about a counter or layer index x of n: its value below
+    max(4, n/8) (they test i < 2, i < 4, i < n/16, i < n/8), above that only i >= 7n/8 and (i - n/8) mod 3
+    (use_more_bits). Two blocks whose counters fall in the same classes get the same types."""
+    return x if x < max(4, n // 8) else (x >= 7 * n // 8, (x - n // 8) % 3)
+
+
+def walk_types(w: Walk, model: Model, quant: Quant, imatrix: bool | None = None, *,
+               reuse_blocks: bool = True) -> tuple[list[str], list[tuple[str, ...]]]:
+    """GGML types in a GGUF of `quant` (e.g. Q4_K_M: default Q4_K, some tensors bumped): (one per single tensor,
+    one tuple per block), both in walk order.
 
     imatrix: whether an importance matrix was used; by default yes for IQ types (llama-quantize requires one for
     the 1-2 bit IQ types, and the public IQ files are made with one), no for the others.
+
+    Exactly the per-tensor walk, done once per distinct block: a block's types depend only on its tensors and
+    on the classes (_counter_class) of the counters and layer index its rules read, so a repeat is copied with
+    the counter advances it made (reuse_blocks=False walks every tensor; tests/test_quants.py compares the two).
     """
     ftype, default_type = quant.ftype, quant.default_type
     if imatrix is None:
         imatrix = ftype.startswith("IQ")
-    w = _walk(model, tuple(tensors))
     st = _State(
         n_attention_wv=w.n_attention_wv,
         n_layers=model.n_layers,
@@ -290,29 +344,65 @@ def assign_types(model: Model, tensors: tuple[Tensor, ...], quant: Quant, imatri
     kept = "BF16" if ftype == "BF16" else ("F32" if ftype == "F32" else "F16")  # the converter's type, untouched
     quantized_ftype = ftype not in _FLOAT_FTYPES
     block_of = {name: v[0] for name, v in ggml_types().items()}
-    types: list[str] = [""] * len(tensors)
-    for k in w.order:
-        if not w.quantizable[k]:
-            types[k] = "F32" if w.always_f32[k] else kept
-            continue
-        if w.gpt_oss_expert[k]:
+
+    def type_of(f: Facts, layer: int) -> str:
+        if not f.quantizable:
+            return "F32" if f.always_f32 else kept
+        if f.gpt_oss_expert:
             # The converter writes gpt-oss experts as MXFP4; other ftypes keep them (requantizing needs
             # --allow-requantize), as in ggml-org's and unsloth's gpt-oss GGUFs.
-            types[k] = "MXFP4"
-            continue
+            return "MXFP4"
         if not quantized_ftype:
-            types[k] = default_type
-            continue
-        cat = w.category[k]
-        new = _bump(cat, w.row_length[k], w.layer[k], ftype, default_type, st, imatrix)
+            return default_type
+        cat, row = f.category, f.tensor.shape[0]
+        new = _bump(cat, row, layer, ftype, default_type, st, imatrix)
         if cat == _OUTPUT and quant.output_type:
             new = quant.output_type
         elif quant.embeddings_type and (cat == _TOKEN_EMBD or (cat == _OUTPUT and not w.has_output)):
             new = quant.embeddings_type
-        row = w.row_length[k]
         if row % block_of[new] != 0:
             new = _FALLBACK.get(new, "F16")
             if row % block_of[new] != 0:
                 new = "F16"
-        types[k] = new
+        return new
+
+    singles = [type_of(f, -1) for f in w.singles]
+    n_layers, n_wv = model.n_layers, w.n_attention_wv
+    seen: dict[tuple, tuple[tuple[str, ...], tuple[int, int, int, int]]] = {}
+    blocks: list[tuple[str, ...]] = []
+    for layer, k in w.blocks:
+        c_v, c_d, c_g, c_u = w.counted[k]
+        key = (
+            k, _counter_class(layer, n_layers),
+            tuple(_counter_class(st.i_attention_wv + j, n_wv) for j in range(c_v)),
+            tuple(_counter_class(st.i_ffn_down + j, n_layers) for j in range(c_d)),
+            tuple(_counter_class(st.i_ffn_gate + j, n_layers) for j in range(c_g)),
+            tuple(_counter_class(st.i_ffn_up + j, n_layers) for j in range(c_u)),
+        )
+        hit = seen.get(key) if reuse_blocks else None
+        if hit is None:
+            before = (st.i_attention_wv, st.i_ffn_down, st.i_ffn_gate, st.i_ffn_up)
+            block_types = tuple(type_of(f, layer) for f in w.templates[k])
+            advance = (st.i_attention_wv - before[0], st.i_ffn_down - before[1], st.i_ffn_gate - before[2],
+                       st.i_ffn_up - before[3])
+            seen[key] = (block_types, advance)
+        else:
+            block_types, advance = hit
+            st.i_attention_wv += advance[0]
+            st.i_ffn_down += advance[1]
+            st.i_ffn_gate += advance[2]
+            st.i_ffn_up += advance[3]
+        blocks.append(block_types)
+    return singles, blocks
+
+
+def assign_types(model: Model, tensors: tuple[Tensor, ...] | list[Tensor], quant: Quant,
+                 imatrix: bool | None = None) -> list[str]:
+    """GGML type of each tensor (in the order given) in a GGUF of `quant`; see walk_types."""
+    w, order = _walk_of(model, tuple(tensors))
+    singles, blocks = walk_types(w, model, quant, imatrix)
+    in_walk = singles + [ty for block in blocks for ty in block]
+    types = [""] * len(in_walk)
+    for p, k in enumerate(order):
+        types[k] = in_walk[p]
     return types

@@ -154,17 +154,52 @@ def layer_tensors(model: Model, i: int) -> list[Tensor]:
     return out
 
 
+def _head_tensors(model: Model) -> tuple[list[Tensor], list[Tensor]]:
+    """The non-repeating tensors: (before the blocks, after them)."""
+    d = model.hidden_size
+    tail = [Tensor("output_norm.weight", (d,))]
+    if not model.tied_embeddings:
+        tail.append(Tensor("output.weight", (d, model.vocab_size)))
+    return [Tensor("token_embd.weight", (d, model.vocab_size))], tail
+
+
 @lru_cache(maxsize=64)
 def build_tensors(model: Model) -> tuple[Tensor, ...]:
     """The model's full tensor list: token_embd, every block, output_norm and (unless tied) output."""
-    d = model.hidden_size
-    tensors = [Tensor("token_embd.weight", (d, model.vocab_size))]
+    head, tail = _head_tensors(model)
+    tensors = head
     for i in range(model.n_layers):
         tensors += layer_tensors(model, i)
-    tensors.append(Tensor("output_norm.weight", (d,)))
-    if not model.tied_embeddings:
-        tensors.append(Tensor("output.weight", (d, model.vocab_size)))
-    return tuple(tensors)
+    return tuple(tensors + tail)
+
+
+def layer_kind(model: Model, i: int) -> bool:
+    """Everything besides the index that layer_tensors(model, i) depends on: whether block i is an MoE block.
+    Blocks of one kind hold the same tensors (names past blk.N., shapes); tests check this on the catalog."""
+    return model.is_moe_layer(i)
+
+
+@dataclass(frozen=True, slots=True)
+class Layout:
+    """A model's tensors without spelling out every block: the estimators size one block of each kind."""
+
+    singles: tuple[Tensor, ...]  # non-repeating tensors (token_embd, output_norm, output)
+    kinds: tuple[int, ...]  # per layer: which template its block repeats
+    templates: tuple[tuple[Tensor, ...], ...]  # the tensors of the first block of each kind
+
+
+@lru_cache(maxsize=64)
+def layout(model: Model) -> Layout:
+    head, tail = _head_tensors(model)
+    first: dict[bool, int] = {}
+    kinds, templates = [], []
+    for i in range(model.n_layers):
+        kind = layer_kind(model, i)
+        if kind not in first:
+            first[kind] = len(templates)
+            templates.append(tuple(layer_tensors(model, i)))
+        kinds.append(first[kind])
+    return Layout(tuple(head + tail), tuple(kinds), tuple(templates))
 
 
 def _param_tensors(model: Model) -> tuple[Tensor, ...] | list[Tensor]:
