@@ -318,6 +318,12 @@ def _counter_class(x: int, n: int) -> int | tuple[bool, int]:
     return x if x < max(4, n // 8) else (x >= 7 * n // 8, (x - n // 8) % 3)
 
 
+@lru_cache(maxsize=32)
+def _classes(n: int, size: int) -> tuple:
+    """_counter_class(x, n) for x in 0..size-1."""
+    return tuple(_counter_class(x, n) for x in range(size))
+
+
 def walk_types(w: Walk, model: Model, quant: Quant, imatrix: bool | None = None, *,
                reuse_blocks: bool = True) -> tuple[list[str], list[tuple[str, ...]]]:
     """GGML types in a GGUF of `quant` (e.g. Q4_K_M: default Q4_K, some tensors bumped): (one per single tensor,
@@ -367,18 +373,16 @@ def walk_types(w: Walk, model: Model, quant: Quant, imatrix: bool | None = None,
         return new
 
     singles = [type_of(f, -1) for f in w.singles]
-    n_layers, n_wv = model.n_layers, w.n_attention_wv
+    # Counters never pass the number of tensors in blocks; index layers too with the same table.
+    size = max(model.n_layers, sum(sum(w.counted[k]) for _, k in w.blocks)) + 1
+    by_layers, by_wv = _classes(model.n_layers, size), _classes(w.n_attention_wv, size)
     seen: dict[tuple, tuple[tuple[str, ...], tuple[int, int, int, int]]] = {}
     blocks: list[tuple[str, ...]] = []
     for layer, k in w.blocks:
         c_v, c_d, c_g, c_u = w.counted[k]
-        key = (
-            k, _counter_class(layer, n_layers),
-            tuple(_counter_class(st.i_attention_wv + j, n_wv) for j in range(c_v)),
-            tuple(_counter_class(st.i_ffn_down + j, n_layers) for j in range(c_d)),
-            tuple(_counter_class(st.i_ffn_gate + j, n_layers) for j in range(c_g)),
-            tuple(_counter_class(st.i_ffn_up + j, n_layers) for j in range(c_u)),
-        )
+        a, d, g, u = st.i_attention_wv, st.i_ffn_down, st.i_ffn_gate, st.i_ffn_up
+        key = (k, by_layers[layer], by_wv[a:a + c_v], by_layers[d:d + c_d], by_layers[g:g + c_g],
+               by_layers[u:u + c_u])
         hit = seen.get(key) if reuse_blocks else None
         if hit is None:
             before = (st.i_attention_wv, st.i_ffn_down, st.i_ffn_gate, st.i_ffn_up)
