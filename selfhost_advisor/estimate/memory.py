@@ -4,6 +4,7 @@ Formulas and their sources are in docs/methodology.md; each function's docstring
 """
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -114,8 +115,10 @@ def weights(model: Model, quant: Quant) -> Weights:
     for f, ty in zip(w.singles, singles):
         t = f.tensor
         sums.add(t, ty, tensor_bytes(ty, t.n_elements, t.shape[0]))
-    done: dict[tuple, _Sums] = {}  # (template, types) -> the block's sums, in slot 0 of a one-layer _Sums
-    for (layer, k), types in zip(w.blocks, blocks):
+    # Each distinct (template, types) block is summed once; model_walk has one block per layer, in layer order.
+    done: dict[tuple, _Sums] = {}
+    per_layer = []
+    for (_, k), types in zip(w.blocks, blocks):
         key = (k, types)
         block = done.get(key)
         if block is None:
@@ -123,13 +126,18 @@ def weights(model: Model, quant: Quant) -> Weights:
             for f, ty in zip(w.templates[k], types):
                 t = f.tensor
                 block.add(t, ty, tensor_bytes(ty, t.n_elements, t.shape[0]), slot=0)
-        sums.total += block.total
-        sums.params += block.params
+        per_layer.append(block)
+    assert len(per_layer) == model.n_layers
+    sums.layer = [b.layer[0] for b in per_layer]
+    sums.read = [b.read[0] for b in per_layer]
+    sums.flops = [b.flops[0] for b in per_layer]
+    uses = Counter(id(b) for b in per_layer)
+    for block in done.values():
+        n = uses[id(block)]
+        sums.total += n * block.total
+        sums.params += n * block.params
         for ty, b in block.by_type.items():
-            sums.by_type[ty] = sums.by_type.get(ty, 0) + b
-        sums.layer[layer] += block.layer[0]
-        sums.read[layer] += block.read[0]
-        sums.flops[layer] += block.flops[0]
+            sums.by_type[ty] = sums.by_type.get(ty, 0) + n * b
     return sums.result()
 
 
@@ -183,7 +191,8 @@ def kv_bytes_per_cell(model: Model, cache_type: str) -> tuple[int, int]:
     return per, per
 
 
-def kv_cache_bytes(model: Model, req: FitRequest) -> tuple[int, list[int]]:
+@lru_cache(maxsize=256)
+def kv_cache_bytes(model: Model, req: FitRequest) -> tuple[int, tuple[int, ...]]:
     """Total KV cache bytes and the per-layer split, for llama.cpp-style up-front allocation."""
     eng = engine_params(req.engine)
     n_seq = req.n_parallel
@@ -192,7 +201,7 @@ def kv_cache_bytes(model: Model, req: FitRequest) -> tuple[int, list[int]]:
     per_layer = [
         kv_cells(model, i, n_ctx, n_seq, req.n_ubatch, int(eng["kv_pad"])) * (k + v) for i in range(model.n_layers)
     ]
-    return sum(per_layer), per_layer
+    return sum(per_layer), tuple(per_layer)
 
 
 def _batch_and_kv_len(req: FitRequest) -> tuple[int, int]:

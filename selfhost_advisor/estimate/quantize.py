@@ -311,11 +311,12 @@ def _bump(cat: int, row_length: int, layer: int, ftype: str, default: str, st: _
     return new
 
 
-def _counter_class(x: int, n: int) -> int | tuple[bool, int]:
-    """What llama-quant.cpp's rules can tell about a counter or layer index x of n: its value below
-    max(4, n/8) (they test i < 2, i < 4, i < n/16, i < n/8), above that only i >= 7n/8 and (i - n/8) mod 3
-    (use_more_bits). Two blocks whose counters fall in the same classes get the same types."""
-    return x if x < max(4, n // 8) else (x >= 7 * n // 8, (x - n // 8) % 3)
+def _counter_class(x: int, n: int) -> tuple:
+    """Everything llama-quant.cpp's rules can tell about a counter or layer index x of n: i < 2, i < 4, i < n/16,
+    i < n/8, i >= 7n/8 and, between n/8 and 7n/8, (i - n/8) mod 3 (use_more_bits). Two blocks whose counters
+    fall in the same classes get the same types."""
+    lo, hi = n // 8, 7 * n // 8
+    return (x < 2, x < 4, x < n // 16, x < lo, x >= hi, (x - lo) % 3 if lo <= x < hi else -1)
 
 
 @lru_cache(maxsize=32)
@@ -378,25 +379,20 @@ def walk_types(w: Walk, model: Model, quant: Quant, imatrix: bool | None = None,
     by_layers, by_wv = _classes(model.n_layers, size), _classes(w.n_attention_wv, size)
     seen: dict[tuple, tuple[tuple[str, ...], tuple[int, int, int, int]]] = {}
     blocks: list[tuple[str, ...]] = []
+    a = d = g = u = 0  # the walk's counters (st's, kept in locals between the blocks that need _bump)
     for layer, k in w.blocks:
         c_v, c_d, c_g, c_u = w.counted[k]
-        a, d, g, u = st.i_attention_wv, st.i_ffn_down, st.i_ffn_gate, st.i_ffn_up
         key = (k, by_layers[layer], by_wv[a:a + c_v], by_layers[d:d + c_d], by_layers[g:g + c_g],
                by_layers[u:u + c_u])
         hit = seen.get(key) if reuse_blocks else None
         if hit is None:
-            before = (st.i_attention_wv, st.i_ffn_down, st.i_ffn_gate, st.i_ffn_up)
+            st.i_attention_wv, st.i_ffn_down, st.i_ffn_gate, st.i_ffn_up = a, d, g, u
             block_types = tuple(type_of(f, layer) for f in w.templates[k])
-            advance = (st.i_attention_wv - before[0], st.i_ffn_down - before[1], st.i_ffn_gate - before[2],
-                       st.i_ffn_up - before[3])
-            seen[key] = (block_types, advance)
-        else:
-            block_types, advance = hit
-            st.i_attention_wv += advance[0]
-            st.i_ffn_down += advance[1]
-            st.i_ffn_gate += advance[2]
-            st.i_ffn_up += advance[3]
-        blocks.append(block_types)
+            hit = seen[key] = (block_types, (st.i_attention_wv - a, st.i_ffn_down - d, st.i_ffn_gate - g,
+                                             st.i_ffn_up - u))
+        blocks.append(hit[0])
+        adv = hit[1]
+        a, d, g, u = a + adv[0], d + adv[1], g + adv[2], u + adv[3]
     return singles, blocks
 
 
