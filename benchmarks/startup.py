@@ -3,6 +3,8 @@
 Usage: python benchmarks/startup.py [--runs 10]
 Each command and the baseline run alternately in fresh processes; the ratio of medians is printed, so machine
 speed cancels out. Goals: fit --json <= 1.6x, models --fits over the full catalog <= 3x.
+The "typer floor" row is a one-command typer app that prints '{}' (benchmarks/floor_app.py): what parsing
+argv with typer costs on top of importing it, before any work of ours.
 """
 from __future__ import annotations
 
@@ -11,8 +13,11 @@ import statistics
 import subprocess
 import sys
 import time
+from pathlib import Path
 
+FLOOR = [sys.executable, str(Path(__file__).with_name("floor_app.py")), "fit", "x", "--hardware", "y", "--json"]
 CASES = {
+    "typer floor": None,
     "fit --json": ["fit", "llama3.1:70b", "--hardware", "rtx4090", "--json"],
     "models --fits --json": ["models", "--fits", "rtx4090", "--json"],
     "hardware --json": ["hardware", "--json"],
@@ -33,7 +38,7 @@ def main() -> int:
     args = ap.parse_args()
     base_cmd = [sys.executable, "-c", "import typer"]
     for name, argv in CASES.items():
-        cmd = [sys.executable, "-m", "selfhost_advisor", *argv]
+        cmd = FLOOR if argv is None else [sys.executable, "-m", "selfhost_advisor", *argv]
         _time(cmd)  # warm the page cache
         ta, tb = [], []
         for _ in range(args.runs):
