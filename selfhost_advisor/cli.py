@@ -144,7 +144,7 @@ def fit(
 def models(
     query: Optional[str] = typer.Argument(None, help="Filter by id, name, family or Hub id (substring)."),
     fits: Optional[str] = typer.Option(None, "--fits", help="Hardware (profile, '2x rtx4090', probe file): best option per model."),
-    min_tps: Optional[float] = typer.Option(None, "--min-tps", help="With --fits: only options decoding this fast."),
+    min_tps: Optional[float] = typer.Option(None, "--min-tps", help="With --fits: only options decoding this fast; exit 1 if no model does."),
     context: str = typer.Option("8192", "--context", "-c", help="With --fits or --installed: context length (capped at each model's maximum with --fits)."),
     engine: str = typer.Option("llamacpp", "--engine", help="With --fits: llamacpp, ollama or vllm."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
