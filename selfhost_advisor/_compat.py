@@ -17,6 +17,7 @@ def _collect(name: str) -> tuple[type, ...]:
     return tuple(found)
 
 
+NO_ARGS_ERRORS = _collect("NoArgsIsHelpError")  # a UsageError whose message is the whole help (click >= 8.2)
 USAGE_ERRORS = _collect("UsageError")
 ABORT_ERRORS = _collect("Abort")
 EXIT_ERRORS = _collect("Exit")

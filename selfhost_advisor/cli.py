@@ -1,7 +1,9 @@
 """The `advisor` command line: parse options, call one core function, render text or JSON.
 
-No arithmetic here. Exit codes (errors.ExitCode): 0 ok, 1 a requested check failed, 2 bad input.
-Tests call `main(argv)`; only `run()` calls sys.exit.
+No arithmetic here. Exit codes (errors.ExitCode): 0 ok, 1 a requested check failed, 2 bad input or environment;
+each command's --help ends with the checks that can give 1 (docs/cli.md lists them all).
+--quiet prints nothing on stdout in text mode and no line for a failed check: the exit code is the answer;
+--json output and exit-2 error lines are still printed. Tests call `main(argv)`; only `run()` calls sys.exit.
 """
 from __future__ import annotations
 
@@ -10,24 +12,30 @@ from typing import List, Optional
 
 import typer
 
-from ._compat import ABORT_ERRORS, EXIT_ERRORS, USAGE_ERRORS
-
+from ._compat import ABORT_ERRORS, EXIT_ERRORS, NO_ARGS_ERRORS, USAGE_ERRORS
+from .cli_opts import QUIET_HELP, exit_codes, quiet, quiet_option
+from .cli_opts import state as _state
 from .errors import AdvisorError, BadOptionError, CheckFailed, ExitCode
 
 app = typer.Typer(
     add_completion=True,
     no_args_is_help=True,
     help="Will this open-weight LLM fit on this hardware, at which quantization, and where (GPU, partial offload, CPU)?\n\n"
-    "Exit codes: 0 ok, 1 a requested check failed (--require-fit, --min-tps), 2 bad input.",
+    "Exit codes: 0 ok; 1 a requested check failed (fit --require-fit/--min-tps, cost --require/--max-monthly-usd, "
+    "hardware --for with --min-tps/--max-price, models --fits with --min-tps); 2 bad input or environment (unknown model, "
+    "malformed value, unreadable file, no network for an uncached Hub id). Details: docs/cli.md.",
     rich_markup_mode=None,
     pretty_exceptions_enable=False,
 )
-_state = {"debug": False}
 
 
 @app.callback()
-def _root(debug: bool = typer.Option(False, "--debug", help="Show tracebacks for errors.")) -> None:
+def _root(
+    debug: bool = typer.Option(False, "--debug", help="Show tracebacks for errors."),
+    quiet_all: bool = typer.Option(False, "--quiet", help=QUIET_HELP),
+) -> None:
     _state["debug"] = debug
+    _state["quiet"] = quiet_all
 
 
 def _emit_json(obj: dict) -> None:
@@ -36,7 +44,7 @@ def _emit_json(obj: dict) -> None:
     sys.stdout.write(dumps(obj) + "\n")
 
 
-@app.command()
+@app.command(epilog=exit_codes("--require-fit or --min-tps not met"))
 def fit(
     model: str = typer.Argument(..., help="Model: an Ollama tag (llama3.1:70b), a Hub id, a .gguf file, or an alias."),
     hardware: Optional[str] = typer.Option(
@@ -63,6 +71,7 @@ def fit(
     ),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object (schema docs/schema/fit.schema.json)."),
     offline: bool = typer.Option(False, "--offline", help="Hub models: use only cached answers, no network."),
+    quiet_flag: bool = quiet_option(),
 ) -> int:
     """Memory per quantization, where it fits, and the recommended quantization.
 
@@ -77,6 +86,7 @@ def fit(
     from .machine import resolve_machine
     from .units import parse_context
 
+    quiet(quiet_flag)
     names = [n.strip() for q in (quant or []) for n in q.split(",") if n.strip()]
     resolved = resolve(model, quants=tuple(names), offline=offline)
     m = resolved.model
@@ -112,7 +122,7 @@ def fit(
         from .render.jsonout import fit_dict
 
         _emit_json(fit_dict(result))
-    else:
+    elif not quiet():
         from .render.text import render_fit
 
         render_fit(result)
@@ -130,11 +140,11 @@ def fit(
     return 0
 
 
-@app.command()
+@app.command(epilog=exit_codes("--fits with --min-tps: no model meets it"))
 def models(
     query: Optional[str] = typer.Argument(None, help="Filter by id, name, family or Hub id (substring)."),
     fits: Optional[str] = typer.Option(None, "--fits", help="Hardware (profile, '2x rtx4090', probe file): best option per model."),
-    min_tps: Optional[float] = typer.Option(None, "--min-tps", help="With --fits: only options decoding this fast."),
+    min_tps: Optional[float] = typer.Option(None, "--min-tps", help="With --fits: only options decoding this fast; exit 1 if no model does."),
     context: str = typer.Option("8192", "--context", "-c", help="With --fits or --installed: context length (capped at each model's maximum with --fits)."),
     engine: str = typer.Option("llamacpp", "--engine", help="With --fits: llamacpp, ollama or vllm."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
@@ -143,9 +153,11 @@ def models(
     vram: Optional[str] = typer.Option(None, "--vram", help="With --installed: memory per GPU."),
     ram: Optional[str] = typer.Option(None, "--ram", help="With --installed: host RAM."),
     gpus: Optional[int] = typer.Option(None, "--gpus", help="With --installed: number of GPUs."),
+    quiet_flag: bool = quiet_option(),
 ) -> int:
     """List the model catalog, optionally filtered (advisor models qwen), what runs on hardware (--fits),
     or what the local Ollama holds (--installed), each with its fit."""
+    quiet(quiet_flag)
     if installed:
         from .cli_models import run_installed
 
@@ -164,7 +176,7 @@ def models(
         from .render.jsonout import models_dict
 
         _emit_json(models_dict(rows, query))
-    else:
+    elif not quiet():
         from .render.text import render_models
 
         render_models(rows, query)
@@ -173,29 +185,35 @@ def models(
 
 from .cli_probe import probe as _probe_command  # noqa: E402
 
-app.command("probe")(_probe_command)
+app.command("probe", epilog=exit_codes())(_probe_command)
 
 from .cli_cost import cost as _cost  # noqa: E402  (the command lives in its own module)
 from .cli_plan import hardware as _hardware  # noqa: E402
 
-app.command(name="cost")(_cost)
-app.command(name="hardware")(_hardware)
+app.command(name="cost", epilog=exit_codes("--require or --max-monthly-usd not met"))(_cost)
+app.command(name="hardware", epilog=exit_codes("--for with --min-tps or --max-price: no configuration meets them"))(
+    _hardware)
 
 
 def main(argv: Optional[list[str]] = None) -> int:
     """Run the CLI; return the exit code instead of exiting (tests call this)."""
     args = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in args
+    _state.update(debug=False, quiet=False)  # module state: reset for each call (tests call main repeatedly)
     try:
         rv = app(args=args, prog_name="advisor", standalone_mode=False)
         return int(rv or 0) if isinstance(rv, int) else 0
     except AdvisorError as err:
         if debug and not isinstance(err, CheckFailed):
             raise
-        sys.stderr.write(f"advisor: {err}\n")
+        if not (isinstance(err, CheckFailed) and _state["quiet"]):
+            sys.stderr.write(f"advisor: {err}\n")
         return int(err.exit_code)
+    except NO_ARGS_ERRORS as err:  # bare `advisor`: the help as click formats it, not flattened into one line
+        sys.stderr.write(err.format_message().rstrip("\n") + "\n")
+        return int(ExitCode.BAD_INPUT)
     except USAGE_ERRORS as err:
-        msg = " ".join(err.format_message().split())
+        msg = " ".join(err.format_message().split()).rstrip(".")
         sys.stderr.write(f"advisor: {msg}; see 'advisor --help'\n")
         return int(ExitCode.BAD_INPUT)
     except ABORT_ERRORS:

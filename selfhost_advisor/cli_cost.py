@@ -5,6 +5,7 @@ from typing import List, Optional
 
 import typer
 
+from .cli_opts import quiet, quiet_option
 from .errors import BadOptionError, CheckFailed
 
 
@@ -46,6 +47,7 @@ def cost(
     require: Optional[str] = typer.Option(None, "--require", help="Exit 1 unless the verdict is this: self-host or cloud."),
     chart: Optional[str] = typer.Option(None, "--chart", help="Also write the cost-vs-volume chart to FILE.svg."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object (schema docs/schema/cost.schema.json)."),
+    quiet_flag: bool = quiet_option(),
 ) -> int:
     """Self-host vs cloud API: monthly cost, break-even volume, payback, and a recommendation with reasons."""
     from .catalog.resolve import resolve  # any model: catalog, Hub id, GGUF file, installed Ollama
@@ -56,6 +58,7 @@ def cost(
     from .cost.defaults import thresholds
     from .cost.inputs import assumptions, build_constraints, build_params, build_workload, check_contract
 
+    quiet(quiet_flag)
     if require and require not in ("self-host", "cloud"):
         raise BadOptionError(f"--require {require!r} is not self-host or cloud", "e.g. --require self-host")
     if chart and not chart.lower().endswith(".svg"):
@@ -105,7 +108,7 @@ def cost(
         from .render.cost_json import cost_dict
 
         _emit_json(cost_dict(result))
-    else:
+    elif not quiet():
         from .render.text_cost import render_cost
 
         render_cost(result)

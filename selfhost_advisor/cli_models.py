@@ -6,6 +6,7 @@ import sys
 
 def run_installed(hardware: str | None, vram: str | None, ram: str | None, gpus: int | None, context: str,
                   as_json: bool) -> int:
+    from .cli_opts import quiet
     from .domain import FitRequest
     from .estimate.memory import engine_params
     from .installed import installed_fits
@@ -23,7 +24,7 @@ def run_installed(hardware: str | None, vram: str | None, ram: str | None, gpus:
         from .render.jsonout import dumps
 
         sys.stdout.write(dumps(installed_dict(root, machine, request, rows)) + "\n")
-    else:
+    elif not quiet():
         from .render.text_installed import render_installed
 
         render_installed(root, machine, request, rows)

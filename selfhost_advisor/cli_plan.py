@@ -5,7 +5,8 @@ from typing import List, Optional
 
 import typer
 
-from .errors import BadOptionError
+from .cli_opts import quiet, quiet_option
+from .errors import BadOptionError, CheckFailed
 
 QUALITY_FLOOR = "Q4_K_M"  # llama.cpp's own recommended default (tools/quantize/README: "recommended" Q4_K_M)
 
@@ -15,16 +16,18 @@ def hardware(
     name: Optional[str] = typer.Argument(None, help="Profile id or alias for 'show', e.g. rtx4090."),
     for_model: Optional[str] = typer.Option(None, "--for", help="Rank every configuration for this model."),
     quant: Optional[List[str]] = typer.Option(None, "--quant", "-q", help="With --for: only these quantizations."),
-    min_tps: Optional[float] = typer.Option(None, "--min-tps", help="With --for: decode at least this fast."),
+    min_tps: Optional[float] = typer.Option(None, "--min-tps", help="With --for: decode at least this fast; exit 1 if no configuration does."),
     context: str = typer.Option("8192", "--context", "-c", help="With --for: context length (8192, 32k, max)."),
-    max_price: Optional[float] = typer.Option(None, "--max-price", help="With --for: price ceiling in USD."),
+    max_price: Optional[float] = typer.Option(None, "--max-price", help="With --for: price ceiling in USD; exit 1 if no configuration is within it."),
     engine: str = typer.Option("llamacpp", "--engine", help="With --for: llamacpp, ollama or vllm."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
+    quiet_flag: bool = quiet_option(),
 ) -> int:
     """Hardware profiles: list them, show one with its sources, or find what runs a model (--for)."""
     from .catalog.hardware import get_profile, profiles
     from .cli import _emit_json
 
+    quiet(quiet_flag)
     if for_model:
         return _hardware_for(for_model, quant, min_tps, context, max_price, engine, as_json)
     if action is None:
@@ -33,7 +36,7 @@ def hardware(
             from .render.planout import hardware_list_dict
 
             _emit_json(hardware_list_dict(rows))
-        else:
+        elif not quiet():
             from .render.planout import render_hardware_list
 
             render_hardware_list(rows)
@@ -45,7 +48,7 @@ def hardware(
         from .render.planout import hardware_show_dict
 
         _emit_json(hardware_show_dict(p))
-    else:
+    elif not quiet():
         from .render.planout import render_hardware_show
 
         render_hardware_show(p)
@@ -99,10 +102,12 @@ def _hardware_for(model_name, quant, min_tps, context, max_price, engine, as_jso
         from .render.planout import hardware_for_dict
 
         _emit_json(hardware_for_dict(m, request, min_tps, max_price, rows))
-    else:
+    elif not quiet():
         from .render.planout import render_hardware_for
 
         render_hardware_for(m, request, min_tps, rows)
+    if (min_tps is not None or max_price is not None) and not any(c.option for c in rows):
+        raise CheckFailed(f"check failed: no configuration runs {m.id} within --min-tps/--max-price")
     return 0
 
 
@@ -126,8 +131,10 @@ def models_fits(fits: str, min_tps, context: str, engine: str, as_json: bool, qu
         from .render.planout import models_fits_dict
 
         _emit_json(models_fits_dict(machine, request, min_tps, rows))
-    else:
+    elif not quiet():
         from .render.planout import render_models_fits
 
         render_models_fits(machine, request, rows)
+    if min_tps is not None and not any(r.option for r in rows):
+        raise CheckFailed(f"check failed: no model runs on {machine.name} at --min-tps {min_tps:g}")
     return 0

@@ -3,16 +3,20 @@ from __future__ import annotations
 
 import typer
 
+from .cli_opts import quiet, quiet_option
+
 
 def probe(
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object (docs/schema/probe.schema.json); "
                                  "save it and pass it to fit/cost as --hardware FILE."),
     show_ids: bool = typer.Option(False, "--show-ids", help="Include GPU UUIDs, serials and PCI bus ids "
                                   "(redacted by default so the file can be shared)."),
+    quiet_flag: bool = quiet_option(),
 ) -> int:
     """Detect GPUs (NVIDIA via NVML, AMD via sysfs, Apple Silicon), unified memory, CPU and RAM."""
     from .probe import probe as run_probe
 
+    quiet(quiet_flag)
     report = run_probe()
     if as_json:
         from .render.jsonout import dumps
@@ -20,6 +24,8 @@ def probe(
         import sys
 
         sys.stdout.write(dumps(probe_dict(report, show_ids)) + "\n")
+        return 0
+    if quiet():
         return 0
     from .estimate.verdict import verdict, verdict_line
     from .render.text_probe import render_probe

@@ -17,7 +17,12 @@ def console():
 
     # Tables need ~120 columns; when stdout is not a terminal (pipes, CI logs) rich would assume 80 and wrap.
     width = None if os.isatty(1) else max(120, shutil.get_terminal_size((120, 24)).columns)
-    return Console(no_color=bool(os.environ.get("NO_COLOR")), highlight=False, soft_wrap=False, width=width)
+    # NO_COLOR (https://no-color.org: set and not empty): no escape codes at all. rich's own no_color drops colours
+    # but still writes bold/reverse codes to a terminal; color_system=None writes plain text.
+    # Off a terminal rich writes plain text unless FORCE_COLOR asks otherwise.
+    no_color = bool(os.environ.get("NO_COLOR"))
+    return Console(no_color=no_color, color_system=None if no_color else "auto", highlight=False, soft_wrap=False,
+                   width=width)
 
 
 def _params(n: int) -> str:

@@ -1,0 +1,31 @@
+"""What every `advisor` command shares: the --quiet option and state, and the exit-code line ending each --help.
+
+Kept apart from cli.py so the command modules (cli_cost, cli_plan, cli_probe) can use it at import time without a
+circular import. Imports nothing but typer.
+"""
+from __future__ import annotations
+
+import typer
+
+QUIET_HELP = ("Print nothing on stdout in text mode and no line for a failed check; the exit code is the answer. "
+              "--json output and errors (exit 2) are still printed.")
+BAD_INPUT = ("2 bad input or environment (unknown model or hardware, malformed value, unreadable file, "
+             "no network for an uncached Hub id)")
+
+state = {"debug": False, "quiet": False}  # set by the root callback and the commands; reset by cli.main
+
+
+def exit_codes(checks: str = "") -> str:
+    """A command's help epilog: its exit codes, naming the checks that give 1 (click prints it last)."""
+    return f"Exit codes: 0 ok; 1 {checks}; {BAD_INPUT}." if checks else f"Exit codes: 0 ok; {BAD_INPUT}."
+
+
+def quiet_option():
+    """The per-command --quiet (no -q: fit, hardware and cost use -q for --quant)."""
+    return typer.Option(False, "--quiet", help=QUIET_HELP)
+
+
+def quiet(flag: bool = False) -> bool:
+    """Record a command's --quiet; True when text output is suppressed (`advisor --quiet CMD` or `CMD --quiet`)."""
+    state["quiet"] = state["quiet"] or flag
+    return state["quiet"]

@@ -1,0 +1,268 @@
+"""The CLI contract of issue 8: --json is one object on stdout, --quiet, exit codes in every --help, NO_COLOR,
+byte-identical output across processes, shell completion through our own entry point."""
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import typer.main
+
+from selfhost_advisor.cli import app, main
+
+ROOT = Path(__file__).resolve().parents[1]
+
+# One invocation per command and mode; each prints a result, none needs fixtures or the network.
+COMMANDS = [
+    ["fit", "llama3.1:70b", "--hardware", "2x rtx4090"],
+    ["fit", "mixtral:8x7b", "--vram", "24GB", "--ram", "64GB"],
+    ["models"],
+    ["models", "qwen"],
+    ["models", "--fits", "rtx4090", "--min-tps", "30"],
+    ["models", "--installed", "--vram", "8GB"],
+    ["hardware"],
+    ["hardware", "show", "rtx4090"],
+    ["hardware", "--for", "llama3.1:8b", "--min-tps", "50"],
+    ["probe"],
+    ["cost", "--monthly-tokens", "2e9", "--hardware", "2x rtx4090", "--cloud", "gpt-4o"],
+]
+# Each of these fails its check (exit 1); the reason is in the name of the test id.
+FAILING_CHECKS = {
+    "fit --require-fit gpu (only partial)": ["fit", "mixtral:8x7b", "--vram", "24GB", "--ram", "64GB", "-q", "Q4_K_M",
+                                             "--require-fit", "gpu"],
+    "fit --min-tps beyond any GPU": ["fit", "llama3.1:8b", "--hardware", "rtx4090", "--min-tps", "100000"],
+    "cost --max-monthly-usd 1": ["cost", "--monthly-tokens", "2e9", "--hardware", "rtx4090", "--max-monthly-usd", "1"],
+    "hardware --for 405b at 500 tok/s": ["hardware", "--for", "llama3.1:405b", "--min-tps", "500"],
+    "hardware --for under $100": ["hardware", "--for", "llama3.1:8b", "--max-price", "100"],
+    "models --fits at 100000 tok/s": ["models", "--fits", "rtx4090", "--min-tps", "100000"],
+}
+
+
+def run(capsys, *argv):
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def _id(argv):
+    return " ".join(argv)
+
+
+@pytest.mark.parametrize("argv", COMMANDS, ids=_id)
+def test_json_prints_one_object_and_nothing_else(capsys, argv):
+    code, out, err = run(capsys, *argv, "--json")
+    assert code == 0, err
+    obj = json.loads(out)  # raises on anything before or after the object
+    assert isinstance(obj, dict) and "schema_version" in obj
+    assert out.endswith("}\n") and err == ""
+
+
+@pytest.mark.parametrize("argv", FAILING_CHECKS.values(), ids=FAILING_CHECKS.keys())
+def test_failed_check_exits_1_with_json_on_stdout_and_one_line_on_stderr(capsys, argv):
+    code, out, err = run(capsys, *argv, "--json")
+    assert code == 1
+    assert isinstance(json.loads(out), dict)
+    assert err.startswith("advisor: check failed") and err.count("\n") == 1
+
+
+@pytest.mark.parametrize("argv", FAILING_CHECKS.values(), ids=FAILING_CHECKS.keys())
+def test_failed_check_without_quiet_still_prints_the_report(capsys, argv):
+    code, out, err = run(capsys, *argv)
+    assert code == 1 and out.strip() and "check failed" in err
+
+
+@pytest.mark.parametrize("where", ["global", "per-command"])
+@pytest.mark.parametrize("argv", FAILING_CHECKS.values(), ids=FAILING_CHECKS.keys())
+def test_quiet_failed_check_prints_nothing_and_exits_1(capsys, argv, where):
+    full = ["--quiet", *argv] if where == "global" else [*argv, "--quiet"]
+    assert run(capsys, *full) == (1, "", "")
+
+
+@pytest.mark.parametrize("where", ["global", "per-command"])
+@pytest.mark.parametrize("argv", COMMANDS, ids=_id)
+def test_quiet_text_mode_prints_nothing(capsys, argv, where):
+    full = ["--quiet", *argv] if where == "global" else [*argv, "--quiet"]
+    assert run(capsys, *full) == (0, "", "")
+
+
+def test_quiet_passing_gate_is_silent_and_exits_0(capsys):
+    assert run(capsys, "--quiet", "fit", "llama3.1:8b", "--hardware", "rtx4090", "--require-fit", "gpu") == (0, "", "")
+
+
+def test_quiet_does_not_suppress_json(capsys):
+    argv = ["fit", "llama3.1:8b", "--hardware", "rtx4090", "--json"]
+    plain = run(capsys, *argv)
+    assert run(capsys, "--quiet", *argv) == plain
+    assert run(capsys, *argv, "--quiet") == plain
+
+
+@pytest.mark.parametrize("argv", [["fit", "nosuchmodel"], ["fit", "llama3.1:8b", "--vram", "24XB"],
+                                  ["hardware", "show", "nosuchgpu"], ["cost", "--monthly-tokens", "lots"]], ids=_id)
+def test_quiet_still_reports_bad_input_in_one_line(capsys, argv):
+    code, out, err = run(capsys, "--quiet", *argv)
+    assert code == 2 and out == ""
+    assert err.startswith("advisor: ") and err.count("\n") == 1
+
+
+def test_quiet_is_not_sticky_between_calls(capsys):
+    run(capsys, "--quiet", "models")
+    code, out, _ = run(capsys, "models")
+    assert code == 0 and out
+
+
+def _commands():
+    return typer.main.get_command(app).commands
+
+
+def _help(capsys, *argv) -> str:
+    code, out, err = run(capsys, *argv, "--help")
+    assert code == 0, err
+    return out
+
+
+@pytest.mark.parametrize("name", sorted(_commands()))
+def test_every_command_help_ends_with_its_exit_codes(capsys, name):
+    text = " ".join(_help(capsys, name).split())  # click wraps lines; compare words
+    last = text[text.rindex("Exit codes:"):]
+    assert text.endswith(last) and "0 ok" in last and "2 bad input" in last
+    # Options whose own help promises exit 1 must be named in the exit-code line, and only then is 1 listed.
+    gates = [p.opts[0] for p in _commands()[name].params if "exit 1" in (getattr(p, "help", None) or "").lower()]
+    for opt in gates:
+        assert opt in last, f"{name} --help: exit-code line does not name {opt}"
+    assert ("; 1 " in last) == bool(gates)
+
+
+def test_top_level_help_lists_all_three_exit_codes_and_quiet(capsys):
+    text = " ".join(_help(capsys).split())
+    assert all(f"{c} " in text[text.index("Exit codes:"):] for c in ("0", "1", "2"))
+    assert "--quiet" in text
+
+
+def test_bare_advisor_shows_the_help_unflattened_and_exits_2(capsys):
+    code, out, err = run(capsys)
+    assert code == 2 and out == ""
+    assert err.startswith("Usage: advisor") and "\nCommands:\n" in err
+
+
+def test_usage_error_message_has_no_doubled_punctuation(capsys):
+    code, _, err = run(capsys, "fit")
+    assert code == 2 and ".;" not in err and err.count("\n") == 1
+
+
+def _plain_env(**extra):
+    env = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "FORCE_COLOR", "TTY_COMPATIBLE",
+                                                               "TTY_INTERACTIVE", "COLUMNS")}
+    env.update(TERM="xterm-256color", **extra)
+    return env
+
+
+def _in_terminal(argv, env) -> bytes:
+    """Run `advisor argv` with stdout on a pseudo-terminal, as a person at a terminal would; return what it wrote."""
+    pty = pytest.importorskip("pty")
+    import select
+
+    leader, follower = pty.openpty()
+    proc = subprocess.Popen([sys.executable, "-m", "selfhost_advisor", *argv], stdout=follower,
+                            stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL, env=env, cwd=ROOT)
+    os.close(follower)
+    chunks = []
+    while True:
+        ready, _, _ = select.select([leader], [], [], 30)
+        if not ready:
+            break
+        try:
+            data = os.read(leader, 65536)
+        except OSError:  # EIO: the child closed the terminal
+            break
+        if not data:
+            break
+        chunks.append(data)
+    proc.wait(timeout=30)
+    os.close(leader)
+    return b"".join(chunks)
+
+
+# Commands whose text output carries styles (bold, reverse, coloured fit cells, panels).
+STYLED = [["fit", "llama3.1:8b", "--hardware", "rtx4090"], ["hardware", "show", "rtx4090"],
+          ["cost", "--monthly-tokens", "1e9", "--hardware", "rtx4090", "--cloud", "gpt-4o"], ["probe"]]
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="needs a POSIX pseudo-terminal")
+def test_terminal_gets_styles_without_no_color():
+    # The control for the test below: on this pseudo-terminal rich does style the output.
+    assert b"\x1b[" in _in_terminal(STYLED[0], _plain_env())
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="needs a POSIX pseudo-terminal")
+@pytest.mark.parametrize("value", ["1", "0", "yes"])
+@pytest.mark.parametrize("argv", STYLED, ids=_id)
+def test_no_color_means_no_escape_codes_even_on_a_terminal(argv, value):
+    out = _in_terminal(argv, _plain_env(NO_COLOR=value))
+    assert out.strip() and b"\x1b[" not in out
+
+
+@pytest.mark.parametrize("argv", STYLED, ids=_id)
+def test_piped_output_has_no_escape_codes(argv):
+    r = subprocess.run([sys.executable, "-m", "selfhost_advisor", *argv], capture_output=True, env=_plain_env(),
+                       cwd=ROOT, timeout=60)
+    assert r.returncode == 0 and r.stdout.strip()
+    assert b"\x1b[" not in r.stdout + r.stderr
+
+
+DETERMINISTIC = [
+    ["cost", "--monthly-tokens", "2e9", "--json"],
+    ["hardware", "--for", "llama3.1:70b", "--min-tps", "20", "--json"],
+    ["models", "--fits", "m2-ultra-192gb", "--json"],
+    ["fit", "mixtral:8x7b", "--vram", "24GB", "--ram", "64GB", "--json"],
+]
+
+# Runs the CLI with the clock moved to 2033-05-18 (time.*, datetime.now/today/utcnow, date.today): output that
+# reads the clock would differ. Dates in the output must come from the data's as_of fields.
+_MOVED_CLOCK = """
+import sys, time, datetime as dt
+T = 2_000_000_000.0
+lt, gm, sf = time.localtime, time.gmtime, time.strftime
+time.time, time.time_ns = (lambda: T), (lambda: int(T * 1e9))
+time.localtime = lambda s=None: lt(T if s is None else s)
+time.gmtime = lambda s=None: gm(T if s is None else s)
+time.strftime = lambda f, t=None: sf(f, time.localtime() if t is None else t)
+class DateTime(dt.datetime):
+    now = classmethod(lambda cls, tz=None: cls.fromtimestamp(T, tz))
+    utcnow = classmethod(lambda cls: cls.fromtimestamp(T, dt.timezone.utc).replace(tzinfo=None))
+    today = classmethod(lambda cls: cls.fromtimestamp(T))
+class Date(dt.date):
+    today = classmethod(lambda cls: cls.fromtimestamp(T))
+dt.datetime, dt.date = DateTime, Date
+from selfhost_advisor.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+@pytest.mark.parametrize("argv", DETERMINISTIC, ids=_id)
+def test_json_is_byte_identical_across_processes_hash_seeds_and_clocks(argv, tmp_path):
+    outs = []
+    # Another hash seed reorders iteration over sets of strings; another clock exposes timestamps.
+    for seed, code in (("1", None), ("2", _MOVED_CLOCK)):
+        env = dict(os.environ, PYTHONHASHSEED=seed, ADVISOR_HOME=str(tmp_path / seed))
+        cmd = ["-m", "selfhost_advisor"] if code is None else ["-c", code]
+        r = subprocess.run([sys.executable, *cmd, *argv], capture_output=True, env=env, cwd=ROOT, timeout=60)
+        assert r.returncode == 0, r.stderr
+        outs.append(r.stdout)
+    assert outs[0] == outs[1]
+
+
+def _complete(words: str) -> list[str]:
+    """Ask `advisor` (through `python -m selfhost_advisor`, i.e. cli.main) for bash completions of `words`."""
+    env = dict(os.environ, _ADVISOR_COMPLETE="complete_bash", COMP_WORDS=words,
+               COMP_CWORD=str(len(words.split()) - 1))
+    r = subprocess.run([sys.executable, "-c", "import sys; sys.argv[0] = 'advisor'; from selfhost_advisor.cli import run; "
+                        "run()"], capture_output=True, text=True, env=env, cwd=ROOT, timeout=60)
+    assert r.returncode == 0, r.stderr
+    return r.stdout.split()
+
+
+def test_shell_completion_answers_through_our_entry_point():
+    assert _complete("advisor fi") == ["fit"]
+    assert "--require-fit" in _complete("advisor fit llama3.1:8b --require-f")
+    assert "--quiet" in _complete("advisor --qu")
