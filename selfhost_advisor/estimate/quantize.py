@@ -68,6 +68,11 @@ def _always_f32(t: Tensor) -> bool:
 _OUTPUT, _TOKEN_EMBD, _ATTN_V, _ATTN_V_FUSED, _ATTN_K, _ATTN_Q, _FFN_DOWN, _ATTN_OUTPUT, _FFN_GATE, _FFN_UP, _OTHER = range(11)
 
 
+# The categories whose rules read a walk counter or the layer index; every other tensor's type depends only on
+# the tensor and the file type.
+_COUNTED = frozenset({_ATTN_V, _ATTN_V_FUSED, _FFN_DOWN, _FFN_GATE, _FFN_UP})
+
+
 def _category(name: str, has_output: bool) -> int:
     if name == "output.weight" or (not has_output and name == "token_embd.weight"):
         return _OUTPUT
@@ -352,7 +357,17 @@ def walk_types(w: Walk, model: Model, quant: Quant, imatrix: bool | None = None,
     quantized_ftype = ftype not in _FLOAT_FTYPES
     block_of = {name: v[0] for name, v in ggml_types().items()}
 
+    fixed: dict[int, str] = {}  # id(facts) -> type, for tensors whose type reads no counter and no layer index
+
     def type_of(f: Facts, layer: int) -> str:
+        if f.category in _COUNTED:
+            return _type_of(f, layer)
+        known = fixed.get(id(f))
+        if known is None:
+            known = fixed[id(f)] = _type_of(f, layer)
+        return known
+
+    def _type_of(f: Facts, layer: int) -> str:
         if not f.quantizable:
             return "F32" if f.always_f32 else kept
         if f.gpt_oss_expert:
