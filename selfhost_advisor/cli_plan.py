@@ -90,6 +90,7 @@ def _hardware_for(model_name, quant, min_tps, context, max_price, engine, as_jso
     if not quant and resolved.quant:
         quant = [resolved.quant]
     quants = quants_for(engine, quant)
+    considered = ", ".join(q.name for q in quants) if quant else None
     if not quant and engine != "vllm":
         # Buying advice at 2-3 bits per weight would mislead: by default only Q4_K_M and better count.
         from .catalog.quants import get_quant
@@ -101,11 +102,11 @@ def _hardware_for(model_name, quant, min_tps, context, max_price, engine, as_jso
     if as_json:
         from .render.planout import hardware_for_dict
 
-        _emit_json(hardware_for_dict(m, request, min_tps, max_price, rows))
+        _emit_json(hardware_for_dict(m, request, min_tps, max_price, rows, considered))
     elif not quiet():
         from .render.planout import render_hardware_for
 
-        render_hardware_for(m, request, min_tps, rows)
+        render_hardware_for(m, request, min_tps, rows, considered)
     if (min_tps is not None or max_price is not None) and not any(c.option for c in rows):
         raise CheckFailed(f"check failed: no configuration runs {m.id} within --min-tps/--max-price")
     return 0

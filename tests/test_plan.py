@@ -112,3 +112,14 @@ def test_bad_planning_input_exits_2(capsys):
                  ["models", "--fits", "nosuchgpu"], ["fit", "llama3.1:8b", "--engine", "vllm", "-q", "Q4_K_M"]):
         code, out, err = run(capsys, *argv)
         assert code == 2 and out == "" and err.count("\n") == 1, argv
+
+
+def test_hardware_for_says_which_quantizations_it_tried(capsys):
+    # With --quant the header and the JSON must name the given quantization, not the default Q4_K_M-and-better set.
+    rc, out, _ = run(capsys, "hardware", "--for", "llama3.1:70b", "--quant", "Q8_0", "--json")
+    d = json.loads(out)
+    assert rc == 0 and d["assumptions"]["quantizations"].startswith("Q8_0")
+    picked = {c["option"]["quant"] for c in d["candidates"] if c["option"]}
+    assert picked == {"Q8_0"}
+    rc, out, _ = run(capsys, "hardware", "--for", "llama3.1:70b", "--json")
+    assert "Q4_K_M and better" in json.loads(out)["assumptions"]["quantizations"]

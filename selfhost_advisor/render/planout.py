@@ -38,7 +38,17 @@ def _option_or_none(o: FitOption | None) -> dict[str, Any] | None:
     return option_dict(o) if o is not None else None
 
 
-def hardware_for_dict(model, request, min_tps, max_price, rows: list[HardwareCandidate]) -> dict[str, Any]:
+def _quant_note(considered: str | None, engine: str) -> str:
+    """Which quantizations were tried: the ones given with --quant, else the default set."""
+    if considered:
+        return f"{considered} (--quant)"
+    if engine == "vllm":
+        return "every vLLM serving format"
+    return "Q4_K_M and better (default; --quant to choose)"
+
+
+def hardware_for_dict(model, request, min_tps, max_price, rows: list[HardwareCandidate],
+                      considered: str | None = None) -> dict[str, Any]:
     return {
         "schema_version": SCHEMA_VERSION,
         "model": model_dict(model),
@@ -59,7 +69,7 @@ def hardware_for_dict(model, request, min_tps, max_price, rows: list[HardwareCan
             "discrete_gpus": "must fit fully in VRAM; 1, 2, 4 or 8 units with llama.cpp's layer split",
             "price": "GPU list/street price x units + host-workstation host; Apple/APU/CPU: system price",
             "speed": "single-stream decode at half the context (data/speed.yaml)",
-            "quantizations": "Q4_K_M and better unless --quant is given (llamacpp/ollama)",
+            "quantizations": _quant_note(considered, request.engine),
         },
         "warnings": [],
     }
@@ -121,7 +131,7 @@ def render_hardware_show(p: Profile) -> None:
         con.print(f"  {k}: {v}")
 
 
-def render_hardware_for(model, request, min_tps, rows: list[HardwareCandidate]) -> None:
+def render_hardware_for(model, request, min_tps, rows: list[HardwareCandidate], considered: str | None = None) -> None:
     from rich.table import Table
 
     from .text import console
@@ -129,7 +139,7 @@ def render_hardware_for(model, request, min_tps, rows: list[HardwareCandidate]) 
     con = console()
     target = f" at >= {min_tps:g} tokens/s" if min_tps else ""
     con.print(f"[bold]{model.name}[/] ({model.id}), context {request.context:,}, {request.engine}{target};"
-              " quantizations Q4_K_M and better unless --quant is given")
+              f" quantizations: {_quant_note(considered, request.engine)}")
     t = Table(show_edge=False, pad_edge=False, header_style="bold")
     for col in ("hardware", "price $", "quant", "fit", "decode tok/s", "prefill tok/s", "why not"):
         t.add_column(col, no_wrap=True)
