@@ -23,6 +23,11 @@ _COUNT_SUFFIX = {"": 1, "k": 10**3, "m": 10**6, "b": 10**9, "g": 10**9, "t": 10*
 _COUNT_RE = re.compile(r"^\s*([0-9][0-9_]*(?:\.[0-9]*)?|\.[0-9]+)(?:[eE]([+-]?[0-9]+))?\s*([a-zA-Z]?)\s*$")
 
 
+def _decimal(mantissa: str, exponent: str | None) -> float:
+    """float("1.5e9"); a huge exponent gives inf (checked by the caller), never 10**huge as an int."""
+    return float(f"{mantissa}e{exponent}" if exponent else mantissa)
+
+
 def parse_size(text: str, *, what: str = "size") -> int:
     """Parse '24GB', '24 GiB', '1.5T', '512MiB' into integer bytes (GB = 10^9, GiB = 2^30)."""
     match = _SIZE_RE.match(str(text))
@@ -32,9 +37,8 @@ def parse_size(text: str, *, what: str = "size") -> int:
             f"malformed {what} {text!r}",
             "write a number with a unit such as 24GB (10^9 bytes) or 24GiB (2^30 bytes)",
         )
-    value = float(match.group(1)) * (10 ** int(match.group(2)) if match.group(2) else 1)
-    result = value * _SIZE_UNITS[unit]
-    if not math.isfinite(result) or result <= 0 or result > 2**60:
+    result = _decimal(match.group(1), match.group(2)) * _SIZE_UNITS[unit]
+    if not math.isfinite(result) or round(result) < 1 or result > 2**60:
         raise BadSizeError(f"{what} {text!r} is out of range", "give a positive size such as 24GB")
     return int(round(result))
 
@@ -48,8 +52,7 @@ def parse_count(text: str, *, what: str = "count", allow_zero: bool = False) -> 
     suffix = match.group(3).lower() if match else ""
     if not match or suffix not in _COUNT_SUFFIX:
         raise BadNumberError(f"malformed {what} {text!r}", f"write a number such as 2e9, 500M or 1.5B")
-    value = float(match.group(1).replace("_", "")) * (10 ** int(match.group(2)) if match.group(2) else 1)
-    result = value * _COUNT_SUFFIX[suffix]
+    result = _decimal(match.group(1).replace("_", ""), match.group(2)) * _COUNT_SUFFIX[suffix]
     if not math.isfinite(result) or result > 10**18:
         raise BadNumberError(f"{what} {text!r} is out of range", f"give a {what} below 1e18")
     if result < 1 and not (allow_zero and result == 0):
