@@ -112,7 +112,8 @@ def parse_spec(spec: str) -> tuple[Profile, int, str]:
         count, text = int(m.group(1)), m.group(2)
     else:
         m = _COUNT_SUFFIX.match(text)
-        if m and find_profile(text) is None:
+        # "rtx4090x2" is 2 x rtx4090, but "rtx9999" is an unknown card, not 9999 x "rt"
+        if m and find_profile(text) is None and find_profile(m.group(1)) is not None:
             text, count = m.group(1), int(m.group(2))
     if not 1 <= count <= MAX_UNITS:
         raise UnknownHardwareError(
