@@ -195,8 +195,14 @@ def main(argv: Optional[list[str]] = None) -> int:
         sys.stderr.write(f"advisor: {err}\n")
         return int(err.exit_code)
     except USAGE_ERRORS as err:
-        msg = " ".join(err.format_message().split())
-        sys.stderr.write(f"advisor: {msg}; see 'advisor --help'\n")
+        # One line, like AdvisorError: click's own usage text is several lines (and the whole help for no args).
+        ctx = getattr(err, "ctx", None)
+        where = ctx.command_path if ctx is not None and ctx.command_path else "advisor"
+        if type(err).__name__ == "NoArgsIsHelpError":
+            msg = "no command given"
+        else:
+            msg = " ".join(err.format_message().split()).rstrip(".")
+        sys.stderr.write(f"advisor: {msg}; see '{where} --help'\n")
         return int(ExitCode.BAD_INPUT)
     except ABORT_ERRORS:
         sys.stderr.write("advisor: aborted\n")
