@@ -103,7 +103,9 @@ def parse_spec(spec: str) -> tuple[Profile, int, str]:
     interconnect = ""
     low = text.lower()
     for word in ("nvlink", "pcie"):
-        if low.endswith(" " + word):
+        prefixed = _COUNT_PREFIX.match(text)
+        named = prefixed.group(2) if prefixed else text  # "NVIDIA A100 40GB PCIe" is a profile name, not a link
+        if low.endswith(" " + word) and find_profile(named) is None:
             interconnect, text = word, text[: -len(word) - 1]
             low = text.lower()
     count = 1
