@@ -19,6 +19,9 @@ MAX_DIM = 2**40  # one tensor dimension (vocab x width tensors stay far below)
 def check_shape(model: Model, error: type[AdvisorError], where: str) -> Model:
     """`model` unchanged, or `error` naming the first unusable field of `where` (a file or repo)."""
     mo, mla = model.moe, model.mla
+    # Built from the architecture (no GGUF tensor list), a dense FFN layer has intermediate_size rows: 0 is no layer.
+    has_dense = mo is None or mo.first_dense_layers > 0 or mo.moe_layer_step > 1
+    ff_lowest = 1 if has_dense and model.tensor_types is None else 0
     checks: list[tuple[str, int | None, int, int]] = [  # (field, value, lowest, highest); None = absent, fine
         ("layers", model.n_layers, 1, MAX_LAYERS),
         ("hidden size", model.hidden_size, 1, MAX_WIDTH),
@@ -26,7 +29,7 @@ def check_shape(model: Model, error: type[AdvisorError], where: str) -> Model:
         ("KV heads", model.n_kv_heads, 1, MAX_WIDTH),
         ("head dimension", model.head_dim, 1, MAX_WIDTH),
         ("vocabulary size", model.vocab_size, 1, MAX_WIDTH),
-        ("intermediate size", model.intermediate_size, 0, MAX_WIDTH),
+        ("intermediate size", model.intermediate_size, ff_lowest, MAX_WIDTH),
         ("maximum context", model.max_context, 1, MAX_CONTEXT),
         ("sliding window", model.sliding_window, 1, MAX_CONTEXT),
         ("sliding window pattern", model.sliding_window_pattern, 1, MAX_CONTEXT),
@@ -35,7 +38,7 @@ def check_shape(model: Model, error: type[AdvisorError], where: str) -> Model:
         checks += [
             ("expert count", mo.experts, 1, MAX_EXPERTS),
             ("active experts", mo.active, 1, mo.experts),
-            ("expert intermediate size", mo.expert_intermediate_size, 0, MAX_WIDTH),
+            ("expert intermediate size", mo.expert_intermediate_size, 1 if model.tensor_types is None else 0, MAX_WIDTH),
             ("shared experts", mo.shared_experts, 0, MAX_EXPERTS),
             ("shared expert intermediate size", mo.shared_intermediate_size, 0, MAX_WIDTH),
             ("leading dense layers", mo.first_dense_layers, 0, MAX_LAYERS),
