@@ -46,7 +46,7 @@ def _details(raw: object, path: str) -> GpuDetails | None:
     if not isinstance(raw, dict):
         return None
     mig = []
-    for m in raw.get("mig_instances") or []:
+    for m in _list(raw, "mig_instances", path):
         if isinstance(m, dict):
             mig.append(MigInstance(name=str(m.get("name", "MIG")), memory_bytes=_int(m, "memory_bytes", path) or 0,
                                    uuid=_str(m, "uuid")))
@@ -134,7 +134,7 @@ def report_from_probe(data: object, path: str = "<probe>") -> ProbeReport:
         cgroup_memory_limit_bytes=_int(data, "cgroup_memory_limit_bytes", path, required=False),
         container=_bool(data, "container"),
     )
-    warnings = tuple(str(w) for w in data.get("warnings") or [] if isinstance(w, str))
+    warnings = tuple(w for w in _list(data, "warnings", path) if isinstance(w, str))
     return ProbeReport(machine=machine, warnings=warnings, os=str(data.get("os") or ""))
 
 
