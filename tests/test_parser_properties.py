@@ -377,3 +377,35 @@ def test_hub_config_maps_to_a_usable_model_or_an_advisor_error(cfg):
 def test_recorded_configs_parse_unmutated(name):
     # the mutation test above starts from these: each must parse as it is, or the property tests nothing
     assert model_from_config(CONFIGS[name], name.replace("--", "/")).n_layers >= 1
+
+
+# --- the cases fuzzing found, kept as plain regressions ---------------------------------------------------------
+
+def _llama_md(**keys):
+    md = {"general.architecture": "llama", "llama.block_count": 2, "llama.embedding_length": 256,
+          "llama.attention.head_count": 4, "llama.feed_forward_length": 512, "llama.vocab_size": 320}
+    md.update({f"llama.{k}": v for k, v in keys.items()})
+    return md
+
+
+@pytest.mark.parametrize("md,words", [
+    (_llama_md(embedding_length=3), "head dimension 0"),  # hidden < heads: was ZeroDivisionError
+    (_llama_md(block_count=2**63), "layers"),  # was a loop over 2^63 layers
+    (_llama_md(expert_count=8, expert_used_count=9), "active experts"),
+    ({**_llama_md(vocab_size=0), "tokenizer.ggml.tokens": 5}, "vocabulary size"),  # int tokens: was TypeError
+], ids=["head-dim-0", "2^63-layers", "more-active-than-experts", "tokens-not-a-list"])
+def test_corrupt_gguf_metadata_names_the_unusable_field(md, words):
+    with pytest.raises(BadFileError, match=words):
+        model_from_metadata(md, [], model_id="m.gguf", source="m.gguf")
+
+
+@pytest.mark.parametrize("edit,words", [
+    ({"num_local_experts": None}, "num_local_experts"),  # was TypeError from int(None)
+    ({"architectures": [["MixtralForCausalLM"]]}, "not supported"),  # was TypeError: unhashable list
+    ({"intermediate_size": None}, "intermediate size"),  # was ZeroDivisionError in the quantizer
+    ({"num_hidden_layers": 10**12}, "layers"),
+])
+def test_corrupt_hub_config_names_the_unusable_field(edit, words):
+    cfg = {**CONFIGS["mistralai--Mixtral-8x7B-Instruct-v0.1"], **edit}
+    with pytest.raises(AdvisorError, match=words):
+        model_from_config({k: v for k, v in cfg.items() if v is not None}, "mistralai/Mixtral-8x7B-Instruct-v0.1")
