@@ -165,6 +165,26 @@ def test_catalog_aliases_resolve_offline_whatever_their_case(alias, upper):
     assert resolve(mixed, offline=True).model.id == resolve(alias, offline=True).model.id
 
 
+OLLAMA_PART = st.from_regex(r"\A[a-z0-9][a-z0-9_.-]{0,15}\Z")
+
+
+@settings(max_examples=300, **FAST)
+@given(st.sampled_from(["", "someone/", "hf.co/bartowski/", "registry.ollama.ai/library/"]), OLLAMA_PART,
+       st.sampled_from([None, "70b", "8x7b", "0.5b", "3.8B", "30b-a3b", "e4b"]),
+       st.sampled_from([None, "instruct", "text", "chat-v0.1", "mini-4k-instruct"]),
+       st.sampled_from([None, "q4_K_M", "q8_0", "Q3_K_S", "fp16", "bf16", "iq2_xxs", "mxfp4"]))
+def test_ollama_tags_split_back_into_the_parts_they_were_built_from(prefix, model, size, variant, quant):
+    from selfhost_advisor.catalog.ollama import parse_tag
+
+    pieces = [p for p in (size, variant, quant) if p]
+    text = f"{prefix}{model}:{'-'.join(pieces)}" if pieces else f"{prefix}{model}"
+    t = parse_tag(text)
+    assert t.model == model and t.size == (size.lower() if size else None), text
+    assert t.variant == variant and t.quant == ({"FP16": "F16"}.get(quant.upper(), quant.upper()) if quant else None)
+    assert t.namespace == (prefix.strip("/").split("/")[-1] or "library")
+    assert parse_tag(t.short) == t  # the printed short name parses back to the same tag
+
+
 # --- saved probe files ------------------------------------------------------------------------------------------
 
 def _saved_probes() -> list[dict]:
