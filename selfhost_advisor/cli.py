@@ -213,8 +213,11 @@ def main(argv: Optional[list[str]] = None) -> int:
         sys.stderr.write(err.format_message().rstrip("\n") + "\n")
         return int(ExitCode.BAD_INPUT)
     except USAGE_ERRORS as err:
+        # One line, like AdvisorError: click's own usage text is several lines.
+        ctx = getattr(err, "ctx", None)
+        where = ctx.command_path if ctx is not None and ctx.command_path else "advisor"
         msg = " ".join(err.format_message().split()).rstrip(".")
-        sys.stderr.write(f"advisor: {msg}; see 'advisor --help'\n")
+        sys.stderr.write(f"advisor: {msg}; see '{where} --help'\n")
         return int(ExitCode.BAD_INPUT)
     except ABORT_ERRORS:
         sys.stderr.write("advisor: aborted\n")

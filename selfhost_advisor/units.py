@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 import re
+from fractions import Fraction
 
 from .errors import BadNumberError, BadSizeError
 
@@ -23,6 +24,21 @@ _COUNT_SUFFIX = {"": 1, "k": 10**3, "m": 10**6, "b": 10**9, "g": 10**9, "t": 10*
 _COUNT_RE = re.compile(r"^\s*([0-9][0-9_]*(?:\.[0-9]*)?|\.[0-9]+)(?:[eE]([+-]?[0-9]+))?\s*([a-zA-Z]?)\s*$")
 
 
+def _value(mantissa: str, exponent: str | None, factor: int, limit: int) -> Fraction | None:
+    """mantissa x 10^exponent x factor exactly (counts above 2^53 stay exact), or None when above `limit` or absurd.
+
+    A float screens the range first, so "1e99999999999" never builds a 10^99999999999 integer.
+    """
+    if len(mantissa) > 40:  # no one writes 40 digits; Fraction would refuse 4300 of them with ValueError
+        return None
+    approx = float(f"{mantissa}e{exponent}" if exponent else mantissa) * factor
+    if not math.isfinite(approx) or approx > limit * 1.01:
+        return None
+    if approx < 1e-3:  # far below one unit: its exact value only matters for being zero or not
+        return Fraction(0) if not mantissa.strip("0.") else Fraction(1, 10**6)
+    return Fraction(mantissa) * Fraction(10) ** int(exponent or 0) * factor
+
+
 def parse_size(text: str, *, what: str = "size") -> int:
     """Parse '24GB', '24 GiB', '1.5T', '512MiB' into integer bytes (GB = 10^9, GiB = 2^30)."""
     match = _SIZE_RE.match(str(text))
@@ -32,11 +48,10 @@ def parse_size(text: str, *, what: str = "size") -> int:
             f"malformed {what} {text!r}",
             "write a number with a unit such as 24GB (10^9 bytes) or 24GiB (2^30 bytes)",
         )
-    value = float(match.group(1)) * (10 ** int(match.group(2)) if match.group(2) else 1)
-    result = value * _SIZE_UNITS[unit]
-    if not math.isfinite(result) or result <= 0 or result > 2**60:
+    result = _value(match.group(1), match.group(2), _SIZE_UNITS[unit], 2**60)
+    if result is None or not 1 <= round(result) <= 2**60:
         raise BadSizeError(f"{what} {text!r} is out of range", "give a positive size such as 24GB")
-    return int(round(result))
+    return round(result)
 
 
 def parse_count(text: str, *, what: str = "count", allow_zero: bool = False) -> int:
@@ -48,13 +63,12 @@ def parse_count(text: str, *, what: str = "count", allow_zero: bool = False) -> 
     suffix = match.group(3).lower() if match else ""
     if not match or suffix not in _COUNT_SUFFIX:
         raise BadNumberError(f"malformed {what} {text!r}", f"write a number such as 2e9, 500M or 1.5B")
-    value = float(match.group(1).replace("_", "")) * (10 ** int(match.group(2)) if match.group(2) else 1)
-    result = value * _COUNT_SUFFIX[suffix]
-    if not math.isfinite(result) or result > 10**18:
+    result = _value(match.group(1).replace("_", ""), match.group(2), _COUNT_SUFFIX[suffix], 10**18)
+    if result is None or round(result) > 10**18:
         raise BadNumberError(f"{what} {text!r} is out of range", f"give a {what} below 1e18")
-    if result < 1 and not (allow_zero and result == 0):
+    if round(result) < 1 and not (allow_zero and result == 0):
         raise BadNumberError(f"{what} {text!r} must be at least 1", f"give a positive {what}")
-    return int(round(result))
+    return round(result)
 
 
 def parse_context(text: str, max_context: int | None = None) -> int:

@@ -1,12 +1,27 @@
-"""Monotonic laws the estimates must obey, checked over the whole catalog and random inputs."""
+"""Monotonic laws the estimates must obey, checked over the whole catalog and random inputs.
+
+More context never needs less memory (nor places better); a smaller quant never needs more weights; more VRAM
+never places fewer layers; more bandwidth never decodes slower; more monthly tokens never costs less.
+"""
+from dataclasses import replace
+
 from hypothesis import given, settings, strategies as st
 
-from selfhost_advisor.catalog.hardware import generic_machine
+from selfhost_advisor.catalog._data import load
+from selfhost_advisor.catalog.hardware import generic_machine, machine_from_profile, profiles
 from selfhost_advisor.catalog.models import all_models
 from selfhost_advisor.catalog.quants import get_quant
+from selfhost_advisor.cost import tco
+from selfhost_advisor.cost.boxes import box_from_spec
+from selfhost_advisor.cost.capacity import measured_capacity
+from selfhost_advisor.cost.cloud import cloud_monthly_usd, contract_price, resolve_cloud
+from selfhost_advisor.cost.types import CostParams, Workload
 from selfhost_advisor.domain import FitRequest
+from selfhost_advisor.estimate.fit import fit
 from selfhost_advisor.estimate.memory import estimate_memory
 from selfhost_advisor.estimate.placement import place
+from selfhost_advisor.estimate.speed import estimate_speed
+from selfhost_advisor.estimate.vllm import vllm_quants, vllm_weights
 
 MODELS = all_models()
 # Within one family, fewer bits per weight never means more bytes.
@@ -67,3 +82,107 @@ def test_mla_caches_a_compressed_latent():
     ds = next(m for m in MODELS if m.id == "deepseek-v3:671b")
     kv = estimate_memory(ds, get_quant("Q4_K_M"), FitRequest(context=8192)).kv_cache_bytes
     assert kv == 61 * 8192 * 576 * 2
+
+
+# --- the same laws over the whole input space: any catalog model, engine, device count and hardware ------------------
+
+TIERS = ["no", "cpu", "partial", "gpu"]
+GPUS = [p for p in profiles() if p.kind == "gpu" and p.bandwidth_bytes_per_s]
+PRICE_IDS = sorted(e["id"] for e in load("prices")["candidates"])
+
+
+def _tier_index(option) -> int:
+    return TIERS.index(option.placement.fit)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.sampled_from(MODELS), st.sampled_from(K_LADDER + IQ_LADDER), st.integers(1, 131_072),
+       st.integers(1, 131_072), st.sampled_from(["llamacpp", "ollama"]), st.integers(1, 4),
+       st.sampled_from(GPUS), st.integers(1, 4), st.integers(16, 512))
+def test_more_context_never_needs_less_memory_nor_places_better(model, quant, a, b, engine, parallel, gpu, n, ram_gb):
+    lo, hi = sorted((a, b))
+    q = get_quant(quant)
+    box = machine_from_profile(gpu, n, ram_gb * 10**9)
+
+    def at(ctx):
+        return fit(model, box, FitRequest(context=ctx, engine=engine, n_parallel=parallel), (q,)).options[0]
+
+    small, big = at(lo), at(hi)
+    assert big.memory.kv_cache_bytes >= small.memory.kv_cache_bytes
+    assert big.memory.total_bytes >= small.memory.total_bytes
+    assert _tier_index(big) <= _tier_index(small)
+    assert big.placement.gpu_layers <= small.placement.gpu_layers
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.sampled_from(MODELS), st.sampled_from([K_LADDER, IQ_LADDER]), st.data())
+def test_a_smaller_quant_never_needs_more_weights_for_any_pair_of_a_ladder(model, ladder, data):
+    i, j = sorted((data.draw(st.integers(0, len(ladder) - 1)), data.draw(st.integers(0, len(ladder) - 1))))
+    bigger, smaller = (estimate_memory(model, get_quant(ladder[k]), FitRequest(context=4096)).weights_bytes for k in (i, j))
+    # llama.cpp's shape fallbacks make a lower type up to ~0.04% larger on rows not a multiple of 256 (see above)
+    assert smaller <= bigger * 1.005
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.sampled_from(MODELS))
+def test_vllm_formats_never_need_more_weights_as_they_get_smaller(model):
+    sizes = [vllm_weights(model, q).total for q in vllm_quants()]  # best quality first: BF16, FP8, INT4 ...
+    assert sizes[1] <= sizes[0] and max(sizes[2:]) <= sizes[1]
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.sampled_from(MODELS), st.sampled_from(["Q8_0", "Q4_K_M", "Q2_K"]), st.sampled_from(GPUS), st.integers(1, 4),
+       st.floats(0.05, 1.0), st.floats(0.05, 1.0), st.integers(16, 256), st.integers(0, 32_768))
+def test_more_bandwidth_never_lowers_decode_speed(model, quant, gpu, n, f1, f2, ram_gb, depth):
+    """Machines that differ only in memory bandwidth (devices and host RAM scaled alike), same placement."""
+    lo, hi = sorted((f1, f2))
+    q = get_quant(quant)
+    base = machine_from_profile(gpu, n, ram_gb * 10**9)
+
+    def scaled(f):
+        return replace(base, devices=tuple(replace(d, bandwidth_bytes_per_s=int(d.bandwidth_bytes_per_s * f))
+                                           for d in base.devices),
+                       ram_bandwidth_bytes_per_s=int(90e9 * f))
+
+    slow_box, fast_box = scaled(lo), scaled(hi)
+    placement = fit(model, slow_box, FitRequest(context=8192), (q,)).options[0].placement
+    if placement.fit == "no":
+        return
+    slow = estimate_speed(model, q, placement, slow_box, decode_depth=depth).decode_tokens_per_s
+    fast = estimate_speed(model, q, placement, fast_box, decode_depth=depth).decode_tokens_per_s
+    assert fast >= slow > 0
+
+
+def _work(tokens: int, share: float) -> Workload:
+    return Workload(monthly_tokens=tokens, output_share=share, peak_to_average=2.0, active_hours_per_month=176.0)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.sampled_from(PRICE_IDS), st.integers(1, 10**13), st.integers(1, 10**13), st.floats(0.01, 0.99))
+def test_more_monthly_tokens_never_lowers_any_listed_cloud_cost(price_id, a, b, share):
+    lo, hi = sorted((a, b))
+    price = resolve_cloud(price_id, _work(lo, share))  # the real entry (genai-prices when installed)
+    assert cloud_monthly_usd(price, _work(hi, share)) >= cloud_monthly_usd(price, _work(lo, share)) >= 0
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.floats(0, 100), st.floats(0, 100), st.integers(1, 10**13), st.integers(1, 10**13), st.floats(0.01, 0.99))
+def test_more_monthly_tokens_never_lowers_a_contract_price_bill(p_in, p_out, a, b, share):
+    lo, hi = sorted((a, b))
+    price = contract_price(p_in, p_out)
+    assert cloud_monthly_usd(price, _work(hi, share)) >= cloud_monthly_usd(price, _work(lo, share))
+
+
+PRICED = [s for s in ("rtx3090", "rtx4090", "2x rtx4090", "rtx5090", "a100-80gb", "2x h100-sxm", "m2-ultra-192gb", "dgx-spark")
+          if box_from_spec(s).gpu_price_usd]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.sampled_from(PRICED),
+       st.integers(1, 10**12), st.integers(1, 10**12), st.floats(50, 5000), st.floats(200, 20000))
+def test_more_monthly_tokens_never_lowers_self_host_cost(spec, a, b, decode, prefill):
+    lo, hi = sorted((a, b))
+    box = box_from_spec(spec)
+    cap = measured_capacity(decode, prefill, _work(lo, 0.25), "vllm")
+    p = CostParams()
+    assert tco.monthly_total(box, cap, _work(hi, 0.25), p) >= tco.monthly_total(box, cap, _work(lo, 0.25), p)

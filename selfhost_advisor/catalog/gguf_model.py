@@ -17,6 +17,7 @@ from ..domain import MLA, Model, MoE
 from ..errors import BadFileError
 from ._data import load
 from .gguf_header import ArraySummary, GGUFHeader, read_file_header
+from .shape import check_shape
 
 _SPLIT = re.compile(r"^(?P<stem>.*)-(?P<no>\d{5})-of-(?P<count>\d{5})\.gguf$", re.I)
 
@@ -171,7 +172,7 @@ def model_from_metadata(
         vocab = embd[1][1]
     if not vocab:
         tokens = md.get("tokenizer.ggml.tokens")
-        vocab = tokens.length if isinstance(tokens, ArraySummary) else len(tokens or [])
+        vocab = tokens.length if isinstance(tokens, ArraySummary) else len(tokens) if isinstance(tokens, list) else 0
     ff = _int(key("feed_forward_length"))
     moe = None
     n_expert = _int(key("expert_count"))
@@ -206,7 +207,7 @@ def model_from_metadata(
             n *= dim
         n_params += n
     name = md.get("general.name")
-    return Model(
+    return check_shape(Model(
         id=model_id,
         name=name if isinstance(name, str) and name else model_id,
         arch=arch,
@@ -230,4 +231,4 @@ def model_from_metadata(
         source=source,
         tensor_types=tuple((n, tuple(int(d) for d in s), ty) for n, s, ty in tensor_types),
         gguf_alignment=alignment,
-    )
+    ), BadFileError, model_id)

@@ -103,7 +103,9 @@ def parse_spec(spec: str) -> tuple[Profile, int, str]:
     interconnect = ""
     low = text.lower()
     for word in ("nvlink", "pcie"):
-        if low.endswith(" " + word):
+        prefixed = _COUNT_PREFIX.match(text)
+        named = prefixed.group(2) if prefixed else text  # "NVIDIA A100 40GB PCIe" is a profile name, not a link
+        if low.endswith(" " + word) and find_profile(named) is None:
             interconnect, text = word, text[: -len(word) - 1]
             low = text.lower()
     count = 1
@@ -112,7 +114,8 @@ def parse_spec(spec: str) -> tuple[Profile, int, str]:
         count, text = int(m.group(1)), m.group(2)
     else:
         m = _COUNT_SUFFIX.match(text)
-        if m and find_profile(text) is None:
+        # "rtx4090x2" is 2 x rtx4090, but "rtx9999" is an unknown card, not 9999 x "rt"
+        if m and find_profile(text) is None and find_profile(m.group(1)) is not None:
             text, count = m.group(1), int(m.group(2))
     if not 1 <= count <= MAX_UNITS:
         raise UnknownHardwareError(

@@ -13,6 +13,7 @@ from typing import Any
 from ..domain import MLA, Model, MoE
 from ..errors import UnknownModelError
 from ._data import load
+from .shape import check_shape
 
 
 @lru_cache(maxsize=1)
@@ -26,7 +27,7 @@ def architecture_of(config: dict, repo: str) -> tuple[str, dict]:
     if not isinstance(classes, list) or not classes:
         raise UnknownModelError(f"{repo}: config.json names no architecture", "is this a transformers model repo?")
     for cls in classes:
-        if cls in supported():
+        if isinstance(cls, str) and cls in supported():
             return cls, supported()[cls]
     remote = " (it needs trust_remote_code, which advisor never runs)" if config.get("auto_map") else ""
     raise UnknownModelError(
@@ -62,6 +63,8 @@ def model_from_config(
     config: dict, repo: str, *, params: int | None = None, source: str = "", model_id: str | None = None
 ) -> Model:
     """Model from config.json; `params` is the checkpoint's stated count (safetensors metadata) when known."""
+    if not isinstance(config, dict):
+        raise UnknownModelError(f"{repo}: config.json is not a JSON object", "is this a transformers model repo?")
     cls, spec = architecture_of(config, repo)
     cfg = config.get("text_config") if spec.get("text_config") and isinstance(config.get("text_config"), dict) else config
     defaults = spec.get("defaults") or {}
@@ -83,7 +86,7 @@ def model_from_config(
     n_kv = _int(get("num_key_value_heads")) or n_heads
     head_dim = _int(get("head_dim")) or hidden // n_heads
     ff = _int(get("intermediate_size")) or 0
-    moe = _moe(spec.get("moe"), get, ff, n_layers)
+    moe = _moe(spec.get("moe"), get, need, ff)
     mla = None
     if spec.get("mla"):
         rope, nope = need("qk_rope_head_dim"), need("qk_nope_head_dim")
@@ -93,7 +96,7 @@ def model_from_config(
     if spec.get("moe") == "llama4":
         ff = _int(get("intermediate_size_mlp")) or ff
     window, pattern = _sliding(spec, get)
-    return Model(
+    return check_shape(Model(
         id=model_id or f"hf:{repo}",
         name=repo.rsplit("/", 1)[-1],
         arch=spec["arch"],
@@ -115,7 +118,7 @@ def model_from_config(
         moe=moe,
         mla=mla,
         source=source or f"https://huggingface.co/{repo}/blob/main/config.json",
-    )
+    ), UnknownModelError, f"{repo} config.json")
 
 
 def _sliding(spec: dict, get) -> tuple[int | None, int | None]:
@@ -138,34 +141,35 @@ def _sliding(spec: dict, get) -> tuple[int | None, int | None]:
     return window, pattern
 
 
-def _moe(kind: str | None, get, ff: int, n_layers: int) -> MoE | None:
+def _moe(kind: str | None, get, need, ff: int) -> MoE | None:
+    """need(key): a positive int from the config, or UnknownModelError naming the key."""
     if not kind:
         return None
     if kind == "mixtral":
-        return MoE(experts=int(get("num_local_experts")), active=int(get("num_experts_per_tok")),
+        return MoE(experts=need("num_local_experts"), active=need("num_experts_per_tok"),
                    expert_intermediate_size=ff)
     if kind in ("qwen3moe", "qwen2moe"):
         mlp_only = get("mlp_only_layers") or []
         if mlp_only:
             raise UnknownModelError("Qwen MoE configs with mlp_only_layers (dense layers) are not supported yet")
         shared = _int(get("shared_expert_intermediate_size")) or 0
-        return MoE(experts=int(get("num_experts")), active=int(get("num_experts_per_tok")),
-                   expert_intermediate_size=int(get("moe_intermediate_size")),
+        return MoE(experts=need("num_experts"), active=need("num_experts_per_tok"),
+                   expert_intermediate_size=need("moe_intermediate_size"),
                    shared_experts=1 if shared else 0, shared_intermediate_size=shared,
                    moe_layer_step=_int(get("decoder_sparse_step")) or 1)
     if kind == "deepseek":
-        expert = int(get("moe_intermediate_size"))
-        return MoE(experts=int(get("n_routed_experts")), active=int(get("num_experts_per_tok")),
+        expert = need("moe_intermediate_size")
+        return MoE(experts=need("n_routed_experts"), active=need("num_experts_per_tok"),
                    expert_intermediate_size=expert, shared_experts=_int(get("n_shared_experts")) or 0,
                    shared_intermediate_size=expert, first_dense_layers=_int(get("first_k_dense_replace")) or 0,
                    moe_layer_step=_int(get("moe_layer_freq")) or 1)
     if kind == "gpt-oss":
-        return MoE(experts=int(get("num_local_experts")),
-                   active=int(get("num_experts_per_tok", get("experts_per_token"))),
+        return MoE(experts=need("num_local_experts"),
+                   active=_int(get("num_experts_per_tok")) or need("experts_per_token"),
                    expert_intermediate_size=ff)
     if kind == "llama4":
-        expert = int(get("intermediate_size"))
-        return MoE(experts=int(get("num_local_experts")), active=int(get("num_experts_per_tok")),
+        expert = need("intermediate_size")
+        return MoE(experts=need("num_local_experts"), active=need("num_experts_per_tok"),
                    expert_intermediate_size=expert, shared_experts=1, shared_intermediate_size=expert,
                    moe_layer_step=_int(get("interleave_moe_layer_step")) or 1)
     raise UnknownModelError(f"unknown MoE layout {kind!r} in data/hf_architectures.yaml")

@@ -126,8 +126,10 @@ class HubClient:
         if path.is_file():
             try:
                 cached = json.loads(path.read_text())
-            except (OSError, ValueError):
+            except (OSError, ValueError, RecursionError):
                 cached = None
+            if not isinstance(cached, dict) or "value" not in cached:
+                cached = None  # a damaged cache entry is a miss, not a crash
         if cached is not None and (self.offline or time.time() - path.stat().st_mtime < CACHE_TTL_S):
             return cached["value"]
         if self.offline:
@@ -188,7 +190,7 @@ class HubClient:
         body = self._get(url, what)
         try:
             return json.loads(body)
-        except ValueError:
+        except (ValueError, RecursionError):
             raise HubError(f"{self.repo}: {what} is not valid JSON") from None
 
     # -- what sizing needs ---------------------------------------------------------------------------------------
@@ -196,16 +198,23 @@ class HubClient:
         """{'sha', 'gated', 'files': {path: size}, 'safetensors': {dtype: count} | None}."""
         def fetch() -> dict:
             raw = self._json(f"{endpoint()}/api/models/{self.repo}/revision/{self.revision}?blobs=true", "repository")
+            if not isinstance(raw, dict):
+                raise HubError(f"{self.repo}: the Hub's repository info is not a JSON object")
             files = {}
-            for s in raw.get("siblings") or []:
+            siblings = raw.get("siblings")
+            for s in siblings if isinstance(siblings, list) else []:
                 if isinstance(s, dict) and isinstance(s.get("rfilename"), str):
-                    size = s.get("size") or (s.get("lfs") or {}).get("size")
+                    lfs = s.get("lfs")
+                    size = s.get("size") or (lfs.get("size") if isinstance(lfs, dict) else None)
                     files[s["rfilename"]] = int(size) if isinstance(size, int) else None
             st = raw.get("safetensors")
             params = st.get("parameters") if isinstance(st, dict) else None
             return {"sha": raw.get("sha"), "gated": raw.get("gated", False), "files": files,
                     "safetensors": params if isinstance(params, dict) else None}
-        return self._cached("model_info", fetch)
+        info = self._cached("model_info", fetch)
+        if not isinstance(info, dict) or not isinstance(info.get("files"), dict):
+            raise HubError(f"{self.repo}: the cached repository info is unreadable", f"delete {self.dir}")
+        return info
 
     def config(self) -> dict:
         cfg = self._cached("config.json", lambda: self._json(self._file_url("config.json"), "config.json"))
@@ -216,14 +225,17 @@ class HubClient:
     def safetensors_params(self) -> dict[str, int] | None:
         """Parameter count per dtype, from the safetensors headers (JSON at the start of each shard)."""
         info = self.info()
-        if info.get("safetensors"):
-            return {k: int(v) for k, v in info["safetensors"].items()}
+        if isinstance(info.get("safetensors"), dict) and info["safetensors"]:
+            return {str(k): v for k, v in info["safetensors"].items() if isinstance(v, int) and not isinstance(v, bool)}
         files = info["files"]
         if "model.safetensors.index.json" in files:
             shards = None
             def fetch_index() -> list[str]:
                 idx = self._json(self._file_url("model.safetensors.index.json"), "model.safetensors.index.json")
-                return sorted(set((idx.get("weight_map") or {}).values()))
+                weight_map = (idx.get("weight_map") or {}) if isinstance(idx, dict) else None
+                if not isinstance(weight_map, dict):
+                    raise HubError(f"{self.repo}: model.safetensors.index.json has an unreadable weight_map")
+                return sorted({v for v in weight_map.values() if isinstance(v, str)})
             shards = self._cached("safetensors_index", fetch_index)
         elif "model.safetensors" in files:
             shards = ["model.safetensors"]
@@ -263,14 +275,19 @@ def _count_params(client: HubClient, shards: list[str]) -> dict[str, int]:
             raise HubError(f"{client.repo}: {shard} has a {n}-byte header, not safetensors")
         try:
             header = json.loads(client.read_range(shard, 8, n))
-        except ValueError:
-            raise HubError(f"{client.repo}: {shard} header is not JSON") from None
+        except (ValueError, RecursionError):
+            header = None
+        if not isinstance(header, dict):
+            raise HubError(f"{client.repo}: {shard} header is not a JSON object")
         for name, t in header.items():
             if name == "__metadata__" or not isinstance(t, dict):
                 continue
+            shape = t.get("shape") or []
+            if not isinstance(shape, list) or not all(isinstance(d, int) and not isinstance(d, bool) and d >= 0 for d in shape):
+                raise HubError(f"{client.repo}: {shard} tensor {name!r} has an unreadable shape")
             numel = 1
-            for d in t.get("shape") or []:
-                numel *= int(d)
+            for d in shape:
+                numel *= d
             dtype = str(t.get("dtype"))
             counts[dtype] = counts.get(dtype, 0) + numel
     return counts

@@ -99,7 +99,7 @@ class Installed:
 def _read_manifest(tag: OllamaTag, manifest: Path, root: Path) -> Installed:
     try:
         data = json.loads(manifest.read_text())
-    except (OSError, ValueError, UnicodeDecodeError) as exc:
+    except (OSError, ValueError, UnicodeDecodeError, RecursionError) as exc:
         return Installed(tag, manifest, None, None, f"unreadable manifest ({type(exc).__name__})")
     layers = data.get("layers") if isinstance(data, dict) else None
     for layer in layers if isinstance(layers, list) else []:

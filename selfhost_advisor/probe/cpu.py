@@ -95,7 +95,7 @@ def cached_py_cpuinfo(loader: Callable[[], dict[str, Any]], boot_time: float, di
                 data = json.loads(cached)
                 if data.get("boot_time") == boot_time and isinstance(data.get("info"), dict):
                     return data["info"]
-            except ValueError:
+            except (ValueError, AttributeError, RecursionError):  # damaged cache: ask py-cpuinfo again
                 pass
     info = loader()
     if path:

@@ -13,20 +13,23 @@ from ..errors import BadFileError
 
 SUPPORTED_MAJOR = 1
 _HINT = "re-run 'advisor probe --json > box.json'"
+_MAX_NUMBER = 2**60  # the largest size parse_size accepts; FLOPS (1e15 per GPU) stay far below it
 
 
 def _int(obj: dict, key: str, path: str, required: bool = True) -> int | None:
     val = obj.get(key)
     if val is None and not required:
         return None
-    if isinstance(val, bool) or not isinstance(val, (int, float)) or val < 0:
-        raise BadFileError(f"probe file {path}: {key!r} must be a non-negative number", _HINT)
+    # JSON allows Infinity, NaN and 400-digit integers; none is a real byte count or core count.
+    if isinstance(val, bool) or not isinstance(val, (int, float)) or not 0 <= val <= _MAX_NUMBER:
+        raise BadFileError(f"probe file {path}: {key!r} must be a non-negative number below 2^60", _HINT)
     return int(val)
 
 
 def _float(obj: dict, key: str) -> float | None:
     val = obj.get(key)
-    return float(val) if isinstance(val, (int, float)) and not isinstance(val, bool) and val > 0 else None
+    ok = isinstance(val, (int, float)) and not isinstance(val, bool) and 0 < val <= _MAX_NUMBER
+    return float(val) if ok else None
 
 
 def _str(obj: dict, key: str) -> str | None:
@@ -43,7 +46,7 @@ def _details(raw: object, path: str) -> GpuDetails | None:
     if not isinstance(raw, dict):
         return None
     mig = []
-    for m in raw.get("mig_instances") or []:
+    for m in _list(raw, "mig_instances", path):
         if isinstance(m, dict):
             mig.append(MigInstance(name=str(m.get("name", "MIG")), memory_bytes=_int(m, "memory_bytes", path) or 0,
                                    uuid=_str(m, "uuid")))
@@ -131,7 +134,7 @@ def report_from_probe(data: object, path: str = "<probe>") -> ProbeReport:
         cgroup_memory_limit_bytes=_int(data, "cgroup_memory_limit_bytes", path, required=False),
         container=_bool(data, "container"),
     )
-    warnings = tuple(str(w) for w in data.get("warnings") or [] if isinstance(w, str))
+    warnings = tuple(w for w in _list(data, "warnings", path) if isinstance(w, str))
     return ProbeReport(machine=machine, warnings=warnings, os=str(data.get("os") or ""))
 
 
@@ -147,7 +150,7 @@ def load_probe_file(path: str) -> Machine:
         raise BadFileError(f"cannot read probe file {path}: {exc.strerror or exc}", "check the path") from None
     try:
         data = json.loads(text)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: '[[[[...' nested too deep
         raise BadFileError(f"probe file {path} is not valid JSON", "save it with 'advisor probe --json > box.json'") from None
     machine = machine_from_probe(data, path)
     if machine.name == "this machine":  # a probe saved elsewhere: name it by its file

@@ -1,0 +1,61 @@
+"""Reject model shapes no estimate can use, at the edge where a config.json or GGUF header becomes a Model.
+
+Why: the estimator divides by widths and loops over layers; a corrupt header (head_dim 0, block_count 2^63,
+a tensor with an empty dimension) must be a one-line error naming the field, not a ZeroDivisionError or a hang.
+Bounds are far outside real models (the largest have ~130 layers, widths below 2^18, 256 experts).
+"""
+from __future__ import annotations
+
+from ..domain import Model
+from ..errors import AdvisorError
+
+MAX_LAYERS = 10_000
+MAX_WIDTH = 2**24
+MAX_EXPERTS = 2**16
+MAX_CONTEXT = 2**32
+MAX_DIM = 2**40  # one tensor dimension (vocab x width tensors stay far below)
+
+
+def check_shape(model: Model, error: type[AdvisorError], where: str) -> Model:
+    """`model` unchanged, or `error` naming the first unusable field of `where` (a file or repo)."""
+    mo, mla = model.moe, model.mla
+    # Built from the architecture (no GGUF tensor list), a dense FFN layer has intermediate_size rows: 0 is no layer.
+    has_dense = mo is None or mo.first_dense_layers > 0 or mo.moe_layer_step > 1
+    ff_lowest = 1 if has_dense and model.tensor_types is None else 0
+    checks: list[tuple[str, int | None, int, int]] = [  # (field, value, lowest, highest); None = absent, fine
+        ("layers", model.n_layers, 1, MAX_LAYERS),
+        ("hidden size", model.hidden_size, 1, MAX_WIDTH),
+        ("attention heads", model.n_heads, 1, MAX_WIDTH),
+        ("KV heads", model.n_kv_heads, 1, MAX_WIDTH),
+        ("head dimension", model.head_dim, 1, MAX_WIDTH),
+        ("vocabulary size", model.vocab_size, 1, MAX_WIDTH),
+        ("intermediate size", model.intermediate_size, ff_lowest, MAX_WIDTH),
+        ("maximum context", model.max_context, 1, MAX_CONTEXT),
+        ("sliding window", model.sliding_window, 1, MAX_CONTEXT),
+        ("sliding window pattern", model.sliding_window_pattern, 1, MAX_CONTEXT),
+    ]
+    if mo is not None:
+        checks += [
+            ("expert count", mo.experts, 1, MAX_EXPERTS),
+            ("active experts", mo.active, 1, mo.experts),
+            ("expert intermediate size", mo.expert_intermediate_size, 1 if model.tensor_types is None else 0, MAX_WIDTH),
+            ("shared experts", mo.shared_experts, 0, MAX_EXPERTS),
+            ("shared expert intermediate size", mo.shared_intermediate_size, 0, MAX_WIDTH),
+            ("leading dense layers", mo.first_dense_layers, 0, MAX_LAYERS),
+            ("MoE layer step", mo.moe_layer_step, 1, MAX_LAYERS),
+        ]
+    if mla is not None:
+        checks += [
+            ("MLA kv_lora_rank", mla.kv_lora_rank, 1, MAX_WIDTH),
+            ("MLA rope dimension", mla.qk_rope_head_dim, 0, MAX_WIDTH),
+            ("MLA nope dimension", mla.qk_nope_head_dim, 0, MAX_WIDTH),
+            ("MLA value dimension", mla.v_head_dim, 1, MAX_WIDTH),
+            ("MLA q_lora_rank", mla.q_lora_rank, 1, MAX_WIDTH),
+        ]
+    for field, value, lo, hi in checks:
+        if value is not None and not lo <= value <= hi:
+            raise error(f"{where}: unusable {field} {value}", f"expected {lo} to {hi}; the file or config may be corrupt")
+    for name, dims, _ in model.tensor_types or ():
+        if not dims or not all(1 <= d <= MAX_DIM for d in dims):
+            raise error(f"{where}: tensor {name!r} has an unusable shape {tuple(dims)}", "the file may be corrupt")
+    return model

@@ -1,0 +1,214 @@
+"""The bad-input contract CI relies on, through the real `advisor` process: exit 2, one line on stderr, nothing on stdout.
+
+Each row is something a user (or a script) can get wrong. The check is the same for all of them: exit status 2
+(errors.ExitCode.BAD_INPUT), stdout empty (a pipeline reading --json gets nothing, not half an object), stderr
+exactly one line starting 'advisor: ' that names the input at fault, and never a traceback.
+All rows run once, in parallel, in a module fixture; offline (HF_HUB_OFFLINE=1, --offline) with a private
+ADVISOR_HOME and an empty Ollama folder.
+"""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+F = "{dir}"  # replaced by the fixture folder
+
+# (argv, a piece of the input the one-line message must name, or None where there is nothing to name)
+ROWS: list[tuple[list[str], str | None]] = [
+    # fit: model names and files
+    (["fit", "nosuchmodel"], "nosuchmodel"),
+    (["fit", "llama3.1:7b"], "llama3.1:7b"),
+    (["fit", " "], None),
+    (["fit", "ollama:nosuch"], "nosuch"),
+    (["fit", "./missing.gguf"], "missing.gguf"),
+    (["fit", "./dirmodel.gguf"], "dirmodel.gguf"),
+    (["fit", "./notgguf.gguf"], "notgguf.gguf"),
+    (["fit", "./corrupt.gguf"], "corrupt.gguf"),
+    (["fit", "./trunc-header.gguf"], "trunc-header.gguf"),
+    (["fit", "./trunc-data.gguf"], "trunc-data.gguf"),
+    (["fit", "./v1.gguf"], "v1.gguf"),
+    (["fit", "./tiny.gguf", "--quant", "Q8_0"], "Q8_0"),
+    (["fit", "./tiny.gguf", "--engine", "vllm", "--vram", "24GB"], "tiny.gguf"),
+    (["fit", "hf:acme/not-cached", "--offline"], "acme/not-cached"),
+    (["fit", "acme/not-cached", "--offline"], "acme/not-cached"),
+    (["fit", "acme/damaged-cache", "--offline"], "acme/damaged-cache"),
+    (["fit", "hf:acme/..", "--offline"], "acme/.."),
+    # fit: sizes, counts, options
+    (["fit", "llama3.1:8b", "--vram", "24 GBs"], "24 GBs"),
+    (["fit", "llama3.1:8b", "--vram", "24XB"], "24XB"),
+    (["fit", "llama3.1:8b", "--vram", "-24GB"], "-24GB"),
+    (["fit", "llama3.1:8b", "--vram", "1e400GB"], "1e400GB"),
+    (["fit", "llama3.1:8b", "--vram", "0.4"], "0.4"),
+    (["fit", "llama3.1:8b", "--ram", "nan"], "nan"),
+    (["fit", "llama3.1:8b", "--context", "-5"], "-5"),
+    (["fit", "llama3.1:8b", "--context", "0"], "0"),
+    (["fit", "llama3.1:8b", "--context", "1e9"], "1e9"),
+    (["fit", "llama3.1:8b", "--context", "99999999999"], "99999999999"),
+    (["fit", "llama3.1:8b", "--quant", "Q9_K"], "Q9_K"),
+    (["fit", "llama3.1:8b", "--engine", "tgi"], "tgi"),
+    (["fit", "llama3.1:8b", "--engine", "vllm", "--quant", "Q4_K_M", "--vram", "24GB"], "Q4_K_M"),
+    (["fit", "llama3.1:8b", "--kv-cache", "q3_x"], "q3_x"),
+    (["fit", "llama3.1:8b", "--require-fit", "always", "--vram", "24GB"], "always"),
+    (["fit", "llama3.1:8b", "--min-tps", "-5", "--vram", "24GB"], "-5"),
+    (["fit", "llama3.1:8b", "--min-tps", "nan", "--vram", "24GB"], "nan"),
+    (["fit", "llama3.1:8b", "--parallel", "0", "--vram", "24GB"], "--parallel"),
+    (["fit", "llama3.1:8b", "--gpus", "0", "--vram", "24GB"], "--gpus"),
+    (["fit", "llama3.1:8b", "--gpus", "2"], "--gpus"),
+    # fit: hardware specs and saved probe files
+    (["fit", "llama3.1:8b", "--hardware", "rtx9999"], "rtx9999"),
+    (["fit", "llama3.1:8b", "--hardware", "3x"], "3x"),
+    (["fit", "llama3.1:8b", "--hardware", "rtx4090x0"], "rtx4090x0"),
+    (["fit", "llama3.1:8b", "--hardware", "65x rtx4090"], "65x rtx4090"),
+    (["fit", "llama3.1:8b", "--hardware", "2x m2-ultra-192gb"], "2x m2-ultra-192gb"),
+    (["fit", "llama3.1:8b", "--hardware", "rtx4090", "--vram", "24GB"], "--vram"),
+    (["fit", "llama3.1:8b", "--hardware", "./missing.json"], "missing.json"),
+    (["fit", "llama3.1:8b", "--hardware", "./empty.json"], "empty.json"),
+    (["fit", "llama3.1:8b", "--hardware", "./garbage.json"], "garbage.json"),
+    (["fit", "llama3.1:8b", "--hardware", "./list.json"], "list.json"),
+    (["fit", "llama3.1:8b", "--hardware", "./v9.json"], "v9.json"),
+    (["fit", "llama3.1:8b", "--hardware", "./deep.json"], "deep.json"),
+    (["fit", "llama3.1:8b", "--hardware", "./infinity.json"], "ram_bytes"),
+    (["fit", "llama3.1:8b", "--hardware", "./huge-int.json"], "memory_bytes"),
+    (["fit", "llama3.1:8b", "--hardware", "./mig-not-a-list.json"], "mig_instances"),
+    (["fit", "llama3.1:8b", "--hardware", "./folder.json"], "folder.json"),
+    (["fit", "llama3.1:8b", "--hardware", "./empty.json/box.json"], "box.json"),
+    # usage errors (click): one line too, pointing at the command's help
+    (["fit", "llama3.1:8b", "--bogus-flag"], "--bogus-flag"),
+    (["fit"], "advisor fit --help"),
+    (["fit", "llama3.1:8b", "--gpus", "two"], "two"),
+    (["fit", "llama3.1:8b", "--context"], "--context"),
+    (["nosuchcommand"], "nosuchcommand"),
+    # models
+    (["models", "--fits", "rtx9999"], "rtx9999"),
+    (["models", "--fits", "rtx4090", "--min-tps", "0"], "--min-tps"),
+    (["models", "--fits", "rtx4090", "--engine", "nope"], "nope"),
+    (["models", "--fits", "rtx4090", "--context", "lots"], "lots"),
+    (["models", "--fits", "./garbage.json"], "garbage.json"),
+    (["models", "--installed", "--context", "-1"], "-1"),
+    (["models", "--installed", "--vram", "12XB"], "12XB"),
+    (["models", "--bogus"], "--bogus"),
+    # hardware
+    (["hardware", "show", "nosuch"], "nosuch"),
+    (["hardware", "bogus"], "bogus"),
+    (["hardware", "show"], "show"),
+    (["hardware", "--for", "nosuchmodel"], "nosuchmodel"),
+    (["hardware", "--for", "llama3.1:8b", "--max-price", "-1"], "--max-price"),
+    (["hardware", "--for", "llama3.1:8b", "--min-tps", "-1"], "--min-tps"),
+    (["hardware", "--for", "llama3.1:8b", "--engine", "xx"], "xx"),
+    (["hardware", "--for", "llama3.1:8b", "--quant", "Q9"], "Q9"),
+    (["hardware", "--for", "./trunc-header.gguf"], "trunc-header.gguf"),
+    (["hardware", "show", "rtx4090", "extra"], "extra"),
+    # probe
+    (["probe", "--bogus"], "--bogus"),
+    (["probe", "extra"], "extra"),
+    (["probe", "--json=yes"], "--json"),
+    # cost
+    (["cost"], "--monthly-tokens"),
+    (["cost", "--monthly-tokens", "-1"], "-1"),
+    (["cost", "--monthly-tokens", "0"], "0"),
+    (["cost", "--monthly-tokens", "nan"], "nan"),
+    (["cost", "--monthly-tokens", "inf"], "inf"),
+    (["cost", "--monthly-tokens", "2e9x"], "2e9x"),
+    (["cost", "--monthly-tokens", "1e400"], "1e400"),
+    (["cost", "-t", "1e9", "--require", "maybe"], "maybe"),
+    (["cost", "-t", "1e9", "--price-in", "1"], "--price-out"),
+    (["cost", "-t", "1e9", "--price-in", "-1", "--price-out", "2"], "--price-in"),
+    (["cost", "-t", "1e9", "--price-in", "2", "--price-out", "nan"], "--price-out"),
+    (["cost", "-t", "1e9", "--output-share", "1.5"], "--output-share"),
+    (["cost", "-t", "1e9", "--electricity", "-0.1"], "--electricity"),
+    (["cost", "-t", "1e9", "--pue", "inf"], "--pue"),
+    (["cost", "-t", "1e9", "--amortize-months", "0"], "--amortize-months"),
+    (["cost", "-t", "1e9", "--max-monthly-usd", "-1"], "--max-monthly-usd"),
+    (["cost", "-t", "1e9", "--regulated", "sox"], "sox"),
+    (["cost", "-t", "1e9", "--cloud", "gpt-17-ultra"], "gpt-17-ultra"),
+    (["cost", "-t", "1e9", "--hardware", "rtx9999"], "rtx9999"),
+    (["cost", "-t", "1e9", "--hardware", "./garbage.json"], "garbage.json"),
+    (["cost", "-t", "1e9", "--model", "nosuchmodel"], "nosuchmodel"),
+    (["cost", "-t", "1e9", "--model", "./corrupt.gguf"], "corrupt.gguf"),
+    (["cost", "-t", "1e9", "--model", "acme/not-cached"], "acme/not-cached"),
+    (["cost", "-t", "1e9", "--engine", "foo"], "foo"),
+    (["cost", "-t", "1e9", "--quant", "zz"], "zz"),
+    (["cost", "-t", "1e9", "--decode-tps", "100"], "--prefill-tps"),
+    (["cost", "-t", "1e9", "--chart", "c.png"], "c.png"),
+    (["cost", "-t", "1e9", "--request-tokens", "0"], "--request-tokens"),
+]
+if hasattr(os, "geteuid") and os.geteuid() != 0:  # root reads a mode-000 file anyway
+    ROWS.append((["fit", "llama3.1:8b", "--hardware", "./unreadable.json"], "unreadable.json"))
+
+
+def _ids(rows):
+    return [" ".join(argv) or "(no arguments)" for argv, _ in rows]
+
+
+def _write_inputs(d: Path) -> None:
+    """The broken files the rows point at, each broken in one way."""
+    from gguf_factory import write_gguf
+
+    write_gguf(d / "tiny.gguf")
+    tiny = (d / "tiny.gguf").read_bytes()
+    (d / "trunc-header.gguf").write_bytes(tiny[:200])
+    (d / "trunc-data.gguf").write_bytes(tiny[:-1000])
+    (d / "corrupt.gguf").write_bytes(b"GGUF\x03\x00\x00\x00" + b"\xff" * 64)
+    (d / "v1.gguf").write_bytes(tiny[:4] + (1).to_bytes(4, "little") + tiny[8:])
+    (d / "notgguf.gguf").write_text("hello")
+    (d / "dirmodel.gguf").mkdir()
+    probe = {"schema_version": "1.0.0", "ram_bytes": 64 * 10**9, "devices": []}
+    (d / "empty.json").write_bytes(b"")
+    (d / "garbage.json").write_bytes(b"\x00\xffnot json{")
+    (d / "list.json").write_text("[1, 2]")
+    (d / "v9.json").write_text(json.dumps({**probe, "schema_version": "9.0.0"}))
+    (d / "deep.json").write_text("[" * 100_000 + "]" * 100_000)
+    (d / "infinity.json").write_text('{"schema_version": "1.0.0", "ram_bytes": Infinity}')
+    (d / "huge-int.json").write_text(json.dumps({**probe, "devices": [{"memory_bytes": 10**400}]}))
+    (d / "mig-not-a-list.json").write_text(json.dumps(
+        {**probe, "devices": [{"memory_bytes": 24 * 10**9, "details": {"mig_instances": 5}}]}))
+    (d / "folder.json").mkdir()
+    (d / "unreadable.json").write_text(json.dumps(probe))
+    (d / "unreadable.json").chmod(0)
+    damaged = d / "home" / "hub" / "acme--damaged-cache" / "main"
+    damaged.mkdir(parents=True)
+    (damaged / "model_info.json").write_text("[]")  # valid JSON, not a cache entry
+
+
+@pytest.fixture(scope="module")
+def results(tmp_path_factory):
+    d = tmp_path_factory.mktemp("bad-input")
+    _write_inputs(d)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("HF_", "HUGGING_FACE"))}
+    env.update(NO_COLOR="1", COLUMNS="120", ADVISOR_HOME=str(d / "home"), OLLAMA_MODELS=str(d / "no-ollama"),
+               HF_HUB_OFFLINE="1", PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")])))
+
+    def run(argv):
+        return subprocess.run([sys.executable, "-m", "selfhost_advisor", *argv], cwd=d, env=env,
+                              capture_output=True, text=True, timeout=120)
+
+    with ThreadPoolExecutor(max_workers=max(4, os.cpu_count() or 4)) as pool:
+        done = list(pool.map(run, [argv for argv, _ in ROWS]))
+    return dict(zip(_ids(ROWS), done))
+
+
+@pytest.mark.parametrize("row", ROWS, ids=_ids(ROWS))
+def test_bad_input_exits_2_with_one_line_on_stderr_and_nothing_on_stdout(results, row):
+    argv, named = row
+    r = results[_ids([row])[0]]
+    assert "Traceback" not in r.stderr, r.stderr
+    assert r.returncode == 2, r.stderr
+    assert r.stdout == ""
+    assert r.stderr.endswith("\n") and r.stderr.count("\n") == 1, r.stderr
+    assert r.stderr.startswith("advisor: ") and len(r.stderr.strip()) > len("advisor: ") + 10
+    if named is not None:
+        assert named in r.stderr, f"the message should name {named!r}: {r.stderr}"
+
+
+def test_the_table_covers_every_command_with_many_distinct_inputs():
+    ids = _ids(ROWS)
+    assert len(set(ids)) == len(ids) >= 40
+    commands = {argv[0] for argv, _ in ROWS if argv}
+    assert {"fit", "models", "hardware", "probe", "cost"} <= commands
