@@ -16,6 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
+from cliproc import isolated_env
 
 ROOT = Path(__file__).resolve().parents[1]
 F = "{dir}"  # replaced by the fixture folder
@@ -181,9 +182,7 @@ def _write_inputs(d: Path) -> None:
 def results(tmp_path_factory):
     d = tmp_path_factory.mktemp("bad-input")
     _write_inputs(d)
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("HF_", "HUGGING_FACE"))}
-    env.update(NO_COLOR="1", COLUMNS="120", ADVISOR_HOME=str(d / "home"), OLLAMA_MODELS=str(d / "no-ollama"),
-               HF_HUB_OFFLINE="1", PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")])))
+    env = isolated_env(d / "home", d / "no-ollama")
 
     def run(argv):
         return subprocess.run([sys.executable, "-m", "selfhost_advisor", *argv], cwd=d, env=env,

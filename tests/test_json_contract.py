@@ -26,6 +26,7 @@ from referencing import Registry, Resource
 from selfhost_advisor.render.probe_json import probe_dict
 from test_ollama import _blob, _manifest
 from test_probe import SCENARIOS
+from cliproc import isolated_env
 
 ROOT = Path(__file__).resolve().parents[1]
 SCHEMAS = {p.name.removesuffix(".schema.json"): json.loads(p.read_text())
@@ -88,9 +89,7 @@ def _write_inputs(d: Path) -> None:
 def outputs(tmp_path_factory):
     d = tmp_path_factory.mktemp("json")
     _write_inputs(d)
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("HF_", "HUGGING_FACE"))}
-    env.update(NO_COLOR="1", COLUMNS="120", ADVISOR_HOME=str(d / "home"), OLLAMA_MODELS=str(d / "ollama"),
-               HF_HUB_OFFLINE="1", PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")])))
+    env = isolated_env(d / "home", d / "ollama")
 
     def run(job):
         argv, seed = job
