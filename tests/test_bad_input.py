@@ -10,15 +10,11 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from cliproc import isolated_env
+from cliproc import isolated_env, run_all
 
-ROOT = Path(__file__).resolve().parents[1]
 F = "{dir}"  # replaced by the fixture folder
 
 # (argv, a piece of the input the one-line message must name, or None where there is nothing to name)
@@ -184,12 +180,7 @@ def results(tmp_path_factory):
     _write_inputs(d)
     env = isolated_env(d / "home", d / "no-ollama")
 
-    def run(argv):
-        return subprocess.run([sys.executable, "-m", "selfhost_advisor", *argv], cwd=d, env=env,
-                              capture_output=True, text=True, timeout=120)
-
-    with ThreadPoolExecutor(max_workers=max(4, os.cpu_count() or 4)) as pool:
-        done = list(pool.map(run, [argv for argv, _ in ROWS]))
+    done = run_all([(argv, env) for argv, _ in ROWS], d)
     return dict(zip(_ids(ROWS), done))
 
 

@@ -14,7 +14,6 @@ import os
 import re
 import subprocess
 import sys
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import jsonschema
@@ -26,7 +25,7 @@ from referencing import Registry, Resource
 from selfhost_advisor.render.probe_json import probe_dict
 from test_ollama import _blob, _manifest
 from test_probe import SCENARIOS
-from cliproc import isolated_env
+from cliproc import isolated_env, run_all
 
 ROOT = Path(__file__).resolve().parents[1]
 SCHEMAS = {p.name.removesuffix(".schema.json"): json.loads(p.read_text())
@@ -91,14 +90,7 @@ def outputs(tmp_path_factory):
     _write_inputs(d)
     env = isolated_env(d / "home", d / "ollama")
 
-    def run(job):
-        argv, seed = job
-        return subprocess.run([sys.executable, "-m", "selfhost_advisor", *argv], cwd=d, capture_output=True, text=True,
-                              env={**env, "PYTHONHASHSEED": seed}, timeout=120)
-
-    jobs = [(argv, seed) for _, argv in CASES for seed in ("1", "2")]
-    with ThreadPoolExecutor(max_workers=max(4, os.cpu_count() or 4)) as pool:
-        done = list(pool.map(run, jobs))
+    done = run_all([(argv, {**env, "PYTHONHASHSEED": seed}) for _, argv in CASES for seed in ("1", "2")], d)
     return {key: (done[2 * i], done[2 * i + 1]) for i, key in enumerate(_ids(CASES))}
 
 

@@ -113,10 +113,10 @@ def weights(model: Model, quant: Quant) -> Weights:
     w = model_walk(model)
     singles, blocks = walk_types(w, model, quant)
     for f, ty in zip(w.singles, singles):
-        t = f.tensor
-        sums.add(t, ty, tensor_bytes(ty, t.n_elements, t.shape[0]))
+        sums.add(f.tensor, ty, _bytes(f.tensor, ty))
     # Each distinct (template, types) block is summed once; model_walk has one block per layer, in layer order.
     done: dict[tuple, _Sums] = {}
+    uses: Counter[tuple] = Counter()
     per_layer = []
     for (_, k), types in zip(w.blocks, blocks):
         key = (k, types)
@@ -124,16 +124,15 @@ def weights(model: Model, quant: Quant) -> Weights:
         if block is None:
             block = done[key] = _Sums(model, n_layers=1)
             for f, ty in zip(w.templates[k], types):
-                t = f.tensor
-                block.add(t, ty, tensor_bytes(ty, t.n_elements, t.shape[0]), slot=0)
+                block.add(f.tensor, ty, _bytes(f.tensor, ty), slot=0)
+        uses[key] += 1
         per_layer.append(block)
     assert len(per_layer) == model.n_layers
     sums.layer = [b.layer[0] for b in per_layer]
     sums.read = [b.read[0] for b in per_layer]
     sums.flops = [b.flops[0] for b in per_layer]
-    uses = Counter(id(b) for b in per_layer)
-    for block in done.values():
-        n = uses[id(block)]
+    for key, block in done.items():
+        n = uses[key]
         sums.total += n * block.total
         sums.params += n * block.params
         for ty, b in block.by_type.items():
@@ -150,7 +149,11 @@ def weights_by_tensor(model: Model, quant: Quant) -> list[tuple[Tensor, str, int
     if model.tensor_types is not None:
         return list(exact_tensors(model))
     tensors = build_tensors(model)
-    return [(t, ty, tensor_bytes(ty, t.n_elements, t.shape[0])) for t, ty in zip(tensors, assign_types(model, tensors, quant))]
+    return [(t, ty, _bytes(t, ty)) for t, ty in zip(tensors, assign_types(model, tensors, quant))]
+
+
+def _bytes(t: Tensor, ggml_type: str) -> int:
+    return tensor_bytes(ggml_type, t.n_elements, t.shape[0])
 
 
 # llama.cpp ignores the configured window for these (src/llama-model.cpp, LLM_ARCH_PHI3: "Phi SWA is currently

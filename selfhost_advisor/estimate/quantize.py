@@ -139,11 +139,11 @@ def _build_walk(model: Model, singles: list[Tensor], templates: list[tuple[Tenso
          sum(1 for f in tpl if f.category == _FFN_UP))
         for tpl in facts
     )
-    per_template = [sum(1 for f in tpl if any(k in f.tensor.name for k in _ATTN_V_LIKE)) for tpl in facts]
     return Walk(
         singles=tuple(_facts(model, t, has_output) for t in sorted(singles, key=lambda t: t.name)),
         templates=facts, blocks=tuple(sorted(blocks)), counted=counted,
-        n_attention_wv=sum(per_template[k] for _, k in blocks), has_output=has_output,
+        # llama-quantize's n_attention_wv: every attn_v-like tensor (attn_v, attn_qkv, attn_kv_b), all in blocks.
+        n_attention_wv=sum(counted[k][0] for _, k in blocks), has_output=has_output,
     )
 
 
