@@ -12,7 +12,7 @@ Run: python benchmarks/pan_breakeven.py
 """
 from __future__ import annotations
 
-from dataclasses import replace
+from selfhost_advisor.record import replace
 
 from selfhost_advisor.catalog.models import resolve
 from selfhost_advisor.cost import tco

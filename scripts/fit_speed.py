@@ -20,7 +20,7 @@ import csv
 import re
 import statistics
 import sys
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -31,6 +31,7 @@ from selfhost_advisor.catalog.models import get as get_model  # noqa: E402
 from selfhost_advisor.catalog.quants import get_quant  # noqa: E402
 from selfhost_advisor.domain import Device, Machine, Placement  # noqa: E402
 from selfhost_advisor.estimate.speed import Efficiency, estimate_speed, family  # noqa: E402
+from selfhost_advisor.record import replace  # noqa: E402
 
 CAL = ROOT.parent / "shared" / "calibration"
 MODELS = {"llama 7B (LLaMA-2)": "llama2:7b", "Llama-3 8B": "llama3:8b", "Llama-3 70B": "llama3:70b",

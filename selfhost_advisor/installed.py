@@ -5,7 +5,6 @@ Why: "what I already have, will it run with this context?" is answered from the 
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
 from .catalog.gguf_header import read_file_header
@@ -15,9 +14,10 @@ from .catalog.resolve import quant_of
 from .domain import FitRequest, FitResult, Machine
 from .errors import AdvisorError
 from .estimate.fit import fit
+from .record import record
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class InstalledFit:
     name: str  # as `ollama list` prints it
     blob: str | None

@@ -2,11 +2,11 @@
 from __future__ import annotations
 
 import os
-from dataclasses import replace
 
 from .catalog.hardware import generic_machine, machine_from_profile, parse_spec
 from .domain import Machine
 from .errors import BadOptionError
+from .record import replace
 from .units import parse_size
 
 

@@ -1,7 +1,7 @@
 """Estimates against measured data (../shared/calibration): the goals of docs/methodology.md, asserted."""
 import csv
 import statistics
-from dataclasses import replace
+from selfhost_advisor.record import replace
 
 import accuracy  # benchmarks/accuracy.py
 import pytest

@@ -3,7 +3,7 @@
 More context never needs less memory (nor places better); a smaller quant never needs more weights; more VRAM
 never places fewer layers; more bandwidth never decodes slower; more monthly tokens never costs less.
 """
-from dataclasses import replace
+from selfhost_advisor.record import replace
 
 from hypothesis import given, settings, strategies as st
 
@@ -65,7 +65,7 @@ def test_more_vram_never_places_fewer_layers(model, a, b, n_gpus):
 
 
 def test_sliding_window_caps_kv_growth():
-    from dataclasses import replace
+    from selfhost_advisor.record import replace
 
     gemma = next(m for m in MODELS if m.id == "gemma3:27b")
     q = get_quant("Q4_K_M")

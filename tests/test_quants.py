@@ -1,5 +1,5 @@
 """The GGML type table in data/ is a copy of gguf's; the ftype mixing rules match llama.cpp on real files."""
-from dataclasses import replace
+from selfhost_advisor.record import replace
 
 import pytest
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import statistics
 import sys
-from dataclasses import replace
+from selfhost_advisor.record import replace
 from pathlib import Path
 
 import pytest

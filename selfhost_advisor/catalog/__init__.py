@@ -1,1 +1,1 @@
-"""Shipped data (data/*.yaml), loaded once, and resolution of user-typed names into dataclasses."""
+"""Shipped data (data/*.yaml), loaded once, and resolution of user-typed names into frozen records."""

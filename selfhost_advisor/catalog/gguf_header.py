@@ -8,10 +8,10 @@ Format: ggml-org/ggml docs/gguf.md (v2 and v3: uint64 counts; v1 used uint32 and
 from __future__ import annotations
 
 import struct
-from dataclasses import dataclass
 from typing import Any, Protocol
 
 from ..errors import BadFileError
+from ..record import record
 
 GGUF_MAGIC = b"GGUF"
 DEFAULT_ALIGNMENT = 32  # gguf.md: general.alignment defaults to 32
@@ -41,8 +41,8 @@ class FileSource:
         self.name = path
         try:
             self._fh = open(path, "rb")  # noqa: SIM115 - closed by close()
-        except OSError as exc:
-            raise BadFileError(f"cannot read {path}: {exc.strerror or exc}") from None
+        except (OSError, ValueError) as exc:  # ValueError: a NUL byte in the path
+            raise BadFileError(f"cannot read {path}: {getattr(exc, 'strerror', None) or exc}") from None
 
     def read(self, offset: int, n: int) -> bytes:
         try:
@@ -68,7 +68,7 @@ class BytesSource:
         return self._data[offset : offset + n]
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ArraySummary:
     """A metadata array too long to keep (e.g. tokenizer.ggml.tokens): its item type and length."""
 
@@ -76,7 +76,7 @@ class ArraySummary:
     length: int
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class TensorInfo:
     name: str
     shape: tuple[int, ...]  # ne order: shape[0] is the row length
@@ -85,7 +85,7 @@ class TensorInfo:
     n_bytes: int  # ggml_nbytes: rows x (row length / block size) x type size
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class GGUFHeader:
     version: int
     metadata: dict[str, Any]

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
 from ..domain import MLA, Model, MoE
 from ..errors import BadFileError
+from ..record import record
 from ._data import load
 from .gguf_header import ArraySummary, GGUFHeader, read_file_header
 from .shape import check_shape
@@ -35,7 +35,7 @@ def file_type_name(ftype: Any) -> str | None:
     return load("ggml_types").get("file_types", {}).get(str(ftype))  # data keys are strings (JSON)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class GGUFModel:
     """A model read from one GGUF (or the parts of a split GGUF)."""
 

@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import difflib
 import re
-from dataclasses import dataclass
 from functools import lru_cache
 
 from ..domain import Device, Machine
 from ..errors import UnknownHardwareError
+from ..record import record
 from ._data import load
 
 _COUNT_PREFIX = re.compile(r"^\s*(\d+)\s*[x×*]\s*(.+)$", re.I)
@@ -19,7 +19,7 @@ _COUNT_SUFFIX = re.compile(r"^(.+?)\s*[x×*]\s*(\d+)\s*$", re.I)
 MAX_UNITS = 64
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Profile:
     id: str
     name: str

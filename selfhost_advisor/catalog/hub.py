@@ -14,11 +14,11 @@ import os
 import re
 import struct
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Protocol
 
 from ..errors import AdvisorError, BadFileError, UnknownModelError
+from ..record import field, record
 from .gguf_header import ArraySummary, GGUFHeader, TensorInfo, read_header
 
 CACHE_TTL_S = 24 * 3600  # online: reuse cached answers for a day; offline (or no network): any age
@@ -34,7 +34,7 @@ class NetworkError(HubError):
     pass
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Response:
     status: int
     body: bytes

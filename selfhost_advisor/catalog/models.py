@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import difflib
 import re
-from dataclasses import dataclass
 from functools import lru_cache
 
 from ..domain import MLA, Model, MoE
 from ..errors import UnknownModelError
+from ..record import record
 from ._data import load
 
 # Ollama tag quant suffixes: -q4_K_M, -q8_0, -fp16, -iq2_xxs ...
@@ -19,7 +19,7 @@ _QUANT_SUFFIX = re.compile(r"-(q[0-9]_[0-9a-z_]+|q[0-9]_[0-9]|iq[0-9]_[a-z_]+|fp
 _VARIANT_SUFFIXES = ("-instruct", "-chat", "-text", "-it", "-base")
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Resolved:
     model: Model
     quant: str | None  # a quant named in the tag, e.g. Q8_0 from "llama3.1:70b-instruct-q8_0"

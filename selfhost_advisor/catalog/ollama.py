@@ -10,10 +10,10 @@ from __future__ import annotations
 import json
 import os
 import re
-from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import UnknownModelError
+from ..record import record
 
 DEFAULT_HOST, DEFAULT_NAMESPACE, DEFAULT_TAG = "registry.ollama.ai", "library", "latest"
 MODEL_MEDIA_TYPE = "application/vnd.ollama.image.model"
@@ -23,7 +23,7 @@ _SIZE = re.compile(r"^(\d+(\.\d+)?[kmbt]|\d+x\d+(\.\d+)?[bm]|e\d+(\.\d+)?b)$", r
 _ACTIVE = re.compile(r"^a\d+(\.\d+)?b$", re.I)  # qwen3:30b-a3b
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class OllamaTag:
     host: str
     namespace: str
@@ -87,7 +87,7 @@ def models_dir() -> Path:
     return Path(env).expanduser() if env else Path.home() / ".ollama" / "models"
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Installed:
     tag: OllamaTag
     manifest: Path

@@ -12,15 +12,15 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass, replace
 
+from . import models as catalog
 from ..domain import FitResult, Model, Quant
 from ..errors import BadFileError, BadOptionError, UnknownModelError, UnknownQuantError
-from . import models as catalog
+from ..record import record, replace
 from .quants import all_quants, get_quant
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Resolved:
     model: Model
     quant: str | None  # a quant named by the input (Ollama tag suffix) or fixed by a file

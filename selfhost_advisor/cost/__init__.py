@@ -1,1 +1,1 @@
-"""Self-host vs cloud cost: pure functions over dataclasses (no typer, rich or filesystem beyond data/ loading)."""
+"""Self-host vs cloud cost: pure functions over frozen records (no typer, rich or filesystem beyond data/ loading)."""

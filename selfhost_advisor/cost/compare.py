@@ -112,7 +112,7 @@ def compare(
 
 
 def _replace(o: SelfHostOption, **kw) -> SelfHostOption:
-    from dataclasses import replace
+    from ..record import replace
 
     return replace(o, **kw)
 

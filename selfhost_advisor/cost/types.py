@@ -1,12 +1,11 @@
-"""Frozen dataclasses of the cost model: workload, economic parameters, boxes, priced options, the comparison."""
+"""Frozen records of the cost model: workload, economic parameters, boxes, priced options, the comparison."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 from ..domain import ServingCapacity
+from ..record import field, record
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Workload:
     """What the user will send: tokens a month, their split, and when they arrive."""
 
@@ -39,7 +38,7 @@ class Workload:
                         self.context, self.min_stream_tokens_per_s, self.request_input_tokens)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class CostParams:
     """Economic assumptions of owning hardware (data/cost.yaml defaults, each overridable)."""
 
@@ -56,7 +55,7 @@ class CostParams:
         return self.ops_hours_per_month * self.ops_usd_per_hour
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Box:
     """One purchasable (or rentable) serving unit: GPUs plus the host they sit in."""
 
@@ -89,7 +88,7 @@ class Box:
         return None if self.rental_usd_per_gpu_hour is None else self.rental_usd_per_gpu_hour * self.gpus
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class MonthlyUsd:
     amortization: float
     power: float
@@ -101,7 +100,7 @@ class MonthlyUsd:
         return self.amortization + self.power + self.operations + self.rental
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class SelfHostOption:
     """A box bought (mode 'buy') or rented by the hour (mode 'rent'), sized for the workload."""
 
@@ -124,13 +123,13 @@ class SelfHostOption:
         return (self.box.capex_usd or 0.0) * self.units if self.mode == "buy" else 0.0
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Excluded:
     hardware: str
     reason: str
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class CloudPrice:
     """A per-token price for one model at one provider, with where it came from."""
 
@@ -147,7 +146,7 @@ class CloudPrice:
     open_weight_of: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class CloudOption:
     price: CloudPrice
     monthly_usd: float
@@ -155,7 +154,7 @@ class CloudOption:
     excluded_reason: str | None = None  # set when a hard constraint rules it out
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Constraints:
     regulated: str | None = None  # hipaa | gdpr | finance | legal
     air_gapped: bool = False
@@ -163,14 +162,14 @@ class Constraints:
     need_frontier: bool = False
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Reason:
     text: str
     favours: str  # self-host | cloud | hybrid | neutral
     weight: int  # higher ranks first: 100 hard constraint, 50 cost, ...
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Recommendation:
     choice: str  # self-host | cloud | hybrid
     reasons: tuple[Reason, ...]
@@ -179,7 +178,7 @@ class Recommendation:
     best_cloud: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class CostComparison:
     model_id: str
     model_name: str

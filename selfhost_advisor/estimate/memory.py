@@ -5,12 +5,12 @@ Formulas and their sources are in docs/methodology.md; each function's docstring
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
 from functools import lru_cache
 
 from ..catalog._data import load
 from ..domain import FitRequest, MemoryBreakdown, Model, Quant
 from ..errors import BadOptionError
+from ..record import record
 from .quantize import assign_types, ggml_types, model_walk, tensor_bytes, walk_types
 from .tensors import Tensor, build_tensors, exact_tensors
 
@@ -42,7 +42,7 @@ def kv_type(name: str) -> str:
     return types[key]
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Weights:
     """A model's weights at one quantization, summed the ways the estimates read them.
 

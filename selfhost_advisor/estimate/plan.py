@@ -4,17 +4,16 @@ Pure: both walk the catalog and call estimate.fit.best_option; nothing here know
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from ..catalog.hardware import Profile, find_profile, machine_from_profile, profiles
 from ..domain import FitOption, FitRequest, Machine, Model, Quant
+from ..record import record
 from .fit import best_option
 
 GPU_COUNTS = (1, 2, 4, 8)
 HOST_PROFILE = "host-workstation"
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class HardwareCandidate:
     label: str  # "2x rtx-4090"
     profile: Profile
@@ -81,7 +80,7 @@ def _why_not(model: Model, machine: Machine, request: FitRequest, quants: tuple[
     return "speed unknown"
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ModelFit:
     model: Model
     option: FitOption | None
@@ -92,7 +91,7 @@ def models_that_fit(
     min_tps: float | None = None, host_ram_known: bool = True,
 ) -> list[ModelFit]:
     """Each model's best option on `machine`; the ones that run first, largest (most capable) first."""
-    from dataclasses import replace
+    from ..record import replace
 
     rows = [ModelFit(m, best_option(m, machine, replace(request, context=min(request.context, m.max_context)),
                                     quants, min_tps=min_tps, host_ram_known=host_ram_known))

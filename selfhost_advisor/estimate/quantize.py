@@ -8,11 +8,11 @@ Sizes per type come from data/ggml_types.yaml (generated from gguf's GGML_QUANT_
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from functools import lru_cache
 
 from ..catalog._data import load
 from ..domain import Model, Quant
+from ..record import record
 from .tensors import Tensor, layout
 
 _IQ_LOW = frozenset({"IQ2_XXS", "IQ2_XS", "IQ1_S", "IQ2_S", "IQ2_M", "IQ1_M"})
@@ -97,7 +97,7 @@ def _category(name: str, has_output: bool) -> int:
     return _OTHER
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Facts:
     """What llama-quantize's rules read of one tensor, whatever the file type."""
 
@@ -113,7 +113,7 @@ def _facts(model: Model, t: Tensor, has_output: bool) -> Facts:
                  model.arch == "gpt-oss" and "_exps.weight" in t.name)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Walk:
     """llama-quantize's walk over a model's tensors (by layer, then name: the order its counters advance in),
     with every fact its rules read that does not depend on the file type. Built once per model and reused for
@@ -174,20 +174,19 @@ def _walk_of(model: Model, tensors: tuple[Tensor, ...]) -> tuple[Walk, list[int]
     return _build_walk(model, singles, templates, blocks), order
 
 
-@dataclass
 class _State:
-    """Counters llama-quantize keeps while walking the tensors in file order, and the model facts its rules use."""
+    """Counters llama-quantize keeps while walking the tensors in file order, and the model facts its rules use.
 
-    n_attention_wv: int
-    n_layers: int
-    n_gqa: int
-    n_expert: int
-    is_70b: bool  # LLM_TYPE_70B
-    moe: bool  # MoE: ffn rules take the layer from the tensor name (llama-quant.cpp layer_info)
-    i_attention_wv: int = 0
-    i_ffn_down: int = 0
-    i_ffn_gate: int = 0
-    i_ffn_up: int = 0
+    Mutable, so a plain slotted class rather than a record."""
+
+    __slots__ = ("n_attention_wv", "n_layers", "n_gqa", "n_expert", "is_70b", "moe",
+                 "i_attention_wv", "i_ffn_down", "i_ffn_gate", "i_ffn_up")
+
+    def __init__(self, n_attention_wv: int, n_layers: int, n_gqa: int, n_expert: int, is_70b: bool, moe: bool) -> None:
+        self.n_attention_wv, self.n_layers, self.n_gqa, self.n_expert = n_attention_wv, n_layers, n_gqa, n_expert
+        self.is_70b = is_70b  # LLM_TYPE_70B
+        self.moe = moe  # MoE: ffn rules take the layer from the tensor name (llama-quant.cpp layer_info)
+        self.i_attention_wv = self.i_ffn_down = self.i_ffn_gate = self.i_ffn_up = 0
 
 
 def _bump(cat: int, row_length: int, layer: int, ftype: str, default: str, st: _State, imatrix: bool) -> str:  # noqa: C901

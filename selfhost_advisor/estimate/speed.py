@@ -15,12 +15,12 @@ results (data/speed.yaml, fitted by scripts/fit_speed.py on ../shared/calibratio
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from functools import lru_cache
 from typing import Mapping
 
 from ..catalog._data import load
 from ..domain import Device, Machine, MemoryBreakdown, Model, Placement, Quant, Speed
+from ..record import record
 from .memory import kv_bytes_per_cell, uses_window, weights
 
 _FAMILY = {"cuda": "cuda", "metal": "metal", "rocm": "rocm_vulkan", "vulkan": "rocm_vulkan", "cpu": "cpu"}
@@ -39,7 +39,7 @@ def family(backend: str) -> str:
     return _FAMILY.get(backend, "cuda")
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Efficiency:
     family: str
     bandwidth: float  # share of spec memory bandwidth reached while streaming weights
@@ -76,7 +76,7 @@ def _fitted(fam: str) -> Efficiency:
     )
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class TokenWork:
     """What one token costs a model at a quantization, per repeating layer and for the output head."""
 

@@ -7,10 +7,10 @@ ne[0] (the first dimension) is the row length, the one quantization blocks run a
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from functools import lru_cache
 
 from ..domain import Model
+from ..record import field, record
 
 # Architectures whose GGUF fuses q/k/v into attn_qkv and gate/up into one ffn_up (llama.cpp LLM_ARCH_PHI3).
 _FUSED_QKV_ARCHS = frozenset({"phi3"})
@@ -22,7 +22,7 @@ _POST_NORM_ARCHS = frozenset({"gemma2", "gemma3"})
 _GPT_OSS_ARCHS = frozenset({"gpt-oss"})
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Tensor:
     name: str
     shape: tuple[int, ...]  # GGUF ne order: shape[0] is the row length
@@ -179,7 +179,7 @@ def layer_kind(model: Model, i: int) -> bool:
     return model.is_moe_layer(i)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Layout:
     """A model's tensors without spelling out every block: the estimators size one block of each kind."""
 

@@ -5,15 +5,14 @@ request (llama.cpp, 8k context, f16 KV cache), over the quantizations people usu
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from ..domain import FitRequest, Machine
+from ..record import record
 
 SIZES = (("8B", "llama3.1:8b"), ("32B", "qwen2.5:32b"), ("70B", "llama3.1:70b"))
 QUANTS = ("F16", "Q8_0", "Q6_K", "Q5_K_M", "Q4_K_M", "Q3_K_M", "Q2_K")
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class SizeVerdict:
     label: str  # "8B"
     model_id: str

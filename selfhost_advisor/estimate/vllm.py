@@ -9,12 +9,12 @@ token), engine/arg_utils.py (batch defaults); the constants are in data/engines.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from functools import lru_cache
 
 from ..catalog._data import load
 from ..domain import FitRequest, Machine, MemoryBreakdown, Model, Placement, Quant
 from ..errors import UnknownQuantError
+from ..record import record
 from .memory import uses_window
 from .tensors import Tensor, build_tensors
 
@@ -65,7 +65,7 @@ def tensor_bytes(t: Tensor, fmt: dict) -> int:
     return _linear_bytes(t.shape, fmt) if quantizable else t.n_elements * _SIXTEEN_BIT
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class VllmWeights:
     total: int
     per_layer: tuple[int, ...]
@@ -151,7 +151,7 @@ def activation_bytes(model: Model, tp: int, device_bytes: int) -> int:
     return tokens * widest * _SIXTEEN_BIT + seqs * model.vocab_size * 4
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class VllmPlan:
     memory: MemoryBreakdown
     placement: Placement

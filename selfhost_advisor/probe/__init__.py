@@ -7,15 +7,15 @@ files.py reads a saved `advisor probe --json` back into a Machine.
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass, replace
 from typing import Any, Callable
 
 from ..domain import CpuInfo, Device, GpuDetails, Machine, ProbeReport
+from ..record import record, replace
 
 AUTO: Any = object()  # "load the real thing lazily"
 
 
-@dataclass(frozen=True)
+@record
 class ProbeSources:
     """Where each backend reads from; the defaults are this machine."""
 

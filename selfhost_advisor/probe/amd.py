@@ -9,11 +9,11 @@ from __future__ import annotations
 import glob
 import os
 import re
-from dataclasses import replace
 from typing import Any
 
 from ..catalog._data import load
 from ..domain import Device, GpuDetails
+from ..record import replace
 from .interface import BackendResult
 from .match import match_gpu
 from .pci import read_int, read_text

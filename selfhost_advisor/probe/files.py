@@ -146,15 +146,16 @@ def load_probe_file(path: str) -> Machine:
     try:
         with open(path, "rb") as fh:
             text = fh.read(16 * 2**20)
-    except OSError as exc:
-        raise BadFileError(f"cannot read probe file {path}: {exc.strerror or exc}", "check the path") from None
+    except (OSError, ValueError) as exc:  # ValueError: a NUL byte in the path
+        why = getattr(exc, "strerror", None) or exc
+        raise BadFileError(f"cannot read probe file {path}: {why}", "check the path") from None
     try:
         data = json.loads(text)
     except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: '[[[[...' nested too deep
         raise BadFileError(f"probe file {path} is not valid JSON", "save it with 'advisor probe --json > box.json'") from None
     machine = machine_from_probe(data, path)
     if machine.name == "this machine":  # a probe saved elsewhere: name it by its file
-        from dataclasses import replace
+        from ..record import replace
 
         machine = replace(machine, name=f"{path} (probe)")
     return machine

@@ -7,11 +7,11 @@ Bandwidth: the catalog figure when the card matches a profile, else bus width x 
 """
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any, Callable
 
 from ..catalog._data import load
 from ..domain import Device, GpuDetails, MigInstance
+from ..record import replace
 from .interface import BackendResult
 from .match import match_gpu
 

@@ -6,12 +6,12 @@ device at all, the probe can skip loading NVML (keeps `advisor probe` fast on ma
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 
 from ..catalog._data import load
+from ..record import record
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class PciGpu:
     bus_id: str  # "0000:01:00.0"
     vendor_id: str  # "0x10de"

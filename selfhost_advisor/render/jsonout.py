@@ -1,4 +1,4 @@
-"""Build every --json object from dataclasses, in one place. Sizes are integer bytes.
+"""Build every --json object from the records of domain.py and cost/types.py, in one place. Sizes are integer bytes.
 
 The shapes are fixed by docs/schema/*.schema.json (tests validate real outputs against them).
 """
