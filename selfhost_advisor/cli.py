@@ -7,6 +7,8 @@ each command's --help ends with the checks that can give 1 (docs/cli.md lists th
 """
 from __future__ import annotations
 
+import copy
+import os
 import sys
 from typing import List, Optional
 
@@ -195,13 +197,42 @@ app.command(name="hardware", epilog=exit_codes("--for with --min-tps or --max-pr
     _hardware)
 
 
+_ROOT_FLAGS = ("--debug", "--quiet")
+
+
+def _command_name(info: typer.models.CommandInfo) -> str:
+    return info.name or info.callback.__name__.lower().replace("_", "-")  # typer's own rule (get_command_name)
+
+
+def app_for(args: list[str]) -> typer.Typer:
+    """The app to run for argv: only the command it names, when it names one.
+
+    Why: typer builds the click parameters of every registered command on each run (5 ms for our five, a tenth of
+    `fit --json`'s own time; issue 8). A command's parsing, help and errors do not depend on its siblings, so
+    `advisor [--debug] [--quiet] <command> ...` gets an app holding that command alone; anything else (root help,
+    completion, a misspelt command, which should list its neighbours) gets the full app.
+    tests/test_cli_contract.py checks every command's parameters and help are the same either way.
+    """
+    i = 0
+    while i < len(args) and args[i] in _ROOT_FLAGS:
+        i += 1
+    if i == len(args) or any(k.endswith("_COMPLETE") for k in os.environ):
+        return app
+    matches = [c for c in app.registered_commands if _command_name(c) == args[i]]
+    if len(matches) != 1:
+        return app
+    one = copy.copy(app)
+    one.registered_commands = matches
+    return one
+
+
 def main(argv: Optional[list[str]] = None) -> int:
     """Run the CLI; return the exit code instead of exiting (tests call this)."""
     args = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in args
     _state.update(debug=False, quiet=False)  # module state: reset for each call (tests call main repeatedly)
     try:
-        rv = app(args=args, prog_name="advisor", standalone_mode=False)
+        rv = app_for(args)(args=args, prog_name="advisor", standalone_mode=False)
         return int(rv or 0) if isinstance(rv, int) else 0
     except AdvisorError as err:
         if debug and not isinstance(err, CheckFailed):

@@ -7,9 +7,12 @@ from __future__ import annotations
 
 import math
 import re
-from fractions import Fraction
+from typing import TYPE_CHECKING
 
 from .errors import BadNumberError, BadSizeError
+
+if TYPE_CHECKING:
+    from fractions import Fraction
 
 _SIZE_UNITS = {
     "": 1,
@@ -29,6 +32,8 @@ def _value(mantissa: str, exponent: str | None, factor: int, limit: int) -> Frac
 
     A float screens the range first, so "1e99999999999" never builds a 10^99999999999 integer.
     """
+    from fractions import Fraction  # here, not at the top: fractions loads decimal (2 ms of every start-up)
+
     if len(mantissa) > 40:  # no one writes 40 digits; Fraction would refuse 4300 of them with ValueError
         return None
     approx = float(f"{mantissa}e{exponent}" if exponent else mantissa) * factor

@@ -266,3 +266,51 @@ def test_shell_completion_answers_through_our_entry_point():
     assert _complete("advisor fi") == ["fit"]
     assert "--require-fit" in _complete("advisor fit llama3.1:8b --require-f")
     assert "--quiet" in _complete("advisor --qu")
+
+
+# cli.app_for runs `advisor <command> ...` with an app holding that command alone (start-up, issue 8). It must not
+# change what the command accepts, prints or refuses.
+def _param_table(command) -> list[tuple]:
+    return [(p.name, tuple(p.opts), tuple(p.secondary_opts), p.required, repr(p.default), getattr(p, "help", None),
+             str(p.type), p.multiple, getattr(p, "is_flag", None)) for p in command.params]
+
+
+@pytest.mark.parametrize("name", sorted(typer.main.get_command(app).commands))
+def test_the_one_command_app_builds_the_same_command(name):
+    from selfhost_advisor.cli import app_for
+
+    full = typer.main.get_command(app)
+    one = typer.main.get_command(app_for([name]))
+    assert app_for([name]) is not app and list(one.commands) == [name]
+    assert app_for(["--debug", "--quiet", name]).registered_commands == app_for([name]).registered_commands
+    assert _param_table(one.commands[name]) == _param_table(full.commands[name])
+    assert _param_table(one) == _param_table(full)  # the root options (--debug, --quiet, completion)
+    assert one.commands[name].epilog == full.commands[name].epilog and one.commands[name].help == full.commands[name].help
+
+
+@pytest.mark.parametrize("argv", [["--help"], [], ["fti"], ["--install-completion"], ["--debug"], ["--json", "fit"]])
+def test_anything_but_a_known_command_gets_the_full_app(argv):
+    from selfhost_advisor.cli import app_for
+
+    assert app_for(argv) is app
+
+
+def test_completion_always_gets_the_full_app(monkeypatch):
+    from selfhost_advisor.cli import app_for
+
+    monkeypatch.setenv("_ADVISOR_COMPLETE", "bash_complete")
+    assert app_for(["fit"]) is app
+
+
+@pytest.mark.parametrize("argv", [["fit", "--help"], ["hardware", "--help"], ["fit", "--bogus"], ["fit"],
+                                  ["models", "--fits", "rtx4090", "--min-tps", "x"], ["cost", "--monthly-tokens", "-1"],
+                                  ["--quiet", "fit", "llama3.1:8b", "--hardware", "rtx4090", "--json"]])
+def test_output_and_exit_code_match_the_full_app(argv, capsys, monkeypatch):
+    import selfhost_advisor.cli as cli
+
+    rc_one = main(argv)
+    one = capsys.readouterr()
+    monkeypatch.setattr(cli, "app_for", lambda args: app)
+    rc_full = main(argv)
+    full = capsys.readouterr()
+    assert (rc_one, one.out, one.err) == (rc_full, full.out, full.err)
