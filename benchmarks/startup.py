@@ -32,13 +32,21 @@ def _time(cmd: list[str]) -> float:
     return time.perf_counter() - t
 
 
+def _advisor() -> list[str]:
+    """The installed `advisor` entry point (what users and CI run); `python -m selfhost_advisor` when there is none."""
+    script = Path(sys.executable).with_name("advisor")
+    return [str(script)] if script.is_file() else [sys.executable, "-m", "selfhost_advisor"]
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--runs", type=int, default=10)
     args = ap.parse_args()
     base_cmd = [sys.executable, "-c", "import typer"]
+    advisor = _advisor()
+    print(f"timing {' '.join(advisor)} against {' '.join(base_cmd)}, {args.runs} alternating runs each")
     for name, argv in CASES.items():
-        cmd = FLOOR if argv is None else [sys.executable, "-m", "selfhost_advisor", *argv]
+        cmd = FLOOR if argv is None else [*advisor, *argv]
         _time(cmd)  # warm the page cache
         ta, tb = [], []
         for _ in range(args.runs):

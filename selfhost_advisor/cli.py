@@ -97,6 +97,7 @@ def fit(
     eng = engine_params(engine.lower())
     if parallel < 1:
         raise BadOptionError(f"--parallel {parallel} must be at least 1", "give 1 or more")
+    require_fit = require_fit.lower() if require_fit else require_fit
     if require_fit and require_fit not in ("gpu", "partial", "any"):
         raise BadOptionError(f"--require-fit {require_fit!r} is not gpu, partial or any", "e.g. --require-fit gpu")
     if engine.lower() == "vllm":

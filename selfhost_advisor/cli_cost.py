@@ -59,6 +59,7 @@ def cost(
     from .cost.inputs import assumptions, build_constraints, build_params, build_workload, check_contract
 
     quiet(quiet_flag)
+    require = require.lower() if require else require
     if require and require not in ("self-host", "cloud"):
         raise BadOptionError(f"--require {require!r} is not self-host or cloud", "e.g. --require self-host")
     if chart and not chart.lower().endswith(".svg"):

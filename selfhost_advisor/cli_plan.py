@@ -24,7 +24,7 @@ def hardware(
     quiet_flag: bool = quiet_option(),
 ) -> int:
     """Hardware profiles: list them, show one with its sources, or find what runs a model (--for)."""
-    from .catalog.hardware import get_profile, profiles
+    from .catalog.hardware import find_profile, get_profile, profiles
     from .cli import _emit_json
 
     quiet(quiet_flag)
@@ -41,8 +41,13 @@ def hardware(
 
             render_hardware_list(rows)
         return 0
-    if action != "show" or not name:
-        raise BadOptionError(f"unknown hardware action {action!r}", "use 'advisor hardware show rtx4090' or --for MODEL")
+    if action == "show" and not name:
+        raise BadOptionError("'hardware show' needs a profile name", "e.g. 'advisor hardware show rtx4090'; 'advisor hardware' lists them")
+    if action != "show":
+        if name is None and find_profile(action) is not None:  # 'advisor hardware rtx4090' means show it
+            action, name = "show", action
+        else:
+            raise BadOptionError(f"unknown hardware action {action!r}", "use 'advisor hardware show rtx4090' or --for MODEL")
     p = get_profile(name)
     if as_json:
         from .render.planout import hardware_show_dict
@@ -68,8 +73,8 @@ def quants_for(engine: str, quant: Optional[List[str]]):
 
 
 def check_min_tps(min_tps: Optional[float]) -> None:
-    if min_tps is not None and not min_tps > 0:
-        raise BadOptionError(f"--min-tps {min_tps:g} must be a positive speed", "e.g. --min-tps 20")
+    if min_tps is not None and not 0 < min_tps < float("inf"):  # nan and inf are refused too: no model meets inf
+        raise BadOptionError(f"--min-tps {min_tps:g} must be a positive, finite speed", "e.g. --min-tps 20")
 
 
 def _hardware_for(model_name, quant, min_tps, context, max_price, engine, as_json) -> int:

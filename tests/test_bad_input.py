@@ -35,6 +35,7 @@ ROWS: list[tuple[list[str], str | None]] = [
     (["fit", "./tiny.gguf", "--engine", "vllm", "--vram", "24GB"], "tiny.gguf"),
     (["fit", "hf:acme/not-cached", "--offline"], "acme/not-cached"),
     (["fit", "acme/not-cached", "--offline"], "acme/not-cached"),
+    (["fit", "acme/not-cached"], "HF_HUB_OFFLINE"),  # offline by the environment: the message says which switch
     (["fit", "acme/damaged-cache", "--offline"], "acme/damaged-cache"),
     (["fit", "hf:acme/..", "--offline"], "acme/.."),
     # fit: sizes, counts, options
@@ -55,6 +56,7 @@ ROWS: list[tuple[list[str], str | None]] = [
     (["fit", "llama3.1:8b", "--require-fit", "always", "--vram", "24GB"], "always"),
     (["fit", "llama3.1:8b", "--min-tps", "-5", "--vram", "24GB"], "-5"),
     (["fit", "llama3.1:8b", "--min-tps", "nan", "--vram", "24GB"], "nan"),
+    (["fit", "llama3.1:8b", "--min-tps", "inf", "--vram", "24GB"], "inf"),  # no model meets it: bad input, not exit 1
     (["fit", "llama3.1:8b", "--parallel", "0", "--vram", "24GB"], "--parallel"),
     (["fit", "llama3.1:8b", "--gpus", "0", "--vram", "24GB"], "--gpus"),
     (["fit", "llama3.1:8b", "--gpus", "2"], "--gpus"),
@@ -85,6 +87,7 @@ ROWS: list[tuple[list[str], str | None]] = [
     # models
     (["models", "--fits", "rtx9999"], "rtx9999"),
     (["models", "--fits", "rtx4090", "--min-tps", "0"], "--min-tps"),
+    (["models", "--fits", "rtx4090", "--min-tps", "inf"], "--min-tps"),
     (["models", "--fits", "rtx4090", "--engine", "nope"], "nope"),
     (["models", "--fits", "rtx4090", "--context", "lots"], "lots"),
     (["models", "--fits", "./garbage.json"], "garbage.json"),
@@ -129,7 +132,7 @@ ROWS: list[tuple[list[str], str | None]] = [
     (["cost", "-t", "1e9", "--hardware", "./garbage.json"], "garbage.json"),
     (["cost", "-t", "1e9", "--model", "nosuchmodel"], "nosuchmodel"),
     (["cost", "-t", "1e9", "--model", "./corrupt.gguf"], "corrupt.gguf"),
-    (["cost", "-t", "1e9", "--model", "acme/not-cached"], "acme/not-cached"),
+    (["cost", "-t", "1e9", "--model", "acme/not-cached"], "HF_HUB_OFFLINE"),  # names the switch that is on
     (["cost", "-t", "1e9", "--engine", "foo"], "foo"),
     (["cost", "-t", "1e9", "--quant", "zz"], "zz"),
     (["cost", "-t", "1e9", "--decode-tps", "100"], "--prefill-tps"),

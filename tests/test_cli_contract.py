@@ -285,7 +285,7 @@ def test_the_one_command_app_builds_the_same_command(name):
     assert app_for(["--debug", "--quiet", name]).registered_commands == app_for([name]).registered_commands
     assert _param_table(one.commands[name]) == _param_table(full.commands[name])
     assert _param_table(one) == _param_table(full)  # the root options (--debug, --quiet, completion)
-    assert one.commands[name].epilog == full.commands[name].epilog and one.commands[name].help == full.commands[name].help
+    assert (one.commands[name].epilog, one.commands[name].help) == (full.commands[name].epilog, full.commands[name].help)
 
 
 @pytest.mark.parametrize("argv", [["--help"], [], ["fti"], ["--install-completion"], ["--debug"], ["--json", "fit"]])
@@ -314,3 +314,20 @@ def test_output_and_exit_code_match_the_full_app(argv, capsys, monkeypatch):
     rc_full = main(argv)
     full = capsys.readouterr()
     assert (rc_one, one.out, one.err) == (rc_full, full.out, full.err)
+
+
+def test_choice_options_take_any_case(capsys):
+    gate = ["fit", "llama3.1:8b", "--hardware", "rtx4090", "--json", "--require-fit"]
+    assert main([*gate, "GPU"]) == main([*gate, "gpu"]) == 0
+    assert main([*gate, "Partial"]) == 0
+    cost = ["cost", "--monthly-tokens", "2e9", "--hardware", "rtx4090", "--json", "--require"]
+    assert main([*cost, "CLOUD"]) == main([*cost, "cloud"])
+    assert main([*cost, "Self-Host"]) == main([*cost, "self-host"])
+    assert main([*cost, "CLOUD"]) != main([*cost, "self-host"])  # one of the two verdicts fails its check
+
+
+def test_hardware_with_a_profile_name_shows_it(capsys):
+    assert main(["hardware", "rtx4090", "--json"]) == 0
+    bare = capsys.readouterr().out
+    assert main(["hardware", "show", "rtx4090", "--json"]) == 0
+    assert bare == capsys.readouterr().out and '"rtx-4090"' in bare

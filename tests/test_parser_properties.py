@@ -97,6 +97,12 @@ def test_every_gpu_profile_multiplies_in_every_written_form(profile, n, form):
     assert (got.id, count) == (profile.id, n)
 
 
+@pytest.mark.parametrize("spec", ["4090x2", "rtx4090x2", "2x4090", "2 x rtx4090", "4090 x 2", "2*rtx-4090", "2×4090"])
+def test_a_count_on_either_side_of_the_card_is_the_count(spec):
+    profile, count, _ = parse_spec(spec)
+    assert (profile.id, count) == ("rtx-4090", 2)
+
+
 @pytest.mark.parametrize("profile", profiles(), ids=lambda p: p.id)
 def test_every_profile_resolves_by_id_and_by_name(profile):
     assert parse_spec(profile.id)[:2] == (profile, 1)

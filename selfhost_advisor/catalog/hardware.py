@@ -110,13 +110,13 @@ def parse_spec(spec: str) -> tuple[Profile, int, str]:
             low = text.lower()
     count = 1
     m = _COUNT_PREFIX.match(text)
-    if m:
+    s = _COUNT_SUFFIX.match(text)
+    # "rtx4090x2" is 2 x rtx4090, but "rtx9999" is an unknown card, not 9999 x "rt"; "4090x2" is 2 x 4090, not 4090 x "2"
+    suffix = s is not None and find_profile(text) is None and find_profile(s.group(1)) is not None
+    if m and not (suffix and find_profile(m.group(2)) is None):
         count, text = int(m.group(1)), m.group(2)
-    else:
-        m = _COUNT_SUFFIX.match(text)
-        # "rtx4090x2" is 2 x rtx4090, but "rtx9999" is an unknown card, not 9999 x "rt"
-        if m and find_profile(text) is None and find_profile(m.group(1)) is not None:
-            text, count = m.group(1), int(m.group(2))
+    elif suffix:
+        text, count = s.group(1), int(s.group(2))
     if not 1 <= count <= MAX_UNITS:
         raise UnknownHardwareError(
             f"hardware {spec!r} has {count} units", f"give between 1 and {MAX_UNITS}, e.g. '2x rtx4090'"

@@ -69,7 +69,7 @@ class HFTransport:
         except Exception as exc:  # noqa: BLE001 - any transport failure means "not reachable"
             raise NetworkError(
                 f"cannot reach the Hugging Face Hub ({type(exc).__name__})",
-                "check the network, or use --offline with a cached model",
+                "check the network; a model looked up before works offline (--offline, or HF_HUB_OFFLINE=1)",
             ) from None
         return Response(int(r.status_code), bytes(r.content), {k.lower(): v for k, v in r.headers.items()})
 
@@ -114,7 +114,10 @@ class HubClient:
         if not valid_repo(repo):
             raise UnknownModelError(f"{repo!r} is not a Hub repository id", "expected owner/name, e.g. Qwen/Qwen3-8B")
         self.repo, self.revision = repo, revision
-        self.offline = offline or os.environ.get("HF_HUB_OFFLINE", "") not in ("", "0", "false", "False")
+        env_offline = os.environ.get("HF_HUB_OFFLINE", "") not in ("", "0", "false", "False")
+        self.offline = offline or env_offline
+        self._offline_why = "--offline is set" if offline else "HF_HUB_OFFLINE is set"
+        self._online_hint = "run once without --offline" if offline else "unset HF_HUB_OFFLINE and run once online"
         self._transport: Transport | None = None
         self.used_stale_cache = False
         self.dir = advisor_home() / "hub" / repo.replace("/", "--") / revision.replace("/", "--")
@@ -134,8 +137,8 @@ class HubClient:
             return cached["value"]
         if self.offline:
             raise HubError(
-                f"{self.repo}: {key} is not in the cache and --offline is set",
-                f"run once without --offline (cache: {self.dir.parent.parent})",
+                f"{self.repo}: {key} is not in the cache and {self._offline_why}",
+                f"{self._online_hint} (cache: {self.dir.parent.parent})",
             )
         try:
             value = fetch()
@@ -247,8 +250,7 @@ class HubClient:
         if n <= 0:
             return b""
         if self.offline:
-            raise HubError(f"{self.repo}: {path} header is not in the cache and --offline is set",
-                           "run once without --offline")
+            raise HubError(f"{self.repo}: {path} header is not in the cache and {self._offline_why}", self._online_hint)
         return self._get(self._file_url(path), path, (offset, offset + n - 1))
 
     def gguf_header(self, path: str) -> GGUFHeader:
