@@ -15,7 +15,7 @@ from typing import List, Optional
 import typer
 
 from ._compat import ABORT_ERRORS, EXIT_ERRORS, NO_ARGS_ERRORS, USAGE_ERRORS
-from .cli_opts import QUIET_HELP, exit_codes, quiet, quiet_option
+from .cli_opts import QUIET_HELP, TIMESTAMP_HELP, emit_json, exit_codes, quiet, quiet_option, timestamp, timestamp_option
 from .cli_opts import state as _state
 from .errors import AdvisorError, BadOptionError, CheckFailed, ExitCode
 
@@ -35,15 +35,11 @@ app = typer.Typer(
 def _root(
     debug: bool = typer.Option(False, "--debug", help="Show tracebacks for errors."),
     quiet_all: bool = typer.Option(False, "--quiet", help=QUIET_HELP),
+    timestamp_all: bool = typer.Option(False, "--timestamp", help=TIMESTAMP_HELP),
 ) -> None:
     _state["debug"] = debug
     _state["quiet"] = quiet_all
-
-
-def _emit_json(obj: dict) -> None:
-    from .render.jsonout import dumps
-
-    sys.stdout.write(dumps(obj) + "\n")
+    _state["timestamp"] = timestamp_all
 
 
 @app.command(epilog=exit_codes("--require-fit or --min-tps not met"))
@@ -74,6 +70,7 @@ def fit(
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object (schema docs/schema/fit.schema.json)."),
     offline: bool = typer.Option(False, "--offline", help="Hub models: use only cached answers, no network."),
     quiet_flag: bool = quiet_option(),
+    timestamp_flag: bool = timestamp_option(),
 ) -> int:
     """Memory per quantization, where it fits, and the recommended quantization.
 
@@ -89,6 +86,7 @@ def fit(
     from .units import parse_context
 
     quiet(quiet_flag)
+    timestamp(timestamp_flag)
     names = [n.strip() for q in (quant or []) for n in q.split(",") if n.strip()]
     resolved = resolve(model, quants=tuple(names), offline=offline)
     m = resolved.model
@@ -124,7 +122,7 @@ def fit(
     if as_json:
         from .render.jsonout import fit_dict
 
-        _emit_json(fit_dict(result))
+        emit_json(fit_dict(result))
     elif not quiet():
         from .render.text import render_fit
 
@@ -157,10 +155,12 @@ def models(
     ram: Optional[str] = typer.Option(None, "--ram", help="With --installed: host RAM."),
     gpus: Optional[int] = typer.Option(None, "--gpus", help="With --installed: number of GPUs."),
     quiet_flag: bool = quiet_option(),
+    timestamp_flag: bool = timestamp_option(),
 ) -> int:
     """List the model catalog, optionally filtered (advisor models qwen), what runs on hardware (--fits),
     or what the local Ollama holds (--installed), each with its fit."""
     quiet(quiet_flag)
+    timestamp(timestamp_flag)
     if installed:
         from .cli_models import run_installed
 
@@ -178,7 +178,7 @@ def models(
     if as_json:
         from .render.jsonout import models_dict
 
-        _emit_json(models_dict(rows, query))
+        emit_json(models_dict(rows, query))
     elif not quiet():
         from .render.text import render_models
 
@@ -198,7 +198,7 @@ app.command(name="hardware", epilog=exit_codes("--for with --min-tps or --max-pr
     _hardware)
 
 
-_ROOT_FLAGS = ("--debug", "--quiet")
+_ROOT_FLAGS = ("--debug", "--quiet", "--timestamp")
 
 
 def _command_name(info: typer.models.CommandInfo) -> str:
@@ -210,7 +210,7 @@ def app_for(args: list[str]) -> typer.Typer:
 
     Why: typer builds the click parameters of every registered command on each run (5 ms for our five, a tenth of
     `fit --json`'s own time; issue 8). A command's parsing, help and errors do not depend on its siblings, so
-    `advisor [--debug] [--quiet] <command> ...` gets an app holding that command alone; anything else (root help,
+    `advisor [--debug] [--quiet] [--timestamp] <command> ...` gets an app holding that command alone; anything else (root help,
     completion, a misspelt command, which should list its neighbours) gets the full app.
     tests/test_cli_contract.py checks every command's parameters and help are the same either way.
     """
@@ -231,7 +231,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     """Run the CLI; return the exit code instead of exiting (tests call this)."""
     args = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in args
-    _state.update(debug=False, quiet=False)  # module state: reset for each call (tests call main repeatedly)
+    _state.update(debug=False, quiet=False, timestamp=False)  # module state: reset for each call (tests call main repeatedly)
     try:
         rv = app_for(args)(args=args, prog_name="advisor", standalone_mode=False)
         return int(rv or 0) if isinstance(rv, int) else 0

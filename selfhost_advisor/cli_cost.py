@@ -5,7 +5,7 @@ from typing import List, Optional
 
 import typer
 
-from .cli_opts import quiet, quiet_option
+from .cli_opts import emit_json, quiet, quiet_option, timestamp, timestamp_option
 from .errors import BadOptionError, CheckFailed
 
 
@@ -48,6 +48,7 @@ def cost(
     chart: Optional[str] = typer.Option(None, "--chart", help="Also write the cost-vs-volume chart to FILE.svg."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object (schema docs/schema/cost.schema.json)."),
     quiet_flag: bool = quiet_option(),
+    timestamp_flag: bool = timestamp_option(),
 ) -> int:
     """Self-host vs cloud API: monthly cost, break-even volume, payback, and a recommendation with reasons."""
     from .catalog.resolve import resolve  # any model: catalog, Hub id, GGUF file, installed Ollama
@@ -59,6 +60,7 @@ def cost(
     from .cost.inputs import assumptions, build_constraints, build_params, build_workload, check_contract
 
     quiet(quiet_flag)
+    timestamp(timestamp_flag)
     require = require.lower() if require else require
     if require and require not in ("self-host", "cloud"):
         raise BadOptionError(f"--require {require!r} is not self-host or cloud", "e.g. --require self-host")
@@ -105,10 +107,9 @@ def cost(
         explicit_cloud=bool(names or contract), thresholds=thresholds(), assumptions=assumptions(w, p),
     )
     if as_json:
-        from .cli import _emit_json
         from .render.cost_json import cost_dict
 
-        _emit_json(cost_dict(result))
+        emit_json(cost_dict(result))
     elif not quiet():
         from .render.text_cost import render_cost
 

@@ -1,12 +1,10 @@
 """`advisor models --installed`: glue between the CLI options and installed.installed_fits (no arithmetic)."""
 from __future__ import annotations
 
-import sys
-
 
 def run_installed(hardware: str | None, vram: str | None, ram: str | None, gpus: int | None, context: str,
                   as_json: bool) -> int:
-    from .cli_opts import quiet
+    from .cli_opts import emit_json, quiet
     from .domain import FitRequest
     from .estimate.memory import engine_params
     from .installed import installed_fits
@@ -21,9 +19,8 @@ def run_installed(hardware: str | None, vram: str | None, ram: str | None, gpus:
     root, rows = installed_fits(machine, request, host_ram_known=ram_known)
     if as_json:
         from .render.json_installed import installed_dict
-        from .render.jsonout import dumps
 
-        sys.stdout.write(dumps(installed_dict(root, machine, request, rows)) + "\n")
+        emit_json(installed_dict(root, machine, request, rows))
     elif not quiet():
         from .render.text_installed import render_installed
 

@@ -1,9 +1,12 @@
-"""What every `advisor` command shares: the --quiet option and state, and the exit-code line ending each --help.
+"""What every `advisor` command shares: --quiet and --timestamp with their state, the JSON writer, and the exit-code
+line ending each --help.
 
 Kept apart from cli.py so the command modules (cli_cost, cli_plan, cli_probe) can use it at import time without a
 circular import. Imports nothing but typer.
 """
 from __future__ import annotations
+
+import sys
 
 import typer
 
@@ -12,7 +15,11 @@ QUIET_HELP = ("Print nothing on stdout in text mode and no line for a failed che
 BAD_INPUT = ("2 bad input or environment (unknown model or hardware, malformed value, unreadable file, "
              "no network for an uncached Hub id)")
 
-state = {"debug": False, "quiet": False}  # set by the root callback and the commands; reset by cli.main
+TIMESTAMP_HELP = ("Add generated_at (UTC, ISO 8601) to --json output. Without it the same inputs give "
+                  "byte-identical JSON.")
+
+# Set by the root callback and the commands; reset by cli.main for each call.
+state = {"debug": False, "quiet": False, "timestamp": False}
 
 
 def exit_codes(checks: str = "") -> str:
@@ -29,3 +36,26 @@ def quiet(flag: bool = False) -> bool:
     """Record a command's --quiet; True when text output is suppressed (`advisor --quiet CMD` or `CMD --quiet`)."""
     state["quiet"] = state["quiet"] or flag
     return state["quiet"]
+
+
+def timestamp_option():
+    """The per-command --timestamp (also accepted before the command)."""
+    return typer.Option(False, "--timestamp", help=TIMESTAMP_HELP)
+
+
+def timestamp(flag: bool = False) -> bool:
+    """Record a command's --timestamp; True when --json output gets generated_at."""
+    state["timestamp"] = state["timestamp"] or flag
+    return state["timestamp"]
+
+
+def emit_json(obj: dict) -> None:
+    """Print one --json object; with --timestamp it ends with generated_at, the only value taken from the clock."""
+    from .render.jsonout import dumps
+
+    if state["timestamp"]:
+        from datetime import datetime, timezone
+
+        now = datetime.now(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
+        obj = {**obj, "generated_at": now}
+    sys.stdout.write(dumps(obj) + "\n")

@@ -5,7 +5,7 @@ from typing import List, Optional
 
 import typer
 
-from .cli_opts import quiet, quiet_option
+from .cli_opts import emit_json, quiet, quiet_option, timestamp, timestamp_option
 from .errors import BadOptionError, CheckFailed
 
 QUALITY_FLOOR = "Q4_K_M"  # llama.cpp's own recommended default (tools/quantize/README: "recommended" Q4_K_M)
@@ -22,12 +22,12 @@ def hardware(
     engine: str = typer.Option("llamacpp", "--engine", help="With --for: llamacpp, ollama or vllm."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
     quiet_flag: bool = quiet_option(),
+    timestamp_flag: bool = timestamp_option(),
 ) -> int:
     """Hardware profiles: list them, show one with its sources, or find what runs a model (--for)."""
     from .catalog.hardware import find_profile, get_profile, profiles
-    from .cli import _emit_json
-
     quiet(quiet_flag)
+    timestamp(timestamp_flag)
     if for_model:
         return _hardware_for(for_model, quant, min_tps, context, max_price, engine, as_json)
     if action is None:
@@ -35,7 +35,7 @@ def hardware(
         if as_json:
             from .render.planout import hardware_list_dict
 
-            _emit_json(hardware_list_dict(rows))
+            emit_json(hardware_list_dict(rows))
         elif not quiet():
             from .render.planout import render_hardware_list
 
@@ -52,7 +52,7 @@ def hardware(
     if as_json:
         from .render.planout import hardware_show_dict
 
-        _emit_json(hardware_show_dict(p))
+        emit_json(hardware_show_dict(p))
     elif not quiet():
         from .render.planout import render_hardware_show
 
@@ -79,7 +79,6 @@ def check_min_tps(min_tps: Optional[float]) -> None:
 
 def _hardware_for(model_name, quant, min_tps, context, max_price, engine, as_json) -> int:
     from .catalog.resolve import resolve  # any model: catalog, Hub id, GGUF file, installed Ollama
-    from .cli import _emit_json
     from .domain import FitRequest
     from .estimate.memory import engine_params
     from .estimate.plan import hardware_for
@@ -107,7 +106,7 @@ def _hardware_for(model_name, quant, min_tps, context, max_price, engine, as_jso
     if as_json:
         from .render.planout import hardware_for_dict
 
-        _emit_json(hardware_for_dict(m, request, min_tps, max_price, rows, considered))
+        emit_json(hardware_for_dict(m, request, min_tps, max_price, rows, considered))
     elif not quiet():
         from .render.planout import render_hardware_for
 
@@ -119,7 +118,6 @@ def _hardware_for(model_name, quant, min_tps, context, max_price, engine, as_jso
 
 def models_fits(fits: str, min_tps, context: str, engine: str, as_json: bool, query_rows) -> int:
     """`advisor models --fits HW`: every catalog model's best option on that hardware."""
-    from .cli import _emit_json
     from .domain import FitRequest
     from .estimate.memory import engine_params
     from .estimate.plan import models_that_fit
@@ -136,7 +134,7 @@ def models_fits(fits: str, min_tps, context: str, engine: str, as_json: bool, qu
     if as_json:
         from .render.planout import models_fits_dict
 
-        _emit_json(models_fits_dict(machine, request, min_tps, rows))
+        emit_json(models_fits_dict(machine, request, min_tps, rows))
     elif not quiet():
         from .render.planout import render_models_fits
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import typer
 
-from .cli_opts import quiet, quiet_option
+from .cli_opts import emit_json, quiet, quiet_option, timestamp, timestamp_option
 
 
 def probe(
@@ -12,18 +12,18 @@ def probe(
     show_ids: bool = typer.Option(False, "--show-ids", help="Include GPU UUIDs, serials and PCI bus ids "
                                   "(redacted by default so the file can be shared)."),
     quiet_flag: bool = quiet_option(),
+    timestamp_flag: bool = timestamp_option(),
 ) -> int:
     """Detect GPUs (NVIDIA via NVML, AMD via sysfs, Apple Silicon), unified memory, CPU and RAM."""
     from .probe import probe as run_probe
 
     quiet(quiet_flag)
+    timestamp(timestamp_flag)
     report = run_probe()
     if as_json:
-        from .render.jsonout import dumps
         from .render.probe_json import probe_dict
-        import sys
 
-        sys.stdout.write(dumps(probe_dict(report, show_ids)) + "\n")
+        emit_json(probe_dict(report, show_ids))
         return 0
     if quiet():
         return 0

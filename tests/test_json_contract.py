@@ -14,6 +14,7 @@ import os
 import re
 import subprocess
 import sys
+from datetime import datetime, timezone
 from pathlib import Path
 
 import jsonschema
@@ -85,9 +86,15 @@ def _write_inputs(d: Path) -> None:
 
 
 @pytest.fixture(scope="module")
-def outputs(tmp_path_factory):
+def inputs(tmp_path_factory):
     d = tmp_path_factory.mktemp("json")
     _write_inputs(d)
+    return d
+
+
+@pytest.fixture(scope="module")
+def outputs(inputs):
+    d = inputs
     env = isolated_env(d / "home", d / "ollama")
 
     done = run_all([(argv, {**env, "PYTHONHASHSEED": seed}) for _, argv in CASES for seed in ("1", "2")], d)
@@ -125,6 +132,39 @@ def test_probe_of_the_same_machine_twice_prints_the_same_bytes(tmp_path):
         assert runs[0].returncode == 0, runs[0].stderr
         assert runs[0].stdout == runs[1].stdout
         jsonschema.Draft202012Validator(SCHEMAS["probe"], registry=REGISTRY).validate(json.loads(runs[0].stdout))
+
+
+# --timestamp: one case per schema, the flag after the command for half of them and before it for the rest.
+_FIRST: dict[str, list[str]] = {}
+for _schema, _argv in CASES:
+    _FIRST.setdefault(_schema, _argv)
+STAMPED = [(schema, [*argv, "--timestamp"] if i % 2 else ["--timestamp", *argv])
+           for i, (schema, argv) in enumerate(_FIRST.items())]
+
+
+@pytest.fixture(scope="module")
+def stamped(inputs):
+    d = inputs
+    before = datetime.now(timezone.utc).replace(microsecond=0)
+    done = run_all([(argv, isolated_env(d / "home", d / "ollama")) for _, argv in STAMPED], d)
+    return before, datetime.now(timezone.utc), done
+
+
+@pytest.mark.parametrize("i", range(len(STAMPED)), ids=_ids(STAMPED))
+def test_timestamp_adds_generated_at_from_the_clock_and_nothing_else(stamped, outputs, i):
+    before, after, done = stamped
+    schema, argv = STAMPED[i]
+    run = done[i]
+    assert run.returncode == 0, run.stderr
+    obj = json.loads(run.stdout)
+    jsonschema.Draft202012Validator(SCHEMAS[schema], registry=REGISTRY).validate(obj)
+    at = datetime.fromisoformat(obj.pop("generated_at").replace("Z", "+00:00"))
+    assert before <= at <= after
+    plain = [a for a in argv if a != "--timestamp"]
+    unstamped = json.loads(outputs[" ".join(plain)][0].stdout)
+    assert "generated_at" not in unstamped
+    if schema != "probe":  # live free memory differs between runs
+        assert obj == unstamped
 
 
 def test_every_schema_and_every_command_is_exercised():
