@@ -5,6 +5,7 @@ methods; both must take the same arguments and behave the same (repr, equality, 
 """
 from __future__ import annotations
 
+import copy
 import dataclasses
 import importlib
 import inspect
@@ -123,6 +124,7 @@ def test_record_behaves_as_the_frozen_slotted_dataclass(cls):
         a.not_a_field = 1
     assert not hasattr(a, "__dict__")
     assert cls.__match_args__ == ref.__match_args__
+    assert copy.copy(a) == a and copy.deepcopy(a) == a and repr(copy.deepcopy(a)) == repr(copy.deepcopy(r))
     try:
         pickle.dumps(r)
     except (pickle.PicklingError, TypeError, AttributeError):
