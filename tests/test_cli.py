@@ -164,9 +164,17 @@ def test_real_subprocess_exit_codes_and_clean_stderr():
     assert gate.returncode == 1 and json.loads(gate.stdout)["recommended"] is None
 
 
-def test_json_path_does_not_import_rich_or_numpy():
-    code = ("import sys; from selfhost_advisor.cli import main; main(['fit','llama3.1:70b','--vram','24GB','--json']);"
-            "bad=[m for m in ('rich','numpy','gguf','huggingface_hub') if m in sys.modules]; assert not bad, bad")
+# Issue 8: the --json path of the sizing commands stays off the heavy imports (rich, numpy via gguf, the Hub client,
+# NVML, the price package, jsonschema) and off yaml (data/compiled/ is read instead) and pydantic (typer >= 0.29).
+HEAVY = ("rich", "numpy", "gguf", "huggingface_hub", "pynvml", "genai_prices", "jsonschema", "yaml", "pydantic")
+
+
+@pytest.mark.parametrize("argv", [["fit", "llama3.1:70b", "--vram", "24GB", "--json"],
+                                  ["fit", "llama3.1:70b", "--hardware", "rtx4090", "--json"],
+                                  ["models", "--fits", "rtx4090", "--json"], ["hardware", "--json"]])
+def test_json_path_does_not_import_heavy_modules(argv):
+    code = (f"import sys; from selfhost_advisor.cli import main; rc = main({argv!r}); "
+            f"bad = [m for m in {HEAVY!r} if m in sys.modules]; assert rc == 0 and not bad, bad")
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
     assert r.returncode == 0, r.stderr
 
