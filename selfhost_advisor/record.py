@@ -13,7 +13,7 @@ behave the same.
 from __future__ import annotations
 
 import sys
-from typing import Any, Callable, TypeVar
+from typing import Any, Callable, ClassVar, TypeVar
 
 T = TypeVar("T")
 
@@ -130,11 +130,20 @@ def _init_source(fields: tuple[Field, ...], post_init: bool) -> tuple[str, dict[
     return src.replace("(self, )", "(self)"), env
 
 
+def _is_classvar(annotation: Any) -> bool:
+    if isinstance(annotation, str):  # from __future__ import annotations
+        return annotation.replace("typing.", "").startswith("ClassVar")
+    return annotation is ClassVar or getattr(annotation, "__origin__", None) is ClassVar
+
+
 def _fields_of(cls: type) -> tuple[Field, ...]:
     fields = []
     seen_default = False
-    for name, annotation in cls.__dict__.get("__annotations__", {}).items():
-        if isinstance(annotation, str) and annotation.replace("typing.", "").startswith("ClassVar"):
+    annotations = cls.__dict__.get("__annotations__")
+    if annotations is None:  # Python 3.14 builds class annotations lazily (PEP 649)
+        annotations = getattr(cls, "__annotations__", {})
+    for name, annotation in annotations.items():
+        if _is_classvar(annotation):
             continue
         value = cls.__dict__.get(name, MISSING)
         f = value if isinstance(value, Field) else Field(value, MISSING, True, True, True)

@@ -187,6 +187,15 @@ def test_classvar_is_not_a_field():
     assert K(3).n == 3 and K.unit == "bytes" and [f.name for f in K.__record_fields__] == ["n"]
 
 
+def test_classvar_is_not_a_field_when_annotations_are_objects():
+    from typing import ClassVar
+
+    ns = {"__annotations__": {"unit": ClassVar[str], "bare": ClassVar, "n": int}, "unit": "bytes", "bare": 1,
+          "__module__": __name__, "__qualname__": "K2"}
+    K2 = record(type("K2", (), ns))
+    assert [f.name for f in K2.__record_fields__] == ["n"] and K2(4).n == 4 and K2.unit == "bytes"
+
+
 def test_missing_and_extra_arguments_fail_as_they_do_for_a_dataclass():
     @record
     class P:
