@@ -12,8 +12,6 @@ Run: python benchmarks/pan_breakeven.py
 """
 from __future__ import annotations
 
-from selfhost_advisor.record import replace
-
 from selfhost_advisor.catalog.models import resolve
 from selfhost_advisor.cost import tco
 from selfhost_advisor.cost.boxes import box_from_spec
@@ -21,6 +19,7 @@ from selfhost_advisor.cost.breakeven import payback_months
 from selfhost_advisor.cost.capacity import machine_for, model_capacity
 from selfhost_advisor.cost.cloud import CloudPrice, cloud_monthly_usd
 from selfhost_advisor.cost.types import CostParams, Workload
+from selfhost_advisor.record import replace
 
 PAN = CostParams(electricity_usd_per_kwh=0.15, pue=1.0, amortize_months=36, ops_hours_per_month=0.0,
                  ops_usd_per_hour=0.0, gpu_idle_share_of_tdp=0.0, hours_per_month=176.0)

@@ -1,7 +1,6 @@
 """Estimates against measured data (../shared/calibration): the goals of docs/methodology.md, asserted."""
 import csv
 import statistics
-from selfhost_advisor.record import replace
 
 import accuracy  # benchmarks/accuracy.py
 import pytest
@@ -10,6 +9,7 @@ from selfhost_advisor.catalog.models import get
 from selfhost_advisor.catalog.quants import get_quant
 from selfhost_advisor.domain import FitRequest, Model
 from selfhost_advisor.estimate.memory import compute_buffer_bytes, estimate_memory, kv_cache_bytes
+from selfhost_advisor.record import replace
 
 MiB = 2**20
 

@@ -3,7 +3,6 @@
 More context never needs less memory (nor places better); a smaller quant never needs more weights; more VRAM
 never places fewer layers; more bandwidth never decodes slower; more monthly tokens never costs less.
 """
-from selfhost_advisor.record import replace
 
 from hypothesis import given, settings, strategies as st
 
@@ -22,6 +21,7 @@ from selfhost_advisor.estimate.memory import estimate_memory
 from selfhost_advisor.estimate.placement import place
 from selfhost_advisor.estimate.speed import estimate_speed
 from selfhost_advisor.estimate.vllm import vllm_quants, vllm_weights
+from selfhost_advisor.record import replace
 
 MODELS = all_models()
 # Within one family, fewer bits per weight never means more bytes.

@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from selfhost_advisor.record import replace
 from pathlib import Path
 
 import pytest
@@ -33,6 +32,7 @@ from selfhost_advisor.estimate.memory import engine_params, estimate_memory, kv_
 from selfhost_advisor.estimate.tensors import count_params
 from selfhost_advisor.estimate.vllm import get_vllm_quant, vllm_quants
 from selfhost_advisor.probe.files import load_probe_file, report_from_probe
+from selfhost_advisor.record import replace
 from selfhost_advisor.render.probe_json import probe_dict
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"

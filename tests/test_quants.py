@@ -1,5 +1,4 @@
 """The GGML type table in data/ is a copy of gguf's; the ftype mixing rules match llama.cpp on real files."""
-from selfhost_advisor.record import replace
 
 import pytest
 
@@ -8,6 +7,7 @@ from selfhost_advisor.catalog.models import all_models, get
 from selfhost_advisor.catalog.quants import all_quants, get_quant, listed_quants
 from selfhost_advisor.errors import UnknownQuantError
 from selfhost_advisor.estimate.memory import bytes_per_type, weights_by_tensor
+from selfhost_advisor.record import replace
 
 
 def test_ggml_type_table_matches_gguf_package():

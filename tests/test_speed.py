@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import statistics
 import sys
-from selfhost_advisor.record import replace
 from pathlib import Path
 
 import pytest
@@ -19,6 +18,7 @@ from selfhost_advisor.estimate.speed import estimate_speed, family, serving_capa
 from selfhost_advisor.estimate.vllm import (
     get_vllm_quant, kv_bytes_per_token, kv_pool_tokens, plan, tensor_parallel_size, vllm_weights,
 )
+from selfhost_advisor.record import replace
 
 ROOT = Path(__file__).resolve().parents[1]
 CAL = ROOT.parent / "shared" / "calibration"
@@ -170,3 +170,31 @@ def test_serving_throughput_grows_with_batch_and_floor_limits_it():
 def test_serving_capacity_explains_what_cannot_run():
     cap = serving_capacity(get("llama3.1:405b"), _machine("rtx4090"), 8192)
     assert not cap.fits and cap.reason
+
+
+def test_quantized_prefill_on_hopper_reaches_the_mma_sync_share_and_f16_does_not():
+    # llama.cpp's MMQ kernels use mma.sync only; on Hopper that reaches 65.3% of the wgmma-based spec rate
+    # (Luo et al., arXiv 2501.12084; data/speed.yaml mmq_tensor_share). cuBLAS (F16 weights) uses wgmma.
+    from selfhost_advisor.catalog._data import load
+    from selfhost_advisor.estimate.speed import _device_flops
+
+    share = float(load("speed")["mmq_tensor_share"]["nvidia-h100"]["share"])
+    assert 0.5 < share < 0.8
+    for spec in ("h100-pcie", "h100-sxm", "h200"):
+        dev = _machine(spec).devices[0]
+        assert _device_flops(dev, quantized=True) == pytest.approx(share * _device_flops(dev))
+        assert _device_flops(dev) == dev.fp16_flops
+    for spec in ("rtx4090", "a100-80gb", "l40s"):  # mma.sync is their native tensor instruction
+        dev = _machine(spec).devices[0]
+        assert _device_flops(dev, quantized=True) == _device_flops(dev)
+
+
+def test_hopper_quantized_prefill_is_slower_than_the_spec_rate_would_give():
+    m, q = get("llama3.1:8b"), get_quant("Q4_K_M")
+    req = FitRequest(context=4096)
+    h100 = fit(m, _machine("h100-pcie"), req, (q,)).options[0].speed.prefill_tokens_per_s
+    rtx = fit(m, _machine("rtx4090"), req, (q,)).options[0].speed.prefill_tokens_per_s
+    f16_h100 = fit(m, _machine("h100-pcie"), req, (get_quant("F16"),)).options[0].speed.prefill_tokens_per_s
+    f16_rtx = fit(m, _machine("rtx4090"), req, (get_quant("F16"),)).options[0].speed.prefill_tokens_per_s
+    # Spec ratio H100 PCIe / RTX 4090 (FP16-accumulate) is 756 / 330 = 2.3; quantized prefill keeps only ~65% of it.
+    assert h100 / rtx < 0.75 * (f16_h100 / f16_rtx)

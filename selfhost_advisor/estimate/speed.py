@@ -139,12 +139,19 @@ def _host_flops(machine: Machine) -> float:
     return float(machine.cpu_flops or default_host()["cpu_tflops"] * 1e12)
 
 
-def _device_flops(device: Device) -> float | None:
+def _device_flops(device: Device, quantized: bool = False) -> float | None:
     """llama.cpp's CUDA GEMMs accumulate in FP16 (cuBLAS CUBLAS_COMPUTE_16F; MMQ int8), where GeForce cards run
-    twice their FP32-accumulate tensor rate; other backends use the listed FP16 rate."""
-    if device.backend == "cuda" and device.fp16_acc16_flops:
-        return device.fp16_acc16_flops
-    return device.fp16_flops
+    twice their FP32-accumulate tensor rate; other backends use the listed FP16 rate.
+
+    Quantized weights on CUDA go through llama.cpp's MMQ kernels, which use mma.sync only: on families whose spec rate
+    needs another instruction (Hopper: wgmma) they reach data/speed.yaml mmq_tensor_share of it.
+    """
+    flops = device.fp16_acc16_flops if device.backend == "cuda" and device.fp16_acc16_flops else device.fp16_flops
+    if flops and quantized and device.backend == "cuda" and device.matched_profile:
+        share = _speed_data().get("mmq_tensor_share", {}).get(_hardware_family(device.matched_profile))
+        if share:
+            flops *= float(share["share"])
+    return flops
 
 
 def _decode_seconds(
@@ -216,7 +223,7 @@ def _prefill_seconds_per_token(
             count = min(count, gpu_repeat - layer)
             if count <= 0:
                 continue
-            flops = _device_flops(d)
+            flops = _device_flops(d, work.quantized)
             if not flops:
                 return None
             eff = efficiency(d.backend, table)
@@ -233,12 +240,12 @@ def _prefill_seconds_per_token(
             c = eff.compute_quant if work.quantized else eff.compute_f16
             link = float(_speed_data()["pcie_bytes_per_s"])
             copied = sum(work.layer_read_bytes[layer:]) / max(1, n_ubatch)
-            on_cpu = min(on_cpu, rest_flops / (c * _device_flops(d)) + copied / link)
+            on_cpu = min(on_cpu, rest_flops / (c * _device_flops(d, work.quantized)) + copied / link)
         elif devices and devices[0].unified and _device_flops(devices[0]):
             d = devices[0]
             eff = efficiency(d.backend, table)
             c = eff.compute_quant if work.quantized else eff.compute_f16
-            on_cpu = min(on_cpu, rest_flops / (c * _device_flops(d)))
+            on_cpu = min(on_cpu, rest_flops / (c * _device_flops(d, work.quantized)))
         total += on_cpu
     return total
 
