@@ -3,7 +3,9 @@
 Usage: python benchmarks/accuracy.py [--calibration DIR] [--json]
 - gguf_sizes.csv: estimated weights vs the real GGUF file size (the file also holds a few MB of metadata,
   which counts against us here);
-- kv_and_runtime_memory.csv: estimated KV cache vs the KV buffer in llama.cpp / Ollama logs.
+- kv_and_runtime_memory.csv: estimated KV cache vs the KV buffer in llama.cpp / Ollama logs;
+- benchmarks/heldout/gguf_sizes.csv: real GGUF sizes of models NOT in ../shared/calibration (gathered from
+  published model cards and file listings, see benchmarks/heldout/README.md): how the rules generalize.
 Rows whose model is not in the catalog, or whose file type the estimator does not know, are listed as skipped.
 """
 from __future__ import annotations
@@ -93,6 +95,23 @@ def kv_rows(cal: Path) -> tuple[list[dict], list[str]]:
     return rows, skipped
 
 
+HELDOUT = ROOT / "benchmarks" / "heldout" / "gguf_sizes.csv"
+
+
+def heldout_rows(path: Path = HELDOUT) -> list[dict]:
+    """Estimated weights vs real sizes of files outside the calibration set; `note` explains each known miss."""
+    rows = []
+    with open(path, newline="") as fh:
+        for r in csv.DictReader(fh):
+            model = resolve(r["catalog_id"]).model
+            real = int(r["real_bytes"])
+            est = estimate_memory(model, get_quant(r["quant"]), FitRequest(context=512)).weights_bytes
+            rows.append({"model": r["model_id"], "catalog": model.id, "arch": model.arch, "quant": r["quant"],
+                         "real_bytes": real, "estimated_bytes": est, "error_pct": 100.0 * (est - real) / real,
+                         "precision": r["precision"], "source": r["source"], "note": r["note"]})
+    return rows
+
+
 def _summary(rows: list[dict]) -> dict:
     errs = [abs(r["error_pct"]) for r in rows]
     return {"rows": len(errs), "median_abs_error_pct": statistics.median(errs) if errs else None,
@@ -137,8 +156,11 @@ def main() -> int:
     current = [r for r in gguf if not r["legacy"]]
     k, k_skip = kv_rows(cal)
     speed = speed_report(cal) if (cal / "llamacpp_speed.csv").exists() else {}
+    held = heldout_rows()
     report = {"speed": speed, "weights": _summary(gguf), "weights_current_rules": _summary(current), "weights_pre_gguf": _summary([r for r in w if r["pre_gguf"]]),
-              "kv_cache": _summary(k), "weight_rows": w, "kv_rows": k, "skipped": w_skip + k_skip}
+              "kv_cache": _summary(k), "weights_heldout": _summary(held),
+              "weights_heldout_current_rules": _summary([r for r in held if not r["note"].startswith("legacy")]),
+              "weight_rows": w, "kv_rows": k, "heldout_rows": held, "skipped": w_skip + k_skip}
     if args.json:
         print(json.dumps(report, indent=2))
         return 0
@@ -151,7 +173,17 @@ def main() -> int:
     for r in k:
         print(f"  {r['model']:30s} ctx {r['context']:6d}  real {r['real_bytes']/2**20:8.1f} MiB"
               f"  est {r['estimated_bytes']/2**20:8.1f} MiB  {r['error_pct']:+.2f}%")
-    for key in ("weights", "weights_current_rules", "weights_pre_gguf", "kv_cache"):
+    print("\nHeld-out GGUF sizes (models not in the calibration set; benchmarks/heldout/gguf_sizes.csv), per architecture:")
+    for arch in sorted({r["arch"] for r in held}):
+        a = _summary([r for r in held if r["arch"] == arch])
+        print(f"  {arch:12s} {a['rows']:3d} rows  median |error| {a['median_abs_error_pct']:.2f}%  max {a['max_abs_error_pct']:.2f}%")
+    beyond = [r for r in held if abs(r["error_pct"]) > 2]
+    for note in dict.fromkeys(r["note"] for r in beyond):
+        files = ", ".join(f"{r['model'].split('/')[-1]} {r['quant']} {r['error_pct']:+.2f}%" for r in beyond
+                          if r["note"] == note)
+        print(f"  beyond 2%: {files}\n    {note or 'NO EXPLANATION RECORDED'}")
+    for key in ("weights", "weights_current_rules", "weights_pre_gguf", "weights_heldout", "weights_heldout_current_rules",
+                "kv_cache"):
         s = report[key]
         if s["rows"]:
             print(f"{key}: {s['rows']} rows, median |error| {s['median_abs_error_pct']:.2f}%,"
