@@ -369,3 +369,41 @@ def test_ids_are_redacted_unless_asked():
     shown = json.dumps(probe_dict(report, show_ids=True))
     for secret in ("GPU-5a4b3c2d", "1322321045678", "00000000:07:00.0", "MIG-0d5f6a7b"):
         assert secret not in hidden and secret in shown
+
+
+# --- benchmarks/device/capture_nvml.py: what records a real machine's NVML answers as a fixture ----------------
+
+def _capture(spec, monkeypatch, capsys) -> dict:
+    import importlib.util
+
+    monkeypatch.setitem(sys.modules, "pynvml", fake_pynvml.make(spec))
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / "device" / "capture_nvml.py"
+    mod_spec = importlib.util.spec_from_file_location("capture_nvml", path)
+    module = importlib.util.module_from_spec(mod_spec)
+    mod_spec.loader.exec_module(module)
+    monkeypatch.setattr(sys, "argv", ["capture_nvml.py", "test"])
+    assert module.main() == 0
+    return json.loads(capsys.readouterr().out)
+
+
+@pytest.mark.parametrize("fixture", ["rtx4090x2", "a100_80gb_mig"])
+def test_nvml_capture_replays_to_the_same_probe_without_identifiers(fixture, monkeypatch, capsys):
+    original = json.loads((FIX / "nvml" / f"{fixture}.json").read_text())
+    captured = _capture(fixture, monkeypatch, capsys)
+    text = json.dumps(captured)
+    for g in original["gpus"]:
+        for secret in (g["uuid"], g["serial"], *(m["uuid"] for m in g.get("mig_instances", []))):
+            assert not secret or secret not in text
+    before, after = nvidia_box(original), nvidia_box(captured)
+    assert len(after.machine.devices) == len(original["gpus"])
+    assert probe_dict(after) == probe_dict(before)  # identifiers are redacted in the probe's output either way
+
+
+def test_real_h200_nvml_capture_replays_to_the_probe_captured_with_it():
+    """tests/fixtures/nvml/h200.json and probes/h200.probe.json were captured together on a real H200."""
+    captured = json.loads((FIX / "probes" / "h200.probe.json").read_text())
+    replayed = probe_dict(nvidia_box("h200"))
+    assert replayed["devices"] == captured["devices"]
+    dev = captured["devices"][0]
+    assert dev["matched_profile"] == "h200" and dev["details"]["compute_capability"] == "9.0"
+    assert dev["details"]["uuid"] == "redacted" and dev["details"]["serial"] == "redacted"
