@@ -21,7 +21,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from selfhost_advisor.catalog.models import resolve  # noqa: E402
+from selfhost_advisor.catalog.models import get as get_model, resolve  # noqa: E402
 from selfhost_advisor.catalog.quants import get_quant  # noqa: E402
 from selfhost_advisor.domain import FitRequest  # noqa: E402
 from selfhost_advisor.errors import AdvisorError  # noqa: E402
@@ -112,6 +112,34 @@ def heldout_rows(path: Path = HELDOUT) -> list[dict]:
     return rows
 
 
+def device_speed_rows() -> list[dict]:
+    """Our llama-bench runs on a lent GPU (benchmarks/device/): each row predicted three ways.
+
+    in_fit: the shipped fit (its dense decode rows are what the mat-vec rates are fitted on); leave_model_out: the
+    fit redone without that model's runs, then predicted (how the rates carry to other models); MoE runs and all
+    prefill runs are in no fit, so for them the two are the same figure.
+    """
+    sys.path.insert(0, str(ROOT / "scripts"))
+    import fit_speed
+
+    cal = fit_speed.calibration_rows()[0]
+    dev = fit_speed.device_rows()
+    mv = [r for r in dev if fit_speed.fits_matvec(r)]
+    full = fit_speed._table(fit_speed.fit(cal, mv))
+    by_model = {m: fit_speed._table(fit_speed.fit(cal, [r for r in mv if r.model_id != m]))
+                for m in sorted({r.model_id for r in mv})}
+    out = []
+    for r in dev:
+        pred = fit_speed.predict(r, full)
+        loo = fit_speed.predict(r, by_model[r.model_id]) if fit_speed.fits_matvec(r) else pred
+        out.append({"model": r.model_id, "quant": r.quant, "test": r.test, "gpu": r.hardware,
+                    "kind": "decode" if r.kind == fit_speed.DECODE else "prefill", "measured": r.measured,
+                    "predicted": pred, "error_pct": 100.0 * (pred / r.measured - 1),
+                    "leave_model_out_error_pct": 100.0 * (loo / r.measured - 1),
+                    "in_fit": fit_speed.fits_matvec(r), "moe": get_model(r.model_id).moe is not None})
+    return out
+
+
 def _summary(rows: list[dict]) -> dict:
     errs = [abs(r["error_pct"]) for r in rows]
     return {"rows": len(errs), "median_abs_error_pct": statistics.median(errs) if errs else None,
@@ -126,11 +154,15 @@ def speed_report(cal: Path) -> dict:
     from selfhost_advisor.estimate.speed import family
 
     rows = fit_speed._best_cpu_rows(fit_speed.calibration_rows(cal)[0])
+    mv = [r for r in fit_speed.device_rows() if fit_speed.fits_matvec(r)]
     out: dict = {}
+    folds: dict[str, object] = {}
     for r in rows:
         held = [x for x in rows if x.hardware != r.hardware]
-        table = fit_speed._table(fit_speed.fit(held)) if any(family(x.backend) == family(r.backend)
-                                                               and x.kind == r.kind for x in held) else None
+        if r.hardware not in folds:
+            folds[r.hardware] = fit_speed._table(fit_speed.fit(held, mv)) if any(
+                family(x.backend) == family(r.backend) and x.kind == r.kind for x in held) else None
+        table = folds[r.hardware]
         ins = fit_speed.predict(r) / r.measured - 1
         oos = fit_speed.predict(r, table) / r.measured - 1 if table else None
         key = f"{family(r.backend)} {'decode' if r.kind == 'tg' else 'prefill'}"
@@ -157,10 +189,18 @@ def main() -> int:
     k, k_skip = kv_rows(cal)
     speed = speed_report(cal) if (cal / "llamacpp_speed.csv").exists() else {}
     held = heldout_rows()
+    device = device_speed_rows()
     report = {"speed": speed, "weights": _summary(gguf), "weights_current_rules": _summary(current), "weights_pre_gguf": _summary([r for r in w if r["pre_gguf"]]),
               "kv_cache": _summary(k), "weights_heldout": _summary(held),
               "weights_heldout_current_rules": _summary([r for r in held if not r["note"].startswith("legacy")]),
-              "weight_rows": w, "kv_rows": k, "heldout_rows": held, "skipped": w_skip + k_skip}
+              "weight_rows": w, "kv_rows": k, "heldout_rows": held,
+              "device_speed": {
+                  "decode_dense_in_fit": _summary([r for r in device if r["in_fit"]]),
+                  "decode_dense_leave_model_out": _summary([{"error_pct": r["leave_model_out_error_pct"]}
+                                                            for r in device if r["in_fit"]]),
+                  "decode_moe_not_fitted": _summary([r for r in device if r["kind"] == "decode" and r["moe"]]),
+                  "prefill_not_fitted": _summary([r for r in device if r["kind"] == "prefill"])},
+              "device_speed_rows": device, "skipped": w_skip + k_skip}
     if args.json:
         print(json.dumps(report, indent=2))
         return 0
@@ -194,6 +234,17 @@ def main() -> int:
         h = f"median {held['median_abs_error_pct']:5.1f} max {held['max_abs_error_pct']:6.1f}" if held else "n/a (one machine)"
         print(f"  {key:20s} {ins['rows']:3d} rows  in-sample median {ins['median_abs_error_pct']:5.1f} max"
               f" {ins['max_abs_error_pct']:6.1f} | held out {h}")
+    if device:
+        print(f"\nOur llama-bench runs on a lent {device[0]['gpu']} (synthetic-weight GGUFs, benchmarks/device/):")
+        for r in device:
+            tag = "fit" if r["in_fit"] else ("MoE" if r["moe"] and r["kind"] == "decode" else "")
+            print(f"  {r['model']:14s} {r['quant']:7s} {r['test']:12s} measured {r['measured']:9.1f}"
+                  f"  predicted {r['predicted']:9.1f}  {r['error_pct']:+6.1f}%"
+                  f"  (model left out {r['leave_model_out_error_pct']:+6.1f}%) {tag}")
+        for key, s in report["device_speed"].items():
+            if s["rows"]:
+                print(f"  {key}: {s['rows']} rows, median |error| {s['median_abs_error_pct']:.1f}%,"
+                      f" max {s['max_abs_error_pct']:.1f}%")
     for (model, quant), why in LEGACY.items():
         print(f"older convention: {model} {quant}: {why}")
     if report["skipped"]:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import json
 import re
 import statistics
 import sys
@@ -60,6 +61,8 @@ class Row:
     measured: float
     machine: Machine
     n_gpus: int
+    cached: int = 0  # tokens already in the cache when the test starts (llama-bench -d)
+    source: str = "calibration"  # or "device": our own runs (benchmarks/device/)
 
     @property
     def kind(self) -> str:
@@ -67,8 +70,8 @@ class Row:
 
     @property
     def depth(self) -> int:
-        """Average tokens in the cache during the test: half the tokens generated or processed."""
-        return int(re.sub(r"\D", "", self.test)) // 2
+        """Average tokens in the cache during the test: those cached before it plus half its own."""
+        return self.cached + int(re.sub(r"\D", "", self.test.split("@")[0])) // 2
 
 
 def _apple(name: str, bandwidth_gbps: float | None) -> Machine:
@@ -129,6 +132,29 @@ def calibration_rows(cal: Path = CAL) -> tuple[list[Row], list[str]]:
     return rows, skipped
 
 
+DEVICE_RUNS = ROOT / "benchmarks" / "device" / "h200_llamabench.jsonl"
+DEVICE_PROFILE = "h200"
+
+
+def device_rows(path: Path = DEVICE_RUNS, profile: str = DEVICE_PROFILE) -> list[Row]:
+    """Our llama-bench runs on a lent GPU (benchmarks/device/README.md), as rows of the same form."""
+    if not path.exists():
+        return []
+    m = machine_from_profile(find_profile(profile), 1)
+    rows = []
+    for line in path.read_text().splitlines():
+        b = json.loads(line)
+        test = f"pp{b['n_prompt']}" if b["n_prompt"] else f"tg{b['n_gen']}"
+        rows.append(Row(b.get("gpu_info") or profile, "cuda", b["advisor_model"], b["advisor_quant"],
+                        f"{test}@d{b['n_depth']}", float(b["avg_ts"]), m, 1, int(b["n_depth"]), "device"))
+    return rows
+
+
+def fits_matvec(r: Row) -> bool:
+    """Device rows that fit the mat-vec rates: dense decode (MoE runs check them, see docs/methodology.md §5)."""
+    return r.source == "device" and r.kind == DECODE and get_model(r.model_id).moe is None
+
+
 def _best_cpu_rows(rows: list[Row]) -> list[Row]:
     """CPU rows repeat one test at several thread counts; keep the best of each (a tuned setup)."""
     out, best = [], {}
@@ -168,17 +194,103 @@ def _seconds(row: Row, table) -> float:
     return 1.0 / predict(row, table)
 
 
-def _solve(features: list[list[float]]) -> list[float]:
-    """Least squares for sum_i (f_i . x - 1)^2 (features already divided by the measurement)."""
+def _solve(features: list[list[float]], targets: list[float] | None = None) -> list[float]:
+    """Least squares for sum_i (f_i . x - y_i)^2 (features and targets already divided by the measurement; y = 1
+    when no targets are given)."""
     import numpy as np
 
     a = np.array(features)
-    x, *_ = np.linalg.lstsq(a, np.ones(len(features)), rcond=None)
+    y = np.ones(len(features)) if targets is None else np.array(targets)
+    x, *_ = np.linalg.lstsq(a, y, rcond=None)
     return [float(v) for v in x]
 
 
-def fit(rows: list[Row]) -> dict:
-    rows = _best_cpu_rows(rows)
+def _matrix_totals(r: Row) -> dict[str, tuple[float, float]]:
+    """Per GGML type, the (active weights, bytes) one decoded token streams through mat-vec kernels."""
+    from selfhost_advisor.estimate.speed import token_work
+
+    work = token_work(get_model(r.model_id), get_quant(r.quant))
+    out: dict[str, list[float]] = {}
+    for mats in work.layer_matrices:
+        for ty, w, b in mats:
+            t = out.setdefault(ty, [0.0, 0.0])
+            t[0] += w
+            t[1] += b
+    ty, w = work.output_matrix
+    t = out.setdefault(ty, [0.0, 0.0])
+    t[0] += w
+    t[1] += work.output_read_bytes
+    return {k: (v[0], v[1]) for k, v in out.items()}
+
+
+def fit_matvec(rows: list[Row], fitted: dict, rates: dict[str, float]) -> dict[str, float]:
+    """Weights per SM-cycle of each quantized type, from decode rows whose kernels outrun memory (the device rows).
+
+    With the family's bandwidth, layer and hop terms fixed, each row's time beyond them is what its compute-bound
+    types add: sum over those types of weights / (rate x SM cycles per s) - bytes / bandwidth. Which types are
+    compute-bound comes from the previous rates (at first: every quantized type); linear in 1/rate, solved by least
+    squares on relative error.
+    """
+    from selfhost_advisor.estimate.speed import sm_cycles_per_s
+
+    base_table = _table(fitted, with_rates=False)
+    feats, targets, types = [], [], sorted({ty for r in rows for ty in _matrix_totals(r)
+                                            if ty not in ("F16", "BF16", "F32")})
+    for r in rows:
+        d = r.machine.devices[0]
+        smc = sm_cycles_per_s(d)
+        bw = fitted["cuda"]["bandwidth_efficiency"] * d.bandwidth_bytes_per_s
+        t = 1.0 / r.measured
+        left = t - _seconds(r, base_table)
+        f = [0.0] * len(types)
+        for ty, (w, b) in _matrix_totals(r).items():
+            if ty in types and (ty not in rates or w / (rates[ty] * smc) > b / bw):
+                f[types.index(ty)] = w / smc / t
+                left += b / bw
+        feats.append(f)
+        targets.append(left / t)
+    inv = _solve(feats, targets)
+    return {ty: round(1.0 / x, 3) for ty, x in zip(types, inv) if x > 0 and any(f[i] for f in feats
+                                                                            for i in [types.index(ty)])}
+
+
+def fit(rows: list[Row], matvec_rows: list[Row] | None = None) -> dict:
+    """Family factors, and the CUDA mat-vec rates from `matvec_rows` (which also join the CUDA decode fit).
+
+    The two depend on each other (the rates decide how much of a row's time is bandwidth), so they are fitted in
+    turn until the rates settle.
+    """
+    matvec_rows = matvec_rows or []
+    rates: dict[str, float] = {}
+    out = _fit_families(rows, matvec_rows, None)
+    for _ in range(50):
+        if not matvec_rows:
+            break
+        new = fit_matvec(matvec_rows, out, rates)
+        prior = {f: dict(e) for f, e in out.items()}
+        prior["cuda"]["matvec_weights_per_sm_cycle"] = new
+        out_new = _fit_families(rows, matvec_rows, prior)
+        settled = new.keys() == rates.keys() and all(abs(new[k] - rates[k]) <= 1e-4 * rates[k] for k in new)
+        rates, out = new, out_new
+        if settled:
+            break
+    if rates:
+        out["cuda"]["matvec_weights_per_sm_cycle"] = dict(sorted(rates.items()))
+        out["cuda"]["matvec_fitted_on"] = (f"{len(matvec_rows)} dense-model decode rows of our llama-bench runs on an "
+                                           f"{matvec_rows[0].hardware} (benchmarks/device/)")
+    _bands(_best_cpu_rows(rows) + matvec_rows, out)
+    return out
+
+
+def _excess(r: Row, fitted: dict) -> float:
+    """Seconds the mat-vec rates add to row r's bandwidth-and-latency time under `fitted`."""
+    return _seconds(r, _table(fitted)) - _seconds(r, _table(fitted, with_rates=False))
+
+
+def _fit_families(rows: list[Row], matvec_rows: list[Row], prior: dict | None) -> dict:
+    """Per family: bandwidth efficiency, layer and hop latency (decode), compute efficiencies (prefill). With `prior`
+    (a previous fit holding mat-vec rates), each decode row's target is its time less what those rates add."""
+    rows = _best_cpu_rows(rows) + matvec_rows
     by_family: dict[str, list[Row]] = {}
     for r in rows:
         by_family.setdefault(family(r.backend), []).append(r)
@@ -186,23 +298,25 @@ def fit(rows: list[Row]) -> dict:
     for fam in _FAMILIES:
         rs = by_family.get(fam, [])
         dec = [r for r in rs if r.kind == DECODE]
-        feats = []
+        feats, targets = [], []
         for r in dec:
             t = 1.0 / r.measured
             x = _seconds(r, _unit(bandwidth=1.0)) / t
             lay = _seconds(r, _unit(layer=1.0)) / t
             hop = _seconds(r, _unit(hop=1.0)) / t
             feats.append((x, lay, hop))
+            extra = _excess(r, prior) if prior is not None and fam == "cuda" else 0.0
+            targets.append(1.0 - extra / t)
         variants = {(r.model_id, r.quant) for r in dec}
         multi = any(r.n_gpus > 1 for r in dec)
         layer_lat = hop_lat = 0.0
         if len(variants) > 1 and fam != "cpu":
             cols = [0, 1, 2] if multi else [0, 1]
-            sol = _solve([[f[c] for c in cols] for f in feats])
+            sol = _solve([[f[c] for c in cols] for f in feats], targets)
             a, layer_lat = sol[0], max(0.0, sol[1])
             hop_lat = max(0.0, sol[2]) if multi else 0.0
             if sol[1] < 0:  # no fixed cost: refit a alone
-                a = _solve([[f[0]] for f in feats])[0]
+                a = _solve([[f[0]] for f in feats], targets)[0]
         else:
             # one model only: bandwidth and per-layer time cannot be told apart, so all time counts as bandwidth
             # (conservative for larger models, which read more bytes per layer)
@@ -210,7 +324,7 @@ def fit(rows: list[Row]) -> dict:
             # least squares for a with the layer latency fixed: sum (a x + L lay - 1)^2
             a = sum(f[0] * (1 - layer_lat * f[1]) for f in feats) / sum(f[0] ** 2 for f in feats) if feats else 1.0
         assert 1.0 / a <= 1.0, f"{fam}: fitted bandwidth efficiency {1 / a:.2f} > 1 is not physical"
-        pre = [r for r in rs if r.kind == PROMPT]
+        pre = [r for r in rs if r.kind == PROMPT and r.source != "device"]
         comp = {}
         for quantized in (False, True):
             sel = [r for r in pre if _is_quant(r) == quantized]
@@ -226,10 +340,11 @@ def fit(rows: list[Row]) -> dict:
             "hop_latency_us": round(hop_lat * 1e6, 1),
             "compute_efficiency_f16": round(1.0 / comp[False], 4) if comp[False] else 0.5,
             "compute_efficiency_quant": round(1.0 / comp[True], 4) if comp[True] else 0.5,
-            "fitted_on": f"{len(dec)} decode and {len(pre)} prefill llama-bench rows",
+            "fitted_on": f"{len(dec)} decode and {len(pre)} prefill llama-bench rows"
+                         + (f" ({sum(r.source == 'device' for r in dec)} decode rows ours, benchmarks/device/)"
+                            if any(r.source == "device" for r in dec) else ""),
             "calibrated_hardware": sorted({_hw_family(r) for r in rs}),
         }
-    _bands(rows, out)
     return out
 
 
@@ -244,10 +359,11 @@ def _hw_family(r: Row) -> str:
     return _hardware_family(pid or "")
 
 
-def _table(fitted: dict) -> dict[str, Efficiency]:
+def _table(fitted: dict, with_rates: bool = True) -> dict[str, Efficiency]:
     return {
         f: Efficiency(f, e["bandwidth_efficiency"], e["layer_latency_us"] * 1e-6, e["hop_latency_us"] * 1e-6,
-                      e["compute_efficiency_f16"], e["compute_efficiency_quant"], (1, 1), (1, 1), ())
+                      e["compute_efficiency_f16"], e["compute_efficiency_quant"], (1, 1), (1, 1), (),
+                      tuple(sorted((e.get("matvec_weights_per_sm_cycle") or {}).items())) if with_rates else ())
         for f, e in fitted.items()
     }
 
@@ -291,12 +407,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--print", action="store_true")
     args = ap.parse_args(argv)
     rows, skipped = calibration_rows(args.calibration)
-    fitted = fit(rows)
+    mv = [r for r in device_rows() if fits_matvec(r)]
+    fitted = fit(rows, mv)
     text = render(fitted)
     target = ROOT / "data" / "speed.yaml"
     if args.print:
         table = _table(fitted)
-        for r in _best_cpu_rows(rows):
+        for r in _best_cpu_rows(rows) + device_rows():
             p = predict(r, table)
             print(f"{r.backend:7} {r.hardware[:34]:34} {r.n_gpus} {r.model_id:11} {r.quant:7} {r.test:6} "
                   f"meas {r.measured:9.2f} pred {p:9.2f} err {100 * (p / r.measured - 1):+6.1f}%")

@@ -198,3 +198,92 @@ def test_hopper_quantized_prefill_is_slower_than_the_spec_rate_would_give():
     f16_rtx = fit(m, _machine("rtx4090"), req, (get_quant("F16"),)).options[0].speed.prefill_tokens_per_s
     # Spec ratio H100 PCIe / RTX 4090 (FP16-accumulate) is 756 / 330 = 2.3; quantized prefill keeps only ~65% of it.
     assert h100 / rtx < 0.75 * (f16_h100 / f16_rtx)
+
+
+# --- mat-vec kernel rate (data/speed.yaml cuda.matvec_weights_per_sm_cycle, from benchmarks/device/) -------------
+
+def _decode(model_id: str, quant: str, spec: str, **device_changes) -> float:
+    m = _machine(spec)
+    if device_changes:
+        m = replace(m, devices=tuple(replace(d, **device_changes) for d in m.devices))
+    model = get(model_id)
+    n = model.n_layers
+    pl = Placement("gpu", n + 1, n + 1, 0, 0, per_device_layers=(n,) * 1)
+    return estimate_speed(model, get_quant(quant), pl, m).decode_tokens_per_s
+
+
+def test_kernel_rate_binds_where_memory_outruns_the_sms_and_not_on_a_geforce_card():
+    from selfhost_advisor.estimate.speed import _kernel_excess, efficiency, sm_cycles_per_s, token_work
+
+    eff = efficiency("cuda")
+    work = token_work(get("llama3.1:70b"), get_quant("Q4_K_M"))
+    h200, rtx = _machine("h200").devices[0], _machine("rtx4090").devices[0]
+    assert sm_cycles_per_s(h200) == 132 * 1980e6 and sm_cycles_per_s(rtx) == 128 * 2520e6
+    bw = eff.bandwidth * h200.bandwidth_bytes_per_s
+    assert _kernel_excess(work.layer_matrices[0], eff, bw, sm_cycles_per_s(h200)) > 0
+    assert _kernel_excess(work.layer_matrices[0], eff, eff.bandwidth * rtx.bandwidth_bytes_per_s,
+                          sm_cycles_per_s(rtx)) == 0
+    # on the H200 a faster memory would not help a K-quant 70B: the kernels are the limit
+    assert _decode("llama3.1:70b", "Q4_K_M", "h200", bandwidth_bytes_per_s=2 * h200.bandwidth_bytes_per_s) < \
+        1.05 * _decode("llama3.1:70b", "Q4_K_M", "h200")
+    # ...while F16 weights stay bandwidth-bound there
+    assert _decode("llama3.1:8b", "F16", "h200", bandwidth_bytes_per_s=2 * h200.bandwidth_bytes_per_s) > \
+        1.3 * _decode("llama3.1:8b", "F16", "h200")
+
+
+def test_kernel_rate_scales_with_sm_count_times_clock():
+    """Same memory, half the SM cycles: a kernel-bound decode gets slower, by less than half (fixed costs stay)."""
+    from selfhost_advisor.estimate import speed
+
+    m = _machine("h200")
+    model, q = get("llama3.1:70b"), get_quant("Q4_K_M")
+    pl = Placement("gpu", 81, 81, 0, 0, per_device_layers=(80,))
+    full = estimate_speed(model, q, pl, m).decode_tokens_per_s
+    original = speed.sm_cycles_per_s
+    try:
+        speed.sm_cycles_per_s = lambda d: original(d) / 2
+        half = estimate_speed(model, q, pl, m).decode_tokens_per_s
+    finally:
+        speed.sm_cycles_per_s = original
+    assert 0.5 * full < half < 0.8 * full
+
+
+def test_no_kernel_rate_off_cuda_or_without_sm_figures():
+    from selfhost_advisor.domain import Device
+    from selfhost_advisor.estimate.speed import sm_cycles_per_s
+
+    assert sm_cycles_per_s(_machine("m2-ultra-192gb").devices[0]) is None
+    assert sm_cycles_per_s(_machine("mi300x").devices[0]) is None
+    assert sm_cycles_per_s(Device("nvidia", "unknown card", 24 * 2**30, 10**12)) is None
+
+
+def test_h200_probe_file_gets_the_profile_sm_figures_and_the_same_speed():
+    import json
+
+    from selfhost_advisor.estimate.speed import sm_cycles_per_s
+    from selfhost_advisor.probe.files import report_from_probe
+
+    probe = json.loads((ROOT / "tests" / "fixtures" / "probes" / "h200.probe.json").read_text())
+    machine = report_from_probe(probe).machine
+    assert sm_cycles_per_s(machine.devices[0]) == 132 * 1980e6
+    model, q = get("llama3.1:70b"), get_quant("Q4_K_M")
+    pl = Placement("gpu", 81, 81, 0, 0, per_device_layers=(80,))
+    from_probe = estimate_speed(model, q, pl, machine).decode_tokens_per_s
+    assert from_probe == pytest.approx(_decode("llama3.1:70b", "Q4_K_M", "h200"), rel=1e-9)
+
+
+@needs_cal
+def test_our_h200_runs_dense_decode_fitted_moe_and_other_models_predicted():
+    """benchmarks/device/h200_llamabench.jsonl: dense decode rows fit the rates; MoE rows are in no fit; each dense
+    model is also predicted from a fit without its own rows."""
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import accuracy
+
+    rows = accuracy.device_speed_rows()
+    fitted = [abs(r["error_pct"]) for r in rows if r["in_fit"]]
+    moe = [abs(r["error_pct"]) for r in rows if r["moe"] and r["kind"] == "decode"]
+    loo = [abs(r["leave_model_out_error_pct"]) for r in rows if r["in_fit"]]
+    assert len(fitted) >= 20 and len(moe) >= 3
+    assert statistics.median(fitted) <= 5 and max(fitted) <= 10
+    assert max(moe) <= 10
+    assert statistics.median(loo) <= 15 and max(loo) <= 20

@@ -60,6 +60,10 @@ class Weights:
     layer_active_bytes: tuple[int, ...]
     layer_active_flops: tuple[int, ...]  # 2 FLOPs per active weight of each matrix
     output_head_bytes: int  # output.weight, or the tied token_embd that serves as the head
+    # Per decoded token, the matrices of each repeating layer as (GGML type, active weights, active bytes), one
+    # entry per type: what the mat-vec kernel rate of speed.py is applied to. The head: (type, weights).
+    layer_matrices: tuple[tuple[tuple[str, int, int], ...], ...] = ()
+    output_head_matrix: tuple[str, int] = ("F16", 0)
 
 
 class _Sums:
@@ -70,6 +74,8 @@ class _Sums:
         self.share = model.moe.active / model.moe.experts if model.moe else 1.0
         n = model.n_layers if n_layers is None else n_layers
         self.layer, self.read, self.flops = [0] * n, [0] * n, [0] * n
+        self.mats: list[dict[str, list[int]]] = [{} for _ in range(n)]
+        self.head_matrix = ("F16", 0)
         self.by_type: dict[str, int] = {}
         self.total = self.params = self.embd = self.other = self.head = 0
 
@@ -83,7 +89,11 @@ class _Sums:
             frac = self.share if "_exps" in t.name else 1.0
             self.layer[i] += b
             self.read[i] += int(b * frac)
-            self.flops[i] += int(2 * t.n_elements * frac) if t.n_dims >= 2 else 0
+            if t.n_dims >= 2:
+                self.flops[i] += int(2 * t.n_elements * frac)
+                m = self.mats[i].setdefault(ty, [0, 0])
+                m[0] += int(t.n_elements * frac)
+                m[1] += int(b * frac)
             return
         if t.name == "token_embd.weight":
             self.embd = b
@@ -91,10 +101,12 @@ class _Sums:
             self.other += b
         if t.name == "output.weight" or (t.name == "token_embd.weight" and self.tied):
             self.head += b
+            self.head_matrix = (ty, t.n_elements)
 
     def result(self) -> Weights:
+        mats = tuple(tuple((ty, w, b) for ty, (w, b) in m.items()) for m in self.mats)
         return Weights(self.total, self.params, tuple(self.layer), self.embd, self.other, tuple(self.by_type.items()),
-                       tuple(self.read), tuple(self.flops), self.head)
+                       tuple(self.read), tuple(self.flops), self.head, mats, self.head_matrix)
 
 
 @lru_cache(maxsize=512)
@@ -131,6 +143,7 @@ def weights(model: Model, quant: Quant) -> Weights:
     sums.layer = [b.layer[0] for b in per_layer]
     sums.read = [b.read[0] for b in per_layer]
     sums.flops = [b.flops[0] for b in per_layer]
+    sums.mats = [b.mats[0] for b in per_layer]
     for key, block in done.items():
         n = uses[key]
         sums.total += n * block.total

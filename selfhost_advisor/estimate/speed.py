@@ -50,6 +50,9 @@ class Efficiency:
     decode_band: tuple[float, float]  # measured/predicted, 10th..90th percentile
     prefill_band: tuple[float, float]
     calibrated: tuple[str, ...]  # hardware families with measurements
+    # Weights per SM per clock cycle that the family's mat-vec kernels process, by GGML type (CUDA: MMVQ); a type
+    # not listed is bandwidth-bound everywhere. See _kernel_excess.
+    matvec: tuple[tuple[str, float], ...] = ()
 
 
 def efficiency(backend: str, table: Table | None = None) -> Efficiency:
@@ -73,6 +76,7 @@ def _fitted(fam: str) -> Efficiency:
         decode_band=(float(e["decode_band"][0]), float(e["decode_band"][1])),
         prefill_band=(float(e["prefill_band"][0]), float(e["prefill_band"][1])),
         calibrated=tuple(e.get("calibrated_hardware", ())),
+        matvec=tuple(sorted((str(k), float(v)) for k, v in (e.get("matvec_weights_per_sm_cycle") or {}).items())),
     )
 
 
@@ -85,6 +89,8 @@ class TokenWork:
     output_read_bytes: int
     kv_bytes_per_cell: int  # K + V bytes per cached token per layer (before the window)
     quantized: bool  # the bulk of the weights is a block-quantized type
+    layer_matrices: tuple[tuple[tuple[str, int, int], ...], ...] = ()  # (type, active weights, bytes) per layer
+    output_matrix: tuple[str, int] = ("F16", 0)  # the head's type and weights
 
 
 @lru_cache(maxsize=512)
@@ -99,7 +105,7 @@ def token_work(model: Model, quant: Quant, kv_cache_type: str = "f16") -> TokenW
     bulk = dict(w.by_type)
     main_type = max(bulk, key=bulk.get) if bulk else "F16"
     return TokenWork(w.layer_active_bytes, w.layer_active_flops, w.output_head_bytes, k + v,
-                     main_type not in ("F16", "BF16", "F32"))
+                     main_type not in ("F16", "BF16", "F32"), w.layer_matrices, w.output_head_matrix)
 
 
 def _cached_tokens(model: Model, layer: int, depth: int) -> int:
@@ -154,6 +160,38 @@ def _device_flops(device: Device, quantized: bool = False) -> float | None:
     return flops
 
 
+def sm_cycles_per_s(device: Device) -> float | None:
+    """SM count x boost clock of a CUDA device: its profile's (data/hardware.yaml), else what NVML reported."""
+    if device.backend != "cuda":
+        return None
+    if device.matched_profile:
+        from ..catalog.hardware import find_profile
+
+        p = find_profile(device.matched_profile)
+        if p is not None and p.raw.get("sm_count") and p.raw.get("boost_clock_mhz"):
+            return float(p.raw["sm_count"]) * float(p.raw["boost_clock_mhz"]) * 1e6
+    det = device.details
+    if det is not None and det.sm_count and det.max_sm_clock_mhz:
+        return float(det.sm_count) * float(det.max_sm_clock_mhz) * 1e6
+    return None
+
+
+def _kernel_excess(matrices: tuple[tuple[str, int, int], ...], eff: Efficiency, bandwidth: float,
+                   cycles_per_s: float | None) -> float:
+    """Seconds a layer's mat-vecs take beyond streaming their bytes: per GGML type, max(bytes / bandwidth, weights
+    / kernel rate) - bytes / bandwidth. The kernel rate (weights per SM-cycle x SMs x clock) binds on parts whose
+    memory is fast for their SM count (H100/H200: 4.8 TB/s for 132 SMs), where dequantizing is the bottleneck."""
+    if not cycles_per_s or not eff.matvec:
+        return 0.0
+    rates = dict(eff.matvec)
+    extra = 0.0
+    for ty, n_weights, nbytes in matrices:
+        r = rates.get(ty)
+        if r:
+            extra += max(0.0, n_weights / (r * cycles_per_s) - nbytes / bandwidth)
+    return extra
+
+
 def _decode_seconds(
     model: Model, work: TokenWork, placement: Placement, machine: Machine, depth: int, table: Table | None = None
 ) -> float | None:
@@ -176,7 +214,16 @@ def _decode_seconds(
                 return None
             eff = efficiency(d.backend, table)
             nbytes = sum(per_layer[layer:layer + count])
-            total += nbytes / (eff.bandwidth * d.bandwidth_bytes_per_s) + count * eff.layer_s
+            bw = eff.bandwidth * d.bandwidth_bytes_per_s
+            total += nbytes / bw + count * eff.layer_s
+            smc = sm_cycles_per_s(d)
+            if smc and eff.matvec and work.layer_matrices:
+                seen: dict[tuple, float] = {}
+                for mats in work.layer_matrices[layer:layer + count]:
+                    x = seen.get(mats)
+                    if x is None:
+                        x = seen[mats] = _kernel_excess(mats, eff, bw, smc)
+                    total += x
             layer += count
             boundaries += 1
     cpu_layers = n - layer
@@ -188,7 +235,11 @@ def _decode_seconds(
         boundaries += 1
     if output_on_gpu and devices:
         d = devices[min(len(devices) - 1, max(0, _last_used(placement, len(devices))))]
-        total += work.output_read_bytes / (efficiency(d.backend, table).bandwidth * (d.bandwidth_bytes_per_s or 1))
+        eff = efficiency(d.backend, table)
+        bw = eff.bandwidth * (d.bandwidth_bytes_per_s or 1)
+        total += work.output_read_bytes / bw
+        ty, n_weights = work.output_matrix
+        total += _kernel_excess(((ty, n_weights, work.output_read_bytes),), eff, bw, sm_cycles_per_s(d))
     else:
         total += work.output_read_bytes / (cpu.bandwidth * _host_bandwidth(machine))
     hop = efficiency(devices[0].backend, table).hop_s if devices else 0.0
