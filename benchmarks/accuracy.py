@@ -115,28 +115,28 @@ def heldout_rows(path: Path = HELDOUT) -> list[dict]:
 def device_speed_rows() -> list[dict]:
     """Our llama-bench runs on a lent GPU (benchmarks/device/): each row predicted three ways.
 
-    in_fit: the shipped fit (its dense decode rows are what the mat-vec rates are fitted on); leave_model_out: the
-    fit redone without that model's runs, then predicted (how the rates carry to other models); MoE runs and all
-    prefill runs are in no fit, so for them the two are the same figure.
+    in_fit: the shipped fit (its dense-model rows are what the mat-vec and MMQ rates are fitted on); leave_model_out:
+    the fit redone without that model's runs, then predicted (how the rates carry to other models); the MoE runs are
+    in no fit, so for them the two are the same figure.
     """
     sys.path.insert(0, str(ROOT / "scripts"))
     import fit_speed
 
     cal = fit_speed.calibration_rows()[0]
     dev = fit_speed.device_rows()
-    mv = [r for r in dev if fit_speed.fits_matvec(r)]
+    mv = [r for r in dev if fit_speed.in_fit(r)]
     full = fit_speed._table(fit_speed.fit(cal, mv))
     by_model = {m: fit_speed._table(fit_speed.fit(cal, [r for r in mv if r.model_id != m]))
                 for m in sorted({r.model_id for r in mv})}
     out = []
     for r in dev:
         pred = fit_speed.predict(r, full)
-        loo = fit_speed.predict(r, by_model[r.model_id]) if fit_speed.fits_matvec(r) else pred
+        loo = fit_speed.predict(r, by_model[r.model_id]) if fit_speed.in_fit(r) else pred
         out.append({"model": r.model_id, "quant": r.quant, "test": r.test, "gpu": r.hardware,
                     "kind": "decode" if r.kind == fit_speed.DECODE else "prefill", "measured": r.measured,
                     "predicted": pred, "error_pct": 100.0 * (pred / r.measured - 1),
                     "leave_model_out_error_pct": 100.0 * (loo / r.measured - 1),
-                    "in_fit": fit_speed.fits_matvec(r), "moe": get_model(r.model_id).moe is not None})
+                    "in_fit": fit_speed.in_fit(r), "moe": get_model(r.model_id).moe is not None})
     return out
 
 
@@ -154,7 +154,7 @@ def speed_report(cal: Path) -> dict:
     from selfhost_advisor.estimate.speed import family
 
     rows = fit_speed._best_cpu_rows(fit_speed.calibration_rows(cal)[0])
-    mv = [r for r in fit_speed.device_rows() if fit_speed.fits_matvec(r)]
+    mv = [r for r in fit_speed.device_rows() if fit_speed.in_fit(r)]
     out: dict = {}
     folds: dict[str, object] = {}
     for r in rows:
@@ -195,11 +195,13 @@ def main() -> int:
               "weights_heldout_current_rules": _summary([r for r in held if not r["note"].startswith("legacy")]),
               "weight_rows": w, "kv_rows": k, "heldout_rows": held,
               "device_speed": {
-                  "decode_dense_in_fit": _summary([r for r in device if r["in_fit"]]),
-                  "decode_dense_leave_model_out": _summary([{"error_pct": r["leave_model_out_error_pct"]}
-                                                            for r in device if r["in_fit"]]),
-                  "decode_moe_not_fitted": _summary([r for r in device if r["kind"] == "decode" and r["moe"]]),
-                  "prefill_not_fitted": _summary([r for r in device if r["kind"] == "prefill"])},
+                  f"{kind}_dense_in_fit": _summary([r for r in device if r["in_fit"] and r["kind"] == kind])
+                  for kind in ("decode", "prefill")} | {
+                  f"{kind}_dense_leave_model_out": _summary([{"error_pct": r["leave_model_out_error_pct"]}
+                                                             for r in device if r["in_fit"] and r["kind"] == kind])
+                  for kind in ("decode", "prefill")} | {
+                  f"{kind}_moe_not_fitted": _summary([r for r in device if r["moe"] and r["kind"] == kind])
+                  for kind in ("decode", "prefill")},
               "device_speed_rows": device, "skipped": w_skip + k_skip}
     if args.json:
         print(json.dumps(report, indent=2))
@@ -237,7 +239,7 @@ def main() -> int:
     if device:
         print(f"\nOur llama-bench runs on a lent {device[0]['gpu']} (synthetic-weight GGUFs, benchmarks/device/):")
         for r in device:
-            tag = "fit" if r["in_fit"] else ("MoE" if r["moe"] and r["kind"] == "decode" else "")
+            tag = "fit" if r["in_fit"] else "MoE, in no fit"
             print(f"  {r['model']:14s} {r['quant']:7s} {r['test']:12s} measured {r['measured']:9.1f}"
                   f"  predicted {r['predicted']:9.1f}  {r['error_pct']:+6.1f}%"
                   f"  (model left out {r['leave_model_out_error_pct']:+6.1f}%) {tag}")

@@ -150,9 +150,10 @@ def device_rows(path: Path = DEVICE_RUNS, profile: str = DEVICE_PROFILE) -> list
     return rows
 
 
-def fits_matvec(r: Row) -> bool:
-    """Device rows that fit the mat-vec rates: dense decode (MoE runs check them, see docs/methodology.md §5)."""
-    return r.source == "device" and r.kind == DECODE and get_model(r.model_id).moe is None
+def in_fit(r: Row) -> bool:
+    """Device rows the fit takes: dense models, decode (mat-vec rates) and prefill (MMQ rates); the MoE runs are
+    kept out to check them (docs/methodology.md §5)."""
+    return r.source == "device" and get_model(r.model_id).moe is None
 
 
 def _best_cpu_rows(rows: list[Row]) -> list[Row]:
@@ -223,6 +224,44 @@ def _matrix_totals(r: Row) -> dict[str, tuple[float, float]]:
     return {k: (v[0], v[1]) for k, v in out.items()}
 
 
+def _fit_unpack(rows: list[Row]) -> dict | None:
+    """Prefill of a CUDA family whose rows include our device runs: seconds per token =
+
+        FLOPs / (efficiency x FLOPS) + sum over types of weights / (MMQ rate x SM cycles/s) + layers x C / SM cycles/s
+
+    linear in 1/efficiency (one for 16-bit, one for quantized weights), 1/rate per type and C; least squares on
+    relative error over every row. A type whose coefficient comes out <= 0 is dropped and the fit redone.
+    """
+    from selfhost_advisor.estimate.speed import sm_cycles_per_s, token_work
+
+    types = sorted({ty for r in rows if _is_quant(r) for mats in token_work(get_model(r.model_id),
+                    get_quant(r.quant)).layer_matrices for ty, _, _ in mats if ty not in ("F16", "BF16", "F32")})
+    while True:
+        feats = []
+        for r in rows:
+            t = 1.0 / r.measured
+            flops_t = _seconds(r, _unit(compute=1.0))
+            smc = sm_cycles_per_s(r.machine.devices[0])
+            work = token_work(get_model(r.model_id), get_quant(r.quant))
+            per = dict.fromkeys(types, 0.0)
+            for mats in work.layer_matrices:
+                for ty, w, _ in mats:
+                    if ty in per:
+                        per[ty] += w
+            q = _is_quant(r)
+            feats.append([0.0 if q else flops_t / t, flops_t / t if q else 0.0, len(work.layer_matrices) / smc / t]
+                         + [per[ty] / smc / t for ty in types])
+        x = _solve(feats)
+        bad = [ty for ty, v in zip(types, x[3:]) if v <= 0]
+        if not bad:
+            break
+        types = [ty for ty in types if ty not in bad]
+    return {"inv_f16": x[0], "inv_quant": x[1], "prefill_layer_sm_cycles": round(max(0.0, x[2])),
+            "mmq_weight_tokens_per_sm_cycle": {ty: round(1.0 / v, 1) for ty, v in zip(types, x[3:])},
+            "mmq_fitted_on": f"{sum(r.source == 'device' for r in rows)} dense-model prefill rows of our llama-bench"
+                             f" runs and {sum(r.source != 'device' for r in rows)} published ones"}
+
+
 def fit_matvec(rows: list[Row], fitted: dict, rates: dict[str, float]) -> dict[str, float]:
     """Weights per SM-cycle of each quantized type, from decode rows whose kernels outrun memory (the device rows).
 
@@ -254,22 +293,24 @@ def fit_matvec(rows: list[Row], fitted: dict, rates: dict[str, float]) -> dict[s
                                                                             for i in [types.index(ty)])}
 
 
-def fit(rows: list[Row], matvec_rows: list[Row] | None = None) -> dict:
-    """Family factors, and the CUDA mat-vec rates from `matvec_rows` (which also join the CUDA decode fit).
+def fit(rows: list[Row], device: list[Row] | None = None) -> dict:
+    """Family factors, and the CUDA kernel rates from our `device` rows (which also join the CUDA fits): mat-vec
+    rates from the decode rows, MMQ rates and the per-layer prefill cost from the prefill rows.
 
-    The two depend on each other (the rates decide how much of a row's time is bandwidth), so they are fitted in
-    turn until the rates settle.
+    Decode factors and mat-vec rates depend on each other (the rates decide how much of a row's time is bandwidth),
+    so they are fitted in turn until the rates settle; the prefill fit is linear in all its unknowns.
     """
-    matvec_rows = matvec_rows or []
+    device = device or []
+    matvec_rows = [r for r in device if r.kind == DECODE]
     rates: dict[str, float] = {}
-    out = _fit_families(rows, matvec_rows, None)
+    out = _fit_families(rows, device, None)
     for _ in range(50):
         if not matvec_rows:
             break
         new = fit_matvec(matvec_rows, out, rates)
         prior = {f: dict(e) for f, e in out.items()}
         prior["cuda"]["matvec_weights_per_sm_cycle"] = new
-        out_new = _fit_families(rows, matvec_rows, prior)
+        out_new = _fit_families(rows, device, prior)
         settled = new.keys() == rates.keys() and all(abs(new[k] - rates[k]) <= 1e-4 * rates[k] for k in new)
         rates, out = new, out_new
         if settled:
@@ -278,7 +319,7 @@ def fit(rows: list[Row], matvec_rows: list[Row] | None = None) -> dict:
         out["cuda"]["matvec_weights_per_sm_cycle"] = dict(sorted(rates.items()))
         out["cuda"]["matvec_fitted_on"] = (f"{len(matvec_rows)} dense-model decode rows of our llama-bench runs on an "
                                            f"{matvec_rows[0].hardware} (benchmarks/device/)")
-    _bands(_best_cpu_rows(rows) + matvec_rows, out)
+    _bands(_best_cpu_rows(rows) + device, out)
     return out
 
 
@@ -287,10 +328,10 @@ def _excess(r: Row, fitted: dict) -> float:
     return _seconds(r, _table(fitted)) - _seconds(r, _table(fitted, with_rates=False))
 
 
-def _fit_families(rows: list[Row], matvec_rows: list[Row], prior: dict | None) -> dict:
+def _fit_families(rows: list[Row], device: list[Row], prior: dict | None) -> dict:
     """Per family: bandwidth efficiency, layer and hop latency (decode), compute efficiencies (prefill). With `prior`
     (a previous fit holding mat-vec rates), each decode row's target is its time less what those rates add."""
-    rows = _best_cpu_rows(rows) + matvec_rows
+    rows = _best_cpu_rows(rows) + device
     by_family: dict[str, list[Row]] = {}
     for r in rows:
         by_family.setdefault(family(r.backend), []).append(r)
@@ -324,12 +365,16 @@ def _fit_families(rows: list[Row], matvec_rows: list[Row], prior: dict | None) -
             # least squares for a with the layer latency fixed: sum (a x + L lay - 1)^2
             a = sum(f[0] * (1 - layer_lat * f[1]) for f in feats) / sum(f[0] ** 2 for f in feats) if feats else 1.0
         assert 1.0 / a <= 1.0, f"{fam}: fitted bandwidth efficiency {1 / a:.2f} > 1 is not physical"
-        pre = [r for r in rs if r.kind == PROMPT and r.source != "device"]
+        pre = [r for r in rs if r.kind == PROMPT]
+        unpack = _fit_unpack(pre) if any(r.source == "device" for r in pre) else None
         comp = {}
-        for quantized in (False, True):
-            sel = [r for r in pre if _is_quant(r) == quantized]
-            ys = [_seconds(r, _unit(compute=1.0)) * r.measured for r in sel]
-            comp[quantized] = (sum(ys) / sum(y * y for y in ys)) if ys else None
+        if unpack is not None:
+            comp = {False: unpack.pop("inv_f16"), True: unpack.pop("inv_quant")}
+        else:
+            for quantized in (False, True):
+                sel = [r for r in pre if _is_quant(r) == quantized]
+                ys = [_seconds(r, _unit(compute=1.0)) * r.measured for r in sel]
+                comp[quantized] = (sum(ys) / sum(y * y for y in ys)) if ys else None
         if comp[False] is None:
             comp[False] = comp[True]
         if comp[True] is None:
@@ -341,10 +386,13 @@ def _fit_families(rows: list[Row], matvec_rows: list[Row], prior: dict | None) -
             "compute_efficiency_f16": round(1.0 / comp[False], 4) if comp[False] else 0.5,
             "compute_efficiency_quant": round(1.0 / comp[True], 4) if comp[True] else 0.5,
             "fitted_on": f"{len(dec)} decode and {len(pre)} prefill llama-bench rows"
-                         + (f" ({sum(r.source == 'device' for r in dec)} decode rows ours, benchmarks/device/)"
-                            if any(r.source == "device" for r in dec) else ""),
+                         + (f" ({sum(r.source == 'device' for r in dec)} decode and"
+                            f" {sum(r.source == 'device' for r in pre)} prefill rows ours, benchmarks/device/)"
+                            if any(r.source == "device" for r in rs) else ""),
             "calibrated_hardware": sorted({_hw_family(r) for r in rs}),
         }
+        if unpack:
+            out[fam].update(unpack)
     return out
 
 
@@ -363,7 +411,9 @@ def _table(fitted: dict, with_rates: bool = True) -> dict[str, Efficiency]:
     return {
         f: Efficiency(f, e["bandwidth_efficiency"], e["layer_latency_us"] * 1e-6, e["hop_latency_us"] * 1e-6,
                       e["compute_efficiency_f16"], e["compute_efficiency_quant"], (1, 1), (1, 1), (),
-                      tuple(sorted((e.get("matvec_weights_per_sm_cycle") or {}).items())) if with_rates else ())
+                      tuple(sorted((e.get("matvec_weights_per_sm_cycle") or {}).items())) if with_rates else (),
+                      tuple(sorted((e.get("mmq_weight_tokens_per_sm_cycle") or {}).items())),
+                      float(e.get("prefill_layer_sm_cycles") or 0.0))
         for f, e in fitted.items()
     }
 
@@ -407,8 +457,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--print", action="store_true")
     args = ap.parse_args(argv)
     rows, skipped = calibration_rows(args.calibration)
-    mv = [r for r in device_rows() if fits_matvec(r)]
-    fitted = fit(rows, mv)
+    fitted = fit(rows, [r for r in device_rows() if in_fit(r)])
     text = render(fitted)
     target = ROOT / "data" / "speed.yaml"
     if args.print:

@@ -53,6 +53,10 @@ class Efficiency:
     # Weights per SM per clock cycle that the family's mat-vec kernels process, by GGML type (CUDA: MMVQ); a type
     # not listed is bandwidth-bound everywhere. See _kernel_excess.
     matvec: tuple[tuple[str, float], ...] = ()
+    # Prefill beyond the tensor-core FLOPs (CUDA): weight-tokens per SM-cycle that the batched kernels (MMQ) spend
+    # unpacking each GGML type, and SM-cycles per layer per token of everything that is not a matmul.
+    mmq: tuple[tuple[str, float], ...] = ()
+    prefill_layer_cycles: float = 0.0
 
 
 def efficiency(backend: str, table: Table | None = None) -> Efficiency:
@@ -77,6 +81,8 @@ def _fitted(fam: str) -> Efficiency:
         prefill_band=(float(e["prefill_band"][0]), float(e["prefill_band"][1])),
         calibrated=tuple(e.get("calibrated_hardware", ())),
         matvec=tuple(sorted((str(k), float(v)) for k, v in (e.get("matvec_weights_per_sm_cycle") or {}).items())),
+        mmq=tuple(sorted((str(k), float(v)) for k, v in (e.get("mmq_weight_tokens_per_sm_cycle") or {}).items())),
+        prefill_layer_cycles=float(e.get("prefill_layer_sm_cycles") or 0.0),
     )
 
 
@@ -183,13 +189,48 @@ def _kernel_excess(matrices: tuple[tuple[str, int, int], ...], eff: Efficiency, 
     memory is fast for their SM count (H100/H200: 4.8 TB/s for 132 SMs), where dequantizing is the bottleneck."""
     if not cycles_per_s or not eff.matvec:
         return 0.0
-    rates = dict(eff.matvec)
+    rates = _rate_table(eff.matvec)
     extra = 0.0
     for ty, n_weights, nbytes in matrices:
-        r = rates.get(ty)
+        r = _rate(ty, rates)
         if r:
             extra += max(0.0, n_weights / (r * cycles_per_s) - nbytes / bandwidth)
     return extra
+
+
+_FLOAT_TYPES = frozenset({"F64", "F32", "F16", "BF16", "I8", "I16", "I32", "I64"})
+
+
+@lru_cache(maxsize=64)
+def _rate_table(rates: tuple[tuple[str, float], ...]) -> tuple[dict[str, float], float | None]:
+    """Rates by type, and the one for block-quantized types nobody measured: the median of the measured ones."""
+    if not rates:
+        return {}, None
+    values = sorted(r for _, r in rates)
+    mid = len(values) // 2
+    return dict(rates), values[mid] if len(values) % 2 else (values[mid - 1] + values[mid]) / 2
+
+
+def _rate(ty: str, table: tuple[dict[str, float], float | None]) -> float | None:
+    if ty in _FLOAT_TYPES:
+        return None
+    return table[0].get(ty, table[1])
+
+
+def _unpack_seconds(layers: tuple, eff: Efficiency, cycles_per_s: float | None, count: int) -> float:
+    """Prefill seconds per token that are not tensor-core FLOPs, on a CUDA device holding `layers`: unpacking each
+    quantized type in MMQ (weights / (rate x SM cycles per s)) and the per-layer non-matmul work."""
+    if not cycles_per_s or not (eff.mmq or eff.prefill_layer_cycles):
+        return 0.0
+    rates = _rate_table(eff.mmq)
+    cycles = count * eff.prefill_layer_cycles
+    seen: dict[tuple, float] = {}
+    for mats in layers:
+        x = seen.get(mats)
+        if x is None:
+            x = seen[mats] = sum(n_weights / r for ty, n_weights, _ in mats if (r := _rate(ty, rates)))
+        cycles += x
+    return cycles / cycles_per_s
 
 
 def _decode_seconds(
@@ -280,6 +321,7 @@ def _prefill_seconds_per_token(
             eff = efficiency(d.backend, table)
             c = eff.compute_quant if work.quantized else eff.compute_f16
             total += sum(per_layer[layer:layer + count]) / (c * flops)
+            total += _unpack_seconds(work.layer_matrices[layer:layer + count], eff, sm_cycles_per_s(d), count)
             layer += count
     if layer < n:
         rest_flops = sum(per_layer[layer:])
