@@ -367,6 +367,9 @@ def _fit_families(rows: list[Row], device: list[Row], prior: dict | None) -> dic
         assert 1.0 / a <= 1.0, f"{fam}: fitted bandwidth efficiency {1 / a:.2f} > 1 is not physical"
         pre = [r for r in rs if r.kind == PROMPT]
         unpack = _fit_unpack(pre) if any(r.source == "device" for r in pre) else None
+        f16 = [_seconds(r, _unit(compute=1.0)) * r.measured for r in pre if not _is_quant(r)]
+        # the share of FLOPS 16-bit prefill reaches with nothing else in the model (least squares, as below)
+        all_in = round(sum(y * y for y in f16) / sum(f16), 4) if f16 else None
         comp = {}
         if unpack is not None:
             comp = {False: unpack.pop("inv_f16"), True: unpack.pop("inv_quant")}
@@ -393,6 +396,7 @@ def _fit_families(rows: list[Row], device: list[Row], prior: dict | None) -> dic
         }
         if unpack:
             out[fam].update(unpack)
+            out[fam]["compute_efficiency_f16_all_in"] = all_in
     return out
 
 
@@ -413,7 +417,8 @@ def _table(fitted: dict, with_rates: bool = True) -> dict[str, Efficiency]:
                       e["compute_efficiency_f16"], e["compute_efficiency_quant"], (1, 1), (1, 1), (),
                       tuple(sorted((e.get("matvec_weights_per_sm_cycle") or {}).items())) if with_rates else (),
                       tuple(sorted((e.get("mmq_weight_tokens_per_sm_cycle") or {}).items())),
-                      float(e.get("prefill_layer_sm_cycles") or 0.0))
+                      float(e.get("prefill_layer_sm_cycles") or 0.0),
+                      float(e.get("compute_efficiency_f16_all_in") or e["compute_efficiency_f16"]))
         for f, e in fitted.items()
     }
 

@@ -14,7 +14,7 @@ from functools import lru_cache
 
 from ..catalog._data import load
 from ..domain import FitRequest, Machine, Model, Quant, ServingCapacity
-from .speed import efficiency, sm_cycles_per_s
+from .speed import efficiency
 from .tensors import build_tensors
 from .vllm import _formats, batch_defaults, get_vllm_quant, plan, sequence_kv_bytes, tensor_bytes, vllm_quants
 
@@ -66,13 +66,9 @@ def _prefill_tokens_per_s(model: Model, quant: Quant, machine: Machine, tp: int,
     _, _, flops = _step_parts(model, quant, tp)
     width = model.mla.kv_lora_rank + model.mla.qk_rope_head_dim if model.mla else model.head_dim
     attn = 4 * model.n_layers * model.n_heads * width * depth // tp
-    seconds = (flops + attn) / (eff.compute_f16 * dev.fp16_flops)
-    # The family's compute efficiency is fitted beside a per-layer non-matmul cost (speed.py _unpack_seconds);
-    # the same cost applies here, split over the tensor-parallel GPUs as the layer's work is.
-    smc = sm_cycles_per_s(dev)
-    if smc and eff.prefill_layer_cycles:
-        seconds += model.n_layers * eff.prefill_layer_cycles / (smc * tp)
-    return 1.0 / seconds
+    # llama.cpp's 16-bit prefill rows reach this share of FLOPS all in (matmuls and everything else per token);
+    # vLLM's prefill borrows it, having no measurements of its own here.
+    return eff.prefill_f16_all_in * dev.fp16_flops / (flops + attn)
 
 
 def serving_capacity(

@@ -57,6 +57,7 @@ class Efficiency:
     # unpacking each GGML type, and SM-cycles per layer per token of everything that is not a matmul.
     mmq: tuple[tuple[str, float], ...] = ()
     prefill_layer_cycles: float = 0.0
+    prefill_f16_all_in: float = 0.0  # share of FLOPS 16-bit prefill reaches all in (no separate terms); vLLM uses it
 
 
 def efficiency(backend: str, table: Table | None = None) -> Efficiency:
@@ -83,6 +84,7 @@ def _fitted(fam: str) -> Efficiency:
         matvec=tuple(sorted((str(k), float(v)) for k, v in (e.get("matvec_weights_per_sm_cycle") or {}).items())),
         mmq=tuple(sorted((str(k), float(v)) for k, v in (e.get("mmq_weight_tokens_per_sm_cycle") or {}).items())),
         prefill_layer_cycles=float(e.get("prefill_layer_sm_cycles") or 0.0),
+        prefill_f16_all_in=float(e.get("compute_efficiency_f16_all_in") or e["compute_efficiency_f16"]),
     )
 
 
