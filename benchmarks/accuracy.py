@@ -117,7 +117,8 @@ def device_speed_rows() -> list[dict]:
 
     in_fit: the shipped fit (its dense-model rows are what the mat-vec and MMQ rates are fitted on); leave_model_out:
     the fit redone without that model's runs, then predicted (how the rates carry to other models); the MoE runs are
-    in no fit, so for them the two are the same figure.
+    in no fit, so for them the two are the same figure; heldout: a later run of models and types the fit never saw
+    (benchmarks/device/h200_heldout.jsonl).
     """
     sys.path.insert(0, str(ROOT / "scripts"))
     import fit_speed
@@ -129,14 +130,16 @@ def device_speed_rows() -> list[dict]:
     by_model = {m: fit_speed._table(fit_speed.fit(cal, [r for r in mv if r.model_id != m]))
                 for m in sorted({r.model_id for r in mv})}
     out = []
-    for r in dev:
+    held = fit_speed.device_rows(fit_speed.DEVICE_HELDOUT)
+    for r in dev + held:
         pred = fit_speed.predict(r, full)
-        loo = fit_speed.predict(r, by_model[r.model_id]) if fit_speed.in_fit(r) else pred
+        fitted = r in dev and fit_speed.in_fit(r)
+        loo = fit_speed.predict(r, by_model[r.model_id]) if fitted else pred
         out.append({"model": r.model_id, "quant": r.quant, "test": r.test, "gpu": r.hardware,
                     "kind": "decode" if r.kind == fit_speed.DECODE else "prefill", "measured": r.measured,
                     "predicted": pred, "error_pct": 100.0 * (pred / r.measured - 1),
                     "leave_model_out_error_pct": 100.0 * (loo / r.measured - 1),
-                    "in_fit": fit_speed.in_fit(r), "moe": get_model(r.model_id).moe is not None})
+                    "in_fit": fitted, "heldout": r in held, "moe": get_model(r.model_id).moe is not None})
     return out
 
 
@@ -201,6 +204,8 @@ def main() -> int:
                                                              for r in device if r["in_fit"] and r["kind"] == kind])
                   for kind in ("decode", "prefill")} | {
                   f"{kind}_moe_not_fitted": _summary([r for r in device if r["moe"] and r["kind"] == kind])
+                  for kind in ("decode", "prefill")} | {
+                  f"{kind}_heldout_models": _summary([r for r in device if r["heldout"] and r["kind"] == kind])
                   for kind in ("decode", "prefill")},
               "device_speed_rows": device, "skipped": w_skip + k_skip}
     if args.json:
@@ -239,7 +244,7 @@ def main() -> int:
     if device:
         print(f"\nOur llama-bench runs on a lent {device[0]['gpu']} (synthetic-weight GGUFs, benchmarks/device/):")
         for r in device:
-            tag = "fit" if r["in_fit"] else "MoE, in no fit"
+            tag = "fit" if r["in_fit"] else ("held out" if r["heldout"] else "MoE, in no fit")
             print(f"  {r['model']:14s} {r['quant']:7s} {r['test']:12s} measured {r['measured']:9.1f}"
                   f"  predicted {r['predicted']:9.1f}  {r['error_pct']:+6.1f}%"
                   f"  (model left out {r['leave_model_out_error_pct']:+6.1f}%) {tag}")

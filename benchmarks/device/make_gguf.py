@@ -33,7 +33,8 @@ ALIGN = 32
 # block structs. A type not listed here is refused rather than written with random (possibly NaN) scales.
 SCALE_OFFSETS = {
     "Q4_0": (0,), "Q4_1": (0, 2), "Q5_0": (0,), "Q5_1": (0, 2), "Q8_0": (0,),
-    "Q2_K": (80, 82), "IQ4_NL": (0,), "IQ4_XS": (0,), "Q3_K": (108,), "Q4_K": (0, 2), "Q5_K": (0, 2), "Q6_K": (208,),
+    "Q2_K": (80, 82), "IQ4_NL": (0,), "IQ4_XS": (0,), "IQ3_XXS": (0,), "IQ3_S": (0,), "IQ2_XXS": (0,),
+    "IQ2_XS": (0,), "IQ2_S": (0,), "Q3_K": (108,), "Q4_K": (0, 2), "Q5_K": (0, 2), "Q6_K": (208,),
 }
 FLOAT_TYPES = {"F32": np.float32, "F16": np.float16, "BF16": None}
 PATTERN_BYTES = 64 << 20
