@@ -318,3 +318,15 @@ def test_unmeasured_quant_types_take_the_median_measured_rate():
     assert measured[0] < _rate("IQ2_XXS", table) < measured[-1]
     assert _rate("F16", table) is None and _rate("BF16", table) is None
     assert _rate("Q4_K", table) == table[0]["Q4_K"]
+
+
+def test_speed_note_says_when_the_kernels_not_the_memory_set_the_pace():
+    model = get("llama3.1:70b")
+    pl = Placement("gpu", 81, 81, 0, 0, per_device_layers=(80,))
+    h200 = estimate_speed(model, get_quant("Q4_K_M"), pl, _machine("h200")).note
+    assert "kernel-bound" in h200
+    pl2 = Placement("gpu", 81, 81, 0, 0, per_device_layers=(40, 40))
+    assert "kernel-bound" not in estimate_speed(model, get_quant("Q4_K_M"), pl2, _machine("2x rtx4090")).note
+    assert "kernel-bound" not in estimate_speed(get("llama3.1:8b"), get_quant("F16"),
+                                                Placement("gpu", 33, 33, 0, 0, per_device_layers=(32,)),
+                                                _machine("h200")).note

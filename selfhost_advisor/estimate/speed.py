@@ -236,8 +236,10 @@ def _unpack_seconds(layers: tuple, eff: Efficiency, cycles_per_s: float | None, 
 
 
 def _decode_seconds(
-    model: Model, work: TokenWork, placement: Placement, machine: Machine, depth: int, table: Table | None = None
+    model: Model, work: TokenWork, placement: Placement, machine: Machine, depth: int, table: Table | None = None,
+    kernel: list[float] | None = None,
 ) -> float | None:
+    """Seconds per decoded token; `kernel`, if given, gets the part the mat-vec kernel rates add appended."""
     devices = machine.devices
     n = model.n_layers
     offloaded = placement.gpu_layers if placement.fit in ("gpu", "partial") else 0
@@ -267,6 +269,8 @@ def _decode_seconds(
                     if x is None:
                         x = seen[mats] = _kernel_excess(mats, eff, bw, smc)
                     total += x
+                    if kernel is not None:
+                        kernel.append(x)
             layer += count
             boundaries += 1
     cpu_layers = n - layer
@@ -365,7 +369,8 @@ def estimate_speed(
     if placement.fit == "no":
         return Speed(None, None, "unknown", note="does not fit")
     work = token_work(model, quant, kv_cache_type)
-    dec = _decode_seconds(model, work, placement, machine, decode_depth, table)
+    kernel: list[float] = []
+    dec = _decode_seconds(model, work, placement, machine, decode_depth, table, kernel)
     pre = _prefill_seconds_per_token(model, work, placement, machine, prefill_depth, n_ubatch, table)
     if dec is None:
         return Speed(None, None, "unknown", note="device bandwidth unknown: give a hardware profile")
@@ -385,6 +390,8 @@ def estimate_speed(
         prefill_low=p * eff.prefill_band[0] if p else None,
         prefill_high=p * eff.prefill_band[1] if p else None,
         note=f"{eff.family} efficiency, decode at {decode_depth} cached tokens"
+        + (f"; kernel-bound: llama.cpp's mat-vec kernels are slower than this memory ({100 * sum(kernel) / dec:.0f}%"
+           " of the decode time)" if dec and sum(kernel) >= 0.1 * dec else "")
         + ("" if p else "; prefill unknown (no FLOPS figure)"),
     )
 
