@@ -248,6 +248,15 @@ def test_kernel_rate_scales_with_sm_count_times_clock():
     assert 0.5 * full < half < 0.8 * full
 
 
+def test_kernel_rates_count_128_lane_sms_so_an_a100_has_half_its_sm_count():
+    """GA100 SMs have 64 FP32 lanes, Hopper's 128; a second-hand #15013 A100 row (7B Q4_0 tg128 190.9) is 16% under
+    this and 34% over counting whole SMs."""
+    from selfhost_advisor.estimate.speed import sm_cycles_per_s
+
+    assert sm_cycles_per_s(_machine("a100-80gb").devices[0]) == 6912 / 128 * 1410e6
+    assert sm_cycles_per_s(_machine("h100-sxm").devices[0]) == 132 * 1980e6
+
+
 def test_no_kernel_rate_off_cuda_or_without_sm_figures():
     from selfhost_advisor.domain import Device
     from selfhost_advisor.estimate.speed import sm_cycles_per_s

@@ -169,18 +169,25 @@ def _device_flops(device: Device, quantized: bool = False) -> float | None:
 
 
 def sm_cycles_per_s(device: Device) -> float | None:
-    """SM count x boost clock of a CUDA device: its profile's (data/hardware.yaml), else what NVML reported."""
+    """Clock x SMs of a CUDA device, counted in 128-lane SMs: CUDA cores / 128 x boost clock.
+
+    The kernel rates are per 128 FP32 lanes (an SM of GA10x, Ada, Hopper and Blackwell); GA100 (A100) and Turing SMs
+    have 64, and MMVQ's scale arithmetic runs on those lanes: an A100 counts as 54 such SMs, not 108. From the
+    profile (data/hardware.yaml: TechPowerUp core counts and boost clocks), else from what NVML reported."""
     if device.backend != "cuda":
         return None
     if device.matched_profile:
         from ..catalog.hardware import find_profile
 
         p = find_profile(device.matched_profile)
-        if p is not None and p.raw.get("sm_count") and p.raw.get("boost_clock_mhz"):
-            return float(p.raw["sm_count"]) * float(p.raw["boost_clock_mhz"]) * 1e6
+        if p is not None and p.raw.get("boost_clock_mhz"):
+            units = p.raw["cuda_cores"] / 128 if p.raw.get("cuda_cores") else p.raw.get("sm_count")
+            if units:
+                return float(units) * float(p.raw["boost_clock_mhz"]) * 1e6
     det = device.details
-    if det is not None and det.sm_count and det.max_sm_clock_mhz:
-        return float(det.sm_count) * float(det.max_sm_clock_mhz) * 1e6
+    if det is not None and det.max_sm_clock_mhz and (det.gpu_cores or det.sm_count):
+        units = det.gpu_cores / 128 if det.gpu_cores else det.sm_count
+        return float(units) * float(det.max_sm_clock_mhz) * 1e6
     return None
 
 
