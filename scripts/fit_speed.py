@@ -208,25 +208,37 @@ def _solve(features: list[list[float]], targets: list[float] | None = None) -> l
     return [float(v) for v in x]
 
 
-def _matrix_totals(r: Row) -> dict[str, tuple[float, float]]:
-    """Per GGML type, the (active weights, bytes) one decoded token streams through mat-vec kernels."""
+def _matrix_totals(r: Row, head: bool = True) -> dict[str, tuple[float, float]]:
+    """Per GGML type, the (active weights, bytes) one token runs through matrix kernels: the repeating layers, and
+    the output head when `head` (a decoded token computes logits; a prompt token in llama-bench does not)."""
     from selfhost_advisor.estimate.speed import token_work
 
     work = token_work(get_model(r.model_id), get_quant(r.quant))
     out: dict[str, list[float]] = {}
-    for mats in work.layer_matrices:
-        for ty, w, b in mats:
-            t = out.setdefault(ty, [0.0, 0.0])
-            t[0] += w
-            t[1] += b
-    ty, w = work.output_matrix
-    t = out.setdefault(ty, [0.0, 0.0])
-    t[0] += w
-    t[1] += work.output_read_bytes
+    mats = [m for layer in work.layer_matrices for m in layer]
+    if head:
+        mats.append((*work.output_matrix, work.output_read_bytes))
+    for ty, w, b in mats:
+        t = out.setdefault(ty, [0.0, 0.0])
+        t[0] += w
+        t[1] += b
     return {k: (v[0], v[1]) for k, v in out.items()}
 
 
-def _fit_unpack(rows: list[Row]) -> dict | None:
+def _block_types(totals: dict[str, tuple[float, float]]) -> set[str]:
+    """The block-quantized types among `totals` (those a kernel rate applies to; speed.py's float set)."""
+    from selfhost_advisor.estimate.speed import _FLOAT_TYPES
+
+    return {ty for ty in totals if ty not in _FLOAT_TYPES}
+
+
+def _inverse_efficiency(rows: list[Row]) -> float | None:
+    """Least squares for 1/efficiency when a row's time is its FLOPs at unit efficiency over that efficiency."""
+    ys = [_seconds(r, _unit(compute=1.0)) * r.measured for r in rows]
+    return sum(ys) / sum(y * y for y in ys) if ys else None
+
+
+def _fit_unpack(rows: list[Row]) -> dict:
     """Prefill of a CUDA family whose rows include our device runs: seconds per token =
 
         FLOPs / (efficiency x FLOPS) + sum over types of weights / (MMQ rate x SM cycles/s) + layers x C / SM cycles/s
@@ -234,26 +246,20 @@ def _fit_unpack(rows: list[Row]) -> dict | None:
     linear in 1/efficiency (one for 16-bit, one for quantized weights), 1/rate per type and C; least squares on
     relative error over every row. A type whose coefficient comes out <= 0 is dropped and the fit redone.
     """
-    from selfhost_advisor.estimate.speed import sm_cycles_per_s, token_work
+    from selfhost_advisor.estimate.speed import sm_cycles_per_s
 
-    types = sorted({ty for r in rows if _is_quant(r) for mats in token_work(get_model(r.model_id),
-                    get_quant(r.quant)).layer_matrices for ty, _, _ in mats if ty not in ("F16", "BF16", "F32")})
+    # per row, once: FLOPs time at unit efficiency, layers and weights per type over SM cycles/s, all over the time
+    base, per_type = [], []
+    for r in rows:
+        t = 1.0 / r.measured
+        smc = sm_cycles_per_s(r.machine.devices[0])
+        flops_t = _seconds(r, _unit(compute=1.0)) / t
+        base.append([0.0, flops_t] if _is_quant(r) else [flops_t, 0.0])
+        base[-1].append(get_model(r.model_id).n_layers / smc / t)
+        per_type.append({ty: w / smc / t for ty, (w, _) in _matrix_totals(r, head=False).items()})
+    types = sorted({ty for r, per in zip(rows, per_type) if _is_quant(r) for ty in _block_types(per)})
     while True:
-        feats = []
-        for r in rows:
-            t = 1.0 / r.measured
-            flops_t = _seconds(r, _unit(compute=1.0))
-            smc = sm_cycles_per_s(r.machine.devices[0])
-            work = token_work(get_model(r.model_id), get_quant(r.quant))
-            per = dict.fromkeys(types, 0.0)
-            for mats in work.layer_matrices:
-                for ty, w, _ in mats:
-                    if ty in per:
-                        per[ty] += w
-            q = _is_quant(r)
-            feats.append([0.0 if q else flops_t / t, flops_t / t if q else 0.0, len(work.layer_matrices) / smc / t]
-                         + [per[ty] / smc / t for ty in types])
-        x = _solve(feats)
+        x = _solve([b + [per.get(ty, 0.0) for ty in types] for b, per in zip(base, per_type)])
         bad = [ty for ty, v in zip(types, x[3:]) if v <= 0]
         if not bad:
             break
@@ -275,8 +281,7 @@ def fit_matvec(rows: list[Row], fitted: dict, rates: dict[str, float]) -> dict[s
     from selfhost_advisor.estimate.speed import sm_cycles_per_s
 
     base_table = _table(fitted, with_rates=False)
-    feats, targets, types = [], [], sorted({ty for r in rows for ty in _matrix_totals(r)
-                                            if ty not in ("F16", "BF16", "F32")})
+    feats, targets, types = [], [], sorted({ty for r in rows for ty in _block_types(_matrix_totals(r))})
     for r in rows:
         d = r.machine.devices[0]
         smc = sm_cycles_per_s(d)
@@ -291,8 +296,8 @@ def fit_matvec(rows: list[Row], fitted: dict, rates: dict[str, float]) -> dict[s
         feats.append(f)
         targets.append(left / t)
     inv = _solve(feats, targets)
-    return {ty: round(1.0 / x, 3) for ty, x in zip(types, inv) if x > 0 and any(f[i] for f in feats
-                                                                            for i in [types.index(ty)])}
+    used = {ty for i, ty in enumerate(types) if any(f[i] for f in feats)}
+    return {ty: round(1.0 / x, 3) for ty, x in zip(types, inv) if x > 0 and ty in used}
 
 
 def fit(rows: list[Row], device: list[Row] | None = None) -> dict:
@@ -369,17 +374,13 @@ def _fit_families(rows: list[Row], device: list[Row], prior: dict | None) -> dic
         assert 1.0 / a <= 1.0, f"{fam}: fitted bandwidth efficiency {1 / a:.2f} > 1 is not physical"
         pre = [r for r in rs if r.kind == PROMPT]
         unpack = _fit_unpack(pre) if any(r.source == "device" for r in pre) else None
-        f16 = [_seconds(r, _unit(compute=1.0)) * r.measured for r in pre if not _is_quant(r)]
-        # the share of FLOPS 16-bit prefill reaches with nothing else in the model (least squares, as below)
-        all_in = round(sum(y * y for y in f16) / sum(f16), 4) if f16 else None
-        comp = {}
         if unpack is not None:
             comp = {False: unpack.pop("inv_f16"), True: unpack.pop("inv_quant")}
+            # the share of FLOPS 16-bit prefill reaches with nothing else in the model (vLLM borrows it)
+            inv = _inverse_efficiency([r for r in pre if not _is_quant(r)])
+            unpack["compute_efficiency_f16_all_in"] = round(1.0 / inv, 4) if inv else None
         else:
-            for quantized in (False, True):
-                sel = [r for r in pre if _is_quant(r) == quantized]
-                ys = [_seconds(r, _unit(compute=1.0)) * r.measured for r in sel]
-                comp[quantized] = (sum(ys) / sum(y * y for y in ys)) if ys else None
+            comp = {q: _inverse_efficiency([r for r in pre if _is_quant(r) == q]) for q in (False, True)}
         if comp[False] is None:
             comp[False] = comp[True]
         if comp[True] is None:
@@ -398,7 +399,6 @@ def _fit_families(rows: list[Row], device: list[Row], prior: dict | None) -> dic
         }
         if unpack:
             out[fam].update(unpack)
-            out[fam]["compute_efficiency_f16_all_in"] = all_in
     return out
 
 
