@@ -227,6 +227,7 @@ class Speed:
     prefill_low: float | None = None
     prefill_high: float | None = None
     note: str = ""
+    kernel_share: float = 0.0  # share of decode time llama.cpp's mat-vec kernels add beyond memory (speed.py)
 
 
 @record

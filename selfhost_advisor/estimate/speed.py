@@ -207,6 +207,8 @@ def _kernel_excess(matrices: tuple[tuple[str, int, int], ...], eff: Efficiency, 
     return extra
 
 
+# Decode counts as kernel-bound (said in the speed note and fit's text) when the kernels add this share of its time.
+KERNEL_BOUND = 0.1
 _FLOAT_TYPES = frozenset({"F64", "F32", "F16", "BF16", "I8", "I16", "I32", "I64"})
 
 
@@ -388,6 +390,7 @@ def estimate_speed(
     confidence = "calibrated" if hw_family and hw_family in eff.calibrated else "extrapolated"
     d = 1.0 / dec
     p = 1.0 / pre if pre else None  # FLOPS unknown: no prefill figure
+    share = sum(kernel) / dec
     return Speed(
         decode_tokens_per_s=d,
         prefill_tokens_per_s=p,
@@ -397,9 +400,10 @@ def estimate_speed(
         prefill_low=p * eff.prefill_band[0] if p else None,
         prefill_high=p * eff.prefill_band[1] if p else None,
         note=f"{eff.family} efficiency, decode at {decode_depth} cached tokens"
-        + (f"; kernel-bound: llama.cpp's mat-vec kernels are slower than this memory ({100 * sum(kernel) / dec:.0f}%"
-           " of the decode time)" if dec and sum(kernel) >= 0.1 * dec else "")
+        + (f"; kernel-bound: llama.cpp's mat-vec kernels are slower than this memory ({100 * share:.0f}%"
+           " of the decode time)" if share >= KERNEL_BOUND else "")
         + ("" if p else "; prefill unknown (no FLOPS figure)"),
+        kernel_share=share,
     )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 
 from ..domain import FitOption, FitResult, Model
+from ..estimate.speed import KERNEL_BOUND
 from ..estimate.tensors import active_params, count_params
 from ..units import gb
 
@@ -118,7 +119,7 @@ def render_fit(r: FitResult, file=None) -> None:
                   "percentile of measured/predicted on llama-bench results; 'calibrated' hardware families have measurements.")
     if vllm:
         con.print("streams: sequences of the full context that vLLM's KV pool holds at once (its 'maximum concurrency').")
-    bound = [o.quant.name for o in r.options if o.speed and o.speed.note and "kernel-bound" in o.speed.note]
+    bound = [o.quant.name for o in r.options if o.speed and o.speed.kernel_share >= KERNEL_BOUND]
     if bound:
         con.print(f"[yellow]note:[/] decode of {', '.join(bound)} here is kernel-bound: llama.cpp's mat-vec kernels "
                   "unpack those weights slower than this memory delivers them (measured; docs/methodology.md §5)")
