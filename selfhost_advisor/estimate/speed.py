@@ -234,14 +234,20 @@ def _unpack_seconds(layers: tuple, eff: Efficiency, cycles_per_s: float | None, 
     if not cycles_per_s or not (eff.mmq or eff.prefill_layer_cycles):
         return 0.0
     rates = _rate_table(eff.mmq)
-    cycles = count * eff.prefill_layer_cycles
+    unpack = _per_layer(layers, lambda mats: sum(n / r for ty, n, _ in mats if (r := _rate(ty, rates))))
+    return (count * eff.prefill_layer_cycles + sum(unpack)) / cycles_per_s
+
+
+def _per_layer(layers: tuple, f) -> list[float]:
+    """f of each layer's matrices, computed once per distinct layer (a 70B model has 80 layers, a few kinds)."""
     seen: dict[tuple, float] = {}
+    out = []
     for mats in layers:
         x = seen.get(mats)
         if x is None:
-            x = seen[mats] = sum(n_weights / r for ty, n_weights, _ in mats if (r := _rate(ty, rates)))
-        cycles += x
-    return cycles / cycles_per_s
+            x = seen[mats] = f(mats)
+        out.append(x)
+    return out
 
 
 def _decode_seconds(
@@ -272,14 +278,11 @@ def _decode_seconds(
             total += nbytes / bw + count * eff.layer_s
             smc = sm_cycles_per_s(d)
             if smc and eff.matvec and work.layer_matrices:
-                seen: dict[tuple, float] = {}
-                for mats in work.layer_matrices[layer:layer + count]:
-                    x = seen.get(mats)
-                    if x is None:
-                        x = seen[mats] = _kernel_excess(mats, eff, bw, smc)
-                    total += x
-                    if kernel is not None:
-                        kernel.append(x)
+                excess = _per_layer(work.layer_matrices[layer:layer + count],
+                                    lambda mats: _kernel_excess(mats, eff, bw, smc))
+                total += sum(excess)
+                if kernel is not None:
+                    kernel.extend(excess)
             layer += count
             boundaries += 1
     cpu_layers = n - layer
