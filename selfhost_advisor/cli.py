@@ -77,11 +77,11 @@ def fit(
     MODEL: a catalog name or Ollama tag (llama3.1:70b-instruct-q3_K_M), a Hub id (Qwen/Qwen3-30B-A3B,
     hf:bartowski/Llama-3.3-70B-Instruct-GGUF --quant Q4_K_M), a local GGUF (./model.gguf) or ollama:NAME.
     """
-    from .catalog.quants import listed_quants
-    from .catalog.resolve import annotate, resolve, select_quants
+    from .catalog.resolve import annotate, resolve
     from .domain import FitRequest
+    from .engines import get_engine
     from .estimate.fit import fit as run_fit
-    from .estimate.memory import engine_params, kv_type
+    from .estimate.memory import kv_type
     from .machine import resolve_machine
     from .units import parse_context
 
@@ -92,31 +92,25 @@ def fit(
     m = resolved.model
     ctx = parse_context(context, m.max_context)
     kv_type(kv_cache)
-    eng = engine_params(engine.lower())
+    eng = get_engine(engine)
     if parallel < 1:
         raise BadOptionError(f"--parallel {parallel} must be at least 1", "give 1 or more")
     require_fit = require_fit.lower() if require_fit else require_fit
     if require_fit and require_fit not in ("gpu", "partial", "any"):
         raise BadOptionError(f"--require-fit {require_fit!r} is not gpu, partial or any", "e.g. --require-fit gpu")
-    if engine.lower() == "vllm":
-        from .cli_plan import quants_for
-
-        if resolved.model.tensor_types is not None:
-            raise BadOptionError(f"{model} is a GGUF file sized for llama.cpp/Ollama", "--engine vllm needs a Hub id or catalog model")
-        quants = quants_for("vllm", names)
-    else:
-        quants = select_quants(resolved, names) or listed_quants()
+    eng.check_model(resolved, model)
+    quants = eng.select_quants(resolved, names)
     from .cli_plan import check_min_tps
 
     check_min_tps(min_tps)
     machine, ram_known = resolve_machine(hardware, vram, ram, gpus)
     request = FitRequest(
         context=ctx,
-        engine=engine.lower(),
+        engine=eng.name,
         kv_cache_type=kv_cache.lower(),
         n_parallel=parallel,
-        n_ubatch=int(eng["n_ubatch"]),
-        flash_attention=bool(eng["flash_attention"]) if flash_attention is None else flash_attention,
+        n_ubatch=int(eng.params["n_ubatch"]),
+        flash_attention=bool(eng.params["flash_attention"]) if flash_attention is None else flash_attention,
     )
     result = annotate(run_fit(m, machine, request, quants, host_ram_known=ram_known), resolved)
     if as_json:

@@ -84,14 +84,9 @@ def cost(
             raise BadOptionError("measured --decode-tps/--prefill-tps describe one box", "give exactly one --hardware")
     quant_obj = None
     if quant:
-        if engine.lower() == "vllm":
-            from .estimate.vllm import get_vllm_quant
+        from .engines import get_engine
 
-            quant_obj = get_vllm_quant(quant)
-        else:
-            from .catalog.quants import get_quant
-
-            quant_obj = get_quant(quant)
+        quant_obj = get_engine(engine).quant(quant)
 
     def capacity_fn(box):
         if measured:

@@ -8,9 +8,6 @@ import typer
 from .cli_opts import emit_json, quiet, quiet_option, timestamp, timestamp_option
 from .errors import BadOptionError, CheckFailed
 
-QUALITY_FLOOR = "Q4_K_M"  # llama.cpp's own recommended default (tools/quantize/README: "recommended" Q4_K_M)
-
-
 def hardware(
     action: Optional[str] = typer.Argument(None, help="'show' (with a profile id) or nothing to list."),
     name: Optional[str] = typer.Argument(None, help="Profile id or alias for 'show', e.g. rtx4090."),
@@ -62,14 +59,10 @@ def hardware(
 
 def quants_for(engine: str, quant: Optional[List[str]]):
     """The --quant names (repeat or comma-separate) for `engine`, best first; all listed ones when none."""
+    from .engines import get_engine
+
     names = [n for q in (quant or []) for n in q.split(",") if n.strip()]
-    if engine == "vllm":
-        from .estimate.vllm import get_vllm_quant, vllm_quants
-
-        return tuple(sorted({get_vllm_quant(n) for n in names}, key=lambda q: q.rank)) if names else vllm_quants()
-    from .catalog.quants import get_quant, listed_quants
-
-    return tuple(sorted({get_quant(n) for n in names}, key=lambda q: q.rank)) if names else listed_quants()
+    return get_engine(engine).quants(names)
 
 
 def check_min_tps(min_tps: Optional[float]) -> None:
@@ -80,14 +73,14 @@ def check_min_tps(min_tps: Optional[float]) -> None:
 def _hardware_for(model_name, quant, min_tps, context, max_price, engine, as_json) -> int:
     from .catalog.resolve import resolve  # any model: catalog, Hub id, GGUF file, installed Ollama
     from .domain import FitRequest
-    from .estimate.memory import engine_params
+    from .engines import get_engine
     from .estimate.plan import hardware_for
     from .units import parse_context
 
     resolved = resolve(model_name)
     m = resolved.model
-    engine = engine.lower()
-    eng = engine_params(engine)
+    eng = get_engine(engine)
+    engine = eng.name
     check_min_tps(min_tps)
     if max_price is not None and not max_price > 0:
         raise BadOptionError(f"--max-price {max_price:g} must be positive", "e.g. --max-price 10000")
@@ -95,13 +88,9 @@ def _hardware_for(model_name, quant, min_tps, context, max_price, engine, as_jso
         quant = [resolved.quant]
     quants = quants_for(engine, quant)
     considered = ", ".join(q.name for q in quants) if quant else None
-    if not quant and engine != "vllm":
-        # Buying advice at 2-3 bits per weight would mislead: by default only Q4_K_M and better count.
-        from .catalog.quants import get_quant
-
-        floor = get_quant(QUALITY_FLOOR).rank
-        quants = tuple(q for q in quants if q.rank <= floor)
-    request = FitRequest(context=parse_context(context, m.max_context), engine=engine, n_ubatch=int(eng["n_ubatch"]))
+    if not quant:
+        quants = eng.buying_quants(quants)  # buying advice at 2-3 bits per weight would mislead
+    request = FitRequest(context=parse_context(context, m.max_context), engine=engine, n_ubatch=int(eng.params["n_ubatch"]))
     rows = hardware_for(m, quants, request, min_tps=min_tps, max_price=max_price)
     if as_json:
         from .render.planout import hardware_for_dict
@@ -119,16 +108,16 @@ def _hardware_for(model_name, quant, min_tps, context, max_price, engine, as_jso
 def models_fits(fits: str, min_tps, context: str, engine: str, as_json: bool, query_rows) -> int:
     """`advisor models --fits HW`: every catalog model's best option on that hardware."""
     from .domain import FitRequest
-    from .estimate.memory import engine_params
+    from .engines import get_engine
     from .estimate.plan import models_that_fit
     from .machine import resolve_machine
     from .units import parse_context
 
-    engine = engine.lower()
-    eng = engine_params(engine)
+    eng = get_engine(engine)
+    engine = eng.name
     check_min_tps(min_tps)
     machine, ram_known = resolve_machine(fits, None, None, None)
-    request = FitRequest(context=parse_context(context, 10**9), engine=engine, n_ubatch=int(eng["n_ubatch"]))
+    request = FitRequest(context=parse_context(context, 10**9), engine=engine, n_ubatch=int(eng.params["n_ubatch"]))
     rows = models_that_fit(list(query_rows), machine, quants_for(engine, None), request, min_tps=min_tps,
                            host_ram_known=ram_known)
     if as_json:

@@ -6,10 +6,8 @@ highest-quality partial offload; failing that, the best CPU option (the result s
 from __future__ import annotations
 
 from ..catalog._data import load
-from ..domain import FitOption, FitRequest, FitResult, Machine, Model, Quant, Speed
-from .memory import engine_params, estimate_memory
-from .placement import place
-from .speed import estimate_speed
+from ..domain import FitOption, FitRequest, FitResult, Machine, Model, Quant
+from ..engines import get_engine
 
 _FIT_ORDER = ("gpu", "partial", "cpu")
 
@@ -24,23 +22,8 @@ def recommend(options: list[FitOption]) -> tuple[str | None, str]:
 
 
 def evaluate(model: Model, machine: Machine, request: FitRequest, q: Quant, *, host_ram_known: bool = True) -> FitOption:
-    """Memory, placement and single-stream speed of one quantization."""
-    depth = request.context // 2
-    if request.engine == "vllm":
-        return _vllm_option(model, q, machine, request, depth)
-    runtime = load("engines")["runtime"]
-    backend = machine.devices[0].backend if machine.devices else "cpu"
-    mem = estimate_memory(model, q, request, n_gpus=len(machine.devices), backend=backend)
-    placement = place(
-        mem,
-        machine,
-        margin_bytes=int(runtime["gpu_margin_bytes"]),
-        os_reserve_bytes=int(runtime["os_reserve_bytes"]),
-        host_ram_known=host_ram_known,
-    )
-    speed = estimate_speed(model, q, placement, machine, kv_cache_type=request.kv_cache_type,
-                           decode_depth=depth, prefill_depth=min(depth, 256), n_ubatch=request.n_ubatch)
-    return FitOption(quant=q, memory=mem, placement=placement, speed=speed)
+    """Memory, placement and single-stream speed of one quantization, by the request's engine (engines/)."""
+    return get_engine(request.engine).option(model, q, machine, request, host_ram_known=host_ram_known)
 
 
 _TIER_SCORE = {"gpu": 3, "partial": 2, "cpu": 1, "no": 0}
@@ -92,7 +75,7 @@ def fit(
     host_ram_known: bool = True,
 ) -> FitResult:
     runtime = load("engines")["runtime"]
-    engine_params(request.engine)  # validates the engine name
+    engine = get_engine(request.engine)  # validates the engine name
     backend = machine.devices[0].backend if machine.devices else "cpu"
     options = [evaluate(model, machine, request, q, host_ram_known=host_ram_known) for q in quants]
     pick, tier = recommend(options)
@@ -113,8 +96,7 @@ def fit(
         "os_reserve_bytes": int(runtime["os_reserve_bytes"]),
         "host_ram_known": host_ram_known,
         "recommended_tier": tier,
-        "weights": "per tensor, llama.cpp quantizer type rules, imatrix for IQ types"
-        if request.engine != "vllm" else "per tensor, vLLM serving formats (data/engines.yaml vllm_formats)",
+        "weights": engine.weights_note,
         "decode_depth_tokens": request.context // 2,
         "speed": "roofline with efficiency fitted per backend family on llama-bench results (data/speed.yaml)",
     }
@@ -122,24 +104,3 @@ def fit(
         model=model, machine=machine, request=request, options=tuple(options), recommended=pick,
         assumptions=assumptions, warnings=tuple(warnings),
     )
-
-
-def _vllm_option(model: Model, q: Quant, machine: Machine, request: FitRequest, depth: int) -> FitOption:
-    from .serving import _prefill_tokens_per_s, step_seconds
-    from .speed import efficiency
-    from .vllm import plan
-
-    p = plan(model, q, machine, request)
-    speed = None
-    dev = machine.devices[0] if machine.devices else None
-    if p.placement.fit == "gpu" and dev and dev.bandwidth_bytes_per_s and dev.fp16_flops:
-        eff = efficiency(dev.backend)
-        d = 1.0 / step_seconds(model, q, machine, p.tp, 1, depth)
-        pf = _prefill_tokens_per_s(model, q, machine, p.tp, min(depth, 256))
-        speed = Speed(d, pf, "extrapolated", d * eff.decode_band[0], d * eff.decode_band[1],
-                      pf * eff.prefill_band[0], pf * eff.prefill_band[1],
-                      note=f"vLLM tensor parallel {p.tp}; CUDA-family efficiency from llama-bench")
-    elif p.placement.fit == "gpu":
-        speed = Speed(None, None, "unknown", note="device bandwidth or FLOPS unknown: give a hardware profile")
-    return FitOption(quant=q, memory=p.memory, placement=p.placement, speed=speed,
-                     max_concurrency=p.max_concurrency if p.placement.fit == "gpu" else 0)

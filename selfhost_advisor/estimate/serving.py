@@ -86,17 +86,20 @@ def serving_capacity(
     aggregate throughput (serving operators pick FP8/INT4 for capacity; BF16 leaves little room for KV). KV is
     sized and read at the full context per stream (vLLM's "maximum concurrency" convention; conservative for chats).
     """
-    if engine == "vllm" and quant is None:
+    from ..engines import get_engine
+
+    batching = get_engine(engine).kv_pool  # a paged KV pool shared by many streams (vLLM); else one stream
+    if batching and quant is None:
         caps = [serving_capacity(model, machine, context, quant=q, engine=engine,
                                  min_stream_tokens_per_s=min_stream_tokens_per_s) for q in vllm_quants()]
         fitting = [c for c in caps if c.fits]
         if fitting:
             return max(fitting, key=lambda c: c.aggregate_decode_tokens_per_s)
         return caps[-1] if caps else _no(engine, None, context, "no vLLM weight format")
-    if engine != "vllm":
+    if not batching:
         return _single_stream(model, machine, context, quant, engine)
     candidates = (get_vllm_quant(quant.name),) if quant is not None else vllm_quants()
-    req = FitRequest(context=context, engine="vllm")
+    req = FitRequest(context=context, engine=engine)
     reason = ""
     for q in candidates:
         p = plan(model, q, machine, req)

@@ -42,9 +42,9 @@ def _quant_note(considered: str | None, engine: str) -> str:
     """Which quantizations were tried: the ones given with --quant, else the default set."""
     if considered:
         return f"{considered} (--quant)"
-    if engine == "vllm":
-        return "every vLLM serving format"
-    return "Q4_K_M and better (default; --quant to choose)"
+    from ..engines import get_engine
+
+    return get_engine(engine).default_quants_note
 
 
 def hardware_for_dict(model, request, min_tps, max_price, rows: list[HardwareCandidate],

@@ -76,11 +76,11 @@ def render_fit(r: FitResult, file=None) -> None:
     for col, justify in (("quant", "left"), ("bits/w", "right"), ("weights", "right"), ("KV cache", "right"),
                          ("overhead", "right"), ("total", "right"), ("fit", "left")):
         table.add_column(col, justify=justify, no_wrap=True)
-    vllm = r.request.engine == "vllm"
+    streams = any(o.max_concurrency is not None for o in r.options)  # engines with a KV pool report streams
     if has_speed:
         table.add_column("decode tok/s (band)", justify="right", no_wrap=True)
         table.add_column("prefill tok/s", justify="right", no_wrap=True)
-    if vllm:
+    if streams:
         table.add_column("streams", justify="right", no_wrap=True)
     for o in r.options:
         mem = o.memory
@@ -97,7 +97,7 @@ def render_fit(r: FitResult, file=None) -> None:
                 row.append(f"{sp.prefill_tokens_per_s:.0f}" if sp.prefill_tokens_per_s else "-")
             else:
                 row += ["-", "-"]
-        if vllm:
+        if streams:
             row.append(str(o.max_concurrency or 0))
         table.add_row(*row)
     con.print(table)
@@ -117,7 +117,7 @@ def render_fit(r: FitResult, file=None) -> None:
         depth = r.assumptions.get("decode_depth_tokens", 0)
         con.print(f"Speeds: single stream, decode with {depth:,} tokens cached (half the context); band = 10th-90th "
                   "percentile of measured/predicted on llama-bench results; 'calibrated' hardware families have measurements.")
-    if vllm:
+    if streams:
         con.print("streams: sequences of the full context that vLLM's KV pool holds at once (its 'maximum concurrency').")
     bound = [o.quant.name for o in r.options if o.speed and o.speed.kernel_share >= KERNEL_BOUND]
     if bound:

@@ -1,0 +1,69 @@
+"""What every inference engine provides: its data record (data/engines.yaml), capabilities and hooks.
+
+Why one interface (pip-audit's shape, STYLE.md): the estimates, the CLI and the renderers ask an engine what it
+can do (partial offload? a paged KV pool? which KV cache types?) instead of testing its name. Adding an engine is
+one module here plus its record in data/engines.yaml; nothing outside this package compares engine names.
+"""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from ..errors import BadOptionError
+
+if TYPE_CHECKING:
+    from ..catalog.resolve import Resolved
+    from ..domain import FitOption, FitRequest, Machine, Model, Quant
+
+
+class Engine:
+    """One engine: `params` is its record in data/engines.yaml; subclasses implement the hooks."""
+
+    name: str = ""
+
+    def __init__(self, name: str, params: dict[str, Any]) -> None:
+        self.name = name
+        self.params = params
+        caps = params.get("capabilities", {})
+        self.partial_offload: bool = bool(caps.get("partial_offload", False))
+        self.tensor_parallel: bool = bool(caps.get("tensor_parallel", False))
+        self.pipeline_parallel: bool = bool(caps.get("pipeline_parallel", False))
+        self.kv_pool: bool = bool(caps.get("kv_pool", False))  # paged KV blocks shared by all sequences
+        self.gguf_files: bool = bool(caps.get("gguf_files", False))  # runs a local .gguf as it is
+        self.weight_formats: str = str(caps.get("weight_formats", "gguf"))  # gguf | serving
+        self.kv_cache_types: tuple[str, ...] = tuple(caps.get("kv_cache_types", ()))
+
+    def __repr__(self) -> str:
+        return f"Engine({self.name!r})"
+
+    # --- weight formats -------------------------------------------------------------------------------------
+    def quant(self, name: str) -> Quant:
+        """One weight format by name (raises UnknownQuantError naming the engine's formats)."""
+        raise NotImplementedError
+
+    def quants(self, names: list[str] | tuple[str, ...] = ()) -> tuple[Quant, ...]:
+        """The named formats best first, or every format the engine offers when none are named."""
+        raise NotImplementedError
+
+    def select_quants(self, resolved: Resolved, names: list[str]) -> tuple[Quant, ...]:
+        """Formats `fit` evaluates for a resolved model: a file's own, the named ones, or all."""
+        return self.quants(names)
+
+    def buying_quants(self, quants: tuple[Quant, ...]) -> tuple[Quant, ...]:
+        """Formats `hardware --for` considers when none are named (buying advice at 2-3 bits would mislead)."""
+        return quants
+
+    default_quants_note: str = ""  # which formats `hardware --for` tried, when --quant was not given
+    weights_note: str = ""  # how weights are sized (fit's assumptions.weights)
+
+    # --- requests -------------------------------------------------------------------------------------------
+    def check_model(self, resolved: Resolved, query: str) -> None:
+        """Refuse a model source the engine cannot run (BadOptionError)."""
+        if resolved.model.tensor_types is not None and not self.gguf_files:
+            raise BadOptionError(f"{query} is a GGUF file sized for llama.cpp/Ollama",
+                                 f"--engine {self.name} needs a Hub id or catalog model")
+
+    # --- estimates ------------------------------------------------------------------------------------------
+    def option(self, model: Model, quant: Quant, machine: Machine, request: FitRequest, *,
+               host_ram_known: bool = True) -> FitOption:
+        """Memory, placement and single-stream speed of one weight format under this engine."""
+        raise NotImplementedError
