@@ -62,10 +62,11 @@ def fit(
         None, "--flash-attention/--no-flash-attention", help="Override the engine's flash-attention default."
     ),
     require_fit: Optional[str] = typer.Option(
-        None, "--require-fit", help="Exit 1 unless the recommended option fits: gpu, partial or any."
+        None, "--require-fit", help="Exit 1 unless an option fits: gpu (fully on GPU), partial (GPU or partial offload) or any."
     ),
     min_tps: Optional[float] = typer.Option(
-        None, "--min-tps", help="Exit 1 unless the recommended option decodes at least this many tokens/s."
+        None, "--min-tps", help="Exit 1 unless an option that meets --require-fit decodes at least this many tokens/s "
+        "(the output says which; the same rule as hardware --for)."
     ),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object (schema docs/schema/fit.schema.json)."),
     offline: bool = typer.Option(False, "--offline", help="Hub models: use only cached answers, no network."),
@@ -95,8 +96,8 @@ def fit(
     eng = get_engine(engine)
     if parallel < 1:
         raise BadOptionError(f"--parallel {parallel} must be at least 1", "give 1 or more")
-    require_fit = require_fit.lower() if require_fit else require_fit
-    if require_fit and require_fit not in ("gpu", "partial", "any"):
+    require_fit = require_fit.strip().lower() if require_fit is not None else None
+    if require_fit is not None and require_fit not in ("gpu", "partial", "any"):
         raise BadOptionError(f"--require-fit {require_fit!r} is not gpu, partial or any", "e.g. --require-fit gpu")
     eng.check_model(resolved, model)
     quants = eng.select_quants(resolved, names)
@@ -113,25 +114,21 @@ def fit(
         flash_attention=bool(eng.params["flash_attention"]) if flash_attention is None else flash_attention,
     )
     result = annotate(run_fit(m, machine, request, quants, host_ram_known=ram_known), resolved)
+    gate = None
+    if require_fit is not None or min_tps is not None:
+        from .estimate.select import check
+
+        gate = check(result.options, require_fit, min_tps)
     if as_json:
         from .render.jsonout import fit_dict
 
-        emit_json(fit_dict(result))
+        emit_json(fit_dict(result, gate))
     elif not quiet():
         from .render.text import render_fit
 
-        render_fit(result)
-    if require_fit:
-        tier = result.assumptions["recommended_tier"]
-        ok = {"gpu": tier == "gpu", "partial": tier in ("gpu", "partial"), "any": result.recommended is not None}
-        if not ok[require_fit]:
-            raise CheckFailed(f"check failed: --require-fit {require_fit}, best placement is {tier}")
-    if min_tps is not None:
-        best = next((o for o in result.options if o.quant.name == result.recommended), None)
-        tps = best.speed.decode_tokens_per_s if best and best.speed else None
-        if tps is None or tps < min_tps:
-            got = f"{tps:.1f} tokens/s" if tps else "no speed (nothing runs or speed unknown)"
-            raise CheckFailed(f"check failed: --min-tps {min_tps:g}, recommended {result.recommended} decodes at {got}")
+        render_fit(result, gate=gate)
+    if gate is not None and not gate.passed:
+        raise CheckFailed(gate.failure())
     return 0
 
 

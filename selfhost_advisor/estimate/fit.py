@@ -2,23 +2,20 @@
 
 The recommended quantization is the highest-quality one that fits fully on GPU; failing that, the
 highest-quality partial offload; failing that, the best CPU option (the result says which case it is).
+The pick is estimate/select.py's rule, the one `hardware --for` and `models --fits` use too.
 """
 from __future__ import annotations
 
 from ..catalog._data import load
 from ..domain import FitOption, FitRequest, FitResult, Machine, Model, Quant
 from ..engines import get_engine
-
-_FIT_ORDER = ("gpu", "partial", "cpu")
+from .select import TIERS, Gate, LazyOptions, select, tier_of
 
 
 def recommend(options: list[FitOption]) -> tuple[str | None, str]:
     """(quant name or None, which tier it came from) - options must be best quality first."""
-    for tier in _FIT_ORDER:
-        for opt in options:
-            if opt.placement.fit == tier:
-                return opt.quant.name, tier
-    return None, "no"
+    pick = select(options)
+    return (pick.quant.name if pick else None), tier_of(pick)
 
 
 def evaluate(model: Model, machine: Machine, request: FitRequest, q: Quant, *, host_ram_known: bool = True) -> FitOption:
@@ -26,44 +23,19 @@ def evaluate(model: Model, machine: Machine, request: FitRequest, q: Quant, *, h
     return get_engine(request.engine).option(model, q, machine, request, host_ram_known=host_ram_known)
 
 
-_TIER_SCORE = {"gpu": 3, "partial": 2, "cpu": 1, "no": 0}
-
-
 def best_option(
     model: Model, machine: Machine, request: FitRequest, quants: tuple[Quant, ...], *,
-    min_tps: float | None = None, host_ram_known: bool = True, tiers: tuple[str, ...] = ("gpu", "partial", "cpu"),
+    min_tps: float | None = None, host_ram_known: bool = True, tiers: tuple[str, ...] = TIERS,
+    max_rank: int | None = None,
 ) -> FitOption | None:
-    """The option `fit` would recommend (optionally also decoding >= min_tps), found by bisection.
+    """The option select() picks under the gate (tiers, min_tps, quality floor), evaluating options lazily.
 
-    Why bisection: planning commands evaluate hundreds of (model, hardware) pairs. Quants come best quality
-    first, so memory shrinks and placement and speed only improve down the list; the first option that reaches
-    the best reachable tier (and speed) is the answer, in O(log n) evaluations instead of n.
+    Planning commands evaluate hundreds of (model, hardware) pairs; the scan stops at the first option that meets
+    the gate in the best tier, so a model that fits on GPU at F16 costs one evaluation.
     """
-    memo: dict[int, FitOption] = {}
-
-    def at(i: int) -> FitOption:
-        if i not in memo:
-            memo[i] = evaluate(model, machine, request, quants[i], host_ram_known=host_ram_known)
-        return memo[i]
-
-    def first(pred) -> int | None:
-        lo, hi = 0, len(quants)
-        while lo < hi:
-            mid = (lo + hi) // 2
-            if pred(at(mid)):
-                hi = mid
-            else:
-                lo = mid + 1
-        return lo if lo < len(quants) else None
-
-    def fast(o: FitOption) -> bool:
-        return min_tps is None or bool(o.speed and o.speed.decode_tokens_per_s and o.speed.decode_tokens_per_s >= min_tps)
-
-    for tier in tiers:
-        i = first(lambda o, tier=tier: _TIER_SCORE[o.placement.fit] >= _TIER_SCORE[tier] and fast(o))
-        if i is not None and at(i).placement.fit == tier:
-            return at(i)
-    return None
+    g = Gate(tiers, min_tps, max_rank)
+    return select(LazyOptions(g.eligible(quants), lambda q: evaluate(model, machine, request, q,
+                                                                    host_ram_known=host_ram_known)), g)
 
 
 def fit(

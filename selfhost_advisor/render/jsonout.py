@@ -127,7 +127,15 @@ def option_dict(opt: FitOption) -> dict[str, Any]:
     }
 
 
-def fit_dict(r: FitResult) -> dict[str, Any]:
+def gate_dict(g: Any) -> dict[str, Any] | None:
+    """fit's --require-fit/--min-tps outcome (estimate.select.GateResult), or None without a gate."""
+    if g is None:
+        return None
+    return {"require_fit": g.require_fit, "min_tps": g.min_tps, "passed": g.passed,
+            "quant": g.option.quant.name if g.option else None}
+
+
+def fit_dict(r: FitResult, gate: Any = None) -> dict[str, Any]:
     return {
         "schema_version": SCHEMA_VERSION,
         "model": model_dict(r.model),
@@ -137,6 +145,7 @@ def fit_dict(r: FitResult) -> dict[str, Any]:
         "kv_cache_type": r.request.kv_cache_type,
         "options": [option_dict(o) for o in r.options],
         "recommended": r.recommended,
+        "gate": gate_dict(gate),
         "assumptions": dict(sorted(r.assumptions.items())),
         "warnings": list(r.warnings),
     }

@@ -55,7 +55,7 @@ def model_line(m: Model) -> str:
     return f"{m.name} ({m.id}): " + ", ".join(bits)
 
 
-def render_fit(r: FitResult, file=None) -> None:
+def render_fit(r: FitResult, file=None, gate=None) -> None:
     from rich.table import Table
 
     con = console() if file is None else _file_console(file)
@@ -113,6 +113,13 @@ def render_fit(r: FitResult, file=None) -> None:
             f"[bold red]Nothing fits.[/] Smallest option {smallest.quant.name} needs {gb(smallest.memory.total_bytes)}"
             f", {gb(smallest.placement.missing_bytes)} short."
         )
+    if gate is not None and gate.passed:
+        flags = " ".join(f for f in (f"--require-fit {gate.require_fit}" if gate.require_fit else "",
+                                     f"--min-tps {gate.min_tps:g}" if gate.min_tps is not None else "") if f)
+        o = gate.option
+        tps = o.speed.decode_tokens_per_s if o.speed and o.speed.decode_tokens_per_s else None
+        speed = f", {tps:.1f} tokens/s" if tps else ""
+        con.print(f"[bold]Check:[/] {flags} met by {o.quant.name} ({o.placement.fit}{speed}).")
     if has_speed:
         depth = r.assumptions.get("decode_depth_tokens", 0)
         con.print(f"Speeds: single stream, decode with {depth:,} tokens cached (half the context); band = 10th-90th "
