@@ -39,6 +39,12 @@ def entry_fields(model) -> dict:
                       "expert_intermediate_size": m.expert_intermediate_size,
                       "shared_intermediate_size": m.shared_intermediate_size,
                       "first_dense_layers": m.first_dense_layers, "moe_layer_step": m.moe_layer_step}
+    if model.ssm:
+        s = model.ssm
+        out["ssm"] = {"kind": s.kind, "d_conv": s.d_conv, "d_inner": s.d_inner, "d_state": s.d_state,
+                      "n_group": s.n_group, "dt_rank": s.dt_rank}
+    if model.layer_pattern:
+        out["layer_pattern"] = model.layer_pattern
     if model.mla:
         a = model.mla
         out["mla"] = {"kv_lora_rank": a.kv_lora_rank, "q_lora_rank": a.q_lora_rank, "qk_rope_head_dim": a.qk_rope_head_dim,

@@ -30,6 +30,26 @@ class MLA:
 
 
 @record
+class SSM:
+    """Recurrent layers' shapes as llama.cpp's hparams name them (ssm_d_conv, ssm_d_inner, ssm_d_state, ssm_n_group,
+    ssm_dt_rank). Mamba-2 (Granite 4.0-H, Nemotron-H): d_inner = expand x hidden, n_group B/C groups, dt_rank SSM
+    heads. Gated DeltaNet (Qwen3-Next, Qwen3.5): d_inner = value heads x value head dim, d_state = key head dim,
+    n_group = key heads, dt_rank = value heads."""
+
+    kind: str  # mamba2 | gated_deltanet
+    d_conv: int
+    d_inner: int
+    d_state: int
+    n_group: int
+    dt_rank: int
+
+
+# Layer kinds in Model.layer_pattern (Nemotron-H's hybrid_override_pattern alphabet): "*" attention,
+# "M" recurrent (Mamba-2 or linear attention), "-" feed-forward only.
+LAYER_KINDS = {"*": "attention", "M": "recurrent", "-": "feed-forward"}
+
+
+@record
 class Model:
     id: str
     name: str
@@ -58,6 +78,19 @@ class Model:
     aliases: tuple[str, ...] = ()
     tensor_types: tuple[tuple[str, tuple[int, ...], str], ...] | None = None  # exact, from a GGUF header
     gguf_alignment: int = 32  # general.alignment of that GGUF: each tensor's data is padded to it
+    ssm: SSM | None = None  # hybrid / recurrent models: the recurrent layers' shapes
+    layer_pattern: str = ""  # one LAYER_KINDS character per layer; "" = every layer attention
+
+    def layer_kind(self, layer: int) -> str:
+        """"*" attention, "M" recurrent, "-" feed-forward only (see LAYER_KINDS)."""
+        return self.layer_pattern[layer] if self.layer_pattern else "*"
+
+    def is_recurrent(self, layer: int) -> bool:
+        return self.layer_kind(layer) == "M"
+
+    def has_attention(self, layer: int) -> bool:
+        """Whether `layer` attends (and so keeps a KV cache)."""
+        return self.layer_kind(layer) == "*"
 
     def is_sliding(self, layer: int) -> bool:
         """Whether `layer` uses sliding-window attention (HF convention: every Nth layer is global)."""
@@ -194,6 +227,7 @@ class MemoryBreakdown:
     output_bytes: int = 0  # output head (a duplicate of token_embd when tied)
     layer_bytes: tuple[int, ...] = ()  # weights + KV per repeating layer
     bits_per_weight: float = 0.0
+    state_bytes: int = 0  # the part of kv_cache_bytes that is recurrent state (hybrid / SSM models), F32
 
     @property
     def overhead_bytes(self) -> int:

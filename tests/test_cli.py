@@ -115,7 +115,7 @@ BAD_INPUTS = [
     ["fit", "llama3.1:8b", "--gpus", "2"],
     ["fit", "llama3.1:8b", "--parallel", "0"],
     ["fit", "llama3.1:8b", "--require-fit", "always"],
-    ["fit", "llama3.1"],
+    ["fit", "llama3.1:7b"],
     ["fit"],
     ["fit", "llama3.1:8b", "--bogus-flag"],
     ["nosuchcommand"],

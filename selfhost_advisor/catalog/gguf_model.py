@@ -12,7 +12,7 @@ import re
 from functools import lru_cache
 from typing import Any
 
-from ..domain import MLA, Model, MoE
+from ..domain import MLA, SSM, Model, MoE
 from ..errors import BadFileError
 from ..record import record
 from ._data import load
@@ -137,6 +137,31 @@ def _swa_pattern(arch: str, value: Any, n_layers: int) -> int | None:
     return load("gguf_arch")["swa_pattern"].get(arch)
 
 
+# llama.cpp architectures whose recurrent layers are Gated DeltaNet (the rest with ssm.* keys are Mamba-style).
+_DELTANET_ARCHS = frozenset({"qwen3next", "qwen35", "qwen35moe"})
+
+
+def _hybrid_from_gguf(arch: str, key, names: dict, n_layers: int) -> tuple[SSM | None, str]:
+    """The recurrent shapes (<arch>.ssm.* keys, as llama.cpp's load_hparams reads them) and which layers are
+    recurrent, read from the file's own tensors: a block with ssm_conv1d is recurrent, one with attn_k / attn_qkv
+    outside it attends, any other (Nemotron-H's MLP blocks) is feed-forward only."""
+    conv, inner = _int(key("ssm.conv_kernel")), _int(key("ssm.inner_size"))
+    if conv <= 0 or inner <= 0:
+        return None, ""
+    ssm = SSM("gated_deltanet" if arch in _DELTANET_ARCHS else "mamba2", conv, inner, _int(key("ssm.state_size")),
+              _int(key("ssm.group_count"), 1) or 1, _int(key("ssm.time_step_rank")))
+    pattern = []
+    for i in range(n_layers):
+        p = f"blk.{i}."
+        if p + "ssm_conv1d.weight" in names:
+            pattern.append("M")
+        elif p + "attn_k.weight" in names or p + "attn_qkv.weight" in names or p + "attn_kv_a_mqa.weight" in names:
+            pattern.append("*")
+        else:
+            pattern.append("-")
+    return (ssm if "M" in pattern else None), "".join(pattern)
+
+
 def model_from_metadata(
     md: dict[str, Any],
     tensor_types: list[tuple[str, tuple[int, ...], str]],
@@ -200,6 +225,7 @@ def model_from_metadata(
     pattern = _swa_pattern(arch, key("attention.sliding_window_pattern"), n_layers) if window else None
     if window and pattern is None:
         window = None
+    ssm, layer_pattern = _hybrid_from_gguf(arch, key, names, n_layers)
     n_params = 0
     for _, shape, _ in tensor_types:
         n = 1
@@ -227,6 +253,8 @@ def model_from_metadata(
         sliding_window_pattern=pattern,
         moe=moe,
         mla=mla,
+        ssm=ssm,
+        layer_pattern=layer_pattern,
         license=str(md.get("general.license", "")),
         source=source,
         tensor_types=tuple((n, tuple(int(d) for d in s), ty) for n, s, ty in tensor_types),

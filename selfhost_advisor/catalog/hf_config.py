@@ -10,7 +10,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
-from ..domain import MLA, Model, MoE
+from ..domain import MLA, SSM, Model, MoE
 from ..errors import UnknownModelError
 from ._data import load
 from .shape import check_shape
@@ -96,6 +96,12 @@ def model_from_config(
     if spec.get("moe") == "llama4":
         ff = _int(get("intermediate_size_mlp")) or ff
     window, pattern = _sliding(spec, get)
+    ssm, layer_pattern = _hybrid(spec.get("hybrid"), get, need, n_layers, repo, cls)
+    if spec.get("hybrid") == "granite" and moe is None:
+        ff = _int(get("shared_intermediate_size")) or ff  # dense Granite 4.0-H: the "shared" MLP is the FFN
+    if spec.get("hybrid") == "nemotron_h" and any(c not in "M*-" for c in layer_pattern):
+        raise UnknownModelError(f"{repo}: config.json ({cls}) has MoE layers ('E'), not supported yet",
+                                "size a dense Nemotron-H, or a GGUF of this model")
     return check_shape(Model(
         id=model_id or f"hf:{repo}",
         name=repo.rsplit("/", 1)[-1],
@@ -117,6 +123,8 @@ def model_from_config(
         sliding_window_pattern=pattern,
         moe=moe,
         mla=mla,
+        ssm=ssm,
+        layer_pattern=layer_pattern,
         source=source or f"https://huggingface.co/{repo}/blob/main/config.json",
     ), UnknownModelError, f"{repo} config.json")
 
@@ -139,6 +147,64 @@ def _sliding(spec: dict, get) -> tuple[int | None, int | None]:
         return (window, pattern) if pattern else (None, None)
     pattern = _int(get("sliding_window_pattern")) or spec.get("swa_pattern") or 1
     return window, pattern
+
+
+# config.json layer_types values -> LAYER_KINDS characters (domain.py).
+_LAYER_TYPES = {"full_attention": "*", "attention": "*", "linear_attention": "M", "mamba": "M"}
+
+
+def _hybrid(kind: str | None, get, need, n_layers: int, repo: str, cls: str) -> tuple[SSM | None, str]:
+    """(recurrent shapes, one layer-kind character per layer) of a hybrid config; (None, "") otherwise.
+
+    Qwen3-Next / Qwen3.5 (Gated DeltaNet): linear_* keys, layer_types or every full_attention_interval-th layer
+    full attention; llama.cpp's converter maps ssm_d_inner = value heads x value head dim, ssm_d_state = key head
+    dim, ssm_n_group = key heads, ssm_dt_rank = value heads. Granite 4.0-H (Mamba-2): mamba_* keys and layer_types;
+    d_inner = mamba_n_heads x mamba_d_head. Nemotron-H: hybrid_override_pattern (M mamba, * attention, - MLP).
+    """
+    if not kind:
+        return None, ""
+    if kind == "qwen_next":
+        types = get("layer_types")
+        if isinstance(types, list) and types:
+            pattern = _pattern(types, repo, cls)
+        else:
+            interval = _int(get("full_attention_interval")) or 4
+            pattern = "".join("*" if (i + 1) % interval == 0 else "M" for i in range(n_layers))
+        v_heads = need("linear_num_value_heads")
+        ssm = SSM("gated_deltanet", need("linear_conv_kernel_dim"), v_heads * need("linear_value_head_dim"),
+                  need("linear_key_head_dim"), need("linear_num_key_heads"), v_heads)
+    elif kind == "granite":
+        types = get("layer_types")
+        pattern = _pattern(types, repo, cls) if isinstance(types, list) and types else "*" * n_layers
+        heads = need("mamba_n_heads")
+        d_head = _int(get("mamba_d_head")) or (_int(get("mamba_expand")) or 2) * need("hidden_size") // heads
+        ssm = SSM("mamba2", need("mamba_d_conv"), heads * d_head, need("mamba_d_state"),
+                  _int(get("mamba_n_groups")) or 1, heads)
+    elif kind == "nemotron_h":
+        pattern = str(get("hybrid_override_pattern") or "")
+        unknown = sorted(set(pattern) - set("M*-E"))
+        if unknown:
+            raise UnknownModelError(f"{repo}: config.json ({cls}) has an unknown layer kind {unknown[0]!r}",
+                                    "known: M (Mamba-2), * (attention), - (MLP), E (MoE)")
+        heads = need("mamba_num_heads")
+        ssm = SSM("mamba2", need("conv_kernel"), heads * need("mamba_head_dim"), need("ssm_state_size"),
+                  need("n_groups"), heads)
+    else:
+        raise UnknownModelError(f"unknown hybrid layout {kind!r} in data/hf_architectures.yaml")
+    if len(pattern) != n_layers:
+        raise UnknownModelError(f"{repo}: config.json ({cls}) lists {len(pattern)} layer kinds for {n_layers} layers",
+                                "the repo's config may be incomplete")
+    return (ssm if "M" in pattern else None), ("" if set(pattern) == {"*"} else pattern)
+
+
+def _pattern(types: list, repo: str, cls: str) -> str:
+    out = []
+    for t in types:
+        if t not in _LAYER_TYPES:
+            raise UnknownModelError(f"{repo}: config.json ({cls}) has an unknown layer kind {str(t)[:40]!r}",
+                                    f"known: {', '.join(_LAYER_TYPES)}")
+        out.append(_LAYER_TYPES[t])
+    return "".join(out)
 
 
 def _moe(kind: str | None, get, need, ff: int) -> MoE | None:
@@ -167,6 +233,13 @@ def _moe(kind: str | None, get, need, ff: int) -> MoE | None:
         return MoE(experts=need("num_local_experts"),
                    active=_int(get("num_experts_per_tok")) or need("experts_per_token"),
                    expert_intermediate_size=ff)
+    if kind == "granite":
+        experts = _int(get("num_local_experts")) or 0
+        if not experts:
+            return None
+        shared = _int(get("shared_intermediate_size")) or 0
+        return MoE(experts=experts, active=need("num_experts_per_tok"), expert_intermediate_size=need("intermediate_size"),
+                   shared_experts=1 if shared else 0, shared_intermediate_size=shared)
     if kind == "llama4":
         expert = need("intermediate_size")
         return MoE(experts=need("num_local_experts"), active=need("num_experts_per_tok"),

@@ -9,7 +9,7 @@ import difflib
 import re
 from functools import lru_cache
 
-from ..domain import MLA, Model, MoE
+from ..domain import MLA, SSM, Model, MoE
 from ..errors import UnknownModelError
 from ..record import record
 from ._data import load
@@ -69,6 +69,8 @@ def _model_from_entry(e: dict) -> Model:
         )
         if mla
         else None,
+        ssm=SSM(**{k: (str(v) if k == "kind" else int(v)) for k, v in e["ssm"].items()}) if e.get("ssm") else None,
+        layer_pattern=str(e.get("layer_pattern") or ""),
         license=str(e.get("license", "")),
         released=str(e.get("released", "")),
         source=e.get("source", ""),
@@ -113,6 +115,9 @@ def _candidates(name: str) -> list[str]:
     out = [name]
     if name.startswith("hf.co/") or name.startswith("huggingface.co/"):
         out.append(name.split("/", 1)[1])
+    # Ollama: a bare name means name:latest, the family's default size and quantization (aliases carry it)
+    if ":" not in name and "/" not in name:
+        out.append(name + ":latest")
     for suffix in (":latest",):
         if name.endswith(suffix):
             out.append(name[: -len(suffix)])

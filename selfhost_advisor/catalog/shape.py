@@ -6,7 +6,7 @@ Bounds are far outside real models (the largest have ~130 layers, widths below 2
 """
 from __future__ import annotations
 
-from ..domain import Model
+from ..domain import LAYER_KINDS, Model
 from ..errors import AdvisorError
 
 MAX_LAYERS = 10_000
@@ -52,9 +52,33 @@ def check_shape(model: Model, error: type[AdvisorError], where: str) -> Model:
             ("MLA value dimension", mla.v_head_dim, 1, MAX_WIDTH),
             ("MLA q_lora_rank", mla.q_lora_rank, 1, MAX_WIDTH),
         ]
+    ssm = model.ssm
+    if ssm is not None:
+        checks += [
+            ("SSM conv kernel", ssm.d_conv, 1, 64),
+            ("SSM inner size", ssm.d_inner, 1, MAX_WIDTH),
+            ("SSM state size", ssm.d_state, 1, MAX_WIDTH),
+            ("SSM group count", ssm.n_group, 1, ssm.d_inner),
+            ("SSM heads", ssm.dt_rank, 1, ssm.d_inner),
+        ]
     for field, value, lo, hi in checks:
         if value is not None and not lo <= value <= hi:
             raise error(f"{where}: unusable {field} {value}", f"expected {lo} to {hi}; the file or config may be corrupt")
+    if model.layer_pattern:
+        unknown = sorted(set(model.layer_pattern) - set(LAYER_KINDS))
+        if unknown:
+            raise error(f"{where}: unknown layer kind {unknown[0]!r}", f"known kinds: {', '.join(LAYER_KINDS.values())}")
+        if len(model.layer_pattern) != model.n_layers:
+            raise error(f"{where}: {len(model.layer_pattern)} layer kinds for {model.n_layers} layers",
+                        "the file or config may be corrupt")
+        if "M" in model.layer_pattern and ssm is None:
+            raise error(f"{where}: recurrent layers without SSM shapes", "the file or config may be corrupt")
+    if ssm is not None:
+        if ssm.kind not in ("mamba2", "gated_deltanet"):
+            raise error(f"{where}: unknown recurrent layer kind {ssm.kind!r}", "known: mamba2, gated_deltanet")
+        if ssm.d_inner % ssm.n_group or ssm.d_inner % ssm.dt_rank:
+            raise error(f"{where}: SSM inner size {ssm.d_inner} does not split into {ssm.n_group} groups and "
+                        f"{ssm.dt_rank} heads", "the file or config may be corrupt")
     for name, dims, _ in model.tensor_types or ():
         if not dims or not all(1 <= d <= MAX_DIM for d in dims):
             raise error(f"{where}: tensor {name!r} has an unusable shape {tuple(dims)}", "the file may be corrupt")

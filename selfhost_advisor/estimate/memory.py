@@ -179,6 +179,28 @@ def uses_window(model: Model, layer: int) -> bool:
     return model.is_sliding(layer) and model.arch not in _SWA_IGNORED_ARCHS
 
 
+def caches_kv(model: Model, layer: int) -> bool:
+    """Whether `layer` keeps a KV cache: attention layers do; recurrent (Mamba-2, Gated DeltaNet) and
+    feed-forward-only layers do not (llama-memory-hybrid.cpp gives the KV cache only the non-recurrent layers)."""
+    return model.has_attention(layer)
+
+
+def recurrent_state_bytes(model: Model, layer: int, n_seq: int) -> int:
+    """Fixed recurrent state of one layer for n_seq sequences, as llama.cpp allocates it (llama-memory-recurrent.cpp:
+    r = n_embd_r() x mem_size and s = n_embd_s() x mem_size, both F32, mem_size = max(1, n_seq_max)).
+
+    llama-hparams.cpp: n_embd_r = (ssm_d_conv - 1) x (ssm_d_inner + 2 ssm_n_group ssm_d_state) (the convolution's
+    last d_conv - 1 inputs) and n_embd_s = ssm_d_state x ssm_d_inner (the SSM / delta-rule state). Independent of
+    the context length.
+    """
+    ssm = model.ssm
+    if ssm is None or not model.is_recurrent(layer):
+        return 0
+    n_embd_r = (ssm.d_conv - 1) * (ssm.d_inner + 2 * ssm.n_group * ssm.d_state)
+    n_embd_s = ssm.d_state * ssm.d_inner
+    return 4 * (n_embd_r + n_embd_s) * max(1, n_seq)
+
+
 def kv_cells(model: Model, layer: int, n_ctx: int, n_seq: int, n_ubatch: int, pad: int) -> int:
     """KV cells (token slots) llama.cpp allocates for one layer.
 
@@ -209,15 +231,25 @@ def kv_bytes_per_cell(model: Model, cache_type: str) -> tuple[int, int]:
 
 @lru_cache(maxsize=256)
 def kv_cache_bytes(model: Model, req: FitRequest) -> tuple[int, tuple[int, ...]]:
-    """Total KV cache bytes and the per-layer split, for llama.cpp-style up-front allocation."""
+    """Total context memory (KV cache of the attention layers plus the recurrent state of recurrent layers) and
+    the per-layer split, for llama.cpp-style up-front allocation."""
     eng = engine_params(req.engine)
     n_seq = req.n_parallel
     n_ctx = req.context * (n_seq if eng["parallel_multiplies_context"] else 1)
     k, v = kv_bytes_per_cell(model, req.kv_cache_type)
     per_layer = [
-        kv_cells(model, i, n_ctx, n_seq, req.n_ubatch, int(eng["kv_pad"])) * (k + v) for i in range(model.n_layers)
+        kv_cells(model, i, n_ctx, n_seq, req.n_ubatch, int(eng["kv_pad"])) * (k + v) if caches_kv(model, i)
+        else recurrent_state_bytes(model, i, n_seq)
+        for i in range(model.n_layers)
     ]
     return sum(per_layer), tuple(per_layer)
+
+
+def state_bytes(model: Model, req: FitRequest) -> int:
+    """The recurrent-state part of kv_cache_bytes (0 for attention-only models)."""
+    if model.ssm is None:
+        return 0
+    return sum(recurrent_state_bytes(model, i, req.n_parallel) for i in range(model.n_layers))
 
 
 def _batch_and_kv_len(req: FitRequest) -> tuple[int, int]:
@@ -278,6 +310,7 @@ def estimate_memory(model: Model, quant: Quant, req: FitRequest, *, n_gpus: int 
     return MemoryBreakdown(
         weights_bytes=w.total_bytes,
         kv_cache_bytes=kv_total,
+        state_bytes=state_bytes(model, req),
         compute_buffer_bytes=compute_buffer_bytes(model, req),
         runtime_bytes=runtime_bytes(n_gpus, backend) + host,
         host_bytes=host,

@@ -21,7 +21,7 @@ from typing import Mapping
 from ..catalog._data import load
 from ..domain import Device, Machine, MemoryBreakdown, Model, Placement, Quant, Speed
 from ..record import record
-from .memory import kv_bytes_per_cell, uses_window, weights
+from .memory import caches_kv, kv_bytes_per_cell, uses_window, weights
 
 _FAMILY = {"cuda": "cuda", "metal": "metal", "rocm": "rocm_vulkan", "vulkan": "rocm_vulkan", "cpu": "cpu"}
 
@@ -117,7 +117,10 @@ def token_work(model: Model, quant: Quant, kv_cache_type: str = "f16") -> TokenW
 
 
 def _cached_tokens(model: Model, layer: int, depth: int) -> int:
-    """Tokens a layer attends to at `depth`: sliding-window layers stop at their window."""
+    """Tokens a layer attends to at `depth`: sliding-window layers stop at their window; recurrent and
+    feed-forward-only layers of hybrid models attend to none (their fixed state is read whatever the depth)."""
+    if not caches_kv(model, layer):
+        return 0
     return min(depth, model.sliding_window) if uses_window(model, layer) else depth
 
 

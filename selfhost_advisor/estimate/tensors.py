@@ -20,6 +20,11 @@ _NO_FFN_NORM_ARCHS = frozenset({"command-r", "cohere2"})
 _POST_NORM_ARCHS = frozenset({"gemma2", "gemma3"})
 # gpt-oss: biases on attention and experts, per-head attention sinks; experts ship as MXFP4.
 _GPT_OSS_ARCHS = frozenset({"gpt-oss"})
+# Qwen3-Next / Qwen3.5: gated attention (attn_q is twice as wide: query and gate), a post-attention norm in place
+# of ffn_norm, and Gated DeltaNet recurrent layers (src/models/qwen3next.cpp, qwen35.cpp load_arch_tensors).
+_QWEN_NEXT_ARCHS = frozenset({"qwen3next", "qwen35", "qwen35moe"})
+# Nemotron-H: each block is one of Mamba-2, attention or an up/down (squared-ReLU) MLP, with one norm.
+_SINGLE_KIND_ARCHS = frozenset({"nemotron_h"})
 
 
 @record
@@ -48,11 +53,12 @@ def _attention(model: Model, i: int) -> list[Tensor]:
     if model.mla is not None:
         return _mla_attention(model, i)
     out: list[Tensor] = []
+    q_width = 2 * q_out if model.arch in _QWEN_NEXT_ARCHS else q_out  # query + output gate
     if model.arch in _FUSED_QKV_ARCHS:
         out.append(Tensor(p + "attn_qkv.weight", (d, q_out + 2 * kv_out), i))
     else:
         out += [
-            Tensor(p + "attn_q.weight", (d, q_out), i),
+            Tensor(p + "attn_q.weight", (d, q_width), i),
             Tensor(p + "attn_k.weight", (d, kv_out), i),
             Tensor(p + "attn_v.weight", (d, kv_out), i),
         ]
@@ -96,12 +102,60 @@ def _mla_attention(model: Model, i: int) -> list[Tensor]:
     return out
 
 
+def _recurrent(model: Model, i: int) -> list[Tensor]:
+    """The mixer of a recurrent block, as llama.cpp loads it.
+
+    Mamba-2 (granitehybrid, nemotron_h; src/llama-model.cpp): ssm_in projects to z, x, B, C and dt
+    (2 d_inner + 2 n_group d_state + heads), a depthwise conv over x, B, C, per-head dt bias, A and D, a grouped
+    RMS norm and ssm_out. Gated DeltaNet (qwen3next, qwen35): q, k (key heads x key dim) and v (value heads x value
+    dim) through the conv, the output gate z, per-value-head beta/alpha, a per-head-dim norm and ssm_out; Qwen3-Next
+    ships q, k, v, z fused as ssm_in, Qwen3.5 as attn_qkv + attn_gate.
+    """
+    ssm = model.ssm
+    assert ssm is not None
+    p, d = f"blk.{i}.", model.hidden_size
+    if ssm.kind == "mamba2":
+        conv = ssm.d_inner + 2 * ssm.n_group * ssm.d_state
+        return [
+            Tensor(p + "ssm_in.weight", (d, 2 * ssm.d_inner + 2 * ssm.n_group * ssm.d_state + ssm.dt_rank), i),
+            Tensor(p + "ssm_conv1d.weight", (ssm.d_conv, conv), i),
+            Tensor(p + "ssm_conv1d.bias", (conv,), i),
+            Tensor(p + "ssm_dt.bias", (ssm.dt_rank,), i),
+            Tensor(p + "ssm_a", (1, ssm.dt_rank), i),
+            Tensor(p + "ssm_d", (1, ssm.dt_rank), i),
+            Tensor(p + "ssm_norm.weight", (ssm.d_inner // ssm.n_group, ssm.n_group), i),
+            Tensor(p + "ssm_out.weight", (ssm.d_inner, d), i),
+        ]
+    key, value = ssm.d_state * ssm.n_group, ssm.d_inner
+    out = []
+    if model.arch == "qwen3next":
+        out += [Tensor(p + "ssm_in.weight", (d, 2 * key + 2 * value), i)]
+    else:
+        out += [Tensor(p + "attn_qkv.weight", (d, 2 * key + value), i), Tensor(p + "attn_gate.weight", (d, value), i)]
+    out += [
+        Tensor(p + "ssm_conv1d.weight", (ssm.d_conv, 2 * key + value), i),
+        Tensor(p + "ssm_dt.bias", (ssm.dt_rank,), i),
+        Tensor(p + "ssm_a", (ssm.dt_rank,), i),
+    ]
+    if model.arch == "qwen3next":
+        out.append(Tensor(p + "ssm_beta_alpha.weight", (d, 2 * ssm.dt_rank), i))
+    else:
+        out += [Tensor(p + "ssm_beta.weight", (d, ssm.dt_rank), i), Tensor(p + "ssm_alpha.weight", (d, ssm.dt_rank), i)]
+    out += [
+        Tensor(p + "ssm_norm.weight", (value // ssm.dt_rank,), i),
+        Tensor(p + "ssm_out.weight", (value, d), i),
+    ]
+    return out
+
+
 def _ffn(model: Model, i: int) -> list[Tensor]:
     p = f"blk.{i}."
     d = model.hidden_size
     moe = model.moe
     if moe is None or not model.is_moe_layer(i):
         ff = model.intermediate_size
+        if model.arch in _SINGLE_KIND_ARCHS:  # squared-ReLU MLP: no gate
+            return [Tensor(p + "ffn_up.weight", (d, ff), i), Tensor(p + "ffn_down.weight", (ff, d), i)]
         if model.arch in _FUSED_QKV_ARCHS:
             return [Tensor(p + "ffn_up.weight", (d, 2 * ff), i), Tensor(p + "ffn_down.weight", (ff, d), i)]
         return [
@@ -133,7 +187,7 @@ def _ffn(model: Model, i: int) -> list[Tensor]:
             Tensor(p + "ffn_up_shexp.weight", (d, ffs), i),
             Tensor(p + "ffn_down_shexp.weight", (ffs, d), i),
         ]
-        if model.arch == "qwen2moe":
+        if model.arch in ("qwen2moe", "qwen3next", "qwen35moe"):
             out.append(Tensor(p + "ffn_gate_inp_shexp.weight", (d,), i))
     return out
 
@@ -142,7 +196,16 @@ def layer_tensors(model: Model, i: int) -> list[Tensor]:
     """All tensors of repeating block `i`, in the order llama.cpp's converter writes them."""
     p, d = f"blk.{i}.", model.hidden_size
     out = [Tensor(p + "attn_norm.weight", (d,), i)]
-    out += _attention(model, i)
+    kind = model.layer_kind(i)
+    if model.arch in _SINGLE_KIND_ARCHS:
+        if kind == "*":
+            return out + _attention(model, i)
+        if kind == "M":
+            return out + _recurrent(model, i)
+        return out + _ffn(model, i)
+    out += _recurrent(model, i) if kind == "M" else _attention(model, i)
+    if model.arch in _QWEN_NEXT_ARCHS:
+        return out + [Tensor(p + "post_attention_norm.weight", (d,), i)] + _ffn(model, i)
     if model.arch in _POST_NORM_ARCHS:
         out.append(Tensor(p + "post_attention_norm.weight", (d,), i))
     if model.arch not in _NO_FFN_NORM_ARCHS:
@@ -173,10 +236,11 @@ def build_tensors(model: Model) -> tuple[Tensor, ...]:
     return tuple(tensors + tail)
 
 
-def layer_kind(model: Model, i: int) -> bool:
-    """Everything besides the index that layer_tensors(model, i) depends on: whether block i is an MoE block.
-    Blocks of one kind hold the same tensors (names past blk.N., shapes); tests check this on the catalog."""
-    return model.is_moe_layer(i)
+def layer_kind(model: Model, i: int) -> tuple[bool, str]:
+    """Everything besides the index that layer_tensors(model, i) depends on: whether block i is an MoE block and
+    its mixer (attention, recurrent, feed-forward only). Blocks of one kind hold the same tensors (names past
+    blk.N., shapes); tests check this on the catalog."""
+    return model.is_moe_layer(i), model.layer_kind(i)
 
 
 @record
@@ -191,7 +255,7 @@ class Layout:
 @lru_cache(maxsize=64)
 def layout(model: Model) -> Layout:
     head, tail = _head_tensors(model)
-    first: dict[bool, int] = {}
+    first: dict[tuple[bool, str], int] = {}
     kinds, templates = [], []
     for i in range(model.n_layers):
         kind = layer_kind(model, i)

@@ -33,8 +33,12 @@ def model_dict(model: Model) -> dict[str, Any]:
         "vocab_size": model.vocab_size,
         "tied_embeddings": model.tied_embeddings,
         "max_context": model.max_context,
-        "attention": "mla" if model.mla else ("sliding" if model.sliding_window else "full"),
+        "attention": "mla" if model.mla else ("hybrid" if model.ssm else ("sliding" if model.sliding_window else "full")),
     }
+    if model.ssm:
+        arch["ssm"] = {"kind": model.ssm.kind, "d_conv": model.ssm.d_conv, "d_inner": model.ssm.d_inner,
+                       "d_state": model.ssm.d_state, "n_group": model.ssm.n_group, "dt_rank": model.ssm.dt_rank,
+                       "layer_pattern": model.layer_pattern}
     if model.sliding_window:
         arch["sliding_window"] = model.sliding_window
         arch["sliding_window_pattern"] = model.sliding_window_pattern
@@ -95,6 +99,7 @@ def option_dict(opt: FitOption) -> dict[str, Any]:
         "memory": {
             "weights_bytes": mem.weights_bytes,
             "kv_cache_bytes": mem.kv_cache_bytes,
+            "recurrent_state_bytes": mem.state_bytes,
             "overhead_bytes": mem.overhead_bytes,
             "compute_buffer_bytes": mem.compute_buffer_bytes,
             "runtime_bytes": mem.runtime_bytes,
