@@ -15,7 +15,7 @@ from typing import List, Optional
 import typer
 
 from ._compat import ABORT_ERRORS, EXIT_ERRORS, NO_ARGS_ERRORS, USAGE_ERRORS
-from .cli_opts import QUIET_HELP, TIMESTAMP_HELP, emit_json, exit_codes, quiet, quiet_option, timestamp, timestamp_option
+from .cli_opts import QUIET_HELP, TIMESTAMP_HELP, Command, emit_json, exit_codes, needs, quiet, quiet_option, timestamp, timestamp_option
 from .cli_opts import state as _state
 from .errors import AdvisorError, BadOptionError, CheckFailed, ExitCode
 
@@ -42,7 +42,7 @@ def _root(
     _state["timestamp"] = timestamp_all
 
 
-@app.command(epilog=exit_codes("--require-fit or --min-tps not met"))
+@app.command(cls=Command, epilog=exit_codes("--require-fit or --min-tps not met"))
 def fit(
     model: str = typer.Argument(..., help="Model: an Ollama tag (llama3.1:70b), a Hub id, a .gguf file, or an alias."),
     hardware: Optional[str] = typer.Option(
@@ -132,7 +132,7 @@ def fit(
     return 0
 
 
-@app.command(epilog=exit_codes("--fits with --min-tps: no model meets it"))
+@app.command(cls=Command, epilog=exit_codes("--fits with --min-tps: no model meets it"))
 def models(
     query: Optional[str] = typer.Argument(None, help="Filter by id, name, family or Hub id (substring)."),
     fits: Optional[str] = typer.Option(None, "--fits", help="Hardware (profile, '2x rtx4090', probe file): best option per model."),
@@ -141,10 +141,10 @@ def models(
     engine: str = typer.Option("llamacpp", "--engine", help="With --fits: llamacpp, ollama or vllm."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
     installed: bool = typer.Option(False, "--installed", help="Ollama's installed models (OLLAMA_MODELS), each with its fit."),
-    hardware: Optional[str] = typer.Option(None, "--hardware", "-H", help="With --installed: profile or probe JSON file."),
-    vram: Optional[str] = typer.Option(None, "--vram", help="With --installed: memory per GPU."),
-    ram: Optional[str] = typer.Option(None, "--ram", help="With --installed: host RAM."),
-    gpus: Optional[int] = typer.Option(None, "--gpus", help="With --installed: number of GPUs."),
+    hardware: Optional[str] = typer.Option(None, "--hardware", "-H", help="With --installed: profile or probe JSON file (--fits names it otherwise)."),
+    vram: Optional[str] = typer.Option(None, "--vram", help="With --fits or --installed: memory per GPU, e.g. 24GB."),
+    ram: Optional[str] = typer.Option(None, "--ram", help="With --fits or --installed: host RAM, e.g. 64GB."),
+    gpus: Optional[int] = typer.Option(None, "--gpus", help="With --fits or --installed: number of GPUs."),
     quiet_flag: bool = quiet_option(),
     timestamp_flag: bool = timestamp_option(),
 ) -> int:
@@ -152,20 +152,25 @@ def models(
     or what the local Ollama holds (--installed), each with its fit."""
     quiet(quiet_flag)
     timestamp(timestamp_flag)
+    if fits is not None and hardware is not None:
+        raise BadOptionError(f"--fits {fits!r} and --hardware {hardware!r} both name the hardware", "use one of them")
+    if not installed and fits is None:
+        needs("--fits or --installed", hardware=hardware, vram=vram, ram=ram, gpus=gpus, min_tps=min_tps)
     if installed:
         from .cli_models import run_installed
 
-        return run_installed(hardware or fits, vram, ram, gpus, context, as_json)
+        needs("--fits", min_tps=min_tps)
+        return run_installed(hardware if hardware is not None else fits, vram, ram, gpus, context, as_json)
     from .catalog.models import all_models
 
     rows = all_models()
     if query:
         q = query.lower()
         rows = [m for m in rows if q in " ".join((m.id, m.name, m.hf_id, m.arch, *m.aliases)).lower()]
-    if fits:
+    if fits is not None:
         from .cli_plan import models_fits
 
-        return models_fits(fits, min_tps, context, engine, as_json, rows)
+        return models_fits(fits, min_tps, context, engine, as_json, rows, vram=vram, ram=ram, gpus=gpus)
     if as_json:
         from .render.jsonout import models_dict
 
@@ -179,13 +184,13 @@ def models(
 
 from .cli_probe import probe as _probe_command  # noqa: E402
 
-app.command("probe", epilog=exit_codes())(_probe_command)
+app.command("probe", cls=Command, epilog=exit_codes())(_probe_command)
 
 from .cli_cost import cost as _cost  # noqa: E402  (the command lives in its own module)
 from .cli_plan import hardware as _hardware  # noqa: E402
 
-app.command(name="cost", epilog=exit_codes("--require or --max-monthly-usd not met"))(_cost)
-app.command(name="hardware", epilog=exit_codes("--for with --min-tps or --max-price: no configuration meets them"))(
+app.command(name="cost", cls=Command, epilog=exit_codes("--require or --max-monthly-usd not met"))(_cost)
+app.command(name="hardware", cls=Command, epilog=exit_codes("--for with --min-tps or --max-price: no configuration meets them"))(
     _hardware)
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import sys
 
 import typer
+from typer.core import TyperCommand
 
 QUIET_HELP = ("Print nothing on stdout in text mode and no line for a failed check; the exit code is the answer. "
               "--json output and errors (exit 2) are still printed.")
@@ -20,6 +21,41 @@ TIMESTAMP_HELP = ("Add generated_at (UTC, ISO 8601) to --json output. Without it
 
 # Set by the root callback and the commands; reset by cli.main for each call.
 state = {"debug": False, "quiet": False, "timestamp": False}
+
+
+class Command(TyperCommand):
+    """Every `advisor` command: an option given an empty value is bad input (exit 2 naming it), not absent.
+
+    Why (issue 19): `--require-fit ""` turned the gate off and `--hardware ""` probed this machine instead.
+    """
+
+    def invoke(self, ctx):  # type: ignore[no-untyped-def]
+        from .errors import BadOptionError
+
+        for p in self.params:
+            if p.param_type_name != "option" or getattr(p, "is_flag", False) or p.name is None:
+                continue
+            v = ctx.params.get(p.name)
+            values = v if isinstance(v, (list, tuple)) else [v]
+            source = ctx.get_parameter_source(p.name)  # typer vendors click: compare the enum's name
+            if any(isinstance(x, str) and not x.strip() for x in values) and \
+                    getattr(source, "name", "") in ("COMMANDLINE", "ENVIRONMENT"):
+                flag = max(p.opts, key=len)
+                raise BadOptionError(f"{flag} is empty", f"give a value, or leave {flag} out")
+        return super().invoke(ctx)
+
+
+def needs(needed: str, **given: object) -> None:
+    """Refuse options given without the one they qualify (`hardware --min-tps` without `--for`): exit 2 naming both.
+
+    `given` maps option names (python_style, as `min_tps`) to values; None means not given.
+    """
+    from .errors import BadOptionError
+
+    flags = ["--" + k.replace("_", "-") for k, v in given.items() if v is not None and v is not False]
+    if flags:
+        raise BadOptionError(f"{', '.join(flags)} given without {needed}",
+                             f"add {needed}, or drop {flags[0]}" + (" and the others" if len(flags) > 1 else ""))
 
 
 def exit_codes(checks: str = "") -> str:

@@ -5,7 +5,7 @@ from typing import List, Optional
 
 import typer
 
-from .cli_opts import emit_json, quiet, quiet_option, timestamp, timestamp_option
+from .cli_opts import emit_json, needs, quiet, quiet_option, timestamp, timestamp_option
 from .errors import BadOptionError, CheckFailed
 
 def hardware(
@@ -25,7 +25,11 @@ def hardware(
     from .catalog.hardware import find_profile, get_profile, profiles
     quiet(quiet_flag)
     timestamp(timestamp_flag)
-    if for_model:
+    if for_model is None:
+        needs("--for MODEL", quant=quant or None, min_tps=min_tps, max_price=max_price)
+    elif action is not None:
+        raise BadOptionError(f"'hardware {action}' and --for both given", "use 'advisor hardware --for MODEL' alone")
+    if for_model is not None:
         return _hardware_for(for_model, quant, min_tps, context, max_price, engine, as_json)
     if action is None:
         rows = [p for p in profiles() if p.kind != "host"]
@@ -105,7 +109,8 @@ def _hardware_for(model_name, quant, min_tps, context, max_price, engine, as_jso
     return 0
 
 
-def models_fits(fits: str, min_tps, context: str, engine: str, as_json: bool, query_rows) -> int:
+def models_fits(fits: str, min_tps, context: str, engine: str, as_json: bool, query_rows, *,
+                vram: Optional[str] = None, ram: Optional[str] = None, gpus: Optional[int] = None) -> int:
     """`advisor models --fits HW`: every catalog model's best option on that hardware."""
     from .domain import FitRequest
     from .engines import get_engine
@@ -116,7 +121,7 @@ def models_fits(fits: str, min_tps, context: str, engine: str, as_json: bool, qu
     eng = get_engine(engine)
     engine = eng.name
     check_min_tps(min_tps)
-    machine, ram_known = resolve_machine(fits, None, None, None)
+    machine, ram_known = resolve_machine(fits, vram, ram, gpus)
     request = FitRequest(context=parse_context(context, 10**9), engine=engine, n_ubatch=int(eng.params["n_ubatch"]))
     rows = models_that_fit(list(query_rows), machine, quants_for(engine, None), request, min_tps=min_tps,
                            host_ram_known=ram_known)

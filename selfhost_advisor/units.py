@@ -1,6 +1,7 @@
 """Parse and format sizes and counts; GB (10^9) and GiB (2^30) are never confused.
 
-"24GB" is 24 * 10^9 bytes, "24GiB" is 24 * 2^30 bytes. A bare number is bytes for sizes.
+"24GB" is 24 * 10^9 bytes, "24GiB" is 24 * 2^30 bytes. A size needs its unit: a bare "24" is refused with the
+fix (issue 19: `--vram 24` was read as 24 bytes); bytes are written "24B".
 Token counts accept "2e9", "500M", "1.5B", "2_000_000".
 """
 from __future__ import annotations
@@ -53,6 +54,10 @@ def parse_size(text: str, *, what: str = "size") -> int:
             f"malformed {what} {text!r}",
             "write a number with a unit such as 24GB (10^9 bytes) or 24GiB (2^30 bytes)",
         )
+    if not match.group(3):
+        n = str(text).strip()
+        raise BadSizeError(f"{what} {text!r} has no unit",
+                           f"write {n}GB (10^9 bytes) or {n}GiB (2^30 bytes); a bare number is not read as bytes")
     result = _value(match.group(1), match.group(2), _SIZE_UNITS[unit], 2**60)
     if result is None or not 1 <= round(result) <= 2**60:
         raise BadSizeError(f"{what} {text!r} is out of range", "give a positive size such as 24GB")

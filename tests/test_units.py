@@ -15,7 +15,7 @@ from selfhost_advisor.units import parse_context, parse_count, parse_size
         ("1.5T", 1_500_000_000_000),
         ("512MiB", 512 * 2**20),
         ("80gb", 80 * 10**9),
-        ("1e9", 10**9),
+        ("1e9B", 10**9),
     ],
 )
 def test_parse_size_units_are_decimal_or_binary_as_written(text, expected):
@@ -26,6 +26,14 @@ def test_parse_size_units_are_decimal_or_binary_as_written(text, expected):
 def test_parse_size_rejects_malformed(text):
     with pytest.raises(BadSizeError):
         parse_size(text)
+
+
+@pytest.mark.parametrize("text", ["24", "0.4", "1e9", " 80 "])
+def test_a_bare_number_is_refused_with_the_fix_never_read_as_bytes(text):
+    # issue 19: `--vram 24` meant 24 bytes. The message gives both readings to choose from.
+    with pytest.raises(BadSizeError) as e:
+        parse_size(text, what="--vram")
+    assert "no unit" in str(e.value) and f"{text.strip()}GB" in str(e.value) and f"{text.strip()}GiB" in str(e.value)
 
 
 @pytest.mark.parametrize(
@@ -80,7 +88,7 @@ def test_parse_context_never_raises_anything_but_advisor_errors(text):
 
 # --- properties over near-valid strings (a grammar that reaches the accepting branches, unlike st.text) ---
 # What the units mean, from DESIGN.md ("GB vs GiB stated explicitly"): decimal units are powers of 10, binary are 2^10.
-DECIMAL = {"": 1, "b": 1, "k": 10**3, "kb": 10**3, "m": 10**6, "mb": 10**6, "g": 10**9, "gb": 10**9, "t": 10**12, "tb": 10**12}
+DECIMAL = {"b": 1, "k": 10**3, "kb": 10**3, "m": 10**6, "mb": 10**6, "g": 10**9, "gb": 10**9, "t": 10**12, "tb": 10**12}
 BINARY = {"kib": 2**10, "mib": 2**20, "gib": 2**30, "tib": 2**40}
 NEAR_SIZE = st.from_regex(r"\A\s?[-+]?[0-9._]{0,8}([eE][-+]?[0-9]{1,6})?\s?[a-zA-Z]{0,4}\s?\Z")
 NEAR_COUNT = st.from_regex(r"\A\s?[-+]?[0-9._]{0,10}([eE][-+]?[0-9]{1,6})?\s?[a-zA-Z]{0,2}\s?\Z")
