@@ -235,7 +235,7 @@ def kv_cache_bytes(model: Model, req: FitRequest) -> tuple[int, tuple[int, ...]]
     the per-layer split, for llama.cpp-style up-front allocation."""
     eng = engine_params(req.engine)
     n_seq = req.n_parallel
-    n_ctx = req.context * (n_seq if eng["parallel_multiplies_context"] else 1)
+    n_ctx = total_context(req)
     k, v = kv_bytes_per_cell(model, req.kv_cache_type)
     per_layer = [
         kv_cells(model, i, n_ctx, n_seq, req.n_ubatch, int(eng["kv_pad"])) * (k + v) if caches_kv(model, i)
@@ -252,23 +252,52 @@ def state_bytes(model: Model, req: FitRequest) -> int:
     return sum(recurrent_state_bytes(model, i, req.n_parallel) for i in range(model.n_layers))
 
 
+def total_context(req: FitRequest) -> int:
+    """Context the engine passes to llama.cpp as -c: Ollama multiplies num_ctx by its parallel slots."""
+    eng = engine_params(req.engine)
+    return req.context * (req.n_parallel if eng["parallel_multiplies_context"] else 1)
+
+
 def _batch_and_kv_len(req: FitRequest) -> tuple[int, int]:
-    """(tokens in the reserved micro-batch, KV length the graph is reserved for: the padded context)."""
-    return min(req.n_ubatch, req.context), _pad(req.context, int(engine_params(req.engine)["kv_pad"]))
+    """(tokens in the reserved micro-batch, KV length the graph is reserved for: the padded total context).
+
+    The whole cache is one stream (llama-server's kv_unified; Ollama's -c NumCtx*numParallel), so the attention of
+    the reserved graph spans every slot's cells.
+    """
+    n_ctx = total_context(req)
+    return min(req.n_ubatch, n_ctx), _pad(n_ctx, int(engine_params(req.engine)["kv_pad"]))
 
 
-def compute_buffer_bytes(model: Model, req: FitRequest) -> int:
+def reserved_outputs(req: FitRequest) -> int:
+    """Logit rows of the reserved prompt graph: min(n_ubatch, n_outputs_max).
+
+    llama-server sets n_outputs_max = n_parallel x (1 + draft tokens) (server-context.cpp server_n_outputs_max,
+    llama.cpp PR #23861); builds before it (and library callers leaving n_outputs_max = 0) reserve n_batch rows,
+    i.e. a whole micro-batch of logits. data/engines.yaml `reserve_outputs` says which rule an engine follows.
+    """
+    ub, _ = _batch_and_kv_len(req)
+    if engine_params(req.engine).get("reserve_outputs", "n_ubatch") == "n_parallel":
+        return min(ub, req.n_parallel)
+    return ub
+
+
+def compute_buffer_bytes(model: Model, req: FitRequest, *, n_outputs: int | None = None) -> int:
     """Peak scratch memory (one device) of a forward pass over a micro-batch of n_ubatch tokens, f32 activations.
 
-    llama.cpp reserves the worst case at start-up (llama_context::graph_reserve: n_ubatch tokens, all with outputs,
-    n_kv = the whole cache) and the graph allocator reuses memory, so the buffer is the largest of three phases
-    (llama-graph.cpp build_attn_mha; the formula reproduces the logged 258.50 / 560.00 / 2144.00 MiB of
-    Llama-3-8B at n_ctx 512 / 8192 and a Mistral-7B-class model at 32768, all without flash attention):
+    llama.cpp reserves the worst case at start-up (llama_context::sched_reserve -> graph_reserve: n_ubatch tokens,
+    n_outputs = reserved_outputs(), n_kv = the whole cache) and the graph allocator reuses memory, so the buffer is
+    the largest of three phases (llama-graph.cpp build_attn_mha, build_ffn, the output head):
     - attention: KQ scores n_kv x n_ubatch x n_heads f32 plus the mask (with flash attention: the mask, f32 + f16);
-    - FFN: gate and up activations;
-    - output: logits n_vocab x n_ubatch plus the final norm.
+    - FFN: the layer input and its norm, gate, up and the fused GLU product (ggml_swiglu_split), while the KQ mask
+      (f32, n_kv x n_ubatch), which every layer's attention reads, is still alive;
+    - output: the last hidden states plus logits n_vocab x n_outputs (and the selected rows' hidden states).
+    Reproduces the logged 258.50 / 560.00 / 2144.00 MiB of builds that reserved a micro-batch of logits (Llama-3-8B at
+    n_ctx 512 / 8192, a Mistral-7B-class model at 32768, no flash attention) and 85.01 MiB (-2.4%) of a 2026 llama-server
+    (Qwen3-4B, n_ctx 8192, 4 slots, flash attention), whose logits are 4 rows.
+    `n_outputs` overrides the engine's rule (benchmarks replaying logs of older builds).
     """
     ub, n_kv = _batch_and_kv_len(req)
+    n_out = reserved_outputs(req) if n_outputs is None else min(n_outputs, ub)
     d = model.hidden_size
     if req.flash_attention:
         attention = 4 * ub * (1 + 4 * d) + 6 * n_kv * ub
@@ -279,8 +308,8 @@ def compute_buffer_bytes(model: Model, req: FitRequest) -> int:
                    model.moe.expert_intermediate_size * model.moe.active)
     else:
         n_ff = model.intermediate_size
-    ffn = 4 * ub * (d + 2 * n_ff)
-    output = 4 * ub * (d + model.vocab_size)
+    ffn = 4 * ub * (2 * d + 3 * n_ff) + 4 * n_kv * ub
+    output = 4 * ub * d + (4 * n_out * (d + model.vocab_size) if n_out < ub else 4 * ub * model.vocab_size)
     return max(attention, ffn, output)
 
 
