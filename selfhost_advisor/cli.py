@@ -61,6 +61,10 @@ def fit(
     flash_attention: Optional[bool] = typer.Option(
         None, "--flash-attention/--no-flash-attention", help="Override the engine's flash-attention default."
     ),
+    n_cpu_moe: Optional[int] = typer.Option(
+        None, "--n-cpu-moe", help="MoE models, llama.cpp: keep the routed experts of the first N layers in RAM, the "
+        "rest on GPU (0: plain layer offload). Default: offered when it beats layer offload."
+    ),
     require_fit: Optional[str] = typer.Option(
         None, "--require-fit", help="Exit 1 unless an option fits: gpu (fully on GPU), partial (GPU or partial offload) or any."
     ),
@@ -105,6 +109,10 @@ def fit(
 
     check_min_tps(min_tps)
     machine, ram_known = resolve_machine(hardware, vram, ram, gpus)
+    if n_cpu_moe is not None:
+        from .estimate.moe_offload import check_n_cpu_moe
+
+        check_n_cpu_moe(m, eng.name, n_cpu_moe)
     request = FitRequest(
         context=ctx,
         engine=eng.name,
@@ -112,6 +120,7 @@ def fit(
         n_parallel=parallel,
         n_ubatch=int(eng.params["n_ubatch"]),
         flash_attention=bool(eng.params["flash_attention"]) if flash_attention is None else flash_attention,
+        n_cpu_moe=n_cpu_moe,
     )
     result = annotate(run_fit(m, machine, request, quants, host_ram_known=ram_known), resolved)
     gate = None

@@ -249,6 +249,7 @@ class Placement:
     per_device_bytes: tuple[int, ...] = ()
     note: str = ""
     per_device_layers: tuple[int, ...] = ()  # repeating layers per GPU, in order
+    cpu_moe_layers: int = 0  # llama.cpp --n-cpu-moe: layers whose routed experts stay in RAM (estimate/moe_offload.py)
 
 
 @record
@@ -281,6 +282,7 @@ class FitRequest:
     n_parallel: int = 1
     n_ubatch: int = 512
     flash_attention: bool = True
+    n_cpu_moe: int | None = None  # MoE expert offload: None = offer it when it beats layer offload, 0 = never, N = exactly N
 
 
 @record

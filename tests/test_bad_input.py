@@ -58,6 +58,10 @@ ROWS: list[tuple[list[str], str | None]] = [
     (["fit", "llama3.1:8b", "--min-tps", "nan", "--vram", "24GB"], "nan"),
     (["fit", "llama3.1:8b", "--min-tps", "inf", "--vram", "24GB"], "inf"),  # no model meets it: bad input, not exit 1
     (["fit", "llama3.1:8b", "--parallel", "0", "--vram", "24GB"], "--parallel"),
+    (["fit", "llama3.1:8b", "--n-cpu-moe", "4", "--vram", "24GB"], "--n-cpu-moe"),  # dense model
+    (["fit", "qwen3:30b", "--n-cpu-moe", "-1", "--vram", "24GB"], "--n-cpu-moe"),
+    (["fit", "qwen3:30b", "--n-cpu-moe", "99", "--vram", "24GB"], "--n-cpu-moe"),
+    (["fit", "qwen3:30b", "--n-cpu-moe", "8", "--engine", "vllm", "--vram", "24GB"], "--n-cpu-moe"),
     (["fit", "llama3.1:8b", "--gpus", "0", "--vram", "24GB"], "--gpus"),
     (["fit", "llama3.1:8b", "--gpus", "2"], "--gpus"),
     # fit: hardware specs and saved probe files

@@ -31,6 +31,8 @@ class Engine:
         self.gguf_files: bool = bool(caps.get("gguf_files", False))  # runs a local .gguf as it is
         self.weight_formats: str = str(caps.get("weight_formats", "gguf"))  # gguf | serving
         self.kv_cache_types: tuple[str, ...] = tuple(caps.get("kv_cache_types", ()))
+        self.expert_offload: bool = bool(caps.get("expert_offload", False))  # MoE experts in RAM (--n-cpu-moe)
+        self.mixed_gpus: bool = bool(caps.get("mixed_gpus", False))  # different GPU models in one machine
 
     def __repr__(self) -> str:
         return f"Engine({self.name!r})"

@@ -56,7 +56,12 @@ class LlamaCpp(Engine):
                           os_reserve_bytes=int(runtime["os_reserve_bytes"]), host_ram_known=host_ram_known)
         speed = estimate_speed(model, quant, placement, machine, kv_cache_type=request.kv_cache_type,
                                decode_depth=depth, prefill_depth=min(depth, 256), n_ubatch=request.n_ubatch)
-        return FitOption(quant=quant, memory=mem, placement=placement, speed=speed)
+        plain = FitOption(quant=quant, memory=mem, placement=placement, speed=speed)
+        if self.expert_offload:
+            from ..estimate.moe_offload import with_expert_offload
+
+            return with_expert_offload(model, quant, machine, request, plain, host_ram_known=host_ram_known)
+        return plain
 
 
 ENGINE_CLASS = LlamaCpp

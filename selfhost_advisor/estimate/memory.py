@@ -64,6 +64,10 @@ class Weights:
     # entry per type: what the mat-vec kernel rate of speed.py is applied to. The head: (type, weights).
     layer_matrices: tuple[tuple[tuple[str, int, int], ...], ...] = ()
     output_head_matrix: tuple[str, int] = ("F16", 0)
+    # Routed-expert tensors (ffn_{gate,up,down}_exps) of each layer: what --n-cpu-moe keeps in RAM, and the part of
+    # them one decoded token reads (active/experts). Shared experts (*_shexp) are not among them.
+    layer_expert_bytes: tuple[int, ...] = ()
+    layer_expert_read_bytes: tuple[int, ...] = ()
 
 
 class _Sums:
@@ -74,6 +78,7 @@ class _Sums:
         self.share = model.moe.active / model.moe.experts if model.moe else 1.0
         n = model.n_layers if n_layers is None else n_layers
         self.layer, self.read, self.flops = [0] * n, [0] * n, [0] * n
+        self.exps, self.exps_read = [0] * n, [0] * n
         self.mats: list[dict[str, list[int]]] = [{} for _ in range(n)]
         self.head_matrix = ("F16", 0)
         self.by_type: dict[str, int] = {}
@@ -89,6 +94,9 @@ class _Sums:
             frac = self.share if "_exps" in t.name else 1.0
             self.layer[i] += b
             self.read[i] += int(b * frac)
+            if "_exps" in t.name:
+                self.exps[i] += b
+                self.exps_read[i] += int(b * frac)
             if t.n_dims >= 2:
                 self.flops[i] += int(2 * t.n_elements * frac)
                 m = self.mats[i].setdefault(ty, [0, 0])
@@ -106,7 +114,8 @@ class _Sums:
     def result(self) -> Weights:
         mats = tuple(tuple((ty, w, b) for ty, (w, b) in m.items()) for m in self.mats)
         return Weights(self.total, self.params, tuple(self.layer), self.embd, self.other, tuple(self.by_type.items()),
-                       tuple(self.read), tuple(self.flops), self.head, mats, self.head_matrix)
+                       tuple(self.read), tuple(self.flops), self.head, mats, self.head_matrix,
+                       tuple(self.exps), tuple(self.exps_read))
 
 
 @lru_cache(maxsize=512)
@@ -144,6 +153,8 @@ def weights(model: Model, quant: Quant) -> Weights:
     sums.read = [b.read[0] for b in per_layer]
     sums.flops = [b.flops[0] for b in per_layer]
     sums.mats = [b.mats[0] for b in per_layer]
+    sums.exps = [b.exps[0] for b in per_layer]
+    sums.exps_read = [b.exps_read[0] for b in per_layer]
     for key, block in done.items():
         n = uses[key]
         sums.total += n * block.total

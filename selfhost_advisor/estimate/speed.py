@@ -99,6 +99,8 @@ class TokenWork:
     quantized: bool  # the bulk of the weights is a block-quantized type
     layer_matrices: tuple[tuple[tuple[str, int, int], ...], ...] = ()  # (type, active weights, bytes) per layer
     output_matrix: tuple[str, int] = ("F16", 0)  # the head's type and weights
+    layer_expert_read_bytes: tuple[int, ...] = ()  # routed experts' share of layer_read_bytes (MoE)
+    layer_expert_bytes: tuple[int, ...] = ()  # routed-expert tensors of each layer, whole
 
 
 @lru_cache(maxsize=512)
@@ -113,7 +115,8 @@ def token_work(model: Model, quant: Quant, kv_cache_type: str = "f16") -> TokenW
     bulk = dict(w.by_type)
     main_type = max(bulk, key=bulk.get) if bulk else "F16"
     return TokenWork(w.layer_active_bytes, w.layer_active_flops, w.output_head_bytes, k + v,
-                     main_type not in ("F16", "BF16", "F32"), w.layer_matrices, w.output_head_matrix)
+                     main_type not in ("F16", "BF16", "F32"), w.layer_matrices, w.output_head_matrix,
+                     w.layer_expert_read_bytes, w.layer_expert_bytes)
 
 
 def _cached_tokens(model: Model, layer: int, depth: int) -> int:
@@ -267,6 +270,16 @@ def _decode_seconds(
     total = 0.0
     boundaries = 0
     layer = 0
+    moe_cpu = min(placement.cpu_moe_layers, n) if work.layer_expert_read_bytes else 0
+    if moe_cpu:
+        # --n-cpu-moe: the routed experts' active share of layers 0..N-1 is read from RAM by the CPU, and each such
+        # layer hands its activations to the CPU and back; counted as one CPU device in the chain, as layer offload.
+        in_ram = work.layer_expert_read_bytes[:moe_cpu]
+        per_layer = [b - (in_ram[i] if i < moe_cpu else 0) for i, b in enumerate(per_layer)]
+        cpu_eff = efficiency("cpu", table)
+        unified_bw = devices[0].bandwidth_bytes_per_s if devices and devices[0].unified else None
+        total += sum(in_ram) / (cpu_eff.bandwidth * (unified_bw or _host_bandwidth(machine)))
+        boundaries += 1
     if gpu_repeat or output_on_gpu:
         counts = layer_split(placement, len(devices))
         for d, count in zip(devices, counts):
@@ -344,6 +357,10 @@ def _prefill_seconds_per_token(
             total += sum(per_layer[layer:layer + count]) / (c * flops)
             total += _unpack_seconds(work.layer_matrices[layer:layer + count], eff, sm_cycles_per_s(d), count)
             layer += count
+    if placement.cpu_moe_layers and work.layer_expert_bytes and devices and not devices[0].unified:
+        # --n-cpu-moe: the experts kept in RAM are copied to the GPU for each micro-batch (op offload).
+        link = float(_speed_data()["pcie_bytes_per_s"])
+        total += sum(work.layer_expert_bytes[:placement.cpu_moe_layers]) / max(1, n_ubatch) / link
     if layer < n:
         rest_flops = sum(per_layer[layer:])
         on_cpu = rest_flops / (cpu_c * _host_flops(machine))
@@ -353,7 +370,10 @@ def _prefill_seconds_per_token(
             eff = efficiency(d.backend, table)
             c = eff.compute_quant if work.quantized else eff.compute_f16
             link = float(_speed_data()["pcie_bytes_per_s"])
-            copied = sum(work.layer_read_bytes[layer:]) / max(1, n_ubatch)
+            # A micro-batch routes its tokens to nearly every expert: the whole expert tensors cross, not the share.
+            whole = [r + (work.layer_expert_bytes[i] - work.layer_expert_read_bytes[i] if work.layer_expert_bytes else 0)
+                     for i, r in enumerate(work.layer_read_bytes)]
+            copied = sum(whole[layer:]) / max(1, n_ubatch)
             on_cpu = min(on_cpu, rest_flops / (c * _device_flops(d, work.quantized)) + copied / link)
         elif devices and devices[0].unified and _device_flops(devices[0]):
             d = devices[0]

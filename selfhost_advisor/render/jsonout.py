@@ -114,6 +114,7 @@ def option_dict(opt: FitOption) -> dict[str, Any]:
             "missing_bytes": pl.missing_bytes,
             "per_device_layer_bytes": list(pl.per_device_bytes),
             "per_device_layers": list(pl.per_device_layers),
+            "cpu_moe_layers": pl.cpu_moe_layers,
             "note": pl.note or None,
         },
         "max_concurrency": opt.max_concurrency,

@@ -32,7 +32,9 @@ def _params(n: int) -> str:
 
 def _fit_cell(opt: FitOption) -> str:
     pl = opt.placement
-    if pl.fit == "partial":
+    if pl.fit == "partial" and pl.cpu_moe_layers:
+        text = f"experts {pl.cpu_moe_layers}/{pl.total_layers - 1} in RAM"
+    elif pl.fit == "partial":
         text = f"partial {pl.gpu_layers}/{pl.total_layers}"
     elif pl.fit == "no":
         text = f"no (-{gb(pl.missing_bytes)})"
