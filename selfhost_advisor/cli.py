@@ -109,6 +109,9 @@ def fit(
 
     check_min_tps(min_tps)
     machine, ram_known = resolve_machine(hardware, vram, ram, gpus)
+    if not eng.mixed_gpus and len({(d.name, d.memory_bytes) for d in machine.devices}) > 1:
+        raise BadOptionError(f"--engine {eng.name} runs tensor parallel over identical GPUs; {machine.name} mixes cards",
+                             "use --engine llamacpp (layer split) or identical GPUs ('2x rtx4090')")
     if n_cpu_moe is not None:
         from .estimate.moe_offload import check_n_cpu_moe
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import os
 
-from .catalog.hardware import generic_machine, machine_from_profile, parse_spec
+from .catalog.hardware import MAX_UNITS, generic_machine, machine_from_profile, parse_spec
 from .domain import Machine
 from .errors import BadOptionError
 from .record import replace
@@ -40,6 +40,10 @@ def resolve_machine(
         if vram is not None:
             raise BadOptionError(f"--vram and --hardware {hardware!r} both given",
                                  "a profile has its own memory: use one of them")
+        if "+" in hardware:
+            if gpus is not None:
+                raise BadOptionError("--gpus with a mixed '+' hardware spec", "count each card in the spec: '2x rtx4090+rtx3090'")
+            return mixed_machine(hardware, ram_bytes), ram_bytes is not None
         profile, count, link = parse_spec(hardware)
         if gpus is not None:
             if count != 1 and count != gpus:
@@ -58,3 +62,22 @@ def resolve_machine(
             raise BadOptionError("--gpus needs --vram (memory per GPU)", "e.g. --vram 24GB --gpus 2")
         return generic_machine(vram_bytes, gpus or 1, ram_bytes), ram_bytes is not None
     return this_machine(), True
+
+
+def mixed_machine(spec: str, ram_bytes: int | None) -> Machine:
+    """'rtx4090+rtx3090' (or '2x rtx4090 + rtx3090'): one machine holding different discrete GPUs, in the order given
+    (llama.cpp's device order: the first card gets the first layers)."""
+    parts = [p.strip() for p in spec.split("+")]
+    if len(parts) < 2 or not all(parts):
+        raise BadOptionError(f"hardware {spec!r}: empty part around '+'", "e.g. --hardware 'rtx4090+rtx3090'")
+    devices = []
+    for part in parts:
+        profile, count, _ = parse_spec(part)
+        if profile.kind != "gpu" or profile.unified:
+            raise BadOptionError(f"hardware {spec!r}: {profile.id} is not a discrete GPU",
+                                 "only discrete GPUs can be combined with '+'")
+        devices.extend(machine_from_profile(profile, count).devices)
+    if len(devices) > MAX_UNITS:
+        raise BadOptionError(f"hardware {spec!r} has {len(devices)} GPUs", f"give at most {MAX_UNITS}")
+    name = " + ".join(p.lower() for p in parts)
+    return Machine(name=name, devices=tuple(devices), ram_bytes=ram_bytes or 0, source="profile")

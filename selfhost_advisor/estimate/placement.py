@@ -3,7 +3,9 @@
 llama.cpp semantics (src/llama-model.cpp load_tensors, -ngl): the n_layers repeating blocks plus the output
 head count as n_layers + 1 offloadable layers; the input token embedding always stays in host memory;
 with several GPUs, layers are split across devices (memory adds up), and each device also holds its GPU
-context and a compute buffer. Layers are placed whole, in order, filling each device before the next.
+context and a compute buffer. Full offload over several GPUs follows llama.cpp's default tensor split, proportional to each GPU's free memory
+(mixed cards included); when that overflows a card, or for partial offload, layers are placed whole, in order,
+filling each device before the next, as llama.cpp's --fit ends up doing.
 Each device keeps `margin_bytes` free, as llama.cpp's --fit does (data/engines.yaml).
 """
 from __future__ import annotations
@@ -40,6 +42,12 @@ def place(
     gpu_runtime_per_device = (mem.runtime_bytes - mem.host_bytes) // n_dev
     per_device_fixed = mem.compute_buffer_bytes + gpu_runtime_per_device
     free = [max(0, b - per_device_fixed) for b in device_budgets(machine, margin_bytes)]
+    if n_dev > 1:
+        split = _proportional_split(mem, machine, free)
+        if split is not None:
+            used, layers = split
+            return Placement("gpu", total_layers, total_layers, sum(used) + per_device_fixed * n_dev, host_fixed, 0,
+                             tuple(used), per_device_layers=tuple(layers))
     used = [0] * n_dev
     layers = [0] * n_dev
     items = list(mem.layer_bytes) + [mem.output_bytes]
@@ -78,3 +86,38 @@ def _cpu_or_no(need: int, ram: int, total_layers: int) -> Placement:
     if need <= ram:
         return Placement("cpu", 0, total_layers, 0, need)
     return Placement("no", 0, total_layers, 0, need, need - ram)
+
+
+def tensor_split(machine: Machine) -> list[float]:
+    """llama.cpp's default --tensor-split: each GPU's share of the summed free memory (llama-model.cpp load_tensors:
+    "default split, by free memory", ggml_backend_dev_memory). Free memory is the probed figure where known, else the
+    card's total."""
+    free = [float(d.free_memory_bytes or d.usable_memory_bytes or d.memory_bytes) for d in machine.devices]
+    total = sum(free) or 1.0
+    return [f / total for f in free]
+
+
+def _proportional_split(mem: MemoryBreakdown, machine: Machine, free: list[int]) -> tuple[list[int], list[int]] | None:
+    """Full offload laid out as llama.cpp does by default, or None when a device would overflow.
+
+    Offloaded layer il (the n repeating layers, then the output head as layer n) goes to the first device whose
+    cumulative split exceeds il / (n + 1) (std::upper_bound over the cumulative splits). When a device overflows,
+    llama.cpp's --fit (on by default) moves layers to where they fit; the in-order fill of `place` stands for it.
+    """
+    items = list(mem.layer_bytes) + [mem.output_bytes]
+    n_items = len(items)
+    cum, acc = [], 0.0
+    for share in tensor_split(machine):
+        acc += share
+        cum.append(acc)
+    used = [0] * len(free)
+    layers = [0] * len(free)
+    for il, size in enumerate(items):
+        frac = il / n_items
+        dev = next((i for i, c in enumerate(cum) if c > frac), len(cum) - 1)
+        used[dev] += size
+        if il < n_items - 1:
+            layers[dev] += 1
+    if any(u > f for u, f in zip(used, free)):
+        return None
+    return used, layers
