@@ -112,12 +112,11 @@ def get(model_id: str) -> Model:
 
 def _candidates(name: str) -> list[str]:
     """Names to try for a query, most specific first."""
-    out = [name]
+    # Ollama: a bare name means name:latest, the family's default size and quantization (aliases carry it). It
+    # goes first: "deepseek-r1" is also the basename of the Hub repo deepseek-ai/DeepSeek-R1 (671B).
+    out = [name + ":latest", name] if ":" not in name and "/" not in name else [name]
     if name.startswith("hf.co/") or name.startswith("huggingface.co/"):
         out.append(name.split("/", 1)[1])
-    # Ollama: a bare name means name:latest, the family's default size and quantization (aliases carry it)
-    if ":" not in name and "/" not in name:
-        out.append(name + ":latest")
     for suffix in (":latest",):
         if name.endswith(suffix):
             out.append(name[: -len(suffix)])
@@ -126,6 +125,15 @@ def _candidates(name: str) -> list[str]:
         if variant in base:
             out.append(base.replace(variant, "", 1))
     return out
+
+
+def _size_distance(a: str, b: str) -> float:
+    """How far apart two Ollama size tags are ("7b" vs "8b": 1), for ordering suggestions; text tags sort last."""
+    def number(tag: str) -> float | None:
+        m = re.match(r"(\d+(?:\.\d+)?)([mb])", tag)
+        return float(m.group(1)) * (1e-3 if m.group(2) == "m" else 1.0) if m else None
+    x, y = number(a), number(b)
+    return abs(x - y) if x is not None and y is not None else float("inf")
 
 
 def resolve(query: str) -> Resolved:
@@ -141,15 +149,17 @@ def resolve(query: str) -> Resolved:
     for cand in _candidates(name):
         if cand in index:
             return Resolved(_model_from_entry(entries()[index[cand]]), quant, raw)
-    # A family without a size ("llama3.1") is ambiguous: list the sizes rather than guess.
-    sizes = sorted(e["id"] for e in entries() if e["id"].split(":")[0] == name)
+    family, _, tag = name.partition(":")
+    sizes = [e["id"] for e in entries() if e["id"].split(":")[0] == family]
+    if sizes and not tag:
+        # A family whose Ollama default the catalog does not know (no FAMILY:latest alias): list the sizes.
+        raise UnknownModelError(f"model {raw!r} has several sizes", f"name one: {', '.join(sorted(sizes))}")
     if sizes:
-        raise UnknownModelError(
-            f"model {raw!r} has several sizes", f"name one: {', '.join(sizes)}"
-        )
-    close = difflib.get_close_matches(name, list(index), n=3, cutoff=0.5)
-    if not close:
-        close = [k for k in index if name.split(":")[0] in k][:3]
+        close = sorted(sizes, key=lambda i: (_size_distance(tag, i.split(":", 1)[1]), i))[:3]
+    else:
+        close = difflib.get_close_matches(name, list(index), n=3, cutoff=0.5)
+        if not close:
+            close = [k for k in index if family and family in k][:3]
     hint = f"did you mean {', '.join(close)}? " if close else ""
     raise UnknownModelError(
         f"unknown model {raw!r}", f"{hint}run 'advisor models' to list the catalog"

@@ -23,6 +23,8 @@ _GPT_OSS_ARCHS = frozenset({"gpt-oss"})
 # Qwen3-Next / Qwen3.5: gated attention (attn_q is twice as wide: query and gate), a post-attention norm in place
 # of ffn_norm, and Gated DeltaNet recurrent layers (src/models/qwen3next.cpp, qwen35.cpp load_arch_tensors).
 _QWEN_NEXT_ARCHS = frozenset({"qwen3next", "qwen35", "qwen35moe"})
+# OLMo 2: no pre-norms; post-attention and post-FFN norms (src/llama-model.cpp LLM_ARCH_OLMO2).
+_OLMO2_ARCHS = frozenset({"olmo2"})
 # Nemotron-H: each block is one of Mamba-2, attention or an up/down (squared-ReLU) MLP, with one norm.
 _SINGLE_KIND_ARCHS = frozenset({"nemotron_h"})
 
@@ -71,7 +73,9 @@ def _attention(model: Model, i: int) -> list[Tensor]:
     out.append(Tensor(p + "attn_output.weight", (q_out, d), i))
     if model.arch in _GPT_OSS_ARCHS:
         out += [Tensor(p + "attn_output.bias", (d,), i), Tensor(p + "attn_sinks.weight", (model.n_heads,), i)]
-    if model.qk_norm:
+    if model.qk_norm and model.arch in _OLMO2_ARCHS:  # OLMo 2 normalises the whole q and k projections
+        out += [Tensor(p + "attn_q_norm.weight", (q_out,), i), Tensor(p + "attn_k_norm.weight", (kv_out,), i)]
+    elif model.qk_norm:
         out += [Tensor(p + "attn_q_norm.weight", (hd,), i), Tensor(p + "attn_k_norm.weight", (hd,), i)]
     return out
 
@@ -195,6 +199,9 @@ def _ffn(model: Model, i: int) -> list[Tensor]:
 def layer_tensors(model: Model, i: int) -> list[Tensor]:
     """All tensors of repeating block `i`, in the order llama.cpp's converter writes them."""
     p, d = f"blk.{i}.", model.hidden_size
+    if model.arch in _OLMO2_ARCHS:
+        return (_attention(model, i) + [Tensor(p + "post_attention_norm.weight", (d,), i)] + _ffn(model, i)
+                + [Tensor(p + "post_ffw_norm.weight", (d,), i)])
     out = [Tensor(p + "attn_norm.weight", (d,), i)]
     kind = model.layer_kind(i)
     if model.arch in _SINGLE_KIND_ARCHS:
