@@ -239,7 +239,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     """Run the CLI; return the exit code instead of exiting (tests call this)."""
     args = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in args
-    _state.update(debug=False, quiet=False, timestamp=False)  # module state: reset for each call (tests call main repeatedly)
+    _state.update(debug=False, quiet=False, timestamp=False, wide=False)  # module state: reset for each call (tests call main repeatedly)
     try:
         rv = app_for(args)(args=args, prog_name="advisor", standalone_mode=False)
         return int(rv or 0) if isinstance(rv, int) else 0

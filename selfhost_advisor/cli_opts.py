@@ -20,17 +20,31 @@ TIMESTAMP_HELP = ("Add generated_at (UTC, ISO 8601) to --json output. Without it
                   "byte-identical JSON.")
 
 # Set by the root callback and the commands; reset by cli.main for each call.
-state = {"debug": False, "quiet": False, "timestamp": False}
+state = {"debug": False, "quiet": False, "timestamp": False, "wide": False}
+
+
+WIDE_HELP = "Text tables at their full width, every column (by default columns that do not fit are hidden, and named)."
 
 
 class Command(TyperCommand):
-    """Every `advisor` command: an option given an empty value is bad input (exit 2 naming it), not absent.
+    """Every `advisor` command: an option given an empty value is bad input (exit 2 naming it), not absent; and
+    `--wide` (render/table.py: text tables at full width), added here so every command's tables get it.
 
     Why (issue 19): `--require-fit ""` turned the gate off and `--hardware ""` probed this machine instead.
     """
 
+    def __init__(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        super().__init__(*args, **kwargs)
+        from typer.core import TyperOption
+
+        if not any(p.name == "wide" for p in self.params):
+            at = next((i for i, p in enumerate(self.params) if p.name == "quiet_flag"), len(self.params))
+            self.params.insert(at, TyperOption(param_decls=["--wide"], is_flag=True, default=False, help=WIDE_HELP))
+
     def invoke(self, ctx):  # type: ignore[no-untyped-def]
         from .errors import BadOptionError
+
+        state["wide"] = bool(ctx.params.pop("wide", False)) or state["wide"]
 
         for p in self.params:
             if p.param_type_name != "option" or getattr(p, "is_flag", False) or p.name is None:

@@ -21,6 +21,7 @@ def calibration() -> Path:
 def _isolated_home(tmp_path, monkeypatch):
     monkeypatch.setenv("ADVISOR_HOME", str(tmp_path / "advisor-home"))
     monkeypatch.setenv("NO_COLOR", "1")
+    monkeypatch.setenv("COLUMNS", "120")  # text output fits the terminal's width: the same for every test run
     # No test sees this machine's Ollama models or reaches the real Hub (tests/hubfake.py serves recorded answers).
     monkeypatch.setenv("OLLAMA_MODELS", str(tmp_path / "no-ollama-models"))
     from selfhost_advisor.catalog import hub

@@ -8,6 +8,7 @@ from ..catalog.hardware import Profile
 from ..domain import FitOption
 from ..estimate.plan import HardwareCandidate, ModelFit
 from .jsonout import _round, machine_dict, model_dict, option_dict
+from .table import TABLE_STYLE, show
 
 
 def profile_dict(p: Profile, *, full: bool = False) -> dict[str, Any]:
@@ -103,16 +104,16 @@ def render_hardware_list(rows: list[Profile]) -> None:
     from ..units import gb
     from .text import console
 
-    t = Table(show_edge=False, pad_edge=False, header_style="bold")
+    t = Table(**TABLE_STYLE)
     for col in ("id", "name", "memory", "bandwidth", "FP16 TFLOPS", "TDP W", "price $"):
-        t.add_column(col, no_wrap=True)
+        t.add_column(col, no_wrap=col != "name", justify="left" if col in ("id", "name") else "right")
     for p in rows:
         t.add_row(p.id, p.name, gb(p.memory_bytes),
                   f"{p.bandwidth_bytes_per_s / 1e9:,.0f} GB/s" if p.bandwidth_bytes_per_s else "-",
                   f"{p.fp16_flops / 1e12:,.1f}" if p.fp16_flops else "-",
                   f"{p.tdp_watts:,.0f}" if p.tdp_watts else "-", f"{p.price_usd:,.0f}" if p.price_usd else "-")
     con = console()
-    con.print(t)
+    show(con, t, drop=("TDP W", "FP16 TFLOPS", "name"))
     con.print(f"{len(rows)} profiles; multiply discrete GPUs: '2x rtx4090'. Sources: advisor hardware show ID")
 
 
@@ -140,16 +141,16 @@ def render_hardware_for(model, request, min_tps, rows: list[HardwareCandidate], 
     target = f" at >= {min_tps:g} tokens/s" if min_tps else ""
     con.print(f"[bold]{model.name}[/] ({model.id}), context {request.context:,}, {request.engine}{target};"
               f" quantizations: {_quant_note(considered, request.engine)}")
-    t = Table(show_edge=False, pad_edge=False, header_style="bold")
+    t = Table(**TABLE_STYLE)
     for col in ("hardware", "price $", "quant", "fit", "decode tok/s", "prefill tok/s", "why not"):
-        t.add_column(col, no_wrap=True)
+        t.add_column(col, no_wrap=col != "why not", justify="right" if "tok/s" in col or col == "price $" else "left")
     shown = [c for c in rows if c.option] + [c for c in rows if not c.option][:8]
     for c in shown:
         o = c.option
         pre = f"{o.speed.prefill_tokens_per_s:.0f}" if o and o.speed and o.speed.prefill_tokens_per_s else "-"
         t.add_row(c.label, f"{c.price_usd:,.0f}" if c.price_usd else "-", o.quant.name if o else "-",
                   o.placement.fit if o else "-", _tps(o), pre, c.reason)
-    con.print(t)
+    show(con, t, drop=("prefill tok/s", "fit"))
     ok = sum(1 for c in rows if c.option)
     con.print(f"{ok} of {len(rows)} configurations meet the target, cheapest first (the 8 cheapest misses shown;"
               " --json lists all with reasons). Prices: GPUs x units + a workstation host.")
@@ -162,13 +163,13 @@ def render_models_fits(machine, request, rows: list[ModelFit]) -> None:
 
     con = console()
     con.print(f"[bold]{machine.name}[/], context {request.context:,} (or the model's maximum), {request.engine}")
-    t = Table(show_edge=False, pad_edge=False, header_style="bold")
+    t = Table(**TABLE_STYLE)
     for col in ("model", "params", "best quant", "fit", "decode tok/s"):
-        t.add_column(col, no_wrap=True)
+        t.add_column(col, no_wrap=True, justify="right" if col in ("params", "decode tok/s") else "left")
     for r in rows:
         o = r.option
         fit = "no" if o is None else (o.placement.fit if o.placement.fit != "partial"
                                       else f"partial {o.placement.gpu_layers}/{o.placement.total_layers}")
         t.add_row(r.model.id, f"{r.model.params / 1e9:.1f}B", o.quant.name if o else "-", fit, _tps(o))
-    con.print(t)
+    show(con, t, drop=("params",))
     con.print(f"{sum(1 for r in rows if r.option)} of {len(rows)} models run.")

@@ -7,23 +7,23 @@ from ..domain import FitOption, FitResult, Model
 from ..estimate.speed import KERNEL_BOUND
 from ..estimate.tensors import active_params, count_params
 from ..units import gb
+from .table import TABLE_STYLE, show
 
+# fit's columns, least important first: hidden in this order when the table does not fit (render/table.py)
+FIT_DROP = ("overhead", "bits/w", "prefill tok/s", "KV cache", "weights")
 _FIT_STYLE = {"gpu": "bold green", "partial": "yellow", "cpu": "cyan", "no": "red"}
 
 
 def console():
+    """The console for text output: the terminal's width when known (COLUMNS, or stdout's, stdin's or stderr's
+    terminal, as rich finds it), else 80; tables fit it through render/table.show, never cut."""
     from rich.console import Console
 
-    import shutil
-
-    # Tables need ~120 columns; when stdout is not a terminal (pipes, CI logs) rich would assume 80 and wrap.
-    width = None if os.isatty(1) else max(120, shutil.get_terminal_size((120, 24)).columns)
     # NO_COLOR (https://no-color.org: set and not empty): no escape codes at all. rich's own no_color drops colours
     # but still writes bold/reverse codes to a terminal; color_system=None writes plain text.
     # Off a terminal rich writes plain text unless FORCE_COLOR asks otherwise.
     no_color = bool(os.environ.get("NO_COLOR"))
-    return Console(no_color=no_color, color_system=None if no_color else "auto", highlight=False, soft_wrap=False,
-                   width=width)
+    return Console(no_color=no_color, color_system=None if no_color else "auto", highlight=False, soft_wrap=False)
 
 
 def _params(n: int) -> str:
@@ -74,7 +74,7 @@ def render_fit(r: FitResult, file=None, gate=None) -> None:
         f", flash attention {'on' if r.request.flash_attention else 'off'}"
     )
     has_speed = any(o.speed and o.speed.decode_tokens_per_s for o in r.options)
-    table = Table(show_edge=False, pad_edge=False, header_style="bold")
+    table = Table(**TABLE_STYLE)
     for col, justify in (("quant", "left"), ("bits/w", "right"), ("weights", "right"), ("KV cache", "right"),
                          ("overhead", "right"), ("total", "right"), ("fit", "left")):
         table.add_column(col, justify=justify, no_wrap=True)
@@ -102,7 +102,7 @@ def render_fit(r: FitResult, file=None, gate=None) -> None:
         if streams:
             row.append(str(o.max_concurrency or 0))
         table.add_row(*row)
-    con.print(table)
+    show(con, table, drop=FIT_DROP)
     tier = r.assumptions.get("recommended_tier")
     if r.recommended:
         why = {"gpu": "highest quality that fits fully on GPU",
@@ -149,13 +149,13 @@ def render_models(rows: list[Model], query: str | None) -> None:
     from rich.table import Table
 
     con = console()
-    table = Table(show_edge=False, pad_edge=False, header_style="bold")
+    table = Table(**TABLE_STYLE)
     for col in ("id", "name", "params", "arch", "context", "license", "hub id"):
-        table.add_column(col)
+        table.add_column(col, no_wrap=col not in ("name", "license"), justify="right" if col == "context" else "left")
     for m in rows:
         p = _params(m.params)
         if m.moe:
             p += f" ({_params(active_params(m))} active)"
         table.add_row(m.id, m.name, p, m.arch, f"{m.max_context:,}", m.license, m.hf_id)
-    con.print(table)
+    show(con, table, drop=("license", "arch", "hub id", "context", "name"))
     con.print(f"{len(rows)} models" + (f" matching {query!r}" if query else ""))

@@ -121,16 +121,16 @@ def render_cost(c: CostComparison, file=None) -> None:
     from rich.console import Console
 
     con = console() if file is None else Console(file=file, no_color=True, width=160)
-    if file is None and not con.is_terminal:
-        con.width = 120  # piped or captured: wide enough for the table without wrapping
     _header(con, c)
-    con.print(_table(c))
+    from .table import show
+
+    show(con, _table(c), drop=("util", "kind", "break-even tok/mo", "$/Mtok"))
     if c.reference_cloud is not None:
         con.print(f"* reference API for break-even and payback: {c.reference_cloud.price.name}")
     for e in c.excluded:
         con.print(f"[yellow]excluded:[/] {e.hardware}: {e.reason}")
     con.print(_verdict(c))
-    for line in chart_lines(c):
+    for line in chart_lines(c, width=max(24, min(64, con.width - 16))):  # the axis labels take ~14 columns
         con.print(line)
     for warning in c.warnings:
         con.print(f"[yellow]note:[/] {warning}")

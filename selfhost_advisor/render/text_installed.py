@@ -16,7 +16,9 @@ def render_installed(root: Path, machine: Machine, request: FitRequest, rows: li
     if not rows:
         con.print(f"No Ollama models in {root} (set OLLAMA_MODELS if they live elsewhere).")
         return
-    table = Table(show_edge=False, pad_edge=False, header_style="bold")
+    from .table import TABLE_STYLE, show
+
+    table = Table(**TABLE_STYLE)
     for col, justify in (("model", "left"), ("arch", "left"), ("params", "right"), ("quant", "left"),
                          ("file", "right"), ("weights", "right"), ("KV cache", "right"), ("total", "right"),
                          ("fit", "left")):
@@ -35,7 +37,7 @@ def render_installed(root: Path, machine: Machine, request: FitRequest, rows: li
     con.print(f"[bold]Ollama models[/] in {root}")
     con.print(f"[bold]Hardware[/] {machine.name}; context {request.context:,} tokens, engine {request.engine}, "
               f"KV cache {request.kv_cache_type}")
-    con.print(table)
+    show(con, table, drop=("file", "arch", "weights", "KV cache", "params"))
     con.print("Sizes from each blob's GGUF header (exact tensors). GB = 10^9 bytes.")
     for r in rows:
         if r.problem:

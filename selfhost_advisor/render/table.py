@@ -1,0 +1,115 @@
+"""Every text table goes through `show`: it never cuts a value, at any width from 60 columns (issue 19).
+
+rich shrinks a table that is wider than the console by truncating cells with '…', so a number, an id or the
+recommended marker could be cut at 80 columns. `show(con, table, drop=...)` fits the table instead:
+
+1. as it is, when its natural width fits;
+2. else without its least important columns (`drop`, least important first) until it fits, a footer naming
+   them (`--wide` shows all);
+3. else with its wrappable columns (`no_wrap=False`) wrapped at word boundaries, a word longer than the
+   column folded onto the next line, never cut;
+4. else stacked: one block per row, `header: value` per line.
+
+With `--wide` (state["wide"]) the table is printed at its natural width, whatever the console's.
+A command's tables get all of this by building a rich Table as usual and calling `show` instead of `con.print`.
+"""
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+TABLE_STYLE = dict(show_edge=False, pad_edge=False, header_style="bold")
+
+
+def new_table(*columns: tuple[str, str] | str, wrap: Sequence[str] = ()) -> Any:
+    """A rich Table in our style; columns as names or (name, justify); `wrap`: the ones that may wrap."""
+    from rich.table import Table
+
+    t = Table(**TABLE_STYLE)
+    for col in columns:
+        name, justify = (col, "left") if isinstance(col, str) else col
+        t.add_column(name, justify=justify, no_wrap=name not in wrap)
+    return t
+
+
+def _measure(con: Any, table: Any) -> tuple[int, int]:
+    """(narrowest width that cuts nothing, natural width): no_wrap columns count whole, the others by their longest
+    word (rich's own minimum counts a no_wrap column by its longest word too, and would cut it)."""
+    from rich.measure import Measurement
+
+    options = con.options.update(width=10_000)
+    m = Measurement.get(con, options, table)
+    cols = [(c, table._measure_column(con, options, c)) for c in table.columns]
+    lo = sum(w.maximum if c.no_wrap else w.minimum for c, w in cols)
+    lo += max(0, len(cols) - 1) if table.box and table.show_header is not None else 0  # the column separators
+    return max(lo, m.minimum), m.maximum
+
+
+def _without(table: Any, names: set[str]) -> Any:
+    """A copy of `table` without the columns named in `names` (rows keep their other cells)."""
+    import copy
+
+    t = copy.copy(table)
+    t.columns = [copy.copy(c) for c in table.columns if str(c.header) not in names]
+    for i, c in enumerate(t.columns):
+        c._index = i  # rich pads the first and last column by their index
+    return t
+
+
+def layout(con: Any, table: Any, drop: Sequence[str] = (), *, width: int | None = None,
+           wide: bool = False) -> tuple[str, Any, list[str]]:
+    """How `table` fits `width`: ("natural" | "wrapped" | "stacked" | "wide", the table to print, dropped names)."""
+    for c in table.columns:
+        c.overflow = "fold"  # a cell that must shrink breaks onto the next line; never '…'
+    width = width or con.width
+    lo, hi = _measure(con, table)
+    if wide or hi <= width:
+        return ("wide" if hi > width else "natural"), table, []
+    dropped: list[str] = []
+    present = {str(c.header) for c in table.columns}
+    current = table
+    for name in drop:
+        if name not in present:
+            continue
+        dropped.append(name)
+        current = _without(table, set(dropped))
+        lo, hi = _measure(con, current)
+        if hi <= width:
+            return "natural", current, dropped
+    if lo <= width:
+        return "wrapped", current, dropped
+    return "stacked", table, []
+
+
+def show(con: Any, table: Any, drop: Sequence[str] = (), *, wide: bool | None = None) -> None:
+    """Print `table` on `con` so that no value is cut (module docstring); `drop`: least important column first."""
+    if wide is None:
+        from ..cli_opts import state
+
+        wide = bool(state.get("wide"))
+    how, t, dropped = layout(con, table, drop, wide=wide)
+    if how == "wide":
+        width = con.width
+        con.width = _measure(con, t)[1]  # rich never renders wider than the console: widen it for this table
+        try:
+            con.print(t, crop=False)
+        finally:
+            con.width = width
+    elif how == "stacked":
+        _stacked(con, t)
+    else:
+        con.print(t)
+    if dropped:
+        con.print(f"(hidden at {con.width} columns: {', '.join(dropped)}; --wide shows all)")
+
+
+def _stacked(con: Any, table: Any) -> None:
+    """One block per row: the first cell as its title, then `header: value` lines (wrapped at words by rich)."""
+    cols = list(table.columns)
+    cells = [list(c.cells) for c in cols]
+    for i in range(table.row_count):
+        con.print(cells[0][i])
+        for c, col_cells in zip(cols[1:], cells[1:]):
+            value = col_cells[i]
+            if str(value).strip():
+                con.print(f"  {c.header}: ", end="")
+                con.print(value, overflow="fold")
