@@ -55,7 +55,7 @@ def fit(
         None, "--quant", "-q", help="Only these quantizations (repeat or comma-separate): Q4_K_M, Q8_0, F16 ..."
     ),
     context: str = typer.Option("8192", "--context", "-c", help="Context length in tokens: 8192, 32k or max."),
-    kv_cache: str = typer.Option("f16", "--kv-cache", help="KV cache type: f16, q8_0, q4_0."),
+    kv_cache: str = typer.Option("f16", "--kv-cache", help="KV cache type: f16, q8_0, q4_0 (llama.cpp/Ollama); auto, fp8 (vLLM)."),
     engine: str = typer.Option("llamacpp", "--engine", help="Inference engine: llamacpp, ollama, vllm."),
     parallel: int = typer.Option(1, "--parallel", help="Concurrent sequences (Ollama multiplies the context by it)."),
     flash_attention: Optional[bool] = typer.Option(
@@ -65,6 +65,13 @@ def fit(
         None, "--n-cpu-moe", help="MoE models, llama.cpp: keep the routed experts of the first N layers in RAM, the "
         "rest on GPU (0: plain layer offload). Default: offered when it beats layer offload."
     ),
+    gpu_util: Optional[float] = typer.Option(
+        None, "--gpu-memory-utilization", help="vLLM: share of each GPU it may use, in (0, 1] (default 0.92)."),
+    max_num_seqs: Optional[int] = typer.Option(None, "--max-num-seqs", help="vLLM: sequences per step (default by GPU)."),
+    max_num_batched_tokens: Optional[int] = typer.Option(
+        None, "--max-num-batched-tokens", help="vLLM: tokens per step, sizes the profiled activations (default by GPU)."),
+    enforce_eager: bool = typer.Option(False, "--enforce-eager", help="vLLM: no CUDA graphs (frees their memory)."),
+    tp: Optional[int] = typer.Option(None, "--tp", help="vLLM: tensor parallel size (default: most GPUs dividing the heads)."),
     require_fit: Optional[str] = typer.Option(
         None, "--require-fit", help="Exit 1 unless an option fits: gpu (fully on GPU), partial (GPU or partial offload) or any."
     ),
@@ -86,7 +93,6 @@ def fit(
     from .domain import FitRequest
     from .engines import get_engine
     from .estimate.fit import fit as run_fit
-    from .estimate.memory import kv_type
     from .machine import resolve_machine
     from .units import parse_context
 
@@ -96,7 +102,6 @@ def fit(
     resolved = resolve(model, quants=tuple(names), offline=offline)
     m = resolved.model
     ctx = parse_context(context, m.max_context)
-    kv_type(kv_cache)
     eng = get_engine(engine)
     if parallel < 1:
         raise BadOptionError(f"--parallel {parallel} must be at least 1", "give 1 or more")
@@ -124,7 +129,10 @@ def fit(
         n_ubatch=int(eng.params["n_ubatch"]),
         flash_attention=bool(eng.params["flash_attention"]) if flash_attention is None else flash_attention,
         n_cpu_moe=n_cpu_moe,
+        gpu_memory_utilization=gpu_util, max_num_seqs=max_num_seqs, max_num_batched_tokens=max_num_batched_tokens,
+        enforce_eager=enforce_eager, tensor_parallel=tp, model_ref=eng.model_ref(resolved),
     )
+    eng.check_request(m, request, machine)
     result = annotate(run_fit(m, machine, request, quants, host_ram_known=ram_known), resolved)
     gate = None
     if require_fit is not None or min_tps is not None:

@@ -228,6 +228,10 @@ class MemoryBreakdown:
     layer_bytes: tuple[int, ...] = ()  # weights + KV per repeating layer
     bits_per_weight: float = 0.0
     state_bytes: int = 0  # the part of kv_cache_bytes that is recurrent state (hybrid / SSM models), F32
+    # Engines with a paged KV pool (vLLM): per GPU, as the engine logs "Available KV cache memory" and
+    # "GPU KV cache size: N tokens"; None for engines that allocate KV up front (llama.cpp, Ollama).
+    kv_pool_bytes: int | None = None
+    kv_pool_tokens: int | None = None
 
     @property
     def overhead_bytes(self) -> int:
@@ -272,6 +276,7 @@ class FitOption:
     placement: Placement
     speed: Speed | None = None
     max_concurrency: int | None = None  # vLLM: sequences of the full context the KV pool holds
+    command: str = ""  # the engine command line that realises this option (engines/<engine>.py)
 
 
 @record
@@ -283,6 +288,13 @@ class FitRequest:
     n_ubatch: int = 512
     flash_attention: bool = True
     n_cpu_moe: int | None = None  # MoE expert offload: None = offer it when it beats layer offload, 0 = never, N = exactly N
+    # vLLM options (None: the engine's default for this GPU and version, data/engines.yaml)
+    gpu_memory_utilization: float | None = None
+    max_num_seqs: int | None = None
+    max_num_batched_tokens: int | None = None
+    enforce_eager: bool = False
+    tensor_parallel: int | None = None  # None: the largest size <= GPUs that divides the heads
+    model_ref: str = ""  # what the command loads: a file path, Hub id or Ollama tag ("" = the model's Hub id)
 
 
 @record

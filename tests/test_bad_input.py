@@ -21,6 +21,13 @@ F = "{dir}"  # replaced by the fixture folder
 ROWS: list[tuple[list[str], str | None]] = [
     # fit: model names and files
     (["fit", "nosuchmodel"], "nosuchmodel"),
+    (["fit", "llama3.1:8b", "-H", "h100-sxm", "--engine", "vllm", "--gpu-memory-utilization", "1.5"], "(0, 1]"),
+    (["fit", "llama3.1:8b", "-H", "h100-sxm", "--engine", "vllm", "--gpu-memory-utilization", "nan"], "(0, 1]"),
+    (["fit", "llama3.1:8b", "-H", "h100-sxm", "--engine", "vllm", "--kv-cache", "q8_0"], "--kv-cache fp8"),
+    (["fit", "llama3.1:8b", "-H", "h100-sxm", "--kv-cache", "fp8"], "--kv-cache q8_0"),
+    (["fit", "llama3.1:8b", "-H", "4x h100-sxm", "--engine", "vllm", "--tp", "3"], "does not divide"),
+    (["fit", "llama3.1:8b", "-H", "h100-sxm", "--engine", "vllm", "--max-num-seqs", "0"], "--max-num-seqs"),
+    (["fit", "llama3.1:8b", "-H", "rtx4090", "--enforce-eager"], "--engine vllm"),
     (["fit", "llama3.1:7b"], "llama3.1:7b"),
     (["fit", " "], None),
     (["fit", "ollama:nosuch"], "nosuch"),

@@ -64,6 +64,33 @@ class Engine:
             raise BadOptionError(f"{query} is a GGUF file sized for llama.cpp/Ollama",
                                  f"--engine {self.name} needs a Hub id or catalog model")
 
+    _VLLM_FLAGS = (("gpu_memory_utilization", "--gpu-memory-utilization"), ("max_num_seqs", "--max-num-seqs"),
+                   ("max_num_batched_tokens", "--max-num-batched-tokens"), ("enforce_eager", "--enforce-eager"),
+                   ("tensor_parallel", "--tp"))
+
+    def check_request(self, model: Model, request: FitRequest, machine: Machine | None = None) -> None:
+        """Refuse options this engine does not have (exit 2 naming the fix): a KV cache type outside its
+        capabilities, and the paged-pool options (utilisation, batch limits, graphs, TP) on engines without a pool."""
+        kv = request.kv_cache_type.lower()
+        if kv not in self.kv_cache_types:
+            hint = "q8_0 (half of f16's bytes, llama.cpp's 8-bit KV)" if kv.startswith("fp8") else \
+                ", ".join(self.kv_cache_types)
+            raise BadOptionError(f"{self.name} has no {kv} KV cache", f"use --kv-cache {hint}")
+        if not self.kv_pool:
+            for field, flag in self._VLLM_FLAGS:
+                if getattr(request, field) not in (None, False):
+                    raise BadOptionError(f"{flag} is a vLLM option; {self.name} does not have it", "add --engine vllm or drop it")
+
+    def model_ref(self, resolved: Resolved) -> str:
+        """What the command loads for this resolved model (a file path, a Hub id, an Ollama tag)."""
+        if resolved.files:
+            return resolved.files[0]
+        return resolved.model.hf_id or resolved.model.id
+
+    def command(self, model: Model, option: FitOption, request: FitRequest, machine: Machine) -> str:
+        """The engine's command line with exactly the settings the estimate assumed ("" when nothing runs)."""
+        return ""
+
     # --- estimates ------------------------------------------------------------------------------------------
     def option(self, model: Model, quant: Quant, machine: Machine, request: FitRequest, *,
                host_ram_known: bool = True) -> FitOption:

@@ -5,6 +5,7 @@ offload with llama.cpp's --fit margin); speed is estimate/speed.py's roofline fi
 """
 from __future__ import annotations
 
+import shlex
 from typing import TYPE_CHECKING
 
 from .interface import Engine
@@ -44,6 +45,7 @@ class LlamaCpp(Engine):
                host_ram_known: bool = True) -> FitOption:
         from ..catalog._data import load
         from ..domain import FitOption
+        from ..record import replace
         from ..estimate.memory import estimate_memory
         from ..estimate.placement import place
         from ..estimate.speed import estimate_speed
@@ -56,12 +58,39 @@ class LlamaCpp(Engine):
                           os_reserve_bytes=int(runtime["os_reserve_bytes"]), host_ram_known=host_ram_known)
         speed = estimate_speed(model, quant, placement, machine, kv_cache_type=request.kv_cache_type,
                                decode_depth=depth, prefill_depth=min(depth, 256), n_ubatch=request.n_ubatch)
-        plain = FitOption(quant=quant, memory=mem, placement=placement, speed=speed)
+        opt = FitOption(quant=quant, memory=mem, placement=placement, speed=speed)
         if self.expert_offload:
             from ..estimate.moe_offload import with_expert_offload
 
-            return with_expert_offload(model, quant, machine, request, plain, host_ram_known=host_ram_known)
-        return plain
+            opt = with_expert_offload(model, quant, machine, request, opt, host_ram_known=host_ram_known)
+        return replace(opt, command=self.command(model, opt, request, machine))
+
+    def gguf_ref(self, model: Model, quant: Quant, request: FitRequest) -> str:
+        """The GGUF the command loads: the user's file, or the usual file name of this quantization
+        (<Hub name>-<QUANT>.gguf, as bartowski/unsloth name them) for a catalog or Hub model."""
+        ref = request.model_ref
+        if ref.lower().endswith(".gguf"):
+            return ref
+        base = (ref or model.hf_id or model.id).rstrip("/").split("/")[-1].replace(":", "-")
+        return f"{base}-{quant.name}.gguf"
+
+    def command(self, model: Model, option: FitOption, request: FitRequest, machine: Machine) -> str:
+        """llama-server with the context, offload, flash attention, KV types, micro-batch, slots and split the
+        estimate used (tools/server/README.md flags)."""
+        pl = option.placement
+        if pl.fit == "no":
+            return ""
+        args = ["llama-server", "-m", self.gguf_ref(model, option.quant, request),
+                "-c", str(request.context), "-ngl", str(pl.gpu_layers),
+                "-fa", "on" if request.flash_attention else "off",
+                "-ctk", request.kv_cache_type, "-ctv", request.kv_cache_type,
+                "-ub", str(request.n_ubatch), "-np", str(request.n_parallel)]
+        if pl.cpu_moe_layers:
+            args += ["--n-cpu-moe", str(pl.cpu_moe_layers)]
+        used = [n for n in pl.per_device_layers if n]
+        if len(used) > 1:
+            args += ["--tensor-split", ",".join(str(n) for n in pl.per_device_layers)]
+        return shlex.join(args)
 
 
 ENGINE_CLASS = LlamaCpp

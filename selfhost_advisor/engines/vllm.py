@@ -2,12 +2,17 @@
 parallelism, no partial offload. The memory law is estimate/vllm.py; speed is estimate/serving.py's batched step."""
 from __future__ import annotations
 
+import shlex
 from typing import TYPE_CHECKING
 
+from ..errors import BadOptionError
 from .interface import Engine
 
 if TYPE_CHECKING:
     from ..domain import FitOption, FitRequest, Machine, Model, Quant
+    from ..estimate.vllm import VllmPlan
+
+_GGUF_KV = ("q8_0", "q4_0", "q4_1", "q5_0", "q5_1", "iq4_nl", "f32")
 
 
 class Vllm(Engine):
@@ -23,6 +28,17 @@ class Vllm(Engine):
         from ..estimate.vllm import vllm_quants
 
         return tuple(sorted({self.quant(n) for n in names}, key=lambda q: q.rank)) if names else vllm_quants()
+
+    def check_request(self, model: Model, request: FitRequest, machine: Machine | None = None) -> None:
+        from ..estimate.vllm import check_request
+
+        kv = request.kv_cache_type.lower()
+        if kv in _GGUF_KV:
+            raise BadOptionError(f"vLLM has no {kv} KV cache (a llama.cpp type)",
+                                 "use --kv-cache fp8 (1 byte per value, vLLM's 8-bit KV) or auto")
+        super().check_request(model, request, machine)
+        n = len([d for d in machine.devices if not d.unified and d.vendor != "apple"]) if machine else None
+        check_request(model, request, n or None)
 
     def option(self, model: Model, quant: Quant, machine: Machine, request: FitRequest, *,
                host_ram_known: bool = True) -> FitOption:
@@ -45,7 +61,33 @@ class Vllm(Engine):
         elif p.placement.fit == "gpu":
             speed = Speed(None, None, "unknown", note="device bandwidth or FLOPS unknown: give a hardware profile")
         return FitOption(quant=quant, memory=p.memory, placement=p.placement, speed=speed,
-                         max_concurrency=p.max_concurrency if p.placement.fit == "gpu" else 0)
+                         max_concurrency=p.max_concurrency if p.placement.fit == "gpu" else 0,
+                         command=self.plan_command(model, quant, request, p))
+
+    def plan_command(self, model: Model, quant: Quant, request: FitRequest, p: VllmPlan) -> str:
+        """`vllm serve` with every setting the estimate used (vllm/engine/arg_utils.py flags). BF16 serves the Hub
+        checkpoint; FP8 quantizes it at load (--quantization fp8); AWQ/GPTQ need a pre-quantized checkpoint,
+        which the command asks for in a variable rather than guessing a repository."""
+        if p.placement.fit != "gpu":
+            return ""
+        ref = request.model_ref or model.hf_id or model.id
+        head = ["vllm", "serve"]
+        if quant.name in ("AWQ-INT4", "GPTQ-INT4"):
+            var = quant.name.replace("-", "_")
+            model_arg = f'"${{{var}_CHECKPOINT:?set it to the {quant.name} checkpoint of {ref}}}"'
+            if any(c in ref for c in '"$`\\}'):
+                model_arg = f'"${{{var}_CHECKPOINT:?set it to the {quant.name} checkpoint}}"'
+        else:
+            model_arg = shlex.quote(ref)
+        args = ["--max-model-len", str(request.context), "--gpu-memory-utilization", f"{p.gpu_memory_utilization:g}",
+                "--tensor-parallel-size", str(p.tp),
+                "--kv-cache-dtype", "fp8" if request.kv_cache_type.lower().startswith("fp8") else "auto",
+                "--max-num-seqs", str(p.max_num_seqs), "--max-num-batched-tokens", str(p.max_num_batched_tokens)]
+        if quant.name == "FP8":
+            args += ["--quantization", "fp8"]
+        if request.enforce_eager:
+            args.append("--enforce-eager")
+        return " ".join([shlex.join(head), model_arg, shlex.join(args)])
 
 
 ENGINE_CLASS = Vllm

@@ -16,7 +16,7 @@ from ..catalog._data import load
 from ..domain import FitRequest, Machine, Model, Quant, ServingCapacity
 from .speed import efficiency
 from .tensors import build_tensors
-from .vllm import _formats, batch_defaults, get_vllm_quant, plan, sequence_kv_bytes, tensor_bytes, vllm_quants
+from .vllm import _formats, get_vllm_quant, plan, sequence_kv_bytes, tensor_bytes, vllm_quants
 
 
 @lru_cache(maxsize=256)
@@ -108,7 +108,7 @@ def serving_capacity(
             continue
         if not all(d.bandwidth_bytes_per_s and d.fp16_flops for d in machine.devices[: p.tp]):
             return _no(engine, q, context, "GPU bandwidth or FLOPS unknown: use a hardware profile")
-        _, max_seqs = batch_defaults(machine.devices[0].memory_bytes)
+        max_seqs = p.max_num_seqs
         limit = max(1, min(p.max_concurrency, max_seqs))
         batch = limit
         if min_stream_tokens_per_s:

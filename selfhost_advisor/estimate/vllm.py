@@ -1,95 +1,63 @@
 """vLLM: weights in serving formats (BF16, FP8, AWQ/GPTQ int4), the paged KV pool, tensor parallelism.
 
-Why apart from llama.cpp: vLLM takes a fixed share of every GPU (gpu_memory_utilization x total), loads the
-weights sharded over the GPUs, reserves activations and CUDA graphs, and turns everything left into KV blocks
-shared by all sequences. It refuses to start when one sequence of max_model_len does not fit, and it has no
-partial offload. Sources: vLLM 0.33.0 v1/worker/gpu_worker.py (KV budget), v1/kv_cache_interface.py (bytes per
-token), engine/arg_utils.py (batch defaults); the constants are in data/engines.yaml with their sources.
+Why apart from llama.cpp: vLLM takes a fixed share of every GPU (gpu_memory_utilization x the memory CUDA reports),
+loads the weights sharded over the GPUs, profiles one forward pass of max_num_batched_tokens tokens plus the sampler
+over max_num_seqs rows, and turns everything left into KV blocks shared by all sequences. It refuses to start when
+one sequence of max_model_len does not fit, and it has no partial offload. Sources: vLLM v1/worker/gpu_worker.py
+determine_available_memory (KV budget), v1/worker/gpu_model_runner.py profile_run / _dummy_sampler_run (activation
+peak), v1/sample/ops/topk_topp_sampler.py (sampler tensors), engine/arg_utils.py get_batch_defaults (batch
+defaults); the constants are in data/engines.yaml with their sources. Weights: vllm_weights.py.
 """
 from __future__ import annotations
 
-import math
 from functools import lru_cache
 
 from ..catalog._data import load
-from ..domain import FitRequest, Machine, MemoryBreakdown, Model, Placement, Quant
-from ..errors import UnknownQuantError
+from ..domain import Device, FitRequest, Machine, MemoryBreakdown, Model, Placement, Quant
+from ..errors import BadOptionError
 from ..record import record
 from .memory import uses_window
-from .tensors import Tensor, build_tensors
+from .vllm_weights import VllmWeights, _formats, get_vllm_quant, tensor_bytes, vllm_quants, vllm_weights
+
+__all__ = ["VllmPlan", "VllmWeights", "_formats", "activation_bytes", "batch_defaults", "cuda_total_bytes",
+           "get_vllm_quant", "kv_bytes_per_token", "kv_pool_tokens", "plan", "sequence_kv_bytes", "tensor_bytes",
+           "tensor_parallel_size", "vllm_quants", "vllm_weights"]
 
 _SIXTEEN_BIT = 2  # bytes of a bf16/fp16 value
-
-
-@lru_cache(maxsize=1)
-def _formats() -> dict[str, dict]:
-    return {f["name"]: f for f in load("engines")["vllm_formats"]["formats"]}
+GIB = 2**30
 
 
 def _engine() -> dict:
     return load("engines")["engines"]["vllm"]
 
 
-@lru_cache(maxsize=1)
-def vllm_quants() -> tuple[Quant, ...]:
-    """The weight formats vLLM serves, best quality first (ranks continue the GGUF scale's idea: 0 = best)."""
-    return tuple(Quant(name=n, default_type="BF16" if n == "BF16" else n, rank=i) for i, n in enumerate(_formats()))
+def kv_dtype_bytes(kv_cache_type: str) -> int:
+    """Bytes per cached K or V element: 'auto' (and f16/bf16, the model dtype) 2, 'fp8' 1 (vllm --kv-cache-dtype)."""
+    return 1 if kv_cache_type.lower().startswith("fp8") else _SIXTEEN_BIT
 
 
-def get_vllm_quant(name: str) -> Quant:
-    key = name.strip().upper().replace("_", "-")
-    key = {"FP16": "BF16", "AWQ": "AWQ-INT4", "GPTQ": "GPTQ-INT4", "INT4": "AWQ-INT4"}.get(key, key)
-    for q in vllm_quants():
-        if q.name == key:
-            return q
-    raise UnknownQuantError(
-        f"{name!r} is not a vLLM weight format", f"with --engine vllm use one of: {', '.join(_formats())}"
-    )
-
-
-def _linear_bytes(shape: tuple[int, ...], fmt: dict) -> int:
-    """Bytes of one linear weight (GGUF shape: shape[0] = input features, shape[1] = output, shape[2] = experts)."""
-    n_in, n_out = shape[0], shape[1]
-    experts = shape[2] if len(shape) > 2 else 1
-    per = n_in * n_out * fmt["bits"] / 8
-    if fmt["group_size"]:
-        per += math.ceil(n_in / fmt["group_size"]) * n_out * fmt["group_bytes"]
-    per += n_out * fmt["row_scale_bytes"] + n_in * fmt["input_row_bytes"]
-    return int(per * experts)
-
-
-def tensor_bytes(t: Tensor, fmt: dict) -> int:
-    """Bytes of one tensor in a vLLM format: repeating-layer matrices (not MoE routers) take the format's bits,
-    everything else (embeddings, LM head, norms, biases) stays 16-bit."""
-    quantizable = t.layer >= 0 and t.n_dims >= 2 and "ffn_gate_inp" not in t.name and fmt["bits"] < 16
-    return _linear_bytes(t.shape, fmt) if quantizable else t.n_elements * _SIXTEEN_BIT
-
-
-@record
-class VllmWeights:
-    total: int
-    per_layer: tuple[int, ...]
-    embedding: int
-    output: int
-    params: int
-
-
-@lru_cache(maxsize=256)
-def vllm_weights(model: Model, quant: Quant) -> VllmWeights:
-    fmt = _formats()[quant.name]
-    per_layer = [0] * model.n_layers
-    embedding = output = params = 0
-    for t in build_tensors(model):
-        b = tensor_bytes(t, fmt)
-        params += t.n_elements
-        if t.layer >= 0:
-            per_layer[t.layer] += b
-        elif t.name == "token_embd.weight":
-            embedding += b
-        else:
-            output += b
-    # tied embeddings: vLLM shares the matrix with the LM head, so there is no second copy to add
-    return VllmWeights(embedding + output + sum(per_layer), tuple(per_layer), embedding, output, params)
+def check_request(model: Model, request: FitRequest, n_gpus: int | None = None) -> None:
+    """Refuse what vLLM itself refuses: a utilisation outside (0, 1], a KV type it has no kernel for, a TP size
+    that does not divide the attention heads (vllm/config/parallel.py verify_with_model_config)."""
+    util = request.gpu_memory_utilization
+    if util is not None and not 0 < util <= 1:
+        raise BadOptionError(f"--gpu-memory-utilization {util:g} is outside (0, 1]",
+                             "give the share of each GPU vLLM may use, e.g. 0.9")
+    kv = request.kv_cache_type.lower()
+    if kv not in ("f16", "bf16", "auto", "fp8", "fp8_e4m3", "fp8_e5m2"):
+        raise BadOptionError(f"vLLM has no {kv} KV cache", "with --engine vllm use --kv-cache auto or fp8")
+    for name in ("max_num_seqs", "max_num_batched_tokens"):
+        v = getattr(request, name)
+        if v is not None and v < 1:
+            raise BadOptionError(f"--{name.replace('_', '-')} {v} must be at least 1", "give a positive count")
+    tp = request.tensor_parallel
+    if tp is not None:
+        if tp < 1 or model.n_heads % tp:
+            raise BadOptionError(f"tensor parallel size {tp} does not divide {model.id}'s {model.n_heads} attention heads",
+                                 f"use one of: {', '.join(str(t) for t in range(1, 9) if model.n_heads % t == 0)}")
+        if n_gpus is not None and tp > n_gpus:
+            raise BadOptionError(f"tensor parallel size {tp} needs {tp} GPUs, the hardware has {n_gpus}",
+                                 f"give --gpus {tp} or a smaller --tp")
 
 
 def tensor_parallel_size(model: Model, n_gpus: int) -> int:
@@ -129,18 +97,32 @@ def kv_pool_tokens(model: Model, tp: int, pool_bytes: int, dtype_bytes: int = _S
     return max(0, pool_bytes // (block * kv_bytes_per_token(model, tp, dtype_bytes))) * block
 
 
-def batch_defaults(device_bytes: int) -> tuple[int, int]:
-    """(max_num_batched_tokens, max_num_seqs) of `vllm serve` for a GPU of this size."""
+def cuda_total_bytes(dev: Device) -> int:
+    """Memory CUDA reports for the GPU (torch.cuda.mem_get_info total), which vLLM multiplies by the utilisation:
+    less than the marketed size (ECC, reserved pages). From vLLM logs per profile (data/engines.yaml
+    cuda_total_memory); the nominal size for GPUs without a logged figure."""
+    table = load("engines")["cuda_total_memory"]["profiles"]
+    gib = table.get(dev.matched_profile or "")
+    return int(float(gib) * GIB) if gib is not None else dev.memory_bytes
+
+
+def batch_defaults(device_bytes: int, device_name: str = "") -> tuple[int, int]:
+    """(max_num_batched_tokens, max_num_seqs) of `vllm serve` for a GPU of this size and name: the large defaults
+    only for >= 70 GiB GPUs that are not A100s (arg_utils.get_batch_defaults, PR #17885)."""
     e = _engine()
-    if device_bytes >= int(e["large_gpu_bytes"]):
+    if device_bytes >= int(e["large_gpu_bytes"]) and "a100" not in device_name.lower():
         return int(e["max_num_batched_tokens_large"]), int(e["max_num_seqs_large"])
     return int(e["max_num_batched_tokens_small"]), int(e["max_num_seqs_small"])
 
 
-def activation_bytes(model: Model, tp: int, device_bytes: int) -> int:
-    """Peak of vLLM's profiling forward pass on one GPU: a max_num_batched_tokens batch through the widest layer
-    (16-bit hidden states, QKV, gate+up and the activated FFN) plus fp32 logits for max_num_seqs sequences."""
-    tokens, seqs = batch_defaults(device_bytes)
+def _vocab(model: Model) -> int:
+    """The LM head's rows as vLLM pads them (VocabParallelEmbedding pads to a multiple of 64)."""
+    return -(-model.vocab_size // 64) * 64
+
+
+def forward_peak_bytes(model: Model, tp: int, tokens: int) -> int:
+    """Peak of one forward pass over `tokens` tokens on one GPU: 16-bit hidden states and residual, and the widest
+    transient (QKV, or gate+up with the activated half)."""
     d = model.hidden_size
     if model.moe is not None:
         ff = max(model.moe.expert_intermediate_size * model.moe.active, model.intermediate_size)
@@ -148,7 +130,35 @@ def activation_bytes(model: Model, tp: int, device_bytes: int) -> int:
         ff = model.intermediate_size
     qkv = (model.n_heads + 2 * model.n_kv_heads) * model.head_dim
     widest = max(3 * ff // tp, qkv // tp) + 4 * d
-    return tokens * widest * _SIXTEEN_BIT + seqs * model.vocab_size * 4
+    return tokens * widest * _SIXTEEN_BIT
+
+
+def sampler_peak_bytes(model: Model, seqs: int) -> int:
+    """Peak of vLLM's dummy sampler run over `seqs` rows of the full vocabulary, on every GPU (each TP rank samples).
+
+    _dummy_sampler_run asks for top-k and top-p (the costliest path), so the native sampler sorts the logits. Alive
+    while torch sorts, per logit: the model's 16-bit logits (2 B) and their fp32 copy (4), the sorted values (4)
+    and int64 indices (8) it returns, the int64 iota it sorts with (8) and the radix sort's alternate key/value
+    buffers (4 + 8): 38 bytes (the later scatter holds 28).
+    """
+    return seqs * _vocab(model) * int(_engine()["sampler_bytes_per_logit"])
+
+
+def activation_bytes(model: Model, tp: int, tokens: int, seqs: int) -> int:
+    """vLLM's profiled activation peak on one GPU: the forward pass over `tokens` (max_num_batched_tokens), then the
+    sampler over min(seqs, tokens) rows, with the forward's 16-bit hidden states still held."""
+    rows = min(seqs, tokens)
+    held = tokens * model.hidden_size * _SIXTEEN_BIT
+    return max(forward_peak_bytes(model, tp, tokens), held + sampler_peak_bytes(model, rows))
+
+
+def non_torch_bytes(tp: int, interconnect: str = "") -> int:
+    """Memory outside torch's allocator that vLLM's profile counts: cuBLAS/attention workspaces, and at TP >= 2 over
+    NVLink the NCCL (NVLS) and custom all-reduce buffers; over PCIe the custom all-reduce is off and NCCL's
+    per-peer buffers are small (data/engines.yaml, with the logs on both sides)."""
+    e = _engine()
+    nvlink = tp > 1 and "nvlink" in interconnect.lower()
+    return int(e["non_torch_bytes"]) + (int(e["nccl_bytes_per_gpu"]) if nvlink else 0)
 
 
 @record
@@ -159,27 +169,41 @@ class VllmPlan:
     pool_bytes_per_gpu: int
     max_concurrency: int
     seq_kv_bytes_per_gpu: int
+    pool_tokens: int = 0
+    max_num_seqs: int = 0
+    max_num_batched_tokens: int = 0
+    gpu_memory_utilization: float = 0.0
 
 
 def plan(model: Model, quant: Quant, machine: Machine, request: FitRequest) -> VllmPlan:
     """Memory per GPU under vLLM and how many sequences of `request.context` the KV pool holds."""
     e = _engine()
     gpus = [d for d in machine.devices if not d.unified and d.vendor != "apple"]
+    check_request(model, request, len(gpus) if gpus else None)
     w = vllm_weights(model, quant)
     n_total = model.n_layers + 1
-    tp = tensor_parallel_size(model, len(gpus)) if gpus else 1
-    seq_kv = sequence_kv_bytes(model, tp, request.context)
+    tp = request.tensor_parallel or (tensor_parallel_size(model, len(gpus)) if gpus else 1)
+    kvb = kv_dtype_bytes(request.kv_cache_type)
+    seq_kv = sequence_kv_bytes(model, tp, request.context, kvb)
+    util = request.gpu_memory_utilization or float(e["gpu_memory_utilization"])
     if not gpus:
         why = "vLLM serves from discrete GPUs (CUDA/ROCm); none here" if not machine.devices else \
             "vLLM does not run on Apple or unified-memory GPUs: use --engine llamacpp"
         mem = MemoryBreakdown(w.total, seq_kv * request.n_parallel, 0, 0, bits_per_weight=_bpw(w))
-        return VllmPlan(mem, Placement("no", 0, n_total, 0, 0, w.total, note=why), tp, 0, 0, seq_kv)
+        return VllmPlan(mem, Placement("no", 0, n_total, 0, 0, w.total, note=why), tp, 0, 0, seq_kv,
+                        gpu_memory_utilization=util)
     dev = gpus[0]
-    budget = int(dev.memory_bytes * float(e["gpu_memory_utilization"]))
+    total = cuda_total_bytes(dev)
+    tokens, seqs = batch_defaults(total, dev.name)
+    tokens = request.max_num_batched_tokens or tokens
+    seqs = request.max_num_seqs or seqs
+    budget = int(total * util)
     weights_gpu = -(-w.total // tp)
-    act = activation_bytes(model, tp, dev.memory_bytes)
-    graphs = int(e["cudagraph_bytes"])
-    pool = budget - weights_gpu - act - graphs
+    act = activation_bytes(model, tp, tokens, seqs)
+    graphs = 0 if request.enforce_eager else int(e["cudagraph_bytes"])
+    other = non_torch_bytes(tp, machine.interconnect)
+    pool = budget - weights_gpu - act - graphs - other
+    pool_tokens = kv_pool_tokens(model, tp, max(0, pool), kvb)
     need = seq_kv * request.n_parallel
     # vLLM: num_blocks / blocks per request (kv_cache_utils.get_max_concurrency_for_kv_cache_config)
     conc = max(0, pool // seq_kv) if seq_kv else 0
@@ -187,21 +211,30 @@ def plan(model: Model, quant: Quant, machine: Machine, request: FitRequest) -> V
         weights_bytes=w.total,
         kv_cache_bytes=need * tp,
         compute_buffer_bytes=act * tp,
-        runtime_bytes=graphs * tp,
+        runtime_bytes=(graphs + other) * tp,
         layer_bytes=w.per_layer,
         input_embedding_bytes=w.embedding,
         output_bytes=w.output,
         bits_per_weight=_bpw(w),
+        kv_pool_bytes=max(0, pool),
+        kv_pool_tokens=pool_tokens,
     )
-    used_per_gpu = weights_gpu + act + graphs + need
+    used_per_gpu = weights_gpu + act + graphs + other + need
     note = f"vLLM tensor parallel {tp} of {len(gpus)} GPUs" if tp != len(gpus) else ""
     if pool >= need:
         pl = Placement("gpu", n_total, n_total, used_per_gpu * tp, 0, 0, (used_per_gpu,) * tp, note=note)
     else:
-        pl = Placement("no", 0, n_total, 0, 0, (need - pool) * tp, note=(
-            note + "; " if note else "") + f"gpu_memory_utilization {e['gpu_memory_utilization']} leaves "
-            f"{max(0, pool) / 2**30:.1f} GiB per GPU for KV, {need / 2**30:.1f} GiB needed")
-    return VllmPlan(mem, pl, tp, max(0, pool), int(conc), seq_kv)
+        # vLLM's own refusal (v1/core/kv_cache_utils.py check_enough_kv_cache_memory)
+        why = ("No available memory for the cache blocks. Try increasing `gpu_memory_utilization` when initializing "
+               "the engine." if pool <= 0 else
+               f"To serve at least one request with the models's max seq len ({request.context}), "
+               f"({need / GIB:.2f} GiB KV cache is needed, which is larger than the available KV cache memory "
+               f"({pool / GIB:.2f} GiB). Based on the available memory, the estimated maximum model length is "
+               f"{pool_tokens}. Try increasing `gpu_memory_utilization` or decreasing `max_model_len` when "
+               "initializing the engine.")
+        pl = Placement("no", 0, n_total, 0, 0, (need - max(0, pool)) * tp,
+                       note=(note + "; " if note else "") + f"gpu_memory_utilization {util:g}: vLLM would stop: {why}")
+    return VllmPlan(mem, pl, tp, max(0, pool), int(conc), seq_kv, pool_tokens, seqs, tokens, util)
 
 
 def _bpw(w: VllmWeights) -> float:

@@ -104,6 +104,8 @@ def option_dict(opt: FitOption) -> dict[str, Any]:
             "compute_buffer_bytes": mem.compute_buffer_bytes,
             "runtime_bytes": mem.runtime_bytes,
             "total_bytes": mem.total_bytes,
+            "kv_pool_bytes": mem.kv_pool_bytes,
+            "kv_pool_tokens": mem.kv_pool_tokens,
         },
         "placement": {
             "fit": pl.fit,
@@ -118,6 +120,7 @@ def option_dict(opt: FitOption) -> dict[str, Any]:
             "note": pl.note or None,
         },
         "max_concurrency": opt.max_concurrency,
+        "command": opt.command or None,
         "speed": None
         if sp is None
         else {

@@ -109,6 +109,11 @@ def render_fit(r: FitResult, file=None, gate=None) -> None:
                "partial": "no option fits fully on GPU; best partial offload",
                "cpu": "no GPU option; best that fits in RAM"}[tier]
         con.print(f"[bold]Recommended:[/] {r.recommended} ({why}). GB = 10^9 bytes.")
+        cmd = next((o.command for o in r.options if o.quant.name == r.recommended and o.command), "")
+        if cmd:
+            from rich.markup import escape
+
+            con.print(f"[bold]Command:[/] {escape(''.join(c if c.isprintable() else '?' for c in cmd))}", soft_wrap=True)
     else:
         smallest = min(r.options, key=lambda o: o.memory.total_bytes)
         con.print(

@@ -1,0 +1,83 @@
+"""vLLM weights: each tensor in a serving format (BF16, FP8, AWQ/GPTQ int4) as vLLM loads it, summed per layer.
+
+Formats and their byte rules are in data/engines.yaml vllm_formats (sources there)."""
+from __future__ import annotations
+
+import math
+from functools import lru_cache
+
+from ..catalog._data import load
+from ..domain import Model, Quant
+from ..errors import UnknownQuantError
+from ..record import record
+from .tensors import Tensor, build_tensors
+
+_SIXTEEN_BIT = 2  # bytes of a bf16/fp16 value
+
+
+@lru_cache(maxsize=1)
+def _formats() -> dict[str, dict]:
+    return {f["name"]: f for f in load("engines")["vllm_formats"]["formats"]}
+
+
+@lru_cache(maxsize=1)
+def vllm_quants() -> tuple[Quant, ...]:
+    """The weight formats vLLM serves, best quality first (ranks continue the GGUF scale's idea: 0 = best)."""
+    return tuple(Quant(name=n, default_type="BF16" if n == "BF16" else n, rank=i) for i, n in enumerate(_formats()))
+
+
+def get_vllm_quant(name: str) -> Quant:
+    key = name.strip().upper().replace("_", "-")
+    key = {"FP16": "BF16", "AWQ": "AWQ-INT4", "GPTQ": "GPTQ-INT4", "INT4": "AWQ-INT4"}.get(key, key)
+    for q in vllm_quants():
+        if q.name == key:
+            return q
+    raise UnknownQuantError(
+        f"{name!r} is not a vLLM weight format", f"with --engine vllm use one of: {', '.join(_formats())}"
+    )
+
+
+def _linear_bytes(shape: tuple[int, ...], fmt: dict) -> int:
+    """Bytes of one linear weight (GGUF shape: shape[0] = input features, shape[1] = output, shape[2] = experts)."""
+    n_in, n_out = shape[0], shape[1]
+    experts = shape[2] if len(shape) > 2 else 1
+    per = n_in * n_out * fmt["bits"] / 8
+    if fmt["group_size"]:
+        per += math.ceil(n_in / fmt["group_size"]) * n_out * fmt["group_bytes"]
+    per += n_out * fmt["row_scale_bytes"] + n_in * fmt["input_row_bytes"]
+    return int(per * experts)
+
+
+def tensor_bytes(t: Tensor, fmt: dict) -> int:
+    """Bytes of one tensor in a vLLM format: repeating-layer matrices (not MoE routers) take the format's bits,
+    everything else (embeddings, LM head, norms, biases) stays 16-bit."""
+    quantizable = t.layer >= 0 and t.n_dims >= 2 and "ffn_gate_inp" not in t.name and fmt["bits"] < 16
+    return _linear_bytes(t.shape, fmt) if quantizable else t.n_elements * _SIXTEEN_BIT
+
+
+@record
+class VllmWeights:
+    total: int
+    per_layer: tuple[int, ...]
+    embedding: int
+    output: int
+    params: int
+
+
+@lru_cache(maxsize=256)
+def vllm_weights(model: Model, quant: Quant) -> VllmWeights:
+    fmt = _formats()[quant.name]
+    per_layer = [0] * model.n_layers
+    embedding = output = params = 0
+    for t in build_tensors(model):
+        b = tensor_bytes(t, fmt)
+        params += t.n_elements
+        if t.layer >= 0:
+            per_layer[t.layer] += b
+        elif t.name == "token_embd.weight":
+            embedding += b
+        else:
+            output += b
+    # tied embeddings: vLLM shares the matrix with the LM head, so there is no second copy to add
+    return VllmWeights(embedding + output + sum(per_layer), tuple(per_layer), embedding, output, params)
+
