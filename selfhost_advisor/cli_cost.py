@@ -13,6 +13,19 @@ def _split(values: Optional[List[str]]) -> list[str]:
     return [v.strip() for item in (values or []) for v in item.split(",") if v.strip()]
 
 
+def _price_date(text: Optional[str]):
+    from datetime import date
+
+    from .cost.cloud import price_moment
+
+    if text is None:
+        return price_moment()
+    try:
+        return price_moment(date.fromisoformat(text.strip()))
+    except ValueError:
+        raise BadOptionError(f"--price-date {text!r} is not a date", "give YYYY-MM-DD, e.g. 2026-12-05") from None
+
+
 def cost(
     monthly_tokens: str = typer.Option(..., "--monthly-tokens", "-t", help="Tokens a month, input + output: 2e9, 500M, 1.5B."),
     model: str = typer.Option("llama3.1:70b", "--model", "-m", help="The open-weight model you would self-host."),
@@ -22,16 +35,27 @@ def cost(
     cloud: Optional[List[str]] = typer.Option(
         None, "--cloud", help="APIs to compare (comma-separated): gpt-4o-mini, claude-haiku, openai:gpt-5.4 ... "
         "Default: a frontier model, a mid-tier model and hosted endpoints of the same open model."),
-    output_share: Optional[float] = typer.Option(None, "--output-share", help="Share of tokens that are output (default 0.25 = 3:1)."),
-    peak_to_average: Optional[float] = typer.Option(None, "--peak-to-average", help="Busiest hour / average load (default 2)."),
+    prompt_tokens: Optional[float] = typer.Option(None, "--prompt-tokens", help="Prompt tokens of a typical request (default 1500)."),
+    output_tokens: Optional[float] = typer.Option(None, "--output-tokens", help="Output tokens of a typical request (default 500; the monthly split follows)."),
+    output_share: Optional[float] = typer.Option(None, "--output-share", help="Old way to give the split: share of tokens that are output (sets --output-tokens from --prompt-tokens)."),
+    peak_to_average: Optional[float] = typer.Option(None, "--peak-to-average", help="Busiest hour / average active hour (default 2)."),
     active_hours: Optional[float] = typer.Option(None, "--active-hours", help="Hours a month traffic arrives (default 176 = 8 h x 22 days; 730 = always)."),
-    context: Optional[str] = typer.Option(None, "--context", "-c", help="Context length served (default 8192)."),
-    min_stream_speed: Optional[float] = typer.Option(None, "--min-stream-speed", help="Decode tokens/s each user must get (default 10)."),
-    request_tokens: Optional[int] = typer.Option(None, "--request-tokens", help="Input tokens of a typical request (prices per-request tiers; default 1500)."),
+    context: Optional[str] = typer.Option(None, "--context", "-c", help="Longest sequence the server admits (default 8192; capacity uses the request mix)."),
+    min_stream_speed: Optional[float] = typer.Option(None, "--min-stream-speed", help="Decode tokens/s each user must get (default 10): caps the batch."),
+    max_ttft: Optional[float] = typer.Option(None, "--max-ttft", help="Time to first token target, seconds: caps the batch."),
+    request_tokens: Optional[float] = typer.Option(None, "--request-tokens", help="Old name of --prompt-tokens."),
+    cached_input_share: Optional[float] = typer.Option(None, "--cached-input-share", help="Share of API input tokens billed at the cached-input price (0-1, default 0)."),
+    batch_share: Optional[float] = typer.Option(None, "--batch-share", help="Share of API requests sent through a batch API (0-1, default 0)."),
     electricity: Optional[float] = typer.Option(None, "--electricity", help="USD per kWh (default 0.13, US commercial)."),
     pue: Optional[float] = typer.Option(None, "--pue", help="Power usage effectiveness (default 1.56; 1.0 for an office box)."),
-    amortize_months: Optional[float] = typer.Option(None, "--amortize-months", help="Months to write the hardware off over (default 36)."),
-    ops_hours: Optional[float] = typer.Option(None, "--ops-hours", help="Engineer-hours a month to run the servers (default 8)."),
+    amortize_months: Optional[float] = typer.Option(None, "--amortization-months", "--amortize-months", help="Months to write the hardware off over (default 36; --amortize-months is the old spelling)."),
+    ops_hours: Optional[float] = typer.Option(None, "--ops-hours", help="Engineer-hours a month for the deployment, whatever its size (default 8)."),
+    ops_hours_per_box: Optional[float] = typer.Option(None, "--ops-hours-per-box", help="Engineer-hours a month per box, on top of --ops-hours (default 1.7)."),
+    spare: Optional[int] = typer.Option(None, "--spare", help="Owned boxes kept beyond the peak (default 0; 1 = N+1)."),
+    gpu_price: Optional[float] = typer.Option(None, "--gpu-price", help="USD per GPU you would pay (with one --hardware)."),
+    host_price: Optional[float] = typer.Option(None, "--host-price", help="USD for the rest of one box (with one --hardware)."),
+    rent_price: Optional[float] = typer.Option(None, "--rent-price", help="USD per GPU-hour to rent (with one --hardware; default: market median)."),
+    price_date: Optional[str] = typer.Option(None, "--price-date", help="Price the APIs on this date, YYYY-MM-DD (default today)."),
     ops_rate: Optional[float] = typer.Option(None, "--ops-rate", help="USD per engineer-hour, loaded (default 90)."),
     no_ops_team: bool = typer.Option(False, "--no-ops-team", help="No ML operations staff: weighs toward the API."),
     regulated: Optional[str] = typer.Option(None, "--regulated", help="Regulated data: hipaa, gdpr, finance or legal (public APIs excluded)."),
@@ -57,7 +81,9 @@ def cost(
     from .cost.capacity import machine_for, measured_capacity, model_capacity
     from .cost.compare import compare
     from .cost.defaults import thresholds
-    from .cost.inputs import assumptions, build_constraints, build_params, build_workload, check_contract
+    from .cost.inputs import (
+        assumptions, build_constraints, build_params, build_workload, check_contract, check_prices,
+    )
 
     quiet(quiet_flag)
     timestamp(timestamp_flag)
@@ -70,12 +96,15 @@ def cost(
         raise BadOptionError(f"--max-monthly-usd {max_monthly_usd!r} must be a non-negative amount", "e.g. 5000")
     m = resolve(model).model
     w = build_workload(monthly_tokens, output_share, peak_to_average, active_hours, context, min_stream_speed,
-                       request_tokens, m.max_context)
-    p = build_params(electricity, pue, amortize_months, ops_hours, ops_rate)
+                       request_tokens, m.max_context, prompt_tokens=prompt_tokens, output_tokens=output_tokens,
+                       cached_input_share=cached_input_share, batch_share=batch_share, max_ttft=max_ttft)
+    p = build_params(electricity, pue, amortize_months, ops_hours, ops_rate, ops_hours_per_box, spare)
     constraints = build_constraints(regulated, air_gapped, no_ops_team, need_frontier)
     contract = check_contract(price_in, price_out)
+    when = _price_date(price_date)
     specs = _split(hardware) or default_specs()
-    boxes = [box_from_spec(s) for s in specs]
+    check_prices(gpu_price, host_price, rent_price, len(specs) if hardware else 0)
+    boxes = [box_from_spec(s, gpu_price=gpu_price, host_price=host_price, rent_price=rent_price) for s in specs]
     measured = (decode_tps, prefill_tps) != (None, None)
     if measured:
         if decode_tps is None or prefill_tps is None or not (decode_tps > 0 and prefill_tps > 0):
@@ -94,12 +123,14 @@ def cost(
         return model_capacity(m, machine_for(box), w, engine.lower(), quant_obj)
 
     names = _split(cloud)
-    prices = [cloud_mod.resolve_cloud(n, w) for n in names] if names else ([] if contract else cloud_mod.default_cloud(m.id, w))
+    prices = ([cloud_mod.resolve_cloud(n, w, when) for n in names] if names
+              else ([] if contract else cloud_mod.default_cloud(m.id, w, when)))
     if contract:
         prices.append(cloud_mod.contract_price(*contract))
     result = compare(
         m.id, m.name, w, p, boxes, capacity_fn, prices, constraints,
-        explicit_cloud=bool(names or contract), thresholds=thresholds(), assumptions=assumptions(w, p),
+        explicit_cloud=bool(names or contract), thresholds=thresholds(),
+        assumptions=assumptions(w, p, when.date().isoformat()),
     )
     if as_json:
         from .render.cost_json import cost_dict

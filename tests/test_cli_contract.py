@@ -211,7 +211,9 @@ def test_piped_output_has_no_escape_codes(argv):
 
 
 DETERMINISTIC = [
-    ["cost", "--monthly-tokens", "2e9", "--json"],
+    # cost prices API requests on today's date by design (issue 14: scheduled price changes must apply); the date is
+    # an input, shown as assumptions.prices_date, and --price-date pins it
+    ["cost", "--monthly-tokens", "2e9", "--price-date", "2026-12-05", "--json"],
     ["hardware", "--for", "llama3.1:70b", "--min-tps", "20", "--json"],
     ["models", "--fits", "m2-ultra-192gb", "--json"],
     ["fit", "mixtral:8x7b", "--vram", "24GB", "--ram", "64GB", "--json"],

@@ -20,7 +20,7 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 FILES = sorted((ROOT / "data").glob("*.yaml"))
 DATA = {p.stem: yaml.safe_load(p.read_text()) for p in FILES}
-CATALOG_DATE = dt.date(2026, 11, 30)  # no as_of may pass the last compile (speed.yaml refit with our H200 runs)
+CATALOG_DATE = dt.date(2026, 12, 5)  # no as_of may pass the last compile (cost.yaml rental quotes, issue 14)
 
 
 def _date(value) -> dt.date:
@@ -163,8 +163,10 @@ def test_cloud_prices_and_cost_defaults_are_non_negative():
         assert _date(e["as_of"]) <= CATALOG_DATE
     for key, e in DATA["cost"]["defaults"].items():
         assert _is_number(e["value"]) and e["value"] >= 0, key
-    for pid, rent in DATA["cost"]["rental"]["usd_per_gpu_hour"].items():
-        assert 0 < rent["low"] <= rent["on_demand"], pid
+    for pid, quotes in DATA["cost"]["rental"]["quotes"].items():
+        assert quotes, pid
+        for q in quotes:  # each quote: a provider, a positive rate, the page it was read on and its date
+            assert q["usd"] > 0 and q["provider"] and q["url"].startswith("http") and q["published"], (pid, q)
     for key in ("usd_per_gpu", "active_watts_per_gpu", "idle_watts_per_gpu"):
         assert DATA["cost"]["host_systems"]["server"][key] > 0
     ws = DATA["cost"]["host_systems"]["workstation"]
@@ -229,7 +231,7 @@ PROFILES = {e["id"] for e in DATA["hardware"]["hardware"]}
 
 def test_profiles_named_elsewhere_exist():
     cost, probe, speed = DATA["cost"], DATA["probe"], DATA["speed"]
-    named = set(cost["datacenter_profiles"]) | set(cost["rental"]["usd_per_gpu_hour"])
+    named = set(cost["datacenter_profiles"]) | set(cost["rental"]["quotes"])
     named |= {spec.split()[-1] for spec in cost["default_hardware"]}
     named |= {cost["host_systems"]["workstation"]["usd_from_profile"], speed["default_host"]["profile"]}
     named |= {d["profile"] for d in probe["pci_devices"]} | {c["profile"] for c in probe["cpus"]}

@@ -40,7 +40,19 @@ def _probe_spec(path: str) -> str:
     return f"{len(machine.devices)}x {matched.pop()}"
 
 
-def box_from_spec(spec: str) -> Box:
+def rental_rate(profile_id: str) -> tuple[float, float, int] | None:
+    """(median, lowest, number of quotes) of the on-demand USD per GPU-hour quotes in data/cost.yaml, or None."""
+    quotes = sorted(float(q["usd"]) for q in (data()["rental"]["quotes"].get(profile_id) or ()))
+    if not quotes:
+        return None
+    n = len(quotes)
+    median = quotes[n // 2] if n % 2 else (quotes[n // 2 - 1] + quotes[n // 2]) / 2.0
+    return median, quotes[0], n
+
+
+def box_from_spec(spec: str, *, gpu_price: float | None = None, host_price: float | None = None,
+                  rent_price: float | None = None) -> Box:
+    """A Box for `spec`; --gpu-price (per GPU), --host-price (per box) and --rent-price (per GPU-hour) override data."""
     import os
 
     if spec.lower().endswith(".json") or os.path.sep in spec:
@@ -50,14 +62,17 @@ def box_from_spec(spec: str) -> Box:
         raise UnknownHardwareError(f"{spec!r} is not a GPU or unified-memory machine",
                                    "the cost model serves with vLLM on GPUs: give e.g. rtx4090, '2x rtx4090', a100-80gb")
     host_usd, host_active, host_idle = _host(profile, count)
-    rent = (data()["rental"]["usd_per_gpu_hour"] or {}).get(profile.id) or {}
+    rate = rental_rate(profile.id)
     label = profile.id if count == 1 else f"{count}x {profile.id}"
     return Box(
-        label=label, profile_id=profile.id, gpus=count, gpu_price_usd=profile.price_usd, host_price_usd=host_usd,
+        label=label, profile_id=profile.id, gpus=count,
+        gpu_price_usd=float(gpu_price) if gpu_price is not None else profile.price_usd,
+        host_price_usd=float(host_price) if host_price is not None else host_usd,
         gpu_tdp_watts=float(profile.tdp_watts or 0.0), host_active_watts=host_active, host_idle_watts=host_idle,
-        rental_usd_per_gpu_hour=float(rent["on_demand"]) if rent.get("on_demand") else None,
-        rental_low_usd_per_gpu_hour=float(rent["low"]) if rent.get("low") else None,
-        price_kind=str(profile.raw.get("price_kind", "")),
+        rental_usd_per_gpu_hour=float(rent_price) if rent_price is not None else (rate[0] if rate else None),
+        rental_low_usd_per_gpu_hour=None if rent_price is not None or not rate else rate[1],
+        price_kind="given" if gpu_price is not None else str(profile.raw.get("price_kind", "")),
+        rental_quotes=0 if rent_price is not None or not rate else rate[2],
     )
 
 

@@ -1,8 +1,9 @@
 """Break-even monthly tokens, payback months, and the electricity price at which self-host and cloud cost the same.
 
-Self-host cost is piecewise linear in monthly tokens T: within the range served by n units,
+Self-host cost is piecewise linear in monthly tokens T: within the range whose peak needs n units,
     selfhost(T) = n x A + B + v x T
-with A = per-unit fixed cost (amortization + idle power), B = operations, v = marginal power per token. Cloud is c x T.
+with A = per-unit fixed cost (amortization + idle power + operations per box), B = the fixed operations plus the spare
+boxes' fixed cost, v = marginal power per token. Cloud is c x T.
 On segment n they are equal at T = (n A + B) / (c - v); the break-even is the smallest such T inside its segment.
 A, B and v are read off tco.buy_monthly itself, so the break-even cannot drift from the cost it compares.
 """
@@ -19,11 +20,13 @@ _PROBE_TOKENS = 1_000_000_000
 
 
 def linear_coefficients(box: Box, cap: ServingCapacity, w: Workload, p: CostParams) -> tuple[float, float, float]:
-    """(A per unit, B per deployment, v per token) of the buy cost; exact because buy_monthly is linear in units and hours."""
-    base = tco.buy_monthly(box, 0, 0.0, p).total
-    per_unit = tco.buy_monthly(box, 1, 0.0, p).total - base
+    """(A per unit, B per deployment, v per token) of the buy cost; exact because buy_monthly is linear in units >= 1
+    and in busy hours."""
+    one = tco.buy_monthly(box, 1, 0.0, p).total
+    per_unit = tco.buy_monthly(box, 2, 0.0, p).total - one
+    base = one - per_unit + p.spare_units * per_unit
     probe = w.with_tokens(_PROBE_TOKENS)
-    per_token = (tco.buy_monthly(box, 0, tco.busy_hours(cap, probe), p).total - base) / _PROBE_TOKENS
+    per_token = (tco.buy_monthly(box, 1, tco.busy_hours(cap, probe), p).total - one) / _PROBE_TOKENS
     return per_unit, base, per_token
 
 
@@ -37,7 +40,7 @@ def break_even_monthly_tokens(box: Box, cap: ServingCapacity, w: Workload, p: Co
     its tokens, and adding tokens never closes the gap.
     """
     a, b, v = linear_coefficients(box, cap, w, p)
-    d = blended_usd_per_token(cloud, w.output_share) - v
+    d = blended_usd_per_token(cloud, w) - v
     k = tco.capacity_tokens_per_month(cap, w)
     if d <= 0 or k <= 0:
         return None

@@ -1,5 +1,9 @@
-"""Where a box's serving capacity comes from: the speed model (estimate.speed.serving_capacity) or figures the user
-measured on their own box (--decode-tps / --prefill-tps, e.g. from `vllm bench serve`)."""
+"""Where a box's serving capacity comes from: the serving model (estimate/serving.py) for the workload's request mix,
+or figures the user measured on their own box (--decode-tps / --prefill-tps, e.g. from `vllm bench serve`).
+
+The cost model needs one number per box: sustained prompt + output tokens/s at the serving point the latency target
+allows (`mix_tokens_per_s`). Box time per request = (prompt + output) / that rate.
+"""
 from __future__ import annotations
 
 from ..domain import Machine, Model, ServingCapacity
@@ -20,17 +24,37 @@ def measured_capacity(decode_tps: float, prefill_tps: float, w: Workload, engine
     )
 
 
+def mix_tokens_per_s(cap: ServingCapacity, w: Workload) -> float:
+    """Sustained prompt + output tokens/s of one box for the workload's request mix.
+
+    The serving model's `total_tokens_per_s` when it gives one (computed for this mix); otherwise prefill and decode
+    take the box in turn (vLLM interleaves prefill chunks with decode steps on the same GPUs, so additive time is the
+    conservative bound): (P + O) / (P / prefill + O / decode).
+    """
+    total = float(getattr(cap, "total_tokens_per_s", 0.0) or 0.0)
+    if total > 0 and cap.confidence != "measured":
+        return total
+    if cap.prefill_tokens_per_s <= 0 or cap.aggregate_decode_tokens_per_s <= 0:
+        raise ValueError("serving capacity must have positive prefill and decode rates")
+    s = w.output_share
+    return 1.0 / ((1.0 - s) / cap.prefill_tokens_per_s + s / cap.aggregate_decode_tokens_per_s)
+
+
 def model_capacity(model: Model, machine: Machine, w: Workload, engine: str, quant=None) -> ServingCapacity:
-    """The speed model's batched-serving estimate for this box at the workload's context and speed floor."""
-    try:
-        from ..estimate.speed import serving_capacity  # type: ignore[attr-defined]
-    except ImportError as exc:
-        raise NoCapacityModelError(
-            "this build has no serving-capacity model (selfhost_advisor/estimate/speed.py serving_capacity)",
-            "give the throughput you measured on the box: --decode-tps N --prefill-tps N",
-        ) from exc
-    return serving_capacity(model, machine, w.context, quant=quant, engine=engine,
-                            min_stream_tokens_per_s=w.min_stream_tokens_per_s)
+    """The serving model's estimate for this box at the workload's request mix and latency targets.
+
+    Requests hold prompt + output tokens of KV, not the full --context: the batch is what the KV pool, vLLM's
+    max_num_seqs and the latency target (--max-ttft, --min-stream-speed) allow for this mix.
+    """
+    from ..estimate import serving
+
+    kw = dict(quant=quant, engine=engine, min_stream_tokens_per_s=w.min_stream_tokens_per_s)
+    mix = getattr(serving, "capacity_for_mix", None)
+    if mix is not None:
+        return mix(model, machine, prompt_tokens=w.prompt_tokens, output_tokens=w.request_output_tokens,
+                   max_ttft_s=w.max_ttft_s, **kw)
+    # before the request-mix model: size each stream's KV at the request (prompt + output), not the full context
+    return serving.serving_capacity(model, machine, min(w.context, w.request_tokens), **kw)
 
 
 def machine_for(box: Box) -> Machine:

@@ -1,14 +1,17 @@
 """Cloud API prices: genai-prices when installed (pinned), data/prices.yaml otherwise, --price-in/--price-out for contracts.
 
-genai-prices facts this relies on (read from its source, v0.2.3): `calc_price(Usage, model_ref, provider_id=...,
-genai_request_timestamp=...)` returns Decimals; tiers (long-context surcharges) apply per request, so we price one typical
-request and scale by tokens, never the month as one request; prices can change on a date or by time of day, so the
-request timestamp is fixed in data/prices.yaml. The package has no as_of; its snapshot is dated by its PyPI upload.
+genai-prices facts this relies on (read from its source, v0.2.5): `calc_price(Usage, model_ref, provider_id=...,
+genai_request_timestamp=..., price_context=...)` returns Decimals; tiers (long-context surcharges) apply per request, so
+we price one typical request and scale by tokens, never the month as one request; prices can change on a date or by
+time of day, so the request is priced at the price date (today, or --price-date), and scheduled changes apply when
+their date comes; `Usage.cache_read_tokens` (part of input_tokens) is billed at the cached-input price; the context
+{"processing": "batch"} selects batch prices where a provider's entry has them. The package has no as_of; its snapshot
+is dated by its PyPI upload.
 """
 from __future__ import annotations
 
 import difflib
-from datetime import datetime
+from datetime import date, datetime, timezone
 from functools import lru_cache
 
 from ..catalog._data import load
@@ -16,13 +19,34 @@ from ..errors import UnknownCloudModelError
 from .types import CloudOption, CloudPrice, Workload
 
 
+def effective_usd_per_mtok(price: CloudPrice, w: Workload) -> tuple[float, float]:
+    """(input, output) $/Mtok this workload pays on average, with its cached-input and batch shares.
+
+    input  = (1 - b) x [(1 - x) i + x c] + b x [(1 - x) bi + x bc]      output = (1 - b) o + b bo
+    (x = --cached-input-share, b = --batch-share). Unknown cached or batch prices fall back to the standard ones, and
+    each discounted price is capped at the price it discounts, so caching or batching never raises a bill.
+    """
+    i, o = price.input_usd_per_mtok, price.output_usd_per_mtok
+    x, b = w.cached_input_share, w.batch_share
+    c = i if price.cached_input_usd_per_mtok is None else min(price.cached_input_usd_per_mtok, i)
+    std_in = (1.0 - x) * i + x * c
+    bi = i if price.batch_input_usd_per_mtok is None else min(price.batch_input_usd_per_mtok, i)
+    bo = o if price.batch_output_usd_per_mtok is None else min(price.batch_output_usd_per_mtok, o)
+    bc = bi if price.batch_cached_input_usd_per_mtok is None else price.batch_cached_input_usd_per_mtok
+    bc = min(bc, bi, c)
+    bat_in = min((1.0 - x) * bi + x * bc, std_in)
+    return (1.0 - b) * std_in + b * bat_in, (1.0 - b) * o + b * bo
+
+
 def cloud_monthly_usd(price: CloudPrice, w: Workload) -> float:
-    """input tokens x input price + output tokens x output price."""
-    return (w.input_tokens * price.input_usd_per_mtok + w.output_tokens * price.output_usd_per_mtok) / 1e6
+    """input tokens x effective input price + output tokens x effective output price."""
+    p_in, p_out = effective_usd_per_mtok(price, w)
+    return (w.input_tokens * p_in + w.output_tokens * p_out) / 1e6
 
 
-def blended_usd_per_token(price: CloudPrice, output_share: float) -> float:
-    return ((1.0 - output_share) * price.input_usd_per_mtok + output_share * price.output_usd_per_mtok) / 1e6
+def blended_usd_per_token(price: CloudPrice, w: Workload) -> float:
+    p_in, p_out = effective_usd_per_mtok(price, w)
+    return ((1.0 - w.output_share) * p_in + w.output_share * p_out) / 1e6
 
 
 def price_cloud(price: CloudPrice, w: Workload, excluded_reason: str | None = None) -> CloudOption:
@@ -48,8 +72,10 @@ def _index() -> dict[str, dict]:
     return index
 
 
-def request_timestamp() -> datetime:
-    return datetime.fromisoformat(str(_data()["request_timestamp"]))
+def price_moment(day: date | None = None) -> datetime:
+    """The moment a typical request is priced at: noon UTC of `day` (default today), so dated price changes apply."""
+    day = day or datetime.now(timezone.utc).date()
+    return datetime(day.year, day.month, day.day, 12, tzinfo=timezone.utc)
 
 
 def genai_prices_version() -> str | None:
@@ -68,66 +94,103 @@ def genai_prices_snapshot(version: str | None) -> str | None:
     return (_data().get("genai_prices_snapshots") or {}).get(version)
 
 
+def _batch_discount(e: dict | None) -> float | None:
+    d = (e or {}).get("batch_discount")
+    return float(d["value"]) if d else None
+
+
 def _fallback(e: dict) -> CloudPrice:
+    i, o = float(e["input_usd_per_mtok"]), float(e["output_usd_per_mtok"])
+    c = e.get("cached_input_usd_per_mtok")
+    c = float(c) if c is not None else None
+    d = _batch_discount(e)
     return CloudPrice(
         id=e["id"], name=e.get("name", e["id"]), provider=e["provider"], model=e.get("genai_ref") or e["id"],
-        tier=e.get("tier", ""), input_usd_per_mtok=float(e["input_usd_per_mtok"]),
-        output_usd_per_mtok=float(e["output_usd_per_mtok"]), via="data/prices.yaml", prices_as_of=str(e["as_of"]),
-        source=e.get("source", ""), open_weight_of=e.get("open_weight_of"),
+        tier=e.get("tier", ""), input_usd_per_mtok=i, output_usd_per_mtok=o, via="data/prices.yaml",
+        prices_as_of=str(e["as_of"]), source=e.get("source", ""), open_weight_of=e.get("open_weight_of"),
+        cached_input_usd_per_mtok=c,
+        batch_input_usd_per_mtok=i * (1 - d) if d is not None else None,
+        batch_cached_input_usd_per_mtok=c * (1 - d) if d is not None and c is not None else None,
+        batch_output_usd_per_mtok=o * (1 - d) if d is not None else None,
+        cache_source=e.get("source", "") if c is not None else "",
+        batch_source=e["batch_discount"]["source"] if d is not None else "",
     )
 
 
-def live_price(provider: str, model_ref: str, w: Workload) -> tuple[float, float, str] | None:
-    """(input $/Mtok, output $/Mtok, model id) from genai-prices for the workload's typical request, or None.
+def live_price(provider: str, model_ref: str, w: Workload, when: datetime | None = None) -> dict | None:
+    """Standard, cached-input and batch $/Mtok from genai-prices for the workload's typical request, or None.
 
-    Lazy import: genai_prices loads ~36 MB of price data (~150 ms), only when a cost command asks.
+    Cached and batch prices are None where genai-prices lists none for this model (the standard price is then what
+    the provider's entry would bill). Lazy import: genai_prices loads ~36 MB of price data (~150 ms).
     """
     try:
         from genai_prices import Usage, calc_price
     except ImportError:
         return None
     n_in, n_out = w.request_input_tokens, w.request_output_tokens
+    moment = when or price_moment()
+
+    def calc(cached: bool, batch: bool):
+        usage = Usage(input_tokens=n_in, output_tokens=n_out, **({"cache_read_tokens": n_in} if cached else {}))
+        ctx = {"price_context": {"processing": "batch"}} if batch else {}
+        r = calc_price(usage, model_ref, provider_id=provider, genai_request_timestamp=moment, **ctx)
+        return float(r.input_price) / n_in * 1e6, float(r.output_price) / n_out * 1e6, r.model.id
+
     try:
-        calc = calc_price(Usage(input_tokens=n_in, output_tokens=n_out), model_ref, provider_id=provider,
-                          genai_request_timestamp=request_timestamp())
+        p_in, p_out, model_id = calc(False, False)
     except LookupError:
         return None
-    return float(calc.input_price) / n_in * 1e6, float(calc.output_price) / n_out * 1e6, calc.model.id
+    c_in = calc(True, False)[0]
+    try:
+        b_in, b_out, _ = calc(False, True)
+        bc_in = calc(True, True)[0]
+    except TypeError:  # a genai-prices without price_context
+        b_in, b_out, bc_in = p_in, p_out, c_in
+    has_batch = b_in < p_in - 1e-12 or b_out < p_out - 1e-12
+    return {"input": p_in, "output": p_out, "model": model_id,
+            "cached_input": c_in if c_in < p_in - 1e-12 else None,
+            "batch_input": b_in if has_batch else None, "batch_output": b_out if has_batch else None,
+            "batch_cached_input": bc_in if has_batch else None}
 
 
-def _with_live(base: CloudPrice, w: Workload) -> CloudPrice:
-    version = genai_prices_version()
-    got = live_price(base.provider, base.model, w) if version else None
-    if got is None:
-        return base
-    p_in, p_out, model_id = got
+def _as_of(version: str) -> str:
     snap = genai_prices_snapshot(version)
+    return f"genai-prices {version} snapshot {snap}" if snap else f"genai-prices {version} (snapshot undated)"
+
+
+def _from_live(got: dict, version: str, base: CloudPrice | None, provider: str, entry: dict | None) -> CloudPrice:
+    via = f"genai-prices {version}"
+    d = _batch_discount(entry)
+    b_in, b_out, bc_in, b_src = got["batch_input"], got["batch_output"], got["batch_cached_input"], via
+    if b_in is None and d is not None:  # genai-prices lists no batch price: the provider's sourced discount
+        b_in, b_out = got["input"] * (1 - d), got["output"] * (1 - d)
+        bc_in = got["cached_input"] * (1 - d) if got["cached_input"] is not None else None
+        b_src = entry["batch_discount"]["source"]
     return CloudPrice(
-        id=base.id, name=base.name, provider=base.provider, model=model_id, tier=base.tier,
-        input_usd_per_mtok=p_in, output_usd_per_mtok=p_out, via=f"genai-prices {version}",
-        prices_as_of=f"genai-prices {version} snapshot {snap}" if snap else f"genai-prices {version} (snapshot undated)",
-        source=base.source, open_weight_of=base.open_weight_of,
+        id=base.id if base else f"{provider}:{got['model']}", name=base.name if base else got["model"],
+        provider=provider, model=got["model"], tier=base.tier if base else "",
+        input_usd_per_mtok=got["input"], output_usd_per_mtok=got["output"], via=via, prices_as_of=_as_of(version),
+        source=base.source if base else "", open_weight_of=base.open_weight_of if base else None,
+        cached_input_usd_per_mtok=got["cached_input"], batch_input_usd_per_mtok=b_in,
+        batch_cached_input_usd_per_mtok=bc_in, batch_output_usd_per_mtok=b_out,
+        cache_source=via if got["cached_input"] is not None else "", batch_source=b_src if b_in is not None else "",
     )
 
 
-def resolve_cloud(name: str, w: Workload) -> CloudPrice:
+def resolve_cloud(name: str, w: Workload, when: datetime | None = None) -> CloudPrice:
     """A --cloud name: a data/prices.yaml id or alias, or provider:model for anything genai-prices lists."""
     key = name.strip().lower()
     e = _index().get(key)
+    version = genai_prices_version()
     if e is not None:
         base = _fallback(e)
-        return _with_live(base, w) if e.get("genai_ref") else base
+        got = live_price(base.provider, base.model, w, when) if version and e.get("genai_ref") else None
+        return _from_live(got, version, base, base.provider, e) if got else base
     if ":" in key and "/" not in key.split(":", 1)[0]:
         provider, ref = name.strip().split(":", 1)
-        version = genai_prices_version()
-        got = live_price(provider.lower(), ref, w) if version else None
+        got = live_price(provider.lower(), ref, w, when) if version else None
         if got is not None:
-            snap = genai_prices_snapshot(version)
-            return CloudPrice(
-                id=f"{provider.lower()}:{got[2]}", name=got[2], provider=provider.lower(), model=got[2], tier="",
-                input_usd_per_mtok=got[0], output_usd_per_mtok=got[1], via=f"genai-prices {version}",
-                prices_as_of=f"genai-prices {version} snapshot {snap}" if snap else f"genai-prices {version}",
-            )
+            return _from_live(got, version, None, provider.lower(), None)
     close = difflib.get_close_matches(key, list(_index()), n=3, cutoff=0.5)
     hint = f"did you mean {', '.join(close)}? " if close else ""
     raise UnknownCloudModelError(
@@ -137,12 +200,16 @@ def resolve_cloud(name: str, w: Workload) -> CloudPrice:
     )
 
 
-def default_cloud(model_id: str, w: Workload) -> list[CloudPrice]:
+def same_model_ids(model_id: str) -> list[str]:
+    """data/prices.yaml ids of hosted endpoints that serve this open-weight model."""
+    return [e["id"] for e in _entries() if e.get("open_weight_of") == model_id]
+
+
+def default_cloud(model_id: str, w: Workload, when: datetime | None = None) -> list[CloudPrice]:
     """A frontier model, a mid-tier model, and hosted endpoints of the same open-weight model (like for like)."""
     d = _data()["default_candidates"]
-    names = [d["frontier"], d["mid_tier"]]
-    names += [e["id"] for e in _entries() if e.get("open_weight_of") == model_id]
-    return [resolve_cloud(n, w) for n in names]
+    names = [d["frontier"], d["mid_tier"], *same_model_ids(model_id)]
+    return [resolve_cloud(n, w, when) for n in names]
 
 
 def contract_price(price_in: float, price_out: float) -> CloudPrice:

@@ -1,5 +1,6 @@
-"""Put it together: size and price every box (buy and rent), price every cloud candidate, pick the reference, compute
-break-even and payback, and decide. Pure given a capacity function (the speed model, or measured figures)."""
+"""Put it together: size and price every box (buy and rent), price every cloud candidate, pick the reference, price the
+hybrid, compute break-even and payback, and decide. Pure given a capacity function (the serving model, or measured
+figures)."""
 from __future__ import annotations
 
 from typing import Callable
@@ -7,10 +8,11 @@ from typing import Callable
 from ..domain import ServingCapacity
 from . import tco
 from .breakeven import break_even_monthly_tokens, parity_electricity_usd_per_kwh, payback_months
-from .cloud import price_cloud
+from .cloud import price_cloud, same_model_ids
+from .hybrid import best_hybrid
 from .recommend import recommend
 from .types import (
-    Box, CloudOption, CloudPrice, Constraints, CostComparison, CostParams, Excluded, SelfHostOption, Workload,
+    Box, CloudOption, CloudPrice, Constraints, CostComparison, CostParams, Excluded, Hybrid, SelfHostOption, Workload,
 )
 
 CapacityFn = Callable[[Box], ServingCapacity]
@@ -69,7 +71,7 @@ def compare(
         else:
             why = "no price in data/hardware.yaml" if box.capex_usd is None else "no TDP in data/hardware.yaml"
             excluded.append(Excluded(box.label, f"buy: {why}"))
-        if box.rental_usd_per_hour is not None and not constraints.air_gapped:
+        if box.rental_usd_per_hour is not None and not (constraints.air_gapped or constraints.regulated):
             rent.append(tco.price_box(box, cap, w, p, "rent"))
 
     cloud = sorted((price_cloud(c, w, _exclusion(constraints, c)) for c in cloud_prices), key=lambda o: o.monthly_usd)
@@ -86,28 +88,41 @@ def compare(
     buy.sort(key=lambda o: o.monthly_usd.total)
     rent.sort(key=lambda o: o.monthly_usd.total)
 
+    best_buy = buy[0] if buy else None
+    best_rent = rent[0] if rent else None
     candidates = buy + rent
     best_self = min(candidates, key=lambda o: o.monthly_usd.total) if candidates else None
-    best_buy = buy[0] if buy else None
     t_star = best_buy.break_even_monthly_tokens if best_buy else None
     parity = None
     if best_buy is not None and ref is not None:
         other = best_buy.monthly_usd.total - best_buy.monthly_usd.power
         parity = parity_electricity_usd_per_kwh(other, best_buy.energy_kwh, ref.monthly_usd)
+    usable_ref = ref if ref is not None and not ref.excluded_reason else None
+    hybrid = None
+    if usable_ref is not None and buy:
+        hybrid = min((best_hybrid(o.box, o.capacity, w, p, usable_ref) for o in buy), key=lambda h: h.total_usd)
+    same = [o for o in cloud if o.price.open_weight_of == model_id and not o.excluded_reason]
     th = thresholds or {}
     rec = recommend(
-        w, best_self, ref, constraints, t_star, parity, p.electricity_usd_per_kwh,
+        w, best_self, usable_ref, constraints, t_star, parity, p.electricity_usd_per_kwh,
         clear_win_ratio=th.get("clear_win_ratio", 0.8), low_volume_tokens=th.get("low_volume_tokens", 1e8),
+        best_buy=best_buy, best_rent=best_rent, hybrid=hybrid, model_name=model_name,
+        same_model=min(same, key=lambda o: o.monthly_usd) if same else None, amortize_months=p.amortize_months,
+        same_model_hint=next(iter(same_model_ids(model_id)), None),
     )
     for o in buy + rent:
         if o.capacity.confidence not in ("calibrated", "measured"):
             warnings.append(f"{o.box.label}: serving capacity is {o.capacity.confidence} "
                             f"(band x{o.capacity.low_factor:g}..x{o.capacity.high_factor:g}); units may differ")
             break
+    if not explicit_cloud and not same and not (constraints.air_gapped or constraints.regulated):
+        warnings.append(f"no hosted endpoint of {model_id} is listed in data/prices.yaml: the API comparison is with "
+                        "different models (add one with --cloud provider:model or --price-in/--price-out)")
     return CostComparison(
         model_id=model_id, model_name=model_name, workload=w, params=p, self_host=tuple(buy), rental=tuple(rent),
         cloud=tuple(cloud), excluded=tuple(excluded), reference_cloud=ref, break_even_monthly_tokens=t_star,
         recommendation=rec, constraints=constraints, assumptions=dict(assumptions or {}), warnings=tuple(warnings),
+        hybrid=hybrid,
     )
 
 
@@ -134,7 +149,7 @@ def cost_curve(comparison: CostComparison, volumes: list[int]) -> dict[str, list
 
 
 def recommended_monthly_usd(c: CostComparison) -> float | None:
-    """Monthly USD of what the verdict recommends (hybrid: the cheaper of the two sides, a lower bound)."""
+    """Monthly USD of what the verdict recommends (the priced hybrid's total for hybrid)."""
     self_opts = list(c.self_host) + list(c.rental)
     best_self = min((o.monthly_usd.total for o in self_opts), default=None)
     best_cloud = c.reference_cloud.monthly_usd if c.reference_cloud else None
@@ -143,5 +158,4 @@ def recommended_monthly_usd(c: CostComparison) -> float | None:
         return best_self
     if choice == "cloud":
         return best_cloud
-    pair = [x for x in (best_self, best_cloud) if x is not None]
-    return min(pair) if pair else None
+    return c.hybrid.total_usd if c.hybrid is not None else None

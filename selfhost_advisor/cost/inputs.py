@@ -1,4 +1,8 @@
-"""Validate the cost command's options and turn them into Workload, CostParams and Constraints (defaults from data)."""
+"""Validate the cost command's options and turn them into Workload, CostParams and Constraints (defaults from data).
+
+Every number is checked here: NaN, infinite, negative or zero where zero makes no sense, shares outside 0-1 all exit 2
+with one line naming the flag.
+"""
 from __future__ import annotations
 
 import math
@@ -11,7 +15,7 @@ from .types import Constraints, CostParams, Workload
 REGULATIONS = ("hipaa", "gdpr", "finance", "legal")
 
 
-def _number(name: str, value: float | None, fallback: str, lo: float, hi: float, *, lo_open: bool = False,
+def _number(name: str, value: float | None, fallback: str | None, lo: float, hi: float, *, lo_open: bool = False,
             hi_open: bool = False, example: str = "") -> float:
     v = float(default(fallback) if value is None else value)
     bad = (not math.isfinite(v) or v < lo or v > hi or (lo_open and v == lo) or (hi_open and v == hi))
@@ -22,35 +26,94 @@ def _number(name: str, value: float | None, fallback: str, lo: float, hi: float,
     return v
 
 
+def _tokens(name: str, value: float | None) -> int | None:
+    if value is None:
+        return None
+    v = _number(name, value, None, 1, 10_000_000, example=", e.g. 1500")
+    if v != int(v):
+        raise BadNumberError(f"{name} {value!r} is not a whole number of tokens", "e.g. 1500")
+    return int(v)
+
+
+def request_mix(prompt_tokens: float | None, output_tokens: float | None, output_share: float | None,
+                request_tokens: float | None) -> tuple[int, int]:
+    """(prompt, output) tokens of the typical request.
+
+    --request-tokens is the old spelling of --prompt-tokens (both: they must agree). --output-share S (the old way to
+    give the split) still works on its own: output = prompt x S / (1 - S); with --output-tokens it is refused.
+    """
+    prompt = _tokens("--prompt-tokens", prompt_tokens)
+    legacy = _tokens("--request-tokens", request_tokens)
+    if prompt is not None and legacy is not None and prompt != legacy:
+        raise BadOptionError(f"--request-tokens {legacy} and --prompt-tokens {prompt} disagree",
+                             "--request-tokens is the old name of --prompt-tokens: give one")
+    prompt = prompt if prompt is not None else legacy if legacy is not None else int(default("prompt_tokens"))
+    out = _tokens("--output-tokens", output_tokens)
+    if output_share is not None:
+        if out is not None:
+            raise BadOptionError("--output-share and --output-tokens both set the split",
+                                 "give --prompt-tokens P --output-tokens O (the share follows); --output-share is the old way")
+        share = _number("--output-share", output_share, None, 0.0, 1.0, lo_open=True, hi_open=True,
+                        example=", e.g. 0.25 for 3:1 input:output")
+        return prompt, max(1, int(round(prompt * share / (1.0 - share))))
+    return prompt, out if out is not None else int(default("output_tokens"))
+
+
 def build_workload(monthly_tokens: str, output_share: float | None, peak_to_average: float | None,
                    active_hours: float | None, context: str | None, min_stream_speed: float | None,
-                   request_tokens: int | None, max_context: int | None = None) -> Workload:
+                   request_tokens: float | None, max_context: int | None = None, *, prompt_tokens: float | None = None,
+                   output_tokens: float | None = None, cached_input_share: float | None = None,
+                   batch_share: float | None = None, max_ttft: float | None = None) -> Workload:
     tokens = parse_count(monthly_tokens, what="--monthly-tokens")
-    share = _number("--output-share", output_share, "output_share", 0.0, 1.0, lo_open=True, hi_open=True,
-                    example=", e.g. 0.25 for 3:1 input:output")
+    prompt, out = request_mix(prompt_tokens, output_tokens, output_share, request_tokens)
+    share = out / (prompt + out) if output_share is None else _number("--output-share", output_share, None, 0.0, 1.0,
+                                                                        lo_open=True, hi_open=True)
     peak = _number("--peak-to-average", peak_to_average, "peak_to_average", 1.0, 1000.0, example=", e.g. 2")
     hours = _number("--active-hours", active_hours, "active_hours_per_month", 0.0, 730.0, lo_open=True,
                     example=" (730 = all month)")
     ctx = parse_context(context if context is not None else str(default("context")), max_context)
     floor = _number("--min-stream-speed", min_stream_speed, "min_stream_tokens_per_s", 0.0, 10_000.0)
-    req = int(_number("--request-tokens", request_tokens, "request_input_tokens", 1, 10_000_000))
+    cached = _number("--cached-input-share", cached_input_share, "cached_input_share", 0.0, 1.0, example=", e.g. 0.5")
+    batch = _number("--batch-share", batch_share, "batch_share", 0.0, 1.0, example=", e.g. 0.2")
+    ttft = None
+    if max_ttft is not None:
+        ttft = _number("--max-ttft", max_ttft, None, 0.0, 3600.0, lo_open=True, example=" seconds, e.g. 2")
     return Workload(
         monthly_tokens=tokens, output_share=share, peak_to_average=peak, active_hours_per_month=hours, context=ctx,
-        min_stream_tokens_per_s=floor or None, request_input_tokens=req,
+        min_stream_tokens_per_s=floor or None, request_input_tokens=prompt, cached_input_share=cached,
+        batch_share=batch, max_ttft_s=ttft,
     )
 
 
 def build_params(electricity: float | None, pue: float | None, amortize_months: float | None,
-                 ops_hours: float | None, ops_rate: float | None) -> CostParams:
+                 ops_hours: float | None, ops_rate: float | None, ops_hours_per_box: float | None = None,
+                 spare: int | None = None) -> CostParams:
+    spare_n = _number("--spare", spare, "spare_units", 0, 1000, example=" boxes, e.g. 1")
+    if spare_n != int(spare_n):
+        raise BadNumberError(f"--spare {spare!r} is not a whole number of boxes", "e.g. --spare 1")
     return CostParams(
         electricity_usd_per_kwh=_number("--electricity", electricity, "electricity_usd_per_kwh", 0.0, 10.0),
         pue=_number("--pue", pue, "pue", 1.0, 5.0),
-        amortize_months=_number("--amortize-months", amortize_months, "amortize_months", 1.0, 240.0),
+        amortize_months=_number("--amortization-months", amortize_months, "amortize_months", 1.0, 240.0),
         ops_hours_per_month=_number("--ops-hours", ops_hours, "ops_hours_per_month", 0.0, 744.0),
         ops_usd_per_hour=_number("--ops-rate", ops_rate, "ops_usd_per_hour", 0.0, 10_000.0),
         gpu_idle_share_of_tdp=float(default("gpu_idle_share_of_tdp")),
         hours_per_month=float(default("hours_per_month")),
+        ops_hours_per_box=_number("--ops-hours-per-box", ops_hours_per_box, "ops_hours_per_box", 0.0, 744.0),
+        spare_units=int(spare_n),
     )
+
+
+def check_prices(gpu_price: float | None, host_price: float | None, rent_price: float | None, n_boxes: int) -> None:
+    """--gpu-price / --host-price (USD) and --rent-price (USD per GPU-hour) describe one box type."""
+    for name, v, hi in (("--gpu-price", gpu_price, 10_000_000.0), ("--host-price", host_price, 10_000_000.0),
+                        ("--rent-price", rent_price, 10_000.0)):
+        if v is None:
+            continue
+        lo_open = name != "--host-price"  # a GPU or an hour is never free; a host can be (you own it already)
+        _number(name, v, None, 0.0, hi, lo_open=lo_open, example=" USD" + (" per GPU-hour" if name == "--rent-price" else ""))
+        if n_boxes != 1:
+            raise BadOptionError(f"{name} prices one box type", "give exactly one --hardware with it")
 
 
 def build_constraints(regulated: str | None, air_gapped: bool, no_ops_team: bool, need_frontier: bool) -> Constraints:
@@ -71,7 +134,7 @@ def check_contract(price_in: float | None, price_out: float | None) -> tuple[flo
     return price_in, price_out
 
 
-def assumptions(w: Workload, p: CostParams) -> dict:
+def assumptions(w: Workload, p: CostParams, prices_date: str | None = None) -> dict:
     """Every assumption with its value and source (the JSON 'assumptions' object)."""
     def item(name: str, value) -> dict:
         if value != default(name):
@@ -80,18 +143,31 @@ def assumptions(w: Workload, p: CostParams) -> dict:
                 "default_source": source(name)["source"]}}
         return {"value": value, **source(name)}
 
-    return {
-        "output_share": item("output_share", w.output_share),
+    out = {
+        "prompt_tokens": item("prompt_tokens", w.prompt_tokens),
+        "output_tokens": item("output_tokens", w.request_output_tokens),
+        "output_share": {"value": round(w.output_share, 6),
+                         "source": "output tokens / (prompt + output tokens) of the typical request"},
         "peak_to_average": item("peak_to_average", w.peak_to_average),
         "active_hours_per_month": item("active_hours_per_month", w.active_hours_per_month),
         "context": item("context", w.context),
         "min_stream_tokens_per_s": item("min_stream_tokens_per_s", w.min_stream_tokens_per_s),
-        "request_input_tokens": item("request_input_tokens", w.request_input_tokens),
+        "max_ttft_s": {"value": w.max_ttft_s, "source": "given with --max-ttft" if w.max_ttft_s else "no target"},
+        "cached_input_share": item("cached_input_share", w.cached_input_share),
+        "batch_share": item("batch_share", w.batch_share),
         "electricity_usd_per_kwh": item("electricity_usd_per_kwh", p.electricity_usd_per_kwh),
         "pue": item("pue", p.pue),
         "amortize_months": item("amortize_months", p.amortize_months),
         "ops_hours_per_month": item("ops_hours_per_month", p.ops_hours_per_month),
+        "ops_hours_per_box": item("ops_hours_per_box", p.ops_hours_per_box),
         "ops_usd_per_hour": item("ops_usd_per_hour", p.ops_usd_per_hour),
+        "spare_units": item("spare_units", p.spare_units),
         "gpu_idle_share_of_tdp": item("gpu_idle_share_of_tdp", p.gpu_idle_share_of_tdp),
         "hours_per_month": item("hours_per_month", p.hours_per_month),
+        "load_duration": {"value": "linear", "source": "cost/traffic.py: hourly load sorted busiest first falls on a "
+                          "straight line from peak x average (mean = average); ASSUMPTION, see docs/methodology.md"},
     }
+    if prices_date:
+        out["prices_date"] = {"value": prices_date, "source": "API prices looked up for a request on this date "
+                              "(today unless --price-date)"}
+    return out

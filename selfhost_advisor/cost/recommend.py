@@ -1,12 +1,15 @@
-"""The verdict: self-host, cloud or hybrid, with ranked reasons and what would change it.
+"""The verdict: self-host, cloud or hybrid, with ranked reasons (each naming its numbers) and what would change it.
 
-Hard constraints rank first (weight 100): air-gapped networks reach no API; regulated data may not go to a public API
-under standard terms. Then cost at this volume (50), distance to the break-even volume (45), the organisation's ability
-to run servers (40) and low volume (35). Thresholds are in data/cost.yaml ("recommendation").
+The verdict is the kind of the cheapest priced option (bought boxes, rented boxes, the priced hybrid, the reference
+API) unless a hard constraint forces it: --air-gapped and --regulated leave only owned boxes (an API and a rented cloud
+GPU are both third parties holding the data); --no-ops-team and --need-frontier leave only the API. So the verdict never
+contradicts the numbers printed beside it. Weights order the reasons: constraints 100-90, cost 50, hybrid 48,
+break-even 45, payback 44, model quality 42, low volume 35.
 """
 from __future__ import annotations
 
-from .types import CloudOption, Constraints, Reason, Recommendation, SelfHostOption, Workload
+from ..record import record
+from .types import CloudOption, Constraints, Hybrid, Reason, Recommendation, SelfHostOption, Workload
 
 REGULATED = {
     "hipaa": "HIPAA: protected health information may only go to a service under a signed Business Associate "
@@ -34,6 +37,35 @@ def _tokens(n: float) -> str:
     return f"{n:.0f}"
 
 
+RENTAL_THIRD_PARTY = ("a rented cloud GPU is a third party holding the data too (HHS: a cloud provider that stores ePHI is "
+                      "a business associate even when it holds only encrypted data, so it needs a BAA like an API does), "
+                      "so rented GPUs are excluded as well")
+
+
+@record
+class Choice:
+    kind: str  # self-host | hybrid | cloud
+    mode: str  # buy | rent | hybrid | api
+    name: str
+    monthly_usd: float
+
+
+def _options(best_buy: SelfHostOption | None, best_rent: SelfHostOption | None, hybrid: Hybrid | None,
+             ref: CloudOption | None) -> list[Choice]:
+    out = []
+    for o in (best_buy, best_rent):
+        if o is not None:
+            verb = "bought" if o.mode == "buy" else f"rented (${o.box.rental_usd_per_gpu_hour:.2f}/GPU-h)"
+            boxes = "box" if o.units == 1 else "boxes"
+            out.append(Choice("self-host", o.mode, f"{o.units} {verb} {boxes} of {o.box.label}", o.monthly_usd.total))
+    if hybrid is not None and hybrid.is_mix:
+        out.append(Choice("hybrid", "hybrid", f"{hybrid.base_units + hybrid.spare_units} bought {hybrid.box.label} "
+                          f"+ {hybrid.api} for {_tokens(hybrid.overflow_tokens)} overflow tokens", hybrid.total_usd))
+    if ref is not None:
+        out.append(Choice("cloud", "api", ref.price.id, ref.monthly_usd))
+    return sorted(out, key=lambda c: c.monthly_usd)
+
+
 def recommend(
     w: Workload,
     best_self: SelfHostOption | None,
@@ -44,97 +76,186 @@ def recommend(
     electricity_usd_per_kwh: float,
     clear_win_ratio: float = 0.8,
     low_volume_tokens: float = 1e8,
+    *,
+    best_buy: SelfHostOption | None = None,
+    best_rent: SelfHostOption | None = None,
+    hybrid: Hybrid | None = None,
+    model_name: str = "the open model",
+    same_model: CloudOption | None = None,
+    amortize_months: float = 36.0,
+    same_model_hint: str | None = None,
 ) -> Recommendation:
+    """Decide. `best_self` (cheapest of buy and rent) is kept for callers that pass one option; `best_buy` and
+    `best_rent` give both. `same_model`: the cheapest hosted endpoint of the same open model, if any."""
+    if best_buy is None and best_rent is None and best_self is not None:
+        best_buy, best_rent = (best_self, None) if best_self.mode == "buy" else (None, best_self)
+    ref = best_cloud
     reasons: list[Reason] = []
     changes: list[str] = []
-    self_name = None
-    if best_self is not None:
-        verb = "bought" if best_self.mode == "buy" else "rented"
-        self_name = f"{best_self.units} {verb} {'box' if best_self.units == 1 else 'boxes'} of {best_self.box.label}"
-    cloud_name = best_cloud.price.id if best_cloud else None
+    cloud_name = ref.price.id if ref else None
 
     hard = None
     if constraints.air_gapped:
         hard = "air-gapped: no cloud API or rented GPU can be reached, so only owned hardware can serve"
     elif constraints.regulated:
-        hard = REGULATED[constraints.regulated]
+        hard = REGULATED[constraints.regulated] + "; " + RENTAL_THIRD_PARTY
     if hard:
+        opts = _options(best_buy, None, None, None)
         reasons.append(Reason(hard, "self-host", 100))
-        if best_self is None:
+        if not opts:
             reasons.append(Reason("no box in the comparison can serve this model and load: add --hardware", "neutral", 90))
-        else:
-            reasons.append(Reason(
-                f"cheapest compliant option: {self_name} at {_usd(best_self.monthly_usd.total)}/month "
-                f"(${best_self.usd_per_million_tokens:.2f}/Mtok)", "self-host", 50))
+            return Recommendation("self-host", tuple(reasons), (), None, cloud_name)
+        win = opts[0]
+        reasons.append(Reason(f"cheapest compliant option: {win.name} at {_usd(win.monthly_usd)}/month "
+                              f"(${best_buy.usd_per_million_tokens:.2f}/Mtok)", "self-host", 50))
+        if constraints.no_ops_team:
+            reasons.append(Reason(f"--no-ops-team: someone must still run these {best_buy.units} boxes "
+                                  f"({_usd(best_buy.monthly_usd.operations)}/month of operations are priced in)",
+                                  "neutral", 40))
         changes.append("dropping the " + ("--air-gapped" if constraints.air_gapped else "--regulated")
-                       + " constraint would let the APIs compete on cost")
+                       + " constraint would let the APIs and rented GPUs compete on cost")
         return Recommendation("self-host", tuple(sorted(reasons, key=lambda r: -r.weight)), tuple(changes),
-                              self_name, cloud_name)
+                              win.name, cloud_name)
 
-    if best_cloud is None and best_self is None:
+    opts = _options(best_buy, best_rent, hybrid, ref)
+    if not opts:
         return Recommendation("cloud", (Reason("nothing to compare", "neutral", 0),), (), None, None)
-    if best_self is None:
-        reasons.append(Reason("no box in the comparison can serve this model at this load (see excluded)", "cloud", 90))
+    self_opts = [o for o in opts if o.kind == "self-host"]
+    best_self_name = self_opts[0].name if self_opts else None
+    if ref is None:
+        win = opts[0]
+        reasons.append(Reason(f"no API to compare (all excluded): cheapest is {win.name} at {_usd(win.monthly_usd)}/month",
+                              win.kind, 50))
+        return Recommendation(win.kind, tuple(reasons), (), best_self_name, None)
+    if not self_opts:
+        reasons.append(Reason(f"no box in the comparison can serve this model at this load (see excluded); "
+                              f"{cloud_name} costs {_usd(ref.monthly_usd)}/month", "cloud", 90))
         changes.append("hardware with more memory or a smaller quantization would bring self-hosting into the comparison")
         return Recommendation("cloud", tuple(reasons), tuple(changes), None, cloud_name)
-    assert best_cloud is not None
 
-    s, c = best_self.monthly_usd.total, best_cloud.monthly_usd
-    ratio = s / c if c > 0 else float("inf")
-    if ratio < clear_win_ratio:
-        choice = "self-host"
-        reasons.append(Reason(f"cost at this volume: {self_name} {_usd(s)}/month vs {cloud_name} {_usd(c)}/month "
-                              f"({1 - ratio:.0%} cheaper)", "self-host", 50))
-    elif ratio > 1 / clear_win_ratio:
-        choice = "cloud"
-        reasons.append(Reason(f"cost at this volume: {cloud_name} {_usd(c)}/month vs {self_name} {_usd(s)}/month "
-                              f"(self-hosting costs {ratio:.1f}x)", "cloud", 50))
-    else:
-        choice = "hybrid"
-        reasons.append(Reason(f"cost at this volume is close: {self_name} {_usd(s)}/month vs {cloud_name} "
-                              f"{_usd(c)}/month (within the +-20% the estimates carry); self-host the steady load, "
-                              "send peaks to the API", "hybrid", 50))
-
+    win, runner = opts[0], opts[1] if len(opts) > 1 else None
+    choice = win.kind
+    forced = None
     if constraints.need_frontier:
-        reasons.append(Reason("frontier quality needed: the open-weight model is not a substitute for a frontier API",
+        forced = "cloud"
+        reasons.append(Reason(f"frontier quality needed (--need-frontier): {model_name} is not a substitute, so the "
+                              f"verdict is the API ({cloud_name} {_usd(ref.monthly_usd)}/month) whatever the cheapest "
+                              f"self-hosted option ({win.name if win.kind != 'cloud' else best_self_name}) costs",
                               "cloud", 95))
-        choice = "cloud" if choice != "self-host" else "hybrid"
+    elif constraints.no_ops_team:
+        forced = "cloud"
+        s = self_opts[0]
+        gap = ref.monthly_usd - s.monthly_usd
+        tail = (f"self-hosting ({s.name}) would save {_usd(gap)}/month, less than a hire costs"
+                if gap > 0 else f"the API is also cheaper than {s.name} ({_usd(s.monthly_usd)}/month)")
+        reasons.append(Reason(f"no ML operations staff (--no-ops-team): no one can run servers, so the verdict is the "
+                              f"API ({cloud_name} {_usd(ref.monthly_usd)}/month); {tail}", "cloud", 90))
+    if forced:
+        choice = forced
 
-    if break_even_tokens:
-        dist = w.monthly_tokens / break_even_tokens
-        fav = "self-host" if dist >= 1 else "cloud"
-        reasons.append(Reason(f"break-even distance: {_tokens(w.monthly_tokens)} tokens/month is {dist:.2g}x the "
-                              f"break-even volume of {_tokens(break_even_tokens)}", fav, 45))
+    listing = ", ".join(f"{o.name} {_usd(o.monthly_usd)}" for o in opts[:4])
+    if runner is not None:
+        more = runner.monthly_usd / win.monthly_usd - 1 if win.monthly_usd > 0 else float("inf")
+        close = (" - within the +-20% the estimates carry, so a close call" if more < 1 / clear_win_ratio - 1 else "")
+        reasons.append(Reason(f"cost at this volume, cheapest first: {listing} a month; {win.name} is {more:.0%} "
+                              f"cheaper than {runner.name}{close}", win.kind, 50))
     else:
-        reasons.append(Reason(f"no monthly volume makes {best_self.box.label} cheaper than {cloud_name} at these prices: "
-                              "a fully used box costs more than the API charges for the tokens it serves", "cloud", 45))
+        reasons.append(Reason(f"cost at this volume: {listing} a month", win.kind, 50))
 
-    if constraints.no_ops_team:
-        reasons.append(Reason("no ML operations staff (--no-ops-team): someone must patch, monitor and update the "
-                              "servers; an API needs no one", "cloud", 40))
-        if choice == "self-host":
-            choice = "hybrid"
-    if w.monthly_tokens < low_volume_tokens:
-        reasons.append(Reason(f"low volume: {_tokens(w.monthly_tokens)} tokens/month is {_usd(c)}/month on "
-                              f"{cloud_name}; hardware would sit mostly idle "
-                              f"({best_self.utilisation:.0%} utilisation)", "cloud", 35))
+    if hybrid is not None:
+        full = best_buy.monthly_usd.total if best_buy is not None else None
+        if hybrid.is_mix:
+            share = hybrid.overflow_tokens / w.monthly_tokens
+            reasons.append(Reason(
+                f"priced hybrid: {hybrid.base_units} base + {hybrid.spare_units} spare {hybrid.box.label} boxes carry "
+                f"the base load ({_usd(hybrid.self_host_usd)}/month) and {_tokens(hybrid.overflow_tokens)} tokens "
+                f"({share:.0%}) overflow to {hybrid.api} ({_usd(hybrid.api_overflow_usd)}); total "
+                f"{_usd(hybrid.total_usd)} vs {_usd(full)} all owned ({hybrid.all_owned_units} boxes) and "
+                f"{_usd(ref.monthly_usd)} all API", "hybrid", 48))
+        else:
+            end = "all API" if hybrid.base_units == 0 else f"all owned ({hybrid.all_owned_units} boxes)"
+            reasons.append(Reason(
+                f"no owned + API split beats the pure options: over 0-{hybrid.all_owned_units} {hybrid.box.label} boxes "
+                f"the cheapest mix is {end} at {_usd(hybrid.total_usd)}/month", "neutral", 48))
 
-    self_cheaper = ratio < 1.0
-    if break_even_tokens:
-        if self_cheaper:
-            changes.append(f"the API wins below {_tokens(break_even_tokens)} tokens/month")
+    if best_buy is not None:
+        label = best_buy.box.label
+        if break_even_tokens:
+            dist = w.monthly_tokens / break_even_tokens
+            reasons.append(Reason(f"break-even: buying {label} costs less than {cloud_name} above "
+                                  f"{_tokens(break_even_tokens)} tokens/month; this workload is {dist:.2g}x that",
+                                  "self-host" if dist >= 1 else "cloud", 45))
         else:
-            changes.append(f"self-hosting on {best_self.box.label} wins above {_tokens(break_even_tokens)} tokens/month")
-    if parity_kwh is not None:
-        if self_cheaper and parity_kwh > electricity_usd_per_kwh:
-            changes.append(f"the API wins above ${parity_kwh:.2f}/kWh (now ${electricity_usd_per_kwh:.2f})")
-        elif not self_cheaper and parity_kwh < electricity_usd_per_kwh:
-            changes.append(f"self-hosting breaks even at ${parity_kwh:.2f}/kWh (now ${electricity_usd_per_kwh:.2f})")
-    elif not self_cheaper:
-        changes.append("no electricity price, even free power, makes self-hosting cheaper at this volume")
-    if c > 0:
-        if self_cheaper:
-            changes.append(f"the API wins if {cloud_name} cuts prices by {1 - ratio:.0%}")
+            reasons.append(Reason(f"no monthly volume makes {label} cheaper than {cloud_name} at these prices: a fully "
+                                  f"used box costs more than the API charges for the tokens it serves", "cloud", 45))
+        pb = best_buy.payback_months
+        if pb is None:
+            reasons.append(Reason(f"{label}: the {_usd(best_buy.capex_usd)} of hardware never pays back: running it "
+                                  f"({_usd(best_buy.monthly_usd.power + best_buy.monthly_usd.operations)}/month) costs "
+                                  f"as much as {cloud_name} ({_usd(ref.monthly_usd)})", "cloud", 44))
+        elif pb > amortize_months:
+            reasons.append(Reason(f"{label}: the {_usd(best_buy.capex_usd)} of hardware pays back in {pb:.0f} months, "
+                                  f"beyond its {amortize_months:g}-month amortization: not a win", "cloud", 44))
         else:
-            changes.append(f"self-hosting wins if {cloud_name} raises prices by {ratio - 1:.0%}")
-    return Recommendation(choice, tuple(sorted(reasons, key=lambda r: -r.weight)), tuple(changes), self_name, cloud_name)
+            reasons.append(Reason(f"{label}: the {_usd(best_buy.capex_usd)} of hardware pays back in {pb:.1f} months "
+                                  f"of its {amortize_months:g}-month amortization", "self-host", 44))
+
+    if ref.price.open_weight_of is None:
+        tier = ref.price.tier or "closed"
+        like = (f"; the same open model hosted ({same_model.price.id}) costs {_usd(same_model.monthly_usd)}/month"
+                if same_model is not None else
+                f"; compare the same open model hosted with --cloud {same_model_hint}" if same_model_hint else
+                "; no hosted endpoint of the same open model is listed to compare")
+        reasons.append(Reason(f"{cloud_name} ({tier}, ${ref.price.input_usd_per_mtok:g}/${ref.price.output_usd_per_mtok:g}"
+                              f" per Mtok) is a different model from {model_name}, likely stronger: a self-host win "
+                              f"assumes {model_name}'s quality is enough{like}", "neutral", 42))
+    if w.monthly_tokens < low_volume_tokens and best_buy is not None:
+        reasons.append(Reason(f"low volume: {_tokens(w.monthly_tokens)} tokens/month is {_usd(ref.monthly_usd)}/month on "
+                              f"{cloud_name}; owned hardware would sit mostly idle "
+                              f"({best_buy.utilisation:.0%} utilisation)", "cloud", 35))
+
+    changes += _what_would_change(w, win if not forced else Choice("cloud", "api", cloud_name, ref.monthly_usd),
+                                  opts, ref, best_buy, best_rent, break_even_tokens, parity_kwh, electricity_usd_per_kwh)
+    return Recommendation(choice, tuple(sorted(reasons, key=lambda r: -r.weight)), tuple(changes), best_self_name,
+                          cloud_name)
+
+
+def _what_would_change(w: Workload, win: Choice, opts: list[Choice], ref: CloudOption, best_buy, best_rent,
+                       t_star: int | None, parity_kwh: float | None, kwh_now: float) -> list[str]:
+    """Levers that flip the verdict away from the option that wins, each with the number where it flips."""
+    out: list[str] = []
+    others = [o for o in opts if o.mode != win.mode]
+    if not others:
+        return out
+    rival = others[0]
+    c = ref.monthly_usd
+    if win.mode == "api":
+        best = min((o for o in opts if o.kind != "cloud"), key=lambda o: o.monthly_usd, default=None)
+        if best is not None and c > 0:
+            out.append(f"{best.name} wins if {ref.price.id} raises prices by {best.monthly_usd / c - 1:.0%}")
+        if best_buy is not None and t_star and t_star > w.monthly_tokens:
+            out.append(f"buying {best_buy.box.label} wins above {_tokens(t_star)} tokens/month")
+        if best_buy is not None and parity_kwh is not None and parity_kwh < kwh_now:
+            out.append(f"buying breaks even at ${parity_kwh:.2f}/kWh (now ${kwh_now:.2f})")
+        if best_rent is not None and best_rent.rental_hours_per_month > 0:
+            r = best_rent
+            gpu_h = r.units * r.box.gpus * r.rental_hours_per_month
+            rate = (c - r.monthly_usd.operations) / gpu_h
+            if rate > 0:
+                out.append(f"renting {r.box.label} wins below ${rate:.2f}/GPU-h (now ${r.box.rental_usd_per_gpu_hour:.2f})")
+        return out
+    gap = rival.monthly_usd / win.monthly_usd - 1 if win.monthly_usd > 0 else float("inf")
+    out.append(f"{rival.name} wins if {win.name} costs {gap:.0%} more than estimated")
+    if rival.mode == "api" or any(o.mode == "api" for o in opts):
+        if c > 0 and c > win.monthly_usd:
+            out.append(f"the API wins if {ref.price.id} cuts prices by {1 - win.monthly_usd / c:.0%}")
+    if win.mode == "buy" and t_star:
+        out.append(f"the API wins below {_tokens(t_star)} tokens/month")
+    if win.mode == "buy" and parity_kwh is not None and parity_kwh > kwh_now:
+        out.append(f"the API wins above ${parity_kwh:.2f}/kWh (now ${kwh_now:.2f})")
+    if win.mode == "rent" and best_rent is not None and best_rent.rental_hours_per_month > 0:
+        r = best_rent
+        gpu_h = r.units * r.box.gpus * r.rental_hours_per_month
+        rate = (rival.monthly_usd - r.monthly_usd.operations) / gpu_h
+        out.append(f"{rival.name} wins above ${rate:.2f}/GPU-h (now ${r.box.rental_usd_per_gpu_hour:.2f})")
+    return out

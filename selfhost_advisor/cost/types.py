@@ -7,15 +7,18 @@ from ..record import field, record
 
 @record
 class Workload:
-    """What the user will send: tokens a month, their split, and when they arrive."""
+    """What the user will send: tokens a month, the request mix, when they arrive, and how they are billed."""
 
     monthly_tokens: int
-    output_share: float  # output tokens / all tokens (3:1 input:output -> 0.25)
+    output_share: float  # output tokens / all tokens: output / (prompt + output) of the typical request
     peak_to_average: float  # busiest-hour load / average load over the active hours
     active_hours_per_month: float  # hours in which the traffic arrives (176 = 8 h x 22 business days)
-    context: int = 8192
+    context: int = 8192  # longest sequence the server admits (vLLM max_model_len); capacity uses the request mix
     min_stream_tokens_per_s: float | None = None  # per-user decode speed floor
-    request_input_tokens: int = 1500  # a typical request, used to select per-request price tiers
+    request_input_tokens: int = 1500  # prompt tokens of the typical request (--prompt-tokens)
+    cached_input_share: float = 0.0  # share of input tokens an API bills at its cached-input price
+    batch_share: float = 0.0  # share of requests sent through a batch API
+    max_ttft_s: float | None = None  # time-to-first-token target for the serving point
 
     @property
     def output_tokens(self) -> int:
@@ -26,6 +29,10 @@ class Workload:
         return self.monthly_tokens - self.output_tokens
 
     @property
+    def prompt_tokens(self) -> int:
+        return self.request_input_tokens
+
+    @property
     def request_output_tokens(self) -> int:
         """Output tokens of the typical request, keeping the workload's split."""
         share = self.output_share
@@ -33,9 +40,14 @@ class Workload:
             return self.request_input_tokens
         return max(1, int(round(self.request_input_tokens * share / (1.0 - share))))
 
+    @property
+    def request_tokens(self) -> int:
+        return self.request_input_tokens + self.request_output_tokens
+
     def with_tokens(self, monthly_tokens: int) -> "Workload":
-        return Workload(monthly_tokens, self.output_share, self.peak_to_average, self.active_hours_per_month,
-                        self.context, self.min_stream_tokens_per_s, self.request_input_tokens)
+        from ..record import replace
+
+        return replace(self, monthly_tokens=int(monthly_tokens))
 
 
 @record
@@ -45,14 +57,23 @@ class CostParams:
     electricity_usd_per_kwh: float = 0.13
     pue: float = 1.56
     amortize_months: float = 36.0
-    ops_hours_per_month: float = 8.0
+    ops_hours_per_month: float = 8.0  # fixed part: the deployment, whatever its size (--ops-hours)
     ops_usd_per_hour: float = 90.0
     gpu_idle_share_of_tdp: float = 0.12
     hours_per_month: float = 730.0
+    ops_hours_per_box: float = 0.0  # per box in the fleet (--ops-hours-per-box)
+    spare_units: int = 0  # owned boxes kept beyond the peak (--spare)
 
     @property
     def operations_usd(self) -> float:
+        """The fixed part of operations (no boxes)."""
         return self.ops_hours_per_month * self.ops_usd_per_hour
+
+    def operations_usd_for(self, units: int) -> float:
+        """Operations of a fleet: (fixed hours + hours per box x boxes) x rate; none without boxes."""
+        if units <= 0:
+            return 0.0
+        return (self.ops_hours_per_month + self.ops_hours_per_box * units) * self.ops_usd_per_hour
 
 
 @record
@@ -69,7 +90,8 @@ class Box:
     host_idle_watts: float
     rental_usd_per_gpu_hour: float | None = None
     rental_low_usd_per_gpu_hour: float | None = None
-    price_kind: str = ""  # msrp | street | used
+    price_kind: str = ""  # msrp | street | used | given
+    rental_quotes: int = 0  # providers behind the rental median (0: given with --rent-price or none)
 
     @property
     def capex_usd(self) -> float | None:
@@ -110,17 +132,40 @@ class SelfHostOption:
     units: int
     capacity_tokens_per_month: int  # one unit, at the workload's mix and load shape
     busy_hours_per_month: float  # machine-hours of work, all units together
-    utilisation: float  # busy hours / (units x hours in the month)
+    utilisation: float  # busy hours / (units x hours paid for: 730 owned, billed hours rented)
     energy_kwh: float
     monthly_usd: MonthlyUsd
     usd_per_million_tokens: float
     rental_hours_per_month: float = 0.0
+    spare_units: int = 0  # included in units
     payback_months: float | None = None  # capex / monthly saving vs the reference cloud (buy only)
     break_even_monthly_tokens: int | None = None  # vs the reference cloud
 
     @property
     def capex_usd(self) -> float:
         return (self.box.capex_usd or 0.0) * self.units if self.mode == "buy" else 0.0
+
+
+@record
+class Hybrid:
+    """N owned boxes carry the base load; the API takes what overflows them (cost/traffic.py)."""
+
+    box: Box
+    base_units: int  # boxes sized below the peak (0 = all API; the all-owned count = no overflow)
+    spare_units: int
+    overflow_tokens: int  # tokens a month sent to the API
+    self_host_usd: float  # the owned part: amortization + power + operations
+    api_overflow_usd: float
+    api: str  # the API that takes the overflow
+    all_owned_units: int  # boxes the all-owned fleet needs for the peak (without spares)
+
+    @property
+    def total_usd(self) -> float:
+        return self.self_host_usd + self.api_overflow_usd
+
+    @property
+    def is_mix(self) -> bool:
+        return 0 < self.base_units < self.all_owned_units
 
 
 @record
@@ -140,10 +185,16 @@ class CloudPrice:
     tier: str  # frontier | mid | small | open-weight | contract
     input_usd_per_mtok: float
     output_usd_per_mtok: float
-    via: str  # "genai-prices 0.2.3" | "data/prices.yaml" | "--price-in/--price-out"
+    via: str  # "genai-prices 0.2.5" | "data/prices.yaml" | "--price-in/--price-out"
     prices_as_of: str
     source: str = ""
     open_weight_of: str | None = None
+    cached_input_usd_per_mtok: float | None = None  # None: no cached-input price known (billed as input)
+    batch_input_usd_per_mtok: float | None = None  # None: no batch price known (billed at the standard rate)
+    batch_cached_input_usd_per_mtok: float | None = None
+    batch_output_usd_per_mtok: float | None = None
+    cache_source: str = ""  # where the cached-input price came from
+    batch_source: str = ""  # where the batch price came from
 
 
 @record
@@ -194,3 +245,4 @@ class CostComparison:
     constraints: Constraints
     assumptions: dict = field(default_factory=dict)
     warnings: tuple[str, ...] = ()
+    hybrid: Hybrid | None = None  # the cheapest owned + API split (None: no bought box or no usable API)

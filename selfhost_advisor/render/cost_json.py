@@ -5,7 +5,7 @@ import math
 from typing import Any
 
 from .. import SCHEMA_VERSION
-from ..cost.types import CloudOption, CostComparison, SelfHostOption
+from ..cost.types import CloudOption, CostComparison, Hybrid, SelfHostOption
 
 
 def _r(x: float | None, nd: int = 2) -> float | None:
@@ -26,7 +26,7 @@ def _serving(o: SelfHostOption) -> dict[str, Any]:
     }
 
 
-def self_host_dict(o: SelfHostOption) -> dict[str, Any]:
+def self_host_dict(o: SelfHostOption, amortize_months: float = 36.0) -> dict[str, Any]:
     m = o.monthly_usd
     return {
         "hardware": o.box.label, "mode": "buy", "units": o.units, "gpus_per_unit": o.box.gpus,
@@ -35,7 +35,8 @@ def self_host_dict(o: SelfHostOption) -> dict[str, Any]:
         "monthly_usd": {"amortization": _r(m.amortization), "power": _r(m.power), "operations": _r(m.operations),
                         "total": _r(m.total)},
         "usd_per_million_tokens": _r(o.usd_per_million_tokens, 4), "payback_months": _r(o.payback_months),
-        "break_even_monthly_tokens": o.break_even_monthly_tokens,
+        "pays_back_within_amortization": o.payback_months is not None and o.payback_months <= amortize_months,
+        "break_even_monthly_tokens": o.break_even_monthly_tokens, "spare_units": o.spare_units,
         "busy_hours_per_month": _r(o.busy_hours_per_month), "utilisation": _r(o.utilisation, 4),
         "energy_kwh": _r(o.energy_kwh), "serving": _serving(o),
     }
@@ -47,6 +48,7 @@ def rental_dict(o: SelfHostOption) -> dict[str, Any]:
         "hardware": o.box.label, "mode": "rent", "units": o.units, "gpus_per_unit": o.box.gpus,
         "usd_per_gpu_hour": _r(o.box.rental_usd_per_gpu_hour, 3),
         "usd_per_gpu_hour_low": _r(o.box.rental_low_usd_per_gpu_hour, 3),
+        "rate_quotes": o.box.rental_quotes,
         "hours_per_month": _r(o.rental_hours_per_month),
         "capacity_tokens_per_month": o.capacity_tokens_per_month,
         "monthly_usd": {"rental": _r(m.rental), "operations": _r(m.operations), "total": _r(m.total)},
@@ -61,8 +63,25 @@ def cloud_dict(o: CloudOption) -> dict[str, Any]:
         "id": p.id, "provider": p.provider, "model": p.model, "name": p.name, "tier": p.tier,
         "open_weight_of": p.open_weight_of,
         "input_usd_per_mtok": _r(p.input_usd_per_mtok, 4), "output_usd_per_mtok": _r(p.output_usd_per_mtok, 4),
+        "cached_input_usd_per_mtok": _r(p.cached_input_usd_per_mtok, 4),
+        "batch_input_usd_per_mtok": _r(p.batch_input_usd_per_mtok, 4),
+        "batch_output_usd_per_mtok": _r(p.batch_output_usd_per_mtok, 4),
+        "cache_price_source": p.cache_source or None, "batch_price_source": p.batch_source or None,
         "monthly_usd": _r(o.monthly_usd), "usd_per_million_tokens": _r(o.usd_per_million_tokens, 4),
         "prices_as_of": p.prices_as_of, "via": p.via, "source": p.source or None, "excluded": o.excluded_reason,
+    }
+
+
+def hybrid_dict(h: Hybrid | None, monthly_tokens: int) -> dict[str, Any] | None:
+    if h is None:
+        return None
+    return {
+        "hardware": h.box.label, "base_units": h.base_units, "spare_units": h.spare_units,
+        "all_owned_units": h.all_owned_units, "is_mix": h.is_mix, "api": h.api,
+        "overflow_tokens": h.overflow_tokens,
+        "overflow_share": _r(h.overflow_tokens / monthly_tokens if monthly_tokens else 0.0, 4),
+        "monthly_usd": {"self_host": _r(h.self_host_usd), "api_overflow": _r(h.api_overflow_usd),
+                        "total": _r(h.total_usd)},
     }
 
 
@@ -74,12 +93,17 @@ def cost_dict(c: CostComparison) -> dict[str, Any]:
         "monthly_tokens": w.monthly_tokens,
         "input_tokens": w.input_tokens,
         "output_tokens": w.output_tokens,
-        "self_host": [self_host_dict(o) for o in c.self_host],
+        "self_host": [self_host_dict(o, c.params.amortize_months) for o in c.self_host],
         "rental": [rental_dict(o) for o in c.rental],
         "cloud": [cloud_dict(o) for o in c.cloud],
         "reference_cloud": c.reference_cloud.price.id if c.reference_cloud else None,
         "excluded": [{"hardware": e.hardware, "reason": e.reason} for e in c.excluded],
         "break_even_monthly_tokens": c.break_even_monthly_tokens,
+        "hybrid": hybrid_dict(c.hybrid, w.monthly_tokens),
+        "workload": {"prompt_tokens": w.prompt_tokens, "output_tokens": w.request_output_tokens,
+                     "peak_to_average": w.peak_to_average, "active_hours_per_month": w.active_hours_per_month,
+                     "cached_input_share": w.cached_input_share, "batch_share": w.batch_share,
+                     "max_ttft_s": w.max_ttft_s, "min_stream_tokens_per_s": w.min_stream_tokens_per_s},
         "recommendation": {
             "choice": rec.choice,
             "reasons": [r.text for r in rec.reasons],

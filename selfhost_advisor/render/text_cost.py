@@ -31,13 +31,21 @@ def _table(c: CostComparison):
                    ("util", "right"), ("break-even tok/mo", "right"), ("payback", "right")):
         t.add_column(col, justify=j)
     ref = c.reference_cloud
+    life = c.params.amortize_months
     for o in c.self_host:
-        pb = f"{o.payback_months:.1f} mo" if o.payback_months is not None else "never"
+        pb = "never" if o.payback_months is None else (
+            f"{o.payback_months:.1f} mo" if o.payback_months <= life else f"{o.payback_months:.0f} mo > {life:g}-mo life")
         t.add_row(f"{o.box.label}", "buy", str(o.units), _usd(o.monthly_usd.total), f"{o.usd_per_million_tokens:.3f}",
                   f"{o.utilisation:.0%}", _tok(o.break_even_monthly_tokens), pb)
     for o in c.rental[:3]:
         t.add_row(f"{o.box.label} ${o.box.rental_usd_per_gpu_hour:.2f}/GPU-h", "rent", str(o.units),
                   _usd(o.monthly_usd.total), f"{o.usd_per_million_tokens:.3f}", f"{o.utilisation:.0%}", "", "")
+    h = c.hybrid
+    if h is not None and h.is_mix:
+        share = h.overflow_tokens / c.workload.monthly_tokens
+        t.add_row(f"{h.base_units + h.spare_units}x {h.box.label} + {h.api}", "hybrid", str(h.base_units + h.spare_units),
+                  _usd(h.total_usd), f"{h.total_usd / (c.workload.monthly_tokens / 1e6):.3f}", f"{share:.0%} to API",
+                  "", "")
     for o in c.cloud:
         name = o.price.id + (" *" if ref is not None and o.price.id == ref.price.id else "")
         kind = "API" if not o.excluded_reason else "API (excluded)"
@@ -106,15 +114,30 @@ def _header(con, c: CostComparison) -> None:
     w = c.workload
     con.print(f"[bold]Model[/]     {c.model_name} ({c.model_id}), served with "
               f"{(c.self_host or c.rental)[0].capacity.engine if (c.self_host or c.rental) else 'vllm'}")
+    targets = [f"{w.min_stream_tokens_per_s:g} tok/s per user"] if w.min_stream_tokens_per_s else []
+    targets += [f"TTFT <= {w.max_ttft_s:g} s"] if w.max_ttft_s else []
     con.print(f"[bold]Workload[/]  {_tok(w.monthly_tokens)} tokens/month ({_tok(w.input_tokens)} in, "
-              f"{_tok(w.output_tokens)} out), peak {w.peak_to_average:g}x average over {w.active_hours_per_month:g} "
-              f"h/month, context {w.context:,}")
+              f"{_tok(w.output_tokens)} out); requests of {w.prompt_tokens:,} prompt + {w.request_output_tokens:,} "
+              f"output tokens" + (f"; {', '.join(targets)}" if targets else ""))
+    a = c.assumptions
+    def src(key: str) -> str:
+        item = a.get(key) or {}
+        return "given" if str(item.get("source", "")).startswith("given") else "default"
+    hours_why = "given" if src("active_hours_per_month") == "given" else "default: 8 h x 22 business days, Pan et al. 2025"
+    peak_why = "given" if src("peak_to_average") == "given" else "default: an assumption, measure yours"
+    con.print(f"[bold]Traffic[/]   {w.active_hours_per_month:g} active h/month ({hours_why}), busiest hour "
+              f"{w.peak_to_average:g}x the average ({peak_why}); linear load-duration curve")
     p = c.params
     con.print(f"[bold]Owning[/]    ${p.electricity_usd_per_kwh:g}/kWh, PUE {p.pue:g}, {p.amortize_months:g}-month "
-              f"amortization, ops {p.ops_hours_per_month:g} h x ${p.ops_usd_per_hour:g}")
+              f"amortization, ops {p.ops_hours_per_month:g} h + {p.ops_hours_per_box:g} h/box x "
+              f"${p.ops_usd_per_hour:g}, {p.spare_units} spare")
+    if w.cached_input_share or w.batch_share:
+        con.print(f"[bold]API use[/]   {w.cached_input_share:.0%} of input tokens cached, {w.batch_share:.0%} of "
+                  "requests batched")
     as_of = sorted({o.price.prices_as_of for o in c.cloud})
     if as_of:
-        con.print(f"[bold]Prices[/]    API prices as of {', '.join(as_of)}")
+        day = (c.assumptions.get("prices_date") or {}).get("value")
+        con.print(f"[bold]Prices[/]    API prices as of {', '.join(as_of)}" + (f", for requests on {day}" if day else ""))
 
 
 def render_cost(c: CostComparison, file=None) -> None:

@@ -1,0 +1,57 @@
+"""The priced hybrid: N owned boxes for the base load, the API for what overflows them, N chosen to minimise cost.
+
+Owned part: N base boxes plus the same spares as an all-owned fleet (like for like: the hybrid does not win by
+dropping redundancy), priced by tco.buy_monthly for the tokens they serve. Overflow: cost/traffic.overflow_tokens
+under the load-duration model, priced at the API's average $/token for this workload (cache and batch shares
+included). N = 0 is the all-API bill (no boxes, no operations); N = the all-owned count has no overflow and costs
+exactly the all-owned option. The total is convex in N for N >= 1 (fixed cost per box is constant; the overflow
+saved by each extra box shrinks as the load-duration curve falls), so the optimum is found by bisecting on the
+marginal cost.
+"""
+from __future__ import annotations
+
+from ..domain import ServingCapacity
+from . import tco
+from .capacity import mix_tokens_per_s
+from .traffic import overflow_tokens
+from .types import Box, CloudOption, CostParams, Hybrid, Workload
+
+
+def hybrid_at(box: Box, cap: ServingCapacity, w: Workload, p: CostParams, api: CloudOption, base_units: int,
+              ) -> Hybrid:
+    """The hybrid with `base_units` owned boxes (plus spares when there is any box)."""
+    per_box_h = mix_tokens_per_s(cap, w) * 3600.0
+    full = tco.units_needed(cap, w)
+    n = max(0, min(base_units, full))
+    t = w.monthly_tokens
+    over = 0.0 if n >= full else overflow_tokens(t, w.active_hours_per_month, w.peak_to_average, n * per_box_h)
+    spare = p.spare_units if n > 0 else 0
+    owned = tco.buy_monthly(box, n + spare, (t - over) / per_box_h, p).total if n > 0 else 0.0
+    usd_per_token = api.monthly_usd / t if t else 0.0
+    return Hybrid(box=box, base_units=n, spare_units=spare, overflow_tokens=int(round(over)), self_host_usd=owned,
+                  api_overflow_usd=over * usd_per_token, api=api.price.id, all_owned_units=full)
+
+
+def best_hybrid(box: Box, cap: ServingCapacity, w: Workload, p: CostParams, api: CloudOption) -> Hybrid:
+    """The cheapest split; ties go to the pure options (all API, then all owned)."""
+    full = tco.units_needed(cap, w)
+
+    def cost(n: int) -> float:
+        return hybrid_at(box, cap, w, p, api, n).total_usd
+
+    lo, hi = 1, full  # smallest n in [1, full] whose next box no longer saves money
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if cost(mid + 1) >= cost(mid):
+            hi = mid
+        else:
+            lo = mid + 1
+    candidates = [hybrid_at(box, cap, w, p, api, n) for n in sorted({0, lo, full})]
+    best = candidates[0]
+    for h in candidates[1:]:
+        if h.total_usd < best.total_usd - 1e-6:
+            best = h
+    last = candidates[-1]
+    if best.is_mix and last.total_usd <= best.total_usd + 1e-6:
+        best = last
+    return best
