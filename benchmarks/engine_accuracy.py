@@ -1,0 +1,141 @@
+"""Compare the engine memory estimates with the engines' own start-up logs (data/engine_logs.yaml).
+
+Usage: python benchmarks/engine_accuracy.py [--json]
+vLLM rows: the KV pool ("Available KV cache memory", or "GPU KV cache size" tokens x bytes per token) predicted from
+the run's own GPU memory, utilisation and batch settings, with our weights, activation peak, non-torch and graph
+memory; and the profiled activation peak where the log prints it. Errors are (estimate - logged) / logged; rows
+marked holdout are reported apart. Ollama / llama.cpp rows (engine: ollama | llamacpp) are added by their own
+evaluators in EVALUATORS.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from selfhost_advisor.catalog._data import load  # noqa: E402
+from selfhost_advisor.catalog.hardware import find_profile  # noqa: E402
+from selfhost_advisor.catalog.models import get as get_model  # noqa: E402
+from selfhost_advisor.domain import Device, FitRequest, Machine  # noqa: E402
+from selfhost_advisor.estimate import vllm as V  # noqa: E402
+
+GIB = 2**30
+
+
+def _version(v: str) -> tuple[int, ...]:
+    out = []
+    for part in v.split(".")[:3]:
+        digits = "".join(c for c in part if c.isdigit())
+        out.append(int(digits) if digits else 0)
+    return tuple(out)
+
+
+def _machine(row: dict) -> Machine:
+    """The run's GPUs: the CUDA total the log printed when it printed one, else our per-profile figure."""
+    prof = find_profile(row["gpu"]) if row.get("gpu") else None
+    name = prof.name if prof else row.get("gpu_name", "GPU")
+    logged_total = row["logged"].get("total_gpu_memory")
+    if logged_total is not None:
+        mem, matched = int(logged_total * GIB), None
+    else:
+        mem, matched = (prof.memory_bytes if prof else 0), (prof.id if prof else None)
+    dev = Device("nvidia", name, mem, matched_profile=matched)
+    return Machine(name, (dev,) * int(row["gpus"]), 0, interconnect=row.get("interconnect", ""))
+
+
+def vllm_row(row: dict) -> dict:
+    m = get_model(row["model"])
+    q = V.get_vllm_quant(row["quant"])
+    f = row["flags"]
+    machine = _machine(row)
+    tp = int(row["tp"])
+    graphs_in_budget = _version(row["version"]) >= _version(load("engines")["engines"]["vllm"]["cudagraph_in_kv_budget_since"])
+    req = FitRequest(context=int(f["max_model_len"]), engine="vllm", gpu_memory_utilization=float(f["gpu_memory_utilization"]),
+                     max_num_seqs=int(f["max_num_seqs"]), max_num_batched_tokens=int(f["max_num_batched_tokens"]),
+                     enforce_eager=not graphs_in_budget or bool(f.get("enforce_eager")), tensor_parallel=tp,
+                     kv_cache_type=f.get("kv_cache_dtype", "auto"))
+    p = V.plan(m, q, machine, req)
+    # V0 gathers logits to TP rank 0 only: other ranks profile no sampler
+    seqs = 0 if row["generation"] == "v0" and int(row.get("rank", 0)) > 0 else int(f["max_num_seqs"])
+    act = V.activation_bytes(m, tp, int(f["max_num_batched_tokens"]), seqs)
+    pool = p.pool_bytes_per_gpu + (p.memory.compute_buffer_bytes // tp - act)  # the plan's pool, with this rank's activation
+    if p.pool_bytes_per_gpu == 0:  # the plan clamps at 0; rebuild the signed figure vLLM logs
+        total = V.cuda_total_bytes(machine.devices[0])
+        pool = int(total * req.gpu_memory_utilization) - (-(-V.vllm_weights(m, q).total // tp)) - act \
+            - V.non_torch_bytes(tp, machine.interconnect) - (0 if req.enforce_eager else int(load("engines")["engines"]["vllm"]["cudagraph_bytes"]))
+    lg = row["logged"]
+    out = {"source": row["source"], "model": row["model"], "quant": row["quant"], "gpu": row.get("gpu") or row.get("gpu_name"),
+           "tp": tp, "version": row["version"], "holdout": bool(row.get("holdout"))}
+    kv_logged = lg.get("kv_cache")
+    if kv_logged is None and lg.get("kv_cache_tokens"):
+        kv_logged = lg["kv_cache_tokens"] * V.kv_bytes_per_token(m, tp, V.kv_dtype_bytes(req.kv_cache_type)) / GIB
+    if kv_logged is not None:
+        out.update(kv_logged_gib=round(kv_logged, 2), kv_est_gib=round(pool / GIB, 2),
+                   kv_err=(pool / GIB - kv_logged) / abs(kv_logged) if kv_logged else None)
+    if lg.get("activation") is not None:
+        out.update(act_logged_gib=lg["activation"], act_est_gib=round(act / GIB, 2),
+                   act_err=(act / GIB - lg["activation"]) / lg["activation"])
+    if lg.get("weights") is not None:
+        w = -(-V.vllm_weights(m, q).total // tp) / GIB
+        out.update(weights_logged_gib=lg["weights"], weights_est_gib=round(w, 2), weights_err=(w - lg["weights"]) / lg["weights"])
+    return out
+
+
+EVALUATORS = {"vllm": vllm_row}
+
+
+def evaluate(rows: list[dict] | None = None) -> list[dict]:
+    rows = load("engine_logs")["rows"] if rows is None else rows
+    out = []
+    for row in rows:
+        fn = EVALUATORS.get(row["engine"])
+        if fn is not None:
+            out.append({"engine": row["engine"], **fn(row)})
+    return out
+
+
+def summary(results: list[dict]) -> dict:
+    """Median and max |error| per engine and quantity, for seen rows and held-out rows apart."""
+    out: dict = {}
+    for r in results:
+        for key in [k for k in r if k.endswith("_err") and r[k] is not None]:
+            group = out.setdefault(r["engine"], {}).setdefault(key[:-4], {"seen": [], "holdout": []})
+            group["holdout" if r["holdout"] else "seen"].append(abs(r[key]))
+    for eng in out.values():
+        for q, g in eng.items():
+            eng[q] = {k: ({"n": len(v), "median": statistics.median(v), "max": max(v)} if v else {"n": 0})
+                      for k, v in g.items()}
+    return out
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--json", action="store_true")
+    args = ap.parse_args()
+    results = evaluate()
+    summ = summary(results)
+    if args.json:
+        print(json.dumps({"rows": results, "summary": summ}, indent=2, default=str))
+        return 0
+    for r in results:
+        parts = [f"{r['engine']:8} {r['model']:13} {r['quant']:9} {str(r['gpu']):12} tp{r['tp']} v{r['version']:10}"]
+        for q in ("kv", "act", "weights"):
+            if f"{q}_err" in r and r[f"{q}_err"] is not None:
+                parts.append(f"{q} {r[q + '_est_gib']:7.2f}/{r[q + '_logged_gib']:7.2f} GiB {r[q + '_err']:+6.1%}")
+        print("  ".join(parts) + ("  [holdout]" if r["holdout"] else ""))
+    print()
+    for eng, qs in summ.items():
+        for q, g in qs.items():
+            for k, s in g.items():
+                if s["n"]:
+                    print(f"{eng} {q:8} {k:8} n={s['n']:2}  median |err| {s['median']:6.1%}  max {s['max']:6.1%}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
