@@ -22,7 +22,7 @@ def hardware(
     timestamp_flag: bool = timestamp_option(),
 ) -> int:
     """Hardware profiles: list them, show one with its sources, or find what runs a model (--for)."""
-    from .catalog.hardware import find_profile, get_profile, profiles
+    from .catalog.hardware import get_profile, profiles
     quiet(quiet_flag)
     timestamp(timestamp_flag)
     if for_model is None:
@@ -45,7 +45,7 @@ def hardware(
     if action == "show" and not name:
         raise BadOptionError("'hardware show' needs a profile name", "e.g. 'advisor hardware show rtx4090'; 'advisor hardware' lists them")
     if action != "show":
-        if name is None and find_profile(action) is not None:  # 'advisor hardware rtx4090' means show it
+        if name is None:  # 'advisor hardware rtx4090' means show it (an unknown name gets suggestions)
             action, name = "show", action
         else:
             raise BadOptionError(f"unknown hardware action {action!r}", "use 'advisor hardware show rtx4090' or --for MODEL")

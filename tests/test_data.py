@@ -20,7 +20,7 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 FILES = sorted((ROOT / "data").glob("*.yaml"))
 DATA = {p.stem: yaml.safe_load(p.read_text()) for p in FILES}
-CATALOG_DATE = dt.date(2026, 12, 5)  # no as_of may pass the last compile (cost.yaml rental quotes, issue 14)
+CATALOG_DATE = dt.date(2026, 12, 5)  # no as_of may pass the last compile (cost.yaml rental quotes, issue 14; gpu_specs.yaml, apple.yaml, issue 16)
 
 
 def _date(value) -> dt.date:

@@ -19,7 +19,7 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from selfhost_advisor.catalog.hardware import machine_from_profile, parse_spec, profiles
+from selfhost_advisor.catalog.hardware import get_profile, machine_from_profile, parse_spec, profiles
 from selfhost_advisor.catalog.hf_config import model_from_config
 from selfhost_advisor.catalog.models import all_models, entries
 from selfhost_advisor.catalog.quants import all_quants, get_quant
@@ -83,7 +83,9 @@ def test_hardware_spec_is_a_profile_and_a_sane_count_or_unknown_hardware(text):
         profile, count, link = parse_spec(text)
     except AdvisorError:
         return
-    assert profile in profiles() and 1 <= count <= 64 and link in ("", "nvlink", "pcie")
+    # a curated profile, or a spec-table / Apple-configuration profile that its own id resolves back to
+    assert profile in profiles() or get_profile(profile.id) == profile
+    assert 1 <= count <= 64 and link in ("", "nvlink", "pcie")
     assert count == 1 or profile.kind == "gpu"
     machine = machine_from_profile(profile, count, None, link)
     assert len(machine.devices) == (0 if profile.kind == "cpu" else count if profile.kind == "gpu" else 1)

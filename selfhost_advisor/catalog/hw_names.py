@@ -1,0 +1,206 @@
+"""Any GPU or Apple configuration name a user types -> one hardware profile, or a refusal listing the choices.
+
+Order: a curated profile (data/hardware.yaml, priced and calibrated), an Apple M-series configuration
+(data/apple.yaml), then the GPU spec table (data/gpu_specs.yaml, every discrete/datacenter GPU since 2016). A name
+that fits several configurations differing in memory ("rtx 3060": 12 GB and 8 GB; "m4 max": 36 to 128 GB) is
+refused with the choices, never silently picked. The two data files are read only when the curated profiles do not
+settle the name, so `fit --hardware rtx4090 --json` never parses them.
+"""
+from __future__ import annotations
+
+import difflib
+import re
+from functools import lru_cache
+
+from ..errors import UnknownHardwareError
+from . import gpu_table
+from ._data import load
+from .hardware import Profile, find_profile, profiles
+
+GIB = 2**30
+_VENDOR_NAME = {"nvidia": "NVIDIA", "amd": "AMD", "intel": "Intel"}
+_HAS_MEMORY = re.compile(r"\d\s*gi?b\b", re.I)
+_MEMORY_ID = re.compile(r"-\d+gb")
+_APPLE_CHIP = re.compile(r"^(?:apple\s+|mac\s*(?:mini|studio|book\s*(?:pro|air))?\s+)?m([1-5])(?:\s*(pro|max|ultra))?\b(.*)$")
+_CORES = re.compile(r"\(?\s*(\d+)\s*-?\s*c(?:ore)?s?\b(?:\s*gpu)?\s*\)?")
+_GB = re.compile(r"(\d+)\s*gi?b\b")
+
+
+class AmbiguousHardwareError(UnknownHardwareError):
+    """The name fits several configurations (memory sizes, GPU bins); the message lists them."""
+
+
+def table_profile(row: dict) -> Profile:
+    """A spec-table row as a Profile: no price; cores and boost clock for the CUDA kernel-rate term (speed.py)."""
+    vendor = row["vendor"]
+    brand = _VENDOR_NAME.get(vendor, vendor)
+    raw = dict(row)
+    raw["sm_count"] = row.get("units")
+    if vendor == "nvidia":
+        raw["cuda_cores"] = row.get("shaders")
+    raw["sources"] = {"spec": row["source"]}
+    return Profile(
+        id=row["id"], name=row["name"] if row["name"].startswith(brand) else f"{brand} {row['name']}", kind="gpu",
+        vendor=vendor, backend=row["backend"], memory_bytes=int(round(row["memory_gib"] * GIB)),
+        bandwidth_bytes_per_s=int(row["bandwidth_gbps"] * 1e9),
+        fp16_flops=row["fp16_tflops"] * 1e12 if row.get("fp16_tflops") else None,
+        fp16_acc16_flops=row["fp16_acc16_tflops"] * 1e12 if row.get("fp16_acc16_tflops") else None,
+        tdp_watts=float(row["tdp_watts"]) if row.get("tdp_watts") else None, price_usd=None, unified=False, raw=raw,
+    )
+
+
+@lru_cache(maxsize=1)
+def apple_profiles() -> tuple[Profile, ...]:
+    """Every M-series chip x GPU bin x memory configuration sold (data/apple.yaml)."""
+    curated = {p.id: p for p in profiles()}
+    out = []
+    for chip in load("apple")["chips"]:
+        ref = curated[chip["per_core_from"]]
+        per_core = ref.fp16_flops / ref.raw["gpu_cores"]
+        for b in chip["bins"]:
+            for gb in b["memory_gb"]:
+                pid = f"{chip['chip']}-{b['gpu_cores']}c-{gb}gb"
+                out.append(Profile(
+                    id=pid, name=f"Apple {chip['name']} {gb}GB ({b['gpu_cores']}-core GPU)", kind="apple",
+                    vendor="apple", backend="metal", memory_bytes=gb * GIB,
+                    bandwidth_bytes_per_s=int(b["bandwidth_gbps"] * 1e9), fp16_flops=per_core * b["gpu_cores"],
+                    fp16_acc16_flops=None, tdp_watts=None, price_usd=None, unified=True,
+                    raw={"id": pid, "gpu_cores": b["gpu_cores"], "chip": chip["chip"], "memory_gb": gb,
+                         "sources": {"configuration": "data/apple.yaml",
+                                     "fp16": f"derived: {ref.id} per-core rate x {b['gpu_cores']} cores"}},
+                ))
+    return tuple(out)
+
+
+def _curated_twin(p: Profile) -> Profile:
+    """The curated profile describing the same configuration, when there is one (it carries price and calibration)."""
+    for c in profiles():
+        if p.kind == "apple" and c.kind == "apple":
+            if c.raw.get("gpu_cores") == p.raw["gpu_cores"] and c.memory_bytes == p.memory_bytes and \
+                    c.id.startswith(p.raw["chip"] + "-") and c.id[len(p.raw["chip"]) + 1:][:1].isdigit():
+                return c
+        elif p.kind == "gpu" and c.kind == "gpu" and c.vendor == p.vendor and c.memory_bytes == p.memory_bytes:
+            spec = str(p.raw.get("source", ""))
+            if spec and any(spec in str(v) for v in (c.raw.get("sources") or {}).values()):
+                return c
+    return p
+
+
+def _choices(cands: list[Profile]) -> str:
+    shown = sorted(cands, key=lambda p: (p.memory_bytes, p.id))[:8]
+    more = f" and {len(cands) - 8} more" if len(cands) > 8 else ""
+    return ", ".join(f"{p.id} ({p.memory_bytes / GIB:g} GiB)" for p in shown) + more
+
+
+def _refuse(name: str, cands: list[Profile]) -> AmbiguousHardwareError:
+    sizes = {p.memory_bytes for p in cands}
+    what = "memory sizes" if len(sizes) > 1 else "configurations"
+    how = "its memory size" if len(sizes) > 1 else ("its GPU core count, e.g. '40-core'" if cands[0].kind == "apple"
+                                                     else "its full id")
+    return AmbiguousHardwareError(f"hardware {name!r} names several {what}: {_choices(cands)}",
+                                  f"name one of them, e.g. with {how}")
+
+
+def _apple(name: str) -> list[Profile] | None:
+    """Configurations an Apple name fits, or None when it is not an M-series name."""
+    text = " ".join(name.lower().replace("-", " ").replace("_", " ").split())
+    m = _APPLE_CHIP.match(text)
+    if not m:
+        return None
+    chip = f"m{m.group(1)}" + (f"-{m.group(2)}" if m.group(2) else "")
+    rest = m.group(3)
+    cores = _CORES.search(rest)
+    rest_wo = _CORES.sub(" ", rest)
+    gb = _GB.search(rest_wo)
+    leftover = _GB.sub(" ", rest_wo).replace("gpu", " ").replace("(", " ").replace(")", " ").strip()
+    if leftover:
+        return None
+    out = [p for p in apple_profiles() if p.raw["chip"] == chip]
+    if cores:
+        out = [p for p in out if p.raw["gpu_cores"] == int(cores.group(1))]
+    if gb:
+        out = [p for p in out if p.raw["memory_gb"] == int(gb.group(1))]
+    if not any(p.raw["chip"] == chip for p in apple_profiles()):
+        raise UnknownHardwareError(f"unknown hardware {name!r}: no sourced configurations of Apple {chip.upper()}",
+                                   "describe it: --hardware \"custom:vram=32GB,bandwidth=153GB/s,backend=metal\"")
+    if not out:
+        sold = sorted({(p.raw["gpu_cores"], p.raw["memory_gb"]) for p in apple_profiles() if p.raw["chip"] == chip})
+        listing = "; ".join(f"{c}-core GPU {g}GB" for c, g in sold)
+        raise UnknownHardwareError(f"hardware {name!r}: Apple {chip.upper().replace('-', ' ')} was not sold that way",
+                                   f"configurations sold: {listing}")
+    return out
+
+
+def _table(name: str) -> list[Profile]:
+    return [table_profile(r) for r in gpu_table.lookup(name)]
+
+
+def _memory_variants(name: str, p: Profile) -> list[Profile]:
+    """Other sold configurations that `name` (which states no memory size) equally names, beside curated `p`."""
+    if p.kind == "apple":
+        cands = _apple(name) or []
+    elif p.kind == "gpu" and _MEMORY_ID.search(p.id):
+        cands = _table(name)
+    else:
+        return []
+    twins = [_curated_twin(c) for c in cands]
+    if len({c.memory_bytes for c in twins} | {p.memory_bytes}) > 1:
+        return sorted({c.id: c for c in [p, *twins]}.values(), key=lambda c: c.id)
+    return []
+
+
+def resolve(name: str) -> Profile:
+    """The one profile `name` names; AmbiguousHardwareError with the choices, or UnknownHardwareError with up to
+    three suggestions. One part of a spec: parse_spec (and mixed-GPU specs) call it per part."""
+    p = find_profile(name)
+    if p is not None:
+        if p.kind in ("gpu", "apple") and not _HAS_MEMORY.search(name) and _norm_id(name) != p.id:
+            variants = _memory_variants(name, p)
+            if variants:
+                raise _refuse(name, variants)
+        return p
+    apple = _apple(name)
+    if apple is not None:
+        cands = list({c.id: c for c in map(_curated_twin, apple)}.values())
+    else:
+        cands = list({c.id: c for c in map(_curated_twin, _table(name))}.values())
+    if len(cands) == 1:
+        return cands[0]
+    if cands:
+        raise _refuse(name, cands)
+    hint = suggestions(name)
+    raise UnknownHardwareError(
+        f"unknown hardware {name!r}",
+        (f"did you mean {', '.join(hint)}? " if hint else "")
+        + "run 'advisor hardware' to list profiles, or give a spec: --hardware \"custom:vram=16GB,bandwidth=448GB/s\"",
+    )
+
+
+def _norm_id(name: str) -> str:
+    return re.sub(r"[\s_]+", "-", name.strip().lower())
+
+
+def by_id(pid: str) -> Profile | None:
+    """A table or Apple-configuration profile by its exact id (what a Device's matched_profile holds)."""
+    if re.match(r"^m[1-5]-", pid):
+        return next((p for p in apple_profiles() if p.id == pid), None)
+    row = gpu_table.by_id(pid)
+    return table_profile(row) if row else None
+
+
+def suggestions(name: str, n: int = 3) -> list[str]:
+    """Up to n profile ids close to `name` (curated first, then the table and Apple configurations)."""
+    key = gpu_table.compact(name)
+    pool: dict[str, str] = {}
+    for p in profiles():
+        for k in (p.id, p.name, *(p.raw.get("aliases") or ())):
+            pool.setdefault(gpu_table.compact(str(k)), p.id)
+    for k in gpu_table.all_keys():
+        pool.setdefault(k, gpu_table.row_for_key(k)["id"])
+    for p in apple_profiles():
+        pool.setdefault(gpu_table.compact(p.id), p.id)
+    out: list[str] = []
+    for k in difflib.get_close_matches(key, list(pool), n=10, cutoff=0.6):
+        if pool[k] not in out:
+            out.append(pool[k])
+    return out[:n]
