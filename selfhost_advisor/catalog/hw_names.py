@@ -73,7 +73,11 @@ def apple_profiles() -> tuple[Profile, ...]:
 
 
 def _curated_twin(p: Profile) -> Profile:
-    """The curated profile describing the same configuration, when there is one (it carries price and calibration)."""
+    """The curated profile describing the same configuration, when there is one (it carries price and calibration):
+    same id (TechPowerUp's pre-launch 90 GB 'B200' row is the curated 180 GB B200), or the same TechPowerUp page."""
+    same = find_profile(p.id) if p.kind == "gpu" else None
+    if same is not None and same.kind == "gpu":
+        return same
     for c in profiles():
         if p.kind == "apple" and c.kind == "apple":
             if c.raw.get("gpu_cores") == p.raw["gpu_cores"] and c.memory_bytes == p.memory_bytes and \
