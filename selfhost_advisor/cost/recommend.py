@@ -200,14 +200,15 @@ def recommend(
             reasons.append(Reason(f"{label}: the {_usd(best_buy.capex_usd)} of hardware pays back in {pb:.1f} months "
                                   f"of its {amortize_months:g}-month amortization", "self-host", 44))
 
-    if ref.price.open_weight_of is None:
-        tier = ref.price.tier or "closed"
+    if ref.price.open_weight_of is None and ref.price.tier != "contract":
+        tier = ref.price.tier or "not the same open weights"
+        stronger = ", likely stronger" if ref.price.tier in ("frontier", "mid") else ""
         like = (f"; the same open model hosted ({same_model.price.id}) costs {_usd(same_model.monthly_usd)}/month"
                 if same_model is not None else
                 f"; compare the same open model hosted with --cloud {same_model_hint}" if same_model_hint else
                 "; no hosted endpoint of the same open model is listed to compare")
         reasons.append(Reason(f"{cloud_name} ({tier}, ${ref.price.input_usd_per_mtok:g}/${ref.price.output_usd_per_mtok:g}"
-                              f" per Mtok) is a different model from {model_name}, likely stronger: a self-host win "
+                              f" per Mtok) is a different model from {model_name}{stronger}: a self-host win "
                               f"assumes {model_name}'s quality is enough{like}", "neutral", 42))
     if w.monthly_tokens < low_volume_tokens and best_buy is not None:
         reasons.append(Reason(f"low volume: {_tokens(w.monthly_tokens)} tokens/month is {_usd(ref.monthly_usd)}/month on "
