@@ -59,8 +59,9 @@ def _options(best_buy: SelfHostOption | None, best_rent: SelfHostOption | None, 
             boxes = "box" if o.units == 1 else "boxes"
             out.append(Choice("self-host", o.mode, f"{o.units} {verb} {boxes} of {o.box.label}", o.monthly_usd.total))
     if hybrid is not None and hybrid.is_mix:
-        out.append(Choice("hybrid", "hybrid", f"{hybrid.base_units + hybrid.spare_units} bought {hybrid.box.label} "
-                          f"+ {hybrid.api} for {_tokens(hybrid.overflow_tokens)} overflow tokens", hybrid.total_usd))
+        out.append(Choice("hybrid", "hybrid", f"hybrid of {hybrid.base_units + hybrid.spare_units} bought "
+                          f"{hybrid.box.label} + {hybrid.api} for {_tokens(hybrid.overflow_tokens)} overflow tokens",
+                          hybrid.total_usd))
     if ref is not None:
         out.append(Choice("cloud", "api", ref.price.id, ref.monthly_usd))
     return sorted(out, key=lambda c: c.monthly_usd)
@@ -155,10 +156,12 @@ def recommend(
 
     listing = ", ".join(f"{o.name} {_usd(o.monthly_usd)}" for o in opts[:4])
     if runner is not None:
-        more = runner.monthly_usd / win.monthly_usd - 1 if win.monthly_usd > 0 else float("inf")
-        close = (" - within the +-20% the estimates carry, so a close call" if more < 1 / clear_win_ratio - 1 else "")
-        reasons.append(Reason(f"cost at this volume, cheapest first: {listing} a month; {win.name} is {more:.0%} "
-                              f"cheaper than {runner.name}{close}", win.kind, 50))
+        ratio = runner.monthly_usd / win.monthly_usd if win.monthly_usd > 0 else float("inf")
+        close = (" - within the +-20% the estimates carry, so a close call" if ratio < 1 / clear_win_ratio else "")
+        gap = (f"{1 - 1 / ratio:.0%} less than" if ratio < 2 else f"{ratio:.1f}x less than") if ratio != float("inf") \
+            else "less than"
+        reasons.append(Reason(f"cost at this volume, cheapest first: {listing} a month; {win.name} costs {gap} "
+                              f"{runner.name}{close}", win.kind, 50))
     else:
         reasons.append(Reason(f"cost at this volume: {listing} a month", win.kind, 50))
 
@@ -191,7 +194,7 @@ def recommend(
         pb = best_buy.payback_months
         if pb is None:
             reasons.append(Reason(f"{label}: the {_usd(best_buy.capex_usd)} of hardware never pays back: running it "
-                                  f"({_usd(best_buy.monthly_usd.power + best_buy.monthly_usd.operations)}/month) costs "
+                                  f"({_usd(best_buy.monthly_usd.power + best_buy.monthly_usd.operations)}/month) costs at least "
                                   f"as much as {cloud_name} ({_usd(ref.monthly_usd)})", "cloud", 44))
         elif pb > amortize_months:
             reasons.append(Reason(f"{label}: the {_usd(best_buy.capex_usd)} of hardware pays back in {pb:.0f} months, "
@@ -216,13 +219,20 @@ def recommend(
                               f"({best_buy.utilisation:.0%} utilisation)", "cloud", 35))
 
     changes += _what_would_change(w, win if not forced else Choice("cloud", "api", cloud_name, ref.monthly_usd),
-                                  opts, ref, best_buy, best_rent, break_even_tokens, parity_kwh, electricity_usd_per_kwh)
+                                  opts, ref, best_buy, best_rent, break_even_tokens, parity_kwh, electricity_usd_per_kwh,
+                                  hybrid)
     return Recommendation(choice, tuple(sorted(reasons, key=lambda r: -r.weight)), tuple(changes), best_self_name,
                           cloud_name)
 
 
+def _by(ratio: float) -> str:
+    """A rise to `ratio` times: 'by 31%' below 2x, '12.3-fold' above."""
+    return f"by {ratio - 1:.0%}" if ratio < 2 else f"{ratio:.1f}-fold"
+
+
 def _what_would_change(w: Workload, win: Choice, opts: list[Choice], ref: CloudOption, best_buy, best_rent,
-                       t_star: int | None, parity_kwh: float | None, kwh_now: float) -> list[str]:
+                       t_star: int | None, parity_kwh: float | None, kwh_now: float,
+                       hybrid: Hybrid | None = None) -> list[str]:
     """Levers that flip the verdict away from the option that wins, each with the number where it flips."""
     out: list[str] = []
     others = [o for o in opts if o.mode != win.mode]
@@ -233,7 +243,7 @@ def _what_would_change(w: Workload, win: Choice, opts: list[Choice], ref: CloudO
     if win.mode == "api":
         best = min((o for o in opts if o.kind != "cloud"), key=lambda o: o.monthly_usd, default=None)
         if best is not None and c > 0:
-            out.append(f"{best.name} wins if {ref.price.id} raises prices by {best.monthly_usd / c - 1:.0%}")
+            out.append(f"{best.name} wins if {ref.price.id} raises prices {_by(best.monthly_usd / c)}")
         if best_buy is not None and t_star and t_star > w.monthly_tokens:
             out.append(f"buying {best_buy.box.label} wins above {_tokens(t_star)} tokens/month")
         if best_buy is not None and parity_kwh is not None and parity_kwh < kwh_now:
@@ -245,11 +255,15 @@ def _what_would_change(w: Workload, win: Choice, opts: list[Choice], ref: CloudO
             if rate > 0:
                 out.append(f"renting {r.box.label} wins below ${rate:.2f}/GPU-h (now ${r.box.rental_usd_per_gpu_hour:.2f})")
         return out
-    gap = rival.monthly_usd / win.monthly_usd - 1 if win.monthly_usd > 0 else float("inf")
-    out.append(f"{rival.name} wins if {win.name} costs {gap:.0%} more than estimated")
-    if rival.mode == "api" or any(o.mode == "api" for o in opts):
-        if c > 0 and c > win.monthly_usd:
-            out.append(f"the API wins if {ref.price.id} cuts prices by {1 - win.monthly_usd / c:.0%}")
+    if win.monthly_usd > 0:
+        out.append(f"{rival.name} wins if {win.name} costs {_by(rival.monthly_usd / win.monthly_usd)} more than estimated")
+    if any(o.mode == "api" for o in opts) and c > win.monthly_usd:
+        if win.mode == "hybrid" and hybrid is not None:
+            # a price cut d lowers the overflow too: all-API wins when c (1 - d) < owned + overflow (1 - d)
+            cut = 1 - hybrid.self_host_usd / (c - hybrid.api_overflow_usd)
+        else:
+            cut = 1 - win.monthly_usd / c
+        out.append(f"the API alone wins if {ref.price.id} cuts prices by {cut:.0%}")
     if win.mode == "buy" and t_star:
         out.append(f"the API wins below {_tokens(t_star)} tokens/month")
     if win.mode == "buy" and parity_kwh is not None and parity_kwh > kwh_now:

@@ -43,7 +43,7 @@ def _table(c: CostComparison):
     h = c.hybrid
     if h is not None and h.is_mix:
         share = h.overflow_tokens / c.workload.monthly_tokens
-        t.add_row(f"{h.base_units + h.spare_units}x {h.box.label} + {h.api}", "hybrid", str(h.base_units + h.spare_units),
+        t.add_row(f"{h.box.label} + {h.api}", "hybrid", str(h.base_units + h.spare_units),
                   _usd(h.total_usd), f"{h.total_usd / (c.workload.monthly_tokens / 1e6):.3f}", f"{share:.0%} to API",
                   "", "")
     for o in c.cloud:
