@@ -26,8 +26,9 @@ def resolve_machine(
         raise BadOptionError(f"--gpus {gpus} is not a GPU count", "give 1 or more")
     if hardware is not None:
         # Conflicting flags are refused, naming both (issue 19): none is silently dropped.
-        if hardware.lower().endswith(".json") or os.path.sep in hardware:
-            from .probe.files import load_probe_file
+        is_file = hardware.lower().endswith((".json", ".yaml", ".yml")) or os.path.sep in hardware
+        if is_file and not hardware.strip().lower().startswith("custom:"):
+            from .probe.files import load_hardware_file as load_probe_file
 
             for flag, value in (("--vram", vram), ("--gpus", gpus)):
                 if value is not None:
@@ -53,6 +54,8 @@ def resolve_machine(
                 raise BadOptionError(f"--gpus {gpus} with --hardware {hardware!r}: only discrete GPUs can be multiplied",
                                      "drop --gpus")
             count = gpus
+        if ram_bytes is None and profile.raw.get("ram_bytes"):  # custom:...,ram=64GB
+            ram_bytes = int(profile.raw["ram_bytes"])
         machine = machine_from_profile(profile, count, ram_bytes, link)
         known = ram_bytes is not None or profile.kind in ("cpu", "apple", "apu")
         return machine, known

@@ -77,6 +77,10 @@ ROWS: list[tuple[list[str], str | None]] = [
     (["fit", "llama3.1:8b", "--gpus", "2"], "--gpus"),
     # fit: hardware specs and saved probe files
     (["fit", "llama3.1:8b", "--hardware", "rtx9999"], "rtx9999"),
+    (["fit", "llama3.1:8b", "--hardware", "rtx 3060"], "rtx-3060-8-gb"),  # memory variants: the choices, not a pick
+    (["fit", "llama3.1:8b", "--hardware", "m4 max 96gb"], "m4 max 96gb"),
+    (["fit", "llama3.1:8b", "--hardware", "custom:vram=16GB,bandwidth=448GB/s"], "fp16 is missing"),
+    (["fit", "llama3.1:8b", "--hardware", "custom:vram=16GB,bandwidth=0,fp16=60"], "bandwidth"),
     (["fit", "llama3.1:8b", "--hardware", "3x"], "3x"),
     (["fit", "llama3.1:8b", "--hardware", "rtx4090x0"], "rtx4090x0"),
     (["fit", "llama3.1:8b", "--hardware", "65x rtx4090"], "65x rtx4090"),

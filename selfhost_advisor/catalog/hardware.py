@@ -9,7 +9,7 @@ import difflib
 import re
 from functools import lru_cache
 
-from ..domain import Device, Machine
+from ..domain import Device, GpuDetails, Machine
 from ..errors import UnknownHardwareError
 from ..record import record
 from ._data import load
@@ -142,6 +142,11 @@ def _split_count(text: str) -> tuple[int, str]:
 def parse_spec(spec: str) -> tuple[Profile, int, str]:
     """'2x rtx4090 nvlink' -> (profile rtx-4090, 2, 'nvlink')."""
     text = spec.strip()
+    if text.lower().startswith("custom:"):  # a spec sheet: custom_hw.py
+        from .custom_hw import parse_custom
+
+        profile, count = parse_custom(text)
+        return profile, count, ""
     interconnect = ""
     low = text.lower()
     for word in ("nvlink", "pcie"):
@@ -163,7 +168,14 @@ def parse_spec(spec: str) -> tuple[Profile, int, str]:
 
 def machine_from_profile(profile: Profile, count: int = 1, ram_bytes: int | None = None, interconnect: str = "") -> Machine:
     """A Machine of `count` identical devices; host RAM only when the caller knows it."""
-    label = profile.id if count == 1 else f"{count}x {profile.id}"
+    custom = profile.id == "custom"
+    label = profile.name if custom else profile.id
+    label = label if count == 1 else f"{count}x {label}"
+    matched = None if custom else profile.id
+    details = None
+    if custom and profile.raw.get("cuda_cores") and profile.raw.get("boost_clock_mhz"):
+        details = GpuDetails(gpu_cores=int(profile.raw["cuda_cores"]),
+                             max_sm_clock_mhz=int(profile.raw["boost_clock_mhz"]))
     if interconnect:
         label += f" {interconnect}"
     if profile.kind == "cpu":
@@ -175,8 +187,8 @@ def machine_from_profile(profile: Profile, count: int = 1, ram_bytes: int | None
         device = Device(
             vendor=profile.vendor, name=profile.name, memory_bytes=profile.memory_bytes,
             bandwidth_bytes_per_s=profile.bandwidth_bytes_per_s, fp16_flops=profile.fp16_flops, unified=True,
-            usable_memory_bytes=working_set_bytes(profile.memory_bytes), matched_profile=profile.id,
-            backend=profile.backend,
+            usable_memory_bytes=working_set_bytes(profile.memory_bytes), matched_profile=matched,
+            backend=profile.backend, details=details,
         )
         return Machine(
             name=label, devices=(device,), ram_bytes=profile.memory_bytes, cpu_name=profile.name,
@@ -185,7 +197,7 @@ def machine_from_profile(profile: Profile, count: int = 1, ram_bytes: int | None
     device = Device(
         vendor=profile.vendor, name=profile.name, memory_bytes=profile.memory_bytes,
         bandwidth_bytes_per_s=profile.bandwidth_bytes_per_s, fp16_flops=profile.fp16_flops,
-        matched_profile=profile.id, backend=profile.backend, fp16_acc16_flops=profile.fp16_acc16_flops,
+        matched_profile=matched, backend=profile.backend, fp16_acc16_flops=profile.fp16_acc16_flops, details=details,
     )
     return Machine(
         name=label, devices=(device,) * count, ram_bytes=ram_bytes or 0, source="profile",

@@ -410,7 +410,8 @@ def estimate_speed(
     dec = _decode_seconds(model, work, placement, machine, decode_depth, table, kernel)
     pre = _prefill_seconds_per_token(model, work, placement, machine, prefill_depth, n_ubatch, table)
     if dec is None:
-        return Speed(None, None, "unknown", note="device bandwidth unknown: give a hardware profile")
+        return Speed(None, None, "unknown", note="no speed: --vram gives memory only, not bandwidth; name the GPU (--hardware 'rtx 4070') "
+                     "or its spec sheet (--hardware 'custom:vram=24GB,bandwidth=936GB/s,fp16=71TFLOPS')")
     backend = machine.devices[0].backend if machine.devices and placement.gpu_layers else "cpu"
     eff = efficiency(backend, table)
     matched = [d.matched_profile for d in machine.devices if d.matched_profile]

@@ -159,3 +159,36 @@ def load_probe_file(path: str) -> Machine:
 
         machine = replace(machine, name=f"{path} (probe)")
     return machine
+
+
+def load_hardware_file(path: str) -> Machine:
+    """A saved probe (JSON with schema_version), or a spec sheet in YAML/JSON with the custom: keys (vram, bandwidth,
+    fp16, ...; catalog/custom_hw.py)."""
+    if not path.lower().endswith((".yaml", ".yml")):
+        try:
+            with open(path, "rb") as fh:
+                head = json.loads(fh.read(16 * 2**20))
+        except (OSError, ValueError, UnicodeDecodeError, RecursionError):
+            head = None  # load_probe_file says what is wrong with it
+        if not (isinstance(head, dict) and "schema_version" not in head and "vram" in head):
+            return load_probe_file(path)
+        data = head
+    else:
+        import yaml
+
+        try:
+            with open(path, "rb") as fh:
+                data = yaml.safe_load(fh.read(2**20))
+        except (OSError, ValueError) as exc:
+            why = getattr(exc, "strerror", None) or "not valid YAML"
+            raise BadFileError(f"cannot read hardware file {path}: {why}", "check the path") from None
+        except Exception:  # noqa: BLE001 - yaml.YAMLError (yaml imported lazily) and its subclasses
+            raise BadFileError(f"hardware file {path} is not valid YAML", "write key: value lines, e.g. vram: 16GB") from None
+    if not isinstance(data, dict):
+        raise BadFileError(f"hardware file {path} is not a mapping of spec keys", "e.g. vram: 16GB, bandwidth: 448GB/s")
+    from ..catalog.custom_hw import custom_profile
+    from ..catalog.hardware import machine_from_profile
+
+    profile, count = custom_profile(data, path)
+    ram = profile.raw.get("ram_bytes")
+    return machine_from_profile(profile, count, int(ram) if ram else None)

@@ -131,6 +131,10 @@ def render_fit(r: FitResult, file=None, gate=None) -> None:
         depth = r.assumptions.get("decode_depth_tokens", 0)
         con.print(f"Speeds: single stream, decode with {depth:,} tokens cached (half the context); band = 10th-90th "
                   "percentile of measured/predicted on llama-bench results; 'calibrated' hardware families have measurements.")
+    else:
+        why = next((o.speed.note for o in r.options if o.speed and o.speed.note.startswith("no speed")), "")
+        if why:
+            con.print(f"[yellow]note:[/] {why}")
     if streams:
         con.print("streams: sequences of the full context that vLLM's KV pool holds at once (its 'maximum concurrency').")
     bound = [o.quant.name for o in r.options if o.speed and o.speed.kernel_share >= KERNEL_BOUND]

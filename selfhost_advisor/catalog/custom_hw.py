@@ -1,0 +1,108 @@
+"""Hardware from a spec sheet, for cards nobody sells yet: `custom:vram=16GB,bandwidth=448GB/s,fp16=60TFLOPS`.
+
+Why: the speed model needs only memory, bandwidth and FLOPS (plus a backend family), all of which a datasheet states.
+The same keys work in a YAML or JSON file (`--hardware card.yaml`). Required: vram, bandwidth, fp16 (a missing, zero
+or negative one exits 2 naming it). Optional: count, backend (cuda|rocm|vulkan|sycl|metal; default cuda), ram,
+name, unified (true for an APU/Apple-style part: the GPU shares `vram` with the CPU), cuda_cores and boost_mhz (the
+CUDA mat-vec kernel-rate term, estimate/speed.py), fp16_acc16 (GeForce-style FP16-accumulate rate).
+"""
+from __future__ import annotations
+
+import math
+import re
+
+from ..errors import BadOptionError
+from ..units import parse_size
+from .hardware import MAX_UNITS, Profile
+
+PREFIX = "custom:"
+REQUIRED = ("vram", "bandwidth", "fp16")
+OPTIONAL = ("count", "backend", "ram", "name", "unified", "cuda_cores", "boost_mhz", "fp16_acc16")
+BACKENDS = {"cuda": "nvidia", "rocm": "amd", "vulkan": "generic", "sycl": "intel", "metal": "apple"}
+_RATE = re.compile(r"^\s*([-+]?[0-9]*\.?[0-9]+(?:e[+-]?\d+)?)\s*([kmgtp]?)\s*(b/s|bps|flops|ops)?\s*$", re.I)
+_SCALE = {"": None, "k": 1e3, "m": 1e6, "g": 1e9, "t": 1e12, "p": 1e15}
+_HINT = 'e.g. --hardware "custom:vram=16GB,bandwidth=448GB/s,fp16=60TFLOPS"'
+
+
+def _bad(spec: str, what: str) -> BadOptionError:
+    return BadOptionError(f"custom hardware {spec!r}: {what}", _HINT)
+
+
+def _rate(spec: str, key: str, text: str, default_scale: float, unit: str) -> float:
+    """'448GB/s' -> 448e9, '448' -> 448 x default_scale; '60TFLOPS' -> 60e12."""
+    m = _RATE.match(str(text))
+    if not m:
+        raise _bad(spec, f"{key}={text!r} is not a number with a unit such as {unit}")
+    value = float(m.group(1))
+    scale = _SCALE[m.group(2).lower()] or (1.0 if m.group(3) else default_scale)
+    out = value * scale
+    if not math.isfinite(out) or out <= 0:
+        raise _bad(spec, f"{key} must be positive, got {text!r}")
+    if out > 1e18:
+        raise _bad(spec, f"{key}={text!r} is out of range")
+    return out
+
+
+def _positive_int(spec: str, key: str, text: object, limit: int) -> int:
+    try:
+        n = int(str(text).strip())
+    except ValueError:
+        raise _bad(spec, f"{key}={text!r} is not a whole number") from None
+    if not 1 <= n <= limit:
+        raise _bad(spec, f"{key} must be between 1 and {limit}, got {n}")
+    return n
+
+
+def parse_pairs(spec: str) -> dict[str, str]:
+    body = spec[len(PREFIX):] if spec.lower().startswith(PREFIX) else spec
+    pairs: dict[str, str] = {}
+    for part in filter(None, (p.strip() for p in body.split(","))):
+        key, sep, value = part.partition("=")
+        if not sep or not value.strip():
+            raise _bad(spec, f"{part!r} is not key=value")
+        pairs[key.strip().lower()] = value.strip()
+    return pairs
+
+
+def custom_profile(fields: dict, spec: str) -> tuple[Profile, int]:
+    """(profile, count) from key -> value (strings from the inline form, or YAML/JSON scalars)."""
+    fields = {str(k).lower(): v for k, v in fields.items()}
+    unknown = sorted(set(fields) - set(REQUIRED) - set(OPTIONAL))
+    if unknown:
+        raise _bad(spec, f"unknown key {unknown[0]!r}; keys: {', '.join(REQUIRED + OPTIONAL)}")
+    for key in REQUIRED:
+        if fields.get(key) in (None, ""):
+            raise _bad(spec, f"{key} is missing")
+    vram_text = str(fields["vram"]).strip()
+    if re.match(r"^-|^0*\.?0*\s*[a-z]*$", vram_text, re.I):
+        raise _bad(spec, f"vram must be positive, got {vram_text!r}")
+    vram = parse_size(vram_text, what="custom vram")
+    bandwidth = _rate(spec, "bandwidth", fields["bandwidth"], 1e9, "448GB/s")
+    fp16 = _rate(spec, "fp16", fields["fp16"], 1e12, "60TFLOPS")
+    acc16 = _rate(spec, "fp16_acc16", fields["fp16_acc16"], 1e12, "120TFLOPS") if fields.get("fp16_acc16") else None
+    backend = str(fields.get("backend") or "cuda").lower()
+    if backend not in BACKENDS:
+        raise _bad(spec, f"backend {backend!r} is not one of {', '.join(BACKENDS)}")
+    count = _positive_int(spec, "count", fields["count"], MAX_UNITS) if fields.get("count") is not None else 1
+    unified = str(fields.get("unified", backend == "metal")).lower() in ("true", "1", "yes")
+    if unified and count > 1:
+        raise _bad(spec, "a unified-memory part cannot be multiplied (count)")
+    raw: dict = {"id": "custom", "sources": {"spec": f"user spec sheet: {spec}"}}
+    if fields.get("cuda_cores") is not None:
+        raw["cuda_cores"] = _positive_int(spec, "cuda_cores", fields["cuda_cores"], 10**6)
+    if fields.get("boost_mhz") is not None:
+        raw["boost_clock_mhz"] = _rate(spec, "boost_mhz", fields["boost_mhz"], 1.0, "2520")
+    if fields.get("ram") is not None:
+        raw["ram_bytes"] = parse_size(str(fields["ram"]), what="custom ram")
+    name = " ".join(str(fields.get("name") or "custom GPU").split())[:80]
+    name = "".join(c for c in name if c.isprintable())
+    profile = Profile(
+        id="custom", name=name, kind="apple" if backend == "metal" and unified else ("apu" if unified else "gpu"),
+        vendor=BACKENDS[backend], backend=backend, memory_bytes=vram, bandwidth_bytes_per_s=int(bandwidth),
+        fp16_flops=fp16, fp16_acc16_flops=acc16, tdp_watts=None, price_usd=None, unified=unified, raw=raw,
+    )
+    return profile, count
+
+
+def parse_custom(spec: str) -> tuple[Profile, int]:
+    return custom_profile(parse_pairs(spec), spec)
