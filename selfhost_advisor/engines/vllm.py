@@ -37,7 +37,9 @@ class Vllm(Engine):
             raise BadOptionError(f"vLLM has no {kv} KV cache (a llama.cpp type)",
                                  "use --kv-cache fp8 (1 byte per value, vLLM's 8-bit KV) or auto")
         super().check_request(model, request, machine)
-        n = len([d for d in machine.devices if not d.unified and d.vendor != "apple"]) if machine else None
+        from ..estimate.vllm import serving_gpus
+
+        n = len(serving_gpus(machine)) if machine else None
         check_request(model, request, n or None)
 
     def option(self, model: Model, quant: Quant, machine: Machine, request: FitRequest, *,

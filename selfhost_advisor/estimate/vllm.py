@@ -60,6 +60,11 @@ def check_request(model: Model, request: FitRequest, n_gpus: int | None = None) 
                                  f"give --gpus {tp} or a smaller --tp")
 
 
+def serving_gpus(machine: Machine) -> list[Device]:
+    """The devices vLLM serves from: discrete GPUs, and CUDA unified-memory GPUs (DGX Spark / GB10, GH200)."""
+    return [d for d in machine.devices if d.vendor != "apple" and (not d.unified or d.backend == "cuda")]
+
+
 def tensor_parallel_size(model: Model, n_gpus: int) -> int:
     """Largest TP size <= n_gpus that divides the attention heads (vLLM requires heads % tp == 0)."""
     for tp in range(max(1, n_gpus), 0, -1):
@@ -178,7 +183,7 @@ class VllmPlan:
 def plan(model: Model, quant: Quant, machine: Machine, request: FitRequest) -> VllmPlan:
     """Memory per GPU under vLLM and how many sequences of `request.context` the KV pool holds."""
     e = _engine()
-    gpus = [d for d in machine.devices if not d.unified and d.vendor != "apple"]
+    gpus = serving_gpus(machine)
     check_request(model, request, len(gpus) if gpus else None)
     w = vllm_weights(model, quant)
     n_total = model.n_layers + 1
@@ -188,16 +193,29 @@ def plan(model: Model, quant: Quant, machine: Machine, request: FitRequest) -> V
     util = request.gpu_memory_utilization or float(e["gpu_memory_utilization"])
     if not gpus:
         why = "vLLM serves from discrete GPUs (CUDA/ROCm); none here" if not machine.devices else \
-            "vLLM does not run on Apple or unified-memory GPUs: use --engine llamacpp"
+            "vLLM does not run on Apple GPUs or non-CUDA unified memory: use --engine llamacpp"
         mem = MemoryBreakdown(w.total, seq_kv * request.n_parallel, 0, 0, bits_per_weight=_bpw(w))
         return VllmPlan(mem, Placement("no", 0, n_total, 0, 0, w.total, note=why), tp, 0, 0, seq_kv,
                         gpu_memory_utilization=util)
     dev = gpus[0]
     total = cuda_total_bytes(dev)
-    tokens, seqs = batch_defaults(total, dev.name)
+    # GB10 (unified): NVML reports no memory, so get_batch_defaults falls back to device_memory 0 (small defaults)
+    tokens, seqs = batch_defaults(0 if dev.unified else total, dev.name)
     tokens = request.max_num_batched_tokens or tokens
     seqs = request.max_num_seqs or seqs
     budget = int(total * util)
+    if dev.unified:
+        # vLLM reads free memory from the OS on unified GPUs (psutil available) and stops when the requested share
+        # exceeds it (gpu_worker.init_device); the OS keeps os_reserve_bytes (data/engines.yaml runtime)
+        free = total - int(load("engines")["runtime"]["os_reserve_bytes"])
+        if budget > free:
+            w_gib = lambda b: round(b / GIB, 2)  # noqa: E731
+            note = (f"vLLM would stop: Free memory on device ({w_gib(free)}/{w_gib(total)} GiB) on startup is less "
+                    f"than desired GPU memory utilization ({util:g}, {w_gib(budget)} GiB). Decrease GPU memory "
+                    "utilization or reduce GPU memory used by other processes.")
+            mem = MemoryBreakdown(w.total, seq_kv * request.n_parallel, 0, 0, bits_per_weight=_bpw(w))
+            return VllmPlan(mem, Placement("no", 0, n_total, 0, 0, budget - free, note=note), tp, 0, 0, seq_kv,
+                            gpu_memory_utilization=util)
     weights_gpu = -(-w.total // tp)
     act = activation_bytes(model, tp, tokens, seqs)
     graphs = 0 if request.enforce_eager else int(e["cudagraph_bytes"])

@@ -1,0 +1,80 @@
+"""vLLM's memory laws (estimate/vllm.py): the budget, batch defaults, the profile's activation, the KV pool, refusals."""
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from selfhost_advisor.catalog.hardware import find_profile, machine_from_profile
+from selfhost_advisor.catalog.models import get as get_model
+from selfhost_advisor.domain import FitRequest
+from selfhost_advisor.estimate import vllm as V
+
+GIB = 2**30
+M8 = get_model("llama3.1:8b")
+
+
+def _m(profile, n=1):
+    return machine_from_profile(find_profile(profile), n)
+
+
+def test_a100_keeps_the_small_batch_defaults_h100_gets_the_large_ones():
+    # arg_utils.get_batch_defaults: >= 70 GiB and "a100" not in the device name (PR #17885)
+    a100 = V.plan(M8, V.get_vllm_quant("BF16"), _m("a100-80gb"), FitRequest(8192, "vllm"))
+    h100 = V.plan(M8, V.get_vllm_quant("BF16"), _m("h100-sxm"), FitRequest(8192, "vllm"))
+    assert (a100.max_num_batched_tokens, a100.max_num_seqs) == (2048, 256)
+    assert (h100.max_num_batched_tokens, h100.max_num_seqs) == (8192, 1024)
+
+
+def test_the_budget_is_utilisation_times_what_cuda_reports():
+    q = V.get_vllm_quant("BF16")
+    base = FitRequest(8192, "vllm", gpu_memory_utilization=0.9, enforce_eager=True, max_num_seqs=256,
+                      max_num_batched_tokens=2048)
+    p = V.plan(M8, q, _m("h100-sxm"), base)
+    w = V.vllm_weights(M8, q).total
+    expect = int(79.22 * GIB * 0.9) - w - V.activation_bytes(M8, 1, 2048, 256) - V.non_torch_bytes(1)
+    assert p.pool_bytes_per_gpu == expect
+    assert p.pool_tokens == expect // (16 * 131072) * 16  # 128 KiB per token in 16-token blocks
+
+
+def test_the_sampler_dominates_the_profile_at_1024_sequences():
+    # 1024 rows x 128,256 (padded) vocabulary x 38 B = 4.65 GiB: the 4.8-5.6 GiB issue 15 saw on H100-class runs
+    act = V.activation_bytes(M8, 1, 8192, 1024)
+    assert 4.6 * GIB < act < 4.8 * GIB
+    assert V.activation_bytes(M8, 1, 8192, 256) < act / 3
+
+
+def test_fp8_kv_holds_twice_the_tokens():
+    q = V.get_vllm_quant("FP8")
+    auto = V.plan(M8, q, _m("h100-sxm"), FitRequest(8192, "vllm"))
+    fp8 = V.plan(M8, q, _m("h100-sxm"), FitRequest(8192, "vllm", kv_cache_type="fp8"))
+    assert abs(fp8.pool_tokens - 2 * auto.pool_tokens) <= 16
+    assert fp8.max_concurrency >= 2 * auto.max_concurrency
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.floats(0.3, 0.98), st.floats(0.01, 0.02))
+def test_more_utilisation_never_shrinks_the_pool(u, du):
+    q = V.get_vllm_quant("AWQ-INT4")
+    lo = V.plan(M8, q, _m("rtx-4090"), FitRequest(8192, "vllm", gpu_memory_utilization=u))
+    hi = V.plan(M8, q, _m("rtx-4090"), FitRequest(8192, "vllm", gpu_memory_utilization=min(1.0, u + du)))
+    assert hi.pool_bytes_per_gpu >= lo.pool_bytes_per_gpu
+
+
+def test_a_context_the_pool_cannot_hold_is_refused_with_vllms_message():
+    p = V.plan(M8, V.get_vllm_quant("BF16"), _m("rtx-4090"), FitRequest(131072, "vllm"))
+    assert p.placement.fit == "no"
+    assert "estimated maximum model length is" in p.placement.note
+    assert str(p.pool_tokens) in p.placement.note
+
+
+def test_dgx_spark_runs_vllm_with_its_unified_memory_limits():
+    m70 = get_model("llama3.1:70b")
+    ok = V.plan(m70, V.get_vllm_quant("FP8"), _m("dgx-spark"), FitRequest(8192, "vllm"))
+    assert ok.placement.fit == "gpu" and (ok.max_num_batched_tokens, ok.max_num_seqs) == (2048, 256)
+    greedy = V.plan(m70, V.get_vllm_quant("FP8"), _m("dgx-spark"), FitRequest(8192, "vllm", gpu_memory_utilization=0.99))
+    assert greedy.placement.fit == "no" and "Free memory on device" in greedy.placement.note
+
+
+def test_nvlink_tensor_parallel_reserves_nccl_buffers_pcie_does_not():
+    assert V.non_torch_bytes(2, "nvlink") - V.non_torch_bytes(2, "pcie") == V.non_torch_bytes(2, "nvlink") - V.non_torch_bytes(1)
+    assert V.non_torch_bytes(2, "pcie") == V.non_torch_bytes(1)
