@@ -72,6 +72,8 @@ def fit(
         None, "--max-num-batched-tokens", help="vLLM: tokens per step, sizes the profiled activations (default by GPU)."),
     enforce_eager: bool = typer.Option(False, "--enforce-eager", help="vLLM: no CUDA graphs (frees their memory)."),
     tp: Optional[int] = typer.Option(None, "--tp", help="vLLM: tensor parallel size (default: most GPUs dividing the heads)."),
+    nodes: Optional[int] = typer.Option(
+        None, "--nodes", help="vLLM: this many boxes like --hardware, one pipeline-parallel stage each (multi-node)."),
     require_fit: Optional[str] = typer.Option(
         None, "--require-fit", help="Exit 1 unless an option fits: gpu (fully on GPU), partial (GPU or partial offload) or any."
     ),
@@ -130,7 +132,7 @@ def fit(
         flash_attention=bool(eng.params["flash_attention"]) if flash_attention is None else flash_attention,
         n_cpu_moe=n_cpu_moe,
         gpu_memory_utilization=gpu_util, max_num_seqs=max_num_seqs, max_num_batched_tokens=max_num_batched_tokens,
-        enforce_eager=enforce_eager, tensor_parallel=tp, model_ref=eng.model_ref(resolved),
+        enforce_eager=enforce_eager, tensor_parallel=tp, nodes=nodes, model_ref=eng.model_ref(resolved),
     )
     eng.check_request(m, request, machine)
     result = annotate(run_fit(m, machine, request, quants, host_ram_known=ram_known), resolved)

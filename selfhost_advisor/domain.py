@@ -294,6 +294,7 @@ class FitRequest:
     max_num_batched_tokens: int | None = None
     enforce_eager: bool = False
     tensor_parallel: int | None = None  # None: the largest size <= GPUs that divides the heads
+    nodes: int | None = None  # vLLM pipeline parallel: this many boxes like the hardware, one stage each
     model_ref: str = ""  # what the command loads: a file path, Hub id or Ollama tag ("" = the model's Hub id)
 
 

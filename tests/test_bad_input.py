@@ -28,6 +28,8 @@ ROWS: list[tuple[list[str], str | None]] = [
     (["fit", "llama3.1:8b", "-H", "4x h100-sxm", "--engine", "vllm", "--tp", "3"], "does not divide"),
     (["fit", "llama3.1:8b", "-H", "h100-sxm", "--engine", "vllm", "--max-num-seqs", "0"], "--max-num-seqs"),
     (["fit", "llama3.1:8b", "-H", "rtx4090", "--enforce-eager"], "--engine vllm"),
+    (["fit", "llama3.1:8b", "-H", "rtx4090", "--nodes", "2"], "--engine vllm"),
+    (["fit", "llama3.1:8b", "-H", "h100-sxm", "--engine", "vllm", "--nodes", "0"], "--nodes"),
     (["fit", "llama3.1:7b"], "llama3.1:7b"),
     (["fit", " "], None),
     (["fit", "ollama:nosuch"], "nosuch"),

@@ -78,3 +78,31 @@ def test_dgx_spark_runs_vllm_with_its_unified_memory_limits():
 def test_nvlink_tensor_parallel_reserves_nccl_buffers_pcie_does_not():
     assert V.non_torch_bytes(2, "nvlink") - V.non_torch_bytes(2, "pcie") == V.non_torch_bytes(2, "nvlink") - V.non_torch_bytes(1)
     assert V.non_torch_bytes(2, "pcie") == V.non_torch_bytes(1)
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.integers(1, 200), st.integers(1, 16))
+def test_pipeline_stages_hold_every_layer_and_the_last_stage_is_never_the_largest(layers, pp):
+    # vllm/distributed/utils.py get_pp_indices: the remainder goes to the middle stages, or all but the last
+    parts = V.pp_partition(layers, pp)
+    assert sum(parts) == layers and len(parts) == pp
+    assert max(parts) - min(parts) <= 1
+    if pp > 1 and layers % pp:
+        assert parts[-1] == layers // pp
+
+
+def test_two_nodes_hold_what_one_box_cannot_and_the_command_says_so():
+    import shlex
+
+    from selfhost_advisor.engines import get_engine
+
+    m = get_model("llama3.1:405b")
+    q = V.get_vllm_quant("BF16")
+    box = _m("h100-sxm", 8)
+    one = V.plan(m, q, box, FitRequest(8192, "vllm"))
+    two = V.plan(m, q, box, FitRequest(8192, "vllm", nodes=2))
+    assert one.placement.fit == "no" and two.placement.fit == "gpu" and two.pp == 2
+    assert len(two.placement.per_device_bytes) == 16
+    words = shlex.split(get_engine("vllm").option(m, q, box, FitRequest(8192, "vllm", nodes=2)).command)
+    assert words[words.index("--pipeline-parallel-size") + 1] == "2"
+    assert words[words.index("--tensor-parallel-size") + 1] == "8"

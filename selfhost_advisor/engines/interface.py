@@ -66,7 +66,7 @@ class Engine:
 
     _VLLM_FLAGS = (("gpu_memory_utilization", "--gpu-memory-utilization"), ("max_num_seqs", "--max-num-seqs"),
                    ("max_num_batched_tokens", "--max-num-batched-tokens"), ("enforce_eager", "--enforce-eager"),
-                   ("tensor_parallel", "--tp"))
+                   ("tensor_parallel", "--tp"), ("nodes", "--nodes"))
 
     def check_request(self, model: Model, request: FitRequest, machine: Machine | None = None) -> None:
         """Refuse options this engine does not have (exit 2 naming the fix): a KV cache type outside its

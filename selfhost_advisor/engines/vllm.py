@@ -59,7 +59,9 @@ class Vllm(Engine):
             pf = _prefill_tokens_per_s(model, quant, machine, p.tp, min(depth, 256))
             speed = Speed(d, pf, "extrapolated", d * eff.decode_band[0], d * eff.decode_band[1],
                           pf * eff.prefill_band[0], pf * eff.prefill_band[1],
-                          note=f"vLLM tensor parallel {p.tp}; CUDA-family efficiency from llama-bench")
+                          note=f"vLLM tensor parallel {p.tp}; CUDA-family efficiency from llama-bench"
+                          + (f"; pipeline over {p.pp} nodes: stages run one after another (speed as tensor parallel "
+                             "within a node; the inter-node hop is not counted)" if p.pp > 1 else ""))
         elif p.placement.fit == "gpu":
             speed = Speed(None, None, "unknown", note="device bandwidth or FLOPS unknown: give a hardware profile")
         return FitOption(quant=quant, memory=p.memory, placement=p.placement, speed=speed,
@@ -85,6 +87,9 @@ class Vllm(Engine):
                 "--tensor-parallel-size", str(p.tp),
                 "--kv-cache-dtype", "fp8" if request.kv_cache_type.lower().startswith("fp8") else "auto",
                 "--max-num-seqs", str(p.max_num_seqs), "--max-num-batched-tokens", str(p.max_num_batched_tokens)]
+        if p.pp > 1:  # multi-node: a Ray cluster over the nodes (docs.vllm.ai "Distributed inference and serving")
+            args[args.index("--tensor-parallel-size") + 2:args.index("--tensor-parallel-size") + 2] = [
+                "--pipeline-parallel-size", str(p.pp), "--distributed-executor-backend", "ray"]
         if quant.name == "FP8":
             args += ["--quantization", "fp8"]
         if request.enforce_eager:

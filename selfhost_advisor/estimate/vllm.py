@@ -50,6 +50,8 @@ def check_request(model: Model, request: FitRequest, n_gpus: int | None = None) 
         v = getattr(request, name)
         if v is not None and v < 1:
             raise BadOptionError(f"--{name.replace('_', '-')} {v} must be at least 1", "give a positive count")
+    if request.nodes is not None and not 1 <= request.nodes <= 64:
+        raise BadOptionError(f"--nodes {request.nodes} is not between 1 and 64", "give the number of boxes, e.g. --nodes 2")
     tp = request.tensor_parallel
     if tp is not None:
         if tp < 1 or model.n_heads % tp:
@@ -178,6 +180,7 @@ class VllmPlan:
     max_num_seqs: int = 0
     max_num_batched_tokens: int = 0
     gpu_memory_utilization: float = 0.0
+    pp: int = 1  # pipeline parallel stages (nodes)
 
 
 def plan(model: Model, quant: Quant, machine: Machine, request: FitRequest) -> VllmPlan:
@@ -216,20 +219,34 @@ def plan(model: Model, quant: Quant, machine: Machine, request: FitRequest) -> V
             mem = MemoryBreakdown(w.total, seq_kv * request.n_parallel, 0, 0, bits_per_weight=_bpw(w))
             return VllmPlan(mem, Placement("no", 0, n_total, 0, 0, budget - free, note=note), tp, 0, 0, seq_kv,
                             gpu_memory_utilization=util)
-    weights_gpu = -(-w.total // tp)
+    pp = request.nodes or 1
     act = activation_bytes(model, tp, tokens, seqs)
     graphs = 0 if request.enforce_eager else int(e["cudagraph_bytes"])
     other = non_torch_bytes(tp, machine.interconnect)
-    pool = budget - weights_gpu - act - graphs - other
-    pool_tokens = kv_pool_tokens(model, tp, max(0, pool), kvb)
-    need = seq_kv * request.n_parallel
-    # vLLM: num_blocks / blocks per request (kv_cache_utils.get_max_concurrency_for_kv_cache_config)
-    conc = max(0, pool // seq_kv) if seq_kv else 0
+    # Each pipeline stage (one node with --nodes) holds its layers' weights and KV; the last one also the LM head
+    # and the sampler. vLLM sizes every worker's pool and keeps the smallest block count.
+    stages = []
+    for i, layers in enumerate(pp_partition(model.n_layers, pp)):
+        first = sum(pp_partition(model.n_layers, pp)[:i])
+        wbytes = sum(w.per_layer[first:first + layers]) + (w.embedding if i == 0 else 0)
+        wbytes += (w.output or (w.embedding if model.tied_embeddings and pp > 1 else 0)) if i == pp - 1 else 0
+        stage_act = act if i == pp - 1 else forward_peak_bytes(model, tp, tokens)
+        stage_pool = budget - -(-wbytes // tp) - stage_act - graphs - other
+        per_token = kv_bytes_per_token(model, tp, kvb) * layers // model.n_layers
+        stages.append((-(-wbytes // tp), stage_act, stage_pool, per_token, layers))
+    block = int(e["kv_pad"])
+    blocks = min(max(0, sp) // (block * pt) for _, _, sp, pt, _ in stages)
+    limiting = min(stages, key=lambda st: max(0, st[2]) // (block * st[3]))
+    pool = limiting[2]
+    pool_tokens = blocks * block
+    need = seq_kv * request.n_parallel  # whole-model KV per TP rank of one sequence set
+    seq_tokens = -(-request.context // block) * block
+    conc = pool_tokens // seq_tokens if pp > 1 else (max(0, pool // seq_kv) if seq_kv else 0)
     mem = MemoryBreakdown(
         weights_bytes=w.total,
         kv_cache_bytes=need * tp,
-        compute_buffer_bytes=act * tp,
-        runtime_bytes=(graphs + other) * tp,
+        compute_buffer_bytes=sum(st[1] for st in stages) * tp,
+        runtime_bytes=(graphs + other) * tp * pp,
         layer_bytes=w.per_layer,
         input_embedding_bytes=w.embedding,
         output_bytes=w.output,
@@ -237,10 +254,14 @@ def plan(model: Model, quant: Quant, machine: Machine, request: FitRequest) -> V
         kv_pool_bytes=max(0, pool),
         kv_pool_tokens=pool_tokens,
     )
-    used_per_gpu = weights_gpu + act + graphs + other + need
+    per_gpu = tuple(wg + a + graphs + other + need * layers // model.n_layers
+                    for wg, a, _, _, layers in stages for _ in range(tp))
     note = f"vLLM tensor parallel {tp} of {len(gpus)} GPUs" if tp != len(gpus) else ""
-    if pool >= need:
-        pl = Placement("gpu", n_total, n_total, used_per_gpu * tp, 0, 0, (used_per_gpu,) * tp, note=note)
+    if pp > 1:
+        note = (note + "; " if note else "") + f"pipeline parallel over {pp} nodes ({tp * pp} GPUs)"
+    fits = conc >= request.n_parallel if pp > 1 else pool >= need
+    if fits:
+        pl = Placement("gpu", n_total, n_total, sum(per_gpu), 0, 0, per_gpu, note=note)
     else:
         # vLLM's own refusal (v1/core/kv_cache_utils.py check_enough_kv_cache_memory)
         why = ("No available memory for the cache blocks. Try increasing `gpu_memory_utilization` when initializing "
@@ -250,9 +271,23 @@ def plan(model: Model, quant: Quant, machine: Machine, request: FitRequest) -> V
                f"({pool / GIB:.2f} GiB). Based on the available memory, the estimated maximum model length is "
                f"{pool_tokens}. Try increasing `gpu_memory_utilization` or decreasing `max_model_len` when "
                "initializing the engine.")
-        pl = Placement("no", 0, n_total, 0, 0, (need - max(0, pool)) * tp,
+        pl = Placement("no", 0, n_total, 0, 0, max(1, (need - max(0, pool)) * tp),
                        note=(note + "; " if note else "") + f"gpu_memory_utilization {util:g}: vLLM would stop: {why}")
-    return VllmPlan(mem, pl, tp, max(0, pool), int(conc), seq_kv, pool_tokens, seqs, tokens, util)
+    return VllmPlan(mem, pl, tp, max(0, pool), int(conc), seq_kv, pool_tokens, seqs, tokens, util, pp)
+
+
+def pp_partition(n_layers: int, pp: int) -> list[int]:
+    """Layers per pipeline stage as vLLM assigns them (vllm/distributed/utils.py get_pp_indices): an even split; the
+    remainder goes to the middle stages when it fits there (pp > 2), else to all stages but the last."""
+    parts = [n_layers // pp] * pp
+    rem = n_layers % pp
+    if rem and pp > 2 and rem <= pp - 2:
+        for i in range(rem):
+            parts[1 + i] += 1
+    else:
+        for i in range(2, rem + 2):
+            parts[-i] += 1
+    return parts
 
 
 def _bpw(w: VllmWeights) -> float:
