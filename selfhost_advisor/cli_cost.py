@@ -68,7 +68,7 @@ def cost(
     decode_tps: Optional[float] = typer.Option(None, "--decode-tps", help="Measured aggregate decode tokens/s of one box (with one --hardware)."),
     prefill_tps: Optional[float] = typer.Option(None, "--prefill-tps", help="Measured prefill tokens/s of one box (with --decode-tps)."),
     max_monthly_usd: Optional[float] = typer.Option(None, "--max-monthly-usd", help="Exit 1 if the recommended option costs more a month."),
-    require: Optional[str] = typer.Option(None, "--require", help="Exit 1 unless the verdict is this: self-host or cloud."),
+    require: Optional[str] = typer.Option(None, "--require", help="Exit 1 unless the verdict is this: self-host, hybrid or cloud."),
     chart: Optional[str] = typer.Option(None, "--chart", help="Also write the cost-vs-volume chart to FILE.svg."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object (schema docs/schema/cost.schema.json)."),
     quiet_flag: bool = quiet_option(),
@@ -88,8 +88,8 @@ def cost(
     quiet(quiet_flag)
     timestamp(timestamp_flag)
     require = require.lower() if require else require
-    if require and require not in ("self-host", "cloud"):
-        raise BadOptionError(f"--require {require!r} is not self-host or cloud", "e.g. --require self-host")
+    if require and require not in ("self-host", "hybrid", "cloud"):
+        raise BadOptionError(f"--require {require!r} is not self-host, hybrid or cloud", "e.g. --require self-host")
     if chart and not chart.lower().endswith(".svg"):
         raise BadOptionError(f"--chart {chart!r}: only SVG is supported", "give a file name ending in .svg")
     if max_monthly_usd is not None and not max_monthly_usd >= 0:

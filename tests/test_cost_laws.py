@@ -183,6 +183,22 @@ def test_hybrid_worked_case_by_hand():
     assert res.recommendation.choice == "hybrid"
     text = res.recommendation.reasons[0].text
     assert "$1,967" in text and "$2,120" in text and "$3,168" in text
+    # what would change it speaks of the hybrid that wins: all owned wins if the hybrid costs 2,120/1,966.72 = 7.8%
+    # more; the API alone wins at a price cut d with 3,168 (1 - d) < 1,840 + 126.72 (1 - d): d > 1 - 1,840/3,041.28
+    # = 39.499%
+    changes = res.recommendation.what_would_change
+    assert "5 bought boxes of gpu wins if hybrid" in changes[0] and "costs 8% more than estimated" in changes[0]
+    assert any("the API alone wins if contract cuts prices by 39%" in c for c in changes)
+
+
+def test_a_forcing_constraint_says_what_the_verdict_would_be_without_it():
+    from selfhost_advisor.cost.types import Constraints
+
+    frontier = CloudPrice("f", "F", "x", "f", "frontier", 10.0, 50.0, "t", "t")
+    res = compare("m", "M", work(), CostParams(), [box_from_spec("2x rtx4090")], lambda b: cap(), [frontier],
+                  Constraints(need_frontier=True), explicit_cloud=True)
+    assert res.recommendation.choice == "cloud"
+    assert res.recommendation.what_would_change[0].startswith("without --need-frontier the verdict would be")
 
 
 @pytest.mark.parametrize("reg", ["hipaa", "gdpr"])

@@ -218,9 +218,13 @@ def recommend(
                               f"{cloud_name}; owned hardware would sit mostly idle "
                               f"({best_buy.utilisation:.0%} utilisation)", "cloud", 35))
 
-    changes += _what_would_change(w, win if not forced else Choice("cloud", "api", cloud_name, ref.monthly_usd),
-                                  opts, ref, best_buy, best_rent, break_even_tokens, parity_kwh, electricity_usd_per_kwh,
-                                  hybrid)
+    if forced and win.kind != "cloud":
+        flag = "--need-frontier" if constraints.need_frontier else "--no-ops-team"
+        changes.append(f"without {flag} the verdict would be {win.kind}: {win.name} at {_usd(win.monthly_usd)}/month "
+                       f"against {_usd(ref.monthly_usd)} for {cloud_name}")
+    else:
+        changes += _what_would_change(w, win, opts, ref, best_buy, best_rent, break_even_tokens, parity_kwh,
+                                      electricity_usd_per_kwh, hybrid)
     return Recommendation(choice, tuple(sorted(reasons, key=lambda r: -r.weight)), tuple(changes), best_self_name,
                           cloud_name)
 
@@ -256,7 +260,9 @@ def _what_would_change(w: Workload, win: Choice, opts: list[Choice], ref: CloudO
                 out.append(f"renting {r.box.label} wins below ${rate:.2f}/GPU-h (now ${r.box.rental_usd_per_gpu_hour:.2f})")
         return out
     if win.monthly_usd > 0:
-        out.append(f"{rival.name} wins if {win.name} costs {_by(rival.monthly_usd / win.monthly_usd)} more than estimated")
+        r = rival.monthly_usd / win.monthly_usd
+        more = f"{r - 1:.0%} more" if r < 2 else f"{r:.1f}x"
+        out.append(f"{rival.name} wins if {win.name} costs {more} than estimated")
     if any(o.mode == "api" for o in opts) and c > win.monthly_usd:
         if win.mode == "hybrid" and hybrid is not None:
             # a price cut d lowers the overflow too: all-API wins when c (1 - d) < owned + overflow (1 - d)
