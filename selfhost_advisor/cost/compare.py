@@ -7,6 +7,7 @@ from typing import Callable
 
 from ..domain import ServingCapacity
 from . import tco
+from .capacity import mix_tokens_per_s
 from .breakeven import break_even_monthly_tokens, parity_electricity_usd_per_kwh, payback_months
 from .cloud import price_cloud, same_model_ids
 from .hybrid import best_hybrid
@@ -63,7 +64,11 @@ def compare(
         if not cap.fits:
             excluded.append(Excluded(box.label, cap.reason or "cannot serve the model"))
             continue
-        if cap.prefill_tokens_per_s <= 0 or cap.aggregate_decode_tokens_per_s <= 0:
+        try:
+            rate = mix_tokens_per_s(cap, w)
+        except ValueError:
+            rate = 0.0
+        if not rate > 0:
             excluded.append(Excluded(box.label, "no throughput estimate for this hardware"))
             continue
         if box.capex_usd is not None and box.gpu_tdp_watts > 0:
