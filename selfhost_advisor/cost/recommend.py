@@ -173,7 +173,8 @@ def recommend(
                 f"priced hybrid: {hybrid.base_units} base + {hybrid.spare_units} spare {hybrid.box.label} boxes carry "
                 f"the base load ({_usd(hybrid.self_host_usd)}/month) and {_tokens(hybrid.overflow_tokens)} tokens "
                 f"({share:.0%}) overflow to {hybrid.api} ({_usd(hybrid.api_overflow_usd)}); total "
-                f"{_usd(hybrid.total_usd)} vs {_usd(full)} all owned ({hybrid.all_owned_units} boxes) and "
+                f"{_usd(hybrid.total_usd)} vs {_usd(full)} all owned ({hybrid.all_owned_units} + {hybrid.spare_units} spare "
+                f"boxes) and "
                 f"{_usd(ref.monthly_usd)} all API", "hybrid", 48))
         else:
             end = "all API" if hybrid.base_units == 0 else f"all owned ({hybrid.all_owned_units} boxes)"
