@@ -11,6 +11,8 @@ def probe(
                                  "save it and pass it to fit/cost as --hardware FILE."),
     show_ids: bool = typer.Option(False, "--show-ids", help="Include GPU UUIDs, serials and PCI bus ids "
                                   "(redacted by default so the file can be shared)."),
+    measure: bool = typer.Option(False, "--measure", help="Also measure this machine's RAM bandwidth and matrix-multiply "
+                                 "rate (a few seconds, progress on stderr; needs numpy); fit then uses them for CPU layers."),
     quiet_flag: bool = quiet_option(),
     timestamp_flag: bool = timestamp_option(),
 ) -> int:
@@ -20,6 +22,8 @@ def probe(
     quiet(quiet_flag)
     timestamp(timestamp_flag)
     report = run_probe()
+    if measure:
+        report = _measured(report)
     if as_json:
         from .render.probe_json import probe_dict
 
@@ -32,3 +36,25 @@ def probe(
 
     render_probe(report, verdict_line(report.machine, verdict(report.machine)), show_ids)
     return 0
+
+
+def _measured(report):
+    """The report with the host's measured bandwidth and GEMM rate; Ctrl-C exits 130 with nothing on stdout."""
+    import sys
+
+    from .errors import BadOptionError
+    from .probe.measure import measure as run_measure, with_measurement
+
+    def progress(line: str) -> None:
+        if not quiet():
+            sys.stderr.write(f"advisor: measuring {line}\n")
+            sys.stderr.flush()
+
+    try:
+        m = run_measure(progress)
+    except ImportError:
+        raise BadOptionError("--measure needs numpy", "pip install numpy, then run 'advisor probe --measure' again") from None
+    except KeyboardInterrupt:
+        sys.stderr.write("advisor: measurement interrupted; nothing written\n")
+        raise typer.Exit(130) from None
+    return with_measurement(report, m)

@@ -204,6 +204,10 @@ class Machine:
     physical_ram_bytes: int | None = None
     cgroup_memory_limit_bytes: int | None = None
     container: bool | None = None
+    # where ram_bandwidth_bytes_per_s / cpu_flops come from: "measured: ..." (advisor probe --measure), "profile ...",
+    # or "" (speed.yaml default_host); measured_host holds the measurement itself (probe/measure.Measurement)
+    host_speed_source: str = ""
+    measured_host: object = None
 
 
 @record

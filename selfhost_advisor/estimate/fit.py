@@ -38,6 +38,22 @@ def best_option(
                                                                     host_ram_known=host_ram_known)), g)
 
 
+def host_speed(machine: Machine) -> dict:
+    """The host RAM bandwidth and CPU FLOPS that CPU-resident layers are timed with, and where they come from."""
+    from .speed import default_host
+
+    d = default_host()
+    bw, flops = machine.ram_bandwidth_bytes_per_s, machine.cpu_flops
+    if machine.host_speed_source:
+        source = machine.host_speed_source
+    elif bw or flops:
+        source = "profile" if machine.source != "probe" else f"CPU profile {machine.cpu.matched_profile if machine.cpu else ''}"
+    else:
+        source = f"assumed: {d['source']} (run 'advisor probe --measure' for this machine's own figures)"
+    return {"ram_bandwidth_bytes_per_s": int(bw or d["ram_bandwidth_gbps"] * 1e9),
+            "cpu_flops": float(flops or d["cpu_tflops"] * 1e12), "source": source}
+
+
 def fit(
     model: Model,
     machine: Machine,
@@ -71,6 +87,7 @@ def fit(
         "weights": engine.weights_note,
         "decode_depth_tokens": request.context // 2,
         "speed": "roofline with efficiency fitted per backend family on llama-bench results (data/speed.yaml)",
+        "host_speed": host_speed(machine),
     }
     return FitResult(
         model=model, machine=machine, request=request, options=tuple(options), recommended=pick,

@@ -153,12 +153,24 @@ def default_host() -> dict:
     return _speed_data()["default_host"]
 
 
+def _measured(machine: Machine) -> dict | None:
+    """data/speed.yaml measured_host when the host figures were measured here (advisor probe --measure)."""
+    return _speed_data()["measured_host"] if machine.host_speed_source.startswith("measured") else None
+
+
 def _host_bandwidth(machine: Machine) -> float:
-    return float(machine.ram_bandwidth_bytes_per_s or default_host()["ram_bandwidth_gbps"] * 1e9)
+    """Host RAM bandwidth on the CPU family's spec-sheet scale. A measured copy rate is already what streaming
+    reaches, so it is rescaled to be used at measured_host's share instead of the spec-sheet share."""
+    bw = float(machine.ram_bandwidth_bytes_per_s or default_host()["ram_bandwidth_gbps"] * 1e9)
+    m = _measured(machine)
+    return bw * float(m["bandwidth_efficiency"]) / _fitted("cpu").bandwidth if m else bw
 
 
 def _host_flops(machine: Machine) -> float:
-    return float(machine.cpu_flops or default_host()["cpu_tflops"] * 1e12)
+    """Host CPU FLOPS on the CPU family's spec-sheet scale (a measured GEMM rate: at measured_host's share)."""
+    flops = float(machine.cpu_flops or default_host()["cpu_tflops"] * 1e12)
+    m = _measured(machine)
+    return flops * float(m["compute_efficiency"]) / _fitted("cpu").compute_quant if m else flops
 
 
 def _device_flops(device: Device, quantized: bool = False) -> float | None:

@@ -91,6 +91,15 @@ def _list(data: dict, key: str, path: str) -> list:
     return raw
 
 
+def _measured(raw: object, path: str) -> dict | None:
+    """The `measured` block of a probe saved with --measure (schema 1.3+): bandwidth, GEMM rate, threads."""
+    if not isinstance(raw, dict):
+        return None
+    return {"ram_bandwidth_bytes_per_s": _int(raw, "ram_bandwidth_bytes_per_s", path),
+            "matmul_flops": _float(raw, "matmul_flops"), "threads": _int(raw, "threads", path, required=False),
+            "seconds": _float(raw, "seconds"), "method": _str(raw, "method") or ""}
+
+
 def report_from_probe(data: object, path: str = "<probe>") -> ProbeReport:
     if not isinstance(data, dict):
         raise BadFileError(f"probe file {path} is not a JSON object", "save it with 'advisor probe --json > box.json'")
@@ -133,6 +142,8 @@ def report_from_probe(data: object, path: str = "<probe>") -> ProbeReport:
         physical_ram_bytes=_int(data, "physical_ram_bytes", path, required=False),
         cgroup_memory_limit_bytes=_int(data, "cgroup_memory_limit_bytes", path, required=False),
         container=_bool(data, "container"),
+        host_speed_source=_str(data, "host_speed_source") or "",
+        measured_host=_measured(data.get("measured"), path),
     )
     warnings = tuple(w for w in _list(data, "warnings", path) if isinstance(w, str))
     return ProbeReport(machine=machine, warnings=warnings, os=str(data.get("os") or ""))

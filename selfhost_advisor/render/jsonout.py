@@ -87,6 +87,7 @@ def machine_dict(m: Machine) -> dict[str, Any]:
         "available_ram_bytes": m.available_ram_bytes,
         "ram_bandwidth_bytes_per_s": m.ram_bandwidth_bytes_per_s,
         "cpu_flops": m.cpu_flops,
+        "host_speed_source": m.host_speed_source or None,
         "interconnect": m.interconnect or None,
     }
 

@@ -61,5 +61,7 @@ def probe_dict(r: ProbeReport, show_ids: bool = False) -> dict[str, Any]:
         "ram_bandwidth_bytes_per_s": m.ram_bandwidth_bytes_per_s,
         "cpu_flops": m.cpu_flops,
         "interconnect": m.interconnect or None,
+        "host_speed_source": m.host_speed_source or None,
+        "measured": m.measured_host if isinstance(m.measured_host, dict) else None,
         "warnings": list(r.warnings),
     }

@@ -1,0 +1,136 @@
+"""`advisor probe --measure`: this machine's own memory bandwidth and matrix-multiply rate, in a few seconds.
+
+Why: a spec sheet says what the RAM could do; a shared VM, a container's CPU quota or one populated channel says
+otherwise. llama.cpp's CPU decode streams every weight once per token (memory-bound) and its prefill is a matrix
+multiply, so these two measurements are what the speed model needs for CPU-resident layers.
+
+- Bandwidth: STREAM "copy" (McCalpin, https://www.cs.virginia.edu/stream/ref.html): each of T threads copies its
+  slice of a 256 MiB float32 array (numpy releases the GIL), counting bytes read + written; best of the repetitions.
+- Matrix multiply: float32 GEMM through numpy's BLAS (all cores), 2 n^3 FLOPs per product, best of the repetitions.
+T is the CPUs this process may use: its affinity mask, capped by the cgroup CPU quota (cpu.max).
+numpy is imported here only (the measurement is the one place it is allowed); progress goes to stderr.
+"""
+from __future__ import annotations
+
+import os
+import threading
+import time
+from typing import Callable
+
+from ..record import record
+
+ARRAY_BYTES = 256 * 2**20
+GEMM_N = 1024
+
+
+@record
+class Measurement:
+    ram_bandwidth_bytes_per_s: int
+    matmul_flops: float
+    threads: int
+    seconds: float
+    method: str
+
+
+def usable_cpus(root: str = "/") -> int:
+    """CPUs this process may run on: the affinity mask, capped by the cgroup v2 cpu.max (or v1 cfs) quota."""
+    try:
+        n = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        n = os.cpu_count() or 1
+    quota = cgroup_cpu_quota(root)
+    return max(1, min(n, int(quota)) if quota else n)
+
+
+def cgroup_cpu_quota(root: str = "/") -> float | None:
+    """CPUs' worth of time the cgroup may use (cpu.max 'quota period'; v1 cfs_quota_us / cfs_period_us), or None."""
+    def read(path: str) -> str | None:
+        try:
+            with open(os.path.join(root, path), encoding="ascii", errors="replace") as fh:
+                return fh.read().strip()
+        except OSError:
+            return None
+
+    v2 = read("sys/fs/cgroup/cpu.max")
+    if v2:
+        parts = v2.split()
+        if len(parts) == 2 and parts[0] != "max" and parts[0].isdigit() and parts[1].isdigit() and int(parts[1]):
+            return int(parts[0]) / int(parts[1])
+        return None
+    q, p = read("sys/fs/cgroup/cpu/cpu.cfs_quota_us"), read("sys/fs/cgroup/cpu/cpu.cfs_period_us")
+    if q and p and q.lstrip("-").isdigit() and p.isdigit() and int(q) > 0 and int(p):
+        return int(q) / int(p)
+    return None
+
+
+def _copy_rate(np, threads: int, reps: int, progress: Callable[[str], None]) -> float:
+    n = ARRAY_BYTES // 4
+    src = np.ones(n, dtype=np.float32)
+    dst = np.empty_like(src)
+    bounds = [(i * n // threads, (i + 1) * n // threads) for i in range(threads)]
+    best = 0.0
+    for r in range(reps):
+        barrier = threading.Barrier(threads + 1)
+
+        def work(lo: int, hi: int) -> None:
+            barrier.wait()
+            for _ in range(4):
+                np.copyto(dst[lo:hi], src[lo:hi])
+
+        pool = [threading.Thread(target=work, args=b) for b in bounds]
+        for t in pool:
+            t.start()
+        barrier.wait()
+        t0 = time.perf_counter()
+        for t in pool:
+            t.join()
+        dt = time.perf_counter() - t0
+        best = max(best, 2 * 4 * src.nbytes / dt)
+        progress(f"memory bandwidth {r + 1}/{reps}: {best / 1e9:.1f} GB/s")
+    return best
+
+
+def _gemm_rate(np, reps: int, progress: Callable[[str], None]) -> float:
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal((GEMM_N, GEMM_N), dtype=np.float32)
+    b = rng.standard_normal((GEMM_N, GEMM_N), dtype=np.float32)
+    a @ b  # warm the BLAS threads
+    best = 0.0
+    for r in range(reps):
+        t0 = time.perf_counter()
+        for _ in range(2):
+            a @ b
+        dt = time.perf_counter() - t0
+        best = max(best, 2 * 2 * GEMM_N**3 / dt)
+        progress(f"matrix multiply {r + 1}/{reps}: {best / 1e9:.1f} GFLOPS")
+    return best
+
+
+def measure(progress: Callable[[str], None] = lambda s: None, reps: int = 5, root: str = "/") -> Measurement:
+    """Run both measurements (a few seconds); raises ImportError when numpy is missing."""
+    import numpy as np
+
+    t0 = time.perf_counter()
+    threads = usable_cpus(root)
+    bw = _copy_rate(np, threads, reps, progress)
+    flops = _gemm_rate(np, reps, progress)
+    return Measurement(ram_bandwidth_bytes_per_s=int(bw), matmul_flops=float(flops), threads=threads,
+                       seconds=round(time.perf_counter() - t0, 2),
+                       method=f"STREAM copy, {threads} threads, 256 MiB, best of {reps}; "
+                              f"float32 GEMM n={GEMM_N} (numpy BLAS), best of {reps}")
+
+
+def as_dict(m: Measurement) -> dict:
+    return {"ram_bandwidth_bytes_per_s": m.ram_bandwidth_bytes_per_s, "matmul_flops": round(m.matmul_flops),
+            "threads": m.threads, "seconds": m.seconds, "method": m.method}
+
+
+def with_measurement(report, m: Measurement):
+    """A ProbeReport whose machine uses the measured figures for CPU-resident work (fit says so)."""
+    from ..record import replace
+
+    source = (f"measured: {m.ram_bandwidth_bytes_per_s / 1e9:.1f} GB/s copy, {m.matmul_flops / 1e9:.0f} GFLOPS "
+              f"float32 GEMM on {m.threads} threads (advisor probe --measure)")
+    machine = replace(report.machine, ram_bandwidth_bytes_per_s=m.ram_bandwidth_bytes_per_s, cpu_flops=m.matmul_flops,
+                      host_speed_source=source, measured_host=as_dict(m))
+    return replace(report, machine=machine)
