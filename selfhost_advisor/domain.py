@@ -317,7 +317,7 @@ class FitResult:
 class ServingCapacity:
     """What one machine sustains serving a model to many concurrent streams (vLLM-style batching).
 
-    Produced by estimate.speed.serving_capacity; the cost model turns it into units needed for a workload.
+    Produced by estimate.serving.capacity_for_mix (and the older full-context serving_capacity); the cost model turns it into units needed for a workload.
     """
 
     fits: bool
@@ -333,3 +333,5 @@ class ServingCapacity:
     confidence: str = "extrapolated"  # calibrated | extrapolated
     low_factor: float = 1.0  # band: aggregate x low_factor .. aggregate x high_factor
     high_factor: float = 1.0
+    total_tokens_per_s: float = 0.0  # prompt + output tokens/s of one box at `concurrency` (capacity_for_mix)
+    output_tokens_per_s: float = 0.0  # output tokens/s at `concurrency` (capacity_for_mix)

@@ -1,4 +1,4 @@
-"""Batched serving: what one machine sustains for many concurrent streams (vLLM-style continuous batching).
+"""The first serving model (sequences of the full context, no request mix): kept until cost moves to capacity_for_mix.
 
 Why: the cost model needs tokens per month per box, and a server decodes many streams per weight read. One decode
 step of B streams reads the (touched) weights once and every stream's KV cache, and does B tokens of matmuls:
@@ -12,11 +12,11 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from ..catalog._data import load
-from ..domain import FitRequest, Machine, Model, Quant, ServingCapacity
-from .speed import efficiency
-from .tensors import build_tensors
-from .vllm import _formats, get_vllm_quant, plan, sequence_kv_bytes, tensor_bytes, vllm_quants
+from ...catalog._data import load
+from ...domain import FitRequest, Machine, Model, Quant, ServingCapacity
+from ..speed import efficiency
+from ..tensors import build_tensors
+from ..vllm import _formats, get_vllm_quant, plan, sequence_kv_bytes, tensor_bytes, vllm_quants
 
 
 @lru_cache(maxsize=256)
@@ -86,7 +86,7 @@ def serving_capacity(
     aggregate throughput (serving operators pick FP8/INT4 for capacity; BF16 leaves little room for KV). KV is
     sized and read at the full context per stream (vLLM's "maximum concurrency" convention; conservative for chats).
     """
-    from ..engines import get_engine
+    from ...engines import get_engine
 
     batching = get_engine(engine).kv_pool  # a paged KV pool shared by many streams (vLLM); else one stream
     if batching and quant is None:
@@ -140,8 +140,8 @@ def _no(engine: str, q: Quant | None, context: int, reason: str) -> ServingCapac
 
 def _single_stream(model: Model, machine: Machine, context: int, quant: Quant | None, engine: str) -> ServingCapacity:
     """llama.cpp / Ollama serve one stream at a time here: capacity is the single-stream speed of the best fit."""
-    from ..catalog.quants import listed_quants
-    from .fit import fit
+    from ...catalog.quants import listed_quants
+    from ..fit import fit
 
     res = fit(model, machine, FitRequest(context=context, engine=engine), (quant,) if quant else listed_quants())
     opt = next((o for o in res.options if o.quant.name == res.recommended), None)

@@ -1,0 +1,41 @@
+"""What one box sustains for a request mix, in the record the cost model prices (domain.ServingCapacity)."""
+from __future__ import annotations
+
+from ...domain import Machine, Model, Quant, ServingCapacity
+from .serve import serve
+from .types import ServeWorkload
+
+
+def capacity_for_mix(model: Model, machine: Machine, *, prompt_tokens: int, output_tokens: int,
+                     quant: Quant | str | None = None, engine: str = "vllm", max_ttft_s: float | None = None,
+                     min_stream_tokens_per_s: float | None = None) -> ServingCapacity:
+    """Sustained serving of requests of `prompt_tokens` in, `output_tokens` out, at the highest-throughput concurrency
+    that meets the latency targets (serve.py). quant None: the format/quantization with the highest such throughput.
+    fits is False when nothing fits, or when no concurrency meets the targets (reason says which)."""
+    w = ServeWorkload(prompt_tokens, output_tokens, max_ttft_s, min_stream_tokens_per_s)
+    rep = serve(model, machine, w, engine=engine, quant=quant)
+    ctx = prompt_tokens + output_tokens
+    if not rep.fits or rep.peak is None:
+        return ServingCapacity(False, rep.reason, engine, rep.quant, ctx, 0, 0, 0.0, 0.0, 0.0)
+    pt = rep.recommended
+    reason = ""
+    if pt is None:
+        pt = rep.points[0] if rep.points and rep.points[0].concurrency == 1 else rep.peak
+        reason = _unmet(pt, w)
+    prefill = float(rep.assumptions.get("prefill_tokens_per_s_alone") or 0.0)
+    return ServingCapacity(
+        fits=pt is rep.recommended, reason=reason, engine=engine, quant=rep.quant, context=ctx,
+        max_concurrency=rep.max_concurrency, concurrency=pt.concurrency,
+        aggregate_decode_tokens_per_s=pt.output_tokens_per_s, per_stream_decode_tokens_per_s=pt.stream_tokens_per_s,
+        prefill_tokens_per_s=prefill, confidence=rep.confidence, low_factor=rep.band[0], high_factor=rep.band[1],
+        total_tokens_per_s=pt.total_tokens_per_s, output_tokens_per_s=pt.output_tokens_per_s,
+    )
+
+
+def _unmet(pt, w: ServeWorkload) -> str:
+    parts = []
+    if w.max_ttft_s is not None and pt.ttft_s > w.max_ttft_s:
+        parts.append(f"time to first token {pt.ttft_s:.2f} s > {w.max_ttft_s:g} s")
+    if w.min_stream_tokens_per_s is not None and pt.stream_tokens_per_s < w.min_stream_tokens_per_s:
+        parts.append(f"{pt.stream_tokens_per_s:.1f} tokens/s per stream < {w.min_stream_tokens_per_s:g}")
+    return "no concurrency meets the targets, even one request: " + ", ".join(parts)

@@ -1,0 +1,114 @@
+"""vLLM under a closed loop of B clients: the KV the requests hold, the batched step, chunked prefill, TTFT and TPOT.
+
+The steady state (each client sends its next request when one finishes, as `vllm bench serve --max-concurrency B`):
+- KV: a request holds ceil((P + t) / 16) blocks while its t-th output token is generated; averaged over its life this
+  sets how many fit in the pool (vllm/v1/core/kv_cache_manager.py allocates blocks as tokens arrive).
+- Each step decodes one token for every running request past its prefill (b_dec of them) and takes the prompts that
+  arrived since the last step, up to max_num_batched_tokens (vLLM v1's scheduler serves running requests first,
+  then waiting prefills in chunks). Prompts arrive at rate r x ceil(P / chunk) chunks per second, lam = that x step per step; steps
+  carry floor(lam) or floor(lam) + 1 chunks in the shares whose mean is lam, and the mean step is their average.
+- TTFT = the steps carrying the prompt's chunks; TPOT = the mean step another request's prompt may ride in;
+  life L = TTFT + (O - 1) x TPOT; r = B / L (Little's law); output tokens/s = r x O, total = r x (P + O).
+Solved by fixed-point iteration (each quantity depends on the others through the step time).
+"""
+from __future__ import annotations
+
+import math
+
+from ...domain import Machine, Model, Quant
+from ..vllm import sequence_kv_bytes
+from .step import compute_bound, step_seconds
+from .types import ServePoint
+
+_SAMPLES = 32
+
+
+def held_kv_bytes(model: Model, tp: int, prompt: int, output: int) -> int:
+    """Average KV bytes (per GPU) one request holds over its life: whole 16-token blocks of P + t, t = 0 .. O-1."""
+    n = min(_SAMPLES, max(1, output))
+    total = 0
+    for i in range(n):
+        t = (i * output) // n + (output // n) // 2 if output > n else i
+        total += sequence_kv_bytes(model, tp, prompt + t + 1)
+    return total // n
+
+
+class PagedServer:
+    """The fixed parts of one vLLM deployment: model, format, GPUs, TP size, workload and engine limits."""
+
+    def __init__(self, model: Model, quant: Quant, machine: Machine, tp: int, prompt: int, output: int,
+                 batched_tokens: int, max_running: int) -> None:
+        self.model, self.quant, self.machine, self.tp = model, quant, machine, tp
+        self.prompt, self.output = prompt, output
+        self.budget = batched_tokens
+        self.max_running = max(1, max_running)
+        self.depth = prompt + output / 2.0  # average cached tokens of a decoding request
+        self._memo: dict[int, ServePoint] = {}
+
+    def _step(self, b_dec: float, chunk_tokens: float) -> float:
+        return step_seconds(self.model, self.quant, self.machine, self.tp, b_dec, self.depth,
+                            chunk_tokens, self.prompt / 2.0)
+
+    def _kv_bytes(self, running: int) -> int:
+        return int(running * held_kv_bytes(self.model, self.tp, self.prompt, self.output))
+
+    def _compute_bound(self, b_dec: float) -> bool:
+        return compute_bound(self.model, self.quant, self.machine, self.tp, b_dec, self.depth)
+
+    def _mean_step(self, b_dec: float, lam: float, chunk: float, per_step: float) -> float:
+        """Mean step time when `lam` chunks arrive per step (at most per_step fit in one): steps carry floor(lam) or
+        floor(lam) + 1 chunks, in the shares that make the mean lam (arrivals of a closed loop spread evenly)."""
+        if lam >= per_step:
+            return self._step(b_dec, per_step * chunk)
+        k = math.floor(lam)
+        f = lam - k
+        return (1.0 - f) * self._step(b_dec, k * chunk) + f * self._step(b_dec, min(k + 1, per_step) * chunk)
+
+    def point(self, concurrency: int) -> ServePoint:
+        if concurrency not in self._memo:
+            self._memo[concurrency] = self._solve(concurrency)
+        return self._memo[concurrency]
+
+    def _solve(self, concurrency: int) -> ServePoint:
+        a = min(concurrency, self.max_running)
+        P, O = self.prompt, self.output
+        b_dec = a * (O - 1) / max(O, 1)
+        tpot = step_all = self._step(b_dec, 0.0)
+        ttft = self._step(0.0, min(P, self.budget))
+        for _ in range(200):
+            room = max(1.0, self.budget - b_dec)  # prefill tokens a step can still take
+            chunk = min(float(P), room)
+            n_chunks = math.ceil(P / chunk)
+            per_step = room / chunk  # chunks a step can take (a partial one: vLLM chunks the next prompt)
+            life = ttft + (O - 1) * tpot
+            r = a / life
+            b_dec = a * (O - 1) * tpot / life
+            lam = r * n_chunks * step_all  # chunks arriving per step
+            lam = min(lam, float(per_step))
+            new_all = self._mean_step(b_dec, lam, chunk, per_step)
+            # another request's chunks ride in the steps this one decodes in (none of its own)
+            new_tpot = self._mean_step(b_dec, lam * (a - 1) / a, chunk, per_step)
+            new_ttft = n_chunks * self._step(b_dec, chunk)
+            done = abs(new_all - step_all) < 1e-9 * step_all and abs(new_ttft - ttft) < 1e-9 * ttft
+            step_all, tpot, ttft = 0.5 * (step_all + new_all), 0.5 * (tpot + new_tpot), 0.5 * (ttft + new_ttft)
+            if done:
+                break
+        life = ttft + (O - 1) * tpot
+        r = a / life
+        # Budget-bound: prompts cannot enter faster than max_num_batched_tokens admits them. Then every step is full,
+        # decode and prompt tokens in the request's proportion, whatever the number of clients; throughput is the
+        # lower of the two (so it never falls as clients are added).
+        b_sat = self.budget * (O - 1) / (P + O - 1)
+        pre = self.budget - b_sat
+        step_sat = self._step(b_sat, pre)
+        r_sat = pre / (P * step_sat)
+        saturated = r_sat < r
+        if saturated:
+            r, tpot, b_dec = r_sat, (step_sat if O > 1 else tpot), b_sat
+            ttft = max(math.ceil(P / max(1.0, pre)) * step_sat, a / r - (O - 1) * tpot)
+        if concurrency > a:  # clients beyond what the engine runs wait for a finished request
+            ttft += (concurrency - a) / r
+        kv = self._kv_bytes(a)
+        cb = saturated or self._compute_bound(max(1.0, b_dec))
+        return ServePoint(concurrency=concurrency, output_tokens_per_s=r * O, total_tokens_per_s=r * (P + O),
+                          ttft_s=ttft, tpot_s=tpot, kv_bytes_per_gpu=kv, running=a, compute_bound=cb)

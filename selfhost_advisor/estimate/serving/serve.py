@@ -1,0 +1,99 @@
+"""`advisor serve`: for one model, box and request mix, throughput and latency against concurrency, per engine.
+
+vLLM: memory (KV pool per GPU, TP size) from estimate/vllm.py plan(), sized for max_model_len = P + O; the speed from
+paged.py. llama.cpp / Ollama: slots.py. quant None: every format that fits, the one with the highest recommended
+throughput (the peak when no target is set).
+"""
+from __future__ import annotations
+
+from ...domain import FitRequest, Machine, Model, Quant
+from ..speed import efficiency
+from ..vllm import batch_defaults, get_vllm_quant, kv_pool_tokens, plan, vllm_quants
+from .curve import default_concurrencies, peak, recommended
+from .paged import PagedServer, held_kv_bytes
+from .step import prefill_tokens_per_s, serving_data
+from .types import ServePoint, ServeReport, ServeWorkload
+
+
+def serve(model: Model, machine: Machine, workload: ServeWorkload, *, engine: str = "vllm",
+          quant: Quant | str | None = None, concurrency: tuple[int, ...] = ()) -> ServeReport:
+    if engine != "vllm":
+        from .slots import serve_slots
+
+        return serve_slots(model, machine, workload, engine=engine, quant=quant, concurrency=concurrency)
+    if isinstance(quant, str):
+        quant = get_vllm_quant(quant)
+    candidates = (quant,) if quant is not None else vllm_quants()
+    reports = [_serve_vllm(model, machine, workload, q, concurrency) for q in candidates]
+    fitting = [r for r in reports if r.fits]
+    if not fitting:
+        return reports[-1] if quant is None else reports[0]
+    met = [r for r in fitting if r.recommended is not None]
+    pool = met or fitting
+    return max(pool, key=lambda r: (r.recommended or r.peak).output_tokens_per_s)
+
+
+def _no(model, machine, w, engine, q, reason, **kw) -> ServeReport:
+    return ServeReport(model=model, machine=machine, engine=engine, quant=q.name if q else None, workload=w,
+                       fits=False, reason=reason, **kw)
+
+
+def _serve_vllm(model: Model, machine: Machine, w: ServeWorkload, q: Quant, concurrency: tuple[int, ...]) -> ServeReport:
+    P, O = w.prompt_tokens, w.output_tokens
+    p = plan(model, q, machine, FitRequest(context=P + O, engine="vllm"))
+    if p.placement.fit != "gpu":
+        return _no(model, machine, w, "vllm", q, p.placement.note or f"{q.name} does not fit", tp=p.tp)
+    if not all(d.bandwidth_bytes_per_s and d.fp16_flops for d in machine.devices[: p.tp]):
+        return _no(model, machine, w, "vllm", q, "GPU bandwidth or FLOPS unknown: use a hardware profile", tp=p.tp)
+    batched, max_seqs = batch_defaults(machine.devices[0].memory_bytes)
+    per_request = held_kv_bytes(model, p.tp, P, O)
+    kv_conc = max(1, p.pool_bytes_per_gpu // per_request)
+    max_conc = min(kv_conc, max_seqs)
+    server = PagedServer(model, q, machine, p.tp, P, O, batched, max_conc)
+    levels = concurrency or default_concurrencies(max_conc)
+    points = [server.point(b) for b in levels]
+    top = peak(points + [server.point(max_conc)])
+    rec = recommended(server.point, max_conc, w)
+    limits = ["kv_pool" if kv_conc <= max_seqs else "max_num_seqs"]
+    if server.point(max_conc).compute_bound:
+        limits.append("compute")
+    if rec is None or rec.concurrency < max_conc:
+        limits.append("slo")
+    eff = efficiency(machine.devices[0].backend)
+    band = tuple(serving_data()["vllm"].get("throughput_band") or eff.decode_band)
+    return ServeReport(
+        model=model, machine=machine, engine="vllm", quant=q.name, workload=w, fits=True, reason="", tp=p.tp,
+        max_concurrency=max_conc, limits=tuple(limits), points=tuple(points), peak=top, recommended=rec,
+        kv_pool_bytes=p.pool_bytes_per_gpu, kv_pool_tokens=kv_pool_tokens(model, p.tp, p.pool_bytes_per_gpu),
+        kv_bytes_per_request=per_request, confidence="extrapolated", band=(float(band[0]), float(band[1])),
+        assumptions=_assumptions(batched, max_seqs, p.tp, prefill_tokens_per_s(model, q, machine, p.tp, P // 2)),
+        warnings=_warnings(model, w),
+    )
+
+
+def _assumptions(batched: int, max_seqs: int, tp: int, prefill: float) -> dict:
+    c = serving_data()["vllm"]
+    return {
+        "max_model_len": "prompt + output tokens",
+        "max_num_batched_tokens": batched,
+        "max_num_seqs": max_seqs,
+        "tensor_parallel_size": tp,
+        "kv_block_tokens": 16,
+        "kv_per_request": "average of the 16-token blocks held over the request's life",
+        "clients": "closed loop: each client sends its next request when one finishes (vllm bench serve --max-concurrency)",
+        "prefill_tokens_per_s_alone": round(prefill, 1),
+        "step_overhead_us": float(c["step_overhead_us"]),
+        "per_sequence_us": float(c["per_sequence_us"]),
+        "calibration": "data/serving.yaml (fitted by scripts/fit_serving.py on data/serving_benchmarks.yaml)",
+    }
+
+
+def _warnings(model: Model, w: ServeWorkload) -> tuple[str, ...]:
+    out = []
+    if w.prompt_tokens + w.output_tokens > model.max_context:
+        out.append(f"prompt + output ({w.prompt_tokens + w.output_tokens}) exceeds {model.id}'s trained context "
+                   f"{model.max_context}")
+    return tuple(out)
+
+
+__all__ = ["serve", "ServeReport", "ServePoint", "ServeWorkload"]

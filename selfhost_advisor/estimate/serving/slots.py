@@ -1,0 +1,131 @@
+"""llama.cpp (llama-server -np N) and Ollama (OLLAMA_NUM_PARALLEL): one slot per concurrent request.
+
+Memory: every slot's KV is allocated up front. llama-server splits -c over the slots (-c = N x (P + O) so each slot
+holds a request); Ollama passes -c NumCtx x N (data/engines.yaml parallel_multiplies_context). The largest N whose
+memory still fits on the GPUs is the maximum concurrency (estimate/fit.py evaluate, the same rules as `fit`).
+Speed: llama-server decodes every slot in one batch, so a step reads the weights once: the single-stream decode
+time at the request's average depth (speed.py, fitted on llama-bench) plus each further slot's KV read, or the
+batch's matmuls at the family's quantized compute share when those take longer. Prompts are processed at the
+single-stream prefill rate and hold up the decode batch while they run: a share r x P / prefill_rate of the time.
+"""
+from __future__ import annotations
+
+from ...domain import FitOption, FitRequest, Machine, Model, Quant
+from ..fit import evaluate
+from ..memory import engine_params
+from ..speed import efficiency, token_work
+from .curve import default_concurrencies, peak, recommended
+from .paged import PagedServer
+from .types import ServePoint, ServeReport, ServeWorkload
+
+_N_BATCH = 2048  # llama-server -b default (common/common.h n_batch = 2048): tokens per batch
+_MAX_SLOTS = 256  # beyond this llama-server's per-slot bookkeeping dominates; we do not extrapolate further
+
+
+def _request(engine: str, w: ServeWorkload, slots: int) -> FitRequest:
+    eng = engine_params(engine)
+    per = w.prompt_tokens + w.output_tokens
+    ctx = per if eng["parallel_multiplies_context"] else per * slots
+    return FitRequest(context=ctx, engine=engine, n_parallel=slots, n_ubatch=int(eng["n_ubatch"]),
+                      flash_attention=bool(eng["flash_attention"]))
+
+
+def _pick_quant(model: Model, machine: Machine, w: ServeWorkload, engine: str, quant: Quant | None) -> FitOption | None:
+    from ...catalog.quants import listed_quants
+    from ..fit import best_option
+
+    req = _request(engine, w, 1)
+    if quant is not None:
+        return evaluate(model, machine, req, quant)
+    return best_option(model, machine, req, listed_quants(), tiers=("gpu", "partial", "cpu"))
+
+
+class SlotServer(PagedServer):
+    """llama-server's loop: every slot's next token and the waiting prompts' tokens (up to -b 2048 a batch) in one
+    batch; the prompt tokens cost their single-stream prefill time on top of the decode step."""
+
+    def __init__(self, model: Model, machine: Machine, w: ServeWorkload, engine: str, opt: FitOption, slots: int):
+        super().__init__(model, opt.quant, machine, 1, w.prompt_tokens, w.output_tokens, _N_BATCH, slots)
+        self.engine, self.w = engine, w
+        s = opt.speed
+        self.t1 = 1.0 / s.decode_tokens_per_s
+        self.prefill = s.prefill_tokens_per_s or 0.0
+        work = token_work(model, opt.quant)
+        dev = machine.devices[0] if machine.devices and opt.placement.gpu_layers else None
+        eff = efficiency(dev.backend if dev else "cpu")
+        bw = (dev.bandwidth_bytes_per_s if dev else machine.ram_bandwidth_bytes_per_s) or 1e11
+        self.kv_s = work.kv_bytes_per_cell * model.n_layers * self.depth / (eff.bandwidth * bw)
+        flops = sum(work.layer_flops) + 2 * work.output_matrix[1]
+        f = (dev.fp16_flops if dev else machine.cpu_flops) or 0.0
+        self.flop_s = flops / (eff.compute_quant * f) if f else 0.0
+
+    def _decode(self, b: float) -> float:
+        return max(self.t1 + max(0.0, b - 1.0) * self.kv_s, b * self.flop_s) if b > 0 else 0.0
+
+    def _step(self, b_dec: float, chunk_tokens: float) -> float:
+        pre = chunk_tokens / self.prefill if self.prefill else 0.0
+        return self._decode(b_dec) + pre
+
+    def _compute_bound(self, b_dec: float) -> bool:
+        return b_dec * self.flop_s > self.t1 + max(0.0, b_dec - 1.0) * self.kv_s
+
+    def _kv_bytes(self, running: int) -> int:
+        from ..memory import kv_cache_bytes
+
+        kv_total, _ = kv_cache_bytes(self.model, _request(self.engine, self.w, running))
+        return kv_total // max(1, len(self.machine.devices))
+
+
+def _max_slots(model: Model, machine: Machine, w: ServeWorkload, engine: str, q: Quant, tier: str) -> int:
+    def ok(n: int) -> bool:
+        return evaluate(model, machine, _request(engine, w, n), q).placement.fit == tier
+
+    lo, hi = 1, _MAX_SLOTS
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if ok(mid):
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo
+
+
+def serve_slots(model: Model, machine: Machine, w: ServeWorkload, *, engine: str, quant: Quant | str | None,
+                concurrency: tuple[int, ...]) -> ServeReport:
+    if isinstance(quant, str):
+        from ...catalog.quants import get_quant
+
+        quant = get_quant(quant)
+    opt = _pick_quant(model, machine, w, engine, quant)
+    if opt is None or opt.placement.fit == "no" or not (opt.speed and opt.speed.decode_tokens_per_s):
+        why = (opt.placement.note if opt else "") or "the model does not fit, or its speed is unknown"
+        return ServeReport(model=model, machine=machine, engine=engine, quant=opt.quant.name if opt else None,
+                           workload=w, fits=False, reason=why)
+    slots = _max_slots(model, machine, w, engine, opt.quant, opt.placement.fit)
+    server = SlotServer(model, machine, w, engine, opt, slots)
+    levels = concurrency or default_concurrencies(slots)
+    points = [server.point(b) for b in levels]
+    top = peak(points + [server.point(slots)])
+    rec = recommended(server.point, slots, w)
+    limits = ["kv_pool" if slots < _MAX_SLOTS else "max_num_seqs"]
+    if server.point(slots).compute_bound:
+        limits.append("compute")
+    if rec is None or rec.concurrency < slots:
+        limits.append("slo")
+    s = opt.speed
+    kv1 = server.point(1).kv_bytes_per_gpu
+    return ServeReport(
+        model=model, machine=machine, engine=engine, quant=opt.quant.name, workload=w, fits=True, reason="",
+        max_concurrency=slots, limits=tuple(limits), points=tuple(points), peak=top, recommended=rec,
+        kv_bytes_per_request=kv1, confidence=s.confidence,
+        band=(s.decode_low / s.decode_tokens_per_s, s.decode_high / s.decode_tokens_per_s),
+        assumptions={
+            "slots": f"one per concurrent request ({'OLLAMA_NUM_PARALLEL' if engine == 'ollama' else '-np'}), "
+                     "each holding prompt + output tokens",
+            "placement": opt.placement.fit,
+            "batched_decode": "weights read once per step; each slot's KV read at its depth",
+            "prefill_tokens_per_s_alone": round(s.prefill_tokens_per_s or 0.0, 1),
+        },
+        warnings=(f"the model runs {opt.placement.fit} (not fully on GPU): batching helps little",)
+        if opt.placement.fit != "gpu" else (),
+    )

@@ -1,0 +1,151 @@
+"""One engine step of a continuously batched server (vLLM): B sequences decode one token each, and a prefill chunk
+of C prompt tokens may ride along (chunked prefill).
+
+Why a roofline per step: a step reads the weights once whatever B is (MoE: the experts B tokens touch), reads each
+sequence's KV at its own depth, and does (B + C) tokens of matmuls; whichever of memory and compute takes longer
+sets the step, and a fixed launch/schedule/sample cost comes on top:
+    step = max(bytes / (eff_bw x bandwidth), FLOPs / (eff_c x FLOPS)) + overhead(B) + TP all-reduces
+eff_bw and eff_c are the CUDA family's llama-bench fit (data/speed.yaml); the overhead and the all-reduce terms are
+the only serving terms, fitted by scripts/fit_serving.py on published vLLM runs (data/serving.yaml).
+"""
+from __future__ import annotations
+
+from functools import lru_cache
+
+from ...catalog._data import load
+from ...domain import Machine, Model, Quant
+from ..speed import efficiency
+from ..tensors import build_tensors
+from ..vllm import _formats, kv_bytes_per_token, sequence_kv_bytes, tensor_bytes
+
+
+@lru_cache(maxsize=1)
+def serving_data() -> dict:
+    return load("serving")
+
+
+@lru_cache(maxsize=256)
+def step_parts(model: Model, quant: Quant, tp: int) -> tuple[int, int, int]:
+    """(dense bytes per GPU, expert bytes per GPU, matmul FLOPs per token per GPU) in a vLLM weight format."""
+    fmt = _formats()[quant.name]
+    dense = experts = flops = 0
+    share = model.moe.active / model.moe.experts if model.moe else 1.0
+    for t in build_tensors(model):
+        b = tensor_bytes(t, fmt)
+        if t.name == "token_embd.weight":
+            if model.tied_embeddings:  # the same matrix is the LM head: read and multiplied every step
+                dense += b
+                flops += 2 * t.n_elements
+            continue
+        if "_exps" in t.name:
+            experts += b
+            flops += int(2 * t.n_elements * share)
+        else:
+            dense += b
+            flops += 2 * t.n_elements if t.n_dims >= 2 else 0
+    return dense // tp, experts // tp, flops // tp
+
+
+def touched_share(model: Model, tokens: float) -> float:
+    """Share of a MoE layer's experts that `tokens` tokens route to (each picks `active` of `experts`, independently)."""
+    if model.moe is None:
+        return 1.0
+    return 1.0 - (1.0 - model.moe.active / model.moe.experts) ** max(1.0, tokens)
+
+
+def attention_flops(model: Model, tp: int, depth: float) -> float:
+    """QK^T and PV of one token attending to `depth` cached tokens, all layers, per GPU (MLA: the latent width)."""
+    width = model.mla.kv_lora_rank + model.mla.qk_rope_head_dim if model.mla else model.head_dim
+    return 4.0 * model.n_layers * model.n_heads * width * depth / tp
+
+
+@lru_cache(maxsize=4096)
+def kv_read_bytes(model: Model, tp: int, depth: int) -> int:
+    """KV bytes one sequence at `depth` tokens reads per step, per GPU (sliding-window layers only their window)."""
+    return sequence_kv_bytes(model, tp, max(1, depth)) if depth > 0 else 0
+
+
+def _profile_raw(machine: Machine) -> dict:
+    dev = machine.devices[0]
+    if not dev.matched_profile:
+        return {}
+    from ...catalog.hardware import find_profile
+
+    p = find_profile(dev.matched_profile)
+    return p.raw if p is not None else {}
+
+
+def matmul_flops(machine: Machine, quant: Quant) -> float:
+    """Dense tensor FLOPS the format's GEMMs run at: FP8 W8A8 on parts with FP8 tensor cores at the FP8 rate
+    (vLLM's cutlass scaled_mm), everything else (BF16, W4A16 Marlin kernels) at the 16-bit rate."""
+    dev = machine.devices[0]
+    if quant.name == "FP8":
+        fp8 = _profile_raw(machine).get("fp8_tflops")
+        if fp8:
+            return float(fp8) * 1e12
+    return float(dev.fp16_flops or 0.0)
+
+
+def _link(machine: Machine) -> str:
+    text = (machine.interconnect or "").lower()
+    # NVLink / NVSwitch / AMD Infinity Fabric: a GPU-to-GPU fabric; anything else goes over PCIe
+    return "nvlink" if any(w in text for w in ("nvlink", "nvswitch", "infinity")) else "pcie"
+
+
+def allreduce_seconds(model: Model, machine: Machine, tp: int, tokens: float) -> float:
+    """Two all-reduces per layer per step (after attention and after the MLP) of tokens x hidden 16-bit values:
+    a fitted latency per interconnect plus the ring's 2 (tp-1)/tp share of the message over the link."""
+    if tp <= 1:
+        return 0.0
+    c = serving_data()["vllm"]
+    link = _link(machine)
+    lat = float(c["allreduce_latency_us"][link]) * 1e-6
+    gbps = float(c["pcie_gbps"])
+    raw = _profile_raw(machine)
+    if link == "nvlink" and raw.get("interconnect_gbps"):
+        gbps = float(raw["interconnect_gbps"]) / 2  # NVLink figures are both directions summed
+    message = tokens * model.hidden_size * 2
+    return 2 * model.n_layers * (lat + 2 * (tp - 1) / tp * message / (gbps * 1e9))
+
+
+def overhead_seconds(model: Model, batch: float) -> float:
+    """Per step: a fixed launch/schedule/sample cost, and a cost per sequence (scheduler and sampler work per request)."""
+    c = serving_data()["vllm"]
+    return float(c["step_overhead_us"]) * 1e-6 + float(c["per_sequence_us"]) * 1e-6 * batch
+
+
+def step_seconds(model: Model, quant: Quant, machine: Machine, tp: int, batch: float, depth: float,
+                 prefill_tokens: float = 0.0, prefill_depth: float = 0.0) -> float:
+    """One step: `batch` sequences decoding at average `depth` cached tokens, plus a chunk of `prefill_tokens` prompt
+    tokens attending on average to `prefill_depth` tokens."""
+    dev = machine.devices[0]
+    eff = efficiency(dev.backend)
+    dense, experts, flops = step_parts(model, quant, tp)
+    tokens = batch + prefill_tokens
+    mem = dense + experts * touched_share(model, tokens) + batch * kv_read_bytes(model, tp, int(depth))
+    mem_s = mem / (eff.bandwidth * dev.bandwidth_bytes_per_s)
+    work = tokens * flops + batch * attention_flops(model, tp, depth) + prefill_tokens * attention_flops(
+        model, tp, prefill_depth)
+    # llama.cpp's 16-bit prefill reaches this share of FLOPS all in (matmuls and the per-token rest); vLLM borrows it
+    compute_s = work / (eff.prefill_f16_all_in * matmul_flops(machine, quant))
+    return max(mem_s, compute_s) + overhead_seconds(model, batch) + allreduce_seconds(model, machine, tp, tokens)
+
+
+def compute_bound(model: Model, quant: Quant, machine: Machine, tp: int, batch: float, depth: float) -> bool:
+    """Whether a pure decode step of `batch` sequences is limited by FLOPs rather than bytes."""
+    dev = machine.devices[0]
+    eff = efficiency(dev.backend)
+    dense, experts, flops = step_parts(model, quant, tp)
+    mem = dense + experts * touched_share(model, batch) + batch * kv_read_bytes(model, tp, int(depth))
+    work = batch * (flops + attention_flops(model, tp, depth))
+    return work / (eff.prefill_f16_all_in * matmul_flops(machine, quant)) > mem / (eff.bandwidth * dev.bandwidth_bytes_per_s)
+
+
+def prefill_tokens_per_s(model: Model, quant: Quant, machine: Machine, tp: int, depth: int) -> float:
+    """Prompt tokens/s of one long prefill on its own (compute-bound)."""
+    chunk = 2048.0
+    return chunk / step_seconds(model, quant, machine, tp, 0, 0, chunk, depth)
+
+
+def kv_token_bytes(model: Model, tp: int) -> int:
+    return kv_bytes_per_token(model, tp)

@@ -1,0 +1,62 @@
+"""Records of `advisor serve`: one point per concurrency, and the report built from them."""
+from __future__ import annotations
+
+from ...domain import Machine, Model
+from ...record import field, record
+
+LIMITS = ("kv_pool", "max_num_seqs", "compute", "slo")
+
+
+@record
+class ServeWorkload:
+    prompt_tokens: int
+    output_tokens: int
+    max_ttft_s: float | None = None
+    min_stream_tokens_per_s: float | None = None
+
+
+@record
+class ServePoint:
+    """Steady state of a closed loop of `concurrency` clients, each sending its next request when one finishes."""
+
+    concurrency: int
+    output_tokens_per_s: float  # summed over all streams
+    total_tokens_per_s: float  # prompt + output tokens/s
+    ttft_s: float  # time to first token (prefill, waiting for a slot when queued)
+    tpot_s: float  # time per output token after the first, as each stream sees it
+    kv_bytes_per_gpu: int  # KV the running requests hold (vLLM: blocks in use; llama.cpp: the slots' cache)
+    running: int  # requests the engine runs at once (<= max_concurrency; the rest wait)
+    compute_bound: bool = False  # the decode step is limited by FLOPs, not bytes
+
+    @property
+    def stream_tokens_per_s(self) -> float:
+        return 1.0 / self.tpot_s if self.tpot_s else 0.0
+
+    @property
+    def queued(self) -> int:
+        return self.concurrency - self.running
+
+
+@record
+class ServeReport:
+    model: Model
+    machine: Machine
+    engine: str
+    quant: str | None
+    workload: ServeWorkload
+    fits: bool
+    reason: str  # why not, when fits is False
+    tp: int = 1
+    max_concurrency: int = 0
+    limits: tuple[str, ...] = ()  # what stops concurrency growing: kv_pool | max_num_seqs | compute | slo
+    points: tuple[ServePoint, ...] = ()
+    peak: ServePoint | None = None
+    recommended: ServePoint | None = None
+    kv_pool_bytes: int = 0  # per GPU
+    kv_pool_tokens: int = 0
+    kv_bytes_per_request: int = 0  # average a request holds over its life, per GPU
+    confidence: str = "extrapolated"
+    band: tuple[float, float] = (1.0, 1.0)  # measured / predicted throughput, from the calibration rows
+    assumptions: dict = field(default_factory=dict)
+    warnings: tuple[str, ...] = ()
+    command: str | None = None

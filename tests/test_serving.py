@@ -1,0 +1,121 @@
+"""The serving model's laws (estimate/serving): KV, throughput and latency move the way a continuously batched server
+must, for any model, box and request mix; the recommended point meets its targets; capacity_for_mix agrees with it."""
+from __future__ import annotations
+
+import math
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from selfhost_advisor.catalog.hardware import get_profile, machine_from_profile
+from selfhost_advisor.catalog.models import get as get_model
+from selfhost_advisor.estimate.serving import ServeWorkload, capacity_for_mix, serve
+
+CASES = [  # (model, hardware, GPUs, engine, quant): dense, MoE, TP over NVLink and PCIe, llama.cpp and Ollama slots
+    ("llama3.1:8b", "a100-40gb", 1, "vllm", "BF16"),
+    ("llama3.1:8b", "h100-sxm", 1, "vllm", "FP8"),
+    ("llama3.1:70b", "h100-sxm", 2, "vllm", "FP8"),
+    ("llama3.1:70b", "rtx-4090", 2, "vllm", "AWQ-INT4"),
+    ("qwen3:30b-a3b", "h100-sxm", 1, "vllm", "BF16"),
+    ("llama3.1:8b", "rtx-4090", 1, "llamacpp", "Q4_K_M"),
+    ("llama3.1:8b", "rtx-4090", 1, "ollama", "Q4_K_M"),
+]
+MIXES = st.tuples(st.integers(16, 8000), st.integers(1, 2000))
+SLOW = settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+def _report(case, prompt, output, levels=(), **targets):
+    model, hw, n, engine, quant = case
+    return serve(get_model(model), machine_from_profile(get_profile(hw), n), ServeWorkload(prompt, output, **targets),
+                 engine=engine, quant=quant, concurrency=levels)
+
+
+def _levels(rep) -> tuple[int, ...]:
+    top = rep.max_concurrency
+    return tuple(sorted({1, 2, 3, max(1, top // 4), max(1, top // 2), max(1, top - 1), top}))
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: f"{c[0]}-{c[1]}x{c[2]}-{c[3]}")
+@SLOW
+@given(mix=MIXES)
+def test_concurrency_laws(case, mix):
+    """More concurrency never needs less KV; up to the maximum, throughput never falls and per-user speed never rises."""
+    prompt, output = mix
+    rep = _report(case, prompt, output)
+    if not rep.fits:
+        return
+    rep = _report(case, prompt, output, _levels(rep))
+    pts = rep.points
+    for a, b in zip(pts, pts[1:]):
+        assert b.kv_bytes_per_gpu >= a.kv_bytes_per_gpu
+        # until compute binds (FLOPs or the prefill token budget), never lower; once it binds, flat within 2%
+        assert b.output_tokens_per_s >= a.output_tokens_per_s * (0.98 if b.compute_bound else 1 - 1e-3), (a, b)
+        assert b.stream_tokens_per_s <= a.stream_tokens_per_s * (1 + 1e-9), (a, b)
+        assert b.ttft_s >= a.ttft_s * (1 - 1e-9)
+    for p in pts:
+        assert math.isclose(p.total_tokens_per_s, p.output_tokens_per_s * (prompt + output) / output, rel_tol=1e-9)
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: f"{c[0]}-{c[1]}x{c[2]}-{c[3]}")
+@SLOW
+@given(mix=MIXES, factor=st.sampled_from([2, 4]), level=st.sampled_from([1, 8, 64]))
+def test_longer_prompts_never_raise_throughput_and_wait_longer(case, mix, factor, level):
+    """At the same concurrency a longer prompt never gives more output tokens/s, and its first token comes later."""
+    prompt, output = mix
+    short = _report(case, prompt, output, (level,))
+    long = _report(case, prompt * factor, output, (level,))
+    if not (short.fits and long.fits):
+        return
+    assert long.points[0].output_tokens_per_s <= short.points[0].output_tokens_per_s * (1 + 1e-9)
+    assert long.points[0].ttft_s >= short.points[0].ttft_s  # equal only while the prompt step is memory-bound
+    assert long.peak.output_tokens_per_s <= short.peak.output_tokens_per_s * (1 + 1e-9)
+    assert long.max_concurrency <= short.max_concurrency
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: f"{c[0]}-{c[1]}x{c[2]}-{c[3]}")
+def test_recommended_point_meets_the_targets_and_is_the_best_that_does(case):
+    free = _report(case, 1000, 300)
+    assert free.fits and free.recommended == free.peak
+    one = free.points[0]
+    ttft, speed = one.ttft_s * 3, one.stream_tokens_per_s * 0.6  # met at one stream, not at the maximum (mostly)
+    rep = _report(case, 1000, 300, max_ttft_s=ttft, min_stream_tokens_per_s=speed)
+    rec = rep.recommended
+    assert rec is not None and rec.ttft_s <= ttft and rec.stream_tokens_per_s >= speed
+    if rec.concurrency < rep.max_concurrency:
+        nxt = _report(case, 1000, 300, (rec.concurrency + 1,)).points[0]
+        assert nxt.ttft_s > ttft or nxt.stream_tokens_per_s < speed
+        assert "slo" in rep.limits
+
+
+def test_unreachable_target_gives_no_recommendation_and_capacity_says_why():
+    case = CASES[0]
+    rep = _report(case, 1000, 300, min_stream_tokens_per_s=10_000)
+    assert rep.fits and rep.recommended is None and rep.peak is not None
+    cap = capacity_for_mix(get_model("llama3.1:8b"), machine_from_profile(get_profile("a100-40gb")),
+                           prompt_tokens=1000, output_tokens=300, quant="BF16", min_stream_tokens_per_s=10_000)
+    assert not cap.fits and "per stream" in cap.reason
+
+
+def test_capacity_for_mix_is_the_recommended_point():
+    m, mach = get_model("llama3.1:70b"), machine_from_profile(get_profile("rtx-4090"), 2)
+    cap = capacity_for_mix(m, mach, prompt_tokens=1500, output_tokens=500, min_stream_tokens_per_s=10)
+    rep = serve(m, mach, ServeWorkload(1500, 500, None, 10), quant=cap.quant)
+    assert cap.fits and cap.concurrency == rep.recommended.concurrency
+    assert cap.total_tokens_per_s == pytest.approx(cap.output_tokens_per_s * 4)
+    assert cap.aggregate_decode_tokens_per_s == cap.output_tokens_per_s > 0
+    assert cap.per_stream_decode_tokens_per_s >= 10
+    assert 1 <= cap.concurrency <= cap.max_concurrency
+    # quant None picks the format with the highest throughput among those meeting the target
+    for q in ("BF16", "FP8", "AWQ-INT4", "GPTQ-INT4"):
+        other = capacity_for_mix(m, mach, prompt_tokens=1500, output_tokens=500, quant=q, min_stream_tokens_per_s=10)
+        assert not other.fits or other.total_tokens_per_s <= cap.total_tokens_per_s * (1 + 1e-9)
+
+
+def test_kv_pool_binds_vllm_and_slots_bind_llamacpp():
+    """A 70B in FP8 on one H100 holds few requests: the KV pool is the limit; llama.cpp's slots x context likewise."""
+    rep = _report(("llama3.1:70b", "h100-sxm", 1, "vllm", "FP8"), 2000, 2000)
+    assert rep.limits[0] == "kv_pool" and rep.max_concurrency * rep.kv_bytes_per_request <= rep.kv_pool_bytes
+    assert (rep.max_concurrency + 1) * rep.kv_bytes_per_request > rep.kv_pool_bytes
+    cpp = _report(("llama3.1:8b", "rtx-4090", 1, "llamacpp", "Q8_0"), 4000, 4000)
+    assert cpp.limits[0] == "kv_pool" and 1 < cpp.max_concurrency < 256
