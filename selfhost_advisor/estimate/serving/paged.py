@@ -44,6 +44,7 @@ class PagedServer:
         self.max_running = max(1, max_running)
         self.depth = prompt + output / 2.0  # average cached tokens of a decoding request
         self._memo: dict[int, ServePoint] = {}
+        self.saturated: dict[int, bool] = {}  # prompts arrive faster than max_num_batched_tokens admits them
 
     def _step(self, b_dec: float, chunk_tokens: float) -> float:
         return step_seconds(self.model, self.quant, self.machine, self.tp, b_dec, self.depth,
@@ -64,6 +65,23 @@ class PagedServer:
         f = lam - k
         return (1.0 - f) * self._step(b_dec, k * chunk) + f * self._step(b_dec, min(k + 1, per_step) * chunk)
 
+    def budget_limit(self) -> int:
+        """The most requests that can run before prompts arrive faster than the token budget admits them (beyond it
+        they queue for prefill: throughput stays, the wait grows); max_running if the budget never binds."""
+        top = self.max_running
+        self.point(top)
+        if not self.saturated[top]:
+            return top
+        lo, hi = 1, top
+        while lo < hi:
+            mid = (lo + hi + 1) // 2
+            self.point(mid)
+            if self.saturated[mid]:
+                hi = mid - 1
+            else:
+                lo = mid
+        return lo
+
     def point(self, concurrency: int) -> ServePoint:
         if concurrency not in self._memo:
             self._memo[concurrency] = self._solve(concurrency)
@@ -75,6 +93,7 @@ class PagedServer:
         b_dec = a * (O - 1) / max(O, 1)
         tpot = step_all = self._step(b_dec, 0.0)
         ttft = self._step(0.0, min(P, self.budget))
+        saturated = False
         for _ in range(200):
             room = max(1.0, self.budget - b_dec)  # prefill tokens a step can still take
             chunk = min(float(P), room)
@@ -83,32 +102,24 @@ class PagedServer:
             life = ttft + (O - 1) * tpot
             r = a / life
             b_dec = a * (O - 1) * tpot / life
-            lam = r * n_chunks * step_all  # chunks arriving per step
-            lam = min(lam, float(per_step))
+            lam = r * P / chunk * step_all  # chunks arriving per step (prompt tokens / chunk size)
+            saturated = lam > per_step * (1 + 1e-6)
+            lam = min(lam, per_step)
             new_all = self._mean_step(b_dec, lam, chunk, per_step)
             # another request's chunks ride in the steps this one decodes in (none of its own)
             new_tpot = self._mean_step(b_dec, lam * (a - 1) / a, chunk, per_step)
-            new_ttft = n_chunks * self._step(b_dec, chunk)
+            rest = P - (n_chunks - 1) * chunk  # the prompt's last, partial chunk
+            new_ttft = (n_chunks - 1) * self._step(b_dec, chunk) + self._step(b_dec, rest)
             done = abs(new_all - step_all) < 1e-9 * step_all and abs(new_ttft - ttft) < 1e-9 * ttft
             step_all, tpot, ttft = 0.5 * (step_all + new_all), 0.5 * (tpot + new_tpot), 0.5 * (ttft + new_ttft)
             if done:
                 break
+        self.saturated[a] = saturated
         life = ttft + (O - 1) * tpot
         r = a / life
-        # Budget-bound: prompts cannot enter faster than max_num_batched_tokens admits them. Then every step is full,
-        # decode and prompt tokens in the request's proportion, whatever the number of clients; throughput is the
-        # lower of the two (so it never falls as clients are added).
-        b_sat = self.budget * (O - 1) / (P + O - 1)
-        pre = self.budget - b_sat
-        step_sat = self._step(b_sat, pre)
-        r_sat = pre / (P * step_sat)
-        saturated = r_sat < r
-        if saturated:
-            r, tpot, b_dec = r_sat, (step_sat if O > 1 else tpot), b_sat
-            ttft = max(math.ceil(P / max(1.0, pre)) * step_sat, a / r - (O - 1) * tpot)
         if concurrency > a:  # clients beyond what the engine runs wait for a finished request
             ttft += (concurrency - a) / r
         kv = self._kv_bytes(a)
-        cb = saturated or self._compute_bound(max(1.0, b_dec))
+        cb = self._compute_bound(max(1.0, b_dec))
         return ServePoint(concurrency=concurrency, output_tokens_per_s=r * O, total_tokens_per_s=r * (P + O),
                           ttft_s=ttft, tpot_s=tpot, kv_bytes_per_gpu=kv, running=a, compute_bound=cb)

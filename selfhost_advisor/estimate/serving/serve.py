@@ -50,12 +50,16 @@ def _serve_vllm(model: Model, machine: Machine, w: ServeWorkload, q: Quant, conc
     kv_conc = max(1, p.pool_bytes_per_gpu // per_request)
     max_conc = min(kv_conc, max_seqs)
     server = PagedServer(model, q, machine, p.tp, P, O, batched, max_conc)
+    limits = ["kv_pool" if kv_conc <= max_seqs else "max_num_seqs"]
+    budget_conc = server.budget_limit()
+    if budget_conc < max_conc:  # prompts would queue for the token budget: more requests add only waiting
+        max_conc, limits = budget_conc, ["compute"]
+        server = PagedServer(model, q, machine, p.tp, P, O, batched, max_conc)
     levels = concurrency or default_concurrencies(max_conc)
     points = [server.point(b) for b in levels]
     top = peak(points + [server.point(max_conc)])
     rec = recommended(server.point, max_conc, w)
-    limits = ["kv_pool" if kv_conc <= max_seqs else "max_num_seqs"]
-    if server.point(max_conc).compute_bound:
+    if server.point(max_conc).compute_bound and "compute" not in limits:
         limits.append("compute")
     if rec is None or rec.concurrency < max_conc:
         limits.append("slo")

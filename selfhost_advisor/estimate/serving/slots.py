@@ -103,12 +103,16 @@ def serve_slots(model: Model, machine: Machine, w: ServeWorkload, *, engine: str
                            workload=w, fits=False, reason=why)
     slots = _max_slots(model, machine, w, engine, opt.quant, opt.placement.fit)
     server = SlotServer(model, machine, w, engine, opt, slots)
+    limits = ["kv_pool" if slots < _MAX_SLOTS else "max_num_seqs"]
+    budget_slots = server.budget_limit()
+    if budget_slots < slots:  # prompts would queue for the batch: more slots add only waiting
+        slots, limits = budget_slots, ["compute"]
+        server = SlotServer(model, machine, w, engine, opt, slots)
     levels = concurrency or default_concurrencies(slots)
     points = [server.point(b) for b in levels]
     top = peak(points + [server.point(slots)])
     rec = recommended(server.point, slots, w)
-    limits = ["kv_pool" if slots < _MAX_SLOTS else "max_num_seqs"]
-    if server.point(slots).compute_bound:
+    if server.point(slots).compute_bound and "compute" not in limits:
         limits.append("compute")
     if rec is None or rec.concurrency < slots:
         limits.append("slo")
