@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from ...domain import FitRequest, Machine, Model, Quant
 from ..speed import efficiency
-from ..vllm import batch_defaults, get_vllm_quant, kv_pool_tokens, plan, vllm_quants
+from ..vllm import batch_defaults, kv_pool_tokens, plan, vllm_quants
 from .curve import default_concurrencies, peak, recommended
 from .paged import PagedServer, held_kv_bytes
 from .step import prefill_tokens_per_s, serving_data
@@ -17,12 +17,15 @@ from .types import ServePoint, ServeReport, ServeWorkload
 
 def serve(model: Model, machine: Machine, workload: ServeWorkload, *, engine: str = "vllm",
           quant: Quant | str | None = None, concurrency: tuple[int, ...] = ()) -> ServeReport:
-    if engine != "vllm":
+    from ...engines import get_engine
+
+    eng = get_engine(engine)
+    if not eng.kv_pool:  # one slot per request (llama.cpp, Ollama)
         from .slots import serve_slots
 
-        return serve_slots(model, machine, workload, engine=engine, quant=quant, concurrency=concurrency)
+        return serve_slots(model, machine, workload, engine=eng.name, quant=quant, concurrency=concurrency)
     if isinstance(quant, str):
-        quant = get_vllm_quant(quant)
+        quant = eng.quant(quant)
     candidates = (quant,) if quant is not None else vllm_quants()
     reports = [_serve_vllm(model, machine, workload, q, concurrency) for q in candidates]
     fitting = [r for r in reports if r.fits]

@@ -93,9 +93,9 @@ def _max_slots(model: Model, machine: Machine, w: ServeWorkload, engine: str, q:
 def serve_slots(model: Model, machine: Machine, w: ServeWorkload, *, engine: str, quant: Quant | str | None,
                 concurrency: tuple[int, ...]) -> ServeReport:
     if isinstance(quant, str):
-        from ...catalog.quants import get_quant
+        from ...engines import get_engine
 
-        quant = get_quant(quant)
+        quant = get_engine(engine).quant(quant)
     opt = _pick_quant(model, machine, w, engine, quant)
     if opt is None or opt.placement.fit == "no" or not (opt.speed and opt.speed.decode_tokens_per_s):
         why = (opt.placement.note if opt else "") or "the model does not fit, or its speed is unknown"
@@ -124,8 +124,8 @@ def serve_slots(model: Model, machine: Machine, w: ServeWorkload, *, engine: str
         kv_bytes_per_request=kv1, confidence=s.confidence,
         band=(s.decode_low / s.decode_tokens_per_s, s.decode_high / s.decode_tokens_per_s),
         assumptions={
-            "slots": f"one per concurrent request ({'OLLAMA_NUM_PARALLEL' if engine == 'ollama' else '-np'}), "
-                     "each holding prompt + output tokens",
+            "slots": "one per concurrent request (llama-server -np, OLLAMA_NUM_PARALLEL), each holding prompt + "
+                     "output tokens",
             "placement": opt.placement.fit,
             "batched_decode": "weights read once per step; each slot's KV read at its depth",
             "prefill_tokens_per_s_alone": round(s.prefill_tokens_per_s or 0.0, 1),
