@@ -113,8 +113,8 @@ def test_capacity_for_mix_is_the_recommended_point():
 
 
 def test_kv_pool_binds_vllm_and_slots_bind_llamacpp():
-    """A 70B in FP8 on one H100 holds few requests: the KV pool is the limit; llama.cpp's slots x context likewise."""
-    rep = _report(("llama3.1:70b", "h100-sxm", 1, "vllm", "FP8"), 2000, 2000)
+    """A 70B in FP8 on one H200 holds few long requests: the KV pool is the limit; llama.cpp slots x context likewise."""
+    rep = _report(("llama3.1:70b", "h200", 1, "vllm", "FP8"), 8000, 8000)
     assert rep.limits[0] == "kv_pool" and rep.max_concurrency * rep.kv_bytes_per_request <= rep.kv_pool_bytes
     assert (rep.max_concurrency + 1) * rep.kv_bytes_per_request > rep.kv_pool_bytes
     cpp = _report(("llama3.1:8b", "rtx-4090", 1, "llamacpp", "Q8_0"), 4000, 4000)

@@ -23,13 +23,13 @@ from .types import ServePoint
 _SAMPLES = 32
 
 
-def held_kv_bytes(model: Model, tp: int, prompt: int, output: int) -> int:
+def held_kv_bytes(model: Model, tp: int, prompt: int, output: int, dtype_bytes: int = 2) -> int:
     """Average KV bytes (per GPU) one request holds over its life: whole 16-token blocks of P + t, t = 0 .. O-1."""
     n = min(_SAMPLES, max(1, output))
     total = 0
     for i in range(n):
         t = (i * output) // n + (output // n) // 2 if output > n else i
-        total += sequence_kv_bytes(model, tp, prompt + t + 1)
+        total += sequence_kv_bytes(model, tp, prompt + t + 1, dtype_bytes)
     return total // n
 
 
@@ -37,10 +37,11 @@ class PagedServer:
     """The fixed parts of one vLLM deployment: model, format, GPUs, TP size, workload and engine limits."""
 
     def __init__(self, model: Model, quant: Quant, machine: Machine, tp: int, prompt: int, output: int,
-                 batched_tokens: int, max_running: int) -> None:
+                 batched_tokens: int, max_running: int, kv_dtype_bytes: int = 2) -> None:
         self.model, self.quant, self.machine, self.tp = model, quant, machine, tp
         self.prompt, self.output = prompt, output
         self.budget = batched_tokens
+        self.kv_dtype_bytes = kv_dtype_bytes
         self.max_running = max(1, max_running)
         self.depth = prompt + output / 2.0  # average cached tokens of a decoding request
         self._memo: dict[int, ServePoint] = {}
@@ -48,13 +49,13 @@ class PagedServer:
 
     def _step(self, b_dec: float, chunk_tokens: float) -> float:
         return step_seconds(self.model, self.quant, self.machine, self.tp, b_dec, self.depth,
-                            chunk_tokens, self.prompt / 2.0)
+                            chunk_tokens, self.prompt / 2.0, self.kv_dtype_bytes)
 
     def _kv_bytes(self, running: int) -> int:
-        return int(running * held_kv_bytes(self.model, self.tp, self.prompt, self.output))
+        return int(running * held_kv_bytes(self.model, self.tp, self.prompt, self.output, self.kv_dtype_bytes))
 
     def _compute_bound(self, b_dec: float) -> bool:
-        return compute_bound(self.model, self.quant, self.machine, self.tp, b_dec, self.depth)
+        return compute_bound(self.model, self.quant, self.machine, self.tp, b_dec, self.depth, self.kv_dtype_bytes)
 
     def _mean_step(self, b_dec: float, lam: float, chunk: float, per_step: float) -> float:
         """Mean step time when `lam` chunks arrive per step (at most per_step fit in one): steps carry floor(lam) or

@@ -7,8 +7,9 @@ throughput (the peak when no target is set).
 from __future__ import annotations
 
 from ...domain import FitRequest, Machine, Model, Quant
+from ...record import replace
 from ..speed import efficiency
-from ..vllm import batch_defaults, kv_pool_tokens, plan, vllm_quants
+from ..vllm import kv_dtype_bytes, plan, vllm_quants
 from .curve import default_concurrencies, peak, recommended
 from .paged import PagedServer, held_kv_bytes
 from .step import prefill_tokens_per_s, serving_data
@@ -16,18 +17,24 @@ from .types import ServePoint, ServeReport, ServeWorkload
 
 
 def serve(model: Model, machine: Machine, workload: ServeWorkload, *, engine: str = "vllm",
-          quant: Quant | str | None = None, concurrency: tuple[int, ...] = ()) -> ServeReport:
+          quant: Quant | str | None = None, concurrency: tuple[int, ...] = (),
+          options: FitRequest | None = None) -> ServeReport:
+    """options: engine settings (vLLM: gpu_memory_utilization, max_num_seqs, max_num_batched_tokens, kv_cache_type,
+    enforce_eager, tensor_parallel; None = the engine's defaults); its context is replaced by prompt + output."""
     from ...engines import get_engine
 
     eng = get_engine(engine)
     if not eng.kv_pool:  # one slot per request (llama.cpp, Ollama)
         from .slots import serve_slots
 
-        return serve_slots(model, machine, workload, engine=eng.name, quant=quant, concurrency=concurrency)
+        return serve_slots(model, machine, workload, engine=eng.name, quant=quant, concurrency=concurrency,
+                           options=options)
     if isinstance(quant, str):
         quant = eng.quant(quant)
     candidates = (quant,) if quant is not None else vllm_quants()
-    reports = [_serve_vllm(model, machine, workload, q, concurrency) for q in candidates]
+    req = replace(options or FitRequest(context=1), context=workload.prompt_tokens + workload.output_tokens,
+                  engine=eng.name)
+    reports = [_serve_vllm(model, machine, workload, q, concurrency, req) for q in candidates]
     fitting = [r for r in reports if r.fits]
     if not fitting:
         return reports[-1] if quant is None else reports[0]
@@ -41,23 +48,25 @@ def _no(model, machine, w, engine, q, reason, **kw) -> ServeReport:
                        fits=False, reason=reason, **kw)
 
 
-def _serve_vllm(model: Model, machine: Machine, w: ServeWorkload, q: Quant, concurrency: tuple[int, ...]) -> ServeReport:
+def _serve_vllm(model: Model, machine: Machine, w: ServeWorkload, q: Quant, concurrency: tuple[int, ...],
+                req: FitRequest) -> ServeReport:
     P, O = w.prompt_tokens, w.output_tokens
-    p = plan(model, q, machine, FitRequest(context=P + O, engine="vllm"))
+    p = plan(model, q, machine, req)
     if p.placement.fit != "gpu":
         return _no(model, machine, w, "vllm", q, p.placement.note or f"{q.name} does not fit", tp=p.tp)
     if not all(d.bandwidth_bytes_per_s and d.fp16_flops for d in machine.devices[: p.tp]):
         return _no(model, machine, w, "vllm", q, "GPU bandwidth or FLOPS unknown: use a hardware profile", tp=p.tp)
-    batched, max_seqs = batch_defaults(machine.devices[0].memory_bytes)
-    per_request = held_kv_bytes(model, p.tp, P, O)
+    batched, max_seqs = p.max_num_batched_tokens, p.max_num_seqs
+    kvb = kv_dtype_bytes(req.kv_cache_type)
+    per_request = held_kv_bytes(model, p.tp, P, O, kvb)
     kv_conc = max(1, p.pool_bytes_per_gpu // per_request)
     max_conc = min(kv_conc, max_seqs)
-    server = PagedServer(model, q, machine, p.tp, P, O, batched, max_conc)
+    server = PagedServer(model, q, machine, p.tp, P, O, batched, max_conc, kvb)
     limits = ["kv_pool" if kv_conc <= max_seqs else "max_num_seqs"]
     budget_conc = server.budget_limit()
     if budget_conc < max_conc:  # prompts would queue for the token budget: more requests add only waiting
         max_conc, limits = budget_conc, ["compute"]
-        server = PagedServer(model, q, machine, p.tp, P, O, batched, max_conc)
+        server = PagedServer(model, q, machine, p.tp, P, O, batched, max_conc, kvb)
     levels = concurrency or default_concurrencies(max_conc)
     points = [server.point(b) for b in levels]
     top = peak(points + [server.point(max_conc)])
@@ -71,11 +80,24 @@ def _serve_vllm(model: Model, machine: Machine, w: ServeWorkload, q: Quant, conc
     return ServeReport(
         model=model, machine=machine, engine="vllm", quant=q.name, workload=w, fits=True, reason="", tp=p.tp,
         max_concurrency=max_conc, limits=tuple(limits), points=tuple(points), peak=top, recommended=rec,
-        kv_pool_bytes=p.pool_bytes_per_gpu, kv_pool_tokens=kv_pool_tokens(model, p.tp, p.pool_bytes_per_gpu),
+        kv_pool_bytes=p.pool_bytes_per_gpu, kv_pool_tokens=p.pool_tokens,
         kv_bytes_per_request=per_request, confidence="extrapolated", band=(float(band[0]), float(band[1])),
         assumptions=_assumptions(batched, max_seqs, p.tp, prefill_tokens_per_s(model, q, machine, p.tp, P // 2)),
         warnings=_warnings(model, w),
+        command=_command(model, q, machine, req, p, rec or top),
     )
+
+
+def _command(model, q, machine, req, p, pt) -> str | None:
+    """`vllm serve` as the engines registry writes it, with --max-num-seqs at the recommended concurrency (the engine
+    then queues further requests instead of slowing every stream below the targets)."""
+    from ...engines import get_engine
+
+    eng = get_engine(req.engine)
+    builder = getattr(eng, "plan_command", None)
+    if builder is None:
+        return None
+    return builder(model, q, replace(req, max_num_seqs=pt.running), replace(p, max_num_seqs=pt.running)) or None
 
 
 def _assumptions(batched: int, max_seqs: int, tp: int, prefill: float) -> dict:

@@ -31,13 +31,13 @@ def _request(engine: str, w: ServeWorkload, slots: int) -> FitRequest:
 
 
 def _pick_quant(model: Model, machine: Machine, w: ServeWorkload, engine: str, quant: Quant | None) -> FitOption | None:
-    from ...catalog.quants import listed_quants
+    from ...engines import get_engine
     from ..fit import best_option
 
     req = _request(engine, w, 1)
     if quant is not None:
         return evaluate(model, machine, req, quant)
-    return best_option(model, machine, req, listed_quants(), tiers=("gpu", "partial", "cpu"))
+    return best_option(model, machine, req, get_engine(engine).quants(), tiers=("gpu", "partial", "cpu"))
 
 
 class SlotServer(PagedServer):
@@ -91,7 +91,7 @@ def _max_slots(model: Model, machine: Machine, w: ServeWorkload, engine: str, q:
 
 
 def serve_slots(model: Model, machine: Machine, w: ServeWorkload, *, engine: str, quant: Quant | str | None,
-                concurrency: tuple[int, ...]) -> ServeReport:
+                concurrency: tuple[int, ...], options: FitRequest | None = None) -> ServeReport:
     if isinstance(quant, str):
         from ...engines import get_engine
 
@@ -130,6 +130,7 @@ def serve_slots(model: Model, machine: Machine, w: ServeWorkload, *, engine: str
             "batched_decode": "weights read once per step; each slot's KV read at its depth",
             "prefill_tokens_per_s_alone": round(s.prefill_tokens_per_s or 0.0, 1),
         },
+        command=evaluate(model, machine, _request(engine, w, (rec or top).running), opt.quant).command or None,
         warnings=(f"the model runs {opt.placement.fit} (not fully on GPU): batching helps little",)
         if opt.placement.fit != "gpu" else (),
     )

@@ -60,9 +60,9 @@ def attention_flops(model: Model, tp: int, depth: float) -> float:
 
 
 @lru_cache(maxsize=4096)
-def kv_read_bytes(model: Model, tp: int, depth: int) -> int:
+def kv_read_bytes(model: Model, tp: int, depth: int, dtype_bytes: int = 2) -> int:
     """KV bytes one sequence at `depth` tokens reads per step, per GPU (sliding-window layers only their window)."""
-    return sequence_kv_bytes(model, tp, max(1, depth)) if depth > 0 else 0
+    return sequence_kv_bytes(model, tp, max(1, depth), dtype_bytes) if depth > 0 else 0
 
 
 def _profile_raw(machine: Machine) -> dict:
@@ -115,14 +115,14 @@ def overhead_seconds(model: Model, batch: float) -> float:
 
 
 def step_seconds(model: Model, quant: Quant, machine: Machine, tp: int, batch: float, depth: float,
-                 prefill_tokens: float = 0.0, prefill_depth: float = 0.0) -> float:
+                 prefill_tokens: float = 0.0, prefill_depth: float = 0.0, kv_dtype_bytes: int = 2) -> float:
     """One step: `batch` sequences decoding at average `depth` cached tokens, plus a chunk of `prefill_tokens` prompt
     tokens attending on average to `prefill_depth` tokens."""
     dev = machine.devices[0]
     eff = efficiency(dev.backend)
     dense, experts, flops = step_parts(model, quant, tp)
     tokens = batch + prefill_tokens
-    mem = dense + experts * touched_share(model, tokens) + batch * kv_read_bytes(model, tp, int(depth))
+    mem = dense + experts * touched_share(model, tokens) + batch * kv_read_bytes(model, tp, int(depth), kv_dtype_bytes)
     mem_s = mem / (eff.bandwidth * dev.bandwidth_bytes_per_s)
     work = tokens * flops + batch * attention_flops(model, tp, depth) + prefill_tokens * attention_flops(
         model, tp, prefill_depth)
@@ -131,12 +131,13 @@ def step_seconds(model: Model, quant: Quant, machine: Machine, tp: int, batch: f
     return max(mem_s, compute_s) + overhead_seconds(model, batch) + allreduce_seconds(model, machine, tp, tokens)
 
 
-def compute_bound(model: Model, quant: Quant, machine: Machine, tp: int, batch: float, depth: float) -> bool:
+def compute_bound(model: Model, quant: Quant, machine: Machine, tp: int, batch: float, depth: float,
+                  kv_dtype_bytes: int = 2) -> bool:
     """Whether a pure decode step of `batch` sequences is limited by FLOPs rather than bytes."""
     dev = machine.devices[0]
     eff = efficiency(dev.backend)
     dense, experts, flops = step_parts(model, quant, tp)
-    mem = dense + experts * touched_share(model, batch) + batch * kv_read_bytes(model, tp, int(depth))
+    mem = dense + experts * touched_share(model, batch) + batch * kv_read_bytes(model, tp, int(depth), kv_dtype_bytes)
     work = batch * (flops + attention_flops(model, tp, depth))
     return work / (eff.prefill_f16_all_in * matmul_flops(machine, quant)) > mem / (eff.bandwidth * dev.bandwidth_bytes_per_s)
 
