@@ -184,3 +184,43 @@ def test_cost_json_does_not_import_rich_numpy_or_gguf():
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
     assert res.stderr.strip().splitlines()[-1] == "0 []", res.stderr
     json.loads(res.stdout)
+
+
+def test_capacity_follows_the_request_mix_not_the_context(capsys):
+    # issue 14: sizing every request at the full --context put one 8k stream in a 2x RTX 4090 KV pool; the request
+    # (1,500 + 500 tokens) is what each stream holds, so the admitted context does not change the fleet
+    base = ["--monthly-tokens", "1e9", "--model", "llama3.1:70b", "--hardware", "2x rtx4090", "--cloud", "gpt-4o",
+            "--price-date", "2026-12-05"]
+    at_8k = cost_json(capsys, *base, "-c", "8192")["self_host"][0]
+    at_32k = cost_json(capsys, *base, "-c", "32768")["self_host"][0]
+    assert at_8k["units"] == at_32k["units"]
+    assert at_8k["capacity_tokens_per_month"] == at_32k["capacity_tokens_per_month"]
+    assert at_8k["serving"]["concurrency"] > 1  # more than one request shares the box
+    # a longer request holds more KV per stream: never more capacity
+    longer = cost_json(capsys, *base, "--prompt-tokens", "6000", "--output-tokens", "2000")["self_host"][0]
+    assert longer["capacity_tokens_per_month"] <= at_8k["capacity_tokens_per_month"]
+
+
+def test_new_flags_reach_the_json(capsys):
+    d = cost_json(capsys, "--monthly-tokens", "2e9", "--hardware", "2x rtx4090", *MEASURED, "--cloud", "gpt-4o",
+                  "--prompt-tokens", "1200", "--output-tokens", "300", "--active-hours", "730", "--peak-to-average", "3",
+                  "--spare", "1", "--ops-hours-per-box", "2", "--gpu-price", "1800", "--host-price", "2000",
+                  "--rent-price", "0.4", "--amortization-months", "24", "--cached-input-share", "0.5",
+                  "--batch-share", "0.1", "--price-date", "2026-12-05")
+    assert (d["workload"]["prompt_tokens"], d["workload"]["output_tokens"]) == (1200, 300)
+    assert d["output_tokens"] == round(2e9 * 300 / 1500)
+    buy, rent = d["self_host"][0], d["rental"][0]
+    assert buy["unit_price_usd"] == 2 * 1800 + 2000 and buy["spare_units"] == 1
+    assert buy["monthly_usd"]["amortization"] == pytest.approx(buy["units"] * 5600 / 24, abs=0.01)
+    assert buy["monthly_usd"]["operations"] == pytest.approx((8 + 2 * buy["units"]) * 90, abs=0.01)
+    assert rent["usd_per_gpu_hour"] == 0.4 and rent["units"] == buy["units"] - 1  # spares are owned only
+    assert rent["utilisation"] == pytest.approx(buy["busy_hours_per_month"] / (rent["units"] * 730), abs=1e-4)
+    assert d["assumptions"]["spare_units"]["value"] == 1 and d["assumptions"]["prices_date"]["value"] == "2026-12-05"
+    assert d["hybrid"] is not None and d["hybrid"]["monthly_usd"]["total"] <= min(
+        buy["monthly_usd"]["total"], d["cloud"][0]["monthly_usd"]) + 0.01
+    # the old spellings still work and mean the same
+    old = cost_json(capsys, "--monthly-tokens", "2e9", "--hardware", "2x rtx4090", *MEASURED, "--cloud", "gpt-4o",
+                    "--request-tokens", "1200", "--output-share", "0.2", "--amortize-months", "24",
+                    "--price-date", "2026-12-05")
+    assert (old["workload"]["prompt_tokens"], old["workload"]["output_tokens"]) == (1200, 300)
+    assert old["assumptions"]["amortize_months"]["value"] == 24
