@@ -56,7 +56,7 @@ def fit(
     ),
     context: str = typer.Option("8192", "--context", "-c", help="Context length in tokens: 8192, 32k or max."),
     kv_cache: str = typer.Option("f16", "--kv-cache", help="KV cache type: f16, q8_0, q4_0 (llama.cpp/Ollama); auto, fp8 (vLLM)."),
-    engine: str = typer.Option("llamacpp", "--engine", help="Inference engine: llamacpp, ollama, vllm."),
+    engine: str = typer.Option("llamacpp", "--engine", help="Inference engine: llamacpp, ollama, vllm, mlx (Apple Silicon)."),
     parallel: int = typer.Option(1, "--parallel", help="Concurrent sequences (Ollama multiplies the context by it)."),
     flash_attention: Optional[bool] = typer.Option(
         None, "--flash-attention/--no-flash-attention", help="Override the engine's flash-attention default."
@@ -116,6 +116,7 @@ def fit(
 
     check_min_tps(min_tps)
     machine, ram_known = resolve_machine(hardware, vram, ram, gpus)
+    eng.check_machine(machine)
     if not eng.mixed_gpus and len({(d.name, d.memory_bytes) for d in machine.devices}) > 1:
         raise BadOptionError(f"--engine {eng.name} runs tensor parallel over identical GPUs; {machine.name} mixes cards",
                              "use --engine llamacpp (layer split) or identical GPUs ('2x rtx4090')")

@@ -72,6 +72,8 @@ ROWS: list[tuple[list[str], str | None]] = [
     (["fit", "qwen3:30b", "--n-cpu-moe", "99", "--vram", "24GB"], "--n-cpu-moe"),
     (["fit", "qwen3:30b", "--n-cpu-moe", "8", "--engine", "vllm", "--vram", "24GB"], "--n-cpu-moe"),
     (["fit", "llama3.1:8b", "--hardware", "rtx4090+rtx3090", "--engine", "vllm"], "rtx4090 + rtx3090"),
+    (["fit", "llama3.1:8b", "--engine", "mlx", "--hardware", "rtx4090"], "mlx"),
+    (["fit", "llama3.1:8b", "--engine", "mlx", "--hardware", "m4-max-128gb", "--quant", "Q4_K_M"], "Q4_K_M"),
     (["fit", "llama3.1:8b", "--hardware", "rtx4090+"], "rtx4090+"),
     (["fit", "llama3.1:8b", "--hardware", "rtx4090+m2-ultra-192gb"], "m2-ultra-192gb"),
     (["fit", "llama3.1:8b", "--hardware", "rtx4090+rtx9999"], "rtx9999"),

@@ -22,7 +22,7 @@ def test_every_engine_record_has_a_module_and_capabilities():
     for name in engine_names():
         e = get_engine(name)
         assert isinstance(e, Engine) and e.name == name
-        assert e.weight_formats in ("gguf", "serving"), name
+        assert e.weight_formats in ("gguf", "serving", "mlx"), name
         assert e.kv_cache_types, name
         assert e.params.get("version") and e.params.get("source_capabilities"), name
         assert e.quants(), name  # it offers weight formats

@@ -91,6 +91,9 @@ class Engine:
         """The engine's command line with exactly the settings the estimate assumed ("" when nothing runs)."""
         return ""
 
+    def check_machine(self, machine: Machine) -> None:
+        """Refuse hardware the engine cannot run on (BadOptionError); most engines run anywhere."""
+
     # --- estimates ------------------------------------------------------------------------------------------
     def option(self, model: Model, quant: Quant, machine: Machine, request: FitRequest, *,
                host_ram_known: bool = True) -> FitOption:

@@ -1,0 +1,164 @@
+"""MLX (mlx-lm) on Apple Silicon: weights in mlx_lm.convert's formats, its KV cache, the Metal wired limit, speed.
+
+- Weights, per tensor: every 2-D weight whose input width divides the group size is quantized (`bits` per weight
+  plus, per group, a bf16 scale and bias for affine formats or a uint8 scale for mxfp4); 1-D tensors (norms, biases)
+  stay bf16. Embeddings and the LM head are quantized too (nn.Embedding and nn.Linear both have to_quantized).
+- KV cache: mlx_lm/models/cache.py KVCache grows in steps of 256 tokens and stores K and V in bf16:
+  layers x 2 x n_kv_heads x head_dim x 2 bytes per token; sliding-window layers (RotatingKVCache) hold the window.
+  MLA models (DeepSeek) cache the expanded per-head keys and values in mlx-lm's deepseek_v3.py.
+- Activations: the prompt runs in chunks of prefill_step_size = 2048 tokens with fused causal attention (mlx-lm
+  PR #40), so the peak is the widest layer's bf16 activations for one chunk: 2 bytes x chunk x (4 x hidden +
+  3 x FFN width) (residual, norm, attention in/out; gate, up and their product). Logits are computed for the last
+  token only.
+- Where it runs: all of it on the GPU in unified memory, up to Metal's recommendedMaxWorkingSetSize, which mlx-lm
+  wires (mx.set_wired_limit); there is no partial offload. Past 90% of it mlx-lm warns that generation can be slow.
+- Speed: the Metal roofline of estimate/speed.py (llama.cpp's Metal efficiency factors, not refitted): decode reads
+  every active weight byte and the KV cache once per token; prefill is 2 FLOPs per active weight plus attention.
+  Validated on published mlx-lm runs (benchmarks/engine_accuracy.py, docs/methodology.md).
+"""
+from __future__ import annotations
+
+from functools import lru_cache
+
+from ..catalog._data import load
+from ..domain import FitOption, FitRequest, Machine, MemoryBreakdown, Model, Placement, Quant, Speed
+from ..errors import UnknownQuantError
+from .memory import uses_window
+from .tensors import build_tensors
+
+BF16 = 2
+
+
+@lru_cache(maxsize=1)
+def _formats() -> dict[str, dict]:
+    return {f["name"].lower(): f for f in load("engines")["mlx_formats"]["formats"]}
+
+
+def mlx_quants() -> tuple[Quant, ...]:
+    return tuple(Quant(name=f["name"], default_type=f"MLX_{f['name'].upper()}", rank=i)
+                 for i, f in enumerate(_formats().values()))
+
+
+def get_mlx_quant(name: str) -> Quant:
+    key = str(name).strip().lower()
+    for q in mlx_quants():
+        if q.name.lower() == key:
+            return q
+    raise UnknownQuantError(f"unknown MLX format {name!r}", f"use one of: {', '.join(q.name for q in mlx_quants())}")
+
+
+def _tensor_bytes(n_elements: int, row: int, n_dims: int, fmt: dict) -> int:
+    """Bytes of one tensor in an MLX format: quantized when 2-D+ and its row divides the group size."""
+    group = int(fmt["group_size"])
+    if n_dims < 2 or not group or row % group:
+        return BF16 * n_elements
+    return n_elements * int(fmt["bits"]) // 8 + n_elements // group * int(fmt["group_bytes"])
+
+
+@lru_cache(maxsize=256)
+def mlx_weights(model: Model, quant: Quant) -> tuple[int, tuple[int, ...], tuple[int, ...], int, int]:
+    """(total bytes, bytes per layer, bytes one decoded token reads per layer, head bytes, params)."""
+    fmt = _formats()[quant.name.lower()]
+    share = model.moe.active / model.moe.experts if model.moe else 1.0
+    layer = [0] * model.n_layers
+    read = [0] * model.n_layers
+    total = head = params = 0
+    for t in build_tensors(model):
+        b = _tensor_bytes(t.n_elements, t.shape[0], t.n_dims, fmt)
+        total += b
+        params += t.n_elements
+        if t.layer >= 0:
+            layer[t.layer] += b
+            read[t.layer] += int(b * (share if "_exps" in t.name else 1.0))
+        elif t.name == "output.weight" or (t.name == "token_embd.weight" and model.tied_embeddings):
+            head = b
+    return total, tuple(layer), tuple(read), head, params
+
+
+def kv_bytes_per_token(model: Model, layer: int) -> int:
+    if model.mla is not None:
+        k = model.n_heads * (model.mla.qk_nope_head_dim + model.mla.qk_rope_head_dim)
+        return BF16 * (k + model.n_heads * model.mla.v_head_dim)
+    return BF16 * 2 * model.n_kv_heads * model.head_dim
+
+
+def kv_cache_bytes(model: Model, context: int, step: int) -> tuple[int, tuple[int, ...]]:
+    """KV cache at `context` tokens, grown in blocks of `step` (KVCache.step); windows cap sliding layers."""
+    per = []
+    for i in range(model.n_layers):
+        tokens = min(context, model.sliding_window) if uses_window(model, i) else context
+        per.append(-(-tokens // step) * step * kv_bytes_per_token(model, i))
+    return sum(per), tuple(per)
+
+
+def activation_bytes(model: Model, chunk: int) -> int:
+    """Peak bf16 activations of one prompt chunk through the widest layer (module docstring)."""
+    if model.moe is not None:
+        n_ff = max(model.intermediate_size if model.moe.first_dense_layers else 0,
+                   model.moe.expert_intermediate_size * model.moe.active)
+    else:
+        n_ff = model.intermediate_size
+    return BF16 * chunk * (4 * model.hidden_size + 3 * n_ff)
+
+
+def is_apple(machine: Machine) -> bool:
+    return bool(machine.devices) and all(d.backend == "metal" for d in machine.devices)
+
+
+def option(model: Model, quant: Quant, machine: Machine, request: FitRequest) -> FitOption:
+    """Memory, placement (all on the Apple GPU or nothing) and single-stream speed under mlx-lm."""
+    eng = load("engines")["engines"]["mlx"]
+    total_w, layers_w, read_w, head_w, params = mlx_weights(model, quant)
+    kv_total, kv_layers = kv_cache_bytes(model, request.context, int(eng["kv_pad"]))
+    act = activation_bytes(model, min(int(eng["n_ubatch"]), request.context))
+    mem = MemoryBreakdown(
+        weights_bytes=total_w, kv_cache_bytes=kv_total, compute_buffer_bytes=act, runtime_bytes=0,
+        layer_bytes=tuple(w + k for w, k in zip(layers_w, kv_layers)), output_bytes=head_w,
+        bits_per_weight=8.0 * total_w / params if params else 0.0,
+    )
+    n_items = model.n_layers + 1
+    if not is_apple(machine):
+        place = Placement("no", 0, n_items, 0, 0, mem.total_bytes, note="MLX runs on Apple Silicon only")
+        return FitOption(quant=quant, memory=mem, placement=place, speed=Speed(None, None, "unknown", note="not Apple"))
+    dev = machine.devices[0]
+    limit = dev.usable_memory_bytes or dev.memory_bytes
+    need = mem.total_bytes
+    if need > limit:
+        place = Placement("no", 0, n_items, 0, 0, need - limit,
+                          note="over Metal's wired limit (recommendedMaxWorkingSetSize); sudo sysctl iogpu.wired_limit_mb raises it")
+        return FitOption(quant=quant, memory=mem, placement=place, speed=Speed(None, None, "unknown", note="does not fit"))
+    note = ("mlx-lm warns above 90% of the wired limit: generation can be slow"
+            if need > float(eng["wired_warning_share"]) * limit else "")
+    place = Placement("gpu", n_items, n_items, need, 0, 0, (need,), note=note, per_device_layers=(model.n_layers,))
+    return FitOption(quant=quant, memory=mem, placement=place, speed=_speed(model, quant, machine, request, read_w, head_w))
+
+
+def _speed(model: Model, quant: Quant, machine: Machine, request: FitRequest, read_w: tuple[int, ...],
+           head_w: int) -> Speed:
+    from .speed import _attention_flops, _cached_tokens, efficiency
+
+    dev = machine.devices[0]
+    if not dev.bandwidth_bytes_per_s:
+        return Speed(None, None, "unknown", note="device bandwidth unknown: give a hardware profile")
+    eff = efficiency("metal")
+    depth = request.context // 2
+    kv_read = sum(kv_bytes_per_token(model, i) * _cached_tokens(model, i, depth) for i in range(model.n_layers))
+    seconds = (sum(read_w) + head_w + kv_read) / (eff.bandwidth * dev.bandwidth_bytes_per_s)
+    seconds += model.n_layers * eff.layer_s
+    decode = 1.0 / seconds
+    prefill = None
+    if dev.fp16_flops:
+        active = model.params if model.moe is None else None
+        share = model.moe.active / model.moe.experts if model.moe else 1.0
+        flops = 0
+        for t in build_tensors(model):
+            if t.n_dims >= 2 and t.name != "token_embd.weight":
+                flops += int(2 * t.n_elements * (share if "_exps" in t.name else 1.0))
+        pre_depth = min(depth, 256)
+        flops += sum(_attention_flops(model, i, pre_depth) for i in range(model.n_layers))
+        compute = eff.compute_f16 if quant.name.lower() == "bf16" else eff.compute_quant
+        prefill = compute * dev.fp16_flops / flops
+        del active
+    return Speed(decode, prefill, "extrapolated", decode * eff.decode_band[0], decode * eff.decode_band[1],
+                 prefill * eff.prefill_band[0] if prefill else None, prefill * eff.prefill_band[1] if prefill else None,
+                 note=f"mlx-lm on Metal: llama.cpp's Metal efficiency factors, decode at {depth} cached tokens")

@@ -1,0 +1,76 @@
+"""MLX (mlx-lm) engine laws: formats, KV cache, the wired limit, Apple only (estimate/mlx.py)."""
+from __future__ import annotations
+
+import pytest
+
+from selfhost_advisor.catalog.hardware import machine_from_profile, parse_spec
+from selfhost_advisor.catalog.models import get
+from selfhost_advisor.domain import FitRequest
+from selfhost_advisor.engines import get_engine
+from selfhost_advisor.errors import AdvisorError
+from selfhost_advisor.estimate.mlx import get_mlx_quant, kv_cache_bytes, mlx_weights
+
+
+def _m(spec):
+    p, c, link = parse_spec(spec)
+    return machine_from_profile(p, c, None, link)
+
+
+def _opt(model, fmt, spec, ctx=8192):
+    return get_engine("mlx").option(get(model), get_mlx_quant(fmt), _m(spec), FitRequest(context=ctx, engine="mlx"))
+
+
+def test_affine_4bit_group64_counts_scales_and_biases():
+    # 4 bits + a bf16 scale and bias per 64 weights = 4.5 bits for every quantized matrix; norms stay bf16
+    m = get("llama3.1:8b")
+    total, *_ , params = mlx_weights(m, get_mlx_quant("4bit"))
+    assert 4.5 <= 8 * total / params < 4.52
+    bf16, *_ = mlx_weights(m, get_mlx_quant("bf16"))
+    assert bf16 == 2 * params
+
+
+@pytest.mark.parametrize("fmt,bits", [("8bit", 8.5), ("6bit", 6.5), ("mxfp4", 4.25), ("3bit", 3.5)])
+def test_format_bits_per_weight(fmt, bits):
+    total, *_, params = mlx_weights(get("qwen3:8b"), get_mlx_quant(fmt))
+    assert abs(8 * total / params - bits) < 0.03
+
+
+def test_kv_cache_grows_in_256_token_steps_bf16():
+    m = get("llama3.1:8b")  # 32 layers x 8 KV heads x 128 x 2 (K, V) x 2 bytes = 131072 bytes per token
+    assert kv_cache_bytes(m, 1000, 256)[0] == 1024 * 131072
+    assert kv_cache_bytes(m, 1024, 256)[0] == 1024 * 131072
+
+
+def test_more_context_never_less_memory_never_faster():
+    small, big = _opt("qwen3:8b", "4bit", "m4-max-128gb", 4096), _opt("qwen3:8b", "4bit", "m4-max-128gb", 65536)
+    assert big.memory.total_bytes > small.memory.total_bytes
+    assert big.speed.decode_tokens_per_s < small.speed.decode_tokens_per_s
+
+
+def test_fewer_bits_less_memory_faster_decode():
+    order = ["bf16", "8bit", "6bit", "5bit", "4bit", "3bit"]
+    opts = [_opt("llama3.1:8b", f, "m4-max-128gb") for f in order]
+    mem = [o.memory.total_bytes for o in opts]
+    dec = [o.speed.decode_tokens_per_s for o in opts]
+    assert mem == sorted(mem, reverse=True) and dec == sorted(dec)
+
+
+def test_wired_limit_is_the_metal_working_set():
+    # 70B at 8-bit (~75 GB) does not fit the 3/4-of-96 GB working set of an M2 Max 96 GB; 4-bit (~40 GB) does
+    assert _opt("llama3.1:70b", "8bit", "m2-max-96gb").placement.fit == "no"
+    assert _opt("llama3.1:70b", "4bit", "m2-max-96gb").placement.fit == "gpu"
+
+
+def test_mlx_off_apple_is_bad_input():
+    with pytest.raises(AdvisorError) as e:
+        get_engine("mlx").check_machine(_m("rtx4090"))
+    assert e.value.exit_code == 2
+    assert _opt("llama3.1:8b", "4bit", "rtx4090").placement.fit == "no"
+
+
+def test_llama31_8b_4bit_m4_pro_decode_matches_published_run():
+    # mlx_lm.generate Llama-3.1-8B-Instruct-4bit, Mac mini M4 Pro (273 GB/s), 32159-token prompt then 1000 tokens:
+    # "Generation: 1000 tokens, 23.146 tokens-per-sec" (https://github.com/ml-explore/mlx-examples/issues/1029).
+    # Mean depth while generating ~32,660 tokens, i.e. context 65,320 at our half-context depth convention.
+    o = _opt("llama3.1:8b", "4bit", "m4-pro-48gb", 65320)
+    assert abs(o.speed.decode_tokens_per_s / 23.146 - 1) < 0.15
