@@ -14,6 +14,7 @@ from typing import List, Optional
 
 import typer
 
+from . import cli_complete as complete
 from ._compat import ABORT_ERRORS, EXIT_ERRORS, NO_ARGS_ERRORS, USAGE_ERRORS
 from .cli_opts import QUIET_HELP, TIMESTAMP_HELP, Command, emit_json, exit_codes, needs, quiet, quiet_option, timestamp, timestamp_option
 from .cli_opts import state as _state
@@ -31,8 +32,18 @@ app = typer.Typer(
 )
 
 
+def _version(value: bool) -> None:
+    if value:
+        from . import SCHEMA_VERSION, __version__
+
+        sys.stdout.write(f"advisor {__version__} (JSON schema {SCHEMA_VERSION})\n")
+        raise typer.Exit(0)
+
+
 @app.callback()
 def _root(
+    version: bool = typer.Option(False, "--version", help="Print the version and the JSON schema version, then exit.",
+                                 callback=_version, is_eager=True),
     debug: bool = typer.Option(False, "--debug", help="Show tracebacks for errors."),
     quiet_all: bool = typer.Option(False, "--quiet", help=QUIET_HELP),
     timestamp_all: bool = typer.Option(False, "--timestamp", help=TIMESTAMP_HELP),
@@ -44,19 +55,23 @@ def _root(
 
 @app.command(cls=Command, epilog=exit_codes("--require-fit or --min-tps not met"))
 def fit(
-    model: str = typer.Argument(..., help="Model: an Ollama tag (llama3.1:70b), a Hub id, a .gguf file, or an alias."),
+    model: str = typer.Argument(..., help="Model: an Ollama tag (llama3.1:70b), a Hub id, a .gguf file, or an alias.",
+                                autocompletion=complete.models),
     hardware: Optional[str] = typer.Option(
-        None, "--hardware", "-H", help="Profile ('rtx4090', '2x rtx4090', 'a100-80gb') or a probe JSON file."
+        None, "--hardware", "-H", help="Profile ('rtx4090', '2x rtx4090', 'a100-80gb') or a probe JSON file.",
+        autocompletion=complete.hardware,
     ),
     vram: Optional[str] = typer.Option(None, "--vram", help="Memory per GPU, e.g. 24GB (10^9) or 24GiB (2^30)."),
     ram: Optional[str] = typer.Option(None, "--ram", help="Host RAM for CPU/partial offload, e.g. 64GB."),
     gpus: Optional[int] = typer.Option(None, "--gpus", help="Number of GPUs (with --vram, or to multiply a profile)."),
     quant: Optional[List[str]] = typer.Option(
-        None, "--quant", "-q", help="Only these quantizations (repeat or comma-separate): Q4_K_M, Q8_0, F16 ..."
+        None, "--quant", "-q", help="Only these quantizations (repeat or comma-separate): Q4_K_M, Q8_0, F16 ...",
+        autocompletion=complete.quants,
     ),
     context: str = typer.Option("8192", "--context", "-c", help="Context length in tokens: 8192, 32k or max."),
     kv_cache: str = typer.Option("f16", "--kv-cache", help="KV cache type: f16, q8_0, q4_0 (llama.cpp/Ollama); auto, fp8 (vLLM)."),
-    engine: str = typer.Option("llamacpp", "--engine", help="Inference engine: llamacpp, ollama, vllm, mlx (Apple Silicon)."),
+    engine: str = typer.Option("llamacpp", "--engine", help="Inference engine: llamacpp, ollama, vllm, mlx (Apple Silicon).",
+                               autocompletion=complete.engines),
     parallel: int = typer.Option(1, "--parallel", help="Concurrent sequences (Ollama multiplies the context by it)."),
     flash_attention: Optional[bool] = typer.Option(
         None, "--flash-attention/--no-flash-attention", help="Override the engine's flash-attention default."
@@ -158,13 +173,16 @@ def fit(
 @app.command(cls=Command, epilog=exit_codes("--fits with --min-tps: no model meets it"))
 def models(
     query: Optional[str] = typer.Argument(None, help="Filter by id, name, family or Hub id (substring)."),
-    fits: Optional[str] = typer.Option(None, "--fits", help="Hardware (profile, '2x rtx4090', probe file): best option per model."),
+    fits: Optional[str] = typer.Option(None, "--fits", help="Hardware (profile, '2x rtx4090', probe file): best option per model.",
+                                       autocompletion=complete.hardware),
     min_tps: Optional[float] = typer.Option(None, "--min-tps", help="With --fits: only options decoding this fast; exit 1 if no model does."),
     context: str = typer.Option("8192", "--context", "-c", help="With --fits or --installed: context length (capped at each model's maximum with --fits)."),
-    engine: str = typer.Option("llamacpp", "--engine", help="With --fits: llamacpp, ollama or vllm."),
+    engine: str = typer.Option("llamacpp", "--engine", help="With --fits: llamacpp, ollama or vllm.",
+                               autocompletion=complete.engines),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
     installed: bool = typer.Option(False, "--installed", help="Ollama's installed models (OLLAMA_MODELS), each with its fit."),
-    hardware: Optional[str] = typer.Option(None, "--hardware", "-H", help="With --installed: profile or probe JSON file (--fits names it otherwise)."),
+    hardware: Optional[str] = typer.Option(None, "--hardware", "-H", help="With --installed: profile or probe JSON file (--fits names it otherwise).",
+                                           autocompletion=complete.hardware),
     vram: Optional[str] = typer.Option(None, "--vram", help="With --fits or --installed: memory per GPU, e.g. 24GB."),
     ram: Optional[str] = typer.Option(None, "--ram", help="With --fits or --installed: host RAM, e.g. 64GB."),
     gpus: Optional[int] = typer.Option(None, "--gpus", help="With --fits or --installed: number of GPUs."),

@@ -5,6 +5,7 @@ from typing import List, Optional
 
 import typer
 
+from . import cli_complete as complete
 from .cli_opts import emit_json, quiet, quiet_option, timestamp, timestamp_option
 from .errors import BadOptionError, CheckFailed
 
@@ -28,13 +29,15 @@ def _price_date(text: Optional[str]):
 
 def cost(
     monthly_tokens: str = typer.Option(..., "--monthly-tokens", "-t", help="Tokens a month, input + output: 2e9, 500M, 1.5B."),
-    model: str = typer.Option("llama3.1:70b", "--model", "-m", help="The open-weight model you would self-host."),
+    model: str = typer.Option("llama3.1:70b", "--model", "-m", help="The open-weight model you would self-host.",
+                              autocompletion=complete.models),
     hardware: Optional[List[str]] = typer.Option(
         None, "--hardware", "-H", help="Boxes to price (repeat or comma-separate): rtx4090, '2x rtx4090', a100-80gb. "
-        "Default: a spread from consumer to data-centre GPUs."),
+        "Default: a spread from consumer to data-centre GPUs.", autocompletion=complete.hardware),
     cloud: Optional[List[str]] = typer.Option(
         None, "--cloud", help="APIs to compare (comma-separated): gpt-4o-mini, claude-haiku, openai:gpt-5.4 ... "
-        "Default: a frontier model, a mid-tier model and hosted endpoints of the same open model."),
+        "Default: a frontier model, a mid-tier model and hosted endpoints of the same open model.",
+        autocompletion=complete.cloud),
     prompt_tokens: Optional[float] = typer.Option(None, "--prompt-tokens", help="Prompt tokens of a typical request (default 1500)."),
     output_tokens: Optional[float] = typer.Option(None, "--output-tokens", help="Output tokens of a typical request (default 500; the monthly split follows)."),
     output_share: Optional[float] = typer.Option(None, "--output-share", help="Old way to give the split: share of tokens that are output (sets --output-tokens from --prompt-tokens)."),
@@ -63,7 +66,8 @@ def cost(
     need_frontier: bool = typer.Option(False, "--need-frontier", help="The task needs frontier quality the open model lacks."),
     price_in: Optional[float] = typer.Option(None, "--price-in", help="Your contract's input price, USD per million tokens."),
     price_out: Optional[float] = typer.Option(None, "--price-out", help="Your contract's output price, USD per million tokens."),
-    engine: str = typer.Option("vllm", "--engine", help="Serving engine for capacity (default vllm)."),
+    engine: str = typer.Option("vllm", "--engine", help="Serving engine for capacity (default vllm).",
+                               autocompletion=complete.engines),
     quant: Optional[str] = typer.Option(None, "--quant", "-q", help="Weight format served (vLLM: BF16, FP8, AWQ-INT4, GPTQ-INT4; default: best quality that fits)."),
     decode_tps: Optional[float] = typer.Option(None, "--decode-tps", help="Measured aggregate decode tokens/s of one box (with one --hardware)."),
     prefill_tps: Optional[float] = typer.Option(None, "--prefill-tps", help="Measured prefill tokens/s of one box (with --decode-tps)."),

@@ -5,18 +5,23 @@ from typing import List, Optional
 
 import typer
 
+from . import cli_complete as complete
 from .cli_opts import emit_json, needs, quiet, quiet_option, timestamp, timestamp_option
 from .errors import BadOptionError, CheckFailed
 
 def hardware(
     action: Optional[str] = typer.Argument(None, help="'show' (with a profile id) or nothing to list."),
-    name: Optional[str] = typer.Argument(None, help="Profile id or alias for 'show', e.g. rtx4090."),
-    for_model: Optional[str] = typer.Option(None, "--for", help="Rank every configuration for this model."),
-    quant: Optional[List[str]] = typer.Option(None, "--quant", "-q", help="With --for: only these quantizations."),
+    name: Optional[str] = typer.Argument(None, help="Profile id or alias for 'show', e.g. rtx4090.",
+                                         autocompletion=complete.hardware),
+    for_model: Optional[str] = typer.Option(None, "--for", help="Rank every configuration for this model.",
+                                            autocompletion=complete.models),
+    quant: Optional[List[str]] = typer.Option(None, "--quant", "-q", help="With --for: only these quantizations.",
+                                              autocompletion=complete.quants),
     min_tps: Optional[float] = typer.Option(None, "--min-tps", help="With --for: decode at least this fast; exit 1 if no configuration does."),
     context: str = typer.Option("8192", "--context", "-c", help="With --for: context length (8192, 32k, max)."),
     max_price: Optional[float] = typer.Option(None, "--max-price", help="With --for: price ceiling in USD; exit 1 if no configuration is within it."),
-    engine: str = typer.Option("llamacpp", "--engine", help="With --for: llamacpp, ollama or vllm."),
+    engine: str = typer.Option("llamacpp", "--engine", help="With --for: llamacpp, ollama or vllm.",
+                               autocompletion=complete.engines),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
     quiet_flag: bool = quiet_option(),
     timestamp_flag: bool = timestamp_option(),

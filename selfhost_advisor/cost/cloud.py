@@ -191,7 +191,7 @@ def resolve_cloud(name: str, w: Workload, when: datetime | None = None) -> Cloud
         got = live_price(provider.lower(), ref, w, when) if version else None
         if got is not None:
             return _from_live(got, version, None, provider.lower(), None)
-    close = difflib.get_close_matches(key, list(_index()), n=3, cutoff=0.5)
+    close = suggest_cloud(name)
     hint = f"did you mean {', '.join(close)}? " if close else ""
     raise UnknownCloudModelError(
         f"unknown cloud model {name!r}",
@@ -203,6 +203,36 @@ def resolve_cloud(name: str, w: Workload, when: datetime | None = None) -> Cloud
 def same_model_ids(model_id: str) -> list[str]:
     """data/prices.yaml ids of hosted endpoints that serve this open-weight model."""
     return [e["id"] for e in _entries() if e.get("open_weight_of") == model_id]
+
+
+def suggest_cloud(name: str, n: int = 3) -> list[str]:
+    """Names to suggest for an unknown --cloud name: the provider:model genai-prices finds for a bare model id
+    (`gemini-2.5-flash` -> `google:gemini-2.5-flash`), then the nearest data/prices.yaml ids and genai-prices
+    provider:model names (issue 19). Imports genai-prices only here, on the error path."""
+    key = name.strip().lower()
+    out: list[str] = []
+    ref = key.split(":", 1)[1] if ":" in key else key
+    try:
+        from genai_prices import Usage, calc_price
+        from genai_prices.data_snapshot import get_snapshot
+
+        try:
+            calc = calc_price(Usage(input_tokens=1000, output_tokens=100), ref,
+                              genai_request_timestamp=price_moment())
+            out.append(f"{calc.provider.id}:{calc.model.id}")
+        except LookupError:
+            pass
+        known = [f"{p.id}:{m.id}" for p in get_snapshot().providers for m in p.models]
+    except ImportError:
+        known = []
+    provider = key.split(":", 1)[0] if ":" in key else None
+    by_model: dict[str, str] = {}
+    for k in known:  # a model several resellers list: the first provider (genai-prices lists the makers first)
+        if provider is None or k.lower().startswith(provider + ":"):
+            by_model.setdefault(k.split(":", 1)[1].lower(), k)
+    out += [by_model[m] for m in difflib.get_close_matches(ref, list(by_model), n=n, cutoff=0.75)]
+    out += difflib.get_close_matches(key, list(_index()), n=n, cutoff=0.5)
+    return list(dict.fromkeys(out))[:n]
 
 
 def default_cloud(model_id: str, w: Workload, when: datetime | None = None) -> list[CloudPrice]:
