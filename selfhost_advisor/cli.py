@@ -106,65 +106,25 @@ def fit(
     MODEL: a catalog name or Ollama tag (llama3.1:70b-instruct-q3_K_M), a Hub id (Qwen/Qwen3-30B-A3B,
     hf:bartowski/Llama-3.3-70B-Instruct-GGUF --quant Q4_K_M), a local GGUF (./model.gguf) or ollama:NAME.
     """
-    from .catalog.resolve import annotate, resolve
-    from .domain import FitRequest
-    from .engines import get_engine
-    from .estimate.fit import fit as run_fit
-    from .machine import resolve_machine
-    from .units import parse_context
+    from .api import fit as api_fit
 
     quiet(quiet_flag)
     timestamp(timestamp_flag)
-    names = [n.strip() for q in (quant or []) for n in q.split(",") if n.strip()]
-    resolved = resolve(model, quants=tuple(names), offline=offline)
-    m = resolved.model
-    ctx = parse_context(context, m.max_context)
-    eng = get_engine(engine)
-    if parallel < 1:
-        raise BadOptionError(f"--parallel {parallel} must be at least 1", "give 1 or more")
-    require_fit = require_fit.strip().lower() if require_fit is not None else None
-    if require_fit is not None and require_fit not in ("gpu", "partial", "any"):
-        raise BadOptionError(f"--require-fit {require_fit!r} is not gpu, partial or any", "e.g. --require-fit gpu")
-    eng.check_model(resolved, model)
-    quants = eng.select_quants(resolved, names)
-    from .cli_plan import check_min_tps
-
-    check_min_tps(min_tps)
-    machine, ram_known = resolve_machine(hardware, vram, ram, gpus)
-    eng.check_machine(machine)
-    if not eng.mixed_gpus and len({(d.name, d.memory_bytes) for d in machine.devices}) > 1:
-        raise BadOptionError(f"--engine {eng.name} runs tensor parallel over identical GPUs; {machine.name} mixes cards",
-                             "use --engine llamacpp (layer split) or identical GPUs ('2x rtx4090')")
-    if n_cpu_moe is not None:
-        from .estimate.moe_offload import check_n_cpu_moe
-
-        check_n_cpu_moe(m, eng.name, n_cpu_moe)
-    request = FitRequest(
-        context=ctx,
-        engine=eng.name,
-        kv_cache_type=kv_cache.lower(),
-        n_parallel=parallel,
-        n_ubatch=int(eng.params["n_ubatch"]),
-        flash_attention=bool(eng.params["flash_attention"]) if flash_attention is None else flash_attention,
-        n_cpu_moe=n_cpu_moe,
-        gpu_memory_utilization=gpu_util, max_num_seqs=max_num_seqs, max_num_batched_tokens=max_num_batched_tokens,
-        enforce_eager=enforce_eager, tensor_parallel=tp, nodes=nodes, model_ref=eng.model_ref(resolved),
-    )
-    eng.check_request(m, request, machine)
-    result = annotate(run_fit(m, machine, request, quants, host_ram_known=ram_known), resolved)
-    gate = None
-    if require_fit is not None or min_tps is not None:
-        from .estimate.select import check
-
-        gate = check(result.options, require_fit, min_tps)
+    result = api_fit(model, hardware, vram=vram, ram=ram, gpus=gpus, quant=quant, context=context, kv_cache=kv_cache,
+                     engine=engine, parallel=parallel, flash_attention=flash_attention, n_cpu_moe=n_cpu_moe,
+                     gpu_memory_utilization=gpu_util, max_num_seqs=max_num_seqs,
+                     max_num_batched_tokens=max_num_batched_tokens, enforce_eager=enforce_eager, tensor_parallel=tp,
+                     nodes=nodes,
+                     require_fit=require_fit, min_tps=min_tps, offline=offline)
+    gate = result.gate
     if as_json:
         from .render.jsonout import fit_dict
 
-        emit_json(fit_dict(result, gate))
+        emit_json(fit_dict(result))
     elif not quiet():
         from .render.text import render_fit
 
-        render_fit(result, gate=gate)
+        render_fit(result)
     if gate is not None and not gate.passed:
         raise CheckFailed(gate.failure())
     return 0
@@ -202,16 +162,14 @@ def models(
 
         needs("--fits", min_tps=min_tps)
         return run_installed(hardware if hardware is not None else fits, vram, ram, gpus, context, as_json)
-    from .catalog.models import all_models
-
-    rows = all_models()
-    if query:
-        q = query.lower()
-        rows = [m for m in rows if q in " ".join((m.id, m.name, m.hf_id, m.arch, *m.aliases)).lower()]
     if fits is not None:
         from .cli_plan import models_fits
 
-        return models_fits(fits, min_tps, context, engine, as_json, rows, vram=vram, ram=ram, gpus=gpus)
+        return models_fits(fits, min_tps, context, engine, as_json, query, vram=vram, ram=ram, gpus=gpus)
+    from .api import filter_models
+    from .catalog.models import all_models
+
+    rows = filter_models(all_models(), query)
     if as_json:
         from .render.jsonout import models_dict
 

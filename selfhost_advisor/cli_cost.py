@@ -10,23 +10,6 @@ from .cli_opts import emit_json, quiet, quiet_option, timestamp, timestamp_optio
 from .errors import BadOptionError, CheckFailed
 
 
-def _split(values: Optional[List[str]]) -> list[str]:
-    return [v.strip() for item in (values or []) for v in item.split(",") if v.strip()]
-
-
-def _price_date(text: Optional[str]):
-    from datetime import date
-
-    from .cost.cloud import price_moment
-
-    if text is None:
-        return price_moment()
-    try:
-        return price_moment(date.fromisoformat(text.strip()))
-    except ValueError:
-        raise BadOptionError(f"--price-date {text!r} is not a date", "give YYYY-MM-DD, e.g. 2026-12-05") from None
-
-
 def cost(
     monthly_tokens: str = typer.Option(..., "--monthly-tokens", "-t", help="Tokens a month, input + output: 2e9, 500M, 1.5B."),
     model: str = typer.Option("llama3.1:70b", "--model", "-m", help="The open-weight model you would self-host.",
@@ -79,15 +62,7 @@ def cost(
     timestamp_flag: bool = timestamp_option(),
 ) -> int:
     """Self-host vs cloud API: monthly cost, break-even volume, payback, and a recommendation with reasons."""
-    from .catalog.resolve import resolve  # any model: catalog, Hub id, GGUF file, installed Ollama
-    from .cost import cloud as cloud_mod
-    from .cost.boxes import box_from_spec, default_specs
-    from .cost.capacity import machine_for, measured_capacity, model_capacity
-    from .cost.compare import compare
-    from .cost.defaults import thresholds
-    from .cost.inputs import (
-        assumptions, build_constraints, build_params, build_workload, check_contract, check_prices,
-    )
+    from .cost.run import build_comparison
 
     quiet(quiet_flag)
     timestamp(timestamp_flag)
@@ -98,44 +73,16 @@ def cost(
         raise BadOptionError(f"--chart {chart!r}: only SVG is supported", "give a file name ending in .svg")
     if max_monthly_usd is not None and not max_monthly_usd >= 0:
         raise BadOptionError(f"--max-monthly-usd {max_monthly_usd!r} must be a non-negative amount", "e.g. 5000")
-    m = resolve(model).model
-    w = build_workload(monthly_tokens, output_share, peak_to_average, active_hours, context, min_stream_speed,
-                       request_tokens, m.max_context, prompt_tokens=prompt_tokens, output_tokens=output_tokens,
-                       cached_input_share=cached_input_share, batch_share=batch_share, max_ttft=max_ttft)
-    p = build_params(electricity, pue, amortize_months, ops_hours, ops_rate, ops_hours_per_box, spare)
-    constraints = build_constraints(regulated, air_gapped, no_ops_team, need_frontier)
-    contract = check_contract(price_in, price_out)
-    when = _price_date(price_date)
-    specs = _split(hardware) or default_specs()
-    check_prices(gpu_price, host_price, rent_price, len(specs) if hardware else 0)
-    boxes = [box_from_spec(s, gpu_price=gpu_price, host_price=host_price, rent_price=rent_price) for s in specs]
-    measured = (decode_tps, prefill_tps) != (None, None)
-    if measured:
-        if decode_tps is None or prefill_tps is None or not (decode_tps > 0 and prefill_tps > 0):
-            raise BadOptionError("--decode-tps and --prefill-tps go together and must be positive", "e.g. --decode-tps 900 --prefill-tps 6000")
-        if len(boxes) != 1:
-            raise BadOptionError("measured --decode-tps/--prefill-tps describe one box", "give exactly one --hardware")
-    quant_obj = None
-    if quant:
-        from .engines import get_engine
-
-        quant_obj = get_engine(engine).quant(quant)
-
-    def capacity_fn(box):
-        if measured:
-            return measured_capacity(float(decode_tps), float(prefill_tps), w, engine.lower())
-        return model_capacity(m, machine_for(box), w, engine.lower(), quant_obj)
-
-    names = _split(cloud)
-    prices = ([cloud_mod.resolve_cloud(n, w, when) for n in names] if names
-              else ([] if contract else cloud_mod.default_cloud(m.id, w, when)))
-    if contract:
-        prices.append(cloud_mod.contract_price(*contract))
-    result = compare(
-        m.id, m.name, w, p, boxes, capacity_fn, prices, constraints,
-        explicit_cloud=bool(names or contract), thresholds=thresholds(),
-        assumptions=assumptions(w, p, when.date().isoformat()),
-    )
+    result = build_comparison(
+        monthly_tokens, model=model, hardware=hardware, cloud=cloud, prompt_tokens=prompt_tokens,
+        output_tokens=output_tokens, output_share=output_share, peak_to_average=peak_to_average,
+        active_hours=active_hours, context=context, min_stream_speed=min_stream_speed, max_ttft=max_ttft,
+        request_tokens=request_tokens, cached_input_share=cached_input_share, batch_share=batch_share,
+        electricity=electricity, pue=pue, amortize_months=amortize_months, ops_hours=ops_hours,
+        ops_hours_per_box=ops_hours_per_box, spare=spare, gpu_price=gpu_price, host_price=host_price,
+        rent_price=rent_price, price_date=price_date, ops_rate=ops_rate, no_ops_team=no_ops_team,
+        regulated=regulated, air_gapped=air_gapped, need_frontier=need_frontier, price_in=price_in,
+        price_out=price_out, engine=engine, quant=quant, decode_tps=decode_tps, prefill_tps=prefill_tps)
     if as_json:
         from .render.cost_json import cost_dict
 

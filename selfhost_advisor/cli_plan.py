@@ -66,78 +66,38 @@ def hardware(
     return 0
 
 
-def quants_for(engine: str, quant: Optional[List[str]]):
-    """The --quant names (repeat or comma-separate) for `engine`, best first; all listed ones when none."""
-    from .engines import get_engine
-
-    names = [n for q in (quant or []) for n in q.split(",") if n.strip()]
-    return get_engine(engine).quants(names)
-
-
-def check_min_tps(min_tps: Optional[float]) -> None:
-    if min_tps is not None and not 0 < min_tps < float("inf"):  # nan and inf are refused too: no model meets inf
-        raise BadOptionError(f"--min-tps {min_tps:g} must be a positive, finite speed", "e.g. --min-tps 20")
-
-
 def _hardware_for(model_name, quant, min_tps, context, max_price, engine, as_json) -> int:
-    from .catalog.resolve import resolve  # any model: catalog, Hub id, GGUF file, installed Ollama
-    from .domain import FitRequest
-    from .engines import get_engine
-    from .estimate.plan import hardware_for
-    from .units import parse_context
+    from .api import hardware_for
 
-    resolved = resolve(model_name)
-    m = resolved.model
-    eng = get_engine(engine)
-    engine = eng.name
-    check_min_tps(min_tps)
-    if max_price is not None and not max_price > 0:
-        raise BadOptionError(f"--max-price {max_price:g} must be positive", "e.g. --max-price 10000")
-    if not quant and resolved.quant:
-        quant = [resolved.quant]
-    quants = quants_for(engine, quant)
-    considered = ", ".join(q.name for q in quants) if quant else None
-    if not quant:
-        quants = eng.buying_quants(quants)  # buying advice at 2-3 bits per weight would mislead
-    request = FitRequest(context=parse_context(context, m.max_context), engine=engine, n_ubatch=int(eng.params["n_ubatch"]))
-    rows = hardware_for(m, quants, request, min_tps=min_tps, max_price=max_price)
+    r = hardware_for(model_name, quant=quant, min_tps=min_tps, context=context, max_price=max_price, engine=engine)
     if as_json:
-        from .render.planout import hardware_for_dict
+        from .api import as_json as to_json
 
-        emit_json(hardware_for_dict(m, request, min_tps, max_price, rows, considered))
+        emit_json(to_json(r))
     elif not quiet():
         from .render.planout import render_hardware_for
 
-        render_hardware_for(m, request, min_tps, rows, considered)
-    if (min_tps is not None or max_price is not None) and not any(c.option for c in rows):
-        raise CheckFailed(f"check failed: no configuration runs {m.id} within --min-tps/--max-price")
+        render_hardware_for(r.model, r.request, min_tps, list(r.candidates), r.considered)
+    if (min_tps is not None or max_price is not None) and not any(c.option for c in r.candidates):
+        raise CheckFailed(f"check failed: no configuration runs {r.model.id} within --min-tps/--max-price")
     return 0
 
 
-def models_fits(fits: str, min_tps, context: str, engine: str, as_json: bool, query_rows, *,
+def models_fits(fits: str, min_tps, context: str, engine: str, as_json: bool, query, *,
                 vram: Optional[str] = None, ram: Optional[str] = None, gpus: Optional[int] = None) -> int:
     """`advisor models --fits HW`: every catalog model's best option on that hardware."""
-    from .domain import FitRequest
-    from .engines import get_engine
-    from .estimate.plan import models_that_fit
-    from .machine import resolve_machine
-    from .units import parse_context
+    from .api import models_that_fit
 
-    eng = get_engine(engine)
-    engine = eng.name
-    check_min_tps(min_tps)
-    machine, ram_known = resolve_machine(fits, vram, ram, gpus)
-    request = FitRequest(context=parse_context(context, 10**9), engine=engine, n_ubatch=int(eng.params["n_ubatch"]))
-    rows = models_that_fit(list(query_rows), machine, quants_for(engine, None), request, min_tps=min_tps,
-                           host_ram_known=ram_known)
+    r = models_that_fit(fits, query=query, vram=vram, ram=ram, gpus=gpus, min_tps=min_tps, context=context,
+                        engine=engine)
     if as_json:
-        from .render.planout import models_fits_dict
+        from .api import as_json as to_json
 
-        emit_json(models_fits_dict(machine, request, min_tps, rows))
+        emit_json(to_json(r))
     elif not quiet():
         from .render.planout import render_models_fits
 
-        render_models_fits(machine, request, rows)
-    if min_tps is not None and not any(r.option for r in rows):
-        raise CheckFailed(f"check failed: no model runs on {machine.name} at --min-tps {min_tps:g}")
+        render_models_fits(r.machine, r.request, list(r.models))
+    if min_tps is not None and not any(m.option for m in r.models):
+        raise CheckFailed(f"check failed: no model runs on {r.machine.name} at --min-tps {min_tps:g}")
     return 0

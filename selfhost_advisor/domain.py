@@ -4,6 +4,8 @@ record.py: frozen slotted dataclass semantics, built in a tenth of the import ti
 """
 from __future__ import annotations
 
+from typing import Any
+
 from .record import field, record
 
 
@@ -311,6 +313,7 @@ class FitResult:
     recommended: str | None
     assumptions: dict = field(default_factory=dict)
     warnings: tuple[str, ...] = ()
+    gate: Any = None  # estimate.select.GateResult when --require-fit/--min-tps were asked, else None
 
 
 @record

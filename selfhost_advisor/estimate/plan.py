@@ -104,3 +104,25 @@ def models_that_fit(
     tier = {"gpu": 0, "partial": 1, "cpu": 2}
     return sorted(rows, key=lambda r: (r.option is None, tier.get(r.option.placement.fit, 3) if r.option else 3,
                                        -r.model.params, r.model.id))
+
+
+@record
+class HardwareForResult:
+    """`hardware --for`: the model, the request, the targets and every configuration ranked (api.hardware_for)."""
+
+    model: Model
+    request: FitRequest
+    min_tps: float | None
+    max_price: float | None
+    candidates: tuple[HardwareCandidate, ...]
+    considered: str | None  # the --quant names given, None for the default set
+
+
+@record
+class ModelsFitResult:
+    """`models --fits`: each catalog model's best option on one machine (api.models_that_fit)."""
+
+    machine: Machine
+    request: FitRequest
+    min_tps: float | None
+    models: tuple[ModelFit, ...]

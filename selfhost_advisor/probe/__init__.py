@@ -160,3 +160,14 @@ def _unclaimed_gpus(root: str, claimed: list[Device], warnings: list[str]) -> li
         out.append(Device(vendor=g.vendor, name=name, memory_bytes=0, backend="none",
                           details=GpuDetails(pci_bus_id=g.bus_id, pci_device_id=g.device_id, driver=g.driver)))
     return out
+
+
+class _CallableModule(type(sys)):  # type: ignore[misc]
+    """`selfhost_advisor.probe` is both this subpackage and the API function (selfhost_advisor/__init__.py):
+    once the subpackage is imported it shadows the function, so calling the module runs probe()."""
+
+    def __call__(self, *args: Any, **kwargs: Any) -> ProbeReport:
+        return probe(*args, **kwargs)
+
+
+sys.modules[__name__].__class__ = _CallableModule

@@ -145,7 +145,7 @@ def gate_dict(g: Any) -> dict[str, Any] | None:
             "quant": g.option.quant.name if g.option else None}
 
 
-def fit_dict(r: FitResult, gate: Any = None) -> dict[str, Any]:
+def fit_dict(r: FitResult) -> dict[str, Any]:
     return {
         "schema_version": SCHEMA_VERSION,
         "model": model_dict(r.model),
@@ -155,7 +155,7 @@ def fit_dict(r: FitResult, gate: Any = None) -> dict[str, Any]:
         "kv_cache_type": r.request.kv_cache_type,
         "options": [option_dict(o) for o in r.options],
         "recommended": r.recommended,
-        "gate": gate_dict(gate),
+        "gate": gate_dict(r.gate),
         "assumptions": dict(sorted(r.assumptions.items())),
         "warnings": list(r.warnings),
     }

@@ -57,7 +57,7 @@ def model_line(m: Model) -> str:
     return f"{m.name} ({m.id}): " + ", ".join(bits)
 
 
-def render_fit(r: FitResult, file=None, gate=None) -> None:
+def render_fit(r: FitResult, file=None) -> None:
     from rich.table import Table
 
     con = console() if file is None else _file_console(file)
@@ -120,6 +120,7 @@ def render_fit(r: FitResult, file=None, gate=None) -> None:
             f"[bold red]Nothing fits.[/] Smallest option {smallest.quant.name} needs {gb(smallest.memory.total_bytes)}"
             f", {gb(smallest.placement.missing_bytes)} short."
         )
+    gate = r.gate
     if gate is not None and gate.passed:
         flags = " ".join(f for f in (f"--require-fit {gate.require_fit}" if gate.require_fit else "",
                                      f"--min-tps {gate.min_tps:g}" if gate.min_tps is not None else "") if f)

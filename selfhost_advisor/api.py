@@ -1,0 +1,224 @@
+"""The public library API: what each `advisor` command computes, as plain function calls returning records.
+
+    import selfhost_advisor as sa
+    r = sa.fit("llama3.1:70b", "2x rtx4090")           # FitResult: options, recommended, assumptions, warnings
+    r.recommended, [o.quant.name for o in r.options]
+    sa.as_json(r)                                        # the dict `advisor fit --json` prints
+
+Arguments are the command's options as Python values: strings as on the command line ("24GB", "32k") or numbers
+(bytes, tokens). Bad input raises selfhost_advisor.errors.AdvisorError subclasses (the CLI's exit 2), with the
+message and hint the CLI prints. The CLI (cli.py) is glue over these functions: it parses, calls one, renders.
+Nothing heavy is imported until a function runs (docs/api.md).
+"""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Sequence
+
+if TYPE_CHECKING:
+    from .cost.types import CostComparison
+    from .domain import FitResult, ProbeReport
+    from .estimate.plan import HardwareForResult, ModelsFitResult
+
+
+def _size(value: str | int | None) -> str | None:
+    """A size as the CLI takes it: '24GB' stays; an int is bytes ('24000000000B')."""
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, bool) or not isinstance(value, int):
+        from .errors import BadSizeError
+
+        raise BadSizeError(f"size {value!r} is not a string or integer bytes", "e.g. '24GB' or 24_000_000_000")
+    return f"{value}B"
+
+
+def _names(quant: str | Sequence[str] | None) -> list[str]:
+    """'Q4_K_M,Q8_0' or ['Q4_K_M', 'Q8_0'] -> ['Q4_K_M', 'Q8_0']."""
+    items = [quant] if isinstance(quant, str) else list(quant or [])
+    return [n.strip() for q in items for n in str(q).split(",") if n.strip()]
+
+
+def _check_min_tps(min_tps: float | None) -> None:
+    from .errors import BadOptionError
+
+    if min_tps is not None and not 0 < min_tps < float("inf"):  # nan and inf are refused too: no model meets inf
+        raise BadOptionError(f"--min-tps {min_tps:g} must be a positive, finite speed", "e.g. --min-tps 20")
+
+
+def probe() -> ProbeReport:
+    """This machine's GPUs, CPU, RAM and free memory (`advisor probe`); `.machine` is what fit() sizes for."""
+    from .probe import probe as run_probe
+
+    return run_probe()
+
+
+def fit(
+    model: str, hardware: str | None = None, *, vram: str | int | None = None, ram: str | int | None = None,
+    gpus: int | None = None, quant: str | Sequence[str] | None = None, context: str | int = 8192,
+    kv_cache: str = "f16", engine: str = "llamacpp", parallel: int = 1, flash_attention: bool | None = None,
+    n_cpu_moe: int | None = None, gpu_memory_utilization: float | None = None, max_num_seqs: int | None = None,
+    max_num_batched_tokens: int | None = None, enforce_eager: bool = False, tensor_parallel: int | None = None,
+    nodes: int | None = None,
+    require_fit: str | None = None, min_tps: float | None = None, offline: bool = False,
+) -> FitResult:
+    """Memory, placement and speed of `model` per quantization on the hardware (`advisor fit`).
+
+    hardware: a profile ('rtx4090', '2x rtx4090') or a probe JSON file; or vram/ram/gpus; none: this machine.
+    gpu_memory_utilization .. tensor_parallel: vLLM's options (--gpu-memory-utilization, --max-num-seqs, ...).
+    require_fit ('gpu' | 'partial' | 'any') and min_tps set `result.gate` (estimate.select.GateResult): which
+    option meets them, by the rule hardware_for() and models_that_fit() use.
+    """
+    from .catalog.resolve import annotate, resolve
+    from .domain import FitRequest
+    from .engines import get_engine
+    from .errors import BadOptionError
+    from .estimate.fit import fit as run_fit
+    from .machine import resolve_machine
+    from .record import replace
+    from .units import parse_context
+
+    names = _names(quant)
+    resolved = resolve(model, quants=tuple(names), offline=offline)
+    m = resolved.model
+    ctx = parse_context(str(context), m.max_context)
+    eng = get_engine(engine)
+    if parallel < 1:
+        raise BadOptionError(f"--parallel {parallel} must be at least 1", "give 1 or more")
+    require_fit = require_fit.strip().lower() if require_fit is not None else None
+    if require_fit is not None and require_fit not in ("gpu", "partial", "any"):
+        raise BadOptionError(f"--require-fit {require_fit!r} is not gpu, partial or any", "e.g. --require-fit gpu")
+    eng.check_model(resolved, model)
+    quants = eng.select_quants(resolved, names)
+    _check_min_tps(min_tps)
+    machine, ram_known = resolve_machine(hardware, _size(vram), _size(ram), gpus)
+    eng.check_machine(machine)
+    if not eng.mixed_gpus and len({(d.name, d.memory_bytes) for d in machine.devices}) > 1:
+        raise BadOptionError(f"--engine {eng.name} runs tensor parallel over identical GPUs; {machine.name} mixes cards",
+                             "use --engine llamacpp (layer split) or identical GPUs ('2x rtx4090')")
+    if n_cpu_moe is not None:
+        from .estimate.moe_offload import check_n_cpu_moe
+
+        check_n_cpu_moe(m, eng.name, n_cpu_moe)
+    request = FitRequest(
+        context=ctx,
+        engine=eng.name,
+        kv_cache_type=kv_cache.lower(),
+        n_parallel=parallel,
+        n_ubatch=int(eng.params["n_ubatch"]),
+        flash_attention=bool(eng.params["flash_attention"]) if flash_attention is None else flash_attention,
+        n_cpu_moe=n_cpu_moe,
+        gpu_memory_utilization=gpu_memory_utilization, max_num_seqs=max_num_seqs,
+        max_num_batched_tokens=max_num_batched_tokens, enforce_eager=enforce_eager, tensor_parallel=tensor_parallel,
+        nodes=nodes, model_ref=eng.model_ref(resolved),
+    )
+    eng.check_request(m, request, machine)
+    result = annotate(run_fit(m, machine, request, quants, host_ram_known=ram_known), resolved)
+    if require_fit is not None or min_tps is not None:
+        from .estimate.select import check
+
+        result = replace(result, gate=check(result.options, require_fit, min_tps))
+    return result
+
+
+def hardware_for(
+    model: str, *, quant: str | Sequence[str] | None = None, min_tps: float | None = None,
+    context: str | int = 8192, max_price: float | None = None, engine: str = "llamacpp",
+) -> HardwareForResult:
+    """Every hardware profile (discrete GPUs also 2x/4x/8x) ranked for `model`, meeting the target first, cheapest
+    first (`advisor hardware --for`). Without `quant`, only Q4_K_M and better count (buying advice)."""
+    from .catalog.resolve import resolve
+    from .domain import FitRequest
+    from .engines import get_engine
+    from .errors import BadOptionError
+    from .estimate.plan import HardwareForResult, hardware_for as plan
+    from .units import parse_context
+
+    resolved = resolve(model)
+    m = resolved.model
+    eng = get_engine(engine)
+    _check_min_tps(min_tps)
+    if max_price is not None and not max_price > 0:
+        raise BadOptionError(f"--max-price {max_price:g} must be positive", "e.g. --max-price 10000")
+    names = _names(quant) or ([resolved.quant] if resolved.quant else [])
+    quants = eng.quants(names)
+    considered = ", ".join(q.name for q in quants) if names else None
+    if not names:
+        quants = eng.buying_quants(quants)  # buying advice at 2-3 bits per weight would mislead
+    request = FitRequest(context=parse_context(str(context), m.max_context), engine=eng.name,
+                         n_ubatch=int(eng.params["n_ubatch"]))
+    rows = plan(m, quants, request, min_tps=min_tps, max_price=max_price)
+    return HardwareForResult(m, request, min_tps, max_price, tuple(rows), considered)
+
+
+def models_that_fit(
+    hardware: str, *, query: str | None = None, vram: str | int | None = None, ram: str | int | None = None,
+    gpus: int | None = None, min_tps: float | None = None, context: str | int = 8192, engine: str = "llamacpp",
+) -> ModelsFitResult:
+    """Every catalog model's best option on the hardware, those that run first, largest first
+    (`advisor models --fits`). `query` filters the catalog by a substring of id, name, family or Hub id."""
+    from .catalog.models import all_models
+    from .domain import FitRequest
+    from .engines import get_engine
+    from .estimate.plan import ModelsFitResult, models_that_fit as plan
+    from .machine import resolve_machine
+    from .units import parse_context
+
+    eng = get_engine(engine)
+    _check_min_tps(min_tps)
+    machine, ram_known = resolve_machine(hardware, _size(vram), _size(ram), gpus)
+    request = FitRequest(context=parse_context(str(context), 10**9), engine=eng.name,
+                         n_ubatch=int(eng.params["n_ubatch"]))
+    rows = plan(filter_models(all_models(), query), machine, eng.quants(), request, min_tps=min_tps,
+                host_ram_known=ram_known)
+    return ModelsFitResult(machine, request, min_tps, tuple(rows))
+
+
+def filter_models(models: Sequence[Any], query: str | None) -> list[Any]:
+    """The catalog rows whose id, name, Hub id, architecture or aliases contain `query` (case-insensitive)."""
+    if not query:
+        return list(models)
+    q = query.lower()
+    return [m for m in models if q in " ".join((m.id, m.name, m.hf_id, m.arch, *m.aliases)).lower()]
+
+
+def cost(monthly_tokens: str | int, **options: Any) -> CostComparison:
+    """Self-host vs cloud API for a monthly token volume (`advisor cost`): `options` are the command's options
+    by their Python names (model='llama3.1:8b', hardware=['2x rtx4090'], cloud=['gpt-4o'], ...).
+
+    A thin wrapper over cost.run.build_comparison, the assembly the CLI runs, so it stays what the CLI does.
+    """
+    from .cost.run import build_comparison
+
+    return build_comparison(str(monthly_tokens), **options)
+
+
+def as_json(result: Any) -> dict[str, Any]:
+    """The JSON object the CLI prints for a record returned by this module (schemas in docs/schema/)."""
+    from .cost.types import CostComparison
+    from .domain import FitResult, ProbeReport
+    from .estimate.plan import HardwareForResult, ModelsFitResult
+
+    if isinstance(result, FitResult):
+        from .render.jsonout import fit_dict
+
+        return fit_dict(result)
+    if isinstance(result, HardwareForResult):
+        from .render.planout import hardware_for_dict
+
+        return hardware_for_dict(result.model, result.request, result.min_tps, result.max_price,
+                                 list(result.candidates), result.considered)
+    if isinstance(result, ModelsFitResult):
+        from .render.planout import models_fits_dict
+
+        return models_fits_dict(result.machine, result.request, result.min_tps, list(result.models))
+    if isinstance(result, ProbeReport):
+        from .render.probe_json import probe_dict
+
+        return probe_dict(result)
+    if isinstance(result, CostComparison):
+        from .render.cost_json import cost_dict
+
+        return cost_dict(result)
+    raise TypeError(f"as_json takes a record from selfhost_advisor's API, not {type(result).__name__}")
+
+
+__all__ = ["as_json", "cost", "filter_models", "fit", "hardware_for", "models_that_fit", "probe"]

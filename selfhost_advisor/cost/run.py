@@ -1,0 +1,121 @@
+"""`advisor cost` assembled from plain values: workload, owning costs, boxes, capacity and prices -> compare().
+
+Why here and not in cli_cost.py: the CLI and the library (selfhost_advisor.cost(), api.py) must build the same
+comparison from the same inputs; cli_cost.py parses options and calls this, api.cost() calls it directly.
+"""
+from __future__ import annotations
+
+from typing import Optional, Sequence
+
+from ..errors import BadOptionError
+from .types import CostComparison
+
+
+def _names(values: str | Sequence[str] | None) -> list[str]:
+    """'a,b' or ['a', 'b,c'] -> ['a', 'b', 'c'] (repeatable, comma-separated options)."""
+    items = [values] if isinstance(values, str) else list(values or [])
+    return [v.strip() for item in items for v in str(item).split(",") if v.strip()]
+
+
+def _price_date(text: Optional[str]):
+    from datetime import date
+
+    from .cloud import price_moment
+
+    if text is None:
+        return price_moment()
+    try:
+        return price_moment(date.fromisoformat(text.strip()))
+    except ValueError:
+        raise BadOptionError(f"--price-date {text!r} is not a date", "give YYYY-MM-DD, e.g. 2026-12-05") from None
+
+
+def build_comparison(
+    monthly_tokens: str | int | float, *,
+    model: str = "llama3.1:70b",
+    hardware: str | Sequence[str] | None = None,
+    cloud: str | Sequence[str] | None = None,
+    prompt_tokens: float | None = None,
+    output_tokens: float | None = None,
+    output_share: float | None = None,
+    peak_to_average: float | None = None,
+    active_hours: float | None = None,
+    context: str | int | None = None,
+    min_stream_speed: float | None = None,
+    max_ttft: float | None = None,
+    request_tokens: float | None = None,
+    cached_input_share: float | None = None,
+    batch_share: float | None = None,
+    electricity: float | None = None,
+    pue: float | None = None,
+    amortize_months: float | None = None,
+    ops_hours: float | None = None,
+    ops_hours_per_box: float | None = None,
+    spare: int | None = None,
+    gpu_price: float | None = None,
+    host_price: float | None = None,
+    rent_price: float | None = None,
+    price_date: str | None = None,
+    ops_rate: float | None = None,
+    no_ops_team: bool = False,
+    regulated: str | None = None,
+    air_gapped: bool = False,
+    need_frontier: bool = False,
+    price_in: float | None = None,
+    price_out: float | None = None,
+    engine: str = "vllm",
+    quant: str | None = None,
+    decode_tps: float | None = None,
+    prefill_tps: float | None = None,
+) -> CostComparison:
+    """Self-host vs cloud for `monthly_tokens` ('2e9', '500M'); every option as `advisor cost` takes it."""
+    from ..catalog.resolve import resolve  # any model: catalog, Hub id, GGUF file, installed Ollama
+    from . import cloud as cloud_mod
+    from .boxes import box_from_spec, default_specs
+    from .capacity import machine_for, measured_capacity, model_capacity
+    from .compare import compare
+    from .defaults import thresholds
+    from .inputs import (
+        assumptions, build_constraints, build_params, build_workload, check_contract, check_prices,
+    )
+
+    monthly_tokens = str(monthly_tokens)
+    context = None if context is None else str(context)
+    m = resolve(model).model
+    w = build_workload(monthly_tokens, output_share, peak_to_average, active_hours, context, min_stream_speed,
+                       request_tokens, m.max_context, prompt_tokens=prompt_tokens, output_tokens=output_tokens,
+                       cached_input_share=cached_input_share, batch_share=batch_share, max_ttft=max_ttft)
+    p = build_params(electricity, pue, amortize_months, ops_hours, ops_rate, ops_hours_per_box, spare)
+    constraints = build_constraints(regulated, air_gapped, no_ops_team, need_frontier)
+    contract = check_contract(price_in, price_out)
+    when = _price_date(price_date)
+    specs = _names(hardware) or default_specs()
+    check_prices(gpu_price, host_price, rent_price, len(specs) if hardware else 0)
+    boxes = [box_from_spec(s, gpu_price=gpu_price, host_price=host_price, rent_price=rent_price) for s in specs]
+    measured = (decode_tps, prefill_tps) != (None, None)
+    if measured:
+        if decode_tps is None or prefill_tps is None or not (decode_tps > 0 and prefill_tps > 0):
+            raise BadOptionError("--decode-tps and --prefill-tps go together and must be positive", "e.g. --decode-tps 900 --prefill-tps 6000")
+        if len(boxes) != 1:
+            raise BadOptionError("measured --decode-tps/--prefill-tps describe one box", "give exactly one --hardware")
+    quant_obj = None
+    if quant:
+        from ..engines import get_engine
+
+        quant_obj = get_engine(engine).quant(quant)
+
+    def capacity_fn(box):
+        if measured:
+            return measured_capacity(float(decode_tps), float(prefill_tps), w, engine.lower())
+        return model_capacity(m, machine_for(box), w, engine.lower(), quant_obj)
+
+    names = _names(cloud)
+    prices = ([cloud_mod.resolve_cloud(n, w, when) for n in names] if names
+              else ([] if contract else cloud_mod.default_cloud(m.id, w, when)))
+    if contract:
+        prices.append(cloud_mod.contract_price(*contract))
+    return compare(
+        m.id, m.name, w, p, boxes, capacity_fn, prices, constraints,
+        explicit_cloud=bool(names or contract), thresholds=thresholds(),
+        assumptions=assumptions(w, p, when.date().isoformat()),
+    )
