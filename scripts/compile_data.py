@@ -17,7 +17,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from selfhost_advisor.catalog._data import compiled_text  # noqa: E402
+from selfhost_advisor.catalog.data import compiled_text  # noqa: E402
 
 DATA = ROOT / "data"
 OUT = DATA / "compiled"

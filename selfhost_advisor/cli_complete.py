@@ -70,7 +70,7 @@ def engines(incomplete: str) -> list[str]:
 
 def cloud(incomplete: str) -> list[str]:
     """data/prices.yaml ids and aliases; after a comma the next name."""
-    from .catalog._data import load
+    from .catalog.data import load
 
     head, _, last = incomplete.rpartition(",")
     names = [k for e in load("prices")["candidates"] for k in (e["id"], *(e.get("aliases") or ()))]

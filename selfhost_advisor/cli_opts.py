@@ -45,6 +45,9 @@ class Command(TyperCommand):
         from .errors import BadOptionError
 
         state["wide"] = bool(ctx.params.pop("wide", False)) or state["wide"]
+        from .render.table import set_wide  # no rich at import: render/table.py imports it inside its functions
+
+        set_wide(state["wide"])
 
         for p in self.params:
             if p.param_type_name != "option" or getattr(p, "is_flag", False) or p.name is None:

@@ -1,6 +1,6 @@
 import pytest
 
-from selfhost_advisor.catalog._data import load
+from selfhost_advisor.catalog.data import load
 from selfhost_advisor.catalog.hardware import parse_spec, profiles
 from selfhost_advisor.catalog.models import all_models, entries, resolve
 from selfhost_advisor.errors import UnknownHardwareError, UnknownModelError

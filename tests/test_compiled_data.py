@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from selfhost_advisor.catalog import _data
+from selfhost_advisor.catalog import data as _data
 
 ROOT = Path(__file__).resolve().parents[1]
 YAMLS = sorted((ROOT / "data").glob("*.yaml"))

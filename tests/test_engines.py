@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from selfhost_advisor.catalog._data import load
+from selfhost_advisor.catalog.data import load
 from selfhost_advisor.catalog.models import get as get_model
 from selfhost_advisor.catalog.hardware import find_profile, machine_from_profile
 from selfhost_advisor.domain import FitRequest

@@ -6,7 +6,7 @@ never places fewer layers; more bandwidth never decodes slower; more monthly tok
 
 from hypothesis import given, settings, strategies as st
 
-from selfhost_advisor.catalog._data import load
+from selfhost_advisor.catalog.data import load
 from selfhost_advisor.catalog.hardware import generic_machine, machine_from_profile, profiles
 from selfhost_advisor.catalog.models import all_models
 from selfhost_advisor.catalog.quants import get_quant

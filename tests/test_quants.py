@@ -2,7 +2,7 @@
 
 import pytest
 
-from selfhost_advisor.catalog._data import load
+from selfhost_advisor.catalog.data import load
 from selfhost_advisor.catalog.models import all_models, get
 from selfhost_advisor.catalog.quants import all_quants, get_quant, listed_quants
 from selfhost_advisor.errors import UnknownQuantError

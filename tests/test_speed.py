@@ -14,7 +14,8 @@ from selfhost_advisor.catalog.models import get
 from selfhost_advisor.catalog.quants import get_quant, listed_quants
 from selfhost_advisor.domain import FitRequest, Placement
 from selfhost_advisor.estimate.fit import fit
-from selfhost_advisor.estimate.speed import estimate_speed, family, serving_capacity
+from selfhost_advisor.estimate.serving import serving_capacity
+from selfhost_advisor.estimate.speed import estimate_speed, family
 from selfhost_advisor.estimate.vllm import (
     get_vllm_quant, kv_bytes_per_token, kv_pool_tokens, plan, tensor_parallel_size, vllm_weights,
 )
@@ -175,7 +176,7 @@ def test_serving_capacity_explains_what_cannot_run():
 def test_quantized_prefill_on_hopper_reaches_the_mma_sync_share_and_f16_does_not():
     # llama.cpp's MMQ kernels use mma.sync only; on Hopper that reaches 65.3% of the wgmma-based spec rate
     # (Luo et al., arXiv 2501.12084; data/speed.yaml mmq_tensor_share). cuBLAS (F16 weights) uses wgmma.
-    from selfhost_advisor.catalog._data import load
+    from selfhost_advisor.catalog.data import load
     from selfhost_advisor.estimate.speed import _device_flops
 
     share = float(load("speed")["mmq_tensor_share"]["nvidia-h100"]["share"])

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from selfhost_advisor.catalog._data import load
+from selfhost_advisor.catalog.data import load
 from selfhost_advisor.catalog.models import entries, resolve
 from selfhost_advisor.errors import UnknownModelError
 

@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from selfhost_advisor.catalog import models  # noqa: E402
-from selfhost_advisor.catalog._data import load  # noqa: E402
+from selfhost_advisor.catalog.data import load  # noqa: E402
 from selfhost_advisor.catalog.resolve import quant_of  # noqa: E402
 from selfhost_advisor.estimate.memory import weights_by_tensor  # noqa: E402
 

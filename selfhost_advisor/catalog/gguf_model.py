@@ -15,7 +15,7 @@ from typing import Any
 from ..domain import MLA, SSM, Model, MoE
 from ..errors import BadFileError
 from ..record import record
-from ._data import load
+from .data import load
 from .gguf_header import ArraySummary, GGUFHeader, read_file_header
 from .shape import check_shape
 

@@ -12,7 +12,7 @@ from functools import lru_cache
 from ..domain import Device, GpuDetails, Machine
 from ..errors import UnknownHardwareError
 from ..record import record
-from ._data import load
+from .data import load
 
 _COUNT_PREFIX = re.compile(r"^\s*(\d+)\s*[x×*]\s*(.+)$", re.I)
 _COUNT_SUFFIX = re.compile(r"^(.+?)\s*[x×*]\s*(\d+)\s*$", re.I)

@@ -12,7 +12,7 @@ from typing import Any
 
 from ..domain import MLA, SSM, Model, MoE
 from ..errors import UnknownModelError
-from ._data import load
+from .data import load
 from .shape import check_shape
 
 

@@ -12,7 +12,7 @@ from functools import lru_cache
 from ..domain import MLA, SSM, Model, MoE
 from ..errors import UnknownModelError
 from ..record import record
-from ._data import load
+from .data import load
 
 # Ollama tag quant suffixes: -q4_K_M, -q8_0, -fp16, -iq2_xxs ...
 _QUANT_SUFFIX = re.compile(r"-(q[0-9]_[0-9a-z_]+|q[0-9]_[0-9]|iq[0-9]_[a-z_]+|fp16|f16|bf16|fp32|f32)$", re.I)

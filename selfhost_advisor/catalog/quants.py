@@ -5,7 +5,7 @@ from functools import lru_cache
 
 from ..domain import Quant
 from ..errors import UnknownQuantError
-from ._data import load
+from .data import load
 
 
 @lru_cache(maxsize=1)

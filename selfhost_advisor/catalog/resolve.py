@@ -71,7 +71,7 @@ def quant_of(name: str) -> Quant:
 
 
 def _ggml_names() -> set[str]:
-    from ._data import load
+    from .data import load
 
     return set(load("ggml_types")["types"])
 
@@ -139,7 +139,7 @@ _SPLIT = re.compile(r"-(\d{5})-of-(\d{5})\.gguf$", re.I)
 
 
 def _quant_names() -> list[str]:
-    from ._data import load
+    from .data import load
 
     names = {q.name for q in all_quants()} | set(load("ggml_types").get("file_types", {}).values())
     return sorted(names, key=len, reverse=True)

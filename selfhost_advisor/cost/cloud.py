@@ -14,7 +14,7 @@ import difflib
 from datetime import date, datetime, timezone
 from functools import lru_cache
 
-from ..catalog._data import load
+from ..catalog.data import load
 from ..errors import UnknownCloudModelError
 from .types import CloudOption, CloudPrice, Workload
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..catalog._data import load
+from ..catalog.data import load
 
 
 def data() -> dict[str, Any]:

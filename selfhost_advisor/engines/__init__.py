@@ -8,7 +8,7 @@ from __future__ import annotations
 import importlib
 from functools import lru_cache
 
-from ..catalog._data import load
+from ..catalog.data import load
 from ..errors import BadOptionError
 from .interface import Engine
 

@@ -43,7 +43,7 @@ class LlamaCpp(Engine):
 
     def option(self, model: Model, quant: Quant, machine: Machine, request: FitRequest, *,
                host_ram_known: bool = True) -> FitOption:
-        from ..catalog._data import load
+        from ..catalog.data import load
         from ..domain import FitOption
         from ..record import replace
         from ..estimate.memory import estimate_memory

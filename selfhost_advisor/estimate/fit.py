@@ -6,7 +6,7 @@ The pick is estimate/select.py's rule, the one `hardware --for` and `models --fi
 """
 from __future__ import annotations
 
-from ..catalog._data import load
+from ..catalog.data import load
 from ..domain import FitOption, FitRequest, FitResult, Machine, Model, Quant
 from ..engines import get_engine
 from .select import TIERS, Gate, LazyOptions, select, tier_of

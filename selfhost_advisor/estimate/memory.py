@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections import Counter
 from functools import lru_cache
 
-from ..catalog._data import load
+from ..catalog.data import load
 from ..domain import FitRequest, MemoryBreakdown, Model, Quant
 from ..errors import BadOptionError
 from ..record import record

@@ -100,7 +100,7 @@ def with_expert_offload(model: Model, q: Quant, machine: Machine, request: FitRe
                         host_ram_known: bool) -> FitOption:
     """The option an engine with expert offload gives: --n-cpu-moe N as asked, or (not asked) the smallest N whose
     GPU part fits, kept when it decodes faster than plain layer offload (`plain`)."""
-    from ..catalog._data import load
+    from ..catalog.data import load
     from .speed import estimate_speed
 
     if not has_routed_experts(model) or not machine.devices:

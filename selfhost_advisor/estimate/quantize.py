@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from ..catalog._data import load
+from ..catalog.data import load
 from ..domain import Model, Quant
 from ..record import record
+from .ggml import ggml_types, tensor_bytes  # noqa: F401  (re-exported: memory.py imports them from here)
 from .tensors import Tensor, layout
 
 _IQ_LOW = frozenset({"IQ2_XXS", "IQ2_XS", "IQ1_S", "IQ2_S", "IQ2_M", "IQ1_M"})
@@ -26,19 +27,6 @@ _FALLBACK = {
     "IQ1_S": "IQ4_NL", "IQ1_M": "IQ4_NL", "Q2_K": "Q4_0", "Q3_K": "Q4_0", "IQ4_XS": "IQ4_NL",
     "Q4_K": "Q5_0", "Q5_K": "Q5_1", "Q6_K": "Q8_0",
 }
-
-
-@lru_cache(maxsize=1)
-def ggml_types() -> dict[str, tuple[int, int]]:
-    """GGML type name -> (block_size, type_size) from data/ggml_types.yaml."""
-    return {name: (v["block_size"], v["type_size"]) for name, v in load("ggml_types")["types"].items()}
-
-
-def tensor_bytes(ggml_type: str, n_elements: int, row_length: int) -> int:
-    """Bytes of a tensor stored as `ggml_type`: rows x (row_length / block) x type_size."""
-    block, size = ggml_types()[ggml_type]
-    rows = n_elements // row_length
-    return rows * (row_length // block) * size
 
 
 def _use_more_bits(i_layer: int, n_layers: int) -> bool:

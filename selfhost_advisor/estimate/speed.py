@@ -18,7 +18,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Mapping
 
-from ..catalog._data import load
+from ..catalog.data import load
 from ..domain import Device, Machine, MemoryBreakdown, Model, Placement, Quant, Speed
 from ..record import record
 from .memory import caches_kv, kv_bytes_per_cell, uses_window, weights
@@ -457,12 +457,4 @@ def _hardware_family(profile_id: str) -> str:
     return ""
 
 
-def serving_capacity(model, machine, context, *, quant=None, engine="vllm", min_stream_tokens_per_s=None):
-    """Batched serving throughput (see estimate/serving.py, where it lives to keep this module single-stream)."""
-    from .serving import serving_capacity as _serving
-
-    return _serving(model, machine, context, quant=quant, engine=engine,
-                    min_stream_tokens_per_s=min_stream_tokens_per_s)
-
-
-__all__ = ["estimate_speed", "serving_capacity", "token_work", "efficiency", "family", "TokenWork", "Efficiency"]
+__all__ = ["estimate_speed", "token_work", "efficiency", "family", "TokenWork", "Efficiency"]

@@ -11,6 +11,7 @@ from functools import lru_cache
 
 from ..domain import Model
 from ..record import field, record
+from .ggml import tensor_bytes
 
 # Architectures whose GGUF fuses q/k/v into attn_qkv and gate/up into one ffn_up (llama.cpp LLM_ARCH_PHI3).
 _FUSED_QKV_ARCHS = frozenset({"phi3"})
@@ -307,8 +308,6 @@ def _layer_of_name(name: str, n_layers: int) -> int:
 @lru_cache(maxsize=8)
 def exact_tensors(model: Model) -> list[tuple[Tensor, str, int]]:
     """(tensor, ggml type, bytes) straight from a GGUF header's tensor infos; bytes padded to the file's alignment."""
-    from .quantize import tensor_bytes
-
     assert model.tensor_types is not None
     align = max(1, model.gguf_alignment)
     out = []

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from ..catalog._data import load
+from ..catalog.data import load
 from ..domain import Device, FitRequest, Machine, MemoryBreakdown, Model, Placement, Quant
 from ..errors import BadOptionError
 from ..record import record

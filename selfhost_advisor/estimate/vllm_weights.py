@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 from functools import lru_cache
 
-from ..catalog._data import load
+from ..catalog.data import load
 from ..domain import Model, Quant
 from ..errors import UnknownQuantError
 from ..record import record

@@ -11,7 +11,7 @@ import os
 import re
 from typing import Any
 
-from ..catalog._data import load
+from ..catalog.data import load
 from ..domain import Device, GpuDetails
 from ..record import replace
 from .interface import BackendResult

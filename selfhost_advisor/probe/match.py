@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from ..catalog._data import load
+from ..catalog.data import load
 from ..catalog.hardware import Profile, find_profile, profiles
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from ..catalog._data import load
+from ..catalog.data import load
 from ..domain import Device, GpuDetails, MigInstance
 from ..record import replace
 from .interface import BackendResult

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 
-from ..catalog._data import load
+from ..catalog.data import load
 from ..record import record
 
 

@@ -10,7 +10,7 @@ recommended marker could be cut at 80 columns. `show(con, table, drop=...)` fits
    column folded onto the next line, never cut;
 4. else stacked: one block per row, `header: value` per line.
 
-With `--wide` (state["wide"]) the table is printed at its natural width, whatever the console's.
+With `--wide` (set_wide, called by the CLI) the table is printed at its natural width, whatever the console's.
 A command's tables get all of this by building a rich Table as usual and calling `show` instead of `con.print`.
 """
 from __future__ import annotations
@@ -18,6 +18,12 @@ from __future__ import annotations
 from typing import Any, Sequence
 
 TABLE_STYLE = dict(show_edge=False, pad_edge=False, header_style="bold")
+_settings = {"wide": False}  # set per command by cli_opts.Command (--wide); render/ imports nothing of the CLI
+
+
+def set_wide(flag: bool) -> None:
+    """--wide for the tables of this run (every table at its natural width, no column hidden)."""
+    _settings["wide"] = bool(flag)
 
 
 def new_table(*columns: tuple[str, str] | str, wrap: Sequence[str] = ()) -> Any:
@@ -83,9 +89,7 @@ def layout(con: Any, table: Any, drop: Sequence[str] = (), *, width: int | None 
 def show(con: Any, table: Any, drop: Sequence[str] = (), *, wide: bool | None = None) -> None:
     """Print `table` on `con` so that no value is cut (module docstring); `drop`: least important column first."""
     if wide is None:
-        from ..cli_opts import state
-
-        wide = bool(state.get("wide"))
+        wide = _settings["wide"]
     how, t, dropped = layout(con, table, drop, wide=wide)
     if how == "wide":
         width = con.width

@@ -1,0 +1,84 @@
+"""The package has no import circles (issue 19: fit <-> serving <-> speed, quantize <-> tensors), counting imports
+inside functions too (a lazy import is still a dependency), and the layers point one way: render/ and the core
+(estimate/, cost/, catalog/) never import the CLI modules.
+
+Left out: the package root `selfhost_advisor`, whose only import is the lazy API entry (`__getattr__` -> api.py);
+the modules below it read its constants (SCHEMA_VERSION).
+"""
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1] / "selfhost_advisor"
+
+
+def _graph() -> dict[str, set[str]]:
+    mods: dict[str, Path] = {}
+    for f in ROOT.rglob("*.py"):
+        name = ".".join(f.relative_to(ROOT.parent).with_suffix("").parts)
+        mods[name.removesuffix(".__init__")] = f
+    graph: dict[str, set[str]] = {m: set() for m in mods}
+    for m, f in mods.items():
+        pkg = m if f.name == "__init__.py" else m.rsplit(".", 1)[0]
+        for node in ast.walk(ast.parse(f.read_text())):
+            if not isinstance(node, ast.ImportFrom):
+                continue
+            if node.level:
+                parts = pkg.split(".")
+                target = ".".join(parts[: len(parts) - node.level + 1]) + (f".{node.module}" if node.module else "")
+            else:
+                target = node.module or ""
+            for alias in node.names:
+                dep = f"{target}.{alias.name}" if f"{target}.{alias.name}" in mods else target
+                if dep in mods and dep != m and "selfhost_advisor" not in (m, dep):
+                    graph[m].add(dep)
+    return graph
+
+
+def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    out: list[list[str]] = []
+
+    def visit(v: str) -> None:  # Tarjan's strongly connected components
+        index[v] = low[v] = len(index)
+        stack.append(v)
+        for w in graph[v]:
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in stack:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            comp = []
+            while True:
+                w = stack.pop()
+                comp.append(w)
+                if w == v:
+                    break
+            if len(comp) > 1:
+                out.append(sorted(comp))
+
+    for v in graph:
+        if v not in index:
+            visit(v)
+    return out
+
+
+def test_no_import_circles():
+    assert _cycles(_graph()) == []
+
+
+def test_the_checker_finds_a_circle():
+    assert _cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+
+
+def test_render_and_core_never_import_the_cli():
+    graph = _graph()
+    layer = {m: (m.split(".") + [""])[1] for m in graph}
+    cli = {m for m in graph if layer[m].startswith("cli")}
+    for m, deps in graph.items():
+        if layer[m] in ("render", "estimate", "cost", "catalog", "engines", "probe"):
+            assert not deps & cli, (m, deps & cli)
