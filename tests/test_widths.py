@@ -54,6 +54,33 @@ def _examples() -> list[tuple[str, list[str]]]:
 EXAMPLES = _examples()
 
 
+_MEMO: dict = {}
+
+
+@pytest.fixture(autouse=True)
+def _compute_once(monkeypatch):
+    """Each example is rendered six times (full width, JSON, 60-120 columns); the estimate behind it is the same
+    record each time, so compute it once (the records are frozen) and spend the time on rendering, which is
+    what this file tests."""
+    from selfhost_advisor import api
+    from selfhost_advisor.cost import run
+
+    def memo(mod, name):
+        fn = getattr(mod, name)
+
+        def wrapper(*args, **kwargs):
+            key = (name, repr(args), repr(sorted(kwargs.items())))
+            if key not in _MEMO:
+                _MEMO[key] = fn(*args, **kwargs)
+            return _MEMO[key]
+
+        monkeypatch.setattr(mod, name, wrapper)
+
+    for name in ("fit", "hardware_for", "models_that_fit"):
+        memo(api, name)
+    memo(run, "build_comparison")
+
+
 def _render(argv: list[str], width: int, capsys, monkeypatch, wide: bool = False) -> tuple[int, str]:
     monkeypatch.setenv("COLUMNS", str(width))
     code = main(argv + (["--wide"] if wide else []))
