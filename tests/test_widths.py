@@ -143,3 +143,13 @@ def test_piped_output_uses_the_terminal_width_or_80(monkeypatch):
     assert con.width >= 60 or con.width == 80  # a real terminal's width, else rich's 80
     monkeypatch.setenv("COLUMNS", "93")
     assert console().width == 93
+
+
+def test_every_text_table_goes_through_show():
+    # A table printed with con.print(table) is cut by rich at a narrow width; render/table.show never cuts.
+    # Any render module that builds a rich Table must also call show (new tables get the mechanism for free).
+    render = ROOT / "selfhost_advisor" / "render"
+    for f in render.glob("*.py"):
+        text = f.read_text()
+        if f.name != "table.py" and re.search(r"\bTable\(", text):
+            assert re.search(r"\bshow\(", text), f"{f.name} builds a rich Table but never calls render.table.show"
