@@ -152,16 +152,17 @@ def test_probe_file_is_accepted_as_hardware(tmp_path, capsys):
     assert code == 0 and json.loads(out)["options"][0]["placement"]["fit"] == "gpu"
 
 
-def test_real_subprocess_exit_codes_and_clean_stderr():
-    env = dict(os.environ, NO_COLOR="1")
-    ok = subprocess.run([sys.executable, "-m", "selfhost_advisor", "fit", "llama3.1:8b", "--vram", "24GB", "--json"],
-                        capture_output=True, text=True, env=env, cwd=ROOT)
+def test_real_subprocess_exit_codes_and_clean_stderr(tmp_path):
+    from cliproc import isolated_env, run_all  # the three processes run side by side (suite time, issue 19)
+
+    env = isolated_env(tmp_path / "home", tmp_path / "ollama")
+    ok, bad, gate = run_all([
+        (["fit", "llama3.1:8b", "--vram", "24GB", "--json"], env),
+        (["fit", "nosuchmodel"], env),
+        (["fit", "llama3.1:70b", "--vram", "24GB", "-q", "Q4_K_M", "--require-fit", "gpu", "--json"], env),
+    ], ROOT)
     assert ok.returncode == 0 and json.loads(ok.stdout)["recommended"]
-    bad = subprocess.run([sys.executable, "-m", "selfhost_advisor", "fit", "nosuchmodel"],
-                         capture_output=True, text=True, env=env, cwd=ROOT)
     assert bad.returncode == 2 and bad.stdout == "" and len(bad.stderr.strip().splitlines()) == 1
-    gate = subprocess.run([sys.executable, "-m", "selfhost_advisor", "fit", "llama3.1:70b", "--vram", "24GB",
-                           "-q", "Q4_K_M", "--require-fit", "gpu", "--json"], capture_output=True, text=True, env=env, cwd=ROOT)
     assert gate.returncode == 1 and json.loads(gate.stdout)["recommended"] is None
 
 
