@@ -18,7 +18,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from selfhost_advisor.catalog._data import load  # noqa: E402
+from selfhost_advisor.catalog.data import load  # noqa: E402
 from selfhost_advisor.catalog.hardware import find_profile  # noqa: E402
 from selfhost_advisor.catalog.models import get as get_model  # noqa: E402
 from selfhost_advisor.domain import Device, FitRequest, Machine  # noqa: E402

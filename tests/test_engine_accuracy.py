@@ -14,7 +14,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 
 import engine_accuracy  # noqa: E402
 
-from selfhost_advisor.catalog._data import load  # noqa: E402
+from selfhost_advisor.catalog.data import load  # noqa: E402
 
 RESULTS = engine_accuracy.evaluate()
 SUMMARY = engine_accuracy.summary(RESULTS)

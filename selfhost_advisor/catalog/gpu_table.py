@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from ._data import load
+from .data import load
 
 _BRAND = re.compile(r"\b(nvidia|geforce|amd|radeon|instinct|intel|tesla|data center gpu)\b")
 _FORM = re.compile(r"\b(pcie|sxm\d?|nvl|fhhl|dgxs|hgx|oam)\b")

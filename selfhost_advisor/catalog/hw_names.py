@@ -14,7 +14,7 @@ from functools import lru_cache
 
 from ..errors import UnknownHardwareError
 from . import gpu_table
-from ._data import load
+from .data import load
 from .hardware import Profile, find_profile, profiles
 
 GIB = 2**30

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from ..catalog._data import load
+from ..catalog.data import load
 from ..domain import FitOption, FitRequest, Machine, MemoryBreakdown, Model, Placement, Quant, Speed
 from ..errors import UnknownQuantError
 from .memory import uses_window

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from ...catalog._data import load
+from ...catalog.data import load
 from ...domain import Machine, Model, Quant
 from ..speed import efficiency
 from ..tensors import build_tensors
