@@ -224,3 +224,19 @@ def test_new_flags_reach_the_json(capsys):
                     "--price-date", "2026-12-05")
     assert (old["workload"]["prompt_tokens"], old["workload"]["output_tokens"]) == (1200, 300)
     assert old["assumptions"]["amortize_months"]["value"] == 24
+
+
+def test_latency_targets_cap_the_batch_and_never_lower_cost(capsys):
+    # the serving model picks the highest-throughput concurrency that meets the targets: a stricter per-user speed
+    # never admits more streams, never serves more tokens per box, never costs less
+    base = ["--monthly-tokens", "3e9", "--hardware", "h100-sxm", "--cloud", "gpt-4o", "--price-date", "2026-12-05"]
+    rows = [cost_json(capsys, *base, "--min-stream-speed", str(v))["self_host"][0] for v in (5, 10, 20, 30)]
+    conc = [r["serving"]["concurrency"] for r in rows]
+    cap = [r["capacity_tokens_per_month"] for r in rows]
+    usd = [r["monthly_usd"]["total"] for r in rows]
+    assert conc == sorted(conc, reverse=True) and conc[0] > conc[-1]
+    assert cap == sorted(cap, reverse=True) and usd == sorted(usd)
+    # a time-to-first-token no box can meet excludes it with the reason, and the verdict is the API
+    d = cost_json(capsys, *base, "--max-ttft", "0.01")
+    assert d["self_host"] == [] and "time to first token" in d["excluded"][0]["reason"]
+    assert d["recommendation"]["choice"] == "cloud"

@@ -7,12 +7,7 @@ allows (`mix_tokens_per_s`). Box time per request = (prompt + output) / that rat
 from __future__ import annotations
 
 from ..domain import Machine, Model, ServingCapacity
-from ..errors import AdvisorError
 from .types import Box, Workload
-
-
-class NoCapacityModelError(AdvisorError):
-    pass
 
 
 def measured_capacity(decode_tps: float, prefill_tps: float, w: Workload, engine: str) -> ServingCapacity:
@@ -43,18 +38,15 @@ def mix_tokens_per_s(cap: ServingCapacity, w: Workload) -> float:
 def model_capacity(model: Model, machine: Machine, w: Workload, engine: str, quant=None) -> ServingCapacity:
     """The serving model's estimate for this box at the workload's request mix and latency targets.
 
-    Requests hold prompt + output tokens of KV, not the full --context: the batch is what the KV pool, vLLM's
-    max_num_seqs and the latency target (--max-ttft, --min-stream-speed) allow for this mix.
+    Requests hold prompt + output tokens of KV, not the full --context: the batch is the highest-throughput
+    concurrency that the KV pool, vLLM's max_num_seqs and the latency targets (--max-ttft, --min-stream-speed) allow
+    (estimate/serving: capacity_for_mix). A box that meets no target comes back with fits False and the reason.
     """
-    from ..estimate import serving
+    from ..estimate.serving import capacity_for_mix
 
-    kw = dict(quant=quant, engine=engine, min_stream_tokens_per_s=w.min_stream_tokens_per_s)
-    mix = getattr(serving, "capacity_for_mix", None)
-    if mix is not None:
-        return mix(model, machine, prompt_tokens=w.prompt_tokens, output_tokens=w.request_output_tokens,
-                   max_ttft_s=w.max_ttft_s, **kw)
-    # before the request-mix model: size each stream's KV at the request (prompt + output), not the full context
-    return serving.serving_capacity(model, machine, min(w.context, w.request_tokens), **kw)
+    return capacity_for_mix(model, machine, prompt_tokens=w.prompt_tokens, output_tokens=w.request_output_tokens,
+                            quant=quant, engine=engine, max_ttft_s=w.max_ttft_s,
+                            min_stream_tokens_per_s=w.min_stream_tokens_per_s)
 
 
 def machine_for(box: Box) -> Machine:
