@@ -17,6 +17,7 @@ def _r(x: float | None, nd: int = 2) -> float | None:
 def _serving(o: SelfHostOption) -> dict[str, Any]:
     c = o.capacity
     return {
+        "total_tokens_per_s": _r(getattr(c, "total_tokens_per_s", 0.0) or None),
         "engine": c.engine, "quant": c.quant, "context": c.context, "concurrency": c.concurrency,
         "max_concurrency": c.max_concurrency,
         "aggregate_decode_tokens_per_s": _r(c.aggregate_decode_tokens_per_s),
