@@ -25,6 +25,7 @@ app = typer.Typer(
     no_args_is_help=True,
     help="Will this open-weight LLM fit on this hardware, at which quantization, and where (GPU, partial offload, CPU)?\n\n"
     "Exit codes: 0 ok; 1 a requested check failed (fit --require-fit/--min-tps, cost --require/--max-monthly-usd, "
+    "serve --max-ttft/--min-stream-tps, "
     "hardware --for with --min-tps/--max-price, models --fits with --min-tps); 2 bad input or environment (unknown model, "
     "malformed value, unreadable file, no network for an uncached Hub id). Details: docs/cli.md.",
     rich_markup_mode=None,
@@ -191,6 +192,10 @@ from .cli_plan import hardware as _hardware  # noqa: E402
 app.command(name="cost", cls=Command, epilog=exit_codes("--require or --max-monthly-usd not met"))(_cost)
 app.command(name="hardware", cls=Command, epilog=exit_codes("--for with --min-tps or --max-price: no configuration meets them"))(
     _hardware)
+
+from .cli_serve import serve as _serve  # noqa: E402
+
+app.command(name="serve", cls=Command, epilog=exit_codes("--max-ttft or --min-stream-tps not met, or no fit"))(_serve)
 
 
 _ROOT_FLAGS = ("--debug", "--quiet", "--timestamp")

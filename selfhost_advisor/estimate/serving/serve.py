@@ -111,7 +111,7 @@ def _assumptions(batched: int, max_seqs: int, tp: int, prefill: float) -> dict:
         "kv_per_request": "average of the 16-token blocks held over the request's life",
         "clients": "closed loop: each client sends its next request when one finishes (vllm bench serve --max-concurrency)",
         "prefill_tokens_per_s_alone": round(prefill, 1),
-        "step_overhead_us": float(c["step_overhead_us"]),
+        "layer_overhead_us": float(c["layer_overhead_us"]),
         "per_sequence_us": float(c["per_sequence_us"]),
         "calibration": "data/serving.yaml (fitted by scripts/fit_serving.py on data/serving_benchmarks.yaml)",
     }

@@ -109,9 +109,10 @@ def allreduce_seconds(model: Model, machine: Machine, tp: int, tokens: float) ->
 
 
 def overhead_seconds(model: Model, batch: float) -> float:
-    """Per step: a fixed launch/schedule/sample cost, and a cost per sequence (scheduler and sampler work per request)."""
+    """Per step: the engine's own work per layer it launches kernels for (fitted on published single-stream runs,
+    scripts/fit_serving.py), and a cost per sequence (scheduler and sampler work per request)."""
     c = serving_data()["vllm"]
-    return float(c["step_overhead_us"]) * 1e-6 + float(c["per_sequence_us"]) * 1e-6 * batch
+    return model.n_layers * float(c["layer_overhead_us"]) * 1e-6 + float(c["per_sequence_us"]) * 1e-6 * batch
 
 
 def step_seconds(model: Model, quant: Quant, machine: Machine, tp: int, batch: float, depth: float,

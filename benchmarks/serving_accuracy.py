@@ -1,0 +1,66 @@
+"""Serving model vs published vLLM runs (data/serving_benchmarks.yaml): per-row ratio ours / published, and medians.
+
+Throughput rows: output tokens/s of the server at the published concurrency (estimate.serving.serve at that
+concurrency, the published prompt/output lengths and precision). Single-stream rows: decode tokens/s of one request
+(1 / time per output token at the request's average depth). Groups: calibration (fitted on), heldout (in no fit),
+older_engine (vLLM < 0.8, reported apart). Goals (issue 14): median throughput ratio within 0.8-1.25, every throughput
+row within 0.5-2x; issue 15: single-stream decode within 15%.
+
+Usage: python benchmarks/serving_accuracy.py
+"""
+from __future__ import annotations
+
+import statistics
+import sys
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from selfhost_advisor.catalog.hardware import get_profile, machine_from_profile  # noqa: E402
+from selfhost_advisor.catalog.models import get  # noqa: E402
+from selfhost_advisor.domain import FitRequest  # noqa: E402
+from selfhost_advisor.estimate.serving import ServeWorkload, serve, step_seconds  # noqa: E402
+from selfhost_advisor.estimate.vllm import get_vllm_quant, plan  # noqa: E402
+
+
+def rows() -> list[dict]:
+    return yaml.safe_load((ROOT / "data" / "serving_benchmarks.yaml").read_text())["rows"]
+
+
+def predict(row: dict) -> float:
+    model = get(row["model"])
+    machine = machine_from_profile(get_profile(row["hardware"]), int(row["gpus"]))
+    q = get_vllm_quant(row["precision"])
+    P, O = int(row["prompt_tokens"]), int(row["output_tokens"])
+    if row["kind"] == "single_stream":
+        tp = plan(model, q, machine, FitRequest(context=P + O, engine="vllm")).tp
+        return 1.0 / step_seconds(model, q, machine, tp, 1, P + O / 2)
+    rep = serve(model, machine, ServeWorkload(P, O), quant=q, concurrency=(int(row["concurrency"]),))
+    return rep.points[0].output_tokens_per_s if rep.fits else 0.0
+
+
+def ratios() -> list[tuple[dict, float, float]]:
+    return [(r, predict(r), predict(r) / float(r["published"])) for r in rows()]
+
+
+def main() -> int:
+    out = ratios()
+    for kind in ("throughput", "single_stream"):
+        for role in ("calibration", "heldout", "older_engine"):
+            group = [(r, p, x) for r, p, x in out if r["kind"] == kind and r["role"] == role]
+            if not group:
+                continue
+            print(f"\n{kind} / {role}")
+            for r, p, x in group:
+                print(f"  {r['id']:42s} {r['engine']:13s} c={r['concurrency']:<4} published {float(r['published']):9.1f}"
+                      f"  ours {p:9.1f}  ratio {x:5.2f}")
+            xs = [x for _, _, x in group]
+            print(f"  median ratio {statistics.median(xs):.2f}, range {min(xs):.2f}-{max(xs):.2f}, n={len(xs)}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

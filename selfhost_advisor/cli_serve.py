@@ -1,0 +1,115 @@
+"""`advisor serve`: parse options, call estimate.serving.serve, render text or JSON. No arithmetic here."""
+from __future__ import annotations
+
+import math
+from typing import List, Optional
+
+import typer
+
+from .cli_opts import emit_json, quiet, quiet_option, timestamp, timestamp_option
+from .errors import BadOptionError, CheckFailed
+
+_MAX_TOKENS = 10_000_000  # beyond any model's context: a typo, not a workload
+_MAX_CONCURRENCY = 100_000
+
+
+def _tokens(value: int, flag: str) -> int:
+    if value < 1 or value > _MAX_TOKENS:
+        raise BadOptionError(f"{flag} {value} must be between 1 and {_MAX_TOKENS:,} tokens", f"e.g. {flag} 1000")
+    return value
+
+
+def _positive(value: Optional[float], flag: str, example: str) -> Optional[float]:
+    if value is None:
+        return None
+    if not (math.isfinite(value) and value > 0):
+        raise BadOptionError(f"{flag} {value!r} must be a positive number", f"e.g. {flag} {example}")
+    return value
+
+
+def _levels(values: Optional[List[str]]) -> tuple[int, ...]:
+    out: list[int] = []
+    for item in values or []:
+        for part in item.split(","):
+            part = part.strip()
+            try:
+                n = int(part)
+            except ValueError:
+                raise BadOptionError(f"--concurrency {part!r} is not a whole number", "e.g. --concurrency 1,8,32") from None
+            if not 1 <= n <= _MAX_CONCURRENCY:
+                raise BadOptionError(f"--concurrency {n} must be between 1 and {_MAX_CONCURRENCY:,}",
+                                     "e.g. --concurrency 1,8,32")
+            out.append(n)
+    return tuple(sorted(set(out)))
+
+
+def serve(
+    model: str = typer.Argument(..., help="Model: catalog name, Ollama tag or Hub id (llama3.1:8b, Qwen/Qwen2.5-7B-Instruct)."),
+    hardware: str = typer.Option(..., "--hardware", "-H", help="One box: a profile ('h100-sxm', '2x rtx4090') or a probe JSON file."),
+    engine: str = typer.Option("vllm", "--engine", help="Serving engine: vllm (paged KV, continuous batching), llamacpp (-np slots) or ollama."),
+    quant: Optional[str] = typer.Option(None, "--quant", "-q", help="Weight format (vLLM: BF16, FP8, AWQ-INT4, GPTQ-INT4; llama.cpp: Q4_K_M ...). Default: the highest throughput that meets the targets."),
+    prompt_tokens: int = typer.Option(1000, "--prompt-tokens", help="Prompt tokens of a typical request."),
+    output_tokens: int = typer.Option(200, "--output-tokens", help="Output tokens of a typical request."),
+    concurrency: Optional[List[str]] = typer.Option(None, "--concurrency", help="Concurrent requests to show (comma-separated, e.g. 1,8,32). Default: 1, 2, 4 ... up to the maximum."),
+    max_ttft: Optional[float] = typer.Option(None, "--max-ttft", help="Target: seconds to the first token at most; exit 1 if no concurrency meets it."),
+    min_stream_tps: Optional[float] = typer.Option(None, "--min-stream-tps", help="Target: output tokens/s each user gets at least; exit 1 if no concurrency meets it."),
+    gpu_memory_utilization: Optional[float] = typer.Option(None, "--gpu-memory-utilization", help="vLLM: share of each GPU's memory vLLM may use (default: the engine's, 0.92)."),
+    max_num_seqs: Optional[int] = typer.Option(None, "--max-num-seqs", help="vLLM: most sequences in one step (default: the engine's for this GPU)."),
+    max_num_batched_tokens: Optional[int] = typer.Option(None, "--max-num-batched-tokens", help="vLLM: token budget of one step (default: the engine's for this GPU)."),
+    kv_cache: Optional[str] = typer.Option(None, "--kv-cache", help="KV cache type: vLLM auto or fp8; llama.cpp f16, q8_0, q4_0."),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object (schema docs/schema/serve.schema.json)."),
+    quiet_flag: bool = quiet_option(),
+    timestamp_flag: bool = timestamp_option(),
+) -> int:
+    """How many users one box serves for a request mix, and how fast: throughput, time to first token and per-user
+    speed against concurrency, the peak, and the best point that meets --max-ttft / --min-stream-tps."""
+    from .catalog.resolve import resolve
+    from .domain import FitRequest
+    from .engines import get_engine
+    from .estimate.serving import ServeWorkload, serve as run_serve
+    from .machine import resolve_machine
+
+    quiet(quiet_flag)
+    timestamp(timestamp_flag)
+    _tokens(prompt_tokens, "--prompt-tokens")
+    _tokens(output_tokens, "--output-tokens")
+    ttft = _positive(max_ttft, "--max-ttft", "2")
+    speed = _positive(min_stream_tps, "--min-stream-tps", "20")
+    levels = _levels(concurrency)
+    eng = get_engine(engine)
+    resolved = resolve(model)
+    eng.check_model(resolved, model)
+    q = eng.quant(quant) if quant else None
+    machine, _ = resolve_machine(hardware, None, None, None)
+    kv = kv_cache.lower() if kv_cache else ("auto" if eng.kv_pool else "f16")
+    if eng.kv_cache_types and kv not in eng.kv_cache_types:
+        raise BadOptionError(f"--kv-cache {kv_cache!r} is not one of {eng.name}'s KV cache types",
+                             f"use one of: {', '.join(eng.kv_cache_types)}")
+    for flag, value in (("--max-num-seqs", max_num_seqs), ("--max-num-batched-tokens", max_num_batched_tokens)):
+        if value is not None and value < 1:
+            raise BadOptionError(f"{flag} {value} must be at least 1", f"e.g. {flag} 256")
+    if gpu_memory_utilization is not None and not 0 < gpu_memory_utilization <= 1:
+        raise BadOptionError(f"--gpu-memory-utilization {gpu_memory_utilization!r} must be in (0, 1]",
+                             "e.g. --gpu-memory-utilization 0.9")
+    options = FitRequest(context=prompt_tokens + output_tokens, engine=eng.name, kv_cache_type=kv,
+                         gpu_memory_utilization=gpu_memory_utilization, max_num_seqs=max_num_seqs,
+                         max_num_batched_tokens=max_num_batched_tokens)
+    report = run_serve(resolved.model, machine, ServeWorkload(prompt_tokens, output_tokens, ttft, speed),
+                       engine=eng.name, quant=q, concurrency=levels, options=options)
+    if as_json:
+        from .render.serve_json import serve_dict
+
+        emit_json(serve_dict(report))
+    elif not quiet():
+        from .render.text_serve import render_serve
+
+        render_serve(report)
+    if not report.fits:
+        raise CheckFailed(f"check failed: {report.reason}")
+    if report.recommended is None and (ttft is not None or speed is not None):
+        from .estimate.serving.capacity import _unmet
+
+        best = report.points[0] if report.points else report.peak
+        raise CheckFailed(f"check failed: {_unmet(best, report.workload)} (best: {best.concurrency} request(s), "
+                          f"{best.ttft_s:.2f} s to first token, {best.stream_tokens_per_s:.1f} tokens/s each)")
+    return 0

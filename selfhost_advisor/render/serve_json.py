@@ -1,0 +1,54 @@
+"""The `advisor serve --json` object (docs/schema/serve.schema.json), built from a ServeReport in one place."""
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from .. import SCHEMA_VERSION
+from ..estimate.serving.types import ServePoint, ServeReport
+from .jsonout import machine_dict, model_dict
+
+
+def _r(x: float | None, nd: int = 2) -> float | None:
+    if x is None or (isinstance(x, float) and not math.isfinite(x)):
+        return None
+    return round(float(x), nd)
+
+
+def point_dict(p: ServePoint | None) -> dict[str, Any] | None:
+    if p is None:
+        return None
+    return {
+        "concurrency": p.concurrency, "running": p.running, "queued": p.queued,
+        "output_tokens_per_s": _r(p.output_tokens_per_s, 1), "total_tokens_per_s": _r(p.total_tokens_per_s, 1),
+        "ttft_s": _r(p.ttft_s, 4), "tpot_s": _r(p.tpot_s, 5), "stream_tokens_per_s": _r(p.stream_tokens_per_s, 2),
+        "kv_bytes_per_gpu": int(p.kv_bytes_per_gpu), "compute_bound": p.compute_bound,
+    }
+
+
+def serve_dict(r: ServeReport) -> dict[str, Any]:
+    w = r.workload
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "model": model_dict(r.model),
+        "hardware": machine_dict(r.machine),
+        "engine": r.engine,
+        "quant": r.quant,
+        "workload": {"prompt_tokens": w.prompt_tokens, "output_tokens": w.output_tokens,
+                     "max_ttft_s": w.max_ttft_s, "min_stream_tokens_per_s": w.min_stream_tokens_per_s},
+        "fits": r.fits,
+        "reason": r.reason or None,
+        "tensor_parallel_size": r.tp,
+        "max_concurrency": r.max_concurrency,
+        "limits": list(r.limits),
+        "kv_pool_bytes": int(r.kv_pool_bytes), "kv_pool_tokens": int(r.kv_pool_tokens),
+        "kv_bytes_per_request": int(r.kv_bytes_per_request),
+        "points": [point_dict(p) for p in r.points],
+        "peak": point_dict(r.peak),
+        "recommended": point_dict(r.recommended),
+        "band": {"low_factor": _r(r.band[0], 3), "high_factor": _r(r.band[1], 3)},
+        "confidence": r.confidence,
+        "command": r.command,
+        "assumptions": dict(sorted(r.assumptions.items())),
+        "warnings": list(r.warnings),
+    }

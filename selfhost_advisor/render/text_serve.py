@@ -1,0 +1,132 @@
+"""Terminal output of `advisor serve` with rich: header, a table per concurrency, and a chart of throughput and
+per-user speed against concurrency with the target line (rich only here). Readable at 80 columns."""
+from __future__ import annotations
+
+import math
+
+from ..estimate.serving.types import ServePoint, ServeReport
+from .text import console
+
+
+def _gb(n: int) -> str:
+    return f"{n / 1e9:.1f} GB"
+
+
+def _tps(x: float) -> str:
+    return f"{x:,.0f}" if x >= 100 else f"{x:,.1f}"
+
+
+def _secs(s: float) -> str:
+    return f"{s * 1000:,.0f} ms" if s < 1 else f"{s:,.1f} s"
+
+
+def _marks(r: ServeReport, p: ServePoint) -> str:
+    out = []
+    if r.recommended is not None and p.concurrency == r.recommended.concurrency:
+        out.append("*")
+    if r.peak is not None and p.concurrency == r.peak.concurrency:
+        out.append("peak")
+    return " ".join(out)
+
+
+def _table(r: ServeReport):
+    from .table import new_table
+
+    t = new_table("users", ("out tok/s", "right"), ("total tok/s", "right"), ("tok/s each", "right"),
+                  ("TTFT", "right"), ("TPOT", "right"), ("KV/GPU", "right"), "")
+    shown = {p.concurrency for p in r.points}
+    extra = [p for p in (r.recommended, r.peak) if p is not None and p.concurrency not in shown]
+    for p in sorted([*r.points, *extra], key=lambda p: p.concurrency):
+        users = str(p.concurrency) + (f" ({p.queued} wait)" if p.queued else "")
+        t.add_row(users, _tps(p.output_tokens_per_s), _tps(p.total_tokens_per_s), _tps(p.stream_tokens_per_s),
+                  _secs(p.ttft_s), _secs(p.tpot_s), _gb(p.kv_bytes_per_gpu), _marks(r, p))
+        shown.add(p.concurrency)
+    return t
+
+
+def chart_lines(r: ServeReport, width: int = 56, height: int = 12):
+    """Output tokens/s (●) and per-user tokens/s (◆, own scale) against concurrency on a log axis; the per-user
+    target as a dashed line. Only scales the report's points onto a grid."""
+    from rich.text import Text
+
+    pts = sorted({p.concurrency: p for p in (*r.points, *(x for x in (r.peak, r.recommended) if x))}.values(),
+                 key=lambda p: p.concurrency)
+    if len(pts) < 2:
+        return []
+    lo, hi = math.log(pts[0].concurrency), math.log(pts[-1].concurrency)
+    col = lambda c: 0 if hi == lo else round((math.log(c) - lo) / (hi - lo) * (width - 1))  # noqa: E731
+    top_t = max(p.output_tokens_per_s for p in pts) or 1.0
+    target = r.workload.min_stream_tokens_per_s
+    top_s = max([p.stream_tokens_per_s for p in pts] + [target or 0.0]) or 1.0
+    row = lambda y, top: height - 1 - min(height - 1, round(y / top * (height - 1)))  # noqa: E731
+    grid = [[(" ", "") for _ in range(width)] for _ in range(height)]
+    if target:
+        for i in range(0, width, 2):
+            grid[row(target, top_s)][i] = ("╌", "red")
+    for series, top, mark, style in (((p.stream_tokens_per_s for p in pts), top_s, "◆", "cyan"),
+                                     ((p.output_tokens_per_s for p in pts), top_t, "●", "bold green")):
+        ys = list(series)
+        for (a, ya), (b, yb) in zip(zip(pts, ys), zip(pts[1:], ys[1:])):  # straight segments between points
+            ca, cb = col(a.concurrency), col(b.concurrency)
+            for c in range(ca, cb + 1):
+                f = 0 if cb == ca else (c - ca) / (cb - ca)
+                grid[row(ya + f * (yb - ya), top)][c] = (mark, style)
+    out = [Text(f"● output tok/s (0 .. {_tps(top_t)})   ◆ tok/s per user (0 .. {_tps(top_s)})", style="bold")]
+    for i, line in enumerate(grid):
+        label = _tps(top_t * (height - 1 - i) / (height - 1)) if i in (0, height // 2, height - 1) else ""
+        text = Text(f"{label:>8} ┤")
+        for ch, st in line:
+            text.append(ch, style=st or None)
+        out.append(text)
+    out.append(Text(" " * 9 + "└" + "─" * width))
+    axis = [" "] * width
+    for p in pts:
+        label = str(p.concurrency)
+        c = min(col(p.concurrency), width - len(label))
+        if all(ch == " " for ch in axis[max(0, c - 1): c + len(label) + 1]):
+            axis[c: c + len(label)] = list(label)
+    out.append(Text(" " * 10 + "".join(axis)))
+    legend = Text(" " * 10 + "concurrent users (log scale)")
+    if target:
+        legend.append(f"   ╌ target {target:g} tok/s per user", style="red")
+    out.append(legend)
+    return out
+
+
+def render_serve(r: ServeReport, file=None) -> None:
+    from rich.console import Console
+
+    from .table import show
+
+    con = console() if file is None else Console(file=file, no_color=True, width=100)
+    w = r.workload
+    con.print(f"[bold]Model[/]     {r.model.name} ({r.model.id})")
+    con.print(f"[bold]Hardware[/]  {r.machine.name}")
+    serving = f"{r.engine}" + (f", {r.quant}" if r.quant else "") + (f", tensor parallel {r.tp}" if r.tp > 1 else "")
+    con.print(f"[bold]Serving[/]   {serving}")
+    targets = [f"TTFT <= {w.max_ttft_s:g} s"] if w.max_ttft_s else []
+    targets += [f">= {w.min_stream_tokens_per_s:g} tok/s per user"] if w.min_stream_tokens_per_s else []
+    con.print(f"[bold]Requests[/]  {w.prompt_tokens:,} prompt + {w.output_tokens:,} output tokens"
+              + (f"; targets {', '.join(targets)}" if targets else ""))
+    if not r.fits:
+        con.print(f"[red]does not serve:[/] {r.reason}")
+        return
+    pool = f"KV pool {_gb(r.kv_pool_bytes)}/GPU ({r.kv_pool_tokens:,} tokens), " if r.kv_pool_bytes else ""
+    con.print(f"[bold]Capacity[/]  {pool}{_gb(r.kv_bytes_per_request)}/GPU per request; at most "
+              f"{r.max_concurrency} at once (limit: {', '.join(r.limits)})")
+    show(con, _table(r), drop=("KV/GPU", "TPOT", "total tok/s"))
+    if r.recommended is not None:
+        p = r.recommended
+        con.print(f"[bold green]Recommended:[/] {p.concurrency} concurrent users, {_tps(p.output_tokens_per_s)} output "
+                  f"tok/s ({_tps(p.total_tokens_per_s)} with prompts), {_tps(p.stream_tokens_per_s)} tok/s each, "
+                  f"first token in {_secs(p.ttft_s)}.")
+    else:
+        con.print("[bold red]No concurrency meets the targets[/]; one user gets the best latency shown above.")
+    for line in chart_lines(r, width=max(24, min(56, con.width - 12))):
+        con.print(line)
+    con.print(f"Throughput {r.confidence} (checked against published runs: docs/methodology.md); closed loop: each "
+              "user sends the next request when one finishes. * recommended.")
+    if r.command:
+        con.print(f"[bold]Run[/]  {r.command}", soft_wrap=True)
+    for warning in r.warnings:
+        con.print(f"[yellow]note:[/] {warning}")

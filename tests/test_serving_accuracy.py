@@ -1,0 +1,57 @@
+"""The serving model against published vLLM runs (data/serving_benchmarks.yaml, benchmarks/serving_accuracy.py).
+
+Reads the data file, so a new row, a model change or a refit can fail it. Goals: every throughput row within 0.5-2x of
+its published figure (issue 14); single-stream decode of current vLLM releases within 15% (issue 15). The issue's
+median goal for throughput (0.8-1.25) is not asserted: the two held-out throughput rows give 1.28 (see
+docs/methodology.md), and too few rows are collected to call it either way.
+"""
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+_spec = importlib.util.spec_from_file_location("serving_accuracy", ROOT / "benchmarks" / "serving_accuracy.py")
+acc = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(acc)
+RESULTS = acc.ratios()
+
+
+def test_every_row_names_its_source_settings_and_role():
+    for r, _, _ in RESULTS:
+        assert str(r["source"]).startswith("https://") and r["as_of"], r["id"]
+        assert r["role"] in ("calibration", "heldout", "older_engine") and r["kind"] in ("throughput", "single_stream")
+        assert int(r["prompt_tokens"]) >= 1 and int(r["output_tokens"]) >= 1 and int(r["concurrency"]) >= 1
+    assert any(r["role"] == "heldout" for r, _, _ in RESULTS)
+
+
+@pytest.mark.parametrize("row", [x for x in RESULTS if x[0]["kind"] == "throughput"], ids=lambda x: x[0]["id"])
+def test_throughput_within_half_to_double_of_published(row):
+    r, ours, ratio = row
+    assert 0.5 <= ratio <= 2.0, f"{r['id']}: ours {ours:.0f} vs published {r['published']} ({ratio:.2f}x)"
+
+
+@pytest.mark.parametrize("row", [x for x in RESULTS if x[0]["kind"] == "single_stream" and x[0]["role"] != "older_engine"],
+                         ids=lambda x: x[0]["id"])
+def test_single_stream_decode_of_current_vllm_within_15_percent(row):
+    r, ours, ratio = row
+    assert 0.85 <= ratio <= 1.15, f"{r['id']}: ours {ours:.1f} vs published {r['published']} ({ratio:.2f}x)"
+
+
+def test_the_fit_reproduces_the_stored_overhead():
+    """data/serving.yaml's layer_overhead_us is what scripts/fit_serving.py computes from the calibration rows."""
+    import yaml
+
+    spec = importlib.util.spec_from_file_location("fit_serving", ROOT / "scripts" / "fit_serving.py")
+    fit = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(fit)
+    rows = yaml.safe_load((ROOT / "data" / "serving_benchmarks.yaml").read_text())["rows"]
+    cal = [r for r in rows if r["role"] == "calibration" and r["kind"] == "single_stream"]
+    per_layer = []
+    for r in cal:
+        base, layers = fit.roofline_step(r)
+        per_layer.append((1.0 / float(r["published"]) - base) / layers)
+    stored = yaml.safe_load((ROOT / "data" / "serving.yaml").read_text())["vllm"]["layer_overhead_us"]
+    assert stored == pytest.approx(sum(per_layer) / len(per_layer) * 1e6, abs=0.1)
