@@ -45,9 +45,11 @@ class Command(TyperCommand):
         from .errors import BadOptionError
 
         state["wide"] = bool(ctx.params.pop("wide", False)) or state["wide"]
-        from .render.table import set_wide  # no rich at import: render/table.py imports it inside its functions
+        table = sys.modules.get("selfhost_advisor.render.table")
+        if state["wide"] or table is not None:  # not imported on the --json path unless asked (start-up)
+            from .render.table import set_wide
 
-        set_wide(state["wide"])
+            set_wide(state["wide"])
 
         for p in self.params:
             if p.param_type_name != "option" or getattr(p, "is_flag", False) or p.name is None:
