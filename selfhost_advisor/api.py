@@ -57,12 +57,14 @@ def fit(
     kv_cache: str = "f16", engine: str = "llamacpp", parallel: int = 1, flash_attention: bool | None = None,
     n_cpu_moe: int | None = None, gpu_memory_utilization: float | None = None, max_num_seqs: int | None = None,
     max_num_batched_tokens: int | None = None, enforce_eager: bool = False, tensor_parallel: int | None = None,
-    nodes: int | None = None,
+    nodes: int | None = None, memory: str | None = None, gpu_memory: str | int | None = None,
     require_fit: str | None = None, min_tps: float | None = None, offline: bool = False,
 ) -> FitResult:
     """Memory, placement and speed of `model` per quantization on the hardware (`advisor fit`).
 
     hardware: a profile ('rtx4090', '2x rtx4090') or a probe JSON file; or vram/ram/gpus; none: this machine.
+    memory: 'total' (default) or 'free' (fit against the GPU memory free now); gpu_memory: usable memory of a
+    unified-memory part (raised Metal wired limit, APU VRAM + GTT).
     gpu_memory_utilization .. tensor_parallel: vLLM's options (--gpu-memory-utilization, --max-num-seqs, ...).
     require_fit ('gpu' | 'partial' | 'any') and min_tps set `result.gate` (estimate.select.GateResult): which
     option meets them, by the rule hardware_for() and models_that_fit() use.
@@ -90,6 +92,10 @@ def fit(
     quants = eng.select_quants(resolved, names)
     _check_min_tps(min_tps)
     machine, ram_known = resolve_machine(hardware, _size(vram), _size(ram), gpus)
+    if memory is not None or gpu_memory is not None:
+        from .machine import apply_memory_options
+
+        machine = apply_memory_options(machine, memory, _size(gpu_memory))
     eng.check_machine(machine)
     if not eng.mixed_gpus and len({(d.name, d.memory_bytes) for d in machine.devices}) > 1:
         raise BadOptionError(f"--engine {eng.name} runs tensor parallel over identical GPUs; {machine.name} mixes cards",
@@ -112,6 +118,13 @@ def fit(
     )
     eng.check_request(m, request, machine)
     result = annotate(run_fit(m, machine, request, quants, host_ram_known=ram_known), resolved)
+    if memory is None and machine.source in ("probe", "file"):
+        from .estimate.fit import with_free_memory
+        from .machine import free_machine
+
+        free = free_machine(machine)
+        if free is not None:
+            result = with_free_memory(result, run_fit(m, free, request, quants, host_ram_known=ram_known))
     if require_fit is not None or min_tps is not None:
         from .estimate.select import check
 

@@ -97,6 +97,10 @@ def fit(
         None, "--min-tps", help="Exit 1 unless an option that meets --require-fit decodes at least this many tokens/s "
         "(the output says which; the same rule as hardware --for)."
     ),
+    memory: Optional[str] = typer.Option(None, "--memory", help="GPU memory that decides the fit: total (default) or "
+                                         "free (what other processes leave; this machine or a saved probe)."),
+    gpu_memory: Optional[str] = typer.Option(None, "--gpu-memory", help="Usable GPU memory of a unified-memory part: "
+                                             "Apple with a raised iogpu.wired_limit_mb, an APU's carved VRAM + GTT."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object (schema docs/schema/fit.schema.json)."),
     offline: bool = typer.Option(False, "--offline", help="Hub models: use only cached answers, no network."),
     quiet_flag: bool = quiet_option(),
@@ -115,7 +119,7 @@ def fit(
                      engine=engine, parallel=parallel, flash_attention=flash_attention, n_cpu_moe=n_cpu_moe,
                      gpu_memory_utilization=gpu_util, max_num_seqs=max_num_seqs,
                      max_num_batched_tokens=max_num_batched_tokens, enforce_eager=enforce_eager, tensor_parallel=tp,
-                     nodes=nodes,
+                     nodes=nodes, memory=memory, gpu_memory=gpu_memory,
                      require_fit=require_fit, min_tps=min_tps, offline=offline)
     gate = result.gate
     if as_json:

@@ -84,3 +84,45 @@ def mixed_machine(spec: str, ram_bytes: int | None) -> Machine:
         raise BadOptionError(f"hardware {spec!r} has {len(devices)} GPUs", f"give at most {MAX_UNITS}")
     name = " + ".join(p.lower() for p in parts)
     return Machine(name=name, devices=tuple(devices), ram_bytes=ram_bytes or 0, source="profile")
+
+
+def apply_memory_options(machine: Machine, memory: str | None, gpu_memory: str | None) -> Machine:
+    """--gpu-memory SIZE: usable GPU memory of a unified-memory part (Apple with a raised `iogpu.wired_limit_mb`; an AMD
+    APU's BIOS-carved VRAM + GTT; DGX Spark). --memory free: fit against the GPU memory free now (other processes hold
+    the rest), from the probe or a saved probe file; total (the default) fits against the whole card."""
+    from .domain import GpuDetails
+
+    devices = list(machine.devices)
+    if gpu_memory is not None:
+        size = parse_size(gpu_memory, what="--gpu-memory")
+        if not any(d.unified for d in devices):
+            raise BadOptionError(f"--gpu-memory {gpu_memory}: {machine.name} has no unified-memory GPU",
+                                 "it applies to Apple, AMD APUs (Strix Halo) and DGX Spark; discrete cards have fixed VRAM")
+        for i, d in enumerate(devices):
+            if d.unified:
+                if size > d.memory_bytes:
+                    raise BadOptionError(f"--gpu-memory {gpu_memory} exceeds {d.name}'s {d.memory_bytes / 1e9:.0f} GB",
+                                         "give at most the machine's memory")
+                why = f"--gpu-memory {gpu_memory} (raised Metal wired limit / APU VRAM+GTT as stated)"
+                det = replace(d.details or GpuDetails(), usable_memory_source=why)
+                devices[i] = replace(d, usable_memory_bytes=size, details=det)
+    mode = (memory or "total").lower()
+    if mode not in ("total", "free"):
+        raise BadOptionError(f"--memory {memory!r} is not total or free", "e.g. --memory free")
+    if mode == "free":
+        if not devices or any(d.free_memory_bytes is None for d in devices):
+            raise BadOptionError("--memory free needs each GPU's free memory",
+                                 "use it on this machine (no --hardware) or with a saved 'advisor probe --json' file")
+        devices = [replace(d, usable_memory_bytes=min(d.free_memory_bytes, d.usable_memory_bytes or d.memory_bytes))
+                   for d in devices]
+    return replace(machine, devices=tuple(devices))
+
+
+def free_machine(machine: Machine) -> Machine | None:
+    """The machine with each GPU limited to the memory free now, when other processes hold more than 3% of it."""
+    devs = machine.devices
+    if not devs or any(d.free_memory_bytes is None for d in devs):
+        return None
+    if all(d.free_memory_bytes >= 0.97 * (d.usable_memory_bytes or d.memory_bytes) for d in devs):
+        return None
+    return apply_memory_options(machine, "free", None)

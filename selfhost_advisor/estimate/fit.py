@@ -93,3 +93,19 @@ def fit(
         model=model, machine=machine, request=request, options=tuple(options), recommended=pick,
         assumptions=assumptions, warnings=tuple(warnings),
     )
+
+
+def with_free_memory(result: FitResult, free: FitResult) -> FitResult:
+    """`result` (fit against total GPU memory) with the fit against the memory free now beside it: an assumption
+    block and, when the answer differs, a warning (issue 16: other processes hold VRAM; llmfit #835)."""
+    from ..record import replace
+
+    free_bytes = [d.usable_memory_bytes for d in free.machine.devices]
+    tier = free.assumptions["recommended_tier"]
+    side = {"free_memory_bytes": free_bytes, "recommended": free.recommended, "recommended_tier": tier}
+    warnings = list(result.warnings)
+    if (free.recommended, tier) != (result.recommended, result.assumptions["recommended_tier"]):
+        gb = sum(free_bytes) / 1e9
+        warnings.append(f"against the GPU memory free now ({gb:.1f} GB; other processes hold the rest) the best option "
+                        f"is {free.recommended or 'none'} ({tier}); '--memory free' makes that the answer")
+    return replace(result, assumptions={**result.assumptions, "fit_on_free_memory": side}, warnings=tuple(warnings))
