@@ -109,7 +109,7 @@ def serve(
     if report.recommended is None and (ttft is not None or speed is not None):
         from .estimate.serving.capacity import _unmet
 
-        best = report.points[0] if report.points else report.peak
+        best = report.single or report.peak
         raise CheckFailed(f"check failed: {_unmet(best, report.workload)} (best: {best.concurrency} request(s), "
                           f"{best.ttft_s:.2f} s to first token, {best.stream_tokens_per_s:.1f} tokens/s each)")
     return 0

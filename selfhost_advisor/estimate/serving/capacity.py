@@ -20,7 +20,7 @@ def capacity_for_mix(model: Model, machine: Machine, *, prompt_tokens: int, outp
     pt = rep.recommended
     reason = ""
     if pt is None:
-        pt = rep.points[0] if rep.points and rep.points[0].concurrency == 1 else rep.peak
+        pt = rep.single or rep.peak
         reason = _unmet(pt, w)
     prefill = float(rep.assumptions.get("prefill_tokens_per_s_alone") or 0.0)
     return ServingCapacity(

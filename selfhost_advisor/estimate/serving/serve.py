@@ -80,6 +80,7 @@ def _serve_vllm(model: Model, machine: Machine, w: ServeWorkload, q: Quant, conc
     return ServeReport(
         model=model, machine=machine, engine="vllm", quant=q.name, workload=w, fits=True, reason="", tp=p.tp,
         max_concurrency=max_conc, limits=tuple(limits), points=tuple(points), peak=top, recommended=rec,
+        single=server.point(1),
         kv_pool_bytes=p.pool_bytes_per_gpu, kv_pool_tokens=p.pool_tokens,
         kv_bytes_per_request=per_request, confidence="extrapolated", band=(float(band[0]), float(band[1])),
         assumptions=_assumptions(batched, max_seqs, p.tp, prefill_tokens_per_s(model, q, machine, p.tp, P // 2)),

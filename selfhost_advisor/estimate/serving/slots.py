@@ -121,6 +121,7 @@ def serve_slots(model: Model, machine: Machine, w: ServeWorkload, *, engine: str
     return ServeReport(
         model=model, machine=machine, engine=engine, quant=opt.quant.name, workload=w, fits=True, reason="",
         max_concurrency=slots, limits=tuple(limits), points=tuple(points), peak=top, recommended=rec,
+        single=server.point(1),
         kv_bytes_per_request=kv1, confidence=s.confidence,
         band=(s.decode_low / s.decode_tokens_per_s, s.decode_high / s.decode_tokens_per_s),
         assumptions={

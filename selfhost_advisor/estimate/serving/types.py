@@ -52,6 +52,7 @@ class ServeReport:
     points: tuple[ServePoint, ...] = ()
     peak: ServePoint | None = None
     recommended: ServePoint | None = None
+    single: ServePoint | None = None  # one request alone: the best latency the box gives
     kv_pool_bytes: int = 0  # per GPU
     kv_pool_tokens: int = 0
     kv_bytes_per_request: int = 0  # average a request holds over its life, per GPU
