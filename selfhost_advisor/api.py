@@ -83,8 +83,10 @@ def fit(
     m = resolved.model
     ctx = parse_context(str(context), m.max_context)
     eng = get_engine(engine)
-    if parallel < 1:
-        raise BadOptionError(f"--parallel {parallel} must be at least 1", "give 1 or more")
+    from .limits import MAX_PARALLEL
+
+    if not 1 <= parallel <= MAX_PARALLEL:
+        raise BadOptionError(f"--parallel {parallel} is out of range", f"give 1 to {MAX_PARALLEL} (docs/cli.md, Limits)")
     require_fit = require_fit.strip().lower() if require_fit is not None else None
     if require_fit is not None and require_fit not in ("gpu", "partial", "any"):
         raise BadOptionError(f"--require-fit {require_fit!r} is not gpu, partial or any", "e.g. --require-fit gpu")

@@ -1,6 +1,7 @@
 """The `advisor` command line: parse options, call one core function, render text or JSON.
 
-No arithmetic here. Exit codes (errors.ExitCode): 0 ok, 1 a requested check failed, 2 bad input or environment;
+No arithmetic here. Exit codes (errors.ExitCode): 0 ok, 1 a requested check failed, 2 bad input or environment,
+3 internal error (a bug, caught by main's top-level guard);
 each command's --help ends with the checks that can give 1 (docs/cli.md lists them all).
 --quiet prints nothing on stdout in text mode and no line for a failed check: the exit code is the answer;
 --json output and exit-2 error lines are still printed. Tests call `main(argv)`; only `run()` calls sys.exit.
@@ -10,15 +11,17 @@ from __future__ import annotations
 import copy
 import os
 import sys
+import traceback
 from typing import List, Optional
 
 import typer
 
 from . import cli_complete as complete
 from ._compat import ABORT_ERRORS, EXIT_ERRORS, NO_ARGS_ERRORS, USAGE_ERRORS
-from .cli_opts import QUIET_HELP, TIMESTAMP_HELP, Command, emit_json, exit_codes, needs, quiet, quiet_option, timestamp, timestamp_option
+from .cli_opts import QUIET_HELP, TIMESTAMP_HELP, Command, emit_json, exit_codes, harden, needs, quiet, quiet_option, timestamp, timestamp_option
 from .cli_opts import state as _state
 from .errors import AdvisorError, BadOptionError, CheckFailed, ExitCode
+from .termsafe import plain
 
 app = typer.Typer(
     add_completion=True,
@@ -27,7 +30,8 @@ app = typer.Typer(
     "Exit codes: 0 ok; 1 a requested check failed (fit --require-fit/--min-tps, cost --require/--max-monthly-usd, "
     "serve --max-ttft/--min-stream-tps, "
     "hardware --for with --min-tps/--max-price, models --fits with --min-tps); 2 bad input or environment (unknown model, "
-    "malformed value, unreadable file, no network for an uncached Hub id). Details: docs/cli.md.",
+    "malformed value, unreadable file, no network for an uncached Hub id); 3 internal error (a bug: please report it; "
+    "--debug shows the traceback). Details: docs/cli.md.",
     rich_markup_mode=None,
     pretty_exceptions_enable=False,
 )
@@ -45,7 +49,8 @@ def _version(value: bool) -> None:
 def _root(
     version: bool = typer.Option(False, "--version", help="Print the version and the JSON schema version, then exit.",
                                  callback=_version, is_eager=True),
-    debug: bool = typer.Option(False, "--debug", help="Show tracebacks for errors."),
+    debug: bool = typer.Option(False, "--debug", help="Show tracebacks for errors (an internal error, exit 3, is a bug: "
+                               "report it with this output)."),
     quiet_all: bool = typer.Option(False, "--quiet", help=QUIET_HELP),
     timestamp_all: bool = typer.Option(False, "--timestamp", help=TIMESTAMP_HELP),
 ) -> None:
@@ -232,36 +237,69 @@ def app_for(args: list[str]) -> typer.Typer:
 
 
 def main(argv: Optional[list[str]] = None) -> int:
-    """Run the CLI; return the exit code instead of exiting (tests call this)."""
+    """Run the CLI; return the exit code instead of exiting (tests call this).
+
+    The one top-level guard: an AdvisorError is its one line and exit code (2, or 1 for a failed check); a closed
+    pipe is a quiet 0; stdout that cannot be written is exit 2; anything else is a bug, reported in one line with
+    exit 3 (--debug adds the traceback), never 0 or 1, the codes scripts read as answers.
+    """
+    from .streams import GuardedStdout, OutputError, silence_stdout, stdout_is_closed, write_err
+
     args = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in args
     _state.update(debug=False, quiet=False, timestamp=False, wide=False)  # module state: reset for each call (tests call main repeatedly)
+    if stdout_is_closed():
+        write_err("advisor: cannot write the output: stdout is closed; run it with stdout open (or > /dev/null)\n")
+        return int(ExitCode.BAD_INPUT)
+    real_stdout = sys.stdout
+    sys.stdout = GuardedStdout(real_stdout)
     try:
-        rv = app_for(args)(args=args, prog_name="advisor", standalone_mode=False)
+        command = typer.main.get_command(app_for(args))
+        harden(command)
+        rv = command.main(args=args, prog_name="advisor", standalone_mode=False)
+        sys.stdout.flush()
         return int(rv or 0) if isinstance(rv, int) else 0
+    except BrokenPipeError:  # `advisor ... | head -1`: the reader has what it wanted
+        silence_stdout()
+        return 0
     except AdvisorError as err:
+        if isinstance(err, OutputError):
+            silence_stdout()
         if debug and not isinstance(err, CheckFailed):
-            raise
+            write_err(traceback.format_exc())
         if not (isinstance(err, CheckFailed) and _state["quiet"]):
-            sys.stderr.write(f"advisor: {err}\n")
+            write_err(f"advisor: {plain(err)}\n")
         return int(err.exit_code)
     except NO_ARGS_ERRORS as err:  # bare `advisor`: the help as click formats it, not flattened into one line
-        sys.stderr.write(err.format_message().rstrip("\n") + "\n")
+        write_err(err.format_message().rstrip("\n") + "\n")
         return int(ExitCode.BAD_INPUT)
     except USAGE_ERRORS as err:
         # One line, like AdvisorError: click's own usage text is several lines.
         ctx = getattr(err, "ctx", None)
         where = ctx.command_path if ctx is not None and ctx.command_path else "advisor"
-        msg = " ".join(err.format_message().split()).rstrip(".")
-        sys.stderr.write(f"advisor: {msg}; see '{where} --help'\n")
+        msg = " ".join(plain(err.format_message()).split()).rstrip(".")
+        write_err(f"advisor: {msg}; see '{where} --help'\n")
         return int(ExitCode.BAD_INPUT)
     except ABORT_ERRORS:
-        sys.stderr.write("advisor: aborted\n")
+        write_err("advisor: aborted\n")
         return int(ExitCode.BAD_INPUT)
     except EXIT_ERRORS as exc:
         return int(exc.exit_code or 0)
-    except BrokenPipeError:
-        return 0
+    except Exception as exc:  # noqa: BLE001 - the top-level guard: a bug, never a traceback by default
+        if debug:
+            write_err(traceback.format_exc())
+        write_err(f"advisor: internal error: {internal_summary(exc)}; this is a bug: please report it with the "
+                  f"command line{'' if debug else ' and the output of the same command with --debug'}\n")
+        return int(ExitCode.INTERNAL)
+    finally:
+        if isinstance(sys.stdout, GuardedStdout):
+            sys.stdout = real_stdout
+
+
+def internal_summary(exc: BaseException) -> str:
+    """'TypeError: ...' in one safe line of at most about 200 characters."""
+    text = " ".join(plain(f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__).split())
+    return text if len(text) <= 200 else text[:197] + "..."
 
 
 def run() -> None:

@@ -71,6 +71,10 @@ def cost(
         raise BadOptionError(f"--require {require!r} is not self-host, hybrid or cloud", "e.g. --require self-host")
     if chart and not chart.lower().endswith(".svg"):
         raise BadOptionError(f"--chart {chart!r}: only SVG is supported", "give a file name ending in .svg")
+    if chart:
+        from .safefile import check_writable
+
+        check_writable(chart, "--chart")  # a FIFO, directory or device: refused before any output
     if max_monthly_usd is not None and not max_monthly_usd >= 0:
         raise BadOptionError(f"--max-monthly-usd {max_monthly_usd!r} must be a non-negative amount", "e.g. 5000")
     result = build_comparison(

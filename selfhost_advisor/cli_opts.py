@@ -2,19 +2,22 @@
 line ending each --help.
 
 Kept apart from cli.py so the command modules (cli_cost, cli_plan, cli_probe) can use it at import time without a
-circular import. Imports nothing but typer.
+circular import. Imports nothing but typer (and limits.py, constants only).
 """
 from __future__ import annotations
 
+import math
 import sys
 
 import typer
 from typer.core import TyperCommand
 
+from .limits import MAX_FLOAT, MAX_NUMBER_CHARS
+
 QUIET_HELP = ("Print nothing on stdout in text mode and no line for a failed check; the exit code is the answer. "
               "--json output and errors (exit 2) are still printed.")
 BAD_INPUT = ("2 bad input or environment (unknown model or hardware, malformed value, unreadable file, "
-             "no network for an uncached Hub id)")
+             "no network for an uncached Hub id); 3 internal error (a bug; --debug shows the traceback)")
 
 TIMESTAMP_HELP = ("Add generated_at (UTC, ISO 8601) to --json output. Without it the same inputs give "
                   "byte-identical JSON.")
@@ -113,4 +116,51 @@ def emit_json(obj: dict) -> None:
 
         now = datetime.now(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
         obj = {**obj, "generated_at": now}
-    sys.stdout.write(dumps(obj) + "\n")
+    text = dumps(obj)  # refuses NaN and infinity: a non-finite figure is a bug (exit 3), never `Infinity` on stdout
+    try:
+        text.encode(getattr(sys.stdout, "encoding", None) or "utf-8")
+    except (UnicodeEncodeError, LookupError):  # an ascii or latin-1 stdout: the same JSON with \u escapes
+        text = dumps(obj, ascii_only=True)
+    sys.stdout.write(text + "\n")
+
+
+_HARDENED: dict[type, type] = {}
+
+
+def _hardened_type(base: type) -> type:
+    """A subclass of click's INT or FLOAT type that bounds the text before converting it and the number after.
+
+    Why: int('1' * 5000) raises past Python's digit limit, float('inf') and float('nan') convert fine, and
+    --parallel 10**20 is a valid int; none is a real option value. Longer than MAX_NUMBER_CHARS, non-ASCII digits,
+    non-finite or beyond MAX_FLOAT (ints: 2**53) is a usage error naming the option (exit 2, one line).
+    """
+    if base in _HARDENED:
+        return _HARDENED[base]
+    is_float = base.__name__.startswith("Float")
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, str):
+            text = value.strip()
+            if len(text) > MAX_NUMBER_CHARS or not text.isascii():
+                shown = text[:20] + "..." if len(text) > 20 else text
+                self.fail(f"{shown!r} is not a number (at most {MAX_NUMBER_CHARS} ASCII characters)", param, ctx)
+        number = base.convert(self, value, param, ctx)
+        if is_float and not (math.isfinite(number) and abs(number) <= MAX_FLOAT):
+            self.fail(f"{value!r} is not a finite number of at most {MAX_FLOAT:g}", param, ctx)
+        if not is_float and abs(number) > 2**53:
+            self.fail(f"{value!r} is out of range (at most 2^53)", param, ctx)
+        return number
+
+    _HARDENED[base] = type(f"Bounded{base.__name__}", (base,), {"convert": convert})
+    return _HARDENED[base]
+
+
+def harden(command) -> None:
+    """Bound every INT and FLOAT option and argument of `command` (and its subcommands), whoever declared them: a
+    new flag is covered without remembering to. Per-option ranges (--gpus, --parallel) are checked by the commands."""
+    for sub in getattr(command, "commands", {}).values():
+        harden(sub)
+    for param in getattr(command, "params", ()):
+        kind = type(param.type)
+        if kind.__name__ in ("IntParamType", "FloatParamType"):
+            param.type = _hardened_type(kind)()

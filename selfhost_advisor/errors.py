@@ -1,7 +1,7 @@
 """Error types: each maps to an exit code and carries a one-line hint.
 
 The CLI catches AdvisorError once, prints ``str(err)`` to stderr and exits with ``err.exit_code``.
-Anything else is a bug and may show a traceback (with --debug).
+Anything else is a bug: one line and exit 3 (ExitCode.INTERNAL); --debug adds the traceback.
 """
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ class ExitCode(IntEnum):
     OK = 0
     CHECK_FAILED = 1  # a requested check failed: does not fit, too slow, too expensive
     BAD_INPUT = 2  # bad input or environment: unknown model, malformed value, unreadable file
+    INTERNAL = 3  # a bug: an unexpected exception, caught by cli.main's top-level guard (--debug: the traceback)
 
 
 class AdvisorError(Exception):

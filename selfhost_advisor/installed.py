@@ -43,7 +43,7 @@ def _one(inst: Installed, machine: Machine, request: FitRequest, host_ram_known:
     try:
         header = read_file_header(str(inst.blob), ggml_type_ids())
         gm = from_headers([header], model_id=name, source=str(inst.blob), files=(str(inst.blob),))
-    except AdvisorError as err:
+        result = fit(gm.model, machine, request, (quant_of(gm.quant),), host_ram_known=host_ram_known)
+    except AdvisorError as err:  # one bad blob (corrupt, a FIFO, beyond a limit) is marked, the others still listed
         return InstalledFit(name, str(inst.blob), inst.blob_bytes, None, None, str(err))
-    result = fit(gm.model, machine, request, (quant_of(gm.quant),), host_ram_known=host_ram_known)
     return InstalledFit(name, str(inst.blob), inst.blob_bytes, gm.quant, result)

@@ -6,6 +6,7 @@ import os
 from .catalog.hardware import MAX_UNITS, generic_machine, machine_from_profile, parse_spec
 from .domain import Machine
 from .errors import BadOptionError
+from .limits import MAX_GPUS
 from .record import replace
 from .units import parse_size
 
@@ -22,8 +23,8 @@ def resolve_machine(
 ) -> tuple[Machine, bool]:
     """(machine, host_ram_known). host RAM is unknown for a bare GPU profile without --ram."""
     ram_bytes = parse_size(ram, what="--ram") if ram is not None else None
-    if gpus is not None and gpus < 1:
-        raise BadOptionError(f"--gpus {gpus} is not a GPU count", "give 1 or more")
+    if gpus is not None and not 1 <= gpus <= MAX_GPUS:
+        raise BadOptionError(f"--gpus {gpus} is not a GPU count", f"give 1 to {MAX_GPUS} (docs/cli.md, Limits)")
     if hardware is not None:
         # Conflicting flags are refused, naming both (issue 19): none is silently dropped.
         is_file = hardware.lower().endswith((".json", ".yaml", ".yml")) or os.path.sep in hardware

@@ -11,6 +11,7 @@ import re
 from typing import TYPE_CHECKING
 
 from .errors import BadNumberError, BadSizeError
+from .limits import MAX_CONTEXT, MAX_NUMBER_CHARS
 
 if TYPE_CHECKING:
     from fractions import Fraction
@@ -88,6 +89,9 @@ def parse_context(text: str, max_context: int | None = None) -> int:
         if not max_context:
             raise BadNumberError("--context max needs a model with a known maximum context", "give a number")
         return int(max_context)
+    if len(raw) > MAX_NUMBER_CHARS:  # checked before int(): 5,000 digits would pass Python's digit limit
+        raise BadNumberError(f"context {raw[:20]}... ({len(raw)} characters) is out of range",
+                             f"give a value between 1 and {MAX_CONTEXT >> 20}M tokens")
     if raw.isascii() and raw.endswith("k") and raw[:-1].isdigit():
         value = int(raw[:-1]) * 1024
     elif raw.isascii() and raw.isdigit():
@@ -96,8 +100,8 @@ def parse_context(text: str, max_context: int | None = None) -> int:
         raise BadNumberError(
             f"malformed context {text!r}", "give a token count such as 8192, 32k or max"
         )
-    if value < 1 or value > 2**24:
-        raise BadNumberError(f"context {text!r} is out of range", "give a value between 1 and 16M tokens")
+    if value < 1 or value > MAX_CONTEXT:
+        raise BadNumberError(f"context {text!r} is out of range", f"give a value between 1 and {MAX_CONTEXT >> 20}M tokens")
     return value
 
 

@@ -28,3 +28,55 @@ def run_all(jobs: list[tuple[list[str], dict[str, str]]], cwd: Path) -> list[sub
 
     with ThreadPoolExecutor(max_workers=max(4, os.cpu_count() or 4)) as pool:
         return list(pool.map(run, jobs))
+
+
+class Measured:
+    """A finished `advisor` process: exit status, output, wall time, CPU time and peak resident memory (wait4's
+    rusage). CPU time is what a time bound should check: wall time on a shared 2-core machine measures the neighbours."""
+
+    def __init__(self, returncode: int, stdout: bytes, stderr: bytes, seconds: float, cpu_s: float,
+                 maxrss_mb: float) -> None:
+        self.returncode, self.stdout_bytes, self.stderr_bytes = returncode, stdout, stderr
+        self.stdout = stdout.decode("utf-8", "replace")
+        self.stderr = stderr.decode("utf-8", "replace")
+        self.seconds, self.cpu_s, self.maxrss_mb = seconds, cpu_s, maxrss_mb
+
+
+def run_measured(jobs: list[tuple[list[str], dict[str, str]]], cwd: Path, *, timeout: float = 20,
+                 address_space: int = 2 << 30, stdin=None) -> list[Measured]:
+    """Like run_all, with each process's wall time and peak RSS, under an address-space limit (a blow-up fails fast
+    instead of taking the machine's memory). A process still running after `timeout` is killed (returncode -9)."""
+    import resource
+    import threading
+    import time
+
+    def limit() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (address_space, address_space))
+
+    def run(job) -> Measured:
+        argv, env = job
+        t0 = time.monotonic()
+        p = subprocess.Popen([sys.executable, "-m", "selfhost_advisor", *argv], cwd=cwd, env=env,
+                             stdin=subprocess.DEVNULL if stdin is None else stdin, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, preexec_fn=limit)
+        chunks: dict[str, bytes] = {}
+
+        def drain(name, stream):
+            chunks[name] = stream.read()
+
+        readers = [threading.Thread(target=drain, args=(n, s)) for n, s in (("out", p.stdout), ("err", p.stderr))]
+        for r in readers:
+            r.start()
+        killer = threading.Timer(timeout, p.kill)
+        killer.start()
+        _, status, usage = os.wait4(p.pid, 0)
+        seconds = time.monotonic() - t0
+        killer.cancel()
+        for r in readers:
+            r.join()
+        p.returncode = os.waitstatus_to_exitcode(status)
+        return Measured(p.returncode, chunks.get("out", b""), chunks.get("err", b""), seconds,
+                        usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024)
+
+    with ThreadPoolExecutor(max_workers=max(4, os.cpu_count() or 4)) as pool:
+        return list(pool.map(run, jobs))

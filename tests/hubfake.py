@@ -22,6 +22,7 @@ class FakeHub:
         self.gated: dict[str, str] = {}  # repo -> the token that may read it
         self.requests: list[tuple[str, dict[str, str]]] = []
         self.online = True
+        self.ignore_range = False  # answer range requests with the whole file (200), as some mirrors and proxies do
 
     def add_recorded(self, repo: str, params: dict[str, int] | None = None) -> None:
         cfg = (FIXTURES / repo.replace("/", "--") / "config.json").read_bytes()
@@ -31,7 +32,14 @@ class FakeHub:
         self.files[repo] = dict(files)
         self.safetensors[repo] = params
 
-    def get(self, url: str, headers: dict[str, str]) -> Response:
+    def get(self, url: str, headers: dict[str, str], limit: int | None = None) -> Response:
+        """Like the real transport, reads at most `limit` bytes of the body (truncated=True when there was more)."""
+        r = self._get(url, headers)
+        if limit is not None and len(r.body) > limit:
+            return Response(r.status, r.body[:limit], r.headers, True)
+        return r
+
+    def _get(self, url: str, headers: dict[str, str]) -> Response:
         self.requests.append((url, dict(headers)))
         if not self.online:
             raise NetworkError("cannot reach the Hugging Face Hub (ConnectError)", "check the network")
@@ -59,7 +67,7 @@ class FakeHub:
             return Response(404, b"not found", {"x-error-code": "EntryNotFound"})
         data = self.files[repo][path]
         rng = headers.get("Range")
-        if rng:
+        if rng and not self.ignore_range:
             a, b = (int(x) for x in re.match(r"^bytes=(\d+)-(\d+)$", rng).groups())
             if a >= len(data):
                 return Response(416, b"")

@@ -419,7 +419,7 @@ def _llama_md(**keys):
 
 @pytest.mark.parametrize("md,words", [
     (_llama_md(embedding_length=3), "head dimension 0"),  # hidden < heads: was ZeroDivisionError
-    (_llama_md(block_count=2**63), "layers"),  # was a loop over 2^63 layers
+    (_llama_md(block_count=2**63), "block_count"),  # was a loop over 2^63 layers
     (_llama_md(expert_count=8, expert_used_count=9), "active experts"),
     ({**_llama_md(vocab_size=0), "tokenizer.ggml.tokens": 5}, "vocabulary size"),  # int tokens: was TypeError
 ], ids=["head-dim-0", "2^63-layers", "more-active-than-experts", "tokens-not-a-list"])

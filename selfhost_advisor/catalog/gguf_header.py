@@ -11,14 +11,15 @@ import struct
 from typing import Any, Protocol
 
 from ..errors import BadFileError
+from ..limits import (MAX_GGUF_ARRAY, MAX_GGUF_KEPT, MAX_GGUF_KEPT_STRING, MAX_GGUF_KEYS, MAX_GGUF_NESTING,
+                      MAX_GGUF_STRING, MAX_GGUF_STRINGS, MAX_GGUF_TENSORS)
 from ..record import record
 
 GGUF_MAGIC = b"GGUF"
 DEFAULT_ALIGNMENT = 32  # gguf.md: general.alignment defaults to 32
 MAX_DIMS = 4  # GGML_MAX_DIMS
-# Sanity limits: a header beyond these is corrupt, not a model (real files: < 1M tokens, < 100k tensors).
-_MAX_COUNT = 1 << 24
-_MAX_STRING = 1 << 26
+# Sanity limits (limits.py, docs/cli.md): a header beyond them is corrupt, not a model. Checked before allocating.
+_MAX_STRING = MAX_GGUF_STRING
 KEEP_ARRAY_ITEMS = 4096  # arrays longer than this (token lists, merges) are skipped, only their length kept
 
 # GGUF metadata value types (gguf.md, enum gguf_metadata_value_type): id -> struct format ("" for special).
@@ -38,11 +39,11 @@ class ByteSource(Protocol):
 
 class FileSource:
     def __init__(self, path: str) -> None:
+        from ..safefile import open_regular
+
         self.name = path
-        try:
-            self._fh = open(path, "rb")  # noqa: SIM115 - closed by close()
-        except (OSError, ValueError) as exc:  # ValueError: a NUL byte in the path
-            raise BadFileError(f"cannot read {path}: {getattr(exc, 'strerror', None) or exc}") from None
+        # a regular file only: a FIFO would block, /dev/zero read forever, a directory fail late
+        self._fh = open_regular(path, "GGUF file", "give the path of a .gguf file")
 
     def read(self, offset: int, n: int) -> bytes:
         try:
@@ -112,6 +113,8 @@ class _Cursor:
         self.buf_start = 0
         self.pos = 0
         self.endian = "<"
+        self.kept = 0  # array items kept so far (MAX_GGUF_KEPT over the whole header)
+        self.strings = 0  # strings in metadata arrays so far, kept or skipped (MAX_GGUF_STRINGS)
 
     def take(self, n: int) -> bytes:
         end = self.pos + n
@@ -145,26 +148,46 @@ class _Cursor:
         self.buf, self.buf_start, self.pos = b"", target, target
 
     def skip_strings(self, n: int) -> None:
-        """Skip n length-prefixed strings (token lists, merges: ~400k for Llama 3) without decoding them."""
-        q = struct.Struct(self.endian + "Q")
+        """Skip n length-prefixed strings (token lists, merges: ~400k for Llama 3) without decoding them.
+
+        Hot loop (a tight one: ~0.3 us a string); the header's strings in all are bounded by MAX_GGUF_STRINGS."""
+        self.count_strings(n)
+        unpack_from = struct.Struct(self.endian + "Q").unpack_from
+        buf, start, pos = self.buf, self.buf_start, self.pos
+        have = len(buf)
         for _ in range(n):
-            rel = self.pos - self.buf_start
-            if rel + 8 <= len(self.buf):
-                length = q.unpack_from(self.buf, rel)[0]
+            rel = pos - start
+            if rel + 8 <= have:
+                length = unpack_from(buf, rel)[0]
                 if length > _MAX_STRING:
                     raise BadFileError(f"{self.src.name}: corrupt GGUF header (string of {length} bytes)")
-                if rel + 8 + length <= len(self.buf):
-                    self.pos += 8 + length
+                if rel + 8 + length <= have:
+                    pos += 8 + length
                     continue
-            length = q.unpack(self.take(8))[0]
+            self.pos = pos
+            length = unpack_from(self.take(8))[0]
             if length > _MAX_STRING:
                 raise BadFileError(f"{self.src.name}: corrupt GGUF header (string of {length} bytes)")
-            self.take(length)
+            self.skip(length)
+            buf, start, pos = self.buf, self.buf_start, self.pos
+            have = len(buf)
+        self.pos = pos
 
-    def string(self) -> str:
+    def count_strings(self, n: int) -> None:
+        self.strings += n
+        if self.strings > MAX_GGUF_STRINGS:
+            raise BadFileError(f"{self.src.name}: corrupt GGUF header (more than {MAX_GGUF_STRINGS} strings in its "
+                               "metadata arrays)", "real files hold about 500,000 (docs/cli.md, Limits)")
+
+    def string(self, keep: int = _MAX_STRING) -> str:
+        """A length-prefixed UTF-8 string; past `keep` bytes only its start is kept (the rest is skipped unread)."""
         n = self.unpack("Q")
         if n > _MAX_STRING:
-            raise BadFileError(f"{self.src.name}: corrupt GGUF header (string of {n} bytes)")
+            raise BadFileError(f"{self.src.name}: corrupt GGUF header (string of {n} bytes, the limit is {_MAX_STRING})")
+        if n > keep:
+            raw = self.take(keep)
+            self.skip(n - keep)
+            return raw.decode("utf-8", "ignore")  # cut mid-character: drop the partial one
         raw = self.take(n)
         try:
             return raw.decode("utf-8")
@@ -172,30 +195,38 @@ class _Cursor:
             raise BadFileError(f"{self.src.name}: corrupt GGUF header (string is not UTF-8)") from None
 
 
-def _value(cur: _Cursor, vtype: int, keep_items: int) -> Any:
+def _value(cur: _Cursor, vtype: int, keep_items: int, depth: int = 0) -> Any:
+    """One metadata value. Arrays nest at most MAX_GGUF_NESTING deep (iteratively bounded, never a RecursionError);
+    an array is kept as a list only while it is short and the header's kept total stays under MAX_GGUF_KEPT, else as
+    an ArraySummary (type and length): ~7x the file's bytes in Python objects stays bounded whatever the file holds."""
     if vtype in _SCALARS:
         return cur.unpack(_SCALARS[vtype])
     if vtype == _STRING:
-        return cur.string()
+        return cur.string(MAX_GGUF_KEPT_STRING if keep_items else 0)
     if vtype == _ARRAY:
+        if depth >= MAX_GGUF_NESTING:
+            raise BadFileError(f"{cur.src.name}: corrupt GGUF header (arrays nested more than {MAX_GGUF_NESTING} deep)")
         item_type, n = cur.unpack("I"), cur.unpack("Q")
-        if n > _MAX_COUNT * 16:
-            raise BadFileError(f"{cur.src.name}: corrupt GGUF header (array of {n} items)")
+        if n > MAX_GGUF_ARRAY:
+            raise BadFileError(f"{cur.src.name}: corrupt GGUF header (array of {n} items, the limit is {MAX_GGUF_ARRAY})")
         if item_type not in _SCALARS and item_type not in (_STRING, _ARRAY):
             raise BadFileError(f"{cur.src.name}: corrupt GGUF header (array item type {item_type})")
-        if n > keep_items:
+        if n > keep_items or cur.kept + n > MAX_GGUF_KEPT:
             if item_type in _SCALARS:
                 cur.skip(n * struct.calcsize(_SCALARS[item_type]))
             elif item_type == _STRING:
                 cur.skip_strings(n)
             else:
                 for _ in range(n):
-                    _value(cur, item_type, 0)
+                    _value(cur, item_type, 0, depth + 1)
             return ArraySummary(item_type, n)
+        cur.kept += n
+        if item_type == _STRING:
+            cur.count_strings(n)
         if item_type in _SCALARS:
             fmt = _SCALARS[item_type]
             return list(struct.unpack(f"{cur.endian}{n}{fmt}", cur.take(n * struct.calcsize(fmt))))
-        return [_value(cur, item_type, keep_items) for _ in range(n)]
+        return [_value(cur, item_type, keep_items, depth + 1) for _ in range(n)]
     raise BadFileError(f"{cur.src.name}: corrupt GGUF header (value type {vtype})")
 
 
@@ -228,18 +259,19 @@ def read_header(
     if version not in (2, 3):
         raise BadFileError(f"{src.name}: unsupported GGUF version {version}", "versions 2 and 3 are supported")
     n_tensors, n_kv = cur.unpack("Q"), cur.unpack("Q")
-    if n_tensors > _MAX_COUNT or n_kv > _MAX_COUNT:
-        raise BadFileError(f"{src.name}: corrupt GGUF header ({n_tensors} tensors, {n_kv} metadata keys)")
+    if n_tensors > MAX_GGUF_TENSORS or n_kv > MAX_GGUF_KEYS:
+        raise BadFileError(f"{src.name}: corrupt GGUF header ({n_tensors} tensors, {n_kv} metadata keys; the limits "
+                           f"are {MAX_GGUF_TENSORS} and {MAX_GGUF_KEYS})")
     metadata: dict[str, Any] = {}
     for _ in range(n_kv):
-        key = cur.string()
+        key = cur.string(1 << 16)
         metadata[key] = _value(cur, cur.unpack("I"), keep_items)
     alignment = metadata.get("general.alignment", DEFAULT_ALIGNMENT)
     if not isinstance(alignment, int) or isinstance(alignment, bool) or alignment <= 0 or alignment & (alignment - 1):
         raise BadFileError(f"{src.name}: corrupt GGUF header (general.alignment {alignment!r})")
     tensors = []
     for _ in range(n_tensors):
-        name = cur.string()
+        name = cur.string(1 << 16)
         n_dims = cur.unpack("I")
         if not 1 <= n_dims <= MAX_DIMS:
             raise BadFileError(f"{src.name}: corrupt GGUF header (tensor {name!r} has {n_dims} dimensions)")

@@ -7,6 +7,7 @@ are in data/gguf_arch.yaml.
 """
 from __future__ import annotations
 
+import math
 import os
 import re
 from functools import lru_cache
@@ -14,6 +15,7 @@ from typing import Any
 
 from ..domain import MLA, SSM, Model, MoE
 from ..errors import BadFileError
+from ..limits import MAX_GGUF_INT
 from ..record import record
 from .data import load
 from .gguf_header import ArraySummary, GGUFHeader, read_file_header
@@ -110,17 +112,18 @@ def from_headers(headers: list[GGUFHeader], *, model_id: str, source: str, files
     )
 
 
-def _int(v: Any, default: int = 0) -> int:
-    """An integer key; per-layer arrays (head_count_kv on some models) count by their largest value."""
-    if isinstance(v, bool):
-        return int(v)
-    if isinstance(v, int):
-        return v
-    if isinstance(v, float) and v.is_integer():
-        return int(v)
+def _int(v: Any, default: int = 0, where: str = "GGUF metadata") -> int:
+    """An integer key; per-layer arrays (head_count_kv on some models) count by their largest value.
+
+    A count is a whole number from 0 to MAX_GGUF_INT: NaN, infinity, 2.5, -7 or 2^63 in a count is a corrupt file
+    (BadFileError naming the key), checked before any arithmetic uses it. A key of another type reads as absent."""
     if isinstance(v, list) and v and all(isinstance(x, (int, float)) for x in v):
-        return int(max(v))
-    return default
+        return max(_int(x, default, where) for x in v)
+    if not isinstance(v, (int, float)):
+        return default
+    if isinstance(v, float) and not (math.isfinite(v) and v.is_integer()) or not 0 <= v <= MAX_GGUF_INT:
+        raise BadFileError(f"{where} is {v!r}, not a count from 0 to 2^40", "the file is corrupt: convert it again")
+    return int(v)
 
 
 def _swa_pattern(arch: str, value: Any, n_layers: int) -> int | None:
@@ -180,48 +183,51 @@ def model_from_metadata(
     def key(name: str, default: Any = None) -> Any:
         return md.get(f"{arch}.{name}", default)
 
+    def num(name: str, default: int = 0) -> int:
+        return _int(key(name), default, f"{model_id}: GGUF key {arch}.{name}")
+
     names = {t[0]: t for t in tensor_types}
-    n_layers = _int(key("block_count"))
-    hidden = _int(key("embedding_length"))
-    n_heads = _int(key("attention.head_count"))
+    n_layers = num("block_count")
+    hidden = num("embedding_length")
+    n_heads = num("attention.head_count")
     if n_layers <= 0 or hidden <= 0 or n_heads <= 0:
         raise BadFileError(
             f"{model_id}: GGUF lacks {arch}.block_count / embedding_length / attention.head_count",
             "architectures without attention heads (e.g. pure state-space models) are not supported",
         )
-    n_kv = _int(key("attention.head_count_kv"), n_heads) or n_heads
-    head_dim = _int(key("attention.key_length"), hidden // n_heads)
+    n_kv = num("attention.head_count_kv", n_heads) or n_heads
+    head_dim = num("attention.key_length", hidden // n_heads)
     embd = names.get("token_embd.weight")
-    vocab = _int(key("vocab_size"))
+    vocab = num("vocab_size")
     if not vocab and embd is not None and len(embd[1]) >= 2:
         vocab = embd[1][1]
     if not vocab:
         tokens = md.get("tokenizer.ggml.tokens")
         vocab = tokens.length if isinstance(tokens, ArraySummary) else len(tokens) if isinstance(tokens, list) else 0
-    ff = _int(key("feed_forward_length"))
+    ff = num("feed_forward_length")
     moe = None
-    n_expert = _int(key("expert_count"))
+    n_expert = num("expert_count")
     if n_expert > 0:
         moe = MoE(
             experts=n_expert,
-            active=_int(key("expert_used_count"), 1),
-            expert_intermediate_size=_int(key("expert_feed_forward_length"), ff),
-            shared_experts=_int(key("expert_shared_count")),
-            shared_intermediate_size=_int(key("expert_shared_feed_forward_length")),
-            first_dense_layers=_int(key("leading_dense_block_count")),
-            moe_layer_step=_int(key("interleave_moe_layer_step"), 1) or 1,
+            active=num("expert_used_count", 1),
+            expert_intermediate_size=num("expert_feed_forward_length", ff),
+            shared_experts=num("expert_shared_count"),
+            shared_intermediate_size=num("expert_shared_feed_forward_length"),
+            first_dense_layers=num("leading_dense_block_count"),
+            moe_layer_step=num("interleave_moe_layer_step", 1) or 1,
         )
     mla = None
-    kv_lora = _int(key("attention.kv_lora_rank"))
+    kv_lora = num("attention.kv_lora_rank")
     if kv_lora > 0:
-        rope = _int(key("rope.dimension_count"), 64)
+        rope = num("rope.dimension_count", 64)
         # Newer converters store the absorbed MLA sizes in key_length and the per-head ones in key_length_mla.
-        k_len = _int(key("attention.key_length_mla"), _int(key("attention.key_length")))
-        v_len = _int(key("attention.value_length_mla"), _int(key("attention.value_length")))
+        k_len = num("attention.key_length_mla", num("attention.key_length"))
+        v_len = num("attention.value_length_mla", num("attention.value_length"))
         mla = MLA(kv_lora_rank=kv_lora, qk_rope_head_dim=rope, qk_nope_head_dim=max(0, k_len - rope),
-                  v_head_dim=v_len, q_lora_rank=_int(key("attention.q_lora_rank")) or None)
+                  v_head_dim=v_len, q_lora_rank=num("attention.q_lora_rank") or None)
         head_dim = k_len or head_dim
-    window = _int(key("attention.sliding_window")) or load("gguf_arch")["swa_window"].get(arch) or None
+    window = num("attention.sliding_window") or load("gguf_arch")["swa_window"].get(arch) or None
     pattern = _swa_pattern(arch, key("attention.sliding_window_pattern"), n_layers) if window else None
     if window and pattern is None:
         window = None
@@ -245,7 +251,7 @@ def model_from_metadata(
         head_dim=head_dim,
         vocab_size=vocab,
         tied_embeddings="output.weight" not in names,
-        max_context=_int(key("context_length"), 2048) or 2048,
+        max_context=num("context_length", 2048) or 2048,
         params=n_params,
         attention_bias="blk.0.attn_q.bias" in names or "blk.0.attn_qkv.bias" in names,
         qk_norm="blk.0.attn_q_norm.weight" in names,

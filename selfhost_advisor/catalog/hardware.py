@@ -11,12 +11,13 @@ from functools import lru_cache
 
 from ..domain import Device, GpuDetails, Machine
 from ..errors import UnknownHardwareError
+from ..limits import MAX_GPUS
 from ..record import record
 from .data import load
 
-_COUNT_PREFIX = re.compile(r"^\s*(\d+)\s*[x×*]\s*(.+)$", re.I)
-_COUNT_SUFFIX = re.compile(r"^(.+?)\s*[x×*]\s*(\d+)\s*$", re.I)
-MAX_UNITS = 64
+_COUNT_PREFIX = re.compile(r"^\s*([0-9]+)\s*[x×*]\s*(.+)$", re.I)
+_COUNT_SUFFIX = re.compile(r"^(.+?)\s*[x×*]\s*([0-9]+)\s*$", re.I)
+MAX_UNITS = MAX_GPUS  # one limit for "Nx", --gpus and a probe file's devices (limits.py)
 
 
 @record
@@ -127,16 +128,22 @@ def _split_count(text: str) -> tuple[int, str]:
     m = _COUNT_PREFIX.match(text)
     s = _COUNT_SUFFIX.match(text)
     if m and find_profile(m.group(2)) is not None:
-        return int(m.group(1)), m.group(2)
+        return _units(m.group(1)), m.group(2)
     if s and find_profile(s.group(1)) is not None and find_profile(text) is None:
-        return int(s.group(2)), s.group(1)
+        return _units(s.group(2)), s.group(1)
     if m and _known(m.group(2)):
-        return int(m.group(1)), m.group(2)
+        return _units(m.group(1)), m.group(2)
     if s and not _known(text) and _known(s.group(1)):
-        return int(s.group(2)), s.group(1)
+        return _units(s.group(2)), s.group(1)
     if m:
-        return int(m.group(1)), m.group(2)
+        return _units(m.group(1)), m.group(2)
     return 1, text
+
+
+def _units(digits: str) -> int:
+    """The count of "Nx": bounded before int() (5,000 digits would pass Python's digit limit); over it reads as
+    MAX_UNITS + 1, which parse_spec refuses."""
+    return int(digits) if len(digits) <= 6 else MAX_UNITS + 1
 
 
 def parse_spec(spec: str) -> tuple[Profile, int, str]:
@@ -158,7 +165,8 @@ def parse_spec(spec: str) -> tuple[Profile, int, str]:
     count, text = _split_count(text)
     if not 1 <= count <= MAX_UNITS:
         raise UnknownHardwareError(
-            f"hardware {spec!r} has {count} units", f"give between 1 and {MAX_UNITS}, e.g. '2x rtx4090'"
+            f"hardware {spec if len(spec) <= 60 else spec[:57] + '...'!r} has {'more than ' + str(MAX_UNITS) if count > MAX_UNITS else count} units",
+            f"give between 1 and {MAX_UNITS}, e.g. '2x rtx4090'"
         )
     profile = get_profile(text)
     if profile.kind in ("cpu", "host", "apple", "apu") and count > 1:

@@ -17,12 +17,13 @@ import time
 from pathlib import Path
 from typing import Any, Callable, Protocol
 
-from ..errors import AdvisorError, BadFileError, UnknownModelError
+from ..errors import AdvisorError, BadFileError, BadOptionError, UnknownModelError
+from ..limits import MAX_CACHE_ENTRY_BYTES, MAX_HUB_JSON_BYTES, MAX_HUB_RANGE_BYTES, MAX_SAFETENSORS_HEADER
 from ..record import field, record
+from ..safefile import open_regular_for_writing, read_regular
 from .gguf_header import ArraySummary, GGUFHeader, TensorInfo, read_header
 
 CACHE_TTL_S = 24 * 3600  # online: reuse cached answers for a day; offline (or no network): any age
-MAX_SAFETENSORS_HEADER = 100 << 20  # safetensors' own limit on the JSON header
 _REPO = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*/[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
 
@@ -39,11 +40,14 @@ class Response:
     status: int
     body: bytes
     headers: dict[str, str] = field(default_factory=dict)
+    truncated: bool = False  # the server sent more than the `limit` asked for; body holds the first `limit` bytes
 
 
 class Transport(Protocol):
-    def get(self, url: str, headers: dict[str, str]) -> Response:
-        """GET url (following redirects); raise NetworkError when the host cannot be reached."""
+    def get(self, url: str, headers: dict[str, str], limit: int | None = None) -> Response:
+        """GET url (following redirects), reading at most `limit` bytes of the body (the connection is closed on the
+        rest: a server that ignores Range or sends an endless body costs no more memory than `limit`); raise
+        NetworkError when the host cannot be reached."""
         ...
 
 
@@ -58,31 +62,58 @@ class HFTransport:
         self._session = get_session()
         self._build = build_hf_headers
 
-    def get(self, url: str, headers: dict[str, str]) -> Response:
+    def get(self, url: str, headers: dict[str, str], limit: int | None = None) -> Response:
         merged = dict(self._build(token=False))  # user agent only: the token is ours to add, or not
         merged.update(headers)
+        cap = MAX_HUB_JSON_BYTES if limit is None else limit
         try:
-            try:
-                r = self._session.get(url, headers=merged, follow_redirects=True, timeout=30)
-            except TypeError:  # a requests-based huggingface_hub (< 1.0)
-                r = self._session.get(url, headers=merged, allow_redirects=True, timeout=30)
+            if hasattr(self._session, "stream"):  # httpx (huggingface_hub >= 1.0)
+                with self._session.stream("GET", url, headers=merged, follow_redirects=True, timeout=30) as r:
+                    body, truncated = _read_capped(r.iter_bytes(1 << 16), cap)
+            else:  # a requests-based huggingface_hub (< 1.0)
+                with self._session.get(url, headers=merged, allow_redirects=True, timeout=30, stream=True) as r:
+                    body, truncated = _read_capped(r.iter_content(1 << 16), cap)
         except Exception as exc:  # noqa: BLE001 - any transport failure means "not reachable"
             raise NetworkError(
                 f"cannot reach the Hugging Face Hub ({type(exc).__name__})",
                 "check the network; a model looked up before works offline (--offline, or HF_HUB_OFFLINE=1)",
             ) from None
-        return Response(int(r.status_code), bytes(r.content), {k.lower(): v for k, v in r.headers.items()})
+        return Response(int(r.status_code), body, {k.lower(): v for k, v in r.headers.items()}, truncated)
+
+
+def _read_capped(chunks, cap: int) -> tuple[bytes, bool]:
+    """At most `cap` bytes of a streamed body, and whether there was more (the rest is never read)."""
+    buf = bytearray()
+    for chunk in chunks:
+        buf += chunk
+        if len(buf) > cap:
+            return bytes(buf[:cap]), True
+    return bytes(buf), False
+
+
+_TOKEN = re.compile(r"^[\x21-\x7e]{1,4096}$")  # printable ASCII, no spaces: what an HTTP header can carry
+_ENDPOINT = re.compile(r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?(/[\x21-\x7e]*)?$")  # also bracketed IPv6 below
 
 
 def stored_token() -> str | None:
+    """HF_TOKEN (or huggingface_hub's stored token), checked: a malformed one is bad input, never sent or printed."""
     token = os.environ.get("HF_TOKEN") or os.environ.get("HUGGING_FACE_HUB_TOKEN")
     if token:
-        return token.strip()
-    try:
-        from huggingface_hub import get_token
-    except ImportError:
-        return None
-    return get_token()
+        token = token.strip()
+    else:
+        try:
+            from huggingface_hub import get_token
+        except ImportError:
+            return None
+        try:
+            token = get_token()
+        except Exception:  # noqa: BLE001 - an unreadable token file: go on without a token (public repos work)
+            return None
+    if token and not _TOKEN.match(token):
+        raise BadOptionError("the Hugging Face token (HF_TOKEN or huggingface_hub's stored token) is malformed: it "
+                             "holds spaces, control or non-ASCII characters", "set HF_TOKEN to a token from "
+                             "https://huggingface.co/settings/tokens, or unset it for public models")
+    return token or None
 
 
 # Tests replace this factory with one returning a fake transport.
@@ -100,7 +131,20 @@ def advisor_home() -> Path:
 
 
 def endpoint() -> str:
-    return os.environ.get("HF_ENDPOINT", "https://huggingface.co").rstrip("/")
+    """HF_ENDPOINT (a mirror) or the Hub, checked: a malformed URL is bad input naming the variable."""
+    value = os.environ.get("HF_ENDPOINT") or "https://huggingface.co"
+    url = value.rstrip("/")
+    host_port = url.split("://", 1)[-1].split("/", 1)[0]
+    ipv6 = re.match(r"^\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?$", host_port)
+    port = host_port.rsplit(":", 1)[-1] if ":" in host_port and not host_port.endswith("]") else None
+    if (len(url) > 2048 or not (_ENDPOINT.match(url) or ipv6 and url.startswith(("http://[", "https://[")))
+            or port is not None and not (port.isdigit() and 0 < int(port) < 65536)):
+        from ..termsafe import plain
+
+        shown = plain(value if len(value) <= 80 else value[:77] + "...")
+        raise BadOptionError(f"HF_ENDPOINT {shown!r} is not an http(s) URL",
+                             "unset it, or give a Hub mirror such as https://hf-mirror.com")
+    return url
 
 
 def valid_repo(repo: str) -> bool:
@@ -128,8 +172,8 @@ class HubClient:
         cached = None
         if path.is_file():
             try:
-                cached = json.loads(path.read_text())
-            except (OSError, ValueError, RecursionError):
+                cached = json.loads(read_regular(path, MAX_CACHE_ENTRY_BYTES, "cache entry"))
+            except (AdvisorError, OSError, ValueError, RecursionError):  # not regular, too big, damaged: a miss
                 cached = None
             if not isinstance(cached, dict) or "value" not in cached:
                 cached = None  # a damaged cache entry is a miss, not a crash
@@ -150,10 +194,12 @@ class HubClient:
         try:
             self.dir.mkdir(parents=True, exist_ok=True)
             tmp = path.with_suffix(".tmp")
-            tmp.write_text(json.dumps({"repo": self.repo, "revision": self.revision, "value": value}))
+            with open_regular_for_writing(tmp, "cache entry") as fh:
+                fh.write(json.dumps({"repo": self.repo, "revision": self.revision, "value": value},
+                                    allow_nan=False).encode("utf-8"))
             tmp.replace(path)
-        except OSError:
-            pass  # a read-only cache still answers this call
+        except (OSError, AdvisorError, ValueError):
+            pass  # a read-only (or odd) cache still answers this call
         return value
 
     # -- HTTP ----------------------------------------------------------------------------------------------------
@@ -166,10 +212,17 @@ class HubClient:
             headers["Authorization"] = f"Bearer {token}"
         if range_ is not None:
             headers["Range"] = f"bytes={range_[0]}-{range_[1]}"
-        r = self._transport.get(url, headers)
+        want = range_[1] - range_[0] + 1 if range_ is not None else MAX_HUB_JSON_BYTES
+        if range_ is not None and want > MAX_HUB_RANGE_BYTES:
+            raise HubError(f"{self.repo}: {what} asks for {want} bytes at once, over the limit", "this is a bug")
+        # A server that ignores Range sends the file from byte 0: read up to the end of the range, no further.
+        r = self._transport.get(url, headers, range_[1] + 1 if range_ is not None else want)
         if r.status in (200, 206):
             if range_ is not None and r.status == 200:
                 return r.body[range_[0] : range_[1] + 1]  # server ignored Range: slice it ourselves
+            if r.truncated or len(r.body) > want:
+                raise HubError(f"{self.repo}: the Hub sent more than {want >> 20} MiB for {what}, more than any real "
+                               "one", "check HF_ENDPOINT (docs/cli.md, Limits)")
             return r.body
         if range_ is not None and r.status == 416:
             return b""

@@ -10,9 +10,10 @@ from __future__ import annotations
 import json
 import os
 import re
+import stat
 from pathlib import Path
 
-from ..errors import UnknownModelError
+from ..errors import BadFileError, UnknownModelError
 from ..record import record
 
 DEFAULT_HOST, DEFAULT_NAMESPACE, DEFAULT_TAG = "registry.ollama.ai", "library", "latest"
@@ -97,9 +98,14 @@ class Installed:
 
 
 def _read_manifest(tag: OllamaTag, manifest: Path, root: Path) -> Installed:
+    from ..limits import MAX_MANIFEST_BYTES
+    from ..safefile import read_regular
+
     try:
-        data = json.loads(manifest.read_text())
-    except (OSError, ValueError, UnicodeDecodeError, RecursionError) as exc:
+        data = json.loads(read_regular(manifest, MAX_MANIFEST_BYTES, "Ollama manifest"))
+    except BadFileError as exc:  # a FIFO, a device, larger than any manifest
+        return Installed(tag, manifest, None, None, f"unreadable manifest ({exc.message.rsplit(': ', 1)[-1]})")
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
         return Installed(tag, manifest, None, None, f"unreadable manifest ({type(exc).__name__})")
     layers = data.get("layers") if isinstance(data, dict) else None
     for layer in layers if isinstance(layers, list) else []:
@@ -108,8 +114,14 @@ def _read_manifest(tag: OllamaTag, manifest: Path, root: Path) -> Installed:
             if not re.match(r"^sha256[:-][0-9a-f]{64}$", digest):
                 return Installed(tag, manifest, None, None, f"bad blob digest {digest[:20]!r}")
             blob = root / "blobs" / digest.replace(":", "-")
-            if not blob.is_file():
+            try:
+                mode = blob.stat().st_mode
+            except (OSError, ValueError):
                 return Installed(tag, manifest, blob, None, "blob missing (interrupted pull?)")
+            if not stat.S_ISREG(mode):  # a FIFO, directory or device is never opened (a FIFO would block)
+                from ..safefile import _kind
+
+                return Installed(tag, manifest, blob, None, f"blob is {_kind(mode)}, not a regular file")
             return Installed(tag, manifest, blob, blob.stat().st_size)
     return Installed(tag, manifest, None, None, "no model layer in the manifest")
 
@@ -121,7 +133,7 @@ def installed(root: Path | None = None) -> list[Installed]:
     out = []
     if not base.is_dir():
         return out
-    for manifest in sorted(p for p in base.glob("*/*/*/*") if p.is_file()):
+    for manifest in sorted(p for p in base.glob("*/*/*/*") if not p.is_dir()):  # a FIFO is listed, marked unreadable
         host, namespace, model, tag = manifest.relative_to(base).parts
         try:
             t = parse_tag(f"{host}/{namespace}/{model}:{tag}")

@@ -14,6 +14,7 @@ import platform
 from typing import Any, Callable
 
 from ..domain import CpuInfo
+from ..errors import AdvisorError
 
 # kernel / py-cpuinfo flag -> the name we report (llama.cpp's CPU backend variants key on these)
 _X86_FLAGS = {
@@ -42,6 +43,17 @@ def _read(path: str) -> str | None:
         with open(path, encoding="utf-8", errors="replace") as fh:
             return fh.read()
     except OSError:
+        return None
+
+
+def _read_cache(path: str) -> str | None:
+    """Our own cache file, only when it is a regular file of a sane size (a FIFO there must not block)."""
+    from ..limits import MAX_CACHE_ENTRY_BYTES
+    from ..safefile import read_regular
+
+    try:
+        return read_regular(path, MAX_CACHE_ENTRY_BYTES, "cache file").decode("utf-8", "replace")
+    except AdvisorError:
         return None
 
 
@@ -89,7 +101,7 @@ def cached_py_cpuinfo(loader: Callable[[], dict[str, Any]], boot_time: float, di
     """py-cpuinfo's answer, reused while the machine has not rebooted (the CPU cannot change without a reboot)."""
     path = os.path.join(directory, "cpuinfo.json") if directory else None
     if path:
-        cached = _read(path)
+        cached = _read_cache(path)
         if cached:
             try:
                 data = json.loads(cached)
@@ -100,10 +112,12 @@ def cached_py_cpuinfo(loader: Callable[[], dict[str, Any]], boot_time: float, di
     info = loader()
     if path:
         try:
+            from ..safefile import open_regular_for_writing
+
             os.makedirs(directory, exist_ok=True)
-            with open(path, "w", encoding="utf-8") as fh:
-                json.dump({"boot_time": boot_time, "info": info}, fh)
-        except OSError:
+            with open_regular_for_writing(path, "cache file") as fh:  # never a FIFO or device planted there
+                fh.write(json.dumps({"boot_time": boot_time, "info": info}).encode("utf-8"))
+        except (OSError, AdvisorError):
             pass  # a cache we cannot write is only slower
     return info
 

@@ -10,6 +10,8 @@ import json
 
 from ..domain import CpuInfo, Device, GpuDetails, Machine, MigInstance, ProbeReport
 from ..errors import BadFileError
+from ..limits import MAX_DEVICE_ENTRIES, MAX_LIST_ITEMS, MAX_MIG_INSTANCES, MAX_PROBE_FILE_BYTES
+from ..safefile import read_regular
 
 SUPPORTED_MAJOR = 1
 _HINT = "re-run 'advisor probe --json > box.json'"
@@ -46,7 +48,7 @@ def _details(raw: object, path: str) -> GpuDetails | None:
     if not isinstance(raw, dict):
         return None
     mig = []
-    for m in _list(raw, "mig_instances", path):
+    for m in _list(raw, "mig_instances", path, MAX_MIG_INSTANCES):
         if isinstance(m, dict):
             mig.append(MigInstance(name=str(m.get("name", "MIG")), memory_bytes=_int(m, "memory_bytes", path) or 0,
                                    uuid=_str(m, "uuid")))
@@ -82,12 +84,15 @@ def _device(d: object, path: str) -> Device:
     )
 
 
-def _list(data: dict, key: str, path: str) -> list:
+def _list(data: dict, key: str, path: str, limit: int = MAX_LIST_ITEMS) -> list:
     raw = data.get(key, [])
     if raw is None:
         return []
     if not isinstance(raw, list):
         raise BadFileError(f"probe file {path}: {key!r} must be a list", _HINT)
+    if len(raw) > limit:
+        raise BadFileError(f"probe file {path}: {key!r} lists {len(raw)} entries, more than the limit of {limit}",
+                           "a real machine has far fewer (docs/cli.md, Limits)")
     return raw
 
 
@@ -112,13 +117,13 @@ def report_from_probe(data: object, path: str = "<probe>") -> ProbeReport:
             "re-run 'advisor probe --json' with this version",
         )
     devices, others = [], []
-    for raw in _list(data, "devices", path):
+    for raw in _list(data, "devices", path, MAX_DEVICE_ENTRIES):
         dev = _device(raw, path)
         # presence-only devices (no memory figure) cannot hold layers
         (devices if dev.memory_bytes else others).append(dev)
-    others += [_device(raw, path) for raw in _list(data, "other_devices", path)]
+    others += [_device(raw, path) for raw in _list(data, "other_devices", path, MAX_DEVICE_ENTRIES)]
     cpu_raw = data.get("cpu") if isinstance(data.get("cpu"), dict) else {}
-    flags = cpu_raw.get("flags") if isinstance(cpu_raw.get("flags"), list) else []
+    flags = _list(cpu_raw, "flags", path) if isinstance(cpu_raw.get("flags"), list) else []
     cpu = CpuInfo(
         name=str(cpu_raw.get("name", "")), arch=str(cpu_raw.get("arch") or ""),
         physical_cores=_int(cpu_raw, "physical_cores", path, required=False),
@@ -154,12 +159,7 @@ def machine_from_probe(data: object, path: str = "<probe>") -> Machine:
 
 
 def load_probe_file(path: str) -> Machine:
-    try:
-        with open(path, "rb") as fh:
-            text = fh.read(16 * 2**20)
-    except (OSError, ValueError) as exc:  # ValueError: a NUL byte in the path
-        why = getattr(exc, "strerror", None) or exc
-        raise BadFileError(f"cannot read probe file {path}: {why}", "check the path") from None
+    text = read_regular(path, MAX_PROBE_FILE_BYTES, "probe file", "save it with 'advisor probe --json > box.json'")
     try:
         data = json.loads(text)
     except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: '[[[[...' nested too deep

@@ -12,9 +12,10 @@ from ..domain import Device, FitOption, FitResult, Machine, Model
 from ..estimate.tensors import active_params, count_params
 
 
-def dumps(obj: dict) -> str:
-    """Deterministic JSON: same inputs, byte-identical output."""
-    return json.dumps(obj, indent=2, sort_keys=False, ensure_ascii=False)
+def dumps(obj: dict, *, ascii_only: bool = False) -> str:
+    """Deterministic JSON: same inputs, byte-identical output. Strict: NaN or infinity raises ValueError (JSON has
+    neither; `Infinity` would break every reader), so a non-finite figure is caught as a bug, never printed."""
+    return json.dumps(obj, indent=2, sort_keys=False, ensure_ascii=ascii_only, allow_nan=False)
 
 
 def _round(x: float | None, nd: int = 2) -> float | None:

@@ -1,6 +1,8 @@
 """JSON and text for the planning commands: `advisor hardware [show ID | --for MODEL]`, `advisor models --fits HW`."""
 from __future__ import annotations
 
+from ..termsafe import markup as esc
+
 from typing import Any
 
 from .. import SCHEMA_VERSION
@@ -139,7 +141,7 @@ def render_hardware_for(model, request, min_tps, rows: list[HardwareCandidate], 
 
     con = console()
     target = f" at >= {min_tps:g} tokens/s" if min_tps else ""
-    con.print(f"[bold]{model.name}[/] ({model.id}), context {request.context:,}, {request.engine}{target};"
+    con.print(f"[bold]{esc(model.name)}[/] ({esc(model.id)}), context {request.context:,}, {request.engine}{target};"
               f" quantizations: {_quant_note(considered, request.engine)}")
     t = Table(**TABLE_STYLE)
     for col in ("hardware", "price $", "quant", "fit", "decode tok/s", "prefill tok/s", "why not"):
@@ -148,8 +150,8 @@ def render_hardware_for(model, request, min_tps, rows: list[HardwareCandidate], 
     for c in shown:
         o = c.option
         pre = f"{o.speed.prefill_tokens_per_s:.0f}" if o and o.speed and o.speed.prefill_tokens_per_s else "-"
-        t.add_row(c.label, f"{c.price_usd:,.0f}" if c.price_usd else "-", o.quant.name if o else "-",
-                  o.placement.fit if o else "-", _tps(o), pre, c.reason)
+        t.add_row(esc(c.label), f"{c.price_usd:,.0f}" if c.price_usd else "-", o.quant.name if o else "-",
+                  o.placement.fit if o else "-", _tps(o), pre, esc(c.reason))
     show(con, t, drop=("prefill tok/s", "fit"))
     ok = sum(1 for c in rows if c.option)
     con.print(f"{ok} of {len(rows)} configurations meet the target, cheapest first (the 8 cheapest misses shown;"
@@ -162,7 +164,7 @@ def render_models_fits(machine, request, rows: list[ModelFit]) -> None:
     from .text import console
 
     con = console()
-    con.print(f"[bold]{machine.name}[/], context {request.context:,} (or the model's maximum), {request.engine}")
+    con.print(f"[bold]{esc(machine.name)}[/], context {request.context:,} (or the model's maximum), {request.engine}")
     t = Table(**TABLE_STYLE)
     for col in ("model", "params", "best quant", "fit", "decode tok/s"):
         t.add_column(col, no_wrap=True, justify="right" if col in ("params", "decode tok/s") else "left")
@@ -170,6 +172,6 @@ def render_models_fits(machine, request, rows: list[ModelFit]) -> None:
         o = r.option
         fit = "no" if o is None else (o.placement.fit if o.placement.fit != "partial"
                                       else f"partial {o.placement.gpu_layers}/{o.placement.total_layers}")
-        t.add_row(r.model.id, f"{r.model.params / 1e9:.1f}B", o.quant.name if o else "-", fit, _tps(o))
+        t.add_row(esc(r.model.id), f"{r.model.params / 1e9:.1f}B", o.quant.name if o else "-", fit, _tps(o))
     show(con, t, drop=("params",))
     con.print(f"{sum(1 for r in rows if r.option)} of {len(rows)} models run.")

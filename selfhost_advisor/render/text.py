@@ -7,6 +7,7 @@ from ..domain import FitOption, FitResult, Model
 from ..estimate.speed import KERNEL_BOUND
 from ..estimate.tensors import active_params, count_params
 from ..units import gb
+from ..termsafe import markup as esc
 from .table import TABLE_STYLE, show
 
 # fit's columns, least important first: hidden in this order when the table does not fit (render/table.py)
@@ -17,13 +18,30 @@ _FIT_STYLE = {"gpu": "bold green", "partial": "yellow", "cpu": "cyan", "no": "re
 def console():
     """The console for text output: the terminal's width when known (COLUMNS, or stdout's, stdin's or stderr's
     terminal, as rich finds it), else 80; tables fit it through render/table.show, never cut."""
-    from rich.console import Console
-
     # NO_COLOR (https://no-color.org: set and not empty): no escape codes at all. rich's own no_color drops colours
     # but still writes bold/reverse codes to a terminal; color_system=None writes plain text.
     # Off a terminal rich writes plain text unless FORCE_COLOR asks otherwise.
     no_color = bool(os.environ.get("NO_COLOR"))
-    return Console(no_color=no_color, color_system=None if no_color else "auto", highlight=False, soft_wrap=False)
+    return _console_class()(no_color=no_color, color_system=None if no_color else "auto", highlight=False,
+                            soft_wrap=False)
+
+
+_CONSOLE = None
+
+
+def _console_class():
+    """rich's Console, except that a closed pipe raises BrokenPipeError (cli.main exits 0 quietly) where rich would
+    exit 1, the code scripts read as a failed check."""
+    global _CONSOLE
+    if _CONSOLE is None:
+        from rich.console import Console
+
+        class PipeConsole(Console):
+            def on_broken_pipe(self) -> None:
+                raise BrokenPipeError(32, "Broken pipe")
+
+        _CONSOLE = PipeConsole
+    return _CONSOLE
 
 
 def _params(n: int) -> str:
@@ -54,7 +72,7 @@ def model_line(m: Model) -> str:
         bits.append(f"{m.n_heads} heads / {m.n_kv_heads} KV heads x {m.head_dim}")
     if m.sliding_window:
         bits.append(f"sliding window {m.sliding_window}")
-    return f"{m.name} ({m.id}): " + ", ".join(bits)
+    return f"{esc(m.name)} ({esc(m.id)}): " + ", ".join(bits)
 
 
 def render_fit(r: FitResult, file=None) -> None:
@@ -62,10 +80,10 @@ def render_fit(r: FitResult, file=None) -> None:
 
     con = console() if file is None else _file_console(file)
     m, hw = r.model, r.machine
-    devices = ", ".join(sorted({d.name for d in hw.devices})) or "no GPU"
+    devices = ", ".join(sorted({esc(d.name) for d in hw.devices})) or "no GPU"
     n = len(hw.devices)
     con.print(f"[bold]Model[/]    {model_line(m)}")
-    hw_line = f"{hw.name}: {n}x {devices}" if n > 1 else f"{hw.name}: {devices}"
+    hw_line = f"{esc(hw.name)}: {n}x {devices}" if n > 1 else f"{esc(hw.name)}: {devices}"
     if hw.ram_bytes:
         hw_line += f", RAM {gb(hw.ram_bytes)}"
     con.print(f"[bold]Hardware[/] {hw_line}")
@@ -147,10 +165,10 @@ def render_fit(r: FitResult, file=None) -> None:
         con.print(f"[yellow]note:[/] decode of {', '.join(bound)} here is kernel-bound: llama.cpp's mat-vec kernels "
                   "unpack those weights slower than this memory delivers them (measured; docs/methodology.md §5)")
     for w in r.warnings:
-        con.print(f"[yellow]note:[/] {w}")
+        con.print(f"[yellow]note:[/] {esc(w)}")
     for o in r.options[:1]:
         if o.placement.note:
-            con.print(f"[yellow]note:[/] {o.placement.note}")
+            con.print(f"[yellow]note:[/] {esc(o.placement.note)}")
 
 
 def _file_console(file):
@@ -170,6 +188,6 @@ def render_models(rows: list[Model], query: str | None) -> None:
         p = _params(m.params)
         if m.moe:
             p += f" ({_params(active_params(m))} active)"
-        table.add_row(m.id, m.name, p, m.arch, f"{m.max_context:,}", m.license, m.hf_id)
+        table.add_row(*map(esc, (m.id, m.name, p, m.arch, f"{m.max_context:,}", m.license, m.hf_id)))
     show(con, table, drop=("license", "arch", "hub id", "context", "name"))
-    con.print(f"{len(rows)} models" + (f" matching {query!r}" if query else ""))
+    con.print(f"{len(rows)} models" + (f" matching {esc(repr(query))}" if query else ""))

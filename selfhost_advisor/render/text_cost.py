@@ -4,6 +4,8 @@ from __future__ import annotations
 from ..cost.compare import cost_curve
 from ..cost.types import CostComparison
 from .text import console
+from ..termsafe import markup as esc
+from ..termsafe import plain
 
 _SERIES_STYLE = ("bold green", "cyan", "bold magenta", "yellow")
 _MARKS = ("●", "◆", "■", "▲")
@@ -35,19 +37,19 @@ def _table(c: CostComparison):
     for o in c.self_host:
         pb = "never" if o.payback_months is None else (
             f"{o.payback_months:.1f} mo" if o.payback_months <= life else f"{o.payback_months:.0f} mo > {life:g}-mo life")
-        t.add_row(f"{o.box.label}", "buy", str(o.units), _usd(o.monthly_usd.total), f"{o.usd_per_million_tokens:.3f}",
+        t.add_row(esc(o.box.label), "buy", str(o.units), _usd(o.monthly_usd.total), f"{o.usd_per_million_tokens:.3f}",
                   f"{o.utilisation:.0%}", _tok(o.break_even_monthly_tokens), pb)
     for o in c.rental[:3]:
-        t.add_row(f"{o.box.label} ${o.box.rental_usd_per_gpu_hour:.2f}/GPU-h", "rent", str(o.units),
+        t.add_row(f"{esc(o.box.label)} ${o.box.rental_usd_per_gpu_hour:.2f}/GPU-h", "rent", str(o.units),
                   _usd(o.monthly_usd.total), f"{o.usd_per_million_tokens:.3f}", f"{o.utilisation:.0%}", "", "")
     h = c.hybrid
     if h is not None and h.is_mix:
         share = h.overflow_tokens / c.workload.monthly_tokens
-        t.add_row(f"{h.box.label} + {h.api}", "hybrid", str(h.base_units + h.spare_units),
+        t.add_row(esc(f"{h.box.label} + {h.api}"), "hybrid", str(h.base_units + h.spare_units),
                   _usd(h.total_usd), f"{h.total_usd / (c.workload.monthly_tokens / 1e6):.3f}", f"{share:.0%} to API",
                   "", "")
     for o in c.cloud:
-        name = o.price.id + (" *" if ref is not None and o.price.id == ref.price.id else "")
+        name = esc(o.price.id) + (" *" if ref is not None and o.price.id == ref.price.id else "")
         kind = "API" if not o.excluded_reason else "API (excluded)"
         row = [name, kind, "", _usd(o.monthly_usd), f"{o.usd_per_million_tokens:.3f}", "", "", ""]
         t.add_row(*(f"[dim]{x}[/]" if o.excluded_reason and x else x for x in row))
@@ -60,9 +62,9 @@ def _verdict(c: CostComparison):
     rec = c.recommendation
     style = {"self-host": "green", "cloud": "cyan", "hybrid": "yellow"}[rec.choice]
     lines = [f"[bold {style}]{rec.choice.upper()}[/]"]
-    lines += [f"{i}. {r.text}" for i, r in enumerate(rec.reasons, 1)]
+    lines += [f"{i}. {esc(r.text)}" for i, r in enumerate(rec.reasons, 1)]
     if rec.what_would_change:
-        lines.append("[bold]What would change the verdict:[/] " + "; ".join(rec.what_would_change) + ".")
+        lines.append("[bold]What would change the verdict:[/] " + "; ".join(map(esc, rec.what_would_change)) + ".")
     return Panel("\n".join(lines), title="Verdict", title_align="left", border_style=style)
 
 
@@ -103,7 +105,7 @@ def chart_lines(c: CostComparison, width: int = 64, height: int = 14):
     out.append(Text(" " * 12 + "".join(axis)))
     legend = Text(" " * 12 + f"▲ now {_tok(t_now)}  ")
     for k, name in enumerate(curves):
-        legend.append(f"{_MARKS[k % len(_MARKS)]} {name}  ", style=_SERIES_STYLE[k % len(_SERIES_STYLE)])
+        legend.append(f"{_MARKS[k % len(_MARKS)]} {plain(name)}  ", style=_SERIES_STYLE[k % len(_SERIES_STYLE)])
     if t_star:
         legend.append(f"│ break-even {_tok(t_star)}", style="red")
     out.append(legend)
@@ -112,7 +114,7 @@ def chart_lines(c: CostComparison, width: int = 64, height: int = 14):
 
 def _header(con, c: CostComparison) -> None:
     w = c.workload
-    con.print(f"[bold]Model[/]     {c.model_name} ({c.model_id}), served with "
+    con.print(f"[bold]Model[/]     {esc(c.model_name)} ({esc(c.model_id)}), served with "
               f"{(c.self_host or c.rental)[0].capacity.engine if (c.self_host or c.rental) else 'vllm'}")
     targets = [f"{w.min_stream_tokens_per_s:g} tok/s per user"] if w.min_stream_tokens_per_s else []
     targets += [f"TTFT <= {w.max_ttft_s:g} s"] if w.max_ttft_s else []
@@ -149,14 +151,14 @@ def render_cost(c: CostComparison, file=None) -> None:
 
     show(con, _table(c), drop=("util", "kind", "break-even tok/mo", "$/Mtok"))
     if c.reference_cloud is not None:
-        con.print(f"* reference API for break-even and payback: {c.reference_cloud.price.name}")
+        con.print(f"* reference API for break-even and payback: {esc(c.reference_cloud.price.name)}")
     for e in c.excluded:
-        con.print(f"[yellow]excluded:[/] {e.hardware}: {e.reason}")
+        con.print(f"[yellow]excluded:[/] {esc(e.hardware)}: {esc(e.reason)}")
     con.print(_verdict(c))
     for line in chart_lines(c, width=max(24, min(64, con.width - 16))):  # the axis labels take ~14 columns
         con.print(line)
     for warning in c.warnings:
-        con.print(f"[yellow]note:[/] {warning}")
+        con.print(f"[yellow]note:[/] {esc(warning)}")
 
 
 def write_chart_svg(c: CostComparison, path: str) -> None:
@@ -170,6 +172,10 @@ def write_chart_svg(c: CostComparison, path: str) -> None:
     for line in chart_lines(c):
         con.print(line)
     try:
-        con.save_svg(path, title=f"advisor cost: {c.model_id}")
+        svg = con.export_svg(title=f"advisor cost: {c.model_id}")
+        from ..safefile import open_regular_for_writing
+
+        with open_regular_for_writing(path, "--chart") as fh:  # a FIFO, directory or device is refused, never waited on
+            fh.write(svg.encode("utf-8"))
     except OSError as exc:
-        raise BadFileError(f"cannot write --chart {path!r}: {exc.strerror}", "give a writable path") from exc
+        raise BadFileError(f"cannot write --chart {path!r}: {exc.strerror}", "give a writable path") from None

@@ -6,6 +6,7 @@ from pathlib import Path
 from ..domain import FitRequest, Machine
 from ..installed import InstalledFit
 from ..units import gb
+from ..termsafe import markup as esc
 from .text import _fit_cell, _params, console
 
 
@@ -14,7 +15,7 @@ def render_installed(root: Path, machine: Machine, request: FitRequest, rows: li
 
     con = console()
     if not rows:
-        con.print(f"No Ollama models in {root} (set OLLAMA_MODELS if they live elsewhere).")
+        con.print(f"No Ollama models in {esc(root)} (set OLLAMA_MODELS if they live elsewhere).")
         return
     from .table import TABLE_STYLE, show
 
@@ -25,20 +26,20 @@ def render_installed(root: Path, machine: Machine, request: FitRequest, rows: li
         table.add_column(col, justify=justify, no_wrap=col in ("model", "quant", "fit"))
     for r in rows:
         if r.result is None:
-            table.add_row(r.name, "-", "-", "-", gb(r.file_bytes) if r.file_bytes else "-", "-", "-", "-",
+            table.add_row(esc(r.name), "-", "-", "-", gb(r.file_bytes) if r.file_bytes else "-", "-", "-", "-",
                           "[red]unreadable[/]")
             continue
         o = r.result.options[0]
         m = r.result.model
         from ..estimate.tensors import count_params
 
-        table.add_row(r.name, m.arch, _params(count_params(m)), r.quant or "-", gb(r.file_bytes or 0),
+        table.add_row(esc(r.name), esc(m.arch), _params(count_params(m)), r.quant or "-", gb(r.file_bytes or 0),
                       gb(o.memory.weights_bytes), gb(o.memory.kv_cache_bytes), gb(o.memory.total_bytes), _fit_cell(o))
-    con.print(f"[bold]Ollama models[/] in {root}")
-    con.print(f"[bold]Hardware[/] {machine.name}; context {request.context:,} tokens, engine {request.engine}, "
+    con.print(f"[bold]Ollama models[/] in {esc(root)}")
+    con.print(f"[bold]Hardware[/] {esc(machine.name)}; context {request.context:,} tokens, engine {request.engine}, "
               f"KV cache {request.kv_cache_type}")
     show(con, table, drop=("file", "arch", "weights", "KV cache", "params"))
     con.print("Sizes from each blob's GGUF header (exact tensors). GB = 10^9 bytes.")
     for r in rows:
         if r.problem:
-            con.print(f"[yellow]note:[/] {r.name}: {r.problem}")
+            con.print(f"[yellow]note:[/] {esc(r.name)}: {esc(r.problem)}")

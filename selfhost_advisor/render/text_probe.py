@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from ..domain import Device, ProbeReport
 from ..units import gb
+from ..termsafe import markup as esc
 from .text import console
 
 
@@ -64,14 +65,14 @@ def render_probe(r: ProbeReport, verdict_line: str, show_ids: bool = False, file
         t.add_column(style="bold")
         t.add_column()
         for k, v in rows:
-            t.add_row(k, v)
+            t.add_row(k, esc(v))  # values come from drivers, sysfs or a probe file: any text
         return t
 
     for i, d in enumerate(m.devices):
-        con.print(Panel(grid(_device_rows(d, show_ids)), title=f"[bold]GPU {i}: {d.name}[/] ({d.vendor}, {d.backend})",
+        con.print(Panel(grid(_device_rows(d, show_ids)), title=f"[bold]GPU {i}: {esc(d.name)}[/] ({esc(d.vendor)}, {esc(d.backend)})",
                         title_align="left", expand=False))
     for d in m.other_devices:
-        con.print(Panel(grid(_device_rows(d, show_ids)), title=f"{d.name} (not used by fit)", title_align="left",
+        con.print(Panel(grid(_device_rows(d, show_ids)), title=f"{esc(d.name)} (not used by fit)", title_align="left",
                         expand=False))
     c = m.cpu
     host = []
@@ -90,6 +91,6 @@ def render_probe(r: ProbeReport, verdict_line: str, show_ids: bool = False, file
         host.append(("container", "yes"))
     con.print(Panel(grid(host), title="[bold]Host[/]", title_align="left", expand=False))
     for w in r.warnings:
-        con.print(f"[yellow]note:[/] {w}")
-    con.print(f"[bold]Verdict:[/] {verdict_line}")
+        con.print(f"[yellow]note:[/] {esc(w)}")
+    con.print(f"[bold]Verdict:[/] {esc(verdict_line)}")
     con.print("GB = 10^9 bytes. Save with 'advisor probe --json > box.json'; use with 'advisor fit MODEL --hardware box.json'.")

@@ -1,0 +1,601 @@
+"""Adversarial harness: throw thousands of hostile inputs at every command and flag, count what goes wrong.
+
+Not a test (tests/test_hostile_*.py are); a search for new failures, rerun when commands or flags are added:
+options are read from the click app, so a new flag is fuzzed without editing this file.
+
+    python benchmarks/hostile.py                 # every generated case (a few thousand), 2 workers
+    python benchmarks/hostile.py --limit 500 --seed 3 --show traceback
+
+Each case runs `advisor ARGV` in a forked child (fast: the parent has imported everything) with its own
+environment, stdout/stderr to files, an alarm (hang = killed after --timeout s), an address-space limit and its peak
+RSS read back with wait4. Stream and locale cases (closed stdout, /dev/full, `| head -1`, ascii stdout) run as real
+subprocesses. A local HTTP server plays a hostile Hugging Face Hub (ignores Range, endless bodies, NaN configs ...).
+
+Classes counted: traceback (an exception escaped, or exit 1 that is not a failed check, or an exit code outside
+0-3), internal (exit 3: the top-level guard caught a bug), hang, blowup (peak RSS over --rss-mb or MemoryError),
+badjson (--json output that is not strict JSON: Infinity/NaN), escape (a control character from input reached the
+terminal), multiline (an exit-2 message that is not one line), slow (over 2 s).
+"""
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import os
+import random
+import resource
+import signal
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+from collections import Counter
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))
+
+from gguf_raw import ARR, BOOL, F32, F64, I32, STR, U32, U64, _kv, _s, base_kvs, gguf_bytes, nested, tiny_tensors  # noqa: E402
+
+ESC = "\x1b]0;PWNED\x07\x1b[2J\x1b[31mred\x1b[0m\r\x08"
+MARKUP = "[bold red]x[/] [/] [link=file:///etc/passwd]y"
+BIG = 100_000  # longer than any real value, below Linux's 128 KiB limit on one argv string
+
+NUMS = ["10000000", str(2**63), str(-(2**63) - 1), "1" + "0" * 5000, "1e20", "100000000000000000000", "nan", "inf",
+        "-inf", "1e308", "1e309", "-0", "0", "0x10", "1_000", "\u0661\u0662", " 5 ", "", "5e-324", "-1", "3.5",
+        "1e-300", "Infinity", "NaN", "9" * 400, "1k", "32k", "max", "99999999999999999999k", "2e9", "1.5B",
+        "1e18", "1e19", "24GB", "1e400GB", "0.0000001GB", "1e60TiB"]
+STRS = ["", " ", ESC, MARKUP, "x" * BIG, "\u202e\u0000", "\udcff", "rtx4090," * 5000, "Q4_K_M," * 5000,
+        "../../etc/passwd", "~", "-", "--json", "hf:", "hf:a/b", "ollama:", "a" * 300 + "/" + "b" * 300,
+        "10000000x rtx4090", f"{2**63}x rtx4090", "rtx4090x" + "9" * 5000, "1" + "0" * 5000 + "x rtx4090",
+        "nan x rtx4090", "2x", "\u0662x rtx4090", "rtx4090 nvlink nvlink", "2x " + ESC]
+
+
+# ---------------------------------------------------------------------------------------------------------------- files
+INT_KEYS = ["llama.block_count", "llama.embedding_length", "llama.feed_forward_length", "llama.attention.head_count",
+            "llama.attention.head_count_kv", "llama.context_length", "llama.vocab_size", "llama.expert_count",
+            "llama.expert_used_count", "llama.attention.key_length", "llama.attention.sliding_window",
+            "llama.rope.dimension_count", "general.file_type"]
+
+
+def make_ggufs(d: Path) -> dict[str, Path]:
+    g: dict[str, Path] = {}
+
+    def put(name: str, data: bytes) -> None:
+        (d / f"{name}.gguf").write_bytes(data)
+        g[name] = d / f"{name}.gguf"
+
+    put("ok", gguf_bytes(base_kvs()))
+    put("nested", gguf_bytes(base_kvs(), extra_kv=_kv("x.nested", ARR, nested(200_000)), extra_n=1))
+    put("nested-name", gguf_bytes(base_kvs(**{"general.name": (ARR, nested(50_000))})))
+    for key in INT_KEYS:
+        short = key.split(".")[-1]
+        put(f"nan-{short}", gguf_bytes(base_kvs(**{key: (F32, struct.pack("<f", float("nan")))})))
+        put(f"inf-{short}", gguf_bytes(base_kvs(**{key: (F64, struct.pack("<d", float("inf")))})))
+        put(f"big-{short}", gguf_bytes(base_kvs(**{key: (U64, struct.pack("<Q", 2**63 + 5))})))
+        put(f"huge-float-{short}", gguf_bytes(base_kvs(**{key: (F64, struct.pack("<d", 1e300))})))
+        put(f"nanarr-{short}", gguf_bytes(base_kvs(**{key: (ARR, struct.pack("<IQ", F32, 2) + struct.pack("<ff", 1.0, float("nan")))})))
+        put(f"strarr-{short}", gguf_bytes(base_kvs(**{key: (ARR, struct.pack("<IQ", STR, 1) + _s("x"))})))
+        put(f"neg-{short}", gguf_bytes(base_kvs(**{key: (I32, struct.pack("<i", -7))})))
+    put("esc-name", gguf_bytes(base_kvs(**{"general.name": (STR, _s(ESC))})))
+    put("markup-name", gguf_bytes(base_kvs(**{"general.name": (STR, _s(MARKUP))})))
+    put("esc-arch", gguf_bytes(base_kvs(**{"general.architecture": (STR, _s("llama" + ESC))})))
+    put("big-name", gguf_bytes(base_kvs(**{"general.name": (STR, _s("n" * (40 << 20)))})))
+    # ~7x growth: many short-string arrays of KEEP_ARRAY_ITEMS (4096) items, kept as Python lists of str
+    arr = struct.pack("<IQ", STR, 4096) + b"".join(_s(f"{i % 100:02d}") for i in range(4096))
+    n = 1500  # 60 MB of file
+    put("growth", gguf_bytes(base_kvs(), extra_kv=b"".join(_kv(f"x.a{i}", ARR, arr) for i in range(n)), extra_n=n))
+    arr8 = struct.pack("<IQ", 0, 4096) + bytes(range(256)) * 16
+    put("growth-u8", gguf_bytes(base_kvs(), extra_kv=b"".join(_kv(f"x.b{i}", ARR, arr8) for i in range(n * 3)), extra_n=n * 3))
+    many = [(f"t{i}", (32,), 8, 34) for i in range(600_000)]
+    put("many-tensors", gguf_bytes(base_kvs(), tensors=tiny_tensors() + many))
+    put("claims-many", gguf_bytes(base_kvs(), n_tensors_claim=(1 << 24)))
+    put("many-kv", b"GGUF" + struct.pack("<IQQ", 3, 0, 1 << 24) + b"".join(_kv(f"k{i}", U32, b"\0\0\0\0") for i in range(2_000_000)))
+    put("dims", gguf_bytes(base_kvs(), tensors=[("a", (2**31, 2**31, 2**31, 2**31), 0, 0)]))
+    put("zero-dim", gguf_bytes(base_kvs(), tensors=tiny_tensors() + [("z", (0, 5), 0, 0)]))
+    put("bool-ints", gguf_bytes(base_kvs(**{"llama.block_count": (BOOL, b"\x01")})))
+    put("no-arch", gguf_bytes(base_kvs(**{"general.architecture": None})))
+    put("align", gguf_bytes(base_kvs(**{"general.alignment": (U64, struct.pack("<Q", 2**62))})))
+    return g
+
+
+def make_probes(d: Path) -> dict[str, Path]:
+    p: dict[str, Path] = {}
+    dev = {"vendor": "nvidia", "name": "RTX", "memory_bytes": 24 * 10**9, "bandwidth_bytes_per_s": 10**12}
+    base = {"schema_version": "1.0.0", "ram_bytes": 64 * 10**9, "devices": [dev]}
+
+    def put(name: str, text: str) -> None:
+        (d / f"{name}.json").write_text(text, encoding="utf-8", errors="surrogatepass")
+        p[name] = d / f"{name}.json"
+
+    put("ok", json.dumps(base))
+    put("devices-550k", json.dumps({**base, "devices": [{"memory_bytes": 1}] * 550_000}))
+    put("others-550k", json.dumps({**base, "other_devices": [{}] * 550_000}))
+    put("mig-550k", json.dumps({**base, "devices": [{**dev, "details": {"mig_instances": [{"memory_bytes": 1}] * 500_000}}]}))
+    put("flags-1m", json.dumps({**base, "cpu": {"flags": ["x"] * 1_000_000}}))
+    put("warnings-1m", json.dumps({**base, "warnings": ["w"] * 1_000_000}))
+    put("esc-names", json.dumps({**base, "name": ESC, "devices": [{**dev, "name": ESC, "vendor": ESC}], "cpu": {"name": ESC},
+                                 "warnings": [ESC], "os": ESC, "interconnect": ESC}))
+    put("markup-names", json.dumps({**base, "name": MARKUP, "devices": [{**dev, "name": MARKUP}], "cpu": {"name": MARKUP},
+                                    "warnings": [MARKUP]}))
+    put("nan", '{"schema_version": "1.0.0", "ram_bytes": 1e9, "devices": [{"memory_bytes": 1e9, "fp16_flops": NaN, '
+               '"bandwidth_bytes_per_s": 1e12, "details": {"power_limit_watts": Infinity, "sm_count": 1e300}}], "cpu_flops": -Infinity}')
+    put("floaty", json.dumps({**base, "devices": [{**dev, "memory_bytes": 24e9 + 0.5}], "ram_bytes": 1e-300}))
+    put("big-name", json.dumps({**base, "name": "n" * (15 << 20)}))
+    put("deep-dev", json.dumps({**base, "devices": [{**dev, "details": json.loads("[" * 900 + "]" * 900)}]}))
+    put("version-big", json.dumps({**base, "schema_version": "9" * 5000}))
+    put("version-uni", json.dumps({**base, "schema_version": "\u0661.0"}))
+    put("bools", json.dumps({**base, "ram_bytes": True, "devices": [{**dev, "memory_bytes": True}]}))
+    put("zero-mem", json.dumps({**base, "ram_bytes": 0, "devices": [{"memory_bytes": 1, "bandwidth_bytes_per_s": 1}]}))
+    put("strs", json.dumps({**base, "devices": [{**dev, "details": {"index": "7", "uuid": 5, "pcie_generation": 1e300}}]}))
+    return p
+
+
+def make_ollama(d: Path, ggufs: dict[str, Path]) -> dict[str, Path]:
+    """One Ollama folder per broken blob or manifest, each holding `bad:latest` and a good `good:latest`."""
+    out = {}
+    ok_blob = ggufs["ok"].read_bytes()
+
+    def folder(name: str, blob_kind: str, manifest_kind: str = "ok") -> None:
+        root = d / f"ollama-{name}"
+        for model, kind, mkind in (("good", "ok", "ok"), ("bad", blob_kind, manifest_kind)):
+            digest = f"{abs(hash((name, model))):064x}"[-64:]
+            blob = root / "blobs" / f"sha256-{digest}"
+            blob.parent.mkdir(parents=True, exist_ok=True)
+            if kind == "ok":
+                blob.write_bytes(ok_blob)
+            elif kind == "fifo":
+                os.mkfifo(blob)
+            elif kind == "dir":
+                blob.mkdir()
+            elif kind == "zero":
+                blob.symlink_to("/dev/zero")
+            elif kind == "sparse":
+                with open(blob, "wb") as fh:
+                    fh.truncate(50 << 30)
+            elif kind == "loop":
+                blob.symlink_to(blob)
+            elif kind in ggufs:
+                blob.symlink_to(ggufs[kind])
+            man = root / "manifests" / "registry.ollama.ai" / "library" / model / "latest"
+            man.parent.mkdir(parents=True, exist_ok=True)
+            body = json.dumps({"layers": [{"mediaType": "application/vnd.ollama.image.model", "digest": f"sha256:{digest}"}]})
+            if mkind == "ok":
+                man.write_text(body)
+            elif mkind == "fifo":
+                os.mkfifo(man)
+            elif mkind == "sparse":
+                with open(man, "wb") as fh:
+                    fh.truncate(20 << 30)
+            elif mkind == "deep":
+                man.write_text("[" * 200_000)
+            elif mkind == "zero":
+                man.symlink_to("/dev/zero")
+            elif mkind == "esc":
+                esc_man = man.parent.parent / ("bad" + ESC.replace("/", "")) / "latest"
+                esc_man.parent.mkdir(parents=True, exist_ok=True)
+                esc_man.write_text(body)
+                man.write_text(body)
+        out[name] = root
+
+    for kind in ("fifo", "dir", "zero", "sparse", "loop", "nested", "nan-block_count", "inf-context_length",
+                 "growth", "many-tensors", "esc-name", "markup-name", "big-name", "claims-many"):
+        folder(f"blob-{kind}", kind)
+    for mkind in ("fifo", "sparse", "deep", "zero", "esc"):
+        folder(f"manifest-{mkind}", "ok", mkind)
+    return out
+
+
+def make_paths(d: Path) -> dict[str, str]:
+    os.mkfifo(d / "fifo.json")
+    os.mkfifo(d / "fifo.gguf")
+    os.mkfifo(d / "fifo.svg")
+    (d / "dir.json").mkdir()
+    (d / "dir.gguf").mkdir()
+    (d / "dir.svg").mkdir()
+    for n in ("sparse.json", "sparse.gguf"):
+        with open(d / n, "wb") as fh:
+            fh.truncate(20 << 30)
+    (d / "unreadable.json").write_text("{}")
+    (d / "unreadable.json").chmod(0)
+    (d / "loop.json").symlink_to(d / "loop.json")
+    (d / "zero.json").symlink_to("/dev/zero")
+    (d / "zero.gguf").symlink_to("/dev/zero")
+    (d / "urandom.gguf").symlink_to("/dev/urandom")
+    (d / "full.svg").symlink_to("/dev/full")
+    (d / "ro").mkdir()
+    (d / "ro").chmod(0o500)
+    return {
+        "fifo.json": "./fifo.json", "fifo.gguf": "./fifo.gguf", "fifo.svg": "./fifo.svg", "dir.json": "./dir.json",
+        "dir.gguf": "./dir.gguf", "dir.svg": "./dir.svg", "sparse.json": "./sparse.json", "sparse.gguf": "./sparse.gguf",
+        "unreadable": "./unreadable.json", "loop": "./loop.json", "zero.json": "./zero.json",
+        "zero.gguf": "./zero.gguf", "urandom.gguf": "./urandom.gguf", "devzero": "/dev/zero", "devstdin": "/dev/stdin",
+        "devfull.svg": "./full.svg", "ro.svg": "./ro/c.svg", "longpath": "./" + "a" * 5000 + ".json",
+        "nondir": "./sparse.json/x.json", "devnull": "/dev/null", "proc": "/proc/self/mem",
+    }
+
+
+# ------------------------------------------------------------------------------------------------------- hostile hub
+SERVER = r'''
+import json, struct, sys, time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+sys.path.insert(0, sys.argv[2])
+sys.path.insert(0, sys.argv[2] + '/tests')
+from benchmarks.hostile import ESC
+from gguf_raw import gguf_bytes, base_kvs, nested, _kv, ARR, F32
+OK = gguf_bytes(base_kvs())
+CFG = {"architectures": ["LlamaForCausalLM"], "model_type": "llama", "hidden_size": 4096, "num_hidden_layers": 32,
+       "num_attention_heads": 32, "num_key_value_heads": 8, "intermediate_size": 14336, "vocab_size": 128256,
+       "max_position_embeddings": 8192, "torch_dtype": "bfloat16"}
+class H(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    def log_message(self, *a): pass
+    def send(self, code, body, ctype="application/json", length=True):
+        self.send_response(code); self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(body))); self.end_headers(); self.wfile.write(body)
+    def endless(self, head=b"", chunk=b"x" * 65536, total=4 << 30):
+        self.send_response(200); self.send_header("Content-Length", str(total)); self.end_headers()
+        try:
+            self.wfile.write(head); sent = len(head)
+            while sent < total:
+                self.wfile.write(chunk); sent += len(chunk)
+        except Exception: pass
+    def do_GET(self):
+        p = self.path
+        repo = p.split("/api/models/")[-1].split("/revision")[0] if "/api/models/" in p else "/".join(p.lstrip("/").split("/")[:2])
+        kind = repo.split("/")[-1]
+        if "/api/models/" in p:
+            files = ["config.json", "model.safetensors"] if kind.startswith("cfg") or kind.startswith("st") else ["model-Q4_K_M.gguf"]
+            if kind == "info-huge": return self.endless(b'{"siblings": [' , b'{"rfilename": "a.gguf", "size": 1},' * 1000)
+            if kind == "info-deep": return self.send(200, b"[" * 100000)
+            if kind == "info-nan": return self.send(200, b'{"sha": NaN, "siblings": [{"rfilename": "config.json", "size": Infinity}], "safetensors": {"parameters": {"BF16": 1e400}}}')
+            if kind == "info-esc": return self.send(200, json.dumps({"siblings": [{"rfilename": ESC + ".gguf", "size": 5}]}).encode())
+            if kind == "st-params": return self.send(200, json.dumps({"siblings": [{"rfilename": "config.json"}], "safetensors": {"parameters": {"BF16": 10**30, ESC: 5}}}).encode())
+            if kind == "redirect":
+                self.send_response(302); self.send_header("Location", self.path); self.send_header("Content-Length", "0"); self.end_headers(); return
+            return self.send(200, json.dumps({"sha": "0" * 40, "siblings": [{"rfilename": f, "size": 1000} for f in files]}).encode())
+        if kind == "gguf-ignore-range": return self.endless(OK[:4096])
+        if kind == "gguf-nested": return self.send(200, gguf_bytes(base_kvs(), extra_kv=_kv("x", ARR, nested(100000)), extra_n=1), "application/octet-stream")
+        if kind == "gguf-esc": return self.send(200, gguf_bytes(base_kvs(**{"general.name": (8, struct.pack("<Q", len(ESC.encode())) + ESC.encode())})))
+        if kind == "cfg-huge": return self.endless(b'{"a": "', b" " * 65536)
+        if kind == "cfg-deep": return self.send(200, b'{"a":' + b"[" * 100000)
+        if kind == "cfg-nan": return self.send(200, json.dumps({**CFG, "hidden_size": float("nan"), "num_hidden_layers": float("inf"), "max_position_embeddings": 1e300}).encode())
+        if kind == "cfg-bigint": return self.send(200, json.dumps({**CFG, "hidden_size": 10**4000 if False else 2**200, "vocab_size": 10**30}).encode())
+        if kind == "cfg-esc": return self.send(200, json.dumps({**CFG, "architectures": [ESC], "model_type": ESC, "_name_or_path": ESC}).encode())
+        if kind == "cfg-ok" and p.endswith("config.json"): return self.send(200, json.dumps(CFG).encode())
+        if kind == "st-huge" and "safetensors" in p: return self.endless(struct.pack("<Q", 99 << 20) + b'{"a": "', b" " * 65536)
+        if kind == "st-shape" and "safetensors" in p:
+            h = json.dumps({"w": {"dtype": "BF16", "shape": [2**62, 2**62, 2**62], "data_offsets": [0, 0]}}).encode()
+            return self.send(200, struct.pack("<Q", len(h)) + h)
+        if kind.startswith("st") and p.endswith("config.json"): return self.send(200, json.dumps(CFG).encode())
+        if kind.startswith("gguf") or p.endswith(".gguf"):
+            return self.send(206 if "Range" in self.headers else 200, OK)
+        self.send(404, b"{}")
+ThreadingHTTPServer.daemon_threads = True
+srv = ThreadingHTTPServer(("127.0.0.1", 0), H)
+print(srv.server_address[1], flush=True)
+srv.serve_forever()
+'''
+
+HUB_REPOS = ["hostile/gguf-ignore-range", "hostile/gguf-nested", "hostile/gguf-esc", "hostile/cfg-huge",
+             "hostile/cfg-deep", "hostile/cfg-nan", "hostile/cfg-bigint", "hostile/cfg-esc", "hostile/cfg-ok",
+             "hostile/st-huge", "hostile/st-shape", "hostile/st-params", "hostile/info-huge", "hostile/info-deep",
+             "hostile/info-nan", "hostile/info-esc", "hostile/redirect"]
+
+
+def start_server() -> tuple[subprocess.Popen, int]:
+    proc = subprocess.Popen([sys.executable, "-c", SERVER, "x", str(ROOT)], stdout=subprocess.PIPE, text=True)
+    return proc, int(proc.stdout.readline())
+
+
+# ------------------------------------------------------------------------------------------------------------ cases
+def cases(d: Path, port: int, rng: random.Random) -> list[tuple[str, list[str], dict[str, str]]]:
+    import typer
+
+    from selfhost_advisor.cli import app
+
+    ggufs, probes = make_ggufs(d / "g"), make_probes(d / "p")
+    ollamas = make_ollama(d / "o", ggufs)
+    paths = make_paths(d)
+    group = typer.main.get_command(app)
+    out: list[tuple[str, list[str], dict[str, str]]] = []
+    hub_env = {"HF_HUB_OFFLINE": "", "HF_ENDPOINT": f"http://127.0.0.1:{port}"}
+    files = list(paths.values()) + [str(p) for p in probes.values()] + [str(p) for p in ggufs.values()]
+    models = ([str(p) for p in ggufs.values()] + list(paths.values()) + HUB_REPOS + [f"hf:{r}" for r in HUB_REPOS]
+              + ["ollama:bad", "bad", "bad:latest", "good"])
+    base = {"fit": ["llama3.1:8b"], "cost": ["-t", "1e9", "-H", "rtx4090"], "models": [], "probe": [],
+            "hardware": ["--for", "llama3.1:8b"]}
+    hw_flags = {"--hardware", "--vram", "--ram", "--gpus", "--fits"}
+    for name, cmd in group.commands.items():
+        params = [p for p in cmd.params if p.name not in ("quiet_flag", "timestamp_flag", "as_json")]
+        first_arg = next((p for p in cmd.params if not p.opts[0].startswith("-")), None)
+        for p in params:
+            flag = p.opts[0]
+            if getattr(p, "is_flag", False):
+                continue
+            positional = not flag.startswith("-")
+            if p.type.name in ("integer", "float") or "context" in flag or "tokens" in flag:
+                values = NUMS + rng.sample(STRS, 5)
+            elif flag in ("--hardware", "--fits", "--for", "--model", "--chart") or positional:
+                values = NUMS[:12] + STRS + files + (models if flag in ("--for", "--model") or positional else [])
+            else:
+                values = NUMS[:10] + STRS
+            for v in values:
+                args = [name] + list(base.get(name, []))
+                if positional and p is first_arg:
+                    args = [name, v] + (base.get(name, [])[1:] if name == "fit" else [])
+                elif positional:
+                    args = [name, "show", v]
+                else:
+                    if flag in hw_flags:
+                        args = [name] + [a for a in base.get(name, []) if a not in ("-H", "rtx4090")]
+                    if name == "fit" and flag == "--gpus":
+                        args += ["--vram", "24GB"]
+                    if name == "models" and flag in ("--vram", "--ram", "--gpus", "--hardware"):
+                        args += ["--installed"]
+                    if name == "models" and flag in ("--min-tps",):
+                        args += ["--fits", "rtx4090"]
+                    if name == "fit" and flag not in hw_flags:
+                        args += ["--vram", "24GB"]
+                    args = [a for i, a in enumerate(args)]
+                    if flag in args:
+                        i = args.index(flag)
+                        args[i + 1] = v
+                    else:
+                        args += [flag, v]
+                env = dict(hub_env) if any(r in v for r in HUB_REPOS) else {}
+                if v in ("bad", "bad:latest", "good", "ollama:bad"):
+                    for o in ollamas.values():
+                        out.append((f"{name} {flag}=ollama", args + (["--json"] if rng.random() < .5 else []),
+                                    {"OLLAMA_MODELS": str(o)}))
+                    continue
+                out.append((f"{name} {flag}", args + (["--json"] if rng.random() < .5 else []), env))
+    # models --installed over every broken Ollama folder, text and JSON
+    for o in ollamas.values():
+        for j in ([], ["--json"]):
+            out.append(("models --installed", ["models", "--installed", "--vram", "24GB"] + j, {"OLLAMA_MODELS": str(o)}))
+    # environments
+    envs = [{"XDG_CACHE_HOME": str(probes["ok"]), "ADVISOR_HOME": ""}, {"ADVISOR_HOME": str(probes["ok"])},
+            {"ADVISOR_HOME": "/dev/null"}, {"ADVISOR_HOME": str(d / "fifo.json")}, {"ADVISOR_HOME": str(d / "ro")},
+            {"ADVISOR_HOME": "", "XDG_CACHE_HOME": "", "HOME": "/nonexistent"}, {"ADVISOR_HOME": "\udcff"},
+            {"HF_ENDPOINT": "notaurl"}, {"HF_ENDPOINT": "http://[::1"}, {"HF_ENDPOINT": "ftp://x"},
+            {"HF_ENDPOINT": "http://127.0.0.1:1"}, {"HF_ENDPOINT": "http://" + "a" * 5000}, {"HF_ENDPOINT": ""},
+            {"HF_ENDPOINT": "http://x\u00e9\u0000"}, {"HF_ENDPOINT": "http://127.0.0.1:99999"},
+            {"HF_TOKEN": "abc\r\nX-Injected: 1"}, {"HF_TOKEN": "\u0442\u043e\u043a\u0435\u043d"}, {"HF_TOKEN": "x" * 100_000},
+            {"HF_TOKEN": "\n"}, {"HF_TOKEN": "\udcff"}, {"HF_HUB_OFFLINE": "1", "ADVISOR_HOME": str(probes["ok"])},
+            {"OLLAMA_MODELS": str(probes["ok"])}, {"OLLAMA_MODELS": str(d / "fifo.json")}, {"OLLAMA_MODELS": "/dev/zero"},
+            {"COLUMNS": "0"}, {"COLUMNS": "-5"}, {"COLUMNS": "99999999999999999999"}, {"LINES": "nan"}, {"COLUMNS": "x"}]
+    targets = [["fit", "Qwen/Qwen3-8B"], ["fit", "hf:bartowski/x-GGUF", "--quant", "Q4_K_M"], ["fit", "llama3.1:8b"],
+               ["probe"], ["cost", "-t", "1e9", "-m", "Qwen/Qwen3-8B"], ["hardware", "--for", "acme/x"],
+               ["models", "--installed"], ["models"], ["fit", "hostile/cfg-ok"]]
+    for e in envs:
+        for t in targets:
+            for j in ([], ["--json"]):
+                env = {"HF_HUB_OFFLINE": "", **e}
+                if "HF_ENDPOINT" not in e:
+                    env.setdefault("HF_ENDPOINT", f"http://127.0.0.1:{port}")
+                out.append((f"env {sorted(e)[0]}", t + j, env))
+    return out
+
+
+STREAMS = [
+    ("closed stdout", "closed", ["fit", "llama3.1:8b", "--vram", "24GB"]),
+    ("closed stdout json", "closed", ["fit", "llama3.1:8b", "--vram", "24GB", "--json"]),
+    ("closed stdout models", "closed", ["models"]),
+    ("dev full", "full", ["fit", "llama3.1:8b", "--vram", "24GB"]),
+    ("dev full json", "full", ["hardware", "--json"]),
+    ("dev full models", "full", ["models"]),
+    ("head -1", "head", ["models"]),
+    ("head -1 json", "head", ["models", "--json"]),
+    ("head -1 fit", "head", ["fit", "llama3.1:8b", "--vram", "24GB"]),
+    ("head -1 hardware", "head", ["hardware"]),
+    ("head -1 cost", "head", ["cost", "-t", "1e9"]),
+    ("ascii", "ascii", ["fit", "llama3.1:8b", "--vram", "24GB"]),
+    ("ascii cost", "ascii", ["cost", "-t", "1e9"]),
+    ("ascii models", "ascii", ["models"]),
+    ("ascii hardware", "ascii", ["hardware", "--for", "llama3.1:8b"]),
+    ("ascii probe", "ascii", ["probe"]),
+    ("latin1 cost", "latin1", ["cost", "-t", "1e9"]),
+    ("C locale", "C", ["cost", "-t", "1e9"]),
+    ("C locale fit", "C", ["fit", "llama3.1:8b", "--vram", "24GB"]),
+    ("closed stderr", "closed2", ["fit", "nosuchmodel"]),
+]
+
+
+# ------------------------------------------------------------------------------------------------------------ running
+def classify(rc: int | None, sig: int | None, out: bytes, err: bytes, rss_mb: float, secs: float, argv: list[str],
+             rss_limit: float, timeout: float, expect_quiet_zero: bool = False) -> list[str]:
+    bad = []
+    text_err = err.decode("utf-8", "replace")
+    if sig is not None or secs >= timeout:
+        return ["hang" if sig in (signal.SIGALRM, signal.SIGKILL, None) else f"signal{sig}"]
+    if "MemoryError" in text_err or rss_mb > rss_limit:
+        bad.append("blowup")
+    if "Traceback" in text_err or rc not in (0, 1, 2, 3) or (rc == 1 and "check failed" not in text_err):
+        bad.append("traceback")
+    if rc == 3:
+        bad.append("internal")
+    if rc == 2 and text_err.count("\n") != 1:
+        bad.append("multiline")
+    if "--json" in argv and rc in (0, 1) and out:
+        try:
+            json.loads(out, parse_constant=lambda c: (_ for _ in ()).throw(ValueError(c)))
+        except ValueError:
+            bad.append("badjson")
+    if any(c in out.decode("utf-8", "replace") for c in "\x1b\x07\x08\r") or "\x1b" in text_err or "\x07" in text_err:
+        bad.append("escape")
+    if secs > 2:
+        bad.append("slow")
+    return bad
+
+
+def run_forked(cases_, d: Path, jobs: int, timeout: float, rss_limit: float, as_limit: int):
+    from selfhost_advisor.cli import main  # noqa: F401 - imported before forking so children start warm
+    import rich.console, rich.table  # noqa: F401,E401
+    from selfhost_advisor.catalog import models as _m, hardware as _h  # noqa: F401
+    _m.all_models(); _h.profiles()
+    base_env = {k: v for k, v in os.environ.items() if not k.startswith(("HF_", "HUGGING_FACE"))}
+    base_env.update(NO_COLOR="1", COLUMNS="120", ADVISOR_HOME=str(d / "home"), OLLAMA_MODELS=str(d / "no-ollama"),
+                    HF_HUB_OFFLINE="1")
+    running: dict[int, tuple[int, float]] = {}
+    results = [None] * len(cases_)
+    i = 0
+    sys.stdout.flush(); sys.stderr.flush()
+    while i < len(cases_) or running:
+        while i < len(cases_) and len(running) < jobs:
+            label, argv, env = cases_[i]
+            o, e = d / "out" / f"{i}.o", d / "out" / f"{i}.e"
+            pid = os.fork()
+            if pid == 0:  # child
+                try:
+                    os.environ.clear()
+                    os.environ.update({**base_env, **{k: v for k, v in env.items()}})
+                    for k, v in env.items():
+                        if v == "":
+                            os.environ.pop(k, None)
+                    os.chdir(d)
+                    fo = os.open(o, os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
+                    fe = os.open(e, os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
+                    os.dup2(fo, 1); os.dup2(fe, 2)
+                    sys.stdout = io.TextIOWrapper(io.FileIO(1, "w", closefd=False), encoding="utf-8", errors="strict")
+                    sys.stderr = io.TextIOWrapper(io.FileIO(2, "w", closefd=False), encoding="utf-8", errors="backslashreplace")
+                    resource.setrlimit(resource.RLIMIT_AS, (as_limit, as_limit))
+                    signal.alarm(int(timeout))
+                    from selfhost_advisor.cli import main
+                    rc = main(argv)
+                except SystemExit as exc:
+                    rc = exc.code if isinstance(exc.code, int) else 1
+                except BaseException:  # noqa: BLE001
+                    traceback.print_exc()
+                    rc = 99
+                try:
+                    sys.stdout.flush(); sys.stderr.flush()
+                except BaseException:  # noqa: BLE001
+                    pass
+                os._exit(rc if isinstance(rc, int) and 0 <= rc < 256 else 98)
+            running[pid] = (i, time.monotonic())
+            i += 1
+        pid, status, ru = os.wait4(-1, 0)
+        idx, t0 = running.pop(pid)
+        secs = time.monotonic() - t0
+        sig = os.WTERMSIG(status) if os.WIFSIGNALED(status) else None
+        rc = os.WEXITSTATUS(status) if os.WIFEXITED(status) else None
+        try:
+            out = (d / "out" / f"{idx}.o").read_bytes()[:200_000]
+            err = (d / "out" / f"{idx}.e").read_bytes()[:200_000]
+        except OSError:
+            out, err = b"", b"harness: the child wrote no output files"
+        label, argv, env = cases_[idx]
+        results[idx] = (label, argv, env, rc, sig, secs, ru.ru_maxrss / 1024,
+                        classify(rc, sig, out, err, ru.ru_maxrss / 1024, secs, argv, rss_limit, timeout), err[-600:])
+        for f in (d / "out" / f"{idx}.o", d / "out" / f"{idx}.e"):
+            f.unlink(missing_ok=True)
+    return results
+
+
+def run_streams(d: Path, timeout: float):
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("HF_", "HUGGING_FACE"))}
+    env.update(NO_COLOR="1", ADVISOR_HOME=str(d / "home"), OLLAMA_MODELS=str(d / "no-ollama"), HF_HUB_OFFLINE="1",
+               PYTHONPATH=str(ROOT))
+    res = []
+    for label, mode, argv in STREAMS:
+        cmd = [sys.executable, "-m", "selfhost_advisor", *argv]
+        e = dict(env)
+        t0 = time.monotonic()
+        expect = 0
+        if mode == "closed":
+            p = subprocess.run(cmd, env=e, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=timeout * 3,
+                               preexec_fn=lambda: os.close(1))
+            rc, out, err, expect = p.returncode, b"", p.stderr, 2
+        elif mode == "closed2":
+            p = subprocess.run(cmd, env=e, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, timeout=timeout * 3,
+                               preexec_fn=lambda: os.close(2))
+            rc, out, err, expect = p.returncode, p.stdout, b"", 2
+        elif mode == "full":
+            with open("/dev/full", "wb") as full:
+                p = subprocess.run(cmd, env=e, stdout=full, stderr=subprocess.PIPE, timeout=timeout * 3)
+            rc, out, err, expect = p.returncode, b"", p.stderr, 2
+        elif mode == "head":
+            p = subprocess.Popen(cmd, env=e, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+            p.stdout.readline(); p.stdout.close()
+            err = p.stderr.read(); rc = p.wait(timeout * 3); out = b""
+        else:
+            if mode == "ascii":
+                e["PYTHONIOENCODING"] = "ascii"
+            elif mode == "latin1":
+                e["PYTHONIOENCODING"] = "latin-1"
+            else:
+                e.update(LC_ALL="C", LANG="C", PYTHONUTF8="0", PYTHONCOERCECLOCALE="0")
+            p = subprocess.run(cmd, env=e, capture_output=True, timeout=timeout * 3)
+            rc, out, err = p.returncode, p.stdout, p.stderr
+        secs = time.monotonic() - t0
+        bad = []
+        if b"Traceback" in err:
+            bad.append("traceback")
+        if rc != expect:
+            bad.append(f"rc{rc}")
+        if expect == 2 and err.count(b"\n") != 1 and mode != "closed2":
+            bad.append("multiline")
+        if expect == 0 and mode == "head" and err:
+            bad.append("noisy")
+        if secs > 4:
+            bad.append("slow")
+        res.append((label, argv, {}, rc, None, secs, 0.0, bad, err[-600:]))
+    return res
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--limit", type=int, default=0)
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--jobs", type=int, default=2)
+    ap.add_argument("--timeout", type=float, default=8)
+    ap.add_argument("--rss-mb", type=float, default=300)
+    ap.add_argument("--show", default="", help="comma-separated classes to list case by case")
+    ap.add_argument("--filter", default="", help="only cases whose label contains this")
+    ap.add_argument("--out", default="")
+    a = ap.parse_args()
+    rng = random.Random(a.seed)
+    with tempfile.TemporaryDirectory(prefix="hostile-") as tmp:
+        d = Path(tmp)
+        for sub in ("g", "p", "o", "out", "home", "no-ollama"):
+            (d / sub).mkdir()
+        server, port = start_server()
+        try:
+            cs = cases(d, port, rng)
+            if a.filter:
+                cs = [c for c in cs if a.filter in c[0] or a.filter in " ".join(c[1])]
+            # argv and environment strings cannot hold NUL bytes (execve would refuse them)
+            cs = [(l, [x.replace("\0", "") for x in argv], {k: v.replace("\0", "") for k, v in env.items()})
+                  for l, argv, env in cs]
+            rng.shuffle(cs)
+            if a.limit:
+                cs = cs[: a.limit]
+            t0 = time.monotonic()
+            as_limit = 3 << 30
+            results = run_forked(cs, d, a.jobs, a.timeout, a.rss_mb, as_limit) + run_streams(d, a.timeout)
+            wall = time.monotonic() - t0
+        finally:
+            server.kill()
+            (d / "ro").chmod(0o700)
+    counts = Counter(c for r in results for c in r[7])
+    print(f"{len(results)} cases in {wall:.0f} s; " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
+    by_label = Counter((r[0], c) for r in results for c in r[7])
+    for (label, c), n in sorted(by_label.items(), key=lambda kv: -kv[1]):
+        print(f"  {c:10s} {n:4d}  {label}")
+    show = set(filter(None, a.show.split(",")))
+    for r in results:
+        if show & set(r[7]):
+            argv = [x if len(x) < 80 else x[:40] + f"...({len(x)})" for x in r[1]]
+            print("---", r[7], r[0], argv, {k: (v[:60]) for k, v in r[2].items()}, f"rc={r[3]} sig={r[4]} {r[5]:.1f}s {r[6]:.0f}MB")
+            print("   ", r[8].decode("utf-8", "replace").strip().splitlines()[-1:] if r[8] else "")
+    if a.out:
+        Path(a.out).write_text(json.dumps([[r[0], r[1][:6], r[3], r[4], round(r[5], 2), round(r[6]), r[7]] for r in results]))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

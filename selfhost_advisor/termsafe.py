@@ -1,0 +1,30 @@
+"""Untrusted text made safe for a terminal: the one helper every text renderer and the error line use.
+
+Why: a GGUF's general.name, a name in a probe file, a Hub file name or a path is chosen by whoever wrote the file.
+Printed as is, "\\x1b]0;...\\x07" retitles the user's terminal and "\\x1b[2J" clears it; in rich output "[/]" is
+markup (a crash) and "[link=...]" a hyperlink. Control characters (C0, DEL, C1, and the bidirectional overrides that
+reorder what is shown) are shown escaped (\\x1b, \\u202e); `markup` also escapes rich's markup. JSON output keeps the
+exact strings (json.dumps escapes control characters itself).
+"""
+from __future__ import annotations
+
+import re
+
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
+_MARKUP = re.compile(r"(\\*)(\[[a-z#/@][^[]*?])")  # rich.markup.escape's pattern (rich is not imported here)
+
+
+def _escaped(match: re.Match) -> str:
+    c = ord(match.group())
+    return f"\\x{c:02x}" if c < 0x100 else f"\\u{c:04x}"
+
+
+def plain(text: object) -> str:
+    """`text` (any object, as str()) with every control character shown escaped; one line, always."""
+    return _CONTROL.sub(_escaped, str(text))
+
+
+def markup(text: object) -> str:
+    """plain(text), also safe inside rich markup: '[bold]' from a file prints as '[bold]', not bold."""
+    out = _MARKUP.sub(lambda m: f"{m.group(1)}{m.group(1)}\\{m.group(2)}", plain(text))
+    return out + "\\" if out.endswith("\\") and not out.endswith("\\\\") else out
