@@ -243,7 +243,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     pipe is a quiet 0; stdout that cannot be written is exit 2; anything else is a bug, reported in one line with
     exit 3 (--debug adds the traceback), never 0 or 1, the codes scripts read as answers.
     """
-    from .streams import GuardedStdout, OutputError, silence_stdout, stdout_is_closed, write_err
+    from .streams import GuardedStdout, OutputError, PipeClosed, silence_stdout, stdout_is_closed, write_err
 
     args = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in args
@@ -259,7 +259,7 @@ def main(argv: Optional[list[str]] = None) -> int:
         rv = command.main(args=args, prog_name="advisor", standalone_mode=False)
         sys.stdout.flush()
         return int(rv or 0) if isinstance(rv, int) else 0
-    except BrokenPipeError:  # `advisor ... | head -1`: the reader has what it wanted
+    except (PipeClosed, BrokenPipeError):  # `advisor ... | head -1`: the reader has what it wanted
         silence_stdout()
         return 0
     except AdvisorError as err:

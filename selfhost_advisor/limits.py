@@ -33,6 +33,6 @@ MAX_GGUF_KEPT_STRING = 1 << 20  # a string value longer than this is kept as its
 MAX_GGUF_INT = 1 << 40  # any count or dimension read from metadata (layers, widths, vocabulary, context)
 
 # The Hugging Face Hub
-MAX_HUB_JSON_BYTES = 32 << 20  # repository info, config.json, the safetensors index (DeepSeek-V3's index: 9 MB)
+MAX_HUB_JSON_BYTES = 16 << 20  # repository info, config.json, the safetensors index (DeepSeek-V3's index: 9 MB)
 MAX_SAFETENSORS_HEADER = 16 << 20  # safetensors allows 100 MB; real shard headers are under 1 MB
 MAX_HUB_RANGE_BYTES = 64 << 20  # one range read of a GGUF header (the reader asks for at most 64 MiB at a time)

@@ -31,12 +31,17 @@ def to_ascii(text: str, encoding: str = "ascii") -> str:
     return swapped.encode(encoding, "replace").decode(encoding, "replace")
 
 
+class PipeClosed(Exception):
+    """The reader of stdout went away (EPIPE). Deliberately not an OSError: click turns an EPIPE OSError into a silent
+    sys.exit(1), the code scripts read as a failed check; cli.main turns this into a quiet exit 0."""
+
+
 class OutputError(AdvisorError):
     """stdout cannot be written (closed, a full disk, an I/O error): exit 2."""
 
 
 class GuardedStdout:
-    """sys.stdout for one command: write errors become OutputError (a broken pipe stays BrokenPipeError), and text the
+    """sys.stdout for one command: write errors become OutputError (a broken pipe PipeClosed), and text the
     stream cannot encode is written with ASCII look-alikes instead of raising UnicodeEncodeError."""
 
     def __init__(self, inner) -> None:
@@ -48,7 +53,7 @@ class GuardedStdout:
         except UnicodeEncodeError:
             return self._call(self._inner.write, to_ascii(text, getattr(self._inner, "encoding", None) or "ascii"))
         except BrokenPipeError:
-            raise
+            raise PipeClosed() from None
         except (OSError, ValueError) as exc:  # ValueError: "I/O operation on closed file"
             raise _output_error(exc) from None
 
@@ -59,7 +64,7 @@ class GuardedStdout:
         try:
             return fn(*args)
         except BrokenPipeError:
-            raise
+            raise PipeClosed() from None
         except (OSError, ValueError) as exc:
             raise _output_error(exc) from None
 

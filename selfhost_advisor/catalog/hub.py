@@ -52,19 +52,23 @@ class Transport(Protocol):
 
 
 class HFTransport:
-    """The real transport: huggingface_hub's configured HTTP session (proxies, user agent, HF_ENDPOINT)."""
+    """The real transport: huggingface_hub's configured HTTP session (proxies, certificates), our user agent."""
 
     def __init__(self) -> None:
         try:
-            from huggingface_hub.utils import build_hf_headers, get_session
+            from huggingface_hub import __version__ as hf_version
+            from huggingface_hub.utils import get_session
         except ImportError:
             raise HubError("reading Hub models needs huggingface-hub", "pip install huggingface-hub") from None
+        from .. import __version__
+
         self._session = get_session()
-        self._build = build_hf_headers
+        # Our own user agent: huggingface_hub's build_hf_headers (2.x) fetches an "agent registry" from HF_ENDPOINT,
+        # unbounded, before every request: a hostile mirror sending an endless body drove RSS to 12 GB.
+        self._agent = f"selfhost-advisor/{__version__}; huggingface_hub/{hf_version}"
 
     def get(self, url: str, headers: dict[str, str], limit: int | None = None) -> Response:
-        merged = dict(self._build(token=False))  # user agent only: the token is ours to add, or not
-        merged.update(headers)
+        merged = {"user-agent": self._agent, **headers}  # the token is ours to add, or not
         cap = MAX_HUB_JSON_BYTES if limit is None else limit
         try:
             if hasattr(self._session, "stream"):  # httpx (huggingface_hub >= 1.0)
@@ -83,12 +87,13 @@ class HFTransport:
 
 def _read_capped(chunks, cap: int) -> tuple[bytes, bool]:
     """At most `cap` bytes of a streamed body, and whether there was more (the rest is never read)."""
-    buf = bytearray()
+    parts, size = [], 0
     for chunk in chunks:
-        buf += chunk
-        if len(buf) > cap:
-            return bytes(buf[:cap]), True
-    return bytes(buf), False
+        parts.append(chunk)
+        size += len(chunk)
+        if size > cap:
+            return b"".join(parts)[:cap], True
+    return b"".join(parts), False
 
 
 _TOKEN = re.compile(r"^[\x21-\x7e]{1,4096}$")  # printable ASCII, no spaces: what an HTTP header can carry

@@ -30,7 +30,7 @@ _CONSOLE = None
 
 
 def _console_class():
-    """rich's Console, except that a closed pipe raises BrokenPipeError (cli.main exits 0 quietly) where rich would
+    """rich's Console, except that a closed pipe raises streams.PipeClosed (cli.main exits 0 quietly) where rich would
     exit 1, the code scripts read as a failed check."""
     global _CONSOLE
     if _CONSOLE is None:
@@ -38,7 +38,9 @@ def _console_class():
 
         class PipeConsole(Console):
             def on_broken_pipe(self) -> None:
-                raise BrokenPipeError(32, "Broken pipe")
+                from ..streams import PipeClosed
+
+                raise PipeClosed()
 
         _CONSOLE = PipeConsole
     return _CONSOLE
