@@ -22,7 +22,7 @@ ROWS: list[tuple[list[str], str | None]] = [
     # fit: model names and files
     (["fit", "nosuchmodel"], "nosuchmodel"),
     (["fit", "llama3.1:8b", "-H", "h100-sxm", "--engine", "vllm", "--gpu-memory-utilization", "1.5"], "(0, 1]"),
-    (["fit", "llama3.1:8b", "-H", "h100-sxm", "--engine", "vllm", "--gpu-memory-utilization", "nan"], "(0, 1]"),
+    (["fit", "llama3.1:8b", "-H", "h100-sxm", "--engine", "vllm", "--gpu-memory-utilization", "nan"], "--gpu-memory-utilization"),  # refused by the shared finite-number check
     (["fit", "llama3.1:8b", "-H", "h100-sxm", "--engine", "vllm", "--kv-cache", "q8_0"], "--kv-cache fp8"),
     (["fit", "llama3.1:8b", "-H", "h100-sxm", "--kv-cache", "fp8"], "--kv-cache q8_0"),
     (["fit", "llama3.1:8b", "-H", "4x h100-sxm", "--engine", "vllm", "--tp", "3"], "does not divide"),
