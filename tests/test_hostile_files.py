@@ -24,6 +24,8 @@ FIT = ["--vram", "24GB"]
 ROWS: list[tuple[list[str], int, str]] = [
     (["fit", "llama3.1:8b", "--hardware", "./fifo.json"], 2, "FIFO"),
     (["fit", "./fifo.gguf", *FIT], 2, "FIFO"),
+    (["fit", "llama3.1:8b", "--hardware", "./fifo.yaml"], 2, "FIFO"),  # a spec sheet
+    (["fit", "llama3.1:8b", "--hardware", "./zero.yaml"], 2, "character device"),
     (["cost", "-t", "1e9", "-H", "rtx4090", "--chart", "./fifo.svg"], 2, "fifo.svg"),
     (["fit", "llama3.1:8b", "--hardware", "./dir.json"], 2, "directory"),
     (["fit", "./dir.gguf", *FIT], 2, "dir.gguf"),
@@ -53,12 +55,13 @@ if hasattr(os, "geteuid") and os.geteuid() != 0:  # root reads a mode-000 file a
 
 
 def _write(d: Path) -> None:
-    for name in ("fifo.json", "fifo.gguf", "fifo.svg"):
+    for name in ("fifo.json", "fifo.gguf", "fifo.svg", "fifo.yaml"):
         os.mkfifo(d / name)
     for name in ("dir.json", "dir.gguf", "dir.svg"):
         (d / name).mkdir()
     (d / "zero.json").symlink_to("/dev/zero")
     (d / "zero.gguf").symlink_to("/dev/zero")
+    (d / "zero.yaml").symlink_to("/dev/zero")
     (d / "full.svg").symlink_to("/dev/full")
     for name in ("sparse.json", "sparse.gguf"):
         with open(d / name, "wb") as fh:

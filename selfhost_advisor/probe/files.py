@@ -175,11 +175,12 @@ def load_probe_file(path: str) -> Machine:
 def load_hardware_file(path: str) -> Machine:
     """A saved probe (JSON with schema_version), or a spec sheet in YAML/JSON with the custom: keys (vram, bandwidth,
     fp16, ...; catalog/custom_hw.py)."""
+    # a regular file of at most 1 MiB, whatever its kind: a FIFO must not block, /dev/zero not be read forever
+    raw = read_regular(path, MAX_PROBE_FILE_BYTES, "hardware file", "give a saved probe (.json) or a spec sheet (.yaml)")
     if not path.lower().endswith((".yaml", ".yml")):
         try:
-            with open(path, "rb") as fh:
-                head = json.loads(fh.read(16 * 2**20))
-        except (OSError, ValueError, UnicodeDecodeError, RecursionError):
+            head = json.loads(raw)
+        except (ValueError, UnicodeDecodeError, RecursionError):
             head = None  # load_probe_file says what is wrong with it
         if not (isinstance(head, dict) and "schema_version" not in head and "vram" in head):
             return load_probe_file(path)
@@ -188,9 +189,8 @@ def load_hardware_file(path: str) -> Machine:
         import yaml
 
         try:
-            with open(path, "rb") as fh:
-                data = yaml.safe_load(fh.read(2**20))
-        except (OSError, ValueError) as exc:
+            data = yaml.safe_load(raw)
+        except ValueError as exc:
             why = getattr(exc, "strerror", None) or "not valid YAML"
             raise BadFileError(f"cannot read hardware file {path}: {why}", "check the path") from None
         except Exception:  # noqa: BLE001 - yaml.YAMLError (yaml imported lazily) and its subclasses
