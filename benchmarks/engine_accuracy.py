@@ -3,7 +3,7 @@
 Usage: python benchmarks/engine_accuracy.py [--json]
 vLLM rows: the KV pool ("Available KV cache memory", or "GPU KV cache size" tokens x bytes per token) predicted from
 the run's own GPU memory, utilisation and batch settings, with our weights, activation peak, non-torch and graph
-memory; and the profiled activation peak where the log prints it. Errors are (estimate - logged) / logged; rows
+memory; the profiled activation peak, non-torch memory (absolute GiB) and CUDA-graph memory where the log prints them. Errors are (estimate - logged) / logged; rows
 marked holdout are reported apart. Ollama / llama.cpp rows (engine: ollama | llamacpp) are added by their own
 evaluators in EVALUATORS.
 """
@@ -80,6 +80,12 @@ def vllm_row(row: dict) -> dict:
     if lg.get("activation") is not None:
         out.update(act_logged_gib=lg["activation"], act_est_gib=round(act / GIB, 2),
                    act_err=(act / GIB - lg["activation"]) / lg["activation"])
+    if lg.get("non_torch") is not None:
+        nt = V.non_torch_bytes(tp, machine.interconnect) / GIB
+        out.update(non_torch_logged_gib=lg["non_torch"], non_torch_est_gib=round(nt, 2), non_torch_abs=nt - lg["non_torch"])
+    if lg.get("graphs") is not None:
+        g = int(load("engines")["engines"]["vllm"]["cudagraph_bytes"]) / GIB
+        out.update(graphs_logged_gib=lg["graphs"], graphs_est_gib=round(g, 2), graphs_err=(g - lg["graphs"]) / lg["graphs"])
     if lg.get("weights") is not None:
         w = -(-V.vllm_weights(m, q).total // tp) / GIB
         out.update(weights_logged_gib=lg["weights"], weights_est_gib=round(w, 2), weights_err=(w - lg["weights"]) / lg["weights"])
@@ -103,8 +109,9 @@ def summary(results: list[dict]) -> dict:
     """Median and max |error| per engine and quantity, for seen rows and held-out rows apart."""
     out: dict = {}
     for r in results:
-        for key in [k for k in r if k.endswith("_err") and r[k] is not None]:
-            group = out.setdefault(r["engine"], {}).setdefault(key[:-4], {"seen": [], "holdout": []})
+        for key in [k for k in r if k.endswith(("_err", "_abs")) and r[k] is not None]:
+            name = key[:-4] + ("_gib" if key.endswith("_abs") else "")
+            group = out.setdefault(r["engine"], {}).setdefault(name, {"seen": [], "holdout": []})
             group["holdout" if r["holdout"] else "seen"].append(abs(r[key]))
     for eng in out.values():
         for q, g in eng.items():
@@ -124,7 +131,7 @@ def main() -> int:
         return 0
     for r in results:
         parts = [f"{r['engine']:8} {r['model']:13} {r['quant']:9} {str(r['gpu']):12} tp{r['tp']} v{r['version']:10}"]
-        for q in ("kv", "act", "weights"):
+        for q in ("kv", "act", "weights", "graphs"):
             if f"{q}_err" in r and r[f"{q}_err"] is not None:
                 parts.append(f"{q} {r[q + '_est_gib']:7.2f}/{r[q + '_logged_gib']:7.2f} GiB {r[q + '_err']:+6.1%}")
         print("  ".join(parts) + ("  [holdout]" if r["holdout"] else ""))
@@ -133,7 +140,10 @@ def main() -> int:
         for q, g in qs.items():
             for k, s in g.items():
                 if s["n"]:
-                    print(f"{eng} {q:8} {k:8} n={s['n']:2}  median |err| {s['median']:6.1%}  max {s['max']:6.1%}")
+                    if q.endswith("_gib"):  # absolute error in GiB (small quantities where a ratio misleads)
+                        print(f"{eng} {q:13} {k:8} n={s['n']:2}  median |err| {s['median']:5.2f} GiB  max {s['max']:5.2f} GiB")
+                    else:
+                        print(f"{eng} {q:13} {k:8} n={s['n']:2}  median |err| {s['median']:6.1%}  max {s['max']:6.1%}")
     return 0
 
 

@@ -22,7 +22,7 @@ SUMMARY = engine_accuracy.summary(RESULTS)
 
 def test_every_row_names_its_source_version_and_settings():
     rows = load("engine_logs")["rows"]
-    assert len([r for r in rows if r["engine"] == "vllm"]) >= 8
+    assert len([r for r in rows if r["engine"] == "vllm"]) >= 11
     for r in rows:
         assert r["source"].startswith("https://github.com/"), r
         assert r["version"] and r["logged"], r["source"]
@@ -52,3 +52,21 @@ def test_a_run_vllm_refused_is_refused_here():
     # issue #13882: Qwen2.5-7B AWQ on an 8 GB laptop GPU at 0.70 left -1.05 GiB for KV; vLLM would not start
     row = next(r for r in RESULTS if "13882" in r["source"])
     assert row["kv_est_gib"] < 0 and row["kv_logged_gib"] < 0
+
+
+def test_non_torch_memory_follows_the_interconnect_rule():
+    # over PCIe (no custom all-reduce) TP >= 2 logs the same small non-torch memory as TP 1; our 0.25 GiB must stay
+    # within 0.25 GiB of every such log, and the NVLink TP-2 log must be closer to our NVLink figure than to PCIe's
+    rows = {r["source"] + str(r["tp"]): r for r in load("engine_logs")["rows"]}
+    checked = 0
+    for r in RESULTS:
+        if r.get("non_torch_abs") is None:
+            continue
+        row = rows[r["source"] + str(r["tp"])]
+        if r["tp"] > 1 and row.get("interconnect") == "pcie":
+            assert abs(r["non_torch_abs"]) <= 0.25, r
+            checked += 1
+        if r["tp"] > 1 and row.get("interconnect") == "nvlink":
+            assert r["non_torch_est_gib"] > 1.5 and r["non_torch_logged_gib"] > 1.5, r
+            checked += 1
+    assert checked >= 3
