@@ -85,9 +85,12 @@ def serve(
     if eng.kv_cache_types and kv not in eng.kv_cache_types:
         raise BadOptionError(f"--kv-cache {kv_cache!r} is not one of {eng.name}'s KV cache types",
                              f"use one of: {', '.join(eng.kv_cache_types)}")
-    for flag, value in (("--max-num-seqs", max_num_seqs), ("--max-num-batched-tokens", max_num_batched_tokens)):
-        if value is not None and value < 1:
-            raise BadOptionError(f"{flag} {value} must be at least 1", f"e.g. {flag} 256")
+    from .limits import MAX_BATCHED_TOKENS, MAX_SEQS
+
+    for flag, value, top in (("--max-num-seqs", max_num_seqs, MAX_SEQS),
+                             ("--max-num-batched-tokens", max_num_batched_tokens, MAX_BATCHED_TOKENS)):
+        if value is not None and not 1 <= value <= top:
+            raise BadOptionError(f"{flag} {value} is out of range", f"give 1 to {top} (docs/cli.md, Limits)")
     if gpu_memory_utilization is not None and not 0 < gpu_memory_utilization <= 1:
         raise BadOptionError(f"--gpu-memory-utilization {gpu_memory_utilization!r} must be in (0, 1]",
                              "e.g. --gpu-memory-utilization 0.9")

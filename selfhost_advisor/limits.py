@@ -9,6 +9,8 @@ from __future__ import annotations
 # Counts the user types (flags and hardware specs)
 MAX_GPUS = 64  # --gpus, "Nx rtx4090" and the devices of a probe file; the largest real nodes hold 8-16 GPUs
 MAX_PARALLEL = 1024  # --parallel: Ollama's slots or vLLM's sequences (vLLM's default max_num_seqs is 256)
+MAX_SEQS = 1 << 16  # vLLM --max-num-seqs (its default is 256; 1,024 on large GPUs)
+MAX_BATCHED_TOKENS = 1 << 24  # vLLM --max-num-batched-tokens: at most a context's worth (MAX_CONTEXT)
 MAX_CONTEXT = 1 << 24  # --context: 16M tokens; the longest real context windows are 10M (Llama 4 Scout)
 MAX_NUMBER_CHARS = 40  # any number typed on the command line: "1e9", "0.25", 20 digits; longer is not a number
 MAX_FLOAT = 1e15  # any float flag: $1e15, 1e15 tokens/s, 1e15 hours are all far beyond real values

@@ -67,6 +67,11 @@ ROWS: list[tuple[list[str], str | None]] = [
     (["fit", "llama3.1:8b", "--min-tps", "nan", "--vram", "24GB"], "nan"),
     (["fit", "llama3.1:8b", "--min-tps", "inf", "--vram", "24GB"], "inf"),  # no model meets it: bad input, not exit 1
     (["fit", "llama3.1:8b", "--parallel", "0", "--vram", "24GB"], "--parallel"),
+    (["fit", "llama3.1:8b", "--parallel", "100000", "--vram", "24GB"], "--parallel"),  # limits.MAX_PARALLEL
+    (["fit", "llama3.1:8b", "--gpus", "10000000", "--vram", "24GB"], "--gpus"),  # limits.MAX_GPUS: it used to hang
+    (["fit", "llama3.1:8b", "-H", "h100-sxm", "--engine", "vllm", "--max-num-seqs", "9007199254740992"], "--max-num-seqs"),
+    (["fit", "llama3.1:8b", "--context", "1" + "0" * 5000, "--vram", "24GB"], "context"),
+    (["hardware", "--for", "llama3.1:8b", "--max-price", "inf"], "--max-price"),
     (["fit", "llama3.1:8b", "--n-cpu-moe", "4", "--vram", "24GB"], "--n-cpu-moe"),  # dense model
     (["fit", "qwen3:30b", "--n-cpu-moe", "-1", "--vram", "24GB"], "--n-cpu-moe"),
     (["fit", "qwen3:30b", "--n-cpu-moe", "99", "--vram", "24GB"], "--n-cpu-moe"),

@@ -46,10 +46,12 @@ def check_request(model: Model, request: FitRequest, n_gpus: int | None = None) 
     kv = request.kv_cache_type.lower()
     if kv not in ("f16", "bf16", "auto", "fp8", "fp8_e4m3", "fp8_e5m2"):
         raise BadOptionError(f"vLLM has no {kv} KV cache", "with --engine vllm use --kv-cache auto or fp8")
-    for name in ("max_num_seqs", "max_num_batched_tokens"):
+    from ..limits import MAX_BATCHED_TOKENS, MAX_SEQS
+
+    for name, top in (("max_num_seqs", MAX_SEQS), ("max_num_batched_tokens", MAX_BATCHED_TOKENS)):
         v = getattr(request, name)
-        if v is not None and v < 1:
-            raise BadOptionError(f"--{name.replace('_', '-')} {v} must be at least 1", "give a positive count")
+        if v is not None and not 1 <= v <= top:
+            raise BadOptionError(f"--{name.replace('_', '-')} {v} is out of range", f"give 1 to {top} (docs/cli.md, Limits)")
     if request.nodes is not None and not 1 <= request.nodes <= 64:
         raise BadOptionError(f"--nodes {request.nodes} is not between 1 and 64", "give the number of boxes, e.g. --nodes 2")
     tp = request.tensor_parallel
