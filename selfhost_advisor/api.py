@@ -59,6 +59,7 @@ def fit(
     max_num_batched_tokens: int | None = None, enforce_eager: bool = False, tensor_parallel: int | None = None,
     nodes: int | None = None, memory: str | None = None, gpu_memory: str | int | None = None,
     require_fit: str | None = None, min_tps: float | None = None, offline: bool = False,
+    min_quant: str | None = None,
 ) -> FitResult:
     """Memory, placement and speed of `model` per quantization on the hardware (`advisor fit`).
 
@@ -67,7 +68,8 @@ def fit(
     unified-memory part (raised Metal wired limit, APU VRAM + GTT).
     gpu_memory_utilization .. tensor_parallel: vLLM's options (--gpu-memory-utilization, --max-num-seqs, ...).
     require_fit ('gpu' | 'partial' | 'any') and min_tps set `result.gate` (estimate.select.GateResult): which
-    option meets them, by the rule hardware_for() and models_that_fit() use.
+    option meets them, by the rule hardware_for() and models_that_fit() use. min_quant: the quality floor
+    (None: the default, IQ3_M; 'any': none; not applied to a quantization named by quant or the tag unless given).
     """
     from .catalog.resolve import annotate, resolve
     from .domain import FitRequest
@@ -119,24 +121,33 @@ def fit(
         nodes=nodes, model_ref=eng.model_ref(resolved),
     )
     eng.check_request(m, request, machine)
-    result = annotate(run_fit(m, machine, request, quants, host_ram_known=ram_known), resolved)
+    from .estimate.alternative import with_alternative
+    from .estimate.quality import min_quant as floor_of
+
+    # a quantization the user named (--quant, a tag's suffix, a GGUF file) is sized as asked unless min_quant says
+    floor = None if min_quant is None and (names or resolved.quant) else floor_of(min_quant)
+    result = annotate(run_fit(m, machine, request, quants, host_ram_known=ram_known, min_quant=floor), resolved)
     if memory is None and machine.source in ("probe", "file"):
         from .estimate.fit import with_free_memory
         from .machine import free_machine
 
         free = free_machine(machine)
         if free is not None:
-            result = with_free_memory(result, run_fit(m, free, request, quants, host_ram_known=ram_known))
+            result = with_free_memory(result, run_fit(m, free, request, quants, host_ram_known=ram_known,
+                                                      min_quant=floor))
+    if resolved.kind == "catalog":
+        result = with_alternative(result, quants, host_ram_known=ram_known)
     if require_fit is not None or min_tps is not None:
         from .estimate.select import check
 
-        result = replace(result, gate=check(result.options, require_fit, min_tps))
+        result = replace(result, gate=check(result.options, require_fit, min_tps, min_quant=floor))
     return result
 
 
 def hardware_for(
     model: str, *, quant: str | Sequence[str] | None = None, min_tps: float | None = None,
     context: str | int = 8192, max_price: float | None = None, engine: str = "llamacpp",
+    min_quant: str | None = None,
 ) -> HardwareForResult:
     """Every hardware profile (discrete GPUs also 2x/4x/8x) ranked for `model`, meeting the target first, cheapest
     first (`advisor hardware --for`). Without `quant`, only Q4_K_M and better count (buying advice)."""
@@ -160,13 +171,16 @@ def hardware_for(
         quants = eng.buying_quants(quants)  # buying advice at 2-3 bits per weight would mislead
     request = FitRequest(context=parse_context(str(context), m.max_context), engine=eng.name,
                          n_ubatch=int(eng.params["n_ubatch"]))
-    rows = plan(m, quants, request, min_tps=min_tps, max_price=max_price)
+    from .estimate.quality import min_quant as floor_of
+
+    rows = plan(m, quants, request, min_tps=min_tps, max_price=max_price, min_quant=floor_of(min_quant))
     return HardwareForResult(m, request, min_tps, max_price, tuple(rows), considered)
 
 
 def models_that_fit(
     hardware: str, *, query: str | None = None, vram: str | int | None = None, ram: str | int | None = None,
     gpus: int | None = None, min_tps: float | None = None, context: str | int = 8192, engine: str = "llamacpp",
+    min_quant: str | None = None,
 ) -> ModelsFitResult:
     """Every catalog model's best option on the hardware, those that run first, largest first
     (`advisor models --fits`). `query` filters the catalog by a substring of id, name, family or Hub id."""
@@ -182,8 +196,10 @@ def models_that_fit(
     machine, ram_known = resolve_machine(hardware, _size(vram), _size(ram), gpus)
     request = FitRequest(context=parse_context(str(context), 10**9), engine=eng.name,
                          n_ubatch=int(eng.params["n_ubatch"]))
+    from .estimate.quality import min_quant as floor_of
+
     rows = plan(filter_models(all_models(), query), machine, eng.quants(), request, min_tps=min_tps,
-                host_ram_known=ram_known)
+                host_ram_known=ram_known, min_quant=floor_of(min_quant))
     return ModelsFitResult(machine, request, min_tps, tuple(rows))
 
 

@@ -106,6 +106,10 @@ def fit(
                                          "free (what other processes leave; this machine or a saved probe)."),
     gpu_memory: Optional[str] = typer.Option(None, "--gpu-memory", help="Usable GPU memory of a unified-memory part: "
                                              "Apple with a raised iogpu.wired_limit_mb, an APU's carved VRAM + GTT."),
+    min_quant: Optional[str] = typer.Option(
+        None, "--min-quant", help="Quality floor: never recommend a quantization that loses more (measured KL "
+        "divergence vs 16-bit) than this one. Default IQ3_M; 'any' for none."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object (schema docs/schema/fit.schema.json)."),
     offline: bool = typer.Option(False, "--offline", help="Hub models: use only cached answers, no network."),
     quiet_flag: bool = quiet_option(),
@@ -125,7 +129,7 @@ def fit(
                      gpu_memory_utilization=gpu_util, max_num_seqs=max_num_seqs,
                      max_num_batched_tokens=max_num_batched_tokens, enforce_eager=enforce_eager, tensor_parallel=tp,
                      nodes=nodes, memory=memory, gpu_memory=gpu_memory,
-                     require_fit=require_fit, min_tps=min_tps, offline=offline)
+                     require_fit=require_fit, min_tps=min_tps, offline=offline, min_quant=min_quant)
     gate = result.gate
     if as_json:
         from .render.jsonout import fit_dict
@@ -146,6 +150,7 @@ def models(
     fits: Optional[str] = typer.Option(None, "--fits", help="Hardware (profile, '2x rtx4090', probe file): best option per model.",
                                        autocompletion=complete.hardware),
     min_tps: Optional[float] = typer.Option(None, "--min-tps", help="With --fits: only options decoding this fast; exit 1 if no model does."),
+    min_quant: Optional[str] = typer.Option(None, "--min-quant", help="With --fits: quality floor (default IQ3_M, 'any' for none), as fit."),
     context: str = typer.Option("8192", "--context", "-c", help="With --fits or --installed: context length (capped at each model's maximum with --fits)."),
     engine: str = typer.Option("llamacpp", "--engine", help="With --fits: llamacpp, ollama or vllm.",
                                autocompletion=complete.engines),
@@ -166,16 +171,18 @@ def models(
     if fits is not None and hardware is not None:
         raise BadOptionError(f"--fits {fits!r} and --hardware {hardware!r} both name the hardware", "use one of them")
     if not installed and fits is None:
-        needs("--fits or --installed", hardware=hardware, vram=vram, ram=ram, gpus=gpus, min_tps=min_tps)
+        needs("--fits or --installed", hardware=hardware, vram=vram, ram=ram, gpus=gpus, min_tps=min_tps,
+              min_quant=min_quant)
     if installed:
         from .cli_models import run_installed
 
-        needs("--fits", min_tps=min_tps)
+        needs("--fits", min_tps=min_tps, min_quant=min_quant)
         return run_installed(hardware if hardware is not None else fits, vram, ram, gpus, context, as_json)
     if fits is not None:
         from .cli_plan import models_fits
 
-        return models_fits(fits, min_tps, context, engine, as_json, query, vram=vram, ram=ram, gpus=gpus)
+        return models_fits(fits, min_tps, context, engine, as_json, query, vram=vram, ram=ram, gpus=gpus,
+                           min_quant=min_quant)
     from .api import filter_models
     from .catalog.models import all_models
 

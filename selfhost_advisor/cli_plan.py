@@ -22,6 +22,7 @@ def hardware(
     max_price: Optional[float] = typer.Option(None, "--max-price", help="With --for: price ceiling in USD; exit 1 if no configuration is within it."),
     engine: str = typer.Option("llamacpp", "--engine", help="With --for: llamacpp, ollama or vllm.",
                                autocompletion=complete.engines),
+    min_quant: Optional[str] = typer.Option(None, "--min-quant", help="With --for: quality floor (default IQ3_M, 'any' for none), as fit."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
     quiet_flag: bool = quiet_option(),
     timestamp_flag: bool = timestamp_option(),
@@ -31,11 +32,11 @@ def hardware(
     quiet(quiet_flag)
     timestamp(timestamp_flag)
     if for_model is None:
-        needs("--for MODEL", quant=quant or None, min_tps=min_tps, max_price=max_price)
+        needs("--for MODEL", quant=quant or None, min_tps=min_tps, max_price=max_price, min_quant=min_quant)
     elif action is not None:
         raise BadOptionError(f"'hardware {action}' and --for both given", "use 'advisor hardware --for MODEL' alone")
     if for_model is not None:
-        return _hardware_for(for_model, quant, min_tps, context, max_price, engine, as_json)
+        return _hardware_for(for_model, quant, min_tps, context, max_price, engine, as_json, min_quant)
     if action is None:
         rows = [p for p in profiles() if p.kind != "host"]
         if as_json:
@@ -66,10 +67,11 @@ def hardware(
     return 0
 
 
-def _hardware_for(model_name, quant, min_tps, context, max_price, engine, as_json) -> int:
+def _hardware_for(model_name, quant, min_tps, context, max_price, engine, as_json, min_quant=None) -> int:
     from .api import hardware_for
 
-    r = hardware_for(model_name, quant=quant, min_tps=min_tps, context=context, max_price=max_price, engine=engine)
+    r = hardware_for(model_name, quant=quant, min_tps=min_tps, context=context, max_price=max_price, engine=engine,
+                     min_quant=min_quant)
     if as_json:
         from .api import as_json as to_json
 
@@ -84,12 +86,13 @@ def _hardware_for(model_name, quant, min_tps, context, max_price, engine, as_jso
 
 
 def models_fits(fits: str, min_tps, context: str, engine: str, as_json: bool, query, *,
-                vram: Optional[str] = None, ram: Optional[str] = None, gpus: Optional[int] = None) -> int:
+                vram: Optional[str] = None, ram: Optional[str] = None, gpus: Optional[int] = None,
+                min_quant: Optional[str] = None) -> int:
     """`advisor models --fits HW`: every catalog model's best option on that hardware."""
     from .api import models_that_fit
 
     r = models_that_fit(fits, query=query, vram=vram, ram=ram, gpus=gpus, min_tps=min_tps, context=context,
-                        engine=engine)
+                        engine=engine, min_quant=min_quant)
     if as_json:
         from .api import as_json as to_json
 

@@ -314,6 +314,9 @@ class FitResult:
     assumptions: dict = field(default_factory=dict)
     warnings: tuple[str, ...] = ()
     gate: Any = None  # estimate.select.GateResult when --require-fit/--min-tps were asked, else None
+    # a smaller model of the same family that fits fully on GPU at Q4_K_M or better, when this one does not
+    # (estimate/alternative.py): {"model", "quant", "fit", "decode_tokens_per_s", "quality"}
+    alternative: dict | None = None
 
 
 @record

@@ -9,12 +9,19 @@ from __future__ import annotations
 from ..catalog.data import load
 from ..domain import FitOption, FitRequest, FitResult, Machine, Model, Quant
 from ..engines import get_engine
+from .quality import low_bits, quality
 from .select import TIERS, Gate, LazyOptions, select, tier_of
 
 
-def recommend(options: list[FitOption]) -> tuple[str | None, str]:
-    """(quant name or None, which tier it came from) - options must be best quality first."""
-    pick = select(options)
+def _loss(name: str) -> str:
+    q = quality(name)
+    return "unmeasured" if q is None else f"KLD {q['kld']:.3f}, perplexity +{q['ppl_delta_pct']:.1f}%"
+
+
+def recommend(options: list[FitOption], min_quant: str | None = None) -> tuple[str | None, str]:
+    """(quant name or None, which tier it came from) - options must be best quality first; `min_quant` is the
+    quality floor (estimate/quality.py)."""
+    pick = select(options, Gate(min_quant=min_quant))
     return (pick.quant.name if pick else None), tier_of(pick)
 
 
@@ -26,14 +33,14 @@ def evaluate(model: Model, machine: Machine, request: FitRequest, q: Quant, *, h
 def best_option(
     model: Model, machine: Machine, request: FitRequest, quants: tuple[Quant, ...], *,
     min_tps: float | None = None, host_ram_known: bool = True, tiers: tuple[str, ...] = TIERS,
-    max_rank: int | None = None,
+    max_rank: int | None = None, min_quant: str | None = None,
 ) -> FitOption | None:
     """The option select() picks under the gate (tiers, min_tps, quality floor), evaluating options lazily.
 
     Planning commands evaluate hundreds of (model, hardware) pairs; the scan stops at the first option that meets
     the gate in the best tier, so a model that fits on GPU at F16 costs one evaluation.
     """
-    g = Gate(tiers, min_tps, max_rank)
+    g = Gate(tiers, min_tps, max_rank, min_quant)
     return select(LazyOptions(g.eligible(quants), lambda q: evaluate(model, machine, request, q,
                                                                     host_ram_known=host_ram_known)), g)
 
@@ -61,13 +68,23 @@ def fit(
     quants: tuple[Quant, ...],
     *,
     host_ram_known: bool = True,
+    min_quant: str | None = None,
 ) -> FitResult:
     runtime = load("engines")["runtime"]
     engine = get_engine(request.engine)  # validates the engine name
     backend = machine.devices[0].backend if machine.devices else "cpu"
     options = [evaluate(model, machine, request, q, host_ram_known=host_ram_known) for q in quants]
-    pick, tier = recommend(options)
+    pick, tier = recommend(options, min_quant)
     warnings = []
+    if pick and low_bits(pick):
+        warnings.append(f"{pick} is a 3-bit-or-lower quantization: measured loss on Llama 3 8B "
+                        f"{_loss(pick)} (Q4_K_M: {_loss('Q4_K_M')})")
+    below = [o.quant.name for o in options if o.placement.fit == "gpu" and not Gate(min_quant=min_quant).allows(o.quant)]
+    if min_quant and tier != "gpu" and below:
+        one = len(below) == 1
+        warnings.append(f"{', '.join(below)} {'fits' if one else 'fit'} fully on GPU but {'loses' if one else 'lose'} "
+                        f"more than the quality floor {min_quant} ({below[0]}: {_loss(below[0])}; {min_quant}: "
+                        f"{_loss(min_quant)}); --min-quant any allows {'it' if one else 'them'}")
     if request.context > model.max_context:
         warnings.append(
             f"context {request.context} exceeds {model.id}'s trained maximum {model.max_context}"
@@ -84,6 +101,7 @@ def fit(
         "os_reserve_bytes": int(runtime["os_reserve_bytes"]),
         "host_ram_known": host_ram_known,
         "recommended_tier": tier,
+        "min_quant": min_quant,
         "weights": engine.weights_note,
         "decode_depth_tokens": request.context // 2,
         "speed": "roofline with efficiency fitted per backend family on llama-bench results (data/speed.yaml)",

@@ -41,13 +41,14 @@ def _price(p: Profile, count: int) -> tuple[float | None, str]:
 def hardware_for(
     model: Model, quants: tuple[Quant, ...], request: FitRequest, *,
     min_tps: float | None = None, max_price: float | None = None, max_rank: int | None = None,
+    min_quant: str | None = None,
 ) -> list[HardwareCandidate]:
     """Every profile (discrete GPUs also as 2x/4x/8x) with its best option; those meeting the target first,
     cheapest first; then the rest with the reason. `max_rank`: the quality floor (quantizations ranked below it
     are not considered)."""
     from .select import Gate
 
-    quants = Gate(max_rank=max_rank).eligible(quants)
+    quants = Gate(max_rank=max_rank, min_quant=min_quant).eligible(quants)
     out = []
     for p in profiles():
         if p.kind == "host":
@@ -94,12 +95,14 @@ class ModelFit:
 def models_that_fit(
     models: list[Model], machine: Machine, quants: tuple[Quant, ...], request: FitRequest, *,
     min_tps: float | None = None, host_ram_known: bool = True, max_rank: int | None = None,
+    min_quant: str | None = None,
 ) -> list[ModelFit]:
     """Each model's best option on `machine`; the ones that run first, largest (most capable) first."""
     from ..record import replace
 
     rows = [ModelFit(m, best_option(m, machine, replace(request, context=min(request.context, m.max_context)),
-                                    quants, min_tps=min_tps, host_ram_known=host_ram_known, max_rank=max_rank))
+                                    quants, min_tps=min_tps, host_ram_known=host_ram_known, max_rank=max_rank,
+                                    min_quant=min_quant))
             for m in models]
     tier = {"gpu": 0, "partial": 1, "cpu": 2}
     return sorted(rows, key=lambda r: (r.option is None, tier.get(r.option.placement.fit, 3) if r.option else 3,

@@ -4,8 +4,8 @@ Why one rule (issue 19): `fit --min-tps` used to check only the recommended (top
 `hardware --for` accepted any quantization that met the speed, so the same card passed one and failed the other.
 Now every command asks `select(options, gate)`:
 
-    among the options that meet the gate (placement tier accepted, decode >= min_tps, quality at or above the
-    floor), the one in the best tier (gpu, then partial, then cpu); within a tier, the best quality.
+    among the options that meet the gate (placement tier accepted, decode >= min_tps, measured quality loss no
+    worse than the floor's, `--min-quant`), the one in the best tier (gpu, then partial, then cpu); within a tier, the best quality.
 
 Options come best quality first. The scan is exact, in list order, never a bisection: along the quality list
 neither memory (IQ4_XS is smaller than Q4_0, IQ3_XXS than Q2_K) nor speed (an A100 decodes Q8_0 faster than
@@ -30,15 +30,28 @@ class Gate:
     tiers: tuple[str, ...] = TIERS  # placements accepted, best first
     min_tps: float | None = None  # single-stream decode tokens/s at least this
     max_rank: int | None = None  # quality floor: a quantization ranked below it (larger rank) is not eligible
+    # quality floor by measured loss (`--min-quant`, estimate/quality.py): a type whose mean KLD against 16-bit is
+    # worse than this type's is not eligible (None: no floor)
+    min_quant: str | None = None
+
+    def allows(self, q: Quant) -> bool:
+        if self.max_rank is not None and q.rank > self.max_rank:
+            return False
+        if self.min_quant is None:
+            return True
+        from .quality import at_least
+
+        return at_least(q.name, q.base, self.min_quant)
 
     def eligible(self, quants: Sequence[Quant]) -> tuple[Quant, ...]:
         """The quantizations the floor allows (callers that evaluate lazily skip the rest unevaluated)."""
-        return tuple(q for q in quants if self.max_rank is None or q.rank <= self.max_rank)
+        return tuple(q for q in quants if self.allows(q))
 
 
-def gate(require_fit: str | None = None, min_tps: float | None = None, max_rank: int | None = None) -> Gate:
-    """The gate of `--require-fit gpu|partial|any` (None: any tier) and `--min-tps`."""
-    return Gate(REQUIRE_FIT[require_fit or "any"], min_tps, max_rank)
+def gate(require_fit: str | None = None, min_tps: float | None = None, max_rank: int | None = None,
+         min_quant: str | None = None) -> Gate:
+    """The gate of `--require-fit gpu|partial|any` (None: any tier), `--min-tps` and `--min-quant`."""
+    return Gate(REQUIRE_FIT[require_fit or "any"], min_tps, max_rank, min_quant)
 
 
 def decode_tps(o: FitOption) -> float | None:
@@ -48,7 +61,7 @@ def decode_tps(o: FitOption) -> float | None:
 def meets(o: FitOption, g: Gate) -> bool:
     if o.placement.fit not in g.tiers:
         return False
-    if g.max_rank is not None and o.quant.rank > g.max_rank:
+    if not g.allows(o.quant):
         return False
     tps = decode_tps(o)
     return g.min_tps is None or (tps is not None and tps >= g.min_tps)
@@ -123,10 +136,10 @@ class GateResult:
 
 
 def check(options: Sequence[FitOption], require_fit: str | None, min_tps: float | None,
-          max_rank: int | None = None) -> GateResult:
-    """Apply `--require-fit` / `--min-tps` to a fit's options with the shared rule."""
-    g = gate(require_fit, min_tps, max_rank)
-    tier_ok = [o for o in options if meets(o, gate(require_fit, None, max_rank))]
+          max_rank: int | None = None, min_quant: str | None = None) -> GateResult:
+    """Apply `--require-fit` / `--min-tps` (and the quality floor) to a fit's options with the shared rule."""
+    g = gate(require_fit, min_tps, max_rank, min_quant)
+    tier_ok = [o for o in options if meets(o, gate(require_fit, None, max_rank, min_quant))]
     fastest = max(tier_ok, key=lambda o: decode_tps(o) or 0.0, default=None)
-    return GateResult(require_fit, min_tps, select(options, g), tier_of(select(options, Gate(max_rank=max_rank))),
-                      fastest)
+    return GateResult(require_fit, min_tps, select(options, g),
+                      tier_of(select(options, Gate(max_rank=max_rank, min_quant=min_quant))), fastest)

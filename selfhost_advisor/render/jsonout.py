@@ -95,9 +95,13 @@ def machine_dict(m: Machine) -> dict[str, Any]:
 
 def option_dict(opt: FitOption) -> dict[str, Any]:
     mem, pl, sp = opt.memory, opt.placement, opt.speed
+    from ..estimate.quality import low_bits, quality
+
     return {
         "quant": opt.quant.name,
         "bits_per_weight": round(mem.bits_per_weight, 2),
+        "quality": quality(opt.quant.name),
+        "low_bits": low_bits(opt.quant.name),
         "memory": {
             "weights_bytes": mem.weights_bytes,
             "kv_cache_bytes": mem.kv_cache_bytes,
@@ -156,6 +160,8 @@ def fit_dict(r: FitResult) -> dict[str, Any]:
         "kv_cache_type": r.request.kv_cache_type,
         "options": [option_dict(o) for o in r.options],
         "recommended": r.recommended,
+        "min_quant": r.assumptions.get("min_quant"),
+        "smaller_alternative": r.alternative,
         "gate": gate_dict(r.gate),
         "assumptions": dict(sorted(r.assumptions.items())),
         "warnings": list(r.warnings),

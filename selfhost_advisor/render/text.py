@@ -95,8 +95,10 @@ def render_fit(r: FitResult, file=None) -> None:
     )
     has_speed = any(o.speed and o.speed.decode_tokens_per_s for o in r.options)
     table = Table(**TABLE_STYLE)
-    for col, justify in (("quant", "left"), ("bits/w", "right"), ("weights", "right"), ("KV cache", "right"),
-                         ("overhead", "right"), ("total", "right"), ("fit", "left")):
+    from ..estimate.quality import label
+
+    for col, justify in (("quant", "left"), ("bits/w", "right"), ("loss", "right"), ("weights", "right"),
+                         ("KV cache", "right"), ("overhead", "right"), ("total", "right"), ("fit", "left")):
         table.add_column(col, justify=justify, no_wrap=True)
     streams = any(o.max_concurrency is not None for o in r.options)  # engines with a KV pool report streams
     if has_speed:
@@ -109,7 +111,7 @@ def render_fit(r: FitResult, file=None) -> None:
         name = o.quant.name
         if name == r.recommended:
             name = f"[reverse bold]{name} *[/]"
-        row = [name, f"{mem.bits_per_weight:.2f}", gb(mem.weights_bytes), gb(mem.kv_cache_bytes),
+        row = [name, f"{mem.bits_per_weight:.2f}", label(o.quant.name), gb(mem.weights_bytes), gb(mem.kv_cache_bytes),
                gb(mem.overhead_bytes), gb(mem.total_bytes), _fit_cell(o)]
         if has_speed:
             sp = o.speed
@@ -134,12 +136,20 @@ def render_fit(r: FitResult, file=None) -> None:
             from rich.markup import escape
 
             con.print(f"[bold]Command:[/] {escape(''.join(c if c.isprintable() else '?' for c in cmd))}", soft_wrap=True)
+    elif any(o.placement.fit != "no" for o in r.options):
+        floor = r.assumptions.get("min_quant")
+        con.print(f"[bold red]Nothing at the quality floor {floor} or better fits.[/] "
+                  f"Only quantizations that lose more do (see the note; --min-quant any allows them).")
     else:
         smallest = min(r.options, key=lambda o: o.memory.total_bytes)
         con.print(
             f"[bold red]Nothing fits.[/] Smallest option {smallest.quant.name} needs {gb(smallest.memory.total_bytes)}"
             f", {gb(smallest.placement.missing_bytes)} short."
         )
+    if any(label(o.quant.name) != "-" for o in r.options):
+        floor = r.assumptions.get("min_quant")
+        con.print("loss: perplexity increase vs 16-bit measured on Llama 3 8B (llama.cpp scoreboard; KL divergence in "
+                  f"--json); ! = 3 bits or less. Quality floor: {floor or 'none'} (--min-quant).")
     gate = r.gate
     if gate is not None and gate.passed:
         flags = " ".join(f for f in (f"--require-fit {gate.require_fit}" if gate.require_fit else "",
