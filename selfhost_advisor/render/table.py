@@ -103,7 +103,7 @@ def show(con: Any, table: Any, drop: Sequence[str] = (), *, wide: bool | None = 
     else:
         con.print(t)
     if dropped:
-        con.print(f"(hidden at {con.width} columns: {', '.join(dropped)}; --wide shows all)")
+        con.print(f"(hidden at {con.width} columns: {', '.join(dropped)}; --wide shows all)", soft_wrap=True)
 
 
 def _stacked(con: Any, table: Any) -> None:

@@ -11,7 +11,7 @@ from ..termsafe import markup as esc
 from .table import TABLE_STYLE, show
 
 # fit's columns, least important first: hidden in this order when the table does not fit (render/table.py)
-FIT_DROP = ("overhead", "bits/w", "prefill tok/s", "KV cache", "weights")
+FIT_DROP = ("overhead", "bits/w", "prefill tok/s", "KV cache", "weights", "loss")
 _FIT_STYLE = {"gpu": "bold green", "partial": "yellow", "cpu": "cyan", "no": "red"}
 
 
