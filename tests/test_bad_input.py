@@ -47,6 +47,7 @@ ROWS: list[tuple[list[str], str | None]] = [
     (["fit", "acme/not-cached"], "HF_HUB_OFFLINE"),  # offline by the environment: the message says which switch
     (["fit", "acme/damaged-cache", "--offline"], "acme/damaged-cache"),
     (["fit", "hf:acme/..", "--offline"], "acme/.."),
+    (["cost", "-t", "1e9", "-H", "rtx4090", "--model", "a" * 300 + "/" + "b" * 300], "aaaa"),  # was ENAMETOOLONG: exit 3
     # fit: sizes, counts, options
     (["fit", "llama3.1:8b", "--vram", "24 GBs"], "24 GBs"),
     (["fit", "llama3.1:8b", "--vram", "24XB"], "24XB"),

@@ -153,7 +153,9 @@ def endpoint() -> str:
 
 
 def valid_repo(repo: str) -> bool:
-    return bool(_REPO.match(repo)) and ".." not in repo
+    """owner/name as the Hub allows them: each part at most 96 characters (longer would also overflow a file name in
+    the cache: ENAMETOOLONG was a crash)."""
+    return bool(_REPO.match(repo)) and ".." not in repo and all(len(part) <= 96 for part in repo.split("/"))
 
 
 class HubClient:
