@@ -93,6 +93,10 @@ def vllm_row(row: dict) -> dict:
 
 
 EVALUATORS = {"vllm": vllm_row}
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from engine_accuracy_local import EVALUATORS as _GGUF_MLX  # noqa: E402  (llama.cpp, Ollama and MLX rows)
+
+EVALUATORS.update(_GGUF_MLX)
 
 
 def evaluate(rows: list[dict] | None = None) -> list[dict]:
@@ -134,6 +138,9 @@ def main() -> int:
         for q in ("kv", "act", "weights", "graphs"):
             if f"{q}_err" in r and r[f"{q}_err"] is not None:
                 parts.append(f"{q} {r[q + '_est_gib']:7.2f}/{r[q + '_logged_gib']:7.2f} GiB {r[q + '_err']:+6.1%}")
+        for q in ("compute", "decode", "prefill", "peak"):
+            if r.get(f"{q}_err") is not None:
+                parts.append(f"{q} {r[q + '_est']:8.2f}/{r[q + '_logged']:8.2f} {r[q + '_unit']} {r[q + '_err']:+6.1%}")
         print("  ".join(parts) + ("  [holdout]" if r["holdout"] else ""))
     print()
     for eng, qs in summ.items():

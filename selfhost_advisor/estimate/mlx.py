@@ -133,32 +133,45 @@ def option(model: Model, quant: Quant, machine: Machine, request: FitRequest) ->
     return FitOption(quant=quant, memory=mem, placement=place, speed=_speed(model, quant, machine, request, read_w, head_w))
 
 
-def _speed(model: Model, quant: Quant, machine: Machine, request: FitRequest, read_w: tuple[int, ...],
-           head_w: int) -> Speed:
-    from .speed import _attention_flops, _cached_tokens, efficiency
+def decode_tokens_per_s(model: Model, quant: Quant, machine: Machine, depth: int) -> float | None:
+    """Metal roofline: active weights + head + KV up to `depth`, over efficiency x bandwidth, plus per-layer time."""
+    from .speed import _cached_tokens, efficiency
 
     dev = machine.devices[0]
     if not dev.bandwidth_bytes_per_s:
-        return Speed(None, None, "unknown", note="device bandwidth unknown: give a hardware profile")
+        return None
+    _, _, read_w, head_w, _ = mlx_weights(model, quant)
     eff = efficiency("metal")
-    depth = request.context // 2
     kv_read = sum(kv_bytes_per_token(model, i) * _cached_tokens(model, i, depth) for i in range(model.n_layers))
     seconds = (sum(read_w) + head_w + kv_read) / (eff.bandwidth * dev.bandwidth_bytes_per_s)
-    seconds += model.n_layers * eff.layer_s
-    decode = 1.0 / seconds
-    prefill = None
-    if dev.fp16_flops:
-        active = model.params if model.moe is None else None
-        share = model.moe.active / model.moe.experts if model.moe else 1.0
-        flops = 0
-        for t in build_tensors(model):
-            if t.n_dims >= 2 and t.name != "token_embd.weight":
-                flops += int(2 * t.n_elements * (share if "_exps" in t.name else 1.0))
-        pre_depth = min(depth, 256)
-        flops += sum(_attention_flops(model, i, pre_depth) for i in range(model.n_layers))
-        compute = eff.compute_f16 if quant.name.lower() == "bf16" else eff.compute_quant
-        prefill = compute * dev.fp16_flops / flops
-        del active
+    return 1.0 / (seconds + model.n_layers * eff.layer_s)
+
+
+def prefill_tokens_per_s(model: Model, quant: Quant, machine: Machine, depth: int) -> float | None:
+    """2 FLOPs per active matrix weight (the embedding is a lookup) plus attention over `depth` cached tokens."""
+    from .speed import _attention_flops, efficiency
+
+    dev = machine.devices[0]
+    if not dev.fp16_flops:
+        return None
+    share = model.moe.active / model.moe.experts if model.moe else 1.0
+    flops = sum(int(2 * t.n_elements * (share if "_exps" in t.name else 1.0)) for t in build_tensors(model)
+                if t.n_dims >= 2 and t.name != "token_embd.weight")
+    flops += sum(_attention_flops(model, i, depth) for i in range(model.n_layers))
+    eff = efficiency("metal")
+    return (eff.compute_f16 if quant.name.lower() == "bf16" else eff.compute_quant) * dev.fp16_flops / flops
+
+
+def _speed(model: Model, quant: Quant, machine: Machine, request: FitRequest, read_w: tuple[int, ...],
+           head_w: int) -> Speed:
+    from .speed import efficiency
+
+    eff = efficiency("metal")
+    depth = request.context // 2
+    decode = decode_tokens_per_s(model, quant, machine, depth)
+    if decode is None:
+        return Speed(None, None, "unknown", note="device bandwidth unknown: give a hardware profile")
+    prefill = prefill_tokens_per_s(model, quant, machine, min(depth, 256))
     return Speed(decode, prefill, "extrapolated", decode * eff.decode_band[0], decode * eff.decode_band[1],
                  prefill * eff.prefill_band[0] if prefill else None, prefill * eff.prefill_band[1] if prefill else None,
                  note=f"mlx-lm on Metal: llama.cpp's Metal efficiency factors, decode at {depth} cached tokens")

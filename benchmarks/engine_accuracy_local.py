@@ -1,0 +1,77 @@
+"""llama.cpp, Ollama and MLX rows of data/engine_logs.yaml: what benchmarks/engine_accuracy.py asks them to report.
+
+Each evaluator turns one logged measurement into `<quantity>_est`, `<quantity>_logged` (in `<quantity>_unit`) and
+`<quantity>_err` = (estimate - logged) / logged:
+- compute: llama.cpp's "compute buffer size" of one GPU (estimate/memory.py compute_buffer_bytes; the row's
+  `n_outputs` replays builds that reserved a micro-batch of logits, before llama-server's n_outputs_max cap);
+- decode / prefill: tokens/s of a published run (MoE expert offload rows go through the fit's own option);
+- peak: mlx-lm's "Peak memory" (weights + KV cache + one prompt chunk of activations).
+"""
+from __future__ import annotations
+
+from selfhost_advisor.catalog.hardware import machine_from_profile, parse_spec
+from selfhost_advisor.catalog.models import get as get_model
+from selfhost_advisor.domain import FitRequest
+from selfhost_advisor.engines import get_engine
+
+MIB = 2**20
+
+
+def _base(row: dict) -> dict:
+    f = row.get("flags", {})
+    return {"source": row["source"], "model": row["model"], "quant": row["quant"], "gpu": row.get("gpu"),
+            "tp": 1, "version": str(row.get("version", "")), "holdout": bool(row.get("holdout")),
+            "context": f.get("context")}
+
+
+def _put(out: dict, q: str, est: float | None, logged: float, unit: str) -> None:
+    if est is None:
+        return
+    out.update({f"{q}_est": round(est, 2), f"{q}_logged": logged, f"{q}_unit": unit, f"{q}_err": (est - logged) / logged})
+
+
+def _machine(row: dict):
+    p, c, link = parse_spec(row["gpu"])
+    return machine_from_profile(p, c, int(row.get("ram_gb", 0) * 10**9) or None, link)
+
+
+def gguf_row(row: dict) -> dict:
+    from selfhost_advisor.estimate.memory import compute_buffer_bytes
+
+    m = get_model(row["model"])
+    f = row["flags"]
+    req = FitRequest(context=int(f["context"]), engine=row["engine"], n_parallel=int(f.get("n_parallel", 1)),
+                     flash_attention=bool(f.get("flash_attention", True)), n_ubatch=int(f.get("n_ubatch", 512)),
+                     n_cpu_moe=f.get("n_cpu_moe"))
+    out = _base(row)
+    lg = row["logged"]
+    if "compute_buffer_mib" in lg:
+        est = compute_buffer_bytes(m, req, n_outputs=f.get("n_outputs")) / MIB
+        _put(out, "compute", est, lg["compute_buffer_mib"], "MiB")
+    if "decode_tokens_per_s" in lg:
+        eng = get_engine(row["engine"])
+        opt = eng.option(m, eng.quant(row["quant"]), _machine(row), req)
+        _put(out, "decode", opt.speed.decode_tokens_per_s if opt.speed else None, lg["decode_tokens_per_s"], "tok/s")
+    return out
+
+
+def mlx_row(row: dict) -> dict:
+    from selfhost_advisor.estimate import mlx as X
+
+    m, q = get_model(row["model"]), X.get_mlx_quant(row["quant"])
+    machine = _machine(row)
+    f, lg = row["flags"], row["logged"]
+    out = _base(row)
+    if "decode_tokens_per_s" in lg:
+        _put(out, "decode", X.decode_tokens_per_s(m, q, machine, int(f["decode_depth"])), lg["decode_tokens_per_s"], "tok/s")
+    if "prefill_tokens_per_s" in lg:
+        # a prompt of P tokens attends on average to P/2 earlier tokens
+        _put(out, "prefill", X.prefill_tokens_per_s(m, q, machine, int(f["prompt_tokens"]) // 2),
+             lg["prefill_tokens_per_s"], "tok/s")
+    if "peak_memory_gb" in lg:
+        opt = X.option(m, q, machine, FitRequest(context=int(f["context"]), engine="mlx"))
+        _put(out, "peak", opt.memory.total_bytes / 1e9, lg["peak_memory_gb"], "GB")
+    return out
+
+
+EVALUATORS = {"llamacpp": gguf_row, "ollama": gguf_row, "mlx": mlx_row}
