@@ -74,3 +74,17 @@ def test_llama31_8b_4bit_m4_pro_decode_matches_published_run():
     # Mean depth while generating ~32,660 tokens, i.e. context 65,320 at our half-context depth convention.
     o = _opt("llama3.1:8b", "4bit", "m4-pro-48gb", 65320)
     assert abs(o.speed.decode_tokens_per_s / 23.146 - 1) < 0.15
+
+
+@pytest.mark.parametrize("fmt,flags", [("4bit", ["-q", "--q-bits", "4", "--q-group-size", "64"]),
+                                       ("mxfp4", ["--q-group-size", "32", "--q-mode", "mxfp4"]),
+                                       ("bf16", ["--dtype", "bfloat16"])])
+def test_command_converts_to_the_estimated_format(fmt, flags):
+    import shlex
+
+    o = _opt("llama3.1:8b", fmt, "m4-max-128gb")
+    convert, serve = (shlex.split(part) for part in o.command.split(" && "))
+    assert convert[0] == "mlx_lm.convert" and serve[0] == "mlx_lm.server"
+    assert all(f in convert for f in flags)
+    assert convert[convert.index("--mlx-path") + 1] == serve[serve.index("--model") + 1]
+    assert _opt("llama3.1:70b", "8bit", "m2-max-96gb").command == ""  # nothing runs: no command

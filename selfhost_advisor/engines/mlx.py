@@ -33,11 +33,39 @@ class Mlx(Engine):
             raise BadOptionError(f"--engine mlx runs on Apple Silicon only; {machine.name} is not an Apple machine",
                                  "use --engine llamacpp, or an Apple profile such as m4-max-128gb")
 
+    def command(self, model: Model, option: FitOption, request: FitRequest, machine: Machine) -> str:
+        """mlx_lm.convert of the Hub checkpoint into exactly the estimated format (bits, group size, mode), then
+        mlx_lm.server on it; no repository name is guessed. When the estimate is past mlx-lm's 90% warning, the
+        wired-limit sysctl that raises Metal's limit comes first."""
+        import shlex
+
+        if option.placement.fit == "no":
+            return ""
+        from ..catalog._data import load
+
+        fmt = next(f for f in load("engines")["mlx_formats"]["formats"] if f["name"] == option.quant.name)
+        ref = request.model_ref or model.hf_id or model.id
+        out = f"./{ref.rstrip('/').split('/')[-1].replace(':', '-')}-mlx-{fmt['name']}"
+        conv = ["mlx_lm.convert", "--hf-path", ref, "--mlx-path", out]
+        if fmt["group_size"]:
+            conv += ["-q", "--q-bits", str(fmt["bits"]), "--q-group-size", str(fmt["group_size"])]
+            if fmt["name"] == "mxfp4":
+                conv += ["--q-mode", "mxfp4"]
+        else:
+            conv += ["--dtype", "bfloat16"]
+        parts = [shlex.join(conv), shlex.join(["mlx_lm.server", "--model", out])]
+        if option.placement.note.startswith("mlx-lm warns"):
+            mb = -(-option.memory.total_bytes // 2**20) + 1024
+            parts.insert(0, f"sudo sysctl iogpu.wired_limit_mb={mb}")
+        return " && ".join(parts)
+
     def option(self, model: Model, quant: Quant, machine: Machine, request: FitRequest, *,
                host_ram_known: bool = True) -> FitOption:
         from ..estimate.mlx import option
+        from ..record import replace
 
-        return option(model, quant, machine, request)
+        opt = option(model, quant, machine, request)
+        return replace(opt, command=self.command(model, opt, request, machine))
 
 
 ENGINE_CLASS = Mlx

@@ -82,10 +82,12 @@ def render_fit(r: FitResult, file=None) -> None:
 
     con = console() if file is None else _file_console(file)
     m, hw = r.model, r.machine
-    devices = ", ".join(sorted({esc(d.name) for d in hw.devices})) or "no GPU"
-    n = len(hw.devices)
+    counts: dict[str, int] = {}
+    for d in hw.devices:  # in order; mixed GPUs ('rtx4090+rtx3090') list each model with its own count
+        counts[esc(d.name)] = counts.get(esc(d.name), 0) + 1
+    devices = " + ".join(f"{c}x {name}" if c > 1 else name for name, c in counts.items()) or "no GPU"
     con.print(f"[bold]Model[/]    {model_line(m)}")
-    hw_line = f"{esc(hw.name)}: {n}x {devices}" if n > 1 else f"{esc(hw.name)}: {devices}"
+    hw_line = f"{esc(hw.name)}: {devices}"
     if hw.ram_bytes:
         hw_line += f", RAM {gb(hw.ram_bytes)}"
     con.print(f"[bold]Hardware[/] {hw_line}")
