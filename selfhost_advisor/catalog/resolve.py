@@ -40,6 +40,8 @@ def resolve(query: str, *, quants: tuple[str, ...] = (), offline: bool = False) 
     raw = query.strip()
     if not raw:
         raise UnknownModelError("no model given", "e.g. llama3.1:8b, Qwen/Qwen3-8B or ./model.gguf")
+    if "\x00" in raw:  # no file, tag or Hub id holds a NUL; os.path functions raise ValueError on one
+        raise UnknownModelError("a model name cannot contain a NUL byte", "e.g. llama3.1:8b, Qwen/Qwen3-8B or ./model.gguf")
     if _looks_like_path(raw):
         return resolve_gguf_file(os.path.expanduser(raw), raw)
     low = raw.lower()
