@@ -42,7 +42,7 @@ def resolve_machine(
         if vram is not None:
             raise BadOptionError(f"--vram and --hardware {hardware!r} both given",
                                  "a profile has its own memory: use one of them")
-        if "+" in hardware:
+        if "+" in hardware and not _names_one_profile(hardware):
             if gpus is not None:
                 raise BadOptionError("--gpus with a mixed '+' hardware spec", "count each card in the spec: '2x rtx4090+rtx3090'")
             return mixed_machine(hardware, ram_bytes), ram_bytes is not None
@@ -66,6 +66,17 @@ def resolve_machine(
             raise BadOptionError("--gpus needs --vram (memory per GPU)", "e.g. --vram 24GB --gpus 2")
         return generic_machine(vram_bytes, gpus or 1, ram_bytes), ram_bytes is not None
     return this_machine(), True
+
+
+def _names_one_profile(spec: str) -> bool:
+    """True when a spec with '+' is itself one machine's name ('ai max+ 395', 'Ryzen AI Max+ 395'), not two cards."""
+    from .errors import AdvisorError
+
+    try:
+        parse_spec(spec)
+    except AdvisorError:
+        return False
+    return True
 
 
 def mixed_machine(spec: str, ram_bytes: int | None) -> Machine:

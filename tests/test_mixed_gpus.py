@@ -63,3 +63,10 @@ def test_bad_mixed_specs_are_bad_input(spec):
     with pytest.raises(AdvisorError) as e:
         resolve_machine(spec, None, None, None)
     assert e.value.exit_code == 2
+
+
+@pytest.mark.parametrize("spec", ["ai max+ 395", "Ryzen AI Max+ 395"])
+def test_a_name_with_plus_is_one_machine_not_a_mix(spec):
+    # The Strix Halo APU is sold as "Ryzen AI Max+ 395": its '+' is part of the name, not a second card.
+    machine, _ = resolve_machine(spec, None, None, None)
+    assert [d.matched_profile for d in machine.devices] == ["ryzen-ai-max-395-128gb"]
