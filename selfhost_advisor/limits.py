@@ -13,6 +13,7 @@ MAX_SEQS = 1 << 16  # vLLM --max-num-seqs (its default is 256; 1,024 on large GP
 MAX_BATCHED_TOKENS = 1 << 24  # vLLM --max-num-batched-tokens: at most a context's worth (MAX_CONTEXT)
 MAX_CONTEXT = 1 << 24  # --context: 16M tokens; the longest real context windows are 10M (Llama 4 Scout)
 MAX_NUMBER_CHARS = 40  # any number typed on the command line: "1e9", "0.25", 20 digits; longer is not a number
+MAX_COLUMNS = 1000  # COLUMNS (terminal width) honoured up to this; wider is read as this (rich overflows on 10^20)
 MAX_FLOAT = 1e15  # any float flag: $1e15, 1e15 tokens/s, 1e15 hours are all far beyond real values
 
 # Files read

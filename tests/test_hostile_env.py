@@ -162,3 +162,22 @@ def test_endless_bodies_from_a_real_server_stay_within_the_limits(tmp_path, host
 def test_the_real_transport_reads_no_more_than_its_limit(hostile_server):
     r = hubmod.HFTransport().get(f"{hostile_server}/acme/x/resolve/main/config.json", {}, 1 << 20)
     assert r.status == 200 and len(r.body) == 1 << 20 and r.truncated
+
+
+@pytest.mark.parametrize("columns", ["99999999999999999999", "1000001", "5000"])
+def test_an_absurd_terminal_width_is_read_as_the_stated_limit(capsys, monkeypatch, columns):
+    # rich raised OverflowError (exit 3) on COLUMNS=10^20; any width beyond MAX_COLUMNS renders at MAX_COLUMNS
+    from selfhost_advisor.limits import MAX_COLUMNS
+
+    monkeypatch.setenv("COLUMNS", columns)
+    code, out, err = run(capsys, "fit", "llama3.1:8b", "--hardware", "rtx4090")
+    assert code == 0 and err == "" and "Q4_K_M" in out
+    assert max(len(line) for line in out.splitlines()) <= MAX_COLUMNS
+
+
+def test_a_probe_file_with_a_5000_digit_schema_version_is_bad_input(capsys, tmp_path):
+    # int() of a 5,000-digit string hits Python's integer-string limit (ValueError, exit 3 before)
+    box = tmp_path / "box.json"
+    box.write_text(json.dumps({"schema_version": "9" * 5000 + ".0", "devices": []}))
+    code, out, err = run(capsys, "fit", "llama3.1:8b", "--hardware", str(box))
+    assert code == 2 and out == "" and err.count("\n") == 1 and "schema_version" in err and len(err) < 400

@@ -23,7 +23,15 @@ def console():
     # Off a terminal rich writes plain text unless FORCE_COLOR asks otherwise.
     no_color = bool(os.environ.get("NO_COLOR"))
     return _console_class()(no_color=no_color, color_system=None if no_color else "auto", highlight=False,
-                            soft_wrap=False)
+                            soft_wrap=False, width=_columns_cap())
+
+
+def _columns_cap() -> int | None:
+    """MAX_COLUMNS when COLUMNS asks for more (rich would overflow on COLUMNS=10^20), else None: rich decides."""
+    from ..limits import MAX_COLUMNS
+
+    cols = os.environ.get("COLUMNS", "")
+    return MAX_COLUMNS if cols.isdigit() and (len(cols) > 6 or int(cols) > MAX_COLUMNS) else None
 
 
 _CONSOLE = None
