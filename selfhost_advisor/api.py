@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from .cost.types import CostComparison
     from .domain import FitResult, ProbeReport
     from .estimate.plan import HardwareForResult, ModelsFitResult
+    from .estimate.serving.types import ServeReport
 
 
 def _size(value: str | int | None) -> str | None:
@@ -211,6 +212,82 @@ def filter_models(models: Sequence[Any], query: str | None) -> list[Any]:
     return [m for m in models if q in " ".join((m.id, m.name, m.hf_id, m.arch, *m.aliases)).lower()]
 
 
+
+_MAX_SERVE_TOKENS = 10_000_000  # beyond any model's context: a typo, not a workload
+_MAX_CONCURRENCY = 100_000
+
+
+def _tokens(value: int, flag: str) -> int:
+    from .errors import BadOptionError
+
+    if value < 1 or value > _MAX_SERVE_TOKENS:
+        raise BadOptionError(f"{flag} {value} must be between 1 and {_MAX_SERVE_TOKENS:,} tokens", f"e.g. {flag} 1000")
+    return value
+
+
+def _positive(value: float | None, flag: str, example: str) -> float | None:
+    import math
+
+    from .errors import BadOptionError
+
+    if value is None:
+        return None
+    if not (math.isfinite(value) and value > 0):
+        raise BadOptionError(f"{flag} {value!r} must be a positive number", f"e.g. {flag} {example}")
+    return value
+
+
+def serve(
+    model: str, hardware: str, *, engine: str = "vllm", quant: str | None = None, prompt_tokens: int = 1000,
+    output_tokens: int = 200, concurrency: Sequence[int] | None = None, max_ttft: float | None = None,
+    min_stream_tps: float | None = None, gpu_memory_utilization: float | None = None,
+    max_num_seqs: int | None = None, max_num_batched_tokens: int | None = None, kv_cache: str | None = None,
+) -> "ServeReport":
+    """How many concurrent users one box serves for a request mix, and how fast (`advisor serve`).
+
+    Returns estimate.serving.types.ServeReport: `points` (throughput, TTFT, TPOT per concurrency), `peak`,
+    `recommended` (the best point meeting max_ttft / min_stream_tps, or None), `max_concurrency`, `limits`.
+    concurrency: the levels to evaluate (default 1, 2, 4 ... up to the maximum).
+    """
+    from .catalog.resolve import resolve
+    from .domain import FitRequest
+    from .engines import get_engine
+    from .errors import BadOptionError
+    from .estimate.serving import ServeWorkload, serve as run_serve
+    from .machine import resolve_machine
+
+    _tokens(prompt_tokens, "--prompt-tokens")
+    _tokens(output_tokens, "--output-tokens")
+    ttft = _positive(max_ttft, "--max-ttft", "2")
+    speed = _positive(min_stream_tps, "--min-stream-tps", "20")
+    levels = tuple(sorted(set(int(n) for n in concurrency or ())))
+    if any(not 1 <= n <= _MAX_CONCURRENCY for n in levels):
+        raise BadOptionError(f"--concurrency must be between 1 and {_MAX_CONCURRENCY:,}", "e.g. --concurrency 1,8,32")
+    eng = get_engine(engine)
+    resolved = resolve(model)
+    eng.check_model(resolved, model)
+    q = eng.quant(quant) if quant else None
+    machine, _ = resolve_machine(hardware, None, None, None)
+    kv = kv_cache.lower() if kv_cache else ("auto" if eng.kv_pool else "f16")
+    if eng.kv_cache_types and kv not in eng.kv_cache_types:
+        raise BadOptionError(f"--kv-cache {kv_cache!r} is not one of {eng.name}'s KV cache types",
+                             f"use one of: {', '.join(eng.kv_cache_types)}")
+    from .limits import MAX_BATCHED_TOKENS, MAX_SEQS
+
+    for flag, value, top in (("--max-num-seqs", max_num_seqs, MAX_SEQS),
+                             ("--max-num-batched-tokens", max_num_batched_tokens, MAX_BATCHED_TOKENS)):
+        if value is not None and not 1 <= value <= top:
+            raise BadOptionError(f"{flag} {value} is out of range", f"give 1 to {top} (docs/cli.md, Limits)")
+    if gpu_memory_utilization is not None and not 0 < gpu_memory_utilization <= 1:
+        raise BadOptionError(f"--gpu-memory-utilization {gpu_memory_utilization!r} must be in (0, 1]",
+                             "e.g. --gpu-memory-utilization 0.9")
+    options = FitRequest(context=prompt_tokens + output_tokens, engine=eng.name, kv_cache_type=kv,
+                         gpu_memory_utilization=gpu_memory_utilization, max_num_seqs=max_num_seqs,
+                         max_num_batched_tokens=max_num_batched_tokens)
+    return run_serve(resolved.model, machine, ServeWorkload(prompt_tokens, output_tokens, ttft, speed),
+                     engine=eng.name, quant=q, concurrency=levels, options=options)
+
+
 def cost(monthly_tokens: str | int, **options: Any) -> CostComparison:
     """Self-host vs cloud API for a monthly token volume (`advisor cost`): `options` are the command's options
     by their Python names (model='llama3.1:8b', hardware=['2x rtx4090'], cloud=['gpt-4o'], ...).
@@ -249,7 +326,13 @@ def as_json(result: Any) -> dict[str, Any]:
         from .render.cost_json import cost_dict
 
         return cost_dict(result)
+    from .estimate.serving.types import ServeReport
+
+    if isinstance(result, ServeReport):
+        from .render.serve_json import serve_dict
+
+        return serve_dict(result)
     raise TypeError(f"as_json takes a record from selfhost_advisor's API, not {type(result).__name__}")
 
 
-__all__ = ["as_json", "cost", "filter_models", "fit", "hardware_for", "models_that_fit", "probe"]
+__all__ = ["as_json", "cost", "filter_models", "fit", "hardware_for", "models_that_fit", "probe", "serve"]

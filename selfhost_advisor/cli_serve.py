@@ -1,7 +1,6 @@
 """`advisor serve`: parse options, call estimate.serving.serve, render text or JSON. No arithmetic here."""
 from __future__ import annotations
 
-import math
 from typing import List, Optional
 
 import typer
@@ -9,22 +8,7 @@ import typer
 from .cli_opts import emit_json, quiet, quiet_option, timestamp, timestamp_option
 from .errors import BadOptionError, CheckFailed
 
-_MAX_TOKENS = 10_000_000  # beyond any model's context: a typo, not a workload
 _MAX_CONCURRENCY = 100_000
-
-
-def _tokens(value: int, flag: str) -> int:
-    if value < 1 or value > _MAX_TOKENS:
-        raise BadOptionError(f"{flag} {value} must be between 1 and {_MAX_TOKENS:,} tokens", f"e.g. {flag} 1000")
-    return value
-
-
-def _positive(value: Optional[float], flag: str, example: str) -> Optional[float]:
-    if value is None:
-        return None
-    if not (math.isfinite(value) and value > 0):
-        raise BadOptionError(f"{flag} {value!r} must be a positive number", f"e.g. {flag} {example}")
-    return value
 
 
 def _levels(values: Optional[List[str]]) -> tuple[int, ...]:
@@ -63,42 +47,15 @@ def serve(
 ) -> int:
     """How many users one box serves for a request mix, and how fast: throughput, time to first token and per-user
     speed against concurrency, the peak, and the best point that meets --max-ttft / --min-stream-tps."""
-    from .catalog.resolve import resolve
-    from .domain import FitRequest
-    from .engines import get_engine
-    from .estimate.serving import ServeWorkload, serve as run_serve
-    from .machine import resolve_machine
+    from .api import serve as api_serve
 
     quiet(quiet_flag)
     timestamp(timestamp_flag)
-    _tokens(prompt_tokens, "--prompt-tokens")
-    _tokens(output_tokens, "--output-tokens")
-    ttft = _positive(max_ttft, "--max-ttft", "2")
-    speed = _positive(min_stream_tps, "--min-stream-tps", "20")
-    levels = _levels(concurrency)
-    eng = get_engine(engine)
-    resolved = resolve(model)
-    eng.check_model(resolved, model)
-    q = eng.quant(quant) if quant else None
-    machine, _ = resolve_machine(hardware, None, None, None)
-    kv = kv_cache.lower() if kv_cache else ("auto" if eng.kv_pool else "f16")
-    if eng.kv_cache_types and kv not in eng.kv_cache_types:
-        raise BadOptionError(f"--kv-cache {kv_cache!r} is not one of {eng.name}'s KV cache types",
-                             f"use one of: {', '.join(eng.kv_cache_types)}")
-    from .limits import MAX_BATCHED_TOKENS, MAX_SEQS
-
-    for flag, value, top in (("--max-num-seqs", max_num_seqs, MAX_SEQS),
-                             ("--max-num-batched-tokens", max_num_batched_tokens, MAX_BATCHED_TOKENS)):
-        if value is not None and not 1 <= value <= top:
-            raise BadOptionError(f"{flag} {value} is out of range", f"give 1 to {top} (docs/cli.md, Limits)")
-    if gpu_memory_utilization is not None and not 0 < gpu_memory_utilization <= 1:
-        raise BadOptionError(f"--gpu-memory-utilization {gpu_memory_utilization!r} must be in (0, 1]",
-                             "e.g. --gpu-memory-utilization 0.9")
-    options = FitRequest(context=prompt_tokens + output_tokens, engine=eng.name, kv_cache_type=kv,
-                         gpu_memory_utilization=gpu_memory_utilization, max_num_seqs=max_num_seqs,
-                         max_num_batched_tokens=max_num_batched_tokens)
-    report = run_serve(resolved.model, machine, ServeWorkload(prompt_tokens, output_tokens, ttft, speed),
-                       engine=eng.name, quant=q, concurrency=levels, options=options)
+    report = api_serve(model, hardware, engine=engine, quant=quant, prompt_tokens=prompt_tokens,
+                       output_tokens=output_tokens, concurrency=_levels(concurrency), max_ttft=max_ttft,
+                       min_stream_tps=min_stream_tps, gpu_memory_utilization=gpu_memory_utilization,
+                       max_num_seqs=max_num_seqs, max_num_batched_tokens=max_num_batched_tokens, kv_cache=kv_cache)
+    ttft, speed = report.workload.max_ttft_s, report.workload.min_stream_tokens_per_s
     if as_json:
         from .render.serve_json import serve_dict
 

@@ -31,6 +31,10 @@ def _cli_json(capsys, *argv):
      ["models", "llama3.1", "--fits", "rtx4090", "--ram", "64GB", "--min-tps", "5"]),
     (lambda: sa.cost("2e9", hardware="2x rtx4090", cloud=["gpt-4o", "claude-haiku"], active_hours=730),
      ["cost", "-t", "2e9", "-H", "2x rtx4090", "--cloud", "gpt-4o,claude-haiku", "--active-hours", "730"]),
+    (lambda: sa.serve("llama3.1:8b", "h100-sxm", prompt_tokens=800, output_tokens=300, concurrency=[1, 8, 64],
+                      max_ttft=1.5, min_stream_tps=25),
+     ["serve", "llama3.1:8b", "-H", "h100-sxm", "--prompt-tokens", "800", "--output-tokens", "300",
+      "--concurrency", "1,8,64", "--max-ttft", "1.5", "--min-stream-tps", "25"]),
     (lambda: sa.fit("llama3.1:8b", "h100-sxm", engine="vllm", quant="FP8", gpu_memory_utilization=0.8),
      ["fit", "llama3.1:8b", "-H", "h100-sxm", "--engine", "vllm", "-q", "FP8", "--gpu-memory-utilization", "0.8"]),
 ])
@@ -85,3 +89,10 @@ def test_readme_api_example_runs(capsys):
     exec(compile(block.group(1), "README.md", "exec"), {})
     out = capsys.readouterr().out
     assert out.startswith("Q4_K_M gpu") and "gate: True Q4_K_M" in out and sa.SCHEMA_VERSION in out
+
+
+def test_serve_bad_input_raises_the_cli_error():
+    with pytest.raises(AdvisorError):
+        sa.serve("llama3.1:8b", "h100-sxm", prompt_tokens=0)
+    with pytest.raises(AdvisorError):
+        sa.serve("llama3.1:8b", "h100-sxm", concurrency=[0])
