@@ -65,3 +65,14 @@ def test_the_same_keys_in_a_yaml_or_json_file(tmp_path):
     j.write_text('{"vram": "16GB", "bandwidth": 448}')
     with pytest.raises(AdvisorError, match="fp16 is missing"):
         load_hardware_file(str(j))
+
+
+def test_the_spec_an_unknown_name_suggests_is_one_that_works():
+    # the unknown-hardware hint names a custom spec; a user who copies it must get a machine, not another error
+    import re
+
+    with pytest.raises(AdvisorError) as err:
+        parse_spec("no-such-gpu-9000")
+    spec = re.search(r'--hardware "(custom:[^"]+)"', str(err.value)).group(1)
+    profile, count, _ = parse_spec(spec)
+    assert count == 1 and machine_from_profile(profile, 1).devices[0].bandwidth_bytes_per_s == 448e9

@@ -176,7 +176,7 @@ def resolve(name: str) -> Profile:
     raise UnknownHardwareError(
         f"unknown hardware {name!r}",
         (f"did you mean {', '.join(hint)}? " if hint else "")
-        + "run 'advisor hardware' to list profiles, or give a spec: --hardware \"custom:vram=16GB,bandwidth=448GB/s\"",
+        + "run 'advisor hardware' to list profiles, or give a spec: --hardware \"custom:vram=16GB,bandwidth=448GB/s,fp16=60TFLOPS\"",
     )
 
 
