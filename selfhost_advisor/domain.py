@@ -323,7 +323,7 @@ class FitResult:
 class ServingCapacity:
     """What one machine sustains serving a model to many concurrent streams (vLLM-style batching).
 
-    Produced by estimate.serving.capacity_for_mix (and the older full-context serving_capacity); the cost model turns it into units needed for a workload.
+    Produced by estimate.serving.capacity_for_mix; the cost model turns it into units needed for a workload.
     """
 
     fits: bool

@@ -14,7 +14,7 @@ from selfhost_advisor.catalog.models import get
 from selfhost_advisor.catalog.quants import get_quant, listed_quants
 from selfhost_advisor.domain import FitRequest, Placement
 from selfhost_advisor.estimate.fit import fit
-from selfhost_advisor.estimate.serving import serving_capacity
+from selfhost_advisor.estimate.serving import capacity_for_mix
 from selfhost_advisor.estimate.speed import estimate_speed, family
 from selfhost_advisor.estimate.vllm import (
     get_vllm_quant, kv_bytes_per_token, kv_pool_tokens, plan, tensor_parallel_size, vllm_weights,
@@ -160,16 +160,17 @@ def test_vllm_is_not_offered_on_apple():
 
 def test_serving_throughput_grows_with_batch_and_floor_limits_it():
     m, model = _machine("h100-sxm"), get("llama3.1:8b")
-    free = serving_capacity(model, m, 4096)
+    free = capacity_for_mix(model, m, prompt_tokens=2048, output_tokens=2048)
     assert free.fits and free.concurrency > 8
     assert free.aggregate_decode_tokens_per_s > 5 * free.per_stream_decode_tokens_per_s
-    floored = serving_capacity(model, m, 4096, min_stream_tokens_per_s=free.per_stream_decode_tokens_per_s * 2)
+    floored = capacity_for_mix(model, m, prompt_tokens=2048, output_tokens=2048,
+                               min_stream_tokens_per_s=free.per_stream_decode_tokens_per_s * 2)
     assert floored.fits and floored.concurrency < free.concurrency
     assert floored.per_stream_decode_tokens_per_s >= free.per_stream_decode_tokens_per_s * 2
 
 
 def test_serving_capacity_explains_what_cannot_run():
-    cap = serving_capacity(get("llama3.1:405b"), _machine("rtx4090"), 8192)
+    cap = capacity_for_mix(get("llama3.1:405b"), _machine("rtx4090"), prompt_tokens=6144, output_tokens=2048)
     assert not cap.fits and cap.reason
 
 

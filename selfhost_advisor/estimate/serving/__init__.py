@@ -2,12 +2,11 @@
 
 step.py (one engine step: roofline + fitted overheads), paged.py (vLLM's paged KV and chunked prefill under a closed
 loop of clients), slots.py (llama.cpp / Ollama slots), curve.py (peak, recommended point), serve.py (the report),
-capacity.py (the cost model's record), legacy.py (the full-context model `cost` used before capacity_for_mix).
+capacity.py (the cost model's record).
 """
 from __future__ import annotations
 
 from .capacity import capacity_for_mix
-from .legacy import serving_capacity
 from .serve import serve
 from .step import prefill_tokens_per_s, step_seconds
 from .types import ServePoint, ServeReport, ServeWorkload
@@ -17,5 +16,5 @@ def _prefill_tokens_per_s(model, quant, machine, tp, depth):  # estimate/fit.py'
     return prefill_tokens_per_s(model, quant, machine, tp, depth)
 
 
-__all__ = ["capacity_for_mix", "serving_capacity", "serve", "step_seconds", "ServePoint", "ServeReport",
+__all__ = ["capacity_for_mix", "serve", "step_seconds", "ServePoint", "ServeReport",
            "ServeWorkload"]
