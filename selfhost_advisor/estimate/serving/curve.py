@@ -47,3 +47,26 @@ def recommended(point: PointFn, max_concurrency: int, w: ServeWorkload) -> Serve
 
 def peak(points: list[ServePoint]) -> ServePoint:
     return max(points, key=lambda p: (p.output_tokens_per_s, -p.concurrency))
+
+
+def walk(make_server: Callable[[int], "object"], max_concurrency: int, first_limit: str,
+         concurrency: tuple[int, ...], w: ServeWorkload) -> tuple:
+    """The curve both engines report, from a server built for a concurrency ceiling (PagedServer or SlotServer):
+    the ceiling drops to what the prefill budget admits (limit 'compute'; more requests would only queue), then the
+    requested or default levels, the peak, the recommended point, and 'compute' / 'slo' when they bind there.
+
+    Returns (server, max_concurrency, limits, points, peak, recommended)."""
+    server = make_server(max_concurrency)
+    limits = [first_limit]
+    budget = server.budget_limit()
+    if budget < max_concurrency:  # prompts would queue for the token budget: more requests add only waiting
+        max_concurrency, limits = budget, ["compute"]
+        server = make_server(max_concurrency)
+    points = [server.point(b) for b in concurrency or default_concurrencies(max_concurrency)]
+    top = peak(points + [server.point(max_concurrency)])
+    rec = recommended(server.point, max_concurrency, w)
+    if server.point(max_concurrency).compute_bound and "compute" not in limits:
+        limits.append("compute")
+    if rec is None or rec.concurrency < max_concurrency:
+        limits.append("slo")
+    return server, max_concurrency, limits, points, top, rec

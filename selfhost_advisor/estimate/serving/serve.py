@@ -10,7 +10,7 @@ from ...domain import FitRequest, Machine, Model, Quant
 from ...record import replace
 from ..speed import efficiency
 from ..vllm import kv_dtype_bytes, plan, vllm_quants
-from .curve import default_concurrencies, peak, recommended
+from .curve import walk
 from .paged import PagedServer, held_kv_bytes
 from .step import prefill_tokens_per_s, serving_data
 from .types import ServePoint, ServeReport, ServeWorkload
@@ -61,20 +61,9 @@ def _serve_vllm(model: Model, machine: Machine, w: ServeWorkload, q: Quant, conc
     per_request = held_kv_bytes(model, p.tp, P, O, kvb)
     kv_conc = max(1, p.pool_bytes_per_gpu // per_request)
     max_conc = min(kv_conc, max_seqs)
-    server = PagedServer(model, q, machine, p.tp, P, O, batched, max_conc, kvb)
-    limits = ["kv_pool" if kv_conc <= max_seqs else "max_num_seqs"]
-    budget_conc = server.budget_limit()
-    if budget_conc < max_conc:  # prompts would queue for the token budget: more requests add only waiting
-        max_conc, limits = budget_conc, ["compute"]
-        server = PagedServer(model, q, machine, p.tp, P, O, batched, max_conc, kvb)
-    levels = concurrency or default_concurrencies(max_conc)
-    points = [server.point(b) for b in levels]
-    top = peak(points + [server.point(max_conc)])
-    rec = recommended(server.point, max_conc, w)
-    if server.point(max_conc).compute_bound and "compute" not in limits:
-        limits.append("compute")
-    if rec is None or rec.concurrency < max_conc:
-        limits.append("slo")
+    server, max_conc, limits, points, top, rec = walk(
+        lambda n: PagedServer(model, q, machine, p.tp, P, O, batched, n, kvb), max_conc,
+        "kv_pool" if kv_conc <= max_seqs else "max_num_seqs", concurrency, w)
     eff = efficiency(machine.devices[0].backend)
     band = tuple(serving_data()["vllm"].get("throughput_band") or eff.decode_band)
     return ServeReport(

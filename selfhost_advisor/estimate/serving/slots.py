@@ -14,7 +14,7 @@ from ...domain import FitOption, FitRequest, Machine, Model, Quant
 from ..fit import evaluate
 from ..memory import engine_params
 from ..speed import efficiency, token_work
-from .curve import default_concurrencies, peak, recommended
+from .curve import walk
 from .paged import PagedServer
 from .types import ServePoint, ServeReport, ServeWorkload
 
@@ -102,20 +102,9 @@ def serve_slots(model: Model, machine: Machine, w: ServeWorkload, *, engine: str
         return ServeReport(model=model, machine=machine, engine=engine, quant=opt.quant.name if opt else None,
                            workload=w, fits=False, reason=why)
     slots = _max_slots(model, machine, w, engine, opt.quant, opt.placement.fit)
-    server = SlotServer(model, machine, w, engine, opt, slots)
-    limits = ["kv_pool" if slots < _MAX_SLOTS else "max_num_seqs"]
-    budget_slots = server.budget_limit()
-    if budget_slots < slots:  # prompts would queue for the batch: more slots add only waiting
-        slots, limits = budget_slots, ["compute"]
-        server = SlotServer(model, machine, w, engine, opt, slots)
-    levels = concurrency or default_concurrencies(slots)
-    points = [server.point(b) for b in levels]
-    top = peak(points + [server.point(slots)])
-    rec = recommended(server.point, slots, w)
-    if server.point(slots).compute_bound and "compute" not in limits:
-        limits.append("compute")
-    if rec is None or rec.concurrency < slots:
-        limits.append("slo")
+    server, slots, limits, points, top, rec = walk(
+        lambda n: SlotServer(model, machine, w, engine, opt, n), slots,
+        "kv_pool" if slots < _MAX_SLOTS else "max_num_seqs", concurrency, w)
     s = opt.speed
     kv1 = server.point(1).kv_bytes_per_gpu
     return ServeReport(
