@@ -213,3 +213,18 @@ def render_models(rows: list[Model], query: str | None) -> None:
         table.add_row(*map(esc, (m.id, m.name, p, m.arch, f"{m.max_context:,}", m.license, m.hf_id)))
     show(con, table, drop=("license", "arch", "hub id", "context", "name"))
     con.print(f"{len(rows)} models" + (f" matching {esc(repr(query))}" if query else ""))
+
+
+def plot_rows(grid: list, height: int, label_of, label_width: int) -> list:
+    """The rows of a terminal chart: each grid row (a list of (character, style)) behind its y-axis tick, with a
+    value label (label_of(fraction of the axis)) on the top, middle and bottom rows. The cost and serve charts share it."""
+    from rich.text import Text
+
+    rows = []
+    for r, cells in enumerate(grid):
+        label = label_of((height - 1 - r) / (height - 1)) if r in (0, height // 2, height - 1) else ""
+        line = Text(f"{label:>{label_width}} ┤")
+        for ch, st in cells:
+            line.append(ch, style=st or None)
+        rows.append(line)
+    return rows

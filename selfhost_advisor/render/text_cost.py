@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from ..cost.compare import cost_curve
 from ..cost.types import CostComparison
-from .text import console
+from .text import console, plot_rows
 from ..termsafe import markup as esc
 from ..termsafe import plain
 
@@ -93,12 +93,7 @@ def chart_lines(c: CostComparison, width: int = 64, height: int = 14):
             r = height - 1 - min(height - 1, round(y / y_max * (height - 1)))
             grid[r][i] = (_MARKS[k % len(_MARKS)], _SERIES_STYLE[k % len(_SERIES_STYLE)])
     out = [Text(f"monthly USD (0 .. {_usd(y_max)}) vs monthly tokens (0 .. {_tok(x_max)})", style="bold")]
-    for r, row in enumerate(grid):
-        label = _usd(y_max * (height - 1 - r) / (height - 1)) if r in (0, height // 2, height - 1) else ""
-        line = Text(f"{label:>10} ┤")
-        for ch, st in row:
-            line.append(ch, style=st or None)
-        out.append(line)
+    out += plot_rows(grid, height, lambda f: _usd(y_max * f), 10)
     axis = [" "] * width
     axis[col_of(t_now)] = "▲"
     out.append(Text(" " * 11 + "└" + "─" * width))

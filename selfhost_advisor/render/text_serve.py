@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 from ..estimate.serving.types import ServePoint, ServeReport
-from .text import console
+from .text import console, plot_rows
 
 
 def _gb(n: int) -> str:
@@ -72,12 +72,7 @@ def chart_lines(r: ServeReport, width: int = 56, height: int = 12):
                 f = 0 if cb == ca else (c - ca) / (cb - ca)
                 grid[row(ya + f * (yb - ya), top)][c] = (mark, style)
     out = [Text(f"● output tok/s (0 .. {_tps(top_t)})   ◆ tok/s per user (0 .. {_tps(top_s)})", style="bold")]
-    for i, line in enumerate(grid):
-        label = _tps(top_t * (height - 1 - i) / (height - 1)) if i in (0, height // 2, height - 1) else ""
-        text = Text(f"{label:>8} ┤")
-        for ch, st in line:
-            text.append(ch, style=st or None)
-        out.append(text)
+    out += plot_rows(grid, height, lambda f: _tps(top_t * f), 8)
     out.append(Text(" " * 9 + "└" + "─" * width))
     axis = [" "] * width
     for p in pts:
