@@ -74,7 +74,8 @@ class Model:
     sliding_window_pattern: int | None = None  # every Nth layer is global; 1 = all layers sliding
     moe: MoE | None = None
     mla: MLA | None = None
-    license: str = ""
+    license: str = ""  # the Hub card's license tag (license_name where it is `other`); "" when not known
+    use_cases: tuple[str, ...] = ()  # subset of catalog USE_CASES (chat, code, reasoning, vision, embedding)
     released: str = ""
     source: str = ""
     aliases: tuple[str, ...] = ()

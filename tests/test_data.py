@@ -137,6 +137,37 @@ def test_model_entries_have_positive_integer_shapes(e):
         assert re.search(r"vision|projector|multimodal|MTP", e["params_source"], re.I), e["params_source"]
 
 
+# --- license and use_cases (issue 17: `advisor models --license/--use-case` filter on them) ---------------------------
+
+@pytest.mark.parametrize("e", DATA["models"]["models"], ids=lambda e: e["id"])
+def test_model_license_and_use_cases_come_from_the_declared_sets(e):
+    licenses = DATA["models"]["licenses"]["values"]
+    use_cases = DATA["models"]["use_cases"]["values"]
+    assert e["license"] in licenses, f"{e['license']!r}: add it to licenses.values with what it is, or say unknown"
+    assert isinstance(e["use_cases"], list) and e["use_cases"], "use_cases: at least one of " + ", ".join(use_cases)
+    assert set(e["use_cases"]) <= set(use_cases) and len(set(e["use_cases"])) == len(e["use_cases"])
+    hf = e["hf_id"].lower()
+    # the stated purpose the card's name carries: a Coder / Code Llama checkpoint is a code model, an R1 distill or
+    # QwQ a reasoning one, a vision-language checkpoint (-VL, or a ConditionalGeneration class whose params include a
+    # vision tower) takes images, an embedding model embeds
+    if re.search(r"coder|codellama|codestral|devstral", hf):
+        assert "code" in e["use_cases"]
+    if re.search(r"-r1\b|-r1-|qwq|thinking", hf):
+        assert "reasoning" in e["use_cases"]
+    if re.search(r"-vl\b|-vl-", hf) or (e.get("text_params") and "vision" in e["params_source"].lower()):
+        assert "vision" in e["use_cases"]
+    if "embed" in hf:
+        assert e["use_cases"] == ["embedding"]
+
+
+def test_use_case_values_are_the_ones_the_cli_offers():
+    from selfhost_advisor.catalog.models import USE_CASES
+
+    assert tuple(DATA["models"]["use_cases"]["values"]) == USE_CASES
+    assert DATA["models"]["licenses"]["source"] and DATA["models"]["licenses"]["as_of"]
+    assert DATA["models"]["use_cases"]["source"] and DATA["models"]["use_cases"]["as_of"]
+
+
 HARDWARE_KINDS = {"gpu", "apple", "apu", "cpu", "host"}
 
 

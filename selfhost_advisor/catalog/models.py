@@ -72,10 +72,19 @@ def _model_from_entry(e: dict) -> Model:
         ssm=SSM(**{k: (str(v) if k == "kind" else int(v)) for k, v in e["ssm"].items()}) if e.get("ssm") else None,
         layer_pattern=str(e.get("layer_pattern") or ""),
         license=str(e.get("license", "")),
+        use_cases=tuple(e.get("use_cases") or ()),
         released=str(e.get("released", "")),
         source=e.get("source", ""),
         aliases=tuple(e.get("aliases") or ()),
     )
+
+
+USE_CASES = ("chat", "code", "reasoning", "vision", "embedding")  # data/models.yaml use_cases.values, in that order
+
+
+def licenses() -> dict[str, str]:
+    """The licence tags the catalog uses (data/models.yaml `licenses.values`): tag -> what it is."""
+    return dict(load("models")["licenses"]["values"])
 
 
 @lru_cache(maxsize=1)

@@ -176,8 +176,8 @@ def models_dict(rows: list[Model], query: str | None) -> dict[str, Any]:
             {
                 "id": m.id, "name": m.name, "hf_id": m.hf_id, "arch": m.arch, "params": m.params,
                 "active_params": active_params(m) if m.moe else m.params,
-                "max_context": m.max_context, "license": m.license, "released": m.released,
-                "aliases": list(m.aliases),
+                "max_context": m.max_context, "license": m.license, "use_cases": list(m.use_cases),
+                "released": m.released, "aliases": list(m.aliases),
             }
             for m in rows
         ],
