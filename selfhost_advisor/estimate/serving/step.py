@@ -4,7 +4,10 @@ of C prompt tokens may ride along (chunked prefill).
 Why a roofline per step: a step reads the weights once whatever B is (MoE: the experts B tokens touch), reads each
 sequence's KV at its own depth, and does (B + C) tokens of matmuls; whichever of memory and compute takes longer
 sets the step, and a fixed launch/schedule/sample cost comes on top:
-    step = max(bytes / (eff_bw x bandwidth), FLOPs / (eff_c x FLOPS)) + overhead(B) + TP all-reduces
+    step = max(weight bytes / BW, GEMM FLOPs / FLOPS) + max(KV bytes / BW, attention FLOPs / FLOPS)
+           + overhead(B) + TP all-reduces
+(BW = eff_bw x bandwidth, FLOPS = eff_c x peak: the GEMMs and the attention kernels run one after the other, so each
+is its own roofline and their times add)
 eff_bw and eff_c are the CUDA family's llama-bench fit (data/speed.yaml); the overhead and the all-reduce terms are
 the only serving terms, fitted by scripts/fit_serving.py on published vLLM runs (data/serving.yaml).
 """
@@ -115,32 +118,44 @@ def overhead_seconds(model: Model, batch: float) -> float:
     return model.n_layers * float(c["layer_overhead_us"]) * 1e-6 + float(c["per_sequence_us"]) * 1e-6 * batch
 
 
+def _parts_seconds(model: Model, quant: Quant, machine: Machine, tp: int, batch: float, depth: float,
+                   prefill_tokens: float, prefill_depth: float, kv_dtype_bytes: int) -> tuple[float, float]:
+    """(linear layers, attention) seconds of one step, each its own roofline: the weight GEMMs and the attention
+    kernels run one after the other in the step's single CUDA stream (vLLM's decoder layer: qkv_proj, attention,
+    o_proj, MLP), so a step whose GEMMs are compute-bound still waits for attention's KV reads, and the reverse."""
+    dev = machine.devices[0]
+    eff = efficiency(dev.backend)
+    bw = eff.bandwidth * dev.bandwidth_bytes_per_s
+    # llama.cpp's 16-bit prefill reaches this share of FLOPS all in (matmuls and the per-token rest); vLLM borrows it
+    fl = eff.prefill_f16_all_in * matmul_flops(machine, quant)
+    dense, experts, flops = step_parts(model, quant, tp)
+    tokens = batch + prefill_tokens
+    linear = max((dense + experts * touched_share(model, tokens)) / bw, tokens * flops / fl)
+    kv = batch * kv_read_bytes(model, tp, int(depth), kv_dtype_bytes)
+    attn_work = batch * attention_flops(model, tp, depth) + prefill_tokens * attention_flops(model, tp, prefill_depth)
+    return linear, max(kv / bw, attn_work / fl)
+
+
 def step_seconds(model: Model, quant: Quant, machine: Machine, tp: int, batch: float, depth: float,
                  prefill_tokens: float = 0.0, prefill_depth: float = 0.0, kv_dtype_bytes: int = 2) -> float:
     """One step: `batch` sequences decoding at average `depth` cached tokens, plus a chunk of `prefill_tokens` prompt
     tokens attending on average to `prefill_depth` tokens."""
-    dev = machine.devices[0]
-    eff = efficiency(dev.backend)
-    dense, experts, flops = step_parts(model, quant, tp)
+    linear, attention = _parts_seconds(model, quant, machine, tp, batch, depth, prefill_tokens, prefill_depth,
+                                       kv_dtype_bytes)
     tokens = batch + prefill_tokens
-    mem = dense + experts * touched_share(model, tokens) + batch * kv_read_bytes(model, tp, int(depth), kv_dtype_bytes)
-    mem_s = mem / (eff.bandwidth * dev.bandwidth_bytes_per_s)
-    work = tokens * flops + batch * attention_flops(model, tp, depth) + prefill_tokens * attention_flops(
-        model, tp, prefill_depth)
-    # llama.cpp's 16-bit prefill reaches this share of FLOPS all in (matmuls and the per-token rest); vLLM borrows it
-    compute_s = work / (eff.prefill_f16_all_in * matmul_flops(machine, quant))
-    return max(mem_s, compute_s) + overhead_seconds(model, batch) + allreduce_seconds(model, machine, tp, tokens)
+    return linear + attention + overhead_seconds(model, batch) + allreduce_seconds(model, machine, tp, tokens)
 
 
 def compute_bound(model: Model, quant: Quant, machine: Machine, tp: int, batch: float, depth: float,
                   kv_dtype_bytes: int = 2) -> bool:
-    """Whether a pure decode step of `batch` sequences is limited by FLOPs rather than bytes."""
+    """Whether a pure decode step of `batch` sequences spends longer on FLOPs than on bytes (its weight GEMMs are
+    compute-bound and take longer than the attention kernels' KV reads)."""
     dev = machine.devices[0]
     eff = efficiency(dev.backend)
     dense, experts, flops = step_parts(model, quant, tp)
-    mem = dense + experts * touched_share(model, batch) + batch * kv_read_bytes(model, tp, int(depth), kv_dtype_bytes)
-    work = batch * (flops + attention_flops(model, tp, depth))
-    return work / (eff.prefill_f16_all_in * matmul_flops(machine, quant)) > mem / (eff.bandwidth * dev.bandwidth_bytes_per_s)
+    w = (dense + experts * touched_share(model, batch)) / (eff.bandwidth * dev.bandwidth_bytes_per_s)
+    linear, attention = _parts_seconds(model, quant, machine, tp, batch, depth, 0.0, 0.0, kv_dtype_bytes)
+    return linear > w * (1 + 1e-9) and linear > attention
 
 
 def prefill_tokens_per_s(model: Model, quant: Quant, machine: Machine, tp: int, depth: int) -> float:
