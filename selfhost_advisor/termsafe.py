@@ -11,7 +11,10 @@ from __future__ import annotations
 import re
 
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
-_MARKUP = re.compile(r"(\\*)(\[[a-z#/@][^[]*?])")  # rich.markup.escape's pattern (rich is not imported here)
+# backslashes before a "[" or the end. rich reads backslashes before any "[" as escapes, tag or not ("\\[" shows
+# "["), and our own markup follows the text ("[/]"), so those runs are doubled; group 3 is set when a tag follows
+# (rich.markup.escape's tag pattern), which gets a backslash of its own.
+_MARKUP = re.compile(r"(\\*)(\[(?=([a-z#/@][^[]*?])?)|\Z)")
 
 
 def _escaped(match: re.Match) -> str:
@@ -26,5 +29,5 @@ def plain(text: object) -> str:
 
 def markup(text: object) -> str:
     """plain(text), also safe inside rich markup: '[bold]' from a file prints as '[bold]', not bold."""
-    out = _MARKUP.sub(lambda m: f"{m.group(1)}{m.group(1)}\\{m.group(2)}", plain(text))
-    return out + "\\" if out.endswith("\\") and not out.endswith("\\\\") else out
+    return _MARKUP.sub(lambda m: m.group(1) * 2 + (m.group(2) and ("[" if m.group(3) is None else "\\[")),
+                       plain(text))

@@ -8,7 +8,7 @@ import sys
 
 import pytest
 from gguf_raw import STR, _s, base_kvs, gguf_bytes
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from selfhost_advisor import cli_opts
@@ -75,6 +75,9 @@ def test_plain_escapes_every_control_character(c):
 
 @settings(max_examples=300, deadline=None)
 @given(st.text(alphabet=st.characters(codec="utf-8") | st.sampled_from(CONTROL + list("[]/\\=#@ab"))))
+# found by this test: rich reads backslashes before any "[" as escapes, tag or not, and our "[/]" follows the text
+@example("\\[")
+@example("a\\\\")
 def test_markup_shows_exactly_the_plain_text_and_never_a_control_character(text):
     from rich.text import Text
 
