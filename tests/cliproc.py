@@ -80,3 +80,39 @@ def run_measured(jobs: list[tuple[list[str], dict[str, str]]], cwd: Path, *, tim
 
     with ThreadPoolExecutor(max_workers=max(4, os.cpu_count() or 4)) as pool:
         return list(pool.map(run, jobs))
+
+
+class Ran:
+    """What run_inprocess gives for one job: the fields of subprocess.CompletedProcess the tests read."""
+
+    def __init__(self, args: list[str], returncode: int, stdout: str, stderr: str) -> None:
+        self.args, self.returncode, self.stdout, self.stderr = args, returncode, stdout, stderr
+
+
+def run_inprocess(jobs: list[tuple[list[str], dict[str, str]]], cwd: Path) -> list[Ran]:
+    """Like run_all, through cli.main in this process: for each job the environment is exactly `env` (os.environ
+    replaced, then restored), the working directory `cwd`, stdout and stderr fresh UTF-8 text buffers.
+
+    For tables where the process adds nothing the command itself does not decide (exit code, the lines written):
+    each row costs its own work only, not an interpreter start and the imports (~0.1 s of CPU each). Keep a few rows
+    through run_all so that the real entry point stays covered (tests/test_bad_input.py does)."""
+    import io
+
+    from selfhost_advisor.cli import main
+
+    out: list[Ran] = []
+    saved_env, saved_cwd, saved_streams = dict(os.environ), os.getcwd(), (sys.stdout, sys.stderr)
+    try:
+        os.chdir(cwd)
+        for argv, env in jobs:
+            os.environ.clear()
+            os.environ.update(env)
+            sys.stdout, sys.stderr = io.StringIO(), io.StringIO()
+            code = main(list(argv))
+            out.append(Ran(list(argv), code, sys.stdout.getvalue(), sys.stderr.getvalue()))
+    finally:
+        sys.stdout, sys.stderr = saved_streams
+        os.chdir(saved_cwd)
+        os.environ.clear()
+        os.environ.update(saved_env)
+    return out
