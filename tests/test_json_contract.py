@@ -2,9 +2,10 @@
 
 DESIGN.md "JSON contract": every `--json` output is one object with `schema_version` (semver), and a test validates
 real outputs against docs/schema/. Here each command and mode (fit on a profile, a GGUF file, a saved probe, a
-cached Hub model, vLLM; models, --fits, --installed; hardware list, show, --for; probe; cost variants) runs twice
-as `python -m selfhost_advisor`, with different PYTHONHASHSEEDs: stdout must be exactly one JSON object, valid
-against its schema, and byte-identical between the runs (STYLE.md 11: same inputs, same JSON). Every schema file
+cached Hub model, vLLM; models, --fits, --installed; hardware list, show, --for; probe; cost variants) runs twice:
+in this process (cliproc.run_inprocess: this process's random hash seed, caches warmed by the tests before) and as
+`python -m selfhost_advisor` with PYTHONHASHSEED=2: stdout must be exactly one JSON object, valid against its
+schema, and byte-identical between the runs (STYLE.md 11: same inputs, same JSON). Every schema file
 in docs/schema must be exercised by at least one output.
 """
 from __future__ import annotations
@@ -26,7 +27,7 @@ from referencing import Registry, Resource
 from selfhost_advisor.render.probe_json import probe_dict
 from test_ollama import _blob, _manifest
 from test_probe import SCENARIOS
-from cliproc import isolated_env, run_all
+from cliproc import isolated_env, run_all, run_inprocess
 
 ROOT = Path(__file__).resolve().parents[1]
 SCHEMAS = {p.name.removesuffix(".schema.json"): json.loads(p.read_text())
@@ -100,8 +101,9 @@ def outputs(inputs):
     d = inputs
     env = isolated_env(d / "home", d / "ollama")
 
-    done = run_all([(argv, {**env, "PYTHONHASHSEED": seed}) for _, argv in CASES for seed in ("1", "2")], d)
-    return {key: (done[2 * i], done[2 * i + 1]) for i, key in enumerate(_ids(CASES))}
+    here = run_inprocess([(argv, env) for _, argv in CASES], d)
+    process = run_all([(argv, {**env, "PYTHONHASHSEED": "2"}) for _, argv in CASES], d)
+    return dict(zip(_ids(CASES), zip(here, process)))
 
 
 @pytest.mark.parametrize("case", CASES, ids=_ids(CASES))
@@ -121,6 +123,7 @@ def test_the_same_command_twice_prints_the_same_bytes(outputs, case):
     # probe is left out here: it reports live free memory, which changes between runs; see the test below
     first, second = outputs[_ids([case])[0]]
     assert first.stdout == second.stdout and first.stdout
+    assert (first.returncode, first.stderr) == (second.returncode, second.stderr)
 
 
 def test_probe_of_the_same_machine_twice_prints_the_same_bytes(tmp_path):
@@ -149,7 +152,7 @@ STAMPED = [(schema, [*argv, "--timestamp"] if i % 2 else ["--timestamp", *argv])
 def stamped(inputs):
     d = inputs
     before = datetime.now(timezone.utc).replace(microsecond=0)
-    done = run_all([(argv, isolated_env(d / "home", d / "ollama")) for _, argv in STAMPED], d)
+    done = run_inprocess([(argv, isolated_env(d / "home", d / "ollama")) for _, argv in STAMPED], d)
     return before, datetime.now(timezone.utc), done
 
 
