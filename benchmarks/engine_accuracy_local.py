@@ -15,6 +15,7 @@ from selfhost_advisor.domain import FitRequest
 from selfhost_advisor.engines import get_engine
 
 MIB = 2**20
+GIB = 2**30
 
 
 def _base(row: dict) -> dict:
@@ -74,4 +75,36 @@ def mlx_row(row: dict) -> dict:
     return out
 
 
-EVALUATORS = {"llamacpp": gguf_row, "ollama": gguf_row, "mlx": mlx_row}
+def ollama_row(row: dict) -> dict:
+    """An Ollama `msg=offload` line: memory.required.full (`full`), KV, weights and the layers it offloaded, from
+    llm/memory.go's estimate (engines/ollama_estimate.py) on the run's logged free memory and settings."""
+    from selfhost_advisor.catalog.quants import get_quant
+    from selfhost_advisor.engines import get_engine
+    from selfhost_advisor.engines.ollama_estimate import estimate
+
+    m, q = get_model(row["model"]), get_quant(row["quant"])
+    f, lg = row["flags"], row["logged"]
+    eng = get_engine("ollama")
+    req = FitRequest(context=int(f["num_ctx"]), engine="ollama", images=bool(f.get("images")),
+                     engine_version=str(row["version"]))
+    proj = eng._projector(m, req, mmproj_file=False)
+    e = estimate(m, q, [(int(gib * GIB), lib) for gib, lib in row["devices"]], num_ctx=int(f["num_ctx"]),
+                 n_parallel=int(f.get("n_parallel", 1)), kv_type=f.get("kv_cache", "f16"),
+                 flash_attention=bool(f.get("flash_attention")), num_gpu=int(f.get("num_gpu", -1)),
+                 projector=(proj.weights_bytes, proj.graph_bytes, False) if proj else (0, 0, False),
+                 version=str(row["version"]))
+    out = _base(row)
+    out["context"] = int(f["num_ctx"])
+    _put(out, "full", e.full_bytes / GIB, lg["full_gib"], "GiB")
+    # KV and weights in the vLLM rows' keys (<q>_est_gib / <q>_logged_gib / <q>_err), as engine_accuracy.py prints them
+    for q, est in (("kv", e.kv_bytes), ("weights", e.weights_repeating_bytes + e.weights_nonrepeating_bytes)):
+        if f"{q}_gib" in lg:
+            logged = lg[f"{q}_gib"]
+            out.update({f"{q}_est_gib": round(est / GIB, 3), f"{q}_logged_gib": logged, f"{q}_err": (est / GIB - logged) / logged})
+    if lg.get("partial_gib"):
+        _put(out, "partial", e.partial_bytes / GIB, lg["partial_gib"], "GiB")
+    out.update({"layers_est": e.layers, "layers_logged": lg["layers"], "model_layers": e.total_layers})
+    return out
+
+
+EVALUATORS = {"llamacpp": gguf_row, "ollama": ollama_row, "mlx": mlx_row}

@@ -54,13 +54,13 @@ def probe() -> ProbeReport:
 
 def fit(
     model: str, hardware: str | None = None, *, vram: str | int | None = None, ram: str | int | None = None,
-    gpus: int | None = None, quant: str | Sequence[str] | None = None, context: str | int = 8192,
+    gpus: int | None = None, quant: str | Sequence[str] | None = None, context: str | int | None = None,
     kv_cache: str = "f16", engine: str = "llamacpp", parallel: int = 1, flash_attention: bool | None = None,
     n_cpu_moe: int | None = None, gpu_memory_utilization: float | None = None, max_num_seqs: int | None = None,
     max_num_batched_tokens: int | None = None, enforce_eager: bool = False, tensor_parallel: int | None = None,
     nodes: int | None = None, memory: str | None = None, gpu_memory: str | int | None = None,
     require_fit: str | None = None, min_tps: float | None = None, offline: bool = False,
-    min_quant: str | None = None,
+    min_quant: str | None = None, images: bool = False, engine_version: str | None = None,
 ) -> FitResult:
     """Memory, placement and speed of `model` per quantization on the hardware (`advisor fit`).
 
@@ -84,7 +84,6 @@ def fit(
     names = _names(quant)
     resolved = resolve(model, quants=tuple(names), offline=offline)
     m = resolved.model
-    ctx = parse_context(str(context), m.max_context)
     eng = get_engine(engine)
     from .limits import MAX_PARALLEL
 
@@ -102,6 +101,10 @@ def fit(
 
         machine = apply_memory_options(machine, memory, _size(gpu_memory))
     eng.check_machine(machine)
+    version = (engine_version or "").strip()
+    if version and hasattr(eng, "release"):
+        eng.release(version)  # a malformed or too-old release is bad input before anything is sized
+    ctx = eng.default_context(m, machine, version) if context is None else parse_context(str(context), m.max_context)
     if not eng.mixed_gpus and len({(d.name, d.memory_bytes) for d in machine.devices}) > 1:
         raise BadOptionError(f"--engine {eng.name} runs tensor parallel over identical GPUs; {machine.name} mixes cards",
                              "use --engine llamacpp (layer split) or identical GPUs ('2x rtx4090')")
@@ -115,11 +118,11 @@ def fit(
         kv_cache_type=kv_cache.lower(),
         n_parallel=parallel,
         n_ubatch=int(eng.params["n_ubatch"]),
-        flash_attention=bool(eng.params["flash_attention"]) if flash_attention is None else flash_attention,
+        flash_attention=eng.default_flash_attention(m, version) if flash_attention is None else flash_attention,
         n_cpu_moe=n_cpu_moe,
         gpu_memory_utilization=gpu_memory_utilization, max_num_seqs=max_num_seqs,
         max_num_batched_tokens=max_num_batched_tokens, enforce_eager=enforce_eager, tensor_parallel=tensor_parallel,
-        nodes=nodes, model_ref=eng.model_ref(resolved),
+        nodes=nodes, model_ref=eng.model_ref(resolved), images=bool(images), engine_version=version,
     )
     eng.check_request(m, request, machine)
     from .estimate.alternative import with_alternative

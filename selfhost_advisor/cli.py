@@ -74,10 +74,16 @@ def fit(
         None, "--quant", "-q", help="Only these quantizations (repeat or comma-separate): Q4_K_M, Q8_0, F16 ...",
         autocompletion=complete.quants,
     ),
-    context: str = typer.Option("8192", "--context", "-c", help="Context length in tokens: 8192, 32k or max."),
+    context: Optional[str] = typer.Option(None, "--context", "-c", help="Context length in tokens: 8192, 32k or max. "
+                                          "Default 8192; --engine ollama: that release's num_ctx."),
     kv_cache: str = typer.Option("f16", "--kv-cache", help="KV cache type: f16, q8_0, q4_0 (llama.cpp/Ollama); auto, fp8 (vLLM)."),
     engine: str = typer.Option("llamacpp", "--engine", help="Inference engine: llamacpp, ollama, vllm, mlx (Apple Silicon).",
                                autocompletion=complete.engines),
+    engine_version: Optional[str] = typer.Option(
+        None, "--engine-version", help="Ollama: the release whose memory rule and defaults apply, e.g. 0.6.5 "
+        "(default: the newest we have read)."),
+    images: bool = typer.Option(False, "--images", help="Images are sent: count a vision model's projector "
+                                "(weights and one image's graph)."),
     parallel: int = typer.Option(1, "--parallel", help="Concurrent sequences (Ollama multiplies the context by it)."),
     flash_attention: Optional[bool] = typer.Option(
         None, "--flash-attention/--no-flash-attention", help="Override the engine's flash-attention default."
@@ -129,7 +135,8 @@ def fit(
                      gpu_memory_utilization=gpu_util, max_num_seqs=max_num_seqs,
                      max_num_batched_tokens=max_num_batched_tokens, enforce_eager=enforce_eager, tensor_parallel=tp,
                      nodes=nodes, memory=memory, gpu_memory=gpu_memory,
-                     require_fit=require_fit, min_tps=min_tps, offline=offline, min_quant=min_quant)
+                     require_fit=require_fit, min_tps=min_tps, offline=offline, min_quant=min_quant,
+                     images=images, engine_version=engine_version)
     gate = result.gate
     if as_json:
         from .render.jsonout import fit_dict

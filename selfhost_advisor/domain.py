@@ -239,10 +239,11 @@ class MemoryBreakdown:
     # "GPU KV cache size: N tokens"; None for engines that allocate KV up front (llama.cpp, Ollama).
     kv_pool_bytes: int | None = None
     kv_pool_tokens: int | None = None
+    projector_bytes: int = 0  # vision projector weights + one image's graph, when images are used (on GPU 0)
 
     @property
     def overhead_bytes(self) -> int:
-        return self.compute_buffer_bytes + self.runtime_bytes
+        return self.compute_buffer_bytes + self.runtime_bytes + self.projector_bytes
 
     @property
     def total_bytes(self) -> int:
@@ -303,6 +304,8 @@ class FitRequest:
     tensor_parallel: int | None = None  # None: the largest size <= GPUs that divides the heads
     nodes: int | None = None  # vLLM pipeline parallel: this many boxes like the hardware, one stage each
     model_ref: str = ""  # what the command loads: a file path, Hub id or Ollama tag ("" = the model's Hub id)
+    images: bool = False  # images are sent: a vision model loads its projector (estimate/projector.py)
+    engine_version: str = ""  # the engine release whose rules and defaults apply ("" = the registry's current one)
 
 
 @record

@@ -30,6 +30,9 @@ ROWS: list[tuple[list[str], str | None]] = [
     (["fit", "llama3.1:8b", "-H", "4x h100-sxm", "--engine", "vllm", "--tp", "3"], "does not divide"),
     (["fit", "llama3.1:8b", "-H", "h100-sxm", "--engine", "vllm", "--max-num-seqs", "0"], "--max-num-seqs"),
     (["fit", "llama3.1:8b", "-H", "rtx4090", "--enforce-eager"], "--engine vllm"),
+    (["fit", "llama3.1:8b", "-H", "rtx4090", "--engine", "ollama", "--engine-version", "latest"], "--engine-version"),
+    (["fit", "llama3.1:8b", "-H", "rtx4090", "--engine", "ollama", "--engine-version", "0.0.9"], "0.0.9"),
+    (["fit", "llama3.1:8b", "-H", "rtx4090", "--engine-version", "0.6.5"], "--engine-version"),  # llama.cpp keeps one
     (["fit", "llama3.1:8b", "-H", "rtx4090", "--nodes", "2"], "--engine vllm"),
     (["fit", "llama3.1:8b", "-H", "h100-sxm", "--engine", "vllm", "--nodes", "0"], "--nodes"),
     (["fit", "llama3.1:7b"], "llama3.1:7b"),

@@ -76,10 +76,25 @@ class Engine:
             hint = "q8_0 (half of f16's bytes, llama.cpp's 8-bit KV)" if kv.startswith("fp8") else \
                 ", ".join(self.kv_cache_types)
             raise BadOptionError(f"{self.name} has no {kv} KV cache", f"use --kv-cache {hint}")
+        if request.engine_version and not self.params.get("versions"):
+            raise BadOptionError(f"--engine-version: we keep one set of {self.name} rules ({self.params.get('version', '')})",
+                                 "drop --engine-version (release rules are kept for --engine ollama)")
         if not self.kv_pool:
             for field, flag in self._VLLM_FLAGS:
                 if getattr(request, field) not in (None, False):
                     raise BadOptionError(f"{flag} is a vLLM option; {self.name} does not have it", "add --engine vllm or drop it")
+
+    def default_context(self, model: Model, machine: Machine, request_version: str = "") -> int:
+        """Context when --context is not given: 8192 tokens (capped at the model's trained context); engines with
+        release records (Ollama) use their release's default (capped at the model's trained context)."""
+        return 8192
+
+    def default_flash_attention(self, model: Model, request_version: str = "") -> bool:
+        return bool(self.params["flash_attention"])
+
+    def describe(self, model: Model, request: FitRequest) -> dict:
+        """Engine-specific assumptions for fit's JSON (the release and its defaults, where the engine keeps them)."""
+        return {}
 
     def model_ref(self, resolved: Resolved) -> str:
         """What the command loads for this resolved model (a file path, a Hub id, an Ollama tag)."""

@@ -54,7 +54,10 @@ class LlamaCpp(Engine):
         runtime = load("engines")["runtime"]
         backend = machine.devices[0].backend if machine.devices else "cpu"
         mem = estimate_memory(model, quant, request, n_gpus=len(machine.devices), backend=backend)
-        placement = place(mem, machine, margin_bytes=int(runtime["gpu_margin_bytes"]),
+        proj = self.projector_bytes(model, request)
+        if proj:
+            mem = replace(mem, projector_bytes=proj)
+        placement = place(mem, machine, margin_bytes=self.gpu_margin_bytes(model, request),
                           os_reserve_bytes=int(runtime["os_reserve_bytes"]), host_ram_known=host_ram_known)
         speed = estimate_speed(model, quant, placement, machine, kv_cache_type=request.kv_cache_type,
                                decode_depth=depth, prefill_depth=min(depth, 256), n_ubatch=request.n_ubatch)
@@ -64,6 +67,22 @@ class LlamaCpp(Engine):
 
             opt = with_expert_offload(model, quant, machine, request, opt, host_ram_known=host_ram_known)
         return replace(opt, command=self.command(model, opt, request, machine))
+
+    def gpu_margin_bytes(self, model: Model, request: FitRequest) -> int:
+        """Memory kept free on each GPU: llama.cpp's --fit target (data/engines.yaml runtime.gpu_margin_bytes)."""
+        from ..catalog.data import load
+
+        return int(load("engines")["runtime"]["gpu_margin_bytes"])
+
+    def projector_bytes(self, model: Model, request: FitRequest) -> int:
+        """Vision projector on GPU 0 when images are used: the --mmproj file's weights and one image's graph
+        (estimate/projector.py); 0 for text-only use or a model without a vision encoder."""
+        if not request.images:
+            return 0
+        from ..estimate.projector import projector
+
+        p = projector(model, mmproj_file=True)
+        return p.weights_bytes + p.graph_bytes if p else 0
 
     def gguf_ref(self, model: Model, quant: Quant, request: FitRequest) -> str:
         """The GGUF the command loads: the user's file, or the usual file name of this quantization
@@ -85,6 +104,8 @@ class LlamaCpp(Engine):
                 "-fa", "on" if request.flash_attention else "off",
                 "-ctk", request.kv_cache_type, "-ctv", request.kv_cache_type,
                 "-ub", str(request.n_ubatch), "-np", str(request.n_parallel)]
+        if request.images and self.projector_bytes(model, request):
+            args += ["--mmproj", "mmproj-" + self.gguf_ref(model, option.quant, request).rsplit("-", 1)[0] + "-f16.gguf"]
         if pl.cpu_moe_layers:
             args += ["--n-cpu-moe", str(pl.cpu_moe_layers)]
         used = [n for n in pl.per_device_layers if n]

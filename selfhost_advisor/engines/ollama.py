@@ -1,15 +1,34 @@
-"""Ollama: runs llama.cpp's llama-server (since 2026-05) with its own defaults (data/engines.yaml `ollama`):
-the context is multiplied by the parallel slots. Memory, placement and speed are llama.cpp's."""
+"""Ollama: its memory rule and defaults by release (data/engines.yaml `ollama.versions`).
+
+- llama_server (0.30.0+): Ollama runs llama.cpp's llama-server, -c num_ctx x parallel, layers chosen by llama-server's
+  --fit; with images the fit target is the projector's weights + 1 GiB (llm/llama_server.go mmprojFitTargetMiB).
+- layout (0.11.11-0.29): Ollama's runner allocates and measures llama.cpp-style buffers, keeping 457 MiB free per GPU.
+- estimate (up to 0.11.10): llm/memory.go's own estimate picks the layers (engines/ollama_estimate.py); `fit` reports
+  what Ollama logged as memory.required.full and the layers it offloaded.
+"""
 from __future__ import annotations
 
 import shlex
 from typing import TYPE_CHECKING
 
+from ..errors import BadOptionError
 from .llamacpp import LlamaCpp
 
 if TYPE_CHECKING:
     from ..catalog.resolve import Resolved
-    from ..domain import FitOption, FitRequest, Machine, Model
+    from ..domain import FitOption, FitRequest, Machine, Model, Quant
+
+GIB, MIB = 2**30, 2**20
+_FA_ARCHS = ("gptoss", "gpt-oss")  # fs/ggml FlashAttention() in v0.11.8-v0.12.3
+
+
+def parse_version(text: str) -> tuple[int, int, int]:
+    """'0.6.5' / 'v0.12.11' -> (0, 6, 5); BadOptionError otherwise."""
+    parts = str(text).strip().lstrip("vV").split(".")
+    if not 1 <= len(parts) <= 3 or not all(p.isdigit() and len(p) <= 4 for p in parts):
+        raise BadOptionError(f"--engine-version {str(text)[:40]!r} is not a release number", "give one like 0.6.5 or 0.12.11")
+    nums = [int(p) for p in parts] + [0] * (3 - len(parts))
+    return nums[0], nums[1], nums[2]
 
 
 class Ollama(LlamaCpp):
@@ -17,6 +36,152 @@ class Ollama(LlamaCpp):
         if resolved.files:
             return resolved.files[0]
         return resolved.query if resolved.kind in ("ollama", "catalog") else resolved.model.id
+
+    # --- releases -------------------------------------------------------------------------------------------
+    def version(self, request_version: str = "") -> str:
+        return request_version or str(self.params["default_version"])
+
+    def release(self, request_version: str = "") -> dict:
+        """The versions entry that applies to `request_version` (the newest whose `since` is not later)."""
+        v = parse_version(self.version(request_version))
+        for rec in self.params["versions"]:
+            if parse_version(rec["since"]) <= v:
+                return rec
+        raise BadOptionError(f"Ollama {self.version(request_version)} predates the releases we have rules for",
+                             f"use {self.params['versions'][-1]['since']} or later")
+
+    def default_context(self, model: Model, machine: Machine, request_version: str = "") -> int:
+        """num_ctx when none is asked: the release's default (api/types.go, envconfig OLLAMA_CONTEXT_LENGTH), the
+        VRAM tiers of server/routes.go from 0.15.5, capped at the model's trained context (llm/server.go)."""
+        rule = self.release(request_version)["num_ctx"]
+        if rule == "vram_tiered":
+            total = sum(d.memory_bytes for d in machine.devices)
+            rule = 262144 if total >= 47 * GIB else 32768 if total >= 23 * GIB else 4096
+        return min(int(rule), model.max_context)
+
+    def default_flash_attention(self, model: Model, request_version: str = "") -> bool:
+        rule = self.release(request_version)["flash_attention"]
+        return rule == "auto" or (rule == "model" and model.arch in _FA_ARCHS)
+
+    def describe(self, model: Model, request: FitRequest) -> dict:
+        rec = self.release(request.engine_version)
+        return {"engine_version": self.version(request.engine_version), "memory_rule": rec["memory_rule"],
+                "engine_defaults": {"num_ctx": rec["num_ctx"], "num_parallel": rec["num_parallel"],
+                                    "flash_attention": rec["flash_attention"], "kv_cache_type": "f16",
+                                    "gpu_overhead_bytes": 0, "source": rec["source"]}}
+
+    def check_request(self, model: Model, request: FitRequest, machine: Machine | None = None) -> None:
+        super().check_request(model, request, machine)
+        self.release(request.engine_version)
+
+    # --- memory -------------------------------------------------------------------------------------------
+    def gpu_margin_bytes(self, model: Model, request: FitRequest) -> int:
+        rule = self.release(request.engine_version)["memory_rule"]
+        if rule == "layout":
+            return int(self.params["minimum_memory_bytes"])
+        margin = super().gpu_margin_bytes(model, request)
+        proj = self._projector(model, request, mmproj_file=True)
+        if proj is None:
+            return margin
+        # llama-server fits the text model to leave ceil(mmproj + 1 GiB) MiB free; the projector then uses that room
+        target = -(-(proj.weights_bytes + GIB) // MIB) * MIB
+        return max(0, target - proj.weights_bytes - proj.graph_bytes)
+
+    def projector_bytes(self, model: Model, request: FitRequest) -> int:
+        rule = self.release(request.engine_version)["memory_rule"]
+        p = self._projector(model, request, mmproj_file=rule == "llama_server")
+        return p.weights_bytes + p.graph_bytes if p else 0
+
+    def _projector(self, model: Model, request: FitRequest, *, mmproj_file: bool):
+        if not request.images:
+            return None
+        from ..estimate.projector import projector, vision_config
+
+        cfg = vision_config(model)
+        if cfg is None or parse_version(self.version(request.engine_version)) < parse_version(cfg.get("ollama_since", "0")):
+            return None
+        return projector(model, mmproj_file=mmproj_file)
+
+    def option(self, model: Model, quant: Quant, machine: Machine, request: FitRequest, *,
+               host_ram_known: bool = True) -> FitOption:
+        from ..record import replace
+
+        rec = self.release(request.engine_version)
+        if rec["memory_rule"] == "estimate":
+            opt = self._estimate_option(model, quant, machine, request, host_ram_known)
+        else:
+            opt = super().option(model, quant, machine, request, host_ram_known=host_ram_known)
+        pl = opt.placement
+        said = (f"Ollama {self.version(request.engine_version)} ({rec['memory_rule']} rule) puts {pl.gpu_layers} of "
+                f"{pl.total_layers} layers on the GPU" if machine.devices else "")
+        note = "; ".join(n for n in (said, pl.note) if n)
+        return replace(opt, placement=replace(pl, note=note))
+
+    def _estimate_option(self, model: Model, quant: Quant, machine: Machine, request: FitRequest,
+                         host_ram_known: bool) -> FitOption:
+        """Releases up to 0.11.10: llm/memory.go's estimate decides the layers; memory is what it logged."""
+        from ..catalog.data import load
+        from ..domain import FitOption, MemoryBreakdown, Placement
+        from ..estimate.memory import weights
+        from ..estimate.speed import estimate_speed
+        from .ollama_estimate import estimate
+
+        runtime = load("engines")["runtime"]
+        os_reserve = int(runtime["os_reserve_bytes"])
+        ram = max(0, machine.ram_bytes - os_reserve) if host_ram_known else 0
+        devices = [(self._free_bytes(d, int(runtime["cuda_context_bytes"])), _library(d.backend)) for d in machine.devices]
+        proj = self._projector(model, request, mmproj_file=False)
+        version = self.version(request.engine_version)
+        e = estimate(model, quant, devices or [(ram, "cpu")], num_ctx=request.context, n_parallel=request.n_parallel,
+                     batch=request.n_ubatch, kv_type=request.kv_cache_type, flash_attention=request.flash_attention,
+                     projector=(proj.weights_bytes, proj.graph_bytes, False) if proj else (0, 0, False),
+                     version=version)
+        w = weights(model, quant)
+        counted = e.weights_repeating_bytes + e.weights_nonrepeating_bytes
+        graph = sum((e.graph_full_bytes if e.layers == e.total_layers else e.graph_partial_bytes)
+                    for n in e.split if n > 0)
+        projector = e.projector_weights_bytes + e.projector_graph_bytes
+        uncounted = w.total_bytes - counted  # an untied token_embd: Ollama leaves it out, llama.cpp keeps it in RAM
+        runtime_part = max(0, e.full_bytes - counted - e.kv_bytes - graph - projector)
+        mem = MemoryBreakdown(weights_bytes=w.total_bytes, kv_cache_bytes=e.kv_bytes, compute_buffer_bytes=graph,
+                              runtime_bytes=runtime_part, projector_bytes=projector,
+                              input_embedding_bytes=w.input_embedding_bytes, output_bytes=e.weights_nonrepeating_bytes,
+                              layer_bytes=tuple(w.layer_bytes),
+                              bits_per_weight=8.0 * w.total_bytes / w.params if w.params else 0.0)
+        total = mem.total_bytes
+        note = f"Ollama's own estimate (llm/memory.go): memory.required.full {e.full_bytes / GIB:.1f} GiB"
+        if not machine.devices:
+            fit = "cpu" if total <= ram else "no"
+            placement = Placement(fit, 0, e.total_layers, 0, total, max(0, total - ram), note=note)
+        else:
+            cpu = e.full_bytes - e.partial_bytes + max(0, uncounted)
+            if e.layers == e.total_layers:
+                fit = "gpu"
+            elif not host_ram_known:
+                fit = "no"
+            elif e.layers == 0:
+                fit = "cpu" if total <= ram else "no"
+            else:
+                fit = "partial" if cpu <= ram else "no"
+            missing = max(0, cpu - ram) if fit == "no" and host_ram_known else (cpu if fit == "no" else 0)
+            placement = Placement(fit, e.layers, e.total_layers, e.partial_bytes, cpu, missing,
+                                  per_device_bytes=e.allocations, note=note, per_device_layers=e.split)
+        depth = request.context // 2
+        speed = estimate_speed(model, quant, placement, machine, kv_cache_type=request.kv_cache_type,
+                               decode_depth=depth, prefill_depth=min(depth, 256), n_ubatch=request.n_ubatch)
+        opt = FitOption(quant=quant, memory=mem, placement=placement, speed=speed)
+        from ..record import replace
+
+        return replace(opt, command=self.command(model, opt, request, machine))
+
+    @staticmethod
+    def _free_bytes(d, context_bytes: int) -> int:
+        """What Ollama logs as memory.available: the probed free memory, else the card's memory less a CUDA
+        context (an idle card; Metal reports its working-set limit)."""
+        if d.free_memory_bytes is not None:
+            return int(d.free_memory_bytes)
+        base = d.usable_memory_bytes if d.usable_memory_bytes is not None else d.memory_bytes
+        return max(0, base - (0 if d.backend == "metal" else context_bytes))
 
     def command(self, model: Model, option: FitOption, request: FitRequest, machine: Machine) -> str:
         """`ollama serve` with the server settings the estimate assumed (docs/faq.md environment variables:
@@ -35,6 +200,10 @@ class Ollama(LlamaCpp):
         else:
             run = f"ollama run {shlex.quote(ref)}"
         return " ".join(env) + " ollama serve & " + run
+
+
+def _library(backend: str) -> str:
+    return {"metal": "metal", "rocm": "rocm", "hip": "rocm", "cpu": "cpu"}.get(backend, "cuda")
 
 
 ENGINE_CLASS = Ollama

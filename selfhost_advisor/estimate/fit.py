@@ -106,6 +106,8 @@ def fit(
         "decode_depth_tokens": request.context // 2,
         "speed": "roofline with efficiency fitted per backend family on llama-bench results (data/speed.yaml)",
         "host_speed": host_speed(machine),
+        "images": request.images,
+        **engine.describe(model, request),
     }
     return FitResult(
         model=model, machine=machine, request=request, options=tuple(options), recommended=pick,

@@ -35,18 +35,21 @@ def place(
     ram = max(0, machine.ram_bytes - os_reserve_bytes) if host_ram_known else 0
     n_dev = len(machine.devices)
     host_fixed = mem.input_embedding_bytes + mem.host_bytes
-    cpu_only_need = mem.weights_bytes + mem.kv_cache_bytes + mem.compute_buffer_bytes + mem.host_bytes
+    cpu_only_need = mem.weights_bytes + mem.kv_cache_bytes + mem.compute_buffer_bytes + mem.host_bytes + mem.projector_bytes
     if n_dev == 0:
         return _cpu_or_no(cpu_only_need, ram, total_layers)
 
     gpu_runtime_per_device = (mem.runtime_bytes - mem.host_bytes) // n_dev
     per_device_fixed = mem.compute_buffer_bytes + gpu_runtime_per_device
     free = [max(0, b - per_device_fixed) for b in device_budgets(machine, margin_bytes)]
+    # a vision projector (--mmproj) loads on the main GPU (llama.cpp clip: the first GPU backend), beside the layers
+    free[0] = max(0, free[0] - mem.projector_bytes)
+    per_device_fixed_total = per_device_fixed * n_dev + mem.projector_bytes
     if n_dev > 1:
         split = _proportional_split(mem, machine, free)
         if split is not None:
             used, layers = split
-            return Placement("gpu", total_layers, total_layers, sum(used) + per_device_fixed * n_dev, host_fixed, 0,
+            return Placement("gpu", total_layers, total_layers, sum(used) + per_device_fixed_total, host_fixed, 0,
                              tuple(used), per_device_layers=tuple(layers))
     used = [0] * n_dev
     layers = [0] * n_dev
@@ -62,7 +65,7 @@ def place(
             layers[dev] += 1
         placed += 1
     split = tuple(layers)
-    gpu_bytes = sum(used) + per_device_fixed * n_dev
+    gpu_bytes = sum(used) + per_device_fixed_total
     remaining = sum(items[placed:]) + host_fixed
     if placed == total_layers:
         return Placement("gpu", placed, total_layers, gpu_bytes, host_fixed, 0, tuple(used), per_device_layers=split)

@@ -109,6 +109,7 @@ def option_dict(opt: FitOption) -> dict[str, Any]:
             "overhead_bytes": mem.overhead_bytes,
             "compute_buffer_bytes": mem.compute_buffer_bytes,
             "runtime_bytes": mem.runtime_bytes,
+            "projector_bytes": mem.projector_bytes,
             "total_bytes": mem.total_bytes,
             "kv_pool_bytes": mem.kv_pool_bytes,
             "kv_pool_tokens": mem.kv_pool_tokens,

@@ -1,0 +1,109 @@
+"""Ollama by release: its own layer choice (llm/memory.go, engines/ollama_estimate.py), its defaults, and vision
+projectors (estimate/projector.py). Expected figures are Ollama's own log lines, each test names its source."""
+from __future__ import annotations
+
+import pytest
+
+from selfhost_advisor.api import fit
+from selfhost_advisor.catalog.models import get
+from selfhost_advisor.catalog.quants import get_quant
+from selfhost_advisor.engines import get_engine
+from selfhost_advisor.engines.ollama_estimate import estimate, graph_size
+from selfhost_advisor.estimate.projector import projector
+
+GIB, MIB = 2**30, 2**20
+
+
+def test_qwen2_72b_on_a_24gib_rocm_card_gets_the_43_layers_ollama_chose():
+    # ollama/ollama#5913 (0.2.8): layers.offload=43 of 81, memory.required.full 43.1 GiB, partial 23.7 GiB,
+    # kv 640.0 MiB, graph full 313.0 MiB / partial 1.3 GiB (dolphin-qwen2:72b q4_k_s, --ctx-size 2048)
+    e = estimate(get("qwen2.5:72b"), get_quant("Q4_K_S"), [(24 * GIB, "rocm")], num_ctx=2048, version="0.2.8")
+    assert (e.layers, e.total_layers) == (43, 81)
+    assert e.kv_bytes == 640 * MIB
+    assert abs(e.graph_full_bytes / MIB - 313.0) < 0.05 and abs(e.graph_partial_bytes / GIB - 1.3) < 0.05
+    assert abs(e.full_bytes / GIB - 43.1) < 0.05 * 43.1
+
+
+def test_gemma3_sliding_window_kv_in_the_estimate_since_0_6_3():
+    # 0.6.0 sized every layer at the whole context (issue #9685: kv 992.0 MiB for gemma3:27b at 2048); from 0.6.3 the
+    # sliding layers hold parallel x 1024 + batch cells (PR #12000, 0.11.6: 992.0 MiB for gemma3:12b at 8192)
+    m = get("gemma3:27b")
+    old, _, _ = graph_size(m, 2048, 512, 1, "f16", False, version="0.6.0")
+    assert sum(old) == 992 * MIB
+    new, _, _ = graph_size(get("gemma3:12b"), 8192, 512, 1, "f16", False, version="0.11.6")
+    assert sum(new) == 992 * MIB
+
+
+def test_more_free_vram_never_offloads_fewer_layers():
+    m, q = get("llama3.1:8b"), get_quant("Q4_K_M")
+    counts = [estimate(m, q, [(int(g * GIB), "cuda")], num_ctx=8192, version="0.9.0").layers for g in range(1, 12)]
+    assert counts == sorted(counts) and counts[0] == 0 and counts[-1] == 33
+
+
+def test_quantized_kv_counts_only_with_flash_attention():
+    # llm/memory.go: OLLAMA_KV_CACHE_TYPE applies only when flash attention is on
+    m, q = get("llama3.1:8b"), get_quant("Q4_K_M")
+    dev = [(24 * GIB, "cuda")]
+    f16 = estimate(m, q, dev, num_ctx=8192, kv_type="q8_0", flash_attention=False).kv_bytes
+    q8 = estimate(m, q, dev, num_ctx=8192, kv_type="q8_0", flash_attention=True).kv_bytes
+    assert q8 * 2 == f16
+
+
+@pytest.mark.parametrize("version,rule,ctx", [
+    ("0.2.8", "estimate", 2048), ("0.6.5", "estimate", 2048), ("0.6.7", "estimate", 4096), ("0.11.10", "estimate", 4096),
+    ("0.11.11", "layout", 4096), ("0.15.4", "layout", 4096), ("0.15.5", "layout", 32768), ("0.33.0", "llama_server", 32768),
+])
+def test_release_rules_and_default_context_on_a_24gb_card(version, rule, ctx):
+    r = fit("llama3.1:8b", "rtx4090", quant="Q4_K_M", engine="ollama", engine_version=version)
+    assert r.request.context == ctx  # rtx4090: 24 GiB total, in the 32k tier from 0.15.5 (server/routes.go)
+    assert r.assumptions["memory_rule"] == rule and r.assumptions["engine_version"] == version
+
+
+def test_vram_tiers_cap_at_the_trained_context():
+    assert fit("llama3.1:8b", "rtx-3060-12gb", quant="Q4_K_M", engine="ollama").request.context == 4096
+    big = fit("llama3.1:8b", "2x rtx4090", quant="Q4_K_M", engine="ollama")
+    assert big.request.context == min(262144, get("llama3.1:8b").max_context)
+
+
+def test_flash_attention_default_follows_the_release():
+    assert not fit("llama3.1:8b", "rtx4090", quant="Q4_K_M", engine="ollama", engine_version="0.9.0").request.flash_attention
+    assert fit("llama3.1:8b", "rtx4090", quant="Q4_K_M", engine="ollama", engine_version="0.12.4").request.flash_attention
+
+
+def test_fit_says_how_many_layers_ollama_puts_on_the_gpu():
+    # 8 GiB card, 70B: a partial offload; the note states Ollama's own count, as its log would
+    r = fit("llama3.1:70b", "rtx-3060-12gb", quant="Q4_K_M", engine="ollama", engine_version="0.9.0", ram="128GB")
+    opt = r.options[0]
+    assert opt.placement.fit == "partial" and 0 < opt.placement.gpu_layers < 81
+    assert f"puts {opt.placement.gpu_layers} of 81 layers on the GPU" in opt.placement.note
+
+
+def test_gemma3_projector_is_the_logged_795_9_mib_and_1_0_gib_graph():
+    # ollama/ollama PR #12000 and issue #11819: projector.weights="795.9 MiB" projector.graph="1.0 GiB"
+    p = projector(get("gemma3:12b"), mmproj_file=False)
+    assert round(p.weights_bytes / MIB, 1) == 795.9 and round(p.graph_bytes / GIB, 1) == 1.0
+    assert projector(get("gemma3:1b"), mmproj_file=False) is None  # text-only
+
+
+def test_images_add_the_projector_on_gpu_only_for_vision_models():
+    for engine in ("llamacpp", "ollama"):
+        text = fit("gemma3:12b", "rtx4090", quant="Q4_K_M", engine=engine, context=8192).options[0]
+        img = fit("gemma3:12b", "rtx4090", quant="Q4_K_M", engine=engine, context=8192, images=True).options[0]
+        assert text.memory.projector_bytes == 0 and img.memory.projector_bytes > 800 * MIB
+        assert img.memory.total_bytes > text.memory.total_bytes
+    plain = fit("llama3.1:8b", "rtx4090", quant="Q4_K_M", images=True).options[0]
+    assert plain.memory.projector_bytes == 0
+
+
+def test_llamacpp_command_loads_the_projector_when_images_are_used():
+    opt = fit("gemma3:12b", "rtx4090", quant="Q4_K_M", images=True).options[0]
+    assert "--mmproj" in opt.command
+
+
+def test_engine_version_is_ollamas_alone():
+    from selfhost_advisor.errors import BadOptionError
+
+    with pytest.raises(BadOptionError):
+        fit("llama3.1:8b", "rtx4090", quant="Q4_K_M", engine_version="0.6.5")
+    with pytest.raises(BadOptionError):
+        get_engine("ollama").release("0.0.1")
