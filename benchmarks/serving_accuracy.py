@@ -2,7 +2,8 @@
 
 Throughput rows: output (or, where the row's measure is total, prompt + output) tokens/s of the server at the
 published concurrency (estimate.serving.serve at that concurrency, the published prompt/output lengths and precision;
-a burst of N prompts is served as N closed-loop clients, of which the engine runs max_num_seqs and queues the rest). Single-stream rows: decode tokens/s of one request
+a burst of N prompts sent at once is played step by step through vLLM's scheduler, estimate/serving/burst.py, with
+the published mean lengths, ShareGPT's output lengths spread as burst.max_entropy_lengths). Single-stream rows: decode tokens/s of one request
 (1 / time per output token at the request's average depth). Groups: calibration (fitted on), heldout (in no fit),
 older_engine (vLLM < 0.8, reported apart). Goals (issue 14): median throughput ratio within 0.8-1.25, every throughput
 row within 0.5-2x; issue 15: single-stream decode within 15%.
@@ -24,6 +25,7 @@ from selfhost_advisor.catalog.hardware import get_profile, machine_from_profile 
 from selfhost_advisor.catalog.models import get  # noqa: E402
 from selfhost_advisor.domain import FitRequest  # noqa: E402
 from selfhost_advisor.estimate.serving import ServeWorkload, serve, step_seconds  # noqa: E402
+from selfhost_advisor.estimate.serving.burst import max_entropy_lengths, serve_burst  # noqa: E402
 from selfhost_advisor.estimate.vllm import get_vllm_quant, plan  # noqa: E402
 
 
@@ -39,6 +41,16 @@ def predict(row: dict) -> float:
     if row["kind"] == "single_stream":
         tp = plan(model, q, machine, FitRequest(context=P + O, engine="vllm")).tp
         return 1.0 / step_seconds(model, q, machine, tp, 1, P + O / 2)
+    if row.get("clients") == "burst":
+        n = int(row["concurrency"])
+        if row.get("lengths") == "sharegpt":  # vllm bench's ShareGPT filter: 4 <= output, prompt + output <= 2048
+            outs = max_entropy_lengths(O, n, cap=2048 - P, floor=4)
+        else:
+            outs = (O,) * n
+        res = serve_burst(model, machine, q, (P,) * n, outs)
+        if res is None:
+            return 0.0
+        return res.total_tokens_per_s if row.get("measure", "output") == "total" else res.output_tokens_per_s
     rep = serve(model, machine, ServeWorkload(P, O), quant=q, concurrency=(int(row["concurrency"]),))
     if not rep.fits:
         return 0.0

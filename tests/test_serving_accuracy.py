@@ -29,10 +29,6 @@ def test_every_row_names_its_source_settings_and_role():
 
 # Rows outside 0.5-2x today, and why (docs/methodology.md, serving calibration table).
 KNOWN_MISSES = {
-    "gpustack-qwen3-14b-h100-sharegpt": "1000 ShareGPT prompts at once on H100 (max_num_seqs 1024): per-sequence CPU "
-                                        "work per step and the drain of long outputs are not modelled",
-    "gpustack-quant-qwen3-8b-h100-fp8": "same burst on H100; FP8 GEMMs at twice the BF16 rate leave the CPU side as "
-                                        "the limit, which the model does not have",
     "gpustack-qwen3-32b-h100-32k-100": "our vLLM memory plan leaves 5.3 GiB of KV for Qwen3-32B BF16 on one H100, "
                                        "below one 32K request; vLLM started and served it",
 }

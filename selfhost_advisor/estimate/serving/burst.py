@@ -1,0 +1,257 @@
+"""A burst: N requests sent at once (`vllm bench serve` with request rate inf and no --max-concurrency), played step by
+step through vLLM v1's scheduler rules until the last one finishes.
+
+Why not the closed loop of paged.py: a burst has a ramp and a drain. All N prompts queue at t = 0; the engine runs at
+most max_num_seqs of them (or what the KV pool admits) and takes the next from the queue as one finishes; once the queue
+is empty the batch shrinks as requests finish, and with mixed output lengths the longest ones decode alone at small,
+memory-bound batches. The published figure is total tokens / the time the last request finished, so that tail counts.
+
+Scheduler rules (vllm/v1/core/sched/scheduler.py schedule(), chunked prefill on, FCFS):
+- running requests first, in order: a decoding one takes 1 token of the step's budget (max_num_batched_tokens), one
+  still in prefill takes what is left of its prompt up to the budget;
+- a request whose KV does not fit preempts the newest running request, which loses its KV and goes back to the front
+  of the queue to recompute prompt + generated tokens; no new request is admitted in a step that preempted;
+- then waiting requests, in order, while budget, a seat (max_num_seqs) and KV blocks for the chunk remain.
+A prompt's last chunk samples its first token in the same step. Step times are step.py's (the same step as the closed
+loop). Between events (a request finishing, the pool filling) every step decodes the same requests one token deeper,
+so such stretches are summed in closed form.
+"""
+from __future__ import annotations
+
+import heapq
+import math
+from collections import deque
+
+from ...domain import Machine, Model, Quant
+from ...record import record
+from .step import step_seconds
+
+_BLOCK = 16  # tokens per KV block (vLLM's default block_size)
+_STRETCH = 64  # decode steps summed as one (mean depth) before the step time is evaluated again
+
+
+@record
+class BurstResult:
+    duration_s: float
+    prompt_tokens: int
+    output_tokens: int
+    mean_ttft_s: float
+    mean_tpot_s: float
+    steps: int
+    preemptions: int
+
+    @property
+    def output_tokens_per_s(self) -> float:
+        return self.output_tokens / self.duration_s if self.duration_s else 0.0
+
+    @property
+    def total_tokens_per_s(self) -> float:
+        return (self.prompt_tokens + self.output_tokens) / self.duration_s if self.duration_s else 0.0
+
+
+def max_entropy_lengths(mean: float, n: int, cap: int, floor: int = 1) -> tuple[int, ...]:
+    """n lengths whose average is `mean`, spread as the distribution with the most entropy for a known mean on
+    [floor, cap]: an exponential truncated at cap (when only the mean of a length mix is published, this assumes the
+    least about it). Deterministic quantiles (i + 0.5) / n, so a row gives the same answer every run."""
+    n = max(1, int(n))
+    target = max(float(floor), min(float(mean), (floor + cap) / 2.0)) - floor
+    span = float(cap - floor)
+    if span <= 0 or target <= 0:
+        return tuple([max(floor, int(round(mean)))] * n)
+
+    def trunc_mean(theta: float) -> float:
+        e = math.exp(-span / theta)
+        return theta - span * e / (1.0 - e)
+
+    lo, hi = 1e-6 * span, 1e6 * span
+    for _ in range(200):  # the truncated mean grows with theta: bisect for the target
+        mid = math.sqrt(lo * hi)
+        lo, hi = (mid, hi) if trunc_mean(mid) < target else (lo, mid)
+    theta = math.sqrt(lo * hi)
+    mass = 1.0 - math.exp(-span / theta)
+    return tuple(floor + int(round(-theta * math.log(1.0 - (i + 0.5) / n * mass))) for i in range(n))
+
+
+def _blocks(tokens: int) -> int:
+    return -(-tokens // _BLOCK)
+
+
+class _Burst:
+    """The engine's state while a burst plays out (one instance per simulate_burst call)."""
+
+    def __init__(self, model, quant, machine, tp, prompts, outputs, batched_tokens, max_running, pool_tokens, kvb):
+        self.args = (model, quant, machine, tp)
+        self.kvb = kvb
+        self.prompts, self.outputs = prompts, outputs
+        n = len(prompts)
+        self.target = list(prompts)  # tokens to (re)compute before decoding (prompt + generated after a preemption)
+        self.computed = [0] * n  # tokens whose KV is in the pool
+        self.generated = [0] * n
+        self.first = [0.0] * n
+        self.finish = [0.0] * n
+        self.budget0, self.max_running = batched_tokens, max(1, max_running)
+        self.pool = max(1, pool_tokens // _BLOCK)  # blocks
+        self.used = 0
+        self.waiting: deque[int] = deque(range(n))
+        self.running: list[int] = []
+        self.t = 0.0
+        self.steps = self.preemptions = self.done = 0
+
+    def _time(self, b: int, depth: float, pre: list[tuple[int, int, int]], k: int = 1) -> float:
+        p_tok = sum(c for _, _, c in pre)
+        p_depth = sum(c * (s + c / 2.0) for _, s, c in pre) / p_tok if p_tok else 0.0
+        return k * step_seconds(*self.args, b, depth, p_tok, p_depth, self.kvb)
+
+    def _preempt_newest(self) -> None:
+        j = self.running.pop()  # the newest request gives its KV back and recomputes later
+        self.used -= _blocks(self.computed[j])
+        self.target[j] = self.prompts[j] + self.generated[j]
+        self.computed[j] = 0
+        self.waiting.appendleft(j)
+        self.preemptions += 1
+
+    def _finish(self, i: int) -> None:
+        self.finish[i] = self.t
+        self.used -= _blocks(self.computed[i])
+        self.done += 1
+
+    def step(self) -> None:
+        """One scheduler step with prefill work or admissions (or a preemption)."""
+        c = self.computed
+        budget = self.budget0
+        dec: list[int] = []
+        pre: list[tuple[int, int, int]] = []  # (request, first token, tokens)
+        preempted = False
+        idx = 0
+        while idx < len(self.running):
+            i = self.running[idx]
+            new = 1 if c[i] >= self.target[i] else min(self.target[i] - c[i], budget)
+            if new <= 0:
+                idx += 1
+                continue
+            need = _blocks(c[i] + new) - _blocks(c[i])
+            while self.used + need > self.pool and self.running[-1] != i:
+                self._preempt_newest()
+                preempted = True
+            if self.used + need > self.pool:
+                break
+            self.used += need
+            budget -= new
+            if c[i] >= self.target[i]:
+                dec.append(i)
+            else:
+                pre.append((i, c[i], new))
+            idx += 1
+        if not preempted:
+            while self.waiting and budget > 0 and len(self.running) < self.max_running:
+                i = self.waiting[0]
+                new = min(self.target[i] - c[i], budget)
+                need = _blocks(c[i] + new) - _blocks(c[i])
+                if self.used + need > self.pool:
+                    break
+                self.running.append(self.waiting.popleft())
+                self.used += need
+                budget -= new
+                pre.append((i, c[i], new))
+        if not dec and not pre:
+            raise RuntimeError("burst cannot progress: one request's KV exceeds the pool")
+        depth = sum(c[i] for i in dec) / len(dec) if dec else 0.0
+        self.t += self._time(len(dec), depth, pre)
+        self.steps += 1
+        ended = []
+        for i in dec:
+            c[i] += 1
+            self.generated[i] += 1
+            if self.generated[i] >= self.outputs[i]:
+                ended.append(i)
+        for i, s, n in pre:
+            c[i] = s + n
+            if c[i] >= self.target[i]:  # the prompt's last chunk samples the next token
+                self.generated[i] += 1
+                if not self.first[i]:
+                    self.first[i] = self.t
+                if self.generated[i] >= self.outputs[i]:
+                    ended.append(i)
+        if ended:
+            gone = set(ended)
+            self.running = [i for i in self.running if i not in gone]
+            for i in ended:
+                self._finish(i)
+
+    def drain(self) -> bool:
+        """Steps that only decode the running requests (nothing waiting, no prefill left): summed in stretches that
+        end when a request finishes or the pool fills. Returns False when the state is not of that kind."""
+        c, run = self.computed, self.running
+        if self.waiting or not run or any(c[i] < self.target[i] for i in run):
+            return False
+        heap = [(self.outputs[i] - self.generated[i], i) for i in run]
+        heapq.heapify(heap)
+        b, ctx, g = len(run), sum(c[i] for i in run), 0
+        tokens = sum(c[i] for i in run)
+        free = self.pool * _BLOCK - tokens - _BLOCK * b  # tokens that surely fit before blocks run out
+        gone: set[int] = set()
+        while heap:
+            k = min(heap[0][0] - g, _STRETCH)
+            room = free // b
+            if room < 1:
+                if not g:
+                    return False  # the pool is about to fill: the general step preempts
+                break
+            k = max(1, min(k, room))
+            self.t += self._time(b, ctx / b + (k - 1) / 2.0, [], k)
+            self.steps += k
+            g += k
+            ctx += b * k
+            free -= b * k
+            while heap and heap[0][0] <= g:
+                _, i = heapq.heappop(heap)
+                gone.add(i)
+                c[i] += g
+                self.generated[i] += g
+                self.finish[i] = self.t
+                self.used -= _blocks(c[i])
+                self.done += 1
+                b -= 1
+                ctx -= c[i]
+                free += c[i] + _BLOCK
+        for i in run:
+            if i not in gone:
+                self.used += _blocks(c[i] + g) - _blocks(c[i])
+                c[i] += g
+                self.generated[i] += g
+        self.running = [i for i in run if i not in gone]
+        return True
+
+
+def simulate_burst(model: Model, quant: Quant, machine: Machine, tp: int, prompts: tuple[int, ...],
+                   outputs: tuple[int, ...], *, batched_tokens: int, max_running: int, pool_tokens: int,
+                   kv_dtype_bytes: int = 2) -> BurstResult:
+    """Play N = len(prompts) requests sent at once; pool_tokens = the KV pool in tokens (estimate/vllm.py plan())."""
+    s = _Burst(model, quant, machine, tp, tuple(prompts), tuple(max(1, o) for o in outputs), batched_tokens,
+               max_running, pool_tokens, kv_dtype_bytes)
+    n = len(prompts)
+    while s.done < n:
+        if not s.drain():
+            s.step()
+    m = [i for i in range(n) if s.outputs[i] > 1]
+    tpot = sum((s.finish[i] - s.first[i]) / (s.outputs[i] - 1) for i in m) / len(m) if m else 0.0
+    return BurstResult(duration_s=s.t, prompt_tokens=sum(prompts), output_tokens=sum(s.outputs),
+                       mean_ttft_s=sum(s.first) / n, mean_tpot_s=tpot, steps=s.steps, preemptions=s.preemptions)
+
+
+def serve_burst(model: Model, machine: Machine, quant: Quant, prompts: tuple[int, ...], outputs: tuple[int, ...],
+                options=None) -> BurstResult | None:
+    """A burst on vLLM with its default engine settings (or `options`, a FitRequest): None when the model does not
+    fit (estimate/vllm.py plan())."""
+    from ...domain import FitRequest
+    from ...record import replace
+    from ..vllm import kv_dtype_bytes, plan
+
+    req = replace(options or FitRequest(context=1), context=max(p + o for p, o in zip(prompts, outputs)),
+                  engine="vllm")
+    pl = plan(model, quant, machine, req)
+    if pl.placement.fit != "gpu":
+        return None
+    return simulate_burst(model, quant, machine, pl.tp, prompts, outputs, batched_tokens=pl.max_num_batched_tokens,
+                          max_running=pl.max_num_seqs, pool_tokens=pl.pool_tokens,
+                          kv_dtype_bytes=kv_dtype_bytes(req.kv_cache_type))

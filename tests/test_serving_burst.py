@@ -1,0 +1,77 @@
+"""Laws of a burst played through vLLM's scheduler (estimate/serving/burst.py) and of the length spread it uses."""
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from selfhost_advisor.catalog.hardware import get_profile, machine_from_profile
+from selfhost_advisor.catalog.models import get as get_model
+from selfhost_advisor.estimate.serving.burst import max_entropy_lengths, serve_burst, simulate_burst
+from selfhost_advisor.estimate.serving.step import step_seconds
+from selfhost_advisor.estimate.vllm import get_vllm_quant
+
+MODEL, Q = get_model("llama3.1:8b"), get_vllm_quant("BF16")
+H100 = machine_from_profile(get_profile("h100-sxm"), 1)
+
+
+@given(st.floats(5, 900), st.integers(1, 400), st.integers(60, 3000))
+@settings(max_examples=60, deadline=None)
+def test_spread_keeps_the_mean_and_the_bounds(mean, n, cap):
+    xs = max_entropy_lengths(mean, n, cap, floor=4)
+    assert len(xs) == n and all(4 <= x <= cap for x in xs)
+    assert list(xs) == sorted(xs)
+    if n >= 50 and 4 < mean < cap / 2:
+        assert sum(xs) / n == pytest.approx(mean, rel=0.05, abs=1.0)
+
+
+def _burst(n, prompt=512, outputs=None, pool=400_000, seats=256, budget=8192):
+    outs = outputs or (128,) * n
+    return simulate_burst(MODEL, Q, H100, 1, (prompt,) * n, outs, batched_tokens=budget, max_running=seats,
+                          pool_tokens=pool)
+
+
+def test_every_token_is_counted_once():
+    outs = max_entropy_lengths(200, 300, 1500, floor=4)
+    r = _burst(300, outputs=outs)
+    assert r.output_tokens == sum(outs) and r.prompt_tokens == 300 * 512
+    assert 0 < r.mean_ttft_s < r.duration_s and r.mean_tpot_s > 0
+
+
+def test_more_requests_never_finish_sooner():
+    times = [_burst(n).duration_s for n in (1, 8, 64, 300, 600)]
+    assert times == sorted(times)
+
+
+def test_a_smaller_pool_or_fewer_seats_never_finishes_sooner():
+    base = _burst(400)
+    assert _burst(400, pool=40_000).duration_s >= base.duration_s
+    assert _burst(400, seats=32).duration_s >= base.duration_s
+
+
+def test_a_pool_too_small_for_the_batch_preempts_and_still_finishes():
+    r = _burst(200, prompt=1000, outputs=(1000,) * 200, pool=60_000)
+    assert r.preemptions > 0 and r.output_tokens == 200_000
+
+
+def test_a_burst_is_no_faster_than_its_decode_steps():
+    """n requests that all run at once decode at least O steps of n sequences (prefill only adds)."""
+    n, out = 64, 256
+    r = _burst(n, prompt=256, outputs=(out,) * n)
+    floor = (out - 1) * step_seconds(MODEL, Q, H100, 1, n, 256)
+    assert r.duration_s >= floor
+
+
+def test_the_long_tail_of_a_mixed_burst_costs_time():
+    """The same tokens, all equal or spread with a long tail: the spread finishes later (its longest requests decode
+    alone at the end), which is why burst rows are played rather than read off the closed loop."""
+    n = 512
+    spread = max_entropy_lengths(200, n, 1800, floor=4)
+    even = (round(sum(spread) / n),) * n
+    assert _burst(n, outputs=spread, seats=1024).duration_s > _burst(n, outputs=even, seats=1024).duration_s
+
+
+def test_serve_burst_uses_the_engine_plan_and_refuses_what_does_not_fit():
+    assert serve_burst(MODEL, H100, Q, (256,) * 10, (64,) * 10).output_tokens == 640
+    big = get_model("llama3.1:70b")
+    assert serve_burst(big, H100, Q, (256,) * 10, (64,) * 10) is None
