@@ -8,8 +8,10 @@ sets the step, and a fixed launch/schedule/sample cost comes on top:
            + overhead(B) + TP all-reduces
 (BW = eff_bw x bandwidth, FLOPS = eff_c x peak: the GEMMs and the attention kernels run one after the other, so each
 is its own roofline and their times add)
-eff_bw and eff_c are the CUDA family's llama-bench fit (data/speed.yaml); the overhead and the all-reduce terms are
-the only serving terms, fitted by scripts/fit_serving.py on published vLLM runs (data/serving.yaml).
+eff_bw and eff_c are the CUDA family's llama-bench fit (data/speed.yaml). Serving terms (data/serving.yaml): the
+per-layer overhead, fitted by scripts/fit_serving.py on published single-stream vLLM runs; the W4A16 kernel's tensor
+rate (mma_sync_share, from Marlin's instruction) and the all-reduce times (vLLM's published custom all-reduce
+latencies), each from its source, not fitted.
 """
 from __future__ import annotations
 
@@ -78,15 +80,39 @@ def _profile_raw(machine: Machine) -> dict:
     return p.raw if p is not None else {}
 
 
+def _family(machine: Machine) -> str:
+    """The profile's hardware family as data/speed.yaml hardware_families names it ('' when unmatched)."""
+    pid = (machine.devices[0].matched_profile or "").lower()
+    for prefix, fam in load("speed")["hardware_families"].items():
+        if pid.startswith(prefix):
+            return fam
+    return ""
+
+
+def mma_sync_share(machine: Machine, quant: Quant) -> float:
+    """Share of the 16-bit tensor rate a W4A16 format's vLLM kernel reaches once it is compute-bound.
+
+    Marlin (AWQ through awq_marlin, and GPTQ where Machete is not chosen) issues only warp-level mma.sync m16n8k16
+    (vllm csrc/quantization/marlin/marlin_mma.h) and, per its README, stays near its ideal roofline: int4 bytes over
+    bandwidth until the FP16 tensor rate binds (dequantization overlapped with the MMA; ~16-32 tokens). On families
+    whose spec rate needs another instruction (Hopper: wgmma) mma.sync reaches data/speed.yaml mmq_tensor_share of it.
+    GPTQ on compute capability 9.0 goes to Machete first (choose_mp_linear_kernel), which uses wgmma: full rate."""
+    if quant.name not in serving_data()["vllm"].get("mma_sync_formats", ()):
+        return 1.0
+    share = load("speed").get("mmq_tensor_share", {}).get(_family(machine))
+    return float(share["share"]) if share else 1.0
+
+
 def matmul_flops(machine: Machine, quant: Quant) -> float:
     """Dense tensor FLOPS the format's GEMMs run at: FP8 W8A8 on parts with FP8 tensor cores at the FP8 rate
-    (vLLM's cutlass scaled_mm), everything else (BF16, W4A16 Marlin kernels) at the 16-bit rate."""
+    (vLLM's cutlass scaled_mm), everything else (BF16, W4A16 Marlin/Machete kernels) at the 16-bit rate, times the
+    share an mma.sync-only kernel reaches on the part (mma_sync_share)."""
     dev = machine.devices[0]
     if quant.name == "FP8":
         fp8 = _profile_raw(machine).get("fp8_tflops")
         if fp8:
             return float(fp8) * 1e12
-    return float(dev.fp16_flops or 0.0)
+    return float(dev.fp16_flops or 0.0) * mma_sync_share(machine, quant)
 
 
 def _link(machine: Machine) -> str:
@@ -95,20 +121,46 @@ def _link(machine: Machine) -> str:
     return "nvlink" if any(w in text for w in ("nvlink", "nvswitch", "infinity")) else "pcie"
 
 
+def _custom_allreduce_us(c: dict, tp: int, elements: float) -> float:
+    """vLLM's custom all-reduce, microseconds, from its published per-size table (data/serving.yaml)."""
+    rows = c["custom_allreduce_us"]
+    key = min((int(k) for k in rows if int(k) >= tp), default=max(int(k) for k in rows))
+    pts = [(float(x), float(y)) for x, y in (rows[key] if key in rows else rows[str(key)])]
+    level, mono = 0.0, []
+    for x, y in pts:  # made non-decreasing in size
+        level = max(level, y)
+        mono.append((x, level))
+    if elements <= mono[0][0]:
+        return mono[0][1]
+    for (x0, y0), (x1, y1) in zip(mono, mono[1:]):
+        if elements <= x1:
+            return y0 + (y1 - y0) * (elements - x0) / (x1 - x0)
+    (x0, y0), (x1, y1) = mono[-2], mono[-1]
+    return y1 + (y1 - y0) / (x1 - x0) * (elements - x1)
+
+
 def allreduce_seconds(model: Model, machine: Machine, tp: int, tokens: float) -> float:
-    """Two all-reduces per layer per step (after attention and after the MLP) of tokens x hidden 16-bit values:
-    a fitted latency per interconnect plus the ring's 2 (tp-1)/tp share of the message over the link."""
+    """Two all-reduces per layer per step (after attention and after the MLP) of tokens x hidden 16-bit values.
+
+    NVLink: vLLM's custom all-reduce (published per-size latencies) up to its 8 MiB limit; above it NCCL, a fixed
+    latency plus the ring's 2 (tp-1)/tp share of the message over the link, never below the custom kernel's figure at
+    the limit (so the time never falls as messages grow). PCIe: NCCL."""
     if tp <= 1:
         return 0.0
     c = serving_data()["vllm"]
     link = _link(machine)
-    lat = float(c["allreduce_latency_us"][link]) * 1e-6
     gbps = float(c["pcie_gbps"])
     raw = _profile_raw(machine)
     if link == "nvlink" and raw.get("interconnect_gbps"):
         gbps = float(raw["interconnect_gbps"]) / 2  # NVLink figures are both directions summed
     message = tokens * model.hidden_size * 2
-    return 2 * model.n_layers * (lat + 2 * (tp - 1) / tp * message / (gbps * 1e9))
+    nccl = float(c["allreduce_latency_us"][link]) * 1e-6 + 2 * (tp - 1) / tp * message / (gbps * 1e9)
+    one = nccl
+    if link == "nvlink" and c.get("custom_allreduce_us"):
+        limit = float(c["custom_allreduce_max_bytes"])
+        custom = _custom_allreduce_us(c, tp, min(message, limit) / 2) * 1e-6
+        one = custom if message <= limit else max(custom, nccl)
+    return 2 * model.n_layers * one
 
 
 def overhead_seconds(model: Model, batch: float) -> float:

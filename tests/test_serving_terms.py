@@ -1,0 +1,92 @@
+"""Laws of the batched step's terms (estimate/serving/step.py): the int4 kernel term, the tensor-parallel all-reduce,
+and the split of a step into weight GEMMs and attention."""
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from selfhost_advisor.catalog.hardware import get_profile, machine_from_profile
+from selfhost_advisor.catalog.models import get as get_model
+from selfhost_advisor.estimate.serving.step import (allreduce_seconds, kv_read_bytes, overhead_seconds,
+                                                    step_parts, step_seconds)
+from selfhost_advisor.estimate.speed import efficiency
+from selfhost_advisor.estimate.vllm import get_vllm_quant
+
+BATCH = st.integers(1, 1024)
+DEPTH = st.integers(1, 32000)
+
+
+def _machine(hw: str, n: int = 1):
+    return machine_from_profile(get_profile(hw), n)
+
+
+@pytest.mark.parametrize("hw", ["h100-sxm", "a100-80gb", "rtx-4090"])
+@pytest.mark.parametrize("fmt", ["AWQ-INT4", "GPTQ-INT4"])
+@given(b=BATCH, depth=DEPTH)
+@settings(max_examples=25, deadline=None)
+def test_int4_step_never_beats_its_memory_bound(hw, fmt, b, depth):
+    """Whatever the kernel, a W4A16 step reads its int4 weights and the KV at least once at the bandwidth share."""
+    model, q, m = get_model("qwen3:14b"), get_vllm_quant(fmt), _machine(hw)
+    dense, experts, _ = step_parts(model, q, 1)
+    dev = m.devices[0]
+    floor = (dense + experts + b * kv_read_bytes(model, 1, depth)) / (efficiency(dev.backend).bandwidth
+                                                                      * dev.bandwidth_bytes_per_s)
+    assert step_seconds(model, q, m, 1, b, depth) >= floor
+
+
+@given(b=BATCH, depth=DEPTH)
+@settings(max_examples=40, deadline=None)
+def test_the_marlin_term_never_speeds_a_step_and_vanishes_while_memory_bound(b, depth):
+    """AWQ runs Marlin (mma.sync only) on Hopper: against the same step at the full tensor rate it is never faster,
+    and at one sequence (memory-bound) it is the same."""
+    from selfhost_advisor.estimate.serving import step as step_mod
+
+    model, q, m = get_model("qwen3:14b"), get_vllm_quant("AWQ-INT4"), _machine("h100-sxm")
+    marlin = step_seconds(model, q, m, 1, b, depth)
+    one = step_seconds(model, q, m, 1, 1, depth)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(step_mod, "mma_sync_share", lambda machine, quant: 1.0)
+        assert marlin >= step_seconds(model, q, m, 1, b, depth) * (1 - 1e-12)
+        assert one == pytest.approx(step_seconds(model, q, m, 1, 1, depth))
+
+
+def test_int4_reaches_compute_bound_only_past_the_marlin_range():
+    """Marlin's README: near-ideal (memory-bound) speedups up to batch 16-32; our step stays memory-bound there."""
+    model, q, m = get_model("llama3.1:8b"), get_vllm_quant("AWQ-INT4"), _machine("a100-80gb")
+    w = step_seconds(model, q, m, 1, 1, 1) - overhead_seconds(model, 1)
+    assert step_seconds(model, q, m, 1, 16, 1) - overhead_seconds(model, 16) < 1.1 * w
+    assert step_seconds(model, q, m, 1, 512, 1) - overhead_seconds(model, 512) > 2 * w
+
+
+@pytest.mark.parametrize("hw,n", [("h100-sxm", 2), ("h100-sxm", 4), ("h100-sxm", 8), ("rtx-4090", 2)])
+@given(tokens=st.floats(1, 16384), more=st.floats(1, 4))
+@settings(max_examples=30, deadline=None)
+def test_allreduce_is_positive_and_never_falls_as_the_message_grows(hw, n, tokens, more):
+    model, m = get_model("llama3.1:70b"), _machine(hw, n)
+    a, b = allreduce_seconds(model, m, n, tokens), allreduce_seconds(model, m, n, tokens * more)
+    assert 0 < a <= b * (1 + 1e-12)
+
+
+def test_tensor_parallel_adds_time_per_step_and_pcie_costs_more_than_nvlink():
+    model = get_model("llama3.1:70b")
+    q = get_vllm_quant("AWQ-INT4")
+    nv, pcie = _machine("h100-sxm", 2), _machine("rtx-4090", 2)
+    for b in (1, 32, 256):
+        assert allreduce_seconds(model, nv, 2, b) > 0
+        assert step_seconds(model, q, nv, 2, b, 1024) > step_seconds(model, q, nv, 2, b, 1024) - allreduce_seconds(
+            model, nv, 2, b)
+        assert allreduce_seconds(model, pcie, 2, b) > allreduce_seconds(model, nv, 2, b)
+    assert allreduce_seconds(model, nv, 1, 64) == 0.0
+
+
+@given(b=BATCH, depth=DEPTH, extra=st.integers(1, 4096))
+@settings(max_examples=40, deadline=None)
+def test_a_step_never_gets_shorter_with_more_work(b, depth, extra):
+    """More sequences, deeper KV or a larger prefill chunk never make a step faster (each part is a roofline of
+    non-decreasing work)."""
+    model, q, m = get_model("qwen3:8b"), get_vllm_quant("BF16"), _machine("h100-sxm")
+    base = step_seconds(model, q, m, 1, b, depth)
+    assert step_seconds(model, q, m, 1, b + 1, depth) >= base
+    assert step_seconds(model, q, m, 1, b, depth + extra) >= base
+    assert step_seconds(model, q, m, 1, b, depth, extra, 256) >= base
