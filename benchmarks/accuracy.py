@@ -123,7 +123,7 @@ def device_speed_rows() -> list[dict]:
     sys.path.insert(0, str(ROOT / "scripts"))
     import fit_speed
 
-    cal = fit_speed.calibration_rows()[0]
+    cal = fit_speed.fit_rows()
     dev = fit_speed.device_rows()
     mv = [r for r in dev if fit_speed.in_fit(r)]
     full = fit_speed._table(fit_speed.fit(cal, mv))
@@ -150,15 +150,21 @@ def _summary(rows: list[dict]) -> dict:
 
 
 def speed_report(cal: Path) -> dict:
-    """Decode/prefill vs llama-bench rows, per backend family: in-sample (the shipped fit) and leave-one-hardware-out
-    (refit without that machine's rows, then predict them: the error to expect on hardware not in the file)."""
+    """Decode/prefill vs llama-bench rows, per backend family: in-sample (the shipped fit), leave-one-hardware-out
+    (refit without that machine's rows, then predict them: the error to expect on hardware not in the file), and
+    held_out_before_fit: benchmarks/published rows set aside before any fit ran, predicted by the shipped fit."""
     sys.path.insert(0, str(ROOT / "scripts"))
     import fit_speed
     from selfhost_advisor.estimate.speed import family
 
-    rows = fit_speed._best_cpu_rows(fit_speed.calibration_rows(cal)[0])
+    rows = fit_speed._best_cpu_rows(fit_speed.fit_rows(cal))
     mv = [r for r in fit_speed.device_rows() if fit_speed.in_fit(r)]
     out: dict = {}
+    for r in fit_speed.published_rows():
+        if r.held_out:
+            key = f"{family(r.backend)} {'decode' if r.kind == 'tg' else 'prefill'}"
+            out.setdefault(key, {"in_sample": [], "held_out": [], "held_out_before_fit": []})
+            out[key]["held_out_before_fit"].append(abs(fit_speed.predict(r) / r.measured - 1) * 100)
     folds: dict[str, object] = {}
     for r in rows:
         held = [x for x in rows if x.hardware != r.hardware]
@@ -169,7 +175,7 @@ def speed_report(cal: Path) -> dict:
         ins = fit_speed.predict(r) / r.measured - 1
         oos = fit_speed.predict(r, table) / r.measured - 1 if table else None
         key = f"{family(r.backend)} {'decode' if r.kind == 'tg' else 'prefill'}"
-        out.setdefault(key, {"in_sample": [], "held_out": []})
+        out.setdefault(key, {"in_sample": [], "held_out": [], "held_out_before_fit": []})
         out[key]["in_sample"].append(abs(ins) * 100)
         if oos is not None:
             out[key]["held_out"].append(abs(oos) * 100)
@@ -178,6 +184,28 @@ def speed_report(cal: Path) -> dict:
         summary[key] = {k: {"rows": len(x), "median_abs_error_pct": round(statistics.median(x), 1),
                             "max_abs_error_pct": round(max(x), 1)} if x else None for k, x in v.items()}
     return summary
+
+
+def published_speed_rows() -> list[dict]:
+    """Each published weak-backend row: the shipped fit's error and, for rows in the fit, the error of a fit without
+    that row's hardware."""
+    sys.path.insert(0, str(ROOT / "scripts"))
+    import fit_speed
+
+    fit_rows = fit_speed.fit_rows()
+    mv = [r for r in fit_speed.device_rows() if fit_speed.in_fit(r)]
+    folds: dict = {}
+    out = []
+    for r in fit_speed.published_rows():
+        loho = None
+        if not r.held_out:
+            if r.hardware not in folds:
+                folds[r.hardware] = fit_speed._table(fit_speed.fit([x for x in fit_rows if x.hardware != r.hardware], mv))
+            loho = 100.0 * (fit_speed.predict(r, folds[r.hardware]) / r.measured - 1)
+        out.append({"hardware": r.hardware, "backend": r.backend, "model": r.model_id, "quant": r.quant, "test": r.test,
+                    "measured": r.measured, "error_pct": 100.0 * (fit_speed.predict(r) / r.measured - 1),
+                    "loho_error_pct": loho, "held_out": r.held_out})
+    return out
 
 
 def main() -> int:
@@ -237,10 +265,19 @@ def main() -> int:
                   f" max {s['max_abs_error_pct']:.2f}%")
     print("\nSpeed vs llama-bench (|error| %, in-sample fit / leave-one-hardware-out):")
     for key, v in speed.items():
-        ins, held = v["in_sample"], v["held_out"]
+        ins, held, before = v["in_sample"], v["held_out"], v["held_out_before_fit"]
         h = f"median {held['median_abs_error_pct']:5.1f} max {held['max_abs_error_pct']:6.1f}" if held else "n/a (one machine)"
-        print(f"  {key:20s} {ins['rows']:3d} rows  in-sample median {ins['median_abs_error_pct']:5.1f} max"
-              f" {ins['max_abs_error_pct']:6.1f} | held out {h}")
+        i = (f"{ins['rows']:3d} rows  in-sample median {ins['median_abs_error_pct']:5.1f} max {ins['max_abs_error_pct']:6.1f}"
+             if ins else "  0 rows  in no fit" + " " * 28)
+        b = (f" | held out (in no fit): {before['rows']} rows median {before['median_abs_error_pct']:5.1f}"
+             f" max {before['max_abs_error_pct']:6.1f}" if before else "")
+        print(f"  {key:20s} {i} | leave-one-hardware-out {h}{b}")
+    print("\nPublished rows of the weak backends (benchmarks/published/llamabench_weak.yaml):")
+    for r in published_speed_rows():
+        print(f"  {r['backend']:6s} {r['hardware'][:24]:24s} {r['model']:12s} {r['quant']:6s} {r['test']:7s}"
+              f" measured {r['measured']:8.1f} shipped {r['error_pct']:+6.1f}%"
+              + (f" hardware left out {r['loho_error_pct']:+6.1f}%" if r['loho_error_pct'] is not None else "")
+              + ("  (held out: in no fit)" if r["held_out"] else ""))
     if device:
         print(f"\nOur llama-bench runs on a lent {device[0]['gpu']} (synthetic-weight GGUFs, benchmarks/device/):")
         for r in device:

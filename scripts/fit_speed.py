@@ -62,7 +62,8 @@ class Row:
     machine: Machine
     n_gpus: int
     cached: int = 0  # tokens already in the cache when the test starts (llama-bench -d)
-    source: str = "calibration"  # or "device": our own runs (benchmarks/device/)
+    source: str = "calibration"  # or "device": our own runs (benchmarks/device/); "published": PUBLISHED's rows
+    held_out: bool = False  # a PUBLISHED row marked held out before any fit: in no fit, only checked
 
     @property
     def kind(self) -> str:
@@ -72,6 +73,35 @@ class Row:
     def depth(self) -> int:
         """Average tokens in the cache during the test: those cached before it plus half its own."""
         return self.cached + int(re.sub(r"\D", "", self.test.split("@")[0])) // 2
+
+
+PUBLISHED = ROOT / "benchmarks" / "published" / "llamabench_weak.yaml"
+
+
+def published_rows(path: Path = PUBLISHED) -> list[Row]:
+    """Published llama-bench rows of the weakly calibrated backends (benchmarks/published/): the machine comes from the
+    hardware name as `--hardware` resolves it (spec bandwidth and FLOPS), with the row's backend."""
+    import yaml
+
+    from selfhost_advisor.catalog import hw_names
+    from selfhost_advisor.catalog.models import resolve
+
+    rows = []
+    for r in yaml.safe_load(path.read_text())["rows"]:
+        m = machine_from_profile(hw_names.resolve(r["hardware"]), 1)
+        d = m.devices[0]
+        d = replace(d, backend=r["backend"], memory_bytes=max(d.memory_bytes, 128 * 2**30))
+        m = replace(m, devices=(d,), ram_bytes=256 * 2**30)
+        test = r["test"]
+        cached = int(test.split("@d")[1]) if "@d" in test else 0
+        rows.append(Row(r["hardware"], r["backend"], resolve(r["model"]).model.id, r["quant"], test,
+                        float(r["tokens_per_s"]), m, 1, cached, "published", bool(r["held_out"])))
+    return rows
+
+
+def fit_rows(cal: Path = CAL) -> list[Row]:
+    """Every published row the fit may use: the calibration file's and the published rows not held out."""
+    return calibration_rows(cal)[0] + [r for r in published_rows() if not r.held_out]
 
 
 def _apple(name: str, bandwidth_gbps: float | None) -> Machine:
@@ -185,7 +215,7 @@ def predict(row: Row, table=None) -> float:
 
 
 _BIG = 1e30
-_FAMILIES = ("cuda", "metal", "rocm_vulkan", "cpu")
+_FAMILIES = ("cuda", "metal", "rocm", "vulkan", "sycl", "cpu")
 
 
 def _unit(bandwidth=_BIG, layer=0.0, hop=0.0, compute=_BIG) -> dict[str, Efficiency]:
@@ -358,7 +388,9 @@ def _fit_families(rows: list[Row], device: list[Row], prior: dict | None) -> dic
         variants = {(r.model_id, r.quant) for r in dec}
         multi = any(r.n_gpus > 1 for r in dec)
         layer_lat = hop_lat = 0.0
-        if len(variants) > 1 and fam != "cpu":
+        # two unknowns (bandwidth share and per-layer time) need rows of more than one model and more rows than
+        # unknowns, or the solve reproduces its rows exactly and anything can come out (2 rows: a negative share)
+        if len(variants) > 1 and len(dec) >= 4 and fam != "cpu":
             cols = [0, 1, 2] if multi else [0, 1]
             sol = _solve([[f[c] for c in cols] for f in feats], targets)
             a, layer_lat = sol[0], max(0.0, sol[1])
@@ -464,6 +496,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--print", action="store_true")
     args = ap.parse_args(argv)
     rows, skipped = calibration_rows(args.calibration)
+    rows += [r for r in published_rows() if not r.held_out]
     fitted = fit(rows, [r for r in device_rows() if in_fit(r)])
     text = render(fitted)
     target = ROOT / "data" / "speed.yaml"

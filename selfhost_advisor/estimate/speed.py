@@ -23,9 +23,9 @@ from ..domain import Device, Machine, MemoryBreakdown, Model, Placement, Quant, 
 from ..record import record
 from .memory import caches_kv, kv_bytes_per_cell, uses_window, weights
 
-# SYCL (Intel) has no calibration rows of its own: it borrows the ROCm/Vulkan factors (extrapolated, docs/methodology.md).
-_FAMILY = {"cuda": "cuda", "metal": "metal", "rocm": "rocm_vulkan", "vulkan": "rocm_vulkan", "sycl": "rocm_vulkan",
-           "cpu": "cpu"}
+# One set of factors per llama.cpp backend: each backend has its own kernels (HIP, Vulkan shaders, SYCL), whatever
+# the vendor; fitted on benchmarks/published/llamabench_weak.yaml and the calibration file (docs/methodology.md 5b).
+_FAMILY = {"cuda": "cuda", "metal": "metal", "rocm": "rocm", "vulkan": "vulkan", "sycl": "sycl", "cpu": "cpu"}
 
 
 @lru_cache(maxsize=1)
@@ -37,7 +37,7 @@ Table = Mapping[str, "Efficiency"]
 
 
 def family(backend: str) -> str:
-    """Backend family whose efficiency factors apply: cuda, metal, rocm_vulkan or cpu."""
+    """Backend family whose efficiency factors apply: cuda, metal, rocm, vulkan, sycl or cpu."""
     return _FAMILY.get(backend, "cuda")
 
 
@@ -175,12 +175,15 @@ def _host_flops(machine: Machine) -> float:
 
 def _device_flops(device: Device, quantized: bool = False) -> float | None:
     """llama.cpp's CUDA GEMMs accumulate in FP16 (cuBLAS CUBLAS_COMPUTE_16F; MMQ int8), where GeForce cards run
-    twice their FP32-accumulate tensor rate; other backends use the listed FP16 rate.
+    twice their FP32-accumulate tensor rate; so do its Vulkan matmuls at default precision (ggml-vulkan.cpp
+    ggml_vk_get_mul_mat_mat_pipeline picks the `f16acc` pipeline when the device has FP16 and, with cooperative
+    matrices, f16 accumulators). Other backends use the listed FP16 rate.
 
     Quantized weights on CUDA go through llama.cpp's MMQ kernels, which use mma.sync only: on families whose spec rate
     needs another instruction (Hopper: wgmma) they reach data/speed.yaml mmq_tensor_share of it.
     """
-    flops = device.fp16_acc16_flops if device.backend == "cuda" and device.fp16_acc16_flops else device.fp16_flops
+    flops = (device.fp16_acc16_flops if device.backend in ("cuda", "vulkan") and device.fp16_acc16_flops
+             else device.fp16_flops)
     if flops and quantized and device.backend == "cuda" and device.matched_profile:
         share = _speed_data().get("mmq_tensor_share", {}).get(_hardware_family(device.matched_profile))
         if share:
@@ -448,12 +451,19 @@ def estimate_speed(
     )
 
 
+@lru_cache(maxsize=256)
 def _hardware_family(profile_id: str) -> str:
-    """'rtx-4090' -> 'rtx-40', 'm2-ultra-192gb' -> 'apple-m2', 'h100-sxm' -> 'h100'."""
+    """'rtx-4090' -> 'nvidia-rtx-40', 'm2-ultra-192gb' -> 'apple-m2'; a GPU-table row without a listed prefix ->
+    its vendor and architecture ('arc-b580' -> 'intel-xe2-hpg', 'rx-9070-xt' -> 'amd-rdna-4.0')."""
     pid = profile_id.lower()
     for prefix, fam in _speed_data()["hardware_families"].items():
         if pid.startswith(prefix):
             return fam
+    from ..catalog.gpu_table import by_id
+
+    row = by_id(pid) if pid else None
+    if row and row.get("architecture"):
+        return f"{row['vendor']}-{row['architecture']}".lower().replace(" ", "-")
     return ""
 
 

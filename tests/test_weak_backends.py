@@ -1,0 +1,83 @@
+"""Published llama-bench rows of the weak backends (ROCm, Vulkan, SYCL): the data file, what the fit may see, and
+the rules the fit does not choose (Vulkan's FP16-accumulate rate, the two-unknown decode guard)."""
+from __future__ import annotations
+
+import dataclasses
+import statistics
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from selfhost_advisor.catalog import hw_names
+from selfhost_advisor.catalog.hardware import machine_from_profile
+from selfhost_advisor.catalog.models import resolve
+from selfhost_advisor.estimate.speed import _device_flops, family
+from selfhost_advisor.record import replace
+
+ROOT = Path(__file__).resolve().parents[1]
+CAL = ROOT.parent / "shared" / "calibration"
+sys.path.insert(0, str(ROOT / "scripts"))
+needs_cal = pytest.mark.skipif(not (CAL / "llamacpp_speed.csv").exists(), reason="shared/calibration not present")
+DATA = ROOT / "benchmarks" / "published" / "llamabench_weak.yaml"
+
+
+def test_every_published_row_names_resolvable_hardware_a_catalog_model_and_its_source():
+    rows = yaml.safe_load(DATA.read_text())["rows"]
+    assert len(rows) >= 20
+    for r in rows:
+        hw_names.resolve(r["hardware"])  # raises on an unknown name
+        resolve(r["model"])
+        assert r["url"].startswith("https://") and r["build"] and r["tokens_per_s"] > 0
+        assert r["backend"] in ("rocm", "vulkan", "sycl") and isinstance(r["held_out"], bool)
+        assert r["test"][:2] in ("pp", "tg")
+    # every backend has rows the fit never sees
+    for be in ("rocm", "vulkan", "sycl"):
+        assert any(r["held_out"] for r in rows if r["backend"] == be)
+
+
+@needs_cal
+def test_held_out_rows_cannot_move_the_fit(monkeypatch):
+    """The fit must come out the same whatever a held-out row measured: it never reads them."""
+    import fit_speed
+
+    assert not any(r.held_out for r in fit_speed.fit_rows())
+    real = fit_speed.published_rows
+
+    def doubled(*a, **k):
+        return [dataclasses.replace(r, measured=r.measured * 2) if r.held_out else r for r in real(*a, **k)]
+
+    before = fit_speed.fit(fit_speed.fit_rows())
+    monkeypatch.setattr(fit_speed, "published_rows", doubled)
+    assert fit_speed.fit(fit_speed.fit_rows()) == before
+
+
+@needs_cal
+def test_weak_backends_have_their_own_factors_and_decode_within_goal_in_sample():
+    import fit_speed
+
+    rows = [r for r in fit_speed.fit_rows() if family(r.backend) in ("rocm", "vulkan")]
+    assert {family(r.backend) for r in rows} == {"rocm", "vulkan"}
+    dec = [abs(fit_speed.predict(r) / r.measured - 1) for r in rows if r.kind == "tg"]
+    assert len(dec) >= 8 and statistics.median(dec) <= 0.10
+
+
+def test_vulkan_on_geforce_uses_the_fp16_accumulate_rate_and_rocm_the_listed_rate():
+    d = machine_from_profile(hw_names.resolve("rtx 3090"), 1).devices[0]
+    assert d.fp16_acc16_flops and d.fp16_acc16_flops > d.fp16_flops
+    assert _device_flops(replace(d, backend="vulkan")) == d.fp16_acc16_flops
+    assert _device_flops(replace(d, backend="sycl")) == d.fp16_flops
+    amd = machine_from_profile(hw_names.resolve("rx 7900 xtx"), 1).devices[0]
+    assert _device_flops(replace(amd, backend="vulkan")) == amd.fp16_flops
+
+
+@needs_cal
+def test_a_family_with_too_few_decode_rows_fits_bandwidth_alone():
+    """Two rows of two models would solve bandwidth and per-layer time exactly (it gave a negative share)."""
+    import fit_speed
+
+    rows = [r for r in fit_speed.fit_rows() if family(r.backend) == "sycl"]
+    assert 0 < len([r for r in rows if r.kind == "tg"]) < 4
+    e = fit_speed.fit(fit_speed.fit_rows())["sycl"]
+    assert e["layer_latency_us"] == 0.0 and 0.0 < e["bandwidth_efficiency"] <= 1.0
