@@ -288,6 +288,41 @@ def test_cpu_flags_from_proc(tmp_path):
     assert cpu.sockets == 2 and cpu.source == "proc-cpuinfo"
 
 
+def test_amx_flags_are_dropped_when_the_kernel_does_not_grant_tile_state(tmp_path):
+    """CPUID lists AMX; a kernel that will not manage its tile state (before 5.16, or XTILEDATA not supported) makes
+    the first tile instruction fault, so the probe does not count it. Unknown (not Linux x86): kept as listed."""
+    (tmp_path / "proc").mkdir()
+    shutil.copy(FIX / "proc" / "xeon-8480-2s.cpuinfo", tmp_path / "proc" / "cpuinfo")
+    no = probe_cpu(str(tmp_path), amx_check=lambda: False)
+    assert not {"amx_int8", "amx_bf16", "amx_tile"} & set(no.flags) and {"avx512f", "avx512_vnni"} <= set(no.flags)
+    for answer in (True, None):
+        assert "amx_int8" in probe_cpu(str(tmp_path), amx_check=lambda a=answer: a).flags
+
+
+def test_kernel_amx_question_reads_the_supported_mask(monkeypatch):
+    import ctypes
+
+    from selfhost_advisor.probe import cpu as cpu_mod
+
+    monkeypatch.setattr(cpu_mod.platform, "system", lambda: "Linux")
+    monkeypatch.setattr(cpu_mod.platform, "machine", lambda: "x86_64")
+
+    class FakeLibc:
+        def __init__(self, rc, mask):
+            self.rc, self.mask = rc, mask
+
+        def syscall(self, nr, code, ptr):
+            assert (nr, code) == (158, 0x1021)
+            ctypes.cast(ptr, ctypes.POINTER(ctypes.c_uint64)).contents.value = self.mask
+            return self.rc
+
+    for rc, mask, want in ((0, 0x602E7, True), (0, 0x202E7, False), (-1, 0, False)):
+        monkeypatch.setattr(ctypes, "CDLL", lambda *a, **k: FakeLibc(rc, mask))
+        assert cpu_mod.kernel_supports_amx() is want
+    monkeypatch.setattr(cpu_mod.platform, "machine", lambda: "aarch64")
+    assert cpu_mod.kernel_supports_amx() is None
+
+
 def test_arm_without_model_name_uses_py_cpuinfo_once_per_boot(tmp_path):
     (tmp_path / "proc").mkdir()
     shutil.copy(FIX / "proc" / "graviton3.cpuinfo", tmp_path / "proc" / "cpuinfo")

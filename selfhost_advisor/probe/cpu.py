@@ -122,8 +122,43 @@ def cached_py_cpuinfo(loader: Callable[[], dict[str, Any]], boot_time: float, di
     return info
 
 
+_AMX = ("amx_tile", "amx_int8", "amx_bf16")
+_ARCH_GET_XCOMP_SUPP = 0x1021  # arch/x86/include/uapi/asm/prctl.h (Linux >= 5.16)
+_XFEATURE_XTILEDATA = 18
+
+
+def kernel_supports_amx() -> bool | None:
+    """Whether this Linux kernel lets a process use AMX tile data, or None when that cannot be asked here.
+
+    CPUID (/proc/cpuinfo's flags) says what the core has; using AMX also needs the kernel to manage its 8 KB of tile
+    state, which a process must request with arch_prctl(ARCH_REQ_XCOMP_PERM, XFEATURE_XTILEDATA) (ggml's
+    ggml-cpu/amx does; without it the first tile instruction raises SIGILL). ARCH_GET_XCOMP_SUPP reads the features
+    the kernel would grant without changing anything; a kernel before 5.16 does not know it (EINVAL): no AMX.
+    """
+    if platform.system() != "Linux" or platform.machine().lower() not in ("x86_64", "amd64"):
+        return None
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        mask = ctypes.c_uint64(0)
+        if libc.syscall(158, _ARCH_GET_XCOMP_SUPP, ctypes.byref(mask)) != 0:  # 158 = SYS_arch_prctl on x86_64
+            return False
+        return bool(mask.value >> _XFEATURE_XTILEDATA & 1)
+    except (OSError, AttributeError, ValueError):
+        return None
+
+
+def usable_flags(flags: tuple[str, ...], amx_ok: bool | None) -> tuple[str, ...]:
+    """The ISA features software can use: AMX only where the kernel grants its tile state (unknown: kept)."""
+    return tuple(f for f in flags if amx_ok is not False or f not in _AMX)
+
+
 def probe_cpu(root: str = "/", cpuinfo_loader: Callable[[], dict[str, Any]] | None = None,
-              boot_time: float | None = None, directory: str | None = None, psutil_mod: Any = None) -> CpuInfo:
+              boot_time: float | None = None, directory: str | None = None, psutil_mod: Any = None,
+              amx_check: Callable[[], bool | None] | None = None) -> CpuInfo:
+    """The CPU; `amx_check` (default: ask this kernel, but only when reading the live root) says whether AMX can be
+    used, and AMX flags are dropped when it says no."""
     if psutil_mod is None:
         import psutil as psutil_mod
     parsed = parse_proc_cpuinfo(_read(os.path.join(root, "proc", "cpuinfo")) or "")
@@ -140,7 +175,9 @@ def probe_cpu(root: str = "/", cpuinfo_loader: Callable[[], dict[str, Any]] | No
     logical = parsed["logical"] or psutil_mod.cpu_count(logical=True)
     return CpuInfo(name=" ".join(name.split()) or "unknown CPU", arch=platform.machine().lower(),
                    physical_cores=physical, logical_cores=logical, sockets=parsed["sockets"],
-                   flags=normalize_flags(flags), source=source)
+                   flags=usable_flags(normalize_flags(flags),
+                                      (amx_check or (kernel_supports_amx if root == "/" else lambda: None))()),
+                   source=source)
 
 
 def _cgroup_paths(root: str) -> tuple[str | None, str | None]:
