@@ -11,6 +11,7 @@ Rows whose model is not in the catalog, or whose file type the estimator does no
 from __future__ import annotations
 
 import argparse
+from selfhost_advisor.record import replace  # noqa: E402
 import csv
 import json
 import re
@@ -26,6 +27,9 @@ from selfhost_advisor.catalog.quants import get_quant  # noqa: E402
 from selfhost_advisor.domain import FitRequest  # noqa: E402
 from selfhost_advisor.errors import AdvisorError  # noqa: E402
 from selfhost_advisor.estimate.memory import estimate_memory, kv_cache_bytes  # noqa: E402
+from selfhost_advisor.estimate.ggml import tensor_bytes  # noqa: E402
+from selfhost_advisor.estimate.quantize import assign_types  # noqa: E402
+from selfhost_advisor.estimate.tensors import build_tensors, file_only_tensors  # noqa: E402
 
 # Fine-tunes keep their base model's architecture (the calibration rows' notes say which base).
 FINETUNE_BASE = {
@@ -98,6 +102,19 @@ def kv_rows(cal: Path) -> tuple[list[dict], list[str]]:
 HELDOUT = ROOT / "benchmarks" / "heldout" / "gguf_sizes.csv"
 
 
+def file_weights_bytes(model, quant) -> int:
+    """Weights a GGUF file of `model` holds: the loaded weights plus the blocks llama.cpp keeps in the file but never
+    loads (GLM-4.5's NextN block, tensors.file_only_tensors), quantized as llama-quantize sees them: one more block."""
+    req = FitRequest(context=512)
+    if not model.gguf_nextn_layers:
+        return estimate_memory(model, quant, req).weights_bytes
+    whole = replace(model, n_layers=model.n_layers + model.gguf_nextn_layers, gguf_nextn_layers=0)
+    extra = [t for t in file_only_tensors(model) if ".nextn." in t.name]
+    types = assign_types(whole, list(build_tensors(whole)) + extra, quant)[-len(extra):]
+    return estimate_memory(whole, quant, req).weights_bytes + sum(
+        tensor_bytes(ty, t.n_elements, t.shape[0]) for t, ty in zip(extra, types))
+
+
 def heldout_rows(path: Path = HELDOUT) -> list[dict]:
     """Estimated weights vs real sizes of files outside the calibration set; `note` explains each known miss."""
     rows = []
@@ -105,7 +122,7 @@ def heldout_rows(path: Path = HELDOUT) -> list[dict]:
         for r in csv.DictReader(fh):
             model = resolve(r["catalog_id"]).model
             real = int(r["real_bytes"])
-            est = estimate_memory(model, get_quant(r["quant"]), FitRequest(context=512)).weights_bytes
+            est = file_weights_bytes(model, get_quant(r["quant"]))
             rows.append({"model": r["model_id"], "catalog": model.id, "arch": model.arch, "quant": r["quant"],
                          "real_bytes": real, "estimated_bytes": est, "error_pct": 100.0 * (est - real) / real,
                          "precision": r["precision"], "source": r["source"], "note": r["note"]})

@@ -83,6 +83,8 @@ class Model:
     gguf_alignment: int = 32  # general.alignment of that GGUF: each tensor's data is padded to it
     ssm: SSM | None = None  # hybrid / recurrent models: the recurrent layers' shapes
     layer_pattern: str = ""  # one LAYER_KINDS character per layer; "" = every layer attention
+    # NextN / MTP blocks a GGUF keeps after the n_layers blocks (GLM-4.5): in the file, never loaded by llama.cpp
+    gguf_nextn_layers: int = 0
 
     def layer_kind(self, layer: int) -> str:
         """"*" attention, "M" recurrent, "-" feed-forward only (see LAYER_KINDS)."""

@@ -125,6 +125,7 @@ def model_from_config(
         mla=mla,
         ssm=ssm,
         layer_pattern=layer_pattern,
+        gguf_nextn_layers=(_int(get("num_nextn_predict_layers")) or 0) if spec.get("nextn_in_gguf") else 0,
         source=source or f"https://huggingface.co/{repo}/blob/main/config.json",
     ), UnknownModelError, f"{repo} config.json")
 

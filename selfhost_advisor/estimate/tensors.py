@@ -26,6 +26,14 @@ _GPT_OSS_ARCHS = frozenset({"gpt-oss"})
 _QWEN_NEXT_ARCHS = frozenset({"qwen3next", "qwen35", "qwen35moe"})
 # OLMo 2: no pre-norms; post-attention and post-FFN norms (src/llama-model.cpp LLM_ARCH_OLMO2).
 _OLMO2_ARCHS = frozenset({"olmo2"})
+# q/k norms over the whole projection (n_heads x head_dim), not per head: OLMo 2, MiniMax-M2
+# (src/models/minimax-m2.cpp: attn_q_norm {n_embd_head_k * n_head}, attn_k_norm {n_embd_k_gqa}).
+_FULL_QK_NORM_ARCHS = frozenset({"olmo2", "minimax-m2"})
+# Sigmoid-routed MoE with a per-expert routing bias (exp_probs_b) on every MoE layer.
+_ROUTING_BIAS_ARCHS = frozenset({"glm4moe", "minimax-m2"})
+# GLM-4.5 / 4.6 (llama.cpp LLM_ARCH_GLM4_MOE, src/models/glm4-moe.cpp): post_attention_norm in place of
+# ffn_norm, a routing bias on every MoE layer, and NextN blocks kept in the file but skipped at load (TENSOR_SKIP).
+_GLM4MOE_ARCHS = frozenset({"glm4moe"})
 # Nemotron-H: each block is one of Mamba-2, attention or an up/down (squared-ReLU) MLP, with one norm.
 _SINGLE_KIND_ARCHS = frozenset({"nemotron_h"})
 
@@ -74,7 +82,7 @@ def _attention(model: Model, i: int) -> list[Tensor]:
     out.append(Tensor(p + "attn_output.weight", (q_out, d), i))
     if model.arch in _GPT_OSS_ARCHS:
         out += [Tensor(p + "attn_output.bias", (d,), i), Tensor(p + "attn_sinks.weight", (model.n_heads,), i)]
-    if model.qk_norm and model.arch in _OLMO2_ARCHS:  # OLMo 2 normalises the whole q and k projections
+    if model.qk_norm and model.arch in _FULL_QK_NORM_ARCHS:  # normalises the whole q and k projections
         out += [Tensor(p + "attn_q_norm.weight", (q_out,), i), Tensor(p + "attn_k_norm.weight", (kv_out,), i)]
     elif model.qk_norm:
         out += [Tensor(p + "attn_q_norm.weight", (hd,), i), Tensor(p + "attn_k_norm.weight", (hd,), i)]
@@ -182,8 +190,8 @@ def _ffn(model: Model, i: int) -> list[Tensor]:
             Tensor(p + "ffn_up_exps.bias", (ffe, ne), i),
             Tensor(p + "ffn_down_exps.bias", (d, ne), i),
         ]
-    if model.arch == "deepseek2" and moe.experts >= 256:
-        # DeepSeek-V3 routing bias (e_score_correction_bias), F32.
+    if (model.arch == "deepseek2" and moe.experts >= 256) or model.arch in _ROUTING_BIAS_ARCHS:
+        # DeepSeek-V3 / GLM-4.5 / MiniMax-M2 routing bias (e_score_correction_bias), F32.
         out.append(Tensor(p + "exp_probs_b.bias", (ne,), i))
     if moe.shared_experts:
         ffs = (moe.shared_intermediate_size or ffe) * moe.shared_experts
@@ -216,7 +224,9 @@ def layer_tensors(model: Model, i: int) -> list[Tensor]:
         return out + [Tensor(p + "post_attention_norm.weight", (d,), i)] + _ffn(model, i)
     if model.arch in _POST_NORM_ARCHS:
         out.append(Tensor(p + "post_attention_norm.weight", (d,), i))
-    if model.arch not in _NO_FFN_NORM_ARCHS:
+    if model.arch in _GLM4MOE_ARCHS:
+        out.append(Tensor(p + "post_attention_norm.weight", (d,), i))
+    elif model.arch not in _NO_FFN_NORM_ARCHS:
         # gpt-oss calls it post_attention_norm; same size, same F32 type.
         out.append(Tensor(p + "ffn_norm.weight", (d,), i))
     out += _ffn(model, i)
@@ -232,6 +242,22 @@ def _head_tensors(model: Model) -> tuple[list[Tensor], list[Tensor]]:
     if not model.tied_embeddings:
         tail.append(Tensor("output.weight", (d, model.vocab_size)))
     return [Tensor("token_embd.weight", (d, model.vocab_size))], tail
+
+
+def file_only_tensors(model: Model) -> list[Tensor]:
+    """Tensors a GGUF holds that llama.cpp never loads: GLM-4.5's NextN blocks (a full MoE block after the last
+    one, plus eh_proj, its norms and the block's own embedding and head; src/models/glm4-moe.cpp loads them with
+    TENSOR_SKIP). They count in a file's size, not in memory."""
+    out: list[Tensor] = []
+    d = model.hidden_size
+    for i in range(model.n_layers, model.n_layers + model.gguf_nextn_layers):
+        p = f"blk.{i}."
+        out += layer_tensors(model, i)
+        out += [Tensor(p + "nextn.eh_proj.weight", (2 * d, d), i), Tensor(p + "nextn.enorm.weight", (d,), i),
+                Tensor(p + "nextn.hnorm.weight", (d,), i), Tensor(p + "nextn.shared_head_norm.weight", (d,), i),
+                Tensor(p + "nextn.embed_tokens.weight", (d, model.vocab_size), i),
+                Tensor(p + "nextn.shared_head_head.weight", (d, model.vocab_size), i)]
+    return out
 
 
 @lru_cache(maxsize=64)
