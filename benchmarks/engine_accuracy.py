@@ -62,7 +62,9 @@ def vllm_row(row: dict) -> dict:
     p = V.plan(m, q, machine, req)
     # V0 gathers logits to TP rank 0 only: other ranks profile no sampler
     seqs = 0 if row["generation"] == "v0" and int(row.get("rank", 0)) > 0 else int(f["max_num_seqs"])
-    act = V.activation_bytes(m, tp, int(f["max_num_batched_tokens"]), seqs)
+    # the sampler the run's own release profiled (V0 always sorted; a row may name the path its log shows)
+    path = row.get("sampler_path") or ("torch_sort" if row["generation"] == "v0" else V.sampler_path(m, row["version"]))
+    act = V.activation_bytes(m, tp, int(f["max_num_batched_tokens"]), seqs, path)
     pool = p.pool_bytes_per_gpu + (p.memory.compute_buffer_bytes // tp - act)  # the plan's pool, with this rank's activation
     if p.pool_bytes_per_gpu == 0:  # the plan clamps at 0; rebuild the signed figure vLLM logs
         total = V.cuda_total_bytes(machine.devices[0])

@@ -16,11 +16,12 @@ from ..catalog.data import load
 from ..domain import Device, FitRequest, Machine, MemoryBreakdown, Model, Placement, Quant
 from ..errors import BadOptionError
 from ..record import record
+from . import vllm_hybrid
 from .memory import uses_window
 from .vllm_weights import VllmWeights, _formats, get_vllm_quant, tensor_bytes, vllm_quants, vllm_weights
 
 __all__ = ["VllmPlan", "VllmWeights", "_formats", "activation_bytes", "batch_defaults", "cuda_total_bytes",
-           "get_vllm_quant", "kv_bytes_per_token", "kv_pool_tokens", "plan", "sequence_kv_bytes", "tensor_bytes",
+           "get_vllm_quant", "kv_bytes_per_token", "kv_pool_tokens", "plan", "sampler_path", "sequence_kv_bytes", "tensor_bytes",
            "tensor_parallel_size", "vllm_quants", "vllm_weights"]
 
 _SIXTEEN_BIT = 2  # bytes of a bf16/fp16 value
@@ -79,15 +80,20 @@ def tensor_parallel_size(model: Model, n_gpus: int) -> int:
 
 def kv_bytes_per_token(model: Model, tp: int, dtype_bytes: int = _SIXTEEN_BIT) -> int:
     """K+V bytes per token on one GPU: KV heads are split over TP ranks (replicated when fewer than ranks);
-    MLA caches kv_lora_rank + rope dims once, on every rank (vllm/v1/kv_cache_interface.py)."""
+    MLA caches kv_lora_rank + rope dims once, on every rank (vllm/v1/kv_cache_interface.py). Only attention layers
+    cache KV (a hybrid's recurrent layers keep a fixed state: vllm_hybrid.py)."""
     if model.mla is not None:
         return model.n_layers * (model.mla.kv_lora_rank + model.mla.qk_rope_head_dim) * dtype_bytes
     heads = max(1, model.n_kv_heads // tp)
-    return model.n_layers * heads * 2 * model.head_dim * dtype_bytes
+    layers = sum(1 for i in range(model.n_layers) if model.has_attention(i)) if model.layer_pattern else model.n_layers
+    return layers * heads * 2 * model.head_dim * dtype_bytes
 
 
 def sequence_kv_bytes(model: Model, tp: int, context: int, dtype_bytes: int = _SIXTEEN_BIT) -> int:
-    """One sequence of `context` tokens, in whole 16-token blocks; sliding-window layers keep only the window."""
+    """One sequence of `context` tokens, in whole 16-token blocks; sliding-window layers keep only the window;
+    hybrids in their grown blocks plus one padded state page per recurrent layer (vllm_hybrid.py)."""
+    if vllm_hybrid.is_hybrid(model):
+        return vllm_hybrid.sequence_bytes(model, tp, context, dtype_bytes)
     block = int(_engine()["kv_pad"])
     blocks_full = -(-context // block)
     if model.mla is None and any(uses_window(model, i) for i in range(model.n_layers)):
@@ -142,23 +148,47 @@ def forward_peak_bytes(model: Model, tp: int, tokens: int) -> int:
     return tokens * widest * _SIXTEEN_BIT
 
 
-def sampler_peak_bytes(model: Model, seqs: int) -> int:
+def _version(v: str) -> tuple[int, ...]:
+    out = []
+    for part in v.split(" ")[0].split(".")[:3]:
+        digits = "".join(c for c in part if c.isdigit())
+        out.append(int(digits) if digits else 0)
+    return tuple(out)
+
+
+def engine_version() -> str:
+    """The vLLM release the rules describe (data/engines.yaml version, e.g. '0.33.0')."""
+    return str(_engine()["version"]).split(" ")[0]
+
+
+def sampler_path(model: Model, version: str | None = None) -> str:
+    """Which sampler vLLM's profile run takes for this model in this release (data/engines.yaml sampler_paths):
+    'mrv2_profile' (Model Runner V2, top-k/top-p skipped), 'flashinfer' or 'torch_sort' (V1 runner)."""
+    v = _version(version or engine_version())
+    dense = model.moe is None and model.ssm is None
+    for rule in _engine()["sampler_paths"]:
+        if v >= _version(rule["since"]) and (rule["models"] == "all" or dense):
+            return str(rule["path"])
+    return "torch_sort"
+
+
+def sampler_peak_bytes(model: Model, seqs: int, path: str = "torch_sort") -> int:
     """Peak of vLLM's dummy sampler run over `seqs` rows of the full vocabulary, on every GPU (each TP rank samples).
 
-    _dummy_sampler_run asks for top-k and top-p (the costliest path), so the native sampler sorts the logits. Alive
-    while torch sorts, per logit: the model's 16-bit logits (2 B) and their fp32 copy (4), the sorted values (4)
-    and int64 indices (8) it returns, the int64 iota it sorts with (8) and the radix sort's alternate key/value
-    buffers (4 + 8): 38 bytes (the later scatter holds 28).
+    Bytes alive per logit by path (data/engines.yaml sampler_bytes_per_logit, derived from vLLM's code): the native
+    sampler sorts for top-k/top-p (38 B: 16-bit logits, fp32 copy, sort values and int64 indices, int64 iota, radix
+    buffers); FlashInfer masks and softmaxes without sorting (14 B); Model Runner V2's profile skips top-k/top-p and
+    keeps the logits and their fp32 copy (6 B).
     """
-    return seqs * _vocab(model) * int(_engine()["sampler_bytes_per_logit"])
+    return seqs * _vocab(model) * int(_engine()["sampler_bytes_per_logit"][path])
 
 
-def activation_bytes(model: Model, tp: int, tokens: int, seqs: int) -> int:
+def activation_bytes(model: Model, tp: int, tokens: int, seqs: int, path: str = "torch_sort") -> int:
     """vLLM's profiled activation peak on one GPU: the forward pass over `tokens` (max_num_batched_tokens), then the
-    sampler over min(seqs, tokens) rows, with the forward's 16-bit hidden states still held."""
+    sampler (on `path`) over min(seqs, tokens) rows, with the forward's 16-bit hidden states still held."""
     rows = min(seqs, tokens)
     held = tokens * model.hidden_size * _SIXTEEN_BIT
-    return max(forward_peak_bytes(model, tp, tokens), held + sampler_peak_bytes(model, rows))
+    return max(forward_peak_bytes(model, tp, tokens), held + sampler_peak_bytes(model, rows, path))
 
 
 def non_torch_bytes(tp: int, interconnect: str = "") -> int:
@@ -222,7 +252,7 @@ def plan(model: Model, quant: Quant, machine: Machine, request: FitRequest) -> V
             return VllmPlan(mem, Placement("no", 0, n_total, 0, 0, budget - free, note=note), tp, 0, 0, seq_kv,
                             gpu_memory_utilization=util)
     pp = request.nodes or 1
-    act = activation_bytes(model, tp, tokens, seqs)
+    act = activation_bytes(model, tp, tokens, seqs, sampler_path(model))
     graphs = 0 if request.enforce_eager else int(e["cudagraph_bytes"])
     other = non_torch_bytes(tp, machine.interconnect)
     # Each pipeline stage (one node with --nodes) holds its layers' weights and KV; the last one also the LM head
@@ -241,6 +271,8 @@ def plan(model: Model, quant: Quant, machine: Machine, request: FitRequest) -> V
     limiting = min(stages, key=lambda st: max(0, st[2]) // (block * st[3]))
     pool = limiting[2]
     pool_tokens = blocks * block
+    if vllm_hybrid.is_hybrid(model) and pp == 1:
+        pool_tokens = vllm_hybrid.pool_tokens(model, tp, limiting[2], request.context, kvb)
     need = seq_kv * request.n_parallel  # whole-model KV per TP rank of one sequence set
     seq_tokens = -(-request.context // block) * block
     conc = pool_tokens // seq_tokens if pp > 1 else (max(0, pool // seq_kv) if seq_kv else 0)
