@@ -22,7 +22,7 @@ SUMMARY = engine_accuracy.summary(RESULTS)
 
 def test_every_row_names_its_source_version_and_settings():
     rows = load("engine_logs")["rows"]
-    assert len([r for r in rows if r["engine"] == "vllm"]) >= 11
+    assert len([r for r in rows if r["engine"] == "vllm"]) >= 16
     for r in rows:
         assert r["source"].startswith("https://github.com/" if r["engine"] == "vllm" else "https://"), r
         assert r["version"] and r["logged"], r["source"]
@@ -100,3 +100,18 @@ def test_ollama_offloads_the_layers_its_log_says():
     rows = [r for r in RESULTS if r["engine"] == "ollama"]
     assert len(rows) >= 10
     assert [r["layers_est"] for r in rows] == [r["layers_logged"] for r in rows]
+
+
+def test_runs_that_logged_flashinfer_sampling_need_the_flashinfer_rule():
+    # dennislee22/vLLM-benchmarking, vLLM 0.10.1.1 on A100 80GB: "Using FlashInfer for top-p & top-k sampling". With
+    # FlashInfer's 14 B per logit the pools are within 2%; the sorting sampler's 38 B would take 0.87 GiB more from
+    # each and miss the 0.25-utilisation run by more than 10%
+    rows = [r for r in load("engine_logs")["rows"] if r.get("sampler_path") == "flashinfer"]
+    assert len(rows) >= 4
+    for row in rows:
+        fi = engine_accuracy.vllm_row(row)
+        sort = engine_accuracy.vllm_row({**row, "sampler_path": "torch_sort"})
+        assert abs(fi["kv_err"]) < 0.02, fi
+        assert sort["kv_est_gib"] < fi["kv_est_gib"] - 0.5, (fi, sort)
+    low = next(r for r in rows if r["flags"]["gpu_memory_utilization"] == 0.25 and r["tp"] == 1)
+    assert engine_accuracy.vllm_row({**low, "sampler_path": "torch_sort"})["kv_err"] < -0.10
