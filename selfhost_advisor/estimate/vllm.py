@@ -21,8 +21,8 @@ from .memory import uses_window
 from .vllm_weights import VllmWeights, _formats, get_vllm_quant, tensor_bytes, vllm_quants, vllm_weights
 
 __all__ = ["VllmPlan", "VllmWeights", "_formats", "activation_bytes", "batch_defaults", "cuda_total_bytes",
-           "get_vllm_quant", "kv_bytes_per_token", "kv_pool_tokens", "plan", "sampler_path", "sequence_kv_bytes", "tensor_bytes",
-           "tensor_parallel_size", "vllm_quants", "vllm_weights"]
+           "get_vllm_quant", "kv_bytes_per_token", "kv_pool_tokens", "plan", "sampler_path", "sequence_kv_bytes",
+           "tensor_bytes", "tensor_parallel_size", "vllm_quants", "vllm_weights"]
 
 _SIXTEEN_BIT = 2  # bytes of a bf16/fp16 value
 GIB = 2**30
