@@ -40,14 +40,14 @@ def _probe_spec(path: str) -> str:
     return f"{len(machine.devices)}x {matched.pop()}"
 
 
-def rental_rate(profile_id: str) -> tuple[float, float, int] | None:
-    """(median, lowest, number of quotes) of the on-demand USD per GPU-hour quotes in data/cost.yaml, or None."""
+def rental_rate(profile_id: str) -> tuple[float, float, int, float] | None:
+    """(median, lowest, number of quotes, highest) of the on-demand USD per GPU-hour quotes in data/cost.yaml, or None."""
     quotes = sorted(float(q["usd"]) for q in (data()["rental"]["quotes"].get(profile_id) or ()))
     if not quotes:
         return None
     n = len(quotes)
     median = quotes[n // 2] if n % 2 else (quotes[n // 2 - 1] + quotes[n // 2]) / 2.0
-    return median, quotes[0], n
+    return median, quotes[0], n, quotes[-1]
 
 
 def box_from_spec(spec: str, *, gpu_price: float | None = None, host_price: float | None = None,
@@ -73,6 +73,7 @@ def box_from_spec(spec: str, *, gpu_price: float | None = None, host_price: floa
         rental_low_usd_per_gpu_hour=None if rent_price is not None or not rate else rate[1],
         price_kind="given" if gpu_price is not None else str(profile.raw.get("price_kind", "")),
         rental_quotes=0 if rent_price is not None or not rate else rate[2],
+        rental_high_usd_per_gpu_hour=None if rent_price is not None or not rate else rate[3],
     )
 
 

@@ -20,21 +20,26 @@ from .types import CloudOption, CloudPrice, Workload
 
 
 def effective_usd_per_mtok(price: CloudPrice, w: Workload) -> tuple[float, float]:
-    """(input, output) $/Mtok this workload pays on average, with its cached-input and batch shares.
+    """(input, output) $/Mtok this workload pays on average, with its cache-read, cache-write and batch shares.
 
-    input  = (1 - b) x [(1 - x) i + x c] + b x [(1 - x) bi + x bc]      output = (1 - b) o + b bo
-    (x = --cached-input-share, b = --batch-share). Unknown cached or batch prices fall back to the standard ones, and
-    each discounted price is capped at the price it discounts, so caching or batching never raises a bill.
+    input  = (1 - b) x [(1 - x - y) i + x c + y cw] + b x [(1 - x - y) bi + x bc + y bcw]      output = (1 - b) o + b bo
+    (x = --cached-input-share, y = --cache-write-share, b = --batch-share). Unknown cached or batch prices fall back to
+    the standard ones, and each read or batch discount is capped at the price it discounts, so reading the cache or
+    batching never raises a bill. A cache WRITE is billed at the provider's write price, which can be above the input
+    price (Anthropic: 1.25x for the 5-minute cache); it is not capped: that premium is what the provider charges.
     """
     i, o = price.input_usd_per_mtok, price.output_usd_per_mtok
-    x, b = w.cached_input_share, w.batch_share
+    x, y, b = w.cached_input_share, w.cache_write_share, w.batch_share
     c = i if price.cached_input_usd_per_mtok is None else min(price.cached_input_usd_per_mtok, i)
-    std_in = (1.0 - x) * i + x * c
+    cw = i if price.cache_write_usd_per_mtok is None else price.cache_write_usd_per_mtok
+    std_in = (1.0 - x - y) * i + x * c + y * cw
     bi = i if price.batch_input_usd_per_mtok is None else min(price.batch_input_usd_per_mtok, i)
     bo = o if price.batch_output_usd_per_mtok is None else min(price.batch_output_usd_per_mtok, o)
     bc = bi if price.batch_cached_input_usd_per_mtok is None else price.batch_cached_input_usd_per_mtok
     bc = min(bc, bi, c)
-    bat_in = min((1.0 - x) * bi + x * bc, std_in)
+    bcw = cw * (bi / i if i > 0 else 1.0) if price.batch_cache_write_usd_per_mtok is None \
+        else min(price.batch_cache_write_usd_per_mtok, cw)
+    bat_in = min((1.0 - x - y) * bi + x * bc + y * bcw, std_in)
     return (1.0 - b) * std_in + b * bat_in, (1.0 - b) * o + b * bo
 
 
@@ -103,6 +108,8 @@ def _fallback(e: dict) -> CloudPrice:
     i, o = float(e["input_usd_per_mtok"]), float(e["output_usd_per_mtok"])
     c = e.get("cached_input_usd_per_mtok")
     c = float(c) if c is not None else None
+    cw = e.get("cache_write_usd_per_mtok")
+    cw = float(cw) if cw is not None else None
     d = _batch_discount(e)
     return CloudPrice(
         id=e["id"], name=e.get("name", e["id"]), provider=e["provider"], model=e.get("genai_ref") or e["id"],
@@ -112,6 +119,7 @@ def _fallback(e: dict) -> CloudPrice:
         batch_input_usd_per_mtok=i * (1 - d) if d is not None else None,
         batch_cached_input_usd_per_mtok=c * (1 - d) if d is not None and c is not None else None,
         batch_output_usd_per_mtok=o * (1 - d) if d is not None else None,
+        cache_write_usd_per_mtok=cw,
         cache_source=e.get("source", "") if c is not None else "",
         batch_source=e["batch_discount"]["source"] if d is not None else "",
     )
@@ -130,8 +138,9 @@ def live_price(provider: str, model_ref: str, w: Workload, when: datetime | None
     n_in, n_out = w.request_input_tokens, w.request_output_tokens
     moment = when or price_moment()
 
-    def calc(cached: bool, batch: bool):
-        usage = Usage(input_tokens=n_in, output_tokens=n_out, **({"cache_read_tokens": n_in} if cached else {}))
+    def calc(cached: bool, batch: bool, write: bool = False):
+        extra = {"cache_read_tokens": n_in} if cached else {"cache_write_tokens": n_in} if write else {}
+        usage = Usage(input_tokens=n_in, output_tokens=n_out, **extra)
         ctx = {"price_context": {"processing": "batch"}} if batch else {}
         r = calc_price(usage, model_ref, provider_id=provider, genai_request_timestamp=moment, **ctx)
         return float(r.input_price) / n_in * 1e6, float(r.output_price) / n_out * 1e6, r.model.id
@@ -141,16 +150,20 @@ def live_price(provider: str, model_ref: str, w: Workload, when: datetime | None
     except LookupError:
         return None
     c_in = calc(True, False)[0]
+    w_in = calc(False, False, write=True)[0]
     try:
         b_in, b_out, _ = calc(False, True)
         bc_in = calc(True, True)[0]
+        bw_in = calc(False, True, write=True)[0]
     except TypeError:  # a genai-prices without price_context
-        b_in, b_out, bc_in = p_in, p_out, c_in
+        b_in, b_out, bc_in, bw_in = p_in, p_out, c_in, w_in
     has_batch = b_in < p_in - 1e-12 or b_out < p_out - 1e-12
     return {"input": p_in, "output": p_out, "model": model_id,
             "cached_input": c_in if c_in < p_in - 1e-12 else None,
             "batch_input": b_in if has_batch else None, "batch_output": b_out if has_batch else None,
-            "batch_cached_input": bc_in if has_batch else None}
+            "batch_cached_input": bc_in if has_batch else None,
+            "cache_write": w_in if abs(w_in - p_in) > 1e-12 else None,
+            "batch_cache_write": bw_in if has_batch and abs(w_in - p_in) > 1e-12 else None}
 
 
 def _as_of(version: str) -> str:
@@ -173,6 +186,8 @@ def _from_live(got: dict, version: str, base: CloudPrice | None, provider: str, 
         source=base.source if base else "", open_weight_of=base.open_weight_of if base else None,
         cached_input_usd_per_mtok=got["cached_input"], batch_input_usd_per_mtok=b_in,
         batch_cached_input_usd_per_mtok=bc_in, batch_output_usd_per_mtok=b_out,
+        cache_write_usd_per_mtok=got.get("cache_write"),
+        batch_cache_write_usd_per_mtok=got.get("batch_cache_write") if b_src == via else None,
         cache_source=via if got["cached_input"] is not None else "", batch_source=b_src if b_in is not None else "",
     )
 

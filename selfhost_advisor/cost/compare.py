@@ -114,12 +114,20 @@ def compare(
         best_buy=best_buy, best_rent=best_rent, hybrid=hybrid, model_name=model_name,
         same_model=min(same, key=lambda o: o.monthly_usd) if same else None, amortize_months=p.amortize_months,
         same_model_hint=next(iter(same_model_ids(model_id)), None),
+        excluded_ref=ref if ref is not None and ref.excluded_reason else None,
     )
     for o in buy + rent:
         if o.capacity.confidence not in ("calibrated", "measured"):
             warnings.append(f"{o.box.label}: serving capacity is {o.capacity.confidence} "
                             f"(band x{o.capacity.low_factor:g}..x{o.capacity.high_factor:g}); units may differ")
             break
+    premium = [o.price for o in cloud if o.price.cache_write_usd_per_mtok is not None
+               and o.price.cache_write_usd_per_mtok > o.price.input_usd_per_mtok]
+    if w.cached_input_share > 0 and w.cache_write_share == 0 and premium:
+        pr = premium[0]
+        warnings.append(f"cache writes are not priced (--cache-write-share 0): {pr.id} charges "
+                        f"${pr.cache_write_usd_per_mtok:.3g}/Mtok to write its prompt cache against "
+                        f"${pr.input_usd_per_mtok:.3g} input; give the written share from your usage reports")
     if not explicit_cloud and not same and not (constraints.air_gapped or constraints.regulated):
         warnings.append(f"no hosted endpoint of {model_id} is listed in data/prices.yaml: the API comparison is with "
                         "different models (add one with --cloud provider:model or --price-in/--price-out)")
@@ -138,7 +146,9 @@ def _replace(o: SelfHostOption, **kw) -> SelfHostOption:
 
 
 def cost_curve(comparison: CostComparison, volumes: list[int]) -> dict[str, list[float]]:
-    """Monthly USD at each volume for the best bought box, the best rented box and the reference API (chart data)."""
+    """Monthly USD at each volume for the best bought box, the best rented box, the reference API and the priced hybrid
+    (chart data). The hybrid is re-optimised at every volume (its N owned boxes minimise cost there), so its curve is
+    never above the bought box's or the API's; it is keyed "hybrid: BOX + API"."""
     w, p = comparison.workload, comparison.params
     curves: dict[str, list[float]] = {}
     for label, opts in (("buy", comparison.self_host), ("rent", comparison.rental)):
@@ -150,6 +160,15 @@ def cost_curve(comparison: CostComparison, volumes: list[int]) -> dict[str, list
     ref = comparison.reference_cloud
     if ref is not None:
         curves[ref.price.name] = [price_cloud(ref.price, w.with_tokens(v)).monthly_usd for v in volumes]
+    h = comparison.hybrid
+    owned = next((o for o in comparison.self_host if h is not None and o.box.label == h.box.label), None)
+    if h is not None and owned is not None and ref is not None and not ref.excluded_reason:
+        ys = []
+        for v in volumes:
+            wv = w.with_tokens(max(1, v))
+            ys.append(best_hybrid(owned.box, owned.capacity, wv, p, price_cloud(ref.price, wv)).total_usd if v > 0
+                      else 0.0)
+        curves[f"hybrid: {h.box.label} + {h.api}"] = ys
     return curves
 
 

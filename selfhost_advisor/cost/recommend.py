@@ -30,6 +30,13 @@ def _usd(x: float) -> str:
     return f"${x:,.0f}"
 
 
+def rate_usd(x: float) -> str:
+    """A $/GPU-hour rate to the cent, or to a tenth of a cent when the median has one ($0.525), so units x GPUs x
+    rate x hours reproduces the printed rental bill."""
+    text = f"{x:.3f}"
+    return "$" + (text[:-1] if text.endswith("0") else text)
+
+
 def _tokens(n: float) -> str:
     for div, suffix in ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "k")):
         if n >= div:
@@ -55,7 +62,7 @@ def _options(best_buy: SelfHostOption | None, best_rent: SelfHostOption | None, 
     out = []
     for o in (best_buy, best_rent):
         if o is not None:
-            verb = "bought" if o.mode == "buy" else f"rented (${o.box.rental_usd_per_gpu_hour:.2f}/GPU-h)"
+            verb = "bought" if o.mode == "buy" else f"rented ({rate_usd(o.box.rental_usd_per_gpu_hour)}/GPU-h)"
             boxes = "box" if o.units == 1 else "boxes"
             out.append(Choice("self-host", o.mode, f"{o.units} {verb} {boxes} of {o.box.label}", o.monthly_usd.total))
     if hybrid is not None and hybrid.is_mix:
@@ -85,6 +92,7 @@ def recommend(
     same_model: CloudOption | None = None,
     amortize_months: float = 36.0,
     same_model_hint: str | None = None,
+    excluded_ref: CloudOption | None = None,
 ) -> Recommendation:
     """Decide. `best_self` (cheapest of buy and rent) is kept for callers that pass one option; `best_buy` and
     `best_rent` give both. `same_model`: the cheapest hosted endpoint of the same open model, if any."""
@@ -113,8 +121,15 @@ def recommend(
             reasons.append(Reason(f"--no-ops-team: someone must still run these {best_buy.units} boxes "
                                   f"({_usd(best_buy.monthly_usd.operations)}/month of operations are priced in)",
                                   "neutral", 40))
-        changes.append("dropping the " + ("--air-gapped" if constraints.air_gapped else "--regulated")
-                       + " constraint would let the APIs and rented GPUs compete on cost")
+        flag = "--air-gapped" if constraints.air_gapped else "--regulated"
+        unforced = _options(best_buy, best_rent, None, ref or excluded_ref)
+        cheapest = min(unforced, key=lambda o: o.monthly_usd) if unforced else win
+        if cheapest.monthly_usd < win.monthly_usd - 0.5:
+            changes.append(f"without {flag} the cheapest option would be {cheapest.name} at "
+                           f"{_usd(cheapest.monthly_usd)}/month: the constraint costs "
+                           f"{_usd(win.monthly_usd - cheapest.monthly_usd)}/month")
+        else:
+            changes.append(f"dropping {flag} would not change the cheapest option ({win.name})")
         return Recommendation("self-host", tuple(sorted(reasons, key=lambda r: -r.weight)), tuple(changes),
                               win.name, cloud_name)
 
@@ -258,7 +273,7 @@ def _what_would_change(w: Workload, win: Choice, opts: list[Choice], ref: CloudO
             gpu_h = r.units * r.box.gpus * r.rental_hours_per_month
             rate = (c - r.monthly_usd.operations) / gpu_h
             if rate > 0:
-                out.append(f"renting {r.box.label} wins below ${rate:.2f}/GPU-h (now ${r.box.rental_usd_per_gpu_hour:.2f})")
+                out.append(f"renting {r.box.label} wins below ${rate:.2f}/GPU-h (now {rate_usd(r.box.rental_usd_per_gpu_hour)})")
         return out
     if win.monthly_usd > 0:
         r = rival.monthly_usd / win.monthly_usd
@@ -279,5 +294,5 @@ def _what_would_change(w: Workload, win: Choice, opts: list[Choice], ref: CloudO
         r = best_rent
         gpu_h = r.units * r.box.gpus * r.rental_hours_per_month
         rate = (rival.monthly_usd - r.monthly_usd.operations) / gpu_h
-        out.append(f"{rival.name} wins above ${rate:.2f}/GPU-h (now ${r.box.rental_usd_per_gpu_hour:.2f})")
+        out.append(f"{rival.name} wins above ${rate:.2f}/GPU-h (now {rate_usd(r.box.rental_usd_per_gpu_hour)})")
     return out

@@ -46,6 +46,7 @@ def build_comparison(
     request_tokens: float | None = None,
     cached_input_share: float | None = None,
     batch_share: float | None = None,
+    cache_write_share: float | None = None,
     electricity: float | None = None,
     pue: float | None = None,
     amortize_months: float | None = None,
@@ -84,7 +85,8 @@ def build_comparison(
     m = resolve(model).model
     w = build_workload(monthly_tokens, output_share, peak_to_average, active_hours, context, min_stream_speed,
                        request_tokens, m.max_context, prompt_tokens=prompt_tokens, output_tokens=output_tokens,
-                       cached_input_share=cached_input_share, batch_share=batch_share, max_ttft=max_ttft)
+                       cached_input_share=cached_input_share, batch_share=batch_share, max_ttft=max_ttft,
+                       cache_write_share=cache_write_share)
     p = build_params(electricity, pue, amortize_months, ops_hours, ops_rate, ops_hours_per_box, spare)
     constraints = build_constraints(regulated, air_gapped, no_ops_team, need_frontier)
     contract = check_contract(price_in, price_out)
@@ -104,18 +106,29 @@ def build_comparison(
 
         quant_obj = get_engine(engine).quant(quant)
 
-    def capacity_fn(box):
-        if measured:
-            return measured_capacity(float(decode_tps), float(prefill_tps), w, engine.lower())
-        return model_capacity(m, machine_for(box), w, engine.lower(), quant_obj)
+    capacities: dict = {}
+
+    def capacity_fn(box):  # depends on the box and the request mix only, so the sensitivity re-runs reuse it
+        if box.label not in capacities:
+            capacities[box.label] = (
+                measured_capacity(float(decode_tps), float(prefill_tps), w, engine.lower()) if measured
+                else model_capacity(m, machine_for(box), w, engine.lower(), quant_obj))
+        return capacities[box.label]
 
     names = _names(cloud)
     prices = ([cloud_mod.resolve_cloud(n, w, when) for n in names] if names
               else ([] if contract else cloud_mod.default_cloud(m.id, w, when)))
     if contract:
         prices.append(cloud_mod.contract_price(*contract))
-    return compare(
-        m.id, m.name, w, p, boxes, capacity_fn, prices, constraints,
-        explicit_cloud=bool(names or contract), thresholds=thresholds(),
-        assumptions=assumptions(w, p, when.date().isoformat()),
-    )
+    constraints_, explicit, th = constraints, bool(names or contract), thresholds()
+    notes = assumptions(w, p, when.date().isoformat())
+
+    def rerun(w2, p2, boxes2, prices2):
+        return compare(m.id, m.name, w2, p2, boxes2, capacity_fn, prices2, constraints_, explicit_cloud=explicit,
+                       thresholds=th, assumptions=notes)
+
+    result = rerun(w, p, boxes, prices)
+    from ..record import replace
+    from .sensitivity import sensitivities
+
+    return replace(result, sensitivity=sensitivities(result, boxes, prices, rerun))

@@ -16,7 +16,8 @@ class Workload:
     context: int = 8192  # longest sequence the server admits (vLLM max_model_len); capacity uses the request mix
     min_stream_tokens_per_s: float | None = None  # per-user decode speed floor
     request_input_tokens: int = 1500  # prompt tokens of the typical request (--prompt-tokens)
-    cached_input_share: float = 0.0  # share of input tokens an API bills at its cached-input price
+    cached_input_share: float = 0.0  # share of input tokens an API bills at its cached-input (cache read) price
+    cache_write_share: float = 0.0  # share of input tokens an API bills at its cache-write price (Anthropic: 1.25x)
     batch_share: float = 0.0  # share of requests sent through a batch API
     max_ttft_s: float | None = None  # time-to-first-token target for the serving point
 
@@ -92,6 +93,7 @@ class Box:
     rental_low_usd_per_gpu_hour: float | None = None
     price_kind: str = ""  # msrp | street | used | given
     rental_quotes: int = 0  # providers behind the rental median (0: given with --rent-price or none)
+    rental_high_usd_per_gpu_hour: float | None = None  # highest quote (the spread is low..high)
 
     @property
     def capex_usd(self) -> float | None:
@@ -193,6 +195,8 @@ class CloudPrice:
     batch_input_usd_per_mtok: float | None = None  # None: no batch price known (billed at the standard rate)
     batch_cached_input_usd_per_mtok: float | None = None
     batch_output_usd_per_mtok: float | None = None
+    cache_write_usd_per_mtok: float | None = None  # None: writing the cache costs what input does (no premium listed)
+    batch_cache_write_usd_per_mtok: float | None = None
     cache_source: str = ""  # where the cached-input price came from
     batch_source: str = ""  # where the batch price came from
 
@@ -246,3 +250,4 @@ class CostComparison:
     assumptions: dict = field(default_factory=dict)
     warnings: tuple[str, ...] = ()
     hybrid: Hybrid | None = None  # the cheapest owned + API split (None: no bought box or no usable API)
+    sensitivity: tuple = ()  # cost/sensitivity.Sensitivity per key unknown (build_comparison fills it)

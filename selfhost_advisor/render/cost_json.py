@@ -14,6 +14,14 @@ def _r(x: float | None, nd: int = 2) -> float | None:
     return round(float(x), nd)
 
 
+def _parts(**parts: float) -> dict[str, float]:
+    """Cents per part and a total that is their sum, so the JSON adds up to the cent as printed (a finance reader
+    re-adds it); the unrounded total differs from it by under a cent per part."""
+    out = {k: round(float(v), 2) for k, v in parts.items()}
+    out["total"] = round(sum(out.values()), 2)
+    return out
+
+
 def _serving(o: SelfHostOption) -> dict[str, Any]:
     c = o.capacity
     return {
@@ -27,15 +35,20 @@ def _serving(o: SelfHostOption) -> dict[str, Any]:
     }
 
 
-def self_host_dict(o: SelfHostOption, amortize_months: float = 36.0) -> dict[str, Any]:
+def _per_mtok(total: float, tokens: int) -> float | None:
+    """$/Mtok from the total as printed (cents), so total / volume reproduces it."""
+    return _r(round(total, 2) / (tokens / 1e6), 4) if tokens > 0 else None
+
+
+def self_host_dict(o: SelfHostOption, amortize_months: float = 36.0, tokens: int = 0) -> dict[str, Any]:
     m = o.monthly_usd
+    usd = _parts(amortization=m.amortization, power=m.power, operations=m.operations)
     return {
         "hardware": o.box.label, "mode": "buy", "units": o.units, "gpus_per_unit": o.box.gpus,
         "capex_usd": _r(o.capex_usd), "unit_price_usd": _r(o.box.capex_usd), "price_kind": o.box.price_kind or None,
         "capacity_tokens_per_month": o.capacity_tokens_per_month,
-        "monthly_usd": {"amortization": _r(m.amortization), "power": _r(m.power), "operations": _r(m.operations),
-                        "total": _r(m.total)},
-        "usd_per_million_tokens": _r(o.usd_per_million_tokens, 4), "payback_months": _r(o.payback_months),
+        "monthly_usd": usd,
+        "usd_per_million_tokens": _per_mtok(usd["total"], tokens) if tokens else _r(o.usd_per_million_tokens, 4), "payback_months": _r(o.payback_months),
         "pays_back_within_amortization": o.payback_months is not None and o.payback_months <= amortize_months,
         "break_even_monthly_tokens": o.break_even_monthly_tokens, "spare_units": o.spare_units,
         "busy_hours_per_month": _r(o.busy_hours_per_month), "utilisation": _r(o.utilisation, 4),
@@ -43,32 +56,36 @@ def self_host_dict(o: SelfHostOption, amortize_months: float = 36.0) -> dict[str
     }
 
 
-def rental_dict(o: SelfHostOption) -> dict[str, Any]:
+def rental_dict(o: SelfHostOption, tokens: int = 0) -> dict[str, Any]:
     m = o.monthly_usd
+    usd = _parts(rental=m.rental, operations=m.operations)
     return {
         "hardware": o.box.label, "mode": "rent", "units": o.units, "gpus_per_unit": o.box.gpus,
         "usd_per_gpu_hour": _r(o.box.rental_usd_per_gpu_hour, 3),
         "usd_per_gpu_hour_low": _r(o.box.rental_low_usd_per_gpu_hour, 3),
+        "usd_per_gpu_hour_high": _r(o.box.rental_high_usd_per_gpu_hour, 3),
         "rate_quotes": o.box.rental_quotes,
         "hours_per_month": _r(o.rental_hours_per_month),
         "capacity_tokens_per_month": o.capacity_tokens_per_month,
-        "monthly_usd": {"rental": _r(m.rental), "operations": _r(m.operations), "total": _r(m.total)},
-        "usd_per_million_tokens": _r(o.usd_per_million_tokens, 4), "utilisation": _r(o.utilisation, 4),
+        "monthly_usd": usd,
+        "usd_per_million_tokens": _per_mtok(usd["total"], tokens) if tokens else _r(o.usd_per_million_tokens, 4), "utilisation": _r(o.utilisation, 4),
         "serving": _serving(o),
     }
 
 
-def cloud_dict(o: CloudOption) -> dict[str, Any]:
+def cloud_dict(o: CloudOption, tokens: int = 0) -> dict[str, Any]:
     p = o.price
     return {
         "id": p.id, "provider": p.provider, "model": p.model, "name": p.name, "tier": p.tier,
         "open_weight_of": p.open_weight_of,
         "input_usd_per_mtok": _r(p.input_usd_per_mtok, 4), "output_usd_per_mtok": _r(p.output_usd_per_mtok, 4),
         "cached_input_usd_per_mtok": _r(p.cached_input_usd_per_mtok, 4),
+        "cache_write_usd_per_mtok": _r(p.cache_write_usd_per_mtok, 4),
         "batch_input_usd_per_mtok": _r(p.batch_input_usd_per_mtok, 4),
         "batch_output_usd_per_mtok": _r(p.batch_output_usd_per_mtok, 4),
         "cache_price_source": p.cache_source or None, "batch_price_source": p.batch_source or None,
-        "monthly_usd": _r(o.monthly_usd), "usd_per_million_tokens": _r(o.usd_per_million_tokens, 4),
+        "monthly_usd": _r(o.monthly_usd),
+        "usd_per_million_tokens": _per_mtok(o.monthly_usd, tokens) if tokens else _r(o.usd_per_million_tokens, 4),
         "prices_as_of": p.prices_as_of, "via": p.via, "source": p.source or None, "excluded": o.excluded_reason,
     }
 
@@ -81,9 +98,20 @@ def hybrid_dict(h: Hybrid | None, monthly_tokens: int) -> dict[str, Any] | None:
         "all_owned_units": h.all_owned_units, "is_mix": h.is_mix, "api": h.api,
         "overflow_tokens": h.overflow_tokens,
         "overflow_share": _r(h.overflow_tokens / monthly_tokens if monthly_tokens else 0.0, 4),
-        "monthly_usd": {"self_host": _r(h.self_host_usd), "api_overflow": _r(h.api_overflow_usd),
-                        "total": _r(h.total_usd)},
+        "monthly_usd": _parts(self_host=h.self_host_usd, api_overflow=h.api_overflow_usd),
     }
+
+
+def sensitivity_dict(s) -> dict[str, Any]:
+    def num(x: float | None) -> float | None:
+        if x is None:
+            return None
+        return int(round(x)) if s.parameter == "monthly_tokens" else _r(x, 4)
+
+    return {"parameter": s.parameter, "unit": s.unit, "value": num(s.value), "verdict": s.verdict,
+            "flips_below": num(s.flips_below), "verdict_below": s.verdict_below,
+            "flips_above": num(s.flips_above), "verdict_above": s.verdict_above,
+            "searched": [num(s.searched_low), num(s.searched_high)]}
 
 
 def cost_dict(c: CostComparison) -> dict[str, Any]:
@@ -94,16 +122,18 @@ def cost_dict(c: CostComparison) -> dict[str, Any]:
         "monthly_tokens": w.monthly_tokens,
         "input_tokens": w.input_tokens,
         "output_tokens": w.output_tokens,
-        "self_host": [self_host_dict(o, c.params.amortize_months) for o in c.self_host],
-        "rental": [rental_dict(o) for o in c.rental],
-        "cloud": [cloud_dict(o) for o in c.cloud],
+        "self_host": [self_host_dict(o, c.params.amortize_months, w.monthly_tokens) for o in c.self_host],
+        "rental": [rental_dict(o, w.monthly_tokens) for o in c.rental],
+        "cloud": [cloud_dict(o, w.monthly_tokens) for o in c.cloud],
         "reference_cloud": c.reference_cloud.price.id if c.reference_cloud else None,
         "excluded": [{"hardware": e.hardware, "reason": e.reason} for e in c.excluded],
         "break_even_monthly_tokens": c.break_even_monthly_tokens,
         "hybrid": hybrid_dict(c.hybrid, w.monthly_tokens),
+        "sensitivity": [sensitivity_dict(s) for s in c.sensitivity],
         "workload": {"prompt_tokens": w.prompt_tokens, "output_tokens": w.request_output_tokens,
                      "peak_to_average": w.peak_to_average, "active_hours_per_month": w.active_hours_per_month,
-                     "cached_input_share": w.cached_input_share, "batch_share": w.batch_share,
+                     "cached_input_share": w.cached_input_share, "cache_write_share": w.cache_write_share,
+                     "batch_share": w.batch_share,
                      "max_ttft_s": w.max_ttft_s, "min_stream_tokens_per_s": w.min_stream_tokens_per_s},
         "recommendation": {
             "choice": rec.choice,

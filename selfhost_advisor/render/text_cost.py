@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from ..cost.compare import cost_curve
+from ..cost.recommend import rate_usd
 from ..cost.types import CostComparison
 from .text import console, plot_rows
 from ..termsafe import markup as esc
@@ -9,6 +10,7 @@ from ..termsafe import plain
 
 _SERIES_STYLE = ("bold green", "cyan", "bold magenta", "yellow")
 _MARKS = ("●", "◆", "■", "▲")
+_HYBRID_MARK = ("▪", "bold yellow")
 
 
 def _usd(x: float | None) -> str:
@@ -29,7 +31,7 @@ def _table(c: CostComparison):
 
     t = Table(show_edge=False, pad_edge=False, header_style="bold", title=None)
     t.add_column("option", justify="left", no_wrap=True)
-    for col, j in ( ("kind", "left"), ("units", "right"), ("$/month", "right"), ("$/Mtok", "right"),
+    for col, j in (("kind", "left"), ("served", "left"), ("units", "right"), ("$/month", "right"), ("$/Mtok", "right"),
                    ("util", "right"), ("break-even tok/mo", "right"), ("payback", "right")):
         t.add_column(col, justify=j)
     ref = c.reference_cloud
@@ -37,21 +39,22 @@ def _table(c: CostComparison):
     for o in c.self_host:
         pb = "never" if o.payback_months is None else (
             f"{o.payback_months:.1f} mo" if o.payback_months <= life else f"{o.payback_months:.0f} mo > {life:g}-mo life")
-        t.add_row(esc(o.box.label), "buy", str(o.units), _usd(o.monthly_usd.total), f"{o.usd_per_million_tokens:.3f}",
+        t.add_row(esc(o.box.label), "buy", esc(o.capacity.quant or "measured"), str(o.units), _usd(o.monthly_usd.total), f"{o.usd_per_million_tokens:.3f}",
                   f"{o.utilisation:.0%}", _tok(o.break_even_monthly_tokens), pb)
     for o in c.rental[:3]:
-        t.add_row(f"{esc(o.box.label)} ${o.box.rental_usd_per_gpu_hour:.2f}/GPU-h", "rent", str(o.units),
+        t.add_row(f"{esc(o.box.label)} {rate_usd(o.box.rental_usd_per_gpu_hour)}/GPU-h", "rent", esc(o.capacity.quant or "measured"), str(o.units),
                   _usd(o.monthly_usd.total), f"{o.usd_per_million_tokens:.3f}", f"{o.utilisation:.0%}", "", "")
     h = c.hybrid
     if h is not None and h.is_mix:
         share = h.overflow_tokens / c.workload.monthly_tokens
-        t.add_row(esc(f"{h.box.label} + {h.api}"), "hybrid", str(h.base_units + h.spare_units),
+        served = next((o.capacity.quant for o in c.self_host if o.box.label == h.box.label), None) or "measured"
+        t.add_row(esc(f"{h.box.label} + {h.api}"), "hybrid", esc(served), str(h.base_units + h.spare_units),
                   _usd(h.total_usd), f"{h.total_usd / (c.workload.monthly_tokens / 1e6):.3f}", f"{share:.0%} to API",
                   "", "")
     for o in c.cloud:
         name = esc(o.price.id) + (" *" if ref is not None and o.price.id == ref.price.id else "")
         kind = "API" if not o.excluded_reason else "API (excluded)"
-        row = [name, kind, "", _usd(o.monthly_usd), f"{o.usd_per_million_tokens:.3f}", "", "", ""]
+        row = [name, kind, "", "", _usd(o.monthly_usd), f"{o.usd_per_million_tokens:.3f}", "", "", ""]
         t.add_row(*(f"[dim]{x}[/]" if o.excluded_reason and x else x for x in row))
     return t
 
@@ -69,9 +72,12 @@ def _verdict(c: CostComparison):
 
 
 def chart_lines(c: CostComparison, width: int = 64, height: int = 14):
-    """Monthly cost vs monthly tokens for the best bought box, the best rented box and the reference API.
+    """Monthly cost vs monthly tokens for the best bought box, the best rented box, the reference API and the priced
+    hybrid (owned boxes + API overflow, re-optimised at each volume).
 
-    The costs come from cost.compare.cost_curve; this function only scales them onto a character grid.
+    The costs come from cost.compare.cost_curve; this function only scales them onto a character grid. The hybrid is
+    drawn underneath and only where it is cheaper than both the bought box and the API (elsewhere it is one of them).
+    The legend names each line, one per row, within the chart's width (80 columns at the default width).
     """
     from rich.text import Text
 
@@ -85,26 +91,62 @@ def chart_lines(c: CostComparison, width: int = 64, height: int = 14):
     y_max = max(max(v) for v in curves.values()) or 1.0
     grid = [[(" ", "") for _ in range(width)] for _ in range(height)]
     col_of = lambda t: min(width - 1, round(t / x_max * (width - 1))) if x_max else 0  # noqa: E731
+    row_of = lambda y: height - 1 - min(height - 1, round(y / y_max * (height - 1)))  # noqa: E731
     if t_star:
         for row in grid:
             row[col_of(t_star)] = ("│", "red")
-    for k, (name, ys) in reversed(list(enumerate(curves.items()))):  # first series drawn last, on top
-        for i, y in enumerate(ys):
-            r = height - 1 - min(height - 1, round(y / y_max * (height - 1)))
-            grid[r][i] = (_MARKS[k % len(_MARKS)], _SERIES_STYLE[k % len(_SERIES_STYLE)])
+    names = list(curves)
+    hybrid = next((n for n in names if n.startswith("hybrid: ")), None)
+    plain_names = [n for n in names if n != hybrid]
+    marks = {n: (_MARKS[k % len(_MARKS)], _SERIES_STYLE[k % len(_SERIES_STYLE)]) for k, n in enumerate(plain_names)}
+    if hybrid is not None:
+        marks[hybrid] = _HYBRID_MARK
+        buy = next((n for n in plain_names if n.endswith("(buy)")), None)
+        api = [n for n in plain_names if not n.endswith(("(buy)", "(rent)"))]
+        rivals = [curves[n] for n in ([buy] if buy else []) + api]
+        for i, y in enumerate(curves[hybrid]):  # drawn first (underneath), only where cheaper than both rivals
+            if rivals and y < min(r[i] for r in rivals) * 0.995:
+                grid[row_of(y)][i] = marks[hybrid]
+    for name in reversed(plain_names):  # the first series drawn last, on top
+        for i, y in enumerate(curves[name]):
+            grid[row_of(y)][i] = marks[name]
     out = [Text(f"monthly USD (0 .. {_usd(y_max)}) vs monthly tokens (0 .. {_tok(x_max)})", style="bold")]
     out += plot_rows(grid, height, lambda f: _usd(y_max * f), 10)
     axis = [" "] * width
     axis[col_of(t_now)] = "▲"
     out.append(Text(" " * 11 + "└" + "─" * width))
     out.append(Text(" " * 12 + "".join(axis)))
-    legend = Text(" " * 12 + f"▲ now {_tok(t_now)}  ")
-    for k, name in enumerate(curves):
-        legend.append(f"{_MARKS[k % len(_MARKS)]} {plain(name)}  ", style=_SERIES_STYLE[k % len(_SERIES_STYLE)])
+    items = [(f"▲ now {_tok(t_now)}", "")]
     if t_star:
-        legend.append(f"│ break-even {_tok(t_star)}", style="red")
-    out.append(legend)
+        items.append((f"│ break-even {_tok(t_star)}", "red"))
+    items += [(f"{marks[n][0]} {plain(n)}", marks[n][1]) for n in plain_names]
+    if hybrid is not None:
+        label = f"{marks[hybrid][0]} {plain(hybrid)}, where below buy and API"
+        if len(label) > width:
+            label = f"{marks[hybrid][0]} hybrid (owned boxes + API overflow), where below buy and API"
+        items.append((label, marks[hybrid][1]))
+    out += _legend(items, width)
     return out
+
+
+def _legend(items: list[tuple[str, str]], width: int):
+    """Legend entries packed into rows no wider than the chart (12 columns of axis labels + `width`)."""
+    from rich.text import Text
+
+    rows: list = []
+    line, used = Text(" " * 12), 0
+    for label, style in items:
+        label = label if len(label) <= width else label[: width - 1] + "…"
+        if used and used + 2 + len(label) > width:
+            rows.append(line)
+            line, used = Text(" " * 12), 0
+        if used:
+            line.append("  ")
+            used += 2
+        line.append(label, style=style)
+        used += len(label)
+    rows.append(line)
+    return rows
 
 
 def _header(con, c: CostComparison) -> None:
@@ -128,13 +170,77 @@ def _header(con, c: CostComparison) -> None:
     con.print(f"[bold]Owning[/]    ${p.electricity_usd_per_kwh:g}/kWh, PUE {p.pue:g}, {p.amortize_months:g}-month "
               f"amortization, ops {p.ops_hours_per_month:g} h + {p.ops_hours_per_box:g} h/box x "
               f"${p.ops_usd_per_hour:g}, {p.spare_units} spare")
-    if w.cached_input_share or w.batch_share:
-        con.print(f"[bold]API use[/]   {w.cached_input_share:.0%} of input tokens cached, {w.batch_share:.0%} of "
-                  "requests batched")
+    if w.cached_input_share or w.batch_share or w.cache_write_share:
+        con.print(f"[bold]API use[/]   {w.cached_input_share:.0%} of input tokens read from the prompt cache, "
+                  f"{w.cache_write_share:.0%} written to it, {w.batch_share:.0%} of requests batched")
     as_of = sorted({o.price.prices_as_of for o in c.cloud})
     if as_of:
         day = (c.assumptions.get("prices_date") or {}).get("value")
         con.print(f"[bold]Prices[/]    API prices as of {', '.join(as_of)}" + (f", for requests on {day}" if day else ""))
+
+
+def _fmt_sens(parameter: str, v: float) -> str:
+    if parameter == "monthly_tokens":
+        return _tok(v)
+    if parameter == "active_hours_per_month":
+        return f"{v:.0f} h"
+    if parameter == "peak_to_average":
+        return f"{v:.3g}x"
+    if parameter == "electricity_usd_per_kwh":
+        return f"${v:.2f}" if v >= 0.095 else f"${v:.3f}"
+    return f"x{v:.3g}"  # price factors
+
+
+def _change(r: float) -> str:
+    return f"{r - 1:+.0%}" if 0.5 <= r <= 2 else f"x{r:.2g}"
+
+
+_SHORT = {"self-host (buy)": "buy", "self-host (rent)": "rent", "self-host": "own", "hybrid": "hybrid", "cloud": "API"}
+
+
+def sensitivity_lines(c: CostComparison) -> list[str]:
+    """One line per key unknown (within 80 columns): the values at which the re-run comparison gives another
+    verdict, or how far it was moved without one."""
+    if not c.sensitivity:
+        return []
+    key = c.sensitivity[0].verdict
+    k = c.constraints
+    forced = (", forced by --air-gapped" if k.air_gapped else ", forced by --regulated" if k.regulated
+              else ", forced by --need-frontier" if k.need_frontier else ", forced by --no-ops-team" if k.no_ops_team
+              else "")
+    out = [f"Sensitivity ({_SHORT.get(key, key)} verdict{forced}; each unknown moved alone):"]
+    for s in c.sensitivity:
+        parts = []
+        for flip, verdict, bound, word in ((s.flips_below, s.verdict_below, s.searched_low, "below"),
+                                           (s.flips_above, s.verdict_above, s.searched_high, "above")):
+            if flip is not None:
+                factor = s.parameter.endswith("_factor")  # the value is already the change
+                parts.append(f"{_SHORT.get(verdict, verdict)} {word} {_fmt_sens(s.parameter, flip)}"
+                             + ("" if factor else f" ({_change(flip / s.value)})"))
+            elif bound != s.value:
+                parts.append(f"same {'down' if word == 'below' else 'up'} to {_fmt_sens(s.parameter, bound)}")
+        body = "; ".join(parts) if parts else "not varied (zero)"
+        now = _fmt_sens(s.parameter, s.value) + ("/kWh" if s.parameter == "electricity_usd_per_kwh" else "")
+        out.append(f"  {s.label:<14}{now:>10}  {body}")
+    return out
+
+
+def _rental_lines(c: CostComparison) -> list[str]:
+    """Where each shown rental rate comes from: the median of dated provider quotes and their spread."""
+    out, seen = [], set()
+    for o in c.rental[:3]:
+        b = o.box
+        if b.profile_id in seen:
+            continue
+        seen.add(b.profile_id)
+        if b.rental_quotes > 1:
+            out.append(f"rent {esc(b.profile_id)} {rate_usd(b.rental_usd_per_gpu_hour)}/GPU-h: median of {b.rental_quotes} "
+                       f"on-demand quotes (${b.rental_low_usd_per_gpu_hour:.2f}-{b.rental_high_usd_per_gpu_hour:.2f})")
+        elif b.rental_quotes == 1:
+            out.append(f"rent {esc(b.profile_id)} {rate_usd(b.rental_usd_per_gpu_hour)}/GPU-h: one provider's quote (thin)")
+        else:
+            out.append(f"rent {esc(b.profile_id)} {rate_usd(b.rental_usd_per_gpu_hour)}/GPU-h: given with --rent-price")
+    return out
 
 
 def render_cost(c: CostComparison, file=None) -> None:
@@ -144,12 +250,16 @@ def render_cost(c: CostComparison, file=None) -> None:
     _header(con, c)
     from .table import show
 
-    show(con, _table(c), drop=("util", "kind", "break-even tok/mo", "$/Mtok"))
+    show(con, _table(c), drop=("util", "served", "kind", "break-even tok/mo", "$/Mtok"))
     if c.reference_cloud is not None:
         con.print(f"* reference API for break-even and payback: {esc(c.reference_cloud.price.name)}")
+    for line in _rental_lines(c):
+        con.print(line)
     for e in c.excluded:
         con.print(f"[yellow]excluded:[/] {esc(e.hardware)}: {esc(e.reason)}")
     con.print(_verdict(c))
+    for line in sensitivity_lines(c):
+        con.print(esc(line))
     for line in chart_lines(c, width=max(24, min(64, con.width - 16))):  # the axis labels take ~14 columns
         con.print(line)
     for warning in c.warnings:

@@ -1,0 +1,174 @@
+"""How far each key unknown can move before the verdict changes, found by re-running the same comparison.
+
+Why: the verdict rests on figures nobody has measured yet (next year's volume, how many hours the traffic really
+spans, what the GPUs will cost, the power price, the API's price). A finance lead signs a verdict that survives the
+plausible range of each, so for each unknown we move it alone, re-run `compare` with everything else unchanged
+(same boxes, same serving capacity per box, same API price list), and report the nearest value in each direction at
+which the verdict (self-host by buying, self-host by renting, hybrid, cloud) becomes something else.
+
+Search: from the current value towards each end of its range, nearest first, the comparison is re-run at geometric
+steps (x1.2 for volume, x1.1 for the rest) and, for volume, active hours and peak-to-average, on both sides of every
+value at which some box's count changes (ceil(peak load / one box's capacity) steps from n to n + 1): the verdict can
+change there and nowhere else between two steps except where two straight cost lines cross, which the bisection
+between the last point that kept the verdict and the first that did not then finds (to 0.1%). The search stops after
+MAX_STEPS re-runs per direction (`searched` says how far it went). Nothing is extrapolated or guessed: every reported
+value is one at which the re-run comparison gives the other verdict.
+"""
+from __future__ import annotations
+
+import math
+from typing import Callable
+
+from ..record import record, replace
+from .types import Box, CloudPrice, CostComparison, CostParams, Workload
+
+
+@record
+class Sensitivity:
+    parameter: str  # monthly_tokens | active_hours_per_month | peak_to_average | gpu_price_factor | ...
+    label: str  # what the text output calls it
+    unit: str
+    value: float  # the current value
+    verdict: str  # the current verdict: self-host (buy) | self-host (rent) | hybrid | cloud
+    flips_below: float | None  # the highest value below `value` that gives another verdict (None: none in range)
+    verdict_below: str | None
+    flips_above: float | None  # the lowest value above `value` that gives another verdict
+    verdict_above: str | None
+    searched_low: float
+    searched_high: float
+
+
+# RerunFn(workload, params, boxes, cloud_prices) -> the comparison re-run with those inputs
+RerunFn = Callable[[Workload, CostParams, list, list], CostComparison]
+MAX_STEPS = 120  # re-runs per direction before the search stops (its `searched` end says where)
+
+
+def verdict_key(c: CostComparison) -> str:
+    """The verdict as a finance lead signs it: the choice, and for self-host whether the boxes are bought or rented."""
+    choice = c.recommendation.choice
+    if choice != "self-host":
+        return choice
+    opts = [o for o in (c.self_host[:1] + c.rental[:1])]
+    if not opts:
+        return choice
+    best = min(opts, key=lambda o: o.monthly_usd.total)
+    forced = c.constraints.air_gapped or c.constraints.regulated
+    return f"self-host ({'buy' if forced or best.mode == 'buy' else 'rent'})"
+
+
+def _scale_gpu(boxes: list[Box], f: float) -> list[Box]:
+    return [b if b.gpu_price_usd is None else replace(b, gpu_price_usd=b.gpu_price_usd * f) for b in boxes]
+
+
+_PRICE_FIELDS = ("input_usd_per_mtok", "output_usd_per_mtok", "cached_input_usd_per_mtok", "batch_input_usd_per_mtok",
+                 "batch_cached_input_usd_per_mtok", "batch_output_usd_per_mtok", "cache_write_usd_per_mtok",
+                 "batch_cache_write_usd_per_mtok")
+
+
+def _scale_api(prices: list[CloudPrice], f: float) -> list[CloudPrice]:
+    return [replace(p, **{k: getattr(p, k) * f for k in _PRICE_FIELDS if getattr(p, k) is not None}) for p in prices]
+
+
+def _candidates(v0: float, bound: float, step: float, edges: list[float], max_steps: int) -> list[float]:
+    """Points to try between v0 and `bound`, nearest first: geometric steps of `step`, and `edges` (the values at which
+    some box count changes, each from both sides), at most `max_steps` of them; `bound` last if within reach."""
+    up = bound > v0
+    inside = (lambda x: v0 < x < bound) if up else (lambda x: bound < x < v0)
+    pts = {x for x in edges if inside(x)}
+    v = v0
+    while True:
+        v = v * step if up else v / step
+        if not inside(v):
+            break
+        pts.add(v)
+    ordered = sorted(pts, key=lambda x: abs(x - v0))
+    return ordered[:max_steps] if len(ordered) >= max_steps else ordered + [bound]
+
+
+def _flip(verdict_at: Callable[[float], str], v0: float, points: list[float], base: str,
+          ) -> tuple[float | None, str | None, float]:
+    """The first of `points` (nearest first) whose verdict differs from `base`, narrowed by bisection against the point
+    before it to 0.1%; the verdict there; and the last point tried (how far the search went)."""
+    prev = v0
+    for v in points:
+        got = verdict_at(v)
+        if got != base:
+            good, bad = prev, v
+            for _ in range(60):  # bisect (geometric: every value here is positive)
+                if abs(bad - good) <= 1e-3 * abs(good):
+                    break
+                mid = math.sqrt(good * bad)
+                if verdict_at(mid) == base:
+                    good = mid
+                else:
+                    bad = mid
+            return bad, verdict_at(bad), points[-1]
+        prev = v
+    return None, None, points[-1] if points else v0
+
+
+def sensitivities(base: CostComparison, boxes: list[Box], prices: list[CloudPrice], rerun: RerunFn,
+                  ) -> tuple[Sensitivity, ...]:
+    """One Sensitivity per key unknown: monthly tokens, active hours, peak-to-average, GPU price, electricity price,
+    API prices (each moved alone; the others stay as given)."""
+    w, p = base.workload, base.params
+    key = verdict_key(base)
+    t0, h0, r0 = float(w.monthly_tokens), w.active_hours_per_month, w.peak_to_average
+    # one unit of box i serves K_i tokens a month at (H, r): K_i(H, r) = K_i0 . (H / H0) . (r0 / r), so its count,
+    # ceil(T / K_i), steps at T = n K_i0, at H = T0 H0 / (n K_i0) and at r = n K_i0 r0 / T0 (n = 1, 2, ...)
+    # (the boxes the verdict weighs: the cheapest bought, the cheapest rented, the hybrid's; a box that is not among
+    # them at the current value can still become one further away, and its steps are then found by the bisection)
+    weighed = list(base.self_host[:1]) + list(base.rental[:1])
+    if base.hybrid is not None:
+        weighed += [o for o in base.self_host if o.box.label == base.hybrid.box.label][:1]
+    ks = sorted({float(o.capacity_tokens_per_month) for o in weighed if o.capacity_tokens_per_month > 0})
+
+    def edges(at: Callable[[float, int], float], lo: float, hi: float) -> list[float]:
+        out: list[float] = []
+        for k in ks:
+            for n in range(1, 100_000):
+                x = at(k, n)
+                if not lo <= x <= hi:
+                    if (x > hi) == (at(k, n + 1) > x):  # moving away from the range: done with this box
+                        break
+                    continue
+                out += [x * (1 - 1e-7), x * (1 + 1e-7)]
+                if len(out) > 4 * MAX_STEPS:
+                    break
+        return out
+
+    cases = [
+        ("monthly_tokens", "monthly tokens", "tokens/month", t0, max(1.0, t0 / 100), t0 * 100.0, 1.2,
+         lambda k, n: n * k + 0.5,
+         lambda v: rerun(w.with_tokens(max(1, int(round(v)))), p, boxes, prices)),
+        ("active_hours_per_month", "active hours", "h/month", h0, 1.0, p.hours_per_month, 1.1,
+         lambda k, n: t0 * h0 / (n * k),
+         lambda v: rerun(replace(w, active_hours_per_month=v), p, boxes, prices)),
+        ("peak_to_average", "peak/average", "ratio", r0, 1.0, r0 * 20, 1.1, lambda k, n: n * k * r0 / t0,
+         lambda v: rerun(replace(w, peak_to_average=v), p, boxes, prices)),
+        ("gpu_price_factor", "GPU prices", "x catalog/given", 1.0, 0.1, 10.0, 1.1, None,
+         lambda v: rerun(w, p, _scale_gpu(boxes, v), prices)),
+        ("electricity_usd_per_kwh", "electricity", "USD/kWh", p.electricity_usd_per_kwh,
+         p.electricity_usd_per_kwh / 20, min(10.0, p.electricity_usd_per_kwh * 20), 1.1, None,
+         lambda v: rerun(w, replace(p, electricity_usd_per_kwh=v), boxes, prices)),
+        ("api_price_factor", "API prices", "x listed", 1.0, 0.05, 20.0, 1.1, None,
+         lambda v: rerun(w, p, boxes, _scale_api(prices, v))),
+    ]
+    out = []
+    for name, label, unit, v0, lo, hi, step, edge_at, run in cases:
+        if v0 <= 0:  # e.g. free electricity: nothing to scale geometrically from
+            out.append(Sensitivity(name, label, unit, v0, key, None, None, None, None, v0, v0))
+            continue
+        memo: dict[float, str] = {}
+
+        def at(v: float, run=run, memo=memo) -> str:
+            if v not in memo:
+                memo[v] = verdict_key(run(v))
+            return memo[v]
+
+        lo, hi = min(lo, v0), max(hi, v0)
+        marks = edges(edge_at, lo, hi) if edge_at is not None else []
+        below, vb, lo = _flip(at, v0, _candidates(v0, lo, step, marks, MAX_STEPS), key)
+        above, va, hi = _flip(at, v0, _candidates(v0, hi, step, marks, MAX_STEPS), key)
+        out.append(Sensitivity(name, label, unit, v0, key, below, vb, above, va, lo, hi))
+    return tuple(out)

@@ -1,0 +1,124 @@
+"""Sensitivity (issue 14, finance-grade verdict): for each key unknown, the nearest values at which the re-run
+comparison gives another verdict. Checked against the closed forms that must agree with it (the break-even volume,
+the electricity price at parity) and against re-runs on both sides of every reported flip."""
+import math
+
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from selfhost_advisor.cost import breakeven
+from selfhost_advisor.cost.boxes import box_from_spec
+from selfhost_advisor.cost.capacity import measured_capacity
+from selfhost_advisor.cost.compare import compare
+from selfhost_advisor.cost.sensitivity import sensitivities, verdict_key
+from selfhost_advisor.cost.types import CloudPrice, CostParams, Workload
+from selfhost_advisor.record import replace
+
+API = CloudPrice("api", "API", "x", "m", "mid", 2.5, 10.0, "test", "test")
+PARAMS = CostParams(electricity_usd_per_kwh=0.13, pue=1.56, amortize_months=36, ops_hours_per_month=8,
+                    ops_usd_per_hour=90, ops_hours_per_box=0.0)
+
+
+def work(tokens, peak=2.0, hours=176.0):
+    return Workload(monthly_tokens=tokens, output_share=0.25, peak_to_average=peak, active_hours_per_month=hours)
+
+
+def setup(tokens, specs=("2x rtx4090",), rent=False, peak=2.0, hours=176.0, params=PARAMS):
+    w = work(tokens, peak, hours)
+    cap = measured_capacity(600.0, 4000.0, w, "vllm")
+    boxes = [box_from_spec(s) if rent else replace(box_from_spec(s), rental_usd_per_gpu_hour=None) for s in specs]
+
+    def rerun(w2, p2, b2, pr2):
+        return compare("m", "M", w2, p2, b2, lambda b: cap, pr2, explicit_cloud=True)
+
+    base = rerun(w, params, boxes, [API])
+    return base, sensitivities(base, boxes, [API], rerun), rerun, boxes, cap
+
+
+def by(sens, name):
+    return next(s for s in sens if s.parameter == name)
+
+
+def test_volume_flip_is_the_break_even_and_electricity_flip_is_parity():
+    # 250M tokens/month fits one box (524M/box, tests/test_cost.py), so buy vs API has no hybrid in between and the
+    # verdict must flip exactly where the closed forms say: T* (break-even) and the parity electricity price
+    base, sens, _, boxes, cap = setup(250_000_000)
+    assert verdict_key(base) == "self-host (buy)"
+    t_star = breakeven.break_even_monthly_tokens(boxes[0], cap, base.workload, PARAMS, API)
+    s = by(sens, "monthly_tokens")
+    assert s.verdict_below == "cloud" and s.flips_below == pytest.approx(t_star, rel=6e-3)
+    o = base.self_host[0]
+    parity = breakeven.parity_electricity_usd_per_kwh(o.monthly_usd.total - o.monthly_usd.power, o.energy_kwh,
+                                                      base.reference_cloud.monthly_usd)
+    e = by(sens, "electricity_usd_per_kwh")
+    assert e.verdict_above == "cloud" and e.flips_above == pytest.approx(parity, rel=6e-3)
+    # the API price at which owning stops winning: the API bill falls to the box's monthly cost
+    a = by(sens, "api_price_factor")
+    assert a.flips_below == pytest.approx(o.monthly_usd.total / base.reference_cloud.monthly_usd, rel=6e-3)
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.integers(10**7, 2 * 10**10), st.floats(1.0, 5.0), st.floats(40.0, 730.0),
+       st.sampled_from([("2x rtx4090",), ("rtx4090", "2x h100-sxm"), ("a100-80gb",)]), st.booleans())
+def test_every_reported_flip_is_real_and_the_verdict_holds_short_of_it(tokens, peak, hours, specs, rent):
+    base, sens, rerun, boxes, _ = setup(tokens, specs, rent, peak, hours)
+    w, p = base.workload, base.params
+    moves = {
+        "monthly_tokens": lambda v: rerun(w.with_tokens(max(1, int(round(v)))), p, boxes, [API]),
+        "active_hours_per_month": lambda v: rerun(replace(w, active_hours_per_month=v), p, boxes, [API]),
+        "peak_to_average": lambda v: rerun(replace(w, peak_to_average=v), p, boxes, [API]),
+        "electricity_usd_per_kwh": lambda v: rerun(w, replace(p, electricity_usd_per_kwh=v), boxes, [API]),
+    }
+    assert {s.verdict for s in sens} == {verdict_key(base)}
+    for s in sens:
+        if s.parameter not in moves:
+            continue
+        for flip, verdict, toward in ((s.flips_below, s.verdict_below, 1.003), (s.flips_above, s.verdict_above, 1 / 1.003)):
+            if flip is None:
+                continue
+            assert verdict != s.verdict
+            assert verdict_key(moves[s.parameter](flip)) == verdict  # the other verdict, re-run at the flip
+            if s.parameter == "monthly_tokens" and abs(flip * toward - flip) < 2:
+                continue
+            back = flip * toward  # 0.3% back towards the current value: still the current verdict
+            if (back - s.value) * (flip - s.value) > 0:
+                assert verdict_key(moves[s.parameter](back)) == s.verdict, (s.parameter, flip, back)
+
+
+def test_sensitivity_is_in_the_json_and_the_text(capsys, monkeypatch):
+    import json
+
+    from selfhost_advisor.cli import main
+
+    argv = ["cost", "-t", "2e9", "-H", "2x rtx4090", "--decode-tps", "600", "--prefill-tps", "4000", "--price-in",
+            "2.5", "--price-out", "10", "--ops-hours-per-box", "0"]
+    assert main(argv + ["--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    rows = {s["parameter"]: s for s in data["sensitivity"]}
+    assert set(rows) == {"monthly_tokens", "active_hours_per_month", "peak_to_average", "gpu_price_factor",
+                         "electricity_usd_per_kwh", "api_price_factor"}
+    assert rows["monthly_tokens"]["value"] == 2_000_000_000 and rows["monthly_tokens"]["verdict"] == "self-host (buy)"
+    monkeypatch.setenv("COLUMNS", "80")
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    block = out[out.index("Sensitivity ("):].splitlines()[:7]
+    assert all(len(line) <= 80 for line in block), block
+    assert [line.split()[0] for line in block[1:]] == ["monthly", "active", "peak/average", "GPU", "electricity", "API"]
+
+
+def test_the_reported_flip_is_the_nearest_on_a_dense_scan():
+    # the README case with a measured box: owned boxes round the clock, busiest hour 3x, a spare, against GPT-4o
+    # prices. The verdict can change each time the load fills another box; scan every 0.05% between the current
+    # volume / peak and the reported flips: nothing nearer gives another verdict
+    p = CostParams(ops_hours_per_box=1.7, spare_units=1)
+    base, sens, rerun, boxes, _ = setup(2_000_000_000, peak=3.0, hours=730.0, params=p)
+    w = base.workload
+    for name, move in (("monthly_tokens", lambda v: rerun(w.with_tokens(int(v)), p, boxes, [API])),
+                       ("peak_to_average", lambda v: rerun(replace(w, peak_to_average=v), p, boxes, [API]))):
+        s = by(sens, name)
+        for flip in (s.flips_below, s.flips_above):
+            if flip is None:
+                continue
+            n = int(abs(math.log(flip / s.value)) / math.log(1.0005))
+            ratio = (flip / s.value) ** (1 / (n + 1))
+            assert all(verdict_key(move(s.value * ratio ** i)) == s.verdict for i in range(1, n)), (name, flip)
