@@ -135,9 +135,18 @@ def _legend(items: list[tuple[str, str]], width: int):
 
     rows: list = []
     line, used = Text(" " * 12), 0
-    for label, style in items:
-        label = label if len(label) <= width else label[: width - 1] + "…"
-        if used and used + 2 + len(label) > width:
+    pieces: list[tuple[str, str]] = []
+    for label, style in items:  # a label wider than the chart is wrapped at spaces, never cut
+        words, cur = label.split(" "), ""
+        for word in words:
+            if cur and len(cur) + 1 + len(word) > width:
+                pieces.append((cur, style))
+                cur = "  " + word
+            else:
+                cur = f"{cur} {word}" if cur else word
+        pieces.append((cur, style))
+    for label, style in pieces:
+        if used and (used + 2 + len(label) > width or label.startswith("  ")):
             rows.append(line)
             line, used = Text(" " * 12), 0
         if used:
