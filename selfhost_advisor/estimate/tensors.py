@@ -24,8 +24,8 @@ _GPT_OSS_ARCHS = frozenset({"gpt-oss"})
 # Qwen3-Next / Qwen3.5: gated attention (attn_q is twice as wide: query and gate), a post-attention norm in place
 # of ffn_norm, and Gated DeltaNet recurrent layers (src/models/qwen3next.cpp, qwen35.cpp load_arch_tensors).
 _QWEN_NEXT_ARCHS = frozenset({"qwen3next", "qwen35", "qwen35moe"})
-# OLMo 2: no pre-norms; post-attention and post-FFN norms (src/llama-model.cpp LLM_ARCH_OLMO2).
-_OLMO2_ARCHS = frozenset({"olmo2"})
+# No pre-norms: post-attention and post-FFN norms only (OLMo 2; EXAONE 4.0, src/models/exaone4.cpp).
+_POST_NORM_ONLY_ARCHS = frozenset({"olmo2", "exaone4"})
 # q/k norms over the whole projection (n_heads x head_dim), not per head: OLMo 2, MiniMax-M2
 # (src/models/minimax-m2.cpp: attn_q_norm {n_embd_head_k * n_head}, attn_k_norm {n_embd_k_gqa}).
 _FULL_QK_NORM_ARCHS = frozenset({"olmo2", "minimax-m2"})
@@ -208,7 +208,7 @@ def _ffn(model: Model, i: int) -> list[Tensor]:
 def layer_tensors(model: Model, i: int) -> list[Tensor]:
     """All tensors of repeating block `i`, in the order llama.cpp's converter writes them."""
     p, d = f"blk.{i}.", model.hidden_size
-    if model.arch in _OLMO2_ARCHS:
+    if model.arch in _POST_NORM_ONLY_ARCHS:
         return (_attention(model, i) + [Tensor(p + "post_attention_norm.weight", (d,), i)] + _ffn(model, i)
                 + [Tensor(p + "post_ffw_norm.weight", (d,), i)])
     out = [Tensor(p + "attn_norm.weight", (d,), i)]
