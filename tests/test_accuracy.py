@@ -58,7 +58,7 @@ def test_heldout_notes_do_not_hide_good_rows():
 
 def test_heldout_rows_name_their_source_and_precision():
     for r in HELDOUT:
-        assert r["source"].startswith("https://") and r["precision"] and r["real_bytes"] > 10**8
+        assert r["source"].startswith(("https://", "http://")) and r["precision"] and r["real_bytes"] > 10**8
 
 
 def test_gemma2_q4_k_l_file_is_explained_by_f16_embeddings(calibration):
