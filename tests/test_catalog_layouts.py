@@ -47,3 +47,21 @@ def test_qwen3_vl_text_model_has_the_qwen3_tensors():
     # a norm and an output head" (code-index file id 60241773705); no vision tensors (those ship as mmproj).
     m = resolve("qwen3-vl:8b").model
     assert m.arch == "qwen3vl" and len(build_tensors(m)) == 36 * 11 + 3
+
+
+def test_chatglm_reads_thudm_keys_and_fuses_qkv_with_bias():
+    # GLM-4-9B-Chat config (THUDM spelling: num_layers, multi_query_group_num, kv_channels, ffn_hidden_size,
+    # padded_vocab_size, seq_length; add_qkv_bias). llama.cpp LLM_ARCH_CHATGLM: attn_qkv + its bias, ffn_up {n_embd, 2 n_ff}.
+    from selfhost_advisor.catalog.hf_config import model_from_config
+
+    cfg = {"architectures": ["ChatGLMModel"], "num_layers": 40, "hidden_size": 4096, "ffn_hidden_size": 13696,
+           "num_attention_heads": 32, "multi_query_group_num": 2, "kv_channels": 128, "padded_vocab_size": 151552,
+           "seq_length": 131072, "add_qkv_bias": True}
+    m = model_from_config(cfg, "THUDM/glm-4-9b-chat")
+    assert (m.arch, m.n_layers, m.n_kv_heads, m.head_dim, m.intermediate_size, m.vocab_size, m.max_context) == (
+        "chatglm", 40, 2, 128, 13696, 151552, 131072)
+    names = {t.name: t.shape for t in build_tensors(resolve("glm4:9b").model)}
+    assert names["blk.0.attn_qkv.weight"] == (4096, 4096 + 2 * 256)
+    assert names["blk.0.attn_qkv.bias"] == (4096 + 2 * 256,)
+    assert names["blk.0.ffn_up.weight"] == (4096, 2 * 13696)
+    assert "blk.0.attn_q.weight" not in names and "blk.0.ffn_gate.weight" not in names

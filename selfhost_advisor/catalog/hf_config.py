@@ -68,10 +68,13 @@ def model_from_config(
     cls, spec = architecture_of(config, repo)
     cfg = config.get("text_config") if spec.get("text_config") and isinstance(config.get("text_config"), dict) else config
     defaults = spec.get("defaults") or {}
+    keys = spec.get("keys") or {}  # this class's own spelling of a standard key (ChatGLM: ffn_hidden_size ...)
 
     def get(key: str, default: Any = None) -> Any:
         if key in cfg and cfg[key] is not None:
             return cfg[key]
+        if keys.get(key) in cfg and cfg[keys[key]] is not None:
+            return cfg[keys[key]]
         if key in config and config[key] is not None and key == "tie_word_embeddings":
             return config[key]  # multimodal configs put it at the top level
         return defaults.get(key, default)

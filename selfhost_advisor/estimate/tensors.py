@@ -13,8 +13,9 @@ from ..domain import Model
 from ..record import field, record
 from .ggml import tensor_bytes
 
-# Architectures whose GGUF fuses q/k/v into attn_qkv and gate/up into one ffn_up (llama.cpp LLM_ARCH_PHI3).
-_FUSED_QKV_ARCHS = frozenset({"phi3"})
+# Architectures whose GGUF fuses q/k/v into attn_qkv and gate/up into one ffn_up (llama.cpp LLM_ARCH_PHI3;
+# LLM_ARCH_CHATGLM, GLM-4-9B: attn_qkv with its bias, ffn_up {n_embd, 2 n_ff}).
+_FUSED_QKV_ARCHS = frozenset({"phi3", "chatglm"})
 # Parallel attention + FFN blocks with a single pre-norm (Cohere Command-R).
 _NO_FFN_NORM_ARCHS = frozenset({"command-r", "cohere2"})
 # Gemma 2/3 add post-attention and post-FFN norms.
@@ -73,7 +74,9 @@ def _attention(model: Model, i: int) -> list[Tensor]:
             Tensor(p + "attn_k.weight", (d, kv_out), i),
             Tensor(p + "attn_v.weight", (d, kv_out), i),
         ]
-    if model.attention_bias or model.arch in _GPT_OSS_ARCHS:
+    if model.attention_bias and model.arch in _FUSED_QKV_ARCHS:
+        out.append(Tensor(p + "attn_qkv.bias", (q_out + 2 * kv_out,), i))
+    elif model.attention_bias or model.arch in _GPT_OSS_ARCHS:
         out += [
             Tensor(p + "attn_q.bias", (q_out,), i),
             Tensor(p + "attn_k.bias", (kv_out,), i),
