@@ -85,7 +85,8 @@ def test_models_search_and_json(capsys):
     code, out, _ = run(capsys, "models", "qwen", "--json")
     data = json.loads(out)
     jsonschema.validate(data, schema("models"))
-    assert code == 0 and len(data["models"]) >= 15 and all("qwen" in (m["id"] + m["hf_id"]).lower() for m in data["models"])
+    assert code == 0 and len(data["models"]) >= 15 and all("qwen" in (m["id"] + m["hf_id"] + m["arch"]).lower() for m in data["models"])
+    # the query also matches the architecture: fine-tunes on qwen2 (OpenThinker3, DeepCoder) are listed
 
 
 def test_apple_unified_memory_uses_working_set_not_all_ram(capsys):
