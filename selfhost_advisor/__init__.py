@@ -1,6 +1,6 @@
 """selfhost-advisor: will this open-weight LLM run on this hardware, how fast, and is self-hosting worth it?
 
-The library API (docs/api.md): `probe()`, `fit()`, `hardware_for()`, `models_that_fit()`, `serve()`, `cost()` and `as_json()`,
+The library API (docs/api.md): `probe()`, `fit()`, `hardware_for()`, `models_that_fit()`, `list_models()`, `serve()`, `cost()` and `as_json()`,
 defined in selfhost_advisor/api.py and loaded on first use, so `import selfhost_advisor` stays as light as the CLI's
 start-up needs (benchmarks/startup.py).
 """
@@ -11,10 +11,10 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 SCHEMA_VERSION = "1.5.0"
 
-API = ("probe", "fit", "hardware_for", "models_that_fit", "serve", "cost", "as_json")
+API = ("probe", "fit", "hardware_for", "models_that_fit", "list_models", "serve", "cost", "as_json")
 
 if TYPE_CHECKING:
-    from .api import as_json, cost, fit, hardware_for, models_that_fit, probe, serve
+    from .api import as_json, cost, fit, hardware_for, list_models, models_that_fit, probe, serve
 
 
 def __getattr__(name: str) -> Any:

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from .cost.types import CostComparison
     from .domain import FitResult, ProbeReport
     from .estimate.plan import HardwareForResult, ModelsFitResult
+    from .catalog.search import ModelList
     from .estimate.serving.types import ServeReport
 
 
@@ -182,19 +183,21 @@ def hardware_for(
 
 
 def models_that_fit(
-    hardware: str, *, query: str | None = None, vram: str | int | None = None, ram: str | int | None = None,
+    hardware: str | None, *, query: str | None = None, vram: str | int | None = None, ram: str | int | None = None,
     gpus: int | None = None, min_tps: float | None = None, context: str | int = 8192, engine: str = "llamacpp",
-    min_quant: str | None = None,
+    min_quant: str | None = None, family: Any = None, license: Any = None, min_context: str | int | None = None,
+    use_case: Any = None,
 ) -> ModelsFitResult:
     """Every catalog model's best option on the hardware, those that run first, largest first
-    (`advisor models --fits`). `query` filters the catalog by a substring of id, name, family or Hub id."""
-    from .catalog.models import all_models
+    (`advisor models --fits`). `query` and the other filters are list_models' (catalog/search.py)."""
+    from .catalog.search import build
     from .domain import FitRequest
     from .engines import get_engine
     from .estimate.plan import ModelsFitResult, models_that_fit as plan
     from .machine import resolve_machine
     from .units import parse_context
 
+    flt = build(search=query, family_=family, license_=license, min_context=min_context, use_case=use_case)
     eng = get_engine(engine)
     _check_min_tps(min_tps)
     machine, ram_known = resolve_machine(hardware, _size(vram), _size(ram), gpus)
@@ -202,18 +205,34 @@ def models_that_fit(
                          n_ubatch=int(eng.params["n_ubatch"]))
     from .estimate.quality import min_quant as floor_of
 
-    rows = plan(filter_models(all_models(), query), machine, eng.quants(), request, min_tps=min_tps,
+    rows = plan(_kept(flt), machine, eng.quants(), request, min_tps=min_tps,
                 host_ram_known=ram_known, min_quant=floor_of(min_quant))
-    return ModelsFitResult(machine, request, min_tps, tuple(rows))
+    return ModelsFitResult(machine, request, min_tps, tuple(rows), flt)
+
+
+def list_models(query: str | None = None, *, family: Any = None, license: Any = None,
+                min_context: str | int | None = None, use_case: Any = None) -> ModelList:
+    """The catalog, filtered and ranked (`advisor models`): `query` is --search (exact > prefix > substring >
+    fuzzy), `family`/`license` any of (a name, a comma list or a list), `use_case` all of, `min_context` tokens."""
+    from .catalog.models import all_models
+    from .catalog.search import ModelList, apply, build
+
+    flt = build(search=query, family_=family, license_=license, min_context=min_context, use_case=use_case)
+    return ModelList(flt, tuple(apply(all_models(), flt)))
+
+
+def _kept(flt: Any) -> list[Any]:
+    from .catalog.models import all_models
+    from .catalog.search import apply
+
+    return [mt.model for mt in apply(all_models(), flt)]
 
 
 def filter_models(models: Sequence[Any], query: str | None) -> list[Any]:
-    """The catalog rows whose id, name, Hub id, architecture or aliases contain `query` (case-insensitive)."""
-    if not query:
-        return list(models)
-    q = query.lower()
-    return [m for m in models if q in " ".join((m.id, m.name, m.hf_id, m.arch, *m.aliases)).lower()]
+    """The catalog rows --search `query` finds, best match first (catalog/search.py)."""
+    from .catalog.search import ModelFilter, apply
 
+    return [mt.model for mt in apply(models, ModelFilter(search=" ".join(query.split()) if query else None))]
 
 
 _MAX_SERVE_TOKENS = 10_000_000  # beyond any model's context: a typo, not a workload
@@ -320,7 +339,13 @@ def as_json(result: Any) -> dict[str, Any]:
     if isinstance(result, ModelsFitResult):
         from .render.planout import models_fits_dict
 
-        return models_fits_dict(result.machine, result.request, result.min_tps, list(result.models))
+        return models_fits_dict(result.machine, result.request, result.min_tps, list(result.models), result.filter)
+    from .catalog.search import ModelList
+
+    if isinstance(result, ModelList):
+        from .render.jsonout import models_dict
+
+        return models_dict(result)
     if isinstance(result, ProbeReport):
         from .render.probe_json import probe_dict
 

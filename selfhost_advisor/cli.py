@@ -153,7 +153,19 @@ def fit(
 
 @app.command(cls=Command, epilog=exit_codes("--fits with --min-tps: no model meets it"))
 def models(
-    query: Optional[str] = typer.Argument(None, help="Filter by id, name, family or Hub id (substring)."),
+    query: Optional[str] = typer.Argument(None, help="Search text, as --search."),
+    search: Optional[str] = typer.Option(None, "--search", "-s", help="Find models by id, name, alias, family or Hub id, "
+                                         "best match first (exact, prefix, substring, then close spellings)."),
+    family: Optional[List[str]] = typer.Option(None, "--family", help="Only these families (the id before ':', e.g. "
+                                               "qwen2.5-coder); repeat or comma-separate for any of several.",
+                                               autocompletion=complete.families),
+    license_: Optional[List[str]] = typer.Option(None, "--license", help="Only these Hub licence tags (apache-2.0, mit, "
+                                                 "llama3.1, gemma, qwen ...); repeat or comma-separate for any of several.",
+                                                 autocompletion=complete.licenses),
+    min_context: Optional[str] = typer.Option(None, "--min-context", help="Only models whose maximum context is at least "
+                                              "this (32k, 131072)."),
+    use_case: Optional[List[str]] = typer.Option(None, "--use-case", help="Only models for every one of these: chat, "
+                                                 "code, reasoning, vision, embedding.", autocompletion=complete.use_cases),
     fits: Optional[str] = typer.Option(None, "--fits", help="Hardware (profile, '2x rtx4090', probe file): best option per model.",
                                        autocompletion=complete.hardware),
     min_tps: Optional[float] = typer.Option(None, "--min-tps", help="With --fits: only options decoding this fast; exit 1 if no model does."),
@@ -165,44 +177,47 @@ def models(
     installed: bool = typer.Option(False, "--installed", help="Ollama's installed models (OLLAMA_MODELS), each with its fit."),
     hardware: Optional[str] = typer.Option(None, "--hardware", "-H", help="With --installed: profile or probe JSON file (--fits names it otherwise).",
                                            autocompletion=complete.hardware),
-    vram: Optional[str] = typer.Option(None, "--vram", help="With --fits or --installed: memory per GPU, e.g. 24GB."),
-    ram: Optional[str] = typer.Option(None, "--ram", help="With --fits or --installed: host RAM, e.g. 64GB."),
-    gpus: Optional[int] = typer.Option(None, "--gpus", help="With --fits or --installed: number of GPUs."),
+    vram: Optional[str] = typer.Option(None, "--vram", help="Without --fits: what runs on a custom GPU of this memory "
+                                       "(as --fits); with --installed: memory per GPU, e.g. 24GB."),
+    ram: Optional[str] = typer.Option(None, "--ram", help="With --fits, --vram or --installed: host RAM, e.g. 64GB."),
+    gpus: Optional[int] = typer.Option(None, "--gpus", help="With --fits, --vram or --installed: number of GPUs."),
     quiet_flag: bool = quiet_option(),
     timestamp_flag: bool = timestamp_option(),
 ) -> int:
-    """List the model catalog, optionally filtered (advisor models qwen), what runs on hardware (--fits),
-    or what the local Ollama holds (--installed), each with its fit."""
+    """List the model catalog, searched and filtered (advisor models --search coder --use-case code), what runs on
+    hardware (--fits, with the same filters), or what the local Ollama holds (--installed), each with its fit.
+    Nothing matching is an empty list (exit 0), not a failed check."""
     quiet(quiet_flag)
     timestamp(timestamp_flag)
+    if query is not None and search is not None:
+        raise BadOptionError(f"search text given twice ({query!r} and --search {search!r})", "use one of them")
+    search = search if search is not None else query
     if fits is not None and hardware is not None:
         raise BadOptionError(f"--fits {fits!r} and --hardware {hardware!r} both name the hardware", "use one of them")
-    if not installed and fits is None:
-        needs("--fits or --installed", hardware=hardware, vram=vram, ram=ram, gpus=gpus, min_tps=min_tps,
+    if fits is not None and vram is not None:
+        raise BadOptionError(f"--vram and --fits {fits!r} both given", "--fits names hardware with its own memory: drop "
+                             "--vram, or give --vram (and --gpus) without --fits for a custom GPU")
+    if not installed and fits is None and vram is None:
+        needs("--fits, --vram or --installed", hardware=hardware, ram=ram, gpus=gpus, min_tps=min_tps,
               min_quant=min_quant)
+    filters = dict(family=family or None, license=license_ or None, min_context=min_context, use_case=use_case or None)
     if installed:
         from .cli_models import run_installed
 
         needs("--fits", min_tps=min_tps, min_quant=min_quant)
+        named = [f"--{k.replace('_', '-')}" for k, v in dict(search=search, **filters).items() if v is not None]
+        if named:
+            raise BadOptionError(f"--installed takes no catalog filter ({', '.join(named)})",
+                                 "drop them, or list the catalog without --installed")
         return run_installed(hardware if hardware is not None else fits, vram, ram, gpus, context, as_json)
-    if fits is not None:
+    if fits is not None or vram is not None:  # --vram alone: a custom GPU, as `fit --vram`
         from .cli_plan import models_fits
 
-        return models_fits(fits, min_tps, context, engine, as_json, query, vram=vram, ram=ram, gpus=gpus,
-                           min_quant=min_quant)
-    from .api import filter_models
-    from .catalog.models import all_models
+        return models_fits(fits, min_tps, context, engine, as_json, search, vram=vram, ram=ram, gpus=gpus,
+                           min_quant=min_quant, **filters)
+    from .cli_models import run_list
 
-    rows = filter_models(all_models(), query)
-    if as_json:
-        from .render.jsonout import models_dict
-
-        emit_json(models_dict(rows, query))
-    elif not quiet():
-        from .render.text import render_models
-
-        render_models(rows, query)
-    return 0
+    return run_list(search, as_json, **filters)
 
 
 from .cli_probe import probe as _probe_command  # noqa: E402

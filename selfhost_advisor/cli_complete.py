@@ -75,3 +75,29 @@ def cloud(incomplete: str) -> list[str]:
     head, _, last = incomplete.rpartition(",")
     names = [k for e in load("prices")["candidates"] for k in (e["id"], *(e.get("aliases") or ()))]
     return [(head + "," if head else "") + n for n in _starting(last, names)]
+
+
+def _listed(incomplete: str, names) -> list[str]:
+    """Comma lists ('apache-2.0,m' completes the last name)."""
+    head, _, last = incomplete.rpartition(",")
+    return [(head + "," if head else "") + n for n in _starting(last, names)]
+
+
+def families(incomplete: str) -> list[str]:
+    """Catalog families (the id before ':')."""
+    from .catalog.models import all_models
+
+    return _listed(incomplete, {m.id.split(":", 1)[0] for m in all_models()})
+
+
+def licenses(incomplete: str) -> list[str]:
+    """The licence tags data/models.yaml declares."""
+    from .catalog.models import licenses as known
+
+    return _listed(incomplete, known())
+
+
+def use_cases(incomplete: str) -> list[str]:
+    from .catalog.models import USE_CASES
+
+    return _listed(incomplete, USE_CASES)

@@ -1,4 +1,4 @@
-"""`advisor models --installed`: glue between the CLI options and installed.installed_fits (no arithmetic)."""
+"""`advisor models` (the catalog, filtered) and `--installed`: glue between the CLI options and the core."""
 from __future__ import annotations
 
 
@@ -25,4 +25,21 @@ def run_installed(hardware: str | None, vram: str | None, ram: str | None, gpus:
         from .render.text_installed import render_installed
 
         render_installed(root, machine, request, rows)
+    return 0
+
+
+def run_list(search: str | None, as_json: bool, **filters) -> int:
+    """The catalog through api.list_models (catalog/search.py ranks and filters)."""
+    from .api import list_models
+    from .cli_opts import emit_json, quiet
+
+    result = list_models(search, **filters)
+    if as_json:
+        from .render.jsonout import models_dict
+
+        emit_json(models_dict(result))
+    elif not quiet():
+        from .render.text import render_models
+
+        render_models(result)
     return 0

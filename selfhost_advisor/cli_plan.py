@@ -87,12 +87,12 @@ def _hardware_for(model_name, quant, min_tps, context, max_price, engine, as_jso
 
 def models_fits(fits: str, min_tps, context: str, engine: str, as_json: bool, query, *,
                 vram: Optional[str] = None, ram: Optional[str] = None, gpus: Optional[int] = None,
-                min_quant: Optional[str] = None) -> int:
-    """`advisor models --fits HW`: every catalog model's best option on that hardware."""
+                min_quant: Optional[str] = None, **filters) -> int:
+    """`advisor models --fits HW`: every catalog model's best option on that hardware (after the catalog filters)."""
     from .api import models_that_fit
 
     r = models_that_fit(fits, query=query, vram=vram, ram=ram, gpus=gpus, min_tps=min_tps, context=context,
-                        engine=engine, min_quant=min_quant)
+                        engine=engine, min_quant=min_quant, **filters)
     if as_json:
         from .api import as_json as to_json
 

@@ -128,6 +128,13 @@ ROWS: list[tuple[list[str], str | None]] = [
     (["models", "--installed", "--context", "-1"], "-1"),
     (["models", "--installed", "--vram", "12XB"], "12XB"),
     (["models", "--bogus"], "--bogus"),
+    (["models", "--use-case", "chat,vizion"], "vizion"),  # the message lists chat, code, reasoning, vision, embedding
+    (["models", "--license", "gpl-9"], "gpl-9"),
+    (["models", "--family", "qwen25"], "qwen25"),
+    (["models", "--min-context", "lots"], "--min-context"),
+    (["models", "--min-context", "max"], "--min-context"),
+    (["models", "--search", "  "], "--search"),
+    (["models", "--fits", "rtx4090", "--use-case", "poetry"], "poetry"),
     # hardware
     (["hardware", "show", "nosuch"], "nosuch"),
     (["hardware", "bogus"], "bogus"),

@@ -31,7 +31,10 @@ BAD = [
     (["hardware", "--max-price", "5000"], ["--max-price", "--for"]),
     (["hardware", "-q", "Q4_K_M"], ["--quant", "--for"]),
     (["models", "--min-tps", "20"], ["--min-tps", "--fits"]),
-    (["models", "--vram", "24GB", "--ram", "64GB"], ["--vram", "--ram", "--fits"]),
+    (["models", "--gpus", "2", "--ram", "64GB"], ["--gpus", "--ram", "--fits"]),  # --vram alone is a custom GPU
+    (["models", "--fits", "rtx4090", "--vram", "24GB"], ["--vram", "--fits"]),
+    (["models", "--installed", "--search", "qwen", "--use-case", "code"], ["--installed", "--search", "--use-case"]),
+    (["models", "qwen", "--search", "llama"], ["--search"]),
     (["models", "--installed", "--min-tps", "20"], ["--min-tps", "--fits"]),
     # empty values are bad input, not absent
     (["fit", "llama3.1:8b", "-H", "rtx4090", "--require-fit", ""], ["--require-fit"]),

@@ -129,3 +129,4 @@ class ModelsFitResult:
     request: FitRequest
     min_tps: float | None
     models: tuple[ModelFit, ...]
+    filter: object = None  # catalog.search.ModelFilter: what --search/--family/... kept

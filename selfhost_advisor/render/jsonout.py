@@ -169,17 +169,26 @@ def fit_dict(r: FitResult) -> dict[str, Any]:
     }
 
 
-def models_dict(rows: list[Model], query: str | None) -> dict[str, Any]:
+def models_dict(result: Any) -> dict[str, Any]:
+    """`advisor models --json` from an api.list_models ModelList: the filter, the order, and each row."""
+    flt = result.filter
     return {
         "schema_version": SCHEMA_VERSION,
-        "query": query,
+        "query": flt.search,
+        "filters": flt.as_dict(),
+        "order": ORDER_SEARCH if flt.search else ORDER_PLAIN,
         "models": [
             {
-                "id": m.id, "name": m.name, "hf_id": m.hf_id, "arch": m.arch, "params": m.params,
-                "active_params": active_params(m) if m.moe else m.params,
+                "id": m.id, "name": m.name, "hf_id": m.hf_id, "arch": m.arch, "family": m.id.split(":", 1)[0],
+                "params": m.params, "active_params": active_params(m) if m.moe else m.params,
                 "max_context": m.max_context, "license": m.license, "use_cases": list(m.use_cases),
-                "released": m.released, "aliases": list(m.aliases),
+                "released": m.released, "aliases": list(m.aliases), "match": mt.tier,
             }
-            for m in rows
+            for mt in result.matches
+            for m in (mt.model,)
         ],
     }
+
+
+ORDER_PLAIN = "family, then params (smallest first), then id"
+ORDER_SEARCH = "match (exact, prefix, substring, fuzzy), then family, then params, then id"

@@ -78,9 +78,11 @@ def hardware_for_dict(model, request, min_tps, max_price, rows: list[HardwareCan
     }
 
 
-def models_fits_dict(machine, request, min_tps, rows: list[ModelFit]) -> dict[str, Any]:
+def models_fits_dict(machine, request, min_tps, rows: list[ModelFit], flt: Any = None) -> dict[str, Any]:
     return {
         "schema_version": SCHEMA_VERSION,
+        "filters": flt.as_dict() if flt is not None else None,
+        "order": "runs on gpu, then partial offload, then cpu, then not at all; within each the largest model first",
         "hardware": machine_dict(machine),
         "context": request.context,
         "engine": request.engine,

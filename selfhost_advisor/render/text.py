@@ -199,20 +199,34 @@ def _file_console(file):
     return Console(file=file, no_color=True, width=160)
 
 
-def render_models(rows: list[Model], query: str | None) -> None:
+def render_models(result) -> None:
+    """`advisor models`: an api.list_models ModelList as a table, with what was asked and how it is ordered."""
     from rich.table import Table
 
     con = console()
     table = Table(**TABLE_STYLE)
-    for col in ("id", "name", "params", "arch", "context", "license", "hub id"):
-        table.add_column(col, no_wrap=col not in ("name", "license"), justify="right" if col == "context" else "left")
-    for m in rows:
+    for col in ("id", "name", "params", "context", "use", "license", "arch", "hub id"):
+        table.add_column(col, no_wrap=col not in ("name", "license", "use"), justify="right" if col == "context" else "left")
+    for mt in result.matches:
+        m = mt.model
         p = _params(m.params)
         if m.moe:
             p += f" ({_params(active_params(m))} active)"
-        table.add_row(*map(esc, (m.id, m.name, p, m.arch, f"{m.max_context:,}", m.license, m.hf_id)))
-    show(con, table, drop=("license", "arch", "hub id", "context", "name"))
-    con.print(f"{len(rows)} models" + (f" matching {esc(repr(query))}" if query else ""))
+        table.add_row(*map(esc, (m.id, m.name, p, f"{m.max_context:,}", ",".join(m.use_cases), m.license, m.arch,
+                                 m.hf_id)))
+    if result.matches:
+        show(con, table, drop=("arch", "license", "hub id", "use", "context", "name"))
+    f = result.filter
+    asked = [f"matching {f.search!r}"] if f.search else []
+    asked += [f"{k} {','.join(v)}" for k, v in (("family", f.families), ("license", f.licenses),
+                                                 ("use case", f.use_cases)) if v]
+    if f.min_context:
+        asked.append(f"context >= {f.min_context:,}")
+    n = len(result.matches)
+    line = f"{n} model{'s' if n != 1 else ''}" + (" " + ", ".join(asked) if asked else "")
+    if f.search and result.matches and result.matches[0].tier == "fuzzy":
+        line += " (close spellings: nothing contains the text)"
+    con.print(esc(line))
 
 
 def plot_rows(grid: list, height: int, label_of, label_width: int) -> list:
