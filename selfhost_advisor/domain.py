@@ -32,6 +32,16 @@ class MLA:
 
 
 @record
+class DSA:
+    """DeepSeek sparse attention's lightning indexer (config.json of DeepSeek-V3.2: index_n_heads, index_head_dim,
+    index_topk). Besides the MLA latent, every layer caches one index_head_dim key per token for the indexer."""
+
+    index_n_heads: int
+    index_head_dim: int
+    index_topk: int
+
+
+@record
 class SSM:
     """Recurrent layers' shapes as llama.cpp's hparams name them (ssm_d_conv, ssm_d_inner, ssm_d_state, ssm_n_group,
     ssm_dt_rank). Mamba-2 (Granite 4.0-H, Nemotron-H): d_inner = expand x hidden, n_group B/C groups, dt_rank SSM
@@ -74,6 +84,7 @@ class Model:
     sliding_window_pattern: int | None = None  # every Nth layer is global; 1 = all layers sliding
     moe: MoE | None = None
     mla: MLA | None = None
+    dsa: DSA | None = None  # DeepSeek-V3.2 sparse attention: the indexer's own key cache (estimate/memory.py)
     license: str = ""  # the Hub card's license tag (license_name where it is `other`); "" when not known
     use_cases: tuple[str, ...] = ()  # subset of catalog USE_CASES (chat, code, reasoning, vision, embedding)
     released: str = ""

@@ -131,6 +131,8 @@ def test_model_entries_have_positive_integer_shapes(e):
     moe = e.get("moe")
     if moe:
         assert 1 <= moe["active"] <= moe["experts"] and moe["expert_intermediate_size"] > 0
+    if e["hf_architecture"] == "DeepseekV32ForCausalLM":  # sparse attention: the indexer cache is part of its KV
+        assert {"index_n_heads", "index_head_dim", "index_topk"} <= set(e.get("dsa") or {}), "dsa: from config.json"
     if e.get("text_params"):
         # the one declared reason stated and computed params may differ: a non-text part (vision tower ...)
         assert e["text_params"] < e["params"]

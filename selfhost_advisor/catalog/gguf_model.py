@@ -13,7 +13,7 @@ import re
 from functools import lru_cache
 from typing import Any
 
-from ..domain import MLA, SSM, Model, MoE
+from ..domain import DSA, MLA, SSM, Model, MoE
 from ..errors import BadFileError
 from ..limits import MAX_GGUF_INT
 from ..record import record
@@ -227,6 +227,10 @@ def model_from_metadata(
         mla = MLA(kv_lora_rank=kv_lora, qk_rope_head_dim=rope, qk_nope_head_dim=max(0, k_len - rope),
                   v_head_dim=v_len, q_lora_rank=num("attention.q_lora_rank") or None)
         head_dim = k_len or head_dim
+    dsa = None
+    if mla is not None and num("attention.indexer.key_length") > 0:  # DeepSeek-V3.2 (deepseek32): DSA indexer
+        dsa = DSA(index_n_heads=num("attention.indexer.head_count"), index_head_dim=num("attention.indexer.key_length"),
+                  index_topk=num("attention.indexer.top_k"))
     window = num("attention.sliding_window") or load("gguf_arch")["swa_window"].get(arch) or None
     pattern = _swa_pattern(arch, key("attention.sliding_window_pattern"), n_layers) if window else None
     if window and pattern is None:
@@ -259,6 +263,7 @@ def model_from_metadata(
         sliding_window_pattern=pattern,
         moe=moe,
         mla=mla,
+        dsa=dsa,
         ssm=ssm,
         layer_pattern=layer_pattern,
         license=str(md.get("general.license", "")),

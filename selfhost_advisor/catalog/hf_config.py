@@ -10,7 +10,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
-from ..domain import MLA, SSM, Model, MoE
+from ..domain import DSA, MLA, SSM, Model, MoE
 from ..errors import UnknownModelError
 from .data import load
 from .shape import check_shape
@@ -96,6 +96,10 @@ def model_from_config(
         mla = MLA(kv_lora_rank=need("kv_lora_rank"), qk_rope_head_dim=rope, qk_nope_head_dim=nope,
                   v_head_dim=need("v_head_dim"), q_lora_rank=_int(get("q_lora_rank")) or None)
         head_dim = rope + nope
+    dsa = None
+    if spec.get("dsa"):  # DeepSeek-V3.2: the lightning indexer's shapes (config.json index_*)
+        dsa = DSA(index_n_heads=need("index_n_heads"), index_head_dim=need("index_head_dim"),
+                  index_topk=need("index_topk"))
     if spec.get("moe") == "llama4":
         ff = _int(get("intermediate_size_mlp")) or ff
     window, pattern = _sliding(spec, get)
@@ -126,6 +130,7 @@ def model_from_config(
         sliding_window_pattern=pattern,
         moe=moe,
         mla=mla,
+        dsa=dsa,
         ssm=ssm,
         layer_pattern=layer_pattern,
         gguf_nextn_layers=(_int(get("num_nextn_predict_layers")) or 0) if spec.get("nextn_in_gguf") else 0,

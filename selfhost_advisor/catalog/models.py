@@ -9,7 +9,7 @@ import difflib
 import re
 from functools import lru_cache
 
-from ..domain import MLA, SSM, Model, MoE
+from ..domain import DSA, MLA, SSM, Model, MoE
 from ..errors import UnknownModelError
 from ..record import record
 from .data import load
@@ -69,6 +69,7 @@ def _model_from_entry(e: dict) -> Model:
         )
         if mla
         else None,
+        dsa=DSA(**{k: int(v) for k, v in e["dsa"].items()}) if e.get("dsa") else None,
         ssm=SSM(**{k: (str(v) if k == "kind" else int(v)) for k, v in e["ssm"].items()}) if e.get("ssm") else None,
         layer_pattern=str(e.get("layer_pattern") or ""),
         gguf_nextn_layers=int(e.get("gguf_nextn_layers") or 0),

@@ -52,6 +52,13 @@ def check_shape(model: Model, error: type[AdvisorError], where: str) -> Model:
             ("MLA value dimension", mla.v_head_dim, 1, MAX_WIDTH),
             ("MLA q_lora_rank", mla.q_lora_rank, 1, MAX_WIDTH),
         ]
+    dsa = model.dsa
+    if dsa is not None:
+        checks += [
+            ("DSA indexer heads", dsa.index_n_heads, 1, MAX_WIDTH),
+            ("DSA indexer head size", dsa.index_head_dim, 1, MAX_WIDTH),
+            ("DSA indexer top-k", dsa.index_topk, 1, 2**24),
+        ]
     ssm = model.ssm
     if ssm is not None:
         checks += [

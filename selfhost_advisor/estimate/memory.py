@@ -230,14 +230,37 @@ def kv_bytes_per_cell(model: Model, cache_type: str) -> tuple[int, int]:
 
     GQA: K and V each store n_kv_heads x head_dim values. MLA (DeepSeek): llama.cpp caches the compressed
     latent (kv_lora_rank) plus the decoupled RoPE key (qk_rope_head_dim) as K, and V is a view of it.
+    DeepSeek-V3.2 (DSA) adds the lightning indexer's key cache, counted here with K: llama_kv_cache_dsa pairs the
+    MLA cache with a second llama_kv_cache of the same cells, one key head of index_head_dim per layer, K only, in
+    the same --cache-type-k (llama.cpp PR #23346, src/llama-kv-cache-dsa.cpp).
     """
     ggml = kv_type(cache_type)
     if model.mla is not None:
         width = model.mla.kv_lora_rank + model.mla.qk_rope_head_dim
-        return tensor_bytes(ggml, width, width), 0
+        return tensor_bytes(ggml, width, width) + indexer_bytes_per_cell(model, ggml), 0
     width = model.n_kv_heads * model.head_dim
     per = tensor_bytes(ggml, width, width)
     return per, per
+
+
+def indexer_bytes_per_cell(model: Model, ggml_type: str) -> int:
+    """Bytes per token per layer of DeepSeek sparse attention's indexer key cache in llama.cpp: index_head_dim
+    values of the K cache type (f16: 256 B for V3.2's 128). 0 for models without DSA. vLLM and SGLang store it as
+    FP8 plus one FP32 scale per 128 values (132 B); that rule belongs with their engines."""
+    if model.dsa is None:
+        return 0
+    x = model.dsa.index_head_dim
+    return tensor_bytes(ggml_type, x, x)
+
+
+def indexer_bytes_per_token_fp8(model: Model) -> int:
+    """Bytes per token per layer of the DSA indexer key cache in the paged engines (vLLM DeepseekV32IndexerCache,
+    SGLang NSATokenToKVPool): index_head_dim FP8 values plus one FP32 scale per 128-value block (132 B for V3.2).
+    For the engine modules; checked against SGLang's logged KV sizes with and without the index (tests)."""
+    if model.dsa is None:
+        return 0
+    x = model.dsa.index_head_dim
+    return x + 4 * -(-x // 128)
 
 
 @lru_cache(maxsize=256)

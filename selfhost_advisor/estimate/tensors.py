@@ -115,6 +115,17 @@ def _mla_attention(model: Model, i: int) -> list[Tensor]:
         Tensor(p + "attn_v_b.weight", (mla.kv_lora_rank, mla.v_head_dim, nh), i),
         Tensor(p + "attn_output.weight", (nh * mla.v_head_dim, d), i),
     ]
+    if model.dsa is not None:
+        # DeepSeek-V3.2 lightning indexer (llama.cpp LLM_ARCH_DEEPSEEK32 load_tensors, PR #23346): its queries come
+        # from the q_a latent, one key and one weight per head from the hidden state.
+        x, nx = model.dsa.index_head_dim, model.dsa.index_n_heads
+        out += [
+            Tensor(p + "indexer.k_norm.weight", (x,), i),
+            Tensor(p + "indexer.k_norm.bias", (x,), i),
+            Tensor(p + "indexer.proj.weight", (d, nx), i),
+            Tensor(p + "indexer.attn_k.weight", (d, x), i),
+            Tensor(p + "indexer.attn_q_b.weight", (mla.q_lora_rank or d, nx * x), i),
+        ]
     return out
 
 
@@ -193,8 +204,8 @@ def _ffn(model: Model, i: int) -> list[Tensor]:
             Tensor(p + "ffn_up_exps.bias", (ffe, ne), i),
             Tensor(p + "ffn_down_exps.bias", (d, ne), i),
         ]
-    if (model.arch == "deepseek2" and moe.experts >= 256) or model.arch in _ROUTING_BIAS_ARCHS:
-        # DeepSeek-V3 / GLM-4.5 / MiniMax-M2 routing bias (e_score_correction_bias), F32.
+    if (model.arch in ("deepseek2", "deepseek32") and moe.experts >= 256) or model.arch in _ROUTING_BIAS_ARCHS:
+        # DeepSeek-V3 / V3.2 / GLM-4.5 / MiniMax-M2 routing bias (e_score_correction_bias), F32.
         out.append(Tensor(p + "exp_probs_b.bias", (ne,), i))
     if moe.shared_experts:
         ffs = (moe.shared_intermediate_size or ffe) * moe.shared_experts
