@@ -158,3 +158,11 @@ def test_fit_of_a_hub_config_with_an_unknown_layer_kind_is_exit_2_naming_it(monk
     assert main(["fit", "hf:acme/odd", "--vram", "24GB"]) == 2
     out, err = capsys.readouterr()
     assert out == "" and err.count("\n") == 1 and "unknown layer kind" in err and named in err
+
+
+def test_fit_json_names_the_indexer_it_counted():
+    from selfhost_advisor.render.jsonout import model_dict
+
+    arch = model_dict(V32)["architecture"]
+    assert arch["dsa"] == {"index_n_heads": 64, "index_head_dim": 128, "index_topk": 2048} and arch["attention"] == "mla"
+    assert "dsa" not in model_dict(V3)["architecture"]

@@ -50,6 +50,9 @@ def model_dict(model: Model) -> dict[str, Any]:
         }
     if model.mla:
         arch["mla"] = {"kv_lora_rank": model.mla.kv_lora_rank, "qk_rope_head_dim": model.mla.qk_rope_head_dim}
+    if model.dsa:  # DeepSeek-V3.2 sparse attention: the indexer's key cache is part of kv_cache_bytes
+        arch["dsa"] = {"index_n_heads": model.dsa.index_n_heads, "index_head_dim": model.dsa.index_head_dim,
+                       "index_topk": model.dsa.index_topk}
     return {
         "id": model.id,
         "name": model.name,
