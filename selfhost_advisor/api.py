@@ -363,4 +363,4 @@ def as_json(result: Any) -> dict[str, Any]:
     raise TypeError(f"as_json takes a record from selfhost_advisor's API, not {type(result).__name__}")
 
 
-__all__ = ["as_json", "cost", "filter_models", "fit", "hardware_for", "models_that_fit", "probe", "serve"]
+__all__ = ["as_json", "cost", "filter_models", "fit", "hardware_for", "list_models", "models_that_fit", "probe", "serve"]
