@@ -141,3 +141,10 @@ def test_library_list_models_is_what_the_cli_prints(capsys):
 
     cli = _json(capsys, "models", "--search", "coder", "--use-case", "code", "--json")
     assert sa.as_json(sa.list_models("coder", use_case=["code"])) == cli
+
+
+def test_text_output_says_which_filters_were_applied(capsys):
+    assert main(["models", "--fits", "rtx4090", "--family", "codellama", "--min-context", "16k"]) == 0
+    assert "models run (family codellama, context >= 16,384)." in capsys.readouterr().out
+    assert main(["models", "--use-case", "code", "--license", "mit"]) == 0  # nothing is both: an empty list, exit 0
+    assert "0 models license mit, use case code" in capsys.readouterr().out

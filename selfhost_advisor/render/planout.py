@@ -160,10 +160,10 @@ def render_hardware_for(model, request, min_tps, rows: list[HardwareCandidate], 
               " --json lists all with reasons). Prices: GPUs x units + a workstation host.")
 
 
-def render_models_fits(machine, request, rows: list[ModelFit]) -> None:
+def render_models_fits(machine, request, rows: list[ModelFit], flt: Any = None) -> None:
     from rich.table import Table
 
-    from .text import console
+    from .text import console, filter_words
 
     con = console()
     con.print(f"[bold]{esc(machine.name)}[/], context {request.context:,} (or the model's maximum), {request.engine}")
@@ -176,4 +176,5 @@ def render_models_fits(machine, request, rows: list[ModelFit]) -> None:
                                       else f"partial {o.placement.gpu_layers}/{o.placement.total_layers}")
         t.add_row(esc(r.model.id), f"{r.model.params / 1e9:.1f}B", o.quant.name if o else "-", fit, _tps(o))
     show(con, t, drop=("params",))
-    con.print(f"{sum(1 for r in rows if r.option)} of {len(rows)} models run.")
+    words = filter_words(flt)
+    con.print(esc(f"{sum(1 for r in rows if r.option)} of {len(rows)} models run" + (f" ({words})." if words else ".")))

@@ -199,6 +199,18 @@ def _file_console(file):
     return Console(file=file, no_color=True, width=160)
 
 
+def filter_words(f) -> str:
+    """"matching 'coder', license mit, context >= 131,072" for a catalog.search.ModelFilter ("" for none)."""
+    if f is None:
+        return ""
+    asked = [f"matching {f.search!r}"] if f.search else []
+    asked += [f"{k} {','.join(v)}" for k, v in (("family", f.families), ("license", f.licenses),
+                                                 ("use case", f.use_cases)) if v]
+    if f.min_context:
+        asked.append(f"context >= {f.min_context:,}")
+    return ", ".join(asked)
+
+
 def render_models(result) -> None:
     """`advisor models`: an api.list_models ModelList as a table, with what was asked and how it is ordered."""
     from rich.table import Table
@@ -217,13 +229,9 @@ def render_models(result) -> None:
     if result.matches:
         show(con, table, drop=("arch", "license", "hub id", "use", "context", "name"))
     f = result.filter
-    asked = [f"matching {f.search!r}"] if f.search else []
-    asked += [f"{k} {','.join(v)}" for k, v in (("family", f.families), ("license", f.licenses),
-                                                 ("use case", f.use_cases)) if v]
-    if f.min_context:
-        asked.append(f"context >= {f.min_context:,}")
     n = len(result.matches)
-    line = f"{n} model{'s' if n != 1 else ''}" + (" " + ", ".join(asked) if asked else "")
+    words = filter_words(f)
+    line = f"{n} model{'s' if n != 1 else ''}" + (f" {words}" if words else "")
     if f.search and result.matches and result.matches[0].tier == "fuzzy":
         line += " (close spellings: nothing contains the text)"
     con.print(esc(line))
