@@ -146,5 +146,7 @@ def test_library_list_models_is_what_the_cli_prints(capsys):
 def test_text_output_says_which_filters_were_applied(capsys):
     assert main(["models", "--fits", "rtx4090", "--family", "codellama", "--min-context", "16k"]) == 0
     assert "models run (family codellama, context >= 16,384)." in capsys.readouterr().out
-    assert main(["models", "--use-case", "code", "--license", "mit"]) == 0  # nothing is both: an empty list, exit 0
-    assert "0 models license mit, use case code" in capsys.readouterr().out
+    assert main(["models", "--use-case", "code", "--license", "mit"]) == 0
+    out = capsys.readouterr().out
+    n = sum(1 for m in CATALOG if m.license == "mit" and "code" in m.use_cases)
+    assert f"{n} model{'s' if n != 1 else ''} license mit, use case code" in out
