@@ -67,18 +67,9 @@ def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
     return out
 
 
-# Circles known and not yet untangled, with why; a circle reaching outside these fails.
-KNOWN = {
-    # catalog/hardware.py resolves names through hw_names and custom_hw lazily, and those build on hardware's
-    # profiles (landed with the spec table and custom hardware, issue 16): split the profile table from name
-    # resolution to remove it.
-    "selfhost_advisor.catalog.hardware", "selfhost_advisor.catalog.hw_names", "selfhost_advisor.catalog.custom_hw",
-    "selfhost_advisor.catalog.gpu_table",
-}
-
-
 def test_no_import_circles():
-    assert [c for c in _cycles(_graph()) if not set(c) <= KNOWN] == []
+    # none at all: the last one (catalog/hardware <-> hw_names <-> custom_hw) went with catalog/profiles.py
+    assert _cycles(_graph()) == []
 
 
 def test_the_checker_finds_a_circle():

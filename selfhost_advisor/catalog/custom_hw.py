@@ -13,7 +13,7 @@ import re
 
 from ..errors import BadOptionError
 from ..units import parse_size
-from .hardware import MAX_UNITS, Profile
+from .profiles import MAX_UNITS, Profile
 
 PREFIX = "custom:"
 REQUIRED = ("vram", "bandwidth", "fp16")

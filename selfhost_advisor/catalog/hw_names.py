@@ -15,7 +15,7 @@ from functools import lru_cache
 from ..errors import UnknownHardwareError
 from . import gpu_table
 from .data import load
-from .hardware import Profile, find_profile, profiles
+from .profiles import Profile, find_profile, profiles
 
 GIB = 2**30
 _VENDOR_NAME = {"nvidia": "NVIDIA", "amd": "AMD", "intel": "Intel"}
