@@ -3,7 +3,7 @@
 Why not dataclasses (a deviation from STYLE habit 4, issue 8): `dataclasses` compiles six methods per class from
 source text at import, ~0.5 ms a class; the ~30 records on `fit`'s path cost ~15 ms of the ~35 ms that issue 8's
 start-up goal (1.6x `import typer`) leaves us. Here only `__init__` is compiled (it carries the signature, the
-defaults and `__post_init__`); equality, hash, repr and the frozen guards are shared functions over the field
+defaults and `__post_init__`), and only once a record is built often enough to pay for it (_LazyInit); equality, hash, repr and the frozen guards are shared functions over the field
 tuple. Behaviour is the dataclass's: same `__init__` signature, field order, defaults and `default_factory`,
 `field(init=False / repr=False / compare=False)`, equal and hashable by value over the compared fields, repr
 `Name(a=1, b=2)`, assignment raises `FrozenInstanceError` (an AttributeError), `replace(obj, **changes)`.
@@ -130,6 +130,87 @@ def _init_source(fields: tuple[Field, ...], post_init: bool) -> tuple[str, dict[
     return src.replace("(self, )", "(self)"), env
 
 
+class _LazyInit:
+    """A record's `__init__` until it is worth compiling. Compiling the generated one (_init_source) is ~0.1 ms a
+    class, most of what a record costs, and `fit --json` builds most of its ~30 records a handful of times or never
+    (issue 19: start-up). So the first calls bind the arguments here, in plain Python (~2 us a call more than the
+    compiled one); the COMPILE_AFTER-th call, or any call this binding does not take as it is (a missing, extra or
+    repeated argument: the compiled one raises the dataclass's TypeError), compiles the real one and puts it on the
+    class in place of this stand-in. inspect.signature reads the real one through __signature__."""
+
+    __slots__ = ("cls", "fields", "post_init", "names", "calls")
+    COMPILE_AFTER = 50  # ~0.1 ms of compiling is paid back by ~50 calls at ~2 us less each
+
+    def __init__(self, fields: tuple[Field, ...], post_init: bool) -> None:
+        self.cls: type | None = None
+        self.fields, self.post_init = fields, post_init
+        self.names = tuple(f.name for f in fields if f.init)
+        self.calls = 0
+
+    def compile(self) -> Callable[..., None]:
+        cls = self.cls
+        assert cls is not None
+        src, env = _init_source(self.fields, self.post_init)
+        exec(src, env)  # noqa: S102 - our own generated source, as dataclasses does
+        init = env["__init__"]
+        init.__qualname__ = f"{cls.__qualname__}.__init__"
+        init.__module__ = cls.__module__
+        if cls.__dict__.get("__init__") is self:
+            type.__setattr__(cls, "__init__", init)
+        return init
+
+    def _bind(self, instance: Any, args: tuple, kwargs: dict) -> bool:
+        """Set the fields as the generated __init__ would; False (nothing raised) where it would refuse the call."""
+        names = self.names
+        if len(args) > len(names):
+            return False
+        given = dict(zip(names, args))
+        for k, v in kwargs.items():
+            if k in given or k not in names:
+                return False
+            given[k] = v
+        values = []
+        for f in self.fields:
+            if f.init and f.name in given:
+                values.append(given[f.name])
+            elif f.default_factory is not MISSING:
+                values.append(f.default_factory())
+            elif f.default is not MISSING:
+                values.append(f.default)
+            elif f.init:
+                return False  # a required argument is missing
+            else:
+                values.append(MISSING)  # init=False without a default: left unset, as the generated code does
+        for f, v in zip(self.fields, values):
+            if v is not MISSING:
+                object.__setattr__(instance, f.name, v)
+        if self.post_init:
+            instance.__post_init__()
+        return True
+
+    def __get__(self, obj: Any, owner: type | None = None) -> Any:
+        if obj is None:
+            return self
+        from types import MethodType
+
+        return MethodType(self, obj)
+
+    def __call__(self, instance: Any, *args: Any, **kwargs: Any) -> None:
+        init = self.cls.__dict__.get("__init__") if self.cls is not None else None
+        if init is not None and init is not self:  # compiled already (a bound stand-in kept by a caller)
+            init(instance, *args, **kwargs)
+            return
+        self.calls += 1
+        if self.calls >= self.COMPILE_AFTER or not self._bind(instance, args, kwargs):
+            self.compile()(instance, *args, **kwargs)
+
+    @property
+    def __signature__(self) -> Any:
+        import inspect
+
+        return inspect.signature(self.compile())
+
+
 def _is_classvar(annotation: Any) -> bool:
     if isinstance(annotation, str):  # from __future__ import annotations
         return annotation.replace("typing.", "").startswith("ClassVar")
@@ -165,10 +246,7 @@ def record(cls: type[T]) -> type[T]:
     fields = _fields_of(cls)
     names = tuple(f.name for f in fields)
     ns = {k: v for k, v in cls.__dict__.items() if k not in names and k not in ("__dict__", "__weakref__")}
-    src, env = _init_source(fields, "__post_init__" in ns)
-    exec(src, env)  # noqa: S102 - our own generated source, as dataclasses does
-    init = env["__init__"]
-    init.__qualname__ = f"{cls.__qualname__}.__init__"
+    init = _LazyInit(fields, "__post_init__" in ns)
     ns.update(
         __slots__=names,
         __init__=init,
@@ -185,7 +263,7 @@ def record(cls: type[T]) -> type[T]:
         __record_key__=staticmethod(_key_of(tuple(f.name for f in fields if f.compare))),
     )
     new = type(cls)(cls.__name__, cls.__bases__, ns)
-    init.__module__ = new.__module__
+    init.cls = new
     return new  # type: ignore[return-value]
 
 

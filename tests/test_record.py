@@ -15,7 +15,7 @@ import pkgutil
 import pytest
 
 import selfhost_advisor
-from selfhost_advisor.record import MISSING, FrozenInstanceError, field, is_record, record, replace
+from selfhost_advisor.record import MISSING, FrozenInstanceError, field, is_record, record, replace, _LazyInit
 
 _GENERATED = {"__init__", "__repr__", "__eq__", "__hash__", "__setattr__", "__delattr__", "__getstate__",
               "__setstate__", "__slots__", "__match_args__", "__record_fields__", "__record_repr__", "__record_key__", "__dict__",
@@ -210,3 +210,43 @@ def test_missing_and_extra_arguments_fail_as_they_do_for_a_dataclass():
         P(1, c=3)
     assert P(1) == P(a=1, b=2) != P(1, 3)
     assert {P(1), P(1), P(2)} == {P(1), P(2)}
+
+
+@pytest.mark.parametrize("cls", RECORDS, ids=lambda c: f"{c.__module__.split('.', 1)[1]}.{c.__qualname__}")
+def test_the_stand_in_init_and_the_compiled_one_build_the_same_record(cls):
+    """record.py binds the first calls in Python and compiles __init__ later: both must build the same record."""
+    args = _args(cls)
+    early = cls(**args)
+    init = cls.__dict__["__init__"]
+    compiled = init.compile() if isinstance(init, _LazyInit) else init
+    late = object.__new__(cls)
+    compiled(late, **args)
+    assert repr(late) == repr(early) and late == early
+    assert not isinstance(cls.__dict__["__init__"], _LazyInit)
+
+
+def test_a_record_compiles_its_init_after_enough_calls_and_behaves_the_same():
+    @record
+    class R:
+        a: int
+        b: tuple = ()
+        c: list = field(default_factory=list)
+        d: int = field(default=4, init=False)
+        e: int = field(default=0, init=False, repr=False, compare=False)
+
+        def __post_init__(self):
+            object.__setattr__(self, "e", self.a * 2)
+
+    def build():
+        return [R(1), R(1, (2,)), R(a=1, c=[3]), R(b=(5,), a=2)]
+
+    early = build()
+    assert isinstance(R.__dict__["__init__"], _LazyInit)
+    for _ in range(_LazyInit.COMPILE_AFTER):
+        R(0)
+    assert not isinstance(R.__dict__["__init__"], _LazyInit)
+    late = build()
+    assert early == late and [repr(x) for x in early] == [repr(x) for x in late]
+    assert [x.e for x in early] == [x.e for x in late] == [2, 2, 2, 4] and early[0].c is not late[0].c
+    with pytest.raises(TypeError):
+        R()

@@ -314,9 +314,11 @@ def _counter_class(x: int, n: int) -> tuple:
 
 
 @lru_cache(maxsize=32)
-def _classes(n: int, size: int) -> tuple:
-    """_counter_class(x, n) for x in 0..size-1."""
-    return tuple(_counter_class(x, n) for x in range(size))
+def _classes(n: int, size: int) -> tuple[int, ...]:
+    """_counter_class(x, n) for x in 0..size-1, each class as a small int (equal classes, equal ints): the block
+    keys of walk_types hash slices of these, and ints hash faster than 6-tuples."""
+    ids: dict[tuple, int] = {}
+    return tuple(ids.setdefault(_counter_class(x, n), len(ids)) for x in range(size))
 
 
 def walk_types(w: Walk, model: Model, quant: Quant, imatrix: bool | None = None, *,
