@@ -107,6 +107,11 @@ def with_expert_offload(model: Model, q: Quant, machine: Machine, request: FitRe
         return plain
     if request.n_cpu_moe == 0 or (request.n_cpu_moe is None and plain.placement.fit in ("gpu", "cpu")):
         return plain
+    if request.n_cpu_moe is None and not host_ram_known:
+        # Host RAM unknown: every N >= 1 puts experts in RAM, which expert_offload rates "no" (and its GPU part, placed
+        # without RAM, is "gpu" or "no"), and a "no" alternative is never kept below: plain is the answer, so the
+        # search and its speed estimate are skipped (models --fits on a bare profile evaluates hundreds of options).
+        return plain
     runtime = load("engines")["runtime"]
     kw = dict(margin_bytes=int(runtime["gpu_margin_bytes"]), os_reserve_bytes=int(runtime["os_reserve_bytes"]),
               host_ram_known=host_ram_known)
