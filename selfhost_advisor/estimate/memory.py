@@ -4,7 +4,6 @@ Formulas and their sources are in docs/methodology.md; each function's docstring
 """
 from __future__ import annotations
 
-from collections import Counter
 from functools import lru_cache
 
 from ..catalog.data import load
@@ -118,13 +117,55 @@ class _Sums:
                        tuple(self.exps), tuple(self.exps_read))
 
 
+@lru_cache(maxsize=64)
+def _template_facts(model: Model) -> tuple[tuple[tuple[int, int, bool, bool], ...], ...]:
+    """Per template of model_walk(model), per tensor in walk order: (elements, row length, routed expert, matrix):
+    what weights() reads of a repeating tensor, once per model rather than once per (model, quant)."""
+    return tuple(tuple((f.tensor.n_elements, f.tensor.shape[0], "_exps" in f.tensor.name, f.tensor.n_dims >= 2)
+                       for f in tpl) for tpl in model_walk(model).templates)
+
+
+class _Block:
+    """One repeating block's sums at one typing: what _Sums.add(..., slot=0) gives for its tensors, in one loop,
+    with the per-layer matrix list built once per block instead of once per layer."""
+
+    __slots__ = ("total", "params", "read", "flops", "exps", "exps_read", "by_type", "mats")
+
+    def __init__(self, facts: tuple[tuple[int, int, bool, bool], ...], types: tuple[str, ...], share: float) -> None:
+        sizes = ggml_types()
+        total = params = read = flops = exps = exps_read = 0
+        by_type: dict[str, int] = {}
+        mats: dict[str, list[int]] = {}
+        for (n, row, routed, matrix), ty in zip(facts, types):
+            block, size = sizes[ty]
+            b = (n // row) * (row // block) * size  # ggml.tensor_bytes
+            total += b
+            params += n
+            by_type[ty] = by_type.get(ty, 0) + b
+            frac = share if routed else 1.0
+            read += int(b * frac)
+            if routed:
+                exps += b
+                exps_read += int(b * frac)
+            if matrix:
+                flops += int(2 * n * frac)
+                m = mats.get(ty)
+                if m is None:
+                    m = mats[ty] = [0, 0]
+                m[0] += int(n * frac)
+                m[1] += int(b * frac)
+        self.total, self.params, self.read, self.flops = total, params, read, flops
+        self.exps, self.exps_read, self.by_type = exps, exps_read, by_type
+        self.mats = tuple((ty, w, b) for ty, (w, b) in mats.items())
+
+
 @lru_cache(maxsize=512)
 def weights(model: Model, quant: Quant) -> Weights:
     """Weights of `model` at `quant`: from a GGUF header's own tensors when the model has them, else per tensor
     with llama.cpp's quantizer type rules (quantize.walk_types).
 
     Repeating blocks with the same tensors and types are summed once and copied (a 70B model has 80 blocks and a
-    handful of distinct typings); the sums are the per-tensor sums all the same.
+    handful of distinct typings); the sums are the per-tensor sums all the same (tests/test_quants.py compares).
     """
     sums = _Sums(model)
     if model.tensor_types is not None:
@@ -136,32 +177,31 @@ def weights(model: Model, quant: Quant) -> Weights:
     for f, ty in zip(w.singles, singles):
         sums.add(f.tensor, ty, _bytes(f.tensor, ty))
     # Each distinct (template, types) block is summed once; model_walk has one block per layer, in layer order.
-    done: dict[tuple, _Sums] = {}
-    uses: Counter[tuple] = Counter()
-    per_layer = []
+    facts = _template_facts(model)
+    done: dict[tuple, _Block] = {}
+    uses: dict[tuple, int] = {}
+    per_layer: list[_Block] = []
     for (_, k), types in zip(w.blocks, blocks):
         key = (k, types)
         block = done.get(key)
         if block is None:
-            block = done[key] = _Sums(model, n_layers=1)
-            for f, ty in zip(w.templates[k], types):
-                block.add(f.tensor, ty, _bytes(f.tensor, ty), slot=0)
+            block = done[key] = _Block(facts[k], types, sums.share)
+            uses[key] = 0
         uses[key] += 1
         per_layer.append(block)
     assert len(per_layer) == model.n_layers
-    sums.layer = [b.layer[0] for b in per_layer]
-    sums.read = [b.read[0] for b in per_layer]
-    sums.flops = [b.flops[0] for b in per_layer]
-    sums.mats = [b.mats[0] for b in per_layer]
-    sums.exps = [b.exps[0] for b in per_layer]
-    sums.exps_read = [b.exps_read[0] for b in per_layer]
+    total, params, by_type = sums.total, sums.params, sums.by_type
     for key, block in done.items():
         n = uses[key]
-        sums.total += n * block.total
-        sums.params += n * block.params
+        total += n * block.total
+        params += n * block.params
         for ty, b in block.by_type.items():
-            sums.by_type[ty] = sums.by_type.get(ty, 0) + n * b
-    return sums.result()
+            by_type[ty] = by_type.get(ty, 0) + n * b
+    layer = tuple([b.total for b in per_layer])
+    return Weights(total, params, layer, sums.embd, sums.other, tuple(by_type.items()),
+                   tuple([b.read for b in per_layer]), tuple([b.flops for b in per_layer]), sums.head,
+                   tuple([b.mats for b in per_layer]), sums.head_matrix, tuple([b.exps for b in per_layer]),
+                   tuple([b.exps_read for b in per_layer]))
 
 
 def weights_by_tensor(model: Model, quant: Quant) -> list[tuple[Tensor, str, int]]:
