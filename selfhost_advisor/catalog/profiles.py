@@ -12,6 +12,7 @@ from ..limits import MAX_GPUS
 from ..record import record
 from .data import load
 
+_SEPARATORS = re.compile(r"[\s_]+")
 MAX_UNITS = MAX_GPUS  # one limit for "Nx", --gpus and a probe file's devices (limits.py)
 
 
@@ -33,7 +34,7 @@ class Profile:
 
 
 def _norm(text: str) -> str:
-    return re.sub(r"[\s_]+", "-", text.strip().lower())
+    return _SEPARATORS.sub("-", text.strip().lower())
 
 
 def _profile(e: dict) -> Profile:
