@@ -1,10 +1,11 @@
-"""Tables never cut a value (issue 19): every README and docs/cli.md example rendered at 60, 80, 100 and 120 columns.
+"""Tables never cut a value (issue 19): every README and docs example rendered at 60, 80, 100 and 120 columns.
 
-For each text-mode example (`$ advisor ...` in README.md and docs/cli.md, the part before any pipe), in process:
+For each text-mode example (`$ advisor ...` in README.md and docs/*.md, the part before any pipe), in process:
 - no '…' (rich's mark for a cut cell) at any width;
 - every number printed at a narrow width is a whole number of the full-width output (nothing split or folded);
 - `fit`: every option's quantization, total memory and decode speed (the JSON's figures, formatted as the table
-  formats them) is on screen at every width, unless the footer names its column as hidden.
+  formats them) is on screen at every width, unless the footer names its column as hidden;
+- a bad-input example (exit 2): its one error line, the same at every width, and nothing on stdout.
 """
 from __future__ import annotations
 
@@ -30,7 +31,7 @@ _CUT = re.compile(r" \| | ; |;| && | > | 2>&1")
 
 def _examples() -> list[tuple[str, list[str]]]:
     seen, out = set(), []
-    for name in ("README.md", "docs/cli.md"):
+    for name in ["README.md", *(str(p.relative_to(ROOT)) for p in sorted((ROOT / "docs").glob("*.md")))]:
         for m in BLOCK.finditer((ROOT / name).read_text()):
             for line in m.group(2).splitlines():
                 if not line.startswith("$ "):
@@ -96,8 +97,16 @@ def test_the_examples_are_found():
 @pytest.mark.parametrize("doc,argv", EXAMPLES, ids=[" ".join(a)[:60] for _, a in EXAMPLES])
 def test_no_example_cuts_a_value_at_any_width(doc, argv, capsys, monkeypatch):
     code, full = _render(argv, 400, capsys, monkeypatch, wide=True)
-    if code == 2:
-        pytest.skip(f"{doc}: exits 2 here (an error line, no table), or needs a file this test does not set up")
+    if code == 2:  # a bad-input example: its one error line is the whole output, the same and uncut at every width
+        lines = set()
+        for width in (400, *WIDTHS):
+            monkeypatch.setenv("COLUMNS", str(width))
+            assert main(list(argv)) == 2, (doc, argv, width)
+            out, err = capsys.readouterr()
+            assert out == "" and err.count("\n") == 1 and "…" not in err, (width, err)
+            lines.add(err)
+        assert len(lines) == 1, lines
+        return
     full_numbers = set(NUMBER.findall(full))
     fit_json = None
     if argv[0] == "fit":
