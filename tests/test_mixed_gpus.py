@@ -65,7 +65,7 @@ def test_bad_mixed_specs_are_bad_input(spec):
     assert e.value.exit_code == 2
 
 
-@pytest.mark.parametrize("spec", ["ai max+ 395", "Ryzen AI Max+ 395"])
+@pytest.mark.parametrize("spec", ["ai max+ 395 128gb", "Ryzen AI Max+ 395 128GB"])
 def test_a_name_with_plus_is_one_machine_not_a_mix(spec):
     # The Strix Halo APU is sold as "Ryzen AI Max+ 395": its '+' is part of the name, not a second card.
     machine, _ = resolve_machine(spec, None, None, None)

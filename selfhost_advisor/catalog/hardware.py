@@ -49,6 +49,14 @@ def _known(text: str) -> bool:
     return True
 
 
+def unified_usable_bytes(profile: Profile) -> int:
+    """GPU-usable share of a unified-memory part: AMD APUs the iGPU share data/apu.yaml states (Windows' VGM maximum;
+    Linux' amdgpu default GTT is half, raised by module options), others Apple's Metal working set."""
+    if profile.vendor == "amd":
+        return int(profile.memory_bytes * float(load("apu")["gpu_share"]))
+    return working_set_bytes(profile.memory_bytes)
+
+
 def working_set_bytes(memory_bytes: int) -> int:
     """Apple Metal GPU working-set limit (recommendedMaxWorkingSetSize) as a share of unified memory."""
     ws = load("engines")["apple_working_set"]
@@ -129,7 +137,8 @@ def machine_from_profile(profile: Profile, count: int = 1, ram_bytes: int | None
         device = Device(
             vendor=profile.vendor, name=profile.name, memory_bytes=profile.memory_bytes,
             bandwidth_bytes_per_s=profile.bandwidth_bytes_per_s, fp16_flops=profile.fp16_flops, unified=True,
-            usable_memory_bytes=working_set_bytes(profile.memory_bytes), matched_profile=matched,
+            fp16_acc16_flops=profile.fp16_acc16_flops,
+            usable_memory_bytes=unified_usable_bytes(profile), matched_profile=matched,
             backend=profile.backend, details=details,
         )
         return Machine(

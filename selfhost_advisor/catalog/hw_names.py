@@ -24,6 +24,8 @@ _MEMORY_ID = re.compile(r"-\d+gb")
 _APPLE_CHIP = re.compile(r"^(?:apple\s+|mac\s*(?:mini|studio|book\s*(?:pro|air))?\s+)?m([1-5])(?:\s*(pro|max|ultra))?\b(.*)$")
 _CORES = re.compile(r"\(?\s*(\d+)\s*-?\s*c(?:ore)?s?\b(?:\s*gpu)?\s*\)?")
 _GB = re.compile(r"(\d+)\s*gi?b\b")
+_APU_CHIP = re.compile(r"^(?:amd\s+)?(?:ryzen\s+)?ai\s+max\s*\+?\s*(?:pro\s+)?(3\d\d)\b(.*)$")
+_APU_WORDS = re.compile(r"\b(?:radeon|8060s|8050s|graphics|with)\b|[+/()]")
 
 
 class AmbiguousHardwareError(UnknownHardwareError):
@@ -55,21 +57,67 @@ def apple_profiles() -> tuple[Profile, ...]:
     curated = {p.id: p for p in profiles()}
     out = []
     for chip in load("apple")["chips"]:
-        ref = curated[chip["per_core_from"]]
-        per_core = ref.fp16_flops / ref.raw["gpu_cores"]
+        ref = curated[chip["per_core_from"]] if chip.get("per_core_from") else None
+        per_core = ref.fp16_flops / ref.raw["gpu_cores"] if ref else None  # M5: no sourced per-core rate
         for b in chip["bins"]:
             for gb in b["memory_gb"]:
                 pid = f"{chip['chip']}-{b['gpu_cores']}c-{gb}gb"
                 out.append(Profile(
                     id=pid, name=f"Apple {chip['name']} {gb}GB ({b['gpu_cores']}-core GPU)", kind="apple",
                     vendor="apple", backend="metal", memory_bytes=gb * GIB,
-                    bandwidth_bytes_per_s=int(b["bandwidth_gbps"] * 1e9), fp16_flops=per_core * b["gpu_cores"],
+                    bandwidth_bytes_per_s=int(b["bandwidth_gbps"] * 1e9),
+                    fp16_flops=per_core * b["gpu_cores"] if per_core else None,
                     fp16_acc16_flops=None, tdp_watts=None, price_usd=None, unified=True,
                     raw={"id": pid, "gpu_cores": b["gpu_cores"], "chip": chip["chip"], "memory_gb": gb,
                          "sources": {"configuration": "data/apple.yaml",
-                                     "fp16": f"derived: {ref.id} per-core rate x {b['gpu_cores']} cores"}},
+                                     "fp16": f"derived: {ref.id} per-core rate x {b['gpu_cores']} cores" if ref
+                                     else "not sourced (prefill unknown)"}},
                 ))
     return tuple(out)
+
+
+@lru_cache(maxsize=1)
+def apu_profiles() -> tuple[Profile, ...]:
+    """Every Strix Halo chip x memory size (data/apu.yaml)."""
+    data = load("apu")
+    out = []
+    for chip in data["chips"]:
+        for gb in chip["memory_gb"]:
+            pid = f"{chip['chip']}-{gb}gb"
+            out.append(Profile(
+                id=pid, name=f"AMD {chip['name']} {gb}GB ({chip['gpu']})", kind="apu", vendor="amd", backend="vulkan",
+                memory_bytes=gb * GIB, bandwidth_bytes_per_s=int(chip["bandwidth_gbps"] * 1e9),
+                fp16_flops=chip["fp16_tflops"] * 1e12, fp16_acc16_flops=None, tdp_watts=None, price_usd=None,
+                unified=True,
+                raw={"id": pid, "gpu_cores": chip["compute_units"], "chip": chip["chip"], "memory_gb": gb,
+                     "sources": {"configuration": "data/apu.yaml"}},
+            ))
+    return tuple(out)
+
+
+def _apu(name: str) -> list[Profile] | None:
+    """Strix Halo configurations a 'Ryzen AI Max 395 64GB' name fits, or None when it is not such a name."""
+    text = " ".join(name.lower().replace("-", " ").replace("_", " ").split())
+    m = _APU_CHIP.match(text)
+    if not m:
+        return None
+    rest = m.group(2)
+    gb = _GB.search(rest)
+    if _APU_WORDS.sub(" ", _GB.sub(" ", rest)).strip():
+        return None
+    chip = f"ryzen-ai-max-{m.group(1)}"
+    out = [p for p in apu_profiles() if p.raw["chip"] == chip]
+    if not out:
+        raise UnknownHardwareError(f"unknown hardware {name!r}: no sourced Ryzen AI Max {m.group(1)}",
+                                   "known: Ryzen AI Max+ 395, Max 390, Max 385; or describe it with custom:")
+    if gb:
+        sized = [p for p in out if p.raw["memory_gb"] == int(gb.group(1))]
+        if not sized:
+            label = out[0].name.split(f" {out[0].raw['memory_gb']}GB")[0]
+            raise UnknownHardwareError(f"hardware {name!r}: no {gb.group(1)} GB build of {label}",
+                                       "sizes: " + ", ".join(f"{p.raw['memory_gb']} GB" for p in out))
+        out = sized
+    return out
 
 
 def _curated_twin(p: Profile) -> Profile:
@@ -127,11 +175,21 @@ def _apple(name: str) -> list[Profile] | None:
     if not any(p.raw["chip"] == chip for p in apple_profiles()):
         raise UnknownHardwareError(f"unknown hardware {name!r}: no sourced configurations of Apple {chip.upper()}",
                                    "describe it: --hardware \"custom:vram=32GB,bandwidth=153GB/s,backend=metal\"")
+    partial = any(c["chip"] == chip and c.get("partial") for c in load("apple")["chips"])
+    label = f"Apple {chip.upper().replace('-', ' ')}"
     if not out:
         sold = sorted({(p.raw["gpu_cores"], p.raw["memory_gb"]) for p in apple_profiles() if p.raw["chip"] == chip})
         listing = "; ".join(f"{c}-core GPU {g}GB" for c, g in sold)
-        raise UnknownHardwareError(f"hardware {name!r}: Apple {chip.upper().replace('-', ' ')} was not sold that way",
+        if partial:
+            raise UnknownHardwareError(f"hardware {name!r}: not among the sourced configurations of {label}",
+                                       f"sourced: {listing}; describe yours with its spec sheet: --hardware "
+                                       "\"custom:vram=...,bandwidth=...,fp16=...,backend=metal,unified=true\"")
+        raise UnknownHardwareError(f"hardware {name!r}: {label} was not sold that way",
                                    f"configurations sold: {listing}")
+    if partial and not gb:
+        raise AmbiguousHardwareError(f"hardware {name!r}: {label} was sold in more sizes than the sourced {out[0].name}",
+                                     "name the memory size (e.g. '" + f"{chip.replace('-', ' ')} {out[0].raw['memory_gb']}gb'), "
+                                     "or describe another one with custom:")
     return out
 
 
@@ -143,6 +201,9 @@ def _memory_variants(name: str, p: Profile) -> list[Profile]:
     """Other sold configurations that `name` (which states no memory size) equally names, beside curated `p`."""
     if p.kind == "apple":
         cands = _apple(name) or []
+    elif p.kind == "apu":
+        # an alias that names no chip number ('strix halo', 'radeon 8060s') means the curated profile's chip
+        cands = _apu(name) or [q for q in apu_profiles() if q.raw["chip"] == p.id.rsplit("-", 1)[0]]
     elif p.kind == "gpu" and _MEMORY_ID.search(p.id):
         cands = _table(name)
     else:
@@ -158,14 +219,15 @@ def resolve(name: str) -> Profile:
     three suggestions. One part of a spec: parse_spec (and mixed-GPU specs) call it per part."""
     p = find_profile(name)
     if p is not None:
-        if p.kind in ("gpu", "apple") and not _HAS_MEMORY.search(name) and _norm_id(name) != p.id:
+        if p.kind in ("gpu", "apple", "apu") and not _HAS_MEMORY.search(name) and _norm_id(name) != p.id:
             variants = _memory_variants(name, p)
             if variants:
                 raise _refuse(name, variants)
         return p
     apple = _apple(name)
-    if apple is not None:
-        cands = list({c.id: c for c in map(_curated_twin, apple)}.values())
+    apu = _apu(name) if apple is None else None
+    if apple is not None or apu is not None:
+        cands = list({c.id: c for c in map(_curated_twin, apple if apple is not None else apu)}.values())
     else:
         cands = list({c.id: c for c in map(_curated_twin, _table(name))}.values())
     if len(cands) == 1:
@@ -188,6 +250,8 @@ def by_id(pid: str) -> Profile | None:
     """A table or Apple-configuration profile by its exact id (what a Device's matched_profile holds)."""
     if re.match(r"^m[1-5]-", pid):
         return next((p for p in apple_profiles() if p.id == pid), None)
+    if pid.startswith("ryzen-ai-max-"):
+        return next((p for p in apu_profiles() if p.id == pid), None)
     row = gpu_table.by_id(pid)
     return table_profile(row) if row else None
 
@@ -201,7 +265,7 @@ def suggestions(name: str, n: int = 3) -> list[str]:
             pool.setdefault(gpu_table.compact(str(k)), p.id)
     for k in gpu_table.all_keys():
         pool.setdefault(k, gpu_table.row_for_key(k)["id"])
-    for p in apple_profiles():
+    for p in (*apple_profiles(), *apu_profiles()):
         pool.setdefault(gpu_table.compact(p.id), p.id)
     out: list[str] = []
     for k in difflib.get_close_matches(key, list(pool), n=10, cutoff=0.6):

@@ -1,0 +1,82 @@
+"""AMD APUs (Strix Halo): every chip x memory size resolves; a bare chip name is refused with the sizes; the iGPU's
+share of the memory is the stated OS limit, not Apple's Metal working set; DGX Spark's derived FP16 rates."""
+from __future__ import annotations
+
+import pytest
+
+from selfhost_advisor.catalog.data import load
+from selfhost_advisor.catalog.hardware import get_profile, machine_from_profile, working_set_bytes
+from selfhost_advisor.catalog.hw_names import AmbiguousHardwareError, apu_profiles
+from selfhost_advisor.errors import UnknownHardwareError
+
+GIB = 2**30
+
+
+def test_every_apu_configuration_resolves_by_its_id_name_and_typed_name():
+    for p in apu_profiles():
+        chip = p.raw["chip"].rsplit("-", 1)[1]
+        for name in (p.id, p.name, f"ryzen ai max {chip} {p.raw['memory_gb']}gb", f"AI Max+ {chip} {p.raw['memory_gb']}GB"):
+            got = get_profile(name)
+            assert (got.memory_bytes, got.bandwidth_bytes_per_s) == (p.memory_bytes, 256 * 10**9), name
+
+
+@pytest.mark.parametrize("typed", ["ryzen ai max+ 395", "ai max+ 395", "strix-halo", "radeon 8060s", "ryzen ai max 385"])
+def test_a_bare_chip_name_is_refused_with_its_memory_sizes(typed):
+    with pytest.raises(AmbiguousHardwareError) as err:
+        get_profile(typed)
+    assert "32 GiB" in str(err.value) and "128 GiB" in str(err.value)
+
+
+def test_a_size_or_chip_not_sold_is_unknown_with_what_was():
+    with pytest.raises(UnknownHardwareError, match="sizes: 32 GB, 64 GB, 128 GB"):
+        get_profile("ryzen ai max+ 395 48gb")
+    with pytest.raises(UnknownHardwareError, match="known: Ryzen AI Max"):
+        get_profile("ryzen ai max 380")
+
+
+def test_gpu_share_is_the_apu_rule_and_differs_from_apples_working_set():
+    """96 GB of 128 (Windows VGM) is what fit assumes for an AMD APU; a 32 GB Mac gets Apple's 2/3 rule instead."""
+    share = float(load("apu")["gpu_share"])
+    assert share == 0.75 and float(load("apu")["gpu_share_linux_default"]) == 0.5
+    for gb in (32, 64, 128):
+        d = machine_from_profile(get_profile(f"ryzen ai max+ 395 {gb}gb"), 1).devices[0]
+        assert d.usable_memory_bytes == int(gb * GIB * share) and d.unified
+    assert working_set_bytes(32 * GIB) != int(32 * GIB * share)  # Apple's rule gives 2/3 below 36 GiB
+
+
+def test_the_8050s_chips_have_fewer_compute_units_and_flops_than_the_8060s():
+    big, small = get_profile("ai max+ 395 64gb"), get_profile("ai max 385 64gb")
+    assert (big.raw["gpu_cores"], small.raw["gpu_cores"]) == (40, 32)
+    # TechPowerUp: 40 CU x 64 lanes x 2 (FMA) x 2 (packed FP16) x 2.9 GHz; 32 CU x ... x 2.8 GHz
+    assert big.fp16_flops == pytest.approx(40 * 64 * 4 * 2.9e9, rel=0.01)
+    assert small.fp16_flops == pytest.approx(32 * 64 * 4 * 2.8e9, rel=0.01)
+
+
+def test_dgx_spark_fp16_is_nvidias_fp4_claim_over_sparsity_and_precision():
+    d = machine_from_profile(get_profile("dgx spark"), 1).devices[0]
+    assert d.fp16_acc16_flops == pytest.approx(1e15 / 2 / 4)  # 1 PFLOP FP4 sparse -> dense -> FP16
+    assert d.fp16_flops == pytest.approx(d.fp16_acc16_flops / 2)
+    # within 6% of gpu_specs' Blackwell 2.0 rule: 48 SMs x 4 tensor cores x 2.418 GHz x 256 FLOP/clk
+    assert d.fp16_acc16_flops == pytest.approx(48 * 4 * 2.418e9 * 256, rel=0.06)
+
+
+def test_m5_configurations_decode_from_bandwidth_and_say_prefill_is_unknown():
+    from selfhost_advisor.catalog.models import get
+    from selfhost_advisor.catalog.quants import get_quant
+    from selfhost_advisor.domain import FitRequest
+    from selfhost_advisor.estimate.fit import fit
+
+    p = get_profile("m5 32gb")
+    assert (p.bandwidth_bytes_per_s, p.fp16_flops, p.raw["gpu_cores"]) == (153 * 10**9, None, 10)
+    sp = fit(get("llama3.1:8b"), machine_from_profile(p, 1), FitRequest(context=4096), (get_quant("Q4_K_M"),)).options[0].speed
+    assert sp.prefill_tokens_per_s is None and 0 < sp.decode_tokens_per_s < 153e9 / 4.5e9
+    assert "prefill unknown" in sp.note
+
+
+@pytest.mark.parametrize("typed, err, text", [
+    ("m5 pro", AmbiguousHardwareError, "name the memory size"),  # only its top size is sourced: never picked silently
+    ("m5 max 64gb", UnknownHardwareError, "not among the sourced configurations"),
+])
+def test_partly_sourced_m5_chips_never_pick_or_deny_silently(typed, err, text):
+    with pytest.raises(err, match=text):
+        get_profile(typed)
