@@ -81,9 +81,21 @@ def test_nvml_clock_formula_gives_the_spec_bandwidth_for_gddr6x_and_hbm():
     assert abs(bandwidth_from_clocks(256, 5001) / 320e9 - 1) < 0.001
 
 
-def test_a_card_missing_from_the_catalog_gets_bandwidth_from_nvml_clocks():
+def test_a_card_without_a_curated_profile_is_matched_in_the_spec_table():
+    """Any GPU since 2016 gets its spec-sheet figures: the A100 SXM4 40GB has no curated profile, but its row in
+    data/gpu_specs.yaml (TechPowerUp: 1,555 GB/s, 312 TFLOPS FP16 dense) matches by name and memory size."""
     spec = {"driver_version": "550", "cuda_driver_version": 12040, "gpus": [
         {"name": "NVIDIA A100-SXM4-40GB", "total": 40960 * 2**20, "free": 40 * 10**9, "bus_width": 5120,
+         "max_clock_mem": 1215, "max_clock_sm": 1410, "cc": [8, 0], "bus_id": "00000000:07:00.0",
+         "pci_device_id": 0x20B010DE, "mig": [0, 0]}]}
+    dev = nvidia_box(spec).machine.devices[0]
+    assert dev.matched_profile == "a100-sxm4-40-gb" and dev.details.bandwidth_source == "catalog:a100-sxm4-40-gb"
+    assert abs(dev.bandwidth_bytes_per_s / 1555e9 - 1) < 0.005 and abs(dev.fp16_flops / 312e12 - 1) < 0.02
+
+
+def test_a_card_missing_from_the_catalog_gets_bandwidth_from_nvml_clocks():
+    spec = {"driver_version": "550", "cuda_driver_version": 12040, "gpus": [
+        {"name": "NVIDIA Example Accelerator 40GB", "total": 40960 * 2**20, "free": 40 * 10**9, "bus_width": 5120,
          "max_clock_mem": 1215, "max_clock_sm": 1410, "cc": [8, 0], "bus_id": "00000000:07:00.0",
          "pci_device_id": 0x20B010DE, "mig": [0, 0]}]}
     dev = nvidia_box(spec).machine.devices[0]
@@ -185,6 +197,45 @@ def test_amdsmi_market_name_is_used_when_present():
     assert dev.name == "Radeon RX 7900 XTX" and dev.matched_profile == "rx-7900-xtx"
 
 
+def test_a_20_gb_rx_7900_xt_named_by_amdsmi_matches_its_spec_table_row(tmp_path):
+    class FakeAmdSmi:
+        def amdsmi_init(self): pass
+        def amdsmi_shut_down(self): pass
+        def amdsmi_get_processor_handles(self): return ["h0"]
+        def amdsmi_get_gpu_device_bdf(self, h): return "0000:03:00.0"
+        def amdsmi_get_gpu_asic_info(self, h): return {"market_name": "AMD Radeon RX 7900 XT", "device_id": "0x744c"}
+
+    root = tmp_path / "t"
+    shutil.copytree(FIX / "sysfs" / "rx7900xtx", root, symlinks=True)
+    (root / "sys/bus/pci/devices/0000:03:00.0/mem_info_vram_total").write_text("21458059264\n")
+    [dev] = probe_amd(str(root), amdsmi=FakeAmdSmi()).devices
+    assert dev.matched_profile == "rx-7900-xt" and dev.bandwidth_bytes_per_s == 800 * 10**9  # TechPowerUp: 800 GB/s
+
+
+@pytest.mark.parametrize("vendor, name, gib, want", [
+    ("nvidia", "NVIDIA GeForce RTX 3070", 8, "rtx-3070"),     # no curated profile: the table row
+    ("nvidia", "NVIDIA GeForce RTX 3070", 12, None),          # no 12 GB RTX 3070: memory disagrees, no match
+    ("nvidia", "NVIDIA GeForce RTX 3060", 8, "rtx-3060-8-gb"),  # the name has two sizes: memory picks the row
+    ("amd", "AMD Radeon RX 9070 XT", 16, "rx-9070-xt"),
+    ("amd", "NVIDIA GeForce RTX 3070", 8, None),              # the vendor must agree too
+])
+def test_match_gpu_falls_back_to_the_spec_table_by_name_and_memory(vendor, name, gib, want):
+    from selfhost_advisor.probe.match import match_gpu
+
+    got = match_gpu(vendor, name, gib * GiB)
+    assert (got.id if got else None) == want
+
+
+def test_match_apple_finds_the_sold_configuration_by_core_count():
+    from selfhost_advisor.probe.match import match_apple
+
+    assert match_apple("Apple M4 Max", 64 * GiB, 40).id == "m4-max-40c-64gb"
+    assert match_apple("Apple M4 Max", 36 * GiB, 32).id == "m4-max-32c-36gb"
+    assert match_apple("Apple M5", 32 * GiB, 10).id == "m5-10c-32gb"
+    assert match_apple("Apple M2 Ultra", 192 * GiB, 76).id == "m2-ultra-192gb"  # the curated profile wins
+    assert match_apple("Apple M4 Max", 96 * GiB, 40) is None  # never sold
+
+
 def test_a_20_gb_navi_31_is_not_taken_for_the_24_gb_xtx(tmp_path):
     root = tmp_path / "t"
     shutil.copytree(FIX / "sysfs" / "rx7900xtx", root, symlinks=True)
@@ -231,7 +282,8 @@ def test_m2_ultra_192gb_from_sysctl_and_ioreg():
 def test_m3_pro_18gb_falls_back_to_system_profiler_for_gpu_cores():
     res = probe_apple(replay("m3-pro-18gb"))
     [dev] = res.devices
-    assert dev.matched_profile == "m3-pro-18gb" and dev.details.gpu_cores == 14
+    # the 14-core 18 GB configuration Apple sold (data/apple.yaml), not the 18-core curated profile
+    assert dev.matched_profile == "m3-pro-14c-18gb" and dev.details.gpu_cores == 14
     assert dev.bandwidth_bytes_per_s == 150 * 10**9  # Apple: M3 Pro 150 GB/s
     assert abs(dev.usable_memory_bytes / (18 * GiB) - 2 / 3) < 0.001  # 2/3 of RAM up to 36 GiB
     from selfhost_advisor.catalog.hardware import get_profile

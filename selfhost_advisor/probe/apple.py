@@ -95,7 +95,7 @@ def probe_apple(run: Runner = run_command) -> BackendResult:
         usable, usable_from = wired_mb * 2**20, "iogpu.wired_limit_mb"
     else:
         usable, usable_from = working_set_bytes(memsize), "default Metal working-set share (data/engines.yaml)"
-    profile = match_apple(brand, memsize)
+    profile = match_apple(brand, memsize, cores)
     flops, acc16, bandwidth, bw_from = None, None, None, None
     if profile is not None:
         bandwidth, bw_from = profile.bandwidth_bytes_per_s, f"catalog:{profile.id}"

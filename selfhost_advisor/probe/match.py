@@ -59,6 +59,24 @@ def match_gpu(vendor: str, name: str, memory_bytes: int, pci_vendor: str | None 
             if other.vendor == vendor and other.kind == "gpu" and _same_family(other, prof) and \
                     _memory_agrees(memory_bytes, other.memory_bytes):
                 return other
+    return match_table(vendor, name, memory_bytes)
+
+
+def match_table(vendor: str, name: str, memory_bytes: int) -> Profile | None:
+    """A GPU no curated profile describes, from the spec table (data/gpu_specs.yaml: every discrete GPU since 2016) by
+    its normalised name, confirmed by memory size the same way; a name whose rows still differ after that (two cards
+    of one name and size with different specs) matches none. The table carries no PCI ids, so the name decides."""
+    from ..catalog import gpu_table
+    from ..catalog.hw_names import _curated_twin, table_profile
+
+    for key in _name_candidates(name):
+        rows = [r for r in gpu_table.lookup(key) if r["vendor"] == vendor]
+        sized = [table_profile(r) for r in rows if _memory_agrees(memory_bytes, int(round(r["memory_gib"] * 2**30)))]
+        specs = {(p.bandwidth_bytes_per_s, p.fp16_flops) for p in sized}
+        if len(specs) == 1:
+            return _curated_twin(sized[0])
+        if rows:
+            return None
     return None
 
 
@@ -82,11 +100,25 @@ def apple_profile_id(brand: str, memsize_bytes: int) -> str | None:
     return f"{chip}-{gib}gb"
 
 
-def match_apple(brand: str, memsize_bytes: int) -> Profile | None:
+def match_apple(brand: str, memsize_bytes: int, gpu_cores: int | None = None) -> Profile | None:
+    """The curated profile, else the sold configuration (data/apple.yaml) of this chip and memory size, picked by GPU
+    core count when the chip was sold with several."""
     pid = apple_profile_id(brand, memsize_bytes)
     if pid is None:
         return None
     prof = _by_id().get(pid)
+    if prof is not None and prof.kind == "apple" and (not gpu_cores or prof.raw.get("gpu_cores") in (None, gpu_cores)):
+        return prof
+    from ..catalog.hw_names import apple_profiles
+
+    chip, gib = pid.rsplit("-", 1)[0], round(memsize_bytes / 2**30)
+    cands = [p for p in apple_profiles() if p.raw["chip"] == chip and p.raw["memory_gb"] == gib]
+    if gpu_cores:
+        cands = [p for p in cands if p.raw["gpu_cores"] == gpu_cores] or cands
+    if cands and len({p.bandwidth_bytes_per_s for p in cands}) == 1:
+        # one configuration, or bins of one bandwidth with the core count unknown: the smaller bin (the probe
+        # rescales FP16 by the cores it reads)
+        return cands[0]
     return prof if prof is not None and prof.kind == "apple" else None
 
 
