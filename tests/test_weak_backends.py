@@ -81,3 +81,42 @@ def test_a_family_with_too_few_decode_rows_fits_bandwidth_alone():
     assert 0 < len([r for r in rows if r.kind == "tg"]) < 4
     e = fit_speed.fit(fit_speed.fit_rows())["sycl"]
     assert e["layer_latency_us"] == 0.0 and 0.0 < e["bandwidth_efficiency"] <= 1.0
+
+
+def _cpu_box(flops: float, bw: float, flags: tuple[str, ...]):
+    from selfhost_advisor.domain import CpuInfo, Machine
+
+    return Machine(name="box", devices=(), ram_bytes=64 * 2**30, ram_bandwidth_bytes_per_s=int(bw), cpu_flops=flops,
+                   cpu=CpuInfo(name="cpu", flags=flags), source="calibration")
+
+
+def test_cpu_decode_is_compute_bound_with_few_cores_on_fast_memory():
+    """1 TFLOPS of AVX2 cores on 1 TB/s: the dot kernels (speed.yaml cpu_matvec) set decode, not memory."""
+    from selfhost_advisor.catalog.models import get
+    from selfhost_advisor.catalog.quants import get_quant
+    from selfhost_advisor.domain import Placement
+    from selfhost_advisor.estimate.speed import _speed_data, estimate_speed, token_work
+
+    m, q = get("llama3.1:8b"), get_quant("Q4_0")
+    pl = Placement("cpu", 0, m.n_layers + 1, 0, 0)
+    k = float(_speed_data()["cpu_matvec"]["avx2"]["weights_per_flop"])
+    work = token_work(m, q)
+    weights = sum(w for layer in work.layer_matrices for _, w, _ in layer)
+    fast = estimate_speed(m, q, pl, _cpu_box(1e12, 1e12, ("avx2",))).decode_tokens_per_s
+    assert fast < 1e12 * k / weights * 1.001  # the kernels' rate bounds it
+    assert fast == pytest.approx(1e12 * k / weights, rel=0.15)  # the output head and KV at RAM speed add a little
+    # doubling memory bandwidth changes nothing; doubling the cores' FLOPS nearly doubles it
+    assert estimate_speed(m, q, pl, _cpu_box(1e12, 2e12, ("avx2",))).decode_tokens_per_s == pytest.approx(fast, rel=0.02)
+    assert estimate_speed(m, q, pl, _cpu_box(2e12, 1e12, ("avx2",))).decode_tokens_per_s > 1.7 * fast
+    # on slow memory bandwidth binds again
+    slow = estimate_speed(m, q, pl, _cpu_box(1e12, 20e9, ("avx2",))).decode_tokens_per_s
+    assert slow < 20e9 / (weights * 0.5)
+
+
+def test_cpu_isa_family_from_flags():
+    from selfhost_advisor.estimate.speed import cpu_isa
+
+    assert cpu_isa(_cpu_box(1, 1, ("avx2", "avx512f", "avx512_vnni"))) == "avx512"
+    assert cpu_isa(_cpu_box(1, 1, ("avx2", "avx512f"))) == "avx2"  # no VNNI: llama.cpp's AVX2-class int8 dots
+    assert cpu_isa(_cpu_box(1, 1, ("neon", "dotprod"))) == "neon"
+    assert cpu_isa(_cpu_box(1, 1, ())) == "avx2"

@@ -323,7 +323,8 @@ def _decode_seconds(
     if cpu_layers:
         # On unified memory the CPU reads the same RAM the GPU does.
         unified_bw = devices[0].bandwidth_bytes_per_s if devices and devices[0].unified else None
-        total += sum(per_layer[layer:]) / (cpu.bandwidth * (unified_bw or _host_bandwidth(machine)))
+        streamed = sum(per_layer[layer:]) / (cpu.bandwidth * (unified_bw or _host_bandwidth(machine)))
+        total += max(streamed, _cpu_matvec_seconds(work.layer_matrices[layer:], machine))
         boundaries += 1
     if output_on_gpu and devices:
         d = devices[min(len(devices) - 1, max(0, _last_used(placement, len(devices))))]
@@ -337,6 +338,29 @@ def _decode_seconds(
     hop = efficiency(devices[0].backend, table).hop_s if devices else 0.0
     total += max(0, boundaries - 1) * hop
     return total
+
+
+def cpu_isa(machine: Machine) -> str:
+    """The ISA family of llama.cpp's CPU dot kernels on this host: avx512 (with VNNI), neon (with dotprod), else avx2
+    (also for hosts described by a profile, which list no flags)."""
+    flags = set(machine.cpu.flags) if machine.cpu else set()
+    if "avx512_vnni" in flags:
+        return "avx512"
+    if "neon" in flags and "dotprod" in flags:
+        return "neon"
+    return "avx2"
+
+
+def _cpu_matvec_seconds(layers: tuple, machine: Machine) -> float:
+    """Seconds the CPU's quantized dot kernels need for `layers`' weights at this host's FP32 FLOPS (speed.yaml
+    cpu_matvec): the compute side of CPU decode, which binds when few cores feed fast RAM."""
+    rates = _speed_data().get("cpu_matvec")
+    if not rates or not layers:
+        return 0.0
+    flops = float(machine.cpu_flops or default_host()["cpu_tflops"] * 1e12)
+    per_flop = float(rates[cpu_isa(machine)]["weights_per_flop"])
+    weights = sum(_per_layer(layers, lambda mats: float(sum(w for _, w, _ in mats))))
+    return weights / (flops * per_flop)
 
 
 def _last_used(placement: Placement, n_devices: int) -> int:
