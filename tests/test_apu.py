@@ -14,10 +14,26 @@ GIB = 2**30
 
 def test_every_apu_configuration_resolves_by_its_id_name_and_typed_name():
     for p in apu_profiles():
-        chip = p.raw["chip"].rsplit("-", 1)[1]
-        for name in (p.id, p.name, f"ryzen ai max {chip} {p.raw['memory_gb']}gb", f"AI Max+ {chip} {p.raw['memory_gb']}GB"):
+        gb = p.raw["memory_gb"]
+        if p.raw["chip"].startswith("ryzen-ai-max"):
+            chip = p.raw["chip"].rsplit("-", 1)[1]
+            typed = (f"ryzen ai max {chip} {gb}gb", f"AI Max+ {chip} {gb}GB")
+        else:  # laptop iGPU: named with its memory type and size
+            typed = (f"{p.raw['chip'].replace('-', ' ')} {p.raw['ram']} {gb}gb",)
+        for name in (p.id, p.name, *typed):
             got = get_profile(name)
-            assert (got.memory_bytes, got.bandwidth_bytes_per_s) == (p.memory_bytes, 256 * 10**9), name
+            assert (got.id, got.memory_bytes, got.bandwidth_bytes_per_s) == (p.id, p.memory_bytes,
+                                                                             p.bandwidth_bytes_per_s), name
+
+
+def test_laptop_igpu_bandwidth_is_its_memory_bus_and_a_bare_name_is_refused():
+    # 128-bit: DDR5-5600 = 2 x 64-bit x 5600 MT/s = 89.6 GB/s; LPDDR5X-7500 x 128-bit = 120 GB/s
+    assert get_profile("radeon 780m ddr5-5600 32gb").bandwidth_bytes_per_s == 128 // 8 * 5600 * 10**6
+    assert get_profile("radeon 780m lpddr5x-7500 32gb").bandwidth_bytes_per_s == 128 // 8 * 7500 * 10**6
+    with pytest.raises(AmbiguousHardwareError):
+        get_profile("AMD Radeon 780M")
+    with pytest.raises(UnknownHardwareError, match="listed: lpddr5x-7500"):
+        get_profile("radeon 890m ddr5-5600 32gb")  # not sourced for the 890M
 
 
 @pytest.mark.parametrize("typed", ["ryzen ai max+ 395", "ai max+ 395", "strix-halo", "radeon 8060s", "ryzen ai max 385"])

@@ -92,7 +92,48 @@ def apu_profiles() -> tuple[Profile, ...]:
                 raw={"id": pid, "gpu_cores": chip["compute_units"], "chip": chip["chip"], "memory_gb": gb,
                      "sources": {"configuration": "data/apu.yaml"}},
             ))
+    for chip in data.get("igpus", ()):
+        for ram in chip["rams"]:
+            for gb in chip["memory_gb"]:
+                pid = f"{chip['chip']}-{ram['ram']}-{gb}gb"
+                out.append(Profile(
+                    id=pid, name=f"AMD {chip['name']} {ram['ram'].upper()} {gb}GB", kind="apu", vendor="amd",
+                    backend="vulkan", memory_bytes=gb * GIB, bandwidth_bytes_per_s=int(ram["bandwidth_gbps"] * 1e9),
+                    fp16_flops=chip["fp16_tflops"] * 1e12, fp16_acc16_flops=None, tdp_watts=None, price_usd=None,
+                    unified=True,
+                    raw={"id": pid, "gpu_cores": chip["compute_units"], "chip": chip["chip"], "memory_gb": gb,
+                         "ram": ram["ram"], "sources": {"configuration": "data/apu.yaml"}},
+                ))
     return tuple(out)
+
+
+_IGPU = re.compile(r"^(?:amd\s+)?radeon\s+(\d{3})\s*m\b(.*)$")
+_RAM = re.compile(r"\b(lp)?ddr\s*5\s*(x)?\s*(\d{4})\b")
+
+
+def _igpu(name: str) -> list[Profile] | None:
+    """Laptop iGPU configurations ('radeon 780m ddr5-5600 32gb') a name fits, or None when it is not such a name."""
+    text = " ".join(name.lower().replace("-", " ").replace("_", " ").split())
+    m = _IGPU.match(text)
+    if not m:
+        return None
+    chip, rest = f"radeon-{m.group(1)}m", m.group(2)
+    out = [p for p in apu_profiles() if p.raw["chip"] == chip]
+    if not out:
+        return None
+    ram, gb = _RAM.search(rest), _GB.search(rest)
+    if _GB.sub(" ", _RAM.sub(" ", rest)).replace("graphics", " ").strip():
+        return None
+    if ram:
+        want = f"{'lp' if ram.group(1) else ''}ddr5{'x' if ram.group(2) else ''}-{ram.group(3)}"
+        out = [p for p in out if p.raw["ram"] == want]
+    if gb:
+        out = [p for p in out if p.raw["memory_gb"] == int(gb.group(1))]
+    if not out:
+        sold = sorted({f"{p.raw['ram']} {p.raw['memory_gb']}GB" for p in apu_profiles() if p.raw["chip"] == chip})
+        raise UnknownHardwareError(f"hardware {name!r}: no such configuration of the {chip.replace('-', ' ')}",
+                                   "listed: " + ", ".join(sold))
+    return out
 
 
 def _apu(name: str) -> list[Profile] | None:
@@ -225,7 +266,7 @@ def resolve(name: str) -> Profile:
                 raise _refuse(name, variants)
         return p
     apple = _apple(name)
-    apu = _apu(name) if apple is None else None
+    apu = (_apu(name) or _igpu(name)) if apple is None else None
     if apple is not None or apu is not None:
         cands = list({c.id: c for c in map(_curated_twin, apple if apple is not None else apu)}.values())
     else:
@@ -250,7 +291,7 @@ def by_id(pid: str) -> Profile | None:
     """A table or Apple-configuration profile by its exact id (what a Device's matched_profile holds)."""
     if re.match(r"^m[1-5]-", pid):
         return next((p for p in apple_profiles() if p.id == pid), None)
-    if pid.startswith("ryzen-ai-max-"):
+    if pid.startswith(("ryzen-ai-max-", "radeon-780m-", "radeon-890m-")):
         return next((p for p in apu_profiles() if p.id == pid), None)
     row = gpu_table.by_id(pid)
     return table_profile(row) if row else None
