@@ -121,3 +121,20 @@ def test_cpu_isa_family_from_flags():
     assert cpu_isa(_cpu_box(1, 1, ("avx2", "avx512f"))) == "avx2"  # no VNNI: llama.cpp's AVX2-class int8 dots
     assert cpu_isa(_cpu_box(1, 1, ("neon", "dotprod"))) == "neon"
     assert cpu_isa(_cpu_box(1, 1, ())) == "avx2"
+
+
+@needs_cal
+def test_accuracy_report_predicts_each_published_row_with_and_without_its_hardware():
+    """benchmarks/accuracy.py: rows in the fit get a leave-one-hardware-out error; held-out rows get none (no fit saw
+    them, so the shipped fit is already 'without' them), and every error is the prediction's, not a copy."""
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import accuracy
+    import fit_speed
+
+    rows = accuracy.published_speed_rows()
+    assert len(rows) == len(fit_speed.published_rows())
+    for r in rows:
+        assert (r["loho_error_pct"] is None) == r["held_out"]
+        assert r["error_pct"] > -100
+    strix = [r for r in rows if r["hardware"].startswith("ryzen ai max") and r["backend"] == "rocm" and r["test"] == "tg128"]
+    assert strix and all(r["loho_error_pct"] != r["error_pct"] for r in strix)  # a refit without it differs
