@@ -52,7 +52,7 @@ def test_gpu_memory_raises_apple_working_set(capsys):
 
 
 def test_gpu_memory_on_an_apu_sets_vram_plus_gtt(capsys):
-    out = _fit(capsys, "llama3.1:70b", "-H", "strix-halo", "-q", "Q4_K_M", "--gpu-memory", "96GB")
+    out = _fit(capsys, "llama3.1:70b", "-H", "ryzen ai max+ 395 128gb", "-q", "Q4_K_M", "--gpu-memory", "96GB")
     assert out["hardware"]["devices"][0]["usable_memory_bytes"] == 96 * 10**9
 
 
