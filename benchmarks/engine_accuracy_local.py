@@ -70,7 +70,8 @@ def mlx_row(row: dict) -> dict:
         _put(out, "prefill", X.prefill_tokens_per_s(m, q, machine, int(f["prompt_tokens"]) // 2),
              lg["prefill_tokens_per_s"], "tok/s")
     if "peak_memory_gb" in lg:
-        opt = X.option(m, q, machine, FitRequest(context=int(f["context"]), engine="mlx"))
+        opt = X.option(m, q, machine, FitRequest(context=int(f["context"]), engine="mlx",
+                                                 kv_cache_type=f.get("kv_cache", "f16")))
         _put(out, "peak", opt.memory.total_bytes / 1e9, lg["peak_memory_gb"], "GB")
     return out
 

@@ -33,6 +33,8 @@ ROWS: list[tuple[list[str], str | None]] = [
     (["fit", "llama3.1:8b", "-H", "rtx4090", "--engine", "ollama", "--engine-version", "latest"], "--engine-version"),
     (["fit", "llama3.1:8b", "-H", "rtx4090", "--engine", "ollama", "--engine-version", "0.0.9"], "0.0.9"),
     (["fit", "llama3.1:8b", "-H", "rtx4090", "--engine-version", "0.6.5"], "--engine-version"),  # llama.cpp keeps one
+    (["fit", "gemma3:27b", "-H", "m4-max-128gb", "--engine", "mlx", "--kv-cache", "q4"], "sliding-window"),
+    (["fit", "llama3.1:8b", "-H", "rtx4090", "--kv-cache", "q4"], "q4"),  # an MLX type under llama.cpp
     (["fit", "llama3.1:8b", "-H", "rtx4090", "--nodes", "2"], "--engine vllm"),
     (["fit", "llama3.1:8b", "-H", "h100-sxm", "--engine", "vllm", "--nodes", "0"], "--nodes"),
     (["fit", "llama3.1:7b"], "llama3.1:7b"),

@@ -88,3 +88,31 @@ def test_command_converts_to_the_estimated_format(fmt, flags):
     assert all(f in convert for f in flags)
     assert convert[convert.index("--mlx-path") + 1] == serve[serve.index("--model") + 1]
     assert _opt("llama3.1:70b", "8bit", "m2-max-96gb").command == ""  # nothing runs: no command
+
+
+def test_quantized_kv_is_bits_over_8_plus_a_bf16_scale_and_bias_per_64():
+    # mlx_lm/models/cache.py QuantizedKVCache: per head dim x B / 32 uint32 words + (dim / 64) scales + biases (bf16)
+    from selfhost_advisor.estimate.mlx import kv_bytes_per_token
+
+    m = get("llama3.1:8b")  # 8 KV heads x 128
+    assert kv_bytes_per_token(m, 0) == 2 * 2 * 8 * 128
+    assert kv_bytes_per_token(m, 0, 8) == 2 * 8 * (128 + 2 * 2 * 2)
+    assert kv_bytes_per_token(m, 0, 4) == 2 * 8 * (64 + 2 * 2 * 2)
+
+
+def test_quantized_kv_starts_at_5000_tokens_and_shrinks_the_fit():
+    m = get("qwen3:32b")
+    short, _ = kv_cache_bytes(m, 4096, 256, 4)
+    assert short == kv_cache_bytes(m, 4096, 256)[0]  # below quantized_kv_start the cache stays bf16
+    big_bf16, big_q4 = kv_cache_bytes(m, 32768, 256)[0], kv_cache_bytes(m, 32768, 256, 4)[0]
+    assert big_q4 * 16 == big_bf16 * 4.5  # 4 bits + 32 bits of scale and bias per 64 values = 4.5 bits vs 16
+    opt = get_engine("mlx").option(m, get_mlx_quant("4bit"), _m("m4-max-128gb"),
+                                   FitRequest(context=32768, engine="mlx", kv_cache_type="q4"))
+    assert opt.memory.kv_cache_bytes == big_q4 and "--kv-bits 4" in opt.command and "mlx_lm.server" not in opt.command
+
+
+def test_quantized_kv_refused_for_sliding_window_models():
+    from selfhost_advisor.errors import BadOptionError
+
+    with pytest.raises(BadOptionError, match="sliding-window"):
+        get_engine("mlx").check_request(get("gemma3:27b"), FitRequest(context=8192, engine="mlx", kv_cache_type="q4"))

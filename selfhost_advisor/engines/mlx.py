@@ -33,6 +33,16 @@ class Mlx(Engine):
             raise BadOptionError(f"--engine mlx runs on Apple Silicon only; {machine.name} is not an Apple machine",
                                  "use --engine llamacpp, or an Apple profile such as m4-max-128gb")
 
+    def check_request(self, model: Model, request: FitRequest, machine: Machine | None = None) -> None:
+        """mlx-lm cannot quantize a sliding-window cache (RotatingKVCache.to_quantized raises NotImplementedError)."""
+        super().check_request(model, request, machine)
+        from ..estimate.memory import uses_window
+        from ..estimate.mlx import kv_bits
+
+        if kv_bits(request.kv_cache_type) and any(uses_window(model, i) for i in range(model.n_layers)):
+            raise BadOptionError(f"mlx-lm cannot quantize {model.id}'s sliding-window KV cache (RotatingKVCache)",
+                                 "drop --kv-cache for --engine mlx, or use --engine llamacpp")
+
     def command(self, model: Model, option: FitOption, request: FitRequest, machine: Machine) -> str:
         """mlx_lm.convert of the Hub checkpoint into exactly the estimated format (bits, group size, mode), then
         mlx_lm.server on it; no repository name is guessed. When the estimate is past mlx-lm's 90% warning, the
@@ -53,7 +63,15 @@ class Mlx(Engine):
                 conv += ["--q-mode", "mxfp4"]
         else:
             conv += ["--dtype", "bfloat16"]
-        parts = [shlex.join(conv), shlex.join(["mlx_lm.server", "--model", out])]
+        from ..estimate.mlx import kv_bits
+
+        bits = kv_bits(request.kv_cache_type)
+        if bits:  # mlx_lm.server has no --kv-bits: the quantized cache is mlx_lm.generate's (prompt on stdin)
+            group = str(load("engines")["engines"]["mlx"]["kv_group_size"])
+            run = ["mlx_lm.generate", "--model", out, "--kv-bits", str(bits), "--kv-group-size", group, "--prompt", "-"]
+        else:
+            run = ["mlx_lm.server", "--model", out]
+        parts = [shlex.join(conv), shlex.join(run)]
         if option.placement.note.startswith("mlx-lm warns"):
             mb = -(-option.memory.total_bytes // 2**20) + 1024
             parts.insert(0, f"sudo sysctl iogpu.wired_limit_mb={mb}")

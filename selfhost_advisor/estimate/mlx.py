@@ -5,6 +5,7 @@
   stay bf16. Embeddings and the LM head are quantized too (nn.Embedding and nn.Linear both have to_quantized).
 - KV cache: mlx_lm/models/cache.py KVCache grows in steps of 256 tokens and stores K and V in bf16:
   layers x 2 x n_kv_heads x head_dim x 2 bytes per token; sliding-window layers (RotatingKVCache) hold the window.
+  `--kv-cache qB` is mlx_lm.generate --kv-bits B (group 64): B/8 bytes per value + a bf16 scale and bias per 64.
   MLA models (DeepSeek) cache the expanded per-head keys and values in mlx-lm's deepseek_v3.py.
 - Activations: the prompt runs in chunks of prefill_step_size = 2048 tokens with fused causal attention (mlx-lm
   PR #40), so the peak is the widest layer's bf16 activations for one chunk: 2 bytes x chunk x (4 x hidden +
@@ -75,19 +76,37 @@ def mlx_weights(model: Model, quant: Quant) -> tuple[int, tuple[int, ...], tuple
     return total, tuple(layer), tuple(read), head, params
 
 
-def kv_bytes_per_token(model: Model, layer: int) -> int:
+def kv_bits(kv_cache_type: str) -> int | None:
+    """mlx-lm --kv-bits of a --kv-cache name: 'q8' -> 8 ... 'q2' -> 2; None for the bf16 cache ('f16')."""
+    name = kv_cache_type.lower()
+    return int(name[1:]) if name.startswith("q") and name[1:].isdigit() else None
+
+
+def kv_bytes_per_token(model: Model, layer: int, bits: int | None = None) -> int:
+    """K and V bytes per token of one layer: bf16, or with --kv-bits B mlx-lm's QuantizedKVCache (models/cache.py):
+    per head B/8 bytes per value packed in uint32 plus a scale and a bias per group of 64 in the activations' dtype
+    (2 bytes each); a sliding-window layer's RotatingKVCache is never quantized (its to_quantized is NYI)."""
     if model.mla is not None:
-        k = model.n_heads * (model.mla.qk_nope_head_dim + model.mla.qk_rope_head_dim)
-        return BF16 * (k + model.n_heads * model.mla.v_head_dim)
-    return BF16 * 2 * model.n_kv_heads * model.head_dim
+        dims = [model.mla.qk_nope_head_dim + model.mla.qk_rope_head_dim, model.mla.v_head_dim]
+        heads = model.n_heads
+    else:
+        dims, heads = [model.head_dim, model.head_dim], model.n_kv_heads
+    if bits is None or uses_window(model, layer):
+        return BF16 * heads * sum(dims)
+    group = int(load("engines")["engines"]["mlx"]["kv_group_size"])
+    return heads * sum(d * bits // 8 + 2 * BF16 * (d // group) for d in dims)
 
 
-def kv_cache_bytes(model: Model, context: int, step: int) -> tuple[int, tuple[int, ...]]:
-    """KV cache at `context` tokens, grown in blocks of `step` (KVCache.step); windows cap sliding layers."""
+def kv_cache_bytes(model: Model, context: int, step: int, bits: int | None = None) -> tuple[int, tuple[int, ...]]:
+    """KV cache at `context` tokens, grown in blocks of `step` (KVCache.step); windows cap sliding layers. With
+    --kv-bits the cache is quantized once it holds quantized_kv_start tokens (mlx_lm.generate default 5000), so a
+    context up to that stays bf16."""
+    if bits is not None and context < int(load("engines")["engines"]["mlx"]["quantized_kv_start"]):
+        bits = None
     per = []
     for i in range(model.n_layers):
         tokens = min(context, model.sliding_window) if uses_window(model, i) else context
-        per.append(-(-tokens // step) * step * kv_bytes_per_token(model, i))
+        per.append(-(-tokens // step) * step * kv_bytes_per_token(model, i, bits))
     return sum(per), tuple(per)
 
 
@@ -109,7 +128,7 @@ def option(model: Model, quant: Quant, machine: Machine, request: FitRequest) ->
     """Memory, placement (all on the Apple GPU or nothing) and single-stream speed under mlx-lm."""
     eng = load("engines")["engines"]["mlx"]
     total_w, layers_w, read_w, head_w, params = mlx_weights(model, quant)
-    kv_total, kv_layers = kv_cache_bytes(model, request.context, int(eng["kv_pad"]))
+    kv_total, kv_layers = kv_cache_bytes(model, request.context, int(eng["kv_pad"]), kv_bits(request.kv_cache_type))
     act = activation_bytes(model, min(int(eng["n_ubatch"]), request.context))
     mem = MemoryBreakdown(
         weights_bytes=total_w, kv_cache_bytes=kv_total, compute_buffer_bytes=act, runtime_bytes=0,
@@ -133,7 +152,7 @@ def option(model: Model, quant: Quant, machine: Machine, request: FitRequest) ->
     return FitOption(quant=quant, memory=mem, placement=place, speed=_speed(model, quant, machine, request, read_w, head_w))
 
 
-def decode_tokens_per_s(model: Model, quant: Quant, machine: Machine, depth: int) -> float | None:
+def decode_tokens_per_s(model: Model, quant: Quant, machine: Machine, depth: int, bits: int | None = None) -> float | None:
     """Metal roofline: active weights + head + KV up to `depth`, over efficiency x bandwidth, plus per-layer time."""
     from .speed import _cached_tokens, efficiency
 
@@ -142,7 +161,9 @@ def decode_tokens_per_s(model: Model, quant: Quant, machine: Machine, depth: int
         return None
     _, _, read_w, head_w, _ = mlx_weights(model, quant)
     eff = efficiency("metal")
-    kv_read = sum(kv_bytes_per_token(model, i) * _cached_tokens(model, i, depth) for i in range(model.n_layers))
+    if bits is not None and depth < int(load("engines")["engines"]["mlx"]["quantized_kv_start"]):
+        bits = None
+    kv_read = sum(kv_bytes_per_token(model, i, bits) * _cached_tokens(model, i, depth) for i in range(model.n_layers))
     seconds = (sum(read_w) + head_w + kv_read) / (eff.bandwidth * dev.bandwidth_bytes_per_s)
     return 1.0 / (seconds + model.n_layers * eff.layer_s)
 
@@ -168,7 +189,7 @@ def _speed(model: Model, quant: Quant, machine: Machine, request: FitRequest, re
 
     eff = efficiency("metal")
     depth = request.context // 2
-    decode = decode_tokens_per_s(model, quant, machine, depth)
+    decode = decode_tokens_per_s(model, quant, machine, depth, kv_bits(request.kv_cache_type))
     if decode is None:
         return Speed(None, None, "unknown", note="device bandwidth unknown: give a hardware profile")
     prefill = prefill_tokens_per_s(model, quant, machine, min(depth, 256))
