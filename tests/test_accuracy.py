@@ -131,8 +131,11 @@ def test_compute_buffer_current_llama_server_qwen3_4b_within_10pct():
 def test_llama_server_reserves_logits_per_slot_ollama_per_microbatch():
     m = get("qwen3:4b")
     server = compute_buffer_bytes(m, FitRequest(context=8192, n_parallel=1))
-    ollama = compute_buffer_bytes(m, FitRequest(context=8192, engine="ollama", n_parallel=1))
-    assert ollama >= 4 * 512 * m.vocab_size > server  # Ollama holds 512 rows of f32 logits, llama-server 1
+    # Ollama's own runner (before 0.30.0) holds 512 rows of f32 logits, llama-server 1 per slot
+    ollama = compute_buffer_bytes(m, FitRequest(context=8192, engine="ollama", n_parallel=1, engine_version="0.29.0"))
+    assert ollama >= 4 * 512 * m.vocab_size > server
+    # from 0.30.0 Ollama runs llama-server itself (-np slots), so its rule is llama-server's
+    assert compute_buffer_bytes(m, FitRequest(context=8192, engine="ollama", n_parallel=1, engine_version="0.30.0")) == server
 
 
 def test_calibration_kv_rows_all_within_one_mib(calibration):

@@ -350,9 +350,22 @@ def reserved_outputs(req: FitRequest) -> int:
     i.e. a whole micro-batch of logits. data/engines.yaml `reserve_outputs` says which rule an engine follows.
     """
     ub, _ = _batch_and_kv_len(req)
-    if engine_params(req.engine).get("reserve_outputs", "n_ubatch") == "n_parallel":
+    if _engine_rule(req, "reserve_outputs", "n_ubatch") == "n_parallel":
         return min(ub, req.n_parallel)
     return ub
+
+
+def _engine_rule(req: FitRequest, key: str, default: str) -> str:
+    """An engine setting, taken from the release record that applies to the request where the engine keeps releases
+    (data/engines.yaml `ollama.versions`: from 0.30.0 Ollama runs llama-server, which reserves n_parallel logit rows)."""
+    eng = engine_params(req.engine)
+    if eng.get("versions"):
+        from ..engines import get_engine
+
+        rec = get_engine(req.engine).release(req.engine_version)  # type: ignore[attr-defined]
+        if key in rec:
+            return str(rec[key])
+    return str(eng.get(key, default))
 
 
 def compute_buffer_bytes(model: Model, req: FitRequest, *, n_outputs: int | None = None) -> int:
