@@ -91,8 +91,9 @@ def test_images_add_the_projector_on_gpu_only_for_vision_models():
         img = fit("gemma3:12b", "rtx4090", quant="Q4_K_M", engine=engine, context=8192, images=True).options[0]
         assert text.memory.projector_bytes == 0 and img.memory.projector_bytes > 800 * MIB
         assert img.memory.total_bytes > text.memory.total_bytes
-    plain = fit("llama3.1:8b", "rtx4090", quant="Q4_K_M", images=True).options[0]
-    assert plain.memory.projector_bytes == 0
+    plain = fit("llama3.1:8b", "rtx4090", quant="Q4_K_M", images=True)
+    assert plain.options[0].memory.projector_bytes == 0
+    assert any(w.startswith("--images: nothing added") for w in plain.warnings)
 
 
 def test_llamacpp_command_loads_the_projector_when_images_are_used():

@@ -89,6 +89,9 @@ def fit(
         warnings.append(
             f"context {request.context} exceeds {model.id}'s trained maximum {model.max_context}"
         )
+    if request.images and not any(o.memory.projector_bytes for o in options):
+        warnings.append(f"--images: nothing added; we have no vision encoder for {model.id} under {request.engine} "
+                        "(data/engines.yaml vision_projectors: gemma3 4b/12b/27b with llamacpp or ollama)")
     if pick and tier != "gpu" and machine.devices:
         warnings.append(f"no quantization fits fully on GPU; {pick} is the best {tier} option")
     assumptions = {
