@@ -98,7 +98,7 @@ def ollama_row(row: dict) -> dict:
     out["context"] = int(f["num_ctx"])
     _put(out, "full", e.full_bytes / GIB, lg["full_gib"], "GiB")
     # KV and weights in the vLLM rows' keys (<q>_est_gib / <q>_logged_gib / <q>_err), as engine_accuracy.py prints them
-    for q, est in (("kv", e.kv_bytes), ("weights", e.weights_repeating_bytes + e.weights_nonrepeating_bytes)):
+    for q, est in (("kv", e.kv_bytes), ("weights", e.weights_logged_bytes)):
         if f"{q}_gib" in lg:
             logged = lg[f"{q}_gib"]
             out.update({f"{q}_est_gib": round(est / GIB, 3), f"{q}_logged_gib": logged, f"{q}_err": (est / GIB - logged) / logged})

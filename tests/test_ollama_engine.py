@@ -108,3 +108,14 @@ def test_engine_version_is_ollamas_alone():
         fit("llama3.1:8b", "rtx4090", quant="Q4_K_M", engine_version="0.6.5")
     with pytest.raises(BadOptionError):
         get_engine("ollama").release("0.0.1")
+
+
+def test_logged_weights_follow_each_releases_definition():
+    # llm/memory.go before v0.6.1 logged memory.weights.total as every block with its KV (issue #8098, 0.5.x:
+    # llama3.2:3b at 2048 x 4 slots logs 2.4 GiB with a 896 MiB KV); since, the blocks plus the output layer
+    m, q = get("llama3.2:3b"), get_quant("Q4_K_M")
+    old = estimate(m, q, [(78 * GIB, "cuda")], num_ctx=2048, n_parallel=4, version="0.5.1")
+    new = estimate(m, q, [(78 * GIB, "cuda")], num_ctx=2048, n_parallel=4, version="0.9.0")
+    assert old.weights_logged_bytes == old.weights_repeating_bytes + old.kv_bytes
+    assert new.weights_logged_bytes == new.weights_repeating_bytes + new.weights_nonrepeating_bytes
+    assert abs(old.weights_logged_bytes / GIB - 2.4) < 0.05 * 2.4

@@ -39,6 +39,7 @@ class OllamaEstimate:
     projector_graph_bytes: int
     allocations: tuple[int, ...]  # memory.required.allocations, per GPU
     split: tuple[int, ...]  # layers.split, per GPU
+    weights_logged_bytes: int = 0  # memory.weights.total as the release logs it (see estimate())
 
 
 def _version(v: str) -> tuple[int, ...]:
@@ -213,7 +214,12 @@ def estimate(model, quant, devices: list[tuple[int, str]], *, num_ctx: int, n_pa
     full_bytes = partial_bytes + overflow
     if devices and devices[0][1] == "cpu":  # memory.go returns before recording layers for a CPU-only run
         count, partial_bytes = 0, 0
+    # memory.weights.total: before v0.6.1 (commit 033cec232) the sum of every block with its KV, output excluded;
+    # since, the blocks alone plus the output layer
+    logged_w = (sum(w.layer_bytes) + sum(kv) if _version(version) < (0, 6, 1)
+                else sum(w.layer_bytes) + output)
     return OllamaEstimate(
+        weights_logged_bytes=logged_w,
         layers=count, total_layers=n_blocks + 1, full_bytes=full_bytes,
         partial_bytes=partial_bytes, kv_bytes=sum(kv), weights_repeating_bytes=sum(w.layer_bytes),
         weights_nonrepeating_bytes=output, graph_full_bytes=g_full, graph_partial_bytes=g_partial,
