@@ -119,3 +119,12 @@ def test_logged_weights_follow_each_releases_definition():
     assert old.weights_logged_bytes == old.weights_repeating_bytes + old.kv_bytes
     assert new.weights_logged_bytes == new.weights_repeating_bytes + new.weights_nonrepeating_bytes
     assert abs(old.weights_logged_bytes / GIB - 2.4) < 0.05 * 2.4
+
+
+def test_four_gpus_get_ollamas_round_robin_split():
+    # ollama/ollama#9181 (0.5.11): a 70B Q8_0 at 64000 tokens on four 22 GiB GPUs: layers.offload=44,
+    # layers.split=11,11,11,11, memory.required.allocations 21.8 GiB each (memory.go: layer i goes to GPU i % n)
+    e = estimate(get("llama3.3:70b"), get_quant("Q8_0"), [(22 * GIB, "cuda")] * 4, num_ctx=64000,
+                 flash_attention=True, version="0.5.11")
+    assert e.layers == 44 and e.split == (11, 11, 11, 11)
+    assert all(round(a / GIB, 1) == 21.8 for a in e.allocations)
