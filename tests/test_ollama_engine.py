@@ -128,3 +128,23 @@ def test_four_gpus_get_ollamas_round_robin_split():
                  flash_attention=True, version="0.5.11")
     assert e.layers == 44 and e.split == (11, 11, 11, 11)
     assert all(round(a / GIB, 1) == 21.8 for a in e.allocations)
+
+
+def test_before_0_7_overflow_counts_every_block_at_the_last_blocks_size():
+    # llm/memory.go before commit 0478d440f (v0.7.0): blocks placed first-to-last, and those that did not fit
+    # overflowed as (blocks left) x the last block's size; Q4_K_M's last blocks are the larger ones (more Q6_K),
+    # so with no GPU room the old estimate is the larger (issue #8735, 0.5.7: 4.4 GiB logged)
+    m, q = get("deepseek-r1:7b"), get_quant("Q4_K_M")
+    none = [(0, "rocm")] * 4
+    old = estimate(m, q, none, num_ctx=2048, version="0.5.7").full_bytes
+    new = estimate(m, q, none, num_ctx=2048, version="0.7.0").full_bytes
+    assert old > new and abs(old / GIB - 4.4) < 0.05 * 4.4
+
+
+def test_llama_full_graph_has_a_logits_term_from_0_3_10():
+    # calibration/kv_and_runtime_memory.csv: a 2024-07 Ollama logged memory.graph.full=164.0 MiB for llama3 8B at
+    # 2048 tokens: 4 x 512 x (1 + 4 x 4096 + 2048 x 33) B, no 4 x 512 x (4096 + 128256) logits term yet
+    m = get("llama3:8b")
+    _, _, full_old = graph_size(m, 2048, 512, 1, "f16", False, version="0.2.8")
+    _, _, full_new = graph_size(m, 2048, 512, 1, "f16", False, version="0.3.10")
+    assert round(full_old / MIB, 1) == 164.0 and full_new == 4 * 512 * (4096 + 128256)

@@ -6,7 +6,8 @@ the user sees (layers offloaded, "100% GPU" or a CPU/GPU split in `ollama ps`) f
 llama.cpp then allocates. Source, read at ollama/ollama tag v0.11.10 (unchanged in structure since v0.1.32):
 - llm/memory.go estimateGPULayers: per GPU a minimum of 457 MiB (CUDA/ROCm; Metal 512 MiB; discover/gpu.go) plus
   OLLAMA_GPU_OVERHEAD, one extra layer (blk.0 + its KV) as a buffer, the graph (full or partial offload size), then
-  whole layers from the last block down while they fit, then the output layer; a GPU must hold the overhead, the
+  whole layers from the last block down (first block up before v0.7.0) while they fit, then the output layer; a GPU
+  must hold the overhead, the
   minimum, the graph and two layers to be used at all. `memory.required.full` = every allocation + what overflowed.
 - fs/ggml/ggml.go GraphSize: KV per layer = ctx x parallel x (k + v head dims) x kv heads x bytes (no padding;
   gemma3's sliding layers hold parallel x window + batch since v0.6.3) and the compute graph by architecture
@@ -66,7 +67,9 @@ def graph_size(model, ctx: int, batch: int, n_parallel: int, kv_type: str, flash
     arch = model.arch
     full = partial = 0
     if arch in ("llama", "llama4"):
-        full = max(4 * batch * (1 + 4 * emb + context * (1 + heads)), 4 * batch * (emb + vocab))
+        full = 4 * batch * (1 + 4 * emb + context * (1 + heads))
+        if _version(version) >= (0, 3, 10):  # commit 2003d6015 added the logits term to the full-offload graph
+            full = max(full, 4 * batch * (emb + vocab))
         partial = 4 * batch * emb + max(
             4 * batch * (1 + emb + max(context, emb)) + emb * emb * 9 // 16
             + 4 * context * (batch * heads + emb_heads * heads_kv),
@@ -177,10 +180,13 @@ def estimate(model, quant, devices: list[tuple[int, str]], *, num_ctx: int, n_pa
     else:
         overflow += llama_proj
     count = 0
-    for i in range(n_blocks - 1, -1, -1):
+    # from v0.7.0 (commit 0478d440f) the last block is placed first; before, the first, and the blocks that did not
+    # fit overflowed as (blocks left) x the last block's size
+    descending = _version(version) >= (0, 7, 0)
+    for i in (range(n_blocks - 1, -1, -1) if descending else range(n_blocks)):
         layer_size = w.layer_bytes[i] + kv[i]
         if 0 <= num_gpu <= count:
-            overflow += layer_size
+            overflow += layer_size if descending else 0
             continue
         j = len(with_space)
         while j > 0:
@@ -192,8 +198,10 @@ def estimate(model, quant, devices: list[tuple[int, str]], *, num_ctx: int, n_pa
                 break
             with_space.pop(i % j)
             j -= 1
-        if not with_space:
+        if not with_space and descending:
             overflow += layer_size
+    if not descending:
+        overflow += (n_blocks - count) * layer_size
     fully = count >= n_blocks
     last = output + ollama_proj_w + ollama_proj_g
     if num_gpu < 0 or count < num_gpu:
