@@ -165,8 +165,9 @@ class Ollama(LlamaCpp):
             else:
                 fit = "partial" if cpu <= ram else "no"
             missing = max(0, cpu - ram) if fit == "no" and host_ram_known else (cpu if fit == "no" else 0)
+            blocks = tuple(n - (1 if i == e.output_device else 0) for i, n in enumerate(e.split))  # repeating only
             placement = Placement(fit, e.layers, e.total_layers, e.partial_bytes, cpu, missing,
-                                  per_device_bytes=e.allocations, note=note, per_device_layers=e.split)
+                                  per_device_bytes=e.allocations, note=note, per_device_layers=blocks)
         depth = request.context // 2
         speed = estimate_speed(model, quant, placement, machine, kv_cache_type=request.kv_cache_type,
                                decode_depth=depth, prefill_depth=min(depth, 256), n_ubatch=request.n_ubatch)

@@ -41,6 +41,7 @@ class OllamaEstimate:
     allocations: tuple[int, ...]  # memory.required.allocations, per GPU
     split: tuple[int, ...]  # layers.split, per GPU
     weights_logged_bytes: int = 0  # memory.weights.total as the release logs it (see estimate())
+    output_device: int | None = None  # the GPU that took the output layer (layers.split counts it)
 
 
 def _version(v: str) -> tuple[int, ...]:
@@ -204,6 +205,7 @@ def estimate(model, quant, devices: list[tuple[int, str]], *, num_ctx: int, n_pa
         overflow += (n_blocks - count) * layer_size
     fully = count >= n_blocks
     last = output + ollama_proj_w + ollama_proj_g
+    output_device = None
     if num_gpu < 0 or count < num_gpu:
         for j in range(len(with_space), 0, -1):
             g = with_space[count % j]
@@ -211,6 +213,7 @@ def estimate(model, quant, devices: list[tuple[int, str]], *, num_ctx: int, n_pa
                 allocations[g] += last
                 split[g] += 1
                 count += 1
+                output_device = g
                 break
     if count < n_blocks + 1:
         fully = False
@@ -227,7 +230,7 @@ def estimate(model, quant, devices: list[tuple[int, str]], *, num_ctx: int, n_pa
     logged_w = (sum(w.layer_bytes) + sum(kv) if _version(version) < (0, 6, 1)
                 else sum(w.layer_bytes) + output)
     return OllamaEstimate(
-        weights_logged_bytes=logged_w,
+        weights_logged_bytes=logged_w, output_device=output_device,
         layers=count, total_layers=n_blocks + 1, full_bytes=full_bytes,
         partial_bytes=partial_bytes, kv_bytes=sum(kv), weights_repeating_bytes=sum(w.layer_bytes),
         weights_nonrepeating_bytes=output, graph_full_bytes=g_full, graph_partial_bytes=g_partial,
