@@ -137,6 +137,9 @@ def _candidates(name: str) -> list[str]:
     for variant in _VARIANT_SUFFIXES:
         if variant in base:
             out.append(base.replace(variant, "", 1))
+            head, _, tail = base.rpartition(variant)  # a tag whose own name has one: qwen3:30b-a3b-instruct-2507-instruct
+            if head + tail != out[-1]:
+                out.append(head + tail)
     return out
 
 
