@@ -80,3 +80,13 @@ def test_the_fit_reproduces_the_stored_overhead():
         per_layer.append((1.0 / float(r["published"]) - base) / layers)
     stored = yaml.safe_load((ROOT / "data" / "serving.yaml").read_text())["vllm"]["layer_overhead_us"]
     assert stored == pytest.approx(sum(per_layer) / len(per_layer) * 1e6, abs=0.1)
+
+
+def test_the_stored_band_is_the_seen_rows_range():
+    """data/serving.yaml throughput_band = (published / ours) lowest and highest over the calibration throughput rows;
+    a model change that moves them must restate the band (it is what `serve` and `cost` report as uncertainty)."""
+    import yaml
+
+    seen = [x for r, _, x in RESULTS if r["kind"] == "throughput" and r["role"] == "calibration"]
+    band = yaml.safe_load((ROOT / "data" / "serving.yaml").read_text())["vllm"]["throughput_band"]
+    assert band == pytest.approx([1 / max(seen), 1 / min(seen)], abs=0.002)
