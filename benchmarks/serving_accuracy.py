@@ -12,6 +12,7 @@ Usage: python benchmarks/serving_accuracy.py
 """
 from __future__ import annotations
 
+import re
 import statistics
 import sys
 from pathlib import Path
@@ -33,6 +34,15 @@ def rows() -> list[dict]:
     return yaml.safe_load((ROOT / "data" / "serving_benchmarks.yaml").read_text())["rows"]
 
 
+def engine_options(row: dict) -> FitRequest:
+    """The engine settings the published run used: vLLM's defaults at its version (gpu_memory_utilization 0.9 before
+    0.33, data/engines.yaml), then what the row states (`options`)."""
+    version = tuple(int(x) for x in re.findall(r"\d+", str(row["engine"]))[:2])
+    opts = {"gpu_memory_utilization": 0.9} if version < (0, 33) else {}
+    opts.update(row.get("options") or {})
+    return FitRequest(context=1, engine="vllm", **opts)
+
+
 def predict(row: dict) -> float:
     model = get(row["model"])
     machine = machine_from_profile(get_profile(row["hardware"]), int(row["gpus"]))
@@ -47,11 +57,12 @@ def predict(row: dict) -> float:
             outs = max_entropy_lengths(O, n, cap=2048 - P, floor=4)
         else:
             outs = (O,) * n
-        res = serve_burst(model, machine, q, (P,) * n, outs)
+        res = serve_burst(model, machine, q, (P,) * n, outs, options=engine_options(row))
         if res is None:
             return 0.0
         return res.total_tokens_per_s if row.get("measure", "output") == "total" else res.output_tokens_per_s
-    rep = serve(model, machine, ServeWorkload(P, O), quant=q, concurrency=(int(row["concurrency"]),))
+    rep = serve(model, machine, ServeWorkload(P, O), quant=q, concurrency=(int(row["concurrency"]),),
+                options=engine_options(row))
     if not rep.fits:
         return 0.0
     pt = rep.points[0]
