@@ -125,7 +125,7 @@ class _Burst:
         idx = 0
         while idx < len(self.running):
             i = self.running[idx]
-            new = 1 if c[i] >= self.target[i] else min(self.target[i] - c[i], budget)
+            new = min(1 if c[i] >= self.target[i] else self.target[i] - c[i], budget)  # decodes use budget too
             if new <= 0:
                 idx += 1
                 continue
