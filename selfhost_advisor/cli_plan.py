@@ -100,7 +100,7 @@ def models_fits(fits: str, min_tps, context: str, engine: str, as_json: bool, qu
     elif not quiet():
         from .render.planout import render_models_fits
 
-        render_models_fits(r.machine, r.request, list(r.models), r.filter)
+        render_models_fits(r.machine, r.request, list(r.models), r.filter, r.min_tps)
     if min_tps is not None and not any(m.option for m in r.models):
         raise CheckFailed(f"check failed: no model runs on {r.machine.name} at --min-tps {min_tps:g}")
     return 0

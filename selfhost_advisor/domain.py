@@ -334,6 +334,7 @@ class FitResult:
     # a smaller model of the same family that fits fully on GPU at Q4_K_M or better, when this one does not
     # (estimate/alternative.py): {"model", "quant", "fit", "decode_tokens_per_s", "quality"}
     alternative: dict | None = None
+    pick: Any = None  # estimate.select.Pick behind `recommended`: which step of the rule decided, and why
 
 
 @record

@@ -77,7 +77,12 @@ def test_models_fits_on_m2_ultra_lists_the_catalog_largest_first(capsys):
     gpu = [m for m in runs if m["option"]["placement"]["fit"] == "gpu"]
     assert [m["params"] for m in gpu] == sorted((m["params"] for m in gpu), reverse=True)
     by_id = {m["id"]: m for m in data["models"]}
-    assert by_id["llama3.1:70b"]["option"]["quant"] == "F16"  # 141 GB fits the 144 GiB working set
+    # F16 (141 GB) fits the 144 GiB working set, but Q8_0 loses no more than BF16 does and decodes faster
+    row = by_id["llama3.1:70b"]
+    assert row["option"]["quant"] == "Q8_0" and row["pick_rule"] == "same_quality" and "F16" in row["pick_reason"]
+    code, out, err = run(capsys, "models", "--fits", "m2-ultra-192gb", "llama3.1:70b", "--min-quant", "F16", "--json")
+    row = {m["id"]: m for m in json.loads(out)["models"]}["llama3.1:70b"]
+    assert code == 0 and row["option"]["quant"] == "F16" and row["option"]["placement"]["fit"] == "gpu"
     for m in runs:
         jsonschema.validate(m["option"], option_schema())
 

@@ -10,7 +10,8 @@ from selfhost_advisor.cli import main
 from selfhost_advisor.domain import FitRequest
 from selfhost_advisor.estimate.fit import best_option, fit
 from selfhost_advisor.estimate.plan import hardware_for, models_that_fit
-from selfhost_advisor.estimate.select import REQUIRE_FIT, check, decode_tps
+from selfhost_advisor.estimate.quality import loss
+from selfhost_advisor.estimate.select import REQUIRE_FIT, check, decode_tps, gate, meets
 
 
 def run(capsys, *argv):
@@ -32,9 +33,10 @@ def test_fit_min_tps_passes_when_a_gpu_option_meets_it_as_hardware_for_says(caps
     assert gate["passed"] and gate["min_tps"] == 25
     picked = next(o for o in data["options"] if o["quant"] == gate["quant"])
     assert picked["speed"]["decode_tokens_per_s"] >= 25 and picked["placement"]["fit"] == "gpu"
-    # every better-quality option misses the speed: the pick is the best quality that meets it
-    before = data["options"][:[o["quant"] for o in data["options"]].index(gate["quant"])]
-    assert all(o["placement"]["fit"] != "gpu" or o["speed"]["decode_tokens_per_s"] < 25 for o in before)
+    # every option that loses measurably less than the pick misses the speed or the GPU
+    kld = picked["quality"]["kld"]
+    better = [o for o in data["options"] if o["quality"]["kld"] < kld]
+    assert better and all(o["placement"]["fit"] != "gpu" or o["speed"]["decode_tokens_per_s"] < 25 for o in better)
 
     code, out, _ = run(capsys, "hardware", "--for", "llama3.1:70b", "--min-tps", "25", "--quant",
                        ",".join(o["quant"] for o in data["options"]), "--json")
@@ -78,9 +80,11 @@ def test_planners_pick_what_fit_gates_pick(model_id, profile, units):
             got = best_option(m, machine, request, quants, min_tps=min_tps, tiers=REQUIRE_FIT[require or "any"])
             want = check(options, require, min_tps).option
             assert (got and got.quant.name) == (want and want.quant.name), (require, min_tps)
-            if want is not None:  # exact: no better-quality option in the same tier meets the speed
-                for o in options[:options.index(want)]:
-                    assert o.placement.fit != want.placement.fit or (decode_tps(o) or 0) < (min_tps or 0)
+            if want is not None:  # no better-quality option of the same tier meets the gate at least as fast
+                g = gate(require, min_tps)
+                for o in options:
+                    if o.placement.fit == want.placement.fit and meets(o, g) and decode_tps(o) >= decode_tps(want):
+                        assert (loss(o.quant.name), o.quant.rank) >= (loss(want.quant.name), want.quant.rank)
 
 
 def test_a100_picks_q8_0_over_slower_smaller_k_quants():

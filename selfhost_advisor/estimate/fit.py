@@ -1,8 +1,8 @@
 """`fit`: memory and placement of one model on one machine for each quantization, and the pick.
 
-The recommended quantization is the highest-quality one that fits fully on GPU; failing that, the
-highest-quality partial offload; failing that, the best CPU option (the result says which case it is).
-The pick is estimate/select.py's rule, the one `hardware --for` and `models --fits` use too.
+The recommended quantization is estimate/select.py's rule, the one `hardware --for` and `models --fits` use too:
+the best tier (gpu, partial, cpu), then the best measured quality, saturated (a faster option as good as the best
+by measured loss wins) and usable (below reading speed, a faster option is preferred); result.pick says which.
 """
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from ..catalog.data import load
 from ..domain import FitOption, FitRequest, FitResult, Machine, Model, Quant
 from ..engines import get_engine
 from .quality import low_bits, quality
-from .select import TIERS, Gate, LazyOptions, select, tier_of
+from .select import TIERS, Gate, LazyOptions, Pick, choose, select, tier_of
 
 
 def _loss(name: str) -> str:
@@ -19,10 +19,20 @@ def _loss(name: str) -> str:
 
 
 def recommend(options: list[FitOption], min_quant: str | None = None) -> tuple[str | None, str]:
-    """(quant name or None, which tier it came from) - options must be best quality first; `min_quant` is the
-    quality floor (estimate/quality.py)."""
+    """(quant name or None, which tier it came from); `min_quant` is the quality floor (estimate/quality.py)."""
     pick = select(options, Gate(min_quant=min_quant))
     return (pick.quant.name if pick else None), tier_of(pick)
+
+
+def best_pick(
+    model: Model, machine: Machine, request: FitRequest, quants: tuple[Quant, ...], *,
+    min_tps: float | None = None, host_ram_known: bool = True, tiers: tuple[str, ...] = TIERS,
+    max_rank: int | None = None, min_quant: str | None = None,
+) -> Pick:
+    """best_option with the reason: which step of the rule decided (estimate.select.Pick)."""
+    g = Gate(tiers, min_tps, max_rank, min_quant)
+    return choose(LazyOptions(g.eligible(quants), lambda q: evaluate(model, machine, request, q,
+                                                                    host_ram_known=host_ram_known)), g)
 
 
 def evaluate(model: Model, machine: Machine, request: FitRequest, q: Quant, *, host_ram_known: bool = True) -> FitOption:
@@ -40,9 +50,8 @@ def best_option(
     Planning commands evaluate hundreds of (model, hardware) pairs; the scan stops at the first option that meets
     the gate in the best tier, so a model that fits on GPU at F16 costs one evaluation.
     """
-    g = Gate(tiers, min_tps, max_rank, min_quant)
-    return select(LazyOptions(g.eligible(quants), lambda q: evaluate(model, machine, request, q,
-                                                                    host_ram_known=host_ram_known)), g)
+    return best_pick(model, machine, request, quants, min_tps=min_tps, host_ram_known=host_ram_known, tiers=tiers,
+                     max_rank=max_rank, min_quant=min_quant).option
 
 
 def host_speed(machine: Machine) -> dict:
@@ -74,7 +83,8 @@ def fit(
     engine = get_engine(request.engine)  # validates the engine name
     backend = machine.devices[0].backend if machine.devices else "cpu"
     options = [evaluate(model, machine, request, q, host_ram_known=host_ram_known) for q in quants]
-    pick, tier = recommend(options, min_quant)
+    chosen = choose(options, Gate(min_quant=min_quant))
+    pick, tier = (chosen.option.quant.name if chosen.option else None), tier_of(chosen.option)
     warnings = []
     if pick and low_bits(pick):
         warnings.append(f"{pick} is a 3-bit-or-lower quantization: measured loss on Llama 3 8B "
@@ -115,7 +125,7 @@ def fit(
     }
     return FitResult(
         model=model, machine=machine, request=request, options=tuple(options), recommended=pick,
-        assumptions=assumptions, warnings=tuple(warnings),
+        assumptions=assumptions, warnings=tuple(warnings), pick=chosen,
     )
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 from ..catalog.hardware import Profile, find_profile, machine_from_profile, profiles
 from ..domain import FitOption, FitRequest, Machine, Model, Quant
 from ..record import record
-from .fit import best_option
+from .fit import best_option, best_pick
 
 GPU_COUNTS = (1, 2, 4, 8)
 HOST_PROFILE = "host-workstation"
@@ -23,6 +23,8 @@ class HardwareCandidate:
     price_note: str
     option: FitOption | None  # best quantization meeting the target, None when nothing does
     reason: str  # why not, when option is None
+    rule: str = ""  # estimate.select.Pick.rule: which step of the selection rule picked the option
+    why: str = ""  # Pick.reason(): why that option
 
 
 def _price(p: Profile, count: int) -> tuple[float | None, str]:
@@ -61,14 +63,16 @@ def hardware_for(
             # Discrete GPUs: the model must fit in VRAM (partial offload rarely meets a speed target);
             # Apple, APU and CPU profiles are whole machines with their RAM.
             tiers = ("gpu",) if p.kind == "gpu" else ("gpu", "partial", "cpu")
-            opt = best_option(model, machine, request, quants, min_tps=min_tps,
-                              host_ram_known=p.kind != "gpu", tiers=tiers)
+            pick = best_pick(model, machine, request, quants, min_tps=min_tps,
+                             host_ram_known=p.kind != "gpu", tiers=tiers)
+            opt = pick.option
             reason = ""
             if opt is None:
                 reason = _why_not(model, machine, request, quants, min_tps, p.kind != "gpu")
             elif max_price is not None and (price is None or price > max_price):
                 reason = "over --max-price" if price is not None else "no price to compare with --max-price"
-            last = HardwareCandidate(machine.name, p, count, price, note, opt if not reason else None, reason)
+            last = HardwareCandidate(machine.name, p, count, price, note, opt if not reason else None, reason,
+                                     pick.rule if not reason else "", pick.reason() if not reason else "")
             if opt is not None:
                 break  # more units of the same GPU only cost more
         out.append(last)  # the cheapest count that works, or the largest tried and why it fails
@@ -90,6 +94,8 @@ def _why_not(model: Model, machine: Machine, request: FitRequest, quants: tuple[
 class ModelFit:
     model: Model
     option: FitOption | None
+    rule: str = ""  # estimate.select.Pick.rule ("" when nothing runs)
+    why: str = ""  # Pick.reason()
 
 
 def models_that_fit(
@@ -100,10 +106,12 @@ def models_that_fit(
     """Each model's best option on `machine`; the ones that run first, largest (most capable) first."""
     from ..record import replace
 
-    rows = [ModelFit(m, best_option(m, machine, replace(request, context=min(request.context, m.max_context)),
-                                    quants, min_tps=min_tps, host_ram_known=host_ram_known, max_rank=max_rank,
-                                    min_quant=min_quant))
-            for m in models]
+    def one(m: Model) -> ModelFit:
+        pick = best_pick(m, machine, replace(request, context=min(request.context, m.max_context)), quants,
+                         min_tps=min_tps, host_ram_known=host_ram_known, max_rank=max_rank, min_quant=min_quant)
+        return ModelFit(m, pick.option, pick.rule if pick.option else "", pick.reason() if pick.option else "")
+
+    rows = [one(m) for m in models]
     tier = {"gpu": 0, "partial": 1, "cpu": 2}
     return sorted(rows, key=lambda r: (r.option is None, tier.get(r.option.placement.fit, 3) if r.option else 3,
                                        -r.model.params, r.model.id))

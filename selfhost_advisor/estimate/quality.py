@@ -67,6 +67,25 @@ def at_least(quant_name: str, base: str, floor: str | None) -> bool:
     return row is None or float(row["kld"]) <= float(rows[floor]["kld"])
 
 
+def loss(quant_name: str, base: str = "") -> float | None:
+    """Measured perplexity change against 16-bit (delta_ppl, absolute, on the scoreboard's model) of a file type, or
+    of its base for a _L/_XL variant (same tensors, embeddings and output at Q8_0: no worse); None where unmeasured
+    (MLX and vLLM formats, F32). The selection rule compares these (estimate/select.py)."""
+    rows = _data()["quants"]
+    row = rows.get(quant_name) or rows.get(base)
+    return None if row is None else float(row["delta_ppl"])
+
+
+def same_quality_tolerance() -> float:
+    """delta_ppl difference within which two types count as the same quality (data/quality.yaml selection)."""
+    return float(_data()["selection"]["same_quality_delta_ppl"])
+
+
+def usable_tps() -> float:
+    """The single-stream decode speed the pick prefers when no --min-tps is given (data/quality.yaml selection)."""
+    return float(_data()["selection"]["usable_tokens_per_s"])
+
+
 def label(quant_name: str) -> str:
     """Text-table cell: '+2.8%' perplexity (KLD in the JSON), '-' unmeasured, '!' marks 3-bit and lower."""
     q = quality(quant_name)

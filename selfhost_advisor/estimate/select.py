@@ -2,15 +2,34 @@
 
 Why one rule (issue 19): `fit --min-tps` used to check only the recommended (top-quality) option while
 `hardware --for` accepted any quantization that met the speed, so the same card passed one and failed the other.
-Now every command asks `select(options, gate)`:
+Why this rule (issue 17): "the highest quality that fits" recommended qwen2.5:72b at F16, 4.7 tokens/s, on a
+192 GB Mac, where Q8_0 decodes twice as fast and loses no more than BF16 does; and a 70B at Q8_0 offloaded at
+1.1 tokens/s where a smaller quantization was faster. Every command asks `choose(options, gate)` (or `select`):
 
-    among the options that meet the gate (placement tier accepted, decode >= min_tps, measured quality loss no
-    worse than the floor's, `--min-quant`), the one in the best tier (gpu, then partial, then cpu); within a tier, the best quality.
+1. Gate. Eligible: placement tier accepted (`--require-fit`), decode >= `--min-tps`, measured loss no worse than
+   the floor's (`--min-quant`). The gate is never relaxed: a pick meets every flag.
+2. Tier. The best tier with an eligible option wins: gpu, then partial, then cpu. A partial offload never beats
+   a full GPU fit of an eligible quantization, whatever the speeds.
+3. Quality, saturated. Within the tier, the best quality is the lowest measured perplexity change against
+   16-bit (data/quality.yaml: llama.cpp's Llama 3 8B scoreboard; KLD orders the types the same way). Options whose
+   change exceeds the best one's by no more than switching FP16 <-> BF16 does (0.002517 +- 0.000536 on the same
+   scoreboard; tolerance its 2-sigma bound, 0.0036) are "as good": Q8_0 (0.00265 +- 0.00101) is as good as F16,
+   Q6_K (0.0217 +- 0.0019) is not. Among "as good" options the fastest decode is picked (ties: the better
+   measured loss). When any eligible option is unmeasured (MLX, vLLM formats, F32) quality is
+   the engine's order and nothing is saturated.
+4. Usable speed. If that pick decodes below the floor - `--min-tps` when given, else the speed an adult reads at
+   (238 words/min, Brysbaert 2019, x 100 tokens / 75 words = 5.3 tokens/s) - the best quality among the tier's
+   options at or above the floor is picked instead (saturated as in 3). If none reaches it, the fastest option
+   of the tier (it comes nearest; the quality floor still bounds the loss).
 
-Options come best quality first. The scan is exact, in list order, never a bisection: along the quality list
-neither memory (IQ4_XS is smaller than Q4_0, IQ3_XXS than Q2_K) nor speed (an A100 decodes Q8_0 faster than
-Q5_K_M: its K-quant kernels are compute-bound) is monotone, so a bisection can skip the best option.
-`LazyOptions` evaluates an option only when the scan reaches it, so the first pass stops at the first GPU fit.
+Laws (tests/test_select_laws.py): the pick meets every gate; no eligible option of the same tier is at least as
+fast and measurably better; raising --min-tps never picks a slower option; F16 beside Q8_0 in one tier picks
+Q8_0 unless --min-quant F16 or --quant F16 asks for it. `Pick.rule` and `Pick.reason()` say which step decided.
+
+The scan is exact, never a bisection: along the quality list neither memory (IQ4_XS is smaller than Q4_0) nor
+speed (an A100 decodes Q8_0 faster than Q5_K_M: its K-quant kernels are compute-bound) is monotone.
+`LazyOptions` evaluates an option only when the scan reaches it: a model that fits on GPU at a usable speed costs
+its best option and the few within the tolerance (F16: Q8_0).
 """
 from __future__ import annotations
 
@@ -18,6 +37,7 @@ from typing import Callable, Iterator, Sequence
 
 from ..domain import FitOption, Quant
 from ..record import record
+from .quality import loss, same_quality_tolerance, usable_tps
 
 TIERS = ("gpu", "partial", "cpu")  # best first
 REQUIRE_FIT = {"gpu": ("gpu",), "partial": ("gpu", "partial"), "any": TIERS}  # --require-fit -> accepted tiers
@@ -67,13 +87,119 @@ def meets(o: FitOption, g: Gate) -> bool:
     return g.min_tps is None or (tps is not None and tps >= g.min_tps)
 
 
-def select(options: Sequence[FitOption], g: Gate = Gate()) -> FitOption | None:
-    """The option the gate picks (rule in the module docstring), or None when no option meets it."""
+RULES = ("best_quality", "same_quality", "usable_speed", "fastest", "none")  # Pick.rule, step 3/4 of the docstring
+_TIER_TEXT = {"gpu": "fits fully on GPU", "partial": "no option fits fully on GPU; partial offload",
+              "cpu": "no GPU option; runs from RAM"}
+
+
+@record
+class Pick:
+    """The option the rule picks, which step decided, and what it was weighed against."""
+
+    option: FitOption | None
+    rule: str  # one of RULES
+    floor_tps: float  # the usable-speed floor applied: --min-tps, else the reading-speed default
+    floor_given: bool = False  # the floor is the user's --min-tps
+    best: FitOption | None = None  # the tier's best-quality option, when the pick is another one
+
+    def reason(self) -> str:
+        """One line: the tier and why this option (text footers; `recommended_reason` in the JSON)."""
+        o, b = self.option, self.best
+        if o is None:
+            return "no option meets the gate"
+        where = _TIER_TEXT.get(o.placement.fit, o.placement.fit)
+        floor = f"--min-tps {self.floor_tps:g}" if self.floor_given else f"reading speed, {self.floor_tps:g} tokens/s"
+        if self.rule == "fastest" and b is None:
+            return f"{where}; nothing reaches {floor}; the best quality is also the fastest"
+        if self.rule == "best_quality" or b is None:
+            return f"{where}; the best measured quality"
+        if self.rule == "same_quality":
+            return (f"{where}; as good as {b.quant.name} by measured loss (within BF16 vs FP16) and "
+                    f"faster, {_tps(o)} vs {_tps(b)} tokens/s")
+        if self.rule == "usable_speed":
+            return f"{where}; the best quality at {floor} or faster ({b.quant.name} decodes {_tps(b)})"
+        return f"{where}; nothing reaches {floor}, so the fastest ({b.quant.name} decodes {_tps(b)})"
+
+
+def rule_note(min_tps: float | None = None) -> str:
+    """The footer of the planning tables: how each row's quantization was picked."""
+    floor = (f"--min-tps {min_tps:g}" if min_tps is not None
+             else f"{usable_tps():g} tokens/s (reading speed; --min-tps sets it)")
+    return ("quant: best placement, then best measured quality; a faster one wins when it is as good by measured loss "
+            f"(Q8_0 beside F16) or when the better one decodes below {floor}; --json pick_reason says which.")
+
+
+def _tps(o: FitOption) -> str:
+    t = decode_tps(o)
+    return "?" if t is None else f"{t:.1f}"
+
+
+def _quants(options: Sequence[FitOption]) -> list[Quant]:
+    """The options' quantizations, without evaluating lazy options."""
+    return list(options.quants) if isinstance(options, LazyOptions) else [o.quant for o in options]
+
+
+def _order(quants: list[Quant]) -> tuple[list[int], list[float | None]]:
+    """Indices best quality first and their measured losses: by loss (then the engine's order) when every option is
+    measured; the engine's order, unsaturated (losses None), when any is not."""
+    losses = [loss(q.name, q.base) for q in quants]
+    if any(x is None for x in losses):
+        return list(range(len(quants))), [None] * len(quants)
+    return sorted(range(len(quants)), key=lambda i: (losses[i], quants[i].rank)), losses
+
+
+def _usable(o: FitOption, floor: float) -> bool:
+    t = decode_tps(o)
+    return t is None or t >= floor  # an unknown speed is not held against an option (the --min-tps gate refuses it)
+
+
+def choose(options: Sequence[FitOption], g: Gate = Gate()) -> Pick:
+    """The option the gate picks and why (rule in the module docstring); Pick.option None when nothing meets it."""
+    order, losses = _order(_quants(options))
+    floor = g.min_tps if g.min_tps is not None else usable_tps()
+    tol = same_quality_tolerance()
+
+    pos = {i: k for k, i in enumerate(order)}
+
+    def faster(i: int) -> tuple:  # speed, then quality (position in the quality order)
+        return decode_tps(options[i]) or 0.0, -pos[i]
+
+    def best(pred: Callable[[int], bool]) -> tuple[int | None, int | None]:
+        """(best-quality index meeting pred, the fastest of those as good as it)."""
+        for k, i in enumerate(order):
+            if pred(i):
+                group = [i]
+                if losses[i] is not None:
+                    for j in order[k + 1:]:
+                        if losses[j] - losses[i] > tol:  # type: ignore[operator]
+                            break  # sorted by loss: the rest lose measurably more
+                        if pred(j):
+                            group.append(j)
+                return i, max(group, key=faster)
+        return None, None
+
     for tier in g.tiers:
-        for o in options:
-            if o.placement.fit == tier and meets(o, g):
-                return o
-    return None
+        def in_tier(i: int, tier: str = tier) -> bool:
+            return options[i].placement.fit == tier and meets(options[i], g)
+
+        top, pick = best(in_tier)
+        if top is None or pick is None:
+            continue
+        given = g.min_tps is not None
+        if _usable(options[pick], floor):
+            return Pick(options[pick], "best_quality" if pick == top else "same_quality", floor, given,
+                        None if pick == top else options[top])
+        _, fast = best(lambda i: in_tier(i) and _usable(options[i], floor))
+        if fast is not None:
+            return Pick(options[fast], "usable_speed", floor, given, options[top])
+        fastest = max((i for i in order if in_tier(i)), key=faster)
+        return Pick(options[fastest], "fastest", floor, given, None if fastest == top else options[top])
+    return Pick(None, "none", floor, g.min_tps is not None)
+
+
+def select(options: Sequence[FitOption], g: Gate = Gate()) -> FitOption | None:
+    """The option the gate picks (choose(...).option), or None when no option meets it."""
+    return choose(options, g).option
 
 
 def tier_of(option: FitOption | None) -> str:
@@ -102,6 +228,11 @@ class LazyOptions(Sequence[FitOption]):
 
     def __iter__(self) -> Iterator[FitOption]:
         return (self[i] for i in range(len(self)))
+
+    @property
+    def quants(self) -> tuple[Quant, ...]:
+        """The quantizations, known without evaluating anything."""
+        return self._quants
 
     @property
     def evaluated(self) -> int:

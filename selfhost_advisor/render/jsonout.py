@@ -164,6 +164,8 @@ def fit_dict(r: FitResult) -> dict[str, Any]:
         "kv_cache_type": r.request.kv_cache_type,
         "options": [option_dict(o) for o in r.options],
         "recommended": r.recommended,
+        "recommended_rule": r.pick.rule if r.pick is not None else None,
+        "recommended_reason": r.pick.reason() if r.pick is not None and r.pick.option is not None else None,
         "min_quant": r.assumptions.get("min_quant"),
         "smaller_alternative": r.alternative,
         "gate": gate_dict(r.gate),

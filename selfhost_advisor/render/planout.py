@@ -64,7 +64,7 @@ def hardware_for_dict(model, request, min_tps, max_price, rows: list[HardwareCan
                 "hardware": c.label, "profile": c.profile.id, "units": c.count,
                 "price_usd": _round(c.price_usd), "price_note": c.price_note,
                 "meets_target": c.option is not None, "reason": c.reason or None,
-                "option": _option_or_none(c.option),
+                "option": _option_or_none(c.option), "pick_rule": c.rule or None, "pick_reason": c.why or None,
             }
             for c in rows
         ],
@@ -89,7 +89,7 @@ def models_fits_dict(machine, request, min_tps, rows: list[ModelFit], flt: Any =
         "min_tps": min_tps,
         "models": [
             {"id": r.model.id, "name": r.model.name, "params": r.model.params, "runs": r.option is not None,
-             "option": _option_or_none(r.option)}
+             "option": _option_or_none(r.option), "pick_rule": r.rule or None, "pick_reason": r.why or None}
             for r in rows
         ],
         "warnings": [],
@@ -158,9 +158,12 @@ def render_hardware_for(model, request, min_tps, rows: list[HardwareCandidate], 
     ok = sum(1 for c in rows if c.option)
     con.print(f"{ok} of {len(rows)} configurations meet the target, cheapest first (the 8 cheapest misses shown;"
               " --json lists all with reasons). Prices: GPUs x units + a workstation host.")
+    from ..estimate.select import rule_note
+
+    con.print(esc(rule_note(min_tps)))
 
 
-def render_models_fits(machine, request, rows: list[ModelFit], flt: Any = None) -> None:
+def render_models_fits(machine, request, rows: list[ModelFit], flt: Any = None, min_tps: float | None = None) -> None:
     from rich.table import Table
 
     from .text import console, filter_words
@@ -178,3 +181,6 @@ def render_models_fits(machine, request, rows: list[ModelFit], flt: Any = None) 
     show(con, t, drop=("params",))
     words = filter_words(flt)
     con.print(esc(f"{sum(1 for r in rows if r.option)} of {len(rows)} models run" + (f" ({words})." if words else ".")))
+    from ..estimate.select import rule_note
+
+    con.print(esc(rule_note(min_tps)))

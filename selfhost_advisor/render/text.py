@@ -137,9 +137,7 @@ def render_fit(r: FitResult, file=None) -> None:
     show(con, table, drop=FIT_DROP)
     tier = r.assumptions.get("recommended_tier")
     if r.recommended:
-        why = {"gpu": "highest quality that fits fully on GPU",
-               "partial": "no option fits fully on GPU; best partial offload",
-               "cpu": "no GPU option; best that fits in RAM"}[tier]
+        why = r.pick.reason() if r.pick is not None else tier  # estimate/select.py: which step decided
         con.print(f"[bold]Recommended:[/] {r.recommended} ({why}). GB = 10^9 bytes.")
         cmd = next((o.command for o in r.options if o.quant.name == r.recommended and o.command), "")
         if cmd:
