@@ -86,6 +86,11 @@ def usable_tps() -> float:
     return float(_data()["selection"]["usable_tokens_per_s"])
 
 
+def speed_trade_floor() -> str:
+    """The lowest quality the default usable-speed floor may trade down to (data/quality.yaml selection)."""
+    return str(_data()["selection"]["speed_trade_floor"])
+
+
 def label(quant_name: str) -> str:
     """Text-table cell: '+2.8%' perplexity (KLD in the JSON), '-' unmeasured, '!' marks 3-bit and lower."""
     q = quality(quant_name)

@@ -19,8 +19,10 @@ Why this rule (issue 17): "the highest quality that fits" recommended qwen2.5:72
    the engine's order and nothing is saturated.
 4. Usable speed. If that pick decodes below the floor - `--min-tps` when given, else the speed an adult reads at
    (238 words/min, Brysbaert 2019, x 100 tokens / 75 words = 5.3 tokens/s) - the best quality among the tier's
-   options at or above the floor is picked instead (saturated as in 3). If none reaches it, the fastest option
-   of the tier (it comes nearest; the quality floor still bounds the loss).
+   options at or above the floor is picked instead (saturated as in 3). If none reaches it, the fastest of them
+   (it comes nearest). The default floor trades quality for speed only down to Q4_K_M's measured loss, the lowest
+   type llama.cpp's own notes call recommended (data/quality.yaml `speed_trade_floor`); below it the loss grows
+   3.7x by Q3_K_M. An explicit --min-tps gates, so it trades as far as --min-quant allows.
 
 Laws (tests/test_select_laws.py): the pick meets every gate; no eligible option of the same tier is at least as
 fast and measurably better; raising --min-tps never picks a slower option; F16 beside Q8_0 in one tier picks
@@ -37,7 +39,7 @@ from typing import Callable, Iterator, Sequence
 
 from ..domain import FitOption, Quant
 from ..record import record
-from .quality import loss, same_quality_tolerance, usable_tps
+from .quality import at_least, loss, same_quality_tolerance, speed_trade_floor, usable_tps
 
 TIERS = ("gpu", "partial", "cpu")  # best first
 REQUIRE_FIT = {"gpu": ("gpu",), "partial": ("gpu", "partial"), "any": TIERS}  # --require-fit -> accepted tiers
@@ -109,16 +111,17 @@ class Pick:
             return "no option meets the gate"
         where = _TIER_TEXT.get(o.placement.fit, o.placement.fit)
         floor = f"--min-tps {self.floor_tps:g}" if self.floor_given else f"reading speed, {self.floor_tps:g} tokens/s"
+        those = "" if self.floor_given else f" at {speed_trade_floor()} quality or better"
         if self.rule == "fastest" and b is None:
-            return f"{where}; nothing reaches {floor}; the best quality is also the fastest"
+            return f"{where}; nothing{those} reaches {floor}; the best quality is also the fastest"
         if self.rule == "best_quality" or b is None:
             return f"{where}; the best measured quality"
         if self.rule == "same_quality":
             return (f"{where}; as good as {b.quant.name} by measured loss (within BF16 vs FP16) and "
                     f"faster, {_tps(o)} vs {_tps(b)} tokens/s")
         if self.rule == "usable_speed":
-            return f"{where}; the best quality at {floor} or faster ({b.quant.name} decodes {_tps(b)})"
-        return f"{where}; nothing reaches {floor}, so the fastest ({b.quant.name} decodes {_tps(b)})"
+            return f"{where}; the best quality that decodes at {floor} or more ({b.quant.name}: {_tps(b)})"
+        return f"{where}; nothing{those} reaches {floor}, so the fastest of those ({b.quant.name}: {_tps(b)})"
 
 
 def rule_note(min_tps: float | None = None) -> str:
@@ -158,6 +161,7 @@ def choose(options: Sequence[FitOption], g: Gate = Gate()) -> Pick:
     order, losses = _order(_quants(options))
     floor = g.min_tps if g.min_tps is not None else usable_tps()
     tol = same_quality_tolerance()
+    trade = speed_trade_floor()
 
     pos = {i: k for k, i in enumerate(order)}
 
@@ -189,10 +193,14 @@ def choose(options: Sequence[FitOption], g: Gate = Gate()) -> Pick:
         if _usable(options[pick], floor):
             return Pick(options[pick], "best_quality" if pick == top else "same_quality", floor, given,
                         None if pick == top else options[top])
-        _, fast = best(lambda i: in_tier(i) and _usable(options[i], floor))
+        def tradable(i: int) -> bool:  # the default floor buys speed down to Q4_K_M's loss only; --min-tps further
+            q = options[i].quant
+            return in_tier(i) and (given or at_least(q.name, q.base, trade))
+
+        _, fast = best(lambda i: tradable(i) and _usable(options[i], floor))
         if fast is not None:
             return Pick(options[fast], "usable_speed", floor, given, options[top])
-        fastest = max((i for i in order if in_tier(i)), key=faster)
+        fastest = max([pick] + [i for i in order if tradable(i)], key=faster)
         return Pick(options[fastest], "fastest", floor, given, None if fastest == top else options[top])
     return Pick(None, "none", floor, g.min_tps is not None)
 
