@@ -58,7 +58,7 @@ def vllm_row(row: dict) -> dict:
     req = FitRequest(context=int(f["max_model_len"]), engine="vllm", gpu_memory_utilization=float(f["gpu_memory_utilization"]),
                      max_num_seqs=int(f["max_num_seqs"]), max_num_batched_tokens=int(f["max_num_batched_tokens"]),
                      enforce_eager=not graphs_in_budget or bool(f.get("enforce_eager")), tensor_parallel=tp,
-                     kv_cache_type=f.get("kv_cache_dtype", "auto"))
+                     kv_cache_type=f.get("kv_cache_dtype", "auto"), engine_version=row["version"])
     p = V.plan(m, q, machine, req)
     # V0 gathers logits to TP rank 0 only: other ranks profile no sampler
     seqs = 0 if row["generation"] == "v0" and int(row.get("rank", 0)) > 0 else int(f["max_num_seqs"])
@@ -69,10 +69,13 @@ def vllm_row(row: dict) -> dict:
     if p.pool_bytes_per_gpu == 0:  # the plan clamps at 0; rebuild the signed figure vLLM logs
         total = V.cuda_total_bytes(machine.devices[0])
         pool = int(total * req.gpu_memory_utilization) - (-(-V.vllm_weights(m, q).total // tp)) - act \
-            - V.non_torch_bytes(tp, machine.interconnect) - (0 if req.enforce_eager else int(load("engines")["engines"]["vllm"]["cudagraph_bytes"]))
+            - V.non_torch_bytes(tp, machine.interconnect, row["version"]) - (0 if req.enforce_eager else int(load("engines")["engines"]["vllm"]["cudagraph_bytes"]))
     lg = row["logged"]
     out = {"source": row["source"], "model": row["model"], "quant": row["quant"], "gpu": row.get("gpu") or row.get("gpu_name"),
            "tp": tp, "version": row["version"], "holdout": bool(row.get("holdout"))}
+    if row.get("expect_refusal"):  # vLLM stopped at start-up: does the estimate stop too?
+        out["refused_est"] = p.placement.fit == "no"
+        out["refused_logged"] = True
     kv_logged = lg.get("kv_cache")
     if kv_logged is None and lg.get("kv_cache_tokens"):
         kv_logged = lg["kv_cache_tokens"] * V.kv_bytes_per_token(m, tp, V.kv_dtype_bytes(req.kv_cache_type)) / GIB
@@ -83,7 +86,7 @@ def vllm_row(row: dict) -> dict:
         out.update(act_logged_gib=lg["activation"], act_est_gib=round(act / GIB, 2),
                    act_err=(act / GIB - lg["activation"]) / lg["activation"])
     if lg.get("non_torch") is not None:
-        nt = V.non_torch_bytes(tp, machine.interconnect) / GIB
+        nt = V.non_torch_bytes(tp, machine.interconnect, row["version"]) / GIB
         out.update(non_torch_logged_gib=lg["non_torch"], non_torch_est_gib=round(nt, 2), non_torch_abs=nt - lg["non_torch"])
     if lg.get("graphs") is not None:
         g = int(load("engines")["engines"]["vllm"]["cudagraph_bytes"]) / GIB

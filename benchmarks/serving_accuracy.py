@@ -40,7 +40,14 @@ def engine_options(row: dict) -> FitRequest:
     version = tuple(int(x) for x in re.findall(r"\d+", str(row["engine"]))[:2])
     opts = {"gpu_memory_utilization": 0.9} if version < (0, 33) else {}
     opts.update(row.get("options") or {})
-    return FitRequest(context=1, engine="vllm", **opts)
+    return FitRequest(context=1, engine="vllm", engine_version=release(row), **opts)
+
+
+def release(row: dict) -> str:
+    """The vLLM release the row ran ('vllm 0.11.0' -> '0.11.0'): its memory rules (the profile's sampler, the NVLink
+    NCCL term, whether CUDA graphs come out of the pool) size the KV pool, as estimate/vllm.py plan() applies them."""
+    parts = str(row.get("engine", "")).split()
+    return parts[1] if len(parts) > 1 and parts[0] == "vllm" else ""
 
 
 def outcome(row: dict) -> tuple[float, float | None]:
@@ -51,7 +58,7 @@ def outcome(row: dict) -> tuple[float, float | None]:
     P, O = int(row["prompt_tokens"]), int(row["output_tokens"])
     total = row.get("measure", "output") == "total"
     if row["kind"] == "single_stream":
-        tp = plan(model, q, machine, FitRequest(context=P + O, engine="vllm")).tp
+        tp = plan(model, q, machine, FitRequest(context=P + O, engine="vllm", engine_version=release(row))).tp
         step = step_seconds(model, q, machine, tp, 1, P + O / 2)
         return 1.0 / step, step
     if row.get("clients") == "burst":

@@ -15,6 +15,10 @@ M8 = get_model("llama3.1:8b")
 
 
 @pytest.mark.parametrize("model,version,path", [
+    ("llama3.1:8b", "0.9.2", "torch_sort"),  # no release of ours before 0.10 shows FlashInfer's sampler
+    ("llama3.1:8b", "0.10.1.1", "flashinfer"),  # V1 took FlashInfer where installed (docker images); logs say so
+    ("mistral-small:24b", "0.11.0", "flashinfer"),  # the last release before PR #26859 turned it off
+    ("llama3.1:8b", "0.11.1", "torch_sort"),
     ("llama3.1:8b", "0.16.0", "torch_sort"),  # V1 runner, FlashInfer sampler off by default (PR #26859)
     ("llama3.1:8b", "0.24.0", "flashinfer"),  # V1 runner, FlashInfer on by default (PR #40376)
     ("llama3.1:8b", "0.33.0", "mrv2_profile"),  # Model Runner V2 default for dense models since 0.25.0
@@ -86,3 +90,20 @@ def test_hybrid_pool_tokens_are_concurrency_times_context():
     per_seq = V.sequence_kv_bytes(m, 4, 32768)
     assert p.max_concurrency == p.pool_bytes_per_gpu // per_seq
     assert abs(p.pool_tokens - p.pool_bytes_per_gpu / per_seq * 32768) <= 32768
+
+
+def test_a_plan_follows_its_release_sampler_and_graph_order():
+    """plan() sizes the pool with request.engine_version's rules. Qwen3-32B BF16 on one H100 with a 32K context:
+    llm-d's sorting build (0.11.1+) stopped at --max-model-len 32000, while GPUStack served 32000 + 100 tokens on
+    vLLM 0.11.0, whose FlashInfer profile peak is 3.5 GiB smaller (data/engine_logs.yaml, data/serving_benchmarks.yaml)."""
+    m, q = get_model("qwen3:32b"), V.get_vllm_quant("BF16")
+    h100 = machine_from_profile(find_profile("h100-sxm"), 1)
+    old = V.plan(m, q, h100, FitRequest(32100, "vllm", gpu_memory_utilization=0.9, engine_version="0.11.0"))
+    sort = V.plan(m, q, h100, FitRequest(32100, "vllm", gpu_memory_utilization=0.9, engine_version="0.11.1"))
+    assert old.placement.fit == "gpu" and sort.placement.fit == "no"
+    gap = (38 - 14) * 1024 * 151936
+    assert old.pool_bytes_per_gpu - sort.pool_bytes_per_gpu == gap
+    # graphs are captured after the pool before 0.21 and sized before it since: the same sampler, 0.75 GiB apart
+    before = V.plan(m, q, h100, FitRequest(16000, "vllm", engine_version="0.20.0"))
+    since = V.plan(m, q, h100, FitRequest(16000, "vllm", engine_version="0.21.0"))
+    assert before.pool_bytes_per_gpu - since.pool_bytes_per_gpu == int(V._engine()["cudagraph_bytes"])

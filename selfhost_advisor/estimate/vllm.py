@@ -191,13 +191,20 @@ def activation_bytes(model: Model, tp: int, tokens: int, seqs: int, path: str = 
     return max(forward_peak_bytes(model, tp, tokens), held + sampler_peak_bytes(model, rows, path))
 
 
-def non_torch_bytes(tp: int, interconnect: str = "") -> int:
-    """Memory outside torch's allocator that vLLM's profile counts: cuBLAS/attention workspaces, and at TP >= 2 over
-    NVLink the NCCL (NVLS) and custom all-reduce buffers; over PCIe the custom all-reduce is off and NCCL's
-    per-peer buffers are small (data/engines.yaml, with the logs on both sides)."""
+def non_torch_bytes(tp: int, interconnect: str = "", version: str | None = None) -> int:
+    """Memory outside torch's allocator that vLLM's profile counts against the budget: cuBLAS/attention workspaces,
+    and at TP >= 2 over NVLink what NCCL and the custom all-reduce add by release (data/engines.yaml
+    nccl_in_budget_bytes): the whole communicator workspace while the start-up memory snapshot came before the
+    distributed init, only what the profile run adds once the snapshot followed it (the init-time workspace then
+    comes out of the 1 - utilisation headroom, vllm PR #45517). Over PCIe the custom all-reduce is off and NCCL's
+    per-peer buffers are small."""
     e = _engine()
     nvlink = tp > 1 and "nvlink" in interconnect.lower()
-    return int(e["non_torch_bytes"]) + (int(e["nccl_bytes_per_gpu"]) if nvlink else 0)
+    if not nvlink:
+        return int(e["non_torch_bytes"])
+    v = _version(version or engine_version())
+    rule = next(r for r in e["nccl_in_budget_bytes"] if v >= _version(str(r["since"])))
+    return int(e["non_torch_bytes"]) + int(rule["bytes"])
 
 
 @record
@@ -252,9 +259,13 @@ def plan(model: Model, quant: Quant, machine: Machine, request: FitRequest) -> V
             return VllmPlan(mem, Placement("no", 0, n_total, 0, 0, budget - free, note=note), tp, 0, 0, seq_kv,
                             gpu_memory_utilization=util)
     pp = request.nodes or 1
-    act = activation_bytes(model, tp, tokens, seqs, sampler_path(model))
-    graphs = 0 if request.enforce_eager else int(e["cudagraph_bytes"])
-    other = non_torch_bytes(tp, machine.interconnect)
+    # the release's rules (request.engine_version; "" = the current release): its profile sampler, and whether its
+    # CUDA graphs are sized before the pool (>= cudagraph_in_kv_budget_since) or captured afterwards from the headroom
+    version = request.engine_version or None
+    act = activation_bytes(model, tp, tokens, seqs, sampler_path(model, version))
+    graphs_before_pool = _version(version or engine_version()) >= _version(str(e["cudagraph_in_kv_budget_since"]))
+    graphs = 0 if request.enforce_eager or not graphs_before_pool else int(e["cudagraph_bytes"])
+    other = non_torch_bytes(tp, machine.interconnect, version)
     # Each pipeline stage (one node with --nodes) holds its layers' weights and KV; the last one also the LM head
     # and the sampler. vLLM sizes every worker's pool and keeps the smallest block count.
     stages = []
