@@ -121,12 +121,12 @@ def test_units_double_when_load_doubles_far_from_rounding():
 
 
 def test_rental_costs_hours_times_price():
-    # RTX 4090 on-demand quotes in data/cost.yaml: $0.34, $0.50, $0.55, $0.682 -> median (0.50 + 0.55)/2 = $0.525.
-    # 4 boxes x 2 GPUs x $0.525 x 176 h = $739.20, + $720 ops; utilisation is over the 4 x 176 billed hours.
+    # RTX 4090 on-demand quotes in data/cost.yaml: $0.50, $0.55, $0.60, $0.682 -> median (0.55 + 0.60)/2 = $0.575.
+    # 4 boxes x 2 GPUs x $0.575 x 176 h = $809.60, + $720 ops; utilisation is over the 4 x 176 billed hours.
     o = tco.price_box(box_from_spec("2x rtx4090"), cap(), work(), PARAMS, "rent")
-    assert o.box.rental_usd_per_gpu_hour == pytest.approx(0.525)
-    assert o.monthly_usd.rental == pytest.approx(739.20)
-    assert o.monthly_usd.total == pytest.approx(1459.20)
+    assert o.box.rental_usd_per_gpu_hour == pytest.approx(0.575)
+    assert o.monthly_usd.rental == pytest.approx(809.60)
+    assert o.monthly_usd.total == pytest.approx(1529.60)
     assert o.utilisation == pytest.approx(o.busy_hours_per_month / (4 * 176))
 
 

@@ -88,3 +88,27 @@ def test_the_output_adds_up_and_agrees_with_itself(capsys, monkeypatch, argv):
     for o in d["cloud"]:
         kind = "API (excluded)" if o["excluded"] else "API"
         assert rows[(o["id"], kind)] == pytest.approx(o["monthly_usd"], abs=0.51)
+
+
+def test_rental_quotes_are_dated_and_sourced_and_the_rate_is_their_median():
+    # issue 14: a market median of dated public quotes, not one provider's list; the spread is shown beside it
+    import datetime
+
+    import yaml
+
+    from selfhost_advisor.cost.boxes import rental_rate
+
+    from pathlib import Path
+
+    data = yaml.safe_load((Path(__file__).resolve().parents[1] / "data" / "cost.yaml").read_text())
+    quotes = data["rental"]["quotes"]
+    for gpu in ("h100-sxm", "h200", "a100-80gb", "l40s", "rtx-4090", "b200", "mi300x", "rtx-5090", "rtx-3090"):
+        rows = quotes[gpu]
+        assert len({q["provider"] for q in rows}) >= 3, gpu  # at least three providers behind each median
+        for q in rows:
+            assert q["url"].startswith("https://") and q["usd"] > 0
+            datetime.date.fromisoformat(str(q["published"]) + ("-01" if len(str(q["published"])) == 7 else ""))
+        usd = sorted(float(q["usd"]) for q in rows)
+        n = len(usd)
+        median = usd[n // 2] if n % 2 else (usd[n // 2 - 1] + usd[n // 2]) / 2
+        assert rental_rate(gpu) == (pytest.approx(median), usd[0], n, usd[-1])

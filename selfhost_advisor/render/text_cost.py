@@ -244,7 +244,8 @@ def _rental_lines(c: CostComparison) -> list[str]:
         seen.add(b.profile_id)
         if b.rental_quotes > 1:
             out.append(f"rent {esc(b.profile_id)} {rate_usd(b.rental_usd_per_gpu_hour)}/GPU-h: median of {b.rental_quotes} "
-                       f"on-demand quotes (${b.rental_low_usd_per_gpu_hour:.2f}-{b.rental_high_usd_per_gpu_hour:.2f})")
+                       f"on-demand quotes (${b.rental_low_usd_per_gpu_hour:.2f}-{b.rental_high_usd_per_gpu_hour:.2f})"
+                       + (", thin" if b.rental_quotes < 3 else ""))
         elif b.rental_quotes == 1:
             out.append(f"rent {esc(b.profile_id)} {rate_usd(b.rental_usd_per_gpu_hour)}/GPU-h: one provider's quote (thin)")
         else:
