@@ -122,3 +122,19 @@ def test_the_reported_flip_is_the_nearest_on_a_dense_scan():
             n = int(abs(math.log(flip / s.value)) / math.log(1.0005))
             ratio = (flip / s.value) ** (1 / (n + 1))
             assert all(verdict_key(move(s.value * ratio ** i)) == s.verdict for i in range(1, n)), (name, flip)
+
+
+def test_what_would_change_quotes_the_api_price_move_the_rerun_found(capsys):
+    # the closed form held the hybrid's boxes fixed (71%); the re-run re-optimises them, and both lines must agree
+    import json
+
+    from selfhost_advisor.cli import main
+
+    assert main(["cost", "-t", "2e9", "-H", "2x rtx4090", "--decode-tps", "600", "--prefill-tps", "4000",
+                 "--cloud", "gpt-4o", "--active-hours", "730", "--peak-to-average", "3", "--spare", "1",
+                 "--price-date", "2026-12-05", "--json"]) == 0
+    d = json.loads(capsys.readouterr().out)
+    api = next(s for s in d["sensitivity"] if s["parameter"] == "api_price_factor")
+    lines = [x for x in d["recommendation"]["what_would_change"] if "cuts prices by" in x]
+    assert api["flips_below"] is not None and len(lines) == 1
+    assert lines[0].endswith(f"cuts prices by {1 - api['flips_below']:.0%}")

@@ -37,6 +37,11 @@ def rate_usd(x: float) -> str:
     return "$" + (text[:-1] if text.endswith("0") else text)
 
 
+def pct(x: float) -> str:
+    """A share as a percentage; below 1% with one decimal (a box busy 0.4% of the time is not "0%" busy)."""
+    return f"{x:.1%}" if 0 < x < 0.01 else f"{x:.0%}"
+
+
 def _tokens(n: float) -> str:
     for div, suffix in ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "k")):
         if n >= div:
@@ -232,7 +237,7 @@ def recommend(
     if w.monthly_tokens < low_volume_tokens and best_buy is not None:
         reasons.append(Reason(f"low volume: {_tokens(w.monthly_tokens)} tokens/month is {_usd(ref.monthly_usd)}/month on "
                               f"{cloud_name}; owned hardware would sit mostly idle "
-                              f"({best_buy.utilisation:.0%} utilisation)", "cloud", 35))
+                              f"({pct(best_buy.utilisation)} utilisation)", "cloud", 35))
 
     if forced and win.kind != "cloud":
         flag = "--need-frontier" if constraints.need_frontier else "--no-ops-team"

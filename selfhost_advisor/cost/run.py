@@ -129,6 +129,6 @@ def build_comparison(
 
     result = rerun(w, p, boxes, prices)
     from ..record import replace
-    from .sensitivity import sensitivities
+    from .sensitivity import reconcile, sensitivities
 
-    return replace(result, sensitivity=sensitivities(result, boxes, prices, rerun))
+    return reconcile(replace(result, sensitivity=sensitivities(result, boxes, prices, rerun)))

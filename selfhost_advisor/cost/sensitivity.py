@@ -172,3 +172,36 @@ def sensitivities(base: CostComparison, boxes: list[Box], prices: list[CloudPric
         above, va, hi = _flip(at, v0, _candidates(v0, hi, step, marks, MAX_STEPS), key)
         out.append(Sensitivity(name, label, unit, v0, key, below, vb, above, va, lo, hi))
     return tuple(out)
+
+
+_KIND_WORDS = {"self-host (buy)": "buying", "self-host (rent)": "renting", "self-host": "owning",
+               "hybrid": "the hybrid", "cloud": "the API alone"}
+
+
+def reconcile(c: CostComparison) -> CostComparison:
+    """Make "what would change the verdict" quote the API price move the re-run found, not the closed form.
+
+    Why: the closed form (recommend.py) holds the other options fixed, while the re-run re-optimises them (a hybrid
+    sheds boxes as the API gets cheaper), so the two could print different numbers for the same lever (71% vs 73%).
+    The re-run is the one the rest of the output agrees with."""
+    api = next((s for s in c.sensitivity if s.parameter == "api_price_factor"), None)
+    ref = c.reference_cloud
+    rec = c.recommendation
+    if api is None or ref is None or ref.excluded_reason or c.constraints.need_frontier or c.constraints.no_ops_team:
+        return c
+    name = ref.price.id
+    lines = []
+    for line in rec.what_would_change:
+        if f"if {name} cuts prices by" in line:
+            line = (f"{_KIND_WORDS.get(api.verdict_below, api.verdict_below)} wins if {name} cuts prices by "
+                    f"{1 - api.flips_below:.0%}" if api.flips_below is not None
+                    else f"no API price cut down to {1 - api.searched_low:.0%} off makes another option win")
+        elif f"if {name} raises prices" in line:
+            if api.flips_above is not None:
+                f = api.flips_above
+                line = (f"{_KIND_WORDS.get(api.verdict_above, api.verdict_above)} wins if {name} raises prices "
+                        + (f"by {f - 1:.0%}" if f < 2 else f"{f:.1f}-fold"))
+            else:
+                line = f"no API price rise up to {api.searched_high:g}-fold makes another option win"
+        lines.append(line)
+    return replace(c, recommendation=replace(rec, what_would_change=tuple(lines)))

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from ..cost.compare import cost_curve
-from ..cost.recommend import rate_usd
+from ..cost.recommend import pct, rate_usd
 from ..cost.types import CostComparison
 from .text import console, plot_rows
 from ..termsafe import markup as esc
@@ -40,16 +40,16 @@ def _table(c: CostComparison):
         pb = "never" if o.payback_months is None else (
             f"{o.payback_months:.1f} mo" if o.payback_months <= life else f"{o.payback_months:.0f} mo > {life:g}-mo life")
         t.add_row(esc(o.box.label), "buy", esc(o.capacity.quant or "measured"), str(o.units), _usd(o.monthly_usd.total), f"{o.usd_per_million_tokens:.3f}",
-                  f"{o.utilisation:.0%}", _tok(o.break_even_monthly_tokens), pb)
+                  pct(o.utilisation), _tok(o.break_even_monthly_tokens), pb)
     for o in c.rental[:3]:
         t.add_row(f"{esc(o.box.label)} {rate_usd(o.box.rental_usd_per_gpu_hour)}/GPU-h", "rent", esc(o.capacity.quant or "measured"), str(o.units),
-                  _usd(o.monthly_usd.total), f"{o.usd_per_million_tokens:.3f}", f"{o.utilisation:.0%}", "", "")
+                  _usd(o.monthly_usd.total), f"{o.usd_per_million_tokens:.3f}", pct(o.utilisation), "", "")
     h = c.hybrid
     if h is not None and h.is_mix:
-        share = h.overflow_tokens / c.workload.monthly_tokens
+        to_api = h.overflow_tokens / c.workload.monthly_tokens
         served = next((o.capacity.quant for o in c.self_host if o.box.label == h.box.label), None) or "measured"
         t.add_row(esc(f"{h.box.label} + {h.api}"), "hybrid", esc(served), str(h.base_units + h.spare_units),
-                  _usd(h.total_usd), f"{h.total_usd / (c.workload.monthly_tokens / 1e6):.3f}", f"{share:.0%} to API",
+                  _usd(h.total_usd), f"{h.total_usd / (c.workload.monthly_tokens / 1e6):.3f}", f"{pct(to_api)} to API",
                   "", "")
     for o in c.cloud:
         name = esc(o.price.id) + (" *" if ref is not None and o.price.id == ref.price.id else "")
