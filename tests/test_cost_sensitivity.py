@@ -96,14 +96,15 @@ def test_sensitivity_is_in_the_json_and_the_text(capsys, monkeypatch):
     data = json.loads(capsys.readouterr().out)
     rows = {s["parameter"]: s for s in data["sensitivity"]}
     assert set(rows) == {"monthly_tokens", "active_hours_per_month", "peak_to_average", "gpu_price_factor",
-                         "electricity_usd_per_kwh", "api_price_factor"}
+                         "electricity_usd_per_kwh", "api_price_factor", "ops_cost_factor"}
     assert rows["monthly_tokens"]["value"] == 2_000_000_000 and rows["monthly_tokens"]["verdict"] == "self-host (buy)"
     monkeypatch.setenv("COLUMNS", "80")
     assert main(argv) == 0
     out = capsys.readouterr().out
-    block = out[out.index("Sensitivity ("):].splitlines()[:7]
+    block = out[out.index("Sensitivity ("):].splitlines()[:8]
     assert all(len(line) <= 80 for line in block), block
-    assert [line.split()[0] for line in block[1:]] == ["monthly", "active", "peak/average", "GPU", "electricity", "API"]
+    assert [line.split()[0] for line in block[1:]] == ["monthly", "active", "peak/average", "GPU", "electricity", "API",
+                                                      "operations"]
 
 
 def test_the_reported_flip_is_the_nearest_on_a_dense_scan():

@@ -35,11 +35,11 @@ def units(t):
     return max(1, math.ceil(t / PER_BOX))
 
 
-def owned(n, served, kwh=KWH_USD, gpu_factor=1.0):
+def owned(n, served, kwh=KWH_USD, gpu_factor=1.0, ops=1.0):
     busy = served * SEC_PER_TOKEN / 3600
     energy = (n * IDLE_W * H_MONTH + (ACTIVE_W - IDLE_W) * busy) / 1000 * PUE
     box = GPUS * GPU_USD * gpu_factor + HOST_USD
-    return n * box / MONTHS + energy * kwh + (OPS_FIXED_H + OPS_BOX_H * n) * OPS_RATE
+    return n * box / MONTHS + energy * kwh + (OPS_FIXED_H + OPS_BOX_H * n) * OPS_RATE * ops
 
 
 def overflow(t, n):  # linear load-duration curve, peak 2x: from 2a down to 0 over the active hours
@@ -49,12 +49,12 @@ def overflow(t, n):  # linear load-duration curve, peak 2x: from 2a down to 0 ov
     return 0.0 if k >= PEAK * a else (PEAK * a - k) ** 2 / (2 * slope)
 
 
-def options(t, kwh=KWH_USD, gpu_factor=1.0):
+def options(t, kwh=KWH_USD, gpu_factor=1.0, ops=1.0):
     n = units(t)
-    out = {"self-host (buy)": owned(n, t, kwh, gpu_factor),
-           "self-host (rent)": n * GPUS * RENT_GPU_H * ACTIVE_H + (OPS_FIXED_H + OPS_BOX_H * n) * OPS_RATE,
+    out = {"self-host (buy)": owned(n, t, kwh, gpu_factor, ops),
+           "self-host (rent)": n * GPUS * RENT_GPU_H * ACTIVE_H + (OPS_FIXED_H + OPS_BOX_H * n) * OPS_RATE * ops,
            "cloud": t * API_PER_TOKEN}
-    mixes = [owned(m, t - overflow(t, m), kwh, gpu_factor) + overflow(t, m) * API_PER_TOKEN for m in range(1, n)]
+    mixes = [owned(m, t - overflow(t, m), kwh, gpu_factor, ops) + overflow(t, m) * API_PER_TOKEN for m in range(1, n)]
     if mixes:
         out["hybrid"] = min(mixes)
     return out
@@ -130,3 +130,7 @@ def test_sensitivity_flips_match_an_independent_scan(result):
     got, who = _scan(1.0, 10.0, 1.0002, lambda f: verdict(t0, gpu_factor=f))
     assert got == pytest.approx(1.409, abs=1e-3) and who == "self-host (rent)"
     assert s["gpu_price_factor"]["flips_above"] == pytest.approx(got, rel=2e-3)
+    # operations: buying costs $332.13 + $1,026 x f; the API ($3,325) wins from f = 2,992.87 / 1,026 = 2.917
+    got, who = _scan(1.0, 10.0, 1.0002, lambda f: verdict(t0, ops=f))
+    assert got == pytest.approx(2.917, abs=1e-3) and who == "cloud"
+    assert s["ops_cost_factor"]["flips_above"] == pytest.approx(got, rel=2e-3)

@@ -110,7 +110,7 @@ def _flip(verdict_at: Callable[[float], str], v0: float, points: list[float], ba
 def sensitivities(base: CostComparison, boxes: list[Box], prices: list[CloudPrice], rerun: RerunFn,
                   ) -> tuple[Sensitivity, ...]:
     """One Sensitivity per key unknown: monthly tokens, active hours, peak-to-average, GPU price, electricity price,
-    API prices (each moved alone; the others stay as given)."""
+    API prices, operations cost (engineer-hours x rate, both parts; each moved alone, the others as given)."""
     w, p = base.workload, base.params
     key = verdict_key(base)
     t0, h0, r0 = float(w.monthly_tokens), w.active_hours_per_month, w.peak_to_average
@@ -153,6 +153,8 @@ def sensitivities(base: CostComparison, boxes: list[Box], prices: list[CloudPric
          lambda v: rerun(w, replace(p, electricity_usd_per_kwh=v), boxes, prices)),
         ("api_price_factor", "API prices", "x listed", 1.0, 0.05, 20.0, 1.1, None,
          lambda v: rerun(w, p, boxes, _scale_api(prices, v))),
+        ("ops_cost_factor", "operations", "x given", 1.0, 0.1, 10.0, 1.1, None,
+         lambda v: rerun(w, replace(p, ops_usd_per_hour=p.ops_usd_per_hour * v), boxes, prices)),
     ]
     out = []
     for name, label, unit, v0, lo, hi, step, edge_at, run in cases:
