@@ -71,9 +71,11 @@ def test_the_output_adds_up_and_agrees_with_itself(capsys, monkeypatch, argv):
             options.append(("hybrid", h["monthly_usd"]["total"]))
         cheapest = min(v for _, v in options)
         assert d["recommendation"]["choice"] in {k for k, v in options if v <= cheapest + 0.01}
+        assert d["recommendation"]["monthly_usd"] == pytest.approx(cheapest, abs=0.01)  # what the verdict costs
     else:
         assert d["recommendation"]["choice"] == "self-host"
         assert all(c["excluded"] for c in d["cloud"]) and d["rental"] == []
+        assert d["recommendation"]["monthly_usd"] == d["self_host"][0]["monthly_usd"]["total"]
     # the text table prints the same monthly figures (rounded to the dollar)
     monkeypatch.setenv("COLUMNS", "200")
     text = run(capsys, argv + ["--wide"])

@@ -188,11 +188,12 @@ def recommend(
     if hybrid is not None:
         full = best_buy.monthly_usd.total if best_buy is not None else None
         if hybrid.is_mix:
-            share = hybrid.overflow_tokens / w.monthly_tokens
+            to_api = hybrid.overflow_tokens / w.monthly_tokens
+            capex = (hybrid.box.capex_usd or 0.0) * (hybrid.base_units + hybrid.spare_units)
             reasons.append(Reason(
-                f"priced hybrid: {hybrid.base_units} base + {hybrid.spare_units} spare {hybrid.box.label} boxes carry "
-                f"the base load ({_usd(hybrid.self_host_usd)}/month) and {_tokens(hybrid.overflow_tokens)} tokens "
-                f"({share:.0%}) overflow to {hybrid.api} ({_usd(hybrid.api_overflow_usd)}); total "
+                f"priced hybrid: {hybrid.base_units} base + {hybrid.spare_units} spare {hybrid.box.label} boxes "
+                f"({_usd(capex)} of hardware) carry the base load ({_usd(hybrid.self_host_usd)}/month) and "
+                f"{_tokens(hybrid.overflow_tokens)} tokens ({pct(to_api)}) overflow to {hybrid.api} ({_usd(hybrid.api_overflow_usd)}); total "
                 f"{_usd(hybrid.total_usd)} vs {_usd(full)} all owned ({hybrid.all_owned_units} + {hybrid.spare_units} spare "
                 f"boxes) and "
                 f"{_usd(ref.monthly_usd)} all API", "hybrid", 48))

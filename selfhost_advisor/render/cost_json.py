@@ -114,7 +114,24 @@ def sensitivity_dict(s) -> dict[str, Any]:
             "searched": [num(s.searched_low), num(s.searched_high)]}
 
 
+def _spend(d: dict[str, Any]) -> float | None:
+    """What the verdict costs a month, read off the totals printed beside it (cost.compare.recommended_monthly_usd
+    on the same records, rounded the same way)."""
+    choice = d["recommendation"]["choice"]
+    if choice == "self-host":
+        return min((o["monthly_usd"]["total"] for o in d["self_host"] + d["rental"]), default=None)
+    if choice == "hybrid":
+        return d["hybrid"]["monthly_usd"]["total"] if d["hybrid"] else None
+    return next((o["monthly_usd"] for o in d["cloud"] if o["id"] == d["reference_cloud"]), None)
+
+
 def cost_dict(c: CostComparison) -> dict[str, Any]:
+    d = _cost_dict(c)
+    d["recommendation"]["monthly_usd"] = _spend(d)
+    return d
+
+
+def _cost_dict(c: CostComparison) -> dict[str, Any]:
     w, rec = c.workload, c.recommendation
     return {
         "schema_version": SCHEMA_VERSION,
@@ -142,6 +159,7 @@ def cost_dict(c: CostComparison) -> dict[str, Any]:
             "what_would_change": list(rec.what_would_change),
             "best_self_host": rec.best_self_host,
             "best_cloud": rec.best_cloud,
+            "monthly_usd": None,  # filled below from the printed totals
         },
         "constraints": {"regulated": c.constraints.regulated, "air_gapped": c.constraints.air_gapped,
                         "no_ops_team": c.constraints.no_ops_team, "need_frontier": c.constraints.need_frontier},

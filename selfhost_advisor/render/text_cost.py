@@ -1,7 +1,7 @@
 """Terminal output of `advisor cost` with rich: options table, verdict panel, cost-vs-volume chart (rich only here)."""
 from __future__ import annotations
 
-from ..cost.compare import cost_curve
+from ..cost.compare import cost_curve, recommended_monthly_usd
 from ..cost.recommend import pct, rate_usd
 from ..cost.types import CostComparison
 from .text import console, plot_rows
@@ -64,7 +64,8 @@ def _verdict(c: CostComparison):
 
     rec = c.recommendation
     style = {"self-host": "green", "cloud": "cyan", "hybrid": "yellow"}[rec.choice]
-    lines = [f"[bold {style}]{rec.choice.upper()}[/]"]
+    spend = recommended_monthly_usd(c)
+    lines = [f"[bold {style}]{rec.choice.upper()}[/]" + (f": {_usd(spend)} a month" if spend is not None else "")]
     lines += [f"{i}. {esc(r.text)}" for i, r in enumerate(rec.reasons, 1)]
     if rec.what_would_change:
         lines.append("[bold]What would change the verdict:[/] " + "; ".join(map(esc, rec.what_would_change)) + ".")
