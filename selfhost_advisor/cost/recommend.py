@@ -193,7 +193,8 @@ def recommend(
             reasons.append(Reason(
                 f"priced hybrid: {hybrid.base_units} base + {hybrid.spare_units} spare {hybrid.box.label} boxes "
                 f"({_usd(capex)} of hardware) carry the base load ({_usd(hybrid.self_host_usd)}/month) and "
-                f"{_tokens(hybrid.overflow_tokens)} tokens ({pct(to_api)}) overflow to {hybrid.api} ({_usd(hybrid.api_overflow_usd)}); total "
+                f"{_tokens(hybrid.overflow_tokens)} tokens ({pct(to_api)}) overflow to {hybrid.api} "
+                f"({_usd(hybrid.api_overflow_usd)}); total "
                 f"{_usd(hybrid.total_usd)} vs {_usd(full)} all owned ({hybrid.all_owned_units} + {hybrid.spare_units} spare "
                 f"boxes) and "
                 f"{_usd(ref.monthly_usd)} all API", "hybrid", 48))
