@@ -65,3 +65,13 @@ def test_chatglm_reads_thudm_keys_and_fuses_qkv_with_bias():
     assert names["blk.0.attn_qkv.bias"] == (4096 + 2 * 256,)
     assert names["blk.0.ffn_up.weight"] == (4096, 2 * 13696)
     assert "blk.0.attn_q.weight" not in names and "blk.0.ffn_gate.weight" not in names
+
+
+def test_granite_dense_is_the_llama_tensor_set_with_tied_embeddings():
+    # granite-3.3-8b-instruct config (vllm-spyre fixture): 40 layers, 4096, 12800, 32/8 heads, vocab 49159, tied.
+    # IBM's F16 GGUF is 16,344,139,552 bytes; the weights are 2 bytes x 8,170,864,640 params plus ~2 MB of metadata.
+    m = resolve("granite3.3:8b").model
+    names = {t.name for t in build_tensors(m)}
+    assert m.arch == "granite" and "output.weight" not in names and "blk.39.ffn_gate.weight" in names
+    assert count_params(m) == 8_170_864_640
+    assert 0 < 16_344_139_552 - 2 * count_params(m) < 3_000_000
