@@ -178,8 +178,10 @@ def hardware_for(
                          n_ubatch=int(eng.params["n_ubatch"]))
     from .estimate.quality import min_quant as floor_of
 
+    from .estimate.tensors import param_counts
+
     rows = plan(m, quants, request, min_tps=min_tps, max_price=max_price, min_quant=floor_of(min_quant))
-    return HardwareForResult(m, request, min_tps, max_price, tuple(rows), considered)
+    return HardwareForResult(m, request, min_tps, max_price, tuple(rows), considered, param_counts(m))
 
 
 def models_that_fit(
@@ -306,8 +308,12 @@ def serve(
     options = FitRequest(context=prompt_tokens + output_tokens, engine=eng.name, kv_cache_type=kv,
                          gpu_memory_utilization=gpu_memory_utilization, max_num_seqs=max_num_seqs,
                          max_num_batched_tokens=max_num_batched_tokens)
-    return run_serve(resolved.model, machine, ServeWorkload(prompt_tokens, output_tokens, ttft, speed),
-                     engine=eng.name, quant=q, concurrency=levels, options=options)
+    from .estimate.tensors import param_counts
+    from .record import replace
+
+    report = run_serve(resolved.model, machine, ServeWorkload(prompt_tokens, output_tokens, ttft, speed),
+                       engine=eng.name, quant=q, concurrency=levels, options=options)
+    return replace(report, params=param_counts(resolved.model))
 
 
 def cost(monthly_tokens: str | int, **options: Any) -> CostComparison:
@@ -335,7 +341,7 @@ def as_json(result: Any) -> dict[str, Any]:
         from .render.planout import hardware_for_dict
 
         return hardware_for_dict(result.model, result.request, result.min_tps, result.max_price,
-                                 list(result.candidates), result.considered)
+                                 list(result.candidates), result.considered, result.params)
     if isinstance(result, ModelsFitResult):
         from .render.planout import models_fits_dict
 

@@ -62,6 +62,16 @@ LAYER_KINDS = {"*": "attention", "M": "recurrent", "-": "feed-forward"}
 
 
 @record
+class ParamCounts:
+    """A model's parameters as its tensors add up (estimate/tensors.param_counts): every text-model tensor, and the
+    ones a decoded token reads (MoE layers: the active routed experts and the shared ones; dense: all of them).
+    Results carry them, so render only formats them (issue 19)."""
+
+    total: int
+    active: int
+
+
+@record
 class Model:
     id: str
     name: str
@@ -335,6 +345,7 @@ class FitResult:
     # (estimate/alternative.py): {"model", "quant", "fit", "decode_tokens_per_s", "quality"}
     alternative: dict | None = None
     pick: Any = None  # estimate.select.Pick behind `recommended`: which step of the rule decided, and why
+    params: ParamCounts | None = None  # the model's counted parameters (estimate.fit.fit sets them)
 
 
 @record

@@ -83,3 +83,29 @@ def test_render_and_core_never_import_the_cli():
     for m, deps in graph.items():
         if layer[m] in ("render", "estimate", "cost", "catalog", "engines", "probe"):
             assert not deps & cli, (m, deps & cli)
+
+
+def test_render_formats_the_parameter_counts_the_records_carry(monkeypatch, capsys):
+    """fit, serve and hardware --for results carry the model's counted parameters; their JSON and text only format
+    them (issue 19: render computed parameter counts)."""
+    from selfhost_advisor import api
+    from selfhost_advisor.estimate import tensors
+    from selfhost_advisor.render.text import render_fit
+
+    results = [api.fit("qwen3:30b", "rtx4090"), api.serve("llama3.1:8b", "h100-sxm"),
+               api.hardware_for("llama3.1:8b", min_tps=100)]
+    moe = results[0].params
+    assert moe == tensors.param_counts(results[0].model) and moe.active < moe.total / 5  # 3B of 30B active
+    assert all(r.params is not None and r.params.total > 0 for r in results)
+
+    def counted(*args, **kwargs):
+        raise AssertionError("render counted parameters itself")
+
+    monkeypatch.setattr(tensors, "count_params", counted)
+    monkeypatch.setattr(tensors, "active_params", counted)
+    tensors.param_counts.cache_clear()  # any call would now reach the two above
+    shown = [api.as_json(r)["model"] for r in results]
+    assert [(m["params"], m["active_params"]) for m in shown] == [(r.params.total, r.params.active) for r in results]
+    render_fit(results[0])
+    assert "active" in capsys.readouterr().out
+    tensors.param_counts.cache_clear()

@@ -123,9 +123,11 @@ def fit(
         "images": request.images,
         **engine.describe(model, request),
     }
+    from .tensors import param_counts
+
     return FitResult(
         model=model, machine=machine, request=request, options=tuple(options), recommended=pick,
-        assumptions=assumptions, warnings=tuple(warnings), pick=chosen,
+        assumptions=assumptions, warnings=tuple(warnings), pick=chosen, params=param_counts(model),
     )
 
 

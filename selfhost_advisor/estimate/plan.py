@@ -6,7 +6,7 @@ Pure: both walk the catalog and call estimate.fit.best_option, which applies est
 from __future__ import annotations
 
 from ..catalog.hardware import Profile, find_profile, machine_from_profile, profiles
-from ..domain import FitOption, FitRequest, Machine, Model, Quant
+from ..domain import FitOption, FitRequest, Machine, Model, ParamCounts, Quant
 from ..record import record
 from .fit import best_option, best_pick
 
@@ -127,6 +127,7 @@ class HardwareForResult:
     max_price: float | None
     candidates: tuple[HardwareCandidate, ...]
     considered: str | None  # the --quant names given, None for the default set
+    params: ParamCounts | None = None  # the model's counted parameters (api.hardware_for sets them, for render)
 
 
 @record

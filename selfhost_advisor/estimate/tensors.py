@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from ..domain import Model
+from ..domain import Model, ParamCounts
 from ..record import field, record
 from .ggml import tensor_bytes
 
@@ -334,6 +334,12 @@ def active_params(model: Model) -> int:
             n = n * model.moe.active // model.moe.experts
         total += n
     return total
+
+
+@lru_cache(maxsize=256)
+def param_counts(model: Model) -> ParamCounts:
+    """count_params and active_params together, once per model: what the result records carry for render."""
+    return ParamCounts(count_params(model), active_params(model))
 
 
 def _layer_of_name(name: str, n_layers: int) -> int:

@@ -17,7 +17,7 @@ def installed_dict(root: Path, machine: Machine, request: FitRequest, rows: list
                                  "error": r.problem or None, "model": None, "option": None, "fits": None}
         if r.result is not None:
             opt = r.result.options[0]
-            entry["model"] = model_dict(r.result.model)
+            entry["model"] = model_dict(r.result.model, r.result.params)
             entry["option"] = option_dict(opt)
             entry["fits"] = opt.placement.fit
         models.append(entry)

@@ -8,8 +8,7 @@ import json
 from typing import Any
 
 from .. import SCHEMA_VERSION
-from ..domain import Device, FitOption, FitResult, Machine, Model
-from ..estimate.tensors import active_params, count_params
+from ..domain import Device, FitOption, FitResult, Machine, Model, ParamCounts
 
 
 def dumps(obj: dict, *, ascii_only: bool = False) -> str:
@@ -22,7 +21,13 @@ def _round(x: float | None, nd: int = 2) -> float | None:
     return None if x is None else round(float(x), nd)
 
 
-def model_dict(model: Model) -> dict[str, Any]:
+def model_dict(model: Model, counts: ParamCounts | None = None) -> dict[str, Any]:
+    """The model block of every --json output; `counts` from the result record (fit, serve, hardware --for carry
+    them). Without them (a caller holding only a Model) they are counted here, the one place render does so."""
+    if counts is None:
+        from ..estimate.tensors import param_counts
+
+        counts = param_counts(model)
     arch: dict[str, Any] = {
         "arch": model.arch,
         "n_layers": model.n_layers,
@@ -57,9 +62,9 @@ def model_dict(model: Model) -> dict[str, Any]:
         "id": model.id,
         "name": model.name,
         "hf_id": model.hf_id,
-        "params": count_params(model),
+        "params": counts.total,
         "stated_params": model.params,
-        "active_params": active_params(model),
+        "active_params": counts.active,
         "architecture": arch,
         "source": model.source,
     }
@@ -157,7 +162,7 @@ def gate_dict(g: Any) -> dict[str, Any] | None:
 def fit_dict(r: FitResult) -> dict[str, Any]:
     return {
         "schema_version": SCHEMA_VERSION,
-        "model": model_dict(r.model),
+        "model": model_dict(r.model, r.params),
         "hardware": machine_dict(r.machine),
         "context": r.request.context,
         "engine": r.request.engine,
@@ -176,6 +181,8 @@ def fit_dict(r: FitResult) -> dict[str, Any]:
 
 def models_dict(result: Any) -> dict[str, Any]:
     """`advisor models --json` from an api.list_models ModelList: the filter, the order, and each row."""
+    from ..estimate.tensors import active_params  # the list's rows are catalog Models, no record carries it yet
+
     flt = result.filter
     return {
         "schema_version": SCHEMA_VERSION,

@@ -7,7 +7,7 @@ from typing import Any
 
 from .. import SCHEMA_VERSION
 from ..catalog.hardware import Profile
-from ..domain import FitOption
+from ..domain import FitOption, ParamCounts
 from ..estimate.plan import HardwareCandidate, ModelFit
 from .jsonout import _round, machine_dict, model_dict, option_dict
 from .table import TABLE_STYLE, show
@@ -51,10 +51,10 @@ def _quant_note(considered: str | None, engine: str) -> str:
 
 
 def hardware_for_dict(model, request, min_tps, max_price, rows: list[HardwareCandidate],
-                      considered: str | None = None) -> dict[str, Any]:
+                      considered: str | None = None, params: ParamCounts | None = None) -> dict[str, Any]:
     return {
         "schema_version": SCHEMA_VERSION,
-        "model": model_dict(model),
+        "model": model_dict(model, params),
         "context": request.context,
         "engine": request.engine,
         "min_tps": min_tps,

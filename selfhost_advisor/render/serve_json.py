@@ -30,7 +30,7 @@ def serve_dict(r: ServeReport) -> dict[str, Any]:
     w = r.workload
     return {
         "schema_version": SCHEMA_VERSION,
-        "model": model_dict(r.model),
+        "model": model_dict(r.model, r.params),
         "hardware": machine_dict(r.machine),
         "engine": r.engine,
         "quant": r.quant,

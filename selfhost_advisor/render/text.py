@@ -3,9 +3,8 @@ from __future__ import annotations
 
 import os
 
-from ..domain import FitOption, FitResult, Model
+from ..domain import FitOption, FitResult, Model, ParamCounts
 from ..estimate.speed import KERNEL_BOUND
-from ..estimate.tensors import active_params, count_params
 from ..units import gb
 from ..termsafe import markup as esc
 from .table import TABLE_STYLE, show
@@ -71,10 +70,10 @@ def _fit_cell(opt: FitOption) -> str:
     return f"[{_FIT_STYLE[pl.fit]}]{text}[/]"
 
 
-def model_line(m: Model) -> str:
-    bits = [f"{_params(count_params(m))} params"]
+def model_line(m: Model, counts: ParamCounts) -> str:
+    bits = [f"{_params(counts.total)} params"]
     if m.moe:
-        bits.append(f"{_params(active_params(m))} active ({m.moe.active} of {m.moe.experts} experts)")
+        bits.append(f"{_params(counts.active)} active ({m.moe.active} of {m.moe.experts} experts)")
     bits.append(f"{m.n_layers} layers")
     if m.mla:
         bits.append(f"MLA kv_lora {m.mla.kv_lora_rank}")
@@ -94,7 +93,7 @@ def render_fit(r: FitResult, file=None) -> None:
     for d in hw.devices:  # in order; mixed GPUs ('rtx4090+rtx3090') list each model with its own count
         counts[esc(d.name)] = counts.get(esc(d.name), 0) + 1
     devices = " + ".join(f"{c}x {name}" if c > 1 else name for name, c in counts.items()) or "no GPU"
-    con.print(f"[bold]Model[/]    {model_line(m)}")
+    con.print(f"[bold]Model[/]    {model_line(m, r.params)}")
     hw_line = f"{esc(hw.name)}: {devices}"
     if hw.ram_bytes:
         hw_line += f", RAM {gb(hw.ram_bytes)}"
@@ -212,6 +211,8 @@ def filter_words(f) -> str:
 def render_models(result) -> None:
     """`advisor models`: an api.list_models ModelList as a table, with what was asked and how it is ordered."""
     from rich.table import Table
+
+    from ..estimate.tensors import active_params  # the list's rows are catalog Models, no record carries it yet
 
     con = console()
     table = Table(**TABLE_STYLE)

@@ -31,9 +31,7 @@ def render_installed(root: Path, machine: Machine, request: FitRequest, rows: li
             continue
         o = r.result.options[0]
         m = r.result.model
-        from ..estimate.tensors import count_params
-
-        table.add_row(esc(r.name), esc(m.arch), _params(count_params(m)), r.quant or "-", gb(r.file_bytes or 0),
+        table.add_row(esc(r.name), esc(m.arch), _params(r.result.params.total), r.quant or "-", gb(r.file_bytes or 0),
                       gb(o.memory.weights_bytes), gb(o.memory.kv_cache_bytes), gb(o.memory.total_bytes), _fit_cell(o))
     con.print(f"[bold]Ollama models[/] in {esc(root)}")
     con.print(f"[bold]Hardware[/] {esc(machine.name)}; context {request.context:,} tokens, engine {request.engine}, "

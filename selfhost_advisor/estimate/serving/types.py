@@ -1,7 +1,7 @@
 """Records of `advisor serve`: one point per concurrency, and the report built from them."""
 from __future__ import annotations
 
-from ...domain import Machine, Model
+from ...domain import Machine, Model, ParamCounts
 from ...record import field, record
 
 LIMITS = ("kv_pool", "max_num_seqs", "compute", "slo")
@@ -61,3 +61,4 @@ class ServeReport:
     assumptions: dict = field(default_factory=dict)
     warnings: tuple[str, ...] = ()
     command: str | None = None
+    params: ParamCounts | None = None  # the model's counted parameters (api.serve sets them, for render)
