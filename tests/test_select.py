@@ -113,3 +113,29 @@ def test_hardware_for_and_models_fits_agree_with_fit_on_one_machine():
     (row,) = models_that_fit([m], machine, quants, request, min_tps=8)
     want = check(fit(m, machine, request, quants).options, None, 8).option
     assert (row.option and row.option.quant.name) == (want and want.quant.name)
+
+
+def test_models_too_large_for_the_gpus_are_skipped_only_when_no_option_could_be_picked():
+    """estimate.fit skips a model whose layers cannot fit the GPUs at any quantization (memory.layer_weights_floor):
+    the floor is under the real layer weights (every model, a third of the quantizations from F32 to IQ1_S; it holds
+    for all 35), and every option of a skipped model really is "no"
+    without host RAM (nothing to pick), as evaluating them all shows."""
+    from selfhost_advisor.catalog.models import all_models
+    from selfhost_advisor.catalog.quants import all_quants, listed_quants
+    from selfhost_advisor.domain import FitRequest
+    from selfhost_advisor.estimate.fit import _never_on_gpu, best_option, evaluate
+    from selfhost_advisor.estimate.memory import layer_weights_floor, weights
+
+    models = all_models()
+    for m in models:
+        floor = layer_weights_floor(m)
+        assert 0 < floor <= min(sum(weights(m, q).layer_bytes) for q in all_quants()[::3]), m.id
+    box = machine_from_profile(find_profile("rtx-4090"))
+    request = FitRequest(context=8192)
+    skipped = [m for m in models if _never_on_gpu(m, box, request)]
+    assert len(skipped) >= 10 and {"llama3.1:405b", "deepseek-r1:671b"} <= {m.id for m in skipped}
+    for m in skipped:
+        req = FitRequest(context=min(8192, m.max_context))
+        assert {evaluate(m, box, req, q, host_ram_known=False).placement.fit for q in listed_quants()} == {"no"}, m.id
+        assert best_option(m, box, req, listed_quants(), host_ram_known=False) is None
+    assert not _never_on_gpu(skipped[0], box, FitRequest(context=8192, engine="vllm"))  # llama.cpp only

@@ -10,7 +10,7 @@ from ..catalog.data import load
 from ..domain import FitOption, FitRequest, FitResult, Machine, Model, Quant
 from ..engines import get_engine
 from .quality import low_bits, quality
-from .select import TIERS, Gate, LazyOptions, Pick, choose, select, tier_of
+from .select import TIERS, Gate, LazyOptions, Pick, choose, select, tier_of, usable_tps
 
 
 def _loss(name: str) -> str:
@@ -31,8 +31,13 @@ def best_pick(
 ) -> Pick:
     """best_option with the reason: which step of the rule decided (estimate.select.Pick)."""
     g = Gate(tiers, min_tps, max_rank, min_quant)
-    return choose(LazyOptions(g.eligible(quants), lambda q: evaluate(model, machine, request, q,
-                                                                    host_ram_known=host_ram_known)), g)
+    eligible = g.eligible(quants)
+    if (g.tiers == ("gpu",) or not host_ram_known) and _never_on_gpu(model, machine, request):
+        # no option can be "gpu", and without host RAM none can be anything else (see _never_on_gpu): what
+        # choose() answers when every option is "no", without evaluating them
+        return Pick(None, "none", g.min_tps if g.min_tps is not None else usable_tps(), g.min_tps is not None)
+    return choose(LazyOptions(eligible, lambda q: evaluate(model, machine, request, q,
+                                                          host_ram_known=host_ram_known)), g)
 
 
 def evaluate(model: Model, machine: Machine, request: FitRequest, q: Quant, *, host_ram_known: bool = True) -> FitOption:
@@ -52,6 +57,26 @@ def best_option(
     """
     return best_pick(model, machine, request, quants, min_tps=min_tps, host_ram_known=host_ram_known, tiers=tiers,
                      max_rank=max_rank, min_quant=min_quant).option
+
+
+def _never_on_gpu(model: Model, machine: Machine, request: FitRequest) -> bool:
+    """True when no quantization of `model` fits fully on the GPUs with llama.cpp, known without evaluating one.
+
+    Exact, not a heuristic: a "gpu" placement (placement.place) puts every repeating layer, weights and KV, within
+    the devices' memory, so the layers' weights are at most the summed device memory; and they are at least
+    memory.layer_weights_floor (each tensor at the GGML type that stores it in the fewest bytes, whatever the
+    quantizer's rules). When that floor is larger, every option is "no" on a machine whose host RAM is unknown
+    (place() has no "partial" or "cpu" without it, and expert offload is then "no" too: moe_offload.py), and none
+    meets a gate that accepts only "gpu". Why: `models --fits` on a bare profile evaluated every quantization of each
+    catalog model too large for the card (14 each, most of the command's time, growing with the catalog).
+    llama.cpp only (the other engines size weights and place them their own way); not for GGUF files' exact tensors.
+    """
+    if request.engine != "llamacpp" or model.tensor_types is not None or not machine.devices:
+        return False
+    from .memory import layer_weights_floor
+    from .placement import device_budgets
+
+    return layer_weights_floor(model) > sum(device_budgets(machine, 0))
 
 
 def host_speed(machine: Machine) -> dict:

@@ -204,6 +204,29 @@ def weights(model: Model, quant: Quant) -> Weights:
                    tuple([b.exps_read for b in per_layer]))
 
 
+@lru_cache(maxsize=256)
+def layer_weights_floor(model: Model) -> int:
+    """A floor under the repeating layers' weights at any quantization: each tensor at the GGML type that stores it
+    in the fewest bytes (over the whole type table, so no quantizer rule goes below it; bytes counted as
+    ggml.tensor_bytes counts them, whole blocks per row). estimate.fit uses it to skip models that cannot be on GPU."""
+    sizes = tuple(ggml_types().values())
+    cheapest: dict[int, int] = {}
+    w = model_walk(model)
+    per_template = []
+    for tpl in w.templates:
+        total = 0
+        for f in tpl:
+            n, row = f.tensor.n_elements, f.tensor.shape[0] if f.tensor.shape else 0
+            if row <= 0:
+                continue
+            least = cheapest.get(row)
+            if least is None:
+                least = cheapest[row] = min((row // block) * size for block, size in sizes)
+            total += (n // row) * least
+        per_template.append(total)
+    return sum(per_template[k] for _, k in w.blocks)
+
+
 def weights_by_tensor(model: Model, quant: Quant) -> list[tuple[Tensor, str, int]]:
     """(tensor, ggml type, bytes) for every tensor of the model quantized as `quant`.
 
