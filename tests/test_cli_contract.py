@@ -243,15 +243,20 @@ sys.exit(main(sys.argv[1:]))
 
 @pytest.mark.parametrize("argv", DETERMINISTIC, ids=_id)
 def test_json_is_byte_identical_across_processes_hash_seeds_and_clocks(argv, tmp_path):
-    outs = []
-    # Another hash seed reorders iteration over sets of strings; another clock exposes timestamps.
-    for seed, code in (("1", None), ("2", _MOVED_CLOCK)):
+    from concurrent.futures import ThreadPoolExecutor
+
+    def run(seed: str, code: str | None) -> subprocess.CompletedProcess:
         env = dict(os.environ, PYTHONHASHSEED=seed, ADVISOR_HOME=str(tmp_path / seed))
         cmd = ["-m", "selfhost_advisor"] if code is None else ["-c", code]
-        r = subprocess.run([sys.executable, *cmd, *argv], capture_output=True, env=env, cwd=ROOT, timeout=60)
+        return subprocess.run([sys.executable, *cmd, *argv], capture_output=True, env=env, cwd=ROOT, timeout=60)
+
+    # Another hash seed reorders iteration over sets of strings; another clock exposes timestamps. The two
+    # processes run side by side (suite time, issue 19).
+    with ThreadPoolExecutor(2) as pool:
+        runs = list(pool.map(run, ("1", "2"), (None, _MOVED_CLOCK)))
+    for r in runs:
         assert r.returncode == 0, r.stderr
-        outs.append(r.stdout)
-    assert outs[0] == outs[1]
+    assert runs[0].stdout == runs[1].stdout
 
 
 def _complete(words: str) -> list[str]:

@@ -209,14 +209,16 @@ def layer_weights_floor(model: Model) -> int:
     """A floor under the repeating layers' weights at any quantization: each tensor at the GGML type that stores it
     in the fewest bytes (over the whole type table, so no quantizer rule goes below it; bytes counted as
     ggml.tensor_bytes counts them, whole blocks per row). estimate.fit uses it to skip models that cannot be on GPU."""
+    from .tensors import layout  # the tensors without the quantizer's facts: cheaper than model_walk
+
     sizes = tuple(ggml_types().values())
     cheapest: dict[int, int] = {}
-    w = model_walk(model)
+    lay = layout(model)
     per_template = []
-    for tpl in w.templates:
+    for tpl in lay.templates:
         total = 0
-        for f in tpl:
-            n, row = f.tensor.n_elements, f.tensor.shape[0] if f.tensor.shape else 0
+        for t in tpl:
+            n, row = t.n_elements, t.shape[0] if t.shape else 0
             if row <= 0:
                 continue
             least = cheapest.get(row)
@@ -224,7 +226,7 @@ def layer_weights_floor(model: Model) -> int:
                 least = cheapest[row] = min((row // block) * size for block, size in sizes)
             total += (n // row) * least
         per_template.append(total)
-    return sum(per_template[k] for _, k in w.blocks)
+    return sum(per_template[k] for k in lay.kinds)
 
 
 def weights_by_tensor(model: Model, quant: Quant) -> list[tuple[Tensor, str, int]]:
