@@ -114,3 +114,8 @@ class Engine:
                host_ram_known: bool = True) -> FitOption:
         """Memory, placement and single-stream speed of one weight format under this engine."""
         raise NotImplementedError
+
+    def never_on_gpu(self, model: Model, machine: Machine) -> bool:
+        """True only when no weight format of `model` can be placed fully on the machine's GPUs, known without
+        evaluating one (planning commands then skip the model: estimate/fit.py best_pick). False: not known."""
+        return False

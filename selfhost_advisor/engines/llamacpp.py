@@ -84,6 +84,19 @@ class LlamaCpp(Engine):
         p = projector(model, mmproj_file=True)
         return p.weights_bytes + p.graph_bytes if p else 0
 
+    def never_on_gpu(self, model: Model, machine: Machine) -> bool:
+        """Exact, not a heuristic: a "gpu" placement (estimate/placement.place) puts every repeating layer, weights
+        and KV, within the devices' memory, so the layers' weights are at most the summed device memory; and they
+        are at least memory.layer_weights_floor (each tensor at the GGML type that stores it in the fewest bytes,
+        whatever the quantizer's rules). Not for a GGUF file's exact tensors, nor for subclasses (Ollama places
+        layers its own way)."""
+        if type(self) is not LlamaCpp or model.tensor_types is not None or not machine.devices:
+            return False
+        from ..estimate.memory import layer_weights_floor
+        from ..estimate.placement import device_budgets
+
+        return layer_weights_floor(model) > sum(device_budgets(machine, 0))
+
     def gguf_ref(self, model: Model, quant: Quant, request: FitRequest) -> str:
         """The GGUF the command loads: the user's file, or the usual file name of this quantization
         (<Hub name>-<QUANT>.gguf, as bartowski/unsloth name them) for a catalog or Hub model."""

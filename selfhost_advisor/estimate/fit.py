@@ -60,23 +60,13 @@ def best_option(
 
 
 def _never_on_gpu(model: Model, machine: Machine, request: FitRequest) -> bool:
-    """True when no quantization of `model` fits fully on the GPUs with llama.cpp, known without evaluating one.
-
-    Exact, not a heuristic: a "gpu" placement (placement.place) puts every repeating layer, weights and KV, within
-    the devices' memory, so the layers' weights are at most the summed device memory; and they are at least
-    memory.layer_weights_floor (each tensor at the GGML type that stores it in the fewest bytes, whatever the
-    quantizer's rules). When that floor is larger, every option is "no" on a machine whose host RAM is unknown
-    (place() has no "partial" or "cpu" without it, and expert offload is then "no" too: moe_offload.py), and none
-    meets a gate that accepts only "gpu". Why: `models --fits` on a bare profile evaluated every quantization of each
-    catalog model too large for the card (14 each, most of the command's time, growing with the catalog).
-    llama.cpp only (the other engines size weights and place them their own way); not for GGUF files' exact tensors.
-    """
-    if request.engine != "llamacpp" or model.tensor_types is not None or not machine.devices:
-        return False
-    from .memory import layer_weights_floor
-    from .placement import device_budgets
-
-    return layer_weights_floor(model) > sum(device_budgets(machine, 0))
+    """True when no option of `model` can be "gpu" under the request's engine, known without evaluating one
+    (Engine.never_on_gpu; llama.cpp knows it from a floor under the layers' weights). Then every option is "no" on a
+    machine whose host RAM is unknown (place() has no "partial" or "cpu" without it, and expert offload is then "no"
+    too: moe_offload.py), and none meets a gate that accepts only "gpu". Why: `models --fits` on a bare profile
+    evaluated every quantization of each catalog model too large for the card (14 each, most of the command's
+    time, growing with the catalog)."""
+    return get_engine(request.engine).never_on_gpu(model, machine)
 
 
 def host_speed(machine: Machine) -> dict:
