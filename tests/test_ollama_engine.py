@@ -148,3 +148,13 @@ def test_llama_full_graph_has_a_logits_term_from_0_3_10():
     _, _, full_old = graph_size(m, 2048, 512, 1, "f16", False, version="0.2.8")
     _, _, full_new = graph_size(m, 2048, 512, 1, "f16", False, version="0.3.10")
     assert round(full_old / MIB, 1) == 164.0 and full_new == 4 * 512 * (4096 + 128256)
+
+
+def test_mistral_small_pixtral_projector_is_the_logged_769_3_mib_and_8_8_gib_graph():
+    # ollama/ollama#10417 (0.6.6): projector.weights="769.3 MiB" projector.graph="8.8 GiB" for mistral-small3.1
+    # (Pixtral: 24 layers, width 1024, SwiGLU 4096, no biases, 1540 px / 14 px patches)
+    p = projector(get("mistral-small3.1:24b"), mmproj_file=False)
+    assert round(p.weights_bytes / MIB, 1) == 769.3 and round(p.graph_bytes / GIB, 1) == 8.8
+    # Ollama's GGUF of it is arch mistral3, whose GraphSize has no formula: GQA x KV / 6 (memory.graph 426.7 MiB)
+    e = estimate(get("mistral-small3.1:24b"), get_quant("Q4_K_M"), [(24 * GIB, "cuda")], num_ctx=4096, version="0.6.6")
+    assert round(e.graph_partial_bytes / MIB, 1) == 426.7

@@ -49,7 +49,7 @@ def _version(v: str) -> tuple[int, ...]:
 
 
 def graph_size(model, ctx: int, batch: int, n_parallel: int, kv_type: str, flash_attention: bool,
-               version: str = "0.11.10", gate_exps_bytes: int = 0) -> tuple[list[int], int, int]:
+               version: str = "0.11.10", gate_exps_bytes: int = 0, arch: str = "") -> tuple[list[int], int, int]:
     """(KV bytes per layer, partial-offload graph, full-offload graph) as fs/ggml/ggml.go GraphSize computes them.
 
     `ctx` is num_ctx per sequence; the estimate multiplies it by the parallel slots. Head sizes follow the GGUF
@@ -65,7 +65,7 @@ def graph_size(model, ctx: int, batch: int, n_parallel: int, kv_type: str, flash
         head_v = model.mla.v_head_dim
     kv = [int(context * (head_k + head_v) * heads_kv * bpe) if model.has_attention(i) else _recurrent(model)
           for i in range(model.n_layers)]
-    arch = model.arch
+    arch = arch or model.arch
     full = partial = 0
     if arch in ("llama", "llama4"):
         full = 4 * batch * (1 + 4 * emb + context * (1 + heads))
@@ -148,8 +148,10 @@ def estimate(model, quant, devices: list[tuple[int, str]], *, num_ctx: int, n_pa
     w = weights(model, quant)
     kv_type = kv_type if flash_attention and kv_type in ("q8_0", "q4_0") else "f16"  # quantized KV needs FA
     gate_exps = _gate_exps_bytes(model, quant) if model.moe is not None else 0
+    from ..estimate.projector import ollama_arch
+
     kv, g_partial, g_full = graph_size(model, num_ctx, min(num_ctx, batch), n_parallel, kv_type, flash_attention,
-                                       version, gate_exps)
+                                       version, gate_exps, ollama_arch(model))
     proj_w, proj_g, separate = projector
     if _version(version) < (0, 7, 1):  # before commit d75557747: every projector (weights + graph) on GPU 0
         llama_proj, ollama_proj_w, ollama_proj_g = proj_w + proj_g, 0, 0

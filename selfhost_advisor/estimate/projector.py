@@ -2,14 +2,16 @@
 
 Why: a vision model loads its encoder only when images are sent (Ollama) or when --mmproj is given (llama-server), and
 then it costs 0.8-1.8 GiB more than the text model (issue 15). The encoder's shapes come from the model's own config
-(data/engines.yaml vision_projectors, each with its source); the byte rules are llama.cpp's mmproj layout and Ollama's
-VisionGraphSize (fs/ggml/ggml.go), as that section states.
+(data/engines.yaml vision_projectors.encoders, each with its source); the byte rules are llama.cpp's mmproj layout and
+Ollama's VisionGraphSize (fs/ggml/ggml.go), as that section states.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from ..catalog.data import load
+
+F16, F32 = 2, 4
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,16 +22,21 @@ class ProjectorSize:
 
 
 def vision_config(model) -> dict | None:
-    """The vision encoder of `model`, or None for a text-only model (e.g. gemma3:1b, whose stated parameters are
-    the text decoder's alone)."""
-    cfg = load("engines").get("vision_projectors", {}).get("archs", {}).get(model.arch)
-    if cfg is None or not model.text_params or model.params <= model.text_params:
-        return None
-    return cfg
+    """The vision encoder `model` loads with images (by catalog id), or None for a text-only model."""
+    for cfg in load("engines").get("vision_projectors", {}).get("encoders", {}).values():
+        if model.id in cfg.get("models", ()):
+            return cfg
+    return None
 
 
 def has_vision(model) -> bool:
     return vision_config(model) is not None
+
+
+def ollama_arch(model) -> str:
+    """The architecture name of Ollama's own GGUF for `model` (its GraphSize branches on it)."""
+    cfg = vision_config(model)
+    return str(cfg.get("ollama_arch", model.arch)) if cfg else model.arch
 
 
 def projector(model, *, mmproj_file: bool) -> ProjectorSize | None:
@@ -41,10 +48,17 @@ def projector(model, *, mmproj_file: bool) -> ProjectorSize | None:
     d, ff, n, p = int(c["hidden"]), int(c["intermediate"]), int(c["layers"]), int(c["patch"])
     img, ch, heads = int(c["image_size"]), int(c["channels"]), int(c["heads"])
     patches = (img // p) ** 2 + (1 if c.get("class_embedding") else 0)
-    f16, f32 = 2, 4
-    layer = f16 * (4 * d * d + 2 * d * ff) + f32 * (4 * d + ff + d + 4 * d)  # matrices; q/k/v/o, fc1, fc2 biases; 2 LNs
-    weights = n * layer + f16 * d * ch * p * p + f32 * d + f16 * patches * d + f32 * 2 * d
+    if c["mlp"] == "swiglu":  # Pixtral: gate/up/down, no biases, two RMSNorms per layer, ln_pre, 2-D RoPE
+        layer = F16 * (4 * d * d + 3 * d * ff) + F32 * 2 * d
+        weights = n * layer + F16 * d * ch * p * p + F32 * d
+    else:  # SigLIP/CLIP: fc1/fc2 and q/k/v/o with biases, two LayerNorms, learned positions, post LayerNorm
+        layer = F16 * (4 * d * d + 2 * d * ff) + F32 * (4 * d + ff + d + 4 * d)
+        weights = n * layer + F16 * d * ch * p * p + F32 * d + F16 * patches * d + F32 * 2 * d
     if mmproj_file:
-        weights += f16 * d * model.hidden_size + f32 * d  # mm.input_projection, mm.soft_emb_norm
+        h = model.hidden_size
+        if c["mm"] == "mistral3":  # norm, patch merger (2x2 -> 1), linear_1, linear_2 (no biases)
+            weights += F32 * d + F16 * (4 * d * d + d * h + h * h)
+        else:  # gemma3: mm.input_projection, mm.soft_emb_norm
+            weights += F16 * d * h + F32 * d
     graph = 4 * (img * img * ch + d * p + patches * patches * heads)
     return ProjectorSize(weights, graph, str(c["source"]))
