@@ -128,3 +128,23 @@ def test_fit_with_a_curated_profile_never_reads_the_spec_table():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert out.stdout.split() == ["0", "0", "1"]
+
+
+@pytest.mark.parametrize("printed, want", [
+    # as ggml_vulkan / NVML / amdsmi print them (llama-bench rows carry these strings)
+    ("Intel(R) Arc(TM) A770 Graphics", "arc-a770"),
+    ("Intel(R) Arc(TM) B580 Graphics", "arc-b580"),
+    ("AMD Radeon RX 7900 XTX (RADV NAVI31)", "rx-7900-xtx"),
+    ("AMD Radeon (TM) Pro VII", "radeon-pro-vii"),
+    ("NVIDIA GeForce RTX 4090 (NVIDIA)", "rtx-4090"),
+    ("AMD Radeon RX 6800 XT (RADV NAVI21)", "rx-6800-xt"),
+])
+def test_device_names_as_drivers_print_them_resolve(printed, want):
+    assert get_profile(printed).id == want
+
+
+def test_a_cleaned_name_still_refuses_memory_variants_and_unknowns_keep_the_typed_name():
+    with pytest.raises(AmbiguousHardwareError):
+        get_profile("Radeon 8060S Graphics (RADV GFX1151)")  # three Strix Halo sizes
+    with pytest.raises(UnknownHardwareError, match="'nosuch \\(tm\\) gpu'"):
+        get_profile("nosuch (tm) gpu")

@@ -255,9 +255,41 @@ def _memory_variants(name: str, p: Profile) -> list[Profile]:
     return []
 
 
+_MARKS = re.compile(r"\((?:r|tm|c)\)|[®™]", re.I)
+_PAREN = re.compile(r"\([^()]*\)")
+_TRAILING_GRAPHICS = re.compile(r"\s+graphics\s*$", re.I)
+
+
+def driver_name_clean(name: str) -> str:
+    """A device name as drivers print it -> the product name: 'Intel(R) Arc(TM) A770 Graphics' -> 'Intel Arc A770',
+    'AMD Radeon RX 7900 XTX (RADV NAVI31)' -> 'AMD Radeon RX 7900 XTX', 'AMD Radeon (TM) Pro VII' -> 'AMD Radeon Pro
+    VII' (ggml_vulkan, NVML, amdsmi and SYCL print such names; llama-bench rows carry them)."""
+    text = _PAREN.sub(" ", _MARKS.sub(" ", name))
+    return " ".join(_TRAILING_GRAPHICS.sub("", " ".join(text.split())).split())
+
+
 def resolve(name: str) -> Profile:
     """The one profile `name` names; AmbiguousHardwareError with the choices, or UnknownHardwareError with up to
-    three suggestions. One part of a spec: parse_spec (and mixed-GPU specs) call it per part."""
+    three suggestions. One part of a spec: parse_spec (and mixed-GPU specs) call it per part. A name as a driver
+    prints it (trademark marks, a parenthesised driver note, a trailing 'Graphics') is tried cleaned when it names
+    nothing as typed."""
+    try:
+        return _resolve(name)
+    except AmbiguousHardwareError:
+        raise
+    except UnknownHardwareError as first:
+        clean = driver_name_clean(name)
+        if not clean or clean == " ".join(name.split()):
+            raise
+        try:
+            return _resolve(clean)
+        except AmbiguousHardwareError:
+            raise
+        except UnknownHardwareError:
+            raise first from None
+
+
+def _resolve(name: str) -> Profile:
     p = find_profile(name)
     if p is not None:
         if p.kind in ("gpu", "apple", "apu") and not _HAS_MEMORY.search(name) and _norm_id(name) != p.id:
