@@ -205,11 +205,8 @@ def models(
         from .cli_models import run_installed
 
         needs("--fits", min_tps=min_tps, min_quant=min_quant)
-        named = [f"--{k.replace('_', '-')}" for k, v in dict(search=search, **filters).items() if v is not None]
-        if named:
-            raise BadOptionError(f"--installed takes no catalog filter ({', '.join(named)})",
-                                 "drop them, or list the catalog without --installed")
-        return run_installed(hardware if hardware is not None else fits, vram, ram, gpus, context, as_json)
+        return run_installed(hardware if hardware is not None else fits, vram, ram, gpus, context, as_json,
+                             search=search, **filters)
     if fits is not None or vram is not None:  # --vram alone: a custom GPU, as `fit --vram`
         from .cli_plan import models_fits
 

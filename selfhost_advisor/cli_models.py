@@ -3,7 +3,8 @@ from __future__ import annotations
 
 
 def run_installed(hardware: str | None, vram: str | None, ram: str | None, gpus: int | None, context: str,
-                  as_json: bool) -> int:
+                  as_json: bool, search: str | None = None, **filters) -> int:
+    """`models --installed`, with the catalog filters (installed.filter_installed) when any is given."""
     from .cli_opts import emit_json, quiet
     from .domain import FitRequest
     from .estimate.memory import engine_params
@@ -11,20 +12,24 @@ def run_installed(hardware: str | None, vram: str | None, ram: str | None, gpus:
     from .machine import resolve_machine
     from .units import parse_context
 
+    from .installed import filter_installed
+
     machine, ram_known = resolve_machine(hardware, vram, ram, gpus)
     eng = engine_params("ollama")
     ctx = parse_context(context, 1 << 30)
     request = FitRequest(context=ctx, engine="ollama", n_ubatch=int(eng["n_ubatch"]),
                          flash_attention=bool(eng["flash_attention"]))
     root, rows = installed_fits(machine, request, host_ram_known=ram_known)
+    total = len(rows)
+    rows, flt = filter_installed(rows, search=search, **filters)
     if as_json:
         from .render.json_installed import installed_dict
 
-        emit_json(installed_dict(root, machine, request, rows))
+        emit_json(installed_dict(root, machine, request, rows, flt))
     elif not quiet():
         from .render.text_installed import render_installed
 
-        render_installed(root, machine, request, rows)
+        render_installed(root, machine, request, rows, flt, total)
     return 0
 
 

@@ -47,3 +47,56 @@ def _one(inst: Installed, machine: Machine, request: FitRequest, host_ram_known:
     except AdvisorError as err:  # one bad blob (corrupt, a FIFO, beyond a limit) is marked, the others still listed
         return InstalledFit(name, str(inst.blob), inst.blob_bytes, None, None, str(err))
     return InstalledFit(name, str(inst.blob), inst.blob_bytes, gm.quant, result)
+
+
+def catalog_view(row: InstalledFit):
+    """The Model the catalog filters read for an installed model: its catalog entry when the tag names one (Ollama tag
+    semantics: llama3.1:8b-instruct-q4_K_M is llama3.1:8b), else what the blob's GGUF header says (general.license,
+    context length; no use cases), under the installed name; None for an unreadable blob."""
+    from .catalog.models import resolve as catalog_resolve
+    from .record import replace
+
+    try:
+        m = catalog_resolve(row.name).model
+        return replace(m, id=row.name.lower(), aliases=(*m.aliases, m.id))  # --search finds it by the catalog id too
+    except AdvisorError:
+        return replace(row.result.model, id=row.name.lower()) if row.result is not None else None
+
+
+def filter_installed(rows: list[InstalledFit], *, search=None, family=None, license=None, min_context=None,
+                     use_case=None):
+    """(the rows `advisor models`' filters keep, the ModelFilter or None when no filter was given). The filters are
+    catalog/search.py's: family = the name before ':' (installed families count as known), licence, context, use
+    cases; --search ranks exact < prefix < substring < fuzzy, `ollama list` order within a tier. An unreadable blob
+    passes --search and --family by its name only, and no other filter."""
+    from .catalog.models import all_models
+    from .catalog.search import TIERS, _split, apply, build
+    from .catalog.search import family as family_of
+    from .record import replace
+
+    if all(v is None for v in (search, family, license, min_context, use_case)):
+        return rows, None
+    flt = build(search=search, license_=license, min_context=min_context, use_case=use_case)
+    fams = _split(family)
+    known = {family_of(m) for m in all_models()} | {r.name.split(":", 1)[0].lower() for r in rows}
+    unknown = [f for f in fams if f not in known]
+    if unknown:
+        build(family_=unknown)  # bad input: the catalog's message, with suggestions
+    flt = replace(flt, families=fams)
+    views = [catalog_view(r) for r in rows]
+    kept: list[tuple[int, int, InstalledFit]] = []
+    text = " ".join((flt.search or "").lower().split())
+    for i, (r, view) in enumerate(zip(rows, views)):
+        if view is None:
+            if flt.licenses or flt.min_context is not None or flt.use_cases:
+                continue
+            if flt.families and r.name.split(":", 1)[0].lower() not in flt.families:
+                continue
+            if text and not all(w in r.name.lower() for w in text.split()):
+                continue
+            kept.append((TIERS.index("substring") if text else 0, i, r))
+            continue
+        match = apply([view], flt)
+        if match:
+            kept.append((TIERS.index(match[0].tier) if match[0].tier else 0, i, r))
+    return [r for _, _, r in sorted(kept, key=lambda t: (t[0], t[1]))], flt

@@ -33,7 +33,6 @@ BAD = [
     (["models", "--min-tps", "20"], ["--min-tps", "--fits"]),
     (["models", "--gpus", "2", "--ram", "64GB"], ["--gpus", "--ram", "--fits"]),  # --vram alone is a custom GPU
     (["models", "--fits", "rtx4090", "--vram", "24GB"], ["--vram", "--fits"]),
-    (["models", "--installed", "--search", "qwen", "--use-case", "code"], ["--installed", "--search", "--use-case"]),
     (["models", "qwen", "--search", "llama"], ["--search"]),
     (["models", "--installed", "--min-tps", "20"], ["--min-tps", "--fits"]),
     # empty values are bad input, not absent

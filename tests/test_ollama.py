@@ -148,3 +148,41 @@ def test_models_installed_text_and_empty_dir(ollama_dir, capsys, monkeypatch, tm
     monkeypatch.setenv("OLLAMA_MODELS", str(tmp_path / "none"))
     assert main(["models", "--installed"]) == 0
     assert "No Ollama models" in capsys.readouterr().out
+
+
+def test_models_installed_takes_the_catalog_filters(ollama_dir, capsys, tmp_path):
+    # an installed catalog model (llama3.1:8b-instruct-q4_K_M: the catalog's llama3.1:8b, licence llama3.1, 131k
+    # context, chat) beside two that are not in the catalog (read from their GGUF headers) and one unreadable blob
+    root, g1, _ = ollama_dir
+    digest = _blob(root, g1.read_bytes())
+    _manifest(root, "registry.ollama.ai", "library", "llama3.1", "8b-instruct-q4_K_M", [
+        {"mediaType": "application/vnd.ollama.image.model", "digest": digest, "size": g1.stat().st_size}])
+
+    def names(*argv):
+        code = main(["models", "--installed", "--vram", "8GB", *argv, "--json"])
+        out, err = capsys.readouterr()
+        assert code == 0, err
+        data = json.loads(out)
+        return [m["name"] for m in data["installed"]], data["filters"]
+
+    everything, flt = names()
+    assert flt is None and len(everything) == 5
+    assert names("--family", "llama3.1")[0] == ["llama3.1:8b-instruct-q4_K_M"]
+    assert names("--license", "llama3.1")[0] == ["llama3.1:8b-instruct-q4_K_M"]
+    assert names("--use-case", "chat")[0] == ["llama3.1:8b-instruct-q4_K_M"]  # headers carry no use case
+    got, flt = names("--min-context", "65536")
+    assert got == ["llama3.1:8b-instruct-q4_K_M"] and flt["min_context"] == 65536
+    assert names("--search", "llama3.1:8b")[0] == ["llama3.1:8b-instruct-q4_K_M"]  # the catalog id finds it
+    assert names("--search", "tiny")[0] == ["tiny:2l-q4_K_M", "someone/tinyb:latest", "hf.co/bartowski/Tiny-GGUF:Q4_K_M"]
+    assert names("--family", "tiny")[0] == ["tiny:2l-q4_K_M"]  # an installed family is a known family
+    assert names("--family", "broken")[0] == ["broken:latest"]  # unreadable: matched by its name only
+    assert names("--family", "broken", "--license", "mit")[0] == []
+    assert names("--family", "hf.co/bartowski/tiny-gguf")[0] == ["hf.co/bartowski/Tiny-GGUF:Q4_K_M"]
+    # text: how many of how many, by what
+    assert main(["models", "--installed", "--vram", "8GB", "--family", "llama3.1"]) == 0
+    out = capsys.readouterr().out
+    assert "1 of 5 installed models (family llama3.1)." in out and "llama3.1:8b-instruct-q4_K_M" in out
+    # bad filter values stay bad input, before anything is printed
+    assert main(["models", "--installed", "--use-case", "poetry"]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and "use case" in err

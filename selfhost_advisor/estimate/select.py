@@ -103,6 +103,7 @@ class Pick:
     floor_tps: float  # the usable-speed floor applied: --min-tps, else the reading-speed default
     floor_given: bool = False  # the floor is the user's --min-tps
     best: FitOption | None = None  # the tier's best-quality option, when the pick is another one
+    measured: bool = True  # quality compared by measured loss (False: the engine's order, MLX / vLLM formats)
 
     def reason(self) -> str:
         """One line: the tier and why this option (text footers; `recommended_reason` in the JSON)."""
@@ -115,7 +116,7 @@ class Pick:
         if self.rule == "fastest" and b is None:
             return f"{where}; nothing{those} reaches {floor}; the best quality is also the fastest"
         if self.rule == "best_quality" or b is None:
-            return f"{where}; the best measured quality"
+            return f"{where}; the best {'measured quality' if self.measured else 'quality in the engine order (unmeasured)'}"
         if self.rule == "same_quality":
             return (f"{where}; as good as {b.quant.name} by measured loss (within BF16 vs FP16) and "
                     f"faster, {_tps(o)} vs {_tps(b)} tokens/s")
@@ -162,6 +163,7 @@ def choose(options: Sequence[FitOption], g: Gate = Gate()) -> Pick:
     floor = g.min_tps if g.min_tps is not None else usable_tps()
     tol = same_quality_tolerance()
     trade = speed_trade_floor()
+    measured = bool(losses) and losses[0] is not None
 
     pos = {i: k for k, i in enumerate(order)}
 
@@ -192,16 +194,16 @@ def choose(options: Sequence[FitOption], g: Gate = Gate()) -> Pick:
         given = g.min_tps is not None
         if _usable(options[pick], floor):
             return Pick(options[pick], "best_quality" if pick == top else "same_quality", floor, given,
-                        None if pick == top else options[top])
+                        None if pick == top else options[top], measured)
         def tradable(i: int) -> bool:  # the default floor buys speed down to Q4_K_M's loss only; --min-tps further
             q = options[i].quant
             return in_tier(i) and (given or at_least(q.name, q.base, trade))
 
         _, fast = best(lambda i: tradable(i) and _usable(options[i], floor))
         if fast is not None:
-            return Pick(options[fast], "usable_speed", floor, given, options[top])
+            return Pick(options[fast], "usable_speed", floor, given, options[top], measured)
         fastest = max([pick] + [i for i in order if tradable(i)], key=faster)
-        return Pick(options[fastest], "fastest", floor, given, None if fastest == top else options[top])
+        return Pick(options[fastest], "fastest", floor, given, None if fastest == top else options[top], measured)
     return Pick(None, "none", floor, g.min_tps is not None)
 
 

@@ -10,7 +10,8 @@ from ..installed import InstalledFit
 from .jsonout import machine_dict, model_dict, option_dict
 
 
-def installed_dict(root: Path, machine: Machine, request: FitRequest, rows: list[InstalledFit]) -> dict[str, Any]:
+def installed_dict(root: Path, machine: Machine, request: FitRequest, rows: list[InstalledFit],
+                   flt: Any = None) -> dict[str, Any]:
     models = []
     for r in rows:
         entry: dict[str, Any] = {"name": r.name, "blob": r.blob, "file_bytes": r.file_bytes, "quant": r.quant,
@@ -24,6 +25,7 @@ def installed_dict(root: Path, machine: Machine, request: FitRequest, rows: list
     return {
         "schema_version": SCHEMA_VERSION,
         "models_dir": str(root),
+        "filters": flt.as_dict() if flt is not None else None,
         "hardware": machine_dict(machine),
         "context": request.context,
         "engine": request.engine,

@@ -10,10 +10,18 @@ from ..termsafe import markup as esc
 from .text import _fit_cell, _params, console
 
 
-def render_installed(root: Path, machine: Machine, request: FitRequest, rows: list[InstalledFit]) -> None:
+def render_installed(root: Path, machine: Machine, request: FitRequest, rows: list[InstalledFit],
+                     flt: object = None, total: int | None = None) -> None:
     from rich.table import Table
 
+    from .text import filter_words
+
     con = console()
+    if flt is not None:  # filtered: say how many of how many, and by what, even when none is left
+        words = filter_words(flt)
+        con.print(esc(f"{len(rows)} of {total if total is not None else len(rows)} installed models ({words})."))
+        if not rows:
+            return
     if not rows:
         con.print(f"No Ollama models in {esc(root)} (set OLLAMA_MODELS if they live elsewhere).")
         return
