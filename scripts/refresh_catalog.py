@@ -4,6 +4,10 @@ Not run by users or CI. For every catalog entry with an hf_id (or only --only ID
 safetensors parameter count) through selfhost_advisor.catalog.hub, maps it with hf_config.model_from_config (the
 same mapping `advisor fit hf:...` uses), prints every field that differs from the catalog, and with --write
 replaces those fields, setting `source` to the config.json URL at the commit read and `as_of` to today.
+Architecture blocks: moe, ssm, layer_pattern, mla and dsa (DeepSeek V3.2's indexer: index_n_heads, index_head_dim,
+index_topk). `license` comes from the model card's metadata (README.md front matter: `license:`, or `license_name`
+where it is `other`, as data/models.yaml `licenses.source` says); a tag not in `licenses.values` is reported, never
+written (its description must be added first).
 Entries whose config is gated need HF_TOKEN. --fixtures DIR reads recorded <owner>--<repo>/config.json files
 instead of the network (tests/fixtures/hub), to check the mapping offline.
 
@@ -49,7 +53,43 @@ def entry_fields(model) -> dict:
         a = model.mla
         out["mla"] = {"kv_lora_rank": a.kv_lora_rank, "q_lora_rank": a.q_lora_rank, "qk_rope_head_dim": a.qk_rope_head_dim,
                       "qk_nope_head_dim": a.qk_nope_head_dim, "v_head_dim": a.v_head_dim}
+    if model.dsa:
+        d = model.dsa
+        out["dsa"] = {"index_n_heads": d.index_n_heads, "index_head_dim": d.index_head_dim, "index_topk": d.index_topk}
     return out
+
+
+def card_license(card: str | None) -> str | None:
+    """The licence tag of a model card (README.md): its YAML front matter's `license`, or `license_name` when that
+    is `other`; None when the card or the tag is missing."""
+    if not card or not card.startswith("---"):
+        return None
+    end = card.find("\n---", 3)
+    if end < 0:
+        return None
+    try:
+        meta = yaml.safe_load(card[3:end])
+    except yaml.YAMLError:
+        return None
+    if not isinstance(meta, dict):
+        return None
+    lic = meta.get("license")
+    if isinstance(lic, list):
+        lic = lic[0] if lic else None
+    if lic == "other" and meta.get("license_name"):
+        lic = meta["license_name"]
+    return str(lic).strip().lower() if lic else None
+
+
+def fetch_card(repo: str, fixtures: Path | None) -> str | None:
+    if fixtures is not None:
+        path = fixtures / repo.replace("/", "--") / "README.md"
+        return path.read_text() if path.is_file() else None
+    client = hub.HubClient(repo)
+    try:
+        return client._get(client._file_url("README.md"), "model card").decode("utf-8", "replace")
+    except AdvisorError:
+        return None
 
 
 def fetch(repo: str, fixtures: Path | None) -> tuple[dict, str, int | None]:
@@ -73,6 +113,7 @@ def main(argv: list[str] | None = None) -> int:
     path = ROOT / "data" / "models.yaml"
     doc = yaml.safe_load(path.read_text())
     only = set(args.only.split(",")) if args.only else None
+    known_licenses = set((doc.get("licenses") or {}).get("values") or {})
     today, changed, failed, checked = dt.date.today().isoformat(), 0, 0, 0
     for e in doc["models"]:
         if (only and e["id"] not in only) or not e.get("hf_id"):
@@ -87,6 +128,12 @@ def main(argv: list[str] | None = None) -> int:
             failed += 1
             continue
         checked += 1
+        lic = card_license(fetch_card(e["hf_id"], args.fixtures))
+        if lic is not None and lic != e.get("license"):
+            if lic in known_licenses:
+                new["license"] = lic
+            else:
+                print(f"{e['id']}: license: card says {lic!r}, not in licenses.values: add it there first")
         diffs = {k: (e.get(k), v) for k, v in new.items() if _norm(e.get(k)) != _norm(v)}
         for k, (old, v) in diffs.items():
             print(f"{e['id']}: {k}: {old!r} -> {v!r}")
