@@ -139,3 +139,17 @@ def test_models_too_large_for_the_gpus_are_skipped_only_when_no_option_could_be_
         assert {evaluate(m, box, req, q, host_ram_known=False).placement.fit for q in listed_quants()} == {"no"}, m.id
         assert best_option(m, box, req, listed_quants(), host_ram_known=False) is None
     assert not _never_on_gpu(skipped[0], box, FitRequest(context=8192, engine="vllm"))  # llama.cpp only
+
+
+@pytest.mark.parametrize("model_id,hw", [("qwen2.5:72b", ["m2-ultra-192gb"]), ("llama3.1:8b", ["rtx4090"]),
+                                          ("deepseek-r1:70b", ["rtx4090", "--ram", "64GB"]),
+                                          ("llama3.1:70b", ["2x rtx4090"])])
+def test_fit_and_models_fits_pick_the_same_option_for_the_same_reason(capsys, model_id, hw):
+    code, out, err = run(capsys, "fit", model_id, "-H", *hw, "--json")
+    assert code == 0, err
+    f = json.loads(out)
+    code, out, err = run(capsys, "models", "--fits", *hw, model_id, "--json")
+    assert code == 0, err
+    row = next(m for m in json.loads(out)["models"] if m["id"] == model_id)
+    assert (row["option"]["quant"], row["pick_rule"], row["pick_reason"]) == (
+        f["recommended"], f["recommended_rule"], f["recommended_reason"])
