@@ -53,7 +53,8 @@ def best_option(
     """The option select() picks under the gate (tiers, min_tps, quality floor), evaluating options lazily.
 
     Planning commands evaluate hundreds of (model, hardware) pairs; the scan stops at the first option that meets
-    the gate in the best tier, so a model that fits on GPU at F16 costs one evaluation.
+    the gate in the best tier, so a model that fits on GPU at a usable speed costs its best option and the few
+    within the same-quality tolerance (F16: Q8_0).
     """
     return best_pick(model, machine, request, quants, min_tps=min_tps, host_ram_known=host_ram_known, tiers=tiers,
                      max_rank=max_rank, min_quant=min_quant).option
