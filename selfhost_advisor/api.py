@@ -131,7 +131,8 @@ def fit(
 
     # a quantization the user named (--quant, a tag's suffix, a GGUF file) is sized as asked unless min_quant says
     floor = None if min_quant is None and (names or resolved.quant) else floor_of(min_quant)
-    result = annotate(run_fit(m, machine, request, quants, host_ram_known=ram_known, min_quant=floor), resolved)
+    result = annotate(run_fit(m, machine, request, quants, host_ram_known=ram_known, min_quant=floor,
+                              require_fit=require_fit, min_tps=min_tps), resolved)
     if memory is None and machine.source in ("probe", "file"):
         from .estimate.fit import with_free_memory
         from .machine import free_machine
@@ -139,7 +140,7 @@ def fit(
         free = free_machine(machine)
         if free is not None:
             result = with_free_memory(result, run_fit(m, free, request, quants, host_ram_known=ram_known,
-                                                      min_quant=floor))
+                                                      min_quant=floor, require_fit=require_fit, min_tps=min_tps))
     if resolved.kind == "catalog":
         result = with_alternative(result, quants, host_ram_known=ram_known)
     if require_fit is not None or min_tps is not None:

@@ -27,11 +27,15 @@ def test_fit_min_tps_passes_when_a_gpu_option_meets_it_as_hardware_for_says(caps
     code, out, err = run(capsys, "fit", "llama3.1:70b", "-H", "rtx-pro-6000-blackwell", "--min-tps", "25", "--json")
     assert code == 0, err
     data = json.loads(out)
-    rec = next(o for o in data["options"] if o["quant"] == data["recommended"])
-    assert rec["speed"]["decode_tokens_per_s"] < 25  # the old check failed here
     gate = data["gate"]
     assert gate["passed"] and gate["min_tps"] == 25
     picked = next(o for o in data["options"] if o["quant"] == gate["quant"])
+    # the recommendation (and the command printed for it) is the option that meets the gate, not a slower one
+    assert data["recommended"] == gate["quant"] and "--min-tps 25" in data["recommended_reason"]
+    code, out, err = run(capsys, "fit", "llama3.1:70b", "-H", "rtx-pro-6000-blackwell", "--json")
+    ungated = json.loads(out)
+    rec = next(o for o in ungated["options"] if o["quant"] == ungated["recommended"])
+    assert rec["speed"]["decode_tokens_per_s"] < 25  # without the gate the better, slower option is recommended
     assert picked["speed"]["decode_tokens_per_s"] >= 25 and picked["placement"]["fit"] == "gpu"
     # every option that loses measurably less than the pick misses the speed or the GPU
     kld = picked["quality"]["kld"]
@@ -44,7 +48,16 @@ def test_fit_min_tps_passes_when_a_gpu_option_meets_it_as_hardware_for_says(caps
     assert row["meets_target"] and row["option"]["quant"] == gate["quant"]
 
     code, out, _ = run(capsys, "fit", "llama3.1:70b", "-H", "rtx-pro-6000-blackwell", "--min-tps", "25")
-    assert code == 0 and f"met by {gate['quant']}" in out
+    assert code == 0 and f"met by {gate['quant']}" in out and f"Recommended: {gate['quant']}" in out
+
+
+def test_a_gate_nothing_meets_leaves_the_ungated_recommendation(capsys):
+    args = ("fit", "llama3.1:70b", "-H", "rtx4090", "--ram", "64GB", "--json")
+    code, out, _ = run(capsys, *args)
+    plain = json.loads(out)
+    code, out, _ = run(capsys, *args, "--min-tps", "500")
+    gated = json.loads(out)
+    assert code == 1 and not gated["gate"]["passed"] and gated["recommended"] == plain["recommended"]
 
 
 def test_fit_min_tps_failure_names_the_fastest_option(capsys):

@@ -94,12 +94,26 @@ def fit(
     *,
     host_ram_known: bool = True,
     min_quant: str | None = None,
+    require_fit: str | None = None,
+    min_tps: float | None = None,
 ) -> FitResult:
+    """Every option of `model` on `machine`, and the one recommended.
+
+    With `--require-fit` / `--min-tps` the recommendation is what the gate picks (the same option `hardware --for`
+    and `models --fits` name, and the one `Command:` runs): a user who asks for 25 tokens/s is shown the best option
+    that decodes that fast, not a slower one beside a passing check. When no option meets the gate, the recommendation
+    is the ungated one and the check fails (exit 1) saying how far off the closest option is."""
     runtime = load("engines")["runtime"]
     engine = get_engine(request.engine)  # validates the engine name
     backend = machine.devices[0].backend if machine.devices else "cpu"
     options = [evaluate(model, machine, request, q, host_ram_known=host_ram_known) for q in quants]
     chosen = choose(options, Gate(min_quant=min_quant))
+    if require_fit is not None or min_tps is not None:
+        from .select import gate as gate_of
+
+        gated = choose(options, gate_of(require_fit, min_tps, min_quant=min_quant))
+        if gated.option is not None:
+            chosen = gated
     pick, tier = (chosen.option.quant.name if chosen.option else None), tier_of(chosen.option)
     warnings = []
     if pick and low_bits(pick):

@@ -116,7 +116,8 @@ class Pick:
         if self.rule == "fastest" and b is None:
             return f"{where}; nothing{those} reaches {floor}; the best quality is also the fastest"
         if self.rule == "best_quality" or b is None:
-            return f"{where}; the best {'measured quality' if self.measured else 'quality in the engine order (unmeasured)'}"
+            met = f" that decodes at {floor} or more" if self.floor_given else ""  # the gate kept only those
+            return f"{where}; the best {'measured quality' if self.measured else 'quality in the engine order (unmeasured)'}{met}"
         if self.rule == "same_quality":
             return (f"{where}; as good as {b.quant.name} by measured loss (within BF16 vs FP16) and "
                     f"faster, {_tps(o)} vs {_tps(b)} tokens/s")
