@@ -107,3 +107,16 @@ def test_two_nodes_hold_what_one_box_cannot_and_the_command_says_so():
     words = shlex.split(get_engine("vllm").option(m, q, box, FitRequest(8192, "vllm", nodes=2)).command)
     assert words[words.index("--pipeline-parallel-size") + 1] == "2"
     assert words[words.index("--tensor-parallel-size") + 1] == "8"
+
+
+def test_vllm_loads_the_vision_tower_of_a_multimodal_checkpoint():
+    # Gemma3ForConditionalGeneration builds the SigLIP encoder and projector with the text model: the catalog's params
+    # beyond text_params, in 16 bits, on the first pipeline stage; gemma3:1b is text-only
+    from selfhost_advisor.estimate.vllm_weights import vision_bytes
+
+    g27, g1 = get_model("gemma3:27b"), get_model("gemma3:1b")
+    for quant in ("BF16", "FP8"):
+        w = V.vllm_weights(g27, V.get_vllm_quant(quant))
+        assert w.vision == (g27.params - g27.text_params) * 2 == vision_bytes(g27)
+        assert 0.7 * GIB < w.vision < 0.9 * GIB and w.total == w.embedding + w.output + sum(w.per_layer)
+    assert vision_bytes(g1) == 0 and V.vllm_weights(g1, V.get_vllm_quant("BF16")).vision == 0

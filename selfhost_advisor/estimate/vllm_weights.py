@@ -62,6 +62,17 @@ class VllmWeights:
     embedding: int
     output: int
     params: int
+    vision: int = 0  # a multimodal checkpoint's vision encoder and projector, 16-bit, counted in `embedding`
+
+
+def vision_bytes(model: Model) -> int:
+    """The vision tower vLLM loads with a multimodal checkpoint (Gemma3ForConditionalGeneration's SigLIP encoder and
+    projector, Mistral3's Pixtral encoder...): the catalog's params beyond the text model (`text_params`), in 16 bits,
+    as the quantized checkpoints leave it (llm-compressor recipes ignore vision_tower / multi_modal_projector). vLLM
+    builds it on the first pipeline rank whether or not images are sent; a text-only catalog entry has none."""
+    if model.text_params and model.params > model.text_params:
+        return (model.params - model.text_params) * _SIXTEEN_BIT
+    return 0
 
 
 @lru_cache(maxsize=256)
@@ -79,5 +90,7 @@ def vllm_weights(model: Model, quant: Quant) -> VllmWeights:
         else:
             output += b
     # tied embeddings: vLLM shares the matrix with the LM head, so there is no second copy to add
-    return VllmWeights(embedding + output + sum(per_layer), tuple(per_layer), embedding, output, params)
+    vision = vision_bytes(model)
+    embedding += vision
+    return VllmWeights(embedding + output + sum(per_layer), tuple(per_layer), embedding, output, params, vision)
 
