@@ -251,13 +251,18 @@ def plan(model: Model, quant: Quant, machine: Machine, request: FitRequest) -> V
         # exceeds it (gpu_worker.init_device); the OS keeps os_reserve_bytes (data/engines.yaml runtime)
         free = total - int(load("engines")["runtime"]["os_reserve_bytes"])
         if budget > free:
-            w_gib = lambda b: round(b / GIB, 2)  # noqa: E731
-            note = (f"vLLM would stop: Free memory on device ({w_gib(free)}/{w_gib(total)} GiB) on startup is less "
-                    f"than desired GPU memory utilization ({util:g}, {w_gib(budget)} GiB). Decrease GPU memory "
-                    "utilization or reduce GPU memory used by other processes.")
-            mem = MemoryBreakdown(w.total, seq_kv * request.n_parallel, 0, 0, bits_per_weight=_bpw(w))
-            return VllmPlan(mem, Placement("no", 0, n_total, 0, 0, budget - free, note=note), tp, 0, 0, seq_kv,
-                            gpu_memory_utilization=util)
+            return _startup_refusal(model, request, w, seq_kv, n_total, tp, util, budget, free, total)
+    else:
+        # vLLM stops at start when the free memory it reads is below the requested share (gpu_worker.init_device):
+        # the CUDA context is already there, and NCCL's init workspace at TP >= 2 over NVLink (data/engines.yaml
+        # startup_used_bytes)
+        used = int(e["startup_used_bytes"])
+        since = _version(str(e["startup_nccl_nvlink_since"]))
+        if tp > 1 and "nvlink" in machine.interconnect.lower() and _version(request.engine_version or engine_version()) >= since:
+            used += int(e["startup_nccl_nvlink_bytes"])
+        free = total - used
+        if budget > free:
+            return _startup_refusal(model, request, w, seq_kv, n_total, tp, util, budget, free, total)
     pp = request.nodes or 1
     # the release's rules (request.engine_version; "" = the current release): its profile sampler, and whether its
     # CUDA graphs are sized before the pool (>= cudagraph_in_kv_budget_since) or captured afterwards from the headroom
@@ -319,6 +324,18 @@ def plan(model: Model, quant: Quant, machine: Machine, request: FitRequest) -> V
         pl = Placement("no", 0, n_total, 0, 0, max(1, (need - max(0, pool)) * tp),
                        note=(note + "; " if note else "") + f"gpu_memory_utilization {util:g}: vLLM would stop: {why}")
     return VllmPlan(mem, pl, tp, max(0, pool), int(conc), seq_kv, pool_tokens, seqs, tokens, util, pp)
+
+
+def _startup_refusal(model: Model, request: FitRequest, w: VllmWeights, seq_kv: int, n_total: int, tp: int,
+                     util: float, budget: int, free: int, total: int) -> VllmPlan:
+    """vLLM's own start-up stop when the requested share exceeds the free memory it reads (gpu_worker.init_device)."""
+    w_gib = lambda b: round(b / GIB, 2)  # noqa: E731
+    note = (f"vLLM would stop: Free memory on device ({w_gib(free)}/{w_gib(total)} GiB) on startup is less "
+            f"than desired GPU memory utilization ({util:g}, {w_gib(budget)} GiB). Decrease GPU memory "
+            "utilization or reduce GPU memory used by other processes.")
+    mem = MemoryBreakdown(w.total, seq_kv * request.n_parallel, 0, 0, bits_per_weight=_bpw(w))
+    return VllmPlan(mem, Placement("no", 0, n_total, 0, 0, budget - free, note=note), tp, 0, 0, seq_kv,
+                    gpu_memory_utilization=util)
 
 
 def pp_partition(n_layers: int, pp: int) -> list[int]:
