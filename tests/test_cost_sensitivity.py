@@ -139,3 +139,21 @@ def test_what_would_change_quotes_the_api_price_move_the_rerun_found(capsys):
     lines = [x for x in d["recommendation"]["what_would_change"] if "cuts prices by" in x]
     assert api["flips_below"] is not None and len(lines) == 1
     assert lines[0].endswith(f"cuts prices by {1 - api['flips_below']:.0%}")
+
+
+def test_what_would_change_names_the_first_change_not_only_the_break_even(capsys):
+    # docs/methodology.md worked case: the break-even (buy vs the API) is 311M tokens and parity $3.27/kWh, but the
+    # verdict changes first: the hybrid below 795M tokens, renting above $0.25/kWh; "what would change" says so
+    import json
+
+    from selfhost_advisor.cli import main
+
+    assert main(["cost", "-t", "1e9", "-H", "2x rtx4090", "--decode-tps", "600", "--prefill-tps", "4000", "--cloud",
+                 "claude-sonnet-5-5", "--cached-input-share", "0.5", "--cache-write-share", "0.1",
+                 "--price-date", "2026-12-05", "--json"]) == 0
+    d = json.loads(capsys.readouterr().out)
+    s = {x["parameter"]: x for x in d["sensitivity"]}
+    changes = " | ".join(d["recommendation"]["what_would_change"])
+    assert f"the hybrid wins below {s['monthly_tokens']['flips_below'] / 1e6:.0f}M tokens/month" in changes
+    assert "break-even" in changes and "311M" in changes
+    assert f"renting wins above ${s['electricity_usd_per_kwh']['flips_above']:.2f}/kWh" in changes

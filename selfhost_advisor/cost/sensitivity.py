@@ -181,12 +181,16 @@ _KIND_WORDS = {"self-host (buy)": "buying", "self-host (rent)": "renting", "self
 
 
 def reconcile(c: CostComparison) -> CostComparison:
-    """Make "what would change the verdict" quote the API price move the re-run found, not the closed form.
+    """Make "what would change the verdict" quote the moves the re-run found, not the closed forms.
 
-    Why: the closed form (recommend.py) holds the other options fixed, while the re-run re-optimises them (a hybrid
-    sheds boxes as the API gets cheaper), so the two could print different numbers for the same lever (71% vs 73%).
-    The re-run is the one the rest of the output agrees with."""
+    Why: the closed forms (recommend.py) compare two options with the others held fixed: the API price cut for a
+    hybrid keeps its boxes (71%, where re-optimising gives 73%), the break-even volume and the parity electricity price
+    compare buying with the API alone, though a hybrid or renting can take over first. The re-run is what the rest of
+    the output (the sensitivity lines) agrees with; the closed form stays in brackets where it differs."""
     api = next((s for s in c.sensitivity if s.parameter == "api_price_factor"), None)
+    vol = next((s for s in c.sensitivity if s.parameter == "monthly_tokens"), None)
+    t_star = c.break_even_monthly_tokens
+    kwh = next((s for s in c.sensitivity if s.parameter == "electricity_usd_per_kwh"), None)
     ref = c.reference_cloud
     rec = c.recommendation
     if api is None or ref is None or ref.excluded_reason or c.constraints.need_frontier or c.constraints.no_ops_team:
@@ -205,5 +209,25 @@ def reconcile(c: CostComparison) -> CostComparison:
                         + (f"by {f - 1:.0%}" if f < 2 else f"{f:.1f}-fold"))
             else:
                 line = f"no API price rise up to {api.searched_high:g}-fold makes another option win"
+        elif vol is not None and t_star and line.endswith(f"wins above {_tok(t_star)} tokens/month") \
+                and vol.flips_above is not None and vol.flips_above < t_star * 0.999:
+            # the break-even is buy against the API alone; another verdict can come first as the volume grows
+            line = (f"{_KIND_WORDS.get(vol.verdict_above, vol.verdict_above)} wins above {_tok(vol.flips_above)} "
+                    f"tokens/month (buying beats the API above its {_tok(t_star)} break-even)")
+        elif vol is not None and t_star and line == f"the API wins below {_tok(t_star)} tokens/month" \
+                and vol.flips_below is not None and vol.flips_below > t_star * 1.001:
+            line = (f"{_KIND_WORDS.get(vol.verdict_below, vol.verdict_below)} wins below {_tok(vol.flips_below)} "
+                    f"tokens/month (buying loses to the API below its {_tok(t_star)} break-even)")
+        elif kwh is not None and line.startswith("the API wins above $") and "/kWh (now" in line \
+                and kwh.flips_above is not None and kwh.verdict_above != "cloud":
+            parity = line.split("above ", 1)[1].split(" (now", 1)[0]
+            line = (f"{_KIND_WORDS.get(kwh.verdict_above, kwh.verdict_above)} wins above ${kwh.flips_above:.2f}/kWh "
+                    f"(now ${kwh.value:.2f}; buying would lose to the API above {parity})")
         lines.append(line)
     return replace(c, recommendation=replace(rec, what_would_change=tuple(lines)))
+
+
+def _tok(n: float) -> str:
+    from .recommend import _tokens
+
+    return _tokens(n)
