@@ -77,18 +77,21 @@ def test_granite_dense_is_the_llama_tensor_set_with_tied_embeddings():
     assert 0 < 16_344_139_552 - 2 * count_params(m) < 3_000_000
 
 
-def test_qwen35_27b_and_35b_kv_and_state_equal_published_llama_cpp_logs():
+def test_qwen35_27b_35b_9b_kv_and_state_equal_published_llama_cpp_logs():
     # Stored llama.cpp logs (code-index file ids 68664296548 and 52911601095):
     # qwen35, block_count 64, 26.9B, heads 24/4, key_length 256, ssm state 128 x 16 groups, at 24576 cells, 1 seq:
     #   "llama_kv_cache: size = 1536.00 MiB (24576 cells, 16 layers)" and
     #   "llama_memory_recurrent: size = 149.62 MiB (1 cell, 64 layers) R(f32) 5.62 + S(f32) 144.00";
     # qwen35moe, ssm.inner_size 4096, time_step_rank 32, 40 layers, 4 seqs:
-    #   "llama_memory_recurrent: size = 251.25 MiB (4 cells, 40 layers, 4 seqs) R (f32): 11.25 MiB, S (f32): 240.00 MiB".
+    #   "llama_memory_recurrent: size = 251.25 MiB (4 cells, 40 layers, 4 seqs) R (f32): 11.25 MiB, S (f32): 240.00 MiB";
+    # Qwen3.5-9B Q8_0 (file id 59045670747): "llama_kv_cache: size = 4224.00 MiB (135168 cells, 8 layers, 4/1 seqs)",
+    #   "llama_memory_recurrent: size = 201.00 MiB (4 cells, 32 layers, 4 seqs), R (f32): 9.00 MiB, S (f32): 192.00 MiB".
     from selfhost_advisor.estimate.memory import kv_cache_bytes, state_bytes
 
     mib = 2**20
     for model_id, ctx, seqs, kv_mib, r_mib, s_mib in (("qwen3.5:27b", 24576, 1, 1536.0, 5.625, 144.0),
-                                                      ("qwen3.5:35b", 4096, 4, None, 11.25, 240.0)):
+                                                      ("qwen3.5:35b", 4096, 4, None, 11.25, 240.0),
+                                                      ("qwen3.5:9b", 135168, 4, 4224.0, 9.0, 192.0)):
         m = resolve(model_id).model
         req = FitRequest(context=ctx, n_parallel=seqs)
         total, _ = kv_cache_bytes(m, req)
