@@ -158,3 +158,17 @@ def test_mistral_small_pixtral_projector_is_the_logged_769_3_mib_and_8_8_gib_gra
     # Ollama's GGUF of it is arch mistral3, whose GraphSize has no formula: GQA x KV / 6 (memory.graph 426.7 MiB)
     e = estimate(get("mistral-small3.1:24b"), get_quant("Q4_K_M"), [(24 * GIB, "cuda")], num_ctx=4096, version="0.6.6")
     assert round(e.graph_partial_bytes / MIB, 1) == 426.7
+
+
+def test_gpu_reserve_by_release():
+    # layout releases keep Ollama's 457 MiB minimum per GPU (ml/device.go MinimumMemory); llama-server releases keep
+    # --fit's 1 GiB, or with images ceil(mmproj + 1 GiB) MiB of which the projector then uses its weights and graph
+    from selfhost_advisor.domain import FitRequest
+
+    eng, m = get_engine("ollama"), get("gemma3:12b")
+    assert eng.gpu_margin_bytes(m, FitRequest(context=4096, engine="ollama", engine_version="0.13.0")) == 457 * MIB
+    assert eng.gpu_margin_bytes(m, FitRequest(context=4096, engine="ollama", engine_version="0.30.0")) == GIB
+    req = FitRequest(context=4096, engine="ollama", engine_version="0.30.0", images=True)
+    p = projector(m, mmproj_file=True)
+    target = -(-(p.weights_bytes + GIB) // MIB) * MIB
+    assert eng.gpu_margin_bytes(m, req) + eng.projector_bytes(m, req) == max(target, p.weights_bytes + p.graph_bytes)
