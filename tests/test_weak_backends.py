@@ -117,7 +117,8 @@ def test_cpu_decode_is_compute_bound_with_few_cores_on_fast_memory():
 def test_cpu_isa_family_from_flags():
     from selfhost_advisor.estimate.speed import cpu_isa
 
-    assert cpu_isa(_cpu_box(1, 1, ("avx2", "avx512f", "avx512_vnni"))) == "avx512"
+    assert cpu_isa(_cpu_box(1, 1, ("avx2", "avx512f", "avx512_vnni"))) == "vnni"
+    assert cpu_isa(_cpu_box(1, 1, ("avx2", "avx_vnni"))) == "vnni"  # Alder Lake's 256-bit AVX-VNNI
     assert cpu_isa(_cpu_box(1, 1, ("avx2", "avx512f"))) == "avx2"  # no VNNI: llama.cpp's AVX2-class int8 dots
     assert cpu_isa(_cpu_box(1, 1, ("neon", "dotprod"))) == "neon"
     assert cpu_isa(_cpu_box(1, 1, ())) == "avx2"

@@ -341,11 +341,11 @@ def _decode_seconds(
 
 
 def cpu_isa(machine: Machine) -> str:
-    """The ISA family of llama.cpp's CPU dot kernels on this host: avx512 (with VNNI), neon (with dotprod), else avx2
-    (also for hosts described by a profile, which list no flags)."""
+    """The ISA family of llama.cpp's CPU dot kernels on this host: vnni (an int8 dot instruction: AVX512-VNNI or
+    AVX-VNNI), neon (with dotprod), else avx2 (also for hosts described by a profile, which list no flags)."""
     flags = set(machine.cpu.flags) if machine.cpu else set()
-    if "avx512_vnni" in flags:
-        return "avx512"
+    if "avx512_vnni" in flags or "avx_vnni" in flags:
+        return "vnni"
     if "neon" in flags and "dotprod" in flags:
         return "neon"
     return "avx2"
