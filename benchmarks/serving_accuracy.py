@@ -101,6 +101,18 @@ def ratios() -> list[tuple[dict, float, float]]:
     return [(r, p, x) for r, p, x, _ in results()]
 
 
+def _tpot_table(rows: list, key: str, label: str, title: str) -> None:
+    """Per-row ours / published TPOT (published in ms under `key`), then the median and range."""
+    if not rows:
+        return
+    print(f"\n{title}")
+    for r, tp in rows:
+        print(f"  {r['id']:42s} {label} {float(r[key]):7.2f} ms  ours {tp * 1e3:7.2f} ms  "
+              f"ratio {tp * 1e3 / float(r[key]):5.2f}")
+    xs = [tp * 1e3 / float(r[key]) for r, tp in rows]
+    print(f"  median ratio {statistics.median(xs):.2f}, range {min(xs):.2f}-{max(xs):.2f}, n={len(xs)}")
+
+
 def main() -> int:
     out = ratios()
     for kind in ("throughput", "single_stream"):
@@ -123,22 +135,11 @@ def main() -> int:
             inside = sum(0.5 <= x <= 2.0 for x in group)
             print(f"  {label:20s} n={len(group):2d}  median {statistics.median(group):.2f}  range {min(group):.2f}-"
                   f"{max(group):.2f}  within 0.5-2x: {inside}/{len(group)}")
-    timed = [(r, tp) for r, _, _, tp in results() if r.get("tpot_ms") and tp and r["role"] != "older_engine"]
-    if timed:
-        print("\nmean TPOT where the run publishes it (ours / published; not a goal, a check of the step and the loop)")
-        for r, tp in timed:
-            print(f"  {r['id']:42s} published {float(r['tpot_ms']):7.2f} ms  ours {tp * 1e3:7.2f} ms  "
-                  f"ratio {tp * 1e3 / float(r['tpot_ms']):5.2f}")
-        xs = [tp * 1e3 / float(r["tpot_ms"]) for r, tp in timed]
-        print(f"  median ratio {statistics.median(xs):.2f}, range {min(xs):.2f}-{max(xs):.2f}, n={len(xs)}")
-    p95 = [(r, tp) for r, _, _, tp in results() if r.get("tpot_p95_ms") and tp]
-    if p95:
-        print("\nour mean TPOT against the published 95th percentile (closed loops; a mean at or under its p95 is right)")
-        for r, tp in p95:
-            print(f"  {r['id']:42s} p95 {float(r['tpot_p95_ms']):7.2f} ms  ours {tp * 1e3:7.2f} ms  "
-                  f"ratio {tp * 1e3 / float(r['tpot_p95_ms']):5.2f}")
-        xs = [tp * 1e3 / float(r["tpot_p95_ms"]) for r, tp in p95]
-        print(f"  median ratio {statistics.median(xs):.2f}, range {min(xs):.2f}-{max(xs):.2f}, n={len(xs)}")
+    _tpot_table([(r, tp) for r, _, _, tp in results() if r.get("tpot_ms") and tp and r["role"] != "older_engine"],
+                "tpot_ms", "published", "mean TPOT where the run publishes it (ours / published; not a goal, a check of "
+                "the step and the loop)")
+    _tpot_table([(r, tp) for r, _, _, tp in results() if r.get("tpot_p95_ms") and tp], "tpot_p95_ms", "p95",
+                "our mean TPOT against the published 95th percentile (closed loops; a mean at or under its p95 is right)")
     return 0
 
 
