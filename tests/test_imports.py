@@ -109,3 +109,26 @@ def test_render_formats_the_parameter_counts_the_records_carry(monkeypatch, caps
     render_fit(results[0])
     assert "active" in capsys.readouterr().out
     tensors.param_counts.cache_clear()
+
+
+def test_the_models_list_carries_active_parameters_and_render_only_formats_them(monkeypatch, capsys):
+    """`advisor models` rows (api.list_models) carry each MoE model's active parameters; JSON and text format them."""
+    from selfhost_advisor import api
+    from selfhost_advisor.estimate import tensors
+    from selfhost_advisor.render.text import render_models
+
+    listed = api.list_models("qwen3:30b")
+    moe = next(mt for mt in listed.matches if mt.model.id == "qwen3:30b")
+    assert moe.active_params == tensors.active_params(moe.model) and moe.active_params < moe.model.params / 5
+
+    def counted(*args, **kwargs):
+        raise AssertionError("render counted parameters itself")
+
+    monkeypatch.setattr(tensors, "count_params", counted)
+    monkeypatch.setattr(tensors, "active_params", counted)
+    tensors.param_counts.cache_clear()
+    rows = api.as_json(listed)["models"]
+    assert {r["id"]: r["active_params"] for r in rows}["qwen3:30b"] == moe.active_params
+    render_models(listed)
+    assert "active" in capsys.readouterr().out
+    tensors.param_counts.cache_clear()

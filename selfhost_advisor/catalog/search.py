@@ -41,6 +41,14 @@ class ModelFilter:
 class Match:
     model: Model
     tier: str | None  # one of TIERS with --search, None without
+    active_params: int = 0  # parameters used per token (the total for a dense model), counted per tensor
+
+    @staticmethod
+    def of(m: Model, tier: str | None) -> "Match":
+        """A kept model with its active parameter count, so render only formats it (issue 19 item 3)."""
+        from ..estimate.tensors import active_params  # estimate imports catalog; counted only for kept rows
+
+        return Match(m, tier, active_params(m) if m.moe else m.params)
 
 
 @record
@@ -90,13 +98,13 @@ def apply(models: Sequence[Model], f: ModelFilter) -> list[Match]:
     """The models that pass every filter, ranked (module docstring)."""
     kept = [m for m in models if _passes(m, f)]
     if not f.search:
-        return [Match(m, None) for m in sorted(kept, key=_size_key)]
+        return [Match.of(m, None) for m in sorted(kept, key=_size_key)]
     text = " ".join(f.search.lower().split())
     ranked = [(t, m) for m in kept if (t := _tier(m, text)) is not None]
     if not ranked:
         ranked = [(3, m) for m in kept if _fuzzy(m, text)]
     ranked.sort(key=lambda tm: (tm[0], *_size_key(tm[1])))
-    return [Match(m, TIERS[t]) for t, m in ranked]
+    return [Match.of(m, TIERS[t]) for t, m in ranked]
 
 
 def _passes(m: Model, f: ModelFilter) -> bool:

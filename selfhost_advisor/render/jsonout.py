@@ -181,8 +181,6 @@ def fit_dict(r: FitResult) -> dict[str, Any]:
 
 def models_dict(result: Any) -> dict[str, Any]:
     """`advisor models --json` from an api.list_models ModelList: the filter, the order, and each row."""
-    from ..estimate.tensors import active_params  # the list's rows are catalog Models, no record carries it yet
-
     flt = result.filter
     return {
         "schema_version": SCHEMA_VERSION,
@@ -192,7 +190,7 @@ def models_dict(result: Any) -> dict[str, Any]:
         "models": [
             {
                 "id": m.id, "name": m.name, "hf_id": m.hf_id, "arch": m.arch, "family": m.id.split(":", 1)[0],
-                "params": m.params, "active_params": active_params(m) if m.moe else m.params,
+                "params": m.params, "active_params": mt.active_params,
                 "max_context": m.max_context, "license": m.license, "use_cases": list(m.use_cases),
                 "released": m.released, "aliases": list(m.aliases), "match": mt.tier,
             }

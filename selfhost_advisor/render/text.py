@@ -212,8 +212,6 @@ def render_models(result) -> None:
     """`advisor models`: an api.list_models ModelList as a table, with what was asked and how it is ordered."""
     from rich.table import Table
 
-    from ..estimate.tensors import active_params  # the list's rows are catalog Models, no record carries it yet
-
     con = console()
     table = Table(**TABLE_STYLE)
     for col in ("id", "name", "params", "context", "use", "license", "arch", "hub id"):
@@ -222,7 +220,7 @@ def render_models(result) -> None:
         m = mt.model
         p = _params(m.params)
         if m.moe:
-            p += f" ({_params(active_params(m))} active)"
+            p += f" ({_params(mt.active_params)} active)"
         table.add_row(*map(esc, (m.id, m.name, p, f"{m.max_context:,}", ",".join(m.use_cases), m.license, m.arch,
                                  m.hf_id)))
     if result.matches:
