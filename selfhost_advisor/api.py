@@ -79,7 +79,6 @@ def fit(
     from .errors import BadOptionError
     from .estimate.fit import fit as run_fit
     from .machine import resolve_machine
-    from .record import replace
     from .units import parse_context
 
     names = _names(quant)
@@ -143,10 +142,6 @@ def fit(
                                                       min_quant=floor, require_fit=require_fit, min_tps=min_tps))
     if resolved.kind == "catalog":
         result = with_alternative(result, quants, host_ram_known=ram_known)
-    if require_fit is not None or min_tps is not None:
-        from .estimate.select import check
-
-        result = replace(result, gate=check(result.options, require_fit, min_tps, min_quant=floor))
     return result
 
 

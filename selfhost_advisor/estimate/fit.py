@@ -108,12 +108,13 @@ def fit(
     backend = machine.devices[0].backend if machine.devices else "cpu"
     options = [evaluate(model, machine, request, q, host_ram_known=host_ram_known) for q in quants]
     chosen = choose(options, Gate(min_quant=min_quant))
+    gate = None
     if require_fit is not None or min_tps is not None:
-        from .select import gate as gate_of
+        from .select import check
 
-        gated = choose(options, gate_of(require_fit, min_tps, min_quant=min_quant))
-        if gated.option is not None:
-            chosen = gated
+        gate = check(options, require_fit, min_tps, min_quant=min_quant)
+        if gate.passed:
+            chosen = gate.pick
     pick, tier = (chosen.option.quant.name if chosen.option else None), tier_of(chosen.option)
     warnings = []
     if pick and low_bits(pick):
@@ -157,7 +158,7 @@ def fit(
 
     return FitResult(
         model=model, machine=machine, request=request, options=tuple(options), recommended=pick,
-        assumptions=assumptions, warnings=tuple(warnings), pick=chosen, params=param_counts(model),
+        assumptions=assumptions, warnings=tuple(warnings), pick=chosen, params=param_counts(model), gate=gate,
     )
 
 

@@ -256,9 +256,13 @@ class GateResult:
 
     require_fit: str | None
     min_tps: float | None
-    option: FitOption | None  # the option select() picks under the gate
+    pick: Pick  # what choose() picks under the gate, and why (pick.option None: nothing meets it)
     best_tier: str  # the best placement any option reaches (gpu | partial | cpu | no)
     fastest: FitOption | None  # among options meeting the tier part: the fastest, to say how far off a miss is
+
+    @property
+    def option(self) -> FitOption | None:
+        return self.pick.option
 
     @property
     def passed(self) -> bool:
@@ -283,5 +287,5 @@ def check(options: Sequence[FitOption], require_fit: str | None, min_tps: float 
     g = gate(require_fit, min_tps, max_rank, min_quant)
     tier_ok = [o for o in options if meets(o, gate(require_fit, None, max_rank, min_quant))]
     fastest = max(tier_ok, key=lambda o: decode_tps(o) or 0.0, default=None)
-    return GateResult(require_fit, min_tps, select(options, g),
+    return GateResult(require_fit, min_tps, choose(options, g),
                       tier_of(select(options, Gate(max_rank=max_rank, min_quant=min_quant))), fastest)
