@@ -8,7 +8,8 @@ from selfhost_advisor.cost import breakeven, tco
 from selfhost_advisor.cost.boxes import box_from_spec
 from selfhost_advisor.cost.cloud import cloud_monthly_usd
 from selfhost_advisor.cost.compare import compare
-from selfhost_advisor.cost.types import CloudPrice, Constraints, CostParams, Workload
+from costkit import work
+from selfhost_advisor.cost.types import CloudPrice, Constraints, CostParams
 from selfhost_advisor.domain import ServingCapacity
 
 
@@ -16,10 +17,6 @@ def cap(decode=600.0, prefill=4000.0):
     return ServingCapacity(fits=True, reason="", engine="vllm", quant="AWQ-INT4", context=8192, max_concurrency=16,
                            concurrency=16, aggregate_decode_tokens_per_s=decode, per_stream_decode_tokens_per_s=decode / 16,
                            prefill_tokens_per_s=prefill, confidence="measured")
-
-
-def work(tokens=2_000_000_000, share=0.25, peak=2.0, hours=176.0):
-    return Workload(monthly_tokens=tokens, output_share=share, peak_to_average=peak, active_hours_per_month=hours)
 
 
 PARAMS = CostParams(electricity_usd_per_kwh=0.13, pue=1.56, amortize_months=36, ops_hours_per_month=8,

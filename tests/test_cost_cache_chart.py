@@ -13,17 +13,8 @@ from hypothesis import given, settings, strategies as st
 
 from selfhost_advisor.cli import main
 from selfhost_advisor.cost.cloud import cloud_monthly_usd, resolve_cloud
-from selfhost_advisor.cost.types import CloudPrice, Workload
-
-
-def work(tokens=1_000_000_000, cached=0.0, writes=0.0, batch=0.0):
-    return Workload(monthly_tokens=tokens, output_share=0.25, peak_to_average=2.0, active_hours_per_month=176.0,
-                    cached_input_share=cached, cache_write_share=writes, batch_share=batch)
-
-
-def priced(i, o, c=None, cw=None, bi=None, bo=None):
-    return CloudPrice("p", "p", "x", "m", "mid", i, o, "test", "test", cached_input_usd_per_mtok=c,
-                      cache_write_usd_per_mtok=cw, batch_input_usd_per_mtok=bi, batch_output_usd_per_mtok=bo)
+from costkit import priced, work
+from selfhost_advisor.cost.types import Workload
 
 
 usd = st.floats(0.01, 100.0, allow_nan=False)
@@ -35,7 +26,7 @@ share = st.floats(0.0, 1.0, allow_nan=False)
 def test_caching_changes_the_bill_by_exactly_what_the_prices_imply(i, o, read_ratio, write_ratio, a, b, z, tokens):
     c, cw = i * read_ratio, i * write_ratio  # a read discount and a write premium, as providers list them
     x, y = a * (1 - b), b * (1 - a) * z  # any read and write shares with x + y <= 1
-    p, w0, w = priced(i, o, c, cw), work(tokens), work(tokens, cached=x, writes=y)
+    p, w0, w = priced(i, o, c=c, cw=cw), work(tokens), work(tokens, cached=x, writes=y)
     # no hidden term: the difference is the read discount minus the write premium, on the input tokens
     expected = w.input_tokens * (x * (c - i) + y * (cw - i)) / 1e6
     assert cloud_monthly_usd(p, w) - cloud_monthly_usd(p, w0) == pytest.approx(expected, rel=1e-9, abs=1e-6)
@@ -51,19 +42,19 @@ def test_caching_changes_the_bill_by_exactly_what_the_prices_imply(i, o, read_ra
 
 def test_anthropic_write_premium_comes_from_genai_prices_and_is_billed():
     pytest.importorskip("genai_prices")
-    sonnet = resolve_cloud("claude-sonnet-5-5", work())
+    sonnet = resolve_cloud("claude-sonnet-5-5", work(10**9))
     # genai-prices 0.2.5 lists claude-sonnet-5-5 at $2 input, $0.10 cache read, $2.50 cache write (1.25x), $10 output
     assert sonnet.cache_write_usd_per_mtok == pytest.approx(1.25 * sonnet.input_usd_per_mtok)
     assert sonnet.cached_input_usd_per_mtok == pytest.approx(0.10)
     # by hand: 750M input, 250M output at $2/$10; 10% of input written at $2.50 and 50% read at $0.10:
     # 750 x (0.4 x 2 + 0.5 x 0.1 + 0.1 x 2.5) + 250 x 10 = 750 x 1.1 + 2,500 = $3,325 (no caching: $4,000)
-    assert cloud_monthly_usd(sonnet, work(cached=0.5, writes=0.1)) == pytest.approx(3325.0)
+    assert cloud_monthly_usd(sonnet, work(10**9, cached=0.5, writes=0.1)) == pytest.approx(3325.0)
     # writing without reading raises the bill: 750 x (0.9 x 2 + 0.1 x 2.5) + 2,500 = $4,037.50
-    assert cloud_monthly_usd(sonnet, work(writes=0.1)) == pytest.approx(4037.5)
+    assert cloud_monthly_usd(sonnet, work(10**9, writes=0.1)) == pytest.approx(4037.5)
     # OpenAI lists no write price: a write is billed as input
-    gpt4o = resolve_cloud("gpt-4o", work())
+    gpt4o = resolve_cloud("gpt-4o", work(10**9))
     assert gpt4o.cache_write_usd_per_mtok is None
-    assert cloud_monthly_usd(gpt4o, work(writes=0.3)) == pytest.approx(cloud_monthly_usd(gpt4o, work()))
+    assert cloud_monthly_usd(gpt4o, work(10**9, writes=0.3)) == pytest.approx(cloud_monthly_usd(gpt4o, work(10**9)))
 
 
 def run(capsys, *argv):

@@ -12,18 +12,9 @@ from selfhost_advisor.cost.cloud import cloud_monthly_usd, contract_price, price
 from selfhost_advisor.cost.compare import compare
 from selfhost_advisor.cost.hybrid import best_hybrid, hybrid_at
 from selfhost_advisor.cost.traffic import overflow_tokens
+from costkit import priced, work
 from selfhost_advisor.cost.types import Box, CloudPrice, CostParams, Workload
 from selfhost_advisor.record import replace
-
-
-def work(tokens=2_000_000_000, share=0.25, peak=2.0, hours=176.0, cached=0.0, batch=0.0):
-    return Workload(monthly_tokens=tokens, output_share=share, peak_to_average=peak, active_hours_per_month=hours,
-                    cached_input_share=cached, batch_share=batch)
-
-
-def priced(i, o, c=None, bi=None, bo=None, bc=None):
-    return CloudPrice("p", "p", "x", "m", "mid", i, o, "test", "test", cached_input_usd_per_mtok=c,
-                      batch_input_usd_per_mtok=bi, batch_output_usd_per_mtok=bo, batch_cached_input_usd_per_mtok=bc)
 
 
 usd = st.floats(0.0, 100.0, allow_nan=False)
@@ -35,7 +26,7 @@ share = st.floats(0.0, 1.0, allow_nan=False)
 def test_caching_never_raises_a_cloud_bill(i, o, c, bi, bo, bc, x1, x2, b, tokens):
     # whatever a provider lists (even a "cached" price above the input price), more cache hits never cost more
     lo, hi = sorted((x1, x2))
-    p = priced(i, o, c, bi, bo, bc)
+    p = priced(i, o, c=c, bi=bi, bo=bo, bc=bc)
     assert cloud_monthly_usd(p, work(tokens, cached=hi, batch=b)) <= cloud_monthly_usd(p, work(tokens, cached=lo, batch=b)) + 1e-9
     # nor does batching, nor caching against no caching at all
     assert cloud_monthly_usd(p, work(tokens, cached=lo, batch=max(b, 0.5))) <= cloud_monthly_usd(p, work(tokens, cached=lo, batch=min(b, 0.5))) + 1e-9

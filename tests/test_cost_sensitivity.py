@@ -11,7 +11,8 @@ from selfhost_advisor.cost.boxes import box_from_spec
 from selfhost_advisor.cost.capacity import measured_capacity
 from selfhost_advisor.cost.compare import compare
 from selfhost_advisor.cost.sensitivity import sensitivities, verdict_key
-from selfhost_advisor.cost.types import CloudPrice, CostParams, Workload
+from costkit import work
+from selfhost_advisor.cost.types import CloudPrice, CostParams
 from selfhost_advisor.record import replace
 
 API = CloudPrice("api", "API", "x", "m", "mid", 2.5, 10.0, "test", "test")
@@ -19,12 +20,8 @@ PARAMS = CostParams(electricity_usd_per_kwh=0.13, pue=1.56, amortize_months=36, 
                     ops_usd_per_hour=90, ops_hours_per_box=0.0)
 
 
-def work(tokens, peak=2.0, hours=176.0):
-    return Workload(monthly_tokens=tokens, output_share=0.25, peak_to_average=peak, active_hours_per_month=hours)
-
-
 def setup(tokens, specs=("2x rtx4090",), rent=False, peak=2.0, hours=176.0, params=PARAMS):
-    w = work(tokens, peak, hours)
+    w = work(tokens, peak=peak, hours=hours)
     cap = measured_capacity(600.0, 4000.0, w, "vllm")
     boxes = [box_from_spec(s) if rent else replace(box_from_spec(s), rental_usd_per_gpu_hour=None) for s in specs]
 
