@@ -48,7 +48,7 @@ def verdict_key(c: CostComparison) -> str:
     choice = c.recommendation.choice
     if choice != "self-host":
         return choice
-    opts = [o for o in (c.self_host[:1] + c.rental[:1])]
+    opts = c.self_host[:1] + c.rental[:1]
     if not opts:
         return choice
     best = min(opts, key=lambda o: o.monthly_usd.total)
