@@ -107,3 +107,37 @@ def test_hardware_specs_resolve(spec, pid, count):
 def test_bad_hardware_specs(spec):
     with pytest.raises(UnknownHardwareError):
         parse_spec(spec)
+
+
+# --- session 8 dense entries (data/models.yaml, after `# --- session 8: dense`) ---
+
+def test_command_r7b_caches_the_window_on_three_of_four_layers():
+    # Config (kvcache-blog table of CohereLabs/c4ai-command-r7b-12-2024): 32 layers, 8 KV heads x 128, sliding_window
+    # 4096 with sliding_window_pattern 4 -> 24 sliding + 8 full layers. llama.cpp (llama-kv-cache-iswa.cpp,
+    # swa_full=false) keeps PAD(n_ctx, 256) cells on full layers and PAD(n_swa + n_ubatch, 256) on sliding ones.
+    from selfhost_advisor.domain import FitRequest
+    from selfhost_advisor.estimate.memory import kv_cache_bytes
+
+    m = resolve("command-r7b:7b").model
+    assert sum(m.is_sliding(i) for i in range(m.n_layers)) == 24
+    per_token_layer = 2 * 8 * 128 * 2  # K and V, f16
+    total, _ = kv_cache_bytes(m, FitRequest(context=32768, engine="llamacpp"))
+    assert total == per_token_layer * (8 * 32768 + 24 * (4096 + 512))
+
+
+def test_session8_dense_params_match_published_counts():
+    # Published totals: Seed-OSS-36B 36.15B (stored model listing, code-index file id 56074558135), ERNIE-4.5-0.3B
+    # 0.36B (its name; config shapes with tied embeddings), Falcon3-10B 10.3B, Falcon3-1B 1.67B (bartowski's F16 file,
+    # 3.34 GB = 2 bytes per parameter).
+    for model_id, published, tol in (("seed-oss:36b", 36.15e9, 0.001), ("ernie-4.5:0.3b", 0.36e9, 0.01),
+                                     ("falcon3:10b", 10.3e9, 0.01), ("falcon3:1b", 3.34e9 / 2, 0.005)):
+        assert abs(count_params(resolve(model_id).model) / published - 1) < tol, model_id
+
+
+@pytest.mark.parametrize("name,model_id", [("falcon3:10b-instruct-q8_0", "falcon3:10b"), ("tiiuae/Falcon3-1B-Base", "falcon3:1b"),
+                                           ("command-r7b:7b-12-2024-q4_K_M", "command-r7b:7b"),
+                                           ("CohereForAI/c4ai-command-r7b-12-2024", "command-r7b:7b"),
+                                           ("ByteDance-Seed/Seed-OSS-36B-Instruct", "seed-oss:36b"),
+                                           ("baidu/ERNIE-4.5-0.3B-PT", "ernie-4.5:0.3b")])
+def test_session8_dense_tags_resolve(name, model_id):
+    assert resolve(name).model.id == model_id
