@@ -48,7 +48,7 @@ class SSM:
     heads. Gated DeltaNet (Qwen3-Next, Qwen3.5): d_inner = value heads x value head dim, d_state = key head dim,
     n_group = key heads, dt_rank = value heads."""
 
-    kind: str  # mamba2 | gated_deltanet
+    kind: str  # mamba2 | gated_deltanet | mamba (Mamba-1, n_group 0) | shortconv (LFM2: d_inner = hidden, d_state 0)
     d_conv: int
     d_inner: int
     d_state: int
@@ -57,8 +57,11 @@ class SSM:
 
 
 # Layer kinds in Model.layer_pattern (Nemotron-H's hybrid_override_pattern alphabet): "*" attention,
-# "M" recurrent (Mamba-2 or linear attention), "-" feed-forward only.
-LAYER_KINDS = {"*": "attention", "M": "recurrent", "-": "feed-forward"}
+# "M" recurrent (Mamba-1/2, linear attention or LFM2's short convolution), "-" feed-forward only, "E" a
+# mixture-of-experts feed-forward only (Nemotron-H MoE), "P" attention and Mamba-2 side by side in one block
+# (Falcon-H1: llama.cpp gives every such layer both a KV cache and a recurrent state).
+LAYER_KINDS = {"*": "attention", "M": "recurrent", "-": "feed-forward", "E": "MoE feed-forward",
+               "P": "parallel attention + recurrent"}
 
 
 @record
@@ -112,11 +115,12 @@ class Model:
         return self.layer_pattern[layer] if self.layer_pattern else "*"
 
     def is_recurrent(self, layer: int) -> bool:
-        return self.layer_kind(layer) == "M"
+        """Whether `layer` keeps a recurrent state ("M", and Falcon-H1's parallel "P")."""
+        return self.layer_kind(layer) in "MP"
 
     def has_attention(self, layer: int) -> bool:
-        """Whether `layer` attends (and so keeps a KV cache)."""
-        return self.layer_kind(layer) == "*"
+        """Whether `layer` attends (and so keeps a KV cache): "*", and Falcon-H1's parallel "P"."""
+        return self.layer_kind(layer) in "*P"
 
     def is_sliding(self, layer: int) -> bool:
         """Whether `layer` uses sliding-window attention (HF convention: every Nth layer is global)."""
@@ -128,6 +132,8 @@ class Model:
         return (layer + 1) % pattern != 0
 
     def is_moe_layer(self, layer: int) -> bool:
+        if self.moe is not None and "E" in self.layer_pattern:  # Nemotron-H MoE: the pattern names the MoE blocks
+            return self.layer_pattern[layer] == "E"
         if self.moe is None or layer < self.moe.first_dense_layers:
             return False
         return (layer + 1) % self.moe.moe_layer_step == 0

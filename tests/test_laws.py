@@ -17,7 +17,7 @@ from selfhost_advisor.cost.cloud import cloud_monthly_usd, contract_price, resol
 from selfhost_advisor.cost.types import CostParams, Workload
 from selfhost_advisor.domain import FitRequest
 from selfhost_advisor.estimate.fit import fit
-from selfhost_advisor.estimate.memory import estimate_memory
+from selfhost_advisor.estimate.memory import bytes_per_type, estimate_memory
 from selfhost_advisor.estimate.placement import place
 from selfhost_advisor.estimate.speed import estimate_speed
 from selfhost_advisor.estimate.vllm import vllm_quants, vllm_weights
@@ -33,11 +33,18 @@ def test_smaller_quant_never_needs_more_weights_for_any_catalog_model():
     # Exact for models whose row lengths are multiples of 256. Otherwise llama.cpp's shape fallbacks
     # (Q2_K -> Q4_0, Q4_K -> Q5_0 ...) can make a lower file type a few MB larger (gpt-oss, width 2880: Q2_K is
     # 0.04% above Q3_K_S), so the law holds within 0.5%.
+    # Where most rows fall back (Nemotron 3 Nano: width 2688 and expert width 1856, neither a multiple of 256), the
+    # ladder itself breaks: Q4_K_M's Q6_K bumps become Q8_0 while Q5_K_S's Q5_K becomes Q5_1, so Q4_K_M is the larger
+    # file (bartowski's Q4_K_M, 24,655,899,872 B, is within 0.6% of our Q4_K_M). Such a pair is exempt only when
+    # fallback types hold most of the bytes of the file that came out larger.
+    fallback_types = {"Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q8_0", "IQ4_NL"}
     for m in MODELS:
         for ladder in (K_LADDER, IQ_LADDER):
             sizes = [estimate_memory(m, get_quant(q), FitRequest(context=4096)).weights_bytes for q in ladder]
             for bigger, smaller, q in zip(sizes, sizes[1:], ladder[1:]):
-                assert smaller <= bigger * 1.005, (m.id, q)
+                if smaller > bigger * 1.005:
+                    by_type = bytes_per_type(m, get_quant(q))
+                    assert sum(b for t, b in by_type.items() if t in fallback_types) > 0.5 * smaller, (m.id, q)
 
 
 @settings(max_examples=60, deadline=None)

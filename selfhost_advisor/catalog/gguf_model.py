@@ -142,6 +142,9 @@ def _swa_pattern(arch: str, value: Any, n_layers: int) -> int | None:
 
 # llama.cpp architectures whose recurrent layers are Gated DeltaNet (the rest with ssm.* keys are Mamba-style).
 _DELTANET_ARCHS = frozenset({"qwen3next", "qwen35", "qwen35moe"})
+_MAMBA1_ARCHS = frozenset({"jamba", "mamba"})
+# One mixer or FFN per block, MoE blocks told apart by their expert tensors (Nemotron 3 Nano).
+_SINGLE_KIND_MOE_ARCHS = frozenset({"nemotron_h_moe"})
 
 
 def _hybrid_from_gguf(arch: str, key, names: dict, n_layers: int) -> tuple[SSM | None, str]:
@@ -149,20 +152,33 @@ def _hybrid_from_gguf(arch: str, key, names: dict, n_layers: int) -> tuple[SSM |
     recurrent, read from the file's own tensors: a block with ssm_conv1d is recurrent, one with attn_k / attn_qkv
     outside it attends, any other (Nemotron-H's MLP blocks) is feed-forward only."""
     conv, inner = _int(key("ssm.conv_kernel")), _int(key("ssm.inner_size"))
-    if conv <= 0 or inner <= 0:
+    l_cache = _int(key("shortconv.l_cache"))
+    if l_cache > 0:  # LFM2: short convolutions keep (l_cache - 1) x n_embd inputs (llama-hparams.cpp n_embd_r)
+        ssm = SSM("shortconv", l_cache, _int(key("embedding_length")), 0, 0, 0)
+    elif conv <= 0 or inner <= 0:
         return None, ""
-    ssm = SSM("gated_deltanet" if arch in _DELTANET_ARCHS else "mamba2", conv, inner, _int(key("ssm.state_size")),
-              _int(key("ssm.group_count"), 1) or 1, _int(key("ssm.time_step_rank")))
+    elif arch in _MAMBA1_ARCHS:  # Mamba-1: no B/C groups
+        ssm = SSM("mamba", conv, inner, _int(key("ssm.state_size")), 0, _int(key("ssm.time_step_rank")))
+    else:
+        ssm = SSM("gated_deltanet" if arch in _DELTANET_ARCHS else "mamba2", conv, inner, _int(key("ssm.state_size")),
+                  _int(key("ssm.group_count"), 1) or 1, _int(key("ssm.time_step_rank")))
     pattern = []
     for i in range(n_layers):
         p = f"blk.{i}."
-        if p + "ssm_conv1d.weight" in names:
+        recurrent = p + "ssm_conv1d.weight" in names or p + "shortconv.conv.weight" in names
+        attends = p + "attn_k.weight" in names or p + "attn_qkv.weight" in names or p + "attn_kv_a_mqa.weight" in names
+        if recurrent and p + "attn_output.weight" in names:  # Falcon-H1: both mixers in one block (Qwen3.5's
+            # recurrent blocks carry an attn_qkv too, but their output projection is ssm_out)
+            pattern.append("P")
+        elif recurrent:
             pattern.append("M")
-        elif p + "attn_k.weight" in names or p + "attn_qkv.weight" in names or p + "attn_kv_a_mqa.weight" in names:
+        elif attends:
             pattern.append("*")
+        elif arch in _SINGLE_KIND_MOE_ARCHS and p + "ffn_up_exps.weight" in names:
+            pattern.append("E")
         else:
             pattern.append("-")
-    return (ssm if "M" in pattern else None), "".join(pattern)
+    return (ssm if ("M" in pattern or "P" in pattern) else None), "".join(pattern)
 
 
 def model_from_metadata(

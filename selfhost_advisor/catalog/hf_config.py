@@ -106,13 +106,27 @@ def model_from_config(
     ssm, layer_pattern = _hybrid(spec.get("hybrid"), get, need, n_layers, repo, cls)
     if spec.get("hybrid") == "granite" and moe is None:
         ff = _int(get("shared_intermediate_size")) or ff  # dense Granite 4.0-H: the "shared" MLP is the FFN
-    if spec.get("hybrid") == "nemotron_h" and any(c not in "M*-" for c in layer_pattern):
-        raise UnknownModelError(f"{repo}: config.json ({cls}) has MoE layers ('E'), not supported yet",
-                                "size a dense Nemotron-H, or a GGUF of this model")
+    arch = spec["arch"]
+    if spec.get("hybrid") == "nemotron_h" and "E" in layer_pattern:
+        # Nemotron-H MoE (Nemotron 3 Nano): llama.cpp's converter writes LLM_ARCH_NEMOTRON_H_MOE. A latent MoE
+        # (moe_latent_size, Nemotron 3 Super) projects into a smaller expert width first: not sized yet.
+        if _int(get("moe_latent_size")):
+            raise UnknownModelError(f"{repo}: config.json ({cls}) has a latent MoE (moe_latent_size), not supported yet",
+                                    "size a GGUF of this model instead")
+        arch = "nemotron_h_moe"
+        moe = MoE(experts=need("n_routed_experts"), active=need("num_experts_per_tok"),
+                  expert_intermediate_size=need("moe_intermediate_size"),
+                  shared_experts=_int(get("n_shared_experts")) or 0,
+                  shared_intermediate_size=_int(get("moe_shared_expert_intermediate_size")) or 0)
+        ff = ff or moe.expert_intermediate_size
+    if arch == "lfm2":
+        ff = _lfm2_ff(get, ff)
+    if spec.get("hybrid") == "falcon_h1":
+        head_dim = _int(get("head_dim")) or head_dim
     return check_shape(Model(
         id=model_id or f"hf:{repo}",
         name=repo.rsplit("/", 1)[-1],
-        arch=spec["arch"],
+        arch=arch,
         n_layers=n_layers,
         hidden_size=hidden,
         intermediate_size=ff,
@@ -158,8 +172,25 @@ def _sliding(spec: dict, get) -> tuple[int | None, int | None]:
     return window, pattern
 
 
-# config.json layer_types values -> LAYER_KINDS characters (domain.py).
-_LAYER_TYPES = {"full_attention": "*", "attention": "*", "linear_attention": "M", "mamba": "M"}
+# config.json layer_types values -> LAYER_KINDS characters (domain.py). LFM2 calls its short-convolution layers "conv";
+# Nemotron-H's layers_block_type spells its pattern out ("mamba", "attention", "mlp", "moe").
+_LAYER_TYPES = {"full_attention": "*", "attention": "*", "linear_attention": "M", "mamba": "M", "conv": "M",
+                "mlp": "-", "moe": "E"}
+
+
+def _lfm2_ff(get, ff: int) -> int:
+    """LFM2's feed-forward width as llama.cpp's converter writes it (conversion/lfm2.py _add_feed_forward_length):
+    block_ff_dim (else intermediate_size), and with block_auto_adjust_ff_dim 2/3 of it, times
+    block_ffn_dim_multiplier, rounded up to block_multiple_of."""
+    width = _int(get("block_ff_dim")) or ff
+    if get("block_auto_adjust_ff_dim", False):
+        width = int(2 * width / 3)
+        mult = get("block_ffn_dim_multiplier")
+        if isinstance(mult, (int, float)) and not isinstance(mult, bool):
+            width = int(mult * width)
+        multiple = _int(get("block_multiple_of")) or 1
+        width = multiple * -(-width // multiple)
+    return width
 
 
 def _hybrid(kind: str | None, get, need, n_layers: int, repo: str, cls: str) -> tuple[SSM | None, str]:
@@ -190,7 +221,11 @@ def _hybrid(kind: str | None, get, need, n_layers: int, repo: str, cls: str) -> 
         ssm = SSM("mamba2", need("mamba_d_conv"), heads * d_head, need("mamba_d_state"),
                   _int(get("mamba_n_groups")) or 1, heads)
     elif kind == "nemotron_h":
-        pattern = str(get("hybrid_override_pattern") or "")
+        block_types = get("layers_block_type")
+        if isinstance(block_types, list) and block_types:  # newer configs spell the pattern out
+            pattern = _pattern(block_types, repo, cls)
+        else:
+            pattern = str(get("hybrid_override_pattern") or "")
         unknown = sorted(set(pattern) - set("M*-E"))
         if unknown:
             raise UnknownModelError(f"{repo}: config.json ({cls}) has an unknown layer kind {unknown[0]!r}",
@@ -198,12 +233,40 @@ def _hybrid(kind: str | None, get, need, n_layers: int, repo: str, cls: str) -> 
         heads = need("mamba_num_heads")
         ssm = SSM("mamba2", need("conv_kernel"), heads * need("mamba_head_dim"), need("ssm_state_size"),
                   need("n_groups"), heads)
+    elif kind == "falcon_h1":
+        # Falcon-H1: Mamba-2 and attention in parallel in every layer (llama.cpp conversion/falcon_h1.py:
+        # ssm.inner_size = mamba_d_ssm, time_step_rank = d_inner / mamba_d_head, group_count = mamba_n_groups).
+        pattern = "P" * n_layers
+        d_head = need("mamba_d_head")
+        d_inner = _int(get("mamba_d_ssm")) or need("mamba_n_heads") * d_head
+        ssm = SSM("mamba2", need("mamba_d_conv"), d_inner, need("mamba_d_state"), _int(get("mamba_n_groups")) or 1,
+                  d_inner // d_head)
+    elif kind == "lfm2":
+        # LFM2: layer_types "conv" (a gated short convolution over the hidden state, keeping its last
+        # conv_L_cache - 1 inputs) or "full_attention" (llama.cpp conversion/lfm2.py, src/models/lfm2.cpp).
+        types, idxs = get("layer_types"), get("full_attn_idxs")  # the first LFM2 configs list attention indices
+        if isinstance(types, list) and types:
+            pattern = _pattern(types, repo, cls)
+        elif isinstance(idxs, list) and idxs and all(isinstance(i, int) for i in idxs):
+            pattern = "".join("*" if i in idxs else "M" for i in range(n_layers))
+        else:
+            raise UnknownModelError(f"{repo}: config.json ({cls}) has neither layer_types nor full_attn_idxs",
+                                    "the repo's config may be incomplete")
+        ssm = SSM("shortconv", need("conv_L_cache"), need("hidden_size"), 0, 0, 0)
+    elif kind == "jamba":
+        # Jamba: attention every attn_layer_period-th layer from attn_layer_offset, Mamba-1 elsewhere
+        # (llama.cpp conversion/jamba.py; n_group 0: no B/C groups).
+        period, offset = _int(get("attn_layer_period")) or 8, _int(get("attn_layer_offset")) or 4
+        pattern = "".join("*" if i % period == offset else "M" for i in range(n_layers))
+        d_inner = (_int(get("mamba_expand")) or 2) * need("hidden_size")
+        dt_rank = _int(get("mamba_dt_rank")) or -(-need("hidden_size") // 16)
+        ssm = SSM("mamba", _int(get("mamba_d_conv")) or 4, d_inner, _int(get("mamba_d_state")) or 16, 0, dt_rank)
     else:
         raise UnknownModelError(f"unknown hybrid layout {kind!r} in data/hf_architectures.yaml")
     if len(pattern) != n_layers:
         raise UnknownModelError(f"{repo}: config.json ({cls}) lists {len(pattern)} layer kinds for {n_layers} layers",
                                 "the repo's config may be incomplete")
-    return (ssm if "M" in pattern else None), ("" if set(pattern) == {"*"} else pattern)
+    return (ssm if ("M" in pattern or "P" in pattern) else None), ("" if set(pattern) == {"*"} else pattern)
 
 
 def _pattern(types: list, repo: str, cls: str) -> str:
@@ -249,6 +312,19 @@ def _moe(kind: str | None, get, need, ff: int) -> MoE | None:
         shared = _int(get("shared_intermediate_size")) or 0
         return MoE(experts=experts, active=need("num_experts_per_tok"), expert_intermediate_size=need("intermediate_size"),
                    shared_experts=1 if shared else 0, shared_intermediate_size=shared)
+    if kind == "jamba":
+        # Jamba: an MoE FFN every expert_layer_period-th layer from expert_layer_offset (v0.1 / 1.5: 2 and 1, i.e.
+        # the odd layers, which MoE.moe_layer_step expresses); each expert as wide as intermediate_size.
+        period, offset = _int(get("expert_layer_period")) or 2, _int(get("expert_layer_offset")) or 1
+        if offset != period - 1:
+            raise UnknownModelError(f"Jamba MoE layout (expert_layer_period {period}, offset {offset}) not supported")
+        return MoE(experts=need("num_experts"), active=need("num_experts_per_tok"), expert_intermediate_size=ff,
+                   moe_layer_step=period)
+    if kind == "lfm2moe":
+        # LFM2-8B-A1B: num_dense_layers leading dense FFNs, then sigmoid-routed experts with a routing bias.
+        return MoE(experts=need("num_experts"), active=need("num_experts_per_tok"),
+                   expert_intermediate_size=need("moe_intermediate_size"),
+                   first_dense_layers=_int(get("num_dense_layers")) or 0)
     if kind == "llama4":
         expert = need("intermediate_size")
         return MoE(experts=need("num_local_experts"), active=need("num_experts_per_tok"),

@@ -14,6 +14,7 @@ MAX_WIDTH = 2**24
 MAX_EXPERTS = 2**16
 MAX_CONTEXT = 2**32
 MAX_DIM = 2**40  # one tensor dimension (vocab x width tensors stay far below)
+SSM_KINDS = ("mamba2", "gated_deltanet", "mamba", "shortconv")
 
 
 def check_shape(model: Model, error: type[AdvisorError], where: str) -> Model:
@@ -61,12 +62,14 @@ def check_shape(model: Model, error: type[AdvisorError], where: str) -> Model:
         ]
     ssm = model.ssm
     if ssm is not None:
+        # Mamba-1 has no B/C groups (n_group 0); LFM2's short convolution has no state and no heads.
+        conv_only, no_groups = ssm.kind == "shortconv", ssm.kind in ("shortconv", "mamba")
         checks += [
             ("SSM conv kernel", ssm.d_conv, 1, 64),
             ("SSM inner size", ssm.d_inner, 1, MAX_WIDTH),
-            ("SSM state size", ssm.d_state, 1, MAX_WIDTH),
-            ("SSM group count", ssm.n_group, 1, ssm.d_inner),
-            ("SSM heads", ssm.dt_rank, 1, ssm.d_inner),
+            ("SSM state size", ssm.d_state, 0 if conv_only else 1, MAX_WIDTH),
+            ("SSM group count", ssm.n_group, 0 if no_groups else 1, ssm.d_inner),
+            ("SSM heads", ssm.dt_rank, 0 if conv_only else 1, ssm.d_inner),
         ]
     for field, value, lo, hi in checks:
         if value is not None and not lo <= value <= hi:
@@ -78,12 +81,14 @@ def check_shape(model: Model, error: type[AdvisorError], where: str) -> Model:
         if len(model.layer_pattern) != model.n_layers:
             raise error(f"{where}: {len(model.layer_pattern)} layer kinds for {model.n_layers} layers",
                         "the file or config may be corrupt")
-        if "M" in model.layer_pattern and ssm is None:
+        if ("M" in model.layer_pattern or "P" in model.layer_pattern) and ssm is None:
             raise error(f"{where}: recurrent layers without SSM shapes", "the file or config may be corrupt")
+        if "E" in model.layer_pattern and mo is None:
+            raise error(f"{where}: MoE layers without expert shapes", "the file or config may be corrupt")
     if ssm is not None:
-        if ssm.kind not in ("mamba2", "gated_deltanet"):
-            raise error(f"{where}: unknown recurrent layer kind {ssm.kind!r}", "known: mamba2, gated_deltanet")
-        if ssm.d_inner % ssm.n_group or ssm.d_inner % ssm.dt_rank:
+        if ssm.kind not in SSM_KINDS:
+            raise error(f"{where}: unknown recurrent layer kind {ssm.kind!r}", f"known: {', '.join(SSM_KINDS)}")
+        if ssm.kind in ("mamba2", "gated_deltanet") and (ssm.d_inner % ssm.n_group or ssm.d_inner % ssm.dt_rank):
             raise error(f"{where}: SSM inner size {ssm.d_inner} does not split into {ssm.n_group} groups and "
                         f"{ssm.dt_rank} heads", "the file or config may be corrupt")
     for name, dims, _ in model.tensor_types or ():

@@ -336,9 +336,10 @@ def kv_cache_bytes(model: Model, req: FitRequest) -> tuple[int, tuple[int, ...]]
     n_seq = req.n_parallel
     n_ctx = total_context(req)
     k, v = kv_bytes_per_cell(model, req.kv_cache_type)
+    # A Falcon-H1 layer ("P") keeps both: llama.cpp's hybrid memory passes every layer to both caches for it.
     per_layer = [
-        kv_cells(model, i, n_ctx, n_seq, req.n_ubatch, int(eng["kv_pad"])) * (k + v) if caches_kv(model, i)
-        else recurrent_state_bytes(model, i, n_seq)
+        (kv_cells(model, i, n_ctx, n_seq, req.n_ubatch, int(eng["kv_pad"])) * (k + v) if caches_kv(model, i) else 0)
+        + recurrent_state_bytes(model, i, n_seq)
         for i in range(model.n_layers)
     ]
     return sum(per_layer), tuple(per_layer)

@@ -44,13 +44,14 @@ def _is_quantizable(t: Tensor) -> bool:
         and "pos_embd" not in name
         and "token_types" not in name
         and "ssm_conv1d.weight" not in name  # "do not quantize Mamba's small yet 2D weights"
+        and "shortconv.conv.weight" not in name  # LFM2's short convolution, likewise
     )
 
 
 def _always_f32(t: Tensor) -> bool:
     """The converter writes 1-D, norm and router tensors (and non-weights) F32 whatever the file type."""
     return (t.n_dims <= 1 or t.name.endswith("_norm.weight") or "ffn_gate_inp" in t.name or "ssm_conv1d" in t.name
-            or not t.name.endswith(".weight"))
+            or "shortconv.conv" in t.name or not t.name.endswith(".weight"))
 
 
 # Tensor categories, tested in the order llama_tensor_get_type tests the names. ATTN_V is attn_v proper (the only

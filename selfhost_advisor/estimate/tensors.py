@@ -35,8 +35,15 @@ _ROUTING_BIAS_ARCHS = frozenset({"glm4moe", "minimax-m2"})
 # GLM-4.5 / 4.6 (llama.cpp LLM_ARCH_GLM4_MOE, src/models/glm4-moe.cpp): post_attention_norm in place of
 # ffn_norm, a routing bias on every MoE layer, and NextN blocks kept in the file but skipped at load (TENSOR_SKIP).
 _GLM4MOE_ARCHS = frozenset({"glm4moe"})
-# Nemotron-H: each block is one of Mamba-2, attention or an up/down (squared-ReLU) MLP, with one norm.
-_SINGLE_KIND_ARCHS = frozenset({"nemotron_h"})
+# Nemotron-H: each block is one of Mamba-2, attention or an up/down (squared-ReLU) MLP, with one norm; Nemotron-H MoE
+# (Nemotron 3 Nano, llama.cpp LLM_ARCH_NEMOTRON_H_MOE, src/models/nemotron-h.cpp load_arch_tensors) adds MoE blocks of
+# ungated (squared-ReLU) experts: a router with a routing bias, up/down experts and one up/down shared expert.
+_SINGLE_KIND_ARCHS = frozenset({"nemotron_h", "nemotron_h_moe"})
+# Falcon-H1 (src/models/falcon-h1.cpp): every block holds Mamba-2 and attention in parallel ("P" layers); its
+# configs set mamba_rms_norm false, so the optional ssm_norm is absent.
+_NO_SSM_NORM_ARCHS = frozenset({"falcon-h1"})
+# Experts and shared experts without a gate projection (squared ReLU).
+_UNGATED_EXPERT_ARCHS = frozenset({"nemotron_h_moe"})
 
 
 @record
@@ -141,6 +148,31 @@ def _recurrent(model: Model, i: int) -> list[Tensor]:
     ssm = model.ssm
     assert ssm is not None
     p, d = f"blk.{i}.", model.hidden_size
+    if ssm.kind == "shortconv":
+        # LFM2 (src/models/lfm2.cpp): a gated short convolution over the hidden state; in_proj makes B, C and x.
+        return [
+            Tensor(p + "shortconv.conv.weight", (ssm.d_conv, d), i),
+            Tensor(p + "shortconv.in_proj.weight", (d, 3 * d), i),
+            Tensor(p + "shortconv.out_proj.weight", (d, d), i),
+        ]
+    if ssm.kind == "mamba":
+        # Mamba-1 (Jamba, src/models/jamba.cpp): x/z projection, conv, x_proj to dt/B/C, dt_proj, per-channel A and D,
+        # and Jamba's RMS norms on dt, B and C.
+        dt = ssm.dt_rank
+        return [
+            Tensor(p + "ssm_in.weight", (d, 2 * ssm.d_inner), i),
+            Tensor(p + "ssm_conv1d.weight", (ssm.d_conv, ssm.d_inner), i),
+            Tensor(p + "ssm_conv1d.bias", (ssm.d_inner,), i),
+            Tensor(p + "ssm_x.weight", (ssm.d_inner, dt + 2 * ssm.d_state), i),
+            Tensor(p + "ssm_dt_norm.weight", (dt,), i),
+            Tensor(p + "ssm_b_norm.weight", (ssm.d_state,), i),
+            Tensor(p + "ssm_c_norm.weight", (ssm.d_state,), i),
+            Tensor(p + "ssm_dt.weight", (dt, ssm.d_inner), i),
+            Tensor(p + "ssm_dt.bias", (ssm.d_inner,), i),
+            Tensor(p + "ssm_a", (ssm.d_state, ssm.d_inner), i),
+            Tensor(p + "ssm_d", (ssm.d_inner,), i),
+            Tensor(p + "ssm_out.weight", (ssm.d_inner, d), i),
+        ]
     if ssm.kind == "mamba2":
         conv = ssm.d_inner + 2 * ssm.n_group * ssm.d_state
         return [
@@ -150,7 +182,8 @@ def _recurrent(model: Model, i: int) -> list[Tensor]:
             Tensor(p + "ssm_dt.bias", (ssm.dt_rank,), i),
             Tensor(p + "ssm_a", (1, ssm.dt_rank), i),
             Tensor(p + "ssm_d", (1, ssm.dt_rank), i),
-            Tensor(p + "ssm_norm.weight", (ssm.d_inner // ssm.n_group, ssm.n_group), i),
+            *([] if model.arch in _NO_SSM_NORM_ARCHS else
+              [Tensor(p + "ssm_norm.weight", (ssm.d_inner // ssm.n_group, ssm.n_group), i)]),
             Tensor(p + "ssm_out.weight", (ssm.d_inner, d), i),
         ]
     key, value = ssm.d_state * ssm.n_group, ssm.d_inner
@@ -191,9 +224,10 @@ def _ffn(model: Model, i: int) -> list[Tensor]:
             Tensor(p + "ffn_down.weight", (ff, d), i),
         ]
     ne, ffe = moe.experts, moe.expert_intermediate_size
-    out = [
-        Tensor(p + "ffn_gate_inp.weight", (d, ne), i),
-        Tensor(p + "ffn_gate_exps.weight", (d, ffe, ne), i),
+    out = [Tensor(p + "ffn_gate_inp.weight", (d, ne), i)]
+    if model.arch not in _UNGATED_EXPERT_ARCHS:
+        out.append(Tensor(p + "ffn_gate_exps.weight", (d, ffe, ne), i))
+    out += [
         Tensor(p + "ffn_up_exps.weight", (d, ffe, ne), i),
         Tensor(p + "ffn_down_exps.weight", (ffe, d, ne), i),
     ]
@@ -204,13 +238,15 @@ def _ffn(model: Model, i: int) -> list[Tensor]:
             Tensor(p + "ffn_up_exps.bias", (ffe, ne), i),
             Tensor(p + "ffn_down_exps.bias", (d, ne), i),
         ]
-    if (model.arch in ("deepseek2", "deepseek32") and moe.experts >= 256) or model.arch in _ROUTING_BIAS_ARCHS:
+    if ((model.arch in ("deepseek2", "deepseek32") and moe.experts >= 256) or model.arch in _ROUTING_BIAS_ARCHS
+            or model.arch in _UNGATED_EXPERT_ARCHS or model.arch == "lfm2moe"):
         # DeepSeek-V3 / V3.2 / GLM-4.5 / MiniMax-M2 routing bias (e_score_correction_bias), F32.
         out.append(Tensor(p + "exp_probs_b.bias", (ne,), i))
     if moe.shared_experts:
         ffs = (moe.shared_intermediate_size or ffe) * moe.shared_experts
+        if model.arch not in _UNGATED_EXPERT_ARCHS:
+            out.append(Tensor(p + "ffn_gate_shexp.weight", (d, ffs), i))
         out += [
-            Tensor(p + "ffn_gate_shexp.weight", (d, ffs), i),
             Tensor(p + "ffn_up_shexp.weight", (d, ffs), i),
             Tensor(p + "ffn_down_shexp.weight", (ffs, d), i),
         ]
@@ -232,8 +268,11 @@ def layer_tensors(model: Model, i: int) -> list[Tensor]:
             return out + _attention(model, i)
         if kind == "M":
             return out + _recurrent(model, i)
-        return out + _ffn(model, i)
-    out += _recurrent(model, i) if kind == "M" else _attention(model, i)
+        return out + _ffn(model, i)  # "-" MLP or "E" MoE
+    if kind == "P":  # Falcon-H1: Mamba-2 and attention side by side on the same normed input
+        out += _recurrent(model, i) + _attention(model, i)
+    else:
+        out += _recurrent(model, i) if kind == "M" else _attention(model, i)
     if model.arch in _QWEN_NEXT_ARCHS:
         return out + [Tensor(p + "post_attention_norm.weight", (d,), i)] + _ffn(model, i)
     if model.arch in _POST_NORM_ARCHS:
