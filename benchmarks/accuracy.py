@@ -30,6 +30,7 @@ from selfhost_advisor.estimate.memory import estimate_memory, kv_cache_bytes  # 
 from selfhost_advisor.estimate.ggml import tensor_bytes  # noqa: E402
 from selfhost_advisor.estimate.quantize import assign_types  # noqa: E402
 from selfhost_advisor.estimate.tensors import build_tensors, file_only_tensors  # noqa: E402
+from selfhost_advisor.estimate.gguf_file import metadata_bytes  # noqa: E402
 
 # Fine-tunes keep their base model's architecture (the calibration rows' notes say which base).
 FINETUNE_BASE = {
@@ -70,7 +71,7 @@ def gguf_rows(cal: Path) -> tuple[list[dict], list[str]]:
                 skipped.append(f"{r['model_id']} {r['quant']}: {err}")
                 continue
             real = float(r["file_size_bytes_or_gb"]) * UNIT[r["unit"].strip()]
-            est = estimate_memory(model, quant, FitRequest(context=512)).weights_bytes
+            est = file_bytes(model, quant)
             rows.append({
                 "model": r["model_id"], "catalog": model.id, "quant": quant.name, "real_bytes": int(real),
                 "estimated_bytes": est, "error_pct": 100.0 * (est - real) / real,
@@ -103,16 +104,34 @@ HELDOUT = ROOT / "benchmarks" / "heldout" / "gguf_sizes.csv"
 
 
 def file_weights_bytes(model, quant) -> int:
-    """Weights a GGUF file of `model` holds: the loaded weights plus the blocks llama.cpp keeps in the file but never
+    """Tensor data of a GGUF file of `model`: the loaded weights plus the blocks llama.cpp keeps in the file but never
     loads (GLM-4.5's NextN block, tensors.file_only_tensors), quantized as llama-quantize sees them: one more block."""
     req = FitRequest(context=512)
     if not model.gguf_nextn_layers:
         return estimate_memory(model, quant, req).weights_bytes
-    whole = replace(model, n_layers=model.n_layers + model.gguf_nextn_layers, gguf_nextn_layers=0)
-    extra = [t for t in file_only_tensors(model) if ".nextn." in t.name]
-    types = assign_types(whole, list(build_tensors(whole)) + extra, quant)[-len(extra):]
+    whole, extra, types = _nextn_walk(model, quant)
     return estimate_memory(whole, quant, req).weights_bytes + sum(
         tensor_bytes(ty, t.n_elements, t.shape[0]) for t, ty in zip(extra, types))
+
+
+def _nextn_walk(model, quant):
+    whole = replace(model, n_layers=model.n_layers + model.gguf_nextn_layers, gguf_nextn_layers=0)
+    extra = [t for t in file_only_tensors(model) if ".nextn." in t.name]
+    return whole, extra, assign_types(whole, list(build_tensors(whole)) + extra, quant)[-len(extra):]
+
+
+def file_bytes(model, quant) -> int:
+    """The whole GGUF file: tensor data (file_weights_bytes) + header, tokenizer, tensor infos and padding
+    (estimate/gguf_file.py)."""
+    tensors = list(build_tensors(model)) + file_only_tensors(model)
+    if model.gguf_nextn_layers:
+        whole, extra, _ = _nextn_walk(model, quant)
+        types = assign_types(whole, list(build_tensors(whole)) + extra, quant)
+        tensors = list(build_tensors(whole)) + extra
+    else:
+        types = assign_types(model, tensors, quant)
+    sizes = [tensor_bytes(ty, t.n_elements, t.shape[0]) for t, ty in zip(tensors, types)]
+    return file_weights_bytes(model, quant) + metadata_bytes(model, tensors, sizes)
 
 
 def heldout_rows(path: Path = HELDOUT) -> list[dict]:
@@ -122,7 +141,10 @@ def heldout_rows(path: Path = HELDOUT) -> list[dict]:
         for r in csv.DictReader(fh):
             model = resolve(r["catalog_id"]).model
             real = int(r["real_bytes"])
-            est = file_weights_bytes(model, get_quant(r["quant"]))
+            quant = get_quant(r["quant"])
+            # llama-bench's "model size" counts tensor bytes only; every other row is a whole file
+            est = (file_weights_bytes(model, quant) if "tensor bytes only" in r["precision"]
+                   else file_bytes(model, quant))
             rows.append({"model": r["model_id"], "catalog": model.id, "arch": model.arch, "quant": r["quant"],
                          "real_bytes": real, "estimated_bytes": est, "error_pct": 100.0 * (est - real) / real,
                          "precision": r["precision"], "source": r["source"], "note": r["note"]})

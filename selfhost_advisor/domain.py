@@ -109,6 +109,9 @@ class Model:
     layer_pattern: str = ""  # one LAYER_KINDS character per layer; "" = every layer attention
     # NextN / MTP blocks a GGUF keeps after the n_layers blocks (GLM-4.5): in the file, never loaded by llama.cpp
     gguf_nextn_layers: int = 0
+    # The NextN block shares the main embedding and head: the checkpoint (and so the GGUF) has no nextn.embed_tokens /
+    # nextn.shared_head_head (GLM-4.6; vllm-project/vllm#25993: GLM-4.6 lacks model.layers.92.shared_head.head)
+    gguf_nextn_shares_head: bool = False
 
     def layer_kind(self, layer: int) -> str:
         """"*" attention, "M" recurrent, "-" feed-forward only (see LAYER_KINDS)."""

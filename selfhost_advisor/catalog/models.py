@@ -75,6 +75,7 @@ def _model_from_entry(e: dict) -> Model:
         ssm=SSM(**{k: (str(v) if k == "kind" else int(v)) for k, v in e["ssm"].items()}) if e.get("ssm") else None,
         layer_pattern=str(e.get("layer_pattern") or ""),
         gguf_nextn_layers=int(e.get("gguf_nextn_layers") or 0),
+        gguf_nextn_shares_head=bool(e.get("gguf_nextn_shares_head", False)),
         license=str(e.get("license", "")),
         use_cases=tuple(e.get("use_cases") or ()),
         released=str(e.get("released", "")),

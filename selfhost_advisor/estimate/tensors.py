@@ -300,16 +300,18 @@ def _head_tensors(model: Model) -> tuple[list[Tensor], list[Tensor]]:
 def file_only_tensors(model: Model) -> list[Tensor]:
     """Tensors a GGUF holds that llama.cpp never loads: GLM-4.5's NextN blocks (a full MoE block after the last
     one, plus eh_proj, its norms and the block's own embedding and head; src/models/glm4-moe.cpp loads them with
-    TENSOR_SKIP). They count in a file's size, not in memory."""
+    TENSOR_SKIP; GLM-4.6 ships the block without its own embedding and head, gguf_nextn_shares_head). They count in a
+    file's size, not in memory."""
     out: list[Tensor] = []
     d = model.hidden_size
     for i in range(model.n_layers, model.n_layers + model.gguf_nextn_layers):
         p = f"blk.{i}."
         out += layer_tensors(model, i)
         out += [Tensor(p + "nextn.eh_proj.weight", (2 * d, d), i), Tensor(p + "nextn.enorm.weight", (d,), i),
-                Tensor(p + "nextn.hnorm.weight", (d,), i), Tensor(p + "nextn.shared_head_norm.weight", (d,), i),
-                Tensor(p + "nextn.embed_tokens.weight", (d, model.vocab_size), i),
-                Tensor(p + "nextn.shared_head_head.weight", (d, model.vocab_size), i)]
+                Tensor(p + "nextn.hnorm.weight", (d,), i), Tensor(p + "nextn.shared_head_norm.weight", (d,), i)]
+        if not model.gguf_nextn_shares_head:  # llama.cpp loads these two TENSOR_NOT_REQUIRED: absent in GLM-4.6
+            out += [Tensor(p + "nextn.embed_tokens.weight", (d, model.vocab_size), i),
+                    Tensor(p + "nextn.shared_head_head.weight", (d, model.vocab_size), i)]
     return out
 
 
