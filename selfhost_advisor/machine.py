@@ -115,19 +115,34 @@ def apply_memory_options(machine: Machine, memory: str | None, gpu_memory: str |
                 if size > d.memory_bytes:
                     raise BadOptionError(f"--gpu-memory {gpu_memory} exceeds {d.name}'s {d.memory_bytes / 1e9:.0f} GB",
                                          "give at most the machine's memory")
-                why = f"--gpu-memory {gpu_memory} (raised Metal wired limit / APU VRAM+GTT as stated)"
+                why = f"--gpu-memory {gpu_memory} (as stated: raised Metal wired limit, APU carved VRAM + GTT)"
                 det = replace(d.details or GpuDetails(), usable_memory_source=why)
                 devices[i] = replace(d, usable_memory_bytes=size, details=det)
     mode = (memory or "total").lower()
     if mode not in ("total", "free"):
         raise BadOptionError(f"--memory {memory!r} is not total or free", "e.g. --memory free")
     if mode == "free":
+        if not devices and machine.available_ram_bytes:  # CPU only: the RAM available now decides
+            return replace(machine, ram_bytes=_free_ram(machine))
         if not devices or any(d.free_memory_bytes is None for d in devices):
             raise BadOptionError("--memory free needs each GPU's free memory",
                                  "use it on this machine (no --hardware) or with a saved 'advisor probe --json' file")
-        devices = [replace(d, usable_memory_bytes=min(d.free_memory_bytes, d.usable_memory_bytes or d.memory_bytes))
+        if machine.available_ram_bytes:
+            machine = replace(machine, ram_bytes=_free_ram(machine))
+        devices = [replace(d, usable_memory_bytes=min(d.free_memory_bytes, d.usable_memory_bytes or d.memory_bytes),
+                           details=replace(d.details or GpuDetails(), usable_memory_source="free now (--memory free; "
+                                           "other processes hold the rest)"))
                    for d in devices]
     return replace(machine, devices=tuple(devices))
+
+
+def _free_ram(machine: Machine) -> int:
+    """Host RAM such that RAM minus the OS reserve placement keeps back equals the RAM available now (the running
+    OS's share is already out of `available_ram_bytes`, so it is not taken twice)."""
+    from .catalog.data import load
+
+    reserve = int(load("engines")["runtime"]["os_reserve_bytes"])
+    return min(machine.ram_bytes, int(machine.available_ram_bytes or 0) + reserve)
 
 
 def free_machine(machine: Machine) -> Machine | None:

@@ -6,6 +6,7 @@ count. Apple and other unified-memory parts become one device whose usable memor
 from __future__ import annotations
 
 import re
+from ..record import replace
 
 from ..domain import Device, GpuDetails, Machine
 from ..errors import UnknownHardwareError
@@ -50,11 +51,29 @@ def _known(text: str) -> bool:
 
 
 def unified_usable_bytes(profile: Profile) -> int:
-    """GPU-usable share of a unified-memory part: AMD APUs the iGPU share data/apu.yaml states (Windows' VGM maximum;
-    Linux' amdgpu default GTT is half, raised by module options), others Apple's Metal working set."""
+    return unified_usable(profile)[0]
+
+
+def unified_usable(profile: Profile) -> tuple[int, str]:
+    """(GPU-usable bytes, where that figure comes from) for a unified-memory part. A profile stating its own share
+    (`gpu_share`, Intel iGPUs: the driver's default shared-memory cap) or its CUDA-reported size (`usable_memory_gib`,
+    DGX Spark) uses it; AMD APUs the iGPU share data/apu.yaml states (Windows' VGM maximum; Linux' amdgpu default GTT
+    is half, raised by module options); Apple the Metal working set. The text is what fit prints beside the figure."""
+    raw, total = profile.raw, profile.memory_bytes
+    if raw.get("usable_memory_gib"):
+        usable = int(float(raw["usable_memory_gib"]) * 2**30)
+        return usable, str(raw.get("usable_memory_basis") or "CUDA-reported total")
+    if raw.get("gpu_share"):
+        share = float(raw["gpu_share"])
+        basis = str(raw.get("usable_memory_basis") or "GPU share of RAM ({share})")
+        return int(total * share), basis.replace("{share}", f"{share:.0%}")
     if profile.vendor == "amd":
-        return int(profile.memory_bytes * float(load("apu")["gpu_share"]))
-    return working_set_bytes(profile.memory_bytes)
+        share = float(load("apu")["gpu_share"])
+        return int(total * share), (f"iGPU share {share:.0%} (Windows VGM; Linux: carved VRAM + GTT, default 50%); "
+                                    "yours: --gpu-memory")
+    usable = working_set_bytes(total)
+    return usable, (f"Metal working-set limit {usable / total:.0%}; raise: sudo sysctl iogpu.wired_limit_mb=N, "
+                    "then --gpu-memory")
 
 
 def working_set_bytes(memory_bytes: int) -> int:
@@ -134,12 +153,13 @@ def machine_from_profile(profile: Profile, count: int = 1, ram_bytes: int | None
             ram_bandwidth_bytes_per_s=profile.bandwidth_bytes_per_s, source="profile", cpu_flops=profile.fp16_flops,
         )
     if profile.unified:
+        usable, basis = unified_usable(profile)
         device = Device(
             vendor=profile.vendor, name=profile.name, memory_bytes=profile.memory_bytes,
             bandwidth_bytes_per_s=profile.bandwidth_bytes_per_s, fp16_flops=profile.fp16_flops, unified=True,
             fp16_acc16_flops=profile.fp16_acc16_flops,
-            usable_memory_bytes=unified_usable_bytes(profile), matched_profile=matched,
-            backend=profile.backend, details=details,
+            usable_memory_bytes=usable, matched_profile=matched,
+            backend=profile.backend, details=replace(details or GpuDetails(), usable_memory_source=basis),
         )
         return Machine(
             name=label, devices=(device,), ram_bytes=profile.memory_bytes, cpu_name=profile.name,

@@ -41,6 +41,8 @@ def table_profile(row: dict) -> Profile:
     if vendor == "nvidia":
         raw["cuda_cores"] = row.get("shaders")
     raw["sources"] = {"spec": row["source"]}
+    if row.get("correction"):  # a sourced fix from data/gpu_overrides.yaml
+        raw["sources"]["correction"] = f"{', '.join(row.get('corrected') or ())}: {row['correction']}"
     return Profile(
         id=row["id"], name=row["name"] if row["name"].startswith(brand) else f"{brand} {row['name']}", kind="gpu",
         vendor=vendor, backend=row["backend"], memory_bytes=int(round(row["memory_gib"] * GIB)),
@@ -93,36 +95,57 @@ def apu_profiles() -> tuple[Profile, ...]:
                      "sources": {"configuration": "data/apu.yaml"}},
             ))
     for chip in data.get("igpus", ()):
+        vendor = chip.get("vendor", "amd")
+        brand = _VENDOR_NAME.get(vendor, vendor)
         for ram in chip["rams"]:
             for gb in chip["memory_gb"]:
                 pid = f"{chip['chip']}-{ram['ram']}-{gb}gb"
+                raw = {"id": pid, "gpu_cores": chip["compute_units"], "chip": chip["chip"], "memory_gb": gb,
+                       "ram": ram["ram"], "sources": {"configuration": "data/apu.yaml"}}
+                for key in ("gpu_share", "usable_memory_basis"):
+                    if chip.get(key):
+                        raw[key] = chip[key]
                 out.append(Profile(
-                    id=pid, name=f"AMD {chip['name']} {ram['ram'].upper()} {gb}GB", kind="apu", vendor="amd",
-                    backend="vulkan", memory_bytes=gb * GIB, bandwidth_bytes_per_s=int(ram["bandwidth_gbps"] * 1e9),
+                    id=pid, name=f"{brand} {chip['name']} {ram['ram'].upper()} {gb}GB", kind="apu", vendor=vendor,
+                    backend=chip.get("backend", "vulkan"), memory_bytes=gb * GIB,
+                    bandwidth_bytes_per_s=int(ram["bandwidth_gbps"] * 1e9),
                     fp16_flops=chip["fp16_tflops"] * 1e12, fp16_acc16_flops=None, tdp_watts=None, price_usd=None,
-                    unified=True,
-                    raw={"id": pid, "gpu_cores": chip["compute_units"], "chip": chip["chip"], "memory_gb": gb,
-                         "ram": ram["ram"], "sources": {"configuration": "data/apu.yaml"}},
+                    unified=True, raw=raw,
                 ))
     return tuple(out)
 
 
-_IGPU = re.compile(r"^(?:amd\s+)?radeon\s+(\d{3})\s*m\b(.*)$")
 _RAM = re.compile(r"\b(lp)?ddr\s*5\s*(x)?\s*(\d{4})\b")
+_IGPU_NOISE = re.compile(r"\b(?:graphics|with|igpu|laptop|mobile)\b|[+/(),]")
+
+
+def _igpu_chip(text: str) -> tuple[str, str] | None:
+    """(chip id, the rest of the name) when `text` names a laptop iGPU of data/apu.yaml by its GPU name ('radeon
+    890m', 'intel arc 140v') or by a CPU that carries it ('ryzen ai 9 hx 370', 'core ultra 7 258v')."""
+    for chip in load("apu").get("igpus", ()):
+        brand = _VENDOR_NAME.get(chip.get("vendor", "amd"), "").lower()
+        gpu = chip["name"].lower()
+        names = [rf"(?:(?:{brand}|amd)\s+)?{re.escape(gpu).replace(chr(92) + ' ', chr(92) + 's*')}"]
+        if chip.get("cpus"):
+            names.append(chip["cpus"])
+        for pattern in names:
+            m = re.match(rf"^(?:{pattern})\b(.*)$", text)
+            if m:
+                return chip["chip"], m.group(m.lastindex or 0) if m.lastindex else ""
+    return None
 
 
 def _igpu(name: str) -> list[Profile] | None:
-    """Laptop iGPU configurations ('radeon 780m ddr5-5600 32gb') a name fits, or None when it is not such a name."""
+    """Laptop iGPU configurations ('radeon 780m ddr5-5600 32gb', 'ryzen ai 9 hx 370 32gb') a name fits, or None when
+    it is not such a name."""
     text = " ".join(name.lower().replace("-", " ").replace("_", " ").split())
-    m = _IGPU.match(text)
-    if not m:
+    found = _igpu_chip(text)
+    if found is None:
         return None
-    chip, rest = f"radeon-{m.group(1)}m", m.group(2)
+    chip, rest = found
     out = [p for p in apu_profiles() if p.raw["chip"] == chip]
-    if not out:
-        return None
     ram, gb = _RAM.search(rest), _GB.search(rest)
-    if _GB.sub(" ", _RAM.sub(" ", rest)).replace("graphics", " ").strip():
+    if _IGPU_NOISE.sub(" ", _GB.sub(" ", _RAM.sub(" ", rest))).strip():
         return None
     if ram:
         want = f"{'lp' if ram.group(1) else ''}ddr5{'x' if ram.group(2) else ''}-{ram.group(3)}"
@@ -323,7 +346,7 @@ def by_id(pid: str) -> Profile | None:
     """A table or Apple-configuration profile by its exact id (what a Device's matched_profile holds)."""
     if re.match(r"^m[1-5]-", pid):
         return next((p for p in apple_profiles() if p.id == pid), None)
-    if pid.startswith(("ryzen-ai-max-", "radeon-780m-", "radeon-890m-")):
+    if pid.startswith("ryzen-ai-max-") or any(pid.startswith(c["chip"] + "-") for c in load("apu").get("igpus", ())):
         return next((p for p in apu_profiles() if p.id == pid), None)
     row = gpu_table.by_id(pid)
     return table_profile(row) if row else None

@@ -41,6 +41,13 @@ def _uevent(dev: str) -> dict[str, str]:
     return dict(line.split("=", 1) for line in text.splitlines() if "=" in line)
 
 
+def _split(vram: int, gtt: int | None) -> str:
+    """How an APU's GPU memory is made up: the BIOS carve-out (mem_info_vram_total) plus the GTT the kernel lets the
+    GPU map from system RAM (mem_info_gtt_total; amdgpu's default is half of RAM, raised by amdgpu.gttsize)."""
+    return (f"BIOS-carved VRAM {vram / 2**30:.1f} GiB + GTT {(gtt or 0) / 2**30:.1f} GiB (amdgpu sysfs "
+            "mem_info_vram_total + mem_info_gtt_total)")
+
+
 def _link_gen(speed: str | None) -> int | None:
     m = re.match(r"\s*([\d.]+)\s*GT/s", speed or "")
     return _GTS_TO_GEN.get(m.group(1)) if m else None
@@ -115,7 +122,7 @@ def probe_amd(root: str = "/", amdsmi: Any = None, system_ram_bytes: int | None 
             fp16_acc16_flops=profile.fp16_acc16_flops if profile else None,
             matched_profile=profile.id if profile else None, backend=profile.backend if profile else "rocm",
             details=replace(details, bandwidth_source=f"catalog:{profile.id}" if profile else None,
-                            usable_memory_source="VRAM carve-out + GTT (amdgpu)" if unified else None),
+                            usable_memory_source=_split(vram, gtt) if unified else None),
         )
         if not unified and vram < int(cfg["amd_integrated_max_vram_bytes"]):
             result.other_devices.append(device)

@@ -77,6 +77,7 @@ def device_dict(d: Device) -> dict[str, Any]:
         "memory_bytes": d.memory_bytes,
         "free_memory_bytes": d.free_memory_bytes,
         "usable_memory_bytes": d.usable_memory_bytes if d.usable_memory_bytes is not None else d.memory_bytes,
+        "usable_memory_source": d.details.usable_memory_source if d.details else None,
         "bandwidth_bytes_per_s": d.bandwidth_bytes_per_s,
         "fp16_flops": d.fp16_flops,
         "fp16_acc16_flops": d.fp16_acc16_flops,

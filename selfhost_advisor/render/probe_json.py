@@ -33,6 +33,7 @@ def details_dict(d: GpuDetails, show_ids: bool) -> dict[str, Any]:
 
 def probe_device_dict(d: Device, show_ids: bool) -> dict[str, Any]:
     out = device_dict(d)
+    del out["usable_memory_source"]  # the probe schema keeps it in details (probe files stay as they were)
     out["details"] = details_dict(d.details or GpuDetails(), show_ids)
     return out
 

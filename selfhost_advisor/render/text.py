@@ -84,6 +84,20 @@ def model_line(m: Model, counts: ParamCounts) -> str:
     return f"{esc(m.name)} ({esc(m.id)}): " + ", ".join(bits)
 
 
+def usable_lines(hw) -> list[str]:
+    """'48.0 GB of 64.0 GB: Metal working-set limit 75% ...' once per distinct GPU whose usable memory is not all of it
+    (unified memory, --gpu-memory, --memory free): where the figure that decides the fit comes from."""
+    out: list[str] = []
+    for d in hw.devices:
+        src = d.details.usable_memory_source if d.details else None
+        if d.usable_memory_bytes is None or d.usable_memory_bytes == d.memory_bytes or not src:
+            continue
+        line = f"{gb(d.usable_memory_bytes)} of {gb(d.memory_bytes)}: {esc(src)}"
+        if line not in out:
+            out.append(line)
+    return out
+
+
 def render_fit(r: FitResult, file=None) -> None:
     from rich.table import Table
 
@@ -98,6 +112,8 @@ def render_fit(r: FitResult, file=None) -> None:
     if hw.ram_bytes:
         hw_line += f", RAM {gb(hw.ram_bytes)}"
     con.print(f"[bold]Hardware[/] {hw_line}")
+    for line in usable_lines(hw):
+        con.print(f"[bold]Usable[/]   {line}")
     con.print(
         f"[bold]Run[/]      {r.request.engine}, context {r.request.context:,} tokens, KV cache {r.request.kv_cache_type}"
         f", flash attention {'on' if r.request.flash_attention else 'off'}"

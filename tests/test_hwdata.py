@@ -1,0 +1,225 @@
+"""Hardware data of issue 16: the GPU table's sourced corrections (data/gpu_overrides.yaml), its agreement with the
+curated profiles, laptop iGPUs named by their CPU, where a unified-memory part's usable memory comes from (fit text and
+JSON), dated purchase quotes, and --memory free without a GPU."""
+from __future__ import annotations
+
+import importlib.util
+import io
+import json
+import statistics
+from pathlib import Path
+
+import pytest
+import yaml
+
+from selfhost_advisor.catalog import gpu_table
+from selfhost_advisor.catalog.data import load
+from selfhost_advisor.catalog.hardware import get_profile, machine_from_profile, unified_usable
+from selfhost_advisor.catalog.hw_names import AmbiguousHardwareError, apu_profiles, by_id
+from selfhost_advisor.catalog.profiles import profiles
+from selfhost_advisor.domain import Machine
+from selfhost_advisor.errors import AdvisorError, UnknownHardwareError
+from selfhost_advisor.machine import apply_memory_options
+
+ROOT = Path(__file__).resolve().parents[1]
+GIB = 2**30
+
+
+def _generator():
+    spec = importlib.util.spec_from_file_location("gen_gpu_specs", ROOT / "scripts" / "gen_gpu_specs.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+# --- corrections to the generated table -------------------------------------------------------------------------------
+
+def test_every_override_is_in_the_generated_table_with_its_source():
+    """The table was regenerated after the last edit of gpu_overrides.yaml (else a fix would silently not apply)."""
+    rows = {r["id"]: r for r in gpu_table.rows()}
+    for fix in load("gpu_overrides")["fixes"]:
+        assert fix["source"].strip(), fix["id"]
+        if "variants" in fix:
+            assert fix["id"] not in rows, f"{fix['id']} should be split into its variants"
+            targets = [(v["id"], v) for v in fix["variants"]]
+        else:
+            targets = [(fix["id"], fix["set"])]
+        for rid, want in targets:
+            row = rows[rid]
+            for key, value in want.items():
+                assert row[key] == value, (rid, key)
+            assert row["correction"] == " ".join(str(fix["source"]).split())
+
+
+def test_apply_overrides_sets_splits_and_refuses_a_fix_naming_no_row():
+    gen = _generator()
+    base = [{"id": "x-1", "name": "X 1", "memory_gib": 16.0, "bandwidth_gbps": 512.0, "source": "tpu"}]
+    split = gen.apply_overrides(base, [{"id": "x-1", "source": "vendor page", "variants": [
+        {"id": "x-1-8gb", "name": "X 1 8 GB", "memory_gib": 8.0, "bandwidth_gbps": 512.0},
+        {"id": "x-1-16gb", "name": "X 1 16 GB", "memory_gib": 16.0, "bandwidth_gbps": 560.0}]}])
+    assert [(r["id"], r["memory_gib"], r["bandwidth_gbps"], r["corrected"]) for r in split] == [
+        ("x-1-8gb", 8.0, 512.0, ["memory_gib"]), ("x-1-16gb", 16.0, 560.0, ["bandwidth_gbps"])]
+    assert all(r["source"] == "tpu" and r["correction"] == "vendor page" for r in split)
+    fixed = gen.apply_overrides(base, [{"id": "x-1", "source": "s", "set": {"bandwidth_gbps": 500.0}}])
+    assert fixed[0]["bandwidth_gbps"] == 500.0 and base[0]["bandwidth_gbps"] == 512.0  # input untouched
+    with pytest.raises(SystemExit, match="names 0 rows"):
+        gen.apply_overrides(base, [{"id": "nosuch", "source": "s", "set": {"bandwidth_gbps": 1.0}}])
+    with pytest.raises(SystemExit, match="unknown fields"):
+        gen.apply_overrides(base, [{"id": "x-1", "source": "s", "set": {"bandwith_gbps": 1.0}}])
+
+
+def test_arc_a770_is_two_cards_and_a_bare_name_lists_both():
+    # Intel (svethardware.cz, 2022-09): the 16 GB A770 runs 17.5 Gbps = 560 GB/s; the 8 GB board 16 Gbps = 512 GB/s
+    with pytest.raises(AmbiguousHardwareError) as err:
+        get_profile("arc a770")
+    assert "arc-a770-8gb (8 GiB)" in str(err.value) and "arc-a770-16gb (16 GiB)" in str(err.value)
+    big, small = get_profile("arc a770 16gb"), get_profile("Intel Arc A770 8 GB")
+    assert (big.memory_bytes, big.bandwidth_bytes_per_s) == (16 * GIB, 560e9)
+    assert (small.memory_bytes, small.bandwidth_bytes_per_s) == (8 * GIB, 512e9)
+    assert "svethardware.cz" in big.raw["sources"]["correction"]
+    from selfhost_advisor.probe.match import match_table
+    assert match_table("intel", "Intel(R) Arc(TM) A770 Graphics", 16 * GIB).id == "arc-a770-16gb"  # a probe knows VRAM
+
+
+def _curated_gpus():
+    out = []
+    for p in profiles():
+        rows = gpu_table.lookup(p.name) if p.kind == "gpu" else []
+        if len(rows) == 1:
+            out.append((p, rows[0]))
+    return out
+
+
+@pytest.mark.parametrize("p, row", _curated_gpus(), ids=lambda x: getattr(x, "id", None) or x["id"])
+def test_table_rows_agree_with_the_curated_sourced_profiles(p, row):
+    """Spot check of the generated table: a curated profile's figures come from vendor pages (data/hardware.yaml
+    sources); its table row must agree (bandwidth 0.5%, memory exact, FP16 3%) or carry a sourced correction."""
+    assert row["bandwidth_gbps"] * 1e9 == pytest.approx(p.bandwidth_bytes_per_s, rel=0.005), row["id"]
+    assert round(row["memory_gib"] * GIB) == p.memory_bytes, row["id"]
+    if p.fp16_flops and row.get("fp16_tflops"):
+        assert row["fp16_tflops"] * 1e12 == pytest.approx(p.fp16_flops, rel=0.03), row["id"]
+
+
+def test_the_spot_check_covers_the_common_cards():
+    checked = {p.id for p, _ in _curated_gpus()}
+    assert {"rtx-3090", "rtx-4090", "rtx-5090", "l4", "l40s", "h100-sxm", "h200", "b200", "mi300x",
+            "rx-7900-xtx"} <= checked
+
+
+# --- laptop iGPUs named by CPU ----------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("typed, sizes", [
+    ("ryzen ai 9 hx 370", ("16 GiB", "32 GiB", "64 GiB")), ("AMD Ryzen AI 9 HX 375", ("16 GiB", "64 GiB")),
+    ("core ultra 7 258v", ("16 GiB", "32 GiB")), ("intel arc 140v", ("16 GiB", "32 GiB")),
+])
+def test_a_laptop_chip_without_a_size_is_refused_with_the_sizes_sold(typed, sizes):
+    with pytest.raises(AmbiguousHardwareError) as err:
+        get_profile(typed)
+    assert all(s in str(err.value) for s in sizes)
+
+
+@pytest.mark.parametrize("typed, chip, bandwidth", [
+    ("ryzen ai 9 hx 370 32gb", "radeon-890m", 120e9),         # 128-bit LPDDR5X-7500
+    ("core ultra 7 258v 32gb", "arc-140v", 136.5e9),          # 128-bit LPDDR5X-8533 on package
+    ("Intel Core Ultra 9 288V 32GB", "arc-140v", 136.5e9),
+    ("core ultra 5 238v 16gb", "arc-130v", 136.5e9),          # Core Ultra 5: the 7-Xe-core Arc 130V
+])
+def test_a_laptop_chip_with_a_size_resolves_to_its_igpu(typed, chip, bandwidth):
+    p = get_profile(typed)
+    assert (p.raw["chip"], p.bandwidth_bytes_per_s, p.unified) == (chip, bandwidth, True)
+
+
+def test_sizes_not_sold_and_other_chips_are_not_guessed():
+    with pytest.raises(UnknownHardwareError, match="listed: lpddr5x-8533 16GB, lpddr5x-8533 32GB"):
+        get_profile("core ultra 7 258v 64gb")  # memory on package: 16 or 32 GB only
+    with pytest.raises(UnknownHardwareError):
+        get_profile("core ultra 7 155h")  # Meteor Lake: not sourced, not mistaken for Lunar Lake
+
+
+def test_every_igpu_configuration_resolves_by_its_own_id_and_name():
+    for p in apu_profiles():
+        assert by_id(p.id) == p and get_profile(p.id).id == p.id and get_profile(p.name).id == p.id
+
+
+def test_arc_140v_xmx_rate_reproduces_intels_67_tops():
+    # 8 Xe2 cores x 2048 FP16 FLOP/clk (data/gpu_specs.yaml Xe2 rule); INT8 twice that at the 288V's 2.05 GHz
+    p = get_profile("arc 140v 32gb")
+    per_clock = p.fp16_flops / 1.95e9
+    assert per_clock == pytest.approx(8 * 2048, rel=0.01)
+    assert 2 * per_clock * 2.05e9 / 1e12 == pytest.approx(67, rel=0.01)
+
+
+# --- where usable memory comes from -----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("typed, share, words", [
+    ("m4 max 64gb", 0.75, "Metal working-set limit 75%"),       # 3/4 above 36 GiB
+    ("m2 16gb", 0.6667, "Metal working-set limit 67%"),         # 2/3 up to 36 GiB
+    ("ryzen ai max+ 395 128gb", 0.75, "iGPU share 75%"),
+    ("core ultra 7 258v 32gb", 0.57, "Intel driver's shared GPU memory default (57%)"),
+])
+def test_a_unified_part_says_where_its_usable_memory_comes_from(typed, share, words):
+    d = machine_from_profile(get_profile(typed), 1).devices[0]
+    assert d.usable_memory_bytes == int(d.memory_bytes * share)
+    assert words in d.details.usable_memory_source
+
+
+def test_dgx_spark_uses_the_memory_cuda_reports_not_apples_rule():
+    usable, basis = unified_usable(get_profile("dgx spark"))
+    assert usable == int(121.69 * GIB) and "CUDA-reported" in basis  # 121.69 GiB of 128 (MiaAI-Lab issue #47)
+
+
+def test_fit_text_and_json_show_the_usable_memory_and_its_source():
+    from selfhost_advisor.cli import main
+
+    out = io.StringIO()
+    import contextlib
+    with contextlib.redirect_stdout(out):
+        assert main(["fit", "llama3.1:8b", "-q", "Q4_K_M", "-H", "m4 max 64gb", "--wide"]) == 0
+    text = out.getvalue()
+    assert "Usable   51.5 GB of 68.7 GB: Metal working-set limit 75%" in text and "iogpu.wired_limit_mb" in text
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        assert main(["fit", "llama3.1:8b", "-q", "Q4_K_M", "-H", "m4 max 64gb", "--gpu-memory", "60GiB", "--json"]) == 0
+    dev = json.loads(out.getvalue())["hardware"]["devices"][0]
+    assert dev["usable_memory_bytes"] == 60 * GIB and dev["usable_memory_source"].startswith("--gpu-memory 60GiB")
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        assert main(["fit", "llama3.1:8b", "-q", "Q4_K_M", "-H", "rtx 4070", "--wide"]) == 0
+    assert "Usable" not in out.getvalue()  # a discrete card: all of its VRAM, nothing to explain
+
+
+def test_the_apu_probe_states_the_carve_out_and_gtt_split():
+    from selfhost_advisor.probe.amd import _split
+
+    text = _split(512 * 2**20, 62 * GIB)
+    assert "BIOS-carved VRAM 0.5 GiB" in text and "GTT 62.0 GiB" in text
+
+
+# --- purchase quotes --------------------------------------------------------------------------------------------------
+
+QUOTED = [e for e in yaml.safe_load((ROOT / "data" / "hardware.yaml").read_text())["hardware"] if e.get("price_quotes")]
+
+
+@pytest.mark.parametrize("e", QUOTED, ids=lambda e: e["id"])
+def test_a_quoted_price_is_the_median_of_its_dated_quotes_and_thin_ones_say_so(e):
+    quotes = e["price_quotes"]
+    assert all(q["url"].startswith("https://") and str(q["published"])[:4].isdigit() and q["usd"] > 0 for q in quotes)
+    assert e["price_usd"] == statistics.median(q["usd"] for q in quotes)
+    assert ("thin" in e["sources"]["price"]) == (len(quotes) < 3)
+
+
+def test_l40s_h200_and_b200_can_be_bought():
+    assert {e["id"] for e in QUOTED} >= {"l40s", "h200", "b200"}
+    assert all(get_profile(pid).price_usd for pid in ("l40s", "h200", "b200"))
+
+
+# --- --memory free without a GPU ---------------------------------------------------------------------------------------
+
+def test_memory_free_on_a_cpu_machine_fits_against_the_ram_available_now():
+    reserve = int(load("engines")["runtime"]["os_reserve_bytes"])
+    box = Machine(name="box", devices=(), ram_bytes=64 * GIB, available_ram_bytes=20 * GIB, source="probe")
+    free = apply_memory_options(box, "free", None)
+    assert free.ram_bytes - reserve == 20 * GIB  # placement keeps the reserve back: what remains is what is free
+    assert apply_memory_options(box, "total", None).ram_bytes == 64 * GIB
+    with pytest.raises(AdvisorError, match="needs each GPU's free memory"):
+        apply_memory_options(Machine(name="p", devices=(), ram_bytes=64 * GIB, source="profile"), "free", None)
