@@ -60,7 +60,8 @@ def apple_profiles() -> tuple[Profile, ...]:
     out = []
     for chip in load("apple")["chips"]:
         ref = curated[chip["per_core_from"]] if chip.get("per_core_from") else None
-        per_core = ref.fp16_flops / ref.raw["gpu_cores"] if ref else None  # M5: no sourced per-core rate
+        per_core = ref.fp16_flops / ref.raw["gpu_cores"] if ref else (
+            float(chip["fp16_per_core_tflops"]) * 1e12 if chip.get("fp16_per_core_tflops") else None)
         for b in chip["bins"]:
             for gb in b["memory_gb"]:
                 pid = f"{chip['chip']}-{b['gpu_cores']}c-{gb}gb"
@@ -73,6 +74,7 @@ def apple_profiles() -> tuple[Profile, ...]:
                     raw={"id": pid, "gpu_cores": b["gpu_cores"], "chip": chip["chip"], "memory_gb": gb,
                          "sources": {"configuration": "data/apple.yaml",
                                      "fp16": f"derived: {ref.id} per-core rate x {b['gpu_cores']} cores" if ref
+                                     else f"data/apple.yaml fp16_per_core_tflops x {b['gpu_cores']} cores" if per_core
                                      else "not sourced (prefill unknown)"}},
                 ))
     return tuple(out)
