@@ -223,3 +223,23 @@ def test_memory_free_on_a_cpu_machine_fits_against_the_ram_available_now():
     assert apply_memory_options(box, "total", None).ram_bytes == 64 * GIB
     with pytest.raises(AdvisorError, match="needs each GPU's free memory"):
         apply_memory_options(Machine(name="p", devices=(), ram_bytes=64 * GIB, source="profile"), "free", None)
+
+
+def test_cost_says_a_bought_gpu_price_is_the_median_of_quotes_and_marks_thin_ones():
+    import contextlib
+
+    from selfhost_advisor.cli import main
+
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        assert main(["cost", "--monthly-tokens", "2e9", "--hardware", "h200", "--wide"]) == 0
+    assert "buy h200 $32,500/GPU: median of 2 dated purchase quotes ($30,000-35,000), thin" in out.getvalue()
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        assert main(["cost", "--monthly-tokens", "2e9", "--hardware", "b200", "--json"]) == 0
+    bought = json.loads(out.getvalue())["self_host"][0]
+    assert (bought["unit_price_usd"] >= 40000, bought["price_quotes"]) == (True, 5)
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        assert main(["cost", "--monthly-tokens", "2e9", "--hardware", "b200", "--gpu-price", "30000", "--json"]) == 0
+    assert json.loads(out.getvalue())["self_host"][0]["price_quotes"] == 0  # a given price has no quotes behind it

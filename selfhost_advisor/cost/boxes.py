@@ -74,6 +74,8 @@ def box_from_spec(spec: str, *, gpu_price: float | None = None, host_price: floa
         price_kind="given" if gpu_price is not None else str(profile.raw.get("price_kind", "")),
         rental_quotes=0 if rent_price is not None or not rate else rate[2],
         rental_high_usd_per_gpu_hour=None if rent_price is not None or not rate else rate[3],
+        purchase_quotes=() if gpu_price is not None else tuple(
+            sorted(float(q["usd"]) for q in (profile.raw.get("price_quotes") or ()))),
     )
 
 

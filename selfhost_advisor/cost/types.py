@@ -94,6 +94,7 @@ class Box:
     price_kind: str = ""  # msrp | street | used | given
     rental_quotes: int = 0  # providers behind the rental median (0: given with --rent-price or none)
     rental_high_usd_per_gpu_hour: float | None = None  # highest quote (the spread is low..high)
+    purchase_quotes: tuple[float, ...] = ()  # dated purchase quotes behind gpu_price_usd (their median), if any
 
     @property
     def capex_usd(self) -> float | None:

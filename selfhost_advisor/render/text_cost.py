@@ -236,8 +236,17 @@ def sensitivity_lines(c: CostComparison) -> list[str]:
 
 
 def _rental_lines(c: CostComparison) -> list[str]:
-    """Where each shown rental rate comes from: the median of dated provider quotes and their spread."""
+    """Where each shown rental rate comes from: the median of dated provider quotes and their spread; likewise a
+    purchase price that is the median of dated quotes (data/hardware.yaml price_quotes)."""
     out, seen = [], set()
+    for o in c.self_host[:3]:
+        b = o.box
+        q = b.purchase_quotes
+        if q and ("buy", b.profile_id) not in seen:
+            seen.add(("buy", b.profile_id))
+            spread = f" (${q[0]:,.0f}-{q[-1]:,.0f})" if len(q) > 1 else ""
+            out.append(f"buy {esc(b.profile_id)} ${b.gpu_price_usd:,.0f}/GPU: median of {len(q)} dated purchase "
+                       f"quote{'s' if len(q) > 1 else ''}{spread}" + (", thin" if len(q) < 3 else ""))
     for o in c.rental[:3]:
         b = o.box
         if b.profile_id in seen:
