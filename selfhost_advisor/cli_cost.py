@@ -53,6 +53,7 @@ def cost(
     engine: str = typer.Option("vllm", "--engine", help="Serving engine for capacity (default vllm).",
                                autocompletion=complete.engines),
     quant: Optional[str] = typer.Option(None, "--quant", "-q", help="Weight format served (vLLM: BF16, FP8, AWQ-INT4, GPTQ-INT4; default: best quality that fits)."),
+    min_quant: Optional[str] = typer.Option(None, "--min-quant", help="Quality floor: the lowest weight format a self-hosted box may serve (BF16, FP8, AWQ-INT4, a GGUF type; default api = what the compared API serves; any = none). A box that needs a lossier format is re-planned with more GPUs or excluded."),
     decode_tps: Optional[float] = typer.Option(None, "--decode-tps", help="Measured aggregate decode tokens/s of one box (with one --hardware)."),
     prefill_tps: Optional[float] = typer.Option(None, "--prefill-tps", help="Measured prefill tokens/s of one box (with --decode-tps)."),
     max_monthly_usd: Optional[float] = typer.Option(None, "--max-monthly-usd", help="Exit 1 if the recommended option costs more a month."),
@@ -88,7 +89,8 @@ def cost(
         ops_hours_per_box=ops_hours_per_box, spare=spare, gpu_price=gpu_price, host_price=host_price,
         rent_price=rent_price, price_date=price_date, ops_rate=ops_rate, no_ops_team=no_ops_team,
         regulated=regulated, air_gapped=air_gapped, need_frontier=need_frontier, price_in=price_in,
-        price_out=price_out, engine=engine, quant=quant, decode_tps=decode_tps, prefill_tps=prefill_tps)
+        price_out=price_out, engine=engine, quant=quant, decode_tps=decode_tps, prefill_tps=prefill_tps,
+        min_quant=min_quant)
     if as_json:
         from .render.cost_json import cost_dict
 

@@ -81,3 +81,14 @@ def box_from_spec(spec: str, *, gpu_price: float | None = None, host_price: floa
 
 def default_specs() -> list[str]:
     return [str(s) for s in data()["default_hardware"]]
+
+
+def max_gpus_per_box(profile_id: str) -> int:
+    """GPUs one host holds (data/cost.yaml host_systems): a data-centre server 8, a workstation 4; an Apple or APU
+    machine is one unit (1)."""
+    profile = get_profile(profile_id)
+    if profile.kind in ("apple", "apu"):
+        return 1
+    hosts = data()["host_systems"]
+    kind = "server" if profile.id in data()["datacenter_profiles"] else "workstation"
+    return int(hosts[kind].get("max_gpus") or 1)

@@ -53,3 +53,23 @@ def machine_for(box: Box) -> Machine:
     from ..catalog.hardware import get_profile, machine_from_profile
 
     return machine_from_profile(get_profile(box.profile_id), box.gpus)
+
+
+def best_capacity(caps: list[ServingCapacity]) -> ServingCapacity | None:
+    """The serving model's own choice among per-format capacities (estimate/serving/serve.py with quant None): those
+    meeting the latency targets first, else those that fit; the highest output tokens/s. None when none is given."""
+    if not caps:
+        return None
+    met = [c for c in caps if c.fits]
+    fitting = met or [c for c in caps if c.output_tokens_per_s > 0 or c.aggregate_decode_tokens_per_s > 0]
+    if not fitting:
+        return caps[-1]
+    return max(fitting, key=lambda c: c.output_tokens_per_s)
+
+
+def format_capacities(model: Model, machine: Machine, w: Workload, engine: str) -> list[ServingCapacity]:
+    """One capacity per weight format the engine serves (vLLM: BF16, FP8, GPTQ-INT4, AWQ-INT4), best quality first,
+    so the quality floor can choose among them without re-running the serving model."""
+    from ..engines import get_engine
+
+    return [model_capacity(model, machine, w, engine, q) for q in get_engine(engine).quants()]

@@ -264,3 +264,8 @@ def contract_price(price_in: float, price_out: float) -> CloudPrice:
         input_usd_per_mtok=price_in, output_usd_per_mtok=price_out, via="--price-in/--price-out",
         prices_as_of="as given", source="user input",
     )
+
+
+def listed_same_model(model_id: str) -> list[CloudPrice]:
+    """The data/prices.yaml records of this model's hosted endpoints (no live prices: read for their served format)."""
+    return [_fallback(e) for e in _entries() if e.get("open_weight_of") == model_id]

@@ -284,8 +284,8 @@ def _what_would_change(w: Workload, win: Choice, opts: list[Choice], ref: CloudO
         return out
     if win.monthly_usd > 0:
         r = rival.monthly_usd / win.monthly_usd
-        more = f"{r - 1:.0%} more" if r < 2 else f"{r:.1f}x"
-        out.append(f"{rival.name} wins if {win.name} costs {more} than estimated")
+        more = f"{r - 1:.0%} more than estimated" if r < 2 else f"{r:.1f}x the estimate"
+        out.append(f"{rival.name} wins if {win.name} costs {more}")
     if any(o.mode == "api" for o in opts) and c > win.monthly_usd:
         if win.mode == "hybrid" and hybrid is not None:
             # a price cut d lowers the overflow too: all-API wins when c (1 - d) < owned + overflow (1 - d)

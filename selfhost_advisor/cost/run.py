@@ -68,12 +68,12 @@ def build_comparison(
     quant: str | None = None,
     decode_tps: float | None = None,
     prefill_tps: float | None = None,
+    min_quant: str | None = None,
 ) -> CostComparison:
     """Self-host vs cloud for `monthly_tokens` ('2e9', '500M'); every option as `advisor cost` takes it."""
     from ..catalog.resolve import resolve  # any model: catalog, Hub id, GGUF file, installed Ollama
     from . import cloud as cloud_mod
     from .boxes import box_from_spec, default_specs
-    from .capacity import machine_for, measured_capacity, model_capacity
     from .compare import compare
     from .defaults import thresholds
     from .inputs import (
@@ -106,29 +106,53 @@ def build_comparison(
 
         quant_obj = get_engine(engine).quant(quant)
 
-    capacities: dict = {}
+    from .fleet import Fleet
 
-    def capacity_fn(box):  # depends on the box and the request mix only, so the sensitivity re-runs reuse it
-        if box.label not in capacities:
-            capacities[box.label] = (
-                measured_capacity(float(decode_tps), float(prefill_tps), w, engine.lower()) if measured
-                else model_capacity(m, machine_for(box), w, engine.lower(), quant_obj))
-        return capacities[box.label]
-
+    fleet = Fleet(m, w, engine, quant_obj, (float(decode_tps), float(prefill_tps)) if measured else None,
+                  box_kw=dict(gpu_price=gpu_price, host_price=host_price, rent_price=rent_price))
     names = _names(cloud)
     prices = ([cloud_mod.resolve_cloud(n, w, when) for n in names] if names
               else ([] if contract else cloud_mod.default_cloud(m.id, w, when)))
     if contract:
         prices.append(cloud_mod.contract_price(*contract))
+    prices = _with_formats(prices)
     constraints_, explicit, th = constraints, bool(names or contract), thresholds()
     notes = assumptions(w, p, when.date().isoformat())
+    floor = _floor(min_quant, prices, w, m.id, explicit, constraints.need_frontier)
+    planned, capacity_fn, replans = fleet.plan(boxes, floor)
 
-    def rerun(w2, p2, boxes2, prices2):
-        return compare(m.id, m.name, w2, p2, boxes2, capacity_fn, prices2, constraints_, explicit_cloud=explicit,
+    def rerun(w2, p2, boxes2, prices2, capacity=capacity_fn):
+        return compare(m.id, m.name, w2, p2, boxes2, capacity, prices2, constraints_, explicit_cloud=explicit,
                        thresholds=th, assumptions=notes)
 
-    result = rerun(w, p, boxes, prices)
+    result = rerun(w, p, planned, prices)
     from ..record import replace
+    from .quality_note import annotate, floor_verdicts
     from .sensitivity import reconcile, sensitivities
 
-    return reconcile(replace(result, sensitivity=sensitivities(result, boxes, prices, rerun)))
+    at_floors = floor_verdicts(fleet, boxes, prices, floor, result, rerun) if fleet.floor_applies else ()
+    result = annotate(result, floor, replans, at_floors, fleet, quant_obj)
+    return reconcile(replace(result, sensitivity=sensitivities(result, planned, prices, rerun)))
+
+
+def _with_formats(prices: list) -> list:
+    """Each API with the weight format it is published to serve (data/prices.yaml served_formats) or None."""
+    from ..record import replace
+    from .floor import served_format
+
+    out = []
+    for pr in prices:
+        got = served_format(pr)
+        out.append(replace(pr, weight_format=got["format"], weight_format_source=got["source"],
+                           weight_format_note=got["note"]))
+    return out
+
+
+def _floor(min_quant, prices, w, model_id: str, explicit: bool, need_frontier: bool):
+    """The quality floor: --min-quant, or what the reference API (the one compare() will pick) serves."""
+    from .cloud import price_cloud
+    from .compare import reference_cloud
+    from .floor import resolve_floor
+
+    ref = reference_cloud([price_cloud(pr, w) for pr in prices], model_id, explicit, need_frontier)
+    return resolve_floor(min_quant, prices, ref.price if ref is not None else None, model_id)

@@ -200,6 +200,9 @@ class CloudPrice:
     batch_cache_write_usd_per_mtok: float | None = None
     cache_source: str = ""  # where the cached-input price came from
     batch_source: str = ""  # where the batch price came from
+    weight_format: str | None = None  # the weight format the provider publishes it serves (None: not published)
+    weight_format_source: str = ""
+    weight_format_note: str = ""  # why it is unknown, or what the provider says instead of a format
 
 
 @record
@@ -252,3 +255,7 @@ class CostComparison:
     warnings: tuple[str, ...] = ()
     hybrid: Hybrid | None = None  # the cheapest owned + API split (None: no bought box or no usable API)
     sensitivity: tuple = ()  # cost/sensitivity.Sensitivity per key unknown (build_comparison fills it)
+    quality_floor: object = None  # cost/floor.QualityFloor: the lowest weight format self-hosting may serve
+    replanned: tuple = ()  # cost/fleet.Replan: boxes given more GPUs (or excluded) to serve the floor
+    floor_verdicts: tuple = ()  # cost/quality_note.FloorVerdict: the verdict at the other floors
+    format_quality: dict = field(default_factory=dict)  # weight format -> measured loss record (cost/floor.py) or None

@@ -40,7 +40,16 @@ def _per_mtok(total: float, tokens: int) -> float | None:
     return _r(round(total, 2) / (tokens / 1e6), 4) if tokens > 0 else None
 
 
-def self_host_dict(o: SelfHostOption, amortize_months: float = 36.0, tokens: int = 0) -> dict[str, Any]:
+def _format(o: SelfHostOption, c: CostComparison | None) -> dict[str, Any]:
+    """The weight format a box serves and its measured loss (null: unmeasured, or measured figures without --quant)."""
+    fmt = o.capacity.quant
+    fq = c.format_quality if c is not None else {}
+    planned = next((r.original for r in (c.replanned if c is not None else ()) if r.planned == o.box.label), None)
+    return {"weight_format": fmt, "quality": fq.get(fmt) if fmt else None, "replanned_from": planned}
+
+
+def self_host_dict(o: SelfHostOption, amortize_months: float = 36.0, tokens: int = 0,
+                   c: CostComparison | None = None) -> dict[str, Any]:
     m = o.monthly_usd
     usd = _parts(amortization=m.amortization, power=m.power, operations=m.operations)
     return {
@@ -53,11 +62,11 @@ def self_host_dict(o: SelfHostOption, amortize_months: float = 36.0, tokens: int
         "pays_back_within_amortization": o.payback_months is not None and o.payback_months <= amortize_months,
         "break_even_monthly_tokens": o.break_even_monthly_tokens, "spare_units": o.spare_units,
         "busy_hours_per_month": _r(o.busy_hours_per_month), "utilisation": _r(o.utilisation, 4),
-        "energy_kwh": _r(o.energy_kwh), "serving": _serving(o),
+        "energy_kwh": _r(o.energy_kwh), "serving": _serving(o), **_format(o, c),
     }
 
 
-def rental_dict(o: SelfHostOption, tokens: int = 0) -> dict[str, Any]:
+def rental_dict(o: SelfHostOption, tokens: int = 0, c: CostComparison | None = None) -> dict[str, Any]:
     m = o.monthly_usd
     usd = _parts(rental=m.rental, operations=m.operations)
     return {
@@ -70,12 +79,13 @@ def rental_dict(o: SelfHostOption, tokens: int = 0) -> dict[str, Any]:
         "capacity_tokens_per_month": o.capacity_tokens_per_month,
         "monthly_usd": usd,
         "usd_per_million_tokens": _per_mtok(usd["total"], tokens) if tokens else _r(o.usd_per_million_tokens, 4), "utilisation": _r(o.utilisation, 4),
-        "serving": _serving(o),
+        "serving": _serving(o), **_format(o, c),
     }
 
 
-def cloud_dict(o: CloudOption, tokens: int = 0) -> dict[str, Any]:
+def cloud_dict(o: CloudOption, tokens: int = 0, c: CostComparison | None = None) -> dict[str, Any]:
     p = o.price
+    fq = c.format_quality if c is not None else {}
     return {
         "id": p.id, "provider": p.provider, "model": p.model, "name": p.name, "tier": p.tier,
         "open_weight_of": p.open_weight_of,
@@ -88,13 +98,20 @@ def cloud_dict(o: CloudOption, tokens: int = 0) -> dict[str, Any]:
         "monthly_usd": _r(o.monthly_usd),
         "usd_per_million_tokens": _per_mtok(o.monthly_usd, tokens) if tokens else _r(o.usd_per_million_tokens, 4),
         "prices_as_of": p.prices_as_of, "via": p.via, "source": p.source or None, "excluded": o.excluded_reason,
+        "weight_format": p.weight_format, "weight_format_source": p.weight_format_source or None,
+        "weight_format_note": p.weight_format_note or None,
+        "quality": fq.get(p.weight_format) if p.weight_format else None,
     }
 
 
-def hybrid_dict(h: Hybrid | None, monthly_tokens: int) -> dict[str, Any] | None:
+def hybrid_dict(h: Hybrid | None, monthly_tokens: int, c: CostComparison | None = None) -> dict[str, Any] | None:
     if h is None:
         return None
+    owned = next((o for o in (c.self_host if c is not None else ()) if o.box.label == h.box.label), None)
+    api = next((o.price for o in (c.cloud if c is not None else ()) if o.price.id == h.api), None)
     return {
+        "weight_format": owned.capacity.quant if owned is not None else None,
+        "api_weight_format": api.weight_format if api is not None else None,
         "hardware": h.box.label, "base_units": h.base_units, "spare_units": h.spare_units,
         "all_owned_units": h.all_owned_units, "is_mix": h.is_mix, "api": h.api,
         "overflow_tokens": h.overflow_tokens,
@@ -113,6 +130,21 @@ def sensitivity_dict(s) -> dict[str, Any]:
             "flips_below": num(s.flips_below), "verdict_below": s.verdict_below,
             "flips_above": num(s.flips_above), "verdict_above": s.verdict_above,
             "searched": [num(s.searched_low), num(s.searched_high)]}
+
+
+def floor_dict(c: CostComparison) -> dict[str, Any] | None:
+    """The quality floor (cost/floor.py), the boxes re-planned or excluded for it, and the verdict at other floors."""
+    f = c.quality_floor
+    if f is None:
+        return None
+    return {
+        "format": f.format, "bits": _r(f.bits, 4) if f.format else None, "basis": f.basis, "reason": f.reason,
+        "source": f.source or None, "applied": f.applied,
+        "replanned": [{"from": r.original, "to": r.planned, "below_format": r.below_format, "reason": r.reason}
+                      for r in c.replanned],
+        "verdict_by_floor": [{"floor": v.format, "verdict": v.verdict, "monthly_usd": _r(v.monthly_usd),
+                              "option": v.option, "current": v.current} for v in c.floor_verdicts],
+    }
 
 
 def _spend(d: dict[str, Any]) -> float | None:
@@ -140,14 +172,15 @@ def _cost_dict(c: CostComparison) -> dict[str, Any]:
         "monthly_tokens": w.monthly_tokens,
         "input_tokens": w.input_tokens,
         "output_tokens": w.output_tokens,
-        "self_host": [self_host_dict(o, c.params.amortize_months, w.monthly_tokens) for o in c.self_host],
-        "rental": [rental_dict(o, w.monthly_tokens) for o in c.rental],
-        "cloud": [cloud_dict(o, w.monthly_tokens) for o in c.cloud],
+        "self_host": [self_host_dict(o, c.params.amortize_months, w.monthly_tokens, c) for o in c.self_host],
+        "rental": [rental_dict(o, w.monthly_tokens, c) for o in c.rental],
+        "cloud": [cloud_dict(o, w.monthly_tokens, c) for o in c.cloud],
         "reference_cloud": c.reference_cloud.price.id if c.reference_cloud else None,
         "excluded": [{"hardware": e.hardware, "reason": e.reason} for e in c.excluded],
         "break_even_monthly_tokens": c.break_even_monthly_tokens,
-        "hybrid": hybrid_dict(c.hybrid, w.monthly_tokens),
+        "hybrid": hybrid_dict(c.hybrid, w.monthly_tokens, c),
         "sensitivity": [sensitivity_dict(s) for s in c.sensitivity],
+        "quality_floor": floor_dict(c),
         "workload": {"prompt_tokens": w.prompt_tokens, "output_tokens": w.request_output_tokens,
                      "peak_to_average": w.peak_to_average, "active_hours_per_month": w.active_hours_per_month,
                      "cached_input_share": w.cached_input_share, "cache_write_share": w.cache_write_share,

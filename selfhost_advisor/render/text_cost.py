@@ -54,7 +54,7 @@ def _table(c: CostComparison):
     for o in c.cloud:
         name = esc(o.price.id) + (" *" if ref is not None and o.price.id == ref.price.id else "")
         kind = "API" if not o.excluded_reason else "API (excluded)"
-        row = [name, kind, "", "", _usd(o.monthly_usd), f"{o.usd_per_million_tokens:.3f}", "", "", ""]
+        row = [name, kind, esc(o.price.weight_format or "?"), "", _usd(o.monthly_usd), f"{o.usd_per_million_tokens:.3f}", "", "", ""]
         t.add_row(*(f"[dim]{x}[/]" if o.excluded_reason and x else x for x in row))
     return t
 
@@ -232,6 +232,49 @@ def sensitivity_lines(c: CostComparison) -> list[str]:
         body = "; ".join(parts) if parts else "not varied (zero)"
         now = _fmt_sens(s.parameter, s.value) + ("/kWh" if s.parameter == "electricity_usd_per_kwh" else "")
         out.append(f"  {s.label:<14}{now:>10}  {body}")
+    cur = next((v for v in c.floor_verdicts if v.current), None)
+    if cur is not None:
+        parts = [f"{_SHORT.get(v.verdict, v.verdict)} {'with none' if v.format is None else 'at ' + v.format}"
+                 + (f" ({_usd(v.monthly_usd)})" if v.verdict != cur.verdict else "")
+                 for v in c.floor_verdicts if not v.current]
+        same = all(v.verdict == cur.verdict for v in c.floor_verdicts)
+        body = "same at " + ", ".join(("no floor" if v.format is None else v.format)
+                                      for v in c.floor_verdicts if not v.current) if same else "; ".join(parts)
+        out.append(f"  {'quality floor':<14}{cur.format or 'none':>10}  {body}")
+    return out
+
+
+def quality_lines(c: CostComparison) -> list[str]:
+    """Every option's weight format with its measured loss, grouped by format; the floor; the re-planned boxes."""
+    f = c.quality_floor
+    if f is None:
+        return []
+    groups: dict[str, list[str]] = {}
+    for o in (*c.self_host, *c.rental):
+        key = o.capacity.quant or "as measured (format not given)"
+        if o.box.label not in groups.setdefault(key, []):
+            groups[key].append(o.box.label)
+    for o in c.cloud:
+        key = o.price.weight_format or "not published"
+        groups.setdefault(key, []).append(o.price.id)
+    out = []
+    if f.applied:
+        out.append(f"quality floor {f.reason} (--min-quant to change)" if f.format else f"quality: {f.reason}")
+    elif f.format:
+        out.append(f"quality floor {f.format} ({f.basis}): not applied to a format you chose or measured")
+    for fmt, names in groups.items():
+        q = c.format_quality.get(fmt)
+        if fmt == "not published" or fmt.startswith("as measured"):
+            loss = ""
+        elif q is None:
+            loss = " (loss unmeasured)"
+        elif q["measured_on"] == "reference":
+            loss = " (the 16-bit reference)"
+        else:
+            loss = f" ({q['loss_pct']:.2f}% below 16-bit, Open LLM v1, {q['measured_on']})"
+        out.append(f"served {fmt}{loss}: {', '.join(names)}")
+    for r in c.replanned:
+        out.append(f"re-planned: {r.reason}" if r.planned else f"excluded by the floor: {r.reason}")
     return out
 
 
@@ -275,6 +318,8 @@ def render_cost(c: CostComparison, file=None) -> None:
         con.print(f"* reference API for break-even and payback: {esc(c.reference_cloud.price.name)}")
     for line in _rental_lines(c):
         con.print(line)
+    for line in quality_lines(c):
+        con.print(esc(line))
     for e in c.excluded:
         con.print(f"[yellow]excluded:[/] {esc(e.hardware)}: {esc(e.reason)}")
     con.print(_verdict(c))

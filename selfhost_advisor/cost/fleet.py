@@ -1,0 +1,159 @@
+"""Each box's serving capacity at the quality floor, and boxes re-planned with more GPUs when the floor needs them.
+
+Why: a box that reaches the load only at a format below the floor (a 70B at AWQ-INT4 on 2x RTX 4090 against an API
+serving FP8) is not the option the API is compared with. It is re-planned as the same GPU in a larger box (2x -> 4x
+-> 8x, up to what one host holds: data/cost.yaml host_systems max_gpus), priced as that box; if no such box serves
+the floor it is excluded, with the format it would need. Capacities are computed once per box and format and reused
+by the sensitivity re-runs and by the verdict at other floors.
+"""
+from __future__ import annotations
+
+from typing import Callable
+
+from ..domain import ServingCapacity
+from ..errors import AdvisorError
+from ..record import record, replace
+from .floor import QualityFloor, meets, weight_bits
+from .types import Box, Workload
+
+
+@record
+class Replan:
+    """A box that serves the floor only with more GPUs (planned) or not at all (planned None)."""
+
+    original: str  # "2x rtx-4090"
+    planned: str | None  # "4x rtx-4090", or None: excluded
+    below_format: str  # the format the original box would need (below the floor)
+    reason: str
+
+
+class Fleet:
+    """Serving capacities by box and format for one model and workload (the serving model runs once per pair)."""
+
+    def __init__(self, model, w: Workload, engine: str, quant=None, measured: tuple[float, float] | None = None,
+                 box_kw: dict | None = None):
+        self.model, self.w, self.engine, self.quant, self.measured = model, w, engine.lower(), quant, measured
+        self.box_kw = dict(box_kw or {})
+        self._formats: dict[str, list[ServingCapacity]] = {}
+        self._single: dict[tuple[str, str], ServingCapacity] = {}
+
+    @property
+    def floor_applies(self) -> bool:
+        """The floor chooses the format (not measured figures, not a --quant the user named)."""
+        return self.measured is None and self.quant is None
+
+    def _machine(self, box: Box):
+        from .capacity import machine_for
+
+        return machine_for(box)
+
+    def _one(self, box: Box, quant) -> ServingCapacity:
+        from .capacity import model_capacity
+
+        key = (box.label, getattr(quant, "name", "") or "")
+        if key not in self._single:
+            self._single[key] = model_capacity(self.model, self._machine(box), self.w, self.engine, quant)
+        return self._single[key]
+
+    def _per_format(self, box: Box) -> list[ServingCapacity]:
+        from .capacity import format_capacities
+
+        if box.label not in self._formats:
+            self._formats[box.label] = format_capacities(self.model, self._machine(box), self.w, self.engine)
+        return self._formats[box.label]
+
+    def _paged(self) -> bool:
+        from ..engines import get_engine
+
+        return bool(get_engine(self.engine).kv_pool)
+
+    def capacity(self, box: Box, floor: QualityFloor) -> tuple[ServingCapacity, ServingCapacity | None]:
+        """(capacity at the floor, the unconstrained choice) for one box. A measured or --quant capacity is served as
+        given (the floor is not applied to a format the user chose or measured)."""
+        from .capacity import best_capacity, measured_capacity
+
+        if self.measured is not None:
+            cap = measured_capacity(self.measured[0], self.measured[1], self.w, self.engine)
+            if self.quant is not None:
+                cap = replace(cap, quant=self.quant.name)
+            return cap, None
+        if self.quant is not None:
+            return self._one(box, self.quant), None
+        if self._paged():
+            caps = self._per_format(box)
+            free = best_capacity(caps)
+            ok = best_capacity([c for c in caps if meets(c.quant, "", floor)])
+            return (ok if ok is not None else _none_at(box, floor, free)), free
+        free = self._one(box, None)
+        if meets(free.quant, "", floor):
+            return free, free
+        from ..engines import get_engine
+
+        eligible = [q for q in get_engine(self.engine).quants() if meets(q.name, q.default_type, floor)]
+        if not eligible:
+            return _none_at(box, floor, free), free
+        lowest = min(eligible, key=lambda q: weight_bits(q.name, q.default_type) or 0.0)
+        return self._one(box, lowest), free
+
+    def plan(self, boxes: list[Box], floor: QualityFloor,
+             ) -> tuple[list[Box], Callable[[Box], ServingCapacity], tuple[Replan, ...]]:
+        """The boxes to compare at this floor (re-planned where the floor needs more GPUs), their capacity function,
+        and what was re-planned or excluded because of the floor."""
+        caps: dict[str, ServingCapacity] = {}
+        out: list[Box] = []
+        replans: list[Replan] = []
+        labels = {b.label for b in boxes}
+        for box in boxes:
+            cap, free = self.capacity(box, floor)
+            below = free is not None and free.fits and not cap.fits and not meets(free.quant, "", floor)
+            if not below:
+                caps[box.label] = cap
+                out.append(box)
+                continue
+            bigger, why = self._bigger(box, floor, labels)
+            if bigger is not None:
+                caps[bigger[0].label] = bigger[1]
+                out.append(bigger[0])
+                labels.add(bigger[0].label)
+                replans.append(Replan(box.label, bigger[0].label, str(free.quant),
+                                      f"{box.label} serves this load only at {free.quant}, below the {floor.format} "
+                                      f"floor; at {bigger[1].quant} it takes {bigger[0].label}"))
+                continue
+            reason = (f"serves this load only at {free.quant}, below the {floor.format} floor ({floor.reason}); "
+                      f"{why} (--min-quant any compares it at {free.quant})")
+            caps[box.label] = replace(cap, fits=False, reason=reason)
+            out.append(box)
+            replans.append(Replan(box.label, None, str(free.quant), f"{box.label} {reason}"))
+        return out, (lambda b: caps[b.label]), tuple(replans)
+
+    def _bigger(self, box: Box, floor: QualityFloor, labels: set[str]):
+        """The same GPU in the smallest larger box (doubling the count) that serves the floor, with its capacity; or
+        None and why not."""
+        from .boxes import box_from_spec, max_gpus_per_box
+
+        limit = max_gpus_per_box(box.profile_id)
+        if limit <= box.gpus:
+            return None, f"{box.profile_id} comes as one machine, so no larger box is planned" if limit == 1 \
+                else f"one host holds at most {limit} of them"
+        n = box.gpus * 2
+        tried = []
+        while n <= limit:
+            spec = f"{n}x {box.profile_id}"
+            try:
+                big = box_from_spec(spec, **self.box_kw)
+            except AdvisorError:
+                break
+            if big.label in labels:
+                return None, f"{big.label} is already compared"
+            cap, _ = self.capacity(big, floor)
+            if cap.fits:
+                return (big, cap), ""
+            tried.append(big.label)
+            n *= 2
+        return None, (f"{' and '.join(tried)} do{'es' if len(tried) == 1 else ''} not serve it at the floor either"
+                      if tried else f"one host holds at most {limit} of them")
+
+
+def _none_at(box: Box, floor: QualityFloor, free: ServingCapacity | None) -> ServingCapacity:
+    base = free if free is not None else ServingCapacity(False, "", "vllm", None, 0, 0, 0, 0.0, 0.0, 0.0)
+    return replace(base, fits=False, reason=f"no format at or above the {floor.format} floor fits {box.label}")

@@ -1,0 +1,182 @@
+"""The quality floor of `advisor cost`: compare self-hosting and APIs serving the model at equal quality.
+
+Why: the serving model picks the format with the highest throughput, so a 48 GB box serves a 70B at 4-bit while the
+hosted API it is compared with serves 8-bit: the verdict could favour the box only because it serves a lossier model.
+The floor is a weight format every self-hosted option must serve at or above (by weight bits: BF16 16 > FP8 8 >
+AWQ/GPTQ-INT4 4; a GGUF type by its bits per weight). By default it is what the reference API serves (data/prices.yaml
+`served_formats`, each with its source); where that is not published, the best format a hosted endpoint of the same
+model is published to serve; where none is, the released 16-bit weights (data/quality.yaml `cost_floor_fallback`).
+`--min-quant FORMAT` sets it, `--min-quant any` removes it. Measured losses per format (data/quality.yaml
+`served_formats`, another metric than the GGUF scoreboard) are shown beside each option, never used to rank.
+"""
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+from ..catalog.data import load
+from ..errors import BadOptionError
+from ..record import record
+from .types import CloudPrice
+
+# --min-quant spellings of the vLLM formats (and the 16-bit names a user may type)
+_ALIASES = {"FP16": "BF16", "F16": "BF16", "16BIT": "BF16", "AWQ": "AWQ-INT4", "GPTQ": "GPTQ-INT4", "INT4": "AWQ-INT4",
+            "W4A16": "AWQ-INT4", "FP8-DYNAMIC": "FP8", "W8A8": "FP8", "8BIT": "FP8"}
+
+
+@record
+class QualityFloor:
+    """The lowest weight format a self-hosted option may serve (None: no floor), and why it is that one."""
+
+    format: str | None  # a vLLM format name (BF16, FP8, AWQ-INT4) or a GGUF type; None = any
+    bits: float  # weight bits of `format` (0 without a floor)
+    basis: str  # api | same-model | fallback | flag | none
+    reason: str  # one line for the header and the JSON
+    source: str = ""  # where the format of the API comes from
+    applied: bool = True  # False: measured figures or a --quant the user named (the floor is not applied to them)
+
+
+@lru_cache(maxsize=1)
+def _vllm_bits() -> dict[str, float]:
+    return {f["name"]: float(f["bits"]) for f in load("engines")["vllm_formats"]["formats"]}
+
+
+@lru_cache(maxsize=1)
+def _mlx_bits() -> dict[str, float]:
+    fmts = (load("engines").get("mlx_formats") or {}).get("formats") or ()
+    return {f["name"]: float(f["bits"]) for f in fmts}
+
+
+def weight_bits(name: str | None, default_type: str = "") -> float | None:
+    """Weight bits of a served format: a vLLM format's nominal bits, an MLX format's, or a GGUF file type's bits per
+    weight from its default GGML type (Q8_0 8.5, Q4_K_M -> Q4_K 4.5: bytes per block x 8 / weights per block; BF16 16).
+    None when unknown."""
+    if not name:
+        return None
+    key = name.strip()
+    if key.upper() in _vllm_bits():
+        return _vllm_bits()[key.upper()]
+    if key in _mlx_bits():
+        return _mlx_bits()[key]
+    from ..estimate.ggml import ggml_types
+
+    types = ggml_types()
+    gguf = {str(q["name"]).upper(): str(q["default_type"]) for q in load("quants")["quants"]}
+    t = default_type or gguf.get(key.upper(), "")
+    if t == "BF16":
+        return 16.0
+    if t in types:
+        block, size = types[t]
+        return size * 8.0 / block
+    return None
+
+
+def meets(quant_name: str | None, default_type: str, floor: QualityFloor) -> bool:
+    """Whether a served format has at least the floor's weight bits (an unknown format does not)."""
+    if floor.format is None:
+        return True
+    bits = weight_bits(quant_name, default_type)
+    return bits is not None and bits >= floor.bits - 1e-9
+
+
+def parse_floor_name(text: str) -> str | None:
+    """--min-quant's value as a format name; None for any/none. Raises BadOptionError for an unknown one."""
+    raw = text.strip()
+    if raw.lower() in ("any", "none"):
+        return None
+    up = raw.upper().replace("_", "-")
+    if up in _vllm_bits():
+        return up
+    for k in (raw.upper(), up):
+        if k in _ALIASES:
+            return _ALIASES[k]
+    if weight_bits(raw.upper()) is not None:
+        return raw.upper()
+    if raw in _mlx_bits():
+        return raw
+    raise BadOptionError(f"--min-quant {text!r} is not a weight format",
+                         f"use one of: {', '.join(_vllm_bits())}, a GGUF type such as Q8_0, api, or any")
+
+
+def _served() -> dict[str, Any]:
+    return load("prices").get("served_formats") or {}
+
+
+def served_format(price: CloudPrice) -> dict[str, Any]:
+    """{"format": name or None, "source", "note"} of what an API serves (by endpoint id, then provider)."""
+    s = _served()
+    row = s.get(price.id) or (s.get(price.provider) if price.open_weight_of else None)
+    if row is None:
+        why = ("not published (a different model from the one self-hosted)" if not price.open_weight_of
+               else "not published by the provider in a source read")
+        return {"format": None, "source": "", "note": why}
+    return {"format": row.get("format"), "source": str(row.get("source", "")),
+            "note": " ".join(str(row.get("note", "")).split())}
+
+
+def format_quality(fmt: str | None, model_id: str) -> dict[str, Any] | None:
+    """Measured loss of a served format against the 16-bit model (data/quality.yaml served_formats): the row measured
+    on this model if there is one, else the first row, labelled with the model it was measured on; None unmeasured."""
+    if not fmt:
+        return None
+    q = load("quality")
+    data = q.get("served_formats") or {}
+    rows = data.get(fmt)
+    if not rows:
+        return None
+    row = next((r for r in rows if r.get("model") == model_id), rows[0])
+    if row.get("reference") is None:  # the 16-bit reference itself
+        return {"metric": data["metric"], "recovery_pct": 100.0, "loss_pct": 0.0, "measured_on": "reference",
+                "source": row.get("note", "")}
+    rec = 100.0 * float(row["score"]) / float(row["reference"])
+    return {"metric": data["metric"], "recovery_pct": round(rec, 2), "loss_pct": round(100.0 - rec, 2),
+            "measured_on": row["measured_on"], "source": row["source"]}
+
+
+def quality_label(fmt: str | None, model_id: str) -> str:
+    """Text cell: 'FP8 -0.13%' (measured loss on the benchmark suite), 'AWQ-INT4 (unmeasured)', 'as measured'."""
+    if not fmt:
+        return "not published"
+    q = format_quality(fmt, model_id)
+    if q is None:
+        return f"{fmt} (loss unmeasured)"
+    if q["loss_pct"] == 0.0 and q["measured_on"] == "reference":
+        return f"{fmt} (reference)"
+    return f"{fmt} -{q['loss_pct']:.2f}%"
+
+
+def resolve_floor(flag: str | None, prices: list[CloudPrice], reference: CloudPrice | None,
+                  model_id: str) -> QualityFloor:
+    """The floor for this comparison: --min-quant when given; else what the reference API serves; else the best
+    published format among the same model's hosted endpoints; else the released 16-bit weights."""
+    if flag is not None and flag.strip().lower() != "api":
+        name = parse_floor_name(flag)
+        if name is None:
+            return QualityFloor(None, 0.0, "none", "no quality floor (--min-quant any): each box serves the format "
+                                "with the highest throughput")
+        return QualityFloor(name, float(weight_bits(name) or 0.0), "flag", f"{name} or better (--min-quant)")
+    if reference is not None:
+        got = served_format(reference)
+        if got["format"]:
+            f = got["format"]
+            return QualityFloor(f, float(weight_bits(f) or 0.0), "api",
+                                f"{f} or better: what {reference.id} serves", got["source"])
+    from .cloud import listed_same_model
+
+    def known_of(candidates) -> list:
+        pairs = [(p, served_format(p)) for p in candidates if p.open_weight_of == model_id]
+        return [(p, s) for p, s in pairs if s["format"] and weight_bits(s["format"])]
+
+    # the compared endpoints of this model first; none published: this model's endpoints in the price data
+    known = known_of(prices) or known_of(listed_same_model(model_id))
+    if known:
+        p, s = max(known, key=lambda ps: weight_bits(ps[1]["format"]) or 0.0)
+        ref = f"; {reference.id} does not publish its format" if reference is not None else ""
+        return QualityFloor(s["format"], float(weight_bits(s["format"]) or 0.0), "same-model",
+                            f"{s['format']} or better: what {p.id} serves, the best published format of a "
+                            f"hosted {model_id}{ref}", s["source"])
+    f = str(load("quality").get("cost_floor_fallback") or "BF16")
+    who = f"{reference.id} does not publish its format" if reference is not None else "no API is compared"
+    return QualityFloor(f, float(weight_bits(f) or 0.0), "fallback",
+                        f"{f}: {who} and no hosted {model_id} endpoint with a published format is compared, so the "
+                        "model as released")

@@ -1,0 +1,179 @@
+"""`advisor cost` at equal quality: the quality floor (cost/floor.py, cost/fleet.py, cost/quality_note.py).
+
+Expected values come from the data files (the format each API is published to serve, the measured scores, the
+formats' bits), never from the cost code's output."""
+import json
+from pathlib import Path
+
+import jsonschema
+import pytest
+import yaml
+
+from selfhost_advisor.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+SCHEMA = json.loads((ROOT / "docs" / "schema" / "cost.schema.json").read_text())
+PRICES = yaml.safe_load((ROOT / "data" / "prices.yaml").read_text())
+QUALITY = yaml.safe_load((ROOT / "data" / "quality.yaml").read_text())
+BITS = {f["name"]: f["bits"] for f in yaml.safe_load((ROOT / "data" / "engines.yaml").read_text())["vllm_formats"]["formats"]}
+DAY = ["--price-date", "2026-12-05"]
+
+
+def run(capsys, *argv):
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def cost_json(capsys, *argv):
+    code, out, err = run(capsys, "cost", *argv, *DAY, "--json")
+    assert code == 0, err
+    d = json.loads(out)
+    jsonschema.validate(d, SCHEMA)
+    return d
+
+
+def _boxes(d):
+    return d["self_host"] + d["rental"]
+
+
+def test_default_floor_is_what_the_reference_api_is_published_to_serve(capsys):
+    d = cost_json(capsys, "-t", "1e9", "-H", "2x h100")
+    ref = d["reference_cloud"]
+    published = PRICES["served_formats"][ref]["format"]  # deepinfra's page: fp8
+    f = d["quality_floor"]
+    assert (f["format"], f["basis"], f["applied"]) == (published, "api", True)
+    assert f["bits"] == BITS[published]
+    assert ref in f["reason"] and f["source"] == PRICES["served_formats"][ref]["source"]
+
+
+def test_every_option_states_its_format_and_meets_the_floor(capsys):
+    d = cost_json(capsys, "-t", "1e9")  # the default spread of boxes
+    floor_bits = d["quality_floor"]["bits"]
+    assert _boxes(d)
+    for o in _boxes(d):
+        assert o["weight_format"] == o["serving"]["quant"]
+        assert BITS[o["weight_format"]] >= floor_bits, o["hardware"]
+    for o in d["cloud"]:
+        row = PRICES["served_formats"].get(o["id"]) or (PRICES["served_formats"].get(o["provider"])
+                                                         if o["open_weight_of"] else None)
+        assert o["weight_format"] == (row or {}).get("format"), o["id"]
+        if o["weight_format"] is None:
+            assert o["weight_format_note"], o["id"]  # says why it is unknown
+
+
+def test_measured_loss_is_the_model_cards_score_ratio_or_null(capsys):
+    d = cost_json(capsys, "-t", "1e9", "-H", "2x h100", "-H", "2x rtx4090", "--min-quant", "any")
+    seen = set()
+    for o in _boxes(d) + d["cloud"]:
+        fmt = o["weight_format"]
+        if fmt is None:
+            assert o["quality"] is None
+            continue
+        rows = QUALITY["served_formats"].get(fmt)
+        if not rows:  # AWQ-INT4: no published evaluation of these checkpoints
+            assert o["quality"] is None, fmt
+            continue
+        row = next((r for r in rows if r.get("model") == "llama3.1:70b"), rows[0])
+        if row.get("reference") is None:
+            assert o["quality"]["loss_pct"] == 0.0
+        else:
+            assert o["quality"]["loss_pct"] == pytest.approx(100 - 100 * row["score"] / row["reference"], abs=0.006)
+            assert o["quality"]["measured_on"] == row["measured_on"]
+        seen.add(fmt)
+    assert "FP8" in seen
+
+
+def test_a_box_that_fits_only_below_the_floor_is_replanned_with_more_gpus(capsys):
+    # 70B weights at FP8 are ~70 GB: more than 2 x 24 GB, so 2x RTX 4090 serves it only at 4 bits
+    d = cost_json(capsys, "-t", "1e9", "-H", "2x rtx4090", "--cloud", "deepinfra/llama3.1:70b")
+    (r,) = d["quality_floor"]["replanned"]
+    assert r["from"] == "2x rtx-4090" and r["to"] == "4x rtx-4090"
+    assert BITS[r["below_format"]] < d["quality_floor"]["bits"]
+    (o,) = d["self_host"]
+    assert (o["hardware"], o["gpus_per_unit"], o["replanned_from"]) == ("4x rtx-4090", 4, "2x rtx-4090")
+    assert BITS[o["weight_format"]] >= d["quality_floor"]["bits"]
+    assert any("re-planned as 4x rtx-4090" in t for t in d["recommendation"]["reasons"])
+    # the box as given is what --min-quant any compares
+    free = cost_json(capsys, "-t", "1e9", "-H", "2x rtx4090", "--cloud", "deepinfra/llama3.1:70b", "--min-quant", "any")
+    assert free["self_host"][0]["hardware"] == "2x rtx-4090" and BITS[free["self_host"][0]["weight_format"]] == 4
+    assert free["quality_floor"]["format"] is None and not free["quality_floor"]["replanned"]
+
+
+def test_a_box_no_host_can_grow_to_the_floor_is_excluded_with_the_reason(capsys):
+    # BF16 70B (~141 GB) does not fit 4 x 24 GB, and a workstation holds at most 4 GPUs
+    d = cost_json(capsys, "-t", "1e9", "-H", "2x rtx4090", "--cloud", "deepinfra/llama3.1:70b", "--min-quant", "bf16")
+    assert not d["self_host"] and not d["rental"]
+    (r,) = d["quality_floor"]["replanned"]
+    assert r["to"] is None and r["from"] == "2x rtx-4090"
+    (e,) = d["excluded"]
+    assert e["hardware"] == "2x rtx-4090" and "BF16 floor" in e["reason"] and r["below_format"] in e["reason"]
+    assert any("2x rtx-4090 excluded" in t for t in d["recommendation"]["reasons"])
+
+
+@pytest.mark.parametrize("box", ["2x h100", "2x a100-80gb", "h100-sxm"])
+def test_a_higher_floor_never_serves_more_tokens_on_the_same_box(capsys, box):
+    caps = []
+    for floor in ("any", "fp8", "bf16"):
+        d = cost_json(capsys, "-t", "1e9", "-H", box, "--min-quant", floor, "--cloud", "gpt-4o")
+        opts = [o for o in d["self_host"] if not o["replanned_from"]]
+        caps.append(opts[0]["capacity_tokens_per_month"] if opts else 0)
+    assert caps == sorted(caps, reverse=True), caps
+
+
+def test_verdict_by_floor_agrees_with_rerunning_at_that_floor(capsys):
+    args = ["-t", "3e9", "-H", "2x rtx4090", "-H", "2x h100", "--cloud", "together/llama3.1:70b", "--active-hours", "730"]
+    d = cost_json(capsys, *args)
+    rows = {v["floor"]: v for v in d["quality_floor"]["verdict_by_floor"]}
+    assert set(rows) == {"BF16", "FP8", None} and sum(v["current"] for v in rows.values()) == 1
+    sens = {s["parameter"]: s for s in d["sensitivity"]}
+    assert rows[d["quality_floor"]["format"]]["verdict"] == sens["monthly_tokens"]["verdict"]
+    for flag, key in (("any", None), ("bf16", "BF16")):
+        other = cost_json(capsys, *args, "--min-quant", flag)
+        other_sens = {s["parameter"]: s for s in other["sensitivity"]}
+        assert rows[key]["verdict"] == other_sens["monthly_tokens"]["verdict"], flag
+        # (the JSON total is the sum of cent-rounded parts: within a cent per part of the unrounded total)
+        assert rows[key]["monthly_usd"] == pytest.approx(other["recommendation"]["monthly_usd"], abs=0.03), flag
+
+
+def test_unpublished_reference_falls_back_to_the_models_hosted_endpoints(capsys):
+    # GPT-4o publishes no format and is another model: the floor is the best format a hosted llama3.1:70b endpoint
+    # in the price data is published to serve
+    d = cost_json(capsys, "-t", "1e9", "-H", "2x h100", "--cloud", "gpt-4o")
+    known = [v["format"] for k, v in PRICES["served_formats"].items()
+             if v.get("format") and next((c for c in PRICES["candidates"] if c["id"] == k), {}).get("open_weight_of")
+             == "llama3.1:70b"]
+    f = d["quality_floor"]
+    assert f["basis"] == "same-model" and f["format"] == max(known, key=lambda x: BITS[x])
+    assert "gpt-4o does not publish" in f["reason"]
+
+
+def test_quant_below_the_floor_is_served_as_named_with_a_note(capsys):
+    d = cost_json(capsys, "-t", "1e9", "-H", "2x rtx4090", "--quant", "awq-int4", "--cloud", "deepinfra/llama3.1:70b")
+    assert d["self_host"][0]["weight_format"] == "AWQ-INT4" and d["quality_floor"]["applied"] is False
+    assert any("below the quality floor" in w for w in d["warnings"])
+
+
+def test_measured_figures_are_not_held_to_the_floor(capsys):
+    d = cost_json(capsys, "-t", "1e9", "-H", "2x rtx4090", "--decode-tps", "600", "--prefill-tps", "4000")
+    assert d["self_host"][0]["hardware"] == "2x rtx-4090" and d["self_host"][0]["weight_format"] is None
+    assert d["quality_floor"]["applied"] is False and not d["quality_floor"]["verdict_by_floor"]
+
+
+def test_text_names_every_options_format_at_80_columns(capsys, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "80")
+    code, out, err = run(capsys, "cost", "-t", "1e9", "-H", "2x rtx4090", "-H", "2x h100", *DAY)
+    assert code == 0, err
+    served = [line for line in out.replace("\n", " ").split("served ")[1:]]
+    blob = " ".join(served)
+    for name in ("4x rtx-4090", "2x h100-sxm", "deepinfra/llama3.1:70b", "gpt-6-astra"):
+        assert name in blob, name
+    assert "quality floor FP8" in out and "re-planned:" in out
+    assert "quality floor" in out.split("Sensitivity", 1)[1]
+
+
+@pytest.mark.parametrize("value", ["q9_z", "fp4x", ""])
+def test_bad_min_quant_exits_2_with_one_line(capsys, value):
+    code, out, err = run(capsys, "cost", "-t", "1e9", "--min-quant", value)
+    assert code == 2 and out == ""
+    assert err.count("\n") == 1 and err.startswith("advisor: ") and "--min-quant" in err
