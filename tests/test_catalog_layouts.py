@@ -102,3 +102,58 @@ def test_qwen35_27b_35b_9b_kv_and_state_equal_published_llama_cpp_logs():
         assert r == r_mib * mib
         if kv_mib is not None:
             assert total - state == kv_mib * mib
+
+
+def test_starcoder2_is_layernorm_with_biases_and_a_non_gated_mlp():
+    # llama.cpp LLM_ARCH_STARCODER2 (src/llama-model.cpp): attn_norm/ffn_norm/output_norm carry a bias, q/k/v/o carry a
+    # bias, the MLP is ffn_up + ffn_down with biases (GELU, no gate), and without output.weight the head is the
+    # embedding. bigcode/starcoder2-3b: hidden 3072, 30 layers, 24/2 heads, intermediate 12288 (stored config copies).
+    m = resolve("starcoder2:3b").model
+    names = {t.name: t.shape for t in build_tensors(m)}
+    for bias, width in (("attn_norm.bias", 3072), ("ffn_norm.bias", 3072), ("attn_q.bias", 3072), ("attn_k.bias", 256),
+                        ("attn_v.bias", 256), ("attn_output.bias", 3072), ("ffn_up.bias", 12288), ("ffn_down.bias", 3072)):
+        assert names[f"blk.29.{bias}"] == (width,), bias
+    assert names["output_norm.bias"] == (3072,)
+    assert "blk.0.ffn_gate.weight" not in names and "output.weight" not in names
+    # per layer: 2 norms x (weight, bias) + 4 projections x (weight, bias) + 2 MLP x (weight, bias) = 16 tensors
+    assert len(build_tensors(m)) == 30 * 16 + 3
+
+
+def test_ernie45_moe_config_keys_map_onto_the_deepseek_layout():
+    # baidu/ERNIE-4.5-21B-A3B-PT config.json as copied in a stored test (code-index file id 55221413519): ERNIE's own key
+    # names (moe_num_experts, moe_k, moe_num_shared_experts, moe_layer_start_index); read through data/hf_architectures.yaml
+    # it must give the catalog entry's shapes, and the catalog entry the published 21B total / 3B active.
+    from selfhost_advisor.catalog.hf_config import model_from_config
+    from selfhost_advisor.estimate.tensors import active_params
+
+    cfg = {"architectures": ["Ernie4_5_MoeForCausalLM"], "model_type": "ernie4_5_moe", "hidden_size": 2560,
+           "intermediate_size": 12288, "max_position_embeddings": 131072, "num_attention_heads": 20,
+           "num_key_value_heads": 4, "head_dim": None, "num_hidden_layers": 28, "vocab_size": 103424,
+           "use_bias": False, "tie_word_embeddings": True, "moe_num_experts": 64, "moe_layer_start_index": 1,
+           "moe_intermediate_size": 1536, "moe_k": 6, "moe_layer_interval": 1, "moe_num_shared_experts": 2,
+           "moe_layer_end_index": None}
+    hub = model_from_config(cfg, "baidu/ERNIE-4.5-21B-A3B-PT")
+    cat = resolve("ernie-4.5:21b-a3b").model
+    assert hub.moe == cat.moe and hub.head_dim == cat.head_dim == 128 and hub.tied_embeddings
+    assert count_params(hub) == count_params(cat)
+    assert 21.0e9 < count_params(cat) < 22.0e9 and 3.0e9 < active_params(cat) < 3.5e9
+    names = {t.name: t.shape for t in build_tensors(cat)}
+    assert names["blk.0.ffn_up.weight"] == (2560, 12288)  # layer 0 is dense (moe_layer_start_index 1)
+    assert names["blk.1.ffn_up_shexp.weight"] == (2560, 2 * 1536)  # two shared experts as one MLP
+
+
+def test_hunyuan_dense_config_gives_the_catalog_entry_with_per_head_qk_norms():
+    # tencent Hunyuan-7B config as copied in a stored test (code-index file id 70310250827): use_qk_norm true, no
+    # tie_word_embeddings key (HunYuanDenseV1 ties by default; data/hf_architectures.yaml). llama.cpp
+    # LLM_ARCH_HUNYUAN_DENSE: attn_q_norm / attn_k_norm of one head's width.
+    from selfhost_advisor.catalog.hf_config import model_from_config
+
+    cfg = {"model_type": "hunyuan_v1_dense", "architectures": ["HunYuanDenseV1ForCausalLM"], "num_hidden_layers": 32,
+           "hidden_size": 4096, "intermediate_size": 14336, "num_attention_heads": 32, "num_key_value_heads": 8,
+           "vocab_size": 128167, "max_position_embeddings": 262144, "use_qk_norm": True, "use_cla": False}
+    hub = model_from_config(cfg, "tencent/Hunyuan-7B-Instruct")
+    cat = resolve("hunyuan:7b").model
+    assert (hub.qk_norm, hub.tied_embeddings, hub.head_dim, hub.max_context) == (True, True, 128, 262144)
+    assert count_params(hub) == count_params(cat)
+    names = {t.name: t.shape for t in build_tensors(cat)}
+    assert names["blk.0.attn_q_norm.weight"] == (128,) and "output.weight" not in names

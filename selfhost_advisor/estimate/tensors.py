@@ -44,6 +44,9 @@ _SINGLE_KIND_ARCHS = frozenset({"nemotron_h", "nemotron_h_moe"})
 _NO_SSM_NORM_ARCHS = frozenset({"falcon-h1"})
 # Experts and shared experts without a gate projection (squared ReLU).
 _UNGATED_EXPERT_ARCHS = frozenset({"nemotron_h_moe"})
+# StarCoder2 (src/llama-model.cpp LLM_ARCH_STARCODER2): LayerNorms with a bias (attn_norm, ffn_norm, output_norm),
+# q/k/v/o all with a bias, and a non-gated GELU MLP (ffn_up, ffn_down) with biases.
+_STARCODER2_ARCHS = frozenset({"starcoder2"})
 
 
 @record
@@ -90,6 +93,8 @@ def _attention(model: Model, i: int) -> list[Tensor]:
             Tensor(p + "attn_v.bias", (kv_out,), i),
         ]
     out.append(Tensor(p + "attn_output.weight", (q_out, d), i))
+    if model.arch in _STARCODER2_ARCHS:
+        out.append(Tensor(p + "attn_output.bias", (d,), i))
     if model.arch in _GPT_OSS_ARCHS:
         out += [Tensor(p + "attn_output.bias", (d,), i), Tensor(p + "attn_sinks.weight", (model.n_heads,), i)]
     if model.qk_norm and model.arch in _FULL_QK_NORM_ARCHS:  # normalises the whole q and k projections
@@ -218,6 +223,9 @@ def _ffn(model: Model, i: int) -> list[Tensor]:
             return [Tensor(p + "ffn_up.weight", (d, ff), i), Tensor(p + "ffn_down.weight", (ff, d), i)]
         if model.arch in _FUSED_QKV_ARCHS:
             return [Tensor(p + "ffn_up.weight", (d, 2 * ff), i), Tensor(p + "ffn_down.weight", (ff, d), i)]
+        if model.arch in _STARCODER2_ARCHS:  # non-gated MLP with biases
+            return [Tensor(p + "ffn_up.weight", (d, ff), i), Tensor(p + "ffn_up.bias", (ff,), i),
+                    Tensor(p + "ffn_down.weight", (ff, d), i), Tensor(p + "ffn_down.bias", (d,), i)]
         return [
             Tensor(p + "ffn_gate.weight", (d, ff), i),
             Tensor(p + "ffn_up.weight", (d, ff), i),
@@ -262,6 +270,8 @@ def layer_tensors(model: Model, i: int) -> list[Tensor]:
         return (_attention(model, i) + [Tensor(p + "post_attention_norm.weight", (d,), i)] + _ffn(model, i)
                 + [Tensor(p + "post_ffw_norm.weight", (d,), i)])
     out = [Tensor(p + "attn_norm.weight", (d,), i)]
+    if model.arch in _STARCODER2_ARCHS:
+        out.append(Tensor(p + "attn_norm.bias", (d,), i))
     kind = model.layer_kind(i)
     if model.arch in _SINGLE_KIND_ARCHS:
         if kind == "*":
@@ -282,6 +292,8 @@ def layer_tensors(model: Model, i: int) -> list[Tensor]:
     elif model.arch not in _NO_FFN_NORM_ARCHS:
         # gpt-oss calls it post_attention_norm; same size, same F32 type.
         out.append(Tensor(p + "ffn_norm.weight", (d,), i))
+        if model.arch in _STARCODER2_ARCHS:
+            out.append(Tensor(p + "ffn_norm.bias", (d,), i))
     out += _ffn(model, i)
     if model.arch in _POST_NORM_ARCHS:
         out.append(Tensor(p + "post_ffw_norm.weight", (d,), i))
@@ -292,6 +304,8 @@ def _head_tensors(model: Model) -> tuple[list[Tensor], list[Tensor]]:
     """The non-repeating tensors: (before the blocks, after them)."""
     d = model.hidden_size
     tail = [Tensor("output_norm.weight", (d,))]
+    if model.arch in _STARCODER2_ARCHS:
+        tail.append(Tensor("output_norm.bias", (d,)))
     if not model.tied_embeddings:
         tail.append(Tensor("output.weight", (d, model.vocab_size)))
     return [Tensor("token_embd.weight", (d, model.vocab_size))], tail
