@@ -63,9 +63,12 @@ def test_gpu_share_is_the_apu_rule_and_differs_from_apples_working_set():
 def test_the_8050s_chips_have_fewer_compute_units_and_flops_than_the_8060s():
     big, small = get_profile("ai max+ 395 64gb"), get_profile("ai max 385 64gb")
     assert (big.raw["gpu_cores"], small.raw["gpu_cores"]) == (40, 32)
-    # TechPowerUp: 40 CU x 64 lanes x 2 (FMA) x 2 (packed FP16) x 2.9 GHz; 32 CU x ... x 2.8 GHz
-    assert big.fp16_flops == pytest.approx(40 * 64 * 4 * 2.9e9, rel=0.01)
-    assert small.fp16_flops == pytest.approx(32 * 64 * 4 * 2.8e9, rel=0.01)
+    # the RDNA 3 / 3.5 WMMA rate, on the basis of every other RDNA 3 row (RX 7900 XTX: 96 x 512 x 2.5 GHz = 122.8):
+    # 40 CU x 512 FLOP/clk x 2.9 GHz; 32 CU x 512 x 2.8 GHz (clocks: TechPowerUp)
+    assert big.fp16_flops == pytest.approx(40 * 512 * 2.9e9, rel=0.01)
+    assert small.fp16_flops == pytest.approx(32 * 512 * 2.8e9, rel=0.01)
+    xtx = get_profile("rx 7900 xtx")
+    assert xtx.fp16_flops == pytest.approx(96 * 512 * 2.498e9, rel=0.01)
 
 
 def test_dgx_spark_fp16_is_nvidias_fp4_claim_over_sparsity_and_precision():

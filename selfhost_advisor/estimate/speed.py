@@ -182,6 +182,10 @@ def _device_flops(device: Device, quantized: bool = False) -> float | None:
     Quantized weights on CUDA go through llama.cpp's MMQ kernels, which use mma.sync only: on families whose spec rate
     needs another instruction (Hopper: wgmma) they reach data/speed.yaml mmq_tensor_share of it.
     """
+    if device.backend == "vulkan" and device.vendor == "intel" and device.matched_profile:
+        shader = _vulkan_shader_flops(device.matched_profile)
+        if shader:
+            return shader
     flops = (device.fp16_acc16_flops if device.backend in ("cuda", "vulkan") and device.fp16_acc16_flops
              else device.fp16_flops)
     if flops and quantized and device.backend == "cuda" and device.matched_profile:
@@ -189,6 +193,20 @@ def _device_flops(device: Device, quantized: bool = False) -> float | None:
         if share:
             flops *= float(share["share"])
     return flops
+
+
+@lru_cache(maxsize=64)
+def _vulkan_shader_flops(profile_id: str) -> float | None:
+    """FP16 rate of the vector ALUs (shaders x 4 x boost clock) of a GPU whose matrix units ggml-vulkan leaves unused
+    (data/speed.yaml vulkan_matrix_units: Intel Xe-HPG), else None."""
+    from ..catalog.gpu_table import by_id
+
+    rule = _speed_data().get("vulkan_matrix_units") or {}
+    row = by_id(profile_id)
+    if (row and row.get("architecture") in (rule.get("shader_only_architectures") or ())
+            and row.get("shaders") and row.get("boost_clock_mhz")):
+        return float(row["shaders"]) * 4 * float(row["boost_clock_mhz"]) * 1e6
+    return None
 
 
 def sm_cycles_per_s(device: Device) -> float | None:
