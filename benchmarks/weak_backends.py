@@ -1,0 +1,129 @@
+"""Out-of-sample errors of the weak backends (ROCm, Vulkan, SYCL) on published llama-bench rows, by backend,
+GPU architecture, quant type and model size (docs/methodology.md 5b).
+
+Usage: python benchmarks/weak_backends.py [--json]
+A row in the fit is predicted by the fit redone without its hardware (leave-one-hardware-out); a row of
+benchmarks/published/llamabench_weak.yaml marked held_out (set per whole GPU before any fit) by the shipped fit, which
+never saw it. The weak families' fits do not use our H200 rows, so every refit here takes a fraction of a second and
+tests/test_weak_backends.py asserts the medians printed here.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "scripts"))
+
+import fit_speed  # noqa: E402
+from selfhost_advisor.catalog.models import get as get_model  # noqa: E402
+from selfhost_advisor.estimate.speed import family  # noqa: E402
+
+WEAK = ("rocm", "vulkan", "sycl")
+# profiles that are not rows of data/gpu_specs.yaml: their architecture by id prefix
+_ARCH = {"ryzen-ai-max": "RDNA 3.5", "m4": "Apple M4"}
+
+
+def architecture(row: fit_speed.Row) -> str:
+    """The GPU architecture of a row's hardware, as data/gpu_specs.yaml names it ("RDNA 3.0", "Xe2-HPG", ...)."""
+    from selfhost_advisor.catalog.gpu_table import by_id
+
+    pid = row.machine.devices[0].matched_profile or ""
+    spec = by_id(pid)
+    if spec and spec.get("architecture"):
+        return str(spec["architecture"])
+    return next((a for prefix, a in _ARCH.items() if pid.startswith(prefix)), pid)
+
+
+def size_class(model_id: str) -> str:
+    params = get_model(model_id).params
+    return "<4B" if params < 4e9 else ("4-20B" if params < 20e9 else ">20B")
+
+
+def rows_report() -> list[dict]:
+    """Every weak-backend row with its shipped-fit error and its out-of-sample error (see the module docstring)."""
+    fit_rows = fit_speed.fit_rows()
+    weak_fit = [r for r in fit_rows if family(r.backend) in WEAK]
+    folds: dict[str, dict] = {}
+    out = []
+    for r in weak_fit + [r for r in fit_speed.published_rows() if r.held_out and family(r.backend) in WEAK + ("metal",)]:
+        if not r.held_out and r.hardware not in folds:
+            rest = [x for x in fit_rows if x.hardware != r.hardware]
+            folds[r.hardware] = (fit_speed._table(fit_speed.fit(rest)),
+                                 {(family(x.backend), x.kind) for x in rest})
+        shipped = fit_speed.predict(r) / r.measured - 1
+        if r.held_out:
+            oos = shipped
+        else:  # no rows of this backend and test left without this hardware: nothing to predict it from
+            table, left = folds[r.hardware]
+            oos = fit_speed.predict(r, table) / r.measured - 1 if (family(r.backend), r.kind) in left else None
+        out.append({"hardware": r.hardware, "backend": family(r.backend), "architecture": architecture(r),
+                    "model": r.model_id, "size": size_class(r.model_id), "quant": r.quant, "test": r.test,
+                    "kind": "decode" if r.kind == fit_speed.DECODE else "prefill", "measured": r.measured,
+                    "shipped_error_pct": 100 * shipped, "error_pct": None if oos is None else 100 * oos,
+                    "held_out": r.held_out})
+    return out
+
+
+def _stats(errs: list[float | None]) -> dict:
+    a = [abs(e) for e in errs if e is not None]
+    return {"rows": len(a), "median_abs_error_pct": round(statistics.median(a), 1) if a else None,
+            "max_abs_error_pct": round(max(a), 1) if a else None}
+
+
+def summary(rows: list[dict]) -> dict:
+    """Per backend and test: leave-one-hardware-out over the rows in the fit, and the held-out rows; then the
+    out-of-sample errors of all rows grouped by architecture, quant type and model size."""
+    out: dict = {"backend": {}, "architecture": {}, "quant": {}, "size": {}}
+    for be in WEAK + ("metal",):
+        for kind in ("decode", "prefill"):
+            rs = [r for r in rows if r["backend"] == be and r["kind"] == kind]
+            if rs:
+                out["backend"][f"{be} {kind}"] = {
+                    "leave_one_hardware_out": _stats([r["error_pct"] for r in rs if not r["held_out"]]),
+                    "held_out": _stats([r["error_pct"] for r in rs if r["held_out"]]),
+                    "in_sample": _stats([r["shipped_error_pct"] for r in rs if not r["held_out"]])}
+    for key in ("architecture", "quant", "size"):
+        for value in sorted({r[key] for r in rows}):
+            for kind in ("decode", "prefill"):
+                rs = [r for r in rows if r[key] == value and r["kind"] == kind and r["backend"] in WEAK
+                      and r["error_pct"] is not None]
+                if rs:
+                    errs = [r["error_pct"] for r in rs]
+                    out[key][f"{value} {kind}"] = _stats(errs) | {"median_error_pct": round(statistics.median(errs), 1)}
+    return out
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--json", action="store_true")
+    args = ap.parse_args()
+    rows = rows_report()
+    s = summary(rows)
+    if args.json:
+        print(json.dumps({"rows": rows, "summary": s}, indent=2))
+        return 0
+    for r in rows:
+        print(f"{r['backend']:6} {r['architecture'][:10]:10} {r['hardware'][:24]:24} {r['model']:12} {r['quant']:6} "
+              f"{r['test']:12} measured {r['measured']:8.1f}  shipped {r['shipped_error_pct']:+7.1f}%  "
+              + ("held out" if r["held_out"] else "hardware left out " + (
+                  f"{r['error_pct']:+7.1f}%" if r["error_pct"] is not None else "n/a (no rows of this test left)")))
+    print("\n|error| per backend: leave-one-hardware-out (rows in the fit) | held out (rows in no fit)")
+    for key, v in s["backend"].items():
+        loho, held = v["leave_one_hardware_out"], v["held_out"]
+        print(f"  {key:15} LOHO {loho['rows']:2d} rows median {loho['median_abs_error_pct']}"
+              f" | held out {held['rows']:2d} rows median {held['median_abs_error_pct']}")
+    for key in ("architecture", "quant", "size"):
+        print(f"\nout-of-sample error by {key} (signed median; + = predicted faster than measured):")
+        for k, v in s[key].items():
+            print(f"  {k:22} {v['rows']:2d} rows  median {v['median_error_pct']:+6.1f}%  |median| "
+                  f"{v['median_abs_error_pct']:5.1f}%  max {v['max_abs_error_pct']:6.1f}%")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
