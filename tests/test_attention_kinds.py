@@ -166,3 +166,13 @@ def test_fit_json_names_the_indexer_it_counted():
     arch = model_dict(V32)["architecture"]
     assert arch["dsa"] == {"index_n_heads": 64, "index_head_dim": 128, "index_topk": 2048} and arch["attention"] == "mla"
     assert "dsa" not in model_dict(V3)["architecture"]
+
+
+def test_vllm_v32_pool_counts_the_indexer_key_of_every_layer():
+    # vllm deepseek_v2.py DeepseekV32IndexerCache: an MLAAttentionSpec of one 132-byte head (128 fp8 + fp32 scale),
+    # merged with the latent's MLA spec into one UniformTypeKVCacheSpecs group (kv_cache_utils): a token costs both
+    from selfhost_advisor.estimate.vllm import kv_bytes_per_token, kv_pool_tokens
+    assert kv_bytes_per_token(V32, 8) - kv_bytes_per_token(V3, 8) == 61 * 132
+    assert kv_bytes_per_token(V32, 8, 1) == 61 * (576 + 132)  # fp8 latent: the indexer key stays 132 B
+    pool = 40 * GIB
+    assert kv_pool_tokens(V32, 8, pool) < kv_pool_tokens(V3, 8, pool) * (576 * 2) / (576 * 2 + 132) + 16

@@ -17,7 +17,7 @@ from ..domain import Device, FitRequest, Machine, MemoryBreakdown, Model, Placem
 from ..errors import BadOptionError
 from ..record import record
 from . import vllm_hybrid
-from .memory import uses_window
+from .memory import indexer_bytes_per_token_fp8, uses_window
 from .vllm_weights import VllmWeights, _formats, get_vllm_quant, tensor_bytes, vllm_quants, vllm_weights
 
 __all__ = ["VllmPlan", "VllmWeights", "_formats", "activation_bytes", "batch_defaults", "cuda_total_bytes",
@@ -81,9 +81,16 @@ def tensor_parallel_size(model: Model, n_gpus: int) -> int:
 def kv_bytes_per_token(model: Model, tp: int, dtype_bytes: int = _SIXTEEN_BIT) -> int:
     """K+V bytes per token on one GPU: KV heads are split over TP ranks (replicated when fewer than ranks);
     MLA caches kv_lora_rank + rope dims once, on every rank (vllm/v1/kv_cache_interface.py). Only attention layers
-    cache KV (a hybrid's recurrent layers keep a fixed state: vllm_hybrid.py)."""
+    cache KV (a hybrid's recurrent layers keep a fixed state: vllm_hybrid.py).
+
+    DeepSeek-V3.2 (DSA) adds its lightning indexer's keys: every layer registers a DeepseekV32IndexerCache whose spec
+    is a second MLAAttentionSpec of one head of index_head_dim + 4 bytes per 128 (fp8 values + fp32 scale, uint8:
+    132 B; vllm/model_executor/models/deepseek_v2.py), whatever --kv-cache-dtype. Both specs are MLA attention specs
+    of different sizes, so kv_cache_utils merges them into one UniformTypeKVCacheSpecs group: a block holds its tokens
+    in every layer's latent and indexer pages, and a token costs both (memory.indexer_bytes_per_token_fp8)."""
     if model.mla is not None:
-        return model.n_layers * (model.mla.kv_lora_rank + model.mla.qk_rope_head_dim) * dtype_bytes
+        latent = (model.mla.kv_lora_rank + model.mla.qk_rope_head_dim) * dtype_bytes
+        return model.n_layers * (latent + indexer_bytes_per_token_fp8(model))
     heads = max(1, model.n_kv_heads // tp)
     layers = sum(1 for i in range(model.n_layers) if model.has_attention(i)) if model.layer_pattern else model.n_layers
     return layers * heads * 2 * model.head_dim * dtype_bytes
