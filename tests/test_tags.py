@@ -47,9 +47,22 @@ def test_every_latest_alias_is_in_the_table():
                 assert DEFAULTS.get(a[: -len(":latest")]) == e["id"], a
 
 
-def test_deepseek_r1_is_the_8b_distill_not_671b():
-    assert resolve("deepseek-r1").model.id == "deepseek-r1:8b"
+def test_deepseek_r1_is_the_0528_qwen3_8b_not_671b_nor_the_llama_distill():
+    # stored `ollama list` outputs: deepseek-r1:latest and deepseek-r1:8b share digest 6995872bfe4c at 5.2 GB (the
+    # Qwen3-8B-based R1-0528; the January Llama-8B distill was 4.9 GB), data/models.yaml ollama_latest.checked
+    for name in ("deepseek-r1", "deepseek-r1:latest", "deepseek-r1:8b"):
+        m = resolve(name).model
+        assert m.id == "deepseek-r1:8b" and m.hf_id == "deepseek-ai/DeepSeek-R1-0528-Qwen3-8B", name
+    assert resolve("deepseek-r1:8b-llama-distill-q4_K_M").model.hf_id == "deepseek-ai/DeepSeek-R1-Distill-Llama-8B"
+    assert resolve("deepseek-r1:8b-0528-qwen3").model.id == "deepseek-r1:8b"  # the former id still resolves
     assert resolve("deepseek-r1:671b").model.id == "deepseek-r1:671b"
+
+
+def test_every_rechecked_latest_names_a_family_of_the_table():
+    checked = load("models")["ollama_latest"]["checked"]
+    assert set(checked) <= set(DEFAULTS) and len(checked) >= 6
+    assert resolve("qwen3:30b").model.id == resolve("qwen3:30b-a3b").model.id == "qwen3:30b"
+    assert resolve("qwen3:30b-a3b-instruct-2507-q4_K_M").model.id == "qwen3:30b-a3b-instruct-2507"
 
 
 @pytest.mark.parametrize("query,first", [("llama3.1:7b", "llama3.1:8b"), ("qwen2.5:8b", "qwen2.5:7b"),
