@@ -243,3 +243,10 @@ def test_cost_says_a_bought_gpu_price_is_the_median_of_quotes_and_marks_thin_one
     with contextlib.redirect_stdout(out):
         assert main(["cost", "--monthly-tokens", "2e9", "--hardware", "b200", "--gpu-price", "30000", "--json"]) == 0
     assert json.loads(out.getvalue())["self_host"][0]["price_quotes"] == 0  # a given price has no quotes behind it
+
+
+@pytest.mark.parametrize("check", load("gpu_overrides")["checks"], ids=lambda c: c["id"])
+def test_spot_checked_rows_match_the_figures_read_for_them(check):
+    row = next(r for r in gpu_table.rows() if r["id"] == check["id"])
+    assert row["bandwidth_gbps"] == pytest.approx(check["bandwidth_gbps"], rel=0.005)
+    assert row["memory_gib"] == check["memory_gib"] and check["source"].startswith("http")
