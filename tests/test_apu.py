@@ -32,8 +32,8 @@ def test_laptop_igpu_bandwidth_is_its_memory_bus_and_a_bare_name_is_refused():
     assert get_profile("radeon 780m lpddr5x-7500 32gb").bandwidth_bytes_per_s == 128 // 8 * 7500 * 10**6
     with pytest.raises(AmbiguousHardwareError):
         get_profile("AMD Radeon 780M")
-    with pytest.raises(UnknownHardwareError, match="listed: lpddr5x-7500"):
-        get_profile("radeon 890m ddr5-5600 32gb")  # not sourced for the 890M
+    with pytest.raises(UnknownHardwareError, match="listed: ddr5-5600 16GB"):
+        get_profile("radeon 890m lpddr5x-7500 96gb")  # 96 GB only as two DDR5 SO-DIMMs, not soldered LPDDR5X
 
 
 @pytest.mark.parametrize("typed", ["ryzen ai max+ 395", "ai max+ 395", "strix-halo", "radeon 8060s", "ryzen ai max 385"])

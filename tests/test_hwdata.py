@@ -119,7 +119,8 @@ def test_a_laptop_chip_without_a_size_is_refused_with_the_sizes_sold(typed, size
 
 
 @pytest.mark.parametrize("typed, chip, bandwidth", [
-    ("ryzen ai 9 hx 370 32gb", "radeon-890m", 120e9),         # 128-bit LPDDR5X-7500
+    ("ryzen ai 9 hx 370 lpddr5x-7500 32gb", "radeon-890m", 120e9),  # 128-bit LPDDR5X-7500
+    ("ryzen ai 9 hx 370 ddr5-5600 96gb", "radeon-890m", 89.6e9),    # two DDR5-5600 SO-DIMMs (Framework)
     ("core ultra 7 258v 32gb", "arc-140v", 136.5e9),          # 128-bit LPDDR5X-8533 on package
     ("Intel Core Ultra 9 288V 32GB", "arc-140v", 136.5e9),
     ("core ultra 5 238v 16gb", "arc-130v", 136.5e9),          # Core Ultra 5: the 7-Xe-core Arc 130V
@@ -127,6 +128,12 @@ def test_a_laptop_chip_without_a_size_is_refused_with_the_sizes_sold(typed, size
 def test_a_laptop_chip_with_a_size_resolves_to_its_igpu(typed, chip, bandwidth):
     p = get_profile(typed)
     assert (p.raw["chip"], p.bandwidth_bytes_per_s, p.unified) == (chip, bandwidth, True)
+
+
+def test_a_size_sold_with_two_memory_types_lists_both():
+    with pytest.raises(AmbiguousHardwareError) as err:
+        get_profile("ryzen ai 9 hx 370 32gb")
+    assert "radeon-890m-ddr5-5600-32gb" in str(err.value) and "radeon-890m-lpddr5x-7500-32gb" in str(err.value)
 
 
 def test_sizes_not_sold_and_other_chips_are_not_guessed():

@@ -100,7 +100,7 @@ def apu_profiles() -> tuple[Profile, ...]:
         vendor = chip.get("vendor", "amd")
         brand = _VENDOR_NAME.get(vendor, vendor)
         for ram in chip["rams"]:
-            for gb in chip["memory_gb"]:
+            for gb in ram.get("memory_gb", chip["memory_gb"]):  # a memory type may come in other sizes (SO-DIMMs)
                 pid = f"{chip['chip']}-{ram['ram']}-{gb}gb"
                 raw = {"id": pid, "gpu_cores": chip["compute_units"], "chip": chip["chip"], "memory_gb": gb,
                        "ram": ram["ram"], "sources": {"configuration": "data/apu.yaml"}}

@@ -156,7 +156,8 @@ def _unclaimed_gpus(root: str, claimed: list[Device], warnings: list[str]) -> li
             warnings.append(f"{name} at PCI {g.bus_id} is present but NVML did not report it (driver: {g.driver or 'none'})")
         elif g.vendor == "intel":
             warnings.append(f"{name}: Intel GPU present (driver {g.driver or 'none'}); its memory is not reported, "
-                            "so fit does not count it")
+                            "so fit does not count it: name it with --hardware, e.g. 'arc b580' or, for a Lunar Lake "
+                            "laptop, 'core ultra 7 258v 32gb'")
         out.append(Device(vendor=g.vendor, name=name, memory_bytes=0, backend="none",
                           details=GpuDetails(pci_bus_id=g.bus_id, pci_device_id=g.device_id, driver=g.driver)))
     return out
