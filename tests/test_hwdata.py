@@ -257,3 +257,23 @@ def test_spot_checked_rows_match_the_figures_read_for_them(check):
     row = next(r for r in gpu_table.rows() if r["id"] == check["id"])
     assert row["bandwidth_gbps"] == pytest.approx(check["bandwidth_gbps"], rel=0.005)
     assert row["memory_gib"] == check["memory_gib"] and check["source"].startswith("http")
+
+
+def test_a_dgx_spark_whose_memory_nvml_does_not_report_is_probed_as_unified_ram():
+    """GB10: nvmlDeviceGetMemoryInfo is NotSupported (rossumai/nvgpu PR #37); the OS shows 121.7 GiB (unsloth #10691)."""
+    import sys
+
+    from selfhost_advisor.probe import nvidia
+
+    sys.path.insert(0, str(ROOT / "tests" / "fixtures"))
+    import fake_pynvml
+
+    spark = {"gpus": [{"name": "NVIDIA GB10", "total": None, "cc": [12, 1], "bus_id": "0000000F:01:00.0"}]}
+    ram = int(121.7 * GIB)
+    res = nvidia.probe_nvidia(fake_pynvml.make(spark), (ram, int(100 * GIB)))
+    [d] = res.devices
+    assert (d.unified, d.memory_bytes, d.free_memory_bytes, d.matched_profile) == (True, ram, 100 * GIB, "dgx-spark")
+    assert d.usable_memory_bytes == int(121.69 * GIB) and "NVML reports no GPU memory" in d.details.usable_memory_source
+    # a discrete GPU whose memory NVML cannot read is still skipped with NVML's reason, not guessed
+    res = nvidia.probe_nvidia(fake_pynvml.make({"gpus": [{"name": "NVIDIA GeForce RTX 4090", "total": None}]}), (ram, None))
+    assert res.devices == [] and "skipped" in res.warnings[0]

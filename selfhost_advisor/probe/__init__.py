@@ -77,7 +77,7 @@ def probe(sources: ProbeSources | None = None) -> ProbeReport:
         if reason:
             warnings.append(f"no NVIDIA GPU: {reason}")
         else:
-            res = nvidia.probe_nvidia(nvidia.load_nvml() if src.nvml is AUTO else src.nvml)
+            res = nvidia.probe_nvidia(nvidia.load_nvml() if src.nvml is AUTO else src.nvml, (total, available))
             devices += res.devices
             warnings += res.warnings
         if os_name == "linux":

@@ -48,8 +48,9 @@ def bandwidth_from_clocks(bus_width_bits: int, max_memory_clock_mhz: int) -> int
     return int(bus_width_bits / 8 * max_memory_clock_mhz * 1e6 * per_clock)
 
 
-def probe_nvidia(nvml: Any) -> BackendResult:
-    """Every NVIDIA GPU NVML reports; a warning instead of an exception when NVML cannot be used."""
+def probe_nvidia(nvml: Any, system_ram: tuple[int, int | None] | None = None) -> BackendResult:
+    """Every NVIDIA GPU NVML reports; a warning instead of an exception when NVML cannot be used. `system_ram`
+    (total, available) sizes a unified-memory GPU whose memory NVML does not report (DGX Spark's GB10)."""
     result = BackendResult()
     if nvml is None:
         result.warnings.append("no NVIDIA GPU: nvidia-ml-py (pynvml) is not installed")
@@ -79,7 +80,7 @@ def probe_nvidia(nvml: Any) -> BackendResult:
             result.warnings.append("no NVIDIA GPU: NVML reports 0 devices")
         for index in range(count):
             try:
-                dev = _device(nvml, opt, index)
+                dev = _device(nvml, opt, index, system_ram)
             except error as err:
                 result.warnings.append(f"NVIDIA GPU {index}: skipped, {_reason(err)}")
                 continue
@@ -105,10 +106,29 @@ def _mig_note(dev: Device) -> str:
             f"({big.memory_bytes / 1e9:.1f} GB); fit uses that")
 
 
-def _device(nvml: Any, opt: Callable[..., Any], index: int) -> Device:
+def _unified(name: str, system_ram: tuple[int, int | None] | None) -> tuple[Any, int, int | None] | None:
+    """(profile, memory, free) for an NVIDIA GPU that shares system RAM and whose memory NVML does not report: on DGX
+    Spark (GB10) nvmlDeviceGetMemoryInfo is unsupported and nvidia-smi shows no VRAM (rossumai/nvgpu PR #37,
+    AlexsJones/llmfit PR #102); the GPU uses the unified RAM, so the probe counts that."""
+    from ..catalog.profiles import find_profile
+
+    profile = find_profile(name)
+    if profile is None or not profile.unified or profile.vendor != "nvidia" or not system_ram or not system_ram[0]:
+        return None
+    return profile, int(system_ram[0]), system_ram[1]
+
+
+def _device(nvml: Any, opt: Callable[..., Any], index: int,
+            system_ram: tuple[int, int | None] | None = None) -> Device:
     h = nvml.nvmlDeviceGetHandleByIndex(index)
     name = _text(nvml.nvmlDeviceGetName(h))
-    mem = nvml.nvmlDeviceGetMemoryInfo(h)
+    mem = opt(nvml.nvmlDeviceGetMemoryInfo, h)
+    if mem is None or not int(mem.total):
+        unified = _unified(name, system_ram)
+        if unified is not None:
+            return _unified_device(name, *unified, index)
+        if mem is None:
+            mem = nvml.nvmlDeviceGetMemoryInfo(h)  # raises NVML's own error: the caller skips this GPU, saying why
     total, free = int(mem.total), int(mem.free)
     bus = opt(nvml.nvmlDeviceGetMemoryBusWidth, h)
     mem_clock = opt(nvml.nvmlDeviceGetMaxClockInfo, h, nvml.NVML_CLOCK_MEM)
@@ -169,6 +189,19 @@ def _device(nvml: Any, opt: Callable[..., Any], index: int) -> Device:
         fp16_flops=flops, fp16_acc16_flops=acc16, usable_memory_bytes=usable, matched_profile=profile.id if profile else None,
         backend="cuda", details=details,
     )
+
+
+def _unified_device(name: str, profile: Any, total: int, free: int | None, index: int) -> Device:
+    from ..catalog.hardware import unified_usable
+
+    usable, basis = unified_usable(profile)
+    usable = min(usable, total)
+    details = GpuDetails(index=index, driver="nvidia", bandwidth_source=f"catalog:{profile.id}",
+                         usable_memory_source=f"unified system RAM (NVML reports no GPU memory); {basis}")
+    return Device(vendor="nvidia", name=name, memory_bytes=total, free_memory_bytes=free,
+                  bandwidth_bytes_per_s=profile.bandwidth_bytes_per_s, fp16_flops=profile.fp16_flops,
+                  fp16_acc16_flops=profile.fp16_acc16_flops, unified=True, usable_memory_bytes=usable,
+                  matched_profile=profile.id, backend="cuda", details=details)
 
 
 def _opt_text(value: Any) -> str | None:
