@@ -223,3 +223,52 @@ def test_vllm_groups_the_new_hybrids():
                                            ("LiquidAI/LFM2-1.2B", "lfm2:1.2b"), ("granite-4.0-h-micro", "granite4:micro-h")])
 def test_new_hybrids_resolve_offline(name, model_id):
     assert resolve(name).model.id == model_id
+
+
+# --- Gemma 3n: per-layer embeddings in host memory, KV shared by the last layers ----------------------------------
+
+def test_gemma3n_tensors_match_a_published_file_listing():
+    # llamafile#772: LM Studio's gemma-3n-E4B-it-Q4_K_M.gguf (June 2025) holds 847 tensors: f32 422, f16 108,
+    # q4_K 282, q6_K 35. Ours: the same count and float types; current llama-quant types the tied per-layer table
+    # like the output head (Q6_K) where that file, made under the rule of its month, has Q4_K: one tensor moves.
+    from collections import Counter
+
+    typed = weights_by_tensor(get("gemma3n:e4b"), get_quant("Q4_K_M"))
+    counts = Counter(ty for _, ty, _ in typed)
+    assert len(typed) == 847 and counts["F32"] == 422 and counts["F16"] == 108
+    assert (counts["Q4_K"], counts["Q6_K"]) == (282 - 1, 35 + 1)
+    assert {t.name: ty for t, ty, _ in typed}["per_layer_token_embd.weight"] == "Q6_K"
+
+
+@pytest.mark.parametrize("model_id,real", [("gemma3n:e4b", 7_353_292_256), ("gemma3n:e2b", 4_788_112_064)])
+def test_gemma3n_q8_0_matches_ggml_orgs_files(model_id, real):
+    assert abs(_err(model_id, "Q8_0", real)) < 0.002
+
+
+def test_gemma3n_keeps_kv_in_20_layers_and_the_per_layer_table_on_the_host():
+    from selfhost_advisor.estimate.memory import estimate_memory
+
+    m = get("gemma3n:e4b")
+    _, per_layer = kv_cache_bytes(m, FitRequest(context=32768))
+    # create_memory's reuse: layers >= 20 attend with layer 18's / 19's cache; of the 20, every 5th is full
+    assert [i for i, b in enumerate(per_layer) if b] == list(range(20))
+    cell = 2 * 2 * 256 * 2  # K + V, 2 KV heads x 256, f16
+    assert sum(per_layer) == 4 * 32768 * cell + 16 * 1024 * cell  # window 512 + ubatch 512 -> 1024 cells
+    w = weights(m, get_quant("Q8_0"))
+    mem = estimate_memory(m, get_quant("Q8_0"), FitRequest(context=4096))
+    assert mem.input_embedding_bytes == w.input_embedding_bytes + w.per_layer_embedding_bytes
+    assert w.per_layer_embedding_bytes > 0.3 * w.total_bytes  # 35 x 256 values per token: a third of the file
+    assert mem.output_bytes - w.other_bytes == w.input_embedding_bytes  # the tied head duplicates token_embd only
+
+
+def test_gemma3n_config_maps_per_layer_lists_and_refuses_uneven_ones():
+    cfg = {"architectures": ["Gemma3nForConditionalGeneration"], "text_config": {
+        "vocab_size": 512, "vocab_size_per_layer_input": 500, "hidden_size": 64, "hidden_size_per_layer_input": 8,
+        "intermediate_size": [128] * 5, "num_hidden_layers": 5, "num_attention_heads": 2, "num_key_value_heads": 1,
+        "head_dim": 32, "sliding_window": 16, "altup_num_inputs": 4, "laurel_rank": 4, "num_kv_shared_layers": 2,
+        "layer_types": ["sliding_attention"] * 4 + ["full_attention"]}}
+    m = model_from_config(cfg, "x/g3n")
+    assert (m.intermediate_size, m.kv_shared_layers, m.altup.per_layer_vocab, m.sliding_window_pattern) == (128, 2, 512, 5)
+    cfg["text_config"]["intermediate_size"] = [128, 128, 256, 128, 128]
+    with pytest.raises(UnknownModelError, match="per-layer FFN widths"):
+        model_from_config(cfg, "x/g3n")

@@ -282,6 +282,7 @@ def model_from_metadata(
         dsa=dsa,
         ssm=ssm,
         layer_pattern=layer_pattern,
+        kv_shared_layers=num("attention.shared_kv_layers"),
         license=str(md.get("general.license", "")),
         source=source,
         tensor_types=tuple((n, tuple(int(d) for d in s), ty) for n, s, ty in tensor_types),

@@ -10,7 +10,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
-from ..domain import DSA, MLA, SSM, Model, MoE
+from ..domain import DSA, MLA, SSM, AltUp, Model, MoE
 from ..errors import UnknownModelError
 from .data import load
 from .shape import check_shape
@@ -88,7 +88,7 @@ def model_from_config(
     n_layers, hidden, n_heads = need("num_hidden_layers"), need("hidden_size"), need("num_attention_heads")
     n_kv = _int(get("num_key_value_heads")) or n_heads
     head_dim = _int(get("head_dim")) or hidden // n_heads
-    ff = _int(get("intermediate_size")) or 0
+    ff = _int(get("intermediate_size")) or _uniform(get("intermediate_size"), repo, cls) or 0
     moe = _moe(spec.get("moe"), get, need, ff)
     mla = None
     if spec.get("mla"):
@@ -123,6 +123,12 @@ def model_from_config(
         ff = _lfm2_ff(get, ff)
     if spec.get("hybrid") == "falcon_h1":
         head_dim = _int(get("head_dim")) or head_dim
+    altup = None
+    if spec.get("altup"):  # Gemma 3n: per-layer embeddings, AltUp, LAuReL, KV shared by the last layers
+        altup = AltUp(per_layer_width=need("hidden_size_per_layer_input"),
+                      # conversion/gemma.py pads embed_tokens_per_layer (vocab_size_per_layer_input rows) to vocab_size
+                      per_layer_vocab=need("vocab_size"),
+                      n_inputs=need("altup_num_inputs"), laurel_rank=need("laurel_rank"))
     return check_shape(Model(
         id=model_id or f"hf:{repo}",
         name=repo.rsplit("/", 1)[-1],
@@ -148,6 +154,8 @@ def model_from_config(
         ssm=ssm,
         layer_pattern=layer_pattern,
         gguf_nextn_layers=(_int(get("num_nextn_predict_layers")) or 0) if spec.get("nextn_in_gguf") else 0,
+        kv_shared_layers=(_int(get("num_kv_shared_layers")) or 0) if spec.get("altup") else 0,
+        altup=altup,
         source=source or f"https://huggingface.co/{repo}/blob/main/config.json",
     ), UnknownModelError, f"{repo} config.json")
 
@@ -176,6 +184,17 @@ def _sliding(spec: dict, get) -> tuple[int | None, int | None]:
 # Nemotron-H's layers_block_type spells its pattern out ("mamba", "attention", "mlp", "moe").
 _LAYER_TYPES = {"full_attention": "*", "attention": "*", "linear_attention": "M", "mamba": "M", "conv": "M",
                 "mlp": "-", "moe": "E"}
+
+
+def _uniform(value: Any, repo: str, cls: str) -> int | None:
+    """A per-layer list of one width (Gemma 3n's intermediate_size) as that width; a list of several is refused."""
+    if not isinstance(value, list) or not value:
+        return None
+    widths = {_int(v) for v in value}
+    if len(widths) != 1 or None in widths:
+        raise UnknownModelError(f"{repo}: config.json ({cls}) has per-layer FFN widths, not supported yet",
+                                "size a GGUF of this model instead")
+    return widths.pop()
 
 
 def _lfm2_ff(get, ff: int) -> int:

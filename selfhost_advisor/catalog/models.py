@@ -9,7 +9,7 @@ import difflib
 import re
 from functools import lru_cache
 
-from ..domain import DSA, MLA, SSM, Model, MoE
+from ..domain import DSA, MLA, SSM, AltUp, Model, MoE
 from ..errors import UnknownModelError
 from ..record import record
 from .data import load
@@ -76,6 +76,8 @@ def _model_from_entry(e: dict) -> Model:
         layer_pattern=str(e.get("layer_pattern") or ""),
         gguf_nextn_layers=int(e.get("gguf_nextn_layers") or 0),
         gguf_nextn_shares_head=bool(e.get("gguf_nextn_shares_head", False)),
+        kv_shared_layers=int(e.get("kv_shared_layers") or 0),
+        altup=AltUp(**{k: int(v) for k, v in e["altup"].items()}) if e.get("altup") else None,
         license=str(e.get("license", "")),
         use_cases=tuple(e.get("use_cases") or ()),
         released=str(e.get("released", "")),

@@ -71,6 +71,15 @@ def check_shape(model: Model, error: type[AdvisorError], where: str) -> Model:
             ("SSM group count", ssm.n_group, 0 if no_groups else 1, ssm.d_inner),
             ("SSM heads", ssm.dt_rank, 0 if conv_only else 1, ssm.d_inner),
         ]
+    checks.append(("KV-sharing layers", model.kv_shared_layers, 0, model.n_layers - 1))
+    if model.altup is not None:
+        a = model.altup
+        checks += [
+            ("per-layer embedding width", a.per_layer_width, 1, MAX_WIDTH),
+            ("per-layer embedding vocabulary", a.per_layer_vocab, 1, MAX_WIDTH),
+            ("AltUp inputs", a.n_inputs, 2, 64),
+            ("LAuReL rank", a.laurel_rank, 1, MAX_WIDTH),
+        ]
     for field, value, lo, hi in checks:
         if value is not None and not lo <= value <= hi:
             raise error(f"{where}: unusable {field} {value}", f"expected {lo} to {hi}; the file or config may be corrupt")

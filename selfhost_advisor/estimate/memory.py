@@ -67,6 +67,8 @@ class Weights:
     # them one decoded token reads (active/experts). Shared experts (*_shexp) are not among them.
     layer_expert_bytes: tuple[int, ...] = ()
     layer_expert_read_bytes: tuple[int, ...] = ()
+    # Gemma 3n's per_layer_token_embd: an input table like token_embd (host memory), never the output head
+    per_layer_embedding_bytes: int = 0
 
 
 class _Sums:
@@ -81,7 +83,7 @@ class _Sums:
         self.mats: list[dict[str, list[int]]] = [{} for _ in range(n)]
         self.head_matrix = ("F16", 0)
         self.by_type: dict[str, int] = {}
-        self.total = self.params = self.embd = self.other = self.head = 0
+        self.total = self.params = self.embd = self.other = self.head = self.ple = 0
 
     def add(self, t: Tensor, ty: str, b: int, slot: int | None = None) -> None:
         """Count tensor t of type ty and b bytes; a repeating tensor goes to its layer, or to `slot` if given."""
@@ -104,6 +106,8 @@ class _Sums:
             return
         if t.name == "token_embd.weight":
             self.embd = b
+        elif t.name == "per_layer_token_embd.weight":
+            self.ple = b
         else:
             self.other += b
         if t.name == "output.weight" or (t.name == "token_embd.weight" and self.tied):
@@ -114,7 +118,7 @@ class _Sums:
         mats = tuple(tuple((ty, w, b) for ty, (w, b) in m.items()) for m in self.mats)
         return Weights(self.total, self.params, tuple(self.layer), self.embd, self.other, tuple(self.by_type.items()),
                        tuple(self.read), tuple(self.flops), self.head, mats, self.head_matrix,
-                       tuple(self.exps), tuple(self.exps_read))
+                       tuple(self.exps), tuple(self.exps_read), self.ple)
 
 
 @lru_cache(maxsize=64)
@@ -201,7 +205,7 @@ def weights(model: Model, quant: Quant) -> Weights:
     return Weights(total, params, layer, sums.embd, sums.other, tuple(by_type.items()),
                    tuple([b.read for b in per_layer]), tuple([b.flops for b in per_layer]), sums.head,
                    tuple([b.mats for b in per_layer]), sums.head_matrix, tuple([b.exps for b in per_layer]),
-                   tuple([b.exps_read for b in per_layer]))
+                   tuple([b.exps_read for b in per_layer]), sums.ple)
 
 
 @lru_cache(maxsize=256)
@@ -256,8 +260,11 @@ def uses_window(model: Model, layer: int) -> bool:
 
 
 def caches_kv(model: Model, layer: int) -> bool:
-    """Whether `layer` keeps a KV cache: attention layers do; recurrent (Mamba-2, Gated DeltaNet) and
-    feed-forward-only layers do not (llama-memory-hybrid.cpp gives the KV cache only the non-recurrent layers)."""
+    """Whether `layer` keeps a KV cache of its own: attention layers do; recurrent (Mamba-2, Gated DeltaNet) and
+    feed-forward-only layers do not (llama-memory-hybrid.cpp gives the KV cache only the non-recurrent layers), nor
+    Gemma 3n's last kv_shared_layers, which reuse an earlier layer's (llama-model.cpp create_memory `reuse`)."""
+    if model.kv_shared_layers and layer >= model.n_layers - model.kv_shared_layers:
+        return False
     return model.has_attention(layer)
 
 
@@ -446,9 +453,9 @@ def estimate_memory(model: Model, quant: Quant, req: FitRequest, *, n_gpus: int 
     w = weights(model, quant)
     kv_total, kv_layers = kv_cache_bytes(model, req)
     host = host_buffer_bytes(model, req)
-    input_embd, output = w.input_embedding_bytes, w.other_bytes
+    input_embd, output = w.input_embedding_bytes + w.per_layer_embedding_bytes, w.other_bytes
     if model.tied_embeddings:
-        output += input_embd  # llama.cpp duplicates the tied matrix as the output head on the GPU
+        output += w.input_embedding_bytes  # llama.cpp duplicates the tied matrix as the output head on the GPU
     return MemoryBreakdown(
         weights_bytes=w.total_bytes,
         kv_cache_bytes=kv_total,

@@ -45,13 +45,16 @@ def _is_quantizable(t: Tensor) -> bool:
         and "token_types" not in name
         and "ssm_conv1d.weight" not in name  # "do not quantize Mamba's small yet 2D weights"
         and "shortconv.conv.weight" not in name  # LFM2's short convolution, likewise
+        and "altup" not in name and "laurel" not in name  # Gemma 3n: "these are very small (e.g. 4x4)"
+        and "per_layer_model_proj" not in name  # "these are not too big so keep them as it is"
     )
 
 
 def _always_f32(t: Tensor) -> bool:
     """The converter writes 1-D, norm and router tensors (and non-weights) F32 whatever the file type."""
     return (t.n_dims <= 1 or t.name.endswith("_norm.weight") or "ffn_gate_inp" in t.name or "ssm_conv1d" in t.name
-            or "shortconv.conv" in t.name or not t.name.endswith(".weight"))
+            or "shortconv.conv" in t.name or "altup_correct_coef" in t.name or "altup_predict_coef" in t.name
+            or not t.name.endswith(".weight"))
 
 
 # Tensor categories, tested in the order llama_tensor_get_type tests the names. ATTN_V is attn_v proper (the only
@@ -64,10 +67,15 @@ _OUTPUT, _TOKEN_EMBD, _ATTN_V, _ATTN_V_FUSED, _ATTN_K, _ATTN_Q, _FFN_DOWN, _ATTN
 _COUNTED = frozenset({_ATTN_V, _ATTN_V_FUSED, _FFN_DOWN, _FFN_GATE, _FFN_UP})
 
 
+_EMBEDDINGS = ("token_embd.weight", "per_layer_token_embd.weight")  # llama-quant.cpp tensor_name_match_token_embd
+
+
 def _category(name: str, has_output: bool) -> int:
-    if name == "output.weight" or (not has_output and name == "token_embd.weight"):
+    # With tied embeddings every TOKEN_EMBD tensor takes the output head's rule (llama_tensor_get_type:
+    # `category == OUTPUT || (qs.has_tied_embeddings && category == TOKEN_EMBD)`), Gemma 3n's per-layer table included.
+    if name == "output.weight" or (not has_output and name in _EMBEDDINGS):
         return _OUTPUT
-    if name == "token_embd.weight":
+    if name in _EMBEDDINGS:
         return _TOKEN_EMBD
     if "attn_v.weight" in name:
         return _ATTN_V

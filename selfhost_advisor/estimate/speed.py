@@ -21,7 +21,7 @@ from typing import Mapping
 from ..catalog.data import load
 from ..domain import Device, Machine, MemoryBreakdown, Model, Placement, Quant, Speed
 from ..record import record
-from .memory import caches_kv, kv_bytes_per_cell, uses_window, weights
+from .memory import kv_bytes_per_cell, uses_window, weights
 
 # One set of factors per llama.cpp backend: each backend has its own kernels (HIP, Vulkan shaders, SYCL), whatever
 # the vendor; fitted on benchmarks/published/llamabench_weak.yaml and the calibration file (docs/methodology.md 5b).
@@ -124,8 +124,9 @@ def token_work(model: Model, quant: Quant, kv_cache_type: str = "f16") -> TokenW
 def _cached_tokens(model: Model, layer: int, depth: int) -> int:
     """Tokens a layer attends to at `depth`: sliding-window layers stop at their window; recurrent and
     feed-forward-only layers of hybrid models attend to none (their fixed state is read whatever the depth)."""
-    if not caches_kv(model, layer):
+    if not model.has_attention(layer):
         return 0
+    # (Gemma 3n's KV-sharing layers keep no cache but attend over an earlier layer's, so they read as much.)
     return min(depth, model.sliding_window) if uses_window(model, layer) else depth
 
 

@@ -18,8 +18,8 @@ from .ggml import tensor_bytes
 _FUSED_QKV_ARCHS = frozenset({"phi3", "chatglm"})
 # Parallel attention + FFN blocks with a single pre-norm (Cohere Command-R).
 _NO_FFN_NORM_ARCHS = frozenset({"command-r", "cohere2"})
-# Gemma 2/3 add post-attention and post-FFN norms.
-_POST_NORM_ARCHS = frozenset({"gemma2", "gemma3"})
+# Gemma 2/3 (and 3n) add post-attention and post-FFN norms.
+_POST_NORM_ARCHS = frozenset({"gemma2", "gemma3", "gemma3n"})
 # gpt-oss: biases on attention and experts, per-head attention sinks; experts ship as MXFP4.
 _GPT_OSS_ARCHS = frozenset({"gpt-oss"})
 # Qwen3-Next / Qwen3.5: gated attention (attn_q is twice as wide: query and gate), a post-attention norm in place
@@ -297,7 +297,30 @@ def layer_tensors(model: Model, i: int) -> list[Tensor]:
     out += _ffn(model, i)
     if model.arch in _POST_NORM_ARCHS:
         out.append(Tensor(p + "post_ffw_norm.weight", (d,), i))
+    if model.altup is not None:
+        out += _altup_block(model, i)
     return out
+
+
+def _altup_block(model: Model, i: int) -> list[Tensor]:
+    """Gemma 3n's per-layer input gate and projection, AltUp's router and coefficients, LAuReL's low-rank pair
+    (src/models/gemma3n.cpp load_arch_tensors; GGUF names from llama-arch.cpp: blk.N.inp_gate, blk.N.proj ...)."""
+    a = model.altup
+    assert a is not None
+    p, d, n = f"blk.{i}.", model.hidden_size, a.n_inputs
+    return [
+        Tensor(p + "inp_gate.weight", (d, a.per_layer_width), i),
+        Tensor(p + "proj.weight", (a.per_layer_width, d), i),
+        Tensor(p + "post_norm.weight", (d,), i),
+        Tensor(p + "altup_correct_coef.weight", (n, n), i),
+        Tensor(p + "altup_correct_scale.weight", (d,), i),
+        Tensor(p + "altup_predict_coef.weight", (n, n * n), i),
+        Tensor(p + "altup_router.weight", (d, n), i),
+        Tensor(p + "altup_router_norm.weight", (d,), i),
+        Tensor(p + "laurel_l.weight", (d, a.laurel_rank), i),
+        Tensor(p + "laurel_r.weight", (a.laurel_rank, d), i),
+        Tensor(p + "laurel_post_norm.weight", (d,), i),
+    ]
 
 
 def _head_tensors(model: Model) -> tuple[list[Tensor], list[Tensor]]:
@@ -308,7 +331,16 @@ def _head_tensors(model: Model) -> tuple[list[Tensor], list[Tensor]]:
         tail.append(Tensor("output_norm.bias", (d,)))
     if not model.tied_embeddings:
         tail.append(Tensor("output.weight", (d, model.vocab_size)))
-    return [Tensor("token_embd.weight", (d, model.vocab_size))], tail
+    head = [Tensor("token_embd.weight", (d, model.vocab_size))]
+    a = model.altup
+    if a is not None:  # Gemma 3n: the per-layer embedding table, its projection and AltUp's projections
+        width = a.per_layer_width * model.n_layers
+        head += [Tensor("per_layer_token_embd.weight", (width, a.per_layer_vocab)),
+                 Tensor("per_layer_model_proj.weight", (d, width)),
+                 Tensor("per_layer_proj_norm.weight", (a.per_layer_width,)),
+                 Tensor("altup_proj.weight", (d, d, a.n_inputs - 1)),
+                 Tensor("altup_unembd_proj.weight", (d, d, a.n_inputs - 1))]
+    return head, tail
 
 
 def file_only_tensors(model: Model) -> list[Tensor]:

@@ -17,7 +17,7 @@ from ..domain import Device, FitRequest, Machine, MemoryBreakdown, Model, Placem
 from ..errors import BadOptionError
 from ..record import record
 from . import vllm_hybrid
-from .memory import indexer_bytes_per_token_fp8, uses_window
+from .memory import caches_kv, indexer_bytes_per_token_fp8, uses_window
 from .vllm_weights import VllmWeights, _formats, get_vllm_quant, tensor_bytes, vllm_quants, vllm_weights
 
 __all__ = ["VllmPlan", "VllmWeights", "_formats", "activation_bytes", "batch_defaults", "cuda_total_bytes",
@@ -92,7 +92,8 @@ def kv_bytes_per_token(model: Model, tp: int, dtype_bytes: int = _SIXTEEN_BIT) -
         latent = (model.mla.kv_lora_rank + model.mla.qk_rope_head_dim) * dtype_bytes
         return model.n_layers * (latent + indexer_bytes_per_token_fp8(model))
     heads = max(1, model.n_kv_heads // tp)
-    layers = sum(1 for i in range(model.n_layers) if model.has_attention(i)) if model.layer_pattern else model.n_layers
+    # Gemma 3n's KV-sharing layers name an earlier layer as kv_sharing_target_layer_name and get no cache of their own
+    layers = sum(1 for i in range(model.n_layers) if caches_kv(model, i))
     return layers * heads * 2 * model.head_dim * dtype_bytes
 
 
@@ -104,11 +105,12 @@ def sequence_kv_bytes(model: Model, tp: int, context: int, dtype_bytes: int = _S
     block = int(_engine()["kv_pad"])
     blocks_full = -(-context // block)
     if model.mla is None and any(uses_window(model, i) for i in range(model.n_layers)):
-        per_layer = kv_bytes_per_token(model, tp, dtype_bytes) // model.n_layers
+        per_layer = max(1, model.n_kv_heads // tp) * 2 * model.head_dim * dtype_bytes
         window_blocks = -(-min(context, model.sliding_window) // block) + 1
         total = 0
         for i in range(model.n_layers):
-            total += (window_blocks if uses_window(model, i) else blocks_full) * block * per_layer
+            if caches_kv(model, i):
+                total += (window_blocks if uses_window(model, i) else blocks_full) * block * per_layer
         return total
     return blocks_full * block * kv_bytes_per_token(model, tp, dtype_bytes)
 
