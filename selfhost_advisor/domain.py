@@ -122,16 +122,13 @@ class Model:
     layer_pattern: str = ""  # one LAYER_KINDS character per layer; "" = every layer attention
     # NextN / MTP blocks a GGUF keeps after the n_layers blocks (GLM-4.5): in the file, never loaded by llama.cpp
     gguf_nextn_layers: int = 0
-<<<<<<< HEAD
     # The NextN block shares the main embedding and head: the checkpoint (and so the GGUF) has no nextn.embed_tokens /
     # nextn.shared_head_head (GLM-4.6; vllm-project/vllm#25993: GLM-4.6 lacks model.layers.92.shared_head.head)
     gguf_nextn_shares_head: bool = False
-=======
     # Gemma 3n: the last kv_shared_layers layers attend with the KV of an earlier layer and keep none of their own
     # (llama.cpp n_layer_kv_from_start); altup holds its per-layer embedding and AltUp / LAuReL shapes.
     kv_shared_layers: int = 0
     altup: AltUp | None = None
->>>>>>> d4a3b19 (Gemma 3n (E2B, E4B): per-layer embeddings counted as host-resident input tables, KV kept only by the first 20 layers (llama.cpp create_memory reuse; vLLM kv_sharing_target_layer_name), AltUp/LAuReL tensors kept unquantized as llama-quant does; ggml-org's Q8_0 files within 0.08%, unsloth's Q4_K_M files documented as unexplained)
 
     def layer_kind(self, layer: int) -> str:
         """"*" attention, "M" recurrent, "-" feed-forward only (see LAYER_KINDS)."""
