@@ -48,17 +48,35 @@ def projector(model, *, mmproj_file: bool) -> ProjectorSize | None:
     d, ff, n, p = int(c["hidden"]), int(c["intermediate"]), int(c["layers"]), int(c["patch"])
     img, ch, heads = int(c["image_size"]), int(c["channels"]), int(c["heads"])
     patches = (img // p) ** 2 + (1 if c.get("class_embedding") else 0)
+    h = model.hidden_size
     if c["mlp"] == "swiglu":  # Pixtral: gate/up/down, no biases, two RMSNorms per layer, ln_pre, 2-D RoPE
         layer = F16 * (4 * d * d + 3 * d * ff) + F32 * 2 * d
         weights = n * layer + F16 * d * ch * p * p + F32 * d
-    else:  # SigLIP/CLIP: fc1/fc2 and q/k/v/o with biases, two LayerNorms, learned positions, post LayerNorm
+    else:  # SigLIP/CLIP: fc1/fc2 and q/k/v/o with biases, two LayerNorms
         layer = F16 * (4 * d * d + 2 * d * ff) + F32 * (4 * d + ff + d + 4 * d)
-        weights = n * layer + F16 * d * ch * p * p + F32 * d + F16 * patches * d + F32 * 2 * d
+        weights = n * layer
+    if c["mm"] == "qwen3vl":
+        # Qwen3-VL (transformers Qwen3VLVisionModel; llama.cpp clip.cpp PROJECTOR_TYPE_QWEN3VL): Conv3d patch embedding
+        # over temporal_patch frames with a bias, a learned table of num_positions, no final norm; the merger and one
+        # deepstack merger per deepstack layer are the projection (in Ollama's v.* tensors and in the mmproj file alike):
+        # LayerNorm (d; 4d after the 2x2 shuffle for deepstack), fc1 4d x 4d, fc2 4d x n_embd, with biases.
+        weights += F16 * d * ch * int(c["temporal_patch"]) * p * p + F32 * d + F16 * int(c["num_positions"]) * d
+        merger = F16 * (16 * d * d + 4 * d * h) + F32 * (4 * d + h)
+        weights += merger + F32 * 2 * d + int(c["deepstack_layers"]) * (merger + F32 * 8 * d)
+    elif c["mlp"] != "swiglu":
+        # patch embedding (bias or class token), learned positions, final LayerNorm
+        weights += F16 * d * ch * p * p + F32 * d + F16 * patches * d + F32 * 2 * d
+        if c["mm"] == "llama4":
+            # Llama 4 (transformers Llama4VisionModel): a pre-LayerNorm too, and the pixel-shuffle adapter of the vision
+            # model (fc1 ff x projector_input, fc2 projector_input x projector_output, no biases)
+            pin, pout = int(c["projector_input"]), int(c["projector_output"])
+            weights += F32 * 2 * d + F16 * (ff * pin + pin * pout)
     if mmproj_file:
-        h = model.hidden_size
         if c["mm"] == "mistral3":  # norm, patch merger (2x2 -> 1), linear_1, linear_2 (no biases)
             weights += F32 * d + F16 * (4 * d * d + d * h + h * h)
-        else:  # gemma3: mm.input_projection, mm.soft_emb_norm
+        elif c["mm"] == "gemma3":  # mm.input_projection, mm.soft_emb_norm
             weights += F16 * d * h + F32 * d
+        elif c["mm"] == "llama4":  # multi_modal_projector.linear_1, no bias
+            weights += F16 * int(c["projector_output"]) * h
     graph = 4 * (img * img * ch + d * p + patches * patches * heads)
     return ProjectorSize(weights, graph, str(c["source"]))

@@ -1,0 +1,63 @@
+"""Vision projectors of Qwen3-VL and Llama 4 (estimate/projector.py), counted tensor by tensor from the transformers
+module layout of each vision tower (config values: data/engines.yaml vision_projectors, each with its source)."""
+from selfhost_advisor.catalog.models import get
+from selfhost_advisor.estimate.projector import has_vision, projector
+
+F16, F32 = 2, 4
+
+
+def _bytes(tensors):
+    # an mmproj F16 file: matrices F16, vectors (biases, norms, the class token) F32
+    return sum((F16 if len(shape) > 1 else F32) * _n(shape) for shape in tensors)
+
+
+def _n(shape):
+    out = 1
+    for x in shape:
+        out *= x
+    return out
+
+
+def _qwen3vl_tensors(depth, d, ff, out, n_deepstack, positions=2304, patch=16, temporal=2):
+    t = [(d, 3, temporal, patch, patch), (d,), (positions, d)]  # visual.patch_embed.proj (Conv3d + bias), pos_embed
+    for _ in range(depth):  # visual.blocks.N: norm1, norm2, attn.qkv, attn.proj, mlp.linear_fc1, mlp.linear_fc2
+        t += [(d,), (d,), (d,), (d,), (3 * d, d), (3 * d,), (d, d), (d,), (ff, d), (ff,), (d, ff), (d,)]
+    merger = [(4 * d, 4 * d), (4 * d,), (out, 4 * d), (out,)]  # linear_fc1, linear_fc2
+    t += [(d,), (d,)] + merger  # visual.merger.norm over d
+    for _ in range(n_deepstack):  # visual.deepstack_merger_list.N: norm over 4d (after the 2x2 shuffle)
+        t += [(4 * d,), (4 * d,)] + merger
+    return t
+
+
+def test_qwen3_vl_8b_tower_is_its_tensors():
+    # Qwen3-VL-8B vision_config: depth 27, hidden 1152, intermediate 4304, out_hidden_size 4096, 3 deepstack layers
+    m = get("qwen3-vl:8b")
+    assert projector(m, mmproj_file=True).weights_bytes == _bytes(_qwen3vl_tensors(27, 1152, 4304, 4096, 3))
+
+
+def test_qwen3_vl_small_and_moe_towers_project_into_their_own_text_width():
+    # 2B/4B: depth 24, hidden 1024, intermediate 4096; the merger's output is the text model's hidden size
+    for cid, width in (("qwen3-vl:2b", 2048), ("qwen3-vl:4b", 2560)):
+        assert get(cid).hidden_size == width
+        assert projector(get(cid), mmproj_file=True).weights_bytes == _bytes(_qwen3vl_tensors(24, 1024, 4096, width, 3))
+    moe = get("qwen3-vl:30b")  # 30B-A3B: out_hidden_size 2048
+    assert projector(moe, mmproj_file=True).weights_bytes == _bytes(_qwen3vl_tensors(27, 1152, 4304, 2048, 3))
+
+
+def test_llama4_tower_is_its_tensors():
+    d, ff, p, pos = 1408, 5632, 14, (336 // 14) ** 2 + 1
+    t = [(d, 3 * p * p), (d,), (pos, d), (d,), (d,), (d,), (d,)]  # patch linear, class token, positions, ln_pre/post
+    for _ in range(34):  # q, k, v, o and fc1, fc2 with biases; input and post-attention LayerNorms
+        t += [(d, d), (d,)] * 4 + [(ff, d), (ff,), (d, ff), (d,), (d,), (d,), (d,), (d,)]
+    adapter = [(4096, ff), (4096, 4096)]  # vision_adapter.mlp fc1, fc2 (no biases)
+    engine_only = _bytes(t + adapter)
+    m = get("llama4:scout")
+    assert projector(m, mmproj_file=False).weights_bytes == engine_only
+    assert projector(m, mmproj_file=True).weights_bytes == engine_only + F16 * 4096 * m.hidden_size  # linear_1
+    assert has_vision(get("llama4:maverick"))
+
+
+def test_the_1024_px_image_cap_sets_qwen3_vl_graph():
+    # llama.cpp clip.cpp caps Qwen2/2.5-VL images at 1024 px: (1024/16)^2 = 4096 patches, 16 heads of f32 scores
+    g = projector(get("qwen3-vl:8b"), mmproj_file=True).graph_bytes
+    assert g == 4 * (1024 * 1024 * 3 + 1152 * 16 + 4096 * 4096 * 16)
