@@ -6,9 +6,9 @@ from selfhost_advisor.estimate.projector import has_vision, projector
 F16, F32 = 2, 4
 
 
-def _bytes(tensors):
-    # an mmproj F16 file: matrices F16, vectors (biases, norms, the class token) F32
-    return sum((F16 if len(shape) > 1 else F32) * _n(shape) for shape in tensors)
+def _bytes(tensors, f32=(), matrix=F16):
+    # an mmproj file: matrices F16 (or Q8_0), vectors (biases, norms, the class token) and the tensors in f32 F32
+    return sum((matrix if len(shape) > 1 and i not in f32 else F32) * _n(shape) for i, shape in enumerate(tensors))
 
 
 def _n(shape):
@@ -32,16 +32,26 @@ def _qwen3vl_tensors(depth, d, ff, out, n_deepstack, positions=2304, patch=16, t
 def test_qwen3_vl_8b_tower_is_its_tensors():
     # Qwen3-VL-8B vision_config: depth 27, hidden 1152, intermediate 4304, out_hidden_size 4096, 3 deepstack layers
     m = get("qwen3-vl:8b")
-    assert projector(m, mmproj_file=True).weights_bytes == _bytes(_qwen3vl_tensors(27, 1152, 4304, 4096, 3))
+    assert projector(m, mmproj_file=True).weights_bytes == _bytes(_qwen3vl_tensors(27, 1152, 4304, 4096, 3), f32=(0, 2))
 
 
 def test_qwen3_vl_small_and_moe_towers_project_into_their_own_text_width():
     # 2B/4B: depth 24, hidden 1024, intermediate 4096; the merger's output is the text model's hidden size
     for cid, width in (("qwen3-vl:2b", 2048), ("qwen3-vl:4b", 2560)):
         assert get(cid).hidden_size == width
-        assert projector(get(cid), mmproj_file=True).weights_bytes == _bytes(_qwen3vl_tensors(24, 1024, 4096, width, 3))
+        assert projector(get(cid), mmproj_file=True).weights_bytes == _bytes(
+            _qwen3vl_tensors(24, 1024, 4096, width, 3), f32=(0, 2))
     moe = get("qwen3-vl:30b")  # 30B-A3B: out_hidden_size 2048
-    assert projector(moe, mmproj_file=True).weights_bytes == _bytes(_qwen3vl_tensors(27, 1152, 4304, 2048, 3))
+    assert projector(moe, mmproj_file=True).weights_bytes == _bytes(_qwen3vl_tensors(27, 1152, 4304, 2048, 3), f32=(0, 2))
+
+
+def test_qwen3_vl_q8_0_mmproj_files_match_their_published_sizes():
+    # mmproj-Qwen3VL-2B-Instruct-Q8_0.gguf 445,053,216 B and mmproj-Qwen3VL-4B-Instruct-Q8_0.gguf 453,974,304 B (exact
+    # sizes in a stored test fixture, code-index file id 59410262500): Q8_0 matrices (34 bytes per 32 weights), the
+    # patch and position embeddings F32 (with them F16 the estimate is 7.9 MB, 1.8%, short), plus ~19 KB of header
+    for cid, real in (("qwen3-vl:2b", 445_053_216), ("qwen3-vl:4b", 453_974_304)):
+        est = projector(get(cid), mmproj_file=True, matrix_bytes=34 / 32).weights_bytes
+        assert 0 < real - est < 32_000, (cid, real - est)
 
 
 def test_llama4_tower_is_its_tensors():

@@ -39,29 +39,32 @@ def ollama_arch(model) -> str:
     return str(cfg.get("ollama_arch", model.arch)) if cfg else model.arch
 
 
-def projector(model, *, mmproj_file: bool) -> ProjectorSize | None:
+def projector(model, *, mmproj_file: bool, matrix_bytes: float = F16) -> ProjectorSize | None:
     """Weights and graph of the vision encoder: `mmproj_file` (llama.cpp's --mmproj GGUF) includes the projection
-    into the text model; Ollama's own engine counts only the encoder tensors (v.*)."""
+    into the text model; Ollama's own engine counts only the encoder tensors (v.*). matrix_bytes: bytes per weight of
+    the matrices (F16 2; a Q8_0 mmproj 34/32); patch and position embeddings keep their own type."""
     c = vision_config(model)
     if c is None:
         return None
     d, ff, n, p = int(c["hidden"]), int(c["intermediate"]), int(c["layers"]), int(c["patch"])
     img, ch, heads = int(c["image_size"]), int(c["channels"]), int(c["heads"])
     patches = (img // p) ** 2 + (1 if c.get("class_embedding") else 0)
+    M = matrix_bytes
     h = model.hidden_size
     if c["mlp"] == "swiglu":  # Pixtral: gate/up/down, no biases, two RMSNorms per layer, ln_pre, 2-D RoPE
-        layer = F16 * (4 * d * d + 3 * d * ff) + F32 * 2 * d
+        layer = M * (4 * d * d + 3 * d * ff) + F32 * 2 * d
         weights = n * layer + F16 * d * ch * p * p + F32 * d
     else:  # SigLIP/CLIP: fc1/fc2 and q/k/v/o with biases, two LayerNorms
-        layer = F16 * (4 * d * d + 2 * d * ff) + F32 * (4 * d + ff + d + 4 * d)
+        layer = M * (4 * d * d + 2 * d * ff) + F32 * (4 * d + ff + d + 4 * d)
         weights = n * layer
     if c["mm"] == "qwen3vl":
         # Qwen3-VL (transformers Qwen3VLVisionModel; llama.cpp clip.cpp PROJECTOR_TYPE_QWEN3VL): Conv3d patch embedding
         # over temporal_patch frames with a bias, a learned table of num_positions, no final norm; the merger and one
         # deepstack merger per deepstack layer are the projection (in Ollama's v.* tensors and in the mmproj file alike):
         # LayerNorm (d; 4d after the 2x2 shuffle for deepstack), fc1 4d x 4d, fc2 4d x n_embd, with biases.
-        weights += F16 * d * ch * int(c["temporal_patch"]) * p * p + F32 * d + F16 * int(c["num_positions"]) * d
-        merger = F16 * (16 * d * d + 4 * d * h) + F32 * (4 * d + h)
+        # patch and position embeddings stay F32 in Qwen's mmproj files (their Q8_0 files match only so)
+        weights += F32 * d * ch * int(c["temporal_patch"]) * p * p + F32 * d + F32 * int(c["num_positions"]) * d
+        merger = M * (16 * d * d + 4 * d * h) + F32 * (4 * d + h)
         weights += merger + F32 * 2 * d + int(c["deepstack_layers"]) * (merger + F32 * 8 * d)
     elif c["mlp"] != "swiglu":
         # patch embedding (bias or class token), learned positions, final LayerNorm
@@ -70,13 +73,13 @@ def projector(model, *, mmproj_file: bool) -> ProjectorSize | None:
             # Llama 4 (transformers Llama4VisionModel): a pre-LayerNorm too, and the pixel-shuffle adapter of the vision
             # model (fc1 ff x projector_input, fc2 projector_input x projector_output, no biases)
             pin, pout = int(c["projector_input"]), int(c["projector_output"])
-            weights += F32 * 2 * d + F16 * (ff * pin + pin * pout)
+            weights += F32 * 2 * d + M * (ff * pin + pin * pout)
     if mmproj_file:
         if c["mm"] == "mistral3":  # norm, patch merger (2x2 -> 1), linear_1, linear_2 (no biases)
-            weights += F32 * d + F16 * (4 * d * d + d * h + h * h)
+            weights += F32 * d + M * (4 * d * d + d * h + h * h)
         elif c["mm"] == "gemma3":  # mm.input_projection, mm.soft_emb_norm
-            weights += F16 * d * h + F32 * d
+            weights += M * d * h + F32 * d
         elif c["mm"] == "llama4":  # multi_modal_projector.linear_1, no bias
-            weights += F16 * int(c["projector_output"]) * h
+            weights += M * int(c["projector_output"]) * h
     graph = 4 * (img * img * ch + d * p + patches * patches * heads)
-    return ProjectorSize(weights, graph, str(c["source"]))
+    return ProjectorSize(int(round(weights)), graph, str(c["source"]))
