@@ -161,6 +161,18 @@ def test_granite4_h_micro_matches_ibms_files(quant, real):
     assert abs(_err("granite4:micro-h", quant, real)) < 0.003
 
 
+def test_granite4_h_small_matches_ibms_q4_k_m_only_with_one_bc_group():
+    # IBM's granite-4.0-h-small-Q4_K_M.gguf: 19,476,621,984 B (code-index file id 67060207828). The config copy gives
+    # no mamba_n_groups; transformers' default (1) lands within 0.05%, 8 groups (Nemotron's) would be +0.8%.
+    from selfhost_advisor.record import replace
+
+    m = get("granite4:small-h")
+    assert abs(_err("granite4:small-h", "Q4_K_M", 19_476_621_984)) < 0.0005
+    eight = replace(m, ssm=replace(m.ssm, n_group=8))
+    assert weights(eight, get_quant("Q4_K_M")).total_bytes / 19_476_621_984 - 1 > 0.007
+    assert round(count_params(m) / 1e9) == 32 and round(active_params(m) / 1e9) == 9  # "32B total / 9B active"
+
+
 # --- GGUF headers and Jamba's Mamba-1 ---------------------------------------------------------------------------
 
 def test_gguf_headers_tell_parallel_shortconv_and_moe_blocks_apart(tmp_path):
