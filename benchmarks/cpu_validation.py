@@ -1,14 +1,20 @@
-"""Ours vs llama-bench on this CPU: `advisor fit` fed the `probe --measure` figures taken just before each llama-bench
-run. Prints one row per run: measured, predicted, ratio (ours / measured).
+"""Ours vs llama-bench on this CPU, both ways a user gets a CPU estimate: `advisor fit` on the probed machine (no
+--hardware: the probe's quick clock and read-stream figures) and `fit --hardware box.json` after `advisor probe
+--measure`. Prints one row per model: measured, predicted, ratio (ours / measured).
 
-    python benchmarks/cpu_validation.py                     # the stored rows (benchmarks/cpu_llamabench.jsonl)
-    python benchmarks/cpu_validation.py --run --llama-bench PATH [--threads N] [--out FILE]
+    python benchmarks/cpu_validation.py                     # the stored rows (benchmarks/cpu_llamabench_run4.jsonl)
+    python benchmarks/cpu_validation.py --run --llama-bench PATH [--threads N] [--out FILE] [--rows a,b]
 
---run measures afresh (a few minutes on a desktop; a 2-core VM took about 4): for each of llama3.2:1b Q4_K_M and Q8_0
-and llama3.2:3b Q4_K_M it writes a synthetic GGUF with the catalog's exact layout (benchmarks/device/make_gguf.py),
-runs the probe's measurement, then `llama-bench -p 128 -n 16 -r 2 -t N` (N: the probe's usable CPUs), records the
-1-minute load average, and prints the table; --out also saves the rows in the stored format. llama-bench is not
-built by this script (a CPU build of llama.cpp; see docs/methodology.md 4d).
+--one-thread-cpu-time runs llama-bench with one thread and counts tokens per CPU-second (rusage), predictions for one
+thread: on a loaded machine the one check whose measured side the neighbours cannot spoil.
+
+--run measures afresh (about 3-4 minutes on the 2-vCPU development VM when quiet): for each row it writes a synthetic
+GGUF with the catalog's exact layout (benchmarks/device/make_gguf.py), takes both estimates (each with a fresh
+measurement), then runs `llama-bench -p 128 -n 16 -r 3 -t N` (N: the probe's usable CPUs) and records the 1-minute
+load average before and after; --out also saves the rows. llama-bench is not built here (a CPU build of llama.cpp;
+docs/methodology.md 4d). On a shared machine run it when the load average is under the core count: llama.cpp's
+threads wait for each other at a spinning barrier after every graph node, so one neighbour on a core stalls all of
+them (the stored rows from loaded minutes show 2-10x slower decode).
 """
 from __future__ import annotations
 
@@ -23,79 +29,145 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from selfhost_advisor.api import fit  # noqa: E402
-
-RUNS = (("llama3.2:1b", "Q4_K_M"), ("llama3.2:1b", "Q8_0"), ("llama3.2:3b", "Q4_K_M"))
-
-
-def _flags() -> list[str]:
-    from selfhost_advisor.probe.cpu import probe_cpu
-
-    return list(probe_cpu().flags)
+STORED = ROOT / "benchmarks" / "cpu_llamabench_run4.jsonl"
+# Catalog layouts of several sizes and kinds: dense Llama (tied head), a large-vocabulary Gemma 3 with sliding-window
+# layers, Qwen 3, and an 8B whose weights are 16x the L3 cache.
+ROWS = (("llama3.2:1b", "Q4_K_M"), ("llama3.2:1b", "Q8_0"), ("llama3.2:3b", "Q4_K_M"), ("gemma3:1b", "Q4_0"),
+        ("qwen3:1.7b", "Q5_K_M"), ("llama3.1:8b", "Q4_K_M"))
+CONTEXT = 256  # decode at 128 cached tokens, prefill as llama-bench's batch: the KV read is under 1% of the weights
 
 
-def predict(model: str, quant: str, bw: float, flops: float, flags: list[str]) -> tuple[float, float]:
-    doc = {"schema_version": "1.3.0", "devices": [], "cpu": {"name": "this CPU", "flags": flags},
-           "ram_bytes": 24 * 10**9, "available_ram_bytes": 20 * 10**9, "ram_bandwidth_bytes_per_s": int(bw),
-           "cpu_flops": flops, "host_speed_source": "measured: cpu_validation.py", "warnings": []}
-    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as fh:
-        json.dump(doc, fh)
-    try:
-        r = fit(model, fh.name, quant=quant, context=256)
-    finally:
-        os.unlink(fh.name)
-    s = r.options[0].speed
+def _speed(result) -> tuple[float, float]:
+    s = result.options[0].speed
     return s.decode_tokens_per_s, s.prefill_tokens_per_s
 
 
-def _row(head: dict, pp: float, tg: float, flags: list[str]) -> str:
-    bw, flops = head["measure"]
-    dec, pre = predict(head["model"], head["quant"], bw, flops, head.get("flags", flags))
-    return (f"| {head['model']} | {head['quant']} | {head['threads']} | {head['load'].split()[0]} | {bw / 1e9:.1f} | "
-            f"{flops / 1e9:.0f} | {pp:.1f} | {pre:.1f} | {pre / pp:.2f} | {tg:.2f} | {dec:.2f} | {dec / tg:.2f} |")
+def predict_probed(model: str, quant: str) -> tuple[tuple[float, float], str]:
+    """`advisor fit MODEL -q QUANT` on this machine, its quick host figures measured afresh (a new ADVISOR_HOME)."""
+    from selfhost_advisor.api import fit
+
+    with tempfile.TemporaryDirectory() as home:
+        old = os.environ.get("ADVISOR_HOME")
+        os.environ["ADVISOR_HOME"] = home
+        try:
+            r = fit(model, None, quant=quant, context=CONTEXT)
+        finally:
+            if old is None:
+                os.environ.pop("ADVISOR_HOME", None)
+            else:
+                os.environ["ADVISOR_HOME"] = old
+    return _speed(r), r.machine.host_speed_source if hasattr(r, "machine") else ""
 
 
-HEADER = ("| model | quant | threads | load (1 min) | copy GB/s | GEMM GFLOPS | llama-bench pp128 | ours | ratio | "
-          "llama-bench tg16 | ours | ratio |\n|---|---|---|---|---|---|---|---|---|---|---|---|")
+def predict_file(model: str, quant: str, box: str) -> tuple[float, float]:
+    from selfhost_advisor.api import fit
+
+    return _speed(fit(model, box, quant=quant, context=CONTEXT))
+
+
+def measured_box(path: str) -> dict:
+    """`advisor probe --measure --json` into `path`; returns the document."""
+    out = subprocess.run([sys.executable, "-m", "selfhost_advisor", "probe", "--measure", "--json"], check=True,
+                         capture_output=True, text=True).stdout
+    Path(path).write_text(out)
+    return json.loads(out)
+
+
+HEADER = ("| model | quant | threads | load (1 min, before/after) | clock GHz | read GB/s | llama-bench pp128 | "
+          "ours probed | ratio | ours --measure | ratio | llama-bench tg16 | ours probed | ratio | ours --measure | "
+          "ratio |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+
+
+def _row(h: dict) -> str:
+    pp, tg = h["pp"], h["tg"]
+    (dp, pp_p), (dm, pp_m) = h["probed"], h["file"]
+    return (f"| {h['model']} | {h['quant']} | {h['threads']} | {h['load']} / {h['load_after']} | "
+            f"{h['clock_hz'] / 1e9:.2f} | {h['read_bw'] / 1e9:.1f} | {pp:.1f} | {pp_p:.1f} | {pp_p / pp:.2f} | "
+            f"{pp_m:.1f} | {pp_m / pp:.2f} | {tg:.2f} | {dp:.2f} | {dp / tg:.2f} | {dm:.2f} | {dm / tg:.2f} |")
 
 
 def stored(path: str) -> int:
-    flags = _flags()
     print(HEADER)
-    head, got = None, {}
     for line in Path(path).read_text().splitlines():
-        d = json.loads(line)
-        if "load" in d:
-            head, got = d, {}
-            continue
-        got["pp" if d["n_prompt"] else "tg"] = d["avg_ts"]
-        if len(got) == 2:
-            print(_row(head, got["pp"], got["tg"], flags))
+        h = json.loads(line)
+        if "pp" in h:
+            print(_row(h))
     return 0
 
 
-def run(bench: str, threads: int | None, out: str | None) -> int:
-    from selfhost_advisor.probe.measure import measure, usable_cpus
+def _cpu_seconds(cmd: list[str]) -> float:
+    """CPU seconds (user + system) a command used (wait4 rusage)."""
+    with tempfile.TemporaryFile() as out:
+        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.DEVNULL)
+        _, status, usage = os.wait4(proc.pid, 0)
+        if os.waitstatus_to_exitcode(status):
+            raise SystemExit(f"{cmd[0]} failed")
+    return usage.ru_utime + usage.ru_stime
 
-    flags = _flags()
+
+def one_thread(bench: str, gguf: str) -> tuple[float, float]:
+    """(pp128, tg16) tokens per CPU-second of llama-bench -t 1: the CPU seconds of 4 repetitions less those of 1, so
+    the load of a shared machine does not enter (one thread has nobody to wait for at a barrier)."""
+    rates = []
+    for p, n, tokens in (("128", "0", 128), ("0", "16", 16)):
+        c = [_cpu_seconds([bench, "-m", gguf, "-t", "1", "-p", p, "-n", n, "-r", r, "-o", "jsonl"]) for r in ("1", "4")]
+        rates.append(3 * tokens / (c[1] - c[0]))
+    return rates[0], rates[1]
+
+
+def _one_thread_box(box: dict, path: str) -> None:
+    """The measured probe as one thread sees it: one thread, its own read stream."""
+    one = dict(box, cpu_threads=1, ram_bandwidth_bytes_per_s=box.get("cpu_thread_bandwidth_bytes_per_s")
+               or box["ram_bandwidth_bytes_per_s"])
+    Path(path).write_text(json.dumps(one))
+
+
+def _load() -> str:
+    return f"{os.getloadavg()[0]:.2f}"
+
+
+def run(bench: str, threads: int | None, out: str | None, rows, cpu_time: bool = False) -> int:
+    from selfhost_advisor.probe.measure import usable_cpus
+
     threads = threads or usable_cpus()
     lines = []
     print(HEADER, flush=True)
     with tempfile.TemporaryDirectory() as tmp:
-        for model, quant in RUNS:
+        for model, quant in rows:
             gguf = Path(tmp) / f"{model.replace(':', '_')}-{quant}.gguf"
             subprocess.run([sys.executable, str(ROOT / "benchmarks" / "device" / "make_gguf.py"), model, quant,
                             str(gguf)], check=True, stdout=subprocess.DEVNULL)
-            m = measure()
-            head = {"load": " ".join(f"{x:.2f}" for x in os.getloadavg()), "model": model, "quant": quant,
-                    "threads": threads, "measure": [m.ram_bandwidth_bytes_per_s, m.matmul_flops], "flags": flags}
-            res = subprocess.run([bench, "-m", str(gguf), "-t", str(threads), "-p", "128", "-n", "16", "-r", "2",
+            load = _load()
+            box_path = str(Path(tmp) / "box.json")
+            box = measured_box(box_path)
+            if cpu_time:  # one thread, per CPU-second: the load-proof check (no "probed" path: it plans 2 threads)
+                _one_thread_box(box, box_path)
+                from_file = predict_file(model, quant, box_path)
+                probed = from_file
+                pp, tg = one_thread(bench, str(gguf))
+                h = {"model": model, "quant": quant, "threads": "1 (CPU time)", "load": load, "load_after": _load(),
+                     "clock_hz": box.get("cpu_clock_hz") or 0.0,
+                     "read_bw": box.get("cpu_thread_bandwidth_bytes_per_s") or box["ram_bandwidth_bytes_per_s"],
+                     "pp": pp, "tg": tg, "probed": list(probed), "file": list(from_file), "measured": box.get("measured")}
+                print(_row(h), flush=True)
+                lines.append(json.dumps(h))
+                gguf.unlink()
+                continue
+            probed, _ = predict_probed(model, quant)
+            from_file = predict_file(model, quant, box_path)
+            res = subprocess.run([bench, "-m", str(gguf), "-t", str(threads), "-p", "128", "-n", "16", "-r", "3",
                                   "-o", "jsonl"], check=True, capture_output=True, text=True)
             tests = [json.loads(x) for x in res.stdout.splitlines() if x.startswith("{")]
-            pp = next(t["avg_ts"] for t in tests if t["n_prompt"])
-            tg = next(t["avg_ts"] for t in tests if t["n_gen"])
-            print(_row(head, pp, tg, flags), flush=True)
-            lines += [json.dumps(head)] + [json.dumps(t) for t in tests]
+            h = {"model": model, "quant": quant, "threads": threads, "load": load, "load_after": _load(),
+                 "clock_hz": box.get("cpu_clock_hz") or 0.0, "read_bw": box["ram_bandwidth_bytes_per_s"],
+                 "pp": next(t["avg_ts"] for t in tests if t["n_prompt"]),
+                 "tg": next(t["avg_ts"] for t in tests if t["n_gen"]),
+                 "pp_samples": next(t["samples_ts"] for t in tests if t["n_prompt"]),
+                 "tg_samples": next(t["samples_ts"] for t in tests if t["n_gen"]),
+                 "probed": list(probed), "file": list(from_file), "measured": box.get("measured"),
+                 "build_commit": tests[0].get("build_commit"), "test_time": tests[0].get("test_time")}
+            print(_row(h), flush=True)
+            lines.append(json.dumps(h))
             gguf.unlink()
     if out:
         Path(out).write_text("\n".join(lines) + "\n")
@@ -104,16 +176,20 @@ def run(bench: str, threads: int | None, out: str | None) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("path", nargs="?", default=str(ROOT / "benchmarks" / "cpu_llamabench.jsonl"))
+    ap.add_argument("path", nargs="?", default=str(STORED))
     ap.add_argument("--run", action="store_true", help="measure afresh with --llama-bench")
     ap.add_argument("--llama-bench", dest="bench", help="path of a CPU llama-bench binary")
     ap.add_argument("--threads", type=int)
+    ap.add_argument("--rows", help="comma-separated model=quant pairs (default: the six of ROWS)")
+    ap.add_argument("--one-thread-cpu-time", dest="cpu_time", action="store_true",
+                    help="llama-bench -t 1 timed per CPU-second, predictions for one thread: a check the load cannot spoil")
     ap.add_argument("--out")
     a = ap.parse_args(argv)
     if a.run:
         if not a.bench:
             ap.error("--run needs --llama-bench PATH")
-        return run(a.bench, a.threads, a.out)
+        rows = [tuple(r.split("=")) for r in a.rows.split(",")] if a.rows else ROWS
+        return run(a.bench, a.threads, a.out, rows, a.cpu_time)
     return stored(a.path)
 
 

@@ -11,8 +11,9 @@ def probe(
                                  "save it and pass it to fit/cost as --hardware FILE."),
     show_ids: bool = typer.Option(False, "--show-ids", help="Include GPU UUIDs, serials and PCI bus ids "
                                   "(redacted by default so the file can be shared)."),
-    measure: bool = typer.Option(False, "--measure", help="Also measure this machine's RAM bandwidth and matrix-multiply "
-                                 "rate (a few seconds, progress on stderr; needs numpy); fit then uses them for CPU layers."),
+    measure: bool = typer.Option(False, "--measure", help="Also measure this machine's RAM read bandwidth, core clock and "
+                                 "matrix-multiply rate (a few seconds, progress on stderr; needs numpy); fit then uses them "
+                                 "for CPU layers."),
     quiet_flag: bool = quiet_option(),
     timestamp_flag: bool = timestamp_option(),
 ) -> int:

@@ -260,6 +260,11 @@ class Machine:
     # or "" (speed.yaml default_host); measured_host holds the measurement itself (probe/measure.Measurement)
     host_speed_source: str = ""
     measured_host: object = None
+    # this host's core clock under load and the threads llama.cpp runs (probe/hostrate.py): with both, CPU layers
+    # are timed by the dot kernels' rate per cycle (estimate/cpu_kernels.py) instead of a FLOPS figure
+    cpu_clock_hz: float | None = None
+    cpu_threads: int | None = None
+    cpu_thread_bandwidth_bytes_per_s: int | None = None  # one thread's read stream (probe/hostrate.py)
 
 
 @record

@@ -63,3 +63,9 @@ def _isolated_home(tmp_path, monkeypatch):
         raise hub.NetworkError("tests never reach the network; install tests/hubfake.FakeHub")
 
     monkeypatch.setattr(hub, "transport_factory", _no_network)
+    # No test times this machine's clock or RAM (probe/hostrate.py): the live probe sees "not measured", so outputs
+    # stay the same on every box; tests of the measurement call it or fake it themselves.
+    from selfhost_advisor.probe import hostrate
+
+    monkeypatch.setattr(hostrate, "host_rates", lambda threads, root="/", reps=3: hostrate.HostRates(
+        clock_hz=None, read_bandwidth_bytes_per_s=None, threads=threads, seconds=0.0, method="tests: not measured"))

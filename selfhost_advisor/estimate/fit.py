@@ -82,8 +82,14 @@ def host_speed(machine: Machine) -> dict:
         source = "profile" if machine.source != "probe" else f"CPU profile {machine.cpu.matched_profile if machine.cpu else ''}"
     else:
         source = f"assumed: {d['source']} (run 'advisor probe --measure' for this machine's own figures)"
-    return {"ram_bandwidth_bytes_per_s": int(bw or d["ram_bandwidth_gbps"] * 1e9),
-            "cpu_flops": float(flops or d["cpu_tflops"] * 1e12), "source": source}
+    from .cpu_kernels import vector_flops
+
+    vf = vector_flops(machine)
+    out = {"ram_bandwidth_bytes_per_s": int(bw or d["ram_bandwidth_gbps"] * 1e9),
+           "cpu_flops": float(vf or flops or d["cpu_tflops"] * 1e12), "source": source}
+    if vf:  # a clocked host: CPU layers are timed by llama.cpp's kernel rates at threads x clock (cpu_kernels.py)
+        out.update(cpu_clock_hz=float(machine.cpu_clock_hz), cpu_threads=int(machine.cpu_threads))
+    return out
 
 
 def fit(

@@ -21,6 +21,8 @@ from typing import Mapping
 from ..catalog.data import load
 from ..domain import Device, Machine, MemoryBreakdown, Model, Placement, Quant, Speed
 from ..record import record
+from .cpu_kernels import cpu_isa, decode_seconds as _cpu_decode_seconds, prefill_seconds as _cpu_prefill_seconds
+from .cpu_kernels import vector_flops
 from .memory import kv_bytes_per_cell, uses_window, weights
 
 # One set of factors per llama.cpp backend: each backend has its own kernels (HIP, Vulkan shaders, SYCL), whatever
@@ -339,9 +341,19 @@ def _decode_seconds(
             boundaries += 1
     cpu_layers = n - layer
     cpu = efficiency("cpu", table)
-    if cpu_layers:
-        # On unified memory the CPU reads the same RAM the GPU does.
-        unified_bw = devices[0].bandwidth_bytes_per_s if devices and devices[0].unified else None
+    # On unified memory the CPU reads the same RAM the GPU does.
+    unified_bw = devices[0].bandwidth_bytes_per_s if devices and devices[0].unified else None
+    clocked = not unified_bw and vector_flops(machine) is not None
+    if clocked and (cpu_layers or not output_on_gpu):
+        # a CPU whose clock, threads and read stream the probe measured: each thread streams its rows, then
+        # multiplies them (estimate/cpu_kernels.py decode_seconds); the output head is one more mat-vec
+        head = not output_on_gpu
+        nbytes = sum(per_layer[layer:]) + (work.output_read_bytes if head else 0)
+        n_weights = (sum(_per_layer(work.layer_matrices[layer:], lambda mats: float(sum(w for _, w, _ in mats))))
+                     + (work.output_matrix[1] if head else 0))
+        total += _cpu_decode_seconds(nbytes, n_weights, machine, cpu.bandwidth * _host_bandwidth(machine))
+        boundaries += 1 if cpu_layers else 0
+    elif cpu_layers:
         streamed = sum(per_layer[layer:]) / (cpu.bandwidth * (unified_bw or _host_bandwidth(machine)))
         total += max(streamed, _cpu_matvec_seconds(work.layer_matrices[layer:], machine))
         boundaries += 1
@@ -352,22 +364,11 @@ def _decode_seconds(
         total += work.output_read_bytes / bw
         ty, n_weights = work.output_matrix
         total += _kernel_excess(((ty, n_weights, work.output_read_bytes),), eff, bw, sm_cycles_per_s(d))
-    else:
+    elif not clocked:
         total += work.output_read_bytes / (cpu.bandwidth * _host_bandwidth(machine))
     hop = efficiency(devices[0].backend, table).hop_s if devices else 0.0
     total += max(0, boundaries - 1) * hop
     return total
-
-
-def cpu_isa(machine: Machine) -> str:
-    """The ISA family of llama.cpp's CPU dot kernels on this host: vnni (an int8 dot instruction: AVX512-VNNI or
-    AVX-VNNI), neon (with dotprod), else avx2 (also for hosts described by a profile, which list no flags)."""
-    flags = set(machine.cpu.flags) if machine.cpu else set()
-    if "avx512_vnni" in flags or "avx_vnni" in flags:
-        return "vnni"
-    if "neon" in flags and "dotprod" in flags:
-        return "neon"
-    return "avx2"
 
 
 def _cpu_matvec_seconds(layers: tuple, machine: Machine) -> float:
@@ -423,7 +424,9 @@ def _prefill_seconds_per_token(
         total += sum(work.layer_expert_bytes[:placement.cpu_moe_layers]) / max(1, n_ubatch) / link
     if layer < n:
         rest_flops = sum(per_layer[layer:])
-        on_cpu = rest_flops / (cpu_c * _host_flops(machine))
+        attention = sum(_attention_flops(model, i, depth) for i in range(layer, n))
+        clocked = _cpu_prefill_seconds(work.layer_matrices[layer:], attention, machine) if work.layer_matrices else None
+        on_cpu = clocked if clocked is not None else rest_flops / (cpu_c * _host_flops(machine))
         if devices and not devices[0].unified and _device_flops(devices[0]):
             # llama.cpp offloads the matmuls of CPU-resident layers to the GPU for large batches: pay the copy.
             d = devices[0]

@@ -28,6 +28,9 @@ class ProbeSources:
     cpuinfo_loader: Callable[[], dict] | None = None
     boot_time: float | None = None
     cache_dir: str | None = None
+    # (threads) -> probe.hostrate.HostRates: core clock and read-stream bandwidth; AUTO measures the live host (cached
+    # per boot, under a second) when root is "/", None skips it
+    host_rates: Any = AUTO
 
 
 def _psutil_memory() -> tuple[int, int]:
@@ -128,7 +131,42 @@ def probe(sources: ProbeSources | None = None) -> ProbeReport:
         other_devices=tuple(others), cpu=cpu, physical_ram_bytes=total,
         cgroup_memory_limit_bytes=limit, container=container,
     )
+    if cpu_profile is None and not (devices and all(d.unified for d in devices)):
+        machine = _with_host_rates(machine, src)
     return ProbeReport(machine=machine, warnings=tuple(warnings), os=os_name)
+
+
+def _with_host_rates(machine: Machine, src: ProbeSources) -> Machine:
+    """A CPU no profile describes: its own clock and read-stream bandwidth (probe/hostrate.py), which the CPU speed
+    model uses in place of speed.yaml's default desktop. Quick (under a second, then cached for this boot)."""
+    from .measure import usable_cpus
+
+    threads = usable_cpus(src.root)
+    if src.host_rates is AUTO:
+        if src.root != "/":
+            return machine
+        from .cpu import cache_dir
+        from .hostrate import cached_host_rates
+
+        try:
+            import psutil
+
+            boot = psutil.boot_time()
+        except Exception:  # noqa: BLE001 - no boot time: measure, do not cache across boots
+            boot = None
+        rates = cached_host_rates(threads, boot, cache_dir() if boot is not None else None)
+    elif src.host_rates is None:
+        return machine
+    else:
+        rates = src.host_rates(threads)
+    if not rates.clock_hz or not rates.read_bandwidth_bytes_per_s:
+        return machine
+    source = (f"measured: {rates.read_bandwidth_bytes_per_s / 1e9:.1f} GB/s read stream, {rates.clock_hz / 1e9:.2f} GHz "
+              f"core clock on {rates.threads} threads (quick probe, cached for this boot; 'advisor probe --measure' "
+              f"measures longer)")
+    return replace(machine, ram_bandwidth_bytes_per_s=rates.read_bandwidth_bytes_per_s, cpu_clock_hz=rates.clock_hz,
+                   cpu_threads=rates.threads, host_speed_source=source,
+                   cpu_thread_bandwidth_bytes_per_s=rates.thread_bandwidth_bytes_per_s)
 
 
 def _one_backend(devices: list[Device]) -> tuple[list[Device], list[Device]]:

@@ -102,7 +102,21 @@ def _measured(raw: object, path: str) -> dict | None:
         return None
     return {"ram_bandwidth_bytes_per_s": _int(raw, "ram_bandwidth_bytes_per_s", path),
             "matmul_flops": _float(raw, "matmul_flops"), "threads": _int(raw, "threads", path, required=False),
-            "seconds": _float(raw, "seconds"), "method": _str(raw, "method") or ""}
+            "seconds": _float(raw, "seconds"), "method": _str(raw, "method") or "", "clock_hz": _float(raw, "clock_hz"),
+            "copy_bandwidth_bytes_per_s": _int(raw, "copy_bandwidth_bytes_per_s", path, required=False),
+            "thread_bandwidth_bytes_per_s": _int(raw, "thread_bandwidth_bytes_per_s", path, required=False)}
+
+
+def _clock(data: dict) -> float | None:
+    """cpu_clock_hz of a probe file (schema 1.8): a core clock between 100 MHz and 10 GHz, else not used."""
+    v = _float(data, "cpu_clock_hz")
+    return v if v and 1e8 <= v <= 1e10 else None
+
+
+def _threads(data: dict, path: str) -> int | None:
+    """cpu_threads of a probe file: 1 to 65,536 (more is not a CPU llama.cpp runs on), else not used."""
+    v = _int(data, "cpu_threads", path, required=False)
+    return v if v and v <= 65536 else None
 
 
 def report_from_probe(data: object, path: str = "<probe>") -> ProbeReport:
@@ -150,6 +164,9 @@ def report_from_probe(data: object, path: str = "<probe>") -> ProbeReport:
         container=_bool(data, "container"),
         host_speed_source=_str(data, "host_speed_source") or "",
         measured_host=_measured(data.get("measured"), path),
+        cpu_clock_hz=_clock(data),
+        cpu_threads=_threads(data, path),
+        cpu_thread_bandwidth_bytes_per_s=_int(data, "cpu_thread_bandwidth_bytes_per_s", path, required=False) or None,
     )
     warnings = tuple(w for w in _list(data, "warnings", path) if isinstance(w, str))
     return ProbeReport(machine=machine, warnings=warnings, os=str(data.get("os") or ""))

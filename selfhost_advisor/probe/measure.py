@@ -1,12 +1,16 @@
-"""`advisor probe --measure`: this machine's own memory bandwidth and matrix-multiply rate, in a few seconds.
+"""`advisor probe --measure`: this machine's own memory bandwidth, core clock and matrix-multiply rate, in seconds.
 
 Why: a spec sheet says what the RAM could do; a shared VM, a container's CPU quota or one populated channel says
-otherwise. llama.cpp's CPU decode streams every weight once per token (memory-bound) and its prefill is a matrix
-multiply, so these two measurements are what the speed model needs for CPU-resident layers.
+otherwise. llama.cpp's CPU decode streams every weight once per token (memory-bound, or bound by its dot kernels'
+rate per cycle) and its prefill is a matrix multiply, so these are what the speed model needs for CPU layers.
 
-- Bandwidth: STREAM "copy" (McCalpin, https://www.cs.virginia.edu/stream/ref.html): each of T threads copies its
-  slice of a 256 MiB float32 array (numpy releases the GIL), counting bytes read + written; best of the repetitions.
-- Matrix multiply: float32 GEMM through numpy's BLAS (all cores), 2 n^3 FLOPs per product, best of the repetitions.
+- Bandwidth: a read-only stream, as decode reads its weights: T threads, then one, scan a buffer 4x the last-level
+  cache with memchr (probe/hostrate.py), per CPU-second, best of the repetitions. A STREAM "copy" (McCalpin,
+  https://www.cs.virginia.edu/stream/ref.html) is kept beside it for reference: on this 2-vCPU VM its 256 MiB
+  arrays sat partly in the 300 MiB L3 and its rate varied 2x with the neighbours' use of that cache.
+- Core clock: a dependent-add chain (probe/hostrate.py); with T it gives the kernels' rate (estimate/cpu_kernels.py).
+- Matrix multiply: float32 GEMM through numpy's BLAS (all cores), 2 n^3 FLOPs per product, best of the repetitions:
+  the rate of float-weight prefill.
 T is the CPUs this process may use: its affinity mask, capped by the cgroup CPU quota (cpu.max).
 numpy is imported here only (the measurement is the one place it is allowed); progress goes to stderr.
 """
@@ -30,6 +34,9 @@ class Measurement:
     threads: int
     seconds: float
     method: str
+    clock_hz: float | None = None
+    copy_bandwidth_bytes_per_s: int | None = None
+    thread_bandwidth_bytes_per_s: int | None = None  # one thread's read stream
 
 
 def usable_cpus(root: str = "/") -> int:
@@ -110,27 +117,44 @@ def measure(progress: Callable[[str], None] = lambda s: None, reps: int = 5, roo
     """Run both measurements (a few seconds); raises ImportError when numpy is missing."""
     import numpy as np
 
+    from . import hostrate
+
     t0 = time.perf_counter()
     threads = usable_cpus(root)
-    bw = _copy_rate(np, threads, reps, progress)
+    clock = hostrate.core_clock_hz()
+    progress(f"core clock: {clock / 1e9:.2f} GHz" if clock else "core clock: not measurable here")
+    stream_bytes = max(hostrate.MIN_STREAM_BYTES, 4 * hostrate.last_level_cache_bytes(root))
+    got = hostrate.read_bandwidths((threads, 1) if threads > 1 else (1,), stream_bytes, reps) or [None]
+    read, one = got[0] or 0.0, got[-1]
+    progress(f"memory bandwidth (read): {read / 1e9:.1f} GB/s on {threads} threads, "
+             f"{(one or 0) / 1e9:.1f} GB/s on one")
+    copy = _copy_rate(np, threads, reps, progress)
     flops = _gemm_rate(np, reps, progress)
-    return Measurement(ram_bandwidth_bytes_per_s=int(bw), matmul_flops=float(flops), threads=threads,
+    return Measurement(ram_bandwidth_bytes_per_s=int(read or copy), matmul_flops=float(flops), threads=threads,
                        seconds=round(time.perf_counter() - t0, 2),
-                       method=f"STREAM copy, {threads} threads, {ARRAY_BYTES >> 20} MiB, best of {reps}; "
-                              f"float32 GEMM n={GEMM_N} (numpy BLAS), best of {reps}")
+                       method=f"memchr read stream, {threads} threads, {stream_bytes >> 20} MiB, best of {reps}; "
+                              f"dependent-add clock; STREAM copy {ARRAY_BYTES >> 20} MiB; "
+                              f"float32 GEMM n={GEMM_N} (numpy BLAS), best of {reps}",
+                       clock_hz=clock, copy_bandwidth_bytes_per_s=int(copy),
+                       thread_bandwidth_bytes_per_s=int(one) if one else None)
 
 
 def as_dict(m: Measurement) -> dict:
     return {"ram_bandwidth_bytes_per_s": m.ram_bandwidth_bytes_per_s, "matmul_flops": round(m.matmul_flops),
-            "threads": m.threads, "seconds": m.seconds, "method": m.method}
+            "threads": m.threads, "seconds": m.seconds, "method": m.method, "clock_hz": m.clock_hz,
+            "copy_bandwidth_bytes_per_s": m.copy_bandwidth_bytes_per_s,
+            "thread_bandwidth_bytes_per_s": m.thread_bandwidth_bytes_per_s}
 
 
 def with_measurement(report, m: Measurement):
     """A ProbeReport whose machine uses the measured figures for CPU-resident work (fit says so)."""
     from ..record import replace
 
-    source = (f"measured: {m.ram_bandwidth_bytes_per_s / 1e9:.1f} GB/s copy, {m.matmul_flops / 1e9:.0f} GFLOPS "
-              f"float32 GEMM on {m.threads} threads (advisor probe --measure)")
+    clock = f", {m.clock_hz / 1e9:.2f} GHz core clock" if m.clock_hz else ""
+    source = (f"measured: {m.ram_bandwidth_bytes_per_s / 1e9:.1f} GB/s read stream{clock}, {m.matmul_flops / 1e9:.0f} "
+              f"GFLOPS float32 GEMM on {m.threads} threads (advisor probe --measure)")
     machine = replace(report.machine, ram_bandwidth_bytes_per_s=m.ram_bandwidth_bytes_per_s, cpu_flops=m.matmul_flops,
-                      host_speed_source=source, measured_host=as_dict(m))
+                      host_speed_source=source, measured_host=as_dict(m), cpu_clock_hz=m.clock_hz,
+                      cpu_threads=m.threads if m.clock_hz else None,
+                      cpu_thread_bandwidth_bytes_per_s=m.thread_bandwidth_bytes_per_s)
     return replace(report, machine=machine)

@@ -193,8 +193,9 @@ def render_fit(r: FitResult, file=None) -> None:
         con.print("streams: sequences of the full context that vLLM's KV pool holds at once (its 'maximum concurrency').")
     if any(o.placement.fit in ("cpu", "partial") for o in r.options) and r.assumptions.get("host_speed"):
         hs = r.assumptions["host_speed"]
-        con.print(f"Host (CPU layers): {hs['ram_bandwidth_bytes_per_s'] / 1e9:.1f} GB/s RAM, "
-                  f"{hs['cpu_flops'] / 1e9:,.0f} GFLOPS; {hs['source']}")
+        rate = (f"{hs['cpu_threads']} threads x {hs['cpu_clock_hz'] / 1e9:.2f} GHz" if hs.get("cpu_clock_hz")
+                else f"{hs['cpu_flops'] / 1e9:,.0f} GFLOPS")
+        con.print(f"Host (CPU layers): {hs['ram_bandwidth_bytes_per_s'] / 1e9:.1f} GB/s RAM, {rate}; {hs['source']}")
     bound = [o.quant.name for o in r.options if o.speed and o.speed.kernel_share >= KERNEL_BOUND]
     if bound:
         con.print(f"[yellow]note:[/] decode of {', '.join(bound)} here is kernel-bound: llama.cpp's mat-vec kernels "

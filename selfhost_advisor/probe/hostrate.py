@@ -1,0 +1,208 @@
+"""This host's core clock and read-stream bandwidth, without numpy, in well under a second (cached per boot).
+
+Why: llama.cpp's CPU decode streams every weight once per token from RAM (read only), each thread its own rows, and
+its dot kernels run at a rate set by the core clock (ggml-cpu's x86 kernels are 256-bit AVX2/AVX-VNNI code whatever
+the widest vector unit). A spec sheet gives neither figure for a VM or a container: this 2-vCPU KVM guest reports
+2.1 GHz (the TSC rate) and runs at 3.4, and one core streams about 8 GB/s of its host's hundreds.
+
+- Clock: a chain of dependent register adds (`add rax, rax`, one cycle each on every x86-64 core since the P6;
+  Agner Fog, instruction tables) timed over a few milliseconds, the method of lmbench's `mhz`
+  (https://lmbench.sourceforge.net/man/mhz.8.html). x86-64 only; elsewhere None. An add of an immediate is not used:
+  Golden Cove's renamer folds those chains (https://chipsandcheese.com/p/popping-the-hood-on-golden-cove).
+- Read stream: T threads each scan their slice of a buffer larger than the last-level cache with libc memchr for a
+  byte that is not there (vector loads, read only, as a mat-vec reads its rows); ctypes releases the GIL during the
+  call, so the threads run in parallel. The sum over threads of bytes / the thread's CPU time, best of the
+  repetitions.
+Both divide by CPU time, not wall time (a stall on memory is CPU time; being preempted is not): on a shared machine a
+neighbour's process would otherwise halve the figures at random, and what fit predicts is the machine running the
+model, not the neighbour.
+"""
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import json
+import mmap
+import os
+import platform
+import struct
+import threading
+import time
+from typing import Callable
+
+from ..record import record
+
+MIN_STREAM_BYTES = 1 << 30  # at least 1 GiB, and 4 x the last-level cache (this VM: 300 MiB of L3)
+
+
+@record
+class HostRates:
+    clock_hz: float | None
+    read_bandwidth_bytes_per_s: int | None  # `threads` threads together
+    threads: int
+    seconds: float
+    method: str
+    thread_bandwidth_bytes_per_s: int | None = None  # one thread alone
+
+
+def _add_chain() -> Callable[[int], int] | None:
+    """A native function running `n` iterations of 16 dependent `add rax, rax` (x86-64 SysV/Win64 both pass the count
+    in a register we read: rdi on SysV; this is only built on Linux/macOS x86-64)."""
+    if platform.machine().lower() not in ("x86_64", "amd64") or os.name != "posix":
+        return None
+    code = bytearray.fromhex("b801000000")  # mov eax, 1
+    top = len(code)
+    code += bytes.fromhex("4801c0") * 16  # add rax, rax (x16, each waits for the previous)
+    code += bytes.fromhex("48ffcf")  # dec rdi
+    code += b"\x0f\x85" + struct.pack("<i", top - (len(code) + 6))  # jnz top
+    code += b"\xc3"  # ret
+    try:
+        buf = mmap.mmap(-1, mmap.PAGESIZE, prot=mmap.PROT_READ | mmap.PROT_WRITE | mmap.PROT_EXEC)
+    except (OSError, ValueError, AttributeError):  # W^X policy (SELinux execmem, hardened kernels): no clock
+        return None
+    buf.write(bytes(code))
+    fn = ctypes.CFUNCTYPE(ctypes.c_uint64, ctypes.c_uint64)(ctypes.addressof(ctypes.c_char.from_buffer(buf)))
+    fn._keep = buf  # type: ignore[attr-defined]  # the page lives as long as the function
+    return fn
+
+
+def core_clock_hz(reps: int = 7, iterations: int = 400_000) -> float | None:
+    """Cycles per second of one core under load (turbo included): 16 x iterations adds / best time."""
+    fn = _add_chain()
+    if fn is None:
+        return None
+    fn(1000)
+    best = 0.0
+    for _ in range(reps):
+        t0 = time.thread_time()  # CPU time of this thread: a neighbour that preempts us does not count
+        fn(iterations)
+        dt = time.thread_time() - t0
+        if dt > 0:
+            best = max(best, 16 * iterations / dt)
+    return best or None
+
+
+def last_level_cache_bytes(root: str = "/") -> int:
+    """The largest cache sysfs lists for cpu0 (Linux), else 0."""
+    base = os.path.join(root, "sys", "devices", "system", "cpu", "cpu0", "cache")
+    best = 0
+    try:
+        names = os.listdir(base)
+    except OSError:
+        return 0
+    for n in names:
+        try:
+            with open(os.path.join(base, n, "size"), encoding="ascii") as fh:
+                s = fh.read().strip().upper()
+        except OSError:
+            continue
+        mult = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30}.get(s[-1:], 1)
+        digits = s[:-1] if s[-1:] in "KMG" else s
+        if digits.isdigit():
+            best = max(best, int(digits) * mult)
+    return best
+
+
+def read_bandwidth(threads: int, nbytes: int, reps: int = 3) -> float | None:
+    """Bytes per second `threads` threads read from a `nbytes` buffer (memchr scans, best of `reps`)."""
+    got = read_bandwidths((threads,), nbytes, reps)
+    return got[0] if got else None
+
+
+def read_bandwidths(thread_counts: tuple[int, ...], nbytes: int, reps: int = 3) -> list[float | None] | None:
+    """read_bandwidth for each thread count, over one buffer (allocating and touching it costs more than a scan)."""
+    name = ctypes.util.find_library("c")
+    try:
+        libc = ctypes.CDLL(name) if name else ctypes.CDLL(None)
+        memchr = libc.memchr
+    except (OSError, AttributeError):
+        return None
+    memchr.restype = ctypes.c_void_p
+    memchr.argtypes = (ctypes.c_void_p, ctypes.c_int, ctypes.c_size_t)
+    buf = (ctypes.c_char * nbytes)()
+    ctypes.memset(buf, 7, nbytes)  # touch every page: an untouched one reads the shared zero page, not RAM
+    out = [_scan_rate(memchr, ctypes.addressof(buf), nbytes, t, reps) for t in thread_counts]
+    del buf
+    return out
+
+
+def _scan_rate(memchr, base: int, nbytes: int, threads: int, reps: int) -> float | None:
+    chunk = nbytes // threads
+    best = 0.0
+    for _ in range(reps):
+        barrier = threading.Barrier(threads)
+        cpu = [0.0] * threads
+
+        def scan(i: int) -> None:
+            barrier.wait()
+            t0 = time.thread_time()
+            memchr(base + i * chunk, 1, chunk)
+            cpu[i] = time.thread_time() - t0
+
+        pool = [threading.Thread(target=scan, args=(i,)) for i in range(threads)]
+        for t in pool:
+            t.start()
+        for t in pool:
+            t.join()
+        if all(c > 0 for c in cpu):
+            best = max(best, sum(chunk / c for c in cpu))
+    return best or None
+
+
+def host_rates(threads: int, root: str = "/", reps: int = 2) -> HostRates:
+    """Clock, the `threads`-thread read stream and one thread's (the speed model needs both: estimate/cpu_kernels.py)."""
+    t0 = time.perf_counter()
+    clock = core_clock_hz()
+    nbytes = max(MIN_STREAM_BYTES, 4 * last_level_cache_bytes(root))
+    got = read_bandwidths((threads, 1) if threads > 1 else (1,), nbytes, reps) or [None]
+    bw, one = got[0], got[-1]
+    return HostRates(clock_hz=clock, read_bandwidth_bytes_per_s=int(bw) if bw else None, threads=threads,
+                     seconds=round(time.perf_counter() - t0, 2), thread_bandwidth_bytes_per_s=int(one) if one else None,
+                     method=f"dependent-add clock; memchr read stream, {threads} and 1 threads, {nbytes >> 20} MiB, "
+                            f"best of {reps}, per CPU-second")
+
+
+def cached_host_rates(threads: int, boot_time: float, directory: str | None,
+                      measure: Callable[[int], HostRates] | None = None) -> HostRates:
+    """host_rates, reused while the machine has not rebooted and the usable CPU count is unchanged."""
+    from .cpu import _read_cache
+
+    path = os.path.join(directory, "host_rates.json") if directory else None
+    if path:
+        cached = _read_cache(path)
+        if cached:
+            try:
+                d = json.loads(cached)
+                if d.get("boot_time") == boot_time and d.get("threads") == threads:
+                    return HostRates(clock_hz=_pos(d.get("clock_hz")), read_bandwidth_bytes_per_s=_pos_int(d.get("bw")),
+                                     threads=threads, seconds=0.0, method=str(d.get("method", ""))[:200],
+                                     thread_bandwidth_bytes_per_s=_pos_int(d.get("bw1")))
+            except (ValueError, AttributeError, TypeError, RecursionError):
+                pass
+    r = (measure or host_rates)(threads)
+    if path:
+        try:
+            from ..errors import AdvisorError
+            from ..safefile import open_regular_for_writing
+
+            os.makedirs(directory, exist_ok=True)
+            doc = {"boot_time": boot_time, "threads": threads, "clock_hz": r.clock_hz,
+                   "bw": r.read_bandwidth_bytes_per_s, "bw1": r.thread_bandwidth_bytes_per_s, "method": r.method,
+                   "measured_at": time.time()}
+            try:
+                with open_regular_for_writing(path, "cache file") as fh:
+                    fh.write(json.dumps(doc).encode("utf-8"))
+            except (OSError, AdvisorError):
+                pass
+        except ImportError:
+            pass
+    return r
+
+
+def _pos(x) -> float | None:
+    return float(x) if isinstance(x, (int, float)) and not isinstance(x, bool) and 0 < x < 1e12 else None
+
+
+def _pos_int(x) -> int | None:
+    v = _pos(x)
+    return int(v) if v else None

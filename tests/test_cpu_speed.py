@@ -1,0 +1,180 @@
+"""CPU layers on a probed host (issue 16 item 4): the quick clock and read-stream probe, and the kernel-rate model
+(estimate/cpu_kernels.py, docs/methodology.md 4d-4e) that times them."""
+import json
+import platform
+
+import pytest
+
+from selfhost_advisor.catalog.models import get
+from selfhost_advisor.catalog.quants import get_quant
+from selfhost_advisor.domain import CpuInfo, Machine, Placement
+from selfhost_advisor.estimate import cpu_kernels
+from selfhost_advisor.estimate.speed import _speed_data, estimate_speed, token_work
+from selfhost_advisor.probe import hostrate
+from selfhost_advisor.record import replace
+
+VNNI = ("avx2", "avx512f", "avx512_vnni")
+
+
+def _host(clock=3.0e9, threads=2, bw=16e9, flags=VNNI, gemm=200e9) -> Machine:
+    return Machine(name="box", devices=(), ram_bytes=64 * 2**30, ram_bandwidth_bytes_per_s=int(bw), cpu_flops=gemm,
+                   cpu=CpuInfo(name="cpu", flags=flags), source="probe", cpu_clock_hz=clock, cpu_threads=threads,
+                   host_speed_source="measured: test")
+
+
+def _speed(machine, model="llama3.2:1b", quant="Q4_K_M"):
+    m, q = get(model), get_quant(quant)
+    return estimate_speed(m, q, Placement("cpu", 0, m.n_layers + 1, 0, 0), machine, decode_depth=0, prefill_depth=0)
+
+
+def test_vector_flops_is_threads_times_clock_times_two_256_bit_fma_pipes():
+    assert cpu_kernels.vector_flops(_host(clock=3.5e9, threads=2)) == 2 * 3.5e9 * 32
+    assert cpu_kernels.vector_flops(_host(clock=None)) is None  # no clock: the FLOPS-based estimate applies
+
+
+def test_prefill_of_a_clocked_host_by_hand():
+    """llama3.2:1b Q4_0: 973M Q4_0 layer weights at speed.yaml's Q4_0 rate, 2 threads x 3 GHz x 32 FLOP."""
+    h = _host(clock=3.0e9, threads=2)
+    rate = _speed_data()["cpu_prefill"]["families"]["vnni"]["ops_per_vector_flop"]["Q4_0"]
+    work = token_work(get("llama3.2:1b"), get_quant("Q4_0"))
+    weights = sum(n for mats in work.layer_matrices for _, n, _ in mats)
+    expected = 1 / (2 * weights / (rate * 2 * 3.0e9 * 32))
+    assert _speed(h, quant="Q4_0").prefill_tokens_per_s == pytest.approx(expected, rel=1e-9)
+
+
+def test_prefill_scales_with_clock_and_threads_not_with_the_gemm_rate():
+    base = _speed(_host()).prefill_tokens_per_s
+    assert _speed(_host(clock=6.0e9)).prefill_tokens_per_s == pytest.approx(2 * base)
+    assert _speed(_host(threads=4)).prefill_tokens_per_s == pytest.approx(2 * base)
+    # an AVX-512 float32 GEMM twice as fast does not speed up llama.cpp's 256-bit quantized kernels
+    assert _speed(_host(gemm=400e9)).prefill_tokens_per_s == pytest.approx(base)
+
+
+def _bytes_and_weights(quant, model="llama3.2:1b"):
+    work = token_work(get(model), get_quant(quant))
+    nbytes = sum(work.layer_read_bytes) + work.output_read_bytes
+    return nbytes, sum(n for mats in work.layer_matrices for _, n, _ in mats) + work.output_matrix[1]
+
+
+def test_decode_by_hand_each_thread_streams_its_rows_then_multiplies_them():
+    """2 threads of 3 GHz, 8 GB/s each (16 together): llama3.2:1b Q8_0's 1.31 GB of layers and tied head at 8 GB/s per
+    thread, plus its 1.24e9 weights at speed.yaml cpu_decode's weights per vector FLOP x 2 x 3 GHz x 32."""
+    h = replace(_host(bw=16e9, clock=3.0e9, threads=2), cpu_thread_bandwidth_bytes_per_s=8_000_000_000)
+    nbytes, n_weights = _bytes_and_weights("Q8_0")
+    per_flop = float(_speed_data()["cpu_decode"]["families"]["vnni"]["weights_per_vector_flop"])
+    seconds = nbytes / (2 * 8e9) + n_weights / (per_flop * 2 * 3.0e9 * 32)
+    assert _speed(h, quant="Q8_0").decode_tokens_per_s == pytest.approx(1 / seconds, rel=1e-9)
+
+
+def test_decode_is_the_shared_stream_when_the_socket_not_the_cores_is_the_limit():
+    """16 threads that could each stream 10 GB/s behind a 40 GB/s memory: the bytes at 40 GB/s."""
+    h = replace(_host(bw=40e9, clock=4.0e9, threads=16), cpu_thread_bandwidth_bytes_per_s=10_000_000_000)
+    nbytes, _ = _bytes_and_weights("Q8_0")
+    assert _speed(h, quant="Q8_0").decode_tokens_per_s == pytest.approx(40e9 / nbytes, rel=1e-9)
+
+
+def test_a_faster_clock_shortens_only_the_kernel_part_of_decode():
+    slow, fast = (replace(_host(clock=c), cpu_thread_bandwidth_bytes_per_s=8_000_000_000) for c in (3e9, 6e9))
+    nbytes, n_weights = _bytes_and_weights("Q4_K_M")
+    kernel = 1 / _speed(slow).decode_tokens_per_s - nbytes / 16e9
+    assert 1 / _speed(fast).decode_tokens_per_s == pytest.approx(nbytes / 16e9 + kernel / 2, rel=1e-9)
+
+
+def test_an_isa_without_its_own_decode_figure_scales_vnni_by_the_published_isa_ratio():
+    m = _speed_data()["cpu_matvec"]
+    vnni = cpu_kernels.decode_weights_per_vector_flop("vnni")
+    assert cpu_kernels.decode_weights_per_vector_flop("avx2") == pytest.approx(
+        vnni * m["avx2"]["weights_per_flop"] / m["vnni"]["weights_per_flop"])
+
+
+@pytest.mark.parametrize("quant", ["Q4_K_M", "Q8_0", "Q6_K", "IQ4_XS", "Q2_K", "F16"])
+def test_more_clock_threads_or_bandwidth_never_slow_a_cpu_host(quant):
+    s = _speed(_host(), quant=quant)
+    for better in (_host(clock=4e9), _host(threads=4), _host(bw=32e9)):
+        t = _speed(better, quant=quant)
+        assert t.decode_tokens_per_s >= s.decode_tokens_per_s and t.prefill_tokens_per_s >= s.prefill_tokens_per_s
+
+
+def test_a_type_nobody_measured_takes_the_median_rate():
+    rates, median, _ = cpu_kernels.prefill_rates("vnni")
+    assert "IQ1_S" not in rates and min(rates.values()) <= median <= max(rates.values())
+
+
+# --- probe/hostrate.py: the quick measurement -----------------------------------------------------------------
+
+@pytest.mark.skipif(platform.machine().lower() not in ("x86_64", "amd64"), reason="the add chain is x86-64 code")
+def test_the_add_chain_times_a_plausible_core_clock():
+    clock = hostrate.core_clock_hz(reps=3, iterations=50_000)
+    assert clock is not None and 0.5e9 < clock < 7e9  # every x86-64 core sold runs between these
+
+
+def test_read_stream_reports_bytes_per_second_of_a_small_buffer():
+    bw = hostrate.read_bandwidth(2, 4 * 2**20, reps=2)
+    assert bw is not None and bw > 1e8
+
+
+def test_last_level_cache_is_the_largest_sysfs_cache(tmp_path):
+    base = tmp_path / "sys" / "devices" / "system" / "cpu" / "cpu0" / "cache"
+    for i, size in enumerate(("48K", "2048K", "307200K")):
+        (base / f"index{i}").mkdir(parents=True)
+        (base / f"index{i}" / "size").write_text(size + "\n")
+    (base / "index9").mkdir()
+    (base / "index9" / "size").write_text("garbage\n")
+    assert hostrate.last_level_cache_bytes(str(tmp_path)) == 300 * 2**20
+    assert hostrate.last_level_cache_bytes(str(tmp_path / "none")) == 0
+
+
+def _rates(clock=3.4e9, bw=15e9):
+    return lambda threads: hostrate.HostRates(clock, int(bw) if bw else None, threads, 0.1, "fake")
+
+
+def test_cache_is_reused_within_a_boot_and_redone_after_a_reboot(tmp_path):
+    calls = []
+
+    def measure(threads):
+        calls.append(threads)
+        return _rates()(threads)
+
+    a = hostrate.cached_host_rates(2, 100.0, str(tmp_path), measure)
+    b = hostrate.cached_host_rates(2, 100.0, str(tmp_path), measure)
+    assert calls == [2] and (b.clock_hz, b.read_bandwidth_bytes_per_s) == (a.clock_hz, a.read_bandwidth_bytes_per_s)
+    hostrate.cached_host_rates(2, 200.0, str(tmp_path), measure)  # rebooted
+    hostrate.cached_host_rates(1, 200.0, str(tmp_path), measure)  # a tighter CPU quota: other threads
+    assert calls == [2, 2, 1]
+    (tmp_path / "host_rates.json").write_text("{not json")
+    hostrate.cached_host_rates(1, 200.0, str(tmp_path), measure)
+    assert calls == [2, 2, 1, 1]
+
+
+def test_cached_figures_from_a_tampered_file_are_dropped(tmp_path):
+    (tmp_path / "host_rates.json").write_text(json.dumps({"boot_time": 5.0, "threads": 2, "clock_hz": 1e300,
+                                                           "bw": -4, "method": "x" * 10_000}))
+    r = hostrate.cached_host_rates(2, 5.0, str(tmp_path), _rates())
+    assert r.clock_hz is None and r.read_bandwidth_bytes_per_s is None and len(r.method) <= 200
+
+
+def test_probe_of_an_unprofiled_cpu_uses_its_clock_and_read_stream(tmp_path):
+    from test_probe import sources
+
+    from selfhost_advisor.probe import probe
+
+    (tmp_path / "proc").mkdir()
+    (tmp_path / "proc" / "cpuinfo").write_text("processor\t: 0\nmodel name\t: Intel(R) Xeon(R) Processor\n"
+                                               "flags\t\t: avx2 avx512f avx512_vnni\n")
+    m = probe(sources(root=str(tmp_path), nvml=None, host_rates=_rates())).machine
+    assert m.cpu_clock_hz == 3.4e9 and m.ram_bandwidth_bytes_per_s == 15e9 and m.cpu_threads >= 1
+    assert m.host_speed_source.startswith("measured") and "15.0 GB/s read stream" in m.host_speed_source
+    # nothing measurable (no clock): the machine stays as the probe found it, on speed.yaml's default host
+    bare = probe(sources(root=str(tmp_path), nvml=None, host_rates=_rates(clock=None))).machine
+    assert bare.cpu_clock_hz is None and bare.host_speed_source == ""
+
+
+def test_probe_file_carries_clock_and_threads_and_drops_an_absurd_clock(tmp_path):
+    from selfhost_advisor.probe.files import machine_from_probe
+
+    doc = {"schema_version": "1.8.0", "devices": [], "cpu": {"name": "x", "flags": list(VNNI)},
+           "ram_bytes": 8 * 10**9, "ram_bandwidth_bytes_per_s": 15 * 10**9, "cpu_clock_hz": 3.4e9, "cpu_threads": 2,
+           "host_speed_source": "measured: x", "warnings": []}
+    m = machine_from_probe(doc)
+    assert (m.cpu_clock_hz, m.cpu_threads) == (3.4e9, 2)
+    assert machine_from_probe({**doc, "cpu_clock_hz": 3.4e15}).cpu_clock_hz is None  # not a core clock
