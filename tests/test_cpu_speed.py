@@ -172,7 +172,7 @@ def test_probe_of_an_unprofiled_cpu_uses_its_clock_and_read_stream(tmp_path):
 def test_probe_file_carries_clock_and_threads_and_drops_an_absurd_clock(tmp_path):
     from selfhost_advisor.probe.files import machine_from_probe
 
-    doc = {"schema_version": "1.8.0", "devices": [], "cpu": {"name": "x", "flags": list(VNNI)},
+    doc = {"schema_version": "1.9.0", "devices": [], "cpu": {"name": "x", "flags": list(VNNI)},
            "ram_bytes": 8 * 10**9, "ram_bandwidth_bytes_per_s": 15 * 10**9, "cpu_clock_hz": 3.4e9, "cpu_threads": 2,
            "host_speed_source": "measured: x", "warnings": []}
     m = machine_from_probe(doc)

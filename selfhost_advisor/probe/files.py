@@ -108,7 +108,7 @@ def _measured(raw: object, path: str) -> dict | None:
 
 
 def _clock(data: dict) -> float | None:
-    """cpu_clock_hz of a probe file (schema 1.8): a core clock between 100 MHz and 10 GHz, else not used."""
+    """cpu_clock_hz of a probe file (schema 1.9): a core clock between 100 MHz and 10 GHz, else not used."""
     v = _float(data, "cpu_clock_hz")
     return v if v and 1e8 <= v <= 1e10 else None
 
