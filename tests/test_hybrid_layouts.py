@@ -284,3 +284,16 @@ def test_gemma3n_config_maps_per_layer_lists_and_refuses_uneven_ones():
     cfg["text_config"]["intermediate_size"] = [128, 128, 256, 128, 128]
     with pytest.raises(UnknownModelError, match="per-layer FFN widths"):
         model_from_config(cfg, "x/g3n")
+
+
+def test_vllm_block_and_pool_of_the_nemotron3_geometry_match_a_logged_engine():
+    # A stored deployment note of NVIDIA-Nemotron-3.5-Lightning-30B-A3B (code-index file id 57869249367): the same
+    # 6 attention (2 KV heads x 128) + 23 Mamba-2 layers as Nemotron 3 Nano, 542,720 state values per layer, served
+    # with --mamba-ssm-cache-dtype float16. Its vLLM log: "Setting attention block size to 1072 tokens" (bf16 KV;
+    # 2128 with fp8 KV), and a 1 GiB pool holds 163 blocks.
+    m = get("nemotron-3-nano:30b")
+    ssm = m.ssm
+    assert (ssm.d_conv - 1) * (ssm.d_inner + 2 * ssm.n_group * ssm.d_state) + ssm.d_state * ssm.d_inner == 542_720
+    assert vllm_hybrid.block_tokens(m, 1, 2) == 1072 and vllm_hybrid.block_tokens(m, 1, 1) == 2128
+    size, _, _ = vllm_hybrid.group_counts(m)
+    assert (1 << 30) // (size * vllm_hybrid.page_bytes(m, 1, 2)) == 163
