@@ -297,3 +297,27 @@ def test_vllm_block_and_pool_of_the_nemotron3_geometry_match_a_logged_engine():
     assert vllm_hybrid.block_tokens(m, 1, 2) == 1072 and vllm_hybrid.block_tokens(m, 1, 1) == 2128
     size, _, _ = vllm_hybrid.group_counts(m)
     assert (1 << 30) // (size * vllm_hybrid.page_bytes(m, 1, 2)) == 163
+
+
+def test_a_decilm_gguf_keeps_kv_only_in_blocks_that_attend(tmp_path):
+    # llama.cpp `deci` (Llama-3.x Nemotron Super / Ultra): n_head_kv 0 blocks have no attention, or one linear map
+    # (attn_output only); src/models/deci.cpp. The Ultra 253B's GGUF lists n_head_kv 0 for many of its 162 layers
+    # (ggml-org/llama.cpp#12843 load log).
+    def block(i: int, kind: str) -> list:
+        p = f"blk.{i}."
+        out = [(p + "ffn_norm.weight", (64,), T.F32), (p + "ffn_up.weight", (64, 128), T.F16)]
+        if kind == "attn":
+            out += [(p + "attn_norm.weight", (64,), T.F32), (p + "attn_k.weight", (64, 32), T.F16),
+                    (p + "attn_output.weight", (64, 64), T.F16)]
+        elif kind == "linear":
+            out += [(p + "attn_norm.weight", (64,), T.F32), (p + "attn_output.weight", (64, 64), T.F16)]
+        return out
+
+    kinds = ["attn", "linear", "none", "attn"]
+    ts = [("token_embd.weight", (64, 320), T.F16)] + [t for i, k in enumerate(kinds) for t in block(i, k)]
+    path = tmp_path / "deci.gguf"
+    write_gguf(path, "deci", n_layers=4, d=64, ff=128, n_heads=2, n_kv=1, vocab=320, tensors=ts)
+    m = read_local(str(path)).model
+    assert m.layer_pattern == "*--*" and m.ssm is None
+    _, per_layer = kv_cache_bytes(m, FitRequest(context=1024))
+    assert [b > 0 for b in per_layer] == [True, False, False, True]

@@ -147,6 +147,17 @@ _MAMBA1_ARCHS = frozenset({"jamba", "mamba"})
 _SINGLE_KIND_MOE_ARCHS = frozenset({"nemotron_h_moe"})
 
 
+def _attention_free_blocks(names: dict, n_layers: int) -> str:
+    """"" when every block attends; otherwise "*" / "-" per block. DeciLM (Llama-3.x Nemotron Super / Ultra, llama.cpp
+    `deci`) drops attention from some blocks or replaces it by one linear map (attn_output only, n_head_kv 0): those
+    keep no KV (src/models/deci.cpp load_arch_tensors)."""
+    attends = [any(f"blk.{i}.{t}.weight" in names for t in ("attn_k", "attn_qkv", "attn_kv_a_mqa"))
+               for i in range(n_layers)]
+    if all(attends) or not any(attends):
+        return ""
+    return "".join("*" if a else "-" for a in attends)
+
+
 def _hybrid_from_gguf(arch: str, key, names: dict, n_layers: int) -> tuple[SSM | None, str]:
     """The recurrent shapes (<arch>.ssm.* keys, as llama.cpp's load_hparams reads them) and which layers are
     recurrent, read from the file's own tensors: a block with ssm_conv1d is recurrent, one with attn_k / attn_qkv
@@ -156,7 +167,7 @@ def _hybrid_from_gguf(arch: str, key, names: dict, n_layers: int) -> tuple[SSM |
     if l_cache > 0:  # LFM2: short convolutions keep (l_cache - 1) x n_embd inputs (llama-hparams.cpp n_embd_r)
         ssm = SSM("shortconv", l_cache, _int(key("embedding_length")), 0, 0, 0)
     elif conv <= 0 or inner <= 0:
-        return None, ""
+        return None, _attention_free_blocks(names, n_layers)
     elif arch in _MAMBA1_ARCHS:  # Mamba-1: no B/C groups
         ssm = SSM("mamba", conv, inner, _int(key("ssm.state_size")), 0, _int(key("ssm.time_step_rank")))
     else:
