@@ -158,3 +158,14 @@ def bytes_per_type_from(rows):
     for _, ty, b in rows:
         out[ty] = out.get(ty, 0) + b
     return out
+
+
+def test_mxfp4_moe_puts_stacked_experts_at_mxfp4_and_the_rest_at_q8_0():
+    # llama-quant.cpp LLAMA_FTYPE_MOSTLY_MXFP4_MOE: tensors with ne[2] > 1 -> MXFP4, every other quantizable
+    # tensor (token_embd and the output head too) -> Q8_0; norms and routers stay F32
+    types = {t.name: ty for t, ty, _ in weights_by_tensor(get("qwen3:30b"), get_quant("MXFP4_MOE"))}
+    assert types["blk.0.ffn_down_exps.weight"] == types["blk.0.ffn_up_exps.weight"] == "MXFP4"
+    assert types["blk.0.attn_q.weight"] == types["token_embd.weight"] == types["output.weight"] == "Q8_0"
+    assert types["blk.0.ffn_gate_inp.weight"] == "F32"
+    dense = {ty for _, ty, _ in weights_by_tensor(get("llama3.1:8b"), get_quant("MXFP4_MOE"))}
+    assert dense <= {"Q8_0", "F32"}  # a dense model has no 3-D tensor: all Q8_0

@@ -377,6 +377,13 @@ def walk_types(w: Walk, model: Model, quant: Quant, imatrix: bool | None = None,
         if not quantized_ftype:
             return default_type
         cat, row = f.category, f.tensor.shape[0]
+        if ftype == "MXFP4_MOE":
+            # llama_tensor_get_type_impl: every 3-D tensor (ne[2] > 1: the stacked experts) MXFP4, every other
+            # quantizable tensor Q8_0, the output head and token_embd included; no mixing rule, no counters.
+            new = "MXFP4" if f.tensor.n_dims >= 3 and f.tensor.shape[2] > 1 else "Q8_0"
+            if row % block_of[new] != 0:
+                new = _FALLBACK.get(new, "F16")
+            return new if row % block_of[new] == 0 else "F16"
         new = _bump(cat, row, layer, ftype, default_type, st, imatrix)
         if cat == _OUTPUT and quant.output_type:
             new = quant.output_type
