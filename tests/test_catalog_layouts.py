@@ -157,3 +157,39 @@ def test_hunyuan_dense_config_gives_the_catalog_entry_with_per_head_qk_norms():
     assert count_params(hub) == count_params(cat)
     names = {t.name: t.shape for t in build_tensors(cat)}
     assert names["blk.0.attn_q_norm.weight"] == (128,) and "output.weight" not in names
+
+
+def test_olmo3_is_olmo2_blocks_with_three_sliding_layers_of_four():
+    # A Hub repo of an Olmo-3-1025-7B fine-tune declares 7,298,011,136 parameters (code-index file id 71548498080); the
+    # OLMo 2 tensor set with the 7B's config gives exactly that. llama.cpp LLM_ARCH_OLMO2 load_hparams: a GGUF with a
+    # sliding window gets set_swa_pattern(4) (stored src/llama-model.cpp, code-index file id 319911200), so 24 of 32
+    # layers keep PAD(n_swa + n_ubatch, 256) cells and 8 the whole context (llama-kv-cache-iswa.cpp).
+    from selfhost_advisor.estimate.memory import kv_cache_bytes
+
+    m = resolve("olmo-3:7b").model
+    assert count_params(m) == 7_298_011_136
+    assert [m.is_sliding(i) for i in range(4)] == [True, True, True, False]
+    total, _ = kv_cache_bytes(m, FitRequest(context=65536, engine="llamacpp"))
+    per_token_layer = 2 * 32 * 128 * 2  # MHA: 32 KV heads x 128, K and V, f16
+    assert total == per_token_layer * (8 * 65536 + 24 * (4096 + 512))
+    # OLMo 2 (same architecture, no window in its config) keeps the whole context on every layer
+    old = resolve("olmo2:7b").model
+    assert old.sliding_window is None
+
+
+def test_apertus_has_a_non_gated_mlp_and_per_head_qk_norms():
+    # An Apertus 8B config copied in stored code (code-index file id 52548283625): hidden_act xielu, mlp_bias false,
+    # qk_norm true, untied. llama.cpp LLM_ARCH_APERTUS loads ffn_up/ffn_down only (xIELU, no gate) and per-head q/k
+    # norms; read through data/hf_architectures.yaml, the config gives the catalog entry's tensors.
+    from selfhost_advisor.catalog.hf_config import model_from_config
+
+    cfg = {"architectures": ["ApertusForCausalLM"], "hidden_act": "xielu", "hidden_size": 4096,
+           "intermediate_size": 21504, "max_position_embeddings": 8192, "mlp_bias": False, "model_type": "apertus",
+           "num_attention_heads": 32, "num_hidden_layers": 32, "num_key_value_heads": 8, "qk_norm": True,
+           "tie_word_embeddings": False, "vocab_size": 131072}
+    hub = model_from_config(cfg, "swiss-ai/Apertus-8B-2509")
+    cat = resolve("apertus:8b").model
+    assert count_params(hub) == count_params(cat)
+    names = {t.name: t.shape for t in build_tensors(cat)}
+    assert "blk.0.ffn_gate.weight" not in names and names["blk.0.ffn_up.weight"] == (4096, 21504)
+    assert names["blk.0.attn_q_norm.weight"] == (128,) and "output.weight" in names

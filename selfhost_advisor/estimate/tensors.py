@@ -47,6 +47,9 @@ _UNGATED_EXPERT_ARCHS = frozenset({"nemotron_h_moe"})
 # StarCoder2 (src/llama-model.cpp LLM_ARCH_STARCODER2): LayerNorms with a bias (attn_norm, ffn_norm, output_norm),
 # q/k/v/o all with a bias, and a non-gated GELU MLP (ffn_up, ffn_down) with biases.
 _STARCODER2_ARCHS = frozenset({"starcoder2"})
+# Non-gated MLP (ffn_up, ffn_down; no gate, no bias): Apertus (xIELU activation, whose four per-layer scalars llama.cpp
+# keeps as GGUF metadata, not tensors; src/llama-model.cpp LLM_ARCH_APERTUS).
+_UNGATED_MLP_ARCHS = frozenset({"apertus"})
 
 
 @record
@@ -223,6 +226,8 @@ def _ffn(model: Model, i: int) -> list[Tensor]:
             return [Tensor(p + "ffn_up.weight", (d, ff), i), Tensor(p + "ffn_down.weight", (ff, d), i)]
         if model.arch in _FUSED_QKV_ARCHS:
             return [Tensor(p + "ffn_up.weight", (d, 2 * ff), i), Tensor(p + "ffn_down.weight", (ff, d), i)]
+        if model.arch in _UNGATED_MLP_ARCHS:
+            return [Tensor(p + "ffn_up.weight", (d, ff), i), Tensor(p + "ffn_down.weight", (ff, d), i)]
         if model.arch in _STARCODER2_ARCHS:  # non-gated MLP with biases
             return [Tensor(p + "ffn_up.weight", (d, ff), i), Tensor(p + "ffn_up.bias", (ff,), i),
                     Tensor(p + "ffn_down.weight", (ff, d), i), Tensor(p + "ffn_down.bias", (d,), i)]
