@@ -265,6 +265,7 @@ class Machine:
     cpu_clock_hz: float | None = None
     cpu_threads: int | None = None
     cpu_thread_bandwidth_bytes_per_s: int | None = None  # one thread's read stream (probe/hostrate.py)
+    ram_source: str = ""  # "free": ram_bytes was cut to the RAM available now (--memory free); "" the whole RAM
 
 
 @record

@@ -123,12 +123,12 @@ def apply_memory_options(machine: Machine, memory: str | None, gpu_memory: str |
         raise BadOptionError(f"--memory {memory!r} is not total or free", "e.g. --memory free")
     if mode == "free":
         if not devices and machine.available_ram_bytes:  # CPU only: the RAM available now decides
-            return replace(machine, ram_bytes=_free_ram(machine))
+            return replace(machine, ram_bytes=_free_ram(machine), ram_source="free")
         if not devices or any(d.free_memory_bytes is None for d in devices):
             raise BadOptionError("--memory free needs each GPU's free memory",
                                  "use it on this machine (no --hardware) or with a saved 'advisor probe --json' file")
         if machine.available_ram_bytes:
-            machine = replace(machine, ram_bytes=_free_ram(machine))
+            machine = replace(machine, ram_bytes=_free_ram(machine), ram_source="free")
         devices = [replace(d, usable_memory_bytes=min(d.free_memory_bytes, d.usable_memory_bytes or d.memory_bytes),
                            details=replace(d.details or GpuDetails(), usable_memory_source="free now (--memory free; "
                                            "other processes hold the rest)"))

@@ -277,3 +277,21 @@ def test_a_dgx_spark_whose_memory_nvml_does_not_report_is_probed_as_unified_ram(
     # a discrete GPU whose memory NVML cannot read is still skipped with NVML's reason, not guessed
     res = nvidia.probe_nvidia(fake_pynvml.make({"gpus": [{"name": "NVIDIA GeForce RTX 4090", "total": None}]}), (ram, None))
     assert res.devices == [] and "skipped" in res.warnings[0]
+
+
+def test_memory_free_says_the_ram_figure_is_what_is_available_now():
+    import contextlib
+
+    from selfhost_advisor.cli import main
+
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        assert main(["fit", "llama3.1:8b", "-q", "Q4_K_M", "--memory", "free", "--json"]) == 0
+    hw = json.loads(out.getvalue())["hardware"]
+    if hw["devices"]:  # a machine with a GPU decides on its free VRAM; the RAM rule is the CPU-only one above
+        pytest.skip("this machine has a GPU")
+    assert hw["ram_source"] == "free" and hw["ram_bytes"] <= hw["available_ram_bytes"] + 2 * GIB + 1
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        assert main(["fit", "llama3.1:8b", "-q", "Q4_K_M", "--memory", "free", "--wide"]) == 0
+    assert "available now (--memory free)" in out.getvalue()

@@ -95,6 +95,7 @@ def machine_dict(m: Machine) -> dict[str, Any]:
         "cpu": {"name": m.cpu_name},
         "ram_bytes": m.ram_bytes,
         "available_ram_bytes": m.available_ram_bytes,
+        "ram_source": m.ram_source or "total",
         "ram_bandwidth_bytes_per_s": m.ram_bandwidth_bytes_per_s,
         "cpu_flops": m.cpu_flops,
         "host_speed_source": m.host_speed_source or None,

@@ -109,7 +109,9 @@ def render_fit(r: FitResult, file=None) -> None:
     devices = " + ".join(f"{c}x {name}" if c > 1 else name for name, c in counts.items()) or "no GPU"
     con.print(f"[bold]Model[/]    {model_line(m, r.params)}")
     hw_line = f"{esc(hw.name)}: {devices}"
-    if hw.ram_bytes:
+    if hw.ram_source == "free" and hw.available_ram_bytes:
+        hw_line += f", RAM {gb(hw.available_ram_bytes)} available now (--memory free)"
+    elif hw.ram_bytes:
         hw_line += f", RAM {gb(hw.ram_bytes)}"
     con.print(f"[bold]Hardware[/] {hw_line}")
     for line in usable_lines(hw):
