@@ -109,7 +109,7 @@ def apply_memory_options(machine: Machine, memory: str | None, gpu_memory: str |
         size = parse_size(gpu_memory, what="--gpu-memory")
         if not any(d.unified for d in devices):
             raise BadOptionError(f"--gpu-memory {gpu_memory}: {machine.name} has no unified-memory GPU",
-                                 "it applies to Apple, AMD APUs (Strix Halo) and DGX Spark; discrete cards have fixed VRAM")
+                                 "it applies to Apple, AMD APUs (Strix Halo), laptop iGPUs and DGX Spark; discrete cards have fixed VRAM")
         for i, d in enumerate(devices):
             if d.unified:
                 if size > d.memory_bytes:

@@ -72,8 +72,8 @@ def unified_usable(profile: Profile) -> tuple[int, str]:
         return int(total * share), (f"iGPU share {share:.0%} (Windows VGM; Linux: carved VRAM + GTT, default 50%); "
                                     "yours: --gpu-memory")
     usable = working_set_bytes(total)
-    return usable, (f"Metal working-set limit {usable / total:.0%}; raise: sudo sysctl iogpu.wired_limit_mb=N, "
-                    "then --gpu-memory")
+    return usable, (f"Metal working-set limit {usable / total:.0%}; after sysctl iogpu.wired_limit_mb=N use "
+                    "--gpu-memory NMiB")
 
 
 def working_set_bytes(memory_bytes: int) -> int:
