@@ -299,7 +299,7 @@ def test_apple_raised_wired_limit_and_unknown_chip(tmp_path):
         return lambda argv: text if argv[0] == "sysctl" else None
 
     [dev] = probe_apple(run_with(base.replace("iogpu.wired_limit_mb: 0", "iogpu.wired_limit_mb: 16384"))).devices
-    assert dev.usable_memory_bytes == 16384 * 2**20 and dev.details.usable_memory_source == "iogpu.wired_limit_mb"
+    assert dev.usable_memory_bytes == 16384 * 2**20 and dev.details.usable_memory_source.startswith("iogpu.wired_limit_mb=16384")
     res = probe_apple(run_with(base.replace("Apple M3 Pro", "Apple M9 Max")))
     assert res.devices[0].matched_profile is None and res.devices[0].bandwidth_bytes_per_s is None
     assert any(w.startswith("unmatched:") for w in res.warnings)

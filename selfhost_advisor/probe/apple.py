@@ -92,9 +92,11 @@ def probe_apple(run: Runner = run_command) -> BackendResult:
     cores, _ = gpu_cores(run)
     wired_mb = num("iogpu.wired_limit_mb")
     if wired_mb:
-        usable, usable_from = wired_mb * 2**20, "iogpu.wired_limit_mb"
+        usable, usable_from = wired_mb * 2**20, f"iogpu.wired_limit_mb={wired_mb:.0f} (raised Metal limit)"
     else:
-        usable, usable_from = working_set_bytes(memsize), "default Metal working-set share (data/engines.yaml)"
+        usable = working_set_bytes(memsize)
+        usable_from = (f"Metal working-set limit {usable / memsize:.0%} (default); after sysctl iogpu.wired_limit_mb=N "
+                       "use --gpu-memory NMiB")
     profile = match_apple(brand, memsize, cores)
     flops, acc16, bandwidth, bw_from = None, None, None, None
     if profile is not None:
