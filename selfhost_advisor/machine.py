@@ -124,6 +124,10 @@ def apply_memory_options(machine: Machine, memory: str | None, gpu_memory: str |
     if mode == "free":
         if not devices and machine.available_ram_bytes:  # CPU only: the RAM available now decides
             return replace(machine, ram_bytes=_free_ram(machine), ram_source="free")
+        avail = machine.available_ram_bytes
+        # a unified-memory GPU (Apple, DGX Spark) without its own free figure has what the OS says is available
+        devices = [replace(d, free_memory_bytes=avail) if d.free_memory_bytes is None and d.unified and avail else d
+                   for d in devices]
         if not devices or any(d.free_memory_bytes is None for d in devices):
             raise BadOptionError("--memory free needs each GPU's free memory",
                                  "use it on this machine (no --hardware) or with a saved 'advisor probe --json' file")

@@ -295,3 +295,14 @@ def test_memory_free_says_the_ram_figure_is_what_is_available_now():
     with contextlib.redirect_stdout(out):
         assert main(["fit", "llama3.1:8b", "-q", "Q4_K_M", "--memory", "free", "--wide"]) == 0
     assert "available now (--memory free)" in out.getvalue()
+
+
+def test_memory_free_on_a_mac_is_the_ram_available_now_within_the_working_set():
+    from selfhost_advisor.domain import Device
+
+    mac = Device(vendor="apple", name="Apple M4 Max", memory_bytes=64 * GIB, unified=True,
+                 usable_memory_bytes=48 * GIB, backend="metal")
+    for available, want in ((20 * GIB, 20 * GIB), (60 * GIB, 48 * GIB)):  # never above the Metal limit
+        box = Machine(name="mac", devices=(mac,), ram_bytes=64 * GIB, available_ram_bytes=available, source="probe")
+        d = apply_memory_options(box, "free", None).devices[0]
+        assert d.usable_memory_bytes == want and "free now" in d.details.usable_memory_source
