@@ -124,6 +124,8 @@ def test_a_laptop_chip_without_a_size_is_refused_with_the_sizes_sold(typed, size
     ("core ultra 7 258v 32gb", "arc-140v", 136.5e9),          # 128-bit LPDDR5X-8533 on package
     ("Intel Core Ultra 9 288V 32GB", "arc-140v", 136.5e9),
     ("core ultra 5 238v 16gb", "arc-130v", 136.5e9),          # Core Ultra 5: the 7-Xe-core Arc 130V
+    ("core ultra 7 155h ddr5-5600 32gb", "arc-meteor-lake-8xe", 89.6e9),       # Meteor Lake H: 8 Xe on Ultra 7/9
+    ("Intel Core Ultra 5 125H LPDDR5X-7467 16GB", "arc-meteor-lake-7xe", 119.5e9),  # 7 Xe on Ultra 5
 ])
 def test_a_laptop_chip_with_a_size_resolves_to_its_igpu(typed, chip, bandwidth):
     p = get_profile(typed)
@@ -140,7 +142,9 @@ def test_sizes_not_sold_and_other_chips_are_not_guessed():
     with pytest.raises(UnknownHardwareError, match="listed: lpddr5x-8533 16GB, lpddr5x-8533 32GB"):
         get_profile("core ultra 7 258v 64gb")  # memory on package: 16 or 32 GB only
     with pytest.raises(UnknownHardwareError):
-        get_profile("core ultra 7 155h")  # Meteor Lake: not sourced, not mistaken for Lunar Lake
+        get_profile("core ultra 7 155u 16gb")  # Meteor Lake U: no Arc GPU listed, not mistaken for the H parts
+    with pytest.raises(UnknownHardwareError, match="listed: ddr5-5600 16GB"):
+        get_profile("core ultra 7 155h lpddr5x-7467 96gb")  # LPDDR5X up to 64 GB; 96 GB only as DDR5 SO-DIMMs
 
 
 def test_every_igpu_configuration_resolves_by_its_own_id_and_name():

@@ -126,12 +126,13 @@ def _igpu_chip(text: str) -> tuple[str, str] | None:
     890m', 'intel arc 140v') or by a CPU that carries it ('ryzen ai 9 hx 370', 'core ultra 7 258v')."""
     for chip in load("apu").get("igpus", ()):
         brand = _VENDOR_NAME.get(chip.get("vendor", "amd"), "").lower()
-        gpu = chip["name"].lower()
+        gpu = " ".join(chip["name"].lower().replace("-", " ").split())  # normalised as the typed text is
         names = [rf"(?:(?:{brand}|amd)\s+)?{re.escape(gpu).replace(chr(92) + ' ', chr(92) + 's*')}"]
+        names.append(r"\s+".join(map(re.escape, chip["chip"].split("-"))))  # its id: 'arc-meteor-lake-8xe-...'
         if chip.get("cpus"):
             names.append(chip["cpus"])
         for pattern in names:
-            m = re.match(rf"^(?:{pattern})\b(.*)$", text)
+            m = re.match(rf"^(?:{pattern})(?!\w)(.*)$", text)
             if m:
                 return chip["chip"], m.group(m.lastindex or 0) if m.lastindex else ""
     return None
