@@ -310,3 +310,17 @@ def test_memory_free_on_a_mac_is_the_ram_available_now_within_the_working_set():
         box = Machine(name="mac", devices=(mac,), ram_bytes=64 * GIB, available_ram_bytes=available, source="probe")
         d = apply_memory_options(box, "free", None).devices[0]
         assert d.usable_memory_bytes == want and "free now" in d.details.usable_memory_source
+
+
+@pytest.mark.parametrize("printed, want", [
+    ("Intel(R) Arc(TM) 140V GPU (16GB)", "arc-140v-lpddr5x-8533-16gb"),  # SYCL prints the size: it is kept
+    ("NVIDIA GB10", "dgx-spark"),
+])
+def test_igpu_names_as_drivers_print_them_resolve(printed, want):
+    assert get_profile(printed).id == want
+
+
+def test_meteor_lakes_driver_name_lists_both_meteor_lake_gpus():
+    with pytest.raises(AmbiguousHardwareError) as err:
+        get_profile("Intel(R) Arc(TM) Graphics")  # what SYCL/Vulkan print for the 7- and the 8-Xe-core part alike
+    assert "arc-meteor-lake-7xe" in str(err.value) and "arc-meteor-lake-8xe" in str(err.value)

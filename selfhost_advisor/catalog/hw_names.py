@@ -121,44 +121,55 @@ _RAM = re.compile(r"\b(lp)?ddr\s*5\s*(x)?\s*(\d{4})\b")
 _IGPU_NOISE = re.compile(r"\b(?:graphics|with|igpu|laptop|mobile)\b|[+/(),]")
 
 
-def _igpu_chip(text: str) -> tuple[str, str] | None:
-    """(chip id, the rest of the name) when `text` names a laptop iGPU of data/apu.yaml by its GPU name ('radeon
-    890m', 'intel arc 140v') or by a CPU that carries it ('ryzen ai 9 hx 370', 'core ultra 7 258v')."""
+def _igpu_chips(text: str) -> list[tuple[str, str]]:
+    """(chip id, the rest of the name) for each laptop iGPU of data/apu.yaml that `text` names: by its GPU name
+    ('radeon 890m', 'intel arc 140v'), an alias a driver prints ('intel arc graphics': both Meteor Lake GPUs), its id,
+    or a CPU that carries it ('ryzen ai 9 hx 370', 'core ultra 7 258v')."""
+    out = []
     for chip in load("apu").get("igpus", ()):
         brand = _VENDOR_NAME.get(chip.get("vendor", "amd"), "").lower()
-        gpu = " ".join(chip["name"].lower().replace("-", " ").split())  # normalised as the typed text is
-        names = [rf"(?:(?:{brand}|amd)\s+)?{re.escape(gpu).replace(chr(92) + ' ', chr(92) + 's*')}"]
+        names = []
+        for gpu in (chip["name"], *chip.get("gpu_aliases", ())):
+            gpu = " ".join(gpu.lower().replace("-", " ").split())  # normalised as the typed text is
+            names.append(rf"(?:(?:{brand}|amd)\s+)?{re.escape(gpu).replace(chr(92) + ' ', chr(92) + 's*')}")
         names.append(r"\s+".join(map(re.escape, chip["chip"].split("-"))))  # its id: 'arc-meteor-lake-8xe-...'
         if chip.get("cpus"):
             names.append(chip["cpus"])
         for pattern in names:
             m = re.match(rf"^(?:{pattern})(?!\w)(.*)$", text)
             if m:
-                return chip["chip"], m.group(m.lastindex or 0) if m.lastindex else ""
-    return None
+                out.append((chip["chip"], m.group(m.lastindex) if m.lastindex else ""))
+                break
+    return out
 
 
 def _igpu(name: str) -> list[Profile] | None:
     """Laptop iGPU configurations ('radeon 780m ddr5-5600 32gb', 'ryzen ai 9 hx 370 32gb') a name fits, or None when
     it is not such a name."""
     text = " ".join(name.lower().replace("-", " ").replace("_", " ").split())
-    found = _igpu_chip(text)
-    if found is None:
+    found = _igpu_chips(text)
+    if not found:
         return None
-    chip, rest = found
-    out = [p for p in apu_profiles() if p.raw["chip"] == chip]
-    ram, gb = _RAM.search(rest), _GB.search(rest)
-    if _IGPU_NOISE.sub(" ", _GB.sub(" ", _RAM.sub(" ", rest))).strip():
+    out: list[Profile] = []
+    chips = []
+    for chip, rest in found:
+        cands = [p for p in apu_profiles() if p.raw["chip"] == chip]
+        ram, gb = _RAM.search(rest), _GB.search(rest)
+        if _IGPU_NOISE.sub(" ", _GB.sub(" ", _RAM.sub(" ", rest))).strip():
+            continue
+        chips.append(chip)
+        if ram:
+            want = f"{'lp' if ram.group(1) else ''}ddr5{'x' if ram.group(2) else ''}-{ram.group(3)}"
+            cands = [p for p in cands if p.raw["ram"] == want]
+        if gb:
+            cands = [p for p in cands if p.raw["memory_gb"] == int(gb.group(1))]
+        out += cands
+    if not chips:
         return None
-    if ram:
-        want = f"{'lp' if ram.group(1) else ''}ddr5{'x' if ram.group(2) else ''}-{ram.group(3)}"
-        out = [p for p in out if p.raw["ram"] == want]
-    if gb:
-        out = [p for p in out if p.raw["memory_gb"] == int(gb.group(1))]
     if not out:
-        sold = sorted({f"{p.raw['ram']} {p.raw['memory_gb']}GB" for p in apu_profiles() if p.raw["chip"] == chip})
-        raise UnknownHardwareError(f"hardware {name!r}: no such configuration of the {chip.replace('-', ' ')}",
-                                   "listed: " + ", ".join(sold))
+        sold = sorted({f"{p.raw['ram']} {p.raw['memory_gb']}GB" for p in apu_profiles() if p.raw["chip"] in chips})
+        raise UnknownHardwareError(f"hardware {name!r}: no such configuration of the "
+                                   f"{' or '.join(c.replace('-', ' ') for c in chips)}", "listed: " + ", ".join(sold))
     return out
 
 
@@ -283,15 +294,21 @@ def _memory_variants(name: str, p: Profile) -> list[Profile]:
 
 _MARKS = re.compile(r"\((?:r|tm|c)\)|[®™]", re.I)
 _PAREN = re.compile(r"\([^()]*\)")
-_TRAILING_GRAPHICS = re.compile(r"\s+graphics\s*$", re.I)
+_PAREN_SIZE = re.compile(r"\(\s*(\d+\s*gi?b)\s*\)", re.I)
+_TRAILING_GRAPHICS = re.compile(r"\s+(?:graphics|gpu)\s*$", re.I)
 
 
-def driver_name_clean(name: str) -> str:
+def driver_name_clean(name: str, keep_suffix: bool = False) -> str:
     """A device name as drivers print it -> the product name: 'Intel(R) Arc(TM) A770 Graphics' -> 'Intel Arc A770',
     'AMD Radeon RX 7900 XTX (RADV NAVI31)' -> 'AMD Radeon RX 7900 XTX', 'AMD Radeon (TM) Pro VII' -> 'AMD Radeon Pro
-    VII' (ggml_vulkan, NVML, amdsmi and SYCL print such names; llama-bench rows carry them)."""
-    text = _PAREN.sub(" ", _MARKS.sub(" ", name))
-    return " ".join(_TRAILING_GRAPHICS.sub("", " ".join(text.split())).split())
+    VII' (ggml_vulkan, NVML, amdsmi and SYCL print such names; llama-bench rows carry them). A memory size in the
+    parentheses is kept: 'Intel(R) Arc(TM) 140V GPU (16GB)' -> 'Intel Arc 140V 16GB'. keep_suffix keeps a trailing
+    'Graphics' where it is the product's name ('Intel(R) Arc(TM) Graphics', Meteor Lake's iGPU)."""
+    text = _MARKS.sub(" ", name)
+    sizes = " ".join(m.group(1) for m in _PAREN_SIZE.finditer(text))
+    text = _PAREN.sub(" ", text)
+    text = " ".join(text.split()) if keep_suffix else _TRAILING_GRAPHICS.sub("", " ".join(text.split()))
+    return " ".join(f"{text} {sizes}".split())
 
 
 def resolve(name: str) -> Profile:
@@ -304,15 +321,18 @@ def resolve(name: str) -> Profile:
     except AmbiguousHardwareError:
         raise
     except UnknownHardwareError as first:
-        clean = driver_name_clean(name)
-        if not clean or clean == " ".join(name.split()):
-            raise
-        try:
-            return _resolve(clean)
-        except AmbiguousHardwareError:
-            raise
-        except UnknownHardwareError:
-            raise first from None
+        tried = {" ".join(name.split())}
+        for clean in (driver_name_clean(name), driver_name_clean(name, keep_suffix=True)):
+            if not clean or clean in tried:
+                continue
+            tried.add(clean)
+            try:
+                return _resolve(clean)
+            except AmbiguousHardwareError:
+                raise
+            except UnknownHardwareError:
+                continue
+        raise first from None
 
 
 def _resolve(name: str) -> Profile:
