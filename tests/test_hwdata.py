@@ -121,6 +121,7 @@ def test_a_laptop_chip_without_a_size_is_refused_with_the_sizes_sold(typed, size
 @pytest.mark.parametrize("typed, chip, bandwidth", [
     ("ryzen ai 9 hx 370 lpddr5x-7500 32gb", "radeon-890m", 120e9),  # 128-bit LPDDR5X-7500
     ("ryzen ai 9 hx 370 ddr5-5600 96gb", "radeon-890m", 89.6e9),    # two DDR5-5600 SO-DIMMs (Framework)
+    ("ryzen ai 9 365 lpddr5x-7500 16gb", "radeon-880m", 120e9),    # the 12-CU part of the same die
     ("core ultra 7 258v 32gb", "arc-140v", 136.5e9),          # 128-bit LPDDR5X-8533 on package
     ("Intel Core Ultra 9 288V 32GB", "arc-140v", 136.5e9),
     ("core ultra 5 238v 16gb", "arc-130v", 136.5e9),          # Core Ultra 5: the 7-Xe-core Arc 130V
