@@ -110,7 +110,7 @@ def test_the_spot_check_covers_the_common_cards():
 
 @pytest.mark.parametrize("typed, sizes", [
     ("ryzen ai 9 hx 370", ("16 GiB", "32 GiB", "64 GiB")), ("AMD Ryzen AI 9 HX 375", ("16 GiB", "64 GiB")),
-    ("core ultra 7 258v", ("16 GiB", "32 GiB")), ("intel arc 140v", ("16 GiB", "32 GiB")),
+    ("core ultra 7 268v", ("16 GiB", "32 GiB")), ("intel arc 140v", ("16 GiB", "32 GiB")),
 ])
 def test_a_laptop_chip_without_a_size_is_refused_with_the_sizes_sold(typed, sizes):
     with pytest.raises(AmbiguousHardwareError) as err:
@@ -124,13 +124,21 @@ def test_a_laptop_chip_without_a_size_is_refused_with_the_sizes_sold(typed, size
     ("ryzen ai 9 365 lpddr5x-7500 16gb", "radeon-880m", 120e9),    # the 12-CU part of the same die
     ("core ultra 7 258v 32gb", "arc-140v", 136.5e9),          # 128-bit LPDDR5X-8533 on package
     ("Intel Core Ultra 9 288V 32GB", "arc-140v", 136.5e9),
-    ("core ultra 5 238v 16gb", "arc-130v", 136.5e9),          # Core Ultra 5: the 7-Xe-core Arc 130V
+    ("core ultra 5 234v 16gb", "arc-130v", 136.5e9),          # Core Ultra 5: the 7-Xe-core Arc 130V
     ("core ultra 7 155h ddr5-5600 32gb", "arc-meteor-lake-8xe", 89.6e9),       # Meteor Lake H: 8 Xe on Ultra 7/9
     ("Intel Core Ultra 5 125H LPDDR5X-7467 16GB", "arc-meteor-lake-7xe", 119.5e9),  # 7 Xe on Ultra 5
 ])
 def test_a_laptop_chip_with_a_size_resolves_to_its_igpu(typed, chip, bandwidth):
     p = get_profile(typed)
     assert (p.raw["chip"], p.bandwidth_bytes_per_s, p.unified) == (chip, bandwidth, True)
+
+
+def test_a_lunar_lake_sku_whose_package_memory_was_read_needs_no_size():
+    # notebookcheck.net: 256V and 258V differ only in on-package memory, 16 GB vs 32 GB
+    assert get_profile("core ultra 7 258v").memory_bytes == 32 * GIB
+    assert get_profile("Intel Core Ultra 7 256V").memory_bytes == 16 * GIB
+    with pytest.raises(UnknownHardwareError, match="has 32 GB of memory on its package"):
+        get_profile("core ultra 7 258v 16gb")
 
 
 def test_a_size_sold_with_two_memory_types_lists_both():
@@ -141,7 +149,7 @@ def test_a_size_sold_with_two_memory_types_lists_both():
 
 def test_sizes_not_sold_and_other_chips_are_not_guessed():
     with pytest.raises(UnknownHardwareError, match="listed: lpddr5x-8533 16GB, lpddr5x-8533 32GB"):
-        get_profile("core ultra 7 258v 64gb")  # memory on package: 16 or 32 GB only
+        get_profile("core ultra 7 268v 64gb")  # memory on package: 16 or 32 GB only
     with pytest.raises(UnknownHardwareError):
         get_profile("core ultra 7 155u 16gb")  # Meteor Lake U: no Arc GPU listed, not mistaken for the H parts
     with pytest.raises(UnknownHardwareError, match="listed: ddr5-5600 16GB"):

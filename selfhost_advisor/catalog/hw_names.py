@@ -143,6 +143,15 @@ def _igpu_chips(text: str) -> list[tuple[str, str]]:
     return out
 
 
+def _cpu_memory(chip: str, text: str) -> int | None:
+    """The memory size a CPU is sold with when it is fixed (on-package memory, data/apu.yaml cpu_memory_gb)."""
+    entry = next(c for c in load("apu")["igpus"] if c["chip"] == chip)
+    for cpu, gb in (entry.get("cpu_memory_gb") or {}).items():
+        if re.match(rf"^(?:intel\s+|amd\s+)?{re.escape(cpu)}(?!\w)", text):
+            return int(gb)
+    return None
+
+
 def _igpu(name: str) -> list[Profile] | None:
     """Laptop iGPU configurations ('radeon 780m ddr5-5600 32gb', 'ryzen ai 9 hx 370 32gb') a name fits, or None when
     it is not such a name."""
@@ -161,8 +170,12 @@ def _igpu(name: str) -> list[Profile] | None:
         if ram:
             want = f"{'lp' if ram.group(1) else ''}ddr5{'x' if ram.group(2) else ''}-{ram.group(3)}"
             cands = [p for p in cands if p.raw["ram"] == want]
-        if gb:
-            cands = [p for p in cands if p.raw["memory_gb"] == int(gb.group(1))]
+        fixed = _cpu_memory(chip, text)
+        if fixed and gb and int(gb.group(1)) != fixed:
+            raise UnknownHardwareError(f"hardware {name!r}: that CPU has {fixed} GB of memory on its package",
+                                       f"drop the size or give {fixed}gb")
+        if gb or fixed:
+            cands = [p for p in cands if p.raw["memory_gb"] == (int(gb.group(1)) if gb else fixed)]
         out += cands
     if not chips:
         return None
