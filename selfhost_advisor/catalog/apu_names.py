@@ -1,0 +1,149 @@
+"""Laptop and APU names -> hardware profiles: AMD Strix Halo builds (Ryzen AI Max) and laptop iGPUs (data/apu.yaml),
+named by chip, GPU, CPU or as a driver prints them; each configuration is one memory type and size. catalog/hw_names.py
+calls these after the curated profiles and before the GPU spec table.
+"""
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from ..errors import UnknownHardwareError
+from .data import load
+from .profiles import Profile
+
+GIB = 2**30
+_VENDOR_NAME = {"nvidia": "NVIDIA", "amd": "AMD", "intel": "Intel"}
+_GB = re.compile(r"(\d+)\s*gi?b\b")
+_APU_CHIP = re.compile(r"^(?:amd\s+)?(?:ryzen\s+)?ai\s+max\s*\+?\s*(?:pro\s+)?(3\d\d)\b(.*)$")
+_APU_WORDS = re.compile(r"\b(?:radeon|8060s|8050s|graphics|with)\b|[+/()]")
+
+
+@lru_cache(maxsize=1)
+def apu_profiles() -> tuple[Profile, ...]:
+    """Every Strix Halo chip x memory size (data/apu.yaml)."""
+    data = load("apu")
+    out = []
+    for chip in data["chips"]:
+        for gb in chip["memory_gb"]:
+            pid = f"{chip['chip']}-{gb}gb"
+            out.append(Profile(
+                id=pid, name=f"AMD {chip['name']} {gb}GB ({chip['gpu']})", kind="apu", vendor="amd", backend="vulkan",
+                memory_bytes=gb * GIB, bandwidth_bytes_per_s=int(chip["bandwidth_gbps"] * 1e9),
+                fp16_flops=chip["fp16_tflops"] * 1e12, fp16_acc16_flops=None, tdp_watts=None, price_usd=None,
+                unified=True,
+                raw={"id": pid, "gpu_cores": chip["compute_units"], "chip": chip["chip"], "memory_gb": gb,
+                     "sources": {"configuration": "data/apu.yaml"}},
+            ))
+    for chip in data.get("igpus", ()):
+        vendor = chip.get("vendor", "amd")
+        brand = _VENDOR_NAME.get(vendor, vendor)
+        for ram in chip["rams"]:
+            for gb in ram.get("memory_gb", chip["memory_gb"]):  # a memory type may come in other sizes (SO-DIMMs)
+                pid = f"{chip['chip']}-{ram['ram']}-{gb}gb"
+                raw = {"id": pid, "gpu_cores": chip["compute_units"], "chip": chip["chip"], "memory_gb": gb,
+                       "ram": ram["ram"], "sources": {"configuration": "data/apu.yaml"}}
+                for key in ("gpu_share", "usable_memory_basis"):
+                    if chip.get(key):
+                        raw[key] = chip[key]
+                out.append(Profile(
+                    id=pid, name=f"{brand} {chip['name']} {ram['ram'].upper()} {gb}GB", kind="apu", vendor=vendor,
+                    backend=chip.get("backend", "vulkan"), memory_bytes=gb * GIB,
+                    bandwidth_bytes_per_s=int(ram["bandwidth_gbps"] * 1e9),
+                    fp16_flops=chip["fp16_tflops"] * 1e12, fp16_acc16_flops=None, tdp_watts=None, price_usd=None,
+                    unified=True, raw=raw,
+                ))
+    return tuple(out)
+
+
+_RAM = re.compile(r"\b(lp)?ddr\s*5\s*(x)?\s*(\d{4})\b")
+_IGPU_NOISE = re.compile(r"\b(?:graphics|with|igpu|laptop|mobile)\b|[+/(),]")
+
+
+def _igpu_chips(text: str) -> list[tuple[str, str]]:
+    """(chip id, the rest of the name) for each laptop iGPU of data/apu.yaml that `text` names: by its GPU name
+    ('radeon 890m', 'intel arc 140v'), an alias a driver prints ('intel arc graphics': both Meteor Lake GPUs), its id,
+    or a CPU that carries it ('ryzen ai 9 hx 370', 'core ultra 7 258v')."""
+    out = []
+    for chip in load("apu").get("igpus", ()):
+        brand = _VENDOR_NAME.get(chip.get("vendor", "amd"), "").lower()
+        names = []
+        for gpu in (chip["name"], *chip.get("gpu_aliases", ())):
+            gpu = " ".join(gpu.lower().replace("-", " ").split())  # normalised as the typed text is
+            names.append(rf"(?:(?:{brand}|amd)\s+)?{re.escape(gpu).replace(chr(92) + ' ', chr(92) + 's*')}")
+        names.append(r"\s+".join(map(re.escape, chip["chip"].split("-"))))  # its id: 'arc-meteor-lake-8xe-...'
+        if chip.get("cpus"):
+            names.append(chip["cpus"])
+        for pattern in names:
+            m = re.match(rf"^(?:{pattern})(?!\w)(.*)$", text)
+            if m:
+                out.append((chip["chip"], m.group(m.lastindex) if m.lastindex else ""))
+                break
+    return out
+
+
+def _cpu_memory(chip: str, text: str) -> int | None:
+    """The memory size a CPU is sold with when it is fixed (on-package memory, data/apu.yaml cpu_memory_gb)."""
+    entry = next(c for c in load("apu")["igpus"] if c["chip"] == chip)
+    for cpu, gb in (entry.get("cpu_memory_gb") or {}).items():
+        if re.match(rf"^(?:intel\s+|amd\s+)?{re.escape(cpu)}(?!\w)", text):
+            return int(gb)
+    return None
+
+
+def _igpu(name: str) -> list[Profile] | None:
+    """Laptop iGPU configurations ('radeon 780m ddr5-5600 32gb', 'ryzen ai 9 hx 370 32gb') a name fits, or None when
+    it is not such a name."""
+    text = " ".join(name.lower().replace("-", " ").replace("_", " ").split())
+    found = _igpu_chips(text)
+    if not found:
+        return None
+    out: list[Profile] = []
+    chips = []
+    for chip, rest in found:
+        cands = [p for p in apu_profiles() if p.raw["chip"] == chip]
+        ram, gb = _RAM.search(rest), _GB.search(rest)
+        if _IGPU_NOISE.sub(" ", _GB.sub(" ", _RAM.sub(" ", rest))).strip():
+            continue
+        chips.append(chip)
+        if ram:
+            want = f"{'lp' if ram.group(1) else ''}ddr5{'x' if ram.group(2) else ''}-{ram.group(3)}"
+            cands = [p for p in cands if p.raw["ram"] == want]
+        fixed = _cpu_memory(chip, text)
+        if fixed and gb and int(gb.group(1)) != fixed:
+            raise UnknownHardwareError(f"hardware {name!r}: that CPU has {fixed} GB of memory on its package",
+                                       f"drop the size or give {fixed}gb")
+        if gb or fixed:
+            cands = [p for p in cands if p.raw["memory_gb"] == (int(gb.group(1)) if gb else fixed)]
+        out += cands
+    if not chips:
+        return None
+    if not out:
+        sold = sorted({f"{p.raw['ram']} {p.raw['memory_gb']}GB" for p in apu_profiles() if p.raw["chip"] in chips})
+        raise UnknownHardwareError(f"hardware {name!r}: no such configuration of the "
+                                   f"{' or '.join(c.replace('-', ' ') for c in chips)}", "listed: " + ", ".join(sold))
+    return out
+
+
+def _apu(name: str) -> list[Profile] | None:
+    """Strix Halo configurations a 'Ryzen AI Max 395 64GB' name fits, or None when it is not such a name."""
+    text = " ".join(name.lower().replace("-", " ").replace("_", " ").split())
+    m = _APU_CHIP.match(text)
+    if not m:
+        return None
+    rest = m.group(2)
+    gb = _GB.search(rest)
+    if _APU_WORDS.sub(" ", _GB.sub(" ", rest)).strip():
+        return None
+    chip = f"ryzen-ai-max-{m.group(1)}"
+    out = [p for p in apu_profiles() if p.raw["chip"] == chip]
+    if not out:
+        raise UnknownHardwareError(f"unknown hardware {name!r}: no sourced Ryzen AI Max {m.group(1)}",
+                                   "known: Ryzen AI Max+ 395, Max 390, Max 385; or describe it with custom:")
+    if gb:
+        sized = [p for p in out if p.raw["memory_gb"] == int(gb.group(1))]
+        if not sized:
+            label = out[0].name.split(f" {out[0].raw['memory_gb']}GB")[0]
+            raise UnknownHardwareError(f"hardware {name!r}: no {gb.group(1)} GB build of {label}",
+                                       "sizes: " + ", ".join(f"{p.raw['memory_gb']} GB" for p in out))
+        out = sized
+    return out
