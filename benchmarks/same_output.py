@@ -46,6 +46,22 @@ JSON = [
     ["hardware", "--for", "qwen3:30b-a3b", "--json"],
     ["serve", "llama3.1:8b", "-H", "h100-sxm", "--json"],
     ["cost", "--monthly-tokens", "2e9", "--price-date", "2026-12-05", "--json"],
+    # cost: the sensitivity re-runs, the hybrid, the quality floor at other values, constraints, measured figures
+    ["cost", "-t", "2e9", "-H", "2x rtx4090", "--cloud", "gpt-4o", "--active-hours", "730", "--peak-to-average", "3",
+     "--spare", "1", "--cached-input-share", "0.2", "--price-date", "2026-12-05", "--json"],
+    ["cost", "-t", "3e9", "-H", "2x rtx4090,2x h100", "--cloud", "together/llama3.1:70b", "--active-hours", "730",
+     "--price-date", "2026-12-05", "--json"],
+    ["cost", "-t", "1e9", "--min-quant", "any", "--price-date", "2026-12-05", "--json"],
+    ["cost", "-t", "1e9", "-H", "2x a100-80gb", "--min-quant", "bf16", "--price-date", "2026-12-05", "--json"],
+    ["cost", "-t", "5e8", "-m", "llama3.1:8b", "-H", "rtx4090", "--cloud", "gpt-4o-mini,claude-haiku",
+     "--price-date", "2026-12-05", "--json"],
+    ["cost", "-t", "1e9", "-H", "2x rtx4090", "--decode-tps", "600", "--prefill-tps", "4000", "--cloud",
+     "claude-sonnet-5-5", "--cached-input-share", "0.5", "--cache-write-share", "0.1", "--price-date", "2026-12-05",
+     "--json"],
+    ["cost", "-t", "1e8", "--regulated", "hipaa", "--price-date", "2026-12-05", "--json"],
+    ["cost", "-t", "2e9", "--max-ttft", "1.5", "--min-stream-speed", "20", "--price-date", "2026-12-05", "--json"],
+    ["serve", "llama3.1:70b", "-H", "2x h100", "--json"],
+    ["serve", "qwen3:30b-a3b", "-H", "rtx4090", "--engine", "vllm", "--json"],
 ]
 TEXT = [
     ["models", "--fits", "rtx4090"],
@@ -54,6 +70,9 @@ TEXT = [
     ["fit", "qwen3:30b-a3b", "--hardware", "rtx4090", "--ram", "64GB"],
     ["hardware", "--for", "llama3.1:70b"],
     ["models"],
+    ["cost", "-t", "2e9", "-H", "2x rtx4090", "--cloud", "gpt-4o", "--active-hours", "730", "--peak-to-average", "3",
+     "--spare", "1", "--cached-input-share", "0.2", "--price-date", "2026-12-05"],
+    ["cost", "-t", "1e9", "--price-date", "2026-12-05"],
 ]
 
 

@@ -66,10 +66,3 @@ def best_capacity(caps: list[ServingCapacity]) -> ServingCapacity | None:
         return caps[-1]
     return max(fitting, key=lambda c: c.output_tokens_per_s)
 
-
-def format_capacities(model: Model, machine: Machine, w: Workload, engine: str) -> list[ServingCapacity]:
-    """One capacity per weight format the engine serves (vLLM: BF16, FP8, GPTQ-INT4, AWQ-INT4), best quality first,
-    so the quality floor can choose among them without re-running the serving model."""
-    from ..engines import get_engine
-
-    return [model_capacity(model, machine, w, engine, q) for q in get_engine(engine).quants()]

@@ -52,7 +52,10 @@ def compare(
     explicit_cloud: bool = False,
     thresholds: dict[str, float] | None = None,
     assumptions: dict | None = None,
+    verdict_only: bool = False,
 ) -> CostComparison:
+    """verdict_only: for the sensitivity re-runs, which read only the verdict and the options' monthly totals: the
+    break-even volumes, paybacks and the parity electricity price (reasons, not the choice) are left out."""
     buy: list[SelfHostOption] = []
     rent: list[SelfHostOption] = []
     excluded: list[Excluded] = []
@@ -82,7 +85,7 @@ def compare(
     cloud = sorted((price_cloud(c, w, _exclusion(constraints, c)) for c in cloud_prices), key=lambda o: o.monthly_usd)
     ref = reference_cloud(cloud, model_id, explicit_cloud, constraints.need_frontier)
 
-    if ref is not None:
+    if ref is not None and not verdict_only:
         priced = []
         for o in buy:
             t_star = break_even_monthly_tokens(o.box, o.capacity, w, p, ref.price)
@@ -99,7 +102,7 @@ def compare(
     best_self = min(candidates, key=lambda o: o.monthly_usd.total) if candidates else None
     t_star = best_buy.break_even_monthly_tokens if best_buy else None
     parity = None
-    if best_buy is not None and ref is not None:
+    if best_buy is not None and ref is not None and not verdict_only:
         other = best_buy.monthly_usd.total - best_buy.monthly_usd.power
         parity = parity_electricity_usd_per_kwh(other, best_buy.energy_kwh, ref.monthly_usd)
     usable_ref = ref if ref is not None and not ref.excluded_reason else None

@@ -34,7 +34,6 @@ class Fleet:
                  box_kw: dict | None = None):
         self.model, self.w, self.engine, self.quant, self.measured = model, w, engine.lower(), quant, measured
         self.box_kw = dict(box_kw or {})
-        self._formats: dict[str, list[ServingCapacity]] = {}
         self._single: dict[tuple[str, str], ServingCapacity] = {}
 
     @property
@@ -55,21 +54,17 @@ class Fleet:
             self._single[key] = model_capacity(self.model, self._machine(box), self.w, self.engine, quant)
         return self._single[key]
 
-    def _per_format(self, box: Box) -> list[ServingCapacity]:
-        from .capacity import format_capacities
-
-        if box.label not in self._formats:
-            self._formats[box.label] = format_capacities(self.model, self._machine(box), self.w, self.engine)
-        return self._formats[box.label]
-
     def _paged(self) -> bool:
         from ..engines import get_engine
 
         return bool(get_engine(self.engine).kv_pool)
 
-    def capacity(self, box: Box, floor: QualityFloor) -> tuple[ServingCapacity, ServingCapacity | None]:
-        """(capacity at the floor, the unconstrained choice) for one box. A measured or --quant capacity is served as
-        given (the floor is not applied to a format the user chose or measured)."""
+    def capacity(self, box: Box, floor: QualityFloor, free_too: bool = True,
+                 ) -> tuple[ServingCapacity, ServingCapacity | None]:
+        """(capacity at the floor, the unconstrained choice) for one box; the second only with free_too (a box tried
+        as a re-plan needs just the formats at or above the floor). A measured or --quant capacity is served as given
+        (the floor is not applied to a format the user chose or measured)."""
+        from ..engines import get_engine
         from .capacity import best_capacity, measured_capacity
 
         if self.measured is not None:
@@ -79,17 +74,15 @@ class Fleet:
             return cap, None
         if self.quant is not None:
             return self._one(box, self.quant), None
-        if self._paged():
-            caps = self._per_format(box)
-            free = best_capacity(caps)
-            ok = best_capacity([c for c in caps if meets(c.quant, "", floor)])
+        quants = get_engine(self.engine).quants()
+        if self._paged():  # the serving model's own choice (serve() with quant None), among the formats allowed
+            ok = best_capacity([self._one(box, q) for q in quants if meets(q.name, q.default_type, floor)])
+            free = best_capacity([self._one(box, q) for q in quants]) if free_too else None
             return (ok if ok is not None else _none_at(box, floor, free)), free
         free = self._one(box, None)
         if meets(free.quant, "", floor):
             return free, free
-        from ..engines import get_engine
-
-        eligible = [q for q in get_engine(self.engine).quants() if meets(q.name, q.default_type, floor)]
+        eligible = [q for q in quants if meets(q.name, q.default_type, floor)]
         if not eligible:
             return _none_at(box, floor, free), free
         lowest = min(eligible, key=lambda q: weight_bits(q.name, q.default_type) or 0.0)
@@ -145,7 +138,7 @@ class Fleet:
                 break
             if big.label in labels:
                 return None, f"{big.label} is already compared"
-            cap, _ = self.capacity(big, floor)
+            cap, _ = self.capacity(big, floor, free_too=False)
             if cap.fits:
                 return (big, cap), ""
             tried.append(big.label)

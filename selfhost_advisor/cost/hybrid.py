@@ -17,27 +17,43 @@ from .traffic import overflow_tokens
 from .types import Box, CloudOption, CostParams, Hybrid, Workload
 
 
+def _pricer(box: Box, cap: ServingCapacity, w: Workload, p: CostParams, api: CloudOption):
+    """hybrid_at for one box, workload and API, with what does not depend on N worked out once; and the all-owned
+    count. (best_hybrid prices a dozen N for every comparison, and the sensitivity re-runs compare hundreds of times.)"""
+    per_box_h = mix_tokens_per_s(cap, w) * 3600.0
+    full = tco.units_needed(cap, w)
+    t = w.monthly_tokens
+    usd_per_token = api.monthly_usd / t if t else 0.0
+
+    def at(base_units: int) -> Hybrid:
+        n = max(0, min(base_units, full))
+        over = 0.0 if n >= full else overflow_tokens(t, w.active_hours_per_month, w.peak_to_average, n * per_box_h)
+        spare = p.spare_units if n > 0 else 0
+        owned = tco.buy_monthly(box, n + spare, (t - over) / per_box_h, p).total if n > 0 else 0.0
+        return Hybrid(box=box, base_units=n, spare_units=spare, overflow_tokens=int(round(over)), self_host_usd=owned,
+                      api_overflow_usd=over * usd_per_token, api=api.price.id, all_owned_units=full)
+
+    return at, full
+
+
 def hybrid_at(box: Box, cap: ServingCapacity, w: Workload, p: CostParams, api: CloudOption, base_units: int,
               ) -> Hybrid:
     """The hybrid with `base_units` owned boxes (plus spares when there is any box)."""
-    per_box_h = mix_tokens_per_s(cap, w) * 3600.0
-    full = tco.units_needed(cap, w)
-    n = max(0, min(base_units, full))
-    t = w.monthly_tokens
-    over = 0.0 if n >= full else overflow_tokens(t, w.active_hours_per_month, w.peak_to_average, n * per_box_h)
-    spare = p.spare_units if n > 0 else 0
-    owned = tco.buy_monthly(box, n + spare, (t - over) / per_box_h, p).total if n > 0 else 0.0
-    usd_per_token = api.monthly_usd / t if t else 0.0
-    return Hybrid(box=box, base_units=n, spare_units=spare, overflow_tokens=int(round(over)), self_host_usd=owned,
-                  api_overflow_usd=over * usd_per_token, api=api.price.id, all_owned_units=full)
+    return _pricer(box, cap, w, p, api)[0](base_units)
 
 
 def best_hybrid(box: Box, cap: ServingCapacity, w: Workload, p: CostParams, api: CloudOption) -> Hybrid:
     """The cheapest split; ties go to the pure options (all API, then all owned)."""
-    full = tco.units_needed(cap, w)
+    at, full = _pricer(box, cap, w, p, api)
+    priced: dict[int, Hybrid] = {}
+
+    def hybrid(n: int) -> Hybrid:
+        if n not in priced:
+            priced[n] = at(n)
+        return priced[n]
 
     def cost(n: int) -> float:
-        return hybrid_at(box, cap, w, p, api, n).total_usd
+        return hybrid(n).total_usd
 
     lo, hi = 1, full  # smallest n in [1, full] whose next box no longer saves money
     while lo < hi:
@@ -46,7 +62,7 @@ def best_hybrid(box: Box, cap: ServingCapacity, w: Workload, p: CostParams, api:
             hi = mid
         else:
             lo = mid + 1
-    candidates = [hybrid_at(box, cap, w, p, api, n) for n in sorted({0, lo, full})]
+    candidates = [hybrid(n) for n in sorted({0, lo, full})]
     best = candidates[0]
     for h in candidates[1:]:
         if h.total_usd < best.total_usd - 1e-6:

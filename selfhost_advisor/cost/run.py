@@ -121,18 +121,21 @@ def build_comparison(
     floor = _floor(min_quant, prices, w, m.id, explicit, constraints.need_frontier)
     planned, capacity_fn, replans = fleet.plan(boxes, floor)
 
-    def rerun(w2, p2, boxes2, prices2, capacity=capacity_fn):
+    def rerun(w2, p2, boxes2, prices2, capacity=capacity_fn, verdict_only=False):
         return compare(m.id, m.name, w2, p2, boxes2, capacity, prices2, constraints_, explicit_cloud=explicit,
-                       thresholds=th, assumptions=notes)
+                       thresholds=th, assumptions=notes, verdict_only=verdict_only)
+
+    def verdict_rerun(*args, **kw):  # the re-runs read only the verdict and the monthly totals
+        return rerun(*args, verdict_only=True, **kw)
 
     result = rerun(w, p, planned, prices)
     from ..record import replace
     from .quality_note import annotate, floor_verdicts
     from .sensitivity import reconcile, sensitivities
 
-    at_floors = floor_verdicts(fleet, boxes, prices, floor, result, rerun) if fleet.floor_applies else ()
+    at_floors = floor_verdicts(fleet, boxes, prices, floor, result, verdict_rerun) if fleet.floor_applies else ()
     result = annotate(result, floor, replans, at_floors, fleet, quant_obj)
-    return reconcile(replace(result, sensitivity=sensitivities(result, planned, prices, rerun)))
+    return reconcile(replace(result, sensitivity=sensitivities(result, planned, prices, verdict_rerun)))
 
 
 def _with_formats(prices: list) -> list:

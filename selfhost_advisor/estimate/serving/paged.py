@@ -46,13 +46,23 @@ class PagedServer:
         self.depth = prompt + output / 2.0  # average cached tokens of a decoding request
         self._memo: dict[int, ServePoint] = {}
         self.saturated: dict[int, bool] = {}  # prompts arrive faster than max_num_batched_tokens admits them
+        self._steps: dict[tuple[float, float], float] = {}  # one iteration asks for the same step 2-4 times
+        self._held: int | None = None
 
     def _step(self, b_dec: float, chunk_tokens: float) -> float:
-        return step_seconds(self.model, self.quant, self.machine, self.tp, b_dec, self.depth,
-                            chunk_tokens, self.prompt / 2.0, self.kv_dtype_bytes)
+        key = (b_dec, chunk_tokens)
+        got = self._steps.get(key)
+        if got is None:
+            if len(self._steps) > 4096:
+                self._steps.clear()
+            got = self._steps[key] = step_seconds(self.model, self.quant, self.machine, self.tp, b_dec, self.depth,
+                                                  chunk_tokens, self.prompt / 2.0, self.kv_dtype_bytes)
+        return got
 
     def _kv_bytes(self, running: int) -> int:
-        return int(running * held_kv_bytes(self.model, self.tp, self.prompt, self.output, self.kv_dtype_bytes))
+        if self._held is None:  # the same for every concurrency of this server
+            self._held = held_kv_bytes(self.model, self.tp, self.prompt, self.output, self.kv_dtype_bytes)
+        return int(running * self._held)
 
     def _compute_bound(self, b_dec: float) -> bool:
         return compute_bound(self.model, self.quant, self.machine, self.tp, b_dec, self.depth, self.kv_dtype_bytes)

@@ -1,0 +1,49 @@
+"""The shortcuts that make `advisor cost` fast give exactly what the full computation gives (benchmarks/cost_speed.py
+measures the time; benchmarks/same_output.py checks the printed bytes on fixed cases; these check random ones)."""
+from hypothesis import given, settings, strategies as st
+
+from costkit import priced, work
+from selfhost_advisor.cost.boxes import box_from_spec
+from selfhost_advisor.cost.capacity import measured_capacity
+from selfhost_advisor.cost.compare import compare
+from selfhost_advisor.cost.hybrid import best_hybrid, hybrid_at
+from selfhost_advisor.cost.cloud import price_cloud
+from selfhost_advisor.cost.sensitivity import verdict_key
+from selfhost_advisor.cost.types import Constraints, CostParams
+
+PRICED = ["rtx4090", "2x rtx4090", "rtx5090", "a100-80gb", "2x h100-sxm"]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.sampled_from(PRICED), min_size=1, max_size=3, unique=True), st.integers(10**6, 10**11),
+       st.floats(1, 6), st.floats(20, 730), st.floats(50, 5000), st.floats(200, 20000), st.floats(0.01, 30),
+       st.floats(0.01, 60), st.integers(0, 2), st.sampled_from([Constraints(), Constraints(regulated="hipaa"),
+                                                                Constraints(no_ops_team=True)]))
+def test_verdict_only_rerun_gives_the_same_verdict_and_totals(specs, tokens, peak, hours, decode, prefill, p_in, p_out,
+                                                              spare, constraints):
+    # the sensitivity re-runs skip break-even, payback and parity (reasons only): the verdict and every total agree
+    w = work(tokens, peak=peak, hours=hours)
+    p = CostParams(ops_hours_per_box=1.7, spare_units=spare)
+    args = ("m", "M", w, p, [box_from_spec(s) for s in specs],
+            lambda b: measured_capacity(decode, prefill, w, "vllm"), [priced(p_in, p_out)], constraints)
+    full, quick = compare(*args, explicit_cloud=True), compare(*args, explicit_cloud=True, verdict_only=True)
+    assert verdict_key(quick) == verdict_key(full)
+    assert quick.recommendation.choice == full.recommendation.choice
+    for a, b in ((full.self_host, quick.self_host), (full.rental, quick.rental)):
+        assert [(o.box.label, o.units, o.monthly_usd) for o in a] == [(o.box.label, o.units, o.monthly_usd) for o in b]
+    assert full.hybrid == quick.hybrid
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.sampled_from(PRICED), st.integers(10**6, 10**11), st.floats(1, 8), st.floats(20, 730), st.floats(50, 5000),
+       st.floats(200, 20000), st.floats(0.01, 30), st.integers(0, 2))
+def test_best_hybrid_is_the_cheapest_of_every_fleet_size(spec, tokens, peak, hours, decode, prefill, usd, spare):
+    # best_hybrid bisects (and remembers each fleet size it priced): it must equal pricing every N from 0 to all-owned
+    box, w = box_from_spec(spec), work(tokens, peak=peak, hours=hours)
+    cap = measured_capacity(decode, prefill, w, "vllm")
+    p = CostParams(ops_hours_per_box=1.7, spare_units=spare)
+    api = price_cloud(priced(usd, usd), w)
+    best = best_hybrid(box, cap, w, p, api)
+    every = [hybrid_at(box, cap, w, p, api, n) for n in range(0, best.all_owned_units + 1)]
+    assert best in every
+    assert best.total_usd <= min(h.total_usd for h in every) + 1e-6
