@@ -177,3 +177,16 @@ def test_bad_min_quant_exits_2_with_one_line(capsys, value):
     code, out, err = run(capsys, "cost", "-t", "1e9", "--min-quant", value)
     assert code == 2 and out == ""
     assert err.count("\n") == 1 and err.startswith("advisor: ") and "--min-quant" in err
+
+
+def test_an_8_bit_gguf_floor_admits_fp8_and_gguf_types_carry_the_scoreboard_loss(capsys):
+    # whole bits: Q8_0 (8.5 bits per weight with its block scales) and FP8 are both 8-bit formats
+    d = cost_json(capsys, "-t", "1e9", "-H", "2x h100", "--min-quant", "q8_0", "--cloud", "gpt-4o")
+    assert d["quality_floor"]["format"] == "Q8_0" and d["quality_floor"]["bits"] == 8
+    assert d["self_host"] and BITS[d["self_host"][0]["weight_format"]] >= 8
+    e = cost_json(capsys, "-t", "5e8", "-m", "llama3.1:8b", "-H", "rtx4090", "--engine", "ollama", "--min-quant", "q8_0",
+                  "--cloud", "gpt-4o-mini")
+    o = e["self_host"][0]
+    row = QUALITY["quants"][o["weight_format"]]
+    assert o["quality"]["loss_pct"] == round(100 * row["delta_ppl"] / QUALITY["base_ppl"], 2)
+    assert o["quality"]["recovery_pct"] is None and "perplexity" in o["quality"]["metric"]

@@ -112,7 +112,7 @@ class Fleet:
                                       f"{box.label} serves this load only at {free.quant}, below the {floor.format} "
                                       f"floor; at {bigger[1].quant} it takes {bigger[0].label}"))
                 continue
-            reason = (f"serves this load only at {free.quant}, below the {floor.format} floor ({floor.reason}); "
+            reason = (f"serves this load only at {free.quant}, below the {floor.format} floor; "
                       f"{why} (--min-quant any compares it at {free.quant})")
             caps[box.label] = replace(cap, fits=False, reason=reason)
             out.append(box)

@@ -11,6 +11,7 @@ model is published to serve; where none is, the released 16-bit weights (data/qu
 """
 from __future__ import annotations
 
+import math
 from functools import lru_cache
 from typing import Any
 
@@ -48,8 +49,9 @@ def _mlx_bits() -> dict[str, float]:
 
 
 def weight_bits(name: str | None, default_type: str = "") -> float | None:
-    """Weight bits of a served format: a vLLM format's nominal bits, an MLX format's, or a GGUF file type's bits per
-    weight from its default GGML type (Q8_0 8.5, Q4_K_M -> Q4_K 4.5: bytes per block x 8 / weights per block; BF16 16).
+    """Weight width of a served format in whole bits: a vLLM format's nominal bits, an MLX format's, or a GGUF file
+    type's bits per weight from its default GGML type without the block scales (whole bits: Q8_0 8.5 -> 8, Q4_K_M ->
+    Q4_K 4.5 -> 4, Q6_K 6.56 -> 6, IQ3 3.44 -> 3; BF16/F16 16), so an 8-bit GGUF type and FP8 count alike.
     None when unknown."""
     if not name:
         return None
@@ -67,7 +69,7 @@ def weight_bits(name: str | None, default_type: str = "") -> float | None:
         return 16.0
     if t in types:
         block, size = types[t]
-        return size * 8.0 / block
+        return float(math.floor(size * 8.0 / block + 1e-9))
     return None
 
 
@@ -115,15 +117,23 @@ def served_format(price: CloudPrice) -> dict[str, Any]:
 
 
 def format_quality(fmt: str | None, model_id: str) -> dict[str, Any] | None:
-    """Measured loss of a served format against the 16-bit model (data/quality.yaml served_formats): the row measured
-    on this model if there is one, else the first row, labelled with the model it was measured on; None unmeasured."""
+    """Measured loss of a served format against the 16-bit model: a vLLM format from data/quality.yaml served_formats
+    (the row measured on this model if there is one, else the first, labelled with the model it was measured on); a
+    GGUF type from the llama.cpp scoreboard (perplexity increase, estimate/quality.py); None where unmeasured."""
     if not fmt:
         return None
     q = load("quality")
     data = q.get("served_formats") or {}
     rows = data.get(fmt)
     if not rows:
-        return None
+        from ..estimate.quality import quality as gguf_quality
+
+        g = gguf_quality(fmt)
+        if g is None:
+            return None
+        return {"metric": "perplexity increase vs FP16, llama.cpp scoreboard", "recovery_pct": None,
+                "loss_pct": g["ppl_delta_pct"], "measured_on": str(q["measured_on"]).split(" (")[0],
+                "source": str(q["source"])}
     row = next((r for r in rows if r.get("model") == model_id), rows[0])
     if row.get("reference") is None:  # the 16-bit reference itself
         return {"metric": data["metric"], "recovery_pct": 100.0, "loss_pct": 0.0, "measured_on": "reference",

@@ -77,8 +77,10 @@ def _loss(fmt: str | None, model_id: str) -> str:
         return ""
     if q is None:
         return f"{fmt}: loss unmeasured"
-    if q["measured_on"] == "reference":
+    if q["measured_on"] == "reference" or (q["recovery_pct"] is None and q["loss_pct"] == 0.0):
         return f"{fmt}: the 16-bit reference"
+    if q["recovery_pct"] is None:
+        return f"{fmt}: +{q['loss_pct']:.2f}% perplexity on {q['measured_on']}"
     return f"{fmt}: {q['loss_pct']:.2f}% below 16-bit on {q['measured_on']}"
 
 

@@ -259,7 +259,8 @@ def quality_lines(c: CostComparison) -> list[str]:
         groups.setdefault(key, []).append(o.price.id)
     out = []
     if f.applied:
-        out.append(f"quality floor {f.reason} (--min-quant to change)" if f.format else f"quality: {f.reason}")
+        change = "" if f.basis == "flag" else " (--min-quant to change)"
+        out.append(f"quality floor {f.reason}{change}" if f.format else f"quality: {f.reason}")
     elif f.format:
         out.append(f"quality floor {f.format} ({f.basis}): not applied to a format you chose or measured")
     for fmt, names in groups.items():
@@ -268,13 +269,16 @@ def quality_lines(c: CostComparison) -> list[str]:
             loss = ""
         elif q is None:
             loss = " (loss unmeasured)"
-        elif q["measured_on"] == "reference":
+        elif q["measured_on"] == "reference" or (q["recovery_pct"] is None and q["loss_pct"] == 0.0):
             loss = " (the 16-bit reference)"
+        elif q["recovery_pct"] is None:
+            loss = f" (+{q['loss_pct']:.2f}% perplexity, llama.cpp scoreboard, {q['measured_on']})"
         else:
             loss = f" ({q['loss_pct']:.2f}% below 16-bit, Open LLM v1, {q['measured_on']})"
         out.append(f"served {fmt}{loss}: {', '.join(names)}")
     for r in c.replanned:
-        out.append(f"re-planned: {r.reason}" if r.planned else f"excluded by the floor: {r.reason}")
+        if r.planned:  # an excluded box is listed with the other exclusions
+            out.append(f"re-planned: {r.reason}")
     return out
 
 
