@@ -128,6 +128,13 @@ def test_verdict_by_floor_agrees_with_rerunning_at_that_floor(capsys):
     assert set(rows) == {"BF16", "FP8", None} and sum(v["current"] for v in rows.values()) == 1
     sens = {s["parameter"]: s for s in d["sensitivity"]}
     assert rows[d["quality_floor"]["format"]]["verdict"] == sens["monthly_tokens"]["verdict"]
+    # the floor's sensitivity entry (weight bits: 16 BF16, 8 FP8, 0 none) names the nearest floor with another verdict
+    q = sens["quality_floor_bits"]
+    assert q["value"] == BITS[d["quality_floor"]["format"]] and q["verdict"] == rows[d["quality_floor"]["format"]]["verdict"]
+    for side, key, bits in (("below", None, 0), ("above", "BF16", 16)):
+        flips = rows[key]["verdict"] != q["verdict"]
+        assert q[f"flips_{side}"] == (bits if flips else None)
+        assert q[f"verdict_{side}"] == (rows[key]["verdict"] if flips else None)
     for flag, key in (("any", None), ("bf16", "BF16")):
         other = cost_json(capsys, *args, "--min-quant", flag)
         other_sens = {s["parameter"]: s for s in other["sensitivity"]}

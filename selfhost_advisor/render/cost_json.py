@@ -147,6 +147,28 @@ def floor_dict(c: CostComparison) -> dict[str, Any] | None:
     }
 
 
+def floor_sensitivity(c: CostComparison) -> list[dict[str, Any]]:
+    """The quality floor as one more sensitivity entry, in weight bits (16 BF16, 8 FP8, 0 no floor): the nearest floor
+    below and above the current one at which the re-run gives another verdict (from quality_floor.verdict_by_floor)."""
+    f = c.quality_floor
+    cur = next((v for v in c.floor_verdicts if v.current), None)
+    if f is None or cur is None:
+        return []
+    from ..cost.floor import weight_bits
+
+    bits = lambda v: float(weight_bits(v.format) or 0.0) if v.format else 0.0  # noqa: E731
+    now = float(f.bits) if f.format else 0.0
+    below = sorted((v for v in c.floor_verdicts if bits(v) < now), key=bits, reverse=True)
+    above = sorted((v for v in c.floor_verdicts if bits(v) > now), key=bits)
+    flip_b = next((v for v in below if v.verdict != cur.verdict), None)
+    flip_a = next((v for v in above if v.verdict != cur.verdict), None)
+    tried = [bits(v) for v in c.floor_verdicts] + [now]
+    return [{"parameter": "quality_floor_bits", "unit": "weight bits (0: no floor)", "value": now,
+             "verdict": cur.verdict, "flips_below": bits(flip_b) if flip_b else None,
+             "verdict_below": flip_b.verdict if flip_b else None, "flips_above": bits(flip_a) if flip_a else None,
+             "verdict_above": flip_a.verdict if flip_a else None, "searched": [min(tried), max(tried)]}]
+
+
 def _spend(d: dict[str, Any]) -> float | None:
     """What the verdict costs a month, read off the totals printed beside it (cost.compare.recommended_monthly_usd
     on the same records, rounded the same way)."""
@@ -179,7 +201,7 @@ def _cost_dict(c: CostComparison) -> dict[str, Any]:
         "excluded": [{"hardware": e.hardware, "reason": e.reason} for e in c.excluded],
         "break_even_monthly_tokens": c.break_even_monthly_tokens,
         "hybrid": hybrid_dict(c.hybrid, w.monthly_tokens, c),
-        "sensitivity": [sensitivity_dict(s) for s in c.sensitivity],
+        "sensitivity": [sensitivity_dict(s) for s in c.sensitivity] + floor_sensitivity(c),
         "quality_floor": floor_dict(c),
         "workload": {"prompt_tokens": w.prompt_tokens, "output_tokens": w.request_output_tokens,
                      "peak_to_average": w.peak_to_average, "active_hours_per_month": w.active_hours_per_month,
