@@ -162,8 +162,8 @@ def resolve_floor(flag: str | None, prices: list[CloudPrice], reference: CloudPr
     if flag is not None and flag.strip().lower() != "api":
         name = parse_floor_name(flag)
         if name is None:
-            return QualityFloor(None, 0.0, "none", "no quality floor (--min-quant any): each box serves the format "
-                                "with the highest throughput")
+            return QualityFloor(None, 0.0, "none", "none (--min-quant any): each box serves the format with the "
+                                "highest throughput")
         return QualityFloor(name, float(weight_bits(name) or 0.0), "flag", f"{name} or better (--min-quant)")
     if reference is not None:
         got = served_format(reference)

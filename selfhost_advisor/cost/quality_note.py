@@ -102,7 +102,16 @@ def annotate(c: CostComparison, floor: QualityFloor, replans, at_floors, fleet, 
             warnings.append(f"--quant {quant.name} is below the quality floor ({floor.reason}): the boxes serve a "
                             "lossier model than the API they are compared with")
     else:
-        parts = [f"equal quality: self-hosted options serve {floor.reason}" if floor.format else floor.reason]
+        parts = [f"equal quality: self-hosted options serve {floor.reason}" if floor.format
+                 else f"quality floor {floor.reason}"]
+        ref = c.reference_cloud.price if c.reference_cloud is not None else None
+        ref_bits = weight_bits(ref.weight_format) if ref is not None and ref.weight_format else None
+        if not floor.format and ref_bits:
+            lossier = sorted({f"{o.box.label} ({o.capacity.quant})" for o in (*c.self_host, *c.rental)
+                              if o.capacity.quant and (weight_bits(o.capacity.quant) or 0.0) < ref_bits})
+            if lossier:
+                parts.append(f"not at equal quality: {', '.join(lossier)} serve{'s' if len(lossier) == 1 else ''} "
+                             f"fewer weight bits than {ref.id} ({ref.weight_format})")
         losses = "; ".join(x for x in (_loss(f, c.model_id) for f in fq) if x)
         if losses:
             parts.append(f"measured loss ({losses})")

@@ -259,8 +259,8 @@ def quality_lines(c: CostComparison) -> list[str]:
         groups.setdefault(key, []).append(o.price.id)
     out = []
     if f.applied:
-        change = "" if f.basis == "flag" else " (--min-quant to change)"
-        out.append(f"quality floor {f.reason}{change}" if f.format else f"quality: {f.reason}")
+        change = "" if f.basis in ("flag", "none") else " (--min-quant to change)"
+        out.append(f"quality floor {f.reason}{change}")
     elif f.format:
         out.append(f"quality floor {f.format} ({f.basis}): not applied to a format you chose or measured")
     for fmt, names in groups.items():
