@@ -197,3 +197,14 @@ def test_an_8_bit_gguf_floor_admits_fp8_and_gguf_types_carry_the_scoreboard_loss
     row = QUALITY["quants"][o["weight_format"]]
     assert o["quality"]["loss_pct"] == round(100 * row["delta_ppl"] / QUALITY["base_ppl"], 2)
     assert o["quality"]["recovery_pct"] is None and "perplexity" in o["quality"]["metric"]
+
+
+def test_no_published_format_anywhere_holds_self_hosting_to_the_released_16_bit_weights(capsys):
+    # qwen3:32b is hosted in the price data only by Groq, which publishes no per-model format
+    hosts = [c["id"] for c in PRICES["candidates"] if c.get("open_weight_of") == "qwen3:32b"]
+    assert hosts and not any((PRICES["served_formats"].get(h) or {}).get("format") for h in hosts)
+    d = cost_json(capsys, "-t", "1e9", "-m", "qwen3:32b", "-H", "2x h100")
+    f = d["quality_floor"]
+    assert (f["format"], f["basis"]) == (QUALITY["cost_floor_fallback"], "fallback")
+    assert "does not publish" in f["reason"]
+    assert all(o["weight_format"] == "BF16" for o in d["self_host"] + d["rental"])
