@@ -47,3 +47,21 @@ def test_best_hybrid_is_the_cheapest_of_every_fleet_size(spec, tokens, peak, hou
     every = [hybrid_at(box, cap, w, p, api, n) for n in range(0, best.all_owned_units + 1)]
     assert best in every
     assert best.total_usd <= min(h.total_usd for h in every) + 1e-6
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(st.sampled_from(PRICED), min_size=1, max_size=5, unique=True), st.integers(10**6, 10**11),
+       st.floats(1, 8), st.floats(20, 730), st.floats(50, 5000), st.floats(200, 20000), st.floats(0.01, 30),
+       st.integers(0, 2), st.floats(0, 1))
+def test_cheapest_hybrid_is_the_plain_min_over_every_box(specs, tokens, peak, hours, decode, prefill, usd, spare, kwh):
+    # compare() skips a box whose every split costs at least the best so far: the pick must be min()'s, first of equals
+    from selfhost_advisor.cost import tco
+    from selfhost_advisor.cost.hybrid import cheapest_hybrid
+
+    w = work(tokens, peak=peak, hours=hours)
+    p = CostParams(ops_hours_per_box=1.7, spare_units=spare, electricity_usd_per_kwh=kwh)
+    cap = measured_capacity(decode, prefill, w, "vllm")
+    owned = [tco.price_box(box_from_spec(s), cap, w, p, "buy") for s in specs]
+    api = price_cloud(priced(usd, usd), w)
+    plain = min((best_hybrid(o.box, o.capacity, w, p, api) for o in owned), key=lambda h: h.total_usd)
+    assert cheapest_hybrid(owned, w, p, api) == plain

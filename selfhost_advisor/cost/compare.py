@@ -10,7 +10,7 @@ from . import tco
 from .capacity import mix_tokens_per_s
 from .breakeven import break_even_monthly_tokens, parity_electricity_usd_per_kwh, payback_months
 from .cloud import price_cloud, same_model_ids
-from .hybrid import best_hybrid
+from .hybrid import best_hybrid, cheapest_hybrid
 from .recommend import recommend
 from .types import (
     Box, CloudOption, CloudPrice, Constraints, CostComparison, CostParams, Excluded, Hybrid, SelfHostOption, Workload,
@@ -108,7 +108,7 @@ def compare(
     usable_ref = ref if ref is not None and not ref.excluded_reason else None
     hybrid = None
     if usable_ref is not None and buy:
-        hybrid = min((best_hybrid(o.box, o.capacity, w, p, usable_ref) for o in buy), key=lambda h: h.total_usd)
+        hybrid = cheapest_hybrid(buy, w, p, usable_ref)
     same = [o for o in cloud if o.price.open_weight_of == model_id and not o.excluded_reason]
     th = thresholds or {}
     rec = recommend(

@@ -71,3 +71,30 @@ def best_hybrid(box: Box, cap: ServingCapacity, w: Workload, p: CostParams, api:
     if best.is_mix and last.total_usd <= best.total_usd + 1e-6:
         best = last
     return best
+
+
+def least_owned_usd(box: Box, p: CostParams) -> float | None:
+    """A floor under every hybrid of this box with at least one owned box: 1 + spare boxes that never serve a token
+    (amortization, idle power, operations; each grows with the boxes and the busy hours, and the overflow costs >= 0).
+    None when the box's active draw is below its idle draw (then busy hours could lower the power bill)."""
+    if box.capex_usd is None or box.active_watts() < box.idle_watts(p.gpu_idle_share_of_tdp):
+        return None
+    return tco.buy_monthly(box, 1 + p.spare_units, 0.0, p).total
+
+
+def cheapest_hybrid(owned: list, w: Workload, p: CostParams, api: CloudOption) -> Hybrid | None:
+    """min(best_hybrid(o) for o in owned) by total, the first of equals kept, as the plain min gives it; a box is
+    skipped when neither its all-API split nor any split with a box can cost less than the best found so far
+    (least_owned_usd; the all-API total is the same for every box). The sensitivity re-runs price hundreds of
+    comparisons, most of them with the verdict far from any box."""
+    best: Hybrid | None = None
+    for o in owned:
+        if best is not None:
+            floor = least_owned_usd(o.box, p)
+            if floor is not None and floor >= best.total_usd and hybrid_at(o.box, o.capacity, w, p, api, 0).total_usd \
+                    >= best.total_usd:
+                continue
+        h = best_hybrid(o.box, o.capacity, w, p, api)
+        if best is None or h.total_usd < best.total_usd:
+            best = h
+    return best
