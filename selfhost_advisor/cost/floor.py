@@ -143,18 +143,6 @@ def format_quality(fmt: str | None, model_id: str) -> dict[str, Any] | None:
             "measured_on": row["measured_on"], "source": row["source"]}
 
 
-def quality_label(fmt: str | None, model_id: str) -> str:
-    """Text cell: 'FP8 -0.13%' (measured loss on the benchmark suite), 'AWQ-INT4 (unmeasured)', 'as measured'."""
-    if not fmt:
-        return "not published"
-    q = format_quality(fmt, model_id)
-    if q is None:
-        return f"{fmt} (loss unmeasured)"
-    if q["loss_pct"] == 0.0 and q["measured_on"] == "reference":
-        return f"{fmt} (reference)"
-    return f"{fmt} -{q['loss_pct']:.2f}%"
-
-
 def resolve_floor(flag: str | None, prices: list[CloudPrice], reference: CloudPrice | None,
                   model_id: str) -> QualityFloor:
     """The floor for this comparison: --min-quant when given; else what the reference API serves; else the best
@@ -188,5 +176,5 @@ def resolve_floor(flag: str | None, prices: list[CloudPrice], reference: CloudPr
     f = str(load("quality").get("cost_floor_fallback") or "BF16")
     who = f"{reference.id} does not publish its format" if reference is not None else "no API is compared"
     return QualityFloor(f, float(weight_bits(f) or 0.0), "fallback",
-                        f"{f}: {who} and no hosted {model_id} endpoint with a published format is compared, so the "
+                        f"{f}: {who} and no hosted {model_id} endpoint in the price data publishes one, so the "
                         "model as released")
