@@ -316,7 +316,8 @@ def main() -> int:
         b = (f" | held out (in no fit): {before['rows']} rows median {before['median_abs_error_pct']:5.1f}"
              f" max {before['max_abs_error_pct']:6.1f}" if before else "")
         print(f"  {key:20s} {i} | leave-one-hardware-out {h}{b}")
-    print("\nPublished rows of the weak backends (benchmarks/published/llamabench_weak.yaml):")
+    print("\nPublished rows of the weak backends (benchmarks/published/llamabench_weak.yaml; by architecture, quant and"
+          " model size: python benchmarks/weak_backends.py):")
     for r in published_speed_rows():
         print(f"  {r['backend']:6s} {r['hardware'][:24]:24s} {r['model']:12s} {r['quant']:6s} {r['test']:7s}"
               f" measured {r['measured']:8.1f} shipped {r['error_pct']:+6.1f}%"
