@@ -162,7 +162,7 @@ def test_vulkan_on_intel_xe_hpg_runs_on_the_shader_rate_and_xe2_on_xmx():
 # the data or the fit that makes one of them worse by more than a point fails here; one that improves it should lower
 # the figure here and in the methodology table.
 DOCUMENTED = {
-    ("rocm decode", "held_out"): (3, 17.0), ("rocm prefill", "held_out"): (12, 12.8),
+    ("rocm decode", "held_out"): (7, 17.0), ("rocm prefill", "held_out"): (12, 12.8),
     ("vulkan decode", "held_out"): (7, 14.8), ("vulkan prefill", "held_out"): (7, 21.1),
     ("sycl decode", "held_out"): (1, 36.0),
     ("rocm decode", "leave_one_hardware_out"): (6, 30.2), ("rocm prefill", "leave_one_hardware_out"): (7, 45.6),
