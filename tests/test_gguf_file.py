@@ -45,3 +45,12 @@ def test_glm46_gguf_nextn_block_has_no_own_embedding_or_head():
     m = get("glm-4.6:355b")
     assert m.gguf_nextn_shares_head and not get("glm-4.5:355b").gguf_nextn_shares_head
     assert abs(accuracy.file_bytes(m, get_quant("BF16")) / (664.707 * 2**30) - 1) < 0.0005
+
+
+def test_glm45_gguf_repeating_layers_hold_the_nextn_embedding_and_head():
+    # a GLM-4.5 GGUF's llama-server load log: "repeating layers = 133.360 GiB (3.211 BPW, 356.786 B parameters)"
+    # (sokann/GLM-4.5-GGUF-3.2162bpw card): every blk.* tensor, the NextN block's own embedding and head included
+    from selfhost_advisor.estimate.tensors import build_tensors, file_only_tensors
+    m = get("glm-4.5:355b")
+    blocks = [t for t in list(build_tensors(m)) + file_only_tensors(m) if t.name.startswith("blk.")]
+    assert round(sum(t.n_elements for t in blocks) / 1e9, 3) == 356.786
