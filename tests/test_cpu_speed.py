@@ -95,6 +95,13 @@ def test_more_clock_threads_or_bandwidth_never_slow_a_cpu_host(quant):
         assert t.decode_tokens_per_s >= s.decode_tokens_per_s and t.prefill_tokens_per_s >= s.prefill_tokens_per_s
 
 
+def test_an_isa_without_its_own_prefill_rates_scales_vnni_by_the_published_isa_ratio():
+    m = _speed_data()["cpu_matvec"]
+    vnni, avx2 = cpu_kernels.prefill_rates("vnni")[0], cpu_kernels.prefill_rates("avx2")[0]
+    assert avx2["Q4_K"] == pytest.approx(vnni["Q4_K"] * m["avx2"]["weights_per_flop"] / m["vnni"]["weights_per_flop"])
+    assert _speed(_host(flags=("avx2",))).prefill_tokens_per_s < _speed(_host()).prefill_tokens_per_s
+
+
 def test_a_type_nobody_measured_takes_the_median_rate():
     rates, median, _ = cpu_kernels.prefill_rates("vnni")
     assert "IQ1_S" not in rates and min(rates.values()) <= median <= max(rates.values())

@@ -49,9 +49,15 @@ def cpu_isa(machine: Machine) -> str:
 
 @lru_cache(maxsize=8)
 def prefill_rates(isa: str) -> tuple[dict[str, float], float, float]:
-    """(ops per vector FLOP by GGML type, the median for quantized types not measured, the float-weight rate)."""
-    fam = _data()["cpu_prefill"]["families"].get(isa) or _data()["cpu_prefill"]["families"]["vnni"]
-    rates = {str(k): float(v) for k, v in fam["ops_per_vector_flop"].items()}
+    """(ops per vector FLOP by GGML type, the median for quantized types not measured, the float-weight rate).
+    A family nobody measured takes vnni's quantized rates scaled by cpu_matvec's published ISA ratio, as decode does."""
+    fams = _data()["cpu_prefill"]["families"]
+    fam = fams.get(isa) or fams["vnni"]
+    scale = 1.0
+    if isa not in fams:
+        ratio = _data()["cpu_matvec"]
+        scale = float(ratio[isa]["weights_per_flop"]) / float(ratio["vnni"]["weights_per_flop"]) if isa in ratio else 1.0
+    rates = {str(k): float(v) * (1.0 if k in _FLOAT_TYPES else scale) for k, v in fam["ops_per_vector_flop"].items()}
     quant = sorted(v for k, v in rates.items() if k not in _FLOAT_TYPES)
     mid = len(quant) // 2
     median = quant[mid] if len(quant) % 2 else (quant[mid - 1] + quant[mid]) / 2
