@@ -64,7 +64,7 @@ def _decode(bench: str, gguf: str, model: str, quant: str) -> dict:
 
     w = token_work(models.get(model), quant_of(quant))
     nbytes = sum(w.layer_read_bytes) + w.output_read_bytes
-    stream = hostrate.read_bandwidth(1, max(hostrate.MIN_STREAM_BYTES, 4 * hostrate.last_level_cache_bytes()), 3)
+    stream = hostrate.read_bandwidth(1, hostrate.stream_bytes(), 3)
     load = os.getloadavg()[0]
     cpu1, _ = _cpu_seconds([bench, "-m", gguf, "-t", "1", "-p", "0", "-n", "16", "-r", "1"])
     cpu4, test = _cpu_seconds([bench, "-m", gguf, "-t", "1", "-p", "0", "-n", "16", "-r", "4"])

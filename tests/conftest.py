@@ -67,5 +67,5 @@ def _isolated_home(tmp_path, monkeypatch):
     # stay the same on every box; tests of the measurement call it or fake it themselves.
     from selfhost_advisor.probe import hostrate
 
-    monkeypatch.setattr(hostrate, "host_rates", lambda threads, root="/", reps=3: hostrate.HostRates(
+    monkeypatch.setattr(hostrate, "host_rates", lambda threads, *a, **kw: hostrate.HostRates(
         clock_hz=None, read_bandwidth_bytes_per_s=None, threads=threads, seconds=0.0, method="tests: not measured"))

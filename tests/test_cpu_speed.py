@@ -131,6 +131,14 @@ def test_last_level_cache_is_the_largest_sysfs_cache(tmp_path):
     assert hostrate.last_level_cache_bytes(str(tmp_path / "none")) == 0
 
 
+def test_stream_buffer_is_four_caches_but_never_a_quarter_of_the_free_ram(tmp_path, monkeypatch):
+    monkeypatch.setattr(hostrate, "last_level_cache_bytes", lambda root="/": 300 * 2**20)
+    assert hostrate.stream_bytes() == 1200 * 2**20
+    assert hostrate.stream_bytes(available_ram=2 * 2**30) == 512 * 2**20  # a 2 GB board does not swap for it
+    monkeypatch.setattr(hostrate, "last_level_cache_bytes", lambda root="/": 8 * 2**20)
+    assert hostrate.stream_bytes(available_ram=64 * 2**30) == hostrate.MIN_STREAM_BYTES
+
+
 def _rates(clock=3.4e9, bw=15e9):
     return lambda threads: hostrate.HostRates(clock, int(bw) if bw else None, threads, 0.1, "fake")
 

@@ -154,7 +154,11 @@ def _with_host_rates(machine: Machine, src: ProbeSources) -> Machine:
             boot = psutil.boot_time()
         except Exception:  # noqa: BLE001 - no boot time: measure, do not cache across boots
             boot = None
-        rates = cached_host_rates(threads, boot, cache_dir() if boot is not None else None)
+        from . import hostrate
+
+        avail = machine.available_ram_bytes
+        rates = cached_host_rates(threads, boot, cache_dir() if boot is not None else None,
+                                  lambda t: hostrate.host_rates(t, available_ram=avail))
     elif src.host_rates is None:
         return machine
     else:

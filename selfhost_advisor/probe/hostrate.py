@@ -32,7 +32,16 @@ from typing import Callable
 
 from ..record import record
 
-MIN_STREAM_BYTES = 1 << 30  # at least 1 GiB, and 4 x the last-level cache (this VM: 300 MiB of L3)
+MIN_STREAM_BYTES = 256 << 20  # at least 256 MiB, and 4 x the last-level cache (this VM: 300 MiB of L3, so 1.2 GiB)
+
+
+def stream_bytes(root: str = "/", available_ram: int | None = None) -> int:
+    """The read-stream buffer: 4 x the last-level cache (a stream that fits in cache measures the cache), at least
+    MIN_STREAM_BYTES, and never more than a quarter of the RAM available now (a small board must not swap for it)."""
+    n = max(MIN_STREAM_BYTES, 4 * last_level_cache_bytes(root))
+    if available_ram:
+        n = min(n, max(16 << 20, available_ram // 4))
+    return n
 
 
 @record
@@ -149,11 +158,11 @@ def _scan_rate(memchr, base: int, nbytes: int, threads: int, reps: int) -> float
     return best or None
 
 
-def host_rates(threads: int, root: str = "/", reps: int = 2) -> HostRates:
+def host_rates(threads: int, root: str = "/", reps: int = 2, available_ram: int | None = None) -> HostRates:
     """Clock, the `threads`-thread read stream and one thread's (the speed model needs both: estimate/cpu_kernels.py)."""
     t0 = time.perf_counter()
     clock = core_clock_hz()
-    nbytes = max(MIN_STREAM_BYTES, 4 * last_level_cache_bytes(root))
+    nbytes = stream_bytes(root, available_ram)
     got = read_bandwidths((threads, 1) if threads > 1 else (1,), nbytes, reps) or [None]
     bw, one = got[0], got[-1]
     return HostRates(clock_hz=clock, read_bandwidth_bytes_per_s=int(bw) if bw else None, threads=threads,
@@ -162,7 +171,7 @@ def host_rates(threads: int, root: str = "/", reps: int = 2) -> HostRates:
                             f"best of {reps}, per CPU-second")
 
 
-def cached_host_rates(threads: int, boot_time: float, directory: str | None,
+def cached_host_rates(threads: int, boot_time: float | None, directory: str | None,
                       measure: Callable[[int], HostRates] | None = None) -> HostRates:
     """host_rates, reused while the machine has not rebooted and the usable CPU count is unchanged."""
     from .cpu import _read_cache

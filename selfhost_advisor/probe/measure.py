@@ -123,7 +123,13 @@ def measure(progress: Callable[[str], None] = lambda s: None, reps: int = 5, roo
     threads = usable_cpus(root)
     clock = hostrate.core_clock_hz()
     progress(f"core clock: {clock / 1e9:.2f} GHz" if clock else "core clock: not measurable here")
-    stream_bytes = max(hostrate.MIN_STREAM_BYTES, 4 * hostrate.last_level_cache_bytes(root))
+    try:
+        import psutil
+
+        avail = int(psutil.virtual_memory().available)
+    except Exception:  # noqa: BLE001 - no figure: the cache-sized buffer alone
+        avail = None
+    stream_bytes = hostrate.stream_bytes(root, avail)
     got = hostrate.read_bandwidths((threads, 1) if threads > 1 else (1,), stream_bytes, reps) or [None]
     read, one = got[0] or 0.0, got[-1]
     progress(f"memory bandwidth (read): {read / 1e9:.1f} GB/s on {threads} threads, "
