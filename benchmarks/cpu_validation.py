@@ -10,7 +10,7 @@ thread: on a loaded machine the one check whose measured side the neighbours can
 
 --run measures afresh (about 3-4 minutes on the 2-vCPU development VM when quiet): for each row it writes a synthetic
 GGUF with the catalog's exact layout (benchmarks/device/make_gguf.py), takes both estimates (each with a fresh
-measurement), then runs `llama-bench -p 128 -n 16 -r 3 -t N` (N: the probe's usable CPUs) and records the 1-minute
+measurement), then runs `llama-bench -p 128 -n 16 -r 3 -t N` (N: the probe's threads: physical cores within the usable CPUs) and records the 1-minute
 load average before and after; --out also saves the rows. llama-bench is not built here (a CPU build of llama.cpp;
 docs/methodology.md 4d). On a shared machine run it when the load average is under the core count: llama.cpp's
 threads wait for each other at a spinning barrier after every graph node, so one neighbour on a core stalls all of
@@ -127,9 +127,9 @@ def _load() -> str:
 
 
 def run(bench: str, threads: int | None, out: str | None, rows, cpu_time: bool = False) -> int:
-    from selfhost_advisor.probe.measure import usable_cpus
+    from selfhost_advisor.probe.measure import llama_threads
 
-    threads = threads or usable_cpus()
+    threads = threads or llama_threads()
     lines = []
     print(HEADER, flush=True)
     with tempfile.TemporaryDirectory() as tmp:

@@ -168,7 +168,7 @@ def test_cached_figures_from_a_tampered_file_are_dropped(tmp_path):
     assert r.clock_hz is None and r.read_bandwidth_bytes_per_s is None and len(r.method) <= 200
 
 
-def test_probe_of_an_unprofiled_cpu_uses_its_clock_and_read_stream(tmp_path):
+def test_probe_of_an_unprofiled_cpu_uses_its_clock_and_read_stream(tmp_path, capsys):
     from test_probe import sources
 
     from selfhost_advisor.probe import probe
@@ -179,9 +179,27 @@ def test_probe_of_an_unprofiled_cpu_uses_its_clock_and_read_stream(tmp_path):
     m = probe(sources(root=str(tmp_path), nvml=None, host_rates=_rates())).machine
     assert m.cpu_clock_hz == 3.4e9 and m.ram_bandwidth_bytes_per_s == 15e9 and m.cpu_threads >= 1
     assert m.host_speed_source.startswith("measured") and "15.0 GB/s read stream" in m.host_speed_source
+    from selfhost_advisor.render.text_probe import render_probe
+
+    render_probe(probe(sources(root=str(tmp_path), nvml=None, host_rates=_rates())), "v", False)
+    out = capsys.readouterr().out
+    assert "15 GB/s read stream, measured" in out and "3.40 GHz under load, measured" in out
     # nothing measurable (no clock): the machine stays as the probe found it, on speed.yaml's default host
     bare = probe(sources(root=str(tmp_path), nvml=None, host_rates=_rates(clock=None))).machine
     assert bare.cpu_clock_hz is None and bare.host_speed_source == ""
+
+
+def test_llama_threads_are_the_physical_cores_within_the_quota(tmp_path):
+    from selfhost_advisor.probe.measure import llama_threads
+
+    d = tmp_path / "sys" / "fs" / "cgroup"
+    d.mkdir(parents=True)
+    (d / "cpu.max").write_text("100000 100000\n")  # one CPU's worth of quota
+    assert llama_threads(str(tmp_path), physical_cores=8) == 1
+    (d / "cpu.max").write_text("max 100000\n")
+    usable = llama_threads(str(tmp_path), physical_cores=None)
+    # SMT siblings share one core's vector units: llama-bench (common_cpu_get_num_math) runs one thread per physical core
+    assert llama_threads(str(tmp_path), physical_cores=1) == 1 and usable >= 1
 
 
 def test_probe_file_carries_clock_and_threads_and_drops_an_absurd_clock(tmp_path):

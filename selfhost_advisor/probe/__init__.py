@@ -139,9 +139,9 @@ def probe(sources: ProbeSources | None = None) -> ProbeReport:
 def _with_host_rates(machine: Machine, src: ProbeSources) -> Machine:
     """A CPU no profile describes: its own clock and read-stream bandwidth (probe/hostrate.py), which the CPU speed
     model uses in place of speed.yaml's default desktop. Quick (under a second, then cached for this boot)."""
-    from .measure import usable_cpus
+    from .measure import llama_threads
 
-    threads = usable_cpus(src.root)
+    threads = llama_threads(src.root, machine.cpu.physical_cores if machine.cpu else None)
     if src.host_rates is AUTO:
         if src.root != "/":
             return machine

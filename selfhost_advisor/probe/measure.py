@@ -11,7 +11,8 @@ rate per cycle) and its prefill is a matrix multiply, so these are what the spee
 - Core clock: a dependent-add chain (probe/hostrate.py); with T it gives the kernels' rate (estimate/cpu_kernels.py).
 - Matrix multiply: float32 GEMM through numpy's BLAS (all cores), 2 n^3 FLOPs per product, best of the repetitions:
   the rate of float-weight prefill.
-T is the CPUs this process may use: its affinity mask, capped by the cgroup CPU quota (cpu.max).
+T is the threads llama.cpp runs: the physical cores, within the CPUs this process may use (its affinity mask, capped
+by the cgroup CPU quota, cpu.max).
 numpy is imported here only (the measurement is the one place it is allowed); progress goes to stderr.
 """
 from __future__ import annotations
@@ -47,6 +48,20 @@ def usable_cpus(root: str = "/") -> int:
         n = os.cpu_count() or 1
     quota = cgroup_cpu_quota(root)
     return max(1, min(n, int(quota)) if quota else n)
+
+
+def llama_threads(root: str = "/", physical_cores: int | None = None) -> int:
+    """Threads llama.cpp runs by default: its physical cores (llama-bench default -t: common/common.cpp common_cpu_get_num_math, which skips SMT siblings,
+    which share one core's vector units), within what this process may use (usable_cpus)."""
+    if physical_cores is None:
+        try:
+            import psutil
+
+            physical_cores = psutil.cpu_count(logical=False)
+        except Exception:  # noqa: BLE001 - unknown: the usable CPUs alone
+            physical_cores = None
+    n = usable_cpus(root)
+    return max(1, min(n, physical_cores)) if physical_cores else n
 
 
 def cgroup_cpu_quota(root: str = "/") -> float | None:
@@ -120,7 +135,7 @@ def measure(progress: Callable[[str], None] = lambda s: None, reps: int = 5, roo
     from . import hostrate
 
     t0 = time.perf_counter()
-    threads = usable_cpus(root)
+    threads = llama_threads(root)
     clock = hostrate.core_clock_hz()
     progress(f"core clock: {clock / 1e9:.2f} GHz" if clock else "core clock: not measurable here")
     try:

@@ -86,7 +86,13 @@ def render_probe(r: ProbeReport, verdict_line: str, show_ids: bool = False, file
         ram += f" (container limit; machine has {gb(m.physical_ram_bytes)})"
     host.append(("RAM", ram + (f", {gb(m.available_ram_bytes)} available" if m.available_ram_bytes else "")))
     if m.ram_bandwidth_bytes_per_s:
-        host.append(("RAM bandwidth", f"{m.ram_bandwidth_bytes_per_s / 1e9:.0f} GB/s"))
+        measured = " read stream, measured" if m.host_speed_source.startswith("measured") else ""
+        one = (f" ({m.cpu_thread_bandwidth_bytes_per_s / 1e9:.0f} on one thread)"
+               if m.cpu_thread_bandwidth_bytes_per_s and (m.cpu_threads or 1) > 1 else "")
+        host.append(("RAM bandwidth", f"{m.ram_bandwidth_bytes_per_s / 1e9:.0f} GB/s{measured}{one}"))
+    if m.cpu_clock_hz:
+        host.append(("core clock", f"{m.cpu_clock_hz / 1e9:.2f} GHz under load, measured; llama.cpp threads: "
+                                   f"{m.cpu_threads}"))
     if m.container:
         host.append(("container", "yes"))
     con.print(Panel(grid(host), title="[bold]Host[/]", title_align="left", expand=False))
