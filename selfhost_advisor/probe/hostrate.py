@@ -162,6 +162,9 @@ def host_rates(threads: int, root: str = "/", reps: int = 2, available_ram: int 
     """Clock, the `threads`-thread read stream and one thread's (the speed model needs both: estimate/cpu_kernels.py)."""
     t0 = time.perf_counter()
     clock = core_clock_hz()
+    if clock is None:  # the clocked model cannot run: do not spend a second streaming RAM for nothing
+        return HostRates(clock_hz=None, read_bandwidth_bytes_per_s=None, threads=threads, seconds=0.0,
+                         method="no clock measurable here (x86-64 only)")
     nbytes = stream_bytes(root, available_ram)
     got = read_bandwidths((threads, 1) if threads > 1 else (1,), nbytes, reps) or [None]
     bw, one = got[0], got[-1]
