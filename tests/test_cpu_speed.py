@@ -120,6 +120,14 @@ def test_read_stream_reports_bytes_per_second_of_a_small_buffer():
     assert bw is not None and bw > 1e8
 
 
+def test_without_a_clock_the_quick_probe_streams_nothing(monkeypatch):
+    # conftest replaces hostrate.host_rates for every test; measure_host_rates is the real function
+    monkeypatch.setattr(hostrate, "core_clock_hz", lambda *a, **k: None)
+    monkeypatch.setattr(hostrate, "read_bandwidths", lambda *a, **k: pytest.fail("streamed without a clock"))
+    r = hostrate.measure_host_rates(2)
+    assert r.clock_hz is None and r.read_bandwidth_bytes_per_s is None
+
+
 def test_last_level_cache_is_the_largest_sysfs_cache(tmp_path):
     base = tmp_path / "sys" / "devices" / "system" / "cpu" / "cpu0" / "cache"
     for i, size in enumerate(("48K", "2048K", "307200K")):
