@@ -2,7 +2,7 @@
 --hardware: the probe's quick clock and read-stream figures) and `fit --hardware box.json` after `advisor probe
 --measure`. Prints one row per model: measured, predicted, ratio (ours / measured).
 
-    python benchmarks/cpu_validation.py                     # the stored rows (benchmarks/cpu_llamabench_run4.jsonl)
+    python benchmarks/cpu_validation.py [--recompute]       # the stored rows (benchmarks/cpu_llamabench_run4.jsonl)
     python benchmarks/cpu_validation.py --run --llama-bench PATH [--threads N] [--out FILE] [--rows a,b]
 
 --one-thread-cpu-time runs llama-bench with one thread and counts tokens per CPU-second (rusage), predictions for one
@@ -86,12 +86,40 @@ def _row(h: dict) -> str:
             f"{pp_m:.1f} | {pp_m / pp:.2f} | {tg:.2f} | {dp:.2f} | {dp / tg:.2f} | {dm:.2f} | {dm / tg:.2f} |")
 
 
-def stored(path: str) -> int:
+def _box_from_row(h: dict) -> dict:
+    """The probe document a stored row's figures describe (its `measured` block: clock, streams, threads)."""
+    m = h.get("measured") or {}
+    one_thread = str(h["threads"]).startswith("1")
+    bw1 = m.get("thread_bandwidth_bytes_per_s") or m.get("ram_bandwidth_bytes_per_s")
+    return {"schema_version": "1.9.0", "devices": [], "cpu": {"name": "stored row", "flags": h.get("flags") or _flags()},
+            "ram_bytes": 24 * 10**9, "available_ram_bytes": 20 * 10**9,
+            "ram_bandwidth_bytes_per_s": int(bw1 if one_thread else m["ram_bandwidth_bytes_per_s"]),
+            "cpu_thread_bandwidth_bytes_per_s": int(bw1), "cpu_clock_hz": m.get("clock_hz") or h["clock_hz"],
+            "cpu_threads": 1 if one_thread else int(m.get("threads") or h["threads"]),
+            "cpu_flops": m.get("matmul_flops"), "host_speed_source": "measured: stored row", "warnings": []}
+
+
+def _flags() -> list[str]:
+    from selfhost_advisor.probe.cpu import probe_cpu
+
+    return list(probe_cpu().flags)
+
+
+def stored(path: str, recompute: bool = False) -> int:
+    """The stored rows; with recompute, ours (the --measure column) from each row's stored figures and today's model."""
     print(HEADER)
     for line in Path(path).read_text().splitlines():
         h = json.loads(line)
-        if "pp" in h:
-            print(_row(h))
+        if "pp" not in h:
+            continue
+        if recompute and h.get("measured"):
+            with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as fh:
+                json.dump(_box_from_row(h), fh)
+            try:
+                h["file"] = list(predict_file(h["model"], h["quant"], fh.name))
+            finally:
+                os.unlink(fh.name)
+        print(_row(h))
     return 0
 
 
@@ -183,6 +211,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--rows", help="comma-separated model=quant pairs (default: the six of ROWS)")
     ap.add_argument("--one-thread-cpu-time", dest="cpu_time", action="store_true",
                     help="llama-bench -t 1 timed per CPU-second, predictions for one thread: a check the load cannot spoil")
+    ap.add_argument("--recompute", action="store_true",
+                    help="stored rows: recompute ours (--measure column) from each row's figures with today's model")
     ap.add_argument("--out")
     a = ap.parse_args(argv)
     if a.run:
@@ -190,7 +220,7 @@ def main(argv: list[str] | None = None) -> int:
             ap.error("--run needs --llama-bench PATH")
         rows = [tuple(r.split("=")) for r in a.rows.split(",")] if a.rows else ROWS
         return run(a.bench, a.threads, a.out, rows, a.cpu_time)
-    return stored(a.path)
+    return stored(a.path, a.recompute)
 
 
 if __name__ == "__main__":

@@ -58,12 +58,28 @@ def _bytes_and_weights(quant, model="llama3.2:1b"):
 
 def test_decode_by_hand_each_thread_streams_its_rows_then_multiplies_them():
     """2 threads of 3 GHz, 8 GB/s each (16 together): llama3.2:1b Q8_0's 1.31 GB of layers and tied head at 8 GB/s per
-    thread, plus its 1.24e9 weights at speed.yaml cpu_decode's weights per vector FLOP x 2 x 3 GHz x 32."""
+    thread, plus its 1.24e9 Q8_0 weights at speed.yaml cpu_decode's Q8_0 weights per vector FLOP x 2 x 3 GHz x 32."""
     h = replace(_host(bw=16e9, clock=3.0e9, threads=2), cpu_thread_bandwidth_bytes_per_s=8_000_000_000)
     nbytes, n_weights = _bytes_and_weights("Q8_0")
-    per_flop = float(_speed_data()["cpu_decode"]["families"]["vnni"]["weights_per_vector_flop"])
+    per_flop = float(_speed_data()["cpu_decode"]["families"]["vnni"]["weights_per_vector_flop"]["Q8_0"])
     seconds = nbytes / (2 * 8e9) + n_weights / (per_flop * 2 * 3.0e9 * 32)
     assert _speed(h, quant="Q8_0").decode_tokens_per_s == pytest.approx(1 / seconds, rel=1e-9)
+
+
+def test_decode_kernel_time_adds_each_types_weights_at_its_own_rate():
+    """llama3.2:1b Q4_K_M: Q4_K layers, Q6_K layers and the Q6_K head, each at its cpu_decode rate."""
+    h = replace(_host(bw=16e9, clock=3.0e9, threads=2), cpu_thread_bandwidth_bytes_per_s=8_000_000_000)
+    work = token_work(get("llama3.2:1b"), get_quant("Q4_K_M"))
+    rates = _speed_data()["cpu_decode"]["families"]["vnni"]["weights_per_vector_flop"]
+    by_type = {}
+    for mats in work.layer_matrices:
+        for ty, n, _ in mats:
+            by_type[ty] = by_type.get(ty, 0) + n
+    by_type["Q6_K"] += work.output_matrix[1]
+    assert set(by_type) == {"Q4_K", "Q6_K"}
+    kernel = sum(n / (rates[ty] * 2 * 3.0e9 * 32) for ty, n in by_type.items())
+    nbytes = sum(work.layer_read_bytes) + work.output_read_bytes
+    assert 1 / _speed(h).decode_tokens_per_s == pytest.approx(nbytes / 16e9 + kernel, rel=1e-9)
 
 
 def test_decode_is_the_shared_stream_when_the_socket_not_the_cores_is_the_limit():
@@ -82,9 +98,10 @@ def test_a_faster_clock_shortens_only_the_kernel_part_of_decode():
 
 def test_an_isa_without_its_own_decode_figure_scales_vnni_by_the_published_isa_ratio():
     m = _speed_data()["cpu_matvec"]
-    vnni = cpu_kernels.decode_weights_per_vector_flop("vnni")
-    assert cpu_kernels.decode_weights_per_vector_flop("avx2") == pytest.approx(
-        vnni * m["avx2"]["weights_per_flop"] / m["vnni"]["weights_per_flop"])
+    (vnni, vmed), (avx2, amed) = cpu_kernels.decode_rates("vnni"), cpu_kernels.decode_rates("avx2")
+    ratio = m["avx2"]["weights_per_flop"] / m["vnni"]["weights_per_flop"]
+    assert avx2["Q8_0"] == pytest.approx(vnni["Q8_0"] * ratio) and amed == pytest.approx(vmed * ratio)
+    assert min(vnni.values()) <= vmed <= max(vnni.values())  # unmeasured types: the median
 
 
 @pytest.mark.parametrize("quant", ["Q4_K_M", "Q8_0", "Q6_K", "IQ4_XS", "Q2_K", "F16"])

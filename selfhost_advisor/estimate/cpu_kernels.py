@@ -65,30 +65,40 @@ def prefill_rates(isa: str) -> tuple[dict[str, float], float, float]:
 
 
 @lru_cache(maxsize=8)
-def decode_weights_per_vector_flop(isa: str) -> float:
-    """speed.yaml cpu_decode for the ISA family; a family nobody measured: vnni's, scaled by cpu_matvec's ISA ratio."""
+def decode_rates(isa: str) -> tuple[dict[str, float], float]:
+    """(weights per vector FLOP of the decode dot kernels by GGML type, the median for types not measured), from
+    speed.yaml cpu_decode; a family nobody measured: vnni's, scaled by cpu_matvec's published ISA ratio."""
     fams = _data()["cpu_decode"]["families"]
-    if isa in fams:
-        return float(fams[isa]["weights_per_vector_flop"])
-    ratio = _data()["cpu_matvec"]
-    return float(fams["vnni"]["weights_per_vector_flop"]) * float(ratio[isa]["weights_per_flop"]) / float(
-        ratio["vnni"]["weights_per_flop"])
+    scale = 1.0
+    if isa not in fams:
+        ratio = _data()["cpu_matvec"]
+        scale = float(ratio[isa]["weights_per_flop"]) / float(ratio["vnni"]["weights_per_flop"]) if isa in ratio else 1.0
+    fam = fams.get(isa) or fams["vnni"]
+    rates = {str(k): float(v) * scale for k, v in fam["weights_per_vector_flop"].items()}
+    values = sorted(rates.values())
+    mid = len(values) // 2
+    return rates, values[mid] if len(values) % 2 else (values[mid - 1] + values[mid]) / 2
 
 
-def decode_seconds(nbytes: float, n_weights: float, machine: Machine, bandwidth: float) -> float:
-    """Seconds per decoded token of a mat-vec over `n_weights` weights in `nbytes` on this host's CPU.
+def kernel_seconds(matrices, machine: Machine) -> float:
+    """Seconds the decode dot kernels take over `matrices` ((type, weights) pairs) on this host's vector FLOPS;
+    float weights (F16/BF16/F32 dot products) at the median rate."""
+    vf = vector_flops(machine) or 1.0
+    rates, median = decode_rates(cpu_isa(machine))
+    return sum(n / (rates.get(ty, median) * vf) for ty, n in matrices)
+
+
+def decode_seconds(nbytes: float, kernel_s: float, machine: Machine, bandwidth: float) -> float:
+    """Seconds per decoded token of mat-vecs over `nbytes` whose dot kernels take `kernel_s` (kernel_seconds).
 
     Each of the T threads streams its share of the rows at the one-thread read rate and runs the dot kernel on them,
     one after the other (a core does not overlap the two: on the development VM one thread's decode time is the
-    stream time plus a kernel time proportional to the weights, whatever the GGML type; methodology 4e); the
-    T-thread read stream (`bandwidth`) caps the whole when the socket, not the cores, is the limit.
+    stream time plus a kernel time proportional to the weights, within 15% whatever the GGML type; methodology 4e);
+    the T-thread read stream (`bandwidth`) caps the whole when the socket, not the cores, is the limit.
     """
-    vf = vector_flops(machine) or 1.0
     threads = float(machine.cpu_threads or 1)
     per_thread = float(machine.cpu_thread_bandwidth_bytes_per_s or bandwidth / threads)
-    per_flop = decode_weights_per_vector_flop(cpu_isa(machine))
-    core = nbytes / (threads * per_thread) + n_weights / (per_flop * vf)
-    return max(nbytes / bandwidth, core)
+    return max(nbytes / bandwidth, nbytes / (threads * per_thread) + kernel_s)
 
 
 def prefill_seconds(layers: tuple, attention_flops: float, machine: Machine) -> float | None:

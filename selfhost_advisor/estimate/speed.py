@@ -22,7 +22,7 @@ from ..catalog.data import load
 from ..domain import Device, Machine, MemoryBreakdown, Model, Placement, Quant, Speed
 from ..record import record
 from .cpu_kernels import cpu_isa, decode_seconds as _cpu_decode_seconds, prefill_seconds as _cpu_prefill_seconds
-from .cpu_kernels import vector_flops
+from .cpu_kernels import kernel_seconds as _cpu_kernel_seconds, vector_flops
 from .memory import kv_bytes_per_cell, uses_window, weights
 
 # One set of factors per llama.cpp backend: each backend has its own kernels (HIP, Vulkan shaders, SYCL), whatever
@@ -349,9 +349,10 @@ def _decode_seconds(
         # multiplies them (estimate/cpu_kernels.py decode_seconds); the output head is one more mat-vec
         head = not output_on_gpu
         nbytes = sum(per_layer[layer:]) + (work.output_read_bytes if head else 0)
-        n_weights = (sum(_per_layer(work.layer_matrices[layer:], lambda mats: float(sum(w for _, w, _ in mats))))
-                     + (work.output_matrix[1] if head else 0))
-        total += _cpu_decode_seconds(nbytes, n_weights, machine, cpu.bandwidth * _host_bandwidth(machine))
+        kernel_s = (sum(_per_layer(work.layer_matrices[layer:],
+                                   lambda mats: _cpu_kernel_seconds(((ty, w) for ty, w, _ in mats), machine)))
+                    + (_cpu_kernel_seconds((work.output_matrix,), machine) if head else 0.0))
+        total += _cpu_decode_seconds(nbytes, kernel_s, machine, cpu.bandwidth * _host_bandwidth(machine))
         boundaries += 1 if cpu_layers else 0
     elif cpu_layers:
         streamed = sum(per_layer[layer:]) / (cpu.bandwidth * (unified_bw or _host_bandwidth(machine)))
