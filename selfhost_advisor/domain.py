@@ -266,6 +266,7 @@ class Machine:
     cpu_threads: int | None = None
     cpu_thread_bandwidth_bytes_per_s: int | None = None  # one thread's read stream (probe/hostrate.py)
     ram_source: str = ""  # "free": ram_bytes was cut to the RAM available now (--memory free); "" the whole RAM
+    busy_load: float | None = None  # live probe: the 1-minute load average when other work already kept a core busy
 
 
 @record

@@ -236,3 +236,13 @@ def test_probe_file_carries_clock_and_threads_and_drops_an_absurd_clock(tmp_path
     m = machine_from_probe(doc)
     assert (m.cpu_clock_hz, m.cpu_threads) == (3.4e9, 2)
     assert machine_from_probe({**doc, "cpu_clock_hz": 3.4e15}).cpu_clock_hz is None  # not a core clock
+
+
+def test_fit_warns_that_a_busy_machine_runs_cpu_layers_slower():
+    from selfhost_advisor.estimate.fit import FitRequest, fit
+
+    for busy, expect in ((3.5, True), (None, False)):
+        m = replace(_host(), busy_load=busy, ram_bytes=64 * 10**9, available_ram_bytes=60 * 10**9)
+        r = fit(get("llama3.2:1b"), m, FitRequest(context=4096), (get_quant("Q4_K_M"),))
+        said = [w for w in r.warnings if "busy now" in w]
+        assert bool(said) == expect and (not said or "3.5 on 2 cores" in said[0])

@@ -142,6 +142,11 @@ def fit(
                         "(data/engines.yaml vision_projectors: gemma3 4b/12b/27b, mistral-small3.1/3.2; llamacpp or ollama)")
     if pick and tier != "gpu" and machine.devices:
         warnings.append(f"no quantization fits fully on GPU; {pick} is the best {tier} option")
+    if pick and tier in ("cpu", "partial") and machine.busy_load:
+        warnings.append(f"this machine is busy now (1-minute load average {machine.busy_load:g} on "
+                        f"{machine.cpu_threads or '?'} cores): llama.cpp's CPU threads wait for each other after every "
+                        "step, so while other programs run, CPU speed can be several times below these figures, which "
+                        "assume otherwise idle cores (docs/methodology.md 4e)")
     assumptions = {
         "engine": request.engine,
         "flash_attention": request.flash_attention,

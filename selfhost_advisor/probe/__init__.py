@@ -6,6 +6,7 @@ files.py reads a saved `advisor probe --json` back into a Machine.
 """
 from __future__ import annotations
 
+import os
 import sys
 from typing import Any, Callable
 
@@ -168,9 +169,13 @@ def _with_host_rates(machine: Machine, src: ProbeSources) -> Machine:
     source = (f"measured: {rates.read_bandwidth_bytes_per_s / 1e9:.1f} GB/s read stream, {rates.clock_hz / 1e9:.2f} GHz "
               f"core clock on {rates.threads} threads (quick probe, cached for this boot; 'advisor probe --measure' "
               f"measures longer)")
+    busy = None
+    if src.root == "/" and hasattr(os, "getloadavg"):
+        load = os.getloadavg()[0]
+        busy = round(load, 1) if load >= 1.0 else None  # a core's worth of other work: llama.cpp's threads will wait
     return replace(machine, ram_bandwidth_bytes_per_s=rates.read_bandwidth_bytes_per_s, cpu_clock_hz=rates.clock_hz,
                    cpu_threads=rates.threads, host_speed_source=source,
-                   cpu_thread_bandwidth_bytes_per_s=rates.thread_bandwidth_bytes_per_s)
+                   cpu_thread_bandwidth_bytes_per_s=rates.thread_bandwidth_bytes_per_s, busy_load=busy)
 
 
 def _one_backend(devices: list[Device]) -> tuple[list[Device], list[Device]]:
