@@ -108,8 +108,10 @@ def test_falcon_h1_gives_every_layer_both_kv_and_state():
     assert "blk.0.ssm_norm.weight" not in names  # mamba_rms_norm false
 
 
-def test_falcon_h1_1_5b_q8_0_matches_tiis_file():
+def test_falcon_h1_q8_0_and_q4_k_m_match_tiis_files():
     assert abs(_err("falcon-h1:1.5b", "Q8_0", 1_656_492_736)) < 0.005
+    assert abs(_err("falcon-h1:0.5b", "Q4_K_M", 314_806_560)) < 0.01  # tensor data only: +the tokenizer's bytes
+    assert round(count_params(get("falcon-h1:0.5b")) / 1e6) == 521  # "521 million parameters"
 
 
 # --- LFM2: gated short convolutions ------------------------------------------------------------------------------
