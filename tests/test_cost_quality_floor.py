@@ -128,6 +128,11 @@ def test_verdict_by_floor_agrees_with_rerunning_at_that_floor(capsys):
     assert set(rows) == {"BF16", "FP8", None} and sum(v["current"] for v in rows.values()) == 1
     sens = {s["parameter"]: s for s in d["sensitivity"]}
     assert rows[d["quality_floor"]["format"]]["verdict"] == sens["monthly_tokens"]["verdict"]
+    h = d["hybrid"]  # the hybrid states both halves' formats and losses
+    owned = next(o for o in d["self_host"] if o["hardware"] == h["hardware"])
+    assert (h["weight_format"], h["quality"]) == (owned["weight_format"], owned["quality"])
+    api = next(o for o in d["cloud"] if o["id"] == h["api"])
+    assert (h["api_weight_format"], h["api_quality"]) == (api["weight_format"], api["quality"])
     # the floor's sensitivity entry (weight bits: 16 BF16, 8 FP8, 0 none) names the nearest floor with another verdict
     q = sens["quality_floor_bits"]
     assert q["value"] == BITS[d["quality_floor"]["format"]] and q["verdict"] == rows[d["quality_floor"]["format"]]["verdict"]

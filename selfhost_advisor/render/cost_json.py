@@ -109,9 +109,12 @@ def hybrid_dict(h: Hybrid | None, monthly_tokens: int, c: CostComparison | None 
         return None
     owned = next((o for o in (c.self_host if c is not None else ()) if o.box.label == h.box.label), None)
     api = next((o.price for o in (c.cloud if c is not None else ()) if o.price.id == h.api), None)
+    fmt = owned.capacity.quant if owned is not None else None
+    api_fmt = api.weight_format if api is not None else None
+    fq = c.format_quality if c is not None else {}
     return {
-        "weight_format": owned.capacity.quant if owned is not None else None,
-        "api_weight_format": api.weight_format if api is not None else None,
+        "weight_format": fmt, "quality": fq.get(fmt) if fmt else None,
+        "api_weight_format": api_fmt, "api_quality": fq.get(api_fmt) if api_fmt else None,
         "hardware": h.box.label, "base_units": h.base_units, "spare_units": h.spare_units,
         "all_owned_units": h.all_owned_units, "is_mix": h.is_mix, "api": h.api,
         "overflow_tokens": h.overflow_tokens,
