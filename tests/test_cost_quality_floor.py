@@ -109,6 +109,8 @@ def test_a_box_no_host_can_grow_to_the_floor_is_excluded_with_the_reason(capsys)
     (e,) = d["excluded"]
     assert e["hardware"] == "2x rtx-4090" and "BF16 floor" in e["reason"] and r["below_format"] in e["reason"]
     assert any("2x rtx-4090 excluded" in t for t in d["recommendation"]["reasons"])
+    # and the API it is compared with serves less than that floor: the verdict says so
+    assert any("deepinfra/llama3.1:70b serves FP8, below this floor" in t for t in d["recommendation"]["reasons"])
 
 
 @pytest.mark.parametrize("box", ["2x h100", "2x a100-80gb", "h100-sxm"])

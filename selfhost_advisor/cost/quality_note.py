@@ -106,6 +106,9 @@ def annotate(c: CostComparison, floor: QualityFloor, replans, at_floors, fleet, 
                  else f"quality floor {floor.reason}"]
         ref = c.reference_cloud.price if c.reference_cloud is not None else None
         ref_bits = weight_bits(ref.weight_format) if ref is not None and ref.weight_format else None
+        if floor.format and ref_bits is not None and ref_bits < floor.bits:
+            parts.append(f"{ref.id} serves {ref.weight_format}, below this floor: the boxes are held to a better "
+                         "model than the API they are compared with")
         if not floor.format and ref_bits:
             lossier = sorted({f"{o.box.label} ({o.capacity.quant})" for o in (*c.self_host, *c.rental)
                               if o.capacity.quant and (weight_bits(o.capacity.quant) or 0.0) < ref_bits})
