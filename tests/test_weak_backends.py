@@ -39,19 +39,29 @@ def test_every_published_row_names_resolvable_hardware_a_catalog_model_and_its_s
 
 
 @needs_cal
-def test_held_out_rows_cannot_move_the_fit(monkeypatch):
-    """The fit must come out the same whatever a held-out row measured: it never reads them."""
+def test_every_weak_row_joins_the_fit_and_its_hardware_is_predicted_by_a_fit_that_never_saw_it(monkeypatch):
+    """The rows once held out (scored blind, figures in methodology 5b) now join the fit; the out-of-sample figure
+    is leave-one-hardware-out: raising every measurement of one GPU by 5% moves the shipped fit but not the prediction
+    for that GPU, which comes from a fit without it."""
+    sys.path.insert(0, str(ROOT / "benchmarks"))
     import fit_speed
+    import weak_backends
 
-    assert not any(r.held_out for r in fit_speed.fit_rows())
+    rows = fit_speed.fit_rows()
+    assert any(r.held_out for r in rows) and not any(r.backend == "metal" for r in rows if r.source == "published")
+    gpu = "radeon ai pro r9700"
+    before = {(r["test"], r["model"]): r for r in weak_backends.rows_report() if r["hardware"] == gpu}
     real = fit_speed.published_rows
 
-    def doubled(*a, **k):
-        return [dataclasses.replace(r, measured=r.measured * 2) if r.held_out else r for r in real(*a, **k)]
+    def raised(*a, **k):
+        return [dataclasses.replace(r, measured=r.measured * 1.05) if r.hardware == gpu else r for r in real(*a, **k)]
 
-    before = fit_speed.fit(fit_speed.fit_rows())
-    monkeypatch.setattr(fit_speed, "published_rows", doubled)
-    assert fit_speed.fit(fit_speed.fit_rows()) == before
+    monkeypatch.setattr(fit_speed, "published_rows", raised)
+    assert fit_speed.fit(fit_speed.fit_rows())["rocm"] != fit_speed.fit(rows)["rocm"]  # the shipped fit sees it
+    after = {(r["test"], r["model"]): r for r in weak_backends.rows_report() if r["hardware"] == gpu}
+    assert len(after) == len(before) >= 5
+    for k, r in after.items():  # same prediction against 1.05 x the measurement
+        assert 1 + r["error_pct"] / 100 == pytest.approx((1 + before[k]["error_pct"] / 100) / 1.05, rel=1e-9)
 
 
 @needs_cal
@@ -131,8 +141,8 @@ def test_cpu_isa_family_from_flags():
 
 @needs_cal
 def test_accuracy_report_predicts_each_published_row_with_and_without_its_hardware():
-    """benchmarks/accuracy.py: rows in the fit get a leave-one-hardware-out error; held-out rows get none (no fit saw
-    them, so the shipped fit is already 'without' them), and every error is the prediction's, not a copy."""
+    """benchmarks/accuracy.py: rows in the fit get a leave-one-hardware-out error; the Metal rows, in no fit, get none
+    (the shipped fit is already 'without' them), and every error is the prediction's, not a copy."""
     sys.path.insert(0, str(ROOT / "benchmarks"))
     import accuracy
     import fit_speed
@@ -140,7 +150,7 @@ def test_accuracy_report_predicts_each_published_row_with_and_without_its_hardwa
     rows = accuracy.published_speed_rows()
     assert len(rows) == len(fit_speed.published_rows())
     for r in rows:
-        assert (r["loho_error_pct"] is None) == r["held_out"]
+        assert (r["loho_error_pct"] is None) == (r["backend"] == "metal")
         assert r["error_pct"] > -100
     strix = [r for r in rows if r["hardware"].startswith("ryzen ai max") and r["backend"] == "rocm" and r["test"] == "tg128"]
     assert strix and all(r["loho_error_pct"] != r["error_pct"] for r in strix)  # a refit without it differs
@@ -158,16 +168,19 @@ def test_vulkan_on_intel_xe_hpg_runs_on_the_shader_rate_and_xe2_on_xmx():
 
 
 # The medians docs/methodology.md 5b reports (python benchmarks/weak_backends.py, 2026-12-05): leave-one-hardware-out
-# over the rows in the fit, and the held-out rows (set aside per whole GPU before any fit). A change to the estimator,
-# the data or the fit that makes one of them worse by more than a point fails here; one that improves it should lower
-# the figure here and in the methodology table.
+# over every row of each backend (each GPU predicted by a fit without any of its rows), per backend and test and per
+# GPU architecture (those with 3+ rows). A change to the estimator, the data or the fit that makes one of them worse
+# by more than a point fails here; one that improves it should lower the figure here and in the methodology table.
+# (The figures of the rows once held out, scored blind before they joined the fit, are a record in methodology 5b.)
 DOCUMENTED = {
-    ("rocm decode", "held_out"): (7, 17.0), ("rocm prefill", "held_out"): (12, 12.8),
-    ("vulkan decode", "held_out"): (7, 14.8), ("vulkan prefill", "held_out"): (7, 21.1),
-    ("sycl decode", "held_out"): (1, 36.0),
-    ("rocm decode", "leave_one_hardware_out"): (6, 30.2), ("rocm prefill", "leave_one_hardware_out"): (7, 45.6),
-    ("vulkan decode", "leave_one_hardware_out"): (6, 9.8), ("vulkan prefill", "leave_one_hardware_out"): (5, 52.7),
-    ("sycl decode", "leave_one_hardware_out"): (5, 36.7),
+    "rocm decode": (13, 17.0), "rocm prefill": (19, 38.5), "vulkan decode": (13, 10.1),
+    "vulkan prefill": (12, 28.9), "sycl decode": (6, 35.3),
+}
+DOCUMENTED_ARCH = {
+    "RDNA 3.0 decode": (3, 17.9), "RDNA 3.0 prefill": (4, 19.9), "RDNA 3.5 decode": (8, 3.6),
+    "RDNA 3.5 prefill": (8, 52.7), "RDNA 4.0 decode": (11, 17.2), "RDNA 4.0 prefill": (8, 12.4),
+    "RDNA 2.0 prefill": (4, 32.5), "CDNA 1.0 prefill": (3, 38.5), "Xe-HPG decode": (3, 36.0),
+    "Xe2-HPG decode": (4, 36.3),
 }
 
 
@@ -177,11 +190,14 @@ def test_out_of_sample_errors_of_the_weak_backends_stay_within_the_documented_fi
     import weak_backends
 
     rows = weak_backends.rows_report()
-    s = weak_backends.summary(rows)["backend"]
-    for (key, which), (n, median) in DOCUMENTED.items():
-        got = s[key][which]
-        assert got["rows"] >= n, (key, which, got)
-        assert got["median_abs_error_pct"] <= median + 1.0, (key, which, got)
-    # the errors are the predictions', not copies: a held-out row's error is the shipped fit's, an in-fit row's differs
-    assert all(r["error_pct"] == r["shipped_error_pct"] for r in rows if r["held_out"])
-    assert any(r["error_pct"] != r["shipped_error_pct"] for r in rows if not r["held_out"] and r["error_pct"] is not None)
+    s = weak_backends.summary(rows)
+    for key, (n, median) in DOCUMENTED.items():
+        got = s["backend"][key]["leave_one_hardware_out"]
+        assert got["rows"] >= n, (key, got)
+        assert got["median_abs_error_pct"] <= median + 1.0, (key, got)
+    for key, (n, median) in DOCUMENTED_ARCH.items():
+        got = s["architecture"][key]
+        assert got["rows"] >= n and got["median_abs_error_pct"] <= median + 1.0, (key, got)
+    # the errors are the predictions', not copies: a refit without the row's GPU predicts it differently
+    weak = [r for r in rows if r["backend"] != "metal" and r["error_pct"] is not None]
+    assert len(weak) >= 60 and all(r["error_pct"] != r["shipped_error_pct"] for r in weak)
