@@ -394,8 +394,10 @@ def _fit_families(rows: list[Row], device: list[Row], prior: dict | None) -> dic
         multi = any(r.n_gpus > 1 for r in dec)
         layer_lat = hop_lat = 0.0
         # two unknowns (bandwidth share and per-layer time) need rows of more than one model and more rows than
-        # unknowns, or the solve reproduces its rows exactly and anything can come out (2 rows: a negative share)
-        if len(variants) > 1 and len(dec) >= 4 and fam != "cpu":
+        # unknowns, or the solve reproduces its rows exactly and anything can come out (2 rows: a negative share);
+        # and rows of 2+ machines: a per-layer time one machine alone sets is a per-GPU constant
+        machines = len({r.hardware for r in dec})
+        if len(variants) > 1 and len(dec) >= 4 and machines >= 2 and fam != "cpu":
             cols = [0, 1, 2] if multi else [0, 1]
             sol = _solve([[f[c] for c in cols] for f in feats], targets)
             a, layer_lat = sol[0], max(0.0, sol[1])

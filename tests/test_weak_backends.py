@@ -97,6 +97,11 @@ def test_a_family_with_too_few_decode_rows_fits_bandwidth_alone():
     assert e["layer_latency_us"] == 0.0 and 0.0 < e["bandwidth_efficiency"] <= 1.0
     # with 4+ decode rows of 2+ models (the shipped file) the per-layer time is fitted
     assert fit_speed.fit(rows)["sycl"]["layer_latency_us"] > 0
+    # ... but not from one machine alone: the B580's 4 rows of 3 models would set it by themselves
+    b580 = [r for r in sycl_tg if r.hardware == "arc b580"]
+    assert len(b580) >= 4 and len({(r.model_id, r.quant) for r in b580}) >= 2
+    alone = fit_speed.fit([r for r in rows if not (family(r.backend) == "sycl" and r.kind == "tg")] + b580)["sycl"]
+    assert alone["layer_latency_us"] == 0.0 and 0.0 < alone["bandwidth_efficiency"] <= 1.0
 
 
 def _cpu_box(flops: float, bw: float, flags: tuple[str, ...]):
