@@ -116,3 +116,14 @@ def test_the_kept_metadata_is_bounded_whatever_the_file_holds():
     kept = sum(len(v) for v in header.metadata.values() if isinstance(v, list))
     assert 0 < kept <= MAX_GGUF_KEPT
     nested(1)  # the helper the harness shares
+
+
+def test_a_huge_block_count_is_refused_at_once_not_iterated():
+    """block_count 2**40 with a handful of tensors: the per-block attention scan must not walk 2**40 blocks (it hung
+    the suite); the layer-count check refuses the file."""
+    import time
+
+    start = time.monotonic()
+    with pytest.raises(BadFileError, match="layers"):
+        _model(base_kvs(**{"llama.block_count": (U64, struct.pack("<Q", 2**40))}))
+    assert time.monotonic() - start < 5

@@ -151,6 +151,8 @@ def _attention_free_blocks(names: dict, n_layers: int) -> str:
     """"" when every block attends; otherwise "*" / "-" per block. DeciLM (Llama-3.x Nemotron Super / Ultra, llama.cpp
     `deci`) drops attention from some blocks or replaces it by one linear map (attn_output only, n_head_kv 0): those
     keep no KV (src/models/deci.cpp load_arch_tensors)."""
+    if n_layers > len(names):  # more blocks than tensors: not a real file's count (and a hostile 2**40 would hang here)
+        return ""
     attends = [any(f"blk.{i}.{t}.weight" in names for t in ("attn_k", "attn_qkv", "attn_kv_a_mqa"))
                for i in range(n_layers)]
     if all(attends) or not any(attends):
