@@ -108,6 +108,7 @@ def _flags() -> list[str]:
 def stored(path: str, recompute: bool = False) -> int:
     """The stored rows; with recompute, ours (the --measure column) from each row's stored figures and today's model."""
     print(HEADER)
+    rows = []
     for line in Path(path).read_text().splitlines():
         h = json.loads(line)
         if "pp" not in h:
@@ -117,9 +118,13 @@ def stored(path: str, recompute: bool = False) -> int:
                 json.dump(_box_from_row(h), fh)
             try:
                 h["file"] = list(predict_file(h["model"], h["quant"], fh.name))
+                if str(h["threads"]).startswith("1"):
+                    h["probed"] = h["file"]  # one-thread rows: both columns are the one-thread prediction
             finally:
                 os.unlink(fh.name)
         print(_row(h))
+        rows.append(h)
+    _summary(rows)
     return 0
 
 
@@ -162,6 +167,10 @@ def run(bench: str, threads: int | None, out: str | None, rows, cpu_time: bool =
     print(HEADER, flush=True)
     with tempfile.TemporaryDirectory() as tmp:
         for model, quant in rows:
+            if os.getloadavg()[0] >= 1 and not cpu_time:
+                print(f"note: 1-minute load {os.getloadavg()[0]:.1f}: other work on the cores stalls llama.cpp's "
+                      "threads at every barrier; this row's llama-bench will read slow (--one-thread-cpu-time does "
+                      "not care)", file=sys.stderr, flush=True)
             gguf = Path(tmp) / f"{model.replace(':', '_')}-{quant}.gguf"
             subprocess.run([sys.executable, str(ROOT / "benchmarks" / "device" / "make_gguf.py"), model, quant,
                             str(gguf)], check=True, stdout=subprocess.DEVNULL)
@@ -199,7 +208,22 @@ def run(bench: str, threads: int | None, out: str | None, rows, cpu_time: bool =
             gguf.unlink()
     if out:
         Path(out).write_text("\n".join(lines) + "\n")
+    _summary([json.loads(x) for x in lines])
     return 0
+
+
+def _summary(rows: list[dict]) -> None:
+    """Median and range of each ratio column, and how many rows meet the goals (decode 25%, prefill 35%)."""
+    import statistics
+
+    if not rows:
+        return
+    for label, i, j, goal in (("decode, probed", "probed", 0, 0.25), ("decode, --measure", "file", 0, 0.25),
+                              ("prefill, probed", "probed", 1, 0.35), ("prefill, --measure", "file", 1, 0.35)):
+        r = [h[i][j] / h["tg" if j == 0 else "pp"] for h in rows]
+        ok = sum(abs(x - 1) <= goal for x in r)
+        print(f"{label}: ratio median {statistics.median(r):.2f}, {min(r):.2f}-{max(r):.2f}; "
+              f"{ok}/{len(r)} within {goal:.0%}")
 
 
 def main(argv: list[str] | None = None) -> int:
