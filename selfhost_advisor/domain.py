@@ -61,7 +61,8 @@ class AltUp:
     """Gemma 3n's per-layer embeddings and AltUp / LAuReL blocks (config.json hidden_size_per_layer_input,
     vocab_size_per_layer_input, altup_num_inputs, laurel_rank; llama.cpp src/models/gemma3n.cpp load_arch_tensors).
     Each token gets a per_layer_width vector for every layer from one extra embedding table, which llama.cpp keeps
-    with the input embedding in host memory (LLM_TENSOR_LAYER_INPUT)."""
+    with the input embedding in host memory (LLM_TENSOR_LAYER_INPUT). Gemma 4 E2B/E4B keep the per-layer embeddings
+    without AltUp and LAuReL: n_inputs 0 and laurel_rank 0 (llama.cpp src/models/gemma4.cpp load_arch_tensors)."""
 
     per_layer_width: int
     per_layer_vocab: int
@@ -129,6 +130,32 @@ class Model:
     # (llama.cpp n_layer_kv_from_start); altup holds its per-layer embedding and AltUp / LAuReL shapes.
     kv_shared_layers: int = 0
     altup: AltUp | None = None
+    # Gemma 4: full-attention layers have their own head size and KV heads (config.json global_head_dim,
+    # num_global_key_value_heads; GGUF attention.key_length vs key_length_swa, per-layer head_count_kv); 0 = as the
+    # sliding layers. k_eq_v: those layers have no V projection (attention_k_eq_v: V is K's output; llama.cpp still
+    # caches V). double_wide_shared_ffn: the KV-sharing layers' FFN is twice intermediate_size (use_double_wide_mlp).
+    global_head_dim: int = 0
+    global_kv_heads: int = 0
+    k_eq_v: bool = False
+    double_wide_shared_ffn: bool = False
+
+    def layer_head_dim(self, layer: int) -> int:
+        """Head size of `layer`: Gemma 4's full-attention layers use global_head_dim (512), the others head_dim."""
+        return self.global_head_dim if self.global_head_dim and not self.is_sliding(layer) else self.head_dim
+
+    def layer_kv_heads(self, layer: int) -> int:
+        """KV heads of `layer` (llama.cpp hparams.n_head_kv(il)): Gemma 4's full layers may have fewer."""
+        return self.global_kv_heads if self.global_kv_heads and not self.is_sliding(layer) else self.n_kv_heads
+
+    def layer_has_v(self, layer: int) -> bool:
+        """Whether `layer` has a V projection (attn_v): not Gemma 4's full layers when attention_k_eq_v."""
+        return not (self.k_eq_v and not self.is_sliding(layer))
+
+    def layer_intermediate_size(self, layer: int) -> int:
+        """Dense FFN width of `layer` (llama.cpp hparams.n_ff(il)): Gemma 4 E2B doubles it in its KV-sharing layers."""
+        if self.double_wide_shared_ffn and self.kv_shared_layers and layer >= self.n_layers - self.kv_shared_layers:
+            return 2 * self.intermediate_size
+        return self.intermediate_size
 
     def layer_kind(self, layer: int) -> str:
         """"*" attention, "M" recurrent, "-" feed-forward only (see LAYER_KINDS)."""

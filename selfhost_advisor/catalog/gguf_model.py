@@ -265,6 +265,16 @@ def model_from_metadata(
     if window and pattern is None:
         window = None
     ssm, layer_pattern = _hybrid_from_gguf(arch, key, names, n_layers)
+    # Gemma 4: key_length is the full layers' head size, key_length_swa the sliding layers'; head_count_kv per layer
+    global_head_dim = global_kv = 0
+    k_swa = num("attention.key_length_swa")
+    if mla is None and k_swa and k_swa != head_dim:
+        global_head_dim, head_dim = head_dim, k_swa
+        swa_layers, kv_list = key("attention.sliding_window_pattern"), key("attention.head_count_kv")
+        if isinstance(swa_layers, list) and isinstance(kv_list, list) and len(kv_list) == len(swa_layers) == n_layers:
+            full = [_int(h, 0, f"{model_id}: GGUF key {arch}.attention.head_count_kv")
+                    for h, swa in zip(kv_list, swa_layers) if not swa]
+            global_kv = full[0] if full and full[0] != n_kv else 0
     n_params = 0
     for _, shape, _ in tensor_types:
         n = 1
@@ -296,6 +306,8 @@ def model_from_metadata(
         ssm=ssm,
         layer_pattern=layer_pattern,
         kv_shared_layers=num("attention.shared_kv_layers"),
+        global_head_dim=global_head_dim,
+        global_kv_heads=global_kv,
         license=str(md.get("general.license", "")),
         source=source,
         tensor_types=tuple((n, tuple(int(d) for d in s), ty) for n, s, ty in tensor_types),

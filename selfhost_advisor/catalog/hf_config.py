@@ -129,6 +129,11 @@ def model_from_config(
                       # conversion/gemma.py pads embed_tokens_per_layer (vocab_size_per_layer_input rows) to vocab_size
                       per_layer_vocab=need("vocab_size"),
                       n_inputs=need("altup_num_inputs"), laurel_rank=need("laurel_rank"))
+    g4 = _gemma4(get, need) if spec.get("gemma4") else {}
+    if g4.get("moe"):
+        moe = g4.pop("moe")
+    if g4.get("altup"):
+        altup = g4.pop("altup")
     return check_shape(Model(
         id=model_id or f"hf:{repo}",
         name=repo.rsplit("/", 1)[-1],
@@ -154,10 +159,28 @@ def model_from_config(
         ssm=ssm,
         layer_pattern=layer_pattern,
         gguf_nextn_layers=(_int(get("num_nextn_predict_layers")) or 0) if spec.get("nextn_in_gguf") else 0,
-        kv_shared_layers=(_int(get("num_kv_shared_layers")) or 0) if spec.get("altup") else 0,
+        kv_shared_layers=(_int(get("num_kv_shared_layers")) or 0) if spec.get("altup") or spec.get("gemma4") else 0,
         altup=altup,
+        **{k: v for k, v in g4.items() if k not in ("moe", "altup")},
         source=source or f"https://huggingface.co/{repo}/blob/main/config.json",
     ), UnknownModelError, f"{repo} config.json")
+
+
+def _gemma4(get, need) -> dict:
+    """Gemma 4's extra shapes as transformers' Gemma4TextConfig reads them: full layers take global_head_dim and,
+    only when attention_k_eq_v, num_global_key_value_heads (its per_layer_config); per-layer embeddings when
+    hidden_size_per_layer_input > 0 (no AltUp / LAuReL); experts beside the dense MLP when enable_moe_block."""
+    k_eq_v = bool(get("attention_k_eq_v", False))
+    out: dict = {"global_head_dim": need("global_head_dim"), "k_eq_v": k_eq_v,
+                 "global_kv_heads": (_int(get("num_global_key_value_heads")) or 0) if k_eq_v else 0,
+                 "double_wide_shared_ffn": bool(get("use_double_wide_mlp", False))}
+    per_layer = _int(get("hidden_size_per_layer_input")) or 0
+    if per_layer:
+        out["altup"] = AltUp(per_layer_width=per_layer, per_layer_vocab=need("vocab_size"), n_inputs=0, laurel_rank=0)
+    if get("enable_moe_block", False):
+        out["moe"] = MoE(experts=need("num_experts"), active=need("top_k_experts"),
+                         expert_intermediate_size=need("moe_intermediate_size"))
+    return out
 
 
 def _sliding(spec: dict, get) -> tuple[int | None, int | None]:

@@ -77,9 +77,12 @@ def check_shape(model: Model, error: type[AdvisorError], where: str) -> Model:
         checks += [
             ("per-layer embedding width", a.per_layer_width, 1, MAX_WIDTH),
             ("per-layer embedding vocabulary", a.per_layer_vocab, 1, MAX_WIDTH),
-            ("AltUp inputs", a.n_inputs, 2, 64),
-            ("LAuReL rank", a.laurel_rank, 1, MAX_WIDTH),
+            # Gemma 4 keeps the per-layer embeddings without AltUp and LAuReL (both 0)
+            ("AltUp inputs", a.n_inputs, 0 if a.n_inputs == 0 else 2, 64),
+            ("LAuReL rank", a.laurel_rank, 0, MAX_WIDTH),
         ]
+    checks += [("full-attention head dimension", model.global_head_dim, 0, MAX_WIDTH),
+               ("full-attention KV heads", model.global_kv_heads, 0, MAX_WIDTH)]
     for field, value, lo, hi in checks:
         if value is not None and not lo <= value <= hi:
             raise error(f"{where}: unusable {field} {value}", f"expected {lo} to {hi}; the file or config may be corrupt")

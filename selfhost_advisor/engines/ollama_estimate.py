@@ -57,7 +57,7 @@ def graph_size(model, ctx: int, batch: int, n_parallel: int, kv_type: str, flash
     """
     context = ctx * n_parallel
     emb, heads, heads_kv, vocab = model.hidden_size, model.n_heads, model.n_kv_heads, model.vocab_size
-    head_k = head_v = model.head_dim
+    head_k = head_v = model.global_head_dim or model.head_dim  # Gemma 4 GGUFs: key_length is the full layers' 512
     emb_heads = emb // heads if heads else 0
     bpe = KV_BYTES.get(kv_type, 2.0)
     if model.mla is not None:  # deepseek2 GGUFs: key_length = nope + rope dims, value_length = v head dim

@@ -297,10 +297,11 @@ def kv_cells(model: Model, layer: int, n_ctx: int, n_seq: int, n_ubatch: int, pa
     return _pad(n_ctx, pad)
 
 
-def kv_bytes_per_cell(model: Model, cache_type: str) -> tuple[int, int]:
-    """(K bytes, V bytes) per token per layer.
+def kv_bytes_per_cell(model: Model, cache_type: str, layer: int = -1) -> tuple[int, int]:
+    """(K bytes, V bytes) per token of `layer` (-1: a sliding layer, the one head size most models have).
 
-    GQA: K and V each store n_kv_heads x head_dim values. MLA (DeepSeek): llama.cpp caches the compressed
+    GQA: K and V each store n_kv_heads x head_dim values; Gemma 4's full layers their own (llama-kv-cache.cpp sizes
+    each layer with n_embd_k_gqa(il) / n_embd_v_gqa(il); with attention_k_eq_v V is still cached). MLA (DeepSeek): llama.cpp caches the compressed
     latent (kv_lora_rank) plus the decoupled RoPE key (qk_rope_head_dim) as K, and V is a view of it.
     DeepSeek-V3.2 (DSA) adds the lightning indexer's key cache, counted here with K: llama_kv_cache_dsa pairs the
     MLA cache with a second llama_kv_cache of the same cells, one key head of index_head_dim per layer, K only, in
@@ -311,8 +312,15 @@ def kv_bytes_per_cell(model: Model, cache_type: str) -> tuple[int, int]:
         width = model.mla.kv_lora_rank + model.mla.qk_rope_head_dim
         return tensor_bytes(ggml, width, width) + indexer_bytes_per_cell(model, ggml), 0
     width = model.n_kv_heads * model.head_dim
+    if layer >= 0:
+        width = model.layer_kv_heads(layer) * model.layer_head_dim(layer)
     per = tensor_bytes(ggml, width, width)
     return per, per
+
+
+def layer_kv_bytes_per_cell(model: Model, cache_type: str) -> tuple[int, ...]:
+    """K + V bytes per cached token, per layer (the same for every layer but Gemma 4's full-attention ones)."""
+    return tuple(sum(kv_bytes_per_cell(model, cache_type, i)) for i in range(model.n_layers))
 
 
 def indexer_bytes_per_cell(model: Model, ggml_type: str) -> int:
@@ -342,10 +350,10 @@ def kv_cache_bytes(model: Model, req: FitRequest) -> tuple[int, tuple[int, ...]]
     eng = engine_params(req.engine)
     n_seq = req.n_parallel
     n_ctx = total_context(req)
-    k, v = kv_bytes_per_cell(model, req.kv_cache_type)
+    cell = layer_kv_bytes_per_cell(model, req.kv_cache_type)
     # A Falcon-H1 layer ("P") keeps both: llama.cpp's hybrid memory passes every layer to both caches for it.
     per_layer = [
-        (kv_cells(model, i, n_ctx, n_seq, req.n_ubatch, int(eng["kv_pad"])) * (k + v) if caches_kv(model, i) else 0)
+        (kv_cells(model, i, n_ctx, n_seq, req.n_ubatch, int(eng["kv_pad"])) * cell[i] if caches_kv(model, i) else 0)
         + recurrent_state_bytes(model, i, n_seq)
         for i in range(model.n_layers)
     ]

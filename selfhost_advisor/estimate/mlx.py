@@ -90,7 +90,8 @@ def kv_bytes_per_token(model: Model, layer: int, bits: int | None = None) -> int
         dims = [model.mla.qk_nope_head_dim + model.mla.qk_rope_head_dim, model.mla.v_head_dim]
         heads = model.n_heads
     else:
-        dims, heads = [model.head_dim, model.head_dim], model.n_kv_heads
+        hd = model.layer_head_dim(layer)  # Gemma 4: full layers global_head_dim, their own KV heads
+        dims, heads = [hd, hd], model.layer_kv_heads(layer)
     if bits is None or uses_window(model, layer):
         return BF16 * heads * sum(dims)
     group = int(load("engines")["engines"]["mlx"]["kv_group_size"])

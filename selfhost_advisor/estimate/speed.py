@@ -23,7 +23,7 @@ from ..domain import Device, Machine, MemoryBreakdown, Model, Placement, Quant, 
 from ..record import record
 from .cpu_kernels import cpu_isa, decode_seconds as _cpu_decode_seconds, prefill_seconds as _cpu_prefill_seconds
 from .cpu_kernels import kernel_seconds as _cpu_kernel_seconds, vector_flops
-from .memory import kv_bytes_per_cell, uses_window, weights
+from .memory import kv_bytes_per_cell, layer_kv_bytes_per_cell, uses_window, weights
 
 # One set of factors per llama.cpp backend: each backend has its own kernels (HIP, Vulkan shaders, SYCL), whatever
 # the vendor; fitted on benchmarks/published/llamabench_weak.yaml and the calibration file (docs/methodology.md 5b).
@@ -105,6 +105,7 @@ class TokenWork:
     output_matrix: tuple[str, int] = ("F16", 0)  # the head's type and weights
     layer_expert_read_bytes: tuple[int, ...] = ()  # routed experts' share of layer_read_bytes (MoE)
     layer_expert_bytes: tuple[int, ...] = ()  # routed-expert tensors of each layer, whole
+    layer_kv_bytes: tuple[int, ...] = ()  # K + V bytes per cached token of each layer (Gemma 4: full layers differ)
 
 
 @lru_cache(maxsize=512)
@@ -116,11 +117,12 @@ def token_work(model: Model, quant: Quant, kv_cache_type: str = "f16") -> TokenW
     """
     w = weights(model, quant)
     k, v = kv_bytes_per_cell(model, kv_cache_type)
+    per_layer = layer_kv_bytes_per_cell(model, kv_cache_type)
     bulk = dict(w.by_type)
     main_type = max(bulk, key=bulk.get) if bulk else "F16"
     return TokenWork(w.layer_active_bytes, w.layer_active_flops, w.output_head_bytes, k + v,
                      main_type not in ("F16", "BF16", "F32"), w.layer_matrices, w.output_head_matrix,
-                     w.layer_expert_read_bytes, w.layer_expert_bytes)
+                     w.layer_expert_read_bytes, w.layer_expert_bytes, per_layer)
 
 
 def _cached_tokens(model: Model, layer: int, depth: int) -> int:
@@ -133,12 +135,13 @@ def _cached_tokens(model: Model, layer: int, depth: int) -> int:
 
 
 def _kv_read(model: Model, work: TokenWork, layer: int, depth: int) -> int:
-    return work.kv_bytes_per_cell * _cached_tokens(model, layer, depth)
+    per = work.layer_kv_bytes[layer] if work.layer_kv_bytes else work.kv_bytes_per_cell
+    return per * _cached_tokens(model, layer, depth)
 
 
 def _attention_flops(model: Model, layer: int, depth: int) -> int:
     """QK^T and softmax(QK^T)V: 2 x 2 x heads x head_dim FLOPs per cached token (MLA: latent width)."""
-    width = model.mla.kv_lora_rank + model.mla.qk_rope_head_dim if model.mla else model.head_dim
+    width = model.mla.kv_lora_rank + model.mla.qk_rope_head_dim if model.mla else model.layer_head_dim(layer)
     return 4 * model.n_heads * width * _cached_tokens(model, layer, depth)
 
 

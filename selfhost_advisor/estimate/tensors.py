@@ -19,7 +19,11 @@ _FUSED_QKV_ARCHS = frozenset({"phi3", "chatglm"})
 # Parallel attention + FFN blocks with a single pre-norm (Cohere Command-R).
 _NO_FFN_NORM_ARCHS = frozenset({"command-r", "cohere2"})
 # Gemma 2/3 (and 3n) add post-attention and post-FFN norms.
-_POST_NORM_ARCHS = frozenset({"gemma2", "gemma3", "gemma3n"})
+_POST_NORM_ARCHS = frozenset({"gemma2", "gemma3", "gemma3n", "gemma4"})
+# Gemma 4 (src/models/gemma4.cpp load_arch_tensors): per-layer head sizes (full layers global_head_dim), a learned
+# per-layer output scale (layer_scalar -> layer_output_scale), one rope_freqs table for the full layers'
+# proportional RoPE, and in the MoE size a dense FFN beside the routed experts in every layer.
+_GEMMA4_ARCHS = frozenset({"gemma4"})
 # gpt-oss: biases on attention and experts, per-head attention sinks; experts ship as MXFP4.
 _GPT_OSS_ARCHS = frozenset({"gpt-oss"})
 # Qwen3-Next / Qwen3.5: gated attention (attn_q is twice as wide: query and gate), a post-attention norm in place
@@ -73,8 +77,8 @@ class Tensor:
 
 def _attention(model: Model, i: int) -> list[Tensor]:
     p = f"blk.{i}."
-    d, hd = model.hidden_size, model.head_dim
-    q_out, kv_out = model.n_heads * hd, model.n_kv_heads * hd
+    d, hd = model.hidden_size, model.layer_head_dim(i)
+    q_out, kv_out = model.n_heads * hd, model.layer_kv_heads(i) * hd
     if model.mla is not None:
         return _mla_attention(model, i)
     out: list[Tensor] = []
@@ -85,8 +89,9 @@ def _attention(model: Model, i: int) -> list[Tensor]:
         out += [
             Tensor(p + "attn_q.weight", (d, q_width), i),
             Tensor(p + "attn_k.weight", (d, kv_out), i),
-            Tensor(p + "attn_v.weight", (d, kv_out), i),
         ]
+        if model.layer_has_v(i):  # Gemma 4 attention_k_eq_v: the full layers have no attn_v
+            out.append(Tensor(p + "attn_v.weight", (d, kv_out), i))
     if model.attention_bias and model.arch in _FUSED_QKV_ARCHS:
         out.append(Tensor(p + "attn_qkv.bias", (q_out + 2 * kv_out,), i))
     elif model.attention_bias or model.arch in _GPT_OSS_ARCHS:
@@ -220,6 +225,8 @@ def _ffn(model: Model, i: int) -> list[Tensor]:
     p = f"blk.{i}."
     d = model.hidden_size
     moe = model.moe
+    if model.arch in _GEMMA4_ARCHS:
+        return _gemma4_ffn(model, i)
     if moe is None or not model.is_moe_layer(i):
         ff = model.intermediate_size
         if model.arch in _SINGLE_KIND_ARCHS:  # squared-ReLU MLP: no gate
@@ -268,6 +275,25 @@ def _ffn(model: Model, i: int) -> list[Tensor]:
     return out
 
 
+def _gemma4_ffn(model: Model, i: int) -> list[Tensor]:
+    """Gemma 4's FFN: the dense gated MLP of layer_intermediate_size (doubled in E2B's KV-sharing layers) and, in the
+    MoE size, the routed experts beside it with their own router scale, norms and per-expert scale (gemma4.cpp:
+    ffn_gate_inp + .scale, pre_ffw_norm_2, post_ffw_norm_1/2, ffn_gate_up_exps fused {d, 2 ff_exp, n_expert},
+    ffn_down_exps + .scale; convert_hf_to_gguf.py Gemma4Model: router.scale, per_expert_scale)."""
+    p, d, ff = f"blk.{i}.", model.hidden_size, model.layer_intermediate_size(i)
+    out = [Tensor(p + "ffn_gate.weight", (d, ff), i), Tensor(p + "ffn_up.weight", (d, ff), i),
+           Tensor(p + "ffn_down.weight", (ff, d), i)]
+    moe = model.moe
+    if moe is not None and model.is_moe_layer(i):
+        ne, ffe = moe.experts, moe.expert_intermediate_size
+        out += [Tensor(p + "ffn_gate_inp.weight", (d, ne), i), Tensor(p + "ffn_gate_inp.scale", (d,), i),
+                Tensor(p + "pre_ffw_norm_2.weight", (d,), i), Tensor(p + "post_ffw_norm_1.weight", (d,), i),
+                Tensor(p + "post_ffw_norm_2.weight", (d,), i),
+                Tensor(p + "ffn_gate_up_exps.weight", (d, 2 * ffe, ne), i),
+                Tensor(p + "ffn_down_exps.weight", (ffe, d, ne), i), Tensor(p + "ffn_down_exps.scale", (ne,), i)]
+    return out
+
+
 def layer_tensors(model: Model, i: int) -> list[Tensor]:
     """All tensors of repeating block `i`, in the order llama.cpp's converter writes them."""
     p, d = f"blk.{i}.", model.hidden_size
@@ -302,6 +328,8 @@ def layer_tensors(model: Model, i: int) -> list[Tensor]:
     out += _ffn(model, i)
     if model.arch in _POST_NORM_ARCHS:
         out.append(Tensor(p + "post_ffw_norm.weight", (d,), i))
+    if model.arch in _GEMMA4_ARCHS:
+        out.append(Tensor(p + "layer_output_scale.weight", (1,), i))
     if model.altup is not None:
         out += _altup_block(model, i)
     return out
@@ -313,10 +341,14 @@ def _altup_block(model: Model, i: int) -> list[Tensor]:
     a = model.altup
     assert a is not None
     p, d, n = f"blk.{i}.", model.hidden_size, a.n_inputs
-    return [
+    per_layer = [
         Tensor(p + "inp_gate.weight", (d, a.per_layer_width), i),
         Tensor(p + "proj.weight", (a.per_layer_width, d), i),
         Tensor(p + "post_norm.weight", (d,), i),
+    ]
+    if n == 0:  # Gemma 4: per-layer embeddings without AltUp / LAuReL
+        return per_layer
+    return per_layer + [
         Tensor(p + "altup_correct_coef.weight", (n, n), i),
         Tensor(p + "altup_correct_scale.weight", (d,), i),
         Tensor(p + "altup_predict_coef.weight", (n, n * n), i),
@@ -342,9 +374,12 @@ def _head_tensors(model: Model) -> tuple[list[Tensor], list[Tensor]]:
         width = a.per_layer_width * model.n_layers
         head += [Tensor("per_layer_token_embd.weight", (width, a.per_layer_vocab)),
                  Tensor("per_layer_model_proj.weight", (d, width)),
-                 Tensor("per_layer_proj_norm.weight", (a.per_layer_width,)),
-                 Tensor("altup_proj.weight", (d, d, a.n_inputs - 1)),
-                 Tensor("altup_unembd_proj.weight", (d, d, a.n_inputs - 1))]
+                 Tensor("per_layer_proj_norm.weight", (a.per_layer_width,))]
+        if a.n_inputs:
+            head += [Tensor("altup_proj.weight", (d, d, a.n_inputs - 1)),
+                     Tensor("altup_unembd_proj.weight", (d, d, a.n_inputs - 1))]
+    if model.arch in _GEMMA4_ARCHS:  # one table for every full layer (the others load it TENSOR_DUPLICATED)
+        head.append(Tensor("rope_freqs.weight", ((model.global_head_dim or model.head_dim) // 2,)))
     return head, tail
 
 
@@ -376,11 +411,12 @@ def build_tensors(model: Model) -> tuple[Tensor, ...]:
     return tuple(tensors + tail)
 
 
-def layer_kind(model: Model, i: int) -> tuple[bool, str]:
-    """Everything besides the index that layer_tensors(model, i) depends on: whether block i is an MoE block and
-    its mixer (attention, recurrent, feed-forward only). Blocks of one kind hold the same tensors (names past
+def layer_kind(model: Model, i: int) -> tuple:
+    """Everything besides the index that layer_tensors(model, i) depends on: whether block i is an MoE block,
+    its mixer (attention, recurrent, feed-forward only) and Gemma 4's per-layer head size, KV heads and FFN width. Blocks of one kind hold the same tensors (names past
     blk.N., shapes); tests check this on the catalog."""
-    return model.is_moe_layer(i), model.layer_kind(i)
+    return (model.is_moe_layer(i), model.layer_kind(i), model.layer_head_dim(i), model.layer_kv_heads(i),
+            model.layer_intermediate_size(i), model.layer_has_v(i))
 
 
 @record
@@ -395,7 +431,7 @@ class Layout:
 @lru_cache(maxsize=64)
 def layout(model: Model) -> Layout:
     head, tail = _head_tensors(model)
-    first: dict[tuple[bool, str], int] = {}
+    first: dict[tuple, int] = {}
     kinds, templates = [], []
     for i in range(model.n_layers):
         kind = layer_kind(model, i)

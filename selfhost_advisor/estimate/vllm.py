@@ -91,10 +91,15 @@ def kv_bytes_per_token(model: Model, tp: int, dtype_bytes: int = _SIXTEEN_BIT) -
     if model.mla is not None:
         latent = (model.mla.kv_lora_rank + model.mla.qk_rope_head_dim) * dtype_bytes
         return model.n_layers * (latent + indexer_bytes_per_token_fp8(model))
-    heads = max(1, model.n_kv_heads // tp)
     # Gemma 3n's KV-sharing layers name an earlier layer as kv_sharing_target_layer_name and get no cache of their own
-    layers = sum(1 for i in range(model.n_layers) if caches_kv(model, i))
-    return layers * heads * 2 * model.head_dim * dtype_bytes
+    return sum(_layer_token_bytes(model, i, tp, dtype_bytes) for i in range(model.n_layers) if caches_kv(model, i))
+
+
+def _layer_token_bytes(model: Model, layer: int, tp: int, dtype_bytes: int) -> int:
+    """K + V bytes of one token in one layer on one GPU: the layer's KV heads split over TP (at least one each) x its
+    head size (Gemma 4: full layers global_head_dim and their own KV heads; vllm/model_executor/models/gemma4.py
+    builds each Attention with the layer's head_dim and num_kv_heads)."""
+    return max(1, model.layer_kv_heads(layer) // tp) * 2 * model.layer_head_dim(layer) * dtype_bytes
 
 
 def sequence_kv_bytes(model: Model, tp: int, context: int, dtype_bytes: int = _SIXTEEN_BIT) -> int:
@@ -105,12 +110,12 @@ def sequence_kv_bytes(model: Model, tp: int, context: int, dtype_bytes: int = _S
     block = int(_engine()["kv_pad"])
     blocks_full = -(-context // block)
     if model.mla is None and any(uses_window(model, i) for i in range(model.n_layers)):
-        per_layer = max(1, model.n_kv_heads // tp) * 2 * model.head_dim * dtype_bytes
         window_blocks = -(-min(context, model.sliding_window) // block) + 1
         total = 0
         for i in range(model.n_layers):
             if caches_kv(model, i):
-                total += (window_blocks if uses_window(model, i) else blocks_full) * block * per_layer
+                total += ((window_blocks if uses_window(model, i) else blocks_full) * block
+                          * _layer_token_bytes(model, i, tp, dtype_bytes))
         return total
     return blocks_full * block * kv_bytes_per_token(model, tp, dtype_bytes)
 
@@ -152,7 +157,7 @@ def forward_peak_bytes(model: Model, tp: int, tokens: int) -> int:
         ff = max(model.moe.expert_intermediate_size * model.moe.active, model.intermediate_size)
     else:
         ff = model.intermediate_size
-    qkv = (model.n_heads + 2 * model.n_kv_heads) * model.head_dim
+    qkv = (model.n_heads + 2 * model.n_kv_heads) * max(model.head_dim, model.global_head_dim)
     widest = max(3 * ff // tp, qkv // tp) + 4 * d
     return tokens * widest * _SIXTEEN_BIT
 

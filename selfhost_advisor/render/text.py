@@ -79,6 +79,8 @@ def model_line(m: Model, counts: ParamCounts) -> str:
         bits.append(f"MLA kv_lora {m.mla.kv_lora_rank}")
     else:
         bits.append(f"{m.n_heads} heads / {m.n_kv_heads} KV heads x {m.head_dim}")
+        if m.global_head_dim:  # Gemma 4: the full-attention layers' own KV heads and head size
+            bits.append(f"full layers {m.global_kv_heads or m.n_kv_heads} KV heads x {m.global_head_dim}")
     if m.sliding_window:
         bits.append(f"sliding window {m.sliding_window}")
     return f"{esc(m.name)} ({esc(m.id)}): " + ", ".join(bits)

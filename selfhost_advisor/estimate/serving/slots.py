@@ -54,7 +54,8 @@ class SlotServer(PagedServer):
         dev = machine.devices[0] if machine.devices and opt.placement.gpu_layers else None
         eff = efficiency(dev.backend if dev else "cpu")
         bw = (dev.bandwidth_bytes_per_s if dev else machine.ram_bandwidth_bytes_per_s) or 1e11
-        self.kv_s = work.kv_bytes_per_cell * model.n_layers * self.depth / (eff.bandwidth * bw)
+        per_token = sum(work.layer_kv_bytes) if work.layer_kv_bytes else work.kv_bytes_per_cell * model.n_layers
+        self.kv_s = per_token * self.depth / (eff.bandwidth * bw)
         flops = sum(work.layer_flops) + 2 * work.output_matrix[1]
         f = (dev.fp16_flops if dev else machine.cpu_flops) or 0.0
         self.flop_s = flops / (eff.compute_quant * f) if f else 0.0
