@@ -171,3 +171,12 @@ def test_a_gemma4_gguf_header_gives_per_layer_kind_heads(tmp_path):
     _, per_layer = kv_cache_bytes(m, FitRequest(context=1024))
     # full layer: 1024 cells of 1 x 64; sliding: PAD(16 + ubatch 512, 256) = 768 cells of 2 x 32
     assert per_layer[2] == 1024 * 2 * 1 * 64 * F16 and per_layer[0] == 768 * 2 * 2 * 32 * F16
+
+
+def test_decode_reads_each_layers_own_kv_width():
+    # speed.token_work: per-layer K + V bytes per cached token (f16): 31B sliding 2 x 16 x 256 x 2, full 2 x 4 x 512 x 2
+    from selfhost_advisor.estimate.speed import token_work
+
+    work = token_work(get("gemma4:31b"), get_quant("Q4_K_M"))
+    assert work.layer_kv_bytes[:6] == (16384,) * 5 + (8192,)
+    assert sum(work.layer_kv_bytes) == 50 * 16384 + 10 * 8192
