@@ -265,6 +265,8 @@ def caches_kv(model: Model, layer: int) -> bool:
     Gemma 3n's last kv_shared_layers, which reuse an earlier layer's (llama-model.cpp create_memory `reuse`)."""
     if model.kv_shared_layers and layer >= model.n_layers - model.kv_shared_layers:
         return False
+    if model.arch in ("bert", "nomic-bert"):  # non-causal encoders: llama.cpp creates no memory module at all
+        return False
     return model.has_attention(layer)
 
 

@@ -485,6 +485,10 @@ def estimate_speed(
     d = 1.0 / dec
     p = 1.0 / pre if pre else None  # FLOPS unknown: no prefill figure
     share = sum(kernel) / dec
+    if model.arch in ("bert", "nomic-bert"):  # an embedding model generates no tokens: prefill only
+        return Speed(None, p, confidence, prefill_low=p * eff.prefill_band[0] if p else None,
+                     prefill_high=p * eff.prefill_band[1] if p else None,
+                     note=f"{eff.family} efficiency; embedding model: no decode, prefill is the tokens embedded per second")
     return Speed(
         decode_tokens_per_s=d,
         prefill_tokens_per_s=p,

@@ -54,6 +54,8 @@ _STARCODER2_ARCHS = frozenset({"starcoder2"})
 # Non-gated MLP (ffn_up, ffn_down; no gate, no bias): Apertus (xIELU activation, whose four per-layer scalars llama.cpp
 # keeps as GGUF metadata, not tensors; src/llama-model.cpp LLM_ARCH_APERTUS).
 _UNGATED_MLP_ARCHS = frozenset({"apertus"})
+# Encoder-only embedding models (BERT, nomic-bert): their tensors in encoder.py (the same set as ENCODER_ARCHS there).
+_ENCODER_ARCHS = frozenset({"bert", "nomic-bert"})
 
 
 @record
@@ -297,6 +299,9 @@ def _gemma4_ffn(model: Model, i: int) -> list[Tensor]:
 def layer_tensors(model: Model, i: int) -> list[Tensor]:
     """All tensors of repeating block `i`, in the order llama.cpp's converter writes them."""
     p, d = f"blk.{i}.", model.hidden_size
+    if model.arch in _ENCODER_ARCHS:
+        from .encoder import encoder_layer
+        return encoder_layer(model, i)
     if model.arch in _POST_NORM_ONLY_ARCHS:
         return (_attention(model, i) + [Tensor(p + "post_attention_norm.weight", (d,), i)] + _ffn(model, i)
                 + [Tensor(p + "post_ffw_norm.weight", (d,), i)])
@@ -363,6 +368,9 @@ def _altup_block(model: Model, i: int) -> list[Tensor]:
 def _head_tensors(model: Model) -> tuple[list[Tensor], list[Tensor]]:
     """The non-repeating tensors: (before the blocks, after them)."""
     d = model.hidden_size
+    if model.arch in _ENCODER_ARCHS:  # no output_norm, no output head
+        from .encoder import encoder_head
+        return encoder_head(model), []
     tail = [Tensor("output_norm.weight", (d,))]
     if model.arch in _STARCODER2_ARCHS:
         tail.append(Tensor("output_norm.bias", (d,)))
