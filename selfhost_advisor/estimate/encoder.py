@@ -10,38 +10,35 @@ These models are non-causal: llama.cpp creates no memory module (no KV cache) fo
 """
 from __future__ import annotations
 
-from .tensors import Tensor
+# Each tensor as (name, GGUF shape); estimate/tensors.py makes them Tensor records (this module imports none of it).
+Spec = tuple[str, tuple[int, ...]]
 
 ENCODER_ARCHS = frozenset({"bert", "nomic-bert"})
 _TYPE_VOCAB = 2  # type_vocab_size of BERT and nomic-bert configs
 
 
-def is_encoder(model) -> bool:
-    return model.arch in ENCODER_ARCHS
-
-
-def encoder_head(model) -> list[Tensor]:
+def encoder_head(model) -> list[Spec]:
     d = model.hidden_size
-    out = [Tensor("token_embd.weight", (d, model.vocab_size)), Tensor("token_types.weight", (d, _TYPE_VOCAB))]
+    out = [("token_embd.weight", (d, model.vocab_size)), ("token_types.weight", (d, _TYPE_VOCAB))]
     if model.arch == "bert":
-        out.append(Tensor("position_embd.weight", (d, model.max_context)))
-    return out + [Tensor("token_embd_norm.weight", (d,)), Tensor("token_embd_norm.bias", (d,))]
+        out.append(("position_embd.weight", (d, model.max_context)))
+    return out + [("token_embd_norm.weight", (d,)), ("token_embd_norm.bias", (d,))]
 
 
-def encoder_layer(model, i: int) -> list[Tensor]:
+def encoder_layer(model, i: int) -> list[Spec]:
     p, d, ff = f"blk.{i}.", model.hidden_size, model.intermediate_size
     if model.arch == "nomic-bert":
-        out = [Tensor(p + "attn_qkv.weight", (d, 3 * d), i), Tensor(p + "attn_output.weight", (d, d), i)]
+        out = [(p + "attn_qkv.weight", (d, 3 * d)), (p + "attn_output.weight", (d, d))]
     else:
         out = []
         for n in ("q", "k", "v"):
-            out += [Tensor(p + f"attn_{n}.weight", (d, d), i), Tensor(p + f"attn_{n}.bias", (d,), i)]
-        out += [Tensor(p + "attn_output.weight", (d, d), i), Tensor(p + "attn_output.bias", (d,), i)]
-    out += [Tensor(p + "attn_output_norm.weight", (d,), i), Tensor(p + "attn_output_norm.bias", (d,), i)]
+            out += [(p + f"attn_{n}.weight", (d, d)), (p + f"attn_{n}.bias", (d,))]
+        out += [(p + "attn_output.weight", (d, d)), (p + "attn_output.bias", (d,))]
+    out += [(p + "attn_output_norm.weight", (d,)), (p + "attn_output_norm.bias", (d,))]
     if model.arch == "nomic-bert":
-        out += [Tensor(p + "ffn_up.weight", (d, ff), i), Tensor(p + "ffn_gate.weight", (d, ff), i),
-                Tensor(p + "ffn_down.weight", (ff, d), i)]
+        out += [(p + "ffn_up.weight", (d, ff)), (p + "ffn_gate.weight", (d, ff)),
+                (p + "ffn_down.weight", (ff, d))]
     else:
-        out += [Tensor(p + "ffn_up.weight", (d, ff), i), Tensor(p + "ffn_up.bias", (ff,), i),
-                Tensor(p + "ffn_down.weight", (ff, d), i), Tensor(p + "ffn_down.bias", (d,), i)]
-    return out + [Tensor(p + "layer_output_norm.weight", (d,), i), Tensor(p + "layer_output_norm.bias", (d,), i)]
+        out += [(p + "ffn_up.weight", (d, ff)), (p + "ffn_up.bias", (ff,)),
+                (p + "ffn_down.weight", (ff, d)), (p + "ffn_down.bias", (d,))]
+    return out + [(p + "layer_output_norm.weight", (d,)), (p + "layer_output_norm.bias", (d,))]

@@ -10,6 +10,7 @@ from ..catalog.data import load
 from ..domain import FitRequest, MemoryBreakdown, Model, Quant
 from ..errors import BadOptionError
 from ..record import record
+from .encoder import ENCODER_ARCHS
 from .quantize import assign_types, ggml_types, model_walk, tensor_bytes, walk_types
 from .tensors import Tensor, build_tensors, exact_tensors
 
@@ -265,7 +266,7 @@ def caches_kv(model: Model, layer: int) -> bool:
     Gemma 3n's last kv_shared_layers, which reuse an earlier layer's (llama-model.cpp create_memory `reuse`)."""
     if model.kv_shared_layers and layer >= model.n_layers - model.kv_shared_layers:
         return False
-    if model.arch in ("bert", "nomic-bert"):  # non-causal encoders: llama.cpp creates no memory module at all
+    if model.arch in ENCODER_ARCHS:  # non-causal encoders: llama.cpp creates no memory module at all
         return False
     return model.has_attention(layer)
 

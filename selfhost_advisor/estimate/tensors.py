@@ -11,6 +11,7 @@ from functools import lru_cache
 
 from ..domain import Model, ParamCounts
 from ..record import field, record
+from .encoder import ENCODER_ARCHS as _ENCODER_ARCHS, encoder_head, encoder_layer
 from .ggml import tensor_bytes
 
 # Architectures whose GGUF fuses q/k/v into attn_qkv and gate/up into one ffn_up (llama.cpp LLM_ARCH_PHI3;
@@ -54,8 +55,6 @@ _STARCODER2_ARCHS = frozenset({"starcoder2"})
 # Non-gated MLP (ffn_up, ffn_down; no gate, no bias): Apertus (xIELU activation, whose four per-layer scalars llama.cpp
 # keeps as GGUF metadata, not tensors; src/llama-model.cpp LLM_ARCH_APERTUS).
 _UNGATED_MLP_ARCHS = frozenset({"apertus"})
-# Encoder-only embedding models (BERT, nomic-bert): their tensors in encoder.py (the same set as ENCODER_ARCHS there).
-_ENCODER_ARCHS = frozenset({"bert", "nomic-bert"})
 
 
 @record
@@ -299,9 +298,8 @@ def _gemma4_ffn(model: Model, i: int) -> list[Tensor]:
 def layer_tensors(model: Model, i: int) -> list[Tensor]:
     """All tensors of repeating block `i`, in the order llama.cpp's converter writes them."""
     p, d = f"blk.{i}.", model.hidden_size
-    if model.arch in _ENCODER_ARCHS:
-        from .encoder import encoder_layer
-        return encoder_layer(model, i)
+    if model.arch in _ENCODER_ARCHS:  # BERT-style embedding models (estimate/encoder.py)
+        return [Tensor(name, shape, i) for name, shape in encoder_layer(model, i)]
     if model.arch in _POST_NORM_ONLY_ARCHS:
         return (_attention(model, i) + [Tensor(p + "post_attention_norm.weight", (d,), i)] + _ffn(model, i)
                 + [Tensor(p + "post_ffw_norm.weight", (d,), i)])
@@ -369,8 +367,7 @@ def _head_tensors(model: Model) -> tuple[list[Tensor], list[Tensor]]:
     """The non-repeating tensors: (before the blocks, after them)."""
     d = model.hidden_size
     if model.arch in _ENCODER_ARCHS:  # no output_norm, no output head
-        from .encoder import encoder_head
-        return encoder_head(model), []
+        return [Tensor(name, shape) for name, shape in encoder_head(model)], []
     tail = [Tensor("output_norm.weight", (d,))]
     if model.arch in _STARCODER2_ARCHS:
         tail.append(Tensor("output_norm.bias", (d,)))
