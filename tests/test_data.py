@@ -125,7 +125,8 @@ def test_model_entries_have_positive_integer_shapes(e):
         assert isinstance(e[key], int) and e[key] > 0, key
     assert isinstance(e["tied_embeddings"], bool)
     assert e["n_heads"] % e["n_kv_heads"] == 0  # grouped-query attention shares each KV head among whole query groups
-    assert 2048 <= e["max_context"] <= 2**24
+    # BERT-style embedding models are trained on 512 positions (mxbai-embed-large); chat models on 2048 or more
+    assert (512 if e.get("use_cases") == ["embedding"] else 2048) <= e["max_context"] <= 2**24
     assert _date(f"{e['released']}-01"[:10]) <= _date(e["as_of"])
     assert e["hf_architecture"] in DATA["hf_architectures"]["architectures"]
     moe = e.get("moe")

@@ -55,3 +55,12 @@ def test_fit_has_no_kv_cache_and_no_decode_figure(tmp_path):
     f16 = next(o for o in doc["options"] if o["quant"] == "F16")
     assert abs(f16["memory"]["weights_bytes"] / 274e6 - 1) < 0.01  # Ollama's F16 blob: 274 MB (ollama list)
     assert models.returncode == 0 and "nomic-embed-text:v1.5" in models.stdout
+    assert "mxbai-embed-large:335m" in models.stdout
+
+
+def test_mxbai_embed_large_is_bert_large():
+    # transformers' bert-large-uncased: 335,141,888 with the pooler (code-index file id 2228351197); Ollama: 335M, 670MB F16
+    m = resolve("mxbai-embed-large").model
+    assert m.id == "mxbai-embed-large:335m" and m.arch == "bert"
+    assert count_params(m) == m.params == 335_141_888 - (1024 * 1024 + 1024)
+    assert len(build_tensors(m)) == 5 + 24 * 16  # position_embd added; 16 per block with the biases
