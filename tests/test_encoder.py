@@ -2,14 +2,19 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import jsonschema
 
 from cliproc import isolated_env, run_inprocess
 from selfhost_advisor.catalog.models import resolve
+from selfhost_advisor.catalog.quants import get_quant
 from selfhost_advisor.estimate.tensors import build_tensors, count_params
 from selfhost_advisor.record import replace
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+import accuracy  # noqa: E402
 
 SCHEMA = json.loads((Path(__file__).resolve().parents[1] / "docs/schema/fit.schema.json").read_text())
 
@@ -55,7 +60,7 @@ def test_fit_has_no_kv_cache_and_no_decode_figure(tmp_path):
     f16 = next(o for o in doc["options"] if o["quant"] == "F16")
     assert abs(f16["memory"]["weights_bytes"] / 274e6 - 1) < 0.01  # Ollama's F16 blob: 274 MB (ollama list)
     assert models.returncode == 0 and "nomic-embed-text:v1.5" in models.stdout
-    assert "mxbai-embed-large:335m" in models.stdout
+    assert "mxbai-embed-large:335m" in models.stdout and "all-minilm:l6-v2" in models.stdout
 
 
 def test_mxbai_embed_large_is_bert_large():
@@ -64,3 +69,12 @@ def test_mxbai_embed_large_is_bert_large():
     assert m.id == "mxbai-embed-large:335m" and m.arch == "bert"
     assert count_params(m) == m.params == 335_141_888 - (1024 * 1024 + 1024)
     assert len(build_tensors(m)) == 5 + 24 * 16  # position_embd added; 16 per block with the biases
+
+
+def test_all_minilm_is_a_six_layer_bert():
+    m = resolve("all-minilm").model
+    assert m.id == "all-minilm:l6-v2" and count_params(m) == m.params
+    assert len(build_tensors(m)) == 5 + 6 * 16
+    # Ollama's default all-minilm is 46MB F16 (https://www.morphllm.com/ollama-embedding-models; too small a file for
+    # benchmarks/heldout/gguf_sizes.csv, whose rows start at 100 MB): within the 1.1% that rounding to 1 MB allows
+    assert abs(accuracy.file_bytes(m, get_quant("F16")) / 46e6 - 1) < 0.011  # tensors + tokenizer metadata
