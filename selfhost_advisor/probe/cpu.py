@@ -97,29 +97,40 @@ def _py_cpuinfo() -> dict[str, Any]:
     return {"brand_raw": info.get("brand_raw", ""), "flags": list(info.get("flags", []))}
 
 
-def cached_py_cpuinfo(loader: Callable[[], dict[str, Any]], boot_time: float, directory: str | None) -> dict[str, Any]:
-    """py-cpuinfo's answer, reused while the machine has not rebooted (the CPU cannot change without a reboot)."""
-    path = os.path.join(directory, "cpuinfo.json") if directory else None
+def boot_cached(directory: str | None, filename: str, key: dict[str, Any], compute: Callable[[], Any],
+                decode: Callable[[dict], Any], encode: Callable[[Any], dict[str, Any]]) -> Any:
+    """compute(), reused from directory/filename while the file's `key` items (the boot time first) all match: a
+    figure of this machine that cannot change without a reboot. decode(stored) gives the value back (None: recompute);
+    a damaged, foreign or unwritable cache only costs a recomputation."""
+    path = os.path.join(directory, filename) if directory else None
     if path:
         cached = _read_cache(path)
         if cached:
             try:
                 data = json.loads(cached)
-                if data.get("boot_time") == boot_time and isinstance(data.get("info"), dict):
-                    return data["info"]
-            except (ValueError, AttributeError, RecursionError):  # damaged cache: ask py-cpuinfo again
+                if all(data.get(k) == v for k, v in key.items()):
+                    value = decode(data)
+                    if value is not None:
+                        return value
+            except (ValueError, AttributeError, TypeError, RecursionError):  # damaged cache: compute again
                 pass
-    info = loader()
+    value = compute()
     if path:
         try:
             from ..safefile import open_regular_for_writing
 
             os.makedirs(directory, exist_ok=True)
             with open_regular_for_writing(path, "cache file") as fh:  # never a FIFO or device planted there
-                fh.write(json.dumps({"boot_time": boot_time, "info": info}).encode("utf-8"))
+                fh.write(json.dumps({**key, **encode(value)}).encode("utf-8"))
         except (OSError, AdvisorError):
             pass  # a cache we cannot write is only slower
-    return info
+    return value
+
+
+def cached_py_cpuinfo(loader: Callable[[], dict[str, Any]], boot_time: float, directory: str | None) -> dict[str, Any]:
+    """py-cpuinfo's answer, reused while the machine has not rebooted (the CPU cannot change without a reboot)."""
+    return boot_cached(directory, "cpuinfo.json", {"boot_time": boot_time}, loader,
+                       lambda d: d["info"] if isinstance(d.get("info"), dict) else None, lambda info: {"info": info})
 
 
 _AMX = ("amx_tile", "amx_int8", "amx_bf16")

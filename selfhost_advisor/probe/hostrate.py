@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
-import json
 import mmap
 import os
 import platform
@@ -180,38 +179,19 @@ host_rates = measure_host_rates  # what the probe calls (tests replace this name
 def cached_host_rates(threads: int, boot_time: float | None, directory: str | None,
                       measure: Callable[[int], HostRates] | None = None) -> HostRates:
     """host_rates, reused while the machine has not rebooted and the usable CPU count is unchanged."""
-    from .cpu import _read_cache
+    from .cpu import boot_cached
 
-    path = os.path.join(directory, "host_rates.json") if directory else None
-    if path:
-        cached = _read_cache(path)
-        if cached:
-            try:
-                d = json.loads(cached)
-                if d.get("boot_time") == boot_time and d.get("threads") == threads:
-                    return HostRates(clock_hz=_pos(d.get("clock_hz")), read_bandwidth_bytes_per_s=_pos_int(d.get("bw")),
-                                     threads=threads, seconds=0.0, method=str(d.get("method", ""))[:200],
-                                     thread_bandwidth_bytes_per_s=_pos_int(d.get("bw1")))
-            except (ValueError, AttributeError, TypeError, RecursionError):
-                pass
-    r = (measure or host_rates)(threads)
-    if path:
-        try:
-            from ..errors import AdvisorError
-            from ..safefile import open_regular_for_writing
+    def decode(d: dict) -> HostRates:
+        return HostRates(clock_hz=_pos(d.get("clock_hz")), read_bandwidth_bytes_per_s=_pos_int(d.get("bw")),
+                         threads=threads, seconds=0.0, method=str(d.get("method", ""))[:200],
+                         thread_bandwidth_bytes_per_s=_pos_int(d.get("bw1")))
 
-            os.makedirs(directory, exist_ok=True)
-            doc = {"boot_time": boot_time, "threads": threads, "clock_hz": r.clock_hz,
-                   "bw": r.read_bandwidth_bytes_per_s, "bw1": r.thread_bandwidth_bytes_per_s, "method": r.method,
-                   "measured_at": time.time()}
-            try:
-                with open_regular_for_writing(path, "cache file") as fh:
-                    fh.write(json.dumps(doc).encode("utf-8"))
-            except (OSError, AdvisorError):
-                pass
-        except ImportError:
-            pass
-    return r
+    def encode(r: HostRates) -> dict:
+        return {"clock_hz": r.clock_hz, "bw": r.read_bandwidth_bytes_per_s, "bw1": r.thread_bandwidth_bytes_per_s,
+                "method": r.method, "measured_at": time.time()}
+
+    return boot_cached(directory, "host_rates.json", {"boot_time": boot_time, "threads": threads},
+                       lambda: (measure or host_rates)(threads), decode, encode)
 
 
 def _pos(x) -> float | None:
