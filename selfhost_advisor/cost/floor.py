@@ -60,11 +60,11 @@ def weight_bits(name: str | None, default_type: str = "") -> float | None:
         return _vllm_bits()[key.upper()]
     if key in _mlx_bits():
         return _mlx_bits()[key]
+    from ..catalog.quants import all_quants
     from ..estimate.ggml import ggml_types
 
     types = ggml_types()
-    gguf = {str(q["name"]).upper(): str(q["default_type"]) for q in load("quants")["quants"]}
-    t = default_type or gguf.get(key.upper(), "")
+    t = default_type or next((q.default_type for q in all_quants() if q.name.upper() == key.upper()), "")
     if t == "BF16":
         return 16.0
     if t in types:
