@@ -1,0 +1,60 @@
+"""Ollama's most-pulled families (data/ollama_library.yaml): each resolves offline by its bare name and by FAMILY:latest to
+one of its own sizes, or is listed under not_resolved with the helper that owns it and why, so what remains is visible.
+Fine-tunes that keep a base's shapes are checked against the Ollama blobs users pull (sizes as `ollama list` prints them)."""
+from __future__ import annotations
+
+import accuracy  # benchmarks/accuracy.py
+import pytest
+
+from selfhost_advisor.catalog.data import load
+from selfhost_advisor.catalog.models import resolve
+from selfhost_advisor.catalog.quants import get_quant
+
+LIBRARY = load("ollama_library")
+POPULAR = LIBRARY["most_pulled"]["families"]
+PENDING = LIBRARY["not_resolved"]["families"]
+DEFAULTS = load("models")["ollama_latest"]["families"]
+
+
+def test_most_pulled_list_is_sourced_and_ordered():
+    assert LIBRARY["most_pulled"]["source"] and LIBRARY["most_pulled"]["as_of"]
+    assert len(POPULAR) == len(set(POPULAR)) >= 150
+    assert POPULAR[:3] == ["deepseek-r1", "gemma3n", "gemma3"]  # the copy's order (code-index file id 23140720499)
+
+
+@pytest.mark.parametrize("family", [f for f in POPULAR if f not in PENDING])
+def test_most_pulled_family_resolves_by_bare_name_and_latest(family):
+    bare, latest = resolve(family).model, resolve(f"{family}:latest").model
+    assert bare.id == latest.id and bare.id.split(":")[0] == family
+    # single-entry families (qwq, r1-1776) resolve through a bare-name alias; the others through the defaults table
+    assert DEFAULTS.get(family, bare.id) == bare.id
+
+
+def test_every_unresolved_family_names_its_owner_and_reason():
+    owners = LIBRARY["not_resolved"]["owners"]
+    assert set(PENDING) <= set(POPULAR)
+    for family, why in PENDING.items():
+        assert why["owner"] in owners and len(why["reason"]) > 20, family
+
+
+# Ollama's Q4_0 blobs of the families' defaults, MiB to 2 decimals as a stored `ollama list` printed them (code-index file
+# id 3101891286; the same sizes rounded in file id 2552879001). The blob also holds the tokenizer and metadata, which the
+# estimate counts as llama.cpp writes them.
+OLLAMA_Q4_0_MIB = [
+    ("zephyr:latest", 3919.46), ("starling-lm:latest", 3918.59), ("neural-chat:latest", 3919.46),
+    ("wizardlm2:latest", 3918.58),  # Mistral-7B-v0.1 shapes (vocab 32000)
+    ("solar:latest", 5791.08), ("nous-hermes2:latest", 5791.10),  # SOLAR: 48 Mistral-shaped layers
+    ("gemma:latest", 4779.68),  # Gemma 7B (MHA, head_dim 256, 256k vocab)
+    ("llama2-uncensored:latest", 3648.59), ("llama3-gradient:latest", 4445.29),
+]
+
+
+@pytest.mark.parametrize("tag,mib", OLLAMA_Q4_0_MIB)
+def test_finetune_defaults_match_the_ollama_blobs(tag, mib):
+    est = accuracy.file_bytes(resolve(tag).model, get_quant("Q4_0"))
+    assert abs(est / (mib * 2**20) - 1) < 0.005  # measured: at most 0.02% (2026-12-05)
+
+
+def test_solar_is_not_a_mistral_7b():
+    # the 48-layer depth-upscaled model weighs 1.5x a 32-layer Mistral; a wrong layer count would miss the blob by 30%
+    assert resolve("solar").model.n_layers == 48 and resolve("zephyr").model.n_layers == 32
