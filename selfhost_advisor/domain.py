@@ -73,9 +73,10 @@ class AltUp:
 # Layer kinds in Model.layer_pattern (Nemotron-H's hybrid_override_pattern alphabet): "*" attention,
 # "M" recurrent (Mamba-1/2, linear attention or LFM2's short convolution), "-" feed-forward only, "E" a
 # mixture-of-experts feed-forward only (Nemotron-H MoE), "P" attention and Mamba-2 side by side in one block
-# (Falcon-H1: llama.cpp gives every such layer both a KV cache and a recurrent state).
+# (Falcon-H1: llama.cpp gives every such layer both a KV cache and a recurrent state), "L" one linear map in place of
+# attention, no KV (DeciLM replace_with_linear; llama.cpp deci: n_head > 0, n_head_kv 0, attn_output only).
 LAYER_KINDS = {"*": "attention", "M": "recurrent", "-": "feed-forward", "E": "MoE feed-forward",
-               "P": "parallel attention + recurrent"}
+               "P": "parallel attention + recurrent", "L": "linear attention replacement"}
 
 
 @record
@@ -138,13 +139,21 @@ class Model:
     global_kv_heads: int = 0
     k_eq_v: bool = False
     double_wide_shared_ffn: bool = False
+    # DeciLM (Llama-3.x Nemotron Super / Ultra, llama.cpp `deci`): each block's own FFN width (config.json block_configs
+    # ffn_mult; 0 = no FFN) and KV heads (num_attention_heads / n_heads_in_group; 0 = no attention), as llama.cpp's
+    # per-layer n_ff_arr / n_head_kv_arr hold them. () = every layer as intermediate_size / n_kv_heads.
+    ffn_widths: tuple[int, ...] = ()
+    kv_heads_by_layer: tuple[int, ...] = ()
 
     def layer_head_dim(self, layer: int) -> int:
         """Head size of `layer`: Gemma 4's full-attention layers use global_head_dim (512), the others head_dim."""
         return self.global_head_dim if self.global_head_dim and not self.is_sliding(layer) else self.head_dim
 
     def layer_kv_heads(self, layer: int) -> int:
-        """KV heads of `layer` (llama.cpp hparams.n_head_kv(il)): Gemma 4's full layers may have fewer."""
+        """KV heads of `layer` (llama.cpp hparams.n_head_kv(il)): Gemma 4's full layers may have fewer, DeciLM's
+        blocks each have their own."""
+        if self.kv_heads_by_layer:
+            return self.kv_heads_by_layer[layer]
         return self.global_kv_heads if self.global_kv_heads and not self.is_sliding(layer) else self.n_kv_heads
 
     def layer_has_v(self, layer: int) -> bool:
@@ -152,7 +161,10 @@ class Model:
         return not (self.k_eq_v and not self.is_sliding(layer))
 
     def layer_intermediate_size(self, layer: int) -> int:
-        """Dense FFN width of `layer` (llama.cpp hparams.n_ff(il)): Gemma 4 E2B doubles it in its KV-sharing layers."""
+        """Dense FFN width of `layer` (llama.cpp hparams.n_ff(il)): Gemma 4 E2B doubles it in its KV-sharing layers;
+        DeciLM blocks each have their own (0: the block has no FFN)."""
+        if self.ffn_widths:
+            return self.ffn_widths[layer]
         if self.double_wide_shared_ffn and self.kv_shared_layers and layer >= self.n_layers - self.kv_shared_layers:
             return 2 * self.intermediate_size
         return self.intermediate_size

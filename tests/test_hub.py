@@ -35,6 +35,8 @@ RECORDED = {
     "google/gemma-2-9b-it": "gemma2:9b",
     "Qwen/Qwen2.5-7B-Instruct": "qwen2.5:7b",
     "meta-llama/Llama-4-Scout-17B-16E-Instruct": "llama4:scout",
+    "nvidia/Llama-3_3-Nemotron-Super-49B-v1": "nemotron-super:49b",
+    "nvidia/Llama-3_1-Nemotron-Ultra-253B-v1": "nemotron-ultra:253b",
 }
 
 

@@ -275,6 +275,11 @@ def model_from_metadata(
             full = [_int(h, 0, f"{model_id}: GGUF key {arch}.attention.head_count_kv")
                     for h, swa in zip(kv_list, swa_layers) if not swa]
             global_kv = full[0] if full and full[0] != n_kv else 0
+    kv_by_layer: tuple[int, ...] = ()
+    kv_list = key("attention.head_count_kv")
+    if (arch == "deci" and isinstance(kv_list, list) and len(kv_list) == n_layers
+            and len({h for h in kv_list if h}) > 1):  # DeciLM blocks with different n_heads_in_group (Nemotron 51B)
+        kv_by_layer = tuple(_int(h, 0, f"{model_id}: GGUF key {arch}.attention.head_count_kv") for h in kv_list)
     n_params = 0
     for _, shape, _ in tensor_types:
         n = 1
@@ -308,6 +313,7 @@ def model_from_metadata(
         kv_shared_layers=num("attention.shared_kv_layers"),
         global_head_dim=global_head_dim,
         global_kv_heads=global_kv,
+        kv_heads_by_layer=kv_by_layer,
         license=str(md.get("general.license", "")),
         source=source,
         tensor_types=tuple((n, tuple(int(d) for d in s), ty) for n, s, ty in tensor_types),

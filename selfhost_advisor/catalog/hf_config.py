@@ -13,6 +13,7 @@ from typing import Any
 from ..domain import DSA, MLA, SSM, AltUp, Model, MoE
 from ..errors import UnknownModelError
 from .data import load
+from .hf_deci import deci_blocks
 from .shape import check_shape
 
 
@@ -121,6 +122,11 @@ def model_from_config(
         ff = ff or moe.expert_intermediate_size
     if arch == "lfm2":
         ff = _lfm2_ff(get, ff)
+    deci: dict = {}
+    if spec.get("deci"):  # DeciLM (Nemotron Super / Ultra): each block its own attention kind and FFN width
+        deci = deci_blocks(get("block_configs"), n_layers, n_heads, hidden, repo, cls)
+        layer_pattern = deci.pop("layer_pattern")
+        n_kv, ff = deci.pop("n_kv_heads"), deci.pop("intermediate_size")
     if spec.get("hybrid") == "falcon_h1":
         head_dim = _int(get("head_dim")) or head_dim
     altup = None
@@ -162,6 +168,7 @@ def model_from_config(
         kv_shared_layers=(_int(get("num_kv_shared_layers")) or 0) if spec.get("altup") or spec.get("gemma4") else 0,
         altup=altup,
         **{k: v for k, v in g4.items() if k not in ("moe", "altup")},
+        **deci,
         source=source or f"https://huggingface.co/{repo}/blob/main/config.json",
     ), UnknownModelError, f"{repo} config.json")
 

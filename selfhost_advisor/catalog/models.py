@@ -82,6 +82,8 @@ def _model_from_entry(e: dict) -> Model:
         global_kv_heads=int(e.get("global_kv_heads") or 0),
         k_eq_v=bool(e.get("k_eq_v", False)),
         double_wide_shared_ffn=bool(e.get("double_wide_shared_ffn", False)),
+        ffn_widths=tuple(int(w) for w in e.get("ffn_widths") or ()),
+        kv_heads_by_layer=tuple(int(h) for h in e.get("kv_heads_by_layer") or ()),
         license=str(e.get("license", "")),
         use_cases=tuple(e.get("use_cases") or ()),
         released=str(e.get("released", "")),

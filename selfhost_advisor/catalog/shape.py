@@ -97,6 +97,10 @@ def check_shape(model: Model, error: type[AdvisorError], where: str) -> Model:
             raise error(f"{where}: recurrent layers without SSM shapes", "the file or config may be corrupt")
         if "E" in model.layer_pattern and mo is None:
             raise error(f"{where}: MoE layers without expert shapes", "the file or config may be corrupt")
+    for field, per_layer in (("FFN widths", model.ffn_widths), ("per-layer KV heads", model.kv_heads_by_layer)):
+        if per_layer and (len(per_layer) != model.n_layers or not all(0 <= v <= MAX_WIDTH for v in per_layer)):
+            raise error(f"{where}: unusable {field} ({len(per_layer)} values for {model.n_layers} layers)",
+                        "the file or config may be corrupt")
     if ssm is not None:
         if ssm.kind not in SSM_KINDS:
             raise error(f"{where}: unknown recurrent layer kind {ssm.kind!r}", f"known: {', '.join(SSM_KINDS)}")

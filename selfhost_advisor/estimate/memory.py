@@ -321,9 +321,31 @@ def kv_bytes_per_cell(model: Model, cache_type: str, layer: int = -1) -> tuple[i
     return per, per
 
 
-def layer_kv_bytes_per_cell(model: Model, cache_type: str) -> tuple[int, ...]:
-    """K + V bytes per cached token, per layer (the same for every layer but Gemma 4's full-attention ones)."""
-    return tuple(sum(kv_bytes_per_cell(model, cache_type, i)) for i in range(model.n_layers))
+def layer_kv_bytes_per_cell(model: Model, cache_type: str, v_trans: bool = False) -> tuple[int, ...]:
+    """K + V bytes per cached token, per layer (the same for every layer but Gemma 4's full-attention ones).
+
+    v_trans (llama.cpp without flash attention stores V transposed): when the layers' V widths differ
+    (is_n_embd_v_gqa_variable over every layer, those without attention at width 0), every layer of the KV cache gets
+    V at the widest width (llama-kv-cache.cpp [TAG_V_CACHE_VARIABLE]: "padding V cache to n_embd_v_gqa_max"). A plain
+    (non-hybrid) cache holds every layer, so DeciLM's attention-free blocks then hold a V cache too (kv_cache_layers)."""
+    per = [kv_bytes_per_cell(model, cache_type, i) if model.has_attention(i) else (0, 0) for i in range(model.n_layers)]
+    if v_trans and model.mla is None and len({v for _, v in per}) > 1:
+        widest = max(v for _, v in per)
+        return tuple(k + widest for k, _ in per)
+    return tuple(k + v for k, v in per)
+
+
+def kv_cache_layers(model: Model) -> tuple[bool, ...]:
+    """Which layers llama.cpp's KV cache allocates (create_memory): a hybrid's cache only its attention layers
+    (filter_attn); a plain cache every layer that has_kv (not Gemma 3n/4's KV-sharing ones), attention or not
+    (DeciLM's no-attention blocks get zero-width K and V, or the padded V of layer_kv_bytes_per_cell)."""
+    if model.ssm is not None or model.arch in ENCODER_ARCHS:
+        return tuple(caches_kv(model, i) for i in range(model.n_layers))
+    return tuple(not _shares_kv(model, i) for i in range(model.n_layers))
+
+
+def _shares_kv(model: Model, layer: int) -> bool:
+    return bool(model.kv_shared_layers) and layer >= model.n_layers - model.kv_shared_layers
 
 
 def indexer_bytes_per_cell(model: Model, ggml_type: str) -> int:
@@ -353,10 +375,11 @@ def kv_cache_bytes(model: Model, req: FitRequest) -> tuple[int, tuple[int, ...]]
     eng = engine_params(req.engine)
     n_seq = req.n_parallel
     n_ctx = total_context(req)
-    cell = layer_kv_bytes_per_cell(model, req.kv_cache_type)
+    cell = layer_kv_bytes_per_cell(model, req.kv_cache_type, v_trans=not req.flash_attention)
+    cached = kv_cache_layers(model)
     # A Falcon-H1 layer ("P") keeps both: llama.cpp's hybrid memory passes every layer to both caches for it.
     per_layer = [
-        (kv_cells(model, i, n_ctx, n_seq, req.n_ubatch, int(eng["kv_pad"])) * cell[i] if caches_kv(model, i) else 0)
+        (kv_cells(model, i, n_ctx, n_seq, req.n_ubatch, int(eng["kv_pad"])) * cell[i] if cached[i] else 0)
         + recurrent_state_bytes(model, i, n_seq)
         for i in range(model.n_layers)
     ]

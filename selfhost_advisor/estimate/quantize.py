@@ -350,7 +350,8 @@ def walk_types(w: Walk, model: Model, quant: Quant, imatrix: bool | None = None,
         n_layers=model.n_layers,
         n_gqa=model.n_heads // max(1, model.n_kv_heads),
         n_expert=model.moe.experts if model.moe else 0,
-        is_70b=model.arch in ("llama", "qwen2") and model.n_layers == 80,
+        # LLM_TYPE_70B: load_arch_hparams sets it for 80 layers in llama, qwen2 and deci (src/models/deci.cpp)
+        is_70b=model.arch in ("llama", "qwen2", "deci") and model.n_layers == 80,
         moe=model.moe is not None,
     )
     kept = "BF16" if ftype == "BF16" else ("F32" if ftype == "F32" else "F16")  # the converter's type, untouched

@@ -11,6 +11,7 @@ from functools import lru_cache
 
 from ..domain import Model, ParamCounts
 from ..record import field, record
+from .deci import DECI_ARCHS as _DECI_ARCHS, deci_layer
 from .encoder import ENCODER_ARCHS as _ENCODER_ARCHS, encoder_head, encoder_layer
 from .ggml import tensor_bytes
 
@@ -300,6 +301,8 @@ def layer_tensors(model: Model, i: int) -> list[Tensor]:
     p, d = f"blk.{i}.", model.hidden_size
     if model.arch in _ENCODER_ARCHS:  # BERT-style embedding models (estimate/encoder.py)
         return [Tensor(name, shape, i) for name, shape in encoder_layer(model, i)]
+    if model.arch in _DECI_ARCHS:  # DeciLM: per-block attention kind and FFN width (estimate/deci.py)
+        return [Tensor(name, shape, i) for name, shape in deci_layer(model, i)]
     if model.arch in _POST_NORM_ONLY_ARCHS:
         return (_attention(model, i) + [Tensor(p + "post_attention_norm.weight", (d,), i)] + _ffn(model, i)
                 + [Tensor(p + "post_ffw_norm.weight", (d,), i)])

@@ -14,7 +14,7 @@ from functools import lru_cache
 
 from ..catalog.data import load
 from ..domain import Device, FitRequest, Machine, MemoryBreakdown, Model, Placement, Quant
-from ..errors import BadOptionError
+from ..errors import BadOptionError, UnknownModelError
 from ..record import record
 from . import vllm_hybrid
 from .memory import caches_kv, indexer_bytes_per_token_fp8, uses_window
@@ -40,6 +40,11 @@ def kv_dtype_bytes(kv_cache_type: str) -> int:
 def check_request(model: Model, request: FitRequest, n_gpus: int | None = None) -> None:
     """Refuse what vLLM itself refuses: a utilisation outside (0, 1], a KV type it has no kernel for, a TP size
     that does not divide the attention heads (vllm/config/parallel.py verify_with_model_config)."""
+    if "L" in model.layer_pattern:
+        # vllm/model_executor/models/nemotron_nas.py builds DeciLMAttention for every block that is not no_op, with
+        # num_attention_heads // n_heads_in_group KV heads: a replace_with_linear block (n_heads_in_group null) fails
+        raise UnknownModelError(f"{model.id}: vLLM's DeciLM implementation has no linear-attention blocks "
+                                "(replace_with_linear)", "size it with --engine llamacpp (GGUF) instead")
     util = request.gpu_memory_utilization
     if util is not None and not 0 < util <= 1:
         raise BadOptionError(f"--gpu-memory-utilization {util:g} is outside (0, 1]",
