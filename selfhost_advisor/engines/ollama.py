@@ -135,7 +135,7 @@ class Ollama(LlamaCpp):
         version = self.version(request.engine_version)
         e = estimate(model, quant, devices or [(ram, "cpu")], num_ctx=request.context, n_parallel=request.n_parallel,
                      batch=request.n_ubatch, kv_type=request.kv_cache_type, flash_attention=request.flash_attention,
-                     projector=(proj.weights_bytes, proj.graph_bytes, False) if proj else (0, 0, False),
+                     projector=(proj.weights_bytes, proj.graph_bytes, proj.separate_file) if proj else (0, 0, False),
                      version=version)
         w = weights(model, quant)
         counted = e.weights_repeating_bytes + e.weights_nonrepeating_bytes

@@ -139,7 +139,8 @@ def fit(
     if request.images and not any(o.memory.projector_bytes for o in options):
         release = f" {request.engine_version}" if request.engine_version else ""
         warnings.append(f"--images: nothing added; no projector is counted for {model.id} under {request.engine}{release} "
-                        "(data/engines.yaml vision_projectors: gemma3 4b/12b/27b, mistral-small3.1/3.2; llamacpp or ollama)")
+                        "(data/engines.yaml vision_projectors lists the vision models we size and the Ollama release "
+                        "that first ran each; llamacpp or ollama)")
     if pick and tier != "gpu" and machine.devices:
         warnings.append(f"no quantization fits fully on GPU; {pick} is the best {tier} option")
     if pick and tier in ("cpu", "partial") and machine.busy_load:

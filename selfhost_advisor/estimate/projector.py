@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..catalog.data import load
+from .vision_towers import KINDS
 
 F16, F32 = 2, 4
 
@@ -19,6 +20,7 @@ class ProjectorSize:
     weights_bytes: int  # the encoder as the engine loads it
     graph_bytes: int  # compute graph of one image
     source: str
+    separate_file: bool = False  # Ollama ships it as its own projector blob (llama engine), not v.* tensors in the model
 
 
 def vision_config(model) -> dict | None:
@@ -46,6 +48,11 @@ def projector(model, *, mmproj_file: bool, matrix_bytes: float = F16) -> Project
     c = vision_config(model)
     if c is None:
         return None
+    if c.get("kind") in KINDS:  # counted tensor by tensor (estimate/vision_towers.py); Ollama's blob is the same file
+        weights = KINDS[c["kind"]](c, model.hidden_size, matrix_bytes)
+        separate = c.get("ollama_projector") == "file"
+        graph = _clip_graph(c) if mmproj_file else _ollama_graph(c, separate)
+        return ProjectorSize(int(round(weights)), graph, str(c["source"]), separate)
     d, ff, n, p = int(c["hidden"]), int(c["intermediate"]), int(c["layers"]), int(c["patch"])
     img, ch, heads = int(c["image_size"]), int(c["channels"]), int(c["heads"])
     patches = (img // p) ** 2 + (1 if c.get("class_embedding") else 0)
@@ -83,3 +90,23 @@ def projector(model, *, mmproj_file: bool, matrix_bytes: float = F16) -> Project
             weights += M * int(c["projector_output"]) * h
     graph = 4 * (img * img * ch + d * p + patches * patches * heads)
     return ProjectorSize(int(round(weights)), graph, str(c["source"]))
+
+
+def _clip_graph(c: dict) -> int:
+    """One image's graph in llama.cpp's clip (the generic estimate above: pixels, a d x patch row, f32 attention scores
+    of every head over the image's patches; `graph_image_size` where the warm-up image differs from the config's)."""
+    img, p = int(c.get("graph_image_size", c["image_size"])), int(c["patch"])
+    patches = (img // p) ** 2 + (1 if c.get("class_embedding") else 0)
+    return 4 * (img * img * int(c["channels"]) + int(c["hidden"]) * p + patches * patches * int(c["heads"]))
+
+
+def _ollama_graph(c: dict, separate: bool) -> int:
+    """Ollama's estimate (llm/memory.go, fs/ggml VisionGraphSize at v0.11.10): a separate projector file counts its
+    weights only (projectorMemoryRequirements); qwen25vl's graph from vision.max_pixels (default 28*28*1280)."""
+    if separate:
+        return 0
+    if c.get("ollama_arch") == "qwen25vl":
+        max_pixels, p, ch = int(c.get("max_pixels", 28 * 28 * 1280)), int(c["patch"]), int(c["channels"])
+        n = max_pixels // (p * p)
+        return 4 * (2 * max_pixels * ch + n * ch * p * p + n * n * int(c["heads"]) + int(c["hidden"]) * n)
+    return _clip_graph(c)

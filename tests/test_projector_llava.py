@@ -1,0 +1,104 @@
+"""Vision towers of the LLaVA family, Qwen2.5-VL and MiniCPM-V (estimate/vision_towers.py), checked against published
+projector sizes and against tensor lists written out here from llama.cpp's converters."""
+import pytest
+
+from selfhost_advisor.catalog.models import get
+from selfhost_advisor.catalog.resolve import resolve
+from selfhost_advisor.estimate.projector import projector
+
+F16, F32 = 2, 4
+MIB = 2**20
+
+
+def _bytes(tensors):
+    # converters: 2-D .weight matrices and 4-D kernels F16, everything else (biases, norms, class token, query) F32;
+    # a tensor given as ("f32", shape) is F32 whatever its rank
+    total = 0
+    for t in tensors:
+        if t[0] == "f32":
+            n = 1
+            for x in t[1]:
+                n *= x
+            total += F32 * n
+        else:
+            n = 1
+            for x in t:
+                n *= x
+            total += (F16 if len(t) > 1 else F32) * n
+    return total
+
+
+def _clip_vit_l_336_llava(n_embd, newline=False):
+    d, ff = 1024, 4096
+    t = [(d,), (d, 3, 14, 14), (577, d), (d,), (d,)]  # class_embd, patch_embd (no bias), position_embd, pre_ln w/b
+    for _ in range(23):  # 24 CLIP blocks, the last popped (mm_vision_select_layer -2); post_layernorm skipped
+        t += [(d, d), (d,)] * 4 + [(ff, d), (ff,), (d, ff), (d,)] + [(d,)] * 4
+    t += [(n_embd, d), (n_embd,), (n_embd, n_embd), (n_embd,)]  # mm.0, mm.2 (llava.projector, mlp2x_gelu)
+    return t + ([(n_embd,)] if newline else [])
+
+
+def test_llava_7b_projector_is_ollamas_logged_595_49_mib():
+    # ollama/ollama issue #2706 (llava:7b-v1.6): "clip_model_load: model size: 595.49 MB ... (377 tensors)", the MB
+    # being MiB (ggml prints bytes / 1024 / 1024), f32 235 / f16 142 tensors
+    w = projector(get("llava:7b"), mmproj_file=True).weights_bytes
+    assert round(w / MIB, 2) == 595.49
+    t = _clip_vit_l_336_llava(4096)
+    assert len(t) == 377 and sum(len(x) > 1 for x in t) == 142
+    assert w == _bytes(t)
+
+
+def test_llava_1_5_7b_mmproj_within_1pct_of_the_published_file():
+    # mys/ggml_llava-v1.5-7b mmproj-model-f16.gguf: 624 MB (code-index file id 53262363224); the header adds ~0.14 MB
+    w = projector(get("llava:7b-v1.5"), mmproj_file=True).weights_bytes
+    assert abs(w / 624e6 - 1) < 0.01
+
+
+@pytest.mark.parametrize("cid,n_embd", [("llava:13b", 5120), ("llava:34b", 7168), ("llava-phi3:3.8b", 3072),
+                                         ("llava-llama3:8b", 4096), ("bakllava:7b", 4096)])
+def test_llava_projection_follows_the_text_width(cid, n_embd):
+    m = get(cid)
+    assert m.hidden_size == n_embd
+    assert projector(m, mmproj_file=True).weights_bytes == _bytes(_clip_vit_l_336_llava(n_embd))
+
+
+def test_qwen25vl_tower_is_its_converted_tensors():
+    d, ff, n_embd = 1280, 3420, 3584
+    t = [(d, 3, 14, 14), (d, 3, 14, 14)]  # Conv3d (2, 14, 14) kernel split into patch_embd.weight and .weight.1
+    for _ in range(32):  # q/k/v/out with biases, SwiGLU gate/up/down with biases, two RMSNorms
+        t += [(d, d), (d,)] * 4 + [(ff, d), (ff,), (ff, d), (ff,), (d, ff), (d,), (d,), (d,)]
+    t += [(d,), (4 * d, 4 * d), (4 * d,), (n_embd, 4 * d), (n_embd,)]  # merger ln_q, mm.0, mm.2
+    assert projector(get("qwen2.5vl:7b"), mmproj_file=True).weights_bytes == _bytes(t)
+
+
+def test_minicpm_v_2_6_resampler_keeps_its_sincos_table_in_f32():
+    d, ff, n = 1152, 4304, 3584
+    t = [(d, 3, 14, 14), (d,), (4900, d), (d,), (d,)]  # patch_embd + bias, 70x70 positions, post_ln
+    for _ in range(27):
+        t += [(d, d), (d,)] * 4 + [(ff, d), (ff,), (d, ff), (d,)] + [(d,)] * 4
+    t += [("f32", (64, n)), ("f32", (4900, n))]  # resampler.query, pos_embed_k: not .weight -> F32
+    t += [(n, n), (n, d)] + [(n, n), (n,)] * 4 + [(n,)] * 6  # proj, kv_proj, attn q/k/v/out + biases, 3 LayerNorms
+    assert projector(get("minicpm-v:8b"), mmproj_file=True).weights_bytes == _bytes(t)
+
+
+def test_ollama_estimate_counts_a_separate_projector_file_without_a_graph():
+    # llm/memory.go (v0.11.10) projectorMemoryRequirements: a projector blob adds its tensors' bytes on GPU 0, no graph
+    p = projector(get("llava:7b"), mmproj_file=False)
+    assert p.separate_file and p.graph_bytes == 0
+    q = projector(get("qwen2.5vl:7b"), mmproj_file=False)  # Ollama's own engine: VisionGraphSize's qwen25vl case
+    n = 28 * 28 * 1280 // (14 * 14)
+    assert not q.separate_file and q.graph_bytes == 4 * (2 * 28 * 28 * 1280 * 3 + n * 3 * 196 + n * n * 16 + 1280 * n)
+
+
+@pytest.mark.parametrize("name,model_id,quant", [
+    ("llava", "llava:7b", None), ("llava:latest", "llava:7b", None), ("llava:7b-v1.6", "llava:7b", None),
+    ("llava:13b-v1.5-q4_0", "llava:13b", "Q4_0"), ("llava:34b-v1.6-q4_K_M", "llava:34b", "Q4_K_M"),
+    ("llava:7b-v1.6-vicuna-q4_0", "llava:7b-v1.5", "Q4_0"), ("bakllava", "bakllava:7b", None),
+    ("llava-llama3", "llava-llama3:8b", None), ("llava-phi3:latest", "llava-phi3:3.8b", None),
+    ("qwen2.5vl", "qwen2.5vl:7b", None), ("qwen2.5vl:72b", "qwen2.5vl:72b", None),
+    ("minicpm-v", "minicpm-v:8b", None), ("minicpm-v:8b-2.6-q4_0", "minicpm-v:8b", "Q4_0"),
+    ("Qwen/Qwen2.5-VL-32B-Instruct", "qwen2.5vl:32b", None),
+])
+def test_vision_tags_resolve_offline(name, model_id, quant):
+    r = resolve(name)
+    assert r.model.id == model_id
+    assert r.quant == quant
