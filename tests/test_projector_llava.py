@@ -102,3 +102,22 @@ def test_vision_tags_resolve_offline(name, model_id, quant):
     r = resolve(name)
     assert r.model.id == model_id
     assert r.quant == quant
+
+
+def test_models_use_case_vision_lists_the_new_families_and_each_carries_a_projector():
+    import json
+
+    from selfhost_advisor.cli import main
+    from selfhost_advisor.estimate.projector import has_vision
+
+    import io
+    import contextlib
+
+    buf = io.StringIO()
+    with contextlib.redirect_stdout(buf):
+        assert main(["models", "--use-case", "vision", "--family", "llava,bakllava,llava-llama3,llava-phi3,qwen2.5vl,minicpm-v",
+                     "--json"]) == 0
+    ids = {m["id"] for m in json.loads(buf.getvalue())["models"]}
+    assert ids == {"llava:7b", "llava:7b-v1.5", "llava:13b", "llava:34b", "bakllava:7b", "llava-llama3:8b",
+                   "llava-phi3:3.8b", "qwen2.5vl:3b", "qwen2.5vl:7b", "qwen2.5vl:32b", "qwen2.5vl:72b", "minicpm-v:8b"}
+    assert all(has_vision(get(i)) for i in ids)
