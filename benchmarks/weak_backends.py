@@ -4,7 +4,8 @@ GPU architecture, quant type and model size (docs/methodology.md 5b).
 Usage: python benchmarks/weak_backends.py [--json]
 Every row is predicted by the fit redone without all rows of its GPU (leave-one-hardware-out): the error to expect
 on hardware nobody has shown us. Rows of benchmarks/published/llamabench_weak.yaml marked held_out were once scored
-by a fit that never saw them (figures recorded in methodology 5b) and now join the fit too. The weak families' fits do not use our H200 rows, so every refit here takes a fraction of a second and
+by a fit that never saw them (figures recorded in methodology 5b) and now join the fit too; rows marked `in_fit: false`
+are of GPUs kept out of every fit: the shipped fit's error on them is the blind figure, reported apart. The weak families' fits do not use our H200 rows, so every refit here takes a fraction of a second and
 tests/test_weak_backends.py asserts the medians printed here.
 """
 from __future__ import annotations
@@ -44,18 +45,22 @@ def size_class(model_id: str) -> str:
     return "<4B" if params < 4e9 else ("4-20B" if params < 20e9 else ">20B")
 
 
-def rows_report(fit=None) -> list[dict]:
+def rows_report(fit=None, only: set[str] | None = None) -> list[dict]:
     """Every weak-backend row (the calibration file's and PUBLISHED's) with its shipped-fit error and its
     leave-one-hardware-out error: the fit redone without every row of that GPU, then asked for it. PUBLISHED's Metal
-    rows (in no fit) get the shipped fit's error as both. `fit` (default fit_speed.fit) lets a test refit another way."""
-    fit = fit or fit_speed.fit
+    rows and the blind ones (`in_fit: false`; in no fit) get the shipped fit's error as both. `fit` (default
+    fit_speed.fit) lets a test refit another way; `only` (hardware names) reports those GPUs' rows alone."""
+    fit = fit or (lambda rows: fit_speed.fit_families(rows, WEAK))
     fit_rows = fit_speed.fit_rows()
     weak_fit = [r for r in fit_rows if family(r.backend) in WEAK]
     folds: dict[str, tuple] = {}
     out = []
-    for r in weak_fit + [r for r in fit_speed.published_rows() if family(r.backend) == "metal"]:
+    outside = [r for r in fit_speed.published_rows() if family(r.backend) == "metal" or r.blind]
+    for r in weak_fit + outside:
+        if only is not None and r.hardware not in only:
+            continue
         shipped = fit_speed.predict(r) / r.measured - 1
-        if family(r.backend) == "metal":
+        if family(r.backend) == "metal" or r.blind:  # in no fit: the shipped fit never saw it
             oos = shipped
         else:
             if r.hardware not in folds:
@@ -68,7 +73,7 @@ def rows_report(fit=None) -> list[dict]:
                     "model": r.model_id, "size": size_class(r.model_id), "quant": r.quant, "test": r.test,
                     "kind": "decode" if r.kind == fit_speed.DECODE else "prefill", "measured": r.measured,
                     "shipped_error_pct": 100 * shipped, "error_pct": None if oos is None else 100 * oos,
-                    "held_out": r.held_out})
+                    "held_out": r.held_out, "blind": r.blind})
     return out
 
 
@@ -85,17 +90,19 @@ def summary(rows: list[dict]) -> dict:
     out: dict = {"backend": {}, "architecture": {}, "quant": {}, "size": {}}
     for be in WEAK + ("metal",):
         for kind in ("decode", "prefill"):
-            rs = [r for r in rows if r["backend"] == be and r["kind"] == kind]
-            if rs:
+            every = [r for r in rows if r["backend"] == be and r["kind"] == kind]
+            rs = [r for r in every if not r["blind"]]
+            if every:
                 out["backend"][f"{be} {kind}"] = {
                     "leave_one_hardware_out": _stats([r["error_pct"] for r in rs]),
                     "loho_rows_once_held_out": _stats([r["error_pct"] for r in rs if r["held_out"]]),
-                    "in_sample": _stats([r["shipped_error_pct"] for r in rs])}
+                    "in_sample": _stats([r["shipped_error_pct"] for r in rs]),
+                    "blind": _stats([r["error_pct"] for r in every if r["blind"]])}
     for key in ("architecture", "quant", "size"):
         for value in sorted({r[key] for r in rows}):
             for kind in ("decode", "prefill"):
                 rs = [r for r in rows if r[key] == value and r["kind"] == kind and r["backend"] in WEAK
-                      and r["error_pct"] is not None]
+                      and r["error_pct"] is not None and not r["blind"]]
                 if rs:
                     errs = [r["error_pct"] for r in rs]
                     out[key][f"{value} {kind}"] = _stats(errs) | {"median_error_pct": round(statistics.median(errs), 1)}
@@ -116,13 +123,15 @@ def main() -> int:
               f"{r['test']:12} measured {r['measured']:8.1f}  shipped {r['shipped_error_pct']:+7.1f}%  "
               + "hardware left out " + (
                   f"{r['error_pct']:+7.1f}%" if r["error_pct"] is not None else "n/a (no rows of this test left)")
-              + (" (once held out)" if r["held_out"] else ""))
-    print("\n|error| per backend: leave-one-hardware-out over all rows | of it, the rows once held out | in-sample")
+              + (" (blind: GPU in no fit)" if r["blind"] else " (once held out)" if r["held_out"] else ""))
+    print("\n|error| per backend: leave-one-hardware-out over the rows in the fit | of it, the rows once held out |"
+          " in-sample | blind (GPUs in no fit, shipped fit)")
     for key, v in s["backend"].items():
-        loho, held, ins = v["leave_one_hardware_out"], v["loho_rows_once_held_out"], v["in_sample"]
+        loho, held, ins, bl = (v["leave_one_hardware_out"], v["loho_rows_once_held_out"], v["in_sample"], v["blind"])
         print(f"  {key:15} LOHO {loho['rows']:2d} rows median {loho['median_abs_error_pct']}"
               f" | once held out {held['rows']:2d} rows median {held['median_abs_error_pct']}"
-              f" | in-sample median {ins['median_abs_error_pct']}")
+              f" | in-sample median {ins['median_abs_error_pct']} | blind {bl['rows']} rows median"
+              f" {bl['median_abs_error_pct']}")
     for key in ("architecture", "quant", "size"):
         print(f"\nleave-one-hardware-out error by {key} (signed median; + = predicted faster than measured):")
         for k, v in s[key].items():

@@ -11,7 +11,7 @@ Each candidate writes a row's seconds per token as a sum of terms, each term a p
   lanes  matrix weights / (shader lanes x boost clock) (coefficient: lane-cycles per weight: the mat-vec or MMQ
          kernels' arithmetic on the vector ALUs, as the CUDA family's per-SM-cycle rates; lanes and clock from
          data/gpu_specs.yaml, the Radeon 8060S's 40 CU x 64 lanes x 2.9 GHz from data/apu.yaml)
-  cycles repeating layers / boost clock (coefficient: GPU cycles per layer)
+  cycles repeating layers / boost clock (coefficient: GPU cycles per layer; shipped since 2026-12-05's third pass)
   flops  prefill FLOPs / spec FLOPS as the estimator counts them (coefficient: 1 / compute efficiency)
 and "max" = max(bw, lanes) + layer, the CUDA family's form. A term whose coefficient comes out negative is dropped and
 the fit redone; terms beyond the first need rows of 2+ machines, 2+ models and more rows than unknowns (else the
@@ -37,8 +37,9 @@ from selfhost_advisor.catalog.quants import get_quant  # noqa: E402
 from selfhost_advisor.estimate.speed import family, token_work  # noqa: E402
 
 BACKENDS = ("rocm", "vulkan", "sycl")
-DECODE = (("bw", "layer"), ("bw", "layer", "token"), ("bw", "token"), ("bw", "lanes"), ("bw", "layer", "lanes"),
-          ("bw", "cycles"), "max")
+# the shipped structure first (since 2026-12-05's third pass: bandwidth + per-layer cycles)
+DECODE = (("bw", "cycles"), ("bw", "layer"), ("bw", "layer", "token"), ("bw", "token"), ("bw", "lanes"),
+          ("bw", "layer", "lanes"), ("bw", "cycles", "lanes"), "max")
 PREFILL = (("flops",), ("flops", "lanes"), ("flops", "layer"), ("flops", "token"), ("flops", "cycles"))
 STRIX_LANES_CLOCK = (40 * 64, 2900.0)  # data/apu.yaml: Radeon 8060S 40 CU, 2.9 GHz; 64 lanes per RDNA CU
 
@@ -56,6 +57,7 @@ def _lanes_clock(r: F.Row) -> tuple[float, float]:
 def features(r: F.Row) -> dict[str, float]:
     t = 1.0 / r.measured
     lanes, mhz = _lanes_clock(r)
+    mhz = F._clock_hz(r) / 1e6  # the clock the shipped fit uses (speed.gpu_clock_hz)
     work = token_work(get_model(r.model_id), get_quant(r.quant))
     weights = sum(w for layer in work.layer_matrices for _, w, _ in layer)
     if r.kind == F.DECODE:

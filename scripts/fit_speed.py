@@ -64,6 +64,7 @@ class Row:
     cached: int = 0  # tokens already in the cache when the test starts (llama-bench -d)
     source: str = "calibration"  # or "device": our own runs (benchmarks/device/); "published": PUBLISHED's rows
     held_out: bool = False  # a PUBLISHED row that was held out of every fit until scored once (methodology 5b)
+    blind: bool = False  # a PUBLISHED row marked `in_fit: false`: its GPU is kept out of every fit (methodology 5b)
 
     @property
     def kind(self) -> str:
@@ -95,7 +96,8 @@ def published_rows(path: Path = PUBLISHED) -> list[Row]:
         test = r["test"]
         cached = int(test.split("@d")[1]) if "@d" in test else 0
         rows.append(Row(r["hardware"], r["backend"], resolve(r["model"]).model.id, r["quant"], test,
-                        float(r["tokens_per_s"]), m, 1, cached, "published", bool(r["held_out"])))
+                        float(r["tokens_per_s"]), m, 1, cached, "published", bool(r["held_out"]),
+                        not r.get("in_fit", True)))
     return rows
 
 
@@ -105,8 +107,9 @@ def fit_rows(cal: Path = CAL) -> list[Row]:
     The rows marked held_out were scored once by a fit that had never seen them (docs/methodology.md 5b keeps those
     figures); since then they join the fit, and the figure for unseen hardware is leave-one-hardware-out
     (benchmarks/weak_backends.py). PUBLISHED's Metal rows (an M4) stay out: the Metal family is fitted on the
-    calibration file alone, and they check it."""
-    return calibration_rows(cal)[0] + [r for r in published_rows() if r.backend != "metal"]
+    calibration file alone, and they check it. Rows marked `in_fit: false` (GPUs set aside before the pass that added
+    them) stay out of every fit: their error is a blind check."""
+    return calibration_rows(cal)[0] + [r for r in published_rows() if r.backend != "metal" and not r.blind]
 
 
 def _apple(name: str, bandwidth_gbps: float | None) -> Machine:
@@ -370,7 +373,15 @@ def _excess(r: Row, fitted: dict) -> float:
     return _seconds(r, _table(fitted)) - _seconds(r, _table(fitted, with_rates=False))
 
 
-def _fit_families(rows: list[Row], device: list[Row], prior: dict | None) -> dict:
+def fit_families(rows: list[Row], families: tuple[str, ...]) -> dict:
+    """The factors of `families` (and the CPU's, which every prediction consults) alone, without bands or CUDA kernel
+    rates: what a leave-one-hardware-out fold of a weak backend needs. Each family is fitted on its own rows only, so
+    these equal fit(rows)'s (tests/test_weak_backends.py checks), at a fraction of the cost."""
+    return _fit_families(rows, [], None, tuple(families) + ("cpu",))
+
+
+def _fit_families(rows: list[Row], device: list[Row], prior: dict | None,
+                  families: tuple[str, ...] = _FAMILIES) -> dict:
     """Per family: bandwidth efficiency, layer and hop latency (decode), compute efficiencies (prefill). With `prior`
     (a previous fit holding mat-vec rates), each decode row's target is its time less what those rates add."""
     rows = _best_cpu_rows(rows) + device
@@ -379,13 +390,18 @@ def _fit_families(rows: list[Row], device: list[Row], prior: dict | None) -> dic
         by_family.setdefault(family(r.backend), []).append(r)
     out: dict[str, dict] = {}
     for fam in _FAMILIES:
+        if fam not in families:
+            continue
         rs = by_family.get(fam, [])
         dec = [r for r in rs if r.kind == DECODE]
         feats, targets = [], []
+        cycles = fam in CYCLE_FAMILIES
         for r in dec:
             t = 1.0 / r.measured
             x = _seconds(r, _unit(bandwidth=1.0)) / t
             lay = _seconds(r, _unit(layer=1.0)) / t
+            if cycles:  # the per-layer time in GPU cycles: layers / clock
+                lay /= _clock_hz(r)
             hop = _seconds(r, _unit(hop=1.0)) / t
             feats.append((x, lay, hop))
             extra = _excess(r, prior) if prior is not None and fam == "cuda" else 0.0
@@ -426,7 +442,7 @@ def _fit_families(rows: list[Row], device: list[Row], prior: dict | None) -> dic
             comp[True] = comp[False]
         out[fam] = {
             "bandwidth_efficiency": round(1.0 / a, 4),
-            "layer_latency_us": round(layer_lat * 1e6, 2),
+            "layer_latency_us": 0.0 if cycles else round(layer_lat * 1e6, 2),
             "hop_latency_us": round(hop_lat * 1e6, 1),
             "compute_efficiency_f16": round(1.0 / comp[False], 4) if comp[False] else 0.5,
             "compute_efficiency_quant": round(1.0 / comp[True], 4) if comp[True] else 0.5,
@@ -436,9 +452,27 @@ def _fit_families(rows: list[Row], device: list[Row], prior: dict | None) -> dic
                             if any(r.source == "device" for r in rs) else ""),
             "calibrated_hardware": sorted({_hw_family(r) for r in rs}),
         }
+        if cycles:
+            out[fam]["layer_cycles"] = round(layer_lat)
+            out[fam]["layer_cycles_clock_fallback_mhz"] = (
+                round(statistics.median(_clock_hz(r) for r in dec) / 1e6) if dec else 0)
         if unpack:
             out[fam].update(unpack)
     return out
+
+
+# Families whose fixed per-layer decode time is fitted in GPU clock cycles, not microseconds: the small kernels of a
+# decoded layer (norms, RoPE, activation quantization, launches) run at the GPU's clock, and across these backends'
+# GPUs (1.5-3.0 GHz) the clock varies 2x (docs/methodology.md 5b; benchmarks/weak_structures.py "bw+cycles").
+CYCLE_FAMILIES = ("rocm", "vulkan", "sycl")
+
+
+def _clock_hz(r: Row) -> float:
+    from selfhost_advisor.estimate.speed import gpu_clock_hz
+
+    hz = gpu_clock_hz(r.machine.devices[0])
+    assert hz, f"{r.hardware}: no GPU clock in its profile"
+    return hz
 
 
 def _is_quant(r: Row) -> bool:
@@ -459,7 +493,8 @@ def _table(fitted: dict, with_rates: bool = True) -> dict[str, Efficiency]:
                       tuple(sorted((e.get("matvec_weights_per_sm_cycle") or {}).items())) if with_rates else (),
                       tuple(sorted((e.get("mmq_weight_tokens_per_sm_cycle") or {}).items())),
                       float(e.get("prefill_layer_sm_cycles") or 0.0),
-                      float(e.get("compute_efficiency_f16_all_in") or e["compute_efficiency_f16"]))
+                      float(e.get("compute_efficiency_f16_all_in") or e["compute_efficiency_f16"]),
+                      float(e.get("layer_cycles") or 0.0), float(e.get("layer_cycles_clock_fallback_mhz") or 0.0) * 1e6)
         for f, e in fitted.items()
     }
 
@@ -503,7 +538,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--print", action="store_true")
     args = ap.parse_args(argv)
     rows, skipped = calibration_rows(args.calibration)
-    rows += [r for r in published_rows() if r.backend != "metal"]  # as fit_rows
+    rows += [r for r in published_rows() if r.backend != "metal" and not r.blind]  # as fit_rows
     fitted = fit(rows, [r for r in device_rows() if in_fit(r)])
     text = render(fitted)
     target = ROOT / "data" / "speed.yaml"

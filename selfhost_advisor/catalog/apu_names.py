@@ -32,7 +32,7 @@ def apu_profiles() -> tuple[Profile, ...]:
                 fp16_flops=chip["fp16_tflops"] * 1e12, fp16_acc16_flops=None, tdp_watts=None, price_usd=None,
                 unified=True,
                 raw={"id": pid, "gpu_cores": chip["compute_units"], "chip": chip["chip"], "memory_gb": gb,
-                     "sources": {"configuration": "data/apu.yaml"}},
+                     "boost_clock_mhz": chip.get("gpu_clock_mhz"), "sources": {"configuration": "data/apu.yaml"}},
             ))
     for chip in data.get("igpus", ()):
         vendor = chip.get("vendor", "amd")

