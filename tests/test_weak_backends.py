@@ -246,3 +246,25 @@ def test_out_of_sample_errors_of_the_weak_backends_stay_within_the_documented_fi
     # the errors are the predictions', not copies: a refit without the row's GPU predicts it differently
     weak = [r for r in rows if r["backend"] != "metal" and r["error_pct"] is not None and not r["blind"]]
     assert len(weak) >= 60 and all(r["error_pct"] != r["shipped_error_pct"] for r in weak)
+
+
+def test_the_weak_backends_per_layer_decode_time_is_cycles_at_the_gpus_clock():
+    """methodology 5b: ROCm, Vulkan and SYCL fit a fixed per-layer time in GPU cycles; a layer costs those cycles at the
+    GPU's boost clock (TechPowerUp: RX 7900 XTX 2,498 MHz), the driver's clock for a probed card without a profile, and
+    the fit rows' median clock when neither is known. CUDA keeps microseconds."""
+    from selfhost_advisor.domain import GpuDetails
+    from selfhost_advisor.estimate.speed import efficiency, gpu_clock_hz, layer_seconds
+
+    rocm = efficiency("rocm")
+    assert rocm.layer_cycles > 0 and rocm.layer_s == 0.0 and rocm.clock_fallback_hz > 1e9
+    d = replace(machine_from_profile(hw_names.resolve("rx 7900 xtx"), 1).devices[0], backend="rocm")
+    assert gpu_clock_hz(d) == 2498e6
+    assert layer_seconds(rocm, d) == pytest.approx(rocm.layer_cycles / 2498e6)
+    probed = replace(d, matched_profile=None, details=GpuDetails(max_sm_clock_mhz=1250))
+    assert layer_seconds(rocm, probed) == pytest.approx(2 * layer_seconds(rocm, d), rel=0.01)  # half the clock
+    unknown = replace(d, matched_profile=None, details=None)
+    assert layer_seconds(rocm, unknown) == pytest.approx(rocm.layer_cycles / rocm.clock_fallback_hz)
+    strix = machine_from_profile(hw_names.resolve("ryzen ai max+ 395 64gb"), 1).devices[0]
+    assert gpu_clock_hz(strix) == 2900e6  # data/apu.yaml
+    cuda = efficiency("cuda")
+    assert cuda.layer_cycles == 0.0 and layer_seconds(cuda, d) == cuda.layer_s > 0
