@@ -215,3 +215,43 @@ def test_no_published_format_anywhere_holds_self_hosting_to_the_released_16_bit_
     assert (f["format"], f["basis"]) == (QUALITY["cost_floor_fallback"], "fallback")
     assert "does not publish" in f["reason"]
     assert all(o["weight_format"] == "BF16" for o in d["self_host"] + d["rental"])
+
+
+GGML = yaml.safe_load((ROOT / "data" / "ggml_types.yaml").read_text())
+
+
+def _ggml_whole_bits(name):
+    t = next(v for k, v in GGML.items() if isinstance(v, dict) and name in v)[name]
+    return int(t["type_size"] * 8 // t["block_size"])
+
+
+def test_every_published_format_is_sourced_and_names_a_known_format():
+    # a served format is a vLLM format or a GGML type, with the page it was read on and when; an unpublished one
+    # (format null) says why in a note
+    for key, row in PRICES["served_formats"].items():
+        assert row.get("as_of"), key
+        if row.get("format"):
+            assert row["source"].startswith("https://"), key
+            assert row["format"] in BITS or any(isinstance(v, dict) and row["format"] in v for v in GGML.values()), key
+        else:
+            assert row.get("note"), key
+
+
+def test_together_turbo_endpoints_are_published_fp8_and_no_longer_unknown(capsys):
+    # docs.together.ai/docs/serverless-models: "Turbo" = FP8, one Quantization column per model
+    d = cost_json(capsys, "-t", "1e9", "-H", "2x h100")
+    fmts = {o["provider"] + "/" + o["model"]: o["weight_format"] for o in d["cloud"]}
+    tog = [c for c in d["cloud"] if c["provider"] == "together"]
+    assert tog and all(c["weight_format"] == PRICES["served_formats"]["together/llama3.1:70b"]["format"] == "FP8"
+                       for c in tog), fmts
+
+
+def test_gpt_oss_floor_is_the_mxfp4_together_publishes_not_a_16_bit_upcast(capsys):
+    # gpt-oss's experts are released in MXFP4 (17 bytes per 32 weights = 4.25 bits, whole bits 4); Groq, the cheapest
+    # host, publishes nothing, so the floor is Together's published MXFP4 and no box is re-planned to serve BF16
+    d = cost_json(capsys, "-t", "2e9", "-m", "gpt-oss:120b", "-H", "h100", "-H", "rtx-pro-6000-blackwell")
+    f = d["quality_floor"]
+    assert (f["format"], f["basis"]) == (PRICES["served_formats"]["together/gpt-oss:120b"]["format"], "same-model")
+    assert f["bits"] == _ggml_whole_bits("MXFP4") == 4
+    assert d["self_host"] and all(BITS[o["weight_format"]] >= 4 for o in _boxes(d))
+    assert not f["replanned"]

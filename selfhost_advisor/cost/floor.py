@@ -51,7 +51,8 @@ def _mlx_bits() -> dict[str, float]:
 def weight_bits(name: str | None, default_type: str = "") -> float | None:
     """Weight width of a served format in whole bits: a vLLM format's nominal bits, an MLX format's, or a GGUF file
     type's bits per weight from its default GGML type without the block scales (whole bits: Q8_0 8.5 -> 8, Q4_K_M ->
-    Q4_K 4.5 -> 4, Q6_K 6.56 -> 6, IQ3 3.44 -> 3; BF16/F16 16), so an 8-bit GGUF type and FP8 count alike.
+    Q4_K 4.5 -> 4, Q6_K 6.56 -> 6, IQ3 3.44 -> 3; BF16/F16 16), so an 8-bit GGUF type and FP8 count alike; a GGML
+    type named alone counts the same way (MXFP4 4.25 -> 4, what a provider serving gpt-oss as released publishes).
     None when unknown."""
     if not name:
         return None
@@ -65,6 +66,8 @@ def weight_bits(name: str | None, default_type: str = "") -> float | None:
 
     types = ggml_types()
     t = default_type or next((q.default_type for q in all_quants() if q.name.upper() == key.upper()), "")
+    if not t and key.upper() in types:  # a GGML type itself: MXFP4, the format gpt-oss's experts are released in
+        t = key.upper()
     if t == "BF16":
         return 16.0
     if t in types:
