@@ -124,6 +124,8 @@ def _cheapest_kinds(res):
     rows = [(o.monthly_usd.total, "self-host") for o in (*res.self_host[:1], *res.rental[:1])]
     if res.hybrid is not None and res.hybrid.is_mix:
         rows.append((res.hybrid.total_usd, "hybrid"))
+    if res.hybrid is not None and res.hybrid.is_tail:  # boxes short only inside the busiest hour: owning them
+        rows.append((res.hybrid.total_usd, "self-host"))
     if res.reference_cloud is not None:
         rows.append((res.reference_cloud.monthly_usd, "cloud"))
     best = min(r[0] for r in rows)

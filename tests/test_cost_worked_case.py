@@ -49,14 +49,26 @@ def overflow(t, n):  # linear load-duration curve, peak 2x: from 2a down to 0 ov
     return 0.0 if k >= PEAK * a else (PEAK * a - k) ** 2 / (2 * slope)
 
 
+def overflow_hours(t, n):  # hours in which the load line 2a - slope x h lies above n boxes
+    a = t / ACTIVE_H
+    k = n * 3600 / SEC_PER_TOKEN
+    return max(0.0, (PEAK * a - k) / (2 * (PEAK - 1) * a / ACTIVE_H))
+
+
 def options(t, kwh=KWH_USD, gpu_factor=1.0, ops=1.0):
     n = units(t)
     out = {"self-host (buy)": owned(n, t, kwh, gpu_factor, ops),
            "self-host (rent)": n * GPUS * RENT_GPU_H * ACTIVE_H + (OPS_FIXED_H + OPS_BOX_H * n) * OPS_RATE * ops,
            "cloud": t * API_PER_TOKEN}
-    mixes = [owned(m, t - overflow(t, m), kwh, gpu_factor, ops) + overflow(t, m) * API_PER_TOKEN for m in range(1, n)]
+    splits = {m: owned(m, t - overflow(t, m), kwh, gpu_factor, ops) + overflow(t, m) * API_PER_TOKEN for m in range(1, n)}
+    # a split is a hybrid when the API serves in at least 1 hour of the month (data/cost.yaml
+    # hybrid_min_overflow_hours); boxes short only inside the busiest hour are owning those boxes
+    mixes = [usd for m, usd in splits.items() if overflow_hours(t, m) >= 1.0]
+    tails = [usd for m, usd in splits.items() if overflow_hours(t, m) < 1.0]
     if mixes:
         out["hybrid"] = min(mixes)
+    if tails:
+        out["self-host (buy)"] = min(out["self-host (buy)"], *tails)
     return out
 
 

@@ -178,7 +178,8 @@ def cost_curve(comparison: CostComparison, volumes: list[int]) -> dict[str, list
 def recommended_monthly_usd(c: CostComparison) -> float | None:
     """Monthly USD of what the verdict recommends (the priced hybrid's total for hybrid)."""
     self_opts = list(c.self_host) + list(c.rental)
-    best_self = min((o.monthly_usd.total for o in self_opts), default=None)
+    best_self = min([o.monthly_usd.total for o in self_opts]
+                    + ([c.hybrid.total_usd] if c.hybrid is not None and c.hybrid.is_tail else []), default=None)
     best_cloud = c.reference_cloud.monthly_usd if c.reference_cloud else None
     choice = c.recommendation.choice
     if choice == "self-host":

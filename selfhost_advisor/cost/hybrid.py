@@ -7,14 +7,29 @@ included). N = 0 is the all-API bill (no boxes, no operations); N = the all-owne
 exactly the all-owned option. The total is convex in N for N >= 1 (fixed cost per box is constant; the overflow
 saved by each extra box shrinks as the load-duration curve falls), so the optimum is found by bisecting on the
 marginal cost.
+
+Materiality: a split counts as a hybrid only when the API serves load in at least `hybrid_min_overflow_hours`
+(data/cost.yaml: 1 h) of the month. The traffic inputs are hourly (the busiest hour carries r times the average); N
+boxes that fall short only inside the busiest hour are N owned boxes whose busiest minutes queue or go to an API for
+cents, the same plan as owning them (Hybrid.is_tail): the verdict calls it self-hosting with N boxes, at the split's
+total, rather than a hybrid won over all-owned by a few thousand tokens.
 """
 from __future__ import annotations
 
+from functools import lru_cache
+
+from ..catalog.data import load
 from ..domain import ServingCapacity
 from . import tco
 from .capacity import mix_tokens_per_s
-from .traffic import overflow_tokens
+from .traffic import overflow_hours, overflow_tokens
 from .types import Box, CloudOption, CostParams, Hybrid, Workload
+
+
+@lru_cache(maxsize=1)
+def min_overflow_hours() -> float:
+    """Hours of the month the API must serve in for a split to count as a hybrid (data/cost.yaml, a decision rule)."""
+    return float(load("cost")["recommendation"]["hybrid_min_overflow_hours"])
 
 
 def _pricer(box: Box, cap: ServingCapacity, w: Workload, p: CostParams, api: CloudOption):
@@ -28,10 +43,12 @@ def _pricer(box: Box, cap: ServingCapacity, w: Workload, p: CostParams, api: Clo
     def at(base_units: int) -> Hybrid:
         n = max(0, min(base_units, full))
         over = 0.0 if n >= full else overflow_tokens(t, w.active_hours_per_month, w.peak_to_average, n * per_box_h)
+        hours = 0.0 if n >= full else overflow_hours(t, w.active_hours_per_month, w.peak_to_average, n * per_box_h)
         spare = p.spare_units if n > 0 else 0
         owned = tco.buy_monthly(box, n + spare, (t - over) / per_box_h, p).total if n > 0 else 0.0
         return Hybrid(box=box, base_units=n, spare_units=spare, overflow_tokens=int(round(over)), self_host_usd=owned,
-                      api_overflow_usd=over * usd_per_token, api=api.price.id, all_owned_units=full)
+                      api_overflow_usd=over * usd_per_token, api=api.price.id, all_owned_units=full,
+                      overflow_hours=hours, material=hours >= min_overflow_hours() - 1e-9)
 
     return at, full
 
@@ -68,7 +85,7 @@ def best_hybrid(box: Box, cap: ServingCapacity, w: Workload, p: CostParams, api:
         if h.total_usd < best.total_usd - 1e-6:
             best = h
     last = candidates[-1]
-    if best.is_mix and last.total_usd <= best.total_usd + 1e-6:
+    if best.is_split and last.total_usd <= best.total_usd + 1e-6:
         best = last
     return best
 

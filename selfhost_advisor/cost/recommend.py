@@ -74,6 +74,10 @@ def _options(best_buy: SelfHostOption | None, best_rent: SelfHostOption | None, 
         out.append(Choice("hybrid", "hybrid", f"hybrid of {hybrid.base_units + hybrid.spare_units} bought "
                           f"{hybrid.box.label} + {hybrid.api} for {_tokens(hybrid.overflow_tokens)} overflow tokens",
                           hybrid.total_usd))
+    elif hybrid is not None and hybrid.is_tail:
+        n = hybrid.base_units + hybrid.spare_units
+        out.append(Choice("self-host", "buy", f"{n} bought {'box' if n == 1 else 'boxes'} of {hybrid.box.label} "
+                          f"(+ {_tokens(hybrid.overflow_tokens)} busiest-hour tokens to {hybrid.api})", hybrid.total_usd))
     if ref is not None:
         out.append(Choice("cloud", "api", ref.price.id, ref.monthly_usd))
     return sorted(out, key=lambda c: c.monthly_usd)
@@ -198,6 +202,14 @@ def recommend(
                 f"{_usd(hybrid.total_usd)} vs {_usd(full)} all owned ({hybrid.all_owned_units} + {hybrid.spare_units} spare "
                 f"boxes) and "
                 f"{_usd(ref.monthly_usd)} all API", "hybrid", 48))
+        elif hybrid.is_tail:
+            reasons.append(Reason(
+                f"{hybrid.base_units} + {hybrid.spare_units} spare {hybrid.box.label} boxes carry all but "
+                f"{_tokens(hybrid.overflow_tokens)} tokens of the busiest hour ({hybrid.overflow_hours * 60:.2g} minutes "
+                f"of the month above them): owning {hybrid.base_units} boxes is the plan, those tokens queue or cost "
+                f"${hybrid.api_overflow_usd:,.2f} on {hybrid.api}; total {_usd(hybrid.total_usd)} vs {_usd(full)} for "
+                f"{hybrid.all_owned_units} boxes sized for the peak hour. Not counted as a hybrid: the API would serve "
+                f"in under 1 hour of the month, below the hourly resolution of the traffic inputs", "self-host", 48))
         else:
             end = "all API" if hybrid.base_units == 0 else f"all owned ({hybrid.all_owned_units} boxes)"
             reasons.append(Reason(

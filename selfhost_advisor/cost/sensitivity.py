@@ -20,6 +20,7 @@ import math
 from typing import Callable
 
 from ..record import record, replace
+from .hybrid import min_overflow_hours
 from .types import Box, CloudPrice, CostComparison, CostParams, Workload
 
 
@@ -53,7 +54,8 @@ def verdict_key(c: CostComparison) -> str:
         return choice
     best = min(opts, key=lambda o: o.monthly_usd.total)
     forced = c.constraints.air_gapped or c.constraints.regulated
-    return f"self-host ({'buy' if forced or best.mode == 'buy' else 'rent'})"
+    tail = c.hybrid is not None and c.hybrid.is_tail and c.hybrid.total_usd < best.monthly_usd.total
+    return f"self-host ({'buy' if forced or tail or best.mode == 'buy' else 'rent'})"
 
 
 def _scale_gpu(boxes: list[Box], f: float) -> list[Box]:
@@ -137,6 +139,11 @@ def sensitivities(base: CostComparison, boxes: list[Box], prices: list[CloudPric
                     break
         return out
 
+    def tail_edges(name: str, lo: float, hi: float) -> list[float]:
+        """Where n boxes start to leave the API a material span (hybrid_min_overflow_hours): the verdict can change
+        there too (a busiest-hour tail counts as owning the boxes, a longer span as a hybrid)."""
+        return _tail_edges(name, lo, hi, [k * r0 / h0 for k in ks], t0, h0, r0, min_overflow_hours())
+
     cases = [
         ("monthly_tokens", "monthly tokens", "tokens/month", t0, max(1.0, t0 / 100), t0 * 100.0, 1.2,
          lambda k, n: n * k + 0.5,
@@ -169,11 +176,50 @@ def sensitivities(base: CostComparison, boxes: list[Box], prices: list[CloudPric
             return memo[v]
 
         lo, hi = min(lo, v0), max(hi, v0)
-        marks = edges(edge_at, lo, hi) if edge_at is not None else []
+        marks = edges(edge_at, lo, hi) + tail_edges(name, lo, hi) if edge_at is not None else []
         below, vb, lo = _flip(at, v0, _candidates(v0, lo, step, marks, MAX_STEPS), key)
         above, va, hi = _flip(at, v0, _candidates(v0, hi, step, marks, MAX_STEPS), key)
         out.append(Sensitivity(name, label, unit, v0, key, below, vb, above, va, lo, hi))
     return tuple(out)
+
+
+def _tail_edges(name: str, lo: float, hi: float, per_box_h: list[float], t0: float, h0: float, r0: float,
+                m: float) -> list[float]:
+    """Values of `name` (monthly_tokens, active_hours_per_month, peak_to_average; the others fixed at t0, h0, r0) at
+    which n boxes of c tokens/h fall short of the load for exactly m hours of the month: the sorted load at hour m,
+    L(m) = a (r - 2 (r - 1) m / H) for r <= 2, r a (1 - r m / (2 H)) for r > 2 (a = T / H), equals n c. Each from both
+    sides, as the count edges are."""
+    out: list[float] = []
+
+    def roots(qa: float, qb: float, qc: float) -> list[float]:
+        d = qb * qb - 4 * qa * qc
+        if qa == 0 or d < 0:
+            return []
+        return [(-qb - math.sqrt(d)) / (2 * qa), (-qb + math.sqrt(d)) / (2 * qa)]
+
+    for c in per_box_h:
+        for n in range(1, 100_000):
+            nc = n * c
+            xs: list[float] = []
+            if name == "monthly_tokens":
+                g = r0 - 2 * (r0 - 1) * m / h0 if r0 <= 2 else r0 * (1 - r0 * m / (2 * h0))
+                xs = [nc * h0 / g] if g > 0 else []
+                done = not xs or xs[0] > hi
+            elif name == "active_hours_per_month":
+                cc = 2 * t0 * (r0 - 1) * m if r0 <= 2 else t0 * r0 * r0 * m / 2
+                xs = [x for x in roots(nc, -t0 * r0, cc) if x >= m and (r0 <= 2 or m <= 2 * x / r0)]
+                done = not roots(nc, -t0 * r0, cc)
+            else:  # peak_to_average
+                a0 = t0 / h0
+                one = (nc / a0 - 2 * m / h0) / (1 - 2 * m / h0) if h0 > 2 * m else None
+                xs = [one] if one is not None and 1 < one <= 2 else []
+                two = roots(a0 * m / (2 * h0), -a0, nc)
+                xs += [x for x in two if 2 < x <= 2 * h0 / m]
+                done = not two and (one is None or one > hi)
+            out += [v * f for v in xs if lo <= v <= hi for f in (1 - 1e-7, 1 + 1e-7)]
+            if done or len(out) > 4 * MAX_STEPS:
+                break
+    return out
 
 
 _KIND_WORDS = {"self-host (buy)": "buying", "self-host (rent)": "renting", "self-host": "owning",

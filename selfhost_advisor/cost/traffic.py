@@ -36,3 +36,36 @@ def overflow_tokens(monthly_tokens: float, active_hours: float, peak_to_average:
         return t - k * h
     t_k = (peak - k) / slope  # hours in which the load exceeds k
     return min(t, (peak - k) * min(t_k, span) / 2.0)
+
+
+def load_at_hour(monthly_tokens: float, active_hours: float, peak_to_average: float, hour: float) -> float:
+    """Tokens/h carried by the `hour`-th busiest hour of the sorted curve (hour 0 = the peak r.a); 0 past its end."""
+    t, h, r = float(monthly_tokens), float(active_hours), float(peak_to_average)
+    if t <= 0 or hour > h:
+        return 0.0
+    a = t / h
+    if r <= 1.0:
+        return a
+    if r <= 2.0:
+        return r * a - 2.0 * (r - 1.0) * a * hour / h
+    return max(0.0, r * a * (1.0 - r * hour / (2.0 * h)))
+
+
+def overflow_hours(monthly_tokens: float, active_hours: float, peak_to_average: float,
+                   capacity_tokens_per_h: float) -> float:
+    """Hours of the month in which the load exceeds `capacity_tokens_per_h` (the span the API serves in a hybrid)."""
+    t, h, r, k = float(monthly_tokens), float(active_hours), float(peak_to_average), max(0.0, capacity_tokens_per_h)
+    if t <= 0:
+        return 0.0
+    a = t / h
+    if k >= r * a:
+        return 0.0
+    if r <= 1.0:
+        return h
+    if r <= 2.0:
+        floor, slope, span = (2.0 - r) * a, 2.0 * (r - 1.0) * a / h, h
+    else:
+        floor, slope, span = 0.0, r * r * a / (2.0 * h), 2.0 * h / r
+    if k < floor:
+        return h
+    return min(span, (r * a - k) / slope)

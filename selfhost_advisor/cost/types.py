@@ -161,14 +161,27 @@ class Hybrid:
     api_overflow_usd: float
     api: str  # the API that takes the overflow
     all_owned_units: int  # boxes the all-owned fleet needs for the peak (without spares)
+    overflow_hours: float = 0.0  # hours of the month in which the load exceeds the owned boxes
+    material: bool = True  # the API serves in at least hybrid_min_overflow_hours (data/cost.yaml) of the month
 
     @property
     def total_usd(self) -> float:
         return self.self_host_usd + self.api_overflow_usd
 
     @property
-    def is_mix(self) -> bool:
+    def is_split(self) -> bool:
         return 0 < self.base_units < self.all_owned_units
+
+    @property
+    def is_mix(self) -> bool:
+        """A true hybrid: owned boxes and an API that serves a material part of the month."""
+        return self.is_split and self.material
+
+    @property
+    def is_tail(self) -> bool:
+        """Owned boxes that fall short only inside the busiest hour: owning them is the plan (the sliver above them
+        queues or goes to an API), so it counts as self-hosting, not as a hybrid (cost/hybrid.py)."""
+        return self.is_split and not self.material
 
 
 @record

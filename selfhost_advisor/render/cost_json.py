@@ -117,6 +117,7 @@ def hybrid_dict(h: Hybrid | None, monthly_tokens: int, c: CostComparison | None 
         "api_weight_format": api_fmt, "api_quality": fq.get(api_fmt) if api_fmt else None,
         "hardware": h.box.label, "base_units": h.base_units, "spare_units": h.spare_units,
         "all_owned_units": h.all_owned_units, "is_mix": h.is_mix, "api": h.api,
+        "overflow_hours": _r(h.overflow_hours, 4), "busiest_hour_tail": h.is_tail,
         "overflow_tokens": h.overflow_tokens,
         "overflow_share": _r(h.overflow_tokens / monthly_tokens if monthly_tokens else 0.0, 4),
         "monthly_usd": _parts(self_host=h.self_host_usd, api_overflow=h.api_overflow_usd),
@@ -177,7 +178,8 @@ def _spend(d: dict[str, Any]) -> float | None:
     on the same records, rounded the same way)."""
     choice = d["recommendation"]["choice"]
     if choice == "self-host":
-        return min((o["monthly_usd"]["total"] for o in d["self_host"] + d["rental"]), default=None)
+        tail = [d["hybrid"]["monthly_usd"]["total"]] if d["hybrid"] and d["hybrid"].get("busiest_hour_tail") else []
+        return min([o["monthly_usd"]["total"] for o in d["self_host"] + d["rental"]] + tail, default=None)
     if choice == "hybrid":
         return d["hybrid"]["monthly_usd"]["total"] if d["hybrid"] else None
     return next((o["monthly_usd"] for o in d["cloud"] if o["id"] == d["reference_cloud"]), None)
