@@ -180,6 +180,10 @@ ROWS: list[tuple[list[str], str | None]] = [
     (["cost", "-t", "1e9", "--electricity", "-0.1"], "--electricity"),
     (["cost", "-t", "1e9", "--pue", "inf"], "--pue"),
     (["cost", "-t", "1e9", "--amortize-months", "0"], "--amortization-months"),  # old spelling, new name in the message
+    (["cost", "-t", "1e9", "--residual-value", "1"], "--residual-value"),  # all of it back: not a purchase
+    (["cost", "-t", "1e9", "--residual-value", "-0.1"], "--residual-value"),
+    (["cost", "-t", "1e9", "--cost-of-capital", "nan"], "--cost-of-capital"),
+    (["cost", "-t", "1e9", "--cost-of-capital", "8"], "--cost-of-capital"),  # 800%/yr: a percentage given as a number
     (["cost", "-t", "1e9", "--prompt-tokens", "0"], "--prompt-tokens"),
     (["cost", "-t", "1e9", "--prompt-tokens", "nan"], "--prompt-tokens"),
     (["cost", "-t", "1e9", "--output-tokens", "-5"], "--output-tokens"),

@@ -92,7 +92,8 @@ def build_workload(monthly_tokens: str, output_share: float | None, peak_to_aver
 
 def build_params(electricity: float | None, pue: float | None, amortize_months: float | None,
                  ops_hours: float | None, ops_rate: float | None, ops_hours_per_box: float | None = None,
-                 spare: int | None = None) -> CostParams:
+                 spare: int | None = None, residual_value: float | None = None,
+                 cost_of_capital: float | None = None) -> CostParams:
     spare_n = _number("--spare", spare, "spare_units", 0, 1000, example=" boxes, e.g. 1")
     if spare_n != int(spare_n):
         raise BadNumberError(f"--spare {spare!r} is not a whole number of boxes", "e.g. --spare 1")
@@ -106,6 +107,10 @@ def build_params(electricity: float | None, pue: float | None, amortize_months: 
         hours_per_month=float(default("hours_per_month")),
         ops_hours_per_box=_number("--ops-hours-per-box", ops_hours_per_box, "ops_hours_per_box", 0.0, 744.0),
         spare_units=int(spare_n),
+        residual_value_share=_number("--residual-value", residual_value, "residual_value_share", 0.0, 1.0,
+                                     hi_open=True, example=", a share of the purchase price, e.g. 0.2"),
+        cost_of_capital=_number("--cost-of-capital", cost_of_capital, "cost_of_capital", 0.0, 1.0,
+                                example=", an annual rate, e.g. 0.08 for 8%"),
     )
 
 
@@ -168,6 +173,8 @@ def assumptions(w: Workload, p: CostParams, prices_date: str | None = None) -> d
         "ops_hours_per_box": item("ops_hours_per_box", p.ops_hours_per_box),
         "ops_usd_per_hour": item("ops_usd_per_hour", p.ops_usd_per_hour),
         "spare_units": item("spare_units", p.spare_units),
+        "residual_value_share": item("residual_value_share", p.residual_value_share),
+        "cost_of_capital": item("cost_of_capital", p.cost_of_capital),
         "gpu_idle_share_of_tdp": item("gpu_idle_share_of_tdp", p.gpu_idle_share_of_tdp),
         "hours_per_month": item("hours_per_month", p.hours_per_month),
         "load_duration": {"value": "linear", "source": "cost/traffic.py: hourly load sorted busiest first falls on a "

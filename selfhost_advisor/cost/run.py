@@ -69,6 +69,8 @@ def build_comparison(
     decode_tps: float | None = None,
     prefill_tps: float | None = None,
     min_quant: str | None = None,
+    residual_value: float | None = None,
+    cost_of_capital: float | None = None,
 ) -> CostComparison:
     """Self-host vs cloud for `monthly_tokens` ('2e9', '500M'); every option as `advisor cost` takes it."""
     from ..catalog.resolve import resolve  # any model: catalog, Hub id, GGUF file, installed Ollama
@@ -87,7 +89,8 @@ def build_comparison(
                        request_tokens, m.max_context, prompt_tokens=prompt_tokens, output_tokens=output_tokens,
                        cached_input_share=cached_input_share, batch_share=batch_share, max_ttft=max_ttft,
                        cache_write_share=cache_write_share)
-    p = build_params(electricity, pue, amortize_months, ops_hours, ops_rate, ops_hours_per_box, spare)
+    p = build_params(electricity, pue, amortize_months, ops_hours, ops_rate, ops_hours_per_box, spare, residual_value,
+                     cost_of_capital)
     constraints = build_constraints(regulated, air_gapped, no_ops_team, need_frontier)
     contract = check_contract(price_in, price_out)
     when = _price_date(price_date)

@@ -6,7 +6,8 @@ Formulas (docs/methodology.md, "Cost"); R = one box's prompt + output tokens/s f
   units                         = ceil(T / capacity per unit) + spare          (spare: owned only)
   energy (kWh)                  = [units x idle W x 730 h + (active W - idle W) x busy h] / 1000 x PUE
   operations                    = (fixed hours + hours per box x units) x $/h
-  monthly = capex / amortization months + energy x $/kWh + operations      (buy)
+  monthly = capital recovery + energy x $/kWh + operations                (buy)
+            capital recovery = (capex - resale x (1+i)^-n) x i / (1 - (1+i)^-n), = (capex - resale) / n at i = 0
           = units x GPUs x $/GPU-h x H + operations                         (rent: billed for the active hours)
 """
 from __future__ import annotations
@@ -54,7 +55,7 @@ def buy_monthly(box: Box, units: int, busy_h: float, p: CostParams) -> MonthlyUs
     if capex is None:
         raise ValueError(f"{box.label} has no price")
     return MonthlyUsd(
-        amortization=capex * units / p.amortize_months,
+        amortization=p.capital_usd_per_month(capex * units),
         power=energy_kwh(box, units, busy_h, p) * p.electricity_usd_per_kwh,
         operations=p.operations_usd_for(units),
     )

@@ -64,6 +64,20 @@ class CostParams:
     hours_per_month: float = 730.0
     ops_hours_per_box: float = 0.0  # per box in the fleet (--ops-hours-per-box)
     spare_units: int = 0  # owned boxes kept beyond the peak (--spare)
+    residual_value_share: float = 0.0  # share of the purchase price recovered by resale after amortize_months
+    cost_of_capital: float = 0.0  # annual rate the money spent on hardware costs (a loan, or the firm's cost of capital)
+
+    def capital_usd_per_month(self, capex_usd: float) -> float:
+        """The hardware's monthly charge: the level payment that repays the price less the discounted resale over the
+        amortization months at the cost of capital (capital recovery factor i / (1 - (1 + i)^-n), i the monthly rate);
+        with no rate and no resale it is straight-line capex / n, as before."""
+        n = self.amortize_months
+        resale = capex_usd * self.residual_value_share
+        if self.cost_of_capital <= 0:
+            return (capex_usd - resale) / n
+        i = (1.0 + self.cost_of_capital) ** (1.0 / 12.0) - 1.0
+        disc = (1.0 + i) ** -n
+        return (capex_usd - resale * disc) * i / (1.0 - disc)
 
     @property
     def operations_usd(self) -> float:

@@ -32,18 +32,25 @@ def _table(c: CostComparison):
     t = Table(show_edge=False, pad_edge=False, header_style="bold", title=None)
     t.add_column("option", justify="left", no_wrap=True)
     for col, j in (("kind", "left"), ("served", "left"), ("units", "right"), ("$/month", "right"), ("$/Mtok", "right"),
-                   ("util", "right"), ("break-even tok/mo", "right"), ("payback", "right")):
+                   ("util", "right"), ("break-even tok/mo", "right"), ("payback", "right"), ("hw $/mo", "right"),
+                   ("power $/mo", "right"), ("ops $/mo", "right")):
         t.add_column(col, justify=j)
+
+    def parts(m) -> tuple[str, str, str]:
+        """The monthly total's parts: hardware (capital recovery, or the rental bill), power, operations."""
+        return _usd(m.amortization + m.rental), _usd(m.power), _usd(m.operations)
+
     ref = c.reference_cloud
     life = c.params.amortize_months
     for o in c.self_host:
         pb = "never" if o.payback_months is None else (
             f"{o.payback_months:.1f} mo" if o.payback_months <= life else f"{o.payback_months:.0f} mo > {life:g}-mo life")
         t.add_row(esc(o.box.label), "buy", esc(o.capacity.quant or "measured"), str(o.units), _usd(o.monthly_usd.total), f"{o.usd_per_million_tokens:.3f}",
-                  pct(o.utilisation), _tok(o.break_even_monthly_tokens), pb)
+                  pct(o.utilisation), _tok(o.break_even_monthly_tokens), pb, *parts(o.monthly_usd))
     for o in c.rental[:3]:
         t.add_row(f"{esc(o.box.label)} {rate_usd(o.box.rental_usd_per_gpu_hour)}/GPU-h", "rent", esc(o.capacity.quant or "measured"), str(o.units),
-                  _usd(o.monthly_usd.total), f"{o.usd_per_million_tokens:.3f}", pct(o.utilisation), "", "")
+                  _usd(o.monthly_usd.total), f"{o.usd_per_million_tokens:.3f}", pct(o.utilisation), "", "",
+                  *parts(o.monthly_usd))
     h = c.hybrid
     if h is not None and h.is_split:
         to_api = h.overflow_tokens / c.workload.monthly_tokens
@@ -51,11 +58,12 @@ def _table(c: CostComparison):
         kind = "hybrid" if h.is_mix else "buy"  # a busiest-hour tail is owning the boxes (cost/hybrid.py)
         t.add_row(esc(f"{h.box.label} + {h.api}"), kind, esc(served), str(h.base_units + h.spare_units),
                   _usd(h.total_usd), f"{h.total_usd / (c.workload.monthly_tokens / 1e6):.3f}", f"{pct(to_api)} to API",
-                  "", "")
+                  "", "", "", "", "")
     for o in c.cloud:
         name = esc(o.price.id) + (" *" if ref is not None and o.price.id == ref.price.id else "")
         kind = "API" if not o.excluded_reason else "API (excluded)"
-        row = [name, kind, esc(o.price.weight_format or "?"), "", _usd(o.monthly_usd), f"{o.usd_per_million_tokens:.3f}", "", "", ""]
+        row = [name, kind, esc(o.price.weight_format or "?"), "", _usd(o.monthly_usd), f"{o.usd_per_million_tokens:.3f}", "", "", "",
+               "", "", ""]
         t.add_row(*(f"[dim]{x}[/]" if o.excluded_reason and x else x for x in row))
     return t
 
@@ -178,8 +186,10 @@ def _header(con, c: CostComparison) -> None:
     con.print(f"[bold]Traffic[/]   {w.active_hours_per_month:g} active h/month ({hours_why}), busiest hour "
               f"{w.peak_to_average:g}x the average ({peak_why}); linear load-duration curve")
     p = c.params
+    capital = "".join((f", cost of capital {p.cost_of_capital:.3g}/yr" if p.cost_of_capital else "",
+                       f", {p.residual_value_share:.0%} resale at the end" if p.residual_value_share else ""))
     con.print(f"[bold]Owning[/]    ${p.electricity_usd_per_kwh:g}/kWh, PUE {p.pue:g}, {p.amortize_months:g}-month "
-              f"amortization, ops {p.ops_hours_per_month:g} h + {p.ops_hours_per_box:g} h/box x "
+              f"amortization{capital}, ops {p.ops_hours_per_month:g} h + {p.ops_hours_per_box:g} h/box x "
               f"${p.ops_usd_per_hour:g}, {p.spare_units} spare")
     if w.cached_input_share or w.batch_share or w.cache_write_share:
         con.print(f"[bold]API use[/]   {w.cached_input_share:.0%} of input tokens read from the prompt cache, "
@@ -318,7 +328,8 @@ def render_cost(c: CostComparison, file=None) -> None:
     _header(con, c)
     from .table import show
 
-    show(con, _table(c), drop=("util", "served", "kind", "break-even tok/mo", "$/Mtok"))
+    show(con, _table(c), drop=("hw $/mo", "power $/mo", "ops $/mo", "util", "served", "kind", "break-even tok/mo",
+                               "$/Mtok"))
     if c.reference_cloud is not None:
         con.print(f"* reference API for break-even and payback: {esc(c.reference_cloud.price.name)}")
     for line in _rental_lines(c):

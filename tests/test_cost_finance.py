@@ -1,0 +1,83 @@
+"""What a finance lead asks of `advisor cost`: the hardware charge with a cost of capital and a resale value
+(--cost-of-capital, --residual-value), and each option's monthly bill in parts (--wide, --json).
+
+Expected figures are the capital recovery formula (docs/methodology.md, "Self-host monthly cost") applied by hand to
+the capex the JSON reports, never the cost code's own monthly figure."""
+import json
+import re
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from selfhost_advisor.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+SCHEMA = json.loads((ROOT / "docs" / "schema" / "cost.schema.json").read_text())
+CASE = ["cost", "-t", "2e9", "-H", "2x h100", "--cloud", "gpt-4o", "--price-date", "2026-12-05"]
+
+
+def cost_json(capsys, *extra):
+    assert main([*CASE, *extra, "--json"]) == 0
+    d = json.loads(capsys.readouterr().out)
+    jsonschema.validate(d, SCHEMA)
+    return d
+
+
+def capital_recovery(price, months, annual_rate, resale_share):
+    """Level monthly payment repaying `price` less the resale, discounted, at the monthly rate of `annual_rate`."""
+    if annual_rate == 0:
+        return price * (1 - resale_share) / months
+    i = (1 + annual_rate) ** (1 / 12) - 1
+    disc = (1 + i) ** -months
+    return (price - price * resale_share * disc) * i / (1 - disc)
+
+
+def test_defaults_keep_straight_line_amortization(capsys):
+    d = cost_json(capsys)
+    o = d["self_host"][0]
+    assert o["monthly_usd"]["amortization"] == pytest.approx(o["capex_usd"] / 36, abs=0.006)
+    assert o["residual_value_usd"] == 0
+    assert d["assumptions"]["cost_of_capital"]["value"] == 0 and d["assumptions"]["residual_value_share"]["value"] == 0
+
+
+@pytest.mark.parametrize("rate,resale", [(0.0, 0.25), (0.08, 0.0), (0.08, 0.25), (0.15, 0.5)])
+def test_hardware_charge_is_the_capital_recovery_payment(capsys, rate, resale):
+    d = cost_json(capsys, "--cost-of-capital", str(rate), "--residual-value", str(resale))
+    o = d["self_host"][0]
+    assert o["monthly_usd"]["amortization"] == pytest.approx(capital_recovery(o["capex_usd"], 36, rate, resale),
+                                                             abs=0.006)
+    assert o["residual_value_usd"] == pytest.approx(o["capex_usd"] * resale, abs=0.006)
+    # 8%/yr with a quarter back at the end, by hand for one 2x H100 box: see docs/methodology.md
+    parts = o["monthly_usd"]
+    assert parts["total"] == pytest.approx(parts["amortization"] + parts["power"] + parts["operations"], abs=0.011)
+
+
+def test_a_dearer_capital_never_cheapens_owning_and_resale_never_dears_it(capsys):
+    totals = {}
+    for rate in (0.0, 0.05, 0.1):
+        for resale in (0.0, 0.3):
+            d = cost_json(capsys, "--cost-of-capital", str(rate), "--residual-value", str(resale))
+            totals[rate, resale] = d["self_host"][0]["monthly_usd"]["total"]
+    for resale in (0.0, 0.3):
+        assert totals[0.0, resale] <= totals[0.05, resale] <= totals[0.1, resale]
+    for rate in (0.0, 0.05, 0.1):
+        assert totals[rate, 0.3] <= totals[rate, 0.0]
+
+
+def test_wide_table_shows_each_option_bill_in_parts_that_add_up(capsys, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "100")
+    assert main([*CASE, "-H", "rtx-pro-6000-blackwell", "--cost-of-capital", "0.08", "--wide"]) == 0
+    out = capsys.readouterr().out
+    header = next(line for line in out.splitlines() if line.startswith("option"))
+    cols = [c.strip() for c in header.split("┃")]
+    assert cols[-3:] == ["hw $/mo", "power $/mo", "ops $/mo"], cols
+    assert "cost of capital 0.08/yr" in out
+    money = re.compile(r"\$([\d,]+)")
+    rows = [line for line in out.splitlines() if "│ buy" in line or "│ rent" in line]
+    assert rows
+    for line in rows:
+        cells = [c.strip() for c in line.split("│")]
+        total = int(money.search(cells[4]).group(1).replace(",", ""))
+        hw, power, ops = (int(money.search(c).group(1).replace(",", "")) for c in cells[-3:])
+        assert abs(hw + power + ops - total) <= 2, line  # each printed to the dollar
