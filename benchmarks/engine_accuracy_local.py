@@ -5,7 +5,8 @@ Each evaluator turns one logged measurement into `<quantity>_est`, `<quantity>_l
 - compute: llama.cpp's "compute buffer size" of one GPU (estimate/memory.py compute_buffer_bytes; the row's
   `n_outputs` replays builds that reserved a micro-batch of logits, before llama-server's n_outputs_max cap);
 - decode / prefill: tokens/s of a published run (MoE expert offload rows go through the fit's own option);
-- peak: mlx-lm's "Peak memory" (weights + KV cache + one prompt chunk of activations).
+- peak: mlx-lm's "Peak memory" (weights + KV cache + one prompt chunk of activations);
+- batch / kvbuf: the -ub an Ollama 0.30+ release passed to llama-server and llama.cpp's "KV buffer size" under it.
 """
 from __future__ import annotations
 
@@ -39,7 +40,7 @@ def _machine(row: dict):
 def gguf_row(row: dict) -> dict:
     from selfhost_advisor.estimate.memory import compute_buffer_bytes
 
-    m = get_model(row["model"])
+    m = _row_model(row)
     f = row["flags"]
     req = FitRequest(context=int(f["context"]), engine=row["engine"], n_parallel=int(f.get("n_parallel", 1)),
                      flash_attention=bool(f.get("flash_attention", True)), n_ubatch=int(f.get("n_ubatch", 512)),
@@ -49,6 +50,11 @@ def gguf_row(row: dict) -> dict:
     if "compute_buffer_mib" in lg:
         est = compute_buffer_bytes(m, req, n_outputs=f.get("n_outputs")) / MIB
         _put(out, "compute", est, lg["compute_buffer_mib"], "MiB")
+    if "kv_mib" in lg:
+        from selfhost_advisor.estimate.memory import kv_cache_bytes
+
+        _put(out, "kvbuf", kv_cache_bytes(m, req)[0] / MIB, lg["kv_mib"], "MiB")
+    out["known_miss"] = bool(row.get("known_miss"))
     if "decode_tokens_per_s" in lg:
         eng = get_engine(row["engine"])
         opt = eng.option(m, eng.quant(row["quant"]), _machine(row), req)
@@ -108,4 +114,42 @@ def ollama_row(row: dict) -> dict:
     return out
 
 
-EVALUATORS = {"llamacpp": gguf_row, "ollama": ollama_row, "mlx": mlx_row}
+def _row_model(row: dict):
+    """The catalog model, or the row's own `architecture` (the llm_load_print_meta facts of a model outside it)."""
+    from selfhost_advisor.domain import Model
+
+    arch = row.get("architecture")
+    return Model(**arch) if arch else get_model(row["model"])
+
+
+def ollama_server_row(row: dict) -> dict:
+    """An Ollama 0.30+ start (llama-server): the -ub Ollama chose (engines/ollama_launch.py), and llama.cpp's KV and
+    compute buffers under that batch and the release's stream-per-slot KV (estimate/memory.py)."""
+    from selfhost_advisor.catalog.quants import get_quant
+    from selfhost_advisor.domain import Machine
+    from selfhost_advisor.engines.ollama_launch import launch
+    from selfhost_advisor.estimate.memory import compute_buffer_bytes, kv_cache_bytes
+    from selfhost_advisor.record import replace
+
+    m, q = _row_model(row), get_quant(row["quant"])
+    f, lg = row["flags"], row["logged"]
+    req = FitRequest(context=int(f["num_ctx"]), engine="ollama", n_parallel=int(f.get("n_parallel", 1)),
+                     flash_attention=bool(f.get("flash_attention", True)), engine_version=str(row["version"]))
+    machine = _machine(row) if row.get("gpu") else Machine("cpu", (), int(row.get("ram_gb", 0) * 10**9))
+    _, batch = launch(m, q, machine, req, 0)
+    req = replace(req, n_ubatch=batch)
+    out = _base(row)
+    out["context"] = req.context
+    _put(out, "batch", batch, lg["n_ubatch"], "tok")
+    if "kv_mib" in lg:
+        _put(out, "kvbuf", kv_cache_bytes(m, req)[0] / MIB, lg["kv_mib"], "MiB")
+    if "compute_buffer_mib" in lg:
+        _put(out, "compute", compute_buffer_bytes(m, req) / MIB, lg["compute_buffer_mib"], "MiB")
+    return out
+
+
+def _ollama(row: dict) -> dict:
+    return ollama_server_row(row) if row.get("rule") == "llama_server" else ollama_row(row)
+
+
+EVALUATORS = {"llamacpp": gguf_row, "ollama": _ollama, "mlx": mlx_row}

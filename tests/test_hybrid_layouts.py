@@ -128,7 +128,9 @@ def test_lfm2_conv_layers_keep_two_inputs_and_no_state():
     req = FitRequest(context=4096, n_parallel=3)
     # llama-hparams.cpp n_embd_r = n_embd x (l_cache - 1), n_embd_s = 0; F32, one row per sequence
     assert state_bytes(m, req) == 10 * 4 * 2048 * 2 * 3
-    assert kv_cache_bytes(m, req)[0] - state_bytes(m, req) == 6 * 4096 * 8 * 64 * 2 * 2  # llama-server: 4096 cells, shared
+    # llama-server -c 4096 -np 3 (an explicit -np: one KV stream per slot, src/llama-context.cpp): n_ctx_seq =
+    # PAD(4096 / 3, 256) = 1536 cells per slot, 4608 in all
+    assert kv_cache_bytes(m, req)[0] - state_bytes(m, req) == 6 * 3 * 1536 * 8 * 64 * 2 * 2
     typed = {t.name: ty for t, ty, _ in weights_by_tensor(m, get_quant("Q4_K_M"))}
     assert typed["blk.0.shortconv.conv.weight"] == "F32"  # llama-quant.cpp keeps shortconv.conv unquantized
 

@@ -116,3 +116,27 @@ def test_quantized_kv_refused_for_sliding_window_models():
 
     with pytest.raises(BadOptionError, match="sliding-window"):
         get_engine("mlx").check_request(get("gemma3:27b"), FitRequest(context=8192, engine="mlx", kv_cache_type="q4"))
+
+
+def test_mlx_lm_warns_on_the_weights_alone():
+    # mlx_lm/generate.py wired_limit() (read at d78bf58e) prints its warning when the model's weights pass 90% of
+    # max_recommended_working_set_size; the KV cache is not part of that sum
+    warned = _opt("llama3.1:70b", "5bit", "m4-max-64gb", 512)
+    assert warned.memory.weights_bytes > 0.9 * 48 * 2**30 and warned.placement.note.startswith("mlx-lm warns")
+    full = _opt("llama3.1:70b", "4bit", "m4-max-64gb", 32768)  # 37 GiB of weights + 10 GiB of KV in a 48 GiB limit
+    assert full.placement.fit == "gpu" and not full.placement.note.startswith("mlx-lm warns")
+    assert "90% of the wired limit" in full.placement.note and full.command.startswith("sudo sysctl iogpu.wired_limit_mb=")
+
+
+def test_server_prompt_cache_is_capped_to_the_kv_room():
+    # mlx_lm.server keeps up to --prompt-cache-size 10 past prompts' KV caches with no byte limit unless
+    # --prompt-cache-bytes is given (server.py, models/cache.py LRUPromptCache); the command caps it at the wired limit
+    # less the weights and activations, so cached conversations cannot grow past the estimate's limit
+    import shlex
+
+    o = _opt("llama3.1:8b", "4bit", "m4-pro-48gb", 8192)
+    serve = shlex.split(o.command.split(" && ")[-1])
+    cap = int(serve[serve.index("--prompt-cache-bytes") + 1])
+    m = o.memory
+    assert cap == 36 * 2**30 - m.weights_bytes - m.compute_buffer_bytes
+    assert cap >= m.kv_cache_bytes

@@ -137,3 +137,13 @@ def test_a_share_above_the_free_memory_at_start_stops_vllm():
     # releases that took the snapshot before the distributed init counted that workspace in the budget instead
     old = V.plan(M8, q, two, FitRequest(8192, "vllm", gpu_memory_utilization=0.99, engine_version="0.10.1"))
     assert old.placement.fit == "gpu"
+
+
+def test_encoder_only_embedders_cache_no_kv_and_do_not_crash_the_plan():
+    # BERT embedders run EncoderOnlyAttention in vLLM: no KV cache, so no blocks; `advisor models --fits "2x rtx3090"
+    # --engine vllm` divided by their zero bytes per token (exit 3) before
+    from selfhost_advisor.api import fit
+
+    r = fit("all-minilm:l6-v2", "2x rtx3090", engine="vllm", context=512)
+    assert r.options and all(o.placement.fit == "gpu" for o in r.options)
+    assert all(o.memory.kv_pool_tokens == 0 and o.memory.kv_cache_bytes == 0 for o in r.options)

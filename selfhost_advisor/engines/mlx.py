@@ -45,8 +45,8 @@ class Mlx(Engine):
 
     def command(self, model: Model, option: FitOption, request: FitRequest, machine: Machine) -> str:
         """mlx_lm.convert of the Hub checkpoint into exactly the estimated format (bits, group size, mode), then
-        mlx_lm.server on it; no repository name is guessed. When the estimate is past mlx-lm's 90% warning, the
-        wired-limit sysctl that raises Metal's limit comes first."""
+        mlx_lm.server on it with its prompt cache capped to the KV room (prompt_cache_bytes); no repository name is
+        guessed. When the estimate passes 90% of the wired limit, the sysctl that raises Metal's limit comes first."""
         import shlex
 
         if option.placement.fit == "no":
@@ -70,12 +70,24 @@ class Mlx(Engine):
             group = str(load("engines")["engines"]["mlx"]["kv_group_size"])
             run = ["mlx_lm.generate", "--model", out, "--kv-bits", str(bits), "--kv-group-size", group, "--prompt", "-"]
         else:
-            run = ["mlx_lm.server", "--model", out]
+            run = ["mlx_lm.server", "--model", out, "--prompt-cache-bytes", str(self.prompt_cache_bytes(option, machine))]
         parts = [shlex.join(conv), shlex.join(run)]
-        if option.placement.note.startswith("mlx-lm warns"):
+        if "90% of the wired limit" in option.placement.note:
             mb = -(-option.memory.total_bytes // 2**20) + 1024
             parts.insert(0, f"sudo sysctl iogpu.wired_limit_mb={mb}")
         return " && ".join(parts)
+
+    @staticmethod
+    def prompt_cache_bytes(option: FitOption, machine: Machine) -> int:
+        """The cap for mlx_lm.server's prompt cache: the wired limit less the weights and activations, i.e. the room
+        the estimate leaves for KV. The server keeps the KV caches of up to --prompt-cache-size (10) past prompts
+        with no byte limit unless --prompt-cache-bytes is given, and then trims the stored ones to that cap minus the
+        caches in use (mlx_lm/server.py, models/cache.py LRUPromptCache, read at d78bf58e); without it ten cached
+        conversations at this context would hold ten times the KV counted here."""
+        dev = machine.devices[0]
+        limit = dev.usable_memory_bytes or dev.memory_bytes
+        m = option.memory
+        return max(m.kv_cache_bytes, limit - (m.total_bytes - m.kv_cache_bytes))
 
     def option(self, model: Model, quant: Quant, machine: Machine, request: FitRequest, *,
                host_ram_known: bool = True) -> FitOption:

@@ -53,10 +53,13 @@ class Ollama(LlamaCpp):
 
     def default_context(self, model: Model, machine: Machine, request_version: str = "") -> int:
         """num_ctx when none is asked: the release's default (api/types.go, envconfig OLLAMA_CONTEXT_LENGTH), the
-        VRAM tiers of server/routes.go from 0.15.5, capped at the model's trained context (llm/server.go)."""
+        VRAM tiers of server/routes.go from 0.15.5, capped at the model's trained context (llm/server.go). The tiers
+        sum the GPUs' total memory as the backend reports it: on Apple Silicon Metal's recommendedMaxWorkingSetSize
+        (an Ollama 0.17.0 log on a 32 GB M4: "library=Metal total=25.0 GiB"), so the working-set limit, not the RAM."""
         rule = self.release(request_version)["num_ctx"]
         if rule == "vram_tiered":
-            total = sum(d.memory_bytes for d in machine.devices)
+            total = sum(d.usable_memory_bytes if d.backend == "metal" and d.usable_memory_bytes else d.memory_bytes
+                        for d in machine.devices)
             rule = 262144 if total >= 47 * GIB else 32768 if total >= 23 * GIB else 4096
         return min(int(rule), model.max_context)
 
@@ -69,6 +72,7 @@ class Ollama(LlamaCpp):
         return {"engine_version": self.version(request.engine_version), "memory_rule": rec["memory_rule"],
                 "engine_defaults": {"num_ctx": rec["num_ctx"], "num_parallel": rec["num_parallel"],
                                     "flash_attention": rec["flash_attention"], "kv_cache_type": "f16",
+                                    "num_batch": rec.get("num_batch", 512),
                                     "gpu_overhead_bytes": 0, "source": rec["source"]}}
 
     def check_request(self, model: Model, request: FitRequest, machine: Machine | None = None) -> None:
@@ -108,15 +112,42 @@ class Ollama(LlamaCpp):
         from ..record import replace
 
         rec = self.release(request.engine_version)
+        launched = ""
         if rec["memory_rule"] == "estimate":
             opt = self._estimate_option(model, quant, machine, request, host_ram_known)
+        elif rec.get("num_batch") == "auto":
+            opt, launched = self._llama_server_option(model, quant, machine, request, host_ram_known)
         else:
             opt = super().option(model, quant, machine, request, host_ram_known=host_ram_known)
         pl = opt.placement
         said = (f"Ollama {self.version(request.engine_version)} ({rec['memory_rule']} rule) puts {pl.gpu_layers} of "
                 f"{pl.total_layers} layers on the GPU" if machine.devices else "")
-        note = "; ".join(n for n in (said, pl.note) if n)
+        note = "; ".join(n for n in (said + launched, pl.note) if n)
         return replace(opt, placement=replace(pl, note=note))
+
+    def _llama_server_option(self, model: Model, quant: Quant, machine: Machine, request: FitRequest,
+                             host_ram_known: bool) -> tuple[FitOption, str]:
+        """0.30.0+: llama.cpp's memory with the -ub Ollama picks, on the one GPU it picks when the model fits one
+        (engines/ollama_launch.py); the placement lists keep one entry per GPU of the machine."""
+        from ..catalog.data import load
+        from ..record import replace
+        from .ollama_launch import launch
+
+        gpu, batch = launch(model, quant, machine, request, int(load("engines")["runtime"]["cuda_context_bytes"]))
+        used = replace(machine, devices=(machine.devices[gpu],)) if gpu is not None else machine
+        opt = super().option(model, quant, used, replace(request, n_ubatch=batch), host_ram_known=host_ram_known)
+        said = f" (-b/-ub {batch}"
+        if gpu is not None:
+            pl = opt.placement
+            n = len(machine.devices)
+
+            def spread(values: tuple[int, ...]) -> tuple[int, ...]:
+                return tuple(values[0] if i == gpu and values else 0 for i in range(n)) if values else ()
+
+            opt = replace(opt, placement=replace(pl, per_device_bytes=spread(pl.per_device_bytes),
+                                                 per_device_layers=spread(pl.per_device_layers)))
+            said += f"; GPU {gpu} alone, --split-mode none: the model fits in 80% of one GPU"
+        return opt, said + ")"
 
     def _estimate_option(self, model: Model, quant: Quant, machine: Machine, request: FitRequest,
                          host_ram_known: bool) -> FitOption:

@@ -287,17 +287,30 @@ def recurrent_state_bytes(model: Model, layer: int, n_seq: int) -> int:
     return 4 * (n_embd_r + n_embd_s) * max(1, n_seq)
 
 
-def kv_cells(model: Model, layer: int, n_ctx: int, n_seq: int, n_ubatch: int, pad: int) -> int:
-    """KV cells (token slots) llama.cpp allocates for one layer.
+def kv_cells(model: Model, layer: int, n_ctx: int, n_seq: int, n_ubatch: int, pad: int, unified: bool = True) -> int:
+    """KV cells (token slots) llama.cpp allocates for one layer, over all sequences.
 
-    Full-attention layers hold PAD(n_ctx, 256); sliding-window layers hold the window per sequence plus one
-    micro-batch: PAD(min(n_ctx, n_swa * n_seq + n_ubatch), 256) (src/llama-kv-cache-iswa.cpp, swa_full=false
-    as in llama-server).
+    One stream shared by the sequences (kv_unified): full-attention layers hold PAD(n_ctx, 256); sliding-window
+    layers the window per sequence plus one micro-batch, PAD(min(n_ctx, n_swa * n_seq + n_ubatch), 256)
+    (src/llama-kv-cache-iswa.cpp, swa_full=false as in llama-server). One stream per sequence (llama-server with an
+    explicit -np, data/engines.yaml kv_unified): each of the n_seq streams holds n_ctx_seq = PAD(PAD(n_ctx, 256) /
+    n_seq, 256) cells (src/llama-context.cpp), and a sliding-window layer PAD(min(n_ctx_seq, n_swa + n_ubatch), 256).
     """
+    if not unified and n_seq > 1:
+        per_seq = _pad(_pad(n_ctx, pad) // n_seq, pad)
+        if uses_window(model, layer):
+            assert model.sliding_window is not None
+            return n_seq * _pad(min(per_seq, model.sliding_window + n_ubatch), pad)
+        return n_seq * per_seq
     if uses_window(model, layer):
         assert model.sliding_window is not None
         return _pad(min(_pad(n_ctx, pad), model.sliding_window * n_seq + n_ubatch), pad)
     return _pad(n_ctx, pad)
+
+
+def kv_unified(req: FitRequest) -> bool:
+    """Whether the engine keeps one KV stream for all slots (data/engines.yaml kv_unified; Ollama: per release)."""
+    return _engine_rule(req, "kv_unified", "true").lower() != "false"
 
 
 def kv_bytes_per_cell(model: Model, cache_type: str, layer: int = -1) -> tuple[int, int]:
@@ -377,9 +390,10 @@ def kv_cache_bytes(model: Model, req: FitRequest) -> tuple[int, tuple[int, ...]]
     n_ctx = total_context(req)
     cell = layer_kv_bytes_per_cell(model, req.kv_cache_type, v_trans=not req.flash_attention)
     cached = kv_cache_layers(model)
+    unified = kv_unified(req)
     # A Falcon-H1 layer ("P") keeps both: llama.cpp's hybrid memory passes every layer to both caches for it.
     per_layer = [
-        (kv_cells(model, i, n_ctx, n_seq, req.n_ubatch, int(eng["kv_pad"])) * cell[i] if cached[i] else 0)
+        (kv_cells(model, i, n_ctx, n_seq, req.n_ubatch, int(eng["kv_pad"]), unified) * cell[i] if cached[i] else 0)
         + recurrent_state_bytes(model, i, n_seq)
         for i in range(model.n_layers)
     ]
@@ -402,8 +416,11 @@ def total_context(req: FitRequest) -> int:
 def _batch_and_kv_len(req: FitRequest) -> tuple[int, int]:
     """(tokens in the reserved micro-batch, KV length the graph is reserved for: the padded total context).
 
-    The whole cache is one stream (llama-server's kv_unified; Ollama's -c NumCtx*numParallel), so the attention of
-    the reserved graph spans every slot's cells.
+    With one KV stream (kv_unified) the reserved graph's attention spans every slot's cells. With a stream per slot
+    (llama-server with an explicit -np) llama-graph.cpp's mask is [n_kv, n_tokens / n_stream, 1, n_stream], whose
+    size by the source is the per-slot length times the micro-batch; we keep the total length anyway, because the two
+    logs with slots read better with it: Qwen3-4B at 4 slots (85.01 MiB, -2.4%) and an Ollama 0.33.2 ministral-3 3B
+    run with 2 streams (168.03 MiB: -2.4% with the total length, -11.9% with the per-slot one; engine_logs.yaml).
     """
     n_ctx = total_context(req)
     return min(req.n_ubatch, n_ctx), _pad(n_ctx, int(engine_params(req.engine)["kv_pad"]))

@@ -147,8 +147,11 @@ def option(model: Model, quant: Quant, machine: Machine, request: FitRequest) ->
         place = Placement("no", 0, n_items, 0, 0, need - limit,
                           note="over Metal's wired limit (recommendedMaxWorkingSetSize); sudo sysctl iogpu.wired_limit_mb raises it")
         return FitOption(quant=quant, memory=mem, placement=place, speed=Speed(None, None, "unknown", note="does not fit"))
-    note = ("mlx-lm warns above 90% of the wired limit: generation can be slow"
-            if need > float(eng["wired_warning_share"]) * limit else "")
+    share = float(eng["wired_warning_share"])
+    # mlx_lm/generate.py wired_limit(): the warning compares the model's weights (not the KV cache) with 90% of the limit
+    note = ("mlx-lm warns: the weights pass 90% of the wired limit, generation can be slow" if total_w > share * limit
+            else "weights, KV cache and activations pass 90% of the wired limit: little room left" if need > share * limit
+            else "")
     place = Placement("gpu", n_items, n_items, need, 0, 0, (need,), note=note, per_device_layers=(model.n_layers,))
     return FitOption(quant=quant, memory=mem, placement=place, speed=_speed(model, quant, machine, request, read_w, head_w))
 

@@ -302,15 +302,16 @@ def plan(model: Model, quant: Quant, machine: Machine, request: FitRequest) -> V
         per_token = kv_bytes_per_token(model, tp, kvb) * layers // model.n_layers
         stages.append((-(-wbytes // tp), stage_act, stage_pool, per_token, layers))
     block = int(e["kv_pad"])
-    blocks = min(max(0, sp) // (block * pt) for _, _, sp, pt, _ in stages)
-    limiting = min(stages, key=lambda st: max(0, st[2]) // (block * st[3]))
+    # an encoder-only model (BERT embedders: EncoderOnlyAttention) caches no KV, so it has no blocks to count
+    blocks = min((max(0, sp) // (block * pt) if pt else 0) for _, _, sp, pt, _ in stages)
+    limiting = min(stages, key=lambda st: max(0, st[2]) // (block * st[3]) if st[3] else st[2])
     pool = limiting[2]
     pool_tokens = blocks * block
     if vllm_hybrid.is_hybrid(model) and pp == 1:
         pool_tokens = vllm_hybrid.pool_tokens(model, tp, limiting[2], request.context, kvb)
     need = seq_kv * request.n_parallel  # whole-model KV per TP rank of one sequence set
     seq_tokens = -(-request.context // block) * block
-    conc = pool_tokens // seq_tokens if pp > 1 else (max(0, pool // seq_kv) if seq_kv else 0)
+    conc = pool_tokens // seq_tokens if pp > 1 else (max(0, pool // seq_kv) if seq_kv else (seqs if pool >= 0 else 0))
     mem = MemoryBreakdown(
         weights_bytes=w.total,
         kv_cache_bytes=need * tp,
