@@ -46,6 +46,17 @@ OLLAMA_Q4_0_MIB = [
     ("solar:latest", 5791.08), ("nous-hermes2:latest", 5791.10),  # SOLAR: 48 Mistral-shaped layers
     ("gemma:latest", 4779.68),  # Gemma 7B (MHA, head_dim 256, 256k vocab)
     ("llama2-uncensored:latest", 3648.59), ("llama3-gradient:latest", 4445.29),
+    ("wizard-vicuna-uncensored:13b", 7024.61),
+]
+
+
+# Sizes in bytes from an `ollama` run of 2024-09-18 (https://github.com/joshuacox/bAInchmark/blob/main/README.md,
+# code-index file id 14032006671): tag, quantization the blob holds, bytes.
+OLLAMA_BYTES = [
+    ("deepseek-v2.5:latest", "Q4_0", 132_912_472_044),  # DeepSeek-V2 236B: MLA + 160 experts
+    ("nous-hermes2-mixtral:latest", "Q4_0", 26_442_493_141),
+    ("wizard-vicuna-uncensored:30b-q8_0", "Q8_0", 34_565_124_970),  # LLaMA 30B shapes
+    ("hermes3:latest", "Q4_0", 4_661_226_630), ("codegemma:latest", "Q4_0", 5_011_852_809),
 ]
 
 
@@ -53,6 +64,14 @@ OLLAMA_Q4_0_MIB = [
 def test_finetune_defaults_match_the_ollama_blobs(tag, mib):
     est = accuracy.file_bytes(resolve(tag).model, get_quant("Q4_0"))
     assert abs(est / (mib * 2**20) - 1) < 0.005  # measured: at most 0.02% (2026-12-05)
+
+
+@pytest.mark.parametrize("tag,quant,real", OLLAMA_BYTES)
+def test_new_sizes_match_the_ollama_blobs_in_bytes(tag, quant, real):
+    r = resolve(tag)
+    assert r.quant in (None, quant)
+    est = accuracy.file_bytes(r.model, get_quant(quant))
+    assert abs(est / real - 1) < 0.005  # measured: at most 0.007% (2026-12-05)
 
 
 def test_solar_is_not_a_mistral_7b():
