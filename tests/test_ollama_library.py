@@ -46,7 +46,7 @@ OLLAMA_Q4_0_MIB = [
     ("solar:latest", 5791.08), ("nous-hermes2:latest", 5791.10),  # SOLAR: 48 Mistral-shaped layers
     ("gemma:latest", 4779.68),  # Gemma 7B (MHA, head_dim 256, 256k vocab)
     ("llama2-uncensored:latest", 3648.59), ("llama3-gradient:latest", 4445.29),
-    ("wizard-vicuna-uncensored:13b", 7024.61),
+    ("wizard-vicuna-uncensored:13b", 7024.61), ("deepseek-coder:6.7b", 3650.51),
 ]
 
 
