@@ -37,6 +37,10 @@ class UnknownModelError(AdvisorError):
     pass
 
 
+class NotSizedModelError(UnknownModelError):
+    """A model the catalog knows by name but cannot size (data/engines.yaml vision_projectors.not_sized)."""
+
+
 class UnknownHardwareError(AdvisorError):
     pass
 

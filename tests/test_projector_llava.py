@@ -121,3 +121,15 @@ def test_models_use_case_vision_lists_the_new_families_and_each_carries_a_projec
     assert ids == {"llava:7b", "llava:7b-v1.5", "llava:13b", "llava:34b", "bakllava:7b", "llava-llama3:8b",
                    "llava-phi3:3.8b", "qwen2.5vl:3b", "qwen2.5vl:7b", "qwen2.5vl:32b", "qwen2.5vl:72b", "minicpm-v:8b"}
     assert all(has_vision(get(i)) for i in ids)
+
+
+@pytest.mark.parametrize("name", ["llama3.2-vision", "llama3.2-vision:11b", "llama3.2-vision:90b-instruct-q4_K_M",
+                                  "meta-llama/Llama-3.2-11B-Vision-Instruct"])
+def test_llama32_vision_is_refused_with_the_reason_not_sized(name, capsys):
+    # llama.cpp has no mllama and Ollama 0.30.0 removed the engine that ran it (ollama commit 9db4bdbad): exit 2, one
+    # line saying so, no Hub lookup for the Hub id
+    from selfhost_advisor.cli import main
+
+    assert main(["fit", name, "-H", "rtx-4090"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "\n" not in err and "mllama" in err and "0.30.0" in err and "gemma3:12b" in err

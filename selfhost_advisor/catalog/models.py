@@ -10,7 +10,7 @@ import re
 from functools import lru_cache
 
 from ..domain import DSA, MLA, SSM, AltUp, Model, MoE
-from ..errors import UnknownModelError
+from ..errors import NotSizedModelError, UnknownModelError
 from ..record import record
 from .data import load
 
@@ -161,6 +161,16 @@ def _size_distance(a: str, b: str) -> float:
     return abs(x - y) if x is not None and y is not None else float("inf")
 
 
+def _refuse_not_sized(family: str, name: str, raw: str) -> None:
+    """A family the estimator knows it cannot size (data/engines.yaml vision_projectors.not_sized): say why, not
+    'unknown model'."""
+    from .data import load
+
+    for fam, rec in load("engines").get("vision_projectors", {}).get("not_sized", {}).get("families", {}).items():
+        if family in rec.get("names", ()) or name in rec.get("names", ()):
+            raise NotSizedModelError(f"{raw!r}: {' '.join(str(rec['reason']).split())}", str(rec["hint"]))
+
+
 def resolve(query: str) -> Resolved:
     """Resolve a user-typed model name to a catalog Model (and a quant if the tag carries one)."""
     raw = query.strip()
@@ -175,6 +185,7 @@ def resolve(query: str) -> Resolved:
         if cand in index:
             return Resolved(_model_from_entry(entries()[index[cand]]), quant, raw)
     family, _, tag = name.partition(":")
+    _refuse_not_sized(family, name, raw)
     sizes = [e["id"] for e in entries() if e["id"].split(":")[0] == family]
     if sizes and not tag:
         # A family whose Ollama default the catalog does not know (no FAMILY:latest alias): list the sizes.

@@ -15,7 +15,7 @@ import re
 
 from . import models as catalog
 from ..domain import FitResult, Model, Quant
-from ..errors import BadFileError, BadOptionError, UnknownModelError, UnknownQuantError
+from ..errors import BadFileError, BadOptionError, NotSizedModelError, UnknownModelError, UnknownQuantError
 from ..record import record, replace
 from .quants import all_quants, get_quant
 
@@ -52,6 +52,8 @@ def resolve(query: str, *, quants: tuple[str, ...] = (), offline: bool = False) 
     try:
         r = catalog.resolve(raw)
         return Resolved(r.model, r.quant, raw, "catalog")
+    except NotSizedModelError:
+        raise
     except UnknownModelError as not_in_catalog:
         for prefix in ("hf.co/", "huggingface.co/"):
             if low.startswith(prefix):
