@@ -83,7 +83,7 @@ def fit(
         None, "--engine-version", help="Ollama: the release whose memory rule and defaults apply, e.g. 0.6.5 "
         "(default: the newest we have read)."),
     images: bool = typer.Option(False, "--images", help="Images are sent: count a vision model's projector "
-                                "(weights and one image's graph)."),
+                                "(weights and one image's graph; llama-server --mmproj). Ollama and vLLM load it anyway."),
     parallel: int = typer.Option(1, "--parallel", help="Concurrent sequences (Ollama multiplies the context by it)."),
     flash_attention: Optional[bool] = typer.Option(
         None, "--flash-attention/--no-flash-attention", help="Override the engine's flash-attention default."

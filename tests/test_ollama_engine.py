@@ -86,11 +86,15 @@ def test_gemma3_projector_is_the_logged_795_9_mib_and_1_0_gib_graph():
 
 
 def test_images_add_the_projector_on_gpu_only_for_vision_models():
-    for engine in ("llamacpp", "ollama"):
-        text = fit("gemma3:12b", "rtx4090", quant="Q4_K_M", engine=engine, context=8192).options[0]
-        img = fit("gemma3:12b", "rtx4090", quant="Q4_K_M", engine=engine, context=8192, images=True).options[0]
-        assert text.memory.projector_bytes == 0 and img.memory.projector_bytes > 800 * MIB
-        assert img.memory.total_bytes > text.memory.total_bytes
+    # llama-server loads the projector only with --mmproj (--images); Ollama loads it with the model, images or not
+    # (server/sched.go passes ProjectorPaths to every runner; llm/memory.go v0.11.10 adds it unconditionally)
+    text = fit("gemma3:12b", "rtx4090", quant="Q4_K_M", engine="llamacpp", context=8192).options[0]
+    img = fit("gemma3:12b", "rtx4090", quant="Q4_K_M", engine="llamacpp", context=8192, images=True).options[0]
+    assert text.memory.projector_bytes == 0 and img.memory.projector_bytes > 800 * MIB
+    assert img.memory.total_bytes > text.memory.total_bytes
+    text = fit("gemma3:12b", "rtx4090", quant="Q4_K_M", engine="ollama", context=8192).options[0]
+    img = fit("gemma3:12b", "rtx4090", quant="Q4_K_M", engine="ollama", context=8192, images=True).options[0]
+    assert text.memory.projector_bytes == img.memory.projector_bytes > 800 * MIB
     plain = fit("llama3.1:8b", "rtx4090", quant="Q4_K_M", images=True)
     assert plain.options[0].memory.projector_bytes == 0
     assert any(w.startswith("--images: nothing added") for w in plain.warnings)
@@ -167,8 +171,10 @@ def test_gpu_reserve_by_release():
 
     eng, m = get_engine("ollama"), get("gemma3:12b")
     assert eng.gpu_margin_bytes(m, FitRequest(context=4096, engine="ollama", engine_version="0.13.0")) == 457 * MIB
-    assert eng.gpu_margin_bytes(m, FitRequest(context=4096, engine="ollama", engine_version="0.30.0")) == GIB
-    req = FitRequest(context=4096, engine="ollama", engine_version="0.30.0", images=True)
+    text_only = get("llama3.1:8b")  # no projector: --fit's 1 GiB
+    assert eng.gpu_margin_bytes(text_only, FitRequest(context=4096, engine="ollama", engine_version="0.30.0")) == GIB
+    # a vision model's projector is loaded with the model, images or not (engines/ollama.py _projector)
+    req = FitRequest(context=4096, engine="ollama", engine_version="0.30.0")
     p = projector(m, mmproj_file=True)
     target = -(-(p.weights_bytes + GIB) // MIB) * MIB
     assert eng.gpu_margin_bytes(m, req) + eng.projector_bytes(m, req) == max(target, p.weights_bytes + p.graph_bytes)

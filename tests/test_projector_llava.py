@@ -133,3 +133,48 @@ def test_llama32_vision_is_refused_with_the_reason_not_sized(name, capsys):
     assert main(["fit", name, "-H", "rtx-4090"]) == 2
     err = capsys.readouterr().err.strip()
     assert "\n" not in err and "mllama" in err and "0.30.0" in err and "gemma3:12b" in err
+
+
+def test_towers_count_the_checkpoints_parameters():
+    # text model + tower = the checkpoints' parameter counts in stored files: Qwen2.5-VL-7B 8,292,166,656 with
+    # visual 676,550,144 (code-index file id 49095663873), 3B 3,754,622,976 (56724970731), the 32B (intermediate 3456)
+    # 33,452,718,336 (62225960460); MiniCPM-V 2.6 8,099,175,152 (12439498600), whose mmproj adds the 70x70 x n_embd
+    # sin-cos table that the checkpoint computes instead of storing
+    from selfhost_advisor.estimate.projector import vision_config
+    from selfhost_advisor.estimate.tensors import count_params
+    from selfhost_advisor.estimate.vision_towers import tower_params
+
+    def total(cid):
+        m = get(cid)
+        return count_params(m) + tower_params(vision_config(m), m.hidden_size)
+
+    assert tower_params(vision_config(get("qwen2.5vl:7b")), 3584) == 676_550_144
+    assert total("qwen2.5vl:7b") == 8_292_166_656
+    assert total("qwen2.5vl:3b") == 3_754_622_976
+    assert total("qwen2.5vl:32b") == 33_452_718_336
+    assert total("minicpm-v:8b") - 70 * 70 * 3584 == 8_099_175_152
+
+
+def test_llava_hf_checkpoint_is_text_plus_the_whole_clip_tower():
+    # llava-hf/llava-1.5-7b-hf has 7,063,427,072 parameters (code-index file id 4065502446): the text model with a
+    # 32064-row vocabulary, all 24 CLIP blocks and post_layernorm, the projector; the mmproj drops one block and the norm
+    from selfhost_advisor.estimate.projector import vision_config
+    from selfhost_advisor.estimate.tensors import count_params
+    from selfhost_advisor.estimate.vision_towers import tower_params
+
+    m = get("llava:7b-v1.5")
+    d, ff = 1024, 4096
+    block = 4 * d * d + 2 * d * ff + 4 * d + ff + d + 4 * d
+    assert count_params(m) + 2 * 64 * 4096 + tower_params(vision_config(m), 4096) + block + 2 * d == 7_063_427_072
+
+
+def test_vllm_loads_qwen25vl_7b_as_its_16_bit_checkpoint():
+    # vLLM builds the vision tower with the model: BF16 weights = 2 x 8,292,166,656 = 16,584,333,312 B, the bytes a
+    # stored script gives for the 7B checkpoint in BF16 (B7, code-index file id 62225960460)
+    from selfhost_advisor.api import fit
+
+    r = fit("qwen2.5vl:7b", "rtx4090", quant="BF16", engine="vllm")
+    assert r.options[0].memory.weights_bytes == 16_584_333_312
+    assert "vision tower counted in the weights" in r.assumptions["projector"]
+    text = fit("qwen2.5vl:7b", "rtx4090", quant="Q4_K_M", engine="llamacpp")
+    assert text.assumptions["projector"].startswith("vision projector not counted")

@@ -1,7 +1,8 @@
 """Ollama: its memory rule and defaults by release (data/engines.yaml `ollama.versions`).
 
 - llama_server (0.30.0+): Ollama runs llama.cpp's llama-server, -c num_ctx x parallel, layers chosen by llama-server's
-  --fit; with images the fit target is the projector's weights + 1 GiB (llm/llama_server.go mmprojFitTargetMiB).
+  --fit; with a projector (always loaded, images or not) the fit target is its weights + 1 GiB (llm/llama_server.go
+  mmprojFitTargetMiB).
 - layout (0.11.11-0.29): Ollama's runner allocates and measures llama.cpp-style buffers, keeping 457 MiB free per GPU.
 - estimate (up to 0.11.10): llm/memory.go's own estimate picks the layers (engines/ollama_estimate.py); `fit` reports
   what Ollama logged as memory.required.full and the layers it offloaded.
@@ -98,8 +99,10 @@ class Ollama(LlamaCpp):
         return p.weights_bytes + p.graph_bytes if p else 0
 
     def _projector(self, model: Model, request: FitRequest, *, mmproj_file: bool):
-        if not request.images:
-            return None
+        """Ollama loads a vision model's projector whenever it loads the model, images or not: the scheduler passes the
+        model's ProjectorPaths to every runner (server/sched.go), its estimate adds them unconditionally (llm/memory.go
+        estimateGPULayers at v0.11.10), and from 0.30.0 llama-server gets --mmproj for any projector blob or v.* tensors
+        (llm/llama_server.go NewLlamaServerRunner). So `--images` changes nothing here; the release must run the tower."""
         from ..estimate.projector import projector, vision_config
 
         cfg = vision_config(model)

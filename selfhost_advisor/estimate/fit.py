@@ -164,6 +164,7 @@ def fit(
         "speed": "roofline with efficiency fitted per backend family on llama-bench results (data/speed.yaml)",
         "host_speed": host_speed(machine),
         "images": request.images,
+        "projector": _projector_note(engine, model, options, request),
         **engine.describe(model, request),
     }
     from .tensors import param_counts
@@ -172,6 +173,15 @@ def fit(
         model=model, machine=machine, request=request, options=tuple(options), recommended=pick,
         assumptions=assumptions, warnings=tuple(warnings), pick=chosen, params=param_counts(model), gate=gate,
     )
+
+
+def _projector_note(engine, model, options, request) -> str | None:
+    """What the fit counts for a vision model's tower (None for a text-only model), in the engine's words."""
+    from .projector import has_vision
+
+    if not has_vision(model):
+        return None
+    return engine.projector_note(request, max((o.memory.projector_bytes for o in options), default=0))
 
 
 def with_free_memory(result: FitResult, free: FitResult) -> FitResult:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..catalog.data import load
-from .vision_towers import KINDS
+from .vision_towers import KINDS, tower_bytes
 
 F16, F32 = 2, 4
 
@@ -49,7 +49,7 @@ def projector(model, *, mmproj_file: bool, matrix_bytes: float = F16) -> Project
     if c is None:
         return None
     if c.get("kind") in KINDS:  # counted tensor by tensor (estimate/vision_towers.py); Ollama's blob is the same file
-        weights = KINDS[c["kind"]](c, model.hidden_size, matrix_bytes)
+        weights = tower_bytes(c, model.hidden_size, matrix_bytes)
         separate = c.get("ollama_projector") == "file"
         graph = _clip_graph(c) if mmproj_file else _ollama_graph(c, separate)
         return ProjectorSize(int(round(weights)), graph, str(c["source"]), separate)

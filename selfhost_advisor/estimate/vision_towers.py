@@ -3,7 +3,7 @@
 Why: a projector's bytes depend on which tensors the converter keeps (LLaVA drops the CLIP tower's last block and its
 post-LayerNorm; MiniCPM-V stores a 70x70 sin-cos position table in F32) and on each tensor's type (the converters write
 2-D `.weight` matrices and 4-D convolution kernels in F16, everything else in F32). Sources, per kind:
-- `clip_llava` (LLaVA 1.5/1.6, BakLLaVA, LLaVA-Llama-3, LLaVA-Phi-3, Granite Vision): llama.cpp
+- `clip_llava` (LLaVA 1.5/1.6, BakLLaVA, LLaVA-Llama-3, LLaVA-Phi-3): llama.cpp
   tools/mtmd/legacy-models/convert_image_encoder_to_gguf.py (layers.pop(-1), or layers[:max(feature_layers)] when the
   config names feature layers; post_layernorm skipped; the llava.projector tensors mm.0/mm.2, image_newline).
 - `minicpmv` (MiniCPM-V 2.6): llama.cpp tools/mtmd/legacy-models/minicpmv-convert-image-encoder-to-gguf.py
@@ -11,69 +11,65 @@ post-LayerNorm; MiniCPM-V stores a 70x70 sin-cos position table in F32) and on e
 - `qwen25vl` (Qwen2.5-VL): llama.cpp convert_hf_to_gguf.py Qwen2VLVisionModel (the Conv3d patch kernel split into two 2-D
   kernels, qkv split into q/k/v with biases, SwiGLU MLP with biases, RMSNorms, merger ln_q + mm.0/mm.2 with biases);
   tensor names as clip.cpp load_tensors reads them (PROJECTOR_TYPE_QWEN25VL).
+Each tower is a list of (elements, kind): "m" a matrix (F16 in an f16 mmproj, or the --mmproj file's own type),
+"f16" a tensor kept F16 whatever the file type (convolution kernels, position tables), "f32" vectors and F32 tables.
 """
 from __future__ import annotations
 
-F16, F32 = 2, 4
+Parts = list[tuple[int, str]]
+BYTES = {"f16": 2, "f32": 4}
 
 
-def _matrices(shapes: list[tuple[int, ...]], m: float) -> float:
-    return sum(m * a * b for a, b in shapes)
-
-
-def _vector_bytes(lengths: list[int]) -> int:
-    return F32 * sum(lengths)
-
-
-def vit_block(d: int, ff: int, m: float, *, gated: bool = False, norm_bias: bool = True, mlp_bias: bool = True) -> float:
-    """One ViT block: q, k, v, o (d x d) with biases, the MLP (fc1/fc2, or gate/up/down when `gated`), two norms."""
+def vit_block(d: int, ff: int, *, gated: bool = False, norm_bias: bool = True) -> Parts:
+    """One ViT block: q, k, v, o (d x d) with biases, the MLP (fc1/fc2, or gate/up/down when `gated`) with biases, two
+    norms (LayerNorm weight + bias, or RMSNorm weight only)."""
     n_mlp = 3 if gated else 2
-    vectors = [d] * 4 + ([ff] * (n_mlp - 1) + [d] if mlp_bias else []) + [d] * (4 if norm_bias else 2)
-    return _matrices([(d, d)] * 4 + [(d, ff)] * n_mlp, m) + _vector_bytes(vectors)
+    return ([(d * d, "m")] * 4 + [(d * ff, "m")] * n_mlp + [(d, "f32")] * 4 + [(ff, "f32")] * (n_mlp - 1)
+            + [(d, "f32")] + [(d, "f32")] * (4 if norm_bias else 2))
 
 
-def clip_llava(c: dict, n_embd: int, m: float) -> float:
-    """CLIP/SigLIP tower + LLaVA MLP projector (mm.0: in x n_embd, mm.2: n_embd x n_embd, both with biases)."""
+def clip_llava(c: dict, n_embd: int) -> Parts:
+    """CLIP tower + LLaVA MLP projector (mm.0: in x n_embd, mm.2: n_embd x n_embd, both with biases)."""
     d, ff, p, img, ch = (int(c[k]) for k in ("hidden", "intermediate", "patch", "image_size", "channels"))
     positions = (img // p) ** 2 + (1 if c.get("class_embedding") else 0)
-    w = int(c["layers"]) * vit_block(d, ff, m)
-    w += F16 * d * ch * p * p  # patch embedding: 4-D, always F16
-    w += F16 * positions * d  # position_embd.weight: 2-D .weight -> F16
-    if c.get("class_embedding"):
-        w += F32 * d
-    if c.get("patch_bias"):  # SigLIP's Conv2d has a bias; CLIP's has none
-        w += F32 * d
-    if c.get("pre_norm"):  # CLIP pre_layrnorm (weight, bias)
-        w += F32 * 2 * d
-    proj_in = d * int(c.get("feature_layers", 1))  # Granite Vision concatenates 4 layers' features
-    w += _matrices([(proj_in, n_embd), (n_embd, n_embd)], m) + _vector_bytes([n_embd, n_embd])
-    if c.get("image_newline"):  # LLaVA 1.6 / Granite: model.image_newline (n_embd, F32)
-        w += F32 * n_embd
-    return w
+    t = vit_block(d, ff) * int(c["layers"])
+    t += [(d * ch * p * p, "f16"), (positions * d, "f16")]  # patch kernel (4-D), position_embd.weight (2-D .weight)
+    t += [(d, "f32")] * (bool(c.get("class_embedding")) + bool(c.get("patch_bias")) + 2 * bool(c.get("pre_norm")))
+    proj_in = d * int(c.get("feature_layers", 1))
+    t += [(proj_in * n_embd, "m"), (n_embd, "f32"), (n_embd * n_embd, "m"), (n_embd, "f32")]
+    if c.get("image_newline"):  # LLaVA-NeXT's model.image_newline
+        t.append((n_embd, "f32"))
+    return t
 
 
-def minicpmv(c: dict, n_embd: int, m: float) -> float:
+def minicpmv(c: dict, n_embd: int) -> Parts:
     """SigLIP tower (patch bias, learned positions, post-LayerNorm) + the resampler into the text model."""
     d, ff, p, img, ch = (int(c[k]) for k in ("hidden", "intermediate", "patch", "image_size", "channels"))
-    w = int(c["layers"]) * vit_block(d, ff, m)
-    w += F16 * d * ch * p * p + F32 * d + F16 * (img // p) ** 2 * d + F32 * 2 * d
+    t = vit_block(d, ff) * int(c["layers"])
+    t += [(d * ch * p * p, "f16"), (d, "f32"), ((img // p) ** 2 * d, "f16"), (d, "f32"), (d, "f32")]
     grid, queries = int(c["resampler_grid"]), int(c["resampler_queries"])
-    w += F32 * queries * n_embd  # resampler.query (not a .weight: F32)
-    w += F32 * grid * grid * n_embd  # resampler.pos_embed_k, the 2-D sin-cos table, F32
-    w += _matrices([(n_embd, n_embd)] * 5 + [(d, n_embd)], m)  # proj, attn q/k/v/out, kv_proj
-    w += _vector_bytes([n_embd] * 4 + [n_embd] * 6)  # q/k/v/out biases, ln_q/ln_kv/ln_post weight and bias
-    return w
+    t += [(queries * n_embd, "f32"), (grid * grid * n_embd, "f32")]  # query and pos_embed_k: not .weight, so F32
+    t += [(n_embd * n_embd, "m")] * 5 + [(d * n_embd, "m")]  # proj, attn q/k/v/out, kv_proj
+    t += [(n_embd, "f32")] * 10  # q/k/v/out biases, ln_q/ln_kv/ln_post weight and bias
+    return t
 
 
-def qwen25vl(c: dict, n_embd: int, m: float) -> float:
+def qwen25vl(c: dict, n_embd: int) -> Parts:
     """Qwen2.5-VL tower (RMSNorm, SwiGLU with biases, window attention: no extra tensors) + the 2x2 merger MLP."""
     d, ff, p, ch = (int(c[k]) for k in ("hidden", "intermediate", "patch", "channels"))
-    w = int(c["layers"]) * vit_block(d, ff, m, gated=True, norm_bias=False)
-    w += 2 * F16 * d * ch * p * p  # the temporal-2 Conv3d kernel as two 2-D kernels (patch_embd.weight, .weight.1)
-    w += F32 * d  # merger ln_q (post_ln), RMSNorm
+    t = vit_block(d, ff, gated=True, norm_bias=False) * int(c["layers"])
+    t += [(d * ch * p * p, "f16")] * 2  # the temporal-2 Conv3d kernel as two 2-D kernels (patch_embd.weight, .weight.1)
     merged = 4 * d
-    w += _matrices([(merged, merged), (merged, n_embd)], m) + _vector_bytes([merged, n_embd])
-    return w
+    t += [(d, "f32"), (merged * merged, "m"), (merged, "f32"), (merged * n_embd, "m"), (n_embd, "f32")]
+    return t
 
 
 KINDS = {"clip_llava": clip_llava, "minicpmv": minicpmv, "qwen25vl": qwen25vl}
+
+
+def tower_bytes(c: dict, n_embd: int, matrix_bytes: float) -> float:
+    return sum(n * (matrix_bytes if kind == "m" else BYTES[kind]) for n, kind in KINDS[c["kind"]](c, n_embd))
+
+
+def tower_params(c: dict, n_embd: int) -> int:
+    return sum(n for n, _ in KINDS[c["kind"]](c, n_embd))
