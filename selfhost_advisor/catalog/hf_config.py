@@ -140,6 +140,10 @@ def model_from_config(
         moe = g4.pop("moe")
     if g4.get("altup"):
         altup = g4.pop("altup")
+    max_context = _int(get("max_position_embeddings")) or 2048
+    if arch == "xlm-roberta" and _int(get("pad_token_id")) is not None:
+        # convert_hf_to_gguf.py XLMRobertaModel: positions start at pad_token_id + 1, the table is cut by that many rows
+        max_context -= 1 + (_int(get("pad_token_id")) or 0)
     return check_shape(Model(
         id=model_id or f"hf:{repo}",
         name=repo.rsplit("/", 1)[-1],
@@ -152,7 +156,7 @@ def model_from_config(
         head_dim=head_dim,
         vocab_size=need("vocab_size"),
         tied_embeddings=bool(get("tie_word_embeddings", False)),
-        max_context=_int(get("max_position_embeddings")) or 2048,
+        max_context=max_context,
         params=params or 0,
         hf_id=repo,
         attention_bias=bool(spec.get("attention_bias") or get("attention_bias", False)),

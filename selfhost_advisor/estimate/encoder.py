@@ -7,20 +7,29 @@ qkv_proj_bias false), attn_output, attn_output_norm (LayerNorm with bias), the F
 biases; nomic-bert: gated SwiGLU ffn_up, ffn_gate, ffn_down without biases: mlp_fc1_bias / mlp_fc2_bias false) and
 layer_output_norm with bias. No output_norm and no output head (embeddings are pooled from the last hidden state).
 These models are non-causal: llama.cpp creates no memory module (no KV cache) for them.
+
+XLM-RoBERTa encoders (bge-m3, snowflake-arctic-embed2, granite-embedding 278m, paraphrase-multilingual) load as
+LLM_ARCH_BERT with BERT's tensors; the catalog keeps them apart as "xlm-roberta" because the converter
+(convert_hf_to_gguf.py XLMRobertaModel) writes them differently: token_types is n_embd x 1 (config type_vocab_size 1),
+the learned position table loses its first pad_token_id + 1 = 2 rows (max_position_embeddings 8194 -> 8192, 514 ->
+512; the catalog's max_context is the table after the cut) and the vocabulary is SentencePiece ("t5": tokens, scores
+and types, data/gguf_arch.yaml sentencepiece_archs). The GGUF itself says general.architecture "bert".
 """
 from __future__ import annotations
 
 # Each tensor as (name, GGUF shape); estimate/tensors.py makes them Tensor records (this module imports none of it).
 Spec = tuple[str, tuple[int, ...]]
 
-ENCODER_ARCHS = frozenset({"bert", "nomic-bert"})
-_TYPE_VOCAB = 2  # type_vocab_size of BERT and nomic-bert configs
+ENCODER_ARCHS = frozenset({"bert", "nomic-bert", "xlm-roberta"})
+# type_vocab_size of the configs: BERT and nomic-bert 2, XLM-RoBERTa 1 (its config.json, converted as written)
+_TYPE_VOCAB = {"bert": 2, "nomic-bert": 2, "xlm-roberta": 1}
+_POSITION_TABLE = frozenset({"bert", "xlm-roberta"})  # learned positions; nomic-bert uses RoPE
 
 
 def encoder_head(model) -> list[Spec]:
     d = model.hidden_size
-    out = [("token_embd.weight", (d, model.vocab_size)), ("token_types.weight", (d, _TYPE_VOCAB))]
-    if model.arch == "bert":
+    out = [("token_embd.weight", (d, model.vocab_size)), ("token_types.weight", (d, _TYPE_VOCAB[model.arch]))]
+    if model.arch in _POSITION_TABLE:
         out.append(("position_embd.weight", (d, model.max_context)))
     return out + [("token_embd_norm.weight", (d,)), ("token_embd_norm.bias", (d,))]
 

@@ -41,8 +41,8 @@ def _is_quantizable(t: Tensor) -> bool:
         and t.n_dims >= 2
         and "_norm.weight" not in name
         and "ffn_gate_inp.weight" not in name
-        and "pos_embd" not in name
-        and "token_types" not in name
+        and name not in ("position_embd.weight", "token_types.weight")  # "do not quantize positional embeddings
+        # and token types (BERT)": llama-quant.cpp compares with LLM_TN(arch)(LLM_TENSOR_POS_EMBD / TOKEN_TYPES)
         and "ssm_conv1d.weight" not in name  # "do not quantize Mamba's small yet 2D weights"
         and "shortconv.conv.weight" not in name  # LFM2's short convolution, likewise
         and "altup" not in name and "laurel" not in name  # Gemma 3n: "these are very small (e.g. 4x4)"
@@ -51,8 +51,11 @@ def _is_quantizable(t: Tensor) -> bool:
 
 
 def _always_f32(t: Tensor) -> bool:
-    """The converter writes 1-D, norm and router tensors (and non-weights) F32 whatever the file type."""
+    """The converter writes 1-D, norm and router tensors (and non-weights) F32 whatever the file type; also BERT's
+    position table and token types (convert_hf_to_gguf.py: "Some tensor types are always in float32": POS_EMBD,
+    TOKEN_TYPES)."""
     return (t.n_dims <= 1 or t.name.endswith("_norm.weight") or "ffn_gate_inp" in t.name or "ssm_conv1d" in t.name
+            or t.name in ("position_embd.weight", "token_types.weight")
             or "shortconv.conv" in t.name or "altup_correct_coef" in t.name or "altup_predict_coef" in t.name
             or not t.name.endswith(".weight"))
 

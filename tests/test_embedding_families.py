@@ -1,0 +1,85 @@
+"""Embedding families of Ollama's most-pulled list (issue 17): tensors, parameter counts and file sizes held to
+published figures. The files compared are rows of benchmarks/heldout/gguf_sizes.csv (one source URL each)."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+from selfhost_advisor.catalog.models import resolve
+from selfhost_advisor.catalog.quants import get_quant
+from selfhost_advisor.estimate.quantize import assign_types
+from selfhost_advisor.estimate.tensors import build_tensors, count_params
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+import accuracy  # noqa: E402
+
+
+def _file_error(model_id: str, quant: str, real_bytes: int) -> float:
+    return accuracy.file_bytes(resolve(model_id).model, get_quant(quant)) / real_bytes - 1
+
+
+def test_xlm_roberta_large_counts_the_published_classifier_checkpoint():
+    # A stored plan pins an XLMRobertaForSequenceClassification fine-tune of bge-m3 at 567,755,777 parameters
+    # (code-index file id 60378559056): the encoder with its 8194-row position table, no pooler, plus the
+    # classification head (dense 1024 x 1024 + bias, out_proj 1024 x 1 + bias). llama.cpp's converter drops the first
+    # pad_token_id + 1 = 2 position rows (convert_hf_to_gguf.py XLMRobertaModel.modify_tensors).
+    m = resolve("bge-m3").model
+    head = 1024 * 1024 + 1024 + 1024 + 1
+    assert count_params(m) + 2 * 1024 + head == 567_755_777
+    shapes = {t.name: t.shape for t in build_tensors(m)}
+    assert shapes["token_types.weight"] == (1024, 1)  # type_vocab_size 1
+    assert shapes["position_embd.weight"] == (1024, 8192)
+    assert shapes["token_embd.weight"] == (1024, 250002)
+
+
+def test_position_table_and_token_types_stay_f32_in_quantized_files():
+    # convert_hf_to_gguf.py writes POS_EMBD and TOKEN_TYPES F32 ("always in float32"); llama-quant.cpp leaves them
+    # unquantized ("do not quantize positional embeddings and token types (BERT)").
+    m = resolve("bge-m3").model
+    tensors = list(build_tensors(m))
+    for quant in ("Q4_K_M", "Q8_0", "F16"):
+        types = dict(zip((t.name for t in tensors), assign_types(m, tensors, get_quant(quant))))
+        assert types["position_embd.weight"] == types["token_types.weight"] == "F32", quant
+        assert types["blk.0.attn_q.weight"] != "F32"
+
+
+@pytest.mark.parametrize(("model_id", "quant", "real_bytes", "tolerance"), [
+    # gpustack/bge-m3-GGUF bge-m3-Q8_0.gguf: exact bytes pinned by two stored download scripts
+    ("bge-m3", "Q8_0", 634_553_760, 0.01),
+    # lm-kit/bge-m3-gguf bge-m3-Q4_K_M.gguf: 438 MB to 3 significant figures in a stored app catalog (+-0.11%)
+    ("bge-m3", "Q4_K_M", 438_000_000, 0.0111),
+    # Casual-Autopsy/snowflake-arctic-embed-l-v2.0-gguf q8_0: exact bytes in a stored app test
+    ("snowflake-arctic-embed2", "Q8_0", 634_554_752, 0.01),
+    # Ollama's default snowflake-arctic-embed (335m, F16): 670MB (morphllm's Ollama embedding table)
+    ("snowflake-arctic-embed", "F16", 670_000_000, 0.0108),
+])
+def test_file_size_within_1pct_of_the_published_file(model_id, quant, real_bytes, tolerance):
+    assert abs(_file_error(model_id, quant, real_bytes)) < tolerance
+
+
+def test_every_heldout_row_of_the_new_families_is_within_1pct():
+    rows = [r for r in accuracy.heldout_rows() if r["catalog"].startswith(("bge-m3", "snowflake-arctic-embed"))]
+    assert len(rows) >= 4
+    for r in rows:
+        assert abs(r["error_pct"]) < 1.0, r
+
+
+@pytest.mark.parametrize(("name", "model_id", "stated_m"), [
+    ("snowflake-arctic-embed:22m", "snowflake-arctic-embed:22m", 22),
+    ("snowflake-arctic-embed:33m", "snowflake-arctic-embed:33m", 33),
+    ("snowflake-arctic-embed:110m", "snowflake-arctic-embed:110m", 110),
+    ("snowflake-arctic-embed:137m", "snowflake-arctic-embed:137m", 137),
+    ("snowflake-arctic-embed", "snowflake-arctic-embed:335m", 335),
+    ("snowflake-arctic-embed:latest", "snowflake-arctic-embed:335m", 335),
+    ("snowflake-arctic-embed2", "snowflake-arctic-embed2:568m", 568),
+    ("bge-m3:latest", "bge-m3:567m", 568),
+])
+def test_ollama_tags_resolve_to_the_stated_size(name, model_id, stated_m):
+    # Snowflake's card: xs 22M, s 33M, m 110M, m-long 137M, l 335M; arctic-embed-l-v2.0 and bge-m3 568M, whole
+    # millions. The BERT and XLM-R checkpoints carry a pooler (hidden x hidden + bias) that llama.cpp's converter drops.
+    m = resolve(name).model
+    assert m.id == model_id and "embedding" in m.use_cases
+    pooler = 0 if m.arch == "nomic-bert" else m.hidden_size ** 2 + m.hidden_size
+    assert abs((count_params(m) + pooler) / 1e6 - stated_m) < 1.0
