@@ -46,6 +46,21 @@ def _check_min_tps(min_tps: float | None) -> None:
         raise BadOptionError(f"--min-tps {min_tps:g} must be a positive, finite speed", "e.g. --min-tps 20")
 
 
+def _context(eng: Any, model: Any, given: str | int | None, default: int) -> tuple[int, str, list[str]]:
+    """(context to size, how it was chosen, warnings). No --context: the engine's default, which never passes the
+    model's maximum (a BERT embedder's 512, Llama 2's 4096). --context above the maximum: what the engine does with
+    it (engines/*.py context_over_max: llama.cpp runs and warns, Ollama lowers it, vLLM refuses: exit 2)."""
+    from .units import parse_context
+
+    if given is None:
+        return default, "default, the model's maximum" if default >= model.max_context else "default", []
+    ctx = parse_context(str(given), model.max_context)
+    if ctx <= model.max_context:
+        return ctx, "--context", []
+    ctx, warning = eng.context_over_max(model, ctx)
+    return ctx, "--context, above the model's maximum", [warning]
+
+
 def probe() -> ProbeReport:
     """This machine's GPUs, CPU, RAM and free memory (`advisor probe`); `.machine` is what fit() sizes for."""
     from .probe import probe as run_probe
@@ -79,7 +94,6 @@ def fit(
     from .errors import BadOptionError
     from .estimate.fit import fit as run_fit
     from .machine import resolve_machine
-    from .units import parse_context
 
     names = _names(quant)
     resolved = resolve(model, quants=tuple(names), offline=offline)
@@ -104,7 +118,7 @@ def fit(
     version = (engine_version or "").strip()
     if version and hasattr(eng, "release"):
         eng.release(version)  # a malformed or too-old release is bad input before anything is sized
-    ctx = eng.default_context(m, machine, version) if context is None else parse_context(str(context), m.max_context)
+    ctx, context_source, context_warnings = _context(eng, m, context, eng.default_context(m, machine, version))
     if not eng.mixed_gpus and len({(d.name, d.memory_bytes) for d in machine.devices}) > 1:
         raise BadOptionError(f"--engine {eng.name} runs tensor parallel over identical GPUs; {machine.name} mixes cards",
                              "use --engine llamacpp (layer split) or identical GPUs ('2x rtx4090')")
@@ -142,12 +156,17 @@ def fit(
                                                       min_quant=floor, require_fit=require_fit, min_tps=min_tps))
     if resolved.kind == "catalog":
         result = with_alternative(result, quants, host_ram_known=ram_known)
-    return result
+    from .record import replace
+
+    note = eng.embedding_note(m, request)
+    return replace(result, assumptions={**result.assumptions, "context_source": context_source,
+                                        "max_context": m.max_context},
+                   warnings=tuple(context_warnings) + result.warnings + ((note,) if note else ()))
 
 
 def hardware_for(
     model: str, *, quant: str | Sequence[str] | None = None, min_tps: float | None = None,
-    context: str | int = 8192, max_price: float | None = None, engine: str = "llamacpp",
+    context: str | int | None = None, max_price: float | None = None, engine: str = "llamacpp",
     min_quant: str | None = None,
 ) -> HardwareForResult:
     """Every hardware profile (discrete GPUs also 2x/4x/8x) ranked for `model`, meeting the target first, cheapest
@@ -157,7 +176,6 @@ def hardware_for(
     from .engines import get_engine
     from .errors import BadOptionError
     from .estimate.plan import HardwareForResult, hardware_for as plan
-    from .units import parse_context
 
     resolved = resolve(model)
     m = resolved.model
@@ -170,8 +188,10 @@ def hardware_for(
     considered = ", ".join(q.name for q in quants) if names else None
     if not names:
         quants = eng.buying_quants(quants)  # buying advice at 2-3 bits per weight would mislead
-    request = FitRequest(context=parse_context(str(context), m.max_context), engine=eng.name,
-                         n_ubatch=int(eng.params["n_ubatch"]))
+    from .engines.interface import DEFAULT_CONTEXT
+
+    ctx, _, _ = _context(eng, m, context, min(DEFAULT_CONTEXT, m.max_context))
+    request = FitRequest(context=ctx, engine=eng.name, n_ubatch=int(eng.params["n_ubatch"]))
     from .estimate.quality import min_quant as floor_of
 
     from .estimate.tensors import param_counts
@@ -301,6 +321,9 @@ def serve(
     if gpu_memory_utilization is not None and not 0 < gpu_memory_utilization <= 1:
         raise BadOptionError(f"--gpu-memory-utilization {gpu_memory_utilization!r} must be in (0, 1]",
                              "e.g. --gpu-memory-utilization 0.9")
+    if prompt_tokens + output_tokens > resolved.model.max_context:
+        # vLLM refuses a max_model_len above the model's maximum (exit 2); the others run and the report warns
+        eng.context_over_max(resolved.model, prompt_tokens + output_tokens)
     options = FitRequest(context=prompt_tokens + output_tokens, engine=eng.name, kv_cache_type=kv,
                          gpu_memory_utilization=gpu_memory_utilization, max_num_seqs=max_num_seqs,
                          max_num_batched_tokens=max_num_batched_tokens)

@@ -18,7 +18,8 @@ def hardware(
     quant: Optional[List[str]] = typer.Option(None, "--quant", "-q", help="With --for: only these quantizations.",
                                               autocompletion=complete.quants),
     min_tps: Optional[float] = typer.Option(None, "--min-tps", help="With --for: decode at least this fast; exit 1 if no configuration does."),
-    context: str = typer.Option("8192", "--context", "-c", help="With --for: context length (8192, 32k, max)."),
+    context: Optional[str] = typer.Option(None, "--context", "-c", help="With --for: context length (8192, 32k, max); "
+                                          "default 8192, capped at the model's maximum."),
     max_price: Optional[float] = typer.Option(None, "--max-price", help="With --for: price ceiling in USD; exit 1 if no configuration is within it."),
     engine: str = typer.Option("llamacpp", "--engine", help="With --for: llamacpp, ollama or vllm.",
                                autocompletion=complete.engines),

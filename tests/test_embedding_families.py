@@ -83,3 +83,28 @@ def test_ollama_tags_resolve_to_the_stated_size(name, model_id, stated_m):
     assert m.id == model_id and "embedding" in m.use_cases
     pooler = 0 if m.arch == "nomic-bert" else m.hidden_size ** 2 + m.hidden_size
     assert abs((count_params(m) + pooler) / 1e6 - stated_m) < 1.0
+
+
+def test_llama_server_command_has_embedding_and_says_what_bounds_an_input():
+    # llama.cpp common/arg.cpp {"--embedding", "--embeddings"}: "restrict to only support embedding use case"
+    from selfhost_advisor import api
+
+    r = api.fit("bge-m3", "rtx-4090", quant="Q8_0")
+    cmd = r.options[0].command.split()
+    assert "--embedding" in cmd and cmd[cmd.index("-c") + 1] == "8192"
+    # a non-causal encoder embeds one input per physical batch (-ub 512): the warning says how to raise it
+    assert any("-ub 8192" in w and "refused" in w for w in r.warnings)
+    chat = api.fit("llama3.1:8b", "rtx-4090", quant="Q4_K_M")
+    assert "--embedding" not in chat.options[0].command.split()
+
+
+def test_vllm_command_uses_the_pooling_runner_and_no_decode_for_an_encoder():
+    # vLLM --runner pooling (replaced --task embed; vLLM's own pooling tests start servers with it)
+    from selfhost_advisor import api
+
+    r = api.fit("bge-m3", "rtx-4090", engine="vllm", quant="BF16")
+    o = r.options[0]
+    assert o.placement.fit == "gpu" and o.command.endswith("--runner pooling")
+    assert o.memory.kv_cache_bytes == 0 and o.speed.decode_tokens_per_s is None and o.speed.prefill_tokens_per_s > 0
+    chat = api.fit("llama3.1:8b", "rtx-4090", engine="vllm", quant="FP8")
+    assert "--runner" not in chat.options[0].command

@@ -73,6 +73,8 @@ def build_workload(monthly_tokens: str, output_share: float | None, peak_to_aver
     hours = _number("--active-hours", active_hours, "active_hours_per_month", 0.0, 730.0, lo_open=True,
                     example=" (730 = all month)")
     ctx = parse_context(context if context is not None else str(default("context")), max_context)
+    if context is None and max_context:
+        ctx = min(ctx, max_context)  # the default never passes the model's maximum (512 for a BERT embedder)
     floor = _number("--min-stream-speed", min_stream_speed, "min_stream_tokens_per_s", 0.0, 10_000.0)
     cached = _number("--cached-input-share", cached_input_share, "cached_input_share", 0.0, 1.0, example=", e.g. 0.5")
     writes = _number("--cache-write-share", cache_write_share, "cache_write_share", 0.0, 1.0, example=", e.g. 0.05")

@@ -89,6 +89,13 @@ def build_comparison(
                        request_tokens, m.max_context, prompt_tokens=prompt_tokens, output_tokens=output_tokens,
                        cached_input_share=cached_input_share, batch_share=batch_share, max_ttft=max_ttft,
                        cache_write_share=cache_write_share)
+    over = ""
+    if w.context > m.max_context:  # --context above the maximum: what the engine does (engines/*.py context_over_max)
+        from ..engines import get_engine
+        from ..record import replace as _replace
+
+        ctx, over = get_engine(engine).context_over_max(m, w.context)
+        w = _replace(w, context=ctx)
     p = build_params(electricity, pue, amortize_months, ops_hours, ops_rate, ops_hours_per_box, spare, residual_value,
                      cost_of_capital)
     constraints = build_constraints(regulated, air_gapped, no_ops_team, need_frontier)
@@ -121,6 +128,8 @@ def build_comparison(
     prices = _with_formats(prices)
     constraints_, explicit, th = constraints, bool(names or contract), thresholds()
     notes = assumptions(w, p, when.date().isoformat())
+    if context is None and w.context == m.max_context and notes["context"].get("default", w.context) > w.context:
+        notes["context"] = {**notes["context"], "source": f"the model's maximum ({m.id}): the default is capped at it"}
     floor = _floor(min_quant, prices, w, m.id, explicit, constraints.need_frontier)
     planned, capacity_fn, replans = fleet.plan(boxes, floor)
 
@@ -138,7 +147,8 @@ def build_comparison(
 
     at_floors = floor_verdicts(fleet, boxes, prices, floor, result, verdict_rerun) if fleet.floor_applies else ()
     result = annotate(result, floor, replans, at_floors, fleet, quant_obj)
-    return reconcile(replace(result, sensitivity=sensitivities(result, planned, prices, verdict_rerun)))
+    result = reconcile(replace(result, sensitivity=sensitivities(result, planned, prices, verdict_rerun)))
+    return replace(result, warnings=(over,) + tuple(result.warnings)) if over else result
 
 
 def _with_formats(prices: list) -> list:

@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import BadOptionError
 
+DEFAULT_CONTEXT = 8192  # tokens: fit's and hardware --for's context when --context is not given (docs/cli.md)
+
 if TYPE_CHECKING:
     from ..catalog.resolve import Resolved
     from ..domain import FitOption, FitRequest, Machine, Model, Quant
@@ -85,9 +87,18 @@ class Engine:
                     raise BadOptionError(f"{flag} is a vLLM option; {self.name} does not have it", "add --engine vllm or drop it")
 
     def default_context(self, model: Model, machine: Machine, request_version: str = "") -> int:
-        """Context when --context is not given: 8192 tokens (capped at the model's trained context); engines with
-        release records (Ollama) use their release's default (capped at the model's trained context)."""
-        return 8192
+        """Context when --context is not given: 8192 tokens capped at the model's maximum (512 for a BERT embedder,
+        4096 for Llama 2); engines with release records (Ollama) use their release's default, capped likewise."""
+        return min(DEFAULT_CONTEXT, model.max_context)
+
+    def embedding_note(self, model: Model, request: FitRequest) -> str:
+        """A warning about how the engine embeds with this model ("" when there is nothing to say)."""
+        return ""
+
+    def context_over_max(self, model: Model, context: int) -> tuple[int, str]:
+        """An explicit context above the model's maximum: (the context the engine runs with, the warning), or
+        BadOptionError where the engine refuses it. Default: it runs as asked (mlx_lm reads no maximum)."""
+        return context, f"context {context:,} exceeds {model.id}'s maximum {model.max_context:,}"
 
     def default_flash_attention(self, model: Model, request_version: str = "") -> bool:
         return bool(self.params["flash_attention"])

@@ -37,6 +37,26 @@ class LlamaCpp(Engine):
 
         return select_quants(resolved, names) or listed_quants()
 
+    def embedding_note(self, model: Model, request: FitRequest) -> str:
+        """A non-causal encoder embeds each input in one physical batch: llama-server refuses a longer input ("input
+        (N tokens) is too large to process. increase the physical batch size"; it splits only causal models with
+        last-token pooling), so -ub bounds the input length below the context."""
+        from ..estimate.encoder import ENCODER_ARCHS
+
+        if model.arch not in ENCODER_ARCHS or request.n_ubatch >= request.context:
+            return ""
+        return (f"llama-server embeds each input in one physical batch: inputs longer than -ub {request.n_ubatch} tokens "
+                f"are refused; to embed up to {request.context:,} add -b {request.context} -ub {request.context} (the "
+                "compute buffer grows with it and is not sized here)")
+
+    def context_over_max(self, model: Model, context: int) -> tuple[int, str]:
+        """llama.cpp warns and runs: llama_context allocates the KV cache for -c ("n_ctx_seq (N) > n_ctx_train (M) --
+        possible training context overflow") and llama-server then caps each slot at the maximum ("the slot context
+        (N) exceeds the training context of the model (M) - capping", tools/server/server-context.cpp). So the
+        memory is the asked context's and no request can use more than the maximum."""
+        return context, (f"context {context:,} exceeds {model.id}'s maximum {model.max_context:,}: llama-server "
+                         f"allocates the KV cache for -c {context} but caps each slot at {model.max_context:,} tokens")
+
     def buying_quants(self, quants: tuple[Quant, ...]) -> tuple[Quant, ...]:
         floor = self.quant(QUALITY_FLOOR).rank
         return tuple(q for q in quants if q.rank <= floor)
@@ -121,6 +141,10 @@ class LlamaCpp(Engine):
             args += ["--mmproj", "mmproj-" + self.gguf_ref(model, option.quant, request).rsplit("-", 1)[0] + "-f16.gguf"]
         if pl.cpu_moe_layers:
             args += ["--n-cpu-moe", str(pl.cpu_moe_layers)]
+        if "embedding" in model.use_cases:
+            # common/arg.cpp {"--embedding", "--embeddings"}: "restrict to only support embedding use case; use only
+            # with dedicated embedding models" (env LLAMA_ARG_EMBEDDINGS); without it /v1/embeddings is refused
+            args.append("--embedding")
         used = [n for n in pl.per_device_layers if n]
         if len(used) > 1:
             args += ["--tensor-split", ",".join(str(n) for n in pl.per_device_layers)]

@@ -64,6 +64,17 @@ class Ollama(LlamaCpp):
             rule = 262144 if total >= 47 * GIB else 32768 if total >= 23 * GIB else 4096
         return min(int(rule), model.max_context)
 
+    def embedding_note(self, model: Model, request: FitRequest) -> str:
+        return ""  # Ollama's runner sets its own batch for embeddings; its rule was not read
+
+    def context_over_max(self, model: Model, context: int) -> tuple[int, str]:
+        """Ollama lowers num_ctx to the GGUF's context_length before it starts the runner (llm/server.go:
+        `if opts.NumCtx > int(trainCtx) && trainCtx > 0 { slog.Warn("requested context size too large for model" ..);
+        opts.NumCtx = int(trainCtx) }`), so the memory is the maximum's."""
+        return model.max_context, (f"context {context:,} exceeds {model.id}'s maximum {model.max_context:,}: Ollama lowers "
+                                   f"num_ctx to {model.max_context:,} (\"requested context size too large for model\"), "
+                                   "so it is sized at that")
+
     def default_flash_attention(self, model: Model, request_version: str = "") -> bool:
         rule = self.release(request_version)["flash_attention"]
         return rule == "auto" or (rule == "model" and model.arch in _FA_ARCHS)

@@ -12,6 +12,12 @@ if TYPE_CHECKING:
     from ..domain import FitOption, FitRequest, Machine, Model, Quant
     from ..estimate.vllm import VllmPlan
 
+def _is_encoder(model: Model) -> bool:
+    from ..estimate.encoder import ENCODER_ARCHS
+
+    return model.arch in ENCODER_ARCHS
+
+
 _GGUF_KV = ("q8_0", "q4_0", "q4_1", "q5_0", "q5_1", "iq4_nl", "f32")
 
 
@@ -32,6 +38,21 @@ class Vllm(Engine):
         from ..estimate.vllm import vllm_quants
 
         return tuple(sorted({self.quant(n) for n in names}, key=lambda q: q.rank)) if names else vllm_quants()
+
+    def context_over_max(self, model: Model, context: int) -> tuple[int, str]:
+        """vLLM refuses a max_model_len above the derived maximum unless VLLM_ALLOW_LONG_MAX_MODEL_LEN is set
+        (vllm/config/model.py _get_and_verify_max_len: "User-specified max_model_len (N) is greater than the derived
+        max_model_len (max_position_embeddings=M ...). To allow overriding this maximum, set the env var
+        VLLM_ALLOW_LONG_MAX_MODEL_LEN=1"); with it set, vLLM warns and runs, and so do we."""
+        import os
+
+        if os.environ.get("VLLM_ALLOW_LONG_MAX_MODEL_LEN", "").strip().lower() in ("1", "true"):
+            return context, (f"context {context:,} exceeds {model.id}'s maximum {model.max_context:,}: allowed by "
+                             "VLLM_ALLOW_LONG_MAX_MODEL_LEN; positions past the maximum give wrong outputs")
+        raise BadOptionError(
+            f"context {context:,} is above {model.id}'s maximum {model.max_context:,}: vLLM refuses a max_model_len "
+            "above the model's derived maximum",
+            f"give --context {model.max_context} or less (or set VLLM_ALLOW_LONG_MAX_MODEL_LEN=1, as vLLM says)")
 
     def check_request(self, model: Model, request: FitRequest, machine: Machine | None = None) -> None:
         from ..estimate.vllm import check_request
@@ -68,6 +89,11 @@ class Vllm(Engine):
                              "within a node; the inter-node hop is not counted)" if p.pp > 1 else ""))
         elif p.placement.fit == "gpu":
             speed = Speed(None, None, "unknown", note="device bandwidth or FLOPS unknown: give a hardware profile")
+        if speed is not None and speed.decode_tokens_per_s is not None and _is_encoder(model):
+            from ..record import replace
+
+            speed = replace(speed, decode_tokens_per_s=None, decode_low=None, decode_high=None,
+                            note=speed.note + "; embedding model: no decode, prefill is the tokens embedded per second")
         return FitOption(quant=quant, memory=p.memory, placement=p.placement, speed=speed,
                          max_concurrency=p.max_concurrency if p.placement.fit == "gpu" else 0,
                          command=self.plan_command(model, quant, request, p))
@@ -98,6 +124,10 @@ class Vllm(Engine):
             args += ["--quantization", "fp8"]
         if request.enforce_eager:
             args.append("--enforce-eager")
+        if "embedding" in model.use_cases:
+            # vLLM's pooling runner (vllm/engine/arg_utils.py --runner {auto,generate,pooling,draft}; it replaced
+            # --task embed): serves /v1/embeddings; a decoder checkpoint (Qwen3ForCausalLM) is converted to an embedder
+            args += ["--runner", "pooling"]
         return " ".join([shlex.join(head), model_arg, shlex.join(args)])
 
 

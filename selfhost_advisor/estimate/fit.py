@@ -132,10 +132,6 @@ def fit(
         warnings.append(f"{', '.join(below)} {'fits' if one else 'fit'} fully on GPU but {'loses' if one else 'lose'} "
                         f"more than the quality floor {min_quant} ({below[0]}: {_loss(below[0])}; {min_quant}: "
                         f"{_loss(min_quant)}); --min-quant any allows {'it' if one else 'them'}")
-    if request.context > model.max_context:
-        warnings.append(
-            f"context {request.context} exceeds {model.id}'s trained maximum {model.max_context}"
-        )
     if request.images and not any(o.memory.projector_bytes for o in options):
         release = f" {request.engine_version}" if request.engine_version else ""
         warnings.append(f"--images: nothing added; no projector is counted for {model.id} under {request.engine}{release} "

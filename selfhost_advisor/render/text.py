@@ -118,9 +118,10 @@ def render_fit(r: FitResult, file=None) -> None:
     con.print(f"[bold]Hardware[/] {hw_line}")
     for line in usable_lines(hw):
         con.print(f"[bold]Usable[/]   {line}")
+    capped = " (the model's maximum)" if r.assumptions.get("context_source") == "default, the model's maximum" else ""
     con.print(
-        f"[bold]Run[/]      {r.request.engine}, context {r.request.context:,} tokens, KV cache {r.request.kv_cache_type}"
-        f", flash attention {'on' if r.request.flash_attention else 'off'}"
+        f"[bold]Run[/]      {r.request.engine}, context {r.request.context:,} tokens{capped}, KV cache "
+        f"{r.request.kv_cache_type}, flash attention {'on' if r.request.flash_attention else 'off'}"
     )
     has_speed = any(o.speed and o.speed.decode_tokens_per_s for o in r.options)
     table = Table(**TABLE_STYLE)
