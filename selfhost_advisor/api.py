@@ -68,6 +68,18 @@ def probe() -> ProbeReport:
     return run_probe()
 
 
+def _image_tokens(n: int | None) -> int | None:
+    """--image-tokens: a whole number of tokens per image, 1 to 1,048,576 (BadOptionError otherwise)."""
+    from .errors import BadOptionError
+
+    if n is None:
+        return None
+    if isinstance(n, bool) or not isinstance(n, int) or not 1 <= n <= 2**20:
+        raise BadOptionError(f"--image-tokens {str(n)[:40]!r} is out of range", "give the tokens one image takes, "
+                             "1 to 1048576 (e.g. 576 for LLaVA 1.5, 1024 for a Qwen-VL image of about 900 px)")
+    return n
+
+
 def fit(
     model: str, hardware: str | None = None, *, vram: str | int | None = None, ram: str | int | None = None,
     gpus: int | None = None, quant: str | Sequence[str] | None = None, context: str | int | None = None,
@@ -77,6 +89,7 @@ def fit(
     nodes: int | None = None, memory: str | None = None, gpu_memory: str | int | None = None,
     require_fit: str | None = None, min_tps: float | None = None, offline: bool = False,
     min_quant: str | None = None, images: bool = False, engine_version: str | None = None,
+    image_tokens: int | None = None,
 ) -> FitResult:
     """Memory, placement and speed of `model` per quantization on the hardware (`advisor fit`).
 
@@ -136,7 +149,8 @@ def fit(
         n_cpu_moe=n_cpu_moe,
         gpu_memory_utilization=gpu_memory_utilization, max_num_seqs=max_num_seqs,
         max_num_batched_tokens=max_num_batched_tokens, enforce_eager=enforce_eager, tensor_parallel=tensor_parallel,
-        nodes=nodes, model_ref=eng.model_ref(resolved), images=bool(images), engine_version=version,
+        nodes=nodes, model_ref=eng.model_ref(resolved), images=bool(images) or image_tokens is not None,
+        engine_version=version, image_tokens=_image_tokens(image_tokens),
     )
     eng.check_request(m, request, machine)
     from .estimate.alternative import with_alternative

@@ -84,6 +84,10 @@ def fit(
         "(default: the newest we have read)."),
     images: bool = typer.Option(False, "--images", help="Images are sent: count a vision model's projector "
                                 "(weights and one image's graph; llama-server --mmproj). Ollama and vLLM load it anyway."),
+    image_tokens: Optional[int] = typer.Option(
+        None, "--image-tokens", help="Tokens one image takes in the context (implies --images). Dynamic-resolution "
+        "towers (Qwen-VL, Pixtral) size one image's graph by it and llama-server gets --image-max-tokens. "
+        "Default: the model's own (LLaVA 1.5 576, 1.6 up to 2880, Gemma 3 256, Qwen-VL up to 4096)."),
     parallel: int = typer.Option(1, "--parallel", help="Concurrent sequences (Ollama multiplies the context by it)."),
     flash_attention: Optional[bool] = typer.Option(
         None, "--flash-attention/--no-flash-attention", help="Override the engine's flash-attention default."
@@ -136,7 +140,7 @@ def fit(
                      max_num_batched_tokens=max_num_batched_tokens, enforce_eager=enforce_eager, tensor_parallel=tp,
                      nodes=nodes, memory=memory, gpu_memory=gpu_memory,
                      require_fit=require_fit, min_tps=min_tps, offline=offline, min_quant=min_quant,
-                     images=images, engine_version=engine_version)
+                     images=images, engine_version=engine_version, image_tokens=image_tokens)
     gate = result.gate
     if as_json:
         from .render.jsonout import fit_dict

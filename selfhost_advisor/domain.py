@@ -400,6 +400,7 @@ class FitRequest:
     nodes: int | None = None  # vLLM pipeline parallel: this many boxes like the hardware, one stage each
     model_ref: str = ""  # what the command loads: a file path, Hub id or Ollama tag ("" = the model's Hub id)
     images: bool = False  # images are sent: a vision model loads its projector (estimate/projector.py)
+    image_tokens: int | None = None  # tokens one image takes (dynamic-resolution towers: llama-server --image-max-tokens)
     engine_version: str = ""  # the engine release whose rules and defaults apply ("" = the registry's current one)
 
 

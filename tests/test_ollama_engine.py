@@ -175,6 +175,6 @@ def test_gpu_reserve_by_release():
     assert eng.gpu_margin_bytes(text_only, FitRequest(context=4096, engine="ollama", engine_version="0.30.0")) == GIB
     # a vision model's projector is loaded with the model, images or not (engines/ollama.py _projector)
     req = FitRequest(context=4096, engine="ollama", engine_version="0.30.0")
-    p = projector(m, mmproj_file=True)
+    p = projector(m, mmproj_file=True, flash_attention=req.flash_attention)  # llama-server's clip, FA as the text model
     target = -(-(p.weights_bytes + GIB) // MIB) * MIB
     assert eng.gpu_margin_bytes(m, req) + eng.projector_bytes(m, req) == max(target, p.weights_bytes + p.graph_bytes)

@@ -67,7 +67,11 @@ def test_llama4_tower_is_its_tensors():
     assert has_vision(get("llama4:maverick"))
 
 
-def test_the_1024_px_image_cap_sets_qwen3_vl_graph():
-    # llama.cpp clip.cpp caps Qwen2/2.5-VL images at 1024 px: (1024/16)^2 = 4096 patches, 16 heads of f32 scores
-    g = projector(get("qwen3-vl:8b"), mmproj_file=True).graph_bytes
-    assert g == 4 * (1024 * 1024 * 3 + 1152 * 16 + 4096 * 4096 * 16)
+def test_llamacpps_4096_token_cap_sets_qwen3_vl_graph():
+    # llama.cpp clip.cpp set_limit_image_tokens(8, 4096) for the Qwen-VL towers: 4096 tokens of 2x2 patches = 16384
+    # patches; without flash attention 16 heads of f32 scores over them, with it the MLP (4304) and 3 d-wide tensors
+    m = get("qwen3-vl:8b")
+    assert projector(m, mmproj_file=True).graph_bytes == 4 * (16384 * 16 * 16 * 3 + 1152 * 16 + 16384 * 16384 * 16)
+    assert projector(m, mmproj_file=True, flash_attention=True).graph_bytes == 4 * 16384 * (4304 + 3 * 1152)
+    # --image-tokens 1024: a 1024 px image, 4096 patches
+    assert projector(m, mmproj_file=True, image_tokens=1024).graph_bytes == 4 * (1024 * 1024 * 3 + 1152 * 16 + 4096 * 4096 * 16)

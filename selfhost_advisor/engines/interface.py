@@ -110,10 +110,9 @@ class Engine:
     def projector_note(self, request: FitRequest, projector_bytes: int) -> str:
         """fit's assumptions.projector for a vision model: what was counted for its vision tower, and why."""
         if projector_bytes:
-            why = "images sent" if request.images else "this engine loads it with the model, images or not"
-            return (f"vision projector counted on GPU 0: {projector_bytes / 2**30:.2f} GiB, encoder weights and one "
-                    f"image's graph ({why})")
-        return "vision projector not counted: text only (--images counts it, and llama-server loads it with --mmproj)"
+            why = "images sent" if request.images else "loaded with the model, images or not"
+            return f"projector {projector_bytes / 2**30:.2f} GiB on GPU 0 (encoder weights + one image's graph; {why})"
+        return "projector not counted: text only (--images adds it: llama-server --mmproj)"
 
     def model_ref(self, resolved: Resolved) -> str:
         """What the command loads for this resolved model (a file path, a Hub id, an Ollama tag)."""

@@ -101,7 +101,8 @@ class LlamaCpp(Engine):
             return 0
         from ..estimate.projector import projector
 
-        p = projector(model, mmproj_file=True)
+        p = projector(model, mmproj_file=True, image_tokens=request.image_tokens,
+                      flash_attention=request.flash_attention)
         return p.weights_bytes + p.graph_bytes if p else 0
 
     def never_on_gpu(self, model: Model, machine: Machine) -> bool:
@@ -139,6 +140,10 @@ class LlamaCpp(Engine):
                 "-ub", str(request.n_ubatch), "-np", str(request.n_parallel)]
         if request.images and self.projector_bytes(model, request):
             args += ["--mmproj", "mmproj-" + self.gguf_ref(model, option.quant, request).rsplit("-", 1)[0] + "-f16.gguf"]
+            from ..estimate.projector import is_dynamic
+
+            if request.image_tokens and is_dynamic(model):
+                args += ["--image-max-tokens", str(request.image_tokens)]
         if pl.cpu_moe_layers:
             args += ["--n-cpu-moe", str(pl.cpu_moe_layers)]
         if "embedding" in model.use_cases:

@@ -119,7 +119,8 @@ class Ollama(LlamaCpp):
         cfg = vision_config(model)
         if cfg is None or parse_version(self.version(request.engine_version)) < parse_version(cfg.get("ollama_since", "0")):
             return None
-        return projector(model, mmproj_file=mmproj_file)
+        # from 0.30.0 (mmproj_file) llama-server's clip runs it, with flash attention as the release sets it
+        return projector(model, mmproj_file=mmproj_file, flash_attention=mmproj_file and request.flash_attention)
 
     def option(self, model: Model, quant: Quant, machine: Machine, request: FitRequest, *,
                host_ram_known: bool = True) -> FitOption:

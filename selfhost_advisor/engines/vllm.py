@@ -26,8 +26,7 @@ class Vllm(Engine):
     weights_note = "per tensor, vLLM serving formats (data/engines.yaml vllm_formats)"
 
     def projector_note(self, request: FitRequest, projector_bytes: int) -> str:
-        return ("vision tower counted in the weights, 16-bit: vLLM builds it with the model, images or not "
-                "(estimate/vllm_weights.py vision_bytes)")
+        return "tower in the weights, 16-bit (vLLM builds it with the model, images or not)"
 
     def quant(self, name: str) -> Quant:
         from ..estimate.vllm import get_vllm_quant

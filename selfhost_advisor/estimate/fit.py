@@ -132,6 +132,12 @@ def fit(
         warnings.append(f"{', '.join(below)} {'fits' if one else 'fit'} fully on GPU but {'loses' if one else 'lose'} "
                         f"more than the quality floor {min_quant} ({below[0]}: {_loss(below[0])}; {min_quant}: "
                         f"{_loss(min_quant)}); --min-quant any allows {'it' if one else 'them'}")
+    from .projector import image_tokens as tokens_of
+
+    per_image = tokens_of(model, request.image_tokens) if request.images or request.image_tokens else None
+    if per_image and per_image > request.context:
+        warnings.append(f"one image takes {per_image:,} tokens, more than the {request.context:,}-token context: "
+                        f"raise --context (or --image-tokens for a dynamic-resolution model)")
     if request.images and not any(o.memory.projector_bytes for o in options):
         release = f" {request.engine_version}" if request.engine_version else ""
         warnings.append(f"--images: nothing added; no projector is counted for {model.id} under {request.engine}{release} "
@@ -161,6 +167,7 @@ def fit(
         "host_speed": host_speed(machine),
         "images": request.images,
         "projector": _projector_note(engine, model, options, request),
+        "image_tokens": per_image,
         **engine.describe(model, request),
     }
     from .tensors import param_counts

@@ -41,17 +41,20 @@ def ollama_arch(model) -> str:
     return str(cfg.get("ollama_arch", model.arch)) if cfg else model.arch
 
 
-def projector(model, *, mmproj_file: bool, matrix_bytes: float = F16) -> ProjectorSize | None:
+def projector(model, *, mmproj_file: bool, matrix_bytes: float = F16, image_tokens: int | None = None,
+              flash_attention: bool = False) -> ProjectorSize | None:
     """Weights and graph of the vision encoder: `mmproj_file` (llama.cpp's --mmproj GGUF) includes the projection
     into the text model; Ollama's own engine counts only the encoder tensors (v.*). matrix_bytes: bytes per weight of
-    the matrices (F16 2; a Q8_0 mmproj 34/32); patch and position embeddings keep their own type."""
+    the matrices (F16 2; a Q8_0 mmproj 34/32); patch and position embeddings keep their own type. image_tokens: the
+    tokens of one image, which sizes a dynamic-resolution tower's graph in llama.cpp (--image-max-tokens);
+    flash_attention: llama.cpp's clip runs attention fused (no patches^2 scores), as it does by default since PR #16837."""
     c = vision_config(model)
     if c is None:
         return None
     if c.get("kind") in KINDS:  # counted tensor by tensor (estimate/vision_towers.py); Ollama's blob is the same file
         weights = tower_bytes(c, model.hidden_size, matrix_bytes)
         separate = c.get("ollama_projector") == "file"
-        graph = _clip_graph(c) if mmproj_file else _ollama_graph(c, separate)
+        graph = _clip_graph(c, image_tokens, flash_attention) if mmproj_file else _ollama_graph(c, separate)
         return ProjectorSize(int(round(weights)), graph, str(c["source"]), separate)
     d, ff, n, p = int(c["hidden"]), int(c["intermediate"]), int(c["layers"]), int(c["patch"])
     img, ch, heads = int(c["image_size"]), int(c["channels"]), int(c["heads"])
@@ -88,16 +91,53 @@ def projector(model, *, mmproj_file: bool, matrix_bytes: float = F16) -> Project
             weights += M * d * h + F32 * d
         elif c["mm"] == "llama4":  # multi_modal_projector.linear_1, no bias
             weights += M * int(c["projector_output"]) * h
-    graph = 4 * (img * img * ch + d * p + patches * patches * heads)
+    graph = _clip_graph(c, image_tokens, flash_attention) if mmproj_file else _clip_graph(c, llamacpp=False)
     return ProjectorSize(int(round(weights)), graph, str(c["source"]))
 
 
-def _clip_graph(c: dict) -> int:
-    """One image's graph in llama.cpp's clip (the generic estimate above: pixels, a d x patch row, f32 attention scores
-    of every head over the image's patches; `graph_image_size` where the warm-up image differs from the config's)."""
-    img, p = int(c.get("graph_image_size", c["image_size"])), int(c["patch"])
-    patches = (img // p) ** 2 + (1 if c.get("class_embedding") else 0)
-    return 4 * (img * img * int(c["channels"]) + int(c["hidden"]) * p + patches * patches * int(c["heads"]))
+def _clip_graph(c: dict, image_tokens: int | None = None, flash_attention: bool = False, *, llamacpp: bool = True
+                ) -> int:
+    """One image's compute graph, in bytes (f32 activations).
+
+    The image: the config's (`graph_image_size` where the engine works on another size), or in llama.cpp for a
+    dynamic-resolution tower (`merge` patches per side into one token) one of `image_tokens` tokens, else of the
+    tower's cap (`image_tokens` in data; clip.cpp reserves a smaller warm-up image at load and grows the buffer when
+    a larger one comes): patches = tokens x merge^2.
+    Without flash attention: 4 x (pixels x channels + d x patch + patches^2 x heads), the image, a d x patch row and
+    every head's attention scores (Ollama's VisionGraphSize for gemma3/mistral3, fs/ggml). With it (llama.cpp clip since
+    PR #16837, where the backend supports it): 4 x patches x (MLP width + 3 d), the MLP activation (gate and up for a
+    gated MLP) beside three d-wide tensors of a block; the scores are never materialised."""
+    p, ch, d = int(c["patch"]), int(c["channels"]), int(c["hidden"])
+    tokens = (image_tokens or c.get("image_tokens")) if llamacpp else None
+    if tokens and c.get("merge"):
+        patches = int(tokens) * int(c["merge"]) ** 2
+        pixels = patches * p * p
+    else:
+        img = int(c.get("graph_image_size", c["image_size"]))
+        patches = (img // p) ** 2 + (1 if c.get("class_embedding") else 0)
+        pixels = img * img
+    if flash_attention:
+        gated = c.get("mlp") == "swiglu" or c.get("kind") == "qwen25vl"
+        return 4 * patches * ((2 if gated else 1) * int(c["intermediate"]) + 3 * d)
+    return 4 * (pixels * ch + d * p + patches * patches * int(c["heads"]))
+
+
+def image_tokens(model, request_tokens: int | None = None) -> int | None:
+    """Tokens one image takes in the context: the request's, else the tower's own (data/engines.yaml `image_tokens`,
+    per model where sizes differ); None for a text-only model or a tower whose count we have not sourced."""
+    c = vision_config(model)
+    if c is None:
+        return None
+    if request_tokens:
+        return request_tokens
+    own = c.get("image_tokens_by_model", {}).get(model.id, c.get("image_tokens"))
+    return int(own) if own else None
+
+
+def is_dynamic(model) -> bool:
+    """A dynamic-resolution tower: its image tokens follow the image size (llama-server --image-max-tokens caps them)."""
+    c = vision_config(model)
+    return bool(c and c.get("merge"))
 
 
 def _ollama_graph(c: dict, separate: bool) -> int:
@@ -109,4 +149,4 @@ def _ollama_graph(c: dict, separate: bool) -> int:
         max_pixels, p, ch = int(c.get("max_pixels", 28 * 28 * 1280)), int(c["patch"]), int(c["channels"])
         n = max_pixels // (p * p)
         return 4 * (2 * max_pixels * ch + n * ch * p * p + n * n * int(c["heads"]) + int(c["hidden"]) * n)
-    return _clip_graph(c)
+    return _clip_graph(c, llamacpp=False)

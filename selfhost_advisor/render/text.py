@@ -123,6 +123,10 @@ def render_fit(r: FitResult, file=None) -> None:
         f"[bold]Run[/]      {r.request.engine}, context {r.request.context:,} tokens{capped}, KV cache "
         f"{r.request.kv_cache_type}, flash attention {'on' if r.request.flash_attention else 'off'}"
     )
+    vision = r.assumptions.get("projector")
+    if vision:  # a vision model: what its tower costs here, and one image's tokens
+        tokens = r.assumptions.get("image_tokens")
+        con.print(f"[bold]Vision[/]   {esc(vision)}" + (f"; one image: {tokens:,} tokens" if tokens else ""))
     has_speed = any(o.speed and o.speed.decode_tokens_per_s for o in r.options)
     table = Table(**TABLE_STYLE)
     from ..estimate.quality import label
