@@ -46,8 +46,23 @@ OLLAMA_Q4_0_MIB = [
     ("solar:latest", 5791.08), ("nous-hermes2:latest", 5791.10),  # SOLAR: 48 Mistral-shaped layers
     ("gemma:latest", 4779.68),  # Gemma 7B (MHA, head_dim 256, 256k vocab)
     ("llama2-uncensored:latest", 3648.59), ("llama3-gradient:latest", 4445.29),
-    ("wizard-vicuna-uncensored:13b", 7024.61), ("deepseek-coder:6.7b", 3650.51),
+    ("wizard-vicuna-uncensored:13b", 7024.61), ("deepseek-coder:6.7b", 3650.51), ("everythinglm:latest", 7025.54),
 ]
+
+
+def test_dolphincoder_q8_0_blob_has_its_own_output_head():
+    # impulse2000/dolphincoder-starcoder2-7b:q8_0 is 7505.03 MiB (code-index file id 3101891286): StarCoder2-7B with an
+    # untied output matrix; tied, the estimate would be 3.06% short
+    m = resolve("dolphincoder").model
+    assert not m.tied_embeddings
+    assert abs(accuracy.file_bytes(m, get_quant("Q8_0")) / (7505.03 * 2**20) - 1) < 0.005  # measured +0.002%
+
+
+def test_wizardlm_uncensored_llama2_q5_k_m_blob():
+    # wizardlm-uncensored:13b-llama2-q5_K_M is 8802.34 MiB in the same `ollama list` (code-index file id 3101891286)
+    r = resolve("wizardlm-uncensored:13b-llama2-q5_K_M")
+    assert r.quant == "Q5_K_M"
+    assert abs(accuracy.file_bytes(r.model, get_quant("Q5_K_M")) / (8802.34 * 2**20) - 1) < 0.005  # measured +0.001%
 
 
 # Sizes in bytes from an `ollama` run of 2024-09-18 (https://github.com/joshuacox/bAInchmark/blob/main/README.md,
@@ -58,6 +73,10 @@ OLLAMA_BYTES = [
     ("wizard-vicuna-uncensored:30b-q8_0", "Q8_0", 34_565_124_970),  # LLaMA 30B shapes
     ("hermes3:latest", "Q4_0", 4_661_226_630), ("codegemma:latest", "Q4_0", 5_011_852_809),
 ]
+
+
+# bartowski Q4_K_M files as a stored app lists them (code-index file id 55619584449), 3 significant digits
+BARTOWSKI_Q4_K_M = [("cogito:8b", 4.92e9), ("cogito:14b", 8.99e9)]
 
 
 @pytest.mark.parametrize("tag,mib", OLLAMA_Q4_0_MIB)
@@ -77,3 +96,9 @@ def test_new_sizes_match_the_ollama_blobs_in_bytes(tag, quant, real):
 def test_solar_is_not_a_mistral_7b():
     # the 48-layer depth-upscaled model weighs 1.5x a 32-layer Mistral; a wrong layer count would miss the blob by 30%
     assert resolve("solar").model.n_layers == 48 and resolve("zephyr").model.n_layers == 32
+
+
+@pytest.mark.parametrize("tag,real", BARTOWSKI_Q4_K_M)
+def test_cogito_gguf_files_match(tag, real):
+    est = accuracy.file_bytes(resolve(tag).model, get_quant("Q4_K_M"))
+    assert abs(est / real - 1) < 0.005  # measured: +0.013% (8B), -0.021% (14B), within the listing's rounding
