@@ -97,6 +97,11 @@ def test_ollama_estimate_counts_a_separate_projector_file_without_a_graph():
     ("qwen2.5vl", "qwen2.5vl:7b", None), ("qwen2.5vl:72b", "qwen2.5vl:72b", None),
     ("minicpm-v", "minicpm-v:8b", None), ("minicpm-v:8b-2.6-q4_0", "minicpm-v:8b", "Q4_0"),
     ("Qwen/Qwen2.5-VL-32B-Instruct", "qwen2.5vl:32b", None),
+    # Ollama tags as stored scripts pull them (code-index file ids 6848260264, 41457298452, 42102318445, 21920617383)
+    ("bakllava:7b-v1-q4_0", "bakllava:7b", "Q4_0"), ("bakllava:7b-v1-q8_0", "bakllava:7b", "Q8_0"),
+    ("llava-llama3:8b-v1.1-fp16", "llava-llama3:8b", "F16"), ("llava-phi3:3.8b-mini-q4_0", "llava-phi3:3.8b", "Q4_0"),
+    ("qwen2.5vl:3b-fp16", "qwen2.5vl:3b", "F16"), ("minicpm-v:8b-2.6-fp16", "minicpm-v:8b", "F16"),
+    ("llava:7b-v1.6-mistral-q4_0", "llava:7b", "Q4_0"), ("llava:7b-v1.6-vicuna-fp16", "llava:7b-v1.5", "F16"),
 ])
 def test_vision_tags_resolve_offline(name, model_id, quant):
     r = resolve(name)
