@@ -75,3 +75,26 @@ def test_llamacpps_4096_token_cap_sets_qwen3_vl_graph():
     assert projector(m, mmproj_file=True, flash_attention=True).graph_bytes == 4 * 16384 * (4304 + 3 * 1152)
     # --image-tokens 1024: a 1024 px image, 4096 patches
     assert projector(m, mmproj_file=True, image_tokens=1024).graph_bytes == 4 * (1024 * 1024 * 3 + 1152 * 16 + 4096 * 4096 * 16)
+
+
+def _qwen35_tower_elements(depth, d, ff, out, positions=2304, patch=16, temporal=2):
+    block = 4 * d * d + 2 * d * ff + 4 * d + ff + d + 4 * d  # qkv + proj, fc1/fc2, their biases, two LayerNorms
+    merger = 2 * d + 16 * d * d + 4 * d + 4 * d * out + out  # norm (w, b), fc1 4d x 4d, fc2 4d x out, biases
+    return depth * block + d * 3 * temporal * patch * patch + d + positions * d + merger
+
+
+def test_qwen35_towers_are_qwen3_vl_without_deepstack():
+    # Qwen3.5-397B-A17B's checkpoint holds 456,010,480 vision parameters (a stored shard audit, code-index file ids
+    # 69814713714 / 69522823023); Qwen3.5-9B's total 9,409,813,744 is its text model + the same tower
+    # (code-index file ids 52490800823, 69023165690)
+    from selfhost_advisor.estimate.tensors import count_params
+
+    assert _qwen35_tower_elements(27, 1152, 4304, 4096) == 456_010_480
+    assert count_params(get("qwen3.5:9b")) + _qwen35_tower_elements(27, 1152, 4304, 4096) == 9_409_813_744
+    for cid, (depth, d, ff) in (("qwen3.5:0.8b", (12, 768, 3072)), ("qwen3.5:4b", (24, 1024, 4096)),
+                                ("qwen3.5:397b", (27, 1152, 4304))):
+        m = get(cid)
+        n = _qwen35_tower_elements(depth, d, ff, m.hidden_size)
+        f32 = d * 3 * 2 * 16 * 16 + 2304 * d  # the patch and position embeddings, kept F32 (qwen3vl-small's check)
+        vectors = depth * (9 * d + ff) + d + 2 * d + 4 * d + m.hidden_size  # biases and norms, F32
+        assert projector(m, mmproj_file=True).weights_bytes == 2 * (n - f32 - vectors) + 4 * (f32 + vectors)

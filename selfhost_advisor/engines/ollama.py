@@ -104,6 +104,11 @@ class Ollama(LlamaCpp):
         target = -(-(proj.weights_bytes + GIB) // MIB) * MIB
         return max(0, target - proj.weights_bytes - proj.graph_bytes)
 
+    def projector_note(self, request: FitRequest, projector_bytes: int) -> str:
+        if projector_bytes:
+            return super().projector_note(request, projector_bytes)
+        return "projector not counted: this Ollama release predates its vision support for this model"
+
     def projector_bytes(self, model: Model, request: FitRequest) -> int:
         rule = self.release(request.engine_version)["memory_rule"]
         p = self._projector(model, request, mmproj_file=rule == "llama_server")
