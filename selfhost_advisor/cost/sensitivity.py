@@ -139,10 +139,14 @@ def sensitivities(base: CostComparison, boxes: list[Box], prices: list[CloudPric
                     break
         return out
 
+    # the hybrid's box only: its splits are the ones a busiest-hour tail turns from a hybrid into owning
+    hybrid_ks = sorted({float(o.capacity_tokens_per_month) for o in base.self_host if base.hybrid is not None
+                        and o.box.label == base.hybrid.box.label and o.capacity_tokens_per_month > 0})
+
     def tail_edges(name: str, lo: float, hi: float) -> list[float]:
         """Where n boxes start to leave the API a material span (hybrid_min_overflow_hours): the verdict can change
         there too (a busiest-hour tail counts as owning the boxes, a longer span as a hybrid)."""
-        return _tail_edges(name, lo, hi, [k * r0 / h0 for k in ks], t0, h0, r0, min_overflow_hours())
+        return _tail_edges(name, lo, hi, [k * r0 / h0 for k in hybrid_ks], t0, h0, r0, min_overflow_hours())
 
     cases = [
         ("monthly_tokens", "monthly tokens", "tokens/month", t0, max(1.0, t0 / 100), t0 * 100.0, 1.2,
@@ -187,8 +191,8 @@ def _tail_edges(name: str, lo: float, hi: float, per_box_h: list[float], t0: flo
                 m: float) -> list[float]:
     """Values of `name` (monthly_tokens, active_hours_per_month, peak_to_average; the others fixed at t0, h0, r0) at
     which n boxes of c tokens/h fall short of the load for exactly m hours of the month: the sorted load at hour m,
-    L(m) = a (r - 2 (r - 1) m / H) for r <= 2, r a (1 - r m / (2 H)) for r > 2 (a = T / H), equals n c. Each from both
-    sides, as the count edges are."""
+    L(m) = a (r - 2 (r - 1) m / H) for r <= 2, r a (1 - r m / (2 H)) for r > 2 (a = T / H), equals n c. Each from the
+    side where the span is longer."""
     out: list[float] = []
 
     def roots(qa: float, qb: float, qc: float) -> list[float]:
@@ -216,7 +220,10 @@ def _tail_edges(name: str, lo: float, hi: float, per_box_h: list[float], t0: flo
                 two = roots(a0 * m / (2 * h0), -a0, nc)
                 xs += [x for x in two if 2 < x <= 2 * h0 / m]
                 done = not two and (one is None or one > hi)
-            out += [v * f for v in xs if lo <= v <= hi for f in (1 - 1e-7, 1 + 1e-7)]
+            # the side where n boxes leave the API the longer span (more tokens, fewer hours, a higher peak): the
+            # verdict there is the hybrid, if any; the other side is the count step's, already probed
+            f = 1 - 1e-7 if name == "active_hours_per_month" else 1 + 1e-7
+            out += [v * f for v in xs if lo <= v <= hi]
             if done or len(out) > 4 * MAX_STEPS:
                 break
     return out
