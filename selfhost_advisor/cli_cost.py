@@ -38,6 +38,7 @@ def cost(
     amortize_months: Optional[float] = typer.Option(None, "--amortization-months", "--amortize-months", help="Months to write the hardware off over (default 36; --amortize-months is the old spelling)."),
     residual_value: Optional[float] = typer.Option(None, "--residual-value", help="Share of the hardware price recovered by resale at the end of the amortization (0-1, default 0: written off to zero)."),
     cost_of_capital: Optional[float] = typer.Option(None, "--cost-of-capital", help="Annual rate the money spent on hardware costs: a loan's rate or your cost of capital (default 0: straight-line, no financing charge)."),
+    space_per_box: Optional[float] = typer.Option(None, "--space-per-box", help="USD a month per owned box for rack space or colocation (default 0: space you already have)."),
     ops_hours: Optional[float] = typer.Option(None, "--ops-hours", help="Engineer-hours a month for the deployment, whatever its size (default 8)."),
     ops_hours_per_box: Optional[float] = typer.Option(None, "--ops-hours-per-box", help="Engineer-hours a month per box, on top of --ops-hours (default 1.7)."),
     spare: Optional[int] = typer.Option(None, "--spare", help="Owned boxes kept beyond the peak (default 0; 1 = N+1)."),
@@ -92,7 +93,8 @@ def cost(
         rent_price=rent_price, price_date=price_date, ops_rate=ops_rate, no_ops_team=no_ops_team,
         regulated=regulated, air_gapped=air_gapped, need_frontier=need_frontier, price_in=price_in,
         price_out=price_out, engine=engine, quant=quant, decode_tps=decode_tps, prefill_tps=prefill_tps,
-        min_quant=min_quant, residual_value=residual_value, cost_of_capital=cost_of_capital)
+        min_quant=min_quant, residual_value=residual_value, cost_of_capital=cost_of_capital,
+        space_per_box=space_per_box)
     if as_json:
         from .render.cost_json import cost_dict
 

@@ -184,6 +184,7 @@ ROWS: list[tuple[list[str], str | None]] = [
     (["cost", "-t", "1e9", "--residual-value", "-0.1"], "--residual-value"),
     (["cost", "-t", "1e9", "--cost-of-capital", "nan"], "--cost-of-capital"),
     (["cost", "-t", "1e9", "--cost-of-capital", "8"], "--cost-of-capital"),  # 800%/yr: a percentage given as a number
+    (["cost", "-t", "1e9", "--space-per-box", "-1"], "--space-per-box"),
     (["cost", "-t", "1e9", "--prompt-tokens", "0"], "--prompt-tokens"),
     (["cost", "-t", "1e9", "--prompt-tokens", "nan"], "--prompt-tokens"),
     (["cost", "-t", "1e9", "--output-tokens", "-5"], "--output-tokens"),

@@ -81,3 +81,14 @@ def test_wide_table_shows_each_option_bill_in_parts_that_add_up(capsys, monkeypa
         total = int(money.search(cells[4]).group(1).replace(",", ""))
         hw, power, ops = (int(money.search(c).group(1).replace(",", "")) for c in cells[-3:])
         assert abs(hw + power + ops - total) <= 2, line  # each printed to the dollar
+
+
+def test_space_is_charged_per_owned_box_and_not_on_rented_gpus(capsys):
+    base = cost_json(capsys)
+    d = cost_json(capsys, "--space-per-box", "300")
+    o, o0 = d["self_host"][0], base["self_host"][0]
+    assert o["monthly_usd"]["space"] == pytest.approx(300 * o["units"])
+    assert o["monthly_usd"]["total"] == pytest.approx(o0["monthly_usd"]["total"] + 300 * o["units"], abs=0.011)
+    assert "space" not in o0["monthly_usd"]  # the part appears only when charged
+    assert d["rental"][0]["monthly_usd"] == base["rental"][0]["monthly_usd"]
+    assert d["assumptions"]["space_usd_per_box"]["value"] == 300

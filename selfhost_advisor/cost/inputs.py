@@ -95,7 +95,7 @@ def build_workload(monthly_tokens: str, output_share: float | None, peak_to_aver
 def build_params(electricity: float | None, pue: float | None, amortize_months: float | None,
                  ops_hours: float | None, ops_rate: float | None, ops_hours_per_box: float | None = None,
                  spare: int | None = None, residual_value: float | None = None,
-                 cost_of_capital: float | None = None) -> CostParams:
+                 cost_of_capital: float | None = None, space_per_box: float | None = None) -> CostParams:
     spare_n = _number("--spare", spare, "spare_units", 0, 1000, example=" boxes, e.g. 1")
     if spare_n != int(spare_n):
         raise BadNumberError(f"--spare {spare!r} is not a whole number of boxes", "e.g. --spare 1")
@@ -113,6 +113,8 @@ def build_params(electricity: float | None, pue: float | None, amortize_months: 
                                      hi_open=True, example=", a share of the purchase price, e.g. 0.2"),
         cost_of_capital=_number("--cost-of-capital", cost_of_capital, "cost_of_capital", 0.0, 1.0,
                                 example=", an annual rate, e.g. 0.08 for 8%"),
+        space_usd_per_box=_number("--space-per-box", space_per_box, "space_usd_per_box", 0.0, 1_000_000.0,
+                                  example=" USD a month per box, e.g. 150"),
     )
 
 
@@ -177,6 +179,7 @@ def assumptions(w: Workload, p: CostParams, prices_date: str | None = None) -> d
         "spare_units": item("spare_units", p.spare_units),
         "residual_value_share": item("residual_value_share", p.residual_value_share),
         "cost_of_capital": item("cost_of_capital", p.cost_of_capital),
+        "space_usd_per_box": item("space_usd_per_box", p.space_usd_per_box),
         "gpu_idle_share_of_tdp": item("gpu_idle_share_of_tdp", p.gpu_idle_share_of_tdp),
         "hours_per_month": item("hours_per_month", p.hours_per_month),
         "load_duration": {"value": "linear", "source": "cost/traffic.py: hourly load sorted busiest first falls on a "

@@ -71,6 +71,7 @@ def build_comparison(
     min_quant: str | None = None,
     residual_value: float | None = None,
     cost_of_capital: float | None = None,
+    space_per_box: float | None = None,
 ) -> CostComparison:
     """Self-host vs cloud for `monthly_tokens` ('2e9', '500M'); every option as `advisor cost` takes it."""
     from ..catalog.resolve import resolve  # any model: catalog, Hub id, GGUF file, installed Ollama
@@ -97,7 +98,7 @@ def build_comparison(
         ctx, over = get_engine(engine).context_over_max(m, w.context)
         w = _replace(w, context=ctx)
     p = build_params(electricity, pue, amortize_months, ops_hours, ops_rate, ops_hours_per_box, spare, residual_value,
-                     cost_of_capital)
+                     cost_of_capital, space_per_box)
     constraints = build_constraints(regulated, air_gapped, no_ops_team, need_frontier)
     contract = check_contract(price_in, price_out)
     when = _price_date(price_date)

@@ -6,7 +6,7 @@ Formulas (docs/methodology.md, "Cost"); R = one box's prompt + output tokens/s f
   units                         = ceil(T / capacity per unit) + spare          (spare: owned only)
   energy (kWh)                  = [units x idle W x 730 h + (active W - idle W) x busy h] / 1000 x PUE
   operations                    = (fixed hours + hours per box x units) x $/h
-  monthly = capital recovery + energy x $/kWh + operations                (buy)
+  monthly = capital recovery + energy x $/kWh + operations + space x units   (buy)
             capital recovery = (capex - resale x (1+i)^-n) x i / (1 - (1+i)^-n), = (capex - resale) / n at i = 0
           = units x GPUs x $/GPU-h x H + operations                         (rent: billed for the active hours)
 """
@@ -58,6 +58,7 @@ def buy_monthly(box: Box, units: int, busy_h: float, p: CostParams) -> MonthlyUs
         amortization=p.capital_usd_per_month(capex * units),
         power=energy_kwh(box, units, busy_h, p) * p.electricity_usd_per_kwh,
         operations=p.operations_usd_for(units),
+        space=p.space_usd_per_box * units,
     )
 
 

@@ -66,6 +66,7 @@ class CostParams:
     spare_units: int = 0  # owned boxes kept beyond the peak (--spare)
     residual_value_share: float = 0.0  # share of the purchase price recovered by resale after amortize_months
     cost_of_capital: float = 0.0  # annual rate the money spent on hardware costs (a loan, or the firm's cost of capital)
+    space_usd_per_box: float = 0.0  # rack space / colocation fee per owned box a month (--space-per-box)
 
     def capital_usd_per_month(self, capex_usd: float) -> float:
         """The hardware's monthly charge: the level payment that repays the price less the discounted resale over the
@@ -133,10 +134,11 @@ class MonthlyUsd:
     power: float
     operations: float
     rental: float = 0.0
+    space: float = 0.0  # rack space / colocation of owned boxes
 
     @property
     def total(self) -> float:
-        return self.amortization + self.power + self.operations + self.rental
+        return self.amortization + self.power + self.operations + self.rental + self.space
 
 
 @record

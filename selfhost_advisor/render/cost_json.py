@@ -51,7 +51,8 @@ def _format(o: SelfHostOption, c: CostComparison | None) -> dict[str, Any]:
 def self_host_dict(o: SelfHostOption, amortize_months: float = 36.0, tokens: int = 0,
                    c: CostComparison | None = None) -> dict[str, Any]:
     m = o.monthly_usd
-    usd = _parts(amortization=m.amortization, power=m.power, operations=m.operations)
+    usd = _parts(amortization=m.amortization, power=m.power, operations=m.operations,
+                 **({"space": m.space} if m.space else {}))
     return {
         "hardware": o.box.label, "mode": "buy", "units": o.units, "gpus_per_unit": o.box.gpus,
         "capex_usd": _r(o.capex_usd), "unit_price_usd": _r(o.box.capex_usd), "price_kind": o.box.price_kind or None,

@@ -21,6 +21,11 @@ TABLE_STYLE = dict(show_edge=False, pad_edge=False, header_style="bold")
 _settings = {"wide": False}  # set per command by cli_opts.Command (--wide); render/ imports nothing of the CLI
 
 
+def is_wide() -> bool:
+    """Whether --wide was given (a renderer may then add columns that only a wide table carries)."""
+    return bool(_settings["wide"])
+
+
 def set_wide(flag: bool) -> None:
     """--wide for the tables of this run (every table at its natural width, no column hidden)."""
     _settings["wide"] = bool(flag)

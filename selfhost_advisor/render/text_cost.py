@@ -31,14 +31,22 @@ def _table(c: CostComparison):
 
     t = Table(show_edge=False, pad_edge=False, header_style="bold", title=None)
     t.add_column("option", justify="left", no_wrap=True)
+    from .table import is_wide
+
+    wide = is_wide()  # --wide: each option's bill in parts as well (hardware, power, operations)
     for col, j in (("kind", "left"), ("served", "left"), ("units", "right"), ("$/month", "right"), ("$/Mtok", "right"),
-                   ("util", "right"), ("break-even tok/mo", "right"), ("payback", "right"), ("hw $/mo", "right"),
-                   ("power $/mo", "right"), ("ops $/mo", "right")):
+                   ("util", "right"), ("break-even tok/mo", "right"), ("payback", "right"),
+                   *((("hw $/mo", "right"), ("power $/mo", "right"), ("ops $/mo", "right")) if wide else ())):
         t.add_column(col, justify=j)
 
-    def parts(m) -> tuple[str, str, str]:
-        """The monthly total's parts: hardware (capital recovery, or the rental bill), power, operations."""
-        return _usd(m.amortization + m.rental), _usd(m.power), _usd(m.operations)
+    def parts(m=None) -> tuple[str, ...]:
+        """The monthly total's parts with --wide: hardware (capital recovery and space, or the rental bill), power,
+        operations; blank cells for a row without them."""
+        if not wide:
+            return ()
+        if m is None:
+            return "", "", ""
+        return _usd(m.amortization + m.rental + m.space), _usd(m.power), _usd(m.operations)
 
     ref = c.reference_cloud
     life = c.params.amortize_months
@@ -58,12 +66,12 @@ def _table(c: CostComparison):
         kind = "hybrid" if h.is_mix else "buy"  # a busiest-hour tail is owning the boxes (cost/hybrid.py)
         t.add_row(esc(f"{h.box.label} + {h.api}"), kind, esc(served), str(h.base_units + h.spare_units),
                   _usd(h.total_usd), f"{h.total_usd / (c.workload.monthly_tokens / 1e6):.3f}", f"{pct(to_api)} to API",
-                  "", "", "", "", "")
+                  "", "", *parts())
     for o in c.cloud:
         name = esc(o.price.id) + (" *" if ref is not None and o.price.id == ref.price.id else "")
         kind = "API" if not o.excluded_reason else "API (excluded)"
         row = [name, kind, esc(o.price.weight_format or "?"), "", _usd(o.monthly_usd), f"{o.usd_per_million_tokens:.3f}", "", "", "",
-               "", "", ""]
+               *parts()]
         t.add_row(*(f"[dim]{x}[/]" if o.excluded_reason and x else x for x in row))
     return t
 
@@ -187,7 +195,8 @@ def _header(con, c: CostComparison) -> None:
               f"{w.peak_to_average:g}x the average ({peak_why}); linear load-duration curve")
     p = c.params
     capital = "".join((f", cost of capital {p.cost_of_capital:.3g}/yr" if p.cost_of_capital else "",
-                       f", {p.residual_value_share:.0%} resale at the end" if p.residual_value_share else ""))
+                       f", {p.residual_value_share:.0%} resale at the end" if p.residual_value_share else "",
+                       f", space ${p.space_usd_per_box:g}/box" if p.space_usd_per_box else ""))
     con.print(f"[bold]Owning[/]    ${p.electricity_usd_per_kwh:g}/kWh, PUE {p.pue:g}, {p.amortize_months:g}-month "
               f"amortization{capital}, ops {p.ops_hours_per_month:g} h + {p.ops_hours_per_box:g} h/box x "
               f"${p.ops_usd_per_hour:g}, {p.spare_units} spare")
@@ -328,8 +337,7 @@ def render_cost(c: CostComparison, file=None) -> None:
     _header(con, c)
     from .table import show
 
-    show(con, _table(c), drop=("hw $/mo", "power $/mo", "ops $/mo", "util", "served", "kind", "break-even tok/mo",
-                               "$/Mtok"))
+    show(con, _table(c), drop=("util", "served", "kind", "break-even tok/mo", "$/Mtok"))
     if c.reference_cloud is not None:
         con.print(f"* reference API for break-even and payback: {esc(c.reference_cloud.price.name)}")
     for line in _rental_lines(c):
