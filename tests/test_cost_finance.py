@@ -92,3 +92,19 @@ def test_space_is_charged_per_owned_box_and_not_on_rented_gpus(capsys):
     assert "space" not in o0["monthly_usd"]  # the part appears only when charged
     assert d["rental"][0]["monthly_usd"] == base["rental"][0]["monthly_usd"]
     assert d["assumptions"]["space_usd_per_box"]["value"] == 300
+
+
+@pytest.mark.parametrize("rate,resale", [(0.0, 0.0), (0.08, 0.25)])
+def test_npv_of_buying_is_the_discounted_cash_flows_summed_month_by_month(capsys, rate, resale):
+    # -capex now, then each month the API bill saved less power and operations, and the resale at the end, each
+    # discounted at the monthly rate: summed term by term, not through the annuity identity the code uses
+    d = cost_json(capsys, "--cost-of-capital", str(rate), "--residual-value", str(resale))
+    o = d["self_host"][0]
+    api = next(c["monthly_usd"] for c in d["cloud"] if c["id"] == d["reference_cloud"])
+    running = o["monthly_usd"]["power"] + o["monthly_usd"]["operations"]
+    i = (1 + rate) ** (1 / 12) - 1
+    npv = -o["capex_usd"] + sum((api - running) / (1 + i) ** m for m in range(1, 37)) \
+        + o["capex_usd"] * resale / (1 + i) ** 36
+    assert o["npv_vs_reference_usd"] == pytest.approx(npv, abs=1.0)
+    # positive exactly when owning costs less a month than the API (with its capital charge)
+    assert (o["npv_vs_reference_usd"] > 0) == (o["monthly_usd"]["total"] < api)

@@ -59,6 +59,18 @@ def payback_months(capex_usd: float, running_usd: float, cloud_monthly_usd: floa
     return capex_usd / saving
 
 
+def npv_vs_api_usd(own_monthly_usd: float, api_monthly_usd: float, p: CostParams) -> float:
+    """Net present value of buying instead of paying the API over the amortization months, at the cost of capital:
+    the monthly saving (API minus the full owned cost, whose hardware charge is the capital recovery payment) times
+    the annuity factor (1 - (1 + i)^-n) / i (n at i = 0). Equal to -capex + discounted (API - running) + discounted
+    resale, since the capital recovery payment is exactly the capex less the discounted resale spread over n months."""
+    n = p.amortize_months
+    if p.cost_of_capital <= 0:
+        return (api_monthly_usd - own_monthly_usd) * n
+    i = (1.0 + p.cost_of_capital) ** (1.0 / 12.0) - 1.0
+    return (api_monthly_usd - own_monthly_usd) * (1.0 - (1.0 + i) ** -n) / i
+
+
 def parity_electricity_usd_per_kwh(other_usd: float, energy_kwh: float, cloud_monthly_usd: float) -> float | None:
     """$/kWh at which self-host (other + kWh x price) costs what the cloud does; None if no non-negative price does."""
     if energy_kwh <= 0:

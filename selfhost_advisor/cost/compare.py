@@ -8,7 +8,7 @@ from typing import Callable
 from ..domain import ServingCapacity
 from . import tco
 from .capacity import mix_tokens_per_s
-from .breakeven import break_even_monthly_tokens, parity_electricity_usd_per_kwh, payback_months
+from .breakeven import break_even_monthly_tokens, npv_vs_api_usd, parity_electricity_usd_per_kwh, payback_months
 from .cloud import price_cloud, same_model_ids
 from .hybrid import best_hybrid, cheapest_hybrid
 from .recommend import recommend
@@ -91,7 +91,8 @@ def compare(
             t_star = break_even_monthly_tokens(o.box, o.capacity, w, p, ref.price)
             running = o.monthly_usd.power + o.monthly_usd.operations
             priced.append(_replace(o, payback_months=payback_months(o.capex_usd, running, ref.monthly_usd),
-                                   break_even_monthly_tokens=t_star))
+                                   break_even_monthly_tokens=t_star,
+                                   npv_vs_reference_usd=npv_vs_api_usd(o.monthly_usd.total, ref.monthly_usd, p)))
         buy = priced
     buy.sort(key=lambda o: o.monthly_usd.total)
     rent.sort(key=lambda o: o.monthly_usd.total)
@@ -118,6 +119,7 @@ def compare(
         same_model=min(same, key=lambda o: o.monthly_usd) if same else None, amortize_months=p.amortize_months,
         same_model_hint=next(iter(same_model_ids(model_id)), None),
         excluded_ref=ref if ref is not None and ref.excluded_reason else None,
+        show_npv=p.cost_of_capital > 0 or p.residual_value_share > 0,
     )
     for o in buy + rent:
         if o.capacity.confidence not in ("calibrated", "measured"):

@@ -102,6 +102,7 @@ def recommend(
     amortize_months: float = 36.0,
     same_model_hint: str | None = None,
     excluded_ref: CloudOption | None = None,
+    show_npv: bool = False,
 ) -> Recommendation:
     """Decide. `best_self` (cheapest of buy and rent) is kept for callers that pass one option; `best_buy` and
     `best_rent` give both. `same_model`: the cheapest hosted endpoint of the same open model, if any."""
@@ -237,6 +238,11 @@ def recommend(
         else:
             reasons.append(Reason(f"{label}: the {_usd(best_buy.capex_usd)} of hardware pays back in {pb:.1f} months "
                                   f"of its {amortize_months:g}-month amortization", "self-host", 44))
+        if show_npv and best_buy.npv_vs_reference_usd is not None:
+            v = best_buy.npv_vs_reference_usd
+            reasons.append(Reason(f"{label}: net present value of buying instead of {cloud_name} over "
+                                  f"{amortize_months:g} months, at the cost of capital and with the resale: "
+                                  f"{'-' if v < 0 else ''}{_usd(abs(v))}", "self-host" if v > 0 else "cloud", 43))
 
     if ref.price.open_weight_of is None and ref.price.tier != "contract":
         tier = ref.price.tier or "not the same open weights"

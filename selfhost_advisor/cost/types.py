@@ -159,6 +159,7 @@ class SelfHostOption:
     spare_units: int = 0  # included in units
     payback_months: float | None = None  # capex / monthly saving vs the reference cloud (buy only)
     break_even_monthly_tokens: int | None = None  # vs the reference cloud
+    npv_vs_reference_usd: float | None = None  # buying instead of the reference API over the amortization (buy only)
 
     @property
     def capex_usd(self) -> float:

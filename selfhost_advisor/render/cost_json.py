@@ -65,6 +65,7 @@ def self_host_dict(o: SelfHostOption, amortize_months: float = 36.0, tokens: int
         "busy_hours_per_month": _r(o.busy_hours_per_month), "utilisation": _r(o.utilisation, 4),
         "energy_kwh": _r(o.energy_kwh), "serving": _serving(o), **_format(o, c),
         "residual_value_usd": _r(o.capex_usd * c.params.residual_value_share) if c is not None else None,
+        "npv_vs_reference_usd": _r(o.npv_vs_reference_usd),
     }
 
 
