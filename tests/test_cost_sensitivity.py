@@ -1,6 +1,7 @@
 """Sensitivity (issue 14, finance-grade verdict): for each key unknown, the nearest values at which the re-run
 comparison gives another verdict. Checked against the closed forms that must agree with it (the break-even volume,
 the electricity price at parity) and against re-runs on both sides of every reported flip."""
+import json
 import math
 
 import pytest
@@ -93,15 +94,15 @@ def test_sensitivity_is_in_the_json_and_the_text(capsys, monkeypatch):
     data = json.loads(capsys.readouterr().out)
     rows = {s["parameter"]: s for s in data["sensitivity"]}
     assert set(rows) == {"monthly_tokens", "active_hours_per_month", "peak_to_average", "gpu_price_factor",
-                         "electricity_usd_per_kwh", "api_price_factor", "ops_cost_factor"}
+                         "electricity_usd_per_kwh", "api_price_factor", "ops_cost_factor", "cost_of_capital"}
     assert rows["monthly_tokens"]["value"] == 2_000_000_000 and rows["monthly_tokens"]["verdict"] == "self-host (buy)"
     monkeypatch.setenv("COLUMNS", "80")
     assert main(argv) == 0
     out = capsys.readouterr().out
-    block = out[out.index("Sensitivity ("):].splitlines()[:8]
+    block = out[out.index("Sensitivity ("):].splitlines()[:9]
     assert all(len(line) <= 80 for line in block), block
     assert [line.split()[0] for line in block[1:]] == ["monthly", "active", "peak/average", "GPU", "electricity", "API",
-                                                      "operations"]
+                                                      "operations", "capital"]
 
 
 def test_the_reported_flip_is_the_nearest_on_a_dense_scan():
@@ -154,3 +155,29 @@ def test_what_would_change_names_the_first_change_not_only_the_break_even(capsys
     assert f"the hybrid wins below {s['monthly_tokens']['flips_below'] / 1e6:.0f}M tokens/month" in changes
     assert "break-even" in changes and "311M" in changes
     assert f"renting wins above ${s['electricity_usd_per_kwh']['flips_above']:.2f}/kWh" in changes
+
+
+def test_the_capital_cost_line_searches_to_50_percent_when_nothing_flips():
+    # the README case: owning at $2,067 against GPT-4o at $8,375 holds even at 50%/yr on its $23,130 of hardware
+    p = CostParams(ops_hours_per_box=1.7, spare_units=1)
+    base, sens, rerun, boxes, _ = setup(2_000_000_000, peak=3.0, hours=730.0, params=p)
+    s = by(sens, "cost_of_capital")
+    assert s.value == 0 and s.flips_below is None and s.flips_above is None and s.searched_high == 0.5
+    assert verdict_key(rerun(base.workload, replace(p, cost_of_capital=0.5), boxes, [API])) == s.verdict
+
+
+def test_the_capital_cost_flip_is_where_a_rerun_changes_the_verdict(capsys):
+    # Qwen3 32B at 20B tokens: 6 RTX 5090 boxes + Groq overflow beat Groq alone by $30 a month on $55,860 of
+    # hardware; the money is not free: just above the reported rate the API wins, just below the hybrid holds
+    from selfhost_advisor.cli import main
+
+    def run(*extra):
+        assert main(["cost", "-t", "2e10", "-m", "qwen3:32b", "--price-date", "2026-12-05", *extra, "--json"]) == 0
+        return json.loads(capsys.readouterr().out)
+
+    d = run()
+    s = next(x for x in d["sensitivity"] if x["parameter"] == "cost_of_capital")
+    assert d["recommendation"]["choice"] == "hybrid" and s["verdict_above"] == "cloud"
+    assert 0 < s["flips_above"] < 0.05
+    assert run("--cost-of-capital", str(s["flips_above"] + 1e-4))["recommendation"]["choice"] == "cloud"
+    assert run("--cost-of-capital", str(s["flips_above"] - 2e-4))["recommendation"]["choice"] == "hybrid"

@@ -184,7 +184,43 @@ def sensitivities(base: CostComparison, boxes: list[Box], prices: list[CloudPric
         below, vb, lo = _flip(at, v0, _candidates(v0, lo, step, marks, MAX_STEPS), key)
         above, va, hi = _flip(at, v0, _candidates(v0, hi, step, marks, MAX_STEPS), key)
         out.append(Sensitivity(name, label, unit, v0, key, below, vb, above, va, lo, hi))
+    out.append(_capital_sensitivity(key, p, lambda r: verdict_key(rerun(w, replace(p, cost_of_capital=r), boxes,
+                                                                            prices))))
     return tuple(out)
+
+
+CAPITAL_GRID = (*(k / 400 for k in range(1, 21)), *(k / 200 for k in range(11, 41)), *(k / 100 for k in range(21, 51)))
+
+
+def _capital_sensitivity(key: str, p: CostParams, verdict_at: Callable[[float], str]) -> Sensitivity:
+    """The annual cost of capital at which the verdict changes (--cost-of-capital): a rate, so it is searched on an
+    absolute grid (0.25% steps to 5%, 0.5% to 20%, 1% to 50%) from the current value, nearest first, and narrowed by
+    halving to 0.01%. What a finance lead asks first of a verdict that buys hardware: the money is not free."""
+    r0 = p.cost_of_capital
+    memo: dict[float, str] = {}
+
+    def at(v: float) -> str:
+        if v not in memo:
+            memo[v] = verdict_at(v)
+        return memo[v]
+
+    def search(points: list[float]) -> tuple[float | None, str | None, float]:
+        prev = r0
+        for v in points:
+            if at(v) != key:
+                good, bad = prev, v
+                while abs(bad - good) > 1e-4:
+                    mid = (good + bad) / 2
+                    good, bad = (mid, bad) if at(mid) == key else (good, mid)
+                return bad, at(bad), points[-1]
+            prev = v
+        return None, None, points[-1] if points else r0
+
+    ups = [v for v in CAPITAL_GRID if v > r0][:MAX_STEPS]
+    downs = sorted((v for v in (0.0, *CAPITAL_GRID) if v < r0), reverse=True)[:MAX_STEPS]
+    above, va, hi = search(ups)
+    below, vb, lo = search(downs)
+    return Sensitivity("cost_of_capital", "capital cost", "per year", r0, key, below, vb, above, va, lo, hi)
 
 
 def _tail_edges(name: str, lo: float, hi: float, per_box_h: list[float], t0: float, h0: float, r0: float,

@@ -218,6 +218,8 @@ def _fmt_sens(parameter: str, v: float) -> str:
         return f"{v:.3g}x"
     if parameter == "electricity_usd_per_kwh":
         return f"${v:.2f}" if v >= 0.095 else f"${v:.3f}"
+    if parameter == "cost_of_capital":
+        return f"{v:.2%}/yr" if 0 < v < 0.1 else f"{v:.0%}/yr"
     return f"x{v:.3g}"  # price factors
 
 
@@ -244,7 +246,7 @@ def sensitivity_lines(c: CostComparison) -> list[str]:
         for flip, verdict, bound, word in ((s.flips_below, s.verdict_below, s.searched_low, "below"),
                                            (s.flips_above, s.verdict_above, s.searched_high, "above")):
             if flip is not None:
-                factor = s.parameter.endswith("_factor")  # the value is already the change
+                factor = s.parameter.endswith("_factor") or s.parameter == "cost_of_capital"  # already the change
                 parts.append(f"{_SHORT.get(verdict, verdict)} {word} {_fmt_sens(s.parameter, flip)}"
                              + ("" if factor else f" ({_change(flip / s.value)})"))
             elif bound != s.value:
