@@ -313,6 +313,11 @@ def reconcile(c: CostComparison) -> CostComparison:
             line = (f"{_KIND_WORDS.get(kwh.verdict_above, kwh.verdict_above)} wins above ${kwh.flips_above:.2f}/kWh "
                     f"(now ${kwh.value:.2f}; buying would lose to the API above {parity})")
         lines.append(line)
+    cap = next((s for s in c.sensitivity if s.parameter == "cost_of_capital"), None)
+    if cap is not None and cap.flips_above is not None and cap.verdict in ("self-host (buy)", "hybrid"):
+        # the verdict buys hardware: the rate at which the money it ties up makes another option cheaper
+        lines.append(f"{_KIND_WORDS.get(cap.verdict_above, cap.verdict_above)} wins if capital costs more than "
+                     f"{cap.flips_above:.2%} a year (--cost-of-capital; now {cap.value:.2%})".replace("now 0.00%", "now 0"))
     return replace(c, recommendation=replace(rec, what_would_change=tuple(lines)))
 
 
