@@ -69,3 +69,25 @@ def test_is_mix_and_tail_split_on_the_hours_the_api_serves(capsys, tokens, peak)
     assert hy["busiest_hour_tail"] == (split and hy["overflow_hours"] < MIN_H)
     if d["recommendation"]["choice"] == "hybrid":
         assert hy["is_mix"]
+
+
+def _load(t, h, r, x):
+    """The sorted hourly load at hour x, written from the methodology's two cases (not the code's closed form)."""
+    a = t / h
+    if r <= 1:
+        return a
+    if r <= 2:
+        return r * a - 2 * (r - 1) * a * x / h
+    return max(0.0, r * a * (1 - r * x / (2 * h)))
+
+
+@pytest.mark.parametrize("t,h,r,k_share", [(2e9, 176, 2.0, 0.999), (2e9, 176, 2.0, 0.5), (1e9, 730, 3.0, 0.4),
+                                           (5e8, 100, 1.5, 0.3), (5e8, 100, 1.5, 0.9), (1e9, 300, 1.0, 0.8),
+                                           (3e9, 176, 6.0, 0.7)])
+def test_overflow_hours_is_the_span_the_load_exceeds_the_boxes(t, h, r, k_share):
+    from selfhost_advisor.cost.traffic import overflow_hours
+
+    k = k_share * r * t / h  # capacity as a share of the peak hour
+    n = 200_000
+    span = sum(1 for i in range(n) if _load(t, h, r, (i + 0.5) * h / n) > k) * h / n
+    assert overflow_hours(t, h, r, k) == pytest.approx(span, abs=2 * h / n)
