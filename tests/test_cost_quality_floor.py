@@ -255,3 +255,17 @@ def test_gpt_oss_floor_is_the_mxfp4_together_publishes_not_a_16_bit_upcast(capsy
     assert f["bits"] == _ggml_whole_bits("MXFP4") == 4
     assert d["self_host"] and all(BITS[o["weight_format"]] >= 4 for o in _boxes(d))
     assert not f["replanned"]
+
+
+def test_a_model_released_below_16_bit_falls_back_to_its_own_format(capsys):
+    # gpt-oss 20B is hosted in the price data only by Groq (format unpublished); its experts are released in MXFP4
+    # (data/models.yaml native_quant), so "the model as released" is MXFP4, not a 16-bit upcast
+    models = yaml.safe_load((ROOT / "data" / "models.yaml").read_text())["models"]
+    native = next(m["native_quant"] for m in models if m["id"] == "gpt-oss:20b").upper()
+    hosts = [c["id"] for c in PRICES["candidates"] if c.get("open_weight_of") == "gpt-oss:20b"]
+    assert hosts and not any((PRICES["served_formats"].get(h) or {}).get("format") for h in hosts)
+    d = cost_json(capsys, "-t", "1e9", "-m", "gpt-oss:20b", "-H", "rtx4090")
+    f = d["quality_floor"]
+    assert (f["format"], f["basis"], f["bits"]) == (native, "fallback", _ggml_whole_bits(native))
+    assert "ships in MXFP4" in f["reason"]
+    assert d["self_host"] and all(BITS[o["weight_format"]] >= f["bits"] for o in d["self_host"])

@@ -146,10 +146,21 @@ def format_quality(fmt: str | None, model_id: str) -> dict[str, Any] | None:
             "measured_on": row["measured_on"], "source": row["source"]}
 
 
+def released_format(model_id: str) -> str | None:
+    """The format a catalog model's weights are released in when it is not 16-bit (data/models.yaml native_quant:
+    gpt-oss ships its experts in MXFP4), or None."""
+    for m in load("models").get("models") or ():
+        if m.get("id") == model_id and m.get("native_quant"):
+            name = str(m["native_quant"]).upper()
+            return name if weight_bits(name) else None
+    return None
+
+
 def resolve_floor(flag: str | None, prices: list[CloudPrice], reference: CloudPrice | None,
                   model_id: str) -> QualityFloor:
     """The floor for this comparison: --min-quant when given; else what the reference API serves; else the best
-    published format among the same model's hosted endpoints; else the released 16-bit weights."""
+    published format among the same model's hosted endpoints; else the weights as released (16-bit, or the model's
+    own native format: gpt-oss's MXFP4)."""
     if flag is not None and flag.strip().lower() != "api":
         name = parse_floor_name(flag)
         if name is None:
@@ -176,8 +187,10 @@ def resolve_floor(flag: str | None, prices: list[CloudPrice], reference: CloudPr
         return QualityFloor(s["format"], float(weight_bits(s["format"]) or 0.0), "same-model",
                             f"{s['format']} or better: what {p.id} serves, the best published format of a "
                             f"hosted {model_id}{ref}", s["source"])
-    f = str(load("quality").get("cost_floor_fallback") or "BF16")
+    native = released_format(model_id)
+    f = native or str(load("quality").get("cost_floor_fallback") or "BF16")
     who = f"{reference.id} does not publish its format" if reference is not None else "no API is compared"
     return QualityFloor(f, float(weight_bits(f) or 0.0), "fallback",
                         f"{f}: {who} and no hosted {model_id} endpoint in the price data publishes one, so the "
-                        "model as released")
+                        "model as released" + (f" ({model_id} ships in {f})" if native else ""),
+                        "data/models.yaml native_quant" if native else "")
