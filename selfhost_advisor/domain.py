@@ -18,6 +18,10 @@ class MoE:
     shared_intermediate_size: int = 0  # per shared expert; 0 means expert_intermediate_size
     first_dense_layers: int = 0  # DeepSeek first_k_dense_replace
     moe_layer_step: int = 1  # Llama 4 Maverick: every 2nd layer is MoE
+    # LatentMoE (Nemotron 3 Super, config.json moe_latent_size): the routed experts run at this width, between a
+    # per-layer down projection from and up projection to the hidden size (llama.cpp ffn_latent_down / ffn_latent_up);
+    # the router and the shared expert stay at the hidden size. 0 = experts at the hidden size.
+    latent_size: int = 0
 
 
 @record

@@ -245,6 +245,7 @@ def model_from_metadata(
             shared_intermediate_size=num("expert_shared_feed_forward_length"),
             first_dense_layers=num("leading_dense_block_count"),
             moe_layer_step=num("interleave_moe_layer_step", 1) or 1,
+            latent_size=num("moe_latent_size"),  # Nemotron 3 Super's LatentMoE (nemotron-h.cpp)
         )
     mla = None
     kv_lora = num("attention.kv_lora_rank")

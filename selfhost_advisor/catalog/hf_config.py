@@ -109,16 +109,14 @@ def model_from_config(
         ff = _int(get("shared_intermediate_size")) or ff  # dense Granite 4.0-H: the "shared" MLP is the FFN
     arch = spec["arch"]
     if spec.get("hybrid") == "nemotron_h" and "E" in layer_pattern:
-        # Nemotron-H MoE (Nemotron 3 Nano): llama.cpp's converter writes LLM_ARCH_NEMOTRON_H_MOE. A latent MoE
-        # (moe_latent_size, Nemotron 3 Super) projects into a smaller expert width first: not sized yet.
-        if _int(get("moe_latent_size")):
-            raise UnknownModelError(f"{repo}: config.json ({cls}) has a latent MoE (moe_latent_size), not supported yet",
-                                    "size a GGUF of this model instead")
+        # Nemotron-H MoE (Nemotron 3 Nano, Super): llama.cpp's converter writes LLM_ARCH_NEMOTRON_H_MOE; Super's
+        # LatentMoE runs its experts at moe_latent_size (src/models/nemotron-h.cpp moe_n_embd).
         arch = "nemotron_h_moe"
         moe = MoE(experts=need("n_routed_experts"), active=need("num_experts_per_tok"),
                   expert_intermediate_size=need("moe_intermediate_size"),
                   shared_experts=_int(get("n_shared_experts")) or 0,
-                  shared_intermediate_size=_int(get("moe_shared_expert_intermediate_size")) or 0)
+                  shared_intermediate_size=_int(get("moe_shared_expert_intermediate_size")) or 0,
+                  latent_size=_int(get("moe_latent_size")) or 0)
         ff = ff or moe.expert_intermediate_size
     if arch == "lfm2":
         ff = _lfm2_ff(get, ff)

@@ -59,6 +59,7 @@ def _model_from_entry(e: dict) -> Model:
             shared_intermediate_size=int(moe.get("shared_intermediate_size") or 0),
             first_dense_layers=int(moe.get("first_dense_layers") or 0),
             moe_layer_step=int(moe.get("moe_layer_step") or 1),
+            latent_size=int(moe.get("latent_size") or 0),
         )
         if moe
         else None,

@@ -44,6 +44,7 @@ def check_shape(model: Model, error: type[AdvisorError], where: str) -> Model:
             ("shared expert intermediate size", mo.shared_intermediate_size, 0, MAX_WIDTH),
             ("leading dense layers", mo.first_dense_layers, 0, MAX_LAYERS),
             ("MoE layer step", mo.moe_layer_step, 1, MAX_LAYERS),
+            ("MoE latent size", mo.latent_size, 0, MAX_WIDTH),
         ]
     if mla is not None:
         checks += [

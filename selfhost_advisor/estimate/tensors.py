@@ -247,11 +247,14 @@ def _ffn(model: Model, i: int) -> list[Tensor]:
         ]
     ne, ffe = moe.experts, moe.expert_intermediate_size
     out = [Tensor(p + "ffn_gate_inp.weight", (d, ne), i)]
+    de = moe.latent_size or d  # LatentMoE (nemotron-h.cpp moe_n_embd): experts between latent down / up projections
+    if moe.latent_size:
+        out += [Tensor(p + "ffn_latent_down.weight", (d, de), i), Tensor(p + "ffn_latent_up.weight", (de, d), i)]
     if model.arch not in _UNGATED_EXPERT_ARCHS:
-        out.append(Tensor(p + "ffn_gate_exps.weight", (d, ffe, ne), i))
+        out.append(Tensor(p + "ffn_gate_exps.weight", (de, ffe, ne), i))
     out += [
-        Tensor(p + "ffn_up_exps.weight", (d, ffe, ne), i),
-        Tensor(p + "ffn_down_exps.weight", (ffe, d, ne), i),
+        Tensor(p + "ffn_up_exps.weight", (de, ffe, ne), i),
+        Tensor(p + "ffn_down_exps.weight", (ffe, de, ne), i),
     ]
     if model.arch in _GPT_OSS_ARCHS:
         out += [

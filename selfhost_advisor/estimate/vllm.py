@@ -16,7 +16,7 @@ from ..catalog.data import load
 from ..domain import Device, FitRequest, Machine, MemoryBreakdown, Model, Placement, Quant
 from ..errors import BadOptionError, UnknownModelError
 from ..record import record
-from . import vllm_hybrid
+from . import vllm_groups, vllm_hybrid
 from .memory import caches_kv, indexer_bytes_per_token_fp8, uses_window
 from .vllm_weights import VllmWeights, _formats, get_vllm_quant, tensor_bytes, vllm_quants, vllm_weights
 
@@ -107,11 +107,16 @@ def _layer_token_bytes(model: Model, layer: int, tp: int, dtype_bytes: int) -> i
     return max(1, model.layer_kv_heads(layer) // tp) * 2 * model.layer_head_dim(layer) * dtype_bytes
 
 
-def sequence_kv_bytes(model: Model, tp: int, context: int, dtype_bytes: int = _SIXTEEN_BIT) -> int:
-    """One sequence of `context` tokens, in whole 16-token blocks; sliding-window layers keep only the window;
-    hybrids in their grown blocks plus one padded state page per recurrent layer (vllm_hybrid.py)."""
+def sequence_kv_bytes(model: Model, tp: int, context: int, dtype_bytes: int = _SIXTEEN_BIT,
+                      max_batched: int | None = None) -> int:
+    """One sequence of `context` tokens, in whole 16-token blocks; sliding-window layers keep only the window, in
+    vLLM's page-size-unified groups (vllm_groups.py; with max_batched, the admission figure that also counts a
+    chunked-prefill step); hybrids in their grown blocks plus one padded state page per recurrent layer
+    (vllm_hybrid.py)."""
     if vllm_hybrid.is_hybrid(model):
         return vllm_hybrid.sequence_bytes(model, tp, context, dtype_bytes)
+    if vllm_groups.grouped(model):
+        return vllm_groups.sequence_bytes(model, tp, context, dtype_bytes, max_batched)
     block = int(_engine()["kv_pad"])
     blocks_full = -(-context // block)
     if model.mla is None and any(uses_window(model, i) for i in range(model.n_layers)):
@@ -250,7 +255,7 @@ def plan(model: Model, quant: Quant, machine: Machine, request: FitRequest) -> V
     n_total = model.n_layers + 1
     tp = request.tensor_parallel or (tensor_parallel_size(model, len(gpus)) if gpus else 1)
     kvb = kv_dtype_bytes(request.kv_cache_type)
-    seq_kv = sequence_kv_bytes(model, tp, request.context, kvb)
+    seq_kv = sequence_kv_bytes(model, tp, request.context, kvb, request.max_num_batched_tokens)
     util = request.gpu_memory_utilization or float(e["gpu_memory_utilization"])
     if not gpus:
         why = "vLLM serves from discrete GPUs (CUDA/ROCm); none here" if not machine.devices else \
@@ -264,6 +269,8 @@ def plan(model: Model, quant: Quant, machine: Machine, request: FitRequest) -> V
     tokens, seqs = batch_defaults(0 if dev.unified else total, dev.name)
     tokens = request.max_num_batched_tokens or tokens
     seqs = request.max_num_seqs or seqs
+    if vllm_groups.grouped(model):  # the admission figure counts a chunked-prefill step in the sliding groups
+        seq_kv = sequence_kv_bytes(model, tp, request.context, kvb, tokens)
     budget = int(total * util)
     if dev.unified:
         # vLLM reads free memory from the OS on unified GPUs (psutil available) and stops when the requested share
@@ -309,6 +316,8 @@ def plan(model: Model, quant: Quant, machine: Machine, request: FitRequest) -> V
     pool_tokens = blocks * block
     if vllm_hybrid.is_hybrid(model) and pp == 1:
         pool_tokens = vllm_hybrid.pool_tokens(model, tp, limiting[2], request.context, kvb)
+    elif vllm_groups.grouped(model) and pp == 1:
+        pool_tokens = vllm_groups.pool_tokens(model, tp, limiting[2], request.context, kvb, tokens)
     need = seq_kv * request.n_parallel  # whole-model KV per TP rank of one sequence set
     seq_tokens = -(-request.context // block) * block
     conc = pool_tokens // seq_tokens if pp > 1 else (max(0, pool // seq_kv) if seq_kv else (seqs if pool >= 0 else 0))

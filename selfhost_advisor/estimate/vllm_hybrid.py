@@ -62,11 +62,11 @@ def page_bytes(model: Model, tp: int, kv_dtype_bytes: int) -> int:
 
 def group_counts(model: Model) -> tuple[int, int, int]:
     """(layers per group, attention groups, recurrent groups): group size is the smaller kind's layer count, or the
-    larger one's when it is within 1.25x (fewer padding layers); each kind fills cdiv(count, size) groups."""
+    larger one's when it is below 1.5x (fewer padding layers; data/engines.yaml kv_group_merge_ratio); each kind fills cdiv(count, size) groups."""
     n_attn = sum(1 for i in range(model.n_layers) if model.has_attention(i))
     n_rec = sum(1 for i in range(model.n_layers) if model.is_recurrent(i))
     size = min(n_attn, n_rec)
-    if max(n_attn, n_rec) < size * 1.25:
+    if max(n_attn, n_rec) < size * float(_engine()["kv_group_merge_ratio"]):
         size = max(n_attn, n_rec)
     return size, -(-n_attn // size), -(-n_rec // size)
 
