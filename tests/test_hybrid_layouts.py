@@ -324,3 +324,12 @@ def test_a_decilm_gguf_keeps_kv_only_in_blocks_that_attend(tmp_path):
     assert m.layer_pattern == "*--*" and m.ssm is None
     _, per_layer = kv_cache_bytes(m, FitRequest(context=1024))
     assert [b > 0 for b in per_layer] == [True, False, False, True]
+
+
+def test_granite4_h_tiny_state_rows_equal_llama_cpps_own_n_embd_r_and_n_embd_s():
+    # A gdb session on llama.cpp with unsloth's granite-4.0-h-tiny-Q4_0.gguf (danbev's llama.cpp notes, stored copy,
+    # code-index file id 39910662524) prints hparams.n_embd_r() = 9984 and hparams.n_embd_s() = 393216, and the F32
+    # state tensors cache_r_l0 {9984, 1} and the SSM states {393216, 1} for its one sequence slot.
+    m = get("granite4:tiny-h")
+    per_layer = state_bytes(m, FitRequest(context=4096)) // m.layer_pattern.count("M")
+    assert per_layer == 4 * (9984 + 393216)

@@ -63,3 +63,4 @@ def test_unsloth_q8_0_file_size():
     # unsloth's Q8_0 (4 split files) is listed as ~128.5 GB; the weights alone leave its header and tokenizer
     w = estimate_memory(get("nemotron-3-super:120b"), get_quant("Q8_0"), FitRequest(context=512)).weights_bytes
     assert abs(w - 128.5e9) / 128.5e9 < 0.005
+
