@@ -128,3 +128,11 @@ def test_an_80_block_decilm_is_a_70b_to_the_quantizer():
         ts = build_tensors(m)
         types = {ty for t, ty in zip(ts, assign_types(m, ts, get_quant("Q3_K_M"))) if t.name.endswith("attn_v.weight")}
         assert types == expected
+
+
+def test_mlx_caches_only_the_attention_blocks():
+    # mlx_lm/models/nemotron-nas.py make_cache: one KVCache per layer whose self_attn is not None (no_op -> None)
+    from selfhost_advisor.estimate import mlx
+
+    total, per_layer = mlx.kv_cache_bytes(get("nemotron-super:49b"), 8192, 256)
+    assert total == 49 * 8192 * 8 * 128 * 2 * 2 and sum(1 for b in per_layer if b) == 49

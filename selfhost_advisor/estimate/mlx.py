@@ -106,6 +106,9 @@ def kv_cache_bytes(model: Model, context: int, step: int, bits: int | None = Non
         bits = None
     per = []
     for i in range(model.n_layers):
+        if not model.has_attention(i):  # DeciLM no-op / linear blocks: mlx_lm nemotron-nas.py make_cache skips them
+            per.append(0)
+            continue
         tokens = min(context, model.sliding_window) if uses_window(model, i) else context
         per.append(-(-tokens // step) * step * kv_bytes_per_token(model, i, bits))
     return sum(per), tuple(per)
