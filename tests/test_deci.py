@@ -136,3 +136,16 @@ def test_mlx_caches_only_the_attention_blocks():
 
     total, per_layer = mlx.kv_cache_bytes(get("nemotron-super:49b"), 8192, 256)
     assert total == 49 * 8192 * 8 * 128 * 2 * 2 and sum(1 for b in per_layer if b) == 49
+
+
+def test_blocks_with_different_kv_groups_keep_their_own_kv_width():
+    # Llama-3.1-Nemotron-51B-style: n_heads_in_group differs per block. llama.cpp sizes each layer with
+    # n_embd_k_gqa(il); vLLM builds each Attention with its own KV heads, all FullAttentionSpec of different sizes:
+    # one UniformTypeKVCacheSpecs group, a token costs every attending layer's own K+V.
+    cfg = config(SUPER)
+    cfg["block_configs"][0]["attention"]["n_heads_in_group"] = 4  # 64 / 4 = 16 KV heads in block 0
+    m = model_from_config(cfg, "x/mixed-groups")
+    assert m.layer_kv_heads(0) == 16 and m.layer_kv_heads(1) == 8
+    _, per_layer = kv_cache_bytes(m, FitRequest(context=4096))
+    assert per_layer[0] == 4096 * 16 * 128 * 2 * 2 and per_layer[1] == 4096 * 8 * 128 * 2 * 2
+    assert vllm.kv_bytes_per_token(m, 1) == (16 + 48 * 8) * 128 * 2 * 2
