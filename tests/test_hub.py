@@ -281,3 +281,12 @@ def test_cost_and_hardware_for_accept_a_hub_model(hub, capsys):
     assert "Qwen2.5-7B-Instruct" in out
     code, out, err = run(capsys, "hardware", "--for", "hf:Qwen/Qwen2.5-7B-Instruct", "--json")
     assert code == 0, err
+
+
+def test_an_unreachable_hub_id_the_catalog_knows_names_the_catalog_entry(hub, capsys):
+    # issue 17 (bad input): `hf:` offline points to the catalog entry when there is one
+    hub.online = False
+    code, out, err = run(capsys, "fit", "hf:nvidia/Llama-3_3-Nemotron-Super-49B-v1", "--json")
+    assert code == 2 and out == "" and err.count("\n") == 1 and "nemotron-super:49b" in err
+    code, out, err = run(capsys, "fit", "hf:someone/not-in-the-catalog", "--offline")
+    assert code == 2 and "which works offline" not in err

@@ -159,12 +159,20 @@ def quant_in_filename(path: str) -> str | None:
 
 
 def resolve_hub(spec: str, query: str, *, quants: tuple[str, ...] = (), offline: bool = False) -> Resolved:
-    from .hub import HubClient
+    from .hub import HubClient, HubError
 
     repo, _, tag_quant = spec.partition(":")
     requested = [q for q in ([tag_quant] if tag_quant else []) + list(quants) if q]
     client = HubClient(repo.strip("/"), offline=offline)
-    info = client.info()
+    try:
+        info = client.info()
+    except HubError as exc:  # offline or unreachable: name the catalog entry of this repo when there is one
+        try:
+            known = catalog.resolve(repo.strip("/")).model.id
+        except UnknownModelError:
+            raise exc from None
+        hint = f"{exc.hint}; or use the catalog's entry, which works offline: {known}".lstrip("; ")
+        raise type(exc)(exc.message, hint) from None
     files = info["files"]
     ggufs = sorted(p for p in files if p.lower().endswith(".gguf") and "mmproj" not in p.lower())
     if ggufs and (requested or "config.json" not in files):
