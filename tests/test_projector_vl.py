@@ -98,3 +98,14 @@ def test_qwen35_towers_are_qwen3_vl_without_deepstack():
         f32 = d * 3 * 2 * 16 * 16 + 2304 * d  # the patch and position embeddings, kept F32 (qwen3vl-small's check)
         vectors = depth * (9 * d + ff) + d + 2 * d + 4 * d + m.hidden_size  # biases and norms, F32
         assert projector(m, mmproj_file=True).weights_bytes == 2 * (n - f32 - vectors) + 4 * (f32 + vectors)
+
+
+def test_vllm_builds_the_tower_from_its_config_when_the_catalog_states_no_text_params():
+    # Qwen3.5-9B in BF16: 2 x 9,409,813,744 = 18,819,627,488 B, the bytes a stored load log gives for the checkpoint
+    # (code-index file id 70987549510); Mistral Small 3.2 on vLLM v0.11.0 logged 44.76 GiB of weights, Pixtral tower
+    # included (llm-d-benchmark, data/engine_logs.yaml)
+    from selfhost_advisor.api import fit
+
+    assert fit("qwen3.5:9b", "h100-sxm", quant="BF16", engine="vllm").options[0].memory.weights_bytes == 18_819_627_488
+    w = fit("mistral-small3.2:24b", "h100-sxm", quant="BF16", engine="vllm").options[0].memory.weights_bytes
+    assert abs(w / (44.76 * 2**30) - 1) < 0.002

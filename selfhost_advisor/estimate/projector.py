@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from ..catalog.data import load
 from .vision_towers import KINDS, tower_bytes
 
-F16, F32 = 2, 4
+F16 = 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,46 +51,12 @@ def projector(model, *, mmproj_file: bool, matrix_bytes: float = F16, image_toke
     c = vision_config(model)
     if c is None:
         return None
-    if c.get("kind") in KINDS:  # counted tensor by tensor (estimate/vision_towers.py); Ollama's blob is the same file
-        weights = tower_bytes(c, model.hidden_size, matrix_bytes)
+    # counted tensor by tensor (estimate/vision_towers.py); for the LLaVA-family blobs Ollama ships the same file
+    weights = tower_bytes(c, model.hidden_size, matrix_bytes, mmproj_file or "kind" in c)
+    if c.get("kind") in KINDS:
         separate = c.get("ollama_projector") == "file"
         graph = _clip_graph(c, image_tokens, flash_attention) if mmproj_file else _ollama_graph(c, separate)
         return ProjectorSize(int(round(weights)), graph, str(c["source"]), separate)
-    d, ff, n, p = int(c["hidden"]), int(c["intermediate"]), int(c["layers"]), int(c["patch"])
-    img, ch, heads = int(c["image_size"]), int(c["channels"]), int(c["heads"])
-    patches = (img // p) ** 2 + (1 if c.get("class_embedding") else 0)
-    M = matrix_bytes
-    h = model.hidden_size
-    if c["mlp"] == "swiglu":  # Pixtral: gate/up/down, no biases, two RMSNorms per layer, ln_pre, 2-D RoPE
-        layer = M * (4 * d * d + 3 * d * ff) + F32 * 2 * d
-        weights = n * layer + F16 * d * ch * p * p + F32 * d
-    else:  # SigLIP/CLIP: fc1/fc2 and q/k/v/o with biases, two LayerNorms
-        layer = M * (4 * d * d + 2 * d * ff) + F32 * (4 * d + ff + d + 4 * d)
-        weights = n * layer
-    if c["mm"] == "qwen3vl":
-        # Qwen3-VL (transformers Qwen3VLVisionModel; llama.cpp clip.cpp PROJECTOR_TYPE_QWEN3VL): Conv3d patch embedding
-        # over temporal_patch frames with a bias, a learned table of num_positions, no final norm; the merger and one
-        # deepstack merger per deepstack layer are the projection (in Ollama's v.* tensors and in the mmproj file alike):
-        # LayerNorm (d; 4d after the 2x2 shuffle for deepstack), fc1 4d x 4d, fc2 4d x n_embd, with biases.
-        # patch and position embeddings stay F32 in Qwen's mmproj files (their Q8_0 files match only so)
-        weights += F32 * d * ch * int(c["temporal_patch"]) * p * p + F32 * d + F32 * int(c["num_positions"]) * d
-        merger = M * (16 * d * d + 4 * d * h) + F32 * (4 * d + h)
-        weights += merger + F32 * 2 * d + int(c["deepstack_layers"]) * (merger + F32 * 8 * d)
-    elif c["mlp"] != "swiglu":
-        # patch embedding (bias or class token), learned positions, final LayerNorm
-        weights += F16 * d * ch * p * p + F32 * d + F16 * patches * d + F32 * 2 * d
-        if c["mm"] == "llama4":
-            # Llama 4 (transformers Llama4VisionModel): a pre-LayerNorm too, and the pixel-shuffle adapter of the vision
-            # model (fc1 ff x projector_input, fc2 projector_input x projector_output, no biases)
-            pin, pout = int(c["projector_input"]), int(c["projector_output"])
-            weights += F32 * 2 * d + M * (ff * pin + pin * pout)
-    if mmproj_file:
-        if c["mm"] == "mistral3":  # norm, patch merger (2x2 -> 1), linear_1, linear_2 (no biases)
-            weights += F32 * d + M * (4 * d * d + d * h + h * h)
-        elif c["mm"] == "gemma3":  # mm.input_projection, mm.soft_emb_norm
-            weights += M * d * h + F32 * d
-        elif c["mm"] == "llama4":  # multi_modal_projector.linear_1, no bias
-            weights += M * int(c["projector_output"]) * h
     graph = _clip_graph(c, image_tokens, flash_attention) if mmproj_file else _clip_graph(c, llamacpp=False)
     return ProjectorSize(int(round(weights)), graph, str(c["source"]))
 

@@ -67,9 +67,48 @@ def qwen25vl(c: dict, n_embd: int) -> Parts:
 KINDS = {"clip_llava": clip_llava, "minicpmv": minicpmv, "qwen25vl": qwen25vl}
 
 
-def tower_bytes(c: dict, n_embd: int, matrix_bytes: float) -> float:
-    return sum(n * (matrix_bytes if kind == "m" else BYTES[kind]) for n, kind in KINDS[c["kind"]](c, n_embd))
+def encoder_parts(c: dict, n_embd: int, mmproj_file: bool = True) -> Parts:
+    """The towers of session 8 (data/engines.yaml entries without `kind`, by `mlp` and `mm`): SigLIP/CLIP blocks with
+    biases (gelu) or Pixtral's SwiGLU blocks without (swiglu); Qwen3-VL's Conv3d patch embedding, F32 position table
+    and merger (+ deepstack mergers); Llama 4's class token and pixel-shuffle adapter. `mmproj_file` adds what llama.cpp's
+    mmproj holds beyond Ollama's v.* tensors: gemma3's input projection, Mistral 3's patch merger and projections,
+    Llama 4's linear_1 (Qwen3-VL's mergers are in both)."""
+    d, ff, n, p = int(c["hidden"]), int(c["intermediate"]), int(c["layers"]), int(c["patch"])
+    img, ch = int(c["image_size"]), int(c["channels"])
+    patches = (img // p) ** 2 + (1 if c.get("class_embedding") else 0)
+    if c["mlp"] == "swiglu":  # Pixtral: gate/up/down and q/k/v/o without biases, two RMSNorms; patch conv, ln_pre
+        t = ([(d * d, "m")] * 4 + [(d * ff, "m")] * 3 + [(d, "f32")] * 2) * n
+        t += [(d * ch * p * p, "f16"), (d, "f32")]
+    else:
+        t = vit_block(d, ff) * n
+    if c["mm"] == "qwen3vl":  # Conv3d kernel + bias and the position table kept F32; merger (+ deepstack mergers)
+        t += [(d * ch * int(c["temporal_patch"]) * p * p, "f32"), (d, "f32"), (int(c["num_positions"]) * d, "f32")]
+        merger = [(16 * d * d, "m"), (4 * d * n_embd, "m"), (4 * d, "f32"), (n_embd, "f32")]
+        t += merger + [(d, "f32")] * 2
+        t += (merger + [(4 * d, "f32")] * 2) * int(c["deepstack_layers"])
+    elif c["mlp"] != "swiglu":  # patch kernel, its bias or the class token, learned positions, the final norm
+        t += [(d * ch * p * p, "f16"), (d, "f32"), (patches * d, "f16"), (d, "f32"), (d, "f32")]
+        if c["mm"] == "llama4":  # pre-LayerNorm and the pixel-shuffle adapter (fc1 ff x pin, fc2 pin x pout)
+            pin, pout = int(c["projector_input"]), int(c["projector_output"])
+            t += [(d, "f32"), (d, "f32"), (ff * pin, "m"), (pin * pout, "m")]
+    if mmproj_file:
+        if c["mm"] == "mistral3":  # norm, patch merger (2x2 -> 1), linear_1, linear_2 (no biases)
+            t += [(d, "f32"), (4 * d * d, "m"), (d * n_embd, "m"), (n_embd * n_embd, "m")]
+        elif c["mm"] == "gemma3":  # mm.input_projection, mm.soft_emb_norm
+            t += [(d * n_embd, "m"), (d, "f32")]
+        elif c["mm"] == "llama4":  # multi_modal_projector.linear_1, no bias
+            t += [(int(c["projector_output"]) * n_embd, "m")]
+    return t
+
+
+def parts(c: dict, n_embd: int, mmproj_file: bool = True) -> Parts:
+    return KINDS[c["kind"]](c, n_embd) if c.get("kind") in KINDS else encoder_parts(c, n_embd, mmproj_file)
+
+
+def tower_bytes(c: dict, n_embd: int, matrix_bytes: float, mmproj_file: bool = True) -> float:
+    return sum(n * (matrix_bytes if kind == "m" else BYTES[kind]) for n, kind in parts(c, n_embd, mmproj_file))
 
 
 def tower_params(c: dict, n_embd: int) -> int:
-    return sum(n for n, _ in KINDS[c["kind"]](c, n_embd))
+    """Parameters of the tower and its projection into the text model (what vLLM loads with a checkpoint)."""
+    return sum(n for n, _ in parts(c, n_embd))

@@ -72,6 +72,13 @@ def vision_bytes(model: Model) -> int:
     builds it on the first pipeline rank whether or not images are sent; a text-only catalog entry has none."""
     if model.text_params and model.params > model.text_params:
         return (model.params - model.text_params) * _SIXTEEN_BIT
+    from .projector import vision_config
+
+    c = vision_config(model)  # a tower sized from its config (data/engines.yaml vision_projectors), projection included
+    if c is not None:
+        from .vision_towers import tower_params
+
+        return tower_params(c, model.hidden_size) * _SIXTEEN_BIT
     return 0
 
 
