@@ -26,7 +26,7 @@ from selfhost_advisor.estimate.speed import family  # noqa: E402
 
 WEAK = ("rocm", "vulkan", "sycl")
 # profiles that are not rows of data/gpu_specs.yaml: their architecture by id prefix
-_ARCH = {"ryzen-ai-max": "RDNA 3.5", "m4": "Apple M4"}
+_ARCH = {"ryzen-ai-max": "RDNA 3.5", "m4": "Apple M4", "mi300x": "CDNA 3.0"}
 
 
 def architecture(row: fit_speed.Row) -> str:

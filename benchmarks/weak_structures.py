@@ -13,7 +13,7 @@ Each candidate writes a row's seconds per token as a sum of terms, each term a p
          data/gpu_specs.yaml, the Radeon 8060S's 40 CU x 64 lanes x 2.9 GHz from data/apu.yaml)
   cycles repeating layers / boost clock (coefficient: GPU cycles per layer; shipped since 2026-12-05's third pass)
   flops  prefill FLOPs / spec FLOPS as the estimator counts them (coefficient: 1 / compute efficiency)
-and "max" = max(bw, lanes) + layer, the CUDA family's form. A term whose coefficient comes out negative is dropped and
+and "max" = max(bw, lanes) + layer, the CUDA family's form ("max_cycles": + cycles). A term whose coefficient comes out negative is dropped and
 the fit redone; terms beyond the first need rows of 2+ machines, 2+ models and more rows than unknowns (else the
 first term alone), as the shipped fit.
 """
@@ -39,7 +39,8 @@ from selfhost_advisor.estimate.speed import family, token_work  # noqa: E402
 BACKENDS = ("rocm", "vulkan", "sycl")
 # the shipped structure first (since 2026-12-05's third pass: bandwidth + per-layer cycles)
 DECODE = (("bw", "cycles"), ("bw", "layer"), ("bw", "layer", "token"), ("bw", "token"), ("bw", "lanes"),
-          ("bw", "layer", "lanes"), ("bw", "cycles", "lanes"), "max")
+          ("bw", "layer", "lanes"), ("bw", "cycles", "lanes"), "max", "max_cycles")
+MAX = {"max": "layer", "max_cycles": "cycles"}  # max(bw, lanes) + a fixed per-layer term (CUDA's form)
 PREFILL = (("flops",), ("flops", "lanes"), ("flops", "layer"), ("flops", "token"), ("flops", "cycles"))
 STRIX_LANES_CLOCK = (40 * 64, 2900.0)  # data/apu.yaml: Radeon 8060S 40 CU, 2.9 GHz; 64 lanes per RDNA CU
 
@@ -82,12 +83,12 @@ def _fit(rows: list[F.Row], feats: dict, terms) -> dict[str, float]:
         use = [k for k in use if k not in bad]
 
 
-def _fit_max(rows: list[F.Row], feats: dict) -> dict[str, float]:
-    """max(a bw, k lanes) + L layer: a grid over a and k, L by least squares (clipped at 0)."""
+def _fit_max(rows: list[F.Row], feats: dict, fixed: str = "layer") -> dict[str, float]:
+    """max(a bw, k lanes) + L fixed (per-layer us or cycles): a grid over a and k, L by least squares (clipped at 0)."""
     import numpy as np
 
     enough = len({r.hardware for r in rows}) >= 2 and len({(r.model_id, r.quant) for r in rows}) >= 2 and len(rows) >= 4
-    f = {k: np.array([feats[id(r)][k] for r in rows]) for k in ("bw", "lanes", "layer")}
+    f = {k: np.array([feats[id(r)][fixed if k == "layer" else k] for r in rows]) for k in ("bw", "lanes", "layer")}
     best = None
     for a in np.linspace(1.0, 2.5, 61):
         for k in ([0.0, *np.geomspace(0.5, 40, 60)] if enough else [0.0]):
@@ -95,14 +96,15 @@ def _fit_max(rows: list[F.Row], feats: dict) -> dict[str, float]:
             lay = max(0.0, float(f["layer"] @ (1 - base) / (f["layer"] @ f["layer"]))) if enough else 0.0
             s = float(((base + lay * f["layer"] - 1) ** 2).sum())
             if best is None or s < best[0]:
-                best = (s, {"bw": float(a), "lanes": float(k), "layer": lay})
+                best = (s, {"bw": float(a), "lanes": float(k), fixed: lay})
     return best[1]
 
 
 def _predict(r: F.Row, feats: dict, coef: dict, terms) -> float:
     f = feats[id(r)]
-    if terms == "max":
-        t = max(coef["bw"] * f["bw"], coef["lanes"] * f["lanes"]) + coef["layer"] * f["layer"]
+    if terms in MAX:
+        fixed = MAX[terms]
+        t = max(coef["bw"] * f["bw"], coef["lanes"] * f["lanes"]) + coef[fixed] * f[fixed]
     else:
         t = sum(v * f[k] for k, v in coef.items())
     return 1.0 / t - 1.0  # measured time is 1 in these units
@@ -120,11 +122,11 @@ def score(kind: str, terms) -> dict:
             train = [r for r in rs if r.hardware != hw]
             if not train:  # no row of this backend and test left: n/a, as weak_backends.py
                 continue
-            coef = _fit_max(train, feats) if terms == "max" else _fit(train, feats, terms)
+            coef = _fit_max(train, feats, MAX[terms]) if terms in MAX else _fit(train, feats, terms)
             unphysical += coef.get("bw", 1.0) < 1.0  # bandwidth efficiency above 1: streams faster than spec
             errs += [(W.architecture(r), 100 * _predict(r, feats, coef, terms)) for r in rs if r.hardware == hw]
         if errs:
-            full = _fit_max(rs, feats) if terms == "max" else _fit(rs, feats, terms)
+            full = _fit_max(rs, feats, MAX[terms]) if terms in MAX else _fit(rs, feats, terms)
             out[be] = {"rows": len(errs), "median_abs_error_pct": round(statistics.median(abs(e) for _, e in errs), 1),
                        "coefficients": {k: float(f"{v:.3g}") for k, v in full.items()},
                        "folds_above_spec_bandwidth": unphysical + (full.get("bw", 1.0) < 1.0),
@@ -136,7 +138,7 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
-    report = {kind: {"+".join(t) if t != "max" else "max(bw,lanes)+layer": score(kind, t) for t in cands}
+    report = {kind: {f"max(bw,lanes)+{MAX[t]}" if t in MAX else "+".join(t): score(kind, t) for t in cands}
               for kind, cands in (("decode", DECODE), ("prefill", PREFILL))}
     if args.json:
         print(json.dumps(report, indent=2))
