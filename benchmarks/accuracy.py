@@ -246,10 +246,10 @@ def published_speed_rows() -> list[dict]:
             # Each family is fitted on its own rows only, so a fold refits the row's own family (fit_families): the
             # same factors as the full fit with our CUDA device rows (tests/test_weak_backends.py checks), in a
             # fraction of the time.
-            key = (r.hardware, family(r.backend))
+            key = (r.gpu, family(r.backend))
             if key not in folds:
                 folds[key] = fit_speed._table(fit_speed.fit_families(
-                    [x for x in fit_rows if x.hardware != r.hardware], (key[1],)))
+                    [x for x in fit_rows if x.gpu != r.gpu], (key[1],)))
             loho = 100.0 * (fit_speed.predict(r, folds[key]) / r.measured - 1)
         out.append({"hardware": r.hardware, "backend": r.backend, "model": r.model_id, "quant": r.quant, "test": r.test,
                     "measured": r.measured, "error_pct": 100.0 * (fit_speed.predict(r) / r.measured - 1),

@@ -63,10 +63,10 @@ def rows_report(fit=None, only: set[str] | None = None) -> list[dict]:
         if family(r.backend) == "metal" or r.blind:  # in no fit: the shipped fit never saw it
             oos = shipped
         else:
-            if r.hardware not in folds:
-                rest = [x for x in fit_rows if x.hardware != r.hardware]
-                folds[r.hardware] = (fit_speed._table(fit(rest)), {(family(x.backend), x.kind) for x in rest})
-            table, left = folds[r.hardware]
+            if r.gpu not in folds:  # every row of that card, whatever name a file gives it
+                rest = [x for x in fit_rows if x.gpu != r.gpu]
+                folds[r.gpu] = (fit_speed._table(fit(rest)), {(family(x.backend), x.kind) for x in rest})
+            table, left = folds[r.gpu]
             # no rows of this backend and test left without this hardware: nothing to predict it from
             oos = fit_speed.predict(r, table) / r.measured - 1 if (family(r.backend), r.kind) in left else None
         out.append({"hardware": r.hardware, "backend": family(r.backend), "architecture": architecture(r),

@@ -42,13 +42,15 @@ DECODE = (("bw", "cycles"), ("bw", "layer"), ("bw", "layer", "token"), ("bw", "t
           ("bw", "layer", "lanes"), ("bw", "cycles", "lanes"), "max", "max_cycles")
 MAX = {"max": "layer", "max_cycles": "cycles"}  # max(bw, lanes) + a fixed per-layer term (CUDA's form)
 PREFILL = (("flops",), ("flops", "lanes"), ("flops", "layer"), ("flops", "token"), ("flops", "cycles"))
+TABLE_TWIN = {"mi300x": "radeon-instinct-mi300x"}  # curated profile -> its data/gpu_specs.yaml row (shaders, clock)
 STRIX_LANES_CLOCK = (40 * 64, 2900.0)  # data/apu.yaml: Radeon 8060S 40 CU, 2.9 GHz; 64 lanes per RDNA CU
 
 
 def _lanes_clock(r: F.Row) -> tuple[float, float]:
     from selfhost_advisor.catalog.gpu_table import by_id
 
-    spec = by_id(r.machine.devices[0].matched_profile or "")
+    pid = r.machine.devices[0].matched_profile or ""
+    spec = by_id(TABLE_TWIN.get(pid, pid))
     if spec and spec.get("shaders") and spec.get("boost_clock_mhz"):
         return float(spec["shaders"]), float(spec["boost_clock_mhz"])
     assert (r.machine.devices[0].matched_profile or "").startswith("ryzen-ai-max"), r.hardware
@@ -72,7 +74,7 @@ def features(r: F.Row) -> dict[str, float]:
 def _fit(rows: list[F.Row], feats: dict, terms) -> dict[str, float]:
     import numpy as np
 
-    enough = (len({r.hardware for r in rows}) >= 2 and len({(r.model_id, r.quant) for r in rows}) >= 2
+    enough = (len({r.gpu for r in rows}) >= 2 and len({(r.model_id, r.quant) for r in rows}) >= 2
               and len(rows) >= len(terms) + 2)
     use = list(terms) if enough else [terms[0]]
     while True:
@@ -87,7 +89,7 @@ def _fit_max(rows: list[F.Row], feats: dict, fixed: str = "layer") -> dict[str, 
     """max(a bw, k lanes) + L fixed (per-layer us or cycles): a grid over a and k, L by least squares (clipped at 0)."""
     import numpy as np
 
-    enough = len({r.hardware for r in rows}) >= 2 and len({(r.model_id, r.quant) for r in rows}) >= 2 and len(rows) >= 4
+    enough = len({r.gpu for r in rows}) >= 2 and len({(r.model_id, r.quant) for r in rows}) >= 2 and len(rows) >= 4
     f = {k: np.array([feats[id(r)][fixed if k == "layer" else k] for r in rows]) for k in ("bw", "lanes", "layer")}
     best = None
     for a in np.linspace(1.0, 2.5, 61):
@@ -118,13 +120,13 @@ def score(kind: str, terms) -> dict:
     for be in BACKENDS:
         rs = [r for r in rows if family(r.backend) == be]
         errs, unphysical = [], 0
-        for hw in sorted({r.hardware for r in rs}):
-            train = [r for r in rs if r.hardware != hw]
+        for hw in sorted({r.gpu for r in rs}):
+            train = [r for r in rs if r.gpu != hw]
             if not train:  # no row of this backend and test left: n/a, as weak_backends.py
                 continue
             coef = _fit_max(train, feats, MAX[terms]) if terms in MAX else _fit(train, feats, terms)
             unphysical += coef.get("bw", 1.0) < 1.0  # bandwidth efficiency above 1: streams faster than spec
-            errs += [(W.architecture(r), 100 * _predict(r, feats, coef, terms)) for r in rs if r.hardware == hw]
+            errs += [(W.architecture(r), 100 * _predict(r, feats, coef, terms)) for r in rs if r.gpu == hw]
         if errs:
             full = _fit_max(rs, feats, MAX[terms]) if terms in MAX else _fit(rs, feats, terms)
             out[be] = {"rows": len(errs), "median_abs_error_pct": round(statistics.median(abs(e) for _, e in errs), 1),

@@ -67,6 +67,13 @@ class Row:
     blind: bool = False  # a PUBLISHED row marked `in_fit: false`: its GPU is kept out of every fit (methodology 5b)
 
     @property
+    def gpu(self) -> str:
+        """The machine a row was measured on, for leave-one-hardware-out and machine counts: its profile id (the
+        calibration file and benchmarks/published/ name the same card differently: "AMD RX 7900 XTX", "rx 7900 xtx")."""
+        d = self.machine.devices
+        return (d[0].matched_profile if d else None) or self.hardware
+
+    @property
     def kind(self) -> str:
         return PROMPT if self.test.startswith("pp") else DECODE
 
@@ -412,7 +419,7 @@ def _fit_families(rows: list[Row], device: list[Row], prior: dict | None,
         # two unknowns (bandwidth share and per-layer time) need rows of more than one model and more rows than
         # unknowns, or the solve reproduces its rows exactly and anything can come out (2 rows: a negative share);
         # and rows of 2+ machines: a per-layer time one machine alone sets is a per-GPU constant
-        machines = len({r.hardware for r in dec})
+        machines = len({r.gpu for r in dec})
         if len(variants) > 1 and len(dec) >= 4 and machines >= 2 and fam != "cpu":
             cols = [0, 1, 2] if multi else [0, 1]
             sol = _solve([[f[c] for c in cols] for f in feats], targets)
@@ -453,6 +460,7 @@ def _fit_families(rows: list[Row], device: list[Row], prior: dict | None,
             "calibrated_hardware": sorted({_hw_family(r) for r in rs}),
         }
         if cycles:
+            out[fam]["fitted_gpus"] = sorted({r.gpu for r in rs})  # the machines (profile ids) the factors rest on
             out[fam]["layer_cycles"] = round(layer_lat)
             out[fam]["layer_cycles_clock_fallback_mhz"] = (
                 round(statistics.median(_clock_hz(r) for r in dec) / 1e6) if dec else 0)
