@@ -157,7 +157,9 @@ def fit(
     from .estimate.quality import min_quant as floor_of
 
     # a quantization the user named (--quant, a tag's suffix, a GGUF file) is sized as asked unless min_quant says
-    floor = None if min_quant is None and (names or resolved.quant) else floor_of(min_quant)
+    dq = resolved.default_quant
+    applied = dq is not None and not names and [q.name for q in quants] == [dq.quant]
+    floor = None if min_quant is None and (names or resolved.quant or applied) else floor_of(min_quant)
     result = annotate(run_fit(m, machine, request, quants, host_ram_known=ram_known, min_quant=floor,
                               require_fit=require_fit, min_tps=min_tps), resolved)
     if memory is None and machine.source in ("probe", "file"):
@@ -173,8 +175,10 @@ def fit(
     from .record import replace
 
     note = eng.embedding_note(m, request)
+    extra = {} if dq is None else {"ollama_default_quant": {"tag": f"{dq.family}:latest", "quant": dq.quant,
+                                                             "applied": applied, "source": dq.source}}
     return replace(result, assumptions={**result.assumptions, "context_source": context_source,
-                                        "max_context": m.max_context},
+                                        "max_context": m.max_context, **extra},
                    warnings=tuple(context_warnings) + result.warnings + ((note,) if note else ()))
 
 

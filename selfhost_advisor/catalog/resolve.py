@@ -17,6 +17,7 @@ from . import models as catalog
 from ..domain import FitResult, Model, Quant
 from ..errors import BadFileError, BadOptionError, NotSizedModelError, UnknownModelError, UnknownQuantError
 from ..record import record, replace
+from .ollama_defaults import DefaultQuant, default_quant
 from .quants import all_quants, get_quant
 
 
@@ -29,6 +30,7 @@ class Resolved:
     fixed_quant: bool = False  # the model is one file's exact tensors: only `quant` applies
     warnings: tuple[str, ...] = ()
     files: tuple[str, ...] = ()
+    default_quant: DefaultQuant | None = None  # a bare family / FAMILY:latest: Ollama's quantization for it
 
 
 def _looks_like_path(q: str) -> bool:
@@ -51,7 +53,7 @@ def resolve(query: str, *, quants: tuple[str, ...] = (), offline: bool = False) 
         return resolve_hub(raw[3:], raw, quants=quants, offline=offline)
     try:
         r = catalog.resolve(raw)
-        return Resolved(r.model, r.quant, raw, "catalog")
+        return Resolved(r.model, r.quant, raw, "catalog", default_quant=_family_default(low, r))
     except NotSizedModelError:
         raise
     except UnknownModelError as not_in_catalog:
@@ -64,6 +66,15 @@ def resolve(query: str, *, quants: tuple[str, ...] = (), offline: bool = False) 
         if raw.count("/") == 1 and ":" not in raw and " " not in raw:
             return resolve_hub(raw, raw, quants=quants, offline=offline)
         raise not_in_catalog
+
+
+def _family_default(low: str, r: catalog.Resolved) -> DefaultQuant | None:
+    """A bare family name or FAMILY:latest that resolved to the family's default size: Ollama's quantization of it
+    (catalog/ollama_defaults.py); any other tag, or a tag naming its quantization, has none."""
+    family, _, tag = low.partition(":")
+    if r.quant is not None or "/" in low or tag not in ("", "latest") or f"{family}:latest" not in r.model.aliases:
+        return None
+    return default_quant(family)
 
 
 def quant_of(name: str) -> Quant:
@@ -93,6 +104,8 @@ def select_quants(resolved: Resolved, names: list[str]) -> tuple[Quant, ...] | N
         return (quant_of(resolved.quant),)
     if not names and resolved.quant:
         names = [resolved.quant]
+    if not names and resolved.default_quant is not None:
+        names = [resolved.default_quant.quant]  # `fit FAMILY`: the blob `ollama pull FAMILY` fetches
     if not names:
         return None
     return tuple(sorted({get_quant(n) for n in names}, key=lambda q: q.rank))

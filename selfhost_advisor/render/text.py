@@ -123,6 +123,10 @@ def render_fit(r: FitResult, file=None) -> None:
         f"[bold]Run[/]      {r.request.engine}, context {r.request.context:,} tokens{capped}, KV cache "
         f"{r.request.kv_cache_type}, flash attention {'on' if r.request.flash_attention else 'off'}"
     )
+    dq = r.assumptions.get("ollama_default_quant")
+    if dq:  # a bare family name: the quantization `ollama pull` fetches (data/ollama_default_quants.yaml)
+        how = ": the rows below (--quant for others)" if dq["applied"] else "; the rows below are what --quant or the engine asked"
+        con.print(f"[bold]Default[/]  {esc(dq['tag'])} is {dq['quant']} in Ollama's library{how}; source in --json")
     vision = r.assumptions.get("projector")
     if vision:  # a vision model: what its tower costs here, and one image's tokens
         tokens = r.assumptions.get("image_tokens")
