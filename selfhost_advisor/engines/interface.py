@@ -114,6 +114,14 @@ class Engine:
             return f"projector {projector_bytes / 2**30:.2f} GiB on GPU 0 (encoder weights + one image's graph; {why})"
         return "projector not counted: text only (--images adds it: llama-server --mmproj)"
 
+    loads_tower_with_model: bool = False  # the engine loads a vision tower whether or not images are sent
+
+    def unsized_tower_note(self, model: Model, request: FitRequest) -> str:
+        """fit's assumptions.projector for a vision model whose tower we have not sized (no vision_projectors entry)."""
+        if self.loads_tower_with_model:
+            return "vision tower not sized: this engine loads it with the model, so the memory here is short by it"
+        return "vision tower not sized (--images would add nothing): the figures are text only"
+
     def model_ref(self, resolved: Resolved) -> str:
         """What the command loads for this resolved model (a file path, a Hub id, an Ollama tag)."""
         if resolved.files:

@@ -34,6 +34,8 @@ def parse_version(text: str) -> tuple[int, int, int]:
 
 
 class Ollama(LlamaCpp):
+    loads_tower_with_model = True  # server/sched.go passes the projectors to every runner (engines/ollama.py _projector)
+
     def model_ref(self, resolved: Resolved) -> str:
         if resolved.files:
             return resolved.files[0]

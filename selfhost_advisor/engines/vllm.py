@@ -25,8 +25,15 @@ class Vllm(Engine):
     default_quants_note = "every vLLM serving format"
     weights_note = "per tensor, vLLM serving formats (data/engines.yaml vllm_formats)"
 
+    loads_tower_with_model = True
+
     def projector_note(self, request: FitRequest, projector_bytes: int) -> str:
         return "tower in the weights, 16-bit (vLLM builds it with the model, images or not)"
+
+    def unsized_tower_note(self, model: Model, request: FitRequest) -> str:
+        from ..estimate.vllm_weights import vision_bytes
+
+        return self.projector_note(request, 0) if vision_bytes(model) else super().unsized_tower_note(model, request)
 
     def quant(self, name: str) -> Quant:
         from ..estimate.vllm import get_vllm_quant

@@ -183,7 +183,7 @@ def _projector_note(engine, model, options, request) -> str | None:
     from .projector import has_vision
 
     if not has_vision(model):
-        return None
+        return engine.unsized_tower_note(model, request) if "vision" in model.use_cases else None
     return engine.projector_note(request, max((o.memory.projector_bytes for o in options), default=0))
 
 
