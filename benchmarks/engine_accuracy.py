@@ -129,6 +129,13 @@ def summary(results: list[dict]) -> dict:
     return out
 
 
+def graph_estimates() -> list[dict]:
+    """vLLM >= 0.21's own "Estimated CUDA graph memory" lines against our constant (engines.yaml cudagraph_bytes)."""
+    g = int(load("engines")["engines"]["vllm"]["cudagraph_bytes"]) / GIB
+    return [{**r, "ours_gib": g, "err": (g - r["estimate_gib"]) / r["estimate_gib"]}
+            for r in load("engine_logs").get("cudagraph_estimates", [])]
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--json", action="store_true")
@@ -158,6 +165,12 @@ def main() -> int:
                         print(f"{eng} {q:13} {k:8} n={s['n']:2}  median |err| {s['median']:5.2f} GiB  max {s['max']:5.2f} GiB")
                     else:
                         print(f"{eng} {q:13} {k:8} n={s['n']:2}  median |err| {s['median']:6.1%}  max {s['max']:6.1%}")
+    ge = graph_estimates()
+    if ge:
+        errs = [abs(r["err"]) for r in ge]
+        logged = ", ".join(f"{r['estimate_gib']:.2f}" for r in ge)
+        print(f"vllm graphs_estimate seen     n={len(ge):2}  median |err| {statistics.median(errs):6.1%}  max {max(errs):6.1%}"
+              f"  (ours {ge[0]['ours_gib']:.2f} GiB; logged {logged})")
     return 0
 
 

@@ -160,3 +160,13 @@ def test_llama_70b_fp8_on_one_h100_is_refused_in_0_11_by_the_logged_margin():
     r = next(x for x in RESULTS if x["model"] == "llama3.3:70b" and x["tp"] == 1)
     assert r["kv_logged_gib"] < 0 and r["kv_est_gib"] < 0
     assert abs(r["kv_est_gib"] - r["kv_logged_gib"]) < 0.1
+
+
+def test_cuda_graph_constant_sits_inside_vllms_own_estimates():
+    # vLLM >= 0.21 subtracts its "Estimated CUDA graph memory" from the pool; the logs that name their model span
+    # 0.36-2.22 GiB (data/engine_logs.yaml cudagraph_estimates). The 0.75 GiB constant must stay inside what vLLM
+    # itself estimated; its error against each is reported by benchmarks/engine_accuracy.py, not hidden
+    rows = engine_accuracy.graph_estimates()
+    assert len(rows) >= 4 and all(r["source"].startswith("https://github.com/") for r in rows)
+    logged = [r["estimate_gib"] for r in rows]
+    assert min(logged) < rows[0]["ours_gib"] < max(logged)

@@ -119,3 +119,11 @@ def test_sliding_window_cache_is_quantized_like_the_rest():
     f16 = kv_cache_bytes(g, FitRequest(context=32768))[1]
     q8 = kv_cache_bytes(g, FitRequest(context=32768, kv_cache_type="q8_0"))[1]
     assert all(b8 * 64 == b16 * 34 for b8, b16 in zip(q8, f16) if b16)
+
+
+def test_single_slot_architectures_are_flagged():
+    # server/sched.go load(): qwen35, qwen3next, lfm2, nemotron_h ... get num_parallel 1 ("model architecture does not
+    # currently support parallel requests"); a fit that sizes more slots says they will not be there
+    note = fit("qwen3.5:9b", "rtx4090", quant="Q4_K_M", engine="ollama", parallel=2).options[0].placement.note
+    assert "one slot whatever OLLAMA_NUM_PARALLEL says" in note
+    assert "one slot" not in fit("llama3.1:8b", "rtx4090", quant="Q4_K_M", engine="ollama", parallel=2).options[0].placement.note

@@ -144,7 +144,11 @@ class Ollama(LlamaCpp):
         pl = opt.placement
         said = (f"Ollama {self.version(request.engine_version)} ({rec['memory_rule']} rule) puts {pl.gpu_layers} of "
                 f"{pl.total_layers} layers on the GPU" if machine.devices else "")
-        note = "; ".join(n for n in (said + launched, pl.note) if n)
+        single = ""
+        if request.n_parallel > 1 and model.arch in rec.get("single_slot_archs", ()):
+            single = (f"Ollama loads {model.arch} models with one slot whatever OLLAMA_NUM_PARALLEL says (server/sched.go): "
+                      f"the {request.n_parallel} slots sized here will not be there")
+        note = "; ".join(n for n in (said + launched, single, pl.note) if n)
         return replace(opt, placement=replace(pl, note=note))
 
     def _llama_server_option(self, model: Model, quant: Quant, machine: Machine, request: FitRequest,
