@@ -54,7 +54,7 @@ def vllm_row(row: dict) -> dict:
     f = row["flags"]
     machine = _machine(row)
     tp = int(row["tp"])
-    graphs_in_budget = _version(row["version"]) >= _version(load("engines")["engines"]["vllm"]["cudagraph_in_kv_budget_since"])
+    graphs_in_budget = V.graphs_in_budget(m, row["version"])
     req = FitRequest(context=int(f["max_model_len"]), engine="vllm", gpu_memory_utilization=float(f["gpu_memory_utilization"]),
                      max_num_seqs=int(f["max_num_seqs"]), max_num_batched_tokens=int(f["max_num_batched_tokens"]),
                      enforce_eager=not graphs_in_budget or bool(f.get("enforce_eager")), tensor_parallel=tp,

@@ -22,8 +22,10 @@ M8 = get_model("llama3.1:8b")
     ("llama3.1:8b", "0.16.0", "torch_sort"),  # V1 runner, FlashInfer sampler off by default (PR #26859)
     ("llama3.1:8b", "0.24.0", "flashinfer"),  # V1 runner, FlashInfer on by default (PR #40376)
     ("llama3.1:8b", "0.33.0", "mrv2_profile"),  # Model Runner V2 default for dense models since 0.25.0
-    ("qwen3:30b", "0.33.0", "flashinfer"),  # MoE: V1 runner kept (the MRv2 switch is not pinned to a release)
-    ("qwen3-next:80b", "0.33.0", "flashinfer"),  # hybrid likewise
+    ("qwen3:30b", "0.28.0", "flashinfer"),  # MoE: V1 runner kept until PR #53183
+    ("qwen3-next:80b", "0.28.0", "flashinfer"),  # hybrid likewise
+    ("qwen3:30b", "0.29.0", "mrv2_profile"),  # PR #53183 "Use MRV2 for all models by default", in v0.29.0
+    ("qwen3-next:80b", "0.33.0", "mrv2_profile"),
 ])
 def test_the_profiled_sampler_follows_the_release(model, version, path):
     assert V.sampler_path(get_model(model), version) == path
@@ -107,3 +109,17 @@ def test_a_plan_follows_its_release_sampler_and_graph_order():
     before = V.plan(m, q, h100, FitRequest(16000, "vllm", engine_version="0.20.0"))
     since = V.plan(m, q, h100, FitRequest(16000, "vllm", engine_version="0.21.0"))
     assert before.pool_bytes_per_gpu - since.pool_bytes_per_gpu == int(V._engine()["cudagraph_bytes"])
+
+
+def test_mrv2_reserved_no_cuda_graph_memory_for_dense_models_until_0_29():
+    # vllm issue #49224: Model Runner V2 (dense default from 0.25) returned 0 from profile_cudagraph_memory(), so the
+    # pool took the graphs' share too; PR #53306 restored the estimate (in 0.29.0). MoE models stayed on the V1 runner
+    moe = get_model("qwen3:30b")
+    assert V.graphs_in_budget(M8, "0.24.0") and not V.graphs_in_budget(M8, "0.25.0")
+    assert not V.graphs_in_budget(M8, "0.28.0") and V.graphs_in_budget(M8, "0.29.0") and V.graphs_in_budget(M8)
+    assert V.graphs_in_budget(moe, "0.26.0") and not V.graphs_in_budget(M8, "0.20.0")
+    h100 = machine_from_profile(find_profile("h100-sxm"), 1)
+    q = V.get_vllm_quant("BF16")
+    pools = {v: V.plan(M8, q, h100, FitRequest(8192, "vllm", engine_version=v)).pool_bytes_per_gpu
+             for v in ("0.28.0", "0.29.0")}
+    assert pools["0.28.0"] - pools["0.29.0"] == int(V._engine()["cudagraph_bytes"])

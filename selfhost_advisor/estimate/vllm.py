@@ -196,6 +196,19 @@ def sampler_path(model: Model, version: str | None = None) -> str:
     return "torch_sort"
 
 
+def graphs_in_budget(model: Model, version: str | None = None) -> bool:
+    """Whether this release takes its CUDA-graph estimate out of the KV budget for this model (data/engines.yaml
+    cudagraph_in_kv_budget_since, and cudagraph_not_in_budget: Model Runner V2 reserved nothing for dense models
+    from 0.25 until PR #53306 in 0.29)."""
+    e = _engine()
+    v = _version(version or engine_version())
+    if v < _version(str(e["cudagraph_in_kv_budget_since"])):
+        return False
+    dense = model.moe is None and model.ssm is None
+    return not any(_version(r["since"]) <= v < _version(r["until"]) and (r["models"] == "all" or dense)
+                   for r in e.get("cudagraph_not_in_budget", ()))
+
+
 def sampler_peak_bytes(model: Model, seqs: int, path: str = "torch_sort") -> int:
     """Peak of vLLM's dummy sampler run over `seqs` rows of the full vocabulary, on every GPU (each TP rank samples).
 
@@ -294,7 +307,7 @@ def plan(model: Model, quant: Quant, machine: Machine, request: FitRequest) -> V
     # CUDA graphs are sized before the pool (>= cudagraph_in_kv_budget_since) or captured afterwards from the headroom
     version = request.engine_version or None
     act = activation_bytes(model, tp, tokens, seqs, sampler_path(model, version))
-    graphs_before_pool = _version(version or engine_version()) >= _version(str(e["cudagraph_in_kv_budget_since"]))
+    graphs_before_pool = graphs_in_budget(model, version)
     graphs = 0 if request.enforce_eager or not graphs_before_pool else int(e["cudagraph_bytes"])
     other = non_torch_bytes(tp, machine.interconnect, version)
     # Each pipeline stage (one node with --nodes) holds its layers' weights and KV; the last one also the LM head
