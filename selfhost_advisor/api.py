@@ -33,6 +33,15 @@ def _size(value: str | int | None) -> str | None:
     return f"{value}B"
 
 
+def _kv_bytes(value: str | int | None) -> int | None:
+    """vLLM's --kv-cache-memory-bytes as integer bytes (a size with its unit, or int bytes), or None."""
+    if value is None:
+        return None
+    from .units import parse_size
+
+    return parse_size(_size(value) or "", what="--kv-cache-memory-bytes")
+
+
 def _names(quant: str | Sequence[str] | None) -> list[str]:
     """'Q4_K_M,Q8_0' or ['Q4_K_M', 'Q8_0'] -> ['Q4_K_M', 'Q8_0']."""
     items = [quant] if isinstance(quant, str) else list(quant or [])
@@ -89,14 +98,15 @@ def fit(
     nodes: int | None = None, memory: str | None = None, gpu_memory: str | int | None = None,
     require_fit: str | None = None, min_tps: float | None = None, offline: bool = False,
     min_quant: str | None = None, images: bool = False, engine_version: str | None = None,
-    image_tokens: int | None = None,
+    image_tokens: int | None = None, kv_cache_memory_bytes: str | int | None = None,
 ) -> FitResult:
     """Memory, placement and speed of `model` per quantization on the hardware (`advisor fit`).
 
     hardware: a profile ('rtx4090', '2x rtx4090') or a probe JSON file; or vram/ram/gpus; none: this machine.
     memory: 'total' (default) or 'free' (fit against the GPU memory free now); gpu_memory: usable memory of a
     unified-memory part (raised Metal wired limit, APU VRAM + GTT).
-    gpu_memory_utilization .. tensor_parallel: vLLM's options (--gpu-memory-utilization, --max-num-seqs, ...).
+    gpu_memory_utilization .. tensor_parallel: vLLM's options (--gpu-memory-utilization, --max-num-seqs, ...);
+    kv_cache_memory_bytes: vLLM's --kv-cache-memory-bytes (a size such as '20GiB', or int bytes).
     require_fit ('gpu' | 'partial' | 'any') and min_tps set `result.gate` (estimate.select.GateResult): which
     option meets them, by the rule hardware_for() and models_that_fit() use. min_quant: the quality floor
     (None: the default, IQ3_M; 'any': none; not applied to a quantization named by quant or the tag unless given).
@@ -148,6 +158,7 @@ def fit(
         flash_attention=eng.default_flash_attention(m, version) if flash_attention is None else flash_attention,
         n_cpu_moe=n_cpu_moe,
         gpu_memory_utilization=gpu_memory_utilization, max_num_seqs=max_num_seqs,
+        kv_cache_memory_bytes=_kv_bytes(kv_cache_memory_bytes),
         max_num_batched_tokens=max_num_batched_tokens, enforce_eager=enforce_eager, tensor_parallel=tensor_parallel,
         nodes=nodes, model_ref=eng.model_ref(resolved), images=bool(images) or image_tokens is not None,
         engine_version=version, image_tokens=_image_tokens(image_tokens),
@@ -300,6 +311,7 @@ def serve(
     output_tokens: int = 200, concurrency: Sequence[int] | None = None, max_ttft: float | None = None,
     min_stream_tps: float | None = None, gpu_memory_utilization: float | None = None,
     max_num_seqs: int | None = None, max_num_batched_tokens: int | None = None, kv_cache: str | None = None,
+    kv_cache_memory_bytes: str | int | None = None,
 ) -> "ServeReport":
     """How many concurrent users one box serves for a request mix, and how fast (`advisor serve`).
 
@@ -344,7 +356,11 @@ def serve(
         eng.context_over_max(resolved.model, prompt_tokens + output_tokens)
     options = FitRequest(context=prompt_tokens + output_tokens, engine=eng.name, kv_cache_type=kv,
                          gpu_memory_utilization=gpu_memory_utilization, max_num_seqs=max_num_seqs,
-                         max_num_batched_tokens=max_num_batched_tokens)
+                         max_num_batched_tokens=max_num_batched_tokens,
+                         kv_cache_memory_bytes=_kv_bytes(kv_cache_memory_bytes))
+    if options.kv_cache_memory_bytes and not eng.kv_pool:
+        raise BadOptionError(f"--kv-cache-memory-bytes is a vLLM option; {eng.name} does not have it",
+                             "add --engine vllm or drop it")
     from .estimate.tensors import param_counts
     from .record import replace
 

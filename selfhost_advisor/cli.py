@@ -98,6 +98,9 @@ def fit(
     ),
     gpu_util: Optional[float] = typer.Option(
         None, "--gpu-memory-utilization", help="vLLM: share of each GPU it may use, in (0, 1] (default 0.92)."),
+    kv_cache_memory_bytes: Optional[str] = typer.Option(
+        None, "--kv-cache-memory-bytes", help="vLLM: a fixed KV pool per GPU (e.g. 20GiB); --gpu-memory-utilization is "
+        "then ignored, as in vLLM."),
     max_num_seqs: Optional[int] = typer.Option(None, "--max-num-seqs", help="vLLM: sequences per step (default by GPU)."),
     max_num_batched_tokens: Optional[int] = typer.Option(
         None, "--max-num-batched-tokens", help="vLLM: tokens per step, sizes the profiled activations (default by GPU)."),
@@ -140,7 +143,8 @@ def fit(
                      max_num_batched_tokens=max_num_batched_tokens, enforce_eager=enforce_eager, tensor_parallel=tp,
                      nodes=nodes, memory=memory, gpu_memory=gpu_memory,
                      require_fit=require_fit, min_tps=min_tps, offline=offline, min_quant=min_quant,
-                     images=images, engine_version=engine_version, image_tokens=image_tokens)
+                     images=images, engine_version=engine_version, image_tokens=image_tokens,
+                     kv_cache_memory_bytes=kv_cache_memory_bytes)
     gate = result.gate
     if as_json:
         from .render.jsonout import fit_dict

@@ -38,6 +38,7 @@ def serve(
     max_ttft: Optional[float] = typer.Option(None, "--max-ttft", help="Target: seconds to the first token at most; exit 1 if no concurrency meets it."),
     min_stream_tps: Optional[float] = typer.Option(None, "--min-stream-tps", help="Target: output tokens/s each user gets at least; exit 1 if no concurrency meets it."),
     gpu_memory_utilization: Optional[float] = typer.Option(None, "--gpu-memory-utilization", help="vLLM: share of each GPU's memory vLLM may use (default: the engine's, 0.92)."),
+    kv_cache_memory_bytes: Optional[str] = typer.Option(None, "--kv-cache-memory-bytes", help="vLLM: a fixed KV pool per GPU (e.g. 20GiB); --gpu-memory-utilization is then ignored."),
     max_num_seqs: Optional[int] = typer.Option(None, "--max-num-seqs", help="vLLM: most sequences in one step (default: the engine's for this GPU)."),
     max_num_batched_tokens: Optional[int] = typer.Option(None, "--max-num-batched-tokens", help="vLLM: token budget of one step (default: the engine's for this GPU)."),
     kv_cache: Optional[str] = typer.Option(None, "--kv-cache", help="KV cache type: vLLM auto or fp8; llama.cpp f16, q8_0, q4_0."),
@@ -54,7 +55,8 @@ def serve(
     report = api_serve(model, hardware, engine=engine, quant=quant, prompt_tokens=prompt_tokens,
                        output_tokens=output_tokens, concurrency=_levels(concurrency), max_ttft=max_ttft,
                        min_stream_tps=min_stream_tps, gpu_memory_utilization=gpu_memory_utilization,
-                       max_num_seqs=max_num_seqs, max_num_batched_tokens=max_num_batched_tokens, kv_cache=kv_cache)
+                       max_num_seqs=max_num_seqs, max_num_batched_tokens=max_num_batched_tokens, kv_cache=kv_cache,
+                       kv_cache_memory_bytes=kv_cache_memory_bytes)
     ttft, speed = report.workload.max_ttft_s, report.workload.min_stream_tokens_per_s
     if as_json:
         from .render.serve_json import serve_dict

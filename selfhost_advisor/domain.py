@@ -397,6 +397,7 @@ class FitRequest:
     n_cpu_moe: int | None = None  # MoE expert offload: None = offer it when it beats layer offload, 0 = never, N = exactly N
     # vLLM options (None: the engine's default for this GPU and version, data/engines.yaml)
     gpu_memory_utilization: float | None = None
+    kv_cache_memory_bytes: int | None = None  # vLLM --kv-cache-memory-bytes: a fixed pool per GPU, utilisation ignored
     max_num_seqs: int | None = None
     max_num_batched_tokens: int | None = None
     enforce_eager: bool = False

@@ -26,6 +26,9 @@ ROWS: list[tuple[list[str], str | None]] = [
     (["fit", "llama3.1:8b", "-H", "h100-sxm", "--engine", "vllm", "--gpu-memory-utilization", "1.5"], "(0, 1]"),
     (["fit", "llama3.1:8b", "-H", "h100-sxm", "--engine", "vllm", "--gpu-memory-utilization", "nan"], "--gpu-memory-utilization"),  # refused by the shared finite-number check
     (["fit", "llama3.1:8b", "-H", "h100-sxm", "--engine", "vllm", "--kv-cache", "q8_0"], "--kv-cache fp8"),
+    (["fit", "llama3.1:8b", "-H", "h100-sxm", "--engine", "vllm", "--kv-cache-memory-bytes", "0GiB"], "--kv-cache-memory-bytes"),
+    (["fit", "llama3.1:8b", "-H", "h100-sxm", "--engine", "vllm", "--kv-cache-memory-bytes", "20"], "no unit"),
+    (["fit", "llama3.1:8b", "-H", "h100-sxm", "--kv-cache-memory-bytes", "20GiB"], "vLLM option"),
     (["fit", "llama3.1:8b", "-H", "h100-sxm", "--kv-cache", "fp8"], "--kv-cache q8_0"),
     (["fit", "llama3.1:8b", "-H", "4x h100-sxm", "--engine", "vllm", "--tp", "3"], "does not divide"),
     (["fit", "llama3.1:8b", "-H", "h100-sxm", "--engine", "vllm", "--max-num-seqs", "0"], "--max-num-seqs"),
@@ -173,6 +176,8 @@ ROWS: list[tuple[list[str], str | None]] = [
     (["serve", "llama3.1:8b", "-H", "h100-sxm", "--engine", "foo"], "foo"),
     (["serve", "llama3.1:8b", "-H", "h100-sxm", "--quant", "Q4_K_M"], "Q4_K_M"),
     (["serve", "llama3.1:8b", "-H", "h100-sxm", "--gpu-memory-utilization", "1.5"], "--gpu-memory-utilization"),
+    (["serve", "llama3.1:8b", "-H", "h100-sxm", "--kv-cache-memory-bytes", "-5GiB"], "--kv-cache-memory-bytes"),
+    (["serve", "llama3.1:8b", "-H", "rtx4090", "--engine", "llamacpp", "--kv-cache-memory-bytes", "5GiB"], "vLLM option"),
     (["cost", "-t", "1e9", "--price-in", "1"], "--price-out"),
     (["cost", "-t", "1e9", "--price-in", "-1", "--price-out", "2"], "--price-in"),
     (["cost", "-t", "1e9", "--price-in", "2", "--price-out", "nan"], "--price-out"),

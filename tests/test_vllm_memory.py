@@ -147,3 +147,18 @@ def test_encoder_only_embedders_cache_no_kv_and_do_not_crash_the_plan():
     r = fit("all-minilm:l6-v2", "2x rtx3090", engine="vllm", context=512)
     assert r.options and all(o.placement.fit == "gpu" for o in r.options)
     assert all(o.memory.kv_pool_tokens == 0 and o.memory.kv_cache_bytes == 0 for o in r.options)
+
+
+def test_kv_cache_memory_bytes_fixes_the_pool_and_ignores_utilisation():
+    # vllm/config/cache.py kv_cache_memory_bytes "(when not-None) ignores gpu_memory_utilization"; gpu_worker returns it
+    # as the pool after one profile run. Too large for what the weights, peak, graphs and non-torch leave: CUDA OOM
+    from selfhost_advisor.engines import get_engine
+
+    h100, q = _m("h100-sxm"), V.get_vllm_quant("BF16")
+    fixed = V.plan(M8, q, h100, FitRequest(8192, "vllm", kv_cache_memory_bytes=20 * GIB, gpu_memory_utilization=0.3))
+    assert fixed.placement.fit == "gpu" and fixed.pool_bytes_per_gpu == 20 * GIB
+    assert fixed.memory.kv_pool_tokens == 20 * GIB // V.kv_bytes_per_token(M8, 1, 2) // 16 * 16
+    too_big = V.plan(M8, q, h100, FitRequest(8192, "vllm", kv_cache_memory_bytes=70 * GIB))
+    assert too_big.placement.fit == "no" and "CUDA out of memory" in too_big.placement.note
+    cmd = get_engine("vllm").option(M8, q, h100, FitRequest(8192, "vllm", kv_cache_memory_bytes=20 * GIB)).command
+    assert f"--kv-cache-memory-bytes {20 * GIB}" in cmd and "--gpu-memory-utilization" not in cmd

@@ -67,6 +67,7 @@ class Engine:
                                  f"--engine {self.name} needs a Hub id or catalog model")
 
     _VLLM_FLAGS = (("gpu_memory_utilization", "--gpu-memory-utilization"), ("max_num_seqs", "--max-num-seqs"),
+                   ("kv_cache_memory_bytes", "--kv-cache-memory-bytes"),
                    ("max_num_batched_tokens", "--max-num-batched-tokens"), ("enforce_eager", "--enforce-eager"),
                    ("tensor_parallel", "--tp"), ("nodes", "--nodes"))
 

@@ -119,7 +119,9 @@ class Vllm(Engine):
                 model_arg = f'"${{{var}_CHECKPOINT:?set it to the {quant.name} checkpoint}}"'
         else:
             model_arg = shlex.quote(ref)
-        args = ["--max-model-len", str(request.context), "--gpu-memory-utilization", f"{p.gpu_memory_utilization:g}",
+        budget = (["--kv-cache-memory-bytes", str(request.kv_cache_memory_bytes)] if request.kv_cache_memory_bytes else
+                  ["--gpu-memory-utilization", f"{p.gpu_memory_utilization:g}"])
+        args = ["--max-model-len", str(request.context), *budget,
                 "--tensor-parallel-size", str(p.tp),
                 "--kv-cache-dtype", "fp8" if request.kv_cache_type.lower().startswith("fp8") else "auto",
                 "--max-num-seqs", str(p.max_num_seqs), "--max-num-batched-tokens", str(p.max_num_batched_tokens)]

@@ -289,7 +289,7 @@ def plan(model: Model, quant: Quant, machine: Machine, request: FitRequest) -> V
         # vLLM reads free memory from the OS on unified GPUs (psutil available) and stops when the requested share
         # exceeds it (gpu_worker.init_device); the OS keeps os_reserve_bytes (data/engines.yaml runtime)
         free = total - int(load("engines")["runtime"]["os_reserve_bytes"])
-        if budget > free:
+        if budget > free and not request.kv_cache_memory_bytes:
             return _startup_refusal(model, request, w, seq_kv, n_total, tp, util, budget, free, total)
     else:
         # vLLM stops at start when the free memory it reads is below the requested share (gpu_worker.init_device):
@@ -300,7 +300,7 @@ def plan(model: Model, quant: Quant, machine: Machine, request: FitRequest) -> V
         if tp > 1 and "nvlink" in machine.interconnect.lower() and _version(request.engine_version or engine_version()) >= since:
             used += int(e["startup_nccl_nvlink_bytes"])
         free = total - used
-        if budget > free:
+        if budget > free and not request.kv_cache_memory_bytes:
             return _startup_refusal(model, request, w, seq_kv, n_total, tp, util, budget, free, total)
     pp = request.nodes or 1
     # the release's rules (request.engine_version; "" = the current release): its profile sampler, and whether its
@@ -319,6 +319,13 @@ def plan(model: Model, quant: Quant, machine: Machine, request: FitRequest) -> V
         wbytes += (w.output or (w.embedding if model.tied_embeddings and pp > 1 else 0)) if i == pp - 1 else 0
         stage_act = act if i == pp - 1 else forward_peak_bytes(model, tp, tokens)
         stage_pool = budget - -(-wbytes // tp) - stage_act - graphs - other
+        if request.kv_cache_memory_bytes:
+            # --kv-cache-memory-bytes: the pool is that, utilisation ignored (gpu_worker.determine_available_memory:
+            # "This does not respect the gpu_memory_utilization config"); what is left of the free memory after it
+            # must still hold the weights, the profile's peak, the graphs and the non-torch memory
+            left = free - -(-wbytes // tp) - stage_act - graphs - other
+            stage_pool = int(request.kv_cache_memory_bytes) if left >= request.kv_cache_memory_bytes else \
+                -(int(request.kv_cache_memory_bytes) - left)
         per_token = kv_bytes_per_token(model, tp, kvb) * layers // model.n_layers
         stages.append((-(-wbytes // tp), stage_act, stage_pool, per_token, layers))
     block = int(e["kv_pad"])
@@ -356,7 +363,10 @@ def plan(model: Model, quant: Quant, machine: Machine, request: FitRequest) -> V
         pl = Placement("gpu", n_total, n_total, sum(per_gpu), 0, 0, per_gpu, note=note)
     else:
         # vLLM's own refusal (v1/core/kv_cache_utils.py check_enough_kv_cache_memory)
-        why = ("No available memory for the cache blocks. Try increasing `gpu_memory_utilization` when initializing "
+        why = (f"--kv-cache-memory-bytes {request.kv_cache_memory_bytes} leaves {-pool / GIB:.2f} GiB too little for "
+               "the weights, the profile's peak and the CUDA graphs: CUDA out of memory"
+               if request.kv_cache_memory_bytes and pool < 0 else
+               "No available memory for the cache blocks. Try increasing `gpu_memory_utilization` when initializing "
                "the engine." if pool <= 0 else
                f"To serve at least one request with the models's max seq len ({request.context}), "
                f"({need / GIB:.2f} GiB KV cache is needed, which is larger than the available KV cache memory "
@@ -364,7 +374,9 @@ def plan(model: Model, quant: Quant, machine: Machine, request: FitRequest) -> V
                f"{pool_tokens}. Try increasing `gpu_memory_utilization` or decreasing `max_model_len` when "
                "initializing the engine.")
         pl = Placement("no", 0, n_total, 0, 0, max(1, (need - max(0, pool)) * tp),
-                       note=(note + "; " if note else "") + f"gpu_memory_utilization {util:g}: vLLM would stop: {why}")
+                       note=(note + "; " if note else "") + (f"kv_cache_memory_bytes {request.kv_cache_memory_bytes}"
+                             if request.kv_cache_memory_bytes else f"gpu_memory_utilization {util:g}")
+                       + f": vLLM would stop: {why}")
     return VllmPlan(mem, pl, tp, max(0, pool), int(conc), seq_kv, pool_tokens, seqs, tokens, util, pp)
 
 
