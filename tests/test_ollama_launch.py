@@ -127,3 +127,21 @@ def test_single_slot_architectures_are_flagged():
     note = fit("qwen3.5:9b", "rtx4090", quant="Q4_K_M", engine="ollama", parallel=2).options[0].placement.note
     assert "one slot whatever OLLAMA_NUM_PARALLEL says" in note
     assert "one slot" not in fit("llama3.1:8b", "rtx4090", quant="Q4_K_M", engine="ollama", parallel=2).options[0].placement.note
+
+
+def test_prompt_cache_is_capped_where_its_8_gib_default_would_not_fit_in_ram():
+    # llama-server keeps idle prompts' state in host RAM up to --cache-ram (common.h cache_ram_mib = 8192) and lets the
+    # token limit grow to that size (server_prompt_cache::update); a CPU fit on 16 GB leaves less than 8 GiB beside it
+    import shlex
+
+    r = fit("llama3.1:8b", None, ram="16GB", quant="Q4_K_M")
+    o = r.options[0]
+    assert o.placement.fit == "cpu"
+    args = shlex.split(o.command)
+    room = 16 * 10**9 - 2 * GIB - o.placement.cpu_bytes
+    assert args[args.index("--cache-ram") + 1] == str(room // MIB) and "--cache-ram" in o.placement.note
+    assert "--cache-ram" not in fit("llama3.1:8b", None, ram="64GB", quant="Q4_K_M").options[0].command
+    # Ollama 0.30+ runs llama-server with its own environment: LLAMA_ARG_CACHE_RAM; its own runners had no such cache
+    assert "LLAMA_ARG_CACHE_RAM=" in fit("llama3.1:8b", None, ram="16GB", quant="Q4_K_M", engine="ollama").options[0].command
+    old = fit("llama3.1:8b", None, ram="16GB", quant="Q4_K_M", engine="ollama", engine_version="0.29.0")
+    assert "LLAMA_ARG_CACHE_RAM" not in old.options[0].command

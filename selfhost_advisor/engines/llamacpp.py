@@ -86,7 +86,30 @@ class LlamaCpp(Engine):
             from ..estimate.moe_offload import with_expert_offload
 
             opt = with_expert_offload(model, quant, machine, request, opt, host_ram_known=host_ram_known)
+        cap = self.prompt_cache_cap(opt, machine, request)
+        if cap is not None:
+            note = (f"llama-server keeps idle prompts' KV in RAM up to --cache-ram ({self.prompt_cache_ram_bytes(request) // 2**20} "
+                    f"MiB by default); {cap / 1e9:.1f} GB of RAM is left beside this fit, so the command caps it there")
+            opt = replace(opt, placement=replace(opt.placement, note="; ".join(n for n in (opt.placement.note, note) if n)))
         return replace(opt, command=self.command(model, opt, request, machine))
+
+    def prompt_cache_ram_bytes(self, request: FitRequest) -> int:
+        """llama-server's default prompt-cache limit in host RAM (data/engines.yaml prompt_cache_ram_bytes)."""
+        return int(self.params.get("prompt_cache_ram_bytes", 0))
+
+    def prompt_cache_cap(self, option: FitOption, machine: Machine, request: FitRequest) -> int | None:
+        """Bytes to cap llama-server's prompt cache at when its default would not fit in the RAM this fit leaves
+        (CPU and partial fits, or any fit on unified memory, with the RAM known); None when the default fits."""
+        from ..catalog.data import load
+
+        default = self.prompt_cache_ram_bytes(request)
+        pl = option.placement
+        unified = bool(machine.devices) and all(d.unified for d in machine.devices)
+        if not default or not machine.ram_bytes or pl.fit not in ("cpu", "partial", "gpu") or (pl.fit == "gpu" and not unified):
+            return None
+        used = pl.cpu_bytes + (pl.gpu_bytes if unified else 0)
+        room = machine.ram_bytes - int(load("engines")["runtime"]["os_reserve_bytes"]) - used
+        return max(0, room) if room < default else None
 
     def gpu_margin_bytes(self, model: Model, request: FitRequest) -> int:
         """Memory kept free on each GPU: llama.cpp's --fit target (data/engines.yaml runtime.gpu_margin_bytes)."""
@@ -150,6 +173,9 @@ class LlamaCpp(Engine):
             # common/arg.cpp {"--embedding", "--embeddings"}: "restrict to only support embedding use case; use only
             # with dedicated embedding models" (env LLAMA_ARG_EMBEDDINGS); without it /v1/embeddings is refused
             args.append("--embedding")
+        cap = self.prompt_cache_cap(option, machine, request)
+        if cap is not None:
+            args += ["--cache-ram", str(cap // 2**20)]
         used = [n for n in pl.per_device_layers if n]
         if len(used) > 1:
             args += ["--tensor-split", ",".join(str(n) for n in pl.per_device_layers)]

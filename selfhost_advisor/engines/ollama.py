@@ -111,6 +111,10 @@ class Ollama(LlamaCpp):
             return super().projector_note(request, projector_bytes)
         return "projector not counted: this Ollama release predates its vision support for this model"
 
+    def prompt_cache_ram_bytes(self, request: FitRequest) -> int:
+        """Only llama-server (0.30.0+) keeps a prompt cache in RAM; Ollama's own runners did not."""
+        return int(self.release(request.engine_version).get("prompt_cache_ram_bytes", 0))
+
     def projector_bytes(self, model: Model, request: FitRequest) -> int:
         rule = self.release(request.engine_version)["memory_rule"]
         p = self._projector(model, request, mmproj_file=rule == "llama_server")
@@ -143,7 +147,8 @@ class Ollama(LlamaCpp):
             opt = super().option(model, quant, machine, request, host_ram_known=host_ram_known)
         pl = opt.placement
         said = (f"Ollama {self.version(request.engine_version)} ({rec['memory_rule']} rule) puts {pl.gpu_layers} of "
-                f"{pl.total_layers} layers on the GPU" if machine.devices else "")
+                f"{pl.total_layers} layers on the GPU" if machine.devices else
+                f"Ollama {self.version(request.engine_version)} ({rec['memory_rule']} rule) on the CPU" if launched else "")
         single = ""
         if request.n_parallel > 1 and model.arch in rec.get("single_slot_archs", ()):
             single = (f"Ollama loads {model.arch} models with one slot whatever OLLAMA_NUM_PARALLEL says (server/sched.go): "
@@ -251,6 +256,9 @@ class Ollama(LlamaCpp):
         env = [f"OLLAMA_CONTEXT_LENGTH={request.context}", f"OLLAMA_NUM_PARALLEL={request.n_parallel}",
                f"OLLAMA_FLASH_ATTENTION={1 if request.flash_attention else 0}",
                f"OLLAMA_KV_CACHE_TYPE={request.kv_cache_type}"]
+        cap = self.prompt_cache_cap(option, machine, request)
+        if cap is not None:  # Ollama starts llama-server with its own environment (llm/llama_server.go)
+            env.append(f"LLAMA_ARG_CACHE_RAM={cap // 2**20}")
         ref = request.model_ref or model.id
         if ref.lower().endswith(".gguf"):
             name = "advisor-" + option.quant.name.lower()
