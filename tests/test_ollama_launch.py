@@ -145,3 +145,13 @@ def test_prompt_cache_is_capped_where_its_8_gib_default_would_not_fit_in_ram():
     assert "LLAMA_ARG_CACHE_RAM=" in fit("llama3.1:8b", None, ram="16GB", quant="Q4_K_M", engine="ollama").options[0].command
     old = fit("llama3.1:8b", None, ram="16GB", quant="Q4_K_M", engine="ollama", engine_version="0.29.0")
     assert "LLAMA_ARG_CACHE_RAM" not in old.options[0].command
+
+
+def test_serve_gives_one_slot_to_ollamas_single_slot_architectures():
+    # server/sched.go forces num_parallel 1 for qwen35 (and the other listed families): serve cannot promise more
+    from selfhost_advisor.api import serve
+
+    one = serve("qwen3.5:9b", "rtx4090", engine="ollama")
+    assert one.max_concurrency == 1 and "max_num_seqs" in one.limits
+    assert serve("llama3.1:8b", "rtx4090", engine="ollama").max_concurrency > 1
+    assert serve("qwen3.5:9b", "rtx4090", engine="llamacpp").max_concurrency > 1  # llama-server itself has no such cap

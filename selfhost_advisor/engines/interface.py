@@ -104,6 +104,10 @@ class Engine:
     def default_flash_attention(self, model: Model, request_version: str = "") -> bool:
         return bool(self.params["flash_attention"])
 
+    def slot_limit(self, model: Model, request_version: str = "") -> int | None:
+        """Most concurrent slots the engine gives this model whatever is asked (None: no such limit)."""
+        return None
+
     def describe(self, model: Model, request: FitRequest) -> dict:
         """Engine-specific assumptions for fit's JSON (the release and its defaults, where the engine keeps them)."""
         return {}

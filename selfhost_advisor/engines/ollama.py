@@ -77,6 +77,10 @@ class Ollama(LlamaCpp):
                                    f"num_ctx to {model.max_context:,} (\"requested context size too large for model\"), "
                                    "so it is sized at that")
 
+    def slot_limit(self, model: Model, request_version: str = "") -> int | None:
+        """server/sched.go load(): one slot for the architectures 'not safe with num_parallel > 1'."""
+        return 1 if model.arch in self.release(request_version).get("single_slot_archs", ()) else None
+
     def default_flash_attention(self, model: Model, request_version: str = "") -> bool:
         rule = self.release(request_version)["flash_attention"]
         return rule == "auto" or (rule == "model" and model.arch in _FA_ARCHS)
@@ -150,7 +154,7 @@ class Ollama(LlamaCpp):
                 f"{pl.total_layers} layers on the GPU" if machine.devices else
                 f"Ollama {self.version(request.engine_version)} ({rec['memory_rule']} rule) on the CPU" if launched else "")
         single = ""
-        if request.n_parallel > 1 and model.arch in rec.get("single_slot_archs", ()):
+        if request.n_parallel > 1 and self.slot_limit(model, request.engine_version) == 1:
             single = (f"Ollama loads {model.arch} models with one slot whatever OLLAMA_NUM_PARALLEL says (server/sched.go): "
                       f"the {request.n_parallel} slots sized here will not be there")
         note = "; ".join(n for n in (said + launched, single, pl.note) if n)

@@ -103,9 +103,14 @@ def serve_slots(model: Model, machine: Machine, w: ServeWorkload, *, engine: str
         return ServeReport(model=model, machine=machine, engine=engine, quant=opt.quant.name if opt else None,
                            workload=w, fits=False, reason=why)
     slots = _max_slots(model, machine, w, engine, opt.quant, opt.placement.fit)
+    from ...engines import get_engine
+
+    cap = get_engine(engine).slot_limit(model)  # e.g. Ollama's one-slot architectures (server/sched.go)
+    capped = cap is not None and cap < slots
+    slots = min(slots, cap) if cap is not None else slots
     server, slots, limits, points, top, rec = walk(
         lambda n: SlotServer(model, machine, w, engine, opt, n), slots,
-        "kv_pool" if slots < _MAX_SLOTS else "max_num_seqs", concurrency, w)
+        "kv_pool" if slots < _MAX_SLOTS and not capped else "max_num_seqs", concurrency, w)
     s = opt.speed
     kv1 = server.point(1).kv_bytes_per_gpu
     return ServeReport(
