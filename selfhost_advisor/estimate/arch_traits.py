@@ -1,0 +1,49 @@
+"""Which llama.cpp architectures have which tensor-layout traits (fused QKV, parallel blocks, extra norms, biases ...).
+
+Why one table: the tensor builders (tensors_mixer.py, tensors_ffn.py, tensors.py) ask "does this arch fuse q/k/v?"
+rather than "is this phi3?", so an architecture is added by naming its traits here (sources per set: llama.cpp
+src/llama-model.cpp / src/models/<arch>.cpp load_arch_tensors).
+"""
+from __future__ import annotations
+
+# Architectures whose GGUF fuses q/k/v into attn_qkv and gate/up into one ffn_up (llama.cpp LLM_ARCH_PHI3;
+# LLM_ARCH_CHATGLM, GLM-4-9B: attn_qkv with its bias, ffn_up {n_embd, 2 n_ff}).
+FUSED_QKV_ARCHS = frozenset({"phi3", "chatglm"})
+# Parallel attention + FFN blocks with a single pre-norm (Cohere Command-R).
+NO_FFN_NORM_ARCHS = frozenset({"command-r", "cohere2"})
+# Gemma 2/3 (and 3n) add post-attention and post-FFN norms.
+POST_NORM_ARCHS = frozenset({"gemma2", "gemma3", "gemma3n", "gemma4"})
+# Gemma 4 (src/models/gemma4.cpp load_arch_tensors): per-layer head sizes (full layers global_head_dim), a learned
+# per-layer output scale (layer_scalar -> layer_output_scale), one rope_freqs table for the full layers'
+# proportional RoPE, and in the MoE size a dense FFN beside the routed experts in every layer.
+GEMMA4_ARCHS = frozenset({"gemma4"})
+# gpt-oss: biases on attention and experts, per-head attention sinks; experts ship as MXFP4.
+GPT_OSS_ARCHS = frozenset({"gpt-oss"})
+# Qwen3-Next / Qwen3.5: gated attention (attn_q is twice as wide: query and gate), a post-attention norm in place
+# of ffn_norm, and Gated DeltaNet recurrent layers (src/models/qwen3next.cpp, qwen35.cpp load_arch_tensors).
+QWEN_NEXT_ARCHS = frozenset({"qwen3next", "qwen35", "qwen35moe"})
+# No pre-norms: post-attention and post-FFN norms only (OLMo 2; EXAONE 4.0, src/models/exaone4.cpp).
+POST_NORM_ONLY_ARCHS = frozenset({"olmo2", "exaone4"})
+# q/k norms over the whole projection (n_heads x head_dim), not per head: OLMo 2, MiniMax-M2
+# (src/models/minimax-m2.cpp: attn_q_norm {n_embd_head_k * n_head}, attn_k_norm {n_embd_k_gqa}).
+FULL_QK_NORM_ARCHS = frozenset({"olmo2", "minimax-m2"})
+# Sigmoid-routed MoE with a per-expert routing bias (exp_probs_b) on every MoE layer.
+ROUTING_BIAS_ARCHS = frozenset({"glm4moe", "minimax-m2"})
+# GLM-4.5 / 4.6 (llama.cpp LLM_ARCH_GLM4_MOE, src/models/glm4-moe.cpp): post_attention_norm in place of
+# ffn_norm, a routing bias on every MoE layer, and NextN blocks kept in the file but skipped at load (TENSOR_SKIP).
+GLM4MOE_ARCHS = frozenset({"glm4moe"})
+# Nemotron-H: each block is one of Mamba-2, attention or an up/down (squared-ReLU) MLP, with one norm; Nemotron-H MoE
+# (Nemotron 3 Nano, llama.cpp LLM_ARCH_NEMOTRON_H_MOE, src/models/nemotron-h.cpp load_arch_tensors) adds MoE blocks of
+# ungated (squared-ReLU) experts: a router with a routing bias, up/down experts and one up/down shared expert.
+SINGLE_KIND_ARCHS = frozenset({"nemotron_h", "nemotron_h_moe"})
+# Falcon-H1 (src/models/falcon-h1.cpp): every block holds Mamba-2 and attention in parallel ("P" layers); its
+# configs set mamba_rms_norm false, so the optional ssm_norm is absent.
+NO_SSM_NORM_ARCHS = frozenset({"falcon-h1"})
+# Experts and shared experts without a gate projection (squared ReLU).
+UNGATED_EXPERT_ARCHS = frozenset({"nemotron_h_moe"})
+# StarCoder2 (src/llama-model.cpp LLM_ARCH_STARCODER2): LayerNorms with a bias (attn_norm, ffn_norm, output_norm),
+# q/k/v/o all with a bias, and a non-gated GELU MLP (ffn_up, ffn_down) with biases.
+STARCODER2_ARCHS = frozenset({"starcoder2"})
+# Non-gated MLP (ffn_up, ffn_down; no gate, no bias): Apertus (xIELU activation, whose four per-layer scalars llama.cpp
+# keeps as GGUF metadata, not tensors; src/llama-model.cpp LLM_ARCH_APERTUS).
+UNGATED_MLP_ARCHS = frozenset({"apertus"})
