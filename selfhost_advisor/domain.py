@@ -148,6 +148,14 @@ class Model:
     # per-layer n_ff_arr / n_head_kv_arr hold them. () = every layer as intermediate_size / n_kv_heads.
     ffn_widths: tuple[int, ...] = ()
     kv_heads_by_layer: tuple[int, ...] = ()
+    # Parallel attention + MLP on one normed input, so no ffn_norm (HF use_parallel_residual: StableLM 2 12B).
+    parallel_residual: bool = False
+    # Falcon new_decoder_architecture (40B, 180B): the MLP has its own input LayerNorm (ln_mlp -> attn_norm_2).
+    attn_norm_2: bool = False
+    # The config ties the head to the embedding, but the checkpoint also stores lm_head, so the GGUF carries
+    # output.weight and llama.cpp loads it (StarCoder 15B: 485 tensors, 15.82 B params in its load log): such entries say
+    # tied_embeddings false (the GGUF's view) and gguf_has_output true; vLLM ties them (estimate/vllm_weights.py).
+    gguf_has_output: bool = False
 
     def layer_head_dim(self, layer: int) -> int:
         """Head size of `layer`: Gemma 4's full-attention layers use global_head_dim (512), the others head_dim."""

@@ -88,8 +88,12 @@ def model_from_config(
 
     n_layers, hidden, n_heads = need("num_hidden_layers"), need("hidden_size"), need("num_attention_heads")
     n_kv = _int(get("num_key_value_heads")) or n_heads
+    if spec.get("multi_query") and get("multi_query") and not _int(get("num_key_value_heads")):
+        n_kv = 1  # GPTBigCode, Falcon-7B: multi-query attention, one K/V head shared by every query head
     head_dim = _int(get("head_dim")) or hidden // n_heads
     ff = _int(get("intermediate_size")) or _uniform(get("intermediate_size"), repo, cls) or 0
+    if not ff and spec.get("ff_default_times_hidden"):  # GPTBigCode n_inner / Falcon ffn_hidden_size: None = 4 x hidden
+        ff = spec["ff_default_times_hidden"] * hidden
     moe = _moe(spec.get("moe"), get, need, ff)
     mla = None
     if spec.get("mla"):
@@ -159,6 +163,8 @@ def model_from_config(
         hf_id=repo,
         attention_bias=bool(spec.get("attention_bias") or get("attention_bias", False)),
         qk_norm=bool(spec.get("qk_norm") or get("use_qk_norm", False)),
+        parallel_residual=bool(get("use_parallel_residual", False)),
+        attn_norm_2=bool(spec.get("attn_norm_2_flag") and get(spec["attn_norm_2_flag"], False)),
         sliding_window=window,
         sliding_window_pattern=pattern,
         moe=moe,

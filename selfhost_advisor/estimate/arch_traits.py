@@ -26,7 +26,11 @@ QWEN_NEXT_ARCHS = frozenset({"qwen3next", "qwen35", "qwen35moe"})
 POST_NORM_ONLY_ARCHS = frozenset({"olmo2", "exaone4"})
 # q/k norms over the whole projection (n_heads x head_dim), not per head: OLMo 2, MiniMax-M2
 # (src/models/minimax-m2.cpp: attn_q_norm {n_embd_head_k * n_head}, attn_k_norm {n_embd_k_gqa}).
-FULL_QK_NORM_ARCHS = frozenset({"olmo2", "minimax-m2"})
+# OLMoE (src/models/olmoe.cpp): attn_q_norm and attn_k_norm {n_embd}; its 16 heads are all KV heads, so n_embd is both widths.
+FULL_QK_NORM_ARCHS = frozenset({"olmo2", "minimax-m2", "olmoe"})
+# q/k LayerNorms kept per head as 2-D tensors {head_dim, n_head} / {head_dim, n_head_kv}: Command R+ (llama.cpp command-r
+# load_tensors: attn_q_norm / attn_k_norm when n_layer >= 64, i.e. when the config sets use_qk_norm).
+PER_HEAD_2D_QK_NORM_ARCHS = frozenset({"command-r"})
 # Sigmoid-routed MoE with a per-expert routing bias (exp_probs_b) on every MoE layer.
 ROUTING_BIAS_ARCHS = frozenset({"glm4moe", "minimax-m2"})
 # GLM-4.5 / 4.6 (llama.cpp LLM_ARCH_GLM4_MOE, src/models/glm4-moe.cpp): post_attention_norm in place of

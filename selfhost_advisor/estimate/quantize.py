@@ -181,13 +181,15 @@ class _State:
 
     Mutable, so a plain slotted class rather than a record."""
 
-    __slots__ = ("n_attention_wv", "n_layers", "n_gqa", "n_expert", "is_70b", "moe",
+    __slots__ = ("n_attention_wv", "n_layers", "n_gqa", "n_expert", "is_70b", "moe", "falcon",
                  "i_attention_wv", "i_ffn_down", "i_ffn_gate", "i_ffn_up")
 
-    def __init__(self, n_attention_wv: int, n_layers: int, n_gqa: int, n_expert: int, is_70b: bool, moe: bool) -> None:
+    def __init__(self, n_attention_wv: int, n_layers: int, n_gqa: int, n_expert: int, is_70b: bool, moe: bool,
+                 falcon: bool = False) -> None:
         self.n_attention_wv, self.n_layers, self.n_gqa, self.n_expert = n_attention_wv, n_layers, n_gqa, n_expert
         self.is_70b = is_70b  # LLM_TYPE_70B
         self.moe = moe  # MoE: ffn rules take the layer from the tensor name (llama-quant.cpp layer_info)
+        self.falcon = falcon  # LLM_ARCH_FALCON: its own output, ffn_down and attn_output rules
         self.i_attention_wv = self.i_ffn_down = self.i_ffn_gate = self.i_ffn_up = 0
 
 
@@ -197,7 +199,7 @@ def _bump(cat: int, row_length: int, layer: int, ftype: str, default: str, st: _
     n_gqa, n_expert = st.n_gqa, st.n_expert
 
     if cat == _OUTPUT:
-        if row_length % ggml_types()[new][0] != 0:
+        if st.falcon or row_length % ggml_types()[new][0] != 0:
             return "Q8_0"
         if ftype in ("IQ2_XXS", "IQ2_XS", "IQ3_XXS", "IQ1_S", "IQ2_S", "IQ2_M", "IQ1_M"):
             return "Q5_K"
@@ -278,25 +280,30 @@ def _bump(cat: int, row_length: int, layer: int, ftype: str, default: str, st: _
         elif ftype == "IQ3_XXS" and not imatrix:
             new = "Q4_K" if i < n // 8 else "Q3_K"
         elif ftype == "Q3_K_M":
-            new = "Q5_K" if i < n // 16 else "Q4_K"
+            new = "Q5_K" if i < n // 16 else ("Q4_K" if not st.falcon or _use_more_bits(i, n) else "Q3_K")
         elif ftype == "IQ3_M" and (i < n // 8 or (n_expert == 8 and _use_more_bits(i, n))):
             new = "Q4_K"
         elif ftype == "Q3_K_L":
-            new = "Q5_K"
+            new = "Q4_K" if st.falcon else "Q5_K"
         elif ftype == "Q4_K_M":
-            if _use_more_bits(i, n):
+            if st.falcon:
+                new = "Q6_K" if i < n // 16 else ("Q5_K" if _use_more_bits(i, n) else "Q4_K")
+            elif _use_more_bits(i, n):
                 new = "Q6_K"
         elif i < n // 8 and ftype in ("IQ4_NL", "IQ4_XS") and not imatrix:
             new = "Q5_K"
         elif ftype == "Q5_K_M" and _use_more_bits(i, n):
             new = "Q6_K"
-        elif ftype == "Q4_K_S" and i < n // 8:
+        elif ftype == "Q4_K_S" and not st.falcon and i < n // 8:
             new = "Q5_K"
         elif ftype in ("Q4_0", "Q5_0") and imatrix and i < n // 8:
             new = "Q4_1" if ftype == "Q4_0" else "Q5_1"
         st.i_ffn_down += 1
     elif cat == _ATTN_OUTPUT:
-        if n_expert == 8:
+        if st.falcon:
+            if ftype == "Q3_K_L":
+                new = "Q4_K"
+        elif n_expert == 8:
             if ftype in ("Q2_K", "IQ3_XS", "IQ3_XXS", "Q3_K_S", "Q3_K_M", "IQ4_NL", "Q4_K_S", "Q4_K_M",
                          "IQ3_S", "IQ3_M", "IQ4_XS"):
                 new = "Q5_K"
@@ -356,6 +363,7 @@ def walk_types(w: Walk, model: Model, quant: Quant, imatrix: bool | None = None,
         # LLM_TYPE_70B: load_arch_hparams sets it for 80 layers in llama, qwen2 and deci (src/models/deci.cpp)
         is_70b=model.arch in ("llama", "qwen2", "deci") and model.n_layers == 80,
         moe=model.moe is not None,
+        falcon=model.arch == "falcon",
     )
     kept = "BF16" if ftype == "BF16" else ("F32" if ftype == "F32" else "F16")  # the converter's type, untouched
     quantized_ftype = ftype not in _FLOAT_FTYPES

@@ -26,6 +26,7 @@ from .encoder import ENCODER_ARCHS as _ENCODER_ARCHS, encoder_head, encoder_laye
 from .ggml import tensor_bytes
 from .tensor import Tensor as Tensor  # re-exported: the estimators import it from here
 from .tensors_ffn import ffn_tensors
+from .tensors_legacy import LEGACY_ARCHS, legacy_head, legacy_layer
 from .tensors_mixer import attention_tensors, recurrent_tensors
 
 
@@ -36,6 +37,8 @@ def layer_tensors(model: Model, i: int) -> list[Tensor]:
         return [Tensor(name, shape, i) for name, shape in encoder_layer(model, i)]
     if model.arch in _DECI_ARCHS:  # DeciLM: per-block attention kind and FFN width (estimate/deci.py)
         return [Tensor(name, shape, i) for name, shape in deci_layer(model, i)]
+    if model.arch in LEGACY_ARCHS:  # LayerNorm-with-bias layouts: phi2, starcoder, falcon ... (tensors_legacy.py)
+        return legacy_layer(model, i)
     if model.arch in POST_NORM_ONLY_ARCHS:
         return (attention_tensors(model, i) + [Tensor(p + "post_attention_norm.weight", (d,), i)] + ffn_tensors(model, i)
                 + [Tensor(p + "post_ffw_norm.weight", (d,), i)])
@@ -104,6 +107,8 @@ def _head_tensors(model: Model) -> tuple[list[Tensor], list[Tensor]]:
     d = model.hidden_size
     if model.arch in _ENCODER_ARCHS:  # no output_norm, no output head
         return [Tensor(name, shape) for name, shape in encoder_head(model)], []
+    if model.arch in LEGACY_ARCHS:
+        return legacy_head(model)
     tail = [Tensor("output_norm.weight", (d,))]
     if model.arch in STARCODER2_ARCHS:
         tail.append(Tensor("output_norm.bias", (d,)))

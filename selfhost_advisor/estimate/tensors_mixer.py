@@ -11,6 +11,7 @@ from .arch_traits import (
     FUSED_QKV_ARCHS,
     GPT_OSS_ARCHS,
     NO_SSM_NORM_ARCHS,
+    PER_HEAD_2D_QK_NORM_ARCHS,
     QWEN_NEXT_ARCHS,
     STARCODER2_ARCHS,
 )
@@ -49,6 +50,9 @@ def attention_tensors(model: Model, i: int) -> list[Tensor]:
         out += [Tensor(p + "attn_output.bias", (d,), i), Tensor(p + "attn_sinks.weight", (model.n_heads,), i)]
     if model.qk_norm and model.arch in FULL_QK_NORM_ARCHS:  # normalises the whole q and k projections
         out += [Tensor(p + "attn_q_norm.weight", (q_out,), i), Tensor(p + "attn_k_norm.weight", (kv_out,), i)]
+    elif model.qk_norm and model.arch in PER_HEAD_2D_QK_NORM_ARCHS:
+        out += [Tensor(p + "attn_q_norm.weight", (hd, model.n_heads), i),
+                Tensor(p + "attn_k_norm.weight", (hd, model.layer_kv_heads(i)), i)]
     elif model.qk_norm:
         out += [Tensor(p + "attn_q_norm.weight", (hd,), i), Tensor(p + "attn_k_norm.weight", (hd,), i)]
     return out

@@ -88,6 +88,8 @@ def vllm_weights(model: Model, quant: Quant) -> VllmWeights:
     per_layer = [0] * model.n_layers
     embedding = output = params = 0
     for t in build_tensors(model):
+        if t.name == "output.weight" and model.gguf_has_output:  # the config ties it: vLLM loads one matrix
+            continue
         b = tensor_bytes(t, fmt)
         params += t.n_elements
         if t.layer >= 0:
