@@ -187,3 +187,11 @@ def test_gpt_bigcode_and_falcon_configs_map_onto_the_catalog_layouts():
                             "vocab_size": 65024}, "tiiuae/falcon-40b")
     assert (fa.arch, fa.n_kv_heads, fa.intermediate_size, fa.attn_norm_2) == ("falcon", 8, 4 * 8192, True)
     assert "blk.0.attn_norm_2.weight" in _shapes(fa)
+
+
+def test_ollama_phi_default_is_the_phi2_q4_0_blob():
+    # A stored copy of the library listing: "phi:latest | 1.6 GB | ... A 2.7B language model by Microsoft Research"
+    # (code-index file id 34281473652). Q4_0 takes every matrix to Q4_0 (output Q6_K), fused qkv or not.
+    m = resolve("phi").model
+    assert m.id == "phi:2.7b" and resolve("phi:latest").model.id == "phi:2.7b"
+    assert abs(accuracy.file_bytes(m, get_quant("Q4_0")) / 1.6e9 - 1) < 0.01
