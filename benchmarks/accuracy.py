@@ -209,12 +209,13 @@ def speed_report(cal: Path) -> dict:
             out[key]["held_out_before_fit"].append(abs(fit_speed.predict(r) / r.measured - 1) * 100)
     folds: dict[str, tuple] = {}
     for r in rows:
-        held = [x for x in rows if x.hardware != r.hardware]
-        if r.hardware not in folds:
-            folds[r.hardware] = (fit_speed._table(fit_speed.fit(held, mv)),
-                                 {(family(x.backend), x.kind) for x in held})
+        # every row of that card, whatever name a file gives it (Row.gpu: "NVIDIA RTX 3090" and "NVIDIA RTX 3090
+        # 24GB" are one card; grouping by name kept one of them in the other's fold)
+        if r.gpu not in folds:
+            held = [x for x in rows if x.gpu != r.gpu]
+            folds[r.gpu] = (fit_speed._table(fit_speed.fit(held, mv)), {(family(x.backend), x.kind) for x in held})
         # no rows of this backend and test left without this hardware: nothing to predict it from
-        table = folds[r.hardware][0] if (family(r.backend), r.kind) in folds[r.hardware][1] else None
+        table = folds[r.gpu][0] if (family(r.backend), r.kind) in folds[r.gpu][1] else None
         ins = fit_speed.predict(r) / r.measured - 1
         oos = fit_speed.predict(r, table) / r.measured - 1 if table else None
         key = f"{family(r.backend)} {'decode' if r.kind == 'tg' else 'prefill'}"

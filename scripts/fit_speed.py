@@ -69,8 +69,14 @@ class Row:
     @property
     def gpu(self) -> str:
         """The machine a row was measured on, for leave-one-hardware-out and machine counts: its profile id (the
-        calibration file and benchmarks/published/ name the same card differently: "AMD RX 7900 XTX", "rx 7900 xtx")."""
+        calibration file and benchmarks/published/ name the same card differently: "AMD RX 7900 XTX", "rx 7900 xtx";
+        the calibration file alone has "NVIDIA RTX 3090" and "NVIDIA RTX 3090 24GB"). An Apple row is its chip
+        ("apple-m1-max"): the GPU-core bins of one die (M1 Max 24/32-core) are one hardware, and a base M3, which
+        borrows the M3 Pro profile's per-core rate (_apple), is not an M3 Pro."""
         d = self.machine.devices
+        chip = APPLE.search(self.hardware) if d and d[0].vendor == "apple" else None
+        if chip:
+            return "apple-" + "-".join(x.lower() for x in chip.groups()[:2] if x)
         return (d[0].matched_profile if d else None) or self.hardware
 
     @property

@@ -341,3 +341,42 @@ def test_speed_note_says_when_the_kernels_not_the_memory_set_the_pace():
     assert "kernel-bound" not in estimate_speed(get("llama3.1:8b"), get_quant("F16"),
                                                 Placement("gpu", 33, 33, 0, 0, per_device_layers=(32,)),
                                                 _machine("h200")).note
+
+
+def test_a_card_is_one_hardware_whatever_name_a_file_gives_it():
+    """Leave-one-hardware-out groups rows by Row.gpu: the calibration file's "NVIDIA RTX 3090" and "NVIDIA RTX 3090
+    24GB" are one card (grouped by name, each kept the other in its fold); GPU-core bins of one Apple die are one
+    chip; a base M3 (which borrows the M3 Pro profile's per-core rate) is not an M3 Pro."""
+    import fit_speed
+
+    rows = fit_speed.fit_rows()
+    gpu = {r.hardware: r.gpu for r in rows}
+    assert gpu["NVIDIA RTX 3090"] == gpu["NVIDIA RTX 3090 24GB"] == gpu["rtx 3090"] == "rtx-3090"
+    assert gpu["AMD RX 7900 XTX"] == gpu["rx 7900 xtx"]
+    assert gpu["Apple M1 (7-core GPU)"] == gpu["Apple M1 (7-core GPU) 8GB"] == gpu["Apple M1 (8-core GPU)"]
+    assert gpu["Apple M1 Max (24-core GPU)"] == gpu["Apple M1 Max (32-core GPU)"] != gpu["Apple M1 Pro (16-core GPU)"]
+    assert gpu["Apple M3 (10-core GPU)"] != gpu["Apple M3 Pro (14-core GPU)"]
+
+
+@needs_cal
+def test_cuda_and_metal_leave_one_hardware_out_folds_drop_every_row_of_the_card(monkeypatch):
+    """benchmarks/accuracy.py speed_report: each fold's fit sees no row of the card it then predicts (the fit is
+    replaced by one that records its rows and returns the shipped factors, so the test runs in a second)."""
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import accuracy
+    import fit_speed
+    from selfhost_advisor.estimate.speed import _speed_data
+
+    every = {r.gpu for r in fit_speed._best_cpu_rows(fit_speed.fit_rows(CAL))}
+    seen: list[set[str]] = []
+
+    def recording_fit(rows, device=None):
+        seen.append({r.gpu for r in rows})
+        return _speed_data()["families"]
+
+    monkeypatch.setattr(fit_speed, "fit", recording_fit)
+    accuracy.speed_report(CAL)
+    assert len(seen) == len(every)  # one fold per card, not per name
+    left_out = [every - s for s in seen]
+    assert all(len(x) == 1 for x in left_out) and set().union(*left_out) == every
+    assert {"rtx-3090", "apple-m1"} <= every and not {"NVIDIA RTX 3090", "NVIDIA RTX 3090 24GB"} & every
