@@ -243,3 +243,22 @@ def test_a_vision_model_whose_tower_is_not_sized_says_so():
     assert ollama.startswith("vision tower not sized") and "short" in ollama
     assert "text only" in fit("gemma4:31b", "h100-sxm", quant="Q8_0").assumptions["projector"]
     assert fit("llama3.1:8b", "h100-sxm", quant="Q8_0", engine="ollama").assumptions["projector"] is None
+
+
+# Ollama's library sizes of the vision families' defaults, text model and projector blob together (the tag lists as
+# copied in Jeffser/Alpaca src/ollama_models.py, code-index file ids 4904807767, 54831980261): "4.7 GB" stands for
+# 4.65-4.75 GB. The text GGUF at the quantization named, plus the f16 mmproj, lands in each range.
+OLLAMA_VISION_SIZES = [("llava:7b", "Q4_0", 4.7, 0.05), ("llava:13b", "Q4_0", 8.0, 0.05), ("llava:34b", "Q4_0", 20, 0.5),
+                       ("bakllava:7b", "Q4_0", 4.7, 0.05), ("llava-llama3:8b", "Q4_K_M", 5.5, 0.05),
+                       ("minicpm-v:8b", "Q4_0", 5.5, 0.05)]
+
+
+@pytest.mark.parametrize("cid,quant,gb,half", OLLAMA_VISION_SIZES)
+def test_ollama_vision_blobs_are_text_plus_projector(cid, quant, gb, half):
+    import accuracy  # benchmarks/accuracy.py: a GGUF file's bytes as llama-quantize writes it
+
+    from selfhost_advisor.catalog.quants import get_quant
+
+    m = get(cid)
+    total = accuracy.file_bytes(m, get_quant(quant)) + projector(m, mmproj_file=True).weights_bytes
+    assert (gb - half) * 1e9 <= total <= (gb + half) * 1e9, total / 1e9
