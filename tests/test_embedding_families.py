@@ -60,8 +60,10 @@ def test_file_size_within_1pct_of_the_published_file(model_id, quant, real_bytes
 
 
 def test_every_heldout_row_of_the_new_families_is_within_1pct():
-    rows = [r for r in accuracy.heldout_rows() if r["catalog"].startswith(("bge-m3", "snowflake-arctic-embed"))]
-    assert len(rows) >= 4
+    families = ("bge-m3", "snowflake-arctic-embed", "embeddinggemma", "qwen3-embedding", "bge-large",
+                "paraphrase-multilingual", "granite-embedding")
+    rows = [r for r in accuracy.heldout_rows() if r["catalog"].startswith(families)]
+    assert len(rows) >= 13
     for r in rows:
         assert abs(r["error_pct"]) < 1.0, r
 
@@ -108,3 +110,71 @@ def test_vllm_command_uses_the_pooling_runner_and_no_decode_for_an_encoder():
     assert o.memory.kv_cache_bytes == 0 and o.speed.decode_tokens_per_s is None and o.speed.prefill_tokens_per_s > 0
     chat = api.fit("llama3.1:8b", "rtx-4090", engine="vllm", quant="FP8")
     assert "--runner" not in chat.options[0].command
+
+
+def test_xlm_roberta_base_is_the_published_xlm_roberta_base_count():
+    # xlm-roberta-base: 278,043,648 parameters (a stored count, code-index file id 16398057144) = the GGUF's tensors +
+    # the 2 position rows the converter cuts + the pooler (768 x 768 + 768) it drops
+    for name in ("paraphrase-multilingual", "granite-embedding:278m"):
+        m = resolve(name).model
+        assert m.arch == "xlm-roberta" and count_params(m) + 2 * 768 + 768 * 768 + 768 == 278_043_648
+
+
+@pytest.mark.parametrize(("model_id", "quant", "real_bytes", "tolerance"), [
+    # ggml-org/embeddinggemma-300M-GGUF Q8_0: exact bytes (stored app test with sha256 and revision)
+    ("embeddinggemma", "Q8_0", 333_590_944, 0.01),
+    # Qwen/Qwen3-Embedding-0.6B-GGUF Q8_0 and Q4_K_M: 639 MB and 397 MB in a stored app catalog (+-0.08%, +-0.13%)
+    ("qwen3-embedding:0.6b", "Q8_0", 639_000_000, 0.011),
+    ("qwen3-embedding:0.6b", "Q4_K_M", 397_000_000, 0.0113),
+    # Ollama library table (a stored copy): bge-large 671MB, paraphrase-multilingual and granite-embedding:278m 563MB,
+    # snowflake-arctic-embed:110m 219MB and :137m 274MB, all F16; qwen3-embedding:8b Q4_K_M 4.7 GB (+-1.1%)
+    ("bge-large", "F16", 671_000_000, 0.011),
+    ("paraphrase-multilingual", "F16", 563_000_000, 0.011),
+    ("granite-embedding:278m", "F16", 563_000_000, 0.011),
+    ("snowflake-arctic-embed:110m", "F16", 219_000_000, 0.0123),
+    ("snowflake-arctic-embed:137m", "F16", 274_000_000, 0.0119),
+    ("qwen3-embedding", "Q4_K_M", 4_700_000_000, 0.0207),
+])
+def test_more_files_within_1pct_plus_their_rounding(model_id, quant, real_bytes, tolerance):
+    # tolerance: 1% plus half the last published digit (639 MB is 638.5..639.5 MB)
+    assert abs(_file_error(model_id, quant, real_bytes)) < tolerance
+
+
+@pytest.mark.parametrize(("model_id", "mb"), [("snowflake-arctic-embed:22m", 46), ("snowflake-arctic-embed:33m", 67),
+                                             ("all-minilm:33m", 67)])
+def test_small_f16_files_within_1pct_of_the_rounded_size(model_id, mb):
+    # Ollama library table: 46MB and 67MB, whole MB, so the file is in [mb - 0.5, mb + 0.5) MB
+    est = accuracy.file_bytes(resolve(model_id).model, get_quant("F16"))
+    assert (mb - 0.5) * 1e6 * 0.99 < est < (mb + 0.5) * 1e6 * 1.01
+
+
+def test_embeddinggemma_is_gemma3_blocks_plus_two_dense_projections_and_no_kv_cache():
+    from selfhost_advisor import api
+
+    m = resolve("embeddinggemma").model
+    # SentenceTransformer prints 307,581,696 parameters for google/embeddinggemma-300m (stored outputs), the Dense
+    # projections 768 -> 3072 -> 768 included
+    assert count_params(m) == 307_581_696
+    shapes = {t.name: t.shape for t in build_tensors(m)}
+    assert shapes["dense_2.weight"] == (768, 3072) and shapes["dense_3.weight"] == (3072, 768)
+    assert {"blk.0.attn_q_norm.weight", "blk.0.post_ffw_norm.weight", "output_norm.weight"} <= set(shapes)
+    assert "output.weight" not in shapes
+    r = api.fit("embeddinggemma", "rtx-4090", quant="Q8_0")
+    o = r.options[0]
+    assert o.memory.kv_cache_bytes == 0 and o.speed.decode_tokens_per_s is None  # llama.cpp: no memory module
+    assert r.request.context == 2048 and "--embedding" in o.command.split()
+
+
+def test_qwen3_embedding_is_a_causal_qwen3_with_a_kv_cache_but_no_head_and_no_decode():
+    from selfhost_advisor import api
+
+    m = resolve("qwen3-embedding").model
+    assert m.id == "qwen3-embedding:8b" and m.arch == "qwen3"
+    assert "output.weight" not in {t.name for t in build_tensors(m)}  # the checkpoint has no lm_head
+    r = api.fit("qwen3-embedding:0.6b", "rtx-4090", quant="Q8_0", context=8192)
+    o = r.options[0]
+    # llama.cpp keeps a KV cache for a causal model: 28 layers x 2 x 8192 x 8 KV heads x 128 x 2 bytes = 896 MiB
+    assert o.memory.kv_cache_bytes == 28 * 2 * 8192 * 8 * 128 * 2
+    assert o.speed.decode_tokens_per_s is None and o.speed.prefill_tokens_per_s > 0  # it only ever prefills
+    assert "--embedding" in o.command.split()
+    assert not any("-ub" in w for w in r.warnings)  # a causal model with last-token pooling splits long inputs

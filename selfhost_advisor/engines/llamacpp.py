@@ -41,9 +41,9 @@ class LlamaCpp(Engine):
         """A non-causal encoder embeds each input in one physical batch: llama-server refuses a longer input ("input
         (N tokens) is too large to process. increase the physical batch size"; it splits only causal models with
         last-token pooling), so -ub bounds the input length below the context."""
-        from ..estimate.encoder import ENCODER_ARCHS
+        from ..estimate.encoder import NO_MEMORY_ARCHS
 
-        if model.arch not in ENCODER_ARCHS or request.n_ubatch >= request.context:
+        if model.arch not in NO_MEMORY_ARCHS or request.n_ubatch >= request.context:
             return ""
         return (f"llama-server embeds each input in one physical batch: inputs longer than -ub {request.n_ubatch} tokens "
                 f"are refused; to embed up to {request.context:,} add -b {request.context} -ub {request.context} (the "

@@ -13,9 +13,9 @@ if TYPE_CHECKING:
     from ..estimate.vllm import VllmPlan
 
 def _is_encoder(model: Model) -> bool:
-    from ..estimate.encoder import ENCODER_ARCHS
+    from ..estimate.encoder import embeds_only
 
-    return model.arch in ENCODER_ARCHS
+    return embeds_only(model)
 
 
 _GGUF_KV = ("q8_0", "q4_0", "q4_1", "q5_0", "q5_1", "iq4_nl", "f32")

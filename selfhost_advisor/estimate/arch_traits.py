@@ -12,7 +12,7 @@ FUSED_QKV_ARCHS = frozenset({"phi3", "chatglm"})
 # Parallel attention + FFN blocks with a single pre-norm (Cohere Command-R).
 NO_FFN_NORM_ARCHS = frozenset({"command-r", "cohere2"})
 # Gemma 2/3 (and 3n) add post-attention and post-FFN norms.
-POST_NORM_ARCHS = frozenset({"gemma2", "gemma3", "gemma3n", "gemma4"})
+POST_NORM_ARCHS = frozenset({"gemma2", "gemma3", "gemma3n", "gemma4", "gemma-embedding"})
 # Gemma 4 (src/models/gemma4.cpp load_arch_tensors): per-layer head sizes (full layers global_head_dim), a learned
 # per-layer output scale (layer_scalar -> layer_output_scale), one rope_freqs table for the full layers'
 # proportional RoPE, and in the MoE size a dense FFN beside the routed experts in every layer.

@@ -21,6 +21,16 @@ from __future__ import annotations
 Spec = tuple[str, tuple[int, ...]]
 
 ENCODER_ARCHS = frozenset({"bert", "nomic-bert", "xlm-roberta"})
+# Non-causal embedders llama.cpp gives no memory module (src/llama-model.cpp create_memory: `case LLM_ARCH_BERT: ...
+# case LLM_ARCH_GEMMA_EMBEDDING: ... res = nullptr`): no KV cache, no decode. EmbeddingGemma keeps Gemma 3's tensors
+# (estimate/tensors.py) plus its two sentence-transformers Dense projections; the BERT kinds have their own (below).
+NO_MEMORY_ARCHS = ENCODER_ARCHS | {"gemma-embedding"}
+
+
+def embeds_only(model) -> bool:
+    """An embedding model generates no tokens, so it has no decode figure: the non-causal kinds above and decoders
+    pooled into embeddings (Qwen3-Embedding: causal, so llama.cpp keeps its KV cache, but it only ever prefills)."""
+    return model.arch in NO_MEMORY_ARCHS or tuple(model.use_cases) == ("embedding",)
 # type_vocab_size of the configs: BERT and nomic-bert 2, XLM-RoBERTa 1 (its config.json, converted as written)
 _TYPE_VOCAB = {"bert": 2, "nomic-bert": 2, "xlm-roberta": 1}
 _POSITION_TABLE = frozenset({"bert", "xlm-roberta"})  # learned positions; nomic-bert uses RoPE

@@ -10,7 +10,7 @@ from ..catalog.data import load
 from ..domain import FitRequest, MemoryBreakdown, Model, Quant
 from ..errors import BadOptionError
 from ..record import record
-from .encoder import ENCODER_ARCHS
+from .encoder import NO_MEMORY_ARCHS
 from .quantize import assign_types, ggml_types, model_walk, tensor_bytes, walk_types
 from .tensors import Tensor, build_tensors, exact_tensors
 
@@ -266,7 +266,7 @@ def caches_kv(model: Model, layer: int) -> bool:
     Gemma 3n's last kv_shared_layers, which reuse an earlier layer's (llama-model.cpp create_memory `reuse`)."""
     if model.kv_shared_layers and layer >= model.n_layers - model.kv_shared_layers:
         return False
-    if model.arch in ENCODER_ARCHS:  # non-causal encoders: llama.cpp creates no memory module at all
+    if model.arch in NO_MEMORY_ARCHS:  # non-causal embedders: llama.cpp creates no memory module at all
         return False
     return model.has_attention(layer)
 
@@ -352,7 +352,7 @@ def kv_cache_layers(model: Model) -> tuple[bool, ...]:
     """Which layers llama.cpp's KV cache allocates (create_memory): a hybrid's cache only its attention layers
     (filter_attn); a plain cache every layer that has_kv (not Gemma 3n/4's KV-sharing ones), attention or not
     (DeciLM's no-attention blocks get zero-width K and V, or the padded V of layer_kv_bytes_per_cell)."""
-    if model.ssm is not None or model.arch in ENCODER_ARCHS:
+    if model.ssm is not None or model.arch in NO_MEMORY_ARCHS:
         return tuple(caches_kv(model, i) for i in range(model.n_layers))
     return tuple(not _shares_kv(model, i) for i in range(model.n_layers))
 

@@ -23,7 +23,7 @@ from ..domain import Device, Machine, MemoryBreakdown, Model, Placement, Quant, 
 from ..record import record
 from .cpu_kernels import cpu_isa, decode_seconds as _cpu_decode_seconds, prefill_seconds as _cpu_prefill_seconds
 from .cpu_kernels import kernel_seconds as _cpu_kernel_seconds, vector_flops
-from .encoder import ENCODER_ARCHS
+from .encoder import embeds_only
 from .memory import kv_bytes_per_cell, layer_kv_bytes_per_cell, uses_window, weights
 
 # One set of factors per llama.cpp backend: each backend has its own kernels (HIP, Vulkan shaders, SYCL), whatever
@@ -518,7 +518,7 @@ def estimate_speed(
     d = 1.0 / dec
     p = 1.0 / pre if pre else None  # FLOPS unknown: no prefill figure
     share = sum(kernel) / dec
-    if model.arch in ENCODER_ARCHS:  # an embedding model generates no tokens: prefill only
+    if embeds_only(model):  # an embedding model generates no tokens: prefill only
         return Speed(None, p, confidence, prefill_low=p * eff.prefill_band[0] if p else None,
                      prefill_high=p * eff.prefill_band[1] if p else None,
                      note=f"{eff.family} efficiency; embedding model: no decode, prefill is the tokens embedded per second")

@@ -29,6 +29,13 @@ from .tensors_ffn import ffn_tensors
 from .tensors_legacy import LEGACY_ARCHS, legacy_head, legacy_layer
 from .tensors_mixer import attention_tensors, recurrent_tensors
 
+# EmbeddingGemma (llama.cpp LLM_ARCH_GEMMA_EMBEDDING): Gemma 3's blocks, and after pooling the sentence-transformers
+# 2_Dense (768 -> 3072) and 3_Dense (3072 -> 768) projections without bias, dense_2 / dense_3, which the converter writes
+# with --sentence-transformers-dense-modules (convert_hf_to_gguf.py EmbeddingGemma reads modules.json for them; ggml-org's
+# Q8_0 has them: without them the estimate misses it by 1.5%).
+_DENSE_HEAD_ARCHS = frozenset({"gemma-embedding"})
+_DENSE_WIDTH = 4  # 2_Dense out_features / in_features of embeddinggemma-300m: 3072 / 768
+
 
 def layer_tensors(model: Model, i: int) -> list[Tensor]:
     """All tensors of repeating block `i`, in the order llama.cpp's converter writes them."""
@@ -114,6 +121,8 @@ def _head_tensors(model: Model) -> tuple[list[Tensor], list[Tensor]]:
         tail.append(Tensor("output_norm.bias", (d,)))
     if not model.tied_embeddings:
         tail.append(Tensor("output.weight", (d, model.vocab_size)))
+    if model.arch in _DENSE_HEAD_ARCHS:
+        tail += [Tensor("dense_2.weight", (d, _DENSE_WIDTH * d)), Tensor("dense_3.weight", (_DENSE_WIDTH * d, d))]
     head = [Tensor("token_embd.weight", (d, model.vocab_size))]
     a = model.altup
     if a is not None:  # Gemma 3n: the per-layer embedding table, its projection and AltUp's projections
