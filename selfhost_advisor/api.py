@@ -335,6 +335,9 @@ def serve(
         raise BadOptionError(f"--concurrency must be between 1 and {_MAX_CONCURRENCY:,}", "e.g. --concurrency 1,8,32")
     eng = get_engine(engine)
     resolved = resolve(model)
+    from .estimate.encoder import refuse_embedder
+
+    refuse_embedder(resolved.model, "serve")
     eng.check_model(resolved, model)
     q = eng.quant(quant) if quant else None
     machine, _ = resolve_machine(hardware, None, None, None)

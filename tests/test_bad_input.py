@@ -224,6 +224,12 @@ ROWS: list[tuple[list[str], str | None]] = [
     (["cost", "-t", "1e9", "--decode-tps", "100"], "--prefill-tps"),
     (["cost", "-t", "1e9", "--chart", "c.png"], "c.png"),
     (["cost", "-t", "1e9", "--request-tokens", "0"], "--request-tokens"),
+    # a context above the model's maximum under vLLM (it refuses max_model_len above the derived maximum), and
+    # serve / cost for an embedding model, which generates no tokens (were ZeroDivisionError: exit 3)
+    (["fit", "llama2", "-H", "rtx4090", "--engine", "vllm", "--context", "8192"], "4,096"),
+    (["serve", "llama2", "-H", "h100-sxm", "--prompt-tokens", "4000", "--output-tokens", "200"], "4,096"),
+    (["serve", "bge-m3", "-H", "rtx4090"], "bge-m3"),
+    (["cost", "-t", "1e9", "--model", "nomic-embed-text"], "nomic-embed-text"),
 ]
 if hasattr(os, "geteuid") and os.geteuid() != 0:  # root reads a mode-000 file anyway
     ROWS.append((["fit", "llama3.1:8b", "--hardware", "./unreadable.json"], "unreadable.json"))

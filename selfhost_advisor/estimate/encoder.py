@@ -31,6 +31,16 @@ def embeds_only(model) -> bool:
     """An embedding model generates no tokens, so it has no decode figure: the non-causal kinds above and decoders
     pooled into embeddings (Qwen3-Embedding: causal, so llama.cpp keeps its KV cache, but it only ever prefills)."""
     return model.arch in NO_MEMORY_ARCHS or tuple(model.use_cases) == ("embedding",)
+
+
+def refuse_embedder(model, command: str) -> None:
+    """serve and cost model generated output tokens; an embedding model makes none, so they refuse it (exit 2)
+    instead of dividing by its absent decode rate."""
+    from ..errors import BadOptionError
+
+    if embeds_only(model):
+        raise BadOptionError(f"{model.id} is an embedding model: `{command}` sizes token generation, which it does not do",
+                             f"use `advisor fit {model.id}` for its memory and embedding (prefill) speed")
 # type_vocab_size of the configs: BERT and nomic-bert 2, XLM-RoBERTa 1 (its config.json, converted as written)
 _TYPE_VOCAB = {"bert": 2, "nomic-bert": 2, "xlm-roberta": 1}
 _POSITION_TABLE = frozenset({"bert", "xlm-roberta"})  # learned positions; nomic-bert uses RoPE
