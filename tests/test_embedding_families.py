@@ -178,3 +178,21 @@ def test_qwen3_embedding_is_a_causal_qwen3_with_a_kv_cache_but_no_head_and_no_de
     assert o.speed.decode_tokens_per_s is None and o.speed.prefill_tokens_per_s > 0  # it only ever prefills
     assert "--embedding" in o.command.split()
     assert not any("-ub" in w for w in r.warnings)  # a causal model with last-token pooling splits long inputs
+
+
+def test_hub_configs_size_as_the_catalog_entries():
+    # `fit hf:...` reads config.json: EmbeddingGemma's (as inlined in stored code, code-index file id 66106802056) and
+    # bge-m3's (code-index file id 8145895975) give the catalog's kinds, counts and maxima
+    from selfhost_advisor.catalog.hf_config import model_from_config
+
+    gemma = {"architectures": ["Gemma3TextModel"], "model_type": "gemma3_text", "_sliding_window_pattern": 6,
+             "head_dim": 256, "hidden_size": 768, "intermediate_size": 1152, "max_position_embeddings": 2048,
+             "num_attention_heads": 3, "num_hidden_layers": 24, "num_key_value_heads": 1, "query_pre_attn_scalar": 256,
+             "sliding_window": 512, "use_bidirectional_attention": True, "vocab_size": 262144}
+    m = model_from_config(gemma, "google/embeddinggemma-300m")
+    assert (m.arch, m.max_context, count_params(m)) == ("gemma-embedding", 2048, 307_581_696)
+    xlmr = {"architectures": ["XLMRobertaModel"], "hidden_size": 1024, "intermediate_size": 4096,
+            "max_position_embeddings": 8194, "model_type": "xlm-roberta", "num_attention_heads": 16,
+            "num_hidden_layers": 24, "pad_token_id": 1, "type_vocab_size": 1, "vocab_size": 250002}
+    m = model_from_config(xlmr, "BAAI/bge-m3")
+    assert (m.arch, m.max_context, count_params(m)) == ("xlm-roberta", 8192, resolve("bge-m3").model.params)
