@@ -141,7 +141,7 @@ def test_more_files_within_1pct_plus_their_rounding(model_id, quant, real_bytes,
 
 
 @pytest.mark.parametrize(("model_id", "mb"), [("snowflake-arctic-embed:22m", 46), ("snowflake-arctic-embed:33m", 67),
-                                             ("all-minilm:33m", 67)])
+                                             ("all-minilm:33m", 67), ("granite-embedding", 63)])
 def test_small_f16_files_within_1pct_of_the_rounded_size(model_id, mb):
     # Ollama library table: 46MB and 67MB, whole MB, so the file is in [mb - 0.5, mb + 0.5) MB
     est = accuracy.file_bytes(resolve(model_id).model, get_quant("F16"))
@@ -196,3 +196,14 @@ def test_hub_configs_size_as_the_catalog_entries():
             "num_hidden_layers": 24, "pad_token_id": 1, "type_vocab_size": 1, "vocab_size": 250002}
     m = model_from_config(xlmr, "BAAI/bge-m3")
     assert (m.arch, m.max_context, count_params(m)) == ("xlm-roberta", 8192, resolve("bge-m3").model.params)
+
+
+def test_granite_embedding_30m_is_a_roberta_with_a_bpe_vocabulary():
+    # config.json: RobertaModel, 6 x 384, vocab 50265, 514 positions, type_vocab_size 2; Ollama's blob: bert, gpt2 tokenizer
+    from selfhost_advisor.estimate.gguf_file import tokenizer_kind
+
+    m = resolve("granite-embedding:latest").model
+    assert m.id == "granite-embedding:30m" and m.arch == "roberta" and tokenizer_kind(m) == "bpe"
+    shapes = {t.name: t.shape for t in build_tensors(m)}
+    assert shapes["position_embd.weight"] == (384, 512) and shapes["token_types.weight"] == (384, 2)
+    assert abs(count_params(m) / 30e6 - 1) < 0.01  # IBM: 30M

@@ -14,13 +14,15 @@ LLM_ARCH_BERT with BERT's tensors; the catalog keeps them apart as "xlm-roberta"
 the learned position table loses its first pad_token_id + 1 = 2 rows (max_position_embeddings 8194 -> 8192, 514 ->
 512; the catalog's max_context is the table after the cut) and the vocabulary is SentencePiece ("t5": tokens, scores
 and types, data/gguf_arch.yaml sentencepiece_archs). The GGUF itself says general.architecture "bert".
+RoBERTa encoders (convert_hf_to_gguf.py RobertaModel, e.g. granite-embedding:30m) are the same but for a byte-level BPE
+vocabulary ("gpt2": tokens, types and merges) and the config's own type_vocab_size; kind "roberta".
 """
 from __future__ import annotations
 
 # Each tensor as (name, GGUF shape); estimate/tensors.py makes them Tensor records (this module imports none of it).
 Spec = tuple[str, tuple[int, ...]]
 
-ENCODER_ARCHS = frozenset({"bert", "nomic-bert", "xlm-roberta"})
+ENCODER_ARCHS = frozenset({"bert", "nomic-bert", "xlm-roberta", "roberta"})
 # Non-causal embedders llama.cpp gives no memory module (src/llama-model.cpp create_memory: `case LLM_ARCH_BERT: ...
 # case LLM_ARCH_GEMMA_EMBEDDING: ... res = nullptr`): no KV cache, no decode. EmbeddingGemma keeps Gemma 3's tensors
 # (estimate/tensors.py) plus its two sentence-transformers Dense projections; the BERT kinds have their own (below).
@@ -41,9 +43,10 @@ def refuse_embedder(model, command: str) -> None:
     if embeds_only(model):
         raise BadOptionError(f"{model.id} is an embedding model: `{command}` sizes token generation, which it does not do",
                              f"use `advisor fit {model.id}` for its memory and embedding (prefill) speed")
-# type_vocab_size of the configs: BERT and nomic-bert 2, XLM-RoBERTa 1 (its config.json, converted as written)
-_TYPE_VOCAB = {"bert": 2, "nomic-bert": 2, "xlm-roberta": 1}
-_POSITION_TABLE = frozenset({"bert", "xlm-roberta"})  # learned positions; nomic-bert uses RoPE
+# type_vocab_size of the configs: BERT and nomic-bert 2, XLM-RoBERTa 1 (its config.json, converted as written);
+# RoBERTa 2 as granite-embedding-30m-english's config (roberta-base's is 1: one row of n_embd, a few KB either way)
+_TYPE_VOCAB = {"bert": 2, "nomic-bert": 2, "xlm-roberta": 1, "roberta": 2}
+_POSITION_TABLE = frozenset({"bert", "xlm-roberta", "roberta"})  # learned positions; nomic-bert uses RoPE
 
 
 def encoder_head(model) -> list[Spec]:
