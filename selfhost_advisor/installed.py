@@ -14,7 +14,7 @@ from .catalog.resolve import quant_of
 from .domain import FitRequest, FitResult, Machine
 from .errors import AdvisorError
 from .estimate.fit import fit
-from .record import record
+from .record import record, replace
 
 
 @record
@@ -43,7 +43,10 @@ def _one(inst: Installed, machine: Machine, request: FitRequest, host_ram_known:
     try:
         header = read_file_header(str(inst.blob), ggml_type_ids())
         gm = from_headers([header], model_id=name, source=str(inst.blob), files=(str(inst.blob),))
-        result = fit(gm.model, machine, request, (quant_of(gm.quant),), host_ram_known=host_ram_known)
+        # Ollama lowers num_ctx to the GGUF's context_length (llm/server.go "requested context size too large for
+        # model"), so a BERT embedder's blob is sized at its 512, not at --context
+        req = replace(request, context=min(request.context, gm.model.max_context))
+        result = fit(gm.model, machine, req, (quant_of(gm.quant),), host_ram_known=host_ram_known)
     except AdvisorError as err:  # one bad blob (corrupt, a FIFO, beyond a limit) is marked, the others still listed
         return InstalledFit(name, str(inst.blob), inst.blob_bytes, None, None, str(err))
     return InstalledFit(name, str(inst.blob), inst.blob_bytes, gm.quant, result)

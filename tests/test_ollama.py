@@ -186,3 +186,16 @@ def test_models_installed_takes_the_catalog_filters(ollama_dir, capsys, tmp_path
     assert main(["models", "--installed", "--use-case", "poetry"]) == 2
     out, err = capsys.readouterr()
     assert out == "" and "use case" in err
+
+
+def test_installed_blobs_are_sized_at_most_at_their_context_length(ollama_dir):
+    # Ollama lowers num_ctx to the GGUF's context_length (llm/server.go "requested context size too large for model"):
+    # the tiny blobs say 4096, so `models --installed` (default context 8192) sizes them at 4096
+    from selfhost_advisor.domain import FitRequest
+    from selfhost_advisor.installed import installed_fits
+    from selfhost_advisor.machine import resolve_machine
+
+    machine, _ = resolve_machine("rtx-4090", None, None, None)
+    _, rows = installed_fits(machine, FitRequest(context=8192, engine="ollama"))
+    sized = [r.result for r in rows if r.result is not None]
+    assert sized and all(res.request.context == 4096 for res in sized)
