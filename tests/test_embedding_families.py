@@ -207,3 +207,14 @@ def test_granite_embedding_30m_is_a_roberta_with_a_bpe_vocabulary():
     shapes = {t.name: t.shape for t in build_tensors(m)}
     assert shapes["position_embd.weight"] == (384, 512) and shapes["token_types.weight"] == (384, 2)
     assert abs(count_params(m) / 30e6 - 1) < 0.01  # IBM: 30M
+
+
+@pytest.mark.parametrize(("tag", "model_id", "quant"), [
+    ("bge-m3:567m-fp16", "bge-m3:567m", "F16"), ("qwen3-embedding:8b-q8_0", "qwen3-embedding:8b", "Q8_0"),
+    ("embeddinggemma:300m-qat-q4_0", "embeddinggemma:300m", "Q4_0"),  # Ollama's QAT tags (stored configs)
+    ("granite-embedding:30m-en-fp16", "granite-embedding:30m", "F16"),  # the tag of Ollama's 63MB blob page
+    ("granite-embedding:278m-fp16", "granite-embedding:278m", "F16"),
+])
+def test_ollama_quant_tags_resolve_with_their_quantization(tag, model_id, quant):
+    r = resolve(tag)
+    assert (r.model.id, r.quant) == (model_id, quant)
