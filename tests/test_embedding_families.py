@@ -110,6 +110,8 @@ def test_vllm_command_uses_the_pooling_runner_and_no_decode_for_an_encoder():
     assert o.memory.kv_cache_bytes == 0 and o.speed.decode_tokens_per_s is None and o.speed.prefill_tokens_per_s > 0
     chat = api.fit("llama3.1:8b", "rtx-4090", engine="vllm", quant="FP8")
     assert "--runner" not in chat.options[0].command
+    decoder = api.fit("qwen3-embedding:0.6b", "rtx-4090", engine="vllm", quant="BF16").options[0].command
+    assert decoder.endswith("--runner pooling --convert embed")  # Qwen3ForCausalLM converted to an embedder
 
 
 def test_xlm_roberta_base_is_the_published_xlm_roberta_base_count():

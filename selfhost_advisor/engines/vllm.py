@@ -134,8 +134,13 @@ class Vllm(Engine):
             args.append("--enforce-eager")
         if "embedding" in model.use_cases:
             # vLLM's pooling runner (vllm/engine/arg_utils.py --runner {auto,generate,pooling,draft}; it replaced
-            # --task embed): serves /v1/embeddings; a decoder checkpoint (Qwen3ForCausalLM) is converted to an embedder
+            # --task embed) serves /v1/embeddings; a decoder checkpoint (Qwen3-Embedding's Qwen3ForCausalLM) is also
+            # converted to an embedder with --convert embed, as stored launch scripts for it do
             args += ["--runner", "pooling"]
+            from ..estimate.encoder import NO_MEMORY_ARCHS
+
+            if model.arch not in NO_MEMORY_ARCHS:
+                args += ["--convert", "embed"]
         return " ".join([shlex.join(head), model_arg, shlex.join(args)])
 
 
