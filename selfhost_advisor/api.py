@@ -48,11 +48,17 @@ def _names(quant: str | Sequence[str] | None) -> list[str]:
     return [n.strip() for q in items for n in str(q).split(",") if n.strip()]
 
 
-def _check_min_tps(min_tps: float | None) -> None:
+def _check_min_tps(min_tps: float | None, model: Any = None) -> None:
     from .errors import BadOptionError
 
     if min_tps is not None and not 0 < min_tps < float("inf"):  # nan and inf are refused too: no model meets inf
         raise BadOptionError(f"--min-tps {min_tps:g} must be a positive, finite speed", "e.g. --min-tps 20")
+    if min_tps is not None and model is not None:
+        from .estimate.encoder import embeds_only
+
+        if embeds_only(model):  # it decodes no tokens, so no option could ever meet a decode target
+            raise BadOptionError(f"--min-tps: {model.id} is an embedding model and decodes no tokens",
+                                 "drop --min-tps (fit shows its embedding speed as prefill tokens/s)")
 
 
 def _context(eng: Any, model: Any, given: str | int | None, default: int) -> tuple[int, str, list[str]]:
@@ -131,7 +137,7 @@ def fit(
         raise BadOptionError(f"--require-fit {require_fit!r} is not gpu, partial or any", "e.g. --require-fit gpu")
     eng.check_model(resolved, model)
     quants = eng.select_quants(resolved, names)
-    _check_min_tps(min_tps)
+    _check_min_tps(min_tps, m)
     machine, ram_known = resolve_machine(hardware, _size(vram), _size(ram), gpus)
     if memory is not None or gpu_memory is not None:
         from .machine import apply_memory_options
@@ -209,7 +215,7 @@ def hardware_for(
     resolved = resolve(model)
     m = resolved.model
     eng = get_engine(engine)
-    _check_min_tps(min_tps)
+    _check_min_tps(min_tps, m)
     if max_price is not None and not max_price > 0:
         raise BadOptionError(f"--max-price {max_price:g} must be positive", "e.g. --max-price 10000")
     names = _names(quant) or ([resolved.quant] if resolved.quant else [])
