@@ -220,3 +220,22 @@ def test_granite_embedding_30m_is_a_roberta_with_a_bpe_vocabulary():
 def test_ollama_quant_tags_resolve_with_their_quantization(tag, model_id, quant):
     r = resolve(tag)
     assert (r.model.id, r.quant) == (model_id, quant)
+
+
+def test_bge_m3_against_a_llama_server_load_log():
+    # A 2026 llama-server (run by Ollama) loading bge-m3:latest F16 (a stored server log, code-index file id 59785994622):
+    # "389 tensors", "type f32: 244 tensors", "type f16: 145 tensors", "CPU model buffer size = 1097.52 MiB",
+    # n_ctx 4096, n_ubatch 2048, flash attention enabled, "CPU compute buffer size = 64.02 MiB", no KV cache line
+    from collections import Counter
+
+    from selfhost_advisor.domain import FitRequest
+    from selfhost_advisor.estimate.memory import compute_buffer_bytes, estimate_memory
+
+    m = resolve("bge-m3").model
+    tensors = list(build_tensors(m))
+    assert len(tensors) == 389
+    assert Counter(assign_types(m, tensors, get_quant("F16"))) == {"F32": 244, "F16": 145}
+    req = FitRequest(context=4096, n_ubatch=2048, flash_attention=True)
+    mem = estimate_memory(m, get_quant("F16"), req)
+    assert abs(mem.weights_bytes / (1097.52 * 2**20) - 1) < 0.0005 and mem.kv_cache_bytes == 0
+    assert abs(compute_buffer_bytes(m, req) / (64.02 * 2**20) - 1) < 0.005

@@ -41,13 +41,16 @@ class LlamaCpp(Engine):
         """A non-causal encoder embeds each input in one physical batch: llama-server refuses a longer input ("input
         (N tokens) is too large to process. increase the physical batch size"; it splits only causal models with
         last-token pooling), so -ub bounds the input length below the context."""
-        from ..estimate.encoder import NO_MEMORY_ARCHS
+        from ..estimate.encoder import NO_MEMORY_ARCHS, encoder_compute_bytes
 
         if model.arch not in NO_MEMORY_ARCHS or request.n_ubatch >= request.context:
             return ""
+        bigger = encoder_compute_bytes(model, request.context, request.flash_attention)
+        grows = (f"its compute buffer grows to {bigger / 2**20:,.0f} MiB" if bigger is not None
+                 else "its compute buffer grows with it (not sized here)")
         return (f"llama-server embeds each input in one physical batch: inputs longer than -ub {request.n_ubatch} tokens "
-                f"are refused; to embed up to {request.context:,} add -b {request.context} -ub {request.context} (the "
-                "compute buffer grows with it and is not sized here)")
+                f"are refused; to embed up to {request.context:,} add -b {request.context} -ub {request.context} "
+                f"({grows})")
 
     def context_over_max(self, model: Model, context: int) -> tuple[int, str]:
         """llama.cpp warns and runs: llama_context allocates the KV cache for -c ("n_ctx_seq (N) > n_ctx_train (M) --

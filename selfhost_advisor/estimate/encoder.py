@@ -35,6 +35,24 @@ def embeds_only(model) -> bool:
     return model.arch in NO_MEMORY_ARCHS or tuple(model.use_cases) == ("embedding",)
 
 
+_UNGATED_FFN = frozenset({"bert", "xlm-roberta", "roberta"})  # GELU FFN with biases (nomic-bert's is SwiGLU)
+
+
+def encoder_compute_bytes(model, ub: int, flash_attention: bool) -> int | None:
+    """Compute buffer of a BERT-kind encoder (None for the other kinds): attention runs within the micro-batch (no
+    cache, so n_kv = ub) and the ungated FFN keeps ffn_up's output and its GELU output alive together, 2 x ub x n_ff
+    f32; no logits. Checked on a 2026 llama-server log of bge-m3 F16 (a stored Ollama server log, code-index file id
+    59785994622): n_ubatch 2048, flash attention, "CPU compute buffer size = 64.02 MiB"; 8 x 2048 x 4096 B = 64.00 MiB."""
+    if model.arch not in _UNGATED_FFN:
+        return None
+    d = model.hidden_size
+    if flash_attention:
+        attention = 4 * ub * (1 + 4 * d) + 6 * ub * ub
+    else:
+        attention = 4 * ub * (1 + 4 * d + ub * (1 + model.n_heads))
+    return max(attention, 8 * ub * model.intermediate_size)
+
+
 def refuse_embedder(model, command: str) -> None:
     """serve and cost model generated output tokens; an embedding model makes none, so they refuse it (exit 2)
     instead of dividing by its absent decode rate."""

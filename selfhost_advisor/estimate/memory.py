@@ -10,7 +10,7 @@ from ..catalog.data import load
 from ..domain import FitRequest, MemoryBreakdown, Model, Quant
 from ..errors import BadOptionError
 from ..record import record
-from .encoder import NO_MEMORY_ARCHS
+from .encoder import NO_MEMORY_ARCHS, encoder_compute_bytes
 from .quantize import assign_types, ggml_types, model_walk, tensor_bytes, walk_types
 from .tensors import Tensor, build_tensors, exact_tensors
 
@@ -468,6 +468,9 @@ def compute_buffer_bytes(model: Model, req: FitRequest, *, n_outputs: int | None
     `n_outputs` overrides the engine's rule (benchmarks replaying logs of older builds).
     """
     ub, n_kv = _batch_and_kv_len(req)
+    encoder = encoder_compute_bytes(model, ub, req.flash_attention)
+    if encoder is not None:  # BERT kinds: attention within the micro-batch, no logits (estimate/encoder.py)
+        return encoder
     n_out = reserved_outputs(req) if n_outputs is None else min(n_outputs, ub)
     d = model.hidden_size
     if req.flash_attention:
