@@ -262,3 +262,25 @@ def test_ollama_vision_blobs_are_text_plus_projector(cid, quant, gb, half):
     m = get(cid)
     total = accuracy.file_bytes(m, get_quant(quant)) + projector(m, mmproj_file=True).weights_bytes
     assert (gb - half) * 1e9 <= total <= (gb + half) * 1e9, total / 1e9
+
+
+def test_granite_vision_projects_four_siglip_layers_and_matches_ollamas_size():
+    # llama.cpp docs/multimodal/granitevision.md: SigLIP 27 x 1152 (4304), vision_feature_layer [-24, -20, -12, -1]:
+    # all 27 blocks kept, mm.0 reads the 4 layers concatenated (4608 -> 2048); Ollama's granite3.2-vision:2b is
+    # 2.4 GB (a stored model list, code-index file id 56797294866): text Q4_K_M + projector
+    import accuracy
+
+    from selfhost_advisor.catalog.quants import get_quant
+
+    d, ff, n = 1152, 4304, 2048
+    t = [(d, 3, 14, 14), (d,), (729, d)]  # patch kernel + bias, 27 x 27 positions (no class token, no pre-LayerNorm)
+    for _ in range(27):
+        t += [(d, d), (d,)] * 4 + [(ff, d), (ff,), (d, ff), (d,)] + [(d,)] * 4
+    t += [(n, 4 * d), (n,), (n, n), (n,), (n,)]  # mm.0, mm.2, image_newline
+    m = get("granite3.2-vision:2b")
+    w = projector(m, mmproj_file=True).weights_bytes
+    assert w == _bytes(t)
+    total = accuracy.file_bytes(m, get_quant("Q4_K_M")) + w
+    assert 2.35e9 <= total <= 2.45e9
+    assert resolve("granite3.2-vision").model.id == "granite3.2-vision:2b"
+    assert resolve("granite3.2-vision:2b-fp16").quant == "F16"
