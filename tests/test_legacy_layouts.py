@@ -24,15 +24,15 @@ def _shapes(model: Model) -> dict[str, tuple[int, ...]]:
 
 
 def test_phi2_is_a_parallel_block_with_biases_everywhere_and_an_untied_biased_head():
-    # llama.cpp src/models/phi2.cpp: attn_norm w+b, q/k/v (or fused qkv) with biases, attn_output w+b, ffn_up/ffn_down
+    # llama.cpp src/models/phi2.cpp: attn_norm w+b, fused qkv (or q/k/v) with biases, attn_output w+b, ffn_up/ffn_down
     # w+b read from the same normed input (no ffn_norm), output_norm w+b, output w+b. A llama.cpp load log of phi-2
     # prints "model params = 2.78 B" (ggml-org/llama.cpp#4437).
     m = resolve("phi:2.7b").model
     names = _shapes(m)
     assert names["output.bias"] == (51200,) and names["output_norm.bias"] == (2560,)
-    assert names["blk.31.attn_q.bias"] == (2560,) and names["blk.31.ffn_up.bias"] == (10240,)
+    assert names["blk.31.attn_qkv.bias"] == (3 * 2560,) and names["blk.31.ffn_up.bias"] == (10240,)
     assert not any("ffn_norm" in n or "ffn_gate" in n for n in names)
-    assert len(names) == 32 * 14 + 5  # 2 norm + 6 q/k/v + 2 out + 4 MLP tensors per block
+    assert len(names) == 32 * 10 + 5  # 2 norm + 2 qkv + 2 out + 4 MLP tensors per block
     assert round(count_params(m) / 1e9, 2) == 2.78
 
 
@@ -195,3 +195,39 @@ def test_ollama_phi_default_is_the_phi2_q4_0_blob():
     m = resolve("phi").model
     assert m.id == "phi:2.7b" and resolve("phi:latest").model.id == "phi:2.7b"
     assert abs(accuracy.file_bytes(m, get_quant("Q4_0")) / 1.6e9 - 1) < 0.01
+
+
+def test_phi2_fused_qkv_matches_thebloke_q4_k_m_exactly():
+    # TheBloke/phi-2-GGUF phi-2.Q4_K_M.gguf: 1,789,239,136 bytes (exact, a stored app catalog, code-index file id
+    # 71506167196). Made in Dec 2023 from the phi-msft checkpoint (fused Wqkv), under the old attn_qkv rule (Q5_K in every
+    # layer of Q4_K_M): +0.01% with it, +0.15% with today's attn_v rules for attn_qkv; split q/k/v would give -2.9%.
+    m = resolve("phi:2.7b").model
+    assert abs(accuracy.file_bytes(m, get_quant("Q4_K_M")) / 1_789_239_136 - 1) < 0.005
+
+
+def test_exact_files_of_stablelm2_aya_expanse_starcoderbase_nemotron_mini():
+    # Exact bytes from a stored app catalog (code-index file id 71506167196): mradermacher stablelm-2-1_6b Q4_K_M
+    # 1,031,442,496; bartowski aya-expanse-8b Q4_K_M 5,056,982,720; mradermacher starcoderbase-1b Q4_K_M 793,436,000;
+    # bartowski Nemotron-Mini-4B-Instruct Q4_K_M 2,697,387,072.
+    for tag, real in (("stablelm2:1.6b", 1_031_442_496), ("aya-expanse:8b", 5_056_982_720),
+                      ("starcoder:1b", 793_436_000), ("nemotron-mini:4b", 2_697_387_072)):
+        assert abs(accuracy.file_bytes(resolve(tag).model, get_quant("Q4_K_M")) / real - 1) < 0.005, tag
+
+
+def test_stablelm2_tensors_and_q8_0_size_match_its_llama_cpp_log():
+    # stablelm-2-1_6b-chat Q8_0 load log (code-index file id 6950872103): 340 tensors, model params = 1.64 B,
+    # model size = 1.63 GiB. LayerNorms with bias, q/k/v biases (use_qkv_bias), ffn_norm, gated MLP.
+    m = resolve("stablelm2:1.6b").model
+    names = _shapes(m)
+    assert len(names) == 340 and round(count_params(m) / 1e9, 2) == 1.64
+    assert names["blk.0.attn_k.bias"] == (2048,) and names["blk.0.ffn_norm.bias"] == (2048,)
+    assert "blk.0.ffn_gate.weight" in names and "blk.0.attn_output.bias" not in names
+    assert abs(accuracy.file_weights_bytes(m, get_quant("Q8_0")) / (1.63 * GiB) - 1) < 0.005
+
+
+def test_falcon_7b_q4_0_matches_the_gpt4all_falcon_blob():
+    # GPT4All's Falcon-7B fine-tune, gpt4all-falcon-newbpe-q4_0.gguf: "Model Size: 4015.92 MB" in a stored validation
+    # report (code-index file id 57815307052), MiB by its value: the untied GGUF (output.weight Q8_0, llama-quant.cpp's
+    # Falcon rule) gives it within 0.01%.
+    m = resolve("falcon:7b").model
+    assert abs(accuracy.file_bytes(m, get_quant("Q4_0")) / (4015.92 * MiB) - 1) < 0.001

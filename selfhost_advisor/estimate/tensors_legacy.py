@@ -4,8 +4,9 @@ Why a module of their own: these architectures differ from the llama block in se
 which biases, fused QKV, a learned position table, parallel attention + MLP), so each is written out as llama.cpp
 loads it rather than as a pile of exceptions in tensors.py. Sources, per architecture, llama.cpp
 src/models/<arch>.cpp load_arch_tensors (read 2026-12-05):
-- phi2 (Phi-2): LayerNorm attn_norm w+b, q/k/v each with a bias (the current converter writes them apart; Dec 2023
-  files of the old phi-msft format have one attn_qkv w+b instead, same parameters), attn_output w+b, a GELU MLP
+- phi2 (Phi-2): LayerNorm attn_norm w+b, one fused attn_qkv w+b (the Dec 2023 phi-msft checkpoint's Wqkv, which
+  the GGUFs people pull were converted from: TheBloke's and Ollama's; today's converter on the later transformers-format
+  checkpoint writes q/k/v apart, the same parameters), attn_output w+b, a GELU MLP
   ffn_up/ffn_down with biases read from the same normed input (parallel block: no ffn_norm), output_norm w+b and an
   untied output head with a bias.
 - starcoder (GPTBigCode: StarCoder, Granite Code 20B/34B): token_embd, a learned position_embd {n_embd, n_ctx_train},
@@ -52,7 +53,7 @@ def legacy_layer(model: Model, i: int) -> list[Tensor]:
     q_out = model.n_heads * model.head_dim
     out = _norm(p + "attn_norm", d, i)
     if arch == "phi2":
-        return (out + _qkv(model, i, fused=False, bias=True) + _linear(p + "attn_output", q_out, d, i, True)
+        return (out + _qkv(model, i, fused=True, bias=True) + _linear(p + "attn_output", q_out, d, i, True)
                 + _linear(p + "ffn_up", d, ff, i, True) + _linear(p + "ffn_down", ff, d, i, True))
     if arch == "starcoder":
         return (out + _qkv(model, i, fused=True, bias=True) + _linear(p + "attn_output", q_out, d, i, True)
