@@ -284,3 +284,20 @@ def test_granite_vision_projects_four_siglip_layers_and_matches_ollamas_size():
     assert 2.35e9 <= total <= 2.45e9
     assert resolve("granite3.2-vision").model.id == "granite3.2-vision:2b"
     assert resolve("granite3.2-vision:2b-fp16").quant == "F16"
+
+
+def test_moondream2_text_and_projector_against_llamacpp_and_ollama():
+    # llama.cpp issue #9066: moondream2's text GGUF (phi2) "model params = 1.42 B", F16 "2.64 GiB"; Ollama's
+    # moondream:1.8b is 1.7 GB (Alpaca's copy of the library, code-index file id 4904807767): text Q4_0 + projector
+    import accuracy
+
+    from selfhost_advisor.catalog.quants import get_quant
+    from selfhost_advisor.estimate.tensors import count_params
+
+    m = get("moondream:1.8b")
+    assert round(count_params(m) / 1e9, 2) == 1.42
+    assert abs(accuracy.file_bytes(m, get_quant("F16")) / 2**30 - 2.64) < 0.01
+    total = accuracy.file_bytes(m, get_quant("Q4_0")) + projector(m, mmproj_file=True).weights_bytes
+    assert 1.65e9 <= total <= 1.75e9
+    assert resolve("moondream").model.id == "moondream:1.8b"
+    assert resolve("moondream:1.8b-v2-fp16").quant == "F16"

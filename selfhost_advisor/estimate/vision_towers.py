@@ -35,8 +35,9 @@ def clip_llava(c: dict, n_embd: int) -> Parts:
     t = vit_block(d, ff) * int(c["layers"])
     t += [(d * ch * p * p, "f16"), (positions * d, "f16")]  # patch kernel (4-D), position_embd.weight (2-D .weight)
     t += [(d, "f32")] * (bool(c.get("class_embedding")) + bool(c.get("patch_bias")) + 2 * bool(c.get("pre_norm")))
-    proj_in = d * int(c.get("feature_layers", 1))
-    t += [(proj_in * n_embd, "m"), (n_embd, "f32"), (n_embd * n_embd, "m"), (n_embd, "f32")]
+    proj_in = d * int(c.get("feature_layers", 1))  # Granite Vision: 4 layers' features; Moondream: 2 views side by side
+    mid = int(c.get("projector_hidden", n_embd))  # mm.0's width: n_embd for LLaVA, Moondream's 8192
+    t += [(proj_in * mid, "m"), (mid, "f32"), (mid * n_embd, "m"), (n_embd, "f32")]
     if c.get("image_newline"):  # LLaVA-NeXT's model.image_newline
         t.append((n_embd, "f32"))
     return t
