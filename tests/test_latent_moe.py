@@ -64,3 +64,24 @@ def test_unsloth_q8_0_file_size():
     w = estimate_memory(get("nemotron-3-super:120b"), get_quant("Q8_0"), FitRequest(context=512)).weights_bytes
     assert abs(w - 128.5e9) / 128.5e9 < 0.005
 
+
+
+def test_a_gguf_with_an_mtp_block_loads_only_the_trunk(tmp_path):
+    # llama-hparams.cpp n_layer() = block_count - nextn_predict_layers; the NextN / MTP block after the trunk is created
+    # TENSOR_SKIP unless llama.cpp runs MTP decoding (src/models/nemotron-h.cpp mtp_flags), so it is file, not memory.
+    from gguf import GGUFValueType as V
+    from gguf_factory import llama_tensors, write_gguf
+    from selfhost_advisor.catalog.gguf_model import read_local
+    from selfhost_advisor.estimate.tensors import exact_tensors
+
+    ts = llama_tensors(3, 256, 512, 4, 2, 320)  # blk.0-1 trunk, blk.2 the MTP block
+    path = tmp_path / "mtp.gguf"
+    write_gguf(path, n_layers=3, tensors=ts, extra={"llama.nextn_predict_layers": (1, V.UINT32)})
+    g = read_local(str(path))
+    m = g.model
+    assert m.n_layers == 2 and m.gguf_nextn_layers == 1
+    mtp = sum(b for t, _, b in exact_tensors(m) if t.name.startswith("blk.2."))
+    assert mtp > 0
+    w = estimate_memory(m, get_quant("Q4_K_M"), FitRequest(context=512)).weights_bytes
+    assert w == g.data_bytes - mtp
+    assert kv_cache_bytes(m, FitRequest(context=512))[0] == 2 * 512 * 2 * 64 * 2 * 2  # 2 layers, 2 KV heads x 64

@@ -217,6 +217,13 @@ def model_from_metadata(
 
     names = {t[0]: t for t in tensor_types}
     n_layers = num("block_count")
+    # NextN / MTP blocks (GLM-4.5, Nemotron 3 Super, ...) follow the trunk: llama.cpp's n_layer() is block_count -
+    # nextn_predict_layers, and it loads those blocks only for MTP decoding (TENSOR_SKIP)
+    nextn = num("nextn_predict_layers")
+    if 0 < nextn < n_layers:
+        n_layers -= nextn
+    else:
+        nextn = 0
     hidden = num("embedding_length")
     n_heads = num("attention.head_count")
     if n_layers <= 0 or hidden <= 0 or n_heads <= 0:
@@ -272,6 +279,8 @@ def model_from_metadata(
     if mla is None and k_swa and k_swa != head_dim:
         global_head_dim, head_dim = head_dim, k_swa
         swa_layers, kv_list = key("attention.sliding_window_pattern"), key("attention.head_count_kv")
+        if nextn and isinstance(swa_layers, list) and isinstance(kv_list, list):  # per-layer arrays span the NextN blocks
+            swa_layers, kv_list = swa_layers[:n_layers], kv_list[:n_layers]
         if isinstance(swa_layers, list) and isinstance(kv_list, list) and len(kv_list) == len(swa_layers) == n_layers:
             full = [_int(h, 0, f"{model_id}: GGUF key {arch}.attention.head_count_kv")
                     for h, swa in zip(kv_list, swa_layers) if not swa]
@@ -315,6 +324,7 @@ def model_from_metadata(
         global_head_dim=global_head_dim,
         global_kv_heads=global_kv,
         kv_heads_by_layer=kv_by_layer,
+        gguf_nextn_layers=nextn,
         license=str(md.get("general.license", "")),
         source=source,
         tensor_types=tuple((n, tuple(int(d) for d in s), ty) for n, s, ty in tensor_types),

@@ -175,6 +175,8 @@ def weights(model: Model, quant: Quant) -> Weights:
     sums = _Sums(model)
     if model.tensor_types is not None:
         for t, ty, b in exact_tensors(model):
+            if model.gguf_nextn_layers and _past_trunk(t.name, model.n_layers):
+                continue  # a NextN / MTP block: llama.cpp creates it TENSOR_SKIP unless it runs MTP decoding
             sums.add(t, ty, b)
         return sums.result()
     w = model_walk(model)
@@ -207,6 +209,13 @@ def weights(model: Model, quant: Quant) -> Weights:
                    tuple([b.read for b in per_layer]), tuple([b.flops for b in per_layer]), sums.head,
                    tuple([b.mats for b in per_layer]), sums.head_matrix, tuple([b.exps for b in per_layer]),
                    tuple([b.exps_read for b in per_layer]), sums.ple)
+
+
+def _past_trunk(name: str, n_layers: int) -> bool:
+    """blk.N.* with N >= n_layers: a GGUF's NextN / MTP blocks, which follow the trunk's n_layer() blocks
+    (llama-hparams.cpp n_layer() = block_count - nextn_predict_layers)."""
+    head = name[4:].split(".", 1)[0] if name.startswith("blk.") else ""
+    return head.isdigit() and int(head) >= n_layers
 
 
 @lru_cache(maxsize=256)
