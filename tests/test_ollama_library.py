@@ -102,3 +102,32 @@ def test_solar_is_not_a_mistral_7b():
 def test_cogito_gguf_files_match(tag, real):
     est = accuracy.file_bytes(resolve(tag).model, get_quant("Q4_K_M"))
     assert abs(est / real - 1) < 0.005  # measured: +0.013% (8B), -0.021% (14B), within the listing's rounding
+
+
+# Ollama tag sizes of the session-9 "finetunes 2" families (two digits, GB = 10^9): the estimate must fall within 1% of the
+# range the digits stand for (tests/test_ollama_default_quants.py size_range). duckdb-nsql's tag pages as stored copies of
+# ollama.com/library/duckdb-nsql:7b-q3_K_S / -q5_K_S / -q5_1 / -q8_0; the others from the 2026-04 tag list (Jeffser/Alpaca
+# src/ollama_models.py), whose FAMILY:latest blob is Q4_0 or Q4_K_S (both within the range) or Q4_K_M (mistral-large).
+TAG_SIZES = [
+    ("duckdb-nsql:7b", "Q3_K_S", "2.9 GB"), ("duckdb-nsql:7b", "Q4_0", "3.8 GB"), ("duckdb-nsql:7b", "Q5_K_S", "4.7 GB"),
+    ("duckdb-nsql:7b", "Q5_1", "5.1 GB"), ("duckdb-nsql:7b", "Q8_0", "7.2 GB"),  # measured -1.0% .. +1.7% of the digits
+    ("notux:8x7b", "Q4_0", "26 GB"), ("wizard-vicuna:13b", "Q4_0", "7.4 GB"), ("mistral-large:123b", "Q4_K_M", "73 GB"),
+]
+
+
+@pytest.mark.parametrize("tag,quant,size", TAG_SIZES)
+def test_finetunes_2_match_the_library_sizes(tag, quant, size):
+    from test_ollama_default_quants import size_range
+
+    lo, hi = size_range(size)
+    est = accuracy.file_bytes(resolve(tag).model, get_quant(quant))
+    assert lo * 0.99 <= est <= hi * 1.01, (tag, est)
+
+
+def test_moved_defaults_resolve_to_the_current_model_and_keep_the_old_tags():
+    # 2026-04 tag list: mistral-small:latest 14 GB = :24b (Mistral Small 3), mistral-large:latest 73 GB = :123b
+    assert resolve("mistral-small").model.hf_id == "mistralai/Mistral-Small-24B-Instruct-2501"
+    assert resolve("mistral-large:latest").model.id == "mistral-large:123b"
+    assert resolve("mistral-small3.1").model.id == "mistral-small3.1:24b"
+    with pytest.raises(Exception, match="several sizes"):
+        resolve("command-r")  # latest is the 08-2024 model (19 GB), not the catalog's v0.1 (20.2 GB at Q4_0)
