@@ -116,7 +116,7 @@ TAG_SIZES = [
     ("granite3-dense:8b", "Q4_K_M", "4.9 GB"), ("granite3.1-dense:8b", "Q4_K_M", "5.0 GB"),
     ("granite3.1-dense:2b", "Q4_K_M", "1.6 GB"),
     ("wizard-math:7b", "Q4_0", "4.1 GB"),
-    ("open-orca-platypus2:13b", "Q4_0", "7.4 GB"), ("codebooga:34b", "Q4_0", "19 GB"),  # Mistral 7B; a Llama 2 7B (3.83 GB) would miss the range  # :2b and granite3-dense:latest; Q4_1 is within the range too
+    ("open-orca-platypus2:13b", "Q4_0", "7.4 GB"), ("codebooga:34b", "Q4_0", "19 GB"), ("yi:6b", "Q4_0", "3.5 GB"),  # Mistral 7B; a Llama 2 7B (3.83 GB) would miss the range  # :2b and granite3-dense:latest; Q4_1 is within the range too
 ]
 
 
