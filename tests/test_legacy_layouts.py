@@ -231,3 +231,18 @@ def test_falcon_7b_q4_0_matches_the_gpt4all_falcon_blob():
     # Falcon rule) gives it within 0.01%.
     m = resolve("falcon:7b").model
     assert abs(accuracy.file_bytes(m, get_quant("Q4_0")) / (4015.92 * MiB) - 1) < 0.001
+
+
+def test_olmoe_catalog_entry_matches_allenais_gguf_and_reads_1_3b_per_token():
+    # allenai/OLMoE-1B-7B-0924-Instruct-GGUF Q4_K_M: 4,213,512,672 bytes (exact; code-index file id 71506167196).
+    # "1B-7B": 6.9 B stored, about 1.3 B read per token (8 of 64 experts). The config maps through OlmoeForCausalLM.
+    from selfhost_advisor.catalog.hf_config import model_from_config
+
+    m = resolve("olmoe:7b").model
+    assert abs(accuracy.file_bytes(m, get_quant("Q4_K_M")) / 4_213_512_672 - 1) < 0.002
+    assert 6.9e9 < count_params(m) < 6.95e9 and 1.25e9 < active_params(m) < 1.32e9
+    hub = model_from_config({"architectures": ["OlmoeForCausalLM"], "hidden_size": 2048, "intermediate_size": 1024,
+                             "num_hidden_layers": 16, "num_experts": 64, "num_experts_per_tok": 8,
+                             "num_attention_heads": 16, "num_key_value_heads": 16, "vocab_size": 50304,
+                             "tie_word_embeddings": False}, "allenai/OLMoE-1B-7B-0924")
+    assert count_params(hub) == count_params(m)
