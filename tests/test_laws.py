@@ -43,16 +43,24 @@ def test_smaller_quant_never_needs_more_weights_for_any_catalog_model():
     # attn_qkv (attn_v rules), attn_output and ffn_down, 59% of its parameters, at Q5_K in every layer, so it outweighs
     # Q4_K_S (mradermacher's starcoder table lists both at 9.4 GB). Exempt when types other than the file type's
     # default type hold most of the bytes.
-    fallback_types = {"Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q8_0", "IQ4_NL"}
     for m in MODELS:
         for ladder in (K_LADDER, IQ_LADDER):
             sizes = [estimate_memory(m, get_quant(q), FitRequest(context=4096)).weights_bytes for q in ladder]
             for bigger, smaller, q in zip(sizes, sizes[1:], ladder[1:]):
                 if smaller > bigger * 1.005:
-                    by_type = bytes_per_type(m, get_quant(q))
-                    bumped = sum(b for t, b in by_type.items() if t not in (get_quant(q).default_type, "F32"))
-                    fallback = sum(b for t, b in by_type.items() if t in fallback_types)
-                    assert max(fallback, bumped) > 0.5 * smaller, (m.id, q)
+                    assert _inversion_explained(m, q, smaller), (m.id, q)
+
+
+_FALLBACK_TYPES = frozenset({"Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q8_0", "IQ4_NL"})
+
+
+def _inversion_explained(m, q, smaller):
+    """A lower file type may come out larger only when fallback types or types other than its default type (the
+    bumps of llama-quantize's rules) hold most of its bytes (see the test above)."""
+    by_type = bytes_per_type(m, get_quant(q))
+    bumped = sum(b for t, b in by_type.items() if t not in (get_quant(q).default_type, "F32"))
+    fallback = sum(b for t, b in by_type.items() if t in _FALLBACK_TYPES)
+    return max(fallback, bumped) > 0.5 * smaller
 
 
 @settings(max_examples=60, deadline=None)
@@ -134,8 +142,10 @@ def test_more_context_never_needs_less_memory_nor_places_better(model, quant, a,
 def test_a_smaller_quant_never_needs_more_weights_for_any_pair_of_a_ladder(model, ladder, data):
     i, j = sorted((data.draw(st.integers(0, len(ladder) - 1)), data.draw(st.integers(0, len(ladder) - 1))))
     bigger, smaller = (estimate_memory(model, get_quant(ladder[k]), FitRequest(context=4096)).weights_bytes for k in (i, j))
-    # llama.cpp's shape fallbacks make a lower type up to ~0.04% larger on rows not a multiple of 256 (see above)
-    assert smaller <= bigger * 1.005
+    # llama.cpp's shape fallbacks make a lower type up to ~0.04% larger on rows not a multiple of 256; where fallbacks
+    # or llama-quantize's bumps hold most of the bytes the ladder itself breaks (see above: fused-qkv layouts such as
+    # Phi-2 / moondream, StarCoder and Falcon at Q3_K_L, Nemotron 3 Nano's IQ3_M and Q4_K_M)
+    assert smaller <= bigger * 1.005 or _inversion_explained(model, ladder[j], smaller)
 
 
 @settings(max_examples=40, deadline=None)
