@@ -155,3 +155,12 @@ def test_serve_gives_one_slot_to_ollamas_single_slot_architectures():
     assert one.max_concurrency == 1 and "max_num_seqs" in one.limits
     assert serve("llama3.1:8b", "rtx4090", engine="ollama").max_concurrency > 1
     assert serve("qwen3.5:9b", "rtx4090", engine="llamacpp").max_concurrency > 1  # llama-server itself has no such cap
+
+
+def test_ollama_embeddings_batch_caps_the_input_length():
+    # routes.go DefaultEmbeddingNumBatchForContext: -b/-ub min(2048, num_ctx) for embedding models (the 0.33.2 log:
+    # bge-m3 at num_ctx 4096 ran "-b 2048 -ub 2048"); llama-server embeds an input in one physical batch
+    r = fit("bge-m3:567m", "rtx4090", engine="ollama", context=8192)
+    assert "-b/-ub 2048" in r.options[0].placement.note
+    assert any("inputs longer than 2048 tokens are refused" in w for w in r.warnings)
+    assert not fit("bge-m3:567m", "rtx4090", engine="ollama", context=2048).warnings

@@ -67,7 +67,21 @@ class Ollama(LlamaCpp):
         return min(int(rule), model.max_context)
 
     def embedding_note(self, model: Model, request: FitRequest) -> str:
-        return ""  # Ollama's runner sets its own batch for embeddings; its rule was not read
+        """0.30.0+: Ollama passes -b/-ub min(2048, num_ctx) for embedding models (server/routes.go
+        DefaultEmbeddingNumBatchForContext, engines/ollama_launch.py), and llama-server embeds an input in one
+        physical batch, so a longer input is refused. Releases before ran Ollama's own runners (not read)."""
+        from ..estimate.encoder import ENCODER_ARCHS
+
+        if self.release(request.engine_version).get("num_batch") != "auto" or model.arch not in ENCODER_ARCHS:
+            return ""
+        from ..catalog.data import load
+
+        batch = min(int(load("engines")["engines"]["ollama"]["launch"]["embedding_batch"]), request.context)
+        if batch >= request.context:
+            return ""
+        return (f"Ollama passes -b/-ub {batch} for embedding models (server/routes.go): llama-server embeds each input "
+                f"in one physical batch, so inputs longer than {batch} tokens are refused although num_ctx is "
+                f"{request.context:,}")
 
     def context_over_max(self, model: Model, context: int) -> tuple[int, str]:
         """Ollama lowers num_ctx to the GGUF's context_length before it starts the runner (llm/server.go:
