@@ -120,7 +120,7 @@ def test_below_reading_speed_a_faster_option_of_the_same_tier_wins_but_never_one
     slow = [option(q["Q8_0"], "cpu", 0.9), option(q["Q4_K_M"], "cpu", 2.0), option(q["IQ3_M"], "cpu", 2.6)]
     pick = choose(slow, Gate())
     # nothing usable: the fastest down to Q4_K_M (llama.cpp's recommended type), not the 3-bit IQ3_M
-    assert pick.option.quant.name == "Q4_K_M" and pick.rule == "fastest" and "Q8_0: 0.9" in pick.reason()
+    assert pick.option.quant.name == "Q4_K_M" and pick.rule == "fastest" and "the best quality, Q8_0, decodes at 0.9" in pick.reason()
     assert choose(slow[2:], Gate()).option.quant.name == "IQ3_M"  # nothing at Q4_K_M or better: the best there is
     assert choose(slow, gate(None, 0.5)).option.quant.name == "Q8_0"  # --min-tps 0.5: the user's own floor
     assert choose(slow, gate(None, 2.5)).option.quant.name == "IQ3_M"  # --min-tps trades down to --min-quant

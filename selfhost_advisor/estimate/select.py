@@ -123,7 +123,8 @@ class Pick:
                     f"faster, {_tps(o)} vs {_tps(b)} tokens/s")
         if self.rule == "usable_speed":
             return f"{where}; the best quality that decodes at {floor} or more ({b.quant.name}: {_tps(b)})"
-        return f"{where}; nothing{those} reaches {floor}, so the fastest of those ({b.quant.name}: {_tps(b)})"
+        return (f"{where}; nothing{those} reaches {floor}, so the fastest of those; the best quality, "
+                f"{b.quant.name}, decodes at {_tps(b)}")
 
 
 def rule_note(min_tps: float | None = None) -> str:
