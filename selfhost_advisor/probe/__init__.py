@@ -1,7 +1,8 @@
 """Hardware detection: `probe() -> ProbeReport` runs each backend and collects warnings instead of raising.
 
 Backends (one concern each, each fed its source so tests use fakes): nvidia.py (NVML), amd.py (sysfs, amdsmi),
-apple.py (sysctl/ioreg), pci.py (any GPU on the PCI bus, for presence), cpu.py (/proc/cpuinfo, py-cpuinfo, cgroup).
+intel.py (sysfs: i915, xe), apple.py (sysctl/ioreg), pci.py (any GPU on the PCI bus, for presence), cpu.py
+(/proc/cpuinfo, py-cpuinfo, cgroup).
 files.py reads a saved `advisor probe --json` back into a Machine.
 """
 from __future__ import annotations
@@ -95,6 +96,14 @@ def probe(sources: ProbeSources | None = None) -> ProbeReport:
             devices += res.devices
             others += res.other_devices
             warnings += res.warnings
+            from .cpu import probe_cpu
+            from .intel import probe_intel
+
+            cpu = probe_cpu(src.root, src.cpuinfo_loader, src.boot_time, src.cache_dir)
+            res = probe_intel(src.root, cpu.name, total)
+            devices += res.devices
+            others += res.other_devices
+            warnings += res.warnings
             others += _unclaimed_gpus(src.root, devices + others, warnings)
             limit = cgroup_memory_limit(src.root)
             container = in_container(src.root)
@@ -179,8 +188,8 @@ def _with_host_rates(machine: Machine, src: ProbeSources) -> Machine:
 
 
 def _one_backend(devices: list[Device]) -> tuple[list[Device], list[Device]]:
-    """Keep the GPUs of one backend for placement (NVIDIA, else AMD, else Apple); return the rest separately."""
-    for vendor in ("nvidia", "amd", "apple"):
+    """Keep the GPUs of one backend for placement (NVIDIA, else AMD, else Apple, else Intel); return the rest."""
+    for vendor in ("nvidia", "amd", "apple", "intel"):
         keep = [d for d in devices if d.vendor == vendor]
         if keep:
             return keep, [d for d in devices if d.vendor != vendor]

@@ -6,6 +6,7 @@ device at all, the probe can skip loading NVML (keeps `advisor probe` fast on ma
 from __future__ import annotations
 
 import os
+import stat
 
 from ..catalog.data import load
 from ..record import record
@@ -24,11 +25,21 @@ class PciGpu:
 
 
 def read_text(path: str) -> str | None:
+    """The first 4 KiB of a regular file, stripped; None for anything else. sysfs attributes are regular files; a FIFO
+    or device node planted in their place is not opened for a blocking read (O_NONBLOCK, then fstat), so it cannot
+    hang the probe."""
     try:
-        with open(path, encoding="ascii", errors="replace") as fh:
-            return fh.read(4096).strip()
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     except OSError:
         return None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return None
+        return os.read(fd, 4096).decode("ascii", errors="replace").strip()
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
 
 
 def read_int(path: str) -> int | None:
