@@ -246,3 +246,13 @@ def test_olmoe_catalog_entry_matches_allenais_gguf_and_reads_1_3b_per_token():
                              "num_attention_heads": 16, "num_key_value_heads": 16, "vocab_size": 50304,
                              "tie_word_embeddings": False}, "allenai/OLMoE-1B-7B-0924")
     assert count_params(hub) == count_params(m)
+
+
+def test_granite_code_8b_is_the_llama_layout_and_matches_sanctums_table():
+    # Granite Code 3B/8B are LlamaForCausalLM (llama.cpp llama); SanctumAI/granite-8b-code-instruct-GGUF's card
+    # (code-index file id 13576556707): F16 16.12 GB, Q8_0 8.57, Q4_K_M 4.88, Q2_K 3.06. The calibration log of the 128k
+    # variant states 8.05 B parameters.
+    m = resolve("granite-code:8b").model
+    assert m.arch == "llama" and round(count_params(m) / 1e9, 2) == 8.05
+    for quant, gb in (("F16", 16.12), ("Q8_0", 8.57), ("Q4_K_M", 4.88), ("Q2_K", 3.06)):
+        assert abs(accuracy.file_bytes(m, get_quant(quant)) / (gb * 1e9) - 1) < 0.005, quant
