@@ -15,6 +15,8 @@ Each candidate writes a row's seconds per token as a sum of terms, each term a p
   flops  prefill FLOPs / spec FLOPS as the estimator counts them (coefficient: 1 / compute efficiency)
   path   prefill FLOPs / the peak of the kernel path ggml-cuda takes under HIP for each type (MMQ: int8; hipBLAS:
          FP16; see _rocm_path), by weight share (fourth pass; Vulkan rows: the listed peak)
+  matvec per block type, max(0, k x weights / (the CUDA family's mat-vec rate x lanes / 128 x clock) - bytes streamed):
+         CUDA's decode form with its rates carried to these GPUs (fourth pass; see MATVEC)
   mmq    MMQ's unpacking: weights / (the CUDA family's per-type MMQ rate x CU lanes / 128 x clock), types on MMQ only
 and "max" = max(bw, lanes) + layer, the CUDA family's form ("max_cycles": + cycles). A term whose coefficient comes out negative is dropped and
 the fit redone; terms beyond the first need rows of 2+ machines, 2+ models and more rows than unknowns (else the
@@ -42,7 +44,7 @@ from selfhost_advisor.estimate.speed import family, token_work  # noqa: E402
 BACKENDS = ("rocm", "vulkan", "sycl")
 # the shipped structure first (since 2026-12-05's third pass: bandwidth + per-layer cycles)
 DECODE = (("bw", "cycles"), ("bw", "layer"), ("bw", "layer", "token"), ("bw", "token"), ("bw", "lanes"),
-          ("bw", "layer", "lanes"), ("bw", "cycles", "lanes"), "max", "max_cycles")
+          ("bw", "layer", "lanes"), ("bw", "cycles", "lanes"), "max", "max_cycles", ("bw", "cycles", "matvec"))
 MAX = {"max": "layer", "max_cycles": "cycles"}  # max(bw, lanes) + a fixed per-layer term (CUDA's form)
 PREFILL = (("flops",), ("flops", "lanes"), ("flops", "layer"), ("flops", "token"), ("flops", "cycles"),
            ("path",), ("flops", "mmq"), ("path", "mmq"), "max_path_mmq", ("path", "mmq_vopd"),
@@ -133,6 +135,70 @@ def _prefill_path_features(r: F.Row, flops_feature: float, t: float, vopd: bool 
     return path, unpack
 
 
+# Decode with per-type mat-vec rates (fourth pass): ROCm runs ggml-cuda's own mat-vec kernels (mmvq.cu, compiled by
+# HIP), so the CUDA family's per-type rates (weights per 128-lane SM-cycle, fitted on our H200) are carried to an AMD
+# GPU by its vector lanes / 128 x clock, over one factor k per backend, in CUDA's form (speed.py _kernel_excess):
+#   t = a x bytes / bandwidth + c x layers / clock + sum over types max(0, k x weights / (rate x lane-cycles/s)
+#       - a x bytes / bandwidth)
+# Scored on every weak backend (Vulkan's and SYCL's kernels are their own; the CUDA rates stand in for a per-type
+# cost there).
+MATVEC = ("bw", "cycles", "matvec")
+
+
+def _matvec_pairs(r: F.Row, t: float) -> list[tuple[float, float, str]]:
+    """Per block-quantized type: (weights / (lanes / 128 x clock) / t, bytes / spec bandwidth / t, type)."""
+    lanes, _ = _lanes_clock(r)
+    cyc = lanes / 128 * F._clock_hz(r)
+    bw = r.machine.devices[0].bandwidth_bytes_per_s
+    totals = F._matrix_totals(r)
+    return [(w / cyc / t, b / bw / t, ty) for ty, (w, b) in totals.items() if ty in F._block_types(totals)]
+
+
+def _fit_matvec(rows: list[F.Row], feats: dict) -> dict:
+    """a, c and k of MATVEC: for each k on a grid, a and c by least squares on relative error, alternated with each
+    row's kernel excess until they settle (c >= 0); the k with the least squared error is kept. With rows of fewer than
+    2 machines or 2 models (or under 4 rows): bandwidth alone, as the shipped fit."""
+    import numpy as np
+    from selfhost_advisor.estimate.speed import _rate, _rate_table, efficiency
+
+    x = np.array([feats[id(r)]["bw"] for r in rows])
+    lay = np.array([feats[id(r)]["cycles"] for r in rows])
+    if not (len({r.gpu for r in rows}) >= 2 and len({(r.model_id, r.quant) for r in rows}) >= 2 and len(rows) >= 4):
+        return {"bw": float(x @ np.ones(len(x)) / (x @ x)), "cycles": 0.0, "matvec": 0.0}
+    table = _rate_table(efficiency("cuda").matvec)
+    kern = [[(wk / _rate(ty, table), bb) for wk, bb, ty in feats[id(r)]["mv"] if _rate(ty, table)] for r in rows]
+    width = max(1, max(len(k) for k in kern))
+    wt = np.array([[w for w, _ in row] + [0.0] * (width - len(row)) for row in kern])  # per row and type
+    bt = np.array([[b for _, b in row] + [0.0] * (width - len(row)) for row in kern])
+    xl = np.column_stack([x, lay])
+
+    def solve(k: float) -> tuple[float, float, float]:
+        a, c = 1.0, 0.0
+        for _ in range(60):
+            y = 1.0 - np.maximum(0.0, k * wt - a * bt).sum(axis=1)
+            a_new, c = np.linalg.lstsq(xl, y, rcond=None)[0]
+            if c < 0:
+                a_new, c = float(x @ y / (x @ x)), 0.0
+            if abs(a_new - a) < 1e-12:
+                break
+            a = float(a_new)
+        ex = np.maximum(0.0, k * wt - a * bt).sum(axis=1)
+        return float(((a * x + c * lay + ex - 1.0) ** 2).sum()), a, float(c)
+
+    err, k = min((solve(k)[0], float(k)) for k in np.geomspace(0.25, 8.0, 121))
+    _, a, c = solve(k)
+    return {"bw": a, "cycles": c, "matvec": k}
+
+
+def _predict_matvec(f: dict, coef: dict) -> float:
+    from selfhost_advisor.estimate.speed import _rate, _rate_table, efficiency
+
+    table = _rate_table(efficiency("cuda").matvec)
+    a, k = coef["bw"], coef["matvec"]
+    ex = sum(max(0.0, k * wk / r - a * bb) for wk, bb, ty in f["mv"] if (r := _rate(ty, table)))
+    return 1.0 / (a * f["bw"] + coef["cycles"] * f["cycles"] + ex) - 1.0
+
+
 def features(r: F.Row) -> dict[str, float]:
     t = 1.0 / r.measured
     lanes, mhz = _lanes_clock(r)
@@ -145,6 +211,8 @@ def features(r: F.Row) -> dict[str, float]:
     out = {"bw": F._seconds(r, F._unit(bandwidth=1.0)) / t, "layer": F._seconds(r, F._unit(layer=1.0)) / t,
            "token": 1.0 / t, "lanes": weights / (lanes * mhz * 1e6) / t, "cycles": n / (mhz * 1e6) / t,
            "flops": F._seconds(r, F._unit(compute=1.0)) / t}
+    if r.kind == F.DECODE:
+        out["mv"] = _matvec_pairs(r, t)
     if r.kind == F.PROMPT:
         out["path"], out["mmq"] = _prefill_path_features(r, out["flops"], t)
         out["mmq_vopd"] = _prefill_path_features(r, out["flops"], t, vopd=True)[1]
@@ -200,6 +268,8 @@ def _fit_max_path(rows: list[F.Row], feats: dict) -> dict[str, float]:
 
 
 def _fit_any(rows, feats, terms) -> dict[str, float]:
+    if terms == MATVEC:
+        return _fit_matvec(rows, feats)
     if terms == "max_path_mmq":
         return _fit_max_path(rows, feats)
     return _fit_max(rows, feats, MAX[terms]) if terms in MAX else _fit(rows, feats, terms)
@@ -207,6 +277,8 @@ def _fit_any(rows, feats, terms) -> dict[str, float]:
 
 def _predict(r: F.Row, feats: dict, coef: dict, terms) -> float:
     f = feats[id(r)]
+    if terms == MATVEC:
+        return _predict_matvec(f, coef)
     if terms == "max_path_mmq":
         t = max(coef["path"] * f["path"], coef["mmq"] * f["mmq"])
     elif terms in MAX:
