@@ -207,13 +207,21 @@ def speed_report(cal: Path) -> dict:
             key = f"{family(r.backend)} {'decode' if r.kind == 'tg' else 'prefill'}"
             out.setdefault(key, {"in_sample": [], "held_out": [], "held_out_before_fit": []})
             out[key]["held_out_before_fit"].append(abs(fit_speed.predict(r) / r.measured - 1) * 100)
+    from selfhost_advisor.estimate.speed import _speed_data
+
+    shipped = _speed_data()["families"]  # the full fit (tests/test_speed.py checks it is a fresh one)
     folds: dict[str, tuple] = {}
     for r in rows:
         # every row of that card, whatever name a file gives it (Row.gpu: "NVIDIA RTX 3090" and "NVIDIA RTX 3090
         # 24GB" are one card; grouping by name kept one of them in the other's fold)
         if r.gpu not in folds:
             held = [x for x in rows if x.gpu != r.gpu]
-            folds[r.gpu] = (fit_speed._table(fit_speed.fit(held, mv)), {(family(x.backend), x.kind) for x in held})
+            # each family is fitted on its own rows, so only the families this card has rows in change: the CUDA
+            # family with our device rows and its kernel-rate alternation (fit), any other alone (fit_families)
+            fams = tuple(sorted({family(x.backend) for x in rows if x.gpu == r.gpu}))
+            refit = fit_speed.fit(held, mv) if "cuda" in fams else fit_speed.fit_families(held, fams)
+            folds[r.gpu] = (fit_speed._table({**shipped, **{f: refit[f] for f in fams if f in refit}}),
+                            {(family(x.backend), x.kind) for x in held})
         # no rows of this backend and test left without this hardware: nothing to predict it from
         table = folds[r.gpu][0] if (family(r.backend), r.kind) in folds[r.gpu][1] else None
         ins = fit_speed.predict(r) / r.measured - 1

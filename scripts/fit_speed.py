@@ -22,6 +22,7 @@ import re
 import statistics
 import sys
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -248,6 +249,14 @@ def _seconds(row: Row, table) -> float:
     return 1.0 / predict(row, table)
 
 
+@lru_cache(maxsize=None)
+def _unit_seconds(row: Row, term: str) -> float:
+    """Seconds per token of `row` with one term of the model at unit coefficient and the others off (the fits'
+    features): the same for every refit, so computed once per row (the leave-one-out refits call them thousands of
+    times)."""
+    return _seconds(row, _unit(**{term: 1.0}))
+
+
 def _solve(features: list[list[float]], targets: list[float] | None = None) -> list[float]:
     """Least squares for sum_i (f_i . x - y_i)^2 (features and targets already divided by the measurement; y = 1
     when no targets are given)."""
@@ -285,7 +294,7 @@ def _block_types(totals: dict[str, tuple[float, float]]) -> set[str]:
 
 def _inverse_efficiency(rows: list[Row]) -> float | None:
     """Least squares for 1/efficiency when a row's time is its FLOPs at unit efficiency over that efficiency."""
-    ys = [_seconds(r, _unit(compute=1.0)) * r.measured for r in rows]
+    ys = [_unit_seconds(r, "compute") * r.measured for r in rows]
     return sum(ys) / sum(y * y for y in ys) if ys else None
 
 
@@ -304,7 +313,7 @@ def _fit_unpack(rows: list[Row]) -> dict:
     for r in rows:
         t = 1.0 / r.measured
         smc = sm_cycles_per_s(r.machine.devices[0])
-        flops_t = _seconds(r, _unit(compute=1.0)) / t
+        flops_t = _unit_seconds(r, "compute") / t
         base.append([0.0, flops_t] if _is_quant(r) else [flops_t, 0.0])
         base[-1].append(get_model(r.model_id).n_layers / smc / t)
         per_type.append({ty: w / smc / t for ty, (w, _) in _matrix_totals(r, head=False).items()})
@@ -411,11 +420,11 @@ def _fit_families(rows: list[Row], device: list[Row], prior: dict | None,
         cycles = fam in CYCLE_FAMILIES
         for r in dec:
             t = 1.0 / r.measured
-            x = _seconds(r, _unit(bandwidth=1.0)) / t
-            lay = _seconds(r, _unit(layer=1.0)) / t
+            x = _unit_seconds(r, "bandwidth") / t
+            lay = _unit_seconds(r, "layer") / t
             if cycles:  # the per-layer time in GPU cycles: layers / clock
                 lay /= _clock_hz(r)
-            hop = _seconds(r, _unit(hop=1.0)) / t
+            hop = _unit_seconds(r, "hop") / t
             feats.append((x, lay, hop))
             extra = _excess(r, prior) if prior is not None and fam == "cuda" else 0.0
             targets.append(1.0 - extra / t)

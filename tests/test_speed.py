@@ -374,7 +374,11 @@ def test_cuda_and_metal_leave_one_hardware_out_folds_drop_every_row_of_the_card(
         seen.append({r.gpu for r in rows})
         return _speed_data()["families"]
 
+    def recording_fit_families(rows, families):
+        return recording_fit(rows)
+
     monkeypatch.setattr(fit_speed, "fit", recording_fit)
+    monkeypatch.setattr(fit_speed, "fit_families", recording_fit_families)
     accuracy.speed_report(CAL)
     assert len(seen) == len(every)  # one fold per card, not per name
     left_out = [every - s for s in seen]

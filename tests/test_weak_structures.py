@@ -82,12 +82,15 @@ def test_the_reasons_for_not_shipping_the_kernel_path_prefill_still_hold(modules
 
 def test_the_reasons_for_not_shipping_per_type_matvec_rates_on_rocm_still_hold(modules):
     """methodology 5b, fourth pass: the CUDA per-type mat-vec rates carried by lanes x clock (ROCm compiles the same
-    mmvq.cu) fix the Strix Halo Q3_K_S row and lower ROCm's leave-one-hardware-out median and max, but the blind ROCm
-    median does not improve (two of three blind GPUs get worse) and Vulkan's leave-one-hardware-out gets worse."""
+    mmvq.cu) fix the Strix Halo Q3_K_S row and lower ROCm's leave-one-hardware-out median and max, but two of the three
+    blind GPUs get worse (the blind median moves by a fraction of a point either way with the last digit of the fitted
+    factor) and Vulkan's leave-one-hardware-out gets worse."""
     _, s = modules
     base, mv = s.score("decode", ("bw", "cycles")), s.score("decode", s.MATVEC)
     assert mv["rocm"]["median_abs_error_pct"] < base["rocm"]["median_abs_error_pct"]
     strix_q3 = [e for a, e in mv["rocm"]["errors"] if a == "RDNA 3.5" and abs(e) > 40]
     assert not strix_q3 and any(a == "RDNA 3.5" and e > 40 for a, e in base["rocm"]["errors"])
-    assert mv["rocm"]["blind_median_abs_error_pct"] >= base["rocm"]["blind_median_abs_error_pct"]
+    worse = [abs(m) > abs(b) for m, b in zip(mv["rocm"]["blind"], base["rocm"]["blind"])]
+    assert len(worse) == 3 and sum(worse) == 2
+    assert abs(mv["rocm"]["blind_median_abs_error_pct"] - base["rocm"]["blind_median_abs_error_pct"]) < 1.0
     assert mv["vulkan"]["median_abs_error_pct"] > base["vulkan"]["median_abs_error_pct"]
