@@ -47,12 +47,22 @@ def cpu_isa(machine: Machine) -> str:
     return "avx2"
 
 
+def prefill_isa(machine: Machine) -> str:
+    """The family of llama.cpp's CPU prompt kernels on this host. As cpu_isa, but a VNNI host without AVX-512 is
+    vnni256: ggml-cpu's K-quant GEMMs have AVX-512 code that such a host cannot run, and its 256-bit code reaches
+    0.4-0.85 of the AVX-512 rate per vector FLOP on the same core (data/speed.yaml cpu_prefill, docs/methodology.md 4e)."""
+    isa = cpu_isa(machine)
+    flags = set(machine.cpu.flags) if machine.cpu else set()
+    return "vnni256" if isa == "vnni" and "avx512_vnni" not in flags else isa
+
+
 @lru_cache(maxsize=8)
 def prefill_rates(isa: str) -> tuple[dict[str, float], float, float]:
     """(ops per vector FLOP by GGML type, the median for quantized types not measured, the float-weight rate).
-    A family nobody measured takes vnni's quantized rates scaled by cpu_matvec's published ISA ratio, as decode does."""
+    A family nobody measured (avx2, neon) takes the 256-bit VNNI rates (vnni256; vnni where that is absent) scaled by
+    cpu_matvec's published ISA ratio, as decode does: their kernels are 256-bit (or 4 x 128-bit NEON) code too."""
     fams = _data()["cpu_prefill"]["families"]
-    fam = fams.get(isa) or fams["vnni"]
+    fam = fams.get(isa) or fams.get("vnni256") or fams["vnni"]
     scale = 1.0
     if isa not in fams:
         ratio = _data()["cpu_matvec"]
@@ -107,7 +117,7 @@ def prefill_seconds(layers: tuple, attention_flops: float, machine: Machine) -> 
     vf = vector_flops(machine)
     if not vf:
         return None
-    rates, median, float_rate = prefill_rates(cpu_isa(machine))
+    rates, median, float_rate = prefill_rates(prefill_isa(machine))
     seen: dict[tuple, float] = {}
     total = 0.0
     for mats in layers:
