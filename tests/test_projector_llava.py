@@ -1,5 +1,6 @@
 """Vision towers of the LLaVA family, Qwen2.5-VL and MiniCPM-V (estimate/vision_towers.py), checked against published
 projector sizes and against tensor lists written out here from llama.cpp's converters."""
+import math
 import pytest
 
 from selfhost_advisor.catalog.models import get
@@ -284,6 +285,19 @@ def test_granite_vision_projects_four_siglip_layers_and_matches_ollamas_size():
     assert 2.35e9 <= total <= 2.45e9
     assert resolve("granite3.2-vision").model.id == "granite3.2-vision:2b"
     assert resolve("granite3.2-vision:2b-fp16").quant == "F16"
+
+
+def test_granite_vision_mmproj_matches_a_logged_file_once_its_pooling_head_is_added():
+    # llama.cpp's granite vision notes (code-index file id 40481386912): granite-vision-3.1-2b-preview's
+    # mmproj-model-f16.gguf, same SigLIP and text width, "model size: 851.17 MB" (MiB), 451 tensors, f32 282, f16 169.
+    # That converter also wrote the SigLIP pooling head, which clip.cpp does not use: in_proj_weight stays F32 (its
+    # name does not end in .weight), out_proj / fc1 / fc2 weights F16, probe and 6 vectors F32.
+    d, ff = 1152, 4304
+    head_f32 = [(3 * d, d), (1, 1, d), (3 * d,), (d,), (d,), (d,), (ff,), (d,)]
+    head_f16 = [(d, d), (ff, d), (d, ff)]
+    head = sum(math.prod(s) * 4 for s in head_f32) + sum(math.prod(s) * 2 for s in head_f16)
+    w = projector(get("granite3.2-vision:2b"), mmproj_file=True).weights_bytes
+    assert round((w + head) / 2**20, 2) == 851.17
 
 
 def test_moondream2_text_and_projector_against_llamacpp_and_ollama():
