@@ -315,3 +315,18 @@ def test_moondream2_text_and_projector_against_llamacpp_and_ollama():
     assert 1.65e9 <= total <= 1.75e9
     assert resolve("moondream").model.id == "moondream:1.8b"
     assert resolve("moondream:1.8b-v2-fp16").quant == "F16"
+
+
+def test_llava15_tensor_list_matches_a_logged_q4_0_mmproj():
+    # Mozilla's llava-v1.5-7b llamafile as run in a stored log (code-index file id 19445609683):
+    # llava-v1.5-7b-mmproj-Q4_0.gguf, "model size: 169.18 MB" (MiB), 377 tensors, f32 235, f16 1, q4_0 141. The same
+    # tensor list as the F16 file our projector counts, with every 2-D tensor (position table included) at Q4_0
+    # (18 bytes per 32) and the 4-D patch kernel left F16.
+    t = _clip_vit_l_336_llava(4096)
+    assert projector(get("llava:7b-v1.5"), mmproj_file=True).weights_bytes == _bytes(t)
+    q4 = [s for s in t if len(s) == 2]
+    f16 = [s for s in t if len(s) == 4]
+    f32 = [s for s in t if len(s) == 1]
+    assert (len(f32), len(f16), len(q4)) == (235, 1, 141)
+    size = sum(math.prod(s) for s in q4) * 18 / 32 + sum(math.prod(s) for s in f16) * 2 + sum(map(math.prod, f32)) * 4
+    assert round(size / MIB, 2) == 169.18
