@@ -109,3 +109,24 @@ def test_vllm_builds_the_tower_from_its_config_when_the_catalog_states_no_text_p
     assert fit("qwen3.5:9b", "h100-sxm", quant="BF16", engine="vllm").options[0].memory.weights_bytes == 18_819_627_488
     w = fit("mistral-small3.2:24b", "h100-sxm", quant="BF16", engine="vllm").options[0].memory.weights_bytes
     assert abs(w / (44.76 * 2**30) - 1) < 0.002
+
+
+def test_qwen36_27b_mmproj_and_its_warmup_graph_against_a_llama_server_log():
+    # A llama-server log of unsloth's Qwen3.6-27B mmproj-BF16.gguf on an RTX 5090 (code-index file id 56678392724):
+    # 334 tensors, "model size: 887.99 MiB" (1152 x 27, projection_dim 5120); flash attention on, warm-up image
+    # 1472 x 1472 (92^2 patches of 16 px = 2116 tokens of 2x2), "CUDA0 compute buffer size = 248.10 MiB"
+    m = get("qwen3.6:27b")
+    assert round(projector(m, mmproj_file=True).weights_bytes / 2**20, 2) == 887.99
+    graph = projector(m, mmproj_file=True, image_tokens=2116, flash_attention=True).graph_bytes
+    assert graph == 4 * 8464 * (4304 + 3 * 1152)
+    assert abs(graph / 2**20 / 248.10 - 1) < 0.015  # ours 250.55 MiB, +1.0%
+
+
+def test_qwen3_vl_30b_f16_mmproj_differs_only_by_its_f16_patch_kernels():
+    # An ik_llama.cpp log of Qwen3-30B-mmproj-F16.gguf (code-index file id 39535847655): 352 tensors, "model size:
+    # 1033.29 MiB", its last tensor v.position_embd (f32, 10,616,832 B) at offset 1,072,862,144. That file keeps the
+    # two 1152 x 3 x 16 x 16 patch kernels F16 where the files we count (Qwen3-VL Q8_0, Qwen3.6 BF16) keep them F32:
+    # our figure less 1152 x 1536 x 2 B is the file's data to the byte.
+    w = projector(get("qwen3-vl:30b"), mmproj_file=True).weights_bytes
+    assert w - 1152 * 1536 * 2 == 1_072_862_144 + 10_616_832
+    assert round((w - 1152 * 1536 * 2) / 2**20, 2) == 1033.29
