@@ -148,6 +148,8 @@ def fit(
     if version and hasattr(eng, "release"):
         eng.release(version)  # a malformed or too-old release is bad input before anything is sized
     ctx, context_source, context_warnings = _context(eng, m, context, eng.default_context(m, machine, version))
+    ctx, floor_note = eng.context_floor(m, ctx, version)
+    context_warnings += [floor_note] if floor_note else []
     if not eng.mixed_gpus and len({(d.name, d.memory_bytes) for d in machine.devices}) > 1:
         raise BadOptionError(f"--engine {eng.name} runs tensor parallel over identical GPUs; {machine.name} mixes cards",
                              "use --engine llamacpp (layer split) or identical GPUs ('2x rtx4090')")

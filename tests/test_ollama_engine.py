@@ -178,3 +178,14 @@ def test_gpu_reserve_by_release():
     p = projector(m, mmproj_file=True, flash_attention=req.flash_attention)  # llama-server's clip, FA as the text model
     target = -(-(p.weights_bytes + GIB) // MIB) * MIB
     assert eng.gpu_margin_bytes(m, req) + eng.projector_bytes(m, req) == max(target, p.weights_bytes + p.graph_bytes)
+
+
+def test_ollama_runs_a_vision_model_with_at_least_2048_context():
+    # server/sched.go getRunner (0.11.5+): "multimodal models require at least 2048 context"; text models keep theirs
+    small = fit("llava:7b", "rtx4090", quant="Q4_0", engine="ollama", context=1024)
+    assert small.request.context == 2048
+    assert any("multimodal models require at least 2048 context" in w for w in small.warnings)
+    assert fit("llama3.1:8b", "rtx4090", quant="Q4_0", engine="ollama", context=1024).request.context == 1024
+    assert fit("llava:7b", "rtx4090", quant="Q4_0", engine="ollama", context=1024,
+               engine_version="0.11.4").request.context == 1024
+    assert fit("llava:7b", "rtx4090", quant="Q4_0", engine="llamacpp", context=1024).request.context == 1024

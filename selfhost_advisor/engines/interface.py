@@ -96,6 +96,10 @@ class Engine:
         """A warning about how the engine embeds with this model ("" when there is nothing to say)."""
         return ""
 
+    def context_floor(self, model: Model, context: int, request_version: str = "") -> tuple[int, str]:
+        """The context the engine really runs with when it raises a small one: (context, a note or "")."""
+        return context, ""
+
     def context_over_max(self, model: Model, context: int) -> tuple[int, str]:
         """An explicit context above the model's maximum: (the context the engine runs with, the warning), or
         BadOptionError where the engine refuses it. Default: it runs as asked (mlx_lm reads no maximum)."""

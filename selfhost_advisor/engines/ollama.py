@@ -83,6 +83,18 @@ class Ollama(LlamaCpp):
                 f"in one physical batch, so inputs longer than {batch} tokens are refused although num_ctx is "
                 f"{request.context:,}")
 
+    def context_floor(self, model: Model, context: int, request_version: str = "") -> tuple[int, str]:
+        """From 0.11.5 the scheduler raises num_ctx to 2048 for a model with the vision capability (server/sched.go
+        getRunner: "multimodal models require at least 2048 context"; before, llm/memory.go raised it in its estimate
+        only), and the runner's context is then capped at the trained one."""
+        from ..estimate.projector import has_vision
+
+        if context >= 2048 or not has_vision(model) or parse_version(self.version(request_version)) < (0, 11, 5):
+            return context, ""
+        runs = min(2048, model.max_context)
+        return runs, (f"context {context:,} is below Ollama's floor for vision models: it runs {model.id} with num_ctx "
+                      f"{runs:,} (server/sched.go: \"multimodal models require at least 2048 context\"), so it is sized at that")
+
     def context_over_max(self, model: Model, context: int) -> tuple[int, str]:
         """Ollama lowers num_ctx to the GGUF's context_length before it starts the runner (llm/server.go:
         `if opts.NumCtx > int(trainCtx) && trainCtx > 0 { slog.Warn("requested context size too large for model" ..);
