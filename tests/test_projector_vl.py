@@ -136,3 +136,11 @@ def test_qwen3_vl_30b_f16_mmproj_differs_only_by_its_f16_patch_kernels():
     w = projector(get("qwen3-vl:30b"), mmproj_file=True).weights_bytes
     assert w - 1152 * 1536 * 2 == 1_072_862_144 + 10_616_832
     assert round((w - 1152 * 1536 * 2) / 2**20, 2) == 1033.29
+
+
+def test_qwen25vl_7b_mmproj_is_the_logged_allocation():
+    # A llama-server log on a Radeon Pro VII (code-index file id 51961927824): Qwen2.5-VL 7B's mmproj, 32 x 1280
+    # (3420), projection_dim 3584, "model size: 1291.40 MiB", "failed to allocate ROCm0 buffer of size 1354132480"
+    w = projector(get("qwen2.5vl:7b"), mmproj_file=True).weights_bytes
+    assert round(w / 2**20, 2) == 1291.40
+    assert 0 <= 1_354_132_480 - w <= 1024  # the buffer's alignment padding
