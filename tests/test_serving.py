@@ -70,7 +70,36 @@ def test_longer_prompts_never_raise_throughput_and_wait_longer(case, mix, factor
     assert long.points[0].output_tokens_per_s <= short.points[0].output_tokens_per_s * (1 + 1e-9)
     assert long.points[0].ttft_s >= short.points[0].ttft_s  # equal only while the prompt step is memory-bound
     assert long.peak.output_tokens_per_s <= short.peak.output_tokens_per_s * (1 + 1e-9)
-    assert long.max_concurrency <= short.max_concurrency
+    if long.max_concurrency > short.max_concurrency:
+        # Only Ollama may do this: it picks -b/-ub from its own VRAM prediction of num_ctx x slots (server/sched.go,
+        # engines/ollama_launch.auto_batch), so the longer total context can drop the batch (2048 -> 1024) and free
+        # compute buffer for KV. At the longer prompt's slot count the shorter prompt must then get the larger batch.
+        n = long.max_concurrency
+        assert case[3] == "ollama", (short.max_concurrency, n)
+        assert _ollama_ub(case, prompt, output, n) > _ollama_ub(case, prompt * factor, output, n)
+
+
+def _ollama_ub(case, prompt, output, slots):
+    from selfhost_advisor.catalog.data import load
+    from selfhost_advisor.catalog.quants import get_quant
+    from selfhost_advisor.engines.ollama_launch import launch
+    from selfhost_advisor.estimate.serving.slots import _request
+
+    model, hw, n, engine, quant = case
+    req = _request(engine, ServeWorkload(prompt, output), slots)
+    return launch(get_model(model), get_quant(quant), machine_from_profile(get_profile(hw), n), req,
+                  int(load("engines")["runtime"]["cuda_context_bytes"]))[1]
+
+
+def test_ollama_may_serve_more_slots_at_a_longer_prompt_only_through_its_batch_choice():
+    """The example hypothesis found (legacy helper, session 9): 57 vs 114 prompt tokens, 456 output, on one RTX 4090."""
+    case = ("llama3.1:8b", "rtx-4090", 1, "ollama", "Q4_K_M")
+    short, long = _report(case, 57, 456, (1,)), _report(case, 114, 456, (1,))
+    assert long.max_concurrency > short.max_concurrency
+    n = long.max_concurrency
+    assert _ollama_ub(case, 57, 456, n) > _ollama_ub(case, 114, 456, n)
+    llama = ("llama3.1:8b", "rtx-4090", 1, "llamacpp", "Q4_K_M")  # a fixed -ub: the law holds
+    assert _report(llama, 114, 456, (1,)).max_concurrency <= _report(llama, 57, 456, (1,)).max_concurrency
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: f"{c[0]}-{c[1]}x{c[2]}-{c[3]}")
