@@ -172,8 +172,8 @@ def test_arc_140v_xmx_rate_reproduces_intels_67_tops():
 # --- where usable memory comes from -----------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("typed, share, words", [
-    ("m4 max 64gb", 0.75, "Metal working-set limit 75%"),       # 3/4 above 36 GiB
-    ("m2 16gb", 0.6667, "Metal working-set limit 67%"),         # 2/3 up to 36 GiB
+    ("m4 max 64gb", 0.78, "Metal working-set limit 78% (macOS 26 default)"),  # macOS 26: 0.78 up to 96 GiB
+    ("m2 16gb", 0.78, "Metal working-set limit 78%"),
     ("ryzen ai max+ 395 128gb", 0.75, "iGPU share 75%"),
     ("core ultra 7 258v 32gb", 0.57, "Intel driver's shared GPU memory default (57%)"),
 ])
@@ -196,7 +196,7 @@ def test_fit_text_and_json_show_the_usable_memory_and_its_source():
     with contextlib.redirect_stdout(out):
         assert main(["fit", "llama3.1:8b", "-q", "Q4_K_M", "-H", "m4 max 64gb", "--wide"]) == 0
     text = out.getvalue()
-    assert "Usable   51.5 GB of 68.7 GB: Metal working-set limit 75%" in text and "iogpu.wired_limit_mb" in text
+    assert "Usable   53.6 GB of 68.7 GB: Metal working-set limit 78% (macOS 26 default)" in text and "iogpu.wired_limit_mb" in text
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
         assert main(["fit", "llama3.1:8b", "-q", "Q4_K_M", "-H", "m4 max 64gb", "--gpu-memory", "60GiB", "--json"]) == 0

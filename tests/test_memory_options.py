@@ -45,10 +45,10 @@ def test_gpu_memory_raises_apple_working_set(capsys):
     m4 = get_profile("m4 max 64gb")
     default = machine_from_profile(m4).devices[0].usable_memory_bytes
     assert default == working_set_bytes(64 * 2**30) < 64 * 2**30
-    out = _fit(capsys, "llama3.1:70b", "-H", "m4 max 64gb", "-q", "Q5_K_M")
-    assert out["options"][0]["placement"]["fit"] != "gpu"  # 50 GB of weights beyond the default 48 GiB limit
-    out = _fit(capsys, "llama3.1:70b", "-H", "m4 max 64gb", "-q", "Q5_K_M", "--gpu-memory", "60GB")
-    assert out["hardware"]["devices"][0]["usable_memory_bytes"] == 60 * 10**9
+    out = _fit(capsys, "llama3.1:70b", "-H", "m4 max 64gb", "-q", "Q6_K")
+    assert out["options"][0]["placement"]["fit"] != "gpu"  # ~61 GB beyond the default 0.78 x 64 GiB = 53.6 GB
+    out = _fit(capsys, "llama3.1:70b", "-H", "m4 max 64gb", "-q", "Q6_K", "--gpu-memory", "64GB")
+    assert out["hardware"]["devices"][0]["usable_memory_bytes"] == 64 * 10**9
     assert out["options"][0]["placement"]["fit"] == "gpu"
 
 

@@ -267,25 +267,35 @@ def test_intel_gpu_is_reported_as_present_without_memory():
 
 # --- Apple --------------------------------------------------------------------------------------------------
 
-def test_m2_ultra_192gb_from_sysctl_and_ioreg():
+def _macos(monkeypatch, version):
+    import platform
+    monkeypatch.setattr(platform, "mac_ver", lambda: (version, ("", "", ""), "arm64"))
+
+
+def test_m2_ultra_192gb_from_sysctl_and_ioreg(monkeypatch):
+    _macos(monkeypatch, "14.5")  # the probed machine's macOS picks the working-set rule
     res = probe_apple(replay("m2-ultra-192gb"))
     [dev] = res.devices
     assert dev.matched_profile == "m2-ultra-192gb" and dev.unified and dev.backend == "metal"
     assert dev.memory_bytes == 192 * GiB and res.ram_bytes == 192 * GiB
-    assert dev.usable_memory_bytes == 192 * GiB * 3 // 4  # Metal working set: 3/4 of RAM above 36 GiB
+    assert dev.usable_memory_bytes == 192 * GiB * 3 // 4  # before macOS 26: 3/4 of RAM above 36 GiB (llama.cpp #3213)
+    assert "macOS 14 default" in dev.details.usable_memory_source
     assert dev.bandwidth_bytes_per_s == 800 * 10**9  # Apple: M2 Ultra 800 GB/s
     assert dev.details.gpu_cores == 76 and dev.name == "Apple M2 Ultra (76-core GPU)"
     assert res.cpu.physical_cores == 24 and res.cpu.source == "sysctl"
     assert res.cpu.flags == ("bf16", "dotprod", "i8mm", "neon")
 
 
-def test_m3_pro_18gb_falls_back_to_system_profiler_for_gpu_cores():
+def test_m3_pro_18gb_falls_back_to_system_profiler_for_gpu_cores(monkeypatch):
+    _macos(monkeypatch, "26.1")
     res = probe_apple(replay("m3-pro-18gb"))
     [dev] = res.devices
     # the 14-core 18 GB configuration Apple sold (data/apple.yaml), not the 18-core curated profile
     assert dev.matched_profile == "m3-pro-14c-18gb" and dev.details.gpu_cores == 14
     assert dev.bandwidth_bytes_per_s == 150 * 10**9  # Apple: M3 Pro 150 GB/s
-    assert abs(dev.usable_memory_bytes / (18 * GiB) - 2 / 3) < 0.001  # 2/3 of RAM up to 36 GiB
+    # macOS 26: 0.78 of RAM (26800.60 MB logged on a 32 GiB M4); macOS 15 would give 2/3
+    assert abs(dev.usable_memory_bytes / (18 * GiB) - 26800.60e6 / (32 * GiB)) < 0.001
+    assert "macOS 26 default" in dev.details.usable_memory_source
     from selfhost_advisor.catalog.hardware import get_profile
 
     full = get_profile("m3-pro-18gb").fp16_flops  # the 18-core GPU; this binned part has 14

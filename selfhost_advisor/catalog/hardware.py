@@ -72,15 +72,26 @@ def unified_usable(profile: Profile) -> tuple[int, str]:
         return int(total * share), (f"iGPU share {share:.0%} (Windows VGM; Linux: carved VRAM + GTT, default 50%); "
                                     "yours: --gpu-memory")
     usable = working_set_bytes(total)
-    return usable, (f"Metal working-set limit {usable / total:.0%}; after sysctl iogpu.wired_limit_mb=N use "
-                    "--gpu-memory NMiB")
+    return usable, (f"Metal working-set limit {usable / total:.0%} (macOS {current_macos()} default); after sysctl "
+                    "iogpu.wired_limit_mb=N use --gpu-memory NMiB")
 
 
-def working_set_bytes(memory_bytes: int) -> int:
-    """Apple Metal GPU working-set limit (recommendedMaxWorkingSetSize) as a share of unified memory."""
+def working_set_bytes(memory_bytes: int, macos_major: int | None = None) -> int:
+    """Apple Metal GPU working-set limit (recommendedMaxWorkingSetSize) as a share of unified memory, by the macOS
+    release's rule (data/engines.yaml apple_working_set); no version (a named profile) takes the current macOS."""
     ws = load("engines")["apple_working_set"]
-    share = ws["share_small"] if memory_bytes <= int(ws["small_threshold_bytes"]) else ws["share_large"]
-    return int(memory_bytes * share)
+    major = int(ws["current_macos"]) if macos_major is None else macos_major
+    rule = ws["rules"][0]
+    for r in ws["rules"]:
+        if int(r["since_macos"]) <= major:
+            rule = r
+    share = rule["share_small"] if memory_bytes <= int(rule["small_up_to_bytes"]) else rule["share_large"]
+    return int(memory_bytes * float(share))
+
+
+def current_macos() -> int:
+    """The macOS major version whose working-set rule a named Apple profile takes."""
+    return int(load("engines")["apple_working_set"]["current_macos"])
 
 
 def _split_count(text: str) -> tuple[int, str]:

@@ -8,11 +8,12 @@ RAM (data/engines.yaml apple_working_set). Bandwidth comes from the chip's catal
 from __future__ import annotations
 
 import json
+import platform
 import re
 import subprocess
 from typing import Callable, Optional
 
-from ..catalog.hardware import working_set_bytes
+from ..catalog.hardware import current_macos, working_set_bytes
 from ..domain import CpuInfo, Device, GpuDetails
 from .interface import BackendResult
 from .match import apple_profile_id, match_apple
@@ -64,6 +65,12 @@ def gpu_cores(run: Runner) -> tuple[int | None, str | None]:
     return None, None
 
 
+def macos_major() -> int | None:
+    """This machine's macOS major version (platform.mac_ver), None off macOS or when unreadable."""
+    m = re.match(r"(\d+)", platform.mac_ver()[0])
+    return int(m.group(1)) if m else None
+
+
 def probe_apple(run: Runner = run_command) -> BackendResult:
     result = BackendResult()
     text = run(["sysctl", *SYSCTL_KEYS])
@@ -94,9 +101,11 @@ def probe_apple(run: Runner = run_command) -> BackendResult:
     if wired_mb:
         usable, usable_from = wired_mb * 2**20, f"iogpu.wired_limit_mb={wired_mb:.0f} (raised Metal limit)"
     else:
-        usable = working_set_bytes(memsize)
-        usable_from = (f"Metal working-set limit {usable / memsize:.0%} (default); after sysctl iogpu.wired_limit_mb=N "
-                       "use --gpu-memory NMiB")
+        major = macos_major()
+        usable = working_set_bytes(memsize, major)
+        release = f"macOS {major}" if major else f"macOS unknown, read as {current_macos()}"
+        usable_from = (f"Metal working-set limit {usable / memsize:.0%} ({release} default); after sysctl "
+                       "iogpu.wired_limit_mb=N use --gpu-memory NMiB")
     profile = match_apple(brand, memsize, cores)
     flops, acc16, bandwidth, bw_from = None, None, None, None
     if profile is not None:
