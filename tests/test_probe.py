@@ -296,6 +296,8 @@ def test_m3_pro_18gb_falls_back_to_system_profiler_for_gpu_cores(monkeypatch):
     # macOS 26: 0.78 of RAM (26800.60 MB logged on a 32 GiB M4); macOS 15 would give 2/3
     assert abs(dev.usable_memory_bytes / (18 * GiB) - 26800.60e6 / (32 * GiB)) < 0.001
     assert "macOS 26 default" in dev.details.usable_memory_source
+    _macos(monkeypatch, "16.0")  # macOS 26 as an older-SDK binary may see it: no macOS 16 exists
+    assert probe_apple(replay("m3-pro-18gb")).devices[0].usable_memory_bytes == dev.usable_memory_bytes
     from selfhost_advisor.catalog.hardware import get_profile
 
     full = get_profile("m3-pro-18gb").fp16_flops  # the 18-core GPU; this binned part has 14

@@ -66,9 +66,11 @@ def gpu_cores(run: Runner) -> tuple[int | None, str | None]:
 
 
 def macos_major() -> int | None:
-    """This machine's macOS major version (platform.mac_ver), None off macOS or when unreadable."""
+    """This machine's macOS major version (platform.mac_ver), None off macOS or when unreadable. macOS went from 15
+    to 26, so 16-25 (what a binary built against an older SDK may be told) can only be 26."""
     m = re.match(r"(\d+)", platform.mac_ver()[0])
-    return int(m.group(1)) if m else None
+    major = int(m.group(1)) if m else None
+    return 26 if major is not None and 15 < major < 26 else major
 
 
 def probe_apple(run: Runner = run_command) -> BackendResult:
