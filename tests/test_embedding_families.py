@@ -239,3 +239,18 @@ def test_bge_m3_against_a_llama_server_load_log():
     mem = estimate_memory(m, get_quant("F16"), req)
     assert abs(mem.weights_bytes / (1097.52 * 2**20) - 1) < 0.0005 and mem.kv_cache_bytes == 0
     assert abs(compute_buffer_bytes(m, req) / (64.02 * 2**20) - 1) < 0.005
+
+
+def test_an_embedding_model_shows_no_chat_perplexity_loss_in_text_or_json(tmp_path):
+    """data/quality.yaml measures a causal LM's perplexity (Llama 3 8B): it says nothing about retrieval quality."""
+    from selfhost_advisor import api
+    from selfhost_advisor.render.jsonout import fit_dict
+    from cliproc import isolated_env, run_inprocess
+
+    emb = fit_dict(api.fit("bge-m3", "rtx-4090", quant="Q8_0"))
+    assert [o["quality"] for o in emb["options"]] == [None]
+    chat = fit_dict(api.fit("llama3.1:8b", "rtx-4090", quant="Q8_0"))
+    assert chat["options"][0]["quality"]["ppl_delta_pct"] is not None
+    env = {**isolated_env(tmp_path, tmp_path / "no-ollama"), "COLUMNS": "200"}
+    out = run_inprocess([(["fit", "bge-m3", "--hardware", "rtx-4090", "--quant", "Q8_0"], env)], tmp_path)[0].stdout
+    assert "not shown for an embedding model" in out and "perplexity increase vs 16-bit" not in out

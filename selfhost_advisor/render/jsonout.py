@@ -103,14 +103,16 @@ def machine_dict(m: Machine) -> dict[str, Any]:
     }
 
 
-def option_dict(opt: FitOption) -> dict[str, Any]:
+def option_dict(opt: FitOption, embedding: bool = False) -> dict[str, Any]:
+    """One fit option. `embedding`: the model embeds text, so the measured losses (a causal LM's perplexity and KL
+    divergence, data/quality.yaml) say nothing about it: quality is null, as for an unmeasured format."""
     mem, pl, sp = opt.memory, opt.placement, opt.speed
     from ..estimate.quality import low_bits, quality
 
     return {
         "quant": opt.quant.name,
         "bits_per_weight": round(mem.bits_per_weight, 2),
-        "quality": quality(opt.quant.name),
+        "quality": None if embedding else quality(opt.quant.name),
         "low_bits": low_bits(opt.quant.name),
         "memory": {
             "weights_bytes": mem.weights_bytes,
@@ -169,7 +171,7 @@ def fit_dict(r: FitResult) -> dict[str, Any]:
         "context": r.request.context,
         "engine": r.request.engine,
         "kv_cache_type": r.request.kv_cache_type,
-        "options": [option_dict(o) for o in r.options],
+        "options": [option_dict(o, "embedding" in r.model.use_cases) for o in r.options],
         "recommended": r.recommended,
         "recommended_rule": r.pick.rule if r.pick is not None else None,
         "recommended_reason": r.pick.reason() if r.pick is not None and r.pick.option is not None else None,

@@ -144,12 +144,17 @@ def render_fit(r: FitResult, file=None) -> None:
         table.add_column("prefill tok/s", justify="right", no_wrap=True)
     if streams:
         table.add_column("streams", justify="right", no_wrap=True)
+    embedding = "embedding" in m.use_cases  # a causal LM's perplexity says nothing about embedding quality
+
+    def loss_cell(name: str) -> str:
+        return "-" if embedding else label(name)
+
     for o in r.options:
         mem = o.memory
         name = o.quant.name
         if name == r.recommended:
             name = f"[reverse bold]{name} *[/]"
-        row = [name, f"{mem.bits_per_weight:.2f}", label(o.quant.name), gb(mem.weights_bytes), gb(mem.kv_cache_bytes),
+        row = [name, f"{mem.bits_per_weight:.2f}", loss_cell(o.quant.name), gb(mem.weights_bytes), gb(mem.kv_cache_bytes),
                gb(mem.overhead_bytes), gb(mem.total_bytes), _fit_cell(o)]
         if has_speed:
             sp = o.speed
@@ -182,7 +187,10 @@ def render_fit(r: FitResult, file=None) -> None:
             f"[bold red]Nothing fits.[/] Smallest option {smallest.quant.name} needs {gb(smallest.memory.total_bytes)}"
             f", {gb(smallest.placement.missing_bytes)} short."
         )
-    if any(label(o.quant.name) != "-" for o in r.options):
+    if embedding:
+        con.print("loss: not shown for an embedding model (the measured losses are a chat model's perplexity, not "
+                  "retrieval quality)")
+    elif any(label(o.quant.name) != "-" for o in r.options):
         floor = r.assumptions.get("min_quant")
         con.print("loss: perplexity increase vs 16-bit measured on Llama 3 8B (llama.cpp scoreboard; KL divergence in "
                   f"--json); ! = 3 bits or less. Quality floor: {floor or 'none'} (--min-quant).")
