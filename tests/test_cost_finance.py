@@ -108,3 +108,13 @@ def test_npv_of_buying_is_the_discounted_cash_flows_summed_month_by_month(capsys
     assert o["npv_vs_reference_usd"] == pytest.approx(npv, abs=1.0)
     # positive exactly when owning costs less a month than the API (with its capital charge)
     assert (o["npv_vs_reference_usd"] > 0) == (o["monthly_usd"]["total"] < api)
+
+
+@pytest.mark.parametrize("d,months", [(0.5, 36), (0.1, 36), (0.3, 24), (0.8, 60)])
+def test_api_price_flip_as_a_yearly_trend_inverts_the_monthly_average(d, months):
+    # an API whose price falls by d a year costs, month by month over the life, this share of today's bill on average
+    from selfhost_advisor.cost.sensitivity import yearly_decline_for_average
+
+    average = sum((1 - d) ** (m / 12) for m in range(months)) / months
+    assert yearly_decline_for_average(average, months) == pytest.approx(d, abs=1e-6)
+    assert yearly_decline_for_average(1.0, months) is None and yearly_decline_for_average(1.5, months) is None

@@ -189,6 +189,27 @@ def sensitivities(base: CostComparison, boxes: list[Box], prices: list[CloudPric
     return tuple(out)
 
 
+def yearly_decline_for_average(factor: float, months: float) -> float | None:
+    """The steady yearly fall d of API prices whose average over `months` (undiscounted, month by month) is `factor`
+    of today's price: the API price trend that moves the verdict as far as the `API prices` line's flip does. No
+    sourced trend of one model's price at one provider exists (published declines are for constant capability across
+    newer models), so this converts the flip instead of assuming a trend. None when the factor is not in (0, 1)."""
+    if not 0 < factor < 1 or months < 1:
+        return None
+    n = int(round(months))
+
+    def average(d: float) -> float:
+        return sum((1.0 - d) ** (m / 12.0) for m in range(n)) / n
+
+    lo, hi = 0.0, 1.0 - 1e-12
+    if average(hi) > factor:
+        return None
+    for _ in range(80):
+        mid = (lo + hi) / 2
+        lo, hi = (mid, hi) if average(mid) > factor else (lo, mid)
+    return (lo + hi) / 2
+
+
 CAPITAL_GRID = (*(k / 400 for k in range(1, 21)), *(k / 200 for k in range(11, 41)), *(k / 100 for k in range(21, 51)))
 
 

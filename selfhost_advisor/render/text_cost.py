@@ -251,6 +251,12 @@ def sensitivity_lines(c: CostComparison) -> list[str]:
                              + ("" if factor else f" ({_change(flip / s.value)})"))
             elif bound != s.value:
                 parts.append(f"same {'down' if word == 'below' else 'up'} to {_fmt_sens(s.parameter, bound)}")
+        if s.parameter == "api_price_factor" and s.flips_below is not None:
+            from ..cost.sensitivity import yearly_decline_for_average
+
+            d = yearly_decline_for_average(s.flips_below, c.params.amortize_months)
+            if d is not None:  # the same move as a steady price trend over the hardware's life
+                parts[0] += f" (-{d:.0%}/yr)"
         body = "; ".join(parts) if parts else "not varied (zero)"
         now = _fmt_sens(s.parameter, s.value) + ("/kWh" if s.parameter == "electricity_usd_per_kwh" else "")
         out.append(f"  {s.label:<14}{now:>10}  {body}")
