@@ -13,7 +13,7 @@ from typing import Any
 from ..domain import DSA, MLA, SSM, AltUp, Model, MoE
 from ..errors import UnknownModelError
 from .data import load
-from .hf_deci import deci_blocks
+from .hf_deci import _int, deci_blocks  # _int: a config integer (2.0 counts, True does not)
 from .shape import check_shape
 
 
@@ -35,16 +35,6 @@ def architecture_of(config: dict, repo: str) -> tuple[str, dict]:
         f"{repo}: architecture {classes[0]} is not supported{remote}",
         f"supported: {', '.join(sorted(supported()))}",
     )
-
-
-def _int(v: Any) -> int | None:
-    if isinstance(v, bool) or v is None:
-        return None
-    if isinstance(v, int):
-        return v
-    if isinstance(v, float) and v.is_integer():
-        return int(v)
-    return None
 
 
 def _pattern_from_layer_types(layer_types: list) -> int | None:
