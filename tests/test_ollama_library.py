@@ -30,6 +30,17 @@ def test_most_pulled_family_resolves_by_bare_name_and_latest(family):
     assert DEFAULTS.get(family, bare.id) == bare.id
 
 
+@pytest.mark.parametrize("family", sorted(PENDING))
+def test_a_family_listed_as_unresolved_does_not_resolve(family):
+    """The list stays honest: a family that resolves leaves it, and nothing resolves a family by accident (a Hub
+    repo's basename, bigcode/starcoder, made `starcoder` the 15B while Ollama's default is not sourced)."""
+    from selfhost_advisor.errors import UnknownModelError
+
+    for name in (family, f"{family}:latest"):
+        with pytest.raises(UnknownModelError):
+            resolve(name)
+
+
 def test_every_unresolved_family_names_its_owner_and_reason():
     owners = LIBRARY["not_resolved"]["owners"]
     assert set(PENDING) <= set(POPULAR)

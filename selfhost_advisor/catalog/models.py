@@ -120,9 +120,15 @@ def _index() -> dict[str, int]:
                 index.setdefault(str(key).lower(), pos)
                 if "/" in str(key):
                     basenames.setdefault(str(key).lower().rsplit("/", 1)[1], set()).add(pos)
-    # A Hub repo name without its organisation ("Llama-3.1-8B-Instruct") resolves when it is unambiguous.
+    # A Hub repo name without its organisation ("Llama-3.1-8B-Instruct") resolves when it is unambiguous, and when it
+    # is not also an Ollama family of several sizes: bigcode/starcoder must not make `starcoder` (and
+    # `starcoder:latest`) the 15B when the catalog does not know which size Ollama's default is.
+    sizes: dict[str, int] = {}
+    for e in entries():
+        fam = str(e["id"]).lower().split(":", 1)[0]
+        sizes[fam] = sizes.get(fam, 0) + 1
     for base, positions in basenames.items():
-        if len(positions) == 1:
+        if len(positions) == 1 and sizes.get(base, 0) < 2:
             index.setdefault(base, positions.pop())
     return index
 
