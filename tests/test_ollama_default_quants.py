@@ -10,6 +10,7 @@ import pytest
 from selfhost_advisor.catalog.data import load
 from selfhost_advisor.catalog.models import resolve as resolve_name
 from selfhost_advisor.catalog.quants import get_quant
+from selfhost_advisor.estimate.projector import projector
 
 DATA = load("ollama_default_quants")
 FAMILIES = DATA["families"]
@@ -25,9 +26,16 @@ def size_range(text: str) -> tuple[float, float]:
     return (float(number) - half) * UNITS[unit], (float(number) + half) * UNITS[unit]
 
 
+def blob_bytes(model, quant: str) -> int:
+    """What the library's size counts: the text GGUF, plus for a vision model its projector as llama.cpp's converter
+    writes the f16 mmproj (the file's `rule`; tests/test_projector_llava.py sizes the vision blobs the same way)."""
+    p = projector(model, mmproj_file=True)
+    return accuracy.file_bytes(model, get_quant(quant)) + (p.weights_bytes if p else 0)
+
+
 def matches(model, text: str, tolerance: float) -> list[str]:
     lo, hi = size_range(text)
-    return [q for q in CANDIDATES if lo * (1 - tolerance) <= accuracy.file_bytes(model, get_quant(q)) <= hi * (1 + tolerance)]
+    return [q for q in CANDIDATES if lo * (1 - tolerance) <= blob_bytes(model, q) <= hi * (1 + tolerance)]
 
 
 def _model(family):
@@ -56,6 +64,23 @@ def test_default_quant_is_the_one_its_sizes_allow(family):
         assert len(found) > 1  # the two-digit size alone does not decide (else it would be `by: size`)
     for exact in (rec.get("exact") or {}).values():
         assert matches(model, exact, 0.005) == [rec["quant"]], (family, exact)
+
+
+def test_every_ollama_default_family_is_decided_or_left_out_with_a_reason():
+    # a family added to data/models.yaml ollama_latest without a line here would silently size every quantization
+    latest = load("models")["ollama_latest"]["families"]
+    assert sorted(set(latest) - set(FAMILIES) - set(DATA["not_derived"])) == []
+
+
+@pytest.mark.parametrize("family,quant,n_blobs", [("phi", "Q4_0", 1), ("llava", "Q4_0", 2), ("bge-large", "F16", 1),
+                                                  ("qwen3-embedding", "Q4_K_M", 1), ("moondream", "Q4_0", 2)])
+def test_session_9_families_fit_their_default(family, quant, n_blobs):
+    from selfhost_advisor import api
+
+    r = api.fit(family, "rtx-4090")
+    assert [o.quant.name for o in r.options] == [quant] and r.assumptions["ollama_default_quant"]["applied"]
+    # a vision family's default was read from text + projector sizes: it must have a projector to add
+    assert (projector(_model(family), mmproj_file=True) is not None) == (n_blobs == 2)
 
 
 @pytest.mark.parametrize("family", sorted(DATA["not_derived"]))

@@ -33,7 +33,8 @@ def default_quant(family: str) -> DefaultQuant | None:
         how = (f"{family}:latest is {rec['size']} in {src['alpaca']}, which Q4_0 and Q4_K_S both match; {exact} is "
                f"{rec['quant']} within 0.5% and no other")
     else:
-        how = f"{src[rec['also']]}; {family}:latest is {rec['size']} in {src['alpaca']}"
+        how = (f"{rec['quant']} is printed for {family} in {src[rec['also']]}; {family}:latest is {rec['size']} in "
+               f"{src['alpaca']}, which {rec['quant']} matches within 1%")
     if rec["by"] != "stated" and rec.get("also"):
         how += f"; also {src[rec['also']]}"
     if rec.get("note"):
