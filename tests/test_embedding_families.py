@@ -254,3 +254,21 @@ def test_an_embedding_model_shows_no_chat_perplexity_loss_in_text_or_json(tmp_pa
     env = {**isolated_env(tmp_path, tmp_path / "no-ollama"), "COLUMNS": "200"}
     out = run_inprocess([(["fit", "bge-m3", "--hardware", "rtx-4090", "--quant", "Q8_0"], env)], tmp_path)[0].stdout
     assert "not shown for an embedding model" in out and "perplexity increase vs 16-bit" not in out
+
+
+def test_an_embedding_models_recommendation_claims_no_measured_quality(tmp_path):
+    """fit shows no loss for an embedding model, so its Recommended reason (text and JSON) must not call the pick the
+    best measured quality; a chat model keeps that reason."""
+    from selfhost_advisor import api
+    from selfhost_advisor.render.jsonout import fit_dict
+    from cliproc import isolated_env, run_inprocess
+
+    for name in ("bge-m3", "qwen3-embedding:0.6b"):  # an encoder and a decoder pooled into embeddings
+        reason = fit_dict(api.fit(name, "rtx-4090", quant="F16,Q8_0,Q4_K_M"))["recommended_reason"]
+        assert "measured quality" not in reason and "no quality is measured for embedding models" in reason, reason
+    chat = fit_dict(api.fit("llama3.1:8b", "rtx-4090", quant="Q8_0"))["recommended_reason"]
+    assert "best measured quality" in chat
+    env = {**isolated_env(tmp_path, tmp_path / "no-ollama"), "COLUMNS": "200"}
+    out = run_inprocess([(["fit", "bge-large", "--hardware", "rtx-4090"], env)], tmp_path)[0].stdout
+    line = " ".join(next(l for l in out.splitlines() if l.startswith("Recommended:")).split())
+    assert line.startswith("Recommended: F16 ") and "measured quality" not in line and "embedding models" in line

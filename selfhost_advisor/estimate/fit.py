@@ -121,6 +121,10 @@ def fit(
         gate = check(options, require_fit, min_tps, min_quant=min_quant)
         if gate.passed:
             chosen = gate.pick
+    if "embedding" in model.use_cases:  # as render/ hides the loss column for it
+        from ..record import replace
+
+        chosen = replace(chosen, embedding=True)
     pick, tier = (chosen.option.quant.name if chosen.option else None), tier_of(chosen.option)
     warnings = []
     if pick and low_bits(pick):

@@ -104,6 +104,8 @@ class Pick:
     floor_given: bool = False  # the floor is the user's --min-tps
     best: FitOption | None = None  # the tier's best-quality option, when the pick is another one
     measured: bool = True  # quality compared by measured loss (False: the engine's order, MLX / vLLM formats)
+    # the model embeds text: the losses that ordered the options are a chat model's perplexity, not its retrieval quality
+    embedding: bool = False
 
     def reason(self) -> str:
         """One line: the tier and why this option (text footers; `recommended_reason` in the JSON)."""
@@ -115,6 +117,9 @@ class Pick:
         those = "" if self.floor_given else f" at {speed_trade_floor()} quality or better"
         if self.rule == "fastest" and b is None:
             return f"{where}; nothing{those} reaches {floor}; the best quality is also the fastest"
+        if self.embedding and (self.rule in ("best_quality", "same_quality") or b is None):
+            # fit shows no loss for it (render/text.py), so the reason claims none either
+            return f"{where}; the lowest loss on a chat model's scoreboard (no quality is measured for embedding models)"
         if self.rule == "best_quality" or b is None:
             met = f" that decodes at {floor} or more" if self.floor_given else ""  # the gate kept only those
             return f"{where}; the best {'measured quality' if self.measured else 'quality in the engine order (unmeasured)'}{met}"
