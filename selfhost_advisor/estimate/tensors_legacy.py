@@ -27,6 +27,10 @@ from ..domain import Model
 from .tensor import Tensor
 
 LEGACY_ARCHS = frozenset({"phi2", "starcoder", "falcon", "stablelm", "nemotron"})
+# The ungated-MLP blocks, all in one order (attn_norm, qkv, attn_output, [ffn_norm], ffn_up, ffn_down):
+# arch -> (one fused attn_qkv, biases on every projection, an ffn_norm before the MLP); see the module docstring
+_UNGATED = {"phi2": (True, True, False), "starcoder": (True, True, True), "falcon": (True, False, False),
+            "nemotron": (False, False, True)}
 
 
 def _norm(name: str, d: int, i: int) -> list[Tensor]:
@@ -52,22 +56,14 @@ def legacy_layer(model: Model, i: int) -> list[Tensor]:
     p, d, ff, arch = f"blk.{i}.", model.hidden_size, model.intermediate_size, model.arch
     q_out = model.n_heads * model.head_dim
     out = _norm(p + "attn_norm", d, i)
-    if arch == "phi2":
-        return (out + _qkv(model, i, fused=True, bias=True) + _linear(p + "attn_output", q_out, d, i, True)
-                + _linear(p + "ffn_up", d, ff, i, True) + _linear(p + "ffn_down", ff, d, i, True))
-    if arch == "starcoder":
-        return (out + _qkv(model, i, fused=True, bias=True) + _linear(p + "attn_output", q_out, d, i, True)
-                + _norm(p + "ffn_norm", d, i)
-                + _linear(p + "ffn_up", d, ff, i, True) + _linear(p + "ffn_down", ff, d, i, True))
-    if arch == "falcon":
-        if model.attn_norm_2:
+    if arch in _UNGATED:
+        fused, bias, ffn_norm = _UNGATED[arch]
+        if arch == "falcon" and model.attn_norm_2:
             out += _norm(p + "attn_norm_2", d, i)
-        return (out + _qkv(model, i, fused=True, bias=False) + _linear(p + "attn_output", q_out, d, i, False)
-                + _linear(p + "ffn_up", d, ff, i, False) + _linear(p + "ffn_down", ff, d, i, False))
-    if arch == "nemotron":
-        return (out + _qkv(model, i, fused=False, bias=False) + _linear(p + "attn_output", q_out, d, i, False)
-                + _norm(p + "ffn_norm", d, i)
-                + _linear(p + "ffn_up", d, ff, i, False) + _linear(p + "ffn_down", ff, d, i, False))
+        out += _qkv(model, i, fused=fused, bias=bias) + _linear(p + "attn_output", q_out, d, i, bias)
+        if ffn_norm:
+            out += _norm(p + "ffn_norm", d, i)
+        return out + _linear(p + "ffn_up", d, ff, i, bias) + _linear(p + "ffn_down", ff, d, i, bias)
     # stablelm
     out += _qkv(model, i, fused=False, bias=model.attention_bias) + _linear(p + "attn_output", q_out, d, i, False)
     if model.qk_norm:
