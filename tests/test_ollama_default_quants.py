@@ -46,7 +46,7 @@ def test_the_table_is_sourced_and_large_enough():
     assert DATA["source"] and DATA["as_of"] and DATA["rule"] and DATA["candidates"]["source"]
     assert len(FAMILIES) >= 10
     for family, rec in FAMILIES.items():
-        assert rec["by"] in ("size", "exact", "stated"), family
+        assert rec["by"] in ("size", "exact", "stated", "tag"), family
         for key in [rec.get("also"), *(rec.get("exact") or {})]:
             assert key is None or key in DATA["sources"], (family, key)
     assert not set(FAMILIES) & set(DATA["not_derived"])
@@ -62,6 +62,10 @@ def test_default_quant_is_the_one_its_sizes_allow(family):
         assert found == [rec["quant"]], (family, found)  # exactly one candidate: the size decides
     if rec["by"] == "exact":
         assert len(found) > 1  # the two-digit size alone does not decide (else it would be `by: size`)
+    if rec["by"] == "tag":
+        # the list prints each tied candidate's own quantization tag of the family; only one at latest's size
+        assert len(found) > 1 and set(found) <= set(rec["tags"]), (family, found)
+        assert [q for q in found if rec["tags"][q] == rec["size"]] == [rec["quant"]], (family, rec["tags"])
     for exact in (rec.get("exact") or {}).values():
         assert matches(model, exact, 0.005) == [rec["quant"]], (family, exact)
 

@@ -13,6 +13,7 @@ from selfhost_advisor.catalog.quants import get_quant
 LIBRARY = load("ollama_library")
 POPULAR = LIBRARY["most_pulled"]["families"]
 PENDING = LIBRARY["not_resolved"]["families"]
+NO_LATEST = LIBRARY.get("no_latest", {}).get("families", {})  # the library itself has no FAMILY:latest
 DEFAULTS = load("models")["ollama_latest"]["families"]
 
 
@@ -22,7 +23,7 @@ def test_most_pulled_list_is_sourced_and_ordered():
     assert POPULAR[:3] == ["deepseek-r1", "gemma3n", "gemma3"]  # the copy's order (code-index file id 23140720499)
 
 
-@pytest.mark.parametrize("family", [f for f in POPULAR if f not in PENDING])
+@pytest.mark.parametrize("family", [f for f in POPULAR if f not in PENDING and f not in NO_LATEST])
 def test_most_pulled_family_resolves_by_bare_name_and_latest(family):
     bare, latest = resolve(family).model, resolve(f"{family}:latest").model
     assert bare.id == latest.id and bare.id.split(":")[0] == family
@@ -39,6 +40,20 @@ def test_a_family_listed_as_unresolved_does_not_resolve(family):
     for name in (family, f"{family}:latest"):
         with pytest.raises(UnknownModelError):
             resolve(name)
+
+
+@pytest.mark.parametrize("family", sorted(NO_LATEST))
+def test_a_family_without_latest_answers_with_its_real_tags(family):
+    """No made-up default: the bare name and FAMILY:latest fail (exit 2) naming the library's tags, each of which resolves."""
+    from selfhost_advisor.errors import UnknownModelError
+
+    assert family in POPULAR and family not in PENDING and family not in DEFAULTS
+    for name in (family, f"{family}:latest"):
+        with pytest.raises(UnknownModelError, match=f"no {family}:latest"):
+            resolve(name)
+    for tag in NO_LATEST[family]["tags"]:
+        r = resolve(f"{family}:{tag}")
+        assert r.model.id.split(":")[0] == family and r.quant == get_quant(tag.rsplit("-", 1)[1].upper()).name
 
 
 def test_every_unresolved_family_names_its_owner_and_reason():

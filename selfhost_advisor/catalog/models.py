@@ -181,6 +181,19 @@ def _refuse_not_sized(family: str, name: str, raw: str) -> None:
             raise NotSizedModelError(f"{raw!r}: {' '.join(str(rec['reason']).split())}", str(rec["hint"]))
 
 
+def _refuse_no_latest(family: str, tag: str, raw: str) -> None:
+    """A family whose Ollama library has no `latest` tag (data/ollama_library.yaml no_latest): the bare name answers as
+    the library does, with the real tags to name instead of a made-up default."""
+    if tag not in ("", "latest"):
+        return
+    from .data import load
+
+    rec = (load("ollama_library").get("no_latest") or {}).get("families", {}).get(family)
+    if rec:
+        raise UnknownModelError(f"model {raw!r} has no default: Ollama's library lists no {family}:latest",
+                                f"name a tag: {', '.join(f'{family}:{t}' for t in rec['tags'])}")
+
+
 def resolve(query: str) -> Resolved:
     """Resolve a user-typed model name to a catalog Model (and a quant if the tag carries one)."""
     raw = query.strip()
@@ -196,6 +209,7 @@ def resolve(query: str) -> Resolved:
             return Resolved(_model_from_entry(entries()[index[cand]]), quant, raw)
     family, _, tag = name.partition(":")
     _refuse_not_sized(family, name, raw)
+    _refuse_no_latest(family, tag, raw)
     sizes = [e["id"] for e in entries() if e["id"].split(":")[0] == family]
     if sizes and not tag:
         # A family whose Ollama default the catalog does not know (no FAMILY:latest alias): list the sizes.
