@@ -71,8 +71,8 @@ def test_unknown_model_suggests_three_close_names():
 
 def test_family_without_a_known_default_lists_sizes():
     # a bare name is FAMILY:latest (tests/test_tags.py); a family whose default the catalog does not know lists sizes
-    with pytest.raises(UnknownModelError, match="command-r:35b-v0.1"):
-        resolve("command-r")
+    with pytest.raises(UnknownModelError, match="falcon-h1:0.5b"):
+        resolve("falcon-h1")
 
 
 def test_issue_models_present():

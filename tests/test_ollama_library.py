@@ -160,5 +160,6 @@ def test_moved_defaults_resolve_to_the_current_model_and_keep_the_old_tags():
     assert resolve("mistral-small").model.hf_id == "mistralai/Mistral-Small-24B-Instruct-2501"
     assert resolve("mistral-large:latest").model.id == "mistral-large:123b"
     assert resolve("mistral-small3.1").model.id == "mistral-small3.1:24b"
-    with pytest.raises(Exception, match="several sizes"):
-        resolve("command-r")  # latest is the 08-2024 model (19 GB), not the catalog's v0.1 (20.2 GB at Q4_0)
+    # command-r:latest is 19 GB, the 08-2024 model (8 KV heads), not v01 (64 KV heads, 20.2 GB at Q4_0), which keeps its tag
+    assert resolve("command-r").model.n_kv_heads == 8 and resolve("command-r:latest").model.id == "command-r:35b"
+    assert resolve("command-r:35b-v0.1").model.n_kv_heads == 64

@@ -83,6 +83,6 @@ def test_unknown_family_suggests_real_names():
 
 
 def test_a_family_without_a_known_default_lists_its_sizes():
-    assert "command-r" not in DEFAULTS
+    assert "granite4" not in DEFAULTS
     with pytest.raises(UnknownModelError, match="several sizes"):
         resolve("granite4")
