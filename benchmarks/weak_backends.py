@@ -48,7 +48,8 @@ def size_class(model_id: str) -> str:
 def rows_report(fit=None, only: set[str] | None = None) -> list[dict]:
     """Every weak-backend row (the calibration file's and PUBLISHED's) with its shipped-fit error and its
     leave-one-hardware-out error: the fit redone without every row of that GPU, then asked for it. PUBLISHED's Metal
-    rows and the blind ones (`in_fit: false`; in no fit) get the shipped fit's error as both. `fit` (default
+    rows and the blind ones (`in_fit: false`; in no fit) get the shipped fit's error as both, except blind rows of a
+    GPU whose other rows are in the fit: the fit without that GPU predicts them. `fit` (default
     fit_speed.fit) lets a test refit another way; `only` (hardware names) reports those GPUs' rows alone."""
     fit = fit or (lambda rows: fit_speed.fit_families(rows, WEAK))
     fit_rows = fit_speed.fit_rows()
@@ -56,13 +57,14 @@ def rows_report(fit=None, only: set[str] | None = None) -> list[dict]:
     folds: dict[str, tuple] = {}
     out = []
     outside = [r for r in fit_speed.published_rows() if family(r.backend) == "metal" or r.blind]
+    fitted_gpus = {r.gpu for r in fit_rows}
     for r in weak_fit + outside:
         if only is not None and r.hardware not in only:
             continue
         shipped = fit_speed.predict(r) / r.measured - 1
-        if family(r.backend) == "metal" or r.blind:  # in no fit: the shipped fit never saw it
+        if family(r.backend) == "metal" or (r.blind and r.gpu not in fitted_gpus):  # no fit saw this GPU
             oos = shipped
-        else:
+        else:  # a row in the fit, or a blind row of a GPU that has others there: the fit without that GPU
             if r.gpu not in folds:  # every row of that card, whatever name a file gives it
                 rest = [x for x in fit_rows if x.gpu != r.gpu]
                 folds[r.gpu] = (fit_speed._table(fit(rest)), {(family(x.backend), x.kind) for x in rest})
@@ -73,7 +75,8 @@ def rows_report(fit=None, only: set[str] | None = None) -> list[dict]:
                     "model": r.model_id, "size": size_class(r.model_id), "quant": r.quant, "test": r.test,
                     "kind": "decode" if r.kind == fit_speed.DECODE else "prefill", "measured": r.measured,
                     "shipped_error_pct": 100 * shipped, "error_pct": None if oos is None else 100 * oos,
-                    "held_out": r.held_out, "blind": r.blind})
+                    "held_out": r.held_out, "blind": r.blind,
+                    "blind_gpu_fitted": r.blind and r.gpu in fitted_gpus})
     return out
 
 
@@ -123,7 +126,7 @@ def main() -> int:
               f"{r['test']:12} measured {r['measured']:8.1f}  shipped {r['shipped_error_pct']:+7.1f}%  "
               + "hardware left out " + (
                   f"{r['error_pct']:+7.1f}%" if r["error_pct"] is not None else "n/a (no rows of this test left)")
-              + (" (blind: GPU in no fit)" if r["blind"] else " (once held out)" if r["held_out"] else ""))
+              + (" (blind row; fit without its GPU)" if r["blind_gpu_fitted"] else " (blind: GPU in no fit)" if r["blind"] else " (once held out)" if r["held_out"] else ""))
     print("\n|error| per backend: leave-one-hardware-out over the rows in the fit | of it, the rows once held out |"
           " in-sample | blind (GPUs in no fit, shipped fit)")
     for key, v in s["backend"].items():
