@@ -339,7 +339,8 @@ def main() -> int:
         print(f"  {r['backend']:6s} {r['hardware'][:24]:24s} {r['model']:12s} {r['quant']:6s} {r['test']:7s}"
               f" measured {r['measured']:8.1f} shipped {r['error_pct']:+6.1f}%"
               + (f" hardware left out {r['loho_error_pct']:+6.1f}%" if r['loho_error_pct'] is not None else "")
-              + ("  (in no fit)" if r["loho_error_pct"] is None else "  (once held out)" if r["held_out"] else ""))
+              + ("  (in no fit)" if r["loho_error_pct"] is None else "  (blind: in_fit false)" if r["blind"]
+                 else "  (once held out)" if r["held_out"] else ""))
     if device:
         print(f"\nOur llama-bench runs on a lent {device[0]['gpu']} (synthetic-weight GGUFs, benchmarks/device/):")
         for r in device:

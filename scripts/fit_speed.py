@@ -293,9 +293,23 @@ def _block_types(totals: dict[str, tuple[float, float]]) -> set[str]:
 
 
 def _inverse_efficiency(rows: list[Row]) -> float | None:
-    """Least squares for 1/efficiency when a row's time is its FLOPs at unit efficiency over that efficiency."""
-    ys = [_unit_seconds(r, "compute") * r.measured for r in rows]
-    return sum(ys) / sum(y * y for y in ys) if ys else None
+    """Least squares for 1/efficiency when a row's time is its FLOPs at unit efficiency over that efficiency, plus
+    (ROCm) the matmuls' memory traffic at coefficient 1 (estimate/kernel_path.py), which is no part of the fit."""
+    xs = [(_unit_seconds(r, "compute") - _traffic_seconds(r)) * r.measured for r in rows]
+    ys = [1.0 - _traffic_seconds(r) * r.measured for r in rows]
+    return sum(x * y for x, y in zip(xs, ys)) / sum(x * x for x in xs) if xs else None
+
+
+@lru_cache(maxsize=None)
+def _traffic_seconds(r: Row) -> float:
+    """Prefill seconds per token of the matmuls' memory traffic on the row's GPUs (ROCm only; else 0)."""
+    from selfhost_advisor.estimate import kernel_path
+    from selfhost_advisor.estimate.speed import token_work
+
+    if r.kind != PROMPT or not r.machine.devices or not kernel_path.applies(r.machine.devices[0]):
+        return 0.0
+    mats = token_work(get_model(r.model_id), get_quant(r.quant)).layer_matrices
+    return kernel_path.traffic_seconds(r.machine.devices[0], mats)
 
 
 def _fit_unpack(rows: list[Row]) -> dict:

@@ -66,23 +66,31 @@ def test_every_weak_row_joins_the_fit_and_its_hardware_is_predicted_by_a_fit_tha
 
 
 @needs_cal
-def test_a_gpu_marked_in_fit_false_is_in_no_fit_and_its_error_is_the_shipped_fits():
-    """The blind rows (methodology 5b): no row of their GPUs reaches the fit, so doubling their measurements changes
-    no factor, and the report's figure for them is the shipped fit's error."""
+def test_rows_marked_in_fit_false_are_in_no_fit_and_scored_without_their_gpu():
+    """The blind rows (methodology 5b): none reaches the fit. A GPU all of whose rows are blind is predicted by the
+    shipped fit; a blind row of a GPU that has other rows in the fit (the fifth pass's Radeon 8060S and RTX 3090 rows)
+    by the fit redone without that GPU, so every blind figure is of hardware the fit never saw."""
     sys.path.insert(0, str(ROOT / "benchmarks"))
     import fit_speed
     import weak_backends
 
-    blind = {r.hardware for r in fit_speed.published_rows() if r.blind}
-    # by the card (Row.gpu), not the name: no fit row of a blind GPU under another file's name for it
-    blind_gpus = {r.gpu for r in fit_speed.published_rows() if r.blind}
-    assert len(blind_gpus) >= 4 and not blind_gpus & {r.gpu for r in fit_speed.fit_rows()}
+    blind_rows = [r for r in fit_speed.published_rows() if r.blind]
+    fit_rows = fit_speed.fit_rows()
+    assert not any(r.blind for r in fit_rows)
+    fitted = {r.gpu for r in fit_rows}  # by the card (Row.gpu), not the name
+    new_gpus = {r.gpu for r in blind_rows} - fitted
+    assert len(new_gpus) >= 5
     rows = yaml.safe_load(DATA.read_text())["rows"]
-    assert all(not r.get("in_fit", True) for r in rows if r["hardware"] in blind)  # whole GPUs, not single rows
-    report = weak_backends.rows_report(only=blind)
-    assert all(r["blind"] for r in report)
-    assert {r["hardware"] for r in report} == blind
-    assert all(r["error_pct"] == r["shipped_error_pct"] for r in report)
+    new_names = {r.hardware for r in blind_rows if r.gpu in new_gpus}
+    assert all(not r.get("in_fit", True) for r in rows if r["hardware"] in new_names)  # whole GPUs, not single rows
+    report = [x for x in weak_backends.rows_report(only={r.hardware for r in blind_rows}) if x["blind"]]
+    assert len(report) == len(blind_rows)
+    new = [x for x in report if not x["blind_gpu_fitted"]]
+    old = [x for x in report if x["blind_gpu_fitted"]]
+    assert {x["hardware"] for x in new} == new_names and len(old) >= 5
+    assert all(x["error_pct"] == x["shipped_error_pct"] for x in new)
+    for gpu in {x["hardware"] for x in old}:  # the fold without the GPU predicts them (some factor differs)
+        assert any(x["error_pct"] != x["shipped_error_pct"] for x in old if x["hardware"] == gpu), gpu
 
 
 @needs_cal
@@ -217,18 +225,20 @@ def test_vulkan_on_intel_xe_hpg_runs_on_the_shader_rate_and_xe2_on_xmx():
 # by more than a point fails here; one that improves it should lower the figure here and in the methodology table.
 # (The figures of the rows once held out, scored blind before they joined the fit, are a record in methodology 5b.)
 DOCUMENTED = {
-    "rocm decode": (17, 9.5), "rocm prefill": (20, 34.8), "vulkan decode": (19, 9.9),
+    "rocm decode": (17, 9.5), "rocm prefill": (20, 13.3), "vulkan decode": (19, 9.9),
     "vulkan prefill": (14, 29.1), "sycl decode": (6, 33.0),
 }
+# RDNA 3.0 prefill was 20.7% before the fifth pass (ROCm kernel path + matmul traffic, methodology 5b): the RX 7900
+# XTX/XT are predicted 19-31% slow since; every other architecture with rows improved or held.
 DOCUMENTED_ARCH = {
-    "RDNA 3.0 decode": (5, 8.6), "RDNA 3.0 prefill": (6, 20.7), "RDNA 3.5 decode": (12, 8.6),
-    "RDNA 3.5 prefill": (8, 53.4), "RDNA 4.0 decode": (11, 9.5), "RDNA 4.0 prefill": (8, 12.6),
-    "RDNA 2.0 prefill": (4, 33.3), "CDNA 1.0 prefill": (3, 39.4), "Xe-HPG decode": (3, 25.1),
+    "RDNA 3.0 decode": (5, 8.6), "RDNA 3.0 prefill": (6, 28.1), "RDNA 3.5 decode": (12, 8.6),
+    "RDNA 3.5 prefill": (8, 12.5), "RDNA 4.0 decode": (11, 9.5), "RDNA 4.0 prefill": (8, 12.9),
+    "RDNA 2.0 prefill": (4, 25.9), "CDNA 1.0 prefill": (3, 9.3), "Xe-HPG decode": (3, 25.1),
     "Xe2-HPG decode": (4, 36.3), "Ampere decode": (4, 10.1),
 }
-# The blind figures (GPUs kept out of every fit, `in_fit: false`; the shipped fit's error), per backend and test.
-DOCUMENTED_BLIND = {"rocm decode": (3, 10.9), "rocm prefill": (3, 86.9), "vulkan decode": (2, 48.8),
-                    "vulkan prefill": (2, 25.8)}
+# The blind figures (`in_fit: false` rows, each predicted by a fit with no row of its GPU), per backend and test.
+DOCUMENTED_BLIND = {"rocm decode": (4, 16.3), "rocm prefill": (6, 26.3), "vulkan decode": (3, 44.6),
+                    "vulkan prefill": (7, 50.7)}
 
 
 @needs_cal
@@ -249,8 +259,11 @@ def test_out_of_sample_errors_of_the_weak_backends_stay_within_the_documented_fi
         got = s["backend"][key]["blind"]
         assert got["rows"] >= n and got["median_abs_error_pct"] <= median + 1.0, (key, got)
     # the errors are the predictions', not copies: a refit without the row's GPU predicts it differently
+    # (per GPU: a fold's factor can round to the shipped one's 4 digits, as the ROCm prefill share without Strix Halo)
     weak = [r for r in rows if r["backend"] != "metal" and r["error_pct"] is not None and not r["blind"]]
-    assert len(weak) >= 60 and all(r["error_pct"] != r["shipped_error_pct"] for r in weak)
+    assert len(weak) >= 60
+    for gpu in {r["hardware"] for r in weak}:
+        assert any(r["error_pct"] != r["shipped_error_pct"] for r in weak if r["hardware"] == gpu), gpu
 
 
 def test_the_weak_backends_per_layer_decode_time_is_cycles_at_the_gpus_clock():

@@ -1,6 +1,7 @@
 """benchmarks/weak_structures.py, the record of the decode/prefill structures tried for the weak backends
-(docs/methodology.md 5b): its baseline must be the shipped model, and the reasons given for not shipping the others
-must still hold."""
+(docs/methodology.md 5b): its baseline must be the shipped model (ROCm prefill: the model before the fifth pass, whose
+shipped structure benchmarks/weak_paths.py scores), and the reasons given for not shipping the others must still
+hold."""
 from __future__ import annotations
 
 import sys
@@ -31,6 +32,8 @@ def test_the_baseline_candidate_reproduces_the_shipped_leave_one_hardware_out_fi
     for kind, terms in (("decode", ("bw", "cycles")), ("prefill", ("flops",))):
         got = weak_structures.score(kind, terms)
         for be, v in got.items():
+            if (kind, be) == ("prefill", "rocm"):  # shipped since the fifth pass: tests/test_weak_paths.py
+                continue
             want = sorted(round(r["error_pct"], 1) for r in shipped
                           if r["backend"] == be and r["kind"] == kind and r["error_pct"] is not None)
             assert sorted(e for _, e in v["errors"]) == pytest.approx(want, abs=0.15), (kind, be)

@@ -24,6 +24,7 @@ from ..record import record
 from .cpu_kernels import cpu_isa, decode_seconds as _cpu_decode_seconds, prefill_seconds as _cpu_prefill_seconds
 from .cpu_kernels import kernel_seconds as _cpu_kernel_seconds, vector_flops
 from .encoder import embeds_only
+from . import kernel_path
 from .memory import kv_bytes_per_cell, layer_kv_bytes_per_cell, uses_window, weights
 
 # One set of factors per llama.cpp backend: each backend has its own kernels (HIP, Vulkan shaders, SYCL), whatever
@@ -452,8 +453,13 @@ def _prefill_seconds_per_token(
                 return None
             eff = efficiency(d.backend, table)
             c = eff.compute_quant if work.quantized else eff.compute_f16
-            total += sum(per_layer[layer:layer + count]) / (c * flops)
-            total += _unpack_seconds(work.layer_matrices[layer:layer + count], eff, sm_cycles_per_s(d), count)
+            mats = work.layer_matrices[layer:layer + count]
+            if mats and kernel_path.applies(d):  # ROCm: the peak of each type's kernel path, and matmul traffic
+                total += sum(per_layer[layer:layer + count]) * kernel_path.path_scale(d, mats, flops) / (c * flops)
+                total += kernel_path.traffic_seconds(d, mats)
+            else:
+                total += sum(per_layer[layer:layer + count]) / (c * flops)
+            total += _unpack_seconds(mats, eff, sm_cycles_per_s(d), count)
             layer += count
     if placement.cpu_moe_layers and work.layer_expert_bytes and devices and not devices[0].unified:
         # --n-cpu-moe: the experts kept in RAM are copied to the GPU for each micro-batch (op offload).
