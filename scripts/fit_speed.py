@@ -303,13 +303,12 @@ def _inverse_efficiency(rows: list[Row]) -> float | None:
 @lru_cache(maxsize=None)
 def _traffic_seconds(r: Row) -> float:
     """Prefill seconds per token of the matmuls' memory traffic on the row's GPUs (ROCm only; else 0)."""
-    from selfhost_advisor.estimate import kernel_path
-    from selfhost_advisor.estimate.speed import token_work
+    from selfhost_advisor.estimate.speed import prefill_traffic_seconds, token_work
 
-    if r.kind != PROMPT or not r.machine.devices or not kernel_path.applies(r.machine.devices[0]):
+    if r.kind != PROMPT or not r.machine.devices:
         return 0.0
     mats = token_work(get_model(r.model_id), get_quant(r.quant)).layer_matrices
-    return kernel_path.traffic_seconds(r.machine.devices[0], mats)
+    return prefill_traffic_seconds(r.machine.devices[0], mats)
 
 
 def _fit_unpack(rows: list[Row]) -> dict:

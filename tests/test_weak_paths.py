@@ -13,12 +13,16 @@ from selfhost_advisor.catalog.hardware import machine_from_profile
 from selfhost_advisor.catalog.models import get as get_model
 from selfhost_advisor.catalog.quants import get_quant
 from selfhost_advisor.estimate import kernel_path
-from selfhost_advisor.estimate.speed import _device_flops, token_work
+from selfhost_advisor.estimate.speed import (_device_flops, _speed_data, prefill_traffic_seconds, rocm_path_scale,
+                                             token_work)
 from selfhost_advisor.record import replace
 
 ROOT = Path(__file__).resolve().parents[1]
 CAL = ROOT.parent / "shared" / "calibration"
 needs_cal = pytest.mark.skipif(not (CAL / "llamacpp_speed.csv").exists(), reason="shared/calibration not present")
+
+
+RULES = _speed_data()["rocm_prefill_path"]
 
 
 def _rocm(name: str):
@@ -29,7 +33,9 @@ def _rocm(name: str):
 def test_the_paths_follow_ggml_cuda_under_hip():
     """ggml_cuda_should_use_mmq at a 512-token micro-batch: CDNA 3 always MMQ; CDNA 1/2 MMQ only for the legacy types;
     RDNA 3/3.5 hipBLAS for Q2_K and Q6_K; RDNA 4 and the dp4a parts MMQ."""
-    p = kernel_path.rocm_path
+    def p(arch, ty):
+        return kernel_path.rocm_path(arch, ty, RULES)
+
     assert p("CDNA 3.0", "Q4_K") == "mmq" and p("CDNA 2.0", "Q4_K") == "blas" and p("CDNA 1.0", "Q5_1") == "mmq"
     assert p("CDNA 1.0", "Q8_0") == "blas" and p("RDNA 3.5", "Q6_K") == "blas" and p("RDNA 3.0", "Q2_K") == "blas"
     assert p("RDNA 3.0", "Q4_K") == "mmq" and p("RDNA 4.0", "Q6_K") == "mmq" and p("RDNA 2.0", "Q6_K") == "mmq"
@@ -39,28 +45,28 @@ def test_int8_peaks_come_from_the_spec_table_or_dp4a_lanes():
     """R9700 (RDNA 4): the table's int8 rate, 2x its FP16; RX 6800 (RDNA 2, no matrix units): 3,840 lanes x 8 ops x
     2,105 MHz = 64.7 TOPS, 2x its packed FP16; Strix Halo (RDNA 3.5 APU, no table row): WMMA int8 = the FP16 rate."""
     r9700 = _rocm("radeon ai pro r9700")
-    assert kernel_path.int8_peak(r9700, "RDNA 4.0", _device_flops(r9700)) == pytest.approx(2 * _device_flops(r9700),
+    assert kernel_path.int8_peak(r9700, "RDNA 4.0", _device_flops(r9700), RULES) == pytest.approx(2 * _device_flops(r9700),
                                                                                              rel=0.01)
     rx6800 = _rocm("rx 6800")
     assert kernel_path.architecture(rx6800) == "RDNA 2.0"
-    assert kernel_path.int8_peak(rx6800, "RDNA 2.0", 1.0) == pytest.approx(3840 * 8 * 2105e6, rel=1e-6)
+    assert kernel_path.int8_peak(rx6800, "RDNA 2.0", 1.0, RULES) == pytest.approx(3840 * 8 * 2105e6, rel=1e-6)
     strix = _rocm("ryzen ai max+ 395 128gb")
     assert kernel_path.architecture(strix) == "RDNA 3.5"
-    assert kernel_path.int8_peak(strix, "RDNA 3.5", 59.4e12) == 59.4e12
+    assert kernel_path.int8_peak(strix, "RDNA 3.5", 59.4e12, RULES) == 59.4e12
 
 
 def test_path_scale_of_a_q4_0_model_on_rdna4_halves_its_flops_time_and_is_one_on_rdna3():
     mats = token_work(get_model("llama3.1:8b"), get_quant("Q4_0")).layer_matrices
     r9700 = _rocm("radeon ai pro r9700")
-    assert kernel_path.path_scale(r9700, mats, _device_flops(r9700)) == pytest.approx(0.5, rel=0.02)
+    assert rocm_path_scale(r9700, mats, _device_flops(r9700)) == pytest.approx(0.5, rel=0.02)
     xtx = _rocm("rx 7900 xtx")  # RDNA 3: int8 WMMA = FP16 WMMA
-    assert kernel_path.path_scale(xtx, mats, _device_flops(xtx)) == pytest.approx(1.0, rel=1e-9)
+    assert rocm_path_scale(xtx, mats, _device_flops(xtx)) == pytest.approx(1.0, rel=1e-9)
     # on a dp4a part a K-quant runs at the dp4a peak x its unpacking rate over Q4_0's (CUDA MMQ rates: 310 / 654)
     q3 = token_work(get_model("llama3.1:8b"), get_quant("Q3_K_S")).layer_matrices
     rx6800 = _rocm("rx 6800")
     fp16 = _device_flops(rx6800)
-    q3_scale = kernel_path.path_scale(rx6800, q3, fp16)
-    q4_scale = kernel_path.path_scale(rx6800, mats, fp16)
+    q3_scale = rocm_path_scale(rx6800, q3, fp16)
+    q4_scale = rocm_path_scale(rx6800, mats, fp16)
     assert q4_scale == pytest.approx(fp16 / (3840 * 8 * 2105e6), rel=0.01)
     assert q3_scale > 1.6 * q4_scale
 
@@ -71,19 +77,22 @@ def test_matmul_traffic_scales_with_bytes_and_inverse_bandwidth():
     q4 = token_work(get_model("llama3.1:8b"), get_quant("Q4_0")).layer_matrices
     q8 = token_work(get_model("llama3.1:8b"), get_quant("Q8_0")).layer_matrices
     strix, xtx = _rocm("ryzen ai max+ 395 128gb"), _rocm("rx 7900 xtx")
-    t4 = kernel_path.traffic_seconds(strix, q4)
+    t4 = prefill_traffic_seconds(strix, q4)
     # 8B at Q4_0: about 7.0e9 matrix weights in the layers at 0.5625 B each -> ~11e9 bytes / 128 / 256 GB/s ~ 0.33 ms
     assert 0.30e-3 < t4 < 0.36e-3
-    assert kernel_path.traffic_seconds(strix, q8) > 1.2 * t4
-    assert t4 / kernel_path.traffic_seconds(xtx, q4) == pytest.approx(960 / 256, rel=1e-6)
+    assert prefill_traffic_seconds(strix, q8) > 1.2 * t4
+    assert t4 / prefill_traffic_seconds(xtx, q4) == pytest.approx(960 / 256, rel=1e-6)
 
 
 def test_the_path_applies_to_rocm_only():
-    assert kernel_path.applies(_rocm("rx 7900 xtx"))
-    vk = replace(_rocm("rx 7900 xtx"), backend="vulkan")
-    assert not kernel_path.applies(vk)
+    q4 = token_work(get_model("llama3.1:8b"), get_quant("Q4_0")).layer_matrices
+    xtx = _rocm("rx 7900 xtx")
+    assert prefill_traffic_seconds(xtx, q4) > 0
+    assert prefill_traffic_seconds(replace(xtx, backend="vulkan"), q4) == 0.0
+    r9700 = _rocm("radeon ai pro r9700")
+    assert rocm_path_scale(replace(r9700, backend="vulkan"), q4, _device_flops(r9700)) == 1.0
     with kernel_path.listed_peak_only():
-        assert not kernel_path.applies(_rocm("rx 7900 xtx"))
+        assert prefill_traffic_seconds(xtx, q4) == 0.0 and rocm_path_scale(r9700, q4, _device_flops(r9700)) == 1.0
 
 
 @pytest.fixture(scope="module")

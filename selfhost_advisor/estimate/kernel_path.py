@@ -12,19 +12,32 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 from functools import lru_cache
+from typing import Callable
 
 from ..domain import Device
 
+# GGML types that are not block-quantized (speed.py imports it from here: one definition)
+FLOAT_TYPES = frozenset({"F64", "F32", "F16", "BF16", "I8", "I16", "I32", "I64"})
 # profiles that are not rows of data/gpu_specs.yaml: their architecture, and the spec-table row with their shader
 # count and int8 rate
 _ARCH_BY_PREFIX = {"ryzen-ai-max": "RDNA 3.5"}
 _TABLE_TWIN = {"mi300x": "radeon-instinct-mi300x"}
+_OFF: list[bool] = []
 
 
-def _rules() -> dict:
-    from .speed import _speed_data
+@contextmanager
+def listed_peak_only():
+    """Within it, ROCm prefill is FLOPs over the listed peak alone, as before the fifth pass (benchmarks/
+    weak_structures.py keeps the record of the structures scored against that baseline)."""
+    _OFF.append(True)
+    try:
+        yield
+    finally:
+        _OFF.pop()
 
-    return _speed_data().get("rocm_prefill_path") or {}
+
+def enabled() -> bool:
+    return not _OFF
 
 
 @lru_cache(maxsize=256)
@@ -43,41 +56,41 @@ def architecture(device: Device) -> str | None:
     return next((a for prefix, a in _ARCH_BY_PREFIX.items() if pid.startswith(prefix)), None)
 
 
-def rocm_path(arch: str, ggml_type: str) -> str:
+def rocm_path(arch: str, ggml_type: str, rules: dict) -> str:
     """'mmq' or 'blas': what ggml-cuda under HIP runs for a matmul of this type at a 512-token micro-batch.
 
     CDNA 3: MMQ on MFMA for every type. CDNA 1/2: MMQ only for the legacy types (Q4_0, Q4_1, Q5_0, Q5_1), the rest
     dequantized for rocBLAS above 128/256 tokens. RDNA 3/3.5: MMQ on WMMA except Q2_K and Q6_K (hipBLAS above
     128/256 tokens). RDNA 4: MMQ always. Everything else with dp4a (RDNA 2, GCN 5.1) and RDNA 1: MMQ."""
-    r = _rules()
     if arch.startswith("CDNA"):
-        return "mmq" if arch.startswith("CDNA 3") or ggml_type in r.get("cdna12_mmq_types", ()) else "blas"
+        return "mmq" if arch.startswith("CDNA 3") or ggml_type in rules.get("cdna12_mmq_types", ()) else "blas"
     if arch.startswith("RDNA 3"):
-        return "blas" if ggml_type in r.get("rdna3_blas_types", ()) else "mmq"
+        return "blas" if ggml_type in rules.get("rdna3_blas_types", ()) else "mmq"
     return "mmq"
 
 
-def int8_peak(device: Device, arch: str, fp16: float) -> float:
+def int8_peak(device: Device, arch: str, fp16: float, rules: dict) -> float:
     """Peak of MMQ's int8 dot products: the spec table's int8 rate (matrix units: 2x FP16 on CDNA 3 and RDNA 4, equal
     on CDNA 1/2 and RDNA 3), else on dp4a parts (RDNA 2, GCN 5.1) v_dot4_i32_i8: 4 MACs = 8 ops per lane per clock,
     else (RDNA 3.5 APUs: WMMA int8 = FP16; RDNA 1 has no dot4) the FP16 rate."""
     spec = _spec(device.matched_profile or "")
     if spec.get("int8_tops"):
         return float(spec["int8_tops"]) * 1e12
-    r = _rules()
-    if arch in r.get("dp4a_architectures", ()) and spec.get("shaders") and spec.get("boost_clock_mhz"):
-        return float(spec["shaders"]) * float(r["dp4a_ops_per_lane_per_clock"]) * float(spec["boost_clock_mhz"]) * 1e6
+    if arch in rules.get("dp4a_architectures", ()) and spec.get("shaders") and spec.get("boost_clock_mhz"):
+        return float(spec["shaders"]) * float(rules["dp4a_ops_per_lane_per_clock"]) * float(spec["boost_clock_mhz"]) * 1e6
     return fp16
 
 
-def path_scale(device: Device, layers: tuple, fp16: float) -> float:
+def path_scale(device: Device, layers: tuple, fp16: float, rules: dict,
+               unpack_rate: Callable[[str], float | None]) -> float:
     """The factor on a ROCm device's FLOPs time (at its listed FP16 peak) for the kernel path of each type: sum over
-    types of weight share x FP16 peak / path peak (1.0 where the architecture is unknown, or nothing is quantized)."""
+    types of weight share x FP16 peak / path peak (1.0 where the architecture is unknown). On dp4a parts the lanes
+    that multiply also unpack each weight tile, so a type runs at the dp4a peak x its MMQ unpacking rate over the
+    reference type's (`unpack_rate`: the CUDA family's per-type rates, data/speed.yaml mmq_weight_tokens_per_sm_cycle:
+    Q4_0 654, Q3_K 310 ...)."""
     arch = architecture(device)
-    if not arch or not _rules():
+    if not arch:
         return 1.0
-    from .speed import _FLOAT_TYPES
-
     totals: dict[str, float] = {}
     for mats in layers:
         for ty, n, _ in mats:
@@ -85,55 +98,27 @@ def path_scale(device: Device, layers: tuple, fp16: float) -> float:
     total = sum(totals.values())
     if not total:
         return 1.0
-    peak8 = int8_peak(device, arch, fp16)
+    peak8 = int8_peak(device, arch, fp16, rules)
+    dp4a = arch in rules.get("dp4a_architectures", ())
+    ref = unpack_rate(str(rules.get("dp4a_rate_reference", "Q4_0")))
     scale = 0.0
     for ty, n in totals.items():
-        peak = peak8 if ty not in _FLOAT_TYPES and rocm_path(arch, ty) == "mmq" else fp16
-        if peak is peak8 and arch in _rules().get("dp4a_architectures", ()):
-            peak = peak8 * _dp4a_type_share(ty)
+        peak = fp16
+        if ty not in FLOAT_TYPES and rocm_path(arch, ty, rules) == "mmq":
+            peak = peak8
+            mine = unpack_rate(ty)
+            if dp4a and ref and mine:
+                peak *= min(1.0, mine / ref)
         scale += n / total * fp16 / peak
     return scale
 
 
-def _dp4a_type_share(ggml_type: str) -> float:
-    """On dp4a parts the vector lanes that multiply also unpack each weight tile, so a type runs at the dp4a peak times
-    its MMQ unpacking rate over the reference type's (the CUDA family's per-type rates, data/speed.yaml
-    mmq_weight_tokens_per_sm_cycle: Q4_0 654, Q3_K 310 ...; a type without a rate takes their median)."""
-    from .speed import _rate, _rate_table, efficiency
-
-    table = _rate_table(efficiency("cuda").mmq)
-    ref = _rate(str(_rules().get("dp4a_rate_reference", "Q4_0")), table)
-    mine = _rate(ggml_type, table)
-    return min(1.0, mine / ref) if ref and mine else 1.0
-
-
-def traffic_seconds(device: Device, layers: tuple) -> float:
+def traffic_seconds(device: Device, layers: tuple, rules: dict) -> float:
     """Per prompt token, the bytes a tiled matmul moves through memory over spec bandwidth: weight bytes and about one
-    byte per weight of activations (Q8_1 or FP16 rows), each read once per tile (data/speed.yaml
-    rocm_prefill_path.tile: 128, the tile edge of ggml's MMQ), with no credit for caches (coefficient 1, derived)."""
-    tile = float(_rules().get("tile", 0) or 0)
+    byte per weight of activations (Q8_1 rows), each read once per tile (data/speed.yaml rocm_prefill_path.tile: 128,
+    the tile edge of ggml's MMQ on AMD), with no credit for caches (coefficient 1, derived)."""
+    tile = float(rules.get("tile", 0) or 0)
     if not tile or not device.bandwidth_bytes_per_s:
         return 0.0
     nbytes = sum(b + n for mats in layers for _, n, b in mats)
     return nbytes / tile / float(device.bandwidth_bytes_per_s)
-
-
-_OFF: list[bool] = []
-
-
-@contextmanager
-def listed_peak_only():
-    """Within it, ROCm prefill is FLOPs over the listed peak alone, as before the fifth pass (benchmarks/
-    weak_structures.py keeps the record of the structures scored against that baseline)."""
-    _OFF.append(True)
-    try:
-        yield
-    finally:
-        _OFF.pop()
-
-
-def applies(device: Device) -> bool:
-    """Whether the kernel path and the traffic term apply: a ROCm device, with the rules in data/speed.yaml."""
-    from .speed import family
-
-    return not _OFF and family(device.backend) == "rocm" and bool(_rules())

@@ -290,7 +290,7 @@ def _kernel_excess(matrices: tuple[tuple[str, int, int], ...], eff: Efficiency, 
 
 # Decode counts as kernel-bound (said in the speed note and fit's text) when the kernels add this share of its time.
 KERNEL_BOUND = 0.1
-_FLOAT_TYPES = frozenset({"F64", "F32", "F16", "BF16", "I8", "I16", "I32", "I64"})
+_FLOAT_TYPES = kernel_path.FLOAT_TYPES
 
 
 @lru_cache(maxsize=64)
@@ -307,6 +307,28 @@ def _rate(ty: str, table: tuple[dict[str, float], float | None]) -> float | None
     if ty in _FLOAT_TYPES:
         return None
     return table[0].get(ty, table[1])
+
+
+def _rocm_path_rules(device: Device) -> dict | None:
+    """data/speed.yaml rocm_prefill_path for a ROCm device (estimate/kernel_path.py), else None."""
+    if family(device.backend) != "rocm" or not kernel_path.enabled():
+        return None
+    return _speed_data().get("rocm_prefill_path") or None
+
+
+def rocm_path_scale(device: Device, layers: tuple, fp16: float) -> float:
+    """Factor on a ROCm device's FLOPs time for each type's kernel path (kernel_path.path_scale; 1.0 elsewhere)."""
+    rules = _rocm_path_rules(device)
+    if not rules:
+        return 1.0
+    table = _rate_table(_fitted("cuda").mmq)  # the shipped CUDA unpacking rates, whatever table is being fitted
+    return kernel_path.path_scale(device, layers, fp16, rules, lambda ty: _rate(ty, table))
+
+
+def prefill_traffic_seconds(device: Device, layers: tuple) -> float:
+    """Prefill seconds per token of the matmuls' memory traffic on a ROCm device (kernel_path; 0 elsewhere)."""
+    rules = _rocm_path_rules(device)
+    return kernel_path.traffic_seconds(device, layers, rules) if rules else 0.0
 
 
 def _unpack_seconds(layers: tuple, eff: Efficiency, cycles_per_s: float | None, count: int) -> float:
@@ -454,9 +476,10 @@ def _prefill_seconds_per_token(
             eff = efficiency(d.backend, table)
             c = eff.compute_quant if work.quantized else eff.compute_f16
             mats = work.layer_matrices[layer:layer + count]
-            if mats and kernel_path.applies(d):  # ROCm: the peak of each type's kernel path, and matmul traffic
-                total += sum(per_layer[layer:layer + count]) * kernel_path.path_scale(d, mats, flops) / (c * flops)
-                total += kernel_path.traffic_seconds(d, mats)
+            rules = _rocm_path_rules(d) if mats else None
+            if rules:  # ROCm: the peak of each type's kernel path, and the matmuls' memory traffic
+                total += sum(per_layer[layer:layer + count]) * rocm_path_scale(d, mats, flops) / (c * flops)
+                total += kernel_path.traffic_seconds(d, mats, rules)
             else:
                 total += sum(per_layer[layer:layer + count]) / (c * flops)
             total += _unpack_seconds(mats, eff, sm_cycles_per_s(d), count)
