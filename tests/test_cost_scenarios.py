@@ -121,20 +121,23 @@ def test_small_team_50m_tokens_the_api_at_ten_dollars(capsys):
     assert any(r.startswith("low volume") for r in d["recommendation"]["reasons"])
 
 
-def test_default_2b_tokens_the_api_beats_the_cheapest_box_by_the_h100_pair(capsys):
+def test_default_2b_tokens_the_api_beats_every_box_and_the_h100_pair(capsys):
     d = run(capsys, "-t", "2e9")
     buys, rents = check_options(d)
     api = api_by_hand(2e9, "deepinfra/llama3.1:70b")  # 1.5B x $0.13 + 0.5B x $0.40 = $395
     assert api == pytest.approx(395.0)
     best_buy = min(buys, key=buys.get)
-    assert best_buy == d["self_host"][0]["hardware"] == "2x h100-sxm"
+    assert best_buy == d["self_host"][0]["hardware"]
+    # the cheapest boxes sit within 10% of each other here (4 boxes of 4x RTX 4090, which serve 2.006B a month, and
+    # one 2x H100 SXM): which one leads moves with a unit count, so the pair is checked by hand wherever it ranks
+    o = next(x for x in d["self_host"] if x["hardware"] == "2x h100-sxm")
+    assert buys["2x h100-sxm"] <= 1.10 * buys[best_buy]
     # one 2x H100 SXM box: ($55,000 GPUs + 2 x $4,000 server slots) / 36 = $1,750; 268 W idle all month, 1,700 W busy
-    assert buy_by_hand(2e9, d["self_host"][0])[1] == 63000
+    assert o["units"] == 1 and buy_by_hand(2e9, o)[1] == 63000
     assert api < min(rents.values()) < buys[best_buy]
     assert d["recommendation"]["choice"] == "cloud"
     assert d["recommendation"]["monthly_usd"] == pytest.approx(api, abs=0.01)
     # no volume makes the pair cheaper: a fully used box (K tokens at R) costs more than DeepInfra charges for them
-    o = d["self_host"][0]
     k = capacity(o["serving"]["total_tokens_per_s"])
     full = sum(buy_by_hand(k, o)[2:])
     assert full > api_by_hand(k, "deepinfra/llama3.1:70b") and o["break_even_monthly_tokens"] is None

@@ -90,3 +90,20 @@ def test_a_step_never_gets_shorter_with_more_work(b, depth, extra):
     assert step_seconds(model, q, m, 1, b + 1, depth) >= base
     assert step_seconds(model, q, m, 1, b, depth + extra) >= base
     assert step_seconds(model, q, m, 1, b, depth, extra, 256) >= base
+
+
+def test_lm_head_runs_once_per_request_in_a_step_not_per_prompt_token():
+    # vLLM computes logits only at each scheduled request's last token (gpu_model_runner: hidden_states[logits_indices]),
+    # so a 2048-token chunk of one prompt costs the LM head once: taking it per token, as before, overstated a Qwen3-0.6B
+    # chunk by 2 x 151936 x 1024 FLOPs a token (its body is 2 x 28 x 15.7 M = 0.88 GFLOP)
+    from selfhost_advisor.estimate.serving.step import lm_head_flops
+
+    model, q, m = get_model("qwen3:0.6b"), get_vllm_quant("BF16"), _machine("h100-sxm")
+    assert lm_head_flops(model, 1) == 2 * 151936 * 1024  # tied: token_embd is the head (config vocab x hidden)
+    assert lm_head_flops(model, 2) == 151936 * 1024
+    one = step_seconds(model, q, m, 1, 0, 0, 2048, 1024, prefill_seqs=1)
+    many = step_seconds(model, q, m, 1, 0, 0, 2048, 1024, prefill_seqs=2048)
+    fl = efficiency(m.devices[0].backend).prefill_f16_all_in * m.devices[0].fp16_flops
+    assert many - one == pytest.approx(2047 * lm_head_flops(model, 1) / fl, rel=1e-6)
+    # a decode step still samples every sequence: b rows of logits
+    assert step_seconds(model, q, m, 1, 64, 512) == step_seconds(model, q, m, 1, 64, 512, 0, 0, 2, 5)

@@ -100,7 +100,7 @@ class _Burst:
     def _time(self, b: int, depth: float, pre: list[tuple[int, int, int]], k: int = 1) -> float:
         p_tok = sum(c for _, _, c in pre)
         p_depth = sum(c * (s + c / 2.0) for _, s, c in pre) / p_tok if p_tok else 0.0
-        return k * step_seconds(*self.args, b, depth, p_tok, p_depth, self.kvb)
+        return k * step_seconds(*self.args, b, depth, p_tok, p_depth, self.kvb, len(pre))
 
     def _preempt_newest(self) -> None:
         j = self.running.pop()  # the newest request gives its KV back and recomputes later

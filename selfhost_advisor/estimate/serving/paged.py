@@ -55,8 +55,10 @@ class PagedServer:
         if got is None:
             if len(self._steps) > 4096:
                 self._steps.clear()
+            # a chunk of C prompt tokens laid end to end over prompts of P tokens touches C / P + 1 of them
             got = self._steps[key] = step_seconds(self.model, self.quant, self.machine, self.tp, b_dec, self.depth,
-                                                  chunk_tokens, self.prompt / 2.0, self.kv_dtype_bytes)
+                                                  chunk_tokens, self.prompt / 2.0, self.kv_dtype_bytes,
+                                                  chunk_tokens / max(1, self.prompt) + 1.0)
         return got
 
     def _kv_bytes(self, running: int) -> int:

@@ -51,6 +51,14 @@ def step_parts(model: Model, quant: Quant, tp: int) -> tuple[int, int, int]:
     return dense // tp, experts // tp, flops // tp
 
 
+@lru_cache(maxsize=256)
+def lm_head_flops(model: Model, tp: int) -> int:
+    """FLOPs per GPU of one row of logits: the LM head (output.weight, or the tied token_embd) is vocab x hidden,
+    split over the tensor-parallel ranks (vLLM's ParallelLMHead)."""
+    name = "token_embd.weight" if model.tied_embeddings else "output.weight"
+    return sum(2 * t.n_elements for t in build_tensors(model) if t.name == name) // tp
+
+
 def touched_share(model: Model, tokens: float) -> float:
     """Share of a MoE layer's experts that `tokens` tokens route to (each picks `active` of `experts`, independently)."""
     if model.moe is None:
@@ -170,11 +178,24 @@ def overhead_seconds(model: Model, batch: float) -> float:
     return model.n_layers * float(c["layer_overhead_us"]) * 1e-6 + float(c["per_sequence_us"]) * 1e-6 * batch
 
 
+def logits_rows(batch: float, prefill_tokens: float, prefill_seqs: float | None = None) -> float:
+    """Rows of logits one step computes: vLLM runs the LM head only at each scheduled request's last token
+    (vllm/v1/worker/gpu_model_runner.py: sample_hidden_states = hidden_states[logits_indices], logits_indices =
+    query_start_loc[1:] - 1, then compute_logits), so a decoding sequence costs one row and a prompt chunk one row
+    whatever its length (a partial prefill's row is computed and discarded). prefill_seqs: the requests with a prompt
+    chunk in the step; one when not given and a chunk runs."""
+    if prefill_tokens <= 0:
+        return batch
+    return batch + (max(1.0, prefill_seqs) if prefill_seqs is not None else 1.0)
+
+
 def _parts_seconds(model: Model, quant: Quant, machine: Machine, tp: int, batch: float, depth: float,
-                   prefill_tokens: float, prefill_depth: float, kv_dtype_bytes: int) -> tuple[float, float]:
+                   prefill_tokens: float, prefill_depth: float, kv_dtype_bytes: int,
+                   prefill_seqs: float | None = None) -> tuple[float, float]:
     """(linear layers, attention) seconds of one step, each its own roofline: the weight GEMMs and the attention
     kernels run one after the other in the step's single CUDA stream (vLLM's decoder layer: qkv_proj, attention,
-    o_proj, MLP), so a step whose GEMMs are compute-bound still waits for attention's KV reads, and the reverse."""
+    o_proj, MLP), so a step whose GEMMs are compute-bound still waits for attention's KV reads, and the reverse.
+    Matmul FLOPs: every scheduled token through the layers, the LM head only for logits_rows()."""
     dev = machine.devices[0]
     eff = efficiency(dev.backend)
     bw = eff.bandwidth * dev.bandwidth_bytes_per_s
@@ -182,18 +203,21 @@ def _parts_seconds(model: Model, quant: Quant, machine: Machine, tp: int, batch:
     fl = eff.prefill_f16_all_in * matmul_flops(machine, quant)
     dense, experts, flops = step_parts(model, quant, tp)
     tokens = batch + prefill_tokens
-    linear = max((dense + experts * touched_share(model, tokens)) / bw, tokens * flops / fl)
+    lm = lm_head_flops(model, tp)
+    work = tokens * (flops - lm) + logits_rows(batch, prefill_tokens, prefill_seqs) * lm
+    linear = max((dense + experts * touched_share(model, tokens)) / bw, work / fl)
     kv = batch * kv_read_bytes(model, tp, int(depth), kv_dtype_bytes)
     attn_work = batch * attention_flops(model, tp, depth) + prefill_tokens * attention_flops(model, tp, prefill_depth)
     return linear, max(kv / bw, attn_work / fl)
 
 
 def step_seconds(model: Model, quant: Quant, machine: Machine, tp: int, batch: float, depth: float,
-                 prefill_tokens: float = 0.0, prefill_depth: float = 0.0, kv_dtype_bytes: int = 2) -> float:
+                 prefill_tokens: float = 0.0, prefill_depth: float = 0.0, kv_dtype_bytes: int = 2,
+                 prefill_seqs: float | None = None) -> float:
     """One step: `batch` sequences decoding at average `depth` cached tokens, plus a chunk of `prefill_tokens` prompt
-    tokens attending on average to `prefill_depth` tokens."""
+    tokens of `prefill_seqs` requests (one when not given) attending on average to `prefill_depth` tokens."""
     linear, attention = _parts_seconds(model, quant, machine, tp, batch, depth, prefill_tokens, prefill_depth,
-                                       kv_dtype_bytes)
+                                       kv_dtype_bytes, prefill_seqs)
     tokens = batch + prefill_tokens
     return linear + attention + overhead_seconds(model, batch) + allreduce_seconds(model, machine, tp, tokens)
 
