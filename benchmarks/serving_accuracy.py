@@ -50,8 +50,9 @@ def release(row: dict) -> str:
     return parts[1] if len(parts) > 1 and parts[0] == "vllm" else ""
 
 
-def outcome(row: dict) -> tuple[float, float | None]:
-    """(the row's published measure as we predict it, our mean time per output token in seconds or None)."""
+def outcome(row: dict) -> tuple[float, float | None, float | None]:
+    """(the row's published measure as we predict it, our mean time per output token and our mean time to first token
+    in seconds, each None where the model gives none)."""
     model = get(row["model"])
     machine = machine_from_profile(get_profile(row["hardware"]), int(row["gpus"]))
     q = get_vllm_quant(row["precision"])
@@ -60,7 +61,7 @@ def outcome(row: dict) -> tuple[float, float | None]:
     if row["kind"] == "single_stream":
         tp = plan(model, q, machine, FitRequest(context=P + O, engine="vllm", engine_version=release(row))).tp
         step = step_seconds(model, q, machine, tp, 1, P + O / 2)
-        return 1.0 / step, step
+        return 1.0 / step, step, None
     if row.get("clients") == "burst":
         n = int(row["concurrency"])
         if row.get("lengths") == "sharegpt":  # vllm bench's ShareGPT filter: 4 <= output, prompt + output <= 2048
@@ -69,14 +70,14 @@ def outcome(row: dict) -> tuple[float, float | None]:
             outs = (O,) * n
         res = serve_burst(model, machine, q, (P,) * n, outs, options=engine_options(row))
         if res is None:
-            return 0.0, None
-        return (res.total_tokens_per_s if total else res.output_tokens_per_s), res.mean_tpot_s
+            return 0.0, None, None
+        return (res.total_tokens_per_s if total else res.output_tokens_per_s), res.mean_tpot_s, res.mean_ttft_s
     rep = serve(model, machine, ServeWorkload(P, O), quant=q, concurrency=(int(row["concurrency"]),),
                 options=engine_options(row))
     if not rep.fits:
-        return 0.0, None
+        return 0.0, None, None
     pt = rep.points[0]
-    return (pt.total_tokens_per_s if total else pt.output_tokens_per_s), pt.tpot_s
+    return (pt.total_tokens_per_s if total else pt.output_tokens_per_s), pt.tpot_s, pt.ttft_s
 
 
 def predict(row: dict) -> float:
@@ -86,19 +87,43 @@ def predict(row: dict) -> float:
 _CACHE: dict[str, list] = {}
 
 
-def results() -> list[tuple[dict, float, float, float | None]]:
-    """(row, ours, ours / published, our mean TPOT in seconds or None), computed once per process."""
+def results() -> list[tuple[dict, float, float, float | None, float | None]]:
+    """(row, ours, ours / published, our mean TPOT, our mean TTFT in seconds or None), computed once per process."""
     if "all" not in _CACHE:
         out = []
         for r in rows():
-            ours, tpot = outcome(r)
-            out.append((r, ours, ours / float(r["published"]), tpot))
+            ours, tpot, ttft = outcome(r)
+            out.append((r, ours, ours / float(r["published"]), tpot, ttft))
         _CACHE["all"] = out
     return _CACHE["all"]
 
 
 def ratios() -> list[tuple[dict, float, float]]:
-    return [(r, p, x) for r, p, x, _ in results()]
+    return [(r, p, x) for r, p, x, _, _ in results()]
+
+
+def ttft_floor_s(row: dict) -> float:
+    """The least mean time to first token the row's run could have had: its prompts prefilled one after another in
+    arrival order (vLLM's FCFS) at the GPUs' full spec tensor rate, nothing else running (no decode steps, no overhead,
+    no queueing for a seat). In a burst, request i gets its first token no earlier than i prompts' FLOPs / FLOPS, so
+    the mean over N requests is (N + 1) / 2 prompts' time; in a closed loop requests arrive one by one once it runs,
+    so the floor is one prompt's time. FLOPs per prompt token: the matmuls (the LM head once per prompt, vLLM
+    computes logits only at each request's last scheduled token) and attention at half the prompt's depth, per GPU
+    (estimate/serving/step.py). A published mean below this floor means the run did less prefill work than its
+    stated lengths (prefix-cache hits, shorter prompts) or ran other settings than the row states."""
+    from selfhost_advisor.estimate.serving.step import attention_flops, lm_head_flops, matmul_flops, step_parts
+
+    model = get(row["model"])
+    machine = machine_from_profile(get_profile(row["hardware"]), int(row["gpus"]))
+    q = get_vllm_quant(row["precision"])
+    tp = plan(model, q, machine, FitRequest(context=int(row["prompt_tokens"]) + int(row["output_tokens"]),
+                                            engine="vllm", engine_version=release(row))).tp
+    P = int(row["prompt_tokens"])
+    n = int(row["concurrency"]) if row.get("clients") == "burst" else 1
+    _, _, per_token = step_parts(model, q, tp)
+    lm = lm_head_flops(model, tp)
+    prompt_flops = P * (per_token - lm) + lm + P * attention_flops(model, tp, P / 2.0)
+    return (n + 1) / 2.0 * prompt_flops / matmul_flops(machine, q)
 
 
 def _tpot_table(rows: list, key: str, label: str, title: str) -> None:
@@ -111,6 +136,25 @@ def _tpot_table(rows: list, key: str, label: str, title: str) -> None:
               f"ratio {tp * 1e3 / float(r[key]):5.2f}")
     xs = [tp * 1e3 / float(r[key]) for r, tp in rows]
     print(f"  median ratio {statistics.median(xs):.2f}, range {min(xs):.2f}-{max(xs):.2f}, n={len(xs)}")
+
+
+def _ttft_table(rows: list) -> None:
+    """Per-row ours / published mean TTFT, with the run's compute floor (ttft_floor_s); rows whose published mean is
+    under the floor are marked and summarised apart (their runs did not do the prefill work the row states)."""
+    if not rows:
+        return
+    print("\nmean TTFT where the run publishes it (ours / published; floor: the least mean TTFT the stated prompts allow "
+          "at the GPU's full spec rate, ttft_floor_s)")
+    ok, below = [], []
+    for r, tt in rows:
+        pub, floor = float(r["ttft_ms"]) / 1e3, ttft_floor_s(r)
+        x = tt / pub
+        (below if pub < floor else ok).append(x)
+        print(f"  {r['id']:42s} published {pub:8.2f} s  ours {tt:8.2f} s  ratio {x:5.2f}  floor {floor:7.2f} s"
+              + ("  [published under the floor]" if pub < floor else ""))
+    for label, xs in (("at or above the floor", ok), ("under the floor", below)):
+        if xs:
+            print(f"  {label:22s} n={len(xs):2d}  median ratio {statistics.median(xs):.2f}, range {min(xs):.2f}-{max(xs):.2f}")
 
 
 def main() -> int:
@@ -135,10 +179,11 @@ def main() -> int:
             inside = sum(0.5 <= x <= 2.0 for x in group)
             print(f"  {label:20s} n={len(group):2d}  median {statistics.median(group):.2f}  range {min(group):.2f}-"
                   f"{max(group):.2f}  within 0.5-2x: {inside}/{len(group)}")
-    _tpot_table([(r, tp) for r, _, _, tp in results() if r.get("tpot_ms") and tp and r["role"] != "older_engine"],
+    _tpot_table([(r, tp) for r, _, _, tp, _ in results() if r.get("tpot_ms") and tp and r["role"] != "older_engine"],
                 "tpot_ms", "published", "mean TPOT where the run publishes it (ours / published; not a goal, a check of "
                 "the step and the loop)")
-    _tpot_table([(r, tp) for r, _, _, tp in results() if r.get("tpot_p95_ms") and tp], "tpot_p95_ms", "p95",
+    _ttft_table([(r, tt) for r, _, _, _, tt in results() if r.get("ttft_ms") and tt and r["role"] != "older_engine"])
+    _tpot_table([(r, tp) for r, _, _, tp, _ in results() if r.get("tpot_p95_ms") and tp], "tpot_p95_ms", "p95",
                 "our mean TPOT against the published 95th percentile (closed loops; a mean at or under its p95 is right)")
     return 0
 
