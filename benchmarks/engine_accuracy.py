@@ -130,10 +130,69 @@ def summary(results: list[dict]) -> dict:
 
 
 def graph_estimates() -> list[dict]:
-    """vLLM >= 0.21's own "Estimated CUDA graph memory" lines against our constant (engines.yaml cudagraph_bytes)."""
+    """vLLM >= 0.21's own "Estimated CUDA graph memory" lines against our constant (engines.yaml cudagraph_bytes);
+    rows marked holdout were added after the constant was set and are reported apart."""
     g = int(load("engines")["engines"]["vllm"]["cudagraph_bytes"]) / GIB
-    return [{**r, "ours_gib": g, "err": (g - r["estimate_gib"]) / r["estimate_gib"]}
+    return [{**r, "ours_gib": g, "err": (g - r["estimate_gib"]) / r["estimate_gib"], "holdout": bool(r.get("holdout"))}
             for r in load("engine_logs").get("cudagraph_estimates", [])]
+
+
+_SIZES = [1, 2, 4] + list(range(8, 256, 8)) + list(range(256, 513, 16))  # vLLM's default capture list up to 512
+
+
+def capture_counts(generation: str, version: str, max_num_seqs: int, batched_tokens: int) -> tuple[int, int, int]:
+    """(piecewise graph sets, full graphs, largest captured tokens) vLLM captures by default.
+
+    V0 (worker/model_runner.py): full decode graphs for 1, 2, 4, 8, 16, ... up to max_num_seqs (256 at most).
+    V1 before 0.11.0: PIECEWISE only, the default list [1, 2, 4] + range(8, 256, 8) + range(256, 513, 16) up to
+    max_num_batched_tokens. From 0.11.0 (PR #25444: FULL_AND_PIECEWISE the default): piecewise sizes up to
+    max_cudagraph_capture_size = min(2 x max_num_seqs, 512) (vllm/config/compilation.py), FULL decode graphs for the
+    sizes up to max_num_seqs (a uniform decode batch has one token per sequence)."""
+    if generation == "v0":
+        n = [x for x in [1, 2, 4] + [8 * i for i in range(1, 33)] if x <= max_num_seqs]
+        return 0, len(n), max(n)
+    if _version(version) < (0, 11, 0):
+        pw = [x for x in _SIZES if x <= batched_tokens]
+        return len(pw), 0, max(pw)
+    cap = min(2 * max_num_seqs, 512, batched_tokens)
+    pw = [x for x in _SIZES if x <= cap]
+    return len(pw), len([x for x in pw if x <= max_num_seqs]), max(pw)
+
+
+def graph_layer_law() -> dict:
+    """A capture-size law, examined and not adopted (docs/methodology.md 6b): graph memory = the largest captured
+    batch's transient activations of one layer (gate_up 2I, the activation I, the residual and its norm 2h, 16-bit,
+    I / TP per rank) + a cost per captured graph piece (each piecewise size is layers + 1 graphs, each full graph one
+    graph of all layers' kernels: pieces = sets x (L + 1) + full x L) x c. c is fitted on the seen rows that name a
+    catalog model and their graph counts (cudagraph_estimates with model_id), then every held-out row is predicted:
+    the start-up logs' "Graph capturing finished ... took X GiB" (engine_logs rows with logged graphs)."""
+    seen = [r for r in load("engine_logs").get("cudagraph_estimates", []) if r.get("model_id") and not r.get("holdout")]
+
+    def shape(model_id: str, tp: int, sets: int, full: int, largest: int) -> tuple[float, int]:
+        m = get_model(model_id)
+        act = largest * (3 * m.intermediate_size / tp + 2 * m.hidden_size) * 2
+        return act, sets * (m.n_layers + 1) + full * m.n_layers
+
+    fit = []
+    for r in seen:
+        act, pieces = shape(r["model_id"], int(r["tp"]), *r["capture"])
+        fit.append((r["estimate_gib"] * GIB - act) / pieces)
+    c = statistics.mean(fit) if fit else 0.0
+    const = int(load("engines")["engines"]["vllm"]["cudagraph_bytes"])
+    out = []
+    for row in load("engine_logs")["rows"]:
+        lg = row.get("logged", {})
+        if row.get("engine") != "vllm" or lg.get("graphs") is None:
+            continue
+        f = row["flags"]
+        counts = capture_counts(row["generation"], row["version"], int(f["max_num_seqs"]), int(f["max_num_batched_tokens"]))
+        act, pieces = shape(row["model"], int(row["tp"]), *counts)
+        law = (act + pieces * c) / GIB
+        out.append({"source": row["source"], "model": row["model"], "tp": int(row["tp"]), "version": row["version"],
+                    "capture": counts, "logged_gib": lg["graphs"], "law_gib": law,
+                    "law_err": (law - lg["graphs"]) / lg["graphs"], "const_err": (const / GIB - lg["graphs"]) / lg["graphs"],
+                    "holdout": bool(row.get("holdout"))})
+    return {"c_mib_per_piece": c / 2**20, "fitted_on": len(fit), "rows": out}
 
 
 def main() -> int:
@@ -166,11 +225,20 @@ def main() -> int:
                     else:
                         print(f"{eng} {q:13} {k:8} n={s['n']:2}  median |err| {s['median']:6.1%}  max {s['max']:6.1%}")
     ge = graph_estimates()
-    if ge:
-        errs = [abs(r["err"]) for r in ge]
-        logged = ", ".join(f"{r['estimate_gib']:.2f}" for r in ge)
-        print(f"vllm graphs_estimate seen     n={len(ge):2}  median |err| {statistics.median(errs):6.1%}  max {max(errs):6.1%}"
-              f"  (ours {ge[0]['ours_gib']:.2f} GiB; logged {logged})")
+    for label, grp in (("seen", [r for r in ge if not r["holdout"]]), ("holdout", [r for r in ge if r["holdout"]])):
+        if grp:
+            errs = [abs(r["err"]) for r in grp]
+            logged = ", ".join(f"{r['estimate_gib']:.2f}" for r in grp)
+            print(f"vllm graphs_estimate {label:8} n={len(grp):2}  median |err| {statistics.median(errs):6.1%}  max "
+                  f"{max(errs):6.1%}  (ours {grp[0]['ours_gib']:.2f} GiB; logged {logged})")
+    law = graph_layer_law()
+    held = [r for r in law["rows"] if r["holdout"]]
+    if held:
+        print(f"vllm graphs layer law (not adopted): c = {law['c_mib_per_piece']:.3f} MiB per graph piece, fitted on "
+              f"{law['fitted_on']} seen estimate row(s); held out n={len(held)}: law median |err| "
+              f"{statistics.median(abs(r['law_err']) for r in held):.1%} (max {max(abs(r['law_err']) for r in held):.1%}), "
+              f"constant {statistics.median(abs(r['const_err']) for r in held):.1%} "
+              f"(max {max(abs(r['const_err']) for r in held):.1%})")
     return 0
 
 
