@@ -23,6 +23,7 @@ F = "{dir}"  # replaced by the fixture folder
 ROWS: list[tuple[list[str], str | None]] = [
     # fit: model names and files
     (["fit", "nosuchmodel"], "nosuchmodel"),
+    (["fit", "wizardlm"], "wizardlm:7b-q4_0"),  # the library has no wizardlm:latest: its real tags, not a made-up default
     (["fit", "llama3.1:8b", "-H", "h100-sxm", "--engine", "vllm", "--gpu-memory-utilization", "1.5"], "(0, 1]"),
     (["fit", "llama3.1:8b", "-H", "h100-sxm", "--engine", "vllm", "--gpu-memory-utilization", "nan"], "--gpu-memory-utilization"),  # refused by the shared finite-number check
     (["fit", "llama3.1:8b", "-H", "h100-sxm", "--engine", "vllm", "--kv-cache", "q8_0"], "--kv-cache fp8"),
