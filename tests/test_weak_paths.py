@@ -123,12 +123,15 @@ def test_the_shipped_candidate_reproduces_the_shipped_rocm_prefill_figures(paths
 @needs_cal
 def test_the_reasons_for_what_shipped_still_hold(paths):
     """methodology 5b, fifth pass: on ROCm the kernel path with matmul traffic at coefficient 1 lowers the
-    leave-one-hardware-out median by 20+ points and the blind one by 50+; the Vulkan int-dot path makes Vulkan's blind
+    leave-one-hardware-out median by 20+ points and the blind one by 40+ (8 rows; the two MI50 IQ4 rows, added after
+    it landed, -35/-34% before and +10/-1% with it); the Vulkan int-dot path makes Vulkan's blind
     median worse (the Radeon Pro VII, GCN 5.1, goes from -32/-19% to +36/+61%), so Vulkan keeps the listed peak."""
     _, wp = paths
     base, ship = wp.score(("flops",)), wp.score(wp.SHIPPED)
     assert ship["rocm"]["loho_median"] < base["rocm"]["loho_median"] - 20
-    assert ship["rocm"]["blind_median"] < base["rocm"]["blind_median"] - 50
+    assert ship["rocm"]["blind_median"] < base["rocm"]["blind_median"] - 40
+    mi50 = [e[-1] for e in ship["rocm"]["blind"] if e[0] == "radeon instinct mi50"]
+    assert len(mi50) == 2 and max(abs(e) for e in mi50) < 15
     assert ship["rocm"]["coefficients"]["traffic"] == 1.0
     vk = wp.score(("kpath_vk",))["vulkan"]
     assert vk["blind_median"] > base["vulkan"]["blind_median"] + 1
