@@ -1,0 +1,119 @@
+"""MoE prefill and decode vs published llama-bench rows (benchmarks/published/llamabench_moe.yaml) and our H200 runs.
+
+Usage: python benchmarks/moe_accuracy.py [--json]
+Every published row is held out: it was recorded before the MoE prefill formula (docs/methodology.md 5c) was written,
+and no constant of the speed model is fitted on it. The rows looked at while deriving the formula are our H200 runs of
+synthetic-weight GGUFs (benchmarks/device/h200_llamabench.jsonl, `seen`), reported apart. Dense models measured in the
+same published files are printed as anchors: their error is the dense model's on that machine, which the MoE rows
+inherit.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "scripts"))
+
+PUBLISHED = ROOT / "benchmarks" / "published" / "llamabench_moe.yaml"
+
+
+def published_rows(path: Path = PUBLISHED) -> list[dict]:
+    """The published rows with the machine `--hardware` resolves their name to, on the row's backend."""
+    import yaml
+
+    from selfhost_advisor.catalog import hw_names
+    from selfhost_advisor.catalog.hardware import machine_from_profile
+    from selfhost_advisor.record import replace
+
+    out = []
+    for r in yaml.safe_load(path.read_text())["rows"]:
+        m = machine_from_profile(hw_names.resolve(r["hardware"]), 1)
+        d = replace(m.devices[0], backend=r["backend"], memory_bytes=max(m.devices[0].memory_bytes, 128 * 2**30))
+        out.append({**r, "machine": replace(m, devices=(d,), ram_bytes=256 * 2**30)})
+    return out
+
+
+def _test(test: str) -> tuple[str, int, int]:
+    """'pp2048@d4096' -> ('pp', 2048, 4096)."""
+    head, _, depth = test.partition("@d")
+    return head[:2], int(head[2:]), int(depth or 0)
+
+
+def predict(model_id: str, quant: str, test: str, machine, n_ubatch: int = 512) -> float:
+    """llama-bench's figure for `test`: prefill runs the prompt in micro-batches of min(prompt, n_ubatch) tokens;
+    both tests see on average the cached tokens plus half their own."""
+    from selfhost_advisor.catalog.models import get as get_model
+    from selfhost_advisor.catalog.quants import get_quant
+    from selfhost_advisor.estimate.speed import estimate_speed
+    from fit_speed import Row, _placement
+
+    kind, n, cached = _test(test)
+    model = get_model(model_id)
+    row = Row("", "", model_id, quant, test, 1.0, machine, 1, cached)
+    sp = estimate_speed(model, get_quant(quant), _placement(row), machine, decode_depth=cached + n // 2,
+                        prefill_depth=cached + n // 2, n_ubatch=min(n, n_ubatch))
+    return sp.prefill_tokens_per_s if kind == "pp" else sp.decode_tokens_per_s
+
+
+def device_rows() -> list[dict]:
+    """Our H200 runs of the MoE models (synthetic weights, pp512 at -ub 512): the rows seen while deriving."""
+    import fit_speed
+    from selfhost_advisor.catalog.models import get as get_model
+
+    out = []
+    for r in fit_speed.device_rows():
+        if get_model(r.model_id).moe is None:
+            continue
+        out.append({"hardware": "h200", "backend": "cuda", "model": r.model_id, "quant": r.quant, "test": r.test,
+                    "n_ubatch": 512, "tokens_per_s": r.measured, "machine": r.machine, "seen": True})
+    return out
+
+
+def rows() -> list[dict]:
+    """Every row with its prediction and error (percent, predicted over measured)."""
+    out = []
+    for r in published_rows() + device_rows():
+        p = predict(r["model"], r["quant"], r["test"], r["machine"], int(r.get("n_ubatch", 512)))
+        kind = "prefill" if r["test"].startswith("pp") else "decode"
+        group = "dense anchor" if r.get("dense") else ("seen (H200, synthetic)" if r.get("seen") else "held out")
+        out.append({"hardware": r["hardware"], "backend": r["backend"], "model": r["model"], "quant": r["quant"],
+                    "test": r["test"], "n_ubatch": int(r.get("n_ubatch", 512)), "measured": r["tokens_per_s"],
+                    "predicted": p, "error_pct": 100.0 * (p / r["tokens_per_s"] - 1), "kind": kind, "group": group})
+    return out
+
+
+def summary(rs: list[dict]) -> dict:
+    """|error| median and max per (group, backend family, prefill/decode)."""
+    out: dict = {}
+    for r in rs:
+        out.setdefault(f"{r['group']} / {r['backend']} / {r['kind']}", []).append(abs(r["error_pct"]))
+        out.setdefault(f"{r['group']} / all / {r['kind']}", []).append(abs(r["error_pct"]))
+    return {k: {"rows": len(v), "median_abs_error_pct": round(statistics.median(v), 1),
+                "max_abs_error_pct": round(max(v), 1)} for k, v in sorted(out.items())}
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--json", action="store_true")
+    args = ap.parse_args()
+    rs = rows()
+    if args.json:
+        print(json.dumps({"rows": rs, "summary": summary(rs)}, indent=2))
+        return 0
+    for r in rs:
+        print(f"  {r['group']:22s} {r['backend']:6s} {r['hardware'][:24]:24s} {r['model']:16s} {r['quant']:9s}"
+              f" {r['test']:13s} ub {r['n_ubatch']:4d} measured {r['measured']:8.1f} predicted {r['predicted']:8.1f}"
+              f" {r['error_pct']:+6.1f}%")
+    for k, s in summary(rs).items():
+        print(f"{k:45s} {s['rows']:3d} rows  median |error| {s['median_abs_error_pct']:5.1f}%"
+              f"  max {s['max_abs_error_pct']:5.1f}%")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
