@@ -266,6 +266,13 @@ def published_speed_rows() -> list[dict]:
     return out
 
 
+def _moe_summary() -> dict:
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import moe_accuracy
+
+    return moe_accuracy.summary(moe_accuracy.rows())
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--calibration", default=str(ROOT.parent / "shared" / "calibration"))
@@ -296,7 +303,10 @@ def main() -> int:
                   for kind in ("decode", "prefill")} | {
                   f"{kind}_heldout_models": _summary([r for r in device if r["heldout"] and r["kind"] == kind])
                   for kind in ("decode", "prefill")},
-              "device_speed_rows": device, "skipped": w_skip + k_skip}
+              "device_speed_rows": device, "skipped": w_skip + k_skip,
+              # MoE rows apart (benchmarks/moe_accuracy.py): published rows held out before the MoE prefill formula,
+              # their dense anchors, and our H200 synthetic runs (seen while deriving it)
+              "moe_speed": _moe_summary()}
     if args.json:
         print(json.dumps(report, indent=2))
         return 0
@@ -352,6 +362,12 @@ def main() -> int:
             if s["rows"]:
                 print(f"  {key}: {s['rows']} rows, median |error| {s['median_abs_error_pct']:.1f}%,"
                       f" max {s['max_abs_error_pct']:.1f}%")
+    print("\nMoE models (benchmarks/moe_accuracy.py: published rows held out before the MoE prefill formula, dense"
+          " anchors of the same files, our H200 synthetic runs seen while deriving it):")
+    for key, s in report["moe_speed"].items():
+        if "/ all /" not in key:
+            print(f"  {key:45s} {s['rows']:3d} rows, median |error| {s['median_abs_error_pct']:.1f}%,"
+                  f" max {s['max_abs_error_pct']:.1f}%")
     for (model, quant), why in LEGACY.items():
         print(f"older convention: {model} {quant}: {why}")
     if report["skipped"]:

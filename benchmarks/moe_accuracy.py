@@ -74,16 +74,50 @@ def device_rows() -> list[dict]:
     return out
 
 
+ROUTING = ROOT / "benchmarks" / "device" / "h200_moe_routing.json"
+
+
+def synthetic_padding(model_id: str, quant: str, n_used: int) -> float | None:
+    """The tile padding of the synthetic files' own routing (benchmarks/device/moe_routing.py): 128-wide tile slots
+    per routed token-expert pair, averaged over the layers; None when that model was not simulated."""
+    if not ROUTING.exists():
+        return None
+    got = json.loads(ROUTING.read_text()).get(f"{model_id} {quant}")
+    if not got:
+        return None
+    tile, n = got["tile"], got["tokens"]
+    per_layer = [sum(-(-c // tile) for c in counts) * tile / (n * n_used) for counts in got["tokens_per_expert_by_layer"]]
+    return statistics.fmean(per_layer)
+
+
+def _with_padding(pad: float, fn, *args):
+    """fn(*args) with the expert tile padding fixed at `pad` instead of the balanced-routing figure: a what-if for the
+    synthetic files, whose routing is not a trained model's (docs/methodology.md 5c)."""
+    from unittest import mock
+
+    with mock.patch("selfhost_advisor.estimate.speed._padding", lambda *a: pad):
+        return fn(*args)
+
+
 def rows() -> list[dict]:
-    """Every row with its prediction and error (percent, predicted over measured)."""
+    """Every row with its prediction and error (percent, predicted over measured); the H200 synthetic prefill rows
+    also with the padding of their own simulated routing (`own_routing_error_pct`)."""
+    from selfhost_advisor.catalog.models import get as get_model
+
     out = []
     for r in published_rows() + device_rows():
-        p = predict(r["model"], r["quant"], r["test"], r["machine"], int(r.get("n_ubatch", 512)))
+        args = (r["model"], r["quant"], r["test"], r["machine"], int(r.get("n_ubatch", 512)))
+        p = predict(*args)
         kind = "prefill" if r["test"].startswith("pp") else "decode"
         group = "dense anchor" if r.get("dense") else ("seen (H200, synthetic)" if r.get("seen") else "held out")
-        out.append({"hardware": r["hardware"], "backend": r["backend"], "model": r["model"], "quant": r["quant"],
-                    "test": r["test"], "n_ubatch": int(r.get("n_ubatch", 512)), "measured": r["tokens_per_s"],
-                    "predicted": p, "error_pct": 100.0 * (p / r["tokens_per_s"] - 1), "kind": kind, "group": group})
+        row = {"hardware": r["hardware"], "backend": r["backend"], "model": r["model"], "quant": r["quant"],
+               "test": r["test"], "n_ubatch": int(r.get("n_ubatch", 512)), "measured": r["tokens_per_s"],
+               "predicted": p, "error_pct": 100.0 * (p / r["tokens_per_s"] - 1), "kind": kind, "group": group}
+        pad = synthetic_padding(r["model"], r["quant"], get_model(r["model"]).moe.active) if r.get("seen") else None
+        if pad is not None and kind == "prefill":
+            own = _with_padding(pad, predict, *args)
+            row.update(own_routing_padding=pad, own_routing_error_pct=100.0 * (own / r["tokens_per_s"] - 1))
+        out.append(row)
     return out
 
 
@@ -108,7 +142,8 @@ def main() -> int:
     for r in rs:
         print(f"  {r['group']:22s} {r['backend']:6s} {r['hardware'][:24]:24s} {r['model']:16s} {r['quant']:9s}"
               f" {r['test']:13s} ub {r['n_ubatch']:4d} measured {r['measured']:8.1f} predicted {r['predicted']:8.1f}"
-              f" {r['error_pct']:+6.1f}%")
+              f" {r['error_pct']:+6.1f}%" + (f"  (own routing, padding {r['own_routing_padding']:.2f}:"
+                                              f" {r['own_routing_error_pct']:+.1f}%)" if "own_routing_error_pct" in r else ""))
     for k, s in summary(rs).items():
         print(f"{k:45s} {s['rows']:3d} rows  median |error| {s['median_abs_error_pct']:5.1f}%"
               f"  max {s['max_abs_error_pct']:5.1f}%")

@@ -299,8 +299,7 @@ def test_our_h200_runs_dense_rows_fitted_moe_and_other_models_predicted():
         assert statistics.median(loo) <= 15 and max(loo) <= 30, kind
     moe_decode = [abs(r["error_pct"]) for r in rows if r["moe"] and r["kind"] == "decode"]
     assert len(moe_decode) >= 3 and max(moe_decode) <= 10
-    mixtral = [abs(r["error_pct"]) for r in rows if r["model"] == "mixtral:8x7b"]
-    assert mixtral and max(mixtral) <= 10
+    # MoE prefill of these synthetic files: tests/test_moe_prefill.py (their routing is not a trained model's)
     # models and types no fit saw (Llama 3.2 3B, Qwen2.5 7B/14B, Mistral Nemo/Small, IQ2_XXS/IQ3_XXS): the goals
     for kind, goal, worst in (("decode", 15, 15), ("prefill", 25, 40)):
         held = [abs(r["error_pct"]) for r in rows if r["heldout"] and r["kind"] == kind]

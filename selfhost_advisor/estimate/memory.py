@@ -70,6 +70,9 @@ class Weights:
     layer_expert_read_bytes: tuple[int, ...] = ()
     # Gemma 3n's per_layer_token_embd: an input table like token_embd (host memory), never the output head
     per_layer_embedding_bytes: int = 0
+    # The routed experts' part of layer_matrices, (GGML type, active weights, active bytes) per layer: what MoE prefill
+    # pays again for the column tiles its experts leave empty (estimate/moe_tiles.py).
+    layer_expert_matrices: tuple[tuple[tuple[str, int, int], ...], ...] = ()
 
 
 class _Sums:
@@ -82,6 +85,7 @@ class _Sums:
         self.layer, self.read, self.flops = [0] * n, [0] * n, [0] * n
         self.exps, self.exps_read = [0] * n, [0] * n
         self.mats: list[dict[str, list[int]]] = [{} for _ in range(n)]
+        self.exp_mats: list[dict[str, list[int]]] = [{} for _ in range(n)]
         self.head_matrix = ("F16", 0)
         self.by_type: dict[str, int] = {}
         self.total = self.params = self.embd = self.other = self.head = self.ple = 0
@@ -104,6 +108,10 @@ class _Sums:
                 m = self.mats[i].setdefault(ty, [0, 0])
                 m[0] += int(t.n_elements * frac)
                 m[1] += int(b * frac)
+                if "_exps" in t.name:
+                    e = self.exp_mats[i].setdefault(ty, [0, 0])
+                    e[0] += int(t.n_elements * frac)
+                    e[1] += int(b * frac)
             return
         if t.name == "token_embd.weight":
             self.embd = b
@@ -117,9 +125,10 @@ class _Sums:
 
     def result(self) -> Weights:
         mats = tuple(tuple((ty, w, b) for ty, (w, b) in m.items()) for m in self.mats)
+        exp_mats = tuple(tuple((ty, w, b) for ty, (w, b) in m.items()) for m in self.exp_mats)
         return Weights(self.total, self.params, tuple(self.layer), self.embd, self.other, tuple(self.by_type.items()),
                        tuple(self.read), tuple(self.flops), self.head, mats, self.head_matrix,
-                       tuple(self.exps), tuple(self.exps_read), self.ple)
+                       tuple(self.exps), tuple(self.exps_read), self.ple, exp_mats)
 
 
 @lru_cache(maxsize=64)
@@ -134,13 +143,14 @@ class _Block:
     """One repeating block's sums at one typing: what _Sums.add(..., slot=0) gives for its tensors, in one loop,
     with the per-layer matrix list built once per block instead of once per layer."""
 
-    __slots__ = ("total", "params", "read", "flops", "exps", "exps_read", "by_type", "mats")
+    __slots__ = ("total", "params", "read", "flops", "exps", "exps_read", "by_type", "mats", "exp_mats")
 
     def __init__(self, facts: tuple[tuple[int, int, bool, bool], ...], types: tuple[str, ...], share: float) -> None:
         sizes = ggml_types()
         total = params = read = flops = exps = exps_read = 0
         by_type: dict[str, int] = {}
         mats: dict[str, list[int]] = {}
+        exp_mats: dict[str, list[int]] = {}
         for (n, row, routed, matrix), ty in zip(facts, types):
             block, size = sizes[ty]
             b = (n // row) * (row // block) * size  # ggml.tensor_bytes
@@ -159,9 +169,16 @@ class _Block:
                     m = mats[ty] = [0, 0]
                 m[0] += int(n * frac)
                 m[1] += int(b * frac)
+                if routed:
+                    e = exp_mats.get(ty)
+                    if e is None:
+                        e = exp_mats[ty] = [0, 0]
+                    e[0] += int(n * frac)
+                    e[1] += int(b * frac)
         self.total, self.params, self.read, self.flops = total, params, read, flops
         self.exps, self.exps_read, self.by_type = exps, exps_read, by_type
         self.mats = tuple((ty, w, b) for ty, (w, b) in mats.items())
+        self.exp_mats = tuple((ty, w, b) for ty, (w, b) in exp_mats.items())
 
 
 @lru_cache(maxsize=512)
@@ -208,7 +225,7 @@ def weights(model: Model, quant: Quant) -> Weights:
     return Weights(total, params, layer, sums.embd, sums.other, tuple(by_type.items()),
                    tuple([b.read for b in per_layer]), tuple([b.flops for b in per_layer]), sums.head,
                    tuple([b.mats for b in per_layer]), sums.head_matrix, tuple([b.exps for b in per_layer]),
-                   tuple([b.exps_read for b in per_layer]), sums.ple)
+                   tuple([b.exps_read for b in per_layer]), sums.ple, tuple([b.exp_mats for b in per_layer]))
 
 
 def _past_trunk(name: str, n_layers: int) -> bool:

@@ -114,6 +114,7 @@ class TokenWork:
     layer_expert_read_bytes: tuple[int, ...] = ()  # routed experts' share of layer_read_bytes (MoE)
     layer_expert_bytes: tuple[int, ...] = ()  # routed-expert tensors of each layer, whole
     layer_kv_bytes: tuple[int, ...] = ()  # K + V bytes per cached token of each layer (Gemma 4: full layers differ)
+    layer_expert_matrices: tuple[tuple[tuple[str, int, int], ...], ...] = ()  # routed experts' part of layer_matrices
 
 
 @lru_cache(maxsize=512)
@@ -130,7 +131,7 @@ def token_work(model: Model, quant: Quant, kv_cache_type: str = "f16") -> TokenW
     main_type = max(bulk, key=bulk.get) if bulk else "F16"
     return TokenWork(w.layer_active_bytes, w.layer_active_flops, w.output_head_bytes, k + v,
                      main_type not in ("F16", "BF16", "F32"), w.layer_matrices, w.output_head_matrix,
-                     w.layer_expert_read_bytes, w.layer_expert_bytes, per_layer)
+                     w.layer_expert_read_bytes, w.layer_expert_bytes, per_layer, w.layer_expert_matrices)
 
 
 def _cached_tokens(model: Model, layer: int, depth: int) -> int:
@@ -452,6 +453,28 @@ def _last_used(placement: Placement, n_devices: int) -> int:
     return last
 
 
+def _expert_tile_seconds(model: Model, work: TokenWork, layer: int, count: int, n_tokens: int, eff: Efficiency,
+                         flops: float, cycles_per_s: float | None) -> float:
+    """Prefill seconds per token that an MoE model's expert matmuls add on a GPU beyond their active share: the empty
+    columns of their tiles (estimate/moe_tiles.py), (padding - 1) x what the dense terms charge the expert matrices."""
+    if model.moe is None or not work.layer_expert_matrices:
+        return 0.0
+    pad = _padding(n_tokens, model.moe.experts, model.moe.active, eff.family)
+    if pad <= 1.0:
+        return 0.0
+    mats = work.layer_expert_matrices[layer:layer + count]
+    matmul = sum(_per_layer(mats, lambda m: float(sum(2 * w for _, w, _ in m)))) / flops
+    unpack = _unpack_seconds(mats, eff, cycles_per_s, 0)  # count 0: no per-layer term, the matrices only
+    return (pad - 1.0) * (matmul + unpack)
+
+
+def _padding(n_tokens: int, n_expert: int, n_used: int, fam: str) -> float:
+    """Tile padding of the expert matmuls for a micro-batch of n_tokens (data/speed.yaml moe_tiles; 1.0 elsewhere)."""
+    from .moe_tiles import padding
+
+    return padding(n_tokens, n_expert, n_used, (_speed_data().get("moe_tiles") or {}).get(fam))
+
+
 def _prefill_seconds_per_token(
     model: Model, work: TokenWork, placement: Placement, machine: Machine, depth: int, n_ubatch: int,
     table: Table | None = None,
@@ -483,6 +506,7 @@ def _prefill_seconds_per_token(
             else:
                 total += sum(per_layer[layer:layer + count]) / (c * flops)
             total += _unpack_seconds(mats, eff, sm_cycles_per_s(d), count)
+            total += _expert_tile_seconds(model, work, layer, count, n_ubatch, eff, c * flops, sm_cycles_per_s(d))
             layer += count
     if placement.cpu_moe_layers and work.layer_expert_bytes and devices and not devices[0].unified:
         # --n-cpu-moe: the experts kept in RAM are copied to the GPU for each micro-batch (op offload).

@@ -1,0 +1,66 @@
+"""How much more than its active share an MoE layer's expert matmuls cost in prefill: the empty columns of their tiles.
+
+Why: llama.cpp multiplies each expert's weights by the tokens routed to it (ggml mul_mat_id), in tiles of J token
+columns. A tile costs the same whatever share of its J columns holds tokens: MMQ (ggml-cuda/mmq.cuh
+mul_mat_q_process_tile) unpacks the whole weight tile and runs its mma over all J columns, masking only the write-back;
+Metal's kernel_mul_mm_id (kernels/mul_mm.metal) does the same per 64x32 tile. A dense layer fills its tiles; an expert
+that gets 32 of a 512-token micro-batch fills a quarter of a 128-wide tile. The dense model's per-token prefill cost
+of the expert matrices (their active share, estimate/speed.py) is therefore multiplied by
+
+    padding = n_expert x E[ceil(t / J)] x J / (n_tokens x n_used),  t ~ Binomial(n_tokens, n_used / n_expert)
+
+the column slots the tiles hold over the token-expert pairs routed: each token picks n_used distinct experts of
+n_expert, so one expert's token count is binomial when routing is balanced (the routers of the models served are
+trained to balance load; a skewed batch leaves experts empty and needs fewer tiles). J, per backend family, is how
+llama.cpp 0c1e570 picks it (data/speed.yaml `moe_tiles`): CUDA (NVIDIA) picks the narrowest listed width with the
+fewest tiles for the WHOLE micro-batch (mmq.cu ggml_cuda_mul_mat_q: ncols_opt = ne12; mmq.cuh mul_mat_q_switch_J), so
+a 512-token micro-batch gets J = 128 whatever each expert receives; Metal's tile is 32 tokens (NR1). Below a family's
+minimum batch the mat-vec kernels run (CUDA MMVQ up to 8 tokens, Metal mul_mv_id under 32) and nothing is padded.
+"""
+from __future__ import annotations
+
+import math
+from functools import lru_cache
+
+
+def tile_width(n_tokens: int, widths: tuple[int, ...]) -> int:
+    """mul_mat_q_switch_J: the first (narrowest) width whose tile count for n_tokens columns is the smallest."""
+    best, best_tiles = widths[0], math.inf
+    for j in sorted(widths):
+        tiles = -(-n_tokens // j)
+        if tiles < best_tiles:
+            best, best_tiles = j, tiles
+    return best
+
+
+@lru_cache(maxsize=256)
+def expected_tiles(n_tokens: int, p: float, width: int) -> float:
+    """E[ceil(t / width)] for t ~ Binomial(n_tokens, p), summed in log space (n_tokens up to tens of thousands)."""
+    if p >= 1.0:
+        return float(-(-n_tokens // width))
+    if p <= 0.0 or n_tokens <= 0:
+        return 0.0
+    lp, lq = math.log(p), math.log1p(-p)
+    lg = math.lgamma(n_tokens + 1)
+    mean, sd = n_tokens * p, math.sqrt(n_tokens * p * (1 - p))
+    lo, hi = max(0, int(mean - 12 * sd) - 1), min(n_tokens, int(mean + 12 * sd) + 2)
+    total = 0.0
+    for t in range(max(1, lo), hi + 1):  # t = 0 needs no tile
+        pmf = math.exp(lg - math.lgamma(t + 1) - math.lgamma(n_tokens - t + 1) + t * lp + (n_tokens - t) * lq)
+        total += pmf * -(-t // width)
+    return total
+
+
+def padding(n_tokens: int, n_expert: int, n_used: int, rule: dict | None) -> float:
+    """Column slots the expert tiles hold per routed token-expert pair (>= 1 when the tiles run, else 1.0).
+
+    rule: data/speed.yaml moe_tiles[family]: `widths` (the tile widths llama.cpp can pick), `choose_against` (`batch`:
+    the whole micro-batch, `expert_mean`: n_tokens x n_used / n_expert) and `min_tokens` (below it no tiles run).
+    """
+    if not rule or n_expert <= 1 or n_used <= 0 or n_tokens < int(rule.get("min_tokens", 1)):
+        return 1.0
+    widths = tuple(int(w) for w in rule["widths"])
+    against = n_tokens if rule.get("choose_against", "batch") == "batch" else -(-n_tokens * n_used // n_expert)
+    j = tile_width(against, widths)
+    slots = n_expert * expected_tiles(n_tokens, n_used / n_expert, j) * j
+    return max(1.0, slots / (n_tokens * n_used))
