@@ -45,3 +45,14 @@ def test_dolphin_phi_q8_0_blob():
     # dolphin-phi:2.7b-v2.6-q8_0 is 2821.01 MiB in a stored `ollama list` (code-index file id 3101891286)
     est = accuracy.file_bytes(resolve("dolphin-phi:2.7b-v2.6-q8_0").model, get_quant("Q8_0"))
     assert abs(est / (2821.01 * 2**20) - 1) < 0.002  # measured +0.007%
+
+
+@pytest.mark.parametrize("kv,ok", [(8, True), (16, False), (32, False)])
+def test_exaone35_7_8b_kv_heads_are_what_the_published_size_allows(kv, ok):
+    # The report gives 32 layers, FFN 14336 and "7.8B"; EXAONE 3.0 7.8B's GGUF header hidden 4096, 32 heads. The KV-head
+    # count was not read: only 8 rounds to 7.8 B (and only 8 puts a candidate within 1% of the library's 4.8 GB).
+    from test_ollama_default_quants import matches
+
+    m = replace(resolve("exaone3.5").model, n_kv_heads=kv)
+    assert (round(count_params(m) / 1e9, 1) == 7.8) is ok
+    assert (matches(m, "4.8 GB", 0.01) == ["Q4_K_M"]) is ok
