@@ -61,11 +61,15 @@ def model_from_config(
     defaults = spec.get("defaults") or {}
     keys = spec.get("keys") or {}  # this class's own spelling of a standard key (ChatGLM: ffn_hidden_size ...)
 
+    # DBRX keeps some shapes one level down (attn_config, ffn_config): those blocks are searched after the top level
+    scopes = [cfg] + [cfg[n] for n in spec.get("nested") or () if isinstance(cfg.get(n), dict)]
+
     def get(key: str, default: Any = None) -> Any:
-        if key in cfg and cfg[key] is not None:
-            return cfg[key]
-        if keys.get(key) in cfg and cfg[keys[key]] is not None:
-            return cfg[keys[key]]
+        for scope in scopes:
+            if key in scope and scope[key] is not None:
+                return scope[key]
+            if keys.get(key) in scope and scope[keys[key]] is not None:
+                return scope[keys[key]]
         if key in config and config[key] is not None and key == "tie_word_embeddings":
             return config[key]  # multimodal configs put it at the top level
         return defaults.get(key, default)
@@ -82,6 +86,8 @@ def model_from_config(
         n_kv = 1  # GPTBigCode, Falcon-7B: multi-query attention, one K/V head shared by every query head
     head_dim = _int(get("head_dim")) or hidden // n_heads
     ff = _int(get("intermediate_size")) or _uniform(get("intermediate_size"), repo, cls) or 0
+    if spec.get("ff_halved"):  # QWen (v1): intermediate_size counts gate and up together (QWenMLP: // 2 each)
+        ff //= 2
     if not ff and spec.get("ff_default_times_hidden"):  # GPTBigCode n_inner / Falcon ffn_hidden_size: None = 4 x hidden
         ff = spec["ff_default_times_hidden"] * hidden
     moe = _moe(spec.get("moe"), get, need, ff)
@@ -132,7 +138,7 @@ def model_from_config(
         moe = g4.pop("moe")
     if g4.get("altup"):
         altup = g4.pop("altup")
-    max_context = _int(get("max_position_embeddings")) or 2048
+    max_context = _int(get(spec.get("context_key") or "max_position_embeddings")) or _int(get("max_position_embeddings")) or 2048
     if arch == "xlm-roberta" and _int(get("pad_token_id")) is not None:
         # convert_hf_to_gguf.py XLMRobertaModel: positions start at pad_token_id + 1, the table is cut by that many rows
         max_context -= 1 + (_int(get("pad_token_id")) or 0)

@@ -9,6 +9,15 @@ from __future__ import annotations
 # Architectures whose GGUF fuses q/k/v into attn_qkv and gate/up into one ffn_up (llama.cpp LLM_ARCH_PHI3;
 # LLM_ARCH_CHATGLM, GLM-4-9B: attn_qkv with its bias, ffn_up {n_embd, 2 n_ff}).
 FUSED_QKV_ARCHS = frozenset({"phi3", "chatglm"})
+# One fused attn_qkv {n_embd, n_embd + 2 n_embd_gqa} but a separate gate / up / down FFN: Qwen v1 (llama.cpp
+# LLM_ARCH_QWEN load_tensors: attn_qkv with its bias {3 n_embd}, no GQA) and DBRX (src/models/dbrx.cpp: attn_qkv without
+# bias, MoE experts). InternLM2's HF checkpoint fuses wqkv too, but convert_hf_to_gguf.py InternLM2Model splits it into
+# q/k/v, so its GGUF is the llama tensor set.
+FUSED_QKV_ONLY_ARCHS = frozenset({"qwen", "dbrx"})
+ATTN_QKV_ARCHS = FUSED_QKV_ARCHS | FUSED_QKV_ONLY_ARCHS
+# The pre-FFN norm under another name: DBRX's norm_2 is LLM_TENSOR_ATTN_OUT_NORM, blk.N.attn_output_norm (a LayerNorm
+# without bias, like its attn_norm and output_norm; src/models/dbrx.cpp, llama-arch.cpp tensor names).
+FFN_NORM_NAME = {"dbrx": "attn_output_norm"}
 # Parallel attention + FFN blocks with a single pre-norm (Cohere Command-R).
 NO_FFN_NORM_ARCHS = frozenset({"command-r", "cohere2"})
 # Gemma 2/3 (and 3n) add post-attention and post-FFN norms.

@@ -12,6 +12,7 @@ from functools import lru_cache
 from ..domain import Model, ParamCounts
 from ..record import record
 from .arch_traits import (
+    FFN_NORM_NAME,
     GEMMA4_ARCHS,
     GLM4MOE_ARCHS,
     NO_FFN_NORM_ARCHS,
@@ -71,7 +72,7 @@ def layer_tensors(model: Model, i: int) -> list[Tensor]:
         out.append(Tensor(p + "post_attention_norm.weight", (d,), i))
     elif model.arch not in NO_FFN_NORM_ARCHS:
         # gpt-oss calls it post_attention_norm; same size, same F32 type.
-        out.append(Tensor(p + "ffn_norm.weight", (d,), i))
+        out.append(Tensor(p + FFN_NORM_NAME.get(model.arch, "ffn_norm") + ".weight", (d,), i))
         if model.arch in STARCODER2_ARCHS:
             out.append(Tensor(p + "ffn_norm.bias", (d,), i))
     out += ffn_tensors(model, i)

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from ..domain import Model
 from .arch_traits import (
+    ATTN_QKV_ARCHS,
     FULL_QK_NORM_ARCHS,
-    FUSED_QKV_ARCHS,
     GPT_OSS_ARCHS,
     NO_SSM_NORM_ARCHS,
     PER_HEAD_2D_QK_NORM_ARCHS,
@@ -26,7 +26,7 @@ def attention_tensors(model: Model, i: int) -> list[Tensor]:
         return mla_attention_tensors(model, i)
     out: list[Tensor] = []
     q_width = 2 * q_out if model.arch in QWEN_NEXT_ARCHS else q_out  # query + output gate
-    if model.arch in FUSED_QKV_ARCHS:
+    if model.arch in ATTN_QKV_ARCHS:
         out.append(Tensor(p + "attn_qkv.weight", (d, q_out + 2 * kv_out), i))
     else:
         out += [
@@ -35,7 +35,7 @@ def attention_tensors(model: Model, i: int) -> list[Tensor]:
         ]
         if model.layer_has_v(i):  # Gemma 4 attention_k_eq_v: the full layers have no attn_v
             out.append(Tensor(p + "attn_v.weight", (d, kv_out), i))
-    if model.attention_bias and model.arch in FUSED_QKV_ARCHS:
+    if model.attention_bias and model.arch in ATTN_QKV_ARCHS:
         out.append(Tensor(p + "attn_qkv.bias", (q_out + 2 * kv_out,), i))
     elif model.attention_bias or model.arch in GPT_OSS_ARCHS:
         out += [
