@@ -448,7 +448,10 @@ def _fit_families(rows: list[Row], device: list[Row], prior: dict | None,
         # unknowns, or the solve reproduces its rows exactly and anything can come out (2 rows: a negative share);
         # and rows of 2+ machines: a per-layer time one machine alone sets is a per-GPU constant
         machines = len({r.gpu for r in dec})
-        if len(variants) > 1 and len(dec) >= 4 and machines >= 2 and fam != "cpu":
+        lane_factor = 0.0
+        if len(variants) > 1 and len(dec) >= 4 and machines >= 2 and fam in MATVEC_FAMILIES:
+            a, layer_lat, lane_factor = _fit_lane_matvec(dec, feats)
+        elif len(variants) > 1 and len(dec) >= 4 and machines >= 2 and fam != "cpu":
             cols = [0, 1, 2] if multi else [0, 1]
             sol = _solve([[f[c] for c in cols] for f in feats], targets)
             a, layer_lat = sol[0], max(0.0, sol[1])
@@ -487,6 +490,8 @@ def _fit_families(rows: list[Row], device: list[Row], prior: dict | None,
                             if any(r.source == "device" for r in rs) else ""),
             "calibrated_hardware": sorted({_hw_family(r) for r in rs}),
         }
+        if fam in MATVEC_FAMILIES:
+            out[fam]["matvec_lane_factor"] = round(lane_factor, 4)
         if cycles:
             out[fam]["fitted_gpus"] = sorted({r.gpu for r in rs})  # the machines (profile ids) the factors rest on
             out[fam]["layer_cycles"] = round(layer_lat)
@@ -495,6 +500,73 @@ def _fit_families(rows: list[Row], device: list[Row], prior: dict | None,
         if unpack:
             out[fam].update(unpack)
     return out
+
+
+# Families whose decode pays ggml-cuda's mat-vec kernels carried from the CUDA family's per-type rates (ROCm: HIP
+# compiles the same mmvq.cu; docs/methodology.md 5b, fifth pass), with a fitted lane factor k.
+MATVEC_FAMILIES = ("rocm",)
+
+
+def _fit_lane_matvec(dec: list[Row], feats: list[tuple]) -> tuple[float, float, float]:
+    """a (1 / bandwidth efficiency), c (cycles per layer) and k for ROCm decode:
+
+        seconds = a x bytes / bandwidth + c x layers / clock
+                  + sum over types max(0, k x weights / (CUDA rate x lanes / 128 x clock) - a x bytes / bandwidth)
+
+    For each k (a coarse grid, then golden-section search between the best point's neighbours), a and c by least
+    squares on relative error, alternated with each row's kernel excess until they settle (c >= 0); the k with the
+    least squared error is kept (benchmarks/weak_structures.py _fit_matvec, the same search)."""
+    import numpy as np
+
+    from selfhost_advisor.estimate.speed import _fitted, _rate, _rate_table, rocm_matvec_cycles, token_work
+
+    table = _rate_table(_fitted("cuda").matvec)
+    x = np.array([f[0] for f in feats])
+    lay = np.array([f[1] for f in feats])
+    kern = []
+    for r in dec:
+        t = 1.0 / r.measured
+        d = r.machine.devices[0]
+        lc = rocm_matvec_cycles(d, 1.0)
+        per: dict[str, list[float]] = {}
+        for mats in token_work(get_model(r.model_id), get_quant(r.quant)).layer_matrices:
+            for ty, w, b in mats:
+                acc = per.setdefault(ty, [0.0, 0.0])
+                acc[0] += w
+                acc[1] += b
+        kern.append([(w / (rate * lc) / t, b / d.bandwidth_bytes_per_s / t)
+                     for ty, (w, b) in per.items() if lc and (rate := _rate(ty, table))])
+    width = max(1, max(len(k) for k in kern))
+    wt = np.array([[w for w, _ in row] + [0.0] * (width - len(row)) for row in kern])
+    bt = np.array([[b for _, b in row] + [0.0] * (width - len(row)) for row in kern])
+    xl = np.column_stack([x, lay])
+
+    def solve(k: float) -> tuple[float, float, float]:
+        a, c = 1.0, 0.0
+        for _ in range(60):
+            y = 1.0 - np.maximum(0.0, k * wt - a * bt).sum(axis=1)
+            a_new, c = np.linalg.lstsq(xl, y, rcond=None)[0]
+            if c < 0:
+                a_new, c = float(x @ y / (x @ x)), 0.0
+            if abs(a_new - a) < 1e-12:
+                break
+            a = float(a_new)
+        ex = np.maximum(0.0, k * wt - a * bt).sum(axis=1)
+        return float(((a * x + c * lay + ex - 1.0) ** 2).sum()), a, float(c)
+
+    grid = np.geomspace(0.25, 8.0, 31)
+    i = min(range(len(grid)), key=lambda j: solve(float(grid[j]))[0])
+    lo, hi = np.log(grid[max(0, i - 1)]), np.log(grid[min(len(grid) - 1, i + 1)])
+    g = (5 ** 0.5 - 1) / 2
+    for _ in range(30):
+        m1, m2 = hi - g * (hi - lo), lo + g * (hi - lo)
+        if solve(float(np.exp(m1)))[0] <= solve(float(np.exp(m2)))[0]:
+            hi = m2
+        else:
+            lo = m1
+    k = float(np.exp((lo + hi) / 2))
+    _, a, c = solve(k)
+    return a, c, k
 
 
 # Families whose fixed per-layer decode time is fitted in GPU clock cycles, not microseconds: the small kernels of a
@@ -530,7 +602,8 @@ def _table(fitted: dict, with_rates: bool = True) -> dict[str, Efficiency]:
                       tuple(sorted((e.get("mmq_weight_tokens_per_sm_cycle") or {}).items())),
                       float(e.get("prefill_layer_sm_cycles") or 0.0),
                       float(e.get("compute_efficiency_f16_all_in") or e["compute_efficiency_f16"]),
-                      float(e.get("layer_cycles") or 0.0), float(e.get("layer_cycles_clock_fallback_mhz") or 0.0) * 1e6)
+                      float(e.get("layer_cycles") or 0.0), float(e.get("layer_cycles_clock_fallback_mhz") or 0.0) * 1e6,
+                      float(e.get("matvec_lane_factor") or 0.0))
         for f, e in fitted.items()
     }
 

@@ -137,3 +137,27 @@ def test_the_reasons_for_what_shipped_still_hold(paths):
     assert vk["blind_median"] > base["vulkan"]["blind_median"] + 1
     pro_vii = [e[-1] for e in vk["blind"] if e[0] == "radeon pro vii"]
     assert len(pro_vii) == 2 and min(pro_vii) > 30
+
+
+def test_rocm_decode_pays_the_cuda_matvec_rates_per_128_lanes():
+    """ROCm compiles ggml-cuda's mmvq.cu: its per-type mat-vec rates count per 128 vector lanes x clock, k times
+    slower (fitted). Strix Halo: 40 CUs x 64 lanes / 128 x 2.9 GHz / k; a slow type (Q3_K, 7.2 weights per SM-cycle on
+    our H200) binds there, so Q3_K_S decodes slower per byte than Q4_0; CUDA keeps its SM count."""
+    from selfhost_advisor.catalog.models import get as get_model
+    from selfhost_advisor.estimate.speed import efficiency, estimate_speed, rocm_matvec_cycles
+    from selfhost_advisor.domain import Placement
+
+    k = efficiency("rocm").matvec_lane_factor
+    assert 1.0 < k < 3.0
+    strix = _rocm("ryzen ai max+ 395 128gb")
+    assert rocm_matvec_cycles(strix, k) == pytest.approx(40 * 64 / 128 * 2.9e9 / k, rel=1e-9)
+    m = machine_from_profile(hw_names.resolve("ryzen ai max+ 395 128gb"), 1)
+    m = replace(m, devices=(strix,))
+    model = get_model("llama3.1:8b")
+    place = Placement("gpu", model.n_layers + 1, model.n_layers + 1, 0, 0)
+    per_byte = {}
+    for q in ("Q4_0", "Q3_K_S"):
+        sp = estimate_speed(model, get_quant(q), place, m, decode_depth=64)
+        per_byte[q] = sp.decode_tokens_per_s * sum(token_work(model, get_quant(q)).layer_read_bytes)
+    assert per_byte["Q3_K_S"] < 0.9 * per_byte["Q4_0"]  # bytes/s streamed: the Q3_K kernel, not memory, binds
+    assert efficiency("vulkan").matvec_lane_factor == 0.0 and efficiency("cuda").matvec_lane_factor == 0.0

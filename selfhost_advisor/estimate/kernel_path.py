@@ -56,6 +56,20 @@ def architecture(device: Device) -> str | None:
     return next((a for prefix, a in _ARCH_BY_PREFIX.items() if pid.startswith(prefix)), None)
 
 
+def vector_lanes(device: Device) -> float | None:
+    """Vector lanes of an AMD GPU: the spec table's shader count, else 64 per compute unit of its profile (`gpu_cores`:
+    Strix Halo's 40 CUs, data/hardware.yaml / data/apu.yaml), else None."""
+    pid = device.matched_profile or ""
+    shaders = _spec(pid).get("shaders")
+    if shaders:
+        return float(shaders)
+    from ..catalog.hardware import profile_by_id
+
+    p = profile_by_id(pid) if pid else None
+    cus = p.raw.get("gpu_cores") if p is not None else None
+    return float(cus) * 64 if cus else None
+
+
 def rocm_path(arch: str, ggml_type: str, rules: dict) -> str:
     """'mmq' or 'blas': what ggml-cuda under HIP runs for a matmul of this type at a 512-token micro-batch.
 

@@ -68,6 +68,10 @@ class Efficiency:
     # layer_s; a GPU whose clock is unknown is taken at clock_fallback_hz (the median clock of the rows it was fitted on).
     layer_cycles: float = 0.0
     clock_fallback_hz: float = 0.0
+    # ROCm decode (docs/methodology.md 5b, fifth pass): HIP compiles ggml-cuda's own mat-vec kernels, so the CUDA
+    # family's per-type rates apply per 128 vector lanes x clock, each weight costing `matvec_lane_factor` times an SM
+    # lane's (fitted with the bandwidth share and the per-layer cycles); 0 = no kernel term.
+    matvec_lane_factor: float = 0.0
 
 
 def efficiency(backend: str, table: Table | None = None) -> Efficiency:
@@ -97,6 +101,7 @@ def _fitted(fam: str) -> Efficiency:
         prefill_f16_all_in=float(e.get("compute_efficiency_f16_all_in") or e["compute_efficiency_f16"]),
         layer_cycles=float(e.get("layer_cycles") or 0.0),
         clock_fallback_hz=float(e.get("layer_cycles_clock_fallback_mhz") or 0.0) * 1e6,
+        matvec_lane_factor=float(e.get("matvec_lane_factor") or 0.0),
     )
 
 
@@ -310,6 +315,13 @@ def _rate(ty: str, table: tuple[dict[str, float], float | None]) -> float | None
     return table[0].get(ty, table[1])
 
 
+def rocm_matvec_cycles(device: Device, lane_factor: float = 1.0) -> float | None:
+    """128-lane cycles per second of an AMD GPU over the fitted lane factor (vector lanes / 128 x boost clock / k):
+    what the CUDA family's per-SM-cycle mat-vec rates are multiplied by on ROCm; None without lanes or a clock."""
+    lanes, hz = kernel_path.vector_lanes(device), gpu_clock_hz(device)
+    return lanes / 128 * hz / lane_factor if lanes and hz and lane_factor else None
+
+
 def _rocm_path_rules(device: Device) -> dict | None:
     """data/speed.yaml rocm_prefill_path for a ROCm device (estimate/kernel_path.py), else None."""
     if family(device.backend) != "rocm" or not kernel_path.enabled():
@@ -390,10 +402,13 @@ def _decode_seconds(
             nbytes = sum(per_layer[layer:layer + count])
             bw = eff.bandwidth * d.bandwidth_bytes_per_s
             total += nbytes / bw + count * layer_seconds(eff, d)
-            smc = sm_cycles_per_s(d)
-            if smc and eff.matvec and work.layer_matrices:
+            smc, rates = sm_cycles_per_s(d), eff
+            if smc is None and eff.matvec_lane_factor:  # ROCm: the CUDA rates per 128 lanes, k times slower
+                smc = rocm_matvec_cycles(d, eff.matvec_lane_factor)
+                rates = _fitted("cuda")
+            if smc and rates.matvec and work.layer_matrices:
                 excess = _per_layer(work.layer_matrices[layer:layer + count],
-                                    lambda mats: _kernel_excess(mats, eff, bw, smc))
+                                    lambda mats: _kernel_excess(mats, rates, bw, smc))
                 total += sum(excess)
                 if kernel is not None:
                     kernel.extend(excess)
