@@ -309,6 +309,8 @@ def cases(d: Path, port: int, rng: random.Random) -> list[tuple[str, list[str], 
     base = {"fit": ["llama3.1:8b"], "cost": ["-t", "1e9", "-H", "rtx4090"], "models": [], "probe": [],
             "hardware": ["--for", "llama3.1:8b"]}
     hw_flags = {"--hardware", "--vram", "--ram", "--gpus", "--fits"}
+    for cmd in group.commands.values():
+        VALUE_FLAGS.update(o for p in cmd.params if not getattr(p, "is_flag", False) for o in p.opts if o.startswith("-"))
     for name, cmd in group.commands.items():
         params = [p for p in cmd.params if p.name not in ("quiet_flag", "timestamp_flag", "as_json")]
         first_arg = next((p for p in cmd.params if not p.opts[0].startswith("-")), None)
@@ -406,6 +408,18 @@ STREAMS = [
 
 
 # ------------------------------------------------------------------------------------------------------------ running
+# Whole stdout for the JSON check: `models --fits --json` over the catalog is ~0.5 MB and `cost --json` with many
+# boxes more; cutting it at 200 kB made valid JSON look broken (8 false badjson before session 10).
+OUT_LIMIT = 64 << 20
+VALUE_FLAGS: set[str] = set()  # every option that takes a value (filled by cases() from the click app)
+
+
+def wants_json(argv: list[str]) -> bool:
+    """Whether the case asked for JSON: a trailing --json that is the flag, not the value of an option before it
+    (`models --search --json` searches for the text '--json' and rightly prints a table)."""
+    return bool(argv) and argv[-1] == "--json" and not (len(argv) >= 2 and argv[-2] in VALUE_FLAGS)
+
+
 def classify(rc: int | None, sig: int | None, out: bytes, err: bytes, rss_mb: float, secs: float, argv: list[str],
              rss_limit: float, timeout: float, expect_quiet_zero: bool = False) -> list[str]:
     bad = []
@@ -420,7 +434,7 @@ def classify(rc: int | None, sig: int | None, out: bytes, err: bytes, rss_mb: fl
         bad.append("internal")
     if rc == 2 and text_err.count("\n") != 1:
         bad.append("multiline")
-    if "--json" in argv and rc in (0, 1) and out:
+    if wants_json(argv) and rc in (0, 1) and out:
         try:
             json.loads(out, parse_constant=lambda c: (_ for _ in ()).throw(ValueError(c)))
         except ValueError:
@@ -484,7 +498,7 @@ def run_forked(cases_, d: Path, jobs: int, timeout: float, rss_limit: float, as_
         sig = os.WTERMSIG(status) if os.WIFSIGNALED(status) else None
         rc = os.WEXITSTATUS(status) if os.WIFEXITED(status) else None
         try:
-            out = (d / "out" / f"{idx}.o").read_bytes()[:200_000]
+            out = (d / "out" / f"{idx}.o").read_bytes()[:OUT_LIMIT]
             err = (d / "out" / f"{idx}.e").read_bytes()[:200_000]
         except OSError:
             out, err = b"", b"harness: the child wrote no output files"
