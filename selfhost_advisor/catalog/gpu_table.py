@@ -18,7 +18,9 @@ from .data import load
 _BRAND = re.compile(r"\b(nvidia|geforce|amd|radeon|instinct|intel|tesla|data center gpu)\b")
 _FORM = re.compile(r"\b(pcie|sxm\d?|nvl|fhhl|dgxs|hgx|oam)\b")
 _SERIES = re.compile(r"^(rtx|gtx|gt|rx|arc|quadro)")
-_MEMORY = re.compile(r"(\d+(?:\.\d+)?)\s*gi?b\b")
+# a memory size starts where a number starts (never inside one) and has at most 4 digits before its point: a free
+# `\d+` tried every start inside a long digit run, quadratic (a 5,000-digit --hardware took 3 s)
+_MEMORY = re.compile(r"(?<![\d.])(\d{1,4}(?:\.\d{1,3})?)\s*gi?b\b")
 TIERS = 4
 
 

@@ -233,7 +233,7 @@ def _resolve(name: str) -> Profile:
         raise _refuse(name, cands)
     hint = suggestions(name)
     raise UnknownHardwareError(
-        f"unknown hardware {name!r}",
+        f"unknown hardware {name if len(name) <= 60 else name[:57] + '...'!r}",
         (f"did you mean {', '.join(hint)}? " if hint else "")
         + "run 'advisor hardware' to list profiles, or give a spec: --hardware \"custom:vram=16GB,bandwidth=448GB/s,fp16=60TFLOPS\"",
     )

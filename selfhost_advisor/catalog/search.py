@@ -82,12 +82,33 @@ def _tier(m: Model, text: str) -> int | None:
     return None
 
 
-def _fuzzy(m: Model, text: str) -> bool:
+def _fuzzy(m: Model, matchers: Sequence[difflib.SequenceMatcher]) -> bool:
+    """Every word of the text (one matcher each, from _matchers) is close to a field or a word of one."""
     candidates = set(_fields(m))
     for f in list(candidates):
         candidates.update(w for w in _WORD.split(f) if w)
-    words = text.split()
-    return all(difflib.get_close_matches(w, candidates, n=1, cutoff=FUZZY_CUTOFF) for w in words)
+    return all(_close(s, candidates) for s in matchers)
+
+
+def _matchers(text: str) -> list[difflib.SequenceMatcher]:
+    """One SequenceMatcher per word, its word indexed once for the whole catalog. Why: difflib.get_close_matches
+    indexes the word again on every call, once per model; a 100,000-character --search took seconds."""
+    out = []
+    for w in text.split():
+        s = difflib.SequenceMatcher()
+        s.set_seq2(w)
+        out.append(s)
+    return out
+
+
+def _close(s: difflib.SequenceMatcher, candidates: Iterable[str]) -> bool:
+    """Whether get_close_matches(word, candidates, n=1, cutoff=FUZZY_CUTOFF) would find one: its three tests, the
+    cheap length bound first (a 100,000-character word is never close to a 20-character name)."""
+    for x in candidates:
+        s.set_seq1(x)
+        if s.real_quick_ratio() >= FUZZY_CUTOFF and s.quick_ratio() >= FUZZY_CUTOFF and s.ratio() >= FUZZY_CUTOFF:
+            return True
+    return False
 
 
 def _size_key(m: Model) -> tuple:
@@ -102,7 +123,8 @@ def apply(models: Sequence[Model], f: ModelFilter) -> list[Match]:
     text = " ".join(f.search.lower().split())
     ranked = [(t, m) for m in kept if (t := _tier(m, text)) is not None]
     if not ranked:
-        ranked = [(3, m) for m in kept if _fuzzy(m, text)]
+        matchers = _matchers(text)
+        ranked = [(3, m) for m in kept if _fuzzy(m, matchers)]
     ranked.sort(key=lambda tm: (tm[0], *_size_key(tm[1])))
     return [Match.of(m, TIERS[t]) for t, m in ranked]
 

@@ -105,9 +105,15 @@ def build_comparison(
     constraints = build_constraints(regulated, air_gapped, no_ops_team, need_frontier)
     contract = check_contract(price_in, price_out)
     when = _price_date(price_date)
-    specs = _names(hardware) or default_specs()
-    check_prices(gpu_price, host_price, rent_price, len(specs) if hardware else 0)
-    boxes = [box_from_spec(s, gpu_price=gpu_price, host_price=host_price, rent_price=rent_price) for s in specs]
+    # the same box named twice ('rtx4090,rtx4090', 'rtx4090,rtx-4090') is priced once: a repeat added a duplicate row
+    # each time (5,000 repeats made 1 MB of JSON and 3 s of work for one box)
+    specs = list(dict.fromkeys(" ".join(s.lower().split()) for s in _names(hardware))) or default_specs()
+    boxes: list = []
+    for spec in specs:
+        box = box_from_spec(spec, gpu_price=gpu_price, host_price=host_price, rent_price=rent_price)
+        if all(box.label != b.label for b in boxes):
+            boxes.append(box)
+    check_prices(gpu_price, host_price, rent_price, len(boxes) if hardware else 0)
     measured = (decode_tps, prefill_tps) != (None, None)
     if measured:
         if decode_tps is None or prefill_tps is None or not (decode_tps > 0 and prefill_tps > 0):
