@@ -142,11 +142,11 @@ def probe(sources: ProbeSources | None = None) -> ProbeReport:
         cgroup_memory_limit_bytes=limit, container=container,
     )
     if cpu_profile is None and not (devices and all(d.unified for d in devices)):
-        machine = _with_host_rates(machine, src)
+        machine = _with_host_rates(machine, src, warnings)
     return ProbeReport(machine=machine, warnings=tuple(warnings), os=os_name)
 
 
-def _with_host_rates(machine: Machine, src: ProbeSources) -> Machine:
+def _with_host_rates(machine: Machine, src: ProbeSources, warnings: list[str]) -> Machine:
     """A CPU no profile describes: its own clock and read-stream bandwidth (probe/hostrate.py), which the CPU speed
     model uses in place of speed.yaml's default desktop. Quick (under a second, then cached for this boot)."""
     from .measure import llama_threads
@@ -173,6 +173,13 @@ def _with_host_rates(machine: Machine, src: ProbeSources) -> Machine:
         return machine
     else:
         rates = src.host_rates(threads)
+    from .hostrate import UNSTORED_METHOD
+
+    if rates.method == UNSTORED_METHOD:
+        warnings.append("this CPU's clock and RAM read speed were not measured: the cache directory (ADVISOR_HOME, "
+                        "else the user cache directory) is not a writable directory, and measuring on every call costs "
+                        "about a second and a buffer of 4x the CPU cache; CPU speeds use default figures. Set "
+                        "ADVISOR_HOME to a writable directory")
     if not rates.clock_hz or not rates.read_bandwidth_bytes_per_s:
         return machine
     source = (f"measured: {rates.read_bandwidth_bytes_per_s / 1e9:.1f} GB/s read stream, {rates.clock_hz / 1e9:.2f} GHz "

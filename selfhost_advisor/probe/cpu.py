@@ -97,11 +97,22 @@ def _py_cpuinfo() -> dict[str, Any]:
     return {"brand_raw": info.get("brand_raw", ""), "flags": list(info.get("flags", []))}
 
 
+def writable_dir(directory: str) -> bool:
+    """Whether `directory` is (or can be made) a directory we may write in: not a file, FIFO or device."""
+    try:
+        os.makedirs(directory, exist_ok=True)
+    except (OSError, ValueError):  # a file, /dev/null or a FIFO in the way; an unencodable or too long name
+        return False
+    return os.path.isdir(directory) and os.access(directory, os.W_OK | os.X_OK)
+
+
 def boot_cached(directory: str | None, filename: str, key: dict[str, Any], compute: Callable[[], Any],
-                decode: Callable[[dict], Any], encode: Callable[[Any], dict[str, Any]]) -> Any:
+                decode: Callable[[dict], Any], encode: Callable[[Any], dict[str, Any]],
+                unstored: Callable[[], Any] | None = None) -> Any:
     """compute(), reused from directory/filename while the file's `key` items (the boot time first) all match: a
     figure of this machine that cannot change without a reboot. decode(stored) gives the value back (None: recompute);
-    a damaged, foreign or unwritable cache only costs a recomputation."""
+    a damaged or foreign cache only costs a recomputation. When `directory` is not a writable directory, `unstored()`
+    stands in for compute() if given (a computation too costly to repeat on every call), else compute() runs."""
     path = os.path.join(directory, filename) if directory else None
     if path:
         cached = _read_cache(path)
@@ -114,6 +125,8 @@ def boot_cached(directory: str | None, filename: str, key: dict[str, Any], compu
                         return value
             except (ValueError, AttributeError, TypeError, RecursionError):  # damaged cache: compute again
                 pass
+    if path and unstored is not None and not writable_dir(directory):
+        return unstored()
     value = compute()
     if path:
         try:

@@ -176,9 +176,16 @@ def measure_host_rates(threads: int, root: str = "/", reps: int = 2, available_r
 host_rates = measure_host_rates  # what the probe calls (tests replace this name, never the function)
 
 
+UNSTORED_METHOD = "not measured: the cache directory is not writable"
+
+
 def cached_host_rates(threads: int, boot_time: float | None, directory: str | None,
                       measure: Callable[[int], HostRates] | None = None) -> HostRates:
-    """host_rates, reused while the machine has not rebooted and the usable CPU count is unchanged."""
+    """host_rates, reused while the machine has not rebooted and the usable CPU count is unchanged.
+
+    Not measured at all (no clock, no stream: method UNSTORED_METHOD) when `directory` is not a writable directory:
+    the stream buffer is 4 x the last-level cache (1.2 GiB on a 300 MiB-L3 server) and about a second, which a cache
+    that cannot keep the answer would cost on every call (ADVISOR_HOME=/dev/null took 1.2 GB per `fit`)."""
     from .cpu import boot_cached
 
     def decode(d: dict) -> HostRates:
@@ -191,7 +198,9 @@ def cached_host_rates(threads: int, boot_time: float | None, directory: str | No
                 "method": r.method, "measured_at": time.time()}
 
     return boot_cached(directory, "host_rates.json", {"boot_time": boot_time, "threads": threads},
-                       lambda: (measure or host_rates)(threads), decode, encode)
+                       lambda: (measure or host_rates)(threads), decode, encode,
+                       unstored=lambda: HostRates(clock_hz=None, read_bandwidth_bytes_per_s=None, threads=threads,
+                                                  seconds=0.0, method=UNSTORED_METHOD))
 
 
 def _pos(x) -> float | None:
