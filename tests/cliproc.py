@@ -10,9 +10,36 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 
+_UNMEASURED: dict[str, str] = {}
+
+
+def unmeasured_home(home: Path | str) -> str:
+    """`home` (created) holding the probe's per-boot host-rate cache that says "not measured"; returns it as a str.
+
+    What conftest's host_rates stub does in this process, for real `advisor` processes: one that probes this machine
+    (probe, fit without --hardware) in a fresh ADVISOR_HOME measured the host's clock and read stream first, about
+    1.2 s of CPU and a 1.2 GB buffer on the 2-core CI box, per process, with figures that differ from box to box. The
+    measurement has its own tests (tests/test_cpu_speed.py); the key (boot time, threads) is the probe's own."""
+    import json
+
+    if not _UNMEASURED:
+        import psutil
+
+        from selfhost_advisor.probe.cpu import probe_cpu
+        from selfhost_advisor.probe.measure import llama_threads
+
+        threads = llama_threads("/", probe_cpu("/").physical_cores)
+        _UNMEASURED["text"] = json.dumps({"boot_time": psutil.boot_time(), "threads": threads, "clock_hz": None,
+                                          "bw": None, "bw1": None, "method": "tests: not measured"})
+    Path(home).mkdir(parents=True, exist_ok=True)
+    (Path(home) / "host_rates.json").write_text(_UNMEASURED["text"], encoding="utf-8")
+    return str(home)
+
+
 def isolated_env(home: Path, ollama: Path) -> dict[str, str]:
-    """This process's environment without Hub tokens, with a scratch ADVISOR_HOME and Ollama dir, no Hub network,
-    no colour, a fixed width, and this checkout first on the import path."""
+    """This process's environment without Hub tokens, with a scratch ADVISOR_HOME (unmeasured_home) and Ollama dir,
+    no Hub network, no colour, a fixed width, and this checkout first on the import path."""
+    unmeasured_home(home)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("HF_", "HUGGING_FACE"))}
     env.update(NO_COLOR="1", COLUMNS="120", ADVISOR_HOME=str(home), OLLAMA_MODELS=str(ollama), HF_HUB_OFFLINE="1",
                PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")])))
@@ -116,3 +143,27 @@ def run_inprocess(jobs: list[tuple[list[str], dict[str, str]]], cwd: Path) -> li
         os.environ.clear()
         os.environ.update(saved_env)
     return out
+
+
+def run_batch(jobs: list[tuple[list[str], dict[str, str]]], cwd: Path, env: dict[str, str]) -> list[Ran]:
+    """run_inprocess in one fresh `python` process started with `env` (e.g. another PYTHONHASHSEED): every job's
+    own environment, folder and fresh streams as there, results in job order.
+
+    For comparisons between processes (the same bytes under another hash seed): one interpreter start and one set of
+    imports for the whole table instead of one per row (~0.3 s of CPU each on the 2-core CI box). The real entry
+    point (`python -m selfhost_advisor`) stays covered by run_all rows elsewhere (tests/test_bad_input.py)."""
+    import json
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        spec, result = Path(tmp) / "jobs.json", Path(tmp) / "results.json"
+        spec.write_text(json.dumps({"jobs": jobs, "cwd": str(cwd)}), encoding="utf-8")
+        code = ("import json, sys; sys.path.insert(0, sys.argv[3]); from cliproc import run_inprocess; "
+                "from pathlib import Path; s = json.loads(Path(sys.argv[1]).read_text(encoding='utf-8')); "
+                "r = run_inprocess([(a, e) for a, e in s['jobs']], Path(s['cwd'])); "
+                "Path(sys.argv[2]).write_text(json.dumps([[x.args, x.returncode, x.stdout, x.stderr] for x in r]), "
+                "encoding='utf-8')")
+        p = subprocess.run([sys.executable, "-c", code, str(spec), str(result), str(Path(__file__).parent)],
+                           cwd=cwd, env=env, capture_output=True, text=True, timeout=300)
+        assert p.returncode == 0 and result.exists(), p.stderr[-3000:]
+        return [Ran(*row) for row in json.loads(result.read_text(encoding="utf-8"))]

@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 import typer.main
 
+from cliproc import unmeasured_home
+
 from selfhost_advisor.cli import app, main
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -153,7 +155,7 @@ def test_usage_error_message_has_no_doubled_punctuation(capsys):
 def _plain_env(**extra):
     env = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "FORCE_COLOR", "TTY_COMPATIBLE",
                                                                "TTY_INTERACTIVE", "COLUMNS")}
-    env.update(TERM="xterm-256color", **extra)
+    env.update(TERM="xterm-256color", ADVISOR_HOME=unmeasured_home(os.environ["ADVISOR_HOME"]), **extra)
     return env
 
 

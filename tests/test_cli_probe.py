@@ -12,6 +12,7 @@ import pytest
 import selfhost_advisor.probe as probe_pkg
 from selfhost_advisor.cli import main
 
+from cliproc import unmeasured_home
 from test_probe import SCENARIOS
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -101,6 +102,7 @@ def test_verdict_says_partial_offload_for_70b_on_one_24gb_card(capsys, fake_mach
 def test_probe_json_path_imports_no_rich(tmp_path):
     code = ("import sys; from selfhost_advisor.cli import main; main(['probe','--json']);"
             "bad=[m for m in ('rich','numpy','gguf','huggingface_hub','cpuinfo') if m in sys.modules]; assert not bad, bad")
+    # a fresh ADVISOR_HOME: the host measurement (probe/hostrate.py) runs too and must import none of them either
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT,
                        env=dict(os.environ, ADVISOR_HOME=str(tmp_path)))
     assert r.returncode == 0, r.stderr
@@ -108,7 +110,7 @@ def test_probe_json_path_imports_no_rich(tmp_path):
 
 def test_probe_subprocess_prints_one_object_and_nothing_on_stderr(tmp_path):
     r = subprocess.run([sys.executable, "-m", "selfhost_advisor", "probe", "--json"], capture_output=True, text=True,
-                       cwd=ROOT, env=dict(os.environ, ADVISOR_HOME=str(tmp_path), NO_COLOR="1"))
+                       cwd=ROOT, env=dict(os.environ, ADVISOR_HOME=unmeasured_home(tmp_path), NO_COLOR="1"))
     assert r.returncode == 0 and r.stderr == ""
     assert isinstance(json.loads(r.stdout), dict)
 
