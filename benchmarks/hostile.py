@@ -446,6 +446,24 @@ def classify(rc: int | None, sig: int | None, out: bytes, err: bytes, rss_mb: fl
     return bad
 
 
+def seed_host_rates(d: Path, env: dict[str, str]) -> None:
+    """Measure this host once, before the cases, into every writable ADVISOR_HOME they use. Why: the probe measures
+    the host's read stream once per boot into ADVISOR_HOME with a buffer of 4x the last-level cache (1.2 GB on this
+    VM: docs/methodology.md 4d, by design); in a fresh home that landed on whichever case ran first and read as its
+    blowup. A home that cannot keep the figures is not seeded: there nothing may be measured (the product's rule)."""
+    import shutil
+
+    subprocess.run([sys.executable, "-m", "selfhost_advisor", "probe", "--json"], cwd=d, stdout=subprocess.DEVNULL,
+                   stderr=subprocess.DEVNULL, env={**env, "PYTHONPATH": str(ROOT)}, timeout=120)
+    made = d / "home" / "host_rates.json"
+    for sub in ("ro", "\udcff"):  # the other homes of the env cases that may be writable (the child runs in d)
+        try:
+            (d / sub).mkdir(exist_ok=True)
+            shutil.copy(made, d / sub / "host_rates.json")
+        except OSError:  # not written (not root: ro is read-only): the product measures nothing there either
+            pass
+
+
 def run_forked(cases_, d: Path, jobs: int, timeout: float, rss_limit: float, as_limit: int):
     from selfhost_advisor.cli import main  # noqa: F401 - imported before forking so children start warm
     import rich.console, rich.table  # noqa: F401,E401
@@ -454,6 +472,7 @@ def run_forked(cases_, d: Path, jobs: int, timeout: float, rss_limit: float, as_
     base_env = {k: v for k, v in os.environ.items() if not k.startswith(("HF_", "HUGGING_FACE"))}
     base_env.update(NO_COLOR="1", COLUMNS="120", ADVISOR_HOME=str(d / "home"), OLLAMA_MODELS=str(d / "no-ollama"),
                     HF_HUB_OFFLINE="1")
+    seed_host_rates(d, base_env)
     running: dict[int, tuple[int, float]] = {}
     results = [None] * len(cases_)
     i = 0

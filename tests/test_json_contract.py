@@ -3,8 +3,8 @@
 DESIGN.md "JSON contract": every `--json` output is one object with `schema_version` (semver), and a test validates
 real outputs against docs/schema/. Here each command and mode (fit on a profile, a GGUF file, a saved probe, a
 cached Hub model, vLLM; models, --fits, --installed; hardware list, show, --for; probe; cost variants) runs twice:
-in this process (cliproc.run_inprocess: this process's random hash seed, caches warmed by the tests before) and as
-`python -m selfhost_advisor` with PYTHONHASHSEED=2: stdout must be exactly one JSON object, valid against its
+in this process (cliproc.run_inprocess: this process's random hash seed, caches warmed by the tests before) and in
+another Python process with PYTHONHASHSEED=2 (cliproc.run_batch: all rows in that one process): stdout must be exactly one JSON object, valid against its
 schema, and byte-identical between the runs (STYLE.md 11: same inputs, same JSON). Every schema file
 in docs/schema must be exercised by at least one output.
 """
