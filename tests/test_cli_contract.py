@@ -155,17 +155,20 @@ def test_usage_error_message_has_no_doubled_punctuation(capsys):
 def _plain_env(**extra):
     env = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "FORCE_COLOR", "TTY_COMPATIBLE",
                                                                "TTY_INTERACTIVE", "COLUMNS")}
-    env.update(TERM="xterm-256color", ADVISOR_HOME=unmeasured_home(os.environ["ADVISOR_HOME"]), **extra)
+    env.update(TERM="xterm-256color", **extra)
+    env["ADVISOR_HOME"] = unmeasured_home(env["ADVISOR_HOME"])
     return env
 
 
-def _in_terminal(argv, env) -> bytes:
-    """Run `advisor argv` with stdout on a pseudo-terminal, as a person at a terminal would; return what it wrote."""
+def _in_terminal(argv, env, python_args: bool = False) -> bytes:
+    """Run `advisor argv` (or `python argv` with python_args) with stdout on a pseudo-terminal, as a person at a
+    terminal would; return what it wrote."""
     pty = pytest.importorskip("pty")
     import select
 
     leader, follower = pty.openpty()
-    proc = subprocess.Popen([sys.executable, "-m", "selfhost_advisor", *argv], stdout=follower,
+    cmd = [sys.executable, *argv] if python_args else [sys.executable, "-m", "selfhost_advisor", *argv]
+    proc = subprocess.Popen(cmd, stdout=follower,
                             stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL, env=env, cwd=ROOT)
     os.close(follower)
     chunks = []
@@ -191,16 +194,48 @@ STYLED = [["fit", "llama3.1:8b", "--hardware", "rtx4090"], ["hardware", "show", 
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="needs a POSIX pseudo-terminal")
-def test_terminal_gets_styles_without_no_color():
-    # The control for the test below: on this pseudo-terminal rich does style the output.
-    assert b"\x1b[" in _in_terminal(STYLED[0], _plain_env())
+def test_terminal_gets_styles_without_no_color(no_color_runs):
+    # The control for the test below: on this pseudo-terminal rich does style every command's output, also when one
+    # process runs them one after the other (no_color_runs)
+    assert all(b"\x1b[" in out for out in no_color_runs[None])
+
+
+_SPLIT = "@@advisor-test-next-command@@"
+# One process runs the STYLED commands one after the other through cli.main, its stdout on the terminal, a marker
+# line between them (rich decides on colour per Console, from the environment and the stream, as in a fresh process)
+_ON_TERMINAL = f"""
+import os, sys
+from selfhost_advisor.cli import main
+for argv in {[list(a) for a in STYLED]!r}:
+    try:
+        main(argv)
+    except SystemExit:
+        pass
+    sys.stdout.flush()
+    os.write(1, b"\\n{_SPLIT}\\n")
+"""
+
+
+@pytest.fixture(scope="module")
+def no_color_runs(tmp_path_factory):
+    """NO_COLOR value -> what each STYLED command wrote on the terminal: one process per value (4 with the control,
+    instead of 13 processes of one command each)."""
+    runs = {}
+    for value in (None, "1", "0", "yes"):  # None: NO_COLOR unset, the control
+        home = str(tmp_path_factory.mktemp(f"no-color-{value}"))
+        extra = {} if value is None else {"NO_COLOR": value}
+        out = _in_terminal(["-c", _ON_TERMINAL], _plain_env(ADVISOR_HOME=home, **extra), python_args=True)
+        parts = out.split(_SPLIT.encode())
+        assert len(parts) == len(STYLED) + 1, out[-2000:]
+        runs[value] = parts[:-1]
+    return runs
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="needs a POSIX pseudo-terminal")
 @pytest.mark.parametrize("value", ["1", "0", "yes"])
 @pytest.mark.parametrize("argv", STYLED, ids=_id)
-def test_no_color_means_no_escape_codes_even_on_a_terminal(argv, value):
-    out = _in_terminal(argv, _plain_env(NO_COLOR=value))
+def test_no_color_means_no_escape_codes_even_on_a_terminal(no_color_runs, argv, value):
+    out = no_color_runs[value][STYLED.index(argv)]
     assert out.strip() and b"\x1b[" not in out
 
 
