@@ -131,7 +131,7 @@ class _Sums:
                        tuple(self.exps), tuple(self.exps_read), self.ple, exp_mats)
 
 
-@lru_cache(maxsize=64)
+@lru_cache(maxsize=1024)
 def _template_facts(model: Model) -> tuple[tuple[tuple[int, int, bool, bool], ...], ...]:
     """Per template of model_walk(model), per tensor in walk order: (elements, row length, routed expert, matrix):
     what weights() reads of a repeating tensor, once per model rather than once per (model, quant)."""
@@ -181,7 +181,7 @@ class _Block:
         self.exp_mats = tuple((ty, w, b) for ty, (w, b) in exp_mats.items())
 
 
-@lru_cache(maxsize=512)
+@lru_cache(maxsize=4096)
 def weights(model: Model, quant: Quant) -> Weights:
     """Weights of `model` at `quant`: from a GGUF header's own tensors when the model has them, else per tensor
     with llama.cpp's quantizer type rules (quantize.walk_types).
@@ -235,7 +235,7 @@ def _past_trunk(name: str, n_layers: int) -> bool:
     return head.isdigit() and int(head) >= n_layers
 
 
-@lru_cache(maxsize=256)
+@lru_cache(maxsize=1024)
 def layer_weights_floor(model: Model) -> int:
     """A floor under the repeating layers' weights at any quantization: each tensor at the GGML type that stores it
     in the fewest bytes (over the whole type table, so no quantizer rule goes below it; bytes counted as

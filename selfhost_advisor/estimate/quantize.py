@@ -149,7 +149,7 @@ def _build_walk(model: Model, singles: list[Tensor], templates: list[tuple[Tenso
     )
 
 
-@lru_cache(maxsize=64)
+@lru_cache(maxsize=1024)
 def model_walk(model: Model) -> Walk:
     """The walk over the tensors build_tensors lists, from one template per block kind (tensors.layout)."""
     lay = layout(model)

@@ -157,7 +157,7 @@ def file_only_tensors(model: Model) -> list[Tensor]:
     return out
 
 
-@lru_cache(maxsize=64)
+@lru_cache(maxsize=1024)
 def build_tensors(model: Model) -> tuple[Tensor, ...]:
     """The model's full tensor list: token_embd, every block, output_norm and (unless tied) output."""
     head, tail = _head_tensors(model)
@@ -184,7 +184,7 @@ class Layout:
     templates: tuple[tuple[Tensor, ...], ...]  # the tensors of the first block of each kind
 
 
-@lru_cache(maxsize=64)
+@lru_cache(maxsize=1024)
 def layout(model: Model) -> Layout:
     head, tail = _head_tensors(model)
     first: dict[tuple, int] = {}
@@ -220,7 +220,7 @@ def active_params(model: Model) -> int:
     return total
 
 
-@lru_cache(maxsize=256)
+@lru_cache(maxsize=1024)
 def param_counts(model: Model) -> ParamCounts:
     """count_params and active_params together, once per model: what the result records carry for render."""
     return ParamCounts(count_params(model), active_params(model))
