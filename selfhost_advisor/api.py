@@ -147,6 +147,7 @@ def fit(
     version = (engine_version or "").strip()
     if version and hasattr(eng, "release"):
         eng.release(version)  # a malformed or too-old release is bad input before anything is sized
+    eng.check_runs(m, version)
     ctx, context_source, context_warnings = _context(eng, m, context, eng.default_context(m, machine, version))
     ctx, floor_note = eng.context_floor(m, ctx, version)
     context_warnings += [floor_note] if floor_note else []
@@ -217,6 +218,7 @@ def hardware_for(
     resolved = resolve(model)
     m = resolved.model
     eng = get_engine(engine)
+    eng.check_runs(m)
     _check_min_tps(min_tps, m)
     if max_price is not None and not max_price > 0:
         raise BadOptionError(f"--max-price {max_price:g} must be positive", "e.g. --max-price 10000")
@@ -260,7 +262,7 @@ def models_that_fit(
                          n_ubatch=int(eng.params["n_ubatch"]))
     from .estimate.quality import min_quant as floor_of
 
-    rows = plan(_kept(flt), machine, eng.quants(), request, min_tps=min_tps,
+    rows = plan([m for m in _kept(flt) if eng.runs(m)], machine, eng.quants(), request, min_tps=min_tps,
                 host_ram_known=ram_known, min_quant=floor_of(min_quant))
     return ModelsFitResult(machine, request, min_tps, tuple(rows), flt)
 
@@ -347,6 +349,7 @@ def serve(
 
     refuse_embedder(resolved.model, "serve")
     eng.check_model(resolved, model)
+    eng.check_runs(resolved.model)
     q = eng.quant(quant) if quant else None
     machine, _ = resolve_machine(hardware, None, None, None)
     kv = kv_cache.lower() if kv_cache else ("auto" if eng.kv_pool else "f16")

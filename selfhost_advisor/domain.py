@@ -78,9 +78,11 @@ class AltUp:
 # "M" recurrent (Mamba-1/2, linear attention or LFM2's short convolution), "-" feed-forward only, "E" a
 # mixture-of-experts feed-forward only (Nemotron-H MoE), "P" attention and Mamba-2 side by side in one block
 # (Falcon-H1: llama.cpp gives every such layer both a KV cache and a recurrent state), "L" one linear map in place of
-# attention, no KV (DeciLM replace_with_linear; llama.cpp deci: n_head > 0, n_head_kv 0, attn_output only).
+# attention, no KV (DeciLM replace_with_linear; llama.cpp deci: n_head > 0, n_head_kv 0, attn_output only), "X"
+# cross-attention to the image (Llama 3.2 Vision, mllama: no self-attention; K/V of the vision tower's output, a fixed
+# cross_attention_tokens per image whatever the context).
 LAYER_KINDS = {"*": "attention", "M": "recurrent", "-": "feed-forward", "E": "MoE feed-forward",
-               "P": "parallel attention + recurrent", "L": "linear attention replacement"}
+               "P": "parallel attention + recurrent", "L": "linear attention replacement", "X": "cross-attention"}
 
 
 @record
@@ -156,6 +158,10 @@ class Model:
     # output.weight and llama.cpp loads it (StarCoder 15B: 485 tensors, 15.82 B params in its load log): such entries say
     # tied_embeddings false (the GGUF's view) and gguf_has_output true; vLLM ties them (estimate/vllm_weights.py).
     gguf_has_output: bool = False
+    # mllama ("X" layers): tokens one image leaves in each cross-attention layer's K/V (Llama 3.2 Vision: 1601 patches
+    # x 4 tiles), and token_embd's rows when the checkpoint has more than vocab_size (128256 + 8 there).
+    cross_attention_tokens: int = 0
+    embedding_rows: int = 0
 
     def layer_head_dim(self, layer: int) -> int:
         """Head size of `layer`: Gemma 4's full-attention layers use global_head_dim (512), the others head_dim."""

@@ -38,7 +38,8 @@ class UnknownModelError(AdvisorError):
 
 
 class NotSizedModelError(UnknownModelError):
-    """A model the catalog knows by name but cannot size (data/engines.yaml vision_projectors.not_sized)."""
+    """A model the catalog knows but the chosen engine (release) does not run, so it is not sized there
+    (data/engines.yaml vision_projectors.not_sized: Llama 3.2 Vision outside Ollama 0.4.0-0.29.x)."""
 
 
 class UnknownHardwareError(AdvisorError):

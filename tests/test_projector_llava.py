@@ -131,14 +131,14 @@ def test_models_use_case_vision_lists_the_new_families_and_each_carries_a_projec
 
 @pytest.mark.parametrize("name", ["llama3.2-vision", "llama3.2-vision:11b", "llama3.2-vision:90b-instruct-q4_K_M",
                                   "meta-llama/Llama-3.2-11B-Vision-Instruct"])
-def test_llama32_vision_is_refused_with_the_reason_not_sized(name, capsys):
-    # llama.cpp has no mllama and Ollama 0.30.0 removed the engine that ran it (ollama commit 9db4bdbad): exit 2, one
-    # line saying so, no Hub lookup for the Hub id
+def test_llama32_vision_is_refused_by_the_default_engine(name, capsys):
+    # llama.cpp has no mllama (tests/test_mllama.py: Ollama 0.4.0-0.29.x sizes it): exit 2, one line naming the releases
+    # that run it, no Hub lookup for the Hub id
     from selfhost_advisor.cli import main
 
     assert main(["fit", name, "-H", "rtx-4090"]) == 2
     err = capsys.readouterr().err.strip()
-    assert "\n" not in err and "mllama" in err and "0.30.0" in err and "gemma3:12b" in err
+    assert "\n" not in err and "mllama" in err and "--engine-version 0.29.0" in err and "gemma3:12b" in err
 
 
 def test_towers_count_the_checkpoints_parameters():

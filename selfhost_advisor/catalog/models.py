@@ -88,6 +88,8 @@ def _model_from_entry(e: dict) -> Model:
         parallel_residual=bool(e.get("parallel_residual", False)),
         attn_norm_2=bool(e.get("attn_norm_2", False)),
         gguf_has_output=bool(e.get("gguf_has_output", False)),
+        cross_attention_tokens=int(e.get("cross_attention_tokens") or 0),
+        embedding_rows=int(e.get("embedding_rows") or 0),
         license=str(e.get("license", "")),
         use_cases=tuple(e.get("use_cases") or ()),
         released=str(e.get("released", "")),

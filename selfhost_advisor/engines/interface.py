@@ -66,6 +66,37 @@ class Engine:
             raise BadOptionError(f"{query} is a GGUF file sized for llama.cpp/Ollama",
                                  f"--engine {self.name} needs a Hub id or catalog model")
 
+    def check_runs(self, model: Model, request_version: str = "") -> None:
+        """Refuse an architecture this engine (this release, for Ollama) does not run: Llama 3.2 Vision (mllama) runs
+        only on Ollama 0.4.0-0.29.x (data/engines.yaml vision_projectors.not_sized); exit 2 naming the releases that do."""
+        from ..catalog.data import load
+        from ..errors import NotSizedModelError
+
+        for rec in load("engines").get("vision_projectors", {}).get("not_sized", {}).get("families", {}).values():
+            if model.arch in rec.get("archs", ()) and not self.runs_release(rec.get("runs_on", {}).get(self.name),
+                                                                           request_version):
+                why = " ".join(str(rec.get("not_run", {}).get(self.name, "not run by this engine")).split())
+                raise NotSizedModelError(f"{model.id} on --engine {self.name}{self.release_label(request_version)}: {why}",
+                                         " ".join(str(rec["hint"]).split()))
+
+    def runs(self, model: Model, request_version: str = "") -> bool:
+        """Whether check_runs lets `model` through (models --fits leaves the others out)."""
+        from ..errors import NotSizedModelError
+
+        try:
+            self.check_runs(model, request_version)
+        except NotSizedModelError:
+            return False
+        return True
+
+    def runs_release(self, span: dict | None, request_version: str = "") -> bool:
+        """Whether the engine release in use lies in `span` ({since, before}); engines with one set of rules run it
+        when they are listed at all."""
+        return span is not None
+
+    def release_label(self, request_version: str = "") -> str:
+        return ""
+
     _VLLM_FLAGS = (("gpu_memory_utilization", "--gpu-memory-utilization"), ("max_num_seqs", "--max-num-seqs"),
                    ("kv_cache_memory_bytes", "--kv-cache-memory-bytes"),
                    ("max_num_batched_tokens", "--max-num-batched-tokens"), ("enforce_eager", "--enforce-eager"),

@@ -54,6 +54,15 @@ class Ollama(LlamaCpp):
         raise BadOptionError(f"Ollama {self.version(request_version)} predates the releases we have rules for",
                              f"use {self.params['versions'][-1]['since']} or later")
 
+    def runs_release(self, span: dict | None, request_version: str = "") -> bool:
+        if span is None:
+            return False
+        v = parse_version(self.version(request_version))
+        return parse_version(span["since"]) <= v < parse_version(span["before"])
+
+    def release_label(self, request_version: str = "") -> str:
+        return f" (Ollama {self.version(request_version)})"
+
     def default_context(self, model: Model, machine: Machine, request_version: str = "") -> int:
         """num_ctx when none is asked: the release's default (api/types.go, envconfig OLLAMA_CONTEXT_LENGTH), the
         VRAM tiers of server/routes.go from 0.15.5, capped at the model's trained context (llm/server.go). The tiers

@@ -91,6 +91,14 @@ def graph_size(model, ctx: int, batch: int, n_parallel: int, kv_type: str, flash
         if arch == "gemma3" and _version(version) >= (0, 6, 3) and model.sliding_window:
             window = n_parallel * model.sliding_window + batch
             kv = [k if (i + 1) % 6 == 0 else int(window * (head_k + head_v) * heads_kv * bpe) for i, k in enumerate(kv)]
+    elif arch == "mllama":  # cross-attention layers: one image's K/V in f32, 1601 patches x 4 tiles, whatever num_ctx
+        tokens = model.cross_attention_tokens
+        kv = [heads_kv * (head_k + head_v) * 4 * tokens if model.layer_kind(i) == "X" else k for i, k in enumerate(kv)]
+        full = max(4 * batch * (2 + 3 * emb + head_k * heads + context * (1 + heads)), 4 * batch * (emb + vocab))
+        rope_freqs = head_k // 2  # the rope_freqs tensor's elements
+        partial = max(4 * (batch * (2 * emb + 1 + context * (1 + heads) + head_k * heads) + rope_freqs
+                           + head_k * context * heads_kv),
+                      4 * batch * (emb + vocab) + emb * vocab * 105 // 128)
     elif arch == "command-r":
         full = max(4 * batch * (emb + vocab), 4 * batch * (2 + 4 * emb + context * (1 + heads)))
         partial = max(4 * batch * (emb + vocab) + emb * vocab * 105 // 128,

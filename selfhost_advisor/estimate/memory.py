@@ -420,10 +420,21 @@ def kv_cache_bytes(model: Model, req: FitRequest) -> tuple[int, tuple[int, ...]]
     # A Falcon-H1 layer ("P") keeps both: llama.cpp's hybrid memory passes every layer to both caches for it.
     per_layer = [
         (kv_cells(model, i, n_ctx, n_seq, req.n_ubatch, int(eng["kv_pad"]), unified) * cell[i] if cached[i] else 0)
-        + recurrent_state_bytes(model, i, n_seq)
+        + recurrent_state_bytes(model, i, n_seq) + cross_attention_kv_bytes(model, i, req.kv_cache_type)
         for i in range(model.n_layers)
     ]
     return sum(per_layer), tuple(per_layer)
+
+
+def cross_attention_kv_bytes(model: Model, layer: int, cache_type: str) -> int:
+    """K and V of one image in a cross-attention layer (mllama "X"): cross_attention_tokens (1601 patches x 4 tiles)
+    x KV heads x head_dim each, in the cache type, whatever the context. Ollama's engine keeps them in its
+    EncoderCache (model/models/mllama: kvcache.NewWrapperCache(NewEncoderCache(), NewCausalCache(...)), one image at a
+    time: server/prompt.go and routes.go refuse more than one image for mllama). 0 for every other layer."""
+    if model.layer_kind(layer) != "X":
+        return 0
+    width = model.n_kv_heads * model.head_dim
+    return 2 * model.cross_attention_tokens * tensor_bytes(kv_type(cache_type), width, width)
 
 
 def state_bytes(model: Model, req: FitRequest) -> int:

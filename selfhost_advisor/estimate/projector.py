@@ -116,6 +116,12 @@ def _ollama_graph(c: dict, separate: bool) -> int:
     weights only (projectorMemoryRequirements); qwen25vl's graph from vision.max_pixels (default 28*28*1280)."""
     if separate:
         return 0
+    if c.get("ollama_arch") == "mllama":  # every tile's patches padded to a multiple of 8, attention across all tiles
+        img, p, ch, tiles = int(c["image_size"]), int(c["patch"]), int(c["channels"]), int(c["max_tiles"])
+        d, heads = int(c["hidden"]), int(c["heads"])
+        n = (img // p) ** 2 + 1  # the class token (v.class_embd)
+        padded = n + 8 - (n % 8) % 8  # Go's precedence: n + 8 - ((n % 8) % 8), as written
+        return 4 * (8 + img * img * ch * tiles + d * n * tiles + 9 * d * padded * tiles + (padded * tiles) ** 2 * heads)
     if c.get("ollama_arch") == "qwen25vl":
         max_pixels, p, ch = int(c.get("max_pixels", 28 * 28 * 1280)), int(c["patch"]), int(c["channels"])
         n = max_pixels // (p * p)

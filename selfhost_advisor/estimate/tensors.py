@@ -62,6 +62,8 @@ def layer_tensors(model: Model, i: int) -> list[Tensor]:
         return out + ffn_tensors(model, i)  # "-" MLP or "E" MoE
     if kind == "P":  # Falcon-H1: Mamba-2 and attention side by side on the same normed input
         out += recurrent_tensors(model, i) + attention_tensors(model, i)
+    elif kind == "X":  # mllama: cross-attention into the image in place of self-attention
+        out += cross_attention_tensors(model, i)
     else:
         out += recurrent_tensors(model, i) if kind == "M" else attention_tensors(model, i)
     if model.arch in QWEN_NEXT_ARCHS:
@@ -83,6 +85,18 @@ def layer_tensors(model: Model, i: int) -> list[Tensor]:
     if model.altup is not None:
         out += _altup_block(model, i)
     return out
+
+
+def cross_attention_tensors(model: Model, i: int) -> list[Tensor]:
+    """A Llama 3.2 Vision cross-attention layer's mixer: q/k/v/o without biases, RMSNorms on q and k (head_dim), and
+    the two tanh gates (attention and MLP, one value each). Names as Ollama's convert_mllama.go writes them
+    ("cross_attn." -> "cross_attn_"); shapes from transformers' MllamaTextCrossAttention."""
+    p, d, hd = f"blk.{i}.", model.hidden_size, model.head_dim
+    q, kv = model.n_heads * hd, model.n_kv_heads * hd
+    return [Tensor(p + "cross_attn_q_proj.weight", (d, q), i), Tensor(p + "cross_attn_k_proj.weight", (d, kv), i),
+            Tensor(p + "cross_attn_v_proj.weight", (d, kv), i), Tensor(p + "cross_attn_o_proj.weight", (q, d), i),
+            Tensor(p + "cross_attn_q_norm.weight", (hd,), i), Tensor(p + "cross_attn_k_norm.weight", (hd,), i),
+            Tensor(p + "cross_attn_attn_gate", (1,), i), Tensor(p + "cross_attn_mlp_gate", (1,), i)]
 
 
 def _altup_block(model: Model, i: int) -> list[Tensor]:
@@ -124,7 +138,8 @@ def _head_tensors(model: Model) -> tuple[list[Tensor], list[Tensor]]:
         tail.append(Tensor("output.weight", (d, model.vocab_size)))
     if model.arch in _DENSE_HEAD_ARCHS:
         tail += [Tensor("dense_2.weight", (d, _DENSE_WIDTH * d)), Tensor("dense_3.weight", (_DENSE_WIDTH * d, d))]
-    head = [Tensor("token_embd.weight", (d, model.vocab_size))]
+    # mllama: embed_tokens has 8 rows past vocab_size (128264 x 4096 in Llama 3.2 Vision), the output head does not
+    head = [Tensor("token_embd.weight", (d, model.embedding_rows or model.vocab_size))]
     a = model.altup
     if a is not None:  # Gemma 3n: the per-layer embedding table, its projection and AltUp's projections
         width = a.per_layer_width * model.n_layers
@@ -136,6 +151,8 @@ def _head_tensors(model: Model) -> tuple[list[Tensor], list[Tensor]]:
                      Tensor("altup_unembd_proj.weight", (d, d, a.n_inputs - 1))]
     if model.arch in GEMMA4_ARCHS:  # one table for every full layer (the others load it TENSOR_DUPLICATED)
         head.append(Tensor("rope_freqs.weight", ((model.global_head_dim or model.head_dim) // 2,)))
+    if model.cross_attention_tokens:  # mllama: Llama 3.1's rope scaling factors (Ollama's blob: 396 tensors with it)
+        head.append(Tensor("rope_freqs.weight", (model.head_dim // 2,)))
     return head, tail
 
 

@@ -11,6 +11,10 @@ post-LayerNorm; MiniCPM-V stores a 70x70 sin-cos position table in F32) and on e
 - `qwen25vl` (Qwen2.5-VL): llama.cpp convert_hf_to_gguf.py Qwen2VLVisionModel (the Conv3d patch kernel split into two 2-D
   kernels, qkv split into q/k/v with biases, SwiGLU MLP with biases, RMSNorms, merger ln_q + mm.0/mm.2 with biases);
   tensor names as clip.cpp load_tensors reads them (PROJECTOR_TYPE_QWEN25VL).
+- `mllama` (Llama 3.2 Vision): Ollama's convert/convert_mllama.go (v.* tensors and mm.0 in the model's own GGUF) with
+  convert/reader.go Kind(): biases, 1-D tensors and the four position tables (v.position_embd.weight,
+  v.tile_position_embd.weight, v.pre/post_tile_position_embd.weight) F32, other matrices F16; the position gate written
+  twice (v.position_embd.gate, v.tile_position_embd.gate: 512 tensors, as a contributor counted in Ollama's blob).
 Each tower is a list of (elements, kind): "m" a matrix (F16 in an f16 mmproj, or the --mmproj file's own type),
 "f16" a tensor kept F16 whatever the file type (convolution kernels, position tables), "f32" vectors and F32 tables.
 """
@@ -65,7 +69,25 @@ def qwen25vl(c: dict, n_embd: int) -> Parts:
     return t
 
 
-KINDS = {"clip_llava": clip_llava, "minicpmv": minicpmv, "qwen25vl": qwen25vl}
+def mllama(c: dict, n_embd: int) -> Parts:
+    """Llama 3.2 Vision's tiled tower: `layers` local + `global_layers` gated blocks (LayerNorm with bias, fc1/fc2 with
+    biases, q/k/v/o without), the patch kernel (no bias), class token, the gated position table (one tile's patches),
+    the tile position table (per aspect-ratio id: tiles x patches x d, F32), pre/post tile tables (per aspect-ratio id:
+    tiles x d), pre/post LayerNorms, and mm.0 (vision_output_dim -> n_embd, with bias). Shapes: transformers
+    MllamaVisionModel / MllamaPrecomputed*Embedding (max_aspect_ratio_id + 1 = 9 rows for 8 supported ratios)."""
+    d, ff, p, img, ch = (int(c[k]) for k in ("hidden", "intermediate", "patch", "image_size", "channels"))
+    tiles, ratios, out = int(c["max_tiles"]), int(c["aspect_ratios"]) + 1, int(c["output_dim"])
+    patches = (img // p) ** 2 + 1
+    block = [(d * d, "m")] * 4 + [(d * ff, "m")] * 2 + [(ff, "f32"), (d, "f32")] + [(d, "f32")] * 4
+    t = block * (int(c["layers"]) + int(c["global_layers"])) + [(1, "f32")] * 2 * int(c["global_layers"])
+    t += [(d * ch * p * p, "f16"), (d, "f32"), (patches * d, "f32"), (1, "f32"), (1, "f32")]
+    t += [(ratios * tiles * patches * d, "f32"), (ratios * tiles * d, "f32"), (1, "f32"), (ratios * tiles * d, "f32"),
+          (1, "f32")]
+    t += [(d, "f32")] * 4 + [(out * n_embd, "m"), (n_embd, "f32")]
+    return t
+
+
+KINDS = {"clip_llava": clip_llava, "minicpmv": minicpmv, "qwen25vl": qwen25vl, "mllama": mllama}
 
 
 def encoder_parts(c: dict, n_embd: int, mmproj_file: bool = True) -> Parts:

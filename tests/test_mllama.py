@@ -1,0 +1,134 @@
+"""Llama 3.2 Vision (mllama): sized where an engine runs it (Ollama 0.4.0-0.29.x), refused elsewhere (exit 2).
+
+Sources of the expected numbers: Ollama `msg="offload to cuda"` lines quoted in ollama/ollama issues #9311 and #8310
+(llama3.2-vision:11b, num_ctx 2048) and #7664 (llama3.2-vision:90b, 4x V100), the checkpoint's parameter count in a
+stored benchmark table (code-index file id 12439498600), Ollama's library sizes (Jeffser/Alpaca src/ollama_models.py).
+"""
+from __future__ import annotations
+
+import io
+import json
+from contextlib import redirect_stdout
+
+import pytest
+
+from selfhost_advisor.catalog.models import get
+from selfhost_advisor.catalog.quants import get_quant
+from selfhost_advisor.domain import FitRequest
+from selfhost_advisor.engines.ollama_estimate import graph_size
+from selfhost_advisor.estimate.memory import kv_cache_bytes
+from selfhost_advisor.estimate.projector import projector, vision_config
+from selfhost_advisor.estimate.tensors import build_tensors, count_params
+from selfhost_advisor.estimate.vision_towers import parts, tower_params
+
+MIB, GIB = 2**20, 2**30
+
+
+def test_text_and_tower_add_up_to_the_checkpoints_parameter_count():
+    # 10,670,220,835 (Llama-3.2-11B-Vision-Instruct, stored benchmark table): our tensors hold 65 more, rope_freqs (64)
+    # and the position gate Ollama writes twice (convert_mllama.go), neither in the checkpoint
+    m = get("llama3.2-vision:11b")
+    assert count_params(m) + tower_params(vision_config(m), m.hidden_size) - 65 == 10_670_220_835
+    assert m.text_params == count_params(m) - 64
+
+
+def test_tensor_counts_are_those_of_ollamas_blobs():
+    # a llama.cpp contributor counted Ollama's llama3.2-vision blobs: 396 text tensors, 512 projector tensors
+    m = get("llama3.2-vision:11b")
+    assert len(build_tensors(m)) == 396
+    assert len(parts(vision_config(m), m.hidden_size)) == 512
+
+
+def test_ollama_estimate_kv_and_graphs_match_the_11b_log():
+    # issue #9311: memory.required.kv=656.2 MiB, memory.graph.full=258.5 MiB, memory.graph.partial=669.5 MiB at num_ctx
+    # 2048: 32 self-attention layers x 8 MiB (f16) + 8 cross-attention layers x 1601 x 4 tokens of f32 K and V
+    m = get("llama3.2-vision:11b")
+    kv, partial, full = graph_size(m, 2048, 512, 1, "f16", False, "0.5.11")
+    assert round(sum(kv) / MIB, 1) == 656.2
+    assert round(full / MIB, 1) == 258.5 and round(partial / MIB, 1) == 669.5
+
+
+def test_ollama_projector_matches_the_logs():
+    # projector.weights="1.8 GiB" (11B, #9311) / "1.9 GiB" (90B, #7664), projector.graph="2.8 GiB" in both
+    for mid, gib in (("llama3.2-vision:11b", 1.8), ("llama3.2-vision:90b", 1.9)):
+        p = projector(get(mid), mmproj_file=False)
+        assert p is not None and round(p.weights_bytes / GIB, 1) == gib and round(p.graph_bytes / GIB, 1) == 2.8
+
+
+def test_90b_kv_matches_its_log():
+    # issue #7664: memory.required.kv="1.6 GiB" = 80 self-attention x 8 MiB + 20 cross-attention x 50.03 MiB
+    kv, _, _ = graph_size(get("llama3.2-vision:90b"), 2048, 512, 1, "f16", False, "0.4.1")
+    assert round(sum(kv) / GIB, 1) == 1.6 and round(sum(kv) / MIB) == 1641
+
+
+def test_cross_attention_kv_does_not_grow_with_context():
+    # the image's K/V is held per cross-attention layer whatever num_ctx (Ollama's EncoderCache); self-attention grows
+    m = get("llama3.2-vision:11b")
+    small = kv_cache_bytes(m, FitRequest(context=4096, engine="ollama"))[1]
+    large = kv_cache_bytes(m, FitRequest(context=32768, engine="ollama"))[1]
+    for i in range(m.n_layers):
+        if m.layer_kind(i) == "X":
+            assert small[i] == large[i] == 2 * 6404 * 8 * 128 * 2
+        else:
+            assert large[i] == 8 * small[i]
+
+
+def test_library_sizes_of_text_and_tower():
+    # Ollama library (Jeffser/Alpaca list, 2026-04): 11b 7.8 GB, 90b 55 GB, Q4_K_M text + F16 tower in one blob.
+    # The 90B lands inside its rounding range; the 11B 0.7% above 7.85 GB (the estimate's text weights match the
+    # #9311 log to 0.2%, so the gap is in the blob, not yet explained).
+    from benchmarks.accuracy import file_bytes
+
+    for mid, low, high, slack in (("llama3.2-vision:90b", 54.5e9, 55.5e9, 0.0), ("llama3.2-vision:11b", 7.75e9, 7.85e9, 0.01)):
+        m = get(mid)
+        total = file_bytes(m, get_quant("Q4_K_M")) + projector(m, mmproj_file=False).weights_bytes
+        assert low * (1 - slack) <= total <= high * (1 + slack), (mid, total)
+
+
+@pytest.mark.parametrize("args, said", [
+    ([], "llama.cpp has no mllama"),
+    (["--engine", "ollama"], "0.30.0 removed"),
+    (["--engine", "ollama", "--engine-version", "0.30.0"], "0.30.0 removed"),
+    (["--engine", "ollama", "--engine-version", "0.3.14"], "from 0.4.0 to 0.29.x"),
+    (["--engine", "vllm"], "until 0.10.2"),
+])
+def test_engines_that_do_not_run_it_refuse_in_one_line(args, said, capsys):
+    from selfhost_advisor.cli import main
+
+    assert main(["fit", "llama3.2-vision", "-H", "h100-sxm", *args]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "\n" not in err and said in err and "--engine-version 0.29.0" in err
+
+
+def test_mlx_refuses_naming_mlx_vlm(capsys):
+    from selfhost_advisor.cli import main
+
+    assert main(["fit", "llama3.2-vision:90b", "-H", "m4-max-128gb", "--engine", "mlx"]) == 2
+    assert "mlx-vlm" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("version, rule", [("0.29.0", "layout"), ("0.11.10", "estimate"), ("0.4.0", "estimate")])
+def test_ollama_releases_that_ran_it_size_it(version, rule):
+    from selfhost_advisor.cli import main
+
+    buf = io.StringIO()
+    with redirect_stdout(buf):
+        rc = main(["fit", "llama3.2-vision", "-H", "rtx-4090", "--engine", "ollama", "--engine-version", version,
+                   "--json"])
+    assert rc == 0
+    d = json.loads(buf.getvalue())
+    (opt,) = d["options"]  # the family default: Q4_K_M (data/ollama_default_quants.yaml)
+    assert opt["quant"] == "Q4_K_M" and d["assumptions"]["memory_rule"] == rule
+    mem = opt["memory"]
+    assert mem["projector_bytes"] > 4 * GIB  # 1.81 GiB of tower + the 2.79 GiB mllama graph
+    assert mem["kv_cache_bytes"] > 8 * 6404 * 2048 * 2  # more than the cross-attention layers alone
+
+
+def test_models_fits_leaves_out_what_the_engine_cannot_run():
+    from selfhost_advisor.cli import main
+
+    buf = io.StringIO()
+    with redirect_stdout(buf):
+        assert main(["models", "--fits", "h100-sxm", "--search", "llama3.2", "--json"]) == 0
+    ids = {m["id"] for m in json.loads(buf.getvalue())["models"]}
+    assert "llama3.2:3b" in ids and not any(i.startswith("llama3.2-vision") for i in ids)
