@@ -132,3 +132,30 @@ def test_models_fits_leaves_out_what_the_engine_cannot_run():
         assert main(["models", "--fits", "h100-sxm", "--search", "llama3.2", "--json"]) == 0
     ids = {m["id"] for m in json.loads(buf.getvalue())["models"]}
     assert "llama3.2:3b" in ids and not any(i.startswith("llama3.2-vision") for i in ids)
+
+
+_HF = {"architectures": ["MllamaForConditionalGeneration"], "model_type": "mllama",
+       "text_config": {"hidden_size": 4096, "intermediate_size": 14336, "num_hidden_layers": 40, "num_attention_heads": 32,
+                       "num_key_value_heads": 8, "vocab_size": 128256, "max_position_embeddings": 131072,
+                       "cross_attention_layers": [3, 8, 13, 18, 23, 28, 33, 38], "tie_word_embeddings": False},
+       "vision_config": {"image_size": 560, "patch_size": 14, "max_num_tiles": 4}}
+
+
+def test_a_hub_config_gives_the_catalog_entrys_shapes():
+    # the 11B's config.json as the catalog entry's sources print it: cross-attention layers, tiles and the +8 rows
+    from selfhost_advisor.catalog.hf_config import model_from_config
+
+    m, c = model_from_config(_HF, "meta-llama/Llama-3.2-11B-Vision-Instruct"), get("llama3.2-vision:11b")
+    for field in ("arch", "n_layers", "intermediate_size", "n_kv_heads", "vocab_size", "layer_pattern",
+                  "cross_attention_tokens", "embedding_rows"):
+        assert getattr(m, field) == getattr(c, field), field
+    assert count_params(m) == count_params(c)
+
+
+def test_a_hub_config_without_cross_attention_layers_is_bad_input():
+    from selfhost_advisor.catalog.hf_config import model_from_config
+    from selfhost_advisor.errors import UnknownModelError
+
+    broken = {**_HF, "text_config": {k: v for k, v in _HF["text_config"].items() if k != "cross_attention_layers"}}
+    with pytest.raises(UnknownModelError, match="cross_attention_layers"):
+        model_from_config(broken, "x/y")

@@ -138,6 +138,8 @@ def model_from_config(
         moe = g4.pop("moe")
     if g4.get("altup"):
         altup = g4.pop("altup")
+    mllama = _mllama(config, n_layers, need, repo, cls) if spec.get("mllama") else {}
+    layer_pattern = mllama.pop("layer_pattern", layer_pattern)
     max_context = _int(get(spec.get("context_key") or "max_position_embeddings")) or _int(get("max_position_embeddings")) or 2048
     if arch == "xlm-roberta" and _int(get("pad_token_id")) is not None:
         # convert_hf_to_gguf.py XLMRobertaModel: positions start at pad_token_id + 1, the table is cut by that many rows
@@ -173,6 +175,7 @@ def model_from_config(
         altup=altup,
         **{k: v for k, v in g4.items() if k not in ("moe", "altup")},
         **deci,
+        **mllama,
         source=source or f"https://huggingface.co/{repo}/blob/main/config.json",
     ), UnknownModelError, f"{repo} config.json")
 
@@ -192,6 +195,22 @@ def _gemma4(get, need) -> dict:
         out["moe"] = MoE(experts=need("num_experts"), active=need("top_k_experts"),
                          expert_intermediate_size=need("moe_intermediate_size"))
     return out
+
+
+def _mllama(config: dict, n_layers: int, need, repo: str, cls: str) -> dict:
+    """Llama 3.2 Vision: text_config.cross_attention_layers become "X" layers holding one image's K/V, 1601 x 4 tokens
+    ((image_size / patch_size)^2 + the class token, x max_num_tiles, from vision_config); embed_tokens has vocab_size + 8
+    rows (transformers MllamaTextModel)."""
+    layers = (config.get("text_config") or {}).get("cross_attention_layers")
+    vision = config.get("vision_config") or {}
+    if not isinstance(layers, list) or not all(isinstance(i, int) and 0 <= i < n_layers for i in layers):
+        raise UnknownModelError(f"{repo}: config.json ({cls}) lacks usable cross_attention_layers", "the repo's config may be incomplete")
+    image, patch, tiles = (_int(vision.get(k)) for k in ("image_size", "patch_size", "max_num_tiles"))
+    if not (image and patch and tiles):
+        raise UnknownModelError(f"{repo}: config.json ({cls}) lacks vision_config image_size, patch_size or max_num_tiles",
+                                "the repo's config may be incomplete")
+    return {"layer_pattern": "".join("X" if i in layers else "*" for i in range(n_layers)),
+            "cross_attention_tokens": ((image // patch) ** 2 + 1) * tiles, "embedding_rows": need("vocab_size") + 8}
 
 
 def _sliding(spec: dict, get) -> tuple[int | None, int | None]:
