@@ -159,3 +159,15 @@ def test_a_hub_config_without_cross_attention_layers_is_bad_input():
     broken = {**_HF, "text_config": {k: v for k, v in _HF["text_config"].items() if k != "cross_attention_layers"}}
     with pytest.raises(UnknownModelError, match="cross_attention_layers"):
         model_from_config(broken, "x/y")
+
+
+def test_kimi_tower_is_the_checkpoints_tensor_list():
+    # moonshotai/Kimi-K2.5's weight report (code-index file id 62530201892) lists the vision tower and patch merger
+    # in BF16: its per-tensor sizes (two decimals each) add up to 898.629 MiB (fc0/fc1 255.34 MiB, wqkv 205.03, wo 68.34,
+    # pos_emb 9.00, patch kernel 1.29, proj.0 40.50, proj.2 63.00, and 807.97 KiB of biases and norms); vLLM loads it
+    from selfhost_advisor.estimate.vllm_weights import vision_bytes
+
+    for mid in ("kimi-k2.5:1t", "kimi-k2.6:1t"):
+        m = get(mid)
+        assert tower_params(vision_config(m), m.hidden_size) == 471_143_920
+        assert abs(vision_bytes(m) / MIB - 898.629) < 0.02  # 13 rounded sizes: +-0.005 MiB each

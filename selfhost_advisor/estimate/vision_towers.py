@@ -15,6 +15,10 @@ post-LayerNorm; MiniCPM-V stores a 70x70 sin-cos position table in F32) and on e
   convert/reader.go Kind(): biases, 1-D tensors and the four position tables (v.position_embd.weight,
   v.tile_position_embd.weight, v.pre/post_tile_position_embd.weight) F32, other matrices F16; the position gate written
   twice (v.position_embd.gate, v.tile_position_embd.gate: 512 tensors, as a contributor counted in Ollama's blob).
+- `moonvit` (Kimi K2.5 / K2.6 / K2.7-Code): the checkpoint's own tensor list (a stored weight listing of
+  moonshotai/Kimi-K2.5): 27 blocks with fused wqkv, wo, fc0/fc1 and two LayerNorms, all with biases; the final
+  LayerNorm; a 64 x 64 position table (3-D, so F32 by the converter rule); the patch kernel with bias; the patch merger
+  (pre-norm, proj.0 4d x 4d, proj.2 4d x n_embd, biases). llama.cpp runs it as PROJECTOR_TYPE_KIMIK25.
 Each tower is a list of (elements, kind): "m" a matrix (F16 in an f16 mmproj, or the --mmproj file's own type),
 "f16" a tensor kept F16 whatever the file type (convolution kernels, position tables), "f32" vectors and F32 tables.
 """
@@ -87,7 +91,20 @@ def mllama(c: dict, n_embd: int) -> Parts:
     return t
 
 
-KINDS = {"clip_llava": clip_llava, "minicpmv": minicpmv, "qwen25vl": qwen25vl, "mllama": mllama}
+def moonvit(c: dict, n_embd: int) -> Parts:
+    """Kimi's MoonViT + patch merger, tensor for tensor as moonshotai/Kimi-K2.5 stores them (vision_tower.*,
+    mm_projector.*): merged = d x merge_kernel^2 (1152 x 4 = 4608, proj.0's width)."""
+    d, ff, p, ch = (int(c[k]) for k in ("hidden", "intermediate", "patch", "channels"))
+    grid, merged = int(c["position_grid"]), d * int(c["merge_kernel"]) ** 2
+    block = [(3 * d * d, "m"), (3 * d, "f32"), (d * d, "m"), (d, "f32"), (ff * d, "m"), (ff, "f32"), (d * ff, "m"),
+             (d, "f32")] + [(d, "f32")] * 4
+    t = block * int(c["layers"]) + [(d, "f32")] * 2
+    t += [(grid * grid * d, "f32"), (d * ch * p * p, "f16"), (d, "f32")]
+    t += [(d, "f32")] * 2 + [(merged * merged, "m"), (merged, "f32"), (merged * n_embd, "m"), (n_embd, "f32")]
+    return t
+
+
+KINDS = {"clip_llava": clip_llava, "minicpmv": minicpmv, "qwen25vl": qwen25vl, "mllama": mllama, "moonvit": moonvit}
 
 
 def encoder_parts(c: dict, n_embd: int, mmproj_file: bool = True) -> Parts:
