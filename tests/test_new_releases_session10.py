@@ -21,7 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 import accuracy  # noqa: E402
 
 NEW = ("ministral-3:3b", "ministral-3:8b", "ministral-3:14b", "glm-4.7-flash:30b", "nemotron-3-ultra:550b",
-       "nemotron-3.5-lightning:30b", "olmo-3.1:32b")
+       "nemotron-3.5-lightning:30b", "olmo-3.1:32b", "qwen3.5:2b")
 
 # zai-org/GLM-4.7-Flash config.json as vLLM's glm4_moe_lite test copies it (code-index file id 3227613672)
 GLM47_FLASH = {
@@ -53,6 +53,15 @@ LIGHTNING = {
     "mamba_num_heads": 64, "mamba_head_dim": 64, "ssm_state_size": 128, "conv_kernel": 4, "n_groups": 8,
     "n_routed_experts": 128, "num_experts_per_tok": 6, "moe_intermediate_size": 1856, "n_shared_experts": 1,
     "moe_shared_expert_intermediate_size": 3712, "moe_latent_size": None, "num_nextn_predict_layers": 1,
+}
+
+# Qwen/Qwen3.5-2B config.json as a stored loader test asserts it from the official file (code-index file id 54643297878)
+QWEN35_2B = {
+    "architectures": ["Qwen3_5ForConditionalGeneration"], "tie_word_embeddings": True,
+    "text_config": {"hidden_size": 2048, "intermediate_size": 6144, "num_hidden_layers": 24, "num_attention_heads": 8,
+                    "num_key_value_heads": 2, "head_dim": 256, "vocab_size": 248320, "max_position_embeddings": 262144,
+                    "linear_num_key_heads": 16, "linear_num_value_heads": 16, "linear_key_head_dim": 128,
+                    "linear_value_head_dim": 128, "linear_conv_kernel_dim": 4, "full_attention_interval": 4},
 }
 
 
@@ -117,6 +126,17 @@ def test_nemotron35_lightning_is_nemotron3_nano_with_a_1m_context():
     assert state_bytes(m, req) == 23 * 4 * (3 * (4096 + 2 * 8 * 128) + 128 * 4096)
 
 
+def test_qwen35_2b_entry_is_what_its_config_gives_and_its_head_is_tied():
+    m, c = get("qwen3.5:2b"), model_from_config(QWEN35_2B, "Qwen/Qwen3.5-2B")
+    assert (c.layer_pattern, c.ssm, count_params(c)) == (m.layer_pattern, m.ssm, count_params(m))
+    # untied, the text model alone would exceed the published total with the vision tower (2,274,069,824)
+    from selfhost_advisor.record import replace
+    assert count_params(m) < 2_274_069_824 < count_params(replace(m, tied_embeddings=False))
+    kv, _ = kv_cache_bytes(m, FitRequest(context=32768))
+    # 6 gated-attention layers x 2 KV heads x 256 x (K + V) x f16, plus 18 Gated DeltaNet states
+    assert kv - state_bytes(m, FitRequest(context=32768)) == 6 * 32768 * 2 * 256 * 2 * 2
+
+
 @pytest.mark.parametrize("name,model_id,quant", [
     ("mistralai/Ministral-3-8B-Instruct-2512", "ministral-3:8b", None),
     ("mistralai/Ministral-3-14B-Reasoning-2512", "ministral-3:14b", None),
@@ -131,6 +151,7 @@ def test_nemotron35_lightning_is_nemotron3_nano_with_a_1m_context():
     ("olmo-3.1:32b-think", "olmo-3.1:32b", None),
     ("olmo-3.1:32b-instruct-q4_K_M", "olmo-3.1:32b", "Q4_K_M"),
     ("allenai/Olmo-3.1-32B-Instruct", "olmo-3.1:32b", None),
+    ("Qwen/Qwen3.5-2B", "qwen3.5:2b", None),
 ])
 def test_new_release_names_resolve(name, model_id, quant):
     r = resolve(name)
