@@ -158,10 +158,12 @@ def test_new_release_names_resolve(name, model_id, quant):
     assert (r.model.id, r.quant) == (model_id, quant)
 
 
-def test_ministral3_bare_family_lists_its_sizes():
-    # Ollama's default for ministral-3 was not read in a stored source: the bare name asks for a size
-    with pytest.raises(Exception, match="ministral-3:14b"):
-        resolve("ministral-3")
+@pytest.mark.parametrize("name,model_id", [("ministral-3", "ministral-3:8b"), ("ministral-3:latest", "ministral-3:8b"),
+                                           ("glm-4.7-flash:latest", "glm-4.7-flash:30b"), ("olmo-3.1", "olmo-3.1:32b")])
+def test_ollama_defaults_of_the_new_families(name, model_id):
+    # Ollama's tag lists with sizes (Alpaca model list of 2026-04-03): ministral-3:latest 6.0 GB = :8b (3b 3.0, 14b
+    # 9.1 GB), glm-4.7-flash:latest = its only size, olmo-3.1:latest 19 GB = :32b
+    assert resolve(name).model.id == model_id
 
 
 def test_new_release_gguf_files():
