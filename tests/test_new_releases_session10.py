@@ -145,6 +145,9 @@ def test_qwen35_2b_entry_is_what_its_config_gives_and_its_head_is_tied():
     ("ministral-3:14b-reasoning-2512-q8_0", "ministral-3:14b", "Q8_0"),
     ("zai-org/GLM-4.7-Flash", "glm-4.7-flash:30b", None),
     ("glm-4.7-flash", "glm-4.7-flash:30b", None),
+    ("glm-4.7-flash:q8_0", "glm-4.7-flash:30b", "Q8_0"),  # the library's quantization-only tags
+    ("glm-4.7-flash:bf16", "glm-4.7-flash:30b", "BF16"),
+    ("ministral-3:q4_K_M", "ministral-3:8b", "Q4_K_M"),
     ("nvidia/NVIDIA-Nemotron-3-Ultra-550B-A55B-FP8", "nemotron-3-ultra:550b", None),
     ("nvidia/NVIDIA-Nemotron-3.5-Lightning-30B-A3B-BF16", "nemotron-3.5-lightning:30b", None),
     ("glm-4.7-flash:30b", "glm-4.7-flash:30b", None),

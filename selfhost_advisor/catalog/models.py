@@ -201,7 +201,12 @@ def resolve(query: str) -> Resolved:
     raw = query.strip()
     name = raw.lower()
     quant = None
-    match = re.search(_QUANT_SUFFIX, name, re.I) if "-" in name and ":" in name else None
+    family, sep, tag = name.partition(":")
+    if sep and "/" not in family and re.fullmatch(_QUANT_SUFFIX[1:], tag, re.I):
+        # The library's quantization-only tags (glm-4.7-flash:q8_0, :bf16): the family's default size at that quantization
+        quant = tag.upper().replace("FP16", "F16").replace("FP32", "F32")
+        name = family + ":latest"
+    match = re.search(_QUANT_SUFFIX, name, re.I) if "-" in name and ":" in name and quant is None else None
     if match and ":" in name:
         quant = match.group(1).upper().replace("FP16", "F16").replace("FP32", "F32")
         name = name[: match.start()]
