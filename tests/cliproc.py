@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -69,6 +70,24 @@ class Measured:
         self.seconds, self.cpu_s, self.maxrss_mb = seconds, cpu_s, maxrss_mb
 
 
+# Runs the CLI as `python -m selfhost_advisor` does, and at exit writes the process's VmHWM (peak RSS of the address
+# space exec created, KiB) to $CLIPROC_HWM_FILE (Linux /proc; elsewhere nothing is written).
+_HWM_BOOT = """
+import atexit, os, runpy, sys
+def _hwm(path=os.environ.pop("CLIPROC_HWM_FILE", "")):
+    try:
+        with open("/proc/self/status") as fh:
+            kib = next(line.split()[1] for line in fh if line.startswith("VmHWM:"))
+        with open(path, "w") as out:
+            out.write(kib)
+    except (OSError, StopIteration):
+        pass
+atexit.register(_hwm)
+sys.argv = ["selfhost_advisor", *sys.argv[1:]]
+runpy.run_module("selfhost_advisor", run_name="__main__", alter_sys=True)
+"""
+
+
 def run_measured(jobs: list[tuple[list[str], dict[str, str]]], cwd: Path, *, timeout: float = 20,
                  address_space: int = 2 << 30, stdin=None) -> list[Measured]:
     """Like run_all, with each process's wall time and peak RSS, under an address-space limit (a blow-up fails fast
@@ -82,8 +101,11 @@ def run_measured(jobs: list[tuple[list[str], dict[str, str]]], cwd: Path, *, tim
 
     def run(job) -> Measured:
         argv, env = job
+        hwm = tempfile.NamedTemporaryFile(prefix="cliproc-hwm-", delete=False)
+        hwm.close()
+        env = {**env, "CLIPROC_HWM_FILE": hwm.name}
         t0 = time.monotonic()
-        p = subprocess.Popen([sys.executable, "-m", "selfhost_advisor", *argv], cwd=cwd, env=env,
+        p = subprocess.Popen([sys.executable, "-c", _HWM_BOOT, *argv], cwd=cwd, env=env,
                              stdin=subprocess.DEVNULL if stdin is None else stdin, stdout=subprocess.PIPE,
                              stderr=subprocess.PIPE, preexec_fn=limit)
         chunks: dict[str, bytes] = {}
@@ -102,8 +124,15 @@ def run_measured(jobs: list[tuple[list[str], dict[str, str]]], cwd: Path, *, tim
         for r in readers:
             r.join()
         p.returncode = os.waitstatus_to_exitcode(status)
+        # Peak RSS of the CLI's own address space (VmHWM at exit, KiB). ru_maxrss is not it: the child is forked (for
+        # preexec_fn) from this test process, and Linux carries the pre-exec high-water mark (this process's RSS, the
+        # xdist worker's whole size) into the child's ru_maxrss across exec.
+        with open(hwm.name) as fh:
+            text = fh.read().strip()
+        os.unlink(hwm.name)
+        peak_kib = int(text) if text.isdigit() else usage.ru_maxrss  # killed, or no /proc: the rusage figure
         return Measured(p.returncode, chunks.get("out", b""), chunks.get("err", b""), seconds,
-                        usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024)
+                        usage.ru_utime + usage.ru_stime, peak_kib / 1024)
 
     with ThreadPoolExecutor(max_workers=max(4, os.cpu_count() or 4)) as pool:
         return list(pool.map(run, jobs))
