@@ -137,3 +137,20 @@ def test_h200_synthetic_moe_prefill_is_explained_by_the_files_own_routing():
         assert r["own_routing_padding"] < padding(512, get(r["model"]).moe.experts, get(r["model"]).moe.active, CUDA)
     mixtral = next(r for r in rows if r["model"] == "mixtral:8x7b")
     assert abs(mixtral["own_routing_error_pct"]) <= 5
+
+
+def test_expert_prefill_never_beats_streaming_every_expert_once_per_micro_batch():
+    """A micro-batch touches nearly every expert, so its expert matmuls take at least the time to read all expert
+    tensors once (at the family's streaming rate): with a few tokens per micro-batch on a 273 GB/s DGX Spark that
+    floor, not the tiles, sets gpt-oss-120b's prefill."""
+    from selfhost_advisor.estimate.speed import efficiency
+
+    p, n, link = parse_spec("dgx spark")
+    device = machine_from_profile(p, n, 128 * 2**30, link).devices[0]
+    experts = sum(token_work(get("gpt-oss:120b"), get_quant("MXFP4_MOE")).layer_expert_bytes)
+    for ub in (16, 64, 512, 2048):
+        floor = efficiency("cuda").bandwidth * device.bandwidth_bytes_per_s * ub / experts
+        got = _prefill("gpt-oss:120b", "MXFP4_MOE", "dgx spark", ub)
+        assert got <= floor * (1 + 1e-9), ub
+        if ub == 16:
+            assert got > 0.95 * floor  # binding: the rest of the layer is small beside it

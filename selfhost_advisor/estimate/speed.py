@@ -469,18 +469,21 @@ def _last_used(placement: Placement, n_devices: int) -> int:
 
 
 def _expert_tile_seconds(model: Model, work: TokenWork, layer: int, count: int, n_tokens: int, eff: Efficiency,
-                         flops: float, cycles_per_s: float | None) -> float:
+                         flops: float, cycles_per_s: float | None, bandwidth: float | None) -> float:
     """Prefill seconds per token that an MoE model's expert matmuls add on a GPU beyond their active share: the empty
-    columns of their tiles (estimate/moe_tiles.py), (padding - 1) x what the dense terms charge the expert matrices."""
+    columns of their tiles (estimate/moe_tiles.py), (padding - 1) x what the dense terms charge the expert matrices;
+    and never less than streaming every expert tensor once per micro-batch (a micro-batch routes tokens to nearly
+    every expert), at the family's decode streaming rate."""
     if model.moe is None or not work.layer_expert_matrices:
         return 0.0
     pad = _padding(n_tokens, model.moe.experts, model.moe.active, eff.family)
-    if pad <= 1.0:
-        return 0.0
     mats = work.layer_expert_matrices[layer:layer + count]
     matmul = sum(_per_layer(mats, lambda m: float(sum(2 * w for _, w, _ in m)))) / flops
     unpack = _unpack_seconds(mats, eff, cycles_per_s, 0)  # count 0: no per-layer term, the matrices only
-    return (pad - 1.0) * (matmul + unpack)
+    base = matmul + unpack  # what the dense terms already charge the expert matrices
+    stream = (sum(work.layer_expert_bytes[layer:layer + count]) / (bandwidth * max(1, n_tokens))
+              if bandwidth and pad > 1.0 and work.layer_expert_bytes else 0.0)
+    return max(pad * base, stream) - base if pad > 1.0 else 0.0
 
 
 def _padding(n_tokens: int, n_expert: int, n_used: int, fam: str) -> float:
@@ -521,7 +524,8 @@ def _prefill_seconds_per_token(
             else:
                 total += sum(per_layer[layer:layer + count]) / (c * flops)
             total += _unpack_seconds(mats, eff, sm_cycles_per_s(d), count)
-            total += _expert_tile_seconds(model, work, layer, count, n_ubatch, eff, c * flops, sm_cycles_per_s(d))
+            total += _expert_tile_seconds(model, work, layer, count, n_ubatch, eff, c * flops, sm_cycles_per_s(d),
+                                          eff.bandwidth * d.bandwidth_bytes_per_s if d.bandwidth_bytes_per_s else None)
             layer += count
     if placement.cpu_moe_layers and work.layer_expert_bytes and devices and not devices[0].unified:
         # --n-cpu-moe: the experts kept in RAM are copied to the GPU for each micro-batch (op offload).
