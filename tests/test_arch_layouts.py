@@ -228,3 +228,24 @@ def test_hub_configs_of_the_three_archs_give_the_catalog_layouts():
         catalog = resolve(entry).model
         assert _shapes(hub) == _shapes(catalog), entry
         assert hub.max_context == catalog.max_context and hub.moe == catalog.moe, entry
+
+
+def test_qwen15_small_checkpoints_tie_the_head_for_vllm_but_their_ggufs_hold_it():
+    # Qwen1.5-0.5B-Chat's config ties the head; its checkpoint stores lm_head, which the GGUF keeps (the exact file above).
+    # vLLM follows the config and loads one matrix (estimate/vllm_weights.py), llama.cpp loads both.
+    from selfhost_advisor.estimate.vllm_weights import get_vllm_quant, vllm_weights
+
+    m = resolve("qwen:0.5b").model
+    assert m.gguf_has_output and not m.tied_embeddings
+    assert vllm_weights(m, get_vllm_quant("BF16")).params == count_params(m) - 1024 * 151936
+
+
+def test_ollama_qwen_v15_quant_tags_resolve_to_their_size_and_quant():
+    # Tags as people pull them: qwen:0.5b-chat-v1.5-q4_0, qwen:4b-chat-v1.5-q4_0, qwen:7b-chat-v1.5-q2_K (a docker setup
+    # script, code-index file id 38783613960), qwen:7b-chat-v1.5-q8_0 / -fp16 (a benchmark table, file id 30931323797),
+    # qwen:7b-chat-v1.5-q4_K_M (file id 4629934844).
+    for tag, entry, quant in (("qwen:0.5b-chat-v1.5-q4_0", "qwen:0.5b", "Q4_0"), ("qwen:4b-chat-v1.5-q4_0", "qwen:4b", "Q4_0"),
+                              ("qwen:7b-chat-v1.5-q2_K", "qwen:7b", "Q2_K"), ("qwen:7b-chat-v1.5-fp16", "qwen:7b", "F16"),
+                              ("qwen:7b-chat-v1.5-q4_K_M", "qwen:7b", "Q4_K_M")):
+        r = resolve(tag)
+        assert (r.model.id, r.quant) == (entry, quant), tag
