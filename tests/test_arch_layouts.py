@@ -71,7 +71,7 @@ def test_ollama_qwen_family_is_qwen15_with_4b_as_latest():
     for name in ("qwen", "qwen:latest", "qwen:4b", "qwen:4b-chat"):
         m = resolve(name).model
         assert m.id == "qwen:4b" and m.arch == "qwen2" and m.hf_id == "Qwen/Qwen1.5-4B-Chat"
-    assert {resolve(f"qwen:{s}").model.arch for s in ("0.5b", "1.8b", "7b", "14b", "72b", "110b")} == {"qwen2"}
+    assert {resolve(f"qwen:{s}").model.arch for s in ("0.5b", "1.8b", "7b", "14b", "32b", "72b", "110b")} == {"qwen2"}
 
 
 def test_qwen15_official_q4_k_m_files_match_to_the_byte_scale():
