@@ -5,7 +5,8 @@ Usage: python benchmarks/weak_backends.py [--json]
 Every row is predicted by the fit redone without all rows of its GPU (leave-one-hardware-out): the error to expect
 on hardware nobody has shown us. Rows of benchmarks/published/llamabench_weak.yaml marked held_out were once scored
 by a fit that never saw them (figures recorded in methodology 5b) and now join the fit too; rows marked `in_fit: false`
-are of GPUs kept out of every fit: the shipped fit's error on them is the blind figure, reported apart. The weak families' fits do not use our H200 rows, so every refit here takes a fraction of a second and
+are in no fit: each is predicted by a fit with no row of its GPU (the shipped fit for a GPU all of whose rows are
+blind), the blind figure, reported apart. The weak families' fits do not use our H200 rows, so every refit here takes a fraction of a second and
 tests/test_weak_backends.py asserts the medians printed here.
 """
 from __future__ import annotations
@@ -128,7 +129,7 @@ def main() -> int:
                   f"{r['error_pct']:+7.1f}%" if r["error_pct"] is not None else "n/a (no rows of this test left)")
               + (" (blind row; fit without its GPU)" if r["blind_gpu_fitted"] else " (blind: GPU in no fit)" if r["blind"] else " (once held out)" if r["held_out"] else ""))
     print("\n|error| per backend: leave-one-hardware-out over the rows in the fit | of it, the rows once held out |"
-          " in-sample | blind (GPUs in no fit, shipped fit)")
+          " in-sample | blind (in_fit: false rows, each by a fit with no row of its GPU)")
     for key, v in s["backend"].items():
         loho, held, ins, bl = (v["leave_one_hardware_out"], v["loho_rows_once_held_out"], v["in_sample"], v["blind"])
         print(f"  {key:15} LOHO {loho['rows']:2d} rows median {loho['median_abs_error_pct']}"
