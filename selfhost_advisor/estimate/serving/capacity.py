@@ -1,11 +1,14 @@
 """What one box sustains for a request mix, in the record the cost model prices (domain.ServingCapacity)."""
 from __future__ import annotations
 
+from functools import lru_cache
+
 from ...domain import Machine, Model, Quant, ServingCapacity
 from .serve import serve
 from .types import ServeWorkload
 
 
+@lru_cache(maxsize=512)  # pure; `cost` asks ~47 per run, the same ones for every volume (a sweep, the suite)
 def capacity_for_mix(model: Model, machine: Machine, *, prompt_tokens: int, output_tokens: int,
                      quant: Quant | str | None = None, engine: str = "vllm", max_ttft_s: float | None = None,
                      min_stream_tokens_per_s: float | None = None) -> ServingCapacity:
