@@ -11,6 +11,12 @@ CALIBRATION = ROOT.parent / "shared" / "calibration"
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 
+# This environment sets PYTHONDONTWRITEBYTECODE, and pytest then rewrites every test module's asserts again on every
+# run, in each xdist worker (~2.4 s of CPU per worker of ~7 s of collection): let this process keep its compiled test
+# modules (tests/__pycache__, git-ignored), as pytest_sessionstart below keeps the package's. Subprocesses keep the
+# variable and read the package's .pyc.
+sys.dont_write_bytecode = False
+
 # Property tests (hypothesis) run a third of their stated max_examples (at least 20) in local and landing runs, and
 # all of them where ADVISOR_FULL_PROPERTIES=1 (.ci/run sets it: CI still runs everything). Why: ~40 property tests
 # took about a third of the suite's CPU time on the shared 2-core machine (issue 19: the suite within a minute); a
