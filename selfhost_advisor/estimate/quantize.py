@@ -60,8 +60,9 @@ def _always_f32(t: Tensor) -> bool:
             or not t.name.endswith(".weight"))
 
 
-# Tensor categories, tested in the order llama_tensor_get_type tests the names. ATTN_V is attn_v proper (the only
-# one the 1-2 bit IQ branch looks at); ATTN_V_FUSED is fused qkv and MLA's kv_b (the general branch's category).
+# Tensor categories, tested in the order llama_tensor_get_type tests the names. ATTN_V is attn_v proper; ATTN_V_FUSED is
+# fused qkv and MLA's kv_b. Current llama-quant.cpp treats both alike (category_is_attn_v) in the 1-2 bit IQ branch and
+# in the general one; before that change (2026) only attn_v was bumped, so older files are scored as legacy.
 _OUTPUT, _TOKEN_EMBD, _ATTN_V, _ATTN_V_FUSED, _ATTN_K, _ATTN_Q, _FFN_DOWN, _ATTN_OUTPUT, _FFN_GATE, _FFN_UP, _OTHER = range(11)
 
 
@@ -211,7 +212,7 @@ def _bump(cat: int, row_length: int, layer: int, ftype: str, default: str, st: _
             return "IQ3_S"
         return new
     if ftype in _IQ_LOW:
-        if cat == _ATTN_V:
+        if cat == _ATTN_V or cat == _ATTN_V_FUSED:  # category_is_attn_v: attn_v, attn_qkv, attn_kv_b
             if n_gqa >= 4 or n_expert >= 4:
                 new = "Q4_K"
             else:
