@@ -171,3 +171,13 @@ def test_kimi_tower_is_the_checkpoints_tensor_list():
         m = get(mid)
         assert tower_params(vision_config(m), m.hidden_size) == 471_143_920
         assert abs(vision_bytes(m) / MIB - 898.629) < 0.02  # 13 rounded sizes: +-0.005 MiB each
+
+
+def test_gemma4_tower_matches_the_published_bf16_mmproj():
+    # mmproj-gemma-4-26B-A4B-it-BF16.gguf is 1.19 GB (a stored note that checked it on the Hub): matrices in 16 bits,
+    # the (2, 10240, 1152) position table and the vectors in F32 give 1.193 GB; with the table in 16 bits it would be
+    # 1.146 GB, outside the published figure's rounding
+    m = get("gemma4:26b")
+    p = projector(m, mmproj_file=True)
+    assert p is not None and 1.185e9 <= p.weights_bytes <= 1.195e9
+    assert tower_params(vision_config(get("gemma4:31b")), 5376) - tower_params(vision_config(m), 2816) == 1152 * 2560

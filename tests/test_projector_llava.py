@@ -237,13 +237,13 @@ def test_bad_image_tokens_exit_2(value, capsys):
 
 
 def test_a_vision_model_whose_tower_is_not_sized_says_so():
-    # Gemma 4's towers are not in data/engines.yaml vision_projectors: Ollama and vLLM load them with the model, so
-    # their fits are short by the tower and say it; llama-server without --mmproj is text only
+    # Gemma 4 E4B's tower (768 wide, with audio) is not in data/engines.yaml vision_projectors: Ollama and vLLM load it
+    # with the model, so their fits are short by the tower and say it; llama-server without --mmproj is text only
     from selfhost_advisor.api import fit
 
-    ollama = fit("gemma4:31b", "h100-sxm", quant="Q8_0", engine="ollama").assumptions["projector"]
+    ollama = fit("gemma4:e4b", "h100-sxm", quant="Q8_0", engine="ollama").assumptions["projector"]
     assert ollama.startswith("vision tower not sized") and "short" in ollama
-    assert "text only" in fit("gemma4:31b", "h100-sxm", quant="Q8_0").assumptions["projector"]
+    assert "text only" in fit("gemma4:e4b", "h100-sxm", quant="Q8_0").assumptions["projector"]
     assert fit("llama3.1:8b", "h100-sxm", quant="Q8_0", engine="ollama").assumptions["projector"] is None
 
 

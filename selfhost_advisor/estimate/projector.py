@@ -83,7 +83,7 @@ def _clip_graph(c: dict, image_tokens: int | None = None, flash_attention: bool 
         img = int(c.get("graph_image_size", c["image_size"]))
         patches = (img // p) ** 2 + (1 if c.get("class_embedding") else 0)
         pixels = img * img
-    gated = c.get("mlp") == "swiglu" or c.get("kind") == "qwen25vl"
+    gated = c.get("mlp") == "swiglu" or c.get("kind") in ("qwen25vl", "gemma4v")
     blocks = 4 * patches * ((2 if gated else 1) * int(c["intermediate"]) + 3 * d)
     if flash_attention:
         return blocks

@@ -19,6 +19,11 @@ post-LayerNorm; MiniCPM-V stores a 70x70 sin-cos position table in F32) and on e
   moonshotai/Kimi-K2.5): 27 blocks with fused wqkv, wo, fc0/fc1 and two LayerNorms, all with biases; the final
   LayerNorm; a 64 x 64 position table (3-D, so F32 by the converter rule); the patch kernel with bias; the patch merger
   (pre-norm, proj.0 4d x 4d, proj.2 4d x n_embd, biases). llama.cpp runs it as PROJECTOR_TYPE_KIMIK25.
+- `gemma4v` (Gemma 4 26B / 31B): transformers' Gemma4VisionModel as a stored port mirrors it (q/k/v/o without biases,
+  q_norm / k_norm of head_dim, a scale-less v_norm, four RMSNorms, a gated MLP, no biases; the patch input_proj linear,
+  a (2, position_embedding_size, d) position table, std_bias / std_scale when `standardize`) and the embedder's
+  embedding_projection d x n_embd (its pre-norm has no scale); llama.cpp's mmproj names them v.blk.N.attn_q/k/v/out,
+  attn_q_norm [72], ln1, attn_post_norm, ffn_gate/up/down ... (a clip_model_loader dump in llama.cpp PR #21760).
 Each tower is a list of (elements, kind): "m" a matrix (F16 in an f16 mmproj, or the --mmproj file's own type),
 "f16" a tensor kept F16 whatever the file type (convolution kernels, position tables), "f32" vectors and F32 tables.
 """
@@ -104,7 +109,17 @@ def moonvit(c: dict, n_embd: int) -> Parts:
     return t
 
 
-KINDS = {"clip_llava": clip_llava, "minicpmv": minicpmv, "qwen25vl": qwen25vl, "mllama": mllama, "moonvit": moonvit}
+def gemma4v(c: dict, n_embd: int) -> Parts:
+    """Gemma 4's vision tower and embedder, as the docstring above lists them."""
+    d, ff, p, ch, hd = (int(c[k]) for k in ("hidden", "intermediate", "patch", "channels", "head_dim"))
+    block = [(d * d, "m")] * 4 + [(d * ff, "m")] * 3 + [(d, "f32")] * 4 + [(hd, "f32")] * 2
+    t = block * int(c["layers"]) + [(ch * p * p * d, "m"), (2 * int(c["position_embedding_size"]) * d, "f32")]
+    t += [(d, "f32")] * (2 if c.get("standardize") else 0) + [(d * n_embd, "m")]
+    return t
+
+
+KINDS = {"clip_llava": clip_llava, "minicpmv": minicpmv, "qwen25vl": qwen25vl, "mllama": mllama, "moonvit": moonvit,
+         "gemma4v": gemma4v}
 
 
 def encoder_parts(c: dict, n_embd: int, mmproj_file: bool = True) -> Parts:
