@@ -167,38 +167,7 @@ def _fit_matvec(rows: list[F.Row], feats: dict) -> dict:
         return {"bw": float(x @ np.ones(len(x)) / (x @ x)), "cycles": 0.0, "matvec": 0.0}
     table = _rate_table(efficiency("cuda").matvec)
     kern = [[(wk / _rate(ty, table), bb) for wk, bb, ty in feats[id(r)]["mv"] if _rate(ty, table)] for r in rows]
-    width = max(1, max(len(k) for k in kern))
-    wt = np.array([[w for w, _ in row] + [0.0] * (width - len(row)) for row in kern])  # per row and type
-    bt = np.array([[b for _, b in row] + [0.0] * (width - len(row)) for row in kern])
-    xl = np.column_stack([x, lay])
-
-    def solve(k: float) -> tuple[float, float, float]:
-        a, c = 1.0, 0.0
-        for _ in range(60):
-            y = 1.0 - np.maximum(0.0, k * wt - a * bt).sum(axis=1)
-            a_new, c = np.linalg.lstsq(xl, y, rcond=None)[0]
-            if c < 0:
-                a_new, c = float(x @ y / (x @ x)), 0.0
-            if abs(a_new - a) < 1e-12:
-                break
-            a = float(a_new)
-        ex = np.maximum(0.0, k * wt - a * bt).sum(axis=1)
-        return float(((a * x + c * lay + ex - 1.0) ** 2).sum()), a, float(c)
-
-    # a coarse grid of k, then golden-section search between the best point's neighbours (the blind rows move by
-    # several points between k = 1.59 and 1.63: the optimum is taken exactly, not to a grid step)
-    grid = np.geomspace(0.25, 8.0, 31)
-    i = min(range(len(grid)), key=lambda j: solve(float(grid[j]))[0])
-    lo, hi = np.log(grid[max(0, i - 1)]), np.log(grid[min(len(grid) - 1, i + 1)])
-    g = (5 ** 0.5 - 1) / 2
-    for _ in range(30):
-        m1, m2 = hi - g * (hi - lo), lo + g * (hi - lo)
-        if solve(float(np.exp(m1)))[0] <= solve(float(np.exp(m2)))[0]:
-            hi = m2
-        else:
-            lo = m1
-    k = float(np.exp((lo + hi) / 2))
-    _, a, c = solve(k)
+    a, c, k = F.search_lane_k(x, lay, kern)
     return {"bw": a, "cycles": c, "matvec": k}
 
 

@@ -515,7 +515,7 @@ def _fit_lane_matvec(dec: list[Row], feats: list[tuple]) -> tuple[float, float, 
 
     For each k (a coarse grid, then golden-section search between the best point's neighbours), a and c by least
     squares on relative error, alternated with each row's kernel excess until they settle (c >= 0); the k with the
-    least squared error is kept (benchmarks/weak_structures.py _fit_matvec, the same search)."""
+    least squared error is kept (search_lane_k, shared with benchmarks/weak_structures.py)."""
     import numpy as np
 
     from selfhost_advisor.estimate.speed import _fitted, _rate, _rate_table, rocm_matvec_cycles, token_work
@@ -536,6 +536,18 @@ def _fit_lane_matvec(dec: list[Row], feats: list[tuple]) -> tuple[float, float, 
                 acc[1] += b
         kern.append([(w / (rate * lc) / t, b / d.bandwidth_bytes_per_s / t)
                      for ty, (w, b) in per.items() if lc and (rate := _rate(ty, table))])
+    return search_lane_k(x, lay, kern)
+
+
+def search_lane_k(x, lay, kern: list[list[tuple[float, float]]]) -> tuple[float, float, float]:
+    """a, c and k of the lane mat-vec law, from each row's bandwidth feature x and layer-cycles feature lay and, per
+    row, the (kernel seconds at k = 1, bandwidth seconds) of each weight type, all relative to the measured time. For
+    each k (a coarse grid, then golden-section search between the best point's neighbours: the blind rows move by
+    several points between k = 1.59 and 1.63, so the optimum is taken exactly, not to a grid step), a and c by least
+    squares alternated with each row's kernel excess until they settle (c >= 0); the k with the least squared error is
+    kept. Used by _fit_lane_matvec and benchmarks/weak_structures.py."""
+    import numpy as np
+
     width = max(1, max(len(k) for k in kern))
     wt = np.array([[w for w, _ in row] + [0.0] * (width - len(row)) for row in kern])
     bt = np.array([[b for _, b in row] + [0.0] * (width - len(row)) for row in kern])
@@ -573,6 +585,7 @@ def _fit_lane_matvec(dec: list[Row], feats: list[tuple]) -> tuple[float, float, 
 # decoded layer (norms, RoPE, activation quantization, launches) run at the GPU's clock, and across these backends'
 # GPUs (1.5-3.0 GHz) the clock varies 2x (docs/methodology.md 5b; benchmarks/weak_structures.py "bw+cycles").
 CYCLE_FAMILIES = ("rocm", "vulkan", "sycl")
+
 
 
 def _clock_hz(r: Row) -> float:
