@@ -95,6 +95,30 @@ def _image_tokens(n: int | None) -> int | None:
     return n
 
 
+def _ubatch(eng: Any, given: int | None, n_ctx: int) -> tuple[int, str]:
+    """(the micro-batch to size, a warning or "") for --ubatch: llama.cpp's -ub, Ollama's num_batch.
+
+    llama.cpp takes n_batch = min(n_ctx, n_batch) and n_ubatch = min(n_batch, n_ubatch) (src/llama-context.cpp), so a
+    value above the context runs as the context. vLLM and MLX have no such option: bad input naming their analogue.
+    """
+    from .errors import BadOptionError
+    from .limits import MAX_UBATCH
+
+    if given is None:
+        return int(eng.params["n_ubatch"]), ""
+    if eng.name not in ("llamacpp", "ollama"):
+        other = ("vLLM's tokens per step are --max-num-batched-tokens" if eng.name == "vllm" else
+                 "mlx_lm prefills in chunks of --prefill-step-size, 2048 here")
+        raise BadOptionError(f"--ubatch is llama.cpp's -ub (Ollama's num_batch), not an option of --engine {eng.name}",
+                             f"{other}; drop --ubatch")
+    if not 1 <= given <= MAX_UBATCH:
+        raise BadOptionError(f"--ubatch {given} is out of range", f"give 1 to {MAX_UBATCH:,} tokens, e.g. --ubatch 2048")
+    if given > n_ctx:
+        return n_ctx, (f"--ubatch {given:,} is above the {n_ctx:,}-token context: llama.cpp caps the micro-batch at the "
+                       f"context (src/llama-context.cpp), so {n_ctx:,} is sized")
+    return given, ""
+
+
 def fit(
     model: str, hardware: str | None = None, *, vram: str | int | None = None, ram: str | int | None = None,
     gpus: int | None = None, quant: str | Sequence[str] | None = None, context: str | int | None = None,
@@ -104,7 +128,7 @@ def fit(
     nodes: int | None = None, memory: str | None = None, gpu_memory: str | int | None = None,
     require_fit: str | None = None, min_tps: float | None = None, offline: bool = False,
     min_quant: str | None = None, images: bool = False, engine_version: str | None = None,
-    image_tokens: int | None = None, kv_cache_memory_bytes: str | int | None = None,
+    image_tokens: int | None = None, kv_cache_memory_bytes: str | int | None = None, ubatch: int | None = None,
 ) -> FitResult:
     """Memory, placement and speed of `model` per quantization on the hardware (`advisor fit`).
 
@@ -113,6 +137,7 @@ def fit(
     unified-memory part (raised Metal wired limit, APU VRAM + GTT).
     gpu_memory_utilization .. tensor_parallel: vLLM's options (--gpu-memory-utilization, --max-num-seqs, ...);
     kv_cache_memory_bytes: vLLM's --kv-cache-memory-bytes (a size such as '20GiB', or int bytes).
+    ubatch: llama.cpp's physical batch -ub (Ollama: num_batch); None: the engine's default.
     require_fit ('gpu' | 'partial' | 'any') and min_tps set `result.gate` (estimate.select.GateResult): which
     option meets them, by the rule hardware_for() and models_that_fit() use. min_quant: the quality floor
     (None: the default, IQ3_M; 'any': none; not applied to a quantization named by quant or the tag unless given).
@@ -158,12 +183,14 @@ def fit(
         from .estimate.moe_offload import check_n_cpu_moe
 
         check_n_cpu_moe(m, eng.name, n_cpu_moe)
+    n_ubatch, ubatch_note = _ubatch(eng, ubatch, ctx * (parallel if eng.params.get("parallel_multiplies_context") else 1))
+    context_warnings += [ubatch_note] if ubatch_note else []
     request = FitRequest(
         context=ctx,
         engine=eng.name,
         kv_cache_type=kv_cache.lower(),
         n_parallel=parallel,
-        n_ubatch=int(eng.params["n_ubatch"]),
+        n_ubatch=n_ubatch, n_ubatch_given=ubatch is not None,
         flash_attention=eng.default_flash_attention(m, version) if flash_attention is None else flash_attention,
         n_cpu_moe=n_cpu_moe,
         gpu_memory_utilization=gpu_memory_utilization, max_num_seqs=max_num_seqs,

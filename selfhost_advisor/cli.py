@@ -104,6 +104,9 @@ def fit(
     max_num_seqs: Optional[int] = typer.Option(None, "--max-num-seqs", help="vLLM: sequences per step (default by GPU)."),
     max_num_batched_tokens: Optional[int] = typer.Option(
         None, "--max-num-batched-tokens", help="vLLM: tokens per step, sizes the profiled activations (default by GPU)."),
+    ubatch: Optional[int] = typer.Option(
+        None, "--ubatch", help="llama.cpp: the physical batch -ub (default 512; more compute-buffer memory, faster "
+        "MoE prefill); Ollama: num_batch, which turns its automatic batch off."),
     enforce_eager: bool = typer.Option(False, "--enforce-eager", help="vLLM: no CUDA graphs (frees their memory)."),
     tp: Optional[int] = typer.Option(None, "--tp", help="vLLM: tensor parallel size (default: most GPUs dividing the heads)."),
     nodes: Optional[int] = typer.Option(
@@ -144,7 +147,7 @@ def fit(
                      nodes=nodes, memory=memory, gpu_memory=gpu_memory,
                      require_fit=require_fit, min_tps=min_tps, offline=offline, min_quant=min_quant,
                      images=images, engine_version=engine_version, image_tokens=image_tokens,
-                     kv_cache_memory_bytes=kv_cache_memory_bytes)
+                     kv_cache_memory_bytes=kv_cache_memory_bytes, ubatch=ubatch)
     gate = result.gate
     if as_json:
         from .render.jsonout import fit_dict

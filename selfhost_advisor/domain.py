@@ -407,6 +407,7 @@ class FitRequest:
     kv_cache_type: str = "f16"
     n_parallel: int = 1
     n_ubatch: int = 512
+    n_ubatch_given: bool = False  # --ubatch: the user's micro-batch (Ollama: num_batch, which turns its automatic batch off)
     flash_attention: bool = True
     n_cpu_moe: int | None = None  # MoE expert offload: None = offer it when it beats layer offload, 0 = never, N = exactly N
     # vLLM options (None: the engine's default for this GPU and version, data/engines.yaml)

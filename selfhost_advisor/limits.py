@@ -11,6 +11,7 @@ MAX_GPUS = 64  # --gpus, "Nx rtx4090" and the devices of a probe file; the large
 MAX_PARALLEL = 1024  # --parallel: Ollama's slots or vLLM's sequences (vLLM's default max_num_seqs is 256)
 MAX_SEQS = 1 << 16  # vLLM --max-num-seqs (its default is 256; 1,024 on large GPUs)
 MAX_BATCHED_TOKENS = 1 << 24  # vLLM --max-num-batched-tokens: at most a context's worth (MAX_CONTEXT)
+MAX_UBATCH = 1 << 24  # --ubatch: llama.cpp caps n_ubatch at n_batch, itself capped at n_ctx (src/llama-context.cpp)
 MAX_CONTEXT = 1 << 24  # --context: 16M tokens; the longest real context windows are 10M (Llama 4 Scout)
 MAX_NUMBER_CHARS = 40  # any number typed on the command line: "1e9", "0.25", 20 digits; longer is not a number
 MAX_COLUMNS = 1000  # COLUMNS (terminal width) honoured up to this; wider is read as this (rich overflows on 10^20)

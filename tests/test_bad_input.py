@@ -79,6 +79,11 @@ ROWS: list[tuple[list[str], str | None]] = [
     (["fit", "llama3.1:8b", "--min-tps", "nan", "--vram", "24GB"], "nan"),
     (["fit", "llama3.1:8b", "--min-tps", "inf", "--vram", "24GB"], "inf"),  # no model meets it: bad input, not exit 1
     (["fit", "llama3.1:8b", "--parallel", "0", "--vram", "24GB"], "--parallel"),
+    (["fit", "llama3.1:8b", "--ubatch", "0", "--vram", "24GB"], "--ubatch 0"),
+    (["fit", "llama3.1:8b", "--ubatch", "99999999999", "--vram", "24GB"], "--ubatch"),  # limits.MAX_UBATCH
+    (["fit", "llama3.1:8b", "--ubatch", "big", "--vram", "24GB"], "--ubatch"),
+    (["fit", "llama3.1:8b", "-H", "h100-sxm", "--engine", "vllm", "--ubatch", "2048"], "--max-num-batched-tokens"),
+    (["fit", "llama3.1:8b", "-H", "m4-max-128gb", "--engine", "mlx", "--ubatch", "2048"], "--prefill-step-size"),
     (["fit", "llama3.1:8b", "--parallel", "100000", "--vram", "24GB"], "--parallel"),  # limits.MAX_PARALLEL
     (["fit", "llama3.1:8b", "--gpus", "10000000", "--vram", "24GB"], "--gpus"),  # limits.MAX_GPUS: it used to hang
     (["fit", "llama3.1:8b", "-H", "h100-sxm", "--engine", "vllm", "--max-num-seqs", "9007199254740992"], "--max-num-seqs"),

@@ -14,6 +14,9 @@ if TYPE_CHECKING:
     from ..catalog.resolve import Resolved
     from ..domain import FitOption, FitRequest, Machine, Model, Quant
 
+# llama-server's logical batch -b when not given (common/common.h: n_batch = 2048); the physical batch is
+# min(n_batch, n_ubatch) (src/llama-context.cpp), so a command with -ub above it also needs -b.
+LLAMA_SERVER_N_BATCH = 2048
 QUALITY_FLOOR = "Q4_K_M"  # llama.cpp's own recommended default (tools/quantize/README: "recommended" Q4_K_M)
 
 
@@ -164,6 +167,8 @@ class LlamaCpp(Engine):
                 "-fa", "on" if request.flash_attention else "off",
                 "-ctk", request.kv_cache_type, "-ctv", request.kv_cache_type,
                 "-ub", str(request.n_ubatch), "-np", str(request.n_parallel)]
+        if request.n_ubatch > LLAMA_SERVER_N_BATCH:  # n_ubatch = min(n_batch, n_ubatch): -b must rise with it
+            args[args.index("-ub"):args.index("-ub")] = ["-b", str(request.n_ubatch)]
         if request.images and self.projector_bytes(model, request):
             args += ["--mmproj", "mmproj-" + self.gguf_ref(model, option.quant, request).rsplit("-", 1)[0] + "-f16.gguf"]
             from ..estimate.projector import is_dynamic

@@ -204,9 +204,11 @@ class Ollama(LlamaCpp):
         from .ollama_launch import launch
 
         gpu, batch = launch(model, quant, machine, request, int(load("engines")["runtime"]["cuda_context_bytes"]))
+        if request.n_ubatch_given:  # num_batch set: routes.go usesAutomaticNumBatch is false, the automatic batch is off
+            batch = request.n_ubatch  # llm/llama_server.go appendBatchArgs: -b N -ub N
         used = replace(machine, devices=(machine.devices[gpu],)) if gpu is not None else machine
         opt = super().option(model, quant, used, replace(request, n_ubatch=batch), host_ram_known=host_ram_known)
-        said = f" (-b/-ub {batch}"
+        said = f" (-b/-ub {batch}" + (" from num_batch" if request.n_ubatch_given else "")
         if gpu is not None:
             pl = opt.placement
             n = len(machine.devices)
@@ -299,7 +301,12 @@ class Ollama(LlamaCpp):
         if cap is not None:  # Ollama starts llama-server with its own environment (llm/llama_server.go)
             env.append(f"LLAMA_ARG_CACHE_RAM={cap // 2**20}")
         ref = request.model_ref or model.id
-        if ref.lower().endswith(".gguf"):
+        if request.n_ubatch_given:  # no OLLAMA_* variable sets num_batch: a Modelfile PARAMETER does (routes.go)
+            name = "advisor-ub" + str(request.n_ubatch)
+            lines = shlex.join(["FROM " + ref, f"PARAMETER num_batch {request.n_ubatch}"])
+            run = (f"printf '%s\\n' {lines} > Modelfile && ollama create {name} -f Modelfile"
+                   f" && ollama run {name}")
+        elif ref.lower().endswith(".gguf"):
             name = "advisor-" + option.quant.name.lower()
             run = (f"echo {shlex.quote('FROM ' + ref)} > Modelfile && ollama create {name} -f Modelfile"
                    f" && ollama run {name}")

@@ -122,6 +122,7 @@ def render_fit(r: FitResult, file=None) -> None:
     con.print(
         f"[bold]Run[/]      {r.request.engine}, context {r.request.context:,} tokens{capped}, KV cache "
         f"{r.request.kv_cache_type}, flash attention {'on' if r.request.flash_attention else 'off'}"
+        + (f", micro-batch {r.request.n_ubatch:,} (--ubatch)" if r.request.n_ubatch_given else "")
     )
     dq = r.assumptions.get("ollama_default_quant")
     if dq:  # a bare family name: the quantization `ollama pull` fetches (data/ollama_default_quants.yaml)
