@@ -106,11 +106,9 @@ def _ubatch(eng: Any, given: int | None, n_ctx: int) -> tuple[int, str]:
 
     if given is None:
         return int(eng.params["n_ubatch"]), ""
-    if eng.name not in ("llamacpp", "ollama"):
-        other = ("vLLM's tokens per step are --max-num-batched-tokens" if eng.name == "vllm" else
-                 "mlx_lm prefills in chunks of --prefill-step-size, 2048 here")
+    if eng.ubatch_refusal:
         raise BadOptionError(f"--ubatch is llama.cpp's -ub (Ollama's num_batch), not an option of --engine {eng.name}",
-                             f"{other}; drop --ubatch")
+                             f"{eng.ubatch_refusal}; drop --ubatch")
     if not 1 <= given <= MAX_UBATCH:
         raise BadOptionError(f"--ubatch {given} is out of range", f"give 1 to {MAX_UBATCH:,} tokens, e.g. --ubatch 2048")
     if given > n_ctx:

@@ -21,6 +21,8 @@ class Engine:
     """One engine: `params` is its record in data/engines.yaml; subclasses implement the hooks."""
 
     name: str = ""
+    # --ubatch (llama.cpp's -ub): "" where the engine takes it, else what the engine has instead (exit 2 says it)
+    ubatch_refusal: str = "it has no physical-batch option"
 
     def __init__(self, name: str, params: dict[str, Any]) -> None:
         self.name = name

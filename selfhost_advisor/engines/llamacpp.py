@@ -21,6 +21,7 @@ QUALITY_FLOOR = "Q4_K_M"  # llama.cpp's own recommended default (tools/quantize/
 
 
 class LlamaCpp(Engine):
+    ubatch_refusal = ""  # -ub; Ollama (a subclass) takes it as num_batch
     default_quants_note = "Q4_K_M and better (default; --quant to choose)"
     weights_note = "per tensor, llama.cpp quantizer type rules, imatrix for IQ types"
 

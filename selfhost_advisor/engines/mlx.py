@@ -13,6 +13,7 @@ if TYPE_CHECKING:
 
 
 class Mlx(Engine):
+    ubatch_refusal = "mlx_lm prefills in chunks of --prefill-step-size, 2048 here"
     default_quants_note = "every mlx_lm.convert format"
     weights_note = "per tensor, mlx_lm.convert formats (data/engines.yaml mlx_formats): 2-D weights quantized, norms bf16"
 

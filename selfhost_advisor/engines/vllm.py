@@ -22,6 +22,7 @@ _GGUF_KV = ("q8_0", "q4_0", "q4_1", "q5_0", "q5_1", "iq4_nl", "f32")
 
 
 class Vllm(Engine):
+    ubatch_refusal = "vLLM's tokens per step are --max-num-batched-tokens"
     default_quants_note = "every vLLM serving format"
     weights_note = "per tensor, vLLM serving formats (data/engines.yaml vllm_formats)"
 
