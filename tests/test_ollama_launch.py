@@ -164,3 +164,34 @@ def test_ollama_embeddings_batch_caps_the_input_length():
     assert "-b/-ub 2048" in r.options[0].placement.note
     assert any("inputs longer than 2048 tokens are refused" in w for w in r.warnings)
     assert not fit("bge-m3:567m", "rtx4090", engine="ollama", context=2048).warnings
+
+
+def test_the_batch_surcharge_does_not_move_the_one_gpu_choice():
+    # server/sched.go load() (v0.30.0 .. v0.33.0-rc2): selectLlamaServerPlacement / bestSingleGPUFit compare the bare
+    # prediction P with 80% of a GPU's free memory; the batch surcharge (2 GiB at 2048, 768 MiB at 1024) is added only
+    # afterwards, to `predictedForLoad`, which feeds the eviction pre-flight when other models are loaded. Here P is
+    # within 80% of one card but P + 768 MiB is not: one GPU still, whatever num_batch says.
+    m, q, ctx = get("llama3.1:8b"), get_quant("Q4_K_M"), 115200
+    two = fit("llama3.1:8b", "2x rtx4090", quant="Q4_K_M", engine="ollama", context=ctx).machine
+    free = two.devices[0].memory_bytes - 384 * MIB  # no probed free memory: the card less the CUDA context
+    p = predicted_vram(m, q, ctx)
+    assert p <= 0.8 * free < p + 768 * MIB
+    assert launch(m, q, two, _req(ctx), 384 * MIB) == (0, 512)  # automatic: 2048 -> 1024 -> 512, surcharge 0
+    for ub in (1024, 2048):  # num_batch set by the user: the automatic batch is off, the placement is the same
+        pl = fit("llama3.1:8b", "2x rtx4090", quant="Q4_K_M", engine="ollama", context=ctx, ubatch=ub).options[0].placement
+        assert pl.per_device_layers == (32, 0), ub
+        assert f"-b/-ub {ub} from num_batch; GPU 0 alone" in pl.note
+
+
+def test_the_batch_surcharge_does_not_cost_layers_on_a_fresh_load():
+    # the pre-flight that adds the surcharge runs only when models are already loaded (len(s.loaded) > 0); on a fresh
+    # load llama-server's --fit places the layers from its own allocations with -ub 2048. On this 8.6 GiB card P fits
+    # 80% but P + 2 GiB does not, and every layer still goes on the GPU: the room left is below the surcharge.
+    m, q, ctx, card = get("llama3.1:8b"), get_quant("Q4_K_M"), 16384, int(8.6 * GIB)
+    p = predicted_vram(m, q, ctx)
+    assert p <= 0.8 * (card - 384 * MIB) < p + 2 * GIB
+    for version in (None, "0.30.0"):
+        o = fit("llama3.1:8b", vram=card, quant="Q4_K_M", engine="ollama", context=ctx, ubatch=2048,
+                engine_version=version).options[0]
+        assert (o.placement.fit, o.placement.gpu_layers) == ("gpu", 33), version
+        assert card - o.memory.total_bytes < 2 * GIB
