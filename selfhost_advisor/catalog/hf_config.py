@@ -101,6 +101,10 @@ def model_from_config(
     if spec.get("dsa"):  # DeepSeek-V3.2: the lightning indexer's shapes (config.json index_*)
         dsa = DSA(index_n_heads=need("index_n_heads"), index_head_dim=need("index_head_dim"),
                   index_topk=need("index_topk"))
+        shared = [t for t in (get("indexer_types") or []) if t != "full"]
+        if shared:  # GLM-5.2: "shared" layers reuse an earlier layer's top-k, with no indexer weights or keys of their own
+            raise UnknownModelError(f"{repo}: config.json ({cls}) has an unknown layer kind {str(shared[0])[:40]!r}",
+                                    "known indexer_types: full (every layer runs its own DSA indexer)")
     if spec.get("moe") == "llama4":
         ff = _int(get("intermediate_size_mlp")) or ff
     window, pattern = _sliding(spec, get)

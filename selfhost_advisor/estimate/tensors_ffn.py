@@ -59,9 +59,9 @@ def ffn_tensors(model: Model, i: int) -> list[Tensor]:
             Tensor(p + "ffn_up_exps.bias", (ffe, ne), i),
             Tensor(p + "ffn_down_exps.bias", (d, ne), i),
         ]
-    if ((model.arch in ("deepseek2", "deepseek32") and moe.experts >= 256) or model.arch in ROUTING_BIAS_ARCHS
+    if ((model.arch in ("deepseek2", "deepseek32", "glm-dsa") and moe.experts >= 256) or model.arch in ROUTING_BIAS_ARCHS
             or model.arch in UNGATED_EXPERT_ARCHS or model.arch == "lfm2moe"):
-        # DeepSeek-V3 / V3.2 / GLM-4.5 / MiniMax-M2 routing bias (e_score_correction_bias), F32.
+        # DeepSeek-V3 / V3.2 / GLM-4.5 / GLM-5 / MiniMax-M2 routing bias (e_score_correction_bias), F32.
         out.append(Tensor(p + "exp_probs_b.bias", (ne,), i))
     if moe.shared_experts:
         ffs = (moe.shared_intermediate_size or ffe) * moe.shared_experts
