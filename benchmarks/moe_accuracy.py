@@ -113,6 +113,8 @@ def rows() -> list[dict]:
                  else "held out")
         if r.get("after"):  # read after the formula was written: no less held out, reported apart
             group += " (read after)"
+        if r.get("spark"):  # recorded before the sm_12x prefill derivation (issue 16) was looked at
+            group = ("dense " if r.get("dense") else "") + "held out (spark)"
         row = {"hardware": r["hardware"], "backend": r["backend"], "model": r["model"], "quant": r["quant"],
                "test": r["test"], "n_ubatch": int(r.get("n_ubatch", 512)), "measured": r["tokens_per_s"],
                "predicted": p, "error_pct": 100.0 * (p / r["tokens_per_s"] - 1), "kind": kind, "group": group}
