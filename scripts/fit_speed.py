@@ -254,7 +254,10 @@ def _unit_seconds(row: Row, term: str) -> float:
     """Seconds per token of `row` with one term of the model at unit coefficient and the others off (the fits'
     features): the same for every refit, so computed once per row (the leave-one-out refits call them thousands of
     times)."""
-    return _seconds(row, _unit(**{term: 1.0}))
+    from selfhost_advisor.estimate.speed import mmq_traffic_off
+
+    with mmq_traffic_off():  # the CUDA traffic floor is a max(), no linear feature: derived, not fitted
+        return _seconds(row, _unit(**{term: 1.0}))
 
 
 def _solve(features: list[list[float]], targets: list[float] | None = None) -> list[float]:

@@ -112,11 +112,10 @@ def test_published_moe_prefill_rows_held_out_before_the_formula():
     metal = [abs(r["error_pct"]) for r in rows if r["backend"] == "metal"]
     assert len(cuda) == 6 and len(metal) == 6
     assert statistics.median(metal) <= 10 and max(metal) <= 20
-    assert statistics.median(cuda) <= 35
-    # the largest CUDA miss is no worse than the dense model's own miss on that machine and quant, plus a margin
-    anchor = next(r for r in _published() if r["group"] == "dense anchor" and r["hardware"] == "dgx spark"
-                  and r["quant"] == "Q8_0" and r["kind"] == "prefill")
-    assert max(cuda) <= anchor["error_pct"] + 15
+    # with CUDA's memory-traffic floor (docs/methodology.md 5d; before it: median 29.3%, max 72.0%, the dense Q8_0
+    # anchor itself +61%) the Q8_0 experts' rows stay the largest miss (+31%): not explained by the dense model's miss
+    assert statistics.median(cuda) <= 20
+    assert max(cuda) <= 35
 
 
 def test_moe_decode_rows_unchanged_and_within_goal():

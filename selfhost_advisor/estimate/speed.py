@@ -15,6 +15,7 @@ results (data/speed.yaml, fitted by scripts/fit_speed.py on ../shared/calibratio
 """
 from __future__ import annotations
 
+from contextlib import contextmanager
 from functools import lru_cache
 from typing import Mapping
 
@@ -344,6 +345,31 @@ def prefill_traffic_seconds(device: Device, layers: tuple) -> float:
     return kernel_path.traffic_seconds(device, layers, rules) if rules else 0.0
 
 
+_TRAFFIC_OFF: list[bool] = []
+
+
+@contextmanager
+def mmq_traffic_off():
+    """Within it, CUDA prefill has no memory-traffic floor: scripts/fit_speed.py fits its linear terms (FLOPs, MMQ
+    unpacking, per-layer cycles) without it; the floor is derived, no part of the fit, and binds on no row of it."""
+    _TRAFFIC_OFF.append(True)
+    try:
+        yield
+    finally:
+        _TRAFFIC_OFF.pop()
+
+
+def mmq_traffic_seconds(device: Device, layers: tuple) -> float:
+    """Prefill seconds per token that a CUDA device's MMQ kernels spend moving their quantized weights and Q8_1
+    activations through memory (kernel_path.traffic_seconds with data/speed.yaml cuda_mmq_traffic.tile; 0 elsewhere).
+    F16/BF16 weights go through cuBLAS, whose tiles are not modelled: they count no traffic."""
+    rules = _speed_data().get("cuda_mmq_traffic") or {}
+    if device.backend != "cuda" or not rules.get("tile") or _TRAFFIC_OFF or not kernel_path.enabled():
+        return 0.0
+    quantized = tuple(tuple(m for m in mats if m[0] not in kernel_path.FLOAT_TYPES) for mats in layers)
+    return kernel_path.traffic_seconds(device, quantized, rules)
+
+
 def _unpack_seconds(layers: tuple, eff: Efficiency, cycles_per_s: float | None, count: int) -> float:
     """Prefill seconds per token that are not tensor-core FLOPs, on a CUDA device holding `layers`: unpacking each
     quantized type in MMQ (weights / (rate x SM cycles per s)) and the per-layer non-matmul work."""
@@ -522,8 +548,14 @@ def _prefill_seconds_per_token(
                 total += sum(per_layer[layer:layer + count]) * rocm_path_scale(d, mats, flops) / (c * flops)
                 total += kernel_path.traffic_seconds(d, mats, rules)
             else:
-                total += sum(per_layer[layer:layer + count]) / (c * flops)
-            total += _unpack_seconds(mats, eff, sm_cycles_per_s(d), count)
+                # CUDA MMQ: the weight and activation tiles stream from memory while other blocks compute; the
+                # slower of the two binds (roofline), which on a low-bandwidth part (GB10: 273 GB/s) is memory.
+                # Attention (its own flash-attention kernels) and the per-layer work come after, not overlapped.
+                matmul = sum(work.layer_flops[layer:layer + count]) / (c * flops)
+                matmul += _unpack_seconds(mats, eff, sm_cycles_per_s(d), 0)
+                rest = (sum(per_layer[layer:layer + count]) - sum(work.layer_flops[layer:layer + count])) / (c * flops)
+                total += max(matmul, mmq_traffic_seconds(d, mats)) + rest
+                total += _unpack_seconds((), eff, sm_cycles_per_s(d), count)
             total += _expert_tile_seconds(model, work, layer, count, n_ubatch, eff, c * flops, sm_cycles_per_s(d),
                                           eff.bandwidth * d.bandwidth_bytes_per_s if d.bandwidth_bytes_per_s else None)
             layer += count
