@@ -230,10 +230,11 @@ def fit(
 def hardware_for(
     model: str, *, quant: str | Sequence[str] | None = None, min_tps: float | None = None,
     context: str | int | None = None, max_price: float | None = None, engine: str = "llamacpp",
-    min_quant: str | None = None,
+    min_quant: str | None = None, ubatch: int | None = None,
 ) -> HardwareForResult:
     """Every hardware profile (discrete GPUs also 2x/4x/8x) ranked for `model`, meeting the target first, cheapest
-    first (`advisor hardware --for`). Without `quant`, only Q4_K_M and better count (buying advice)."""
+    first (`advisor hardware --for`). Without `quant`, only Q4_K_M and better count (buying advice).
+    ubatch: llama.cpp's physical batch -ub (Ollama: num_batch), as fit()'s."""
     from .catalog.resolve import resolve
     from .domain import FitRequest
     from .engines import get_engine
@@ -255,7 +256,8 @@ def hardware_for(
     from .engines.interface import DEFAULT_CONTEXT
 
     ctx, _, _ = _context(eng, m, context, min(DEFAULT_CONTEXT, m.max_context))
-    request = FitRequest(context=ctx, engine=eng.name, n_ubatch=int(eng.params["n_ubatch"]))
+    n_ubatch, _ = _ubatch(eng, ubatch, ctx)  # capped at the context: the JSON's n_ubatch says so
+    request = FitRequest(context=ctx, engine=eng.name, n_ubatch=n_ubatch, n_ubatch_given=ubatch is not None)
     from .estimate.quality import min_quant as floor_of
 
     from .estimate.tensors import param_counts
@@ -268,10 +270,10 @@ def models_that_fit(
     hardware: str | None, *, query: str | None = None, vram: str | int | None = None, ram: str | int | None = None,
     gpus: int | None = None, min_tps: float | None = None, context: str | int = 8192, engine: str = "llamacpp",
     min_quant: str | None = None, family: Any = None, license: Any = None, min_context: str | int | None = None,
-    use_case: Any = None,
+    use_case: Any = None, ubatch: int | None = None,
 ) -> ModelsFitResult:
     """Every catalog model's best option on the hardware, those that run first, largest first
-    (`advisor models --fits`). `query` and the other filters are list_models' (catalog/search.py)."""
+    (`advisor models --fits`). `query` and the other filters are list_models' (catalog/search.py); ubatch: fit()'s."""
     from .catalog.search import build
     from .domain import FitRequest
     from .engines import get_engine
@@ -283,8 +285,9 @@ def models_that_fit(
     eng = get_engine(engine)
     _check_min_tps(min_tps)
     machine, ram_known = resolve_machine(hardware, _size(vram), _size(ram), gpus)
-    request = FitRequest(context=parse_context(str(context), 10**9), engine=eng.name,
-                         n_ubatch=int(eng.params["n_ubatch"]))
+    ctx = parse_context(str(context), 10**9)
+    n_ubatch, _ = _ubatch(eng, ubatch, ctx)
+    request = FitRequest(context=ctx, engine=eng.name, n_ubatch=n_ubatch, n_ubatch_given=ubatch is not None)
     from .estimate.quality import min_quant as floor_of
 
     rows = plan([m for m in _kept(flt) if eng.runs(m)], machine, eng.quants(), request, min_tps=min_tps,
@@ -346,13 +349,14 @@ def serve(
     output_tokens: int = 200, concurrency: Sequence[int] | None = None, max_ttft: float | None = None,
     min_stream_tps: float | None = None, gpu_memory_utilization: float | None = None,
     max_num_seqs: int | None = None, max_num_batched_tokens: int | None = None, kv_cache: str | None = None,
-    kv_cache_memory_bytes: str | int | None = None,
+    kv_cache_memory_bytes: str | int | None = None, ubatch: int | None = None,
 ) -> "ServeReport":
     """How many concurrent users one box serves for a request mix, and how fast (`advisor serve`).
 
     Returns estimate.serving.types.ServeReport: `points` (throughput, TTFT, TPOT per concurrency), `peak`,
     `recommended` (the best point meeting max_ttft / min_stream_tps, or None), `max_concurrency`, `limits`.
     concurrency: the levels to evaluate (default 1, 2, 4 ... up to the maximum).
+    ubatch: llama.cpp's -ub (Ollama's num_batch), as fit()'s: the physical batch every slot shares (exit 2 with vLLM).
     """
     from .catalog.resolve import resolve
     from .domain import FitRequest
@@ -369,6 +373,9 @@ def serve(
     if any(not 1 <= n <= _MAX_CONCURRENCY for n in levels):
         raise BadOptionError(f"--concurrency must be between 1 and {_MAX_CONCURRENCY:,}", "e.g. --concurrency 1,8,32")
     eng = get_engine(engine)
+    from .limits import MAX_UBATCH
+
+    n_ubatch, _ = _ubatch(eng, ubatch, MAX_UBATCH)  # refused or validated; capped per slot count (serving/slots.py)
     resolved = resolve(model)
     from .estimate.encoder import refuse_embedder
 
@@ -396,7 +403,8 @@ def serve(
     options = FitRequest(context=prompt_tokens + output_tokens, engine=eng.name, kv_cache_type=kv,
                          gpu_memory_utilization=gpu_memory_utilization, max_num_seqs=max_num_seqs,
                          max_num_batched_tokens=max_num_batched_tokens,
-                         kv_cache_memory_bytes=_kv_bytes(kv_cache_memory_bytes))
+                         kv_cache_memory_bytes=_kv_bytes(kv_cache_memory_bytes),
+                         **({"n_ubatch": n_ubatch, "n_ubatch_given": True} if ubatch is not None else {}))
     if options.kv_cache_memory_bytes and not eng.kv_pool:
         raise BadOptionError(f"--kv-cache-memory-bytes is a vLLM option; {eng.name} does not have it",
                              "add --engine vllm or drop it")

@@ -19,6 +19,7 @@ import typer
 from . import cli_complete as complete
 from ._compat import ABORT_ERRORS, EXIT_ERRORS, NO_ARGS_ERRORS, USAGE_ERRORS
 from .cli_opts import QUIET_HELP, TIMESTAMP_HELP, Command, emit_json, exit_codes, harden, needs, quiet, quiet_option, timestamp, timestamp_option
+from .cli_opts import ubatch_option
 from .cli_opts import state as _state
 from .errors import AdvisorError, BadOptionError, CheckFailed, ExitCode
 from .termsafe import plain
@@ -104,9 +105,7 @@ def fit(
     max_num_seqs: Optional[int] = typer.Option(None, "--max-num-seqs", help="vLLM: sequences per step (default by GPU)."),
     max_num_batched_tokens: Optional[int] = typer.Option(
         None, "--max-num-batched-tokens", help="vLLM: tokens per step, sizes the profiled activations (default by GPU)."),
-    ubatch: Optional[int] = typer.Option(
-        None, "--ubatch", help="llama.cpp: the physical batch -ub (default 512; more compute-buffer memory, faster "
-        "MoE prefill); Ollama: num_batch, which turns its automatic batch off."),
+    ubatch: Optional[int] = ubatch_option(),
     enforce_eager: bool = typer.Option(False, "--enforce-eager", help="vLLM: no CUDA graphs (frees their memory)."),
     tp: Optional[int] = typer.Option(None, "--tp", help="vLLM: tensor parallel size (default: most GPUs dividing the heads)."),
     nodes: Optional[int] = typer.Option(
@@ -192,6 +191,7 @@ def models(
                                        "(as --fits); with --installed: memory per GPU, e.g. 24GB."),
     ram: Optional[str] = typer.Option(None, "--ram", help="With --fits, --vram or --installed: host RAM, e.g. 64GB."),
     gpus: Optional[int] = typer.Option(None, "--gpus", help="With --fits, --vram or --installed: number of GPUs."),
+    ubatch: Optional[int] = ubatch_option("With --fits or --vram: "),
     quiet_flag: bool = quiet_option(),
     timestamp_flag: bool = timestamp_option(),
 ) -> int:
@@ -210,19 +210,19 @@ def models(
                              "--vram, or give --vram (and --gpus) without --fits for a custom GPU")
     if not installed and fits is None and vram is None:
         needs("--fits, --vram or --installed", hardware=hardware, ram=ram, gpus=gpus, min_tps=min_tps,
-              min_quant=min_quant)
+              min_quant=min_quant, ubatch=ubatch)
     filters = dict(family=family or None, license=license_ or None, min_context=min_context, use_case=use_case or None)
     if installed:
         from .cli_models import run_installed
 
-        needs("--fits", min_tps=min_tps, min_quant=min_quant)
+        needs("--fits", min_tps=min_tps, min_quant=min_quant, ubatch=ubatch)
         return run_installed(hardware if hardware is not None else fits, vram, ram, gpus, context, as_json,
                              search=search, **filters)
     if fits is not None or vram is not None:  # --vram alone: a custom GPU, as `fit --vram`
         from .cli_plan import models_fits
 
         return models_fits(fits, min_tps, context, engine, as_json, search, vram=vram, ram=ram, gpus=gpus,
-                           min_quant=min_quant, **filters)
+                           min_quant=min_quant, ubatch=ubatch, **filters)
     from .cli_models import run_list
 
     return run_list(search, as_json, **filters)

@@ -90,6 +90,13 @@ def quiet_option():
     return typer.Option(False, "--quiet", help=QUIET_HELP)
 
 
+def ubatch_option(prefix: str = ""):
+    """--ubatch, as fit, hardware --for, models --fits and serve take it (api._ubatch validates and refuses it)."""
+    return typer.Option(None, "--ubatch", help=prefix + "llama.cpp: the physical batch -ub (default 512; more "
+                        "compute-buffer memory, faster MoE prefill); Ollama: num_batch, which turns its automatic "
+                        "batch off.")
+
+
 def quiet(flag: bool = False) -> bool:
     """Record a command's --quiet; True when text output is suppressed (`advisor --quiet CMD` or `CMD --quiet`)."""
     state["quiet"] = state["quiet"] or flag

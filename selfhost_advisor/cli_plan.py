@@ -6,7 +6,7 @@ from typing import List, Optional
 import typer
 
 from . import cli_complete as complete
-from .cli_opts import emit_json, needs, quiet, quiet_option, timestamp, timestamp_option
+from .cli_opts import emit_json, needs, quiet, quiet_option, timestamp, timestamp_option, ubatch_option
 from .errors import BadOptionError, CheckFailed
 
 def hardware(
@@ -24,6 +24,7 @@ def hardware(
     engine: str = typer.Option("llamacpp", "--engine", help="With --for: llamacpp, ollama or vllm.",
                                autocompletion=complete.engines),
     min_quant: Optional[str] = typer.Option(None, "--min-quant", help="With --for: quality floor (default IQ3_M, 'any' for none), as fit."),
+    ubatch: Optional[int] = ubatch_option("With --for: "),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
     quiet_flag: bool = quiet_option(),
     timestamp_flag: bool = timestamp_option(),
@@ -33,11 +34,12 @@ def hardware(
     quiet(quiet_flag)
     timestamp(timestamp_flag)
     if for_model is None:
-        needs("--for MODEL", quant=quant or None, min_tps=min_tps, max_price=max_price, min_quant=min_quant)
+        needs("--for MODEL", quant=quant or None, min_tps=min_tps, max_price=max_price, min_quant=min_quant,
+              ubatch=ubatch)
     elif action is not None:
         raise BadOptionError(f"'hardware {action}' and --for both given", "use 'advisor hardware --for MODEL' alone")
     if for_model is not None:
-        return _hardware_for(for_model, quant, min_tps, context, max_price, engine, as_json, min_quant)
+        return _hardware_for(for_model, quant, min_tps, context, max_price, engine, as_json, min_quant, ubatch)
     if action is None:
         rows = [p for p in profiles() if p.kind != "host"]
         if as_json:
@@ -68,11 +70,11 @@ def hardware(
     return 0
 
 
-def _hardware_for(model_name, quant, min_tps, context, max_price, engine, as_json, min_quant=None) -> int:
+def _hardware_for(model_name, quant, min_tps, context, max_price, engine, as_json, min_quant=None, ubatch=None) -> int:
     from .api import hardware_for
 
     r = hardware_for(model_name, quant=quant, min_tps=min_tps, context=context, max_price=max_price, engine=engine,
-                     min_quant=min_quant)
+                     min_quant=min_quant, ubatch=ubatch)
     if as_json:
         from .api import as_json as to_json
 
@@ -88,12 +90,12 @@ def _hardware_for(model_name, quant, min_tps, context, max_price, engine, as_jso
 
 def models_fits(fits: str, min_tps, context: str, engine: str, as_json: bool, query, *,
                 vram: Optional[str] = None, ram: Optional[str] = None, gpus: Optional[int] = None,
-                min_quant: Optional[str] = None, **filters) -> int:
+                min_quant: Optional[str] = None, ubatch: Optional[int] = None, **filters) -> int:
     """`advisor models --fits HW`: every catalog model's best option on that hardware (after the catalog filters)."""
     from .api import models_that_fit
 
     r = models_that_fit(fits, query=query, vram=vram, ram=ram, gpus=gpus, min_tps=min_tps, context=context,
-                        engine=engine, min_quant=min_quant, **filters)
+                        engine=engine, min_quant=min_quant, ubatch=ubatch, **filters)
     if as_json:
         from .api import as_json as to_json
 

@@ -5,7 +5,7 @@ from typing import List, Optional
 
 import typer
 
-from .cli_opts import emit_json, quiet, quiet_option, timestamp, timestamp_option
+from .cli_opts import emit_json, quiet, quiet_option, timestamp, timestamp_option, ubatch_option
 from .errors import BadOptionError, CheckFailed
 
 _MAX_CONCURRENCY = 100_000
@@ -42,6 +42,7 @@ def serve(
     max_num_seqs: Optional[int] = typer.Option(None, "--max-num-seqs", help="vLLM: most sequences in one step (default: the engine's for this GPU)."),
     max_num_batched_tokens: Optional[int] = typer.Option(None, "--max-num-batched-tokens", help="vLLM: token budget of one step (default: the engine's for this GPU)."),
     kv_cache: Optional[str] = typer.Option(None, "--kv-cache", help="KV cache type: vLLM auto or fp8; llama.cpp f16, q8_0, q4_0."),
+    ubatch: Optional[int] = ubatch_option("Every slot shares one physical batch. "),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object (schema docs/schema/serve.schema.json)."),
     quiet_flag: bool = quiet_option(),
     timestamp_flag: bool = timestamp_option(),
@@ -56,7 +57,7 @@ def serve(
                        output_tokens=output_tokens, concurrency=_levels(concurrency), max_ttft=max_ttft,
                        min_stream_tps=min_stream_tps, gpu_memory_utilization=gpu_memory_utilization,
                        max_num_seqs=max_num_seqs, max_num_batched_tokens=max_num_batched_tokens, kv_cache=kv_cache,
-                       kv_cache_memory_bytes=kv_cache_memory_bytes)
+                       kv_cache_memory_bytes=kv_cache_memory_bytes, ubatch=ubatch)
     ttft, speed = report.workload.max_ttft_s, report.workload.min_stream_tokens_per_s
     if as_json:
         from .render.serve_json import serve_dict

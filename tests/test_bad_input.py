@@ -84,6 +84,16 @@ ROWS: list[tuple[list[str], str | None]] = [
     (["fit", "llama3.1:8b", "--ubatch", "big", "--vram", "24GB"], "--ubatch"),
     (["fit", "llama3.1:8b", "-H", "h100-sxm", "--engine", "vllm", "--ubatch", "2048"], "--max-num-batched-tokens"),
     (["fit", "llama3.1:8b", "-H", "m4-max-128gb", "--engine", "mlx", "--ubatch", "2048"], "--prefill-step-size"),
+    # --ubatch on the other commands that size a llama.cpp / Ollama request: fit's check and refusal (api._ubatch)
+    (["hardware", "--for", "qwen3:30b", "--ubatch", "0"], "--ubatch 0"),
+    (["hardware", "--for", "qwen3:30b", "--engine", "vllm", "--ubatch", "2048"], "--max-num-batched-tokens"),
+    (["hardware", "--ubatch", "2048"], "--for"),
+    (["models", "--fits", "rtx4090", "--ubatch", "99999999999"], "--ubatch"),  # limits.MAX_UBATCH
+    (["models", "--fits", "rtx4090", "--engine", "vllm", "--ubatch", "2048"], "--max-num-batched-tokens"),
+    (["models", "--installed", "--ubatch", "2048"], "--fits"),
+    (["serve", "qwen3:30b", "-H", "h100-sxm", "--ubatch", "2048"], "--max-num-batched-tokens"),  # serve's default: vLLM
+    (["serve", "qwen3:30b", "-H", "rtx4090", "--engine", "llamacpp", "--ubatch", "0"], "--ubatch 0"),
+    (["serve", "qwen3:30b", "-H", "rtx4090", "--engine", "ollama", "--ubatch", "x"], "--ubatch"),
     (["fit", "llama3.1:8b", "--parallel", "100000", "--vram", "24GB"], "--parallel"),  # limits.MAX_PARALLEL
     (["fit", "llama3.1:8b", "--gpus", "10000000", "--vram", "24GB"], "--gpus"),  # limits.MAX_GPUS: it used to hang
     (["fit", "llama3.1:8b", "-H", "h100-sxm", "--engine", "vllm", "--max-num-seqs", "9007199254740992"], "--max-num-seqs"),

@@ -69,3 +69,68 @@ def test_ollama_num_batch_replaces_the_automatic_batch():
     auto = api.fit("llama3.1:8b", "rtx-4090", quant="Q4_K_M", engine="ollama", context=32768).options[0]
     assert "num_batch" not in auto.command
     assert o.memory.compute_buffer_bytes < auto.memory.compute_buffer_bytes
+
+
+# --- the other commands that size a llama.cpp / Ollama request take --ubatch as fit does ---------------------------
+
+def _fit_figures(o) -> tuple[int, float]:
+    return o.memory.total_bytes, o.speed.prefill_tokens_per_s
+
+
+@pytest.mark.parametrize("ubatch", [None, 2048])
+def test_hardware_for_rows_are_fits_figures(ubatch, moe):
+    rows = api.hardware_for("qwen3:30b", quant="Q4_K_M", ubatch=ubatch)
+    (row,) = [c for c in rows.candidates if c.profile.id == "rtx-4090" and c.count == 1]
+    assert _fit_figures(row.option) == _fit_figures(moe[ubatch])  # same default context (8192) and engine
+    assert rows.request.n_ubatch == (ubatch or 512) and api.as_json(rows)["assumptions"]["n_ubatch"] == (ubatch or 512)
+
+
+def test_models_fits_rows_are_fits_figures():
+    got = {u: api.models_that_fit("rtx-4090", query="qwen3:30b", ubatch=u) for u in (None, 2048)}
+    for u, r in got.items():
+        row = next(m for m in r.models if m.model.id == "qwen3:30b")
+        want = api.fit("qwen3:30b", "rtx-4090", quant=row.option.quant.name, context=8192, ubatch=u).options[0]
+        assert _fit_figures(row.option) == _fit_figures(want)
+        assert api.as_json(r)["n_ubatch"] == (u or 512)
+    rows = [next(m for m in r.models if m.model.id == "qwen3:30b").option for r in got.values()]
+    assert rows[1].speed.prefill_tokens_per_s > 1.5 * rows[0].speed.prefill_tokens_per_s
+
+
+@pytest.fixture(scope="module")
+def served():
+    return {(e, u): api.serve("qwen3:30b", "rtx-4090", engine=e, quant="Q4_K_M", ubatch=u)
+            for e in ("llamacpp", "ollama") for u in (None, 2048)}
+
+
+@pytest.mark.parametrize("engine", ["llamacpp", "ollama"])
+def test_serve_prefill_is_fits_at_the_slots_context(served, engine):
+    # one slot holds prompt + output (1,200 tokens): llama.cpp caps -ub at the context, so fit at -c 1200 is the rate
+    r = served[engine, 2048]
+    one = api.fit("qwen3:30b", "rtx-4090", quant="Q4_K_M", context=1200, engine=engine, ubatch=2048).options[0]
+    assert r.assumptions["prefill_tokens_per_s_alone"] == round(one.speed.prefill_tokens_per_s, 1)
+    assert r.assumptions["n_ubatch"] == 2048 and served[engine, None].assumptions["n_ubatch"] is None
+    assert r.single.ttft_s < served[engine, None].single.ttft_s  # MoE tiles fill up: the prompt runs faster
+
+
+def test_serve_slots_share_one_compute_buffer_as_fit_sizes_it(served):
+    # llama-server -np N -c N x 1200 reserves one -ub graph for all slots: the largest N is fit's at that -ub
+    for u in (None, 2048):
+        n = served["llamacpp", u].max_concurrency
+        at = [api.fit("qwen3:30b", "rtx-4090", quant="Q4_K_M", context=k * 1200, parallel=k, ubatch=u).options[0]
+              for k in (n, n + 1)]
+        assert [o.placement.fit for o in at] == ["gpu", "no"], u
+    assert served["llamacpp", 2048].max_concurrency < served["llamacpp", None].max_concurrency
+    cmd = shlex.split(served["llamacpp", 2048].command)
+    assert cmd[cmd.index("-ub") + 1] == "2048"
+    assert "PARAMETER num_batch 2048" in served["ollama", 2048].command
+    assert "num_batch" not in served["ollama", None].command
+
+
+def test_a_serving_step_batches_the_commands_logical_batch():
+    from selfhost_advisor.domain import FitRequest
+    from selfhost_advisor.engines import get_engine
+
+    llama, ollama = get_engine("llamacpp"), get_engine("ollama")
+    assert llama.step_batch(FitRequest(context=8192)) == LLAMA_SERVER_N_BATCH  # -b 2048, llama-server's default
+    assert llama.step_batch(FitRequest(context=8192, n_ubatch=4096, n_ubatch_given=True)) == 4096  # the command's -b
+    assert ollama.step_batch(FitRequest(context=8192, n_ubatch=256, n_ubatch_given=True)) == 256  # -b 256 -ub 256

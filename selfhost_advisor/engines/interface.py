@@ -145,6 +145,11 @@ class Engine:
         """Most concurrent slots the engine gives this model whatever is asked (None: no such limit)."""
         return None
 
+    def step_batch(self, request: FitRequest) -> int:
+        """Tokens one serving step of a slot engine batches (serve's model of llama-server's loop): 2048, llama-server's
+        default logical batch -b (common/common.h n_batch), where the engine takes no --ubatch."""
+        return 2048
+
     def describe(self, model: Model, request: FitRequest) -> dict:
         """Engine-specific assumptions for fit's JSON (the release and its defaults, where the engine keeps them)."""
         return {}

@@ -25,6 +25,11 @@ class LlamaCpp(Engine):
     default_quants_note = "Q4_K_M and better (default; --quant to choose)"
     weights_note = "per tensor, llama.cpp quantizer type rules, imatrix for IQ types"
 
+    def step_batch(self, request: FitRequest) -> int:
+        """The logical batch -b the command runs: llama-server's 2048, or -ub when above it (command() adds -b N);
+        the slots' decode tokens and prompt chunks share it, in physical batches of -ub (src/llama-context.cpp)."""
+        return max(LLAMA_SERVER_N_BATCH, request.n_ubatch)
+
     def quant(self, name: str) -> Quant:
         from ..catalog.quants import get_quant
 

@@ -112,6 +112,10 @@ class Ollama(LlamaCpp):
                                    f"num_ctx to {model.max_context:,} (\"requested context size too large for model\"), "
                                    "so it is sized at that")
 
+    def step_batch(self, request: FitRequest) -> int:
+        """num_batch given: Ollama passes -b N -ub N (llm/llama_server.go appendBatchArgs), so a step holds N tokens."""
+        return request.n_ubatch if request.n_ubatch_given else super().step_batch(request)
+
     def slot_limit(self, model: Model, request_version: str = "") -> int | None:
         """server/sched.go load(): one slot for the architectures 'not safe with num_parallel > 1'."""
         return 1 if model.arch in self.release(request_version).get("single_slot_archs", ()) else None

@@ -73,6 +73,7 @@ def hardware_for_dict(model, request, min_tps, max_price, rows: list[HardwareCan
             "price": "GPU list/street price x units + host-workstation host; Apple/APU/CPU: system price",
             "speed": "single-stream decode at half the context (data/speed.yaml)",
             "quantizations": _quant_note(considered, request.engine),
+            "n_ubatch": request.n_ubatch,  # llama.cpp's -ub (Ollama's num_batch): --ubatch, capped at the context
         },
         "warnings": [],
     }
@@ -86,6 +87,7 @@ def models_fits_dict(machine, request, min_tps, rows: list[ModelFit], flt: Any =
         "hardware": machine_dict(machine),
         "context": request.context,
         "engine": request.engine,
+        "n_ubatch": request.n_ubatch,  # llama.cpp's -ub (Ollama's num_batch): --ubatch or the engine's default
         "min_tps": min_tps,
         "models": [
             {"id": r.model.id, "name": r.model.name, "params": r.model.params, "runs": r.option is not None,
@@ -136,6 +138,10 @@ def render_hardware_show(p: Profile) -> None:
         con.print(f"  {k}: {v}")
 
 
+def _ubatch_note(request) -> str:
+    return f", micro-batch {request.n_ubatch:,} (--ubatch)" if request.n_ubatch_given else ""
+
+
 def render_hardware_for(model, request, min_tps, rows: list[HardwareCandidate], considered: str | None = None) -> None:
     from rich.table import Table
 
@@ -144,7 +150,7 @@ def render_hardware_for(model, request, min_tps, rows: list[HardwareCandidate], 
     con = console()
     target = f" at >= {min_tps:g} tokens/s" if min_tps else ""
     con.print(f"[bold]{esc(model.name)}[/] ({esc(model.id)}), context {request.context:,}, {request.engine}{target};"
-              f" quantizations: {_quant_note(considered, request.engine)}")
+              f" quantizations: {_quant_note(considered, request.engine)}{_ubatch_note(request)}")
     t = Table(**TABLE_STYLE)
     for col in ("hardware", "price $", "quant", "fit", "decode tok/s", "prefill tok/s", "why not"):
         t.add_column(col, no_wrap=col != "why not", justify="right" if "tok/s" in col or col == "price $" else "left")
@@ -169,7 +175,8 @@ def render_models_fits(machine, request, rows: list[ModelFit], flt: Any = None, 
     from .text import console, filter_words
 
     con = console()
-    con.print(f"[bold]{esc(machine.name)}[/], context {request.context:,} (or the model's maximum), {request.engine}")
+    con.print(f"[bold]{esc(machine.name)}[/], context {request.context:,} (or the model's maximum), {request.engine}"
+              + _ubatch_note(request))
     t = Table(**TABLE_STYLE)
     for col in ("model", "params", "best quant", "fit", "decode tok/s"):
         t.add_column(col, no_wrap=True, justify="right" if col in ("params", "decode tok/s") else "left")

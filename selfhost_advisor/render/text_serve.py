@@ -98,6 +98,8 @@ def render_serve(r: ServeReport, file=None) -> None:
     con.print(f"[bold]Model[/]     {r.model.name} ({r.model.id})")
     con.print(f"[bold]Hardware[/]  {r.machine.name}")
     serving = f"{r.engine}" + (f", {r.quant}" if r.quant else "") + (f", tensor parallel {r.tp}" if r.tp > 1 else "")
+    ub = r.assumptions.get("n_ubatch")
+    serving += f", micro-batch {ub:,} (--ubatch)" if ub else ""
     con.print(f"[bold]Serving[/]   {serving}")
     targets = [f"TTFT <= {w.max_ttft_s:g} s"] if w.max_ttft_s else []
     targets += [f">= {w.min_stream_tokens_per_s:g} tok/s per user"] if w.min_stream_tokens_per_s else []

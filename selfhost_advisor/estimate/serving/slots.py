@@ -18,35 +18,44 @@ from .curve import walk
 from .paged import PagedServer
 from .types import ServePoint, ServeReport, ServeWorkload
 
-_N_BATCH = 2048  # llama-server -b default (common/common.h n_batch = 2048): tokens per batch
 _MAX_SLOTS = 256  # beyond this llama-server's per-slot bookkeeping dominates; we do not extrapolate further
 
 
-def _request(engine: str, w: ServeWorkload, slots: int) -> FitRequest:
+def _request(engine: str, w: ServeWorkload, slots: int, ubatch: int | None = None) -> FitRequest:
+    """ubatch: --ubatch (llama.cpp's -ub, Ollama's num_batch), capped at the context as llama.cpp does
+    (n_ubatch = min(n_batch, n_ubatch), n_batch = min(n_ctx, n_batch): src/llama-context.cpp); None: the engine's."""
     eng = engine_params(engine)
     per = w.prompt_tokens + w.output_tokens
     ctx = per if eng["parallel_multiplies_context"] else per * slots
-    return FitRequest(context=ctx, engine=engine, n_parallel=slots, n_ubatch=int(eng["n_ubatch"]),
-                      flash_attention=bool(eng["flash_attention"]))
+    total = ctx * (slots if eng["parallel_multiplies_context"] else 1)
+    return FitRequest(context=ctx, engine=engine, n_parallel=slots,
+                      n_ubatch=int(eng["n_ubatch"]) if ubatch is None else min(ubatch, total),
+                      n_ubatch_given=ubatch is not None, flash_attention=bool(eng["flash_attention"]))
 
 
-def _pick_quant(model: Model, machine: Machine, w: ServeWorkload, engine: str, quant: Quant | None) -> FitOption | None:
+def _pick_quant(model: Model, machine: Machine, w: ServeWorkload, engine: str, quant: Quant | None,
+                ubatch: int | None = None) -> FitOption | None:
     from ...engines import get_engine
     from ..fit import best_option
 
-    req = _request(engine, w, 1)
+    req = _request(engine, w, 1, ubatch)
     if quant is not None:
         return evaluate(model, machine, req, quant)
     return best_option(model, machine, req, get_engine(engine).quants(), tiers=("gpu", "partial", "cpu"))
 
 
 class SlotServer(PagedServer):
-    """llama-server's loop: every slot's next token and the waiting prompts' tokens (up to -b 2048 a batch) in one
-    batch; the prompt tokens cost their single-stream prefill time on top of the decode step."""
+    """llama-server's loop: every slot's next token and the waiting prompts' tokens (up to -b, 2048 unless --ubatch
+    raises it, a batch) in one batch; the prompt tokens cost their single-stream prefill time, at the -ub the option
+    was sized with, on top of the decode step."""
 
-    def __init__(self, model: Model, machine: Machine, w: ServeWorkload, engine: str, opt: FitOption, slots: int):
-        super().__init__(model, opt.quant, machine, 1, w.prompt_tokens, w.output_tokens, _N_BATCH, slots)
-        self.engine, self.w = engine, w
+    def __init__(self, model: Model, machine: Machine, w: ServeWorkload, engine: str, opt: FitOption, slots: int,
+                 ubatch: int | None = None):
+        from ...engines import get_engine
+
+        budget = get_engine(engine).step_batch(_request(engine, w, slots, ubatch))
+        super().__init__(model, opt.quant, machine, 1, w.prompt_tokens, w.output_tokens, budget, slots)
+        self.engine, self.w, self.ubatch = engine, w, ubatch
         s = opt.speed
         self.t1 = 1.0 / s.decode_tokens_per_s
         self.prefill = s.prefill_tokens_per_s or 0.0
@@ -73,13 +82,14 @@ class SlotServer(PagedServer):
     def _kv_bytes(self, running: int) -> int:
         from ..memory import kv_cache_bytes
 
-        kv_total, _ = kv_cache_bytes(self.model, _request(self.engine, self.w, running))
+        kv_total, _ = kv_cache_bytes(self.model, _request(self.engine, self.w, running, self.ubatch))
         return kv_total // max(1, len(self.machine.devices))
 
 
-def _max_slots(model: Model, machine: Machine, w: ServeWorkload, engine: str, q: Quant, tier: str) -> int:
+def _max_slots(model: Model, machine: Machine, w: ServeWorkload, engine: str, q: Quant, tier: str,
+               ubatch: int | None = None) -> int:
     def ok(n: int) -> bool:
-        return evaluate(model, machine, _request(engine, w, n), q).placement.fit == tier
+        return evaluate(model, machine, _request(engine, w, n, ubatch), q).placement.fit == tier
 
     lo, hi = 1, _MAX_SLOTS
     while lo < hi:
@@ -97,19 +107,20 @@ def serve_slots(model: Model, machine: Machine, w: ServeWorkload, *, engine: str
         from ...engines import get_engine
 
         quant = get_engine(engine).quant(quant)
-    opt = _pick_quant(model, machine, w, engine, quant)
+    ub = options.n_ubatch if options is not None and options.n_ubatch_given else None  # --ubatch
+    opt = _pick_quant(model, machine, w, engine, quant, ub)
     if opt is None or opt.placement.fit == "no" or not (opt.speed and opt.speed.decode_tokens_per_s):
         why = (opt.placement.note if opt else "") or "the model does not fit, or its speed is unknown"
         return ServeReport(model=model, machine=machine, engine=engine, quant=opt.quant.name if opt else None,
                            workload=w, fits=False, reason=why)
-    slots = _max_slots(model, machine, w, engine, opt.quant, opt.placement.fit)
+    slots = _max_slots(model, machine, w, engine, opt.quant, opt.placement.fit, ub)
     from ...engines import get_engine
 
     cap = get_engine(engine).slot_limit(model)  # e.g. Ollama's one-slot architectures (server/sched.go)
     capped = cap is not None and cap < slots
     slots = min(slots, cap) if cap is not None else slots
     server, slots, limits, points, top, rec = walk(
-        lambda n: SlotServer(model, machine, w, engine, opt, n), slots,
+        lambda n: SlotServer(model, machine, w, engine, opt, n, ub), slots,
         "kv_pool" if slots < _MAX_SLOTS and not capped else "max_num_seqs", concurrency, w)
     s = opt.speed
     kv1 = server.point(1).kv_bytes_per_gpu
@@ -125,8 +136,9 @@ def serve_slots(model: Model, machine: Machine, w: ServeWorkload, *, engine: str
             "placement": opt.placement.fit,
             "batched_decode": "weights read once per step; each slot's KV read at its depth",
             "prefill_tokens_per_s_alone": round(s.prefill_tokens_per_s or 0.0, 1),
+            "n_ubatch": ub,  # --ubatch as given (None: the engine's); each slot count's command caps it at its -c
         },
-        command=evaluate(model, machine, _request(engine, w, (rec or top).running), opt.quant).command or None,
+        command=evaluate(model, machine, _request(engine, w, (rec or top).running, ub), opt.quant).command or None,
         warnings=(f"the model runs {opt.placement.fit} (not fully on GPU): batching helps little",)
         if opt.placement.fit != "gpu" else (),
     )
