@@ -43,6 +43,14 @@ class DSA:
     index_n_heads: int
     index_head_dim: int
     index_topk: int
+    # GLM-5.2 (config.json indexer_types): the trunk layers that run their own indexer ("full"); the others
+    # ("shared") reuse the previous full layer's top-k and have neither indexer weights nor indexer keys.
+    # None: every layer is full (DeepSeek-V3.2, GLM-5 / 5.1). A NextN block past the trunk always carries one.
+    indexer_layers: tuple[int, ...] | None = None
+
+    def has_indexer(self, layer: int, n_layers: int) -> bool:
+        """Whether `layer` owns indexer weights and keys (llama.cpp hparams.is_indexer_full; NextN blocks: yes)."""
+        return self.indexer_layers is None or layer >= n_layers or layer in self.indexer_layers
 
 
 @record

@@ -20,7 +20,6 @@ from selfhost_advisor.catalog.hf_config import model_from_config
 from selfhost_advisor.catalog.models import get
 from selfhost_advisor.catalog.resolve import resolve
 from selfhost_advisor.domain import DSA, FitRequest
-from selfhost_advisor.errors import UnknownModelError
 from selfhost_advisor.estimate.memory import kv_bytes_per_cell, kv_cache_bytes
 from selfhost_advisor.estimate.tensors import build_tensors, count_params, file_only_tensors
 
@@ -78,8 +77,6 @@ def test_hub_ids_and_names_resolve_offline(name):
     assert resolve(name).model.id == "glm-5.1:744b"
 
 
-def test_glm52_shared_indexer_layers_are_refused_as_an_unknown_layer_kind():
-    cfg = dict(GLM51_CONFIG, indexer_types=["full"] * 3 + ["shared", "shared", "shared", "full"] * 18 + ["full", "shared", "shared"])
-    with pytest.raises(UnknownModelError, match="unknown layer kind 'shared'"):
-        model_from_config(cfg, "zai-org/GLM-5.2")
+def test_an_all_full_indexer_types_list_is_the_every_layer_indexer():
+    # GLM-5.2's shared layers are tests/test_glm52.py; an explicit all-"full" list is GLM-5.1's layout
     assert model_from_config(dict(GLM51_CONFIG, indexer_types=["full"] * 78), "x/y").dsa == GLM.dsa

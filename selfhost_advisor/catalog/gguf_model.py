@@ -140,6 +140,19 @@ def _swa_pattern(arch: str, value: Any, n_layers: int) -> int | None:
     return load("gguf_arch")["swa_pattern"].get(arch)
 
 
+def _indexer_layers(arch: str, value: Any, n_layers: int, n_ctx_train: int) -> tuple[int, ...] | None:
+    """Layers with their own DSA indexer from <arch>.attention.indexer.types (per-layer bools, GLM-5.2's "full").
+    Without the key, llama.cpp's glm-dsa.cpp takes every layer as full for a trained context under 1,048,576 (GLM-5 /
+    5.1) and GLM-5.2's table otherwise (full at 0, 1, 2, then every 4th from 6 to 74). None: every layer full."""
+    if isinstance(value, list) and len(value) >= n_layers and all(isinstance(x, (bool, int)) for x in value):
+        full = tuple(i for i in range(n_layers) if value[i])
+    elif arch == "glm-dsa" and n_ctx_train >= 1048576:
+        full = tuple(i for i in (0, 1, 2, *range(6, 78, 4)) if i < n_layers)
+    else:
+        return None
+    return None if len(full) == n_layers else full
+
+
 # llama.cpp architectures whose recurrent layers are Gated DeltaNet (the rest with ssm.* keys are Mamba-style).
 _DELTANET_ARCHS = frozenset({"qwen3next", "qwen35", "qwen35moe"})
 _MAMBA1_ARCHS = frozenset({"jamba", "mamba"})
@@ -267,7 +280,8 @@ def model_from_metadata(
     dsa = None
     if mla is not None and num("attention.indexer.key_length") > 0:  # DeepSeek-V3.2 (deepseek32): DSA indexer
         dsa = DSA(index_n_heads=num("attention.indexer.head_count"), index_head_dim=num("attention.indexer.key_length"),
-                  index_topk=num("attention.indexer.top_k"))
+                  index_topk=num("attention.indexer.top_k"),
+                  indexer_layers=_indexer_layers(arch, key("attention.indexer.types"), n_layers, num("context_length")))
     window = num("attention.sliding_window") or load("gguf_arch")["swa_window"].get(arch) or None
     pattern = _swa_pattern(arch, key("attention.sliding_window_pattern"), n_layers) if window else None
     if window and pattern is None:

@@ -50,6 +50,26 @@ def _pattern_from_layer_types(layer_types: list) -> int | None:
     return None
 
 
+def _indexer_layers(types: Any, n_layers: int, repo: str, cls: str) -> tuple[int, ...] | None:
+    """GLM-5.2's indexer_types -> the layers with their own DSA indexer ("full"); "shared" layers reuse the previous
+    full layer's top-k (llama.cpp glm-dsa.cpp; the converter writes the list as the GGUF's indexer.types). None when
+    absent or all full (DeepSeek-V3.2, GLM-5 / 5.1)."""
+    if types is None:
+        return None
+    if not isinstance(types, list) or len(types) != n_layers:
+        raise UnknownModelError(f"{repo}: config.json ({cls}) indexer_types is not a list of {n_layers} layer kinds",
+                                "the repo's config may be incomplete")
+    unknown = [t for t in types if t not in ("full", "shared")]
+    if unknown:
+        raise UnknownModelError(f"{repo}: config.json ({cls}) has an unknown layer kind {str(unknown[0])[:40]!r}",
+                                "known indexer_types: full, shared")
+    if types[0] != "full":  # a shared layer reuses an earlier full layer's top-k: the first has none to reuse
+        raise UnknownModelError(f"{repo}: config.json ({cls}) indexer_types starts with a shared layer",
+                                "layer 0 must run its own indexer (full)")
+    full = tuple(i for i, t in enumerate(types) if t == "full")
+    return None if len(full) == n_layers else full
+
+
 def model_from_config(
     config: dict, repo: str, *, params: int | None = None, source: str = "", model_id: str | None = None
 ) -> Model:
@@ -100,11 +120,7 @@ def model_from_config(
     dsa = None
     if spec.get("dsa"):  # DeepSeek-V3.2: the lightning indexer's shapes (config.json index_*)
         dsa = DSA(index_n_heads=need("index_n_heads"), index_head_dim=need("index_head_dim"),
-                  index_topk=need("index_topk"))
-        shared = [t for t in (get("indexer_types") or []) if t != "full"]
-        if shared:  # GLM-5.2: "shared" layers reuse an earlier layer's top-k, with no indexer weights or keys of their own
-            raise UnknownModelError(f"{repo}: config.json ({cls}) has an unknown layer kind {str(shared[0])[:40]!r}",
-                                    "known indexer_types: full (every layer runs its own DSA indexer)")
+                  index_topk=need("index_topk"), indexer_layers=_indexer_layers(get("indexer_types"), n_layers, repo, cls))
     if spec.get("moe") == "llama4":
         ff = _int(get("intermediate_size_mlp")) or ff
     window, pattern = _sliding(spec, get)

@@ -72,7 +72,8 @@ def _model_from_entry(e: dict) -> Model:
         )
         if mla
         else None,
-        dsa=DSA(**{k: int(v) for k, v in e["dsa"].items()}) if e.get("dsa") else None,
+        dsa=DSA(**{k: (tuple(int(x) for x in v) if k == "indexer_layers" else int(v)) for k, v in e["dsa"].items()})
+        if e.get("dsa") else None,
         ssm=SSM(**{k: (str(v) if k == "kind" else int(v)) for k, v in e["ssm"].items()}) if e.get("ssm") else None,
         layer_pattern=str(e.get("layer_pattern") or ""),
         gguf_nextn_layers=int(e.get("gguf_nextn_layers") or 0),

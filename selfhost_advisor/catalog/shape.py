@@ -61,6 +61,9 @@ def check_shape(model: Model, error: type[AdvisorError], where: str) -> Model:
             ("DSA indexer head size", dsa.index_head_dim, 1, MAX_WIDTH),
             ("DSA indexer top-k", dsa.index_topk, 1, 2**24),
         ]
+        if dsa.indexer_layers is not None:  # GLM-5.2: the full-indexer layers, each within the trunk
+            ends = dsa.indexer_layers[:1] + dsa.indexer_layers[-1:]  # sorted: the first and last bound them all
+            checks += [("DSA indexer layer", i, 0, model.n_layers - 1) for i in ends]
     ssm = model.ssm
     if ssm is not None:
         # Mamba-1 has no B/C groups (n_group 0); LFM2's short convolution has no state and no heads.

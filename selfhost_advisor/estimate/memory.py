@@ -347,12 +347,15 @@ def kv_bytes_per_cell(model: Model, cache_type: str, layer: int = -1) -> tuple[i
     latent (kv_lora_rank) plus the decoupled RoPE key (qk_rope_head_dim) as K, and V is a view of it.
     DeepSeek-V3.2 (DSA) adds the lightning indexer's key cache, counted here with K: llama_kv_cache_dsa pairs the
     MLA cache with a second llama_kv_cache of the same cells, one key head of index_head_dim per layer, K only, in
-    the same --cache-type-k (llama.cpp PR #23346, src/llama-kv-cache-dsa.cpp).
+    the same --cache-type-k (llama.cpp PR #23346, src/llama-kv-cache-dsa.cpp). GLM-5.2: that second cache holds
+    only the layers whose indexer is full (create_memory's filter_lid: is_indexer_full(il) for LLM_ARCH_GLM_DSA);
+    layer -1 counts the indexer key (a full layer).
     """
     ggml = kv_type(cache_type)
     if model.mla is not None:
         width = model.mla.kv_lora_rank + model.mla.qk_rope_head_dim
-        return tensor_bytes(ggml, width, width) + indexer_bytes_per_cell(model, ggml), 0
+        has_indexer = model.dsa is not None and (layer < 0 or model.dsa.has_indexer(layer, model.n_layers))
+        return tensor_bytes(ggml, width, width) + (indexer_bytes_per_cell(model, ggml) if has_indexer else 0), 0
     width = model.n_kv_heads * model.head_dim
     if layer >= 0:
         width = model.layer_kv_heads(layer) * model.layer_head_dim(layer)

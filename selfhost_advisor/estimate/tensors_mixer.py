@@ -81,9 +81,10 @@ def mla_attention_tensors(model: Model, i: int) -> list[Tensor]:
         Tensor(p + "attn_v_b.weight", (mla.kv_lora_rank, mla.v_head_dim, nh), i),
         Tensor(p + "attn_output.weight", (nh * mla.v_head_dim, d), i),
     ]
-    if model.dsa is not None:
+    if model.dsa is not None and model.dsa.has_indexer(i, model.n_layers):
         # DeepSeek-V3.2 lightning indexer (llama.cpp LLM_ARCH_DEEPSEEK32 load_tensors, PR #23346): its queries come
-        # from the q_a latent, one key and one weight per head from the hidden state.
+        # from the q_a latent, one key and one weight per head from the hidden state. GLM-5.2's "shared" layers have
+        # none (glm-dsa.cpp loads the five TENSOR_NOT_REQUIRED; the checkpoint has them on full layers only).
         x, nx = model.dsa.index_head_dim, model.dsa.index_n_heads
         out += [
             Tensor(p + "indexer.k_norm.weight", (x,), i),

@@ -45,6 +45,10 @@ def check_request(model: Model, request: FitRequest, n_gpus: int | None = None) 
         # num_attention_heads // n_heads_in_group KV heads: a replace_with_linear block (n_heads_in_group null) fails
         raise UnknownModelError(f"{model.id}: vLLM's DeciLM implementation has no linear-attention blocks "
                                 "(replace_with_linear)", "size it with --engine llamacpp (GGUF) instead")
+    if model.dsa is not None and model.dsa.indexer_layers is not None:
+        # GLM-5.2's shared-indexer layers: which layers vLLM gives an indexer cache is not read from its source yet
+        raise UnknownModelError(f"{model.id}: vLLM's indexer cache for shared DSA indexer layers is not modelled",
+                                "size it with --engine llamacpp (GGUF) instead")
     util = request.gpu_memory_utilization
     if util is not None and not 0 < util <= 1:
         raise BadOptionError(f"--gpu-memory-utilization {util:g} is outside (0, 1]",
