@@ -18,10 +18,11 @@ from test_glm5 import GLM51_CONFIG
 from selfhost_advisor.catalog.gguf_model import _indexer_layers
 from selfhost_advisor.catalog.hf_config import model_from_config
 from selfhost_advisor.catalog.models import get
+from selfhost_advisor.catalog.quants import get_quant
 from selfhost_advisor.catalog.resolve import resolve
 from selfhost_advisor.domain import FitRequest
 from selfhost_advisor.errors import UnknownModelError
-from selfhost_advisor.estimate.memory import kv_cache_bytes, layer_kv_bytes_per_cell
+from selfhost_advisor.estimate.memory import kv_cache_bytes, layer_kv_bytes_per_cell, weights
 from selfhost_advisor.estimate.tensors import build_tensors, count_params, file_only_tensors
 from selfhost_advisor.estimate.vllm import check_request
 
@@ -53,6 +54,8 @@ def test_shared_layers_carry_no_indexer_tensors():
     assert {f"blk.{i}.indexer.attn_k.weight" for i in FULL} <= names
     assert not {n for n in names if ".indexer." in n and int(n.split(".")[1]) not in FULL}
     assert sum(".indexer." in n for n in names) == 21 * 5
+    # the per-kind sizing (tensors.layout) must tell a shared block from a full one
+    assert weights(GLM52, get_quant("F16")).params == count_params(GLM52)
 
 
 def test_kv_per_token_keeps_indexer_keys_on_the_full_layers_only():
