@@ -58,9 +58,10 @@ class SSM:
     """Recurrent layers' shapes as llama.cpp's hparams name them (ssm_d_conv, ssm_d_inner, ssm_d_state, ssm_n_group,
     ssm_dt_rank). Mamba-2 (Granite 4.0-H, Nemotron-H): d_inner = expand x hidden, n_group B/C groups, dt_rank SSM
     heads. Gated DeltaNet (Qwen3-Next, Qwen3.5): d_inner = value heads x value head dim, d_state = key head dim,
-    n_group = key heads, dt_rank = value heads."""
+    n_group = key heads, dt_rank = value heads. Kimi Delta Attention (Kimi Linear, kind "kda"): q, k and v heads of one
+    size, so d_inner = heads x head_dim, d_state = head_dim, n_group = dt_rank = heads (llama.cpp n_embd_head_kda)."""
 
-    kind: str  # mamba2 | gated_deltanet | mamba (Mamba-1, n_group 0) | shortconv (LFM2: d_inner = hidden, d_state 0)
+    kind: str  # mamba2 | gated_deltanet | kda | mamba (Mamba-1, n_group 0) | shortconv (LFM2: d_inner = hidden, d_state 0)
     d_conv: int
     d_inner: int
     d_state: int

@@ -353,6 +353,20 @@ def _hybrid(kind: str | None, get, need, n_layers: int, repo: str, cls: str) -> 
         d_inner = (_int(get("mamba_expand")) or 2) * need("hidden_size")
         dt_rank = _int(get("mamba_dt_rank")) or -(-need("hidden_size") // 16)
         ssm = SSM("mamba", _int(get("mamba_d_conv")) or 4, d_inner, _int(get("mamba_d_state")) or 16, 0, dt_rank)
+    elif kind == "kimi_linear":
+        # Kimi Linear: linear_attn_config.full_attn_layers (1-based) are MLA, the rest KDA of num_heads x head_dim
+        # (convert_hf_to_gguf.py KimiLinearModel: n_head_kv 0 marks a KDA layer; src/llama-hparams.cpp n_embd_r/s).
+        la = get("linear_attn_config") if isinstance(get("linear_attn_config"), dict) else {}
+        full, dims = la.get("full_attn_layers"), [_int(la.get(k)) for k in ("short_conv_kernel_size", "num_heads", "head_dim")]
+        if not isinstance(full, list) or not all(_int(i) and 1 <= i <= n_layers for i in full) or not all(
+                d and d > 0 for d in dims):
+            raise UnknownModelError(f"{repo}: config.json ({cls}) lacks a usable linear_attn_config",
+                                    "the repo's config may be incomplete")
+        if la.get("use_full_rank_gate") or get("mla_use_output_gate") or get("attn_res_block_size"):
+            raise UnknownModelError(f"{repo}: config.json ({cls}) has an unknown layer kind (full-rank KDA gate, MLA "
+                                    "output gate or attention residuals)", "known: Kimi-Linear-48B-A3B's KDA and MLA layers")
+        pattern = "".join("*" if i + 1 in full else "M" for i in range(n_layers))
+        ssm = SSM("kda", dims[0], dims[1] * dims[2], dims[2], dims[1], dims[1])
     else:
         raise UnknownModelError(f"unknown hybrid layout {kind!r} in data/hf_architectures.yaml")
     if len(pattern) != n_layers:

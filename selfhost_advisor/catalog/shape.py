@@ -14,7 +14,7 @@ MAX_WIDTH = 2**24
 MAX_EXPERTS = 2**16
 MAX_CONTEXT = 2**32
 MAX_DIM = 2**40  # one tensor dimension (vocab x width tensors stay far below)
-SSM_KINDS = ("mamba2", "gated_deltanet", "mamba", "shortconv")
+SSM_KINDS = ("mamba2", "gated_deltanet", "mamba", "shortconv", "kda")
 
 
 def check_shape(model: Model, error: type[AdvisorError], where: str) -> Model:
@@ -108,7 +108,7 @@ def check_shape(model: Model, error: type[AdvisorError], where: str) -> Model:
     if ssm is not None:
         if ssm.kind not in SSM_KINDS:
             raise error(f"{where}: unknown recurrent layer kind {ssm.kind!r}", f"known: {', '.join(SSM_KINDS)}")
-        if ssm.kind in ("mamba2", "gated_deltanet") and (ssm.d_inner % ssm.n_group or ssm.d_inner % ssm.dt_rank):
+        if ssm.kind in ("mamba2", "gated_deltanet", "kda") and (ssm.d_inner % ssm.n_group or ssm.d_inner % ssm.dt_rank):
             raise error(f"{where}: SSM inner size {ssm.d_inner} does not split into {ssm.n_group} groups and "
                         f"{ssm.dt_rank} heads", "the file or config may be corrupt")
     for name, dims, _ in model.tensor_types or ():

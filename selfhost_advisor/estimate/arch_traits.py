@@ -40,8 +40,9 @@ FULL_QK_NORM_ARCHS = frozenset({"olmo2", "minimax-m2", "olmoe"})
 # q/k LayerNorms kept per head as 2-D tensors {head_dim, n_head} / {head_dim, n_head_kv}: Command R+ (llama.cpp command-r
 # load_tensors: attn_q_norm / attn_k_norm when n_layer >= 64, i.e. when the config sets use_qk_norm).
 PER_HEAD_2D_QK_NORM_ARCHS = frozenset({"command-r"})
-# Sigmoid-routed MoE with a per-expert routing bias (exp_probs_b) on every MoE layer.
-ROUTING_BIAS_ARCHS = frozenset({"glm4moe", "minimax-m2"})
+# Sigmoid-routed MoE with a per-expert routing bias (exp_probs_b) on every MoE layer (Kimi Linear: src/models/kimi-linear.cpp
+# load_arch_tensors, ffn_exp_probs_b required).
+ROUTING_BIAS_ARCHS = frozenset({"glm4moe", "minimax-m2", "kimi-linear"})
 # GLM-4.5 / 4.6 (llama.cpp LLM_ARCH_GLM4_MOE, src/models/glm4-moe.cpp): post_attention_norm in place of
 # ffn_norm, a routing bias on every MoE layer, and NextN blocks kept in the file but skipped at load (TENSOR_SKIP).
 GLM4MOE_ARCHS = frozenset({"glm4moe"})

@@ -303,11 +303,14 @@ def recurrent_state_bytes(model: Model, layer: int, n_seq: int) -> int:
 
     llama-hparams.cpp: n_embd_r = (ssm_d_conv - 1) x (ssm_d_inner + 2 ssm_n_group ssm_d_state) (the convolution's
     last d_conv - 1 inputs) and n_embd_s = ssm_d_state x ssm_d_inner (the SSM / delta-rule state). Independent of
-    the context length.
+    the context length. Kimi Delta Attention (kind "kda", n_embd_head_kda != 0): n_embd_r = 3 (ssm_d_conv - 1) x
+    heads x head_dim (the q, k and v convolutions) and n_embd_s = head_dim x head_dim x heads.
     """
     ssm = model.ssm
     if ssm is None or not model.is_recurrent(layer):
         return 0
+    if ssm.kind == "kda":
+        return 4 * (3 * (ssm.d_conv - 1) * ssm.d_inner + ssm.d_state * ssm.d_state * ssm.dt_rank) * max(1, n_seq)
     n_embd_r = (ssm.d_conv - 1) * (ssm.d_inner + 2 * ssm.n_group * ssm.d_state)
     n_embd_s = ssm.d_state * ssm.d_inner
     return 4 * (n_embd_r + n_embd_s) * max(1, n_seq)

@@ -146,6 +146,8 @@ def recurrent_tensors(model: Model, i: int) -> list[Tensor]:
               [Tensor(p + "ssm_norm.weight", (ssm.d_inner // ssm.n_group, ssm.n_group), i)]),
             Tensor(p + "ssm_out.weight", (ssm.d_inner, d), i),
         ]
+    if ssm.kind == "kda":
+        return kda_tensors(model, i)
     key, value = ssm.d_state * ssm.n_group, ssm.d_inner
     out = []
     if model.arch == "qwen3next":
@@ -166,3 +168,31 @@ def recurrent_tensors(model: Model, i: int) -> list[Tensor]:
         Tensor(p + "ssm_out.weight", (value, d), i),
     ]
     return out
+
+
+def kda_tensors(model: Model, i: int) -> list[Tensor]:
+    """Kimi Delta Attention (llama.cpp src/models/kimi-linear.cpp load_arch_tensors, convert_hf_to_gguf.py
+    KimiLinearModel): q, k, v projections of heads x head_dim, one short causal conv per projection {d_conv, 1, width}
+    (the converter reshapes HF's [width, d_conv]), the per-channel gate's low-rank f_a / f_b, beta per head, A {1, heads},
+    dt bias per channel, the low-rank output gate g_a / g_b (written when the checkpoint has no full-rank gate), a
+    per-head-dim output norm and attn_output."""
+    ssm = model.ssm
+    assert ssm is not None
+    p, d, hd, w = f"blk.{i}.", model.hidden_size, ssm.d_state, ssm.d_inner
+    return [
+        Tensor(p + "attn_q.weight", (d, w), i),
+        Tensor(p + "attn_k.weight", (d, w), i),
+        Tensor(p + "attn_v.weight", (d, w), i),
+        Tensor(p + "ssm_conv1d_q.weight", (ssm.d_conv, 1, w), i),
+        Tensor(p + "ssm_conv1d_k.weight", (ssm.d_conv, 1, w), i),
+        Tensor(p + "ssm_conv1d_v.weight", (ssm.d_conv, 1, w), i),
+        Tensor(p + "ssm_f_a.weight", (d, hd), i),
+        Tensor(p + "ssm_f_b.weight", (hd, w), i),
+        Tensor(p + "ssm_beta.weight", (d, ssm.dt_rank), i),
+        Tensor(p + "ssm_a", (1, ssm.dt_rank), i),
+        Tensor(p + "ssm_dt.bias", (w,), i),
+        Tensor(p + "ssm_g_a.weight", (d, hd), i),
+        Tensor(p + "ssm_g_b.weight", (hd, w), i),
+        Tensor(p + "ssm_norm.weight", (hd,), i),
+        Tensor(p + "attn_output.weight", (w, d), i),
+    ]
