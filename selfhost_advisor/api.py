@@ -405,9 +405,8 @@ def serve(
                          max_num_batched_tokens=max_num_batched_tokens,
                          kv_cache_memory_bytes=_kv_bytes(kv_cache_memory_bytes),
                          **({"n_ubatch": n_ubatch, "n_ubatch_given": True} if ubatch is not None else {}))
-    if options.kv_cache_memory_bytes and not eng.kv_pool:
-        raise BadOptionError(f"--kv-cache-memory-bytes is a vLLM option; {eng.name} does not have it",
-                             "add --engine vllm or drop it")
+    if not eng.kv_pool:  # fit's refusals: vLLM's pool options (--max-num-seqs ...) on a slot engine are bad input
+        eng.check_request(resolved.model, options, machine)
     from .estimate.tensors import param_counts
     from .record import replace
 

@@ -194,6 +194,9 @@ ROWS: list[tuple[list[str], str | None]] = [
     (["serve", "llama3.1:8b", "-H", "h100-sxm", "--gpu-memory-utilization", "1.5"], "--gpu-memory-utilization"),
     (["serve", "llama3.1:8b", "-H", "h100-sxm", "--kv-cache-memory-bytes", "-5GiB"], "--kv-cache-memory-bytes"),
     (["serve", "llama3.1:8b", "-H", "rtx4090", "--engine", "llamacpp", "--kv-cache-memory-bytes", "5GiB"], "vLLM option"),
+    # vLLM's pool options on a slot engine were silently ignored (the same slots as without them): fit's refusal
+    (["serve", "llama3.1:8b", "-H", "rtx4090", "--engine", "llamacpp", "--max-num-seqs", "4"], "--max-num-seqs is a vLLM"),
+    (["serve", "llama3.1:8b", "-H", "rtx4090", "--engine", "ollama", "--gpu-memory-utilization", "0.5"], "vLLM option"),
     (["cost", "-t", "1e9", "--price-in", "1"], "--price-out"),
     (["cost", "-t", "1e9", "--price-in", "-1", "--price-out", "2"], "--price-in"),
     (["cost", "-t", "1e9", "--price-in", "2", "--price-out", "nan"], "--price-out"),

@@ -21,24 +21,27 @@ from .types import ServePoint, ServeReport, ServeWorkload
 _MAX_SLOTS = 256  # beyond this llama-server's per-slot bookkeeping dominates; we do not extrapolate further
 
 
-def _request(engine: str, w: ServeWorkload, slots: int, ubatch: int | None = None) -> FitRequest:
-    """ubatch: --ubatch (llama.cpp's -ub, Ollama's num_batch), capped at the context as llama.cpp does
-    (n_ubatch = min(n_batch, n_ubatch), n_batch = min(n_ctx, n_batch): src/llama-context.cpp); None: the engine's."""
+def _request(engine: str, w: ServeWorkload, slots: int, asked: FitRequest | None = None) -> FitRequest:
+    """The request `fit --parallel slots` would size. asked: serve's options (None: the engine's defaults): the KV
+    cache type (-ctk/-ctv, OLLAMA_KV_CACHE_TYPE) and --ubatch (llama.cpp's -ub, Ollama's num_batch), capped at the
+    context as llama.cpp does (n_ubatch = min(n_batch, n_ubatch), n_batch = min(n_ctx, n_batch): src/llama-context.cpp)."""
     eng = engine_params(engine)
     per = w.prompt_tokens + w.output_tokens
     ctx = per if eng["parallel_multiplies_context"] else per * slots
     total = ctx * (slots if eng["parallel_multiplies_context"] else 1)
+    ubatch = asked.n_ubatch if asked is not None and asked.n_ubatch_given else None
     return FitRequest(context=ctx, engine=engine, n_parallel=slots,
+                      kv_cache_type=asked.kv_cache_type if asked is not None else "f16",
                       n_ubatch=int(eng["n_ubatch"]) if ubatch is None else min(ubatch, total),
                       n_ubatch_given=ubatch is not None, flash_attention=bool(eng["flash_attention"]))
 
 
 def _pick_quant(model: Model, machine: Machine, w: ServeWorkload, engine: str, quant: Quant | None,
-                ubatch: int | None = None) -> FitOption | None:
+                asked: FitRequest | None = None) -> FitOption | None:
     from ...engines import get_engine
     from ..fit import best_option
 
-    req = _request(engine, w, 1, ubatch)
+    req = _request(engine, w, 1, asked)
     if quant is not None:
         return evaluate(model, machine, req, quant)
     return best_option(model, machine, req, get_engine(engine).quants(), tiers=("gpu", "partial", "cpu"))
@@ -50,16 +53,17 @@ class SlotServer(PagedServer):
     was sized with, on top of the decode step."""
 
     def __init__(self, model: Model, machine: Machine, w: ServeWorkload, engine: str, opt: FitOption, slots: int,
-                 ubatch: int | None = None):
+                 asked: FitRequest | None = None):
         from ...engines import get_engine
 
-        budget = get_engine(engine).step_batch(_request(engine, w, slots, ubatch))
+        req = _request(engine, w, slots, asked)
+        budget = get_engine(engine).step_batch(req)
         super().__init__(model, opt.quant, machine, 1, w.prompt_tokens, w.output_tokens, budget, slots)
-        self.engine, self.w, self.ubatch = engine, w, ubatch
+        self.engine, self.w, self.asked = engine, w, asked
         s = opt.speed
         self.t1 = 1.0 / s.decode_tokens_per_s
         self.prefill = s.prefill_tokens_per_s or 0.0
-        work = token_work(model, opt.quant)
+        work = token_work(model, opt.quant, req.kv_cache_type)  # each slot's KV is read at its cache type
         dev = machine.devices[0] if machine.devices and opt.placement.gpu_layers else None
         eff = efficiency(dev.backend if dev else "cpu")
         bw = (dev.bandwidth_bytes_per_s if dev else machine.ram_bandwidth_bytes_per_s) or 1e11
@@ -82,14 +86,14 @@ class SlotServer(PagedServer):
     def _kv_bytes(self, running: int) -> int:
         from ..memory import kv_cache_bytes
 
-        kv_total, _ = kv_cache_bytes(self.model, _request(self.engine, self.w, running, self.ubatch))
+        kv_total, _ = kv_cache_bytes(self.model, _request(self.engine, self.w, running, self.asked))
         return kv_total // max(1, len(self.machine.devices))
 
 
 def _max_slots(model: Model, machine: Machine, w: ServeWorkload, engine: str, q: Quant, tier: str,
-               ubatch: int | None = None) -> int:
+               asked: FitRequest | None = None) -> int:
     def ok(n: int) -> bool:
-        return evaluate(model, machine, _request(engine, w, n, ubatch), q).placement.fit == tier
+        return evaluate(model, machine, _request(engine, w, n, asked), q).placement.fit == tier
 
     lo, hi = 1, _MAX_SLOTS
     while lo < hi:
@@ -108,19 +112,19 @@ def serve_slots(model: Model, machine: Machine, w: ServeWorkload, *, engine: str
 
         quant = get_engine(engine).quant(quant)
     ub = options.n_ubatch if options is not None and options.n_ubatch_given else None  # --ubatch
-    opt = _pick_quant(model, machine, w, engine, quant, ub)
+    opt = _pick_quant(model, machine, w, engine, quant, options)
     if opt is None or opt.placement.fit == "no" or not (opt.speed and opt.speed.decode_tokens_per_s):
         why = (opt.placement.note if opt else "") or "the model does not fit, or its speed is unknown"
         return ServeReport(model=model, machine=machine, engine=engine, quant=opt.quant.name if opt else None,
                            workload=w, fits=False, reason=why)
-    slots = _max_slots(model, machine, w, engine, opt.quant, opt.placement.fit, ub)
+    slots = _max_slots(model, machine, w, engine, opt.quant, opt.placement.fit, options)
     from ...engines import get_engine
 
     cap = get_engine(engine).slot_limit(model)  # e.g. Ollama's one-slot architectures (server/sched.go)
     capped = cap is not None and cap < slots
     slots = min(slots, cap) if cap is not None else slots
     server, slots, limits, points, top, rec = walk(
-        lambda n: SlotServer(model, machine, w, engine, opt, n, ub), slots,
+        lambda n: SlotServer(model, machine, w, engine, opt, n, options), slots,
         "kv_pool" if slots < _MAX_SLOTS and not capped else "max_num_seqs", concurrency, w)
     s = opt.speed
     kv1 = server.point(1).kv_bytes_per_gpu
@@ -138,7 +142,7 @@ def serve_slots(model: Model, machine: Machine, w: ServeWorkload, *, engine: str
             "prefill_tokens_per_s_alone": round(s.prefill_tokens_per_s or 0.0, 1),
             "n_ubatch": ub,  # --ubatch as given (None: the engine's); each slot count's command caps it at its -c
         },
-        command=evaluate(model, machine, _request(engine, w, (rec or top).running, ub), opt.quant).command or None,
+        command=evaluate(model, machine, _request(engine, w, (rec or top).running, options), opt.quant).command or None,
         warnings=(f"the model runs {opt.placement.fit} (not fully on GPU): batching helps little",)
         if opt.placement.fit != "gpu" else (),
     )
