@@ -96,3 +96,21 @@ def test_vllm_refuses_shared_indexer_layers_but_not_glm51():
 @pytest.mark.parametrize("name", ["zai-org/GLM-5.2", "zai-org/GLM-5.2-FP8", "glm-5.2", "glm-5.2:744b"])
 def test_hub_ids_and_names_resolve_offline(name):
     assert resolve(name).model.id == "glm-5.2:744b"
+
+
+def test_models_fits_on_vllm_leaves_out_the_layer_kinds_vllm_does_not_size():
+    # GLM-5.2's shared indexer layers and DeciLM's linear-attention blocks are refused by fit on vLLM (exit 2); the
+    # catalog-wide listing must leave them out rather than stop on the first one (it did: the docs/cli.md example
+    # `models --fits "2x rtx3090" --engine vllm` exited 2 on glm-5.2)
+    from selfhost_advisor.api import models_that_fit
+    from selfhost_advisor.engines import get_engine
+
+    vllm = get_engine("vllm")
+    assert not vllm.runs(get("glm-5.2")) and vllm.runs(get("glm-5.1"))
+    assert get_engine("llamacpp").runs(get("glm-5.2"))
+    from test_deci import _linear_block_config
+
+    assert not vllm.runs(model_from_config(_linear_block_config(), "x/linear"))
+    r = models_that_fit("2x rtx3090", engine="vllm", family="glm-5.1,glm-5.2")
+    ids = {m.model.id for m in r.models}
+    assert "glm-5.1:744b" in ids and "glm-5.2:744b" not in ids

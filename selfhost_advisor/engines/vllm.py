@@ -61,6 +61,12 @@ class Vllm(Engine):
             "above the model's derived maximum",
             f"give --context {model.max_context} or less (or set VLLM_ALLOW_LONG_MAX_MODEL_LEN=1, as vLLM says)")
 
+    def check_runs(self, model: Model, request_version: str = "") -> None:
+        from ..estimate.vllm import check_layers
+
+        super().check_runs(model, request_version)
+        check_layers(model)
+
     def check_request(self, model: Model, request: FitRequest, machine: Machine | None = None) -> None:
         from ..estimate.vllm import check_request
 

@@ -14,7 +14,7 @@ from functools import lru_cache
 
 from ..catalog.data import load
 from ..domain import Device, FitRequest, Machine, MemoryBreakdown, Model, Placement, Quant
-from ..errors import BadOptionError, UnknownModelError
+from ..errors import BadOptionError
 from ..record import record
 from . import vllm_groups, vllm_hybrid
 from .memory import caches_kv, indexer_bytes_per_token_fp8, uses_window
@@ -37,18 +37,26 @@ def kv_dtype_bytes(kv_cache_type: str) -> int:
     return 1 if kv_cache_type.lower().startswith("fp8") else _SIXTEEN_BIT
 
 
-def check_request(model: Model, request: FitRequest, n_gpus: int | None = None) -> None:
-    """Refuse what vLLM itself refuses: a utilisation outside (0, 1], a KV type it has no kernel for, a TP size
-    that does not divide the attention heads (vllm/config/parallel.py verify_with_model_config)."""
+def check_layers(model: Model) -> None:
+    """Refuse a layer kind vLLM (or our model of it) does not size, as NotSizedModelError, so `models --fits
+    --engine vllm` leaves the model out (Engine.runs) while fit / serve / cost say why (exit 2)."""
+    from ..errors import NotSizedModelError
+
     if "L" in model.layer_pattern:
         # vllm/model_executor/models/nemotron_nas.py builds DeciLMAttention for every block that is not no_op, with
         # num_attention_heads // n_heads_in_group KV heads: a replace_with_linear block (n_heads_in_group null) fails
-        raise UnknownModelError(f"{model.id}: vLLM's DeciLM implementation has no linear-attention blocks "
-                                "(replace_with_linear)", "size it with --engine llamacpp (GGUF) instead")
+        raise NotSizedModelError(f"{model.id}: vLLM's DeciLM implementation has no linear-attention blocks "
+                                 "(replace_with_linear)", "size it with --engine llamacpp (GGUF) instead")
     if model.dsa is not None and model.dsa.indexer_layers is not None:
         # GLM-5.2's shared-indexer layers: which layers vLLM gives an indexer cache is not read from its source yet
-        raise UnknownModelError(f"{model.id}: vLLM's indexer cache for shared DSA indexer layers is not modelled",
-                                "size it with --engine llamacpp (GGUF) instead")
+        raise NotSizedModelError(f"{model.id}: vLLM's indexer cache for shared DSA indexer layers is not modelled",
+                                 "size it with --engine llamacpp (GGUF) instead")
+
+
+def check_request(model: Model, request: FitRequest, n_gpus: int | None = None) -> None:
+    """Refuse what vLLM itself refuses: a utilisation outside (0, 1], a KV type it has no kernel for, a TP size
+    that does not divide the attention heads (vllm/config/parallel.py verify_with_model_config)."""
+    check_layers(model)
     util = request.gpu_memory_utilization
     if util is not None and not 0 < util <= 1:
         raise BadOptionError(f"--gpu-memory-utilization {util:g} is outside (0, 1]",
