@@ -136,8 +136,19 @@ def file_bytes(model, quant) -> int:
     return file_weights_bytes(model, quant) + metadata_bytes(model, tensors, sizes)
 
 
+_HELDOUT_CACHE: dict[Path, list[dict]] = {}
+
+
 def heldout_rows(path: Path = HELDOUT) -> list[dict]:
-    """Estimated weights vs real sizes of files outside the calibration set; `note` explains each known miss."""
+    """Estimated weights vs real sizes of files outside the calibration set; `note` explains each known miss.
+    Computed once per process and path (500 file estimates, ~1 s; several test files read them): each call gets
+    its own copies of the rows."""
+    if path not in _HELDOUT_CACHE:
+        _HELDOUT_CACHE[path] = _heldout_rows(path)
+    return [dict(r) for r in _HELDOUT_CACHE[path]]
+
+
+def _heldout_rows(path: Path) -> list[dict]:
     rows = []
     with open(path, newline="") as fh:
         for r in csv.DictReader(fh):
