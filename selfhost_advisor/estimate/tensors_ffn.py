@@ -27,12 +27,10 @@ def ffn_tensors(model: Model, i: int) -> list[Tensor]:
         return gemma4_ffn_tensors(model, i)
     if moe is None or not model.is_moe_layer(i):
         ff = model.intermediate_size
-        if model.arch in SINGLE_KIND_ARCHS:  # squared-ReLU MLP: no gate
+        if model.arch in SINGLE_KIND_ARCHS or model.arch in UNGATED_MLP_ARCHS:  # squared-ReLU / GELU MLP: no gate
             return [Tensor(p + "ffn_up.weight", (d, ff), i), Tensor(p + "ffn_down.weight", (ff, d), i)]
         if model.arch in FUSED_QKV_ARCHS:
             return [Tensor(p + "ffn_up.weight", (d, 2 * ff), i), Tensor(p + "ffn_down.weight", (ff, d), i)]
-        if model.arch in UNGATED_MLP_ARCHS:
-            return [Tensor(p + "ffn_up.weight", (d, ff), i), Tensor(p + "ffn_down.weight", (ff, d), i)]
         if model.arch in STARCODER2_ARCHS:  # non-gated MLP with biases
             return [Tensor(p + "ffn_up.weight", (d, ff), i), Tensor(p + "ffn_up.bias", (ff,), i),
                     Tensor(p + "ffn_down.weight", (ff, d), i), Tensor(p + "ffn_down.bias", (d,), i)]
