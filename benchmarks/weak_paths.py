@@ -51,7 +51,8 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 import fit_speed as F  # noqa: E402
 import weak_backends as W  # noqa: E402
 import weak_structures as S  # noqa: E402
-from selfhost_advisor.estimate.speed import _FLOAT_TYPES as FLOAT_TYPES, family  # noqa: E402
+from selfhost_advisor.estimate.kernel_path import FLOAT_TYPES  # noqa: E402
+from selfhost_advisor.estimate.speed import family  # noqa: E402
 
 BACKENDS = ("rocm", "vulkan")
 VK_MMQ_TYPES = frozenset({"Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q8_0", "MXFP4", "Q2_K", "Q3_K", "Q4_K", "Q5_K", "Q6_K"})

@@ -289,10 +289,10 @@ def _matrix_totals(r: Row, head: bool = True) -> dict[str, tuple[float, float]]:
 
 
 def _block_types(totals: dict[str, tuple[float, float]]) -> set[str]:
-    """The block-quantized types among `totals` (those a kernel rate applies to; speed.py's float set)."""
-    from selfhost_advisor.estimate.speed import _FLOAT_TYPES
+    """The block-quantized types among `totals` (those a kernel rate applies to; kernel_path.FLOAT_TYPES)."""
+    from selfhost_advisor.estimate.kernel_path import FLOAT_TYPES
 
-    return {ty for ty in totals if ty not in _FLOAT_TYPES}
+    return {ty for ty in totals if ty not in FLOAT_TYPES}
 
 
 def _inverse_efficiency(rows: list[Row]) -> float | None:

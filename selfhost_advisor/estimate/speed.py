@@ -297,7 +297,6 @@ def _kernel_excess(matrices: tuple[tuple[str, int, int], ...], eff: Efficiency, 
 
 # Decode counts as kernel-bound (said in the speed note and fit's text) when the kernels add this share of its time.
 KERNEL_BOUND = 0.1
-_FLOAT_TYPES = kernel_path.FLOAT_TYPES
 
 
 @lru_cache(maxsize=64)
@@ -311,7 +310,7 @@ def _rate_table(rates: tuple[tuple[str, float], ...]) -> tuple[dict[str, float],
 
 
 def _rate(ty: str, table: tuple[dict[str, float], float | None]) -> float | None:
-    if ty in _FLOAT_TYPES:
+    if ty in kernel_path.FLOAT_TYPES:
         return None
     return table[0].get(ty, table[1])
 
@@ -542,6 +541,7 @@ def _prefill_seconds_per_token(
                 return None
             eff = efficiency(d.backend, table)
             c = eff.compute_quant if work.quantized else eff.compute_f16
+            smc = sm_cycles_per_s(d)
             mats = work.layer_matrices[layer:layer + count]
             rules = _rocm_path_rules(d) if mats else None
             if rules:  # ROCm: the peak of each type's kernel path, and the matmuls' memory traffic
@@ -551,12 +551,12 @@ def _prefill_seconds_per_token(
                 # CUDA MMQ: the weight and activation tiles stream from memory while other blocks compute; the
                 # slower of the two binds (roofline), which on a low-bandwidth part (GB10: 273 GB/s) is memory.
                 # Attention (its own flash-attention kernels) and the per-layer work come after, not overlapped.
-                matmul = sum(work.layer_flops[layer:layer + count]) / (c * flops)
-                matmul += _unpack_seconds(mats, eff, sm_cycles_per_s(d), 0)
-                rest = (sum(per_layer[layer:layer + count]) - sum(work.layer_flops[layer:layer + count])) / (c * flops)
+                matmul_flops = sum(work.layer_flops[layer:layer + count])
+                matmul = matmul_flops / (c * flops) + _unpack_seconds(mats, eff, smc, 0)
+                rest = (sum(per_layer[layer:layer + count]) - matmul_flops) / (c * flops)  # attention
                 total += max(matmul, mmq_traffic_seconds(d, mats)) + rest
-                total += _unpack_seconds((), eff, sm_cycles_per_s(d), count)
-            total += _expert_tile_seconds(model, work, layer, count, n_ubatch, eff, c * flops, sm_cycles_per_s(d),
+                total += _unpack_seconds((), eff, smc, count)
+            total += _expert_tile_seconds(model, work, layer, count, n_ubatch, eff, c * flops, smc,
                                           eff.bandwidth * d.bandwidth_bytes_per_s if d.bandwidth_bytes_per_s else None)
             layer += count
     if placement.cpu_moe_layers and work.layer_expert_bytes and devices and not devices[0].unified:
