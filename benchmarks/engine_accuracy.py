@@ -137,6 +137,26 @@ def graph_estimates() -> list[dict]:
             for r in load("engine_logs").get("cudagraph_estimates", [])]
 
 
+PREVIOUS_GRAPH_GIB = 0.75  # the constant before session 11 (engines.yaml history), scored beside the current one
+
+
+def graph_constant() -> dict:
+    """The graph constant as the median of the seen estimate logs, scored on the held-out ones beside the previous
+    0.75 GiB: median absolute error in GiB (what moves the KV pool) and relative. Negative logged estimates (free
+    memory rose during the profiling capture) are not scored."""
+    rows = [r for r in graph_estimates() if r["estimate_gib"] > 0]
+    seen = [r["estimate_gib"] for r in rows if not r["holdout"]]
+    held = [r["estimate_gib"] for r in rows if r["holdout"]]
+    ours = rows[0]["ours_gib"]
+
+    def score(c: float) -> dict:
+        return {"abs_gib": statistics.median(abs(c - x) for x in held),
+                "rel": statistics.median(abs(c - x) / x for x in held)}
+
+    return {"seen_median_gib": statistics.median(seen), "n_seen": len(seen), "n_held": len(held),
+            "ours_gib": ours, "ours": score(ours), "previous": score(PREVIOUS_GRAPH_GIB)}
+
+
 _SIZES = [1, 2, 4] + list(range(8, 256, 8)) + list(range(256, 513, 16))  # vLLM's default capture list up to 512
 
 
@@ -224,13 +244,18 @@ def main() -> int:
                         print(f"{eng} {q:13} {k:8} n={s['n']:2}  median |err| {s['median']:5.2f} GiB  max {s['max']:5.2f} GiB")
                     else:
                         print(f"{eng} {q:13} {k:8} n={s['n']:2}  median |err| {s['median']:6.1%}  max {s['max']:6.1%}")
-    ge = graph_estimates()
+    ge = [r for r in graph_estimates() if r["estimate_gib"] > 0]  # negative logged estimates are not scored
     for label, grp in (("seen", [r for r in ge if not r["holdout"]]), ("holdout", [r for r in ge if r["holdout"]])):
         if grp:
             errs = [abs(r["err"]) for r in grp]
             logged = ", ".join(f"{r['estimate_gib']:.2f}" for r in grp)
             print(f"vllm graphs_estimate {label:8} n={len(grp):2}  median |err| {statistics.median(errs):6.1%}  max "
                   f"{max(errs):6.1%}  (ours {grp[0]['ours_gib']:.2f} GiB; logged {logged})")
+    gc = graph_constant()
+    print(f"vllm graphs_constant: ours {gc['ours_gib']:.2f} GiB (median of {gc['n_seen']} seen logs "
+          f"{gc['seen_median_gib']:.2f}); held out n={gc['n_held']}: median |err| {gc['ours']['abs_gib']:.2f} GiB "
+          f"({gc['ours']['rel']:.0%}), the previous {PREVIOUS_GRAPH_GIB:.2f} GiB {gc['previous']['abs_gib']:.2f} GiB "
+          f"({gc['previous']['rel']:.0%})")
     law = graph_layer_law()
     held = [r for r in law["rows"] if r["holdout"]]
     if held:
