@@ -113,6 +113,8 @@ def rows() -> list[dict]:
                  else "held out")
         if r.get("after"):  # read after the formula was written: no less held out, reported apart
             group += " (read after)"
+        if r.get("s11"):  # recorded before the ROCm / Vulkan / CPU MoE rules (session 11, docs/methodology.md 5c-weak)
+            group = ("dense " if r.get("dense") else "") + "held out (s11)"
         if r.get("spark"):  # recorded before the sm_12x prefill derivation (issue 16) was looked at
             group = ("dense " if r.get("dense") else "") + "held out (spark)"
         row = {"hardware": r["hardware"], "backend": r["backend"], "model": r["model"], "quant": r["quant"],
