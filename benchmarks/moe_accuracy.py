@@ -104,10 +104,14 @@ def rows() -> list[dict]:
     also with the padding of their own simulated routing (`own_routing_error_pct`)."""
     from selfhost_advisor.catalog.models import get as get_model
 
+    from selfhost_advisor.estimate.moe_backends import at_build
+
     out = []
     for r in published_rows() + device_rows():
         args = (r["model"], r["quant"], r["test"], r["machine"], int(r.get("n_ubatch", 512)))
-        p = predict(*args)
+        build = _build_number(r.get("build"))
+        with at_build(build):  # the row's llama.cpp build picks the MoE tile rule where the path changed
+            p = predict(*args)
         kind = "prefill" if r["test"].startswith("pp") else "decode"
         group = ("dense anchor" if r.get("dense") else "seen (H200, synthetic)" if r.get("seen")
                  else "held out")
@@ -115,6 +119,8 @@ def rows() -> list[dict]:
             group += " (read after)"
         if r.get("s11"):  # recorded before the ROCm / Vulkan / CPU MoE rules (session 11, docs/methodology.md 5c-weak)
             group = ("dense " if r.get("dense") else "") + "held out (s11)"
+            if not r.get("dense") and _before_rule(r["machine"], build):
+                group += " older path"  # a build before the family's MoE tile path: not modelled, reported apart
         if r.get("spark"):  # recorded before the sm_12x prefill derivation (issue 16) was looked at
             group = ("dense " if r.get("dense") else "") + "held out (spark)"
         row = {"hardware": r["hardware"], "backend": r["backend"], "model": r["model"], "quant": r["quant"],
@@ -126,6 +132,27 @@ def rows() -> list[dict]:
             row.update(own_routing_padding=pad, own_routing_error_pct=100.0 * (own / r["tokens_per_s"] - 1))
         out.append(row)
     return out
+
+
+def _build_number(build: str | None) -> int | None:
+    """'2aa45ef9e (7423)' -> 7423; None where the row names no build number."""
+    import re
+
+    m = re.search(r"\((\d+)\)", str(build or ""))
+    return int(m.group(1)) if m else None
+
+
+def _before_rule(machine, build: int | None) -> bool:
+    """Whether the device's MoE tile rule exists for the newest llama.cpp but not at `build` (data/speed.yaml
+    moe_tiles `since_build`): the row ran an older kernel path."""
+    from selfhost_advisor.estimate.moe_backends import at_build, resolve
+    from selfhost_advisor.estimate.speed import _speed_data, efficiency
+
+    d = machine.devices[0]
+    rule = (_speed_data().get("moe_tiles") or {}).get(efficiency(d.backend).family)
+    with at_build(build):
+        then = resolve(rule, d)
+    return resolve(rule, d) is not None and then is None
 
 
 def summary(rs: list[dict]) -> dict:

@@ -494,14 +494,15 @@ def _last_used(placement: Placement, n_devices: int) -> int:
 
 
 def _expert_tile_seconds(model: Model, work: TokenWork, layer: int, count: int, n_tokens: int, eff: Efficiency,
-                         flops: float, cycles_per_s: float | None, bandwidth: float | None) -> float:
+                         flops: float, cycles_per_s: float | None, bandwidth: float | None,
+                         device: Device | None = None) -> float:
     """Prefill seconds per token that an MoE model's expert matmuls add on a GPU beyond their active share: the empty
     columns of their tiles (estimate/moe_tiles.py), (padding - 1) x what the dense terms charge the expert matrices;
     and never less than streaming every expert tensor once per micro-batch (a micro-batch routes tokens to nearly
     every expert), at the family's decode streaming rate."""
     if model.moe is None or not work.layer_expert_matrices:
         return 0.0
-    pad = _padding(n_tokens, model.moe.experts, model.moe.active, eff.family)
+    pad = _padding(n_tokens, model.moe.experts, model.moe.active, eff.family, device)
     mats = work.layer_expert_matrices[layer:layer + count]
     matmul = sum(_per_layer(mats, lambda m: float(sum(2 * w for _, w, _ in m)))) / flops
     unpack = _unpack_seconds(mats, eff, cycles_per_s, 0)  # count 0: no per-layer term, the matrices only
@@ -511,11 +512,13 @@ def _expert_tile_seconds(model: Model, work: TokenWork, layer: int, count: int, 
     return max(pad * base, stream) - base if pad > 1.0 else 0.0
 
 
-def _padding(n_tokens: int, n_expert: int, n_used: int, fam: str) -> float:
-    """Tile padding of the expert matmuls for a micro-batch of n_tokens (data/speed.yaml moe_tiles; 1.0 elsewhere)."""
+def _padding(n_tokens: int, n_expert: int, n_used: int, fam: str, device: Device | None = None) -> float:
+    """Tile padding of the expert matmuls for a micro-batch of n_tokens (data/speed.yaml moe_tiles; 1.0 elsewhere;
+    ROCm and Vulkan rules resolved per device by estimate/moe_backends.py)."""
+    from .moe_backends import resolve
     from .moe_tiles import padding
 
-    return padding(n_tokens, n_expert, n_used, (_speed_data().get("moe_tiles") or {}).get(fam))
+    return padding(n_tokens, n_expert, n_used, resolve((_speed_data().get("moe_tiles") or {}).get(fam), device))
 
 
 def _prefill_seconds_per_token(
@@ -557,7 +560,8 @@ def _prefill_seconds_per_token(
                 total += max(matmul, mmq_traffic_seconds(d, mats)) + rest
                 total += _unpack_seconds((), eff, smc, count)
             total += _expert_tile_seconds(model, work, layer, count, n_ubatch, eff, c * flops, smc,
-                                          eff.bandwidth * d.bandwidth_bytes_per_s if d.bandwidth_bytes_per_s else None)
+                                          eff.bandwidth * d.bandwidth_bytes_per_s if d.bandwidth_bytes_per_s else None,
+                                          d)
             layer += count
     if placement.cpu_moe_layers and work.layer_expert_bytes and devices and not devices[0].unified:
         # --n-cpu-moe: the experts kept in RAM are copied to the GPU for each micro-batch (op offload).

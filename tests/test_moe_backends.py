@@ -1,0 +1,65 @@
+"""MoE expert tiles on ROCm and Vulkan (estimate/moe_backends.py, data/speed.yaml moe_tiles rocm / vulkan,
+docs/methodology.md 5c-weak): which tile width each device gets, by architecture, vendor and llama.cpp build."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+from selfhost_advisor.catalog import hw_names
+from selfhost_advisor.catalog.hardware import machine_from_profile
+from selfhost_advisor.estimate.moe_backends import at_build, resolve
+from selfhost_advisor.estimate.moe_tiles import padding
+from selfhost_advisor.estimate.speed import _speed_data
+from selfhost_advisor.record import replace
+
+ROOT = Path(__file__).resolve().parents[1]
+TILES = _speed_data()["moe_tiles"]
+
+
+def _device(name: str, backend: str):
+    return replace(machine_from_profile(hw_names.resolve(name), 1).devices[0], backend=backend)
+
+
+def _pad(rule):  # Qwen3-30B-A3B: 128 experts, 8 used, one 512-token micro-batch
+    return padding(512, 128, 8, rule)
+
+
+def test_vulkan_amd_has_no_large_id_shader_so_its_tiles_are_64_wide_and_nvidia_gets_128():
+    amd = resolve(TILES["vulkan"], _device("ryzen ai max+ 395 128gb", "vulkan"))
+    nvidia = resolve(TILES["vulkan"], _device("rtx 4090", "vulkan"))
+    assert amd["widths"] == [32, 64] and nvidia["widths"][-1] == 128
+    # 32 tokens per expert on average: half of a 64-wide tile, a quarter of a 128-wide one
+    assert _pad(amd) == pytest.approx(2.0, abs=0.05)
+    assert _pad(nvidia) == pytest.approx(4.0, abs=0.05)
+    # below 33 tokens the small (32-wide) shader runs; up to 8 tokens the mat-vec kernel (no tiles)
+    assert padding(8, 128, 8, amd) == 1.0
+    assert padding(32, 128, 8, amd) == pytest.approx(padding(32, 128, 8, {**amd, "widths": [64]}) / 2)
+
+
+def test_rocm_rdna35_runs_tiles_only_since_the_wmma_mmq_build_and_rdna3_sizes_them_to_the_expert_mean():
+    halo = _device("ryzen ai max+ 395 128gb", "rocm")
+    assert _pad(resolve(TILES["rocm"], halo)) == pytest.approx(4.0, abs=0.05)  # newest build: batch rule, J = 128
+    with at_build(7423):
+        assert resolve(TILES["rocm"], halo)["choose_against"] == "batch"
+    with at_build(7034):  # before PR 17576: the per-expert hipBLAS path, no tile rule
+        assert resolve(TILES["rocm"], halo) is None
+    rdna3 = resolve(TILES["rocm"], _device("rx 7900 xtx", "rocm"))
+    assert rdna3["choose_against"] == "expert_mean"
+    assert 1.3 < _pad(rdna3) < 1.6  # J = 32 for a mean of 32 tokens per expert; about half get a second tile
+    cdna = resolve(TILES["rocm"], _device("mi300x", "rocm"))
+    assert cdna["choose_against"] == "batch" and _pad(cdna) == pytest.approx(4.0, abs=0.05)
+
+
+def test_strix_halo_moe_prefill_follows_the_tiles_on_held_out_rows():
+    """Held out (benchmarks/published/llamabench_moe.yaml `s11`, recorded before the rule): Qwen3-Coder-30B-A3B Q4_K_M
+    on Strix Halo ROCm build 7423 prefills at 1195 t/s; the active-share estimate said 2531 (+112%)."""
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import moe_accuracy
+
+    rows = [r for r in moe_accuracy.rows() if r["group"] == "held out (s11)" and r["kind"] == "prefill"]
+    coder = next(r for r in rows if r["backend"] == "rocm" and r["model"] == "qwen3-coder:30b")
+    assert abs(coder["error_pct"]) < 25
+    old = [r for r in moe_accuracy.rows() if r["group"] == "held out (s11) older path"]
+    assert old and all(r["backend"] == "rocm" for r in old)  # build 6735 rows: reported apart, not modelled
