@@ -476,7 +476,8 @@ def _fit_families(rows: list[Row], device: list[Row], prior: dict | None,
             inv = _inverse_efficiency([r for r in pre if not _is_quant(r)])
             unpack["compute_efficiency_f16_all_in"] = round(1.0 / inv, 4) if inv else None
         else:
-            comp = {q: _inverse_efficiency([r for r in pre if _is_quant(r) == q]) for q in (False, True)}
+            # a row counts towards the share its prediction uses (Metal M3+: quantized weights at the 16-bit one)
+            comp = {q: _inverse_efficiency([r for r in pre if _uses_quant_share(r) == q]) for q in (False, True)}
         if comp[False] is None:
             comp[False] = comp[True]
         if comp[True] is None:
@@ -601,6 +602,14 @@ def _clock_hz(r: Row) -> float:
 
 def _is_quant(r: Row) -> bool:
     return r.quant.upper() not in ("F16", "BF16", "F32")
+
+
+def _uses_quant_share(r: Row) -> bool:
+    """Whether a prefill row is predicted with the quantized compute share: quantized weights, except on a GPU that
+    unpacks them beside its FMAs (Metal M3+, estimate/metal_path.py), which reaches the 16-bit share."""
+    from selfhost_advisor.estimate.metal_path import dequant_overlapped
+
+    return _is_quant(r) and not (r.machine.devices and dequant_overlapped(r.machine.devices[0]))
 
 
 def _hw_family(r: Row) -> str:

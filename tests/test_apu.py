@@ -80,9 +80,11 @@ def test_dgx_spark_fp16_is_nvidias_fp4_claim_over_sparsity_and_precision():
 
 
 def test_m5_configurations_decode_from_bandwidth_and_prefill_from_the_neural_accelerator_rate():
-    """hmc-tech's 10-core M5: FP16 8.91 TFLOPS (tensor, FP16 accumulate) at 1740 MHz = 512 FLOP/clk per core, twice
-    its SIMD FP32 rate (4.45); Zakharko measured 1024 on the A19's Neural Accelerators (tzakharko.github.io), so this
-    is the lower of the two sourced rates (docs/methodology.md §4c). The M5 Max scales by its cores."""
+    """The 10-core M5's listed FP16 is its Neural Accelerators' peak: 1024 FLOP/clk per core (Zakharko's A19
+    microbenchmarks; Apple's "over 4x" an M4 core's 256) x 1.74 GHz (hmc-tech) = 17.8 TFLOPS; its shader ALUs keep a
+    quarter of it (data/speed.yaml metal_tensor). Prefill: the multiply-adds at the accelerators' peak, the rest of
+    what M1-M4 lose at the shader rate (docs/methodology.md 5e), so an M5 prefills faster than an M4 at the same
+    efficiency would on its ALUs alone, and slower than its accelerators' peak would allow."""
     from selfhost_advisor.catalog.models import get
     from selfhost_advisor.catalog.quants import get_quant
     from selfhost_advisor.domain import FitRequest
@@ -90,13 +92,17 @@ def test_m5_configurations_decode_from_bandwidth_and_prefill_from_the_neural_acc
 
     p = get_profile("m5 32gb")
     assert (p.bandwidth_bytes_per_s, p.raw["gpu_cores"]) == (153 * 10**9, 10)
-    assert p.fp16_flops == pytest.approx(8.91e12) and p.fp16_flops / 10 / 1.74e9 == pytest.approx(512, rel=0.01)
+    assert p.fp16_flops / 10 / 1.74e9 == pytest.approx(1024, rel=0.01)
     assert get_profile("m5 max 128gb").fp16_flops == pytest.approx(4 * p.fp16_flops)
-    sp = fit(get("llama3.1:8b"), machine_from_profile(p, 1), FitRequest(context=4096), (get_quant("Q4_K_M"),)).options[0].speed
+    req = FitRequest(context=4096)
+    sp = fit(get("llama3.1:8b"), machine_from_profile(p, 1), req, (get_quant("Q4_K_M"),)).options[0].speed
     assert sp.prefill_tokens_per_s and 0 < sp.decode_tokens_per_s < 153e9 / 4.5e9
-    m4 = fit(get("llama3.1:8b"), machine_from_profile(get_profile("m4 32gb"), 1), FitRequest(context=4096),
+    m4 = fit(get("llama3.1:8b"), machine_from_profile(get_profile("m4 32gb"), 1), req,
              (get_quant("Q4_K_M"),)).options[0].speed
-    assert sp.prefill_tokens_per_s > 2 * m4.prefill_tokens_per_s  # 8.91 vs 3.76 TFLOPS
+    # M4 10-core: 3.76 TFLOPS on its ALUs; an M5's ALUs alone (4.45) would give ~1.2x, its accelerators at the fitted
+    # efficiency 4.7x; the split lands between
+    ratio = sp.prefill_tokens_per_s / m4.prefill_tokens_per_s
+    assert 1.5 < ratio < 4.7 * 0.75, ratio
 
 
 @pytest.mark.parametrize("typed, err, text", [

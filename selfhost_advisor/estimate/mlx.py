@@ -24,6 +24,7 @@ from functools import lru_cache
 from ..catalog.data import load
 from ..domain import FitOption, FitRequest, Machine, MemoryBreakdown, Model, Placement, Quant, Speed
 from ..errors import UnknownQuantError
+from . import metal_path
 from .memory import uses_window
 from .tensors import build_tensors
 
@@ -187,7 +188,10 @@ def prefill_tokens_per_s(model: Model, quant: Quant, machine: Machine, depth: in
                 if t.n_dims >= 2 and t.name != "token_embd.weight")
     flops += sum(_attention_flops(model, i, depth) for i in range(model.n_layers))
     eff = efficiency("metal")
-    return (eff.compute_f16 if quant.name.lower() == "bf16" else eff.compute_quant) * dev.fp16_flops / flops
+    # the Metal rules by GPU generation (estimate/metal_path.py): M3+ unpack beside the FMAs, M5+ multiply on the
+    # Neural Accelerators
+    c = metal_path.compute_efficiency(eff, dev, quant.name.lower() != "bf16")
+    return 1.0 / metal_path.matmul_seconds(flops, c, dev.fp16_flops, dev)
 
 
 def _speed(model: Model, quant: Quant, machine: Machine, request: FitRequest, read_w: tuple[int, ...],

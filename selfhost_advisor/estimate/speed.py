@@ -25,7 +25,7 @@ from ..record import record
 from .cpu_kernels import cpu_isa, decode_seconds as _cpu_decode_seconds, prefill_seconds as _cpu_prefill_seconds
 from .cpu_kernels import kernel_seconds as _cpu_kernel_seconds, vector_flops
 from .encoder import embeds_only
-from . import kernel_path
+from . import kernel_path, metal_path
 from .memory import kv_bytes_per_cell, layer_kv_bytes_per_cell, uses_window, weights
 
 # One set of factors per llama.cpp backend: each backend has its own kernels (HIP, Vulkan shaders, SYCL), whatever
@@ -543,7 +543,7 @@ def _prefill_seconds_per_token(
             if not flops:
                 return None
             eff = efficiency(d.backend, table)
-            c = eff.compute_quant if work.quantized else eff.compute_f16
+            c = metal_path.compute_efficiency(eff, d, work.quantized)  # Metal M3+: unpacking beside the FMAs
             smc = sm_cycles_per_s(d)
             mats = work.layer_matrices[layer:layer + count]
             rules = _rocm_path_rules(d) if mats else None
@@ -555,8 +555,8 @@ def _prefill_seconds_per_token(
                 # slower of the two binds (roofline), which on a low-bandwidth part (GB10: 273 GB/s) is memory.
                 # Attention (its own flash-attention kernels) and the per-layer work come after, not overlapped.
                 matmul_flops = sum(work.layer_flops[layer:layer + count])
-                matmul = matmul_flops / (c * flops) + _unpack_seconds(mats, eff, smc, 0)
-                rest = (sum(per_layer[layer:layer + count]) - matmul_flops) / (c * flops)  # attention
+                matmul = metal_path.matmul_seconds(matmul_flops, c, flops, d) + _unpack_seconds(mats, eff, smc, 0)
+                rest = (sum(per_layer[layer:layer + count]) - matmul_flops) / (c * metal_path.simd_flops(d, flops))
                 total += max(matmul, mmq_traffic_seconds(d, mats)) + rest
                 total += _unpack_seconds((), eff, smc, count)
             total += _expert_tile_seconds(model, work, layer, count, n_ubatch, eff, c * flops, smc,

@@ -1,0 +1,76 @@
+"""Metal prefill: which Apple GPUs hide the dequantization of quantized weights (docs/methodology.md 5e;
+data/speed.yaml `metal_dequant_overlap`).
+
+Why: llama.cpp's Metal matmul (kernel_mul_mm, ggml/src/ggml-metal/ggml-metal.metal) unpacks each 32-wide slice of a
+weight tile with `dequantize_func` (integer shifts and masks, a scale multiply) into threadgroup memory, then runs
+`simdgroup_multiply_accumulate` on it, all on the same shader ALUs. On M1 and M2 an integer instruction takes an issue
+slot an FMA would have used, so quantized prefill reaches a lower share of the FP16 peak than 16-bit weights do (the
+calibration's quantized/F16 pp512 ratio: median 0.89, at most 0.93, on 13 M1/M2 configurations). From the M3 on
+(Apple GPU family 9), the shader core issues integer, FP32 and FP16 instructions in parallel (Apple's M3/A17 Pro GPU tech talk, 2023-11), and the
+same ratio is 0.96-0.97 (M3 Pro, M3 Max): the unpacking runs beside the FMAs, and quantized weights reach the 16-bit
+efficiency. One rule by GPU generation, not a factor per chip.
+"""
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from ..catalog.data import load
+from ..domain import Device
+
+_PROFILE = re.compile(r"^m(\d+)(?:-|$)")  # profile ids: m3-max-128gb, m4-16gb, m5-10c-16gb
+_NAME = re.compile(r"\bM(\d+)\b")  # a probed Mac without a profile: "Apple M3 Max"
+
+
+@lru_cache(maxsize=1)
+def _rule() -> dict:
+    return load("speed").get("metal_dequant_overlap") or {}
+
+
+def apple_generation(device: Device) -> int | None:
+    """The M-series generation of an Apple GPU (3 for an M3 Max), from its profile id, else its name; else None."""
+    if device.vendor != "apple":
+        return None
+    m = _PROFILE.match(device.matched_profile or "") or _NAME.search(device.name or "")
+    return int(m.group(1)) if m else None
+
+
+def dequant_overlapped(device: Device) -> bool:
+    """True where a Metal GPU unpacks quantized weights beside its FMAs (M3 and later)."""
+    gen = apple_generation(device) if device.backend == "metal" else None
+    return gen is not None and gen >= int(_rule().get("min_generation", 10**6))
+
+
+def compute_efficiency(eff, device: Device, quantized: bool) -> float:
+    """The prefill efficiency a device's matmuls reach: 16-bit weights, or quantized weights where unpacking them
+    overlaps the FMAs (Metal, M3+), use the 16-bit share; other quantized weights the quantized share."""
+    return eff.compute_f16 if not quantized or dequant_overlapped(device) else eff.compute_quant
+
+
+# --- M5: the GPU's Neural Accelerators (data/speed.yaml `metal_tensor`)
+
+@lru_cache(maxsize=1)
+def _tensor_rule() -> dict:
+    return load("speed").get("metal_tensor") or {}
+
+
+def tensor_units(device: Device) -> bool:
+    """True where llama.cpp's Metal matmuls run on the GPU cores' matrix units through Metal 4's tensor API (M5+)."""
+    gen = apple_generation(device) if device.backend == "metal" else None
+    return gen is not None and gen >= int(_tensor_rule().get("min_generation", 10**6))
+
+
+def simd_flops(device: Device, peak: float) -> float:
+    """The FP16 rate of the shader ALUs: the listed peak, or on M5+ (whose listed peak is the Neural Accelerators')
+    that peak x simd_share (256 of 1024 FLOP/clk per core)."""
+    return peak * float(_tensor_rule()["simd_share"]) if tensor_units(device) else peak
+
+
+def matmul_seconds(flops: float, efficiency: float, peak: float, device: Device) -> float:
+    """Seconds for `flops` of matmul. Elsewhere FLOPs / (efficiency x peak). With the tensor API (kernel_mul_mm under
+    GGML_METAL_HAS_TENSOR) the multiply-adds move to the matrix units at their peak, while what the fitted efficiency
+    loses on M1-M4 (unpacking weight tiles into threadgroup memory, loads, barriers) stays on the shader ALUs at their
+    rate: FLOPs / peak + FLOPs x (1/efficiency - 1) / SIMD rate."""
+    if not tensor_units(device):
+        return flops / (efficiency * peak)
+    return flops / peak + flops * (1.0 / efficiency - 1.0) / simd_flops(device, peak)
