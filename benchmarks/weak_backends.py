@@ -46,12 +46,13 @@ def size_class(model_id: str) -> str:
     return "<4B" if params < 4e9 else ("4-20B" if params < 20e9 else ">20B")
 
 
-def rows_report(fit=None, only: set[str] | None = None) -> list[dict]:
+def rows_report(fit=None, only: set[str] | None = None, shipped_table=None) -> list[dict]:
     """Every weak-backend row (the calibration file's and PUBLISHED's) with its shipped-fit error and its
     leave-one-hardware-out error: the fit redone without every row of that GPU, then asked for it. PUBLISHED's Metal
     rows and the blind ones (`in_fit: false`; in no fit) get the shipped fit's error as both, except blind rows of a
     GPU whose other rows are in the fit: the fit without that GPU predicts them. `fit` (default
-    fit_speed.fit) lets a test refit another way; `only` (hardware names) reports those GPUs' rows alone."""
+    fit_speed.fit) lets a test refit another way; `only` (hardware names) reports those GPUs' rows alone;
+    `shipped_table` stands in for data/speed.yaml's factors (a test scoring an earlier model)."""
     fit = fit or (lambda rows: fit_speed.fit_families(rows, WEAK))
     fit_rows = fit_speed.fit_rows()
     weak_fit = [r for r in fit_rows if family(r.backend) in WEAK]
@@ -62,7 +63,7 @@ def rows_report(fit=None, only: set[str] | None = None) -> list[dict]:
     for r in weak_fit + outside:
         if only is not None and r.hardware not in only:
             continue
-        shipped = fit_speed.predict(r) / r.measured - 1
+        shipped = fit_speed.predict(r, shipped_table) / r.measured - 1
         if family(r.backend) == "metal" or (r.blind and r.gpu not in fitted_gpus):  # no fit saw this GPU
             oos = shipped
         else:  # a row in the fit, or a blind row of a GPU that has others there: the fit without that GPU

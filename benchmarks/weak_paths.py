@@ -32,7 +32,9 @@ prompt token (estimate/kernel_path.py), "traffic=1" at coefficient 1 (derived, n
 with each type on a dp4a part at the dp4a peak x its CUDA MMQ unpacking rate over Q4_0's. Order of writing: kpath
 first (scored: Vulkan's blind median worse), then traffic (written after the baseline's residuals, Strix Halo's above
 all, were seen), then traffic=1, then kpath_dp4a_type (after the RX 6800 K-quant rows were seen at +110..+135%).
-SHIPPED (ROCm only; Vulkan keeps `flops`): kpath_dp4a_type + traffic=1.
+SHIPPED (ROCm only; Vulkan keeps `flops`): kpath_dp4a_type + traffic=1, the fifth pass's model. Session 11 changed the
+shipped ROCm prefill (build-dated paths, MMQ's scale epilogue: docs/methodology.md 5b-rocm); this script stays the
+record of the fifth pass, and tests compare it with the estimator inside kernel_path.fifth_pass().
 """
 from __future__ import annotations
 

@@ -66,6 +66,7 @@ class Row:
     source: str = "calibration"  # or "device": our own runs (benchmarks/device/); "published": PUBLISHED's rows
     held_out: bool = False  # a PUBLISHED row that was held out of every fit until scored once (methodology 5b)
     blind: bool = False  # a PUBLISHED row marked `in_fit: false`: its GPU is kept out of every fit (methodology 5b)
+    build_date: str | None = None  # the llama.cpp build's date (ROCm rows): the kernel paths it ran (kernel_path)
 
     @property
     def gpu(self) -> str:
@@ -111,7 +112,7 @@ def published_rows(path: Path = PUBLISHED) -> list[Row]:
         cached = int(test.split("@d")[1]) if "@d" in test else 0
         rows.append(Row(r["hardware"], r["backend"], resolve(r["model"]).model.id, r["quant"], test,
                         float(r["tokens_per_s"]), m, 1, cached, "published", bool(r["held_out"]),
-                        not r.get("in_fit", True)))
+                        not r.get("in_fit", True), r.get("build_date")))
     return rows
 
 
@@ -231,8 +232,11 @@ def _placement(row: Row) -> Placement:
 
 
 def predict(row: Row, table=None) -> float:
-    sp = estimate_speed(get_model(row.model_id), get_quant(row.quant), _placement(row), row.machine,
-                        decode_depth=row.depth, prefill_depth=row.depth, table=table)
+    from selfhost_advisor.estimate.kernel_path import at_build
+
+    with at_build(row.build_date):  # the kernel paths of the row's llama.cpp build (ROCm; latest when not stated)
+        sp = estimate_speed(get_model(row.model_id), get_quant(row.quant), _placement(row), row.machine,
+                            decode_depth=row.depth, prefill_depth=row.depth, table=table)
     return sp.prefill_tokens_per_s if row.kind == PROMPT else sp.decode_tokens_per_s
 
 
@@ -249,11 +253,18 @@ def _seconds(row: Row, table) -> float:
     return 1.0 / predict(row, table)
 
 
-@lru_cache(maxsize=None)
 def _unit_seconds(row: Row, term: str) -> float:
     """Seconds per token of `row` with one term of the model at unit coefficient and the others off (the fits'
-    features): the same for every refit, so computed once per row (the leave-one-out refits call them thousands of
+    features): the same for every refit, so computed once per row and model variant (kernel_path.mode: the record
+    scripts score the fifth pass's ROCm prefill in the same process; the leave-one-out refits call them thousands of
     times)."""
+    from selfhost_advisor.estimate import kernel_path
+
+    return _unit_seconds_in(row, term, kernel_path.mode())
+
+
+@lru_cache(maxsize=None)
+def _unit_seconds_in(row: Row, term: str, mode: tuple) -> float:
     from selfhost_advisor.estimate.speed import mmq_traffic_off
 
     with mmq_traffic_off():  # the CUDA traffic floor is a max(), no linear feature: derived, not fitted

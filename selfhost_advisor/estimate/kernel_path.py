@@ -1,5 +1,5 @@
-"""Prefill on ROCm by the kernel path llama.cpp takes per GPU architecture and GGML type, and the memory traffic of
-tiled matmuls (docs/methodology.md 5b, "Fifth pass"; data/speed.yaml `rocm_prefill_path`).
+"""Prefill on ROCm by the kernel path llama.cpp takes per GPU architecture, GGML type and build, and the memory traffic
+of tiled matmuls (docs/methodology.md 5b, "Fifth pass" and 5b-rocm; data/speed.yaml `rocm_prefill_path`).
 
 Why: one compute efficiency per backend over one FLOPS figure per GPU cannot follow which unit does the multiply.
 ggml-cuda, compiled by HIP, runs a quantized matmul of a 512-token micro-batch either as MMQ (int8 dot products on
@@ -7,6 +7,9 @@ the matrix units, or dp4a on the vector lanes) or dequantizes the weights to FP1
 in ggml/src/ggml-cuda/mmq.cu; amd_mfma_available = CDNA, amd_wmma_available = RDNA 3/4 in common.cuh). And a tiled
 matmul reads each weight tile once per tile of tokens and each token's activations once per tile of weight rows, so
 a GPU whose memory is slow for its matrix rate (Strix Halo: 256 GB/s for 59 TFLOPS) waits on memory in prefill too.
+Session 11: which path ran depends on the build (RDNA 3 had no WMMA MMQ before December 2025; CDNA no MFMA MMQ before
+July 2025): at_build replays data/speed.yaml rocm_prefill_path.path_history up to a benchmark row's build date. And MMQ's
+scale epilogue runs on the vector lanes, which caps it below the listed MFMA rate of CDNA 3 (int8_peak).
 """
 from __future__ import annotations
 
@@ -23,6 +26,8 @@ FLOAT_TYPES = frozenset({"F64", "F32", "F16", "BF16", "I8", "I16", "I32", "I64"}
 _ARCH_BY_PREFIX = {"ryzen-ai-max": "RDNA 3.5"}
 _TABLE_TWIN = {"mi300x": "radeon-instinct-mi300x"}
 _OFF: list[bool] = []
+_FIFTH: list[bool] = []  # the model as the fifth pass shipped it: latest paths only, no vector-lane terms
+_BUILD: list[str] = []  # the date of the llama.cpp build a prediction is for (YYYY-MM[-DD]); the latest when empty
 
 
 @contextmanager
@@ -38,6 +43,37 @@ def listed_peak_only():
 
 def enabled() -> bool:
     return not _OFF
+
+
+@contextmanager
+def fifth_pass():
+    """Within it, ROCm prefill is the fifth pass's (session 10): every row at the latest build's paths, the dp4a peak
+    scaled per type, no MMQ unpacking, per-layer or dequantization terms (benchmarks/weak_paths.py keeps that record)."""
+    _FIFTH.append(True)
+    try:
+        yield
+    finally:
+        _FIFTH.pop()
+
+
+@contextmanager
+def at_build(date: str | None):
+    """Within it, the kernel paths are those of a llama.cpp build of `date` ("2025-04", "2026-01-06"; None: the
+    latest), as data/speed.yaml rocm_prefill_path.path_history dates each change of ggml_cuda_should_use_mmq."""
+    _BUILD.append(str(date) if date else "")
+    try:
+        yield
+    finally:
+        _BUILD.pop()
+
+
+def _build_date() -> str:
+    return _BUILD[-1] if _BUILD and _BUILD[-1] and not _FIFTH else "9999"
+
+
+def mode() -> tuple[bool, bool]:
+    """Which model is on (listed_peak_only, fifth_pass): scripts/fit_speed.py keys its per-row caches by it."""
+    return bool(_OFF), bool(_FIFTH)
 
 
 @lru_cache(maxsize=256)
@@ -71,37 +107,94 @@ def vector_lanes(device: Device) -> float | None:
 
 
 def rocm_path(arch: str, ggml_type: str, rules: dict) -> str:
-    """'mmq' or 'blas': what ggml-cuda under HIP runs for a matmul of this type at a 512-token micro-batch.
+    """'mmq' or 'blas': what ggml-cuda under HIP runs for a matmul of this type at a 512-token micro-batch, in the build
+    of at_build's date (the latest by default).
 
-    CDNA 3: MMQ on MFMA for every type. CDNA 1/2: MMQ only for the legacy types (Q4_0, Q4_1, Q5_0, Q5_1), the rest
-    dequantized for rocBLAS above 128/256 tokens. RDNA 3/3.5: MMQ on WMMA except Q2_K and Q6_K (hipBLAS above
-    128/256 tokens). RDNA 4: MMQ always. Everything else with dp4a (RDNA 2, GCN 5.1) and RDNA 1: MMQ."""
-    if arch.startswith("CDNA"):
-        return "mmq" if arch.startswith("CDNA 3") or ggml_type in rules.get("cdna12_mmq_types", ()) else "blas"
-    if arch.startswith("RDNA 3"):
-        return "blas" if ggml_type in rules.get("rdna3_blas_types", ()) else "mmq"
-    return "mmq"
+    Latest: CDNA 3 MMQ on MFMA for every type; CDNA 1/2 MMQ only for the legacy types (Q4_0, Q4_1, Q5_0, Q5_1), the
+    rest dequantized for rocBLAS; RDNA 3/3.5 MMQ on WMMA except Q2_K and Q6_K (hipBLAS above 128/256 tokens); RDNA 4
+    MMQ always; everything else (RDNA 1/2, GCN 5.1) MMQ on dp4a. Earlier builds: rules.path_history, each change from
+    the author date of its llama.cpp commit (RDNA 3 ran hipBLAS until PR #17576, 2025-12-05; CDNA hipBLAS from PR
+    #10498 / #11831 until the MFMA MMQ of PRs #14624 / #14949, 2025-07)."""
+    if _FIFTH:
+        if arch.startswith("CDNA"):
+            return "mmq" if arch.startswith("CDNA 3") or ggml_type in rules.get("cdna12_mmq_types", ()) else "blas"
+        if arch.startswith("RDNA 3"):
+            return "blas" if ggml_type in rules.get("rdna3_blas_types", ()) else "mmq"
+        return "mmq"
+    return _history(arch, ggml_type, rules)[0]
 
 
-def int8_peak(device: Device, arch: str, fp16: float, rules: dict) -> float:
-    """Peak of MMQ's int8 dot products: the spec table's int8 rate (matrix units: 2x FP16 on CDNA 3 and RDNA 4, equal
-    on CDNA 1/2 and RDNA 3), else on dp4a parts (RDNA 2, GCN 5.1) v_dot4_i32_i8: 4 MACs = 8 ops per lane per clock,
-    else (RDNA 3.5 APUs: WMMA int8 = FP16; RDNA 1 has no dot4) the FP16 rate."""
+def mmq_on_matrix_units(arch: str, ggml_type: str, rules: dict) -> bool:
+    """Whether MMQ multiplies on the matrix units (MFMA on CDNA, WMMA on RDNA 3/4) in the build of at_build's date:
+    before the MFMA/WMMA MMQ of PRs #14624 / #14949 / #17156 / #17576 it ran on the dp4a lanes."""
+    if _FIFTH:
+        return arch not in rules.get("dp4a_architectures", ())
+    return _history(arch, ggml_type, rules)[1]
+
+
+def _history(arch: str, ggml_type: str, rules: dict) -> tuple[str, bool]:
+    """(path, on matrix units) after replaying rules.path_history up to the build date: RDNA 3/3.5 start on hipBLAS
+    (`cc < CC_RDNA3 || ne11 < MMQ_DP4A_MAX_BATCH_SIZE`, llama.cpp 2024), every other architecture on dp4a MMQ."""
+    when = _build_date()
+    path, matrix = ("blas" if arch.startswith("RDNA 3") else "mmq"), False
+    for change in rules.get("path_history", ()):
+        if str(change["from"]) > when or not any(arch.startswith(a) for a in change["arch"]):
+            continue
+        if change.get("types") and ggml_type not in change["types"]:
+            continue
+        path = str(change["path"])
+        matrix = matrix or bool(change.get("matrix"))
+    return path, matrix
+
+
+def int8_peak(device: Device, arch: str, fp16: float, rules: dict, matrix: bool = True) -> float:
+    """Peak of MMQ's int8 dot products: on the matrix units the spec table's int8 rate (2x FP16 on CDNA 3 and RDNA 4,
+    equal on CDNA 1/2 and RDNA 3; RDNA 3.5 APUs, no table row: WMMA int8 = the FP16 rate); on the vector lanes (RDNA 2,
+    GCN 5.1, and CDNA/RDNA 3/4 builds before their matrix-unit MMQ) v_dot4_i32_i8: 4 MACs = 8 ops per lane per clock;
+    else (RDNA 1, GCN 5.0: no dot4) the FP16 rate. Then (not within fifth_pass) the scale epilogue of every 32-deep
+    block product, rules.epilogue_lane_ops_per_64_ops lane-instructions per 64 int8 ops: on the lanes that multiply in
+    series with the products, beside matrix units a cap of 64 / that x lane_ops_per_s (the slower pipeline binds)."""
     spec = _spec(device.matched_profile or "")
-    if spec.get("int8_tops"):
-        return float(spec["int8_tops"]) * 1e12
-    if arch in rules.get("dp4a_architectures", ()) and spec.get("shaders") and spec.get("boost_clock_mhz"):
-        return float(spec["shaders"]) * float(rules["dp4a_ops_per_lane_per_clock"]) * float(spec["boost_clock_mhz"]) * 1e6
-    return fp16
+    dot4 = arch in rules.get("dp4a_architectures", ()) or arch.startswith(("CDNA", "RDNA 3", "RDNA 4"))
+    on_lanes = (not matrix and dot4) if not _FIFTH else arch in rules.get("dp4a_architectures", ())
+    if on_lanes and spec.get("shaders") and spec.get("boost_clock_mhz"):
+        peak = float(spec["shaders"]) * float(rules["dp4a_ops_per_lane_per_clock"]) * float(spec["boost_clock_mhz"]) * 1e6
+    elif spec.get("int8_tops"):
+        peak = float(spec["int8_tops"]) * 1e12
+    else:
+        peak = fp16
+    epilogue = float(rules.get("epilogue_lane_ops_per_64_ops") or 0.0)
+    lanes = lane_ops_per_s(device)
+    if _FIFTH or not epilogue or not lanes:
+        return peak
+    cap = 64.0 / epilogue * lanes  # data/speed.yaml rocm_prefill_path: 1,365 int8 ops per CU per clock
+    if not matrix:
+        return 1.0 / (1.0 / peak + 1.0 / cap)
+    return min(peak, cap)
+
+
+def lane_ops_per_s(device: Device) -> float | None:
+    """Vector lane-instructions per second of an AMD GPU: its lanes (vector_lanes) x boost clock (the spec table's, else
+    its profile's: data/apu.yaml for Strix Halo); None where either is unknown."""
+    lanes = vector_lanes(device)
+    pid = device.matched_profile or ""
+    mhz = _spec(pid).get("boost_clock_mhz")
+    if not mhz and pid:
+        from ..catalog.hardware import profile_by_id
+
+        p = profile_by_id(pid)
+        mhz = p.raw.get("boost_clock_mhz") if p is not None else None
+    return float(lanes) * float(mhz) * 1e6 if lanes and mhz else None
 
 
 def path_scale(device: Device, layers: tuple, fp16: float, rules: dict,
                unpack_rate: Callable[[str], float | None]) -> float:
     """The factor on a ROCm device's FLOPs time (at its listed FP16 peak) for the kernel path of each type: sum over
-    types of weight share x FP16 peak / path peak (1.0 where the architecture is unknown). On dp4a parts the lanes
-    that multiply also unpack each weight tile, so a type runs at the dp4a peak x its MMQ unpacking rate over the
-    reference type's (`unpack_rate`: the CUDA family's per-type rates, data/speed.yaml mmq_weight_tokens_per_sm_cycle:
-    Q4_0 654, Q3_K 310 ...)."""
+    types of weight share x FP16 peak / path peak (1.0 where the architecture is unknown). Float weights and the types
+    dequantized for hipBLAS run at the FP16 peak; MMQ types at int8_peak of the units they multiply on. On the dp4a
+    lanes the lanes that multiply also unpack, so a type runs at that peak x its MMQ unpacking rate over the reference
+    type's (`unpack_rate`: the CUDA family's per-type rates, data/speed.yaml mmq_weight_tokens_per_sm_cycle: Q4_0
+    654, Q3_K 310 ...; fifth pass)."""
     arch = architecture(device)
     if not arch:
         return 1.0
@@ -112,16 +205,15 @@ def path_scale(device: Device, layers: tuple, fp16: float, rules: dict,
     total = sum(totals.values())
     if not total:
         return 1.0
-    peak8 = int8_peak(device, arch, fp16, rules)
-    dp4a = arch in rules.get("dp4a_architectures", ())
     ref = unpack_rate(str(rules.get("dp4a_rate_reference", "Q4_0")))
     scale = 0.0
     for ty, n in totals.items():
         peak = fp16
         if ty not in FLOAT_TYPES and rocm_path(arch, ty, rules) == "mmq":
-            peak = peak8
+            matrix = mmq_on_matrix_units(arch, ty, rules)
+            peak = int8_peak(device, arch, fp16, rules, matrix)
             mine = unpack_rate(ty)
-            if dp4a and ref and mine:
+            if not matrix and ref and mine:
                 peak *= min(1.0, mine / ref)
         scale += n / total * fp16 / peak
     return scale
@@ -136,3 +228,5 @@ def traffic_seconds(device: Device, layers: tuple, rules: dict) -> float:
         return 0.0
     nbytes = sum(b + n for mats in layers for _, n, b in mats)
     return nbytes / tile / float(device.bandwidth_bytes_per_s)
+
+
