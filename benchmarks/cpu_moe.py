@@ -48,11 +48,17 @@ def _flags() -> tuple[str, ...]:
                                                                     "avx512_vnni"))
 
 
+# the one-thread memchr read stream of this machine with the same llama.cpp the same day: 13.8-14.5 GB/s in the
+# decode rows of benchmarks/cpu_kernels.jsonl (probe/hostrate.py); one thread, so it is also the whole host's stream
+THREAD_STREAM = 14.0e9
+
+
 def host(clock_hz: float, flags: tuple[str, ...]) -> Machine:
     """One thread of this machine at the measured clock (the rows are per CPU-second of one thread)."""
     return Machine(name="this machine, 1 thread", devices=(), ram_bytes=24 * 2**30,
-                   ram_bandwidth_bytes_per_s=int(20e9), cpu=CpuInfo(name="probe", flags=flags), source="probe",
-                   cpu_clock_hz=clock_hz, cpu_threads=1, cpu_thread_bandwidth_bytes_per_s=int(10e9))
+                   ram_bandwidth_bytes_per_s=int(THREAD_STREAM), cpu=CpuInfo(name="probe", flags=flags),
+                   source="probe", cpu_clock_hz=clock_hz, cpu_threads=1,
+                   cpu_thread_bandwidth_bytes_per_s=int(THREAD_STREAM))
 
 
 def predict(row: dict) -> float:

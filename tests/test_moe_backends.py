@@ -63,3 +63,27 @@ def test_strix_halo_moe_prefill_follows_the_tiles_on_held_out_rows():
     assert abs(coder["error_pct"]) < 25
     old = [r for r in moe_accuracy.rows() if r["group"] == "held out (s11) older path"]
     assert old and all(r["backend"] == "rocm" for r in old)  # build 6735 rows: reported apart, not modelled
+
+
+def test_cpu_moe_experts_run_at_the_decode_kernels_rate_and_dense_models_are_unchanged():
+    """ggml-cpu runs MUL_MAT_ID one token column at a time (vec_dot / repacked gemv): an MoE file's prefill on a
+    clocked CPU is charged the decode kernels' rate for its experts, a dense file is not touched."""
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import cpu_moe
+
+    rows = {(r["model"], r["quant"]): r for r in cpu_moe.report()}
+    dense = rows[("qwen2.5:0.5b", "Q4_0")]
+    assert abs(dense["error_pct"]) < 15  # the anchor: the dense CPU model on the same run
+    moe = [r for r in rows.values() if r["moe"]]
+    assert len(moe) == 3
+    # held out (benchmarks/cpu_moe.jsonl, recorded before the rule): the active-share estimate was +61% to +67%
+    assert all(abs(r["error_pct"]) < 45 for r in moe)
+    from selfhost_advisor.catalog.models import get
+    from selfhost_advisor.catalog.quants import get_quant
+    from selfhost_advisor.estimate.moe_backends import cpu_expert_seconds
+    from selfhost_advisor.estimate.speed import token_work
+
+    w = token_work(get("olmoe:7b"), get_quant("Q4_0"))
+    m = cpu_moe.host(3.0e9, tuple(dense["flags"]))
+    small, big = (cpu_expert_seconds(w.layer_expert_matrices, w.layer_expert_bytes, n, m, 14e9) for n in (64, 512))
+    assert small > big > 0  # the experts' one read per micro-batch is shared by more tokens in a bigger batch

@@ -66,3 +66,27 @@ def _key(select_by: str | None, device: Device | None) -> str:
     if select_by == "vendor":
         return str(device.vendor or "")
     return ""
+
+
+def cpu_expert_seconds(expert_layers: tuple, expert_bytes, n_tokens: int, machine, bandwidth: float) -> float:
+    """Seconds per prompt token that an MoE model's routed experts add on a clocked CPU beyond the dense prompt rate.
+
+    ggml-cpu runs MUL_MAT_ID one token column at a time: ggml_compute_forward_mul_mat_id (ggml-cpu.c) calls `vec_dot`
+    per row and token in 16 x 16 blocks of each expert, and the repacked types (repack.cpp forward_mul_mat_id) call
+    `gemv` per token, where the dense matmul runs llamafile's tinyBLAS or the repacked `gemm` over several tokens at
+    once. Those are the decode dot kernels, so the expert matrices' active share runs at the decode kernels' rate
+    (data/speed.yaml cpu_decode) instead of the prompt GEMMs' (cpu_prefill); and each expert's rows come from RAM once
+    per micro-batch (a batch routes tokens to nearly every expert), streamed and then multiplied by the same thread as
+    in decode (cpu_kernels.decode_seconds). Returns that time less what cpu_kernels.prefill_seconds already charges the
+    expert matrices; 0.0 when the host's clock is unknown.
+    """
+    from .cpu_kernels import _FLOAT_TYPES, decode_seconds, kernel_seconds, prefill_isa, prefill_rates, vector_flops
+
+    vf = vector_flops(machine)
+    if not vf or not expert_layers:
+        return 0.0
+    rates, median, float_rate = prefill_rates(prefill_isa(machine))
+    active = [(ty, n) for mats in expert_layers for ty, n, _ in mats]
+    charged = sum(2.0 * n / ((float_rate if ty in _FLOAT_TYPES else rates.get(ty, median)) * vf) for ty, n in active)
+    streamed = float(sum(expert_bytes)) / max(1, n_tokens)
+    return max(0.0, decode_seconds(streamed, kernel_seconds(active, machine), machine, bandwidth) - charged)

@@ -571,6 +571,11 @@ def _prefill_seconds_per_token(
         rest_flops = sum(per_layer[layer:])
         attention = sum(_attention_flops(model, i, depth) for i in range(layer, n))
         clocked = _cpu_prefill_seconds(work.layer_matrices[layer:], attention, machine) if work.layer_matrices else None
+        if clocked is not None and model.moe is not None and work.layer_expert_matrices:
+            from .moe_backends import cpu_expert_seconds  # MUL_MAT_ID on the CPU: the decode kernels (5c-weak)
+
+            clocked += cpu_expert_seconds(work.layer_expert_matrices[layer:], work.layer_expert_bytes[layer:], n_ubatch,
+                                          machine, cpu_eff.bandwidth * _host_bandwidth(machine))
         on_cpu = clocked if clocked is not None else rest_flops / (cpu_c * _host_flops(machine))
         if devices and not devices[0].unified and _device_flops(devices[0]):
             # llama.cpp offloads the matmuls of CPU-resident layers to the GPU for large batches: pay the copy.
