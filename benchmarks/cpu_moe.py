@@ -64,12 +64,14 @@ def host(clock_hz: float, flags: tuple[str, ...]) -> Machine:
 def predict(row: dict) -> float:
     model = get(row["model"])
     pl = Placement("cpu", 0, model.n_layers + 1, 0, 0)
+    decode = row.get("test", "").startswith("tg")
     sp = estimate_speed(model, get_quant(row["quant"]), pl, host(row["clock_hz"], tuple(row["flags"])),
-                        prefill_depth=row["tokens"] // 2, n_ubatch=row["tokens"])
-    return sp.prefill_tokens_per_s
+                        prefill_depth=row["tokens"] // 2, n_ubatch=max(1, row["tokens"]),
+                        decode_depth=row["tokens"] // 2)
+    return sp.decode_tokens_per_s if decode else sp.prefill_tokens_per_s
 
 
-def measure(bench: str, out: str | None, tokens: int) -> int:
+def measure(bench: str, out: str | None, tokens: int, decode: bool = False) -> int:
     from cpu_kernels import _cpu_seconds
     from selfhost_advisor.probe.hostrate import core_clock_hz
 
@@ -81,12 +83,14 @@ def measure(bench: str, out: str | None, tokens: int) -> int:
                             str(gguf)], check=True, stdout=subprocess.DEVNULL)
             clock0 = core_clock_hz() or 0.0
             load = os.getloadavg()[0]
-            cpu1, _ = _cpu_seconds([bench, "-m", str(gguf), "-t", "1", "-p", str(tokens), "-n", "0", "-r", "1"])
-            cpu4, test = _cpu_seconds([bench, "-m", str(gguf), "-t", "1", "-p", str(tokens), "-n", "0", "-r", "4"])
+            args = ["-p", str(tokens), "-n", "0"] if not decode else ["-p", "0", "-n", str(tokens)]
+            cpu1, _ = _cpu_seconds([bench, "-m", str(gguf), "-t", "1", *args, "-r", "1"])
+            cpu4, test = _cpu_seconds([bench, "-m", str(gguf), "-t", "1", *args, "-r", "4"])
             clock = max(clock0, core_clock_hz() or 0.0)
             gguf.unlink()
             row = {"model": model, "quant": quant, "moe": get(model).moe is not None, "tokens": tokens,
-                   "load": load, "clock_hz": clock, "flags": list(_flags()), "pp_wall": test["avg_ts"],
+                   "test": f"{'tg' if decode else 'pp'}{tokens}", "load": load, "clock_hz": clock,
+                   "flags": list(_flags()), "pp_wall": test["avg_ts"],
                    "pp_per_cpu_s": 3 * tokens / (cpu4 - cpu1), "build_commit": test.get("build_commit")}
             rows.append(row)
             print(json.dumps(row), flush=True)
@@ -109,18 +113,20 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--llama-bench", dest="bench")
     ap.add_argument("--out")
     ap.add_argument("--tokens", type=int, default=64)
+    ap.add_argument("--decode", action="store_true", help="time tgN (one thread, per CPU-second) instead of ppN")
     ap.add_argument("--report", nargs="?", const=str(ROWS))
     a = ap.parse_args(argv)
     if a.bench:
-        return measure(a.bench, a.out, a.tokens)
+        return measure(a.bench, a.out, a.tokens, a.decode)
     rs = report(Path(a.report or ROWS))
     for r in rs:
-        print(f"  {'MoE  ' if r['moe'] else 'dense'} {r['model']:18s} {r['quant']:6s} pp{r['tokens']} 1 thread at "
+        print(f"  {'MoE  ' if r['moe'] else 'dense'} {r['model']:18s} {r['quant']:6s} {r.get('test', 'pp64')} 1 thread at "
               f"{r['clock_hz'] / 1e9:.2f} GHz: measured {r['pp_per_cpu_s']:7.1f} per CPU-second, predicted "
               f"{r['predicted']:7.1f} ({r['error_pct']:+.1f}%)")
-    moe = [abs(r["error_pct"]) for r in rs if r["moe"]]
-    if moe:
-        print(f"MoE rows: {len(moe)}, median |error| {statistics.median(moe):.1f}%")
+    for kind in ("pp", "tg"):
+        moe = [abs(r["error_pct"]) for r in rs if r["moe"] and r.get("test", "pp").startswith(kind)]
+        if moe:
+            print(f"MoE {kind} rows: {len(moe)}, median |error| {statistics.median(moe):.1f}%")
     return 0
 
 
