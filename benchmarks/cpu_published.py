@@ -1,10 +1,11 @@
 """The clocked CPU model against published mainline llama-bench rows it was not derived from
-(benchmarks/published/llamabench_cpu.yaml, written before the 256-bit kernel rates were measured; docs/methodology.md 4e).
+(benchmarks/published/llamabench_cpu.yaml; docs/methodology.md 4e).
 
-Usage: python benchmarks/cpu_published.py [--json]
-Each row is predicted on a host of its threads and ISA flags at its chip's stated maximum clock (and base clock where
-given): the rows do not say the clock under load, so the ratio at the maximum is a lower bound on the model's error
-for a host that ran slower.
+Usage: python benchmarks/cpu_published.py [--json] [--session11]
+Each row is predicted on a host of its threads, ISA flags and (session 11 rows) theoretical memory bandwidth, at its
+chip's stated maximum clock and, where given, its base clock: the rows do not say the clock under load. The session 11
+rows (those with `mem_gbps`) are built as a user names such a box, `--hardware "custom:cores=...,clock=...,simd=...,
+bandwidth=..."` (catalog/custom_cpu.py), when that parser exists; pp rows score prefill, tg rows decode.
 """
 from __future__ import annotations
 
@@ -20,57 +21,112 @@ sys.path.insert(0, str(ROOT))
 from selfhost_advisor.catalog.models import get  # noqa: E402
 from selfhost_advisor.catalog.quants import get_quant  # noqa: E402
 from selfhost_advisor.domain import CpuInfo, Machine, Placement  # noqa: E402
-from selfhost_advisor.estimate.cpu_kernels import prefill_isa  # noqa: E402
+from selfhost_advisor.estimate.cpu_kernels import cpu_isa, prefill_isa  # noqa: E402
 from selfhost_advisor.estimate.speed import estimate_speed  # noqa: E402
 
 ROWS = ROOT / "benchmarks" / "published" / "llamabench_cpu.yaml"
 # py-cpuinfo's names for the row's ISA flags
-FLAGS = {"avx2": ("avx2", "fma"), "avx_vnni": ("avx_vnni",), "avx512": ("avx512f", "avx512bw", "avx512_vnni")}
+FLAGS = {"avx2": ("avx2", "fma"), "avx_vnni": ("avx_vnni",), "avx512": ("avx512f", "avx512bw", "avx512_vnni"),
+         "neon": ("neon", "asimd"), "dotprod": ("dotprod", "asimddp"), "i8mm": ("i8mm",)}
 
 
 def host(row: dict, clock_hz: float) -> Machine:
+    """The row's host as the clocked model sees it. Rows without `mem_gbps` (written before session 11) keep the
+    fixed 50 GB/s / 20 GB/s streams they were scored with (their prefill does not read them)."""
     flags = tuple(f for name in row["flags"] for f in FLAGS[name])
+    if row.get("mem_gbps"):
+        custom = _custom_machine(row, clock_hz)
+        if custom is not None:
+            return custom
+        return Machine(name=row["cpu"], devices=(), ram_bytes=64 * 2**30,
+                       ram_bandwidth_bytes_per_s=int(float(row["mem_gbps"]) * 1e9),
+                       cpu=CpuInfo(name=row["cpu"], flags=flags), source="profile", cpu_clock_hz=clock_hz,
+                       cpu_threads=int(row["threads"]))
     return Machine(name=row["cpu"], devices=(), ram_bytes=64 * 2**30, ram_bandwidth_bytes_per_s=int(50e9),
                    cpu=CpuInfo(name=row["cpu"], flags=flags), source="probe", cpu_clock_hz=clock_hz,
                    cpu_threads=int(row["threads"]), cpu_thread_bandwidth_bytes_per_s=int(20e9))
 
 
+SIMD = {"avx2": "avx2", "avx_vnni": "avx_vnni", "avx512": "avx512", "neon": "neon", "dotprod": "neon",
+        "i8mm": "neon_i8mm"}
+
+
+def spec(row: dict, clock_hz: float) -> str:
+    """The `--hardware custom:...` string a user would type for the row's host."""
+    simd = "avx2"
+    for f in row["flags"]:  # the row's best ISA level
+        simd = {"avx2": simd, "avx_vnni": "avx_vnni" if simd == "avx2" else simd, "avx512": "avx512",
+                "neon": "neon", "dotprod": "neon", "i8mm": "neon_i8mm"}[f] if f != "avx2" else simd
+    return (f"custom:cores={row['threads']},clock={clock_hz / 1e9:.3f}GHz,simd={simd},ram=64GB,"
+            f"bandwidth={row['mem_gbps']}GB/s")
+
+
+def _custom_machine(row: dict, clock_hz: float) -> Machine | None:
+    try:
+        from selfhost_advisor.catalog.custom_cpu import parse_custom_cpu
+    except ImportError:
+        return None
+    return parse_custom_cpu(spec(row, clock_hz))
+
+
 def predict(row: dict, clock_hz: float) -> float:
-    """pp tokens/s of the row's test (ppN: N prompt tokens, average depth N / 2) on its host at `clock_hz`."""
+    """ppN: prompt tokens/s at average depth N / 2; tgN: decode tokens/s at depth N / 2."""
     model = get(row["model"])
-    n = int(row["test"][2:])
+    test = row["test"]
+    n = int(test[2:])
     pl = Placement("cpu", 0, model.n_layers + 1, 0, 0)
-    return estimate_speed(model, get_quant(row["quant"]), pl, host(row, clock_hz),
-                          prefill_depth=n // 2).prefill_tokens_per_s
+    s = estimate_speed(model, get_quant(row["quant"]), pl, host(row, clock_hz), prefill_depth=n // 2,
+                       decode_depth=n // 2)
+    return s.prefill_tokens_per_s if test.startswith("pp") else s.decode_tokens_per_s
 
 
-def report() -> list[dict]:
+def report(session11: bool | None = None) -> list[dict]:
+    """One dict per row; session11=True: only the rows with `mem_gbps`, False: only the earlier ones, None: all."""
     import yaml
 
     out = []
     for r in yaml.safe_load(ROWS.read_text())["rows"]:
+        if session11 is not None and bool(r.get("mem_gbps")) != session11:
+            continue
         at_max = predict(r, r["clock_ghz"] * 1e9)
         at_base = predict(r, r["base_clock_ghz"] * 1e9) if r.get("base_clock_ghz") else None
+        h = host(r, 1e9)
         out.append({"cpu": r["cpu"], "threads": r["threads"], "model": r["model"], "quant": r["quant"],
-                    "test": r["test"], "measured": r["tokens_per_s"], "isa": prefill_isa(host(r, 1e9)),
+                    "test": r["test"], "measured": r["tokens_per_s"],
+                    "isa": prefill_isa(h) if r["test"].startswith("pp") else cpu_isa(h),
                     "ours_at_max_clock": at_max, "ratio_at_max_clock": at_max / r["tokens_per_s"],
-                    "ratio_at_base_clock": at_base / r["tokens_per_s"] if at_base else None, "url": r["url"]})
+                    "ratio_at_base_clock": at_base / r["tokens_per_s"] if at_base else None, "url": r["url"],
+                    "session11": bool(r.get("mem_gbps"))})
+    return out
+
+
+def summary(rows: list[dict]) -> dict:
+    """Median |error| (at the stated maximum clock) for prompt and decode rows, and their median ratios."""
+    out = {}
+    for kind in ("pp", "tg"):
+        sel = [r["ratio_at_max_clock"] for r in rows if r["test"].startswith(kind)]
+        if sel:
+            out[kind] = {"rows": len(sel), "median_ratio": statistics.median(sel),
+                         "median_abs_error": statistics.median(abs(x - 1) for x in sel)}
     return out
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--json", action="store_true")
+    ap.add_argument("--session11", action="store_true", help="only the session 11 rows (with the memory named)")
     args = ap.parse_args()
-    rows = report()
+    rows = report(True if args.session11 else None)
     if args.json:
-        print(json.dumps(rows, indent=2))
+        print(json.dumps({"rows": rows, "summary": summary(rows)}, indent=2))
         return 0
     for r in rows:
         base = f" (base clock {r['ratio_at_base_clock']:.2f})" if r["ratio_at_base_clock"] else ""
-        print(f"{r['cpu'][:22]:22} {r['threads']:3d}t {r['isa']:8} {r['model']:12} {r['quant']:6} {r['test']:6} "
+        print(f"{r['cpu'][:26]:26} {r['threads']:3d}t {r['isa']:9} {r['model']:14} {r['quant']:6} {r['test']:6} "
               f"measured {r['measured']:7.2f}  ours {r['ours_at_max_clock']:7.2f}  ratio {r['ratio_at_max_clock']:.2f}{base}")
-    print(f"median ratio at the stated maximum clock: {statistics.median(r['ratio_at_max_clock'] for r in rows):.2f}")
+    for kind, s in summary(rows).items():
+        print(f"{kind}: {s['rows']} rows, median ratio {s['median_ratio']:.2f}, median |error| "
+              f"{s['median_abs_error'] * 100:.1f}% (at the stated maximum clock)")
     return 0
 
 

@@ -331,6 +331,7 @@ class Machine:
     cpu_clock_hz: float | None = None
     cpu_threads: int | None = None
     cpu_thread_bandwidth_bytes_per_s: int | None = None  # one thread's read stream (probe/hostrate.py)
+    cpu_flops_per_cycle: int | None = None  # FP32 FLOP per cycle of one core, where stated (custom CPU spec)
     ram_source: str = ""  # "free": ram_bytes was cut to the RAM available now (--memory free); "" the whole RAM
     busy_load: float | None = None  # live probe: the 1-minute load average when other work already kept a core busy
 

@@ -67,9 +67,14 @@ def parse_pairs(spec: str) -> dict[str, str]:
 def custom_profile(fields: dict, spec: str) -> tuple[Profile, int]:
     """(profile, count) from key -> value (strings from the inline form, or YAML/JSON scalars)."""
     fields = {str(k).lower(): v for k, v in fields.items()}
+    from .custom_cpu import cpu_profile, is_cpu_spec
+
+    if is_cpu_spec(fields):  # cores and no vram: a CPU-only box (catalog/custom_cpu.py)
+        return cpu_profile(fields, spec), 1
     unknown = sorted(set(fields) - set(REQUIRED) - set(OPTIONAL))
     if unknown:
-        raise _bad(spec, f"unknown key {unknown[0]!r}; keys: {', '.join(REQUIRED + OPTIONAL)}")
+        raise _bad(spec, f"unknown key {unknown[0]!r}; keys: {', '.join(REQUIRED + OPTIONAL)} (a CPU-only box: "
+                         "cores, clock, simd, ram, bandwidth)")
     for key in REQUIRED:
         if fields.get(key) in (None, ""):
             raise _bad(spec, f"{key} is missing")

@@ -159,6 +159,10 @@ def machine_from_profile(profile: Profile, count: int = 1, ram_bytes: int | None
     if interconnect:
         label += f" {interconnect}"
     if profile.kind == "cpu":
+        if custom and profile.raw.get("cpu_cores"):  # custom:cores=...: the clocked CPU path
+            from .custom_cpu import cpu_machine
+
+            return cpu_machine(profile, label, ram_bytes)
         return Machine(
             name=label, devices=(), ram_bytes=ram_bytes or profile.memory_bytes, cpu_name=profile.name,
             ram_bandwidth_bytes_per_s=profile.bandwidth_bytes_per_s, source="profile", cpu_flops=profile.fp16_flops,

@@ -1,0 +1,139 @@
+"""A CPU-only box from its spec sheet: `custom:cores=16,clock=4.5GHz,simd=avx512,ram=64GB,channels=2,mts=5600`.
+
+Why: llama.cpp's CPU backend is timed by the kernels' rate per cycle (estimate/cpu_kernels.py), which needs the
+threads, the clock under load, the SIMD level and the RAM's bandwidth; a spec sheet states all four, and so a box
+nobody has probed (a server to buy, a friend's desktop) can be named without a profile. Keys (the same in a YAML or
+JSON file given to --hardware):
+
+- cores (required): the threads llama.cpp runs, its default being the physical cores (SMT siblings do not count).
+- clock (required): the all-core clock under load, GHz ('4.5GHz' or '4.5'); a laptop under a long load runs nearer
+  its base clock than its maximum boost.
+- simd (required): avx2 | avx_vnni (256-bit VNNI: Alder Lake and later client Intel, Zen 5 mobile without AVX-512
+  counts as avx512) | avx512 (AVX-512 with VNNI) | neon (with dotprod) | neon_i8mm (ARMv8.6 int8 matrix multiply).
+- ram (required): the memory size.
+- bandwidth, or channels and mts: the theoretical RAM bandwidth ('89.6GB/s'), or 64-bit channels x MT/s x 8 B
+  (an LPDDR bus of 128 bits is 2 channels).
+- optional: flops_per_cycle (FP32 FLOP per cycle of one core: 32 for two 256-bit FMA pipes or four 128-bit NEON
+  pipes, the default; 64 for full-width AVX-512, two 512-bit FMA pipes: Xeon Scalable, Zen 5 desktop and EPYC 9005;
+  16 for two 128-bit NEON pipes: Cortex-A7x/A720), sockets (default 1: with more, llama.cpp's weights sit on the
+  node that loaded them, so decode reads one socket's share of `bandwidth`), thread_bandwidth (one core's own read
+  stream, GB/s, where measured), name.
+"""
+from __future__ import annotations
+
+import math
+import re
+
+from ..domain import CpuInfo, Machine
+from .custom_hw import _bad, _positive_int, _rate
+from .profiles import Profile
+
+KEYS_REQUIRED = ("cores", "clock", "simd", "ram")
+KEYS_OPTIONAL = ("bandwidth", "channels", "mts", "flops_per_cycle", "sockets", "thread_bandwidth", "name")
+# py-cpuinfo's flag names for each level (estimate/cpu_kernels.py reads them as a probed host's)
+SIMD_FLAGS = {
+    "avx2": ("avx2", "fma"),
+    "avx_vnni": ("avx2", "fma", "avx_vnni"),
+    "avx512": ("avx2", "fma", "avx512f", "avx512bw", "avx512_vnni"),
+    "neon": ("neon", "asimd", "dotprod", "asimddp"),
+    "neon_i8mm": ("neon", "asimd", "dotprod", "asimddp", "i8mm"),
+}
+FLOPS_PER_CYCLE = (16, 32, 64)
+MAX_CORES = 4096
+_CLOCK = re.compile(r"^\s*([-+]?[0-9]*\.?[0-9]+)\s*(ghz|mhz)?\s*$", re.I)
+
+
+def is_cpu_spec(fields: dict) -> bool:
+    """A spec names a CPU box when it gives cores and no GPU memory."""
+    keys = {str(k).lower() for k in fields}
+    return "cores" in keys and "vram" not in keys
+
+
+def cpu_profile(fields: dict, spec: str) -> Profile:
+    """The Profile of a CPU-only box (kind cpu); its raw dict carries what estimate/cpu_kernels.py needs."""
+    from ..units import parse_size
+
+    fields = {str(k).lower(): v for k, v in fields.items()}
+    unknown = sorted(set(fields) - set(KEYS_REQUIRED) - set(KEYS_OPTIONAL))
+    if unknown:
+        raise _bad(spec, f"unknown key {unknown[0]!r} for a CPU box; keys: {', '.join(KEYS_REQUIRED + KEYS_OPTIONAL)}")
+    for key in KEYS_REQUIRED:
+        if fields.get(key) in (None, ""):
+            raise _bad(spec, f"{key} is missing (a CPU box needs {', '.join(KEYS_REQUIRED)} and bandwidth)")
+    cores = _positive_int(spec, "cores", fields["cores"], MAX_CORES)
+    clock = _clock(spec, fields["clock"])
+    if not 0.1e9 <= clock <= 10e9:
+        raise _bad(spec, f"clock={fields['clock']!r} is not a CPU clock (give GHz, e.g. 4.5GHz)")
+    simd = str(fields["simd"]).strip().lower()
+    if simd not in SIMD_FLAGS:
+        raise _bad(spec, f"simd {simd!r} is not one of {', '.join(SIMD_FLAGS)}")
+    ram_text = str(fields["ram"]).strip()
+    if re.match(r"^-|^0*\.?0*\s*[a-z]*$", ram_text, re.I):
+        raise _bad(spec, f"ram must be positive, got {ram_text!r}")
+    ram = parse_size(ram_text, what="custom ram")
+    sockets = _positive_int(spec, "sockets", fields["sockets"], 16) if fields.get("sockets") is not None else 1
+    bandwidth = _bandwidth(fields, spec)
+    fpc = 32
+    if fields.get("flops_per_cycle") is not None:
+        fpc = _positive_int(spec, "flops_per_cycle", fields["flops_per_cycle"], 1024)
+        if fpc not in FLOPS_PER_CYCLE:
+            raise _bad(spec, f"flops_per_cycle must be one of {', '.join(map(str, FLOPS_PER_CYCLE))}, got {fpc}")
+    one = _rate(spec, "thread_bandwidth", fields["thread_bandwidth"], 1e9, "15GB/s") \
+        if fields.get("thread_bandwidth") is not None else None
+    name = " ".join(str(fields.get("name") or "custom CPU box").split())[:80]
+    name = "".join(c for c in name if c.isprintable())
+    raw = {"id": "custom", "sources": {"spec": f"user spec sheet: {spec}"}, "ram_bytes": ram, "cpu_cores": cores,
+           "cpu_clock_hz": clock, "simd": simd, "flops_per_cycle": fpc, "sockets": sockets,
+           "thread_bandwidth": one, "bandwidth_total": bandwidth}
+    return Profile(id="custom", name=name, kind="cpu", vendor="generic", backend="cpu", memory_bytes=ram,
+                   bandwidth_bytes_per_s=int(bandwidth / sockets), fp16_flops=cores * clock * fpc,
+                   fp16_acc16_flops=None, tdp_watts=None, price_usd=None, unified=False, raw=raw)
+
+
+def _clock(spec: str, text: object) -> float:
+    """'4.5GHz' -> 4.5e9, '4500MHz' -> 4.5e9, '4.5' -> GHz."""
+    m = _CLOCK.match(str(text))
+    if not m:
+        raise _bad(spec, f"clock={text!r} is not a clock such as 4.5GHz")
+    value = float(m.group(1)) * (1e6 if (m.group(2) or "").lower() == "mhz" else 1e9)
+    if not math.isfinite(value) or value <= 0:
+        raise _bad(spec, f"clock must be positive, got {text!r}")
+    return value
+
+
+def _bandwidth(fields: dict, spec: str) -> float:
+    if fields.get("bandwidth") is not None:
+        if fields.get("channels") is not None or fields.get("mts") is not None:
+            raise _bad(spec, "give bandwidth, or channels and mts, not both")
+        return _rate(spec, "bandwidth", fields["bandwidth"], 1e9, "89.6GB/s")
+    if fields.get("channels") is None or fields.get("mts") is None:
+        raise _bad(spec, "bandwidth is missing: give bandwidth=89.6GB/s, or channels=2,mts=5600")
+    channels = _positive_int(spec, "channels", fields["channels"], 64)
+    mts = _positive_int(spec, "mts", fields["mts"], 20000)
+    return channels * mts * 1e6 * 8.0
+
+
+def cpu_machine(profile: Profile, label: str, ram_bytes: int | None) -> Machine:
+    """The Machine of a custom CPU box: the clocked path of estimate/speed.py (threads x clock x the kernels' rate)."""
+    raw = profile.raw
+    one = raw.get("thread_bandwidth")
+    total = float(raw["bandwidth_total"])
+    src = (f"custom spec: {raw['cpu_cores']} cores x {raw['cpu_clock_hz'] / 1e9:.2f} GHz, {raw['simd']}, "
+           f"{total / 1e9:.1f} GB/s theoretical" + (f" over {raw['sockets']} sockets (decode reads one socket's "
+                                                    f"{total / raw['sockets'] / 1e9:.1f})" if raw["sockets"] > 1 else ""))
+    cpu = CpuInfo(name=profile.name, physical_cores=int(raw["cpu_cores"]), sockets=int(raw["sockets"]),
+                  flags=SIMD_FLAGS[raw["simd"]], source="custom")
+    return Machine(name=label, devices=(), ram_bytes=ram_bytes or profile.memory_bytes, cpu_name=profile.name,
+                   ram_bandwidth_bytes_per_s=profile.bandwidth_bytes_per_s, source="profile",
+                   cpu_flops=profile.fp16_flops, cpu=cpu, host_speed_source=src,
+                   cpu_clock_hz=float(raw["cpu_clock_hz"]), cpu_threads=int(raw["cpu_cores"]),
+                   cpu_thread_bandwidth_bytes_per_s=int(one) if one else None,
+                   cpu_flops_per_cycle=int(raw["flops_per_cycle"]))
+
+
+def parse_custom_cpu(spec: str) -> Machine:
+    """'custom:cores=...' -> the Machine (benchmarks and tests; the CLI goes through catalog/hardware.parse_spec)."""
+    from .custom_hw import parse_pairs
+
+    profile = cpu_profile(parse_pairs(spec), spec)
+    return cpu_machine(profile, profile.name, None)
