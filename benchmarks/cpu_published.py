@@ -47,18 +47,16 @@ def host(row: dict, clock_hz: float) -> Machine:
                    cpu_threads=int(row["threads"]), cpu_thread_bandwidth_bytes_per_s=int(20e9))
 
 
-SIMD = {"avx2": "avx2", "avx_vnni": "avx_vnni", "avx512": "avx512", "neon": "neon", "dotprod": "neon",
-        "i8mm": "neon_i8mm"}
-
-
+CORE_FLOPS = True  # --no-core-flops: score without the rows' flops_per_cycle
 def spec(row: dict, clock_hz: float) -> str:
     """The `--hardware custom:...` string a user would type for the row's host."""
     simd = "avx2"
     for f in row["flags"]:  # the row's best ISA level
         simd = {"avx2": simd, "avx_vnni": "avx_vnni" if simd == "avx2" else simd, "avx512": "avx512",
                 "neon": "neon", "dotprod": "neon", "i8mm": "neon_i8mm"}[f] if f != "avx2" else simd
+    fpc = f",flops_per_cycle={row['flops_per_cycle']}" if row.get("flops_per_cycle") and CORE_FLOPS else ""
     return (f"custom:cores={row['threads']},clock={clock_hz / 1e9:.3f}GHz,simd={simd},ram=64GB,"
-            f"bandwidth={row['mem_gbps']}GB/s")
+            f"bandwidth={row['mem_gbps']}GB/s{fpc}")
 
 
 def _custom_machine(row: dict, clock_hz: float) -> Machine | None:
@@ -115,7 +113,10 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--json", action="store_true")
     ap.add_argument("--session11", action="store_true", help="only the session 11 rows (with the memory named)")
+    ap.add_argument("--no-core-flops", action="store_true", help="ignore the rows' flops_per_cycle")
     args = ap.parse_args()
+    global CORE_FLOPS
+    CORE_FLOPS = not args.no_core_flops
     rows = report(True if args.session11 else None)
     if args.json:
         print(json.dumps({"rows": rows, "summary": summary(rows)}, indent=2))

@@ -91,12 +91,20 @@ def _box_from_row(h: dict) -> dict:
     m = h.get("measured") or {}
     one_thread = str(h["threads"]).startswith("1")
     bw1 = m.get("thread_bandwidth_bytes_per_s") or m.get("ram_bandwidth_bytes_per_s")
-    return {"schema_version": "1.9.0", "devices": [], "cpu": {"name": "stored row", "flags": h.get("flags") or _flags()},
+    return {"schema_version": "1.9.0", "devices": [], "cpu": {"name": _cpu_name(), "flags": h.get("flags") or _flags()},
             "ram_bytes": 24 * 10**9, "available_ram_bytes": 20 * 10**9,
             "ram_bandwidth_bytes_per_s": int(bw1 if one_thread else m["ram_bandwidth_bytes_per_s"]),
             "cpu_thread_bandwidth_bytes_per_s": int(bw1), "cpu_clock_hz": m.get("clock_hz") or h["clock_hz"],
             "cpu_threads": 1 if one_thread else int(m.get("threads") or h["threads"]),
             "cpu_flops": m.get("matmul_flops"), "host_speed_source": "measured: stored row", "warnings": []}
+
+
+def _cpu_name() -> str:
+    """This machine's CPU name (the stored rows were measured here; estimate/cpu_kernels.py reads from it whether
+    AVX-512 runs at full width)."""
+    from selfhost_advisor.probe.cpu import probe_cpu
+
+    return probe_cpu().name
 
 
 def _flags() -> list[str]:

@@ -21,7 +21,7 @@ VNNI = ("avx2", "avx512f", "avx512_vnni")
 
 def _host(clock=3.0e9, threads=2, bw=16e9, flags=VNNI, gemm=200e9) -> Machine:
     return Machine(name="box", devices=(), ram_bytes=64 * 2**30, ram_bandwidth_bytes_per_s=int(bw), cpu_flops=gemm,
-                   cpu=CpuInfo(name="cpu", flags=flags), source="probe", cpu_clock_hz=clock, cpu_threads=threads,
+                   cpu=CpuInfo(name="Intel(R) Xeon(R) Processor", flags=flags), source="probe", cpu_clock_hz=clock, cpu_threads=threads,
                    host_speed_source="measured: test")
 
 
@@ -145,7 +145,7 @@ def test_held_out_laptop_rows_without_avx512_are_no_longer_predicted_twice_as_fa
     sys.path.insert(0, str(ROOT / "benchmarks"))
     import cpu_published
 
-    rows = {r["cpu"]: r for r in cpu_published.report()}
+    rows = {r["cpu"]: r for r in cpu_published.report(session11=False)}
     for cpu in ("Intel Core i3-1315U", "Intel Core i5-4278U", "Intel Core 5 320"):
         assert rows[cpu]["isa"] in ("vnni256", "avx2")
         assert 0.9 < rows[cpu]["ratio_at_max_clock"] < 1.45, (cpu, rows[cpu])
@@ -283,13 +283,17 @@ def test_fit_warns_that_a_busy_machine_runs_cpu_layers_slower():
 def test_a_held_out_desktop_row_lies_between_the_clock_bounds_where_the_kernel_is_the_timed_one():
     """methodology 4e, held out: mainline llama.cpp on a Ryzen 9 7950X, 16 threads, LLaMA-3.1-8B Q8_0 pp512 = 141.30 t/s
     (ik_llama.cpp PR #54's llama.cpp column). At AMD's base (4.5 GHz) and maximum boost (5.7 GHz) the clocked model
-    brackets it; the unmeasured IQ3_S (28.04 t/s, PR #518, build 5635) is the known miss: the median rate is far too fast."""
+    brackets it (Zen 4 splits AVX-512 over 256-bit halves: the vnni256 rates). IQ3_S (28.04 t/s, PR #518, build 5635)
+    has no prompt GEMM in ggml-cpu, so it runs its decode dot kernel per token: at that rate 2.2-2.8x the row (7.8-9.9x
+    at the median GEMM rate before session 11); the rest is IQ3_S's grid lookups, slower than the median dot kernel."""
     model = get("llama3.1:8b")
     pl = Placement("cpu", 0, model.n_layers + 1, 0, 0)
+    zen4 = replace(_host(threads=16, bw=60e9), cpu=CpuInfo(name="AMD Ryzen 9 7950X 16-Core Processor", flags=VNNI))
 
     def pp(quant, clock):
-        return estimate_speed(model, get_quant(quant), pl, _host(clock=clock, threads=16, bw=60e9),
+        return estimate_speed(model, get_quant(quant), pl, replace(zen4, cpu_clock_hz=clock),
                               prefill_depth=256).prefill_tokens_per_s
 
+    assert cpu_kernels.prefill_isa(zen4) == "vnni256"
     assert pp("Q8_0", 4.5e9) < 141.30 < pp("Q8_0", 5.7e9)
-    assert pp("IQ3_S", 4.5e9) > 5 * 28.04
+    assert 1.5 * 28.04 < pp("IQ3_S", 4.5e9) < 3 * 28.04

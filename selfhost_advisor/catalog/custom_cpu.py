@@ -25,7 +25,7 @@ import math
 import re
 
 from ..domain import CpuInfo, Machine
-from .custom_hw import _bad, _positive_int, _rate
+from .spec_fields import _bad, _positive_int, _rate
 from .profiles import Profile
 
 KEYS_REQUIRED = ("cores", "clock", "simd", "ram")
@@ -133,7 +133,7 @@ def cpu_machine(profile: Profile, label: str, ram_bytes: int | None) -> Machine:
 
 def parse_custom_cpu(spec: str) -> Machine:
     """'custom:cores=...' -> the Machine (benchmarks and tests; the CLI goes through catalog/hardware.parse_spec)."""
-    from .custom_hw import parse_pairs
+    from .spec_fields import parse_pairs
 
     profile = cpu_profile(parse_pairs(spec), spec)
     return cpu_machine(profile, profile.name, None)

@@ -15,6 +15,7 @@ kernel; the clock and the threads are this host's (probe/hostrate.py).
 """
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 
 from ..catalog.data import load
@@ -29,11 +30,32 @@ def _data() -> dict:
 
 
 def vector_flops(machine: Machine) -> float | None:
-    """threads x clock x FP32 FLOP per cycle of the kernels' vector width, when the probe gave clock and threads."""
+    """threads x clock x FP32 FLOP per cycle of the kernels' vector width (32: two 256-bit FMA pipes, four 128-bit
+    NEON pipes), when the probe or a spec gave clock and threads. A core of two 128-bit NEON pipes (a spec's
+    flops_per_cycle=16) has half that; a full-width AVX-512 core (64) keeps 32, the unit its measured rates are in."""
     if not machine.cpu_clock_hz or not machine.cpu_threads:
         return None
     per_cycle = float(_data()["cpu_prefill"]["flop_per_cycle"])
+    per_cycle = min(per_cycle, float(flops_per_cycle(machine)))
     return float(machine.cpu_threads) * float(machine.cpu_clock_hz) * per_cycle
+
+
+# AVX-512 cores that execute a 512-bit vector at full width (two 512-bit FMA pipes): Intel Xeon Scalable, Zen 5
+# desktop and server (Ryzen 9000 desktop, Threadripper 9000, EPYC 9005). Zen 4, Zen 5 mobile and client Intel's
+# AVX-512 (Ice/Tiger/Rocket Lake) split a 512-bit operation over their 256-bit datapath.
+_FULL_WIDTH_AVX512 = re.compile(r"xeon|epyc\s*9\d\d5|ryzen\s*[3579]\s*9\d\d0|threadripper\s*(pro\s*)?99\d5", re.I)
+
+
+def flops_per_cycle(machine: Machine) -> int:
+    """FP32 FLOP per cycle of one core: a spec's own figure, else 64 for a full-width AVX-512 core (by its name; an
+    unnamed AVX-512 host counts as one, as the development VM's measurements were), 32 otherwise."""
+    if machine.cpu_flops_per_cycle:
+        return int(machine.cpu_flops_per_cycle)
+    flags = set(machine.cpu.flags) if machine.cpu else set()
+    if "avx512f" in flags or "avx512_vnni" in flags:
+        name = machine.cpu.name if machine.cpu else ""
+        return 64 if (not name.strip() or _FULL_WIDTH_AVX512.search(name)) else 32
+    return 32
 
 
 def cpu_isa(machine: Machine) -> str:
@@ -48,12 +70,35 @@ def cpu_isa(machine: Machine) -> str:
 
 
 def prefill_isa(machine: Machine) -> str:
-    """The family of llama.cpp's CPU prompt kernels on this host. As cpu_isa, but a VNNI host without AVX-512 is
-    vnni256: ggml-cpu's K-quant GEMMs have AVX-512 code that such a host cannot run, and its 256-bit code reaches
-    0.4-0.85 of the AVX-512 rate per vector FLOP on the same core (data/speed.yaml cpu_prefill, docs/methodology.md 4e)."""
+    """The family of llama.cpp's CPU prompt kernels on this host. As cpu_isa, but a VNNI host without full-width
+    AVX-512 is vnni256: ggml-cpu's K-quant GEMMs have AVX-512 code that a host without AVX-512 cannot run, and its
+    256-bit code reaches 0.4-0.85 of the AVX-512 rate per vector FLOP on the same core (data/speed.yaml cpu_prefill,
+    docs/methodology.md 4e); a core that splits each 512-bit operation over a 256-bit datapath (Zen 4, client Intel)
+    gets no more per cycle from that code than from the 256-bit one."""
     isa = cpu_isa(machine)
     flags = set(machine.cpu.flags) if machine.cpu else set()
-    return "vnni256" if isa == "vnni" and "avx512_vnni" not in flags else isa
+    if isa == "vnni" and ("avx512_vnni" not in flags or flops_per_cycle(machine) < 64):
+        return "vnni256"
+    return isa
+
+
+# Types with a prompt GEMM of their own in ggml-cpu (the rest run the decode dot kernel, ggml_vec_dot_*, once per
+# token and row): x86 - llamafile tinyBLAS for Q8_0 Q4_0 Q5_0 IQ4_NL (ggml-cpu/llamafile/sgemm.cpp, AVX/AVX2/AVX-512),
+# the repacked Q4_0 Q4_K IQ4_NL Q2_K and the K-quant tiles (repack.cpp; the types measured in cpu_prefill);
+# ARM - tinyBLAS_Q0_ARM for Q8_0 and Q4_0 (dotprod), repacked Q4_0 IQ4_NL Q4_K (dotprod and i8mm), Q6_K (i8mm only).
+_GEMM_X86_EXTRA = frozenset({"Q5_0", "IQ4_NL"})
+_GEMM_NEON = frozenset({"Q4_0", "Q8_0", "IQ4_NL", "Q4_K"})
+_GEMM_NEON_I8MM = _GEMM_NEON | {"Q6_K"}
+
+
+def has_gemm(ty: str, machine: Machine, measured: frozenset) -> bool:
+    """Whether llama.cpp's CPU backend has a prompt GEMM for GGML type `ty` on this host (else vec_dot)."""
+    if ty in _FLOAT_TYPES:
+        return True
+    if cpu_isa(machine) == "neon":
+        flags = set(machine.cpu.flags) if machine.cpu else set()
+        return ty in (_GEMM_NEON_I8MM if "i8mm" in flags else _GEMM_NEON)
+    return ty in measured or ty in _GEMM_X86_EXTRA
 
 
 @lru_cache(maxsize=8)
@@ -63,10 +108,7 @@ def prefill_rates(isa: str) -> tuple[dict[str, float], float, float]:
     cpu_matvec's published ISA ratio, as decode does: their kernels are 256-bit (or 4 x 128-bit NEON) code too."""
     fams = _data()["cpu_prefill"]["families"]
     fam = fams.get(isa) or fams.get("vnni256") or fams["vnni"]
-    scale = 1.0
-    if isa not in fams:
-        ratio = _data()["cpu_matvec"]
-        scale = float(ratio[isa]["weights_per_flop"]) / float(ratio["vnni"]["weights_per_flop"]) if isa in ratio else 1.0
+    scale = 1.0 if isa in fams else isa_scale(isa)
     rates = {str(k): float(v) * (1.0 if k in _FLOAT_TYPES else scale) for k, v in fam["ops_per_vector_flop"].items()}
     quant = sorted(v for k, v in rates.items() if k not in _FLOAT_TYPES)
     mid = len(quant) // 2
@@ -74,15 +116,22 @@ def prefill_rates(isa: str) -> tuple[dict[str, float], float, float]:
     return rates, median, float(fam.get("float_ops_per_vector_flop", 1.0))
 
 
+def isa_scale(isa: str) -> float:
+    """The factor on vnni's kernel rates for a family nobody measured: speed.yaml cpu_decode isa_scale (neon: the
+    one published NEON row solved in the clocked form), else cpu_matvec's published ISA ratio (avx2), else 1."""
+    own = (_data()["cpu_decode"].get("isa_scale") or {}).get(isa)
+    if own:
+        return float(own)
+    ratio = _data()["cpu_matvec"]
+    return float(ratio[isa]["weights_per_flop"]) / float(ratio["vnni"]["weights_per_flop"]) if isa in ratio else 1.0
+
+
 @lru_cache(maxsize=8)
 def decode_rates(isa: str) -> tuple[dict[str, float], float]:
     """(weights per vector FLOP of the decode dot kernels by GGML type, the median for types not measured), from
     speed.yaml cpu_decode; a family nobody measured: vnni's, scaled by cpu_matvec's published ISA ratio."""
     fams = _data()["cpu_decode"]["families"]
-    scale = 1.0
-    if isa not in fams:
-        ratio = _data()["cpu_matvec"]
-        scale = float(ratio[isa]["weights_per_flop"]) / float(ratio["vnni"]["weights_per_flop"]) if isa in ratio else 1.0
+    scale = 1.0 if isa in fams else isa_scale(isa)
     fam = fams.get(isa) or fams["vnni"]
     rates = {str(k): float(v) * scale for k, v in fam["weights_per_vector_flop"].items()}
     values = sorted(rates.values())
@@ -107,7 +156,8 @@ def decode_seconds(nbytes: float, kernel_s: float, machine: Machine, bandwidth: 
     the T-thread read stream (`bandwidth`) caps the whole when the socket, not the cores, is the limit.
     """
     threads = float(machine.cpu_threads or 1)
-    per_thread = float(machine.cpu_thread_bandwidth_bytes_per_s or bandwidth / threads)
+    # a host whose one-thread stream nobody measured (a spec sheet): a core alone can draw up to the whole stream
+    per_thread = float(machine.cpu_thread_bandwidth_bytes_per_s or bandwidth)
     return max(nbytes / bandwidth, nbytes / (threads * per_thread) + kernel_s)
 
 
@@ -117,13 +167,30 @@ def prefill_seconds(layers: tuple, attention_flops: float, machine: Machine) -> 
     vf = vector_flops(machine)
     if not vf:
         return None
-    rates, median, float_rate = prefill_rates(prefill_isa(machine))
+    rates = prefill_type_rates(machine)
     seen: dict[tuple, float] = {}
     total = 0.0
     for mats in layers:
         s = seen.get(mats)
         if s is None:
-            s = seen[mats] = sum(2.0 * n / ((float_rate if ty in _FLOAT_TYPES else rates.get(ty, median)) * vf)
-                                 for ty, n, _ in mats)
+            s = seen[mats] = sum(2.0 * n / (rates(ty) * vf) for ty, n, _ in mats)
         total += s
-    return total + attention_flops / (float_rate * vf)
+    return total + attention_flops / (rates("F32") * vf)
+
+
+def prefill_type_rates(machine: Machine):
+    """type -> ops per vector FLOP of the prompt kernel llama.cpp runs for it on this host: the GEMM's measured rate
+    (the median where none was measured), float weights at the float rate, and a type with no GEMM on this ISA at its
+    decode dot kernel's rate (2 ops per weight: the same ggml_vec_dot_* runs once per prompt token and row)."""
+    rates, median, float_rate = prefill_rates(prefill_isa(machine))
+    dot, dot_median = decode_rates(cpu_isa(machine))
+    measured = frozenset(rates)
+
+    def rate(ty: str) -> float:
+        if ty in _FLOAT_TYPES:
+            return float_rate
+        if has_gemm(ty, machine, measured):
+            return rates.get(ty, median)
+        return 2.0 * dot.get(ty, dot_median)
+
+    return rate
