@@ -314,15 +314,24 @@ def _inverse_efficiency(rows: list[Row]) -> float | None:
     return sum(x * y for x, y in zip(xs, ys)) / sum(x * x for x in xs) if xs else None
 
 
-@lru_cache(maxsize=None)
 def _traffic_seconds(r: Row) -> float:
-    """Prefill seconds per token of the matmuls' memory traffic on the row's GPUs (ROCm only; else 0)."""
+    """Prefill seconds per token of the matmuls' memory traffic on the row's GPUs (ROCm only; else 0), with hipBLAS's
+    FP16 conversion pass where the row's build ran hipBLAS; cached per row and model variant (kernel_path.mode)."""
+    from selfhost_advisor.estimate import kernel_path
+
+    return _traffic_seconds_in(r, kernel_path.mode())
+
+
+@lru_cache(maxsize=None)
+def _traffic_seconds_in(r: Row, mode: tuple) -> float:
+    from selfhost_advisor.estimate.kernel_path import at_build
     from selfhost_advisor.estimate.speed import prefill_traffic_seconds, token_work
 
     if r.kind != PROMPT or not r.machine.devices:
         return 0.0
     mats = token_work(get_model(r.model_id), get_quant(r.quant)).layer_matrices
-    return prefill_traffic_seconds(r.machine.devices[0], mats)
+    with at_build(r.build_date):  # the conversion pass runs where the row's build ran hipBLAS
+        return prefill_traffic_seconds(r.machine.devices[0], mats)
 
 
 def _fit_unpack(rows: list[Row]) -> dict:

@@ -117,6 +117,29 @@ def test_every_rocm_row_names_its_build_date():
         assert str(r.get("build_date", ""))[:2] == "20", r
 
 
+def test_hipblas_pays_its_fp16_conversion_pass_where_the_build_ran_hipblas():
+    """ggml_cuda_mul_mat_cublas converts a quantized src0 to FP16 into a pool buffer once per micro-batch: its bytes
+    read plus 2 per weight written, over 512 tokens at spec bandwidth. Strix Halo's 2025-07 build ran llama2 7B Q4_0 on
+    hipBLAS (RDNA 3.5 before PR #17576): 6.5e9 matrix weights x (0.5625 + 2) B / 512 / 256 GB/s ~ 0.13 ms a token; the
+    latest build runs it as MMQ: no pass. The MI100 runs Q6_K on hipBLAS in every build, Q4_0 as MMQ since 2025-07-30."""
+    from selfhost_advisor.estimate.kernel_path import dequant_seconds
+
+    q4 = token_work(get_model("llama2:7b"), get_quant("Q4_0")).layer_matrices
+    strix = _rocm("ryzen ai max+ 395 128gb")
+    with kernel_path.at_build("2025-07"):
+        old = dequant_seconds(strix, q4, RULES, 512)
+        assert old == pytest.approx(sum(b + 2 * n for m in q4 for _, n, b in m) / 512 / 256e9, rel=1e-6)
+    assert 0.11e-3 < old < 0.15e-3
+    assert dequant_seconds(strix, q4, RULES, 512) == 0.0
+    mi100 = _rocm("instinct mi100")
+    q6 = token_work(get_model("llama3.1:8b"), get_quant("Q6_K")).layer_matrices
+    assert dequant_seconds(mi100, q6, RULES, 512) > 0 and dequant_seconds(mi100, q4, RULES, 512) == 0.0
+    with kernel_path.at_build("2025-07-29"):
+        assert dequant_seconds(mi100, q4, RULES, 512) > 0
+    with kernel_path.fifth_pass():
+        assert dequant_seconds(mi100, q6, RULES, 512) == 0.0
+
+
 def test_path_scale_of_a_q4_0_model_on_rdna4_and_rdna3():
     """RDNA 4 (R9700): the fifth pass halved the FLOPs time of a Q4_0 model (int8 = 2x FP16); with the epilogue cap it is
     191.4 / 255.2 = 0.75 of the FP16 time; RDNA 3 stays 1 (its WMMA int8 rate = FP16, under the cap)."""

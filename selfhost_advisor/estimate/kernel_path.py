@@ -230,3 +230,15 @@ def traffic_seconds(device: Device, layers: tuple, rules: dict) -> float:
     return nbytes / tile / float(device.bandwidth_bytes_per_s)
 
 
+def dequant_seconds(device: Device, layers: tuple, rules: dict, n_ubatch: int) -> float:
+    """Per prompt token, the hipBLAS path's conversion pass (0 within fifth_pass or where rules.dequant_pass is off):
+    ggml_cuda_mul_mat_cublas converts a quantized weight matrix to FP16 into a pool buffer before each GEMM, once per
+    micro-batch, reading its quantized bytes and writing 2 bytes per weight, at spec bandwidth, over the micro-batch's
+    tokens. Float weights and MMQ types skip it."""
+    arch = architecture(device)
+    if _FIFTH or not rules.get("dequant_pass") or not arch or not device.bandwidth_bytes_per_s or not n_ubatch:
+        return 0.0
+    nbytes = sum(b + 2 * n for mats in layers for ty, n, b in mats
+                 if ty not in FLOAT_TYPES and rocm_path(arch, ty, rules) == "blas")
+    return nbytes / n_ubatch / float(device.bandwidth_bytes_per_s)
+

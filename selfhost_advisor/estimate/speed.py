@@ -338,10 +338,13 @@ def rocm_path_scale(device: Device, layers: tuple, fp16: float) -> float:
     return kernel_path.path_scale(device, layers, fp16, rules, lambda ty: _rate(ty, table))
 
 
-def prefill_traffic_seconds(device: Device, layers: tuple) -> float:
-    """Prefill seconds per token of the matmuls' memory traffic on a ROCm device (kernel_path; 0 elsewhere)."""
+def prefill_traffic_seconds(device: Device, layers: tuple, n_ubatch: int = 512) -> float:
+    """Prefill seconds per token of the matmuls' memory traffic on a ROCm device, with hipBLAS's FP16 conversion pass
+    (kernel_path.traffic_seconds, kernel_path.dequant_seconds; 0 elsewhere)."""
     rules = _rocm_path_rules(device)
-    return kernel_path.traffic_seconds(device, layers, rules) if rules else 0.0
+    if not rules:
+        return 0.0
+    return kernel_path.traffic_seconds(device, layers, rules) + kernel_path.dequant_seconds(device, layers, rules, n_ubatch)
 
 
 _TRAFFIC_OFF: list[bool] = []
@@ -549,7 +552,7 @@ def _prefill_seconds_per_token(
             rules = _rocm_path_rules(d) if mats else None
             if rules:  # ROCm: the peak of each type's kernel path, and the matmuls' memory traffic
                 total += sum(per_layer[layer:layer + count]) * rocm_path_scale(d, mats, flops) / (c * flops)
-                total += kernel_path.traffic_seconds(d, mats, rules)
+                total += prefill_traffic_seconds(d, mats, n_ubatch)
             else:
                 # CUDA MMQ: the weight and activation tiles stream from memory while other blocks compute; the
                 # slower of the two binds (roofline), which on a low-bandwidth part (GB10: 273 GB/s) is memory.
