@@ -157,3 +157,16 @@ def test_a_gpu_spec_that_names_cores_too_is_refused():
     with pytest.raises(AdvisorError) as exc:
         parse_spec("custom:vram=16GB,bandwidth=448GB/s,fp16=60TFLOPS,cores=8")
     assert "unknown key 'cores'" in str(exc.value)
+
+
+def test_curated_cpu_profiles_take_the_clocked_path_and_two_sockets_do_not_double_decode():
+    """data/hardware.yaml's CPU profiles state cores, clock and SIMD: the same path as a spec sheet. The 2-socket Genoa
+    was 2x the 1-socket decode on the FLOPS path (both sockets' bandwidth); llama.cpp's weights sit on one node."""
+    one = machine_from_profile(parse_spec("epyc-genoa-1s-384gb")[0])
+    two = machine_from_profile(parse_spec("epyc-genoa-2s-768gb")[0])
+    desk = machine_from_profile(parse_spec("desktop-ddr5-64gb")[0])
+    assert (one.cpu_threads, two.cpu_threads, desk.cpu_threads) == (96, 192, 16)
+    assert cpu_kernels.prefill_isa(one) == cpu_kernels.prefill_isa(desk) == "vnni256"  # Zen 4
+    assert _speed(two).decode_tokens_per_s == pytest.approx(_speed(one).decode_tokens_per_s, rel=0.05)
+    assert _speed(two).prefill_tokens_per_s == pytest.approx(2 * _speed(one).prefill_tokens_per_s)
+    assert two.host_speed_source.startswith("profile epyc-genoa-2s-768gb")

@@ -102,7 +102,8 @@ def test_cost_defaults_and_hosts_each_carry_source_and_date():
 FIGURE_SOURCE = {"memory_bytes": "memory", "memory_bandwidth_gbps": "bandwidth", "fp16_tflops": "tflops",
                  "fp16_acc16_tflops": "tflops", "fp8_tflops": "tflops", "int8_tops": "tflops", "tdp_watts": "tdp",
                  "price_usd": "price", "interconnect_gbps": "interconnect", "gpu_cores": "tflops", "sm_count": "sm",
-                 "boost_clock_mhz": "sm", "cuda_cores": "sm", "usable_memory_gib": "usable_memory"}
+                 "boost_clock_mhz": "sm", "cuda_cores": "sm", "usable_memory_gib": "usable_memory",
+                 "cpu_cores": "cpu", "cpu_clock_ghz": "cpu", "flops_per_cycle": "cpu", "sockets": "cpu"}
 
 
 @pytest.mark.parametrize("e", DATA["hardware"]["hardware"], ids=lambda e: e["id"])

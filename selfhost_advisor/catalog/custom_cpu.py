@@ -118,7 +118,8 @@ def cpu_machine(profile: Profile, label: str, ram_bytes: int | None) -> Machine:
     raw = profile.raw
     one = raw.get("thread_bandwidth")
     total = float(raw["bandwidth_total"])
-    src = (f"custom spec: {raw['cpu_cores']} cores x {raw['cpu_clock_hz'] / 1e9:.2f} GHz, {raw['simd']}, "
+    origin = "custom spec" if profile.id == "custom" else f"profile {profile.id} (data/hardware.yaml)"
+    src = (f"{origin}: {raw['cpu_cores']} cores x {raw['cpu_clock_hz'] / 1e9:.2f} GHz, {raw['simd']}, "
            f"{total / 1e9:.1f} GB/s theoretical" + (f" over {raw['sockets']} sockets (decode reads one socket's "
                                                     f"{total / raw['sockets'] / 1e9:.1f})" if raw["sockets"] > 1 else ""))
     cpu = CpuInfo(name=profile.name, physical_cores=int(raw["cpu_cores"]), sockets=int(raw["sockets"]),
@@ -129,6 +130,20 @@ def cpu_machine(profile: Profile, label: str, ram_bytes: int | None) -> Machine:
                    cpu_clock_hz=float(raw["cpu_clock_hz"]), cpu_threads=int(raw["cpu_cores"]),
                    cpu_thread_bandwidth_bytes_per_s=int(one) if one else None,
                    cpu_flops_per_cycle=int(raw["flops_per_cycle"]))
+
+
+def curated_cpu_fields(profile: Profile) -> Profile:
+    """A curated CPU profile (data/hardware.yaml kind cpu) that states `cpu_cores`, `cpu_clock_ghz` and `simd` (and
+    optionally `flops_per_cycle`, `sockets`): the same raw fields a spec sheet gives, for cpu_machine."""
+    e = profile.raw
+    sockets = int(e.get("sockets") or 1)
+    total = float(profile.bandwidth_bytes_per_s or 0)
+    raw = {**e, "cpu_cores": int(e["cpu_cores"]), "cpu_clock_hz": float(e["cpu_clock_ghz"]) * 1e9,
+           "simd": str(e["simd"]), "flops_per_cycle": int(e.get("flops_per_cycle") or 32), "sockets": sockets,
+           "thread_bandwidth": None, "bandwidth_total": total}
+    from ..record import replace
+
+    return replace(profile, raw=raw, bandwidth_bytes_per_s=int(total / sockets))
 
 
 def parse_custom_cpu(spec: str) -> Machine:

@@ -159,10 +159,10 @@ def machine_from_profile(profile: Profile, count: int = 1, ram_bytes: int | None
     if interconnect:
         label += f" {interconnect}"
     if profile.kind == "cpu":
-        if custom and profile.raw.get("cpu_cores"):  # custom:cores=...: the clocked CPU path
-            from .custom_cpu import cpu_machine
+        if profile.raw.get("cpu_cores"):  # custom:cores=..., or a profile stating its cores: the clocked CPU path
+            from .custom_cpu import cpu_machine, curated_cpu_fields
 
-            return cpu_machine(profile, label, ram_bytes)
+            return cpu_machine(profile if custom else curated_cpu_fields(profile), label, ram_bytes)
         return Machine(
             name=label, devices=(), ram_bytes=ram_bytes or profile.memory_bytes, cpu_name=profile.name,
             ram_bandwidth_bytes_per_s=profile.bandwidth_bytes_per_s, source="profile", cpu_flops=profile.fp16_flops,
