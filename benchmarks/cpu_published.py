@@ -94,7 +94,7 @@ def report(session11: bool | None = None) -> list[dict]:
                     "isa": prefill_isa(h) if r["test"].startswith("pp") else cpu_isa(h),
                     "ours_at_max_clock": at_max, "ratio_at_max_clock": at_max / r["tokens_per_s"],
                     "ratio_at_base_clock": at_base / r["tokens_per_s"] if at_base else None, "url": r["url"],
-                    "session11": bool(r.get("mem_gbps"))})
+                    "session11": bool(r.get("mem_gbps")), "blind": bool(r.get("blind"))})
     return out
 
 
@@ -119,15 +119,17 @@ def main() -> int:
     CORE_FLOPS = not args.no_core_flops
     rows = report(True if args.session11 else None)
     if args.json:
-        print(json.dumps({"rows": rows, "summary": summary(rows)}, indent=2))
+        print(json.dumps({"rows": rows, "summary": summary([r for r in rows if not r["blind"]]),
+                          "blind_summary": summary([r for r in rows if r["blind"]])}, indent=2))
         return 0
     for r in rows:
         base = f" (base clock {r['ratio_at_base_clock']:.2f})" if r["ratio_at_base_clock"] else ""
         print(f"{r['cpu'][:26]:26} {r['threads']:3d}t {r['isa']:9} {r['model']:14} {r['quant']:6} {r['test']:6} "
               f"measured {r['measured']:7.2f}  ours {r['ours_at_max_clock']:7.2f}  ratio {r['ratio_at_max_clock']:.2f}{base}")
-    for kind, s in summary(rows).items():
-        print(f"{kind}: {s['rows']} rows, median ratio {s['median_ratio']:.2f}, median |error| "
-              f"{s['median_abs_error'] * 100:.1f}% (at the stated maximum clock)")
+    for label, sel in (("held out", [r for r in rows if not r["blind"]]), ("blind", [r for r in rows if r["blind"]])):
+        for kind, s in summary(sel).items():
+            print(f"{label} {kind}: {s['rows']} rows, median ratio {s['median_ratio']:.2f}, median |error| "
+                  f"{s['median_abs_error'] * 100:.1f}% (at the stated maximum clock)")
     return 0
 
 

@@ -74,7 +74,9 @@ def test_avx512_on_a_256_bit_datapath_takes_the_256_bit_prompt_rates():
     # a probed host: by its name
     for name, expect in (("AMD Ryzen 9 7950X 16-Core Processor", 32), ("Intel(R) Xeon(R) Platinum 8480+", 64),
                          ("AMD Ryzen 9 9950X 16-Core Processor", 64), ("AMD EPYC 9654 96-Core Processor", 32),
-                         ("AMD EPYC 9755 128-Core Processor", 64), ("11th Gen Intel(R) Core(TM) i5-1135G7", 32)):
+                         ("AMD EPYC 9755 128-Core Processor", 64), ("11th Gen Intel(R) Core(TM) i5-1135G7", 32),
+                         ("AMD Ryzen Threadripper 9980X 64-Cores", 64), ("AMD Ryzen Threadripper 7980X 64-Cores", 32),
+                         ("AMD Ryzen AI 9 HX 370 w/ Radeon 890M", 32)):
         probed = replace(half, cpu_flops_per_cycle=None, cpu=replace(half.cpu, name=name))
         assert cpu_kernels.flops_per_cycle(probed) == expect, name
 
