@@ -284,7 +284,7 @@ def test_a_held_out_desktop_row_lies_between_the_clock_bounds_where_the_kernel_i
     """methodology 4e, held out: mainline llama.cpp on a Ryzen 9 7950X, 16 threads, LLaMA-3.1-8B Q8_0 pp512 = 141.30 t/s
     (ik_llama.cpp PR #54's llama.cpp column). At AMD's base (4.5 GHz) and maximum boost (5.7 GHz) the clocked model
     brackets it (Zen 4 splits AVX-512 over 256-bit halves: the vnni256 rates). IQ3_S (28.04 t/s, PR #518, build 5635)
-    has no prompt GEMM in ggml-cpu, so it runs its decode dot kernel per token: at that rate 2.2-2.8x the row (7.8-9.9x
+    has no prompt GEMM in ggml-cpu, so it runs its decode dot kernel per token: at that rate 2.4-3.1x the row (7.8-9.9x
     at the median GEMM rate before session 11); the rest is IQ3_S's grid lookups, slower than the median dot kernel."""
     model = get("llama3.1:8b")
     pl = Placement("cpu", 0, model.n_layers + 1, 0, 0)
