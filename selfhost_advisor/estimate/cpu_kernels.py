@@ -11,7 +11,9 @@ kernel; the clock and the threads are this host's (probe/hostrate.py).
   of data/speed.yaml `cpu_matvec` (decode: the dot kernels' weights per FLOP) and `cpu_prefill` (prefill: operations
   per vector FLOP by GGML type, measured by benchmarks/cpu_kernels.py).
 - Prefill seconds per token = sum over matrices 2 x weights / (ops_per_vector_flop[type] x vector FLOPS), plus
-  attention at the float rate (1 op per vector FLOP).
+  attention at the float rate (1 op per vector FLOP). A type with no prompt GEMM on the host's ISA runs its decode dot
+  kernel per token (2 ops per weight at the decode rate); AVX-512 takes the full-width rates only on a core with two
+  512-bit FMA pipes (docs/methodology.md 4e-cpu).
 """
 from __future__ import annotations
 
