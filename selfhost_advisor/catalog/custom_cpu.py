@@ -5,7 +5,8 @@ threads, the clock under load, the SIMD level and the RAM's bandwidth; a spec sh
 nobody has probed (a server to buy, a friend's desktop) can be named without a profile. Keys (the same in a YAML or
 JSON file given to --hardware):
 
-- cores (required): the threads llama.cpp runs, its default being the physical cores (SMT siblings do not count).
+- cores (required): the threads llama.cpp runs, its default being the physical cores (SMT siblings do not count;
+  on hybrid Intel parts the P-cores only: common_cpu_get_num_math skips E-cores).
 - clock (required): the all-core clock under load, GHz ('4.5GHz' or '4.5'); a laptop under a long load runs nearer
   its base clock than its maximum boost.
 - simd (required): avx2 | avx_vnni (256-bit VNNI: Alder Lake and later client Intel, Zen 5 mobile without AVX-512
