@@ -39,7 +39,10 @@ def test_the_cli_path_and_a_yaml_file_build_the_same_machine(tmp_path):
     f = tmp_path / "box.yaml"
     f.write_text("cores: 16\nclock: 5GHz\nsimd: avx512\nram: 64GB\nchannels: 2\nmts: 5600\nname: my desktop\n")
     via_file = load_hardware_file(str(f))
-    for m in (via_cli, via_file):
+    j = tmp_path / "box.json"
+    j.write_text('{"cores": 16, "clock": "5GHz", "simd": "avx512", "ram": "64GB", "bandwidth": "89.6GB/s"}')
+    via_json = load_hardware_file(str(j))  # a JSON spec sheet, not a probe file: it has no schema_version
+    for m in (via_cli, via_file, via_json):
         assert (m.cpu_threads, m.cpu_clock_hz, m.ram_bandwidth_bytes_per_s) == (16, 5e9, 89.6e9)
     assert via_file.cpu_name == "my desktop"
     assert _speed(via_cli).decode_tokens_per_s == pytest.approx(_speed(via_file).decode_tokens_per_s)

@@ -192,7 +192,7 @@ def load_probe_file(path: str) -> Machine:
 
 def load_hardware_file(path: str) -> Machine:
     """A saved probe (JSON with schema_version), or a spec sheet in YAML/JSON with the custom: keys (vram, bandwidth,
-    fp16, ...; catalog/custom_hw.py)."""
+    fp16, ...; catalog/custom_hw.py; a CPU-only box: cores, clock, simd, ram, bandwidth; catalog/custom_cpu.py)."""
     # a regular file of at most 1 MiB, whatever its kind: a FIFO must not block, /dev/zero not be read forever
     raw = read_regular(path, MAX_PROBE_FILE_BYTES, "hardware file", "give a saved probe (.json) or a spec sheet (.yaml)")
     if not path.lower().endswith((".yaml", ".yml")):
@@ -200,7 +200,7 @@ def load_hardware_file(path: str) -> Machine:
             head = json.loads(raw)
         except (ValueError, UnicodeDecodeError, RecursionError):
             head = None  # load_probe_file says what is wrong with it
-        if not (isinstance(head, dict) and "schema_version" not in head and "vram" in head):
+        if not (isinstance(head, dict) and "schema_version" not in head and ("vram" in head or "cores" in head)):
             return load_probe_file(path)
         data = head
     else:
