@@ -284,6 +284,13 @@ def _moe_summary() -> dict:
     return moe_accuracy.summary(moe_accuracy.rows())
 
 
+def _cuda_heldout_summary() -> dict:
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import cuda_heldout
+
+    return cuda_heldout.summary(cuda_heldout.rows())
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--calibration", default=str(ROOT.parent / "shared" / "calibration"))
@@ -317,7 +324,9 @@ def main() -> int:
               "device_speed_rows": device, "skipped": w_skip + k_skip,
               # MoE rows apart (benchmarks/moe_accuracy.py): published rows held out before the MoE prefill formula,
               # their dense anchors, and our H200 synthetic runs (seen while deriving it)
-              "moe_speed": _moe_summary()}
+              "moe_speed": _moe_summary(),
+              # NVIDIA GPUs outside the CUDA calibration (benchmarks/cuda_heldout.py), in no fit
+              "cuda_heldout_speed": _cuda_heldout_summary()}
     if args.json:
         print(json.dumps(report, indent=2))
         return 0
@@ -377,6 +386,11 @@ def main() -> int:
           " anchors of the same files, our H200 synthetic runs seen while deriving it):")
     for key, s in report["moe_speed"].items():
         if "/ all /" not in key:
+            print(f"  {key:45s} {s['rows']:3d} rows, median |error| {s['median_abs_error_pct']:.1f}%,"
+                  f" max {s['max_abs_error_pct']:.1f}%")
+    print("\nNVIDIA GPUs outside the CUDA calibration (benchmarks/cuda_heldout.py; published rows in no fit):")
+    for key, s in report["cuda_heldout_speed"].items():
+        if s["rows"] and ("current" in key or "before" in key):
             print(f"  {key:45s} {s['rows']:3d} rows, median |error| {s['median_abs_error_pct']:.1f}%,"
                   f" max {s['max_abs_error_pct']:.1f}%")
     for (model, quant), why in LEGACY.items():

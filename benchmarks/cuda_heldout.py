@@ -1,5 +1,5 @@
 """CUDA speed on NVIDIA GPUs outside the calibration: published llama-bench rows held out of every fit
-(benchmarks/published/llamabench_cuda.yaml; docs/methodology.md 5e).
+(benchmarks/published/llamabench_cuda.yaml; docs/methodology.md 5f).
 
 Usage: python benchmarks/cuda_heldout.py [--json]
 No row of the file joins any fit (scripts/fit_speed.py never reads it), so every error printed here is out of sample:
@@ -27,11 +27,10 @@ _OLD = ("2024-01", "2024-03", "May 2024", "2024-06")
 
 
 def _architecture(machine) -> str:
-    from selfhost_advisor.catalog.gpu_table import by_id
+    from selfhost_advisor.estimate.cuda_path import _row
 
     pid = machine.devices[0].matched_profile or ""
-    spec = by_id(pid) or {}
-    return str(spec.get("architecture") or pid)
+    return str(_row(pid).get("architecture") or pid)
 
 
 def rows(path: Path = PUBLISHED) -> list[dict]:

@@ -607,8 +607,9 @@ def search_lane_k(x, lay, kern: list[list[tuple[float, float]]]) -> tuple[float,
 
 # Families whose fixed per-layer decode time is fitted in GPU clock cycles, not microseconds: the small kernels of a
 # decoded layer (norms, RoPE, activation quantization, launches) run at the GPU's clock, and across these backends'
-# GPUs (1.5-3.0 GHz) the clock varies 2x (docs/methodology.md 5b; benchmarks/weak_structures.py "bw+cycles").
-CYCLE_FAMILIES = ("rocm", "vulkan", "sycl")
+# GPUs (1.5-3.0 GHz) the clock varies 2x (docs/methodology.md 5b; benchmarks/weak_structures.py "bw+cycles"). CUDA
+# joined on 2026-12-05: its fitted GPUs run 1.7-2.5 GHz, the held-out ones 1.4-2.9 (docs/methodology.md 5f).
+CYCLE_FAMILIES = ("rocm", "vulkan", "sycl", "cuda")
 
 
 

@@ -270,7 +270,8 @@ def test_out_of_sample_errors_of_the_weak_backends_stay_within_the_documented_fi
 def test_the_weak_backends_per_layer_decode_time_is_cycles_at_the_gpus_clock():
     """methodology 5b: ROCm, Vulkan and SYCL fit a fixed per-layer time in GPU cycles; a layer costs those cycles at the
     GPU's boost clock (TechPowerUp: RX 7900 XTX 2,498 MHz), the driver's clock for a probed card without a profile, and
-    the fit rows' median clock when neither is known. CUDA keeps microseconds."""
+    the fit rows' median clock when neither is known. CUDA too since methodology 5f: an RTX 5090 (2,407 MHz, TechPowerUp)
+    spends fewer microseconds per layer than an H200 (1,980 MHz)."""
     from selfhost_advisor.domain import GpuDetails
     from selfhost_advisor.estimate.speed import efficiency, gpu_clock_hz, layer_seconds
 
@@ -286,7 +287,11 @@ def test_the_weak_backends_per_layer_decode_time_is_cycles_at_the_gpus_clock():
     strix = machine_from_profile(hw_names.resolve("ryzen ai max+ 395 64gb"), 1).devices[0]
     assert gpu_clock_hz(strix) == 2900e6  # data/apu.yaml
     cuda = efficiency("cuda")
-    assert cuda.layer_cycles == 0.0 and layer_seconds(cuda, d) == cuda.layer_s > 0
+    assert cuda.layer_cycles > 0 and cuda.layer_s == 0.0
+    fast = machine_from_profile(hw_names.resolve("rtx 5090"), 1).devices[0]
+    slow = machine_from_profile(hw_names.resolve("h200"), 1).devices[0]
+    assert layer_seconds(cuda, fast) == pytest.approx(cuda.layer_cycles / 2407e6)
+    assert layer_seconds(cuda, fast) < layer_seconds(cuda, slow)
 
 
 def test_every_curated_profile_of_a_weak_backend_has_a_gpu_clock():

@@ -25,7 +25,7 @@ from ..record import record
 from .cpu_kernels import cpu_isa, decode_seconds as _cpu_decode_seconds, prefill_seconds as _cpu_prefill_seconds
 from .cpu_kernels import kernel_seconds as _cpu_kernel_seconds, vector_flops
 from .encoder import embeds_only
-from . import kernel_path, metal_path
+from . import cuda_path, kernel_path, metal_path
 from .memory import kv_bytes_per_cell, layer_kv_bytes_per_cell, uses_window, weights
 
 # One set of factors per llama.cpp backend: each backend has its own kernels (HIP, Vulkan shaders, SYCL), whatever
@@ -557,10 +557,18 @@ def _prefill_seconds_per_token(
                 # CUDA MMQ: the weight and activation tiles stream from memory while other blocks compute; the
                 # slower of the two binds (roofline), which on a low-bandwidth part (GB10: 273 GB/s) is memory.
                 # Attention (its own flash-attention kernels) and the per-layer work come after, not overlapped.
+                # Pascal and Volta run other kernels (estimate/cuda_path.py, methodology 5f).
+                path = cuda_path.quant_path(d, n_ubatch) if work.quantized and mats else "mmq"
                 matmul_flops = sum(work.layer_flops[layer:layer + count])
-                matmul = metal_path.matmul_seconds(matmul_flops, c, flops, d) + _unpack_seconds(mats, eff, smc, 0)
                 rest = (sum(per_layer[layer:layer + count]) - matmul_flops) / (c * metal_path.simd_flops(d, flops))
-                total += max(matmul, mmq_traffic_seconds(d, mats)) + rest
+                if path == "cublas":
+                    c16, f16 = eff.compute_f16, _device_flops(d)
+                    total += matmul_flops / (c16 * f16) + cuda_path.dequant_seconds(
+                        mats, eff.bandwidth * d.bandwidth_bytes_per_s, n_ubatch) + rest
+                else:
+                    mm_flops = (cuda_path.dp4a_flops(d) or flops) if path == "dp4a" else flops
+                    matmul = metal_path.matmul_seconds(matmul_flops, c, mm_flops, d) + _unpack_seconds(mats, eff, smc, 0)
+                    total += max(matmul, mmq_traffic_seconds(d, mats)) + rest
                 total += _unpack_seconds((), eff, smc, count)
             total += _expert_tile_seconds(model, work, layer, count, n_ubatch, eff, c * flops, smc,
                                           eff.bandwidth * d.bandwidth_bytes_per_s if d.bandwidth_bytes_per_s else None,

@@ -1,0 +1,96 @@
+"""Which kernel ggml-cuda runs a quantized prefill matmul with, per GPU generation (docs/methodology.md 5f).
+
+Why: the CUDA prefill terms of estimate/speed.py (tensor FLOPs at the fitted efficiency, MMQ unpacking per SM cycle)
+describe MMQ on int8 tensor cores, which is what every fitted GPU (Ampere, Ada, Hopper) runs. Older NVIDIA parts run
+other kernels, chosen in ggml/src/ggml-cuda/mmq.cu `ggml_cuda_should_use_mmq` (llama.cpp PR #8075, 2024-06-23):
+
+    if (turing_mma_available(cc)) return true;                      // cc >= 7.5: MMQ, int8 mma.sync
+    if (ggml_cuda_highest_compiled_arch(cc) < GGML_CUDA_CC_DP4A)    // cc < 6.1 (P100, Maxwell): no __dp4a
+        return false;                                               //   -> dequantize + cuBLAS
+    return !fp16_mma_hardware_available(cc) || ne11 < MMQ_DP4A_MAX_BATCH_SIZE;
+                                                                    // Pascal 6.1: MMQ on __dp4a;
+                                                                    // Volta 7.0: cuBLAS FP16 from 64 tokens on
+
+- "mmq": int8 tensor cores. Their int8 rate is twice the FP16-accumulate rate the fit is expressed in (NVIDIA:
+  RTX 4090 660.6 vs 330.3 TOPS/TFLOPS, A100 624 vs 312), so the FLOPS the efficiency applies to are int8 / 2.
+- "dp4a": the same MMQ kernels with __dp4a instead of mma (mmq.cuh vec_dot_*_dp4a): int8 at the dp4a rate (4x FP32
+  on Pascal GP10x, data/gpu_specs.yaml int8_tops), counted like the tensor path: FLOPS = int8 / 2, same efficiency,
+  same unpacking.
+- "cublas": each quantized matrix is converted to FP16 (convert.cu: read its bytes, write 2 bytes per weight) and
+  multiplied by cuBLAS, once per micro-batch: the 16-bit path (compute_efficiency_f16 of the FP16 rate) plus that
+  conversion's memory traffic, and no MMQ unpacking.
+"""
+from __future__ import annotations
+
+from functools import lru_cache
+
+from ..domain import Device
+
+# MMQ_DP4A_MAX_BATCH_SIZE (ggml-cuda/mmq.cuh): below it Volta keeps MMQ (dp4a), from it on cuBLAS
+DP4A_MAX_BATCH = 64
+# GP100 (Tesla P100) is compute capability 6.0: no __dp4a (GP10x parts are 6.1)
+_NO_DP4A_CHIPS = ("GP100",)
+
+
+@lru_cache(maxsize=256)
+def _row(profile_id: str) -> dict:
+    """The GPU's data/gpu_specs.yaml row, also for a curated profile (found by its name)."""
+    from ..catalog import gpu_table
+    from ..catalog.hardware import profile_by_id
+
+    row = gpu_table.by_id(profile_id)
+    if row is None:
+        p = profile_by_id(profile_id)
+        hits = gpu_table.lookup(p.name) if p is not None else []
+        row = hits[0] if len(hits) == 1 else None
+    return row or {}
+
+
+def compute_capability(device: Device) -> float | None:
+    """The device's compute capability: what NVML reported, else its architecture's (Pascal GP10x 6.1, GP100 6.0,
+    Volta 7.0, Turing 7.5, Maxwell 5.x; later generations are >= 8.0 and need no distinction here)."""
+    det = device.details
+    if det is not None and det.compute_capability:
+        try:
+            return float(det.compute_capability)
+        except ValueError:
+            pass
+    if not device.matched_profile:
+        return None
+    row = _row(device.matched_profile)
+    arch, chip = row.get("architecture"), str(row.get("chip") or "")
+    if arch == "Pascal":
+        return 6.0 if chip.startswith(_NO_DP4A_CHIPS) else 6.1
+    return {"Maxwell": 5.2, "Maxwell 2.0": 5.2, "Volta": 7.0, "Turing": 7.5}.get(arch)
+
+
+def quant_path(device: Device, n_ubatch: int) -> str:
+    """"mmq", "dp4a" or "cublas": the kernel ggml-cuda multiplies a quantized weight matrix by `n_ubatch` tokens
+    with on this device (module docstring). Unknown generations are taken as current ones ("mmq")."""
+    if device.backend != "cuda" or device.vendor != "nvidia":
+        return "mmq"
+    cc = compute_capability(device)
+    if cc is None or cc >= 7.5:
+        return "mmq"
+    if cc < 6.1:
+        return "cublas"
+    if cc >= 7.0:  # Volta: FP16 tensor cores, no int8 MMQ mma
+        return "cublas" if n_ubatch >= DP4A_MAX_BATCH else "dp4a"
+    return "dp4a"
+
+
+def dp4a_flops(device: Device) -> float | None:
+    """FLOPS the prefill efficiency applies to on the dp4a path: the dp4a int8 rate / 2 (module docstring)."""
+    if not device.matched_profile:
+        return None
+    tops = _row(device.matched_profile).get("int8_tops")
+    return float(tops) * 1e12 / 2 if tops else None
+
+
+def dequant_seconds(layers: tuple, bandwidth_bytes_per_s: float, n_ubatch: int) -> float:
+    """Seconds per prompt token of converting the quantized matrices to FP16 before cuBLAS: each micro-batch reads
+    their bytes and writes 2 bytes per weight, at the decode bandwidth share given."""
+    from . import kernel_path
+
+    moved = sum(nbytes + 2 * n for mats in layers for ty, n, nbytes in mats if ty not in kernel_path.FLOAT_TYPES)
+    return moved / bandwidth_bytes_per_s / max(1, n_ubatch)
