@@ -57,8 +57,13 @@ def compute_capability(device: Device) -> float | None:
             pass
     if not device.matched_profile:
         return None
-    row = _row(device.matched_profile)
-    arch, chip = row.get("architecture"), str(row.get("chip") or "")
+    from ..catalog.hardware import profile_by_id
+
+    # the profile's own fields: a spec-table row carries its architecture and chip; a curated profile (all Turing or
+    # later) carries neither, and reading the table for it would cost `fit --json` its start-up (tests/test_hw_names)
+    p = profile_by_id(device.matched_profile)
+    raw = p.raw if p is not None else {}
+    arch, chip = raw.get("architecture"), str(raw.get("chip") or "")
     if arch == "Pascal":
         return 6.0 if chip.startswith(_NO_DP4A_CHIPS) else 6.1
     return {"Maxwell": 5.2, "Maxwell 2.0": 5.2, "Volta": 7.0, "Turing": 7.5}.get(arch)
