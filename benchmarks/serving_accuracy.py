@@ -3,7 +3,7 @@
 Throughput rows: output (or, where the row's measure is total, prompt + output) tokens/s of the server at the
 published concurrency (estimate.serving.serve at that concurrency, the published prompt/output lengths and precision;
 a burst of N prompts sent at once is played step by step through vLLM's scheduler, estimate/serving/burst.py, with
-the published mean lengths, ShareGPT's output lengths spread as burst.max_entropy_lengths). Single-stream rows: decode tokens/s of one request
+the published mean lengths, ShareGPT's output lengths spread as burst.max_entropy_lengths, sent in burst.arrival_order). Single-stream rows: decode tokens/s of one request
 (1 / time per output token at the request's average depth). Groups: calibration (fitted on), heldout (in no fit),
 older_engine (vLLM < 0.8, reported apart). Goals (issue 14): median throughput ratio within 0.8-1.25, every throughput
 row within 0.5-2x; issue 15: single-stream decode within 15%.
@@ -26,7 +26,7 @@ from selfhost_advisor.catalog.hardware import get_profile, machine_from_profile 
 from selfhost_advisor.catalog.models import get  # noqa: E402
 from selfhost_advisor.domain import FitRequest  # noqa: E402
 from selfhost_advisor.estimate.serving import ServeWorkload, serve, step_seconds  # noqa: E402
-from selfhost_advisor.estimate.serving.burst import max_entropy_lengths, serve_burst  # noqa: E402
+from selfhost_advisor.estimate.serving.burst import arrival_order, max_entropy_lengths, serve_burst  # noqa: E402
 from selfhost_advisor.estimate.vllm import get_vllm_quant, plan  # noqa: E402
 
 
@@ -65,7 +65,7 @@ def outcome(row: dict) -> tuple[float, float | None, float | None]:
     if row.get("clients") == "burst":
         n = int(row["concurrency"])
         if row.get("lengths") == "sharegpt":  # vllm bench's ShareGPT filter: 4 <= output, prompt + output <= 2048
-            outs = max_entropy_lengths(O, n, cap=2048 - P, floor=4)
+            outs = arrival_order(max_entropy_lengths(O, n, cap=2048 - P, floor=4))  # dataset order, not sorted
         else:
             outs = (O,) * n
         res = serve_burst(model, machine, q, (P,) * n, outs, options=engine_options(row))

@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 
 from selfhost_advisor.catalog.hardware import get_profile, machine_from_profile
 from selfhost_advisor.catalog.models import get as get_model
-from selfhost_advisor.estimate.serving.burst import max_entropy_lengths, serve_burst, simulate_burst
+from selfhost_advisor.estimate.serving.burst import arrival_order, max_entropy_lengths, serve_burst, simulate_burst
 from selfhost_advisor.estimate.serving.step import step_seconds
 from selfhost_advisor.estimate.vllm import get_vllm_quant
 
@@ -75,3 +75,26 @@ def test_serve_burst_uses_the_engine_plan_and_refuses_what_does_not_fit():
     assert serve_burst(MODEL, H100, Q, (256,) * 10, (64,) * 10).output_tokens == 640
     big = get_model("llama3.1:70b")
     assert serve_burst(big, H100, Q, (256,) * 10, (64,) * 10) is None
+
+
+@given(st.integers(1, 3000))
+@settings(max_examples=60, deadline=None)
+def test_arrival_order_is_a_permutation_without_a_length_trend(n):
+    xs = max_entropy_lengths(200, n, 1800, floor=4)
+    order = arrival_order(xs)
+    assert sorted(order) == list(xs)
+    if n >= 64:  # every prefix of a quarter or more spreads over the distribution: its mean is near the whole mean
+        mean = sum(xs) / n
+        for k in (n // 4, n // 2):
+            assert sum(order[:k]) / k == pytest.approx(mean, rel=0.15)
+
+
+def test_sorted_lengths_would_run_shortest_first_and_wait_less():
+    """Sent shortest-first (the quantiles as max_entropy_lengths returns them), the first seats free up soonest, so
+    the mean time to first token is below that of the same lengths in arrival order: why the replay uses the latter
+    (vllm bench sends its ShareGPT sample in dataset order)."""
+    outs = max_entropy_lengths(200, 600, 1800, floor=4)
+    sjf = _burst(600, prompt=256, outputs=outs, seats=64)
+    mixed = _burst(600, prompt=256, outputs=arrival_order(outs), seats=64)
+    assert sjf.output_tokens == mixed.output_tokens
+    assert sjf.mean_ttft_s < 0.9 * mixed.mean_ttft_s

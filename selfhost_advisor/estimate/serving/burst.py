@@ -72,6 +72,20 @@ def max_entropy_lengths(mean: float, n: int, cap: int, floor: int = 1) -> tuple[
     return tuple(floor + int(round(-theta * math.log(1.0 - (i + 0.5) / n * mass))) for i in range(n))
 
 
+def arrival_order(lengths: tuple[int, ...]) -> tuple[int, ...]:
+    """The lengths in an order with no length trend, as requests sampled from a dataset arrive.
+
+    max_entropy_lengths returns sorted quantiles; sent in that order a burst would run shortest-first (the first
+    admitted requests finish first and free their seats and KV), which a sample of ShareGPT does not do (vllm bench
+    sends its sample in dataset order, benchmarks/datasets.py). Request k gets the quantile whose index has the k-th
+    smallest bit-reversed value (the van der Corput order): every prefix of the burst spreads over the whole
+    distribution, as a random sample does on average, and the same row gives the same order every run."""
+    n = len(lengths)
+    bits = max(1, (n - 1).bit_length())
+    order = sorted(range(n), key=lambda i: int(format(i, f"0{bits}b")[::-1], 2))
+    return tuple(lengths[i] for i in order)
+
+
 def _blocks(tokens: int) -> int:
     return -(-tokens // _BLOCK)
 
