@@ -252,8 +252,8 @@ def main() -> int:
             print(f"vllm graphs_estimate {label:8} n={len(grp):2}  median |err| {statistics.median(errs):6.1%}  max "
                   f"{max(errs):6.1%}  (ours {grp[0]['ours_gib']:.2f} GiB; logged {logged})")
     gc = graph_constant()
-    print(f"vllm graphs_constant: ours {gc['ours_gib']:.2f} GiB (median of {gc['n_seen']} seen logs "
-          f"{gc['seen_median_gib']:.2f}); held out n={gc['n_held']}: median |err| {gc['ours']['abs_gib']:.2f} GiB "
+    print(f"vllm graphs_constant: ours {gc['ours_gib']:.3f} GiB (median of {gc['n_seen']} seen logs "
+          f"{gc['seen_median_gib']:.3f}); held out n={gc['n_held']}: median |err| {gc['ours']['abs_gib']:.2f} GiB "
           f"({gc['ours']['rel']:.0%}), the previous {PREVIOUS_GRAPH_GIB:.2f} GiB {gc['previous']['abs_gib']:.2f} GiB "
           f"({gc['previous']['rel']:.0%})")
     law = graph_layer_law()
