@@ -64,6 +64,16 @@ def _lanes_clock(r: F.Row) -> tuple[float, float]:
     return STRIX_LANES_CLOCK
 
 
+def _has_lanes_clock(r: F.Row) -> bool:
+    """Whether the screening's lane and clock features exist for a row's GPU (a laptop iGPU row, the Radeon 780M's of
+    session 11, has neither a spec-table row nor a clock: it is scored by benchmarks/weak_backends.py alone)."""
+    from selfhost_advisor.catalog.gpu_table import by_id
+
+    pid = r.machine.devices[0].matched_profile or ""
+    spec = by_id(TABLE_TWIN.get(pid, pid)) or {}
+    return bool(spec.get("shaders") and spec.get("boost_clock_mhz")) or pid.startswith("ryzen-ai-max")
+
+
 # Prefill by the kernel path (2026-12-05, fourth pass; ggml-cuda as HIP compiles it, ggml_cuda_should_use_mmq in
 # ggml/src/ggml-cuda/mmq.cu and amd_mfma_available / amd_wmma_available in common.cuh, read at llama.cpp 027ef87):
 # at llama-bench's 512-token ubatch, CDNA 3 runs MMQ on MFMA; CDNA 1/2 only Q4_0/Q4_1/Q5_0/Q5_1 (other types are
@@ -187,7 +197,9 @@ def _listed_flops_seconds(r: F.Row) -> float:
 
     if r.kind != F.PROMPT:
         return F._unit_seconds(r, "compute")
-    with kernel_path.listed_peak_only():
+    from selfhost_advisor.estimate import vulkan_path
+
+    with kernel_path.listed_peak_only(), vulkan_path.listed_peak_only():
         return F._seconds(r, F._unit(compute=1.0))
 
 
@@ -289,7 +301,7 @@ def score(kind: str, terms) -> dict:
     # (whole GPUs only: the fifth pass's blind rows of fitted GPUs are scored by benchmarks/weak_paths.py)
     fitted = {r.gpu for r in rows}
     blind = [r for r in F.published_rows() if r.blind and family(r.backend) in BACKENDS and r.kind == test
-             and r.gpu not in fitted]
+             and r.gpu not in fitted and _has_lanes_clock(r)]
     feats = {id(r): features(r) for r in rows + blind}
     out = {}
     for be in BACKENDS:

@@ -66,7 +66,8 @@ class Row:
     source: str = "calibration"  # or "device": our own runs (benchmarks/device/); "published": PUBLISHED's rows
     held_out: bool = False  # a PUBLISHED row that was held out of every fit until scored once (methodology 5b)
     blind: bool = False  # a PUBLISHED row marked `in_fit: false`: its GPU is kept out of every fit (methodology 5b)
-    build_date: str | None = None  # the llama.cpp build's date (ROCm rows): the kernel paths it ran (kernel_path)
+    build_date: str | None = None  # the llama.cpp build's date (ROCm and Vulkan rows): the kernel paths it ran
+    vulkan_path: str = ""  # Vulkan: a non-default path its source states ("shader", "int_dot"), else ""
 
     @property
     def gpu(self) -> str:
@@ -112,7 +113,7 @@ def published_rows(path: Path = PUBLISHED) -> list[Row]:
         cached = int(test.split("@d")[1]) if "@d" in test else 0
         rows.append(Row(r["hardware"], r["backend"], resolve(r["model"]).model.id, r["quant"], test,
                         float(r["tokens_per_s"]), m, 1, cached, "published", bool(r["held_out"]),
-                        not r.get("in_fit", True), r.get("build_date")))
+                        not r.get("in_fit", True), r.get("build_date"), str(r.get("vulkan_path") or "")))
     return rows
 
 
@@ -233,8 +234,10 @@ def _placement(row: Row) -> Placement:
 
 def predict(row: Row, table=None) -> float:
     from selfhost_advisor.estimate.kernel_path import at_build
+    from selfhost_advisor.estimate.vulkan_path import as_of_build
 
-    with at_build(row.build_date):  # the kernel paths of the row's llama.cpp build (ROCm; latest when not stated)
+    # the kernel paths of the row's llama.cpp build (ROCm, Vulkan; latest when not stated)
+    with at_build(row.build_date), as_of_build(row.build_date or "", row.vulkan_path):
         sp = estimate_speed(get_model(row.model_id), get_quant(row.quant), _placement(row), row.machine,
                             decode_depth=row.depth, prefill_depth=row.depth, table=table)
     return sp.prefill_tokens_per_s if row.kind == PROMPT else sp.decode_tokens_per_s
@@ -523,7 +526,74 @@ def _fit_families(rows: list[Row], device: list[Row], prior: dict | None,
                 round(statistics.median(_clock_hz(r) for r in dec) / 1e6) if dec else 0)
         if unpack:
             out[fam].update(unpack)
+        if fam == "vulkan" and comp[True]:
+            out[fam].update(_fit_vulkan_paths(pre, comp[True]))
     return out
+
+
+@lru_cache(maxsize=None)
+def _vulkan_path_seconds(r: Row) -> tuple[tuple[tuple[str, float], ...], float]:
+    """Per matmul path, the row's prefill seconds per token at unit efficiency (estimate/vulkan_path.py), with the
+    paths of the row's build (() when the model is off or a peak is unknown); and its attention seconds at unit
+    efficiency over the listed FLOPS."""
+    from selfhost_advisor.estimate import vulkan_path
+    from selfhost_advisor.estimate.speed import _attention_flops, _device_flops, token_work
+
+    model = get_model(r.model_id)
+    work = token_work(model, get_quant(r.quant))
+    d = r.machine.devices[0]
+    attention = sum(_attention_flops(model, i, r.depth) for i in range(model.n_layers)) / _device_flops(d, work.quantized)
+    with vulkan_path.as_of_build(r.build_date, r.vulkan_path):
+        secs = vulkan_path.path_seconds(d, work.layer_matrices)
+    return (tuple(sorted(secs.items())) if secs else ()), attention
+
+
+def _fit_vulkan_paths(rows: list[Row], inv_family: float) -> dict:
+    """One efficiency per Vulkan matmul path (not per GPU): seconds per token = sum over paths of that path's FLOPs over
+    its peak x 1/efficiency, least squares on relative error over the family's prefill rows. A path with no row, or
+    whose coefficient comes out <= 0, keeps the family's efficiency (1/inv_family). The matmuls' memory traffic is a
+    floor (max), derived, no part of the fit: a row it binds under the fitted efficiencies is left out of the fit,
+    and the fit redone until that set settles."""
+    feats = [(dict(s), a, r.measured, _vulkan_traffic(r)) for r in rows for s, a in [_vulkan_path_seconds(r)] if s]
+    bound: set[int] = set()
+    for _ in range(20):
+        use = [f for i, f in enumerate(feats) if i not in bound]
+        eff = _solve_vulkan_paths(use, inv_family)
+        inv = {p: 1.0 / e for p, e in eff.items()}
+        now = {i for i, (f, a, m, t) in enumerate(feats)
+               if t > sum(v * inv.get(p, inv_family) for p, v in f.items())}
+        if now == bound:
+            break
+        bound = now
+    if not eff:
+        return {}
+    return {"vulkan_path_efficiency": {p: round(e, 4) for p, e in eff.items()},
+            "vulkan_path_rows": {p: sum(1 for i, (f, _, _, _) in enumerate(feats) if p in f and i not in bound)
+                                 for p in eff},
+            "vulkan_traffic_bound_rows": len(bound)}
+
+
+def _solve_vulkan_paths(feats: list, inv_family: float) -> dict[str, float]:
+    paths = sorted({p for f, _, _, _ in feats for p in f})
+    while paths:
+        x = _solve([[f.get(p, 0.0) * m for p in paths] for f, _, m, _ in feats],
+                   [1.0 - (a + sum(v for p, v in f.items() if p not in paths)) * inv_family * m for f, a, m, _ in feats])
+        bad = [p for p, v in zip(paths, x) if v <= 0]
+        if not bad:
+            return {p: 1.0 / v for p, v in zip(paths, x)}
+        paths = [p for p in paths if p not in bad]
+    return {}
+
+
+@lru_cache(maxsize=None)
+def _vulkan_traffic(r: Row) -> float:
+    """The row's Vulkan prefill memory-traffic seconds per token (estimate/vulkan_path.py traffic_seconds)."""
+    from selfhost_advisor.estimate import vulkan_path
+    from selfhost_advisor.estimate.speed import token_work
+
+    work = token_work(get_model(r.model_id), get_quant(r.quant))
+    with vulkan_path.as_of_build(r.build_date, r.vulkan_path):
+        return vulkan_path.traffic_seconds(r.machine.devices[0], work.layer_matrices)
 
 
 # Families whose decode pays ggml-cuda's mat-vec kernels carried from the CUDA family's per-type rates (ROCm: HIP
@@ -649,7 +719,8 @@ def _table(fitted: dict, with_rates: bool = True) -> dict[str, Efficiency]:
                       float(e.get("prefill_layer_sm_cycles") or 0.0),
                       float(e.get("compute_efficiency_f16_all_in") or e["compute_efficiency_f16"]),
                       float(e.get("layer_cycles") or 0.0), float(e.get("layer_cycles_clock_fallback_mhz") or 0.0) * 1e6,
-                      float(e.get("matvec_lane_factor") or 0.0))
+                      float(e.get("matvec_lane_factor") or 0.0),
+                      tuple(sorted((e.get("vulkan_path_efficiency") or {}).items())))
         for f, e in fitted.items()
     }
 

@@ -209,7 +209,9 @@ def test_the_shipped_candidate_reproduces_the_shipped_rocm_prefill_figures(paths
         table = {f: efficiency(f) for f in ("cuda", "metal", "vulkan", "sycl", "cpu")}
         table["rocm"] = fit_speed._table(fit_speed.fit_families(fit_speed.fit_rows(), ("rocm",)))["rocm"]
         shipped = weak_backends.rows_report(shipped_table=table)
-    for be, terms in (("rocm", wp.SHIPPED), ("vulkan", ("flops",))):
+    # (Vulkan shipped the `flops` baseline until session 11's path model, estimate/vulkan_path.py, which this
+    # screening does not implement: tests/test_vulkan_paths.py checks that one)
+    for be, terms in (("rocm", wp.SHIPPED),):
         got = wp.score(terms)[be]
         for key, blind in (("loho", False), ("blind", True)):
             want = sorted(round(r["error_pct"], 1) for r in shipped

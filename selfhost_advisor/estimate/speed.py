@@ -25,7 +25,7 @@ from ..record import record
 from .cpu_kernels import cpu_isa, decode_seconds as _cpu_decode_seconds, prefill_seconds as _cpu_prefill_seconds
 from .cpu_kernels import kernel_seconds as _cpu_kernel_seconds, vector_flops
 from .encoder import embeds_only
-from . import cuda_path, kernel_path, metal_path
+from . import cuda_path, kernel_path, metal_path, vulkan_path
 from .memory import kv_bytes_per_cell, layer_kv_bytes_per_cell, uses_window, weights
 
 # One set of factors per llama.cpp backend: each backend has its own kernels (HIP, Vulkan shaders, SYCL), whatever
@@ -73,6 +73,9 @@ class Efficiency:
     # family's per-type rates apply per 128 vector lanes x clock, each weight costing `matvec_lane_factor` times an SM
     # lane's (fitted with the bandwidth share and the per-layer cycles); 0 = no kernel term.
     matvec_lane_factor: float = 0.0
+    # Vulkan prefill (estimate/vulkan_path.py): share of its path's peak each matmul path reaches, fitted per path
+    # (docs/methodology.md 5b-vulkan); a path not listed takes compute_quant / compute_f16.
+    vulkan_paths: tuple[tuple[str, float], ...] = ()
 
 
 def efficiency(backend: str, table: Table | None = None) -> Efficiency:
@@ -103,6 +106,7 @@ def _fitted(fam: str) -> Efficiency:
         layer_cycles=float(e.get("layer_cycles") or 0.0),
         clock_fallback_hz=float(e.get("layer_cycles_clock_fallback_mhz") or 0.0) * 1e6,
         matvec_lane_factor=float(e.get("matvec_lane_factor") or 0.0),
+        vulkan_paths=tuple(sorted((str(k), float(v)) for k, v in (e.get("vulkan_path_efficiency") or {}).items())),
     )
 
 
@@ -550,9 +554,15 @@ def _prefill_seconds_per_token(
             smc = sm_cycles_per_s(d)
             mats = work.layer_matrices[layer:layer + count]
             rules = _rocm_path_rules(d) if mats else None
+            vk = vulkan_path.path_seconds(d, mats) if mats and not rules and family(d.backend) == "vulkan" else None
             if rules:  # ROCm: the peak of each type's kernel path, and the matmuls' memory traffic
                 total += sum(per_layer[layer:layer + count]) * rocm_path_scale(d, mats, flops) / (c * flops)
                 total += prefill_traffic_seconds(d, mats, n_ubatch)
+            elif vk is not None:  # Vulkan: each path's FLOPs over its peak at its efficiency (vulkan_path.py)
+                paths = dict(eff.vulkan_paths)
+                total += max(sum(s / (paths.get(p) or c) for p, s in vk.items()),
+                             0.0 if _TRAFFIC_OFF else vulkan_path.traffic_seconds(d, mats))
+                total += (sum(per_layer[layer:layer + count]) - sum(work.layer_flops[layer:layer + count])) / (c * flops)
             else:
                 # CUDA MMQ: the weight and activation tiles stream from memory while other blocks compute; the
                 # slower of the two binds (roofline), which on a low-bandwidth part (GB10: 273 GB/s) is memory.

@@ -1,0 +1,220 @@
+"""Prefill on Vulkan by the matmul path ggml-vulkan takes per GPU, GGML type and llama.cpp build (docs/methodology.md
+5b-vulkan; data/speed.yaml `vulkan_prefill_path`).
+
+Why: one efficiency over one FLOPS figure cannot follow which unit multiplies. For a 512-token micro-batch
+ggml_vk_mul_mat_q_f16 (ggml/src/ggml-vulkan/ggml-vulkan.cpp) first quantizes the activations to Q8_1 and asks for the
+integer-dot MMQ pipeline of the weight type (`pipeline_dequant_mul_mat_mat_q8_1`, created wherever the device has
+accelerated 4x8-bit dot products: in the KHR-coopmat and the scalar branches of ggml_vk_load_shaders, never in the
+NV_coopmat2 one); when that pipeline is empty it runs the dequantizing matmul: with NV_coopmat2 the weights are decoded
+into the tensor-core loads, with KHR coopmat the vector lanes dequantize each weight tile into shared memory
+(mul_mm.comp load_a_to_shmem) before coopMatMulAdd, without either the same shader multiplies on the vector lanes.
+Which pipelines exist changed with the build (MMQ for the legacy types since PR #12135, for K-quants since #16536),
+so a measured row is predicted with the paths of its own build (`as_of_build`); a user's estimate takes today's.
+"""
+from __future__ import annotations
+
+from contextlib import contextmanager
+from functools import lru_cache
+
+from ..domain import Device
+from . import kernel_path
+
+PATHS = ("coopmat2", "coopmat", "coopmat_dequant", "mmq", "shader")
+# profiles that are not rows of data/gpu_specs.yaml (APUs): their architecture by id prefix (data/apu.yaml)
+_ARCH_BY_PREFIX = {"radeon-780m": "RDNA 3.0", "radeon-880m": "RDNA 3.5", "radeon-890m": "RDNA 3.5"}
+_BUILD: list[tuple[str, str]] = []  # (build date, path override) of the row being predicted; empty: today's build
+_OFF: list[bool] = []
+
+
+@contextmanager
+def as_of_build(date: str, override: str = ""):
+    """Within it, Vulkan paths are those of a build of `date` (YYYY-MM-DD; "" = today's), and `override` (a row's
+    stated non-default configuration: "shader" = coopmat and int dot disabled, "int_dot" = coopmat disabled) holds."""
+    _BUILD.append((date or "", override or ""))
+    try:
+        yield
+    finally:
+        _BUILD.pop()
+
+
+@contextmanager
+def listed_peak_only():
+    """Within it, Vulkan prefill is FLOPs over the listed peak with one efficiency, as before this model (the baseline
+    benchmarks/vulkan_paths.py scores against)."""
+    _OFF.append(True)
+    try:
+        yield
+    finally:
+        _OFF.pop()
+
+
+def enabled() -> bool:
+    return not _OFF
+
+
+def build() -> tuple[str, str]:
+    return _BUILD[-1] if _BUILD else ("", "")
+
+
+def architecture(device: Device) -> str:
+    """data/gpu_specs.yaml's architecture of the device ("RDNA 3.0", "Ampere", "Xe-HPG"), else by profile prefix."""
+    arch = kernel_path.architecture(device)
+    if arch:
+        return arch
+    pid = device.matched_profile or ""
+    return next((a for p, a in _ARCH_BY_PREFIX.items() if pid.startswith(p)), "")
+
+
+def _since(rules: dict, key: str, date: str) -> bool:
+    """Whether a build of `date` has the feature that landed on rules[key] (no date: today's build has it)."""
+    return not date or date >= str(rules[key])
+
+
+def features(device: Device, rules: dict) -> tuple[str, bool]:
+    """(matrix path, integer dot) of a device for the build in force: matrix path 'coopmat2' (NVIDIA Turing and
+    later: VK_NV_cooperative_matrix2), 'coopmat' (VK_KHR_cooperative_matrix where ggml-vulkan enables it: AMD RDNA 3+,
+    Intel Xe2) or 'none'; integer dot: VK_KHR_shader_integer_dot_product with 4x8-bit packed dot products accelerated."""
+    date, override = build()
+    arch = architecture(device)
+    vendor = device.vendor
+    matrix = "none"
+    if vendor == "nvidia" and arch in rules["nvidia_tensor_architectures"] and _since(rules, "coopmat2_since", date):
+        matrix = "coopmat2"
+    elif vendor == "nvidia" and arch in rules["nvidia_tensor_architectures"] and _since(rules, "coopmat_since", date):
+        matrix = "coopmat"
+    elif vendor == "amd" and arch.startswith(tuple(rules["amd_coopmat_architectures"])) and _since(rules, "coopmat_since", date):
+        matrix = "coopmat"
+    elif vendor == "intel" and arch in rules["intel_coopmat_architectures"] and _since(rules, "intel_coopmat_since", date):
+        matrix = "coopmat"
+    int_dot = not any(arch.startswith(a) for a in rules["no_int_dot_architectures"])
+    if override in ("shader", "int_dot"):
+        matrix = "none"
+    if override == "shader":
+        int_dot = False
+    return matrix, int_dot
+
+
+def matmul_path(device: Device, ggml_type: str, rules: dict) -> str:
+    """The path of one weight type on a device at a 512-token micro-batch: 'coopmat2', 'coopmat' (16-bit weights on
+    KHR coopmat), 'coopmat_dequant' (quantized weights dequantized to shared memory, then KHR coopmat), 'mmq' (integer
+    dot on the vector lanes) or 'shader' (the vector lanes in FP16)."""
+    matrix, int_dot = features(device, rules)
+    date, _ = build()
+    if ggml_type in kernel_path.FLOAT_TYPES:
+        return matrix if matrix != "none" else "shader"
+    if matrix == "coopmat2":  # the coopmat2 branch creates no MMQ pipelines
+        return "coopmat2"
+    mmq = ((ggml_type in rules["mmq_legacy_types"] and _since(rules, "mmq_legacy_since", date))
+           or (ggml_type in rules["mmq_kquant_types"] and _since(rules, "mmq_kquant_since", date)))
+    if int_dot and mmq:
+        return "mmq"
+    return "coopmat_dequant" if matrix == "coopmat" else "shader"
+
+
+def _lane_hz(device: Device) -> float | None:
+    """Vector lanes x clock: the spec table's shaders (CUDA cores) x boost clock; an APU without a clock in its
+    profile: its FP16 matrix rate over 8 FLOPs per lane per clock (RDNA 3 WMMA, data/apu.yaml's basis)."""
+    from .speed import gpu_clock_hz
+
+    lanes, hz = kernel_path.vector_lanes(device), gpu_clock_hz(device)
+    if lanes and hz:
+        return lanes * hz
+    return device.fp16_flops / 8 if device.fp16_flops and device.vendor == "amd" else None
+
+
+def peak(device: Device, path: str, rules: dict) -> float | None:
+    """Operations per second a path's multiply can issue: the listed FP16 matrix rate for coopmat2 / coopmat (GeForce:
+    the FP16-accumulate rate, speed._device_flops); vector lanes x clock x ops per lane per clock for the others
+    (rules: packed FP16 FMA 4, on NVIDIA 2; 4x8-bit dot 8, on NVIDIA per the INT32 lanes of its architecture)."""
+    from .speed import _device_flops
+
+    if path in ("coopmat2", "coopmat"):
+        return _device_flops(device)
+    lane_hz = _lane_hz(device)
+    if not lane_hz:
+        return None
+    nvidia = device.vendor == "nvidia"
+    if path == "mmq" and architecture(device).startswith(tuple(rules.get("mmq_matrix_rate_architectures") or ())):
+        return _device_flops(device)
+    if path == "mmq":
+        per = rules["nvidia_dot4_ops_per_lane"].get(architecture(device), rules["nvidia_dot4_ops_per_lane"]["default"]) \
+            if nvidia else rules["dot4_ops_per_lane"]
+    else:
+        per = rules["nvidia_fp16_ops_per_lane"] if nvidia else rules["fp16_ops_per_lane"]
+    return lane_hz * float(per)
+
+
+def path_rules() -> dict | None:
+    """data/speed.yaml vulkan_prefill_path, or None when switched off (listed_peak_only) or absent."""
+    from .speed import _speed_data
+
+    return (_speed_data().get("vulkan_prefill_path") or None) if enabled() else None
+
+
+def path_seconds(device: Device, layers: tuple) -> dict[str, float] | None:
+    """Per path, the matmuls' prefill seconds per token at unit efficiency: 2 FLOPs per weight of each type over its
+    path's peak; None when a peak is unknown or the model is off. (Attention stays on the family's efficiency over the
+    listed FLOPS, as before: flash attention has its own kernels.)"""
+    if path_rules() is None:
+        return None
+    return _path_seconds(device, layers, build())
+
+
+@lru_cache(maxsize=4096)
+def _path_seconds(device: Device, layers: tuple, _build: tuple):
+    rules = path_rules()
+    totals: dict[str, float] = {}
+    for mats in layers:
+        for ty, n, _ in mats:
+            totals[ty] = totals.get(ty, 0.0) + n
+    out: dict[str, float] = {}
+    for ty, n in totals.items():
+        p = matmul_path(device, ty, rules)
+        pk = peak(device, p, rules)
+        if not pk:
+            return None
+        out[p] = out.get(p, 0.0) + 2 * n / pk
+    return out
+
+
+def tile(device: Device, path: str, rules: dict) -> tuple[int, int]:
+    """(weight rows, tokens) of the output tile a 512-token matmul runs in (ggml_vk_guess_matmul_pipeline with m =
+    thousands of rows, n = 512): coopmat2 the large tile (wg_denoms 128 x 256: the medium tiles overfill the GPU); else
+    the large 128 x 128 tile where device->mul_mat_l is set (AMD: with coopmat since PR #18749, Intel: Xe2 with coopmat
+    since PR #18178; NVIDIA and others: always), else the medium 64 x 64."""
+    if path == "coopmat2":
+        return tuple(rules["tile_coopmat2"])
+    date, _ = build()
+    matrix, _ = features(device, rules)
+    large = True
+    if device.vendor == "amd":
+        large = matrix == "coopmat" and _since(rules, "amd_large_tile_since", date)
+    elif device.vendor == "intel":
+        large = matrix == "coopmat" and _since(rules, "intel_large_tile_since", date)
+    return tuple(rules["tile_large"]) if large else tuple(rules["tile_medium"])
+
+
+def traffic_seconds(device: Device, layers: tuple) -> float:
+    """Per prompt token, the bytes the tiled matmuls move through memory over spec bandwidth: each weight tile is read
+    once per tile of tokens, each token's activations once per tile of weight rows (Q8_1 for MMQ, FP16 for coopmat2,
+    FP32 for the others: rules activation_bytes), no cache credit (coefficient 1, as data/speed.yaml
+    rocm_prefill_path)."""
+    rules = path_rules()
+    if rules is None or not rules.get("tile_large") or not device.bandwidth_bytes_per_s:
+        return 0.0
+    return _traffic(device, layers, build()) / float(device.bandwidth_bytes_per_s)
+
+
+@lru_cache(maxsize=4096)
+def _traffic(device: Device, layers: tuple, _build: tuple) -> float:
+    rules = path_rules()
+    total = 0.0
+    for mats in layers:
+        for ty, n, nbytes in mats:
+            p = matmul_path(device, ty, rules)
+            act = rules["activation_bytes"].get(p)
+            if act is None:  # a path whose activation format is not listed: no floor
+                continue
+            rows, tokens = tile(device, p, rules)
+            total += nbytes / tokens + n * float(act) / rows
+    return total
