@@ -544,7 +544,7 @@ def _vulkan_path_seconds(r: Row) -> tuple[tuple[tuple[str, float], ...], float]:
     d = r.machine.devices[0]
     attention = sum(_attention_flops(model, i, r.depth) for i in range(model.n_layers)) / _device_flops(d, work.quantized)
     with vulkan_path.as_of_build(r.build_date, r.vulkan_path):
-        secs = vulkan_path.path_seconds(d, work.layer_matrices)
+        secs = vulkan_path.path_seconds(d, work.layer_matrices, _device_flops(d))
     return (tuple(sorted(secs.items())) if secs else ()), attention
 
 

@@ -11,7 +11,7 @@ from selfhost_advisor.catalog.models import get as get_model
 from selfhost_advisor.catalog.quants import get_quant
 from selfhost_advisor.domain import Placement
 from selfhost_advisor.estimate import vulkan_path as vp
-from selfhost_advisor.estimate.speed import _speed_data, efficiency, estimate_speed, token_work
+from selfhost_advisor.estimate.speed import _device_flops, _speed_data, efficiency, estimate_speed, token_work
 from selfhost_advisor.record import replace
 
 RULES = _speed_data()["vulkan_prefill_path"]
@@ -69,13 +69,13 @@ def test_path_peaks_count_lanes_times_clock_times_ops():
     """MMQ: 4x8-bit dot = 8 ops per lane per clock (AMD); NVIDIA Ampere 4 per CUDA core (one INT32 lane per two); the
     scalar shader: a packed half2 FMA, 4 per lane (AMD), the FP32 FMA rate on NVIDIA; coopmat: the listed rate."""
     xt = _vk("rx 6800 xt")
-    assert vp.peak(xt, "mmq", RULES) == pytest.approx(4608 * 2.25e9 * 8)
-    assert vp.peak(xt, "shader", RULES) == pytest.approx(4608 * 2.25e9 * 4)
+    assert vp.peak(xt, "mmq", RULES, 1.0) == pytest.approx(4608 * 2.25e9 * 8)
+    assert vp.peak(xt, "shader", RULES, 1.0) == pytest.approx(4608 * 2.25e9 * 4)
     g = _vk("rtx 3090")
-    assert vp.peak(g, "mmq", RULES) == pytest.approx(10496 * 1.695e9 * 4)
-    assert vp.peak(g, "shader", RULES) == pytest.approx(10496 * 1.695e9 * 2)
-    assert vp.peak(g, "coopmat2", RULES) == g.fp16_acc16_flops
-    assert vp.peak(_vk("rtx 2070"), "mmq", RULES) == pytest.approx(2304 * 1.62e9 * 8)
+    assert vp.peak(g, "mmq", RULES, 1.0) == pytest.approx(10496 * 1.695e9 * 4)
+    assert vp.peak(g, "shader", RULES, 1.0) == pytest.approx(10496 * 1.695e9 * 2)
+    assert vp.peak(g, "coopmat2", RULES, _device_flops(g)) == g.fp16_acc16_flops
+    assert vp.peak(_vk("rtx 2070"), "mmq", RULES, 1.0) == pytest.approx(2304 * 1.62e9 * 8)
 
 
 def test_tiles_follow_the_vendor_and_build():
@@ -117,7 +117,7 @@ def test_switched_off_the_vulkan_prefill_is_the_listed_peak_again():
     model = get_model("llama3.1:8b")
     pl = Placement("gpu", model.n_layers + 1, model.n_layers + 1, 0, 0)
     with vp.listed_peak_only():
-        assert vp.path_seconds(m.devices[0], token_work(model, get_quant("Q4_0")).layer_matrices) is None
+        assert vp.path_seconds(m.devices[0], token_work(model, get_quant("Q4_0")).layer_matrices, 1.0) is None
         off = estimate_speed(model, get_quant("Q4_0"), pl, m).prefill_tokens_per_s
     on = estimate_speed(model, get_quant("Q4_0"), pl, m).prefill_tokens_per_s
     assert on > 1.2 * off  # int-dot MMQ runs at twice the packed-FP16 rate the listed figure is

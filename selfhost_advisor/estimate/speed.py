@@ -554,7 +554,8 @@ def _prefill_seconds_per_token(
             smc = sm_cycles_per_s(d)
             mats = work.layer_matrices[layer:layer + count]
             rules = _rocm_path_rules(d) if mats else None
-            vk = vulkan_path.path_seconds(d, mats) if mats and not rules and family(d.backend) == "vulkan" else None
+            vk = (vulkan_path.path_seconds(d, mats, _device_flops(d))
+                  if mats and not rules and family(d.backend) == "vulkan" else None)
             if rules:  # ROCm: the peak of each type's kernel path, and the matmuls' memory traffic
                 total += sum(per_layer[layer:layer + count]) * rocm_path_scale(d, mats, flops) / (c * flops)
                 total += prefill_traffic_seconds(d, mats, n_ubatch)

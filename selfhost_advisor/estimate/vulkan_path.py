@@ -111,31 +111,42 @@ def matmul_path(device: Device, ggml_type: str, rules: dict) -> str:
     return "coopmat_dequant" if matrix == "coopmat" else "shader"
 
 
+def _clock_hz(device: Device) -> float | None:
+    """Boost clock: the spec table's (data/gpu_specs.yaml), else the profile's (data/hardware.yaml, data/apu.yaml),
+    else the driver's; as speed.gpu_clock_hz (not imported: speed imports this module)."""
+    from ..catalog.hardware import profile_by_id
+
+    pid = device.matched_profile or ""
+    p = profile_by_id(pid) if pid else None
+    mhz = (p.raw.get("boost_clock_mhz") if p is not None else None) or kernel_path._spec(pid).get("boost_clock_mhz")
+    if mhz:
+        return float(mhz) * 1e6
+    det = device.details
+    return float(det.max_sm_clock_mhz) * 1e6 if det is not None and det.max_sm_clock_mhz else None
+
+
 def _lane_hz(device: Device) -> float | None:
     """Vector lanes x clock: the spec table's shaders (CUDA cores) x boost clock; an APU without a clock in its
     profile: its FP16 matrix rate over 8 FLOPs per lane per clock (RDNA 3 WMMA, data/apu.yaml's basis)."""
-    from .speed import gpu_clock_hz
-
-    lanes, hz = kernel_path.vector_lanes(device), gpu_clock_hz(device)
+    lanes, hz = kernel_path.vector_lanes(device), _clock_hz(device)
     if lanes and hz:
         return lanes * hz
     return device.fp16_flops / 8 if device.fp16_flops and device.vendor == "amd" else None
 
 
-def peak(device: Device, path: str, rules: dict) -> float | None:
-    """Operations per second a path's multiply can issue: the listed FP16 matrix rate for coopmat2 / coopmat (GeForce:
-    the FP16-accumulate rate, speed._device_flops); vector lanes x clock x ops per lane per clock for the others
-    (rules: packed FP16 FMA 4, on NVIDIA 2; 4x8-bit dot 8, on NVIDIA per the INT32 lanes of its architecture)."""
-    from .speed import _device_flops
-
+def peak(device: Device, path: str, rules: dict, matrix_flops: float | None) -> float | None:
+    """Operations per second a path's multiply can issue: the listed FP16 matrix rate for coopmat2 / coopmat
+    (`matrix_flops`, speed._device_flops: on GeForce the FP16-accumulate rate); vector lanes x clock x ops per lane per
+    clock for the others (rules: packed FP16 FMA 4, on NVIDIA 2; 4x8-bit dot 8, on NVIDIA per the INT32 lanes of its
+    architecture)."""
     if path in ("coopmat2", "coopmat"):
-        return _device_flops(device)
+        return matrix_flops
     lane_hz = _lane_hz(device)
     if not lane_hz:
         return None
     nvidia = device.vendor == "nvidia"
     if path == "mmq" and architecture(device).startswith(tuple(rules.get("mmq_matrix_rate_architectures") or ())):
-        return _device_flops(device)
+        return matrix_flops
     if path == "mmq":
         per = rules["nvidia_dot4_ops_per_lane"].get(architecture(device), rules["nvidia_dot4_ops_per_lane"]["default"]) \
             if nvidia else rules["dot4_ops_per_lane"]
@@ -144,24 +155,29 @@ def peak(device: Device, path: str, rules: dict) -> float | None:
     return lane_hz * float(per)
 
 
+@lru_cache(maxsize=1)
+def _rules_data() -> dict:
+    from ..catalog.data import load
+
+    return load("speed").get("vulkan_prefill_path") or {}
+
+
 def path_rules() -> dict | None:
     """data/speed.yaml vulkan_prefill_path, or None when switched off (listed_peak_only) or absent."""
-    from .speed import _speed_data
-
-    return (_speed_data().get("vulkan_prefill_path") or None) if enabled() else None
+    return (_rules_data() or None) if enabled() else None
 
 
-def path_seconds(device: Device, layers: tuple) -> dict[str, float] | None:
+def path_seconds(device: Device, layers: tuple, matrix_flops: float | None) -> dict[str, float] | None:
     """Per path, the matmuls' prefill seconds per token at unit efficiency: 2 FLOPs per weight of each type over its
     path's peak; None when a peak is unknown or the model is off. (Attention stays on the family's efficiency over the
     listed FLOPS, as before: flash attention has its own kernels.)"""
     if path_rules() is None:
         return None
-    return _path_seconds(device, layers, build())
+    return _path_seconds(device, layers, matrix_flops, build())
 
 
 @lru_cache(maxsize=4096)
-def _path_seconds(device: Device, layers: tuple, _build: tuple):
+def _path_seconds(device: Device, layers: tuple, matrix_flops: float | None, _build: tuple):
     rules = path_rules()
     totals: dict[str, float] = {}
     for mats in layers:
@@ -170,7 +186,7 @@ def _path_seconds(device: Device, layers: tuple, _build: tuple):
     out: dict[str, float] = {}
     for ty, n in totals.items():
         p = matmul_path(device, ty, rules)
-        pk = peak(device, p, rules)
+        pk = peak(device, p, rules, matrix_flops)
         if not pk:
             return None
         out[p] = out.get(p, 0.0) + 2 * n / pk
