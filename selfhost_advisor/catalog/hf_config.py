@@ -431,6 +431,14 @@ def _moe(kind: str | None, get, need, ff: int) -> MoE | None:
         return MoE(experts=need("num_experts"), active=need("num_experts_per_tok"),
                    expert_intermediate_size=need("moe_intermediate_size"),
                    first_dense_layers=_int(get("num_dense_layers")) or 0)
+    if kind in ("bailing2", "afmoe"):
+        # Ling 2.0 (first_k_dense_replace) and Trinity (num_dense_layers): leading dense FFNs, then routed experts with
+        # num_shared_experts shared ones of the expert width (bailingmoe2.cpp / afmoe: n_ff_shexp = n_ff_exp x shared).
+        lead = _int(get("first_k_dense_replace" if kind == "bailing2" else "num_dense_layers")) or 0
+        expert = need("moe_intermediate_size")
+        return MoE(experts=need("num_experts"), active=need("num_experts_per_tok"), expert_intermediate_size=expert,
+                   shared_experts=_int(get("num_shared_experts")) or 0, shared_intermediate_size=expert,
+                   first_dense_layers=lead)
     if kind == "llama4":
         expert = need("intermediate_size")
         return MoE(experts=need("num_local_experts"), active=need("num_experts_per_tok"),

@@ -12,8 +12,9 @@ FUSED_QKV_ARCHS = frozenset({"phi3", "chatglm"})
 # One fused attn_qkv {n_embd, n_embd + 2 n_embd_gqa} but a separate gate / up / down FFN: Qwen v1 (llama.cpp
 # LLM_ARCH_QWEN load_tensors: attn_qkv with its bias {3 n_embd}, no GQA) and DBRX (src/models/dbrx.cpp: attn_qkv without
 # bias, MoE experts). InternLM2's HF checkpoint fuses wqkv too, but convert_hf_to_gguf.py InternLM2Model splits it into
-# q/k/v, so its GGUF is the llama tensor set.
-FUSED_QKV_ONLY_ARCHS = frozenset({"qwen", "dbrx"})
+# q/k/v, so its GGUF is the llama tensor set. Ling / Ring 2.0 (src/models/bailingmoe2.cpp load_arch_tensors: attn_qkv
+# {n_embd, n_embd + 2 n_embd_gqa} without bias, per-head q/k norms, a dense lead then routed + shared experts).
+FUSED_QKV_ONLY_ARCHS = frozenset({"qwen", "dbrx", "bailingmoe2"})
 ATTN_QKV_ARCHS = FUSED_QKV_ARCHS | FUSED_QKV_ONLY_ARCHS
 # The pre-FFN norm under another name: DBRX's norm_2 is LLM_TENSOR_ATTN_OUT_NORM, blk.N.attn_output_norm (a LayerNorm
 # without bias, like its attn_norm and output_norm; src/models/dbrx.cpp, llama-arch.cpp tensor names).
@@ -21,7 +22,12 @@ FFN_NORM_NAME = {"dbrx": "attn_output_norm"}
 # Parallel attention + FFN blocks with a single pre-norm (Cohere Command-R).
 NO_FFN_NORM_ARCHS = frozenset({"command-r", "cohere2"})
 # Gemma 2/3 (and 3n) add post-attention and post-FFN norms.
-POST_NORM_ARCHS = frozenset({"gemma2", "gemma3", "gemma3n", "gemma4", "gemma-embedding"})
+# Arcee Trinity (afmoe, src/models/afmoe.cpp: "dual attention normalization (pre)/(post)", "dual ffn normalization"):
+# the same four norms per block, attn_post_norm and ffn_post_norm being post_attention_norm and post_ffw_norm in a GGUF.
+POST_NORM_ARCHS = frozenset({"gemma2", "gemma3", "gemma3n", "gemma4", "gemma-embedding", "afmoe"})
+# An output gate beside q/k/v: attn_gate {n_embd, n_head x head_dim}, sigmoid(gate) x attention before attn_output
+# (afmoe.cpp: wqkv_gate = build_lora_mm(attn_gate, attn_inp); muse-glimmer.cpp creates it "same as afmoe").
+ATTN_GATE_ARCHS = frozenset({"afmoe"})
 # Gemma 4 (src/models/gemma4.cpp load_arch_tensors): per-layer head sizes (full layers global_head_dim), a learned
 # per-layer output scale (layer_scalar -> layer_output_scale), one rope_freqs table for the full layers'
 # proportional RoPE, and in the MoE size a dense FFN beside the routed experts in every layer.
@@ -42,7 +48,9 @@ FULL_QK_NORM_ARCHS = frozenset({"olmo2", "minimax-m2", "olmoe"})
 PER_HEAD_2D_QK_NORM_ARCHS = frozenset({"command-r"})
 # Sigmoid-routed MoE with a per-expert routing bias (exp_probs_b) on every MoE layer (Kimi Linear: src/models/kimi-linear.cpp
 # load_arch_tensors, ffn_exp_probs_b required).
-ROUTING_BIAS_ARCHS = frozenset({"glm4moe", "minimax-m2", "kimi-linear"})
+# Ling 2.0 (bailingmoe2: ffn_exp_probs_b, moe_router_enable_expert_bias) and Trinity (afmoe: the checkpoint's
+# mlp.expert_bias -> exp_probs_b, build_moe_ffn(..., ffn_exp_probs_b, ...)) route the same way.
+ROUTING_BIAS_ARCHS = frozenset({"glm4moe", "minimax-m2", "kimi-linear", "bailingmoe2", "afmoe"})
 # GLM-4.5 / 4.6 (llama.cpp LLM_ARCH_GLM4_MOE, src/models/glm4-moe.cpp): post_attention_norm in place of
 # ffn_norm, a routing bias on every MoE layer, and NextN blocks kept in the file but skipped at load (TENSOR_SKIP).
 GLM4MOE_ARCHS = frozenset({"glm4moe"})

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from ..domain import Model
 from .arch_traits import (
+    ATTN_GATE_ARCHS,
     ATTN_QKV_ARCHS,
     FULL_QK_NORM_ARCHS,
     GPT_OSS_ARCHS,
@@ -35,6 +36,8 @@ def attention_tensors(model: Model, i: int) -> list[Tensor]:
         ]
         if model.layer_has_v(i):  # Gemma 4 attention_k_eq_v: the full layers have no attn_v
             out.append(Tensor(p + "attn_v.weight", (d, kv_out), i))
+    if model.arch in ATTN_GATE_ARCHS:
+        out.append(Tensor(p + "attn_gate.weight", (d, q_out), i))
     if model.attention_bias and model.arch in ATTN_QKV_ARCHS:
         out.append(Tensor(p + "attn_qkv.bias", (q_out + 2 * kv_out,), i))
     elif model.attention_bias or model.arch in GPT_OSS_ARCHS:

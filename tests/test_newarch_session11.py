@@ -1,0 +1,133 @@
+"""Session-11 layer kinds and families (data/models.yaml `# --- session 11: newarch`): Ling 2.0 (bailingmoe2), Trinity (afmoe).
+
+Expected values come from outside the estimator: llama.cpp's own parameter counts of real files (llama-server's
+/v1/models, llama-bench's params column), the Hub's safetensors totals, the configs as stored copies state them (each
+entry's `source`), llama.cpp's cache rules worked by hand (src/llama-kv-cache-iswa.cpp) and the real GGUF files in
+benchmarks/heldout (recorded before the layouts were written).
+"""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+from selfhost_advisor.catalog.hf_config import model_from_config
+from selfhost_advisor.catalog.models import get, resolve
+from selfhost_advisor.domain import FitRequest
+from selfhost_advisor.estimate.memory import kv_cache_bytes
+from selfhost_advisor.estimate.tensors import active_params, build_tensors, count_params
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+import accuracy  # noqa: E402
+
+NEW = ("ling-mini-2.0:16b", "ling-flash-2.0:100b", "trinity-nano:6b")
+
+# mlx-community/Trinity-Nano-Preview-4bit config.json as a stored MLX port's test copies it field for field (code-index
+# file id 61156496130), its layer_types written out for all 56 layers as that file's own rule states them (3 sliding :
+# 1 full; a llama-server run reports 14 full + 42 sliding layers, file id 68961337833).
+TRINITY_NANO = {
+    "architectures": ["AfmoeForCausalLM"], "global_attn_every_n_layers": 4, "head_dim": 128, "hidden_size": 1024,
+    "intermediate_size": 3072, "max_position_embeddings": 131072, "model_type": "afmoe", "moe_intermediate_size": 256,
+    "num_attention_heads": 8, "num_dense_layers": 2, "num_experts": 128, "num_experts_per_tok": 8,
+    "num_hidden_layers": 56, "num_key_value_heads": 2, "num_shared_experts": 1, "sliding_window": 2048,
+    "tie_word_embeddings": False, "vocab_size": 200192,
+    "layer_types": ["full_attention" if (i + 1) % 4 == 0 else "sliding_attention" for i in range(56)],
+}
+# The official configuration_bailing_moe_v2.py defaults, which are Ling-mini-2.0's (NVIDIA's mirror of it, file id
+# 54836822099), and the Ming-flash-omni-2.0 language model's (= Ling-flash-2.0) adapter defaults (file id 55041003747).
+LING_MINI = {
+    "architectures": ["BailingMoeV2ForCausalLM"], "vocab_size": 157184, "hidden_size": 2048, "intermediate_size": 5120,
+    "num_hidden_layers": 20, "num_attention_heads": 16, "num_key_value_heads": 4, "tie_word_embeddings": False,
+    "max_position_embeddings": 32768, "num_experts": 256, "num_shared_experts": 1, "num_experts_per_tok": 8,
+    "moe_intermediate_size": 512, "first_k_dense_replace": 1, "head_dim": 128, "use_qk_norm": True,
+    "num_nextn_predict_layers": 0,
+}
+LING_FLASH = {**LING_MINI, "hidden_size": 4096, "intermediate_size": 9216, "num_hidden_layers": 32,
+              "num_attention_heads": 32, "moe_intermediate_size": 1024}
+
+
+def test_ling_mini_total_is_llama_cpps_count_of_the_real_file():
+    # llama-server /v1/models on bartowski's Q4_K_M: "n_params: 16.26 B" (code-index file id 60388857260); the card's
+    # 1.4B activated per token
+    m = get("ling-mini-2.0:16b")
+    assert round(count_params(m) / 1e9, 2) == 16.26
+    assert round(active_params(m) / 1e9, 1) == 1.4
+
+
+def test_ling_flash_total_is_the_hubs_safetensors_count_exactly():
+    # inclusionAI/Ling-flash-2.0 on the Hub: safetensors total 102,889,705,216 (F32 7,936 = 31 x 256 expert biases);
+    # llama-bench of a Q4_K_M: 102.89 B params. The card: 6.1B activated.
+    m = get("ling-flash-2.0:100b")
+    assert count_params(m) == 102_889_705_216
+    assert sum(t.n_elements for t in build_tensors(m) if t.name.endswith("exp_probs_b.bias")) == 7_936
+    assert round(active_params(m) / 1e9, 1) == 6.2 and abs(active_params(m) / 6.1e9 - 1) < 0.01
+
+
+def test_ling_block_is_llama_cpps_bailingmoe2_tensor_set():
+    # src/models/bailingmoe2.cpp load_arch_tensors: attn_qkv {n_embd, n_embd + 2 n_embd_gqa}, per-head q/k norms, the
+    # first n_layer_dense_lead blocks dense, the rest router + exp_probs_b + experts + shared expert
+    names = {t.name: t.shape for t in build_tensors(get("ling-mini-2.0:16b"))}
+    assert names["blk.0.attn_qkv.weight"] == (2048, 2048 + 2 * 4 * 128)
+    assert names["blk.0.attn_q_norm.weight"] == (128,) and "blk.0.attn_q.weight" not in names
+    assert "blk.0.ffn_gate.weight" in names and "blk.0.ffn_gate_inp.weight" not in names
+    assert names["blk.1.ffn_gate_exps.weight"] == (2048, 512, 256) and names["blk.1.exp_probs_b.bias"] == (256,)
+    assert names["blk.1.ffn_up_shexp.weight"] == (2048, 512)
+    assert "output.weight" in names
+
+
+@pytest.mark.parametrize("model_id,config", [("ling-mini-2.0:16b", LING_MINI), ("ling-flash-2.0:100b", LING_FLASH),
+                                             ("trinity-nano:6b", TRINITY_NANO)])
+def test_entries_are_what_their_configs_give(model_id, config):
+    m, c = get(model_id), model_from_config(config, "repo/x")
+    assert (c.arch, c.n_layers, c.moe, c.sliding_window, c.sliding_window_pattern, c.qk_norm) == (
+        m.arch, m.n_layers, m.moe, m.sliding_window, m.sliding_window_pattern, True)
+    assert count_params(c) == count_params(m)
+
+
+def test_trinity_nano_matches_its_card_and_has_the_afmoe_block():
+    m = get("trinity-nano:6b")
+    # the Hub card: 6B total, 1B active (a stored survey of the Hub API, file id 68838893465)
+    assert round(count_params(m) / 1e9) == 6 and round(active_params(m) / 1e9) == 1
+    names = {t.name: t.shape for t in build_tensors(m)}
+    # afmoe.cpp: attn_gate beside q/k/v, four norms a block, two dense lead layers
+    assert names["blk.0.attn_gate.weight"] == (1024, 8 * 128)
+    for norm in ("attn_norm", "post_attention_norm", "ffn_norm", "post_ffw_norm"):
+        assert names[f"blk.5.{norm}.weight"] == (1024,)
+    assert "blk.1.ffn_gate.weight" in names and names["blk.2.ffn_gate_exps.weight"] == (1024, 256, 128)
+
+
+def test_trinity_kv_is_full_context_in_14_layers_and_the_window_in_42():
+    # llama.cpp afmoe: LLAMA_SWA_TYPE_STANDARD, every 4th layer full (il + 1) % 4 == 0. llama_kv_cache_iswa: full
+    # layers PAD(n_ctx, 256) cells, sliding layers PAD(min(n_ctx, n_swa + n_ubatch), 256) = 2048 + 512 = 2560 cells.
+    # A cell: 2 KV heads x 128 x (K + V) x 2 bytes (f16) = 1024 bytes.
+    kv, per_layer = kv_cache_bytes(get("trinity-nano:6b"), FitRequest(context=32768, engine="llamacpp"))
+    assert kv == 1024 * (14 * 32768 + 42 * 2560)
+    assert per_layer[3] == 1024 * 32768 and per_layer[0] == 1024 * 2560
+
+
+def test_ling_kv_is_plain_gqa_in_every_layer():
+    # bailingmoe2.cpp build_attn_inp_kv: one unified cache, 4 KV heads x 128 x (K + V) x f16 per layer and token
+    for model_id, layers in (("ling-mini-2.0:16b", 20), ("ling-flash-2.0:100b", 32)):
+        kv, _ = kv_cache_bytes(get(model_id), FitRequest(context=16384, engine="llamacpp"))
+        assert kv == layers * 16384 * 4 * 128 * 2 * 2, model_id
+
+
+@pytest.mark.parametrize("name,model_id", [
+    ("inclusionAI/Ling-mini-2.0", "ling-mini-2.0:16b"), ("ring-mini-2.0", "ling-mini-2.0:16b"),
+    ("inclusionAI/Ling-flash-2.0", "ling-flash-2.0:100b"), ("ling-flash-2.0", "ling-flash-2.0:100b"),
+    ("arcee-ai/Trinity-Nano-Preview", "trinity-nano:6b"), ("trinity-nano", "trinity-nano:6b"),
+])
+def test_names_resolve(name, model_id):
+    assert resolve(name).model.id == model_id
+
+
+def test_heldout_files_of_the_new_layouts():
+    rows = {(r["model"], r["quant"]): r["error_pct"] for r in accuracy.heldout_rows() if r["catalog"] in NEW}
+    assert len(rows) == 5
+    # inclusionAI's own Ling-mini Q4_K_M (exact bytes) and a llama-bench Ling-flash Q4_K_M (tensor bytes, GiB 2dp)
+    assert abs(rows[("inclusionAI/Ling-mini-2.0-GGUF", "Q4_K_M")]) < 0.05
+    assert abs(next(e for (n, q), e in rows.items() if n.startswith("inclusionAI/Ling-flash"))) < 0.05
+    # bartowski's Ling-mini Q4_K_M is 30 MB above inclusionAI's (-0.30%); arcee-ai's Trinity-Nano files -0.75% / -0.46%
+    # (not explained: benchmarks/heldout/README.md)
+    assert all(abs(e) < 1.0 for e in rows.values())
