@@ -171,6 +171,11 @@ class Model:
     # x 4 tiles), and token_embd's rows when the checkpoint has more than vocab_size (128256 + 8 there).
     cross_attention_tokens: int = 0
     embedding_rows: int = 0
+    # MiMo-V2 (llama.cpp mimo2): V heads narrower than K heads (config.json v_head_dim 128 vs head_dim 192; 0 = head_dim),
+    # and the full-attention layers named one by one where they are not every Nth (hybrid_layer_pattern 0 entries:
+    # layer 0 and every 6th); () = the sliding_window_pattern rule.
+    v_head_dim: int = 0
+    full_attention_layers: tuple[int, ...] = ()
 
     def layer_head_dim(self, layer: int) -> int:
         """Head size of `layer`: Gemma 4's full-attention layers use global_head_dim (512), the others head_dim."""
@@ -182,6 +187,10 @@ class Model:
         if self.kv_heads_by_layer:
             return self.kv_heads_by_layer[layer]
         return self.global_kv_heads if self.global_kv_heads and not self.is_sliding(layer) else self.n_kv_heads
+
+    def layer_v_head_dim(self, layer: int) -> int:
+        """V head size of `layer` (llama.cpp n_embd_head_v): MiMo-V2's 128 beside its 192-wide K heads."""
+        return self.v_head_dim or self.layer_head_dim(layer)
 
     def layer_has_v(self, layer: int) -> bool:
         """Whether `layer` has a V projection (attn_v): not Gemma 4's full layers when attention_k_eq_v."""
@@ -212,6 +221,8 @@ class Model:
         """Whether `layer` uses sliding-window attention (HF convention: every Nth layer is global)."""
         if not self.sliding_window:
             return False
+        if self.full_attention_layers:
+            return layer not in self.full_attention_layers
         pattern = self.sliding_window_pattern or 1
         if pattern == 1:
             return True

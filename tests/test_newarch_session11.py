@@ -131,3 +131,75 @@ def test_heldout_files_of_the_new_layouts():
     # bartowski's Ling-mini Q4_K_M is 30 MB above inclusionAI's (-0.30%); arcee-ai's Trinity-Nano files -0.75% / -0.46%
     # (not explained: benchmarks/heldout/README.md)
     assert all(abs(e) < 1.0 for e in rows.values())
+
+
+# XiaomiMiMo/MiMo-V2-Flash config.json as a stored Rust port's test spells the Hub config (code-index file id
+# 70922684183), with the two per-layer lists written out by that test's own rule.
+MIMO_V2_FLASH = {
+    "architectures": ["MiMoV2FlashForCausalLM"], "model_type": "mimo_v2_flash", "vocab_size": 152576,
+    "hidden_size": 4096, "num_hidden_layers": 48, "num_attention_heads": 64, "num_key_value_heads": 4, "head_dim": 192,
+    "v_head_dim": 128, "swa_num_attention_heads": 64, "swa_num_key_value_heads": 8, "swa_head_dim": 192,
+    "swa_v_head_dim": 128, "sliding_window": 128, "sliding_window_size": 128,
+    "hybrid_layer_pattern": [int(not (i == 0 or (i + 1) % 6 == 0)) for i in range(48)],
+    "moe_layer_freq": [int(i != 0) for i in range(48)], "add_swa_attention_sink_bias": True,
+    "add_full_attention_sink_bias": False, "intermediate_size": 16384, "n_routed_experts": 256,
+    "num_experts_per_tok": 8, "moe_intermediate_size": 2048, "max_position_embeddings": 262144,
+    "tie_word_embeddings": False,
+}
+
+
+def test_mimo_v2_flash_entry_is_what_its_config_gives():
+    m, c = get("mimo-v2-flash:309b"), model_from_config(MIMO_V2_FLASH, "XiaomiMiMo/MiMo-V2-Flash")
+    assert (c.full_attention_layers, c.n_kv_heads, c.global_kv_heads, c.head_dim, c.v_head_dim, c.moe) == (
+        m.full_attention_layers, 8, 4, 192, 128, m.moe)
+    assert count_params(c) == count_params(m)
+    # SGLang's day-0 post with Xiaomi: 309B total, 15B activated
+    assert round(count_params(m) / 1e9) == 309 and round(active_params(m) / 1e9) == 15
+
+
+def test_mimo2_block_is_llama_cpps_and_with_its_mtp_blocks_gives_llama_cpps_count_of_a_real_file():
+    m = get("mimo-v2-flash:309b")
+    names = {t.name: t.shape for t in build_tensors(m)}
+    # mimo2.cpp: k {n_embd, n_embd_k_gqa(il)}, v {n_embd, n_embd_v_gqa(il)}, wo {n_embd_head_v x n_head, n_embd}, sinks on
+    # the sliding layers (add_swa_attention_sink_bias), no shared expert
+    assert names["blk.0.attn_k.weight"] == (4096, 4 * 192) and names["blk.0.attn_v.weight"] == (4096, 4 * 128)
+    assert names["blk.1.attn_k.weight"] == (4096, 8 * 192) and names["blk.1.attn_v.weight"] == (4096, 8 * 128)
+    assert names["blk.1.attn_output.weight"] == (64 * 128, 4096)
+    assert "blk.1.attn_sinks.weight" in names and "blk.0.attn_sinks.weight" not in names
+    assert not any("shexp" in n for n in names)
+    # llama-bench of a real mimo2 GGUF (MiMo-V2.5 UD-IQ2_M, whose 48-layer trunk has these shapes: the verbatim V2.6-Flash
+    # config, file id 69700804720) reports 309,766,601,088 params (code-index file id 58184120915): our trunk plus its 3
+    # MTP blocks as mimo2.cpp creates them (a sliding dense layer, eh_proj {2 n_embd, n_embd}, enorm, hnorm,
+    # layer_out_norm), counted here by hand
+    mtp_block = (4096 + 4096 * 64 * 192 + 4096 * 8 * 192 + 4096 * 8 * 128 + 64 * 128 * 4096 + 64 + 4096
+                 + 3 * 4096 * 16384 + 2 * 4096 * 4096 + 3 * 4096)
+    assert count_params(m) + 3 * mtp_block == 309_766_601_088
+
+
+def test_mimo2_kv_per_layer_uses_its_own_k_and_v_widths():
+    # llama_kv_cache_iswa: 9 full layers x PAD(n_ctx, 256) cells of 4 KV heads x (192 + 128) x 2 B; 39 sliding layers x
+    # PAD(min(n_ctx, 128 + n_ubatch 512), 256) = 768 cells of 8 KV heads x (192 + 128) x 2 B
+    kv, per_layer = kv_cache_bytes(get("mimo-v2-flash:309b"), FitRequest(context=32768, engine="llamacpp"))
+    assert kv == 9 * 32768 * 4 * 320 * 2 + 39 * 768 * 8 * 320 * 2
+    assert per_layer[5] == 32768 * 2560 and per_layer[6] == 768 * 5120
+
+
+@pytest.mark.parametrize("engine", ["vllm", "mlx", "ollama"])
+def test_mimo2_is_refused_where_its_cache_is_not_modelled(engine):
+    from selfhost_advisor.engines import get_engine
+    from selfhost_advisor.errors import NotSizedModelError
+
+    with pytest.raises(NotSizedModelError, match="llama.cpp"):
+        get_engine(engine).check_runs(get("mimo-v2-flash:309b"))
+    get_engine("llamacpp").check_runs(get("mimo-v2-flash:309b"))
+
+
+def test_ling_and_trinity_run_on_llamacpp_vllm_mlx_and_are_refused_on_ollama():
+    from selfhost_advisor.engines import get_engine
+    from selfhost_advisor.errors import NotSizedModelError
+
+    for model_id in ("ling-mini-2.0:16b", "trinity-nano:6b"):
+        for engine in ("llamacpp", "vllm", "mlx"):
+            get_engine(engine).check_runs(get(model_id))
+        with pytest.raises(NotSizedModelError, match="Ollama releases"):
+            get_engine("ollama").check_runs(get(model_id))

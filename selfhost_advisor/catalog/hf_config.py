@@ -13,7 +13,8 @@ from typing import Any
 from ..domain import DSA, MLA, SSM, AltUp, Model, MoE
 from ..errors import UnknownModelError
 from .data import load
-from .hf_deci import _int, deci_blocks  # _int: a config integer (2.0 counts, True does not)
+from .hf_deci import _int, deci_blocks
+from .hf_mimo import mimo2_fields  # _int: a config integer (2.0 counts, True does not)
 from .shape import check_shape
 
 
@@ -158,6 +159,10 @@ def model_from_config(
         moe = g4.pop("moe")
     if g4.get("altup"):
         altup = g4.pop("altup")
+    mimo = mimo2_fields(get, need, n_layers, repo, cls) if spec.get("mimo2") else {}
+    if mimo:
+        moe, n_kv, head_dim = mimo.pop("moe"), mimo.pop("n_kv_heads"), mimo.pop("head_dim")
+        window, pattern = mimo.pop("sliding_window"), mimo.pop("sliding_window_pattern")
     mllama = _mllama(config, n_layers, need, repo, cls) if spec.get("mllama") else {}
     layer_pattern = mllama.pop("layer_pattern", layer_pattern)
     max_context = _int(get(spec.get("context_key") or "max_position_embeddings")) or _int(get("max_position_embeddings")) or 2048
@@ -196,6 +201,7 @@ def model_from_config(
         **{k: v for k, v in g4.items() if k not in ("moe", "altup")},
         **deci,
         **mllama,
+        **mimo,
         source=source or f"https://huggingface.co/{repo}/blob/main/config.json",
     ), UnknownModelError, f"{repo} config.json")
 

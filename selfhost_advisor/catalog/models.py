@@ -91,6 +91,8 @@ def _model_from_entry(e: dict) -> Model:
         gguf_has_output=bool(e.get("gguf_has_output", False)),
         cross_attention_tokens=int(e.get("cross_attention_tokens") or 0),
         embedding_rows=int(e.get("embedding_rows") or 0),
+        v_head_dim=int(e.get("v_head_dim") or 0),
+        full_attention_layers=tuple(int(x) for x in e.get("full_attention_layers") or ()),
         license=str(e.get("license", "")),
         use_cases=tuple(e.get("use_cases") or ()),
         released=str(e.get("released", "")),

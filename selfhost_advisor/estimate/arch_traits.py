@@ -22,6 +22,9 @@ FFN_NORM_NAME = {"dbrx": "attn_output_norm"}
 # Parallel attention + FFN blocks with a single pre-norm (Cohere Command-R).
 NO_FFN_NORM_ARCHS = frozenset({"command-r", "cohere2"})
 # Gemma 2/3 (and 3n) add post-attention and post-FFN norms.
+# Per-head attention sinks on the sliding-window layers only: MiMo-V2 (src/models/mimo2.cpp attn_sinks {n_head},
+# TENSOR_NOT_REQUIRED; config.json add_swa_attention_sink_bias true, add_full_attention_sink_bias false).
+SWA_SINK_ARCHS = frozenset({"mimo2"})
 # Arcee Trinity (afmoe, src/models/afmoe.cpp: "dual attention normalization (pre)/(post)", "dual ffn normalization"):
 # the same four norms per block, attn_post_norm and ffn_post_norm being post_attention_norm and post_ffw_norm in a GGUF.
 POST_NORM_ARCHS = frozenset({"gemma2", "gemma3", "gemma3n", "gemma4", "gemma-embedding", "afmoe"})
@@ -50,7 +53,7 @@ PER_HEAD_2D_QK_NORM_ARCHS = frozenset({"command-r"})
 # load_arch_tensors, ffn_exp_probs_b required).
 # Ling 2.0 (bailingmoe2: ffn_exp_probs_b, moe_router_enable_expert_bias) and Trinity (afmoe: the checkpoint's
 # mlp.expert_bias -> exp_probs_b, build_moe_ffn(..., ffn_exp_probs_b, ...)) route the same way.
-ROUTING_BIAS_ARCHS = frozenset({"glm4moe", "minimax-m2", "kimi-linear", "bailingmoe2", "afmoe"})
+ROUTING_BIAS_ARCHS = frozenset({"glm4moe", "minimax-m2", "kimi-linear", "bailingmoe2", "afmoe", "mimo2"})
 # GLM-4.5 / 4.6 (llama.cpp LLM_ARCH_GLM4_MOE, src/models/glm4-moe.cpp): post_attention_norm in place of
 # ffn_norm, a routing bias on every MoE layer, and NextN blocks kept in the file but skipped at load (TENSOR_SKIP).
 GLM4MOE_ARCHS = frozenset({"glm4moe"})

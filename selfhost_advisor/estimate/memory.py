@@ -360,10 +360,11 @@ def kv_bytes_per_cell(model: Model, cache_type: str, layer: int = -1) -> tuple[i
         has_indexer = model.dsa is not None and (layer < 0 or model.dsa.has_indexer(layer, model.n_layers))
         return tensor_bytes(ggml, width, width) + (indexer_bytes_per_cell(model, ggml) if has_indexer else 0), 0
     width = model.n_kv_heads * model.head_dim
+    v_width = model.n_kv_heads * (model.v_head_dim or model.head_dim)
     if layer >= 0:
         width = model.layer_kv_heads(layer) * model.layer_head_dim(layer)
-    per = tensor_bytes(ggml, width, width)
-    return per, per
+        v_width = model.layer_kv_heads(layer) * model.layer_v_head_dim(layer)  # MiMo-V2: n_embd_v_gqa(il) < n_embd_k_gqa(il)
+    return tensor_bytes(ggml, width, width), tensor_bytes(ggml, v_width, v_width)
 
 
 def layer_kv_bytes_per_cell(model: Model, cache_type: str, v_trans: bool = False) -> tuple[int, ...]:

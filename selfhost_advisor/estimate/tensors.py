@@ -187,10 +187,10 @@ def build_tensors(model: Model) -> tuple[Tensor, ...]:
 def layer_kind(model: Model, i: int) -> tuple:
     """Everything besides the index that layer_tensors(model, i) depends on: whether block i is an MoE block,
     its mixer (attention, recurrent, feed-forward only) and Gemma 4's per-layer head size, KV heads and FFN width. Blocks of one kind hold the same tensors (names past
-    blk.N., shapes); tests check this on the catalog. GLM-5.2: whether the block has its own DSA indexer."""
+    blk.N., shapes); tests check this on the catalog. GLM-5.2: whether the block has its own DSA indexer; MiMo-V2: whether it slides (its sinks)."""
     return (model.is_moe_layer(i), model.layer_kind(i), model.layer_head_dim(i), model.layer_kv_heads(i),
             model.layer_intermediate_size(i), model.layer_has_v(i),
-            model.dsa is None or model.dsa.has_indexer(i, model.n_layers))
+            model.dsa is None or model.dsa.has_indexer(i, model.n_layers), model.is_sliding(i))
 
 
 @record

@@ -15,6 +15,7 @@ from .arch_traits import (
     PER_HEAD_2D_QK_NORM_ARCHS,
     QWEN_NEXT_ARCHS,
     STARCODER2_ARCHS,
+    SWA_SINK_ARCHS,
 )
 from .tensor import Tensor
 
@@ -23,6 +24,7 @@ def attention_tensors(model: Model, i: int) -> list[Tensor]:
     p = f"blk.{i}."
     d, hd = model.hidden_size, model.layer_head_dim(i)
     q_out, kv_out = model.n_heads * hd, model.layer_kv_heads(i) * hd
+    v_out, o_in = model.layer_kv_heads(i) * model.layer_v_head_dim(i), model.n_heads * model.layer_v_head_dim(i)
     if model.mla is not None:
         return mla_attention_tensors(model, i)
     out: list[Tensor] = []
@@ -35,7 +37,7 @@ def attention_tensors(model: Model, i: int) -> list[Tensor]:
             Tensor(p + "attn_k.weight", (d, kv_out), i),
         ]
         if model.layer_has_v(i):  # Gemma 4 attention_k_eq_v: the full layers have no attn_v
-            out.append(Tensor(p + "attn_v.weight", (d, kv_out), i))
+            out.append(Tensor(p + "attn_v.weight", (d, v_out), i))
     if model.arch in ATTN_GATE_ARCHS:
         out.append(Tensor(p + "attn_gate.weight", (d, q_out), i))
     if model.attention_bias and model.arch in ATTN_QKV_ARCHS:
@@ -46,7 +48,9 @@ def attention_tensors(model: Model, i: int) -> list[Tensor]:
             Tensor(p + "attn_k.bias", (kv_out,), i),
             Tensor(p + "attn_v.bias", (kv_out,), i),
         ]
-    out.append(Tensor(p + "attn_output.weight", (q_out, d), i))
+    out.append(Tensor(p + "attn_output.weight", (o_in, d), i))
+    if model.arch in SWA_SINK_ARCHS and model.is_sliding(i):  # MiMo-V2: add_swa_attention_sink_bias only
+        out.append(Tensor(p + "attn_sinks.weight", (model.n_heads,), i))
     if model.arch in STARCODER2_ARCHS:
         out.append(Tensor(p + "attn_output.bias", (d,), i))
     if model.arch in GPT_OSS_ARCHS:
