@@ -48,6 +48,7 @@ def host(row: dict, clock_hz: float) -> Machine:
 
 
 CORE_FLOPS = True  # --no-core-flops: score without the rows' flops_per_cycle
+CPU2_KEYS = True  # --no-cpu2-keys: score without the rows' e_cores / cpu_bw_gbps (added by cpu2 after the first scoring)
 def spec(row: dict, clock_hz: float) -> str:
     """The `--hardware custom:...` string a user would type for the row's host."""
     simd = "avx2"
@@ -55,6 +56,15 @@ def spec(row: dict, clock_hz: float) -> str:
         simd = {"avx2": simd, "avx_vnni": "avx_vnni" if simd == "avx2" else simd, "avx512": "avx512",
                 "neon": "neon", "dotprod": "neon", "i8mm": "neon_i8mm"}[f] if f != "avx2" else simd
     fpc = f",flops_per_cycle={row['flops_per_cycle']}" if row.get("flops_per_cycle") and CORE_FLOPS else ""
+    if CPU2_KEYS and row.get("e_cores"):  # a hybrid part's efficiency cores (session 11 cpu2)
+        fpc += f",e_cores={row['e_cores']}"
+        if row.get("e_clock_ghz"):
+            # the efficiency cores at their own maximum, scaled as the row's clock is scaled (base / load columns)
+            fpc += f",e_clock={row['e_clock_ghz'] * clock_hz / (row['clock_ghz'] * 1e9):.3f}GHz"
+        if row.get("e_flops_per_cycle"):
+            fpc += f",e_flops_per_cycle={row['e_flops_per_cycle']}"
+    if CPU2_KEYS and row.get("cpu_bw_gbps"):  # the CPU cores' own measured read bandwidth (a SoC fabric)
+        fpc += f",cpu_bandwidth={row['cpu_bw_gbps']}GB/s"
     return (f"custom:cores={row['threads']},clock={clock_hz / 1e9:.3f}GHz,simd={simd},ram=64GB,"
             f"bandwidth={row['mem_gbps']}GB/s{fpc}")
 
@@ -88,12 +98,15 @@ def report(session11: bool | None = None) -> list[dict]:
             continue
         at_max = predict(r, r["clock_ghz"] * 1e9)
         at_base = predict(r, r["base_clock_ghz"] * 1e9) if r.get("base_clock_ghz") else None
+        at_load = predict(r, r["load_clock_ghz"] * 1e9) if r.get("load_clock_ghz") else None
         h = host(r, 1e9)
         out.append({"cpu": r["cpu"], "threads": r["threads"], "model": r["model"], "quant": r["quant"],
                     "test": r["test"], "measured": r["tokens_per_s"],
                     "isa": prefill_isa(h) if r["test"].startswith("pp") else cpu_isa(h),
                     "ours_at_max_clock": at_max, "ratio_at_max_clock": at_max / r["tokens_per_s"],
                     "ratio_at_base_clock": at_base / r["tokens_per_s"] if at_base else None, "url": r["url"],
+                    "ratio_at_load_clock": at_load / r["tokens_per_s"] if at_load else None,
+                    "arm": "neon" in r["flags"], "block": r.get("block", ""),
                     "session11": bool(r.get("mem_gbps")), "blind": bool(r.get("blind"))})
     return out
 
@@ -114,9 +127,11 @@ def main() -> int:
     ap.add_argument("--json", action="store_true")
     ap.add_argument("--session11", action="store_true", help="only the session 11 rows (with the memory named)")
     ap.add_argument("--no-core-flops", action="store_true", help="ignore the rows' flops_per_cycle")
+    ap.add_argument("--no-cpu2-keys", action="store_true", help="ignore the rows' e_cores, e_clock_ghz, cpu_bw_gbps")
     args = ap.parse_args()
-    global CORE_FLOPS
+    global CORE_FLOPS, CPU2_KEYS
     CORE_FLOPS = not args.no_core_flops
+    CPU2_KEYS = not args.no_cpu2_keys
     rows = report(True if args.session11 else None)
     if args.json:
         print(json.dumps({"rows": rows, "summary": summary([r for r in rows if not r["blind"]]),
@@ -124,9 +139,14 @@ def main() -> int:
         return 0
     for r in rows:
         base = f" (base clock {r['ratio_at_base_clock']:.2f})" if r["ratio_at_base_clock"] else ""
+        base += f" (stated load clock {r['ratio_at_load_clock']:.2f})" if r["ratio_at_load_clock"] else ""
         print(f"{r['cpu'][:26]:26} {r['threads']:3d}t {r['isa']:9} {r['model']:14} {r['quant']:6} {r['test']:6} "
               f"measured {r['measured']:7.2f}  ours {r['ours_at_max_clock']:7.2f}  ratio {r['ratio_at_max_clock']:.2f}{base}")
-    for label, sel in (("held out", [r for r in rows if not r["blind"]]), ("blind", [r for r in rows if r["blind"]])):
+    held = [r for r in rows if not r["blind"]]
+    classes = (("held out", held), ("blind", [r for r in rows if r["blind"]]),
+               ("held out ARM", [r for r in held if r["arm"]]), ("held out x86", [r for r in held if not r["arm"]]),
+               ("cpu2 block", [r for r in held if r["block"] == "cpu2"]))
+    for label, sel in classes:
         for kind, s in summary(sel).items():
             print(f"{label} {kind}: {s['rows']} rows, median ratio {s['median_ratio']:.2f}, median |error| "
                   f"{s['median_abs_error'] * 100:.1f}% (at the stated maximum clock)")

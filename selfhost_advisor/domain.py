@@ -343,6 +343,11 @@ class Machine:
     cpu_threads: int | None = None
     cpu_thread_bandwidth_bytes_per_s: int | None = None  # one thread's read stream (probe/hostrate.py)
     cpu_flops_per_cycle: int | None = None  # FP32 FLOP per cycle of one core, where stated (custom CPU spec)
+    # hybrid parts (estimate/cpu_kernels.py vector_flops): how many of cpu_threads run on efficiency / little cores,
+    # their clock and FP32 FLOP per cycle (the rest run at cpu_clock_hz and cpu_flops_per_cycle)
+    cpu_e_cores: int | None = None
+    cpu_e_clock_hz: float | None = None
+    cpu_e_flops_per_cycle: int | None = None
     ram_source: str = ""  # "free": ram_bytes was cut to the RAM available now (--memory free); "" the whole RAM
     busy_load: float | None = None  # live probe: the 1-minute load average when other work already kept a core busy
 

@@ -172,6 +172,7 @@ def test_read_stream_reports_bytes_per_second_of_a_small_buffer():
 def test_without_a_clock_the_quick_probe_streams_nothing(monkeypatch):
     # conftest replaces hostrate.host_rates for every test; measure_host_rates is the real function
     monkeypatch.setattr(hostrate, "core_clock_hz", lambda *a, **k: None)
+    monkeypatch.setattr(hostrate, "sysfs_clock", lambda *a, **k: (None, None, None, ""))  # nor cpufreq sysfs
     monkeypatch.setattr(hostrate, "read_bandwidths", lambda *a, **k: pytest.fail("streamed without a clock"))
     r = hostrate.measure_host_rates(2)
     assert r.clock_hz is None and r.read_bandwidth_bytes_per_s is None

@@ -19,6 +19,12 @@ JSON file given to --hardware):
   16 for two 128-bit NEON pipes: Cortex-A7x/A720), sockets (default 1: with more, llama.cpp's weights sit on the
   node that loaded them, so decode reads one socket's share of `bandwidth`), thread_bandwidth (one core's own read
   stream, GB/s, where measured), name.
+- hybrid parts (optional): e_cores (how many of `cores` are efficiency / little cores, fewer than cores), e_clock
+  (their all-core clock; default `clock`), e_flops_per_cycle (8, 16 or 32; default 16, two 128-bit pipes). ggml-cpu
+  hands out mat-mul row chunks dynamically, so each core adds its own rate (docs/methodology.md 4e-cpu2).
+- cpu_bandwidth (optional): the read bandwidth all the CPU cores reach together, GB/s, where a review measured it
+  below the DRAM's theoretical rate (a SoC whose CPU cluster sits behind a slower fabric: Cix CD8180 ~44 GB/s of
+  102); decode then reads the lower of the two (per socket), at the CPU family's share.
 """
 from __future__ import annotations
 
@@ -30,7 +36,8 @@ from .spec_fields import _bad, _positive_int, _rate
 from .profiles import Profile
 
 KEYS_REQUIRED = ("cores", "clock", "simd", "ram")
-KEYS_OPTIONAL = ("bandwidth", "channels", "mts", "flops_per_cycle", "sockets", "thread_bandwidth", "name")
+KEYS_OPTIONAL = ("bandwidth", "channels", "mts", "flops_per_cycle", "sockets", "thread_bandwidth", "name",
+                 "e_cores", "e_clock", "e_flops_per_cycle", "cpu_bandwidth")
 # py-cpuinfo's flag names for each level (estimate/cpu_kernels.py reads them as a probed host's)
 SIMD_FLAGS = {
     "avx2": ("avx2", "fma"),
@@ -40,6 +47,7 @@ SIMD_FLAGS = {
     "neon_i8mm": ("neon", "asimd", "dotprod", "asimddp", "i8mm"),
 }
 FLOPS_PER_CYCLE = (16, 32, 64)
+E_FLOPS_PER_CYCLE = (8, 16, 32)
 MAX_CORES = 4096
 _CLOCK = re.compile(r"^\s*([-+]?[0-9]*\.?[0-9]+)\s*(ghz|mhz)?\s*$", re.I)
 
@@ -81,14 +89,43 @@ def cpu_profile(fields: dict, spec: str) -> Profile:
             raise _bad(spec, f"flops_per_cycle must be one of {', '.join(map(str, FLOPS_PER_CYCLE))}, got {fpc}")
     one = _rate(spec, "thread_bandwidth", fields["thread_bandwidth"], 1e9, "15GB/s") \
         if fields.get("thread_bandwidth") is not None else None
+    hybrid = _hybrid(fields, spec, cores)
+    if fields.get("cpu_bandwidth") is not None:
+        cap = _rate(spec, "cpu_bandwidth", fields["cpu_bandwidth"], 1e9, "44GB/s")
+        hybrid["cpu_bandwidth"] = cap
     name = " ".join(str(fields.get("name") or "custom CPU box").split())[:80]
     name = "".join(c for c in name if c.isprintable())
     raw = {"id": "custom", "sources": {"spec": f"user spec sheet: {spec}"}, "ram_bytes": ram, "cpu_cores": cores,
            "cpu_clock_hz": clock, "simd": simd, "flops_per_cycle": fpc, "sockets": sockets,
-           "thread_bandwidth": one, "bandwidth_total": bandwidth}
+           "thread_bandwidth": one, "bandwidth_total": bandwidth, **hybrid}
+    per_socket = min(bandwidth / sockets, hybrid.get("cpu_bandwidth") or bandwidth)
     return Profile(id="custom", name=name, kind="cpu", vendor="generic", backend="cpu", memory_bytes=ram,
-                   bandwidth_bytes_per_s=int(bandwidth / sockets), fp16_flops=cores * clock * fpc,
+                   bandwidth_bytes_per_s=int(per_socket), fp16_flops=cores * clock * fpc,
                    fp16_acc16_flops=None, tdp_watts=None, price_usd=None, unified=False, raw=raw)
+
+
+def _hybrid(fields: dict, spec: str, cores: int) -> dict:
+    """e_cores / e_clock / e_flops_per_cycle of a hybrid part (raw fields for cpu_machine), {} when not hybrid."""
+    if fields.get("e_cores") is None:
+        extra = [k for k in ("e_clock", "e_flops_per_cycle") if fields.get(k) is not None]
+        if extra:
+            raise _bad(spec, f"{extra[0]} needs e_cores (how many of the cores are efficiency cores)")
+        return {}
+    e = _positive_int(spec, "e_cores", fields["e_cores"], MAX_CORES)
+    if e >= cores:
+        raise _bad(spec, f"e_cores={e} must be fewer than cores={cores} (an all-efficiency-core part: give "
+                         f"flops_per_cycle and clock of those cores instead)")
+    out = {"e_cores": e, "e_clock_hz": None, "e_flops_per_cycle": None}
+    if fields.get("e_clock") is not None:
+        out["e_clock_hz"] = _clock(spec, fields["e_clock"])
+        if not 0.1e9 <= out["e_clock_hz"] <= 10e9:
+            raise _bad(spec, f"e_clock={fields['e_clock']!r} is not a CPU clock (give GHz, e.g. 3.0GHz)")
+    if fields.get("e_flops_per_cycle") is not None:
+        v = _positive_int(spec, "e_flops_per_cycle", fields["e_flops_per_cycle"], 1024)
+        if v not in E_FLOPS_PER_CYCLE:
+            raise _bad(spec, f"e_flops_per_cycle must be one of {', '.join(map(str, E_FLOPS_PER_CYCLE))}, got {v}")
+        out["e_flops_per_cycle"] = v
+    return out
 
 
 def _clock(spec: str, text: object) -> float:
@@ -120,9 +157,13 @@ def cpu_machine(profile: Profile, label: str, ram_bytes: int | None) -> Machine:
     one = raw.get("thread_bandwidth")
     total = float(raw["bandwidth_total"])
     origin = "custom spec" if profile.id == "custom" else f"profile {profile.id} (data/hardware.yaml)"
-    src = (f"{origin}: {raw['cpu_cores']} cores x {raw['cpu_clock_hz'] / 1e9:.2f} GHz, {raw['simd']}, "
+    hyb = (f" ({raw['e_cores']} of them efficiency cores at "
+           f"{(raw.get('e_clock_hz') or raw['cpu_clock_hz']) / 1e9:.2f} GHz)" if raw.get("e_cores") else "")
+    src = (f"{origin}: {raw['cpu_cores']} cores x {raw['cpu_clock_hz'] / 1e9:.2f} GHz{hyb}, {raw['simd']}, "
            f"{total / 1e9:.1f} GB/s theoretical" + (f" over {raw['sockets']} sockets (decode reads one socket's "
-                                                    f"{total / raw['sockets'] / 1e9:.1f})" if raw["sockets"] > 1 else ""))
+                                                    f"{total / raw['sockets'] / 1e9:.1f})" if raw["sockets"] > 1 else "")
+           + (f"; the CPU cores reach {raw['cpu_bandwidth'] / 1e9:.1f} GB/s (cpu_bandwidth)"
+              if raw.get("cpu_bandwidth") else ""))
     cpu = CpuInfo(name=profile.name, physical_cores=int(raw["cpu_cores"]), sockets=int(raw["sockets"]),
                   flags=SIMD_FLAGS[raw["simd"]], source="custom")
     return Machine(name=label, devices=(), ram_bytes=ram_bytes or profile.memory_bytes, cpu_name=profile.name,
@@ -130,7 +171,8 @@ def cpu_machine(profile: Profile, label: str, ram_bytes: int | None) -> Machine:
                    cpu_flops=profile.fp16_flops, cpu=cpu, host_speed_source=src,
                    cpu_clock_hz=float(raw["cpu_clock_hz"]), cpu_threads=int(raw["cpu_cores"]),
                    cpu_thread_bandwidth_bytes_per_s=int(one) if one else None,
-                   cpu_flops_per_cycle=int(raw["flops_per_cycle"]))
+                   cpu_flops_per_cycle=int(raw["flops_per_cycle"]), cpu_e_cores=raw.get("e_cores"),
+                   cpu_e_clock_hz=raw.get("e_clock_hz"), cpu_e_flops_per_cycle=raw.get("e_flops_per_cycle"))
 
 
 def curated_cpu_fields(profile: Profile) -> Profile:

@@ -34,12 +34,27 @@ def _data() -> dict:
 def vector_flops(machine: Machine) -> float | None:
     """threads x clock x FP32 FLOP per cycle of the kernels' vector width (32: two 256-bit FMA pipes, four 128-bit
     NEON pipes), when the probe or a spec gave clock and threads. A core of two 128-bit NEON pipes (a spec's
-    flops_per_cycle=16) has half that; a full-width AVX-512 core (64) keeps 32, the unit its measured rates are in."""
+    flops_per_cycle=16) has half that; a full-width AVX-512 core (64) keeps 32, the unit its measured rates are in.
+    On a hybrid part the efficiency cores (cpu_e_cores of the threads) add their own clock x FLOP per cycle."""
     if not machine.cpu_clock_hz or not machine.cpu_threads:
         return None
-    per_cycle = float(_data()["cpu_prefill"]["flop_per_cycle"])
-    per_cycle = min(per_cycle, float(flops_per_cycle(machine)))
-    return float(machine.cpu_threads) * float(machine.cpu_clock_hz) * per_cycle
+    unit = float(_data()["cpu_prefill"]["flop_per_cycle"])
+    per_cycle = min(unit, float(flops_per_cycle(machine)))
+    threads = int(machine.cpu_threads)
+    e = min(int(machine.cpu_e_cores or 0), threads)
+    total = float(threads - e) * float(machine.cpu_clock_hz) * per_cycle
+    if e:
+        # a hybrid part: ggml-cpu's mat-muls hand out row chunks dynamically (ggml-cpu.c ggml_compute_forward_mul_mat,
+        # an atomic chunk counter since llama.cpp #6915), so each core adds its own rate (methodology 4e-cpu2)
+        e_clock = float(machine.cpu_e_clock_hz or machine.cpu_clock_hz)
+        e_per_cycle = min(unit, float(machine.cpu_e_flops_per_cycle or E_CORE_FLOPS_PER_CYCLE))
+        total += float(e) * e_clock * e_per_cycle
+    return total
+
+
+# An efficiency / little core whose vector width nobody stated: two 128-bit pipes (Intel's Gracemont, Arm's
+# Cortex-A7xx and Neoverse N), the class a spec's flops_per_cycle=16 names (docs/cli.md custom keys)
+E_CORE_FLOPS_PER_CYCLE = 16
 
 
 # AVX-512 cores that execute a 512-bit vector at full width (two 512-bit FMA pipes): Intel Xeon Scalable, Zen 5

@@ -189,8 +189,11 @@ def _with_host_rates(machine: Machine, src: ProbeSources, warnings: list[str]) -
     if src.root == "/" and hasattr(os, "getloadavg"):
         load = os.getloadavg()[0]
         busy = round(load, 1) if load >= 1.0 else None  # a core's worth of other work: llama.cpp's threads will wait
+    if rates.e_cores:
+        source += f"; {rates.e_cores} of them on slower cores at {(rates.e_clock_hz or 0) / 1e9:.2f} GHz (cpufreq)"
     return replace(machine, ram_bandwidth_bytes_per_s=rates.read_bandwidth_bytes_per_s, cpu_clock_hz=rates.clock_hz,
-                   cpu_threads=rates.threads, host_speed_source=source,
+                   cpu_threads=rates.threads, host_speed_source=source, cpu_e_cores=rates.e_cores,
+                   cpu_e_clock_hz=rates.e_clock_hz,
                    cpu_thread_bandwidth_bytes_per_s=rates.thread_bandwidth_bytes_per_s, busy_load=busy)
 
 

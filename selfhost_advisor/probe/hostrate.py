@@ -9,6 +9,8 @@ the widest vector unit). A spec sheet gives neither figure for a VM or a contain
   Agner Fog, instruction tables) timed over a few milliseconds, the method of lmbench's `mhz`
   (https://lmbench.sourceforge.net/man/mhz.8.html). x86-64 only; elsewhere None. An add of an immediate is not used:
   Golden Cove's renamer folds those chains (https://chipsandcheese.com/p/popping-the-hood-on-golden-cove).
+  Elsewhere (ARM, or where W^X forbids the code page): each cluster's maximum clock from cpufreq sysfs
+  (probe/cpufreq.py), the slower clusters' CPUs counted as efficiency cores.
 - Read stream: T threads each scan their slice of a buffer larger than the last-level cache with libc memchr for a
   byte that is not there (vector loads, read only, as a mat-vec reads its rows); ctypes releases the GIL during the
   call, so the threads run in parallel. The sum over threads of bytes / the thread's CPU time, best of the
@@ -51,6 +53,8 @@ class HostRates:
     seconds: float
     method: str
     thread_bandwidth_bytes_per_s: int | None = None  # one thread alone
+    e_cores: int | None = None  # of `threads`, how many run on slower (efficiency / little) clusters (probe/cpufreq.py)
+    e_clock_hz: float | None = None
 
 
 def _add_chain() -> Callable[[int], int] | None:
@@ -161,16 +165,36 @@ def measure_host_rates(threads: int, root: str = "/", reps: int = 2, available_r
     """Clock, the `threads`-thread read stream and one thread's (the speed model needs both: estimate/cpu_kernels.py)."""
     t0 = time.perf_counter()
     clock = core_clock_hz()
+    how = "dependent-add clock"
+    e_cores = e_clock = None
+    if clock is None:  # ARM (or W^X): the clusters' maximum clocks from cpufreq sysfs (probe/cpufreq.py)
+        clock, e_cores, e_clock, how = sysfs_clock(root, threads)
     if clock is None:  # the clocked model cannot run: do not spend a second streaming RAM for nothing
         return HostRates(clock_hz=None, read_bandwidth_bytes_per_s=None, threads=threads, seconds=0.0,
-                         method="no clock measurable here (x86-64 only)")
+                         method="no clock measurable here (x86-64 dependent adds, or Linux cpufreq sysfs)")
     nbytes = stream_bytes(root, available_ram)
     got = read_bandwidths((threads, 1) if threads > 1 else (1,), nbytes, reps) or [None]
     bw, one = got[0], got[-1]
     return HostRates(clock_hz=clock, read_bandwidth_bytes_per_s=int(bw) if bw else None, threads=threads,
                      seconds=round(time.perf_counter() - t0, 2), thread_bandwidth_bytes_per_s=int(one) if one else None,
-                     method=f"dependent-add clock; memchr read stream, {threads} and 1 threads, {nbytes >> 20} MiB, "
-                            f"best of {reps}, per CPU-second")
+                     method=f"{how}; memchr read stream, {threads} and 1 threads, {nbytes >> 20} MiB, "
+                            f"best of {reps}, per CPU-second", e_cores=e_cores, e_clock_hz=e_clock)
+
+
+def sysfs_clock(root: str, threads: int) -> tuple[float | None, int | None, float | None, str]:
+    """(clock, efficiency cores among `threads`, their clock, how) from cpufreq sysfs over the CPUs this process may
+    use (probe/cpufreq.py); (None, None, None, '') when sysfs states no frequency."""
+    from .cpufreq import arm_clusters
+
+    cpus = None
+    if root == "/" and hasattr(os, "sched_getaffinity"):
+        cpus = sorted(os.sched_getaffinity(0))
+    got = arm_clusters(root, cpus)
+    if got is None:
+        return None, None, None, ""
+    clock, slow, slow_clock = got
+    e = min(slow, max(0, threads - 1)) or None
+    return clock, e, slow_clock if e else None, "cpufreq sysfs maximum clock per cluster"
 
 
 host_rates = measure_host_rates  # what the probe calls (tests replace this name, never the function)
@@ -191,11 +215,12 @@ def cached_host_rates(threads: int, boot_time: float | None, directory: str | No
     def decode(d: dict) -> HostRates:
         return HostRates(clock_hz=_pos(d.get("clock_hz")), read_bandwidth_bytes_per_s=_pos_int(d.get("bw")),
                          threads=threads, seconds=0.0, method=str(d.get("method", ""))[:200],
-                         thread_bandwidth_bytes_per_s=_pos_int(d.get("bw1")))
+                         thread_bandwidth_bytes_per_s=_pos_int(d.get("bw1")), e_cores=_pos_int(d.get("e_cores")),
+                         e_clock_hz=_pos(d.get("e_clock_hz")))
 
     def encode(r: HostRates) -> dict:
         return {"clock_hz": r.clock_hz, "bw": r.read_bandwidth_bytes_per_s, "bw1": r.thread_bandwidth_bytes_per_s,
-                "method": r.method, "measured_at": time.time()}
+                "method": r.method, "measured_at": time.time(), "e_cores": r.e_cores, "e_clock_hz": r.e_clock_hz}
 
     return boot_cached(directory, "host_rates.json", {"boot_time": boot_time, "threads": threads},
                        lambda: (measure or host_rates)(threads), decode, encode,

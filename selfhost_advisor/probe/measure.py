@@ -52,7 +52,8 @@ def usable_cpus(root: str = "/") -> int:
 
 def llama_threads(root: str = "/", physical_cores: int | None = None) -> int:
     """Threads llama.cpp runs by default: its physical cores (llama-bench default -t: common/common.cpp common_cpu_get_num_math, which skips SMT siblings,
-    which share one core's vector units), within what this process may use (usable_cpus)."""
+    which share one core's vector units, and on hybrid Intel under Linux the E-cores), within what this process may
+    use (usable_cpus)."""
     if physical_cores is None:
         try:
             import psutil
@@ -60,6 +61,11 @@ def llama_threads(root: str = "/", physical_cores: int | None = None) -> int:
             physical_cores = psutil.cpu_count(logical=False)
         except Exception:  # noqa: BLE001 - unknown: the usable CPUs alone
             physical_cores = None
+    from .cpufreq import intel_p_cores
+
+    p_cores = intel_p_cores(root)  # hybrid Intel: llama.cpp runs the P-cores only (probe/cpufreq.py)
+    if p_cores:
+        physical_cores = min(physical_cores or p_cores, p_cores)
     n = usable_cpus(root)
     return max(1, min(n, physical_cores)) if physical_cores else n
 
@@ -137,6 +143,8 @@ def measure(progress: Callable[[str], None] = lambda s: None, reps: int = 5, roo
     t0 = time.perf_counter()
     threads = llama_threads(root)
     clock = hostrate.core_clock_hz()
+    if clock is None:  # ARM: the fastest cluster's maximum clock from cpufreq sysfs (probe/cpufreq.py)
+        clock = hostrate.sysfs_clock(root, threads)[0]
     progress(f"core clock: {clock / 1e9:.2f} GHz" if clock else "core clock: not measurable here")
     try:
         import psutil
