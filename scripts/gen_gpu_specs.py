@@ -31,6 +31,9 @@ NV_TC_FLOPS = {
     "Volta": (128, "V100 SXM2: 640 TC x 1.53 GHz x 128 = 125 TFLOPS (NVIDIA V100 datasheet: 125)"),
     "Turing": (128, "T4: 320 TC x 1.59 GHz x 128 = 65 TFLOPS (NVIDIA T4 datasheet: 65 FP16)"),
     "GA100": (512, "A100: 432 TC x 1.41 GHz x 512 = 312 TFLOPS (NVIDIA A100 datasheet: 312 FP16 dense)"),
+    "GA10B": (512, "Jetson AGX Orin 64 GB: 64 TC x 1.3 GHz x 512 = 42.6 TFLOPS FP16, INT8 2x = 85.2 dense = the 170 "
+                   "sparse INT8 TOPS of NVIDIA's Jetson AGX Orin technical brief (16 SMs, 2048 CUDA cores, 64 tensor "
+                   "cores; as quoted by mzph.cn/web/30785.shtml)"),
     "Ampere": (256, "RTX 3090: 328 TC x 1.695 GHz x 256 = 142 TFLOPS FP16-acc (Tom's Hardware table: 142)"),
     "Ada Lovelace": (256, "RTX 4090: 512 TC x 2.52 GHz x 256 = 330 FP16-acc / 165 FP32-acc (hmc-tech: 330.3 / 165.2)"),
     "Hopper": (1024, "H100 SXM: 528 TC x 1.83 GHz x 1024 = 989 TFLOPS (NVIDIA H100 datasheet: 989 dense); at "
@@ -82,7 +85,8 @@ def rates(g) -> tuple[float | None, float | None, float | None, str]:
     clock = (g.boost_clock_mhz or g.base_clock_mhz or 0) / 1e3
     shader16 = max(g.half_float_performance_gflop_s or 0, g.single_float_performance_gflop_s or 0) / 1e3 or None
     if g.manufacturer == "NVIDIA":
-        key = "GA100" if (g.gpu_name or "").startswith("GA100") else arch
+        chip = g.gpu_name or ""
+        key = "GA100" if chip.startswith("GA100") else "GA10B" if chip.startswith("GA10B") else arch
         if g.tensor_cores and key in NV_TC_FLOPS:
             acc16 = g.tensor_cores * clock * NV_TC_FLOPS[key][0] / 1e3
             geforce = "GeForce" in g.name and arch != "Volta"
@@ -123,7 +127,10 @@ def rows() -> list[dict]:
             continue
         if g.release_date < dt.date(2016, 1, 1) or not (g.memory_size_gb or 0) > 0 or not g.memory_bandwidth_gb_s:
             continue
-        if any(s in (g.generation or "") for s in SKIP_GENERATIONS) or g.name == "GB10":
+        # Tegra SoCs are left out, except the Jetson Orin modules: llama.cpp runs on them with CUDA (sm_87) and
+        # llama-bench rows name them ('Orin'); their memory is the module's LPDDR5, shared with the CPU
+        jetson = g.name.startswith("Jetson") and "Orin" in g.name
+        if (any(s in (g.generation or "") for s in SKIP_GENERATIONS) and not jetson) or g.name == "GB10":
             continue
         fp16, acc16, int8, basis = rates(g)
         rid = slug(g.name)

@@ -32,7 +32,8 @@ def compact(text: str) -> str:
 
 def keys(name: str) -> list[tuple[int, str]]:
     """(tier, key) pairs under which `name` is found; tier 0 is an exact name."""
-    low = name.lower().replace("laptop", "mobile")
+    # NVIDIA's workstation Ada cards are named '... Ada Generation'; scoreboards and shops drop the last word
+    low = name.lower().replace("laptop", "mobile").replace("ada generation", "ada")
     bare = _BRAND.sub(" ", low)
     out = [(0, compact(low)), (0, compact(bare))]
     series = _SERIES.sub("", compact(bare))

