@@ -90,3 +90,15 @@ def test_other_backends_keep_the_quantized_share():
     eff = efficiency("cuda")
     assert metal_path.compute_efficiency(eff, _device("rtx 4090"), True) == eff.compute_quant
     assert metal_path.simd_flops(_device("rtx 4090"), 1.0) == 1.0
+
+
+def test_every_apple_profile_has_a_generation():
+    """The rules key on the generation in the profile id; an Apple profile it cannot read would silently get M1/M2
+    behaviour (curated profiles and every data/apple.yaml configuration)."""
+    from selfhost_advisor.catalog import hw_names
+    from selfhost_advisor.catalog.hardware import profiles
+
+    apple = [p for p in profiles() if p.raw.get("vendor") == "apple"] + list(hw_names.apple_profiles())
+    assert len(apple) > 80
+    for p in apple:
+        assert metal_path.apple_generation(_device(p.id)) in (1, 2, 3, 4, 5), p.id
