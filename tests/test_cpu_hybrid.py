@@ -168,3 +168,40 @@ def test_hybrid_intel_runs_the_p_cores_only(tmp_path, monkeypatch):
     assert cpufreq.intel_p_cores(str(tmp_path / "none")) is None
     assert llama_threads(str(tmp_path), physical_cores=24) == 8  # not the 24 physical cores (8 P + 16 E)
     assert llama_threads(str(tmp_path / "none"), physical_cores=24) == 24  # not hybrid: every physical core
+
+
+def _cpuinfo(root, parts: dict[int, str]):
+    (root / "proc").mkdir(exist_ok=True)
+    (root / "proc" / "cpuinfo").write_text("".join(
+        f"processor\t: {c}\nBogoMIPS\t: 38.40\nFeatures\t: fp asimd asimddp\nCPU implementer\t: 0x41\n"
+        f"CPU part\t: {p}\n\n" for c, p in parts.items()))
+
+
+def test_arm_part_numbers_give_the_clusters_vector_width(tmp_path):
+    root = _cpufreq_tree(tmp_path, {**{c: 2438400 for c in range(4)}, **{c: 2995200 for c in range(4, 8)}}, "0-7")
+    _cpuinfo(tmp_path, {**{c: "0xd4b" for c in range(4)}, **{c: "0xd4c" for c in range(4, 8)}})  # A78C, X1C
+    assert cpufreq.cpu_parts(root) == {**{c: 0xD4B for c in range(4)}, **{c: 0xD4C for c in range(4, 8)}}
+    assert cpufreq.arm_flops_per_cycle(root) == (32, 16)
+
+
+def test_unknown_or_mixed_parts_keep_the_defaults(tmp_path):
+    root = _cpufreq_tree(tmp_path, {c: 2600000 for c in range(4)}, "0-3")
+    _cpuinfo(tmp_path, {0: "0xd81", 1: "0xd81", 2: "0xd81", 3: "0xd81"})  # Cortex-A720 (Cix P1): not in the table
+    assert cpufreq.arm_flops_per_cycle(root) == (None, None)
+    _cpuinfo(tmp_path, {0: "0xd44", 1: "0xd41", 2: "garbage", 3: "0xd44"})  # disagreeing parts in one cluster
+    assert cpufreq.arm_flops_per_cycle(root) == (None, None)
+    assert cpufreq.arm_flops_per_cycle(str(tmp_path / "none")) == (None, None)
+
+
+def test_a_probed_arm_host_takes_its_cores_width(tmp_path):
+    from selfhost_advisor.probe import ProbeSources, _with_host_rates
+
+    root = _cpufreq_tree(tmp_path, {**{c: 2438400 for c in range(4)}, **{c: 2995200 for c in range(4, 8)}}, "0-7")
+    _cpuinfo(tmp_path, {**{c: "0xd4b" for c in range(4)}, **{c: "0xd4c" for c in range(4, 8)}})
+    rates = hostrate.HostRates(2.9952e9, int(30e9), 8, 0.1, "cpufreq sysfs maximum clock per cluster; memchr",
+                               int(8e9), e_cores=4, e_clock_hz=2.4384e9)
+    m = Machine(name="arm", devices=(), ram_bytes=2**33, cpu=CpuInfo(name="arm", physical_cores=8,
+                                                                     flags=("neon", "dotprod")))
+    got = _with_host_rates(m, ProbeSources(root=root, host_rates=lambda t: rates), [])
+    assert (got.cpu_flops_per_cycle, got.cpu_e_flops_per_cycle) == (32, 16)
+    assert cpu_kernels.vector_flops(got) == pytest.approx(4 * 2.9952e9 * 32 + 4 * 2.4384e9 * 16)

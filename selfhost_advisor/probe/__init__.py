@@ -191,9 +191,15 @@ def _with_host_rates(machine: Machine, src: ProbeSources, warnings: list[str]) -
         busy = round(load, 1) if load >= 1.0 else None  # a core's worth of other work: llama.cpp's threads will wait
     if rates.e_cores:
         source += f"; {rates.e_cores} of them on slower cores at {(rates.e_clock_hz or 0) / 1e9:.2f} GHz (cpufreq)"
+    fpc = e_fpc = None
+    if "cpufreq" in rates.method:  # ARM: the cores' vector width where their part number is known (probe/cpufreq.py)
+        from .cpufreq import arm_flops_per_cycle
+
+        fpc, e_fpc = arm_flops_per_cycle(src.root)
     return replace(machine, ram_bandwidth_bytes_per_s=rates.read_bandwidth_bytes_per_s, cpu_clock_hz=rates.clock_hz,
                    cpu_threads=rates.threads, host_speed_source=source, cpu_e_cores=rates.e_cores,
-                   cpu_e_clock_hz=rates.e_clock_hz,
+                   cpu_e_clock_hz=rates.e_clock_hz, cpu_flops_per_cycle=fpc or machine.cpu_flops_per_cycle,
+                   cpu_e_flops_per_cycle=e_fpc if rates.e_cores else None,
                    cpu_thread_bandwidth_bytes_per_s=rates.thread_bandwidth_bytes_per_s, busy_load=busy)
 
 

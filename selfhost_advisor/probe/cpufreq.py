@@ -86,3 +86,57 @@ def intel_p_cores(root: str = "/", cpus: Iterable[int] | None = None) -> int | N
         key = (_read(root, *topo, "physical_package_id"), _read(root, *topo, "core_id"))
         seen.add(key if key[1] is not None else ("cpu", cpu))
     return len(seen) or None
+
+
+# FP32 FLOP per cycle of Arm cores by MIDR part number (Linux arch/arm64/include/asm/cputype.h ARM_CPU_PART_*), where
+# the core's vector pipes were read: Cortex-X1 has four 128-bit Neon units, its base Cortex-A77/A78 two ("Two new Neon
+# units (for a total of four)", Linley Group, "Cortex-X1: A Bigger Arm", 2020-06-02). Other parts: not stated, so the
+# defaults stay (32 for the fastest cluster, 16 for slower ones).
+ARM_PART_FLOPS_PER_CYCLE = {
+    0xD44: 32, 0xD4C: 32,  # Cortex-X1, X1C: 4 x 128-bit
+    0xD0D: 16, 0xD41: 16, 0xD42: 16, 0xD4B: 16,  # Cortex-A77, A78, A78AE, A78C: 2 x 128-bit
+}
+
+
+def cpu_parts(root: str = "/") -> dict[int, int]:
+    """cpu -> MIDR part number from /proc/cpuinfo's `processor` / `CPU part` lines (ARM layout); {} elsewhere."""
+    text = _read_all(root, "proc", "cpuinfo")
+    out: dict[int, int] = {}
+    cpu = None
+    for line in (text or "").splitlines():
+        key, _, value = line.partition(":")
+        key, value = key.strip().lower(), value.strip()
+        if key == "processor" and value.isdigit():
+            cpu = int(value)
+        elif key == "cpu part" and cpu is not None:
+            try:
+                out[cpu] = int(value, 16)
+            except ValueError:
+                pass
+    return out
+
+
+def arm_flops_per_cycle(root: str = "/", cpus: Iterable[int] | None = None) -> tuple[int | None, int | None]:
+    """(FLOP per cycle of the fastest cluster's cores, of the slower clusters' cores), each None where the part is not
+    in ARM_PART_FLOPS_PER_CYCLE or the clusters' parts disagree."""
+    freqs = max_freqs_hz(root, cpus)
+    parts = cpu_parts(root)
+    if not freqs or not parts:
+        return None, None
+    top = max(freqs.values())
+
+    def width(sel: list[int]) -> int | None:
+        got = {ARM_PART_FLOPS_PER_CYCLE.get(parts.get(c, -1)) for c in sel}
+        return got.pop() if len(got) == 1 else None
+
+    fast = [c for c, f in freqs.items() if f >= 0.98 * top]
+    slow = [c for c, f in freqs.items() if f < 0.98 * top]
+    return width(fast), (width(slow) if slow else None)
+
+
+def _read_all(root: str, *parts: str) -> str | None:
+    try:
+        with open(os.path.join(root, *parts), encoding="utf-8", errors="replace") as fh:
+            return fh.read(1 << 20)
+    except OSError:
+        return None
