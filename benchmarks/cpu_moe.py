@@ -115,10 +115,16 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--tokens", type=int, default=64)
     ap.add_argument("--decode", action="store_true", help="time tgN (one thread, per CPU-second) instead of ppN")
     ap.add_argument("--report", nargs="?", const=str(ROWS))
+    ap.add_argument("--without-weak-rules", action="store_true", help="the CPU MoE rule off: the old figures")
     a = ap.parse_args(argv)
     if a.bench:
         return measure(a.bench, a.out, a.tokens, a.decode)
-    rs = report(Path(a.report or ROWS))
+    from contextlib import nullcontext
+
+    from selfhost_advisor.estimate.moe_backends import disabled
+
+    with disabled() if a.without_weak_rules else nullcontext():
+        rs = report(Path(a.report or ROWS))
     for r in rs:
         print(f"  {'MoE  ' if r['moe'] else 'dense'} {r['model']:18s} {r['quant']:6s} {r.get('test', 'pp64')} 1 thread at "
               f"{r['clock_hz'] / 1e9:.2f} GHz: measured {r['pp_per_cpu_s']:7.1f} per CPU-second, predicted "

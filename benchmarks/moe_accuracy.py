@@ -104,13 +104,14 @@ def rows() -> list[dict]:
     also with the padding of their own simulated routing (`own_routing_error_pct`)."""
     from selfhost_advisor.catalog.models import get as get_model
 
-    from selfhost_advisor.estimate.moe_backends import at_build
+    from selfhost_advisor.estimate.moe_backends import at_build, rule_override
 
     out = []
     for r in published_rows() + device_rows():
         args = (r["model"], r["quant"], r["test"], r["machine"], int(r.get("n_ubatch", 512)))
         build = _build_number(r.get("build"))
-        with at_build(build):  # the row's llama.cpp build picks the MoE tile rule where the path changed
+        # the row's llama.cpp build picks the MoE tile rule where the path changed; a PR's base / head row names it
+        with at_build(build), rule_override(r.get("tile_rule")):
             p = predict(*args)
         kind = "prefill" if r["test"].startswith("pp") else "decode"
         group = ("dense anchor" if r.get("dense") else "seen (H200, synthetic)" if r.get("seen")
@@ -168,8 +169,15 @@ def summary(rs: list[dict]) -> dict:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--json", action="store_true")
+    ap.add_argument("--without-weak-rules", action="store_true",
+                    help="the ROCm / Vulkan / CPU MoE rules off (docs/methodology.md 5c-weak): the old figures")
     args = ap.parse_args()
-    rs = rows()
+    from contextlib import nullcontext
+
+    from selfhost_advisor.estimate.moe_backends import disabled
+
+    with disabled() if args.without_weak_rules else nullcontext():
+        rs = rows()
     if args.json:
         print(json.dumps({"rows": rs, "summary": summary(rs)}, indent=2))
         return 0

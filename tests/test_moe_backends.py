@@ -87,3 +87,17 @@ def test_cpu_moe_experts_run_at_the_decode_kernels_rate_and_dense_models_are_unc
     m = cpu_moe.host(3.0e9, tuple(dense["flags"]))
     small, big = (cpu_expert_seconds(w.layer_expert_matrices, w.layer_expert_bytes, n, m, 14e9) for n in (64, 512))
     assert small > big > 0  # the experts' one read per micro-batch is shared by more tokens in a bigger batch
+
+
+def test_a_prs_base_and_head_rows_run_under_the_tile_rule_they_name():
+    """PR #24546's W7800 sweep (RDNA 3.0): the base picked J against the micro-batch, the head against the mean
+    tokens per expert (`tile_rule` in llamabench_moe.yaml). At -ub 512 the head's narrower tiles are faster; at
+    -ub 2048 (128 tokens per expert) both rules pick J = 128 and agree."""
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import moe_accuracy
+
+    w = {(r["n_ubatch"], r["measured"]): r["predicted"] for r in moe_accuracy.rows() if "w7800" in r["hardware"]
+         and r["test"].startswith("pp")}
+    base512, head512 = w[(512, 1661.44)], w[(512, 2049.97)]
+    assert head512 > 1.3 * base512
+    assert w[(2048, 2265.11)] == pytest.approx(w[(2048, 2259.45)], rel=1e-6)

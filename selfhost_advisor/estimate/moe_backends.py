@@ -31,6 +31,32 @@ def at_build(build: int | None):
         _BUILD.pop()
 
 
+_OVERRIDE: list[dict] = []
+_OFF: list[bool] = []
+
+
+@contextmanager
+def disabled():
+    """Within it, the ROCm / Vulkan / CPU MoE rules are off (the active-share estimate before 5c-weak), so that
+    benchmarks/moe_accuracy.py --without-weak-rules can print the old figures beside the new on the same tree."""
+    _OFF.append(True)
+    try:
+        yield
+    finally:
+        _OFF.pop()
+
+
+@contextmanager
+def rule_override(fields: dict | None):
+    """Within it, resolved rules take `fields` over theirs: a published row whose source names the code that ran
+    (a PR's base and head, e.g. `choose_against: batch` before PR #24546 and `expert_mean` with it)."""
+    _OVERRIDE.append(dict(fields or {}))
+    try:
+        yield
+    finally:
+        _OVERRIDE.pop()
+
+
 def current_build() -> int | None:
     return _BUILD[-1] if _BUILD and _BUILD[-1] else None
 
@@ -39,6 +65,8 @@ def resolve(rule: dict | None, device: Device | None) -> dict | None:
     """The flat rule (widths, choose_against, min_tokens) for `device`, or None where no tile rule applies (the
     family has none, or the row's build predates the rule's `since_build` for this architecture)."""
     if not rule:
+        return None
+    if _OFF and rule.get("select_by"):
         return None
     variants = rule.get("variants")
     if not variants:
@@ -53,7 +81,7 @@ def resolve(rule: dict | None, device: Device | None) -> dict | None:
     since = chosen.get("since_build")
     if build is not None and since and build < int(since):
         return None
-    return {**{k: v for k, v in rule.items() if k != "variants"}, **chosen}
+    return {**{k: v for k, v in rule.items() if k != "variants"}, **chosen, **(_OVERRIDE[-1] if _OVERRIDE else {})}
 
 
 def _key(select_by: str | None, device: Device | None) -> str:
@@ -83,7 +111,7 @@ def cpu_expert_seconds(expert_layers: tuple, expert_bytes, n_tokens: int, machin
     from .cpu_kernels import _FLOAT_TYPES, decode_seconds, kernel_seconds, prefill_isa, prefill_rates, vector_flops
 
     vf = vector_flops(machine)
-    if not vf or not expert_layers:
+    if not vf or not expert_layers or _OFF:
         return 0.0
     rates, median, float_rate = prefill_rates(prefill_isa(machine))
     active = [(ty, n) for mats in expert_layers for ty, n, _ in mats]
