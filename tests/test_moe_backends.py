@@ -101,3 +101,10 @@ def test_a_prs_base_and_head_rows_run_under_the_tile_rule_they_name():
     base512, head512 = w[(512, 1661.44)], w[(512, 2049.97)]
     assert head512 > 1.3 * base512
     assert w[(2048, 2265.11)] == pytest.approx(w[(2048, 2259.45)], rel=1e-6)
+
+
+def test_vulkan_intel_gets_the_large_id_shader_only_with_cooperative_matrices():
+    """ggml-vulkan: mul_mat_id_l = coopmat_support on Intel, and cooperative matrices are on for Xe2 and later only."""
+    a770 = resolve(TILES["vulkan"], _device("arc a770 16gb", "vulkan"))
+    b580 = resolve(TILES["vulkan"], _device("arc b580", "vulkan"))
+    assert a770["widths"][-1] == 64 and b580["widths"][-1] == 128

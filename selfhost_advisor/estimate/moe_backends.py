@@ -10,7 +10,8 @@ ran a batch of 64 or more tokens through the per-expert hipBLAS path instead: no
 Vulkan: ggml_vk_mul_mat_id_q_f16 picks the shader size from the micro-batch's tokens (ggml_vk_guess_matmul_id_pipeline
 with n = nei1) and dispatches ceil(rows / BM) x ceil(tokens / BN) x n_expert workgroups; mul_mm.comp returns from a
 workgroup past its expert's token count and runs a partial one whole. The large (BN 128) shader is off for MUL_MAT_ID on
-AMD, Apple and Qualcomm (mul_mat_id_l = false), so those get BN 64 (32 under 33 tokens); other vendors BN 128.
+AMD, Apple and Qualcomm (mul_mat_id_l = false) and on Intel without cooperative matrices (Xe-HPG: Arc A-series), so
+those get BN 64 (32 under 33 tokens); other vendors BN 128.
 """
 from __future__ import annotations
 
@@ -72,7 +73,9 @@ def resolve(rule: dict | None, device: Device | None) -> dict | None:
     if not variants:
         return rule
     key = _key(rule.get("select_by"), device)
-    chosen = next((v for v in variants if key in (v.get("match") or ())), None)
+    arch = _key("architecture", device) if any(v.get("architectures") for v in variants) else ""
+    chosen = next((v for v in variants if key in (v.get("match") or ())
+                   and (not v.get("architectures") or arch in v["architectures"])), None)
     if chosen is None:
         chosen = next((v for v in variants if not v.get("match")), None)
     if chosen is None:
