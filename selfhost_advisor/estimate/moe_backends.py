@@ -1,4 +1,4 @@
-"""Which token-column tile an MoE expert matmul gets on ROCm and Vulkan: the rule of data/speed.yaml `moe_tiles` for a
+"""MoE expert matmuls in prefill on ROCm, Vulkan and the CPU. Which token-column tile they get: the rule of data/speed.yaml `moe_tiles` for a
 device, resolved by its architecture (ROCm) or vendor (Vulkan) and by the llama.cpp build (docs/methodology.md 5c-weak).
 
 ROCm: ggml-cuda compiled by HIP runs a prompt batch's MUL_MAT_ID as MMQ with expert ids (mmq.cu ggml_cuda_mul_mat_q),
@@ -12,6 +12,8 @@ with n = nei1) and dispatches ceil(rows / BM) x ceil(tokens / BN) x n_expert wor
 workgroup past its expert's token count and runs a partial one whole. The large (BN 128) shader is off for MUL_MAT_ID on
 AMD, Apple and Qualcomm (mul_mat_id_l = false) and on Intel without cooperative matrices (Xe-HPG: Arc A-series), so
 those get BN 64 (32 under 33 tokens); other vendors BN 128.
+
+CPU: no tiles; the experts run on the decode kernels (cpu_expert_seconds below).
 """
 from __future__ import annotations
 
