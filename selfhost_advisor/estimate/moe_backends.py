@@ -1,5 +1,6 @@
-"""MoE expert matmuls in prefill on ROCm, Vulkan and the CPU. Which token-column tile they get: the rule of data/speed.yaml `moe_tiles` for a
-device, resolved by its architecture (ROCm) or vendor (Vulkan) and by the llama.cpp build (docs/methodology.md 5c-weak).
+"""MoE expert matmuls in prefill on ROCm, Vulkan and the CPU (docs/methodology.md 5c-weak). Which token-column tile
+they get: the rule of data/speed.yaml `moe_tiles` for a device, resolved by its architecture (ROCm) or vendor (Vulkan)
+and by the llama.cpp build.
 
 ROCm: ggml-cuda compiled by HIP runs a prompt batch's MUL_MAT_ID as MMQ with expert ids (mmq.cu ggml_cuda_mul_mat_q),
 the tile width J picked by mul_mat_q_switch_J against the whole micro-batch (ncols_max = ne12) as on CUDA, except on
