@@ -68,6 +68,7 @@ class Row:
     blind: bool = False  # a PUBLISHED row marked `in_fit: false`: its GPU is kept out of every fit (methodology 5b)
     build_date: str | None = None  # the llama.cpp build's date (ROCm and Vulkan rows): the kernel paths it ran
     vulkan_path: str = ""  # Vulkan: a non-default path its source states ("shader", "int_dot"), else ""
+    build: str = ""  # the llama.cpp build as the page states it: SYCL rows take its kernel paths (estimate/sycl_path.py)
 
     @property
     def gpu(self) -> str:
@@ -113,7 +114,8 @@ def published_rows(path: Path = PUBLISHED) -> list[Row]:
         cached = int(test.split("@d")[1]) if "@d" in test else 0
         rows.append(Row(r["hardware"], r["backend"], resolve(r["model"]).model.id, r["quant"], test,
                         float(r["tokens_per_s"]), m, 1, cached, "published", bool(r["held_out"]),
-                        not r.get("in_fit", True), r.get("build_date"), str(r.get("vulkan_path") or "")))
+                        not r.get("in_fit", True), r.get("build_date"), str(r.get("vulkan_path") or ""),
+                        str(r.get("build") or "")))
     return rows
 
 
@@ -234,10 +236,13 @@ def _placement(row: Row) -> Placement:
 
 def predict(row: Row, table=None) -> float:
     from selfhost_advisor.estimate.kernel_path import at_build
+    from selfhost_advisor.estimate.sycl_path import assume_build
     from selfhost_advisor.estimate.vulkan_path import as_of_build
 
-    # the kernel paths of the row's llama.cpp build (ROCm, Vulkan; latest when not stated)
-    with at_build(row.build_date), as_of_build(row.build_date or "", row.vulkan_path):
+    # the kernel paths of the row's llama.cpp build (ROCm, Vulkan: its date; SYCL: the build text; latest when
+    # not stated)
+    with at_build(row.build_date), as_of_build(row.build_date or "", row.vulkan_path), \
+            assume_build(row.build):
         sp = estimate_speed(get_model(row.model_id), get_quant(row.quant), _placement(row), row.machine,
                             decode_depth=row.depth, prefill_depth=row.depth, table=table)
     return sp.prefill_tokens_per_s if row.kind == PROMPT else sp.decode_tokens_per_s
@@ -318,8 +323,8 @@ def _inverse_efficiency(rows: list[Row]) -> float | None:
 
 
 def _traffic_seconds(r: Row) -> float:
-    """Prefill seconds per token of the matmuls' memory traffic on the row's GPUs (ROCm only; else 0), with hipBLAS's
-    FP16 conversion pass where the row's build ran hipBLAS; cached per row and model variant (kernel_path.mode)."""
+    """Prefill seconds per token of the matmuls' memory traffic on the row's GPUs (ROCm: tiles, with hipBLAS's
+    FP16 conversion pass where the row's build ran hipBLAS; SYCL: the dequantized scratch copies at the row's build); cached per row and model variant (kernel_path.mode)."""
     from selfhost_advisor.estimate import kernel_path
 
     return _traffic_seconds_in(r, kernel_path.mode())
@@ -329,11 +334,12 @@ def _traffic_seconds(r: Row) -> float:
 def _traffic_seconds_in(r: Row, mode: tuple) -> float:
     from selfhost_advisor.estimate.kernel_path import at_build
     from selfhost_advisor.estimate.speed import prefill_traffic_seconds, token_work
+    from selfhost_advisor.estimate.sycl_path import assume_build
 
     if r.kind != PROMPT or not r.machine.devices:
         return 0.0
     mats = token_work(get_model(r.model_id), get_quant(r.quant)).layer_matrices
-    with at_build(r.build_date):  # the conversion pass runs where the row's build ran hipBLAS
+    with at_build(r.build_date), assume_build(r.build):  # the row's build: hipBLAS's pass (ROCm), the F16 flag (SYCL)
         return prefill_traffic_seconds(r.machine.devices[0], mats)
 
 

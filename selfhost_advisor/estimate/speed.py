@@ -25,7 +25,7 @@ from ..record import record
 from .cpu_kernels import cpu_isa, decode_seconds as _cpu_decode_seconds, prefill_seconds as _cpu_prefill_seconds
 from .cpu_kernels import kernel_seconds as _cpu_kernel_seconds, vector_flops
 from .encoder import embeds_only
-from . import cuda_path, kernel_path, metal_path, vulkan_path
+from . import cuda_path, kernel_path, metal_path, sycl_path, vulkan_path
 from .memory import kv_bytes_per_cell, layer_kv_bytes_per_cell, uses_window, weights
 
 # One set of factors per llama.cpp backend: each backend has its own kernels (HIP, Vulkan shaders, SYCL), whatever
@@ -207,6 +207,10 @@ def _device_flops(device: Device, quantized: bool = False) -> float | None:
     Quantized weights on CUDA go through llama.cpp's MMQ kernels, which use mma.sync only: on families whose spec rate
     needs another instruction (Hopper: wgmma) they reach data/speed.yaml mmq_tensor_share of it.
     """
+    if device.backend == "sycl":  # an FP32 build's prompt GEMMs run on the vector lanes (estimate/sycl_path.py)
+        fp32 = sycl_path.matrix_flops(device, gpu_clock_hz(device))
+        if fp32:
+            return fp32
     if device.backend == "vulkan" and device.vendor == "intel" and device.matched_profile:
         shader = _vulkan_shader_flops(device.matched_profile)
         if shader:
@@ -344,7 +348,10 @@ def rocm_path_scale(device: Device, layers: tuple, fp16: float) -> float:
 
 def prefill_traffic_seconds(device: Device, layers: tuple, n_ubatch: int = 512) -> float:
     """Prefill seconds per token of the matmuls' memory traffic on a ROCm device, with hipBLAS's FP16 conversion pass
-    (kernel_path.traffic_seconds, kernel_path.dequant_seconds; 0 elsewhere)."""
+    (kernel_path.traffic_seconds, kernel_path.dequant_seconds), or of the dequantized scratch copies on a SYCL device
+    (sycl_path); 0 elsewhere."""
+    if device.backend == "sycl":
+        return sycl_path.scratch_traffic_seconds(device, layers, n_ubatch)
     rules = _rocm_path_rules(device)
     if not rules:
         return 0.0
@@ -434,6 +441,10 @@ def _decode_seconds(
             nbytes = sum(per_layer[layer:layer + count])
             bw = eff.bandwidth * d.bandwidth_bytes_per_s
             total += nbytes / bw + count * layer_seconds(eff, d)
+            if d.backend == "sycl" and work.layer_matrices:  # block-layout mat-vecs: the kernel binds (sycl_path)
+                clock = gpu_clock_hz(d)
+                total += sum(_per_layer(work.layer_matrices[layer:layer + count],
+                                        lambda mats: sycl_path.block_layout_seconds(mats, d, bw, clock)))
             smc, rates = sm_cycles_per_s(d), eff
             if smc is None and eff.matvec_lane_factor:  # ROCm: the CUDA rates per 128 lanes, k times slower
                 smc = rocm_matvec_cycles(d, eff.matvec_lane_factor)
@@ -472,6 +483,8 @@ def _decode_seconds(
         total += work.output_read_bytes / bw
         ty, n_weights = work.output_matrix
         total += _kernel_excess(((ty, n_weights, work.output_read_bytes),), eff, bw, sm_cycles_per_s(d))
+        if d.backend == "sycl":
+            total += sycl_path.block_layout_seconds(((ty, n_weights, work.output_read_bytes),), d, bw, gpu_clock_hz(d))
     elif not clocked:
         total += work.output_read_bytes / (cpu.bandwidth * _host_bandwidth(machine))
     hop = efficiency(devices[0].backend, table).hop_s if devices else 0.0
@@ -580,6 +593,8 @@ def _prefill_seconds_per_token(
                     mm_flops = (cuda_path.dp4a_flops(d) or flops) if path == "dp4a" else flops
                     matmul = metal_path.matmul_seconds(matmul_flops, c, mm_flops, d) + _unpack_seconds(mats, eff, smc, 0)
                     total += max(matmul, mmq_traffic_seconds(d, mats)) + rest
+                if d.backend == "sycl":  # the dequantized scratch copies the GEMMs read (sycl_path)
+                    total += sycl_path.scratch_traffic_seconds(d, mats, n_ubatch)
                 total += _unpack_seconds((), eff, smc, count)
             total += _expert_tile_seconds(model, work, layer, count, n_ubatch, eff, c * flops, smc,
                                           eff.bandwidth * d.bandwidth_bytes_per_s if d.bandwidth_bytes_per_s else None,

@@ -1,0 +1,190 @@
+"""Intel SYCL (ggml-sycl): which kernel runs each matmul, by GGML type, Intel GPU and llama.cpp build
+(docs/methodology.md 5b-sycl; data/speed.yaml `sycl_paths`).
+
+Why: one bandwidth share and one FLOPS share per backend cannot follow what ggml-sycl's dispatcher does
+(ggml/src/ggml-sycl/ggml-sycl.cpp ggml_sycl_mul_mat):
+- Decode (one token): DMMV or MMVQ, each on the "reordered" layout (quants and scales in separate arrays: coalesced
+  loads) for the types whose reorder kernels exist at that build and when the reorder switch is on
+  (GGML_SYCL_DISABLE_OPT, later GGML_SYCL_ENABLE_OPT; its default changed five times in 2025), else on the block layout
+  (an 18-byte Q4_0 block, a 34-byte Q8_0 block: unaligned loads). On the block layout the kernel, not the memory, is
+  the limit: a rate in weights per vector lane per clock (`plain_weights_per_lane_cycle`), the one figure this module
+  takes from measurements (Intel's own before/after table, not our rows).
+- Prompt batches: never MMQ (ggml_sycl_supports_mmq returns false), always ggml_sycl_op_mul_mat_sycl: each quantized
+  matrix is dequantized into a scratch copy (to_fp16_sycl with GGML_SYCL_F16=ON, to_fp32_sycl without), then a oneDNN
+  (or oneMKL) GEMM reads that copy. FP16 runs on the XMX units (Xe-HPG, Xe2, Xe-HPC; Xe-LP/Xe-LPG iGPUs have none, their
+  FP16 figure is the vector rate already); the FP32 build's f32 matmul runs strict FP32 (gemm.hpp sets fpmath_mode f16
+  only under GGML_SYCL_F16) on the vector lanes: lanes x 2 x clock. The scratch copy costs its write and one read per
+  micro-batch at spec bandwidth (a derived term, no fitted constant), as ROCm's tile traffic does (kernel_path.py).
+
+The build comes from a llama-bench row (`build` text: a date YYYY-MM(-DD), PR numbers "#12858", "DISABLE_OPT=1",
+"F16=ON") through assume_build(); with none (every user estimate) the newest llama.cpp: every reorder kernel, reorder
+on, FP16 GEMM on XMX (the figure the spec tables list).
+"""
+from __future__ import annotations
+
+import re
+from contextlib import contextmanager
+from functools import lru_cache
+
+from ..domain import Device
+from ..record import record
+
+
+@record
+class Build:
+    """What of a llama.cpp build decides ggml-sycl's paths."""
+
+    date: str = ""  # YYYY-MM-DD, or "" for the newest llama.cpp
+    prs: frozenset = frozenset()  # pull requests named ("PR #13885 head"): their code is in the build
+    reorder: bool | None = None  # the reorder switch as the build text states it; None: that date's default
+    f16: bool | None = None  # GGML_SYCL_F16 as stated; None: FP16 GEMM (see module docstring)
+
+
+NEWEST = Build()
+_BUILDS: list[Build] = []
+_DATE = re.compile(r"\b(20\d\d)-(\d\d)(?:-(\d\d))?\b")
+_PR = re.compile(r"#(\d{4,6})\b")
+_OFF = re.compile(r"DISABLE_OPT\s*=\s*1|ENABLE_OPT\s*=\s*0|reorder off", re.I)
+_ON = re.compile(r"DISABLE_OPT\s*=\s*0|ENABLE_OPT\s*=\s*1|reorder on", re.I)
+_F16_ON = re.compile(r"F16\s*=\s*ON", re.I)
+_F16_OFF = re.compile(r"F16\s*=\s*OFF|\bFP32 build\b", re.I)
+
+
+@lru_cache(maxsize=256)
+def parse_build(text: str) -> Build:
+    """The Build a row's `build` text states: the first date, every PR number, the reorder switch, GGML_SYCL_F16."""
+    if not text:
+        return NEWEST
+    m = _DATE.search(text)
+    date = f"{m.group(1)}-{m.group(2)}-{m.group(3) or '01'}" if m else ""
+    reorder = False if _OFF.search(text) else (True if _ON.search(text) else None)
+    f16 = True if _F16_ON.search(text) else (False if _F16_OFF.search(text) else None)
+    return Build(date, frozenset(int(p) for p in _PR.findall(text)), reorder, f16)
+
+
+@contextmanager
+def assume_build(text: str):
+    """Within it, SYCL estimates take the paths of the llama.cpp build `text` states (scripts/fit_speed.py per row)."""
+    _BUILDS.append(parse_build(text or ""))
+    try:
+        yield
+    finally:
+        _BUILDS.pop()
+
+
+def current() -> Build:
+    return _BUILDS[-1] if _BUILDS else NEWEST
+
+
+@lru_cache(maxsize=1)
+def _rules() -> dict:
+    from ..catalog.data import load
+
+    return load("speed").get("sycl_paths") or {}
+
+
+def _has(build: Build, feature: dict) -> bool:
+    """A feature (a PR of ggml-sycl) is in the build when the build is that PR's head or dated on/after its merge."""
+    if not build.date and not build.prs:
+        return True
+    return int(feature["pr"]) in build.prs or (bool(build.date) and build.date >= str(feature["date"]))
+
+
+def reorder_on(build: Build) -> bool:
+    """The reorder switch: as stated, else its default at the build's date (ggml-sycl.cpp get_sycl_env history)."""
+    if build.reorder is not None:
+        return build.reorder
+    if not build.date:
+        return True
+    on = False
+    for since, value in _rules().get("reorder_default", ()):
+        if build.date >= str(since):
+            on = bool(value)
+    return on
+
+
+@lru_cache(maxsize=64)
+def _reordered_types(build: Build) -> frozenset:
+    if not reorder_on(build):
+        return frozenset()
+    out: set[str] = set()
+    for feature in _rules().get("reorder_kernels", ()):
+        if _has(build, feature):
+            out.update(feature["types"])
+    return frozenset(out)
+
+
+def matvec_path(ggml_type: str, build: Build | None = None) -> str:
+    """'reordered' or 'block': the layout decode's mat-vec kernel reads a matrix of this type in."""
+    return "reordered" if ggml_type in _reordered_types(build or current()) else "block"
+
+
+def _spec(device: Device) -> dict:
+    from ..catalog.gpu_table import by_id
+
+    return by_id(device.matched_profile or "") or {}
+
+
+def vector_lanes(device: Device) -> float | None:
+    """FP32 lanes of an Intel GPU: the spec table's shader count, else 128 per Xe core (`gpu_cores` of an iGPU
+    profile: Xe-LPG 16 EUs x 8, Xe2 8 XVEs x 16; data/apu.yaml)."""
+    shaders = _spec(device).get("shaders")
+    if shaders:
+        return float(shaders)
+    from ..catalog.hardware import profile_by_id
+
+    p = profile_by_id(device.matched_profile) if device.matched_profile else None
+    cores = p.raw.get("gpu_cores") if p is not None else None
+    return float(cores) * 128 if cores else None
+
+
+def block_layout_seconds(matrices: tuple, device: Device, bandwidth: float, clock_hz: float | None) -> float:
+    """Seconds a layer's mat-vecs on the block layout take beyond streaming their bytes at `bandwidth`: per matrix,
+    max(0, weights / (rate x lanes x clock) - bytes / bandwidth), for block-quantized types not reordered."""
+    rate = float(_rules().get("plain_weights_per_lane_cycle") or 0.0)
+    lanes = vector_lanes(device)
+    if not rate or not lanes or not clock_hz:
+        return 0.0
+    from .kernel_path import FLOAT_TYPES
+
+    build = current()
+    per_s = rate * lanes * clock_hz
+    extra = 0.0
+    for ty, n_weights, nbytes in matrices:
+        if ty not in FLOAT_TYPES and matvec_path(ty, build) == "block":
+            extra += max(0.0, n_weights / per_s - nbytes / bandwidth)
+    return extra
+
+
+def fp32_gemm(build: Build | None = None) -> bool:
+    """True when the prompt GEMMs run in FP32 (a build stated without GGML_SYCL_F16)."""
+    return (build or current()).f16 is False
+
+
+def matrix_flops(device: Device, clock_hz: float | None) -> float | None:
+    """The rate the prompt GEMMs run at on `device` under the current build: FP32 build, vector lanes x 2 x clock;
+    else None (the profile's FP16 figure: XMX where the GPU has it)."""
+    if not fp32_gemm():
+        return None
+    lanes = vector_lanes(device)
+    return lanes * 2 * clock_hz if lanes and clock_hz else None
+
+
+def scratch_traffic_seconds(device: Device, layers: tuple, n_ubatch: int = 512) -> float:
+    """Prefill seconds per token that the dequantized scratch copies cost at spec bandwidth: per micro-batch, each
+    quantized matrix is read once (its bytes) and its copy written once and read once by the GEMM (2 x weights x 2
+    bytes in FP16, x 4 in FP32)."""
+    bw = device.bandwidth_bytes_per_s
+    if not bw or not layers:
+        return 0.0
+    from .kernel_path import FLOAT_TYPES
+
+    width = 4 if fp32_gemm() else 2
+    seen: dict[tuple, float] = {}
+    total = 0.0
+    for mats in layers:
+        x = seen.get(mats)
+        if x is None:
+            x = seen[mats] = float(sum(b + 2 * width * w for ty, w, b in mats if ty not in FLOAT_TYPES))
+        total += x
+    return total / max(1, n_ubatch) / bw

@@ -1,0 +1,117 @@
+"""ggml-sycl's kernel paths (estimate/sycl_path.py, docs/methodology.md 5b-sycl): what a build's text says, which
+layout decode reads each type in at a date, and the three terms the paths change (block-layout mat-vecs, FP32 GEMMs,
+the dequantized scratch copies), each checked against a hand computation from data/speed.yaml's `sycl_paths`."""
+from __future__ import annotations
+
+import pytest
+
+from selfhost_advisor.catalog import hw_names
+from selfhost_advisor.catalog.hardware import machine_from_profile
+from selfhost_advisor.catalog.models import get as get_model
+from selfhost_advisor.catalog.quants import get_quant
+from selfhost_advisor.domain import Placement
+from selfhost_advisor.estimate import sycl_path
+from selfhost_advisor.estimate.speed import _speed_data, efficiency, estimate_speed, gpu_clock_hz, token_work
+from selfhost_advisor.record import replace
+
+
+def _machine(name: str):
+    m = machine_from_profile(hw_names.resolve(name), 1)
+    return replace(m, devices=(replace(m.devices[0], backend="sycl"),))
+
+
+def _speed(name: str, model: str, quant: str, build: str = ""):
+    m, mod = _machine(name), get_model(model)
+    placement = Placement("gpu", mod.n_layers + 1, mod.n_layers + 1, 0, 0)
+    with sycl_path.assume_build(build):
+        return estimate_speed(mod, get_quant(quant), placement, m, prefill_depth=256)
+
+
+def test_a_build_text_gives_its_date_prs_reorder_switch_and_f16_flag():
+    b = sycl_path.parse_build("master before PR #13536 (2025-05-14), GGML_SYCL_DISABLE_OPT=1 (reorder off)")
+    assert (b.date, b.prs, b.reorder, b.f16) == ("2025-05-14", frozenset({13536}), False, None)
+    b = sycl_path.parse_build("PR #13885 head (merged 2025-06), GGML_SYCL_DISABLE_OPT=0, GGML_SYCL_F16=ON")
+    assert (b.date, b.reorder, b.f16) == ("2025-06-01", True, True)
+    assert sycl_path.parse_build("b6000, GGML_SYCL_F16=OFF").f16 is False
+    assert sycl_path.parse_build("").reorder is None and sycl_path.parse_build("") == sycl_path.NEWEST
+
+
+@pytest.mark.parametrize("date,on", [
+    ("2025-01-15", False),  # before PR #12035: no reorder at all
+    ("2025-03-01", True),   # #12035: DISABLE_OPT default 0
+    ("2025-04-01", False),  # #12560: default 1
+    ("2025-05-01", True),   # #13003: default 0
+    ("2025-05-20", False),  # #13254: default 1
+    ("2025-06-28", False),  # #13973's inverted architecture check: off on Intel GPUs
+    ("2025-08-01", True),   # #14504: on for every Intel GPU
+])
+def test_the_reorder_switch_default_follows_ggml_sycl_history(date, on):
+    assert sycl_path.reorder_on(sycl_path.Build(date=date)) is on
+
+
+def test_which_types_decode_reads_reordered_by_build():
+    newest = sycl_path.NEWEST
+    for ty in ("Q4_0", "Q4_K", "Q6_K", "Q8_0", "Q5_K", "Q3_K", "Q2_K"):
+        assert sycl_path.matvec_path(ty, newest) == "reordered"
+    for ty in ("Q4_1", "Q5_0", "IQ4_XS"):  # no reorder kernel at any build
+        assert sycl_path.matvec_path(ty, newest) == "block"
+    may = sycl_path.parse_build("master 26b79b6cb (2025-05-29), GGML_SYCL_DISABLE_OPT=0")
+    assert [sycl_path.matvec_path(t, may) for t in ("Q4_0", "Q4_K", "Q6_K")] == ["reordered", "reordered", "block"]
+    head = sycl_path.parse_build("PR #13885 head (2025-05-29), GGML_SYCL_DISABLE_OPT=0")  # the PR's own code
+    assert sycl_path.matvec_path("Q6_K", head) == "reordered"
+    off = sycl_path.parse_build("(2026-09-01), GGML_SYCL_ENABLE_OPT=0")
+    assert sycl_path.matvec_path("Q4_0", off) == "block"
+
+
+def test_block_layout_decode_costs_the_kernel_rate_beyond_the_bytes():
+    """A770, llama2:7b Q4_0 with the reorder off: each layer's Q4_0 matrices take weights / (0.053 x 4096 lanes x 2.4
+    GHz) instead of bytes / (share x 560 GB/s); the output head is Q6_K in both builds (block layout before PR #13885).
+    The rate reproduces the table it comes from: Intel's A770 42 -> 55 tokens/s (docs/backend/SYCL.md News 2025.2)."""
+    off = _speed("arc a770 16gb", "llama2:7b", "Q4_0", "(2025-05-14), GGML_SYCL_DISABLE_OPT=1")
+    on = _speed("arc a770 16gb", "llama2:7b", "Q4_0", "(2025-05-14), GGML_SYCL_DISABLE_OPT=0")
+    work = token_work(get_model("llama2:7b"), get_quant("Q4_0"))
+    q4 = [(n, b) for layer in work.layer_matrices for ty, n, b in layer if ty == "Q4_0"]
+    rate = float(_speed_data()["sycl_paths"]["plain_weights_per_lane_cycle"])
+    assert rate == 0.0466
+    bw = efficiency("sycl").bandwidth * 560e9
+    extra = sum(max(0.0, n / (rate * 4096 * 2.4e9) - b / bw) for n, b in q4)
+    # 4.9 of the table's 5.6 ms (the rate is the mean of the A770's 0.0443 and the Flex 170's 0.0490)
+    assert extra == pytest.approx(1 / 42 - 1 / 55, rel=0.15)
+    assert 1 / off.decode_tokens_per_s - 1 / on.decode_tokens_per_s == pytest.approx(extra, rel=1e-6)
+    assert off.prefill_tokens_per_s == pytest.approx(on.prefill_tokens_per_s)  # prompt GEMMs never reorder
+
+
+def test_an_fp32_build_runs_the_prompt_gemms_on_the_vector_lanes():
+    d = _machine("arc b580").devices[0]
+    with sycl_path.assume_build("b6000, GGML_SYCL_F16=OFF"):
+        assert sycl_path.matrix_flops(d, gpu_clock_hz(d)) == 2560 * 2 * 2.67e9  # 13.7 TFLOPS, not the 109 of XMX
+    with sycl_path.assume_build("b6000, GGML_SYCL_F16=ON"):
+        assert sycl_path.matrix_flops(d, gpu_clock_hz(d)) is None  # the profile's XMX FP16 figure
+    fp32 = _speed("arc b580", "llama2:7b", "Q4_0", "(2025-06-01), GGML_SYCL_F16=OFF")
+    fp16 = _speed("arc b580", "llama2:7b", "Q4_0", "(2025-06-01), GGML_SYCL_F16=ON")
+    assert fp32.prefill_tokens_per_s < fp16.prefill_tokens_per_s / 3
+    assert fp32.decode_tokens_per_s == pytest.approx(fp16.decode_tokens_per_s)
+
+
+def test_the_scratch_copies_cost_their_bytes_per_micro_batch():
+    """Per 512-token micro-batch each quantized matrix is read, its FP16 copy written and read: (bytes + 4 x weights);
+    over 456 GB/s (B580). FP32 copies: (bytes + 8 x weights)."""
+    d = _machine("arc b580").devices[0]
+    work = token_work(get_model("llama2:7b"), get_quant("Q4_0"))
+    n = sum(w for layer in work.layer_matrices for _, w, _ in layer)
+    b = sum(x for layer in work.layer_matrices for _, _, x in layer)
+    assert sycl_path.scratch_traffic_seconds(d, work.layer_matrices, 512) == pytest.approx((b + 4 * n) / 512 / 456e9)
+    with sycl_path.assume_build("GGML_SYCL_F16=OFF"):
+        assert sycl_path.scratch_traffic_seconds(d, work.layer_matrices, 512) == pytest.approx(
+            (b + 8 * n) / 512 / 456e9)
+
+
+def test_intel_igpus_carry_their_clock_and_lanes():
+    """data/apu.yaml: Arc 140V 8 Xe2 cores at 1.95 GHz (TechPowerUp arc-140v-mobile.c4314: 1024 shaders), Meteor Lake
+    8-Xe 2.25 GHz; 128 lanes per Xe core."""
+    lnl = _machine("arc 140v 32gb").devices[0]
+    assert gpu_clock_hz(lnl) == 1.95e9 and sycl_path.vector_lanes(lnl) == 1024
+    mtl = _machine("arc-meteor-lake-8xe-lpddr5x-7467-32gb").devices[0]
+    assert gpu_clock_hz(mtl) == 2.25e9 and sycl_path.vector_lanes(mtl) == 1024
+    a770 = _machine("arc a770 16gb").devices[0]
+    assert sycl_path.vector_lanes(a770) == 4096
