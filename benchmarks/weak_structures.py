@@ -60,6 +60,14 @@ def _lanes_clock(r: F.Row) -> tuple[float, float]:
     spec = by_id(TABLE_TWIN.get(pid, pid))
     if spec and spec.get("shaders") and spec.get("boost_clock_mhz"):
         return float(spec["shaders"]), float(spec["boost_clock_mhz"])
+    d = r.machine.devices[0]
+    if d.vendor == "intel":  # an iGPU profile (data/apu.yaml): 128 lanes per Xe core, its boost clock
+        from selfhost_advisor.estimate.speed import gpu_clock_hz
+        from selfhost_advisor.estimate.sycl_path import vector_lanes
+
+        lanes, hz = vector_lanes(d), gpu_clock_hz(d)
+        if lanes and hz:
+            return lanes, hz / 1e6
     assert (r.machine.devices[0].matched_profile or "").startswith("ryzen-ai-max"), r.hardware
     return STRIX_LANES_CLOCK
 
