@@ -36,10 +36,12 @@ def _architecture(machine) -> str:
 def rows(path: Path = PUBLISHED) -> list[dict]:
     """Every row with the shipped model's prediction and its signed error (%)."""
     import moe_accuracy
+    from selfhost_advisor.estimate.kernel_path import at_build
 
     out = []
     for r in moe_accuracy.published_rows(path):
-        pred = moe_accuracy.predict(r["model"], r["quant"], r["test"], r["machine"], int(r.get("n_ubatch", 512)))
+        with at_build(r.get("build_date")):  # a build before PR #8075 ran cuBLAS on dequantized weights
+            pred = moe_accuracy.predict(r["model"], r["quant"], r["test"], r["machine"], int(r.get("n_ubatch", 512)))
         build = str(r.get("build", ""))
         out.append({"hardware": r["hardware"], "device_name": r.get("device_name", r["hardware"]),
                     "profile": r["machine"].devices[0].matched_profile, "architecture": _architecture(r["machine"]),

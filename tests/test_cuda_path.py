@@ -92,3 +92,16 @@ def test_the_held_out_cuda_rows_meet_the_goals_and_the_figures_in_methodology_5f
     assert dec["median_abs_error_pct"] <= 10 and pre["median_abs_error_pct"] <= 20
     assert abs(s["prefill / Pascal"]["median_signed_error_pct"]) < 10  # was -45% before the dp4a path
     assert abs(s["prefill / Volta"]["median_signed_error_pct"]) < 10  # was -20% before the cuBLAS path
+
+
+def test_a_build_before_pr_8075_ran_cublas_on_every_tensor_core_gpu():
+    """PR #8075 (2024-06-23) made MMQ the default; before it, FP16 tensor-core GPUs dequantized and called cuBLAS for
+    more than 32 tokens, Pascal kept MMQ on dp4a (no FP16 tensor cores)."""
+    from selfhost_advisor.estimate.kernel_path import at_build
+
+    with at_build("2024-05"):
+        assert cuda_path.quant_path(_device("rtx 3090"), 512) == "cublas"
+        assert cuda_path.quant_path(_device("rtx 3090"), 16) == "mmq"
+        assert cuda_path.quant_path(_device("tesla p40"), 512) == "dp4a"
+    with at_build("2024-07"):
+        assert cuda_path.quant_path(_device("rtx 3090"), 512) == "mmq"

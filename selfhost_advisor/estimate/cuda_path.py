@@ -69,12 +69,22 @@ def compute_capability(device: Device) -> float | None:
     return {"Maxwell": 5.2, "Maxwell 2.0": 5.2, "Volta": 7.0, "Turing": 7.5}.get(arch)
 
 
+# llama.cpp PR #8075 (merged 2024-06-23): before it, a quantized matmul of more than 32 tokens on a GPU with FP16
+# tensor cores (Volta and later) was dequantized to FP16 and multiplied by cuBLAS (PR #3412, 2023-09)
+MMQ_DEFAULT_SINCE = "2024-06-23"
+
+
 def quant_path(device: Device, n_ubatch: int) -> str:
     """"mmq", "dp4a" or "cublas": the kernel ggml-cuda multiplies a quantized weight matrix by `n_ubatch` tokens
-    with on this device (module docstring). Unknown generations are taken as current ones ("mmq")."""
+    with on this device (module docstring), in the llama.cpp build of kernel_path.at_build's date (the latest by
+    default; a published row of an older build replays its own). Unknown generations are taken as current ones."""
     if device.backend != "cuda" or device.vendor != "nvidia":
         return "mmq"
+    from .kernel_path import _build_date
+
     cc = compute_capability(device)
+    if _build_date() < MMQ_DEFAULT_SINCE and (cc is None or cc >= 7.0) and n_ubatch > 32:
+        return "cublas"
     if cc is None or cc >= 7.5:
         return "mmq"
     if cc < 6.1:
