@@ -21,7 +21,7 @@ from selfhost_advisor.estimate.tensors import active_params, build_tensors, coun
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 import accuracy  # noqa: E402
 
-NEW = ("ling-mini-2.0:16b", "ling-flash-2.0:100b", "trinity-nano:6b")
+NEW = ("ling-mini-2.0:16b", "ling-flash-2.0:100b", "trinity-nano:6b", "trinity-mini:26b", "mimo-v2-flash:309b")
 
 # mlx-community/Trinity-Nano-Preview-4bit config.json as a stored MLX port's test copies it field for field (code-index
 # file id 61156496130), its layer_types written out for all 56 layers as that file's own rule states them (3 sliding :
@@ -43,6 +43,10 @@ LING_MINI = {
     "moe_intermediate_size": 512, "first_k_dense_replace": 1, "head_dim": 128, "use_qk_norm": True,
     "num_nextn_predict_layers": 0,
 }
+# Trinity Mini: the Nano config with the Mini's "key differences from Nano" (a stored Neuron port's tests, file id 52090868887)
+TRINITY_MINI = {**TRINITY_NANO, "hidden_size": 2048, "intermediate_size": 6144, "moe_intermediate_size": 1024,
+                "num_attention_heads": 32, "num_dense_layers": 2, "num_hidden_layers": 32, "num_key_value_heads": 4,
+                "layer_types": ["full_attention" if (i + 1) % 4 == 0 else "sliding_attention" for i in range(32)]}
 LING_FLASH = {**LING_MINI, "hidden_size": 4096, "intermediate_size": 9216, "num_hidden_layers": 32,
               "num_attention_heads": 32, "moe_intermediate_size": 1024}
 
@@ -77,7 +81,7 @@ def test_ling_block_is_llama_cpps_bailingmoe2_tensor_set():
 
 
 @pytest.mark.parametrize("model_id,config", [("ling-mini-2.0:16b", LING_MINI), ("ling-flash-2.0:100b", LING_FLASH),
-                                             ("trinity-nano:6b", TRINITY_NANO)])
+                                             ("trinity-nano:6b", TRINITY_NANO), ("trinity-mini:26b", TRINITY_MINI)])
 def test_entries_are_what_their_configs_give(model_id, config):
     m, c = get(model_id), model_from_config(config, "repo/x")
     assert (c.arch, c.n_layers, c.moe, c.sliding_window, c.sliding_window_pattern, c.qk_norm) == (
@@ -95,6 +99,12 @@ def test_trinity_nano_matches_its_card_and_has_the_afmoe_block():
     for norm in ("attn_norm", "post_attention_norm", "ffn_norm", "post_ffw_norm"):
         assert names[f"blk.5.{norm}.weight"] == (1024,)
     assert "blk.1.ffn_gate.weight" in names and names["blk.2.ffn_gate_exps.weight"] == (1024, 256, 128)
+
+
+def test_trinity_mini_matches_its_stated_size():
+    # the Hub survey: Trinity Mini 26B total, 3B active (its name: 26B-A3B); a stored Ollama table lists the GGUF at 26.1 B
+    m = get("trinity-mini:26b")
+    assert round(count_params(m) / 1e9, 1) == 26.1 and 3e9 < active_params(m) < 3.5e9
 
 
 def test_trinity_kv_is_full_context_in_14_layers_and_the_window_in_42():
@@ -117,6 +127,7 @@ def test_ling_kv_is_plain_gqa_in_every_layer():
     ("inclusionAI/Ling-mini-2.0", "ling-mini-2.0:16b"), ("ring-mini-2.0", "ling-mini-2.0:16b"),
     ("inclusionAI/Ling-flash-2.0", "ling-flash-2.0:100b"), ("ling-flash-2.0", "ling-flash-2.0:100b"),
     ("arcee-ai/Trinity-Nano-Preview", "trinity-nano:6b"), ("trinity-nano", "trinity-nano:6b"),
+    ("arcee-ai/Trinity-Mini", "trinity-mini:26b"), ("XiaomiMiMo/MiMo-V2-Flash", "mimo-v2-flash:309b"),
 ])
 def test_names_resolve(name, model_id):
     assert resolve(name).model.id == model_id
@@ -203,3 +214,54 @@ def test_ling_and_trinity_run_on_llamacpp_vllm_mlx_and_are_refused_on_ollama():
             get_engine(engine).check_runs(get(model_id))
         with pytest.raises(NotSizedModelError, match="Ollama releases"):
             get_engine("ollama").check_runs(get(model_id))
+
+
+def test_a_mimo2_gguf_header_gives_its_per_layer_k_v_widths_and_window(tmp_path):
+    # convert_hf_to_gguf.py MiMoV2Model / mimo2.cpp load_arch_hparams: key_length (K head), value_length (V head),
+    # head_count_kv per layer, sliding_window_pattern per-layer bools (get_key_or_arr), sliding_window
+    from gguf import GGMLQuantizationType as T
+    from gguf import GGUFValueType as V
+
+    from gguf_factory import write_gguf
+    from selfhost_advisor.catalog.gguf_model import read_local
+
+    d, layers = 64, 3
+    ts = [("token_embd.weight", (d, 320), T.F16), ("output_norm.weight", (d,), T.F32)]
+    for i, kv in enumerate([1, 2, 2]):
+        ts += [(f"blk.{i}.attn_q.weight", (d, 2 * 24), T.F16), (f"blk.{i}.attn_k.weight", (d, kv * 24), T.F16),
+               (f"blk.{i}.attn_v.weight", (d, kv * 16), T.F16), (f"blk.{i}.attn_output.weight", (2 * 16, d), T.F16),
+               (f"blk.{i}.ffn_up.weight", (d, 128), T.F16)]
+    path = tmp_path / "mimo.gguf"
+    write_gguf(path, "mimo2", n_layers=layers, d=d, ff=128, n_heads=2, n_kv=[1, 2, 2], vocab=320, tensors=ts,
+               extra={"mimo2.attention.key_length": (24, V.UINT32), "mimo2.attention.value_length": (16, V.UINT32),
+                      "mimo2.attention.sliding_window": (8, V.UINT32),
+                      "mimo2.attention.sliding_window_pattern": ([False, True, True], V.ARRAY)})
+    m = read_local(str(path)).model
+    assert (m.head_dim, m.v_head_dim, m.n_kv_heads, m.global_kv_heads, m.full_attention_layers) == (24, 16, 2, 1, (0,))
+    _, per_layer = kv_cache_bytes(m, FitRequest(context=1024))
+    # full layer 0: 1024 cells of 1 x (24 + 16) f16; sliding: PAD(8 + ubatch 512, 256) = 768 cells of 2 x (24 + 16)
+    assert per_layer[0] == 1024 * 1 * 40 * 2 and per_layer[1] == 768 * 2 * 40 * 2
+
+
+@pytest.mark.parametrize("name,engine_named", [
+    ("deepseek-v4-flash", "deepseek4"), ("deepseek-v4-pro", "deepseek4"), ("minimax-m3", "llama.cpp"),
+    ("step-3.5-flash", "step35"), ("laguna", "llama.cpp"), ("longcat-flash", "SGLang"), ("mistral-large-3", "vLLM"),
+    ("devstral-2:123b", "vLLM"), ("devstral-small-2", "llama.cpp"), ("kimi-k3", "no config.json"),
+])
+def test_families_without_a_layer_kind_or_config_are_refused_naming_why(name, engine_named):
+    # docs/methodology.md 1b: an answer that says why and which engine runs it, not "unknown model" and not a near layout
+    from selfhost_advisor.errors import NotSizedModelError
+
+    with pytest.raises(NotSizedModelError, match="not sized here") as e:
+        resolve(name)
+    assert engine_named in str(e.value)
+
+
+def test_fit_refuses_an_unsized_family_with_exit_2_and_one_line(tmp_path):
+    from cliproc import isolated_env, run_inprocess
+
+    env = isolated_env(tmp_path / "home", tmp_path / "ollama")
+    r, j = run_inprocess([(["fit", "deepseek-v4-flash", "--hardware", "rtx4090"], env),
+                          (["fit", "mimo-v2-flash", "--engine", "vllm", "--hardware", "h100", "--json"], env)], tmp_path)
+    assert r.returncode == 2 and r.stdout == "" and r.stderr.count("\n") == 1 and "DeepSeek V4" in r.stderr
+    assert j.returncode == 2 and j.stdout == "" and j.stderr.count("\n") == 1 and "llama.cpp" in j.stderr
