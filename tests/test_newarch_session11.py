@@ -21,7 +21,7 @@ from selfhost_advisor.estimate.tensors import active_params, build_tensors, coun
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 import accuracy  # noqa: E402
 
-NEW = ("ling-mini-2.0:16b", "ling-flash-2.0:100b", "trinity-nano:6b", "trinity-mini:26b", "mimo-v2-flash:309b")
+NEW = ("ling-mini-2.0:16b", "ling-flash-2.0:100b", "ling-1t:1t", "trinity-nano:6b", "trinity-mini:26b", "mimo-v2-flash:309b")
 
 # mlx-community/Trinity-Nano-Preview-4bit config.json as a stored MLX port's test copies it field for field (code-index
 # file id 61156496130), its layer_types written out for all 56 layers as that file's own rule states them (3 sliding :
@@ -66,6 +66,21 @@ def test_ling_flash_total_is_the_hubs_safetensors_count_exactly():
     assert count_params(m) == 102_889_705_216
     assert sum(t.n_elements for t in build_tensors(m) if t.name.endswith("exp_probs_b.bias")) == 7_936
     assert round(active_params(m) / 1e9, 1) == 6.2 and abs(active_params(m) / 6.1e9 - 1) < 0.01
+
+
+def test_ling_1t_is_llama_cpps_load_of_the_real_q8_0():
+    # ik_llama.cpp loading ubergarm's Ling-1T Q8_0 (code-index file id 38973713801): 1103 tensors, "type f32: 473
+    # tensors, type q8_0: 630 tensors", model params = 999.705 B, KV self size = 160.00 MiB at n_ctx 512
+    from collections import Counter
+
+    from selfhost_advisor.catalog.quants import get_quant
+    from selfhost_advisor.estimate.memory import weights_by_tensor
+
+    m = get("ling-1t:1t")
+    assert round(count_params(m) / 1e9, 3) == 999.705 and len(build_tensors(m)) == 1103
+    assert Counter(ty for _, ty, _ in weights_by_tensor(m, get_quant("Q8_0"))) == {"Q8_0": 630, "F32": 473}
+    kv, _ = kv_cache_bytes(m, FitRequest(context=512, engine="llamacpp"))
+    assert kv == 160 * 2**20
 
 
 def test_ling_block_is_llama_cpps_bailingmoe2_tensor_set():
@@ -126,6 +141,7 @@ def test_ling_kv_is_plain_gqa_in_every_layer():
 @pytest.mark.parametrize("name,model_id", [
     ("inclusionAI/Ling-mini-2.0", "ling-mini-2.0:16b"), ("ring-mini-2.0", "ling-mini-2.0:16b"),
     ("inclusionAI/Ling-flash-2.0", "ling-flash-2.0:100b"), ("ling-flash-2.0", "ling-flash-2.0:100b"),
+    ("inclusionAI/Ring-1T", "ling-1t:1t"),
     ("arcee-ai/Trinity-Nano-Preview", "trinity-nano:6b"), ("trinity-nano", "trinity-nano:6b"),
     ("arcee-ai/Trinity-Mini", "trinity-mini:26b"), ("XiaomiMiMo/MiMo-V2-Flash", "mimo-v2-flash:309b"),
 ])
@@ -135,7 +151,9 @@ def test_names_resolve(name, model_id):
 
 def test_heldout_files_of_the_new_layouts():
     rows = {(r["model"], r["quant"]): r["error_pct"] for r in accuracy.heldout_rows() if r["catalog"] in NEW}
-    assert len(rows) == 5
+    assert len(rows) == 6
+    # Ling-1T Q8_0: llama.cpp's model size (989.678 GiB of tensors) to the printed precision
+    assert abs(rows[("ubergarm/Ling-1T-GGUF", "Q8_0")]) < 0.001
     # inclusionAI's own Ling-mini Q4_K_M (exact bytes) and a llama-bench Ling-flash Q4_K_M (tensor bytes, GiB 2dp)
     assert abs(rows[("inclusionAI/Ling-mini-2.0-GGUF", "Q4_K_M")]) < 0.05
     assert abs(next(e for (n, q), e in rows.items() if n.startswith("inclusionAI/Ling-flash"))) < 0.05
