@@ -176,6 +176,9 @@ class Model:
     # layer 0 and every 6th); () = the sliding_window_pattern rule.
     v_head_dim: int = 0
     full_attention_layers: tuple[int, ...] = ()
+    # Step-3.5 / 3.7 (llama.cpp step35): the sliding layers' own query-head count (attention_other_setting
+    # num_attention_heads 96 beside the full layers' 64; GGUF per-layer head_count); 0 = n_heads.
+    sliding_n_heads: int = 0
 
     def layer_head_dim(self, layer: int) -> int:
         """Head size of `layer`: Gemma 4's full-attention layers use global_head_dim (512), the others head_dim."""
@@ -187,6 +190,10 @@ class Model:
         if self.kv_heads_by_layer:
             return self.kv_heads_by_layer[layer]
         return self.global_kv_heads if self.global_kv_heads and not self.is_sliding(layer) else self.n_kv_heads
+
+    def layer_n_heads(self, layer: int) -> int:
+        """Query heads of `layer` (llama.cpp hparams.n_head(il)): Step-3.5's sliding layers have more."""
+        return self.sliding_n_heads if self.sliding_n_heads and self.is_sliding(layer) else self.n_heads
 
     def layer_v_head_dim(self, layer: int) -> int:
         """V head size of `layer` (llama.cpp n_embd_head_v): MiMo-V2's 128 beside its 192-wide K heads."""

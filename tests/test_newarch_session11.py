@@ -283,3 +283,65 @@ def test_fit_refuses_an_unsized_family_with_exit_2_and_one_line(tmp_path):
                           (["fit", "mimo-v2-flash", "--engine", "vllm", "--hardware", "h100", "--json"], env)], tmp_path)
     assert r.returncode == 2 and r.stdout == "" and r.stderr.count("\n") == 1 and "DeepSeek V4" in r.stderr
     assert j.returncode == 2 and j.stdout == "" and j.stderr.count("\n") == 1 and "llama.cpp" in j.stderr
+
+
+# stepfun-ai/Step-3.7-Flash config.json's text_config as a stored test asserts it (code-index file id 57398570390) with the
+# sliding layers' attention_other_setting as SGLang's Step35Config spells the key (file id 54564160582) and the values a
+# stored contract of a real Step 3.7 GGUF checks (96 query heads, 8 KV heads of 128; file id 68865537399)
+STEP37 = {
+    "architectures": ["Step3p7ForConditionalGeneration"],
+    "text_config": {
+        "architectures": ["Step3p5ForCausalLM"], "num_hidden_layers": 45, "hidden_size": 4096, "intermediate_size": 11264,
+        "vocab_size": 128896, "max_position_embeddings": 262144, "num_attention_heads": 64, "num_attention_groups": 8,
+        "head_dim": 128, "attention_other_setting": {"attention_type": "sliding_attention", "num_attention_heads": 96,
+                                                     "num_attention_groups": 8, "head_dim": 128},
+        "layer_types": ["sliding_attention" if i % 4 else "full_attention" for i in range(45)], "sliding_window": 512,
+        "moe_layers_enum": ",".join(str(i) for i in range(3, 45)), "moe_num_experts": 288, "moe_top_k": 8,
+        "moe_intermediate_size": 1280, "share_expert_dim": 1280, "tie_word_embeddings": False,
+    },
+}
+
+
+def test_step37_is_the_754_tensor_contract_of_a_real_gguf():
+    # the contract (file id 68865537399) lists every tensor of the file: 754, with these shapes (GGUF order ne0, ne1)
+    m = get("step-3.7-flash:197b")
+    t = {x.name: x.shape for x in build_tensors(m)}
+    assert len(t) == 754
+    assert t["rope_freqs.weight"] == (64,) and t["token_embd.weight"] == (4096, 128896) and "output.weight" in t
+    assert t["blk.0.attn_q.weight"] == (4096, 64 * 128) and t["blk.1.attn_q.weight"] == (4096, 96 * 128)
+    assert t["blk.0.attn_gate.weight"] == (4096, 64) and t["blk.1.attn_gate.weight"] == (4096, 96)
+    assert t["blk.1.attn_output.weight"] == (96 * 128, 4096) and t["blk.44.attn_k.weight"] == (4096, 8 * 128)
+    assert t["blk.2.ffn_down.weight"] == (11264, 4096) and "blk.3.ffn_gate.weight" not in t
+    assert t["blk.3.ffn_gate_exps.weight"] == (4096, 1280, 288) and t["blk.3.ffn_up_shexp.weight"] == (4096, 1280)
+    assert t["blk.3.exp_probs_b.bias"] == (288,)
+    c = model_from_config(STEP37, "stepfun-ai/Step-3.7-Flash")
+    assert count_params(c) == count_params(m) and c.full_attention_layers == m.full_attention_layers
+
+
+def test_step37_kv_full_layers_hold_the_context_sliding_ones_512():
+    # llama_kv_cache_iswa: 12 full layers (i % 4 == 0) x PAD(n_ctx, 256) cells; 33 sliding layers x PAD(512 + 512, 256)
+    # cells; a cell 8 KV heads x 128 x (K + V) x 2 B = 4096 B in every layer
+    kv, per_layer = kv_cache_bytes(get("step-3.7-flash:197b"), FitRequest(context=65536, engine="llamacpp"))
+    assert kv == 4096 * (12 * 65536 + 33 * 1024)
+    assert per_layer[4] == 4096 * 65536 and per_layer[5] == 4096 * 1024
+
+
+def test_a_step35_gguf_header_gives_per_layer_query_heads(tmp_path):
+    from gguf import GGMLQuantizationType as T
+    from gguf import GGUFValueType as V
+
+    from gguf_factory import write_gguf
+    from selfhost_advisor.catalog.gguf_model import read_local
+
+    d = 64
+    ts = [("token_embd.weight", (d, 320), T.F16), ("output_norm.weight", (d,), T.F32)]
+    for i, h in enumerate([2, 3, 3]):
+        ts += [(f"blk.{i}.attn_q.weight", (d, h * 16), T.F16), (f"blk.{i}.attn_k.weight", (d, 16), T.F16),
+               (f"blk.{i}.attn_output.weight", (h * 16, d), T.F16), (f"blk.{i}.ffn_up.weight", (d, 128), T.F16)]
+    path = tmp_path / "step.gguf"
+    write_gguf(path, "step35", n_layers=3, d=d, ff=128, n_heads=[2, 3, 3], n_kv=[1, 1, 1], vocab=320, tensors=ts,
+               extra={"step35.attention.key_length": (16, V.UINT32), "step35.attention.value_length": (16, V.UINT32),
+                      "step35.attention.sliding_window": (8, V.UINT32),
+                      "step35.attention.sliding_window_pattern": ([False, True, True], V.ARRAY)})
+    m = read_local(str(path)).model
+    assert (m.n_heads, m.sliding_n_heads, m.full_attention_layers, m.n_kv_heads) == (2, 3, (0,), 1)

@@ -304,9 +304,10 @@ def model_from_metadata(
     if (arch == "deci" and isinstance(kv_list, list) and len(kv_list) == n_layers
             and len({h for h in kv_list if h}) > 1):  # DeciLM blocks with different n_heads_in_group (Nemotron 51B)
         kv_by_layer = tuple(_int(h, 0, f"{model_id}: GGUF key {arch}.attention.head_count_kv") for h in kv_list)
-    v_head_dim, full_layers = 0, ()
-    if arch == "mimo2":  # MiMo-V2: value_length < key_length, per-layer SWA bools with their own head_count_kv
-        v_head_dim = num("attention.value_length") if num("attention.value_length") != head_dim else 0
+    v_head_dim, full_layers, sliding_heads = 0, (), 0
+    if arch in ("mimo2", "step35"):  # per-layer SWA bools with their own head_count_kv (MiMo-V2) / head_count (Step-3.5)
+        if arch == "mimo2":  # MiMo-V2: value_length < key_length
+            v_head_dim = num("attention.value_length") if num("attention.value_length") != head_dim else 0
         swa_list, kv_list = key("attention.sliding_window_pattern"), key("attention.head_count_kv")
         if num("attention.sliding_window") and isinstance(swa_list, list) and len(swa_list) >= n_layers:
             window, pattern = num("attention.sliding_window"), None
@@ -317,6 +318,13 @@ def model_from_metadata(
                 full_kv = [_int(h, 0, label) for h, swa in zip(kv_list, swa_list[:n_layers]) if not swa]
                 n_kv = swa_kv[0] if swa_kv else n_kv
                 global_kv = full_kv[0] if full_kv and full_kv[0] != n_kv else 0
+            heads = key("attention.head_count")
+            if isinstance(heads, list) and len(heads) >= n_layers:
+                label = f"{model_id}: GGUF key {arch}.attention.head_count"
+                full_h = [_int(h, 0, label) for h, swa in zip(heads, swa_list[:n_layers]) if not swa]
+                swa_h = [_int(h, 0, label) for h, swa in zip(heads, swa_list[:n_layers]) if swa]
+                n_heads = full_h[0] if full_h else n_heads
+                sliding_heads = swa_h[0] if swa_h and swa_h[0] != n_heads else 0
     n_params = 0
     for _, shape, _ in tensor_types:
         n = 1
@@ -344,6 +352,7 @@ def model_from_metadata(
         sliding_window_pattern=pattern,
         v_head_dim=v_head_dim,
         full_attention_layers=full_layers,
+        sliding_n_heads=sliding_heads,
         moe=moe,
         mla=mla,
         dsa=dsa,

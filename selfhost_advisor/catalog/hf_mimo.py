@@ -42,3 +42,31 @@ def mimo2_fields(get: Callable[..., Any], need: Callable[[str], int], n_layers: 
                    shared_experts=_int(get("n_shared_experts")) or 0,
                    first_dense_layers=lead),
     }
+
+
+def step35_fields(get: Callable[..., Any], need: Callable[[str], int], n_layers: int, repo: str, cls: str) -> dict:
+    """Step-3.5 / 3.7 (Step3p5ForCausalLM, llama.cpp step35): num_attention_groups KV heads, the sliding layers' own
+    query heads in attention_other_setting, layer_types with full layers at i % 4 == 0, and the MoE under moe_* keys
+    with moe_layers_enum naming the MoE layers (a string "3,4,..." or a list) and share_expert_dim the shared expert."""
+    other = get("attention_other_setting") or {}
+    types = get("layer_types")
+    if not isinstance(types, list) or len(types) < n_layers:
+        raise UnknownModelError(f"{repo}: config.json ({cls}) lacks a layer_types list of {n_layers} layers",
+                                "the repo's config may be incomplete")
+    head_dim, kv = need("head_dim"), need("num_attention_groups")
+    if (_int(other.get("head_dim")) or head_dim) != head_dim or (_int(other.get("num_attention_groups")) or kv) != kv:
+        raise UnknownModelError(f"{repo}: config.json ({cls}) has other KV heads or head sizes in its sliding layers",
+                                "not modelled (Step-3.7-Flash: 8 KV heads of 128 in every layer)")
+    enum = get("moe_layers_enum")
+    moe_layers = [int(x) for x in (enum.split(",") if isinstance(enum, str) else enum or ()) if str(x).strip()]
+    lead = min(moe_layers) if moe_layers else n_layers
+    if moe_layers != list(range(lead, n_layers)):
+        raise UnknownModelError(f"{repo}: config.json ({cls}) moe_layers_enum is not a dense lead then MoE layers",
+                                "only a dense lead is modelled")
+    expert, shared = need("moe_intermediate_size"), _int(get("share_expert_dim")) or 0
+    return {
+        "n_kv_heads": kv, "head_dim": head_dim, "sliding_n_heads": _int(other.get("num_attention_heads")) or 0,
+        "full_attention_layers": tuple(i for i, t in enumerate(types[:n_layers]) if t == "full_attention"),
+        "moe": MoE(experts=need("moe_num_experts"), active=need("moe_top_k"), expert_intermediate_size=expert,
+                   shared_experts=1 if shared else 0, shared_intermediate_size=shared, first_dense_layers=lead),
+    }

@@ -93,6 +93,7 @@ def _model_from_entry(e: dict) -> Model:
         embedding_rows=int(e.get("embedding_rows") or 0),
         v_head_dim=int(e.get("v_head_dim") or 0),
         full_attention_layers=tuple(int(x) for x in e.get("full_attention_layers") or ()),
+        sliding_n_heads=int(e.get("sliding_n_heads") or 0),
         license=str(e.get("license", "")),
         use_cases=tuple(e.get("use_cases") or ()),
         released=str(e.get("released", "")),

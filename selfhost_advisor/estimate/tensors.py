@@ -19,6 +19,7 @@ from .arch_traits import (
     POST_NORM_ARCHS,
     POST_NORM_ONLY_ARCHS,
     QWEN_NEXT_ARCHS,
+    ROPE_FREQS_ARCHS,
     SINGLE_KIND_ARCHS,
     STARCODER2_ARCHS,
 )
@@ -151,6 +152,8 @@ def _head_tensors(model: Model) -> tuple[list[Tensor], list[Tensor]]:
                      Tensor("altup_unembd_proj.weight", (d, d, a.n_inputs - 1))]
     if model.arch in GEMMA4_ARCHS:  # one table for every full layer (the others load it TENSOR_DUPLICATED)
         head.append(Tensor("rope_freqs.weight", ((model.global_head_dim or model.head_dim) // 2,)))
+    if model.arch in ROPE_FREQS_ARCHS:  # Step-3.5: one llama3 factor table for the full layers
+        head.append(Tensor("rope_freqs.weight", (model.head_dim // 2,)))
     if model.cross_attention_tokens:  # mllama: Llama 3.1's rope scaling factors (Ollama's blob: 396 tensors with it)
         head.append(Tensor("rope_freqs.weight", (model.head_dim // 2,)))
     return head, tail
@@ -190,7 +193,7 @@ def layer_kind(model: Model, i: int) -> tuple:
     blk.N., shapes); tests check this on the catalog. GLM-5.2: whether the block has its own DSA indexer; MiMo-V2: whether it slides (its sinks)."""
     return (model.is_moe_layer(i), model.layer_kind(i), model.layer_head_dim(i), model.layer_kv_heads(i),
             model.layer_intermediate_size(i), model.layer_has_v(i),
-            model.dsa is None or model.dsa.has_indexer(i, model.n_layers), model.is_sliding(i))
+            model.dsa is None or model.dsa.has_indexer(i, model.n_layers), model.is_sliding(i), model.layer_n_heads(i))
 
 
 @record

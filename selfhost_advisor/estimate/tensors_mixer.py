@@ -9,6 +9,7 @@ from ..domain import Model
 from .arch_traits import (
     ATTN_GATE_ARCHS,
     ATTN_QKV_ARCHS,
+    HEADWISE_GATE_ARCHS,
     FULL_QK_NORM_ARCHS,
     GPT_OSS_ARCHS,
     NO_SSM_NORM_ARCHS,
@@ -23,8 +24,9 @@ from .tensor import Tensor
 def attention_tensors(model: Model, i: int) -> list[Tensor]:
     p = f"blk.{i}."
     d, hd = model.hidden_size, model.layer_head_dim(i)
-    q_out, kv_out = model.n_heads * hd, model.layer_kv_heads(i) * hd
-    v_out, o_in = model.layer_kv_heads(i) * model.layer_v_head_dim(i), model.n_heads * model.layer_v_head_dim(i)
+    nh = model.layer_n_heads(i)
+    q_out, kv_out = nh * hd, model.layer_kv_heads(i) * hd
+    v_out, o_in = model.layer_kv_heads(i) * model.layer_v_head_dim(i), nh * model.layer_v_head_dim(i)
     if model.mla is not None:
         return mla_attention_tensors(model, i)
     out: list[Tensor] = []
@@ -40,6 +42,8 @@ def attention_tensors(model: Model, i: int) -> list[Tensor]:
             out.append(Tensor(p + "attn_v.weight", (d, v_out), i))
     if model.arch in ATTN_GATE_ARCHS:
         out.append(Tensor(p + "attn_gate.weight", (d, q_out), i))
+    elif model.arch in HEADWISE_GATE_ARCHS:  # one gate value per head (Step-3.5 g_proj: hidden -> n_head(il))
+        out.append(Tensor(p + "attn_gate.weight", (d, nh), i))
     if model.attention_bias and model.arch in ATTN_QKV_ARCHS:
         out.append(Tensor(p + "attn_qkv.bias", (q_out + 2 * kv_out,), i))
     elif model.attention_bias or model.arch in GPT_OSS_ARCHS:
@@ -50,7 +54,7 @@ def attention_tensors(model: Model, i: int) -> list[Tensor]:
         ]
     out.append(Tensor(p + "attn_output.weight", (o_in, d), i))
     if model.arch in SWA_SINK_ARCHS and model.is_sliding(i):  # MiMo-V2: add_swa_attention_sink_bias only
-        out.append(Tensor(p + "attn_sinks.weight", (model.n_heads,), i))
+        out.append(Tensor(p + "attn_sinks.weight", (nh,), i))
     if model.arch in STARCODER2_ARCHS:
         out.append(Tensor(p + "attn_output.bias", (d,), i))
     if model.arch in GPT_OSS_ARCHS:
