@@ -144,6 +144,7 @@ def test_ling_kv_is_plain_gqa_in_every_layer():
     ("inclusionAI/Ring-1T", "ling-1t:1t"),
     ("arcee-ai/Trinity-Nano-Preview", "trinity-nano:6b"), ("trinity-nano", "trinity-nano:6b"),
     ("arcee-ai/Trinity-Mini", "trinity-mini:26b"), ("XiaomiMiMo/MiMo-V2-Flash", "mimo-v2-flash:309b"),
+    ("step-3.7-flash", "step-3.7-flash:197b"), ("laguna-xs-2.1", "laguna-xs-2.1:33b"),
 ])
 def test_names_resolve(name, model_id):
     assert resolve(name).model.id == model_id
@@ -263,7 +264,7 @@ def test_a_mimo2_gguf_header_gives_its_per_layer_k_v_widths_and_window(tmp_path)
 
 @pytest.mark.parametrize("name,engine_named", [
     ("deepseek-v4-flash", "deepseek4"), ("deepseek-v4-pro", "deepseek4"), ("minimax-m3", "llama.cpp"),
-    ("step-3.5-flash", "step35"), ("laguna", "llama.cpp"), ("longcat-flash", "SGLang"), ("mistral-large-3", "vLLM"),
+    ("step-3.5-flash", "step35"), ("longcat-flash", "SGLang"), ("mistral-large-3", "vLLM"),
     ("devstral-2:123b", "vLLM"), ("devstral-small-2", "llama.cpp"), ("kimi-k3", "no config.json"),
 ])
 def test_families_without_a_layer_kind_or_config_are_refused_naming_why(name, engine_named):
@@ -345,3 +346,34 @@ def test_a_step35_gguf_header_gives_per_layer_query_heads(tmp_path):
                       "step35.attention.sliding_window_pattern": ([False, True, True], V.ARRAY)})
     m = read_local(str(path)).model
     assert (m.n_heads, m.sliding_n_heads, m.full_attention_layers, m.n_kv_heads) == (2, 3, (0,), 1)
+
+
+# poolside/Laguna-XS-2.1 config.json as a stored MLX adapter checks a real artifact against it (code-index file id
+# 68855934982), with num_attention_heads_per_layer and max_position_embeddings from a stored loader test (file id 65719506938)
+LAGUNA_XS = {
+    "architectures": ["LagunaForCausalLM"], "model_type": "laguna", "vocab_size": 100352, "hidden_size": 2048,
+    "intermediate_size": 8192, "num_hidden_layers": 40, "num_attention_heads": 48, "num_key_value_heads": 8,
+    "head_dim": 128, "sliding_window": 512, "num_experts": 256, "num_experts_per_tok": 8, "moe_intermediate_size": 512,
+    "shared_expert_intermediate_size": 512, "mlp_only_layers": [0], "tie_word_embeddings": False,
+    "max_position_embeddings": 262144,
+    "layer_types": ["full_attention" if i % 4 == 0 else "sliding_attention" for i in range(40)],
+    "num_attention_heads_per_layer": [48 if i % 4 == 0 else 64 for i in range(40)],
+}
+
+
+def test_laguna_block_is_llama_cpps_and_its_entry_is_its_config():
+    # src/models/laguna.cpp: attn_q {n_embd, head_dim x n_head(il)}, attn_gate {n_embd, n_head(il)} ("NOT
+    # n_head_il*head_dim"), per-head q/k norms, no post-norms, layer 0 dense, then router + exp_probs_b + experts + shexp
+    m = get("laguna-xs-2.1:33b")
+    t = {x.name: x.shape for x in build_tensors(m)}
+    assert t["blk.0.attn_q.weight"] == (2048, 48 * 128) and t["blk.1.attn_q.weight"] == (2048, 64 * 128)
+    assert t["blk.0.attn_gate.weight"] == (2048, 48) and t["blk.1.attn_gate.weight"] == (2048, 64)
+    assert t["blk.1.attn_k.weight"] == (2048, 8 * 128) and "blk.1.post_attention_norm.weight" not in t
+    assert t["blk.0.ffn_gate.weight"] == (2048, 8192) and t["blk.1.ffn_up_shexp.weight"] == (2048, 512)
+    assert t["blk.1.exp_probs_b.bias"] == (256,) and t["blk.1.ffn_down_exps.weight"] == (512, 2048, 256)
+    c = model_from_config(LAGUNA_XS, "poolside/Laguna-XS-2.1")
+    assert (c.n_heads, c.sliding_n_heads, c.full_attention_layers, c.moe) == (48, 64, m.full_attention_layers, m.moe)
+    assert count_params(c) == count_params(m)
+    # KV: 10 full layers x PAD(n_ctx, 256) + 30 sliding x PAD(512 + 512, 256) cells of 8 x 128 x 2 x 2 B
+    kv, _ = kv_cache_bytes(m, FitRequest(context=32768, engine="llamacpp"))
+    assert kv == 4096 * (10 * 32768 + 30 * 1024)

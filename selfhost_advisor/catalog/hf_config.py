@@ -14,7 +14,7 @@ from ..domain import DSA, MLA, SSM, AltUp, Model, MoE
 from ..errors import UnknownModelError
 from .data import load
 from .hf_deci import _int, deci_blocks
-from .hf_mimo import mimo2_fields, step35_fields  # _int: a config integer (2.0 counts, True does not)
+from .hf_mimo import laguna_fields, mimo2_fields, step35_fields  # _int: a config integer (2.0 counts, True does not)
 from .shape import check_shape
 
 
@@ -167,6 +167,9 @@ def model_from_config(
         mimo = step35_fields(get, need, n_layers, repo, cls)
         moe, n_kv, head_dim, pattern = mimo.pop("moe"), mimo.pop("n_kv_heads"), mimo.pop("head_dim"), None
         window = _int(get("sliding_window"))
+    if spec.get("laguna"):  # per-layer query heads, full layers named, mlp_only_layers
+        mimo = laguna_fields(get, need, n_layers, repo, cls)
+        moe, n_heads, pattern, window = mimo.pop("moe"), mimo.pop("n_heads"), None, _int(get("sliding_window"))
     mllama = _mllama(config, n_layers, need, repo, cls) if spec.get("mllama") else {}
     layer_pattern = mllama.pop("layer_pattern", layer_pattern)
     max_context = _int(get(spec.get("context_key") or "max_position_embeddings")) or _int(get("max_position_embeddings")) or 2048

@@ -1,4 +1,4 @@
-"""MiMo-V2's config.json (XiaomiMiMo/MiMo-V2-Flash, MiMoV2FlashForCausalLM) as Model fields.
+"""Configs whose layers differ by kind (MiMo-V2-Flash, Step-3.5 / 3.7, poolside Laguna) as Model fields.
 
 Why: its full and sliding layers differ in KV heads (num_key_value_heads 4 vs swa_num_key_value_heads 8), its V heads are
 narrower than its K heads (v_head_dim 128, head_dim 192), and which layers are full is a per-layer list
@@ -69,4 +69,34 @@ def step35_fields(get: Callable[..., Any], need: Callable[[str], int], n_layers:
         "full_attention_layers": tuple(i for i, t in enumerate(types[:n_layers]) if t == "full_attention"),
         "moe": MoE(experts=need("moe_num_experts"), active=need("moe_top_k"), expert_intermediate_size=expert,
                    shared_experts=1 if shared else 0, shared_intermediate_size=shared, first_dense_layers=lead),
+    }
+
+
+def laguna_fields(get: Callable[..., Any], need: Callable[[str], int], n_layers: int, repo: str, cls: str) -> dict:
+    """poolside Laguna (LagunaForCausalLM, llama.cpp laguna): num_attention_heads_per_layer (48 full, 64 sliding in XS 2.1),
+    layer_types with full layers at i % 4 == 0, mlp_only_layers the dense lead, a shared expert of
+    shared_expert_intermediate_size."""
+    types, per_layer = get("layer_types"), get("num_attention_heads_per_layer")
+    if not isinstance(types, list) or len(types) < n_layers:
+        raise UnknownModelError(f"{repo}: config.json ({cls}) lacks a layer_types list of {n_layers} layers",
+                                "the repo's config may be incomplete")
+    full = tuple(i for i, t in enumerate(types[:n_layers]) if t == "full_attention")
+    heads = [_int(h) for h in per_layer[:n_layers]] if isinstance(per_layer, list) and len(per_layer) >= n_layers else []
+    full_h = {h for i, h in enumerate(heads) if i in full}
+    swa_h = {h for i, h in enumerate(heads) if i not in full}
+    if len(full_h) > 1 or len(swa_h) > 1:
+        raise UnknownModelError(f"{repo}: config.json ({cls}) has several head counts within one layer kind",
+                                "not modelled (Laguna XS 2.1: one count for full, one for sliding layers)")
+    n_heads = next(iter(full_h)) if full_h else need("num_attention_heads")
+    dense = get("mlp_only_layers") or []
+    lead = len(dense)
+    if list(dense) != list(range(lead)):
+        raise UnknownModelError(f"{repo}: config.json ({cls}) mlp_only_layers is not a dense lead", "not modelled")
+    shared = _int(get("shared_expert_intermediate_size")) or 0
+    return {
+        "n_heads": n_heads, "sliding_n_heads": (next(iter(swa_h)) if swa_h else 0) if swa_h != full_h else 0,
+        "full_attention_layers": full,
+        "moe": MoE(experts=need("num_experts"), active=need("num_experts_per_tok"),
+                   expert_intermediate_size=need("moe_intermediate_size"), shared_experts=1 if shared else 0,
+                   shared_intermediate_size=shared, first_dense_layers=lead),
     }

@@ -34,7 +34,8 @@ ATTN_GATE_ARCHS = frozenset({"afmoe"})
 # A head-wise output gate attn_gate {n_embd, n_head(il)} (sigmoid per head), and a rope_freqs table {head_dim / 2} for the
 # full layers' llama3-scaled RoPE: Step-3.5 / 3.7 (llama.cpp step35; a stored tensor contract of a real Step 3.7 GGUF:
 # blk.0.attn_gate [64, 4096], rope_freqs [64], 754 tensors).
-HEADWISE_GATE_ARCHS = frozenset({"step35"})
+# poolside Laguna (src/models/laguna.cpp: "per-head softplus gate: g_proj: hidden -> n_head_il") has the same gate.
+HEADWISE_GATE_ARCHS = frozenset({"step35", "laguna"})
 ROPE_FREQS_ARCHS = frozenset({"step35"})
 # Gemma 4 (src/models/gemma4.cpp load_arch_tensors): per-layer head sizes (full layers global_head_dim), a learned
 # per-layer output scale (layer_scalar -> layer_output_scale), one rope_freqs table for the full layers'
@@ -58,7 +59,7 @@ PER_HEAD_2D_QK_NORM_ARCHS = frozenset({"command-r"})
 # load_arch_tensors, ffn_exp_probs_b required).
 # Ling 2.0 (bailingmoe2: ffn_exp_probs_b, moe_router_enable_expert_bias) and Trinity (afmoe: the checkpoint's
 # mlp.expert_bias -> exp_probs_b, build_moe_ffn(..., ffn_exp_probs_b, ...)) route the same way.
-ROUTING_BIAS_ARCHS = frozenset({"glm4moe", "minimax-m2", "kimi-linear", "bailingmoe2", "afmoe", "mimo2", "step35"})
+ROUTING_BIAS_ARCHS = frozenset({"glm4moe", "minimax-m2", "kimi-linear", "bailingmoe2", "afmoe", "mimo2", "step35", "laguna"})
 # GLM-4.5 / 4.6 (llama.cpp LLM_ARCH_GLM4_MOE, src/models/glm4-moe.cpp): post_attention_norm in place of
 # ffn_norm, a routing bias on every MoE layer, and NextN blocks kept in the file but skipped at load (TENSOR_SKIP).
 GLM4MOE_ARCHS = frozenset({"glm4moe"})
