@@ -184,8 +184,17 @@ def calibration_rows(cal: Path = CAL) -> tuple[list[Row], list[str]]:
                 continue
             quant = r["quant"] if not r["quant"].startswith("unknown") else UNSTATED_QUANT
             rows.append(Row(r["hardware"], r["backend"].lower(), mid, quant, r["test"], float(r["tokens_per_s"]),
-                            got[0], got[1]))
+                            got[0], got[1], build_date=_calibration_build(r)))
     return rows, skipped
+
+
+def _calibration_build(r: dict) -> str | None:
+    """The calibration file's Metal rows ran 2023-24 builds (discussion #4167, opened 2023-11; the XiongjieDai README's
+    LLaMA 3 tables, May 2024): their per-layer decode time is the calibration's (data/speed.yaml metal_dispatch).
+    Other rows keep no date (the latest build)."""
+    if r["backend"].lower() != "metal":
+        return None
+    return "2023-11" if "discussions/4167" in r["source"] else "2024-05"
 
 
 DEVICE_RUNS = ROOT / "benchmarks" / "device" / "h200_llamabench.jsonl"

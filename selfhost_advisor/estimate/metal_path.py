@@ -17,6 +17,7 @@ from functools import lru_cache
 
 from ..catalog.data import load
 from ..domain import Device
+from . import kernel_path
 
 _PROFILE = re.compile(r"^m(\d+)(?:-|$)")  # profile ids: m3-max-128gb, m4-16gb, m5-10c-16gb
 _NAME = re.compile(r"\bM(\d+)\b")  # a probed Mac without a profile: "Apple M3 Max"
@@ -74,3 +75,32 @@ def matmul_seconds(flops: float, efficiency: float, peak: float, device: Device)
     if not tensor_units(device):
         return flops / (efficiency * peak)
     return flops / peak + flops * (1.0 / efficiency - 1.0) / simd_flops(device, peak)
+
+
+# --- Decode: the fixed time per layer by the build's dispatch steps (data/speed.yaml `metal_dispatch`)
+
+@lru_cache(maxsize=1)
+def _dispatch_rule() -> dict:
+    return load("speed").get("metal_dispatch") or {}
+
+
+def serial_steps(build_date: str) -> int | None:
+    """Serial dispatch steps of one dense layer in a llama.cpp build of `build_date` ("2025-12-10"; "9999" the latest),
+    replaying data/speed.yaml metal_dispatch.history; None without the rule."""
+    rule = _dispatch_rule()
+    steps = rule.get("calibration_steps")
+    for change in rule.get("history", ()):
+        if build_date >= str(change["from"]):
+            steps = change["serial_steps"]
+    return int(steps) if steps else None
+
+
+def layer_scale(device: Device) -> float:
+    """Factor on the fitted per-layer decode time of a Metal device for the build being estimated (kernel_path.at_build;
+    the latest by default): its serial steps per layer over the calibration builds' (PR #15929 runs independent
+    kernels of a layer side by side, 12 steps instead of 17). 1.0 elsewhere and for builds before the change."""
+    if device.backend != "metal":
+        return 1.0
+    base = _dispatch_rule().get("calibration_steps")
+    steps = serial_steps(kernel_path._build_date())  # the date at_build set (ROCm and Metal read the same one)
+    return steps / float(base) if base and steps else 1.0

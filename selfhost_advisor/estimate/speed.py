@@ -283,7 +283,7 @@ def gpu_clock_hz(device: Device) -> float | None:
 def layer_seconds(eff: Efficiency, device: Device) -> float:
     """Fixed decode time of one layer on `device`: microseconds (layer_s) plus GPU cycles at its clock."""
     if not eff.layer_cycles:
-        return eff.layer_s
+        return eff.layer_s * metal_path.layer_scale(device)  # Metal: serial dispatch steps of the build (5e-apple2)
     return eff.layer_s + eff.layer_cycles / (gpu_clock_hz(device) or eff.clock_fallback_hz)
 
 
