@@ -64,3 +64,13 @@ def test_every_metal_row_states_the_build_era_it_ran():
     rows = yaml.safe_load((ROOT / "benchmarks/published/llamabench_weak.yaml").read_text())["rows"]
     metal = [r for r in rows if r["backend"] == "metal"]
     assert metal and all(r.get("build_date") for r in metal)
+
+
+def test_moe_layers_keep_the_calibration_time():
+    # the step count is a dense layer's; a MoE model's decode on Metal is the same at any build
+    m = get("qwen3-coder:30b")
+    pl = Placement("gpu", m.n_layers + 1, m.n_layers + 1, 0, 0)
+    mach = machine_from_profile(get_profile("m2 ultra 192gb"), 1)
+    with at_build("2024-05"):
+        old = estimate_speed(m, get_quant("Q8_0"), pl, mach).decode_tokens_per_s
+    assert estimate_speed(m, get_quant("Q8_0"), pl, mach).decode_tokens_per_s == pytest.approx(old, rel=1e-9)

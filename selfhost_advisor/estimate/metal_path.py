@@ -98,7 +98,9 @@ def serial_steps(build_date: str) -> int | None:
 def layer_scale(device: Device) -> float:
     """Factor on the fitted per-layer decode time of a Metal device for the build being estimated (kernel_path.at_build;
     the latest by default): its serial steps per layer over the calibration builds' (PR #15929 runs independent
-    kernels of a layer side by side, 12 steps instead of 17). 1.0 elsewhere and for builds before the change."""
+    kernels of a layer side by side, 12 steps instead of 17). 1.0 elsewhere and for builds before the change. The
+    count is a dense layer's: speed.py applies it to dense models only (a MoE layer's router, top-k, get_rows and
+    expert kernels were not counted; MoE layers keep the calibration's time)."""
     if device.backend != "metal":
         return 1.0
     base = _dispatch_rule().get("calibration_steps")

@@ -280,10 +280,10 @@ def gpu_clock_hz(device: Device) -> float | None:
     return None
 
 
-def layer_seconds(eff: Efficiency, device: Device) -> float:
+def layer_seconds(eff: Efficiency, device: Device, dense: bool = False) -> float:
     """Fixed decode time of one layer on `device`: microseconds (layer_s) plus GPU cycles at its clock."""
-    if not eff.layer_cycles:
-        return eff.layer_s * metal_path.layer_scale(device)  # Metal: serial dispatch steps of the build (5e-apple2)
+    if not eff.layer_cycles:  # Metal, dense layers: the build's serial dispatch steps (methodology 5e-apple2)
+        return eff.layer_s * (metal_path.layer_scale(device) if dense else 1.0)
     return eff.layer_s + eff.layer_cycles / (gpu_clock_hz(device) or eff.clock_fallback_hz)
 
 
@@ -440,7 +440,7 @@ def _decode_seconds(
             eff = efficiency(d.backend, table)
             nbytes = sum(per_layer[layer:layer + count])
             bw = eff.bandwidth * d.bandwidth_bytes_per_s
-            total += nbytes / bw + count * layer_seconds(eff, d)
+            total += nbytes / bw + count * layer_seconds(eff, d, model.moe is None)
             if d.backend == "sycl" and work.layer_matrices:  # block-layout mat-vecs: the kernel binds (sycl_path)
                 clock = gpu_clock_hz(d)
                 total += sum(_per_layer(work.layer_matrices[layer:layer + count],
