@@ -15,6 +15,8 @@ ggml_vk_mul_mat_q_f16 / ggml_vk_get_mul_mat_mat_pipeline; ggml-cuda as HIP compi
   weights are dequantized inside the matmul shader and multiplied on the matrix units: the listed FP16 matrix rate.
   The integer-dot MMQ pipelines (`pipeline_dequant_mul_mat_mat_q8_1`) are created only in the branches without
   cooperative matrices, so they never run there.
+  (Corrected in session 11, methodology 5b-vulkan: ggml_vk_load_shaders creates them in the KHR-coopmat branch too,
+  since PR #12135 for the legacy types and #16536 for K-quants; only the NV_coopmat2 branch has none.)
 - Vulkan without cooperative matrices but with VK_KHR_shader_integer_dot_product accelerated (AMD RDNA 2, GCN 5.1
   Vega 20, NVIDIA when coopmat is off): ggml_vk_mul_mat_q_f16 quantizes the activations to Q8_1 and tries the MMQ
   pipeline first; it exists for Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, MXFP4 and Q2_K-Q6_K: the packed 4x8-bit dot product on
