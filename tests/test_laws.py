@@ -16,6 +16,7 @@ from selfhost_advisor.cost.capacity import measured_capacity
 from selfhost_advisor.cost.cloud import cloud_monthly_usd, contract_price, resolve_cloud
 from selfhost_advisor.cost.types import CostParams, Workload
 from selfhost_advisor.domain import FitRequest
+from selfhost_advisor.engines.ollama_launch import launch
 from selfhost_advisor.estimate.fit import fit
 from selfhost_advisor.estimate.memory import bytes_per_type, estimate_memory
 from selfhost_advisor.estimate.placement import place
@@ -127,14 +128,44 @@ def test_more_context_never_needs_less_memory_nor_places_better(model, quant, a,
     q = get_quant(quant)
     box = machine_from_profile(gpu, n, ram_gb * 10**9)
 
+    # Ollama 0.30+ picks its micro-batch from the predicted VRAM (automaticGenerationBatch: 2048 -> 1024 -> 512 as a
+    # longer context leaves less room), which shrinks the compute buffer: its total may fall with more context, by
+    # design (test_ollama_auto_batch_can_make_more_context_cheaper). The law is about the context alone: num_batch set.
+    pinned = {"n_ubatch": 512, "n_ubatch_given": True} if engine == "ollama" else {}
+
     def at(ctx):
-        return fit(model, box, FitRequest(context=ctx, engine=engine, n_parallel=parallel), (q,)).options[0]
+        return fit(model, box, FitRequest(context=ctx, engine=engine, n_parallel=parallel, **pinned), (q,)).options[0]
 
     small, big = at(lo), at(hi)
     assert big.memory.kv_cache_bytes >= small.memory.kv_cache_bytes
     assert big.memory.total_bytes >= small.memory.total_bytes
     assert _tier_index(big) <= _tier_index(small)
     assert big.placement.gpu_layers <= small.placement.gpu_layers
+
+
+def test_ollama_auto_batch_can_make_more_context_cheaper():
+    """The case hypothesis found (nemotron-3-super:120b Q3_K_L, 4 x RTX 3090, parallel 2): at 20,000 tokens Ollama's
+    automatic batch is 1024 (2048 did not fit); at 30,031 the predicted VRAM leaves too little headroom for it (sched.go
+    generationBatchFits), the batch drops to 512 and the compute buffer with it, more than the KV cache grows. With num_batch
+    set, the same pair obeys the law."""
+    model = next(m for m in MODELS if m.id == "nemotron-3-super:120b")
+    q = get_quant("Q3_K_L")
+    box = machine_from_profile(next(p for p in GPUS if p.id == "rtx-3090"), 4, 64 * 10**9)
+
+    def at(ctx, **kw):
+        return fit(model, box, FitRequest(context=ctx, engine="ollama", n_parallel=2, **kw), (q,)).options[0]
+
+    small, big = at(20_000), at(30_031)
+    context_bytes = int(load("engines")["runtime"]["cuda_context_bytes"])
+    batches = [launch(model, q, box, FitRequest(context=c, engine="ollama", n_parallel=2), context_bytes)[1]
+               for c in (20_000, 30_031)]
+    assert batches[0] > batches[1]
+    assert big.memory.kv_cache_bytes > small.memory.kv_cache_bytes
+    assert big.memory.compute_buffer_bytes < small.memory.compute_buffer_bytes
+    assert big.memory.total_bytes < small.memory.total_bytes
+    pin = {"n_ubatch": batches[0], "n_ubatch_given": True}
+    fixed_small, fixed_big = at(20_000, **pin), at(30_031, **pin)
+    assert fixed_big.memory.total_bytes >= fixed_small.memory.total_bytes
 
 
 @settings(max_examples=60, deadline=None)
