@@ -32,7 +32,8 @@ import math
 import re
 
 from ..domain import CpuInfo, Machine
-from .spec_fields import _bad, _positive_int, _rate
+from ..errors import BadOptionError
+from .spec_fields import _HINT, CPU_HINT, _bad, _positive_int, _rate, spec_keys
 from .profiles import Profile
 
 KEYS_REQUIRED = ("cores", "clock", "simd", "ram")
@@ -59,10 +60,19 @@ def is_cpu_spec(fields: dict) -> bool:
 
 
 def cpu_profile(fields: dict, spec: str) -> Profile:
-    """The Profile of a CPU-only box (kind cpu); its raw dict carries what estimate/cpu_kernels.py needs."""
+    """The Profile of a CPU-only box (kind cpu); its raw dict carries what estimate/cpu_kernels.py needs. A refusal
+    shows a CPU box's spec as the example (the shared field parsers show a GPU's)."""
+    try:
+        return _cpu_profile(spec_keys(fields, spec), spec)
+    except BadOptionError as err:
+        if err.hint != _HINT:
+            raise
+        raise BadOptionError(err.message, CPU_HINT) from None
+
+
+def _cpu_profile(fields: dict, spec: str) -> Profile:
     from ..units import parse_size
 
-    fields = {str(k).lower(): v for k, v in fields.items()}
     unknown = sorted(set(fields) - set(KEYS_REQUIRED) - set(KEYS_OPTIONAL))
     if unknown:
         raise _bad(spec, f"unknown key {unknown[0]!r} for a CPU box; keys: {', '.join(KEYS_REQUIRED + KEYS_OPTIONAL)}")

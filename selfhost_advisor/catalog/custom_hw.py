@@ -13,7 +13,7 @@ import re
 from ..units import parse_size
 from .profiles import MAX_UNITS, Profile
 # the field parsers, shared with catalog/custom_cpu.py (a CPU-only box), which custom_profile dispatches to
-from .spec_fields import PREFIX, _bad, _positive_int, _rate, parse_pairs  # noqa: F401 - PREFIX re-exported
+from .spec_fields import PREFIX, _bad, _positive_int, _rate, parse_pairs, spec_keys  # noqa: F401 - PREFIX re-exported
 
 REQUIRED = ("vram", "bandwidth", "fp16")
 OPTIONAL = ("count", "backend", "ram", "name", "unified", "cuda_cores", "boost_mhz", "fp16_acc16")
@@ -22,7 +22,7 @@ BACKENDS = {"cuda": "nvidia", "rocm": "amd", "vulkan": "generic", "sycl": "intel
 
 def custom_profile(fields: dict, spec: str) -> tuple[Profile, int]:
     """(profile, count) from key -> value (strings from the inline form, or YAML/JSON scalars)."""
-    fields = {str(k).lower(): v for k, v in fields.items()}
+    fields = spec_keys(fields, spec)
     from .custom_cpu import cpu_profile, is_cpu_spec
 
     if is_cpu_spec(fields):  # cores and no vram: a CPU-only box (catalog/custom_cpu.py)

@@ -11,10 +11,28 @@ PREFIX = "custom:"
 _RATE = re.compile(r"^\s*([-+]?[0-9]*\.?[0-9]+(?:e[+-]?\d+)?)\s*([kmgtp]?)\s*(b/s|bps|flops|ops)?\s*$", re.I)
 _SCALE = {"": None, "k": 1e3, "m": 1e6, "g": 1e9, "t": 1e12, "p": 1e15}
 _HINT = 'e.g. --hardware "custom:vram=16GB,bandwidth=448GB/s,fp16=60TFLOPS"'
+CPU_HINT = 'e.g. --hardware "custom:cores=16,clock=4.5GHz,simd=avx512,ram=64GB,channels=2,mts=5600"'
+# what a spec value may be: one YAML / JSON scalar (a list or mapping is refused before anything turns it into text:
+# a YAML file's aliases make a 300-byte list of 9**9 strings)
+_SCALARS = (str, int, float, bool, type(None))
 
 
-def _bad(spec: str, what: str) -> BadOptionError:
-    return BadOptionError(f"custom hardware {spec!r}: {what}", _HINT)
+def _bad(spec: str, what: str, hint: str = _HINT) -> BadOptionError:
+    return BadOptionError(f"custom hardware {spec!r}: {what}", hint)
+
+
+def spec_keys(fields: dict, spec: str) -> dict[str, object]:
+    """The fields with lower-case keys; a key given twice (`Cores` and `cores`) or a value that is not one scalar is
+    refused naming the key, since either way the box priced might not be the one meant."""
+    out: dict[str, object] = {}
+    for k, v in fields.items():
+        key = str(k).strip().lower()
+        if key in out:
+            raise _bad(spec, f"{key!r} is given twice", "give each key once")
+        if not isinstance(v, _SCALARS):
+            raise _bad(spec, f"{key} must be one value (a number or a text), not a {type(v).__name__}")
+        out[key] = v
+    return out
 
 
 def _rate(spec: str, key: str, text: str, default_scale: float, unit: str) -> float:
@@ -49,5 +67,8 @@ def parse_pairs(spec: str) -> dict[str, str]:
         key, sep, value = part.partition("=")
         if not sep or not value.strip():
             raise _bad(spec, f"{part!r} is not key=value")
-        pairs[key.strip().lower()] = value.strip()
+        key = key.strip().lower()
+        if key in pairs:
+            raise _bad(spec, f"{key!r} is given twice", "give each key once")
+        pairs[key] = value.strip()
     return pairs

@@ -190,6 +190,15 @@ def load_probe_file(path: str) -> Machine:
     return machine
 
 
+def _once(pairs: list, path: str) -> dict:
+    """A JSON object whose keys are each given once (json.loads keeps the last of a duplicate silently)."""
+    out = dict(pairs)
+    if len(out) != len(pairs):
+        key = next(k for i, (k, _) in enumerate(pairs) if k in dict(pairs[:i]))
+        raise BadFileError(f"hardware file {path} gives {key!r} twice", "give each key once")
+    return out
+
+
 def load_hardware_file(path: str) -> Machine:
     """A saved probe (JSON with schema_version), or a spec sheet in YAML/JSON with the custom: keys (vram, bandwidth,
     fp16, ...; catalog/custom_hw.py; a CPU-only box: cores, clock, simd, ram, bandwidth; catalog/custom_cpu.py)."""
@@ -202,17 +211,11 @@ def load_hardware_file(path: str) -> Machine:
             head = None  # load_probe_file says what is wrong with it
         if not (isinstance(head, dict) and "schema_version" not in head and ("vram" in head or "cores" in head)):
             return load_probe_file(path)
-        data = head
+        data = json.loads(raw, object_pairs_hook=lambda pairs: _once(pairs, path))  # a spec: each key once
     else:
-        import yaml
+        from .spec_yaml import load_spec_yaml
 
-        try:
-            data = yaml.safe_load(raw)
-        except ValueError as exc:
-            why = getattr(exc, "strerror", None) or "not valid YAML"
-            raise BadFileError(f"cannot read hardware file {path}: {why}", "check the path") from None
-        except Exception:  # noqa: BLE001 - yaml.YAMLError (yaml imported lazily) and its subclasses
-            raise BadFileError(f"hardware file {path} is not valid YAML", "write key: value lines, e.g. vram: 16GB") from None
+        data = load_spec_yaml(raw, path)
     if not isinstance(data, dict):
         raise BadFileError(f"hardware file {path} is not a mapping of spec keys", "e.g. vram: 16GB, bandwidth: 448GB/s")
     from ..catalog.custom_hw import custom_profile

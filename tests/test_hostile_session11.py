@@ -1,0 +1,107 @@
+"""Findings of benchmarks/hostile.py in session 11 (the custom-spec keys and spec files), each held by a test that
+failed before its fix.
+
+- a YAML spec sheet whose value is a list of aliases (a "billion laughs": 9 levels of 9 aliases, 300 bytes) was
+  turned into text by str() for `name`, `simd` or `backend`: minutes of CPU and gigabytes (killed); a value that is a
+  list or a mapping is now refused before anything reads it.
+- a key given twice (`cores=4,cores=64`, or twice in a YAML / JSON spec file) silently took the last one: the box
+  priced was not the one the user may have meant; now exit 2 naming the key.
+- every refusal of a CPU box's keys (cores=0, clock=nan, simd=...) ended with the GPU example
+  ('e.g. --hardware "custom:vram=16GB,bandwidth=448GB/s,fp16=60TFLOPS"'), the wrong thing to do for a CPU box.
+- a YAML spec with an integer of over 4,300 digits said 'check the path' (Python's int-conversion limit).
+- a GPU name stating two memory sizes (`rtx 3060 12gb 8gb`) was priced at the first one (a regression of ffd233b's
+  form-factor tie-break; 202d4f6 refused it with its choices).
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from cliproc import isolated_env, run_measured
+
+from selfhost_advisor.cli import main
+
+CPU = "cores: 16\nclock: 4.5GHz\nsimd: avx512\nram: 64GB\nchannels: 2\nmts: 5600\n"
+GPU = "vram: 16GB\nbandwidth: 448GB/s\nfp16: 60TFLOPS\n"
+# 9 levels of 9 aliases: 300 bytes of YAML, 9**9 = 387M strings once turned into text
+LAUGHS = "[" + ", ".join(["&a0 [x,x,x,x,x,x,x,x,x]"] + [f"&a{i} [" + ",".join([f"*a{i - 1}"] * 9) + "]"
+                                                       for i in range(1, 10)]) + "]"
+
+# (file name, contents, exit code, a piece the one line must name)
+FILES: list[tuple[str, str, int, str]] = [
+    ("laughs-name.yaml", CPU + f"name: {LAUGHS}\n", 2, "name"),
+    ("laughs-simd.yaml", CPU.replace("simd: avx512\n", "") + f"simd: {LAUGHS}\n", 2, "simd"),
+    ("laughs-backend.yaml", GPU + f"backend: {LAUGHS}\n", 2, "backend"),
+    ("laughs-gpu-name.yaml", GPU + f"name: {LAUGHS}\n", 2, "name"),
+    ("list-name.yaml", CPU + "name: [1, 2, 3]\n", 2, "name"),
+    ("map-cores.yaml", CPU.replace("cores: 16", "cores: {n: 16}"), 2, "cores"),
+    ("dup-cores.yaml", CPU + "cores: 64\n", 2, "cores"),
+    ("dup-case.yaml", CPU + "Cores: 64\n", 2, "cores"),
+    ("dup-vram.yaml", GPU + "vram: 160GB\n", 2, "vram"),
+    ("dup-cores.json", json.dumps({"clock": "4.5GHz", "simd": "avx2", "ram": "64GB", "bandwidth": "89GB/s",
+                                   "cores": 16})[:-1] + ', "cores": 64}', 2, "cores"),
+    ("long-number.yaml", CPU.replace("cores: 16", "cores: " + "9" * 5000), 2, "4300 digits"),
+    ("ok.yaml", CPU, 0, ""),
+]
+
+
+@pytest.fixture(scope="module")
+def results(tmp_path_factory):
+    d = tmp_path_factory.mktemp("hostile-s11")
+    for name, text, _, _ in FILES:
+        (d / name).write_text(text)
+    env = isolated_env(d / "home", d / "ollama")
+    jobs = [(["fit", "llama3.1:8b", "--json", "--hardware", f"./{name}"], env) for name, _, _, _ in FILES]
+    return dict(zip([f[0] for f in FILES], run_measured(jobs, d, timeout=20)))
+
+
+@pytest.mark.parametrize("row", FILES, ids=[f[0] for f in FILES])
+def test_a_hostile_spec_file_ends_at_once_with_one_line(results, row):
+    name, _, code, named = row
+    results[name].assert_ends_at_once(code, named)
+
+
+CPU_INLINE = "custom:cores=16,clock=4.5GHz,simd=avx512,ram=64GB,channels=2,mts=5600"
+
+
+@pytest.mark.parametrize("spec, named", [
+    (CPU_INLINE + ",cores=64", "cores"),
+    (CPU_INLINE + ",CORES=64", "cores"),
+    ("custom:vram=16GB,bandwidth=448GB/s,fp16=60TFLOPS,vram=160GB", "vram"),
+])
+def test_a_key_given_twice_is_refused(capsys, spec, named):
+    code = main(["fit", "llama3.1:8b", "--json", "--hardware", spec])
+    out, err = capsys.readouterr()
+    assert code == 2 and out == "" and err.count("\n") == 1, err
+    assert f"'{named}' is given twice" in err, err
+
+
+@pytest.mark.parametrize("bad", ["cores=0", "clock=nan", "simd=avx9", "ram=-1", "mts=inf", "bogus=1",
+                                 "flops_per_cycle=48", "e_cores=16"])
+def test_a_cpu_box_refusal_shows_a_cpu_box_example(capsys, bad):
+    key = bad.split("=")[0]
+    pairs = CPU_INLINE.removeprefix("custom:").split(",")
+    spec = "custom:" + ",".join([p for p in pairs if not p.startswith(key + "=")] + [bad])
+    code = main(["fit", "llama3.1:8b", "--json", "--hardware", spec])
+    out, err = capsys.readouterr()
+    assert code == 2 and out == "" and err.count("\n") == 1, err
+    assert "vram=16GB" not in err and "custom:cores=" in err.split(";")[-1], err
+
+
+def test_a_spec_file_with_one_key_each_still_loads(tmp_path, capsys):
+    (tmp_path / "box.yaml").write_text(CPU)
+    code = main(["fit", "llama3.1:8b", "--json", "--hardware", str(tmp_path / "box.yaml")])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    assert json.loads(out)["hardware"]
+
+
+@pytest.mark.parametrize("hw", ["rtx 3060 12gb 8gb", "rtx 3060 8gb 12gb", "v100 32gb 16gb"])
+def test_a_name_stating_two_memory_sizes_is_refused_with_its_choices(capsys, hw):
+    """Session 11's memory-size tie-break (hw_names._same_memory_form_factors) read the first size a name states, so
+    'rtx 3060 12gb 8gb' was priced as the 12 GB card and '8gb 12gb' as the 8 GB one; before it, and now, exit 2."""
+    code = main(["fit", "llama3.1:8b", "--json", "--hardware", hw])
+    out, err = capsys.readouterr()
+    assert code == 2 and out == "" and err.count("\n") == 1, err
+    assert "several memory sizes" in err, err
