@@ -255,8 +255,10 @@ def _chip_only(name: str) -> list[Profile]:
 
 
 def _stated_memory(name: str) -> int | None:
-    m = re.search(r"(?<![\d.])(\d{1,4}(?:\.\d{1,3})?)\s*gi?b\b", name, re.I)
-    return int(round(float(m.group(1)) * GIB)) if m else None
+    """The one memory size `name` states; None where it states none, or two that differ ('rtx 3060 12gb 8gb' is
+    refused with its choices, not priced at whichever came first)."""
+    sizes = {int(round(float(m) * GIB)) for m in re.findall(r"(?<![\d.])(\d{1,4}(?:\.\d{1,3})?)\s*gi?b\b", name, re.I)}
+    return sizes.pop() if len(sizes) == 1 else None
 
 
 def _same_memory_form_factors(name: str, cands: list[Profile]) -> list[Profile]:
