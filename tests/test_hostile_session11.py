@@ -11,6 +11,8 @@ failed before its fix.
 - a YAML spec with an integer of over 4,300 digits said 'check the path' (Python's int-conversion limit).
 - a GPU name stating two memory sizes (`rtx 3060 12gb 8gb`) was priced at the first one (a regression of ffd233b's
   form-factor tie-break; 202d4f6 refused it with its choices).
+- an edited ADVISOR_HOME/host_rates.json (e_cores, new this session, not fewer than the threads; a clock of 1e-300 Hz)
+  priced this host at 0.0 tok/s; the figure is dropped.
 """
 from __future__ import annotations
 
@@ -105,3 +107,39 @@ def test_a_name_stating_two_memory_sizes_is_refused_with_its_choices(capsys, hw)
     out, err = capsys.readouterr()
     assert code == 2 and out == "" and err.count("\n") == 1, err
     assert "several memory sizes" in err, err
+
+
+@pytest.mark.parametrize("edit", [{"e_cores": 10**9, "e_clock_hz": 1e-300}, {"e_cores": 2}, {"e_clock_hz": 1e-300},
+                                  {"e_cores": 1, "e_clock_hz": 5e20}, {"clock_hz": 1e-300}, {"clock_hz": 1e11}])
+def test_an_edited_host_rates_cache_drops_the_figure(tmp_path, edit):
+    """ADVISOR_HOME/host_rates.json with efficiency cores not fewer than the threads (new this session) or a clock
+    outside 0.1-10 GHz priced the host at 0.0 tok/s; the figure is dropped, as tampered figures already were."""
+    from selfhost_advisor.probe import hostrate
+
+    calls = []
+
+    def measure(threads):
+        calls.append(threads)
+        return hostrate.HostRates(3e9, 20 * 10**9, threads, 0.1, "fake", 10 * 10**9)
+
+    hostrate.cached_host_rates(2, 100.0, str(tmp_path), measure)
+    stored = json.loads((tmp_path / "host_rates.json").read_text())
+    (tmp_path / "host_rates.json").write_text(json.dumps({**stored, **edit}))
+    again = hostrate.cached_host_rates(2, 100.0, str(tmp_path), measure)
+    assert calls == [2] and again.e_cores == (1 if edit.get("e_cores") == 1 else None)
+    assert again.clock_hz == (None if "clock_hz" in edit else 3e9)
+    assert again.e_clock_hz is None
+
+
+def test_a_hybrid_host_rates_cache_is_reused(tmp_path):
+    from selfhost_advisor.probe import hostrate
+
+    calls = []
+
+    def measure(threads):
+        calls.append(threads)
+        return hostrate.HostRates(3e9, 20 * 10**9, threads, 0.1, "fake", 10 * 10**9, e_cores=4, e_clock_hz=2.4e9)
+
+    first = hostrate.cached_host_rates(8, 100.0, str(tmp_path), measure)
+    again = hostrate.cached_host_rates(8, 100.0, str(tmp_path), measure)
+    assert calls == [8] and (again.e_cores, again.e_clock_hz) == (first.e_cores, first.e_clock_hz) == (4, 2.4e9)

@@ -213,10 +213,14 @@ def cached_host_rates(threads: int, boot_time: float | None, directory: str | No
     from .cpu import boot_cached
 
     def decode(d: dict) -> HostRates:
-        return HostRates(clock_hz=_pos(d.get("clock_hz")), read_bandwidth_bytes_per_s=_pos_int(d.get("bw")),
+        # a figure anyone may have edited is dropped, as tampered figures are (_pos): a clock outside 0.1-10 GHz, or
+        # efficiency cores not fewer than the threads (1e9 e_cores or a 1e-300 Hz clock priced this host at 0.0 tok/s)
+        e_cores = _pos_int(d.get("e_cores"))
+        return HostRates(clock_hz=_clock(d.get("clock_hz")), read_bandwidth_bytes_per_s=_pos_int(d.get("bw")),
                          threads=threads, seconds=0.0, method=str(d.get("method", ""))[:200],
-                         thread_bandwidth_bytes_per_s=_pos_int(d.get("bw1")), e_cores=_pos_int(d.get("e_cores")),
-                         e_clock_hz=_pos(d.get("e_clock_hz")))
+                         thread_bandwidth_bytes_per_s=_pos_int(d.get("bw1")),
+                         e_cores=e_cores if e_cores and e_cores < threads else None,
+                         e_clock_hz=_clock(d.get("e_clock_hz")))
 
     def encode(r: HostRates) -> dict:
         return {"clock_hz": r.clock_hz, "bw": r.read_bandwidth_bytes_per_s, "bw1": r.thread_bandwidth_bytes_per_s,
@@ -230,6 +234,11 @@ def cached_host_rates(threads: int, boot_time: float | None, directory: str | No
 
 def _pos(x) -> float | None:
     return float(x) if isinstance(x, (int, float)) and not isinstance(x, bool) and 0 < x < 1e12 else None
+
+
+def _clock(x) -> float | None:
+    v = _pos(x)
+    return v if v and 1e8 <= v <= 1e10 else None
 
 
 def _pos_int(x) -> int | None:
