@@ -69,6 +69,18 @@ class Measured:
         self.stderr = stderr.decode("utf-8", "replace")
         self.seconds, self.cpu_s, self.maxrss_mb = seconds, cpu_s, maxrss_mb
 
+    def assert_ends_at_once(self, code: int, named: str) -> None:
+        """The hostile-input contract: it ended (no hang: run_measured kills at its timeout), without a traceback, with
+        `code`, within 2 s of CPU and 200 MB of peak RSS; an exit 2 is one line naming `named`, stdout empty."""
+        assert self.returncode != -9, f"hung: killed after {self.seconds:.0f} s"
+        assert "Traceback" not in self.stderr, self.stderr
+        assert self.returncode == code, self.stderr
+        assert self.cpu_s < 2, f"{self.cpu_s:.2f} s of CPU"
+        assert self.maxrss_mb < 200, f"peak RSS {self.maxrss_mb:.0f} MB"
+        if code == 2:
+            assert self.stdout == "" and self.stderr.startswith("advisor: ") and self.stderr.count("\n") == 1, self.stderr
+            assert named in self.stderr, f"the message should name {named!r}: {self.stderr}"
+
 
 # Runs the CLI as `python -m selfhost_advisor` does, and at exit writes the process's VmHWM (peak RSS of the address
 # space exec created, KiB) to $CLIPROC_HWM_FILE (Linux /proc; elsewhere nothing is written).

@@ -127,15 +127,7 @@ def results(tmp_path_factory):
 @pytest.mark.parametrize("row", ROWS, ids=_ids(ROWS))
 def test_hostile_file_ends_at_once_bounded_with_one_line(results, row):
     argv, code, named = row
-    r = results[_ids([row])[0]]
-    assert r.returncode != -9, f"hung: killed after {r.seconds:.0f} s"
-    assert "Traceback" not in r.stderr, r.stderr
-    assert r.returncode == code, r.stderr
-    assert r.cpu_s < 2, f"{r.cpu_s:.2f} s of CPU"
-    assert r.maxrss_mb < 200, f"peak RSS {r.maxrss_mb:.0f} MB"
-    if code == 2:
-        assert r.stdout == "" and r.stderr.startswith("advisor: ") and r.stderr.count("\n") == 1, r.stderr
-        assert named in r.stderr, f"the message should name {named!r}: {r.stderr}"
+    results[_ids([row])[0]].assert_ends_at_once(code, named)
 
 
 def test_installed_marks_each_bad_blob_and_still_lists_the_good_one(results):
