@@ -13,6 +13,9 @@ failed before its fix.
   form-factor tie-break; 202d4f6 refused it with its choices).
 - an edited ADVISOR_HOME/host_rates.json (e_cores, new this session, not fewer than the threads; a clock of 1e-300 Hz)
   priced this host at 0.0 tok/s; the figure is dropped.
+- `cost -H custom:...` came apart at its commas (a CPU box: "clock is missing"; a GPU: its GB/s read as a file path),
+  and every --hardware was lower-cased (a probe file ./H200.Probe.json was not found): a spec sheet is refused whole,
+  a path kept as typed.
 """
 from __future__ import annotations
 
@@ -143,3 +146,27 @@ def test_a_hybrid_host_rates_cache_is_reused(tmp_path):
     first = hostrate.cached_host_rates(8, 100.0, str(tmp_path), measure)
     again = hostrate.cached_host_rates(8, 100.0, str(tmp_path), measure)
     assert calls == [8] and (again.e_cores, again.e_clock_hz) == (first.e_cores, first.e_clock_hz) == (4, 2.4e9)
+
+
+CUSTOM_GPU = "custom:vram=16GB,bandwidth=448GB/s,fp16=60TFLOPS"
+
+
+@pytest.mark.parametrize("boxes", [CUSTOM_GPU, CPU_INLINE, f"rtx4090,{CUSTOM_GPU}"])
+def test_cost_refuses_a_spec_sheet_in_one_line_that_names_it(capsys, boxes):
+    """cost -H splits boxes on commas, so a spec sheet came apart ('custom:cores=16': clock is missing; a GPU's
+    'GB/s' read as a probe file's path: No such file); a Box is priced from a catalog profile, so it is refused whole."""
+    code = main(["cost", "-t", "1e9", "-H", boxes, "--json"])
+    out, err = capsys.readouterr()
+    assert code == 2 and out == "" and err.count("\n") == 1, err
+    assert "spec sheet" in err and "custom:" in err and "missing" not in err and "No such file" not in err, err
+
+
+def test_cost_reads_a_probe_file_by_its_path_as_typed(tmp_path, capsys):
+    """Session 10's once-per-box dedupe lower-cased every --hardware, so ./H200.probe.json was looked for as
+    ./h200.probe.json (No such file) on a case-sensitive file system."""
+    probe = Path(__file__).parent / "fixtures" / "probes" / "h200.probe.json"
+    (tmp_path / "H200.Probe.json").write_bytes(probe.read_bytes())
+    code = main(["cost", "-t", "1e9", "-H", str(tmp_path / "H200.Probe.json"), "--json"])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    assert any("h200" in r["hardware"] for r in json.loads(out)["self_host"])

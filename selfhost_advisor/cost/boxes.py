@@ -55,6 +55,10 @@ def box_from_spec(spec: str, *, gpu_price: float | None = None, host_price: floa
     """A Box for `spec`; --gpu-price (per GPU), --host-price (per box) and --rent-price (per GPU-hour) override data."""
     import os
 
+    if spec.lower().startswith("custom:"):  # a Box is priced, powered and re-sized from its catalog profile id
+        raise UnknownHardwareError(f"cost prices catalog boxes; a spec sheet ({spec if len(spec) <= 60 else spec[:57] + '...'!r}) "
+                                   "has no profile to price", "give the catalog GPU nearest to it ('advisor hardware' "
+                                   "lists them), with --gpu-price for its price; 'advisor fit' takes the spec sheet")
     if spec.lower().endswith(".json") or os.path.sep in spec:
         spec = _probe_spec(spec)
     profile, count, _link = parse_spec(spec)

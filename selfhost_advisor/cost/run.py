@@ -17,6 +17,19 @@ def _names(values: str | Sequence[str] | None) -> list[str]:
     return [v.strip() for item in items for v in str(item).split(",") if v.strip()]
 
 
+def _boxes(values: str | Sequence[str] | None) -> list[str]:
+    """_names for --hardware, with a spec sheet kept whole ('custom:vram=16GB,bandwidth=448GB/s,fp16=60TFLOPS' is one
+    box: its key=value parts join the custom: part before them) and each box once, compared without case or spacing
+    but kept as typed (a probe file's path is case-sensitive)."""
+    out: list[str] = []
+    for part in _names(values):
+        if out and "=" in part and ":" not in part.split("=", 1)[0] and out[-1].lower().startswith("custom:"):
+            out[-1] += "," + part
+        else:
+            out.append(part)
+    return list({" ".join(s.lower().split()): " ".join(s.split()) for s in reversed(out)}.values())[::-1]
+
+
 def _price_date(text: Optional[str]):
     from datetime import date
 
@@ -110,7 +123,7 @@ def build_comparison(
     when = _price_date(price_date)
     # the same box named twice ('rtx4090,rtx4090', 'rtx4090,rtx-4090') is priced once: a repeat added a duplicate row
     # each time (5,000 repeats made 1 MB of JSON and 3 s of work for one box)
-    specs = list(dict.fromkeys(" ".join(s.lower().split()) for s in _names(hardware))) or default_specs()
+    specs = _boxes(hardware) or default_specs()
     boxes: list = []
     for spec in specs:
         box = box_from_spec(spec, gpu_price=gpu_price, host_price=host_price, rent_price=rent_price)
