@@ -23,6 +23,7 @@ commands that take well under a second of CPU). A hang is --timeout s of CPU (SI
 from __future__ import annotations
 
 import argparse
+import functools
 import io
 import json
 import os
@@ -222,6 +223,115 @@ def make_paths(d: Path) -> dict[str, str]:
     }
 
 
+# ------------------------------------------------------------------------------------------------- custom specs
+# The spec-sheet forms of --hardware (catalog/custom_hw.py: a GPU; catalog/custom_cpu.py: a CPU-only box), inline and
+# as YAML / JSON files: each key in turn given a hostile value in an otherwise good spec (session 11).
+CPU_SPEC = {"cores": "16", "clock": "4.5GHz", "simd": "avx512", "ram": "64GB", "channels": "2", "mts": "5600"}
+CPU_EXTRA = {"bandwidth": "89.6GB/s", "flops_per_cycle": "64", "sockets": "2", "thread_bandwidth": "15GB/s",
+             "name": "box", "e_cores": "8", "e_clock": "3GHz", "e_flops_per_cycle": "16", "cpu_bandwidth": "44GB/s"}
+GPU_SPEC = {"vram": "16GB", "bandwidth": "448GB/s", "fp16": "60TFLOPS"}
+GPU_EXTRA = {"count": "2", "backend": "rocm", "ram": "64GB", "name": "card", "unified": "true", "cuda_cores": "16384",
+             "boost_mhz": "2520", "fp16_acc16": "120TFLOPS"}
+SPEC_VALUES = ["0", "-1", "nan", "inf", "-inf", "1e999", "", " ", "9" * 5000, "x" * 20_000, ESC, MARKUP, "\u0661",
+               "1e-300", "0x10", "true", "4,5", "a=b", "5GB/s/s", "1e18TB/s"]
+
+
+def _inline(fields: dict[str, str]) -> str:
+    return "custom:" + ",".join(f"{k}={v}" for k, v in fields.items())
+
+
+def custom_specs() -> list[str]:
+    out = []
+    for base, extra in ((CPU_SPEC, CPU_EXTRA), (GPU_SPEC, GPU_EXTRA)):
+        for key in list(base) + list(extra):
+            for v in SPEC_VALUES:
+                fields = dict(base)
+                if key == "bandwidth" and base is CPU_SPEC:  # bandwidth replaces channels and mts
+                    fields.pop("channels"); fields.pop("mts")
+                if key.startswith("e_") and key != "e_cores":  # e_clock, e_flops_per_cycle need e_cores
+                    fields["e_cores"] = "4"
+                fields[key] = v
+                out.append(_inline(fields))
+        out += [_inline(base) + f",{k}=1" for k in ("bogus", ESC, "x" * 5000, "", "CORES", "Vram")]
+        out += [_inline(base) + "," + next(iter(base)) + "=999", _inline(base) + "," + ",".join(["name=x"] * 20000),
+                "custom:" + ",".join([""] * 5000), "custom:" + "=" * 5000, "CUSTOM:" + _inline(base)[7:],
+                _inline(base) + ",,,", _inline({**base, "name": "a" * 1000}), _inline(base).replace("=", "==")]
+    return out
+
+
+def make_specs_cached(d: Path) -> dict[str, Path]:
+    (d / "specs").mkdir(exist_ok=True)
+    return make_specs(d / "specs")
+
+
+def make_specs(d: Path) -> dict[str, Path]:
+    """Spec sheets as files: YAML and JSON with duplicate keys, non-scalar values, alias bombs, deep nesting,
+    NaN / huge numbers, and the non-files (a directory, a FIFO, a 1 GB sparse file, /dev/zero)."""
+    s: dict[str, Path] = {}
+    cpu_yaml = "".join(f"{k}: {v}\n" for k, v in CPU_SPEC.items())
+    gpu_yaml = "".join(f"{k}: {v}\n" for k, v in GPU_SPEC.items())
+    laughs = "[" + ", ".join(["&a0 [x,x,x,x,x,x,x,x,x]"] + [f"&a{i} [" + ",".join([f"*a{i - 1}"] * 9) + "]"
+                                                           for i in range(1, 10)]) + "]"
+
+    def put(name: str, text: str) -> None:
+        (d / name).write_text(text, encoding="utf-8", errors="surrogatepass")
+        s[name] = d / name
+
+    for base_name, base, fields in (("cpu", cpu_yaml, CPU_SPEC), ("gpu", gpu_yaml, GPU_SPEC)):
+        put(f"{base_name}-ok.yaml", base)
+        put(f"{base_name}-ok.json", json.dumps(fields))
+        for key in fields:
+            put(f"{base_name}-laughs-{key}.yaml", base.replace(f"{key}: {fields[key]}\n", "") + f"{key}: {laughs}\n")
+            put(f"{base_name}-dup-{key}.yaml", base + f"{key}: {fields[key]}\n")
+            put(f"{base_name}-dup-{key}.json", json.dumps(fields)[:-1] + f', "{key}": "1"}}')
+            put(f"{base_name}-nan-{key}.yaml", base.replace(f"{key}: {fields[key]}", f"{key}: .nan"))
+            put(f"{base_name}-inf-{key}.yaml", base.replace(f"{key}: {fields[key]}", f"{key}: -.inf"))
+            put(f"{base_name}-nan-{key}.json", json.dumps({**fields, key: float("nan")}))
+            put(f"{base_name}-big-{key}.json", json.dumps({**fields, key: 2 ** 4000}))
+            put(f"{base_name}-list-{key}.yaml", base.replace(f"{key}: {fields[key]}", f"{key}: [1, 2]"))
+            put(f"{base_name}-map-{key}.json", json.dumps({**fields, key: {"a": [1]}}))
+            put(f"{base_name}-date-{key}.yaml", base.replace(f"{key}: {fields[key]}", f"{key}: 2001-12-14"))
+            put(f"{base_name}-bin-{key}.yaml", base.replace(f"{key}: {fields[key]}", f"{key}: !!binary aGVsbG8="))
+        put(f"{base_name}-laughs-name.yaml", base + f"name: {laughs}\n")
+        put(f"{base_name}-esc-name.yaml", base + f"name: {json.dumps(ESC)}\n")
+        put(f"{base_name}-esc-key.yaml", base + f"{json.dumps(ESC)}: 1\n")
+        put(f"{base_name}-deep.yaml", base + "name: " + "[" * 50_000 + "]" * 50_000 + "\n")
+        put(f"{base_name}-digits.yaml", base + "count: " + "9" * 5000 + "\n")
+        put(f"{base_name}-keys-100k.yaml", base + "".join(f"k{i}: {i}\n" for i in range(60_000)))
+        put(f"{base_name}-case-dup.yaml", base + base.upper())
+        put(f"{base_name}-tab.yaml", base.replace(": ", ":\t"))
+        put(f"{base_name}-python-tag.yaml", base + "name: !!python/object/apply:os.system ['echo pwned']\n")
+    put("spec-deep-open.yaml", "[" * 300_000)
+    put("spec-list.yaml", "- cores: 16\n")
+    put("spec-scalar.yaml", "16\n")
+    put("spec-empty.yaml", "")
+    put("spec-bom.yaml", "\ufeff" + cpu_yaml)
+    put("spec-surrogate.yaml", cpu_yaml + "name: \udcff\n")
+    put("spec-nul.yaml", cpu_yaml + "name: a\x00b\n")
+    (d / "spec-dir.yaml").mkdir()
+    os.mkfifo(d / "spec-fifo.yaml")
+    with open(d / "spec-sparse.yaml", "wb") as fh:
+        fh.truncate(1 << 30)
+    (d / "spec-zero.yaml").symlink_to("/dev/zero")
+    s.update({n: d / n for n in ("spec-dir.yaml", "spec-fifo.yaml", "spec-sparse.yaml", "spec-zero.yaml")})
+    return s
+
+
+@functools.lru_cache(maxsize=1)
+def new_arch_configs() -> list[dict]:
+    """config.json of this session's new architectures (MiMo-V2 mimo2, Ling 2.0 bailingmoe2, Trinity afmoe; the
+    verbatim configs of tests/test_newarch_session11.py), each key in turn hostile; served as hostile/cfgx-N."""
+    import test_newarch_session11 as t
+
+    out, long = [], [1] * 200_000
+    for name in ("MIMO_V2_FLASH", "LING_MINI", "LING_FLASH", "TRINITY_NANO"):
+        cfg = getattr(t, name)
+        for key in cfg:
+            for v in (0, -1, float("nan"), 1e300, 2 ** 70, True, "x", None, [0] * 5, long, {"a": 1}):
+                out.append({**cfg, key: v})
+    return out
+
+
 # ------------------------------------------------------------------------------------------------------- hostile hub
 SERVER = r'''
 import json, struct, sys, time
@@ -270,6 +380,9 @@ class H(BaseHTTPRequestHandler):
         if kind == "cfg-bigint": return self.send(200, json.dumps({**CFG, "hidden_size": 10**4000 if False else 2**200, "vocab_size": 10**30}).encode())
         if kind == "cfg-esc": return self.send(200, json.dumps({**CFG, "architectures": [ESC], "model_type": ESC, "_name_or_path": ESC}).encode())
         if kind == "cfg-ok" and p.endswith("config.json"): return self.send(200, json.dumps(CFG).encode())
+        if kind.startswith("cfgx-") and p.endswith("config.json"):
+            from benchmarks.hostile import new_arch_configs
+            return self.send(200, json.dumps(new_arch_configs()[int(kind[5:])]).encode())
         if kind == "st-huge" and "safetensors" in p: return self.endless(struct.pack("<Q", 99 << 20) + b'{"a": "', b" " * 65536)
         if kind == "st-shape" and "safetensors" in p:
             h = json.dumps({"w": {"dtype": "BF16", "shape": [2**62, 2**62, 2**62], "data_offsets": [0, 0]}}).encode()
@@ -359,6 +472,19 @@ def cases(d: Path, port: int, rng: random.Random) -> list[tuple[str, list[str], 
                                     {"OLLAMA_MODELS": str(o)}))
                     continue
                 out.append((f"{name} {flag}", args + (["--json"] if rng.random() < .5 else []), env))
+    # custom specs inline and as files, each to one or two of the commands that take --hardware (session 11)
+    targets = [["fit", "llama3.1:8b"], ["cost", "-t", "1e9"], ["models", "--fits"], ["serve", "llama3.1:8b"]]
+    specs = custom_specs() + [f"./specs/{n}" for n in make_specs_cached(d)]
+    for spec in specs:
+        for t in rng.sample(targets, 2):
+            argv = t + [spec] if t[-1] == "--fits" else t + ["--hardware", spec]
+            out.append(("custom spec" if spec.startswith(("custom", "CUSTOM")) else "spec file",
+                        argv + (["--json"] if rng.random() < .5 else []), {}))
+    # this session's new architectures from a hostile Hub config.json, on each engine
+    for i in range(len(new_arch_configs())):
+        eng = rng.choice(["llamacpp", "vllm", "ollama", "mlx"])
+        argv = ["fit", f"hostile/cfgx-{i}", "--engine", eng] + (["-H", "m4-max-128gb"] if eng == "mlx" else ["--vram", "24GB"])
+        out.append(("new arch config", argv + (["--json"] if rng.random() < .5 else []), dict(hub_env)))
     # models --installed over every broken Ollama folder, text and JSON
     for o in ollamas.values():
         for j in ([], ["--json"]):
