@@ -169,6 +169,20 @@ def test_arc_140v_xmx_rate_reproduces_intels_67_tops():
     assert 2 * per_clock * 2.05e9 / 1e12 == pytest.approx(67, rel=0.01)
 
 
+def test_jetson_thor_tensor_rate_is_nvidias_fp4_figure_not_the_b200_clock_and_cores():
+    """Jetson T5000: NVIDIA's 2070 sparse FP4 TFLOPS / 2 / 4 must agree with the Blackwell rule on the SMs and clock
+    the module has (20 SMs x 4 tensor cores x 1.575 GHz x 2048), not TechPowerUp's full-chip 96 cores at 2.525 GHz
+    (496 TFLOPS)."""
+    t5 = gpu_table.by_id("jetson-t5000")
+    assert t5["fp16_tflops"] == pytest.approx(2070 / 8, rel=0.01)
+    rule = t5["units"] * 4 * t5["boost_clock_mhz"] * 1e6 * 2048 / 1e12
+    assert t5["fp16_tflops"] == pytest.approx(rule, rel=0.01)
+    t4 = gpu_table.by_id("jetson-t4000")
+    assert t4["fp16_tflops"] == pytest.approx(1200 / 8, rel=0.01)
+    assert t4["int8_tops"] == pytest.approx(2 * t4["fp16_tflops"], rel=0.01)
+    assert get_profile("jetson t5000").fp16_flops < 0.6 * 496.4e12
+
+
 # --- where usable memory comes from -----------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("typed, share, words", [
