@@ -173,6 +173,21 @@ def _machine(r: dict) -> tuple[Machine, int] | None:
     return replace(m, devices=devices, ram_bytes=256 * 2**30), n
 
 
+_MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+
+
+def _source_month(r: dict) -> str | None:
+    """A CUDA calibration row's llama.cpp build month, where its source states when it was run ("May 2024": the
+    XiongjieDai README's "NVIDIA GPUs (... cuda: 12.1.1 on RunPod) (snapshots in May 2024)", LLaMA 3 tables), as
+    "YYYY-MM"; else None (a current build). The kernel path that build ran follows from it (estimate/cuda_path.py:
+    before llama.cpp PR #8075, 2024-06-23, quantized prefill on tensor-core GPUs was cuBLAS on dequantized weights).
+    The Metal rows' era is _calibration_build's; other backends' rows keep no date."""
+    if r["backend"] != "CUDA":
+        return None
+    m = re.search(r"\b(" + "|".join(_MONTHS) + r")[a-z]* (20\d\d)\b", r["source"], re.IGNORECASE)
+    return f"{m.group(2)}-{_MONTHS.index(m.group(1).lower()) + 1:02d}" if m else None
+
+
 def calibration_rows(cal: Path = CAL) -> tuple[list[Row], list[str]]:
     rows, skipped = [], []
     with open(cal / "llamacpp_speed.csv", newline="") as fh:
@@ -184,7 +199,7 @@ def calibration_rows(cal: Path = CAL) -> tuple[list[Row], list[str]]:
                 continue
             quant = r["quant"] if not r["quant"].startswith("unknown") else UNSTATED_QUANT
             rows.append(Row(r["hardware"], r["backend"].lower(), mid, quant, r["test"], float(r["tokens_per_s"]),
-                            got[0], got[1], build_date=_calibration_build(r)))
+                            got[0], got[1], build_date=_calibration_build(r) or _source_month(r)))
     return rows, skipped
 
 
@@ -352,7 +367,29 @@ def _traffic_seconds_in(r: Row, mode: tuple) -> float:
         return prefill_traffic_seconds(r.machine.devices[0], mats)
 
 
-def _fit_unpack(rows: list[Row]) -> dict:
+def _ran_cublas(r: Row) -> bool:
+    """Whether the row's build multiplied its quantized weights with cuBLAS (estimate/cuda_path.quant_path at the
+    row's build date, 512-token micro-batches)."""
+    from selfhost_advisor.estimate.cuda_path import quant_path
+    from selfhost_advisor.estimate.kernel_path import at_build
+
+    with at_build(r.build_date):
+        return quant_path(r.machine.devices[0], 512) == "cublas"
+
+
+def _cublas_conversion_seconds(r: Row, bandwidth_share: float) -> float:
+    """Prefill seconds per token of converting the row's quantized matrices to FP16 (cuda_path.dequant_seconds) at
+    the family's fitted bandwidth share; with the layers split over GPUs each converts its own in turn, so the sum is
+    every layer's at one GPU's bandwidth (as estimate/speed.py sums the devices)."""
+    from selfhost_advisor.estimate.cuda_path import dequant_seconds
+    from selfhost_advisor.estimate.speed import token_work
+
+    mats = token_work(get_model(r.model_id), get_quant(r.quant)).layer_matrices
+    d = r.machine.devices[0]
+    return dequant_seconds(mats, bandwidth_share * d.bandwidth_bytes_per_s, 512)
+
+
+def _fit_unpack(rows: list[Row], bandwidth_share: float = 1.0) -> dict:
     """Prefill of a CUDA family whose rows include our device runs: seconds per token =
 
         FLOPs / (efficiency x FLOPS) + sum over types of weights / (MMQ rate x SM cycles/s) + layers x C / SM cycles/s
@@ -362,18 +399,23 @@ def _fit_unpack(rows: list[Row]) -> dict:
     """
     from selfhost_advisor.estimate.speed import sm_cycles_per_s
 
-    # per row, once: FLOPs time at unit efficiency, layers and weights per type over SM cycles/s, all over the time
-    base, per_type = [], []
+    # per row, once: FLOPs time at unit efficiency, layers and weights per type over SM cycles/s, all over the time.
+    # A row whose build ran cuBLAS on dequantized weights (before PR #8075) is a 16-bit GEMM row: its FLOPs time
+    # (at the FP16 rate, cuda_path) joins the 16-bit column, the conversion pass's traffic (at the family's bandwidth
+    # share) is taken off its time, and no MMQ unpacking applies.
+    base, per_type, targets = [], [], []
     for r in rows:
         t = 1.0 / r.measured
         smc = sm_cycles_per_s(r.machine.devices[0])
         flops_t = _unit_seconds(r, "compute") / t
-        base.append([0.0, flops_t] if _is_quant(r) else [flops_t, 0.0])
+        blas = _is_quant(r) and _ran_cublas(r)
+        base.append([0.0, flops_t] if _is_quant(r) and not blas else [flops_t, 0.0])
         base[-1].append(get_model(r.model_id).n_layers / smc / t)
-        per_type.append({ty: w / smc / t for ty, (w, _) in _matrix_totals(r, head=False).items()})
+        per_type.append({} if blas else {ty: w / smc / t for ty, (w, _) in _matrix_totals(r, head=False).items()})
+        targets.append(1.0 - (_cublas_conversion_seconds(r, bandwidth_share) / t if blas else 0.0))
     types = sorted({ty for r, per in zip(rows, per_type) if _is_quant(r) for ty in _block_types(per)})
     while True:
-        x = _solve([b + [per.get(ty, 0.0) for ty in types] for b, per in zip(base, per_type)])
+        x = _solve([b + [per.get(ty, 0.0) for ty in types] for b, per in zip(base, per_type)], targets)
         bad = [ty for ty, v in zip(types, x[3:]) if v <= 0]
         if not bad:
             break
@@ -381,7 +423,9 @@ def _fit_unpack(rows: list[Row]) -> dict:
     return {"inv_f16": x[0], "inv_quant": x[1], "prefill_layer_sm_cycles": round(max(0.0, x[2])),
             "mmq_weight_tokens_per_sm_cycle": {ty: round(1.0 / v, 1) for ty, v in zip(types, x[3:])},
             "mmq_fitted_on": f"{sum(r.source == 'device' for r in rows)} dense-model prefill rows of our llama-bench"
-                             f" runs and {sum(r.source != 'device' for r in rows)} published ones"}
+                             f" runs and {sum(r.source != 'device' for r in rows)} published ones"
+                             f" ({sum(not per for per in per_type)} quantized ones of builds before llama.cpp PR #8075,"
+                             " fitted as the cuBLAS 16-bit GEMMs they ran)"}
 
 
 def fit_matvec(rows: list[Row], fitted: dict, rates: dict[str, float]) -> dict[str, float]:
@@ -507,7 +551,7 @@ def _fit_families(rows: list[Row], device: list[Row], prior: dict | None,
             a = sum(f[0] * (1 - layer_lat * f[1]) for f in feats) / sum(f[0] ** 2 for f in feats) if feats else 1.0
         assert 1.0 / a <= 1.0, f"{fam}: fitted bandwidth efficiency {1 / a:.2f} > 1 is not physical"
         pre = [r for r in rs if r.kind == PROMPT]
-        unpack = _fit_unpack(pre) if any(r.source == "device" for r in pre) else None
+        unpack = _fit_unpack(pre, 1.0 / a) if any(r.source == "device" for r in pre) else None
         if unpack is not None:
             comp = {False: unpack.pop("inv_f16"), True: unpack.pop("inv_quant")}
             # the share of FLOPS 16-bit prefill reaches with nothing else in the model (vLLM borrows it)

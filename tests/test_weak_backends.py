@@ -227,17 +227,21 @@ def test_vulkan_on_intel_xe_hpg_runs_on_the_shader_rate_and_xe2_on_xmx():
 # by more than a point fails here; one that improves it should lower the figure here and in the methodology table.
 # (The figures of the rows once held out, scored blind before they joined the fit, are a record in methodology 5b.)
 DOCUMENTED = {
-    "rocm decode": (17, 7.9), "rocm prefill": (20, 8.6), "vulkan decode": (19, 9.9),
+    # rocm prefill 8.6 -> 10.2 when the CUDA fit took its May-2024 rows on their cuBLAS path (methodology 5f, "Dated
+    # rows"): the dp4a parts borrow CUDA's MMQ unpacking rates, which that fit lowered (RDNA 2.0 14.2 -> 30.9)
+    "rocm decode": (17, 7.9), "rocm prefill": (20, 10.2), "vulkan decode": (19, 9.9),
     "vulkan prefill": (14, 11.4), "sycl decode": (5, 30.4),
 }
 # RDNA 3.0 prefill was 20.7% before the fifth pass (ROCm kernel path + matmul traffic, methodology 5b) and 28.1% after
 # it. Session 11 (build-dated paths, MMQ's scale epilogue, hipBLAS's FP16 conversion pass; methodology 5b-rocm):
 # RDNA 3.0 28.1 -> 26.6, RDNA 2.0 25.9 -> 14.2, RDNA 4.0 12.9 -> 8.8, CDNA 1.0 9.3 -> 9.0, RDNA 3.5 12.5 -> 13.1.
-# With session 11's Vulkan paths too (methodology 5b-vulkan): RDNA 3.0 26.6 -> 15.9, RDNA 4.0 8.8 -> 8.1.
+# With session 11's Vulkan paths too (methodology 5b-vulkan): RDNA 3.0 26.6 -> 15.9, RDNA 4.0 8.8 -> 8.1. With the CUDA
+# fit's dated May-2024 rows (methodology 5f; ROCm borrows its MMQ rates): RDNA 3.0 15.9 -> 18.2, RDNA 4.0 8.1 -> 9.4,
+# RDNA 3.5 13.1 -> 10.9, RDNA 2.0 14.2 -> 30.9, CDNA 1.0 9.0 -> 10.5.
 DOCUMENTED_ARCH = {
-    "RDNA 3.0 decode": (5, 9.3), "RDNA 3.0 prefill": (6, 15.9), "RDNA 3.5 decode": (12, 7.2),
-    "RDNA 3.5 prefill": (8, 13.1), "RDNA 4.0 decode": (11, 6.7), "RDNA 4.0 prefill": (8, 8.1),
-    "RDNA 2.0 prefill": (4, 14.2), "CDNA 1.0 prefill": (3, 9.0), "Xe-HPG decode": (3, 19.1),
+    "RDNA 3.0 decode": (5, 9.3), "RDNA 3.0 prefill": (6, 18.2), "RDNA 3.5 decode": (12, 7.2),
+    "RDNA 3.5 prefill": (8, 10.9), "RDNA 4.0 decode": (11, 6.7), "RDNA 4.0 prefill": (8, 9.4),
+    "RDNA 2.0 prefill": (4, 30.9), "CDNA 1.0 prefill": (3, 10.5), "Xe-HPG decode": (3, 19.1),
     "Xe2-HPG decode": (3, 36.7), "Ampere decode": (4, 10.1),
 }
 # The blind figures (`in_fit: false` rows, each predicted by a fit with no row of its GPU), per backend and test.
