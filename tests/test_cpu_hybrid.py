@@ -205,3 +205,31 @@ def test_a_probed_arm_host_takes_its_cores_width(tmp_path):
     got = _with_host_rates(m, ProbeSources(root=root, host_rates=lambda t: rates), [])
     assert (got.cpu_flops_per_cycle, got.cpu_e_flops_per_cycle) == (32, 16)
     assert cpu_kernels.vector_flops(got) == pytest.approx(4 * 2.9952e9 * 32 + 4 * 2.4384e9 * 16)
+
+
+def test_a_saved_probe_keeps_the_core_split_and_drops_nonsense():
+    import json
+    from pathlib import Path
+
+    import jsonschema
+
+    from selfhost_advisor.domain import ProbeReport
+    from selfhost_advisor.probe.files import report_from_probe
+    from selfhost_advisor.render.probe_json import probe_dict
+
+    m = Machine(name="arm", devices=(), ram_bytes=2**33, cpu=CpuInfo(name="arm", physical_cores=8,
+                                                                     flags=("neon", "dotprod")),
+                ram_bandwidth_bytes_per_s=int(30e9), cpu_clock_hz=2.9952e9, cpu_threads=8, cpu_e_cores=4,
+                cpu_e_clock_hz=2.4384e9, cpu_flops_per_cycle=32, cpu_e_flops_per_cycle=16)
+    data = probe_dict(ProbeReport(machine=m, warnings=(), os="linux"))
+    schema = json.loads((Path(__file__).parents[1] / "docs" / "schema" / "probe.schema.json").read_text())
+    jsonschema.validate(data, schema)
+    back = report_from_probe(json.loads(json.dumps(data))).machine
+    assert (back.cpu_e_cores, back.cpu_e_clock_hz, back.cpu_flops_per_cycle, back.cpu_e_flops_per_cycle) == \
+        (4, 2.4384e9, 32, 16)
+    assert cpu_kernels.vector_flops(back) == pytest.approx(cpu_kernels.vector_flops(m))
+    data.update(cpu_e_cores=8, cpu_flops_per_cycle=48)  # as many efficiency cores as threads; no such width
+    odd = report_from_probe(data).machine
+    assert (odd.cpu_e_cores, odd.cpu_e_clock_hz, odd.cpu_flops_per_cycle, odd.cpu_e_flops_per_cycle) == (None,) * 4
+    with pytest.raises(AdvisorError):
+        report_from_probe({**data, "cpu_e_cores": -1})

@@ -119,6 +119,21 @@ def _threads(data: dict, path: str) -> int | None:
     return v if v and v <= 65536 else None
 
 
+def _hybrid(data: dict, path: str, threads: int | None) -> dict:
+    """cpu_e_cores / cpu_e_clock_hz / cpu_flops_per_cycle / cpu_e_flops_per_cycle of a probe file (schema 1.13): used
+    only where they make sense (fewer efficiency cores than threads, a clock of 100 MHz - 10 GHz, 8 to 64 FLOP per
+    cycle), else dropped."""
+    e = _int(data, "cpu_e_cores", path, required=False)
+    e_clock = _float(data, "cpu_e_clock_hz")
+    fpc = _int(data, "cpu_flops_per_cycle", path, required=False)
+    e_fpc = _int(data, "cpu_e_flops_per_cycle", path, required=False)
+    ok_e = bool(e and threads and 1 <= e < threads)
+    return {"cpu_e_cores": e if ok_e else None,
+            "cpu_e_clock_hz": e_clock if ok_e and e_clock and 1e8 <= e_clock <= 1e10 else None,
+            "cpu_flops_per_cycle": fpc if fpc in (8, 16, 32, 64) else None,
+            "cpu_e_flops_per_cycle": e_fpc if ok_e and e_fpc in (8, 16, 32) else None}
+
+
 def report_from_probe(data: object, path: str = "<probe>") -> ProbeReport:
     if not isinstance(data, dict):
         raise BadFileError(f"probe file {path} is not a JSON object", "save it with 'advisor probe --json > box.json'")
@@ -167,6 +182,7 @@ def report_from_probe(data: object, path: str = "<probe>") -> ProbeReport:
         cpu_clock_hz=_clock(data),
         cpu_threads=_threads(data, path),
         cpu_thread_bandwidth_bytes_per_s=_int(data, "cpu_thread_bandwidth_bytes_per_s", path, required=False) or None,
+        **_hybrid(data, path, _threads(data, path)),
     )
     warnings = tuple(w for w in _list(data, "warnings", path) if isinstance(w, str))
     return ProbeReport(machine=machine, warnings=warnings, os=str(data.get("os") or ""))
