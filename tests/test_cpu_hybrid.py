@@ -129,11 +129,13 @@ def test_the_quick_probe_takes_the_sysfs_clock_where_the_add_chain_cannot_run(tm
     root = _cpufreq_tree(tmp_path, {**{c: 2438400 for c in range(4)}, **{c: 2995200 for c in range(4, 8)}}, "0-7")
     monkeypatch.setattr(hostrate, "core_clock_hz", lambda *a, **k: None)  # as on aarch64
     monkeypatch.setattr(hostrate, "read_bandwidths", lambda counts, n, reps=3: [30e9, 8e9][:len(counts)])
-    r = hostrate.measure_host_rates(8, root=root)
+    r = hostrate.measure_host_rates(8, root=root, arch="aarch64")
     assert (r.clock_hz, r.e_cores, r.e_clock_hz) == (2.9952e9, 4, 2.4384e9)
     assert r.read_bandwidth_bytes_per_s == 30e9 and "cpufreq sysfs" in r.method
-    one = hostrate.measure_host_rates(1, root=root)  # one thread: it runs on a fast core, no efficiency cores
+    one = hostrate.measure_host_rates(1, root=root, arch="aarch64")  # one thread: on a fast core, no efficiency cores
     assert one.clock_hz == 2.9952e9 and one.e_cores is None
+    x86 = hostrate.measure_host_rates(8, root=root, arch="x86_64")  # W^X on x86: the top clock, no cluster split
+    assert x86.clock_hz == 2.9952e9 and x86.e_cores is None
 
 
 def test_the_probed_efficiency_cores_reach_the_machine_and_are_cached(tmp_path):

@@ -161,14 +161,15 @@ def _scan_rate(memchr, base: int, nbytes: int, threads: int, reps: int) -> float
     return best or None
 
 
-def measure_host_rates(threads: int, root: str = "/", reps: int = 2, available_ram: int | None = None) -> HostRates:
+def measure_host_rates(threads: int, root: str = "/", reps: int = 2, available_ram: int | None = None,
+                       arch: str | None = None) -> HostRates:
     """Clock, the `threads`-thread read stream and one thread's (the speed model needs both: estimate/cpu_kernels.py)."""
     t0 = time.perf_counter()
     clock = core_clock_hz()
     how = "dependent-add clock"
     e_cores = e_clock = None
     if clock is None:  # ARM (or W^X): the clusters' maximum clocks from cpufreq sysfs (probe/cpufreq.py)
-        clock, e_cores, e_clock, how = sysfs_clock(root, threads)
+        clock, e_cores, e_clock, how = sysfs_clock(root, threads, arch)
     if clock is None:  # the clocked model cannot run: do not spend a second streaming RAM for nothing
         return HostRates(clock_hz=None, read_bandwidth_bytes_per_s=None, threads=threads, seconds=0.0,
                          method="no clock measurable here (x86-64 dependent adds, or Linux cpufreq sysfs)")
@@ -181,9 +182,11 @@ def measure_host_rates(threads: int, root: str = "/", reps: int = 2, available_r
                             f"best of {reps}, per CPU-second", e_cores=e_cores, e_clock_hz=e_clock)
 
 
-def sysfs_clock(root: str, threads: int) -> tuple[float | None, int | None, float | None, str]:
+def sysfs_clock(root: str, threads: int, arch: str | None = None) -> tuple[float | None, int | None, float | None, str]:
     """(clock, efficiency cores among `threads`, their clock, how) from cpufreq sysfs over the CPUs this process may
-    use (probe/cpufreq.py); (None, None, None, '') when sysfs states no frequency."""
+    use (probe/cpufreq.py); (None, None, None, '') when sysfs states no frequency. Only an ARM host's slower clusters
+    count as efficiency cores: on x86 (an add chain W^X forbade) llama.cpp's threads are the P-cores of a hybrid part
+    (probe/cpufreq.py intel_p_cores), and a few favoured cores with a higher turbo bin are not a cluster."""
     from .cpufreq import arm_clusters
 
     cpus = None
@@ -193,7 +196,8 @@ def sysfs_clock(root: str, threads: int) -> tuple[float | None, int | None, floa
     if got is None:
         return None, None, None, ""
     clock, slow, slow_clock = got
-    e = min(slow, max(0, threads - 1)) or None
+    arm = (arch or platform.machine()).lower() in ("aarch64", "arm64")
+    e = (min(slow, max(0, threads - 1)) or None) if arm else None
     return clock, e, slow_clock if e else None, "cpufreq sysfs maximum clock per cluster"
 
 
