@@ -6,7 +6,8 @@ nobody has probed (a server to buy, a friend's desktop) can be named without a p
 JSON file given to --hardware):
 
 - cores (required): the threads llama.cpp runs, its default being the physical cores (SMT siblings do not count;
-  on hybrid Intel parts the P-cores only: common_cpu_get_num_math skips E-cores).
+  on hybrid Intel under Linux the P-cores only: cpu_get_num_math skips E-cores; under Windows every physical core,
+  the E-cores then named by e_cores; on macOS hw.perflevel0, the P-cores).
 - clock (required): the all-core clock under load, GHz ('4.5GHz' or '4.5'); a laptop under a long load runs nearer
   its base clock than its maximum boost.
 - simd (required): avx2 | avx_vnni (256-bit VNNI: Alder Lake and later client Intel, Zen 5 mobile without AVX-512
