@@ -39,6 +39,8 @@ def test_efficiency_cores_add_their_own_clock_times_flop_per_cycle():
     ratio = cpu_kernels.vector_flops(hybrid) / cpu_kernels.vector_flops(all_big)
     assert _speed(hybrid).prefill_tokens_per_s == pytest.approx(_speed(all_big).prefill_tokens_per_s * ratio, rel=1e-6)
     assert "4 of them efficiency cores at 2.44 GHz" in hybrid.host_speed_source
+    # the FLOPS figure a profile path would read counts the efficiency cores at their own rate too
+    assert hybrid.cpu_flops == pytest.approx(4 * 2.995e9 * 32 + 4 * 2.438e9 * 16)
 
 
 def test_e_clock_defaults_to_the_clock_and_non_hybrid_machines_are_unchanged():

@@ -110,8 +110,10 @@ def _cpu_profile(fields: dict, spec: str) -> Profile:
            "cpu_clock_hz": clock, "simd": simd, "flops_per_cycle": fpc, "sockets": sockets,
            "thread_bandwidth": one, "bandwidth_total": bandwidth, **hybrid}
     per_socket = min(bandwidth / sockets, hybrid.get("cpu_bandwidth") or bandwidth)
+    e = hybrid.get("e_cores") or 0
+    flops = (cores - e) * clock * fpc + e * (hybrid.get("e_clock_hz") or clock) * (hybrid.get("e_flops_per_cycle") or 16)
     return Profile(id="custom", name=name, kind="cpu", vendor="generic", backend="cpu", memory_bytes=ram,
-                   bandwidth_bytes_per_s=int(per_socket), fp16_flops=cores * clock * fpc,
+                   bandwidth_bytes_per_s=int(per_socket), fp16_flops=flops,
                    fp16_acc16_flops=None, tdp_watts=None, price_usd=None, unified=False, raw=raw)
 
 
