@@ -22,6 +22,7 @@ from .arch_traits import (
     ROPE_FREQS_ARCHS,
     SINGLE_KIND_ARCHS,
     STARCODER2_ARCHS,
+    SWA_SINK_ARCHS,
 )
 from .deci import DECI_ARCHS as _DECI_ARCHS, deci_layer
 from .encoder import ENCODER_ARCHS as _ENCODER_ARCHS, encoder_head, encoder_layer
@@ -193,7 +194,8 @@ def layer_kind(model: Model, i: int) -> tuple:
     blk.N., shapes); tests check this on the catalog. GLM-5.2: whether the block has its own DSA indexer; MiMo-V2: whether it slides (its sinks)."""
     return (model.is_moe_layer(i), model.layer_kind(i), model.layer_head_dim(i), model.layer_kv_heads(i),
             model.layer_intermediate_size(i), model.layer_has_v(i),
-            model.dsa is None or model.dsa.has_indexer(i, model.n_layers), model.is_sliding(i), model.layer_n_heads(i))
+            model.dsa is None or model.dsa.has_indexer(i, model.n_layers),
+            model.arch in SWA_SINK_ARCHS and model.is_sliding(i), model.layer_n_heads(i))
 
 
 @record
