@@ -139,9 +139,9 @@ def test_ling_kv_is_plain_gqa_in_every_layer():
 
 
 @pytest.mark.parametrize("name,model_id", [
-    ("inclusionAI/Ling-mini-2.0", "ling-mini-2.0:16b"), ("ring-mini-2.0", "ling-mini-2.0:16b"),
+    ("inclusionAI/Ling-mini-2.0", "ling-mini-2.0:16b"), ("ling-mini-2.0", "ling-mini-2.0:16b"),
     ("inclusionAI/Ling-flash-2.0", "ling-flash-2.0:100b"), ("ling-flash-2.0", "ling-flash-2.0:100b"),
-    ("inclusionAI/Ring-1T", "ling-1t:1t"),
+    ("inclusionAI/Ling-1T", "ling-1t:1t"),
     ("arcee-ai/Trinity-Nano-Preview", "trinity-nano:6b"), ("trinity-nano", "trinity-nano:6b"),
     ("arcee-ai/Trinity-Mini", "trinity-mini:26b"), ("XiaomiMiMo/MiMo-V2-Flash", "mimo-v2-flash:309b"),
     ("step-3.7-flash", "step-3.7-flash:197b"), ("laguna-xs-2.1", "laguna-xs-2.1:33b"),
