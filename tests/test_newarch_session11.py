@@ -183,6 +183,9 @@ def test_mimo_v2_flash_entry_is_what_its_config_gives():
     assert (c.full_attention_layers, c.n_kv_heads, c.global_kv_heads, c.head_dim, c.v_head_dim, c.moe) == (
         m.full_attention_layers, 8, 4, 192, 128, m.moe)
     assert count_params(c) == count_params(m)
+    # a config without max_position_embeddings takes transformers' MiMoV2FlashConfig default, 262144
+    no_ctx = {k: v for k, v in MIMO_V2_FLASH.items() if k != "max_position_embeddings"}
+    assert model_from_config(no_ctx, "XiaomiMiMo/MiMo-V2-Flash").max_context == 262144 == m.max_context
     # SGLang's day-0 post with Xiaomi: 309B total, 15B activated
     assert round(count_params(m) / 1e9) == 309 and round(active_params(m) / 1e9) == 15
 
