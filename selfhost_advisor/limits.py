@@ -19,6 +19,7 @@ MAX_FLOAT = 1e15  # any float flag: $1e15, 1e15 tokens/s, 1e15 hours are all far
 
 # Files read
 MAX_PROBE_FILE_BYTES = 1 << 20  # a saved `advisor probe --json`: a few KB (8 GPUs with details: ~10 KB)
+MAX_SPEC_YAML_BYTES = 64 << 10  # a spec sheet in YAML (--hardware box.yaml): ~200 B; PyYAML parses ~20 KB per 0.1 s
 MAX_MANIFEST_BYTES = 1 << 20  # an Ollama manifest: about 1 KB
 MAX_CACHE_ENTRY_BYTES = 64 << 20  # one of advisor's own Hub cache entries (the largest is a parsed GGUF header)
 MAX_DEVICE_ENTRIES = MAX_GPUS  # devices and other_devices of a probe file, each
