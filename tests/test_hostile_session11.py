@@ -16,6 +16,7 @@ failed before its fix.
 - `cost -H custom:...` came apart at its commas (a CPU box: "clock is missing"; a GPU: its GB/s read as a file path),
   and every --hardware was lower-cased (a probe file ./H200.Probe.json was not found): a spec sheet is refused whole,
   a path kept as typed.
+- `serve` printed a box's name (a spec sheet's `name`, a probe file's) into rich markup: `[/]` was exit 3.
 """
 from __future__ import annotations
 
@@ -180,3 +181,13 @@ def test_a_yaml_spec_sheet_over_64_kib_is_refused_before_parsing(tmp_path, capsy
     out, err = capsys.readouterr()
     assert code == 2 and out == "" and err.count("\n") == 1, err
     assert "larger than 65536 bytes" in err, err
+
+
+def test_serve_prints_a_spec_sheets_name_as_text_not_markup(capsys):
+    """`serve` printed the box's name into rich markup: a spec's name '[/]' crashed it (MarkupError, exit 3) and
+    '[link=...]' would have been a hyperlink."""
+    name = "[bold red]x[/] [/] [link=file:///etc/passwd]y"
+    code = main(["serve", "llama3.1:8b", "--engine", "llamacpp", "--hardware", f"{CPU_INLINE},name={name}"])
+    out, err = capsys.readouterr()
+    assert code in (0, 1) and "internal error" not in err, err
+    assert name in out, out

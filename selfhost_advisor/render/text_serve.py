@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 from ..estimate.serving.types import ServePoint, ServeReport
+from ..termsafe import markup as esc
 from .text import console, plot_rows
 
 
@@ -95,8 +96,8 @@ def render_serve(r: ServeReport, file=None) -> None:
 
     con = console() if file is None else Console(file=file, no_color=True, width=100)
     w = r.workload
-    con.print(f"[bold]Model[/]     {r.model.name} ({r.model.id})")
-    con.print(f"[bold]Hardware[/]  {r.machine.name}")
+    con.print(f"[bold]Model[/]     {esc(r.model.name)} ({esc(r.model.id)})")
+    con.print(f"[bold]Hardware[/]  {esc(r.machine.name)}")  # a file's or a spec's name
     serving = f"{r.engine}" + (f", {r.quant}" if r.quant else "") + (f", tensor parallel {r.tp}" if r.tp > 1 else "")
     ub = r.assumptions.get("n_ubatch")
     serving += f", micro-batch {ub:,} (--ubatch)" if ub else ""
@@ -106,7 +107,7 @@ def render_serve(r: ServeReport, file=None) -> None:
     con.print(f"[bold]Requests[/]  {w.prompt_tokens:,} prompt + {w.output_tokens:,} output tokens"
               + (f"; targets {', '.join(targets)}" if targets else ""))
     if not r.fits:
-        con.print(f"[red]does not serve:[/] {r.reason}")
+        con.print(f"[red]does not serve:[/] {esc(r.reason)}")
         return
     pool = f"KV pool {_gb(r.kv_pool_bytes)}/GPU ({r.kv_pool_tokens:,} tokens), " if r.kv_pool_bytes else ""
     con.print(f"[bold]Capacity[/]  {pool}{_gb(r.kv_bytes_per_request)}/GPU per request; at most "
@@ -124,6 +125,6 @@ def render_serve(r: ServeReport, file=None) -> None:
     con.print(f"Throughput {r.confidence} (checked against published runs: docs/methodology.md); closed loop: each "
               "user sends the next request when one finishes. * recommended.")
     if r.command:
-        con.print(f"[bold]Run[/]  {r.command}", soft_wrap=True)
+        con.print(f"[bold]Run[/]  {esc(r.command)}", soft_wrap=True)
     for warning in r.warnings:
-        con.print(f"[yellow]note:[/] {warning}")
+        con.print(f"[yellow]note:[/] {esc(warning)}")
