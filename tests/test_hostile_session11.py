@@ -17,6 +17,7 @@ failed before its fix.
   and every --hardware was lower-cased (a probe file ./H200.Probe.json was not found): a spec sheet is refused whole,
   a path kept as typed.
 - `serve` printed a box's name (a spec sheet's `name`, a probe file's) into rich markup: `[/]` was exit 3.
+- a positive but absurd rate (`bandwidth=1e-300`, `fp16=1flops`) was taken and priced the box at 0.0 tok/s.
 """
 from __future__ import annotations
 
@@ -191,3 +192,20 @@ def test_serve_prints_a_spec_sheets_name_as_text_not_markup(capsys):
     out, err = capsys.readouterr()
     assert code in (0, 1) and "internal error" not in err, err
     assert name in out, out
+
+
+@pytest.mark.parametrize("spec, key", [
+    ("custom:cores=16,clock=4.5GHz,simd=avx512,ram=64GB,bandwidth=1e-300", "bandwidth"),
+    (CPU_INLINE + ",thread_bandwidth=1e-12", "thread_bandwidth"),
+    (CPU_INLINE + ",cpu_bandwidth=0.0000001", "cpu_bandwidth"),
+    ("custom:vram=16GB,bandwidth=448GB/s,fp16=1flops", "fp16"),
+    ("custom:vram=16GB,bandwidth=1B/s,fp16=60TFLOPS", "bandwidth"),
+    ("custom:vram=16GB,bandwidth=448GB/s,fp16=60TFLOPS,boost_mhz=0.001", "boost_mhz"),
+])
+def test_an_absurdly_small_rate_is_refused(capsys, spec, key):
+    """A positive but absurd rate (bandwidth=1e-300, i.e. 1e-291 B/s; fp16=1flops) was taken, and priced the box at
+    0.0 tok/s; a rate under 1 MB/s or 1 MFLOPS (a boost clock under 100 MHz) is a unit slip."""
+    code = main(["fit", "llama3.1:8b", "--json", "--hardware", spec])
+    out, err = capsys.readouterr()
+    assert code == 2 and out == "" and err.count("\n") == 1, err
+    assert f"{key}=" in err and "out of range" in err, err

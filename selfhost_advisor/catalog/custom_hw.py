@@ -52,7 +52,7 @@ def custom_profile(fields: dict, spec: str) -> tuple[Profile, int]:
     if fields.get("cuda_cores") is not None:
         raw["cuda_cores"] = _positive_int(spec, "cuda_cores", fields["cuda_cores"], 10**6)
     if fields.get("boost_mhz") is not None:
-        raw["boost_clock_mhz"] = _rate(spec, "boost_mhz", fields["boost_mhz"], 1.0, "2520")
+        raw["boost_clock_mhz"] = _rate(spec, "boost_mhz", fields["boost_mhz"], 1.0, "2520", minimum=100)
     if fields.get("ram") is not None:
         raw["ram_bytes"] = parse_size(str(fields["ram"]), what="custom ram")
     name = " ".join(str(fields.get("name") or "custom GPU").split())[:80]

@@ -35,8 +35,9 @@ def spec_keys(fields: dict, spec: str) -> dict[str, object]:
     return out
 
 
-def _rate(spec: str, key: str, text: str, default_scale: float, unit: str) -> float:
-    """'448GB/s' -> 448e9, '448' -> 448 x default_scale; '60TFLOPS' -> 60e12."""
+def _rate(spec: str, key: str, text: str, default_scale: float, unit: str, minimum: float = 1e6) -> float:
+    """'448GB/s' -> 448e9, '448' -> 448 x default_scale; '60TFLOPS' -> 60e12. Below `minimum` (1 MB/s, 1 MFLOPS: a
+    unit slip such as 1e-300 or '1flops', which priced a box at 0.0 tok/s) or above 1e18 is refused."""
     m = _RATE.match(str(text))
     if not m:
         raise _bad(spec, f"{key}={text!r} is not a number with a unit such as {unit}")
@@ -45,8 +46,8 @@ def _rate(spec: str, key: str, text: str, default_scale: float, unit: str) -> fl
     out = value * scale
     if not math.isfinite(out) or out <= 0:
         raise _bad(spec, f"{key} must be positive, got {text!r}")
-    if out > 1e18:
-        raise _bad(spec, f"{key}={text!r} is out of range")
+    if out > 1e18 or out < minimum:
+        raise _bad(spec, f"{key}={text!r} is out of range (give it with its unit, e.g. {unit})")
     return out
 
 
