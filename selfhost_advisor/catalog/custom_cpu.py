@@ -34,7 +34,7 @@ import re
 
 from ..domain import CpuInfo, Machine
 from ..errors import BadOptionError
-from .spec_fields import _HINT, CPU_HINT, _bad, _positive_int, _rate, spec_keys
+from .spec_fields import _HINT, CPU_HINT, _bad, _positive_int, _rate, _size, spec_keys
 from .profiles import Profile
 
 KEYS_REQUIRED = ("cores", "clock", "simd", "ram")
@@ -72,8 +72,6 @@ def cpu_profile(fields: dict, spec: str) -> Profile:
 
 
 def _cpu_profile(fields: dict, spec: str) -> Profile:
-    from ..units import parse_size
-
     unknown = sorted(set(fields) - set(KEYS_REQUIRED) - set(KEYS_OPTIONAL))
     if unknown:
         raise _bad(spec, f"unknown key {unknown[0]!r} for a CPU box; keys: {', '.join(KEYS_REQUIRED + KEYS_OPTIONAL)}")
@@ -82,22 +80,14 @@ def _cpu_profile(fields: dict, spec: str) -> Profile:
             raise _bad(spec, f"{key} is missing (a CPU box needs {', '.join(KEYS_REQUIRED)} and bandwidth)")
     cores = _positive_int(spec, "cores", fields["cores"], MAX_CORES)
     clock = _clock(spec, fields["clock"])
-    if not 0.1e9 <= clock <= 10e9:
-        raise _bad(spec, f"clock={fields['clock']!r} is not a CPU clock (give GHz, e.g. 4.5GHz)")
     simd = str(fields["simd"]).strip().lower()
     if simd not in SIMD_FLAGS:
         raise _bad(spec, f"simd {simd!r} is not one of {', '.join(SIMD_FLAGS)}")
-    ram_text = str(fields["ram"]).strip()
-    if re.match(r"^-|^0*\.?0*\s*[a-z]*$", ram_text, re.I):
-        raise _bad(spec, f"ram must be positive, got {ram_text!r}")
-    ram = parse_size(ram_text, what="custom ram")
+    ram = _size(spec, "ram", fields["ram"])
     sockets = _positive_int(spec, "sockets", fields["sockets"], 16) if fields.get("sockets") is not None else 1
     bandwidth = _bandwidth(fields, spec)
-    fpc = 32
-    if fields.get("flops_per_cycle") is not None:
-        fpc = _positive_int(spec, "flops_per_cycle", fields["flops_per_cycle"], 1024)
-        if fpc not in FLOPS_PER_CYCLE:
-            raise _bad(spec, f"flops_per_cycle must be one of {', '.join(map(str, FLOPS_PER_CYCLE))}, got {fpc}")
+    fpc = _one_of(spec, "flops_per_cycle", fields["flops_per_cycle"], FLOPS_PER_CYCLE) \
+        if fields.get("flops_per_cycle") is not None else 32
     one = _rate(spec, "thread_bandwidth", fields["thread_bandwidth"], 1e9, "15GB/s") \
         if fields.get("thread_bandwidth") is not None else None
     hybrid = _hybrid(fields, spec, cores)
@@ -130,25 +120,29 @@ def _hybrid(fields: dict, spec: str, cores: int) -> dict:
                          f"flops_per_cycle and clock of those cores instead)")
     out = {"e_cores": e, "e_clock_hz": None, "e_flops_per_cycle": None}
     if fields.get("e_clock") is not None:
-        out["e_clock_hz"] = _clock(spec, fields["e_clock"])
-        if not 0.1e9 <= out["e_clock_hz"] <= 10e9:
-            raise _bad(spec, f"e_clock={fields['e_clock']!r} is not a CPU clock (give GHz, e.g. 3.0GHz)")
+        out["e_clock_hz"] = _clock(spec, fields["e_clock"], "e_clock")
     if fields.get("e_flops_per_cycle") is not None:
-        v = _positive_int(spec, "e_flops_per_cycle", fields["e_flops_per_cycle"], 1024)
-        if v not in E_FLOPS_PER_CYCLE:
-            raise _bad(spec, f"e_flops_per_cycle must be one of {', '.join(map(str, E_FLOPS_PER_CYCLE))}, got {v}")
-        out["e_flops_per_cycle"] = v
+        out["e_flops_per_cycle"] = _one_of(spec, "e_flops_per_cycle", fields["e_flops_per_cycle"], E_FLOPS_PER_CYCLE)
     return out
 
 
-def _clock(spec: str, text: object) -> float:
-    """'4.5GHz' -> 4.5e9, '4500MHz' -> 4.5e9, '4.5' -> GHz."""
+def _one_of(spec: str, key: str, text: object, allowed: tuple[int, ...]) -> int:
+    v = _positive_int(spec, key, text, 1024)
+    if v not in allowed:
+        raise _bad(spec, f"{key} must be one of {', '.join(map(str, allowed))}, got {v}")
+    return v
+
+
+def _clock(spec: str, text: object, key: str = "clock") -> float:
+    """'4.5GHz' -> 4.5e9, '4500MHz' -> 4.5e9, '4.5' -> GHz; a CPU clock, 0.1 to 10 GHz."""
     m = _CLOCK.match(str(text))
     if not m:
-        raise _bad(spec, f"clock={text!r} is not a clock such as 4.5GHz")
+        raise _bad(spec, f"{key}={text!r} is not a clock such as 4.5GHz")
     value = float(m.group(1)) * (1e6 if (m.group(2) or "").lower() == "mhz" else 1e9)
     if not math.isfinite(value) or value <= 0:
-        raise _bad(spec, f"clock must be positive, got {text!r}")
+        raise _bad(spec, f"{key} must be positive, got {text!r}")
+    if not 0.1e9 <= value <= 10e9:
+        raise _bad(spec, f"{key}={text!r} is not a CPU clock (give GHz, e.g. 4.5GHz)")
     return value
 
 

@@ -8,12 +8,9 @@ CUDA mat-vec kernel-rate term, estimate/speed.py), fp16_acc16 (GeForce-style FP1
 """
 from __future__ import annotations
 
-import re
-
-from ..units import parse_size
 from .profiles import MAX_UNITS, Profile
 # the field parsers, shared with catalog/custom_cpu.py (a CPU-only box), which custom_profile dispatches to
-from .spec_fields import PREFIX, _bad, _positive_int, _rate, parse_pairs, spec_keys  # noqa: F401 - PREFIX re-exported
+from .spec_fields import PREFIX, _bad, _positive_int, _rate, _size, parse_pairs, spec_keys  # noqa: F401 - PREFIX re-exported
 
 REQUIRED = ("vram", "bandwidth", "fp16")
 OPTIONAL = ("count", "backend", "ram", "name", "unified", "cuda_cores", "boost_mhz", "fp16_acc16")
@@ -34,10 +31,7 @@ def custom_profile(fields: dict, spec: str) -> tuple[Profile, int]:
     for key in REQUIRED:
         if fields.get(key) in (None, ""):
             raise _bad(spec, f"{key} is missing")
-    vram_text = str(fields["vram"]).strip()
-    if re.match(r"^-|^0*\.?0*\s*[a-z]*$", vram_text, re.I):
-        raise _bad(spec, f"vram must be positive, got {vram_text!r}")
-    vram = parse_size(vram_text, what="custom vram")
+    vram = _size(spec, "vram", fields["vram"])
     bandwidth = _rate(spec, "bandwidth", fields["bandwidth"], 1e9, "448GB/s")
     fp16 = _rate(spec, "fp16", fields["fp16"], 1e12, "60TFLOPS")
     acc16 = _rate(spec, "fp16_acc16", fields["fp16_acc16"], 1e12, "120TFLOPS") if fields.get("fp16_acc16") else None
@@ -54,7 +48,7 @@ def custom_profile(fields: dict, spec: str) -> tuple[Profile, int]:
     if fields.get("boost_mhz") is not None:
         raw["boost_clock_mhz"] = _rate(spec, "boost_mhz", fields["boost_mhz"], 1.0, "2520", minimum=100)
     if fields.get("ram") is not None:
-        raw["ram_bytes"] = parse_size(str(fields["ram"]), what="custom ram")
+        raw["ram_bytes"] = _size(spec, "ram", fields["ram"])
     name = " ".join(str(fields.get("name") or "custom GPU").split())[:80]
     name = "".join(c for c in name if c.isprintable())
     profile = Profile(

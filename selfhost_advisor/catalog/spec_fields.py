@@ -51,6 +51,16 @@ def _rate(spec: str, key: str, text: str, default_scale: float, unit: str, minim
     return out
 
 
+def _size(spec: str, key: str, text: object) -> int:
+    """A memory size ('64GB', '24GiB'; units.parse_size); zero or negative is refused naming the key."""
+    from ..units import parse_size
+
+    size_text = str(text).strip()
+    if re.match(r"^-|^0*\.?0*\s*[a-z]*$", size_text, re.I):
+        raise _bad(spec, f"{key} must be positive, got {size_text!r}")
+    return parse_size(size_text, what=f"custom {key}")
+
+
 def _positive_int(spec: str, key: str, text: object, limit: int) -> int:
     try:
         n = int(str(text).strip())
