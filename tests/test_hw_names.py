@@ -68,6 +68,21 @@ def test_m4_max_64gb_is_the_64gb_machine_not_the_128gb_one():
     assert get_profile("m4 max 36gb").bandwidth_bytes_per_s == 410e9  # 32-core bin
 
 
+@pytest.mark.parametrize("typed, has", [("rtx 4090 8gb", "24 GiB, not 8 GB"), ("rtx4090 48gb", "24 GiB, not 48 GB"),
+                                         ("m4 max 64gb 128gb", "2 memory sizes"), ("rx 7900 xtx 16gb", "not 16 GB")])
+def test_a_stated_memory_size_the_card_was_not_sold_with_is_refused(typed, has):
+    """A stated size is taken at its word: before, 'rtx 4090 8gb' silently priced the 24 GB card."""
+    with pytest.raises(UnknownHardwareError) as e:
+        parse_spec(typed)
+    assert has in str(e.value)
+
+
+@pytest.mark.parametrize("typed, gib", [("rtx 4090 24gb", 24), ("m4 max 64gb", 64), ("tesla v100 32 gb", 32),
+                                        ("a100 40gb", 40), ("rtx 6000 ada 48gb", 48)])
+def test_a_stated_memory_size_that_matches_resolves(typed, gib):
+    assert round(get_profile(typed).memory_bytes / 2**30) == gib
+
+
 def test_apple_configuration_not_sold_is_refused_with_what_was():
     with pytest.raises(UnknownHardwareError, match="not sold") as err:
         get_profile("m4 max 96gb")

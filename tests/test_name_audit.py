@@ -45,7 +45,7 @@ DRIVER_NAMES = {
     "AMD Radeon RX 7900 XTX (RADV NAVI31)": "rx-7900-xtx", "AMD Radeon RX 580 Series (RADV POLARIS10)": "rx-580",
     "AMD Radeon AI PRO R9700 (RADV GFX1201)": "radeon-ai-pro-r9700", "AMD Radeon Graphics (RADV GFX1151)": None,
     "AMD Instinct MI300X VF": "mi300x", "AMD Radeon PRO W7900 48GB": "radeon-pro-w7900",
-    "AMD Instinct MI50 32GB": "radeon-instinct-mi50", "AMD Radeon 8060S": None, "Intel Arc B580": "arc-b580",
+    "AMD Radeon 8060S": None, "Intel Arc B580": "arc-b580",
     "Intel(R) Arc(TM) A770 Graphics": None, "Intel(R) Data Center GPU Flex 170": "data-center-gpu-flex-170",
 }
 # XiongjieDai/GPU-Benchmarks-on-LLM-Inference README (the calibration's multi-GPU source), its GPU column as written
@@ -73,6 +73,13 @@ def _outcome(name: str):
 @pytest.mark.parametrize("name, want", sorted({**SCOREBOARD_CUDA, **DRIVER_NAMES, **XIONGJIEDAI, **SHORT}.items()))
 def test_a_published_gpu_name_resolves_or_lists_its_memory_choices(name, want):
     assert _outcome(name) == want
+
+
+def test_a_stated_memory_the_table_lacks_is_refused_not_priced_as_another_size():
+    """The scoreboard's "AMD Instinct MI50 32GB": the spec table holds only the 16 GB MI50, which this name used to
+    resolve to (a 32 GB card sized as 16); now refused in one line naming both sizes (hw_names._memory_checked)."""
+    with pytest.raises(UnknownHardwareError, match="16 GiB, not 32 GB"):
+        hw_names.resolve("AMD Instinct MI50 32GB")
 
 
 @pytest.mark.parametrize("name", UNRESOLVABLE)

@@ -276,7 +276,30 @@ def _same_memory_form_factors(name: str, cands: list[Profile]) -> list[Profile]:
     return same or cands
 
 
+def _memory_checked(name: str, p: Profile) -> Profile:
+    """`p`, unless `name` states a memory size this GPU or Mac was not sold with ('rtx 4090 8gb', 'm4 max 64gb 128gb'):
+    a stated size is taken at its word, never silently replaced by the card's. Within 8%: a size in GB or GiB (128 GB
+    is 119 GiB). Integrated parts (an APU's RAM is not its GPU memory) are left to their own rules."""
+    sizes = {float(m) for m in re.findall(r"(?<![\d.])(\d{1,4}(?:\.\d{1,3})?)\s*gi?b\b", name, re.I)}
+    if not sizes or p.kind not in ("gpu", "apple") or not p.memory_bytes:
+        return p
+    shown = name if len(name) <= 60 else name[:57] + "..."
+    if len(sizes) > 1:
+        raise UnknownHardwareError(f"hardware {shown!r} states {len(sizes)} memory sizes",
+                                   "name one size, or none to see the choices")
+    size = sizes.pop()
+    if abs(size * GIB - p.memory_bytes) > 0.08 * p.memory_bytes:
+        raise UnknownHardwareError(f"hardware {shown!r}: {p.name} has {p.memory_bytes / GIB:g} GiB, not {size:g} GB",
+                                   "drop the size to use the card as sold, or describe yours: "
+                                   "--hardware \"custom:vram=...,bandwidth=...,fp16=...\"")
+    return p
+
+
 def _resolve(name: str) -> Profile:
+    return _memory_checked(name, _resolve_name(name))
+
+
+def _resolve_name(name: str) -> Profile:
     p = find_profile(name)
     if p is None and _HAS_MEMORY.search(name):
         # a curated name with its own memory size appended ('RTX 6000 Ada 48GB', XiongjieDai's table)
