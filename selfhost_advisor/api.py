@@ -345,7 +345,7 @@ def _positive(value: float | None, flag: str, example: str) -> float | None:
 
 
 def serve(
-    model: str, hardware: str, *, engine: str = "vllm", quant: str | None = None, prompt_tokens: int = 1000,
+    model: str, hardware: str, *, engine: str | None = None, quant: str | None = None, prompt_tokens: int = 1000,
     output_tokens: int = 200, concurrency: Sequence[int] | None = None, max_ttft: float | None = None,
     min_stream_tps: float | None = None, gpu_memory_utilization: float | None = None,
     max_num_seqs: int | None = None, max_num_batched_tokens: int | None = None, kv_cache: str | None = None,
@@ -357,6 +357,8 @@ def serve(
     `recommended` (the best point meeting max_ttft / min_stream_tps, or None), `max_concurrency`, `limits`.
     concurrency: the levels to evaluate (default 1, 2, 4 ... up to the maximum).
     ubatch: llama.cpp's -ub (Ollama's num_batch), as fit()'s: the physical batch every slot shares (exit 2 with vLLM).
+    engine: None picks vLLM where the box has a GPU vLLM serves from (CUDA / ROCm, GB10), else llama.cpp (Apple, AMD
+    APUs, CPU-only boxes), rather than answering "does not serve" for an engine the user never named.
     """
     from .catalog.resolve import resolve
     from .domain import FitRequest
@@ -372,6 +374,11 @@ def serve(
     levels = tuple(sorted(set(int(n) for n in concurrency or ())))
     if any(not 1 <= n <= _MAX_CONCURRENCY for n in levels):
         raise BadOptionError(f"--concurrency must be between 1 and {_MAX_CONCURRENCY:,}", "e.g. --concurrency 1,8,32")
+    machine, _ = resolve_machine(hardware, None, None, None)
+    if engine is None:
+        from .estimate.vllm import serving_gpus
+
+        engine = "vllm" if serving_gpus(machine) else "llamacpp"
     eng = get_engine(engine)
     from .limits import MAX_UBATCH
 
@@ -383,7 +390,6 @@ def serve(
     eng.check_model(resolved, model)
     eng.check_runs(resolved.model)
     q = eng.quant(quant) if quant else None
-    machine, _ = resolve_machine(hardware, None, None, None)
     kv = kv_cache.lower() if kv_cache else ("auto" if eng.kv_pool else "f16")
     if eng.kv_cache_types and kv not in eng.kv_cache_types:
         raise BadOptionError(f"--kv-cache {kv_cache!r} is not one of {eng.name}'s KV cache types",

@@ -62,3 +62,25 @@ def test_vllm_fp8_kv_doubles_the_pool_tokens():
     fp8 = api.serve(MODEL, "h100-sxm", quant="FP8", kv_cache="fp8")
     assert fp8.kv_bytes_per_request * 2 == auto.kv_bytes_per_request  # 1 byte per value against bf16's 2
     assert fp8.max_concurrency > auto.max_concurrency and "--kv-cache-dtype fp8" in fp8.command
+
+
+def test_serve_default_engine_follows_the_box():
+    """No --engine: vLLM where the box has a GPU vLLM serves from, llama.cpp on a Mac (before: 'does not serve', exit 1,
+    for an engine the user never named); naming vllm on the Mac still answers that it does not serve."""
+    from selfhost_advisor.api import serve
+
+    mac = serve("llama3.1:8b", "m4 max 64gb", concurrency=(1,))
+    assert mac.engine == "llamacpp" and mac.fits
+    assert serve("llama3.1:8b", "rtx4090", concurrency=(1,)).engine == "vllm"
+    assert not serve("llama3.1:8b", "m4 max 64gb", engine="vllm", concurrency=(1,)).fits
+
+
+def test_a_peak_that_is_also_the_recommended_point_is_one_row():
+    """--concurrency 1,4 on an RTX 4090: the peak (92 users) is also the recommended point and was printed twice."""
+    from selfhost_advisor.api import serve
+    from selfhost_advisor.render.text_serve import _table
+
+    r = serve("llama3.1:8b", "rtx4090", concurrency=(1, 4))
+    assert r.recommended is not None and r.recommended.concurrency == r.peak.concurrency
+    users = list(_table(r).columns[0].cells)
+    assert len(users) == len(set(users)) == 3

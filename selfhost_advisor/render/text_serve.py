@@ -36,7 +36,8 @@ def _table(r: ServeReport):
     t = new_table("users", ("out tok/s", "right"), ("total tok/s", "right"), ("tok/s each", "right"),
                   ("TTFT", "right"), ("TPOT", "right"), ("KV/GPU", "right"), "")
     shown = {p.concurrency for p in r.points}
-    extra = [p for p in (r.recommended, r.peak) if p is not None and p.concurrency not in shown]
+    # the recommended point is often the peak itself: one row per concurrency
+    extra = list({p.concurrency: p for p in (r.recommended, r.peak) if p is not None and p.concurrency not in shown}.values())
     for p in sorted([*r.points, *extra], key=lambda p: p.concurrency):
         users = str(p.concurrency) + (f" ({p.queued} wait)" if p.queued else "")
         t.add_row(users, _tps(p.output_tokens_per_s), _tps(p.total_tokens_per_s), _tps(p.stream_tokens_per_s),
