@@ -13,11 +13,11 @@ scale epilogue runs on the vector lanes, which caps it below the listed MFMA rat
 """
 from __future__ import annotations
 
-from contextlib import contextmanager
 from functools import lru_cache
 from typing import Callable
 
 from ..domain import Device
+from .scoped import pushed
 
 # GGML types that are not block-quantized (speed.py imports it from here: one definition)
 FLOAT_TYPES = frozenset({"F64", "F32", "F16", "BF16", "I8", "I16", "I32", "I64"})
@@ -30,41 +30,26 @@ _FIFTH: list[bool] = []  # the model as the fifth pass shipped it: latest paths 
 _BUILD: list[str] = []  # the date of the llama.cpp build a prediction is for (YYYY-MM[-DD]); the latest when empty
 
 
-@contextmanager
 def listed_peak_only():
     """Within it, ROCm prefill is FLOPs over the listed peak alone, as before the fifth pass (benchmarks/
     weak_structures.py keeps the record of the structures scored against that baseline)."""
-    _OFF.append(True)
-    try:
-        yield
-    finally:
-        _OFF.pop()
+    return pushed(_OFF)
 
 
 def enabled() -> bool:
     return not _OFF
 
 
-@contextmanager
 def fifth_pass():
     """Within it, ROCm prefill is the fifth pass's (session 10): every row at the latest build's paths, the dp4a peak
     scaled per type, no MMQ unpacking, per-layer or dequantization terms (benchmarks/weak_paths.py keeps that record)."""
-    _FIFTH.append(True)
-    try:
-        yield
-    finally:
-        _FIFTH.pop()
+    return pushed(_FIFTH)
 
 
-@contextmanager
 def at_build(date: str | None):
     """Within it, the kernel paths are those of a llama.cpp build of `date` ("2025-04", "2026-01-06"; None: the
     latest), as data/speed.yaml rocm_prefill_path.path_history dates each change of ggml_cuda_should_use_mmq."""
-    _BUILD.append(str(date) if date else "")
-    try:
-        yield
-    finally:
-        _BUILD.pop()
+    return pushed(_BUILD, str(date) if date else "")
 
 
 def _build_date() -> str:

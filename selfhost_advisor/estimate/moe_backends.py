@@ -18,47 +18,31 @@ CPU: no tiles; the experts run on the decode kernels (cpu_expert_seconds below).
 """
 from __future__ import annotations
 
-from contextlib import contextmanager
-
 from ..domain import Device
+from .scoped import pushed
 
 _BUILD: list[int] = []
 
 
-@contextmanager
 def at_build(build: int | None):
     """Within it, rules are resolved for llama.cpp build `build` (a llama-bench row's); outside, for the newest."""
-    _BUILD.append(int(build) if build else 0)
-    try:
-        yield
-    finally:
-        _BUILD.pop()
+    return pushed(_BUILD, int(build) if build else 0)
 
 
 _OVERRIDE: list[dict] = []
 _OFF: list[bool] = []
 
 
-@contextmanager
 def disabled():
     """Within it, the ROCm / Vulkan / CPU MoE rules are off (the active-share estimate before 5c-weak), so that
     benchmarks/moe_accuracy.py --without-weak-rules can print the old figures beside the new on the same tree."""
-    _OFF.append(True)
-    try:
-        yield
-    finally:
-        _OFF.pop()
+    return pushed(_OFF)
 
 
-@contextmanager
 def rule_override(fields: dict | None):
     """Within it, resolved rules take `fields` over theirs: a published row whose source names the code that ran
     (a PR's base and head, e.g. `choose_against: batch` before PR #24546 and `expert_mean` with it)."""
-    _OVERRIDE.append(dict(fields or {}))
-    try:
-        yield
-    finally:
-        _OVERRIDE.pop()
+    return pushed(_OVERRIDE, dict(fields or {}))
 
 
 def current_build() -> int | None:

@@ -23,11 +23,11 @@ on, FP16 GEMM on XMX (the figure the spec tables list).
 from __future__ import annotations
 
 import re
-from contextlib import contextmanager
 from functools import lru_cache
 
 from ..domain import Device
 from ..record import record
+from .scoped import pushed
 
 
 @record
@@ -62,14 +62,9 @@ def parse_build(text: str) -> Build:
     return Build(date, frozenset(int(p) for p in _PR.findall(text)), reorder, f16)
 
 
-@contextmanager
 def assume_build(text: str):
     """Within it, SYCL estimates take the paths of the llama.cpp build `text` states (scripts/fit_speed.py per row)."""
-    _BUILDS.append(parse_build(text or ""))
-    try:
-        yield
-    finally:
-        _BUILDS.pop()
+    return pushed(_BUILDS, parse_build(text or ""))
 
 
 def current() -> Build:

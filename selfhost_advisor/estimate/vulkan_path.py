@@ -13,11 +13,11 @@ so a measured row is predicted with the paths of its own build (`as_of_build`); 
 """
 from __future__ import annotations
 
-from contextlib import contextmanager
 from functools import lru_cache
 
 from ..domain import Device
 from . import kernel_path
+from .scoped import pushed
 
 PATHS = ("coopmat2", "coopmat", "coopmat_dequant", "mmq", "shader")
 # profiles that are not rows of data/gpu_specs.yaml (APUs): their architecture by id prefix (data/apu.yaml)
@@ -26,26 +26,16 @@ _BUILD: list[tuple[str, str]] = []  # (build date, path override) of the row bei
 _OFF: list[bool] = []
 
 
-@contextmanager
 def as_of_build(date: str, override: str = ""):
     """Within it, Vulkan paths are those of a build of `date` (YYYY-MM-DD; "" = today's), and `override` (a row's
     stated non-default configuration: "shader" = coopmat and int dot disabled, "int_dot" = coopmat disabled) holds."""
-    _BUILD.append((date or "", override or ""))
-    try:
-        yield
-    finally:
-        _BUILD.pop()
+    return pushed(_BUILD, (date or "", override or ""))
 
 
-@contextmanager
 def listed_peak_only():
     """Within it, Vulkan prefill is FLOPs over the listed peak with one efficiency, as before this model (the baseline
     benchmarks/vulkan_paths.py scores against)."""
-    _OFF.append(True)
-    try:
-        yield
-    finally:
-        _OFF.pop()
+    return pushed(_OFF)
 
 
 def enabled() -> bool:
