@@ -42,7 +42,7 @@ def apu_profiles() -> tuple[Profile, ...]:
                 pid = f"{chip['chip']}-{ram['ram']}-{gb}gb"
                 raw = {"id": pid, "gpu_cores": chip["compute_units"], "chip": chip["chip"], "memory_gb": gb,
                        "ram": ram["ram"], "sources": {"configuration": "data/apu.yaml"}}
-                if chip.get("gpu_clock_mhz"):  # the boost clock (speed.gpu_clock_hz: per-layer cycles, lanes x clock)
+                if chip.get("gpu_clock_mhz"):  # the boost clock (kernel_path.gpu_clock_hz: per-layer cycles, lanes x clock)
                     raw["boost_clock_mhz"] = chip["gpu_clock_mhz"]
                 for key in ("gpu_share", "usable_memory_basis"):
                     if chip.get(key):

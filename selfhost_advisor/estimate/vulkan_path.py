@@ -101,24 +101,10 @@ def matmul_path(device: Device, ggml_type: str, rules: dict) -> str:
     return "coopmat_dequant" if matrix == "coopmat" else "shader"
 
 
-def _clock_hz(device: Device) -> float | None:
-    """Boost clock: the spec table's (data/gpu_specs.yaml), else the profile's (data/hardware.yaml, data/apu.yaml),
-    else the driver's; as speed.gpu_clock_hz (not imported: speed imports this module)."""
-    from ..catalog.hardware import profile_by_id
-
-    pid = device.matched_profile or ""
-    p = profile_by_id(pid) if pid else None
-    mhz = (p.raw.get("boost_clock_mhz") if p is not None else None) or kernel_path._spec(pid).get("boost_clock_mhz")
-    if mhz:
-        return float(mhz) * 1e6
-    det = device.details
-    return float(det.max_sm_clock_mhz) * 1e6 if det is not None and det.max_sm_clock_mhz else None
-
-
 def _lane_hz(device: Device) -> float | None:
     """Vector lanes x clock: the spec table's shaders (CUDA cores) x boost clock; an APU without a clock in its
     profile: its FP16 matrix rate over 8 FLOPs per lane per clock (RDNA 3 WMMA, data/apu.yaml's basis)."""
-    lanes, hz = kernel_path.vector_lanes(device), _clock_hz(device)
+    lanes, hz = kernel_path.vector_lanes(device), kernel_path.gpu_clock_hz(device)
     if lanes and hz:
         return lanes * hz
     return device.fp16_flops / 8 if device.fp16_flops and device.vendor == "amd" else None
