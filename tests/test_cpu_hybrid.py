@@ -7,22 +7,19 @@ import pytest
 
 from selfhost_advisor.catalog.custom_cpu import parse_custom_cpu
 from selfhost_advisor.catalog.hardware import parse_spec
-from selfhost_advisor.catalog.models import get
-from selfhost_advisor.catalog.quants import get_quant
-from selfhost_advisor.domain import CpuInfo, Machine, Placement
+from selfhost_advisor.domain import CpuInfo, Machine
 from selfhost_advisor.errors import AdvisorError
 from selfhost_advisor.estimate import cpu_kernels
-from selfhost_advisor.estimate.speed import estimate_speed
 from selfhost_advisor.probe import cpufreq, hostrate
 from selfhost_advisor.probe.measure import llama_threads
+
+from cpukit import cpu_speed
 
 Q8B = "custom:cores=8,clock=2.995GHz,simd=neon,ram=8GB,bandwidth=68.3GB/s"
 
 
 def _speed(machine, model="tinyllama:1.1b", quant="Q4_K_M"):
-    m = get(model)
-    return estimate_speed(m, get_quant(quant), Placement("cpu", 0, m.n_layers + 1, 0, 0), machine,
-                          decode_depth=0, prefill_depth=0)
+    return cpu_speed(machine, model, quant)
 
 
 # --- spec keys: efficiency cores and the CPU cluster's own bandwidth ------------------------------------------------

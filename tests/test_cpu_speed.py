@@ -15,6 +15,8 @@ from selfhost_advisor.estimate.speed import _speed_data, estimate_speed, token_w
 from selfhost_advisor.probe import hostrate
 from selfhost_advisor.record import replace
 
+from cpukit import cpu_speed
+
 ROOT = Path(__file__).resolve().parents[1]
 VNNI = ("avx2", "avx512f", "avx512_vnni")
 
@@ -26,8 +28,7 @@ def _host(clock=3.0e9, threads=2, bw=16e9, flags=VNNI, gemm=200e9) -> Machine:
 
 
 def _speed(machine, model="llama3.2:1b", quant="Q4_K_M"):
-    m, q = get(model), get_quant(quant)
-    return estimate_speed(m, q, Placement("cpu", 0, m.n_layers + 1, 0, 0), machine, decode_depth=0, prefill_depth=0)
+    return cpu_speed(machine, model, quant)
 
 
 def test_vector_flops_is_threads_times_clock_times_two_256_bit_fma_pipes():

@@ -15,13 +15,13 @@ from selfhost_advisor.estimate.speed import estimate_speed, token_work
 from selfhost_advisor.probe.files import load_hardware_file
 from selfhost_advisor.record import replace
 
+from cpukit import cpu_speed
+
 DESKTOP = "custom:cores=16,clock=5GHz,simd=avx512,ram=64GB,channels=2,mts=5600"
 
 
 def _speed(machine, model="llama3.1:8b", quant="Q4_K_M"):
-    m = get(model)
-    return estimate_speed(m, get_quant(quant), Placement("cpu", 0, m.n_layers + 1, 0, 0), machine,
-                          decode_depth=0, prefill_depth=0)
+    return cpu_speed(machine, model, quant)
 
 
 def test_a_spec_sheet_gives_the_clocked_model_its_threads_clock_isa_and_bandwidth():
