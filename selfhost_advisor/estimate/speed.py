@@ -15,7 +15,6 @@ results (data/speed.yaml, fitted by scripts/fit_speed.py on ../shared/calibratio
 """
 from __future__ import annotations
 
-from contextlib import contextmanager
 from functools import lru_cache
 from typing import Mapping
 
@@ -28,6 +27,7 @@ from .encoder import embeds_only
 from . import cuda_path, kernel_path, metal_path, sycl_path, vulkan_path
 from .kernel_path import gpu_clock_hz
 from .memory import kv_bytes_per_cell, layer_kv_bytes_per_cell, uses_window, weights
+from .scoped import pushed
 
 # One set of factors per llama.cpp backend: each backend has its own kernels (HIP, Vulkan shaders, SYCL), whatever
 # the vendor; fitted on benchmarks/published/llamabench_weak.yaml and the calibration file (docs/methodology.md 5b).
@@ -343,15 +343,10 @@ def prefill_traffic_seconds(device: Device, layers: tuple, n_ubatch: int = 512) 
 _TRAFFIC_OFF: list[bool] = []
 
 
-@contextmanager
 def mmq_traffic_off():
     """Within it, CUDA prefill has no memory-traffic floor: scripts/fit_speed.py fits its linear terms (FLOPs, MMQ
     unpacking, per-layer cycles) without it; the floor is derived, no part of the fit, and binds on no row of it."""
-    _TRAFFIC_OFF.append(True)
-    try:
-        yield
-    finally:
-        _TRAFFIC_OFF.pop()
+    return pushed(_TRAFFIC_OFF)
 
 
 def mmq_traffic_seconds(device: Device, layers: tuple) -> float:
