@@ -105,7 +105,7 @@ def dp4a_flops(device: Device) -> float | None:
 def dequant_seconds(layers: tuple, bandwidth_bytes_per_s: float, n_ubatch: int) -> float:
     """Seconds per prompt token of converting the quantized matrices to FP16 before cuBLAS: each micro-batch reads
     their bytes and writes 2 bytes per weight, at the decode bandwidth share given."""
-    from . import kernel_path
+    from .kernel_path import converted_bytes
 
-    moved = sum(nbytes + 2 * n for mats in layers for ty, n, nbytes in mats if ty not in kernel_path.FLOAT_TYPES)
+    moved = sum(converted_bytes(mats, 2) for mats in layers)
     return moved / bandwidth_bytes_per_s / max(1, n_ubatch)

@@ -236,6 +236,14 @@ def traffic_seconds(device: Device, layers: tuple, rules: dict) -> float:
     return nbytes / tile / float(device.bandwidth_bytes_per_s)
 
 
+def converted_bytes(mats: tuple, written_per_weight: int, keep: Callable[[str], bool] | None = None) -> int:
+    """Bytes one conversion pass moves for one layer's matrices: each quantized matrix's bytes read and
+    `written_per_weight` bytes per weight written (and read back, where the caller counts that); float weights skip
+    it, and so do the types `keep` rejects. The hipBLAS (dequant_seconds), cuBLAS (cuda_path) and SYCL scratch
+    (sycl_path) passes all count this."""
+    return sum(b + written_per_weight * n for ty, n, b in mats if ty not in FLOAT_TYPES and (keep is None or keep(ty)))
+
+
 def dequant_seconds(device: Device, layers: tuple, rules: dict, n_ubatch: int) -> float:
     """Per prompt token, the hipBLAS path's conversion pass (0 within fifth_pass or where rules.dequant_pass is off):
     ggml_cuda_mul_mat_cublas converts a quantized weight matrix to FP16 into a pool buffer before each GEMM, once per
@@ -244,7 +252,6 @@ def dequant_seconds(device: Device, layers: tuple, rules: dict, n_ubatch: int) -
     arch = architecture(device)
     if _FIFTH or not rules.get("dequant_pass") or not arch or not device.bandwidth_bytes_per_s or not n_ubatch:
         return 0.0
-    nbytes = sum(b + 2 * n for mats in layers for ty, n, b in mats
-                 if ty not in FLOAT_TYPES and rocm_path(arch, ty, rules) == "blas")
+    nbytes = sum(converted_bytes(mats, 2, lambda ty: rocm_path(arch, ty, rules) == "blas") for mats in layers)
     return nbytes / n_ubatch / float(device.bandwidth_bytes_per_s)
 

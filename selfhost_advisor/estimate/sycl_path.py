@@ -161,7 +161,7 @@ def scratch_traffic_seconds(device: Device, layers: tuple, n_ubatch: int = 512) 
     bw = device.bandwidth_bytes_per_s
     if not bw or not layers:
         return 0.0
-    from .kernel_path import FLOAT_TYPES
+    from .kernel_path import converted_bytes
 
     width = 4 if fp32_gemm() else 2
     seen: dict[tuple, float] = {}
@@ -169,6 +169,6 @@ def scratch_traffic_seconds(device: Device, layers: tuple, n_ubatch: int = 512) 
     for mats in layers:
         x = seen.get(mats)
         if x is None:
-            x = seen[mats] = float(sum(b + 2 * width * w for ty, w, b in mats if ty not in FLOAT_TYPES))
+            x = seen[mats] = float(converted_bytes(mats, 2 * width))
         total += x
     return total / max(1, n_ubatch) / bw
