@@ -95,7 +95,7 @@ def _with_padding(pad: float, fn, *args):
     synthetic files, whose routing is not a trained model's (docs/methodology.md 5c)."""
     from unittest import mock
 
-    with mock.patch("selfhost_advisor.estimate.speed._padding", lambda *a: pad):
+    with mock.patch("selfhost_advisor.estimate.speed_terms._padding", lambda *a: pad):
         return fn(*args)
 
 

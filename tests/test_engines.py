@@ -55,7 +55,7 @@ def test_a_new_engine_is_one_record(monkeypatch):
     real = load("engines")
     data = {**real, "engines": {**real["engines"], "myengine": {**real["engines"]["llamacpp"], "name": "test"}}}
     monkeypatch.setattr(reg, "load", lambda name: data if name == "engines" else load(name))
-    monkeypatch.setattr("selfhost_advisor.estimate.memory._engines", lambda: data)
+    monkeypatch.setattr("selfhost_advisor.estimate.memory_engine._engines", lambda: data)  # every reader of engines.yaml
     reg._engine.cache_clear()
     try:
         e = get_engine("myengine")

@@ -235,18 +235,18 @@ def test_kernel_rate_binds_where_memory_outruns_the_sms_and_not_on_a_geforce_car
 
 def test_kernel_rate_scales_with_sm_count_times_clock():
     """Same memory, half the SM cycles: a kernel-bound decode gets slower, by less than half (fixed costs stay)."""
-    from selfhost_advisor.estimate import speed
+    from selfhost_advisor.estimate import speed_decode  # where the decode estimate reads the SM cycles
 
     m = _machine("h200")
     model, q = get("llama3.1:70b"), get_quant("Q4_K_M")
     pl = Placement("gpu", 81, 81, 0, 0, per_device_layers=(80,))
     full = estimate_speed(model, q, pl, m).decode_tokens_per_s
-    original = speed.sm_cycles_per_s
+    original = speed_decode.sm_cycles_per_s
     try:
-        speed.sm_cycles_per_s = lambda d: original(d) / 2
+        speed_decode.sm_cycles_per_s = lambda d: original(d) / 2
         half = estimate_speed(model, q, pl, m).decode_tokens_per_s
     finally:
-        speed.sm_cycles_per_s = original
+        speed_decode.sm_cycles_per_s = original
     assert 0.5 * full < half < 0.8 * full
 
 

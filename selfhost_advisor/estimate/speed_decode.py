@@ -1,0 +1,101 @@
+"""Seconds per decoded token: each device streams its layers' active weights and KV at its family's bandwidth share,
+plus the fixed per-layer time, the mat-vec kernels' excess, the CPU's part (--n-cpu-moe experts, CPU layers, the
+output head) and a hand-off per device boundary (estimate/speed.py's docstring has the model).
+"""
+from __future__ import annotations
+
+from ..domain import Machine, Model, Placement
+from . import sycl_path
+from .cpu_kernels import decode_seconds as _cpu_decode_seconds, kernel_seconds as _cpu_kernel_seconds, vector_flops
+from .kernel_path import gpu_clock_hz
+from .speed_factors import Table, _fitted, efficiency
+from .speed_gpu import _kernel_excess, layer_seconds, rocm_matvec_cycles, sm_cycles_per_s
+from .speed_host import _cpu_matvec_seconds, _host_bandwidth
+from .speed_work import TokenWork, _kv_read, _last_used, _per_layer, layer_split
+
+
+def _decode_seconds(
+    model: Model, work: TokenWork, placement: Placement, machine: Machine, depth: int, table: Table | None = None,
+    kernel: list[float] | None = None,
+) -> float | None:
+    """Seconds per decoded token; `kernel`, if given, gets the part the mat-vec kernel rates add appended."""
+    devices = machine.devices
+    n = model.n_layers
+    offloaded = placement.gpu_layers if placement.fit in ("gpu", "partial") else 0
+    gpu_repeat = min(offloaded, n)
+    output_on_gpu = offloaded > n
+    per_layer = [work.layer_read_bytes[i] + _kv_read(model, work, i, depth) for i in range(n)]
+    total = 0.0
+    boundaries = 0
+    layer = 0
+    moe_cpu = min(placement.cpu_moe_layers, n) if work.layer_expert_read_bytes else 0
+    if moe_cpu:
+        # --n-cpu-moe: the routed experts' active share of layers 0..N-1 is read from RAM by the CPU, and each such
+        # layer hands its activations to the CPU and back; counted as one CPU device in the chain, as layer offload.
+        in_ram = work.layer_expert_read_bytes[:moe_cpu]
+        per_layer = [b - (in_ram[i] if i < moe_cpu else 0) for i, b in enumerate(per_layer)]
+        cpu_eff = efficiency("cpu", table)
+        unified_bw = devices[0].bandwidth_bytes_per_s if devices and devices[0].unified else None
+        total += sum(in_ram) / (cpu_eff.bandwidth * (unified_bw or _host_bandwidth(machine)))
+        boundaries += 1
+    if gpu_repeat or output_on_gpu:
+        counts = layer_split(placement, len(devices))
+        for d, count in zip(devices, counts):
+            count = min(count, gpu_repeat - layer)
+            if count <= 0:
+                continue
+            if not d.bandwidth_bytes_per_s:
+                return None
+            eff = efficiency(d.backend, table)
+            nbytes = sum(per_layer[layer:layer + count])
+            bw = eff.bandwidth * d.bandwidth_bytes_per_s
+            total += nbytes / bw + count * layer_seconds(eff, d, model.moe is None)
+            if d.backend == "sycl" and work.layer_matrices:  # block-layout mat-vecs: the kernel binds (sycl_path)
+                clock = gpu_clock_hz(d)
+                total += sum(_per_layer(work.layer_matrices[layer:layer + count],
+                                        lambda mats: sycl_path.block_layout_seconds(mats, d, bw, clock)))
+            smc, rates = sm_cycles_per_s(d), eff
+            if smc is None and eff.matvec_lane_factor:  # ROCm: the CUDA rates per 128 lanes, k times slower
+                smc = rocm_matvec_cycles(d, eff.matvec_lane_factor)
+                rates = _fitted("cuda")
+            if smc and rates.matvec and work.layer_matrices:
+                excess = _per_layer(work.layer_matrices[layer:layer + count],
+                                    lambda mats: _kernel_excess(mats, rates, bw, smc))
+                total += sum(excess)
+                if kernel is not None:
+                    kernel.extend(excess)
+            layer += count
+            boundaries += 1
+    cpu_layers = n - layer
+    cpu = efficiency("cpu", table)
+    # On unified memory the CPU reads the same RAM the GPU does.
+    unified_bw = devices[0].bandwidth_bytes_per_s if devices and devices[0].unified else None
+    clocked = not unified_bw and vector_flops(machine) is not None
+    if clocked and (cpu_layers or not output_on_gpu):
+        # a CPU whose clock, threads and read stream the probe measured: each thread streams its rows, then
+        # multiplies them (estimate/cpu_kernels.py decode_seconds); the output head is one more mat-vec
+        head = not output_on_gpu
+        nbytes = sum(per_layer[layer:]) + (work.output_read_bytes if head else 0)
+        kernel_s = (sum(_per_layer(work.layer_matrices[layer:],
+                                   lambda mats: _cpu_kernel_seconds(((ty, w) for ty, w, _ in mats), machine)))
+                    + (_cpu_kernel_seconds((work.output_matrix,), machine) if head else 0.0))
+        total += _cpu_decode_seconds(nbytes, kernel_s, machine, cpu.bandwidth * _host_bandwidth(machine))
+        boundaries += 1 if cpu_layers else 0
+    elif cpu_layers:
+        streamed = sum(per_layer[layer:]) / (cpu.bandwidth * (unified_bw or _host_bandwidth(machine)))
+        total += max(streamed, _cpu_matvec_seconds(work.layer_matrices[layer:], machine))
+        boundaries += 1
+    if output_on_gpu and devices:
+        d = devices[min(len(devices) - 1, max(0, _last_used(placement, len(devices))))]
+        eff = efficiency(d.backend, table)
+        bw = eff.bandwidth * (d.bandwidth_bytes_per_s or 1)
+        total += work.output_read_bytes / bw
+        ty, n_weights = work.output_matrix
+        total += _kernel_excess(((ty, n_weights, work.output_read_bytes),), eff, bw, sm_cycles_per_s(d))
+        if d.backend == "sycl":
+            total += sycl_path.block_layout_seconds(((ty, n_weights, work.output_read_bytes),), d, bw, gpu_clock_hz(d))
+    elif not clocked:
+        total += work.output_read_bytes / (cpu.bandwidth * _host_bandwidth(machine))
+    hop = efficiency(devices[0].backend, table).hop_s if devices else 0.0
+    total += max(0, boundaries - 1) * hop
+    return total

@@ -1,0 +1,104 @@
+"""A GPU's rates in the speed estimate: its FLOPS for llama.cpp's GEMMs per backend, its SM cycles, the fixed decode
+time per layer, and the seconds the mat-vec kernels add beyond streaming the weights (kernel-bound decode).
+"""
+from __future__ import annotations
+
+from functools import lru_cache
+
+from ..domain import Device
+from . import kernel_path, metal_path, sycl_path
+from .kernel_path import gpu_clock_hz
+from .speed_factors import Efficiency, _hardware_family, _rate, _rate_table, _speed_data
+
+
+def _device_flops(device: Device, quantized: bool = False) -> float | None:
+    """llama.cpp's CUDA GEMMs accumulate in FP16 (cuBLAS CUBLAS_COMPUTE_16F; MMQ int8), where GeForce cards run
+    twice their FP32-accumulate tensor rate; so do its Vulkan matmuls at default precision (ggml-vulkan.cpp
+    ggml_vk_get_mul_mat_mat_pipeline picks the `f16acc` pipeline when the device has FP16 and, with cooperative
+    matrices, f16 accumulators). Other backends use the listed FP16 rate.
+
+    Quantized weights on CUDA go through llama.cpp's MMQ kernels, which use mma.sync only: on families whose spec rate
+    needs another instruction (Hopper: wgmma) they reach data/speed.yaml mmq_tensor_share of it.
+    """
+    if device.backend == "sycl":  # an FP32 build's prompt GEMMs run on the vector lanes (estimate/sycl_path.py)
+        fp32 = sycl_path.matrix_flops(device, gpu_clock_hz(device))
+        if fp32:
+            return fp32
+    if device.backend == "vulkan" and device.vendor == "intel" and device.matched_profile:
+        shader = _vulkan_shader_flops(device.matched_profile)
+        if shader:
+            return shader
+    flops = (device.fp16_acc16_flops if device.backend in ("cuda", "vulkan") and device.fp16_acc16_flops
+             else device.fp16_flops)
+    if flops and quantized and device.backend == "cuda" and device.matched_profile:
+        share = _speed_data().get("mmq_tensor_share", {}).get(_hardware_family(device.matched_profile))
+        if share:
+            flops *= float(share["share"])
+    return flops
+
+
+@lru_cache(maxsize=64)
+def _vulkan_shader_flops(profile_id: str) -> float | None:
+    """FP16 rate of the vector ALUs (shaders x 4 x boost clock) of a GPU whose matrix units ggml-vulkan leaves unused
+    (data/speed.yaml vulkan_matrix_units: Intel Xe-HPG), else None."""
+    from ..catalog.gpu_table import by_id
+
+    rule = _speed_data().get("vulkan_matrix_units") or {}
+    row = by_id(profile_id)
+    if (row and row.get("architecture") in (rule.get("shader_only_architectures") or ())
+            and row.get("shaders") and row.get("boost_clock_mhz")):
+        return float(row["shaders"]) * 4 * float(row["boost_clock_mhz"]) * 1e6
+    return None
+
+
+def sm_cycles_per_s(device: Device) -> float | None:
+    """Clock x SMs of a CUDA device, counted in 128-lane SMs: CUDA cores / 128 x boost clock.
+
+    The kernel rates are per 128 FP32 lanes (an SM of GA10x, Ada, Hopper and Blackwell); GA100 (A100) and Turing SMs
+    have 64, and MMVQ's scale arithmetic runs on those lanes: an A100 counts as 54 such SMs, not 108. From the
+    profile (data/hardware.yaml: TechPowerUp core counts and boost clocks), else from what NVML reported."""
+    if device.backend != "cuda":
+        return None
+    if device.matched_profile:
+        from ..catalog.hardware import profile_by_id
+
+        p = profile_by_id(device.matched_profile)
+        if p is not None and p.raw.get("boost_clock_mhz"):
+            units = p.raw["cuda_cores"] / 128 if p.raw.get("cuda_cores") else p.raw.get("sm_count")
+            if units:
+                return float(units) * float(p.raw["boost_clock_mhz"]) * 1e6
+    det = device.details
+    if det is not None and det.max_sm_clock_mhz and (det.gpu_cores or det.sm_count):
+        units = det.gpu_cores / 128 if det.gpu_cores else det.sm_count
+        return float(units) * float(det.max_sm_clock_mhz) * 1e6
+    return None
+
+
+def layer_seconds(eff: Efficiency, device: Device, dense: bool = False) -> float:
+    """Fixed decode time of one layer on `device`: microseconds (layer_s) plus GPU cycles at its clock."""
+    if not eff.layer_cycles:  # Metal, dense layers: the build's serial dispatch steps (methodology 5e-apple2)
+        return eff.layer_s * (metal_path.layer_scale(device) if dense else 1.0)
+    return eff.layer_s + eff.layer_cycles / (gpu_clock_hz(device) or eff.clock_fallback_hz)
+
+
+def _kernel_excess(matrices: tuple[tuple[str, int, int], ...], eff: Efficiency, bandwidth: float,
+                   cycles_per_s: float | None) -> float:
+    """Seconds a layer's mat-vecs take beyond streaming their bytes: per GGML type, max(bytes / bandwidth, weights
+    / kernel rate) - bytes / bandwidth. The kernel rate (weights per SM-cycle x SMs x clock) binds on parts whose
+    memory is fast for their SM count (H100/H200: 4.8 TB/s for 132 SMs), where dequantizing is the bottleneck."""
+    if not cycles_per_s or not eff.matvec:
+        return 0.0
+    rates = _rate_table(eff.matvec)
+    extra = 0.0
+    for ty, n_weights, nbytes in matrices:
+        r = _rate(ty, rates)
+        if r:
+            extra += max(0.0, n_weights / (r * cycles_per_s) - nbytes / bandwidth)
+    return extra
+
+
+def rocm_matvec_cycles(device: Device, lane_factor: float = 1.0) -> float | None:
+    """128-lane cycles per second of an AMD GPU over the fitted lane factor (vector lanes / 128 x boost clock / k):
+    what the CUDA family's per-SM-cycle mat-vec rates are multiplied by on ROCm; None without lanes or a clock."""
+    lanes, hz = kernel_path.vector_lanes(device), gpu_clock_hz(device)
+    return lanes / 128 * hz / lane_factor if lanes and hz and lane_factor else None

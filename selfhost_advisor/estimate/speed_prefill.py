@@ -1,0 +1,108 @@
+"""Seconds per prompt token: matmul FLOPs (and attention at the prompt's depth) over each device's efficient rate,
+with the per-backend path terms (estimate/speed_terms.py), the CPU layers' part, and the PCIe copy of CPU-resident
+weights that llama.cpp offloads for large batches (estimate/speed.py's docstring has the model).
+"""
+from __future__ import annotations
+
+from ..domain import Machine, Model, Placement
+from . import cuda_path, metal_path, sycl_path, vulkan_path
+from .cpu_kernels import prefill_seconds as _cpu_prefill_seconds
+from .speed_factors import Table, _speed_data, efficiency, family
+from .speed_gpu import _device_flops, sm_cycles_per_s
+from .speed_host import _host_bandwidth, _host_flops
+from .speed_terms import (_TRAFFIC_OFF, _expert_tile_seconds, _rocm_path_rules, _unpack_seconds, mmq_traffic_seconds,
+                          prefill_traffic_seconds, rocm_path_scale)
+from .speed_work import TokenWork, _attention_flops, layer_split
+
+
+def _prefill_seconds_per_token(
+    model: Model, work: TokenWork, placement: Placement, machine: Machine, depth: int, n_ubatch: int,
+    table: Table | None = None,
+) -> float | None:
+    devices = machine.devices
+    n = model.n_layers
+    offloaded = placement.gpu_layers if placement.fit in ("gpu", "partial") else 0
+    gpu_repeat = min(offloaded, n)
+    per_layer = [work.layer_flops[i] + _attention_flops(model, i, depth) for i in range(n)]
+    total = 0.0
+    layer = 0
+    cpu_eff = efficiency("cpu", table)
+    cpu_c = cpu_eff.compute_quant if work.quantized else cpu_eff.compute_f16
+    if gpu_repeat:
+        for d, count in zip(devices, layer_split(placement, len(devices))):
+            count = min(count, gpu_repeat - layer)
+            if count <= 0:
+                continue
+            flops = _device_flops(d, work.quantized)
+            if not flops:
+                return None
+            eff = efficiency(d.backend, table)
+            c = metal_path.compute_efficiency(eff, d, work.quantized)  # Metal M3+: unpacking beside the FMAs
+            smc = sm_cycles_per_s(d)
+            mats = work.layer_matrices[layer:layer + count]
+            rules = _rocm_path_rules(d) if mats else None
+            vk = (vulkan_path.path_seconds(d, mats, _device_flops(d))
+                  if mats and not rules and family(d.backend) == "vulkan" else None)
+            if rules:  # ROCm: the peak of each type's kernel path, and the matmuls' memory traffic
+                total += sum(per_layer[layer:layer + count]) * rocm_path_scale(d, mats, flops) / (c * flops)
+                total += prefill_traffic_seconds(d, mats, n_ubatch)
+            elif vk is not None:  # Vulkan: each path's FLOPs over its peak at its efficiency (vulkan_path.py)
+                paths = dict(eff.vulkan_paths)
+                total += max(sum(s / (paths.get(p) or c) for p, s in vk.items()),
+                             0.0 if _TRAFFIC_OFF else vulkan_path.traffic_seconds(d, mats))
+                total += (sum(per_layer[layer:layer + count]) - sum(work.layer_flops[layer:layer + count])) / (c * flops)
+            else:
+                # CUDA MMQ: the weight and activation tiles stream from memory while other blocks compute; the
+                # slower of the two binds (roofline), which on a low-bandwidth part (GB10: 273 GB/s) is memory.
+                # Attention (its own flash-attention kernels) and the per-layer work come after, not overlapped.
+                # Pascal and Volta run other kernels (estimate/cuda_path.py, methodology 5f).
+                path = cuda_path.quant_path(d, n_ubatch) if work.quantized and mats else "mmq"
+                matmul_flops = sum(work.layer_flops[layer:layer + count])
+                rest = (sum(per_layer[layer:layer + count]) - matmul_flops) / (c * metal_path.simd_flops(d, flops))
+                if path == "cublas":
+                    c16, f16 = eff.compute_f16, _device_flops(d)
+                    total += matmul_flops / (c16 * f16) + cuda_path.dequant_seconds(
+                        mats, eff.bandwidth * d.bandwidth_bytes_per_s, n_ubatch) + rest
+                else:
+                    mm_flops = (cuda_path.dp4a_flops(d) or flops) if path == "dp4a" else flops
+                    matmul = metal_path.matmul_seconds(matmul_flops, c, mm_flops, d) + _unpack_seconds(mats, eff, smc, 0)
+                    total += max(matmul, mmq_traffic_seconds(d, mats)) + rest
+                if d.backend == "sycl":  # the dequantized scratch copies the GEMMs read (sycl_path)
+                    total += sycl_path.scratch_traffic_seconds(d, mats, n_ubatch)
+                total += _unpack_seconds((), eff, smc, count)
+            total += _expert_tile_seconds(model, work, layer, count, n_ubatch, eff, c * flops, smc,
+                                          eff.bandwidth * d.bandwidth_bytes_per_s if d.bandwidth_bytes_per_s else None,
+                                          d)
+            layer += count
+    if placement.cpu_moe_layers and work.layer_expert_bytes and devices and not devices[0].unified:
+        # --n-cpu-moe: the experts kept in RAM are copied to the GPU for each micro-batch (op offload).
+        link = float(_speed_data()["pcie_bytes_per_s"])
+        total += sum(work.layer_expert_bytes[:placement.cpu_moe_layers]) / max(1, n_ubatch) / link
+    if layer < n:
+        rest_flops = sum(per_layer[layer:])
+        attention = sum(_attention_flops(model, i, depth) for i in range(layer, n))
+        clocked = _cpu_prefill_seconds(work.layer_matrices[layer:], attention, machine) if work.layer_matrices else None
+        if clocked is not None and model.moe is not None and work.layer_expert_matrices:
+            from .moe_backends import cpu_expert_seconds  # MUL_MAT_ID on the CPU: the decode kernels (5c-weak)
+
+            clocked += cpu_expert_seconds(work.layer_expert_matrices[layer:], work.layer_expert_bytes[layer:], n_ubatch,
+                                          machine, cpu_eff.bandwidth * _host_bandwidth(machine))
+        on_cpu = clocked if clocked is not None else rest_flops / (cpu_c * _host_flops(machine))
+        if devices and not devices[0].unified and _device_flops(devices[0]):
+            # llama.cpp offloads the matmuls of CPU-resident layers to the GPU for large batches: pay the copy.
+            d = devices[0]
+            eff = efficiency(d.backend, table)
+            c = eff.compute_quant if work.quantized else eff.compute_f16
+            link = float(_speed_data()["pcie_bytes_per_s"])
+            # A micro-batch routes its tokens to nearly every expert: the whole expert tensors cross, not the share.
+            whole = [r + (work.layer_expert_bytes[i] - work.layer_expert_read_bytes[i] if work.layer_expert_bytes else 0)
+                     for i, r in enumerate(work.layer_read_bytes)]
+            copied = sum(whole[layer:]) / max(1, n_ubatch)
+            on_cpu = min(on_cpu, rest_flops / (c * _device_flops(d, work.quantized)) + copied / link)
+        elif devices and devices[0].unified and _device_flops(devices[0]):
+            d = devices[0]
+            eff = efficiency(d.backend, table)
+            c = eff.compute_quant if work.quantized else eff.compute_f16
+            on_cpu = min(on_cpu, rest_flops / (c * _device_flops(d, work.quantized)))
+        total += on_cpu
+    return total

@@ -1,0 +1,96 @@
+"""Prefill terms beyond FLOPs over a rate: ROCm's kernel paths and memory traffic, CUDA MMQ's traffic floor and
+unpacking cycles, SYCL's scratch copies, and the empty tile columns of MoE expert matmuls (estimate/moe_tiles.py).
+"""
+from __future__ import annotations
+
+from ..domain import Device, Model
+from . import kernel_path, sycl_path
+from .scoped import pushed
+from .speed_factors import Efficiency, _fitted, _rate, _rate_table, _speed_data, family
+from .speed_work import TokenWork, _per_layer
+
+
+def _rocm_path_rules(device: Device) -> dict | None:
+    """data/speed.yaml rocm_prefill_path for a ROCm device (estimate/kernel_path.py), else None."""
+    if family(device.backend) != "rocm" or not kernel_path.enabled():
+        return None
+    return _speed_data().get("rocm_prefill_path") or None
+
+
+def rocm_path_scale(device: Device, layers: tuple, fp16: float) -> float:
+    """Factor on a ROCm device's FLOPs time for each type's kernel path (kernel_path.path_scale; 1.0 elsewhere)."""
+    rules = _rocm_path_rules(device)
+    if not rules:
+        return 1.0
+    table = _rate_table(_fitted("cuda").mmq)  # the shipped CUDA unpacking rates, whatever table is being fitted
+    return kernel_path.path_scale(device, layers, fp16, rules, lambda ty: _rate(ty, table))
+
+
+def prefill_traffic_seconds(device: Device, layers: tuple, n_ubatch: int = 512) -> float:
+    """Prefill seconds per token of the matmuls' memory traffic on a ROCm device, with hipBLAS's FP16 conversion pass
+    (kernel_path.traffic_seconds, kernel_path.dequant_seconds), or of the dequantized scratch copies on a SYCL device
+    (sycl_path); 0 elsewhere."""
+    if device.backend == "sycl":
+        return sycl_path.scratch_traffic_seconds(device, layers, n_ubatch)
+    rules = _rocm_path_rules(device)
+    if not rules:
+        return 0.0
+    return kernel_path.traffic_seconds(device, layers, rules) + kernel_path.dequant_seconds(device, layers, rules, n_ubatch)
+
+
+_TRAFFIC_OFF: list[bool] = []
+
+
+def mmq_traffic_off():
+    """Within it, CUDA prefill has no memory-traffic floor: scripts/fit_speed.py fits its linear terms (FLOPs, MMQ
+    unpacking, per-layer cycles) without it; the floor is derived, no part of the fit, and binds on no row of it."""
+    return pushed(_TRAFFIC_OFF)
+
+
+def mmq_traffic_seconds(device: Device, layers: tuple) -> float:
+    """Prefill seconds per token that a CUDA device's MMQ kernels spend moving their quantized weights and Q8_1
+    activations through memory (kernel_path.traffic_seconds with data/speed.yaml cuda_mmq_traffic.tile; 0 elsewhere).
+    F16/BF16 weights go through cuBLAS, whose tiles are not modelled: they count no traffic."""
+    rules = _speed_data().get("cuda_mmq_traffic") or {}
+    if device.backend != "cuda" or not rules.get("tile") or _TRAFFIC_OFF or not kernel_path.enabled():
+        return 0.0
+    quantized = tuple(tuple(m for m in mats if m[0] not in kernel_path.FLOAT_TYPES) for mats in layers)
+    return kernel_path.traffic_seconds(device, quantized, rules)
+
+
+def _unpack_seconds(layers: tuple, eff: Efficiency, cycles_per_s: float | None, count: int) -> float:
+    """Prefill seconds per token that are not tensor-core FLOPs, on a CUDA device holding `layers`: unpacking each
+    quantized type in MMQ (weights / (rate x SM cycles per s)) and the per-layer non-matmul work."""
+    if not cycles_per_s or not (eff.mmq or eff.prefill_layer_cycles):
+        return 0.0
+    rates = _rate_table(eff.mmq)
+    unpack = _per_layer(layers, lambda mats: sum(n / r for ty, n, _ in mats if (r := _rate(ty, rates))))
+    return (count * eff.prefill_layer_cycles + sum(unpack)) / cycles_per_s
+
+
+def _expert_tile_seconds(model: Model, work: TokenWork, layer: int, count: int, n_tokens: int, eff: Efficiency,
+                         flops: float, cycles_per_s: float | None, bandwidth: float | None,
+                         device: Device | None = None) -> float:
+    """Prefill seconds per token that an MoE model's expert matmuls add on a GPU beyond their active share: the empty
+    columns of their tiles (estimate/moe_tiles.py), (padding - 1) x what the dense terms charge the expert matrices;
+    and never less than streaming every expert tensor once per micro-batch (a micro-batch routes tokens to nearly
+    every expert), at the family's decode streaming rate."""
+    if model.moe is None or not work.layer_expert_matrices:
+        return 0.0
+    pad = _padding(n_tokens, model.moe.experts, model.moe.active, eff.family, device)
+    mats = work.layer_expert_matrices[layer:layer + count]
+    matmul = sum(_per_layer(mats, lambda m: float(sum(2 * w for _, w, _ in m)))) / flops
+    unpack = _unpack_seconds(mats, eff, cycles_per_s, 0)  # count 0: no per-layer term, the matrices only
+    base = matmul + unpack  # what the dense terms already charge the expert matrices
+    stream = (sum(work.layer_expert_bytes[layer:layer + count]) / (bandwidth * max(1, n_tokens))
+              if bandwidth and pad > 1.0 and work.layer_expert_bytes else 0.0)
+    return max(pad * base, stream) - base if pad > 1.0 else 0.0
+
+
+def _padding(n_tokens: int, n_expert: int, n_used: int, fam: str, device: Device | None = None) -> float:
+    """Tile padding of the expert matmuls for a micro-batch of n_tokens (data/speed.yaml moe_tiles; 1.0 elsewhere;
+    ROCm and Vulkan rules resolved per device by estimate/moe_backends.py)."""
+    from .moe_backends import resolve
+    from .moe_tiles import padding
+
+    return padding(n_tokens, n_expert, n_used, resolve((_speed_data().get("moe_tiles") or {}).get(fam), device))

@@ -1,0 +1,96 @@
+"""What one token costs a model at a quantization (bytes read, FLOPs, KV read per cached token), and how the
+repeating layers are split over the devices: the per-layer inputs of the decode and prefill estimates
+(estimate/speed_decode.py, estimate/speed_prefill.py).
+"""
+from __future__ import annotations
+
+from functools import lru_cache
+
+from ..domain import Model, Placement, Quant
+from ..record import record
+from .memory_kv import kv_bytes_per_cell, layer_kv_bytes_per_cell, uses_window
+from .memory_weights import weights
+
+
+@record
+class TokenWork:
+    """What one token costs a model at a quantization, per repeating layer and for the output head."""
+
+    layer_read_bytes: tuple[int, ...]  # active weight bytes streamed per decoded token
+    layer_flops: tuple[int, ...]  # matmul FLOPs per token (2 per active weight)
+    output_read_bytes: int
+    kv_bytes_per_cell: int  # K + V bytes per cached token per layer (before the window)
+    quantized: bool  # the bulk of the weights is a block-quantized type
+    layer_matrices: tuple[tuple[tuple[str, int, int], ...], ...] = ()  # (type, active weights, bytes) per layer
+    output_matrix: tuple[str, int] = ("F16", 0)  # the head's type and weights
+    layer_expert_read_bytes: tuple[int, ...] = ()  # routed experts' share of layer_read_bytes (MoE)
+    layer_expert_bytes: tuple[int, ...] = ()  # routed-expert tensors of each layer, whole
+    layer_kv_bytes: tuple[int, ...] = ()  # K + V bytes per cached token of each layer (Gemma 4: full layers differ)
+    layer_expert_matrices: tuple[tuple[tuple[str, int, int], ...], ...] = ()  # routed experts' part of layer_matrices
+
+
+@lru_cache(maxsize=512)
+def token_work(model: Model, quant: Quant, kv_cache_type: str = "f16") -> TokenWork:
+    """Per-token bytes and FLOPs from the same per-tensor list the memory estimate uses.
+
+    MoE expert tensors (`*_exps`) count with the routed share active/experts; the token embedding is a row
+    lookup, so it costs neither bandwidth nor FLOPs beyond one row.
+    """
+    w = weights(model, quant)
+    k, v = kv_bytes_per_cell(model, kv_cache_type)
+    per_layer = layer_kv_bytes_per_cell(model, kv_cache_type)
+    bulk = dict(w.by_type)
+    main_type = max(bulk, key=bulk.get) if bulk else "F16"
+    return TokenWork(w.layer_active_bytes, w.layer_active_flops, w.output_head_bytes, k + v,
+                     main_type not in ("F16", "BF16", "F32"), w.layer_matrices, w.output_head_matrix,
+                     w.layer_expert_read_bytes, w.layer_expert_bytes, per_layer, w.layer_expert_matrices)
+
+
+def _cached_tokens(model: Model, layer: int, depth: int) -> int:
+    """Tokens a layer attends to at `depth`: sliding-window layers stop at their window; recurrent and
+    feed-forward-only layers of hybrid models attend to none (their fixed state is read whatever the depth)."""
+    if not model.has_attention(layer):
+        return 0
+    # (Gemma 3n's KV-sharing layers keep no cache but attend over an earlier layer's, so they read as much.)
+    return min(depth, model.sliding_window) if uses_window(model, layer) else depth
+
+
+def _kv_read(model: Model, work: TokenWork, layer: int, depth: int) -> int:
+    per = work.layer_kv_bytes[layer] if work.layer_kv_bytes else work.kv_bytes_per_cell
+    return per * _cached_tokens(model, layer, depth)
+
+
+def _attention_flops(model: Model, layer: int, depth: int) -> int:
+    """QK^T and softmax(QK^T)V: 2 x 2 x heads x head_dim FLOPs per cached token (MLA: latent width)."""
+    width = model.mla.kv_lora_rank + model.mla.qk_rope_head_dim if model.mla else model.layer_head_dim(layer)
+    return 4 * model.n_heads * width * _cached_tokens(model, layer, depth)
+
+
+def layer_split(placement: Placement, n_devices: int) -> list[int]:
+    """Repeating layers held by each GPU, in order (the output head is the last offloaded item)."""
+    if placement.per_device_layers:
+        counts = list(placement.per_device_layers)
+    else:
+        counts = [placement.gpu_layers] + [0] * (n_devices - 1) if n_devices else []
+    return counts
+
+
+def _last_used(placement: Placement, n_devices: int) -> int:
+    counts = layer_split(placement, n_devices)
+    last = 0
+    for i, c in enumerate(counts):
+        if c:
+            last = i
+    return last
+
+
+def _per_layer(layers: tuple, f) -> list[float]:
+    """f of each layer's matrices, computed once per distinct layer (a 70B model has 80 layers, a few kinds)."""
+    seen: dict[tuple, float] = {}
+    out = []
+    for mats in layers:
+        x = seen.get(mats)
+        if x is None:
+            x = seen[mats] = f(mats)
+        out.append(x)
+    return out
