@@ -145,7 +145,9 @@ def main() -> int:
     held = [r for r in rows if not r["blind"]]
     classes = (("held out", held), ("blind", [r for r in rows if r["blind"]]),
                ("held out ARM", [r for r in held if r["arm"]]), ("held out x86", [r for r in held if not r["arm"]]),
-               ("cpu2 block", [r for r in held if r["block"] == "cpu2"]))
+               ("cpu2 block", [r for r in held if r["block"] == "cpu2"]),
+               ("session 12 cpu2 block", [r for r in held if r["block"] == "cpu2s12"]),
+               ("before session 12", [r for r in held if r["block"] != "cpu2s12"]))
     for label, sel in classes:
         for kind, s in summary(sel).items():
             print(f"{label} {kind}: {s['rows']} rows, median ratio {s['median_ratio']:.2f}, median |error| "
