@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import statistics
 import sys
 from pathlib import Path
@@ -44,11 +45,25 @@ def host(row: dict, clock_hz: float) -> Machine:
                        cpu_threads=int(row["threads"]))
     return Machine(name=row["cpu"], devices=(), ram_bytes=64 * 2**30, ram_bandwidth_bytes_per_s=int(50e9),
                    cpu=CpuInfo(name=row["cpu"], flags=flags), source="probe", cpu_clock_hz=clock_hz,
-                   cpu_threads=int(row["threads"]), cpu_thread_bandwidth_bytes_per_s=int(20e9))
+                   cpu_threads=int(row["threads"]), cpu_thread_bandwidth_bytes_per_s=int(20e9),
+                   cpu_kernel_date=build_date(row) if BUILD_DATES else None)
 
 
 CORE_FLOPS = True  # --no-core-flops: score without the rows' flops_per_cycle
 CPU2_KEYS = True  # --no-cpu2-keys: score without the rows' e_cores / cpu_bw_gbps (added by cpu2 after the first scoring)
+BUILD_DATES = True  # --no-build-dates: score every row with the newest kernels (the model before session 12)
+_DATE_IN_BUILD = re.compile(r"(20\d\d-\d\d(?:-\d\d)?)")
+
+
+def build_date(row: dict) -> str | None:
+    """The row's llama.cpp build date: its `build_date`, else a date its `build` text states (a month counts from
+    its first day, a range from its start), else None (the newest kernels)."""
+    if row.get("build_date"):
+        return str(row["build_date"])
+    m = _DATE_IN_BUILD.search(str(row.get("build", "")))
+    return m.group(1) if m else None
+
+
 def spec(row: dict, clock_hz: float) -> str:
     """The `--hardware custom:...` string a user would type for the row's host."""
     simd = "avx2"
@@ -65,6 +80,8 @@ def spec(row: dict, clock_hz: float) -> str:
             fpc += f",e_flops_per_cycle={row['e_flops_per_cycle']}"
     if CPU2_KEYS and row.get("cpu_bw_gbps"):  # the CPU cores' own measured read bandwidth (a SoC fabric)
         fpc += f",cpu_bandwidth={row['cpu_bw_gbps']}GB/s"
+    if BUILD_DATES and build_date(row):  # the prompt kernels of the row's llama.cpp build (session 12)
+        fpc += f",build_date={build_date(row)}"
     return (f"custom:cores={row['threads']},clock={clock_hz / 1e9:.3f}GHz,simd={simd},ram=64GB,"
             f"bandwidth={row['mem_gbps']}GB/s{fpc}")
 
@@ -128,8 +145,10 @@ def main() -> int:
     ap.add_argument("--session11", action="store_true", help="only the session 11 rows (with the memory named)")
     ap.add_argument("--no-core-flops", action="store_true", help="ignore the rows' flops_per_cycle")
     ap.add_argument("--no-cpu2-keys", action="store_true", help="ignore the rows' e_cores, e_clock_ghz, cpu_bw_gbps")
+    ap.add_argument("--no-build-dates", action="store_true", help="score every row with the newest kernels")
     args = ap.parse_args()
-    global CORE_FLOPS, CPU2_KEYS
+    global CORE_FLOPS, CPU2_KEYS, BUILD_DATES
+    BUILD_DATES = not args.no_build_dates
     CORE_FLOPS = not args.no_core_flops
     CPU2_KEYS = not args.no_cpu2_keys
     rows = report(True if args.session11 else None)

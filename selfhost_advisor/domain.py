@@ -355,6 +355,9 @@ class Machine:
     cpu_e_cores: int | None = None
     cpu_e_clock_hz: float | None = None
     cpu_e_flops_per_cycle: int | None = None
+    # the llama.cpp build date whose CPU prompt kernels run ('YYYY-MM-DD', a custom spec's build_date; None: the
+    # newest, those data/speed.yaml cpu_prefill was measured on): estimate/cpu_kernels.py kernel_path
+    cpu_kernel_date: str | None = None
     ram_source: str = ""  # "free": ram_bytes was cut to the RAM available now (--memory free); "" the whole RAM
     busy_load: float | None = None  # live probe: the 1-minute load average when other work already kept a core busy
 

@@ -26,6 +26,9 @@ JSON file given to --hardware):
 - cpu_bandwidth (optional): the read bandwidth all the CPU cores reach together, GB/s, where a review measured it
   below the DRAM's theoretical rate (a SoC whose CPU cluster sits behind a slower fabric: Cix CD8180 ~44 GB/s of
   102); decode then reads the lower of the two (per socket), at the CPU family's share.
+- build_date (optional): the date of the llama.cpp build that runs ('2024-11-08' or '2024-11', read as its first
+  day); prompt processing then takes the kernels that build had (data/cpu_kernel_paths.yaml: Q4_0 before online
+  repacking, K-quants before their GEMMs). Default: the newest kernels, those the rates were measured on.
 """
 from __future__ import annotations
 
@@ -39,7 +42,7 @@ from .profiles import Profile
 
 KEYS_REQUIRED = ("cores", "clock", "simd", "ram")
 KEYS_OPTIONAL = ("bandwidth", "channels", "mts", "flops_per_cycle", "sockets", "thread_bandwidth", "name",
-                 "e_cores", "e_clock", "e_flops_per_cycle", "cpu_bandwidth")
+                 "e_cores", "e_clock", "e_flops_per_cycle", "cpu_bandwidth", "build_date")
 # py-cpuinfo's flag names for each level (estimate/cpu_kernels.py reads them as a probed host's)
 SIMD_FLAGS = {
     "avx2": ("avx2", "fma"),
@@ -52,6 +55,7 @@ FLOPS_PER_CYCLE = (16, 32, 64)
 E_FLOPS_PER_CYCLE = (8, 16, 32)
 MAX_CORES = 4096
 _CLOCK = re.compile(r"^\s*([-+]?[0-9]*\.?[0-9]+)\s*(ghz|mhz)?\s*$", re.I)
+_DATE = re.compile(r"^\s*(\d{4})-(\d{1,2})(?:-(\d{1,2}))?\s*$")
 
 
 def is_cpu_spec(fields: dict) -> bool:
@@ -94,6 +98,8 @@ def _cpu_profile(fields: dict, spec: str) -> Profile:
     if fields.get("cpu_bandwidth") is not None:
         cap = _rate(spec, "cpu_bandwidth", fields["cpu_bandwidth"], 1e9, "44GB/s")
         hybrid["cpu_bandwidth"] = cap
+    if fields.get("build_date") is not None:
+        hybrid["build_date"] = _build_date(spec, fields["build_date"])
     name = " ".join(str(fields.get("name") or "custom CPU box").split())[:80]
     name = "".join(c for c in name if c.isprintable())
     raw = {"id": "custom", "sources": {"spec": f"user spec sheet: {spec}"}, "ram_bytes": ram, "cpu_cores": cores,
@@ -124,6 +130,23 @@ def _hybrid(fields: dict, spec: str, cores: int) -> dict:
     if fields.get("e_flops_per_cycle") is not None:
         out["e_flops_per_cycle"] = _one_of(spec, "e_flops_per_cycle", fields["e_flops_per_cycle"], E_FLOPS_PER_CYCLE)
     return out
+
+
+def _build_date(spec: str, text: object) -> str:
+    """'2024-11-08' or '2024-11' (its first day) -> 'YYYY-MM-DD': a llama.cpp build from 2023 (llama-bench's first
+    year) to 2100."""
+    import datetime
+
+    m = _DATE.match(str(text))
+    if not m:
+        raise _bad(spec, f"build_date={text!r} is not a date such as 2024-11-08 or 2024-11")
+    try:
+        day = datetime.date(int(m.group(1)), int(m.group(2)), int(m.group(3) or 1))
+    except ValueError:
+        raise _bad(spec, f"build_date={text!r} is not a calendar date") from None
+    if not 2023 <= day.year <= 2100:
+        raise _bad(spec, f"build_date={text!r} is not a llama.cpp build date (2023 or later)")
+    return day.isoformat()
 
 
 def _one_of(spec: str, key: str, text: object, allowed: tuple[int, ...]) -> int:
@@ -170,7 +193,8 @@ def cpu_machine(profile: Profile, label: str, ram_bytes: int | None) -> Machine:
            f"{total / 1e9:.1f} GB/s theoretical" + (f" over {raw['sockets']} sockets (decode reads one socket's "
                                                     f"{total / raw['sockets'] / 1e9:.1f})" if raw["sockets"] > 1 else "")
            + (f"; the CPU cores reach {raw['cpu_bandwidth'] / 1e9:.1f} GB/s (cpu_bandwidth)"
-              if raw.get("cpu_bandwidth") else ""))
+              if raw.get("cpu_bandwidth") else "")
+           + (f"; llama.cpp build of {raw['build_date']} (its prompt kernels)" if raw.get("build_date") else ""))
     cpu = CpuInfo(name=profile.name, physical_cores=int(raw["cpu_cores"]), sockets=int(raw["sockets"]),
                   flags=SIMD_FLAGS[raw["simd"]], source="custom")
     return Machine(name=label, devices=(), ram_bytes=ram_bytes or profile.memory_bytes, cpu_name=profile.name,
@@ -179,7 +203,8 @@ def cpu_machine(profile: Profile, label: str, ram_bytes: int | None) -> Machine:
                    cpu_clock_hz=float(raw["cpu_clock_hz"]), cpu_threads=int(raw["cpu_cores"]),
                    cpu_thread_bandwidth_bytes_per_s=int(one) if one else None,
                    cpu_flops_per_cycle=int(raw["flops_per_cycle"]), cpu_e_cores=raw.get("e_cores"),
-                   cpu_e_clock_hz=raw.get("e_clock_hz"), cpu_e_flops_per_cycle=raw.get("e_flops_per_cycle"))
+                   cpu_e_clock_hz=raw.get("e_clock_hz"), cpu_e_flops_per_cycle=raw.get("e_flops_per_cycle"),
+                   cpu_kernel_date=raw.get("build_date"))
 
 
 def curated_cpu_fields(profile: Profile) -> Profile:

@@ -52,6 +52,22 @@ def vector_flops(machine: Machine) -> float | None:
     return total
 
 
+def static_split_pace(machine: Machine) -> float:
+    """The share of vector_flops a kernel that splits its tiles equally over the threads reaches: on a hybrid part the
+    slowest core finishes last, so T x the slowest core's rate over the sum of the cores' rates (1 on equal cores).
+    llamafile's tinyBLAS_Q0_AVX / tinyBLAS_Q0_ARM give each thread `duty = (tiles + nth - 1) / nth` tiles
+    (ggml-cpu/llamafile/sgemm.cpp), unlike ggml's own mat-mul, whose chunks are handed out dynamically."""
+    total = vector_flops(machine)
+    e = min(int(machine.cpu_e_cores or 0), int(machine.cpu_threads or 0))
+    if not total or not e:
+        return 1.0
+    unit = float(_data()["cpu_prefill"]["flop_per_cycle"])
+    p_rate = float(machine.cpu_clock_hz) * min(unit, float(flops_per_cycle(machine)))
+    e_rate = float(machine.cpu_e_clock_hz or machine.cpu_clock_hz) * min(
+        unit, float(machine.cpu_e_flops_per_cycle or E_CORE_FLOPS_PER_CYCLE))
+    return min(1.0, float(machine.cpu_threads) * min(p_rate, e_rate) / total)
+
+
 # An efficiency / little core whose vector width nobody stated: two 128-bit pipes (Intel's Gracemont, Arm's
 # Cortex-A7xx and Neoverse N), the class a spec's flops_per_cycle=16 names (docs/cli.md custom keys)
 E_CORE_FLOPS_PER_CYCLE = 16
@@ -104,6 +120,9 @@ def prefill_isa(machine: Machine) -> str:
 # the repacked Q4_0 Q4_K IQ4_NL Q2_K and the K-quant tiles (repack.cpp; the types measured in cpu_prefill);
 # ARM - tinyBLAS_Q0_ARM for Q8_0 and Q4_0 (dotprod), repacked Q4_0 IQ4_NL Q4_K (dotprod and i8mm), Q6_K (i8mm only).
 _GEMM_X86_EXTRA = frozenset({"Q5_0", "IQ4_NL"})
+# the types whose prompt GEMM is tinyBLAS on the newest build (the rest of the GEMMs are repacked or tiled kernels)
+_TINYBLAS_X86 = frozenset({"Q8_0", "Q5_0"})
+_TINYBLAS_NEON = frozenset({"Q8_0"})
 _GEMM_NEON = frozenset({"Q4_0", "Q8_0", "IQ4_NL", "Q4_K"})
 _GEMM_NEON_I8MM = _GEMM_NEON | {"Q6_K"}
 
@@ -198,16 +217,50 @@ def prefill_seconds(layers: tuple, attention_flops: float, machine: Machine) -> 
 def prefill_type_rates(machine: Machine):
     """type -> ops per vector FLOP of the prompt kernel llama.cpp runs for it on this host: the GEMM's measured rate
     (the median where none was measured), float weights at the float rate, and a type with no GEMM on this ISA at its
-    decode dot kernel's rate (2 ops per weight: the same ggml_vec_dot_* runs once per prompt token and row)."""
-    rates, median, float_rate = prefill_rates(prefill_isa(machine))
+    decode dot kernel's rate (2 ops per weight: the same ggml_vec_dot_* runs once per prompt token and row). A host
+    of an older build (machine.cpu_kernel_date) runs the kernel that build had (kernel_path)."""
+    isa = prefill_isa(machine)
+    rates, median, float_rate = prefill_rates(isa)
     dot, dot_median = decode_rates(cpu_isa(machine))
     measured = frozenset(rates)
+    pace = static_split_pace(machine)
+    tinyblas_now = _TINYBLAS_NEON if cpu_isa(machine) == "neon" else _TINYBLAS_X86
 
     def rate(ty: str) -> float:
         if ty in _FLOAT_TYPES:
             return float_rate
-        if has_gemm(ty, machine, measured):
-            return rates.get(ty, median)
-        return 2.0 * dot.get(ty, dot_median)
+        path = kernel_path(ty, machine)
+        if path == "vec_dot" or (path is None and not has_gemm(ty, machine, measured)):
+            return 2.0 * dot.get(ty, dot_median)
+        if path == "tinyblas" or (path is None and ty in tinyblas_now):
+            # tinyBLAS_Q0: one template for Q8_0 and Q4_0, timed on Q8_0; its static split is paced by the slowest core
+            return rates.get("Q8_0", median) * pace
+        if path == "repack_256" and isa == "vnni":  # the 256-bit GEMM, before its AVX-512 version existed
+            r256, m256, _ = prefill_rates("vnni256")
+            return r256.get(ty, m256)
+        return rates.get(ty, median)
 
     return rate
+
+
+@lru_cache(maxsize=1)
+def _kernel_paths() -> dict:
+    return load("cpu_kernel_paths")["families"]
+
+
+def kernel_path(ty: str, machine: Machine) -> str | None:
+    """The prompt kernel GGML type `ty` ran on the host's llama.cpp build (data/cpu_kernel_paths.yaml): the path of
+    the last entry dated on or before machine.cpu_kernel_date whose required flag the host has, 'vec_dot' before the
+    first; None when no build date is given or the type's path is the same on every date (the present one applies)."""
+    date = machine.cpu_kernel_date
+    if not date:
+        return None
+    entries = _kernel_paths().get("arm" if cpu_isa(machine) == "neon" else "x86", {}).get(ty)
+    if not entries:
+        return None
+    flags = set(machine.cpu.flags) if machine.cpu else set()
+    path = "vec_dot"
+    for entry in entries:
+        if str(entry["since"]) <= date and (not entry.get("requires") or entry["requires"] in flags):
+            path = str(entry["path"])
+    return path

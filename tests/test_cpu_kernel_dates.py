@@ -1,0 +1,130 @@
+"""The CPU prompt kernels of an older llama.cpp build (issue 16, session 12 cpu2): a custom spec's build_date picks,
+per GGML type, the GEMM that build had (data/cpu_kernel_paths.yaml; docs/methodology.md 4e-cpu3)."""
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from selfhost_advisor.catalog.custom_cpu import parse_custom_cpu
+from selfhost_advisor.catalog.hardware import parse_spec
+from selfhost_advisor.errors import AdvisorError
+from selfhost_advisor.estimate import cpu_kernels
+
+from cpukit import cpu_speed
+
+AVX2 = "custom:cores=32,clock=4.5GHz,simd=avx2,ram=64GB,bandwidth=204.8GB/s"  # a Threadripper PRO 5975WX's spec
+XEON = "custom:cores=16,clock=3GHz,simd=avx512,flops_per_cycle=64,ram=64GB,bandwidth=300GB/s"
+M4MAX = "custom:cores=8,clock=4.5GHz,simd=neon_i8mm,ram=64GB,bandwidth=546GB/s"
+PI5 = "custom:cores=4,clock=2.4GHz,simd=neon,flops_per_cycle=16,ram=8GB,bandwidth=17GB/s"
+
+
+def _rates(spec: str):
+    machine = parse_custom_cpu(spec)
+    fam, median, _ = cpu_kernels.prefill_rates(cpu_kernels.prefill_isa(machine))
+    dot, _ = cpu_kernels.decode_rates(cpu_kernels.cpu_isa(machine))
+    return cpu_kernels.prefill_type_rates(machine), fam, dot
+
+
+def test_q4_0_on_x86_runs_the_dot_kernel_then_tinyblas_then_the_repacked_gemm():
+    # llamafile sgemm (llama.cpp #6414, 2024-04-16) before online repacking (#10446, 2024-12-07)
+    rate, fam, dot = _rates(AVX2 + ",build_date=2024-03")
+    assert rate("Q4_0") == pytest.approx(2 * dot["Q4_0"])
+    assert rate("Q8_0") == pytest.approx(2 * dot["Q8_0"])
+    rate, fam, dot = _rates(AVX2 + ",build_date=2024-09-14")
+    assert rate("Q4_0") == pytest.approx(fam["Q8_0"])  # tinyBLAS_Q0: one template, timed on Q8_0
+    assert rate("Q8_0") == pytest.approx(fam["Q8_0"])
+    rate, fam, dot = _rates(AVX2 + ",build_date=2024-12-07")
+    assert rate("Q4_0") == pytest.approx(fam["Q4_0"])
+
+
+def test_k_quants_on_x86_before_their_gemms_run_the_dot_kernel():
+    rate, fam, dot = _rates(AVX2 + ",build_date=2025-01")
+    for ty in ("Q4_K", "Q6_K", "Q5_K", "Q3_K"):
+        assert rate(ty) == pytest.approx(2 * dot.get(ty, cpu_kernels.decode_rates("avx2")[1]))
+    rate, fam, dot = _rates(AVX2 + ",build_date=2025-06")  # Q4_K repacked (#12332), Q6_K not yet tiled (#27851)
+    assert rate("Q4_K") == pytest.approx(fam["Q4_K"])
+    assert rate("Q6_K") == pytest.approx(2 * dot["Q6_K"])
+
+
+def test_an_avx512_host_between_the_avx2_and_the_avx512_q4_k_gemm_takes_the_256_bit_rate():
+    r256, _, _ = cpu_kernels.prefill_rates("vnni256")
+    r512, _, _ = cpu_kernels.prefill_rates("vnni")
+    rate, _, _ = _rates(XEON + ",build_date=2025-03-20")
+    assert rate("Q4_K") == pytest.approx(r256["Q4_K"])
+    rate, _, _ = _rates(XEON + ",build_date=2025-04-08")
+    assert rate("Q4_K") == pytest.approx(r512["Q4_K"])
+
+
+def test_arm_q4_k_gemm_came_first_to_i8mm_cores_then_to_dotprod_only_cores():
+    # llama.cpp #16739 (i8mm, 2025-10-23) and #17494 (dotprod only, 2025-11-25)
+    i8mm, fam, dot = _rates(M4MAX + ",build_date=2025-11-01")
+    plain, fam_plain, dot_plain = _rates(PI5 + ",build_date=2025-11-01")
+    assert i8mm("Q4_K") == pytest.approx(fam["Q4_K"])
+    assert plain("Q4_K") == pytest.approx(2 * dot_plain["Q4_K"])
+    later, _, _ = _rates(PI5 + ",build_date=2025-12-01")
+    assert later("Q4_K") == pytest.approx(fam_plain["Q4_K"])
+
+
+def test_no_build_date_and_a_build_after_every_entry_are_the_present_kernels():
+    now, _, _ = _rates(AVX2)
+    late, _, _ = _rates(AVX2 + ",build_date=2099-01-01")
+    for ty in ("Q4_0", "Q8_0", "Q4_K", "Q5_K", "Q6_K", "Q3_K", "Q2_K", "IQ4_XS", "Q5_0", "IQ3_S", "F16"):
+        assert late(ty) == now(ty)
+
+
+def test_m4_max_prompt_speedup_of_the_q4_k_repack_matches_its_pr():
+    # llama.cpp #16739's own table, Apple M4 Max, 8 threads, llama 8B Q4_K: pp256 60.62 before (build 7058) and 98.37
+    # with the PR (7070), 1.62x; qwen3 8B 60.11 -> 92.10, 1.53x. Ours comes from the kernel rates alone.
+    before = cpu_speed(parse_custom_cpu(M4MAX + ",build_date=2025-10-22"), "llama3.1:8b").prefill_tokens_per_s
+    after = cpu_speed(parse_custom_cpu(M4MAX + ",build_date=2025-10-23"), "llama3.1:8b").prefill_tokens_per_s
+    assert after / before == pytest.approx(98.37 / 60.62, rel=0.15)
+
+
+_TYPES = ("Q4_0", "Q8_0", "Q4_K", "Q6_K", "Q5_K", "Q3_K", "Q2_K", "IQ4_XS")
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.dates(min_value=__import__("datetime").date(2023, 1, 1), max_value=__import__("datetime").date(2027, 12, 31)),
+       st.sampled_from((AVX2, XEON, M4MAX, PI5)), st.sampled_from(_TYPES))
+def test_a_later_build_never_runs_a_type_slower(day, spec, ty):
+    """Each kernel that replaced another in the table was faster on the rates measured (vec_dot < tinyBLAS <
+    repacked / tiled GEMM), so prompt speed never falls with the build date."""
+    early, _, _ = _rates(f"{spec},build_date={day.isoformat()}")
+    later, _, _ = _rates(f"{spec},build_date={(day + __import__('datetime').timedelta(days=120)).isoformat()}")
+    assert later(ty) >= early(ty)
+
+
+@pytest.mark.parametrize("value, names", [
+    ("2024-13-01", "is not a calendar date"),
+    ("2024-02-30", "is not a calendar date"),
+    ("2019-05", "2023 or later"),
+    ("soon", "is not a date such as 2024-11-08"),
+    ("-2024-01", "is not a date such as 2024-11-08"),
+])
+def test_a_bad_build_date_is_refused_naming_the_field(value, names):
+    with pytest.raises(AdvisorError) as exc:
+        parse_spec(AVX2 + f",build_date={value}")
+    assert "build_date" in str(exc.value) and names in str(exc.value)
+
+
+def test_the_build_date_is_said_where_the_speed_figures_come_from():
+    machine = parse_custom_cpu(AVX2 + ",build_date=2024-11")
+    assert machine.cpu_kernel_date == "2024-11-01"
+    assert "llama.cpp build of 2024-11-01" in machine.host_speed_source
+
+
+def test_tinyblas_splits_its_tiles_equally_so_the_slowest_core_paces_a_hybrid_part():
+    # sgemm.cpp tinyBLAS_Q0_AVX: duty = (tiles + nth - 1) / nth per thread; ggml's own mat-mul hands out chunks
+    # dynamically, so the repacked / tiled GEMMs and the dot kernel keep the sum of the cores' rates
+    spec = "custom:cores=16,clock=5GHz,simd=avx_vnni,ram=64GB,bandwidth=100GB/s,e_cores=8,e_clock=4GHz"
+    hybrid = parse_custom_cpu(spec)
+    total = 8 * 5e9 * 32 + 8 * 4e9 * 16
+    assert cpu_kernels.static_split_pace(hybrid) == pytest.approx(16 * 4e9 * 16 / total)
+    rate = cpu_kernels.prefill_type_rates(hybrid)
+    fam, _, _ = cpu_kernels.prefill_rates("vnni256")
+    assert rate("Q8_0") == pytest.approx(fam["Q8_0"] * 16 * 4e9 * 16 / total)
+    assert rate("Q4_K") == pytest.approx(fam["Q4_K"])  # repacked GEMM: no pacing
+    dated = cpu_kernels.prefill_type_rates(parse_custom_cpu(spec + ",build_date=2024-09"))
+    assert dated("Q4_0") == pytest.approx(fam["Q8_0"] * 16 * 4e9 * 16 / total)  # Q4_0 through tinyBLAS then
+    assert cpu_kernels.static_split_pace(parse_custom_cpu(AVX2)) == 1.0
