@@ -122,6 +122,7 @@ ROWS: list[tuple[list[str], str | None]] = [
     (["fit", "llama3.1:8b", "--hardware", "custom:cores=8,clock=4GHz,simd=avx9,ram=32GB,channels=2,mts=5600"], "simd"),
     (["fit", "llama3.1:8b", "--hardware", "custom:cores=8,clock=3GHz,simd=neon,ram=16GB,bandwidth=68GB/s,e_cores=8"], "e_cores=8"),
     (["fit", "llama3.1:8b", "--hardware", "custom:cores=8,clock=3GHz,simd=neon,ram=16GB,bandwidth=68GB/s,cpu_bandwidth=-4GB/s"], "cpu_bandwidth"),
+    (["fit", "llama3.1:8b", "--hardware", "custom:cores=8,clock=3GHz,simd=avx2,ram=16GB,bandwidth=68GB/s,build_date=2024-13-40"], "build_date"),
     (["fit", "llama3.1:8b", "--hardware", "3x"], "3x"),
     (["fit", "llama3.1:8b", "--hardware", "rtx4090x0"], "rtx4090x0"),
     (["fit", "llama3.1:8b", "--hardware", "65x rtx4090"], "65x rtx4090"),
