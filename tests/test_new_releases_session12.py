@@ -13,8 +13,11 @@ import pytest
 
 from selfhost_advisor.catalog.hf_config import model_from_config
 from selfhost_advisor.catalog.models import get, resolve
-from selfhost_advisor.estimate.memory import kv_bytes_per_cell
-from selfhost_advisor.estimate.tensors import count_params
+from selfhost_advisor.catalog.quants import get_quant
+from selfhost_advisor.domain import FitRequest
+from selfhost_advisor.estimate.memory import kv_bytes_per_cell, kv_cache_bytes
+from selfhost_advisor.estimate.quantize import assign_types
+from selfhost_advisor.estimate.tensors import build_tensors, count_params
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 import accuracy  # noqa: E402
@@ -59,7 +62,8 @@ def test_devstral_f16_kv_per_token_is_the_app_catalogs(model_id, bytes_per_token
 @pytest.mark.parametrize("name,model_id", [
     ("devstral-2", "devstral-2:123b"), ("mistralai/Devstral-2-123B-Instruct-2512", "devstral-2:123b"),
     ("devstral-small-2", "devstral-small-2:24b"), ("mistralai/Devstral-Small-2-24B-Instruct-2512", "devstral-small-2:24b"),
-    ("devstral-small-2:24b", "devstral-small-2:24b"),
+    ("devstral-small-2:24b", "devstral-small-2:24b"), ("minimax-m3", "minimax-m3:428b"),
+    ("MiniMaxAI/MiniMax-M3", "minimax-m3:428b"),
 ])
 def test_names_resolve(name, model_id):
     assert resolve(name).model.id == model_id
@@ -75,3 +79,62 @@ def test_heldout_devstral_files():
     rows = [r for r in accuracy.heldout_rows() if r["catalog"] in ("devstral-2:123b", "devstral-small-2:24b")]
     assert len(rows) == 4
     assert all(abs(r["error_pct"]) < 0.1 for r in rows), rows
+
+
+def test_minimax_m3_block_is_llama_cpps_tensor_set():
+    # src/models/minimax-m3.cpp load_arch_tensors: per-head q/k norms {head_dim}, a dense FFN in the 3 leading layers,
+    # then router + exp_probs_b + routed and shared experts and the MSA indexer in every sparse layer
+    m = get("minimax-m3:428b")
+    names = {t.name: t.shape for t in build_tensors(m)}
+    assert names["blk.0.attn_q_norm.weight"] == (128,) and names["blk.0.attn_q.weight"] == (6144, 64 * 128)
+    assert names["blk.2.ffn_gate.weight"] == (6144, 12288) and "blk.2.indexer.q_proj.weight" not in names
+    assert names["blk.3.ffn_gate_exps.weight"] == (6144, 3072, 128) and names["blk.3.ffn_up_shexp.weight"] == (6144, 3072)
+    assert names["blk.3.exp_probs_b.bias"] == (128,)
+    assert names["blk.3.indexer.q_proj.weight"] == (6144, 4 * 128) and names["blk.59.indexer.k_proj.weight"] == (6144, 128)
+    assert "output.weight" in names and sum(".indexer.q_proj." in n for n in names) == 57
+
+
+def test_minimax_m3_indexer_projections_stay_f32():
+    # llama-quant.cpp: "do not quantize MiniMax's indexer projection weights, they are tiny"
+    m = get("minimax-m3:428b")
+    ts = list(build_tensors(m))
+    types = dict(zip((t.name for t in ts), assign_types(m, ts, get_quant("Q4_K_M"))))
+    assert types["blk.3.indexer.q_proj.weight"] == "F32" and types["blk.3.indexer.k_proj.weight"] == "F32"
+    assert types["blk.3.attn_q.weight"] == "Q4_K"
+
+
+def test_minimax_m3_kv_holds_an_f32_indexer_key_in_the_sparse_layers():
+    # llama_kv_cache: K and V f16, 4 KV heads x 128 each, in all 60 layers; k_idx one 128-value F32 key in the 57 sparse
+    # layers (ggml_new_tensor_3d(GGML_TYPE_F32, n_embd_k_idx(il), ...)), whatever the K cache type
+    m = get("minimax-m3:428b")
+    kv, per_layer = kv_cache_bytes(m, FitRequest(context=32768, engine="llamacpp"))
+    assert per_layer[0] == 32768 * 4 * 128 * 2 * 2 and per_layer[3] == 32768 * (4 * 128 * 2 * 2 + 128 * 4)
+    assert kv == 32768 * (60 * 2048 + 57 * 512)
+    q8, _ = kv_cache_bytes(m, FitRequest(context=32768, engine="llamacpp", kv_cache_type="q8_0"))
+    assert q8 - 32768 * 57 * 512 == 32768 * 60 * 2 * 4 * 128 * 34 // 32  # only K/V shrink
+
+
+@pytest.mark.parametrize("engine", ["vllm", "mlx", "ollama"])
+def test_minimax_m3_is_refused_where_its_cache_is_not_modelled(engine):
+    from selfhost_advisor.engines import get_engine
+    from selfhost_advisor.errors import NotSizedModelError
+
+    with pytest.raises(NotSizedModelError, match="llama.cpp"):
+        get_engine(engine).check_runs(get("minimax-m3:428b"))
+    get_engine("llamacpp").check_runs(get("minimax-m3:428b"))
+
+
+def test_heldout_minimax_m3_files():
+    rows = {r["quant"]: r for r in accuracy.heldout_rows() if r["catalog"] == "minimax-m3:428b"}
+    assert len(rows) == 5
+    # bartowski's Q8_0 (12 parts, exact bytes): every tensor's type is fixed at Q8_0 but the F32 indexer, so this file
+    # checks the layout byte for byte (the F32 storage type itself was read off it, see quantize._MSA_INDEXER)
+    assert abs(rows["Q8_0"]["error_pct"]) < 0.01
+    assert abs(rows["Q5_K_S"]["error_pct"]) < 1 and abs(rows["IQ4_XS"]["error_pct"]) < 1
+    assert all(r["note"].startswith("unexplained") for q, r in rows.items() if abs(r["error_pct"]) > 2)
+
+
+def test_heldout_step37_official_ggufs():
+    # StepFun's own GGUFs, BF16 to IQ3_XXS, exact bytes, recorded in session 12 against the session-11 entry
+    rows = [r for r in accuracy.heldout_rows() if r["catalog"] == "step-3.7-flash:197b"]
+    assert len(rows) == 6 and all(abs(r["error_pct"]) < 0.01 for r in rows), rows

@@ -266,7 +266,7 @@ def test_a_mimo2_gguf_header_gives_its_per_layer_k_v_widths_and_window(tmp_path)
 
 
 @pytest.mark.parametrize("name,engine_named", [
-    ("deepseek-v4-flash", "deepseek4"), ("deepseek-v4-pro", "deepseek4"), ("minimax-m3", "llama.cpp"),
+    ("deepseek-v4-flash", "deepseek4"), ("deepseek-v4-pro", "deepseek4"),
     ("step-3.5-flash", "step35"), ("longcat-flash", "SGLang"), ("mistral-large-3", "vLLM"),
     ("kimi-k3", "no config.json"),
 ])

@@ -282,6 +282,12 @@ def model_from_metadata(
         dsa = DSA(index_n_heads=num("attention.indexer.head_count"), index_head_dim=num("attention.indexer.key_length"),
                   index_topk=num("attention.indexer.top_k"),
                   indexer_layers=_indexer_layers(arch, key("attention.indexer.types"), n_layers, num("context_length")))
+    elif arch == "minimax-m3" and num("attention.indexer.key_length") > 0:
+        # MiniMax-M3's MSA indexer: in every layer past the leading dense ones (minimax-m3.cpp), top_k counted in blocks
+        lead = num("leading_dense_block_count")
+        dsa = DSA(index_n_heads=num("attention.indexer.head_count"), index_head_dim=num("attention.indexer.key_length"),
+                  index_topk=num("attention.indexer.top_k") * max(1, num("attention.indexer.block_size", 1)),
+                  indexer_layers=tuple(range(lead, n_layers)))
     window = num("attention.sliding_window") or load("gguf_arch")["swa_window"].get(arch) or None
     pattern = _swa_pattern(arch, key("attention.sliding_window_pattern"), n_layers) if window else None
     if window and pattern is None:

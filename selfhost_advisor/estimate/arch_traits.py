@@ -59,7 +59,13 @@ PER_HEAD_2D_QK_NORM_ARCHS = frozenset({"command-r"})
 # load_arch_tensors, ffn_exp_probs_b required).
 # Ling 2.0 (bailingmoe2: ffn_exp_probs_b, moe_router_enable_expert_bias) and Trinity (afmoe: the checkpoint's
 # mlp.expert_bias -> exp_probs_b, build_moe_ffn(..., ffn_exp_probs_b, ...)) route the same way.
-ROUTING_BIAS_ARCHS = frozenset({"glm4moe", "minimax-m2", "kimi-linear", "bailingmoe2", "afmoe", "mimo2", "step35", "laguna"})
+ROUTING_BIAS_ARCHS = frozenset({"glm4moe", "minimax-m2", "kimi-linear", "bailingmoe2", "afmoe", "mimo2", "step35", "laguna",
+                                "minimax-m3"})
+# MiniMax-M3 (src/models/minimax-m3.cpp load_arch_tensors): GQA attention with per-head q/k norms {head_dim}, and in every
+# sparse (MoE) layer the MSA block indexer beside it: index_q_proj {n_embd, indexer heads x indexer head size},
+# index_k_proj {n_embd, indexer head size} and the two {indexer head size} norms. Its keys are cached with the K/V
+# (llama_kv_cache k_idx, one indexer key a token in each indexer layer). The entry's `dsa` record carries the shapes.
+MSA_INDEXER_ARCHS = frozenset({"minimax-m3"})
 # GLM-4.5 / 4.6 (llama.cpp LLM_ARCH_GLM4_MOE, src/models/glm4-moe.cpp): post_attention_norm in place of
 # ffn_norm, a routing bias on every MoE layer, and NextN blocks kept in the file but skipped at load (TENSOR_SKIP).
 GLM4MOE_ARCHS = frozenset({"glm4moe"})

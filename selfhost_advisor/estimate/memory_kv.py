@@ -94,7 +94,17 @@ def kv_bytes_per_cell(model: Model, cache_type: str, layer: int = -1) -> tuple[i
     if layer >= 0:
         width = model.layer_kv_heads(layer) * model.layer_head_dim(layer)
         v_width = model.layer_kv_heads(layer) * model.layer_v_head_dim(layer)  # MiMo-V2: n_embd_v_gqa(il) < n_embd_k_gqa(il)
-    return tensor_bytes(ggml, width, width), tensor_bytes(ggml, v_width, v_width)
+    k_bytes = tensor_bytes(ggml, width, width)
+    if model.dsa is not None and (layer < 0 or model.dsa.has_indexer(layer, model.n_layers)):
+        k_bytes += msa_indexer_bytes_per_cell(model)  # MiniMax-M3: the MSA indexer keys beside a GQA cache
+    return k_bytes, tensor_bytes(ggml, v_width, v_width)
+
+
+def msa_indexer_bytes_per_cell(model: Model) -> int:
+    """MiniMax-M3's MSA indexer key cache per token and sparse layer: llama_kv_cache allocates k_idx as
+    ggml_new_tensor_3d(GGML_TYPE_F32, n_embd_k_idx(il), kv_size, n_stream) whatever --cache-type-k is, and its log
+    prints it as "K_idx (f32)"; minimax-m3.cpp asserts the idx cache is F32. One index_head_dim key (4 B a value)."""
+    return 4 * model.dsa.index_head_dim if model.dsa is not None else 0
 
 
 def layer_kv_bytes_per_cell(model: Model, cache_type: str, v_trans: bool = False) -> tuple[int, ...]:

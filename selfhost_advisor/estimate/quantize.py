@@ -33,6 +33,11 @@ def _use_more_bits(i_layer: int, n_layers: int) -> bool:
     return i_layer < n_layers // 8 or i_layer >= 7 * n_layers // 8 or (i_layer - n_layers // 8) % 3 == 2
 
 
+# MiniMax-M3's MSA indexer projections: llama-quant.cpp never quantizes them, and they are stored F32 (bartowski's
+# MiniMax-M3 Q8_0 is 224.1 M parameters x 2.94 B above a Q8_0 indexer: F32, not BF16; the converter's rule was not read).
+_MSA_INDEXER = ("indexer.q_proj.weight", "indexer.k_proj.weight")
+
+
 def _is_quantizable(t: Tensor) -> bool:
     """llama_model_quantize_impl: only 2D+ weight matrices are quantized; norms and routers are kept."""
     name = t.name
@@ -45,6 +50,7 @@ def _is_quantizable(t: Tensor) -> bool:
         # and token types (BERT)": llama-quant.cpp compares with LLM_TN(arch)(LLM_TENSOR_POS_EMBD / TOKEN_TYPES)
         and "ssm_conv1d.weight" not in name  # "do not quantize Mamba's small yet 2D weights"
         and "shortconv.conv.weight" not in name  # LFM2's short convolution, likewise
+        and not name.endswith(_MSA_INDEXER)  # "do not quantize MiniMax's indexer projection weights, they are tiny"
         and "altup" not in name and "laurel" not in name  # Gemma 3n: "these are very small (e.g. 4x4)"
         and "per_layer_model_proj" not in name  # "these are not too big so keep them as it is"
     )
@@ -57,6 +63,7 @@ def _always_f32(t: Tensor) -> bool:
     return (t.n_dims <= 1 or t.name.endswith("_norm.weight") or "ffn_gate_inp" in t.name or "ssm_conv1d" in t.name
             or t.name in ("position_embd.weight", "token_types.weight")
             or "shortconv.conv" in t.name or "altup_correct_coef" in t.name or "altup_predict_coef" in t.name
+            or t.name.endswith(_MSA_INDEXER)
             or not t.name.endswith(".weight"))
 
 

@@ -11,6 +11,7 @@ from .arch_traits import (
     ATTN_QKV_ARCHS,
     HEADWISE_GATE_ARCHS,
     FULL_QK_NORM_ARCHS,
+    MSA_INDEXER_ARCHS,
     GPT_OSS_ARCHS,
     NO_SSM_NORM_ARCHS,
     PER_HEAD_2D_QK_NORM_ARCHS,
@@ -66,6 +67,12 @@ def attention_tensors(model: Model, i: int) -> list[Tensor]:
                 Tensor(p + "attn_k_norm.weight", (hd, model.layer_kv_heads(i)), i)]
     elif model.qk_norm:
         out += [Tensor(p + "attn_q_norm.weight", (hd,), i), Tensor(p + "attn_k_norm.weight", (hd,), i)]
+    if model.arch in MSA_INDEXER_ARCHS and model.dsa is not None and model.dsa.has_indexer(i, model.n_layers):
+        x, nx = model.dsa.index_head_dim, model.dsa.index_n_heads  # MiniMax-M3's MSA block indexer (minimax-m3.cpp)
+        # GGUF names as llama-quant.cpp matches them ("do not quantize MiniMax's indexer projection weights":
+        # indexer.q_proj.weight, indexer.k_proj.weight)
+        out += [Tensor(p + "indexer.q_proj.weight", (d, nx * x), i), Tensor(p + "indexer.k_proj.weight", (d, x), i),
+                Tensor(p + "indexer.q_norm.weight", (x,), i), Tensor(p + "indexer.k_norm.weight", (x,), i)]
     return out
 
 
