@@ -138,3 +138,31 @@ def test_heldout_step37_official_ggufs():
     # StepFun's own GGUFs, BF16 to IQ3_XXS, exact bytes, recorded in session 12 against the session-11 entry
     rows = [r for r in accuracy.heldout_rows() if r["catalog"] == "step-3.7-flash:197b"]
     assert len(rows) == 6 and all(abs(r["error_pct"]) < 0.01 for r in rows), rows
+
+
+# MiniMaxAI/MiniMax-M3 config.json text_config as stored tests copy it (code-index file ids 65732805824, 54496182674)
+MINIMAX_M3 = {
+    "architectures": ["MiniMaxM3SparseForConditionalGeneration"], "model_type": "minimax_m3_vl",
+    "text_config": {
+        "architectures": ["MiniMaxM3SparseForCausalLM"], "hidden_size": 6144, "intermediate_size": 3072,
+        "dense_intermediate_size": 12288, "shared_intermediate_size": 3072, "num_hidden_layers": 60,
+        "num_attention_heads": 64, "num_key_value_heads": 4, "head_dim": 128, "vocab_size": 200064,
+        "max_position_embeddings": 1048576, "use_qk_norm": True, "qk_norm_type": "per_head", "tie_word_embeddings": False,
+        "num_local_experts": 128, "num_experts_per_tok": 4, "n_shared_experts": 1, "scoring_func": "sigmoid",
+        "use_routing_bias": True, "moe_layer_freq": [0, 0, 0] + [1] * 57,
+        "sparse_attention_config": {"use_sparse_attention": True, "sparse_index_dim": 128, "sparse_num_index_heads": 4,
+                                    "sparse_topk_blocks": 16, "sparse_block_size": 128},
+    },
+}
+
+
+def test_minimax_m3_entry_is_what_its_config_gives():
+    m, c = get("minimax-m3:428b"), model_from_config(MINIMAX_M3, "MiniMaxAI/MiniMax-M3")
+    assert (c.arch, c.moe, c.dsa, c.intermediate_size, c.max_context, c.qk_norm) == (
+        m.arch, m.moe, m.dsa, m.intermediate_size, m.max_context, True)
+    assert count_params(c) == count_params(m)
+    bad = {**MINIMAX_M3, "text_config": {**MINIMAX_M3["text_config"], "moe_layer_freq": [0, 1] * 30}}
+    from selfhost_advisor.errors import UnknownModelError
+
+    with pytest.raises(UnknownModelError, match="dense lead"):
+        model_from_config(bad, "x/y")

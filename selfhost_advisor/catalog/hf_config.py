@@ -15,6 +15,7 @@ from ..errors import UnknownModelError
 from .data import load
 from .hf_deci import _int, deci_blocks  # _int: a config integer (2.0 counts, True does not)
 from .hf_mimo import laguna_fields, mimo2_fields, step35_fields
+from .hf_minimax import minimax_m3_fields
 from .hf_moe import moe_from_config as _moe
 from .shape import check_shape
 
@@ -168,6 +169,8 @@ def model_from_config(
         mimo = step35_fields(get, need, n_layers, repo, cls)
         moe, n_kv, head_dim, pattern = mimo.pop("moe"), mimo.pop("n_kv_heads"), mimo.pop("head_dim"), None
         window = _int(get("sliding_window"))
+    if spec.get("minimax_m3"):  # experts under intermediate_size, dense_intermediate_size, the MSA indexer
+        moe, ff, dsa = minimax_m3_fields(get, need, n_layers, repo, cls)
     if spec.get("laguna"):  # per-layer query heads, full layers named, mlp_only_layers
         mimo = laguna_fields(get, need, n_layers, repo, cls)
         moe, n_heads, pattern, window = mimo.pop("moe"), mimo.pop("n_heads"), None, _int(get("sliding_window"))
