@@ -1,0 +1,76 @@
+"""Vulkan rows held out by session 12 (vkgcn): each row's error under the shipped model, decode and prefill apart
+(docs/methodology.md 5b-vkgcn).
+
+Usage: python benchmarks/vulkan_heldout.py [--json]
+The rows are those of benchmarks/published/llamabench_weak.yaml after the line `# --- session 12: vkgcn`, all
+`in_fit: false`: each is predicted as benchmarks/weak_backends.py predicts a blind row (the shipped fit for a GPU in no
+fit, the fit redone without its GPU otherwise). Rows run on Intel's Mesa driver (ANV) are reported apart too: in mid-2025
+that driver decoded 3x slower than Intel's Windows driver on the same cards (PR #14001's table), a driver effect no
+input of an estimate carries.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "benchmarks"))
+sys.path.insert(0, str(ROOT / "scripts"))
+
+import weak_backends  # noqa: E402
+
+MARKER = "# --- session 12: vkgcn"
+
+
+def session_rows(path: Path | None = None) -> list[dict]:
+    """The raw yaml rows after MARKER (the file keeps one row per `- {` line)."""
+    import yaml
+
+    text = (path or weak_backends.fit_speed.PUBLISHED).read_text()
+    tail = text[text.index(MARKER):]
+    return [r for r in yaml.safe_load("rows:\n" + tail.split("\n", 1)[1])["rows"] or []]
+
+
+def report() -> list[dict]:
+    mine = session_rows()
+    keys = {(r["hardware"], r["model"], r["quant"], r["test"], float(r["tokens_per_s"])): r for r in mine}
+    out = []
+    for row in weak_backends.rows_report(only={r["hardware"] for r in mine}):
+        src = next((v for (hw, m, q, t, tps), v in keys.items()
+                    if hw == row["hardware"] and q == row["quant"] and t == row["test"]
+                    and abs(tps - row["measured"]) < 1e-6), None)
+        if src is None or row["backend"] != "vulkan":
+            continue
+        out.append(row | {"driver": "intel-mesa" if "Mesa" in src["build"] and "Intel" in src["build"] else "other",
+                          "url": src["url"]})
+    return out
+
+
+def _median(rows: list[dict]) -> tuple[int, float | None]:
+    a = [abs(r["error_pct"]) for r in rows if r["error_pct"] is not None]
+    return len(a), (round(statistics.median(a), 1) if a else None)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--json", action="store_true")
+    rows = report()
+    if ap.parse_args().json:
+        print(json.dumps(rows, indent=2))
+        return 0
+    for r in rows:
+        print(f"{r['architecture'][:9]:9} {r['hardware'][:22]:22} {r['model']:12} {r['quant']:6} {r['test']:12} "
+              f"measured {r['measured']:8.2f}  error {r['error_pct']:+7.1f}%  {r['driver']}")
+    for kind in ("decode", "prefill"):
+        every = [r for r in rows if r["kind"] == kind]
+        n, m = _median(every)
+        n2, m2 = _median([r for r in every if r["driver"] != "intel-mesa"])
+        print(f"{kind:8} {n:2d} rows median |error| {m}%  | without Intel Mesa rows: {n2} rows median {m2}%")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
