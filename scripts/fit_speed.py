@@ -536,6 +536,8 @@ def _fit_families(rows: list[Row], device: list[Row], prior: dict | None,
         lane_factor = 0.0
         if len(variants) > 1 and len(dec) >= 4 and machines >= 2 and fam in MATVEC_FAMILIES:
             a, layer_lat, lane_factor = _fit_lane_matvec(dec, feats)
+        elif len(variants) > 1 and len(dec) >= 4 and machines >= 2 and fam == "vulkan":
+            a, layer_lat, lane_factor = _fit_vulkan_lane(dec, feats)
         elif len(variants) > 1 and len(dec) >= 4 and machines >= 2 and fam != "cpu":
             cols = [0, 1, 2] if multi else [0, 1]
             sol = _solve([[f[c] for c in cols] for f in feats], targets)
@@ -576,7 +578,7 @@ def _fit_families(rows: list[Row], device: list[Row], prior: dict | None,
                             if any(r.source == "device" for r in rs) else ""),
             "calibrated_hardware": sorted({_hw_family(r) for r in rs}),
         }
-        if fam in MATVEC_FAMILIES:
+        if fam in MATVEC_FAMILIES or fam == "vulkan":
             out[fam]["matvec_lane_factor"] = round(lane_factor, 4)
         if cycles:
             out[fam]["fitted_gpus"] = sorted({r.gpu for r in rs})  # the machines (profile ids) the factors rest on
@@ -690,6 +692,38 @@ def _fit_lane_matvec(dec: list[Row], feats: list[tuple]) -> tuple[float, float, 
         kern.append([(w / (rate * lc) / t, b / d.bandwidth_bytes_per_s / t)
                      for ty, (w, b) in per.items() if lc and (rate := _rate(ty, table))])
     return search_lane_k(x, lay, kern)
+
+
+# Vulkan's lane factor is searched in units of this many lane-cycles per weight (search_lane_k's grid, 0.25-8, then
+# spans 2-64 lane-cycles) and stored in lane-cycles per weight (estimate/vulkan_path.matvec_excess)
+VULKAN_LANE_UNIT = 8.0
+
+
+def _fit_vulkan_lane(dec: list[Row], feats: list[tuple]) -> tuple[float, float, float]:
+    """a (1 / bandwidth efficiency), c (cycles per layer) and the lane-cycles per weight of Vulkan decode
+    (docs/methodology.md 5b-vkgcn):
+
+        seconds = a x bytes / bandwidth + c x layers / clock
+                  + sum over block-quantized types max(0, k x weights / (lanes x clock) - a x bytes / bandwidth)
+
+    the mat-vec layers and the output head (a decoded token computes logits), the same k for every type; searched as
+    _fit_lane_matvec's k (search_lane_k)."""
+    import numpy as np
+
+    from selfhost_advisor.estimate.kernel_path import FLOAT_TYPES
+    from selfhost_advisor.estimate.vulkan_path import matvec_lane_hz
+
+    x = np.array([f[0] for f in feats])
+    lay = np.array([f[1] for f in feats])
+    kern = []
+    for r in dec:
+        t = 1.0 / r.measured
+        d = r.machine.devices[0]
+        lane_hz = matvec_lane_hz(d)
+        kern.append([(VULKAN_LANE_UNIT * w / lane_hz / t, b / d.bandwidth_bytes_per_s / t)
+                     for ty, (w, b) in _matrix_totals(r).items() if lane_hz and ty not in FLOAT_TYPES])
+    a, c, k = search_lane_k(x, lay, [row or [(0.0, 0.0)] for row in kern])
+    return a, c, k * VULKAN_LANE_UNIT
 
 
 def search_lane_k(x, lay, kern: list[list[tuple[float, float]]]) -> tuple[float, float, float]:

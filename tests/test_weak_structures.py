@@ -38,6 +38,8 @@ def test_the_baseline_candidate_reproduces_the_shipped_leave_one_hardware_out_fi
                 continue
             if be == "sycl":  # since 5b-sycl: + the block-layout mat-vecs and the scratch copies (test_sycl_path)
                 continue
+            if be == "vulkan" and kind == "decode":  # since 5b-vkgcn: + the mat-vec lane bound (test_vulkan_decode)
+                continue
             want = sorted(round(r["error_pct"], 1) for r in shipped
                           if r["backend"] == be and r["kind"] == kind and r["error_pct"] is not None)
             assert sorted(e for _, e in v["errors"]) == pytest.approx(want, abs=0.15), (kind, be)

@@ -5,10 +5,10 @@ output head) and a hand-off per device boundary (estimate/speed.py's docstring h
 from __future__ import annotations
 
 from ..domain import Machine, Model, Placement
-from . import sycl_path
+from . import sycl_path, vulkan_path
 from .cpu_kernels import decode_seconds as _cpu_decode_seconds, kernel_seconds as _cpu_kernel_seconds, vector_flops
 from .kernel_path import gpu_clock_hz
-from .speed_factors import Table, _fitted, efficiency
+from .speed_factors import Table, _fitted, efficiency, family
 from .speed_gpu import _kernel_excess, layer_seconds, rocm_matvec_cycles, sm_cycles_per_s
 from .speed_host import _cpu_matvec_seconds, _host_bandwidth
 from .speed_work import TokenWork, _kv_read, _last_used, _per_layer, layer_split
@@ -54,8 +54,15 @@ def _decode_seconds(
                 clock = gpu_clock_hz(d)
                 total += sum(_per_layer(work.layer_matrices[layer:layer + count],
                                         lambda mats: sycl_path.block_layout_seconds(mats, d, bw, clock)))
+            vulkan = family(d.backend) == "vulkan"
+            if vulkan and eff.matvec_lane_factor and work.layer_matrices:  # the mat-vec lanes bind (vulkan_path)
+                excess = _per_layer(work.layer_matrices[layer:layer + count],
+                                    lambda mats: vulkan_path.matvec_excess(mats, d, bw, eff.matvec_lane_factor))
+                total += sum(excess)
+                if kernel is not None:
+                    kernel.extend(excess)
             smc, rates = sm_cycles_per_s(d), eff
-            if smc is None and eff.matvec_lane_factor:  # ROCm: the CUDA rates per 128 lanes, k times slower
+            if smc is None and eff.matvec_lane_factor and not vulkan:  # ROCm: CUDA rates per 128 lanes, k times slower
                 smc = rocm_matvec_cycles(d, eff.matvec_lane_factor)
                 rates = _fitted("cuda")
             if smc and rates.matvec and work.layer_matrices:
@@ -94,6 +101,8 @@ def _decode_seconds(
         total += _kernel_excess(((ty, n_weights, work.output_read_bytes),), eff, bw, sm_cycles_per_s(d))
         if d.backend == "sycl":
             total += sycl_path.block_layout_seconds(((ty, n_weights, work.output_read_bytes),), d, bw, gpu_clock_hz(d))
+        if family(d.backend) == "vulkan":
+            total += vulkan_path.matvec_excess(((ty, n_weights, work.output_read_bytes),), d, bw, eff.matvec_lane_factor)
     elif not clocked:
         total += work.output_read_bytes / (cpu.bandwidth * _host_bandwidth(machine))
     hop = efficiency(devices[0].backend, table).hop_s if devices else 0.0

@@ -10,6 +10,9 @@ into the tensor-core loads, with KHR coopmat the vector lanes dequantize each we
 (mul_mm.comp load_a_to_shmem) before coopMatMulAdd, without either the same shader multiplies on the vector lanes.
 Which pipelines exist changed with the build (MMQ for the legacy types since PR #12135, for K-quants since #16536),
 so a measured row is predicted with the paths of its own build (`as_of_build`); a user's estimate takes today's.
+
+Decode (matvec_excess, docs/methodology.md 5b-vkgcn): the mat-vec shaders spend a fixed number of vector lane-cycles
+per weight; where memory is fast for the lanes x clock (GCN 5.1) that, not the memory stream, sets the time.
 """
 from __future__ import annotations
 
@@ -210,3 +213,35 @@ def _traffic(device: Device, layers: tuple, _build: tuple) -> float:
             rows, tokens = tile(device, p, rules)
             total += nbytes / tokens + n * float(act) / rows
     return total
+
+
+# --- decode: the mat-vec shaders' issue rate (docs/methodology.md 5b-vkgcn) ---
+
+def matvec_lane_hz(device: Device) -> float | None:
+    """Vector lanes x boost clock a Vulkan mat-vec can issue on: the spec table's shaders (CUDA cores, stream
+    processors, Xe vector lanes), else the profile's cores at 64 lanes (AMD CU: 4 SIMD16 or 2 SIMD32) or 128 (Intel Xe
+    core: 8 XVEs x SIMD16), times the boost clock; None without either."""
+    lanes = kernel_path.vector_lanes(device, 128 if device.vendor == "intel" else 64)
+    hz = kernel_path.gpu_clock_hz(device)
+    return lanes * hz if lanes and hz else None
+
+
+def matvec_excess(matrices: tuple, device: Device, bandwidth: float, lane_cycles: float) -> float:
+    """Seconds one layer's mat-vecs take beyond streaming their weights: per GGML type, max(0, weights x
+    `lane_cycles` / (lanes x clock) - bytes / bandwidth). ggml-vulkan's mat-vec shaders (mul_mat_vec*.comp, and since
+    PRs #14903 / #16900 the integer-dot mul_mat_vecq.comp) run one multiply-accumulate per weight per lane after
+    dequantizing it in registers; where a GPU's bandwidth is high for its lanes x clock (GCN 5.1: 0.16 bytes per
+    lane-cycle, against 0.03-0.06 on RDNA 3/4 and Ampere) the lanes, not memory, set the time. `lane_cycles` (the
+    fitted lane-cycles one weight costs, the same for every block-quantized type; float types keep the bandwidth law)
+    is data/speed.yaml families.vulkan.matvec_lane_factor."""
+    lane_hz = matvec_lane_hz(device) if lane_cycles else None
+    if not lane_hz:
+        return 0.0
+    totals: dict[str, list[float]] = {}
+    for ty, n, nbytes in matrices:
+        if ty in kernel_path.FLOAT_TYPES:
+            continue
+        acc = totals.setdefault(ty, [0.0, 0.0])
+        acc[0] += n
+        acc[1] += nbytes
+    return sum(max(0.0, n * lane_cycles / lane_hz - nbytes / bandwidth) for n, nbytes in totals.values())
