@@ -69,8 +69,9 @@ def test_every_heldout_file_beyond_2pct_is_a_documented_miss():
     # 14 documented misses: the 11th (session 10) is TheBloke's Nov-2023 stablelm-zephyr-3b Q2_K, -9.7%, the older Q2_K
     # mix (legacy; tests/test_finetunes_session10.py checks that mechanism at -0.09%); 12-14 are bartowski's three mid-2024 InternLM2.5-7B-1M _L files (F16 embeddings; tests/test_arch_layouts.py
     # checks that mechanism); 15-16 (session 12) are bartowski's MiniMax-M3 IQ2_XXS and IQ1_S, 4-5% above the stock
-    # rules while his Q8_0 of it matches to the byte (unexplained, like his other 2026 MoE files)
-    assert sum(abs(r["error_pct"]) > 2 for r in HELDOUT) <= 16
+    # rules while his Q8_0 of it matches to the byte (unexplained, like his other 2026 MoE files); 17 is poolside's own
+    # Laguna S 2.1 Q4_K_M, +4.3% (a file replaced at least once in its repo; unexplained)
+    assert sum(abs(r["error_pct"]) > 2 for r in HELDOUT) <= 17
 
 
 def test_heldout_notes_do_not_hide_good_rows():

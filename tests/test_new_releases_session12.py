@@ -17,7 +17,7 @@ from selfhost_advisor.catalog.quants import get_quant
 from selfhost_advisor.domain import FitRequest
 from selfhost_advisor.estimate.memory import kv_bytes_per_cell, kv_cache_bytes
 from selfhost_advisor.estimate.quantize import assign_types
-from selfhost_advisor.estimate.tensors import build_tensors, count_params
+from selfhost_advisor.estimate.tensors import active_params, build_tensors, count_params
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 import accuracy  # noqa: E402
@@ -63,7 +63,8 @@ def test_devstral_f16_kv_per_token_is_the_app_catalogs(model_id, bytes_per_token
     ("devstral-2", "devstral-2:123b"), ("mistralai/Devstral-2-123B-Instruct-2512", "devstral-2:123b"),
     ("devstral-small-2", "devstral-small-2:24b"), ("mistralai/Devstral-Small-2-24B-Instruct-2512", "devstral-small-2:24b"),
     ("devstral-small-2:24b", "devstral-small-2:24b"), ("minimax-m3", "minimax-m3:428b"),
-    ("MiniMaxAI/MiniMax-M3", "minimax-m3:428b"),
+    ("MiniMaxAI/MiniMax-M3", "minimax-m3:428b"), ("laguna-s-2.1", "laguna-s-2.1:118b"),
+    ("poolside/Laguna-S-2.1", "laguna-s-2.1:118b"),
 ])
 def test_names_resolve(name, model_id):
     assert resolve(name).model.id == model_id
@@ -166,3 +167,28 @@ def test_minimax_m3_entry_is_what_its_config_gives():
 
     with pytest.raises(UnknownModelError, match="dense lead"):
         model_from_config(bad, "x/y")
+
+
+# poolside/Laguna-S-2.1-FP8 config.json as ai-dynamo/aiconfigurator stores it (code-index file id 58003721244)
+LAGUNA_S = {
+    "architectures": ["LagunaForCausalLM"], "model_type": "laguna", "vocab_size": 100352, "hidden_size": 3072,
+    "intermediate_size": 12288, "num_hidden_layers": 48, "num_attention_heads": 48, "num_key_value_heads": 8,
+    "head_dim": 128, "max_position_embeddings": 262144, "attention_bias": False, "num_experts": 256,
+    "num_experts_per_tok": 10, "moe_intermediate_size": 1024, "shared_expert_intermediate_size": 1024,
+    "decoder_sparse_step": 1, "mlp_only_layers": [0], "tie_word_embeddings": False, "gating": "per-head",
+    "sliding_window": 512, "layer_types": ["full_attention" if i % 4 == 0 else "sliding_attention" for i in range(48)],
+    "num_attention_heads_per_layer": [48 if i % 4 == 0 else 72 for i in range(48)],
+}
+
+
+def test_laguna_s_matches_its_card_and_config():
+    # the card (a stored review quotes it, file id 54526238601): 118B total, about 8B active, 48 layers
+    m, c = get("laguna-s-2.1:118b"), model_from_config(LAGUNA_S, "poolside/Laguna-S-2.1")
+    assert round(count_params(m) / 1e9) == 118 and 7.5e9 < active_params(m) < 8.5e9
+    assert (c.moe, c.sliding_n_heads, c.full_attention_layers, c.sliding_window) == (
+        m.moe, m.sliding_n_heads, m.full_attention_layers, m.sliding_window)
+    assert count_params(c) == count_params(m)
+    # llama_kv_cache_iswa: 12 full layers x n_ctx cells, 36 sliding layers x PAD(512 + 512 ubatch, 256) = 1024 cells,
+    # 8 KV heads x 128 x (K + V) x f16 = 4 KiB a cell
+    kv, _ = kv_cache_bytes(m, FitRequest(context=32768, engine="llamacpp"))
+    assert kv == 4096 * (12 * 32768 + 36 * 1024)
