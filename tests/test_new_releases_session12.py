@@ -64,7 +64,8 @@ def test_devstral_f16_kv_per_token_is_the_app_catalogs(model_id, bytes_per_token
     ("devstral-small-2", "devstral-small-2:24b"), ("mistralai/Devstral-Small-2-24B-Instruct-2512", "devstral-small-2:24b"),
     ("devstral-small-2:24b", "devstral-small-2:24b"), ("minimax-m3", "minimax-m3:428b"),
     ("MiniMaxAI/MiniMax-M3", "minimax-m3:428b"), ("laguna-s-2.1", "laguna-s-2.1:118b"),
-    ("poolside/Laguna-S-2.1", "laguna-s-2.1:118b"),
+    ("poolside/Laguna-S-2.1", "laguna-s-2.1:118b"), ("openai/gpt-oss-safeguard-20b", "gpt-oss:20b"),
+    ("gpt-oss-safeguard-120b", "gpt-oss:120b"),
 ])
 def test_names_resolve(name, model_id):
     assert resolve(name).model.id == model_id
