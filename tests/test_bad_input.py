@@ -186,6 +186,8 @@ ROWS: list[tuple[list[str], str | None]] = [
     (["cost", "--monthly-tokens", "2e9x"], "2e9x"),
     (["cost", "--monthly-tokens", "1e400"], "1e400"),
     (["cost", "-t", "1e9", "--require", "maybe"], "maybe"),
+    (["cost", "-t", "1e9", "-H", "custom:vram=24GB,bandwidth=1TB/s,fp16=80TFLOPS"], "--gpu-price"),  # a spec sheet needs a price
+    (["cost", "-t", "1e9", "-H", "custom:vram=24GB,bandwidth=1TB/s,fp16=80TFLOPS", "--gpu-price", "0"], "--gpu-price"),
     (["serve", "llama3.1:8b", "-H", "h100-sxm", "--prompt-tokens", "0"], "--prompt-tokens"),
     (["serve", "llama3.1:8b", "-H", "h100-sxm", "--output-tokens", "-5"], "--output-tokens"),
     (["serve", "llama3.1:8b", "-H", "h100-sxm", "--prompt-tokens", "99999999999"], "--prompt-tokens"),

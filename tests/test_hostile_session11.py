@@ -153,14 +153,16 @@ def test_a_hybrid_host_rates_cache_is_reused(tmp_path):
 CUSTOM_GPU = "custom:vram=16GB,bandwidth=448GB/s,fp16=60TFLOPS"
 
 
-@pytest.mark.parametrize("boxes", [CUSTOM_GPU, CPU_INLINE, f"rtx4090,{CUSTOM_GPU}"])
-def test_cost_refuses_a_spec_sheet_in_one_line_that_names_it(capsys, boxes):
+@pytest.mark.parametrize("boxes, names", [(CUSTOM_GPU, "--gpu-price"), (CPU_INLINE, "not a GPU"),
+                                          (f"rtx4090,{CUSTOM_GPU}", "--gpu-price")])
+def test_cost_refuses_a_spec_sheet_in_one_line_that_names_it(capsys, boxes, names):
     """cost -H splits boxes on commas, so a spec sheet came apart ('custom:cores=16': clock is missing; a GPU's
-    'GB/s' read as a probe file's path: No such file); a Box is priced from a catalog profile, so it is refused whole."""
+    'GB/s' read as a probe file's path: No such file). It is kept whole: a GPU sheet without a price is refused naming
+    --gpu-price (session 12 prices one that has it, tests/test_cost_custom.py), a CPU-only sheet as no GPU."""
     code = main(["cost", "-t", "1e9", "-H", boxes, "--json"])
     out, err = capsys.readouterr()
     assert code == 2 and out == "" and err.count("\n") == 1, err
-    assert "spec sheet" in err and "custom:" in err and "missing" not in err and "No such file" not in err, err
+    assert names in err and "custom:" in err and "missing" not in err and "No such file" not in err, err
 
 
 def test_cost_reads_a_probe_file_by_its_path_as_typed(tmp_path, capsys):

@@ -4,7 +4,8 @@ Why: the speed model needs only memory, bandwidth and FLOPS (plus a backend fami
 The same keys work in a YAML or JSON file (`--hardware card.yaml`). Required: vram, bandwidth, fp16 (a missing, zero
 or negative one exits 2 naming it). Optional: count, backend (cuda|rocm|vulkan|sycl|metal; default cuda), ram,
 name, unified (true for an APU/Apple-style part: the GPU shares `vram` with the CPU), cuda_cores and boost_mhz (the
-CUDA mat-vec kernel-rate term, estimate/speed.py), fp16_acc16 (GeForce-style FP16-accumulate rate).
+CUDA mat-vec kernel-rate term, estimate/speed.py), fp16_acc16 (GeForce-style FP16-accumulate rate), and for `cost`
+tdp (board power per GPU, W) and price (USD per GPU; for a unified part the whole machine), which `fit` ignores.
 """
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from .profiles import MAX_UNITS, Profile
 from .spec_fields import PREFIX, _bad, _positive_int, _rate, _size, parse_pairs, spec_keys  # noqa: F401 - PREFIX re-exported
 
 REQUIRED = ("vram", "bandwidth", "fp16")
-OPTIONAL = ("count", "backend", "ram", "name", "unified", "cuda_cores", "boost_mhz", "fp16_acc16")
+OPTIONAL = ("count", "backend", "ram", "name", "unified", "cuda_cores", "boost_mhz", "fp16_acc16", "tdp", "price")
 BACKENDS = {"cuda": "nvidia", "rocm": "amd", "vulkan": "generic", "sycl": "intel", "metal": "apple"}
 
 
@@ -49,14 +50,44 @@ def custom_profile(fields: dict, spec: str) -> tuple[Profile, int]:
         raw["boost_clock_mhz"] = _rate(spec, "boost_mhz", fields["boost_mhz"], 1.0, "2520", minimum=100)
     if fields.get("ram") is not None:
         raw["ram_bytes"] = _size(spec, "ram", fields["ram"])
+    tdp = _watts(spec, fields["tdp"]) if fields.get("tdp") is not None else None
+    price = _usd(spec, fields["price"]) if fields.get("price") is not None else None
     name = " ".join(str(fields.get("name") or "custom GPU").split())[:80]
     name = "".join(c for c in name if c.isprintable())
     profile = Profile(
         id="custom", name=name, kind="apple" if backend == "metal" and unified else ("apu" if unified else "gpu"),
         vendor=BACKENDS[backend], backend=backend, memory_bytes=vram, bandwidth_bytes_per_s=int(bandwidth),
-        fp16_flops=fp16, fp16_acc16_flops=acc16, tdp_watts=None, price_usd=None, unified=unified, raw=raw,
+        fp16_flops=fp16, fp16_acc16_flops=acc16, tdp_watts=tdp, price_usd=price, unified=unified, raw=raw,
     )
     return profile, count
+
+
+def _watts(spec: str, text: object) -> float:
+    """tdp=350W, 350 or 0.35kW: the board power of one GPU, 1 W to 10 kW (above: a unit slip, or a rack's figure)."""
+    import math
+    import re
+
+    m = re.match(r"^\s*([0-9]*\.?[0-9]+(?:e[+-]?\d+)?)\s*(k?)\s*(w|watts?)?\s*$", str(text), re.I)
+    if not m:
+        raise _bad(spec, f"tdp={text!r} is not a power in watts (e.g. tdp=350W)")
+    value = float(m.group(1)) * (1000.0 if m.group(2) else 1.0)
+    if not (math.isfinite(value) and 1.0 <= value <= 10_000.0):
+        raise _bad(spec, f"tdp={text!r} is out of range (the board power of one GPU, 1 W to 10 kW, e.g. tdp=350W)")
+    return value
+
+
+def _usd(spec: str, text: object) -> float:
+    """price=2500 or price=$2,500 (USD per GPU): positive and finite, at most 10 million (as --gpu-price)."""
+    import math
+
+    raw = str(text).strip().lstrip("$").replace(",", "").replace("_", "")
+    try:
+        value = float(raw)
+    except ValueError:
+        raise _bad(spec, f"price={text!r} is not an amount in USD (e.g. price=2500)") from None
+    if not (math.isfinite(value) and 0 < value <= 10_000_000):
+        raise _bad(spec, f"price must be a positive amount in USD up to 10,000,000, got {text!r}")
+    return value
 
 
 def parse_custom(spec: str) -> tuple[Profile, int]:

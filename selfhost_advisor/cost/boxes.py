@@ -10,10 +10,15 @@ from .types import Box
 
 def _host(profile: Profile, count: int) -> tuple[float, float, float]:
     """(host price, active watts, idle watts) for `count` GPUs of `profile`."""
+    return host_for(profile, count, datacenter=profile.id in data()["datacenter_profiles"])
+
+
+def host_for(profile: Profile, count: int, *, datacenter: bool) -> tuple[float, float, float]:
+    """(host price, active watts, idle watts): a server's per-GPU share, or one workstation (data/cost.yaml)."""
     if profile.kind in ("apple", "apu"):
         return 0.0, 0.0, 0.0  # the price and the power figure are the whole machine
     hosts = data()["host_systems"]
-    if profile.id in data()["datacenter_profiles"]:
+    if datacenter:
         s = hosts["server"]
         return float(s["usd_per_gpu"]) * count, float(s["active_watts_per_gpu"]) * count, float(s["idle_watts_per_gpu"]) * count
     ws = hosts["workstation"]
@@ -53,13 +58,12 @@ def rental_rate(profile_id: str) -> tuple[float, float, int, float] | None:
 def box_from_spec(spec: str, *, gpu_price: float | None = None, host_price: float | None = None,
                   rent_price: float | None = None) -> Box:
     """A Box for `spec`; --gpu-price (per GPU), --host-price (per box) and --rent-price (per GPU-hour) override data."""
-    import os
+    from .custom_box import custom_box, is_spec_sheet, sheet_profile
 
-    if spec.lower().startswith("custom:"):  # a Box is priced, powered and re-sized from its catalog profile id
-        raise UnknownHardwareError(f"cost prices catalog boxes; a spec sheet ({spec if len(spec) <= 60 else spec[:57] + '...'!r}) "
-                                   "has no profile to price", "give the catalog GPU nearest to it ('advisor hardware' "
-                                   "lists them), with --gpu-price for its price; 'advisor fit' takes the spec sheet")
-    if spec.lower().endswith(".json") or os.path.sep in spec:
+    if is_spec_sheet(spec):  # custom:..., a spec-sheet file (priced by --gpu-price / price=), or a saved probe
+        sheet = sheet_profile(spec)
+        if sheet is not None:
+            return custom_box(spec, *sheet, gpu_price=gpu_price, host_price=host_price, rent_price=rent_price)
         spec = _probe_spec(spec)
     profile, count, _link = parse_spec(spec)
     if profile.kind in ("host", "cpu"):
@@ -89,7 +93,9 @@ def default_specs() -> list[str]:
 
 def max_gpus_per_box(profile_id: str) -> int:
     """GPUs one host holds (data/cost.yaml host_systems): a data-centre server 8, a workstation 4; an Apple or APU
-    machine is one unit (1)."""
+    machine is one unit (1); a spec-sheet box is priced as given (1: its count= sets its GPUs)."""
+    if profile_id == "custom":
+        return 1
     profile = get_profile(profile_id)
     if profile.kind in ("apple", "apu"):
         return 1

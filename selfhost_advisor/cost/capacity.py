@@ -52,6 +52,11 @@ def model_capacity(model: Model, machine: Machine, w: Workload, engine: str, qua
 def machine_for(box: Box) -> Machine:
     from ..catalog.hardware import get_profile, machine_from_profile
 
+    if box.spec:
+        from .custom_box import custom_machine
+
+        return custom_machine(box)
+
     return machine_from_profile(get_profile(box.profile_id), box.gpus)
 
 

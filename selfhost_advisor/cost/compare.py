@@ -77,7 +77,8 @@ def compare(
         if box.capex_usd is not None and box.gpu_tdp_watts > 0:
             buy.append(tco.price_box(box, cap, w, p, "buy"))
         else:
-            why = "no price in data/hardware.yaml" if box.capex_usd is None else "no TDP in data/hardware.yaml"
+            why = ("no --gpu-price given" if box.spec else "no price in data/hardware.yaml") if box.capex_usd is None \
+                else "no TDP in data/hardware.yaml"
             excluded.append(Excluded(box.label, f"buy: {why}"))
         if box.rental_usd_per_hour is not None and not (constraints.air_gapped or constraints.regulated):
             rent.append(tco.price_box(box, cap, w, p, "rent"))
@@ -126,6 +127,9 @@ def compare(
             warnings.append(f"{o.box.label}: serving capacity is {o.capacity.confidence} "
                             f"(band x{o.capacity.low_factor:g}..x{o.capacity.high_factor:g}); units may differ")
             break
+    for o in buy:  # a spec sheet without tdp=: the power bill rests on a stated stand-in (cost/custom_box.py)
+        if o.box.power_source.startswith("assumed"):
+            warnings.append(f"{o.box.label}: GPU power {o.box.power_source}")
     premium = [o.price for o in cloud if o.price.cache_write_usd_per_mtok is not None
                and o.price.cache_write_usd_per_mtok > o.price.input_usd_per_mtok]
     if w.cached_input_share > 0 and w.cache_write_share == 0 and premium:

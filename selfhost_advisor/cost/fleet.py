@@ -126,6 +126,8 @@ class Fleet:
 
         limit = max_gpus_per_box(box.profile_id)
         if limit <= box.gpus:
+            if box.spec:
+                return None, "a spec-sheet box is priced as given (its count= sets the GPUs)"
             return None, f"{box.profile_id} comes as one machine, so no larger box is planned" if limit == 1 \
                 else f"one host holds at most {limit} of them"
         n = box.gpus * 2

@@ -110,6 +110,8 @@ class Box:
     rental_quotes: int = 0  # providers behind the rental median (0: given with --rent-price or none)
     rental_high_usd_per_gpu_hour: float | None = None  # highest quote (the spread is low..high)
     purchase_quotes: tuple[float, ...] = ()  # dated purchase quotes behind gpu_price_usd (their median), if any
+    spec: str = ""  # a spec-sheet box (profile_id "custom"): the custom: text or file it was built from (cost/custom_box.py)
+    power_source: str = ""  # where gpu_tdp_watts comes from when not the catalog: "spec sheet", or what was assumed
 
     @property
     def capex_usd(self) -> float | None:

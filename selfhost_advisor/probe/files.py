@@ -218,6 +218,19 @@ def _once(pairs: list, path: str) -> dict:
 def load_hardware_file(path: str) -> Machine:
     """A saved probe (JSON with schema_version), or a spec sheet in YAML/JSON with the custom: keys (vram, bandwidth,
     fp16, ...; catalog/custom_hw.py; a CPU-only box: cores, clock, simd, ram, bandwidth; catalog/custom_cpu.py)."""
+    sheet = spec_sheet(path)
+    if sheet is None:
+        return load_probe_file(path)
+    from ..catalog.hardware import machine_from_profile
+
+    profile, count = sheet
+    ram = profile.raw.get("ram_bytes")
+    return machine_from_profile(profile, count, int(ram) if ram else None)
+
+
+def spec_sheet(path: str):
+    """(Profile, count) of a spec-sheet file (YAML, or JSON with vram/cores and no schema_version), or None for a saved
+    probe; `advisor cost` prices the first from its tdp/price keys, `fit` places on either."""
     # a regular file of at most 1 MiB, whatever its kind: a FIFO must not block, /dev/zero not be read forever
     # a YAML spec sheet is a few lines; PyYAML is pure Python (60,000 keys in 1 MiB took 3.5 s of CPU)
     is_yaml = path.lower().endswith((".yaml", ".yml"))
@@ -229,7 +242,7 @@ def load_hardware_file(path: str) -> Machine:
         except (ValueError, UnicodeDecodeError, RecursionError):
             head = None  # load_probe_file says what is wrong with it
         if not (isinstance(head, dict) and "schema_version" not in head and ("vram" in head or "cores" in head)):
-            return load_probe_file(path)
+            return None
         data = json.loads(raw, object_pairs_hook=lambda pairs: _once(pairs, path))  # a spec: each key once
     else:
         from .spec_yaml import load_spec_yaml
@@ -238,8 +251,5 @@ def load_hardware_file(path: str) -> Machine:
     if not isinstance(data, dict):
         raise BadFileError(f"hardware file {path} is not a mapping of spec keys", "e.g. vram: 16GB, bandwidth: 448GB/s")
     from ..catalog.custom_hw import custom_profile
-    from ..catalog.hardware import machine_from_profile
 
-    profile, count = custom_profile(data, path)
-    ram = profile.raw.get("ram_bytes")
-    return machine_from_profile(profile, count, int(ram) if ram else None)
+    return custom_profile(data, path)

@@ -56,7 +56,8 @@ def self_host_dict(o: SelfHostOption, amortize_months: float = 36.0, tokens: int
     return {
         "hardware": o.box.label, "mode": "buy", "units": o.units, "gpus_per_unit": o.box.gpus,
         "capex_usd": _r(o.capex_usd), "unit_price_usd": _r(o.box.capex_usd), "price_kind": o.box.price_kind or None,
-        "price_quotes": len(o.box.purchase_quotes),
+        "price_quotes": len(o.box.purchase_quotes), "gpu_watts": _r(o.box.gpu_tdp_watts),
+        "gpu_watts_source": o.box.power_source or "catalog",
         "capacity_tokens_per_month": o.capacity_tokens_per_month,
         "monthly_usd": usd,
         "usd_per_million_tokens": _per_mtok(usd["total"], tokens) if tokens else _r(o.usd_per_million_tokens, 4), "payback_months": _r(o.payback_months),

@@ -1,0 +1,103 @@
+"""A box priced from a spec sheet: `advisor cost -H "custom:vram=24GB,bandwidth=1TB/s,fp16=80TFLOPS" --gpu-price 2500`,
+or the same keys in a YAML/JSON file (catalog/custom_hw.py parses them).
+
+Why: a card not yet in the catalog, or a vendor's quote, has every input the cost model needs except what the catalog
+would add: a price (the user's: --gpu-price or price=; refused without one, since a made-up price is a made-up verdict),
+a host (the same rule as catalog GPUs, data/cost.yaml host_systems: a workstation for up to its max_gpus, a server
+above; a unified-memory part is the whole machine) and a board power (tdp=, or else the TDP of the catalog GPU nearest
+to it in memory bandwidth and FP16 rate, stated in the output as an assumption).
+"""
+from __future__ import annotations
+
+import math
+import os
+
+from ..catalog.profiles import Profile
+from ..errors import BadOptionError, UnknownHardwareError
+from .types import Box
+
+
+def is_spec_sheet(spec: str) -> bool:
+    """custom:... or a file (a path, or a name ending .yaml/.yml/.json); a saved probe file is told apart later."""
+    low = spec.lower()
+    return low.startswith("custom:") or low.endswith((".yaml", ".yml", ".json")) or os.path.sep in spec
+
+
+def sheet_profile(spec: str) -> tuple[Profile, int] | None:
+    """(profile, count) of the spec sheet `spec`, or None when `spec` is a saved probe file."""
+    if spec.lower().startswith("custom:"):
+        from ..catalog.custom_hw import parse_custom
+
+        return parse_custom(spec)
+    from ..probe.files import spec_sheet
+
+    return spec_sheet(spec)
+
+
+def nearest_tdp(profile: Profile) -> tuple[float, str]:
+    """(watts, catalog id) of the curated GPU nearest to `profile` in log memory bandwidth and log FP16 rate, the two
+    figures a spec sheet always gives: a card that moves as many bytes and does as much math draws about as much."""
+    from ..catalog.profiles import profiles
+
+    bw, fl = float(profile.bandwidth_bytes_per_s or 0), float(profile.fp16_flops or 0)
+    best: tuple[float, float, str] | None = None
+    for p in profiles():
+        if p.kind != "gpu" or not p.tdp_watts or not p.bandwidth_bytes_per_s or not p.fp16_flops:
+            continue
+        d = math.log(p.bandwidth_bytes_per_s / bw) ** 2 + math.log(p.fp16_flops / fl) ** 2
+        if best is None or d < best[0]:
+            best = (d, float(p.tdp_watts), p.id)
+    if best is None:  # the catalog always holds GPUs with a TDP; a test keeps it so
+        raise RuntimeError("no catalog GPU with a TDP")
+    return best[1], best[2]
+
+
+def custom_box(spec: str, profile: Profile, count: int, *, gpu_price: float | None, host_price: float | None,
+               rent_price: float | None) -> Box:
+    """The Box for a spec sheet; --gpu-price / --host-price / --rent-price override the sheet's price= key."""
+    from .boxes import host_for
+
+    short = spec if len(spec) <= 60 else spec[:57] + "..."
+    if profile.kind in ("host", "cpu"):
+        raise UnknownHardwareError(f"{short!r} is not a GPU or unified-memory machine",
+                                   "the cost model serves with vLLM on GPUs: give vram=, bandwidth= and fp16=")
+    price = float(gpu_price) if gpu_price is not None else profile.price_usd
+    if price is None and rent_price is None:
+        raise BadOptionError(f"custom hardware {short!r} has no price to buy it at",
+                             "give --gpu-price USD per GPU (or price= in the spec sheet; --host-price for the rest of "
+                             "the box, --rent-price to rent it instead)")
+    if profile.tdp_watts:
+        watts, source = float(profile.tdp_watts), "spec sheet (tdp=)"
+    else:
+        watts, near = nearest_tdp(profile)
+        source = (f"assumed: {watts:g} W, the TDP of {near}, the catalog GPU nearest in memory bandwidth and FP16 "
+                  "rate (give tdp= in the spec sheet)")
+    host_usd, host_active, host_idle = host_for(profile, count, datacenter=count > _workstation_max())
+    name = profile.name if profile.name != "custom GPU" else (
+        f"custom {profile.memory_bytes / 1e9:.0f}GB {(profile.bandwidth_bytes_per_s or 0) / 1e9:.0f}GB/s "
+        f"{(profile.fp16_flops or 0) / 1e12:.0f}TFLOPS")
+    return Box(
+        label=name if count == 1 else f"{count}x {name}", profile_id="custom", gpus=count,
+        gpu_price_usd=price, host_price_usd=float(host_price) if host_price is not None else host_usd,
+        gpu_tdp_watts=watts,
+        host_active_watts=host_active, host_idle_watts=host_idle,
+        rental_usd_per_gpu_hour=float(rent_price) if rent_price is not None else None,
+        price_kind="given", spec=spec, power_source=source,
+    )
+
+
+def _workstation_max() -> int:
+    from .defaults import data
+
+    return int(data()["host_systems"]["workstation"]["max_gpus"])
+
+
+def custom_machine(box: Box):
+    """The Machine a spec-sheet box serves on, re-read from its spec (a Box holds plain values only)."""
+    from ..catalog.hardware import machine_from_profile
+
+    sheet = sheet_profile(box.spec)
+    if sheet is None:  # the file changed into a probe between two reads
+        raise UnknownHardwareError(f"{box.spec!r} is no longer a spec sheet", "give the spec again")
+    profile, count = sheet
+    return machine_from_profile(profile, count)
