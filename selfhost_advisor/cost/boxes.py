@@ -5,30 +5,13 @@ from __future__ import annotations
 from ..catalog.hardware import Profile, get_profile, parse_spec
 from ..errors import UnknownHardwareError
 from .defaults import data
+from .hosts import host_for
 from .types import Box
 
 
 def _host(profile: Profile, count: int) -> tuple[float, float, float]:
     """(host price, active watts, idle watts) for `count` GPUs of `profile`."""
     return host_for(profile, count, datacenter=profile.id in data()["datacenter_profiles"])
-
-
-def host_for(profile: Profile, count: int, *, datacenter: bool) -> tuple[float, float, float]:
-    """(host price, active watts, idle watts): a server's per-GPU share, or one workstation (data/cost.yaml)."""
-    if profile.kind in ("apple", "apu"):
-        return 0.0, 0.0, 0.0  # the price and the power figure are the whole machine
-    hosts = data()["host_systems"]
-    if datacenter:
-        s = hosts["server"]
-        return float(s["usd_per_gpu"]) * count, float(s["active_watts_per_gpu"]) * count, float(s["idle_watts_per_gpu"]) * count
-    ws = hosts["workstation"]
-    if count > int(ws["max_gpus"]):
-        raise UnknownHardwareError(
-            f"{count}x {profile.id} does not fit one workstation host (at most {ws['max_gpus']} GPUs)",
-            "give fewer GPUs per box; the cost model adds boxes as the load needs",
-        )
-    price = get_profile(ws["usd_from_profile"]).price_usd or 0.0
-    return float(price), float(ws["active_watts"]), float(ws["idle_watts"])
 
 
 def _probe_spec(path: str) -> str:

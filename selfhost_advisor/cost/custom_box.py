@@ -55,7 +55,7 @@ def nearest_tdp(profile: Profile) -> tuple[float, str]:
 def custom_box(spec: str, profile: Profile, count: int, *, gpu_price: float | None, host_price: float | None,
                rent_price: float | None) -> Box:
     """The Box for a spec sheet; --gpu-price / --host-price / --rent-price override the sheet's price= key."""
-    from .boxes import host_for
+    from .hosts import host_for
 
     short = spec if len(spec) <= 60 else spec[:57] + "..."
     if profile.kind in ("host", "cpu"):
