@@ -48,7 +48,8 @@ def _row(profile_id: str) -> dict:
 
 def compute_capability(device: Device) -> float | None:
     """The device's compute capability: what NVML reported, else its architecture's (Pascal GP10x 6.1, GP100 6.0,
-    Volta 7.0, Turing 7.5, Maxwell 5.x; later generations are >= 8.0 and need no distinction here)."""
+    Volta 7.0, Turing 7.5, Maxwell 5.x, Kepler GK210 3.7 (the Tesla K80, the one Kepler row on ggml-cuda); later
+    generations are >= 8.0 and need no distinction here)."""
     det = device.details
     if det is not None and det.compute_capability:
         try:
@@ -66,7 +67,7 @@ def compute_capability(device: Device) -> float | None:
     arch, chip = raw.get("architecture"), str(raw.get("chip") or "")
     if arch == "Pascal":
         return 6.0 if chip.startswith(_NO_DP4A_CHIPS) else 6.1
-    return {"Maxwell": 5.2, "Maxwell 2.0": 5.2, "Volta": 7.0, "Turing": 7.5}.get(arch)
+    return {"Kepler 2.0": 3.7, "Maxwell": 5.2, "Maxwell 2.0": 5.2, "Volta": 7.0, "Turing": 7.5}.get(arch)
 
 
 # llama.cpp PR #8075 (merged 2024-06-23): before it, a quantized matmul of more than 32 tokens on a GPU with FP16
@@ -109,3 +110,48 @@ def dequant_seconds(layers: tuple, bandwidth_bytes_per_s: float, n_ubatch: int) 
 
     moved = sum(converted_bytes(mats, 2) for mats in layers)
     return moved / bandwidth_bytes_per_s / max(1, n_ubatch)
+
+
+# --- Decode on GPUs older than the fit's: no CUDA graphs, no __dp4a (data/speed.yaml cuda_graphs, cuda_dp4a_emulation)
+
+@lru_cache(maxsize=1)
+def _older_rules() -> tuple[dict, dict]:
+    from ..catalog.data import load
+
+    data = load("speed")
+    return data.get("cuda_graphs") or {}, data.get("cuda_dp4a_emulation") or {}
+
+
+def uses_graphs(device: Device) -> bool:
+    """Whether ggml-cuda runs a decoded token as one CUDA graph on `device` in the build of kernel_path.at_build's
+    date (the latest by default): compute capability >= 8.0, or >= 7.0 from PR #25749 on. Unknown parts: yes."""
+    if device.backend != "cuda" or device.vendor != "nvidia":
+        return True
+    cc = compute_capability(device)
+    if cc is None or cc >= 8.0:
+        return True
+    if cc >= 7.0:
+        from .kernel_path import _build_date
+
+        return _build_date() >= str(_older_rules()[0].get("volta_since", "0"))
+    return False
+
+
+def graph_launch_seconds(device: Device) -> float:
+    """Seconds per layer a decoded token adds where its kernels are launched one by one from the host (no CUDA
+    graphs): the published graphs-off minus graphs-on time per layer (data/speed.yaml cuda_graphs); 0 elsewhere."""
+    return 0.0 if uses_graphs(device) else float(_older_rules()[0].get("layer_s", 0.0))
+
+
+def emulated_dp4a_cycles(device: Device) -> float:
+    """SM-cycles per weight the mat-vec kernels add on a GPU without __dp4a (compute capability < 6.1), where
+    ggml_cuda_dp4a is four byte multiply-adds: (extra instructions per dp4a / weights per dp4a) / instructions per
+    SM-cycle (data/speed.yaml cuda_dp4a_emulation); 0 elsewhere."""
+    if device.backend != "cuda" or device.vendor != "nvidia":
+        return 0.0
+    cc = compute_capability(device)
+    rule = _older_rules()[1]
+    if cc is None or cc >= 6.1 or not rule:
+        return 0.0
+    return float(rule["extra_instructions_per_dp4a"]) / float(rule["weights_per_dp4a"]) / float(
+        rule["instructions_per_sm_cycle"])

@@ -5,7 +5,7 @@ output head) and a hand-off per device boundary (estimate/speed.py's docstring h
 from __future__ import annotations
 
 from ..domain import Machine, Model, Placement
-from . import sycl_path, vulkan_path
+from . import cuda_path, sycl_path, vulkan_path
 from .cpu_kernels import decode_seconds as _cpu_decode_seconds, kernel_seconds as _cpu_kernel_seconds, vector_flops
 from .kernel_path import gpu_clock_hz
 from .speed_factors import Table, _fitted, efficiency, family
@@ -67,7 +67,7 @@ def _decode_seconds(
                 rates = _fitted("cuda")
             if smc and rates.matvec and work.layer_matrices:
                 excess = _per_layer(work.layer_matrices[layer:layer + count],
-                                    lambda mats: _kernel_excess(mats, rates, bw, smc))
+                                    lambda mats: _kernel_excess(mats, rates, bw, smc, cuda_path.emulated_dp4a_cycles(d)))
                 total += sum(excess)
                 if kernel is not None:
                     kernel.extend(excess)
@@ -98,7 +98,8 @@ def _decode_seconds(
         bw = eff.bandwidth * (d.bandwidth_bytes_per_s or 1)
         total += work.output_read_bytes / bw
         ty, n_weights = work.output_matrix
-        total += _kernel_excess(((ty, n_weights, work.output_read_bytes),), eff, bw, sm_cycles_per_s(d))
+        total += _kernel_excess(((ty, n_weights, work.output_read_bytes),), eff, bw, sm_cycles_per_s(d),
+                               cuda_path.emulated_dp4a_cycles(d))
         if d.backend == "sycl":
             total += sycl_path.block_layout_seconds(((ty, n_weights, work.output_read_bytes),), d, bw, gpu_clock_hz(d))
         if family(d.backend) == "vulkan":

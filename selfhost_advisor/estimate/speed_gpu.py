@@ -6,7 +6,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 from ..domain import Device
-from . import kernel_path, metal_path, sycl_path
+from . import cuda_path, kernel_path, metal_path, sycl_path
 from .kernel_path import gpu_clock_hz
 from .speed_factors import Efficiency, _hardware_family, _rate, _rate_table, _speed_data
 
@@ -78,14 +78,16 @@ def layer_seconds(eff: Efficiency, device: Device, dense: bool = False) -> float
     """Fixed decode time of one layer on `device`: microseconds (layer_s) plus GPU cycles at its clock."""
     if not eff.layer_cycles:  # Metal, dense layers: the build's serial dispatch steps (methodology 5e-apple2)
         return eff.layer_s * (metal_path.layer_scale(device) if dense else 1.0)
-    return eff.layer_s + eff.layer_cycles / (gpu_clock_hz(device) or eff.clock_fallback_hz)
+    return (eff.layer_s + eff.layer_cycles / (gpu_clock_hz(device) or eff.clock_fallback_hz)
+            + cuda_path.graph_launch_seconds(device))  # no CUDA graphs before Volta (methodology 5f, session 12)
 
 
 def _kernel_excess(matrices: tuple[tuple[str, int, int], ...], eff: Efficiency, bandwidth: float,
-                   cycles_per_s: float | None) -> float:
+                   cycles_per_s: float | None, extra_cycles: float = 0.0) -> float:
     """Seconds a layer's mat-vecs take beyond streaming their bytes: per GGML type, max(bytes / bandwidth, weights
     / kernel rate) - bytes / bandwidth. The kernel rate (weights per SM-cycle x SMs x clock) binds on parts whose
-    memory is fast for their SM count (H100/H200: 4.8 TB/s for 132 SMs), where dequantizing is the bottleneck."""
+    memory is fast for their SM count (H100/H200: 4.8 TB/s for 132 SMs), where dequantizing is the bottleneck.
+    `extra_cycles` SM-cycles per weight are added to every type's (no __dp4a: cuda_path.emulated_dp4a_cycles)."""
     if not cycles_per_s or not eff.matvec:
         return 0.0
     rates = _rate_table(eff.matvec)
@@ -93,7 +95,7 @@ def _kernel_excess(matrices: tuple[tuple[str, int, int], ...], eff: Efficiency, 
     for ty, n_weights, nbytes in matrices:
         r = _rate(ty, rates)
         if r:
-            extra += max(0.0, n_weights / (r * cycles_per_s) - nbytes / bandwidth)
+            extra += max(0.0, n_weights * (1.0 / r + extra_cycles) / cycles_per_s - nbytes / bandwidth)
     return extra
 
 
