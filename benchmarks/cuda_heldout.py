@@ -70,10 +70,11 @@ def summary(rs: list[dict]) -> dict:
         every = [r for r in rs if r["kind"] == kind and not r["old_build"]]
         cur = [r for r in every if not r.get("added")]
         out[f"{kind} / current builds"] = _stats(cur)
-        for added in sorted({r["added"] for r in every if r.get("added")}):
-            out[f"{kind} / added in {added}"] = _stats([r for r in every if r.get("added") == added])
+        for added in sorted({r["added"] for r in rs if r.get("added")}):
+            out[f"{kind} / added in {added}"] = _stats([r for r in rs if r["kind"] == kind and r.get("added") == added])
         out[f"{kind} / all rows, current builds"] = _stats(every)
-        out[f"{kind} / builds before 2024-06"] = _stats([r for r in rs if r["kind"] == kind and r["old_build"]])
+        out[f"{kind} / builds before 2024-06"] = _stats([r for r in rs if r["kind"] == kind and r["old_build"]
+                                                          and not r.get("added")])
         for arch in sorted({r["architecture"] for r in cur}):
             out[f"{kind} / {arch}"] = _stats([r for r in cur if r["architecture"] == arch])
     return out
