@@ -2,6 +2,9 @@
 per GGML type, the GEMM that build had (data/cpu_kernel_paths.yaml; docs/methodology.md 4e-cpu3)."""
 from __future__ import annotations
 
+import datetime
+import re
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -85,13 +88,13 @@ _TYPES = ("Q4_0", "Q8_0", "Q4_K", "Q6_K", "Q5_K", "Q3_K", "Q2_K", "IQ4_XS")
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.dates(min_value=__import__("datetime").date(2023, 1, 1), max_value=__import__("datetime").date(2027, 12, 31)),
+@given(st.dates(min_value=datetime.date(2023, 1, 1), max_value=datetime.date(2027, 12, 31)),
        st.sampled_from((AVX2, XEON, M4MAX, PI5)), st.sampled_from(_TYPES))
 def test_a_later_build_never_runs_a_type_slower(day, spec, ty):
     """Each kernel that replaced another in the table was faster on the rates measured (vec_dot < tinyBLAS <
     repacked / tiled GEMM), so prompt speed never falls with the build date."""
     early, _, _ = _rates(f"{spec},build_date={day.isoformat()}")
-    later, _, _ = _rates(f"{spec},build_date={(day + __import__('datetime').timedelta(days=120)).isoformat()}")
+    later, _, _ = _rates(f"{spec},build_date={(day + datetime.timedelta(days=120)).isoformat()}")
     assert later(ty) >= early(ty)
 
 
@@ -128,3 +131,19 @@ def test_tinyblas_splits_its_tiles_equally_so_the_slowest_core_paces_a_hybrid_pa
     dated = cpu_kernels.prefill_type_rates(parse_custom_cpu(spec + ",build_date=2024-09"))
     assert dated("Q4_0") == pytest.approx(fam["Q8_0"] * 16 * 4e9 * 16 / total)  # Q4_0 through tinyBLAS then
     assert cpu_kernels.static_split_pace(parse_custom_cpu(AVX2)) == 1.0
+
+
+def test_every_kernel_table_entry_names_a_known_path_a_date_in_order_and_its_pull_request():
+    from selfhost_advisor.catalog.data import load
+
+    known_types = set(load("ggml_types")["types"])  # gguf's GGML_QUANT_SIZES names (data/ggml_types.yaml)
+    for family, types in load("cpu_kernel_paths")["families"].items():
+        assert family in ("x86", "arm")
+        for ty, entries in types.items():
+            assert ty in known_types, ty
+            dates = [str(e["since"]) for e in entries]
+            assert dates == sorted(dates), (family, ty)
+            for e in entries:
+                assert e["path"] in ("measured", "tinyblas", "repack_256"), (family, ty, e["path"])
+                assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", str(e["since"])), e["since"]
+                assert str(e["pr"]).startswith("https://github.com/ggml-org/llama.cpp/pull/"), e["pr"]
