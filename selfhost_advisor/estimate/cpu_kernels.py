@@ -14,6 +14,9 @@ kernel; the clock and the threads are this host's (probe/hostrate.py).
   attention at the float rate (1 op per vector FLOP). A type with no prompt GEMM on the host's ISA runs its decode dot
   kernel per token (2 ops per weight at the decode rate); AVX-512 takes the full-width rates only on a core with two
   512-bit FMA pipes (docs/methodology.md 4e-cpu).
+- A host of an older llama.cpp build (a spec's build_date) runs the prompt kernel that build had for each type
+  (data/cpu_kernel_paths.yaml: tinyBLAS, the dot kernel, a 256-bit GEMM; kernel_path), and tinyBLAS's equal split of
+  its tiles is paced by the slowest core of a hybrid part (static_split_pace; docs/methodology.md 4e-cpu3).
 """
 from __future__ import annotations
 
