@@ -163,7 +163,8 @@ def _fit_fixed_traffic(rows, feats, base="kpath_rocm"):
 
 def score(terms) -> dict:
     rows = [r for r in F.fit_rows() if family(r.backend) in BACKENDS and r.kind == F.PROMPT]
-    blind = [r for r in F.published_rows() if r.blind and family(r.backend) in BACKENDS and r.kind == F.PROMPT
+    blind = [r for r in F.published_rows(before_session=12)  # the rows of this record's day
+             if r.blind and family(r.backend) in BACKENDS and r.kind == F.PROMPT
              and S._has_lanes_clock(r)]
     feats = {id(r): features(r) for r in rows + blind}
     out = {}

@@ -308,7 +308,8 @@ def score(kind: str, terms) -> dict:
     # written): predicted by the fit on every row, as the shipped fit predicts them
     # (whole GPUs only: the fifth pass's blind rows of fitted GPUs are scored by benchmarks/weak_paths.py)
     fitted = {r.gpu for r in rows}
-    blind = [r for r in F.published_rows() if r.blind and family(r.backend) in BACKENDS and r.kind == test
+    blind = [r for r in F.published_rows(before_session=12)  # the rows of this record's day
+             if r.blind and family(r.backend) in BACKENDS and r.kind == test
              and r.gpu not in fitted and _has_lanes_clock(r)]
     feats = {id(r): features(r) for r in rows + blind}
     out = {}

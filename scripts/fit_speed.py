@@ -96,9 +96,10 @@ class Row:
 PUBLISHED = ROOT / "benchmarks" / "published" / "llamabench_weak.yaml"
 
 
-def published_rows(path: Path = PUBLISHED) -> list[Row]:
+def published_rows(path: Path = PUBLISHED, before_session: int | None = None) -> list[Row]:
     """Published llama-bench rows of the weakly calibrated backends (benchmarks/published/): the machine comes from the
-    hardware name as `--hardware` resolves it (spec bandwidth and FLOPS), with the row's backend."""
+    hardware name as `--hardware` resolves it (spec bandwidth and FLOPS), with the row's backend. `before_session`:
+    only the rows of earlier sessions (a row's `session` key, 0 when absent), for the record scripts of a past pass."""
     import yaml
 
     from selfhost_advisor.catalog import hw_names
@@ -106,6 +107,8 @@ def published_rows(path: Path = PUBLISHED) -> list[Row]:
 
     rows = []
     for r in yaml.safe_load(path.read_text())["rows"]:
+        if before_session is not None and int(r.get("session") or 0) >= before_session:
+            continue
         m = machine_from_profile(hw_names.resolve(r["hardware"]), 1)
         d = m.devices[0]
         d = replace(d, backend=r["backend"], memory_bytes=max(d.memory_bytes, 128 * 2**30))
@@ -589,7 +592,68 @@ def _fit_families(rows: list[Row], device: list[Row], prior: dict | None,
             out[fam].update(unpack)
         if fam == "vulkan" and comp[True]:
             out[fam].update(_fit_vulkan_paths(pre, comp[True]))
+        if fam == "rocm" and comp[True]:
+            out[fam].update(_fit_rocm_paths(pre, out[fam]))
     return out
+
+
+def _fit_rocm_paths(rows: list[Row], fitted: dict) -> dict:
+    """One prefill efficiency per ROCm kernel path named in data/speed.yaml rocm_prefill_path.efficiency_paths (not per
+    GPU; estimate/kernel_path.path_name), the other paths at the family's (fitted on every row first, as Vulkan's paths
+    in _fit_vulkan_paths): least squares on relative error for 1/e_path with each row's FLOPs time at unit efficiency
+    split by path (kernel_path.path_scales at the row's build), the matmuls' memory traffic at coefficient 1 and the
+    other paths' time at the family's efficiency fixed. A path with no row, or a coefficient <= 0, keeps the family's.
+    (Fitting the family's jointly with them was scored too: docs/methodology.md 5b-rocm2.)"""
+    from selfhost_advisor.estimate.speed import _speed_data
+
+    named = tuple((_speed_data().get("rocm_prefill_path") or {}).get("efficiency_paths") or ())
+    inv_family = 1.0 / float(fitted["compute_efficiency_quant"])
+    feats = []
+    for r in rows:
+        split = _rocm_path_split(r)
+        if not split or not _uses_quant_share(r):
+            continue
+        unit, traffic = _unit_seconds(r, "compute") - _traffic_seconds(r), _traffic_seconds(r)
+        total = sum(split.values())
+        own = {p: unit * v / total for p, v in split.items() if p in named}
+        if own:
+            feats.append((own, unit - sum(own.values()), traffic, r.measured))
+    paths = sorted({p for f in feats for p in f[0]})
+    while paths:
+        x = _solve([[own.get(p, 0.0) * m for p in paths] for own, _, _, m in feats],
+                   [1.0 - (t + rest * inv_family) * m for _, rest, t, m in feats])
+        bad = [p for p, v in zip(paths, x) if v <= 0]
+        if not bad:
+            break
+        paths = [p for p in paths if p not in bad]
+    if not paths:
+        return {}
+    return {"rocm_path_efficiency": {p: round(1.0 / v, 4) for p, v in zip(paths, x)},
+            "rocm_path_rows": {p: sum(1 for own, _, _, _ in feats if p in own) for p in paths},
+            "rocm_path_gpus": {p: sorted({r.gpu for r in rows if p in (_rocm_path_split(r) or {})}) for p in paths}}
+
+
+def _rocm_path_split(r: Row) -> dict[str, float]:
+    """The row's kernel_path.path_scales at its build (cached per row and model variant, as the unit seconds)."""
+    from selfhost_advisor.estimate import kernel_path
+
+    return _rocm_path_split_in(r, kernel_path.mode())
+
+
+@lru_cache(maxsize=None)
+def _rocm_path_split_in(r: Row, mode: tuple) -> dict[str, float]:
+    from selfhost_advisor.estimate import kernel_path
+    from selfhost_advisor.estimate.speed import _device_flops, _fitted, _rate, _rate_table, _rocm_path_rules, token_work
+
+    d = r.machine.devices[0] if r.machine.devices else None
+    rules = _rocm_path_rules(d) if d is not None else None
+    if not rules:
+        return {}
+    work = token_work(get_model(r.model_id), get_quant(r.quant))
+    table = _rate_table(_fitted("cuda").mmq)
+    with kernel_path.at_build(r.build_date):
+        return kernel_path.path_scales(d, work.layer_matrices, _device_flops(d, work.quantized), rules,
+                                       lambda ty: _rate(ty, table))
 
 
 @lru_cache(maxsize=None)
@@ -813,7 +877,8 @@ def _table(fitted: dict, with_rates: bool = True) -> dict[str, Efficiency]:
                       float(e.get("compute_efficiency_f16_all_in") or e["compute_efficiency_f16"]),
                       float(e.get("layer_cycles") or 0.0), float(e.get("layer_cycles_clock_fallback_mhz") or 0.0) * 1e6,
                       float(e.get("matvec_lane_factor") or 0.0),
-                      tuple(sorted((e.get("vulkan_path_efficiency") or {}).items())))
+                      tuple(sorted((e.get("vulkan_path_efficiency") or {}).items())),
+                      tuple(sorted((e.get("rocm_path_efficiency") or {}).items())))
         for f, e in fitted.items()
     }
 

@@ -251,7 +251,9 @@ DOCUMENTED_ARCH = {
 # Session 12 (vkgcn) added 31 Vulkan rows held out (17 decode, 14 prefill; benchmarks/vulkan_heldout.py reports them
 # apart): with them the Vulkan blind medians are 56.9 / 57.5% under the formula before the mat-vec lane bound and
 # 45.9 / 57.5% after it (the 5 older decode rows alone 44.6 -> 21.9%, tests/test_vulkan_decode.py).
-DOCUMENTED_BLIND = {"rocm decode": (4, 9.5), "rocm prefill": (12, 20.9), "vulkan decode": (22, 45.9),
+# (ROCm since session 12: 11 more rows held out, 10 of them prefill, and CDNA's MMQ on MFMA at its own efficiency,
+# methodology 5b-rocm2: the 12 earlier prefill rows 20.8 -> 14.9%, the 10 new ones 22.2% under main's formula and after.)
+DOCUMENTED_BLIND = {"rocm decode": (5, 9.9), "rocm prefill": (22, 17.3), "vulkan decode": (22, 45.9),
                     "vulkan prefill": (35, 57.5), "sycl decode": (11, 35.0), "sycl prefill": (7, 61.5)}
 
 

@@ -193,26 +193,34 @@ def lane_ops_per_s(device: Device) -> float | None:
     return float(lanes) * float(mhz) * 1e6 if lanes and mhz else None
 
 
-def path_scale(device: Device, layers: tuple, fp16: float, rules: dict,
-               unpack_rate: Callable[[str], float | None]) -> float:
-    """The factor on a ROCm device's FLOPs time (at its listed FP16 peak) for the kernel path of each type: sum over
-    types of weight share x FP16 peak / path peak (1.0 where the architecture is unknown). Float weights and the types
-    dequantized for hipBLAS run at the FP16 peak; MMQ types at int8_peak of the units they multiply on. On the dp4a
-    lanes the lanes that multiply also unpack, so a type runs at that peak x its MMQ unpacking rate over the reference
-    type's (`unpack_rate`: the CUDA family's per-type rates, data/speed.yaml mmq_weight_tokens_per_sm_cycle: Q4_0
-    654, Q3_K 310 ...; fifth pass)."""
+def path_name(arch: str, ggml_type: str, rules: dict) -> str:
+    """The kernel path of a matmul of this type at a 512-token micro-batch, in the build of at_build's date: "blas"
+    (float weights, and types dequantized to FP16 for hipBLAS), "mmq_mfma" (MMQ on CDNA's MFMA units), "mmq_wmma"
+    (RDNA 3/4 WMMA) or "mmq_dp4a" (MMQ on the vector lanes: RDNA 1/2, GCN, builds before the matrix-unit MMQ). The
+    names key data/speed.yaml rocm_path_efficiency (session 12: one prefill efficiency per path, never per GPU)."""
+    if ggml_type in FLOAT_TYPES or rocm_path(arch, ggml_type, rules) != "mmq":
+        return "blas"
+    if not mmq_on_matrix_units(arch, ggml_type, rules):
+        return "mmq_dp4a"
+    return "mmq_mfma" if arch.startswith("CDNA") else "mmq_wmma"
+
+
+def path_scales(device: Device, layers: tuple, fp16: float, rules: dict,
+                unpack_rate: Callable[[str], float | None]) -> dict[str, float]:
+    """path_scale split by kernel path (path_name): {path: its share of the factor}; the values sum to path_scale.
+    {} where the architecture is unknown (the factor is then 1.0 at the family's efficiency)."""
     arch = architecture(device)
     if not arch:
-        return 1.0
+        return {}
     totals: dict[str, float] = {}
     for mats in layers:
         for ty, n, _ in mats:
             totals[ty] = totals.get(ty, 0.0) + n
     total = sum(totals.values())
     if not total:
-        return 1.0
+        return {}
     ref = unpack_rate(str(rules.get("dp4a_rate_reference", "Q4_0")))
-    scale = 0.0
+    out: dict[str, float] = {}
     for ty, n in totals.items():
         peak = fp16
         if ty not in FLOAT_TYPES and rocm_path(arch, ty, rules) == "mmq":
@@ -221,8 +229,21 @@ def path_scale(device: Device, layers: tuple, fp16: float, rules: dict,
             mine = unpack_rate(ty)
             if not matrix and ref and mine:
                 peak *= min(1.0, mine / ref)
-        scale += n / total * fp16 / peak
-    return scale
+        name = "blas" if _FIFTH else path_name(arch, ty, rules)
+        out[name] = out.get(name, 0.0) + n / total * fp16 / peak
+    return out
+
+
+def path_scale(device: Device, layers: tuple, fp16: float, rules: dict,
+               unpack_rate: Callable[[str], float | None]) -> float:
+    """The factor on a ROCm device's FLOPs time (at its listed FP16 peak) for the kernel path of each type: sum over
+    types of weight share x FP16 peak / path peak (1.0 where the architecture is unknown). Float weights and the types
+    dequantized for hipBLAS run at the FP16 peak; MMQ types at int8_peak of the units they multiply on. On the dp4a
+    lanes the lanes that multiply also unpack, so a type runs at that peak x its MMQ unpacking rate over the reference
+    type's (`unpack_rate`: the CUDA family's per-type rates, data/speed.yaml mmq_weight_tokens_per_sm_cycle: Q4_0
+    654, Q3_K 310 ...; fifth pass)."""
+    scales = path_scales(device, layers, fp16, rules, unpack_rate)
+    return sum(scales.values()) if scales else 1.0
 
 
 def traffic_seconds(device: Device, layers: tuple, rules: dict) -> float:

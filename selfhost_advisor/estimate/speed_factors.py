@@ -61,6 +61,9 @@ class Efficiency:
     # Vulkan prefill (estimate/vulkan_path.py): share of its path's peak each matmul path reaches, fitted per path
     # (docs/methodology.md 5b-vulkan); a path not listed takes compute_quant / compute_f16.
     vulkan_paths: tuple[tuple[str, float], ...] = ()
+    # ROCm prefill (estimate/kernel_path.py path_name): share of its path's peak each kernel path reaches where fitted
+    # apart (docs/methodology.md 5b-rocm2); a path not listed takes compute_quant / compute_f16.
+    rocm_paths: tuple[tuple[str, float], ...] = ()
 
 
 def efficiency(backend: str, table: Table | None = None) -> Efficiency:
@@ -92,6 +95,7 @@ def _fitted(fam: str) -> Efficiency:
         clock_fallback_hz=float(e.get("layer_cycles_clock_fallback_mhz") or 0.0) * 1e6,
         matvec_lane_factor=float(e.get("matvec_lane_factor") or 0.0),
         vulkan_paths=tuple(sorted((str(k), float(v)) for k, v in (e.get("vulkan_path_efficiency") or {}).items())),
+        rocm_paths=tuple(sorted((str(k), float(v)) for k, v in (e.get("rocm_path_efficiency") or {}).items())),
     )
 
 

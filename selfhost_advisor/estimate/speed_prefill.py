@@ -11,7 +11,7 @@ from .speed_factors import Table, _speed_data, efficiency, family
 from .speed_gpu import _device_flops, sm_cycles_per_s
 from .speed_host import _host_bandwidth, _host_flops
 from .speed_terms import (_TRAFFIC_OFF, _expert_tile_seconds, _rocm_path_rules, _unpack_seconds, mmq_traffic_seconds,
-                          prefill_traffic_seconds, rocm_path_scale)
+                          prefill_traffic_seconds, rocm_compute_scale)
 from .speed_work import TokenWork, _attention_flops, layer_split
 
 
@@ -44,7 +44,7 @@ def _prefill_seconds_per_token(
             vk = (vulkan_path.path_seconds(d, mats, _device_flops(d))
                   if mats and not rules and family(d.backend) == "vulkan" else None)
             if rules:  # ROCm: the peak of each type's kernel path, and the matmuls' memory traffic
-                total += sum(per_layer[layer:layer + count]) * rocm_path_scale(d, mats, flops) / (c * flops)
+                total += sum(per_layer[layer:layer + count]) * rocm_compute_scale(d, mats, flops, c, eff) / flops
                 total += prefill_traffic_seconds(d, mats, n_ubatch)
             elif vk is not None:  # Vulkan: each path's FLOPs over its peak at its efficiency (vulkan_path.py)
                 paths = dict(eff.vulkan_paths)

@@ -26,6 +26,20 @@ def rocm_path_scale(device: Device, layers: tuple, fp16: float) -> float:
     return kernel_path.path_scale(device, layers, fp16, rules, lambda ty: _rate(ty, table))
 
 
+def rocm_compute_scale(device: Device, layers: tuple, fp16: float, c: float, eff: Efficiency) -> float:
+    """rocm_path_scale over the efficiency of each kernel path: a path fitted apart (eff.rocm_paths, data/speed.yaml
+    rocm_path_efficiency: CDNA's MMQ on MFMA) at its own, the rest at the family's `c` (kernel_path.path_scales)."""
+    rules = _rocm_path_rules(device)
+    own = dict(eff.rocm_paths)
+    if not rules or not own:
+        return rocm_path_scale(device, layers, fp16) / c
+    table = _rate_table(_fitted("cuda").mmq)  # the shipped CUDA unpacking rates, as rocm_path_scale
+    scales = kernel_path.path_scales(device, layers, fp16, rules, lambda ty: _rate(ty, table))
+    if not scales:
+        return 1.0 / c
+    return sum(s / (own.get(p) or c) for p, s in scales.items())
+
+
 def prefill_traffic_seconds(device: Device, layers: tuple, n_ubatch: int = 512) -> float:
     """Prefill seconds per token of the matmuls' memory traffic on a ROCm device, with hipBLAS's FP16 conversion pass
     (kernel_path.traffic_seconds, kernel_path.dequant_seconds), or of the dequantized scratch copies on a SYCL device
