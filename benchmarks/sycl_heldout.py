@@ -1,0 +1,87 @@
+"""SYCL rows by when they were read: held-out figures per batch of benchmarks/published/llamabench_weak.yaml
+(docs/methodology.md 5b-sycl2).
+
+Usage: python benchmarks/sycl_heldout.py [--json]
+Each SYCL row is scored as benchmarks/weak_backends.py scores it: a row in the fit by the fit redone without its GPU
+(leave-one-hardware-out), a blind row (`in_fit: false`) by a fit with no row of its GPU. The rows are grouped by the
+comment line of the file that added them (`# --- session 12: sycl2`, `# --- session 11: intel`, ...), so the rows
+added in one pass, held out before its formula changes, are reported apart from the rows an earlier pass fitted on.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+import weak_backends  # noqa: E402
+
+DATA = ROOT / "benchmarks" / "published" / "llamabench_weak.yaml"
+BATCH_MARK = "# --- session "
+
+
+def batches(path: Path = DATA) -> dict[tuple, str]:
+    """(hardware, model, quant, test, tokens/s) of every SYCL row -> the batch that added it: the text of the last
+    `# --- session N: who` line above it (its first words), or "before session 11"."""
+    out: dict[tuple, str] = {}
+    text = path.read_text().splitlines()
+    rows = yaml.safe_load(path.read_text())["rows"]
+    starts = [i for i, line in enumerate(text) if line.startswith("- {")]
+    assert len(starts) == len(rows), "one row per '- {' line"
+    marks = [(i, line[len("# --- "):].split(".")[0].split(" (")[0].strip())
+             for i, line in enumerate(text) if line.startswith(BATCH_MARK)]
+    for start, r in zip(starts, rows):
+        if r["backend"] != "sycl":
+            continue
+        before = [m for i, m in marks if i < start]
+        out[(r["hardware"], r["model"], r["quant"], r["test"], float(r["tokens_per_s"]))] = (
+            before[-1] if before else "before session 11")
+    return out
+
+
+def report(rows: list[dict] | None = None) -> dict:
+    """Per batch and test: rows, median |error| and each signed error (the out-of-sample one of weak_backends)."""
+    which = batches()
+    rows = rows if rows is not None else weak_backends.rows_report(
+        only={k[0] for k in which})
+    out: dict[str, dict] = {}
+    for r in rows:
+        if r["backend"] != "sycl":
+            continue
+        key = (r["hardware"], r["model"], r["quant"], r["test"], float(r["measured"]))
+        batch = which.get(key, "?")
+        g = out.setdefault(f"{batch} / {r['kind']}", {"rows": []})
+        g["rows"].append({"hardware": r["hardware"], "model": r["model"], "quant": r["quant"], "test": r["test"],
+                          "measured": r["measured"], "blind": r["blind"], "error_pct": r["error_pct"]})
+    for g in out.values():
+        errs = [abs(x["error_pct"]) for x in g["rows"] if x["error_pct"] is not None]
+        g["median_abs_error_pct"] = round(statistics.median(errs), 1) if errs else None
+    return out
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--json", action="store_true")
+    args = ap.parse_args()
+    rep = report()
+    if args.json:
+        print(json.dumps(rep, indent=2))
+        return 0
+    for key in sorted(rep):
+        g = rep[key]
+        print(f"{key}: {len(g['rows'])} rows, median |error| {g['median_abs_error_pct']}%")
+        for x in g["rows"]:
+            err = "n/a" if x["error_pct"] is None else f"{x['error_pct']:+.1f}%"
+            print(f"    {x['hardware'][:24]:24} {x['model']:12} {x['quant']:6} {x['test']:6} measured"
+                  f" {x['measured']:8.2f}  {err}{'  (blind)' if x['blind'] else ''}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
