@@ -301,9 +301,22 @@ def _unit_seconds(row: Row, term: str) -> float:
 @lru_cache(maxsize=None)
 def _unit_seconds_in(row: Row, term: str, mode: tuple) -> float:
     from selfhost_advisor.estimate.speed import mmq_traffic_off
+    from selfhost_advisor.estimate.sycl_path import block_layout_off
 
-    with mmq_traffic_off():  # the CUDA traffic floor is a max(), no linear feature: derived, not fitted
+    # the CUDA traffic floor and SYCL's block-layout mat-vecs are max()es, no linear feature: derived, not fitted
+    with mmq_traffic_off(), block_layout_off():
         return _seconds(row, _unit(**{term: 1.0}))
+
+
+@lru_cache(maxsize=None)
+def _block_layout_seconds(row: Row, share: float) -> float:
+    """Seconds SYCL's block-layout mat-vecs add to `row`'s decode at bandwidth share `share` (estimate/sycl_path.py:
+    derived from Intel's before/after table at that share), known time in the SYCL decode fit."""
+    from selfhost_advisor.estimate.sycl_path import block_layout_off
+
+    with block_layout_off():
+        base = _seconds(row, _unit(bandwidth=share))
+    return _seconds(row, _unit(bandwidth=share)) - base
 
 
 def _solve(features: list[list[float]], targets: list[float] | None = None) -> list[float]:
@@ -491,6 +504,33 @@ def fit(rows: list[Row], device: list[Row] | None = None) -> dict:
     return out
 
 
+def _sycl_block_targets(dec: list[Row], feats: list[tuple]) -> tuple[list[float], float]:
+    """SYCL decode targets (1 - known seconds / measured seconds) with each row's block-layout seconds at the share
+    the fit with those targets gives, iterated until the share settles (it moves the block time, which moves it)."""
+    share = 1.0
+    targets = [1.0] * len(dec)
+    for _ in range(100):
+        a = _sycl_decode_a(dec, feats, targets)
+        new = round(1.0 / a, 6)
+        targets = [1.0 - _block_layout_seconds(r, new) * r.measured for r in dec]
+        if abs(new - share) <= 1e-6:
+            break
+        share = new
+    return targets, share
+
+
+def _sycl_decode_a(dec: list[Row], feats: list[tuple], targets: list[float]) -> float:
+    """1 / bandwidth share of a SYCL decode fit on (bytes, per-layer cycles) against `targets` (_fit_families' rule:
+    both unknowns only with 2+ models, 4+ rows and 2+ machines, a non-negative per-layer time)."""
+    cyc = [(f[0], f[1]) for f in feats]  # f[1]: per-layer seconds over the clock (cycles), as _fit_families' features
+    if len({(r.model_id, r.quant) for r in dec}) > 1 and len(dec) >= 4 and len({r.gpu for r in dec}) >= 2:
+        sol = _solve([list(c) for c in cyc], targets)
+        if sol[1] >= 0:
+            return sol[0]
+        return _solve([[c[0]] for c in cyc], targets)[0]
+    return sum(c[0] * t for c, t in zip(cyc, targets)) / sum(c[0] ** 2 for c in cyc)
+
+
 def _excess(r: Row, fitted: dict) -> float:
     """Seconds the mat-vec rates add to row r's bandwidth-and-latency time under `fitted`."""
     return _seconds(r, _table(fitted)) - _seconds(r, _table(fitted, with_rates=False))
@@ -529,6 +569,8 @@ def _fit_families(rows: list[Row], device: list[Row], prior: dict | None,
             feats.append((x, lay, hop))
             extra = _excess(r, prior) if prior is not None and fam == "cuda" else 0.0
             targets.append(1.0 - extra / t)
+        if fam == "sycl" and dec:  # the block-layout time depends on the share it is fitted with: to a fixed point
+            targets, _ = _sycl_block_targets(dec, feats)
         variants = {(r.model_id, r.quant) for r in dec}
         multi = any(r.n_gpus > 1 for r in dec)
         layer_lat = hop_lat = 0.0
@@ -553,7 +595,8 @@ def _fit_families(rows: list[Row], device: list[Row], prior: dict | None,
             # (conservative for larger models, which read more bytes per layer)
             layer_lat = 0.0
             # least squares for a with the layer latency fixed: sum (a x + L lay - 1)^2
-            a = sum(f[0] * (1 - layer_lat * f[1]) for f in feats) / sum(f[0] ** 2 for f in feats) if feats else 1.0
+            a = (sum(f[0] * (tg - layer_lat * f[1]) for f, tg in zip(feats, targets)) / sum(f[0] ** 2 for f in feats)
+                 if feats else 1.0)
         assert 1.0 / a <= 1.0, f"{fam}: fitted bandwidth efficiency {1 / a:.2f} > 1 is not physical"
         pre = [r for r in rs if r.kind == PROMPT]
         unpack = _fit_unpack(pre, 1.0 / a) if any(r.source == "device" for r in pre) else None

@@ -7,8 +7,8 @@ Why: one bandwidth share and one FLOPS share per backend cannot follow what ggml
   loads) for the types whose reorder kernels exist at that build and when the reorder switch is on
   (GGML_SYCL_DISABLE_OPT, later GGML_SYCL_ENABLE_OPT; its default changed five times in 2025), else on the block layout
   (an 18-byte Q4_0 block, a 34-byte Q8_0 block: unaligned loads). On the block layout the kernel, not the memory, is
-  the limit: a rate in weights per vector lane per clock (`plain_weights_per_lane_cycle`), the one figure this module
-  takes from measurements (Intel's own before/after table, not our rows).
+  the limit: a rate in weights per vector lane per clock (plain_rate), derived at the fitted bandwidth share from
+  Intel's own before/after table (data/speed.yaml `sycl_paths.plain_table`), not from our rows.
 - Prompt batches: never MMQ (ggml_sycl_supports_mmq returns false), always ggml_sycl_op_mul_mat_sycl: each quantized
   matrix is dequantized into a scratch copy (to_fp16_sycl with GGML_SYCL_F16=ON, to_fp32_sycl without), then a oneDNN
   (or oneMKL) GEMM reads that copy. FP16 runs on the XMX units (Xe-HPG, Xe2, Xe-HPC; Xe-LP/Xe-LPG iGPUs have none, their
@@ -122,16 +122,59 @@ def vector_lanes(device: Device) -> float | None:
     return lanes(device, lanes_per_core=128)
 
 
+_BLOCK_OFF: list = []
+
+
+def block_layout_off():
+    """Within it, decode has no block-layout term: scripts/fit_speed.py takes its linear features (bytes, per-layer
+    cycles) without it and counts the term, derived from Intel's table at the fitted share, as known time."""
+    return pushed(_BLOCK_OFF)
+
+
+@lru_cache(maxsize=256)
+def plain_rate(share: float) -> float:
+    """Weights per FP32 vector lane per clock of ggml-sycl's block-layout mat-vecs, derived from Intel's same-machine
+    before/after pairs (data/speed.yaml `sycl_paths.plain_table`) at bandwidth share `share`.
+
+    Why a function of the share: the pairs give the time the block layout adds, dt = 1/before - 1/after (the Q4_0
+    matrices alone change layout), and the reordered build streams those matrices at share x spec bandwidth, so their
+    block-layout time is dt + bytes / (share x bandwidth); the rate is weights / (lanes x clock x that time). A fixed
+    rate (0.0466 at session 11's share 0.70) stops reproducing dt as soon as the fitted share moves; computed here, the
+    model gives back each pair's dt at whatever share the fit comes to (tests/test_sycl_path.py)."""
+    from ..catalog import hw_names
+    from ..catalog.hardware import machine_from_profile
+    from ..catalog.models import get as get_model
+    from ..catalog.quants import get_quant
+    from .kernel_path import gpu_clock_hz
+    from .speed import token_work
+
+    rates = []
+    for pair in _rules().get("plain_table") or ():
+        dev = machine_from_profile(hw_names.resolve(pair["hardware"]), 1).devices[0]
+        work = token_work(get_model(pair["model"]), get_quant(pair["quant"]))
+        mats = [(n, b) for layer in work.layer_matrices for ty, n, b in layer if ty == pair["quant"]]
+        weights, nbytes = sum(n for n, _ in mats), sum(b for _, b in mats)
+        dt = 1.0 / float(pair["block_tokens_per_s"]) - 1.0 / float(pair["reordered_tokens_per_s"])
+        block_s = dt + nbytes / (share * dev.bandwidth_bytes_per_s)
+        rates.append(weights / (block_s * vector_lanes(dev) * gpu_clock_hz(dev)))
+    return sum(rates) / len(rates) if rates else 0.0
+
+
 def block_layout_seconds(matrices: tuple, device: Device, bandwidth: float, clock_hz: float | None) -> float:
     """Seconds a layer's mat-vecs on the block layout take beyond streaming their bytes at `bandwidth`: per matrix,
-    max(0, weights / (rate x lanes x clock) - bytes / bandwidth), for block-quantized types not reordered."""
-    rate = float(_rules().get("plain_weights_per_lane_cycle") or 0.0)
+    max(0, weights / (rate x lanes x clock) - bytes / bandwidth), for block-quantized types not reordered; the rate
+    is plain_rate at the share `bandwidth` is of the device's spec bandwidth."""
     lanes = vector_lanes(device)
-    if not rate or not lanes or not clock_hz:
+    if _BLOCK_OFF or not lanes or not clock_hz or not device.bandwidth_bytes_per_s:
         return 0.0
     from .kernel_path import FLOAT_TYPES
 
     build = current()
+    if not any(ty not in FLOAT_TYPES and matvec_path(ty, build) == "block" for ty, _, _ in matrices):
+        return 0.0
+    rate = plain_rate(round(bandwidth / device.bandwidth_bytes_per_s, 6))
+    if not rate:
+        return 0.0
     per_s = rate * lanes * clock_hz
     extra = 0.0
     for ty, n_weights, nbytes in matrices:
