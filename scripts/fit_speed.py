@@ -622,7 +622,7 @@ def _fit_families(rows: list[Row], device: list[Row], prior: dict | None,
                          + (f" ({sum(r.source == 'device' for r in dec)} decode and"
                             f" {sum(r.source == 'device' for r in pre)} prefill rows ours, benchmarks/device/)"
                             if any(r.source == "device" for r in rs) else ""),
-            "calibrated_hardware": sorted({_hw_family(r) for r in rs}),
+            "calibrated_hardware": sorted({_hw_family(r) for r in rs} - {""}),  # an APU profile has no family
         }
         if fam in MATVEC_FAMILIES or fam == "vulkan":
             out[fam]["matvec_lane_factor"] = round(lane_factor, 4)

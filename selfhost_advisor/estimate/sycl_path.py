@@ -146,7 +146,7 @@ def plain_rate(share: float) -> float:
     from ..catalog.models import get as get_model
     from ..catalog.quants import get_quant
     from .kernel_path import gpu_clock_hz
-    from .speed import token_work
+    from .speed_work import token_work
 
     rates = []
     for pair in _rules().get("plain_table") or ():
