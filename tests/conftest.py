@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import itertools
 import os
 import sys
 from pathlib import Path
@@ -56,13 +57,26 @@ def calibration() -> Path:
     return CALIBRATION
 
 
+@pytest.fixture(scope="session")
+def _homes(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("homes")
+
+
+_HOME_SEQ = itertools.count()
+
+
 @pytest.fixture(autouse=True)
-def _isolated_home(tmp_path, monkeypatch):
-    monkeypatch.setenv("ADVISOR_HOME", str(tmp_path / "advisor-home"))
+def _isolated_home(_homes, monkeypatch):
+    # Each test gets its own ADVISOR_HOME that does not exist yet (the code creates it when it writes, as it would the
+    # user's), under one directory per worker. Not tmp_path: pytest makes a numbered directory and moves a symlink for
+    # each, and deletes them all a few sessions later; for the ~6000 tests that never ask for tmp_path that was ~1-4 ms
+    # of file-system work per test on the shared machine (issue: suite time).
+    home = _homes / str(next(_HOME_SEQ))
+    monkeypatch.setenv("ADVISOR_HOME", str(home / "advisor-home"))
     monkeypatch.setenv("NO_COLOR", "1")
     monkeypatch.setenv("COLUMNS", "120")  # text output fits the terminal's width: the same for every test run
     # No test sees this machine's Ollama models or reaches the real Hub (tests/hubfake.py serves recorded answers).
-    monkeypatch.setenv("OLLAMA_MODELS", str(tmp_path / "no-ollama-models"))
+    monkeypatch.setenv("OLLAMA_MODELS", str(home / "no-ollama-models"))
     from selfhost_advisor.catalog import hub
 
     def _no_network():

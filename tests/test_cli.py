@@ -5,7 +5,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-import jsonschema
+import schemakit
 import pytest
 
 from selfhost_advisor.cli import main
@@ -28,7 +28,7 @@ def test_fit_json_matches_schema_and_contract(capsys):
     code, out, err = run(capsys, "fit", "llama3.1:70b", "--hardware", "2x rtx4090", "--json")
     assert code == 0, err
     data = json.loads(out)
-    jsonschema.validate(data, schema("fit"))
+    schemakit.validate(data, schema("fit"))
     assert data["context"] == 8192 and data["engine"] == "llamacpp"
     assert data["recommended"] == "Q4_K_M"  # Q5_K_M (~50 GB of weights) cannot fit 2x 24 GiB; Q4_K_M (~42.5 GB) can
     by_quant = {o["quant"]: o for o in data["options"]}
@@ -84,7 +84,7 @@ def test_text_output_names_model_hardware_and_recommendation(capsys):
 def test_models_search_and_json(capsys):
     code, out, _ = run(capsys, "models", "qwen", "--json")
     data = json.loads(out)
-    jsonschema.validate(data, schema("models"))
+    schemakit.validate(data, schema("models"))
     assert code == 0 and len(data["models"]) >= 15 and all("qwen" in (m["id"] + m["hf_id"] + m["arch"]).lower() for m in data["models"])
     # the query also matches the architecture: fine-tunes on qwen2 (OpenThinker3, DeepCoder) are listed
 

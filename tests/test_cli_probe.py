@@ -6,7 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-import jsonschema
+import schemakit
 import pytest
 
 import selfhost_advisor.probe as probe_pkg
@@ -39,7 +39,7 @@ def test_probe_json_on_this_machine_matches_schema(capsys):
     code, out, err = run(capsys, "probe", "--json")
     assert code == 0, err
     data = json.loads(out)
-    jsonschema.validate(data, SCHEMA)
+    schemakit.validate(data, SCHEMA)
     assert data["ram_bytes"] > 0 and data["cpu"]["logical_cores"] >= 1
 
 
@@ -49,7 +49,7 @@ def test_fixture_probe_json_matches_schema(capsys, fake_machine, name):
     for extra in ([], ["--show-ids"]):
         code, out, _ = run(capsys, "probe", "--json", *extra)
         assert code == 0
-        jsonschema.validate(json.loads(out), SCHEMA)
+        schemakit.validate(json.loads(out), SCHEMA)
 
 
 MODELS = ("llama3.1:8b", "qwen2.5:32b", "llama3.1:70b", "mixtral:8x7b")

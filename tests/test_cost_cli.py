@@ -4,7 +4,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-import jsonschema
+import schemakit
 import pytest
 
 from selfhost_advisor.cli import main
@@ -24,7 +24,7 @@ def cost_json(capsys, *argv):
     code, out, err = run(capsys, "cost", *argv, "--json")
     assert code == 0, err
     data = json.loads(out)
-    jsonschema.validate(data, SCHEMA)
+    schemakit.validate(data, SCHEMA)
     return data
 
 

@@ -7,7 +7,7 @@ import json
 import re
 from pathlib import Path
 
-import jsonschema
+import schemakit
 import pytest
 
 from selfhost_advisor.cli import main
@@ -20,7 +20,7 @@ CASE = ["cost", "-t", "2e9", "-H", "2x h100", "--cloud", "gpt-4o", "--price-date
 def cost_json(capsys, *extra):
     assert main([*CASE, *extra, "--json"]) == 0
     d = json.loads(capsys.readouterr().out)
-    jsonschema.validate(d, SCHEMA)
+    schemakit.validate(d, SCHEMA)
     return d
 
 

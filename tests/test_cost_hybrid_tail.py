@@ -6,7 +6,7 @@ are recomputed here from the JSON's own inputs and the load-duration formula (do
 import json
 from pathlib import Path
 
-import jsonschema
+import schemakit
 import pytest
 import yaml
 
@@ -20,7 +20,7 @@ MIN_H = yaml.safe_load((ROOT / "data" / "cost.yaml").read_text())["recommendatio
 def cost_json(capsys, *argv):
     assert main(["cost", *argv, "--price-date", "2026-12-05", "--json"]) == 0
     d = json.loads(capsys.readouterr().out)
-    jsonschema.validate(d, SCHEMA)
+    schemakit.validate(d, SCHEMA)
     return d
 
 

@@ -5,7 +5,7 @@ formats' bits), never from the cost code's output."""
 import json
 from pathlib import Path
 
-import jsonschema
+import schemakit
 import pytest
 import yaml
 
@@ -29,7 +29,7 @@ def cost_json(capsys, *argv):
     code, out, err = run(capsys, "cost", *argv, *DAY, "--json")
     assert code == 0, err
     d = json.loads(out)
-    jsonschema.validate(d, SCHEMA)
+    schemakit.validate(d, SCHEMA)
     return d
 
 

@@ -13,7 +13,7 @@ import json
 import math
 from pathlib import Path
 
-import jsonschema
+import schemakit
 import pytest
 import yaml
 
@@ -31,7 +31,7 @@ DAY = ["--price-date", "2026-12-05"]
 def run(capsys, *argv):
     assert main(["cost", *argv, *DAY, "--json"]) == 0
     d = json.loads(capsys.readouterr().out)
-    jsonschema.validate(d, SCHEMA)
+    schemakit.validate(d, SCHEMA)
     return d
 
 

@@ -212,7 +212,7 @@ def test_a_saved_probe_keeps_the_core_split_and_drops_nonsense():
     import json
     from pathlib import Path
 
-    import jsonschema
+    import schemakit
 
     from selfhost_advisor.domain import ProbeReport
     from selfhost_advisor.probe.files import report_from_probe
@@ -224,7 +224,7 @@ def test_a_saved_probe_keeps_the_core_split_and_drops_nonsense():
                 cpu_e_clock_hz=2.4384e9, cpu_flops_per_cycle=32, cpu_e_flops_per_cycle=16)
     data = probe_dict(ProbeReport(machine=m, warnings=(), os="linux"))
     schema = json.loads((Path(__file__).parents[1] / "docs" / "schema" / "probe.schema.json").read_text())
-    jsonschema.validate(data, schema)
+    schemakit.validate(data, schema)
     back = report_from_probe(json.loads(json.dumps(data))).machine
     assert (back.cpu_e_cores, back.cpu_e_clock_hz, back.cpu_flops_per_cycle, back.cpu_e_flops_per_cycle) == \
         (4, 2.4384e9, 32, 16)

@@ -5,7 +5,7 @@ import json
 import sys
 from pathlib import Path
 
-import jsonschema
+import schemakit
 
 from cliproc import isolated_env, run_inprocess
 from selfhost_advisor.catalog.models import resolve
@@ -53,7 +53,7 @@ def test_fit_has_no_kv_cache_and_no_decode_figure(tmp_path):
                                  (["models", "--use-case", "embedding", "--json"], env)], tmp_path)
     assert fit.returncode == 0, fit.stderr
     doc = json.loads(fit.stdout)
-    jsonschema.validate(doc, SCHEMA)
+    schemakit.validate(doc, SCHEMA)
     for opt in doc["options"]:
         assert opt["memory"]["kv_cache_bytes"] == 0 and opt["memory"]["recurrent_state_bytes"] == 0
         assert opt["speed"]["decode_tokens_per_s"] is None and opt["speed"]["prefill_tokens_per_s"] > 0

@@ -9,7 +9,7 @@ import os
 import struct
 from pathlib import Path
 
-import jsonschema
+import schemakit
 import pytest
 from hubfake import FakeHub, install
 
@@ -80,7 +80,7 @@ def test_fit_hub_json_matches_schema_and_says_where_the_model_came_from(hub, cap
     code, out, err = run(capsys, "fit", "hf:Qwen/Qwen3-30B-A3B", "--vram", "24GB", "--json")
     assert code == 0, err
     data = json.loads(out)
-    jsonschema.validate(data, json.loads((SCHEMAS / "fit.schema.json").read_text()))
+    schemakit.validate(data, json.loads((SCHEMAS / "fit.schema.json").read_text()))
     assert data["assumptions"]["model_source"] == "hub"
     assert data["model"]["id"] == "hf:Qwen/Qwen3-30B-A3B" and data["model"]["stated_params"] == 30532122624
     assert data["warnings"] == []  # config-implied count equals the checkpoint's (catalog: 30532122624)

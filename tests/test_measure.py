@@ -6,7 +6,7 @@ bandwidth never slows CPU decode), with the measurement replaced by a fixed one 
 import json
 from pathlib import Path
 
-import jsonschema
+import schemakit
 import pytest
 
 import selfhost_advisor.probe as probe_pkg
@@ -70,7 +70,7 @@ def test_probe_measure_json_carries_the_measurement_and_fit_says_it_used_it(caps
     assert main(["probe", "--measure", "--json"]) == 0
     out, err = capsys.readouterr()
     data = json.loads(out)
-    jsonschema.validate(data, SCHEMA)
+    schemakit.validate(data, SCHEMA)
     assert data["measured"]["ram_bandwidth_bytes_per_s"] == 20_000_000_000
     assert data["ram_bandwidth_bytes_per_s"] == 20_000_000_000 and data["cpu_flops"] == 100e9
     box = tmp_path / "box.json"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import jsonschema
+import schemakit
 import pytest
 
 from selfhost_advisor import cli_complete
@@ -25,7 +25,7 @@ def _json(capsys, *argv):
     assert code == 0, err
     data = json.loads(out)
     name = "models-fits" if "--fits" in argv or "--vram" in argv else "models"
-    jsonschema.validate(data, json.loads((ROOT / "docs" / "schema" / f"{name}.schema.json").read_text()))
+    schemakit.validate(data, json.loads((ROOT / "docs" / "schema" / f"{name}.schema.json").read_text()))
     return data
 
 

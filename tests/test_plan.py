@@ -4,6 +4,7 @@ from functools import lru_cache
 from pathlib import Path
 
 import jsonschema
+import schemakit
 
 from selfhost_advisor.cli import main
 
@@ -36,7 +37,7 @@ def run(capsys, *argv):
 def test_hardware_list_has_every_profile_with_figures(capsys):
     code, out, _ = run(capsys, "hardware", "--json")
     data = json.loads(out)
-    jsonschema.validate(data, schema("hardware"))
+    schemakit.validate(data, schema("hardware"))
     ids = {h["id"] for h in data["hardware"]}
     assert len(ids) >= 40
     for required in ("rtx-4090", "a100-80gb", "m2-ultra-192gb", "h100-sxm", "mi300x", "dgx-spark"):
@@ -46,7 +47,7 @@ def test_hardware_list_has_every_profile_with_figures(capsys):
 def test_hardware_show_gives_sources(capsys):
     code, out, _ = run(capsys, "hardware", "show", "RTX 4090", "--json")
     data = json.loads(out)
-    jsonschema.validate(data, schema("hardware"))
+    schemakit.validate(data, schema("hardware"))
     assert data["hardware"]["id"] == "rtx-4090"
     assert "techpowerup" in data["hardware"]["sources"]["memory"]
 
@@ -55,7 +56,7 @@ def test_hardware_for_ranks_by_price_and_every_pick_meets_the_target(capsys):
     code, out, err = run(capsys, "hardware", "--for", "llama3.1:70b", "--min-tps", "20", "--json")
     assert code == 0, err
     data = json.loads(out)
-    jsonschema.validate(data, schema("hardware"))
+    schemakit.validate(data, schema("hardware"))
     ok = [c for c in data["candidates"] if c["meets_target"]]
     assert ok, "some configuration must run a 70B at 20 tok/s"
     for c in ok:
@@ -80,7 +81,7 @@ def test_models_fits_on_m2_ultra_lists_the_catalog_largest_first(capsys):
     code, out, err = run(capsys, "models", "--fits", "m2-ultra-192gb", "--json")
     assert code == 0, err
     data = json.loads(out)
-    jsonschema.validate(data, schema("models-fits"))
+    schemakit.validate(data, schema("models-fits"))
     assert len(data["models"]) >= 50
     runs = [m for m in data["models"] if m["runs"]]
     gpu = [m for m in runs if m["option"]["placement"]["fit"] == "gpu"]
@@ -114,7 +115,7 @@ def test_fit_vllm_json_validates_and_reports_concurrency(capsys):
     code, out, err = run(capsys, "fit", "llama3.1:8b", "-H", "h100-sxm", "--engine", "vllm", "--json")
     assert code == 0, err
     data = json.loads(out)
-    jsonschema.validate(data, schema("fit"))
+    schemakit.validate(data, schema("fit"))
     assert [o["quant"] for o in data["options"]] == ["BF16", "FP8", "GPTQ-INT4", "AWQ-INT4"]
     assert all(o["max_concurrency"] > 0 for o in data["options"])
     assert data["recommended"] == "BF16"

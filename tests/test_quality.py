@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import jsonschema
+import schemakit
 import pytest
 
 from selfhost_advisor.catalog.quants import all_quants
@@ -54,7 +54,7 @@ def _fit(capsys, *argv):
     out, err = capsys.readouterr()
     assert code == 0, err
     data = json.loads(out)
-    jsonschema.validate(data, json.loads((SCHEMAS / "fit.schema.json").read_text()))
+    schemakit.validate(data, json.loads((SCHEMAS / "fit.schema.json").read_text()))
     return data
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import jsonschema
+import schemakit
 
 from cliproc import isolated_env, run_inprocess
 
@@ -21,4 +21,4 @@ def test_mlx_outputs_validate(tmp_path):
         assert ran.returncode == 0, ran.stderr
         doc = json.loads(ran.stdout)
         assert doc["engine"] == "mlx"
-        jsonschema.validate(doc, json.loads((SCHEMAS / f"{schema}.schema.json").read_text()))
+        schemakit.validate(doc, json.loads((SCHEMAS / f"{schema}.schema.json").read_text()))

@@ -203,8 +203,9 @@ def paths():
     sys.path.insert(0, str(ROOT / "scripts"))
     import weak_backends
     import weak_paths
+    from screenkit import Scored
 
-    return weak_backends, weak_paths
+    return weak_backends, Scored(weak_paths)
 
 
 @needs_cal

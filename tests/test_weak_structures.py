@@ -20,8 +20,9 @@ def modules():
     sys.path.insert(0, str(ROOT / "scripts"))
     import weak_backends
     import weak_structures
+    from screenkit import Scored
 
-    return weak_backends, weak_structures
+    return weak_backends, Scored(weak_structures)
 
 
 def test_the_baseline_candidate_reproduces_the_shipped_leave_one_hardware_out_figures(modules):
