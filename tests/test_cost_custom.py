@@ -127,3 +127,15 @@ def test_a_higher_price_never_costs_less(capsys):
 def test_bad_prices_and_powers_exit_2_in_one_line(capsys, argv, names):
     code, d, err = _cost(capsys, *argv)
     assert code == 2 and d is None and err.count("\n") == 1 and names in err, err
+
+
+def test_a_json_spec_sheet_is_priced_and_a_saved_probe_still_reads_as_a_probe(tmp_path):
+    """A .json file with vram= (no schema_version) is a spec sheet; one with schema_version stays a saved probe
+    (priced through its matched catalog profile, as before)."""
+    (tmp_path / "card.json").write_text(json.dumps({"vram": "24GB", "bandwidth": "1TB/s", "fp16": "80TFLOPS",
+                                                    "price": 2500, "tdp": "300W", "name": "Quote X"}))
+    c = build_comparison("2e9", model="llama3.1:8b", hardware=[str(tmp_path / "card.json")])
+    assert c.self_host[0].box.label == "Quote X" and c.self_host[0].box.gpu_tdp_watts == 300.0
+    probe = Path(__file__).parent / "fixtures" / "probes" / "h200.probe.json"
+    c2 = build_comparison("2e9", model="llama3.1:8b", hardware=[str(probe)])
+    assert all(o.box.profile_id != "custom" for o in c2.self_host + c2.rental)
