@@ -65,7 +65,7 @@ def test_devstral_f16_kv_per_token_is_the_app_catalogs(model_id, bytes_per_token
     ("devstral-small-2:24b", "devstral-small-2:24b"), ("minimax-m3", "minimax-m3:428b"),
     ("MiniMaxAI/MiniMax-M3", "minimax-m3:428b"), ("laguna-s-2.1", "laguna-s-2.1:118b"),
     ("poolside/Laguna-S-2.1", "laguna-s-2.1:118b"), ("openai/gpt-oss-safeguard-20b", "gpt-oss:20b"),
-    ("gpt-oss-safeguard-120b", "gpt-oss:120b"),
+    ("gpt-oss-safeguard-120b", "gpt-oss:120b"), ("microsoft/Fara1.5-27B", "fara1.5:27b"),
 ])
 def test_names_resolve(name, model_id):
     assert resolve(name).model.id == model_id
@@ -193,3 +193,12 @@ def test_laguna_s_matches_its_card_and_config():
     # 8 KV heads x 128 x (K + V) x f16 = 4 KiB a cell
     kv, _ = kv_cache_bytes(m, FitRequest(context=32768, engine="llamacpp"))
     assert kv == 4096 * (12 * 32768 + 36 * 1024)
+
+
+def test_fara_is_qwen35_27b_text_model_and_bartowskis_bf16_matches():
+    # a stored survey of the Hub: Fara1.5-27B is an SFT of Qwen3.5-27B with its text shapes (file id 62161739735)
+    f, q = get("fara1.5:27b"), get("qwen3.5:27b")
+    assert count_params(f) == count_params(q) and f.layer_pattern == q.layer_pattern and f.ssm == q.ssm
+    rows = {r["quant"]: r for r in accuracy.heldout_rows() if r["catalog"] == "fara1.5:27b"}
+    assert len(rows) == 5 and abs(rows["BF16"]["error_pct"]) < 0.01 and abs(rows["Q8_0"]["error_pct"]) < 0.5
+    assert all(r["note"].startswith("unexplained") for r in rows.values() if abs(r["error_pct"]) > 2)
