@@ -115,3 +115,17 @@ def test_the_session_12_held_out_rows_before_and_after():
     # Kepler's integer multiplies run below the issue rate the emulation is counted at: still twice too fast
     assert 80 < rows[("NVIDIA Tesla K80 (one GPU)", "decode")] < 120
     assert abs(rows[("NVIDIA Tesla M40 24GB", "prefill")]) < 12
+
+
+@pytest.mark.parametrize("name, bare", [("gtx 1660", True), ("gtx 1650", True), ("rtx 2060 super", False),
+                                        ("t4", False), ("tesla p40", False)])
+def test_gtx_16_dies_have_no_tensor_cores_and_the_note_says_so(name, bare):
+    """TU116/TU117 (llama.cpp PR #4682: 'all TU116 and TU117 GPU variants do not have tensorcores, despite being
+    nominally sm_75') run MMQ's int8 mma path anyway; no rate is modelled, the speed note warns."""
+    assert cuda_path.mma_without_tensor_cores(_device(name)) is bare
+    m = machine_from_profile(hw_names.resolve(name), 1)
+    model = get_model("llama3.2:3b")
+    n = model.n_layers
+    place = Placement("gpu", n + 1, n + 1, 0, 0, per_device_layers=(n,))
+    note = estimate_speed(model, get_quant("Q4_K_M"), place, m).note
+    assert ("no tensor cores" in note) is bare

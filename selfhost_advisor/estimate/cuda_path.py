@@ -155,3 +155,20 @@ def emulated_dp4a_cycles(device: Device) -> float:
         return 0.0
     return float(rule["extra_instructions_per_dp4a"]) / float(rule["weights_per_dp4a"]) / float(
         rule["instructions_per_sm_cycle"])
+
+
+# Turing dies without tensor cores (the GTX 16 series): "all TU116 and TU117 GPU variants do not have tensorcores,
+# despite being nominally sm_75" (llama.cpp PR #4682, Artem-B, 2024-02-05)
+_NO_TENSOR_CORE_CHIPS = ("TU116", "TU117")
+
+
+def mma_without_tensor_cores(device: Device) -> bool:
+    """True for a GTX 16-series GPU: compute capability 7.5, so ggml-cuda runs MMQ's int8 mma path (turing_mma_available),
+    on a die without tensor cores, far below any rate the model has (PR #15360: "code that uses tensor cores don't
+    execute at nearly the full speed"); the speed note says so, no rate is modelled."""
+    if device.backend != "cuda" or device.vendor != "nvidia" or not device.matched_profile:
+        return False
+    from ..catalog.hardware import profile_by_id
+
+    p = profile_by_id(device.matched_profile)
+    return p is not None and str(p.raw.get("chip") or "").startswith(_NO_TENSOR_CORE_CHIPS)

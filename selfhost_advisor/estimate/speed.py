@@ -21,6 +21,7 @@ import from here are re-exported.
 from __future__ import annotations
 
 from ..domain import Machine, Model, Placement, Quant, Speed
+from . import cuda_path
 from .encoder import embeds_only
 from .speed_decode import _decode_seconds
 from .speed_factors import Table, _hardware_family, efficiency
@@ -94,7 +95,11 @@ def estimate_speed(
         note=f"{eff.family} efficiency, decode at {decode_depth} cached tokens"
         + (f"; kernel-bound: llama.cpp's mat-vec kernels are slower than this memory ({100 * share:.0f}%"
            " of the decode time)" if share >= KERNEL_BOUND else "")
-        + ("" if p else "; prefill unknown (no FLOPS figure)"),
+        + ("" if p else "; prefill unknown (no FLOPS figure)")
+        + ("; prefill: llama.cpp runs its int8 tensor-core path on this GPU, which has no tensor cores (GTX 16; PR "
+           "#15360): the one published row, a GTX 1660, reads 3.7x below this estimate"
+           if p and placement.gpu_layers and any(cuda_path.mma_without_tensor_cores(x) for x in machine.devices)
+           else ""),
         kernel_share=share,
     )
 
