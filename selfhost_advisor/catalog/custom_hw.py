@@ -77,7 +77,8 @@ def _watts(spec: str, text: object) -> float:
 
 
 def _usd(spec: str, text: object) -> float:
-    """price=2500 or price=$2,500 (USD per GPU): positive and finite, at most 10 million (as --gpu-price)."""
+    """price=2500, or price: $2,500 in a spec file (USD per GPU; inline, a comma separates keys): positive and finite,
+    at most 10 million (as --gpu-price)."""
     import math
 
     raw = str(text).strip().lstrip("$").replace(",", "").replace("_", "")

@@ -121,6 +121,9 @@ def _units(digits: str) -> int:
 def parse_spec(spec: str) -> tuple[Profile, int, str]:
     """'2x rtx4090 nvlink' -> (profile rtx-4090, 2, 'nvlink')."""
     text = spec.strip()
+    from .spec_fields import refuse_counted_sheet
+
+    refuse_counted_sheet(text)
     if text.lower().startswith("custom:"):  # a spec sheet: custom_hw.py
         from .custom_hw import parse_custom
 

@@ -71,11 +71,29 @@ def _positive_int(spec: str, key: str, text: object, limit: int) -> int:
     return n
 
 
+_GROUP = re.compile(r"^\d{3}(\.\d*)?$")  # the digits after a thousands comma
+_COUNTED = re.compile(r"^\s*(\d{1,6})\s*[x\u00d7*]\s*custom:", re.I)
+
+
+def refuse_counted_sheet(spec: str) -> None:
+    """'2x custom:vram=...' is refused with its count= form. Why: a count before a spec sheet reads as a catalog name
+    ('2x rtx4090'); fit took the text for a file path (its '1TB/s' has a '/') and cost for a card named
+    'custom:vram=24GB', neither saying that a spec sheet counts its GPUs with count=."""
+    m = _COUNTED.match(spec)
+    if m:
+        short = spec if len(spec) <= 60 else spec[:57] + "..."
+        raise BadOptionError(f"hardware {short!r} puts a GPU count before a spec sheet",
+                             f"give it inside the spec: 'custom:vram=...,bandwidth=...,fp16=...,count={int(m.group(1))}'")
+
+
 def parse_pairs(spec: str) -> dict[str, str]:
     body = spec[len(PREFIX):] if spec.lower().startswith(PREFIX) else spec
     pairs: dict[str, str] = {}
     for part in filter(None, (p.strip() for p in body.split(","))):
         key, sep, value = part.partition("=")
+        if not sep and pairs and _GROUP.match(part):  # price=$2,500: the comma of a thousands separator
+            raise _bad(spec, f"the comma in '{list(pairs)[-1]}=...,{part}' splits the spec (commas separate keys)",
+                       "write the number without thousands separators, e.g. price=2500")
         if not sep or not value.strip():
             raise _bad(spec, f"{part!r} is not key=value")
         key = key.strip().lower()

@@ -5,6 +5,7 @@ comparison from the same inputs; cli_cost.py parses options and calls this, api.
 """
 from __future__ import annotations
 
+import re
 from typing import Optional, Sequence
 
 from ..errors import BadOptionError
@@ -17,17 +18,32 @@ def _names(values: str | Sequence[str] | None) -> list[str]:
     return [v.strip() for item in items for v in str(item).split(",") if v.strip()]
 
 
+_SHEET = re.compile(r"^(\d+\s*[x\u00d7*]\s*)?custom:", re.I)  # a spec sheet; '2x custom:...' kept whole to be refused whole
+
+
 def _boxes(values: str | Sequence[str] | None) -> list[str]:
     """_names for --hardware, with a spec sheet kept whole ('custom:vram=16GB,bandwidth=448GB/s,fp16=60TFLOPS' is one
     box: its key=value parts join the custom: part before them) and each box once, compared without case or spacing
     but kept as typed (a probe file's path is case-sensitive)."""
     out: list[str] = []
     for part in _names(values):
-        if out and "=" in part and ":" not in part.split("=", 1)[0] and out[-1].lower().startswith("custom:"):
+        if out and ("=" in part and ":" not in part.split("=", 1)[0] or re.fullmatch(r"\d{3}(\.\d*)?", part)) \
+                and _SHEET.match(out[-1]):  # a key=value, or the digits after a thousands comma (price=$2,500)
             out[-1] += "," + part
         else:
             out.append(part)
     return list({" ".join(s.lower().split()): " ".join(s.split()) for s in reversed(out)}.values())[::-1]
+
+
+def _differ(a, b) -> bool:
+    """Whether two boxes of one label, a spec sheet among them, differ in what is priced or served (their price, power, host, or the machine
+    re-read from the sheet), not only in how the sheet was written ('./box.yaml' and 'box.yaml' are one box)."""
+    from ..record import replace
+    from .custom_box import custom_machine
+
+    if not (a.spec and b.spec):  # a catalog box and a spec sheet given its name
+        return True
+    return replace(a, spec="") != replace(b, spec="") or custom_machine(a) != custom_machine(b)
 
 
 def _price_date(text: Optional[str]):
@@ -127,8 +143,12 @@ def build_comparison(
     boxes: list = []
     for spec in specs:
         box = box_from_spec(spec, gpu_price=gpu_price, host_price=host_price, rent_price=rent_price)
-        if all(box.label != b.label for b in boxes):
+        same = next((b for b in boxes if b.label == box.label), None)
+        if same is None:
             boxes.append(box)
+        elif box.spec != same.spec and _differ(box, same):  # a spec sheet named as another box: one was dropped
+            raise BadOptionError(f"two different boxes are both named {box.label!r}",
+                                 "give each spec sheet its own name= (e.g. name=Quote A) to compare them")
     check_prices(gpu_price, host_price, rent_price, len(boxes) if hardware else 0)
     measured = (decode_tps, prefill_tps) != (None, None)
     if measured:

@@ -2,7 +2,9 @@
 
 Why: safe_load keeps the last of a key given twice without a word, so `cores: 16` then `cores: 64` would price a box
 the user may not have meant; a spec file is refused naming the key instead (the inline form does the same,
-catalog/spec_fields.parse_pairs). A merge key (`<<: *defaults`) still overrides as YAML says."""
+catalog/spec_fields.parse_pairs). A merge key (`<<: *defaults`) still overrides as YAML says. A date (`build_date:
+2024-11-08`, unquoted as the docs write it) stays the text it is: safe_load made it a datetime.date, which the spec
+keys refused as "not one value", and an impossible one (2024-02-30) a ValueError read as "not valid YAML"."""
 from __future__ import annotations
 
 from ..errors import AdvisorError, BadFileError
@@ -23,6 +25,8 @@ def load_spec_yaml(raw: bytes, path: str) -> object:
                         raise BadFileError(f"hardware file {path} gives {key!r} twice", "give each key once")
                     seen.add(key)
             return super().construct_mapping(node, deep)
+
+    Loader.add_constructor("tag:yaml.org,2002:timestamp", yaml.SafeLoader.construct_yaml_str)
 
     try:
         return yaml.load(raw, Loader=Loader)  # noqa: S506 - a SafeLoader subclass
