@@ -9,6 +9,8 @@ by a test that failed before its fix. In-process through cli.main: each row cost
   '500'", fit "'500' is not key=value".
 - cost: two spec sheets of one label (two quotes for one card, or a sheet named as a catalog box) were priced as
   one, the other dropped without a word.
+- README walk (a fresh clone, `pip install .` as the README says): `probe --measure` needs numpy, which that install
+  does not bring (README now says so), and the empty box.json the shell leaves behind read as "not valid JSON".
 """
 from __future__ import annotations
 
@@ -114,3 +116,11 @@ def test_cost_prices_one_spec_file_named_two_ways_once(tmp_path, capsys, monkeyp
                                   "-H", str(tmp_path / "card.yaml")])
     assert code == 0, err
     assert hardware_of(out) == ["custom 24GB 1000GB/s 80TFLOPS"]
+
+
+def test_an_empty_probe_file_says_it_is_empty(tmp_path, capsys):
+    """The README walk: `advisor probe --measure --json > box.json` without numpy (which `pip install .` does not
+    bring) exits 2 and the shell leaves box.json empty; `fit --hardware box.json` then said 'not valid JSON'."""
+    (tmp_path / "box.json").write_text("\n")
+    err = refused(capsys, ["fit", "llama3.1:8b", "--hardware", str(tmp_path / "box.json")], "is empty")
+    assert "exits 0" in err, err

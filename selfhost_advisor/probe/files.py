@@ -194,6 +194,9 @@ def machine_from_probe(data: object, path: str = "<probe>") -> Machine:
 
 def load_probe_file(path: str) -> Machine:
     text = read_regular(path, MAX_PROBE_FILE_BYTES, "probe file", "save it with 'advisor probe --json > box.json'")
+    if not text.strip():  # `advisor probe --measure --json > box.json` that failed (no numpy) leaves an empty file
+        raise BadFileError(f"probe file {path} is empty (the command that wrote it failed?)",
+                           "save it again with 'advisor probe --json > box.json' and check that it exits 0")
     try:
         data = json.loads(text)
     except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: '[[[[...' nested too deep
