@@ -228,10 +228,11 @@ def make_paths(d: Path) -> dict[str, str]:
 # as YAML / JSON files: each key in turn given a hostile value in an otherwise good spec (session 11).
 CPU_SPEC = {"cores": "16", "clock": "4.5GHz", "simd": "avx512", "ram": "64GB", "channels": "2", "mts": "5600"}
 CPU_EXTRA = {"bandwidth": "89.6GB/s", "flops_per_cycle": "64", "sockets": "2", "thread_bandwidth": "15GB/s",
-             "name": "box", "e_cores": "8", "e_clock": "3GHz", "e_flops_per_cycle": "16", "cpu_bandwidth": "44GB/s"}
+             "name": "box", "e_cores": "8", "e_clock": "3GHz", "e_flops_per_cycle": "16", "cpu_bandwidth": "44GB/s",
+             "build_date": "2024-11"}
 GPU_SPEC = {"vram": "16GB", "bandwidth": "448GB/s", "fp16": "60TFLOPS"}
 GPU_EXTRA = {"count": "2", "backend": "rocm", "ram": "64GB", "name": "card", "unified": "true", "cuda_cores": "16384",
-             "boost_mhz": "2520", "fp16_acc16": "120TFLOPS"}
+             "boost_mhz": "2520", "fp16_acc16": "120TFLOPS", "tdp": "350W", "price": "2500"}
 SPEC_VALUES = ["0", "-1", "nan", "inf", "-inf", "1e999", "", " ", "9" * 5000, "x" * 20_000, ESC, MARKUP, "\u0661",
                "1e-300", "0x10", "true", "4,5", "a=b", "5GB/s/s", "1e18TB/s"]
 
@@ -329,6 +330,74 @@ def new_arch_configs() -> list[dict]:
         for key in cfg:
             for v in (0, -1, float("nan"), 1e300, 2 ** 70, True, "x", None, [0] * 5, long, {"a": 1}):
                 out.append({**cfg, key: v})
+    return out
+
+
+# ------------------------------------------------------------------------------------------------------ session 12
+# What landed in session 12: cost on spec-sheet boxes (price= / tdp= keys, --gpu-price / --host-price / --rent-price),
+# a CPU spec's build_date, the new catalog families and the MI50 32GB / Tesla M40 / K80 names.
+BUILD_DATES = ["2024-11", "2024-11-08", "2024-02-30", "2022-12-31", "2101-01-01", "0000-00", "9999-99-99", "2024-1",
+               "2024-11-08T00:00", "20241108", "2024/11/08", "\uff12\uff10\uff12\uff14-11", "\u0662\u0660\u0662\u0664-11",
+               "2024-11-08,build_date=2025-01", "9" * 5000 + "-1", "2024-" + "1" * 5000, ESC, MARKUP, "nan", "1e9"]
+PRICES = ["0", "-1", "nan", "inf", "-inf", "1e400", "1e-300", "5e-324", "1e7", "10000001", "1e15", "1e16", "", " ",
+          "$2500", "2,500", "0x10", "\u0661\u0662", "9" * 5000, "2500"]
+NEW_MODELS = ["minimax-m3", "minimax-m3:428b", "MiniMaxAI/MiniMax-M3", "devstral-2", "devstral-small-2:24b",
+              "mistralai/Devstral-2-123B-Instruct-2512", "laguna-s-2.1", "poolside/Laguna-S-2.1", "gpt-oss-safeguard-20b",
+              "openai/gpt-oss-safeguard-120b", "step-3.7-flash", "mistral-large-3", "kimi-k3", "deepseek-v4"]
+NEW_GPUS = ["MI50 32GB", "mi50-32gb", "Radeon Instinct MI50 32GB", "mi50", "Tesla M40", "M40 24GB", "tesla m40 12gb",
+            "K80", "Tesla K80", "k80 24gb", "2x K80", "65x k80"]
+
+
+def odd_forms(name: str) -> list[str]:
+    """A name as people (and hostile files) write it: case, spaces, look-alike and invisible characters, escapes."""
+    return [name, name.upper(), f"  {name}  ", name.replace("-", " "), name.replace("-", "_"), name.replace("-", "\u2010"),
+            name + "\u200b", "\u202e" + name, name + ESC, name + MARKUP, name.replace("i", "\u0130"), name + ":",
+            name + ":latest", name + "@sha256:" + "0" * 64, "".join(chr(0xFEE0 + ord(c)) if "!" <= c <= "~" else c for c in name),
+            "hf:" + name, name + "\x00", name * 400]
+
+
+def session12_cases(d: Path, rng: random.Random) -> list[tuple[str, list[str], dict[str, str]]]:
+    out: list[tuple[str, list[str], dict[str, str]]] = []
+    gpu = _inline(GPU_SPEC)
+    cpu = _inline(CPU_SPEC)
+    j = lambda: ["--json"] if rng.random() < .5 else []  # noqa: E731
+    for v in BUILD_DATES:
+        for t in (["fit", "llama3.1:8b", "-q", "Q4_0"], ["serve", "llama3.1:8b", "--engine", "llamacpp"],
+                  ["models", "--installed"]):
+            out.append(("s12 build_date", t + ["--hardware", f"{cpu},build_date={v}"] + j(), {}))
+    (d / "s12").mkdir(exist_ok=True)
+    cpu_yaml = "".join(f"{k}: {v}\n" for k, v in CPU_SPEC.items())
+    for i, v in enumerate(["2024-11-08", "2024-02-30", "2024-11-08 10:00:00", "2001-12-14t21:59:43.10-05:00", "!!timestamp x",
+                           "[2024, 11]", "{y: 2024}", ".nan", "2024", "'2024-11'", "~", "*a", "&a 2024-11"]):
+        f = d / "s12" / f"date{i}.yaml"
+        f.write_text(cpu_yaml + f"build_date: {v}\n")
+        out.append(("s12 build_date file", ["fit", "llama3.1:8b", "--hardware", str(f)] + j(), {}))
+    for flag in ("--gpu-price", "--host-price", "--rent-price"):
+        for v in PRICES:
+            for spec in (gpu, f"{gpu},price=2500", "rtx4090", f"{gpu},count=9"):
+                extra = ["--gpu-price", "2000"] if flag != "--gpu-price" and "price" not in spec and spec != "rtx4090" else []
+                out.append((f"s12 cost {flag}", ["cost", "-t", "1e9", "-m", "llama3.1:8b", "-H", spec, flag, v] + extra + j(), {}))
+    for key in ("price", "tdp"):
+        for v in PRICES + SPEC_VALUES + ["350W", "0.35kW", "1e3kw", "350 W", "$2,500", "2.5k"]:
+            out.append((f"s12 cost {key}=", ["cost", "-t", "1e9", "-m", "llama3.1:8b", "-H", f"{gpu},price=2500,{key}={v}"] + j(), {}))
+    sheets = [f"{gpu},price=2500", f"{gpu},price=4000", f"{gpu},price=2500,name=rtx-4090", "rtx4090", f"2x {gpu}",
+              f"{gpu},price=2500,backend=rocm", f"{gpu},price=2500,unified=true", f"{gpu},price=2500,backend=metal",
+              f"{cpu}", f"{cpu},build_date=2024-11"]
+    for _ in range(60):
+        pick = rng.sample(sheets, rng.randint(1, 3))
+        out.append(("s12 cost boxes", ["cost", "-t", "1e9", "-m", rng.choice(["llama3.1:8b", "minimax-m3", "devstral-2"])]
+                    + [a for s in pick for a in ("-H", s)] + j(), {}))
+    for m in NEW_MODELS:
+        for form in odd_forms(m):
+            t = rng.choice([["fit", form, "--vram", "24GB"], ["cost", "-t", "1e9", "-m", form],
+                            ["serve", form, "-H", "2x h100-sxm"], ["hardware", "--for", form], ["models", "--search", form],
+                            ["fit", form, "--engine", rng.choice(["vllm", "mlx", "ollama"]), "-H", "m4-max-128gb"]])
+            out.append(("s12 new model", t + j(), {}))
+    for h in NEW_GPUS:
+        for form in odd_forms(h)[:12]:
+            t = rng.choice([["fit", "llama3.1:8b", "-H", form], ["cost", "-t", "1e9", "-m", "llama3.1:8b", "-H", form],
+                            ["hardware", "show", form], ["serve", "llama3.1:8b", "-H", form]])
+            out.append(("s12 new gpu", t + j(), {}))
     return out
 
 
@@ -485,6 +554,7 @@ def cases(d: Path, port: int, rng: random.Random) -> list[tuple[str, list[str], 
         eng = rng.choice(["llamacpp", "vllm", "ollama", "mlx"])
         argv = ["fit", f"hostile/cfgx-{i}", "--engine", eng] + (["-H", "m4-max-128gb"] if eng == "mlx" else ["--vram", "24GB"])
         out.append(("new arch config", argv + (["--json"] if rng.random() < .5 else []), dict(hub_env)))
+    out += session12_cases(d, rng)
     # models --installed over every broken Ollama folder, text and JSON
     for o in ollamas.values():
         for j in ([], ["--json"]):
