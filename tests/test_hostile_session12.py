@@ -9,6 +9,7 @@ by a test that failed before its fix. In-process through cli.main: each row cost
   '500'", fit "'500' is not key=value".
 - cost: two spec sheets of one label (two quotes for one card, or a sheet named as a catalog box) were priced as
   one, the other dropped without a word.
+- cost --decode-tps 1e-10 (positive, so accepted) left a box serving 0 tokens a month: exit 3.
 - README walk (a fresh clone, `pip install .` as the README says): `probe --measure` needs numpy, which that install
   does not bring (README now says so), and the empty box.json the shell leaves behind read as "not valid JSON".
 """
@@ -124,3 +125,10 @@ def test_an_empty_probe_file_says_it_is_empty(tmp_path, capsys):
     (tmp_path / "box.json").write_text("\n")
     err = refused(capsys, ["fit", "llama3.1:8b", "--hardware", str(tmp_path / "box.json")], "is empty")
     assert "exits 0" in err, err
+
+
+@pytest.mark.parametrize("decode, prefill", [("1e-300", "1e-300"), ("1e-10", "6000"), ("900", "1e-300")])
+def test_measured_rates_that_serve_nothing_are_bad_input_not_a_crash(capsys, decode, prefill):
+    """--decode-tps 1e-10 passed the '> 0' check and left a box that serves 0 tokens a month: tco's ValueError, exit 3."""
+    refused(capsys, ["cost", "-t", "1e9", "-m", "llama3.1:8b", "-H", "rtx4090", "--decode-tps", decode,
+                     "--prefill-tps", prefill], "less than one token a month")
