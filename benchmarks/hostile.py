@@ -377,6 +377,10 @@ def session12_cases(d: Path, rng: random.Random) -> list[tuple[str, list[str], d
             for spec in (gpu, f"{gpu},price=2500", "rtx4090", f"{gpu},count=9"):
                 extra = ["--gpu-price", "2000"] if flag != "--gpu-price" and "price" not in spec and spec != "rtx4090" else []
                 out.append((f"s12 cost {flag}", ["cost", "-t", "1e9", "-m", "llama3.1:8b", "-H", spec, flag, v] + extra + j(), {}))
+    for v in NUMS + PRICES:  # the measured rates go together: alone, each stops at 'go together' (1e-10 was exit 3)
+        for other in ("6000", v):
+            out.append(("s12 cost measured", ["cost", "-t", "1e9", "-m", "llama3.1:8b", "-H", rng.choice(["rtx4090", f"{gpu},price=2500"]),
+                                              "--decode-tps", v, "--prefill-tps", other] + j(), {}))
     for key in ("price", "tdp"):
         for v in PRICES + SPEC_VALUES + ["350W", "0.35kW", "1e3kw", "350 W", "$2,500", "2.5k"]:
             out.append((f"s12 cost {key}=", ["cost", "-t", "1e9", "-m", "llama3.1:8b", "-H", f"{gpu},price=2500,{key}={v}"] + j(), {}))
