@@ -9,7 +9,8 @@ by a test that failed before its fix. In-process through cli.main: each row cost
   '500'", fit "'500' is not key=value".
 - cost: two spec sheets of one label (two quotes for one card, or a sheet named as a catalog box) were priced as
   one, the other dropped without a word.
-- cost --decode-tps 1e-10 (positive, so accepted) left a box serving 0 tokens a month: exit 3.
+- cost --decode-tps 1e-10 or --active-hours 1e-300 (positive, so accepted) left a box serving 0 tokens a month, and
+  --cost-of-capital 1e-17 a monthly rate of 0 that two formulas divided by: exit 3 each.
 - README walk (a fresh clone, `pip install .` as the README says): `probe --measure` needs numpy, which that install
   does not bring (README now says so), and the empty box.json the shell leaves behind read as "not valid JSON".
 """
@@ -132,3 +133,25 @@ def test_measured_rates_that_serve_nothing_are_bad_input_not_a_crash(capsys, dec
     """--decode-tps 1e-10 passed the '> 0' check and left a box that serves 0 tokens a month: tco's ValueError, exit 3."""
     refused(capsys, ["cost", "-t", "1e9", "-m", "llama3.1:8b", "-H", "rtx4090", "--decode-tps", decode,
                      "--prefill-tps", prefill], "less than one token a month")
+
+
+@pytest.mark.parametrize("rate", ["1e-300", "1e-17"])
+def test_a_cost_of_capital_too_small_for_a_float_is_straight_line(capsys, rate):
+    """The monthly rate (1 + r)^(1/12) - 1 rounds to 0: the capital recovery factor and the NPV's annuity factor
+    divided by it (ZeroDivisionError, exit 3). Such a rate is 0 to every printed digit: straight-line, as at 0."""
+    base = ["cost", "-t", "1e9", "-m", "llama3.1:8b", "-H", "rtx4090", "--json"]
+    code, out, err = run(capsys, base + ["--cost-of-capital", rate])
+    assert code == 0, err
+    code, zero, err = run(capsys, base + ["--cost-of-capital", "0"])
+    pick = lambda text: [(r["monthly_usd"], r["npv_vs_reference_usd"]) for r in json.loads(text)["self_host"]]  # noqa: E731
+    assert pick(out) == pick(zero)
+
+
+def test_active_hours_too_few_to_serve_a_token_exclude_the_box(capsys):
+    """--active-hours 1e-300 (above its open 0 bound) left every box serving 0 tokens a month: tco's ValueError, exit 3.
+    The box is excluded saying why; the APIs are still priced."""
+    code, out, err = run(capsys, ["cost", "-t", "1e9", "-m", "llama3.1:8b", "-H", "rtx4090", "--active-hours", "1e-300",
+                                  "--json"])
+    assert code == 0, err
+    data = json.loads(out)
+    assert data["self_host"] == [] and "less than one token" in data["excluded"][0]["reason"]

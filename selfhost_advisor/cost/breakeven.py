@@ -68,6 +68,8 @@ def npv_vs_api_usd(own_monthly_usd: float, api_monthly_usd: float, p: CostParams
     if p.cost_of_capital <= 0:
         return (api_monthly_usd - own_monthly_usd) * n
     i = (1.0 + p.cost_of_capital) ** (1.0 / 12.0) - 1.0
+    if not i > 0:  # a rate so small (1e-17) that the monthly rate rounds to 0 (was a ZeroDivisionError, exit 3)
+        return (api_monthly_usd - own_monthly_usd) * n
     return (api_monthly_usd - own_monthly_usd) * (1.0 - (1.0 + i) ** -n) / i
 
 

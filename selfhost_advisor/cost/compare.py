@@ -74,6 +74,9 @@ def compare(
         if not rate > 0:
             excluded.append(Excluded(box.label, "no throughput estimate for this hardware"))
             continue
+        if tco.capacity_tokens_per_month(cap, w) < 1:  # --active-hours 1e-300: was tco's ValueError, exit 3
+            excluded.append(Excluded(box.label, "serves less than one token a month in the active hours given"))
+            continue
         if box.capex_usd is not None and box.gpu_tdp_watts > 0:
             buy.append(tco.price_box(box, cap, w, p, "buy"))
         else:

@@ -77,6 +77,8 @@ class CostParams:
         if self.cost_of_capital <= 0:
             return (capex_usd - resale) / n
         i = (1.0 + self.cost_of_capital) ** (1.0 / 12.0) - 1.0
+        if not i > 0:  # a rate so small (1e-17) that the monthly rate rounds to 0: straight-line (was exit 3)
+            return (capex_usd - resale) / n
         disc = (1.0 + i) ** -n
         return (capex_usd - resale * disc) * i / (1.0 - disc)
 
