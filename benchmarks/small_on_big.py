@@ -1,0 +1,57 @@
+"""Small models (<= 9B) on large GPUs: every row held out (issue 16; docs/methodology.md 5-smallmat).
+
+Usage: python benchmarks/small_on_big.py [--json]
+Scores benchmarks/published/small_on_big.yaml (server decode rows and a llama-bench row, all held out, none fitted on)
+and the small-model rows of llamabench_weak.yaml on large GPUs (the MI355X pair, rocm2's held-out rows), and prints
+the signed error of each with the medians per group (llama-bench rows apart from the server ones).
+"""
+from __future__ import annotations
+
+import json
+import statistics
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+FILES = (ROOT / "benchmarks" / "published" / "small_on_big.yaml", ROOT / "benchmarks" / "published" / "llamabench_weak.yaml")
+_SMALL = (":0.5b", ":0.6b", ":1b", ":1.5b", ":1.7b", ":2b", ":3b", ":4b")
+
+
+def rows() -> list[dict]:
+    import moe_accuracy
+    from selfhost_advisor.estimate.kernel_path import at_build
+
+    out = []
+    for path in FILES:
+        for r in moe_accuracy.published_rows(path):
+            if path.name == "llamabench_weak.yaml" and not (r["model"].endswith(_SMALL) and "mi3" in r["hardware"]):
+                continue
+            with at_build(r.get("build_date")):
+                pred = moe_accuracy.predict(r["model"], r["quant"], r["test"], r["machine"], int(r.get("n_ubatch", 512)))
+            out.append({"hardware": r["hardware"], "model": r["model"], "quant": r["quant"], "test": r["test"],
+                        "via": r.get("via", "llama-bench"), "measured": float(r["tokens_per_s"]), "predicted": pred,
+                        "error_pct": 100 * (pred / float(r["tokens_per_s"]) - 1)})
+    return out
+
+
+def main() -> int:
+    rs = rows()
+    if "--json" in sys.argv:
+        print(json.dumps(rs, indent=1))
+        return 0
+    for r in rs:
+        print(f"{r['hardware']:16} {r['model']:16} {r['quant']:7} {r['test']:6} {r['via']:11} "
+              f"{r['measured']:9.1f} {r['predicted']:9.1f} {r['error_pct']:+7.1f}%")
+    for via in ("llama-bench", "server"):
+        for kind in ("pp", "tg"):
+            errs = [abs(r["error_pct"]) for r in rs if r["via"] == via and r["test"].startswith(kind)]
+            if errs:
+                print(f"{via} {kind}: {len(errs)} rows, median |error| {statistics.median(errs):.1f}%")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
