@@ -5,7 +5,7 @@ weights that llama.cpp offloads for large batches (estimate/speed.py's docstring
 from __future__ import annotations
 
 from ..domain import Machine, Model, Placement
-from . import cuda_path, metal_path, sycl_path, vulkan_path
+from . import cuda_path, metal_path, occupancy, sycl_path, vulkan_path
 from .cpu_kernels import prefill_seconds as _cpu_prefill_seconds
 from .speed_factors import Table, _speed_data, efficiency, family
 from .speed_gpu import _device_flops, sm_cycles_per_s
@@ -44,7 +44,12 @@ def _prefill_seconds_per_token(
             vk = (vulkan_path.path_seconds(d, mats, _device_flops(d))
                   if mats and not rules and family(d.backend) == "vulkan" else None)
             if rules:  # ROCm: the peak of each type's kernel path, and the matmuls' memory traffic
-                total += sum(per_layer[layer:layer + count]) * rocm_compute_scale(d, mats, flops, c, eff) / flops
+                scale = rocm_compute_scale(d, mats, flops, c, eff) / flops
+                total += sum(per_layer[layer:layer + count]) * scale
+                # small matrices that leave CUs idle (estimate/occupancy.py)
+                if work.quantized:
+                    total += sum(work.layer_flops[layer:layer + count]) * scale * occupancy.rocm_mmq_share(
+                        d, mats, rules) * (occupancy.prefill_factor(model, d, layer, count, n_ubatch) - 1.0)
                 total += prefill_traffic_seconds(d, mats, n_ubatch)
             elif vk is not None:  # Vulkan: each path's FLOPs over its peak at its efficiency (vulkan_path.py)
                 paths = dict(eff.vulkan_paths)
@@ -65,7 +70,9 @@ def _prefill_seconds_per_token(
                         mats, eff.bandwidth * d.bandwidth_bytes_per_s, n_ubatch) + rest
                 else:
                     mm_flops = (cuda_path.dp4a_flops(d) or flops) if path == "dp4a" else flops
-                    matmul = metal_path.matmul_seconds(matmul_flops, c, mm_flops, d) + _unpack_seconds(mats, eff, smc, 0)
+                    matmul = (metal_path.matmul_seconds(matmul_flops, c, mm_flops, d)  # x SMs left idle (occupancy.py)
+                              * (occupancy.prefill_factor(model, d, layer, count, n_ubatch) if work.quantized else 1.0)
+                              + _unpack_seconds(mats, eff, smc, 0))
                     total += max(matmul, mmq_traffic_seconds(d, mats)) + rest
                 if d.backend == "sycl":  # the dequantized scratch copies the GEMMs read (sycl_path)
                     total += sycl_path.scratch_traffic_seconds(d, mats, n_ubatch)
