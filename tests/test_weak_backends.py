@@ -234,7 +234,8 @@ DOCUMENTED = {
     # rocm prefill 8.6 -> 10.2 when the CUDA fit took its May-2024 rows on their cuBLAS path (methodology 5f, "Dated
     # rows"): the dp4a parts borrow CUDA's MMQ unpacking rates, which that fit lowered (RDNA 2.0 14.2 -> 30.9)
     # vulkan decode 9.9 -> 9.2 with the mat-vec lane bound (methodology 5b-vkgcn)
-    "rocm decode": (17, 7.9), "rocm prefill": (20, 10.2), "vulkan decode": (19, 9.2),
+    # rocm prefill 10.2 -> 9.8 with the MMQ work units that leave CUs idle (methodology 5f-smallmat)
+    "rocm decode": (17, 7.9), "rocm prefill": (20, 9.8), "vulkan decode": (19, 9.2),
     "vulkan prefill": (14, 11.4), "sycl decode": (16, 18.4), "sycl prefill": (12, 30.4),
 }
 # SYCL since session 12 (sycl2, methodology 5b-sycl2): session 11's 20 held-out rows joined the fit once the block-layout
@@ -244,11 +245,14 @@ DOCUMENTED = {
 # RDNA 3.0 28.1 -> 26.6, RDNA 2.0 25.9 -> 14.2, RDNA 4.0 12.9 -> 8.8, CDNA 1.0 9.3 -> 9.0, RDNA 3.5 12.5 -> 13.1.
 # With session 11's Vulkan paths too (methodology 5b-vulkan): RDNA 3.0 26.6 -> 15.9, RDNA 4.0 8.8 -> 8.1. With the CUDA
 # fit's dated May-2024 rows (methodology 5f; ROCm borrows its MMQ rates): RDNA 3.0 15.9 -> 18.2, RDNA 4.0 8.1 -> 9.4,
-# RDNA 3.5 13.1 -> 10.9, RDNA 2.0 14.2 -> 30.9, CDNA 1.0 9.0 -> 10.5.
+# RDNA 3.5 13.1 -> 10.9, RDNA 2.0 14.2 -> 30.9, CDNA 1.0 9.0 -> 10.5. Session 12 (smallmat: idle CUs of under-filled
+# MMQ matmuls, methodology 5f-smallmat, and the refit family efficiency 0.4261 -> 0.4341): RDNA 3.5 10.9 -> 12.4 (worse:
+# the Strix Halo rows read over and the refit reads them 1-2 % faster), RDNA 3.0 18.2 -> 19.0, RDNA 2.0 30.9 -> 29.1,
+# CDNA 1.0 10.5 -> 9.5.
 DOCUMENTED_ARCH = {
-    "RDNA 3.0 decode": (5, 9.3), "RDNA 3.0 prefill": (6, 18.2), "RDNA 3.5 decode": (12, 7.2),
-    "RDNA 3.5 prefill": (8, 10.9), "RDNA 4.0 decode": (11, 6.7), "RDNA 4.0 prefill": (8, 9.4),
-    "RDNA 2.0 prefill": (4, 30.9), "CDNA 1.0 prefill": (3, 10.5), "Xe-HPG decode": (6, 31.1),
+    "RDNA 3.0 decode": (5, 9.3), "RDNA 3.0 prefill": (6, 19.0), "RDNA 3.5 decode": (12, 7.2),
+    "RDNA 3.5 prefill": (8, 12.4), "RDNA 4.0 decode": (11, 6.7), "RDNA 4.0 prefill": (8, 9.4),
+    "RDNA 2.0 prefill": (4, 29.1), "CDNA 1.0 prefill": (3, 9.5), "Xe-HPG decode": (6, 31.1),
     "Xe-HPG prefill": (4, 87.8), "Xe2-HPG decode": (7, 20.4), "Xe2-HPG prefill": (5, 19.3), "Ampere decode": (4, 10.1),
 }
 # Xe-HPG decode 19.1% (3 rows) -> 31.1% (6) in session 12: its three earlier rows went +19.1 / +15.4 / +131 (A770 and
@@ -262,7 +266,7 @@ DOCUMENTED_ARCH = {
 # 45.9 / 57.5% after it (the 5 older decode rows alone 44.6 -> 21.9%, tests/test_vulkan_decode.py).
 # (ROCm since session 12: 11 more rows held out, 10 of them prefill, and CDNA's MMQ on MFMA at its own efficiency,
 # methodology 5b-rocm2: the 12 earlier prefill rows 20.8 -> 14.9%, the 10 new ones 22.2% under main's formula and after.)
-DOCUMENTED_BLIND = {"rocm decode": (5, 9.9), "rocm prefill": (22, 17.3), "vulkan decode": (22, 45.9),
+DOCUMENTED_BLIND = {"rocm decode": (5, 9.9), "rocm prefill": (22, 16.7), "vulkan decode": (22, 45.9),
                     "vulkan prefill": (35, 57.5), "sycl decode": (6, 23.0), "sycl prefill": (1, 127.1)}
 # SYCL blind since session 12: the 7 rows it read (methodology 5b-sycl2; 31.4% / 152.8% under main 63a2328); session
 # 11's 18 blind rows (35.0% / 61.5% then) joined the fit.

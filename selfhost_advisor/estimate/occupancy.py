@@ -102,6 +102,10 @@ def prefill_factor(model: Model, device: Device, first: int, count: int, n_ubatc
     (FLOP-weighted over their matrices; 1.0 where every matrix fills the device, or off CUDA / ROCm MMQ)."""
     if device.backend not in ("cuda", "rocm") or count <= 0 or n_ubatch <= 8:  # <= 8 tokens: MMVQ, not MMQ
         return 1.0
+    from .kernel_path import mode
+
+    if any(mode()):  # kernel_path.listed_peak_only() / fifth_pass(): earlier models replayed as shipped, without it
+        return 1.0
     nsm = compute_units(device)
     if not nsm:
         return 1.0
@@ -120,10 +124,10 @@ def prefill_factor(model: Model, device: Device, first: int, count: int, n_ubatc
 def rocm_mmq_share(device: Device, layers: tuple, rules: dict) -> float:
     """Share of the weights of `layers` ((type, weights, bytes) per matrix) that a ROCm build multiplies with MMQ
     (kernel_path.path_name "mmq_*"); the rest go to hipBLAS, whose tiling is not modelled here."""
-    from .kernel_path import architecture, path_name
+    from .kernel_path import architecture, mode, path_name
 
     arch = architecture(device)
-    if not arch:
+    if not arch or mode()[1]:  # kernel_path.fifth_pass(): the session-10 model replayed as shipped, without this term
         return 0.0
     total = mmq = 0
     for mats in layers:
