@@ -26,12 +26,11 @@ def resolve_machine(
     if gpus is not None and not 1 <= gpus <= MAX_GPUS:
         raise BadOptionError(f"--gpus {gpus} is not a GPU count", f"give 1 to {MAX_GPUS} (docs/cli.md, Limits)")
     if hardware is not None:
-        from .catalog.spec_fields import refuse_counted_sheet
+        from .catalog.spec_fields import is_custom
 
-        refuse_counted_sheet(hardware)
         # Conflicting flags are refused, naming both (issue 19): none is silently dropped.
         is_file = hardware.lower().endswith((".json", ".yaml", ".yml")) or os.path.sep in hardware
-        if is_file and not hardware.strip().lower().startswith("custom:"):
+        if is_file and not is_custom(hardware):
             from .probe.files import load_hardware_file as load_probe_file
 
             for flag, value in (("--vram", vram), ("--gpus", gpus)):

@@ -4,7 +4,7 @@ by a test that failed before its fix. In-process through cli.main: each row cost
 - a YAML spec sheet's `build_date: 2024-11-08`, written as the docs write it, was refused: safe_load made it a
   datetime.date ("must be one value, not a date"), and an impossible one (2024-02-30) said "not valid YAML".
 - `2x custom:vram=...` (as '2x rtx4090' is written) said "cannot read hardware file" in fit / serve / models (its
-  '1TB/s' has a '/') and "unknown hardware 'custom:vram=24GB'" in cost: a spec sheet counts its GPUs with count=.
+  '1TB/s' has a '/') and "unknown hardware 'custom:vram=24GB'" in cost: now read as count=2 (tests/test_custom_count.py).
 - `price=$2,500` inline (the form custom_hw's docstring gave) came apart at its comma: cost said "unknown hardware
   '500'", fit "'500' is not key=value".
 - cost: two spec sheets of one label (two quotes for one card, or a sheet named as a catalog box) were priced as
@@ -66,10 +66,20 @@ def test_a_yaml_build_date_that_is_no_build_date_names_the_key(tmp_path, capsys,
 @pytest.mark.parametrize("argv", [["fit", "llama3.1:8b"], ["serve", "llama3.1:8b"], ["models", "--fits"],
                                   ["cost", "-t", "1e9", "-m", "llama3.1:8b", "--gpu-price", "2000", "-H"],
                                   ["cost", "-t", "1e9", "-H", "rtx4090", "-H"]])
-def test_a_count_before_a_spec_sheet_points_to_count(capsys, argv):
-    argv = argv + ([] if argv[-1] in ("-H", "--fits") else ["-H"]) + [f"2x {GPU}"]
-    err = refused(capsys, argv, "count=2")
-    assert "No such file" not in err and "unknown hardware" not in err, err
+def test_a_count_before_a_spec_sheet_reads_as_count(capsys, argv):
+    """'2x custom:...' answers as 'custom:...,count=2' does, in every command that takes hardware (beside a
+    catalog box, the sheet carries its own price=)."""
+    outs = []
+    sheet = GPU + (",price=2000" if "rtx4090" in argv else "")
+    for hw in (f"2x {sheet}", sheet + ",count=2"):
+        full = argv + ([] if argv[-1] in ("-H", "--fits") else ["-H"]) + [hw, "--json"]
+        code = main(full)
+        out, err = capsys.readouterr()
+        assert code != 2 and "No such file" not in err and "unknown hardware" not in err, err
+        d = json.loads(out)
+        d.pop("hardware", None)  # the label keeps the spec as typed
+        outs.append((code, json.dumps(d, sort_keys=True).replace(hw, "HW")))
+    assert outs[0] == outs[1]
 
 
 @pytest.mark.parametrize("argv", [["fit", "llama3.1:8b", "-H", GPU + ",price=$2,500"],

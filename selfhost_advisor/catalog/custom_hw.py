@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from .profiles import MAX_UNITS, Profile
 # the field parsers, shared with catalog/custom_cpu.py (a CPU-only box), which custom_profile dispatches to
-from .spec_fields import PREFIX, _bad, _positive_int, _rate, _size, parse_pairs, spec_keys  # noqa: F401 - PREFIX re-exported
+from .spec_fields import PREFIX, _bad, _positive_int, _rate, _size, parse_pairs, spec_keys, split_count  # noqa: F401 - PREFIX re-exported
 
 REQUIRED = ("vram", "bandwidth", "fp16")
 OPTIONAL = ("count", "backend", "ram", "name", "unified", "cuda_cores", "boost_mhz", "fp16_acc16", "tdp", "price")
@@ -92,4 +92,17 @@ def _usd(spec: str, text: object) -> float:
 
 
 def parse_custom(spec: str) -> tuple[Profile, int]:
-    return custom_profile(parse_pairs(spec), spec)
+    """'custom:...' or '4x custom:...' (the count as before a catalog name; with a count= key too, they must agree)."""
+    prefix_count, body = split_count(spec)
+    fields = parse_pairs(body)
+    if prefix_count is not None:
+        from .custom_cpu import is_cpu_spec
+
+        if is_cpu_spec(spec_keys(fields, spec)):
+            raise _bad(spec, "only GPUs can be multiplied; a CPU box counts sockets (sockets=2)", "drop the count")
+        if "count" in fields and _positive_int(spec, "count", fields["count"], MAX_UNITS) != prefix_count:
+            raise _bad(spec, f"{prefix_count}x and count={fields['count']} disagree", "give the count once")
+        if not 1 <= prefix_count <= MAX_UNITS:
+            raise _bad(spec, f"{prefix_count}x: the count must be between 1 and {MAX_UNITS}")
+        fields["count"] = str(prefix_count)
+    return custom_profile(fields, spec)

@@ -121,10 +121,9 @@ def _units(digits: str) -> int:
 def parse_spec(spec: str) -> tuple[Profile, int, str]:
     """'2x rtx4090 nvlink' -> (profile rtx-4090, 2, 'nvlink')."""
     text = spec.strip()
-    from .spec_fields import refuse_counted_sheet
+    from .spec_fields import is_custom
 
-    refuse_counted_sheet(text)
-    if text.lower().startswith("custom:"):  # a spec sheet: custom_hw.py
+    if is_custom(text):  # a spec sheet ("custom:..." or "2x custom:..."): custom_hw.py
         from .custom_hw import parse_custom
 
         profile, count = parse_custom(text)

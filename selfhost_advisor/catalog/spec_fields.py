@@ -8,6 +8,8 @@ import re
 from ..errors import BadOptionError
 
 PREFIX = "custom:"
+# "2x custom:..." / "2 x custom:...": the count before a spec sheet, as before a catalog name ("2x rtx4090")
+_COUNTED = re.compile(r"^\s*([0-9]+)\s*[x\u00d7*]\s*(custom:.*)$", re.I | re.S)
 _RATE = re.compile(r"^\s*([-+]?[0-9]*\.?[0-9]+(?:e[+-]?\d+)?)\s*([kmgtp]?)\s*(b/s|bps|flops|ops)?\s*$", re.I)
 _SCALE = {"": None, "k": 1e3, "m": 1e6, "g": 1e9, "t": 1e12, "p": 1e15}
 _HINT = 'e.g. --hardware "custom:vram=16GB,bandwidth=448GB/s,fp16=60TFLOPS"'
@@ -15,6 +17,20 @@ CPU_HINT = 'e.g. --hardware "custom:cores=16,clock=4.5GHz,simd=avx512,ram=64GB,c
 # what a spec value may be: one YAML / JSON scalar (a list or mapping is refused before anything turns it into text:
 # a YAML file's aliases make a 300-byte list of 9**9 strings)
 _SCALARS = (str, int, float, bool, type(None))
+
+
+def is_custom(text: str) -> bool:
+    """A spec sheet typed inline: 'custom:...' or a count before it ('2x custom:...')."""
+    return text.strip().lower().startswith(PREFIX) or _COUNTED.match(text) is not None
+
+
+def split_count(spec: str) -> tuple[int | None, str]:
+    """'2x custom:vram=...' -> (2, 'custom:vram=...'); 'custom:...' -> (None, 'custom:...')."""
+    m = _COUNTED.match(spec)
+    if not m:
+        return None, spec.strip()
+    digits = m.group(1)  # bounded before int(): 5,000 digits pass Python's digit limit
+    return (int(digits) if len(digits) <= 6 else 10**6), m.group(2)
 
 
 def _bad(spec: str, what: str, hint: str = _HINT) -> BadOptionError:
@@ -72,20 +88,6 @@ def _positive_int(spec: str, key: str, text: object, limit: int) -> int:
 
 
 _GROUP = re.compile(r"^\d{3}(\.\d*)?$")  # the digits after a thousands comma
-_COUNTED = re.compile(r"^\s*(\d{1,6})\s*[x\u00d7*]\s*custom:", re.I)
-
-
-def refuse_counted_sheet(spec: str) -> None:
-    """'2x custom:vram=...' is refused with its count= form. Why: a count before a spec sheet reads as a catalog name
-    ('2x rtx4090'); fit took the text for a file path (its '1TB/s' has a '/') and cost for a card named
-    'custom:vram=24GB', neither saying that a spec sheet counts its GPUs with count=."""
-    m = _COUNTED.match(spec)
-    if m:
-        short = spec if len(spec) <= 60 else spec[:57] + "..."
-        raise BadOptionError(f"hardware {short!r} puts a GPU count before a spec sheet",
-                             f"give it inside the spec: 'custom:vram=...,bandwidth=...,fp16=...,count={int(m.group(1))}'")
-
-
 def parse_pairs(spec: str) -> dict[str, str]:
     body = spec[len(PREFIX):] if spec.lower().startswith(PREFIX) else spec
     pairs: dict[str, str] = {}

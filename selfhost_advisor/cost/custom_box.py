@@ -19,13 +19,17 @@ from .types import Box
 
 def is_spec_sheet(spec: str) -> bool:
     """custom:... or a file (a path, or a name ending .yaml/.yml/.json); a saved probe file is told apart later."""
+    from ..catalog.spec_fields import is_custom
+
     low = spec.lower()
-    return low.startswith("custom:") or low.endswith((".yaml", ".yml", ".json")) or os.path.sep in spec
+    return is_custom(spec) or low.endswith((".yaml", ".yml", ".json")) or os.path.sep in spec
 
 
 def sheet_profile(spec: str) -> tuple[Profile, int] | None:
     """(profile, count) of the spec sheet `spec`, or None when `spec` is a saved probe file."""
-    if spec.lower().startswith("custom:"):
+    from ..catalog.spec_fields import is_custom
+
+    if is_custom(spec):
         from ..catalog.custom_hw import parse_custom
 
         return parse_custom(spec)

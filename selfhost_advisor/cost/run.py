@@ -18,7 +18,7 @@ def _names(values: str | Sequence[str] | None) -> list[str]:
     return [v.strip() for item in items for v in str(item).split(",") if v.strip()]
 
 
-_SHEET = re.compile(r"^(\d+\s*[x\u00d7*]\s*)?custom:", re.I)  # a spec sheet; '2x custom:...' kept whole to be refused whole
+_SHEET = re.compile(r"^(\d+\s*[x\u00d7*]\s*)?custom:", re.I)  # a spec sheet, '2x custom:...' too, kept whole
 
 
 def _boxes(values: str | Sequence[str] | None) -> list[str]:
