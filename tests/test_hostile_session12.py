@@ -11,6 +11,7 @@ by a test that failed before its fix. In-process through cli.main: each row cost
   one, the other dropped without a word.
 - cost --decode-tps 1e-10 or --active-hours 1e-300 (positive, so accepted) left a box serving 0 tokens a month, and
   --cost-of-capital 1e-17 a monthly rate of 0 that two formulas divided by: exit 3 each.
+- `fit fara1.5` (one catalog size, no default tag) said "has several sizes; name one: fara1.5:27b".
 - README walk (a fresh clone, `pip install .` as the README says): `probe --measure` needs numpy, which that install
   does not bring (README now says so), and the empty box.json the shell leaves behind read as "not valid JSON".
 """
@@ -165,3 +166,23 @@ def test_active_hours_too_few_to_serve_a_token_exclude_the_box(capsys):
     assert code == 0, err
     data = json.loads(out)
     assert data["self_host"] == [] and "less than one token" in data["excluded"][0]["reason"]
+
+
+def test_a_family_of_one_size_is_not_said_to_have_several():
+    """'advisor fit fara1.5' (a family new this session) said "has several sizes; name one: fara1.5:27b": one size.
+    Every catalog family with one entry and no default tag (12 of them) now names that one size."""
+    from collections import Counter
+
+    from selfhost_advisor.catalog.models import entries, resolve
+    from selfhost_advisor.errors import AdvisorError
+
+    one = [f for f, n in Counter(e["id"].split(":")[0] for e in entries()).items() if n == 1]
+    refused = []
+    for family in one:
+        try:
+            resolve(family)
+        except AdvisorError as exc:
+            refused.append(family)
+            text = f"{exc} {getattr(exc, 'hint', '')}"
+            assert "several" not in text and f"{family}:" in text, text
+    assert "fara1.5" in refused

@@ -224,6 +224,9 @@ def resolve(query: str) -> Resolved:
     sizes = [e["id"] for e in entries() if e["id"].split(":")[0] == family]
     if sizes and not tag:
         # A family whose Ollama default the catalog does not know (no FAMILY:latest alias): list the sizes.
+        if len(sizes) == 1:  # 'has several sizes' was false here: say which size the catalog has
+            raise UnknownModelError(f"model {raw!r} names no size", f"name it with its size: {sizes[0]} (the catalog's "
+                                    f"one size of {family}; Ollama's default tag for it is not recorded)")
         raise UnknownModelError(f"model {raw!r} has several sizes", f"name one: {', '.join(sorted(sizes))}")
     if sizes:
         close = sorted(sizes, key=lambda i: (_size_distance(tag, i.split(":", 1)[1]), i))[:3]
