@@ -11,6 +11,7 @@ by a test that failed before its fix. In-process through cli.main: each row cost
   one, the other dropped without a word.
 - cost --decode-tps 1e-10 or --active-hours 1e-300 (positive, so accepted) left a box serving 0 tokens a month, and
   --cost-of-capital 1e-17 a monthly rate of 0 that two formulas divided by: exit 3 each.
+- serve / cost --engine mlx on an Apple box: KeyError on an MLX format in the slot model, exit 3.
 - `fit fara1.5` (one catalog size, no default tag) said "has several sizes; name one: fara1.5:27b".
 - README walk (a fresh clone, `pip install .` as the README says): `probe --measure` needs numpy, which that install
   does not bring (README now says so), and the empty box.json the shell leaves behind read as "not valid JSON".
@@ -186,3 +187,12 @@ def test_a_family_of_one_size_is_not_said_to_have_several():
             text = f"{exc} {getattr(exc, 'hint', '')}"
             assert "several" not in text and f"{family}:" in text, text
     assert "fara1.5" in refused
+
+
+@pytest.mark.parametrize("argv", [["serve", "llama3.1:8b", "--engine", "mlx", "-H", "m4-max-128gb"],
+                                  ["serve", "devstral-small-2", "--engine", "mlx", "-H", "m4-max-128gb"],
+                                  ["cost", "-t", "1e9", "-m", "llama3.1:8b", "--engine", "mlx", "-H", "m4-max-128gb"]])
+def test_serving_with_mlx_is_refused_not_a_crash(capsys, argv):
+    """serve / cost --engine mlx on an Apple box sent MLX's formats to llama-server's slot model, whose quantizer
+    knows GGUF types only: KeyError 'MLX_BF16', exit 3 (found sweeping the new families across engines)."""
+    refused(capsys, argv, "--engine mlx")

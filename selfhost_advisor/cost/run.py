@@ -120,6 +120,7 @@ def build_comparison(
     refuse_embedder(m, "cost")
     from ..engines import get_engine as _engine
 
+    _engine(engine).check_serves("cost")
     _engine(engine).check_runs(m)
     w = build_workload(monthly_tokens, output_share, peak_to_average, active_hours, context, min_stream_speed,
                        request_tokens, m.max_context, prompt_tokens=prompt_tokens, output_tokens=output_tokens,

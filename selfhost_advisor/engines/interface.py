@@ -68,6 +68,14 @@ class Engine:
             raise BadOptionError(f"{query} is a GGUF file sized for llama.cpp/Ollama",
                                  f"--engine {self.name} needs a Hub id or catalog model")
 
+    def check_serves(self, command: str) -> None:
+        """Refuse an engine `serve` / `cost` cannot model many users on: they model a paged KV pool (vLLM) or
+        llama-server's slots over GGUF formats; MLX's formats reached the slots' quantizer (KeyError, exit 3)."""
+        if not self.kv_pool and self.weight_formats != "gguf":
+            raise BadOptionError(f"{command} does not model serving with --engine {self.name}",
+                                 f"use --engine vllm, llamacpp or ollama; 'advisor fit MODEL --engine {self.name}' "
+                                 "sizes one stream")
+
     def check_runs(self, model: Model, request_version: str = "") -> None:
         """Refuse an architecture this engine (this release, for Ollama) does not run: Llama 3.2 Vision (mllama) runs
         only on Ollama 0.4.0-0.29.x (data/engines.yaml vision_projectors.not_sized); exit 2 naming the releases that do."""
