@@ -397,6 +397,16 @@ def session12_cases(d: Path, rng: random.Random) -> list[tuple[str, list[str], d
                             ["serve", form, "-H", "2x h100-sxm"], ["hardware", "--for", form], ["models", "--search", form],
                             ["fit", form, "--engine", rng.choice(["vllm", "mlx", "ollama"]), "-H", "m4-max-128gb"]])
             out.append(("s12 new model", t + j(), {}))
+    # every engine in the registry on every command that takes --engine, on Apple / CPU / GPU boxes: the fuzzer gave
+    # --engine only hostile strings, so `serve --engine mlx` (exit 3 for every model) was never tried
+    from selfhost_advisor.engines import engine_names
+
+    for eng in engine_names():
+        for m in ["llama3.1:8b", "qwen3:30b"] + NEW_MODELS[::3]:
+            for hw in ["m4-max-128gb", "rtx4090", "2x h100-sxm", cpu, f"{gpu},price=2500"]:
+                t = rng.choice([["fit", m, "-H", hw], ["serve", m, "-H", hw], ["cost", "-t", "1e9", "-m", m, "-H", hw],
+                                ["hardware", "--for", m], ["models", "--fits", hw]])
+                out.append(("s12 engine", t + ["--engine", eng] + j(), {}))
     for h in NEW_GPUS:
         for form in odd_forms(h)[:12]:
             t = rng.choice([["fit", "llama3.1:8b", "-H", form], ["cost", "-t", "1e9", "-m", "llama3.1:8b", "-H", form],
