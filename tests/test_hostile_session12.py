@@ -140,7 +140,8 @@ def test_an_empty_probe_file_says_it_is_empty(tmp_path, capsys):
     assert "exits 0" in err, err
 
 
-@pytest.mark.parametrize("decode, prefill", [("1e-300", "1e-300"), ("1e-10", "6000"), ("900", "1e-300")])
+@pytest.mark.parametrize("decode, prefill", [("1e-300", "1e-300"), ("1e-10", "6000"), ("900", "1e-300"),
+                                             ("5e-324", "6000")])
 def test_measured_rates_that_serve_nothing_are_bad_input_not_a_crash(capsys, decode, prefill):
     """--decode-tps 1e-10 passed the '> 0' check and left a box that serves 0 tokens a month: tco's ValueError, exit 3."""
     refused(capsys, ["cost", "-t", "1e9", "-m", "llama3.1:8b", "-H", "rtx4090", "--decode-tps", decode,

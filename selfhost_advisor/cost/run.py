@@ -157,11 +157,13 @@ def build_comparison(
             raise BadOptionError("--decode-tps and --prefill-tps go together and must be positive", "e.g. --decode-tps 900 --prefill-tps 6000")
         if len(boxes) != 1:
             raise BadOptionError("measured --decode-tps/--prefill-tps describe one box", "give exactly one --hardware")
-        from .capacity import measured_capacity
+        from .capacity import measured_capacity, mix_tokens_per_s
         from .tco import capacity_tokens_per_month
 
-        # positive but tiny (1e-10 tok/s): a box serving 0 tokens a month was tco's ValueError, exit 3
-        if capacity_tokens_per_month(measured_capacity(float(decode_tps), float(prefill_tps), w, engine), w) < 1:
+        # positive but tiny (1e-10 tok/s): a box serving 0 tokens a month was tco's ValueError, exit 3 (5e-324: a mix
+        # rate of 0.0, tco's ZeroDivisionError)
+        mcap = measured_capacity(float(decode_tps), float(prefill_tps), w, engine)
+        if not mix_tokens_per_s(mcap, w) > 0 or capacity_tokens_per_month(mcap, w) < 1:
             raise BadOptionError(f"--decode-tps {decode_tps:g} / --prefill-tps {prefill_tps:g} serve less than one "
                                  "token a month at this load", "give the box's measured rates in tokens/s, e.g. "
                                  "--decode-tps 900 --prefill-tps 6000")
