@@ -58,6 +58,10 @@ def hardware(
             action, name = "show", action
         else:
             raise BadOptionError(f"unknown hardware action {action!r}", "use 'advisor hardware show rtx4090' or --for MODEL")
+    if name.strip().lower().startswith("custom:"):  # was "unknown hardware ...; or give a spec: --hardware custom:..."
+        raise BadOptionError("'hardware show' shows catalog profiles, not a spec sheet",
+                             f"use the spec as --hardware of fit, serve or cost, e.g. advisor fit MODEL --hardware "
+                             f"{name if len(name) <= 60 else name[:57] + '...'!r}")
     p = get_profile(name)
     if as_json:
         from .render.planout import hardware_show_dict

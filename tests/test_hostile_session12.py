@@ -197,3 +197,10 @@ def test_serving_with_mlx_is_refused_not_a_crash(capsys, argv):
     """serve / cost --engine mlx on an Apple box sent MLX's formats to llama-server's slot model, whose quantizer
     knows GGUF types only: KeyError 'MLX_BF16', exit 3 (found sweeping the new families across engines)."""
     refused(capsys, argv, "--engine mlx")
+
+
+def test_hardware_show_of_a_spec_sheet_says_where_a_spec_goes(capsys):
+    """'hardware show custom:...' said "unknown hardware 'custom:...'; ... or give a spec: --hardware custom:...",
+    asking for the very thing given."""
+    err = refused(capsys, ["hardware", "show", GPU], "catalog profiles")
+    assert "unknown hardware" not in err and "--hardware" in err, err
