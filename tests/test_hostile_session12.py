@@ -12,6 +12,7 @@ by a test that failed before its fix. In-process through cli.main: each row cost
 - cost --decode-tps 1e-10 or --active-hours 1e-300 (positive, so accepted) left a box serving 0 tokens a month, and
   --cost-of-capital 1e-17 a monthly rate of 0 that two formulas divided by: exit 3 each.
 - serve / cost --engine mlx on an Apple box: KeyError on an MLX format in the slot model, exit 3.
+- `hardware show custom:...` answered "unknown hardware; or give a spec: --hardware custom:...".
 - `fit fara1.5` (one catalog size, no default tag) said "has several sizes; name one: fara1.5:27b".
 - README walk (a fresh clone, `pip install .` as the README says): `probe --measure` needs numpy, which that install
   does not bring (README now says so), and the empty box.json the shell leaves behind read as "not valid JSON".
