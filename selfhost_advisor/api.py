@@ -285,6 +285,7 @@ def models_that_fit(
     eng = get_engine(engine)
     _check_min_tps(min_tps)
     machine, ram_known = resolve_machine(hardware, _size(vram), _size(ram), gpus)
+    eng.check_machine(machine)  # --engine mlx off Apple: exit 2 as in fit (was '0 of 404 models run', 2-3 s of work)
     ctx = parse_context(str(context), 10**9)
     n_ubatch, _ = _ubatch(eng, ubatch, ctx)
     request = FitRequest(context=ctx, engine=eng.name, n_ubatch=n_ubatch, n_ubatch_given=ubatch is not None)

@@ -12,6 +12,7 @@ by a test that failed before its fix. In-process through cli.main: each row cost
 - cost --decode-tps 1e-10 or --active-hours 1e-300 (positive, so accepted) left a box serving 0 tokens a month, and
   --cost-of-capital 1e-17 a monthly rate of 0 that two formulas divided by: exit 3 each.
 - serve / cost --engine mlx on an Apple box: KeyError on an MLX format in the slot model, exit 3.
+- `models --fits 2x h100-sxm --engine mlx` listed "0 of 404 models run" (fit exits 2 naming Apple Silicon).
 - `hardware show custom:...` answered "unknown hardware; or give a spec: --hardware custom:...".
 - `fit fara1.5` (one catalog size, no default tag) said "has several sizes; name one: fara1.5:27b".
 - README walk (a fresh clone, `pip install .` as the README says): `probe --measure` needs numpy, which that install
@@ -205,3 +206,8 @@ def test_hardware_show_of_a_spec_sheet_says_where_a_spec_goes(capsys):
     asking for the very thing given."""
     err = refused(capsys, ["hardware", "show", GPU], "catalog profiles")
     assert "unknown hardware" not in err and "--hardware" in err, err
+
+
+def test_models_fits_with_mlx_off_apple_says_so(capsys):
+    """fit --engine mlx off Apple exits 2 naming Apple Silicon; models --fits listed every model as not running."""
+    refused(capsys, ["models", "--fits", "2x h100-sxm", "--engine", "mlx"], "Apple Silicon only")
