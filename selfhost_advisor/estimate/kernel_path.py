@@ -276,3 +276,11 @@ def dequant_seconds(device: Device, layers: tuple, rules: dict, n_ubatch: int) -
     nbytes = sum(converted_bytes(mats, 2, lambda ty: rocm_path(arch, ty, rules) == "blas") for mats in layers)
     return nbytes / n_ubatch / float(device.bandwidth_bytes_per_s)
 
+
+
+def prefill_unvalidated(device: Device) -> bool:
+    """True on CDNA 4 (MI350X / MI355X): since llama.cpp PR #21570 (2026-04) gfx950 takes the CDNA 1/2 branch (MMQ on
+    MFMA for the legacy types, hipBLAS for the K-quants), and the one published row on it (that PR: Qwen2.5 1.5B
+    Q4_K_M pp512 40,013 t/s on an MI355X) reads 4.7x below this estimate (methodology 5b-rocm2): no row validates
+    prefill there, so the speed note says so rather than letting a 2.5 PFLOPS peak stand unqualified."""
+    return device.backend == "rocm" and (architecture(device) or "").startswith("CDNA 4")

@@ -21,7 +21,7 @@ import from here are re-exported.
 from __future__ import annotations
 
 from ..domain import Machine, Model, Placement, Quant, Speed
-from . import cuda_path
+from . import cuda_path, kernel_path
 from .encoder import embeds_only
 from .speed_decode import _decode_seconds
 from .speed_factors import Table, _hardware_family, efficiency
@@ -96,9 +96,13 @@ def estimate_speed(
         + (f"; kernel-bound: llama.cpp's mat-vec kernels are slower than this memory ({100 * share:.0f}%"
            " of the decode time)" if share >= KERNEL_BOUND else "")
         + ("" if p else "; prefill unknown (no FLOPS figure)")
-        + ("; prefill: llama.cpp runs its int8 tensor-core path on this GPU, which has no tensor cores (GTX 16; PR "
+        + ("; prefill: llama.cpp runs its int8 tensor-core path on this GPU, which has no tensor cores (GTX 16, PR "
            "#15360): the one published row, a GTX 1660, reads 3.7x below this estimate"
            if p and placement.gpu_layers and any(cuda_path.mma_without_tensor_cores(x) for x in machine.devices)
+           else "")
+        + ("; prefill not validated on CDNA 4: the one published llama.cpp row (PR #21570, an MI355X, Qwen2.5 1.5B "
+           "Q4_K_M pp512) reads 4.7x below this estimate"
+           if p and placement.gpu_layers and any(kernel_path.prefill_unvalidated(x) for x in machine.devices)
            else ""),
         kernel_share=share,
     )

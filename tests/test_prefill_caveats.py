@@ -1,0 +1,36 @@
+"""Prefill figures no published row validates are qualified where the user reads them (fit's text and JSON).
+
+CDNA 4 (MI350X / MI355X): since llama.cpp PR #21570 gfx950 runs K-quants through hipBLAS at a 2.5 PFLOPS FP16 peak, and
+the one published row (that PR, Qwen2.5 1.5B Q4_K_M pp512 40,013 t/s) reads 4.7x below the estimate. GTX 16 (no tensor
+cores on an sm_75 die) was qualified in JSON only; the text view dropped both notes.
+"""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from selfhost_advisor.cli import main
+
+
+def _fit(capsys, hw: str, model: str = "llama3.2:3b", json_out: bool = False) -> str:
+    main(["fit", model, "-q", "Q4_K_M", "-H", hw, *(["--json"] if json_out else [])])
+    return capsys.readouterr().out
+
+
+@pytest.mark.parametrize("hw, caveat", [("instinct mi355x", "not validated on CDNA 4"),
+                                        ("instinct mi350x", "not validated on CDNA 4"),
+                                        ("gtx 1660", "no tensor cores")])
+def test_the_caveat_is_in_json_and_text(capsys, hw, caveat):
+    d = json.loads(_fit(capsys, hw, json_out=True))
+    assert caveat in d["options"][0]["speed"]["note"]
+    text = " ".join(_fit(capsys, hw).split())
+    assert caveat in text and text.count(caveat) == 1
+
+
+@pytest.mark.parametrize("hw", ["mi300x", "rtx4090", "rtx 2060 super", "mi210"])
+def test_no_caveat_where_rows_validate_the_path(capsys, hw):
+    d = json.loads(_fit(capsys, hw, json_out=True))
+    note = d["options"][0]["speed"]["note"]
+    assert "CDNA 4" not in note and "tensor cores" not in note
+    assert "note: prefill" not in _fit(capsys, hw)
