@@ -140,7 +140,13 @@ def _index() -> dict[str, int]:
 
 
 def all_models() -> list[Model]:
-    return [_model_from_entry(e) for e in entries()]
+    """Every catalog model, in data order; a new list of the same (frozen) models on each call."""
+    return list(_all_models())
+
+
+@lru_cache(maxsize=1)
+def _all_models() -> tuple[Model, ...]:
+    return tuple(_model_from_entry(e) for e in entries())
 
 
 @lru_cache(maxsize=None)

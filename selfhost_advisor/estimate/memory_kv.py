@@ -107,6 +107,7 @@ def msa_indexer_bytes_per_cell(model: Model) -> int:
     return 4 * model.dsa.index_head_dim if model.dsa is not None else 0
 
 
+@lru_cache(maxsize=4096)  # the same for every quantization of a model: computed once per model in a catalog sweep
 def layer_kv_bytes_per_cell(model: Model, cache_type: str, v_trans: bool = False) -> tuple[int, ...]:
     """K + V bytes per cached token, per layer (the same for every layer but Gemma 4's full-attention ones).
 
@@ -154,7 +155,7 @@ def indexer_bytes_per_token_fp8(model: Model) -> int:
     return x + 4 * -(-x // 128)
 
 
-@lru_cache(maxsize=256)
+@lru_cache(maxsize=16384)  # a catalog sweep (models --fits) asks ~410 models x several requests
 def kv_cache_bytes(model: Model, req: FitRequest) -> tuple[int, tuple[int, ...]]:
     """Total context memory (KV cache of the attention layers plus the recurrent state of recurrent layers) and
     the per-layer split, for llama.cpp-style up-front allocation."""

@@ -12,7 +12,7 @@ from .speed_gpu import _device_flops, sm_cycles_per_s
 from .speed_host import _host_bandwidth, _host_flops
 from .speed_terms import (_TRAFFIC_OFF, _expert_tile_seconds, _rocm_path_rules, _unpack_seconds, mmq_traffic_seconds,
                           prefill_traffic_seconds, rocm_compute_scale)
-from .speed_work import TokenWork, _attention_flops, layer_split
+from .speed_work import TokenWork, attention_flops_by_layer, layer_split
 
 
 def _prefill_seconds_per_token(
@@ -23,7 +23,8 @@ def _prefill_seconds_per_token(
     n = model.n_layers
     offloaded = placement.gpu_layers if placement.fit in ("gpu", "partial") else 0
     gpu_repeat = min(offloaded, n)
-    per_layer = [work.layer_flops[i] + _attention_flops(model, i, depth) for i in range(n)]
+    attention_by_layer = attention_flops_by_layer(model, depth)
+    per_layer = [work.layer_flops[i] + attention_by_layer[i] for i in range(n)]
     total = 0.0
     layer = 0
     cpu_eff = efficiency("cpu", table)
@@ -87,7 +88,7 @@ def _prefill_seconds_per_token(
         total += sum(work.layer_expert_bytes[:placement.cpu_moe_layers]) / max(1, n_ubatch) / link
     if layer < n:
         rest_flops = sum(per_layer[layer:])
-        attention = sum(_attention_flops(model, i, depth) for i in range(layer, n))
+        attention = sum(attention_by_layer[layer:n])
         clocked = _cpu_prefill_seconds(work.layer_matrices[layer:], attention, machine) if work.layer_matrices else None
         if clocked is not None and model.moe is not None and work.layer_expert_matrices:
             from .moe_backends import cpu_expert_seconds  # MUL_MAT_ID on the CPU: the decode kernels (5c-weak)

@@ -29,7 +29,7 @@ class TokenWork:
     layer_expert_matrices: tuple[tuple[tuple[str, int, int], ...], ...] = ()  # routed experts' part of layer_matrices
 
 
-@lru_cache(maxsize=512)
+@lru_cache(maxsize=16384)  # a catalog sweep (models --fits) asks ~410 models x ~14 quants
 def token_work(model: Model, quant: Quant, kv_cache_type: str = "f16") -> TokenWork:
     """Per-token bytes and FLOPs from the same per-tensor list the memory estimate uses.
 
@@ -58,6 +58,19 @@ def _cached_tokens(model: Model, layer: int, depth: int) -> int:
 def _kv_read(model: Model, work: TokenWork, layer: int, depth: int) -> int:
     per = work.layer_kv_bytes[layer] if work.layer_kv_bytes else work.kv_bytes_per_cell
     return per * _cached_tokens(model, layer, depth)
+
+
+@lru_cache(maxsize=16384, typed=True)  # typed: a float depth keeps float products, as the per-layer calls gave
+def cached_tokens_by_layer(model: Model, depth: int) -> tuple[int, ...]:
+    """_cached_tokens of every layer at `depth`: the decode and prefill estimates of every quantization of a model
+    read the same ones, so they are computed once per (model, depth)."""
+    return tuple(_cached_tokens(model, i, depth) for i in range(model.n_layers))
+
+
+@lru_cache(maxsize=16384, typed=True)
+def attention_flops_by_layer(model: Model, depth: int) -> tuple[int, ...]:
+    """_attention_flops of every layer at `depth`, computed once per (model, depth) like cached_tokens_by_layer."""
+    return tuple(_attention_flops(model, i, depth) for i in range(model.n_layers))
 
 
 def _attention_flops(model: Model, layer: int, depth: int) -> int:
