@@ -17,6 +17,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 FILES = (ROOT / "benchmarks" / "published" / "small_on_big.yaml", ROOT / "benchmarks" / "published" / "llamabench_weak.yaml")
+BEFORE = ROOT / "benchmarks" / "small_on_big_before.json"  # main 4545c07, scored before smallmat changed anything
 _SMALL = (":0.5b", ":0.6b", ":1b", ":1.5b", ":1.7b", ":2b", ":3b", ":4b")
 
 
@@ -42,14 +43,22 @@ def main() -> int:
     if "--json" in sys.argv:
         print(json.dumps(rs, indent=1))
         return 0
+    before = {(b["hardware"], b["model"], b["quant"], b["test"]): b["error_pct"] for b in json.loads(BEFORE.read_text())}
+    print("hardware         model            quant   test   via          measured predicted   error  (before)")
     for r in rs:
+        was = before.get((r["hardware"], r["model"], r["quant"], r["test"]))
         print(f"{r['hardware']:16} {r['model']:16} {r['quant']:7} {r['test']:6} {r['via']:11} "
-              f"{r['measured']:9.1f} {r['predicted']:9.1f} {r['error_pct']:+7.1f}%")
+              f"{r['measured']:9.1f} {r['predicted']:9.1f} {r['error_pct']:+7.1f}%"
+              + (f"  ({was:+.1f}%)" if was is not None else ""))
     for via in ("llama-bench", "server"):
         for kind in ("pp", "tg"):
-            errs = [abs(r["error_pct"]) for r in rs if r["via"] == via and r["test"].startswith(kind)]
-            if errs:
-                print(f"{via} {kind}: {len(errs)} rows, median |error| {statistics.median(errs):.1f}%")
+            sel = [r for r in rs if r["via"] == via and r["test"].startswith(kind)]
+            if sel:
+                old = [abs(before[k]) for k in ((r["hardware"], r["model"], r["quant"], r["test"]) for r in sel)
+                       if k in before]
+                print(f"{via} {kind}: {len(sel)} rows, median |error| "
+                      f"{statistics.median(abs(r['error_pct']) for r in sel):.1f}%"
+                      + (f" (before any change: {statistics.median(old):.1f}%)" if old else ""))
     return 0
 
 
