@@ -26,8 +26,9 @@ def resolve_machine(
     if gpus is not None and not 1 <= gpus <= MAX_GPUS:
         raise BadOptionError(f"--gpus {gpus} is not a GPU count", f"give 1 to {MAX_GPUS} (docs/cli.md, Limits)")
     if hardware is not None:
-        from .catalog.spec_fields import is_custom
+        from .catalog.spec_fields import is_custom, refuse_misplaced_custom
 
+        refuse_misplaced_custom(hardware)
         # Conflicting flags are refused, naming both (issue 19): none is silently dropped.
         is_file = hardware.lower().endswith((".json", ".yaml", ".yml")) or os.path.sep in hardware
         if is_file and not is_custom(hardware):

@@ -211,3 +211,12 @@ def test_hardware_show_of_a_spec_sheet_says_where_a_spec_goes(capsys):
 def test_models_fits_with_mlx_off_apple_says_so(capsys):
     """fit --engine mlx off Apple exits 2 naming Apple Silicon; models --fits listed every model as not running."""
     refused(capsys, ["models", "--fits", "2x h100-sxm", "--engine", "mlx"], "Apple Silicon only")
+
+
+@pytest.mark.parametrize("pre", ["-2x ", "2x 2x ", "nanx ", "\u0662x "])
+@pytest.mark.parametrize("argv", [["fit", "llama3.1:8b", "-H"], ["cost", "-t", "1e9", "-m", "llama3.1:8b", "-H"]])
+def test_custom_after_something_that_is_no_count_is_named(capsys, pre, argv):
+    """After '2x custom:...' was read as count=2 (9cd26c0), '-2x custom:...' or '2x 2x custom:...' still said 'cannot
+    read hardware file' (fit: the '/' of GB/s) or "unknown hardware '-2x custom:vram=24GB'" (cost)."""
+    err = refused(capsys, argv + [pre + GPU], "'custom:' must start it")
+    assert "No such file" not in err and "unknown hardware" not in err, err

@@ -24,6 +24,17 @@ def is_custom(text: str) -> bool:
     return text.strip().lower().startswith(PREFIX) or _COUNTED.match(text) is not None
 
 
+def refuse_misplaced_custom(text: str) -> None:
+    """'-2x custom:...', '2x 2x custom:...', 'nanx custom:...': 'custom:' inside a --hardware that is no spec sheet
+    (nor an existing file) said 'cannot read hardware file' (the '/' of GB/s) or 'unknown hardware'; name the form."""
+    import os
+
+    if PREFIX in text.lower() and not is_custom(text) and not os.path.exists(text):
+        short = text if len(text) <= 60 else text[:57] + "..."
+        raise BadOptionError(f"hardware {short!r} is not a spec sheet: 'custom:' must start it, after at most a GPU "
+                             "count", "e.g. --hardware \"2x custom:vram=16GB,bandwidth=448GB/s,fp16=60TFLOPS\"")
+
+
 def split_count(spec: str) -> tuple[int | None, str]:
     """'2x custom:vram=...' -> (2, 'custom:vram=...'); 'custom:...' -> (None, 'custom:...')."""
     m = _COUNTED.match(spec)

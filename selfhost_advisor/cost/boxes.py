@@ -41,8 +41,10 @@ def rental_rate(profile_id: str) -> tuple[float, float, int, float] | None:
 def box_from_spec(spec: str, *, gpu_price: float | None = None, host_price: float | None = None,
                   rent_price: float | None = None) -> Box:
     """A Box for `spec`; --gpu-price (per GPU), --host-price (per box) and --rent-price (per GPU-hour) override data."""
+    from ..catalog.spec_fields import refuse_misplaced_custom
     from .custom_box import custom_box, is_spec_sheet, sheet_profile
 
+    refuse_misplaced_custom(spec)
     if is_spec_sheet(spec):  # custom:..., a spec-sheet file (priced by --gpu-price / price=), or a saved probe
         sheet = sheet_profile(spec)
         if sheet is not None:

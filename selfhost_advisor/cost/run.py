@@ -18,9 +18,6 @@ def _names(values: str | Sequence[str] | None) -> list[str]:
     return [v.strip() for item in items for v in str(item).split(",") if v.strip()]
 
 
-_SHEET = re.compile(r"^(\d+\s*[x\u00d7*]\s*)?custom:", re.I)  # a spec sheet, '2x custom:...' too, kept whole
-
-
 def _boxes(values: str | Sequence[str] | None) -> list[str]:
     """_names for --hardware, with a spec sheet kept whole ('custom:vram=16GB,bandwidth=448GB/s,fp16=60TFLOPS' is one
     box: its key=value parts join the custom: part before them) and each box once, compared without case or spacing
@@ -28,7 +25,7 @@ def _boxes(values: str | Sequence[str] | None) -> list[str]:
     out: list[str] = []
     for part in _names(values):
         if out and ("=" in part and ":" not in part.split("=", 1)[0] or re.fullmatch(r"\d{3}(\.\d*)?", part)) \
-                and _SHEET.match(out[-1]):  # a key=value, or the digits after a thousands comma (price=$2,500)
+                and "custom:" in out[-1].lower():  # a key=value, or the digits after a thousands comma (price=$2,500)
             out[-1] += "," + part
         else:
             out.append(part)
