@@ -220,3 +220,9 @@ def test_custom_after_something_that_is_no_count_is_named(capsys, pre, argv):
     read hardware file' (fit: the '/' of GB/s) or "unknown hardware '-2x custom:vram=24GB'" (cost)."""
     err = refused(capsys, argv + [pre + GPU], "'custom:' must start it")
     assert "No such file" not in err and "unknown hardware" not in err, err
+
+
+def test_a_count_too_large_before_a_spec_sheet_is_not_echoed_as_another_number(capsys):
+    """'99999999x custom:...' said '1000000x: the count must be between 1 and 64' (the count capped before int())."""
+    err = refused(capsys, ["fit", "llama3.1:8b", "-H", "99999999x " + GPU], "between 1 and 64")
+    assert "1000000x" not in err, err

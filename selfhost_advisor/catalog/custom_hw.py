@@ -103,6 +103,6 @@ def parse_custom(spec: str) -> tuple[Profile, int]:
         if "count" in fields and _positive_int(spec, "count", fields["count"], MAX_UNITS) != prefix_count:
             raise _bad(spec, f"{prefix_count}x and count={fields['count']} disagree", "give the count once")
         if not 1 <= prefix_count <= MAX_UNITS:
-            raise _bad(spec, f"{prefix_count}x: the count must be between 1 and {MAX_UNITS}")
+            raise _bad(spec, f"the count before it must be between 1 and {MAX_UNITS}")  # (a capped 1000000x, not as typed)
         fields["count"] = str(prefix_count)
     return custom_profile(fields, spec)
