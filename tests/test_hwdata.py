@@ -347,3 +347,11 @@ def test_meteor_lakes_driver_name_lists_both_meteor_lake_gpus():
     with pytest.raises(AmbiguousHardwareError) as err:
         get_profile("Intel(R) Arc(TM) Graphics")  # what SYCL/Vulkan print for the 7- and the 8-Xe-core part alike
     assert "arc-meteor-lake-7xe" in str(err.value) and "arc-meteor-lake-8xe" in str(err.value)
+
+
+def test_a_dual_gpu_board_row_carries_one_gpus_share_of_the_board_power():
+    """The Tesla K80 row is one of the board's two GK210 GPUs (its shaders and memory are one GPU's), so its TDP is half
+    of TechPowerUp's 300 W board figure; with the board's 300 W, `cost -H "2x tesla k80"` (one board) paid 600 W."""
+    row = gpu_table.by_id("tesla-k80")
+    assert row["shaders"] == 2496 and row["memory_gib"] == 12.0  # one GK210: 2,496 of the board's 4,992 cores
+    assert row["tdp_watts"] * 2 == 300 and by_id("tesla-k80").tdp_watts == 150
