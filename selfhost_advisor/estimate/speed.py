@@ -39,7 +39,7 @@ from .speed_host import _cpu_matvec_seconds, _host_bandwidth, _host_flops, _meas
 from .speed_terms import (_TRAFFIC_OFF, _expert_tile_seconds, _padding, _rocm_path_rules,  # noqa: F401
                           _unpack_seconds, mmq_traffic_off, mmq_traffic_seconds, prefill_traffic_seconds,
                           rocm_compute_scale, rocm_path_scale)
-from .speed_work import TokenWork, _attention_flops, _cached_tokens, _kv_read, _last_used, _per_layer, layer_split  # noqa: F401
+from .speed_work import TokenWork, _attention_flops, _cached_tokens, _last_used, _per_layer, layer_split  # noqa: F401
 
 
 # Decode counts as kernel-bound (said in the speed note and fit's text) when the kernels add this share of its time.

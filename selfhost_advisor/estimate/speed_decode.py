@@ -11,7 +11,7 @@ from .kernel_path import gpu_clock_hz
 from .speed_factors import Table, _fitted, efficiency, family
 from .speed_gpu import _kernel_excess, layer_seconds, rocm_matvec_cycles, sm_cycles_per_s
 from .speed_host import _cpu_matvec_seconds, _host_bandwidth
-from .speed_work import TokenWork, _last_used, _per_layer, cached_tokens_by_layer, layer_split
+from .speed_work import TokenWork, _last_used, _per_layer, kv_read_by_layer, layer_split
 
 
 def _decode_seconds(
@@ -24,9 +24,8 @@ def _decode_seconds(
     offloaded = placement.gpu_layers if placement.fit in ("gpu", "partial") else 0
     gpu_repeat = min(offloaded, n)
     output_on_gpu = offloaded > n
-    tokens = cached_tokens_by_layer(model, depth)  # speed_work._kv_read, with the tokens computed once per depth
-    kv_per_cell = work.layer_kv_bytes or (work.kv_bytes_per_cell,) * n
-    per_layer = [work.layer_read_bytes[i] + kv_per_cell[i] * tokens[i] for i in range(n)]
+    kv = kv_read_by_layer(model, work, depth)
+    per_layer = [work.layer_read_bytes[i] + kv[i] for i in range(n)]
     total = 0.0
     boundaries = 0
     layer = 0

@@ -55,9 +55,12 @@ def _cached_tokens(model: Model, layer: int, depth: int) -> int:
     return min(depth, model.sliding_window) if uses_window(model, layer) else depth
 
 
-def _kv_read(model: Model, work: TokenWork, layer: int, depth: int) -> int:
-    per = work.layer_kv_bytes[layer] if work.layer_kv_bytes else work.kv_bytes_per_cell
-    return per * _cached_tokens(model, layer, depth)
+def kv_read_by_layer(model: Model, work: TokenWork, depth: int) -> list[int]:
+    """KV bytes each layer reads per decoded token at `depth`: its bytes per cached token x the tokens it attends to
+    (cached_tokens_by_layer, computed once per (model, depth) for every quantization)."""
+    tokens = cached_tokens_by_layer(model, depth)
+    per = work.layer_kv_bytes or (work.kv_bytes_per_cell,) * model.n_layers
+    return [per[i] * tokens[i] for i in range(model.n_layers)]
 
 
 @lru_cache(maxsize=16384, typed=True)  # typed: a float depth keeps float products, as the per-layer calls gave
