@@ -277,7 +277,6 @@ def dequant_seconds(device: Device, layers: tuple, rules: dict, n_ubatch: int) -
     return nbytes / n_ubatch / float(device.bandwidth_bytes_per_s)
 
 
-
 def prefill_unvalidated(device: Device) -> bool:
     """True on CDNA 4 (MI350X / MI355X): since llama.cpp PR #21570 (2026-04) gfx950 takes the CDNA 1/2 branch (MMQ on
     MFMA for the legacy types, hipBLAS for the K-quants), and the one published row on it (that PR: Qwen2.5 1.5B
