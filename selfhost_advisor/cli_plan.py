@@ -8,6 +8,7 @@ import typer
 from . import cli_complete as complete
 from .cli_opts import emit_json, needs, quiet, quiet_option, timestamp, timestamp_option, ubatch_option
 from .errors import BadOptionError, CheckFailed
+from .termsafe import clipped
 
 def hardware(
     action: Optional[str] = typer.Argument(None, help="'show' (with a profile id) or nothing to list."),
@@ -61,7 +62,7 @@ def hardware(
     if name.strip().lower().startswith("custom:"):  # was "unknown hardware ...; or give a spec: --hardware custom:..."
         raise BadOptionError("'hardware show' shows catalog profiles, not a spec sheet",
                              f"use the spec as --hardware of fit, serve or cost, e.g. advisor fit MODEL --hardware "
-                             f"{name if len(name) <= 60 else name[:57] + '...'!r}")
+                             f"{clipped(name)!r}")
     p = get_profile(name)
     if as_json:
         from .render.planout import hardware_show_dict

@@ -33,3 +33,9 @@ def markup(text: object) -> str:
     """plain(text), also safe inside rich markup: '[bold]' from a file prints as '[bold]', not bold."""
     return re.sub(_MARKUP, lambda m: m.group(1) * 2 + (m.group(2) and ("[" if m.group(3) is None else "\\[")),
                        plain(text))
+
+
+def clipped(text: str, width: int = 60) -> str:
+    """`text` cut to `width` characters, its last three '...' where cut: a long name, spec or path quoted in a
+    one-line message (the quoting, plain() or !r, is the caller's)."""
+    return text if len(text) <= width else text[:width - 3] + "..."

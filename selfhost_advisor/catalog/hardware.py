@@ -10,6 +10,7 @@ from ..record import replace
 
 from ..domain import Device, GpuDetails, Machine
 from ..errors import UnknownHardwareError
+from ..termsafe import clipped
 from .data import load
 from .profiles import MAX_UNITS, Profile, find_profile, profiles  # noqa: F401 - profiles: re-exported for callers
 
@@ -139,7 +140,7 @@ def parse_spec(spec: str) -> tuple[Profile, int, str]:
     count, text = _split_count(text)
     if not 1 <= count <= MAX_UNITS:
         raise UnknownHardwareError(
-            f"hardware {spec if len(spec) <= 60 else spec[:57] + '...'!r} has {'more than ' + str(MAX_UNITS) if count > MAX_UNITS else count} units",
+            f"hardware {clipped(spec)!r} has {'more than ' + str(MAX_UNITS) if count > MAX_UNITS else count} units",
             f"give between 1 and {MAX_UNITS}, e.g. '2x rtx4090'"
         )
     profile = get_profile(text)

@@ -13,6 +13,7 @@ import re
 from functools import lru_cache
 
 from ..errors import UnknownHardwareError
+from ..termsafe import clipped
 from . import gpu_table
 from .apu_names import _GB, _VENDOR_NAME, GIB, _apu, _igpu, apu_profiles
 from .data import load
@@ -283,7 +284,7 @@ def _memory_checked(name: str, p: Profile) -> Profile:
     sizes = {float(m) for m in re.findall(r"(?<![\d.])(\d{1,4}(?:\.\d{1,3})?)\s*gi?b\b", name, re.I)}
     if not sizes or p.kind not in ("gpu", "apple") or not p.memory_bytes:
         return p
-    shown = name if len(name) <= 60 else name[:57] + "..."
+    shown = clipped(name)
     if len(sizes) > 1:
         raise UnknownHardwareError(f"hardware {shown!r} states {len(sizes)} memory sizes",
                                    "name one size, or none to see the choices")
@@ -324,7 +325,7 @@ def _resolve_name(name: str) -> Profile:
         raise _refuse(name, cands)
     hint = suggestions(name)
     raise UnknownHardwareError(
-        f"unknown hardware {name if len(name) <= 60 else name[:57] + '...'!r}",
+        f"unknown hardware {clipped(name)!r}",
         (f"did you mean {', '.join(hint)}? " if hint else "")
         + "run 'advisor hardware' to list profiles, or give a spec: --hardware \"custom:vram=16GB,bandwidth=448GB/s,fp16=60TFLOPS\"",
     )

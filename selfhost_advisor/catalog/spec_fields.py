@@ -6,6 +6,7 @@ import math
 import re
 
 from ..errors import BadOptionError
+from ..termsafe import clipped
 
 PREFIX = "custom:"
 # "2x custom:..." / "2 x custom:...": the count before a spec sheet, as before a catalog name ("2x rtx4090")
@@ -30,7 +31,7 @@ def refuse_misplaced_custom(text: str) -> None:
     import os
 
     if PREFIX in text.lower() and not is_custom(text) and not os.path.exists(text):
-        short = text if len(text) <= 60 else text[:57] + "..."
+        short = clipped(text)
         raise BadOptionError(f"hardware {short!r} is not a spec sheet: 'custom:' must start it, after at most a GPU "
                              "count", "e.g. --hardware \"2x custom:vram=16GB,bandwidth=448GB/s,fp16=60TFLOPS\"")
 

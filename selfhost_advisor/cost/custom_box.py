@@ -14,6 +14,7 @@ import os
 
 from ..catalog.profiles import Profile
 from ..errors import BadOptionError, UnknownHardwareError
+from ..termsafe import clipped
 from .types import Box
 
 
@@ -61,7 +62,7 @@ def custom_box(spec: str, profile: Profile, count: int, *, gpu_price: float | No
     """The Box for a spec sheet; --gpu-price / --host-price / --rent-price override the sheet's price= key."""
     from .hosts import host_for
 
-    short = spec if len(spec) <= 60 else spec[:57] + "..."
+    short = clipped(spec)
     if profile.kind in ("host", "cpu"):
         raise UnknownHardwareError(f"{short!r} is not a GPU or unified-memory machine",
                                    "the cost model serves with vLLM on GPUs: give vram=, bandwidth= and fp16=")
