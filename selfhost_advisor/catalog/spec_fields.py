@@ -99,13 +99,16 @@ def _positive_int(spec: str, key: str, text: object, limit: int) -> int:
     return n
 
 
-_GROUP = re.compile(r"^\d{3}(\.\d*)?$")  # the digits after a thousands comma
+# the digits after a thousands comma (price=$2,500 split at its comma): parse_pairs names it, cost/run._boxes rejoins it
+THOUSANDS_GROUP = re.compile(r"\d{3}(\.\d*)?")
+
+
 def parse_pairs(spec: str) -> dict[str, str]:
     body = spec[len(PREFIX):] if spec.lower().startswith(PREFIX) else spec
     pairs: dict[str, str] = {}
     for part in filter(None, (p.strip() for p in body.split(","))):
         key, sep, value = part.partition("=")
-        if not sep and pairs and _GROUP.match(part):  # price=$2,500: the comma of a thousands separator
+        if not sep and pairs and THOUSANDS_GROUP.fullmatch(part):  # price=$2,500: the comma of a thousands separator
             raise _bad(spec, f"the comma in '{list(pairs)[-1]}=...,{part}' splits the spec (commas separate keys)",
                        "write the number without thousands separators, e.g. price=2500")
         if not sep or not value.strip():

@@ -5,9 +5,9 @@ comparison from the same inputs; cli_cost.py parses options and calls this, api.
 """
 from __future__ import annotations
 
-import re
 from typing import Optional, Sequence
 
+from ..catalog.spec_fields import THOUSANDS_GROUP
 from ..errors import BadOptionError
 from .types import CostComparison
 
@@ -24,7 +24,7 @@ def _boxes(values: str | Sequence[str] | None) -> list[str]:
     but kept as typed (a probe file's path is case-sensitive)."""
     out: list[str] = []
     for part in _names(values):
-        if out and ("=" in part and ":" not in part.split("=", 1)[0] or re.fullmatch(r"\d{3}(\.\d*)?", part)) \
+        if out and ("=" in part and ":" not in part.split("=", 1)[0] or THOUSANDS_GROUP.fullmatch(part)) \
                 and "custom:" in out[-1].lower():  # a key=value, or the digits after a thousands comma (price=$2,500)
             out[-1] += "," + part
         else:
