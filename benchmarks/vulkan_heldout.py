@@ -1,8 +1,9 @@
 """Vulkan rows held out by session 12 (vkgcn): each row's error under the shipped model, decode and prefill apart
 (docs/methodology.md 5b-vkgcn).
 
-Usage: python benchmarks/vulkan_heldout.py [--json]
-The rows are those of benchmarks/published/llamabench_weak.yaml after the line `# --- session 12: vkgcn`, all
+Usage: python benchmarks/vulkan_heldout.py [--json] [--block vkgcn|vkamd]
+The rows are those of benchmarks/published/llamabench_weak.yaml in the block after the line `# --- session 12: vkgcn`
+(up to the next session's line; `--block vkamd`: session 13's AMD block, docs/methodology.md 5b-vkamd), all
 `in_fit: false`: each is predicted as benchmarks/weak_backends.py predicts a blind row (the shipped fit for a GPU in no
 fit, the fit redone without its GPU otherwise). Rows run on Intel's Mesa driver (ANV) are reported apart too: in mid-2025
 that driver decoded 3x slower than Intel's Windows driver on the same cards (PR #14001's table), a driver effect no
@@ -23,19 +24,23 @@ sys.path.insert(0, str(ROOT / "scripts"))
 import weak_backends  # noqa: E402
 
 MARKER = "# --- session 12: vkgcn"
+BLOCKS = {"vkgcn": MARKER, "vkamd": "# --- session 13: vkamd"}
 
 
-def session_rows(path: Path | None = None) -> list[dict]:
-    """The raw yaml rows after MARKER (the file keeps one row per `- {` line)."""
+def session_rows(path: Path | None = None, marker: str = MARKER) -> list[dict]:
+    """The raw yaml rows of the block after `marker`, up to the next `# --- session` line (the file keeps one row per
+    `- {` line)."""
     import yaml
 
     text = (path or weak_backends.fit_speed.PUBLISHED).read_text()
-    tail = text[text.index(MARKER):]
-    return [r for r in yaml.safe_load("rows:\n" + tail.split("\n", 1)[1])["rows"] or []]
+    tail = text[text.index(marker):].split("\n", 1)[1]
+    nxt = tail.find("\n# --- session")
+    block = tail if nxt < 0 else tail[:nxt]
+    return [r for r in yaml.safe_load("rows:\n" + block)["rows"] or []]
 
 
-def report() -> list[dict]:
-    mine = session_rows()
+def report(marker: str = MARKER) -> list[dict]:
+    mine = session_rows(marker=marker)
     keys = {(r["hardware"], r["model"], r["quant"], r["test"], float(r["tokens_per_s"])): r for r in mine}
     out = []
     for row in weak_backends.rows_report(only={r["hardware"] for r in mine}):
@@ -57,8 +62,10 @@ def _median(rows: list[dict]) -> tuple[int, float | None]:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--json", action="store_true")
-    rows = report()
-    if ap.parse_args().json:
+    ap.add_argument("--block", choices=sorted(BLOCKS), default="vkgcn")
+    args = ap.parse_args()
+    rows = report(BLOCKS[args.block])
+    if args.json:
         print(json.dumps(rows, indent=2))
         return 0
     for r in rows:
