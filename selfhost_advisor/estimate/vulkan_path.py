@@ -130,7 +130,7 @@ def peak(device: Device, path: str, rules: dict, matrix_flops: float | None) -> 
         per = rules["nvidia_dot4_ops_per_lane"].get(architecture(device), rules["nvidia_dot4_ops_per_lane"]["default"]) \
             if nvidia else rules["dot4_ops_per_lane"]
     else:
-        per = rules["nvidia_fp16_ops_per_lane"] if nvidia else rules["fp16_ops_per_lane"]
+        per = rules["nvidia_fp16_ops_per_lane"] if nvidia else (amd_shader_ops_per_lane(device) or rules["fp16_ops_per_lane"])
     return lane_hz * float(per)
 
 
@@ -223,7 +223,7 @@ def matvec_lane_hz(device: Device) -> float | None:
     core: 8 XVEs x SIMD16), times the boost clock; None without either."""
     lanes = kernel_path.vector_lanes(device, 128 if device.vendor == "intel" else 64)
     hz = kernel_path.gpu_clock_hz(device)
-    return lanes * hz if lanes and hz else None
+    return lanes * hz * amd_matvec_clock_share(device) if lanes and hz else None
 
 
 def matvec_excess(matrices: tuple, device: Device, bandwidth: float, lane_cycles: float) -> float:
@@ -245,3 +245,32 @@ def matvec_excess(matrices: tuple, device: Device, bandwidth: float, lane_cycles
         acc[0] += n
         acc[1] += nbytes
     return sum(max(0.0, n * lane_cycles / lane_hz - nbytes / bandwidth) for n, nbytes in totals.values())
+
+
+# --- AMD: one rule per architecture (docs/methodology.md 5b-vkamd; data/speed.yaml vulkan_amd) ---
+
+@lru_cache(maxsize=1)
+def _amd_rules() -> dict:
+    from ..catalog.data import load
+
+    return load("speed").get("vulkan_amd") or {}
+
+
+def amd_shader_ops_per_lane(device: Device) -> float | None:
+    """Operations per lane per clock of the scalar and dequantizing matmuls on an AMD GPU without packed FP16 math
+    (GCN before 5: ggml-vulkan sets device->fp16 false and builds the FP32 shaders, an FMA = 2); None elsewhere (the
+    family's packed-FP16 rate). Why: Rapid Packed Math came with Vega; RADV's Polaris device line reads "fp16: 0"."""
+    rules = _amd_rules()
+    if device.vendor != "amd" or architecture(device) not in (rules.get("no_packed_fp16_architectures") or ()):
+        return None
+    return float(rules["fp32_ops_per_lane"])
+
+
+def amd_matvec_clock_share(device: Device) -> float:
+    """Share of the boost clock the Vulkan mat-vec shaders run at: below 1 on AMD generations whose boards reach their
+    power limit in mul_mat_vec (GCN before 5: 750 of 1200 MHz on an RX 470 and a FirePro W8100, llama.cpp PR #10665),
+    else 1."""
+    rules = _amd_rules()
+    if device.vendor != "amd" or architecture(device) not in (rules.get("power_limited_matvec_architectures") or ()):
+        return 1.0
+    return float(rules["power_limited_matvec_clock_share"])

@@ -1,0 +1,75 @@
+"""Vulkan on AMD: the per-architecture rules of estimate/vulkan_path.py's amd_* functions (docs/methodology.md
+5b-vkamd; data/speed.yaml vulkan_amd)."""
+from __future__ import annotations
+
+import statistics
+import sys
+from pathlib import Path
+
+import pytest
+
+from selfhost_advisor.catalog import hw_names
+from selfhost_advisor.catalog.data import load
+from selfhost_advisor.catalog.hardware import machine_from_profile
+from selfhost_advisor.estimate import kernel_path
+from selfhost_advisor.estimate import vulkan_path as vp
+from selfhost_advisor.record import replace
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _vk(name: str):
+    d = machine_from_profile(hw_names.resolve(name), 1).devices[0]
+    return replace(d, backend="vulkan")
+
+
+def test_gcn_before_vega_multiplies_at_the_fp32_rate_vega_and_rdna_at_packed_fp16():
+    """ggml-vulkan builds the FP32 matmul shaders where device->fp16 is false (no VK_KHR_shader_float16_int8: GCN
+    before 5, RADV's Polaris line "fp16: 0"), so the scalar path issues 2 operations per lane per clock there; Vega
+    (GCN 5) brought packed FP16 (4)."""
+    rules = vp.path_rules()
+    for name, arch, per in (("rx 480", "GCN 4.0", 2), ("rx 570", "GCN 4.0", 2),
+                            ("radeon pro vii", "GCN 5.1", 4), ("rx 5700 xt", "RDNA 1.0", 4)):
+        d = _vk(name)
+        assert vp.architecture(d) == arch, name
+        lane_hz = kernel_path.vector_lanes(d) * kernel_path.gpu_clock_hz(d)
+        assert vp.peak(d, "shader", rules, None) == pytest.approx(lane_hz * per), name
+    # NVIDIA keeps its own FP32 rate; integer-dot MMQ is not the FP16 rule's business
+    assert vp.amd_shader_ops_per_lane(_vk("rtx 3090")) is None
+    assert vp.peak(_vk("radeon pro vii"), "mmq", rules, None) == pytest.approx(3840 * 1.7e9 * 8)
+
+
+def test_polaris_mat_vecs_run_at_the_power_limited_clock_vega_at_boost():
+    """llama.cpp PR #10665: an RX 470 and a W8100 drop from 1200 to 750 MHz in mul_mat_vec at their power limit; the
+    rule holds for GCN before 5 only (the Radeon Pro VII keeps 3840 lanes x 1.7 GHz)."""
+    amd = load("speed")["vulkan_amd"]
+    assert amd["power_limited_matvec_clock_share"] == pytest.approx(750 / 1200)
+    d = _vk("rx 570")
+    full = kernel_path.vector_lanes(d) * kernel_path.gpu_clock_hz(d)
+    assert vp.matvec_lane_hz(d) == pytest.approx(full * 750 / 1200)
+    assert vp.matvec_lane_hz(_vk("radeon pro vii")) == 3840 * 1.7e9
+    assert vp.amd_matvec_clock_share(_vk("rx 7900 xtx")) == 1.0
+
+
+def test_the_rules_name_architectures_the_spec_table_uses():
+    """Every architecture the rules list is one data/gpu_specs.yaml gives some AMD GPU (a typo would switch a rule
+    off silently)."""
+    from selfhost_advisor.catalog.gpu_table import rows
+
+    archs = {r.get("architecture") for r in rows()}
+    amd = load("speed")["vulkan_amd"]
+    for key in ("no_packed_fp16_architectures", "power_limited_matvec_architectures"):
+        assert set(amd[key]) <= archs, key
+
+
+def test_session_13_blind_rows_stay_within_the_documented_figures():
+    """docs/methodology.md 5b-vkamd: the AMD rows added held out before this pass's rules, scored after them."""
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    sys.path.insert(0, str(ROOT / "scripts"))
+    import vulkan_heldout
+
+    rows = vulkan_heldout.report(vulkan_heldout.BLOCKS["vkamd"])
+    dec = [abs(r["error_pct"]) for r in rows if r["kind"] == "decode"]
+    pre = [abs(r["error_pct"]) for r in rows if r["kind"] == "prefill"]
+    assert len(dec) == 7 and statistics.median(dec) <= 6.2 + 1.0
+    assert len(pre) == 4 and statistics.median(pre) <= 29.2 + 1.0
