@@ -102,6 +102,17 @@ def test_the_block_layout_rate_gives_the_table_back_at_any_share():
     assert sycl_path.plain_rate(0.60) < sycl_path.plain_rate(0.70)
 
 
+def test_the_block_layout_rate_derived_on_xe_hpg_gives_a_b580_pair_back():
+    """Held out (session 13, methodology 5b-sycl3): PR #14504's B580 table, llama 7B Q4_0, 41.60 t/s with the reorder
+    off (PR #13973's inverted architecture check) and 73.40 with it on: the block layout adds 1/41.60 - 1/73.40 =
+    10.41 ms. The rate comes from Intel's A770 / Flex 170 pairs only (Xe-HPG); on Xe2 it gives 9.35 ms back."""
+    off = _speed("arc b580", "llama2:7b", "Q4_0", "master before PR #14504 (2025-07-02), reorder off")
+    on = _speed("arc b580", "llama2:7b", "Q4_0", "PR #14504 head 9edb916c9 (2025-07-02), reorder on")
+    assert sycl_path.parse_build("master before PR #14504 (2025-07-02), reorder off").reorder is False
+    added = 1 / off.decode_tokens_per_s - 1 / on.decode_tokens_per_s
+    assert added == pytest.approx(1 / 41.60 - 1 / 73.40, rel=0.15)
+
+
 def test_an_fp32_build_runs_the_prompt_gemms_on_the_vector_lanes():
     d = _machine("arc b580").devices[0]
     with sycl_path.assume_build("b6000, GGML_SYCL_F16=OFF"):

@@ -267,9 +267,11 @@ DOCUMENTED_ARCH = {
 # (ROCm since session 12: 11 more rows held out, 10 of them prefill, and CDNA's MMQ on MFMA at its own efficiency,
 # methodology 5b-rocm2: the 12 earlier prefill rows 20.8 -> 14.9%, the 10 new ones 22.2% under main's formula and after.)
 DOCUMENTED_BLIND = {"rocm decode": (5, 9.9), "rocm prefill": (22, 16.7), "vulkan decode": (22, 45.9),
-                    "vulkan prefill": (35, 57.5), "sycl decode": (6, 23.0), "sycl prefill": (1, 127.1)}
+                    "vulkan prefill": (35, 57.5), "sycl decode": (13, 22.6), "sycl prefill": (6, 46.1)}
 # SYCL blind since session 12: the 7 rows it read (methodology 5b-sycl2; 31.4% / 152.8% under main 63a2328); session
-# 11's 18 blind rows (35.0% / 61.5% then) joined the fit.
+# 11's 18 blind rows (35.0% / 61.5% then) joined the fit. Session 13 (sycl3, 5b-sycl3) added 12 (PR #14504's B580
+# reorder off/on pair, PR #13973's Lunar Lake gemma2), scored under main db6692d before anything else: decode 22.6% (7),
+# prefill 45.4% (5); no formula changed after, so 23.0 / 127.1% (6 / 1 rows) became 22.6 / 46.1% (13 / 6).
 
 
 @needs_cal
