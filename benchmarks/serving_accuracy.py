@@ -123,7 +123,7 @@ def ttft_floor_s(row: dict) -> float:
     _, _, per_token = step_parts(model, q, tp)
     lm = lm_head_flops(model, tp)
     prompt_flops = P * (per_token - lm) + lm + P * attention_flops(model, tp, P / 2.0)
-    return (n + 1) / 2.0 * prompt_flops / matmul_flops(machine, q)
+    return (n + 1) / 2.0 * prompt_flops / matmul_flops(machine, q, spec=True)
 
 
 def _tpot_table(rows: list, key: str, label: str, title: str) -> None:

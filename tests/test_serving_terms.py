@@ -107,3 +107,30 @@ def test_lm_head_runs_once_per_request_in_a_step_not_per_prompt_token():
     assert many - one == pytest.approx(2047 * lm_head_flops(model, 1) / fl, rel=1e-6)
     # a decode step still samples every sequence: b rows of logits
     assert step_seconds(model, q, m, 1, 64, 512) == step_seconds(model, q, m, 1, 64, 512, 0, 0, 2, 5)
+
+
+def test_fp8_gemm_gain_on_h100_is_the_measured_matmul_ratio_not_the_spec_ratio():
+    """stas00/ml-engineering's maximum achievable matmul table (data/serving.yaml gemm_achieved_tflops): an H100 SXM
+    reached 1402.6 TFLOPS in FP8 and 794.5 in BF16, so an FP8 GEMM gains 1.765x over BF16 where the spec says 2x:
+    the FP8 rate a vLLM step uses is 1978.9 TFLOPS x (1402.6 / 1979) / (794.5 / 989) = 1747 TFLOPS."""
+    from selfhost_advisor.estimate.serving.step import fp8_gemm_gain, matmul_flops
+
+    m = _machine("h100-sxm")
+    by_hand = (1402.6 / 1979) / (794.5 / 989)
+    assert fp8_gemm_gain(m) == pytest.approx(by_hand, rel=1e-9)
+    assert matmul_flops(m, get_vllm_quant("FP8")) == pytest.approx(1978.9e12 * by_hand, rel=1e-6)
+    assert matmul_flops(m, get_vllm_quant("FP8")) / matmul_flops(m, get_vllm_quant("BF16")) == pytest.approx(1.765, abs=0.002)
+    # the floor's spec rate is untouched, and parts without an FP8 measurement keep the spec ratio
+    assert matmul_flops(m, get_vllm_quant("FP8"), spec=True) == pytest.approx(1978.9e12)
+    assert fp8_gemm_gain(_machine("a100-80gb")) == 1.0 and fp8_gemm_gain(_machine("rtx-4090")) == 1.0
+
+
+@given(b=BATCH, depth=DEPTH)
+@settings(max_examples=25, deadline=None)
+def test_an_fp8_step_is_never_slower_than_bf16(b, depth):
+    """FP8 W8A8 halves the weight bytes and its GEMMs still run faster than 16-bit ones (1.77x on an H100): whatever
+    binds the step, it is never slower than BF16's."""
+    model, m = get_model("qwen3:8b"), _machine("h100-sxm")
+    fp8 = step_seconds(model, get_vllm_quant("FP8"), m, 1, b, depth)
+    bf16 = step_seconds(model, get_vllm_quant("BF16"), m, 1, b, depth)
+    assert fp8 <= bf16 * (1 + 1e-9)
