@@ -120,8 +120,10 @@ def rows() -> list[dict]:
             group += " (read after)"
         if r.get("s11"):  # recorded before the ROCm / Vulkan / CPU MoE rules (session 11, docs/methodology.md 5c-weak)
             group = ("dense " if r.get("dense") else "") + "held out (s11)"
-            if not r.get("dense") and _before_rule(r["machine"], build):
-                group += " older path"  # a build before the family's MoE tile path: not modelled, reported apart
+        if (r.get("s11") or group == "held out") and not r.get("dense") and _before_rule(r["machine"], build):
+            # a build before the family's MoE tile path: not modelled, reported apart (session 13: the same test for the
+            # earlier held-out rows, the Strix Halo Qwen3-30B-A3B pair of build 5882, docs/methodology.md 5-dcfloor)
+            group += " older path"
         if r.get("spark"):  # recorded before the sm_12x prefill derivation (issue 16) was looked at
             group = ("dense " if r.get("dense") else "") + "held out (spark)"
         row = {"hardware": r["hardware"], "backend": r["backend"], "model": r["model"], "quant": r["quant"],
