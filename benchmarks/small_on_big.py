@@ -72,7 +72,7 @@ def main() -> int:
                       f"{statistics.median(abs(r['error_pct']) for r in sel):.1f}%"
                       + (f" (before any change: {statistics.median(old):.1f}%)" if old else ""))
     server = [r for r in rs if r["via"] == "server"]
-    groups = {"session 12 rows": lambda r: r["session"] == 12, "session 13 rows (blind before)": lambda r: r["session"] == 13,
+    groups = {"session 12 rows": lambda r: r["session"] == 12, "session 13 rows": lambda r: r["session"] == 13,
               "H100 / H200 / B300": lambda r: r["hardware"].startswith(("h100", "h200", "b300")),
               "A100": lambda r: r["hardware"].startswith("a100"), "other GPUs": lambda r: not r["hardware"].startswith(
                   ("h100", "h200", "b300", "a100"))}
