@@ -69,6 +69,28 @@ def test_arm_q4_k_gemm_came_first_to_i8mm_cores_then_to_dotprod_only_cores():
     assert later("Q4_K") == pytest.approx(fam_plain["Q4_K"])
 
 
+def test_arm_q6_k_and_q5_k_run_the_dot_kernel_until_their_repacks_reached_each_core():
+    # ggml-cpu/repack.cpp (2026) repacks Q5_K and Q6_K on ARM, i8mm 8x8 else dotprod 8x4; the i8mm GEMMs came first
+    # (#18860 Q5_K, first dated comment 2026-01-15; #18888 Q6_K, 2026-01-16), the dotprod ones on 2026-02-05
+    # (#19356, #19360). Before them both types ran their dot kernel in a prompt.
+    for ty, i8mm_day in (("Q6_K", "2026-01-16"), ("Q5_K", "2026-01-15")):
+        i8mm, fam, dot = _rates(M4MAX + ",build_date=2026-01-01")
+        assert i8mm(ty) == pytest.approx(2 * dot.get(ty, cpu_kernels.decode_rates("neon")[1]))
+        i8mm, fam, _ = _rates(M4MAX + f",build_date={i8mm_day}")
+        assert i8mm(ty) == pytest.approx(fam.get(ty, cpu_kernels.prefill_rates("neon")[1]))
+        plain, _, dot_plain = _rates(PI5 + f",build_date={i8mm_day}")
+        assert plain(ty) == pytest.approx(2 * dot_plain.get(ty, cpu_kernels.decode_rates("neon")[1]))
+        plain, fam_plain, _ = _rates(PI5 + ",build_date=2026-02-05")
+        assert plain(ty) > 2 * dot_plain.get(ty, cpu_kernels.decode_rates("neon")[1])
+
+
+def test_a_dotprod_only_core_of_the_newest_build_runs_every_repacked_type_through_its_gemm():
+    # without build_date: the newest kernels, which repack Q6_K and Q5_K on dotprod-only cores too (#19356, #19360)
+    now, fam, dot = _rates(PI5)
+    assert now("Q6_K") == pytest.approx(fam["Q6_K"])
+    assert now("Q6_K") > 2 * dot["Q6_K"]
+
+
 def test_no_build_date_and_a_build_after_every_entry_are_the_present_kernels():
     now, _, _ = _rates(AVX2)
     late, _, _ = _rates(AVX2 + ",build_date=2099-01-01")

@@ -98,10 +98,14 @@ def test_a_type_without_a_prompt_gemm_runs_its_dot_kernel_per_token():
     arm = parse_custom_cpu("custom:cores=8,clock=3GHz,simd=neon,ram=16GB,bandwidth=68GB/s")
     arm_rate = cpu_kernels.prefill_type_rates(arm)
     neon_dot = cpu_kernels.decode_rates("neon")[0]
-    assert arm_rate("Q5_K") == pytest.approx(2 * neon_dot["Q5_K"])  # no NEON GEMM for Q5_K
-    assert arm_rate("Q6_K") == pytest.approx(2 * neon_dot["Q6_K"])  # Q6_K's repack needs i8mm
-    i8mm = parse_custom_cpu("custom:cores=8,clock=3GHz,simd=neon_i8mm,ram=16GB,bandwidth=68GB/s")
-    assert cpu_kernels.prefill_type_rates(i8mm)("Q6_K") > arm_rate("Q6_K")
+    # no ARM GEMM for Q3_K (ggml-cpu/repack.cpp repacks Q4_0 Q4_K Q5_K Q6_K Q8_0 IQ4_NL on ARM; Q5_K since #19356)
+    assert arm_rate("Q3_K") == pytest.approx(2 * neon_dot.get("Q3_K", cpu_kernels.decode_rates("neon")[1]))
+    assert arm_rate("Q5_K") > 2 * neon_dot["Q5_K"]
+    # between Q6_K's i8mm repack (#18888, 2026-01-16) and its dotprod one (#19360, 2026-02-05) only i8mm cores had it
+    old = parse_custom_cpu("custom:cores=8,clock=3GHz,simd=neon,ram=16GB,bandwidth=68GB/s,build_date=2026-01-20")
+    assert cpu_kernels.prefill_type_rates(old)("Q6_K") == pytest.approx(2 * neon_dot["Q6_K"])
+    i8mm = parse_custom_cpu("custom:cores=8,clock=3GHz,simd=neon_i8mm,ram=16GB,bandwidth=68GB/s,build_date=2026-01-20")
+    assert cpu_kernels.prefill_type_rates(i8mm)("Q6_K") > cpu_kernels.prefill_type_rates(old)("Q6_K")
 
 
 def test_two_128_bit_neon_pipes_halve_the_vector_rate():

@@ -121,13 +121,14 @@ def prefill_isa(machine: Machine) -> str:
 # Types with a prompt GEMM of their own in ggml-cpu (the rest run the decode dot kernel, ggml_vec_dot_*, once per
 # token and row): x86 - llamafile tinyBLAS for Q8_0 Q4_0 Q5_0 IQ4_NL (ggml-cpu/llamafile/sgemm.cpp, AVX/AVX2/AVX-512),
 # the repacked Q4_0 Q4_K IQ4_NL Q2_K and the K-quant tiles (repack.cpp; the types measured in cpu_prefill);
-# ARM - tinyBLAS_Q0_ARM for Q8_0 and Q4_0 (dotprod), repacked Q4_0 IQ4_NL Q4_K (dotprod and i8mm), Q6_K (i8mm only).
+# ARM (ggml-cpu/repack.cpp ggml_repack_get_optimal_repack_type, 2026) - repacked Q4_0 Q4_K Q5_K Q6_K Q8_0 (i8mm 8x8 /
+# 4x8, else dotprod 8x4 / 4x4) and IQ4_NL; tinyBLAS_Q0_ARM for Q8_0 before Q8_0 was repacked (data/cpu_kernel_paths.yaml).
 _GEMM_X86_EXTRA = frozenset({"Q5_0", "IQ4_NL"})
 # the types whose prompt GEMM is tinyBLAS on the newest build (the rest of the GEMMs are repacked or tiled kernels)
 _TINYBLAS_X86 = frozenset({"Q8_0", "Q5_0"})
 _TINYBLAS_NEON = frozenset({"Q8_0"})
-_GEMM_NEON = frozenset({"Q4_0", "Q8_0", "IQ4_NL", "Q4_K"})
-_GEMM_NEON_I8MM = _GEMM_NEON | {"Q6_K"}
+_GEMM_NEON = frozenset({"Q4_0", "Q8_0", "IQ4_NL", "Q4_K", "Q5_K", "Q6_K"})
+_GEMM_NEON_I8MM = _GEMM_NEON
 
 
 def has_gemm(ty: str, machine: Machine, measured: frozenset) -> bool:
