@@ -26,7 +26,7 @@ def _vk(name: str):
 def test_gcn_before_vega_multiplies_at_the_fp32_rate_vega_and_rdna_at_packed_fp16():
     """ggml-vulkan builds the FP32 matmul shaders where device->fp16 is false (no VK_KHR_shader_float16_int8: GCN
     before 5, RADV's Polaris line "fp16: 0"), so the scalar path issues 2 operations per lane per clock there; Vega
-    (GCN 5) brought packed FP16 (4)."""
+    20 reads "fp16: 1" (packed FP16: 4)."""
     rules = vp.path_rules()
     for name, arch, per in (("rx 480", "GCN 4.0", 2), ("rx 570", "GCN 4.0", 2),
                             ("radeon pro vii", "GCN 5.1", 4), ("rx 5700 xt", "RDNA 1.0", 4)):

@@ -259,7 +259,7 @@ def _amd_rules() -> dict:
 def amd_shader_ops_per_lane(device: Device) -> float | None:
     """Operations per lane per clock of the scalar and dequantizing matmuls on an AMD GPU without packed FP16 math
     (GCN before 5: ggml-vulkan sets device->fp16 false and builds the FP32 shaders, an FMA = 2); None elsewhere (the
-    family's packed-FP16 rate). Why: Rapid Packed Math came with Vega; RADV's Polaris device line reads "fp16: 0"."""
+    family's packed-FP16 rate). Why: RADV's Polaris device line reads "fp16: 0" (Vega 20's "fp16: 1")."""
     rules = _amd_rules()
     if device.vendor != "amd" or architecture(device) not in (rules.get("no_packed_fp16_architectures") or ()):
         return None
