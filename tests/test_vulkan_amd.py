@@ -49,6 +49,10 @@ def test_polaris_mat_vecs_run_at_the_power_limited_clock_vega_at_boost():
     assert vp.matvec_lane_hz(d) == pytest.approx(full * 750 / 1200)
     assert vp.matvec_lane_hz(_vk("radeon pro vii")) == 3840 * 1.7e9
     assert vp.amd_matvec_clock_share(_vk("rx 7900 xtx")) == 1.0
+    # the per-layer kernel chain at that clock too: cycles / (0.625 x boost) - cycles / boost
+    hz = kernel_path.gpu_clock_hz(d)
+    assert vp.amd_layer_clock_excess(d, 1000.0) == pytest.approx(1000.0 / hz * (1200 / 750 - 1))
+    assert vp.amd_layer_clock_excess(_vk("radeon pro vii"), 1000.0) == 0.0
 
 
 def test_the_rules_name_architectures_the_spec_table_uses():
@@ -71,5 +75,5 @@ def test_session_13_blind_rows_stay_within_the_documented_figures():
     rows = vulkan_heldout.report(vulkan_heldout.BLOCKS["vkamd"])
     dec = [abs(r["error_pct"]) for r in rows if r["kind"] == "decode"]
     pre = [abs(r["error_pct"]) for r in rows if r["kind"] == "prefill"]
-    assert len(dec) == 7 and statistics.median(dec) <= 6.2 + 1.0
+    assert len(dec) == 7 and statistics.median(dec) <= 4.1 + 1.0
     assert len(pre) == 4 and statistics.median(pre) <= 29.2 + 1.0

@@ -56,6 +56,8 @@ def _decode_seconds(
                 total += sum(_per_layer(work.layer_matrices[layer:layer + count],
                                         lambda mats: sycl_path.block_layout_seconds(mats, d, bw, clock)))
             vulkan = family(d.backend) == "vulkan"
+            if vulkan:  # GCN 1-4 decode at their power-limited clock: the per-layer kernels too (vulkan_path)
+                total += count * vulkan_path.amd_layer_clock_excess(d, eff.layer_cycles)
             if vulkan and eff.matvec_lane_factor and work.layer_matrices:  # the mat-vec lanes bind (vulkan_path)
                 excess = _per_layer(work.layer_matrices[layer:layer + count],
                                     lambda mats: vulkan_path.matvec_excess(mats, d, bw, eff.matvec_lane_factor))

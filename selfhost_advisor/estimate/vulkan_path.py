@@ -274,3 +274,14 @@ def amd_matvec_clock_share(device: Device) -> float:
     if device.vendor != "amd" or architecture(device) not in (rules.get("power_limited_matvec_architectures") or ()):
         return 1.0
     return float(rules["power_limited_matvec_clock_share"])
+
+
+def amd_layer_clock_excess(device: Device, layer_cycles: float) -> float:
+    """Seconds one decoded layer's fixed kernel chain (the family's per-layer cycles) takes beyond its time at the boost
+    clock on a GPU that decodes at its power-limited clock (amd_matvec_clock_share): the whole GPU runs at that clock
+    during inference (PR #10665), not only the mat-vecs; 0 elsewhere."""
+    share = amd_matvec_clock_share(device)
+    hz = kernel_path.gpu_clock_hz(device)
+    if share >= 1.0 or not hz or not layer_cycles:
+        return 0.0
+    return layer_cycles / hz * (1.0 / share - 1.0)
