@@ -112,7 +112,7 @@ def test_lm_head_runs_once_per_request_in_a_step_not_per_prompt_token():
 def test_fp8_gemm_gain_on_h100_is_the_measured_matmul_ratio_not_the_spec_ratio():
     """stas00/ml-engineering's maximum achievable matmul table (data/serving.yaml gemm_achieved_tflops): an H100 SXM
     reached 1402.6 TFLOPS in FP8 and 794.5 in BF16, so an FP8 GEMM gains 1.765x over BF16 where the spec says 2x:
-    the FP8 rate a vLLM step uses is 1978.9 TFLOPS x (1402.6 / 1979) / (794.5 / 989) = 1747 TFLOPS."""
+    the FP8 rate a vLLM step uses is 1978.9 TFLOPS x (1402.6 / 1979) / (794.5 / 989) = 1746 TFLOPS."""
     from selfhost_advisor.estimate.serving.step import fp8_gemm_gain, matmul_flops
 
     m = _machine("h100-sxm")

@@ -114,7 +114,7 @@ def mma_sync_share(machine: Machine, quant: Quant) -> float:
 def fp8_gemm_gain(machine: Machine) -> float:
     """Share of the spec FP8 rate an FP8 GEMM reaches, relative to the share a 16-bit GEMM reaches on the same part:
     (achieved FP8 / spec FP8) / (achieved BF16 / spec BF16), from the family's measured maximum achievable matmul
-    rates (data/serving.yaml gemm_achieved_tflops; H100 SXM: 1402.6 / 1979 over 794.5 / 989 = 0.883, so an FP8 GEMM
+    rates (data/serving.yaml gemm_achieved_tflops; H100 SXM: 1402.6 / 1979 over 794.5 / 989 = 0.882, so an FP8 GEMM
     runs 1.77x a BF16 one, not the spec's 2x). 1.0 for families without both measurements."""
     row = serving_data()["vllm"].get("gemm_achieved_tflops", {}).get(_family(machine))
     if not row or not row.get("fp8"):
