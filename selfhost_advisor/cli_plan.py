@@ -59,11 +59,13 @@ def hardware(
             action, name = "show", action
         else:
             raise BadOptionError(f"unknown hardware action {action!r}", "use 'advisor hardware show rtx4090' or --for MODEL")
-    if name.strip().lower().startswith("custom:"):  # was "unknown hardware ...; or give a spec: --hardware custom:..."
+    from .catalog.spec_fields import is_custom
+
+    if is_custom(name):  # 'custom:...' or '2x custom:...': was "unknown hardware ...; or give a spec: --hardware ..."
         raise BadOptionError("'hardware show' shows catalog profiles, not a spec sheet",
                              f"use the spec as --hardware of fit, serve or cost, e.g. advisor fit MODEL --hardware "
                              f"{clipped(name)!r}")
-    p = get_profile(name)
+    p = _one_profile(name, get_profile)
     if as_json:
         from .render.planout import hardware_show_dict
 
@@ -73,6 +75,26 @@ def hardware(
 
         render_hardware_show(p)
     return 0
+
+
+def _one_profile(name: str, get_profile):
+    """The profile 'hardware show NAME' shows; '2x rtx4090' (a count, as fit's --hardware takes) said "unknown hardware
+    '2x rtx4090'; did you mean rtx-4090 ..." though it names a profile: say to drop the count."""
+    from .catalog.hardware import _split_count
+    from .errors import UnknownHardwareError
+
+    try:
+        return get_profile(name)
+    except UnknownHardwareError:
+        count, rest = _split_count(name)
+        try:
+            one = get_profile(rest) if count != 1 else None
+        except UnknownHardwareError:
+            one = None
+        if one is None:
+            raise
+    raise BadOptionError("'hardware show' shows one profile, not a count of them",
+                         f"drop the count: advisor hardware show {one.id}")
 
 
 def _hardware_for(model_name, quant, min_tps, context, max_price, engine, as_json, min_quant=None, ubatch=None) -> int:
