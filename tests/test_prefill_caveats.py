@@ -24,6 +24,10 @@ def _fit(capsys, hw: str, model: str = "llama3.2:3b", json_out: bool = False) ->
 def test_the_caveat_is_in_json_and_text(capsys, hw, caveat):
     d = json.loads(_fit(capsys, hw, json_out=True))
     assert caveat in d["options"][0]["speed"]["note"]
+    # the structured list (schema 1.15): the one caveat, whole, and the note ends with it as before
+    speed = d["options"][0]["speed"]
+    assert len(speed["caveats"]) == 1 and caveat in speed["caveats"][0], speed
+    assert speed["note"].endswith("; " + speed["caveats"][0])
     text = " ".join(_fit(capsys, hw).split())
     assert caveat in text and text.count(caveat) == 1
 
@@ -33,4 +37,6 @@ def test_no_caveat_where_rows_validate_the_path(capsys, hw):
     d = json.loads(_fit(capsys, hw, json_out=True))
     note = d["options"][0]["speed"]["note"]
     assert "CDNA 4" not in note and "tensor cores" not in note
+    assert d["options"][0]["speed"]["caveats"] == []
     assert "note: prefill" not in _fit(capsys, hw)
+

@@ -84,6 +84,7 @@ def estimate_speed(
         return Speed(None, p, confidence, prefill_low=p * eff.prefill_band[0] if p else None,
                      prefill_high=p * eff.prefill_band[1] if p else None,
                      note=f"{eff.family} efficiency; embedding model: no decode, prefill is the tokens embedded per second")
+    caveats = _prefill_caveats(p, placement, machine)
     return Speed(
         decode_tokens_per_s=d,
         prefill_tokens_per_s=p,
@@ -96,16 +97,25 @@ def estimate_speed(
         + (f"; kernel-bound: llama.cpp's mat-vec kernels are slower than this memory ({100 * share:.0f}%"
            " of the decode time)" if share >= KERNEL_BOUND else "")
         + ("" if p else "; prefill unknown (no FLOPS figure)")
-        + ("; prefill: llama.cpp runs its int8 tensor-core path on this GPU, which has no tensor cores (GTX 16, PR "
-           "#15360): the one published row, a GTX 1660, reads 3.7x below this estimate"
-           if p and placement.gpu_layers and any(cuda_path.mma_without_tensor_cores(x) for x in machine.devices)
-           else "")
-        + ("; prefill not validated on CDNA 4: the one published llama.cpp row (PR #21570, an MI355X, Qwen2.5 1.5B "
-           "Q4_K_M pp512) reads 4.7x below this estimate"
-           if p and placement.gpu_layers and any(kernel_path.prefill_unvalidated(x) for x in machine.devices)
-           else ""),
+        + "".join("; " + c for c in caveats),
         kernel_share=share,
+        caveats=caveats,
     )
+
+
+def _prefill_caveats(p: float | None, placement: Placement, machine: Machine) -> tuple[str, ...]:
+    """The qualifications of a prefill figure that no published row validates, one sentence each (JSON
+    speed.caveats and the speed note; fit's text prints them)."""
+    if not (p and placement.gpu_layers):
+        return ()
+    return tuple(c for c, applies in (
+        ("prefill: llama.cpp runs its int8 tensor-core path on this GPU, which has no tensor cores (GTX 16, PR "
+         "#15360): the one published row, a GTX 1660, reads 3.7x below this estimate",
+         any(cuda_path.mma_without_tensor_cores(x) for x in machine.devices)),
+        ("prefill not validated on CDNA 4: the one published llama.cpp row (PR #21570, an MI355X, Qwen2.5 1.5B "
+         "Q4_K_M pp512) reads 4.7x below this estimate",
+         any(kernel_path.prefill_unvalidated(x) for x in machine.devices)),
+    ) if applies)
 
 
 __all__ = ["estimate_speed", "token_work", "efficiency", "family", "TokenWork", "Efficiency"]

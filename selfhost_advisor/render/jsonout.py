@@ -151,6 +151,7 @@ def option_dict(opt: FitOption, embedding: bool = False) -> dict[str, Any]:
             "prefill_tokens_per_s_high": _round(sp.prefill_high),
             "confidence": sp.confidence,
             "note": sp.note or None,
+            "caveats": list(sp.caveats),
         },
     }
 

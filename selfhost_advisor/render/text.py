@@ -223,8 +223,7 @@ def render_fit(r: FitResult, file=None) -> None:
         con.print(f"[yellow]note:[/] decode of {', '.join(bound)} here is kernel-bound: llama.cpp's mat-vec kernels "
                   "unpack those weights slower than this memory delivers them (measured; docs/methodology.md §5)")
     # the speed notes that qualify a prefill figure (a GTX 16 without tensor cores, CDNA 4 unvalidated), once each
-    caveats = dict.fromkeys(part for o in r.options if o.speed for part in o.speed.note.split("; ")
-                            if part.startswith("prefill") and "unknown" not in part)
+    caveats = dict.fromkeys(c for o in r.options if o.speed for c in o.speed.caveats)
     for part in caveats:
         con.print(f"[yellow]note:[/] {esc(part)}")
     for w in r.warnings:
