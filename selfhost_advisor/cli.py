@@ -27,7 +27,14 @@ from .termsafe import plain
 app = typer.Typer(
     add_completion=True,
     no_args_is_help=True,
-    help="Will this open-weight LLM fit on this hardware, at which quantization, and where (GPU, partial offload, CPU)?\n\n"
+    help="Will this open-weight LLM fit on this hardware, at which quantization, and where (GPU, partial offload, CPU)? "
+    "How fast will it run, and is self-hosting cheaper than a cloud API?\n\n"
+    "\b\nStart with:\n"
+    "  advisor probe                             what this machine has\n"
+    "  advisor fit llama3.1:8b                   does it run here, how fast\n"
+    "  advisor fit llama3.1:70b -H '2x rtx4090'  the same on hardware you name\n"
+    "  advisor hardware --for qwen3:30b-a3b      what hardware runs a model\n"
+    "  advisor cost -t 2e9                       self-host vs API, 2B tokens/month\n\n"
     "Exit codes: 0 ok; 1 a requested check failed (fit --require-fit/--min-tps, cost --require/--max-monthly-usd, "
     "serve --max-ttft/--min-stream-tps, "
     "hardware --for with --min-tps/--max-price, models --fits with --min-tps); 2 bad input or environment (unknown model, "
@@ -60,12 +67,14 @@ def _root(
     _state["timestamp"] = timestamp_all
 
 
-@app.command(cls=Command, epilog=exit_codes("--require-fit or --min-tps not met"))
+@app.command(cls=Command, epilog=exit_codes("--require-fit or --min-tps not met"),
+             short_help="Will a model run: memory per quantization, placement, tokens/s.")
 def fit(
     model: str = typer.Argument(..., help="Model: an Ollama tag (llama3.1:70b), a Hub id, a .gguf file, or an alias.",
                                 autocompletion=complete.models),
     hardware: Optional[str] = typer.Option(
-        None, "--hardware", "-H", help="Profile ('rtx4090', '2x rtx4090', 'a100-80gb') or a probe JSON file.",
+        None, "--hardware", "-H", help="Profile ('rtx4090', '2x rtx4090', 'a100-80gb'), a probe JSON file, or a GPU "
+        "from its spec sheet ('custom:vram=16GB, bandwidth=448GB/s, fp16=60TFLOPS'). Default: this machine.",
         autocompletion=complete.hardware,
     ),
     vram: Optional[str] = typer.Option(None, "--vram", help="Memory per GPU, e.g. 24GB (10^9) or 24GiB (2^30)."),
@@ -161,7 +170,8 @@ def fit(
     return 0
 
 
-@app.command(cls=Command, epilog=exit_codes("--fits with --min-tps: no model meets it"))
+@app.command(cls=Command, epilog=exit_codes("--fits with --min-tps: no model meets it"),
+             short_help="The model catalog: search, filter, what runs on hardware.")
 def models(
     query: Optional[str] = typer.Argument(None, help="Search text, as --search."),
     search: Optional[str] = typer.Option(None, "--search", "-s", help="Find models by id, name, alias, family or Hub id, "
@@ -176,7 +186,8 @@ def models(
                                               "this (32k, 131072)."),
     use_case: Optional[List[str]] = typer.Option(None, "--use-case", help="Only models for every one of these: chat, "
                                                  "code, reasoning, vision, embedding.", autocompletion=complete.use_cases),
-    fits: Optional[str] = typer.Option(None, "--fits", help="Hardware (profile, '2x rtx4090', probe file): best option per model.",
+    fits: Optional[str] = typer.Option(None, "--fits", help="Hardware (profile, '2x rtx4090', probe file, 'custom:...' spec sheet): best "
+                                       "option per model.",
                                        autocompletion=complete.hardware),
     min_tps: Optional[float] = typer.Option(None, "--min-tps", help="With --fits: only options decoding this fast; exit 1 if no model does."),
     min_quant: Optional[str] = typer.Option(None, "--min-quant", help="With --fits: quality floor (default IQ3_M, 'any' for none), as fit."),
@@ -230,18 +241,22 @@ def models(
 
 from .cli_probe import probe as _probe_command  # noqa: E402
 
-app.command("probe", cls=Command, epilog=exit_codes())(_probe_command)
+app.command("probe", cls=Command, epilog=exit_codes(),
+            short_help="What this machine has: GPUs, memory, bandwidth, CPU, RAM.")(_probe_command)
 
 from .cli_cost import cost as _cost  # noqa: E402  (the command lives in its own module)
 from .cli_plan import hardware as _hardware  # noqa: E402
 
-app.command(name="cost", cls=Command, epilog=exit_codes("--require or --max-monthly-usd not met"))(_cost)
-app.command(name="hardware", cls=Command, epilog=exit_codes("--for with --min-tps or --max-price: no configuration meets them"))(
+app.command(name="cost", cls=Command, epilog=exit_codes("--require or --max-monthly-usd not met"),
+            short_help="Self-host vs cloud API: monthly cost, break-even, a verdict.")(_cost)
+app.command(name="hardware", cls=Command, epilog=exit_codes("--for with --min-tps or --max-price: no configuration meets them"),
+            short_help="Hardware profiles: list, show one, rank them for a model.")(
     _hardware)
 
 from .cli_serve import serve as _serve  # noqa: E402
 
-app.command(name="serve", cls=Command, epilog=exit_codes("--max-ttft or --min-stream-tps not met, or no fit"))(_serve)
+app.command(name="serve", cls=Command, epilog=exit_codes("--max-ttft or --min-stream-tps not met, or no fit"),
+            short_help="Users one box serves: throughput, time to first token.")(_serve)
 
 
 _ROOT_FLAGS = ("--debug", "--quiet", "--timestamp")

@@ -15,7 +15,8 @@ def cost(
     model: str = typer.Option("llama3.1:70b", "--model", "-m", help="The open-weight model you would self-host.",
                               autocompletion=complete.models),
     hardware: Optional[List[str]] = typer.Option(
-        None, "--hardware", "-H", help="Boxes to price (repeat or comma-separate): rtx4090, '2x rtx4090', a100-80gb. "
+        None, "--hardware", "-H", help="Boxes to price (repeat or comma-separate): rtx4090, '2x rtx4090', a100-80gb, a spec "
+        "sheet with its price ('custom:vram=24GB, bandwidth=1TB/s, fp16=80TFLOPS, price=1500'). "
         "Default: a spread from consumer to data-centre GPUs.", autocompletion=complete.hardware),
     cloud: Optional[List[str]] = typer.Option(
         None, "--cloud", help="APIs to compare (comma-separated): gpt-4o-mini, claude-haiku, openai:gpt-5.4 ... "
