@@ -3,6 +3,7 @@ benchmarks/weak_paths.py, the record of the candidates: its shipped candidate mu
 reasons given for what was and was not shipped must still hold."""
 from __future__ import annotations
 
+import functools
 import sys
 from pathlib import Path
 
@@ -108,9 +109,9 @@ def test_the_path_each_build_ran():
 
 def test_every_rocm_row_names_its_build_date():
     """The path a published ROCm row ran is chosen by its build's date (benchmarks/published/llamabench_weak.yaml)."""
-    import yaml
+    import yamlkit
 
-    rows = yaml.safe_load((ROOT / "benchmarks" / "published" / "llamabench_weak.yaml").read_text())["rows"]
+    rows = yamlkit.safe_load((ROOT / "benchmarks" / "published" / "llamabench_weak.yaml").read_text())["rows"]
     rocm = [r for r in rows if r["backend"] == "rocm"]
     assert len(rocm) >= 50
     for r in rocm:
@@ -189,12 +190,18 @@ def test_the_path_applies_to_rocm_only():
 def _of_record_day(row: dict) -> bool:
     """Whether a weak_backends row existed when weak_paths' record was taken (rows of session 12 on carry `session`;
     weak_paths scores fit_speed.published_rows(before_session=12))."""
-    import yaml
+    return (row["hardware"], row["quant"], row["test"], float(row["measured"])) not in _later_rows()
 
-    later = {(r["hardware"], r["quant"], r["test"], float(r["tokens_per_s"]))
-             for r in yaml.safe_load((ROOT / "benchmarks/published/llamabench_weak.yaml").read_text())["rows"]
-             if int(r.get("session") or 0) >= 12}
-    return (row["hardware"], row["quant"], row["test"], float(row["measured"])) not in later
+
+@functools.lru_cache(maxsize=1)
+def _later_rows() -> frozenset:
+    """The (hardware, quant, test, tokens/s) of llamabench_weak.yaml's rows of session 12 on, read once per process
+    (it was parsed again for each of ~40 rows _of_record_day was asked about: ~6 s of the suite's CPU)."""
+    import yamlkit
+
+    return frozenset((r["hardware"], r["quant"], r["test"], float(r["tokens_per_s"]))
+                     for r in yamlkit.safe_load((ROOT / "benchmarks/published/llamabench_weak.yaml").read_text())["rows"]
+                     if int(r.get("session") or 0) >= 12)
 
 
 @pytest.fixture(scope="module")
