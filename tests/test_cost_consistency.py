@@ -96,13 +96,13 @@ def test_rental_quotes_are_dated_and_sourced_and_the_rate_is_their_median():
     # issue 14: a market median of dated public quotes, not one provider's list; the spread is shown beside it
     import datetime
 
-    import yaml
+    import yamlkit
 
     from selfhost_advisor.cost.boxes import rental_rate
 
     from pathlib import Path
 
-    data = yaml.safe_load((Path(__file__).resolve().parents[1] / "data" / "cost.yaml").read_text())
+    data = yamlkit.safe_load((Path(__file__).resolve().parents[1] / "data" / "cost.yaml").read_text())
     quotes = data["rental"]["quotes"]
     for gpu in ("h100-sxm", "h200", "a100-80gb", "l40s", "rtx-4090", "b200", "mi300x", "rtx-5090", "rtx-3090"):
         rows = quotes[gpu]

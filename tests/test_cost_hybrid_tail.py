@@ -8,13 +8,13 @@ from pathlib import Path
 
 import schemakit
 import pytest
-import yaml
+import yamlkit
 
 from selfhost_advisor.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
 SCHEMA = json.loads((ROOT / "docs" / "schema" / "cost.schema.json").read_text())
-MIN_H = yaml.safe_load((ROOT / "data" / "cost.yaml").read_text())["recommendation"]["hybrid_min_overflow_hours"]
+MIN_H = yamlkit.safe_load((ROOT / "data" / "cost.yaml").read_text())["recommendation"]["hybrid_min_overflow_hours"]
 
 
 def cost_json(capsys, *argv):

@@ -7,15 +7,15 @@ from pathlib import Path
 
 import schemakit
 import pytest
-import yaml
+import yamlkit
 
 from selfhost_advisor.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
 SCHEMA = json.loads((ROOT / "docs" / "schema" / "cost.schema.json").read_text())
-PRICES = yaml.safe_load((ROOT / "data" / "prices.yaml").read_text())
-QUALITY = yaml.safe_load((ROOT / "data" / "quality.yaml").read_text())
-BITS = {f["name"]: f["bits"] for f in yaml.safe_load((ROOT / "data" / "engines.yaml").read_text())["vllm_formats"]["formats"]}
+PRICES = yamlkit.safe_load((ROOT / "data" / "prices.yaml").read_text())
+QUALITY = yamlkit.safe_load((ROOT / "data" / "quality.yaml").read_text())
+BITS = {f["name"]: f["bits"] for f in yamlkit.safe_load((ROOT / "data" / "engines.yaml").read_text())["vllm_formats"]["formats"]}
 DAY = ["--price-date", "2026-12-05"]
 
 
@@ -217,7 +217,7 @@ def test_no_published_format_anywhere_holds_self_hosting_to_the_released_16_bit_
     assert all(o["weight_format"] == "BF16" for o in d["self_host"] + d["rental"])
 
 
-GGML = yaml.safe_load((ROOT / "data" / "ggml_types.yaml").read_text())
+GGML = yamlkit.safe_load((ROOT / "data" / "ggml_types.yaml").read_text())
 
 
 def _ggml_whole_bits(name):
@@ -260,7 +260,7 @@ def test_gpt_oss_floor_is_the_mxfp4_together_publishes_not_a_16_bit_upcast(capsy
 def test_a_model_released_below_16_bit_falls_back_to_its_own_format(capsys):
     # gpt-oss 20B is hosted in the price data only by Groq (format unpublished); its experts are released in MXFP4
     # (data/models.yaml native_quant), so "the model as released" is MXFP4, not a 16-bit upcast
-    models = yaml.safe_load((ROOT / "data" / "models.yaml").read_text())["models"]
+    models = yamlkit.safe_load((ROOT / "data" / "models.yaml").read_text())["models"]
     native = next(m["native_quant"] for m in models if m["id"] == "gpt-oss:20b").upper()
     hosts = [c["id"] for c in PRICES["candidates"] if c.get("open_weight_of") == "gpt-oss:20b"]
     assert hosts and not any((PRICES["served_formats"].get(h) or {}).get("format") for h in hosts)

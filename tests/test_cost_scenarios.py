@@ -15,15 +15,15 @@ from pathlib import Path
 
 import schemakit
 import pytest
-import yaml
+import yamlkit
 
 from selfhost_advisor.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
 SCHEMA = json.loads((ROOT / "docs" / "schema" / "cost.schema.json").read_text())
-COST = yaml.safe_load((ROOT / "data" / "cost.yaml").read_text())
-HW = {p["id"]: p for p in yaml.safe_load((ROOT / "data" / "hardware.yaml").read_text())["hardware"]}
-PRICES = {c["id"]: c for c in yaml.safe_load((ROOT / "data" / "prices.yaml").read_text())["candidates"]}
+COST = yamlkit.safe_load((ROOT / "data" / "cost.yaml").read_text())
+HW = {p["id"]: p for p in yamlkit.safe_load((ROOT / "data" / "hardware.yaml").read_text())["hardware"]}
+PRICES = {c["id"]: c for c in yamlkit.safe_load((ROOT / "data" / "prices.yaml").read_text())["candidates"]}
 D = {k: v["value"] for k, v in COST["defaults"].items()}
 DAY = ["--price-date", "2026-12-05"]
 

@@ -10,7 +10,7 @@ import statistics
 from pathlib import Path
 
 import pytest
-import yaml
+import yamlkit
 
 from selfhost_advisor.catalog import gpu_table
 from selfhost_advisor.catalog.data import load
@@ -231,7 +231,7 @@ def test_the_apu_probe_states_the_carve_out_and_gtt_split():
 
 # --- purchase quotes --------------------------------------------------------------------------------------------------
 
-QUOTED = [e for e in yaml.safe_load((ROOT / "data" / "hardware.yaml").read_text())["hardware"] if e.get("price_quotes")]
+QUOTED = [e for e in yamlkit.safe_load((ROOT / "data" / "hardware.yaml").read_text())["hardware"] if e.get("price_quotes")]
 
 
 @pytest.mark.parametrize("e", QUOTED, ids=lambda e: e["id"])

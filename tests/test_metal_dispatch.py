@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
-import yaml
+import yamlkit
 
 from selfhost_advisor.catalog.hardware import get_profile, machine_from_profile
 from selfhost_advisor.catalog.models import get
@@ -61,7 +61,7 @@ def test_every_metal_row_states_the_build_era_it_ran():
 
     cal = [r for r in fit_speed.calibration_rows()[0] if r.backend == "metal"]
     assert len(cal) >= 59 and all(r.build_date and r.build_date < "2025-09-13" for r in cal)
-    rows = yaml.safe_load((ROOT / "benchmarks/published/llamabench_weak.yaml").read_text())["rows"]
+    rows = yamlkit.safe_load((ROOT / "benchmarks/published/llamabench_weak.yaml").read_text())["rows"]
     metal = [r for r in rows if r["backend"] == "metal"]
     assert metal and all(r.get("build_date") for r in metal)
 

@@ -6,7 +6,7 @@ import csv
 from pathlib import Path
 
 import pytest
-import yaml
+import yamlkit
 
 from selfhost_advisor.catalog import hw_names
 from selfhost_advisor.catalog.hw_names import AmbiguousHardwareError
@@ -110,7 +110,7 @@ def test_every_gpu_name_of_the_calibration_and_published_files_resolves_or_refus
     """shared/calibration/llamacpp_speed.csv (#15013, #4167, the multi-GPU README) and benchmarks/published/*.yaml."""
     names = set()
     for f in (ROOT / "benchmarks" / "published").glob("*.yaml"):
-        for r in yaml.safe_load(f.read_text())["rows"]:
+        for r in yamlkit.safe_load(f.read_text())["rows"]:
             names |= {str(r[k]) for k in ("hardware", "device_name") if r.get(k)}
     cal = ROOT.parent / "shared" / "calibration" / "llamacpp_speed.csv"
     if cal.exists():

@@ -85,28 +85,28 @@ def test_single_stream_decode_of_current_vllm_within_15_percent(row_id):
 
 def test_the_fit_reproduces_the_stored_overhead():
     """data/serving.yaml's layer_overhead_us is what scripts/fit_serving.py computes from the calibration rows."""
-    import yaml
+    import yamlkit
 
     spec = importlib.util.spec_from_file_location("fit_serving", ROOT / "scripts" / "fit_serving.py")
     fit = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(fit)
-    rows = yaml.safe_load((ROOT / "data" / "serving_benchmarks.yaml").read_text())["rows"]
+    rows = yamlkit.safe_load((ROOT / "data" / "serving_benchmarks.yaml").read_text())["rows"]
     cal = [r for r in rows if r["role"] == "calibration" and r["kind"] == "single_stream"]
     per_layer = []
     for r in cal:
         base, layers = fit.roofline_step(r)
         per_layer.append((1.0 / float(r["published"]) - base) / layers)
-    stored = yaml.safe_load((ROOT / "data" / "serving.yaml").read_text())["vllm"]["layer_overhead_us"]
+    stored = yamlkit.safe_load((ROOT / "data" / "serving.yaml").read_text())["vllm"]["layer_overhead_us"]
     assert stored == pytest.approx(sum(per_layer) / len(per_layer) * 1e6, abs=0.1)
 
 
 def test_the_stored_band_is_the_seen_rows_range():
     """data/serving.yaml throughput_band = (published / ours) lowest and highest over the calibration throughput rows;
     a model change that moves them must restate the band (it is what `serve` and `cost` report as uncertainty)."""
-    import yaml
+    import yamlkit
 
     seen = [x for r, _, x in acc.ratios() if r["kind"] == "throughput" and r["role"] == "calibration"]
-    band = yaml.safe_load((ROOT / "data" / "serving.yaml").read_text())["vllm"]["throughput_band"]
+    band = yamlkit.safe_load((ROOT / "data" / "serving.yaml").read_text())["vllm"]["throughput_band"]
     assert band == pytest.approx([1 / max(seen), 1 / min(seen)], abs=0.002)
 
 

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
-import yaml
+import yamlkit
 
 from selfhost_advisor.catalog import hw_names
 from selfhost_advisor.catalog.hardware import machine_from_profile
@@ -24,7 +24,7 @@ DATA = ROOT / "benchmarks" / "published" / "llamabench_weak.yaml"
 
 
 def test_every_published_row_names_resolvable_hardware_a_catalog_model_and_its_source():
-    rows = yaml.safe_load(DATA.read_text())["rows"]
+    rows = yamlkit.safe_load(DATA.read_text())["rows"]
     assert len(rows) >= 20
     for r in rows:
         hw_names.resolve(r["hardware"])  # raises on an unknown name
@@ -80,7 +80,7 @@ def test_rows_marked_in_fit_false_are_in_no_fit_and_scored_without_their_gpu():
     fitted = {r.gpu for r in fit_rows}  # by the card (Row.gpu), not the name
     new_gpus = {r.gpu for r in blind_rows} - fitted
     assert len(new_gpus) >= 5
-    rows = yaml.safe_load(DATA.read_text())["rows"]
+    rows = yamlkit.safe_load(DATA.read_text())["rows"]
     new_names = {r.hardware for r in blind_rows if r.gpu in new_gpus}
     assert all(not r.get("in_fit", True) for r in rows if r["hardware"] in new_names)  # whole GPUs, not single rows
     report = [x for x in weak_backends.rows_report(only={r.hardware for r in blind_rows}) if x["blind"]]
