@@ -1,13 +1,14 @@
 """Vulkan rows held out by session 12 (vkgcn): each row's error under the shipped model, decode and prefill apart
 (docs/methodology.md 5b-vkgcn).
 
-Usage: python benchmarks/vulkan_heldout.py [--json] [--block vkgcn|vkamd]
+Usage: python benchmarks/vulkan_heldout.py [--json] [--block vkgcn|vkamd|vkintel]
 The rows are those of benchmarks/published/llamabench_weak.yaml in the block after the line `# --- session 12: vkgcn`
-(up to the next session's line; `--block vkamd`: session 13's AMD block, docs/methodology.md 5b-vkamd), all
+(up to the next session's line; `--block vkamd`: session 13's AMD block, docs/methodology.md 5b-vkamd; `--block
+vkintel`: its Intel block, 5b-vkintel), all
 `in_fit: false`: each is predicted as benchmarks/weak_backends.py predicts a blind row (the shipped fit for a GPU in no
 fit, the fit redone without its GPU otherwise). Rows run on Intel's Mesa driver (ANV) are reported apart too: in mid-2025
-that driver decoded 3x slower than Intel's Windows driver on the same cards (PR #14001's table), a driver effect no
-input of an estimate carries.
+that driver decoded 3x slower than Intel's Windows driver on the same cards (PR #14001's table); since session 13 the
+estimate takes the row's driver (estimate/vulkan_intel.py).
 """
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ sys.path.insert(0, str(ROOT / "scripts"))
 import weak_backends  # noqa: E402
 
 MARKER = "# --- session 12: vkgcn"
-BLOCKS = {"vkgcn": MARKER, "vkamd": "# --- session 13: vkamd"}
+BLOCKS = {"vkgcn": MARKER, "vkamd": "# --- session 13: vkamd", "vkintel": "# --- session 13: vkintel"}
 
 
 def session_rows(path: Path | None = None, marker: str = MARKER) -> list[dict]:
@@ -49,7 +50,8 @@ def report(marker: str = MARKER) -> list[dict]:
                     and abs(tps - row["measured"]) < 1e-6), None)
         if src is None or row["backend"] != "vulkan":
             continue
-        out.append(row | {"driver": "intel-mesa" if "Mesa" in src["build"] and "Intel" in src["build"] else "other",
+        mesa = weak_backends.fit_speed.row_driver(src) == "mesa"  # the row's `driver`, else its build text
+        out.append(row | {"driver": "intel-mesa" if mesa else "other",
                           "url": src["url"]})
     return out
 

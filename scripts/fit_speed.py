@@ -69,6 +69,7 @@ class Row:
     build_date: str | None = None  # the llama.cpp build's date (ROCm and Vulkan rows): the kernel paths it ran
     vulkan_path: str = ""  # Vulkan: a non-default path its source states ("shader", "int_dot"), else ""
     build: str = ""  # the llama.cpp build as the page states it: SYCL rows take its kernel paths (estimate/sycl_path.py)
+    driver: str = ""  # Intel under Vulkan: "mesa" | "windows" as the page states it (estimate/vulkan_intel.py)
 
     @property
     def gpu(self) -> str:
@@ -127,8 +128,19 @@ def _published_rows(path: Path, mtime_ns: int, before_session: int | None) -> tu
         rows.append(Row(r["hardware"], r["backend"], resolve(r["model"]).model.id, r["quant"], test,
                         float(r["tokens_per_s"]), m, 1, cached, "published", bool(r["held_out"]),
                         not r.get("in_fit", True), r.get("build_date"), str(r.get("vulkan_path") or ""),
-                        str(r.get("build") or "")))
+                        str(r.get("build") or ""), row_driver(r)))
     return tuple(rows)
+
+
+def row_driver(r: dict) -> str:
+    """A published row's Vulkan driver: its `driver` key, else "mesa" / "windows" where its `build` text names Intel's
+    Mesa (ANV) or Windows driver (the session 12 rows state it there), else ""."""
+    if r.get("driver"):
+        return str(r["driver"])
+    build = str(r.get("build") or "")
+    if r.get("backend") != "vulkan" or not r["hardware"].lower().startswith("arc"):
+        return ""
+    return "mesa" if re.search(r"\bMesa\b|\bANV\b", build) else "windows" if "Windows" in build else ""
 
 
 def fit_rows(cal: Path = CAL) -> list[Row]:
@@ -274,11 +286,12 @@ def predict(row: Row, table=None) -> float:
     from selfhost_advisor.estimate.kernel_path import at_build
     from selfhost_advisor.estimate.sycl_path import assume_build
     from selfhost_advisor.estimate.vulkan_path import as_of_build
+    from selfhost_advisor.estimate.vulkan_intel import with_driver
 
     # the kernel paths of the row's llama.cpp build (ROCm, Vulkan: its date; SYCL: the build text; latest when
     # not stated)
     with at_build(row.build_date), as_of_build(row.build_date or "", row.vulkan_path), \
-            assume_build(row.build):
+            assume_build(row.build), with_driver(row.driver):
         sp = estimate_speed(get_model(row.model_id), get_quant(row.quant), _placement(row), row.machine,
                             decode_depth=row.depth, prefill_depth=row.depth, table=table)
     return sp.prefill_tokens_per_s if row.kind == PROMPT else sp.decode_tokens_per_s

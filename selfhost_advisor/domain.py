@@ -309,6 +309,7 @@ class Device:
     backend: str = "cuda"
     fp16_acc16_flops: float | None = None  # FP16 accumulate, where it differs (GeForce: 2x fp16_flops)
     details: GpuDetails | None = None  # probe only
+    vulkan_driver: str = ""  # Intel under Vulkan: "mesa" (Linux ANV) | "windows" | "" unknown (estimate/vulkan_intel.py)
 
 
 @record

@@ -5,7 +5,7 @@ output head) and a hand-off per device boundary (estimate/speed.py's docstring h
 from __future__ import annotations
 
 from ..domain import Machine, Model, Placement
-from . import cuda_path, sycl_path, vulkan_path
+from . import cuda_path, sycl_path, vulkan_intel, vulkan_path
 from .cpu_kernels import decode_seconds as _cpu_decode_seconds, kernel_seconds as _cpu_kernel_seconds, vector_flops
 from .kernel_path import gpu_clock_hz
 from .speed_factors import Table, _fitted, efficiency, family
@@ -48,6 +48,7 @@ def _decode_seconds(
             if not d.bandwidth_bytes_per_s:
                 return None
             eff = efficiency(d.backend, table)
+            start = total
             nbytes = sum(per_layer[layer:layer + count])
             bw = eff.bandwidth * d.bandwidth_bytes_per_s
             total += nbytes / bw + count * layer_seconds(eff, d, model.moe is None)
@@ -74,6 +75,7 @@ def _decode_seconds(
                 total += sum(excess)
                 if kernel is not None:
                     kernel.extend(excess)
+            total = start + (total - start) / vulkan_intel.decode_factor(d)  # Intel's Linux driver (vulkan_intel)
             layer += count
             boundaries += 1
     cpu_layers = n - layer
@@ -99,6 +101,7 @@ def _decode_seconds(
         d = devices[min(len(devices) - 1, max(0, _last_used(placement, len(devices))))]
         eff = efficiency(d.backend, table)
         bw = eff.bandwidth * (d.bandwidth_bytes_per_s or 1)
+        start = total
         total += work.output_read_bytes / bw
         ty, n_weights = work.output_matrix
         total += _kernel_excess(((ty, n_weights, work.output_read_bytes),), eff, bw, sm_cycles_per_s(d),
@@ -107,6 +110,7 @@ def _decode_seconds(
             total += sycl_path.block_layout_seconds(((ty, n_weights, work.output_read_bytes),), d, bw, gpu_clock_hz(d))
         if family(d.backend) == "vulkan":
             total += vulkan_path.matvec_excess(((ty, n_weights, work.output_read_bytes),), d, bw, eff.matvec_lane_factor)
+        total = start + (total - start) / vulkan_intel.decode_factor(d)
     elif not clocked:
         total += work.output_read_bytes / (cpu.bandwidth * _host_bandwidth(machine))
     hop = efficiency(devices[0].backend, table).hop_s if devices else 0.0

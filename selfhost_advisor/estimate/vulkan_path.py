@@ -19,7 +19,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 from ..domain import Device
-from . import kernel_path
+from . import kernel_path, vulkan_intel
 from .scoped import pushed
 
 PATHS = ("coopmat2", "coopmat", "coopmat_dequant", "mmq", "shader")
@@ -55,7 +55,7 @@ def architecture(device: Device) -> str:
     if arch:
         return arch
     pid = device.matched_profile or ""
-    return next((a for p, a in _ARCH_BY_PREFIX.items() if pid.startswith(p)), "")
+    return next((a for p, a in _ARCH_BY_PREFIX.items() if pid.startswith(p)), "") or vulkan_intel.architecture(device)
 
 
 def _since(rules: dict, key: str, date: str) -> bool:

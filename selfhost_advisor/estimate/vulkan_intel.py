@@ -1,0 +1,63 @@
+"""Intel GPUs under ggml-vulkan: the architecture ggml-vulkan sees and the Vulkan driver that runs it (docs/methodology.md
+5b-vkintel; data/speed.yaml `vulkan_intel`).
+
+Why: on the same Arc card, the same llama.cpp build and the same model, Intel's Linux driver (Mesa's ANV) decoded at
+0.32-0.40 of the speed of Intel's Windows driver in mid-2025 (llama.cpp PR #14001's table: B580 41.8 vs 130 t/s, 140V
+13.7 vs 36.9, A770 39.0 vs 96.8). Nothing in a spec sheet carries that: ANV's compiler turns ggml-vulkan's byte-wise
+K-quant scale loads into many small memory messages (PR #21751: "at least the ANV Intel driver really can't practically
+perform this optimization"; its fix cut the mat-vec shaders' SEND count by up to 40%), so the driver is an input.
+
+ggml_vk_get_device_architecture calls a device INTEL_XE2 when its minimum subgroup size is 16 (Xe2's SIMD16 vector
+engines: Battlemage and Lunar Lake alike); only INTEL_XE2 gets KHR cooperative matrices (PR #14001). The spec table
+names Battlemage "Xe2-HPG"; Lunar Lake's Arc 130V / 140V are APU profiles (data/apu.yaml) without an architecture.
+"""
+from __future__ import annotations
+
+from functools import lru_cache
+
+from ..domain import Device
+from .scoped import pushed
+
+DRIVERS = ("mesa", "windows")
+# Lunar Lake iGPUs by profile prefix: Xe2 vector engines (SIMD16), ggml-vulkan's INTEL_XE2
+_ARCH_BY_PREFIX = {"arc-140v": "Xe2-LPG", "arc-130v": "Xe2-LPG"}
+_DRIVER: list[str] = []  # the Vulkan driver of the row being predicted (scripts/fit_speed.py); empty: the device's
+
+
+def with_driver(name: str):
+    """Within it, an Intel device under Vulkan whose own `vulkan_driver` is unset runs on `name` ("mesa",
+    "windows"; "" = unknown)."""
+    return pushed(_DRIVER, name or "")
+
+
+def architecture(device: Device) -> str:
+    """Lunar Lake's "Xe2-LPG" by profile prefix, else "" (vulkan_path.architecture asks the spec table first)."""
+    pid = device.matched_profile or ""
+    return next((a for p, a in _ARCH_BY_PREFIX.items() if pid.startswith(p)), "")
+
+
+def driver(device: Device) -> str:
+    """The Vulkan driver an Intel device runs on: its own `vulkan_driver` (a spec's driver=, the probe's OS), else the
+    row's (with_driver), else "" (unknown: decode_factor takes Intel's Windows driver, the one the fit saw)."""
+    return device.vulkan_driver or (_DRIVER[-1] if _DRIVER else "")
+
+
+@lru_cache(maxsize=1)
+def _rules() -> dict:
+    from ..catalog.data import load
+
+    return load("speed").get("vulkan_intel") or {}
+
+
+def decode_factor(device: Device) -> float:
+    """Decode speed of an Intel GPU under Vulkan relative to Intel's Windows driver: `anv_decode_ratio` on Mesa's ANV,
+    1 otherwise (and for every other vendor and backend)."""
+    if device.vendor != "intel" or device.backend != "vulkan" or driver(device) != "mesa":
+        return 1.0
+    return float(_rules().get("anv_decode_ratio") or 1.0)
+
+
+def unknown_driver(device: Device) -> bool:
+    """An Intel GPU under Vulkan whose driver nobody stated: the estimate assumes Intel's Windows driver (say
+    driver=mesa in the hardware spec for Linux)."""
+    return device.vendor == "intel" and device.backend == "vulkan" and not driver(device)

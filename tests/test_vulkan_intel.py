@@ -1,0 +1,87 @@
+"""Intel GPUs under ggml-vulkan: Lunar Lake is Xe2 to ggml-vulkan, and Intel's Linux driver (Mesa ANV) decodes at the
+ratio PR #14001 measured against Intel's Windows driver (estimate/vulkan_intel.py; docs/methodology.md 5b-vkintel)."""
+from __future__ import annotations
+
+import statistics
+import sys
+from pathlib import Path
+
+import yaml
+
+from selfhost_advisor.catalog import hw_names
+from selfhost_advisor.catalog.hardware import machine_from_profile
+from selfhost_advisor.catalog.models import get as get_model
+from selfhost_advisor.catalog.quants import get_quant
+from selfhost_advisor.domain import Placement
+from selfhost_advisor.estimate import vulkan_intel as vi
+from selfhost_advisor.estimate import vulkan_path as vp
+from selfhost_advisor.estimate.speed import _speed_data, estimate_speed
+from selfhost_advisor.record import replace
+
+ROOT = Path(__file__).resolve().parents[1]
+RULES = _speed_data()["vulkan_prefill_path"]
+
+
+def _machine(name: str, backend: str = "vulkan", driver: str = ""):
+    m = machine_from_profile(hw_names.resolve(name), 1)
+    d = replace(m.devices[0], backend=backend, vulkan_driver=driver)
+    return replace(m, devices=(d,))
+
+
+def _decode(name: str, backend: str = "vulkan", driver: str = "") -> float:
+    model = get_model("llama3.1:8b")
+    placement = Placement("gpu", model.n_layers + 1, model.n_layers + 1, 0, 0)
+    return estimate_speed(model, get_quant("Q4_K_M"), placement, _machine(name, backend, driver)).decode_tokens_per_s
+
+
+def test_lunar_lake_is_xe2_and_gets_khr_coopmat_from_pr_14001():
+    """get_device_architecture: minSubgroupSize 16 -> INTEL_XE2 (Xe2's SIMD16 engines, Lunar Lake as Battlemage);
+    PR #14001 (b5589, 2025-06-05) enables KHR coopmat there: "currently Lunar Lake and Battlemage"."""
+    d = _machine("arc 140v 32gb").devices[0]
+    assert vp.architecture(d) == "Xe2-LPG"
+    with vp.as_of_build("2025-06-04"):
+        assert vp.features(d, RULES)[0] == "none"
+    with vp.as_of_build("2025-06-05"):
+        assert vp.features(d, RULES)[0] == "coopmat"
+        assert vp.matmul_path(d, "Q4_K", RULES) == "coopmat_dequant"  # K-quant MMQ came with PR #16536 (2025-10)
+    a770 = _machine("arc a770 16gb").devices[0]  # Xe-HPG: "has performance regressions", no coopmat
+    assert vp.features(a770, RULES)[0] == "none"
+
+
+def test_mesa_decodes_at_the_measured_anv_ratio_and_nothing_else_moves():
+    windows = _decode("arc b580", driver="windows")
+    mesa = _decode("arc b580", driver="mesa")
+    assert abs(mesa / windows - RULES_INTEL()["anv_decode_ratio"]) < 1e-9
+    assert _decode("arc b580") == windows  # unknown driver: Intel's Windows driver, the one the fit saw
+    assert _decode("arc b580", backend="sycl", driver="mesa") == _decode("arc b580", backend="sycl")  # SYCL: no ANV
+    assert _decode("rx 7900 xtx", driver="mesa") == _decode("rx 7900 xtx")  # ANV is Intel's driver only
+
+
+def test_a_row_driver_applies_where_the_device_states_none():
+    base = _machine("arc b580").devices[0]
+    with vi.with_driver("mesa"):
+        assert vi.decode_factor(base) < 1
+        assert vi.decode_factor(replace(base, vulkan_driver="windows")) == 1.0  # the device's own wins
+    assert vi.unknown_driver(base) and not vi.unknown_driver(replace(base, vulkan_driver="mesa"))
+
+
+def RULES_INTEL() -> dict:
+    return _speed_data()["vulkan_intel"]
+
+
+def test_anv_ratio_is_pr_14001s_same_machine_same_build_pairs():
+    """anv_decode_ratio = median over the three cards of PR #14001 of (Mesa / Windows tg128, same build column),
+    recomputed from the rows in benchmarks/published/llamabench_weak.yaml."""
+    sys.path.insert(0, str(ROOT / "scripts"))
+    import fit_speed
+
+    rows = yaml.safe_load((ROOT / "benchmarks/published/llamabench_weak.yaml").read_text())["rows"]
+    pr = [r for r in rows if r["url"].endswith("/pull/14001") and r["test"] == "tg128" and r["backend"] == "vulkan"]
+    by = {(r["hardware"], r["build_date"], fit_speed.row_driver(r)): r["tokens_per_s"] for r in pr}
+    cards = {}
+    for (hw, date, drv), tps in by.items():
+        if drv == "mesa" and (hw, date, "windows") in by:
+            cards.setdefault(hw, []).append(tps / by[(hw, date, "windows")])
+    assert sorted(cards) == ["arc 140v 32gb", "arc a770 16gb", "arc b580"]
+    ratio = statistics.median(statistics.mean(v) for v in cards.values())
+    assert abs(ratio - RULES_INTEL()["anv_decode_ratio"]) < 0.0015
