@@ -174,6 +174,9 @@ def fit(
     ctx, context_source, context_warnings = _context(eng, m, context, eng.default_context(m, machine, version))
     ctx, floor_note = eng.context_floor(m, ctx, version)
     context_warnings += [floor_note] if floor_note else []
+    from .estimate.vulkan_intel import driver_note
+
+    context_warnings += [n for n in (driver_note(machine.devices),) if n]  # Intel under Vulkan: the driver decides
     if not eng.mixed_gpus and len({(d.name, d.memory_bytes) for d in machine.devices}) > 1:
         raise BadOptionError(f"--engine {eng.name} runs tensor parallel over identical GPUs; {machine.name} mixes cards",
                              "use --engine llamacpp (layer split) or identical GPUs ('2x rtx4090')")

@@ -85,3 +85,34 @@ def test_anv_ratio_is_pr_14001s_same_machine_same_build_pairs():
     assert sorted(cards) == ["arc 140v 32gb", "arc a770 16gb", "arc b580"]
     ratio = statistics.median(statistics.mean(v) for v in cards.values())
     assert abs(ratio - RULES_INTEL()["anv_decode_ratio"]) < 0.0015
+
+
+def test_a_named_gpu_takes_vulkan_and_intels_driver_from_trailing_words():
+    """'arc b580 vulkan mesa': llama.cpp's Vulkan backend on Mesa's ANV; without 'vulkan' the table's backend (SYCL);
+    without a driver word the driver is unknown (fit notes it). The same in a spec sheet: driver=mesa, an Intel GPU."""
+    from selfhost_advisor.catalog.hardware import parse_spec
+    from selfhost_advisor.catalog.custom_hw import parse_custom
+
+    def device(spec: str):
+        p, n, _ = parse_spec(spec)
+        return machine_from_profile(p, n).devices[0]
+
+    assert (device("arc b580").backend, device("arc b580").vulkan_driver) == ("sycl", "")
+    assert (device("arc b580 vulkan").backend, device("arc b580 vulkan").vulkan_driver) == ("vulkan", "")
+    assert device("2x arc b580 vulkan anv").vulkan_driver == "mesa"
+    assert device("arc a770 16gb vulkan windows").vulkan_driver == "windows"
+    assert device("rx 7900 xtx vulkan").backend == "vulkan" and device("rx 7900 xtx vulkan").vulkan_driver == ""
+    p, _ = parse_custom("custom:vram=12GB,bandwidth=456GB/s,fp16=110TFLOPS,backend=vulkan,driver=mesa")
+    d = machine_from_profile(p, 1).devices[0]
+    assert (d.vendor, d.backend, d.vulkan_driver) == ("intel", "vulkan", "mesa")
+    assert vi.decode_factor(d) == RULES_INTEL()["anv_decode_ratio"]
+
+
+def test_fit_notes_an_unstated_intel_vulkan_driver_and_reports_a_stated_one():
+    from selfhost_advisor import api
+
+    unknown = api.fit("llama3.1:8b", "arc b580 vulkan", quant="Q4_K_M")
+    stated = api.fit("llama3.1:8b", "arc b580 vulkan mesa", quant="Q4_K_M")
+    assert any("driver not stated" in w for w in unknown.warnings)
+    assert not any("driver not stated" in w for w in stated.warnings)
+    assert not any("driver not stated" in w for w in api.fit("llama3.1:8b", "arc b580", quant="Q4_K_M").warnings)

@@ -5,7 +5,8 @@ The same keys work in a YAML or JSON file (`--hardware card.yaml`). Required: vr
 or negative one exits 2 naming it). Optional: count, backend (cuda|rocm|vulkan|sycl|metal; default cuda), ram,
 name, unified (true for an APU/Apple-style part: the GPU shares `vram` with the CPU), cuda_cores and boost_mhz (the
 CUDA mat-vec kernel-rate term, estimate/speed.py), fp16_acc16 (GeForce-style FP16-accumulate rate), and for `cost`
-tdp (board power per GPU, W) and price (USD per GPU; for a unified part the whole machine), which `fit` ignores.
+tdp (board power per GPU, W) and price (USD per GPU; for a unified part the whole machine), which `fit` ignores;
+driver (mesa|windows, with backend=vulkan: an Intel GPU on Mesa's ANV or Intel's Windows driver, estimate/vulkan_intel.py).
 """
 from __future__ import annotations
 
@@ -14,7 +15,8 @@ from .profiles import MAX_UNITS, Profile
 from .spec_fields import PREFIX, _bad, _positive_int, _rate, _size, parse_pairs, spec_keys, split_count  # noqa: F401 - PREFIX re-exported
 
 REQUIRED = ("vram", "bandwidth", "fp16")
-OPTIONAL = ("count", "backend", "ram", "name", "unified", "cuda_cores", "boost_mhz", "fp16_acc16", "tdp", "price")
+OPTIONAL = ("count", "backend", "ram", "name", "unified", "cuda_cores", "boost_mhz", "fp16_acc16", "tdp", "price",
+            "driver")
 BACKENDS = {"cuda": "nvidia", "rocm": "amd", "vulkan": "generic", "sycl": "intel", "metal": "apple"}
 
 
@@ -44,6 +46,15 @@ def custom_profile(fields: dict, spec: str) -> tuple[Profile, int]:
     if unified and count > 1:
         raise _bad(spec, "a unified-memory part cannot be multiplied (count)")
     raw: dict = {"id": "custom", "sources": {"spec": f"user spec sheet: {spec}"}}
+    vendor = BACKENDS[backend]
+    if fields.get("driver") is not None:  # Intel's Vulkan drivers (estimate/vulkan_intel.py): the GPU is Intel's
+        from .backend_words import DRIVER_WORDS
+
+        driver = str(fields["driver"]).strip().lower()
+        if backend != "vulkan" or driver not in ("mesa", "windows"):
+            raise _bad(spec, f"driver={fields['driver']!r}: driver=mesa (Linux, Mesa's ANV) or driver=windows names "
+                             "the Vulkan driver of an Intel GPU; it needs backend=vulkan")
+        raw["vulkan_driver"], vendor = DRIVER_WORDS[driver], "intel"
     if fields.get("cuda_cores") is not None:
         raw["cuda_cores"] = _positive_int(spec, "cuda_cores", fields["cuda_cores"], 10**6)
     if fields.get("boost_mhz") is not None:
@@ -56,7 +67,7 @@ def custom_profile(fields: dict, spec: str) -> tuple[Profile, int]:
     name = "".join(c for c in name if c.isprintable())
     profile = Profile(
         id="custom", name=name, kind="apple" if backend == "metal" and unified else ("apu" if unified else "gpu"),
-        vendor=BACKENDS[backend], backend=backend, memory_bytes=vram, bandwidth_bytes_per_s=int(bandwidth),
+        vendor=vendor, backend=backend, memory_bytes=vram, bandwidth_bytes_per_s=int(bandwidth),
         fp16_flops=fp16, fp16_acc16_flops=acc16, tdp_watts=tdp, price_usd=price, unified=unified, raw=raw,
     )
     return profile, count

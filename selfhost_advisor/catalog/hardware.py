@@ -129,6 +129,9 @@ def parse_spec(spec: str) -> tuple[Profile, int, str]:
 
         profile, count = parse_custom(text)
         return profile, count, ""
+    from .backend_words import apply as on_backend, split as split_backend
+
+    text, backend, driver = split_backend(text)  # 'arc b580 vulkan mesa': llama.cpp's Vulkan backend, Intel's ANV
     interconnect = ""
     low = text.lower()
     for word in ("nvlink", "pcie"):
@@ -143,7 +146,7 @@ def parse_spec(spec: str) -> tuple[Profile, int, str]:
             f"hardware {clipped(spec)!r} has {'more than ' + str(MAX_UNITS) if count > MAX_UNITS else count} units",
             f"give between 1 and {MAX_UNITS}, e.g. '2x rtx4090'"
         )
-    profile = get_profile(text)
+    profile = on_backend(get_profile(text), backend, driver, spec)
     if profile.kind in ("cpu", "host", "apple", "apu") and count > 1:
         raise UnknownHardwareError(f"hardware {spec!r}: only discrete GPUs can be multiplied", "drop the count")
     return profile, count, interconnect
@@ -178,6 +181,7 @@ def machine_from_profile(profile: Profile, count: int = 1, ram_bytes: int | None
             fp16_acc16_flops=profile.fp16_acc16_flops,
             usable_memory_bytes=usable, matched_profile=matched,
             backend=profile.backend, details=replace(details or GpuDetails(), usable_memory_source=basis),
+            vulkan_driver=profile.raw.get("vulkan_driver", ""),
         )
         return Machine(
             name=label, devices=(device,), ram_bytes=profile.memory_bytes, cpu_name=profile.name,
@@ -187,6 +191,7 @@ def machine_from_profile(profile: Profile, count: int = 1, ram_bytes: int | None
         vendor=profile.vendor, name=profile.name, memory_bytes=profile.memory_bytes,
         bandwidth_bytes_per_s=profile.bandwidth_bytes_per_s, fp16_flops=profile.fp16_flops,
         matched_profile=matched, backend=profile.backend, fp16_acc16_flops=profile.fp16_acc16_flops, details=details,
+        vulkan_driver=profile.raw.get("vulkan_driver", ""),
     )
     return Machine(
         name=label, devices=(device,) * count, ram_bytes=ram_bytes or 0, source="profile",

@@ -61,3 +61,12 @@ def unknown_driver(device: Device) -> bool:
     """An Intel GPU under Vulkan whose driver nobody stated: the estimate assumes Intel's Windows driver (say
     driver=mesa in the hardware spec for Linux)."""
     return device.vendor == "intel" and device.backend == "vulkan" and not driver(device)
+
+
+def driver_note(devices) -> str | None:
+    """The one-line note fit prints when an Intel GPU runs Vulkan on a driver nobody stated."""
+    if not any(unknown_driver(d) for d in devices):
+        return None
+    return ("Intel GPU under Vulkan, driver not stated: decode assumes Intel's Windows driver; on Linux (Mesa's ANV) "
+            f"it measured {_rules().get('anv_decode_ratio', 1.0):.2f}x that in 2025 (llama.cpp PR #14001): "
+            "add 'mesa' or 'windows' after 'vulkan' (--hardware \"arc b580 vulkan mesa\"), or driver= in a spec")

@@ -84,7 +84,7 @@ def device_dict(d: Device) -> dict[str, Any]:
         "unified": d.unified,
         "matched_profile": d.matched_profile,
         "backend": d.backend,
-    }
+    } | ({"vulkan_driver": d.vulkan_driver} if d.vulkan_driver else {})  # Intel under Vulkan (estimate/vulkan_intel.py)
 
 
 def machine_dict(m: Machine) -> dict[str, Any]:
