@@ -100,6 +100,13 @@ def usable_lines(hw) -> list[str]:
     return out
 
 
+def _intel_vulkan(d) -> str:
+    """' (Vulkan, Mesa ANV)' after an Intel GPU under Vulkan: its driver sets decode speed (estimate/vulkan_intel.py)."""
+    if d.vendor != "intel" or d.backend != "vulkan":
+        return ""
+    return {"mesa": " (Vulkan, Mesa ANV)", "windows": " (Vulkan, Windows driver)"}.get(d.vulkan_driver, " (Vulkan)")
+
+
 def render_fit(r: FitResult, file=None) -> None:
     from rich.table import Table
 
@@ -107,7 +114,8 @@ def render_fit(r: FitResult, file=None) -> None:
     m, hw = r.model, r.machine
     counts: dict[str, int] = {}
     for d in hw.devices:  # in order; mixed GPUs ('rtx4090+rtx3090') list each model with its own count
-        counts[esc(d.name)] = counts.get(esc(d.name), 0) + 1
+        name = esc(d.name) + _intel_vulkan(d)
+        counts[name] = counts.get(name, 0) + 1
     devices = " + ".join(f"{c}x {name}" if c > 1 else name for name, c in counts.items()) or "no GPU"
     con.print(f"[bold]Model[/]    {model_line(m, r.params)}")
     hw_line = f"{esc(hw.name)}: {devices}"
