@@ -266,8 +266,12 @@ DOCUMENTED_ARCH = {
 # 45.9 / 57.5% after it (the 5 older decode rows alone 44.6 -> 21.9%, tests/test_vulkan_decode.py).
 # (ROCm since session 12: 11 more rows held out, 10 of them prefill, and CDNA's MMQ on MFMA at its own efficiency,
 # methodology 5b-rocm2: the 12 earlier prefill rows 20.8 -> 14.9%, the 10 new ones 22.2% under main's formula and after.)
-DOCUMENTED_BLIND = {"rocm decode": (5, 9.9), "rocm prefill": (22, 16.7), "vulkan decode": (22, 45.9),
-                    "vulkan prefill": (35, 57.5), "sycl decode": (13, 22.6), "sycl prefill": (6, 46.1)}
+# Session 13 (vkintel, 5b-vkintel) added 6 Intel Vulkan rows (3 decode, 3 prefill), held out before its driver rule:
+# with them, under main before the rule, 45.9% (32) / 59.6% (42); after it (Mesa ANV decode at PR #14001's measured
+# ratio; Lunar Lake Xe2 coopmat) 29.7% / 63.8% (the 140V's Mesa coopmat row crossing the prefill median: no ANV prefill
+# factor).
+DOCUMENTED_BLIND = {"rocm decode": (5, 9.9), "rocm prefill": (22, 16.7), "vulkan decode": (32, 29.7),
+                    "vulkan prefill": (42, 63.8), "sycl decode": (13, 22.6), "sycl prefill": (6, 46.1)}
 # SYCL blind since session 12: the 7 rows it read (methodology 5b-sycl2; 31.4% / 152.8% under main 63a2328); session
 # 11's 18 blind rows (35.0% / 61.5% then) joined the fit. Session 13 (sycl3, 5b-sycl3) added 12 (PR #14504's B580
 # reorder off/on pair, PR #13973's Lunar Lake gemma2), scored under main db6692d before anything else: decode 22.6% (7),
