@@ -166,3 +166,24 @@ def test_session_12_rows_stay_held_out_and_are_reported_apart():
     rep = sycl_heldout.report()
     rows = rep["session 12: sycl2 / decode"]["rows"] + rep["session 12: sycl2 / prefill"]["rows"]
     assert len(rows) == 7 and all(r["blind"] and r["error_pct"] is not None for r in rows)
+
+
+def test_session_13_rows_stay_held_out_and_are_reported_apart():
+    """The 12 SYCL rows read in session 13 (methodology 5b-sycl3: PR #14504's B580 table, PR #13973's Lunar Lake gemma2)
+    were marked `in_fit: false` before anything else of that pass; sycl_heldout.py reports them as their own batch. Their
+    GPUs have other rows in the fit, so each is predicted by the fit redone without its GPU, not by the shipped one."""
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    sys.path.insert(0, str(root / "benchmarks"))
+    import sycl_heldout
+    import weak_backends
+
+    which = sycl_heldout.batches()
+    new = {k for k, b in which.items() if b == "session 13: sycl3"}
+    assert len(new) == 12 and {k[0] for k in new} == {"arc b580", "arc 140v 32gb"}
+    rows = [r for r in weak_backends.rows_report(only={"arc b580", "arc 140v 32gb"})
+            if (r["hardware"], r["model"], r["quant"], r["test"], float(r["measured"])) in new]
+    assert len(rows) == 12 and all(r["blind"] and r["blind_gpu_fitted"] for r in rows)
+    assert all(r["error_pct"] != r["shipped_error_pct"] for r in rows)  # a fold without the GPU, not the shipped fit
