@@ -89,6 +89,22 @@ def test_a_stated_memory_the_card_was_not_sold_with_is_refused_not_priced_as_ano
         hw_names.resolve("Tesla K80 24GB")  # the board's two GPUs hold 12 GB each; one llama.cpp device sees one
 
 
+def test_a_stated_memory_of_several_gpus_suggests_the_count_form_that_resolves():
+    """'k80 24gb' is the K80 board's total: two 12 GB GK210s, each its own CUDA device (the scoreboard's row is one).
+    The refusal names the form that prices both, and that form resolves; a size that is no whole number of the card's
+    memory gets no such suggestion (hw_names._several_gpus_hint)."""
+    from selfhost_advisor.catalog.hardware import parse_spec
+
+    with pytest.raises(UnknownHardwareError) as e:
+        hw_names.resolve("k80 24gb")
+    assert '--hardware "2x tesla k80"' in e.value.hint
+    profile, count, _ = parse_spec("2x tesla k80")
+    assert (profile.id, count, profile.memory_bytes) == ("tesla-k80", 2, 12 * 2**30)
+    with pytest.raises(UnknownHardwareError) as e:
+        hw_names.resolve("rtx 4090 30gb")
+    assert "2x" not in e.value.hint and "drop the size" in e.value.hint
+
+
 @pytest.mark.parametrize("name, want", sorted(PRE_2016_AND_MI50.items()))
 def test_the_pre_2016_scoreboard_gpus_and_the_32gb_mi50_resolve(name, want):
     p = hw_names.resolve(name)

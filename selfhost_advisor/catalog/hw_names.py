@@ -291,9 +291,19 @@ def _memory_checked(name: str, p: Profile) -> Profile:
     size = sizes.pop()
     if abs(size * GIB - p.memory_bytes) > 0.08 * p.memory_bytes:
         raise UnknownHardwareError(f"hardware {shown!r}: {p.name} has {p.memory_bytes / GIB:g} GiB, not {size:g} GB",
-                                   "drop the size to use the card as sold, or describe yours: "
-                                   "--hardware \"custom:vram=...,bandwidth=...,fp16=...\"")
+                                   _several_gpus_hint(size, p) + "drop the size to use the card as sold, or describe "
+                                   "yours: --hardware \"custom:vram=...,bandwidth=...,fp16=...\"")
     return p
+
+
+def _several_gpus_hint(size_gb: float, p: Profile) -> str:
+    """'2 GPUs of 12 GiB: --hardware "2x tesla k80"; ' where the stated size is a whole number (2-8) of this GPU's
+    memory: a dual-GPU board sold by its total (a Tesla K80 is two 12 GB GK210s, each its own CUDA device; the
+    scoreboard's K80 row is one of them) or several cards added up. Nothing otherwise."""
+    n = round(size_gb * GIB / p.memory_bytes)
+    if not 2 <= n <= 8 or abs(size_gb * GIB - n * p.memory_bytes) > 0.08 * n * p.memory_bytes:
+        return ""
+    return f"{n} GPUs of {p.memory_bytes / GIB:g} GiB: --hardware \"{n}x {p.id.replace('-', ' ')}\"; otherwise "
 
 
 def _resolve(name: str) -> Profile:

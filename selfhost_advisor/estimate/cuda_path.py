@@ -144,17 +144,24 @@ def graph_launch_seconds(device: Device) -> float:
 
 
 def emulated_dp4a_cycles(device: Device) -> float:
-    """SM-cycles per weight the mat-vec kernels add on a GPU without __dp4a (compute capability < 6.1), where
-    ggml_cuda_dp4a is four byte multiply-adds: (extra instructions per dp4a / weights per dp4a) / instructions per
-    SM-cycle (data/speed.yaml cuda_dp4a_emulation); 0 elsewhere."""
+    """128-lane SM-cycles per weight the mat-vec kernels add on a GPU without __dp4a (compute capability < 6.1), where
+    ggml_cuda_dp4a is 8 byte extractions and 4 multiply-adds: each class at its rate per SM-clock from NVIDIA's
+    throughput table, over the SM's FP32 lanes, less the one full-rate IDP4A it replaces (data/speed.yaml
+    cuda_dp4a_emulation; Kepler's multiply-adds run at 32 of its 192 lanes); 0 elsewhere."""
     if device.backend != "cuda" or device.vendor != "nvidia":
         return 0.0
     cc = compute_capability(device)
     rule = _older_rules()[1]
     if cc is None or cc >= 6.1 or not rule:
         return 0.0
-    return float(rule["extra_instructions_per_dp4a"]) / float(rule["weights_per_dp4a"]) / float(
-        rule["instructions_per_sm_cycle"])
+    rates = [r for r in rule["rates"] if cc >= float(r["from_cc"])]
+    if not rates:
+        return 0.0
+    r = max(rates, key=lambda x: float(x["from_cc"]))
+    per_dp4a = (float(rule["extractions_per_dp4a"]) / float(r["bit_field_extract"])
+                + float(rule["multiply_adds_per_dp4a"]) / float(r["multiply_add"]))  # SM-clocks per dp4a
+    ipc = float(rule["instructions_per_sm_cycle"])
+    return (per_dp4a * float(r["fp32_lanes"]) / ipc - 1.0 / ipc) / float(rule["weights_per_dp4a"])
 
 
 # Turing dies without tensor cores (the GTX 16 series): "all TU116 and TU117 GPU variants do not have tensorcores,
