@@ -187,11 +187,21 @@ def test_arm_part_numbers_give_the_clusters_vector_width(tmp_path):
 
 def test_unknown_or_mixed_parts_keep_the_defaults(tmp_path):
     root = _cpufreq_tree(tmp_path, {c: 2600000 for c in range(4)}, "0-3")
-    _cpuinfo(tmp_path, {0: "0xd81", 1: "0xd81", 2: "0xd81", 3: "0xd81"})  # Cortex-A720 (Cix P1): not in the table
+    _cpuinfo(tmp_path, {0: "0xd40", 1: "0xd40", 2: "0xd40", 3: "0xd40"})  # Neoverse V1: not in the table
     assert cpufreq.arm_flops_per_cycle(root) == (None, None)
     _cpuinfo(tmp_path, {0: "0xd44", 1: "0xd41", 2: "garbage", 3: "0xd44"})  # disagreeing parts in one cluster
     assert cpufreq.arm_flops_per_cycle(root) == (None, None)
     assert cpufreq.arm_flops_per_cycle(str(tmp_path / "none")) == (None, None)
+
+
+def test_measured_cortex_parts_give_two_pipes_for_a76_and_a720_and_one_for_a520(tmp_path):
+    # pigirons/cpufp one-core FP32 FMLA: A76 38.37 GFLOPS at 2.4 GHz (Pi 5), A720 41.56 at 2.6 GHz, A520 14.34 at 1.8 GHz
+    pi5 = _cpufreq_tree(tmp_path / "pi5", {c: 2400000 for c in range(4)}, "0-3")
+    _cpuinfo(tmp_path / "pi5", {c: "0xd0b" for c in range(4)})
+    assert cpufreq.arm_flops_per_cycle(pi5) == (16, None)
+    cix = _cpufreq_tree(tmp_path / "cix", {**{c: 2600000 for c in range(4)}, **{c: 1800000 for c in range(4, 8)}}, "0-7")
+    _cpuinfo(tmp_path / "cix", {**{c: "0xd81" for c in range(4)}, **{c: "0xd80" for c in range(4, 8)}})
+    assert cpufreq.arm_flops_per_cycle(cix) == (16, 8)
 
 
 def test_a_probed_arm_host_takes_its_cores_width(tmp_path):

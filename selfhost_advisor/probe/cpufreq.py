@@ -90,11 +90,15 @@ def intel_p_cores(root: str = "/", cpus: Iterable[int] | None = None) -> int | N
 
 # FP32 FLOP per cycle of Arm cores by MIDR part number (Linux arch/arm64/include/asm/cputype.h ARM_CPU_PART_*), where
 # the core's vector pipes were read: Cortex-X1 has four 128-bit Neon units, its base Cortex-A77/A78 two ("Two new Neon
-# units (for a total of four)", Linley Group, "Cortex-X1: A Bigger Arm", 2020-06-02). Other parts: not stated, so the
-# defaults stay (32 for the fastest cluster, 16 for slower ones).
+# units (for a total of four)", Linley Group, "Cortex-X1: A Bigger Arm", 2020-06-02), or measured: one-core FP32 FMLA
+# peaks of pigirons/cpufp (benchmark_result/arm64/, 24 independent accumulators): Cortex-A76 38.37 GFLOPS at 2.4 GHz
+# (Broadcom_BCM2712, Raspberry Pi 5) and Cortex-A720 41.56 at 2.6 GHz (CIX_P1_CD8180) = 16 per cycle, Cortex-A520
+# 14.34 at 1.8 GHz = 8 (docs/methodology.md 4e-cpu4). Other parts: not stated, so the defaults stay (32 for the
+# fastest cluster, 16 for slower ones).
 ARM_PART_FLOPS_PER_CYCLE = {
     0xD44: 32, 0xD4C: 32,  # Cortex-X1, X1C: 4 x 128-bit
     0xD0D: 16, 0xD41: 16, 0xD42: 16, 0xD4B: 16,  # Cortex-A77, A78, A78AE, A78C: 2 x 128-bit
+    0xD0B: 16, 0xD81: 16, 0xD80: 8,  # Cortex-A76, A720, A520: cpufp's measured FMLA rate
 }
 
 
