@@ -73,10 +73,13 @@ def resolve_machine(
 
 def _names_one_profile(spec: str) -> bool:
     """True when a spec with '+' is itself one machine's name ('ai max+ 395', 'Ryzen AI Max+ 395'), not two cards."""
+    from .catalog.hw_names import AmbiguousHardwareError
     from .errors import AdvisorError
 
     try:
         parse_spec(spec)
+    except AmbiguousHardwareError:
+        return True  # 'ai max+ 395' without its memory: one product; parse_spec's refusal lists the sizes
     except AdvisorError:
         return False
     return True
