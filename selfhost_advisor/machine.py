@@ -50,6 +50,12 @@ def resolve_machine(
                 raise BadOptionError("--gpus with a mixed '+' hardware spec", "count each card in the spec: '2x rtx4090+rtx3090'")
             return mixed_machine(hardware, ram_bytes), ram_bytes is not None
         profile, count, link = parse_spec(hardware)
+        if ram_bytes is not None and profile.unified:  # was dropped without a word
+            from .termsafe import clipped
+
+            raise BadOptionError(f"--ram {ram} with --hardware {clipped(hardware)!r}: a unified-memory machine's RAM is "
+                                 "its GPU's memory", "drop --ram; name the configuration with its memory size (e.g. "
+                                 "'m4 max 64gb'), or give the GPU's share with --gpu-memory")
         if gpus is not None:
             if count != 1 and count != gpus:
                 raise BadOptionError(f"--gpus {gpus} and --hardware {hardware!r} both give a GPU count",
@@ -121,7 +127,9 @@ def apply_memory_options(machine: Machine, memory: str | None, gpu_memory: str |
                 if size > d.memory_bytes:
                     raise BadOptionError(f"--gpu-memory {gpu_memory} exceeds {d.name}'s {d.memory_bytes / 1e9:.0f} GB",
                                          "give at most the machine's memory")
-                why = f"--gpu-memory {gpu_memory} (as stated: raised Metal wired limit, APU carved VRAM + GTT)"
+                kind = {"apple": ": the Metal wired limit, iogpu.wired_limit_mb", "amd": ": the APU's carved VRAM + GTT",
+                        "intel": ": the iGPU's shared-memory share"}.get(d.vendor, "")
+                why = f"--gpu-memory {gpu_memory} (as stated{kind})"
                 det = replace(d.details or GpuDetails(), usable_memory_source=why)
                 devices[i] = replace(d, usable_memory_bytes=size, details=det)
     mode = (memory or "total").lower()

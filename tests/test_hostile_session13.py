@@ -4,6 +4,11 @@ clone and issue 16's "Done when" list), each held by a test that failed before i
 - `--hardware "ai max+ 395"` (AMD's own name, without the memory size) said "unknown hardware 'ai max'": the '+' of
   "Max+" was read as two mixed cards because the whole name is ambiguous, not unknown; it now lists the three memory
   sizes as "ai max 395" does.
+- `--ram 64GB` with a unified-memory machine (`m4-max-128gb`, a Strix Halo, DGX Spark) and `ram=` in a `unified=true`
+  spec sheet were dropped without a word (the RAM shown stayed the machine's, or the sheet's vram): now exit 2.
+- a `unified=true` spec sheet on CUDA / Vulkan / SYCL said "Metal working-set limit 78% (macOS 26 default)" on its
+  Usable line; `--gpu-memory` said "as stated: raised Metal wired limit, APU carved VRAM + GTT" on every machine.
+- README walk: a named spec sheet printed its name twice ("Hardware Next card: Next card").
 """
 from __future__ import annotations
 
@@ -45,3 +50,51 @@ def test_a_plus_between_two_cards_still_reads_as_a_mixed_machine(capsys, spec, n
         code, out, err = run(capsys, argv)
         assert code == 0, err
         assert len(json.loads(out)["hardware"]["devices"]) == 2
+
+
+GPU = "custom:vram=16GB,bandwidth=448GB/s,fp16=60TFLOPS"
+
+
+@pytest.mark.parametrize("argv", [["fit", "llama3.1:8b", "-H", "m4-max-128gb", "--ram", "64GB"],
+                                  ["fit", "llama3.1:8b", "-H", "ai max+ 395 64gb", "--ram", "32GB"],
+                                  ["fit", "llama3.1:8b", "-H", "dgx spark", "--ram", "32GB"],
+                                  ["models", "--fits", "m2-ultra-192gb", "--ram", "64GB"],
+                                  ["fit", "llama3.1:8b", "-H", GPU + ",unified=true,ram=64GB"],
+                                  ["fit", "llama3.1:8b", "-H", GPU + ",backend=metal,ram=64GB"]])
+def test_ram_beside_a_unified_memory_machine_is_refused_not_dropped(capsys, argv):
+    err = refused(capsys, argv, "ram")
+    assert "unified" in err, err
+
+
+def test_ram_beside_a_discrete_card_still_counts(capsys):
+    code, out, err = run(capsys, ["fit", "llama3.1:8b", "-H", "rtx4090", "--ram", "64GB", "--json", "-q", "Q4_K_M"])
+    assert code == 0 and json.loads(out)["hardware"]["ram_bytes"] == 64 * 10**9, err
+
+
+def usable_line(capsys, argv):
+    code, out, err = run(capsys, argv)
+    assert code == 0, err
+    return next(line for line in out.splitlines() if line.startswith("Usable"))
+
+
+@pytest.mark.parametrize("backend", ["cuda", "vulkan", "sycl"])
+def test_a_unified_spec_sheet_off_apple_does_not_claim_metal(capsys, monkeypatch, backend):
+    monkeypatch.setenv("COLUMNS", "200")
+    line = usable_line(capsys, ["fit", "llama3.1:8b", "-q", "Q4_K_M", "-H", f"{GPU},unified=true,backend={backend}"])
+    assert "macOS" not in line and "assumed" in line and "--gpu-memory" in line, line
+
+
+@pytest.mark.parametrize("hw, says, not_says", [("m4-max-128gb", "Metal wired limit", "GTT"),
+                                                ("ai max+ 395 128gb", "GTT", "Metal"),
+                                                ("dgx spark", "as stated", "Metal")])
+def test_gpu_memory_names_what_it_stands_for_on_that_machine(capsys, monkeypatch, hw, says, not_says):
+    monkeypatch.setenv("COLUMNS", "200")
+    line = usable_line(capsys, ["fit", "llama3.1:8b", "-q", "Q4_K_M", "-H", hw, "--gpu-memory", "20GB"])
+    assert says in line and not_says not in line, line
+
+
+def test_a_named_spec_sheet_prints_its_name_once(capsys, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "200")
+    code, out, err = run(capsys, ["fit", "llama3.1:8b", "-q", "Q4_K_M", "-H", GPU + ",name=Next card"])
+    assert code == 0, err
+    assert "Hardware Next card\n" in out, out.splitlines()[1]

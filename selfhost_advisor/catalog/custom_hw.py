@@ -59,6 +59,8 @@ def custom_profile(fields: dict, spec: str) -> tuple[Profile, int]:
         raw["cuda_cores"] = _positive_int(spec, "cuda_cores", fields["cuda_cores"], 10**6)
     if fields.get("boost_mhz") is not None:
         raw["boost_clock_mhz"] = _rate(spec, "boost_mhz", fields["boost_mhz"], 1.0, "2520", minimum=100)
+    if fields.get("ram") is not None and unified:  # was dropped without a word: the RAM shown was vram
+        raise _bad(spec, "unified=true: vram is the memory the CPU and GPU share; drop ram (or unified)")
     if fields.get("ram") is not None:
         raw["ram_bytes"] = _size(spec, "ram", fields["ram"])
     tdp = _watts(spec, fields["tdp"]) if fields.get("tdp") is not None else None

@@ -73,6 +73,9 @@ def unified_usable(profile: Profile) -> tuple[int, str]:
         return int(total * share), (f"iGPU share {share:.0%} (Windows VGM; Linux: carved VRAM + GTT, default 50%); "
                                     "yours: --gpu-memory")
     usable = working_set_bytes(total)
+    if profile.id == "custom" and profile.backend != "metal":  # a spec sheet's unified=true on CUDA, Vulkan or SYCL
+        return usable, (f"assumed {usable / total:.0%}, Apple's Metal default (the spec sheet gives no GPU share); "
+                        "yours: --gpu-memory")
     return usable, (f"Metal working-set limit {usable / total:.0%} (macOS {current_macos()} default); after sysctl "
                     "iogpu.wired_limit_mb=N use --gpu-memory NMiB")
 

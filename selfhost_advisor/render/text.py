@@ -118,7 +118,7 @@ def render_fit(r: FitResult, file=None) -> None:
         counts[name] = counts.get(name, 0) + 1
     devices = " + ".join(f"{c}x {name}" if c > 1 else name for name, c in counts.items()) or "no GPU"
     con.print(f"[bold]Model[/]    {model_line(m, r.params)}")
-    hw_line = f"{esc(hw.name)}: {devices}"
+    hw_line = devices if esc(hw.name) == devices else f"{esc(hw.name)}: {devices}"  # a spec sheet's name is its card's
     if hw.ram_source == "free" and hw.available_ram_bytes:
         hw_line += f", RAM {gb(hw.available_ram_bytes)} available now (--memory free)"
     elif hw.ram_bytes:
