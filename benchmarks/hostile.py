@@ -14,7 +14,8 @@ subprocesses. A local HTTP server plays a hostile Hugging Face Hub (ignores Rang
 Classes counted: traceback (an exception escaped, or exit 1 that is not a failed check, or an exit code outside
 0-3), internal (exit 3: the top-level guard caught a bug), hang, blowup (peak RSS over --rss-mb or MemoryError),
 badjson (--json output that is not strict JSON: Infinity/NaN), escape (a control character from input reached the
-terminal), multiline (an exit-2 message that is not one line), slow (over 2 s of CPU).
+terminal), multiline (an exit-2 message that is not one line), longline (an exit-2 line over 1,500 characters: an
+input quoted whole), slow (over 2 s of CPU).
 Time is CPU time (wait4's rusage), as tests/cliproc.py's Measured says: wall time on the shared 2-core machine
 measures the neighbours (a run at a load average of about 7 counted 171 cases over 2 s of wall time, most of them
 commands that take well under a second of CPU). A hang is --timeout s of CPU (SIGPROF) or 5x that of wall time
@@ -648,6 +649,8 @@ def classify(rc: int | None, sig: int | None, out: bytes, err: bytes, rss_mb: fl
         bad.append("internal")
     if rc == 2 and text_err.count("\n") != 1:
         bad.append("multiline")
+    if rc == 2 and len(text_err) > 1500:  # a value quoted whole (a 40k-character '+' spec): termsafe.clipped
+        bad.append("longline")
     if wants_json(argv) and rc in (0, 1) and out:
         try:
             json.loads(out, parse_constant=lambda c: (_ for _ in ()).throw(ValueError(c)))

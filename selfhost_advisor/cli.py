@@ -320,7 +320,7 @@ def main(argv: Optional[list[str]] = None) -> int:
         if debug and not isinstance(err, CheckFailed):
             write_err(traceback.format_exc())
         if not (isinstance(err, CheckFailed) and _state["quiet"]):
-            write_err(f"advisor: {plain(err)}\n")
+            write_err(f"advisor: {plain(clip_args(str(err), args))}\n")
         return int(err.exit_code)
     except NO_ARGS_ERRORS as err:  # bare `advisor`: the help as click formats it, not flattened into one line
         write_err(err.format_message().rstrip("\n") + "\n")
@@ -329,7 +329,7 @@ def main(argv: Optional[list[str]] = None) -> int:
         # One line, like AdvisorError: click's own usage text is several lines.
         ctx = getattr(err, "ctx", None)
         where = ctx.command_path if ctx is not None and ctx.command_path else "advisor"
-        msg = " ".join(plain(err.format_message()).split()).rstrip(".")
+        msg = " ".join(plain(clip_args(err.format_message(), args)).split()).rstrip(".")
         write_err(f"advisor: {msg}; see '{where} --help'\n")
         return int(ExitCode.BAD_INPUT)
     except ABORT_ERRORS:
@@ -346,6 +346,18 @@ def main(argv: Optional[list[str]] = None) -> int:
     finally:
         if isinstance(sys.stdout, GuardedStdout):
             sys.stdout = real_stdout
+
+
+def clip_args(message: str, args: list[str]) -> str:
+    """`message` with every long command-line value it quotes cut to 60 characters (termsafe.clipped): a 20,000-character
+    --quant or model name came back whole in the one-line error of each of some 36 options."""
+    from .termsafe import clipped
+
+    for arg in sorted({a for a in args if len(a) > 120}, key=len, reverse=True):
+        for form in dict.fromkeys((arg, arg.strip(), arg.lower(), arg.strip().lower())):
+            if len(form) > 120 and form in message:
+                message = message.replace(form, clipped(form))
+    return message
 
 
 def internal_summary(exc: BaseException) -> str:

@@ -94,18 +94,23 @@ def _names_one_profile(spec: str) -> bool:
 def mixed_machine(spec: str, ram_bytes: int | None) -> Machine:
     """'rtx4090+rtx3090' (or '2x rtx4090 + rtx3090'): one machine holding different discrete GPUs, in the order given
     (llama.cpp's device order: the first card gets the first layers)."""
+    from .termsafe import clipped
+
     parts = [p.strip() for p in spec.split("+")]
+    shown = clipped(spec)  # 5,000 cards joined by '+' were quoted whole in the one-line error
     if len(parts) < 2 or not all(parts):
-        raise BadOptionError(f"hardware {spec!r}: empty part around '+'", "e.g. --hardware 'rtx4090+rtx3090'")
+        raise BadOptionError(f"hardware {shown!r}: empty part around '+'", "e.g. --hardware 'rtx4090+rtx3090'")
+    if len(parts) > MAX_UNITS:  # before resolving each part
+        raise BadOptionError(f"hardware {shown!r} has {len(parts)} GPUs", f"give at most {MAX_UNITS}")
     devices = []
     for part in parts:
         profile, count, _ = parse_spec(part)
         if profile.kind != "gpu" or profile.unified:
-            raise BadOptionError(f"hardware {spec!r}: {profile.id} is not a discrete GPU",
+            raise BadOptionError(f"hardware {shown!r}: {profile.id} is not a discrete GPU",
                                  "only discrete GPUs can be combined with '+'")
         devices.extend(machine_from_profile(profile, count).devices)
     if len(devices) > MAX_UNITS:
-        raise BadOptionError(f"hardware {spec!r} has {len(devices)} GPUs", f"give at most {MAX_UNITS}")
+        raise BadOptionError(f"hardware {shown!r} has {len(devices)} GPUs", f"give at most {MAX_UNITS}")
     name = " + ".join(p.lower() for p in parts)
     return Machine(name=name, devices=tuple(devices), ram_bytes=ram_bytes or 0, source="profile")
 

@@ -9,6 +9,9 @@ clone and issue 16's "Done when" list), each held by a test that failed before i
 - a `unified=true` spec sheet on CUDA / Vulkan / SYCL said "Metal working-set limit 78% (macOS 26 default)" on its
   Usable line; `--gpu-memory` said "as stated: raised Metal wired limit, APU carved VRAM + GTT" on every machine.
 - README walk: a named spec sheet printed its name twice ("Hardware Next card: Next card").
+- a long value came back whole in the one-line error of some 36 options (a 20,000-character --quant, model, engine,
+  --kv-cache, --require-fit ...: a 20 KB line); 5,000 cards joined by '+' were each resolved before the count was
+  refused, and the spec quoted whole. Values over 120 characters are now cut to 60 in every error line (cli.clip_args).
 """
 from __future__ import annotations
 
@@ -98,3 +101,21 @@ def test_a_named_spec_sheet_prints_its_name_once(capsys, monkeypatch):
     code, out, err = run(capsys, ["fit", "llama3.1:8b", "-q", "Q4_K_M", "-H", GPU + ",name=Next card"])
     assert code == 0, err
     assert "Hardware Next card\n" in out, out.splitlines()[1]
+
+
+LONG = "x" * 20000
+
+
+@pytest.mark.parametrize("argv", [["fit", LONG], ["serve", "llama3.1:8b", "-H", "rtx4090", "--engine", LONG],
+                                  ["fit", "llama3.1:8b", "--vram", "24GB", "--quant", LONG],
+                                  ["fit", "llama3.1:8b", "--vram", "24GB", "--kv-cache", LONG],
+                                  ["fit", "llama3.1:8b", "--vram", "24GB", "--require-fit", LONG],
+                                  ["fit", "llama3.1:8b", "--hardware", "m4-max-128gb", "--gpu-memory", "9" * 3000 + "GB"],
+                                  ["cost", "-t", "1e9", "--regulated", " ".join(["x"] * 5000)],
+                                  ["models", "--family", LONG],
+                                  ["hardware", "--for", LONG.upper()],
+                                  ["fit", "llama3.1:8b", "--hardware", "+".join(["rtx4090"] * 5000)]])
+def test_a_long_value_is_clipped_in_the_one_line_error(capsys, argv):
+    code, out, err = run(capsys, argv)
+    assert code == 2 and out == "" and err.count("\n") == 1, err[:300]
+    assert len(err) < 600, (len(err), err[:300])
