@@ -426,6 +426,7 @@ class Speed:
     note: str = ""
     kernel_share: float = 0.0  # share of decode time llama.cpp's mat-vec kernels add beyond memory (speed.py)
     caveats: tuple[str, ...] = ()  # qualifications no published row validates (speed._prefill_caveats); also in note
+    served_decode_tokens_per_s: float | None = None  # llama-server: decode plus its host sampling (server_host.py)
 
 
 @record

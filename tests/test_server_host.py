@@ -51,3 +51,18 @@ def test_small_on_big_server_rows_within_15_percent_median():
     assert len(server) == 36
     assert statistics.median(abs(r["error_pct"]) for r in server) <= 15.0
     assert all(r["predicted"] < r["predicted_llama_bench"] for r in server)
+
+
+def test_fit_reports_the_served_figure_for_llama_cpp_only():
+    """fit's llama.cpp options carry served_decode_tokens_per_s (llama-bench's decode plus the sampling); the JSON
+    validates against docs/schema/fit.schema.json (tests/test_json_contract.py); Ollama's runner samples in Go: null."""
+    from selfhost_advisor import api
+    from selfhost_advisor.render.jsonout import fit_dict
+
+    sp = api.fit("llama3.2:3b", "h100-sxm", quant="Q4_K_M").options[0].speed
+    assert sp.served_decode_tokens_per_s == pytest.approx(
+        served_decode_tokens_per_s(sp.decode_tokens_per_s, get_model("llama3.2:3b")))
+    assert sp.served_decode_tokens_per_s < sp.decode_tokens_per_s
+    ollama = api.fit("llama3.2:3b", "h100-sxm", quant="Q4_K_M", engine="ollama")
+    assert ollama.options[0].speed.served_decode_tokens_per_s is None
+    assert fit_dict(ollama)["options"][0]["speed"]["served_decode_tokens_per_s"] is None

@@ -24,6 +24,9 @@ class LlamaCpp(Engine):
     ubatch_refusal = ""  # -ub; Ollama (a subclass) takes it as num_batch
     default_quants_note = "Q4_K_M and better (default; --quant to choose)"
     weights_note = "per tensor, llama.cpp quantizer type rules, imatrix for IQ types"
+    # llama-server samples each token on the host over the vocabulary (estimate/server_host.py): the served decode figure
+    # adds that; Ollama (a subclass) samples in its own runner, whose time per token is not measured: False there
+    host_sampling = True
 
     def step_batch(self, request: FitRequest) -> int:
         """The logical batch -b the command runs: llama-server's 2048, or -ub when above it (command() adds -b N);
@@ -103,6 +106,10 @@ class LlamaCpp(Engine):
             note = (f"llama-server keeps idle prompts' KV in RAM up to --cache-ram ({self.prompt_cache_ram_bytes(request) // 2**20} "
                     f"MiB by default); {cap / 1e9:.1f} GB of RAM is left beside this fit, so the command caps it there")
             opt = replace(opt, placement=replace(opt.placement, note="; ".join(n for n in (opt.placement.note, note) if n)))
+        if opt.speed is not None and self.host_sampling:  # llama-server's figure: its host sampling on top
+            from ..estimate.server_host import with_served
+
+            opt = replace(opt, speed=with_served(opt.speed, model))
         return replace(opt, command=self.command(model, opt, request, machine))
 
     def prompt_cache_ram_bytes(self, request: FitRequest) -> int:

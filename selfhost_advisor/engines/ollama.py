@@ -35,6 +35,7 @@ def parse_version(text: str) -> tuple[int, int, int]:
 
 class Ollama(LlamaCpp):
     loads_tower_with_model = True  # server/sched.go passes the projectors to every runner (engines/ollama.py _projector)
+    host_sampling = False  # its runner's sampler time per token is not measured (engines/llamacpp.py host_sampling)
 
     def model_ref(self, resolved: Resolved) -> str:
         if resolved.files:

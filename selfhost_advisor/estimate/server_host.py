@@ -6,11 +6,13 @@ vocabulary before it can decode the next token (common/sampling.cpp: set_logits 
 sort reads them all). That time is serial with the GPU's and does not shrink with a faster GPU: on an H200 a 3B model
 decodes in about 2.3 ms (our llama-bench run of Llama 3.2 3B Q4_K_M: 439.6 t/s), so a host path of ~0.5-1 ms per token
 is 20-45% of a served token. The speed estimate (estimate/speed.py) stays llama-bench's figure; this is the term a
-served figure adds, linear in the vocabulary: n_vocab x data/speed.yaml server_sampling.seconds_per_vocab_entry.
+served figure adds, linear in the vocabulary: n_vocab x data/speed.yaml server_sampling.seconds_per_vocab_entry
+(fit's llama.cpp options report it as speed.served_decode_tokens_per_s; engines/llamacpp.py host_sampling).
 """
 from __future__ import annotations
 
-from ..domain import Model
+from ..domain import Model, Speed
+from ..record import replace
 
 
 def sampling_seconds(model: Model) -> float:
@@ -20,6 +22,13 @@ def sampling_seconds(model: Model) -> float:
     rule = _speed_data().get("server_sampling") or {}
     per_entry = float(rule.get("seconds_per_vocab_entry") or 0.0)
     return float(model.vocab_size or 0) * per_entry
+
+
+def with_served(speed: Speed, model: Model) -> Speed:
+    """`speed` with served_decode_tokens_per_s set from its (llama-bench) decode figure; unchanged without one."""
+    if not speed.decode_tokens_per_s:
+        return speed
+    return replace(speed, served_decode_tokens_per_s=served_decode_tokens_per_s(speed.decode_tokens_per_s, model))
 
 
 def served_decode_tokens_per_s(llama_bench_tokens_per_s: float, model: Model) -> float:

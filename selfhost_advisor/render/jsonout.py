@@ -146,6 +146,7 @@ def option_dict(opt: FitOption, embedding: bool = False) -> dict[str, Any]:
             "decode_tokens_per_s": _round(sp.decode_tokens_per_s),
             "decode_tokens_per_s_low": _round(sp.decode_low),
             "decode_tokens_per_s_high": _round(sp.decode_high),
+            "served_decode_tokens_per_s": _round(sp.served_decode_tokens_per_s),
             "prefill_tokens_per_s": _round(sp.prefill_tokens_per_s),
             "prefill_tokens_per_s_low": _round(sp.prefill_low),
             "prefill_tokens_per_s_high": _round(sp.prefill_high),
