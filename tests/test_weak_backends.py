@@ -270,12 +270,14 @@ DOCUMENTED_ARCH = {
 # with them, under main before the rule, 45.9% (32) / 59.6% (42); after it (Mesa ANV decode at PR #14001's measured
 # ratio; Lunar Lake Xe2 coopmat) 29.7% / 63.8% (the 140V's Mesa coopmat row crossing the prefill median: no ANV prefill
 # factor).
-DOCUMENTED_BLIND = {"rocm decode": (5, 9.9), "rocm prefill": (22, 16.7), "vulkan decode": (32, 29.7),
+DOCUMENTED_BLIND = {"rocm decode": (8, 11.5), "rocm prefill": (22, 16.7), "vulkan decode": (32, 29.7),
                     "vulkan prefill": (42, 63.8), "sycl decode": (13, 22.6), "sycl prefill": (6, 46.1)}
 # SYCL blind since session 12: the 7 rows it read (methodology 5b-sycl2; 31.4% / 152.8% under main 63a2328); session
 # 11's 18 blind rows (35.0% / 61.5% then) joined the fit. Session 13 (sycl3, 5b-sycl3) added 12 (PR #14504's B580
 # reorder off/on pair, PR #13973's Lunar Lake gemma2), scored under main db6692d before anything else: decode 22.6% (7),
 # prefill 45.4% (5); no formula changed after, so 23.0 / 127.1% (6 / 1 rows) became 22.6 / 46.1% (13 / 6).
+# ROCm decode blind 9.9% (5) -> 11.5% (8), session 13 (dcfloor, methodology 5-dcfloor): three MI50 rows of one build
+# (PR #16715: Llama 3.2 1B Q4_0 +8.7%, Llama 3.1 8B Q4_0 -18.3%, 1B F16 +51.4%) added in_fit false; no formula changed.
 
 
 @needs_cal
