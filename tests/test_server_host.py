@@ -66,3 +66,16 @@ def test_fit_reports_the_served_figure_for_llama_cpp_only():
     ollama = api.fit("llama3.2:3b", "h100-sxm", quant="Q4_K_M", engine="ollama")
     assert ollama.options[0].speed.served_decode_tokens_per_s is None
     assert fit_dict(ollama)["options"][0]["speed"]["served_decode_tokens_per_s"] is None
+
+
+def test_fit_text_names_the_served_figure_where_sampling_costs_a_tenth(capsys, monkeypatch):
+    """On an H100 a 3B model's sampling is ~0.5 ms of a ~2.5 ms token: the text output says what llama-server serves;
+    on an RTX 4090 with an 8B model it is ~6 % of a token: no note."""
+    from selfhost_advisor.cli import main
+
+    monkeypatch.setenv("COLUMNS", "200")
+    assert main(["fit", "llama3.2:3b", "--hardware", "h100-sxm"]) == 0
+    out = capsys.readouterr().out
+    assert "llama-server also samples every token" in out and "128,256-token" in out
+    assert main(["fit", "llama3.1:8b", "--hardware", "rtx4090"]) == 0
+    assert "llama-server also samples" not in capsys.readouterr().out

@@ -230,6 +230,15 @@ def render_fit(r: FitResult, file=None) -> None:
     if bound:
         con.print(f"[yellow]note:[/] decode of {', '.join(bound)} here is kernel-bound: llama.cpp's mat-vec kernels "
                   "unpack those weights slower than this memory delivers them (measured; docs/methodology.md §5)")
+    # llama-server's host sampling, where it costs the recommended option a tenth of a token or more (server_host.py)
+    served = [o for o in r.options if o.quant.name == r.recommended and o.speed and o.speed.served_decode_tokens_per_s
+              and o.speed.decode_tokens_per_s and o.speed.served_decode_tokens_per_s < 0.9 * o.speed.decode_tokens_per_s]
+    if served:
+        sp = served[0].speed
+        ms = (1 / sp.served_decode_tokens_per_s - 1 / sp.decode_tokens_per_s) * 1e3
+        con.print(f"[yellow]note:[/] llama-server also samples every token on the CPU over the {r.model.vocab_size:,}-token "
+                  f"vocabulary (~{ms:.1f} ms), which llama-bench does not: {served[0].quant.name} serves "
+                  f"~{sp.served_decode_tokens_per_s:.0f} tokens/s (--json served_decode_tokens_per_s; docs/methodology.md 5-dcfloor)")
     # the speed notes that qualify a prefill figure (a GTX 16 without tensor cores, CDNA 4 unvalidated), once each
     caveats = dict.fromkeys(c for o in r.options if o.speed for c in o.speed.caveats)
     for part in caveats:
