@@ -113,7 +113,14 @@ def test_the_session_12_held_out_rows_before_and_after():
     sys.path.insert(0, str(ROOT / "benchmarks"))
     import cuda_heldout
 
-    rows = {(r["hardware"], r["kind"]): r["error_pct"] for r in cuda_heldout.rows() if r.get("added") == "session 12"}
+    every = cuda_heldout.rows()
+    rows = {(r["hardware"], r["kind"]): r["error_pct"] for r in every if r.get("added") == "session 12"}
+    # session 13 (cudaout): llama-bench rows held out before any change, blind 8.8% / 20.6% median decode / prefill
+    # (RTX 4070 Laptop, RTX 5060 Ti, GTX 1060 in a VM); none of them is Kepler/Maxwell, so the rule above leaves them
+    s13 = [r for r in every if r.get("added") == "session 13"]
+    assert len(s13) == 6
+    assert statistics.median(abs(r["error_pct"]) for r in s13 if r["kind"] == "decode") < 10
+    assert statistics.median(abs(r["error_pct"]) for r in s13 if r["kind"] == "prefill") < 25
     assert len(rows) == 4
     # session 12 left them at +17.4% / +102.2% (the emulated dp4a at full issue); session 13 counts each instruction
     # class at its rate from NVIDIA's table (Kepler's multiply-adds at 32 per 192-lane SMX): +0.1% / -13.8%
