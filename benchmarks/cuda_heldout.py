@@ -7,7 +7,8 @@ the shipped model asked about a GPU it has not seen. Rows are grouped by the GPU
 because that is where ggml-cuda's kernel choice changes (tensor-core MMQ from Turing on, dp4a before). Rows whose
 build predates MMQ's tensor-core path (May 2024 and earlier) are reported apart: the model describes current builds.
 Rows added in a later session (`added:`, e.g. the Maxwell and Kepler rows of session 12) are also reported apart, so
-the figures of methodology 5f stay comparable; "all rows" pools every current-build row.
+the figures of methodology 5f stay comparable; "all rows" pools every current-build llama-bench row (rows measured by
+another tool, `added: session 13 llmfit`, stay in their own group).
 """
 from __future__ import annotations
 
@@ -67,7 +68,9 @@ def summary(rs: list[dict]) -> dict:
     """Median / max |error| by kind for current builds, old builds, and per architecture (current builds)."""
     out = {}
     for kind in ("decode", "prefill"):
-        every = [r for r in rs if r["kind"] == kind and not r["old_build"]]
+        # llama-bench rows only: rows measured by another tool (`added: ... llmfit`, llama.cpp's server) are reported
+        # in their own group, not pooled
+        every = [r for r in rs if r["kind"] == kind and not r["old_build"] and "llmfit" not in str(r.get("added"))]
         cur = [r for r in every if not r.get("added")]
         out[f"{kind} / current builds"] = _stats(cur)
         for added in sorted({r["added"] for r in rs if r.get("added")}):
