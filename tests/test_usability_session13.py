@@ -16,23 +16,15 @@ import shlex
 import pytest
 import typer.main
 
-from selfhost_advisor.cli import app, main
+from test_hostile_session12 import refused, run
+
+from selfhost_advisor.cli import app
 
 SPEC = "custom:vram=16GB,bandwidth=448GB/s,fp16=60TFLOPS"
 GROUP = typer.main.get_command(app)
 
 
-def _run(capsys, argv):
-    code = main(argv)
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def _refused(capsys, argv, named):
-    code, out, err = _run(capsys, argv)
-    assert code == 2 and out == "" and err.count("\n") == 1 and err.startswith("advisor: "), err
-    assert named in err, err
-    return err
+_run, _refused = run, refused  # one CLI call, in process; a refusal: exit 2, one line naming `named`, stdout empty
 
 
 @pytest.mark.parametrize("spec", ["2x " + SPEC, "2 x " + SPEC, "4X " + SPEC.upper(), SPEC])
