@@ -513,7 +513,11 @@ def fit(rows: list[Row], device: list[Row] | None = None) -> dict:
         new = fit_matvec(matvec_rows, out, rates)
         prior = {f: dict(e) for f, e in out.items()}
         prior["cuda"]["matvec_weights_per_sm_cycle"] = new
-        out_new = _fit_families(rows, device, prior)
+        # only CUDA's fit reads `prior` (its decode targets less the rates' excess); each family is fitted on its own
+        # rows alone (fit_families), so the others' are the first pass's (refitting them ~20 times, ROCm's and
+        # Vulkan's lane searches included, was most of fit's time: suite time)
+        out_new = dict(out)
+        out_new.update(_fit_families(rows, device, prior, ("cuda",)))
         settled = new.keys() == rates.keys() and all(abs(new[k] - rates[k]) <= 1e-4 * rates[k] for k in new)
         rates, out = new, out_new
         if settled:
