@@ -185,3 +185,30 @@ def test_mxfp4_moe_puts_stacked_experts_at_mxfp4_and_the_rest_at_q8_0():
     assert types["blk.0.ffn_gate_inp.weight"] == "F32"
     dense = {ty for _, ty, _ in weights_by_tensor(get("llama3.1:8b"), get_quant("MXFP4_MOE"))}
     assert dense <= {"Q8_0", "F32"}  # a dense model has no 3-D tensor: all Q8_0
+
+
+def test_walk_types_cache_answers_each_model_as_its_own_walk_would():
+    """walk_types is cached per (walk, _rule_facts, quant, imatrix): a model that shares a walk and the rule facts
+    with another (a fine-tune of its base) gets the other's answer, one that differs in a fact the rules read
+    (layers, GQA, experts, 70B, MoE, Falcon) does not, and a caller that edits the lists it got changes no later
+    answer (the cache keeps tuples)."""
+    from selfhost_advisor.estimate.quantize import _rule_facts, _walk_types, model_walk, walk_types
+
+    base = get("llama3.1:70b")
+    q = get_quant("Q4_K_M")
+    w = model_walk(base)
+    singles, blocks = walk_types(w, base, q)
+    uncached = _walk_types.__wrapped__(w, _rule_facts(base), q, None, True)
+    assert (tuple(singles), tuple(blocks)) == uncached
+    singles[0], blocks[0] = "EDITED", ("EDITED",)
+    again = walk_types(w, base, q)
+    assert again[0][0] != "EDITED" and again[1][0] != ("EDITED",) and (tuple(again[0]), tuple(again[1])) == uncached
+    # the same walk read as another model: each fact the rules read changes the key (LLM_TYPE_70B is 80 layers:
+    # the 70B bumps of attn_v / ffn_down apply to this file type only then)
+    for other in (replace(base, n_layers=79), replace(base, n_kv_heads=base.n_heads), replace(base, arch="falcon")):
+        assert _rule_facts(other) != _rule_facts(base)
+        assert walk_types(w, other, q) == tuple(map(list, _walk_types.__wrapped__(w, _rule_facts(other), q, None,
+                                                                                   True)))
+    assert walk_types(w, replace(base, arch="falcon"), q) != walk_types(w, base, q)
+    # a field the rules do not read (the hidden size) shares the answer
+    assert _rule_facts(replace(base, hidden_size=base.hidden_size + 128)) == _rule_facts(base)
