@@ -53,12 +53,19 @@ def rows_report(fit=None, only: set[str] | None = None, shipped_table=None) -> l
     GPU whose other rows are in the fit: the fit without that GPU predicts them. `fit` (default
     fit_speed.fit) lets a test refit another way; `only` (hardware names) reports those GPUs' rows alone;
     `shipped_table` stands in for data/speed.yaml's factors (a test scoring an earlier model)."""
+    default = fit is None
     fit = fit or (lambda rows: fit_speed.fit_families(rows, WEAK))
     fit_rows = fit_speed.fit_rows()
     weak_fit = [r for r in fit_rows if family(r.backend) in WEAK]
     folds: dict[str, tuple] = {}
     out = []
     outside = [r for r in fit_speed.published_rows() if family(r.backend) == "metal" or r.blind]
+    # the default fit refits in each fold only the families of the left-out card's rows: each family is fitted on its
+    # own rows (fit_speed.fit_families), so the others' factors would be the full fit's and predict no row of that
+    # card (refitting all three per card was most of this report's time: suite time)
+    card_families: dict[str, set[str]] = {}
+    for r in weak_fit + outside:
+        card_families.setdefault(r.gpu, set()).add(family(r.backend))
     fitted_gpus = {r.gpu for r in fit_rows}
     for r in weak_fit + outside:
         if only is not None and r.hardware not in only:
@@ -69,7 +76,9 @@ def rows_report(fit=None, only: set[str] | None = None, shipped_table=None) -> l
         else:  # a row in the fit, or a blind row of a GPU that has others there: the fit without that GPU
             if r.gpu not in folds:  # every row of that card, whatever name a file gives it
                 rest = [x for x in fit_rows if x.gpu != r.gpu]
-                folds[r.gpu] = (fit_speed._table(fit(rest)), {(family(x.backend), x.kind) for x in rest})
+                fitted = (fit_speed.fit_families(rest, tuple(f for f in WEAK if f in card_families[r.gpu]))
+                          if default else fit(rest))
+                folds[r.gpu] = (fit_speed._table(fitted), {(family(x.backend), x.kind) for x in rest})
             table, left = folds[r.gpu]
             # no rows of this backend and test left without this hardware: nothing to predict it from
             oos = fit_speed.predict(r, table) / r.measured - 1 if (family(r.backend), r.kind) in left else None
