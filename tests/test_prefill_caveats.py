@@ -26,8 +26,10 @@ def test_the_caveat_is_in_json_and_text(capsys, hw, caveat):
     assert caveat in d["options"][0]["speed"]["note"]
     # the structured list (schema 1.15): the one caveat, whole, and the note ends with it as before
     speed = d["options"][0]["speed"]
-    assert len(speed["caveats"]) == 1 and caveat in speed["caveats"][0], speed
-    assert speed["note"].endswith("; " + speed["caveats"][0])
+    # (session 13: a GCN 5 / CDNA GPU may carry a decode caveat after it, methodology 5-dcfloor)
+    pre = [c for c in speed["caveats"] if c.startswith("prefill")]
+    assert len(pre) == 1 and caveat in pre[0], speed
+    assert speed["note"].endswith("; " + "; ".join(speed["caveats"]))
     text = " ".join(_fit(capsys, hw).split())
     assert caveat in text and text.count(caveat) == 1
 
@@ -37,6 +39,6 @@ def test_no_caveat_where_rows_validate_the_path(capsys, hw):
     d = json.loads(_fit(capsys, hw, json_out=True))
     note = d["options"][0]["speed"]["note"]
     assert "CDNA 4" not in note and "tensor cores" not in note
-    assert d["options"][0]["speed"]["caveats"] == []
+    assert [c for c in d["options"][0]["speed"]["caveats"] if c.startswith("prefill")] == []
     assert "note: prefill" not in _fit(capsys, hw)
 

@@ -79,3 +79,17 @@ def test_fit_text_names_the_served_figure_where_sampling_costs_a_tenth(capsys, m
     assert "llama-server also samples every token" in out and "128,256-token" in out
     assert main(["fit", "llama3.1:8b", "--hardware", "rtx4090"]) == 0
     assert "llama-server also samples" not in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("hw, model, expected", [("instinct mi100", "qwen2:1.5b", True), ("instinct mi355x", "qwen2.5:1.5b", True),
+                                                 ("radeon instinct mi50 16gb", "llama3.1:70b", False),
+                                                 ("rx 7900 xtx", "qwen2:1.5b", False), ("h100-sxm", "qwen2:1.5b", False)])
+def test_gcn5_cdna_small_model_decode_is_qualified(hw, model, expected):
+    """GCN 5 / CDNA: the published small-model rows read slower than the ROCm fit (MI100 1.5B +63 %, MI355X 1.5B +89 %):
+    a decode caveat where the fixed per-layer time is a quarter of the token or more; not on RDNA or CUDA, not for a
+    70B whose weights dominate."""
+    from selfhost_advisor import api
+
+    r = api.fit(model, hw, quant="Q4_0" if "mi100" in hw else "Q4_K_M")
+    caveats = r.options[0].speed.caveats
+    assert any(c.startswith("decode: small models on GCN 5 / CDNA") for c in caveats) is expected, caveats

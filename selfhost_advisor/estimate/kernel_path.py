@@ -283,3 +283,18 @@ def prefill_unvalidated(device: Device) -> bool:
     Q4_K_M pp512 40,013 t/s on an MI355X) reads 4.7x below this estimate (methodology 5b-rocm2): no row validates
     prefill there, so the speed note says so rather than letting a 2.5 PFLOPS peak stand unqualified."""
     return device.backend == "rocm" and (architecture(device) or "").startswith("CDNA 4")
+
+
+# GCN 5 and CDNA (gfx9): the published rows of small models read slower than the ROCm decode fit, whose fixed per-layer
+# time rests on RDNA cards and one MI100 row of a 7B model (docs/methodology.md 5-dcfloor)
+_GFX9 = ("GCN 5", "CDNA")
+
+
+def decode_caveat(device: Device) -> str | None:
+    """The qualification of a decode figure on a GCN 5 / CDNA GPU under ROCm, or None elsewhere; speed.py adds it where
+    the fixed per-layer time is a quarter of the token or more (a small model)."""
+    if device.backend != "rocm" or not (architecture(device) or "").startswith(_GFX9):
+        return None
+    return ("decode: small models on GCN 5 / CDNA read slower than this in the published rows (MI100 Qwen2 1.5B "
+            "+63 %, MI355X Qwen2.5 1.5B +89 %, MI50 Llama 3.2 1B +9 %): these GPUs' fixed time per layer is not "
+            "modelled apart from RDNA's (docs/methodology.md 5-dcfloor)")

@@ -84,7 +84,7 @@ def estimate_speed(
         return Speed(None, p, confidence, prefill_low=p * eff.prefill_band[0] if p else None,
                      prefill_high=p * eff.prefill_band[1] if p else None,
                      note=f"{eff.family} efficiency; embedding model: no decode, prefill is the tokens embedded per second")
-    caveats = _prefill_caveats(p, placement, machine)
+    caveats = _prefill_caveats(p, placement, machine) + _decode_caveats(model, placement, machine, dec, eff)
     return Speed(
         decode_tokens_per_s=d,
         prefill_tokens_per_s=p,
@@ -116,6 +116,15 @@ def _prefill_caveats(p: float | None, placement: Placement, machine: Machine) ->
          "Q4_K_M pp512) reads 4.7x below this estimate",
          any(kernel_path.prefill_unvalidated(x) for x in machine.devices)),
     ) if applies)
+
+
+def _decode_caveats(model: Model, placement: Placement, machine: Machine, dec: float, eff: Efficiency) -> tuple[str, ...]:
+    """kernel_path.decode_caveat where the GPU layers' fixed per-layer time is a quarter of the token or more."""
+    devs = [x for x in machine.devices if kernel_path.decode_caveat(x)]
+    if not devs or not placement.gpu_layers or not dec:
+        return ()
+    fixed = min(placement.gpu_layers, model.n_layers) * layer_seconds(eff, devs[0])
+    return (kernel_path.decode_caveat(devs[0]),) if fixed >= 0.25 * dec else ()
 
 
 __all__ = ["estimate_speed", "token_work", "efficiency", "family", "TokenWork", "Efficiency"]
