@@ -82,8 +82,10 @@ def spec(row: dict, clock_hz: float) -> str:
         fpc += f",cpu_bandwidth={row['cpu_bw_gbps']}GB/s"
     if BUILD_DATES and build_date(row):  # the prompt kernels of the row's llama.cpp build (session 12)
         fpc += f",build_date={build_date(row)}"
+    # the CPU's name, as a user would type it: picks its core-to-core latency (estimate/cpu_sync.py, session 13)
+    name = re.sub(r"[,=:]", " ", str(row["cpu"]))
     return (f"custom:cores={row['threads']},clock={clock_hz / 1e9:.3f}GHz,simd={simd},ram=64GB,"
-            f"bandwidth={row['mem_gbps']}GB/s{fpc}")
+            f"bandwidth={row['mem_gbps']}GB/s{fpc},name={name}")
 
 
 def _custom_machine(row: dict, clock_hz: float) -> Machine | None:

@@ -10,7 +10,7 @@ from selfhost_advisor.catalog.models import get
 from selfhost_advisor.catalog.quants import get_quant
 from selfhost_advisor.domain import Placement
 from selfhost_advisor.errors import AdvisorError
-from selfhost_advisor.estimate import cpu_kernels
+from selfhost_advisor.estimate import cpu_kernels, cpu_sync
 from selfhost_advisor.estimate.speed import estimate_speed, token_work
 from selfhost_advisor.probe.files import load_hardware_file
 from selfhost_advisor.record import replace
@@ -61,7 +61,10 @@ def test_a_second_socket_adds_cores_but_decode_reads_one_sockets_memory():
     two = parse_custom_cpu("custom:cores=128,clock=3GHz,simd=avx512,flops_per_cycle=64,ram=1536GB,bandwidth=921.6GB/s,"
                            "sockets=2")
     assert two.ram_bandwidth_bytes_per_s == one.ram_bandwidth_bytes_per_s == 460.8e9
-    assert _speed(two).decode_tokens_per_s == pytest.approx(_speed(one).decode_tokens_per_s, rel=0.05)
+    # the same memory-bound time; twice the threads' barriers cost twice as much (estimate/cpu_sync.py)
+    extra = cpu_sync.barrier_seconds(32, two) - cpu_sync.barrier_seconds(32, one)
+    assert extra > 0
+    assert 1 / _speed(two).decode_tokens_per_s == pytest.approx(1 / _speed(one).decode_tokens_per_s + extra, rel=0.02)
     assert _speed(two).prefill_tokens_per_s == pytest.approx(2 * _speed(one).prefill_tokens_per_s)
 
 
@@ -178,6 +181,9 @@ def test_curated_cpu_profiles_take_the_clocked_path_and_two_sockets_do_not_doubl
     desk = machine_from_profile(parse_spec("desktop-ddr5-64gb")[0])
     assert (one.cpu_threads, two.cpu_threads, desk.cpu_threads) == (96, 192, 16)
     assert cpu_kernels.prefill_isa(one) == cpu_kernels.prefill_isa(desk) == "vnni256"  # Zen 4
-    assert _speed(two).decode_tokens_per_s == pytest.approx(_speed(one).decode_tokens_per_s, rel=0.05)
+    # the same memory-bound time; twice the threads' barriers cost twice as much (estimate/cpu_sync.py)
+    extra = cpu_sync.barrier_seconds(32, two) - cpu_sync.barrier_seconds(32, one)
+    assert extra > 0
+    assert 1 / _speed(two).decode_tokens_per_s == pytest.approx(1 / _speed(one).decode_tokens_per_s + extra, rel=0.02)
     assert _speed(two).prefill_tokens_per_s == pytest.approx(2 * _speed(one).prefill_tokens_per_s)
     assert two.host_speed_source.startswith("profile epyc-genoa-2s-768gb")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from ..domain import Machine, Model, Placement
 from . import cuda_path, sycl_path, vulkan_intel, vulkan_path
+from .cpu_sync import decode_sync_seconds
 from .cpu_kernels import decode_seconds as _cpu_decode_seconds, kernel_seconds as _cpu_kernel_seconds, vector_flops
 from .kernel_path import gpu_clock_hz
 from .speed_factors import Table, _fitted, efficiency, family
@@ -92,6 +93,8 @@ def _decode_seconds(
                                    lambda mats: _cpu_kernel_seconds(((ty, w) for ty, w, _ in mats), machine)))
                     + (_cpu_kernel_seconds((work.output_matrix,), machine) if head else 0.0))
         total += _cpu_decode_seconds(nbytes, kernel_s, machine, cpu.bandwidth * _host_bandwidth(machine))
+        # the per-token part more threads do not shorten: barriers, one-thread activation quantization (cpu_sync)
+        total += decode_sync_seconds(work.layer_matrices[layer:], model, machine) if work.layer_matrices else 0.0
         boundaries += 1 if cpu_layers else 0
     elif cpu_layers:
         streamed = sum(per_layer[layer:]) / (cpu.bandwidth * (unified_bw or _host_bandwidth(machine)))

@@ -1,0 +1,88 @@
+"""The part of a CPU-decoded token that more threads do not shorten: ggml-cpu's barrier after every graph node and
+the activation row that one thread quantizes alone for some mat-vecs (docs/methodology.md 4e-cpusync).
+
+Why: the clocked decode model (cpu_kernels.decode_seconds) divides all work by the threads, so on a 32-64 thread
+server it predicted tokens 1.3-2x faster than llama-bench measured. From the source (ggml-cpu.c, repack.cpp):
+- ggml_graph_compute_thread calls ggml_barrier after each non-empty node, and ggml_compute_forward_mul_mat once more
+  inside; ggml_barrier is one atomic counter every thread increments, so a barrier costs about threads x the chip's
+  core-to-core cache-line latency (data/cpu_sync.yaml: barriers per layer, latencies with their sources);
+- for one token (ne11 = 1) repack.cpp's forward_mul_mat converts src1 by rows, so thread 0 alone runs the scalar
+  quantize_row_q8_K over the whole activation of every repacked K-quant mat-vec (and ggml's own mul_mat did the same
+  for every type before 2025-02-25), at the cycles per element measured on the development VM.
+"""
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from ..catalog.data import load
+from ..domain import Machine, Model
+from .cpu_kernels import cpu_isa, kernel_path
+
+# GGML types whose dot product takes a Q8_K activation (vec_dot_type GGML_TYPE_Q8_K in ggml-cpu's type traits)
+_Q8_K_TYPES = frozenset({"Q2_K", "Q3_K", "Q4_K", "Q5_K", "Q6_K", "IQ2_XXS", "IQ2_XS", "IQ2_S", "IQ3_XXS", "IQ3_S",
+                         "IQ1_S", "IQ1_M", "IQ4_XS", "TQ1_0", "TQ2_0"})
+# the Q8_K types repack.cpp repacks at load on the newest build (ggml_repack_get_optimal_repack_type, as stored)
+_REPACKED_Q8_K = {"neon": frozenset({"Q4_K", "Q5_K", "Q6_K"}), "x86": frozenset({"Q4_K"})}
+
+
+@lru_cache(maxsize=1)
+def _data() -> dict:
+    return load("cpu_sync")
+
+
+def core_latency_s(machine: Machine) -> float:
+    """The chip's median core-to-core cache-line latency, by the CPU's name (data/cpu_sync.yaml latency_ns)."""
+    table = _data()["latency_ns"]
+    name = (machine.cpu.name if machine.cpu else "") or machine.name or ""
+    for entry in table["by_name"]:
+        if re.search(str(entry["match"]), name, re.I):
+            return float(entry["ns"]) * 1e-9
+    return float(table["default"]) * 1e-9
+
+
+def barrier_seconds(n_layers: int, machine: Machine) -> float:
+    """Seconds per token the barriers of `n_layers` CPU layers take: barriers x threads x core-to-core latency."""
+    threads = int(machine.cpu_threads or 1)
+    if threads <= 1 or n_layers <= 0:
+        return 0.0
+    return n_layers * float(_data()["barriers_per_layer"]) * threads * core_latency_s(machine)
+
+
+def serial_quant(ty: str, machine: Machine) -> bool:
+    """Whether one thread alone converts a decoded token's activation to Q8_K for a mat-vec of GGML type `ty` on this
+    host's llama.cpp build (machine.cpu_kernel_date; none = the newest)."""
+    if ty not in _Q8_K_TYPES:
+        return False
+    date = machine.cpu_kernel_date
+    if date and str(date) < str(_data()["parallel_quant_since"]):
+        return True  # ggml_compute_forward_mul_mat split src1 by rows: one row, one thread
+    family = "neon" if cpu_isa(machine) == "neon" else "x86"
+    if ty not in _REPACKED_Q8_K[family]:
+        return False
+    path = kernel_path(ty, machine)
+    return path is None or path != "vec_dot"
+
+
+def _input_width(weights: int, model: Model) -> float:
+    """Elements of a mat-vec's input: the hidden size, except the three FFN matrices (hidden x intermediate each),
+    whose inputs average (2 hidden + intermediate) / 3 (gate and up read the hidden state, down the FFN's)."""
+    h, f = float(model.hidden_size), float(model.intermediate_size)
+    if f and abs(weights - h * f) <= 0.01 * h * f:
+        return (2.0 * h + f) / 3.0
+    return h
+
+
+def quant_seconds(layers: tuple, model: Model, machine: Machine) -> float:
+    """Seconds per token thread 0 spends quantizing activations alone over `layers` ((type, weights, bytes) per
+    matrix); dense layers only (a routed expert's rows are handed out otherwise)."""
+    clock = float(machine.cpu_clock_hz or 0)
+    if not clock or model.moe is not None or int(machine.cpu_threads or 1) <= 1:
+        return 0.0  # one thread: the measured kernel rates already hold the conversion
+    elements = sum(_input_width(w, model) for mats in layers for ty, w, _ in mats if serial_quant(ty, machine))
+    return elements * float(_data()["q8_k_cycles_per_element"]) / clock
+
+
+def decode_sync_seconds(layers: tuple, model: Model, machine: Machine) -> float:
+    """The serial part of a decoded token on the CPU for `layers`: barriers plus the one-thread quantization."""
+    return barrier_seconds(len(layers), machine) + quant_seconds(layers, model, machine)
