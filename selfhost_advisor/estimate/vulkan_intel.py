@@ -6,6 +6,8 @@ Why: on the same Arc card, the same llama.cpp build and the same model, Intel's 
 13.7 vs 36.9, A770 39.0 vs 96.8). Nothing in a spec sheet carries that: ANV's compiler turns ggml-vulkan's byte-wise
 K-quant scale loads into many small memory messages (PR #21751: "at least the ANV Intel driver really can't practically
 perform this optimization"; its fix cut the mat-vec shaders' SEND count by up to 40%), so the driver is an input.
+Arc Pro B60 rows of April 2026 (Mesa 26 with the compiler fixes of PR #21431's Mesa work items) decode at the
+Windows-driver estimate, so the ratio holds for llama.cpp builds dated before `anv_fixed_since`.
 
 ggml_vk_get_device_architecture calls a device INTEL_XE2 when its minimum subgroup size is 16 (Xe2's SIMD16 vector
 engines: Battlemage and Lunar Lake alike); only INTEL_XE2 gets KHR cooperative matrices (PR #14001). The spec table
@@ -50,9 +52,16 @@ def _rules() -> dict:
 
 
 def decode_factor(device: Device) -> float:
-    """Decode speed of an Intel GPU under Vulkan relative to Intel's Windows driver: `anv_decode_ratio` on Mesa's ANV,
-    1 otherwise (and for every other vendor and backend)."""
+    """Decode speed of an Intel GPU under Vulkan relative to Intel's Windows driver: `anv_decode_ratio` on Mesa's ANV
+    for a llama.cpp build dated before `anv_fixed_since` (the row's build, vulkan_path.as_of_build; a user's estimate
+    takes today's, which has the 2026 fixes), 1 otherwise (and for every other vendor and backend)."""
     if device.vendor != "intel" or device.backend != "vulkan" or driver(device) != "mesa":
+        return 1.0
+    from .vulkan_path import build
+
+    date = build()[0]
+    fixed = str(_rules().get("anv_fixed_since") or "")
+    if fixed and (not date or date >= fixed):
         return 1.0
     return float(_rules().get("anv_decode_ratio") or 1.0)
 
@@ -64,9 +73,12 @@ def unknown_driver(device: Device) -> bool:
 
 
 def driver_note(devices) -> str | None:
-    """The one-line note fit prints when an Intel GPU runs Vulkan on a driver nobody stated."""
-    if not any(unknown_driver(d) for d in devices):
+    """The one-line note fit prints for an Intel GPU under Vulkan that is not stated to run Intel's Windows driver:
+    the estimate takes a 2026 build, where ANV and the Windows driver decode alike; an older Mesa may not."""
+    if not any(d.vendor == "intel" and d.backend == "vulkan" and driver(d) != "windows" for d in devices):
         return None
-    return ("Intel GPU under Vulkan, driver not stated: decode assumes Intel's Windows driver; on Linux (Mesa's ANV) "
-            f"it measured {_rules().get('anv_decode_ratio', 1.0):.2f}x that in 2025 (llama.cpp PR #14001): "
-            "add 'mesa' or 'windows' after 'vulkan' (--hardware \"arc b580 vulkan mesa\"), or driver= in a spec")
+    said = "on Mesa's ANV (Linux)" if all(driver(d) == "mesa" for d in devices if d.vendor == "intel") else \
+        "driver not stated (say 'mesa' or 'windows' after 'vulkan')"
+    return (f"Intel GPU under Vulkan, {said}: decode assumes a 2026 llama.cpp and driver; before the 2026 fixes "
+            f"(llama.cpp PR #21751, Mesa work items 15162/15311) ANV decoded at "
+            f"{_rules().get('anv_decode_ratio', 1.0):.2f}x Intel's Windows driver (PR #14001): an older Mesa may still")
