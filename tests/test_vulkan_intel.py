@@ -64,9 +64,9 @@ def test_mesa_decodes_at_the_measured_anv_ratio_before_the_2026_fixes_and_nothin
 
 def test_a_row_driver_applies_where_the_device_states_none():
     base = _machine("arc b580").devices[0]
-    with vi.with_driver("mesa"), vp.as_of_build("2024-12-08"):
-        assert vi.decode_factor(base) < 1
-        assert vi.decode_factor(replace(base, vulkan_driver="windows")) == 1.0  # the device's own wins
+    with vi.with_driver("mesa"):
+        assert vi.decode_factor(base, "2024-12-08") < 1
+        assert vi.decode_factor(replace(base, vulkan_driver="windows"), "2024-12-08") == 1.0  # the device's own wins
     assert vi.unknown_driver(base) and not vi.unknown_driver(replace(base, vulkan_driver="mesa"))
 
 
@@ -110,8 +110,8 @@ def test_a_named_gpu_takes_vulkan_and_intels_driver_from_trailing_words():
     p, _ = parse_custom("custom:vram=12GB,bandwidth=456GB/s,fp16=110TFLOPS,backend=vulkan,driver=mesa")
     d = machine_from_profile(p, 1).devices[0]
     assert (d.vendor, d.backend, d.vulkan_driver) == ("intel", "vulkan", "mesa")
-    with vp.as_of_build("2025-06-04"):
-        assert vi.decode_factor(d) == RULES_INTEL()["anv_decode_ratio"]
+    assert vi.decode_factor(d, "2025-06-04") == RULES_INTEL()["anv_decode_ratio"]
+    assert vi.decode_factor(d) == 1.0  # today's build: the 2026 fixes
 
 
 def test_fit_notes_what_an_older_mesa_does_unless_the_windows_driver_is_stated():

@@ -76,7 +76,7 @@ def _decode_seconds(
                 total += sum(excess)
                 if kernel is not None:
                     kernel.extend(excess)
-            total = start + (total - start) / vulkan_intel.decode_factor(d)  # Intel's Linux driver (vulkan_intel)
+            total = start + (total - start) / vulkan_intel.decode_factor(d, vulkan_path.build()[0])  # Intel ANV
             layer += count
             boundaries += 1
     cpu_layers = n - layer
@@ -113,7 +113,7 @@ def _decode_seconds(
             total += sycl_path.block_layout_seconds(((ty, n_weights, work.output_read_bytes),), d, bw, gpu_clock_hz(d))
         if family(d.backend) == "vulkan":
             total += vulkan_path.matvec_excess(((ty, n_weights, work.output_read_bytes),), d, bw, eff.matvec_lane_factor)
-        total = start + (total - start) / vulkan_intel.decode_factor(d)
+        total = start + (total - start) / vulkan_intel.decode_factor(d, vulkan_path.build()[0])
     elif not clocked:
         total += work.output_read_bytes / (cpu.bandwidth * _host_bandwidth(machine))
     hop = efficiency(devices[0].backend, table).hop_s if devices else 0.0

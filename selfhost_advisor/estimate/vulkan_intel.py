@@ -51,15 +51,13 @@ def _rules() -> dict:
     return load("speed").get("vulkan_intel") or {}
 
 
-def decode_factor(device: Device) -> float:
+def decode_factor(device: Device, date: str = "") -> float:
     """Decode speed of an Intel GPU under Vulkan relative to Intel's Windows driver: `anv_decode_ratio` on Mesa's ANV
     for a llama.cpp build dated before `anv_fixed_since` (the row's build, vulkan_path.as_of_build; a user's estimate
-    takes today's, which has the 2026 fixes), 1 otherwise (and for every other vendor and backend)."""
+    takes today's, which has the 2026 fixes), 1 otherwise (and for every other vendor and backend). `date`: the build's
+    (vulkan_path.build()[0], which the caller passes: vulkan_path imports this module), "" = today's."""
     if device.vendor != "intel" or device.backend != "vulkan" or driver(device) != "mesa":
         return 1.0
-    from .vulkan_path import build
-
-    date = build()[0]
     fixed = str(_rules().get("anv_fixed_since") or "")
     if fixed and (not date or date >= fixed):
         return 1.0
