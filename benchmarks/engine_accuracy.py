@@ -23,6 +23,7 @@ from selfhost_advisor.catalog.hardware import find_profile  # noqa: E402
 from selfhost_advisor.catalog.models import get as get_model  # noqa: E402
 from selfhost_advisor.domain import Device, FitRequest, Machine  # noqa: E402
 from selfhost_advisor.estimate import vllm as V  # noqa: E402
+from selfhost_advisor.estimate import vllm_graphs as VG  # noqa: E402
 
 GIB = 2**30
 
@@ -69,7 +70,7 @@ def vllm_row(row: dict) -> dict:
     if p.pool_bytes_per_gpu == 0:  # the plan clamps at 0; rebuild the signed figure vLLM logs
         total = V.cuda_total_bytes(machine.devices[0])
         pool = int(total * req.gpu_memory_utilization) - (-(-V.vllm_weights(m, q).total // tp)) - act \
-            - V.non_torch_bytes(tp, machine.interconnect, row["version"]) - (0 if req.enforce_eager else int(load("engines")["engines"]["vllm"]["cudagraph_bytes"]))
+            - V.non_torch_bytes(tp, machine.interconnect, row["version"]) - (0 if req.enforce_eager else _row_graphs(row, m))
     lg = row["logged"]
     out = {"source": row["source"], "model": row["model"], "quant": row["quant"], "gpu": row.get("gpu") or row.get("gpu_name"),
            "tp": tp, "version": row["version"], "holdout": bool(row.get("holdout"))}
@@ -89,12 +90,19 @@ def vllm_row(row: dict) -> dict:
         nt = V.non_torch_bytes(tp, machine.interconnect, row["version"]) / GIB
         out.update(non_torch_logged_gib=lg["non_torch"], non_torch_est_gib=round(nt, 2), non_torch_abs=nt - lg["non_torch"])
     if lg.get("graphs") is not None:
-        g = int(load("engines")["engines"]["vllm"]["cudagraph_bytes"]) / GIB
+        g = _row_graphs(row, m) / GIB
         out.update(graphs_logged_gib=lg["graphs"], graphs_est_gib=round(g, 2), graphs_err=(g - lg["graphs"]) / lg["graphs"])
     if lg.get("weights") is not None:
         w = -(-V.vllm_weights(m, q).total // tp) / GIB
         out.update(weights_logged_gib=lg["weights"], weights_est_gib=round(w, 2), weights_err=(w - lg["weights"]) / lg["weights"])
     return out
+
+
+def _row_graphs(row: dict, m) -> int:
+    """The graph law (estimate/vllm_graphs.py) for a start-up log row, with the run's generation, release and flags."""
+    f = row["flags"]
+    return VG.graph_bytes(m, int(row["tp"]), int(f["max_num_batched_tokens"]), int(f["max_num_seqs"]), row["version"],
+                          row["generation"])
 
 
 EVALUATORS = {"vllm": vllm_row}
@@ -133,8 +141,66 @@ def graph_estimates() -> list[dict]:
     """vLLM >= 0.21's own "Estimated CUDA graph memory" lines against our constant (engines.yaml cudagraph_bytes);
     rows marked holdout were added after the constant was set and are reported apart."""
     g = int(load("engines")["engines"]["vllm"]["cudagraph_bytes"]) / GIB
-    return [{**r, "ours_gib": g, "err": (g - r["estimate_gib"]) / r["estimate_gib"], "holdout": bool(r.get("holdout"))}
-            for r in load("engine_logs").get("cudagraph_estimates", [])]
+    out = []
+    for r in load("engine_logs").get("cudagraph_estimates", []):
+        row = {**r, "ours_gib": g, "err": (g - r["estimate_gib"]) / r["estimate_gib"], "holdout": bool(r.get("holdout"))}
+        counts = logged_counts(r)
+        if counts is not None:
+            pw, full, largest = counts
+            act = V.forward_peak_bytes(get_model(r["model_id"]), int(r["tp"]), largest) \
+                if r.get("model_id") and largest else 0  # an unnamed model's activations are in the workspace figure
+            law = VG.law_bytes(act, pw, full) / GIB
+            row.update(counts=counts, law_gib=law, law_err=(law - r["estimate_gib"]) / r["estimate_gib"])
+        out.append(row)
+    return out
+
+
+def logged_counts(r: dict) -> tuple[int, int, int | None] | None:
+    """(PIECEWISE sets, FULL graphs, largest size) an estimate log quotes ("Profiling CUDA graph memory: PIECEWISE=51
+    (largest=512), FULL=35 (largest=256)", or the capture bars' counts); None where it quotes none."""
+    import re
+
+    if r.get("capture"):
+        return tuple(r["capture"])
+    text = str(r.get("graphs", ""))
+    pw, full = re.search(r"PIECEWISE=(\d+)", text), re.search(r"FULL=(\d+)", text)
+    if not pw and not full:
+        return None
+    largest = [int(x) for x in re.findall(r"largest=(\d+)", text)]
+    return int(pw.group(1)) if pw else 0, int(full.group(1)) if full else 0, max(largest) if largest else None
+
+
+def first_capture_residuals() -> list[float]:
+    """What the seen estimate logs leave for the first-capture workspace (GiB): the logged estimate - 2 x the largest
+    batch's activations (catalog models only) - the per-graph floor x the further graphs. Its median is
+    engines.yaml cudagraph_first_capture_bytes; logs that quote no graph counts, held-out logs, negative estimates and
+    the DP/EP run (its all-to-all workspace extrapolated per graph, vllm issue #45178) are left out."""
+    floor = int(load("engines")["engines"]["vllm"]["cudagraph_per_graph_bytes"])
+    first = int(load("engines")["engines"]["vllm"]["cudagraph_first_capture_bytes"])
+    out = []
+    for r in graph_estimates():
+        if r["holdout"] or "law_gib" not in r or r["estimate_gib"] <= 0 or "DP/EP" in r["model"]:
+            continue
+        pw, full, _ = r["counts"]
+        # the law's own parts, taken back out: law - first = 2 x activations + floor x further graphs
+        parts = r["law_gib"] * GIB - first
+        assert parts >= (max(0, pw - 1) + max(0, full - 1)) * floor
+        out.append((r["estimate_gib"] * GIB - parts) / GIB)
+    return out
+
+
+def graph_law_scores() -> dict:
+    """The graph law against vLLM's own estimates, seen and held out apart, beside the constant on the same rows
+    (only logs that quote their graph counts can be scored; negative estimates are not)."""
+    rows = [r for r in graph_estimates() if "law_gib" in r and r["estimate_gib"] > 0]
+    out = {}
+    for label, grp in (("seen", [r for r in rows if not r["holdout"]]), ("holdout", [r for r in rows if r["holdout"]])):
+        out[label] = {"n": len(grp),
+                      "law_rel": statistics.median(abs(r["law_err"]) for r in grp),
+                      "const_rel": statistics.median(abs(r["err"]) for r in grp),
+                      "law_abs_gib": statistics.median(abs(r["law_gib"] - r["estimate_gib"]) for r in grp),
+                      "const_abs_gib": statistics.median(abs(r["ours_gib"] - r["estimate_gib"]) for r in grp)}
+    return out
 
 
 PREVIOUS_GRAPH_GIB = 0.75  # the constant before session 11 (engines.yaml history), scored beside the current one
@@ -157,26 +223,15 @@ def graph_constant() -> dict:
             "ours_gib": ours, "ours": score(ours), "previous": score(PREVIOUS_GRAPH_GIB)}
 
 
-_SIZES = [1, 2, 4] + list(range(8, 256, 8)) + list(range(256, 513, 16))  # vLLM's default capture list up to 512
-
-
 def capture_counts(generation: str, version: str, max_num_seqs: int, batched_tokens: int) -> tuple[int, int, int]:
-    """(piecewise graph sets, full graphs, largest captured tokens) vLLM captures by default.
+    """(piecewise graph sets, full graphs, largest captured tokens) vLLM captures by default (estimate/vllm_graphs.py).
 
     V0 (worker/model_runner.py): full decode graphs for 1, 2, 4, 8, 16, ... up to max_num_seqs (256 at most).
     V1 before 0.11.0: PIECEWISE only, the default list [1, 2, 4] + range(8, 256, 8) + range(256, 513, 16) up to
     max_num_batched_tokens. From 0.11.0 (PR #25444: FULL_AND_PIECEWISE the default): piecewise sizes up to
     max_cudagraph_capture_size = min(2 x max_num_seqs, 512) (vllm/config/compilation.py), FULL decode graphs for the
     sizes up to max_num_seqs (a uniform decode batch has one token per sequence)."""
-    if generation == "v0":
-        n = [x for x in [1, 2, 4] + [8 * i for i in range(1, 33)] if x <= max_num_seqs]
-        return 0, len(n), max(n)
-    if _version(version) < (0, 11, 0):
-        pw = [x for x in _SIZES if x <= batched_tokens]
-        return len(pw), 0, max(pw)
-    cap = min(2 * max_num_seqs, 512, batched_tokens)
-    pw = [x for x in _SIZES if x <= cap]
-    return len(pw), len([x for x in pw if x <= max_num_seqs]), max(pw)
+    return VG.capture_counts(generation, version, max_num_seqs, batched_tokens)
 
 
 def graph_layer_law() -> dict:
@@ -256,6 +311,10 @@ def main() -> int:
           f"{gc['seen_median_gib']:.3f}); held out n={gc['n_held']}: median |err| {gc['ours']['abs_gib']:.2f} GiB "
           f"({gc['ours']['rel']:.0%}), the previous {PREVIOUS_GRAPH_GIB:.2f} GiB {gc['previous']['abs_gib']:.2f} GiB "
           f"({gc['previous']['rel']:.0%})")
+    for label, sc in graph_law_scores().items():
+        print(f"vllm graphs_estimate law {label:8} n={sc['n']:2} (logs quoting their graph counts)  median |err| "
+              f"{sc['law_rel']:6.1%} ({sc['law_abs_gib']:.2f} GiB); the constant on the same rows {sc['const_rel']:6.1%} "
+              f"({sc['const_abs_gib']:.2f} GiB)")
     law = graph_layer_law()
     held = [r for r in law["rows"] if r["holdout"]]
     if held:

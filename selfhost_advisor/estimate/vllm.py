@@ -16,7 +16,7 @@ from ..catalog.data import load
 from ..domain import Device, FitRequest, Machine, MemoryBreakdown, Model, Placement, Quant
 from ..errors import BadOptionError
 from ..record import record
-from . import vllm_groups, vllm_hybrid
+from . import vllm_graphs, vllm_groups, vllm_hybrid
 from .memory import caches_kv, indexer_bytes_per_token_fp8, uses_window
 from .vllm_weights import VllmWeights, _formats, get_vllm_quant, tensor_bytes, vllm_quants, vllm_weights
 
@@ -321,7 +321,8 @@ def plan(model: Model, quant: Quant, machine: Machine, request: FitRequest) -> V
     version = request.engine_version or None
     act = activation_bytes(model, tp, tokens, seqs, sampler_path(model, version))
     graphs_before_pool = graphs_in_budget(model, version)
-    graphs = 0 if request.enforce_eager or not graphs_before_pool else int(e["cudagraph_bytes"])
+    graphs = 0 if request.enforce_eager or not graphs_before_pool else \
+        vllm_graphs.graph_bytes(model, tp, tokens, seqs, version or engine_version())  # vllm_graphs.py
     other = non_torch_bytes(tp, machine.interconnect, version)
     # Each pipeline stage (one node with --nodes) holds its layers' weights and KV; the last one also the LM head
     # and the sampler. vLLM sizes every worker's pool and keeps the smallest block count.
