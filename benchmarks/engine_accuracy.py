@@ -101,8 +101,9 @@ def vllm_row(row: dict) -> dict:
 def _row_graphs(row: dict, m) -> int:
     """The graph law (estimate/vllm_graphs.py) for a start-up log row, with the run's generation, release and flags."""
     f = row["flags"]
-    return VG.graph_bytes(m, int(row["tp"]), int(f["max_num_batched_tokens"]), int(f["max_num_seqs"]), row["version"],
-                          row["generation"])
+    tp = int(row["tp"])
+    return VG.graph_bytes(lambda n: V.forward_peak_bytes(m, tp, n), int(f["max_num_batched_tokens"]),
+                          int(f["max_num_seqs"]), row["version"], row["generation"])
 
 
 EVALUATORS = {"vllm": vllm_row}

@@ -17,23 +17,28 @@ import engine_accuracy  # noqa: E402
 GIB, MIB = 2**30, 2**20
 
 
+def gb(model, tp: int, tokens: int, seqs: int, version: str) -> int:
+    """The law with the model's own forward-pass peak, as vllm.plan() calls it."""
+    return VG.graph_bytes(lambda n: V.forward_peak_bytes(model, tp, n), tokens, seqs, version)
+
+
 def test_graph_law_is_the_estimators_structure():
     # Qwen3-8B, 256 sequences, 8192 batched tokens, vLLM 0.21 (LMCache #3430 logs "PIECEWISE=51 (largest=512),
     # FULL=35 (largest=256)"): workspace + 2 x the 512-token activations + (50 + 34) further graphs at 1 MiB
     m = get_model("qwen3:8b")
     assert VG.capture_counts("v1", "0.21.0", 256, 8192) == (51, 35, 512)
     first = int(V._engine()["cudagraph_first_capture_bytes"])
-    assert VG.graph_bytes(m, 1, 8192, 256, "0.21.0") == first + 2 * V.forward_peak_bytes(m, 1, 512) + 84 * MIB
+    assert gb(m, 1, 8192, 256, "0.21.0") == first + 2 * V.forward_peak_bytes(m, 1, 512) + 84 * MIB
 
 
 def test_fewer_or_smaller_graphs_never_cost_more():
     m = get_model("llama3.1:70b")
-    by_seqs = [VG.graph_bytes(m, 1, 8192, s, "0.33.0") for s in (1, 8, 64, 256, 1024)]
+    by_seqs = [gb(m, 1, 8192, s, "0.33.0") for s in (1, 8, 64, 256, 1024)]
     assert by_seqs == sorted(by_seqs) and by_seqs[0] < by_seqs[-1]
     # tensor parallelism splits the activations, not the per-graph driver state
-    assert VG.graph_bytes(m, 4, 8192, 256, "0.33.0") < VG.graph_bytes(m, 1, 8192, 256, "0.33.0")
+    assert gb(m, 4, 8192, 256, "0.33.0") < gb(m, 1, 8192, 256, "0.33.0")
     # a wider model holds more activations in the pool
-    assert VG.graph_bytes(m, 1, 8192, 256, "0.33.0") > VG.graph_bytes(get_model("llama3.1:8b"), 1, 8192, 256, "0.33.0")
+    assert gb(m, 1, 8192, 256, "0.33.0") > gb(get_model("llama3.1:8b"), 1, 8192, 256, "0.33.0")
 
 
 def test_the_plan_reserves_the_law_and_eager_reserves_nothing():
@@ -41,7 +46,7 @@ def test_the_plan_reserves_the_law_and_eager_reserves_nothing():
     h100 = machine_from_profile(find_profile("h100-sxm"), 1)
     graphs = V.plan(m, q, h100, FitRequest(8192, "vllm"))
     eager = V.plan(m, q, h100, FitRequest(8192, "vllm", enforce_eager=True))
-    assert eager.pool_bytes_per_gpu - graphs.pool_bytes_per_gpu == VG.graph_bytes(m, 1, 8192, 1024, V.engine_version())
+    assert eager.pool_bytes_per_gpu - graphs.pool_bytes_per_gpu == gb(m, 1, 8192, 1024, V.engine_version())
 
 
 def test_first_capture_workspace_is_the_median_of_the_seen_logs():

@@ -11,6 +11,10 @@ from selfhost_advisor.estimate import vllm_graphs as VG
 from selfhost_advisor.estimate import vllm_hybrid as H
 from selfhost_advisor.record import replace
 
+
+def _peak(model, tp):
+    return lambda n: V.forward_peak_bytes(model, tp, n)
+
 GIB = 2**30
 M8 = get_model("llama3.1:8b")
 
@@ -50,7 +54,7 @@ def test_llama_70b_fp8_starts_on_one_h100_in_current_vllm_with_a_short_context()
     assert fp8.placement.fit == "gpu"
     # with the V1 runner's sorting sampler at 1024 sequences the same budget has no room for a pool at all
     budget = int(V.cuda_total_bytes(h100.devices[0]) * 0.92)
-    rest = budget - V.vllm_weights(m, q).total - V.non_torch_bytes(1) - VG.graph_bytes(m, 1, 8192, 1024, "0.33.0")
+    rest = budget - V.vllm_weights(m, q).total - V.non_torch_bytes(1) - VG.graph_bytes(_peak(m, 1), 8192, 1024, "0.33.0")
     assert rest - V.activation_bytes(m, 1, 8192, 1024, "torch_sort") < 0 < rest - V.activation_bytes(
         m, 1, 8192, 1024, "mrv2_profile")
     # the full 128k context does not fit: vLLM's own refusal with the longest length that would
@@ -109,7 +113,7 @@ def test_a_plan_follows_its_release_sampler_and_graph_order():
     # graphs are captured after the pool before 0.21 and sized before it since: the same sampler, the graph law apart
     before = V.plan(m, q, h100, FitRequest(16000, "vllm", engine_version="0.20.0"))
     since = V.plan(m, q, h100, FitRequest(16000, "vllm", engine_version="0.21.0"))
-    assert before.pool_bytes_per_gpu - since.pool_bytes_per_gpu == VG.graph_bytes(m, 1, 8192, 1024, "0.21.0")
+    assert before.pool_bytes_per_gpu - since.pool_bytes_per_gpu == VG.graph_bytes(_peak(m, 1), 8192, 1024, "0.21.0")
 
 
 def test_mrv2_reserved_no_cuda_graph_memory_for_dense_models_until_0_29():
@@ -123,4 +127,4 @@ def test_mrv2_reserved_no_cuda_graph_memory_for_dense_models_until_0_29():
     q = V.get_vllm_quant("BF16")
     pools = {v: V.plan(M8, q, h100, FitRequest(8192, "vllm", engine_version=v)).pool_bytes_per_gpu
              for v in ("0.28.0", "0.29.0")}
-    assert pools["0.28.0"] - pools["0.29.0"] == VG.graph_bytes(M8, 1, 8192, 1024, "0.29.0")
+    assert pools["0.28.0"] - pools["0.29.0"] == VG.graph_bytes(_peak(M8, 1), 8192, 1024, "0.29.0")

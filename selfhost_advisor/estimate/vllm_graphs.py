@@ -24,8 +24,9 @@ collectives (TP 2 over PCIe logged 0.15 GiB more than TP 1, data/engine_logs.yam
 """
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from ..catalog.data import load
-from ..domain import Model
 
 _SIZES = [1, 2, 4] + list(range(8, 256, 8)) + list(range(256, 513, 16))  # vLLM's default capture list, up to 512
 
@@ -63,10 +64,10 @@ def law_bytes(activation_bytes: int, piecewise: int, full: int) -> int:
     return int(e["cudagraph_first_capture_bytes"]) + 2 * activation_bytes + extra * int(e["cudagraph_per_graph_bytes"])
 
 
-def graph_bytes(model: Model, tp: int, max_num_batched_tokens: int, max_num_seqs: int, version: str,
+def graph_bytes(activation: Callable[[int], int], max_num_batched_tokens: int, max_num_seqs: int, version: str,
                 generation: str = "v1") -> int:
-    """CUDA-graph memory on one GPU for this model and batch settings, as vLLM's profiler reserves it."""
-    from .vllm import forward_peak_bytes
-
+    """CUDA-graph memory on one GPU for these batch settings, as vLLM's profiler reserves it; `activation(tokens)` is
+    the model's forward-pass peak at that many tokens on one GPU (vllm.forward_peak_bytes, passed in so that this
+    module does not import vllm.py, which calls it)."""
     pw, full, largest = capture_counts(generation, version, max_num_seqs, max_num_batched_tokens)
-    return law_bytes(forward_peak_bytes(model, tp, largest), pw, full)
+    return law_bytes(activation(largest), pw, full)
