@@ -103,6 +103,9 @@ def test_a_stated_memory_of_several_gpus_suggests_the_count_form_that_resolves()
     with pytest.raises(UnknownHardwareError) as e:
         hw_names.resolve("rtx 4090 30gb")
     assert "2x" not in e.value.hint and "drop the size" in e.value.hint
+    from selfhost_advisor.catalog.hardware import profile_by_id  # a Mac's memory is one pool: no count form for it
+
+    assert hw_names._several_gpus_hint(96, profile_by_id("m3-max-40c-48gb")) == ""
 
 
 @pytest.mark.parametrize("name, want", sorted(PRE_2016_AND_MI50.items()))

@@ -299,9 +299,10 @@ def _memory_checked(name: str, p: Profile) -> Profile:
 def _several_gpus_hint(size_gb: float, p: Profile) -> str:
     """'2 GPUs of 12 GiB: --hardware "2x tesla k80"; ' where the stated size is a whole number (2-8) of this GPU's
     memory: a dual-GPU board sold by its total (a Tesla K80 is two 12 GB GK210s, each its own CUDA device; the
-    scoreboard's K80 row is one of them) or several cards added up. Nothing otherwise."""
+    scoreboard's K80 row is one of them) or several cards added up. Nothing otherwise, nor for a Mac (its memory is
+    one pool; parse_spec refuses a count for one)."""
     n = round(size_gb * GIB / p.memory_bytes)
-    if not 2 <= n <= 8 or abs(size_gb * GIB - n * p.memory_bytes) > 0.08 * n * p.memory_bytes:
+    if p.kind != "gpu" or not 2 <= n <= 8 or abs(size_gb * GIB - n * p.memory_bytes) > 0.08 * n * p.memory_bytes:
         return ""
     return f"{n} GPUs of {p.memory_bytes / GIB:g} GiB: --hardware \"{n}x {p.id.replace('-', ' ')}\"; otherwise "
 
