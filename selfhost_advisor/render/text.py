@@ -22,7 +22,7 @@ def console():
     # Off a terminal rich writes plain text unless FORCE_COLOR asks otherwise.
     no_color = bool(os.environ.get("NO_COLOR"))
     return _console_class()(no_color=no_color, color_system=None if no_color else "auto", highlight=False,
-                            soft_wrap=False, width=_columns_cap())
+                            soft_wrap=False, width=_columns_cap(), emoji=False)
 
 
 def _columns_cap() -> int | None:
@@ -253,7 +253,7 @@ def render_fit(r: FitResult, file=None) -> None:
 def _file_console(file):
     from rich.console import Console
 
-    return Console(file=file, no_color=True, width=160)
+    return Console(file=file, no_color=True, width=160, emoji=False)
 
 
 def filter_words(f) -> str:

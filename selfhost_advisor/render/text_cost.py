@@ -341,7 +341,7 @@ def _rental_lines(c: CostComparison) -> list[str]:
 def render_cost(c: CostComparison, file=None) -> None:
     from rich.console import Console
 
-    con = console() if file is None else Console(file=file, no_color=True, width=160)
+    con = console() if file is None else Console(file=file, no_color=True, width=160, emoji=False)
     _header(con, c)
     from .table import show
 
@@ -370,7 +370,7 @@ def write_chart_svg(c: CostComparison, path: str) -> None:
 
     import io
 
-    con = Console(record=True, width=100, file=io.StringIO())  # recorded for the SVG, not shown
+    con = Console(record=True, width=100, file=io.StringIO(), emoji=False)  # recorded for the SVG, not shown
     for line in chart_lines(c):
         con.print(line)
     try:

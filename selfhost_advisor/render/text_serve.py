@@ -95,7 +95,7 @@ def render_serve(r: ServeReport, file=None) -> None:
 
     from .table import show
 
-    con = console() if file is None else Console(file=file, no_color=True, width=100)
+    con = console() if file is None else Console(file=file, no_color=True, width=100, emoji=False)
     w = r.workload
     con.print(f"[bold]Model[/]     {esc(r.model.name)} ({esc(r.model.id)})")
     con.print(f"[bold]Hardware[/]  {esc(r.machine.name)}")  # a file's or a spec's name
