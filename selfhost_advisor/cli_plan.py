@@ -85,14 +85,21 @@ def _one_profile(name: str, get_profile):
 
     try:
         return get_profile(name)
-    except UnknownHardwareError:
+    except UnknownHardwareError as err:
         count, rest = _split_count(name)
         try:
             one = get_profile(rest) if count != 1 else None
         except UnknownHardwareError:
             one = None
         if one is None:
-            raise
+            from .catalog.hardware import parse_spec
+
+            try:  # 'arc b580 vulkan mesa', 'rtx4090 nvlink': words fit's --hardware takes after the name
+                shown = parse_spec(name)[0]
+            except UnknownHardwareError as why:  # its own reason ('vulkan' on Apple), else the name's suggestions
+                raise (err if str(why).startswith("unknown hardware") else why) from None
+            raise BadOptionError("'hardware show' shows a catalog profile, without the backend, driver or link words "
+                                 "after its name", f"advisor hardware show {shown.id}") from None
     raise BadOptionError("'hardware show' shows one profile, not a count of them",
                          f"drop the count: advisor hardware show {one.id}")
 

@@ -12,6 +12,10 @@ clone and issue 16's "Done when" list), each held by a test that failed before i
 - a long value came back whole in the one-line error of some 36 options (a 20,000-character --quant, model, engine,
   --kv-cache, --require-fit ...: a 20 KB line); 5,000 cards joined by '+' were each resolved before the count was
   refused, and the spec quoted whole. Values over 120 characters are now cut to 60 in every error line (cli.clip_args).
+- Intel's Vulkan driver words (vkintel): fit's own Hardware line pasted back as --hardware ('Intel Arc B580 (Vulkan,
+  Mesa ANV)') ran as SYCL without a word (the name resolver drops a note in parentheses); `hardware show "arc b580
+  vulkan mesa"` (or "rtx4090 nvlink") said "unknown hardware" though fit takes it; an AMD or NVIDIA GPU under Vulkan
+  ('rx 7900 xtx vulkan', other speeds than ROCm's) printed the same Hardware line as under ROCm.
 """
 from __future__ import annotations
 
@@ -119,3 +123,41 @@ def test_a_long_value_is_clipped_in_the_one_line_error(capsys, argv):
     code, out, err = run(capsys, argv)
     assert code == 2 and out == "" and err.count("\n") == 1, err[:300]
     assert len(err) < 600, (len(err), err[:300])
+
+
+def hardware_line(capsys, monkeypatch, hw):
+    monkeypatch.setenv("COLUMNS", "200")
+    code, out, err = run(capsys, ["fit", "llama3.1:8b", "-q", "Q4_K_M", "-H", hw])
+    assert code == 0, err
+    return out.splitlines()[1]
+
+
+def decode(capsys, hw):
+    code, out, err = run(capsys, ["fit", "llama3.1:8b", "-q", "Q4_K_M", "-H", hw, "--json"])
+    assert code == 0, err
+    return json.loads(out)["options"][0]["speed"]["decode_tokens_per_s"]
+
+
+@pytest.mark.parametrize("typed", ["arc b580 vulkan mesa", "arc b580 vulkan windows", "arc b580 vulkan",
+                                   "rx 7900 xtx vulkan", "2x rx 7900 xtx vulkan"])
+def test_the_hardware_line_pasted_back_runs_what_it_says(capsys, monkeypatch, typed):
+    line = hardware_line(capsys, monkeypatch, typed)
+    assert "(Vulkan" in line, line
+    shown = line.split(": ", 1)[1]  # 'Intel Arc B580 (Vulkan, Mesa ANV)', '2x AMD Radeon RX 7900 XTX (Vulkan)'
+    assert hardware_line(capsys, monkeypatch, shown) == line
+    assert decode(capsys, shown) == decode(capsys, typed)
+
+
+def test_a_vulkan_note_that_names_no_driver_is_refused(capsys):
+    refused(capsys, ["fit", "llama3.1:8b", "-H", "arc b580 (vulkan, foo)"], "not a Vulkan driver")
+
+
+@pytest.mark.parametrize("name, shows", [("arc b580 vulkan mesa", "arc-b580"), ("rtx4090 nvlink", "rtx-4090"),
+                                         ("rx 7900 xtx vulkan", "rx-7900-xtx")])
+def test_hardware_show_names_the_profile_behind_fits_words(capsys, name, shows):
+    err = refused(capsys, ["hardware", "show", name], f"advisor hardware show {shows}")
+    assert "unknown hardware" not in err, err
+
+
+def test_hardware_show_gives_the_words_own_refusal(capsys):
+    refused(capsys, ["hardware", "show", "m4 max 64gb vulkan"], "Apple silicon runs Metal")

@@ -7,6 +7,8 @@ Why: a named GPU takes its table backend (Intel: SYCL, AMD: ROCm), and on Intel 
 """
 from __future__ import annotations
 
+import re
+
 from ..errors import UnknownHardwareError
 from ..record import replace
 from ..termsafe import clipped
@@ -15,9 +17,21 @@ from ..termsafe import clipped
 DRIVER_WORDS = {"mesa": "mesa", "anv": "mesa", "linux": "mesa", "windows": "windows"}
 
 
+_SHOWN = re.compile(r"\(([^()]*\bvulkan\b[^()]*)\)", re.I)
+
+
 def split(text: str) -> tuple[str, str, str]:
     """'arc b580 vulkan mesa' -> ('arc b580', 'vulkan', 'mesa'); a name without the words -> (text, '', ''). A driver
     word counts only right after 'vulkan' (a product name may end in anything else)."""
+    shown = _SHOWN.search(text)  # fit's own Hardware line pasted back: 'Intel Arc B580 (Vulkan, Mesa ANV)' (the name
+    if shown:                   # resolver drops a parenthesised note, so it ran as SYCL without a word)
+        note = set(re.sub(r"\bvulkan\b|\bdriver\b|,", " ", shown.group(1).lower()).split())
+        drivers = {DRIVER_WORDS.get(w) for w in note}
+        if len(drivers) > 1 or None in drivers:
+            raise UnknownHardwareError(f"hardware {clipped(text)!r}: the note in parentheses is not a Vulkan driver",
+                                       "write the driver after 'vulkan': 'vulkan mesa' (Linux) or 'vulkan windows'")
+        rest = " ".join((text[:shown.start()] + " " + text[shown.end():]).split())
+        return rest, "vulkan", drivers.pop() if drivers else ""
     words = text.split()
     driver = ""
     if len(words) >= 3 and words[-1].lower() in DRIVER_WORDS and words[-2].lower() == "vulkan":

@@ -101,9 +101,12 @@ def usable_lines(hw) -> list[str]:
 
 
 def _intel_vulkan(d) -> str:
-    """' (Vulkan, Mesa ANV)' after an Intel GPU under Vulkan: its driver sets decode speed (estimate/vulkan_intel.py)."""
-    if d.vendor != "intel" or d.backend != "vulkan":
+    """' (Vulkan, Mesa ANV)' after an Intel GPU under Vulkan: its driver sets decode speed (estimate/vulkan_intel.py);
+    ' (Vulkan)' after another vendor's ('rx 7900 xtx vulkan' printed as ROCm's did, at other speeds)."""
+    if d.backend != "vulkan":
         return ""
+    if d.vendor != "intel":
+        return " (Vulkan)"
     return {"mesa": " (Vulkan, Mesa ANV)", "windows": " (Vulkan, Windows driver)"}.get(d.vulkan_driver, " (Vulkan)")
 
 
@@ -118,7 +121,8 @@ def render_fit(r: FitResult, file=None) -> None:
         counts[name] = counts.get(name, 0) + 1
     devices = " + ".join(f"{c}x {name}" if c > 1 else name for name, c in counts.items()) or "no GPU"
     con.print(f"[bold]Model[/]    {model_line(m, r.params)}")
-    hw_line = devices if esc(hw.name) == devices else f"{esc(hw.name)}: {devices}"  # a spec sheet's name is its card's
+    bare = devices.replace(" (Vulkan)", "")  # a spec sheet's name is its card's: said once
+    hw_line = devices if esc(hw.name) in (devices, bare) else f"{esc(hw.name)}: {devices}"
     if hw.ram_source == "free" and hw.available_ram_bytes:
         hw_line += f", RAM {gb(hw.available_ram_bytes)} available now (--memory free)"
     elif hw.ram_bytes:
