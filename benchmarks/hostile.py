@@ -416,6 +416,49 @@ def session12_cases(d: Path, rng: random.Random) -> list[tuple[str, list[str], d
     return out
 
 
+# ------------------------------------------------------------------------------------------------------ session 13
+# What landed in session 13: Intel's Vulkan driver (words after a GPU's name, driver= in a spec sheet, fit's own
+# '(Vulkan, Mesa ANV)' read back), --memory total|free and --gpu-memory on every kind of machine, and names with '+'
+# ('ai max+ 395') beside mixed GPUs.
+DRIVERS = ["mesa", "windows", "anv", "linux", "MESA", "", " ", "radv", "nvidia", ESC, MARKUP, "mesa,driver=windows",
+           "9" * 5000, "\u0430nv", "mesa windows", "x" * 20_000]
+UNIFIED = ["m4-max-128gb", "ai max+ 395 64gb", "dgx spark", "core ultra 7 258v", "radeon 780m ddr5-5600 32gb"]
+
+
+def session13_cases(d: Path, rng: random.Random) -> list[tuple[str, list[str], dict[str, str]]]:
+    out: list[tuple[str, list[str], dict[str, str]]] = []
+    gpu = _inline(GPU_SPEC)
+    j = lambda: ["--json"] if rng.random() < .5 else []  # noqa: E731
+    cmds = lambda hw: [["fit", "llama3.1:8b", "-q", "Q4_K_M", "-H", hw], ["serve", "llama3.1:8b", "-H", hw],  # noqa: E731
+                       ["cost", "-t", "1e9", "-m", "llama3.1:8b", "-H", hw], ["models", "--fits", hw],
+                       ["hardware", "show", hw]]
+    for v in DRIVERS:
+        for backend in ("vulkan", "cuda", "sycl", ""):
+            spec = f"{gpu},driver={v}" + (f",backend={backend}" if backend else "")
+            out.append(("s13 driver=", rng.choice(cmds(spec)[:4]) + j(), {}))
+        for name in ("arc b580", "rtx 4090", "m4 max 64gb", "2x arc b580", "arc a770"):
+            for form in (f"{name} vulkan {v}", f"{name} ({v})", f"{name} (vulkan, {v})", f"{name} vulkan {v} x2",
+                         f"{name} (Vulkan, {v} driver)+rtx4090"):
+                out.append(("s13 vulkan words", rng.choice(cmds(form)) + j(), {}))
+    (d / "s13").mkdir(exist_ok=True)
+    for i, v in enumerate(["mesa", "windows", "[mesa]", "{a: 1}", ".nan", "~", "!!binary bWVzYQ==", "&a mesa", "true"]):
+        f = d / "s13" / f"driver{i}.yaml"
+        f.write_text("".join(f"{k}: {x}\n" for k, x in GPU_SPEC.items()) + f"backend: vulkan\ndriver: {v}\n")
+        out.append(("s13 driver file", rng.choice(cmds(str(f))[:4]) + j(), {}))
+    for form in odd_forms("ai max+ 395") + ["ai max+", "+ai max 395", "ai max++ 395", "ai max+ 395+rtx4090",
+                                             "rtx4090+ai max+ 395 64gb", "+".join(["ai max+ 395"] * 100)]:
+        out.append(("s13 plus name", rng.choice(cmds(form)) + j(), {}))
+    for hw in UNIFIED + [f"{gpu},unified=true", f"{gpu},backend=metal", "rtx4090", f"{gpu},unified=true,backend=rocm"]:
+        for v in NUMS[:20] + ["20GB", "0.5GB", "1B", "200TB"]:
+            out.append(("s13 --gpu-memory", ["fit", "llama3.1:8b", "-q", "Q4_K_M", "-H", hw, "--gpu-memory", v] + j(), {}))
+        for ram in ("64GB", "1B", "0GB"):
+            out.append(("s13 --ram unified", rng.choice([["fit", "llama3.1:8b", "-H", hw], ["models", "--fits", hw]])
+                        + ["--ram", ram] + j(), {}))
+        for mem in ("free", "total", "FREE", "", ESC):
+            out.append(("s13 --memory", ["fit", "llama3.1:8b", "-H", hw, "--memory", mem] + j(), {}))
+    return out
+
+
 # ------------------------------------------------------------------------------------------------------- hostile hub
 SERVER = r'''
 import json, struct, sys, time
@@ -570,6 +613,7 @@ def cases(d: Path, port: int, rng: random.Random) -> list[tuple[str, list[str], 
         argv = ["fit", f"hostile/cfgx-{i}", "--engine", eng] + (["-H", "m4-max-128gb"] if eng == "mlx" else ["--vram", "24GB"])
         out.append(("new arch config", argv + (["--json"] if rng.random() < .5 else []), dict(hub_env)))
     out += session12_cases(d, rng)
+    out += session13_cases(d, rng)
     # models --installed over every broken Ollama folder, text and JSON
     for o in ollamas.values():
         for j in ([], ["--json"]):

@@ -16,10 +16,13 @@ clone and issue 16's "Done when" list), each held by a test that failed before i
   Mesa ANV)') ran as SYCL without a word (the name resolver drops a note in parentheses); `hardware show "arc b580
   vulkan mesa"` (or "rtx4090 nvlink") said "unknown hardware" though fit takes it; an AMD or NVIDIA GPU under Vulkan
   ('rx 7900 xtx vulkan', other speeds than ROCm's) printed the same Hardware line as under ROCm.
+- an Apple name with a long run of digits ('m4 max 64gb 999...', 5,000 digits) took 1.5 s of CPU per resolution
+  (5 s for serve, which resolves it three times): the memory-size and GPU-core patterns tried each digit of the run.
 """
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 
@@ -161,3 +164,13 @@ def test_hardware_show_names_the_profile_behind_fits_words(capsys, name, shows):
 
 def test_hardware_show_gives_the_words_own_refusal(capsys):
     refused(capsys, ["hardware", "show", "m4 max 64gb vulkan"], "Apple silicon runs Metal")
+
+
+@pytest.mark.parametrize("argv", [["serve", "llama3.1:8b", "-H", "m4 max 64gb vulkan " + "9" * 5000],
+                                  ["fit", "llama3.1:8b", "-H", "m4 max 64gb " + "9" * 5000],
+                                  ["hardware", "show", "m4 max " + "9" * 5000 + "-core"]])
+def test_a_long_run_of_digits_in_a_name_is_refused_at_once(capsys, argv):
+    t = time.process_time()
+    code, out, err = run(capsys, argv)
+    assert code == 2 and err.count("\n") == 1, err
+    assert time.process_time() - t < 1.0

@@ -13,7 +13,7 @@ from .profiles import Profile
 
 GIB = 2**30
 _VENDOR_NAME = {"nvidia": "NVIDIA", "amd": "AMD", "intel": "Intel"}
-_GB = re.compile(r"(\d+)\s*gi?b\b")
+_GB = re.compile(r"(?<!\d)(\d{1,6})\s*gi?b\b")  # (?<!\d): one try per run of digits (5,000 digits took 1.5 s); 6 digits at most: int() of 5,000 was exit 3
 _APU_CHIP = re.compile(r"^(?:amd\s+)?(?:ryzen\s+)?ai\s+max\s*\+?\s*(?:pro\s+)?(3\d\d)\b(.*)$")
 _APU_WORDS = re.compile(r"\b(?:radeon|8060s|8050s|graphics|with)\b|[+/()]")
 

@@ -22,7 +22,7 @@ from .profiles import Profile, find_profile, profiles
 _HAS_MEMORY = re.compile(r"\d\s*gi?b\b", re.I)
 _MEMORY_ID = re.compile(r"-\d+gb")
 _APPLE_CHIP = re.compile(r"^(?:apple\s+|mac\s*(?:mini|studio|book\s*(?:pro|air))?\s+)?m([1-5])(?:\s*(pro|max|ultra))?\b(.*)$")
-_CORES = re.compile(r"\(?\s*(\d+)\s*-?\s*c(?:ore)?s?\b(?:\s*gpu)?\s*\)?")
+_CORES = re.compile(r"\(?\s*(?<!\d)(\d{1,4})\s*-?\s*c(?:ore)?s?\b(?:\s*gpu)?\s*\)?")
 
 
 class AmbiguousHardwareError(UnknownHardwareError):
