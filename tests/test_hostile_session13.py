@@ -17,7 +17,10 @@ clone and issue 16's "Done when" list), each held by a test that failed before i
   vulkan mesa"` (or "rtx4090 nvlink") said "unknown hardware" though fit takes it; an AMD or NVIDIA GPU under Vulkan
   ('rx 7900 xtx vulkan', other speeds than ROCm's) printed the same Hardware line as under ROCm.
 - an Apple name with a long run of digits ('m4 max 64gb 999...', 5,000 digits) took 1.5 s of CPU per resolution
-  (5 s for serve, which resolves it three times): the memory-size and GPU-core patterns tried each digit of the run.
+  (5 s for serve, which resolves it three times): the memory-size and GPU-core patterns tried each digit of the run;
+  'm4 max 9999...-core' was exit 3 (int() of 5,000 digits).
+- a local GGUF named 'm-00001-of-00000.gguf' said "m: no GGUF header" (no part was read); '-99999-of-00002' said
+  both of its parts were missing, itself among them.
 """
 from __future__ import annotations
 
@@ -174,3 +177,11 @@ def test_a_long_run_of_digits_in_a_name_is_refused_at_once(capsys, argv):
     code, out, err = run(capsys, argv)
     assert code == 2 and err.count("\n") == 1, err
     assert time.process_time() - t < 1.0
+
+
+@pytest.mark.parametrize("name", ["m-00001-of-00000.gguf", "m-00003-of-00002.gguf", "m-00000-of-00002.gguf"])
+def test_a_split_gguf_name_out_of_its_own_range_is_named(tmp_path, capsys, name):
+    from gguf_raw import base_kvs, gguf_bytes
+
+    (tmp_path / name).write_bytes(gguf_bytes(base_kvs()))
+    refused(capsys, ["fit", str(tmp_path / name), "--vram", "24GB"], "is not a split GGUF's name")

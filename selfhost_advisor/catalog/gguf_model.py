@@ -53,7 +53,10 @@ def split_parts(path: str) -> list[str]:
     m = _SPLIT.match(os.path.basename(path))
     if not m:
         return [path]
-    count = int(m.group("count"))
+    count, no = int(m.group("count")), int(m.group("no"))
+    if not 1 <= no <= count:  # '-00001-of-00000' read no part at all and said "m: no GGUF header"
+        raise BadFileError(f"{os.path.basename(path)}: part {no} of {count} is not a split GGUF's name",
+                           "a split file's parts are numbered 00001 to their count; a single file needs no such suffix")
     folder = os.path.dirname(path)
     parts = [os.path.join(folder, f"{m.group('stem')}-{i:05d}-of-{count:05d}.gguf") for i in range(1, count + 1)]
     missing = [p for p in parts if not os.path.isfile(p)]
