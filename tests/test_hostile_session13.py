@@ -21,6 +21,7 @@ clone and issue 16's "Done when" list), each held by a test that failed before i
   'm4 max 9999...-core' was exit 3 (int() of 5,000 digits).
 - a local GGUF named 'm-00001-of-00000.gguf' said "m: no GGUF header" (no part was read); '-99999-of-00002' said
   both of its parts were missing, itself among them.
+- a probe file's device backend 'xyz' (or '', 5) was estimated as CUDA and printed back as 'xyz': exit 2 naming it.
 """
 from __future__ import annotations
 
@@ -185,3 +186,17 @@ def test_a_split_gguf_name_out_of_its_own_range_is_named(tmp_path, capsys, name)
 
     (tmp_path / name).write_bytes(gguf_bytes(base_kvs()))
     refused(capsys, ["fit", str(tmp_path / name), "--vram", "24GB"], "is not a split GGUF's name")
+
+
+@pytest.mark.parametrize("backend", ["xyz", "", 5, ["cuda"]])
+def test_a_probe_files_unknown_backend_is_named(tmp_path, capsys, backend):
+    box = {"schema_version": "1.14.0", "source": "probe", "devices": [
+        {"vendor": "nvidia", "name": "NVIDIA GeForce RTX 4090", "memory_bytes": 25757220864, "backend": backend,
+         "matched_profile": "rtx-4090"}], "cpu": {"name": "x", "physical_cores": 8, "logical_cores": 16},
+        "ram_bytes": 64 * 10**9}
+    (tmp_path / "box.json").write_text(json.dumps(box))
+    refused(capsys, ["fit", "llama3.1:8b", "--hardware", str(tmp_path / "box.json")], "device backend")
+    box["devices"][0]["backend"] = "CUDA"  # hand-edited case still reads
+    (tmp_path / "box.json").write_text(json.dumps(box))
+    code, out, err = run(capsys, ["fit", "llama3.1:8b", "-q", "Q4_K_M", "--json", "--hardware", str(tmp_path / "box.json")])
+    assert code == 0 and json.loads(out)["hardware"]["devices"][0]["backend"] == "cuda", err

@@ -65,9 +65,21 @@ def _details(raw: object, path: str) -> GpuDetails | None:
     )
 
 
+# what the probe writes (cuda, rocm, sycl, metal; 'none' for a GPU that holds no layers) and what a spec sheet or a
+# name selects (vulkan, cpu)
+_BACKENDS = ("cuda", "rocm", "vulkan", "sycl", "metal", "cpu", "none")
+
+
 def _device(d: object, path: str) -> Device:
     if not isinstance(d, dict):
         raise BadFileError(f"probe file {path}: a device is not an object", _HINT)
+    backend = d.get("backend") if d.get("backend") is not None else "cuda"
+    backend = backend.strip().lower() if isinstance(backend, str) else backend
+    if backend not in _BACKENDS:  # 'xyz' was estimated as CUDA and printed back as 'xyz'
+        from ..termsafe import clipped
+
+        raise BadFileError(f"probe file {path}: device backend {clipped(str(backend))!r} is not one of "
+                           f"{', '.join(_BACKENDS)}", _HINT)
     return Device(
         vendor=str(d.get("vendor", "generic")),
         name=str(d.get("name", "GPU")),
@@ -79,7 +91,7 @@ def _device(d: object, path: str) -> Device:
         unified=bool(d.get("unified", False)),
         usable_memory_bytes=_int(d, "usable_memory_bytes", path, required=False),
         matched_profile=_str(d, "matched_profile"),
-        backend=str(d.get("backend", "cuda")),
+        backend=backend,
         details=_details(d.get("details"), path),
     )
 
