@@ -22,6 +22,8 @@ clone and issue 16's "Done when" list), each held by a test that failed before i
 - a local GGUF named 'm-00001-of-00000.gguf' said "m: no GGUF header" (no part was read); '-99999-of-00002' said
   both of its parts were missing, itself among them.
 - a probe file's device backend 'xyz' (or '', 5) was estimated as CUDA and printed back as 'xyz': exit 2 naming it.
+- README walk: `-q FP8` (the README's vLLM example) without --engine vllm, or `-q 4bit` without --engine mlx, said
+  "unknown quantization" and listed 30 GGUF types; it now names the engine whose format it is.
 """
 from __future__ import annotations
 
@@ -200,3 +202,12 @@ def test_a_probe_files_unknown_backend_is_named(tmp_path, capsys, backend):
     (tmp_path / "box.json").write_text(json.dumps(box))
     code, out, err = run(capsys, ["fit", "llama3.1:8b", "-q", "Q4_K_M", "--json", "--hardware", str(tmp_path / "box.json")])
     assert code == 0 and json.loads(out)["hardware"]["devices"][0]["backend"] == "cuda", err
+
+
+@pytest.mark.parametrize("argv, engine", [(["fit", "llama3.1:8b", "-H", "rtx4090", "-q", "FP8"], "vllm"),
+                                          (["fit", "llama3.1:8b", "-H", "rtx4090", "-q", "awq-int4"], "vllm"),
+                                          (["serve", "llama3.1:8b", "-H", "m4-max-128gb", "-q", "FP8"], "vllm"),
+                                          (["fit", "llama3.1:8b", "-H", "m4-max-128gb", "-q", "4bit"], "mlx")])
+def test_another_engines_weight_format_names_that_engine(capsys, argv, engine):
+    err = refused(capsys, argv, f"add --engine {engine}")
+    assert "unknown quantization" not in err, err

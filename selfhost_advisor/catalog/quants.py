@@ -32,4 +32,9 @@ def get_quant(name: str) -> Quant:
         if q.name == key:
             return q
     names = ", ".join(q.name for q in all_quants())
+    engines = load("engines")
+    for engine, key in (("vllm", "vllm_formats"), ("mlx", "mlx_formats")):  # 'FP8' on llama.cpp listed 30 GGUF types
+        if key in engines and str(name).strip().lower() in {f["name"].lower() for f in engines[key]["formats"]}:
+            raise UnknownQuantError(f"{name!r} is a weight format of --engine {engine}, not a GGUF type of this engine",
+                                    f"add --engine {engine}, or use a GGUF type: {names}")
     raise UnknownQuantError(f"unknown quantization {name!r}", f"use one of: {names}")
