@@ -24,6 +24,7 @@ clone and issue 16's "Done when" list), each held by a test that failed before i
 - a probe file's device backend 'xyz' (or '', 5) was estimated as CUDA and printed back as 'xyz': exit 2 naming it.
 - README walk: `-q FP8` (the README's vLLM example) without --engine vllm, or `-q 4bit` without --engine mlx, said
   "unknown quantization" and listed 30 GGUF types; it now names the engine whose format it is.
+- 'arc b580 mesa' (the driver without 'vulkan') said "unknown hardware; did you mean arc-b580".
 """
 from __future__ import annotations
 
@@ -211,3 +212,13 @@ def test_a_probe_files_unknown_backend_is_named(tmp_path, capsys, backend):
 def test_another_engines_weight_format_names_that_engine(capsys, argv, engine):
     err = refused(capsys, argv, f"add --engine {engine}")
     assert "unknown quantization" not in err, err
+
+
+@pytest.mark.parametrize("typed, hint", [("arc b580 mesa", "'arc b580 vulkan mesa'"),
+                                         ("2x arc b580 windows", "'2x arc b580 vulkan windows'")])
+def test_a_driver_word_without_vulkan_says_where_it_goes(capsys, typed, hint):
+    refused(capsys, ["fit", "llama3.1:8b", "-H", typed], hint)
+
+
+def test_a_driver_word_after_another_vendors_card_is_still_unknown(capsys):
+    refused(capsys, ["fit", "llama3.1:8b", "-H", "rtx 4090 mesa"], "unknown hardware")

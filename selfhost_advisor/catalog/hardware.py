@@ -149,10 +149,32 @@ def parse_spec(spec: str) -> tuple[Profile, int, str]:
             f"hardware {clipped(spec)!r} has {'more than ' + str(MAX_UNITS) if count > MAX_UNITS else count} units",
             f"give between 1 and {MAX_UNITS}, e.g. '2x rtx4090'"
         )
-    profile = on_backend(get_profile(text), backend, driver, spec)
+    try:
+        profile = on_backend(get_profile(text), backend, driver, spec)
+    except UnknownHardwareError:
+        _driver_without_vulkan(text, spec)
+        raise
     if profile.kind in ("cpu", "host", "apple", "apu") and count > 1:
         raise UnknownHardwareError(f"hardware {spec!r}: only discrete GPUs can be multiplied", "drop the count")
     return profile, count, interconnect
+
+
+def _driver_without_vulkan(text: str, spec: str) -> None:
+    """'arc b580 mesa' said "unknown hardware; did you mean arc-b580": a driver word needs 'vulkan' before it."""
+    from .backend_words import DRIVER_WORDS
+
+    words = text.split()
+    if len(words) < 2 or words[-1].lower() not in DRIVER_WORDS:
+        return
+    try:
+        if get_profile(" ".join(words[:-1])).vendor != "intel":
+            return
+    except UnknownHardwareError:
+        return
+    typed = spec.split()
+    raise UnknownHardwareError(f"hardware {clipped(spec)!r}: {words[-1]!r} names an Intel Vulkan driver, which follows "
+                               "the word 'vulkan'", f"e.g. --hardware '{clipped(' '.join(typed[:-1]), 40)} vulkan "
+                               f"{typed[-1].lower()}'")
 
 
 def machine_from_profile(profile: Profile, count: int = 1, ram_bytes: int | None = None, interconnect: str = "") -> Machine:
