@@ -329,8 +329,11 @@ def main(argv: Optional[list[str]] = None) -> int:
         # One line, like AdvisorError: click's own usage text is several lines.
         ctx = getattr(err, "ctx", None)
         where = ctx.command_path if ctx is not None and ctx.command_path else "advisor"
+        named = [a for a in args if a not in _ROOT_FLAGS][:1]
+        if where == "advisor" and named and any(_command_name(c) == named[0] for c in app.registered_commands):
+            where = f"advisor {named[0]}"  # 'fit --context' with no value pointed at the root help
         msg = " ".join(plain(clip_args(err.format_message(), args)).split()).rstrip(".")
-        write_err(f"advisor: {msg}; see '{where} --help'\n")
+        write_err(f"advisor: {msg}{' ' if msg.endswith('?') else '; '}see '{where} --help'\n")
         return int(ExitCode.BAD_INPUT)
     except ABORT_ERRORS:
         write_err("advisor: aborted\n")

@@ -25,6 +25,8 @@ clone and issue 16's "Done when" list), each held by a test that failed before i
 - README walk: `-q FP8` (the README's vLLM example) without --engine vllm, or `-q 4bit` without --engine mlx, said
   "unknown quantization" and listed 30 GGUF types; it now names the engine whose format it is.
 - 'arc b580 mesa' (the driver without 'vulkan') said "unknown hardware; did you mean arc-b580".
+- `fit llama3.1:8b --context` (an option without its value) pointed at 'advisor --help', not 'advisor fit --help';
+  a misspelt command ended "Did you mean 'fit'?; see ...".
 """
 from __future__ import annotations
 
@@ -222,3 +224,11 @@ def test_a_driver_word_without_vulkan_says_where_it_goes(capsys, typed, hint):
 
 def test_a_driver_word_after_another_vendors_card_is_still_unknown(capsys):
     refused(capsys, ["fit", "llama3.1:8b", "-H", "rtx 4090 mesa"], "unknown hardware")
+
+
+@pytest.mark.parametrize("argv, where", [(["fit", "llama3.1:8b", "--context"], "'advisor fit --help'"),
+                                         (["--debug", "cost", "-t"], "'advisor cost --help'"),
+                                         (["models", "--fits"], "'advisor models --help'"),
+                                         (["fitt", "x"], "'fit'? see 'advisor --help'")])
+def test_a_usage_error_points_at_the_commands_own_help(capsys, argv, where):
+    refused(capsys, argv, where)
