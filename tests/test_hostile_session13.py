@@ -112,11 +112,13 @@ def test_gpu_memory_names_what_it_stands_for_on_that_machine(capsys, monkeypatch
     assert says in line and not_says not in line, line
 
 
-def test_a_named_spec_sheet_prints_its_name_once(capsys, monkeypatch):
+@pytest.mark.parametrize("sheet, line", [(",name=Next card", "Hardware Next card"),
+                                         (",count=2,backend=vulkan,driver=mesa", "Hardware 2x custom GPU (Vulkan, Mesa ANV)")])
+def test_a_named_spec_sheet_prints_its_name_once(capsys, monkeypatch, sheet, line):
     monkeypatch.setenv("COLUMNS", "200")
-    code, out, err = run(capsys, ["fit", "llama3.1:8b", "-q", "Q4_K_M", "-H", GPU + ",name=Next card"])
+    code, out, err = run(capsys, ["fit", "llama3.1:8b", "-q", "Q4_K_M", "-H", GPU + sheet])
     assert code == 0, err
-    assert "Hardware Next card\n" in out, out.splitlines()[1]
+    assert line + "\n" in out, out.splitlines()[1]
 
 
 LONG = "x" * 20000

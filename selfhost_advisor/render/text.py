@@ -121,7 +121,9 @@ def render_fit(r: FitResult, file=None) -> None:
         counts[name] = counts.get(name, 0) + 1
     devices = " + ".join(f"{c}x {name}" if c > 1 else name for name, c in counts.items()) or "no GPU"
     con.print(f"[bold]Model[/]    {model_line(m, r.params)}")
-    bare = devices.replace(" (Vulkan)", "")  # a spec sheet's name is its card's: said once
+    bare = devices
+    for d in hw.devices:  # a spec sheet's name is its card's: said once
+        bare = bare.replace(esc(d.name) + _intel_vulkan(d), esc(d.name))
     hw_line = devices if esc(hw.name) in (devices, bare) else f"{esc(hw.name)}: {devices}"
     if hw.ram_source == "free" and hw.available_ram_bytes:
         hw_line += f", RAM {gb(hw.available_ram_bytes)} available now (--memory free)"
