@@ -49,37 +49,43 @@ def _value(mantissa: str, exponent: str | None, factor: int, limit: int) -> Frac
 
 def parse_size(text: str, *, what: str = "size") -> int:
     """Parse '24GB', '24 GiB', '1.5T', '512MiB' into integer bytes (GB = 10^9, GiB = 2^30)."""
+    from .termsafe import clipped
+
+    shown = clipped(str(text))  # a 2**4000 from a spec file was quoted whole
     match = re.match(_SIZE_RE, str(text))
     unit = match.group(3).lower() if match else ""
     if not match or unit not in _SIZE_UNITS:
         raise BadSizeError(
-            f"malformed {what} {text!r}",
+            f"malformed {what} {shown!r}",
             "write a number with a unit such as 24GB (10^9 bytes) or 24GiB (2^30 bytes)",
         )
     if not match.group(3):
-        n = str(text).strip()
-        raise BadSizeError(f"{what} {text!r} has no unit",
+        n = clipped(str(text).strip(), 20)
+        raise BadSizeError(f"{what} {shown!r} has no unit",
                            f"write {n}GB (10^9 bytes) or {n}GiB (2^30 bytes); a bare number is not read as bytes")
     result = _value(match.group(1), match.group(2), _SIZE_UNITS[unit], 2**60)
     if result is None or not 1 <= round(result) <= 2**60:
-        raise BadSizeError(f"{what} {text!r} is out of range", "give a positive size such as 24GB")
+        raise BadSizeError(f"{what} {shown!r} is out of range", "give a positive size such as 24GB")
     return round(result)
 
 
 def parse_count(text: str, *, what: str = "count", allow_zero: bool = False) -> int:
     """Parse '2e9', '500M', '1.5B', '2_000_000' into a non-negative integer."""
+    from .termsafe import clipped
+
+    shown = clipped(str(text))
     raw = str(text).strip()
     if raw.startswith("-"):
-        raise BadNumberError(f"{what} {text!r} is negative", f"give a positive {what} such as 2e9 or 500M")
+        raise BadNumberError(f"{what} {shown!r} is negative", f"give a positive {what} such as 2e9 or 500M")
     match = re.match(_COUNT_RE, raw)
     suffix = match.group(3).lower() if match else ""
     if not match or suffix not in _COUNT_SUFFIX:
-        raise BadNumberError(f"malformed {what} {text!r}", f"write a number such as 2e9, 500M or 1.5B")
+        raise BadNumberError(f"malformed {what} {shown!r}", f"write a number such as 2e9, 500M or 1.5B")
     result = _value(match.group(1).replace("_", ""), match.group(2), _COUNT_SUFFIX[suffix], 10**18)
     if result is None or round(result) > 10**18:
-        raise BadNumberError(f"{what} {text!r} is out of range", f"give a {what} below 1e18")
+        raise BadNumberError(f"{what} {shown!r} is out of range", f"give a {what} below 1e18")
     if round(result) < 1 and not (allow_zero and result == 0):
-        raise BadNumberError(f"{what} {text!r} must be at least 1", f"give a positive {what}")
+        raise BadNumberError(f"{what} {shown!r} must be at least 1", f"give a positive {what}")
     return round(result)
 
 

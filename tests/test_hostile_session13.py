@@ -27,6 +27,10 @@ clone and issue 16's "Done when" list), each held by a test that failed before i
 - 'arc b580 mesa' (the driver without 'vulkan') said "unknown hardware; did you mean arc-b580".
 - `fit llama3.1:8b --context` (an option without its value) pointed at 'advisor --help', not 'advisor fit --help';
   a misspelt command ended "Did you mean 'fit'?; see ...".
+- `fit llama-pro` (a catalog family whose Ollama default is decided `by: tag`) was exit 3 (KeyError 'also'); a hostile
+  property test drew it and stopped a landing.
+- a value inside a spec sheet (5,000 digits inline, 2**4000 in a JSON file) came back whole; an unsupported Hub
+  architecture listed all ~150 supported ones (a 3,700-character line): now their count and the closest three.
 """
 from __future__ import annotations
 
@@ -234,3 +238,36 @@ def test_a_driver_word_after_another_vendors_card_is_still_unknown(capsys):
                                          (["fitt", "x"], "'fit'? see 'advisor --help'")])
 def test_a_usage_error_points_at_the_commands_own_help(capsys, argv, where):
     refused(capsys, argv, where)
+
+
+def test_every_ollama_default_family_resolves(capsys):
+    from selfhost_advisor.catalog.data import load
+    from selfhost_advisor.catalog.ollama_defaults import default_quant
+
+    for family in load("ollama_default_quants")["families"]:
+        assert default_quant(family).quant, family
+    code, out, err = run(capsys, ["fit", "llama-pro", "--vram", "24GB", "--json"])
+    assert code == 0, err
+
+
+@pytest.mark.parametrize("sheet", [GPU.replace("448GB/s", "9" * 5000 + "GB/s"), GPU + ",tdp=" + "9" * 5000,
+                                   "custom:cores=16,clock=4.5GHz,simd=" + "x" * 20000 + ",ram=64GB,channels=2,mts=5600"])
+def test_a_long_value_inside_a_spec_sheet_is_clipped(capsys, sheet):
+    code, out, err = run(capsys, ["fit", "llama3.1:8b", "-H", sheet])
+    assert code == 2 and err.count("\n") == 1 and len(err) < 600, (len(err), err[:300])
+
+
+def test_a_long_number_in_a_spec_file_is_clipped(tmp_path, capsys):
+    (tmp_path / "card.json").write_text(json.dumps({"vram": 2 ** 4000, "bandwidth": "448GB/s", "fp16": "60TFLOPS"}))
+    code, out, err = run(capsys, ["fit", "llama3.1:8b", "-H", str(tmp_path / "card.json")])
+    assert code == 2 and err.count("\n") == 1 and len(err) < 600, (len(err), err[:300])
+
+
+def test_an_unsupported_architecture_names_the_closest_not_all(monkeypatch):
+    from selfhost_advisor.catalog.hf_config import architecture_of
+    from selfhost_advisor.errors import UnknownModelError
+
+    with pytest.raises(UnknownModelError) as e:
+        architecture_of({"architectures": ["Qwen3ForCausalLMX"]}, "acme/x")
+    text = f"{e.value} {e.value.hint}" if hasattr(e.value, "hint") else str(e.value)
+    assert "Qwen3ForCausalLM" in text and len(text) < 600, text

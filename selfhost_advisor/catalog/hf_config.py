@@ -34,9 +34,16 @@ def architecture_of(config: dict, repo: str) -> tuple[str, dict]:
         if isinstance(cls, str) and cls in supported():
             return cls, supported()[cls]
     remote = " (it needs trust_remote_code, which advisor never runs)" if config.get("auto_map") else ""
+    import difflib
+
+    from ..termsafe import clipped
+
+    names = sorted(supported())  # all of them made a 3,700-character line
+    close = difflib.get_close_matches(str(classes[0])[:200], names, n=3, cutoff=0.6)
     raise UnknownModelError(
-        f"{repo}: architecture {classes[0]} is not supported{remote}",
-        f"supported: {', '.join(sorted(supported()))}",
+        f"{repo}: architecture {clipped(str(classes[0]))} is not supported{remote}",
+        f"{len(names)} architectures are supported" + (f"; the closest: {', '.join(close)}" if close else "")
+        + "; a GGUF of the model (hf:ORG/REPO-GGUF) may resolve where its config does not",
     )
 
 

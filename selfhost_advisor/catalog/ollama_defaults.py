@@ -32,6 +32,10 @@ def default_quant(family: str) -> DefaultQuant | None:
         exact = "; ".join(f"{v} in {src[k]}" for k, v in rec["exact"].items())
         how = (f"{family}:latest is {rec['size']} in {src['alpaca']}, which Q4_0 and Q4_K_S both match; {exact} is "
                f"{rec['quant']} within 0.5% and no other")
+    elif rec["by"] == "tag":  # 'llama-pro' had no branch of its own: KeyError 'also', exit 3 for `fit llama-pro`
+        tags = ", ".join(f"{q} at {size}" for q, size in rec["tags"].items())
+        how = (f"{family}:latest is {rec['size']} in {src['alpaca']}, which several quantizations match; the same list "
+               f"prints the family's own tags ({tags}), so latest is the {rec['quant']} blob")
     else:
         how = (f"{rec['quant']} is printed for {family} in {src[rec['also']]}; {family}:latest is {rec['size']} in "
                f"{src['alpaca']}, which {rec['quant']} matches within 1%")
