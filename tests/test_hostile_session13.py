@@ -38,21 +38,7 @@ import json
 import time
 
 import pytest
-
-from selfhost_advisor.cli import main
-
-
-def run(capsys, argv):
-    code = main(argv)
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def refused(capsys, argv, named):
-    code, out, err = run(capsys, argv)
-    assert code == 2 and out == "" and err.count("\n") == 1 and err.startswith("advisor: "), err
-    assert named in err, err
-    return err
+from test_hostile_session12 import refused, run
 
 
 @pytest.mark.parametrize("name", ["ai max+ 395", "Ryzen AI Max+ 395", "ryzen ai max+ pro 395"])

@@ -185,12 +185,7 @@ def forward_peak_bytes(model: Model, tp: int, tokens: int) -> int:
     return tokens * widest * _SIXTEEN_BIT
 
 
-def _version(v: str) -> tuple[int, ...]:
-    out = []
-    for part in v.split(" ")[0].split(".")[:3]:
-        digits = "".join(c for c in part if c.isdigit())
-        out.append(int(digits) if digits else 0)
-    return tuple(out)
+_version = vllm_graphs.version_tuple
 
 
 def engine_version() -> str:

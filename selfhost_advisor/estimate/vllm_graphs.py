@@ -35,7 +35,8 @@ def _engine() -> dict:
     return load("engines")["engines"]["vllm"]
 
 
-def _version(v: str) -> tuple[int, ...]:
+def version_tuple(v: str) -> tuple[int, ...]:
+    """'0.11.0', 'v0.21.1rc2 (build)' -> (0, 11, 0), (0, 21, 1): the release's first three numbers, digits only."""
     out = []
     for part in v.split(" ")[0].split(".")[:3]:
         digits = "".join(c for c in part if c.isdigit())
@@ -48,7 +49,7 @@ def capture_counts(generation: str, version: str, max_num_seqs: int, batched_tok
     if generation == "v0":
         n = [x for x in [1, 2, 4] + [8 * i for i in range(1, 33)] if x <= max_num_seqs]
         return 0, len(n), max(n)
-    if _version(version) < (0, 11, 0):
+    if version_tuple(version) < (0, 11, 0):
         pw = [x for x in _SIZES if x <= batched_tokens]
         return len(pw), 0, max(pw)
     cap = min(2 * max_num_seqs, 512, batched_tokens)
