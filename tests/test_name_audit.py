@@ -108,6 +108,29 @@ def test_a_stated_memory_of_several_gpus_suggests_the_count_form_that_resolves()
     assert hw_names._several_gpus_hint(96, profile_by_id("m3-max-40c-48gb")) == ""
 
 
+@pytest.mark.parametrize("typed, wanted, absent", [
+    ("h100 640gb", ["8x h100 pcie", "8x h100 sxm"], ["7x", "10x"]),  # 8 x 80; not ~7 x 94 nor 10 x 64
+    ("a100 160gb", ["4x a100 40gb pcie", "2x a100 80gb"], []),
+    ("rtx 3060 24gb", ["2x rtx 3060 12gb", "3x rtx 3060 8 gb"], []),
+    ("h100 1000gb", [], ["x h100"]),  # no whole number of any variant: no count form
+])
+def test_a_server_named_by_its_total_memory_suggests_count_forms_that_resolve(typed, wanted, absent):
+    """'h100 640gb' (an 8-GPU server by its total) matched no H100 variant and was refused with the variants only; the
+    refusal now adds the count forms of the variants it is a whole number of, and each of them resolves to that total."""
+    from selfhost_advisor.catalog.hardware import parse_spec
+
+    with pytest.raises(AmbiguousHardwareError) as e:
+        hw_names.resolve(typed)
+    for form in wanted:
+        assert f'"{form}"' in e.value.hint, e.value.hint
+        profile, count, _ = parse_spec(form)
+        stated = int(typed.split()[-1].removesuffix("gb"))
+        assert count * profile.memory_bytes == stated * 2**30
+    for bit in absent:
+        assert bit not in e.value.hint, e.value.hint
+    assert e.value.hint.startswith("name one of them")
+
+
 @pytest.mark.parametrize("name, want", sorted(PRE_2016_AND_MI50.items()))
 def test_the_pre_2016_scoreboard_gpus_and_the_32gb_mi50_resolve(name, want):
     p = hw_names.resolve(name)

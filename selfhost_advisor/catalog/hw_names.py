@@ -107,7 +107,24 @@ def _refuse(name: str, cands: list[Profile]) -> AmbiguousHardwareError:
     how = "its memory size" if len(sizes) > 1 else ("its GPU core count, e.g. '40-core'" if cands[0].kind == "apple"
                                                      else "its full id")
     return AmbiguousHardwareError(f"hardware {name!r} names several {what}: {_choices(cands)}",
-                                  f"name one of them, e.g. with {how}")
+                                  f"name one of them, e.g. with {how}" + _count_hint(name, cands))
+
+
+def _count_hint(name: str, cands: list[Profile]) -> str:
+    """'; or 8 GPUs of 80 GiB: --hardware "8x h100 pcie" (or "8x h100 sxm")' where the size `name` states matches no
+    variant but is a whole number (2-8) of some variants' memory: a server named by its total ('h100 640gb'); only
+    the variants it is closest to a whole number of (640 GB is 8 x 80, not ~7 x 94)."""
+    stated = _stated_memory(name)
+    if not stated or any(abs(stated - c.memory_bytes) <= 0.08 * c.memory_bytes for c in cands):
+        return ""
+    fits = [(abs(stated / c.memory_bytes - round(stated / c.memory_bytes)), h) for c in cands
+            if (h := _several_gpus_hint(stated / GIB, c))]
+    if not fits:
+        return ""
+    hints = [h for miss, h in fits if miss <= min(m for m, _ in fits) + 0.01]  # the closest counts only
+    ids = [h.split('"')[1] for h in hints]
+    more = " (or " + ", ".join(f'"{i}"' for i in ids[1:3]) + ")" if len(ids) > 1 else ""
+    return "; or " + hints[0].split('"; otherwise')[0] + '"' + more
 
 
 def _apple(name: str) -> list[Profile] | None:
