@@ -117,14 +117,14 @@ def _count_hint(name: str, cands: list[Profile]) -> str:
     stated = _stated_memory(name)
     if not stated or any(abs(stated - c.memory_bytes) <= 0.08 * c.memory_bytes for c in cands):
         return ""
-    fits = [(abs(stated / c.memory_bytes - round(stated / c.memory_bytes)), h) for c in cands
-            if (h := _several_gpus_hint(stated / GIB, c))]
+    fits = [(abs(stated / c.memory_bytes - n), n, c) for c in cands if (n := _gpu_count(stated, c))]
     if not fits:
         return ""
-    hints = [h for miss, h in fits if miss <= min(m for m, _ in fits) + 0.01]  # the closest counts only
-    ids = [h.split('"')[1] for h in hints]
-    more = " (or " + ", ".join(f'"{i}"' for i in ids[1:3]) + ")" if len(ids) > 1 else ""
-    return "; or " + hints[0].split('"; otherwise')[0] + '"' + more
+    closest = min(miss for miss, _, _ in fits)
+    fits = [(n, c) for miss, n, c in fits if miss <= closest + 0.01]
+    n, first = fits[0]
+    more = " (or " + ", ".join(f'"{_count_form(n, c)}"' for n, c in fits[1:3]) + ")" if len(fits) > 1 else ""
+    return f"; or {n} GPUs of {first.memory_bytes / GIB:g} GiB: --hardware \"{_count_form(n, first)}\"" + more
 
 
 def _apple(name: str) -> list[Profile] | None:
@@ -315,13 +315,27 @@ def _memory_checked(name: str, p: Profile) -> Profile:
 
 def _several_gpus_hint(size_gb: float, p: Profile) -> str:
     """'2 GPUs of 12 GiB: --hardware "2x tesla k80"; ' where the stated size is a whole number (2-8) of this GPU's
-    memory: a dual-GPU board sold by its total (a Tesla K80 is two 12 GB GK210s, each its own CUDA device; the
-    scoreboard's K80 row is one of them) or several cards added up. Nothing otherwise, nor for a Mac (its memory is
-    one pool; parse_spec refuses a count for one)."""
-    n = round(size_gb * GIB / p.memory_bytes)
-    if p.kind != "gpu" or not 2 <= n <= 8 or abs(size_gb * GIB - n * p.memory_bytes) > 0.08 * n * p.memory_bytes:
+    memory (_gpu_count); nothing otherwise."""
+    n = _gpu_count(size_gb * GIB, p)
+    if not n:
         return ""
-    return f"{n} GPUs of {p.memory_bytes / GIB:g} GiB: --hardware \"{n}x {p.id.replace('-', ' ')}\"; otherwise "
+    return f"{n} GPUs of {p.memory_bytes / GIB:g} GiB: --hardware \"{_count_form(n, p)}\"; otherwise "
+
+
+def _gpu_count(size_bytes: float, p: Profile) -> int:
+    """How many of GPU `p` a stated memory size is, where it is a whole number (2-8) of p's memory within 8%: a
+    dual-GPU board sold by its total (a Tesla K80 is two 12 GB GK210s, each its own CUDA device; the scoreboard's K80
+    row is one of them) or several cards added up; 0 otherwise, and for a Mac (its memory is one pool; parse_spec
+    refuses a count for one)."""
+    n = round(size_bytes / p.memory_bytes)
+    if p.kind != "gpu" or not 2 <= n <= 8 or abs(size_bytes - n * p.memory_bytes) > 0.08 * n * p.memory_bytes:
+        return 0
+    return n
+
+
+def _count_form(n: int, p: Profile) -> str:
+    """The --hardware text of n of GPU p: '2x tesla k80'."""
+    return f"{n}x {p.id.replace('-', ' ')}"
 
 
 def _resolve(name: str) -> Profile:
