@@ -11,7 +11,8 @@ Windows-driver estimate, so the ratio holds for llama.cpp builds dated before `a
 
 ggml_vk_get_device_architecture calls a device INTEL_XE2 when its minimum subgroup size is 16 (Xe2's SIMD16 vector
 engines: Battlemage and Lunar Lake alike); only INTEL_XE2 gets KHR cooperative matrices (PR #14001). The spec table
-names Battlemage "Xe2-HPG"; Lunar Lake's Arc 130V / 140V are APU profiles (data/apu.yaml) without an architecture.
+names Battlemage "Xe2-HPG"; Lunar Lake's Arc 130V / 140V are APU profiles (data/apu.yaml) without an architecture,
+which vulkan_path._ARCH_BY_PREFIX gives them.
 """
 from __future__ import annotations
 
@@ -21,8 +22,6 @@ from ..domain import Device
 from .scoped import pushed
 
 DRIVERS = ("mesa", "windows")
-# Lunar Lake iGPUs by profile prefix: Xe2 vector engines (SIMD16), ggml-vulkan's INTEL_XE2
-_ARCH_BY_PREFIX = {"arc-140v": "Xe2-LPG", "arc-130v": "Xe2-LPG"}
 _DRIVER: list[str] = []  # the Vulkan driver of the row being predicted (scripts/fit_speed.py); empty: the device's
 
 
@@ -30,12 +29,6 @@ def with_driver(name: str):
     """Within it, an Intel device under Vulkan whose own `vulkan_driver` is unset runs on `name` ("mesa",
     "windows"; "" = unknown)."""
     return pushed(_DRIVER, name or "")
-
-
-def architecture(device: Device) -> str:
-    """Lunar Lake's "Xe2-LPG" by profile prefix, else "" (vulkan_path.architecture asks the spec table first)."""
-    pid = device.matched_profile or ""
-    return next((a for p, a in _ARCH_BY_PREFIX.items() if pid.startswith(p)), "")
 
 
 def driver(device: Device) -> str:

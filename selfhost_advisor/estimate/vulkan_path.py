@@ -19,12 +19,15 @@ from __future__ import annotations
 from functools import lru_cache
 
 from ..domain import Device
-from . import kernel_path, vulkan_intel
+from . import kernel_path
 from .scoped import pushed
 
 PATHS = ("coopmat2", "coopmat", "coopmat_dequant", "mmq", "shader")
 # profiles that are not rows of data/gpu_specs.yaml (APUs): their architecture by id prefix (data/apu.yaml)
-_ARCH_BY_PREFIX = {"radeon-780m": "RDNA 3.0", "radeon-880m": "RDNA 3.5", "radeon-890m": "RDNA 3.5"}
+# iGPU profiles the spec table has no row for; Lunar Lake's Arc 130V / 140V are Xe2 (SIMD16) to ggml-vulkan: INTEL_XE2
+# (estimate/vulkan_intel.py)
+_ARCH_BY_PREFIX = {"radeon-780m": "RDNA 3.0", "radeon-880m": "RDNA 3.5", "radeon-890m": "RDNA 3.5",
+                   "arc-140v": "Xe2-LPG", "arc-130v": "Xe2-LPG"}
 _BUILD: list[tuple[str, str]] = []  # (build date, path override) of the row being predicted; empty: today's build
 _OFF: list[bool] = []
 
@@ -55,7 +58,7 @@ def architecture(device: Device) -> str:
     if arch:
         return arch
     pid = device.matched_profile or ""
-    return next((a for p, a in _ARCH_BY_PREFIX.items() if pid.startswith(p)), "") or vulkan_intel.architecture(device)
+    return next((a for p, a in _ARCH_BY_PREFIX.items() if pid.startswith(p)), "")
 
 
 def _since(rules: dict, key: str, date: str) -> bool:
