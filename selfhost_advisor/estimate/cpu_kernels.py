@@ -127,8 +127,7 @@ _GEMM_X86_EXTRA = frozenset({"Q5_0", "IQ4_NL"})
 # the types whose prompt GEMM is tinyBLAS on the newest build (the rest of the GEMMs are repacked or tiled kernels)
 _TINYBLAS_X86 = frozenset({"Q8_0", "Q5_0"})
 _TINYBLAS_NEON = frozenset({"Q8_0"})
-_GEMM_NEON = frozenset({"Q4_0", "Q8_0", "IQ4_NL", "Q4_K", "Q5_K", "Q6_K"})
-_GEMM_NEON_I8MM = _GEMM_NEON
+_GEMM_NEON = frozenset({"Q4_0", "Q8_0", "IQ4_NL", "Q4_K", "Q5_K", "Q6_K"})  # dotprod and i8mm cores alike (2026)
 
 
 def has_gemm(ty: str, machine: Machine, measured: frozenset) -> bool:
@@ -136,8 +135,7 @@ def has_gemm(ty: str, machine: Machine, measured: frozenset) -> bool:
     if ty in _FLOAT_TYPES:
         return True
     if cpu_isa(machine) == "neon":
-        flags = set(machine.cpu.flags) if machine.cpu else set()
-        return ty in (_GEMM_NEON_I8MM if "i8mm" in flags else _GEMM_NEON)
+        return ty in _GEMM_NEON
     return ty in measured or ty in _GEMM_X86_EXTRA
 
 

@@ -60,8 +60,7 @@ def serial_quant(ty: str, machine: Machine) -> bool:
     family = "neon" if cpu_isa(machine) == "neon" else "x86"
     if ty not in _REPACKED_Q8_K[family]:
         return False
-    path = kernel_path(ty, machine)
-    return path is None or path != "vec_dot"
+    return kernel_path(ty, machine) != "vec_dot"
 
 
 def _input_width(weights: int, model: Model) -> float:
