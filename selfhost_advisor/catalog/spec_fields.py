@@ -48,10 +48,6 @@ def split_count(spec: str) -> tuple[int | None, str]:
 def _bad(spec: str, what: str, hint: str = _HINT) -> BadOptionError:
     """The one-line refusal of a spec sheet; a value quoted in `what` over 120 characters is cut to 60 (a 2**4000 in
     a JSON file or 5,000 digits inline came back whole)."""
-    import re
-
-    from ..termsafe import clipped
-
     what = re.sub(r"'[^'\n]{121,}'|\"[^\"\n]{121,}\"", lambda m: repr(clipped(m.group()[1:-1])), what)
     return BadOptionError(f"custom hardware {clipped(spec, 120)!r}: {what}", hint)
 
