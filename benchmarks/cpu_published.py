@@ -169,8 +169,10 @@ def main() -> int:
                ("cpu2 block", [r for r in held if r["block"] == "cpu2"]),
                ("session 12 cpu2 block", [r for r in held if r["block"] == "cpu2s12"]),
                ("session 13 cpuarm block", [r for r in held if r["block"] == "cpuarm13"]),
-               ("before session 12", [r for r in held if r["block"] not in ("cpu2s12", "cpuarm13")]),
-               ("before session 13", [r for r in held if r["block"] != "cpuarm13"]))
+               ("session 14 cpuarm2 block", [r for r in held if r["block"] == "cpuarm14"]),
+               ("before session 12", [r for r in held if r["block"] not in ("cpu2s12", "cpuarm13", "cpuarm14")]),
+               ("before session 13", [r for r in held if r["block"] not in ("cpuarm13", "cpuarm14")]),
+               ("before session 14", [r for r in held if r["block"] != "cpuarm14"]))
     for label, sel in classes:
         for kind, s in summary(sel).items():
             print(f"{label} {kind}: {s['rows']} rows, median ratio {s['median_ratio']:.2f}, median |error| "
