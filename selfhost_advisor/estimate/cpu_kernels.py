@@ -126,7 +126,7 @@ def prefill_isa(machine: Machine) -> str:
 _GEMM_X86_EXTRA = frozenset({"Q5_0", "IQ4_NL"})
 # the types whose prompt GEMM is tinyBLAS on the newest build (the rest of the GEMMs are repacked or tiled kernels)
 _TINYBLAS_X86 = frozenset({"Q8_0", "Q5_0"})
-_TINYBLAS_NEON = frozenset({"Q8_0"})
+_TINYBLAS_NEON: frozenset = frozenset()  # ARM's Q8_0 is repacked since llama.cpp #18096 (2025-12-16): repack_q8_0
 _GEMM_NEON = frozenset({"Q4_0", "Q8_0", "IQ4_NL", "Q4_K", "Q5_K", "Q6_K"})  # dotprod and i8mm cores alike (2026)
 
 
@@ -237,6 +237,8 @@ def prefill_type_rates(machine: Machine):
         if path == "tinyblas" or (path is None and ty in tinyblas_now):
             # tinyBLAS_Q0: one template for Q8_0 and Q4_0, timed on Q8_0; its static split is paced by the slowest core
             return rates.get("Q8_0", median) * pace
+        if path == "repack_q8_0" or (path is None and ty == "Q8_0" and cpu_isa(machine) == "neon"):
+            return arm_repack_q8_0_rate()  # ARM's repacked Q8_0 GEMM: chunks handed out dynamically, no pacing
         if path == "repack_256" and isa == "vnni":  # the 256-bit GEMM, before its AVX-512 version existed
             r256, m256, _ = prefill_rates("vnni256")
             return r256.get(ty, m256)
@@ -248,6 +250,13 @@ def prefill_type_rates(machine: Machine):
 @lru_cache(maxsize=1)
 def _kernel_paths() -> dict:
     return load("cpu_kernel_paths")["families"]
+
+
+@lru_cache(maxsize=1)
+def arm_repack_q8_0_rate() -> float:
+    """Ops per vector FLOP of ARM's repacked Q8_0 GEMM (repack.cpp ggml_gemm_q8_0_4x8_q8_0 / _4x4_, llama.cpp #18096):
+    data/cpu_kernel_paths.yaml path_rates, with what it was fitted on (docs/methodology.md 4e-cpu5)."""
+    return float(load("cpu_kernel_paths")["path_rates"]["repack_q8_0"]["ops_per_vector_flop"])
 
 
 def kernel_path(ty: str, machine: Machine) -> str | None:
