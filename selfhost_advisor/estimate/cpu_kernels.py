@@ -25,6 +25,7 @@ from functools import lru_cache
 
 from ..catalog.data import load
 from ..domain import Machine
+from .cpu_core_bw import thread_stream_bytes_per_s
 
 _FLOAT_TYPES = frozenset({"F64", "F32", "F16", "BF16"})
 
@@ -194,8 +195,9 @@ def decode_seconds(nbytes: float, kernel_s: float, machine: Machine, bandwidth: 
     the T-thread read stream (`bandwidth`) caps the whole when the socket, not the cores, is the limit.
     """
     threads = float(machine.cpu_threads or 1)
-    # a host whose one-thread stream nobody measured (a spec sheet): a core alone can draw up to the whole stream
-    per_thread = float(machine.cpu_thread_bandwidth_bytes_per_s or bandwidth)
+    # a host whose one-thread stream nobody measured (a spec sheet): its core type's published one-core stream
+    # (cpu_core_bw, ARM server cores), else a core alone can draw up to the whole stream
+    per_thread = thread_stream_bytes_per_s(machine, bandwidth)
     return max(nbytes / bandwidth, nbytes / (threads * per_thread) + kernel_s)
 
 
