@@ -19,7 +19,8 @@ JSON file given to --hardware):
   pipes, the default; 64 for full-width AVX-512, two 512-bit FMA pipes: Xeon Scalable, Zen 5 desktop and EPYC 9005;
   16 for two 128-bit NEON pipes: Cortex-A7x/A720), sockets (default 1: with more, llama.cpp's weights sit on the
   node that loaded them, so decode reads one socket's share of `bandwidth`), thread_bandwidth (one core's own read
-  stream, GB/s, where measured), name.
+  stream, GB/s, where measured; unset, a named ARM server core takes its published figure, estimate/cpu_core_bw.py),
+  name.
 - hybrid parts (optional): e_cores (how many of `cores` are efficiency / little cores, fewer than cores), e_clock
   (their all-core clock; default `clock`), e_flops_per_cycle (8, 16 or 32; default 16, two 128-bit pipes). ggml-cpu
   hands out mat-mul row chunks dynamically, so each core adds its own rate (docs/methodology.md 4e-cpu2).
