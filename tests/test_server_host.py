@@ -93,3 +93,62 @@ def test_gcn5_cdna_small_model_decode_is_qualified(hw, model, expected):
     r = api.fit(model, hw, quant="Q4_0" if "mi100" in hw else "Q4_K_M")
     caveats = r.options[0].speed.caveats
     assert any(c.startswith("decode: small models on GCN 5 / CDNA") for c in caveats) is expected, caveats
+
+
+def _slot_report(engine: str, concurrency: tuple[int, ...]):
+    from selfhost_advisor.catalog.hardware import get_profile, machine_from_profile
+    from selfhost_advisor.estimate.serving import ServeWorkload, serve
+
+    machine = machine_from_profile(get_profile("rtx-4090"), 1)
+    return serve(get_model("llama3.1:8b"), machine, ServeWorkload(1500, 500), engine=engine, quant="Q4_K_M",
+                 concurrency=concurrency)
+
+
+def test_llama_server_slots_pay_one_sampling_pass_per_decoding_slot():
+    """tools/server update_slots samples every decoding slot's token on the CPU after each llama_decode, one slot after
+    another: at one slot the served step is fit's served figure (llama-bench decode + one pass); each further slot adds
+    one more pass, so the step's host share grows with the batch and the time per output token rises by n passes."""
+    from selfhost_advisor.estimate.serving.slots import SlotServer
+
+    rep = _slot_report("llamacpp", (1, 8))
+    model = get_model("llama3.1:8b")
+    sample = sampling_seconds(model)
+    assert rep.assumptions["host_sampling_ms_per_token"] == pytest.approx(sample * 1e3, abs=1e-3)
+    one, eight = rep.points
+    # one slot: a token costs llama-bench's decode time plus one sampling pass (the fit's served figure)
+    assert one.tpot_s > sample
+    server = SlotServer.__new__(SlotServer)
+    server.t1, server.kv_s, server.flop_s, server.sample_s = 0.010, 0.0005, 0.0, sample
+    assert server._decode(8) - server._decode(1) == pytest.approx(7 * 0.0005 + 7 * sample)
+    assert eight.tpot_s - one.tpot_s > 7 * sample * 0.9
+
+
+def test_ollama_slots_add_no_unmeasured_sampling_and_so_outrun_llama_server_on_the_same_option():
+    """Ollama's runner sampler time is not measured (engines/ollama.py host_sampling False): its slots price none, so
+    at 8 concurrent requests it decodes faster per step than llama-server on the same GPU and quant."""
+    cpp, oll = _slot_report("llamacpp", (8,)), _slot_report("ollama", (8,))
+    assert oll.assumptions["host_sampling_ms_per_token"] == 0.0
+    assert cpp.points[0].tpot_s > oll.points[0].tpot_s
+
+
+def test_cost_capacity_of_a_llama_server_box_uses_the_served_step():
+    """advisor cost --engine llamacpp sizes a box with the slot server, so its capacity carries the host sampling: the
+    aggregate decode at the chosen concurrency is below the same box's figure without it (sample_s set to 0)."""
+    from selfhost_advisor.catalog.hardware import get_profile, machine_from_profile
+    from selfhost_advisor.estimate.serving import capacity_for_mix
+    from selfhost_advisor.estimate.serving import slots as S
+
+    machine = machine_from_profile(get_profile("rtx-4090"), 1)
+    model = get_model("llama3.1:8b")
+    capacity_for_mix.cache_clear()  # pure and cached: both figures computed fresh
+    cap = capacity_for_mix(model, machine, prompt_tokens=1500, output_tokens=500, quant="Q4_K_M", engine="llamacpp")
+    real = S._sampling_seconds
+    try:
+        S._sampling_seconds = lambda m, e: 0.0
+        capacity_for_mix.cache_clear()
+        bare = capacity_for_mix(model, machine, prompt_tokens=1500, output_tokens=500, quant="Q4_K_M",
+                                engine="llamacpp")
+    finally:
+        S._sampling_seconds = real
+        capacity_for_mix.cache_clear()
+    assert cap.total_tokens_per_s < bare.total_tokens_per_s

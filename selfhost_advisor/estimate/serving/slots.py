@@ -7,6 +7,11 @@ Speed: llama-server decodes every slot in one batch, so a step reads the weights
 time at the request's average depth (speed.py, fitted on llama-bench) plus each further slot's KV read, or the
 batch's matmuls at the family's quantized compute share when those take longer. Prompts are processed at the
 single-stream prefill rate and hold up the decode batch while they run: a share r x P / prefill_rate of the time.
+Host sampling: after each llama_decode llama-server samples every decoding slot's token on the CPU, one slot after
+another (tools/server update_slots: `for (auto & slot : slots) ... common_sampler_sample(slot.smpl, ctx, tok_idx)`),
+so a step of b decoding slots adds b x the per-token sampling time (estimate/server_host.py; the served figure that
+fit reports as speed.served_decode_tokens_per_s at b = 1). Engines whose sampler time is not measured (Ollama's
+runner, engines/ollama.py host_sampling) add none: their figure stays llama-bench's.
 """
 from __future__ import annotations
 
@@ -72,9 +77,13 @@ class SlotServer(PagedServer):
         flops = sum(work.layer_flops) + 2 * work.output_matrix[1]
         f = (dev.fp16_flops if dev else machine.cpu_flops) or 0.0
         self.flop_s = flops / (eff.compute_quant * f) if f else 0.0
+        self.sample_s = _sampling_seconds(model, engine)
 
     def _decode(self, b: float) -> float:
-        return max(self.t1 + max(0.0, b - 1.0) * self.kv_s, b * self.flop_s) if b > 0 else 0.0
+        """The GPU's batched step (llama-bench's decode at b = 1) plus each decoding slot's host sampling, in series."""
+        if b <= 0:
+            return 0.0
+        return max(self.t1 + max(0.0, b - 1.0) * self.kv_s, b * self.flop_s) + b * self.sample_s
 
     def _step(self, b_dec: float, chunk_tokens: float) -> float:
         pre = chunk_tokens / self.prefill if self.prefill else 0.0
@@ -88,6 +97,14 @@ class SlotServer(PagedServer):
 
         kv_total, _ = kv_cache_bytes(self.model, _request(self.engine, self.w, running, self.asked))
         return kv_total // max(1, len(self.machine.devices))
+
+
+def _sampling_seconds(model: Model, engine: str) -> float:
+    """Host sampling seconds per decoded token of `engine`'s server (0 where the engine does not price it)."""
+    from ...engines import get_engine
+    from ..server_host import sampling_seconds
+
+    return sampling_seconds(model) if getattr(get_engine(engine), "host_sampling", False) else 0.0
 
 
 def _max_slots(model: Model, machine: Machine, w: ServeWorkload, engine: str, q: Quant, tier: str,
@@ -139,6 +156,8 @@ def serve_slots(model: Model, machine: Machine, w: ServeWorkload, *, engine: str
                      "output tokens",
             "placement": opt.placement.fit,
             "batched_decode": "weights read once per step; each slot's KV read at its depth",
+            # llama-server's CPU sampling of every decoding slot after each step (0: not priced for this engine)
+            "host_sampling_ms_per_token": round(server.sample_s * 1e3, 3),
             "prefill_tokens_per_s_alone": round(s.prefill_tokens_per_s or 0.0, 1),
             "n_ubatch": ub,  # --ubatch as given (None: the engine's); each slot count's command caps it at its -c
         },
