@@ -27,6 +27,8 @@ ROWS: list[tuple[list[str], str | None]] = [
     (["fit", "llama3.1:8b", "-H", "h100-sxm", "--engine", "vllm", "--gpu-memory-utilization", "1.5"], "(0, 1]"),
     (["fit", "llama3.1:8b", "-H", "h100-sxm", "--engine", "vllm", "--gpu-memory-utilization", "nan"], "--gpu-memory-utilization"),  # refused by the shared finite-number check
     (["fit", "llama3.1:8b", "-H", "h100-sxm", "--engine", "vllm", "--kv-cache", "q8_0"], "--kv-cache fp8"),
+    (["fit", "llama3.1:8b", "-H", "h100-sxm", "--engine", "vllm", "-q", "MXFP4"], "no MXFP4 checkpoint"),  # gpt-oss's released format only
+    (["serve", "qwen3:8b", "-H", "h100-sxm", "--engine", "vllm", "-q", "MXFP4", "--prompt-tokens", "100", "--output-tokens", "100"], "no MXFP4 checkpoint"),
     (["fit", "llama3.1:8b", "-H", "h100-sxm", "--engine", "vllm", "--kv-cache-memory-bytes", "0GiB"], "--kv-cache-memory-bytes"),
     (["fit", "llama3.1:8b", "-H", "h100-sxm", "--engine", "vllm", "--kv-cache-memory-bytes", "20"], "no unit"),
     (["fit", "llama3.1:8b", "-H", "h100-sxm", "--kv-cache-memory-bytes", "20GiB"], "vLLM option"),

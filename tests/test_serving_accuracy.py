@@ -42,17 +42,18 @@ _BURST_128 = ("1000 prompts of 128 tokens with 4 outputs at once (session 12, he
               "duration) although the GPU work is 2-8 s here; a serial per-request cost outside the engine step "
               "(the API server taking in 1000 chat requests) that the step model has no term for: docs/methodology.md "
               "6c 'First tokens of a 1000-request burst'")
-_NO_MXFP4 = ("gpt-oss on one H100 (session 14, held out, scored blind): its MoE experts ship in MXFP4, which vLLM runs "
-             "as W4A16 (BF16 activations) before Blackwell; our vLLM formats have no MXFP4, so the row is scored in the "
-             "format `advisor serve` picks (FP8 W8A8 for the 20B, at the FP8 tensor rate; GPTQ-INT4 for the 120B): "
-             "docs/methodology.md 6c 'gpt-oss rows'")
+_GPTOSS_H100 = ("gpt-oss on one H100 (session 14, held out, scored blind at 0cabb4f in the format `serve` picked, then "
+                "in its own MXFP4): its decode steps run slower than our step (published mean TPOT 1.6-2.6x ours on "
+                "these bursts, 1.45x at 4 clients), as on every MoE row, and the H100 rows of vLLM 0.10-0.11 run slow "
+                "against the A100's (6c 'Achieved GEMM rates by architecture'); the 128-token burst adds the "
+                "front-end cost of _BURST_128: docs/methodology.md 6c 'gpt-oss rows'")
 KNOWN_MISSES: dict[str, str] = {
     "gpustack-qwen3-14b-h100-128-4": _BURST_128,
     "gpustack-qwen3-235b-a100x8-128-4": _BURST_128,
     "gpustack-qwen3-235b-fp8-a100x4-128-4": _BURST_128,
-    **{f"gpustack-gptoss20b-h100-{w}": _NO_MXFP4 for w in ("sharegpt", "32k-100", "4k-200", "2k-100", "128-4")},
-    "gpustack-gptoss120b-h100-sharegpt": _NO_MXFP4,
-    "gpustack-gptoss120b-h100-128-4": _NO_MXFP4,
+    **{f"gpustack-gptoss20b-h100-{w}": _GPTOSS_H100 for w in ("sharegpt", "2k-100", "128-4")},
+    "gpustack-gptoss120b-h100-sharegpt": _GPTOSS_H100,
+    "gpustack-gptoss120b-h100-128-4": _GPTOSS_H100,
 }
 
 
@@ -72,12 +73,17 @@ def test_throughput_within_half_to_double_of_published(row_id):
     assert 0.5 <= ratio <= 2.0, f"{r['id']}: ours {ours:.0f} vs published {r['published']} ({ratio:.2f}x)"
 
 
+def _session14(r: dict) -> bool:
+    """The 22 gpt-oss rows added held out in session 14 (data/serving_benchmarks.yaml `# --- session 14: serve4`)."""
+    return r["id"].startswith("gpustack-gptoss")
+
+
 def test_median_throughput_ratio_of_current_vllm_within_goal():
+    """Over the rows the goal was set on (before session 14); the gpt-oss rows added since are held to it apart, in the
+    strict xfail below, so that the miss they show stays visible until the MoE step is right."""
     import statistics
 
-    # over the rows scored in the format they ran; those whose format we lack (gpt-oss MXFP4) are held to 0.5-2x
-    # above and reported apart by benchmarks/serving_accuracy.py (their blind median: 1.66)
-    RESULTS = [(r, p, x) for r, p, x in acc.ratios() if acc.in_own_format(r)]
+    RESULTS = [(r, p, x) for r, p, x in acc.ratios() if not _session14(r)]
     xs = [x for r, _, x in RESULTS if r["kind"] == "throughput" and r["role"] != "older_engine"]
     assert len(xs) >= 20
     assert 0.8 <= statistics.median(xs) <= 1.25, statistics.median(xs)
@@ -86,16 +92,23 @@ def test_median_throughput_ratio_of_current_vllm_within_goal():
         assert 0.8 <= statistics.median(group) <= 1.25, (role, statistics.median(group))
 
 
-def test_rows_in_a_format_we_lack_are_scored_in_the_format_serve_picks():
-    """gpt-oss's MXFP4 rows: served_quant falls back to what `advisor serve` chooses for that model and GPU (FP8 for
-    the 20B, a 4-bit format for the 120B, which does not fit one 80 GB GPU at FP8); a row in a registry format keeps
-    its own."""
-    sub = [r for r in acc.rows() if not acc.in_own_format(r)]
-    assert sub and all(r["precision"] == "MXFP4" for r in sub)
-    picks = {(r["model"], acc.served_quant(r).name) for r in sub}
-    assert ("gpt-oss:20b", "FP8") in picks
-    assert all(q in ("AWQ-INT4", "GPTQ-INT4") for m, q in picks if m == "gpt-oss:120b")
-    assert acc.served_quant(_by_id("gpustack-qwen3-14b-a100-awq-sharegpt")).name == "AWQ-INT4"
+@pytest.mark.xfail(strict=True, reason="session 14's 22 held-out gpt-oss rows come out fast (median 1.53 in MXFP4; "
+                   "blind 1.66 in the format serve picked): the MoE decode step is too short (our TPOT 0.4-0.9x the "
+                   "published on 18 of 22), which moves the held-out median to 1.32; docs/methodology.md 6c 'gpt-oss rows'")
+def test_median_throughput_ratio_with_the_session_14_rows_within_goal():
+    import statistics
+
+    held = [x for r, _, x in acc.ratios() if r["kind"] == "throughput" and r["role"] == "heldout"]
+    assert 0.8 <= statistics.median(held) <= 1.25, statistics.median(held)
+
+
+def test_gpt_oss_is_scored_in_its_released_mxfp4():
+    """The gpt-oss rows ran MXFP4 (the only checkpoint OpenAI released); our registry serves it now, so each row is
+    scored in it, and `serve` with no --quant picks it for gpt-oss (the checkpoint `vllm serve openai/gpt-oss-20b`
+    loads)."""
+    rows = [r for r in acc.rows() if _session14(r)]
+    assert len(rows) == 22 and all(acc.in_own_format(r) for r in rows)
+    assert {acc.served_quant(r).name for r in rows} == {"MXFP4"}
 
 
 @pytest.mark.parametrize("row_id", [r["id"] for r in ROWS if r["kind"] == "single_stream" and r["role"] != "older_engine"])

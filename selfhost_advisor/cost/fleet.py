@@ -74,7 +74,7 @@ class Fleet:
             return cap, None
         if self.quant is not None:
             return self._one(box, self.quant), None
-        quants = get_engine(self.engine).quants()
+        quants = get_engine(self.engine).model_quants(self.model)
         if self._paged():  # the serving model's own choice (serve() with quant None), among the formats allowed
             ok = best_capacity([self._one(box, q) for q in quants if meets(q.name, q.default_type, floor)])
             free = best_capacity([self._one(box, q) for q in quants]) if free_too else None

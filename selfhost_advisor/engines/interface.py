@@ -54,6 +54,10 @@ class Engine:
         """Formats `fit` evaluates for a resolved model: a file's own, the named ones, or all."""
         return self.quants(names)
 
+    def model_quants(self, model: Model) -> tuple[Quant, ...]:
+        """Every format the engine serves `model` in (vLLM adds a model's own released format: gpt-oss's MXFP4)."""
+        return self.quants()
+
     def buying_quants(self, quants: tuple[Quant, ...]) -> tuple[Quant, ...]:
         """Formats `hardware --for` considers when none are named (buying advice at 2-3 bits would mislead)."""
         return quants

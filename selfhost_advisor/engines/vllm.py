@@ -46,6 +46,14 @@ class Vllm(Engine):
 
         return tuple(sorted({self.quant(n) for n in names}, key=lambda q: q.rank)) if names else vllm_quants()
 
+    def model_quants(self, model: Model) -> tuple[Quant, ...]:
+        from ..estimate.vllm import vllm_quants_for
+
+        return vllm_quants_for(model)
+
+    def select_quants(self, resolved, names) -> tuple[Quant, ...]:
+        return self.quants(names) if names else self.model_quants(resolved.model)
+
     def context_over_max(self, model: Model, context: int) -> tuple[int, str]:
         """vLLM refuses a max_model_len above the derived maximum unless VLLM_ALLOW_LONG_MAX_MODEL_LEN is set
         (vllm/config/model.py _get_and_verify_max_len: "User-specified max_model_len (N) is greater than the derived

@@ -18,7 +18,9 @@ from ..errors import BadOptionError
 from ..record import record
 from . import vllm_graphs, vllm_groups, vllm_hybrid
 from .memory import caches_kv, indexer_bytes_per_token_fp8, uses_window
-from .vllm_weights import VllmWeights, _formats, get_vllm_quant, tensor_bytes, vllm_quants, vllm_weights
+from .vllm_weights import (  # noqa: F401  (re-exported)
+    VllmWeights, _formats, check_format, get_vllm_quant, tensor_bytes, vllm_quants, vllm_quants_for, vllm_weights,
+)
 
 __all__ = ["VllmPlan", "VllmWeights", "_formats", "activation_bytes", "batch_defaults", "cuda_total_bytes",
            "get_vllm_quant", "kv_bytes_per_token", "kv_pool_tokens", "plan", "sampler_path", "sequence_kv_bytes",
@@ -272,6 +274,7 @@ def plan(model: Model, quant: Quant, machine: Machine, request: FitRequest) -> V
     e = _engine()
     gpus = serving_gpus(machine)
     check_request(model, request, len(gpus) if gpus else None)
+    check_format(model, quant)
     w = vllm_weights(model, quant)
     n_total = model.n_layers + 1
     tp = request.tensor_parallel or (tensor_parallel_size(model, len(gpus)) if gpus else 1)

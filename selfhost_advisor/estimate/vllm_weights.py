@@ -1,4 +1,4 @@
-"""vLLM weights: each tensor in a serving format (BF16, FP8, AWQ/GPTQ int4) as vLLM loads it, summed per layer.
+"""vLLM weights: each tensor in a serving format (BF16, FP8, AWQ/GPTQ int4, gpt-oss's MXFP4) as vLLM loads it, summed per layer.
 
 Formats and their byte rules are in data/engines.yaml vllm_formats (sources there)."""
 from __future__ import annotations
@@ -21,15 +21,52 @@ def _formats() -> dict[str, dict]:
 
 
 @lru_cache(maxsize=1)
-def vllm_quants() -> tuple[Quant, ...]:
-    """The weight formats vLLM serves, best quality first (ranks continue the GGUF scale's idea: 0 = best)."""
+def _all_quants() -> tuple[Quant, ...]:
     return tuple(Quant(name=n, default_type="BF16" if n == "BF16" else n, rank=i) for i, n in enumerate(_formats()))
+
+
+@lru_cache(maxsize=1)
+def vllm_quants() -> tuple[Quant, ...]:
+    """The weight formats vLLM serves any model in, best quality first (ranks continue the GGUF scale's idea: 0 =
+    best). Released-only formats (`native`: gpt-oss's MXFP4) are added per model by vllm_quants_for."""
+    return tuple(q for q in _all_quants() if not _formats()[q.name].get("native"))
+
+
+def native_format(model: Model) -> str | None:
+    """The vLLM format a catalog model's checkpoint is released in (data/models.yaml native_quant: gpt-oss's mxfp4),
+    when our registry has it; None otherwise."""
+    for m in load("models").get("models") or ():
+        if m.get("id") == model.id and m.get("native_quant"):
+            key = str(m["native_quant"]).upper()
+            return key if key in _formats() else None
+    return None
+
+
+def vllm_quants_for(model: Model) -> tuple[Quant, ...]:
+    """The formats vLLM serves `model` in when none is named: a model released in a format of its own (gpt-oss:
+    MXFP4 experts) in that one, the checkpoint `vllm serve openai/gpt-oss-20b` loads (its other formats would need a
+    re-quantized checkpoint; --quant still names one); any other model in every general format."""
+    native = native_format(model)
+    if native:
+        return tuple(q for q in _all_quants() if q.name == native)
+    return vllm_quants()
+
+
+def check_format(model: Model, quant: Quant) -> None:
+    """A released-only format needs a checkpoint in it: BadOptionError for any other model."""
+    need = _formats().get(quant.name, {}).get("native")
+    if need and native_format(model) != quant.name:
+        from ..errors import BadOptionError
+
+        general = ", ".join(q.name for q in vllm_quants())
+        raise BadOptionError(f"{quant.name} is the format gpt-oss's experts are released in; {model.id} has no "
+                             f"{quant.name} checkpoint", f"with --engine vllm use one of: {general}")
 
 
 def get_vllm_quant(name: str) -> Quant:
     key = name.strip().upper().replace("_", "-")
     key = {"FP16": "BF16", "AWQ": "AWQ-INT4", "GPTQ": "GPTQ-INT4", "INT4": "AWQ-INT4"}.get(key, key)
-    for q in vllm_quants():
+    for q in _all_quants():
         if q.name == key:
             return q
     raise UnknownQuantError(
@@ -52,6 +89,8 @@ def tensor_bytes(t: Tensor, fmt: dict) -> int:
     """Bytes of one tensor in a vLLM format: repeating-layer matrices (not MoE routers) take the format's bits,
     everything else (embeddings, LM head, norms, biases) stays 16-bit."""
     quantizable = t.layer >= 0 and t.n_dims >= 2 and "ffn_gate_inp" not in t.name and fmt["bits"] < 16
+    if fmt.get("experts_only"):  # MXFP4: only the MoE expert matrices (not their biases) ship quantized
+        quantizable = quantizable and "_exps" in t.name and t.n_dims == 3
     return _linear_bytes(t.shape, fmt) if quantizable else t.n_elements * _SIXTEEN_BIT
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from ...domain import FitRequest, Machine, Model, Quant
 from ...record import replace
 from ..speed import efficiency
-from ..vllm import kv_dtype_bytes, plan, vllm_quants
+from ..vllm import kv_dtype_bytes, plan, vllm_quants_for
 from .curve import walk
 from .paged import PagedServer, held_kv_bytes
 from .step import prefill_tokens_per_s, serving_data
@@ -31,7 +31,7 @@ def serve(model: Model, machine: Machine, workload: ServeWorkload, *, engine: st
                            options=options)
     if isinstance(quant, str):
         quant = eng.quant(quant)
-    candidates = (quant,) if quant is not None else vllm_quants()
+    candidates = (quant,) if quant is not None else vllm_quants_for(model)
     req = replace(options or FitRequest(context=1), context=workload.prompt_tokens + workload.output_tokens,
                   engine=eng.name)
     reports = [_serve_vllm(model, machine, workload, q, concurrency, req) for q in candidates]
