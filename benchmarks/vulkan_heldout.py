@@ -1,10 +1,10 @@
 """Vulkan rows held out by session 12 (vkgcn): each row's error under the shipped model, decode and prefill apart
 (docs/methodology.md 5b-vkgcn).
 
-Usage: python benchmarks/vulkan_heldout.py [--json] [--block vkgcn|vkamd|vkintel|vkintel2]
+Usage: python benchmarks/vulkan_heldout.py [--json] [--block vkgcn|vkamd|vkintel|vkintel2|vkamd2]
 The rows are those of benchmarks/published/llamabench_weak.yaml in the block after the line `# --- session 12: vkgcn`
 (up to the next session's line; `--block vkamd`: session 13's AMD block, docs/methodology.md 5b-vkamd; `--block
-vkintel` / `vkintel2`: its Intel blocks, 5b-vkintel), all
+vkintel` / `vkintel2`: its Intel blocks, 5b-vkintel; `--block vkamd2`: session 14's AMD block, 5b-vkamd2), all
 `in_fit: false`: each is predicted as benchmarks/weak_backends.py predicts a blind row (the shipped fit for a GPU in no
 fit, the fit redone without its GPU otherwise). Rows run on Intel's Mesa driver (ANV) are reported apart too: in mid-2025
 that driver decoded 3x slower than Intel's Windows driver on the same cards (PR #14001's table); since session 13 the
@@ -26,7 +26,7 @@ import weak_backends  # noqa: E402
 
 MARKER = "# --- session 12: vkgcn"
 BLOCKS = {"vkgcn": MARKER, "vkamd": "# --- session 13: vkamd", "vkintel": "# --- session 13: vkintel",
-          "vkintel2": "# --- session 13: vkintel, second batch"}
+          "vkintel2": "# --- session 13: vkintel, second batch", "vkamd2": "# --- session 14: vkamd2"}
 
 
 def session_rows(path: Path | None = None, marker: str = MARKER) -> list[dict]:
@@ -48,7 +48,7 @@ def report(marker: str = MARKER) -> list[dict]:
     for row in weak_backends.rows_report(only={r["hardware"] for r in mine}):
         src = next((v for (hw, m, q, t, tps), v in keys.items()
                     if hw == row["hardware"] and q == row["quant"] and t == row["test"]
-                    and abs(tps - row["measured"]) < 1e-6), None)
+                    and abs(tps - row["measured"]) < 1e-6 and row["blind"]), None)
         if src is None or row["backend"] != "vulkan":
             continue
         mesa = weak_backends.fit_speed.row_driver(src) == "mesa"  # the row's `driver`, else its build text
