@@ -176,7 +176,9 @@ def fit(
     context_warnings += [floor_note] if floor_note else []
     from .estimate.vulkan_intel import driver_note
 
-    context_warnings += [n for n in (driver_note(machine.devices),) if n]  # Intel under Vulkan: the driver decides
+    from .estimate.vulkan_amd import driver_note as amd_driver_note
+
+    context_warnings += [n for n in (driver_note(machine.devices), amd_driver_note(machine.devices)) if n]  # Vulkan driver
     if not eng.mixed_gpus and len({(d.name, d.memory_bytes) for d in machine.devices}) > 1:
         raise BadOptionError(f"--engine {eng.name} runs tensor parallel over identical GPUs; {machine.name} mixes cards",
                              "use --engine llamacpp (layer split) or identical GPUs ('2x rtx4090')")

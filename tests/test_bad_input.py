@@ -120,7 +120,7 @@ ROWS: list[tuple[list[str], str | None]] = [
     (["fit", "llama3.1:8b", "--hardware", "custom:vram=16GB,bandwidth=448GB/s"], "fp16 is missing"),
     (["fit", "llama3.1:8b", "--hardware", "custom:vram=16GB,bandwidth=0,fp16=60"], "bandwidth"),
     # Intel's Vulkan drivers (estimate/vulkan_intel.py): only on an Intel GPU, only with Vulkan
-    (["fit", "llama3.1:8b", "--hardware", "rtx 4090 vulkan mesa"], "not an Intel GPU"),
+    (["fit", "llama3.1:8b", "--hardware", "rtx 4090 vulkan mesa"], "not an Intel or AMD GPU"),
     (["fit", "llama3.1:8b", "--hardware", "m4 max 64gb vulkan"], "runs Metal"),
     (["fit", "llama3.1:8b", "--hardware", "custom:vram=12GB,bandwidth=456GB/s,fp16=110TFLOPS,driver=mesa"], "backend=vulkan"),
     (["fit", "llama3.1:8b", "--hardware", "custom:vram=12GB,bandwidth=456GB/s,fp16=110TFLOPS,backend=vulkan,driver=radv"],

@@ -1,9 +1,12 @@
-"""Trailing words of a GPU name that pick llama.cpp's Vulkan backend and, for Intel, the Vulkan driver:
-`--hardware "arc b580 vulkan"`, `"arc b580 vulkan mesa"` (Linux: Mesa's ANV), `"arc a770 vulkan windows"`.
+"""Trailing words of a GPU name that pick llama.cpp's Vulkan backend and, for Intel and AMD, the Vulkan driver:
+`--hardware "arc b580 vulkan"`, `"arc b580 vulkan mesa"` (Linux: Mesa's ANV), `"arc a770 vulkan windows"`,
+`"rx 7900 xtx vulkan radv"` / `amdvlk` / `windows`, or the GPU as ggml_vulkan's device line names it:
+`"AMD Radeon RX 7900 XTX (RADV NAVI31)"`, `"Radeon 8060S Graphics (AMD open-source driver)"` (AMDVLK).
 
 Why: a named GPU takes its table backend (Intel: SYCL, AMD: ROCm), and on Intel the Vulkan driver sets decode speed
 (estimate/vulkan_intel.py: ANV decoded at 0.37 of Intel's Windows driver on the same card and build, llama.cpp PR
-#14001), so both must be sayable. Like "nvlink" / "pcie", the words come after the name (and its count).
+#14001), so both must be sayable. On AMD the driver picks ggml-vulkan's matmul tiles (estimate/vulkan_amd.py); a name
+with ggml_vulkan's "(RADV ...)" note resolved silently to ROCm before. Like "nvlink" / "pcie", the words come after the name (and its count).
 """
 from __future__ import annotations
 
@@ -14,7 +17,17 @@ from ..record import replace
 from ..termsafe import clipped
 
 # the driver words: ANV is Mesa's Intel Vulkan driver (Linux); "windows" is Intel's proprietary driver
-DRIVER_WORDS = {"mesa": "mesa", "anv": "mesa", "linux": "mesa", "windows": "windows"}
+DRIVER_WORDS = {"mesa": "mesa", "anv": "mesa", "linux": "mesa", "windows": "windows", "radv": "radv", "amdvlk": "amdvlk"}
+# per vendor, the drivers a word names: AMD's Mesa driver is RADV; "windows" is AMD's proprietary driver there
+_BY_VENDOR = {"intel": {"mesa": "mesa", "windows": "windows"},
+              "amd": {"mesa": "radv", "radv": "radv", "amdvlk": "amdvlk", "windows": "windows"}}
+# ggml_vulkan's device line: "AMD Radeon RX 7900 XTX (RADV NAVI31) (radv)", "Radeon 8060S Graphics (AMD open-source
+# driver)" (AMDVLK's driverName), "... (AMD proprietary driver)", "Intel(R) Arc(tm) A770 Graphics (DG2) (Intel
+# open-source Mesa driver)" (ggml-vulkan.cpp prints props.deviceName, then driverName in parentheses)
+_DEVICE_NOTE = re.compile(r"\((radv\b[^()]*|amd open-source driver|amd proprietary driver|intel open-source mesa driver)\)",
+                          re.I)
+_NOTE_DRIVER = {"radv": "radv", "amd open-source driver": "amdvlk", "amd proprietary driver": "windows",
+                "intel open-source mesa driver": "mesa"}
 
 
 _SHOWN = re.compile(r"\(([^()]*\bvulkan\b[^()]*)\)", re.I)
@@ -32,6 +45,11 @@ def split(text: str) -> tuple[str, str, str]:
                                        "write the driver after 'vulkan': 'vulkan mesa' (Linux) or 'vulkan windows'")
         rest = " ".join((text[:shown.start()] + " " + text[shown.end():]).split())
         return rest, "vulkan", drivers.pop() if drivers else ""
+    notes = _DEVICE_NOTE.findall(text)
+    if notes:  # a ggml_vulkan device name pasted as it prints: the driver's note says Vulkan and which driver
+        found = {_NOTE_DRIVER["radv" if n.lower().startswith("radv") else n.lower()] for n in notes}
+        if len(found) == 1:
+            return " ".join(_DEVICE_NOTE.sub(" ", text).split()), "vulkan", found.pop()
     words = text.split()
     driver = ""
     if len(words) >= 3 and words[-1].lower() in DRIVER_WORDS and words[-2].lower() == "vulkan":
@@ -44,14 +62,18 @@ def split(text: str) -> tuple[str, str, str]:
 
 def apply(profile, backend: str, driver: str, spec: str):
     """`profile` run by llama.cpp's Vulkan backend (and on `driver`); exit 2 where that cannot be: Apple (Metal),
-    a CPU, a driver word on a GPU that is not Intel's."""
+    a CPU, a driver word that is not one of that vendor's (Intel: mesa, windows; AMD: radv (mesa), amdvlk, windows)."""
     if not backend:
         return profile
     if profile.kind in ("cpu", "host", "apple") or profile.vendor == "apple":
         raise UnknownHardwareError(f"hardware {clipped(spec)!r}: llama.cpp's Vulkan backend needs a GPU other than "
                                    "Apple's (Apple silicon runs Metal)", "drop 'vulkan'")
-    if driver and profile.vendor != "intel":
-        raise UnknownHardwareError(f"hardware {clipped(spec)!r}: 'mesa' / 'windows' name Intel's Vulkan drivers; "
-                                   f"{profile.name} is not an Intel GPU", "drop the driver word")
+    if driver and driver not in _BY_VENDOR.get(profile.vendor, {}):
+        said = {"intel": "Intel's Vulkan drivers are mesa and windows",
+                "amd": "AMD's Vulkan drivers are radv (mesa), amdvlk and windows"}.get(
+            profile.vendor, f"{profile.name} is not an Intel or AMD GPU")
+        raise UnknownHardwareError(f"hardware {clipped(spec)!r}: {driver!r} is not a Vulkan driver of this GPU; {said}",
+                                   "drop the driver word or name one of these")
+    driver = _BY_VENDOR[profile.vendor][driver] if driver else ""
     raw = {**profile.raw, "vulkan_driver": driver} if driver else profile.raw
     return replace(profile, backend=backend, raw=raw)

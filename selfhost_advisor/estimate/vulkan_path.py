@@ -179,14 +179,17 @@ def tile(device: Device, path: str, rules: dict) -> tuple[int, int]:
     """(weight rows, tokens) of the output tile a 512-token matmul runs in (ggml_vk_guess_matmul_pipeline with m =
     thousands of rows, n = 512): coopmat2 the large tile (wg_denoms 128 x 256: the medium tiles overfill the GPU); else
     the large 128 x 128 tile where device->mul_mat_l is set (AMD: with coopmat since PR #18749, Intel: Xe2 with coopmat
-    since PR #18178; NVIDIA and others: always), else the medium 64 x 64."""
+    since PR #18178; NVIDIA and others: always), else the medium 64 x 64. AMD's proprietary driver never gets the large
+    tile (PR #18763; estimate/vulkan_amd.py)."""
     if path == "coopmat2":
         return tuple(rules["tile_coopmat2"])
     date, _ = build()
     matrix, _ = features(device, rules)
     large = True
     if device.vendor == "amd":
-        large = matrix == "coopmat" and _since(rules, "amd_large_tile_since", date)
+        from .vulkan_amd import large_tiles_allowed
+
+        large = matrix == "coopmat" and _since(rules, "amd_large_tile_since", date) and large_tiles_allowed(device)
     elif device.vendor == "intel":
         large = matrix == "coopmat" and _since(rules, "intel_large_tile_since", date)
     return tuple(rules["tile_large"]) if large else tuple(rules["tile_medium"])

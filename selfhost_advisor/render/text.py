@@ -105,6 +105,9 @@ def _intel_vulkan(d) -> str:
     ' (Vulkan)' after another vendor's ('rx 7900 xtx vulkan' printed as ROCm's did, at other speeds)."""
     if d.backend != "vulkan":
         return ""
+    if d.vendor == "amd":  # its driver picks matmul tiles (estimate/vulkan_amd.py); these read back as the same words
+        return {"radv": " (Vulkan, RADV)", "amdvlk": " (Vulkan, AMDVLK)",
+                "windows": " (Vulkan, Windows driver)"}.get(d.vulkan_driver, " (Vulkan)")
     if d.vendor != "intel":
         return " (Vulkan)"
     return {"mesa": " (Vulkan, Mesa ANV)", "windows": " (Vulkan, Windows driver)"}.get(d.vulkan_driver, " (Vulkan)")

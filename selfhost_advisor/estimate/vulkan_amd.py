@@ -1,0 +1,48 @@
+"""AMD GPUs under ggml-vulkan: which Vulkan driver runs them, and what that changes (docs/methodology.md 5b-vkamd2).
+
+Why: ggml-vulkan reads the driver (VkPhysicalDeviceDriverProperties.driverID) and chooses kernels by it on AMD:
+- the large 128 x 128 matmul tiles go to AMD GPUs with KHR coopmat only where the driver is not AMD's proprietary one
+  (`device->mul_mat_l[i] = device->coopmat_support && device->driver_id != vk::DriverId::eAmdProprietary` and the
+  256-thread AMD tuning under the same condition; PR #18749 enabled them 2026-01-11, PR #18763 the next day turned them
+  off on the proprietary driver after a regression reported in #18749); RADV (Mesa) and AMDVLK ("AMD open-source
+  driver", driverID eAmdOpenSource) both get them;
+- KHR coopmat at all: on AMD's two drivers only where ggml-vulkan calls the GPU AMD_RDNA3 (RDNA 3 and later), on RADV
+  wherever the driver exposes it (ggml_vk_khr_cooperative_matrix_support) - the same set of GPUs, as RADV exposes
+  KHR_cooperative_matrix from RDNA 3 on;
+- AMDVLK reports 32 KiB of shared memory to RADV's 64 KiB (AMDVLK#420); every matmul tile ggml-vulkan builds for a
+  512-token batch fits in 32 KiB (ggml_vk_matmul_shmem_support / _int_shmem_support: 28 KiB for the large Q4_0 / Q3_K
+  MMQ tile with FP16), so the tile choice is RADV's.
+What no source explains is the rate: on one Strix Halo (kyuz0's toolbox logs), AMDVLK's Llama-2-7B Q4_0 pp512 went
+from 1495 tokens/s (build 7423, December 2025) to 325-350 (builds 7938-9187, after PR #18749), while RADV's stayed at
+1136-1356; gemma-3-4b Q3_K_S 1799 -> 647-657. fit says so (driver_note) rather than scaling the estimate by a ratio
+fitted to those rows.
+"""
+from __future__ import annotations
+
+from ..domain import Device
+from . import vulkan_intel
+
+DRIVERS = ("radv", "amdvlk", "windows")
+
+
+def driver(device: Device) -> str:
+    """The Vulkan driver an AMD device runs on: its own `vulkan_driver` (the hardware name's driver word or
+    ggml_vulkan's device note), else the row's (vulkan_intel.with_driver), else "" (unknown: taken as RADV, the driver
+    of nearly every fitted AMD Vulkan row)."""
+    return vulkan_intel.driver(device)
+
+
+def large_tiles_allowed(device: Device) -> bool:
+    """Whether ggml-vulkan may give this AMD device its large matmul tiles: not on AMD's proprietary driver (PR
+    #18763); True for every other device (the caller still asks for coopmat and the build)."""
+    return not (device.vendor == "amd" and driver(device) == "windows")
+
+
+def driver_note(devices) -> str | None:
+    """The one-line note fit prints for an AMD GPU under Vulkan on AMDVLK: the estimate is RADV's kernels at RADV's
+    rate; AMDVLK builds since January 2026 measured a quarter to a third of that prefill on Strix Halo."""
+    if not any(d.vendor == "amd" and d.backend == "vulkan" and driver(d) == "amdvlk" for d in devices):
+        return None
+    return ("AMD GPU under Vulkan on AMDVLK: prompt speed assumes RADV's rate; on a Strix Halo, llama.cpp builds since "
+            "January 2026 (large matmul tiles, PR #18749) ran prompts on AMDVLK at 0.23-0.36x of its December 2025 "
+            "speed and about 0.26x of RADV's (kyuz0's toolbox logs, builds 7938-9187), decode unchanged")

@@ -1,0 +1,80 @@
+"""AMD GPUs under Vulkan: the driver as an input (catalog/backend_words.py) and what ggml-vulkan changes by it
+(estimate/vulkan_amd.py; docs/methodology.md 5b-vkamd2)."""
+from __future__ import annotations
+
+import pytest
+
+from selfhost_advisor.catalog import hw_names
+from selfhost_advisor.catalog.hardware import machine_from_profile, parse_spec
+from selfhost_advisor.errors import UnknownHardwareError
+from selfhost_advisor.estimate import vulkan_amd as va
+from selfhost_advisor.estimate import vulkan_intel as vi
+from selfhost_advisor.estimate import vulkan_path as vp
+from selfhost_advisor.record import replace
+
+RULES = vp.path_rules()
+
+
+@pytest.mark.parametrize("name, profile, driver", [
+    # ggml_vulkan's device line as it prints (deviceName, then driverName): these resolved to ROCm before
+    ("AMD Radeon RX 7900 XTX (RADV NAVI31)", "rx-7900-xtx", "radv"),
+    ("AMD Radeon RX 7900 XTX (RADV NAVI31) (radv)", "rx-7900-xtx", "radv"),
+    ("AMD Radeon RX 7900 XTX (AMD open-source driver)", "rx-7900-xtx", "amdvlk"),
+    ("AMD Radeon RX 9070 XT (AMD proprietary driver)", "rx-9070-xt", "windows"),
+    ("ryzen ai max+ 395 128gb (AMD open-source driver)", "ryzen-ai-max-395-128gb", "amdvlk"),
+    # the words after 'vulkan', and fit's own Hardware line read back
+    ("rx 7900 xtx vulkan radv", "rx-7900-xtx", "radv"),
+    ("rx 7900 xtx vulkan mesa", "rx-7900-xtx", "radv"),  # AMD's Mesa driver is RADV
+    ("rx 7900 xtx vulkan amdvlk", "rx-7900-xtx", "amdvlk"),
+    ("rx 7900 xtx vulkan windows", "rx-7900-xtx", "windows"),
+    ("AMD Radeon RX 7900 XTX (Vulkan, AMDVLK)", "rx-7900-xtx", "amdvlk"),
+    ("arc b580 vulkan mesa", "arc-b580", "mesa"),  # Intel's words unchanged
+])
+def test_an_amd_driver_selects_vulkan_and_rides_on_the_device(name, profile, driver):
+    p, count, _ = parse_spec(name)
+    assert (p.id, p.backend, p.raw.get("vulkan_driver"), count) == (profile, "vulkan", driver, 1)
+
+
+def test_without_a_driver_note_an_amd_gpu_keeps_rocm():
+    assert parse_spec("AMD Radeon RX 7900 XTX")[0].backend == "rocm"
+
+
+@pytest.mark.parametrize("name", ["arc b580 vulkan radv", "arc b580 vulkan amdvlk", "rtx 4090 vulkan amdvlk",
+                                  "rtx 4090 vulkan mesa"])
+def test_a_driver_of_another_vendor_is_refused(name):
+    with pytest.raises(UnknownHardwareError, match="not a Vulkan driver of this GPU"):
+        parse_spec(name)
+
+
+def _vk(name: str, driver: str = ""):
+    d = machine_from_profile(hw_names.resolve(name), 1).devices[0]
+    return replace(d, backend="vulkan", vulkan_driver=driver)
+
+
+def test_the_proprietary_driver_never_gets_the_large_tile_radv_and_amdvlk_do_since_pr_18749():
+    """ggml_vk_get_device: mul_mat_l = coopmat_support && driver_id != eAmdProprietary (PR #18749 2026-01-11, PR #18763
+    the next day); before PR #18749 no AMD device had it."""
+    for driver in ("", "radv", "amdvlk"):
+        d = _vk("rx 7900 xtx", driver)
+        assert vp.tile(d, "mmq", RULES) == tuple(RULES["tile_large"]), driver
+        with vp.as_of_build("2026-01-10"):
+            assert vp.tile(d, "mmq", RULES) == tuple(RULES["tile_medium"]), driver
+    assert vp.tile(_vk("rx 7900 xtx", "windows"), "mmq", RULES) == tuple(RULES["tile_medium"])
+    # RDNA 2 has no KHR coopmat under any driver: medium tiles whatever the driver
+    assert vp.tile(_vk("rx 6800 xt", "radv"), "mmq", RULES) == tuple(RULES["tile_medium"])
+
+
+def test_a_row_driver_reaches_the_tile_choice():
+    d = _vk("rx 7900 xtx")
+    with vi.with_driver("windows"):
+        assert vp.tile(d, "mmq", RULES) == tuple(RULES["tile_medium"])
+        assert vp.tile(replace(d, vulkan_driver="radv"), "mmq", RULES) == tuple(RULES["tile_large"])  # its own wins
+
+
+def test_amdvlk_gets_a_note_other_drivers_and_vendors_none():
+    note = va.driver_note([_vk("ryzen ai max+ 395 128gb", "amdvlk")])
+    assert note and "AMDVLK" in note and "PR #18749" in note
+    assert va.driver_note([_vk("ryzen ai max+ 395 128gb", "radv")]) is None
+    assert va.driver_note([_vk("ryzen ai max+ 395 128gb")]) is None
+    assert va.driver_note([replace(_vk("rx 7900 xtx", "amdvlk"), backend="rocm")]) is None
+    assert va.driver_note([_vk("arc b580", "mesa")]) is None
