@@ -134,12 +134,17 @@ def _published_rows(path: Path, mtime_ns: int, before_session: int | None) -> tu
 
 def row_driver(r: dict) -> str:
     """A published row's Vulkan driver: its `driver` key, else "mesa" / "windows" where its `build` text names Intel's
-    Mesa (ANV) or Windows driver (the session 12 rows state it there), else ""."""
+    Mesa (ANV) or Windows driver (the session 12 rows state it there), on AMD "amdvlk" / "windows" / "radv" where it
+    names AMDVLK, AMD's proprietary (Windows) driver or RADV (estimate/vulkan_amd.py), else ""."""
     if r.get("driver"):
         return str(r["driver"])
     build = str(r.get("build") or "")
-    if r.get("backend") != "vulkan" or not r["hardware"].lower().startswith("arc"):
+    if r.get("backend") != "vulkan":
         return ""
+    if not r["hardware"].lower().startswith("arc"):
+        return ("amdvlk" if re.search(r"\bAMDVLK\b|AMD open-source driver", build)
+                else "windows" if re.search(r"AMD proprietary|Windows AMD driver", build)
+                else "radv" if re.search(r"\bRADV\b", build) else "")
     return "mesa" if re.search(r"\bMesa\b|\bANV\b", build) else "windows" if "Windows" in build else ""
 
 
