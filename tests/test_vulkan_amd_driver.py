@@ -78,3 +78,26 @@ def test_amdvlk_gets_a_note_other_drivers_and_vendors_none():
     assert va.driver_note([_vk("ryzen ai max+ 395 128gb")]) is None
     assert va.driver_note([replace(_vk("rx 7900 xtx", "amdvlk"), backend="rocm")]) is None
     assert va.driver_note([_vk("arc b580", "mesa")]) is None
+
+
+def test_bf16_runs_the_fp32_shader_where_amd_exposes_no_bf16_coopmat():
+    """ggml_vk_load_shaders: on a coopmat device without coopmat_bf16_support pipeline_matmul_bf16 is the FP32 scalar
+    shader (matmul_bf16_fp32); RDNA 3.5 logs read "bf16: 0", RDNA 4 "bf16: 1". FP16 keeps the matrix units."""
+    from selfhost_advisor.estimate import kernel_path
+
+    halo, navi48 = _vk("ryzen ai max+ 395 128gb"), _vk("rx 9070 xt")
+    assert vp.matmul_path(halo, "BF16", RULES) == "shader"
+    assert vp.matmul_path(halo, "F16", RULES) == "coopmat"
+    assert vp.matmul_path(navi48, "BF16", RULES) == "coopmat"
+    assert vp.matmul_path(_vk("rtx 3090"), "BF16", RULES) == "coopmat2"  # NVIDIA: not this rule's
+    n = 1e9
+    layers = ((("BF16", n, 2 * n),),)
+    lane_hz = kernel_path.vector_lanes(halo) * kernel_path.gpu_clock_hz(halo)
+    assert vp.path_seconds(halo, layers, halo.fp16_flops)["shader"] == pytest.approx(2 * n / (lane_hz * 2))
+    # without coopmat too: "bf16 scalar path promotes to f32" (RDNA 2: 2 operations per lane per clock for BF16, the
+    # packed-FP16 4 for F16)
+    rdna2 = _vk("rx 6800 xt")
+    lanes2 = kernel_path.vector_lanes(rdna2) * kernel_path.gpu_clock_hz(rdna2)
+    assert vp.path_seconds(rdna2, layers, rdna2.fp16_flops)["shader"] == pytest.approx(2 * n / (lanes2 * 2))
+    f16 = ((("F16", n, 2 * n),),)
+    assert vp.path_seconds(rdna2, f16, rdna2.fp16_flops)["shader"] == pytest.approx(2 * n / (lanes2 * 4))

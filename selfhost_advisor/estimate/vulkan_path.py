@@ -96,6 +96,8 @@ def matmul_path(device: Device, ggml_type: str, rules: dict) -> str:
     dot on the vector lanes) or 'shader' (the vector lanes in FP16)."""
     matrix, int_dot = features(device, rules)
     date, _ = build()
+    if ggml_type == "BF16" and matrix == "coopmat" and amd_bf16_on_fp32_lanes(device):
+        return "shader"  # no BF16 cooperative matrices: the FP32 scalar shader (amd_bf16_on_fp32_lanes)
     if ggml_type in kernel_path.FLOAT_TYPES:
         return matrix if matrix != "none" else "shader"
     if matrix == "coopmat2":  # the coopmat2 branch creates no MMQ pipelines
@@ -169,6 +171,9 @@ def _path_seconds(device: Device, layers: tuple, matrix_flops: float | None, _bu
     for ty, n in totals.items():
         p = matmul_path(device, ty, rules)
         pk = peak(device, p, rules, matrix_flops)
+        if p == "shader" and ty == "BF16" and amd_bf16_on_fp32_lanes(device):
+            lane_hz = _lane_hz(device)
+            pk = lane_hz * float(_amd_rules()["fp32_ops_per_lane"]) if lane_hz else None
         if not pk:
             return None
         out[p] = out.get(p, 0.0) + 2 * n / pk
@@ -270,6 +275,18 @@ def amd_shader_ops_per_lane(device: Device) -> float | None:
     if device.vendor != "amd" or architecture(device) not in (rules.get("no_packed_fp16_architectures") or ()):
         return None
     return float(rules["fp32_ops_per_lane"])
+
+
+def amd_bf16_on_fp32_lanes(device: Device) -> bool:
+    """Whether ggml-vulkan multiplies BF16 weights on this AMD GPU's vector lanes at the FP32 rate: every AMD
+    architecture whose drivers expose no BF16 cooperative matrices (all but vulkan_amd.bf16_coopmat_architectures;
+    RDNA 3 / 3.5 read "bf16: 0"). With KHR coopmat pipeline_matmul_bf16 is built from the FP32 shader ("reusing
+    CREATE_MM from the fp32 path"); without, "bf16 scalar path promotes to f32" (ggml_vk_load_shaders). Why: the matrix
+    rate, or the packed-FP16 rate, the other 16-bit weights get is not BF16's there."""
+    rules = _amd_rules()
+    arch = architecture(device)
+    return (device.vendor == "amd" and "bf16_coopmat_architectures" in rules
+            and not arch.startswith(tuple(rules["bf16_coopmat_architectures"])))
 
 
 def amd_matvec_clock_share(device: Device) -> float:
