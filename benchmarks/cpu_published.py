@@ -170,9 +170,15 @@ def main() -> int:
                ("session 12 cpu2 block", [r for r in held if r["block"] == "cpu2s12"]),
                ("session 13 cpuarm block", [r for r in held if r["block"] == "cpuarm13"]),
                ("session 14 cpuarm2 block", [r for r in held if r["block"] == "cpuarm14"]),
-               ("before session 12", [r for r in held if r["block"] not in ("cpu2s12", "cpuarm13", "cpuarm14")]),
-               ("before session 13", [r for r in held if r["block"] not in ("cpuarm13", "cpuarm14")]),
-               ("before session 14", [r for r in held if r["block"] != "cpuarm14"]))
+               ("session 14 cpux86 block (new hosts)", [r for r in held if r["block"] == "cpux86s14"]),
+               ("session 14 cpux86 block (EPYC 7702 columns)", [r for r in held if r["block"] == "cpux86s14b"]),
+               ("before session 12", [r for r in held if r["block"] not in ("cpu2s12", "cpuarm13", "cpuarm14")
+                                      and not r["block"].startswith("cpux86s14")]),
+               ("before session 13", [r for r in held if r["block"] not in ("cpuarm13", "cpuarm14")
+                                      and not r["block"].startswith("cpux86s14")]),
+               ("before session 14", [r for r in held if r["block"] != "cpuarm14" and not r["block"].startswith("cpux86s14")]),
+               ("held out x86 before session 14", [r for r in held if not r["arm"]
+                                                    and not r["block"].startswith("cpux86s14")]))
     for label, sel in classes:
         for kind, s in summary(sel).items():
             print(f"{label} {kind}: {s['rows']} rows, median ratio {s['median_ratio']:.2f}, median |error| "
