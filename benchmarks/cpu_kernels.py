@@ -85,8 +85,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--quants", default=",".join(QUANTS))
     ap.add_argument("--tokens", type=int, default=64)
     ap.add_argument("--decode", action="store_true", help="also time one-thread decode against the read stream")
+    ap.add_argument("--repack", choices=("0", "1"),
+                    help="pass llama-bench --repack 0|1 (0: no CPU_REPACK buffer, so Q4_0's prompt runs llamafile's "
+                         "tinyBLAS as before ggml-cpu repacked it; session 14, cpux86)")
     ap.add_argument("--out")
     a = ap.parse_args(argv)
+    extra = ["--repack", a.repack] if a.repack else []
     solved: dict[str, float] = {}  # type -> ops per cycle per thread
     rows = []
     print("| file | main type | load (1 min) | clock GHz | pp t/s (1 thread, wall) | per CPU-second | ops/cycle | ops per vector FLOP |")
@@ -98,8 +102,9 @@ def main(argv: list[str] | None = None) -> int:
                             str(gguf)], check=True, stdout=subprocess.DEVNULL)
             clock0 = core_clock_hz() or 0.0
             load = os.getloadavg()[0]
-            cpu1, _ = _cpu_seconds([a.bench, "-m", str(gguf), "-t", "1", "-p", str(a.tokens), "-n", "0", "-r", "1"])
-            cpu4, test = _cpu_seconds([a.bench, "-m", str(gguf), "-t", "1", "-p", str(a.tokens), "-n", "0", "-r", "4"])
+            cpu1, _ = _cpu_seconds([a.bench, "-m", str(gguf), "-t", "1", "-p", str(a.tokens), "-n", "0", "-r", "1"] + extra)
+            cpu4, test = _cpu_seconds([a.bench, "-m", str(gguf), "-t", "1", "-p", str(a.tokens), "-n", "0", "-r", "4"]
+                                      + extra)
             clock = max(clock0, core_clock_hz() or 0.0)
             test["cpu_ts"] = 3 * a.tokens / (cpu4 - cpu1)  # tokens per CPU-second: 3 more repetitions, load-proof
             dec = _decode(a.bench, str(gguf), a.model, quant) if a.decode else None
@@ -115,7 +120,8 @@ def main(argv: list[str] | None = None) -> int:
                   f"{ops:.1f} | {ops / 32:.3f} |", flush=True)
             rows.append({"model": a.model, "quant": quant, "type": main_type, "load": load, "clock_hz": clock,
                          "weights": weights, "tokens": a.tokens, "pp_wall": test["avg_ts"], "pp_per_cpu_s": test["cpu_ts"],
-                         "build_commit": test.get("build_commit"), "ops_per_cycle": ops, "decode": dec})
+                         "build_commit": test.get("build_commit"), "ops_per_cycle": ops, "decode": dec,
+                         "repack": a.repack})
             if dec:
                 print(f"|   decode | {quant} | {dec['load']:.2f} | | tg16 {dec['tg_wall']:.2f} | {dec['tg_per_cpu_s']:.2f} | "
                       f"{dec['stream_bytes_per_cpu_s'] / 1e9:.1f} GB/s of a {dec['memchr_bytes_per_s'] / 1e9:.1f} GB/s "

@@ -71,3 +71,43 @@ def test_a_64_thread_server_decodes_slower_than_its_memory_alone_allows_and_a_de
     small = replace(epyc, cpu_threads=2, cpu=CpuInfo(name="Intel(R) Xeon(R) Processor", flags=("avx2",)))
     small_token = 1 / cpu_speed(small, "qwen2.5:3b", "Q4_0").decode_tokens_per_s
     assert cpu_sync.decode_sync_seconds(work.layer_matrices, model, small) < 0.01 * small_token
+
+
+@pytest.mark.parametrize("name, ns", [
+    ("AMD EPYC 7702 64-Core Processor", 251),              # Rome: nviennot Dual EPYC 7742 CSV, IO-die hop ~250 ns
+    ("AMD EPYC 7773X 64-Core Processor", 105),             # Milan: nviennot EPYC 7773X CSV mean
+    ("AMD Ryzen Threadripper PRO 5995WX 64-Cores", 71),    # nviennot issue #133 "Mean latency: 70.9ns"
+    ("AMD Ryzen Threadripper 3970X 32-Core Processor", 87),  # Zen 2 Threadripper: the 3960X CSV
+    ("AMD Ryzen 9 7950X 16-Core Processor", 45),           # two CCDs: the 7950X CSV mean
+    ("AMD Ryzen 7 8840U w/ Radeon 780M Graphics", 19),     # one CCX: 5700X / 5800U / 7600 18-19 ns
+    ("AMD Ryzen 9 5900HX with Radeon Graphics", 19),       # a mobile Ryzen 9: one CCD (nviennot 5900HX 19 ns)
+    ("Intel(R) Xeon(R) Platinum 8375C CPU @ 2.90GHz", 50),  # mesh Xeons 47-51
+    ("13th Gen Intel(R) Core(TM) i9-13900K", 40),          # the single-die default
+])
+def test_core_to_core_latency_by_chip_family(name, ns):
+    """data/cpu_sync.yaml latency_ns (session 14): the mean over pairs of cores of nviennot/core-to-core-latency's
+    measurements per family; the first matching entry wins, so a Threadripper is not read as a Ryzen."""
+    assert cpu_sync.core_latency_s(_box(name=name)) == pytest.approx(ns * 1e-9)
+
+
+def test_the_zen4_server_latency_is_the_pair_mean_of_its_ccd_figures():
+    """A random arrival order makes a hop of the barrier's cache line cost the mean over pairs of cores: on an 8-CCD,
+    64-core Zen 4 part 7 of a core's 63 partners share its CCD (23 ns, nviennot issue #132) and 56 do not (87-100 ns,
+    93 taken): 7/63 x 23 + 56/63 x 93 = 85 ns."""
+    expected = (7 * 23 + 56 * 93) / 63
+    assert cpu_sync.core_latency_s(_box(name="AMD EPYC 9554 64-Core Processor")) == pytest.approx(expected * 1e-9, rel=0.01)
+
+
+def test_a_64_thread_rome_decodes_slower_than_a_genoa_of_the_same_spec_by_its_barriers():
+    """The same spec sheet named as a Zen 2 EPYC (IO-die hops ~250 ns) or a Zen 4 one (~85 ns): only the barriers
+    differ, and by barriers x threads x the latency difference."""
+    model = get("qwen2.5:3b")
+    work = token_work(model, get_quant("Q4_0"))
+    spec = "custom:cores=64,clock=3GHz,simd=avx2,ram=256GB,bandwidth=204.8GB/s,name=AMD EPYC {}"
+    rome, genoa = parse_custom_cpu(spec.format("7702")), parse_custom_cpu(spec.format("9554"))
+    t_rome = 1 / cpu_speed(rome, "qwen2.5:3b", "Q4_0").decode_tokens_per_s
+    t_genoa = 1 / cpu_speed(genoa, "qwen2.5:3b", "Q4_0").decode_tokens_per_s
+    gap = model.n_layers * cpu_sync._data()["barriers_per_layer"] * 64 * (251 - 85) * 1e-9
+    assert t_rome - t_genoa == pytest.approx(gap, rel=0.02)
+    assert cpu_sync.decode_sync_seconds(work.layer_matrices, model, rome) > 2 * cpu_sync.decode_sync_seconds(
+        work.layer_matrices, model, genoa)
