@@ -77,6 +77,8 @@ def _prefill_seconds_per_token(
                     total += max(matmul, mmq_traffic_seconds(d, mats)) + rest
                 if d.backend == "sycl":  # the dequantized scratch copies the GEMMs read (sycl_path)
                     total += sycl_path.scratch_traffic_seconds(d, mats, n_ubatch)
+                    total += sycl_path.expert_prefill_seconds(  # MoE: every expert with tokens, one call each
+                        model, work.layer_expert_matrices[layer:layer + count], d, n_ubatch, c * flops)
                 total += _unpack_seconds((), eff, smc, count)
             total += _expert_tile_seconds(model, work, layer, count, n_ubatch, eff, c * flops, smc,
                                           eff.bandwidth * d.bandwidth_bytes_per_s if d.bandwidth_bytes_per_s else None,

@@ -123,6 +123,12 @@ def vector_lanes(device: Device) -> float | None:
 
 
 _BLOCK_OFF: list = []
+_RATE_ONLY: list = []
+
+
+def block_rate_only():
+    """Within it, the block layout has its per-weight limit alone (the formula before 5b-sycl4), for the record."""
+    return pushed(_RATE_ONLY)
 
 
 def block_layout_off():
@@ -160,6 +166,33 @@ def plain_rate(share: float) -> float:
     return sum(rates) / len(rates) if rates else 0.0
 
 
+@lru_cache(maxsize=256)
+def plain_bandwidth_share(share: float) -> float:
+    """The share of spec bandwidth ggml-sycl's block-layout mat-vecs stream at, derived from the same pairs as plain_rate
+    (data/speed.yaml `sycl_paths.plain_table`) at bandwidth share `share`: the pair's Q4_0 matrices take dt + bytes /
+    (share x bandwidth) on the block layout, so they stream at bytes / (bandwidth x that); the mean of the pairs.
+
+    Why a second limit: the layout's cost is its loads (PR #21527: Q8_0's "34-byte blocks (not power-of-2) cause poor
+    cache line utilization and non-coalesced memory access patterns", "21%" of the B70's bandwidth before its reorder),
+    which scale with the bytes a block holds, not its weights; plain_rate, per weight, gives a Q8_0 matrix (34 bytes per
+    32 weights, 18 for Q4_0) no cost beyond streaming at all. Both are one pair's dt read two ways; the slower binds."""
+    from ..catalog import hw_names
+    from ..catalog.hardware import machine_from_profile
+    from ..catalog.models import get as get_model
+    from ..catalog.quants import get_quant
+    from .speed_work import token_work
+
+    shares = []
+    for pair in _rules().get("plain_table") or ():
+        dev = machine_from_profile(hw_names.resolve(pair["hardware"]), 1).devices[0]
+        work = token_work(get_model(pair["model"]), get_quant(pair["quant"]))
+        nbytes = sum(b for layer in work.layer_matrices for ty, _, b in layer if ty == pair["quant"])
+        dt = 1.0 / float(pair["block_tokens_per_s"]) - 1.0 / float(pair["reordered_tokens_per_s"])
+        block_s = dt + nbytes / (share * dev.bandwidth_bytes_per_s)
+        shares.append(nbytes / (dev.bandwidth_bytes_per_s * block_s))
+    return sum(shares) / len(shares) if shares else 0.0
+
+
 def block_layout_seconds(matrices: tuple, device: Device, bandwidth: float, clock_hz: float | None) -> float:
     """Seconds a layer's mat-vecs on the block layout take beyond streaming their bytes at `bandwidth`: per matrix,
     max(0, weights / (rate x lanes x clock) - bytes / bandwidth), for block-quantized types not reordered; the rate
@@ -172,14 +205,17 @@ def block_layout_seconds(matrices: tuple, device: Device, bandwidth: float, cloc
     build = current()
     if not any(ty not in FLOAT_TYPES and matvec_path(ty, build) == "block" for ty, _, _ in matrices):
         return 0.0
-    rate = plain_rate(round(bandwidth / device.bandwidth_bytes_per_s, 6))
+    share = round(bandwidth / device.bandwidth_bytes_per_s, 6)
+    rate = plain_rate(share)
     if not rate:
         return 0.0
     per_s = rate * lanes * clock_hz
+    streamed = (plain_bandwidth_share(share) * device.bandwidth_bytes_per_s) if not _RATE_ONLY else 0.0
     extra = 0.0
     for ty, n_weights, nbytes in matrices:
         if ty not in FLOAT_TYPES and matvec_path(ty, build) == "block":
-            extra += max(0.0, n_weights / per_s - nbytes / bandwidth)
+            block = max(n_weights / per_s, nbytes / streamed if streamed else 0.0)  # issue or loads, the slower
+            extra += max(0.0, block - nbytes / bandwidth)
     return extra
 
 
@@ -215,3 +251,59 @@ def scratch_traffic_seconds(device: Device, layers: tuple, n_ubatch: int = 512) 
             x = seen[mats] = float(converted_bytes(mats, 2 * width))
         total += x
     return total / max(1, n_ubatch) / bw
+
+
+def _touched(n_expert: int, n_used: int, n_tokens: int) -> float:
+    """Experts that get at least one of a micro-batch's tokens, in expectation: each token picks n_used distinct of
+    n_expert (balanced routing), so an expert stays empty with probability (1 - n_used / n_expert) ** n_tokens."""
+    return n_expert * (1.0 - (1.0 - n_used / n_expert) ** max(1, n_tokens))
+
+
+def launch_seconds(device: Device) -> float:
+    """Host seconds per kernel submission (data/speed.yaml `sycl_paths.moe_prefill`, Intel's compute-runtime figures):
+    a discrete GPU's, or an integrated one's, whose submissions go through the kernel driver and GuC."""
+    rules = _rules().get("moe_prefill") or {}
+    key = "launch_us_integrated" if device.unified else "launch_us_discrete"
+    return float(rules.get(key) or 0.0) * 1e-6
+
+
+def expert_prefill_seconds(model, expert_layers: tuple, device: Device, n_tokens: int, dense_rate: float) -> float:
+    """Prefill seconds per token that a SYCL MoE model's expert matmuls add beyond what the dense terms charge them
+    (their active share's FLOPs at `dense_rate` and its scratch copies): ggml_sycl_mul_mat_id runs one
+    ggml_sycl_op_mul_mat_sycl per expert that got tokens (data/speed.yaml `sycl_paths.moe_prefill`), so each such expert
+    is dequantized whole into its scratch copy (its bytes read, 2 bytes a weight written and read by the GEMM; 4 in an
+    FP32 build), and each call is `submissions_per_expert_call` host submissions. The host runs ahead of an in-order
+    queue, so a call costs the slower of the GPU's part and the host's. `expert_layers`: per layer, the routed experts'
+    (type, active weights, active bytes) summed by type (gate and up of one type are one entry), the active share of
+    n_used of n_expert (estimate/speed_work.py); one expert tensor holds width x expert_intermediate_size weights (width:
+    the hidden size, or a LatentMoE's latent size), which counts the tensors, hence the calls, of an entry."""
+    rules = _rules().get("moe_prefill") or {}
+    bw = device.bandwidth_bytes_per_s
+    moe = model.moe
+    if moe is None or not expert_layers or not bw or not rules or not moe.experts or not moe.active:
+        return 0.0
+    tensor_weights = (moe.latent_size or model.hidden_size) * moe.expert_intermediate_size  # one expert's, one tensor
+    whole = moe.experts / moe.active
+    touched = _touched(moe.experts, moe.active, n_tokens)
+    width = 4 if fp32_gemm() else 2
+    host = float(rules.get("submissions_per_expert_call") or 0) * launch_seconds(device)
+    added = 0.0
+    for mats in expert_layers:
+        for ty, n_weights, nbytes in mats:
+            per_expert_w, per_expert_b = n_weights * whole / moe.experts, nbytes * whole / moe.experts
+            calls = max(1, round(per_expert_w / tensor_weights)) if tensor_weights else 1  # tensors of this entry
+            quantized = ty not in _float_types()
+            copy = per_expert_b + 2 * width * per_expert_w if quantized else per_expert_b
+            # its GEMMs: 2 FLOPs a weight for each of the n_tokens x n_used / touched token slots routed to it
+            gemm = 2.0 * per_expert_w * n_tokens * moe.active / touched / dense_rate if dense_rate else 0.0
+            call = max(copy / bw + gemm, calls * host)  # one expert's calls: the GPU's part or the host's, the slower
+            charged = (2.0 * n_weights * n_tokens / dense_rate if dense_rate else 0.0) + (
+                nbytes + 2 * width * n_weights if quantized else nbytes) / bw
+            added += max(0.0, touched * call - charged)
+    return added / max(1, n_tokens)
+
+
+def _float_types() -> frozenset:
+    from .kernel_path import FLOAT_TYPES
+
+    return FLOAT_TYPES
