@@ -236,7 +236,7 @@ DOCUMENTED = {
     # vulkan decode 9.9 -> 9.2 with the mat-vec lane bound (methodology 5b-vkgcn)
     # rocm prefill 10.2 -> 9.8 with the MMQ work units that leave CUs idle (methodology 5f-smallmat)
     "rocm decode": (17, 7.9), "rocm prefill": (20, 9.8), "vulkan decode": (19, 9.2),
-    "vulkan prefill": (14, 11.4), "sycl decode": (16, 18.4), "sycl prefill": (12, 30.4),
+    "vulkan prefill": (14, 11.4), "sycl decode": (16, 18.5), "sycl prefill": (12, 30.4),
 }
 # SYCL since session 12 (sycl2, methodology 5b-sycl2): session 11's 20 held-out rows joined the fit once the block-layout
 # rate was derived at the fitted share; decode was 30.4% over 5 rows, prefill had no fold (one GPU).
@@ -252,12 +252,15 @@ DOCUMENTED = {
 DOCUMENTED_ARCH = {
     "RDNA 3.0 decode": (5, 9.3), "RDNA 3.0 prefill": (6, 19.0), "RDNA 3.5 decode": (12, 7.2),
     "RDNA 3.5 prefill": (8, 12.4), "RDNA 4.0 decode": (11, 6.7), "RDNA 4.0 prefill": (8, 9.4),
-    "RDNA 2.0 prefill": (4, 29.1), "CDNA 1.0 prefill": (3, 9.5), "Xe-HPG decode": (6, 31.1),
+    "RDNA 2.0 prefill": (4, 29.1), "CDNA 1.0 prefill": (3, 9.5), "Xe-HPG decode": (6, 32.6),
     "Xe-HPG prefill": (4, 87.8), "Xe2-HPG decode": (7, 20.4), "Xe2-HPG prefill": (5, 19.3), "Ampere decode": (4, 10.1),
 }
 # Xe-HPG decode 19.1% (3 rows) -> 31.1% (6) in session 12: its three earlier rows went +19.1 / +15.4 / +131 (A770 and
 # Flex 170 SYCL, A770 Vulkan) -> +8.0 / +2.6 / +131; the three joined are PR #13536's host-bound A770 (+187, +54) and
 # PR #28725's A770 Q6_K (+7.4). Xe2-HPG decode 36.7% (3) -> 20.4% (7, the B580's rows of session 11 joined).
+# Session 14 (sycl4, methodology 5b-sycl4): the block layout's bandwidth limit moved the SYCL share 0.579 -> 0.602;
+# Xe-HPG decode 31.1 -> 32.6 (the A770 rows read 1-4 points faster: Q6_K +7.4 -> +12.0), Xe2-HPG 20.4 -> 20.6, the
+# Arc 140V 27.6 -> 21.0, Max 1100 8.3 -> 6.1; SYCL decode LOHO 18.4 -> 18.5, blind 22.6 -> 22.1 (19 rows).
 # The blind figures (`in_fit: false` rows, each predicted by a fit with no row of its GPU), per backend and test.
 # (Vulkan since session 11: 16 more rows held out before its path model, methodology 5b-vulkan; the prefill median of
 # 21 rows sits in a gap between 20.9% and 33.2%: one row crossing it moves the median by 12 points.)
@@ -271,8 +274,10 @@ DOCUMENTED_ARCH = {
 # ratio; Lunar Lake Xe2 coopmat) 29.7% / 63.8% (the 140V's Mesa coopmat row crossing the prefill median: no ANV prefill
 # factor). Its second batch (6 Arc Pro B60 rows of April 2026), scored under that rule: 44.0% (35) / 61.8% (45); after
 # the rule's build date (no ratio from 2026-04, chosen after those rows) 26.7% / 61.8%.
+# SYCL, session 14 (sycl4): 9 rows held out before its changes (Arc Pro B70, B60), 18.1% / 148.7% blind under main
+# 0d08d5b; with sessions 12-13's, 22.6% (19) / 46.7% (9) before and 22.1% / 46.7% after (methodology 5b-sycl4).
 DOCUMENTED_BLIND = {"rocm decode": (8, 11.5), "rocm prefill": (22, 16.7), "vulkan decode": (35, 26.7),
-                    "vulkan prefill": (45, 61.8), "sycl decode": (13, 22.6), "sycl prefill": (6, 46.1)}
+                    "vulkan prefill": (45, 61.8), "sycl decode": (19, 22.1), "sycl prefill": (9, 46.7)}
 # SYCL blind since session 12: the 7 rows it read (methodology 5b-sycl2; 31.4% / 152.8% under main 63a2328); session
 # 11's 18 blind rows (35.0% / 61.5% then) joined the fit. Session 13 (sycl3, 5b-sycl3) added 12 (PR #14504's B580
 # reorder off/on pair, PR #13973's Lunar Lake gemma2), scored under main db6692d before anything else: decode 22.6% (7),
