@@ -102,3 +102,14 @@ def test_few_thread_decode_on_arm_servers_against_rows_the_figures_were_not_fitt
 def test_more_threads_never_decode_slower_on_a_named_server():
     speeds = [_decode(_host("AWS Graviton4", t=t, ghz=2.8, bw=537.6), "llama3.1:8b", "Q4_K_M", 0) for t in (1, 2, 4, 8)]
     assert speeds == sorted(speeds)
+
+
+def test_the_host_line_says_which_one_core_stream_decode_used():
+    from selfhost_advisor.estimate.fit import host_speed
+
+    named = host_speed(_host("AWS Graviton4"))["source"]
+    stated = host_speed(_host("AWS Graviton4", extra=",thread_bandwidth=20GB/s"))["source"]
+    unnamed = host_speed(_host("box"))["source"]
+    assert "one core streams 37.0 GB/s (its core type's published figure)" in named
+    assert "one core streams 20.0 GB/s (thread_bandwidth)" in stated
+    assert "one core streams" not in unnamed

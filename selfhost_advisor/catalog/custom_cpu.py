@@ -182,6 +182,17 @@ def _bandwidth(fields: dict, spec: str) -> float:
     return channels * mts * 1e6 * 8.0
 
 
+def _one_core_note(one: float | None, name: str) -> str:
+    """Where decode's one-thread read stream comes from: the spec's thread_bandwidth, else the published figure of the
+    core type the name names (estimate/cpu_core_bw.py), else nothing (a core may draw the whole stream)."""
+    if one:
+        return f"; one core streams {one / 1e9:.1f} GB/s (thread_bandwidth)"
+    from ..estimate.cpu_core_bw import core_stream_by_name
+
+    core = core_stream_by_name(name)
+    return f"; one core streams {core / 1e9:.1f} GB/s (its core type's published figure)" if core else ""
+
+
 def cpu_machine(profile: Profile, label: str, ram_bytes: int | None) -> Machine:
     """The Machine of a custom CPU box: the clocked path of estimate/speed.py (threads x clock x the kernels' rate)."""
     raw = profile.raw
@@ -195,7 +206,8 @@ def cpu_machine(profile: Profile, label: str, ram_bytes: int | None) -> Machine:
                                                     f"{total / raw['sockets'] / 1e9:.1f})" if raw["sockets"] > 1 else "")
            + (f"; the CPU cores reach {raw['cpu_bandwidth'] / 1e9:.1f} GB/s (cpu_bandwidth)"
               if raw.get("cpu_bandwidth") else "")
-           + (f"; llama.cpp build of {raw['build_date']} (its prompt kernels)" if raw.get("build_date") else ""))
+           + (f"; llama.cpp build of {raw['build_date']} (its prompt kernels)" if raw.get("build_date") else "")
+           + _one_core_note(one, profile.name))
     cpu = CpuInfo(name=profile.name, physical_cores=int(raw["cpu_cores"]), sockets=int(raw["sockets"]),
                   flags=SIMD_FLAGS[raw["simd"]], source="custom")
     return Machine(name=label, devices=(), ram_bytes=ram_bytes or profile.memory_bytes, cpu_name=profile.name,

@@ -22,13 +22,17 @@ def _table() -> tuple:
                  for e in load("cpu_core_bandwidth")["by_name"])
 
 
-def core_stream_bytes_per_s(machine: Machine) -> float | None:
-    """The published one-core DRAM read bandwidth of the host's core type, by the CPU's name; None when unlisted."""
-    name = (machine.cpu.name if machine.cpu else "") or machine.name or ""
+def core_stream_by_name(name: str) -> float | None:
+    """The published one-core DRAM read bandwidth (bytes/s) of the core type a CPU's name names; None when unlisted."""
     for pattern, rate in _table():
-        if pattern.search(name):
+        if pattern.search(name or ""):
             return rate
     return None
+
+
+def core_stream_bytes_per_s(machine: Machine) -> float | None:
+    """The published one-core DRAM read bandwidth of the host's core type, by the CPU's name; None when unlisted."""
+    return core_stream_by_name((machine.cpu.name if machine.cpu else "") or machine.name or "")
 
 
 def thread_stream_bytes_per_s(machine: Machine, bandwidth: float) -> float:
