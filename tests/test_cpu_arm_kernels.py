@@ -113,3 +113,17 @@ def test_the_host_line_says_which_one_core_stream_decode_used():
     assert "one core streams 37.0 GB/s (its core type's published figure)" in named
     assert "one core streams 20.0 GB/s (thread_bandwidth)" in stated
     assert "one core streams" not in unnamed
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.floats(min_value=1.0, max_value=200.0), st.floats(min_value=1.0, max_value=200.0),
+       st.sampled_from((1, 4, 16, 64)))
+def test_a_faster_one_core_stream_never_makes_decode_slower(a, b, threads):
+    lo, hi = sorted((a, b))
+    slow = _host("AWS Graviton3", t=threads, ghz=2.6, bw=307.2, extra=f",thread_bandwidth={lo:.3f}GB/s")
+    fast = _host("AWS Graviton3", t=threads, ghz=2.6, bw=307.2, extra=f",thread_bandwidth={hi:.3f}GB/s")
+    assert _decode(fast, "llama3.2:1b", "Q4_K_M", 0) >= _decode(slow, "llama3.2:1b", "Q4_K_M", 0)
