@@ -14,8 +14,10 @@
 - Where it runs: all of it on the GPU in unified memory, up to Metal's recommendedMaxWorkingSetSize, which mlx-lm
   wires (mx.set_wired_limit); there is no partial offload. Past 90% of it mlx-lm warns that generation can be slow.
 - Speed: the Metal roofline of estimate/speed.py (llama.cpp's Metal efficiency factors, not refitted): decode reads
-  every active weight byte and the KV cache once per token; prefill is 2 FLOPs per active weight plus attention.
-  Validated on published mlx-lm runs (benchmarks/engine_accuracy.py, docs/methodology.md).
+  every active weight byte and the KV cache once per token, plus a fixed time per layer: MLX's own count of a dense
+  layer's dependent kernel steps (12, data/engines.yaml decode_serial_steps) at the calibration's time per step;
+  prefill is 2 FLOPs per active weight plus attention, and each 2048-token chunk pays the same per-layer steps.
+  Validated on published mlx-lm runs (benchmarks/mlx_accuracy.py, docs/methodology.md 6e).
 """
 from __future__ import annotations
 
@@ -173,11 +175,31 @@ def decode_tokens_per_s(model: Model, quant: Quant, machine: Machine, depth: int
         bits = None
     kv_read = sum(kv_bytes_per_token(model, i, bits) * _cached_tokens(model, i, depth) for i in range(model.n_layers))
     seconds = (sum(read_w) + head_w + kv_read) / (eff.bandwidth * dev.bandwidth_bytes_per_s)
-    return 1.0 / (seconds + model.n_layers * eff.layer_s)
+    return 1.0 / (seconds + model.n_layers * layer_seconds(model))
+
+
+def layer_seconds(model: Model) -> float:
+    """Fixed time of one layer's forward pass under MLX: its dependent kernel steps x the Metal time per step.
+
+    Why: MLX dispatches into a concurrent Metal encoder and puts a barrier only between kernels that share a buffer
+    (mlx/backend/metal/device.cpp), so a step is a group of independent kernels, not a kernel. A dense mlx-lm layer is 12
+    steps (data/engines.yaml decode_serial_steps), llama.cpp's calibration builds 17 (data/speed.yaml metal_dispatch);
+    the per-step time is the calibration's layer time / 17. MoE layers keep the calibration's time (their routing and
+    gather steps were not counted)."""
+    from .speed import efficiency
+
+    eff = efficiency("metal")
+    base = load("speed").get("metal_dispatch", {}).get("calibration_steps")
+    steps = load("engines")["engines"]["mlx"].get("decode_serial_steps")
+    if model.moe is not None or not base or not steps:
+        return eff.layer_s
+    return eff.layer_s * int(steps) / int(base)
 
 
 def prefill_tokens_per_s(model: Model, quant: Quant, machine: Machine, depth: int) -> float | None:
-    """2 FLOPs per active matrix weight (the embedding is a lookup) plus attention over `depth` cached tokens."""
+    """2 FLOPs per active matrix weight (the embedding is a lookup) plus attention over `depth` cached tokens, for a
+    prompt of 2 x depth tokens (a prompt token attends on average to half the prompt); each prefill_step_size chunk of
+    it is one forward pass and pays every layer's fixed steps (layer_seconds) once, as a decoded token does."""
     from .speed import _attention_flops, efficiency
 
     dev = machine.devices[0]
@@ -191,7 +213,10 @@ def prefill_tokens_per_s(model: Model, quant: Quant, machine: Machine, depth: in
     # the Metal rules by GPU generation (estimate/metal_path.py): M3+ unpack beside the FMAs, M5+ multiply on the
     # Neural Accelerators
     c = metal_path.compute_efficiency(eff, dev, quant.name.lower() != "bf16")
-    return 1.0 / metal_path.matmul_seconds(flops, c, dev.fp16_flops, dev)
+    prompt = max(1, 2 * depth)
+    chunks = -(-prompt // int(load("engines")["engines"]["mlx"]["n_ubatch"]))
+    fixed = chunks * model.n_layers * layer_seconds(model) / prompt
+    return 1.0 / (metal_path.matmul_seconds(flops, c, dev.fp16_flops, dev) + fixed)
 
 
 def _speed(model: Model, quant: Quant, machine: Machine, request: FitRequest, read_w: tuple[int, ...],
@@ -206,4 +231,4 @@ def _speed(model: Model, quant: Quant, machine: Machine, request: FitRequest, re
     prefill = prefill_tokens_per_s(model, quant, machine, min(depth, 256))
     return Speed(decode, prefill, "extrapolated", decode * eff.decode_band[0], decode * eff.decode_band[1],
                  prefill * eff.prefill_band[0] if prefill else None, prefill * eff.prefill_band[1] if prefill else None,
-                 note=f"mlx-lm on Metal: llama.cpp's Metal efficiency factors, decode at {depth} cached tokens")
+                 note=f"mlx-lm on Metal: llama.cpp's Metal efficiency factors, MLX's kernel steps per layer, decode at {depth} cached tokens")

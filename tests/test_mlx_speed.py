@@ -1,0 +1,98 @@
+"""MLX decode / prefill laws (estimate/mlx.py layer_seconds) and the published mlx-lm runs they are checked on
+(benchmarks/published/mlx_runs.yaml, benchmarks/mlx_accuracy.py; docs/methodology.md 6e)."""
+from __future__ import annotations
+
+import statistics
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from selfhost_advisor.catalog.data import load
+from selfhost_advisor.catalog.hardware import machine_from_profile, parse_spec
+from selfhost_advisor.catalog.models import get
+from selfhost_advisor.estimate import mlx as X
+from selfhost_advisor.estimate.speed import efficiency
+
+ROOT = Path(__file__).resolve().parents[1]
+RUNS = ROOT / "benchmarks" / "published" / "mlx_runs.yaml"
+
+
+def _m(spec):
+    p, c, link = parse_spec(spec)
+    return machine_from_profile(p, c, None, link)
+
+
+def test_dense_layer_pays_twelve_of_the_calibrations_seventeen_steps():
+    # a dense mlx-lm layer: 12 dependent kernel steps (data/engines.yaml decode_serial_steps), each the Metal
+    # calibration's layer time / 17 (data/speed.yaml metal_dispatch calibration_steps)
+    layer = efficiency("metal").layer_s
+    assert X.layer_seconds(get("llama3.1:8b")) == pytest.approx(layer * 12 / 17)
+    # MoE layers keep the calibration's time: their routing and gather steps were not counted
+    assert X.layer_seconds(get("qwen3:30b")) == pytest.approx(layer)
+
+
+def test_small_model_decode_is_bound_by_the_layer_steps():
+    # Qwen2.5-0.5B-Instruct-4bit alone on an M2 Ultra: 284.647 tok/s (mlx-examples #1281). Its 0.28 GB of weights take
+    # 0.4 ms at 800 GB/s; the other ~3 ms per token are 24 layers of dependent kernel steps.
+    m, q, mach = get("qwen2.5:0.5b"), X.get_mlx_quant("4bit"), _m("m2-ultra-60c-128gb")
+    tps = X.decode_tokens_per_s(m, q, mach, 300)
+    assert tps == pytest.approx(284.647, rel=0.10)
+    assert m.n_layers * X.layer_seconds(m) > 0.7 / tps  # most of the token is the fixed per-layer time
+
+
+def test_large_model_decode_matches_the_m4_max_run():
+    # Qwen2.5-72B-Instruct-6bit on an M4 Max: "Generation: 642 tokens, 7.919 tokens-per-sec" after a 34-token prompt
+    # (mlx-examples #1281, dave-fl 2025-04-04); mean depth 355
+    tps = X.decode_tokens_per_s(get("qwen2.5:72b"), X.get_mlx_quant("6bit"), _m("m4-max-128gb"), 355)
+    assert tps == pytest.approx(7.919, rel=0.05)
+
+
+def test_each_prompt_chunk_pays_the_layer_steps_once(monkeypatch):
+    # a 512-token prompt is one 2048-token chunk: every layer's fixed steps once, spread over 512 tokens
+    m, q, mach = get("qwen3:0.6b"), X.get_mlx_quant("4bit"), _m("m4-max-128gb")
+    with_steps = X.prefill_tokens_per_s(m, q, mach, 256)
+    layer = X.layer_seconds(m)
+    monkeypatch.setattr(X, "layer_seconds", lambda model: 0.0)
+    without = X.prefill_tokens_per_s(m, q, mach, 256)
+    assert 1 / with_steps - 1 / without == pytest.approx(m.n_layers * layer / 512)
+    monkeypatch.undo()
+    # mlx-lm PR #406 (M4 Max, Qwen3 0.6B Q4): 10278.8 tok/s at 2048 prompt tokens
+    assert X.prefill_tokens_per_s(m, q, mach, 1024) == pytest.approx(10278.775, rel=0.10)
+
+
+def test_more_chunks_never_make_prefill_faster_per_token_at_equal_depth():
+    m, q, mach = get("llama3.1:8b"), X.get_mlx_quant("4bit"), _m("m4-pro-64gb")
+    rates = [X.prefill_tokens_per_s(m, q, mach, d) for d in (128, 512, 1024, 4096, 16384)]
+    assert all(r > 0 for r in rates)
+    assert rates[-1] < rates[2]  # attention over a long prompt outweighs the amortised fixed steps
+
+
+def test_published_rows_are_held_out_and_sourced():
+    rows = yaml.safe_load(RUNS.read_text())["rows"]
+    assert len(rows) >= 24
+    for r in rows:
+        assert r["holdout"] is True and r["source"].startswith("https://github.com/")
+        assert r["class"] in ("mlx-lm", "mlx-server")
+        get(r["model"])
+        X.get_mlx_quant(r["quant"])
+        assert set(r["logged"]) <= {"decode_tokens_per_s", "prefill_tokens_per_s", "peak_memory_gb"}
+
+
+def test_mlx_lm_held_out_medians_within_the_goals():
+    # decode within 10% and prefill within 20% (median |error|) on the held-out mlx-lm rows; blind figures before the
+    # layer-steps rule: decode 10.1%, prefill 7.8% (benchmarks/mlx_accuracy_blind.json)
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from mlx_accuracy import score
+
+    res = [r for r in score() if r["class"] == "mlx-lm"]
+    dec = [abs(r["decode_err"]) for r in res if "decode_err" in r]
+    pre = [abs(r["prefill_err"]) for r in res if "prefill_err" in r]
+    assert len(dec) >= 12 and statistics.median(dec) < 0.10
+    assert len(pre) >= 12 and statistics.median(pre) < 0.20
+
+
+def test_engine_data_names_its_source():
+    eng = load("engines")["engines"]["mlx"]
+    assert eng["decode_serial_steps"] == 12 and "device.cpp" in eng["source_decode_serial_steps"]
