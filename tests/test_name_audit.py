@@ -178,3 +178,22 @@ def test_an_orin_name_lists_the_jetson_modules():
     p = hw_names.resolve("jetson agx orin 64gb")
     assert p.memory_bytes == 64 * 2**30 and p.bandwidth_bytes_per_s == int(204.8e9)
     assert p.fp16_flops == pytest.approx(42.6e12)  # GA10B: 64 TC x 1.3 GHz x 512 = NVIDIA's 170 sparse INT8 TOPS / 4
+
+
+@pytest.mark.parametrize("typed, want", [
+    ("w7900", "radeon-pro-w7900"), ("V620", "radeon-pro-v620"), ("r9700", "radeon-ai-pro-r9700"),
+    ("w6800", "radeon-pro-w6800"), ("w6800x", "radeon-pro-w6800x"), ("w7800 48gb", "radeon-pro-w7800-48-gb"),
+    ("rtx pro 6000 max-q", "rtx-pro-6000-blackwell-max-q"), ("rtx pro 6000 server", "rtx-pro-6000-blackwell-server"),
+    ("radeon pro vii", "radeon-pro-vii"), ("radeon vii", "radeon-vii"),  # a product name, not a code: unchanged
+])
+def test_workstation_cards_resolve_by_their_model_code(typed, want):
+    """Session 14 (gpuold): 'w7900', 'v620', 'r9700' (how AMD's workstation cards are shortened) and 'rtx pro 6000
+    max-q' named nothing, and 'r9700' was offered rx-9070; now each resolves by its code (gpu_table._AMD_PRO_CODE,
+    _RTX_PRO_GEN), while a code two memory sizes share is still refused with both."""
+    assert hw_names.resolve(typed).id == want
+
+
+def test_a_workstation_code_with_two_memory_sizes_is_still_refused():
+    with pytest.raises(AmbiguousHardwareError) as e:
+        hw_names.resolve("w7800")
+    assert "radeon-pro-w7800 (32 GiB)" in str(e.value) and "radeon-pro-w7800-48-gb (48 GiB)" in str(e.value)

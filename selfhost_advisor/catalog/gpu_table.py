@@ -21,6 +21,12 @@ _SERIES = re.compile(r"^(rtx|gtx|gt|rx|arc|quadro)")
 # a memory size starts where a number starts (never inside one) and has at most 4 digits before its point: a free
 # `\d+` tried every start inside a long digit run, quadratic (a 5,000-digit --hardware took 3 s)
 _MEMORY = re.compile(r"(?<![\d.])(\d{1,4}(?:\.\d{1,3})?)\s*gi?b\b")
+# AMD's workstation / datacenter Radeons by their model code alone, as people and spec sheets shorten them ("W7900",
+# "V620", "R9700"): a code of letters then 3-4 digits after "Radeon PRO" or "Radeon AI PRO" (never "Radeon Pro VII",
+# a product name, nor Apple's "Radeon Pro 560X"); and NVIDIA's RTX PRO Blackwell cards without the generation word
+# ("RTX PRO 6000 Max-Q"), which no other RTX PRO card shares
+_AMD_PRO_CODE = re.compile(r"^radeon\s+(?:ai\s+)?pro\s+([a-z]{1,2}\d{3,4}[a-z]{0,2})$")
+_RTX_PRO_GEN = re.compile(r"^(rtx\s+pro\s+\d{4}d?)\s+blackwell\b")
 TIERS = 4
 
 
@@ -36,6 +42,13 @@ def keys(name: str) -> list[tuple[int, str]]:
     low = name.lower().replace("laptop", "mobile").replace("ada generation", "ada")
     bare = _BRAND.sub(" ", low)
     out = [(0, compact(low)), (0, compact(bare))]
+    nomem_low = " ".join(_MEMORY.sub(" ", low).split())
+    code = _AMD_PRO_CODE.match(nomem_low)
+    if code:
+        out.append((1, code.group(1)))
+    gen = _RTX_PRO_GEN.match(low)
+    if gen:
+        out.append((1, compact(gen.group(1) + low[gen.end():])))
     series = _SERIES.sub("", compact(bare))
     if series != compact(bare) and len(series) >= 3:
         out.append((1, series))
