@@ -134,7 +134,7 @@ def test_the_session_12_held_out_rows_before_and_after():
                                         ("t4", False), ("tesla p40", False)])
 def test_gtx_16_dies_have_no_tensor_cores_and_the_note_says_so(name, bare):
     """TU116/TU117 (llama.cpp PR #4682: 'all TU116 and TU117 GPU variants do not have tensorcores, despite being
-    nominally sm_75') run MMQ's int8 mma path anyway; no rate is modelled, the speed note warns."""
+    nominally sm_75') run MMQ's int8 mma path anyway; its rate is read off one row (PR #15360), the note says so."""
     assert cuda_path.mma_without_tensor_cores(_device(name)) is bare
     m = machine_from_profile(hw_names.resolve(name), 1)
     model = get_model("llama3.2:3b")
@@ -142,3 +142,43 @@ def test_gtx_16_dies_have_no_tensor_cores_and_the_note_says_so(name, bare):
     place = Placement("gpu", n + 1, n + 1, 0, 0, per_device_layers=(n,))
     note = estimate_speed(model, get_quant("Q4_K_M"), place, m).note
     assert ("no tensor cores" in note) is bare
+
+
+def test_gtx_16_prefill_runs_at_the_rate_read_off_pr_15360_and_scales_by_sms_and_clock():
+    """Session 14 (gpuold): the GTX 16 prefill (int8 mma on a die without tensor cores) was left at the tensor-core
+    rate, +271% on the scoreboard's GTX 1660. data/cuda_rates.yaml mma_without_tensor_cores.flops_per_sm_cycle is the
+    rate that makes the model reproduce PR #15360's GTX 1660 Ti row (qwen3 4B Q8_0 pp512 249.20 t/s): re-derived here
+    from the model's own other terms, so a change elsewhere that moves them shows. The held-out GTX 1660 row lands
+    within 15%; a GTX 1650 (TU117, 14 SMs) is predicted slower by its SMs x clock; an RTX 2060 SUPER keeps MMQ."""
+    import sys
+    from pathlib import Path
+
+    from selfhost_advisor.catalog.data import load
+    from selfhost_advisor.estimate.speed_work import token_work
+    from selfhost_advisor.record import replace
+
+    root = Path(__file__).resolve().parents[1]
+    sys.path[:0] = [str(root / "benchmarks"), str(root / "scripts")]
+    import moe_accuracy
+
+    def machine(name):
+        m = machine_from_profile(hw_names.resolve(name), 1)
+        return replace(m, devices=(replace(m.devices[0], memory_bytes=128 * 2**30),), ram_bytes=256 * 2**30)
+
+    rule = load("cuda_rates")["mma_without_tensor_cores"]
+    ti = machine("gtx 1660 ti")
+    got = moe_accuracy.predict("qwen3:4b", "Q8_0", "pp512", ti)
+    assert got == pytest.approx(rule["anchor"]["tokens_per_s"], rel=0.01)
+    # the rate alone: the token's matmul FLOPs over (measured time - the model's other terms)
+    flops = sum(token_work(get_model("qwen3:4b"), get_quant("Q8_0")).layer_flops)
+    rate = cuda_path.emulated_mma_flops(ti.devices[0])
+    other = 1 / got - flops / rate
+    raw = hw_names.resolve("gtx 1660 ti").raw
+    k = flops / ((1 / 249.20 - other) * raw["sm_count"] * raw["boost_clock_mhz"] * 1e6)
+    assert k == pytest.approx(rule["flops_per_sm_cycle"], rel=0.01)
+    gtx1660 = moe_accuracy.predict("llama2:7b", "Q4_0", "pp512", machine("gtx 1660"))
+    assert abs(gtx1660 / 148.9 - 1) < 0.15  # the scoreboard row (benchmarks/published/llamabench_cuda.yaml)
+    r1650 = cuda_path.emulated_mma_flops(machine("gtx 1650").devices[0]) / cuda_path.emulated_mma_flops(
+        machine("gtx 1660").devices[0])
+    assert r1650 == pytest.approx(14 * 1665 / (22 * 1785), rel=1e-6)
+    assert cuda_path.emulated_mma_flops(machine("rtx 2060 super").devices[0]) is None

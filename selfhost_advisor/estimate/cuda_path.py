@@ -179,3 +179,21 @@ def mma_without_tensor_cores(device: Device) -> bool:
 
     p = profile_by_id(device.matched_profile)
     return p is not None and str(p.raw.get("chip") or "").startswith(_NO_TENSOR_CORE_CHIPS)
+
+
+def emulated_mma_flops(device: Device, per_sm_cycle: float | None = None) -> float | None:
+    """Matmul FLOP/s of MMQ's int8 mma path on a GTX 16 die (no tensor cores; mma_without_tensor_cores):
+    data/cuda_rates.yaml mma_without_tensor_cores.flops_per_sm_cycle (read off PR #15360's GTX 1660 Ti row) x SMs x
+    boost clock; None elsewhere. The prefill estimate charges the quantized matmuls at this rate, with no fitted efficiency and no
+    MMQ unpacking on top (the measured rate contains both)."""
+    if not mma_without_tensor_cores(device):
+        return None
+    if per_sm_cycle is None:
+        from ..catalog.data import load
+
+        per_sm_cycle = float((load("cuda_rates").get("mma_without_tensor_cores") or {}).get("flops_per_sm_cycle") or 0)
+    from ..catalog.hardware import profile_by_id
+
+    p = profile_by_id(device.matched_profile or "")
+    sms, mhz = (p.raw.get("sm_count"), p.raw.get("boost_clock_mhz")) if p is not None else (None, None)
+    return per_sm_cycle * float(sms) * float(mhz) * 1e6 if per_sm_cycle and sms and mhz else None

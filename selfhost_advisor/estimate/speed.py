@@ -110,7 +110,8 @@ def _prefill_caveats(p: float | None, placement: Placement, machine: Machine) ->
         return ()
     return tuple(c for c, applies in (
         ("prefill: llama.cpp runs its int8 tensor-core path on this GPU, which has no tensor cores (GTX 16, PR "
-         "#15360): the one published row, a GTX 1660, reads 3.7x below this estimate",
+         "#15360): its rate is read off one published row (a GTX 1660 Ti) and checked on one other (a GTX 1660, "
+         "within 11%)",
          any(cuda_path.mma_without_tensor_cores(x) for x in machine.devices)),
         ("prefill not validated on CDNA 4: the one published llama.cpp row (PR #21570, an MI355X, Qwen2.5 1.5B "
          "Q4_K_M pp512) reads 4.7x below this estimate",

@@ -69,6 +69,8 @@ def _prefill_seconds_per_token(
                     c16, f16 = eff.compute_f16, _device_flops(d)
                     total += matmul_flops / (c16 * f16) + cuda_path.dequant_seconds(
                         mats, eff.bandwidth * d.bandwidth_bytes_per_s, n_ubatch) + rest
+                elif path == "mmq" and cuda_path.emulated_mma_flops(d):  # GTX 16: mma with no tensor cores
+                    total += matmul_flops / cuda_path.emulated_mma_flops(d) + rest
                 else:
                     mm_flops = (cuda_path.dp4a_flops(d) or flops) if path == "dp4a" else flops
                     matmul = (metal_path.matmul_seconds(matmul_flops, c, mm_flops, d)  # x SMs left idle (occupancy.py)
