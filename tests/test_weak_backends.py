@@ -276,7 +276,7 @@ DOCUMENTED_ARCH = {
 # the rule's build date (no ratio from 2026-04, chosen after those rows) 26.7% / 61.8%.
 # SYCL, session 14 (sycl4): 9 rows held out before its changes (Arc Pro B70, B60), 18.1% / 148.7% blind under main
 # 0d08d5b; with sessions 12-13's, 22.6% (19) / 46.7% (9) before and 22.1% / 46.7% after (methodology 5b-sycl4).
-DOCUMENTED_BLIND = {"rocm decode": (8, 11.5), "rocm prefill": (22, 16.7), "vulkan decode": (35, 26.7),
+DOCUMENTED_BLIND = {"rocm decode": (15, 12.9), "rocm prefill": (30, 16.4), "vulkan decode": (35, 26.7),
                     "vulkan prefill": (45, 61.8), "sycl decode": (19, 22.1), "sycl prefill": (9, 46.7)}
 # SYCL blind since session 12: the 7 rows it read (methodology 5b-sycl2; 31.4% / 152.8% under main 63a2328); session
 # 11's 18 blind rows (35.0% / 61.5% then) joined the fit. Session 13 (sycl3, 5b-sycl3) added 12 (PR #14504's B580
@@ -284,6 +284,8 @@ DOCUMENTED_BLIND = {"rocm decode": (8, 11.5), "rocm prefill": (22, 16.7), "vulka
 # prefill 45.4% (5); no formula changed after, so 23.0 / 127.1% (6 / 1 rows) became 22.6 / 46.1% (13 / 6).
 # ROCm decode blind 9.9% (5) -> 11.5% (8), session 13 (dcfloor, methodology 5-dcfloor): three MI50 rows of one build
 # (PR #16715: Llama 3.2 1B Q4_0 +8.7%, Llama 3.1 8B Q4_0 -18.3%, 1B F16 +51.4%) added in_fit false; no formula changed.
+# Session 14 (gpuold, methodology 5f-gpuold): 15 ROCm scoreboard rows (#15021) added in_fit false and scored under main
+# 0cabb4f before anything else: decode 11.5% (8) -> 12.9% (15), prefill 16.7% (22) -> 16.4% (30); no ROCm formula changed.
 
 
 @needs_cal

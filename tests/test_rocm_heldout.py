@@ -1,0 +1,25 @@
+"""benchmarks/rocm_heldout.py: every blind ROCm row (in_fit false) scored by the shipped model (methodology 5f-gpuold)."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_session_14_rows_are_blind_resolved_and_scored_at_the_documented_figures():
+    """The 15 #15021 scoreboard rows of session 14 are in no fit, each names a GPU the spec table resolves, and the
+    shipped model's errors stay at the figures recorded when they were first scored (decode 12.9% / prefill 9.5%
+    median, +1 point of slack): a change that moves them must say so in docs/methodology.md 5f-gpuold."""
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import rocm_heldout
+
+    rows = rocm_heldout.rows(session=14)
+    assert len(rows) == 15 and all(r["profile"] for r in rows)
+    assert {r["profile"] for r in rows if not r["gpu_in_fit"]} == {
+        "rx-9070", "rx-9070-xt", "radeon-instinct-mi50-32gb", "radeon-instinct-mi60", "radeon-pro-v620"}
+    s = rocm_heldout.summary(rows)
+    assert s["decode / session 14"]["rows"] == 7 and s["decode / session 14"]["median_abs_error_pct"] <= 13.9
+    assert s["prefill / session 14"]["rows"] == 8 and s["prefill / session 14"]["median_abs_error_pct"] <= 10.5
+    # predictions, not copies of the measurement
+    assert all(abs(r["predicted"] / r["measured"] - 1) > 1e-3 for r in rows)
