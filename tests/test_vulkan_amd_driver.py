@@ -35,6 +35,11 @@ def test_an_amd_driver_selects_vulkan_and_rides_on_the_device(name, profile, dri
     assert (p.id, p.backend, p.raw.get("vulkan_driver"), count) == (profile, "vulkan", driver, 1)
 
 
+def test_two_driver_notes_are_refused_not_dropped():
+    with pytest.raises(UnknownHardwareError, match="two Vulkan drivers"):
+        parse_spec("AMD Radeon RX 7900 XTX (RADV NAVI31) (AMD open-source driver)")
+
+
 def test_without_a_driver_note_an_amd_gpu_keeps_rocm():
     assert parse_spec("AMD Radeon RX 7900 XTX")[0].backend == "rocm"
 

@@ -48,8 +48,10 @@ def split(text: str) -> tuple[str, str, str]:
     notes = _DEVICE_NOTE.findall(text)
     if notes:  # a ggml_vulkan device name pasted as it prints: the driver's note says Vulkan and which driver
         found = {_NOTE_DRIVER["radv" if n.lower().startswith("radv") else n.lower()] for n in notes}
-        if len(found) == 1:
-            return " ".join(_DEVICE_NOTE.sub(" ", text).split()), "vulkan", found.pop()
+        if len(found) > 1:  # the resolver would drop both notes and run the GPU as ROCm / SYCL without a word
+            raise UnknownHardwareError(f"hardware {clipped(text)!r} names two Vulkan drivers in parentheses",
+                                       "keep the one the GPU runs on")
+        return " ".join(_DEVICE_NOTE.sub(" ", text).split()), "vulkan", found.pop()
     words = text.split()
     driver = ""
     if len(words) >= 3 and words[-1].lower() in DRIVER_WORDS and words[-2].lower() == "vulkan":
