@@ -106,3 +106,22 @@ def test_bf16_runs_the_fp32_shader_where_amd_exposes_no_bf16_coopmat():
     assert vp.path_seconds(rdna2, layers, rdna2.fp16_flops)["shader"] == pytest.approx(2 * n / (lanes2 * 2))
     f16 = ((("F16", n, 2 * n),),)
     assert vp.path_seconds(rdna2, f16, rdna2.fp16_flops)["shader"] == pytest.approx(2 * n / (lanes2 * 4))
+
+
+def test_a_probe_file_keeps_the_vulkan_driver_fit_writes_and_refuses_an_unknown_one():
+    """fit --json writes hardware.devices[].vulkan_driver; a hardware file that carries it (edited from a probe, or
+    saved) runs on that driver; anything else exits 2 (BadFileError)."""
+    from selfhost_advisor.errors import BadFileError
+    from selfhost_advisor.probe.files import machine_from_probe
+
+    dev = {"vendor": "amd", "name": "AMD Radeon RX 7900 XTX", "memory_bytes": 24 * 2**30,
+           "bandwidth_bytes_per_s": 960 * 10**9, "fp16_flops": 1.2e14, "backend": "vulkan",
+           "matched_profile": "rx-7900-xtx", "vulkan_driver": "amdvlk"}
+    doc = {"schema_version": "1.9.0", "devices": [dev], "cpu": {"name": "x", "flags": []}, "ram_bytes": 8 * 10**9,
+           "warnings": []}
+    d = machine_from_probe(doc).devices[0]
+    assert (d.backend, d.vulkan_driver, va.driver(d)) == ("vulkan", "amdvlk", "amdvlk")
+    assert va.driver_note([d]) is not None
+    assert machine_from_probe({**doc, "devices": [{**dev, "vulkan_driver": None}]}).devices[0].vulkan_driver == ""
+    with pytest.raises(BadFileError, match="vulkan_driver"):
+        machine_from_probe({**doc, "devices": [{**dev, "vulkan_driver": "nouveau"}]})

@@ -93,7 +93,25 @@ def _device(d: object, path: str) -> Device:
         matched_profile=_str(d, "matched_profile"),
         backend=backend,
         details=_details(d.get("details"), path),
+        vulkan_driver=_vulkan_driver(d, path),
     )
+
+
+# the Vulkan drivers fit writes back (hardware.devices[].vulkan_driver): Intel's mesa / windows, AMD's radv / amdvlk /
+# windows (estimate/vulkan_intel.py, vulkan_amd.py); a file that names one keeps it
+_VULKAN_DRIVERS = ("mesa", "windows", "radv", "amdvlk")
+
+
+def _vulkan_driver(d: dict, path: str) -> str:
+    raw = d.get("vulkan_driver")
+    if raw is None or raw == "":
+        return ""
+    if not isinstance(raw, str) or raw.strip().lower() not in _VULKAN_DRIVERS:
+        from ..termsafe import clipped
+
+        raise BadFileError(f"probe file {path}: vulkan_driver {clipped(str(raw))!r} is not one of "
+                           f"{', '.join(_VULKAN_DRIVERS)}", _HINT)
+    return raw.strip().lower()
 
 
 def _list(data: dict, key: str, path: str, limit: int = MAX_LIST_ITEMS) -> list:
