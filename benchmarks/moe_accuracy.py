@@ -125,6 +125,8 @@ def rows() -> list[dict]:
             # a build before the family's MoE tile path: not modelled, reported apart (session 13: the same test for the
             # earlier held-out rows, the Strix Halo Qwen3-30B-A3B pair of build 5882, docs/methodology.md 5-dcfloor)
             group += " older path"
+        if r.get("s14"):  # recorded before session 14's MoE changes (docs/methodology.md 5c-s14): the blind rows
+            group = ("dense " if r.get("dense") else "") + "held out (s14)"
         if r.get("spark"):  # recorded before the sm_12x prefill derivation (issue 16) was looked at
             group = ("dense " if r.get("dense") else "") + "held out (spark)"
         row = {"hardware": r["hardware"], "backend": r["backend"], "model": r["model"], "quant": r["quant"],
