@@ -140,18 +140,21 @@ def test_h200_synthetic_moe_prefill_is_explained_by_the_files_own_routing():
     assert abs(mixtral["own_routing_error_pct"]) <= 5
 
 
-def test_expert_prefill_never_beats_streaming_every_expert_once_per_micro_batch():
-    """A micro-batch touches nearly every expert, so its expert matmuls take at least the time to read all expert
-    tensors once (at the family's streaming rate): with a few tokens per micro-batch on a 273 GB/s DGX Spark that
-    floor, not the tiles, sets gpt-oss-120b's prefill."""
+def test_expert_prefill_never_beats_streaming_the_touched_experts_once_per_micro_batch():
+    """A micro-batch reads each expert it routes a token to once (estimate/moe_batch.py touched_share: 1 - (1 - 4/128)^u
+    of gpt-oss-120b's experts, 0.40 at 16 tokens, 1.00 at 512), so its expert matmuls take at least that read at the
+    family's streaming rate: with a few tokens per micro-batch on a 273 GB/s DGX Spark that floor, not the tiles,
+    sets gpt-oss-120b's prefill. (Before session 14 the floor read every expert whatever the micro-batch.)"""
+    from selfhost_advisor.estimate.moe_batch import touched_share
     from selfhost_advisor.estimate.speed import efficiency
 
     p, n, link = parse_spec("dgx spark")
     device = machine_from_profile(p, n, 128 * 2**30, link).devices[0]
     experts = sum(token_work(get("gpt-oss:120b"), get_quant("MXFP4_MOE")).layer_expert_bytes)
     for ub in (16, 64, 512, 2048):
-        floor = efficiency("cuda").bandwidth * device.bandwidth_bytes_per_s * ub / experts
+        share = touched_share(ub, 128, 4)
+        floor = efficiency("cuda").bandwidth * device.bandwidth_bytes_per_s * ub / (experts * share)
         got = _prefill("gpt-oss:120b", "MXFP4_MOE", "dgx spark", ub)
         assert got <= floor * (1 + 1e-9), ub
-        if ub == 16:
-            assert got > 0.95 * floor  # binding: the rest of the layer is small beside it
+        if ub in (16, 64):
+            assert got > 0.9 * floor  # binding: the rest of the layer is small beside it

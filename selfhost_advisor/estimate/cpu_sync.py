@@ -82,6 +82,23 @@ def quant_seconds(layers: tuple, model: Model, machine: Machine) -> float:
     return elements * float(_data()["q8_k_cycles_per_element"]) / clock
 
 
+def moe_extra_barriers(model: Model, layer: int) -> int:
+    """Barriers an MoE feed-forward adds over the dense one that barriers_per_layer counts (data/cpu_sync.yaml
+    moe_ffn): llama-graph.cpp build_moe_ffn's router, softmax, top-k, get_rows, weight normalization, three
+    MUL_MAT_ID (each with its inner barrier after src1's conversion), GLU, the weighting MUL and n_used - 1 ADDs that
+    sum the experts' outputs, plus a shared expert's FFN where the model has one; 0 for a dense layer."""
+    if model.moe is None or not model.is_moe_layer(layer):
+        return 0
+    table = _data()["moe_ffn"]
+    shared = int(table["shared_expert"]) if model.moe.shared_experts else 0
+    return int(table["routed"]) + (model.moe.active - 1) + shared - int(table["dense_ffn"])
+
+
 def decode_sync_seconds(layers: tuple, model: Model, machine: Machine) -> float:
-    """The serial part of a decoded token on the CPU for `layers`: barriers plus the one-thread quantization."""
-    return barrier_seconds(len(layers), machine) + quant_seconds(layers, model, machine)
+    """The serial part of a decoded token on the CPU for `layers` (the model's last len(layers) layers): barriers,
+    MoE layers' extra ones, plus the one-thread quantization."""
+    first = model.n_layers - len(layers)
+    extra = sum(moe_extra_barriers(model, i) for i in range(max(0, first), model.n_layers))
+    threads = int(machine.cpu_threads or 1)
+    moe = extra * threads * core_latency_s(machine) if threads > 1 else 0.0
+    return barrier_seconds(len(layers), machine) + moe + quant_seconds(layers, model, machine)

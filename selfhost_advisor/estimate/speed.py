@@ -69,6 +69,10 @@ def estimate_speed(
     kernel: list[float] = []
     dec = _decode_seconds(model, work, placement, machine, decode_depth, table, kernel)
     pre = _prefill_seconds_per_token(model, work, placement, machine, prefill_depth, n_ubatch, table)
+    if pre and model.moe is not None:  # a micro-batch reads every expert it touches once (estimate/moe_batch.py)
+        from .moe_batch import microbatch_floor_seconds
+
+        pre = max(pre, microbatch_floor_seconds(model, work, placement, machine, prefill_depth, n_ubatch, table) or 0.0)
     if dec is None:
         return Speed(None, None, "unknown", note="no speed: --vram gives memory only, not bandwidth; name the GPU (--hardware 'rtx 4070') "
                      "or its spec sheet (--hardware 'custom:vram=24GB,bandwidth=936GB/s,fp16=71TFLOPS')")

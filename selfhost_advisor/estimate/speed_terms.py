@@ -87,8 +87,8 @@ def _expert_tile_seconds(model: Model, work: TokenWork, layer: int, count: int, 
                          device: Device | None = None) -> float:
     """Prefill seconds per token that an MoE model's expert matmuls add on a GPU beyond their active share: the empty
     columns of their tiles (estimate/moe_tiles.py), (padding - 1) x what the dense terms charge the expert matrices;
-    and never less than streaming every expert tensor once per micro-batch (a micro-batch routes tokens to nearly
-    every expert), at the family's decode streaming rate."""
+    and never less than streaming each expert the micro-batch routes a token to once (estimate/moe_batch.py
+    touched_share), at the family's decode streaming rate."""
     if model.moe is None or not work.layer_expert_matrices:
         return 0.0
     pad = _padding(n_tokens, model.moe.experts, model.moe.active, eff.family, device)
@@ -96,7 +96,10 @@ def _expert_tile_seconds(model: Model, work: TokenWork, layer: int, count: int, 
     matmul = sum(_per_layer(mats, lambda m: float(sum(2 * w for _, w, _ in m)))) / flops
     unpack = _unpack_seconds(mats, eff, cycles_per_s, 0)  # count 0: no per-layer term, the matrices only
     base = matmul + unpack  # what the dense terms already charge the expert matrices
-    stream = (sum(work.layer_expert_bytes[layer:layer + count]) / (bandwidth * max(1, n_tokens))
+    from .moe_batch import touched_share  # the experts the micro-batch routes a token to, not all (moe_batch.py)
+
+    touched = touched_share(n_tokens, model.moe.experts, model.moe.active)
+    stream = (touched * sum(work.layer_expert_bytes[layer:layer + count]) / (bandwidth * max(1, n_tokens))
               if bandwidth and pad > 1.0 and work.layer_expert_bytes else 0.0)
     return max(pad * base, stream) - base if pad > 1.0 else 0.0
 

@@ -1,0 +1,54 @@
+"""What a micro-batch of an MoE model must read: the experts its tokens route to, at least once each.
+
+Why: llama.cpp multiplies each expert's weights by the tokens routed to it (ggml mul_mat_id). Whatever the kernel (CUDA
+MMVQ with expert ids for a few tokens, MMQ with expert grouping for many, Metal's mul_mv_id / mul_mm_id, Vulkan's
+mul_mat_vec_id / mul_mm_id), an expert that gets at least one token of the micro-batch has its rows read from memory
+once; one that gets none is skipped (the CUDA MMQ path launches no tile for it, mmvq reads only the ids' rows). Each
+token picks n_used distinct experts of n_expert, so one expert is missed by one token with probability 1 - n_used /
+n_expert, and by all u tokens of a micro-batch with that to the power u (tokens routed independently, balanced routers):
+
+    touched share f(u) = 1 - (1 - n_used / n_expert) ** u      (f(1) = n_used / n_expert: decode's active share)
+
+Qwen3-30B-A3B (128 experts, 8 used): f(16) = 0.64, f(64) = 0.98; gpt-oss-20b (32, 4): f(16) = 0.88. A micro-batch then
+costs at least one decode step whose expert reads are f(u) of the expert tensors instead of the active share: the same
+kernels launch, the same per-layer fixed time is paid (estimate/speed_decode.py), once for the u tokens. At u = 1 that is
+decode itself (llama-bench pp with -ub 1 runs at the tg rate); by u ~ 64 on a GPU the matmul FLOPs bind instead.
+"""
+from __future__ import annotations
+
+from ..domain import Machine, Model, Placement
+from ..record import replace
+from .speed_work import TokenWork
+
+
+def touched_share(n_tokens: int, n_expert: int, n_used: int) -> float:
+    """Expected share of a layer's routed experts that a micro-batch of n_tokens routes at least one token to."""
+    if n_expert <= 0 or n_used <= 0:
+        return 0.0
+    if n_used >= n_expert:
+        return 1.0
+    return 1.0 - (1.0 - n_used / n_expert) ** max(1, n_tokens)
+
+
+def union_work(work: TokenWork, share: float) -> TokenWork:
+    """`work` with each layer's routed-expert reads at `share` of its expert tensors instead of the active share."""
+    if not work.layer_expert_bytes:
+        return work
+    reads = tuple(max(0, r - er) + int(round(share * eb)) for r, er, eb in
+                  zip(work.layer_read_bytes, work.layer_expert_read_bytes, work.layer_expert_bytes))
+    return replace(work, layer_read_bytes=reads)
+
+
+def microbatch_floor_seconds(model: Model, work: TokenWork, placement: Placement, machine: Machine, depth: int,
+                             n_ubatch: int, table=None) -> float | None:
+    """Seconds per prompt token that no kernel beats: one decode step reading the experts the micro-batch touches,
+    shared by its n_ubatch tokens. None where it does not apply (a dense model, layers or experts on the CPU)."""
+    if model.moe is None or not work.layer_expert_bytes or placement.fit != "gpu" or placement.cpu_moe_layers:
+        return None
+    if placement.gpu_layers < model.n_layers or not machine.devices:
+        return None
+    from .speed_decode import _decode_seconds
+
+    share = touched_share(n_ubatch, model.moe.experts, model.moe.active)
+    step = _decode_seconds(model, union_work(work, share), placement, machine, depth, table)
+    return step / max(1, n_ubatch) if step else None
