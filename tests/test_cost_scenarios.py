@@ -154,3 +154,23 @@ def test_heavy_50b_air_gapped_the_cheapest_owned_fleet_and_what_the_gap_costs(ca
     api = api_by_hand(50e9, "deepinfra/llama3.1:70b")  # $9,875
     change = " ".join(d["recommendation"]["what_would_change"])
     assert f"${api:,.0f}/month" in change and f"${buys[best] - api:,.0f}/month" in change
+
+
+def test_no_break_even_reason_says_what_a_full_box_is_and_agrees_with_a_hybrid_verdict(capsys):
+    """20B tokens a month round the clock on 2x H100: a hybrid (one owned box for the base load, DeepInfra above it)
+    wins, while no all-owned fleet breaks even. The reason must say why in the break-even's own terms (a box sized for
+    the busiest hour carries K = H x 3600 x R / (peak/average) tokens) and not read as 'owning never pays': the hybrid's
+    base box carries more than K (it is busy the whole month) and is cheaper than the API for its tokens."""
+    d = run(capsys, "-t", "2e10", "-H", "2x h100-sxm", "--active-hours", "730")
+    o = next(x for x in d["self_host"] if x["hardware"] == "2x h100-sxm" and x["mode"] == "buy")
+    assert d["recommendation"]["choice"] == "hybrid" and o["break_even_monthly_tokens"] is None
+    k = 730 * 3600 * o["serving"]["total_tokens_per_s"] / D["peak_to_average"]
+    assert o["capacity_tokens_per_month"] == pytest.approx(k, rel=1e-6)
+    text = next(r for r in d["recommendation"]["reasons"] if r.startswith("no monthly volume"))
+    assert "all-owned fleet" in text and f"{k / 1e9:.3g}B tokens a month" in text
+    assert "hybrid's base" in text and "does beat it" in text
+    h = d["hybrid"]
+    carried = d["monthly_tokens"] - h["overflow_tokens"]  # what the one base box serves
+    assert h["base_units"] == 1 and carried > 1.4 * k
+    api_per_token = d["cloud"][0]["monthly_usd"] / d["monthly_tokens"]
+    assert h["monthly_usd"]["self_host"] < api_per_token * carried  # busy all month, it beats the API for its tokens
