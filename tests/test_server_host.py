@@ -152,3 +152,19 @@ def test_cost_capacity_of_a_llama_server_box_uses_the_served_step():
         S._sampling_seconds = real
         capacity_for_mix.cache_clear()
     assert cap.total_tokens_per_s < bare.total_tokens_per_s
+
+
+def test_cost_says_which_rate_sizes_a_slot_engine_box(capsys):
+    """`cost --json` names the decode rate a llama.cpp / Ollama box was sized with (assumptions.serving_rate); vLLM's
+    paged model has no such entry."""
+    import json
+
+    from selfhost_advisor.cli import main
+
+    got = {}
+    for engine in ("llamacpp", "ollama", "vllm"):
+        assert main(["cost", "-t", "1e9", "-m", "llama3.1:8b", "-H", "rtx4090", "--engine", engine,
+                     "--price-date", "2026-12-05", "--json"]) == 0
+        got[engine] = json.loads(capsys.readouterr().out)["assumptions"].get("serving_rate")
+    assert got["llamacpp"]["value"] == "llama-server served rate" and "update_slots" in got["llamacpp"]["source"]
+    assert got["ollama"]["value"] == "llama-bench rate" and got["vllm"] is None

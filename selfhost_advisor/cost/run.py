@@ -182,6 +182,8 @@ def build_comparison(
     prices = _with_formats(prices)
     constraints_, explicit, th = constraints, bool(names or contract), thresholds()
     notes = assumptions(w, p, when.date().isoformat())
+    if not measured and engine in ("llamacpp", "ollama"):
+        notes["serving_rate"] = _slot_rate_note(engine)
     if context is None and w.context == m.max_context and notes["context"].get("default", w.context) > w.context:
         notes["context"] = {**notes["context"], "source": f"the model's maximum ({m.id}): the default is capped at it"}
     floor = _floor(min_quant, prices, w, m.id, explicit, constraints.need_frontier)
@@ -203,6 +205,17 @@ def build_comparison(
     result = annotate(result, floor, replans, at_floors, fleet, quant_obj)
     result = reconcile(replace(result, sensitivity=sensitivities(result, planned, prices, verdict_rerun)))
     return replace(result, warnings=(over,) + tuple(result.warnings)) if over else result
+
+
+def _slot_rate_note(engine: str) -> dict:
+    """Which decode rate sizes a llama.cpp / Ollama box (estimate/serving/slots.py)."""
+    if engine == "llamacpp":
+        return {"value": "llama-server served rate", "source": "each decode step is llama-bench's batched step plus "
+                "llama-server's CPU sampling of every decoding slot (tools/server update_slots samples slot after slot; "
+                "n_vocab x data/speed.yaml server_sampling.seconds_per_vocab_entry a slot), so one slot runs at fit's "
+                "served_decode_tokens_per_s; docs/methodology.md 6c"}
+    return {"value": "llama-bench rate", "source": "Ollama's runner sampler time is not measured (engines/ollama.py "
+            "host_sampling), so its slots add none: an upper estimate of its served rate; docs/methodology.md 6c"}
 
 
 def _with_formats(prices: list) -> list:
