@@ -254,7 +254,7 @@ def hardware_for(
     if max_price is not None and not max_price > 0:
         raise BadOptionError(f"--max-price {max_price:g} must be positive", "e.g. --max-price 10000")
     names = _names(quant) or ([resolved.quant] if resolved.quant else [])
-    quants = eng.quants(names)
+    quants = eng.quants(names) if names else eng.model_quants(m)
     considered = ", ".join(q.name for q in quants) if names else None
     if not names:
         quants = eng.buying_quants(quants)  # buying advice at 2-3 bits per weight would mislead
@@ -297,7 +297,7 @@ def models_that_fit(
     from .estimate.quality import min_quant as floor_of
 
     rows = plan([m for m in _kept(flt) if eng.runs(m)], machine, eng.quants(), request, min_tps=min_tps,
-                host_ram_known=ram_known, min_quant=floor_of(min_quant))
+                host_ram_known=ram_known, min_quant=floor_of(min_quant), quants_for=eng.model_quants)
     return ModelsFitResult(machine, request, min_tps, tuple(rows), flt)
 
 

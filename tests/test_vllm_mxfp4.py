@@ -47,3 +47,15 @@ def test_mxfp4_experts_read_fewer_bytes_and_compute_at_the_16_bit_rate():
     assert step_parts(model, mx, 1)[0] == step_parts(model, bf16, 1)[0]  # attention, router, LM head stay bf16
     assert matmul_flops(machine, mx) == matmul_flops(machine, bf16) < matmul_flops(machine, fp8)
 
+
+
+def test_models_fits_and_hardware_for_size_gpt_oss_in_mxfp4_too():
+    """`models --fits --engine vllm` and `hardware --for --engine vllm` take each model's own formats (engine
+    model_quants), as fit and serve do: gpt-oss in MXFP4, a Llama in the general formats."""
+    from selfhost_advisor import api
+
+    rows = api.models_that_fit("h100-sxm", query="gpt-oss", engine="vllm").models
+    assert {r.model.id: r.option.quant.name for r in rows if r.option} == {"gpt-oss:20b": "MXFP4",
+                                                                          "gpt-oss:120b": "MXFP4"}
+    hw = api.hardware_for("gpt-oss:120b", engine="vllm")
+    assert hw.candidates and {c.option.quant.name for c in hw.candidates if c.option} == {"MXFP4"}

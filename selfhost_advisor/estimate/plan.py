@@ -101,13 +101,15 @@ class ModelFit:
 def models_that_fit(
     models: list[Model], machine: Machine, quants: tuple[Quant, ...], request: FitRequest, *,
     min_tps: float | None = None, host_ram_known: bool = True, max_rank: int | None = None,
-    min_quant: str | None = None,
+    min_quant: str | None = None, quants_for=None,
 ) -> list[ModelFit]:
-    """Each model's best option on `machine`; the ones that run first, largest (most capable) first."""
+    """Each model's best option on `machine`; the ones that run first, largest (most capable) first. quants_for: the
+    engine's formats for one model (vLLM adds a model's released one: gpt-oss's MXFP4), else `quants` for all."""
     from ..record import replace
 
     def one(m: Model) -> ModelFit:
-        pick = best_pick(m, machine, replace(request, context=min(request.context, m.max_context)), quants,
+        qs = quants_for(m) if quants_for is not None else quants
+        pick = best_pick(m, machine, replace(request, context=min(request.context, m.max_context)), qs,
                          min_tps=min_tps, host_ram_known=host_ram_known, max_rank=max_rank, min_quant=min_quant)
         return ModelFit(m, pick.option, pick.rule if pick.option else "", pick.reason() if pick.option else "")
 
