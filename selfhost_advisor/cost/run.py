@@ -182,8 +182,9 @@ def build_comparison(
     prices = _with_formats(prices)
     constraints_, explicit, th = constraints, bool(names or contract), thresholds()
     notes = assumptions(w, p, when.date().isoformat())
-    if not measured and engine in ("llamacpp", "ollama"):
-        notes["serving_rate"] = _slot_rate_note(engine)
+    slot_engine = _engine(engine)
+    if not measured and not slot_engine.kv_pool:  # one slot per request: say which decode rate sized the box
+        notes["serving_rate"] = _slot_rate_note(bool(getattr(slot_engine, "host_sampling", False)))
     if context is None and w.context == m.max_context and notes["context"].get("default", w.context) > w.context:
         notes["context"] = {**notes["context"], "source": f"the model's maximum ({m.id}): the default is capped at it"}
     floor = _floor(min_quant, prices, w, m.id, explicit, constraints.need_frontier)
@@ -207,9 +208,10 @@ def build_comparison(
     return replace(result, warnings=(over,) + tuple(result.warnings)) if over else result
 
 
-def _slot_rate_note(engine: str) -> dict:
-    """Which decode rate sizes a llama.cpp / Ollama box (estimate/serving/slots.py)."""
-    if engine == "llamacpp":
+def _slot_rate_note(host_sampling: bool) -> dict:
+    """Which decode rate sizes a llama.cpp / Ollama box (estimate/serving/slots.py): the engine's host sampling is
+    priced (llama-server) or not (Ollama's runner, unmeasured)."""
+    if host_sampling:
         return {"value": "llama-server served rate", "source": "each decode step is llama-bench's batched step plus "
                 "llama-server's CPU sampling of every decoding slot (tools/server update_slots samples slot after slot; "
                 "n_vocab x data/speed.yaml server_sampling.seconds_per_vocab_entry a slot), so one slot runs at fit's "
