@@ -66,7 +66,8 @@ def test_a_row_driver_applies_where_the_device_states_none():
     base = _machine("arc b580").devices[0]
     with vi.with_driver("mesa"):
         assert vi.decode_factor(base, "2024-12-08") < 1
-        assert vi.decode_factor(replace(base, vulkan_driver="windows"), "2024-12-08") == 1.0  # the device's own wins
+        # the device's own wins: Windows, no ANV ratio (the Windows-driver share alone, 5b-vkintel2)
+        assert vi.decode_factor(replace(base, vulkan_driver="windows"), "2024-12-08") == RULES_INTEL()["decode_share"]
     assert vi.unknown_driver(base) and not vi.unknown_driver(replace(base, vulkan_driver="mesa"))
 
 
@@ -110,8 +111,9 @@ def test_a_named_gpu_takes_vulkan_and_intels_driver_from_trailing_words():
     p, _ = parse_custom("custom:vram=12GB,bandwidth=456GB/s,fp16=110TFLOPS,backend=vulkan,driver=mesa")
     d = machine_from_profile(p, 1).devices[0]
     assert (d.vendor, d.backend, d.vulkan_driver) == ("intel", "vulkan", "mesa")
-    assert vi.decode_factor(d, "2025-06-04") == RULES_INTEL()["anv_decode_ratio"]
-    assert vi.decode_factor(d) == 1.0  # today's build: the 2026 fixes
+    # no architecture: not known to be Xe2, so the Windows-driver share (5b-vkintel2) always, ANV's ratio before 2026
+    assert vi.decode_factor(d, "2025-06-04") == RULES_INTEL()["anv_decode_ratio"] * RULES_INTEL()["decode_share"]
+    assert vi.decode_factor(d) == RULES_INTEL()["decode_share"]  # today's build: the 2026 fixes
 
 
 def test_fit_notes_what_an_older_mesa_does_unless_the_windows_driver_is_stated():

@@ -44,17 +44,55 @@ def _rules() -> dict:
     return load("speed").get("vulkan_intel") or {}
 
 
-def decode_factor(device: Device, date: str = "") -> float:
-    """Decode speed of an Intel GPU under Vulkan relative to Intel's Windows driver: `anv_decode_ratio` on Mesa's ANV
-    for a llama.cpp build dated before `anv_fixed_since` (the row's build, vulkan_path.as_of_build; a user's estimate
-    takes today's, which has the 2026 fixes), 1 otherwise (and for every other vendor and backend). `date`: the build's
-    (vulkan_path.build()[0], which the caller passes: vulkan_path imports this module), "" = today's."""
-    if device.vendor != "intel" or device.backend != "vulkan" or driver(device) != "mesa":
-        return 1.0
+def _intel_vulkan(device: Device) -> bool:
+    return device.vendor == "intel" and device.backend == "vulkan"
+
+
+def _fixed(date: str) -> bool:
+    """Whether a llama.cpp build of `date` ("" = today's) is dated on or after `anv_fixed_since` (April 2026)."""
     fixed = str(_rules().get("anv_fixed_since") or "")
-    if fixed and (not date or date >= fixed):
+    return bool(fixed) and (not date or date >= fixed)
+
+
+def decode_factor(device: Device, date: str = "") -> float:
+    """Decode speed of an Intel GPU under Vulkan relative to the Vulkan family's law (1 for every other vendor and
+    backend): `decode_share` (decode_share()) times, on Mesa's ANV for a llama.cpp build dated before
+    `anv_fixed_since`, `anv_decode_ratio` (ANV over Intel's Windows driver on the same card and build). `date`: the
+    build's (vulkan_path.build()[0], which the caller passes), "" = today's (a user's estimate: it has the 2026 fixes)."""
+    if not _intel_vulkan(device):
         return 1.0
-    return float(_rules().get("anv_decode_ratio") or 1.0)
+    anv = 1.0 if driver(device) != "mesa" or _fixed(date) else float(_rules().get("anv_decode_ratio") or 1.0)
+    return anv * decode_share(device, date)
+
+
+def decode_share(device: Device, date: str = "") -> float:
+    """Share of the Vulkan family's decode rate an Intel GPU reaches on Intel's Windows driver: `decode_share` of
+    data/speed.yaml vulkan_intel (fitted on the Intel rows held before session 14, docs/methodology.md 5b-vkintel2),
+    except Xe2 (Battlemage, Lunar Lake) in builds from `anv_fixed_since` on, which decode at the family's law (the Arc
+    Pro B60 rows of April 2026); 1 for every other vendor and backend."""
+    if not _intel_vulkan(device) or decode_at_law(device, date):
+        return 1.0
+    return float(_rules().get("decode_share") or 1.0)
+
+
+def decode_at_law(device: Device, date: str = "") -> bool:
+    """An Xe2 GPU (Battlemage, Lunar Lake) in a llama.cpp build from `anv_fixed_since` on: it decodes at the family's
+    law (decode_share)."""
+    from .vulkan_path import architecture  # vulkan_path imports this module
+
+    return architecture(device).startswith("Xe2") and _fixed(date)
+
+
+def vector_path_share(device: Device, matrix: str, path: str) -> float:
+    """Share of the family's vector-lane matmul rate (paths 'shader' and 'mmq', vulkan_path.peak) an Intel GPU reaches
+    where ggml-vulkan gives it no cooperative matrix (`matrix` 'none': Alchemist, Meteor Lake, Xe2 before PR #14001):
+    ggml_vk_get_device then leaves Intel without the large tile (mul_mat_l = coopmat_support) and ggml_vk_load_shaders
+    without its Intel warptiles (tuned only `if (vendor == INTEL && coopmat_support)`), so mul_mm.comp runs the generic
+    medium tile tuned on NVIDIA and AMD. `vector_path_share` of data/speed.yaml vulkan_intel is fitted on the Intel rows
+    held before session 14 (docs/methodology.md 5b-vkintel2); 1 elsewhere (Xe2 with coopmat, every other vendor)."""
+    if not _intel_vulkan(device) or matrix != "none" or path not in ("shader", "mmq"):
+        return 1.0
+    return float(_rules().get("vector_path_share") or 1.0)
 
 
 def unknown_driver(device: Device) -> bool:

@@ -19,7 +19,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 from ..domain import Device
-from . import kernel_path
+from . import kernel_path, vulkan_intel
 from .scoped import pushed
 
 PATHS = ("coopmat2", "coopmat", "coopmat_dequant", "mmq", "shader")
@@ -136,7 +136,8 @@ def peak(device: Device, path: str, rules: dict, matrix_flops: float | None) -> 
             if nvidia else rules["dot4_ops_per_lane"]
     else:
         per = rules["nvidia_fp16_ops_per_lane"] if nvidia else (amd_shader_ops_per_lane(device) or rules["fp16_ops_per_lane"])
-    return lane_hz * float(per)
+    # Intel without a cooperative matrix: the generic medium tile's share (estimate/vulkan_intel.py)
+    return lane_hz * float(per) * vulkan_intel.vector_path_share(device, features(device, rules)[0], path)
 
 
 @lru_cache(maxsize=1)
