@@ -40,7 +40,7 @@ def _applies(row: fit_speed.Row, kind: str) -> bool:
     d = row.machine.devices[0]
     with vulkan_path.as_of_build(row.build_date or "", row.vulkan_path), vulkan_intel.with_driver(row.driver):
         if kind == "decode":
-            return not vulkan_intel.decode_at_law(d, row.build_date or "")
+            return not vulkan_intel.decode_at_law(vulkan_path.architecture(d), row.build_date or "")
         return vulkan_path.features(d, vulkan_path._rules_data())[0] == "none"
 
 

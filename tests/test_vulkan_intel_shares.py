@@ -46,13 +46,17 @@ def test_decode_share_spares_xe2_from_april_2026_and_every_other_vendor():
     share, fixed = INTEL["decode_share"], INTEL["anv_fixed_since"]
     b580, a770 = _device("arc b580"), _device("arc a770 16gb")
     mtl = _device("arc-meteor-lake-8xe-lpddr5x-7467-16gb", "mesa")
-    assert vi.decode_factor(b580, "2025-06-05") == share
-    assert vi.decode_factor(b580, fixed) == 1.0 and vi.decode_factor(b580) == 1.0  # today's build
-    assert vi.decode_factor(_device("arc 140v 32gb")) == 1.0  # Lunar Lake is Xe2 too
-    assert vi.decode_factor(a770) == share and vi.decode_factor(a770, "2024-11-01") == share
-    assert vi.decode_factor(mtl) == share  # Mesa after the 2026 fixes: no ANV ratio, the share stays
-    assert vi.decode_factor(mtl, "2025-06-05") == share * INTEL["anv_decode_ratio"]
-    assert vi.decode_factor(_device("rtx 4070")) == 1.0 and vi.decode_factor(_device("rx 7900 xtx")) == 1.0
+
+    def factor(d, date=""):
+        return vi.decode_factor(d, date, vp.architecture(d))
+
+    assert factor(b580, "2025-06-05") == share
+    assert factor(b580, fixed) == 1.0 and factor(b580) == 1.0  # today's build
+    assert factor(_device("arc 140v 32gb")) == 1.0  # Lunar Lake is Xe2 too
+    assert factor(a770) == share and factor(a770, "2024-11-01") == share
+    assert factor(mtl) == share  # Mesa after the 2026 fixes: no ANV ratio, the share stays
+    assert factor(mtl, "2025-06-05") == share * INTEL["anv_decode_ratio"]
+    assert factor(_device("rtx 4070")) == 1.0 and factor(_device("rx 7900 xtx")) == 1.0
     # and it reaches the estimate: today's A770 decodes at the share of the same card with the share off
     base = _speed("arc a770 16gb").decode_tokens_per_s
     saved = vi._rules

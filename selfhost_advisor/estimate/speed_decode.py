@@ -15,6 +15,11 @@ from .speed_host import _cpu_matvec_seconds, _host_bandwidth
 from .speed_work import TokenWork, _last_used, _per_layer, kv_read_by_layer, layer_split
 
 
+def _intel_factor(d) -> float:
+    """vulkan_intel.decode_factor at the build in force and the device's architecture (1 off Intel under Vulkan)."""
+    return vulkan_intel.decode_factor(d, vulkan_path.build()[0], vulkan_path.architecture(d))
+
+
 def _decode_seconds(
     model: Model, work: TokenWork, placement: Placement, machine: Machine, depth: int, table: Table | None = None,
     kernel: list[float] | None = None,
@@ -76,7 +81,7 @@ def _decode_seconds(
                 total += sum(excess)
                 if kernel is not None:
                     kernel.extend(excess)
-            total = start + (total - start) / vulkan_intel.decode_factor(d, vulkan_path.build()[0])  # Intel ANV
+            total = start + (total - start) / _intel_factor(d)  # Intel under Vulkan: driver and share
             layer += count
             boundaries += 1
     cpu_layers = n - layer
@@ -113,7 +118,7 @@ def _decode_seconds(
             total += sycl_path.block_layout_seconds(((ty, n_weights, work.output_read_bytes),), d, bw, gpu_clock_hz(d))
         if family(d.backend) == "vulkan":
             total += vulkan_path.matvec_excess(((ty, n_weights, work.output_read_bytes),), d, bw, eff.matvec_lane_factor)
-        total = start + (total - start) / vulkan_intel.decode_factor(d, vulkan_path.build()[0])
+        total = start + (total - start) / _intel_factor(d)
     elif not clocked:
         total += work.output_read_bytes / (cpu.bandwidth * _host_bandwidth(machine))
     hop = efficiency(devices[0].backend, table).hop_s if devices else 0.0

@@ -54,33 +54,33 @@ def _fixed(date: str) -> bool:
     return bool(fixed) and (not date or date >= fixed)
 
 
-def decode_factor(device: Device, date: str = "") -> float:
+def decode_factor(device: Device, date: str = "", arch: str = "") -> float:
     """Decode speed of an Intel GPU under Vulkan relative to the Vulkan family's law (1 for every other vendor and
     backend): `decode_share` (decode_share()) times, on Mesa's ANV for a llama.cpp build dated before
     `anv_fixed_since`, `anv_decode_ratio` (ANV over Intel's Windows driver on the same card and build). `date`: the
-    build's (vulkan_path.build()[0], which the caller passes), "" = today's (a user's estimate: it has the 2026 fixes)."""
+    build's (vulkan_path.build()[0]), "" = today's (a user's estimate: it has the 2026 fixes); `arch`: the device's
+    architecture as ggml-vulkan sees it (vulkan_path.architecture; the callers pass both: vulkan_path imports this
+    module)."""
     if not _intel_vulkan(device):
         return 1.0
     anv = 1.0 if driver(device) != "mesa" or _fixed(date) else float(_rules().get("anv_decode_ratio") or 1.0)
-    return anv * decode_share(device, date)
+    return anv * decode_share(device, date, arch)
 
 
-def decode_share(device: Device, date: str = "") -> float:
+def decode_share(device: Device, date: str = "", arch: str = "") -> float:
     """Share of the Vulkan family's decode rate an Intel GPU reaches on Intel's Windows driver: `decode_share` of
     data/speed.yaml vulkan_intel (fitted on the Intel rows held before session 14, docs/methodology.md 5b-vkintel2),
     except Xe2 (Battlemage, Lunar Lake) in builds from `anv_fixed_since` on, which decode at the family's law (the Arc
     Pro B60 rows of April 2026); 1 for every other vendor and backend."""
-    if not _intel_vulkan(device) or decode_at_law(device, date):
+    if not _intel_vulkan(device) or decode_at_law(arch, date):
         return 1.0
     return float(_rules().get("decode_share") or 1.0)
 
 
-def decode_at_law(device: Device, date: str = "") -> bool:
-    """An Xe2 GPU (Battlemage, Lunar Lake) in a llama.cpp build from `anv_fixed_since` on: it decodes at the family's
-    law (decode_share)."""
-    from .vulkan_path import architecture  # vulkan_path imports this module
-
-    return architecture(device).startswith("Xe2") and _fixed(date)
+def decode_at_law(arch: str, date: str = "") -> bool:
+    """An Xe2 GPU (`arch` Xe2-HPG / Xe2-LPG: Battlemage, Lunar Lake) in a llama.cpp build from `anv_fixed_since` on:
+    it decodes at the family's law (decode_share)."""
+    return arch.startswith("Xe2") and _fixed(date)
 
 
 def vector_path_share(device: Device, matrix: str, path: str) -> float:
