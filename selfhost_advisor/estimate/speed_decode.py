@@ -16,7 +16,10 @@ from .speed_work import TokenWork, _last_used, _per_layer, kv_read_by_layer, lay
 
 
 def _intel_factor(d) -> float:
-    """vulkan_intel.decode_factor at the build in force and the device's architecture (1 off Intel under Vulkan)."""
+    """vulkan_intel.decode_factor at the build in force and the device's architecture; 1 off Intel under Vulkan, where
+    the architecture (the GPU spec table: start-up cost) is not looked up."""
+    if d.vendor != "intel" or d.backend != "vulkan":
+        return 1.0
     return vulkan_intel.decode_factor(d, vulkan_path.build()[0], vulkan_path.architecture(d))
 
 
