@@ -130,65 +130,79 @@ class _Burst:
         self.done += 1
 
     def step(self) -> None:
-        """One scheduler step with prefill work or admissions (or a preemption)."""
-        c = self.computed
-        budget = self.budget0
+        """One scheduler step with prefill work or admissions (or a preemption).
+
+        The loops run once per running request per step (80,000 steps of up to 1,024 requests for the published
+        bursts, benchmarks/serving_accuracy.py), so they keep their state in locals and count blocks inline; the
+        arithmetic is the same integer arithmetic as _blocks, the order the same as vLLM's."""
+        c, target, running, outputs, generated = self.computed, self.target, self.running, self.outputs, self.generated
+        budget, used, pool = self.budget0, self.used, self.pool
         dec: list[int] = []
+        dec_ctx = 0  # sum of the decoding requests' computed tokens (exact: integers)
         pre: list[tuple[int, int, int]] = []  # (request, first token, tokens)
         preempted = False
-        idx = 0
-        while idx < len(self.running):
-            i = self.running[idx]
-            new = min(1 if c[i] >= self.target[i] else self.target[i] - c[i], budget)  # decodes use budget too
-            if new <= 0:
-                idx += 1
-                continue
-            need = _blocks(c[i] + new) - _blocks(c[i])
-            while self.used + need > self.pool and self.running[-1] != i:
-                self._preempt_newest()
-                preempted = True
-            if self.used + need > self.pool:
-                break
-            self.used += need
-            budget -= new
-            if c[i] >= self.target[i]:
-                dec.append(i)
+        for i in running:  # _preempt_newest pops only requests after this one, which the loop then never reaches
+            ci = c[i]
+            decoding = ci >= target[i]
+            if decoding:  # a decode uses 1 token of the budget too; a new block where the last one is full
+                if budget < 1:
+                    continue
+                new, need = 1, 1 if ci % _BLOCK == 0 else 0
             else:
-                pre.append((i, c[i], new))
-            idx += 1
-        if not preempted:
-            while self.waiting and budget > 0 and len(self.running) < self.max_running:
-                i = self.waiting[0]
-                new = min(self.target[i] - c[i], budget)
-                need = _blocks(c[i] + new) - _blocks(c[i])
-                if self.used + need > self.pool:
+                new = min(target[i] - ci, budget)
+                if new <= 0:
+                    continue
+                need = -(-(ci + new) // _BLOCK) + (-ci // _BLOCK)  # _blocks(ci + new) - _blocks(ci)
+            if used + need > pool:
+                while used + need > pool and running[-1] != i:
+                    self.used = used
+                    self._preempt_newest()
+                    used = self.used
+                    preempted = True
+                if used + need > pool:
                     break
-                self.running.append(self.waiting.popleft())
-                self.used += need
+            used += need
+            budget -= new
+            if decoding:
+                dec.append(i)
+                dec_ctx += ci
+            else:
+                pre.append((i, ci, new))
+        if not preempted:
+            waiting, max_running = self.waiting, self.max_running
+            while waiting and budget > 0 and len(running) < max_running:
+                i = waiting[0]
+                new = min(target[i] - c[i], budget)
+                need = _blocks(c[i] + new) - _blocks(c[i])
+                if used + need > pool:
+                    break
+                running.append(waiting.popleft())
+                used += need
                 budget -= new
                 pre.append((i, c[i], new))
+        self.used = used
         if not dec and not pre:
             raise RuntimeError("burst cannot progress: one request's KV exceeds the pool")
-        depth = sum(c[i] for i in dec) / len(dec) if dec else 0.0
+        depth = dec_ctx / len(dec) if dec else 0.0
         self.t += self._time(len(dec), depth, pre)
         self.steps += 1
         ended = []
         for i in dec:
             c[i] += 1
-            self.generated[i] += 1
-            if self.generated[i] >= self.outputs[i]:
+            generated[i] += 1
+            if generated[i] >= outputs[i]:
                 ended.append(i)
         for i, s, n in pre:
             c[i] = s + n
-            if c[i] >= self.target[i]:  # the prompt's last chunk samples the next token
-                self.generated[i] += 1
+            if c[i] >= target[i]:  # the prompt's last chunk samples the next token
+                generated[i] += 1
                 if not self.first[i]:
                     self.first[i] = self.t
-                if self.generated[i] >= self.outputs[i]:
+                if generated[i] >= outputs[i]:
                     ended.append(i)
         if ended:
             gone = set(ended)
-            self.running = [i for i in self.running if i not in gone]
+            self.running = [i for i in running if i not in gone]
             for i in ended:
                 self._finish(i)
 
