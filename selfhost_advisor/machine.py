@@ -78,7 +78,9 @@ def resolve_machine(
 
 
 def _names_one_profile(spec: str) -> bool:
-    """True when a spec with '+' is itself one machine's name ('ai max+ 395', 'Ryzen AI Max+ 395'), not two cards."""
+    """True when a spec with '+' is itself one machine's name ('ai max+ 395', 'Ryzen AI Max+ 395'), not two cards;
+    also with a count ('2x ai max+ 395 64gb': parse_spec then says only discrete GPUs multiply, not 'unknown ai max')."""
+    from .catalog.hardware import _split_count
     from .catalog.hw_names import AmbiguousHardwareError
     from .errors import AdvisorError
 
@@ -87,7 +89,8 @@ def _names_one_profile(spec: str) -> bool:
     except AmbiguousHardwareError:
         return True  # 'ai max+ 395' without its memory: one product; parse_spec's refusal lists the sizes
     except AdvisorError:
-        return False
+        count, name = _split_count(spec.strip())
+        return count != 1 and name != spec.strip() and "+" in name and _names_one_profile(name)
     return True
 
 

@@ -95,7 +95,8 @@ def hostile_names(tmp_path):
     """A GGUF whose general.name is an escape sequence, one whose name is rich markup, and a probe file full of both."""
     (tmp_path / "esc.gguf").write_bytes(gguf_bytes(base_kvs(**{"general.name": (STR, _s("Evil" + ESC + "[/]"))})))
     (tmp_path / "markup.gguf").write_bytes(gguf_bytes(base_kvs(**{"general.name": (STR, _s("[bold red]x[/] [/] [link=https://x]y"))})))
-    dev = {"vendor": ESC, "name": "GPU" + ESC + "[/]", "memory_bytes": 24 * 10**9, "bandwidth_bytes_per_s": 10**12}
+    # (a vendor outside the probe's enum is refused: tests/test_usability_session14.py, an escape sequence among them)
+    dev = {"vendor": "nvidia", "name": "GPU" + ESC + "[/]", "memory_bytes": 24 * 10**9, "bandwidth_bytes_per_s": 10**12}
     probe = {"schema_version": "1.0.0", "name": ESC + "[/]", "ram_bytes": 64 * 10**9, "devices": [dev],
              "cpu": {"name": ESC}, "warnings": [ESC + "[/]"]}
     (tmp_path / "esc.json").write_text(json.dumps(probe))

@@ -31,11 +31,18 @@ _NOTE_DRIVER = {"radv": "radv", "amd open-source driver": "amdvlk", "amd proprie
 
 
 _SHOWN = re.compile(r"\(([^()]*\bvulkan\b[^()]*)\)", re.I)
+_COUNT_AFTER = re.compile(r"^(.*\S)\s+([x×*]\s*[0-9]+)\s*$", re.I)  # 'arc b580 vulkan mesa x2': a count after the words
 
 
 def split(text: str) -> tuple[str, str, str]:
     """'arc b580 vulkan mesa' -> ('arc b580', 'vulkan', 'mesa'); a name without the words -> (text, '', ''). A driver
-    word counts only right after 'vulkan' (a product name may end in anything else)."""
+    word counts only right after 'vulkan' (a product name may end in anything else). A count written after the words
+    ('arc b580 vulkan mesa x2') stays on the name: ('arc b580 x2', 'vulkan', 'mesa'), as 'arc b580 x2 vulkan mesa'."""
+    after = _COUNT_AFTER.match(text)
+    if after:
+        rest, backend, driver = split(after.group(1))
+        if backend:
+            return f"{rest} {after.group(2)}", backend, driver
     shown = _SHOWN.search(text)  # fit's own Hardware line pasted back: 'Intel Arc B580 (Vulkan, Mesa ANV)' (the name
     if shown:                   # resolver drops a parenthesised note, so it ran as SYCL without a word)
         note = set(re.sub(r"\bvulkan\b|\bdriver\b|,", " ", shown.group(1).lower()).split())

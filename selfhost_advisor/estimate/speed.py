@@ -125,11 +125,11 @@ def _prefill_caveats(p: float | None, placement: Placement, machine: Machine) ->
 
 def _decode_caveats(model: Model, placement: Placement, machine: Machine, dec: float, eff: Efficiency) -> tuple[str, ...]:
     """kernel_path.decode_caveat where the GPU layers' fixed per-layer time is a quarter of the token or more."""
-    devs = [x for x in machine.devices if kernel_path.decode_caveat(x)]
-    if not devs or not placement.gpu_layers or not dec:
+    caveat, dev = next(((c, x) for x in machine.devices if (c := kernel_path.decode_caveat(x))), (None, None))
+    if not caveat or not placement.gpu_layers or not dec:
         return ()
-    fixed = min(placement.gpu_layers, model.n_layers) * layer_seconds(eff, devs[0])
-    return (kernel_path.decode_caveat(devs[0]),) if fixed >= 0.25 * dec else ()
+    fixed = min(placement.gpu_layers, model.n_layers) * layer_seconds(eff, dev)
+    return (caveat,) if fixed >= 0.25 * dec else ()
 
 
 __all__ = ["estimate_speed", "token_work", "efficiency", "family", "TokenWork", "Efficiency"]

@@ -106,8 +106,8 @@ def driver_note(devices) -> str | None:
     the estimate takes a 2026 build, where ANV and the Windows driver decode alike; an older Mesa may not."""
     if not any(d.vendor == "intel" and d.backend == "vulkan" and driver(d) != "windows" for d in devices):
         return None
-    said = "on Mesa's ANV (Linux)" if all(driver(d) == "mesa" for d in devices if d.vendor == "intel") else \
-        "driver not stated (say 'mesa' or 'windows' after 'vulkan')"
+    said = "driver not stated (say 'mesa' or 'windows' after 'vulkan')" if any(unknown_driver(d) for d in devices) \
+        else "on Mesa's ANV (Linux)"
     return (f"Intel GPU under Vulkan, {said}: decode assumes a 2026 llama.cpp and driver; before the 2026 fixes "
             f"(llama.cpp PR #21751, Mesa work items 15162/15311) ANV decoded at "
             f"{_rules().get('anv_decode_ratio', 1.0):.2f}x Intel's Windows driver (PR #14001): an older Mesa may still")

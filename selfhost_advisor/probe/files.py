@@ -7,6 +7,7 @@ files with just devices and RAM work too. Unknown keys are ignored (newer minor 
 from __future__ import annotations
 
 import json
+import re
 
 from ..domain import CpuInfo, Device, GpuDetails, Machine, MigInstance, ProbeReport
 from ..errors import BadFileError
@@ -70,19 +71,57 @@ def _details(raw: object, path: str) -> GpuDetails | None:
 _BACKENDS = ("cuda", "rocm", "vulkan", "sycl", "metal", "cpu", "none")
 
 
+# the vendors the probe writes (docs/schema/probe.schema.json's enum); the backends only one maker's GPUs run (CUDA,
+# ROCm); the backend a device without one runs (a hand-written file: its vendor's usual one); the words of a device
+# name that say its maker
+_VENDORS = ("nvidia", "amd", "apple", "intel", "qualcomm", "generic")
+_BACKEND_VENDOR = {"cuda": "nvidia", "rocm": "amd"}
+_VENDOR_BACKEND = {"amd": "rocm", "intel": "sycl", "apple": "metal"}
+_BRANDS = {"nvidia": "nvidia", "geforce": "nvidia", "quadro": "nvidia", "amd": "amd", "radeon": "amd",
+           "intel": "intel", "apple": "apple", "qualcomm": "qualcomm", "adreno": "qualcomm"}
+
+
+def _vendor_backend(d: dict, name: str, path: str) -> tuple[str, str]:
+    """The device's vendor and backend, checked: a vendor the probe writes, a backend llama.cpp has, and both agreeing
+    with the maker the name says and with each other (CUDA runs on NVIDIA, ROCm on AMD). Without a backend, the
+    vendor's usual one (CUDA for NVIDIA and an unstated vendor). Why: a file saying vendor "amd" for an "NVIDIA GeForce
+    RTX 4090" was estimated without a word, an AMD card without a backend as CUDA, and vendor "xyz" (or backend "xyz")
+    was printed back in fit's JSON."""
+    from ..termsafe import clipped
+
+    raw = d.get("vendor", "generic")
+    vendor = raw.strip().lower() if isinstance(raw, str) else raw
+    if vendor not in _VENDORS:
+        raise BadFileError(f"probe file {path}: device vendor {clipped(str(raw))!r} is not one of "
+                           f"{', '.join(_VENDORS)}", _HINT)
+    stated = d.get("backend")
+    backend = stated.strip().lower() if isinstance(stated, str) else stated
+    if stated is None:
+        backend = _VENDOR_BACKEND.get(vendor, "cuda")
+    elif backend not in _BACKENDS:  # 'xyz' was estimated as CUDA and printed back as 'xyz'
+        raise BadFileError(f"probe file {path}: device backend {clipped(str(backend))!r} is not one of "
+                           f"{', '.join(_BACKENDS)}", _HINT)
+    makers = {_BRANDS[w] for w in re.findall(r"[a-z]+", name.lower()) if w in _BRANDS}
+    maker = makers.pop() if len(makers) == 1 else None
+    runs_on = _BACKEND_VENDOR.get(backend) if stated is not None else None
+    said, by = (vendor, "vendor") if vendor != "generic" else (runs_on, f"backend {backend!r}")
+    if said and maker and maker != said:
+        raise BadFileError(f"probe file {path}: device {clipped(name, 60)!r}: its name says {maker}, its {by} {said}",
+                           "fix the device's vendor, backend or name, or " + _HINT)
+    if vendor != "generic" and runs_on and runs_on != vendor:
+        raise BadFileError(f"probe file {path}: device vendor {vendor!r} with backend {backend!r}, which runs on "
+                           f"{runs_on} GPUs", "fix the device's vendor or backend, or " + _HINT)
+    return vendor, backend
+
+
 def _device(d: object, path: str) -> Device:
     if not isinstance(d, dict):
         raise BadFileError(f"probe file {path}: a device is not an object", _HINT)
-    backend = d.get("backend") if d.get("backend") is not None else "cuda"
-    backend = backend.strip().lower() if isinstance(backend, str) else backend
-    if backend not in _BACKENDS:  # 'xyz' was estimated as CUDA and printed back as 'xyz'
-        from ..termsafe import clipped
-
-        raise BadFileError(f"probe file {path}: device backend {clipped(str(backend))!r} is not one of "
-                           f"{', '.join(_BACKENDS)}", _HINT)
+    name = str(d.get("name", "GPU"))
+    vendor, backend = _vendor_backend(d, name, path)
     return Device(
-        vendor=str(d.get("vendor", "generic")),
-        name=str(d.get("name", "GPU")),
+        vendor=vendor,
+        name=name,
         memory_bytes=_int(d, "memory_bytes", path) or 0,
         free_memory_bytes=_int(d, "free_memory_bytes", path, required=False),
         bandwidth_bytes_per_s=_int(d, "bandwidth_bytes_per_s", path, required=False),
