@@ -22,6 +22,9 @@ sys.dont_write_bytecode = False
 # all of them where ADVISOR_FULL_PROPERTIES=1 (.ci/run sets it: CI still runs everything). Why: ~40 property tests
 # took about a third of the suite's CPU time on the shared 2-core machine (issue 19: the suite within a minute); a
 # third still draws far more inputs than the rows the properties are about (the explicit @example rows always run).
+# The stated counts are sized to one example's cost: session 14 cut the fourteen dearest (300-500 examples of 5-20 ms
+# each: model names with their closest-name search, hardware specs, GGUF / Hub / probe mutations, the select laws)
+# to 100-200, ~15 s of CI's CPU; each still draws a fresh sample every run and keeps its @example rows.
 PROPERTY_SHARE = 1.0 if os.environ.get("ADVISOR_FULL_PROPERTIES") == "1" else 1 / 3
 
 

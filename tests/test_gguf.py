@@ -234,7 +234,7 @@ def valid_header_bytes(tmp_path_factory):
     return path.read_bytes()[:4096]
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 @given(st.data())
 def test_mutated_real_headers_never_raise_anything_but_advisor_error(valid_header_bytes, data):
     blob = bytearray(valid_header_bytes)

@@ -76,7 +76,7 @@ VALID_SPEC = st.builds(lambda n, name, link: f"{n}x {name}{link}" if n > 1 else 
                        st.integers(1, 64), st.sampled_from(_NAMES), st.sampled_from(["", " nvlink", " pcie"]))
 
 
-@settings(max_examples=400, **FAST)
+@settings(max_examples=150, **FAST)
 @given(VALID_SPEC | SPEC_LIKE | st.text(max_size=20))
 def test_hardware_spec_is_a_profile_and_a_sane_count_or_unknown_hardware(text):
     try:
@@ -112,7 +112,7 @@ def test_every_profile_resolves_by_id_and_by_name(profile):
     assert parse_spec(profile.name)[0] is profile
 
 
-@settings(max_examples=200, **FAST)
+@settings(max_examples=100, **FAST)
 @given(VALID_SPEC | SPEC_LIKE | st.text(max_size=20))
 @example("/\x00")  # a NUL byte in a path: open() raises ValueError, not OSError (found by this test)
 def test_cost_box_spec_is_a_priced_box_of_the_parsed_count_or_an_advisor_error(text):
@@ -127,7 +127,7 @@ def test_cost_box_spec_is_a_priced_box_of_the_parsed_count_or_an_advisor_error(t
 
 # --- quantization, KV cache and engine names ---------------------------------------------------------------------
 
-@settings(max_examples=300, **FAST)
+@settings(max_examples=150, **FAST)
 @given(st.text(max_size=12) | st.from_regex(r"\A(i?q[0-9]_[a-z0-9_]{0,4}|[bf]f?[0-9]{1,2}|fp8|awq.*|gptq.*)\Z"))
 def test_option_names_are_known_values_or_advisor_errors(text):
     for parse in (get_quant, kv_type, engine_params, get_vllm_quant):
@@ -157,7 +157,7 @@ TAG_LIKE = st.builds(
 )
 
 
-@settings(max_examples=300, **FAST)
+@settings(max_examples=100, **FAST)
 @given(NAME_LIKE | TAG_LIKE | st.text(max_size=24) | st.sampled_from(ALIASES).map(lambda a: a + "x"))
 def test_model_names_resolve_to_a_usable_model_or_an_advisor_error(text):
     try:
@@ -230,7 +230,7 @@ def mutated_probe(draw):
     return data
 
 
-@settings(max_examples=400, **FAST)
+@settings(max_examples=150, **FAST)
 @given(mutated_probe() | JSON)
 def test_probe_json_is_a_machine_that_reads_back_the_same_or_a_bad_file(obj):
     try:
@@ -307,7 +307,7 @@ def test_any_truncation_of_a_gguf_before_its_last_tensor_ends_is_a_bad_file(tiny
         _read_bytes(blob[:cut])
 
 
-@settings(max_examples=250, **FAST)
+@settings(max_examples=100, **FAST)
 @given(st.data())
 def test_mutated_gguf_files_read_as_a_usable_model_or_a_bad_file(tiny_gguf, data):
     blob, end = tiny_gguf
@@ -358,7 +358,7 @@ TENSORS = st.lists(st.tuples(
     st.sampled_from(["F32", "F16", "Q8_0", "Q4_K", "Q6_K"])), max_size=5)
 
 
-@settings(max_examples=400, **FAST)
+@settings(max_examples=150, **FAST)
 @given(gguf_metadata(), TENSORS)
 def test_gguf_metadata_maps_to_a_usable_model_or_a_bad_file(md, tensors):
     try:
@@ -389,7 +389,7 @@ def mutated_config(draw):
     return cfg
 
 
-@settings(max_examples=400, **FAST)
+@settings(max_examples=150, **FAST)
 @given(mutated_config() | st.dictionaries(st.sampled_from(CONFIG_KEYS), JSON, max_size=6) | JSON)
 def test_hub_config_maps_to_a_usable_model_or_an_advisor_error(cfg):
     try:

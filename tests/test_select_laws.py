@@ -48,7 +48,7 @@ gates = st.builds(gate, st.sampled_from([None, "gpu", "partial", "any"]), st.one
                   st.just(None), st.sampled_from([None, None, "Q4_K_M", "IQ3_M", "F16"]))
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(option_sets(), gates)
 def test_pick_meets_every_gate_in_the_best_tier_and_nothing_faster_is_better(options, g):
     pick = choose(options, g)
@@ -78,7 +78,7 @@ def test_pick_meets_every_gate_in_the_best_tier_and_nothing_faster_is_better(opt
         assert (decode_tps(p) or 0.0) >= (decode_tps(top) or 0.0)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(option_sets(), st.sampled_from([None, "gpu", "partial", "any"]), st.floats(0.5, 60.0), st.floats(0.5, 60.0))
 def test_raising_min_tps_never_picks_a_slower_option(options, require, a, b):
     lo, hi = sorted((a, b))

@@ -111,7 +111,7 @@ def test_fractional_sizes_round_to_the_nearest_byte(x, unit):
     assert abs(parse_size(text) - float(f"{x:.3f}") * factor) <= 1
 
 
-@settings(max_examples=500, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(NEAR_SIZE | st.text(max_size=12))
 def test_size_parser_gives_a_positive_byte_count_or_bad_size(text):
     try:
@@ -138,7 +138,7 @@ def test_scientific_token_counts(mantissa, exponent):
     assert parse_count(f"{mantissa}e{exponent}") == mantissa * 10**exponent
 
 
-@settings(max_examples=500, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(NEAR_COUNT | st.text(max_size=12))
 def test_count_parser_gives_a_positive_count_or_bad_number(text):
     try:
