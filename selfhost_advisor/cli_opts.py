@@ -60,10 +60,12 @@ class Command(TyperCommand):
             v = ctx.params.get(p.name)
             values = v if isinstance(v, (list, tuple)) else [v]
             source = ctx.get_parameter_source(p.name)  # typer vendors click: compare the enum's name
-            if any(isinstance(x, str) and not x.strip() for x in values) and \
-                    getattr(source, "name", "") in ("COMMANDLINE", "ENVIRONMENT"):
+            # commas alone are empty too: "--cloud ," (or "$A,$B" with both unset) ran as if --cloud were not given
+            empty = [x for x in values if isinstance(x, str) and not x.replace(",", " ").strip()]
+            if empty and getattr(source, "name", "") in ("COMMANDLINE", "ENVIRONMENT"):
                 flag = max(p.opts, key=len)
-                raise BadOptionError(f"{flag} is empty", f"give a value, or leave {flag} out")
+                raise BadOptionError(f"{flag} is empty" + (" (only commas)" if empty[0].strip() else ""),
+                                     f"give a value, or leave {flag} out")
         return super().invoke(ctx)
 
 
