@@ -59,7 +59,8 @@ class Ollama(LlamaCpp):
         if span is None:
             return False
         v = parse_version(self.version(request_version))
-        return parse_version(span["since"]) <= v < parse_version(span["before"])
+        # no `before`: every release from `since` on (an architecture Ollama added and still runs)
+        return parse_version(span["since"]) <= v and ("before" not in span or v < parse_version(span["before"]))
 
     def release_label(self, request_version: str = "") -> str:
         return f" (Ollama {self.version(request_version)})"

@@ -27,10 +27,11 @@ NO_FFN_NORM_ARCHS = frozenset({"command-r", "cohere2"})
 SWA_SINK_ARCHS = frozenset({"mimo2"})
 # Arcee Trinity (afmoe, src/models/afmoe.cpp: "dual attention normalization (pre)/(post)", "dual ffn normalization"):
 # the same four norms per block, attn_post_norm and ffn_post_norm being post_attention_norm and post_ffw_norm in a GGUF.
-POST_NORM_ARCHS = frozenset({"gemma2", "gemma3", "gemma3n", "gemma4", "gemma-embedding", "afmoe"})
+# Meta Muse Glimmer (src/models/muse-glimmer.cpp load_arch_tensors: attn_norm, attn_post_norm, ffn_norm, ffn_post_norm).
+POST_NORM_ARCHS = frozenset({"gemma2", "gemma3", "gemma3n", "gemma4", "gemma-embedding", "afmoe", "muse-glimmer"})
 # An output gate beside q/k/v: attn_gate {n_embd, n_head x head_dim}, sigmoid(gate) x attention before attn_output
 # (afmoe.cpp: wqkv_gate = build_lora_mm(attn_gate, attn_inp); muse-glimmer.cpp creates it "same as afmoe").
-ATTN_GATE_ARCHS = frozenset({"afmoe"})
+ATTN_GATE_ARCHS = frozenset({"afmoe", "muse-glimmer"})
 # A head-wise output gate attn_gate {n_embd, n_head(il)} (sigmoid per head), and a rope_freqs table {head_dim / 2} for the
 # full layers' llama3-scaled RoPE: Step-3.5 / 3.7 (llama.cpp step35; a stored tensor contract of a real Step 3.7 GGUF:
 # blk.0.attn_gate [64, 4096], rope_freqs [64], 754 tensors).
