@@ -74,7 +74,7 @@ def test_published_rows_are_held_out_and_sourced():
     assert len(rows) >= 24
     for r in rows:
         assert r["holdout"] is True and r["source"].startswith("https://github.com/")
-        assert r["class"] in ("mlx-lm", "mlx-server")
+        assert r["class"] in ("mlx-lm", "mlx-server") and r.get("batch", 1) in (1, 2)
         get(r["model"])
         X.get_mlx_quant(r["quant"])
         assert set(r["logged"]) <= {"decode_tokens_per_s", "prefill_tokens_per_s", "peak_memory_gb"}
@@ -96,3 +96,23 @@ def test_mlx_lm_held_out_medians_within_the_goals():
 def test_engine_data_names_its_source():
     eng = load("engines")["engines"]["mlx"]
     assert eng["decode_serial_steps"] == 12 and "device.cpp" in eng["source_decode_serial_steps"]
+
+
+def test_mla_caches_the_latent_and_the_rope_key_once_per_layer():
+    # mlx-lm deepseek_v3.py (since PR #839): cache.update_and_fetch(kv_latent, k_pe), kv_lora_rank 512 + rope 64, bf16,
+    # one "head": 61 layers x 576 x 2 bytes per token, not the expanded 128 heads x (192 + 128)
+    m = get("deepseek-v3:671b")
+    per_token = sum(X.kv_bytes_per_token(m, i) for i in range(m.n_layers))
+    assert per_token == 61 * (512 + 64) * 2
+
+
+def test_deepseek_v3_peak_matches_the_mla_pr_at_4k_and_16k():
+    # mlx-lm PR #839 (awni, 2026-02-03), "memory GB post": 383.213 at 4096 tokens, 398.605 at 16384; a 512 GB M3 Ultra.
+    # The growth between them is mostly the prompt chunk's RoPE scores (128 heads x 2048 x context x 2 bytes).
+    from selfhost_advisor.domain import FitRequest
+
+    m, q, mach = get("deepseek-v3:671b"), X.get_mlx_quant("4bit"), _m("m3-ultra-512gb")
+    peaks = [X.option(m, q, mach, FitRequest(context=c, engine="mlx")).memory.total_bytes / 1e9 for c in (4096, 16384)]
+    assert peaks[0] == pytest.approx(383.213, rel=0.05)
+    assert peaks[1] == pytest.approx(398.605, rel=0.05)
+    assert peaks[1] - peaks[0] > 5  # the expansion is real memory: 15.4 GB logged between the two

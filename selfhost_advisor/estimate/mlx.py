@@ -6,7 +6,8 @@
 - KV cache: mlx_lm/models/cache.py KVCache grows in steps of 256 tokens and stores K and V in bf16:
   layers x 2 x n_kv_heads x head_dim x 2 bytes per token; sliding-window layers (RotatingKVCache) hold the window.
   `--kv-cache qB` is mlx_lm.generate --kv-bits B (group 64): B/8 bytes per value + a bf16 scale and bias per 64.
-  MLA models (DeepSeek) cache the expanded per-head keys and values in mlx-lm's deepseek_v3.py.
+  MLA models (DeepSeek V3 family) cache the compressed latent and the RoPE key once per token and layer
+  (mlx-lm deepseek_v3.py since PR #839, 2026-02), and their prompt chunks expand it (kv_bytes_per_token, activation_bytes).
 - Activations: the prompt runs in chunks of prefill_step_size = 2048 tokens with fused causal attention (mlx-lm
   PR #40), so the peak is the widest layer's bf16 activations for one chunk: 2 bytes x chunk x (4 x hidden +
   3 x FFN width) (residual, norm, attention in/out; gate, up and their product). Logits are computed for the last
@@ -89,9 +90,9 @@ def kv_bytes_per_token(model: Model, layer: int, bits: int | None = None) -> int
     """K and V bytes per token of one layer: bf16, or with --kv-bits B mlx-lm's QuantizedKVCache (models/cache.py):
     per head B/8 bytes per value packed in uint32 plus a scale and a bias per group of 64 in the activations' dtype
     (2 bytes each); a sliding-window layer's RotatingKVCache is never quantized (its to_quantized is NYI)."""
-    if model.mla is not None:
-        dims = [model.mla.qk_nope_head_dim + model.mla.qk_rope_head_dim, model.mla.v_head_dim]
-        heads = model.n_heads
+    if model.mla is not None:  # deepseek_v3.py: cache.update_and_fetch(kv_latent, k_pe), one "head" each
+        dims = [model.mla.kv_lora_rank, model.mla.qk_rope_head_dim]
+        heads = 1
     else:
         hd = model.layer_head_dim(layer)  # Gemma 4: full layers global_head_dim, their own KV heads
         dims, heads = [hd, hd], model.layer_kv_heads(layer)
@@ -117,14 +118,20 @@ def kv_cache_bytes(model: Model, context: int, step: int, bits: int | None = Non
     return sum(per), tuple(per)
 
 
-def activation_bytes(model: Model, chunk: int) -> int:
-    """Peak bf16 activations of one prompt chunk through the widest layer (module docstring)."""
+def activation_bytes(model: Model, chunk: int, context: int = 0) -> int:
+    """Peak bf16 activations of one prompt chunk through the widest layer (module docstring). An MLA layer's prompt
+    chunk (mlx-lm deepseek_v3.py, L > 1) also holds, for the `context` cached tokens, the RoPE scores it passes as the
+    attention mask, q_pe @ k_pe^T (heads x chunk x context), and the latent expanded to per-head keys and values
+    (embed_q / unembed_out: heads x context x (qk_nope + v)), all bf16."""
     if model.moe is not None:
         n_ff = max(model.intermediate_size if model.moe.first_dense_layers else 0,
                    model.moe.expert_intermediate_size * model.moe.active)
     else:
         n_ff = model.intermediate_size
-    return BF16 * chunk * (4 * model.hidden_size + 3 * n_ff)
+    act = BF16 * chunk * (4 * model.hidden_size + 3 * n_ff)
+    if model.mla is not None:
+        act += BF16 * model.n_heads * context * (chunk + model.mla.qk_nope_head_dim + model.mla.v_head_dim)
+    return act
 
 
 def is_apple(machine: Machine) -> bool:
@@ -136,7 +143,7 @@ def option(model: Model, quant: Quant, machine: Machine, request: FitRequest) ->
     eng = load("engines")["engines"]["mlx"]
     total_w, layers_w, read_w, head_w, params = mlx_weights(model, quant)
     kv_total, kv_layers = kv_cache_bytes(model, request.context, int(eng["kv_pad"]), kv_bits(request.kv_cache_type))
-    act = activation_bytes(model, min(int(eng["n_ubatch"]), request.context))
+    act = activation_bytes(model, min(int(eng["n_ubatch"]), request.context), request.context)
     mem = MemoryBreakdown(
         weights_bytes=total_w, kv_cache_bytes=kv_total, compute_buffer_bytes=act, runtime_bytes=0,
         layer_bytes=tuple(w + k for w, k in zip(layers_w, kv_layers)), output_bytes=head_w,
