@@ -116,3 +116,17 @@ def test_deepseek_v3_peak_matches_the_mla_pr_at_4k_and_16k():
     assert peaks[0] == pytest.approx(383.213, rel=0.05)
     assert peaks[1] == pytest.approx(398.605, rel=0.05)
     assert peaks[1] - peaks[0] > 5  # the expansion is real memory: 15.4 GB logged between the two
+
+
+def test_mla_decode_attention_is_compute_bound_and_gqa_is_not():
+    # DeepSeek V3 under mlx-lm attends in the latent space: 2 x 128 heads x (512 + 64 + 512) FLOPs per cached token and
+    # layer over 1152 bytes of latent; Llama 3.3 70B: 2 x 64 x 256 over 8 x 256 bytes
+    ds, ll = get("deepseek-v3:671b"), get("llama3.3:70b")
+    assert X.decode_attention_flops(ds, 1000) == 61 * 2 * 128 * (2 * 512 + 64) * 1000
+    assert X.decode_attention_flops(ds, 1000) / (61 * 1152 * 1000) > 200
+    assert X.decode_attention_flops(ll, 1000) / (80 * 2 * 8 * 128 * 2 * 1000) < 20
+    # PR #839: DeepSeek V3 decode slowed from 20.647 tok/s at 4k to 16.772 at 16k (+11.2 ms a token); the latent's
+    # FLOPs give most of that, its bytes alone a tenth
+    q, mach = X.get_mlx_quant("4bit"), _m("m3-ultra-512gb")
+    slow = 1 / X.decode_tokens_per_s(ds, q, mach, 16384) - 1 / X.decode_tokens_per_s(ds, q, mach, 4096)
+    assert slow == pytest.approx(1 / 16.772 - 1 / 20.647, rel=0.15)

@@ -181,8 +181,35 @@ def decode_tokens_per_s(model: Model, quant: Quant, machine: Machine, depth: int
     if bits is not None and depth < int(load("engines")["engines"]["mlx"]["quantized_kv_start"]):
         bits = None
     kv_read = sum(kv_bytes_per_token(model, i, bits) * _cached_tokens(model, i, depth) for i in range(model.n_layers))
-    seconds = (sum(read_w) + head_w + kv_read) / (eff.bandwidth * dev.bandwidth_bytes_per_s)
-    return 1.0 / (seconds + model.n_layers * layer_seconds(model))
+    bw = eff.bandwidth * dev.bandwidth_bytes_per_s
+    # the attention over the cache is a roofline of its own: its bytes, or its FLOPs where they take longer (MLA)
+    attn = kv_read / bw
+    if dev.fp16_flops:
+        c = metal_path.compute_efficiency(eff, dev, False)
+        attn = max(attn, metal_path.matmul_seconds(decode_attention_flops(model, depth), c, dev.fp16_flops, dev))
+    return 1.0 / ((sum(read_w) + head_w) / bw + attn + model.n_layers * layer_seconds(model))
+
+
+def decode_attention_flops(model: Model, depth: int) -> int:
+    """FLOPs of one decoded token's attention over `depth` cached tokens: 2 x heads x (key + value width) per cached
+    token and layer. MLA under mlx-lm attends in the latent space (deepseek_v3.py, L == 1: q_nope through embed_q,
+    k = v = kv_latent, the RoPE scores as the mask), so keys are kv_lora_rank + rope wide and values kv_lora_rank: a
+    512-wide head has no fused sdpa kernel (mlx scaled_dot_product_attention.cpp: 64-256), and the fallback
+    (mlx/fast.cpp) runs it as matmuls of all query heads against the one cached head, reading the latent once at 242
+    FLOPs a byte: compute-bound, where a GQA cache (8-16 FLOPs a byte) is bandwidth-bound."""
+    from .speed import _cached_tokens
+
+    total = 0
+    for i in range(model.n_layers):
+        tokens = _cached_tokens(model, i, depth)
+        if not tokens:
+            continue
+        if model.mla is not None:
+            width = 2 * model.mla.kv_lora_rank + model.mla.qk_rope_head_dim
+        else:
+            width = 2 * model.layer_head_dim(i)
+        total += 2 * model.n_heads * width * tokens
+    return total
 
 
 def layer_seconds(model: Model) -> float:
