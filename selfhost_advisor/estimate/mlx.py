@@ -242,15 +242,34 @@ def prefill_tokens_per_s(model: Model, quant: Quant, machine: Machine, depth: in
     share = model.moe.active / model.moe.experts if model.moe else 1.0
     flops = sum(int(2 * t.n_elements * (share if "_exps" in t.name else 1.0)) for t in build_tensors(model)
                 if t.n_dims >= 2 and t.name != "token_embd.weight")
-    flops += sum(_attention_flops(model, i, depth) for i in range(model.n_layers))
+    prompt = max(1, 2 * depth)
+    step = int(load("engines")["engines"]["mlx"]["n_ubatch"])
+    if model.mla is None:
+        flops += sum(_attention_flops(model, i, depth) for i in range(model.n_layers))
+    else:
+        flops += _mla_prefill_flops(model, depth, prompt, step)
     eff = efficiency("metal")
     # the Metal rules by GPU generation (estimate/metal_path.py): M3+ unpack beside the FMAs, M5+ multiply on the
     # Neural Accelerators
     c = metal_path.compute_efficiency(eff, dev, quant.name.lower() != "bf16")
-    prompt = max(1, 2 * depth)
-    chunks = -(-prompt // int(load("engines")["engines"]["mlx"]["n_ubatch"]))
+    chunks = -(-prompt // step)
     fixed = chunks * model.n_layers * layer_seconds(model) / prompt
     return 1.0 / (metal_path.matmul_seconds(flops, c, dev.fp16_flops, dev) + fixed)
+
+
+def _mla_prefill_flops(model: Model, depth: int, prompt: int, step: int) -> int:
+    """Attention FLOPs per prompt token of an MLA model under mlx-lm (deepseek_v3.py, L > 1): each chunk expands the
+    latent of every cached token to per-head keys and values (embed_q / unembed_out, the k_b / v_b weights, counted
+    once per token among the weights' FLOPs; a chunk applies them to all `ctx` tokens cached so far), then attends
+    per head with keys qk_nope + rope wide (the RoPE part as the mask's q_pe @ k_pe^T) and values v_head_dim wide,
+    over `depth` cached tokens on average. llama.cpp's latent-space width (speed_work._attention_flops) is not
+    mlx-lm's prefill path."""
+    mla, heads = model.mla, model.n_heads
+    expand = 2 * heads * mla.kv_lora_rank * (mla.qk_nope_head_dim + mla.v_head_dim)
+    ctx_sum = sum(min((k + 1) * step, prompt) for k in range(-(-prompt // step)))
+    per_layer = 2 * heads * (mla.qk_nope_head_dim + mla.qk_rope_head_dim + mla.v_head_dim) * depth
+    per_layer += int(expand * (ctx_sum / prompt - 1))
+    return sum(per_layer for i in range(model.n_layers) if model.has_attention(i))
 
 
 def _speed(model: Model, quant: Quant, machine: Machine, request: FitRequest, read_w: tuple[int, ...],
