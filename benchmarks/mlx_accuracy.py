@@ -40,7 +40,7 @@ def score() -> list[dict]:
     out = []
     for r in rows():
         res = mlx_row(r)
-        res["class"] = r["class"] + ("-2" if r.get("batch") == 2 else "")
+        res["class"] = r["class"] + (f"-{r['batch']}" if r.get("batch", 1) > 1 else "")
         res["chip"] = r["gpu"]
         out.append(res)
     return out
