@@ -277,12 +277,12 @@ DOCUMENTED_ARCH = {
 # factor). Its second batch (6 Arc Pro B60 rows of April 2026), scored under that rule: 44.0% (35) / 61.8% (45); after
 # the rule's build date (no ratio from 2026-04, chosen after those rows) 26.7% / 61.8%.
 # SYCL, session 14 (sycl4): 9 rows held out before its changes (Arc Pro B70, B60), 18.1% / 148.7% blind under main
-# 0d08d5b; with sessions 12-13's, 22.6% (19) / 46.7% (9) before and 22.1% / 46.7% after (methodology 5b-sycl4).
+# 0d08d5b; with sessions 12-13's, 22.6% (19) / 46.7% (9) before and 22.1% / 45.4% after (methodology 5b-sycl4).
 # Session 14 (vkintel2, 5b-vkintel2) added 35 Intel and NVIDIA rows held out before Intel's shares: with them, under
 # main 0cabb4f, 26.6% (53) / 59.6% (60); after the shares (fitted on the Intel rows before session 14) 13.5% / 26.5%.
 # With vkamd2's 32 rows of the same session too: 18.2% (69) / 55.9% (76) before the shares, 13.6% / 35.0% after.
 DOCUMENTED_BLIND = {"rocm decode": (15, 12.9), "rocm prefill": (30, 16.4), "vulkan decode": (69, 13.6),
-                    "vulkan prefill": (76, 35.0), "sycl decode": (19, 22.1), "sycl prefill": (9, 46.7)}
+                    "vulkan prefill": (76, 35.0), "sycl decode": (19, 22.1), "sycl prefill": (9, 45.4)}
 # SYCL blind since session 12: the 7 rows it read (methodology 5b-sycl2; 31.4% / 152.8% under main 63a2328); session
 # 11's 18 blind rows (35.0% / 61.5% then) joined the fit. Session 13 (sycl3, 5b-sycl3) added 12 (PR #14504's B580
 # reorder off/on pair, PR #13973's Lunar Lake gemma2), scored under main db6692d before anything else: decode 22.6% (7),

@@ -267,6 +267,16 @@ def launch_seconds(device: Device) -> float:
     return float(rules.get(key) or 0.0) * 1e-6
 
 
+def submissions_per_expert_call(rules: dict | None = None, build: Build | None = None) -> float:
+    """Host submissions of one expert's call in a prompt batch's MUL_MAT_ID at the current build: 3 (dequantize, convert,
+    GEMM), 6 before PR #23142 (a row-counter memset and the row copies in and out per expert)."""
+    rules = rules if rules is not None else (_rules().get("moe_prefill") or {})
+    before = rules.get("submissions_per_expert_call_before")
+    if before and not _has(build or current(), before):
+        return float(before["submissions"])
+    return float(rules.get("submissions_per_expert_call") or 0)
+
+
 def expert_prefill_seconds(model, expert_layers: tuple, device: Device, n_tokens: int, dense_rate: float) -> float:
     """Prefill seconds per token that a SYCL MoE model's expert matmuls add beyond what the dense terms charge them
     (their active share's FLOPs at `dense_rate` and its scratch copies): ggml_sycl_mul_mat_id runs one
@@ -286,7 +296,7 @@ def expert_prefill_seconds(model, expert_layers: tuple, device: Device, n_tokens
     whole = moe.experts / moe.active
     touched = _touched(moe.experts, moe.active, n_tokens)
     width = 4 if fp32_gemm() else 2
-    host = float(rules.get("submissions_per_expert_call") or 0) * launch_seconds(device)
+    host = submissions_per_expert_call(rules) * launch_seconds(device)
     added = 0.0
     for mats in expert_layers:
         for ty, n_weights, nbytes in mats:
