@@ -264,3 +264,27 @@ def test_an_expert_call_had_three_more_submissions_before_pr_23142(build, calls)
     """ggml 1863204a^ ggml_sycl_mul_mat_id: per expert a memset of its row counter, a kernel copying its tokens' rows
     (over every routed row), the 3 of ggml_sycl_op_mul_mat_sycl, a kernel copying its results back."""
     assert sycl_path.submissions_per_expert_call(build=sycl_path.parse_build(build)) == calls
+
+
+def test_moe_decode_before_the_fused_kernel_is_one_call_per_routed_expert():
+    """Before PR #21920 (ggml 267de612, 2026-04-22) a one-token MUL_MAT_ID waited for its ids, then ran one mat-vec
+    (quantize + MMVQ: 2 submissions) per routed expert: Qwen3.5-35B-A3B (8 of 256 experts, gate, up and down) pays per
+    tensor (8 x 2 + 1 - 2) x 8 us = 120 us of host time against the ~14 us its 8 slices stream in; 40 layers x 3
+    tensors. Since the fused kernel, nothing (the default: the newest llama.cpp)."""
+    mod = get_model("qwen3.5:35b")
+    d = _machine("arc a770 16gb").devices[0]
+    work = token_work(mod, get_quant("Q4_K_M"))
+    bw = efficiency("sycl").bandwidth * d.bandwidth_bytes_per_s
+    tensor_w = mod.hidden_size * mod.moe.expert_intermediate_size * mod.moe.active
+    hand = 0.0
+    for mats in work.layer_expert_matrices:
+        for _, n, b in mats:
+            k = round(n / tensor_w)
+            hand += k * max(0.0, (8 * 2 + 1 - 2) * 8e-6 - b / k / bw)
+    with sycl_path.assume_build("b8157 (2026-02-26)"):
+        got = sycl_path.expert_decode_seconds(mod, work.layer_expert_matrices, d, bw)
+    assert got == pytest.approx(hand) and 0.010 < got < 0.015
+    assert sycl_path.expert_decode_seconds(mod, work.layer_expert_matrices, d, bw) == 0.0  # newest: fused
+    old = _speed("arc a770 16gb", "qwen3.5:35b", "Q4_K_M", "b8157 (2026-02-26)")
+    new = _speed("arc a770 16gb", "qwen3.5:35b", "Q4_K_M", "b9000 (2026-04-22)")
+    assert 1 / old.decode_tokens_per_s - 1 / new.decode_tokens_per_s == pytest.approx(hand, rel=0.01)

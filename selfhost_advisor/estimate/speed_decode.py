@@ -65,6 +65,8 @@ def _decode_seconds(
                 clock = gpu_clock_hz(d)
                 total += sum(_per_layer(work.layer_matrices[layer:layer + count],
                                         lambda mats: sycl_path.block_layout_seconds(mats, d, bw, clock)))
+                if model.moe is not None:  # before the fused MoE mat-vec: one call per routed expert (sycl_path)
+                    total += sycl_path.expert_decode_seconds(model, work.layer_expert_matrices[layer:layer + count], d, bw)
             vulkan = family(d.backend) == "vulkan"
             if vulkan:  # GCN 1-4 decode at their power-limited clock: the per-layer kernels too (vulkan_path)
                 total += count * vulkan_path.amd_layer_clock_excess(d, eff.layer_cycles)

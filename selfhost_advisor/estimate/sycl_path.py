@@ -317,3 +317,25 @@ def _float_types() -> frozenset:
     from .kernel_path import FLOAT_TYPES
 
     return FLOAT_TYPES
+
+
+def expert_decode_seconds(model, expert_layers: tuple, device: Device, bandwidth: float) -> float:
+    """Decode seconds per token a SYCL MoE model's expert mat-vecs add at a build before PR #21920 (data/speed.yaml
+    `sycl_paths.moe_prefill.decode_fused`): each expert tensor's one-token MUL_MAT_ID waited for its ids on the host,
+    then ran one mat-vec call (`submissions_per_expert_matvec` submissions) per routed expert. The host's submissions
+    for a tensor, beyond the 2 a dense mat-vec has (in the per-layer time already), against the GPU's streaming of that
+    tensor's active slices at `bandwidth`: the slower binds. 0 at a build with the fused kernel (the newest)."""
+    rules = _rules().get("moe_prefill") or {}
+    fused = rules.get("decode_fused")
+    moe = model.moe
+    if not fused or _has(current(), fused) or moe is None or not expert_layers or not bandwidth:
+        return 0.0
+    per_call = float(rules.get("submissions_per_expert_matvec") or 0)
+    host = (moe.active * per_call + 1 - per_call) * launch_seconds(device)  # ids wait + n_used calls, less a dense one
+    tensor_weights = (moe.latent_size or model.hidden_size) * moe.expert_intermediate_size * moe.active
+    added = 0.0
+    for mats in expert_layers:
+        for _, n_weights, nbytes in mats:
+            tensors = max(1, round(n_weights / tensor_weights)) if tensor_weights else 1
+            added += tensors * max(0.0, host - nbytes / tensors / bandwidth)
+    return added
