@@ -21,7 +21,7 @@ COMMANDS = [
     ["fit", "mixtral:8x7b", "--vram", "24GB", "--ram", "64GB"],
     ["models"],
     ["models", "qwen"],
-    ["models", "--fits", "rtx4090", "--min-tps", "30"],
+    ["models", "qwen3", "--fits", "rtx4090", "--min-tps", "30"],  # a query: the --fits mode, not a catalog scan
     ["models", "--installed", "--vram", "8GB"],
     ["hardware"],
     ["hardware", "show", "rtx4090"],

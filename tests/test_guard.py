@@ -106,7 +106,7 @@ def hostile_names(tmp_path):
 @pytest.mark.parametrize("argv", [
     ["fit", "{d}/esc.gguf", "--vram", "24GB"], ["fit", "{d}/markup.gguf", "--vram", "24GB"],
     ["fit", "llama3.1:8b", "--hardware", "{d}/esc.json"], ["hardware", "--for", "{d}/esc.gguf"],
-    ["models", "--fits", "{d}/esc.json"], ["fit", "{d}/esc.gguf", "--hardware", "{d}/esc.json"],
+    ["models", "llama3.1", "--fits", "{d}/esc.json"], ["fit", "{d}/esc.gguf", "--hardware", "{d}/esc.json"],
 ], ids=["gguf-escape", "gguf-markup", "probe-names", "hardware-for", "models-fits", "both"])
 def test_untrusted_names_print_escaped_in_text_and_exact_in_json(capsys, hostile_names, argv):
     argv = [a.replace("{d}", str(hostile_names)) for a in argv]
