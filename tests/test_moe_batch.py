@@ -122,3 +122,14 @@ def test_moe_layers_add_their_graph_nodes_barriers_on_the_cpu():
     base = cpu_sync.barrier_seconds(len(layers), m) + cpu_sync.quant_seconds(layers, qwen3, m)
     threads = int(m.cpu_threads or 1)
     assert with_moe - base == pytest.approx(qwen3.n_layers * 15 * threads * cpu_sync.core_latency_s(m))
+
+
+def test_rx_7900_xtx_eight_token_micro_batches_read_after_the_change_sit_on_the_floor():
+    """PR #24546's RX 7900 XTX table (read after the change, scored once): gpt-oss-20b pp2048 at -ub 8, 636 / 635
+    t/s in both columns, is one decode step per 8 tokens reading the experts they touch (f(8) = 0.66 of 32)."""
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import moe_accuracy
+
+    rows = [r for r in moe_accuracy.rows() if r["group"] == "held out (s14, read after)" and r["n_ubatch"] == 8]
+    assert len(rows) == 4
+    assert all(abs(r["error_pct"]) < 15 for r in rows)
