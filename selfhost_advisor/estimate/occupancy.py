@@ -115,10 +115,29 @@ def prefill_factor(model: Model, device: Device, first: int, count: int, n_ubatc
         return 1.0
     streamed = stream_k(device)
     weights = [sum(r * k for r, k in s) for s in shapes]
-    total = sum(weights)
+    # MoE (session 14, moe3; docs/methodology.md 5c-s14): the routed experts' active weights fill the device, their MMQ
+    # grid having a z-slice per expert (mmq.cuh launch_mul_mat_q: ntzw = nchannels_y = n_expert), so they count at
+    # factor 1 in the FLOP weighting; else the dense matrices' factor stretched the experts' FLOPs, which the caller
+    # multiplies by it with the rest of the layer.
+    experts = sum(_layer_expert_weights(model)[first:first + count])
+    total = sum(weights) + experts
     if not total:
         return 1.0
-    return sum(w * _layer_factor(s, n_ubatch, nsm, streamed) for w, s in zip(weights, shapes)) / total
+    return (sum(w * _layer_factor(s, n_ubatch, nsm, streamed) for w, s in zip(weights, shapes)) + experts) / total
+
+
+@lru_cache(maxsize=256)
+def _layer_expert_weights(model: Model) -> tuple[float, ...]:
+    """Active routed-expert weights of each repeating layer (the `_exps` tensors x n_used / n_expert; 0 when dense)."""
+    if model.moe is None:
+        return tuple(0.0 for _ in range(model.n_layers))
+    from .quantize import model_walk
+
+    walk = model_walk(model)
+    share = model.moe.active / model.moe.experts
+    per_template = tuple(sum(f.tensor.n_elements for f in tpl if "_exps" in f.tensor.name) * share
+                         for tpl in walk.templates)
+    return tuple(per_template[k] for _, k in walk.blocks)
 
 
 def rocm_mmq_share(device: Device, layers: tuple, rules: dict) -> float:
