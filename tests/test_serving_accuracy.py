@@ -42,18 +42,15 @@ _BURST_128 = ("1000 prompts of 128 tokens with 4 outputs at once (session 12, he
               "duration) although the GPU work is 2-8 s here; a serial per-request cost outside the engine step "
               "(the API server taking in 1000 chat requests) that the step model has no term for: docs/methodology.md "
               "6c 'First tokens of a 1000-request burst'")
-_GPTOSS_H100 = ("gpt-oss on one H100 (session 14, held out, scored blind at 0cabb4f in the format `serve` picked, then "
-                "in its own MXFP4): its decode steps run slower than our step (published mean TPOT 1.6-2.6x ours on "
-                "these bursts, 1.45x at 4 clients), as on every MoE row, and the H100 rows of vLLM 0.10-0.11 run slow "
-                "against the A100's (6c 'Achieved GEMM rates by architecture'); the 128-token burst adds the "
-                "front-end cost of _BURST_128: docs/methodology.md 6c 'gpt-oss rows'")
+_GPTOSS_H100_128 = ("gpt-oss's 1000 x 128-token bursts on one H100 (session 14, held out): the front-end cost of "
+                    "_BURST_128 (the A100 run took 5.44 s, the H100 4.70 s: not the GPU's time), on top of the H100 "
+                    "rows of vLLM 0.10-0.11 running slow against the A100's (6c 'Achieved GEMM rates by "
+                    "architecture'): docs/methodology.md 6c 'gpt-oss rows'")
 KNOWN_MISSES: dict[str, str] = {
     "gpustack-qwen3-14b-h100-128-4": _BURST_128,
     "gpustack-qwen3-235b-a100x8-128-4": _BURST_128,
-    "gpustack-qwen3-235b-fp8-a100x4-128-4": _BURST_128,
-    **{f"gpustack-gptoss20b-h100-{w}": _GPTOSS_H100 for w in ("sharegpt", "2k-100", "128-4")},
-    "gpustack-gptoss120b-h100-sharegpt": _GPTOSS_H100,
-    "gpustack-gptoss120b-h100-128-4": _GPTOSS_H100,
+    "gpustack-gptoss20b-h100-128-4": _GPTOSS_H100_128,
+    "gpustack-gptoss120b-h100-128-4": _GPTOSS_H100_128,
 }
 
 
@@ -92,14 +89,31 @@ def test_median_throughput_ratio_of_current_vllm_within_goal():
         assert 0.8 <= statistics.median(group) <= 1.25, (role, statistics.median(group))
 
 
-@pytest.mark.xfail(strict=True, reason="session 14's 22 held-out gpt-oss rows come out fast (median 1.53 in MXFP4; "
-                   "blind 1.66 in the format serve picked): the MoE decode step is too short (our TPOT 0.4-0.9x the "
-                   "published on 18 of 22), which moves the held-out median to 1.32; docs/methodology.md 6c 'gpt-oss rows'")
 def test_median_throughput_ratio_with_the_session_14_rows_within_goal():
+    """All held-out rows, session 14's gpt-oss included (a strict xfail until the MoE step's fixed cost and block
+    padding, estimate/serving/moe_step.py, took their median from 1.32 to 1.20)."""
     import statistics
 
     held = [x for r, _, x in acc.ratios() if r["kind"] == "throughput" and r["role"] == "heldout"]
     assert 0.8 <= statistics.median(held) <= 1.25, statistics.median(held)
+
+
+def _gpt_oss_median(gpu: str) -> float:
+    import statistics
+
+    return statistics.median(x for r, _, x in acc.ratios() if _session14(r) and r["hardware"].startswith(gpu))
+
+
+def test_gpt_oss_on_the_a100_within_goal():
+    assert 0.8 <= _gpt_oss_median("a100") <= 1.25, _gpt_oss_median("a100")
+
+
+@pytest.mark.xfail(strict=True, reason="gpt-oss on one H100 (11 held-out rows) still comes out fast, median 1.67 "
+                   "(1.76 before the MoE step terms; the A100's 1.48 -> 1.17): the release-dependent H100 gap of "
+                   "vLLM 0.10-0.11 (6c 'Achieved GEMM rates by architecture') and the 128-token bursts' front end; "
+                   "docs/methodology.md 6c 'The MoE step'")
+def test_gpt_oss_on_the_h100_within_goal():
+    assert 0.8 <= _gpt_oss_median("h100") <= 1.25, _gpt_oss_median("h100")
 
 
 def test_gpt_oss_is_scored_in_its_released_mxfp4():

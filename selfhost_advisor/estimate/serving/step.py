@@ -5,13 +5,14 @@ Why a roofline per step: a step reads the weights once whatever B is (MoE: the e
 sequence's KV at its own depth, and does (B + C) tokens of matmuls; whichever of memory and compute takes longer
 sets the step, and a fixed launch/schedule/sample cost comes on top:
     step = max(weight bytes / BW, GEMM FLOPs / FLOPS) + max(KV bytes / BW, attention FLOPs / FLOPS)
-           + overhead(B) + TP all-reduces
+           + overhead(B) + MoE layers' fixed cost + TP all-reduces
 (BW = eff_bw x bandwidth, FLOPS = eff_c x peak: the GEMMs and the attention kernels run one after the other, so each
 is its own roofline and their times add)
 eff_bw and eff_c are the CUDA family's llama-bench fit (data/speed.yaml). Serving terms (data/serving.yaml): the
 per-layer overhead, fitted by scripts/fit_serving.py on published single-stream vLLM runs; the W4A16 kernel's tensor
 rate (mma_sync_share, from Marlin's instruction) and the all-reduce times (vLLM's published custom all-reduce
-latencies), each from its source, not fitted.
+latencies), each from its source, not fitted. MoE: the experts' GEMM rows padded to the kernel's block and a fixed
+cost per MoE layer from published fused-MoE kernel timings (moe_step.py).
 """
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from ...domain import Machine, Model, Quant
 from ..speed import efficiency
 from ..tensors import build_tensors
 from ..vllm import _formats, kv_bytes_per_token, sequence_kv_bytes, tensor_bytes
+from .moe_step import moe_fixed_seconds, moe_padding_flops
 
 
 @lru_cache(maxsize=1)
@@ -217,6 +219,7 @@ def _parts_seconds(model: Model, quant: Quant, machine: Machine, tp: int, batch:
     tokens = batch + prefill_tokens
     lm = lm_head_flops(model, tp)
     work = tokens * (flops - lm) + logits_rows(batch, prefill_tokens, prefill_seqs) * lm
+    work += moe_padding_flops(model, quant, machine, tp, tokens)  # MoE: experts' tiles padded to BLOCK_SIZE_M
     linear = max((dense + experts * touched_share(model, tokens)) / bw, work / fl)
     kv = batch * kv_read_bytes(model, tp, int(depth), kv_dtype_bytes)
     attn_work = batch * attention_flops(model, tp, depth) + prefill_tokens * attention_flops(model, tp, prefill_depth)
@@ -231,7 +234,8 @@ def step_seconds(model: Model, quant: Quant, machine: Machine, tp: int, batch: f
     linear, attention = _parts_seconds(model, quant, machine, tp, batch, depth, prefill_tokens, prefill_depth,
                                        kv_dtype_bytes, prefill_seqs)
     tokens = batch + prefill_tokens
-    return linear + attention + overhead_seconds(model, batch) + allreduce_seconds(model, machine, tp, tokens)
+    return (linear + attention + overhead_seconds(model, batch) + moe_fixed_seconds(model)
+            + allreduce_seconds(model, machine, tp, tokens))
 
 
 def compute_bound(model: Model, quant: Quant, machine: Machine, tp: int, batch: float, depth: float,

@@ -1,0 +1,138 @@
+"""The fused-MoE part of a vLLM step: what a MoE layer costs beyond reading the experts its tokens touch.
+
+Two terms, each from vLLM's source or from published kernel timings, neither fitted on a serving row:
+
+1. Block padding (compute). vLLM's MoE kernels group each expert's tokens into tiles of BLOCK_SIZE_M rows
+   (moe_align_block_size pads every touched expert's token count up to a multiple of the block) and run the tensor
+   cores on whole tiles, so an expert holding n tokens costs ceil(n / block) x block rows of GEMM. The block comes from
+   the kernel vLLM picks (moe_kernel): Marlin MoE (W4A16: AWQ/GPTQ, and MXFP4 before Hopper) takes the first of
+   8, 16, 32, 48, 64 with M x topk / E / block < 0.9 (fused_marlin_moe); triton_kernels' matmul_ogs (MXFP4 on Hopper
+   and ROCm) max(16, min(next_pow2(M x topk // E), 128)); the Triton fused_moe default config 16 when M <= E, else 64
+   (fused_moe.py get_default_config). Tokens pick experts independently (the same assumption as touched_share), so
+   an expert's count is Binomial(M, topk / E) and the expected rows are E x sum_j block x P(n > j x block).
+2. A fixed cost per MoE layer (router GEMM, top-k, block alignment, two grouped GEMM launches at a small grid, the
+   activation and the weighted sum): the part of published fused-MoE kernel timings (vLLM benchmark_moe.py / sglang's
+   tuning script, CUDA-graph replays) that the expert bytes at the step's bandwidth share do not explain. The
+   timings and how the figure follows from them are in data/serving.yaml moe_kernel_timings; the figure is their
+   median, computed here.
+"""
+from __future__ import annotations
+
+import math
+import statistics
+from functools import lru_cache
+
+from ...catalog.data import load
+from ...domain import Machine, Model, Quant
+from ..tensors import build_tensors
+
+_MARLIN_FORMATS = ("AWQ-INT4", "GPTQ-INT4", "GPTQ-INT8")
+
+
+def moe_kernel(family: str, backend: str, quant: Quant) -> str:
+    """The MoE kernel vLLM runs the experts with: 'marlin', 'triton_kernels' or 'fused_moe' (Triton).
+
+    MXFP4 (vllm quantization/mxfp4.py get_mxfp4_backend): on CUDA, Marlin when the compute capability is under 9
+    (A100, Ampere and Ada cards), triton_kernels on Hopper; FlashInfer on Blackwell (not modelled apart: the Triton
+    default's rule); triton_kernels on ROCm. AWQ / GPTQ MoE checkpoints load through Marlin MoE."""
+    if quant.name == "MXFP4":
+        if backend == "rocm" or family == "nvidia-h100":
+            return "triton_kernels"
+        if family.startswith("nvidia") and family not in ("nvidia-b200", "nvidia-gb10", "nvidia-rtx-50"):
+            return "marlin"
+        return "fused_moe"
+    if quant.name in _MARLIN_FORMATS:
+        return "marlin"
+    return "fused_moe"
+
+
+def block_m(kernel: str, tokens: int, topk: int, experts: int) -> int:
+    """BLOCK_SIZE_M the kernel picks for `tokens` tokens (rules quoted in the module docstring)."""
+    if kernel == "marlin":
+        for block in (8, 16, 32, 48, 64):
+            if tokens * topk / experts / block < 0.9:
+                return block
+        return 64
+    if kernel == "triton_kernels":
+        per = max(1, tokens * topk // experts)
+        return max(16, min(1 << (per - 1).bit_length(), 128))
+    return 16 if tokens <= experts else 64
+
+
+@lru_cache(maxsize=8192)
+def padded_rows(tokens: int, topk: int, experts: int, block: int) -> float:
+    """Expected GEMM rows of one MoE layer: sum over experts of ceil(n / block) x block, n ~ Binomial(tokens, topk/E)."""
+    if tokens <= 0:
+        return 0.0
+    p = min(1.0, topk / experts)
+    if p >= 1.0:
+        return experts * math.ceil(tokens / block) * block
+    mean, sd = tokens * p, math.sqrt(tokens * p * (1 - p))
+    hi = min(tokens, int(mean + 10 * sd + block + 2))
+    log_q = math.log1p(-p)
+    rows = 0.0
+    for n in range(1, hi + 1):
+        log_pmf = (math.lgamma(tokens + 1) - math.lgamma(n + 1) - math.lgamma(tokens - n + 1)
+                   + n * math.log(p) + (tokens - n) * log_q)
+        rows += math.exp(log_pmf) * math.ceil(n / block) * block
+    return experts * rows
+
+
+def padding_share(kernel: str, tokens: float, topk: int, experts: int) -> float:
+    """Padded rows over real rows (tokens x topk): >= 1; 1 for a dense model or an empty step."""
+    m = int(round(tokens))
+    if m <= 0:
+        return 1.0
+    return padded_rows(m, topk, experts, block_m(kernel, m, topk, experts)) / (m * topk)
+
+
+@lru_cache(maxsize=256)
+def expert_flops_per_token(model: Model, tp: int) -> int:
+    """Routed-expert GEMM FLOPs one token costs per GPU (topk of E experts' matrices), as step_parts counts them."""
+    if model.moe is None:
+        return 0
+    share = model.moe.active / model.moe.experts
+    return int(sum(2 * t.n_elements * share for t in build_tensors(model) if "_exps" in t.name)) // tp
+
+
+@lru_cache(maxsize=256)
+def moe_layers(model: Model) -> int:
+    """Layers with routed experts (leading dense layers and interleaved dense layers excluded)."""
+    if model.moe is None:
+        return 0
+    return len({t.name.split(".")[1] for t in build_tensors(model) if "_exps" in t.name and t.name.startswith("blk.")})
+
+
+def kernel_timing_residuals_us() -> list[float]:
+    """Each published fused-MoE timing minus its expert bytes at the step's bandwidth share (microseconds)."""
+    from ..speed import efficiency
+
+    share = efficiency("cuda").bandwidth
+    out = []
+    for row in load("serving")["vllm"]["moe_kernel_timings"]["rows"]:
+        byte_time = float(row["expert_bytes"]) / (share * float(row["bandwidth_gbps"]) * 1e9)
+        out.append(float(row["kernel_us"]) - byte_time * 1e6)
+    return out
+
+
+@lru_cache(maxsize=1)
+def moe_layer_fixed_us() -> float:
+    """The fixed cost per MoE layer: the median of kernel_timing_residuals_us()."""
+    return statistics.median(kernel_timing_residuals_us())
+
+
+def moe_fixed_seconds(model: Model) -> float:
+    """Per step: every MoE layer's fixed cost."""
+    return moe_layers(model) * moe_layer_fixed_us() * 1e-6
+
+
+def moe_padding_flops(model: Model, quant: Quant, machine: Machine, tp: int, tokens: float) -> float:
+    """Extra GEMM FLOPs per GPU of a step of `tokens` tokens from block padding (0 for a dense model)."""
+    if model.moe is None or tokens <= 0:
+        return 0.0
+    from .step import _family
+
+    dev = machine.devices[0]
+    kernel = moe_kernel(_family(machine), dev.backend, quant)
+    share = padding_share(kernel, tokens, model.moe.active, model.moe.experts)
+    return (share - 1.0) * tokens * expert_flops_per_token(model, tp)

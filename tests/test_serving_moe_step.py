@@ -1,0 +1,105 @@
+"""The fused-MoE terms of the vLLM step (estimate/serving/moe_step.py): the kernel vLLM picks, its BLOCK_SIZE_M, the
+expected padded GEMM rows, and the fixed cost per MoE layer from published kernel timings."""
+from __future__ import annotations
+
+import math
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from selfhost_advisor.catalog.hardware import get_profile, machine_from_profile
+from selfhost_advisor.catalog.models import get
+from selfhost_advisor.estimate.serving import step_seconds
+from selfhost_advisor.estimate.serving.moe_step import (block_m, kernel_timing_residuals_us, moe_fixed_seconds,
+                                                        moe_kernel, moe_layer_fixed_us, moe_layers, padded_rows,
+                                                        padding_share)
+from selfhost_advisor.estimate.vllm import get_vllm_quant
+
+
+def test_kernel_per_format_and_platform_as_vllm_picks_it():
+    # quantization/mxfp4.py get_mxfp4_backend: Marlin under compute capability 9, triton_kernels on Hopper and ROCm
+    mx, bf16, awq = get_vllm_quant("MXFP4"), get_vllm_quant("BF16"), get_vllm_quant("AWQ-INT4")
+    assert moe_kernel("nvidia-a100", "cuda", mx) == "marlin"
+    assert moe_kernel("nvidia-rtx-40", "cuda", mx) == "marlin"
+    assert moe_kernel("nvidia-h100", "cuda", mx) == "triton_kernels"
+    assert moe_kernel("amd-cdna3", "rocm", mx) == "triton_kernels"
+    assert moe_kernel("nvidia-h100", "cuda", bf16) == "fused_moe"
+    assert moe_kernel("nvidia-h100", "cuda", awq) == "marlin"
+
+
+def test_block_sizes_follow_each_kernels_rule():
+    # fused_marlin_moe: first block with M x topk / E / block < 0.9
+    assert block_m("marlin", 4, 4, 128) == 8
+    assert block_m("marlin", 512, 4, 128) == 32  # 16 per expert: 16/16 = 1.0 >= 0.9, 16/32 = 0.5
+    assert block_m("marlin", 2048, 4, 128) == 64  # 64 per expert: no block passes, the last is kept
+    # triton_kernels: max(16, min(next_pow2(M x topk // E), 128))
+    assert block_m("triton_kernels", 256, 4, 128) == 16
+    assert block_m("triton_kernels", 2048, 4, 128) == 64
+    assert block_m("triton_kernels", 3000, 4, 128) == 128
+    assert block_m("triton_kernels", 100000, 4, 128) == 128
+    # fused_moe get_default_config: 16 when M <= E, else 64
+    assert block_m("fused_moe", 128, 8, 128) == 16
+    assert block_m("fused_moe", 129, 8, 128) == 64
+
+
+def test_padded_rows_by_hand():
+    # one token, top-4 of 128: four experts hold one token each, each padded to a 16-row block
+    assert padded_rows(1, 4, 128, 16) == pytest.approx(64, rel=1e-9)
+    # two tokens, top-2 of 4 experts: n ~ Binomial(2, 1/2); block 1 -> the real 4 rows; block 2 -> 4 x 2 x P(n > 0)
+    assert padded_rows(2, 2, 4, 1) == pytest.approx(4, rel=1e-9)
+    assert padded_rows(2, 2, 4, 2) == pytest.approx(4 * 2 * 0.75, rel=1e-9)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(1, 3000), st.sampled_from([(1, 8), (2, 8), (4, 128), (8, 128), (10, 512)]))
+def test_block_one_is_exact_and_padding_never_saves(tokens, routing):
+    topk, experts = routing
+    assert padded_rows(tokens, topk, experts, 1) == pytest.approx(tokens * topk, rel=1e-6)
+    for kernel in ("marlin", "triton_kernels", "fused_moe"):
+        assert padding_share(kernel, tokens, topk, experts) >= 1 - 1e-6
+
+
+def test_padding_at_the_mean_block_is_about_half():
+    # 2048 tokens top-4 of 128 on triton_kernels: 64 tokens an expert in 64-row blocks; n ~ Binomial(2048, 1/32) is
+    # over 64 a little under half the time, so about 1.47 blocks an expert
+    assert padding_share("triton_kernels", 2048, 4, 128) == pytest.approx(1.47, abs=0.02)
+
+
+def test_fixed_cost_is_the_median_of_the_published_timings_residuals():
+    # data/serving.yaml moe_kernel_timings: kernel time - expert bytes / (CUDA bandwidth share x spec bandwidth).
+    # By hand with the share 0.8612: 403 - 487e6 / (0.8612 x 1555e9) = 39.3; 917 - 1.19e9 / 1339e9 = 28.4;
+    # 66.9 - 122e6 / 4134e9 = 37.4; 125 - 264e6 / 4134e9 = 61.1; 29.45 - 7.86e6 / 2885e9 = 26.7 -> median 37.4 us
+    res = sorted(kernel_timing_residuals_us())
+    assert len(res) == 5 and all(r > 0 for r in res)
+    assert moe_layer_fixed_us() == pytest.approx(37.4, abs=0.6)
+
+
+def test_moe_layers_and_the_step_carry_the_fixed_cost(monkeypatch):
+    import selfhost_advisor.estimate.serving.step as step
+
+    oss, dense = get("gpt-oss:120b"), get("qwen3:8b")
+    assert moe_layers(oss) == 36 and moe_layers(dense) == 0 and moe_fixed_seconds(dense) == 0
+    assert moe_fixed_seconds(oss) == pytest.approx(36 * moe_layer_fixed_us() * 1e-6)
+    h100 = machine_from_profile(get_profile("h100-sxm"), 1)
+    mx = get_vllm_quant("MXFP4")
+    with_terms = step_seconds(oss, mx, h100, 1, 4, 300)
+    monkeypatch.setattr(step, "moe_fixed_seconds", lambda model: 0.0)
+    monkeypatch.setattr(step, "moe_padding_flops", lambda *a: 0.0)
+    without = step_seconds(oss, mx, h100, 1, 4, 300)
+    # the 4-client decode step is memory-bound: padding adds no time, the 36 layers' fixed cost is the difference
+    assert with_terms - without == pytest.approx(36 * moe_layer_fixed_us() * 1e-6, rel=1e-6)
+
+
+def test_padding_slows_a_compute_bound_prefill_chunk(monkeypatch):
+    import selfhost_advisor.estimate.serving.step as step
+
+    oss = get("gpt-oss:120b")
+    h100 = machine_from_profile(get_profile("h100-sxm"), 1)
+    mx = get_vllm_quant("MXFP4")
+    padded = step_seconds(oss, mx, h100, 1, 0, 0, 2048, 1024) - moe_fixed_seconds(oss)
+    monkeypatch.setattr(step, "moe_padding_flops", lambda *a: 0.0)
+    plain = step_seconds(oss, mx, h100, 1, 0, 0, 2048, 1024) - moe_fixed_seconds(oss)
+    # a 2,048-token chunk is compute-bound and its expert GEMMs run ~1.47x their rows: the chunk is slower, by less
+    # than 1.47x (attention, dense layers and the overhead are not padded)
+    assert 1.05 < padded / plain < 1.47
