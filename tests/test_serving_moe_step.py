@@ -103,3 +103,18 @@ def test_padding_slows_a_compute_bound_prefill_chunk(monkeypatch):
     # a 2,048-token chunk is compute-bound and its expert GEMMs run ~1.47x their rows: the chunk is slower, by less
     # than 1.47x (attention, dense layers and the overhead are not padded)
     assert 1.05 < padded / plain < 1.47
+
+
+def test_mxfp4_is_refused_where_vllm_has_no_kernel_for_it():
+    from selfhost_advisor.domain import FitRequest
+    from selfhost_advisor.estimate.serving.moe_step import mxfp4_refusal
+    from selfhost_advisor.estimate.vllm import plan
+
+    assert mxfp4_refusal("amd-rdna3", "rocm") and mxfp4_refusal("nvidia-turing", "cuda")
+    assert mxfp4_refusal("amd-cdna3", "rocm") is None and mxfp4_refusal("nvidia-a100", "cuda") is None
+    oss, mx = get("gpt-oss:120b"), get_vllm_quant("MXFP4")
+    req = FitRequest(context=8192, engine="vllm")
+    rdna3 = plan(oss, mx, machine_from_profile(get_profile("rx-7900-xtx"), 8), req)
+    assert rdna3.placement.fit == "no" and "RDNA3" in rdna3.placement.note
+    assert plan(oss, mx, machine_from_profile(get_profile("mi300x"), 1), req).placement.fit == "gpu"
+    assert plan(oss, mx, machine_from_profile(get_profile("a100-80gb"), 1), req).placement.fit == "gpu"

@@ -46,6 +46,21 @@ def moe_kernel(family: str, backend: str, quant: Quant) -> str:
     return "fused_moe"
 
 
+def mxfp4_refusal(family: str, backend: str) -> str | None:
+    """Why vLLM cannot serve MXFP4 experts on this GPU family, or None where it can.
+
+    vllm quantization/mxfp4.py: Mxfp4Config.get_min_capability() is 80 (no Turing or older); on ROCm the only backend is
+    triton_kernels, whose MXFP4 MoE does not run on RDNA3: it crashed compiling for gfx1100 (vllm issue #33143, the
+    kernels use CDNA's MFMA), and the MXFP4 oracle takes it only for device capabilities 9.0 to below 11.0, which leaves
+    gfx11 out (vllm issue #40301, v0.19.2 and main in April 2026; PR #40333 to let gfx11xx through is open)."""
+    if family == "nvidia-turing":
+        return "vLLM's MXFP4 needs compute capability 8.0 or newer (Mxfp4Config.get_min_capability)"
+    if backend == "rocm" and family == "amd-rdna3":
+        return ("vLLM has no MXFP4 MoE kernel for RDNA3 (triton_kernels runs on CDNA only: vllm issues #33143, "
+                "#40301); serve a BF16 checkpoint or use --engine llamacpp")
+    return None
+
+
 def block_m(kernel: str, tokens: int, topk: int, experts: int) -> int:
     """BLOCK_SIZE_M the kernel picks for `tokens` tokens (rules quoted in the module docstring)."""
     if kernel == "marlin":
@@ -126,13 +141,20 @@ def moe_fixed_seconds(model: Model) -> float:
     return moe_layers(model) * moe_layer_fixed_us() * 1e-6
 
 
+def gpu_family(machine: Machine) -> str:
+    """The first GPU's hardware family as data/speed.yaml hardware_families names it ('' when unmatched)."""
+    pid = (machine.devices[0].matched_profile or "").lower()
+    for prefix, fam in load("speed")["hardware_families"].items():
+        if pid.startswith(prefix):
+            return fam
+    return ""
+
+
 def moe_padding_flops(model: Model, quant: Quant, machine: Machine, tp: int, tokens: float) -> float:
     """Extra GEMM FLOPs per GPU of a step of `tokens` tokens from block padding (0 for a dense model)."""
     if model.moe is None or tokens <= 0:
         return 0.0
-    from .step import _family
-
     dev = machine.devices[0]
-    kernel = moe_kernel(_family(machine), dev.backend, quant)
+    kernel = moe_kernel(gpu_family(machine), dev.backend, quant)
     share = padding_share(kernel, tokens, model.moe.active, model.moe.experts)
     return (share - 1.0) * tokens * expert_flops_per_token(model, tp)

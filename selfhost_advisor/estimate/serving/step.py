@@ -23,7 +23,7 @@ from ...domain import Machine, Model, Quant
 from ..speed import efficiency
 from ..tensors import build_tensors
 from ..vllm import _formats, kv_bytes_per_token, sequence_kv_bytes, tensor_bytes
-from .moe_step import moe_fixed_seconds, moe_padding_flops
+from .moe_step import gpu_family, moe_fixed_seconds, moe_padding_flops
 
 
 @lru_cache(maxsize=1)
@@ -92,11 +92,7 @@ def _profile_raw(machine: Machine) -> dict:
 
 def _family(machine: Machine) -> str:
     """The profile's hardware family as data/speed.yaml hardware_families names it ('' when unmatched)."""
-    pid = (machine.devices[0].matched_profile or "").lower()
-    for prefix, fam in load("speed")["hardware_families"].items():
-        if pid.startswith(prefix):
-            return fam
-    return ""
+    return gpu_family(machine)
 
 
 def mma_sync_share(machine: Machine, quant: Quant) -> float:
