@@ -111,3 +111,40 @@ def test_fit_cli_sizes_it_and_refuses_old_ollama_with_exit_2(tmp_path):
     assert q4["memory"]["kv_cache_bytes"] == 1024 * (13 * 32768 + 39 * 2560)
     assert q4["placement"]["fit"] == "gpu"
     assert old.returncode == 2 and old.stdout == "" and len(old.stderr.strip().splitlines()) == 1, old
+
+
+def test_qwen38_27b_is_qwen36_27bs_shapes_and_ggml_orgs_q8_0_matches():
+    # LoongForge PR #176 / fak #9739 read its config: Qwen3.6-27B's shapes; ggml-org's Q8_0 (exact bytes, recorded
+    # before the entry) is the check: blind -0.004%
+    m, q36 = get("qwen3.8:27b"), get("qwen3.6:27b")
+    shape = ("arch", "n_layers", "hidden_size", "intermediate_size", "n_heads", "n_kv_heads", "head_dim", "vocab_size",
+             "tied_embeddings", "ssm", "layer_pattern", "max_context")
+    assert [getattr(m, k) for k in shape] == [getattr(q36, k) for k in shape]
+    rows = [r for r in accuracy.heldout_rows() if r["catalog"] == "qwen3.8:27b"]
+    assert len(rows) == 1 and abs(rows[0]["error_pct"]) < 0.1, rows
+
+
+def test_qwen38_27b_q8_kv_at_262k_is_the_logged_8704_mib():
+    # a llama-server run on an RTX 4000 SFF Ada logs 8,704 MiB of q8_0 KV at 262,144 tokens (code-index file id
+    # 63169118391): only the 16 full-attention layers cache K/V
+    m = get("qwen3.8:27b")
+    _, per_layer = kv_cache_bytes(m, FitRequest(context=262144, engine="llamacpp", kv_cache_type="q8_0"))
+    full = [i for i in range(m.n_layers) if m.layer_pattern[i] == "*"]
+    assert len(full) == 16 and sum(per_layer[i] for i in full) == 8704 * 2**20
+
+
+@pytest.mark.parametrize("name,model_id", [
+    ("qwen3.8", "qwen3.8:27b"), ("qwen3.8:latest", "qwen3.8:27b"), ("Qwen/Qwen3.8-27B", "qwen3.8:27b"),
+    ("qwen3.8-27b", "qwen3.8:27b"), ("qwen3.8:2.4t", "qwen3.8:2.4t"),
+])
+def test_qwen38_names_resolve(name, model_id):
+    assert resolve(name).model.id == model_id
+
+
+@pytest.mark.parametrize("name", ["glm-5.3-flash", "zai-org/GLM-5.3-Flash", "qwen3.8-flash-next",
+                                  "qwen3.8-flash-next:125b-mlx"])
+def test_unsized_2026_families_exit_2_with_why(tmp_path, name):
+    (ran,) = run_inprocess([(["fit", name, "--hardware", "rtx-4090"], isolated_env(tmp_path / "h", tmp_path / "o"))],
+                           tmp_path)
+    assert ran.returncode == 2 and ran.stdout == "", ran
+    assert "not sized here" in ran.stderr and len(ran.stderr.strip().splitlines()) == 1, ran.stderr
