@@ -141,3 +141,18 @@ def test_server_prompt_cache_is_capped_to_the_kv_room():
     m = o.memory
     assert cap == int(48 * 2**30 * 0.78) - m.weights_bytes - m.compute_buffer_bytes  # macOS 26: 0.78 of 48 GiB
     assert cap >= m.kv_cache_bytes
+
+
+def test_text_run_line_names_mlx_lms_bf16_cache(capsys):
+    """fit's Run line says what mlx-lm stores (bf16) when the CLI's f16 default reaches the MLX engine; a --kv-cache
+    quantization is shown as given, and llama.cpp keeps f16."""
+    from selfhost_advisor.cli import main
+
+    def run_line(*argv):
+        main(["fit", "llama3.1:8b", "--hardware", "m4-max-128gb", *argv])
+        out = capsys.readouterr().out
+        return next(line for line in out.splitlines() if line.startswith("Run"))
+
+    assert "KV cache bf16" in run_line("--engine", "mlx", "-q", "4bit")
+    assert "KV cache q8" in run_line("--engine", "mlx", "-q", "4bit", "--kv-cache", "q8")
+    assert "KV cache f16" in run_line("-q", "Q4_K_M")

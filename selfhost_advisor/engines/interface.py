@@ -150,6 +150,10 @@ class Engine:
         BadOptionError where the engine refuses it. Default: it runs as asked (mlx_lm reads no maximum)."""
         return context, f"context {context:,} exceeds {model.id}'s maximum {model.max_context:,}"
 
+    def kv_cache_label(self, kv_cache_type: str) -> str:
+        """How the text output names the KV cache type this engine stores for the request's --kv-cache."""
+        return kv_cache_type
+
     def default_flash_attention(self, model: Model, request_version: str = "") -> bool:
         return bool(self.params["flash_attention"])
 

@@ -17,6 +17,10 @@ class Mlx(Engine):
     default_quants_note = "every mlx_lm.convert format"
     weights_note = "per tensor, mlx_lm.convert formats (data/engines.yaml mlx_formats): 2-D weights quantized, norms bf16"
 
+    def kv_cache_label(self, kv_cache_type: str) -> str:
+        """mlx-lm's KVCache stores bf16 (estimate/mlx.py sizes it so); f16 is only the CLI's llama.cpp default."""
+        return "bf16" if kv_cache_type == "f16" else kv_cache_type
+
     def quant(self, name: str) -> Quant:
         from ..estimate.mlx import get_mlx_quant
 

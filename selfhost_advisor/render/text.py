@@ -136,9 +136,11 @@ def render_fit(r: FitResult, file=None) -> None:
     for line in usable_lines(hw):
         con.print(f"[bold]Usable[/]   {line}")
     capped = " (the model's maximum)" if r.assumptions.get("context_source") == "default, the model's maximum" else ""
+    from ..engines import get_engine
+    kv = get_engine(r.request.engine).kv_cache_label(r.request.kv_cache_type)
     con.print(
         f"[bold]Run[/]      {r.request.engine}, context {r.request.context:,} tokens{capped}, KV cache "
-        f"{r.request.kv_cache_type}, flash attention {'on' if r.request.flash_attention else 'off'}"
+        f"{kv}, flash attention {'on' if r.request.flash_attention else 'off'}"
         + (f", micro-batch {r.request.n_ubatch:,} (--ubatch)" if r.request.n_ubatch_given else "")
     )
     dq = r.assumptions.get("ollama_default_quant")
