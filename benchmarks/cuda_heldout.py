@@ -97,11 +97,16 @@ def main() -> int:
               f" {r['test']:7s} measured {r['measured']:8.1f} predicted {r['predicted']:8.1f} {r['error_pct']:+6.1f}%"
               + ("  (build before 2024-06)" if r["old_build"] else "")
               + (f"  (added in {r['added']})" if r.get("added") else ""))
+    print_summary(s, 40)
+    return 0
+
+
+def print_summary(s: dict, width: int) -> None:
+    """One line per summary group that has rows (also benchmarks/rocm_heldout.py's)."""
     for key, v in s.items():
         if v["rows"]:
-            print(f"{key:40s} {v['rows']:3d} rows  median |error| {v['median_abs_error_pct']:5.1f}%"
+            print(f"{key:{width}s} {v['rows']:3d} rows  median |error| {v['median_abs_error_pct']:5.1f}%"
                   f"  max {v['max_abs_error_pct']:6.1f}%  median signed {v['median_signed_error_pct']:+6.1f}%")
-    return 0
 
 
 if __name__ == "__main__":

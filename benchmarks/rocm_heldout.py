@@ -11,13 +11,15 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
 import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "scripts"))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from cuda_heldout import _stats, print_summary  # noqa: E402  (one summary for both held-out GPU scripts)
 
 
 def rows(session: int | None = None) -> list[dict]:
@@ -39,13 +41,6 @@ def rows(session: int | None = None) -> list[dict]:
                     "session": int(src.get("session") or 0), "gpu_in_fit": r.gpu in fitted,
                     "measured": r.measured, "predicted": pred, "error_pct": 100 * (pred / r.measured - 1)})
     return out
-
-
-def _stats(rs: list[dict]) -> dict:
-    errs = [r["error_pct"] for r in rs]
-    return {"rows": len(rs), "median_abs_error_pct": statistics.median(abs(e) for e in errs) if errs else None,
-            "median_signed_error_pct": statistics.median(errs) if errs else None,
-            "max_abs_error_pct": max((abs(e) for e in errs), default=None)}
 
 
 def summary(rs: list[dict]) -> dict:
@@ -73,10 +68,7 @@ def main() -> int:
         print(f"  {r['kind']:7s} {r['hardware'][:28]:28s} {r['model']:11s} {r['quant']:7s} {r['test']:13s} measured "
               f"{r['measured']:8.1f} predicted {r['predicted']:8.1f} {r['error_pct']:+7.1f}%"
               + ("" if r["gpu_in_fit"] else "  (GPU in no fit)") + f"  (session {r['session']})")
-    for key, v in s.items():
-        if v["rows"]:
-            print(f"{key:32s} {v['rows']:3d} rows  median |error| {v['median_abs_error_pct']:5.1f}%"
-                  f"  max {v['max_abs_error_pct']:6.1f}%  median signed {v['median_signed_error_pct']:+6.1f}%")
+    print_summary(s, 32)
     return 0
 
 
