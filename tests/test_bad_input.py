@@ -121,6 +121,9 @@ ROWS: list[tuple[list[str], str | None]] = [
     (["fit", "llama3.1:8b", "--hardware", "custom:vram=16GB,bandwidth=0,fp16=60"], "bandwidth"),
     # Intel's Vulkan drivers (estimate/vulkan_intel.py): only on an Intel GPU, only with Vulkan
     (["fit", "llama3.1:8b", "--hardware", "rtx 4090 vulkan mesa"], "not an Intel or AMD GPU"),
+    # "anv" is Mesa's Intel driver: after an AMD GPU it is refused, not read as "mesa" (= RADV there)
+    (["fit", "llama3.1:8b", "--hardware", "rx 7900 xtx vulkan anv"], "Mesa's Intel Vulkan driver"),
+    (["fit", "llama3.1:8b", "--hardware", "Radeon RX 7900 XTX (Vulkan, Mesa ANV)"], "Mesa's Intel Vulkan driver"),
     (["fit", "llama3.1:8b", "--hardware", "m4 max 64gb vulkan"], "runs Metal"),
     (["fit", "llama3.1:8b", "--hardware", "custom:vram=12GB,bandwidth=456GB/s,fp16=110TFLOPS,driver=mesa"], "backend=vulkan"),
     (["fit", "llama3.1:8b", "--hardware", "custom:vram=12GB,bandwidth=456GB/s,fp16=110TFLOPS,backend=vulkan,driver=radv"],

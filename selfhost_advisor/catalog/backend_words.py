@@ -16,10 +16,11 @@ from ..errors import UnknownHardwareError
 from ..record import replace
 from ..termsafe import clipped
 
-# the driver words: ANV is Mesa's Intel Vulkan driver (Linux); "windows" is Intel's proprietary driver
-DRIVER_WORDS = {"mesa": "mesa", "anv": "mesa", "linux": "mesa", "windows": "windows", "radv": "radv", "amdvlk": "amdvlk"}
+# the driver words: ANV is Mesa's Intel Vulkan driver (Linux); "windows" is Intel's proprietary driver. "anv" stays its
+# own word until the vendor is known: after an AMD GPU it is refused (AMD's Mesa driver is RADV), not read as "mesa"
+DRIVER_WORDS = {"mesa": "mesa", "anv": "anv", "linux": "mesa", "windows": "windows", "radv": "radv", "amdvlk": "amdvlk"}
 # per vendor, the drivers a word names: AMD's Mesa driver is RADV; "windows" is AMD's proprietary driver there
-_BY_VENDOR = {"intel": {"mesa": "mesa", "windows": "windows"},
+_BY_VENDOR = {"intel": {"mesa": "mesa", "anv": "mesa", "windows": "windows"},
               "amd": {"mesa": "radv", "radv": "radv", "amdvlk": "amdvlk", "windows": "windows"}}
 # ggml_vulkan's device line: "AMD Radeon RX 7900 XTX (RADV NAVI31) (radv)", "Radeon 8060S Graphics (AMD open-source
 # driver)" (AMDVLK's driverName), "... (AMD proprietary driver)", "Intel(R) Arc(tm) A770 Graphics (DG2) (Intel
@@ -47,6 +48,8 @@ def split(text: str) -> tuple[str, str, str]:
     if shown:                   # resolver drops a parenthesised note, so it ran as SYCL without a word)
         note = set(re.sub(r"\bvulkan\b|\bdriver\b|,", " ", shown.group(1).lower()).split())
         drivers = {DRIVER_WORDS.get(w) for w in note}
+        if drivers == {"mesa", "anv"}:  # fit's own "(Vulkan, Mesa ANV)": Intel's ANV, refused after an AMD name
+            drivers = {"anv"}
         if len(drivers) > 1 or None in drivers:
             raise UnknownHardwareError(f"hardware {clipped(text)!r}: the note in parentheses is not a Vulkan driver",
                                        "write the driver after 'vulkan': 'vulkan mesa' (Linux) or 'vulkan windows'")
@@ -71,7 +74,8 @@ def split(text: str) -> tuple[str, str, str]:
 
 def apply(profile, backend: str, driver: str, spec: str):
     """`profile` run by llama.cpp's Vulkan backend (and on `driver`); exit 2 where that cannot be: Apple (Metal),
-    a CPU, a driver word that is not one of that vendor's (Intel: mesa, windows; AMD: radv (mesa), amdvlk, windows)."""
+    a CPU, a driver word that is not one of that vendor's (Intel: mesa / anv, windows; AMD: radv (mesa), amdvlk,
+    windows: "anv", Mesa's Intel driver, is refused after an AMD GPU rather than read as RADV)."""
     if not backend:
         return profile
     if profile.kind in ("cpu", "host", "apple") or profile.vendor == "apple":
@@ -81,7 +85,8 @@ def apply(profile, backend: str, driver: str, spec: str):
         said = {"intel": "Intel's Vulkan drivers are mesa and windows",
                 "amd": "AMD's Vulkan drivers are radv (mesa), amdvlk and windows"}.get(
             profile.vendor, f"{profile.name} is not an Intel or AMD GPU")
-        raise UnknownHardwareError(f"hardware {clipped(spec)!r}: {driver!r} is not a Vulkan driver of this GPU; {said}",
+        what = "is Mesa's Intel Vulkan driver, not one" if driver == "anv" else "is not a Vulkan driver"
+        raise UnknownHardwareError(f"hardware {clipped(spec)!r}: {driver!r} {what} of this GPU; {said}",
                                    "drop the driver word or name one of these")
     driver = _BY_VENDOR[profile.vendor][driver] if driver else ""
     raw = {**profile.raw, "vulkan_driver": driver} if driver else profile.raw
