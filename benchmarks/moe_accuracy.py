@@ -127,6 +127,8 @@ def rows() -> list[dict]:
             group += " older path"
         if r.get("s14"):  # recorded before session 14's MoE changes (docs/methodology.md 5c-s14): the blind rows
             group = ("dense " if r.get("dense") else "") + ("held out (s14, read after)" if r.get("after") else "held out (s14)")
+        if r.get("s15"):  # recorded before session 15's MoE changes (docs/methodology.md 5c-s15): the blind rows
+            group = ("dense " if r.get("dense") else "") + "held out (s15)"
         if r.get("spark"):  # recorded before the sm_12x prefill derivation (issue 16) was looked at
             group = ("dense " if r.get("dense") else "") + "held out (spark)"
         row = {"hardware": r["hardware"], "backend": r["backend"], "model": r["model"], "quant": r["quant"],
