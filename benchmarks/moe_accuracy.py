@@ -105,6 +105,7 @@ def rows() -> list[dict]:
     also with the padding of their own simulated routing (`own_routing_error_pct`)."""
     from selfhost_advisor.catalog.models import get as get_model
 
+    from selfhost_advisor.estimate.kernel_path import at_build as kernel_at_build
     from selfhost_advisor.estimate.moe_backends import at_build, rule_override
 
     out = []
@@ -112,7 +113,8 @@ def rows() -> list[dict]:
         args = (r["model"], r["quant"], r["test"], r["machine"], int(r.get("n_ubatch", 512)))
         build = _build_number(r.get("build"))
         # the row's llama.cpp build picks the MoE tile rule where the path changed; a PR's base / head row names it
-        with at_build(build), rule_override(r.get("tile_rule")):
+        # a row's date (where the source gives one) picks the CUDA kernel paths and graphs of that time (kernel_path)
+        with at_build(build), rule_override(r.get("tile_rule")), kernel_at_build(r.get("date")):
             p = predict(*args)
         kind = "prefill" if r["test"].startswith("pp") else "decode"
         group = ("dense anchor" if r.get("dense") else "seen (H200, synthetic)" if r.get("seen")

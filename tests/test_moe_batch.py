@@ -155,3 +155,43 @@ def test_routed_experts_fill_the_device_so_only_the_dense_matrices_stretch():
     rows = [r for r in moe_accuracy.rows() if r["group"] == "held out (s14, read after)" and r["n_ubatch"] == 512
             and r["model"] == "gpt-oss:20b"]
     assert len(rows) == 2 and all(abs(r["error_pct"]) < 5 for r in rows)
+
+
+# --- session 15 (moe4): CUDA graphs for micro-batches of 2+ tokens (docs/methodology.md 5c-s15)
+
+def test_an_moe_layer_has_the_nodes_build_moe_ffn_makes():
+    """Qwen3-30B-A3B: a dense llama layer's 22 nodes with its 7-node FFN (RMS_NORM, MUL, gate, up, GLU, down, ADD)
+    replaced by build_moe_ffn's 14 (RMS_NORM, MUL, router, SOFT_MAX, ARGSORT, GET_ROWS, SUM_ROWS, DIV, 3 MUL_MAT_ID,
+    GLU, MUL, ADD) and the 7 ADDs that sum 8 experts: 36; a dense model keeps 22."""
+    from selfhost_advisor.estimate.moe_batch import layer_nodes
+
+    assert layer_nodes(get("qwen3:30b-a3b"), 5) == 22 - 7 + 14 + 7
+    assert layer_nodes(get("llama3.1:8b"), 5) == 22
+
+
+def test_graphs_off_launches_are_paid_only_by_builds_before_pr_19645_and_only_for_two_or_more_tokens():
+    from selfhost_advisor.estimate import kernel_path
+    from selfhost_advisor.estimate.moe_batch import graphs_off_seconds
+
+    model = get("qwen3:30b-a3b")
+    gpu = machine_from_profile(parse_spec("rtx 4090")[0], 1).devices[0]
+    pascal = machine_from_profile(parse_spec("gtx 1080 ti")[0], 1).devices[0]
+    with kernel_path.at_build("2025-08"):
+        two = graphs_off_seconds(model, gpu, 2)
+        assert two == pytest.approx(21.8e-6 * 36 / 22)  # data/speed.yaml cuda_graphs.layer_s, per node x 36 nodes
+        assert graphs_off_seconds(model, gpu, 1) == 0.0  # one token: the graph ran
+        assert graphs_off_seconds(model, pascal, 2) == 0.0  # no graphs at all: its decode already pays the launches
+    with kernel_path.at_build("2026-03"):
+        assert graphs_off_seconds(model, gpu, 2) == 0.0
+    assert graphs_off_seconds(model, gpu, 2) == 0.0  # the newest build (fit's)
+
+
+def test_the_graphs_off_floor_moves_an_august_2025_row_toward_its_measurement_and_leaves_fit_alone():
+    """RTX 4090 Qwen3-30B-A3B Q4_0 pp4096 -ub 2 (PR #15631 base, 2025-08, measured 202.61 t/s, held out s14): the
+    floor without launches predicted 381.6; with them it is lower and still not under the measurement."""
+    from selfhost_advisor.estimate import kernel_path
+
+    newest = _speed("qwen3:30b-a3b", "Q4_0", "rtx 4090", 2, 2048).prefill_tokens_per_s
+    with kernel_path.at_build("2025-08"):
+        old = _speed("qwen3:30b-a3b", "Q4_0", "rtx 4090", 2, 2048).prefill_tokens_per_s
+    assert 202.61 < old < newest * 0.85

@@ -51,4 +51,45 @@ def microbatch_floor_seconds(model: Model, work: TokenWork, placement: Placement
 
     share = touched_share(n_ubatch, model.moe.experts, model.moe.active)
     step = _decode_seconds(model, union_work(work, share), placement, machine, depth, table)
-    return step / max(1, n_ubatch) if step else None
+    if not step:
+        return None
+    step += graphs_off_seconds(model, machine.devices[0], n_ubatch) * min(placement.gpu_layers, model.n_layers)
+    return step / max(1, n_ubatch)
+
+
+def layer_nodes(model: Model, layer: int) -> int:
+    """Graph nodes of one layer: a dense llama layer's 22 (data/cpu_sync.yaml) with an MoE feed-forward's in place of
+    the dense one, each count less its mat-mul inner barriers (the router and three MUL_MAT_ID; the dense FFN's three)."""
+    from .cpu_sync import moe_extra_barriers
+
+    dense = int(_graph_rule().get("dense_layer_nodes", 22))
+    extra = moe_extra_barriers(model, layer)
+    if not extra:
+        return dense
+    shared_inner = 3 if model.moe.shared_experts else 0
+    return dense + extra - (4 - 3) - shared_inner  # routed: router + 3 MUL_MAT_ID inner; dense FFN had 3
+
+
+def _graph_rule() -> dict:
+    from .speed_factors import _speed_data
+
+    return _speed_data().get("moe_microbatch_graphs") or {}
+
+
+def graphs_off_seconds(model: Model, device, n_tokens: int) -> float:
+    """Seconds per layer a micro-batch of n_tokens >= 2 adds on an NVIDIA GPU whose llama.cpp build predates CUDA
+    graphs for such batches (data/speed.yaml moe_microbatch_graphs, PR #19645): the graphs-off launch time that
+    cuda_graphs.layer_s measured for a dense layer, per graph node, times the MoE layer's nodes (mean over layers);
+    0 for one token, newer builds, other vendors, and GPUs that run no graphs at all (their decode already pays it)."""
+    from . import cuda_path
+    from .kernel_path import _build_date
+
+    rule = _graph_rule()
+    if n_tokens < 2 or not rule or device.backend != "cuda" or device.vendor != "nvidia":
+        return 0.0
+    if _build_date() >= str(rule["graphs_since"]) or not cuda_path.uses_graphs(device):
+        return 0.0
+    per_layer = float(cuda_path._older_rules()[0].get("layer_s", 0.0))
+    dense = int(rule.get("dense_layer_nodes", 22))
+    nodes = sum(layer_nodes(model, i) for i in range(model.n_layers)) / max(1, model.n_layers)
+    return per_layer * nodes / dense
