@@ -46,7 +46,13 @@ _GPTOSS_H100_128 = ("gpt-oss's 1000 x 128-token bursts on one H100 (session 14, 
                     "_BURST_128 (the A100 run took 5.44 s, the H100 4.70 s: not the GPU's time), on top of the H100 "
                     "rows of vLLM 0.10-0.11 running slow against the A100's (6c 'Achieved GEMM rates by "
                     "architecture'): docs/methodology.md 6c 'gpt-oss rows'")
+_GLM_AIR = ("GLM-4.5-Air BF16 at TP 4 (session 15, held out, blind 1.17-2.79 without the 128-token bursts): its "
+            "decode TPOT is 0.47-0.72 of published on both GPUs, the MoE step at a narrow expert shard (1408 / 4 = 352 "
+            "columns a GPU) that the Qwen3-235B TP 4/8 rows show too: docs/methodology.md 6c 'GLM-4.5-Air rows'")
 KNOWN_MISSES: dict[str, str] = {
+    "gpustack-glm45air-a100x4-4k-200": _GLM_AIR,
+    "gpustack-glm45air-a100x4-128-4": _BURST_128,
+    "gpustack-glm45air-h100x4-128-4": _BURST_128,
     "gpustack-qwen3-14b-h100-128-4": _BURST_128,
     "gpustack-qwen3-235b-a100x8-128-4": _BURST_128,
     "gpustack-gptoss20b-h100-128-4": _GPTOSS_H100_128,
