@@ -38,6 +38,27 @@ def rental_rate(profile_id: str) -> tuple[float, float, int, float] | None:
     return median, quotes[0], n, quotes[-1]
 
 
+def oldest_rental_quote(profile_id: str) -> str:
+    """The oldest `published` date of the rental quotes behind the median ('' without quotes): how stale the rate
+    can be, which the text output states beside it."""
+    dates = sorted(str(q.get("published") or "") for q in (data()["rental"]["quotes"].get(profile_id) or ()))
+    return next((d for d in dates if d), "")
+
+
+def consumer_gpu(profile: Profile) -> bool:
+    """A GeForce or TITAN branded card: the hardware its GeForce driver licence covers (data/cost.yaml
+    consumer_gpu_licence), read off the catalog name NVIDIA sells it under."""
+    name = profile.name.lower()
+    return profile.vendor == "nvidia" and ("geforce" in name or "titan" in name)
+
+
+def licence_note(box: Box) -> str | None:
+    """The GeForce licence flag for a bought consumer card (data/cost.yaml consumer_gpu_licence), or None."""
+    if not box.consumer_gpu:
+        return None
+    return f"{box.label} uses GeForce cards: " + " ".join(str(data()["consumer_gpu_licence"]["text"]).split())
+
+
 def box_from_spec(spec: str, *, gpu_price: float | None = None, host_price: float | None = None,
                   rent_price: float | None = None) -> Box:
     """A Box for `spec`; --gpu-price (per GPU), --host-price (per box) and --rent-price (per GPU-hour) override data."""
@@ -69,6 +90,8 @@ def box_from_spec(spec: str, *, gpu_price: float | None = None, host_price: floa
         rental_high_usd_per_gpu_hour=None if rent_price is not None or not rate else rate[3],
         purchase_quotes=() if gpu_price is not None else tuple(
             sorted(float(q["usd"]) for q in (profile.raw.get("price_quotes") or ()))),
+        rental_oldest_quote="" if rent_price is not None else oldest_rental_quote(profile.id),
+        consumer_gpu=consumer_gpu(profile),
     )
 
 

@@ -133,6 +133,11 @@ def compare(
     for o in buy:  # a spec sheet without tdp=: the power bill rests on a stated stand-in (cost/custom_box.py)
         if o.box.power_source.startswith("assumed"):
             warnings.append(f"{o.box.label}: GPU power {o.box.power_source}")
+    from .boxes import licence_note
+
+    note = licence_note(buy[0].box) if buy else None
+    if note and not any(r.text == note for r in rec.reasons):  # the verdict's reasons carry it when it buys them
+        warnings.append(note)
     premium = [o.price for o in cloud if o.price.cache_write_usd_per_mtok is not None
                and o.price.cache_write_usd_per_mtok > o.price.input_usd_per_mtok]
     if w.cached_input_share > 0 and w.cache_write_share == 0 and premium:

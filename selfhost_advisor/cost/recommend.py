@@ -127,6 +127,7 @@ def recommend(
         win = opts[0]
         reasons.append(Reason(f"cheapest compliant option: {win.name} at {_usd(win.monthly_usd)}/month "
                               f"(${best_buy.usd_per_million_tokens:.2f}/Mtok)", "self-host", 50))
+        _licence(reasons, best_buy.box)
         if constraints.no_ops_team:
             reasons.append(Reason(f"--no-ops-team: someone must still run these {best_buy.units} boxes "
                                   f"({_usd(best_buy.monthly_usd.operations)}/month of operations are priced in)",
@@ -189,6 +190,11 @@ def recommend(
                               f"{runner.name}{close}", win.kind, 50))
     else:
         reasons.append(Reason(f"cost at this volume: {listing} a month", win.kind, 50))
+
+    if not forced and win.mode == "buy" and best_buy is not None and win.name.endswith(f"of {best_buy.box.label}"):
+        _licence(reasons, best_buy.box)
+    elif not forced and win.mode in ("hybrid", "buy") and hybrid is not None and (hybrid.is_mix or hybrid.is_tail):
+        _licence(reasons, hybrid.box)
 
     if hybrid is not None:
         full = best_buy.monthly_usd.total if best_buy is not None else None
@@ -269,6 +275,16 @@ def recommend(
                                       electricity_usd_per_kwh, hybrid)
     return Recommendation(choice, tuple(sorted(reasons, key=lambda r: -r.weight)), tuple(changes), best_self_name,
                           cloud_name)
+
+
+def _licence(reasons: list[Reason], box) -> None:
+    """A compliance reason when the verdict buys GeForce cards (cost/boxes.py licence_note): it names the licence
+    clause and changes no figure."""
+    from .boxes import licence_note
+
+    note = licence_note(box)
+    if note:
+        reasons.append(Reason(note, "neutral", 46))
 
 
 def _by(ratio: float) -> str:

@@ -114,6 +114,8 @@ class Box:
     purchase_quotes: tuple[float, ...] = ()  # dated purchase quotes behind gpu_price_usd (their median), if any
     spec: str = ""  # a spec-sheet box (profile_id "custom"): the custom: text or file it was built from (cost/custom_box.py)
     power_source: str = ""  # where gpu_tdp_watts comes from when not the catalog: "spec sheet", or what was assumed
+    rental_oldest_quote: str = ""  # the oldest page date behind the rental median (data/cost.yaml `published`), if any
+    consumer_gpu: bool = False  # a GeForce / TITAN card: its driver licence excludes datacenter deployment (cost.yaml)
 
     @property
     def capex_usd(self) -> float | None:

@@ -310,6 +310,10 @@ def quality_lines(c: CostComparison) -> list[str]:
     return out
 
 
+# What a catalog GPU price is when no dated quotes stand behind it (data/hardware.yaml price_kind).
+_BASIS = {"msrp": "launch list price (MSRP)", "used": "used-market price", "street": "one street-price source"}
+
+
 def _rental_lines(c: CostComparison) -> list[str]:
     """Where each shown rental rate comes from: the median of dated provider quotes and their spread; likewise a
     purchase price that is the median of dated quotes (data/hardware.yaml price_quotes)."""
@@ -322,17 +326,23 @@ def _rental_lines(c: CostComparison) -> list[str]:
             spread = f" (${q[0]:,.0f}-{q[-1]:,.0f})" if len(q) > 1 else ""
             out.append(f"buy {esc(b.profile_id)} ${b.gpu_price_usd:,.0f}/GPU: median of {len(q)} dated purchase "
                        f"quote{'s' if len(q) > 1 else ''}{spread}" + (", thin" if len(q) < 3 else ""))
+        elif b.price_kind in _BASIS and ("buy", b.profile_id) not in seen and o is c.self_host[0]:
+            seen.add(("buy", b.profile_id))  # the cheapest box's GPU price, when it is no dated quote
+            out.append(f"buy {esc(b.profile_id)} ${b.gpu_price_usd:,.0f}/GPU: {_BASIS[b.price_kind]}, not a dated "
+                       f"quote (--gpu-price for yours)")
     for o in c.rental[:3]:
         b = o.box
         if b.profile_id in seen:
             continue
         seen.add(b.profile_id)
+        since = f", oldest {b.rental_oldest_quote[:7]}" if b.rental_oldest_quote else ""
         if b.rental_quotes > 1:
             out.append(f"rent {esc(b.profile_id)} {rate_usd(b.rental_usd_per_gpu_hour)}/GPU-h: median of {b.rental_quotes} "
-                       f"on-demand quotes (${b.rental_low_usd_per_gpu_hour:.2f}-{b.rental_high_usd_per_gpu_hour:.2f})"
+                       f"on-demand quotes (${b.rental_low_usd_per_gpu_hour:.2f}-{b.rental_high_usd_per_gpu_hour:.2f}{since})"
                        + (", thin" if b.rental_quotes < 3 else ""))
         elif b.rental_quotes == 1:
-            out.append(f"rent {esc(b.profile_id)} {rate_usd(b.rental_usd_per_gpu_hour)}/GPU-h: one provider's quote (thin)")
+            out.append(f"rent {esc(b.profile_id)} {rate_usd(b.rental_usd_per_gpu_hour)}/GPU-h: one provider's quote "
+                       f"(thin{since})")
         else:
             out.append(f"rent {esc(b.profile_id)} {rate_usd(b.rental_usd_per_gpu_hour)}/GPU-h: given with --rent-price")
     return out
