@@ -813,10 +813,13 @@ def _fit_lane_matvec(dec: list[Row], feats: list[tuple]) -> tuple[float, float, 
 
     from selfhost_advisor.estimate.speed import _fitted, _rate, _rate_table, rocm_matvec_cycles, token_work
 
+    from selfhost_advisor.estimate.kernel_path import at_build
+    from selfhost_advisor.estimate.rocm_decode import lane_factor
+
     table = _rate_table(_fitted("cuda").matvec)
     x = np.array([f[0] for f in feats])
     lay = np.array([f[1] for f in feats])
-    kern = []
+    kern, wide = [], []
     for r in dec:
         t = 1.0 / r.measured
         d = r.machine.devices[0]
@@ -827,9 +830,14 @@ def _fit_lane_matvec(dec: list[Row], feats: list[tuple]) -> tuple[float, float, 
                 acc = per.setdefault(ty, [0.0, 0.0])
                 acc[0] += w
                 acc[1] += b
-        kern.append([(w / (rate * lc) / t, b / d.bandwidth_bytes_per_s / t)
-                     for ty, (w, b) in per.items() if lc and (rate := _rate(ty, table))])
-    return search_lane_k(x, lay, kern)
+        # a type whose MMVQ rows have the CUDA kernel's shape (128+ threads) runs at k = 1 (estimate/rocm_decode.py)
+        with at_build(r.build_date):
+            at_one = {ty for ty in per if lane_factor(d, ty, 0.0) == 1.0}
+        feats_k = [(w / (rate * lc) / t, b / d.bandwidth_bytes_per_s / t, ty in at_one)
+                   for ty, (w, b) in per.items() if lc and (rate := _rate(ty, table))]
+        kern.append([(w, b) for w, b, one in feats_k if not one])
+        wide.append([(w, b) for w, b, one in feats_k if one])
+    return search_lane_k(x, lay, [row or [(0.0, 0.0)] for row in kern], [row or [(0.0, 0.0)] for row in wide])
 
 
 # Vulkan's lane factor is searched in units of this many lane-cycles per weight (search_lane_k's grid, 0.25-8, then
@@ -864,32 +872,38 @@ def _fit_vulkan_lane(dec: list[Row], feats: list[tuple]) -> tuple[float, float, 
     return a, c, k * VULKAN_LANE_UNIT
 
 
-def search_lane_k(x, lay, kern: list[list[tuple[float, float]]]) -> tuple[float, float, float]:
+def search_lane_k(x, lay, kern: list[list[tuple[float, float]]],
+                  fixed: list[list[tuple[float, float]]] | None = None) -> tuple[float, float, float]:
     """a, c and k of the lane mat-vec law, from each row's bandwidth feature x and layer-cycles feature lay and, per
     row, the (kernel seconds at k = 1, bandwidth seconds) of each weight type, all relative to the measured time. For
     each k (a coarse grid, then golden-section search between the best point's neighbours: the blind rows move by
     several points between k = 1.59 and 1.63, so the optimum is taken exactly, not to a grid step), a and c by least
     squares alternated with each row's kernel excess until they settle (c >= 0); the k with the least squared error is
-    kept. Used by _fit_lane_matvec and benchmarks/weak_structures.py."""
+    kept. `fixed`, per row, holds kernel terms of the same form at k = 1 (ROCm types whose MMVQ rows have the CUDA
+    kernel's shape, estimate/rocm_decode.py). Used by _fit_lane_matvec and benchmarks/weak_structures.py."""
     import numpy as np
 
-    width = max(1, max(len(k) for k in kern))
-    wt = np.array([[w for w, _ in row] + [0.0] * (width - len(row)) for row in kern])
-    bt = np.array([[b for _, b in row] + [0.0] * (width - len(row)) for row in kern])
+    def _cols(rows: list[list[tuple[float, float]]]):
+        width = max(1, max(len(k) for k in rows))
+        return (np.array([[w for w, _ in row] + [0.0] * (width - len(row)) for row in rows]),
+                np.array([[b for _, b in row] + [0.0] * (width - len(row)) for row in rows]))
+
+    wt, bt = _cols(kern)
+    wt1, bt1 = _cols(fixed) if fixed else (np.zeros((len(kern), 1)), np.zeros((len(kern), 1)))
     xl = np.column_stack([x, lay])
 
     @lru_cache(maxsize=None)  # the golden-section steps meet the same k again (~1 in 3): computed once (suite time)
     def solve(k: float) -> tuple[float, float, float]:
         a, c = 1.0, 0.0
         for _ in range(60):
-            y = 1.0 - np.maximum(0.0, k * wt - a * bt).sum(axis=1)
+            y = 1.0 - np.maximum(0.0, k * wt - a * bt).sum(axis=1) - np.maximum(0.0, wt1 - a * bt1).sum(axis=1)
             a_new, c = np.linalg.lstsq(xl, y, rcond=None)[0]
             if c < 0:
                 a_new, c = float(x @ y / (x @ x)), 0.0
             if abs(a_new - a) < 1e-12:
                 break
             a = float(a_new)
-        ex = np.maximum(0.0, k * wt - a * bt).sum(axis=1)
+        ex = np.maximum(0.0, k * wt - a * bt).sum(axis=1) + np.maximum(0.0, wt1 - a * bt1).sum(axis=1)
         return float(((a * x + c * lay + ex - 1.0) ** 2).sum()), a, float(c)
 
     grid = np.geomspace(0.25, 8.0, 31)

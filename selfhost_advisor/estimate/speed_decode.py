@@ -5,7 +5,7 @@ output head) and a hand-off per device boundary (estimate/speed.py's docstring h
 from __future__ import annotations
 
 from ..domain import Machine, Model, Placement
-from . import cuda_path, sycl_path, vulkan_intel, vulkan_path
+from . import cuda_path, rocm_decode, sycl_path, vulkan_intel, vulkan_path
 from .cpu_sync import decode_sync_seconds
 from .cpu_kernels import decode_seconds as _cpu_decode_seconds, kernel_seconds as _cpu_kernel_seconds, vector_flops
 from .kernel_path import gpu_clock_hz
@@ -77,12 +77,14 @@ def _decode_seconds(
                 if kernel is not None:
                     kernel.extend(excess)
             smc, rates = sm_cycles_per_s(d), eff
-            if smc is None and eff.matvec_lane_factor and not vulkan:  # ROCm: CUDA rates per 128 lanes, k times slower
-                smc = rocm_matvec_cycles(d, eff.matvec_lane_factor)
+            lane_k = eff.matvec_lane_factor if smc is None and not vulkan else 0.0
+            if lane_k:  # ROCm: CUDA rates per 128 lanes, k times slower on one-wave rows (rocm_decode)
+                smc = rocm_matvec_cycles(d, lane_k)
                 rates = _fitted("cuda")
             if smc and rates.matvec and work.layer_matrices:
                 excess = _per_layer(work.layer_matrices[layer:layer + count],
-                                    lambda mats: _kernel_excess(mats, rates, bw, smc, cuda_path.emulated_dp4a_cycles(d)))
+                                    (lambda mats: rocm_decode.matvec_excess(mats, d, rates, bw, lane_k)) if lane_k else
+                                    (lambda mats: _kernel_excess(mats, rates, bw, smc, cuda_path.emulated_dp4a_cycles(d))))
                 total += sum(excess)
                 if kernel is not None:
                     kernel.extend(excess)
