@@ -164,6 +164,7 @@ def main() -> int:
         print(f"{r['cpu'][:26]:26} {r['threads']:3d}t {r['isa']:9} {r['model']:14} {r['quant']:6} {r['test']:6} "
               f"measured {r['measured']:7.2f}  ours {r['ours_at_max_clock']:7.2f}  ratio {r['ratio_at_max_clock']:.2f}{base}")
     held = [r for r in rows if not r["blind"]]
+    old = [r for r in held if not r["block"].startswith("cpu3s15")]  # the rows scored before session 15
     classes = (("held out", held), ("blind", [r for r in rows if r["blind"]]),
                ("held out ARM", [r for r in held if r["arm"]]), ("held out x86", [r for r in held if not r["arm"]]),
                ("cpu2 block", [r for r in held if r["block"] == "cpu2"]),
@@ -172,12 +173,17 @@ def main() -> int:
                ("session 14 cpuarm2 block", [r for r in held if r["block"] == "cpuarm14"]),
                ("session 14 cpux86 block (new hosts)", [r for r in held if r["block"] == "cpux86s14"]),
                ("session 14 cpux86 block (EPYC 7702 columns)", [r for r in held if r["block"] == "cpux86s14b"]),
-               ("before session 12", [r for r in held if r["block"] not in ("cpu2s12", "cpuarm13", "cpuarm14")
+               ("session 15 cpu3 block (7950X, ik_llama.cpp #164/#533 mainline)", [r for r in held if r["block"] == "cpu3s15zen4"]),
+               ("session 15 cpu3 block (M2 Max, ik_llama.cpp #164 mainline)", [r for r in held if r["block"] == "cpu3s15m2"]),
+               ("session 15 cpu3 block (M4 Max / Pi 5, Arm repack PRs)", [r for r in held if r["block"] == "cpu3s15arm"]),
+               ("session 15 cpu3 block (all)", [r for r in held if r["block"].startswith("cpu3s15")]),
+               ("before session 12", [r for r in old if r["block"] not in ("cpu2s12", "cpuarm13", "cpuarm14")
                                       and not r["block"].startswith("cpux86s14")]),
-               ("before session 13", [r for r in held if r["block"] not in ("cpuarm13", "cpuarm14")
+               ("before session 13", [r for r in old if r["block"] not in ("cpuarm13", "cpuarm14")
                                       and not r["block"].startswith("cpux86s14")]),
-               ("before session 14", [r for r in held if r["block"] != "cpuarm14" and not r["block"].startswith("cpux86s14")]),
-               ("held out x86 before session 14", [r for r in held if not r["arm"]
+               ("before session 14", [r for r in old if r["block"] != "cpuarm14" and not r["block"].startswith("cpux86s14")]),
+               ("before session 15", old),
+               ("held out x86 before session 14", [r for r in old if not r["arm"]
                                                     and not r["block"].startswith("cpux86s14")]))
     for label, sel in classes:
         for kind, s in summary(sel).items():
