@@ -180,10 +180,30 @@ def decode_rates(isa: str) -> tuple[dict[str, float], float]:
 
 def kernel_seconds(matrices, machine: Machine) -> float:
     """Seconds the decode dot kernels take over `matrices` ((type, weights) pairs) on this host's vector FLOPS;
-    float weights (F16/BF16/F32 dot products) at the median rate."""
+    float weights (F16/BF16/F32 dot products) at the median rate; a type the host's build repacks runs its GEMV
+    (gemv_speedup)."""
     vf = vector_flops(machine) or 1.0
     rates, median = decode_rates(cpu_isa(machine))
-    return sum(n / (rates.get(ty, median) * vf) for ty, n in matrices)
+    return sum(n / (rates.get(ty, median) * gemv_speedup(ty, machine) * vf) for ty, n in matrices)
+
+
+def gemv_speedup(ty: str, machine: Machine) -> float:
+    """How much faster than the type's dot kernel a one-token mat-vec of GGML type `ty` runs on this host: on an ARM
+    core whose build repacks the type (Q4_0 from its repack's date, IQ4_NL always; kernel_path), repack.cpp's GEMV
+    over the interleaved rows (4x8 with i8mm, else 4x4) issues fewer instructions per weight than ggml_vec_dot_*:
+    data/cpu_kernel_paths.yaml decode_gemv, an instruction count (docs/methodology.md 4e-cpu6). 1 elsewhere."""
+    if cpu_isa(machine) != "neon":
+        return 1.0
+    spec = _decode_gemv().get(ty)
+    if not spec or kernel_path(ty, machine) not in (None, "measured"):
+        return 1.0
+    flags = set(machine.cpu.flags) if machine.cpu else set()
+    return float(spec["gemv_speedup"]["i8mm" if "i8mm" in flags else "dotprod"])
+
+
+@lru_cache(maxsize=1)
+def _decode_gemv() -> dict:
+    return load("cpu_kernel_paths").get("decode_gemv", {}).get("arm", {})
 
 
 def decode_seconds(nbytes: float, kernel_s: float, machine: Machine, bandwidth: float) -> float:
