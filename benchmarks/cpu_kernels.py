@@ -1,6 +1,7 @@
 """The CPU prefill kernels' rate per GGML type on this host: the micro-facts behind data/speed.yaml `cpu_prefill`.
 
     python benchmarks/cpu_kernels.py --llama-bench PATH [--model qwen2.5:1.5b] [--out FILE]
+    python benchmarks/cpu_kernels.py --solve ROWS.jsonl [...]   # each main type's own rates, minor types subtracted
 
 For each quantization whose repeating layers are (nearly) one GGML type, it writes a synthetic GGUF of the model's
 exact layout (benchmarks/device/make_gguf.py), measures the core clock (probe/hostrate.py), runs `llama-bench -t 1
@@ -78,7 +79,44 @@ def _decode(bench: str, gguf: str, model: str, quant: str) -> dict:
             "weights_per_vector_flop": n_weights / compute_s / (clock * 32) if compute_s > 0 else float("nan")}
 
 
+def solve(paths: list[str]) -> dict[str, list[tuple[float, float]]]:
+    """Each file's main type, its own rates: (prefill ops per vector FLOP, decode weights per vector FLOP), with the
+    minor types' time (and the output head's, at the Q6_K rate) subtracted at data/speed.yaml's vnni rates, or at the
+    rates solved earlier in the same file of rows (session 15: the i-quants, data/cpu_kernel_paths.yaml measured_rates)."""
+    from selfhost_advisor.catalog.data import load
+
+    speed = load("speed")
+    kd0 = {str(k): float(v) for k, v in speed["cpu_decode"]["families"]["vnni"]["weights_per_vector_flop"].items()}
+    kp0 = {str(k): float(v) for k, v in speed["cpu_prefill"]["families"]["vnni"]["ops_per_vector_flop"].items()}
+    med_d = sorted(kd0.values())[len(kd0) // 2 - 1: len(kd0) // 2 + 1]
+    med_p = sorted(kp0.values())[len(kp0) // 2 - 1: len(kp0) // 2 + 1]
+    med_d, med_p = sum(med_d) / 2, sum(med_p) / 2
+    out: dict[str, list[tuple[float, float]]] = {}
+    for path in paths:
+        kd, kp = dict(kd0), dict(kp0)
+        for line in Path(path).read_text().splitlines():
+            r = json.loads(line)
+            w, main, clock, d = r["weights"], r["type"], r["clock_hz"], r["decode"]
+            t = 1 / r["pp_per_cpu_s"] - sum(2 * n / (kp.get(ty, med_p) * clock * 32) for ty, n in w.items() if ty != main)
+            vfc = d["clock_hz"] * 32
+            tk = (1 / d["tg_per_cpu_s"] - d["bytes_per_token"] / d["memchr_bytes_per_s"]
+                  - (d["weights_per_token"] - sum(w.values())) / (kd["Q6_K"] * vfc)
+                  - sum(n / (kd.get(ty, med_d) * vfc) for ty, n in w.items() if ty != main))
+            kp[main], kd[main] = 2 * w[main] / t / (clock * 32), w[main] / tk / vfc
+            out.setdefault(main, []).append((kp[main], kd[main]))
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
+    if argv is None:
+        argv = sys.argv[1:]
+    if argv and argv[0] == "--solve":
+        for ty, runs in solve(argv[1:]).items():
+            pp = sum(x for x, _ in runs) / len(runs)
+            tg = sum(y for _, y in runs) / len(runs)
+            print(f"{ty:8} prefill {' '.join(f'{x:.3f}' for x, _ in runs)} (mean {pp:.3f}) ops/vector FLOP; "
+                  f"decode {' '.join(f'{y:.4f}' for _, y in runs)} (mean {tg:.4f}) weights/vector FLOP")
+        return 0
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--llama-bench", dest="bench", required=True)
     ap.add_argument("--model", default="qwen2.5:1.5b")

@@ -89,12 +89,15 @@ def test_avx512_on_a_256_bit_datapath_takes_the_256_bit_prompt_rates():
 
 def test_a_type_without_a_prompt_gemm_runs_its_dot_kernel_per_token():
     """ggml-cpu/llamafile/sgemm.cpp has tinyBLAS for Q8_0, Q4_0 (x86 and ARM dotprod), Q5_0 and IQ4_NL (x86 only);
-    IQ3_S has none, so its prompt runs ggml_vec_dot_iq3_s_q8_K once per token and row: 2 ops per weight at the decode
-    kernel's rate."""
+    Q4_1 has none (nor a repack or a tiled kernel), so its prompt runs ggml_vec_dot_q4_1_q8_1 once per token and row: 2
+    ops per weight at the decode kernel's rate (the median: no rate was timed for Q4_1). IQ3_S likewise until x86's
+    tiled mul_mat (#27851) gave the i-quants a GEMM (session 15: at its own timed dot-kernel rate)."""
     m = parse_custom_cpu(DESKTOP)
     rate = cpu_kernels.prefill_type_rates(m)
     dot, dot_median = cpu_kernels.decode_rates("vnni")
-    assert rate("IQ3_S") == pytest.approx(2 * dot_median)
+    assert rate("Q4_1") == pytest.approx(2 * dot_median)
+    assert cpu_kernels.prefill_type_rates(parse_custom_cpu(DESKTOP + ",build_date=2025-06"))("IQ3_S") == pytest.approx(
+        2 * dot["IQ3_S"])
     # Q5_0 runs llamafile's tinyBLAS_Q0_AVX (sgemm.cpp has load(const block_q5_0 *)), the template timed on Q8_0
     # (session 12; before it took the median of the measured GEMMs)
     assert rate("Q5_0") == cpu_kernels.prefill_rates("vnni256")[0]["Q8_0"]

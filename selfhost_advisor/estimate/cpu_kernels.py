@@ -137,7 +137,15 @@ def has_gemm(ty: str, machine: Machine, measured: frozenset) -> bool:
         return True
     if cpu_isa(machine) == "neon":
         return ty in _GEMM_NEON
-    return ty in measured or ty in _GEMM_X86_EXTRA
+    return ty in measured or ty in _GEMM_X86_EXTRA or ty in _x86_gemm_types()
+
+
+@lru_cache(maxsize=1)
+def _x86_gemm_types() -> frozenset:
+    """Types data/cpu_kernel_paths.yaml gives an x86 GEMM in the newest build (their last entry is not the dot
+    kernel): the i-quants of the tiled mul_mat (#27851) have one without a measured vnni256 / avx2 rate."""
+    return frozenset(ty for ty, entries in _kernel_paths().get("x86", {}).items()
+                     if entries and entries[-1]["path"] != "vec_dot")
 
 
 @lru_cache(maxsize=8)
@@ -152,7 +160,17 @@ def prefill_rates(isa: str) -> tuple[dict[str, float], float, float]:
     quant = sorted(v for k, v in rates.items() if k not in _FLOAT_TYPES)
     mid = len(quant) // 2
     median = quant[mid] if len(quant) % 2 else (quant[mid - 1] + quant[mid]) / 2
+    # the i-quants timed in session 15 (their own family only: the median stays that of the types above)
+    rates.update({ty: v for ty, v in _iquant_rates(isa, "prefill").items() if ty not in rates})
     return rates, median, float(fam.get("float_ops_per_vector_flop", 1.0))
+
+
+def _iquant_rates(isa: str, kind: str) -> dict[str, float]:
+    """data/cpu_kernel_paths.yaml measured_rates: the grid i-quants' kernels timed on the development VM (session 15,
+    benchmarks/cpu_kernels.py), by family; kind 'decode' (weights per vector FLOP) or 'prefill' (ops per vector
+    FLOP). Only the family they were timed on: a family nobody timed scales vnni's decode rates (decode_rates)."""
+    fam = (load("cpu_kernel_paths").get("measured_rates") or {}).get(isa) or {}
+    return {str(k): float(v) for k, v in (fam.get(kind) or {}).items()}
 
 
 def isa_scale(isa: str) -> float:
@@ -175,7 +193,11 @@ def decode_rates(isa: str) -> tuple[dict[str, float], float]:
     rates = {str(k): float(v) * scale for k, v in fam["weights_per_vector_flop"].items()}
     values = sorted(rates.values())
     mid = len(values) // 2
-    return rates, values[mid] if len(values) % 2 else (values[mid - 1] + values[mid]) / 2
+    median = values[mid] if len(values) % 2 else (values[mid - 1] + values[mid]) / 2
+    # the grid i-quants' dot kernels (session 15), scaled like the rest; the median stays that of the types above
+    extra = _iquant_rates(isa if isa in fams else "vnni", "decode")
+    rates.update({ty: v * scale for ty, v in extra.items() if ty not in rates})
+    return rates, median
 
 
 def kernel_seconds(matrices, machine: Machine) -> float:
