@@ -20,11 +20,11 @@ def _machine(name: str):
     return replace(m, devices=(replace(m.devices[0], backend="sycl"),))
 
 
-def _speed(name: str, model: str, quant: str, build: str = ""):
+def _speed(name: str, model: str, quant: str, build: str = "", prefill_depth: int = 256):
     m, mod = _machine(name), get_model(model)
     placement = Placement("gpu", mod.n_layers + 1, mod.n_layers + 1, 0, 0)
     with sycl_path.assume_build(build):
-        return estimate_speed(mod, get_quant(quant), placement, m, prefill_depth=256)
+        return estimate_speed(mod, get_quant(quant), placement, m, prefill_depth=prefill_depth)
 
 
 def test_a_build_text_gives_its_date_prs_reorder_switch_and_f16_flag():
@@ -121,13 +121,34 @@ def test_the_block_layout_rate_derived_on_xe_hpg_gives_a_b580_pair_back():
 def test_an_fp32_build_runs_the_prompt_gemms_on_the_vector_lanes():
     d = _machine("arc b580").devices[0]
     with sycl_path.assume_build("b6000, GGML_SYCL_F16=OFF"):
-        assert sycl_path.matrix_flops(d, gpu_clock_hz(d)) == 2560 * 2 * 2.67e9  # 13.7 TFLOPS, not the 109 of XMX
+        # 13.7 TFLOPS of FP32 lanes, not the 109 of XMX, on the scale of the XMX-fitted share (x the library's gain)
+        assert sycl_path.matrix_flops(d, gpu_clock_hz(d)) == pytest.approx(
+            2560 * 2 * 2.67e9 * sycl_path.fp32_gemm_gain())
     with sycl_path.assume_build("b6000, GGML_SYCL_F16=ON"):
         assert sycl_path.matrix_flops(d, gpu_clock_hz(d)) is None  # the profile's XMX FP16 figure
     fp32 = _speed("arc b580", "llama2:7b", "Q4_0", "(2025-06-01), GGML_SYCL_F16=OFF")
     fp16 = _speed("arc b580", "llama2:7b", "Q4_0", "(2025-06-01), GGML_SYCL_F16=ON")
     assert fp32.prefill_tokens_per_s < fp16.prefill_tokens_per_s / 3
     assert fp32.decode_tokens_per_s == pytest.approx(fp16.decode_tokens_per_s)
+
+
+def test_the_fp32_gemm_gain_is_the_oneapi_sample_on_the_a770():
+    """ollama/ollama#2458 (chsasank): oneMKL matrix_mul_mkl 4096^3 on an Arc A770 16 GB (512 EUs, 2400 MHz): FP16
+    58.7353 TFLOPS of the 157.3 XMX peak, FP32 16.4633 of 4096 lanes x 2 x 2.4 GHz."""
+    assert sycl_path.fp32_gemm_gain() == pytest.approx((16.4633 / (4096 * 2 * 2.4e-3)) / (58.7353 / 157.3), rel=1e-6)
+    assert 2.2 < sycl_path.fp32_gemm_gain() < 2.3
+
+
+def test_an_fp32_build_predicts_the_held_out_b60_rows_of_pr_25025():
+    """Held out (session 15, methodology 5b-sycl5): arthw's "fp32 building on B60" pp4096 rows (b10223, -fa 1); the
+    FP32 path at the XMX share alone put qwen2 7B Q4_K_M at 188 t/s (measured 686.62, -73%), with the gain within 45%."""
+    from selfhost_advisor.estimate.sycl_path import assume_build
+
+    build = "b10223 11924d4c1 (2026-08-03), GGML_SYCL_F16=OFF"
+    with assume_build(build):
+        assert sycl_path.fp32_gemm()
+    got = _speed("arc pro b60", "qwen2:7b", "Q4_K_M", build, prefill_depth=2048).prefill_tokens_per_s
+    assert 0.55 * 686.62 < got < 1.2 * 686.62
 
 
 def test_the_scratch_copies_cost_their_bytes_per_micro_batch():

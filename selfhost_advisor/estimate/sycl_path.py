@@ -224,13 +224,41 @@ def fp32_gemm(build: Build | None = None) -> bool:
     return (build or current()).f16 is False
 
 
+@lru_cache(maxsize=1)
+def fp32_gemm_gain() -> float:
+    """How many times more of its own peak the FP32 path's GEMM reaches than the FP16 path's reaches of XMX, with the
+    same library and problem on one GPU (data/speed.yaml `sycl_paths.fp32_gemm`: oneMKL's matrix_mul_mkl sample on an
+    Arc A770, 16.46 of 19.66 FP32 TFLOPS = 0.837 against 58.74 of 157.3 XMX FP16 TFLOPS = 0.373: 2.24); 1.0 without it.
+
+    Why: the prefill share fitted on FP16 rows is a share of the XMX rate; the vector path's GEMM (FMAs straight from
+    registers, no systolic tiles to fill) is the library's well-fed case, so the same share of the FP32 peak would
+    charge it the XMX path's losses twice."""
+    rule = _rules().get("fp32_gemm") or {}
+    if not rule:
+        return 1.0
+    from ..catalog import hw_names
+    from ..catalog.hardware import machine_from_profile
+
+    dev = machine_from_profile(hw_names.resolve(str(rule["device"])), 1).devices[0]
+    lanes = vector_lanes(dev)
+    if not lanes or not dev.fp16_flops:
+        return 1.0
+    fp32 = float(rule["fp32_tflops"]) * 1e12 / (lanes * 2 * float(rule["clock_mhz"]) * 1e6)
+    fp16 = float(rule["fp16_tflops"]) * 1e12 / dev.fp16_flops
+    return fp32 / fp16
+
+
 def matrix_flops(device: Device, clock_hz: float | None) -> float | None:
-    """The rate the prompt GEMMs run at on `device` under the current build: FP32 build, vector lanes x 2 x clock;
-    else None (the profile's FP16 figure: XMX where the GPU has it)."""
+    """The rate the prompt GEMMs run at on `device` under the current build, on the scale the fitted prefill share
+    applies to: FP32 build, vector lanes x 2 x clock x fp32_gemm_gain() (at most the profile's FP16 figure); else None
+    (the profile's FP16 figure: XMX where the GPU has it)."""
     if not fp32_gemm():
         return None
     lanes = vector_lanes(device)
-    return lanes * 2 * clock_hz if lanes and clock_hz else None
+    if not lanes or not clock_hz:
+        return None
+    rate = lanes * 2 * clock_hz * fp32_gemm_gain()
+    return min(rate, device.fp16_flops) if device.fp16_flops else rate
 
 
 def scratch_traffic_seconds(device: Device, layers: tuple, n_ubatch: int = 512) -> float:
