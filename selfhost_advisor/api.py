@@ -155,7 +155,9 @@ def fit(
 
     if not 1 <= parallel <= MAX_PARALLEL:
         raise BadOptionError(f"--parallel {parallel} is out of range", f"give 1 to {MAX_PARALLEL} (docs/cli.md, Limits)")
-    require_fit = require_fit.strip().lower() if require_fit is not None else None
+    from .termsafe import folded
+
+    require_fit = folded(require_fit) if require_fit is not None else None
     if require_fit is not None and require_fit not in ("gpu", "partial", "any"):
         raise BadOptionError(f"--require-fit {require_fit!r} is not gpu, partial or any", "e.g. --require-fit gpu")
     eng.check_model(resolved, model)
@@ -191,7 +193,7 @@ def fit(
     request = FitRequest(
         context=ctx,
         engine=eng.name,
-        kv_cache_type=kv_cache.lower(),
+        kv_cache_type=folded(kv_cache),
         n_parallel=parallel,
         n_ubatch=n_ubatch, n_ubatch_given=ubatch is not None,
         flash_attention=eng.default_flash_attention(m, version) if flash_attention is None else flash_attention,

@@ -72,7 +72,9 @@ def cost(
 
     quiet(quiet_flag)
     timestamp(timestamp_flag)
-    require = require.lower() if require else require
+    from .termsafe import folded
+
+    require = folded(require) if require else require
     if require and require not in ("self-host", "hybrid", "cloud"):
         raise BadOptionError(f"--require {require!r} is not self-host, hybrid or cloud", "e.g. --require self-host")
     if chart and not chart.lower().endswith(".svg"):

@@ -39,3 +39,11 @@ def clipped(text: str, width: int = 60) -> str:
     """`text` cut to `width` characters, its last three '...' where cut: a long name, spec or path quoted in a
     one-line message (the quoting, plain() or !r, is the caller's)."""
     return text if len(text) <= width else text[:width - 3] + "..."
+
+
+def folded(text: object) -> str:
+    """`text` stripped and lowercased to match a choice (gpu, vllm, f16, self-host), ASCII only: str.lower() turns
+    'İ' into 'i' + U+0307, so `--require-fit GPUİ` was refused as 'gpui̇', a text nobody typed. Every choice is
+    ASCII, so a value with any other character matches none either way; it is kept (and echoed) as typed."""
+    s = str(text).strip()
+    return s.lower() if s.isascii() else s

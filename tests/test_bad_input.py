@@ -77,6 +77,11 @@ ROWS: list[tuple[list[str], str | None]] = [
     (["fit", "llama3.1:8b", "--engine", "vllm", "--quant", "Q4_K_M", "--vram", "24GB"], "Q4_K_M"),
     (["fit", "llama3.1:8b", "--kv-cache", "q3_x"], "q3_x"),
     (["fit", "llama3.1:8b", "--require-fit", "always", "--vram", "24GB"], "always"),
+    # a non-ASCII value is named as typed: str.lower() made "GPUİ" read 'gpui̇' (i + U+0307), text nobody typed
+    (["fit", "llama3.1:8b", "--require-fit", "GPU\u0130", "--vram", "24GB"], "'GPU\u0130'"),
+    (["fit", "llama3.1:8b", "--kv-cache", "F16\u0130", "--vram", "24GB"], "F16\u0130 KV cache"),
+    (["fit", "llama3.1:8b", "--engine", "VLLM\u0130", "--vram", "24GB"], "'VLLM\u0130'"),
+    (["cost", "-t", "1e9", "--require", "CLOUD\u0130"], "'CLOUD\u0130'"),
     (["fit", "llama3.1:8b", "--min-tps", "-5", "--vram", "24GB"], "-5"),
     (["fit", "llama3.1:8b", "--min-tps", "nan", "--vram", "24GB"], "nan"),
     (["fit", "llama3.1:8b", "--min-tps", "inf", "--vram", "24GB"], "inf"),  # no model meets it: bad input, not exit 1

@@ -19,7 +19,9 @@ def engine_names() -> tuple[str, ...]:
 
 def get_engine(name: str) -> Engine:
     """The engine called `name` (case-insensitive); BadOptionError naming the known engines otherwise."""
-    return _engine(str(name).strip().lower())
+    from ..termsafe import folded
+
+    return _engine(folded(name))
 
 
 @lru_cache(maxsize=None)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ..errors import BadOptionError
+from ..termsafe import folded
 
 DEFAULT_CONTEXT = 8192  # tokens: fit's and hardware --for's context when --context is not given (docs/cli.md)
 
@@ -119,7 +120,7 @@ class Engine:
     def check_request(self, model: Model, request: FitRequest, machine: Machine | None = None) -> None:
         """Refuse options this engine does not have (exit 2 naming the fix): a KV cache type outside its
         capabilities, and the paged-pool options (utilisation, batch limits, graphs, TP) on engines without a pool."""
-        kv = request.kv_cache_type.lower()
+        kv = folded(request.kv_cache_type)
         if kv not in self.kv_cache_types:
             hint = "q8_0 (half of f16's bytes, llama.cpp's 8-bit KV)" if kv.startswith("fp8") else \
                 ", ".join(self.kv_cache_types)

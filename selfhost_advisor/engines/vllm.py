@@ -6,6 +6,7 @@ import shlex
 from typing import TYPE_CHECKING
 
 from ..errors import BadOptionError
+from ..termsafe import folded
 from .interface import Engine
 
 if TYPE_CHECKING:
@@ -78,7 +79,7 @@ class Vllm(Engine):
     def check_request(self, model: Model, request: FitRequest, machine: Machine | None = None) -> None:
         from ..estimate.vllm import check_request
 
-        kv = request.kv_cache_type.lower()
+        kv = folded(request.kv_cache_type)
         if kv in _GGUF_KV:
             raise BadOptionError(f"vLLM has no {kv} KV cache (a llama.cpp type)",
                                  "use --kv-cache fp8 (1 byte per value, vLLM's 8-bit KV) or auto")

@@ -13,6 +13,7 @@ from ..domain import CpuInfo, Device, GpuDetails, Machine, MigInstance, ProbeRep
 from ..errors import BadFileError
 from ..limits import MAX_DEVICE_ENTRIES, MAX_LIST_ITEMS, MAX_MIG_INSTANCES, MAX_PROBE_FILE_BYTES, MAX_SPEC_YAML_BYTES
 from ..safefile import read_regular
+from ..termsafe import clipped
 
 SUPPORTED_MAJOR = 1
 _HINT = "re-run 'advisor probe --json > box.json'"
@@ -267,7 +268,7 @@ def load_probe_file(path: str) -> Machine:
         raise BadFileError(f"probe file {path} is empty (the command that wrote it failed?)",
                            "save it again with 'advisor probe --json > box.json' and check that it exits 0")
     try:
-        data = json.loads(text)
+        data = json.loads(text, object_pairs_hook=lambda pairs: _once(pairs, path, "probe file"))
     except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: '[[[[...' nested too deep
         raise BadFileError(f"probe file {path} is not valid JSON", "save it with 'advisor probe --json > box.json'") from None
     machine = machine_from_probe(data, path)
@@ -278,12 +279,14 @@ def load_probe_file(path: str) -> Machine:
     return machine
 
 
-def _once(pairs: list, path: str) -> dict:
-    """A JSON object whose keys are each given once (json.loads keeps the last of a duplicate silently)."""
+def _once(pairs: list, path: str, kind: str = "hardware file") -> dict:
+    """A JSON object whose keys are each given once (json.loads keeps the last of a duplicate silently: a probe file
+    edited by hand to '"ram_bytes": 64e9, ..., "ram_bytes": 16e9' was sized with the second, unsaid)."""
     out = dict(pairs)
     if len(out) != len(pairs):
-        key = next(k for i, (k, _) in enumerate(pairs) if k in dict(pairs[:i]))
-        raise BadFileError(f"hardware file {path} gives {key!r} twice", "give each key once")
+        seen: set = set()
+        key = next(k for k, _ in pairs if k in seen or seen.add(k))
+        raise BadFileError(f"{kind} {path} gives {clipped(key)!r} twice", "give each key once")
     return out
 
 
