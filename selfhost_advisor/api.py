@@ -316,16 +316,16 @@ def list_models(query: str | None = None, *, family: Any = None, license: Any = 
 
 def _kept(flt: Any) -> list[Any]:
     from .catalog.models import all_models
-    from .catalog.search import apply
+    from .catalog.search import ranked
 
-    return [mt.model for mt in apply(all_models(), flt)]
+    return [m for _, m in ranked(all_models(), flt)]
 
 
 def filter_models(models: Sequence[Any], query: str | None) -> list[Any]:
     """The catalog rows --search `query` finds, best match first (catalog/search.py)."""
-    from .catalog.search import ModelFilter, apply
+    from .catalog.search import ModelFilter, ranked
 
-    return [mt.model for mt in apply(models, ModelFilter(search=" ".join(query.split()) if query else None))]
+    return [m for _, m in ranked(models, ModelFilter(search=" ".join(query.split()) if query else None))]
 
 
 _MAX_SERVE_TOKENS = 10_000_000  # beyond any model's context: a typo, not a workload

@@ -117,16 +117,22 @@ def _size_key(m: Model) -> tuple:
 
 def apply(models: Sequence[Model], f: ModelFilter) -> list[Match]:
     """The models that pass every filter, ranked (module docstring)."""
+    return [Match.of(m, tier) for tier, m in ranked(models, f)]
+
+
+def ranked(models: Sequence[Model], f: ModelFilter) -> list[tuple[str | None, Model]]:
+    """apply()'s models and tiers without its Match rows. Why: `models --fits` needs only the models, and Match.of
+    counts every kept MoE model's active parameters per tensor (~0.1 s of CPU over the catalog) for nothing."""
     kept = [m for m in models if _passes(m, f)]
     if not f.search:
-        return [Match.of(m, None) for m in sorted(kept, key=_size_key)]
+        return [(None, m) for m in sorted(kept, key=_size_key)]
     text = " ".join(f.search.lower().split())
-    ranked = [(t, m) for m in kept if (t := _tier(m, text)) is not None]
-    if not ranked:
+    found = [(t, m) for m in kept if (t := _tier(m, text)) is not None]
+    if not found:
         matchers = _matchers(text)
-        ranked = [(3, m) for m in kept if _fuzzy(m, matchers)]
-    ranked.sort(key=lambda tm: (tm[0], *_size_key(tm[1])))
-    return [Match.of(m, TIERS[t]) for t, m in ranked]
+        found = [(3, m) for m in kept if _fuzzy(m, matchers)]
+    found.sort(key=lambda tm: (tm[0], *_size_key(tm[1])))
+    return [(TIERS[t], m) for t, m in found]
 
 
 def _passes(m: Model, f: ModelFilter) -> bool:
