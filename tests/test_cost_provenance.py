@@ -115,3 +115,29 @@ def test_the_new_fields_validate_against_the_schema(capsys):
     schema = json.loads((Path(__file__).resolve().parents[1] / "docs/schema/cost.schema.json").read_text())
     for argv in (README_CASE, ("-t", "2e9", "-H", "h100-sxm", "--rent-price", "2.2")):
         jsonschema.validate(_run(capsys, *argv), schema)
+
+
+def _on_call_note(hours: float) -> str:
+    return f"{hours:g} active hours a month: " + " ".join(str(data()["on_call"]["text"]).split())
+
+
+def test_round_the_clock_traffic_with_the_default_operations_says_no_on_call_is_priced(capsys):
+    # data/cost.yaml on_call: the default ops hours (8 h + 1.7 h/box) pay for no rotation; traffic beyond the
+    # 176 business hours a month arrives when nobody is at work (SRE book ch. 11: eight engineers for 24/7)
+    d = _run(capsys, *README_CASE)
+    assert _on_call_note(730) in d["warnings"]
+    assert d["self_host"][0]["monthly_usd"]["operations"] == pytest.approx((8 + 1.7 * 3) * 90)  # a note, not a price
+
+
+@pytest.mark.parametrize("argv", [
+    ("-t", "2e9", "-H", "2x rtx4090"),                                          # business hours (the default 176)
+    ("-t", "2e9", "-H", "2x rtx4090", "--active-hours", "730", "--ops-hours", "60"),  # the operator priced theirs
+    ("-t", "2e9", "-H", "2x rtx4090", "--active-hours", "176"),
+])
+def test_no_on_call_note_within_business_hours_or_with_given_operations(capsys, argv):
+    d = _run(capsys, *argv)
+    assert not any("on-call" in w for w in d["warnings"])
+
+
+def test_the_on_call_threshold_is_the_business_hours_default():
+    assert float(data()["on_call"]["business_hours_per_month"]) == float(data()["defaults"]["active_hours_per_month"]["value"])

@@ -8,6 +8,7 @@ from typing import Callable
 from ..domain import ServingCapacity
 from . import tco
 from .capacity import mix_tokens_per_s
+from .defaults import data
 from .breakeven import break_even_monthly_tokens, npv_vs_api_usd, parity_electricity_usd_per_kwh, payback_months
 from .cloud import price_cloud, same_model_ids
 from .hybrid import best_hybrid, cheapest_hybrid
@@ -138,6 +139,10 @@ def compare(
     note = licence_note(buy[0].box) if buy else None
     if note and not any(r.text == note for r in rec.reasons):  # the verdict's reasons carry it when it buys them
         warnings.append(note)
+    on_call = data()["on_call"]
+    ops_given = str((assumptions or {}).get("ops_hours_per_month", {}).get("source", "")).startswith("given")
+    if (buy or rent) and not ops_given and w.active_hours_per_month > float(on_call["business_hours_per_month"]):
+        warnings.append(f"{w.active_hours_per_month:g} active hours a month: " + " ".join(str(on_call["text"]).split()))
     premium = [o.price for o in cloud if o.price.cache_write_usd_per_mtok is not None
                and o.price.cache_write_usd_per_mtok > o.price.input_usd_per_mtok]
     if w.cached_input_share > 0 and w.cache_write_share == 0 and premium:
