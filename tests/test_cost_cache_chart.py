@@ -99,7 +99,8 @@ def test_chart_draws_the_hybrid_and_names_every_line_within_80_columns(capsys, m
     chart = out[out.index("monthly USD (0"):]
     lines = chart.splitlines()
     assert all(len(line) <= 80 for line in lines), max(lines, key=len)
-    legend = "\n".join(lines[-6:])
+    notes = next((i for i, line in enumerate(lines) if line.startswith("note:")), len(lines))
+    legend = "\n".join(lines[:notes][-6:])  # the notes (capacity band, on-call) follow the legend
     for mark, name in (("●", "(buy)"), ("◆", "(rent)"), ("■", "GPT-4o"), ("▪", "hybrid")):
         assert re.search(re.escape(mark) + r" [^\n]*" + re.escape(name), legend), (mark, name, legend)
     plot = "\n".join(line for line in lines if "┤" in line)
