@@ -1,9 +1,9 @@
-"""The two shares of data/speed.yaml vulkan_intel that are fitted, not derived (docs/methodology.md 5b-vkintel2):
-`decode_share` and `vector_path_share`, each the value at which the median signed error of the Intel Vulkan rows it
+"""The fitted figures of data/speed.yaml vulkan_intel (docs/methodology.md 5b-vkintel2, 5b-vkintel3): `igpu_layer_us`
+(integrated GPUs' decode rows), `decode_share` and `vector_path_share`, each the value at which the median signed error of the Intel Vulkan rows it
 applies to is zero, over the rows held BEFORE session 14 only (session 14's block, `--block vkintel3` of
 benchmarks/vulkan_heldout.py, scores the result blind).
 
-Usage: python benchmarks/vulkan_intel_fit.py
+Usage: python benchmarks/vulkan_intel_fit.py [--loho-igpu]
 Rows: every Intel Vulkan row of benchmarks/published/llamabench_weak.yaml (and of the fit) before the line
 `# --- session 14: vkintel2`, each predicted as benchmarks/weak_backends.py predicts it (leave-one-hardware-out for a
 GPU in the fit). decode_share: the decode rows it applies to (not Xe2 from April 2026, estimate/vulkan_intel.py);
@@ -39,8 +39,10 @@ def _earlier_keys() -> set[tuple]:
 def _applies(row: fit_speed.Row, kind: str) -> bool:
     d = row.machine.devices[0]
     with vulkan_path.as_of_build(row.build_date or "", row.vulkan_path), vulkan_intel.with_driver(row.driver):
+        if kind == "igpu":  # igpu_layer_us: the integrated GPUs' decode rows (session 15, 5b-vkintel3)
+            return bool(d.unified)
         if kind == "decode":
-            return not vulkan_intel.decode_at_law(vulkan_path.architecture(d), row.build_date or "")
+            return not d.unified and not vulkan_intel.decode_at_law(vulkan_path.architecture(d), row.build_date or "")
         return vulkan_path.features(d, vulkan_path._rules_data())[0] == "none"
 
 
@@ -52,36 +54,72 @@ def _clear_caches() -> None:
                 obj.cache_clear()
 
 
-def signed_median(key: str, value: float, kind: str) -> tuple[float, int]:
-    """Median signed error (%) of the earlier Intel rows of `kind` with vulkan_intel[`key`] = value."""
+def errors(key: str, value: float, kind: str, keys: set[tuple] | None = None) -> list[tuple[tuple, float]]:
+    """(row key, signed error %) of the Intel rows of `kind` in `keys` (default: the earlier rows) with
+    vulkan_intel[`key`] = value."""
     rules = dict(vulkan_intel._rules())
     rules[key] = value
     saved = vulkan_intel._rules
     vulkan_intel._rules = lambda: rules
     try:
         _clear_caches()
-        keys = _earlier_keys()
+        keys = _earlier_keys() if keys is None else keys
         rows = {(r.hardware, r.quant, r.test, r.measured): r for r in fit_speed.published_rows()}
-        errs = [r["error_pct"] for r in weak_backends.rows_report(only={k[0] for k in keys})
-                if r["backend"] == "vulkan" and r["kind"] == kind and r["error_pct"] is not None
-                and (r["hardware"], r["quant"], r["test"], r["measured"]) in keys
-                and _applies(rows[(r["hardware"], r["quant"], r["test"], r["measured"])], kind)]
+        out = []
+        for r in weak_backends.rows_report(only={k[0] for k in keys}):
+            k = (r["hardware"], r["quant"], r["test"], r["measured"])
+            if (r["backend"] == "vulkan" and r["kind"] == ("decode" if kind == "igpu" else kind)
+                    and r["error_pct"] is not None and k in keys and _applies(rows[k], kind)):
+                out.append((k, r["error_pct"]))
     finally:
         vulkan_intel._rules = saved
+        _clear_caches()
+    return out
+
+
+def signed_median(key: str, value: float, kind: str, keys: set[tuple] | None = None) -> tuple[float, int]:
+    """Median signed error (%) of the earlier Intel rows of `kind` (or of `keys`) with vulkan_intel[`key`] = value."""
+    errs = [e for _, e in errors(key, value, kind, keys)]
     return statistics.median(errs), len(errs)
 
 
-def solve(key: str, kind: str, lo: float = 0.05, hi: float = 1.0) -> tuple[float, int]:
-    """Bisection on the share (a larger share predicts faster: the signed error rises with it)."""
-    for _ in range(14):
+def solve(key: str, kind: str, lo: float = 0.05, hi: float = 1.0, rising: bool = True, digits: int = 3,
+          keys: set[tuple] | None = None) -> tuple[float, int]:
+    """Bisection on the value: a larger share predicts faster (the signed error rises with it, `rising`); a larger
+    time per layer predicts slower."""
+    for _ in range(16):
         mid = (lo + hi) / 2
-        med, _ = signed_median(key, mid, kind)
-        lo, hi = (lo, mid) if med > 0 else (mid, hi)
-    value = round((lo + hi) / 2, 3)
-    return value, signed_median(key, value, kind)[1]
+        med, _ = signed_median(key, mid, kind, keys)
+        lo, hi = (lo, mid) if (med > 0) == rising else (mid, hi)
+    value = round((lo + hi) / 2, digits)
+    return value, signed_median(key, value, kind, keys)[1]
+
+
+def igpu_loho() -> list[tuple[tuple, float, float]]:
+    """Leave-one-hardware-out for igpu_layer_us over every integrated-GPU Intel Vulkan decode row of the file (all
+    sessions): per GPU, the value fitted on the other GPUs' rows, and that GPU's rows' errors under it. Returns
+    (row key, fitted value, signed error %)."""
+    every = {(r.hardware, r.quant, r.test, r.measured) for r in fit_speed.published_rows()
+             if r.backend == "vulkan" and r.machine.devices[0].vendor == "intel" and r.machine.devices[0].unified
+             and r.test.startswith("tg")}
+    out = []
+    for hw in sorted({k[0] for k in every}):
+        value, _ = solve("igpu_layer_us", "igpu", 0.0, 3000.0, rising=False, digits=0,
+                         keys={k for k in every if k[0] != hw})
+        out += [(k, value, e) for k, e in errors("igpu_layer_us", value, "igpu", {k for k in every if k[0] == hw})]
+    return out
 
 
 def main() -> int:
+    if "--loho-igpu" in sys.argv[1:]:
+        rows = igpu_loho()
+        for k, value, e in rows:
+            print(f"{k[0]:40} {k[1]:7} {k[3]:8.2f}  igpu_layer_us {value:5.0f} (other GPUs)  error {e:+7.1f}%")
+        print(f"median |error| {statistics.median(abs(e) for _, _, e in rows):.1f}% over {len(rows)} rows")
+        return 0
+    # igpu_layer_us first: the iGPU rows leave decode_share's domain (session 15, 5b-vkintel3)
+    value, n = solve("igpu_layer_us", "igpu", 0.0, 3000.0, rising=False, digits=0)
+    print(f"igpu_layer_us: {value:.0f}  ({n} earlier Intel iGPU decode rows, median signed error 0)")
     for key, kind in (("decode_share", "decode"), ("vector_path_share", "prefill")):
         value, n = solve(key, kind)
         print(f"{key}: {value}  ({n} earlier Intel {kind} rows, median signed error 0)")

@@ -68,13 +68,25 @@ def decode_factor(device: Device, date: str = "", arch: str = "") -> float:
 
 
 def decode_share(device: Device, date: str = "", arch: str = "") -> float:
-    """Share of the Vulkan family's decode rate an Intel GPU reaches on Intel's Windows driver: `decode_share` of
-    data/speed.yaml vulkan_intel (fitted on the Intel rows held before session 14, docs/methodology.md 5b-vkintel2),
-    except Xe2 (Battlemage, Lunar Lake) in builds from `anv_fixed_since` on, which decode at the family's law (the Arc
-    Pro B60 rows of April 2026); 1 for every other vendor and backend."""
-    if not _intel_vulkan(device) or decode_at_law(arch, date):
+    """Share of the Vulkan family's decode rate a discrete Intel GPU reaches on Intel's Windows driver: `decode_share`
+    of data/speed.yaml vulkan_intel (fitted, docs/methodology.md 5b-vkintel2 / 5b-vkintel3), except Xe2 (Battlemage) in
+    builds from `anv_fixed_since` on, which decode at the family's law (the Arc Pro B60 rows of April 2026); 1 for an
+    integrated Intel GPU (its deficit is a time per layer: layer_seconds) and every other vendor and backend."""
+    if not _intel_vulkan(device) or device.unified or decode_at_law(arch, date):
         return 1.0
     return float(_rules().get("decode_share") or 1.0)
+
+
+def layer_seconds(device: Device) -> float:
+    """Fixed decode time per layer an integrated Intel GPU under Vulkan adds to the family's law (Meteor Lake, Lunar
+    Lake: `igpu_layer_us` of data/speed.yaml vulkan_intel, docs/methodology.md 5b-vkintel3); 0 elsewhere. Why a time
+    per layer and not a share: on one iGPU the deficit is a few tenths of a millisecond per layer whatever the model's
+    size (Meteor Lake: SmolLM2 135M to Gemma 4 E2B), which a share of the streaming time cannot follow; ggml-vulkan runs
+    more, smaller dispatches per layer on Intel (no add + RMS-norm fusion, one-subgroup MMVQ workgroups) and the GPU's
+    clock drops during decode (llama.cpp issue #22413). The ANV ratio (decode_factor) divides it as it divides the law."""
+    if not _intel_vulkan(device) or not device.unified:
+        return 0.0
+    return float(_rules().get("igpu_layer_us") or 0.0) * 1e-6
 
 
 def decode_at_law(arch: str, date: str = "") -> bool:
