@@ -107,6 +107,18 @@ def vector_path_share(device: Device, matrix: str, path: str) -> float:
     return float(_rules().get("vector_path_share") or 1.0)
 
 
+def anv_matrix_share(device: Device, path: str, date: str = "") -> float:
+    """Share of the cooperative-matrix prefill rate (paths 'coopmat' and 'coopmat_dequant', vulkan_path.peak) an Intel
+    GPU reaches on Mesa's ANV in a llama.cpp build dated before `anv_fixed_since`: `anv_coopmat_prefill_ratio`
+    (MEASURED: PR #14001's Mesa / Windows pp512 on the same card and build with KHR coopmat on, B580 583.28 / 1631.44
+    and Arc 140V 167.94 / 416.53); 1 on Intel's Windows driver, an unknown driver, a 2026 build and every other path,
+    vendor and backend. `date`: the build's (vulkan_path.build()[0]), "" = today's."""
+    if not _intel_vulkan(device) or path not in ("coopmat", "coopmat_dequant") or driver(device) != "mesa" \
+            or _fixed(date):
+        return 1.0
+    return float(_rules().get("anv_coopmat_prefill_ratio") or 1.0)
+
+
 def unknown_driver(device: Device) -> bool:
     """An Intel GPU under Vulkan whose driver nobody stated: the estimate assumes Intel's Windows driver (say
     driver=mesa in the hardware spec for Linux)."""

@@ -123,8 +123,8 @@ def peak(device: Device, path: str, rules: dict, matrix_flops: float | None) -> 
     (`matrix_flops`, speed._device_flops: on GeForce the FP16-accumulate rate); vector lanes x clock x ops per lane per
     clock for the others (rules: packed FP16 FMA 4, on NVIDIA 2; 4x8-bit dot 8, on NVIDIA per the INT32 lanes of its
     architecture)."""
-    if path in ("coopmat2", "coopmat"):
-        return matrix_flops
+    if path in ("coopmat2", "coopmat"):  # Intel on a pre-2026 ANV: its measured coopmat share (vulkan_intel)
+        return matrix_flops * vulkan_intel.anv_matrix_share(device, path, build()[0]) if matrix_flops else matrix_flops
     lane_hz = _lane_hz(device)
     if not lane_hz:
         return None
@@ -136,8 +136,10 @@ def peak(device: Device, path: str, rules: dict, matrix_flops: float | None) -> 
             if nvidia else rules["dot4_ops_per_lane"]
     else:
         per = rules["nvidia_fp16_ops_per_lane"] if nvidia else (amd_shader_ops_per_lane(device) or rules["fp16_ops_per_lane"])
-    # Intel without a cooperative matrix: the generic medium tile's share (estimate/vulkan_intel.py)
-    return lane_hz * float(per) * vulkan_intel.vector_path_share(device, features(device, rules)[0], path)
+    # Intel without a cooperative matrix: the generic medium tile's share; on a pre-2026 ANV, its coopmat share
+    # (estimate/vulkan_intel.py)
+    return (lane_hz * float(per) * vulkan_intel.vector_path_share(device, features(device, rules)[0], path)
+            * vulkan_intel.anv_matrix_share(device, path, build()[0]))
 
 
 @lru_cache(maxsize=1)
@@ -158,11 +160,11 @@ def path_seconds(device: Device, layers: tuple, matrix_flops: float | None) -> d
     listed FLOPS, as before: flash attention has its own kernels.)"""
     if path_rules() is None:
         return None
-    return _path_seconds(device, layers, matrix_flops, build())
+    return _path_seconds(device, layers, matrix_flops, build(), vulkan_intel.driver(device))
 
 
 @lru_cache(maxsize=4096)
-def _path_seconds(device: Device, layers: tuple, matrix_flops: float | None, _build: tuple):
+def _path_seconds(device: Device, layers: tuple, matrix_flops: float | None, _build: tuple, _driver: str = ""):
     rules = path_rules()
     totals: dict[str, float] = {}
     for mats in layers:
