@@ -107,6 +107,16 @@ def test_meteor_lake_igpu_whose_memory_type_is_unknown_is_not_counted_and_the_ch
     assert "LPDDR5X-7467" in w and "DDR5-5600" in w and "--hardware" in w
 
 
+def test_arrow_lake_h_arc_140t_is_named_with_its_memory_choices(tmp_path):
+    """PCI 0x7d51 (pciids.h INTEL_ARL_H_IDS) with a Core Ultra 9 285H: the Arc 140T of data/apu.yaml (session 15); its
+    LPDDR5X-8400 and DDR5-6400 builds differ in bandwidth, so the probe names both rather than pick one."""
+    intel_card(tmp_path, "0x7d51", "xe", bdf="0000:00:02.0")
+    r = run(tmp_path, {"brand_raw": "Intel(R) Core(TM) Ultra 9 285H", "flags": ["avx2"]}, 32 * GiB)
+    assert r.machine.devices == ()
+    [w] = [w for w in r.warnings if "memory type" in w]
+    assert "Arc 140T LPDDR5X-8400 32GB" in w and "Arc 140T DDR5-6400 32GB" in w and "arc-140t-" in w
+
+
 def test_igpu_beside_an_arc_card_is_not_counted(tmp_path):
     intel_card(tmp_path, "0x64a0", "xe", bdf="0000:00:02.0", card="card0")
     intel_card(tmp_path, "0xe20b", "xe", bdf="0000:03:00.0", card="card1", tile_vram="12884901888\n")
