@@ -151,6 +151,16 @@ def test_an_fp32_build_predicts_the_held_out_b60_rows_of_pr_25025():
     assert 0.55 * 686.62 < got < 1.2 * 686.62
 
 
+def test_the_fp16_over_fp32_prompt_ratio_on_a_b70_lies_in_pr_23996s_range():
+    """PR #23996 (malsbat, B70, 2026-06-01), read after the gain was set, so a check, not a fit: F16 builds' prompts ran
+    1.48-3.41x (average 2.43x) an FP32 build's; DeepSeek-R1-Qwen-32B Q4 pp512 702.80 vs 255.34 (2.75x), Gemma-2-9B
+    1993.83 vs 861.32 (2.31x). The XMX-fitted share on the lanes' peak alone gave 6.6x."""
+    for model in ("deepseek-r1:32b", "gemma2:9b"):
+        f32 = _speed("arc pro b70", model, "Q4_K_M", "(2026-06-01), GGML_SYCL_F16=OFF").prefill_tokens_per_s
+        f16 = _speed("arc pro b70", model, "Q4_K_M", "(2026-06-01), GGML_SYCL_F16=ON").prefill_tokens_per_s
+        assert 1.48 <= f16 / f32 <= 3.41, model
+
+
 def test_the_scratch_copies_cost_their_bytes_per_micro_batch():
     """Per 512-token micro-batch each quantized matrix is read, its FP16 copy written and read: (bytes + 4 x weights);
     over 456 GB/s (B580). FP32 copies: (bytes + 8 x weights)."""
