@@ -297,6 +297,32 @@ def test_an_expert_call_had_three_more_submissions_before_pr_23142(build, calls)
     assert sycl_path.submissions_per_expert_call(build=sycl_path.parse_build(build)) == calls
 
 
+def test_an_moe_layer_adds_its_routing_submissions_at_the_per_layer_rate():
+    """llama.cpp build_moe_ffn (00395eb2) beyond a dense FFN: router mat-vec 2, softmax / argsort / get_rows / sum_rows /
+    clamp / div 6 (1 once fused, PR #25217, 2026-07-17), the weights' mul 1, 7 adds for 8 experts, a shared expert's
+    FFN and add 8: Qwen3.6-35B-A3B 24, then 19; each at the fitted per-layer time over the dense layer's 30."""
+    mod = get_model("qwen3.6:35b")
+    assert sycl_path.moe_layer_submissions(mod, sycl_path.parse_build("5c0e94683 (9159) (2026-05-18)")) == 24
+    assert sycl_path.moe_layer_submissions(mod) == 19  # the newest build: routing fused
+    assert sycl_path.moe_layer_submissions(get_model("llama3.1:8b")) == 0
+    work = token_work(mod, get_quant("Q4_K_M"))
+    with sycl_path.assume_build("(2026-05-18)"):
+        got = sycl_path.moe_layer_seconds(mod, work.layer_expert_matrices, 180e-6)
+    assert got == pytest.approx(40 * 180e-6 * 24 / 30)
+
+
+def test_the_xe2_moe_decode_rows_are_predicted_within_ten_percent():
+    """Issue #22413: B60 Qwen3.6-35B-A3B Q4_K_M tg128 50.29 (arthw, 5c0e94683), B70 49.36 (bassmaster187, reorder
+    off); +38.5% / +43.6% fast without the routing submissions. Seen before the term was written: a check, not blind."""
+    mod = get_model("qwen3.6:35b")
+    placement = Placement("gpu", mod.n_layers + 1, mod.n_layers + 1, 0, 0)
+    for gpu, build, measured in (("arc pro b60", "5c0e94683 (9159) (2026-05-18)", 50.29),
+                                 ("arc pro b70", "47c0eda9d (9279) (2026-05-26), GGML_SYCL_DISABLE_OPT=1", 49.36)):
+        with sycl_path.assume_build(build):  # tg128: 64 tokens cached on average
+            got = estimate_speed(mod, get_quant("Q4_K_M"), placement, _machine(gpu), decode_depth=64)
+        assert got.decode_tokens_per_s == pytest.approx(measured, rel=0.10), gpu
+
+
 def test_moe_decode_before_the_fused_kernel_is_one_call_per_routed_expert():
     """Before PR #21920 (ggml 267de612, 2026-04-22) a one-token MUL_MAT_ID waited for its ids, then ran one mat-vec
     (quantize + MMVQ: 2 submissions) per routed expert: Qwen3.5-35B-A3B (8 of 256 experts, gate, up and down) pays per

@@ -67,6 +67,9 @@ def _decode_seconds(
                                         lambda mats: sycl_path.block_layout_seconds(mats, d, bw, clock)))
                 if model.moe is not None:  # before the fused MoE mat-vec: one call per routed expert (sycl_path)
                     total += sycl_path.expert_decode_seconds(model, work.layer_expert_matrices[layer:layer + count], d, bw)
+                    # each op its own submission: the MoE layer's routing ops at the per-layer time's rate (sycl_path)
+                    total += sycl_path.moe_layer_seconds(model, work.layer_expert_matrices[layer:layer + count],
+                                                         layer_seconds(eff, d))
             vulkan = family(d.backend) == "vulkan"
             if vulkan:  # GCN 1-4 decode at their power-limited clock: the per-layer kernels too (vulkan_path)
                 total += count * vulkan_path.amd_layer_clock_excess(d, eff.layer_cycles)

@@ -367,3 +367,34 @@ def expert_decode_seconds(model, expert_layers: tuple, device: Device, bandwidth
             tensors = max(1, round(n_weights / tensor_weights)) if tensor_weights else 1
             added += tensors * max(0.0, host - nbytes / tensors / bandwidth)
     return added
+
+
+def moe_layer_submissions(model, build: Build | None = None) -> int:
+    """Host submissions one MoE layer's decode has beyond the dense FFN it replaces (data/speed.yaml
+    `sycl_paths.moe_decode`, counted in llama.cpp's build_moe_ffn): router mat-vec 2, routing ops 6 (1 once ggml-sycl
+    fuses them, PR #25217), the weights' mul 1, n_expert_used - 1 adds, 8 per shared expert. Qwen3.6-35B-A3B (8 of 256,
+    one shared expert) at a May 2026 build: 2 + 6 + 1 + 7 + 8 = 24."""
+    rules = _rules().get("moe_decode") or {}
+    moe = model.moe
+    if not rules or moe is None or not moe.active:
+        return 0
+    fused = rules.get("topk_fused")
+    routing = rules["routing_fused"] if fused and _has(build or current(), fused) else rules["routing_unfused"]
+    return (int(rules["router"]) + int(routing) + int(rules["weighting"]) + (moe.active - 1)
+            + int(rules["per_shared_expert"]) * int(moe.shared_experts or 0))
+
+
+def moe_layer_seconds(model, expert_layers: tuple, layer_s: float) -> float:
+    """Decode seconds per token the MoE layers among `expert_layers` add on SYCL: each layer's extra submissions
+    (moe_layer_submissions) at the fitted per-layer time over the dense layer's submissions (`dense_layer_submissions`,
+    about 30 in the fitted rows' builds): 5.4 us a submission on a B580, 6 on a B60.
+
+    Why: ggml-sycl submits every op on its own, and a dense layer's ~30 submissions are what the fitted per-layer time
+    stands for; an MoE layer has ~24 more (Qwen3.6-35B-A3B), all host time a one-token step cannot hide. Without them
+    the two Xe2 rows of that model were predicted 38-44% fast (docs/methodology.md 5b-sycl5)."""
+    rules = _rules().get("moe_decode") or {}
+    dense = float(rules.get("dense_layer_submissions") or 0)
+    if not dense or not layer_s or model.moe is None:
+        return 0.0
+    layers = sum(1 for mats in expert_layers if mats)
+    return layers * layer_s * moe_layer_submissions(model) / dense
