@@ -197,3 +197,18 @@ def test_a_workstation_code_with_two_memory_sizes_is_still_refused():
     with pytest.raises(AmbiguousHardwareError) as e:
         hw_names.resolve("w7800")
     assert "radeon-pro-w7800 (32 GiB)" in str(e.value) and "radeon-pro-w7800-48-gb (48 GiB)" in str(e.value)
+
+
+@pytest.mark.parametrize("typed, want", [
+    ("AMD Radeon AI PRO R9600D", "radeon-ai-pro-9600d"), ("radeon ai pro 9600d", "radeon-ai-pro-9600d"),
+    ("AMD Radeon AI PRO R9700", "radeon-ai-pro-r9700"), ("radeon ai pro 9700", "radeon-ai-pro-r9700"),
+    ("AMD Instinct MI250X / MI250", "instinct-mi250x-mi250-gcd"), ("mi250x", "radeon-instinct-mi250x"),
+])
+def test_rocm_device_names_resolve_as_llama_cpp_prints_them(typed, want):
+    """Session 15 (rocm2): AMD writes "AI PRO R9600D" where TechPowerUp's row has "9600D" (gpu_table._AMD_AI_PRO keys
+    both); llama.cpp under ROCm names each GCD of an MI250X or MI250 "AMD Instinct MI250X / MI250", one device of
+    64 GiB, which names the one-GCD row (half the package: 1,640 GB/s), while "mi250x" stays the two-GCD package."""
+    p = hw_names.resolve(typed)
+    assert p.id == want
+    if want == "instinct-mi250x-mi250-gcd":
+        assert p.memory_bytes == 64 * 2**30 and p.bandwidth_bytes_per_s == pytest.approx(1640e9)

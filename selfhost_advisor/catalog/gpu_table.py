@@ -27,6 +27,8 @@ _MEMORY = re.compile(r"(?<![\d.])(\d{1,4}(?:\.\d{1,3})?)\s*gi?b\b")
 # ("RTX PRO 6000 Max-Q"), which no other RTX PRO card shares
 _AMD_PRO_CODE = re.compile(r"^radeon\s+(?:ai\s+)?pro\s+([a-z]{1,2}\d{3,4}[a-z]{0,2})$")
 _RTX_PRO_GEN = re.compile(r"^(rtx\s+pro\s+\d{4}d?)\s+blackwell\b")
+# AMD writes its AI PRO cards with an "R" (AI PRO R9700, R9600D); TechPowerUp's row of the 9600D has none: one key for both
+_AMD_AI_PRO = re.compile(r"^(?:amd\s+)?radeon\s+ai\s+pro\s+r?(\d{4}[a-z]{0,2})$")
 TIERS = 4
 
 
@@ -46,6 +48,9 @@ def keys(name: str) -> list[tuple[int, str]]:
     code = _AMD_PRO_CODE.match(nomem_low)
     if code:
         out.append((1, code.group(1)))
+    ai_pro = _AMD_AI_PRO.match(nomem_low)
+    if ai_pro:
+        out.append((1, "aipro" + ai_pro.group(1)))
     gen = _RTX_PRO_GEN.match(low)
     if gen:
         out.append((1, compact(gen.group(1) + low[gen.end():])))
