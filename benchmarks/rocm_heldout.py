@@ -37,7 +37,8 @@ def rows(session: int | None = None) -> list[dict]:
             continue
         pred = fit_speed.predict(r)
         out.append({"hardware": r.hardware, "profile": r.machine.devices[0].matched_profile, "model": r.model_id,
-                    "quant": r.quant, "test": r.test, "kind": "decode" if r.kind == fit_speed.DECODE else "prefill",
+                    "quant": r.quant, "test": r.test + (f" ub{r.n_ubatch}" if r.n_ubatch != 512 else ""),
+                    "kind": "decode" if r.kind == fit_speed.DECODE else "prefill",
                     "session": int(src.get("session") or 0), "gpu_in_fit": r.gpu in fitted,
                     "measured": r.measured, "predicted": pred, "error_pct": 100 * (pred / r.measured - 1)})
     return out

@@ -70,6 +70,7 @@ class Row:
     vulkan_path: str = ""  # Vulkan: a non-default path its source states ("shader", "int_dot"), else ""
     build: str = ""  # the llama.cpp build as the page states it: SYCL rows take its kernel paths (estimate/sycl_path.py)
     driver: str = ""  # Intel under Vulkan: "mesa" | "windows" as the page states it (estimate/vulkan_intel.py)
+    n_ubatch: int = 512  # llama-bench -ub of a prompt row (a published row's `n_ubatch`, 512 when not given)
 
     @property
     def gpu(self) -> str:
@@ -128,7 +129,7 @@ def _published_rows(path: Path, mtime_ns: int, before_session: int | None) -> tu
         rows.append(Row(r["hardware"], r["backend"], resolve(r["model"]).model.id, r["quant"], test,
                         float(r["tokens_per_s"]), m, 1, cached, "published", bool(r["held_out"]),
                         not r.get("in_fit", True), r.get("build_date"), str(r.get("vulkan_path") or ""),
-                        str(r.get("build") or ""), row_driver(r)))
+                        str(r.get("build") or ""), row_driver(r), int(r.get("n_ubatch") or 512)))
     return tuple(rows)
 
 
@@ -298,7 +299,7 @@ def predict(row: Row, table=None) -> float:
     with at_build(row.build_date), as_of_build(row.build_date or "", row.vulkan_path), \
             assume_build(row.build), with_driver(row.driver):
         sp = estimate_speed(get_model(row.model_id), get_quant(row.quant), _placement(row), row.machine,
-                            decode_depth=row.depth, prefill_depth=row.depth, table=table)
+                            decode_depth=row.depth, prefill_depth=row.depth, n_ubatch=row.n_ubatch, table=table)
     return sp.prefill_tokens_per_s if row.kind == PROMPT else sp.decode_tokens_per_s
 
 

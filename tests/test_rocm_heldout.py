@@ -23,3 +23,16 @@ def test_session_14_rows_are_blind_resolved_and_scored_at_the_documented_figures
     assert s["prefill / session 14"]["rows"] == 8 and s["prefill / session 14"]["median_abs_error_pct"] <= 10.5
     # predictions, not copies of the measurement
     assert all(abs(r["predicted"] / r["measured"] - 1) > 1e-3 for r in rows)
+
+
+def test_a_row_with_a_micro_batch_is_predicted_at_it():
+    """Session 15: a published row's `n_ubatch` (llama-bench -ub) reaches the estimate (fit_speed.Row.n_ubatch), as the
+    CUDA file's rows do: PR #27841's MI50 IQ1_S pp1024 at 16 tokens per micro-batch is predicted below its 512-token row
+    (the GCN tiles then fill fewer CUs, estimate/occupancy.py), and the report names the micro-batch."""
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import rocm_heldout
+
+    iq1 = {r["test"]: r for r in rocm_heldout.rows() if r["quant"] == "IQ1_S" and r["profile"] == "radeon-instinct-mi50-16gb"
+           and r["test"].startswith("pp1024")}
+    assert {"pp1024", "pp1024 ub16", "pp1024 ub256"} <= set(iq1)
+    assert iq1["pp1024 ub16"]["predicted"] < iq1["pp1024 ub256"]["predicted"] < iq1["pp1024"]["predicted"]
