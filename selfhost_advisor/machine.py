@@ -18,6 +18,18 @@ def this_machine() -> Machine:
     return probe().machine
 
 
+def _names_a_gpu(text: str) -> bool:
+    """Whether `text` resolves as a hardware name (catalog/hw_names.py), without raising."""
+    from .catalog import hw_names
+    from .errors import AdvisorError
+
+    try:
+        hw_names.resolve(text)
+    except AdvisorError:
+        return False
+    return True
+
+
 def resolve_machine(
     hardware: str | None, vram: str | None, ram: str | None, gpus: int | None
 ) -> tuple[Machine, bool]:
@@ -30,7 +42,9 @@ def resolve_machine(
 
         refuse_misplaced_custom(hardware)
         # Conflicting flags are refused, naming both (issue 19): none is silently dropped.
-        is_file = hardware.lower().endswith((".json", ".yaml", ".yml")) or os.path.sep in hardware
+        # a '/' makes a file path unless the text names a GPU (llama.cpp's ROCm name "AMD Instinct MI250X / MI250")
+        is_file = hardware.lower().endswith((".json", ".yaml", ".yml")) or (
+            os.path.sep in hardware and (os.path.exists(hardware) or not _names_a_gpu(hardware)))
         if is_file and not is_custom(hardware):
             from .probe.files import load_hardware_file as load_probe_file
 

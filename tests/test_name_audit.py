@@ -212,3 +212,16 @@ def test_rocm_device_names_resolve_as_llama_cpp_prints_them(typed, want):
     assert p.id == want
     if want == "instinct-mi250x-mi250-gcd":
         assert p.memory_bytes == 64 * 2**30 and p.bandwidth_bytes_per_s == pytest.approx(1640e9)
+
+
+def test_a_gpu_name_with_a_slash_is_a_name_and_an_unknown_path_is_still_a_file():
+    """"AMD Instinct MI250X / MI250" (as llama.cpp prints it) was read as a file path for its '/'; a text that names a
+    GPU is now resolved as one, while a '/' text that names none is still a (missing) hardware file: exit 2."""
+    from selfhost_advisor.errors import AdvisorError
+    from selfhost_advisor.machine import resolve_machine
+
+    machine, _ = resolve_machine("AMD Instinct MI250X / MI250", None, None, None)
+    assert machine.devices[0].matched_profile == "instinct-mi250x-mi250-gcd"
+    with pytest.raises(AdvisorError) as e:
+        resolve_machine("foo/bar", None, None, None)
+    assert "hardware file" in str(e.value) and e.value.exit_code == 2
