@@ -66,6 +66,7 @@ def test_every_reported_flip_is_real_and_the_verdict_holds_short_of_it(tokens, p
         "active_hours_per_month": lambda v: rerun(replace(w, active_hours_per_month=v), p, boxes, [API]),
         "peak_to_average": lambda v: rerun(replace(w, peak_to_average=v), p, boxes, [API]),
         "electricity_usd_per_kwh": lambda v: rerun(w, replace(p, electricity_usd_per_kwh=v), boxes, [API]),
+        "amortize_months": lambda v: rerun(w, replace(p, amortize_months=v), boxes, [API]),
     }
     assert {s.verdict for s in sens} == {verdict_key(base)}
     for s in sens:
@@ -94,15 +95,16 @@ def test_sensitivity_is_in_the_json_and_the_text(capsys, monkeypatch):
     data = json.loads(capsys.readouterr().out)
     rows = {s["parameter"]: s for s in data["sensitivity"]}
     assert set(rows) == {"monthly_tokens", "active_hours_per_month", "peak_to_average", "gpu_price_factor",
-                         "electricity_usd_per_kwh", "api_price_factor", "ops_cost_factor", "cost_of_capital"}
+                         "amortize_months", "electricity_usd_per_kwh", "api_price_factor", "ops_cost_factor",
+                         "cost_of_capital"}
     assert rows["monthly_tokens"]["value"] == 2_000_000_000 and rows["monthly_tokens"]["verdict"] == "self-host (buy)"
     monkeypatch.setenv("COLUMNS", "80")
     assert main(argv) == 0
     out = capsys.readouterr().out
-    block = out[out.index("Sensitivity ("):].splitlines()[:9]
+    block = out[out.index("Sensitivity ("):].splitlines()[:10]
     assert all(len(line) <= 80 for line in block), block
-    assert [line.split()[0] for line in block[1:]] == ["monthly", "active", "peak/average", "GPU", "electricity", "API",
-                                                      "operations", "capital"]
+    assert [line.split()[0] for line in block[1:]] == ["monthly", "active", "peak/average", "GPU", "hardware",
+                                                      "electricity", "API", "operations", "capital"]
 
 
 def test_the_reported_flip_is_the_nearest_on_a_dense_scan():

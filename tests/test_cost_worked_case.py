@@ -35,11 +35,11 @@ def units(t):
     return max(1, math.ceil(t / PER_BOX))
 
 
-def owned(n, served, kwh=KWH_USD, gpu_factor=1.0, ops=1.0):
+def owned(n, served, kwh=KWH_USD, gpu_factor=1.0, ops=1.0, months=MONTHS):
     busy = served * SEC_PER_TOKEN / 3600
     energy = (n * IDLE_W * H_MONTH + (ACTIVE_W - IDLE_W) * busy) / 1000 * PUE
     box = GPUS * GPU_USD * gpu_factor + HOST_USD
-    return n * box / MONTHS + energy * kwh + (OPS_FIXED_H + OPS_BOX_H * n) * OPS_RATE * ops
+    return n * box / months + energy * kwh + (OPS_FIXED_H + OPS_BOX_H * n) * OPS_RATE * ops
 
 
 def overflow(t, n):  # linear load-duration curve, peak 2x: from 2a down to 0 over the active hours
@@ -55,12 +55,13 @@ def overflow_hours(t, n):  # hours in which the load line 2a - slope x h lies ab
     return max(0.0, (PEAK * a - k) / (2 * (PEAK - 1) * a / ACTIVE_H))
 
 
-def options(t, kwh=KWH_USD, gpu_factor=1.0, ops=1.0):
+def options(t, kwh=KWH_USD, gpu_factor=1.0, ops=1.0, months=MONTHS):
     n = units(t)
-    out = {"self-host (buy)": owned(n, t, kwh, gpu_factor, ops),
+    out = {"self-host (buy)": owned(n, t, kwh, gpu_factor, ops, months),
            "self-host (rent)": n * GPUS * RENT_GPU_H * ACTIVE_H + (OPS_FIXED_H + OPS_BOX_H * n) * OPS_RATE * ops,
            "cloud": t * API_PER_TOKEN}
-    splits = {m: owned(m, t - overflow(t, m), kwh, gpu_factor, ops) + overflow(t, m) * API_PER_TOKEN for m in range(1, n)}
+    splits = {m: owned(m, t - overflow(t, m), kwh, gpu_factor, ops, months) + overflow(t, m) * API_PER_TOKEN
+              for m in range(1, n)}
     # a split is a hybrid when the API serves in at least 1 hour of the month (data/cost.yaml
     # hybrid_min_overflow_hours); boxes short only inside the busiest hour are owning those boxes
     mixes = [usd for m, usd in splits.items() if overflow_hours(t, m) >= 1.0]
@@ -142,6 +143,12 @@ def test_sensitivity_flips_match_an_independent_scan(result):
     got, who = _scan(1.0, 10.0, 1.0002, lambda f: verdict(t0, gpu_factor=f))
     assert got == pytest.approx(1.409, abs=1e-3) and who == "self-host (rent)"
     assert s["gpu_price_factor"]["flips_above"] == pytest.approx(got, rel=2e-3)
+    # hardware life: buying costs 2 x $4,512 / n + $1,107.46 (power and operations); renting ($1,430.80) wins below
+    # n = 9,024 / 323.34 = 27.91 months; a longer life only makes buying cheaper (none up to 120)
+    got, who = _scan(MONTHS, 6.0, 1.0002, lambda n: verdict(t0, months=n))
+    assert got == pytest.approx(27.91, abs=0.01) and who == "self-host (rent)"
+    assert s["amortize_months"]["flips_below"] == pytest.approx(got, rel=2e-3)
+    assert s["amortize_months"]["verdict_below"] == who and s["amortize_months"]["flips_above"] is None
     # operations: buying costs $332.13 + $1,026 x f; the API ($3,325) wins from f = 2,992.87 / 1,026 = 2.917
     got, who = _scan(1.0, 10.0, 1.0002, lambda f: verdict(t0, ops=f))
     assert got == pytest.approx(2.917, abs=1e-3) and who == "cloud"

@@ -111,8 +111,9 @@ def _flip(verdict_at: Callable[[float], str], v0: float, points: list[float], ba
 
 def sensitivities(base: CostComparison, boxes: list[Box], prices: list[CloudPrice], rerun: RerunFn,
                   ) -> tuple[Sensitivity, ...]:
-    """One Sensitivity per key unknown: monthly tokens, active hours, peak-to-average, GPU price, electricity price,
-    API prices, operations cost (engineer-hours x rate, both parts; each moved alone, the others as given)."""
+    """One Sensitivity per key unknown: monthly tokens, active hours, peak-to-average, GPU price, the hardware's life
+    (amortization months), electricity price, API prices, operations cost (engineer-hours x rate, both parts; each moved
+    alone, the others as given)."""
     w, p = base.workload, base.params
     key = verdict_key(base)
     t0, h0, r0 = float(w.monthly_tokens), w.active_hours_per_month, w.peak_to_average
@@ -159,6 +160,10 @@ def sensitivities(base: CostComparison, boxes: list[Box], prices: list[CloudPric
          lambda v: rerun(replace(w, peak_to_average=v), p, boxes, prices)),
         ("gpu_price_factor", "GPU prices", "x catalog/given", 1.0, 0.1, 10.0, 1.1, None,
          lambda v: rerun(w, p, _scale_gpu(boxes, v), prices)),
+        # the hardware's life (--amortization-months): a finance lead's depreciation schedule, 6 months to 10 years
+        ("amortize_months", "hardware life", "months", p.amortize_months, min(6.0, p.amortize_months),
+         max(120.0, p.amortize_months), 1.1, None,
+         lambda v: rerun(w, replace(p, amortize_months=v), boxes, prices)),
         ("electricity_usd_per_kwh", "electricity", "USD/kWh", p.electricity_usd_per_kwh,
          p.electricity_usd_per_kwh / 20, min(10.0, p.electricity_usd_per_kwh * 20), 1.1, None,
          lambda v: rerun(w, replace(p, electricity_usd_per_kwh=v), boxes, prices)),

@@ -218,6 +218,8 @@ def _fmt_sens(parameter: str, v: float) -> str:
         return f"{v:.3g}x"
     if parameter == "electricity_usd_per_kwh":
         return f"${v:.2f}" if v >= 0.095 else f"${v:.3f}"
+    if parameter == "amortize_months":
+        return f"{v:.3g} mo"
     if parameter == "cost_of_capital":
         return f"{v:.2%}/yr" if 0 < v < 0.1 else f"{v:.0%}/yr"
     return f"x{v:.3g}"  # price factors
