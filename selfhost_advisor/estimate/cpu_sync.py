@@ -33,8 +33,13 @@ def _data() -> dict:
 
 def core_latency_s(machine: Machine) -> float:
     """The chip's median core-to-core cache-line latency, by the CPU's name (data/cpu_sync.yaml latency_ns)."""
+    return _latency_s((machine.cpu.name if machine.cpu else "") or machine.name or "")
+
+
+@lru_cache(maxsize=256)
+def _latency_s(name: str) -> float:
+    """core_latency_s by name, kept: `models --fits` on a CPU box asked ~25 times per option, each a regex per row."""
     table = _data()["latency_ns"]
-    name = (machine.cpu.name if machine.cpu else "") or machine.name or ""
     for entry in table["by_name"]:
         if re.search(str(entry["match"]), name, re.I):
             return float(entry["ns"]) * 1e-9
@@ -78,7 +83,9 @@ def quant_seconds(layers: tuple, model: Model, machine: Machine) -> float:
     clock = float(machine.cpu_clock_hz or 0)
     if not clock or model.moe is not None or int(machine.cpu_threads or 1) <= 1:
         return 0.0  # one thread: the measured kernel rates already hold the conversion
-    elements = sum(_input_width(w, model) for mats in layers for ty, w, _ in mats if serial_quant(ty, machine))
+    # serial_quant reads only the type and the machine: asked once per type, not per matrix (~10 per layer)
+    serial = {ty: serial_quant(ty, machine) for ty in {ty for mats in layers for ty, _, _ in mats}}
+    elements = sum(_input_width(w, model) for mats in layers for ty, w, _ in mats if serial[ty])
     return elements * float(_data()["q8_k_cycles_per_element"]) / clock
 
 
