@@ -2,11 +2,8 @@
 5b-vkamd; data/speed.yaml vulkan_amd)."""
 from __future__ import annotations
 
-import statistics
-import sys
-from pathlib import Path
-
 import pytest
+from heldoutkit import abs_errors, assert_median_within, vulkan_block
 
 from selfhost_advisor.catalog import hw_names
 from selfhost_advisor.catalog.data import load
@@ -14,8 +11,6 @@ from selfhost_advisor.catalog.hardware import machine_from_profile
 from selfhost_advisor.estimate import kernel_path
 from selfhost_advisor.estimate import vulkan_path as vp
 from selfhost_advisor.record import replace
-
-ROOT = Path(__file__).resolve().parents[1]
 
 
 def _vk(name: str):
@@ -68,12 +63,6 @@ def test_the_rules_name_architectures_the_spec_table_uses():
 
 def test_session_13_blind_rows_stay_within_the_documented_figures():
     """docs/methodology.md 5b-vkamd: the AMD rows added held out before this pass's rules, scored after them."""
-    sys.path.insert(0, str(ROOT / "benchmarks"))
-    sys.path.insert(0, str(ROOT / "scripts"))
-    import vulkan_heldout
-
-    rows = vulkan_heldout.report(vulkan_heldout.BLOCKS["vkamd"])
-    dec = [abs(r["error_pct"]) for r in rows if r["kind"] == "decode"]
-    pre = [abs(r["error_pct"]) for r in rows if r["kind"] == "prefill"]
-    assert len(dec) == 7 and statistics.median(dec) <= 4.1 + 1.0
-    assert len(pre) == 4 and statistics.median(pre) <= 29.2 + 1.0
+    rows = vulkan_block("vkamd")
+    assert_median_within(abs_errors(rows, "decode"), 7, 4.1)
+    assert_median_within(abs_errors(rows, "prefill"), 4, 29.2)
