@@ -111,11 +111,13 @@ def main(argv: list[str] | None = None) -> int:
     if argv is None:
         argv = sys.argv[1:]
     if argv and argv[0] == "--solve":
+        import statistics
+
         for ty, runs in solve(argv[1:]).items():
-            pp = sum(x for x, _ in runs) / len(runs)
-            tg = sum(y for _, y in runs) / len(runs)
-            print(f"{ty:8} prefill {' '.join(f'{x:.3f}' for x, _ in runs)} (mean {pp:.3f}) ops/vector FLOP; "
-                  f"decode {' '.join(f'{y:.4f}' for _, y in runs)} (mean {tg:.4f}) weights/vector FLOP")
+            pp = statistics.median(x for x, _ in runs)
+            tg = statistics.median(y for _, y in runs)
+            print(f"{ty:8} prefill {' '.join(f'{x:.3f}' for x, _ in runs)} (median {pp:.3f}) ops/vector FLOP; "
+                  f"decode {' '.join(f'{y:.4f}' for _, y in runs)} (median {tg:.4f}) weights/vector FLOP")
         return 0
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--llama-bench", dest="bench", required=True)

@@ -180,7 +180,7 @@ def test_arm_server_prompt_rows_held_out_in_session_13_stay_near_one():
 
 def test_a_type_nobody_measured_takes_the_median_rate():
     rates, median, _ = cpu_kernels.prefill_rates("vnni")
-    assert "IQ1_S" not in rates and min(rates.values()) <= median <= max(rates.values())
+    assert "IQ1_M" not in rates and min(rates.values()) <= median <= max(rates.values())
 
 
 # --- probe/hostrate.py: the quick measurement -----------------------------------------------------------------
