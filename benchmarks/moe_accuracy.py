@@ -45,9 +45,10 @@ def _test(test: str) -> tuple[str, int, int]:
     return head[:2], int(head[2:]), int(depth or 0)
 
 
-def predict(model_id: str, quant: str, test: str, machine, n_ubatch: int = 512) -> float:
+def predict(model_id: str, quant: str, test: str, machine, n_ubatch: int = 512, n_cpu_moe: int = 0) -> float:
     """llama-bench's figure for `test`: prefill runs the prompt in micro-batches of min(prompt, n_ubatch) tokens;
-    both tests see on average the cached tokens plus half their own."""
+    both tests see on average the cached tokens plus half their own. `n_cpu_moe`: llama-bench -ncmoe, the routed
+    experts of the first N layers in RAM, everything else on the GPU (estimate/moe_offload.py)."""
     from selfhost_advisor.catalog.models import get as get_model
     from selfhost_advisor.catalog.quants import get_quant
     from selfhost_advisor.estimate.speed import estimate_speed
@@ -56,7 +57,12 @@ def predict(model_id: str, quant: str, test: str, machine, n_ubatch: int = 512) 
     kind, n, cached = _test(test)
     model = get_model(model_id)
     row = Row("", "", model_id, quant, test, 1.0, machine, 1, cached)
-    sp = estimate_speed(model, get_quant(quant), _placement(row), machine, decode_depth=cached + n // 2,
+    placement = _placement(row)
+    if n_cpu_moe:
+        from selfhost_advisor.record import replace
+
+        placement = replace(placement, fit="partial", cpu_moe_layers=int(n_cpu_moe))
+    sp = estimate_speed(model, get_quant(quant), placement, machine, decode_depth=cached + n // 2,
                         prefill_depth=cached + n // 2, n_ubatch=min(n, n_ubatch))
     return sp.prefill_tokens_per_s if kind == "pp" else sp.decode_tokens_per_s
 
@@ -110,7 +116,7 @@ def rows() -> list[dict]:
 
     out = []
     for r in published_rows() + device_rows():
-        args = (r["model"], r["quant"], r["test"], r["machine"], int(r.get("n_ubatch", 512)))
+        args = (r["model"], r["quant"], r["test"], r["machine"], int(r.get("n_ubatch", 512)), int(r.get("n_cpu_moe", 0)))
         build = _build_number(r.get("build"))
         # the row's llama.cpp build picks the MoE tile rule where the path changed; a PR's base / head row names it
         # a row's date (where the source gives one) picks the CUDA kernel paths and graphs of that time (kernel_path)
@@ -131,6 +137,8 @@ def rows() -> list[dict]:
             group = ("dense " if r.get("dense") else "") + ("held out (s14, read after)" if r.get("after") else "held out (s14)")
         if r.get("s15"):  # recorded before session 15's MoE changes (docs/methodology.md 5c-s15): the blind rows
             group = ("dense " if r.get("dense") else "") + "held out (s15)"
+        if r.get("n_cpu_moe"):  # -ncmoe: experts of the first N layers in RAM (partial offload), reported apart
+            group += " --n-cpu-moe"
         if r.get("spark"):  # recorded before the sm_12x prefill derivation (issue 16) was looked at
             group = ("dense " if r.get("dense") else "") + "held out (spark)"
         row = {"hardware": r["hardware"], "backend": r["backend"], "model": r["model"], "quant": r["quant"],
