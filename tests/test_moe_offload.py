@@ -5,7 +5,7 @@ import pytest
 
 from selfhost_advisor.catalog.hardware import machine_from_profile, parse_spec
 from selfhost_advisor.catalog.models import get
-from selfhost_advisor.catalog.quants import listed_quants
+from selfhost_advisor.catalog.quants import get_quant, listed_quants
 from selfhost_advisor.domain import FitRequest
 from selfhost_advisor.estimate.fit import evaluate
 from selfhost_advisor.estimate.memory import estimate_memory, weights
@@ -89,3 +89,33 @@ def test_gpt_oss_120b_all_experts_in_ram_matches_published_decode():
     assert abs(o.speed.decode_tokens_per_s / 25.62 - 1) < 0.25
     mem = estimate_memory(m, q, FitRequest(context=16384))
     assert o.placement.gpu_bytes < 0.1 * mem.total_bytes
+
+
+# --- session 15 (moe4): what a prompt micro-batch moves for the experts kept in RAM (docs/methodology.md 5c-s15)
+
+def test_offloaded_prefill_copies_only_the_experts_the_micro_batch_uses():
+    """ggml_backend_sched_compute_splits copies only the used experts: gpt-oss-120b (128 experts, 4 used) at -ub 32
+    touches 1 - (124/128)^32 = 64% of them, at -ub 512 all but a trillionth."""
+    from selfhost_advisor.estimate.moe_offload import prefill_expert_seconds
+
+    model = get("gpt-oss:120b")
+    exps = weights(model, get_quant("MXFP4_MOE")).layer_expert_bytes[:10]
+    link, ram = 25e9, 80e9
+    whole = sum(exps)
+    assert prefill_expert_seconds(model, exps, 32, link, ram) == pytest.approx(
+        (1 - (124 / 128) ** 32) * whole / 32 / link)
+    assert prefill_expert_seconds(model, exps, 512, link, ram) == pytest.approx(whole / 512 / link, rel=1e-6)
+    assert prefill_expert_seconds(get("llama3.1:8b"), exps, 512, link, ram) == 0.0  # dense: no experts
+
+
+def test_below_the_offload_batch_the_cpu_streams_the_used_experts_from_ram():
+    """Under 32 tokens ggml-cuda declines the op (get_op_batch_size < op_offload_min_batch_size): no copy; the CPU
+    reads each used expert once per micro-batch at the RAM rate."""
+    from selfhost_advisor.estimate.moe_offload import prefill_expert_seconds
+
+    model = get("qwen3:30b-a3b")
+    exps = weights(model, _quant("Q4_K_M")).layer_expert_bytes[:20]
+    link, ram = 25e9, 80e9
+    got = prefill_expert_seconds(model, exps, 16, link, ram)
+    assert got == pytest.approx((1 - (120 / 128) ** 16) * sum(exps) / 16 / ram)
+    assert got != pytest.approx((1 - (120 / 128) ** 16) * sum(exps) / 16 / link)
