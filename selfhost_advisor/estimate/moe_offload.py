@@ -7,8 +7,9 @@ Why it wins over layer offload: a decoded token reads only active/experts of the
 RAM moves most of the bytes but little of the traffic, while layer offload moves attention and KV reads too.
 
 Speed (estimate/speed.py reads `Placement.cpu_moe_layers`): the routed experts' active share of those layers is read
-at RAM bandwidth, the rest at GPU bandwidth; prefill copies those expert tensors to the GPU once per micro-batch
-(ggml-backend op offload for batches of 32+ tokens), at PCIe speed.
+at RAM bandwidth, the rest at GPU bandwidth; prefill copies the experts a micro-batch uses to the GPU once per
+micro-batch (ggml-backend op offload for batches of 32+ tokens, only the used experts), at PCIe speed, and below 32
+tokens the CPU reads them (prefill_expert_seconds).
 """
 from __future__ import annotations
 
