@@ -119,3 +119,22 @@ def test_below_the_offload_batch_the_cpu_streams_the_used_experts_from_ram():
     got = prefill_expert_seconds(model, exps, 16, link, ram)
     assert got == pytest.approx((1 - (120 / 128) ** 16) * sum(exps) / 16 / ram)
     assert got != pytest.approx((1 - (120 / 128) ** 16) * sum(exps) / 16 / link)
+
+
+def test_a_bigger_offloaded_micro_batch_never_copies_more_per_token():
+    """touched_share(u) / u falls as u grows (each extra token reuses experts already copied), so the copy per prompt
+    token never rises with -ub once the experts are offloaded (32 tokens and up)."""
+    from hypothesis import given, settings, strategies as st
+
+    from selfhost_advisor.estimate.moe_offload import prefill_expert_seconds
+
+    model = get("qwen3:30b-a3b")
+    exps = weights(model, get_quant("Q4_K_M")).layer_expert_bytes[:8]
+
+    @settings(max_examples=60, deadline=None)
+    @given(st.integers(min_value=32, max_value=4096), st.integers(min_value=1, max_value=512))
+    def law(u, extra):
+        assert prefill_expert_seconds(model, exps, u + extra, 25e9, 80e9) <= prefill_expert_seconds(
+            model, exps, u, 25e9, 80e9) * (1 + 1e-12)
+
+    law()
