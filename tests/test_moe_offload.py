@@ -96,7 +96,7 @@ def test_gpt_oss_120b_all_experts_in_ram_matches_published_decode():
 def test_offloaded_prefill_copies_only_the_experts_the_micro_batch_uses():
     """ggml_backend_sched_compute_splits copies only the used experts: gpt-oss-120b (128 experts, 4 used) at -ub 32
     touches 1 - (124/128)^32 = 64% of them, at -ub 512 all but a trillionth."""
-    from selfhost_advisor.estimate.moe_offload import prefill_expert_seconds
+    from selfhost_advisor.estimate.moe_batch import prefill_expert_seconds
 
     model = get("gpt-oss:120b")
     exps = weights(model, get_quant("MXFP4_MOE")).layer_expert_bytes[:10]
@@ -111,7 +111,7 @@ def test_offloaded_prefill_copies_only_the_experts_the_micro_batch_uses():
 def test_below_the_offload_batch_the_cpu_streams_the_used_experts_from_ram():
     """Under 32 tokens ggml-cuda declines the op (get_op_batch_size < op_offload_min_batch_size): no copy; the CPU
     reads each used expert once per micro-batch at the RAM rate."""
-    from selfhost_advisor.estimate.moe_offload import prefill_expert_seconds
+    from selfhost_advisor.estimate.moe_batch import prefill_expert_seconds
 
     model = get("qwen3:30b-a3b")
     exps = weights(model, _quant("Q4_K_M")).layer_expert_bytes[:20]
@@ -126,7 +126,7 @@ def test_a_bigger_offloaded_micro_batch_never_copies_more_per_token():
     token never rises with -ub once the experts are offloaded (32 tokens and up)."""
     from hypothesis import given, settings, strategies as st
 
-    from selfhost_advisor.estimate.moe_offload import prefill_expert_seconds
+    from selfhost_advisor.estimate.moe_batch import prefill_expert_seconds
 
     model = get("qwen3:30b-a3b")
     exps = weights(model, get_quant("Q4_K_M")).layer_expert_bytes[:8]

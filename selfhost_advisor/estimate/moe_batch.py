@@ -93,3 +93,27 @@ def graphs_off_seconds(model: Model, device, n_tokens: int) -> float:
     dense = int(rule.get("dense_layer_nodes", 22))
     nodes = sum(layer_nodes(model, i) for i in range(model.n_layers)) / max(1, model.n_layers)
     return per_layer * nodes / dense
+
+
+def prefill_expert_seconds(model: Model, expert_bytes: tuple, n_ubatch: int, link_bytes_per_s: float,
+                           cpu_bytes_per_s: float) -> float:
+    """Seconds per prompt token for the routed experts that --n-cpu-moe keeps in RAM (`expert_bytes`: those layers').
+
+    ggml-backend's scheduler offloads an op whose weights sit in host memory to the GPU when the GPU backend asks for
+    it (ggml_backend_sched_backend_id_from_cur: `sched->op_offload`, ggml_backend_offload_op), and ggml-cuda asks for a
+    MUL_MAT_ID of at least op_offload_min_batch tokens (ggml-cuda.cu get_op_batch_size: ne[2];
+    GGML_OP_OFFLOAD_MIN_BATCH, 32 by default; data/speed.yaml moe_offload). The copy then moves only the experts the
+    micro-batch routes a token to (ggml_backend_sched_compute_splits: "copying only the experts that are used", grouped
+    into runs of consecutive ids): touched_share(n_ubatch) of the expert bytes, over the link, shared by n_ubatch
+    tokens. A smaller micro-batch stays on the CPU, which reads each expert it routes a token to once from RAM (the
+    decode kernels, one token column at a time): the same touched bytes at the CPU's streaming rate."""
+    from ..catalog.data import load
+
+    if model.moe is None or not expert_bytes:
+        return 0.0
+    u = max(1, n_ubatch)
+    touched = touched_share(u, model.moe.experts, model.moe.active) * float(sum(expert_bytes)) / u
+    rule = load("speed").get("moe_offload") or {}
+    if u >= int(rule.get("op_offload_min_batch", 32)):
+        return touched / link_bytes_per_s
+    return touched / cpu_bytes_per_s if cpu_bytes_per_s else 0.0

@@ -88,8 +88,8 @@ def _prefill_seconds_per_token(
             layer += count
     if placement.cpu_moe_layers and work.layer_expert_bytes and devices and not devices[0].unified:
         # --n-cpu-moe: the experts kept in RAM that the micro-batch uses are copied to the GPU for it (op offload), or
-        # below 32 tokens run on the CPU (estimate/moe_offload.py)
-        from .moe_offload import prefill_expert_seconds
+        # below 32 tokens run on the CPU (estimate/moe_batch.py)
+        from .moe_batch import prefill_expert_seconds
 
         total += prefill_expert_seconds(model, work.layer_expert_bytes[:placement.cpu_moe_layers], n_ubatch,
                                         float(_speed_data()["pcie_bytes_per_s"]),
