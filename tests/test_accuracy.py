@@ -71,8 +71,11 @@ def test_every_heldout_file_beyond_2pct_is_a_documented_miss():
     # checks that mechanism); 15-16 (session 12) are bartowski's MiniMax-M3 IQ2_XXS and IQ1_S, 4-5% above the stock
     # rules while his Q8_0 of it matches to the byte (unexplained, like his other 2026 MoE files); 17 is poolside's own
     # Laguna S 2.1 Q4_K_M, +4.3% (a file replaced at least once in its repo; unexplained); 18-20 are bartowski's Fara1.5-27B
-    # IQ2_M / Q4_K_S / Q4_K_M, 5.4-5.9% above the stock rules while his BF16 of it matches (unexplained, as above)
-    assert sum(abs(r["error_pct"]) > 2 for r in HELDOUT) <= 20
+    # IQ2_M / Q4_K_S / Q4_K_M, 5.4-5.9% above the stock rules while his BF16 of it matches (unexplained, as above);
+    # 21-22 (session 15) are ggml-org's MiMo-V2.6-Flash Q2_K (-11.0%, while its MXFP4 file matches to 3 KB) and unsloth's
+    # Gemma 4 12B Q4_K_M (+3.6%, the size of the tied token_embd at Q4_K instead of Q6_K; no type count found), both
+    # blind first estimates (tests/test_new_releases_session15.py)
+    assert sum(abs(r["error_pct"]) > 2 for r in HELDOUT) <= 22
 
 
 def test_heldout_notes_do_not_hide_good_rows():
