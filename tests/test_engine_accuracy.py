@@ -229,3 +229,20 @@ def test_graph_estimate_rows_added_later_are_held_out():
     assert any(r["holdout"] for r in rows) and any(not r["holdout"] for r in rows)
     # only seen rows may carry the structured counts the law is fitted on
     assert all(not r.get("capture") for r in rows if r["holdout"])
+
+
+def test_ollama_gptoss_graph_before_0_11_5_follows_each_release_ggml_go():
+    # ollama/ollama#11711 (held out, RTX 4060 Ti, num_ctx 8192): memory.required.kv 300.0 MiB, memory.graph.full 2.0 GiB,
+    # memory.graph.partial 4.0 GiB. fs/ggml/ggml.go v0.11.0-v0.11.2: full = 4 x heads / KV heads x kvTotal / 6 and
+    # partial = 2 x full; v0.11.3-0.11.4 partial = full; before 0.11.0 no gpt-oss rule (the GQA x KV / 6 fallback)
+    from selfhost_advisor.catalog.models import get as get_model
+    from selfhost_advisor.engines.ollama_estimate import graph_size
+
+    m = get_model("gpt-oss:20b")
+    kv, partial, full = graph_size(m, 8192, 512, 1, "f16", False, version="0.11.2", arch="gptoss")
+    assert sum(kv) == 300 * 2**20
+    assert (full, partial) == (2 * 2**30, 4 * 2**30)
+    _, partial3, full3 = graph_size(m, 8192, 512, 1, "f16", False, version="0.11.3", arch="gptoss")
+    assert partial3 == full3 == 2 * 2**30
+    row = next(r for r in RESULTS if r["source"].endswith("/ollama/issues/11711"))
+    assert row["holdout"] and abs(row["partial_err"]) < 0.02 and row["kv_err"] == 0.0, row

@@ -120,13 +120,17 @@ def graph_size(model, ctx: int, batch: int, n_parallel: int, kv_type: str, flash
         partial = max(4 * batch * (3 * emb + vocab) + emb * vocab * 105 // 128,
                       4 * batch * (2 * emb + 1 + 2 * head_k * heads_kv + context + context * heads_kv)
                       + 4 * head_k * context * heads_kv + emb * head_k * heads_kv * 9 // 16)
-    elif arch in ("gptoss", "gpt-oss") and _version(version) >= (0, 11, 5):
+    elif arch in ("gptoss", "gpt-oss") and _version(version) >= (0, 11, 0):
         kv_total = sum(kv)
         kv = [int((head_k + head_v) * heads_kv * bpe) * ((n_parallel * 4096 + batch) if i % 2 == 0 else context)
               for i in range(model.n_layers)]
-        partial = 2 * heads // max(heads_kv, 1) * kv_total // 6
-        if flash_attention:
-            partial = (4 * n_parallel + (context >> 10) + 110) * MIB
+        if _version(version) >= (0, 11, 5):
+            partial = 2 * heads // max(heads_kv, 1) * kv_total // 6
+            if flash_attention:
+                partial = (4 * n_parallel + (context >> 10) + 110) * MIB
+        else:  # v0.11.0-0.11.4 ggml.go: fullOffload = 4 x heads / KV heads x kvTotal / 6; partial 2 x full until 0.11.3
+            full = 4 * heads // max(heads_kv, 1) * kv_total // 6
+            partial = 2 * full if _version(version) < (0, 11, 3) else full
     if partial == 0:  # memory.go: no formula for this architecture
         partial = heads // max(heads_kv, 1) * sum(kv) // 6
     if full == 0:
