@@ -166,3 +166,37 @@ def test_fit_and_models_fits_pick_the_same_option_for_the_same_reason(capsys, mo
     row = next(m for m in json.loads(out)["models"] if m["id"] == model_id)
     assert (row["option"]["quant"], row["pick_rule"], row["pick_reason"]) == (
         f["recommended"], f["recommended_rule"], f["recommended_reason"])
+
+
+def test_a_machine_without_gpus_scans_only_the_cpu_tier_and_picks_what_every_tier_would():
+    """estimate.fit.best_pick scans only the "cpu" tier on a machine without GPUs (`models --fits` on a CPU box
+    evaluated every quantization of every model in the empty GPU tiers first). The premise: every engine that takes
+    such a machine places each option "cpu" or "no" (dense, MoE with expert offload, a vision model; at a long context
+    and with --min-tps too); the pick is choose() over all options evaluated with every tier."""
+    from selfhost_advisor.catalog.models import get
+    from selfhost_advisor.engines import engine_names, get_engine
+    from selfhost_advisor.errors import AdvisorError
+    from selfhost_advisor.estimate.fit import best_pick, evaluate
+    from selfhost_advisor.estimate.select import Gate, choose
+
+    box = machine_from_profile(find_profile("desktop-ddr5-64gb"))
+    assert not box.devices
+    seen = 0
+    for name in engine_names():
+        eng = get_engine(name)
+        try:
+            eng.check_machine(box)
+        except AdvisorError:
+            continue  # vLLM and MLX need a GPU
+        for model_id in ("llama3.2:1b", "llama3.1:8b", "qwen3:30b-a3b", "llama3.1:70b", "gemma3:27b"):
+            m = get(model_id)
+            for ctx, min_tps in ((8192, None), (min(131072, m.max_context), 8.0)):
+                req = FitRequest(context=ctx, engine=eng.name)
+                qs = eng.quants()
+                every = [evaluate(m, box, req, q) for q in qs]
+                assert {o.placement.fit for o in every} <= {"cpu", "no"}, (name, model_id)
+                want = choose(every, Gate(min_tps=min_tps))
+                got = best_pick(m, box, req, qs, min_tps=min_tps)
+                assert (got.option and got.option.quant, got.rule) == (want.option and want.option.quant, want.rule)
+                seen += 1
+    assert seen >= 20  # llama.cpp and Ollama at least

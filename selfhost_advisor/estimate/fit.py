@@ -30,6 +30,11 @@ def best_pick(
     max_rank: int | None = None, min_quant: str | None = None,
 ) -> Pick:
     """best_option with the reason: which step of the rule decided (estimate.select.Pick)."""
+    if not machine.devices:
+        # No GPU: every option is "cpu" or "no" (place(), Ollama's placement; expert offload, vLLM and MLX need a GPU,
+        # tests/test_select.py checks each engine), so scanning the GPU tiers evaluated every option only to find none
+        # there: `models --fits` on a CPU box sized all ~14 quantizations of every catalog model
+        tiers = tuple(t for t in tiers if t == "cpu")
     g = Gate(tiers, min_tps, max_rank, min_quant)
     eligible = g.eligible(quants)
     if (g.tiers == ("gpu",) or not host_ram_known) and _never_on_gpu(model, machine, request):
