@@ -44,7 +44,7 @@ def gguf_row(row: dict) -> dict:
     f = row["flags"]
     req = FitRequest(context=int(f["context"]), engine=row["engine"], n_parallel=int(f.get("n_parallel", 1)),
                      flash_attention=bool(f.get("flash_attention", True)), n_ubatch=int(f.get("n_ubatch", 512)),
-                     n_cpu_moe=f.get("n_cpu_moe"))
+                     n_cpu_moe=f.get("n_cpu_moe"), kv_unified=f.get("kv_unified"))
     out = _base(row)
     lg = row["logged"]
     if "compute_buffer_mib" in lg:

@@ -461,6 +461,7 @@ class FitRequest:
     images: bool = False  # images are sent: a vision model loads its projector (estimate/projector.py)
     image_tokens: int | None = None  # tokens one image takes (dynamic-resolution towers: llama-server --image-max-tokens)
     engine_version: str = ""  # the engine release whose rules and defaults apply ("" = the registry's current one)
+    kv_unified: bool | None = None  # llama.cpp one KV stream for all slots (-np auto); None = the engine's rule
 
 
 @record

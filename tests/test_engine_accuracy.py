@@ -246,3 +246,19 @@ def test_ollama_gptoss_graph_before_0_11_5_follows_each_release_ggml_go():
     assert partial3 == full3 == 2 * 2**30
     row = next(r for r in RESULTS if r["source"].endswith("/ollama/issues/11711"))
     assert row["holdout"] and abs(row["partial_err"]) < 0.02 and row["kv_err"] == 0.0, row
+
+
+def test_iswa_compute_buffer_holds_the_sliding_window_mask_too():
+    # HilbertraumAI/HilbertRaum#318 (held out): Gemma 4 12B, llama-server -c 8192 -ub 2048, -np auto (4 slots, one
+    # stream): KV 128.00 + 1920.00 MiB and a Vulkan0 compute buffer of 541.07 MiB. llama-graph.cpp's iSWA input builds a
+    # second mask over the 6144 sliding-window cells; without it the FFN phase came to 484.00 MiB (-10.5%)
+    row = next(r for r in RESULTS if r["source"].endswith("HilbertRaum/issues/318"))
+    assert row["holdout"] and row["kvbuf_est"] == 2048.00, row
+    assert abs(row["compute_err"]) < 0.03, row
+    from selfhost_advisor.catalog.models import get as get_model
+    from selfhost_advisor.domain import FitRequest
+    from selfhost_advisor.estimate.memory_overhead import swa_mask_cells
+
+    req = FitRequest(context=8192, engine="llamacpp", n_parallel=4, kv_unified=True, n_ubatch=2048)
+    assert swa_mask_cells(get_model("gemma4:12b"), req) == 6144
+    assert swa_mask_cells(get_model("llama3.1:8b"), req) == 0  # no sliding layers: no second mask

@@ -57,7 +57,10 @@ def _engine_rule(req: FitRequest, key: str, default: str) -> str:
 
 
 def kv_unified(req: FitRequest) -> bool:
-    """Whether the engine keeps one KV stream for all slots (data/engines.yaml kv_unified; Ollama: per release)."""
+    """Whether the engine keeps one KV stream for all slots (data/engines.yaml kv_unified; Ollama: per release), unless
+    the request says (llama-server -np auto: 4 slots, kv_unified true)."""
+    if req.kv_unified is not None:
+        return req.kv_unified
     return _engine_rule(req, "kv_unified", "true").lower() != "false"
 
 

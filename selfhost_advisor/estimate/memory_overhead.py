@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from ..domain import FitRequest, Model
 from .encoder import encoder_compute_bytes
-from .memory_engine import _engine_rule, _pad, engine_params, total_context
+from .memory_engine import _engine_rule, _pad, engine_params, kv_unified, total_context
 
 
 def _batch_and_kv_len(req: FitRequest) -> tuple[int, int]:
@@ -34,6 +34,22 @@ def reserved_outputs(req: FitRequest) -> int:
     return ub
 
 
+def swa_mask_cells(model: Model, req: FitRequest) -> int:
+    """KV length of the second attention mask an iSWA graph reserves: llama-graph.cpp build_attn_inp_kv_iswa makes
+    self_kq_mask_swa [n_kv of the sliding-window cache, n_tokens] (f32, and an f16 copy with flash attention) beside
+    the full layers' mask, an input every sliding layer reads, so it is alive through every layer. 0 without cached
+    sliding layers (estimate/memory_kv.py uses_window). The length is the SWA cache's cells (memory_kv.kv_cells), the
+    total over the streams as for the full mask (_batch_and_kv_len)."""
+    from .memory_kv import kv_cache_layers, kv_cells, uses_window
+
+    cached = kv_cache_layers(model)
+    layer = next((i for i in range(model.n_layers) if cached[i] and uses_window(model, i)), None)
+    if layer is None:
+        return 0
+    return kv_cells(model, layer, total_context(req), req.n_parallel, req.n_ubatch,
+                    int(engine_params(req.engine)["kv_pad"]), kv_unified(req))
+
+
 def compute_buffer_bytes(model: Model, req: FitRequest, *, n_outputs: int | None = None) -> int:
     """Peak scratch memory (one device) of a forward pass over a micro-batch of n_ubatch tokens, f32 activations.
 
@@ -55,16 +71,17 @@ def compute_buffer_bytes(model: Model, req: FitRequest, *, n_outputs: int | None
         return encoder
     n_out = reserved_outputs(req) if n_outputs is None else min(n_outputs, ub)
     d = model.hidden_size
+    swa = swa_mask_cells(model, req)
     if req.flash_attention:
-        attention = 4 * ub * (1 + 4 * d) + 6 * n_kv * ub
+        attention = 4 * ub * (1 + 4 * d) + 6 * (n_kv + swa) * ub
     else:
-        attention = 4 * ub * (1 + 4 * d + n_kv * (1 + model.n_heads))
+        attention = 4 * ub * (1 + 4 * d + n_kv * (1 + model.n_heads)) + 4 * swa * ub
     if model.moe is not None:
         n_ff = max(model.intermediate_size if model.moe.first_dense_layers or model.moe.moe_layer_step > 1 else 0,
                    model.moe.expert_intermediate_size * model.moe.active)
     else:
         n_ff = model.intermediate_size
-    ffn = 4 * ub * (2 * d + 3 * n_ff) + 4 * n_kv * ub
+    ffn = 4 * ub * (2 * d + 3 * n_ff) + 4 * (n_kv + swa) * ub
     output = 4 * ub * d + (4 * n_out * (d + model.vocab_size) if n_out < ub else 4 * ub * model.vocab_size)
     return max(attention, ffn, output)
 
