@@ -437,6 +437,7 @@ class FitOption:
     speed: Speed | None = None
     max_concurrency: int | None = None  # vLLM: sequences of the full context the KV pool holds
     command: str = ""  # the engine command line that realises this option (engines/<engine>.py)
+    engine_log: tuple[str, ...] = ()  # what the engine's start-up log should print for it (engines/startup_log.py)
 
 
 @record

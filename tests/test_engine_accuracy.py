@@ -262,3 +262,39 @@ def test_iswa_compute_buffer_holds_the_sliding_window_mask_too():
     req = FitRequest(context=8192, engine="llamacpp", n_parallel=4, kv_unified=True, n_ubatch=2048)
     assert swa_mask_cells(get_model("gemma4:12b"), req) == 6144
     assert swa_mask_cells(get_model("llama3.1:8b"), req) == 0  # no sliding layers: no second mask
+
+
+
+def _fit(capsys, *argv):
+    import json as _json
+
+    from selfhost_advisor.cli import main
+
+    code = main(["fit", *argv])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    return _json.loads(out) if "--json" in argv else out
+
+
+def test_fit_prints_the_buffer_lines_a_real_llamacpp_log_shows(capsys):
+    # A Llama-3.2-3B-Q4_K_M load quoted in a log parser's doc comment ("verbatim from the spike's captured output",
+    # code-index file id 54573746480): CPU_Mapped 308.24 MiB, CUDA0 model 1918.36 MiB, CUDA0 KV 224.00 MiB (2048 cells)
+    opt = _fit(capsys, "llama3.2:3b", "-H", "rtx-4090", "-q", "Q4_K_M", "--context", "2048", "--json")["options"][0]
+    got = {line.split(" size = ")[0]: float(line.split(" = ")[1].split()[0]) for line in opt["engine_log"]}
+    assert abs(got["CUDA0 model buffer"] - 1918.36) < 0.05 and abs(got["CPU_Mapped model buffer"] - 308.24) < 0.05
+    assert got["CUDA0 KV buffer"] == 224.00
+    text = _fit(capsys, "llama3.2:3b", "-H", "rtx-4090", "-q", "Q4_K_M", "--context", "2048")
+    assert "Its log should show: CUDA0 model buffer size = 1918.35 MiB" in text
+    # no prediction where the split is not ours to give: a partial offload
+    part = _fit(capsys, "llama3.1:70b", "--vram", "24GB", "--ram", "64GB", "-q", "Q4_K_M", "--json")["options"][0]
+    assert part["placement"]["fit"] == "partial" and part["engine_log"] is None
+
+
+def test_fit_prints_vllm_pool_lines_per_gpu(capsys):
+    o = _fit(capsys, "llama3.1:8b", "-H", "2x h100-sxm", "--engine", "vllm", "-q", "BF16", "--json")["options"][0]
+    log = o["engine_log"]
+    # TP 2 over BF16 weights of 8.03 B parameters: each rank loads half (vLLM logs 7.48 GiB, data/engine_logs.yaml
+    # vllm/pull/10511 at TP 2)
+    assert log[0] == "Model loading took 7.48 GiB"
+    assert log[1] == f"Available KV cache memory: {o['memory']['kv_pool_bytes'] / 2**30:.2f} GiB"
+    assert log[2] == f"GPU KV cache size: {o['memory']['kv_pool_tokens']:,} tokens"

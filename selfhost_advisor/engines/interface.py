@@ -205,6 +205,13 @@ class Engine:
         """Memory, placement and single-stream speed of one weight format under this engine."""
         raise NotImplementedError
 
+    def startup_log(self, model: Model, opt: FitOption, request: FitRequest, machine: Machine) -> tuple[str, ...]:
+        """The lines the engine's own start-up log should print for `opt` (engines/startup_log.py), in the format its
+        record names (data/engines.yaml startup_log); () where we cannot say."""
+        from .startup_log import lines
+
+        return lines(str(self.params.get("startup_log", "")), model, opt, machine)
+
     def never_on_gpu(self, model: Model, machine: Machine) -> bool:
         """True only when no weight format of `model` can be placed fully on the machine's GPUs, known without
         evaluating one (planning commands then skip the model: estimate/fit.py best_pick). False: not known."""

@@ -62,6 +62,14 @@ class Ollama(LlamaCpp):
         # no `before`: every release from `since` on (an architecture Ollama added and still runs)
         return parse_version(span["since"]) <= v and ("before" not in span or v < parse_version(span["before"]))
 
+    def startup_log(self, model, opt, request, machine) -> tuple[str, ...]:
+        """From 0.30.0 Ollama starts llama-server, whose buffer lines these are; the earlier rules log their own
+        estimate (the placement note quotes memory.required.full) or the Ollama engine's layout (not listed)."""
+        from .startup_log import lines
+
+        return lines("llamacpp" if self.release(request.engine_version)["memory_rule"] == "llama_server" else "",
+                     model, opt, machine)
+
     def release_label(self, request_version: str = "") -> str:
         return f" (Ollama {self.version(request_version)})"
 

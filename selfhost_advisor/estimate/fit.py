@@ -46,8 +46,16 @@ def best_pick(
 
 
 def evaluate(model: Model, machine: Machine, request: FitRequest, q: Quant, *, host_ram_known: bool = True) -> FitOption:
-    """Memory, placement and single-stream speed of one quantization, by the request's engine (engines/)."""
-    return get_engine(request.engine).option(model, q, machine, request, host_ram_known=host_ram_known)
+    """Memory, placement and single-stream speed of one quantization, by the request's engine (engines/), with the
+    lines the engine's own log should then print (engines/startup_log.py)."""
+    eng = get_engine(request.engine)
+    opt = eng.option(model, q, machine, request, host_ram_known=host_ram_known)
+    log = eng.startup_log(model, opt, request, machine)
+    if not log:
+        return opt
+    from ..record import replace
+
+    return replace(opt, engine_log=log)
 
 
 def best_option(

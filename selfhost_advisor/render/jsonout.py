@@ -140,6 +140,7 @@ def option_dict(opt: FitOption, embedding: bool = False) -> dict[str, Any]:
         },
         "max_concurrency": opt.max_concurrency,
         "command": opt.command or None,
+        "engine_log": list(opt.engine_log) or None,
         "speed": None
         if sp is None
         else {

@@ -197,6 +197,9 @@ def render_fit(r: FitResult, file=None) -> None:
             from rich.markup import escape
 
             con.print(f"[bold]Command:[/] {escape(''.join(c if c.isprintable() else '?' for c in cmd))}", soft_wrap=True)
+        log = next((o.engine_log for o in r.options if o.quant.name == r.recommended and o.engine_log), ())
+        if log:  # the engine's own figures for the same option, to check the estimate on the real start-up
+            con.print(f"[bold]Its log should show:[/] {escape('; '.join(log))}", soft_wrap=True)
     elif any(o.placement.fit != "no" for o in r.options):
         floor = r.assumptions.get("min_quant")
         con.print(f"[bold red]Nothing at the quality floor {floor} or better fits.[/] "
