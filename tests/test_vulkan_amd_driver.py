@@ -125,3 +125,55 @@ def test_a_probe_file_keeps_the_vulkan_driver_fit_writes_and_refuses_an_unknown_
     assert machine_from_probe({**doc, "devices": [{**dev, "vulkan_driver": None}]}).devices[0].vulkan_driver == ""
     with pytest.raises(BadFileError, match="vulkan_driver"):
         machine_from_probe({**doc, "devices": [{**dev, "vulkan_driver": "nouveau"}]})
+
+
+def _speed(name: str, driver: str, model: str, quant: str):
+    from selfhost_advisor.catalog.models import get as get_model
+    from selfhost_advisor.catalog.quants import get_quant
+    from selfhost_advisor.domain import Placement
+    from selfhost_advisor.estimate.speed import estimate_speed
+
+    m = machine_from_profile(hw_names.resolve(name), 1)
+    m = replace(m, devices=tuple(replace(d, backend="vulkan", vulkan_driver=driver) for d in m.devices))
+    mod = get_model(model)
+    return estimate_speed(mod, get_quant(quant), Placement("gpu", mod.n_layers + 1, mod.n_layers + 1, 0, 0), m)
+
+
+def test_amdvlk_with_the_large_tiles_runs_prefill_at_its_measured_share_of_radv():
+    """PR #18749 (2026-01-11) gave AMD coopmat GPUs 256-thread 128 x 128 tiles off the proprietary driver only
+    (PR #18763); on AMDVLK kyuz0's Strix Halo logs then read pp512 Llama-2-7B Q4_0 347.25 against RADV's 1337.70 on
+    build 9187 (the pair data/speed.yaml vulkan_amd.amdvlk_large_tile_share was read on) and 349.95 / 1355.55 on build
+    7938 (not used there). Decode equal on both drivers (55.7 / 55.7)."""
+    shares = vp._amd_rules()["amdvlk_large_tile_share"]
+    for date in ("2026-02-04", "2026-05-18", ""):  # builds with the large tiles, and today's
+        with vp.as_of_build(date):
+            vlk, radv = (_speed("ryzen ai max+ 395 128gb", d, "llama2:7b", "Q4_0") for d in ("amdvlk", "radv"))
+        ratio = vlk.prefill_tokens_per_s / radv.prefill_tokens_per_s
+        assert ratio == pytest.approx(349.95 / 1355.55, rel=0.10), date  # the pair not used for the share
+        assert shares["coopmat"] * 0.95 < ratio <= shares["coopmat"] * 1.25  # attention is not scaled
+        assert vlk.decode_tokens_per_s == pytest.approx(radv.decode_tokens_per_s)
+    # BF16: the FP32 scalar shader, a lower share (gemma-3-27b 9.32 / 123.07 at 7938; Ministral-3-14B 19.70 / 222.01)
+    with vp.as_of_build("2026-02-04"):
+        vlk, radv = (_speed("ryzen ai max+ 395 128gb", d, "ministral-3:14b", "BF16") for d in ("amdvlk", "radv"))
+    assert vlk.prefill_tokens_per_s / radv.prefill_tokens_per_s == pytest.approx(19.70 / 222.01, rel=0.20)
+
+
+def test_the_amdvlk_share_needs_the_large_tiles_and_amdvlk():
+    """Before PR #18749 (build 7423, December 2025) AMDVLK is estimated as RADV (it measured 1.3x RADV then, not
+    modelled); the proprietary driver and RADV never take the share; RDNA 2 has no coopmat, so no large tiles."""
+    layers = ((("Q4_0", 1e9, 5.6e8), ("BF16", 1e9, 2e9)),)
+    for name, driver, date in [("ryzen ai max+ 395 128gb", "amdvlk", "2025-12-20"),
+                               ("ryzen ai max+ 395 128gb", "windows", "2026-05-18"),
+                               ("ryzen ai max+ 395 128gb", "radv", "2026-05-18"),
+                               ("rx 6800 xt", "amdvlk", "2026-05-18")]:
+        d = _vk(name, driver)
+        with vp.as_of_build(date):
+            base = vp.path_seconds(replace(d, vulkan_driver="radv"), layers, d.fp16_flops)
+            assert vp.path_seconds(d, layers, d.fp16_flops) == pytest.approx(base), (name, driver, date)
+    d = _vk("ryzen ai max+ 395 128gb", "amdvlk")
+    with vp.as_of_build("2026-05-18"):
+        got, base = (vp.path_seconds(x, layers, d.fp16_flops) for x in (d, replace(d, vulkan_driver="radv")))
+    shares = vp._amd_rules()["amdvlk_large_tile_share"]
+    assert got["shader"] == pytest.approx(base["shader"] / shares["scalar"])  # BF16 on the FP32 lanes
+    assert {p: got[p] for p in got if p != "shader"} == pytest.approx(
+        {p: base[p] / shares["coopmat"] for p in base if p != "shader"})

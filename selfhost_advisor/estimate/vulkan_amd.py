@@ -12,10 +12,11 @@ Why: ggml-vulkan reads the driver (VkPhysicalDeviceDriverProperties.driverID) an
 - AMDVLK reports 32 KiB of shared memory to RADV's 64 KiB (AMDVLK#420); every matmul tile ggml-vulkan builds for a
   512-token batch fits in 32 KiB (ggml_vk_matmul_shmem_support / _int_shmem_support: 28 KiB for the large Q4_0 / Q3_K
   MMQ tile with FP16), so the tile choice is RADV's.
-What no source explains is the rate: on one Strix Halo (kyuz0's toolbox logs), AMDVLK's Llama-2-7B Q4_0 pp512 went
+What no source gives is the rate: on one Strix Halo (kyuz0's toolbox logs), AMDVLK's Llama-2-7B Q4_0 pp512 went
 from 1495 tokens/s (build 7423, December 2025) to 325-350 (builds 7938-9187, after PR #18749), while RADV's stayed at
-1136-1356; gemma-3-4b Q3_K_S 1799 -> 647-657. fit says so (driver_note) rather than scaling the estimate by a ratio
-fitted to those rows.
+1136-1356; gemma-3-4b Q3_K_S 1799 -> 647-657. Since session 15 the estimate takes AMDVLK's measured ratio to RADV on
+builds with the large tiles (amdvlk_prefill_share; one measured pair per shader, checked on the others) and fit says so
+(driver_note).
 """
 from __future__ import annotations
 
@@ -38,11 +39,27 @@ def large_tiles_allowed(device: Device) -> bool:
     return not (device.vendor == "amd" and driver(device) == "windows")
 
 
+def amdvlk_prefill_share(device: Device, path: str, matrix: str, large_tiles: bool) -> float:
+    """Share of RADV's prefill matmul speed an AMD GPU reaches under AMDVLK with the large AMD tiles (`large_tiles`:
+    a coopmat build since PR #18749, vulkan_path.tile's rule): data/speed.yaml vulkan_amd.amdvlk_large_tile_share,
+    `scalar` for the FP32 scalar shader (BF16 on RDNA 3 / 3.5: path 'shader' on a coopmat device), `coopmat` for the
+    coopmat1 shaders of every other type; 1 on any other driver, GPU or build. Why: PR #18763 took the 256-thread
+    128 x 128 tiles off AMD's proprietary driver after a regression, AMDVLK kept them, and on Strix Halo its prefill
+    fell to 0.26x (quantized) and 0.08x (BF16) of RADV's on the same build, decode unchanged (kyuz0's logs; measured,
+    not derived: docs/methodology.md 5b-vkamd3)."""
+    if device.vendor != "amd" or matrix != "coopmat" or not large_tiles or driver(device) != "amdvlk":
+        return 1.0
+    from .vulkan_path import _amd_rules
+
+    shares = _amd_rules().get("amdvlk_large_tile_share") or {}
+    return float(shares.get("scalar" if path == "shader" else "coopmat", 1.0))
+
+
 def driver_note(devices) -> str | None:
     """The one-line note fit prints for an AMD GPU under Vulkan on AMDVLK: the estimate is RADV's kernels at RADV's
     rate; AMDVLK builds since January 2026 measured a quarter to a third of that prefill on Strix Halo."""
     if not any(d.vendor == "amd" and d.backend == "vulkan" and driver(d) == "amdvlk" for d in devices):
         return None
-    return ("AMD GPU under Vulkan on AMDVLK: prompt speed assumes RADV's rate; on a Strix Halo, llama.cpp builds since "
-            "January 2026 (large matmul tiles, PR #18749) ran prompts on AMDVLK at 0.23-0.36x of its December 2025 "
-            "speed and about 0.26x of RADV's (kyuz0's toolbox logs, builds 7938-9187), decode unchanged")
+    return ("AMD GPU under Vulkan on AMDVLK: since llama.cpp's large AMD matmul tiles (PR #18749, January 2026) "
+            "prompt speed is RADV's x 0.26 (BF16 x 0.08), the ratios measured on one Strix Halo (kyuz0's toolbox "
+            "logs); AMDVLK is discontinued, RADV (Mesa) is the faster driver there; decode is the same on both")

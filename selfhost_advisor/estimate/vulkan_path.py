@@ -160,7 +160,15 @@ def path_seconds(device: Device, layers: tuple, matrix_flops: float | None) -> d
     listed FLOPS, as before: flash attention has its own kernels.)"""
     if path_rules() is None:
         return None
-    return _path_seconds(device, layers, matrix_flops, build(), vulkan_intel.driver(device))
+    out = _path_seconds(device, layers, matrix_flops, build(), vulkan_intel.driver(device))
+    if out and device.vendor == "amd":  # AMDVLK with the large AMD tiles (estimate/vulkan_amd.py, 5b-vkamd3)
+        from .vulkan_amd import amdvlk_prefill_share
+
+        rules = path_rules()
+        matrix = features(device, rules)[0]
+        large = tile(device, "coopmat", rules) == tuple(rules["tile_large"])
+        out = {p: s / amdvlk_prefill_share(device, p, matrix, large) for p, s in out.items()}
+    return out
 
 
 @lru_cache(maxsize=4096)
