@@ -49,9 +49,9 @@ def amdvlk_prefill_share(device: Device, path: str, matrix: str, large_tiles: bo
     not derived: docs/methodology.md 5b-vkamd3)."""
     if device.vendor != "amd" or matrix != "coopmat" or not large_tiles or driver(device) != "amdvlk":
         return 1.0
-    from .vulkan_path import _amd_rules
+    from ..catalog.data import load
 
-    shares = _amd_rules().get("amdvlk_large_tile_share") or {}
+    shares = (load("speed").get("vulkan_amd") or {}).get("amdvlk_large_tile_share") or {}
     return float(shares.get("scalar" if path == "shader" else "coopmat", 1.0))
 
 
