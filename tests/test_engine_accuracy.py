@@ -285,6 +285,10 @@ def test_fit_prints_the_buffer_lines_a_real_llamacpp_log_shows(capsys):
     assert got["CUDA0 KV buffer"] == 224.00
     text = _fit(capsys, "llama3.2:3b", "-H", "rtx-4090", "-q", "Q4_K_M", "--context", "2048")
     assert "Its log should show: CUDA0 model buffer size = 1918.35 MiB" in text
+    # HilbertraumAI/HilbertRaum#318 (Gemma 4 12B QAT Q4_0 on a Vulkan RTX 3080 Ti): "Vulkan0 model buffer size =
+    # 6637.63 MiB", "CPU_Mapped model buffer size = 787.50 MiB" (token_embd Q6_K, in host memory)
+    g = _fit(capsys, "gemma4:12b", "-H", "rtx 3080 ti vulkan", "-q", "Q4_0", "--context", "8192", "--json")["options"][0]
+    assert g["engine_log"][:2] == ["Vulkan0 model buffer size = 6637.63 MiB", "CPU_Mapped model buffer size = 787.50 MiB"]
     # no prediction where the split is not ours to give: a partial offload
     part = _fit(capsys, "llama3.1:70b", "--vram", "24GB", "--ram", "64GB", "-q", "Q4_K_M", "--json")["options"][0]
     assert part["placement"]["fit"] == "partial" and part["engine_log"] is None
