@@ -140,3 +140,39 @@ def test_fit_cli_sizes_the_new_entries_and_refuses_the_rest_with_exit_2(tmp_path
     kv = json.loads(mimo.stdout)["options"][0]["memory"]["kv_cache_bytes"]
     assert 9 * 1048576 * 2560 < kv < 9 * 1048576 * 2560 + 39 * 1024 * 5120 * 2
     assert ds.returncode == 2 and ds.stdout == "" and len(ds.stderr.strip().splitlines()) == 1, ds
+
+
+# IBM's disclosures (ibm-granite/granite-4.1-language-models disclosures/*.json): layers, heads x head size, KV heads and
+# parameter_count; FFN width and vocab are derived (the Granite 4 vocab 100352 and the only width that gives the count)
+@pytest.mark.parametrize("model_id,layers,heads,head_dim,disclosed", [
+    ("granite4.1:3b", 40, 40, 64, 3_402_836_480), ("granite4.1:8b", 40, 32, 128, 8_380_551_168),
+    ("granite4.1:30b", 64, 32, 128, 28_865_728_512),
+])
+def test_granite41_shapes_are_the_disclosures_and_reproduce_their_parameter_count(model_id, layers, heads, head_dim,
+                                                                                    disclosed):
+    m = get(model_id)
+    assert (m.arch, m.n_layers, m.n_heads, m.head_dim, m.n_kv_heads, m.vocab_size) == (
+        "granite", layers, heads, head_dim, 8, 100352)
+    head = 0 if m.tied_embeddings else m.vocab_size * m.hidden_size  # the disclosure counts one vocab matrix
+    assert count_params(m) - head == disclosed
+
+
+def test_granite41_8b_head_is_untied_as_llama_cpp_counts_ibms_gguf():
+    # a stored run of IBM's Q4_K_M in llama.cpp b10809 logs "8.79 billion parameters" (code-index file id 66432200314)
+    assert round(count_params(get("granite4.1:8b")) / 1e9, 2) == 8.79
+
+
+def test_heldout_granite41_files():
+    # IBM's 3B and 8B Q4_K_M (pinned revisions) and Ollama's 30B blob, exact bytes, recorded before the entries; the 3B
+    # was blind (+0.017%); the 8B's head and the 30B's tying were settled after a first reading (see the entries' source)
+    rows = {r["catalog"]: r for r in accuracy.heldout_rows() if r["catalog"].startswith("granite4.1:")}
+    assert set(rows) == {"granite4.1:3b", "granite4.1:8b", "granite4.1:30b"}
+    assert all(abs(r["error_pct"]) < 0.05 for r in rows.values()), rows
+
+
+@pytest.mark.parametrize("name,model_id", [
+    ("granite4.1:3b", "granite4.1:3b"), ("ibm-granite/granite-4.1-8b", "granite4.1:8b"),
+    ("ibm-granite/granite-4.1-3b-GGUF", "granite4.1:3b"), ("granite-4.1-30b", "granite4.1:30b"),
+])
+def test_granite41_names_resolve(name, model_id):
+    assert resolve(name).model.id == model_id
