@@ -306,10 +306,10 @@ def main() -> int:
     device = device_speed_rows()
     report = {"speed": speed, "weights": _summary(gguf), "weights_current_rules": _summary(current), "weights_pre_gguf": _summary([r for r in w if r["pre_gguf"]]),
               "kv_cache": _summary(k), "weights_heldout": _summary(held),
-              "weights_heldout_current_rules": _summary([r for r in held if not r["note"].startswith("legacy")]),
+              "weights_heldout_current_rules": _summary([r for r in held if not r["note"].startswith(("legacy", "recipe"))]),
               # the rows the one fitted metadata constant (data/gguf_arch.yaml mean_token_bytes) was fitted on, left out
               "weights_heldout_current_rules_outside_metadata_fit": _summary(
-                  [r for r in held if not r["note"].startswith("legacy") and r["model"] not in METADATA_FIT]),
+                  [r for r in held if not r["note"].startswith(("legacy", "recipe")) and r["model"] not in METADATA_FIT]),
               "weight_rows": w, "kv_rows": k, "heldout_rows": held,
               "device_speed": {
                   f"{kind}_dense_in_fit": _summary([r for r in device if r["in_fit"] and r["kind"] == kind])
