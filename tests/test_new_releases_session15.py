@@ -24,14 +24,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 import accuracy  # noqa: E402
 
 # google/gemma-4-12B-it config.json text_config as a stored runtime spec reads it from the repo (code-index file id
-# 54847188025, 2026-06-03): the shape keys and layer_types (5 sliding : 1 full).
+# 54847188025, 2026-06-03): the shape keys and layer_types (5 sliding : 1 full); max_position_embeddings as a stored
+# llama.cpp load log of a converted file states it (262144; the spec's early-June config read 131072).
 GEMMA4_12B = {
     "architectures": ["Gemma4UnifiedForConditionalGeneration"], "model_type": "gemma4_unified",
     "text_config": {
         "model_type": "gemma4_unified_text", "hidden_size": 3840, "num_hidden_layers": 48, "intermediate_size": 15360,
         "num_attention_heads": 16, "num_key_value_heads": 8, "num_global_key_value_heads": 1, "head_dim": 256,
         "global_head_dim": 512, "attention_k_eq_v": True, "vocab_size": 262144, "tie_word_embeddings": True,
-        "sliding_window": 1024, "max_position_embeddings": 131072, "attention_bias": False,
+        "sliding_window": 1024, "max_position_embeddings": 262144, "attention_bias": False,
         "hidden_size_per_layer_input": 0, "num_kv_shared_layers": 0, "enable_moe_block": False,
         "layer_types": ["full_attention" if i % 6 == 5 else "sliding_attention" for i in range(48)],
     },
@@ -73,6 +74,21 @@ def test_gemma4_12b_text_tensors_are_the_checkpoints_text_tensors():
     full = {t.name.removeprefix("blk.5."): t.shape for t in tensors if t.name.startswith("blk.5.")}
     assert "attn_v.weight" not in full and full["attn_k.weight"] == (3840, 512) and full["attn_q.weight"] == (3840, 8192)
     assert 11_900_000_000 < count_params(m) < 11_959_730_224
+
+
+def test_gemma4_12b_q4_k_m_types_are_a_real_files_type_counts():
+    # a stored llama.cpp load log of a Gemma 4 12B Q4_K_M (code-index file id 56762473812): "type f32: 338 tensors,
+    # type q4_K: 284 tensors, type q6_K: 45 tensors", "file size = 6.86 GiB" (tensor bytes), "model params = 11.91 B"
+    from collections import Counter
+
+    from selfhost_advisor.catalog.quants import get_quant
+    from selfhost_advisor.estimate.quantize import assign_types
+
+    m, q = get("gemma4:12b"), get_quant("Q4_K_M")
+    tensors = build_tensors(m)
+    assert Counter(assign_types(m, tensors, q)) == {"F32": 338, "Q4_K": 284, "Q6_K": 45}
+    assert round(accuracy.file_weights_bytes(m, q) / 2**30, 2) == 6.86
+    assert round(count_params(m) / 1e9, 2) == 11.91
 
 
 def test_gemma4_12b_kv_is_one_512_wide_head_in_8_full_layers_and_the_window_in_40():
