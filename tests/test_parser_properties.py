@@ -438,3 +438,18 @@ def test_corrupt_hub_config_names_the_unusable_field(edit, words):
     cfg = {**CONFIGS["mistralai--Mixtral-8x7B-Instruct-v0.1"], **edit}
     with pytest.raises(AdvisorError, match=words):
         model_from_config({k: v for k, v in cfg.items() if v is not None}, "mistralai/Mixtral-8x7B-Instruct-v0.1")
+
+
+def test_a_generic_device_without_backend_reads_back_as_its_makers_backend():
+    """Hypothesis found it: an Intel-named device with no vendor and no backend was read as CUDA, written back with
+    backend 'cuda', and that file was then refused ('its name says intel'). It takes its maker's backend instead."""
+    saved = next(p for p in SAVED_PROBES if p.get("other_devices"))
+    probe = json.loads(json.dumps(saved))
+    device = {"name": "Intel GPU 8086:a780", "memory_bytes": 0}
+    probe["other_devices"] = [device]
+    first = probe_dict(report_from_probe(probe, "box.json"), show_ids=True)
+    assert first["other_devices"][0]["backend"] == "sycl"
+    again = json.loads(json.dumps(first))
+    assert probe_dict(report_from_probe(again, "box.json"), show_ids=True) == again
+    probe["other_devices"] = [dict(device, name="NVIDIA GeForce RTX 3060")]  # an NVIDIA name keeps CUDA
+    assert probe_dict(report_from_probe(probe, "box.json"), show_ids=True)["other_devices"][0]["backend"] == "cuda"

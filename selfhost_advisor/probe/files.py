@@ -95,15 +95,15 @@ def _vendor_backend(d: dict, name: str, path: str) -> tuple[str, str]:
     if vendor not in _VENDORS:
         raise BadFileError(f"probe file {path}: device vendor {clipped(str(raw))!r} is not one of "
                            f"{', '.join(_VENDORS)}", _HINT)
+    makers = {_BRANDS[w] for w in re.findall(r"[a-z]+", name.lower()) if w in _BRANDS}
+    maker = makers.pop() if len(makers) == 1 else None
     stated = d.get("backend")
     backend = stated.strip().lower() if isinstance(stated, str) else stated
-    if stated is None:
-        backend = _VENDOR_BACKEND.get(vendor, "cuda")
+    if stated is None:  # a generic device takes its name's maker's backend ('Intel GPU' read as CUDA was written back
+        backend = _VENDOR_BACKEND.get(maker if vendor == "generic" and maker else vendor, "cuda")  # and then refused)
     elif backend not in _BACKENDS:  # 'xyz' was estimated as CUDA and printed back as 'xyz'
         raise BadFileError(f"probe file {path}: device backend {clipped(str(backend))!r} is not one of "
                            f"{', '.join(_BACKENDS)}", _HINT)
-    makers = {_BRANDS[w] for w in re.findall(r"[a-z]+", name.lower()) if w in _BRANDS}
-    maker = makers.pop() if len(makers) == 1 else None
     runs_on = _BACKEND_VENDOR.get(backend) if stated is not None else None
     said, by = (vendor, "vendor") if vendor != "generic" else (runs_on, f"backend {backend!r}")
     if said and maker and maker != said:
