@@ -11,7 +11,8 @@ JSON file given to --hardware):
 - clock (required): the all-core clock under load, GHz ('4.5GHz' or '4.5'); a laptop under a long load runs nearer
   its base clock than its maximum boost.
 - simd (required): avx2 | avx_vnni (256-bit VNNI: Alder Lake and later client Intel, Zen 5 mobile without AVX-512
-  counts as avx512) | avx512 (AVX-512 with VNNI) | neon (with dotprod) | neon_i8mm (ARMv8.6 int8 matrix multiply).
+  counts as avx512) | avx512 (AVX-512 with VNNI) | neon (with dotprod: Apple M1, Cortex-A76/A78) | neon_i8mm (ARMv8.6
+  int8 matrix multiply: Apple M2 and later, Neoverse V1/V2; tests/test_apple_cpu_i8mm.py cites the Apple sources).
 - ram (required): the memory size.
 - bandwidth, or channels and mts: the theoretical RAM bandwidth ('89.6GB/s'), or 64-bit channels x MT/s x 8 B
   (an LPDDR bus of 128 bits is 2 channels).
