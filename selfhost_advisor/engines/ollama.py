@@ -186,11 +186,32 @@ class Ollama(LlamaCpp):
         # from 0.30.0 (mmproj_file) llama-server's clip runs it, with flash attention as the release sets it
         return projector(model, mmproj_file=mmproj_file, flash_attention=mmproj_file and request.flash_attention)
 
+    def select_quants(self, resolved: Resolved, names: list[str]) -> tuple[Quant, ...]:
+        """A library tag whose blob Ollama converted itself (gpt-oss: engines/ollama_blob.py) is sized as that one file
+        when --quant is not given: `ollama run TAG` fetches nothing else."""
+        from .ollama_blob import library_file
+
+        rec = library_file(resolved.model.id) if resolved.model.tensor_types is None else None
+        if rec is not None and not names and resolved.quant is None and resolved.kind in ("catalog", "ollama"):
+            return (self.quant(rec["sized_as"]),)
+        return super().select_quants(resolved, names)
+
+    def model_quants(self, model: Model) -> tuple[Quant, ...]:
+        """`models --fits` / `hardware --for`: a model whose library file Ollama converted itself runs as that file."""
+        from .ollama_blob import library_file
+
+        rec = library_file(model.id) if model.tensor_types is None else None
+        return (self.quant(rec["sized_as"]),) if rec is not None else super().model_quants(model)
+
     def option(self, model: Model, quant: Quant, machine: Machine, request: FitRequest, *,
                host_ram_known: bool = True) -> FitOption:
         from ..record import replace
+        from .ollama_blob import blob_model, blob_note
 
         rec = self.release(request.engine_version)
+        blob = blob_note(model, quant) if model.tensor_types is None else ""
+        # the estimate releases logged the library's first gpt-oss upload (engines/ollama_blob.py)
+        model = blob_model(model, quant, first_upload=rec["memory_rule"] == "estimate")
         launched = ""
         if rec["memory_rule"] == "estimate":
             opt = self._estimate_option(model, quant, machine, request, host_ram_known)
@@ -206,7 +227,7 @@ class Ollama(LlamaCpp):
         if request.n_parallel > 1 and self.slot_limit(model, request.engine_version) == 1:
             single = (f"Ollama loads {model.arch} models with one slot whatever OLLAMA_NUM_PARALLEL says (server/sched.go): "
                       f"the {request.n_parallel} slots sized here will not be there")
-        note = "; ".join(n for n in (said + launched, single, pl.note) if n)
+        note = "; ".join(n for n in (said + launched, single, pl.note, blob) if n)
         return replace(opt, placement=replace(pl, note=note))
 
     def _llama_server_option(self, model: Model, quant: Quant, machine: Machine, request: FitRequest,

@@ -156,7 +156,9 @@ def estimate(model, quant, devices: list[tuple[int, str]], *, num_ctx: int, n_pa
     fixed overhead; a vision tower inside the model (Ollama engine) travels with the output layer.
     """
     from ..estimate.memory import weights
+    from .ollama_blob import blob_model
 
+    model = blob_model(model, quant, first_upload=True)  # the library file these releases logged (gpt-oss's first upload)
     w = weights(model, quant)
     kv_type = kv_type if flash_attention and kv_type in ("q8_0", "q4_0") else "f16"  # quantized KV needs FA
     gate_exps = _gate_exps_bytes(model, quant) if model.moe is not None else 0
