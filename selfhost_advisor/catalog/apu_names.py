@@ -8,14 +8,15 @@ import re
 from functools import lru_cache
 
 from ..errors import UnknownHardwareError
+from ..lazy_re import lazy
 from .data import load
 from .profiles import Profile
 
 GIB = 2**30
 _VENDOR_NAME = {"nvidia": "NVIDIA", "amd": "AMD", "intel": "Intel"}
-_GB = re.compile(r"(?<!\d)(\d{1,6})\s*gi?b\b")  # (?<!\d): one try per run of digits (5,000 digits took 1.5 s); 6 digits at most: int() of 5,000 was exit 3
-_APU_CHIP = re.compile(r"^(?:amd\s+)?(?:ryzen\s+)?ai\s+max\s*\+?\s*(?:pro\s+)?(3\d\d)\b(.*)$")
-_APU_WORDS = re.compile(r"\b(?:radeon|8060s|8050s|graphics|with)\b|[+/()]")
+_GB = lazy(r"(?<!\d)(\d{1,6})\s*gi?b\b")  # (?<!\d): one try per run of digits (5,000 digits took 1.5 s); 6 digits at most: int() of 5,000 was exit 3
+_APU_CHIP = lazy(r"^(?:amd\s+)?(?:ryzen\s+)?ai\s+max\s*\+?\s*(?:pro\s+)?(3\d\d)\b(.*)$")
+_APU_WORDS = lazy(r"\b(?:radeon|8060s|8050s|graphics|with)\b|[+/()]")
 
 
 @lru_cache(maxsize=1)
@@ -57,8 +58,8 @@ def apu_profiles() -> tuple[Profile, ...]:
     return tuple(out)
 
 
-_RAM = re.compile(r"\b(lp)?ddr\s*5\s*(x)?\s*(\d{4})\b")
-_IGPU_NOISE = re.compile(r"\b(?:graphics|with|igpu|laptop|mobile)\b|[+/(),]")
+_RAM = lazy(r"\b(lp)?ddr\s*5\s*(x)?\s*(\d{4})\b")
+_IGPU_NOISE = lazy(r"\b(?:graphics|with|igpu|laptop|mobile)\b|[+/(),]")
 
 
 def _igpu_chips(text: str) -> list[tuple[str, str]]:

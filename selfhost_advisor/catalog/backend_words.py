@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 
 from ..errors import UnknownHardwareError
+from ..lazy_re import lazy
 from ..record import replace
 from ..termsafe import clipped
 
@@ -25,14 +26,14 @@ _BY_VENDOR = {"intel": {"mesa": "mesa", "anv": "mesa", "windows": "windows"},
 # ggml_vulkan's device line: "AMD Radeon RX 7900 XTX (RADV NAVI31) (radv)", "Radeon 8060S Graphics (AMD open-source
 # driver)" (AMDVLK's driverName), "... (AMD proprietary driver)", "Intel(R) Arc(tm) A770 Graphics (DG2) (Intel
 # open-source Mesa driver)" (ggml-vulkan.cpp prints props.deviceName, then driverName in parentheses)
-_DEVICE_NOTE = re.compile(r"\((radv\b[^()]*|amd open-source driver|amd proprietary driver|intel open-source mesa driver)\)",
+_DEVICE_NOTE = lazy(r"\((radv\b[^()]*|amd open-source driver|amd proprietary driver|intel open-source mesa driver)\)",
                           re.I)
 _NOTE_DRIVER = {"radv": "radv", "amd open-source driver": "amdvlk", "amd proprietary driver": "windows",
                 "intel open-source mesa driver": "mesa"}
 
 
-_SHOWN = re.compile(r"\(([^()]*\bvulkan\b[^()]*)\)", re.I)
-_COUNT_AFTER = re.compile(r"^(.*\S)\s+([x×*]\s*[0-9]+)\s*$", re.I)  # 'arc b580 vulkan mesa x2': a count after the words
+_SHOWN = lazy(r"\(([^()]*\bvulkan\b[^()]*)\)", re.I)
+_COUNT_AFTER = lazy(r"^(.*\S)\s+([x×*]\s*[0-9]+)\s*$", re.I)  # 'arc b580 vulkan mesa x2': a count after the words
 
 
 def split(text: str) -> tuple[str, str, str]:

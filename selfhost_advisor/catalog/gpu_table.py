@@ -13,22 +13,23 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
+from ..lazy_re import lazy
 from .data import load
 
-_BRAND = re.compile(r"\b(nvidia|geforce|amd|radeon|instinct|intel|tesla|data center gpu)\b")
-_FORM = re.compile(r"\b(pcie|sxm\d?|nvl|fhhl|dgxs|hgx|oam)\b")
-_SERIES = re.compile(r"^(rtx|gtx|gt|rx|arc|quadro)")
+_BRAND = lazy(r"\b(nvidia|geforce|amd|radeon|instinct|intel|tesla|data center gpu)\b")
+_FORM = lazy(r"\b(pcie|sxm\d?|nvl|fhhl|dgxs|hgx|oam)\b")
+_SERIES = lazy(r"^(rtx|gtx|gt|rx|arc|quadro)")
 # a memory size starts where a number starts (never inside one) and has at most 4 digits before its point: a free
 # `\d+` tried every start inside a long digit run, quadratic (a 5,000-digit --hardware took 3 s)
-_MEMORY = re.compile(r"(?<![\d.])(\d{1,4}(?:\.\d{1,3})?)\s*gi?b\b")
+_MEMORY = lazy(r"(?<![\d.])(\d{1,4}(?:\.\d{1,3})?)\s*gi?b\b")
 # AMD's workstation / datacenter Radeons by their model code alone, as people and spec sheets shorten them ("W7900",
 # "V620", "R9700"): a code of letters then 3-4 digits after "Radeon PRO" or "Radeon AI PRO" (never "Radeon Pro VII",
 # a product name, nor Apple's "Radeon Pro 560X"); and NVIDIA's RTX PRO Blackwell cards without the generation word
 # ("RTX PRO 6000 Max-Q"), which no other RTX PRO card shares
-_AMD_PRO_CODE = re.compile(r"^radeon\s+(?:ai\s+)?pro\s+([a-z]{1,2}\d{3,4}[a-z]{0,2})$")
-_RTX_PRO_GEN = re.compile(r"^(rtx\s+pro\s+\d{4}d?)\s+blackwell\b")
+_AMD_PRO_CODE = lazy(r"^radeon\s+(?:ai\s+)?pro\s+([a-z]{1,2}\d{3,4}[a-z]{0,2})$")
+_RTX_PRO_GEN = lazy(r"^(rtx\s+pro\s+\d{4}d?)\s+blackwell\b")
 # AMD writes its AI PRO cards with an "R" (AI PRO R9700, R9600D); TechPowerUp's row of the 9600D has none: one key for both
-_AMD_AI_PRO = re.compile(r"^(?:amd\s+)?radeon\s+ai\s+pro\s+r?(\d{4}[a-z]{0,2})$")
+_AMD_AI_PRO = lazy(r"^(?:amd\s+)?radeon\s+ai\s+pro\s+r?(\d{4}[a-z]{0,2})$")
 TIERS = 4
 
 

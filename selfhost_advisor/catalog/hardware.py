@@ -10,12 +10,13 @@ from ..record import replace
 
 from ..domain import Device, GpuDetails, Machine
 from ..errors import UnknownHardwareError
+from ..lazy_re import lazy
 from ..termsafe import clipped
 from .data import load
 from .profiles import MAX_UNITS, Profile, find_profile, profiles  # noqa: F401 - profiles: re-exported for callers
 
-_COUNT_PREFIX = re.compile(r"^\s*([0-9]+)\s*[x×*]\s*(.+)$", re.I)
-_COUNT_SUFFIX = re.compile(r"^(.+?)\s*[x×*]\s*([0-9]+)\s*$", re.I)
+_COUNT_PREFIX = lazy(r"^\s*([0-9]+)\s*[x×*]\s*(.+)$", re.I)
+_COUNT_SUFFIX = lazy(r"^(.+?)\s*[x×*]\s*([0-9]+)\s*$", re.I)
 
 
 def get_profile(name: str) -> Profile:

@@ -14,15 +14,16 @@ from functools import lru_cache
 
 from ..errors import UnknownHardwareError
 from ..termsafe import clipped
+from ..lazy_re import lazy
 from . import gpu_table
 from .apu_names import _GB, _VENDOR_NAME, GIB, _apu, _igpu, apu_profiles
 from .data import load
 from .profiles import Profile, find_profile, profiles
 
-_HAS_MEMORY = re.compile(r"\d\s*gi?b\b", re.I)
-_MEMORY_ID = re.compile(r"-\d+gb")
-_APPLE_CHIP = re.compile(r"^(?:apple\s+|mac\s*(?:mini|studio|book\s*(?:pro|air))?\s+)?m([1-5])(?:\s*(pro|max|ultra))?\b(.*)$")
-_CORES = re.compile(r"\(?\s*(?<!\d)(\d{1,4})\s*-?\s*c(?:ore)?s?\b(?:\s*gpu)?\s*\)?")
+_HAS_MEMORY = lazy(r"\d\s*gi?b\b", re.I)
+_MEMORY_ID = lazy(r"-\d+gb")
+_APPLE_CHIP = lazy(r"^(?:apple\s+|mac\s*(?:mini|studio|book\s*(?:pro|air))?\s+)?m([1-5])(?:\s*(pro|max|ultra))?\b(.*)$")
+_CORES = lazy(r"\(?\s*(?<!\d)(\d{1,4})\s*-?\s*c(?:ore)?s?\b(?:\s*gpu)?\s*\)?")
 
 
 class AmbiguousHardwareError(UnknownHardwareError):
@@ -188,10 +189,10 @@ def _memory_variants(name: str, p: Profile) -> list[Profile]:
     return []
 
 
-_MARKS = re.compile(r"\((?:r|tm|c)\)|[®™]", re.I)
-_PAREN = re.compile(r"\([^()]*\)")
-_PAREN_SIZE = re.compile(r"\(\s*(\d+\s*gi?b)\s*\)", re.I)
-_TRAILING_GRAPHICS = re.compile(r"\s+(?:graphics|gpu)\s*$", re.I)
+_MARKS = lazy(r"\((?:r|tm|c)\)|[®™]", re.I)
+_PAREN = lazy(r"\([^()]*\)")
+_PAREN_SIZE = lazy(r"\(\s*(\d+\s*gi?b)\s*\)", re.I)
+_TRAILING_GRAPHICS = lazy(r"\s+(?:graphics|gpu)\s*$", re.I)
 
 
 def driver_name_clean(name: str, keep_suffix: bool = False) -> str:
@@ -210,13 +211,13 @@ def driver_name_clean(name: str, keep_suffix: bool = False) -> str:
 # Words scoreboard and driver names carry that no product key holds (docs/methodology.md 4c, name audit): a leading
 # vendor ('NVIDIA DGX Spark', 'AMD Radeon 8060S'), the edition ('... Max-Q Workstation Edition', '... Server Edition'),
 # Ada's 'Generation', RADV's 'RX 580 Series', an SR-IOV 'MI300X VF' (a virtual function of the same GPU).
-_VENDOR_LEAD = re.compile(r"^\s*(?:nvidia|amd|intel|apple)\s+", re.I)
-_EDITION = re.compile(r"\b(?:workstation\s+edition|generation|series|vf)\b|(?<=\bserver)\s+edition\b", re.I)
+_VENDOR_LEAD = lazy(r"^\s*(?:nvidia|amd|intel|apple)\s+", re.I)
+_EDITION = lazy(r"\b(?:workstation\s+edition|generation|series|vf)\b|(?<=\bserver)\s+edition\b", re.I)
 # AMD's LLVM target as RADV prints Strix Halo's iGPU, whose marketing name the driver does not know ('AMD Radeon
 # Graphics (RADV GFX1151)', Vulkan scoreboard #10879): gfx1151 is the Radeon 8060S (Ryzen AI Max+ 395 setups list
 # "Radeon 8060S (integrated, gfx1151)"); it names three memory sizes, so it is refused with them
 _GFX = {"gfx1151": "radeon 8060s"}
-_GFX_NOTE = re.compile(r"\bgfx\d{3,4}[a-z]?\b", re.I)
+_GFX_NOTE = lazy(r"\bgfx\d{3,4}[a-z]?\b", re.I)
 # a chip a driver names alone: every product built on it (llama-bench on a Jetson prints 'Orin')
 _CHIP_ONLY = {"orin": "Jetson", "agxorin": "Jetson AGX"}
 

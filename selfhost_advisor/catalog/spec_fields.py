@@ -6,12 +6,13 @@ import math
 import re
 
 from ..errors import BadOptionError
+from ..lazy_re import lazy
 from ..termsafe import clipped
 
 PREFIX = "custom:"
 # "2x custom:..." / "2 x custom:...": the count before a spec sheet, as before a catalog name ("2x rtx4090")
-_COUNTED = re.compile(r"^\s*([0-9]+)\s*[x\u00d7*]\s*(custom:.*)$", re.I | re.S)
-_RATE = re.compile(r"^\s*([-+]?[0-9]*\.?[0-9]+(?:e[+-]?\d+)?)\s*([kmgtp]?)\s*(b/s|bps|flops|ops)?\s*$", re.I)
+_COUNTED = lazy(r"^\s*([0-9]+)\s*[x\u00d7*]\s*(custom:.*)$", re.I | re.S)
+_RATE = lazy(r"^\s*([-+]?[0-9]*\.?[0-9]+(?:e[+-]?\d+)?)\s*([kmgtp]?)\s*(b/s|bps|flops|ops)?\s*$", re.I)
 _SCALE = {"": None, "k": 1e3, "m": 1e6, "g": 1e9, "t": 1e12, "p": 1e15}
 _HINT = 'e.g. --hardware "custom:vram=16GB,bandwidth=448GB/s,fp16=60TFLOPS"'
 CPU_HINT = 'e.g. --hardware "custom:cores=16,clock=4.5GHz,simd=avx512,ram=64GB,channels=2,mts=5600"'
@@ -103,7 +104,7 @@ def _positive_int(spec: str, key: str, text: object, limit: int) -> int:
 
 
 # the digits after a thousands comma (price=$2,500 split at its comma): parse_pairs names it, cost/run._boxes rejoins it
-THOUSANDS_GROUP = re.compile(r"\d{3}(\.\d*)?")
+THOUSANDS_GROUP = lazy(r"\d{3}(\.\d*)?")
 
 
 def parse_pairs(spec: str) -> dict[str, str]:

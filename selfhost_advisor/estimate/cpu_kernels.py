@@ -25,6 +25,7 @@ from functools import lru_cache
 
 from ..catalog.data import load
 from ..domain import Machine
+from ..lazy_re import lazy
 from .cpu_core_bw import thread_stream_bytes_per_s
 
 _FLOAT_TYPES = frozenset({"F64", "F32", "F16", "BF16"})
@@ -80,7 +81,7 @@ E_CORE_FLOPS_PER_CYCLE = 16
 # AVX-512 cores that execute a 512-bit vector at full width (two 512-bit FMA pipes): Intel Xeon Scalable, Zen 5
 # desktop and server (Ryzen 9000 desktop, Threadripper 9000, EPYC 9005 and 4005). Zen 4, Zen 5 mobile and client Intel's
 # AVX-512 (Ice/Tiger/Rocket Lake) split a 512-bit operation over their 256-bit datapath.
-_FULL_WIDTH_AVX512 = re.compile(r"xeon|epyc\s*[49]\d\d5|ryzen\s*[3579]\s*9\d\d0|threadripper\s*(pro\s*)?9\d\d\d", re.I)
+_FULL_WIDTH_AVX512 = lazy(r"xeon|epyc\s*[49]\d\d5|ryzen\s*[3579]\s*9\d\d0|threadripper\s*(pro\s*)?9\d\d\d", re.I)
 
 
 def flops_per_cycle(machine: Machine) -> int:

@@ -149,9 +149,11 @@ def fit(
         warnings.append(f"{', '.join(below)} {'fits' if one else 'fit'} fully on GPU but {'loses' if one else 'lose'} "
                         f"more than the quality floor {min_quant} ({below[0]}: {_loss(below[0])}; {min_quant}: "
                         f"{_loss(min_quant)}); --min-quant any allows {'it' if one else 'them'}")
-    from .projector import image_tokens as tokens_of
+    per_image = None
+    if request.images or request.image_tokens:
+        from .projector import image_tokens as tokens_of
 
-    per_image = tokens_of(model, request.image_tokens) if request.images or request.image_tokens else None
+        per_image = tokens_of(model, request.image_tokens)
     if per_image and per_image > request.context:
         warnings.append(f"one image takes {per_image:,} tokens, more than the {request.context:,}-token context: "
                         f"raise --context (or --image-tokens for a dynamic-resolution model)")

@@ -12,15 +12,15 @@ efficiency. One rule by GPU generation, not a factor per chip.
 """
 from __future__ import annotations
 
-import re
 from functools import lru_cache
 
 from ..catalog.data import load
 from ..domain import Device
+from ..lazy_re import lazy
 from . import kernel_path
 
-_PROFILE = re.compile(r"^m(\d+)(?:-|$)")  # profile ids: m3-max-128gb, m4-16gb, m5-10c-16gb
-_NAME = re.compile(r"\bM(\d+)\b")  # a probed Mac without a profile: "Apple M3 Max"
+_PROFILE = lazy(r"^m(\d+)(?:-|$)")  # profile ids: m3-max-128gb, m4-16gb, m5-10c-16gb
+_NAME = lazy(r"\bM(\d+)\b")  # a probed Mac without a profile: "Apple M3 Max"
 
 
 @lru_cache(maxsize=1)

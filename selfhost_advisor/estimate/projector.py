@@ -7,15 +7,13 @@ Ollama's VisionGraphSize (fs/ggml/ggml.go), as that section states.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from ..catalog.data import load
-from .vision_towers import KINDS, tower_bytes
+from ..record import record
 
 F16 = 2
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ProjectorSize:
     weights_bytes: int  # the encoder as the engine loads it
     graph_bytes: int  # compute graph of one image
@@ -51,6 +49,8 @@ def projector(model, *, mmproj_file: bool, matrix_bytes: float = F16, image_toke
     c = vision_config(model)
     if c is None:
         return None
+    from .vision_towers import KINDS, tower_bytes  # here: a text-only model's fit never needs the towers
+
     # counted tensor by tensor (estimate/vision_towers.py); for the LLaVA-family blobs Ollama ships the same file
     weights = tower_bytes(c, model.hidden_size, matrix_bytes, mmproj_file or "kind" in c)
     if c.get("kind") in KINDS:

@@ -26,6 +26,7 @@ import re
 from functools import lru_cache
 
 from ..domain import Device
+from ..lazy_re import lazy
 from ..record import record
 from .scoped import pushed
 
@@ -42,12 +43,12 @@ class Build:
 
 NEWEST = Build()
 _BUILDS: list[Build] = []
-_DATE = re.compile(r"\b(20\d\d)-(\d\d)(?:-(\d\d))?\b")
-_PR = re.compile(r"#(\d{4,6})\b")
-_OFF = re.compile(r"DISABLE_OPT\s*=\s*1|ENABLE_OPT\s*=\s*0|reorder off", re.I)
-_ON = re.compile(r"DISABLE_OPT\s*=\s*0|ENABLE_OPT\s*=\s*1|reorder on", re.I)
-_F16_ON = re.compile(r"F16\s*=\s*ON", re.I)
-_F16_OFF = re.compile(r"F16\s*=\s*OFF|\bFP32 build\b", re.I)
+_DATE = lazy(r"\b(20\d\d)-(\d\d)(?:-(\d\d))?\b")
+_PR = lazy(r"#(\d{4,6})\b")
+_OFF = lazy(r"DISABLE_OPT\s*=\s*1|ENABLE_OPT\s*=\s*0|reorder off", re.I)
+_ON = lazy(r"DISABLE_OPT\s*=\s*0|ENABLE_OPT\s*=\s*1|reorder on", re.I)
+_F16_ON = lazy(r"F16\s*=\s*ON", re.I)
+_F16_OFF = lazy(r"F16\s*=\s*OFF|\bFP32 build\b", re.I)
 
 
 @lru_cache(maxsize=256)
