@@ -17,7 +17,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from selfhost_advisor.catalog import model_rows  # noqa: E402
 from selfhost_advisor.catalog.data import compiled_text  # noqa: E402
+from selfhost_advisor.catalog.models import build_index  # noqa: E402
 
 DATA = ROOT / "data"
 OUT = DATA / "compiled"
@@ -33,6 +35,13 @@ def main() -> int:
         if not target.exists() or target.read_text(encoding="utf-8") != text:
             target.write_text(text, encoding="utf-8")
             print(f"wrote {target.relative_to(ROOT)}")
+    # derived: the index that lets `fit` parse one model of models.json, not all (selfhost_advisor/catalog/model_rows.py)
+    names.add(model_rows.NAME)
+    index = OUT / f"{model_rows.NAME}.json"
+    text = model_rows.index_text((OUT / "models.json").read_text(encoding="utf-8"), build_index)
+    if not index.exists() or index.read_text(encoding="utf-8") != text:
+        index.write_text(text, encoding="utf-8")
+        print(f"wrote {index.relative_to(ROOT)}")
     for stale in OUT.glob("*.json"):
         if stale.stem not in names:
             stale.unlink()

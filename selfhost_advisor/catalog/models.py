@@ -117,10 +117,38 @@ def entries() -> tuple[dict, ...]:
 
 @lru_cache(maxsize=1)
 def _index() -> dict[str, int]:
-    """Lower-cased id / hf_id / alias -> position in entries()."""
+    """Lower-cased id / hf_id / alias -> position in entries(): the compiled index when there is a usable one
+    (catalog/model_rows.py: the catalog is then not parsed whole), else built here."""
+    from .model_rows import compiled
+
+    c = compiled()
+    return c[1]["keys"] if c is not None else build_index(entries())
+
+
+def _entry(pos: int) -> dict:
+    """entries()[pos], parsed alone when the compiled index allows it."""
+    from .model_rows import entry
+
+    e = entry(pos)
+    return e if e is not None else entries()[pos]
+
+
+def ids_and_params() -> list[tuple[str, int]]:
+    """(id, params) of every catalog entry, in data order, without building Models (nor parsing the catalog whole when
+    the compiled index has them)."""
+    from .model_rows import compiled
+
+    c = compiled()
+    if c is not None:
+        return [(row[0], row[1]) for row in c[1]["rows"]]
+    return [(e["id"], int(e["params"])) for e in entries()]
+
+
+def build_index(entries: list[dict] | tuple[dict, ...]) -> dict[str, int]:
+    """Lower-cased id / hf_id / alias -> position in `entries` (scripts/compile_data.py stores it in the index)."""
     index: dict[str, int] = {}
     basenames: dict[str, set[int]] = {}
-    for pos, e in enumerate(entries()):
+    for pos, e in enumerate(entries):
         for key in (e["id"], e.get("hf_id"), *(e.get("aliases") or ())):
             if key:
                 index.setdefault(str(key).lower(), pos)
@@ -130,7 +158,7 @@ def _index() -> dict[str, int]:
     # is not also an Ollama family of several sizes: bigcode/starcoder must not make `starcoder` (and
     # `starcoder:latest`) the 15B when the catalog does not know which size Ollama's default is.
     sizes: dict[str, int] = {}
-    for e in entries():
+    for e in entries:
         fam = str(e["id"]).lower().split(":", 1)[0]
         sizes[fam] = sizes.get(fam, 0) + 1
     for base, positions in basenames.items():
@@ -151,7 +179,7 @@ def _all_models() -> tuple[Model, ...]:
 
 @lru_cache(maxsize=None)
 def get(model_id: str) -> Model:
-    return _model_from_entry(entries()[_index()[model_id.lower()]])
+    return _model_from_entry(_entry(_index()[model_id.lower()]))
 
 
 def _candidates(name: str) -> list[str]:
@@ -212,7 +240,8 @@ def resolve(query: str) -> Resolved:
     name = raw.lower()
     quant = None
     family, sep, tag = name.partition(":")
-    if sep and "/" not in family and re.fullmatch(_QUANT_SUFFIX[1:], tag, re.I):
+    # every quant form starts with q, i, f or b: a size tag ("70b") skips compiling the pattern (~0.5 ms of start-up)
+    if sep and "/" not in family and tag[:1] in "qifb" and re.fullmatch(_QUANT_SUFFIX[1:], tag, re.I):
         # The library's quantization-only tags (glm-4.7-flash:q8_0, :bf16): the family's default size at that quantization
         quant = tag.upper().replace("FP16", "F16").replace("FP32", "F32")
         name = family + ":latest"
@@ -223,7 +252,7 @@ def resolve(query: str) -> Resolved:
     index = _index()
     for cand in _candidates(name):
         if cand in index:
-            return Resolved(_model_from_entry(entries()[index[cand]]), quant, raw)
+            return Resolved(_model_from_entry(_entry(index[cand])), quant, raw)
     family, _, tag = name.partition(":")
     _refuse_not_sized(family, name, raw)
     _refuse_no_latest(family, tag, raw)

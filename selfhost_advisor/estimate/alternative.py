@@ -19,7 +19,7 @@ GOOD = "Q4_K_M"  # the "better quantization": Q4_K_M's measured loss or less
 def smaller_alternative(result: FitResult, quants: tuple[Quant, ...], *, host_ram_known: bool = True) -> dict | None:
     """{"model", "quant", "fit", "decode_tokens_per_s", "quality"} of the largest same-family catalog model with fewer
     parameters that fits fully on GPU at Q4_K_M or better, when the result's own pick does not; else None."""
-    from ..catalog.models import entries, get
+    from ..catalog.models import get, ids_and_params
 
     m, machine, request = result.model, result.machine, result.request
     pick = next((o for o in result.options if o.quant.name == result.recommended), None)
@@ -29,8 +29,8 @@ def smaller_alternative(result: FitResult, quants: tuple[Quant, ...], *, host_ra
         return None
     family = m.id.split(":", 1)[0]
     # only the family's entries become Model records (building all ~90, soon 150+, cost fit ~3 ms of start-up)
-    siblings = sorted((get(e["id"]) for e in entries() if e["id"].split(":", 1)[0] == family
-                       and int(e["params"]) < m.params), key=lambda x: -x.params)
+    siblings = sorted((get(i) for i, params in ids_and_params() if i.split(":", 1)[0] == family and params < m.params),
+                      key=lambda x: -x.params)
     for s in siblings:
         req: FitRequest = replace(request, context=min(request.context, s.max_context))
         opt = best_option(s, machine, req, quants, tiers=("gpu",), host_ram_known=host_ram_known, min_quant=GOOD)
