@@ -210,7 +210,11 @@ class Engine:
         record names (data/engines.yaml startup_log); () where we cannot say."""
         from .startup_log import lines
 
-        return lines(str(self.params.get("startup_log", "")), model, opt, machine)
+        return lines(self.startup_log_format(request), model, opt, machine)
+
+    def startup_log_format(self, request: FitRequest) -> str:
+        """The start-up log format this engine prints for the request (data/engines.yaml startup_log; "" for none)."""
+        return str(self.params.get("startup_log", ""))
 
     def never_on_gpu(self, model: Model, machine: Machine) -> bool:
         """True only when no weight format of `model` can be placed fully on the machine's GPUs, known without

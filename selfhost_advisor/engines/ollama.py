@@ -62,13 +62,10 @@ class Ollama(LlamaCpp):
         # no `before`: every release from `since` on (an architecture Ollama added and still runs)
         return parse_version(span["since"]) <= v and ("before" not in span or v < parse_version(span["before"]))
 
-    def startup_log(self, model, opt, request, machine) -> tuple[str, ...]:
+    def startup_log_format(self, request: FitRequest) -> str:
         """From 0.30.0 Ollama starts llama-server, whose buffer lines these are; the earlier rules log their own
         estimate (the placement note quotes memory.required.full) or the Ollama engine's layout (not listed)."""
-        from .startup_log import lines
-
-        return lines("llamacpp" if self.release(request.engine_version)["memory_rule"] == "llama_server" else "",
-                     model, opt, machine)
+        return "llamacpp" if self.release(request.engine_version)["memory_rule"] == "llama_server" else ""
 
     def release_label(self, request_version: str = "") -> str:
         return f" (Ollama {self.version(request_version)})"
@@ -191,7 +188,7 @@ class Ollama(LlamaCpp):
         when --quant is not given: `ollama run TAG` fetches nothing else."""
         from .ollama_blob import library_file
 
-        rec = library_file(resolved.model.id) if resolved.model.tensor_types is None else None
+        rec = library_file(resolved.model)
         if rec is not None and not names and resolved.quant is None and resolved.kind in ("catalog", "ollama"):
             return (self.quant(rec["sized_as"]),)
         return super().select_quants(resolved, names)
@@ -200,7 +197,7 @@ class Ollama(LlamaCpp):
         """`models --fits` / `hardware --for`: a model whose library file Ollama converted itself runs as that file."""
         from .ollama_blob import library_file
 
-        rec = library_file(model.id) if model.tensor_types is None else None
+        rec = library_file(model)
         return (self.quant(rec["sized_as"]),) if rec is not None else super().model_quants(model)
 
     def option(self, model: Model, quant: Quant, machine: Machine, request: FitRequest, *,
@@ -209,7 +206,7 @@ class Ollama(LlamaCpp):
         from .ollama_blob import blob_model, blob_note
 
         rec = self.release(request.engine_version)
-        blob = blob_note(model, quant) if model.tensor_types is None else ""
+        blob = blob_note(model, quant)
         # the estimate releases logged the library's first gpt-oss upload (engines/ollama_blob.py)
         model = blob_model(model, quant, first_upload=rec["memory_rule"] == "estimate")
         launched = ""

@@ -23,11 +23,14 @@ if TYPE_CHECKING:
     from ..domain import Model, Quant
 
 
-def library_file(model_id: str) -> dict | None:
-    """The converter_files record of a catalog model (sized_as, library_size, checked_against), or None."""
+def library_file(model: Model) -> dict | None:
+    """The converter_files record of a catalog model (sized_as, library_size, checked_against), or None; None too for
+    a model that carries its own tensor types (a GGUF file read: not the library's blob)."""
     from ..catalog.data import load
 
-    return (load("ollama_library").get("converter_files") or {}).get("models", {}).get(model_id)
+    if model.tensor_types is not None:
+        return None
+    return (load("ollama_library").get("converter_files") or {}).get("models", {}).get(model.id)
 
 
 def blob_type(name: str, n_dims: int, catalog_type: str) -> str:
@@ -42,8 +45,8 @@ def blob_type(name: str, n_dims: int, catalog_type: str) -> str:
 def blob_model(model: Model, quant: Quant, *, first_upload: bool) -> Model:
     """`model` carrying the first upload's own tensors (exact types, as a GGUF header would give them) when asked and
     `quant` is the format its library file is sized as; else `model` unchanged (the current file is that format)."""
-    rec = library_file(model.id)
-    if not first_upload or rec is None or model.tensor_types is not None or quant.name != rec["sized_as"]:
+    rec = library_file(model)
+    if not first_upload or rec is None or quant.name != rec["sized_as"]:
         return model
     from ..estimate.memory_weights import weights_by_tensor
     from ..record import replace
@@ -56,7 +59,7 @@ def blob_model(model: Model, quant: Quant, *, first_upload: bool) -> Model:
 
 def blob_note(model: Model, quant: Quant) -> str:
     """One line saying which file this option is, or that `ollama run TAG` fetches another."""
-    rec = library_file(model.id)
+    rec = library_file(model)
     if rec is None:
         return ""
     if quant.name == rec["sized_as"]:
