@@ -88,8 +88,6 @@ def _vendor_backend(d: dict, name: str, path: str) -> tuple[str, str]:
     vendor's usual one (CUDA for NVIDIA and an unstated vendor). Why: a file saying vendor "amd" for an "NVIDIA GeForce
     RTX 4090" was estimated without a word, an AMD card without a backend as CUDA, and vendor "xyz" (or backend "xyz")
     was printed back in fit's JSON."""
-    from ..termsafe import clipped
-
     raw = d.get("vendor", "generic")
     vendor = raw.strip().lower() if isinstance(raw, str) else raw
     if vendor not in _VENDORS:
@@ -147,8 +145,6 @@ def _vulkan_driver(d: dict, path: str) -> str:
     if raw is None or raw == "":
         return ""
     if not isinstance(raw, str) or raw.strip().lower() not in _VULKAN_DRIVERS:
-        from ..termsafe import clipped
-
         raise BadFileError(f"probe file {path}: vulkan_driver {clipped(str(raw))!r} is not one of "
                            f"{', '.join(_VULKAN_DRIVERS)}", _HINT)
     return raw.strip().lower()
