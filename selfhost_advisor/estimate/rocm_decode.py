@@ -60,8 +60,8 @@ def lane_factor(device: Device, ggml_type: str, fitted_k: float) -> float:
     shape = row_shape(device, ggml_type)
     if shape is None:
         return fitted_k
-    key, floor = next(iter((_rules().get("cuda_shape") or {"threads": 128}).items()))
-    return 1.0 if shape[key] >= int(floor) else fitted_k
+    floor = int((_rules().get("cuda_shape") or {}).get("threads", 128))
+    return 1.0 if shape["threads"] >= floor else fitted_k
 
 
 def matvec_excess(mats, device: Device, rates, bandwidth: float, fitted_k: float, extra_cycles: float = 0.0) -> float:
