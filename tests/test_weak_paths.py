@@ -176,6 +176,22 @@ def test_matmul_traffic_scales_with_bytes_and_inverse_bandwidth():
     assert t4 / prefill_traffic_seconds(xtx, q4) == pytest.approx(960 / 256, rel=1e-6)
 
 
+def test_a_micro_batch_narrower_than_a_tile_reads_the_weights_once_per_micro_batch():
+    """Session 16: a column tile holds at most the micro-batch's tokens, so below 128 tokens per micro-batch the
+    weight bytes are shared by n_ubatch tokens, the activations still by a 128-row tile; 128 and wider unchanged."""
+    layers = token_work(get_model("llama3.1:8b"), get_quant("Q6_K")).layer_matrices
+    r9700 = _rocm("radeon ai pro r9700")
+    weights = sum(b for mats in layers for _, _, b in mats)
+    acts = sum(n for mats in layers for _, n, _ in mats)
+    bw = float(r9700.bandwidth_bytes_per_s)
+    t = {ub: kernel_path.traffic_seconds(r9700, layers, RULES, ub) for ub in (16, 64, 128, 512)}
+    assert t[16] == pytest.approx((weights / 16 + acts / 128) / bw, rel=1e-9)
+    assert t[128] == t[512] == pytest.approx(kernel_path.traffic_seconds(r9700, layers, RULES), rel=1e-12)
+    assert t[16] - t[64] == pytest.approx(weights * (1 / 16 - 1 / 64) / bw, rel=1e-9)
+    # the hipBLAS conversion pass is added on top by prefill_traffic_seconds, per micro-batch as before
+    assert prefill_traffic_seconds(r9700, layers, 16) >= t[16]
+
+
 def test_the_path_applies_to_rocm_only():
     q4 = token_work(get_model("llama3.1:8b"), get_quant("Q4_0")).layer_matrices
     xtx = _rocm("rx 7900 xtx")

@@ -246,15 +246,20 @@ def path_scale(device: Device, layers: tuple, fp16: float, rules: dict,
     return sum(scales.values()) if scales else 1.0
 
 
-def traffic_seconds(device: Device, layers: tuple, rules: dict) -> float:
+def traffic_seconds(device: Device, layers: tuple, rules: dict, n_ubatch: int | None = None) -> float:
     """Per prompt token, the bytes a tiled matmul moves through memory over spec bandwidth: weight bytes and about one
     byte per weight of activations (Q8_1 rows), each read once per tile (data/speed.yaml rocm_prefill_path.tile: 128,
-    the tile edge of ggml's MMQ on AMD), with no credit for caches (coefficient 1, derived)."""
+    the tile edge of ggml's MMQ on AMD), with no credit for caches (coefficient 1, derived). With `n_ubatch` (ROCm) a
+    weight tile is read once per micro-batch when the micro-batch is narrower than a tile: a column tile holds at most
+    the micro-batch's tokens (mmq.cuh: mmq_x no wider than the batch), so the weights are shared by min(tile, n_ubatch)
+    tokens; the activations are still read once per tile of weight rows."""
     tile = float(rules.get("tile", 0) or 0)
     if not tile or not device.bandwidth_bytes_per_s:
         return 0.0
-    nbytes = sum(b + n for mats in layers for _, n, b in mats)
-    return nbytes / tile / float(device.bandwidth_bytes_per_s)
+    shared = min(tile, float(n_ubatch)) if n_ubatch and not _FIFTH else tile
+    weights = sum(b for mats in layers for _, _, b in mats)
+    acts = sum(n for mats in layers for _, n, _ in mats)
+    return (weights / shared + acts / tile) / float(device.bandwidth_bytes_per_s)
 
 
 def converted_bytes(mats: tuple, written_per_weight: int, keep: Callable[[str], bool] | None = None) -> int:

@@ -49,7 +49,8 @@ def prefill_traffic_seconds(device: Device, layers: tuple, n_ubatch: int = 512) 
     rules = _rocm_path_rules(device)
     if not rules:
         return 0.0
-    return kernel_path.traffic_seconds(device, layers, rules) + kernel_path.dequant_seconds(device, layers, rules, n_ubatch)
+    return (kernel_path.traffic_seconds(device, layers, rules, n_ubatch)
+            + kernel_path.dequant_seconds(device, layers, rules, n_ubatch))
 
 
 _TRAFFIC_OFF: list[bool] = []
