@@ -8,6 +8,7 @@ import statistics
 import sys
 from pathlib import Path
 
+import pytest
 from heldoutkit import abs_errors, assert_median_within, vulkan_block
 
 from selfhost_advisor.catalog import hw_names
@@ -126,34 +127,63 @@ def test_session_15_block_scores_at_the_documented_figures():
     assert len(anv_2025) == 3 and all(e < 0 for e in anv_2025)
 
 
-def test_an_integrated_intel_gpu_pays_a_fixed_time_per_layer_a_discrete_one_a_share():
-    """docs/methodology.md 5b-vkintel3: igpu_layer_us (FITTED on the 5 Arc 140V decode rows held before session 14)
-    is added per decoded layer on Meteor Lake / Lunar Lake under Vulkan, and nowhere else; the decode time of a model
-    grows by exactly layers x igpu_layer_us over the same device with the term off."""
-    us = INTEL["igpu_layer_us"]
+def test_an_integrated_intel_gpu_pays_a_time_per_counted_dispatch_a_discrete_one_a_share():
+    """docs/methodology.md 5b-vkintel4: igpu_dispatch_us (FITTED on the 5 Arc 140V decode rows held before session 14)
+    times the dispatches ggml-vulkan records for a decoded layer (COUNTED: dispatches_per_layer) is added per layer on
+    Lunar Lake under Vulkan; Meteor Lake (Xe-LPG, not INTEL_XE2) pays xe_lpg_dispatch_ratio times as much (MEASURED:
+    the A770's fixed time per layer over the B580's, PR #14001); nothing on a discrete GPU, SYCL or AMD. The decode time
+    of a model grows by exactly layers x dispatches x the time per dispatch over the same device with the term off."""
+    us, ratio = INTEL["igpu_dispatch_us"], INTEL["xe_lpg_dispatch_ratio"]
     header = (ROOT / "scripts" / "speed_header.yaml").read_text()
-    assert 0 < us < 2000 and "igpu_layer_us (session 15" in header and "FITTED, not derived" in header
+    assert 0 < us < 100 and 1 < ratio < 5 and "igpu_dispatch_us: FITTED" in header and "MEASURED, not fitted" in header
+    assert "igpu_layer_us" not in INTEL
+    smol = get_model("smollm2:135m")
     mtl = _device("arc-meteor-lake-8xe-lpddr5x-7467-16gb", "mesa")
-    assert vi.layer_seconds(mtl) == us * 1e-6 and vi.layer_seconds(_device("arc 140v 32gb")) == us * 1e-6
-    assert vi.layer_seconds(_device("arc b580")) == 0.0 and vi.layer_seconds(_device("arc a770 16gb")) == 0.0
-    assert vi.layer_seconds(replace(mtl, backend="sycl")) == 0.0
-    assert vi.layer_seconds(_device("radeon-780m-ddr5-5600-32gb")) == 0.0  # AMD iGPU: the family's law
+    lnl = _device("arc 140v 32gb")
+    n = vi.dispatches_per_layer(smol)
+    assert vi.layer_seconds(lnl, smol, "", vp.architecture(lnl)) == pytest.approx(us * n * 1e-6)
+    assert vi.layer_seconds(mtl, smol, "", vp.architecture(mtl)) == pytest.approx(us * ratio * n * 1e-6)
+    assert vp.architecture(mtl) == "Xe-LPG" and vp.architecture(lnl) == "Xe2-LPG"
+    for other in (_device("arc b580"), _device("arc a770 16gb"), replace(mtl, backend="sycl"),
+                  _device("radeon-780m-ddr5-5600-32gb")):  # discrete: the share; SYCL; AMD iGPU: the family's law
+        assert vi.layer_seconds(other, smol, "", vp.architecture(other)) == 0.0
 
-    def decode_s(model):
+    def decode_s():
         m = machine_from_profile(hw_names.resolve("arc-meteor-lake-8xe-lpddr5x-7467-16gb"), 1)
         m = replace(m, devices=(replace(m.devices[0], backend="vulkan", vulkan_driver="mesa"),))
-        mdl = get_model(model)
-        return 1.0 / estimate_speed(mdl, get_quant("Q4_K_M"), Placement("gpu", mdl.n_layers + 1, mdl.n_layers + 1, 0, 0),
-                                    m).decode_tokens_per_s
+        return 1.0 / estimate_speed(smol, get_quant("Q4_K_M"), Placement("gpu", smol.n_layers + 1, smol.n_layers + 1,
+                                                                          0, 0), m).decode_tokens_per_s
 
     saved = vi._rules
     try:
-        with_term = decode_s("smollm2:135m")
-        vi._rules = lambda: {**saved(), "igpu_layer_us": 0.0}
-        without = decode_s("smollm2:135m")
+        with_term = decode_s()
+        vi._rules = lambda: {**saved(), "igpu_dispatch_us": 0.0}
+        without = decode_s()
     finally:
         vi._rules = saved
-    assert abs((with_term - without) - get_model("smollm2:135m").n_layers * us * 1e-6) < 1e-6
+    assert abs((with_term - without) - smol.n_layers * n * us * ratio * 1e-6) < 1e-6
+
+
+def test_dispatches_per_layer_follow_the_graph_and_the_fusion_dates():
+    """The counted dispatches of one decoded layer (data/speed.yaml vulkan_intel.igpu_dispatch): llm_build_llama's 23
+    nodes before any ggml-vulkan fusion (2024: no flash attention by default); 16 with RMS_NORM+MUL, GLU, flash
+    attention and ROPE+SET_ROWS; Gemma 2 in June 2025 (the fit's rows) 31 with its post norms, query scale and soft-cap;
+    Qwen3's q/k norms fused into the rope from November 2025; Qwen2's bias ADDs until the mat-vec + ADD fusion; Gemma
+    4's KV-sharing layers skip K, V, their norms and cache writes."""
+    d = INTEL["igpu_dispatch"]
+    llama = get_model("llama3.1:8b")
+    assert vi.dispatches_per_layer(llama, "2024-11-01") == 23
+    assert vi.dispatches_per_layer(llama, "2025-07-15") == 20  # two fused norms, GLU; no flash attention yet
+    assert vi.dispatches_per_layer(llama, "2025-09-15") == 17  # one FLASH_ATTN_EXT for KQ, SOFT_MAX, KQV, CONT
+    assert vi.dispatches_per_layer(llama, "") == vi.dispatches_per_layer(llama, d["rope_set_rows_since"]) == 16
+    assert vi.dispatches_per_layer(get_model("gemma2:2b"), "2025-06-05") == d["calibration_dispatches"] == 31
+    qwen3 = get_model("qwen3:0.6b")
+    assert vi.dispatches_per_layer(qwen3, "2025-11-01") == 18 and vi.dispatches_per_layer(qwen3, "") == 16
+    qwen2 = get_model("qwen2.5:7b")
+    assert vi.dispatches_per_layer(qwen2, "2025-10-30") == vi.dispatches_per_layer(llama, "2025-10-30") + 3
+    assert vi.dispatches_per_layer(qwen2, "") == vi.dispatches_per_layer(llama, "")
+    g4 = get_model("gemma4:e2b")  # 15 own-KV layers of 26 dispatches, 20 KV-sharing ones of 21
+    assert vi.dispatches_per_layer(g4, "") == pytest.approx((15 * 26 + 20 * 21) / 35)
 
 
 def test_anv_coopmat_prefill_ratio_is_pr_14001s_measurement_on_the_coopmat_paths_only():

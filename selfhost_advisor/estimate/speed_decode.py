@@ -91,8 +91,8 @@ def _decode_seconds(
                 total += sum(excess)
                 if kernel is not None:
                     kernel.extend(excess)
-            if d.vendor == "intel" and vulkan:  # an Intel iGPU's fixed time per layer (vulkan_intel.layer_seconds)
-                total += count * vulkan_intel.layer_seconds(d)
+            if d.vendor == "intel" and vulkan:  # an Intel iGPU's time per dispatch x a layer's (vulkan_intel)
+                total += count * vulkan_intel.layer_seconds(d, model, vulkan_path.build()[0], vulkan_path.architecture(d))
             total = start + (total - start) / _intel_factor(d)  # Intel under Vulkan: driver and share
             layer += count
             boundaries += 1

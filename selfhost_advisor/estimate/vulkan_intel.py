@@ -77,16 +77,59 @@ def decode_share(device: Device, date: str = "", arch: str = "") -> float:
     return float(_rules().get("decode_share") or 1.0)
 
 
-def layer_seconds(device: Device) -> float:
+def layer_seconds(device: Device, model=None, date: str = "", arch: str = "") -> float:
     """Fixed decode time per layer an integrated Intel GPU under Vulkan adds to the family's law (Meteor Lake, Lunar
-    Lake: `igpu_layer_us` of data/speed.yaml vulkan_intel, docs/methodology.md 5b-vkintel3); 0 elsewhere. Why a time
-    per layer and not a share: on one iGPU the deficit is a few tenths of a millisecond per layer whatever the model's
-    size (Meteor Lake: SmolLM2 135M to Gemma 4 E2B), which a share of the streaming time cannot follow; ggml-vulkan runs
-    more, smaller dispatches per layer on Intel (no add + RMS-norm fusion, one-subgroup MMVQ workgroups) and the GPU's
-    clock drops during decode (llama.cpp issue #22413). The ANV ratio (decode_factor) divides it as it divides the law."""
+    Lake; docs/methodology.md 5b-vkintel4): the compute dispatches ggml-vulkan records for one decoded layer of `model`
+    in a build of `date` ("" = today's; dispatches_per_layer) times the time one dispatch costs on the GPU
+    (`igpu_dispatch_us` of data/speed.yaml vulkan_intel, FITTED on the Arc 140V, an Xe2 GPU), times
+    `xe_lpg_dispatch_ratio` on a pre-Xe2 GPU (`arch` not Xe2, vulkan_path.architecture: Meteor Lake's Xe-LPG; the
+    ratio is MEASURED on the discrete pair of the same build and model, A770 over B580). 0 on a discrete GPU and off
+    Intel. Why a time per dispatch: on one iGPU the deficit grows with the ops a layer records (Gemma 4's norms and
+    per-layer inputs, the unfused graphs of 2024-25), not with the weights a layer streams. Without a model (a caller
+    that has none): the dispatches of the calibration rows' layer (Gemma 2 in June 2025). The ANV ratio
+    (decode_factor) divides it as it divides the law."""
     if not _intel_vulkan(device) or not device.unified:
         return 0.0
-    return float(_rules().get("igpu_layer_us") or 0.0) * 1e-6
+    rules = _rules()
+    us = float(rules.get("igpu_dispatch_us") or 0.0)
+    if not arch.startswith(_XE2_CLASS):
+        us *= float(rules.get("xe_lpg_dispatch_ratio") or 1.0)
+    n = dispatches_per_layer(model, date) if model is not None else float(rules["igpu_dispatch"]["calibration_dispatches"])
+    return us * n * 1e-6
+
+
+_XE2_CLASS = ("Xe2", "Xe3")  # ggml_vk_get_device_architecture: INTEL_XE2 = minimum subgroup size 16
+
+
+def dispatches_per_layer(model, date: str = "") -> float:
+    """Compute dispatches ggml-vulkan records for one decoded layer of `model` (averaged over its layers) in a
+    llama.cpp build of `date` ("" = today's): the nodes of llama.cpp's graph for one token (llm_build_llama and the
+    architecture's extras of data/speed.yaml vulkan_intel.igpu_dispatch) less the ones ggml-vulkan fuses into a
+    neighbour from the date each fusion landed (ggml_vk_can_fuse: RMS_NORM+MUL, GLU ops, ROPE+SET_ROWS, mat-vec +
+    bias ADD, RMS_NORM+MUL+ROPE), with flash attention (one FLASH_ATTN_EXT for KQ, SOFT_MAX, KQV and the CONT) from
+    the date llama-bench's default turned auto. Layers that reuse an earlier layer's KV (Gemma 3n / 4 KV sharing)
+    record no K, V, K rope, V norm or cache writes. Dense layers: an MoE layer's routing ops are not counted."""
+    r = _rules()["igpu_dispatch"]
+
+    def since(key: str) -> bool:
+        return not date or date >= str(r[key])
+
+    ex = (r.get("architectures") or {}).get(model.arch, {})
+    per_norm = 1 if since("rms_norm_mul_since") else 2
+    norms = 2 + int(ex.get("weighted_norms", 0)) + (2 if model.qk_norm else 0)
+    rope_kv = 4 - (1 if since("rope_set_rows_since") else 0) - (2 if model.qk_norm and since("norm_rope_since") else 0)
+    attention = 1 if since("flash_attn_since") else 4 + int(ex.get("softcap", 0))
+    ops = (norms * per_norm + 7 + int(ex.get("matvecs", 0)) + rope_kv + attention + int(ex.get("ops", 0))
+           + (1 if since("glu_since") else 2) + 2)
+    if model.attention_bias and not since("mul_mat_add_since"):
+        ops += 3  # the Q, K, V bias ADDs before ggml-vulkan fused them into the mat-vec
+    shared = min(model.kv_shared_layers, model.n_layers)
+    if not shared:
+        return float(ops)
+    k_side = ((per_norm if model.qk_norm else 0) + 2 - (1 if since("rope_set_rows_since") else 0)
+              - (1 if model.qk_norm and since("norm_rope_since") else 0))
+    saved = 2 + k_side + int(ex.get("v_norm", 0)) + 1
+    return ops - saved * shared / model.n_layers
 
 
 def decode_at_law(arch: str, date: str = "") -> bool:
