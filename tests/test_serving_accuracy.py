@@ -115,14 +115,21 @@ def test_median_throughput_ratio_with_the_session_14_rows_within_goal():
     assert 0.8 <= statistics.median(held) <= 1.25, statistics.median(held)
 
 
-@pytest.mark.xfail(strict=True, reason="with session 15's 17 held-out GLM MoE rows (blind median 1.74) the held-out "
-                   "median is 1.256, just over the goal: MoE serving at TP 4/8 comes out fast (decode TPOT 0.4-0.8 of "
-                   "published), docs/methodology.md 6c 'GLM-4.5-Air rows', 'GLM-4.6 rows'")
 def test_median_throughput_ratio_with_the_session_15_rows_within_goal():
+    """All held-out rows through session 15 (GLM MoE rows included: blind median 1.74). A strict xfail at 1.256 until
+    session 16 priced the fused-MoE kernels' intermediate caches and gave the dense and expert GEMMs a roofline each
+    (estimate/serving/moe_step.py moe_activation_bytes): 1.249, inside by a thin margin; MoE at TP 4/8 still comes
+    out fast (docs/methodology.md 6c 'GLM-4.5-Air rows', 'The fused-MoE caches')."""
     import statistics
 
-    held = [x for r, _, x in acc.ratios() if r["kind"] == "throughput" and r["role"] == "heldout"]
+    held = [x for r, _, x in acc.ratios() if r["kind"] == "throughput" and r["role"] == "heldout"
+            and not _session16(r)]
     assert 0.8 <= statistics.median(held) <= 1.25, statistics.median(held)
+
+
+def _session16(r: dict) -> bool:
+    """Rows added held out in session 16 (`# --- session 16: serve7`), scored blind before any change."""
+    return r.get("added") == "session 16"
 
 
 def test_the_session_15_rows_are_held_out_and_scored_in_their_own_format():

@@ -83,6 +83,7 @@ def test_moe_layers_and_the_step_carry_the_fixed_cost(monkeypatch):
     assert moe_fixed_seconds(oss) == pytest.approx(36 * moe_layer_fixed_us() * 1e-6)
     h100 = machine_from_profile(get_profile("h100-sxm"), 1)
     mx = get_vllm_quant("MXFP4")
+    monkeypatch.setattr(step, "moe_activation_bytes", lambda *a: 0.0)  # the caches' bytes: their own test below
     with_terms = step_seconds(oss, mx, h100, 1, 4, 300)
     monkeypatch.setattr(step, "moe_fixed_seconds", lambda model: 0.0)
     monkeypatch.setattr(step, "moe_padding_flops", lambda *a: 0.0)
@@ -118,3 +119,59 @@ def test_mxfp4_is_refused_where_vllm_has_no_kernel_for_it():
     assert rdna3.placement.fit == "no" and "RDNA3" in rdna3.placement.note
     assert plan(oss, mx, machine_from_profile(get_profile("mi300x"), 1), req).placement.fit == "gpu"
     assert plan(oss, mx, machine_from_profile(get_profile("a100-80gb"), 1), req).placement.fit == "gpu"
+
+
+def test_intermediate_caches_by_hand_for_qwen3_235b_at_tp8():
+    # fused_experts_impl: T x H read, T x k x 2I/tp written and read (silu_and_mul), T x k x I/tp written and read,
+    # T x k x H written (w2) and read (moe_sum), T x H written; 16-bit. Qwen3-235B-A22B: H 4096, k 8, I 1536, 94
+    # MoE layers; TP 8 -> I/tp 192. Per token and layer 4 x (4096 + 8 x (576 + 4096)) = 165,888 B
+    from selfhost_advisor.estimate.serving.moe_step import moe_activation_bytes
+
+    q235 = get("qwen3:235b")
+    h100x8 = machine_from_profile(get_profile("h100-sxm"), 8)
+    bf16 = get_vllm_quant("BF16")
+    assert moe_layers(q235) == 94
+    assert moe_activation_bytes(q235, bf16, h100x8, 8, 1000) == pytest.approx(94 * 1000 * 165_888, rel=1e-12)
+    assert moe_activation_bytes(get("qwen3:8b"), bf16, h100x8, 8, 1000) == 0.0
+    # triton_kernels (MXFP4 on Hopper) fuses the activation and the top-k sum: 4 x (H + k x I) for gpt-oss-20b,
+    # H = I = 2880, k 4, 24 layers
+    oss = get("gpt-oss:20b")
+    h100 = machine_from_profile(get_profile("h100-sxm"), 1)
+    assert moe_activation_bytes(oss, get_vllm_quant("MXFP4"), h100, 1, 10) == pytest.approx(
+        24 * 10 * 4 * (2880 + 4 * 2880), rel=1e-12)
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.integers(1, 1500), st.integers(0, 4096))
+def test_the_caches_and_the_split_roofline_never_make_a_step_faster(batch, chunk):
+    # the caches add bytes, and max(a, b) + max(c, d) >= max(a + c, b + d): a MoE step with both is never shorter
+    # than the single roofline over the experts' bytes alone
+    import selfhost_advisor.estimate.serving.step as step
+
+    q235 = get("qwen3:235b")
+    h100x8 = machine_from_profile(get_profile("h100-sxm"), 8)
+    bf16 = get_vllm_quant("BF16")
+    now = step_seconds(q235, bf16, h100x8, 8, batch, 500, chunk, chunk / 2)
+    dense, experts, flops = step.step_parts(q235, bf16, 8)
+    tokens = batch + chunk
+    eff = step.efficiency("cuda")
+    dev = h100x8.devices[0]
+    lm = step.lm_head_flops(q235, 8)
+    work = tokens * (flops - lm) + step.logits_rows(batch, chunk) * lm + step.moe_padding_flops(
+        q235, bf16, h100x8, 8, tokens)
+    single = max((dense + experts * step.touched_share(q235, tokens)) / (eff.bandwidth * dev.bandwidth_bytes_per_s),
+                 work / (eff.prefill_f16_all_in * step.matmul_flops(h100x8, bf16)))
+    linear, _ = step._parts_seconds(q235, bf16, h100x8, 8, batch, 500, chunk, chunk / 2, 2)
+    assert linear >= single * (1 - 1e-9)
+    assert now > 0
+
+
+def test_a_dense_step_is_unchanged_by_the_moe_terms(monkeypatch):
+    import selfhost_advisor.estimate.serving.step as step
+
+    q8 = get("qwen3:8b")
+    h100 = machine_from_profile(get_profile("h100-sxm"), 1)
+    bf16 = get_vllm_quant("BF16")
+    before = [step_seconds(q8, bf16, h100, 1, b, 600, c, c / 2) for b, c in ((1, 0), (64, 0), (512, 2048))]
+    monkeypatch.setattr(step, "moe_activation_bytes", lambda *a: 1e12)
+    assert [step_seconds(q8, bf16, h100, 1, b, 600, c, c / 2) for b, c in ((1, 0), (64, 0), (512, 2048))] == before

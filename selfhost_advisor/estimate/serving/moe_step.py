@@ -10,7 +10,9 @@ Two terms, each from vLLM's source or from published kernel timings, neither fit
    and ROCm) max(16, min(next_pow2(M x topk // E), 128)); the Triton fused_moe default config 16 when M <= E, else 64
    (fused_moe.py get_default_config). Tokens pick experts independently (the same assumption as touched_share), so
    an expert's count is Binomial(M, topk / E) and the expected rows are E x sum_j block x P(n > j x block).
-2. A fixed cost per MoE layer (router GEMM, top-k, block alignment, two grouped GEMM launches at a small grid, the
+2. The intermediate caches (memory): a fused-MoE layer writes and reads back activations per routed (token, expert)
+   pair, none of which shrink with tensor parallelism except the expert width (moe_activation_bytes).
+3. A fixed cost per MoE layer (router GEMM, top-k, block alignment, two grouped GEMM launches at a small grid, the
    activation and the weighted sum): the part of published fused-MoE kernel timings (vLLM benchmark_moe.py / sglang's
    tuning script, CUDA-graph replays) that the expert bytes at the step's bandwidth share do not explain. The
    timings and how the figure follows from them are in data/serving.yaml moe_kernel_timings; the figure is their
@@ -158,3 +160,24 @@ def moe_padding_flops(model: Model, quant: Quant, machine: Machine, tp: int, tok
     kernel = moe_kernel(gpu_family(machine), dev.backend, quant)
     share = padding_share(kernel, tokens, model.moe.active, model.moe.experts)
     return (share - 1.0) * tokens * expert_flops_per_token(model, tp)
+
+
+def moe_activation_bytes(model: Model, quant: Quant, machine: Machine, tp: int, tokens: float) -> float:
+    """Bytes per GPU a step's MoE layers move besides the expert weights: the kernels' intermediate caches.
+
+    Triton fused_moe and Marlin MoE (vllm fused_moe.py fused_experts_impl, fused_marlin_moe.py) run four kernels per
+    layer on (token, expert) pairs: the w13 GEMM reads the hidden states (T x H) and writes intermediate_cache1
+    (T x k x 2I/tp); silu_and_mul reads it and writes intermediate_cache2 (T x k x I/tp); the w2 GEMM reads that and
+    writes intermediate_cache3 (T x k x H); moe_sum reads it and writes the output (T x H). 16-bit, so per token and
+    MoE layer 4 x (H + k x (3 I/tp + H)) bytes. triton_kernels' matmul_ogs (OAITritonExperts, gpt_oss_triton_kernels_
+    moe.py) fuses the activation into the first GEMM and the top-k sum into the second's scatter: it writes and reads
+    only T x k x I/tp, 4 x (H + k x I/tp). H is the experts' input width (the latent width of a LatentMoE). Under TP
+    every GPU runs every routed pair on its 1/tp slice of the expert width, so the H terms do not shrink with tp: at
+    1000 tokens Qwen3-235B-A22B at TP 8 moves 166 MB a layer against 604 MB of expert weights."""
+    if model.moe is None or tokens <= 0:
+        return 0.0
+    kernel = moe_kernel(gpu_family(machine), machine.devices[0].backend, quant)
+    h = model.moe.latent_size or model.hidden_size
+    k, width = model.moe.active, model.moe.expert_intermediate_size / tp
+    per_token = 4.0 * (h + k * width) if kernel == "triton_kernels" else 4.0 * (h + k * (3.0 * width + h))
+    return moe_layers(model) * tokens * per_token

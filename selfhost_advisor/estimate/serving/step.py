@@ -6,6 +6,8 @@ sequence's KV at its own depth, and does (B + C) tokens of matmuls; whichever of
 sets the step, and a fixed launch/schedule/sample cost comes on top:
     step = max(weight bytes / BW, GEMM FLOPs / FLOPS) + max(KV bytes / BW, attention FLOPs / FLOPS)
            + overhead(B) + MoE layers' fixed cost + TP all-reduces
+(MoE: the dense GEMMs' roofline plus the fused-MoE kernels' own, whose bytes are the touched experts and the
+intermediate caches, moe_step.moe_activation_bytes)
 (BW = eff_bw x bandwidth, FLOPS = eff_c x peak: the GEMMs and the attention kernels run one after the other, so each
 is its own roofline and their times add)
 eff_bw and eff_c are the CUDA family's llama-bench fit (data/speed.yaml). Serving terms (data/serving.yaml): the
@@ -23,7 +25,8 @@ from ...domain import Machine, Model, Quant
 from ..speed import efficiency
 from ..tensors import build_tensors
 from ..vllm import _formats, kv_bytes_per_token, sequence_kv_bytes, tensor_bytes
-from .moe_step import gpu_family, moe_fixed_seconds, moe_padding_flops
+from .moe_step import (expert_flops_per_token, gpu_family, moe_activation_bytes, moe_fixed_seconds,
+                       moe_padding_flops)
 
 
 @lru_cache(maxsize=1)
@@ -215,8 +218,14 @@ def _parts_seconds(model: Model, quant: Quant, machine: Machine, tp: int, batch:
     tokens = batch + prefill_tokens
     lm = lm_head_flops(model, tp)
     work = tokens * (flops - lm) + logits_rows(batch, prefill_tokens, prefill_seqs) * lm
-    work += moe_padding_flops(model, quant, machine, tp, tokens)  # MoE: experts' tiles padded to BLOCK_SIZE_M
-    linear = max((dense + experts * touched_share(model, tokens)) / bw, work / fl)
+    if model.moe is None:
+        linear = max(dense / bw, work / fl)
+    else:  # the dense GEMMs and the fused-MoE kernels run one after the other: a roofline each
+        expert_work = (tokens * expert_flops_per_token(model, tp)
+                       + moe_padding_flops(model, quant, machine, tp, tokens))  # tiles padded to BLOCK_SIZE_M
+        expert_bytes = experts * touched_share(model, tokens) + moe_activation_bytes(model, quant, machine, tp, tokens)
+        linear = max(dense / bw, (work - tokens * expert_flops_per_token(model, tp)) / fl) + max(
+            expert_bytes / bw, expert_work / fl)
     kv = batch * kv_read_bytes(model, tp, int(depth), kv_dtype_bytes)
     attn_work = batch * attention_flops(model, tp, depth) + prefill_tokens * attention_flops(model, tp, prefill_depth)
     return linear, max(kv / bw, attn_work / fl)
@@ -241,7 +250,8 @@ def compute_bound(model: Model, quant: Quant, machine: Machine, tp: int, batch: 
     dev = machine.devices[0]
     eff = efficiency(dev.backend)
     dense, experts, flops = step_parts(model, quant, tp)
-    w = (dense + experts * touched_share(model, batch)) / (eff.bandwidth * dev.bandwidth_bytes_per_s)
+    moved = dense + experts * touched_share(model, batch) + moe_activation_bytes(model, quant, machine, tp, batch)
+    w = moved / (eff.bandwidth * dev.bandwidth_bytes_per_s)
     linear, attention = _parts_seconds(model, quant, machine, tp, batch, depth, 0.0, 0.0, kv_dtype_bytes)
     return linear > w * (1 + 1e-9) and linear > attention
 
