@@ -63,6 +63,11 @@ KNOWN_MISSES: dict[str, str] = {
     "gpustack-qwen3-235b-a100x8-128-4": _BURST_128,
     "gpustack-gptoss20b-h100-128-4": _GPTOSS_H100_128,
     "gpustack-gptoss120b-h100-128-4": _GPTOSS_H100_128,
+    "vllm23696-gptoss120b-b200x8-sharegpt": ("gpt-oss-120b at TP 8 on B200, 1000 ShareGPT prompts at once (session 16, "
+                                             "held out, blind 2.98): mean TPOT 94 ms published (median 57, ITL median "
+                                             "35) against our 13; per GPU the step's GPU work is about a millisecond, "
+                                             "so what paces it is host work per step and per streamed token, which "
+                                             "the step has no term for: docs/methodology.md 6c 'Session 16 rows'"),
 }
 
 
@@ -92,7 +97,8 @@ def test_median_throughput_ratio_of_current_vllm_within_goal():
     in the strict xfails below, so that the miss they show stays visible until the MoE step is right."""
     import statistics
 
-    RESULTS = [(r, p, x) for r, p, x in acc.ratios() if not _session14(r) and not _session15(r)]
+    RESULTS = [(r, p, x) for r, p, x in acc.ratios() if not _session14(r) and not _session15(r)
+               and not _session16(r)]
     xs = [x for r, _, x in RESULTS if r["kind"] == "throughput" and r["role"] != "older_engine"]
     assert len(xs) >= 20
     assert 0.8 <= statistics.median(xs) <= 1.25, statistics.median(xs)
@@ -103,7 +109,7 @@ def test_median_throughput_ratio_of_current_vllm_within_goal():
 
 def _session15(r: dict) -> bool:
     """The 17 GLM-4.5-Air / GLM-4.6 rows added held out in session 15 (`# --- session 15: serve6`)."""
-    return r["id"].startswith(("gpustack-glm45air", "gpustack-glm46"))
+    return r["id"].startswith(("gpustack-glm45air", "gpustack-glm46")) and not _session16(r)
 
 
 def test_median_throughput_ratio_with_the_session_14_rows_within_goal():
@@ -111,7 +117,8 @@ def test_median_throughput_ratio_with_the_session_14_rows_within_goal():
     cost and block padding, estimate/serving/moe_step.py, took their median from 1.32 to 1.20)."""
     import statistics
 
-    held = [x for r, _, x in acc.ratios() if r["kind"] == "throughput" and r["role"] == "heldout" and not _session15(r)]
+    held = [x for r, _, x in acc.ratios() if r["kind"] == "throughput" and r["role"] == "heldout" and not _session15(r)
+            and not _session16(r)]
     assert 0.8 <= statistics.median(held) <= 1.25, statistics.median(held)
 
 
@@ -135,6 +142,12 @@ def _session16(r: dict) -> bool:
 def test_the_session_15_rows_are_held_out_and_scored_in_their_own_format():
     rows = [r for r in acc.rows() if _session15(r)]
     assert len(rows) == 17 and all(r["role"] == "heldout" and acc.in_own_format(r) for r in rows)
+
+
+def test_the_session_16_rows_are_held_out_with_their_source():
+    rows = [r for r in acc.rows() if _session16(r)]
+    assert len(rows) == 2 and all(r["role"] == "heldout" and r["kind"] == "throughput" for r in rows)
+    assert {r["hardware"] for r in rows} == {"a100-80gb", "b200"}
 
 
 def _gpt_oss_median(gpu: str) -> float:
