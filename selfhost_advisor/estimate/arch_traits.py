@@ -28,7 +28,10 @@ SWA_SINK_ARCHS = frozenset({"mimo2"})
 # Arcee Trinity (afmoe, src/models/afmoe.cpp: "dual attention normalization (pre)/(post)", "dual ffn normalization"):
 # the same four norms per block, attn_post_norm and ffn_post_norm being post_attention_norm and post_ffw_norm in a GGUF.
 # Meta Muse Glimmer (src/models/muse-glimmer.cpp load_arch_tensors: attn_norm, attn_post_norm, ffn_norm, ffn_post_norm).
-POST_NORM_ARCHS = frozenset({"gemma2", "gemma3", "gemma3n", "gemma4", "gemma-embedding", "afmoe", "muse-glimmer"})
+# Aleph Alpha Kolibri 1 (kolibri1, the PR #29922 / Hob-forge patch's src/models/kolibri1.cpp: "sandwich norms", the same
+# four per block).
+POST_NORM_ARCHS = frozenset({"gemma2", "gemma3", "gemma3n", "gemma4", "gemma-embedding", "afmoe", "muse-glimmer",
+                             "kolibri1"})
 # An output gate beside q/k/v: attn_gate {n_embd, n_head x head_dim}, sigmoid(gate) x attention before attn_output
 # (afmoe.cpp: wqkv_gate = build_lora_mm(attn_gate, attn_inp); muse-glimmer.cpp creates it "same as afmoe").
 ATTN_GATE_ARCHS = frozenset({"afmoe", "muse-glimmer"})
@@ -59,9 +62,10 @@ PER_HEAD_2D_QK_NORM_ARCHS = frozenset({"command-r"})
 # Sigmoid-routed MoE with a per-expert routing bias (exp_probs_b) on every MoE layer (Kimi Linear: src/models/kimi-linear.cpp
 # load_arch_tensors, ffn_exp_probs_b required).
 # Ling 2.0 (bailingmoe2: ffn_exp_probs_b, moe_router_enable_expert_bias) and Trinity (afmoe: the checkpoint's
-# mlp.expert_bias -> exp_probs_b, build_moe_ffn(..., ffn_exp_probs_b, ...)) route the same way.
+# mlp.expert_bias -> exp_probs_b, build_moe_ffn(..., ffn_exp_probs_b, ...)) route the same way, and so does Kolibri 1
+# (kolibri1.cpp: ffn_exp_probs_b {n_expert}, selection on the biased sigmoid logits; one shared expert beside).
 ROUTING_BIAS_ARCHS = frozenset({"glm4moe", "minimax-m2", "kimi-linear", "bailingmoe2", "afmoe", "mimo2", "step35", "laguna",
-                                "minimax-m3"})
+                                "minimax-m3", "kolibri1"})
 # MiniMax-M3 (src/models/minimax-m3.cpp load_arch_tensors): GQA attention with per-head q/k norms {head_dim}, and in every
 # sparse (MoE) layer the MSA block indexer beside it: index_q_proj {n_embd, indexer heads x indexer head size},
 # index_k_proj {n_embd, indexer head size} and the two {indexer head size} norms. Its keys are cached with the K/V
