@@ -137,6 +137,8 @@ def rows() -> list[dict]:
             group = ("dense " if r.get("dense") else "") + ("held out (s14, read after)" if r.get("after") else "held out (s14)")
         if r.get("s15"):  # recorded before session 15's MoE changes (docs/methodology.md 5c-s15): the blind rows
             group = ("dense " if r.get("dense") else "") + "held out (s15)"
+        if r.get("s16"):  # recorded before session 16's MoE changes (docs/methodology.md 5c-s16): the blind rows
+            group = ("dense " if r.get("dense") else "") + "held out (s16)"
         if r.get("n_cpu_moe"):  # -ncmoe: experts of the first N layers in RAM (partial offload), reported apart
             group += " --n-cpu-moe"
         if r.get("spark"):  # recorded before the sm_12x prefill derivation (issue 16) was looked at
