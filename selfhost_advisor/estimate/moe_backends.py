@@ -58,7 +58,7 @@ def resolve(rule: dict | None, device: Device | None) -> dict | None:
         return None
     variants = rule.get("variants")
     if not variants:
-        return rule
+        return dated(rule)
     key = _key(rule.get("select_by"), device)
     arch = _key("architecture", device) if any(v.get("architectures") for v in variants) else ""
     chosen = next((v for v in variants if key in (v.get("match") or ())
@@ -72,6 +72,24 @@ def resolve(rule: dict | None, device: Device | None) -> dict | None:
     if build is not None and since and build < int(since):
         return None
     return {**{k: v for k, v in rule.items() if k != "variants"}, **chosen, **(_OVERRIDE[-1] if _OVERRIDE else {})}
+
+
+def dated(rule: dict) -> dict:
+    """`rule` as a llama.cpp build of the row's date ran it (estimate/kernel_path.at_build; the newest outside it): each
+    `history` entry whose `until` date is after the build's lays its fields over the rule, the latest change first
+    (data/speed.yaml moe_tiles.cuda: PR #18958 sent 2-8 token MUL_MAT_ID to MMVQ from 2026-02-03; PR #15525 chose
+    the tile width against the micro-batch's tokens from 2025-08-25, before it against all token-expert pairs)."""
+    history = rule.get("history")
+    if not history:
+        return rule
+    from .kernel_path import _build_date
+
+    build = _build_date()
+    out = {k: v for k, v in rule.items() if k != "history"}
+    for h in sorted(history, key=lambda h: str(h["until"]), reverse=True):
+        if build < str(h["until"]):
+            out.update({k: v for k, v in h.items() if k not in ("until", "source")})
+    return out
 
 
 def _key(select_by: str | None, device: Device | None) -> str:

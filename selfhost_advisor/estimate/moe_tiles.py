@@ -55,12 +55,14 @@ def padding(n_tokens: int, n_expert: int, n_used: int, rule: dict | None) -> flo
     """Column slots the expert tiles hold per routed token-expert pair (>= 1 when the tiles run, else 1.0).
 
     rule: data/speed.yaml moe_tiles[family]: `widths` (the tile widths llama.cpp can pick), `choose_against` (`batch`:
-    the whole micro-batch, `expert_mean`: n_tokens x n_used / n_expert) and `min_tokens` (below it no tiles run).
+    the whole micro-batch, `expert_mean`: n_tokens x n_used / n_expert, `pairs`: n_tokens x n_used, every token-expert
+    pair, as CUDA before llama.cpp PR #15525) and `min_tokens` (below it no tiles run).
     """
     if not rule or n_expert <= 1 or n_used <= 0 or n_tokens < int(rule.get("min_tokens", 1)):
         return 1.0
     widths = tuple(int(w) for w in rule["widths"])
-    against = n_tokens if rule.get("choose_against", "batch") == "batch" else -(-n_tokens * n_used // n_expert)
+    against = {"batch": n_tokens, "pairs": n_tokens * n_used}.get(str(rule.get("choose_against", "batch")),
+                                                                    -(-n_tokens * n_used // n_expert))
     j = tile_width(against, widths)
     slots = n_expert * expected_tiles(n_tokens, n_used / n_expert, j) * j
     return max(1.0, slots / (n_tokens * n_used))
