@@ -61,3 +61,56 @@ def test_deepseek_base_rows_of_pr_15525_within_15_percent_at_ub_16_to_64():
         with at_build(r["date"]):
             p = moe_accuracy.predict(r["model"], r["quant"], r["test"], r["machine"], int(r["n_ubatch"]))
         assert abs(p / r["tokens_per_s"] - 1) < 0.15, r["n_ubatch"]
+
+
+def test_slot_reads_count_each_slot_s_distinct_experts():
+    """mul_mat_vec_q_moe: one block column per expert slot, one warp per token. A simulated balanced routing (each
+    token's n_used distinct experts in random slot order) counts the distinct (slot, expert) pairs; its mean is the
+    formula's, and it lies between MMQ's touched share and u x n_used / n_expert."""
+    import random
+
+    from selfhost_advisor.estimate.moe_batch import slot_read_share, touched_share
+
+    rng = random.Random(7)
+    for n_expert, n_used, u in ((128, 8, 8), (32, 4, 8), (32, 4, 4), (64, 6, 3)):
+        trials = 4000
+        pairs = 0
+        for _ in range(trials):
+            slots = [set() for _ in range(n_used)]
+            for _ in range(u):
+                for s, e in enumerate(rng.sample(range(n_expert), n_used)):
+                    slots[s].add(e)
+            pairs += sum(len(s) for s in slots)
+        got = slot_read_share(u, n_expert, n_used)
+        assert pairs / trials / n_expert == pytest.approx(got, rel=0.02)
+        assert touched_share(u, n_expert, n_used) < got <= u * n_used / n_expert
+    assert slot_read_share(1, 128, 8) == pytest.approx(8 / 128)
+
+
+def _device(name: str):
+    from selfhost_advisor.catalog import hw_names
+    from selfhost_advisor.catalog.hardware import machine_from_profile
+
+    return machine_from_profile(hw_names.resolve(name), 1).devices[0]
+
+
+def _work(model_id: str, quant: str):
+    from selfhost_advisor.catalog.models import get
+    from selfhost_advisor.catalog.quants import get_quant
+    from selfhost_advisor.estimate.speed import token_work
+
+    return token_work(get(model_id), get_quant(quant))
+
+
+def test_mmvq_ids_path_follows_the_build_the_type_and_the_architecture():
+    from selfhost_advisor.estimate.moe_batch import mmvq_ids_path
+
+    oss, qwen = _work("gpt-oss:20b", "MXFP4_MOE"), _work("qwen3:30b-a3b", "Q4_0")
+    ampere, ada = _device("rtx 3090"), _device("rtx 4090")
+    assert mmvq_ids_path(qwen, ampere, 8) and mmvq_ids_path(qwen, ada, 8)
+    assert not mmvq_ids_path(qwen, ampere, 9) and not mmvq_ids_path(qwen, ampere, 1)
+    assert mmvq_ids_path(oss, ampere, 7) and not mmvq_ids_path(oss, ampere, 8)  # MXFP4 on Turing / Ampere: 7
+    assert mmvq_ids_path(oss, ada, 8)  # Ada and later: always up to 8
+    with at_build("2026-01-20"):  # before PR #18958: MMQ
+        assert not mmvq_ids_path(qwen, ada, 4)
+    assert not mmvq_ids_path(qwen, _device("rx 7900 xtx"), 4)  # ROCm limits not applied

@@ -50,11 +50,61 @@ def microbatch_floor_seconds(model: Model, work: TokenWork, placement: Placement
     from .speed_decode import _decode_seconds
 
     share = touched_share(n_ubatch, model.moe.experts, model.moe.active)
+    if mmvq_ids_path(work, machine.devices[0], n_ubatch):
+        share = slot_read_share(n_ubatch, model.moe.experts, model.moe.active)
     step = _decode_seconds(model, union_work(work, share), placement, machine, depth, table)
     if not step:
         return None
     step += graphs_off_seconds(model, machine.devices[0], n_ubatch) * min(placement.gpu_layers, model.n_layers)
     return step / max(1, n_ubatch)
+
+
+def slot_read_share(n_tokens: int, n_expert: int, n_used: int) -> float:
+    """Share of a layer's routed-expert bytes that ggml-cuda's multi-token MoE mat-vec kernel reads for a micro-batch
+    of n_tokens: n_used x (1 - (1 - 1 / n_expert) ** n_tokens).
+
+    mmvq.cu mul_mat_vec_q_moe launches one block column per expert slot (blockIdx.y = channel_dst, 0..n_used-1) and
+    one warp per token in each block (threadIdx.y = token_idx); each warp reads the rows of ids[slot, token], its own
+    expert. Warps of a block run together, so the tokens that put the same expert in the same slot read its rows once;
+    the same expert in two slots is read by two blocks. A slot holds n_expert(1 - (1 - 1/n_expert)^u) distinct experts
+    (routing balanced, slots independent), so the reads are n_used times that over n_expert, against MMQ's touched
+    share f(u) (each touched expert once per tile): Qwen3-30B-A3B (128, 8) at 8 tokens 0.489 vs 0.403, gpt-oss-20b
+    (32, 4) 0.901 vs 0.656. f(1) = n_used / n_expert either way."""
+    if n_expert <= 0 or n_used <= 0:
+        return 0.0
+    return min(float(n_used), n_used * (1.0 - (1.0 - 1.0 / n_expert) ** max(1, n_tokens)))
+
+
+def mmvq_ids_path(work: TokenWork, device, n_tokens: int) -> bool:
+    """Whether a CUDA micro-batch of n_tokens >= 2 runs its quantized experts through the multi-token MoE mat-vec
+    kernel (ggml-cuda.cu ggml_cuda_mul_mat_id: ne2 <= get_mmvq_mmid_max_batch(type, cc)) in the build of
+    kernel_path.at_build's date: from llama.cpp PR #18958 on (data/speed.yaml moe_mmvq_ids.since), up to the
+    type's and architecture's limit (mmvq.cu tables; 8 on Volta, Ada and later, per type on Turing / Ampere and
+    Pascal). NVIDIA only: the ROCm limits are read but not applied (no held-out row checks them)."""
+    from .kernel_path import _build_date, architecture
+
+    rule = _mmvq_rule()
+    if n_tokens < 2 or not rule or device.backend != "cuda" or device.vendor != "nvidia":
+        return False
+    if _build_date() < str(rule["since"]):
+        return False
+    # the quantized expert matrices (gpt-oss's F32 expert biases are ADD_ID operands, not matmuls); float experts
+    # take the mmvf path, not modelled here
+    types = {ty.upper() for mats in work.layer_expert_matrices for ty, _, _ in mats} - {"F32"}
+    if not types or types & {"F16", "BF16"}:
+        return False
+    arch = architecture(device) or ""
+    table = (rule.get("turing_ampere") if arch in ("Turing", "Ampere")
+             else rule.get("pascal_older") if arch in ("Pascal", "Maxwell", "Maxwell 2.0", "Kepler", "Kepler 2.0")
+             else {})
+    limit = min(int((table or {}).get(ty, rule["max_batch"])) for ty in types)
+    return n_tokens <= limit
+
+
+def _mmvq_rule() -> dict:
+    from .speed_factors import _speed_data
+
+    return _speed_data().get("moe_mmvq_ids") or {}
 
 
 def layer_nodes(model: Model, layer: int) -> int:
