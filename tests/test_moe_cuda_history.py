@@ -114,3 +114,15 @@ def test_mmvq_ids_path_follows_the_build_the_type_and_the_architecture():
     with at_build("2026-01-20"):  # before PR #18958: MMQ
         assert not mmvq_ids_path(qwen, ada, 4)
     assert not mmvq_ids_path(qwen, _device("rx 7900 xtx"), 4)  # ROCm limits not applied
+
+
+def test_pascal_tiles_stop_at_64_tokens():
+    """mmq.cuh get_mmq_x_max_host: 64 without tensor-core MMA before Volta (mmq-config-pascal.cuh J 8..64): a
+    128-token micro-batch of Qwen3-30B-A3B gets J = 64 on a P40, J = 128 on an RTX 3090."""
+    from selfhost_advisor.estimate.moe_tiles import tile_width
+
+    rule = _speed_data()["moe_tiles"]["cuda"]
+    pascal, ampere = resolve(rule, _device("tesla p40")), resolve(rule, _device("rtx 3090"))
+    assert tile_width(128, tuple(pascal["widths"])) == 64
+    assert tile_width(128, tuple(ampere["widths"])) == 128
+    assert padding(128, 128, 8, pascal) < padding(128, 128, 8, ampere)

@@ -58,7 +58,7 @@ def resolve(rule: dict | None, device: Device | None) -> dict | None:
         return None
     variants = rule.get("variants")
     if not variants:
-        return dated(rule)
+        return _pre_volta(dated(rule), device)
     key = _key(rule.get("select_by"), device)
     arch = _key("architecture", device) if any(v.get("architectures") for v in variants) else ""
     chosen = next((v for v in variants if key in (v.get("match") or ())
@@ -72,6 +72,19 @@ def resolve(rule: dict | None, device: Device | None) -> dict | None:
     if build is not None and since and build < int(since):
         return None
     return {**{k: v for k, v in rule.items() if k != "variants"}, **chosen, **(_OVERRIDE[-1] if _OVERRIDE else {})}
+
+
+def _pre_volta(rule: dict, device: Device | None) -> dict:
+    """CUDA before Volta (Pascal and older): MMQ's widest tile is 64 tokens (mmq.cuh get_mmq_x_max_host: 128 only with
+    tensor-core MMA or an NVIDIA build for Volta+; mmq-config-pascal.cuh J of 8..64), so `pre_volta_widths` apply."""
+    if not rule.get("pre_volta_widths") or device is None or device.backend != "cuda" or device.vendor != "nvidia":
+        return rule
+    from .cuda_path import compute_capability
+
+    cc = compute_capability(device)
+    if cc is None or cc >= 7.0:
+        return rule
+    return {**rule, "widths": rule["pre_volta_widths"]}
 
 
 def dated(rule: dict) -> dict:
