@@ -6,6 +6,9 @@ Each SYCL row is scored as benchmarks/weak_backends.py scores it: a row in the f
 (leave-one-hardware-out), a blind row (`in_fit: false`) by a fit with no row of its GPU. The rows are grouped by the
 comment line of the file that added them (`# --- session 12: sycl2`, `# --- session 11: intel`, ...), so the rows
 added in one pass, held out before its formula changes, are reported apart from the rows an earlier pass fitted on.
+Each row also names the one-token kernel its build ran for the type holding most of its layers' weights
+(estimate/sycl_path.decode_kernel: DMMV or MMVQ, block or reordered layout), and the decode errors are summed up per
+kernel at the end (docs/methodology.md 5b-sycl6).
 """
 from __future__ import annotations
 
@@ -45,9 +48,46 @@ def batches(path: Path = DATA) -> dict[tuple, str]:
     return out
 
 
+def kernels(path: Path = DATA) -> dict[tuple, str]:
+    """(hardware, model, quant, test, tokens/s) of every SYCL row -> the decode kernel its build runs for the GGML type
+    holding most of the model's layer weights (sycl_path.decode_kernel, at the row's build text and GPU)."""
+    import fit_speed
+    from selfhost_advisor.catalog.models import get as get_model
+    from selfhost_advisor.catalog.quants import get_quant
+    from selfhost_advisor.estimate import sycl_path
+    from selfhost_advisor.estimate.speed_work import token_work
+
+    out: dict[tuple, str] = {}
+    for r in fit_speed.published_rows(path):
+        if r.backend != "sycl":
+            continue
+        weights: dict[str, float] = {}
+        for layer in token_work(get_model(r.model_id), get_quant(r.quant)).layer_matrices:
+            for ty, n, _ in layer:
+                weights[ty] = weights.get(ty, 0.0) + n
+        main = max(weights, key=weights.get)
+        out[(r.hardware, r.model_id, r.quant, r.test, float(r.measured))] = (
+            f"{main} {sycl_path.decode_kernel(main, sycl_path.parse_build(r.build), r.machine.devices[0])}")
+    return out
+
+
+def by_kernel(rep: dict) -> dict[str, dict]:
+    """Decode errors per kernel label: rows, median |error| and median signed error (+ = predicted faster)."""
+    groups: dict[str, list[float]] = {}
+    for key, g in rep.items():
+        if not key.endswith("/ decode"):
+            continue
+        for x in g["rows"]:
+            if x["error_pct"] is not None:
+                groups.setdefault(x["kernel"].split(" ", 1)[1], []).append(x["error_pct"])
+    return {k: {"rows": len(v), "median_abs_error_pct": round(statistics.median(abs(e) for e in v), 1),
+                "median_error_pct": round(statistics.median(v), 1)} for k, v in sorted(groups.items())}
+
+
 def report(rows: list[dict] | None = None) -> dict:
     """Per batch and test: rows, median |error| and each signed error (the out-of-sample one of weak_backends)."""
     which = batches()
+    kernel = kernels()
     rows = rows if rows is not None else weak_backends.rows_report(
         only={k[0] for k in which})
     out: dict[str, dict] = {}
@@ -58,7 +98,8 @@ def report(rows: list[dict] | None = None) -> dict:
         batch = which.get(key, "?")
         g = out.setdefault(f"{batch} / {r['kind']}", {"rows": []})
         g["rows"].append({"hardware": r["hardware"], "model": r["model"], "quant": r["quant"], "test": r["test"],
-                          "measured": r["measured"], "blind": r["blind"], "error_pct": r["error_pct"]})
+                          "measured": r["measured"], "blind": r["blind"], "error_pct": r["error_pct"],
+                          "kernel": kernel.get(key, "?") if r["kind"] == "decode" else ""})
     for g in out.values():
         errs = [abs(x["error_pct"]) for x in g["rows"] if x["error_pct"] is not None]
         g["median_abs_error_pct"] = round(statistics.median(errs), 1) if errs else None
@@ -71,7 +112,7 @@ def main() -> int:
     args = ap.parse_args()
     rep = report()
     if args.json:
-        print(json.dumps(rep, indent=2))
+        print(json.dumps({"batches": rep, "decode_by_kernel": by_kernel(rep)}, indent=2))
         return 0
     for key in sorted(rep):
         g = rep[key]
@@ -79,7 +120,10 @@ def main() -> int:
         for x in g["rows"]:
             err = "n/a" if x["error_pct"] is None else f"{x['error_pct']:+.1f}%"
             print(f"    {x['hardware'][:24]:24} {x['model']:12} {x['quant']:6} {x['test']:6} measured"
-                  f" {x['measured']:8.2f}  {err}{'  (blind)' if x['blind'] else ''}")
+                  f" {x['measured']:8.2f}  {err:7}  {x['kernel']:20}{'  (blind)' if x['blind'] else ''}")
+    print("\ndecode errors by kernel (every row, its out-of-sample error; + = predicted faster):")
+    for k, v in by_kernel(rep).items():
+        print(f"    {k:16} {v['rows']:3d} rows  median |error| {v['median_abs_error_pct']:5.1f}%  signed {v['median_error_pct']:+6.1f}%")
     return 0
 
 

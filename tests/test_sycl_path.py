@@ -345,3 +345,40 @@ def test_moe_decode_before_the_fused_kernel_is_one_call_per_routed_expert():
     old = _speed("arc a770 16gb", "qwen3.5:35b", "Q4_K_M", "b8157 (2026-02-26)")
     new = _speed("arc a770 16gb", "qwen3.5:35b", "Q4_K_M", "b9000 (2026-04-22)")
     assert 1 / old.decode_tokens_per_s - 1 / new.decode_tokens_per_s == pytest.approx(hand, rel=0.01)
+
+
+@pytest.mark.parametrize("ggml_type,build,hardware,kernel", [
+    ("Q4_0", "SYCL backend 2024.5 (2024-05)", "arc a770 16gb", "DMMV block"),  # DMMV first for every type it has
+    ("Q4_0", "SYCL backend 2025.2 (2025-02-24, PR #12035 Q4_0 reorder, reorder on)", "arc a770 16gb", "DMMV reordered"),
+    ("Q4_0", "PR #13885 head (merged 2025-06), reorder on", "arc b580", "MMVQ reordered"),  # PR #12858's precedence
+    ("Q4_K", "master before PR #14504 (2025-07-02), reorder off", "arc b580", "DMMV block"),
+    ("Q8_0", "master of 2026-04-06, the base of the Q8_0 reorder PR, reorder on", "arc pro b70", "DMMV block"),
+    ("Q4_0", "master of 2026-04-23, reorder default (on)", "arc a770 16gb", "MMVQ reordered"),
+    ("Q4_0", "PR #22291 head (2026-04-23), reorder default (on)", "arc a770 16gb", "DMMV reordered"),  # ACM-G10 only
+    ("Q4_0", "PR #22291 head (2026-04-23), reorder default (on)", "arc b580", "MMVQ reordered"),
+    ("Q6_K", "PR #22291 head (2026-04-23), reorder default (on)", "arc a770 16gb", "MMVQ reordered"),
+    ("Q2_K", "", "arc b580", "DMMV reordered"),  # no reordered MMVQ for Q2_K (reverted, ggml 9a538ea5)
+    ("IQ4_XS", "", "arc b580", "MMVQ block"),  # no DMMV kernel, never reordered
+])
+def test_the_decode_kernel_each_build_runs(ggml_type, build, hardware, kernel):
+    """ggml_sycl_mul_mat's one-token dispatch over ggml's history (data/speed.yaml sycl_paths.decode_kernel): DMMV is
+    tested first, so it ran every type it has until the reordered MMVQ took precedence (llama.cpp PR #12858,
+    2025-05-09); from PR #22291 an ACM-G10 die (Arc A770) runs its reordered Q4_0 on DMMV again."""
+    device = _machine(hardware).devices[0]
+    assert sycl_path.decode_kernel(ggml_type, sycl_path.parse_build(build), device) == kernel
+
+
+def test_the_held_out_report_names_each_decode_rows_kernel():
+    """benchmarks/sycl_heldout.py labels every SYCL decode row with its build's kernel and sums the errors up by it."""
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+    import sycl_heldout
+
+    rep = sycl_heldout.report()
+    decode = [x for k, g in rep.items() if k.endswith("/ decode") for x in g["rows"]]
+    assert decode and all(x["kernel"].split(" ", 1)[1] in ("DMMV block", "DMMV reordered", "MMVQ reordered",
+                                                            "MMVQ block") for x in decode)
+    groups = sycl_heldout.by_kernel(rep)
+    assert sum(v["rows"] for v in groups.values()) == sum(1 for x in decode if x["error_pct"] is not None)

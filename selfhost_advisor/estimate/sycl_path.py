@@ -115,6 +115,42 @@ def matvec_path(ggml_type: str, build: Build | None = None) -> str:
     return "reordered" if ggml_type in _reordered_types(build or current()) else "block"
 
 
+def _chip(device: Device | None) -> str:
+    """The GPU die of a device as the spec table names it ("DG2-512" is ACM-G10), "" when unknown."""
+    if device is None or not device.matched_profile:
+        return ""
+    from ..catalog.gpu_table import by_id
+
+    return str((by_id(device.matched_profile) or {}).get("chip") or "")
+
+
+def decode_kernel(ggml_type: str, build: Build | None = None, device: Device | None = None) -> str:
+    """The one-token kernel ggml_sycl_mul_mat runs for a matrix of this type at this build (data/speed.yaml
+    `sycl_paths.decode_kernel`): "DMMV" or "MMVQ", with the layout it reads ("DMMV reordered", "MMVQ block", ...).
+
+    Why it is stated apart from the layout: the two kernels do different work per weight (DMMV dequantizes to floats
+    and multiplies by the float activations; MMVQ first quantizes the activations to q8_1, one more kernel per call,
+    and takes integer dot products), and the rows' builds ran both: DMMV everywhere until the reordered MMVQ took
+    precedence (llama.cpp PR #12858, 2025-05-09), DMMV again for an ACM-G10 GPU's reordered Q4_0 from PR #22291. The
+    speed model charges the layout (block_layout_seconds), not the kernel: the label is what the held-out report
+    groups the errors by (benchmarks/sycl_heldout.py; docs/methodology.md 5b-sycl6)."""
+    build = build or current()
+    rules = _rules().get("decode_kernel") or {}
+    layout = matvec_path(ggml_type, build)
+    dmmv = ggml_type in set(rules.get("dmmv_types") or ())
+    if layout == "reordered":
+        priority = rules.get("mmvq_priority")
+        kernel = ("MMVQ" if priority and _has(build, priority)
+                  and ggml_type not in set(rules.get("reordered_dmmv_only") or ()) else "DMMV")
+        exception = rules.get("acm_g10_q4_0_dmmv")
+        if (kernel == "MMVQ" and exception and _has(build, exception) and ggml_type in exception["types"]
+                and _chip(device) in exception["chips"]):
+            kernel = "DMMV"
+    else:
+        kernel = "DMMV" if dmmv else "MMVQ"
+    return f"{kernel} {layout}"
+
+
 def vector_lanes(device: Device) -> float | None:
     """FP32 lanes of an Intel GPU: the spec table's shader count, else 128 per Xe core (`gpu_cores` of an iGPU
     profile: Xe-LPG 16 EUs x 8, Xe2 8 XVEs x 16; data/apu.yaml)."""
