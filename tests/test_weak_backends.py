@@ -282,7 +282,7 @@ DOCUMENTED_ARCH = {
 # main 0cabb4f, 26.6% (53) / 59.6% (60); after the shares (fitted on the Intel rows before session 14) 13.5% / 26.5%.
 # With vkamd2's 32 rows of the same session too: 18.2% (69) / 55.9% (76) before the shares, 13.6% / 35.0% after.
 DOCUMENTED_BLIND = {"rocm decode": (15, 12.9), "rocm prefill": (30, 16.4), "vulkan decode": (69, 13.6),
-                    "vulkan prefill": (76, 35.0), "sycl decode": (31, 21.9), "sycl prefill": (26, 40.1)}
+                    "vulkan prefill": (76, 35.0), "sycl decode": (35, 21.9), "sycl prefill": (32, 36.8)}
 # SYCL blind since session 12: the 7 rows it read (methodology 5b-sycl2; 31.4% / 152.8% under main 63a2328); session
 # 11's 18 blind rows (35.0% / 61.5% then) joined the fit. Session 13 (sycl3, 5b-sycl3) added 12 (PR #14504's B580
 # reorder off/on pair, PR #13973's Lunar Lake gemma2), scored under main db6692d before anything else: decode 22.6% (7),
@@ -294,6 +294,8 @@ DOCUMENTED_BLIND = {"rocm decode": (15, 12.9), "rocm prefill": (30, 16.4), "vulk
 # Session 15 (sycl5, methodology 5b-sycl5): 29 SYCL rows added in_fit false and scored under main 17a3f94 first: decode
 # 22.1% (19) -> 23.6% (31), prefill 45.4% (9) -> 48.7% (26); then the FP32 build's GEMM gain (PR #25025's B60 rows):
 # prefill 40.1% (26), decode unchanged; then the MoE layers' routing submissions (seen rows): decode 21.9% (31).
+# Session 16 (sycl6, methodology 5b-sycl6): 10 SYCL rows added in_fit false and scored under main c52e5f7 first, no
+# formula changed after: decode 21.9% (31) -> 21.9% (35), prefill 40.1% (26) -> 36.8% (32).
 
 
 @needs_cal
