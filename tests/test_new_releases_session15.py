@@ -132,7 +132,7 @@ def test_names_resolve(name, model_id):
 
 
 @pytest.mark.parametrize("name,why", [
-    ("kimi-k3", "latent MoE"), ("deepseek-v4.1-flash", "engram"), ("deepseek-ai/DeepSeek-V4.1-Pro", "engram"),
+    ("deepseek-v4.1-flash", "engram"), ("deepseek-ai/DeepSeek-V4.1-Pro", "engram"),
     ("dots3-note", "second kv_lora_rank"), ("skt/A.X-K2", "config.json was not read"), ("glm-5.3-flash", "KDA"),
     ("ling-3.0-tiny", "bailingmoe3"), ("inclusionAI/Ling-3.0-flash", "bailingmoe3"),
 ])

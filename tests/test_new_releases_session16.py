@@ -48,6 +48,26 @@ KOLIBRI_1 = {
     "max_position_embeddings": 262144, "tie_word_embeddings": False, "attention_bias": False, "hidden_act": "silu",
 }
 
+# moonshotai/Kimi-K3 config.json, text_config as a stored model report prints it whole (code-index file id 62826164383)
+_K3_FULL = [*range(4, 94, 4), 93]
+KIMI_K3 = {
+    "architectures": ["KimiK3ForConditionalGeneration"], "model_type": "kimi_k3", "tie_word_embeddings": False,
+    "text_config": {
+        "architectures": ["KimiLinearForCausalLM"], "model_type": "kimi_linear", "attn_res_block_size": 12,
+        "first_k_dense_replace": 1, "hidden_act": "situ", "hidden_size": 7168, "intermediate_size": 33792,
+        "kv_lora_rank": 512, "latent_moe_use_norm": True,
+        "linear_attn_config": {"full_attn_layers": _K3_FULL, "gate_lower_bound": -5.0, "head_dim": 128,
+                               "kda_layers": [i for i in range(1, 94) if i not in _K3_FULL], "num_heads": 96,
+                               "short_conv_kernel_size": 4, "use_full_rank_gate": True},
+        "max_position_embeddings": 1048576, "mla_use_nope": True, "mla_use_output_gate": True,
+        "moe_intermediate_size": 3072, "moe_layer_freq": 1, "moe_router_activation_func": "sigmoid",
+        "num_attention_heads": 96, "num_experts": 896, "num_experts_per_token": 16, "num_hidden_layers": 93,
+        "num_key_value_heads": 96, "num_shared_experts": 2, "q_lora_rank": 1536, "qk_nope_head_dim": 128,
+        "qk_rope_head_dim": 64, "routed_expert_hidden_size": 3584, "tie_word_embeddings": False, "v_head_dim": 128,
+        "vocab_size": 163840,
+    },
+}
+
 _SHAPE = ("arch", "n_layers", "hidden_size", "n_heads", "n_kv_heads", "global_kv_heads", "head_dim", "v_head_dim",
           "vocab_size", "tied_embeddings", "sliding_window", "max_context", "qk_norm", "moe")
 
@@ -57,6 +77,11 @@ CONFIGS = [
      None),
     # kolibri1.cpp: 18 tensors a layer (4 norms, q/k/v/o, q/k norms, router + bias, 3 routed, 3 shared) + 3
     ("kolibri-1:78b", KOLIBRI_1, "Aleph-Alpha/Kolibri-1", ("sliding_window_pattern",), 50 * 18 + 3),
+    # kimi-k3.cpp: per layer 2 norms + 2 res scores, KDA 14 (q/k/v, 3 convs, f_a/f_b, beta, A, dt, g, o_norm, o) or
+    # MLA 9 (q_a/q_a_norm/q_b, kv_a/kv_a_norm, k_b, v_b, gate, o); layer 0 a dense FFN (3), the rest 11 MoE tensors
+    # (router, bias, routed down/up/norm, 3 experts, 3 shared); + token_embd, output_norm, output, output_res_score
+    ("kimi-k3:2.8t", KIMI_K3, "moonshotai/Kimi-K3", ("intermediate_size", "mla", "ssm", "layer_pattern"),
+     93 * 4 + 69 * 14 + 24 * 9 + 3 + 92 * 11 + 4),
 ]
 
 
@@ -85,6 +110,9 @@ KV = [
     # Kolibri 1: 4 KV heads x 128 x (K + V) x 2 B = 2,048 B (the stored MLX reading: 20,480 B a token in 10 full
     # layers); window 513 -> 1,280 cells
     ("kolibri-1:78b", 10 * 32768 * 2048 + 40 * 1280 * 2048),
+    # Kimi K3: 24 MLA layers cache the 512 + 64 latent (K only, V a view of it) at 2 B; 69 KDA layers keep F32 state of
+    # 96 heads x 128 x 128 plus the last 3 inputs of the three 12,288-wide convolutions, per sequence
+    ("kimi-k3:2.8t", 24 * 32768 * 576 * 2 + 69 * 4 * (96 * 128 * 128 + 3 * 3 * 12288)),
 ]
 
 
@@ -104,10 +132,25 @@ def test_heldout_file_matches(model_id, quant, within_pct):
     assert abs(row["error_pct"]) < within_pct and not row["note"], row
 
 
+def test_kimi_k3_counts_the_xinference_size_and_the_released_checkpoint_bytes():
+    # a stored xinference spec sizes the GGUF model at 2779.93 B = the text model + the MoonViT tower and projector
+    # (447,358,976 parameters in the checkpoint's tensor list, file id 62826164383), which go to the mmproj
+    from selfhost_advisor.estimate.vllm_weights import get_vllm_quant, vllm_weights
+
+    m = get("kimi-k3:2.8t")
+    assert round((m.params + 447_358_976) / 1e9, 2) == 2779.93
+    # the released checkpoint (MXFP4 experts, the rest BF16): 1453.66 GiB of tensors in its 96 shards, of which the
+    # tower is 894,717,952 B; blind -0.0013%, the ~20 MB the checkpoint keeps in F32 (conv, dt_bias, A_log padded to
+    # 128) or as unfused res_norm / res_proj pairs
+    text = 1453.66 * 2**30 - 447_358_976 * 2
+    assert abs(vllm_weights(m, get_vllm_quant("MXFP4")).total / text - 1) < 0.0001
+
+
 NAMES = [
     ("mimo-v2.6-pro", "mimo-v2.6-pro:1t"), ("XiaomiMiMo/MiMo-V2.6-Pro-RL", "mimo-v2.6-pro:1t"),
     ("pcuenq/MiMo-V2.6-Pro-RL-GGUF", "mimo-v2.6-pro:1t"), ("kolibri-1", "kolibri-1:78b"),
     ("Aleph-Alpha/Kolibri-1", "kolibri-1:78b"), ("Hob-forge/Kolibri-1-GGUF", "kolibri-1:78b"),
+    ("kimi-k3", "kimi-k3:2.8t"), ("moonshotai/Kimi-K3", "kimi-k3:2.8t"), ("unsloth/Kimi-K3-GGUF", "kimi-k3:2.8t"),
 ]
 
 
@@ -122,6 +165,8 @@ CLI = [
     (["fit", "kolibri-1", "--hardware", "dgx-spark", "--engine", "vllm", "--context", "32768"], 0, ""),
     (["fit", "kolibri-1", "--hardware", "rtx-5090", "--engine", "ollama"], 2, "kolibri1"),
     (["fit", "mimo-v2.6-pro", "--hardware", "8x h200", "--context", "1048576"], 0, ""),
+    (["fit", "kimi-k3", "--hardware", "8x b200", "--context", "131072"], 0, ""),
+    (["fit", "kimi-k3", "--hardware", "8x h200", "--engine", "vllm"], 2, "KDA"),
 ]
 
 

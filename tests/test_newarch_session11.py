@@ -268,7 +268,6 @@ def test_a_mimo2_gguf_header_gives_its_per_layer_k_v_widths_and_window(tmp_path)
 @pytest.mark.parametrize("name,engine_named", [
     ("deepseek-v4-flash", "deepseek4"), ("deepseek-v4-pro", "deepseek4"),
     ("step-3.5-flash", "step35"), ("longcat-flash", "SGLang"), ("mistral-large-3", "vLLM"),
-    ("kimi-k3", "latent MoE"),
 ])
 def test_families_without_a_layer_kind_or_config_are_refused_naming_why(name, engine_named):
     # docs/methodology.md 1b: an answer that says why and which engine runs it, not "unknown model" and not a near layout

@@ -150,6 +150,11 @@ def model_from_config(
         ff = ff or moe.expert_intermediate_size
     if arch == "lfm2":
         ff = _lfm2_ff(get, ff)
+    if spec.get("hybrid") == "kimi_k3" and moe is not None:  # K3's latent MoE (kimi-k3.cpp n_expert_latent)
+        moe = MoE(experts=moe.experts, active=moe.active, expert_intermediate_size=moe.expert_intermediate_size,
+                  shared_experts=moe.shared_experts, shared_intermediate_size=moe.shared_intermediate_size,
+                  first_dense_layers=moe.first_dense_layers, moe_layer_step=moe.moe_layer_step,
+                  latent_size=need("routed_expert_hidden_size"))
     deci: dict = {}
     if spec.get("deci"):  # DeciLM (Nemotron Super / Ultra): each block its own attention kind and FFN width
         deci = deci_blocks(get("block_configs"), n_layers, n_heads, hidden, repo, cls)
@@ -377,7 +382,7 @@ def _hybrid(kind: str | None, get, need, n_layers: int, repo: str, cls: str) -> 
         d_inner = (_int(get("mamba_expand")) or 2) * need("hidden_size")
         dt_rank = _int(get("mamba_dt_rank")) or -(-need("hidden_size") // 16)
         ssm = SSM("mamba", _int(get("mamba_d_conv")) or 4, d_inner, _int(get("mamba_d_state")) or 16, 0, dt_rank)
-    elif kind == "kimi_linear":
+    elif kind in ("kimi_linear", "kimi_k3"):
         # Kimi Linear: linear_attn_config.full_attn_layers (1-based) are MLA, the rest KDA of num_heads x head_dim
         # (convert_hf_to_gguf.py KimiLinearModel: n_head_kv 0 marks a KDA layer; src/llama-hparams.cpp n_embd_r/s).
         la = get("linear_attn_config") if isinstance(get("linear_attn_config"), dict) else {}
@@ -386,7 +391,13 @@ def _hybrid(kind: str | None, get, need, n_layers: int, repo: str, cls: str) -> 
                 d and d > 0 for d in dims):
             raise UnknownModelError(f"{repo}: config.json ({cls}) lacks a usable linear_attn_config",
                                     "the repo's config may be incomplete")
-        if la.get("use_full_rank_gate") or get("mla_use_output_gate") or get("attn_res_block_size"):
+        k3_parts = (la.get("use_full_rank_gate"), get("mla_use_output_gate"), get("attn_res_block_size"),
+                    get("routed_expert_hidden_size"))
+        if kind == "kimi_k3" and not all(k3_parts):
+            raise UnknownModelError(f"{repo}: config.json ({cls}) lacks one of Kimi K3's layer parts (full-rank KDA "
+                                    "gate, MLA output gate, attention residuals, latent MoE)",
+                                    "known: Kimi K3's layout with all four; Kimi-Linear-48B-A3B's without them")
+        if kind == "kimi_linear" and any(k3_parts):
             raise UnknownModelError(f"{repo}: config.json ({cls}) has an unknown layer kind (full-rank KDA gate, MLA "
                                     "output gate or attention residuals)", "known: Kimi-Linear-48B-A3B's KDA and MLA layers")
         pattern = "".join("*" if i + 1 in full else "M" for i in range(n_layers))

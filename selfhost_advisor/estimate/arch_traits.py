@@ -65,7 +65,14 @@ PER_HEAD_2D_QK_NORM_ARCHS = frozenset({"command-r"})
 # mlp.expert_bias -> exp_probs_b, build_moe_ffn(..., ffn_exp_probs_b, ...)) route the same way, and so does Kolibri 1
 # (kolibri1.cpp: ffn_exp_probs_b {n_expert}, selection on the biased sigmoid logits; one shared expert beside).
 ROUTING_BIAS_ARCHS = frozenset({"glm4moe", "minimax-m2", "kimi-linear", "bailingmoe2", "afmoe", "mimo2", "step35", "laguna",
-                                "minimax-m3", "kolibri1"})
+                                "minimax-m3", "kolibri1", "kimi-k3"})
+# Kimi K3 (llama.cpp src/models/kimi-k3.cpp load_arch_tensors; "parts that kimi-linear does not have"): Kimi Linear's KDA +
+# MLA skeleton with (1) cross-layer attention residuals: attn_res_score and ffn_res_score {n_embd} a layer and one
+# output_res_score {n_embd} (the converter fuses each res_norm x res_proj pair into one vector), (2) a latent MoE: the
+# routed experts run at n_expert_latent between ffn_routed_down {n_embd, latent} and ffn_routed_up {latent, n_embd}, with
+# ffn_routed_norm {latent}, (3) the situ activation (no tensor), (4) an MLA output gate attn_gate {n_embd, n_head x v_head},
+# (5) a full-rank KDA gate ssm_g {n_embd, d_inner} in place of ssm_g_a / ssm_g_b, and A as a plain {n_head} vector.
+KIMI_K3_ARCHS = frozenset({"kimi-k3"})
 # MiniMax-M3 (src/models/minimax-m3.cpp load_arch_tensors): GQA attention with per-head q/k norms {head_dim}, and in every
 # sparse (MoE) layer the MSA block indexer beside it: index_q_proj {n_embd, indexer heads x indexer head size},
 # index_k_proj {n_embd, indexer head size} and the two {indexer head size} norms. Its keys are cached with the K/V

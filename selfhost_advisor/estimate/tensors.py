@@ -14,6 +14,7 @@ from ..record import record
 from .arch_traits import (
     FFN_NORM_NAME,
     GEMMA4_ARCHS,
+    KIMI_K3_ARCHS,
     GLM4MOE_ARCHS,
     NO_FFN_NORM_ARCHS,
     POST_NORM_ARCHS,
@@ -53,6 +54,8 @@ def layer_tensors(model: Model, i: int) -> list[Tensor]:
         return (attention_tensors(model, i) + [Tensor(p + "post_attention_norm.weight", (d,), i)] + ffn_tensors(model, i)
                 + [Tensor(p + "post_ffw_norm.weight", (d,), i)])
     out = [Tensor(p + "attn_norm.weight", (d,), i)]
+    if model.arch in KIMI_K3_ARCHS:  # cross-layer attention residuals: one score vector before attention, one before FFN
+        out += [Tensor(p + "attn_res_score.weight", (d,), i), Tensor(p + "ffn_res_score.weight", (d,), i)]
     if model.arch in STARCODER2_ARCHS:
         out.append(Tensor(p + "attn_norm.bias", (d,), i))
     kind = model.layer_kind(i)
@@ -138,6 +141,8 @@ def _head_tensors(model: Model) -> tuple[list[Tensor], list[Tensor]]:
         tail.append(Tensor("output_norm.bias", (d,)))
     if not model.tied_embeddings:
         tail.append(Tensor("output.weight", (d, model.vocab_size)))
+    if model.arch in KIMI_K3_ARCHS:
+        tail.append(Tensor("output_res_score.weight", (d,)))
     if model.arch in _DENSE_HEAD_ARCHS:
         tail += [Tensor("dense_2.weight", (d, _DENSE_WIDTH * d)), Tensor("dense_3.weight", (_DENSE_WIDTH * d, d))]
     # mllama: embed_tokens has 8 rows past vocab_size (128264 x 4096 in Llama 3.2 Vision), the output head does not

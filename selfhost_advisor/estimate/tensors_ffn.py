@@ -10,6 +10,7 @@ from .arch_traits import (
     FUSED_QKV_ARCHS,
     GEMMA4_ARCHS,
     GPT_OSS_ARCHS,
+    KIMI_K3_ARCHS,
     ROUTING_BIAS_ARCHS,
     SINGLE_KIND_ARCHS,
     STARCODER2_ARCHS,
@@ -42,7 +43,10 @@ def ffn_tensors(model: Model, i: int) -> list[Tensor]:
     ne, ffe = moe.experts, moe.expert_intermediate_size
     out = [Tensor(p + "ffn_gate_inp.weight", (d, ne), i)]
     de = moe.latent_size or d  # LatentMoE (nemotron-h.cpp moe_n_embd): experts between latent down / up projections
-    if moe.latent_size:
+    if moe.latent_size and model.arch in KIMI_K3_ARCHS:  # kimi-k3.cpp: ffn_routed_down / up and the latent norm
+        out += [Tensor(p + "ffn_routed_down.weight", (d, de), i), Tensor(p + "ffn_routed_up.weight", (de, d), i),
+                Tensor(p + "ffn_routed_norm.weight", (de,), i)]
+    elif moe.latent_size:
         out += [Tensor(p + "ffn_latent_down.weight", (d, de), i), Tensor(p + "ffn_latent_up.weight", (de, d), i)]
     if model.arch not in UNGATED_EXPERT_ARCHS:
         out.append(Tensor(p + "ffn_gate_exps.weight", (de, ffe, ne), i))

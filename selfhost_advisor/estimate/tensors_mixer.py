@@ -10,6 +10,7 @@ from .arch_traits import (
     ATTN_GATE_ARCHS,
     ATTN_QKV_ARCHS,
     HEADWISE_GATE_ARCHS,
+    KIMI_K3_ARCHS,
     FULL_QK_NORM_ARCHS,
     MSA_INDEXER_ARCHS,
     GPT_OSS_ARCHS,
@@ -99,6 +100,8 @@ def mla_attention_tensors(model: Model, i: int) -> list[Tensor]:
         Tensor(p + "attn_v_b.weight", (mla.kv_lora_rank, mla.v_head_dim, nh), i),
         Tensor(p + "attn_output.weight", (nh * mla.v_head_dim, d), i),
     ]
+    if model.arch in KIMI_K3_ARCHS:  # kimi-k3.cpp: sigmoid output gate before o_proj
+        out.append(Tensor(p + "attn_gate.weight", (d, nh * mla.v_head_dim), i))
     if model.dsa is not None and model.dsa.has_indexer(i, model.n_layers):
         # DeepSeek-V3.2 lightning indexer (llama.cpp LLM_ARCH_DEEPSEEK32 load_tensors, PR #23346): its queries come
         # from the q_a latent, one key and one weight per head from the hidden state. GLM-5.2's "shared" layers have
@@ -197,6 +200,12 @@ def kda_tensors(model: Model, i: int) -> list[Tensor]:
     ssm = model.ssm
     assert ssm is not None
     p, d, hd, w = f"blk.{i}.", model.hidden_size, ssm.d_state, ssm.d_inner
+    if model.arch in KIMI_K3_ARCHS:  # kimi-k3.cpp: one full-rank gate ssm_g, A a plain {n_head} vector (ssm_a_noscan)
+        gate = [Tensor(p + "ssm_g.weight", (d, w), i)]
+        a = Tensor(p + "ssm_a", (ssm.dt_rank,), i)
+    else:
+        gate = [Tensor(p + "ssm_g_a.weight", (d, hd), i), Tensor(p + "ssm_g_b.weight", (hd, w), i)]
+        a = Tensor(p + "ssm_a", (1, ssm.dt_rank), i)
     return [
         Tensor(p + "attn_q.weight", (d, w), i),
         Tensor(p + "attn_k.weight", (d, w), i),
@@ -207,10 +216,9 @@ def kda_tensors(model: Model, i: int) -> list[Tensor]:
         Tensor(p + "ssm_f_a.weight", (d, hd), i),
         Tensor(p + "ssm_f_b.weight", (hd, w), i),
         Tensor(p + "ssm_beta.weight", (d, ssm.dt_rank), i),
-        Tensor(p + "ssm_a", (1, ssm.dt_rank), i),
+        a,
         Tensor(p + "ssm_dt.bias", (w,), i),
-        Tensor(p + "ssm_g_a.weight", (d, hd), i),
-        Tensor(p + "ssm_g_b.weight", (hd, w), i),
+        *gate,
         Tensor(p + "ssm_norm.weight", (hd,), i),
         Tensor(p + "attn_output.weight", (w, d), i),
     ]
