@@ -68,6 +68,13 @@ KIMI_K3 = {
     },
 }
 
+# openbmb/MiniCPM5-2B config.json at revision cd199ce3 as a stored engine pins it (code-index file id 68464451141)
+MINICPM5_2B = {
+    "architectures": ["LlamaForCausalLM"], "model_type": "llama", "hidden_size": 2048, "intermediate_size": 6144,
+    "num_hidden_layers": 42, "num_attention_heads": 16, "num_key_value_heads": 2, "head_dim": 128,
+    "vocab_size": 130560, "tie_word_embeddings": False, "rope_theta": 5000000.0, "max_position_embeddings": 131072,
+}
+
 _SHAPE = ("arch", "n_layers", "hidden_size", "n_heads", "n_kv_heads", "global_kv_heads", "head_dim", "v_head_dim",
           "vocab_size", "tied_embeddings", "sliding_window", "max_context", "qk_norm", "moe")
 
@@ -82,6 +89,8 @@ CONFIGS = [
     # (router, bias, routed down/up/norm, 3 experts, 3 shared); + token_embd, output_norm, output, output_res_score
     ("kimi-k3:2.8t", KIMI_K3, "moonshotai/Kimi-K3", ("intermediate_size", "mla", "ssm", "layer_pattern"),
      93 * 4 + 69 * 14 + 24 * 9 + 3 + 92 * 11 + 4),
+    # the llama tensor set: 9 a layer + token_embd, output_norm, output
+    ("minicpm5:2b", MINICPM5_2B, "openbmb/MiniCPM5-2B", ("intermediate_size",), 42 * 9 + 3),
 ]
 
 
@@ -113,6 +122,8 @@ KV = [
     # Kimi K3: 24 MLA layers cache the 512 + 64 latent (K only, V a view of it) at 2 B; 69 KDA layers keep F32 state of
     # 96 heads x 128 x 128 plus the last 3 inputs of the three 12,288-wide convolutions, per sequence
     ("kimi-k3:2.8t", 24 * 32768 * 576 * 2 + 69 * 4 * (96 * 128 * 128 + 3 * 3 * 12288)),
+    # MiniCPM5 2B: every layer full, 2 KV heads x 128 x (K + V) x 2 B
+    ("minicpm5:2b", 42 * 32768 * 1024),
 ]
 
 
@@ -122,8 +133,10 @@ def test_llamacpp_kv_is_the_full_layers_plus_the_window(model_id, expected):
     assert kv == expected
 
 
-# real files, exact bytes, recorded before the entries (blind: MiMo-V2.6-Pro +0.000%, Kolibri 1 +0.0003%)
-HELDOUT = [("mimo-v2.6-pro:1t", "MXFP4_MOE", 0.01), ("kolibri-1:78b", "Q4_K_M", 0.05)]
+# real files, recorded before the entries (blind, exact bytes: MiMo-V2.6-Pro +0.000%, Kolibri 1 +0.0003%)
+# MiniCPM5 2B: blind +0.08% on a GB 2dp figure (+-0.3%), -0.75% on a GB 1dp one (+-1.9%)
+HELDOUT = [("mimo-v2.6-pro:1t", "MXFP4_MOE", 0.01), ("kolibri-1:78b", "Q4_K_M", 0.05), ("minicpm5:2b", "Q4_K_M", 0.35),
+           ("minicpm5:2b", "Q8_0", 1.9)]
 
 
 @pytest.mark.parametrize("model_id,quant,within_pct", HELDOUT, ids=[h[0] for h in HELDOUT])
@@ -151,12 +164,24 @@ NAMES = [
     ("pcuenq/MiMo-V2.6-Pro-RL-GGUF", "mimo-v2.6-pro:1t"), ("kolibri-1", "kolibri-1:78b"),
     ("Aleph-Alpha/Kolibri-1", "kolibri-1:78b"), ("Hob-forge/Kolibri-1-GGUF", "kolibri-1:78b"),
     ("kimi-k3", "kimi-k3:2.8t"), ("moonshotai/Kimi-K3", "kimi-k3:2.8t"), ("unsloth/Kimi-K3-GGUF", "kimi-k3:2.8t"),
+    ("minicpm5", "minicpm5:2b"), ("openbmb/MiniCPM5-2B", "minicpm5:2b"), ("hf.co/openbmb/MiniCPM5-2B-GGUF", "minicpm5:2b"),
 ]
 
 
 @pytest.mark.parametrize("name,model_id", NAMES)
 def test_names_resolve(name, model_id):
     assert resolve(name).model.id == model_id
+
+
+@pytest.mark.parametrize("name,why", [
+    ("xing4.0-29b-a4b", "four residual streams"), ("XingChen-AGI/Xing4.0-29B-A4B", "custom fork"),
+])
+def test_releases_without_a_layer_kind_are_refused_naming_why(name, why):
+    from selfhost_advisor.errors import NotSizedModelError
+
+    with pytest.raises(NotSizedModelError, match="not sized here") as e:
+        resolve(name)
+    assert why in str(e.value)
 
 
 # (argv, exit code, a word the one-line refusal must hold)
