@@ -221,3 +221,26 @@ def test_session_15_nvidia_block_scores_at_the_documented_figures():
     pre = [abs(r["error_pct"]) for r in rows if r["kind"] == "prefill"]
     assert len(dec) == 13 and statistics.median(dec) <= 7.8 + 1.0
     assert len(pre) == 3 and statistics.median(pre) <= 82.4 + 1.0
+
+
+def test_bf16_runs_the_fp32_shader_where_the_intel_driver_exposes_no_bf16_coopmat():
+    """docs/methodology.md 5b-vkintel4: Intel's Windows driver exposes no BF16 cooperative matrix (ggml_vk_get_device),
+    nor did ANV before anv_bf16_coopmat_since (October 2025 device lines "bf16: 0"), so an Xe2 GPU multiplies BF16 on
+    the FP32 scalar shader at 2 ops per lane per clock (128 lanes per Xe core) there, and on its KHR coopmat only on
+    a 2026 ANV; F16 and quantized types, GPUs without coopmat and other vendors are untouched."""
+    since = INTEL["anv_bf16_coopmat_since"]
+    b580_win, b580_mesa = _device("arc b580", "windows"), _device("arc b580", "mesa")
+    assert vi.bf16_on_fp32_lanes(b580_win) and vi.bf16_on_fp32_lanes(replace(b580_win, vulkan_driver=""))
+    assert not vi.bf16_on_fp32_lanes(b580_mesa) and not vi.bf16_on_fp32_lanes(b580_mesa, since)
+    assert vi.bf16_on_fp32_lanes(b580_mesa, "2025-10-10")
+    assert not vi.bf16_on_fp32_lanes(_device("rx 7900 xtx"))
+    assert vp.matmul_path(b580_win, "BF16", RULES) == "shader" and vp.matmul_path(b580_mesa, "BF16", RULES) == "coopmat"
+    assert vp.matmul_path(b580_win, "F16", RULES) == "coopmat"
+    a770 = _device("arc a770 16gb")  # no coopmat: BF16 keeps the 16-bit vector path (vector_path_share), as before
+    assert vp.matmul_path(a770, "BF16", RULES) == vp.matmul_path(a770, "F16", RULES) == "shader"
+    assert _speed("arc a770 16gb", quant="BF16").prefill_tokens_per_s == _speed("arc a770 16gb", quant="F16").prefill_tokens_per_s
+    layers = ((("BF16", 10**9, 2 * 10**9),),)
+    secs = vp._path_seconds(b580_win, layers, b580_win.fp16_flops, ("", ""), "windows")
+    assert secs["shader"] == pytest.approx(2 * 10**9 / (2560 * 2.67e9 * 2), rel=0.01)  # the FP32 FMA rate, 20 x 128 lanes
+    bf16, f16 = _speed("arc b580", quant="BF16"), _speed("arc b580", quant="F16")  # both on the Windows driver
+    assert bf16.prefill_tokens_per_s < 0.5 * f16.prefill_tokens_per_s

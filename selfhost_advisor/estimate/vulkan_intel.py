@@ -162,6 +162,20 @@ def anv_matrix_share(device: Device, path: str, date: str = "") -> float:
     return float(_rules().get("anv_coopmat_prefill_ratio") or 1.0)
 
 
+def bf16_on_fp32_lanes(device: Device, date: str = "") -> bool:
+    """Whether ggml-vulkan multiplies BF16 weights on this Intel GPU's vector lanes at the FP32 rate: wherever the
+    driver exposes no BF16 cooperative matrix, which is Intel's Windows driver ("Current Windows driver does not expose
+    BF16 support", ggml_vk_get_device, ggml-org/ggml d99724f) and ANV before `anv_bf16_coopmat_since` (the October
+    2025 ANV device lines read "bf16: 0", the April 2026 Lunar Lake one "bf16: 1"). Without a BF16 coopmat
+    ggml_vk_load_shaders builds pipeline_matmul_bf16 from the FP32 scalar shader ("reusing CREATE_MM from the fp32
+    path"; without any coopmat "bf16 scalar path promotes to f32"). An unstated driver is Intel's Windows one, as
+    elsewhere here. False off Intel under Vulkan."""
+    if not _intel_vulkan(device):
+        return False
+    since = str(_rules().get("anv_bf16_coopmat_since") or "")
+    return not (driver(device) == "mesa" and since and (not date or date >= since))
+
+
 def unknown_driver(device: Device) -> bool:
     """An Intel GPU under Vulkan whose driver nobody stated: the estimate assumes Intel's Windows driver (say
     driver=mesa in the hardware spec for Linux)."""

@@ -100,7 +100,7 @@ def matmul_path(device: Device, ggml_type: str, rules: dict) -> str:
     dot on the vector lanes) or 'shader' (the vector lanes in FP16)."""
     matrix, int_dot = features(device, rules)
     date, _ = build()
-    if ggml_type == "BF16" and matrix == "coopmat" and amd_bf16_on_fp32_lanes(device):
+    if ggml_type == "BF16" and matrix == "coopmat" and _bf16_on_fp32_lanes(device):
         return "shader"  # no BF16 cooperative matrices: the FP32 scalar shader (amd_bf16_on_fp32_lanes)
     if ggml_type in kernel_path.FLOAT_TYPES:
         return matrix if matrix != "none" else "shader"
@@ -186,8 +186,10 @@ def _path_seconds(device: Device, layers: tuple, matrix_flops: float | None, _bu
     for ty, n in totals.items():
         p = matmul_path(device, ty, rules)
         pk = peak(device, p, rules, matrix_flops)
-        if p == "shader" and ty == "BF16" and amd_bf16_on_fp32_lanes(device):
-            lane_hz = _lane_hz(device)
+        if p == "shader" and ty == "BF16" and _bf16_on_fp32_lanes(device):
+            # Intel: 128 lanes per Xe core (8 XVEs x SIMD16 on Xe2), as matvec_lane_hz and sycl_path count them (the
+            # shader / MMQ paths' _lane_hz keeps the 64 its vector_path_share was fitted with: 5b-vkintel4)
+            lane_hz = matvec_lane_hz(device) if device.vendor == "intel" else _lane_hz(device)
             pk = lane_hz * float(_amd_rules()["fp32_ops_per_lane"]) if lane_hz else None
         if not pk:
             return None
@@ -290,6 +292,16 @@ def amd_shader_ops_per_lane(device: Device) -> float | None:
     if device.vendor != "amd" or architecture(device) not in (rules.get("no_packed_fp16_architectures") or ()):
         return None
     return float(rules["fp32_ops_per_lane"])
+
+
+def _bf16_on_fp32_lanes(device: Device) -> bool:
+    """AMD by architecture (amd_bf16_on_fp32_lanes); Intel by driver and build (vulkan_intel.bf16_on_fp32_lanes) where
+    it has a cooperative matrix (Xe2: BF16 would otherwise take it; without one, BF16 keeps the vector-lane path the
+    other 16-bit types take at vector_path_share, as before)."""
+    if amd_bf16_on_fp32_lanes(device):
+        return True
+    return (vulkan_intel.bf16_on_fp32_lanes(device, build()[0])
+            and features(device, path_rules() or _rules_data())[0] == "coopmat")
 
 
 def amd_bf16_on_fp32_lanes(device: Device) -> bool:
