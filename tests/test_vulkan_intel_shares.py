@@ -244,3 +244,22 @@ def test_bf16_runs_the_fp32_shader_where_the_intel_driver_exposes_no_bf16_coopma
     assert secs["shader"] == pytest.approx(2 * 10**9 / (2560 * 2.67e9 * 2), rel=0.01)  # the FP32 FMA rate, 20 x 128 lanes
     bf16, f16 = _speed("arc b580", quant="BF16"), _speed("arc b580", quant="F16")  # both on the Windows driver
     assert bf16.prefill_tokens_per_s < 0.5 * f16.prefill_tokens_per_s
+
+
+def test_arc_140t_gets_coopmat_on_windows_from_pr_24404_and_meteor_lake_never():
+    """docs/methodology.md 5b-vkintel4: ggml_vk_khr_cooperative_matrix_support allows INTEL_XE1 on an integrated GPU
+    under Intel's Windows driver from PR #24404 (2026-06-26): the Arc 140T (Xe-LPG+, XMX) prefills on coopmat from that
+    build on Windows (or an unstated driver), never on ANV or before it; Meteor Lake (Xe-LPG, no XMX) never."""
+    since = INTEL["xe1_coopmat"]["since"]
+    t_win = _device("arc-140t-lpddr5x-8400-32gb", "windows")
+    t_mesa = _device("arc-140t-lpddr5x-8400-32gb", "mesa")
+    mtl = _device("arc-meteor-lake-8xe-lpddr5x-7467-16gb", "windows")
+    assert vp.architecture(t_win) == "Xe-LPG+" and vp.architecture(mtl) == "Xe-LPG"
+    assert vp.features(t_win, RULES)[0] == "coopmat" and vp.features(replace(t_win, vulkan_driver=""), RULES)[0] == "coopmat"
+    assert vp.features(t_mesa, RULES)[0] == "none" and vp.features(mtl, RULES)[0] == "none"
+    with vp.as_of_build("2026-06-01"):
+        assert vp.features(t_win, RULES)[0] == "none"
+    with vp.as_of_build(since):
+        assert vp.features(t_win, RULES)[0] == "coopmat" and vp.tile(t_win, "coopmat", RULES) == tuple(RULES["tile_large"])
+    assert vi.layer_seconds(t_win, get_model("llama3.1:8b"), "", "Xe-LPG+") == pytest.approx(
+        vi.layer_seconds(mtl, get_model("llama3.1:8b"), "", "Xe-LPG"))  # both pre-Xe2: the same time per dispatch

@@ -162,6 +162,20 @@ def anv_matrix_share(device: Device, path: str, date: str = "") -> float:
     return float(_rules().get("anv_coopmat_prefill_ratio") or 1.0)
 
 
+def xe1_coopmat(device: Device, arch: str, date: str = "") -> bool:
+    """Whether ggml-vulkan gives a pre-Xe2 Intel iGPU KHR cooperative matrices: llama.cpp PR #24404 (ggml 0a869126,
+    2026-06-26) added INTEL_XE1 (minimum subgroup 8, accelerated 4x8-bit dot products) and
+    ggml_vk_khr_cooperative_matrix_support returns true for it on an integrated GPU under Intel's Windows driver
+    ("enable coopmat1 on Intel Xe-LPG Plus"): the Arc 140T of Arrow Lake H, whose Xe cores carry XMX. `arch` in
+    `xe1_coopmat.architectures`, a build from `xe1_coopmat.since` ("" = today's), the Windows driver or an unstated one
+    (the convention here); never ANV, a discrete card or Meteor Lake (Xe-LPG without XMX: its driver lists no
+    cooperative-matrix shapes, taken, not read)."""
+    rule = _rules().get("xe1_coopmat") or {}
+    if not _intel_vulkan(device) or not device.unified or arch not in (rule.get("architectures") or ()):
+        return False
+    return driver(device) != "mesa" and (not date or date >= str(rule.get("since") or "9999"))
+
+
 def bf16_on_fp32_lanes(device: Device, date: str = "") -> bool:
     """Whether ggml-vulkan multiplies BF16 weights on this Intel GPU's vector lanes at the FP32 rate: wherever the
     driver exposes no BF16 cooperative matrix, which is Intel's Windows driver ("Current Windows driver does not expose

@@ -26,11 +26,11 @@ PATHS = ("coopmat2", "coopmat", "coopmat_dequant", "mmq", "shader")
 # profiles that are not rows of data/gpu_specs.yaml (APUs): their architecture by id prefix (data/apu.yaml)
 # iGPU profiles the spec table has no row for; Lunar Lake's Arc 130V / 140V are Xe2 (SIMD16) to ggml-vulkan: INTEL_XE2
 # (estimate/vulkan_intel.py)
-# Meteor Lake and Arrow Lake H (Arc 140T) are Xe-LPG: SIMD8, so not INTEL_XE2 (IGCIT #1402: the 140T reports
-# minSubgroupSize 8); estimate/vulkan_intel.py layer_seconds gives them the pre-Xe2 time per dispatch. Panther Lake
+# Meteor Lake (Xe-LPG) and Arrow Lake H (Arc 140T: Xe-LPG+, Xe-LPG with XMX) are SIMD8, so not INTEL_XE2 (IGCIT
+# #1402: the 140T reports minSubgroupSize 8) but INTEL_XE1 (SIMD8 with accelerated 4x8-bit dot products); estimate/vulkan_intel.py layer_seconds gives them the pre-Xe2 time per dispatch. Panther Lake
 # (Arc B390) is Xe3, SIMD16 like Xe2 (taken, not read in a device log)
 _ARCH_BY_PREFIX = {"radeon-780m": "RDNA 3.0", "radeon-880m": "RDNA 3.5", "radeon-890m": "RDNA 3.5",
-                   "arc-140v": "Xe2-LPG", "arc-130v": "Xe2-LPG", "arc-meteor-lake": "Xe-LPG", "arc-140t": "Xe-LPG",
+                   "arc-140v": "Xe2-LPG", "arc-130v": "Xe2-LPG", "arc-meteor-lake": "Xe-LPG", "arc-140t": "Xe-LPG+",
                    "arc-b390": "Xe3-LPG"}
 _BUILD: list[tuple[str, str]] = []  # (build date, path override) of the row being predicted; empty: today's build
 _OFF: list[bool] = []
@@ -85,6 +85,8 @@ def features(device: Device, rules: dict) -> tuple[str, bool]:
     elif vendor == "amd" and arch.startswith(tuple(rules["amd_coopmat_architectures"])) and _since(rules, "coopmat_since", date):
         matrix = "coopmat"
     elif vendor == "intel" and arch in rules["intel_coopmat_architectures"] and _since(rules, "intel_coopmat_since", date):
+        matrix = "coopmat"
+    elif vendor == "intel" and vulkan_intel.xe1_coopmat(device, arch, date):  # Arc 140T on Windows (PR #24404)
         matrix = "coopmat"
     int_dot = not any(arch.startswith(a) for a in rules["no_int_dot_architectures"])
     if override in ("shader", "int_dot"):
