@@ -1,12 +1,12 @@
 """Vulkan rows held out by session 12 (vkgcn): each row's error under the shipped model, decode and prefill apart
 (docs/methodology.md 5b-vkgcn).
 
-Usage: python benchmarks/vulkan_heldout.py [--json] [--block vkgcn|vkamd|vkintel|vkintel2|vkamd2|vkintel3|vkintel4|vkintel4nv|vkamd3]
+Usage: python benchmarks/vulkan_heldout.py [--json] [--block vkgcn|vkamd|vkintel|vkintel2|vkamd2|vkintel3|vkintel4|vkintel4nv|vkamd3|vkamd4]
 The rows are those of benchmarks/published/llamabench_weak.yaml in the block after the line `# --- session 12: vkgcn`
 (up to the next session's line; `--block vkamd`: session 13's AMD block, docs/methodology.md 5b-vkamd; `--block
 vkintel` / `vkintel2`: its Intel blocks, 5b-vkintel; `--block vkamd2`: session 14's AMD block, 5b-vkamd2; `--block
 vkintel3`: session 14's Intel and NVIDIA block, 5b-vkintel2; `--block vkintel4`: session 15's Intel block, `vkintel4nv` its NVIDIA block, 5b-vkintel3;
-`--block vkamd3`: session 15's AMD block, 5b-vkamd3), all
+`--block vkamd3`: session 15's AMD block, 5b-vkamd3; `--block vkamd4`: session 16's block, 5b-vkamd4), all
 `in_fit: false`: each is predicted as benchmarks/weak_backends.py predicts a blind row (the shipped fit for a GPU in no
 fit, the fit redone without its GPU otherwise). Rows run on Intel's Mesa driver (ANV) are reported apart too: in mid-2025
 that driver decoded 3x slower than Intel's Windows driver on the same cards (PR #14001's table); since session 13 the
@@ -31,7 +31,7 @@ BLOCKS = {"vkgcn": MARKER, "vkamd": "# --- session 13: vkamd", "vkintel": "# ---
           "vkintel2": "# --- session 13: vkintel, second batch", "vkamd2": "# --- session 14: vkamd2",
           "vkintel3": "# --- session 14: vkintel2", "vkintel4": "# --- session 15: vkintel3 (",
           "vkintel4nv": "# --- session 15: vkintel3, NVIDIA batch",
-          "vkamd3": "# --- session 15: vkamd3"}
+          "vkamd3": "# --- session 15: vkamd3", "vkamd4": "# --- session 16: vkamd4"}
 
 
 def session_rows(path: Path | None = None, marker: str = MARKER) -> list[dict]:

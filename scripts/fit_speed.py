@@ -67,7 +67,7 @@ class Row:
     held_out: bool = False  # a PUBLISHED row that was held out of every fit until scored once (methodology 5b)
     blind: bool = False  # a PUBLISHED row marked `in_fit: false`: its GPU is kept out of every fit (methodology 5b)
     build_date: str | None = None  # the llama.cpp build's date (ROCm and Vulkan rows): the kernel paths it ran
-    vulkan_path: str = ""  # Vulkan: a non-default path its source states ("shader", "int_dot"), else ""
+    vulkan_path: str = ""  # Vulkan: a non-default path its source states ("shader", "int_dot", "coopmat1"), else ""
     build: str = ""  # the llama.cpp build as the page states it: SYCL rows take its kernel paths (estimate/sycl_path.py)
     driver: str = ""  # Intel under Vulkan: "mesa" | "windows" as the page states it (estimate/vulkan_intel.py)
     n_ubatch: int = 512  # llama-bench -ub of a prompt row (a published row's `n_ubatch`, 512 when not given)

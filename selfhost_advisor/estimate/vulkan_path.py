@@ -38,7 +38,8 @@ _OFF: list[bool] = []
 
 def as_of_build(date: str, override: str = ""):
     """Within it, Vulkan paths are those of a build of `date` (YYYY-MM-DD; "" = today's), and `override` (a row's
-    stated non-default configuration: "shader" = coopmat and int dot disabled, "int_dot" = coopmat disabled) holds."""
+    stated non-default configuration: "shader" = coopmat and int dot disabled, "int_dot" = coopmat disabled,
+    "coopmat1" = NV_coopmat2 disabled, KHR coopmat kept: GGML_VK_DISABLE_COOPMAT2) holds."""
     return pushed(_BUILD, (date or "", override or ""))
 
 
@@ -91,6 +92,8 @@ def features(device: Device, rules: dict) -> tuple[str, bool]:
     int_dot = not any(arch.startswith(a) for a in rules["no_int_dot_architectures"])
     if override in ("shader", "int_dot"):
         matrix = "none"
+    if override == "coopmat1" and matrix == "coopmat2":
+        matrix = "coopmat"
     if override == "shader":
         int_dot = False
     return matrix, int_dot
