@@ -774,15 +774,24 @@ def _fit_vulkan_paths(rows: list[Row], inv_family: float) -> dict:
 
 
 def _solve_vulkan_paths(feats: list, inv_family: float) -> dict[str, float]:
-    paths = sorted({p for f, _, _, _ in feats for p in f})
+    """The least-squares efficiencies of _fit_vulkan_paths; a path of data/speed.yaml vulkan_prefill_path
+    fixed_path_efficiency (coopMatMulAdd at the listed rate: coopmat_mma 1.0) keeps its value and is not fitted."""
+    from selfhost_advisor.estimate.vulkan_path import path_rules
+
+    fixed = {str(p): float(v) for p, v in ((path_rules() or {}).get("fixed_path_efficiency") or {}).items()}
+    present = {p for f, _, _, _ in feats for p in f}
+    paths = sorted(present - set(fixed))
+    fixed = {p: v for p, v in fixed.items() if p in present}
+    inv = {p: 1.0 / v for p, v in fixed.items()}
     while paths:
         x = _solve([[f.get(p, 0.0) * m for p in paths] for f, _, m, _ in feats],
-                   [1.0 - (a + sum(v for p, v in f.items() if p not in paths)) * inv_family * m for f, a, m, _ in feats])
+                   [1.0 - (a * inv_family + sum(v * inv.get(p, inv_family) for p, v in f.items() if p not in paths)) * m
+                    for f, a, m, _ in feats])
         bad = [p for p, v in zip(paths, x) if v <= 0]
         if not bad:
-            return {p: 1.0 / v for p, v in zip(paths, x)}
+            return {p: 1.0 / v for p, v in zip(paths, x)} | fixed
         paths = [p for p in paths if p not in bad]
-    return {}
+    return fixed
 
 
 @lru_cache(maxsize=None)

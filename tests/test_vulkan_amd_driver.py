@@ -163,13 +163,19 @@ def test_the_amdvlk_share_needs_the_large_tiles_and_amdvlk():
     modelled); the proprietary driver and RADV never take the share; RDNA 2 has no coopmat, so no large tiles."""
     layers = ((("Q4_0", 1e9, 5.6e8), ("BF16", 1e9, 2e9)),)
     for name, driver, date in [("ryzen ai max+ 395 128gb", "amdvlk", "2025-12-20"),
-                               ("ryzen ai max+ 395 128gb", "windows", "2026-05-18"),
                                ("ryzen ai max+ 395 128gb", "radv", "2026-05-18"),
                                ("rx 6800 xt", "amdvlk", "2026-05-18")]:
         d = _vk(name, driver)
         with vp.as_of_build(date):
             base = vp.path_seconds(replace(d, vulkan_driver="radv"), layers, d.fp16_flops)
             assert vp.path_seconds(d, layers, d.fp16_flops) == pytest.approx(base), (name, driver, date)
+    # the proprietary driver takes no share either, but keeps the 64-token medium tile (PR #18763): the coopmat1
+    # matmul's per-tile work is twice RADV's 128-token large tile's (5b-vkamd4), the coopMatMulAdd the same
+    d = _vk("ryzen ai max+ 395 128gb", "windows")
+    with vp.as_of_build("2026-05-18"):
+        got, base = (vp.path_seconds(x, layers, d.fp16_flops) for x in (d, replace(d, vulkan_driver="radv")))
+    assert got["coopmat_mma"] == pytest.approx(base["coopmat_mma"])
+    assert got["tile_legacy"] == pytest.approx(2 * base["tile_legacy"])
     d = _vk("ryzen ai max+ 395 128gb", "amdvlk")
     with vp.as_of_build("2026-05-18"):
         got, base = (vp.path_seconds(x, layers, d.fp16_flops) for x in (d, replace(d, vulkan_driver="radv")))

@@ -237,8 +237,9 @@ DOCUMENTED = {
     # rocm prefill 10.2 -> 9.8 with the MMQ work units that leave CUs idle (methodology 5f-smallmat)
     # vulkan decode 9.2 -> 10.9, prefill 11.4 -> 11.1 with Intel's decode and vector-path shares (methodology
     # 5b-vkintel2): the in-fit A770 row no longer pulls the family's per-layer cycles (71277 -> 68554); worse, said so
+    # vulkan prefill 11.1 -> 8.5 with the coopmat1 matmul on AMD (no MMQ there; matrix rate + per-tile work, 5b-vkamd4)
     "rocm decode": (17, 7.9), "rocm prefill": (20, 9.8), "vulkan decode": (19, 10.9),
-    "vulkan prefill": (14, 11.1), "sycl decode": (16, 18.5), "sycl prefill": (12, 30.4),
+    "vulkan prefill": (14, 8.5), "sycl decode": (16, 18.5), "sycl prefill": (12, 30.4),
 }
 # SYCL since session 12 (sycl2, methodology 5b-sycl2): session 11's 20 held-out rows joined the fit once the block-layout
 # rate was derived at the fitted share; decode was 30.4% over 5 rows, prefill had no fold (one GPU).
@@ -253,7 +254,7 @@ DOCUMENTED = {
 # CDNA 1.0 10.5 -> 9.5.
 DOCUMENTED_ARCH = {
     "RDNA 3.0 decode": (5, 9.3), "RDNA 3.0 prefill": (6, 19.0), "RDNA 3.5 decode": (12, 7.2),
-    "RDNA 3.5 prefill": (8, 12.4), "RDNA 4.0 decode": (11, 6.7), "RDNA 4.0 prefill": (8, 9.4),
+    "RDNA 3.5 prefill": (8, 5.8), "RDNA 4.0 decode": (11, 6.7), "RDNA 4.0 prefill": (8, 9.4),
     "RDNA 2.0 prefill": (4, 29.1), "CDNA 1.0 prefill": (3, 9.5), "Xe-HPG decode": (6, 28.5),
     "Xe-HPG prefill": (4, 29.1), "Xe2-HPG decode": (7, 20.4), "Xe2-HPG prefill": (5, 19.3), "Ampere decode": (4, 10.1),
 }
@@ -281,8 +282,10 @@ DOCUMENTED_ARCH = {
 # Session 14 (vkintel2, 5b-vkintel2) added 35 Intel and NVIDIA rows held out before Intel's shares: with them, under
 # main 0cabb4f, 26.6% (53) / 59.6% (60); after the shares (fitted on the Intel rows before session 14) 13.5% / 26.5%.
 # With vkamd2's 32 rows of the same session too: 18.2% (69) / 55.9% (76) before the shares, 13.6% / 35.0% after.
+# Session 16 (vkamd4, 5b-vkamd4): 7 Vulkan prompt rows held out first (39.6% under main c52e5f7); with them the
+# Vulkan prefill blind median 28.3% (102 rows) -> 19.3% after the coopmat1 matmul on AMD and NVIDIA.
 DOCUMENTED_BLIND = {"rocm decode": (15, 12.9), "rocm prefill": (30, 16.4), "vulkan decode": (69, 13.6),
-                    "vulkan prefill": (76, 35.0), "sycl decode": (35, 21.9), "sycl prefill": (32, 36.8)}
+                    "vulkan prefill": (102, 19.3), "sycl decode": (35, 21.9), "sycl prefill": (32, 36.8)}
 # SYCL blind since session 12: the 7 rows it read (methodology 5b-sycl2; 31.4% / 152.8% under main 63a2328); session
 # 11's 18 blind rows (35.0% / 61.5% then) joined the fit. Session 13 (sycl3, 5b-sycl3) added 12 (PR #14504's B580
 # reorder off/on pair, PR #13973's Lunar Lake gemma2), scored under main db6692d before anything else: decode 22.6% (7),

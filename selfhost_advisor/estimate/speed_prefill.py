@@ -42,7 +42,8 @@ def _prefill_seconds_per_token(
             smc = sm_cycles_per_s(d)
             mats = work.layer_matrices[layer:layer + count]
             rules = _rocm_path_rules(d) if mats else None
-            vk = (vulkan_path.path_seconds(d, mats, _device_flops(d))
+            vk = (vulkan_path.path_seconds(d, mats, _device_flops(d),
+                                           work.layer_expert_matrices[layer:layer + count])
                   if mats and not rules and family(d.backend) == "vulkan" else None)
             if rules:  # ROCm: the peak of each type's kernel path, and the matmuls' memory traffic
                 scale = rocm_compute_scale(d, mats, flops, c, eff) / flops
@@ -54,7 +55,7 @@ def _prefill_seconds_per_token(
                 total += prefill_traffic_seconds(d, mats, n_ubatch)
             elif vk is not None:  # Vulkan: each path's FLOPs over its peak at its efficiency (vulkan_path.py)
                 paths = dict(eff.vulkan_paths)
-                total += max(sum(s / (paths.get(p) or c) for p, s in vk.items()),
+                total += max(sum(s / (vulkan_path.fixed_efficiency(p) or paths.get(p) or c) for p, s in vk.items()),
                              0.0 if _TRAFFIC_OFF else vulkan_path.traffic_seconds(d, mats))
                 total += (sum(per_layer[layer:layer + count]) - sum(work.layer_flops[layer:layer + count])) / (c * flops)
             else:

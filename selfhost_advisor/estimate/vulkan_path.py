@@ -4,10 +4,12 @@
 Why: one efficiency over one FLOPS figure cannot follow which unit multiplies. For a 512-token micro-batch
 ggml_vk_mul_mat_q_f16 (ggml/src/ggml-vulkan/ggml-vulkan.cpp) first quantizes the activations to Q8_1 and asks for the
 integer-dot MMQ pipeline of the weight type (`pipeline_dequant_mul_mat_mat_q8_1`, created wherever the device has
-accelerated 4x8-bit dot products: in the KHR-coopmat and the scalar branches of ggml_vk_load_shaders, never in the
-NV_coopmat2 one); when that pipeline is empty it runs the dequantizing matmul: with NV_coopmat2 the weights are decoded
-into the tensor-core loads, with KHR coopmat the vector lanes dequantize each weight tile into shared memory
-(mul_mm.comp load_a_to_shmem) before coopMatMulAdd, without either the same shader multiplies on the vector lanes.
+accelerated 4x8-bit dot products, but only in the FP16 and FP32 branches of ggml_vk_load_shaders: never in the
+NV_coopmat2 one, nor in the KHR-coopmat one); when that pipeline is empty it runs the dequantizing matmul: with
+NV_coopmat2 the weights are decoded into the tensor-core loads, with KHR coopmat the vector lanes dequantize each weight
+tile into shared memory (mul_mm.comp load_a_to_shmem) before coopMatMulAdd, without either the same shader multiplies on
+the vector lanes. On AMD and NVIDIA the coopmat1 time is the matrix rate plus per-tile work that halves with the
+tile's token width (`coopmat_split`, docs/methodology.md 5b-vkamd4).
 Which pipelines exist changed with the build (MMQ for the legacy types since PR #12135, for K-quants since #16536),
 so a measured row is predicted with the paths of its own build (`as_of_build`); a user's estimate takes today's.
 
@@ -101,8 +103,9 @@ def features(device: Device, rules: dict) -> tuple[str, bool]:
 
 def matmul_path(device: Device, ggml_type: str, rules: dict) -> str:
     """The path of one weight type on a device at a 512-token micro-batch: 'coopmat2', 'coopmat' (16-bit weights on
-    KHR coopmat), 'coopmat_dequant' (quantized weights dequantized to shared memory, then KHR coopmat), 'mmq' (integer
-    dot on the vector lanes) or 'shader' (the vector lanes in FP16)."""
+    KHR coopmat), 'coopmat_dequant' (quantized weights dequantized to shared memory, then KHR coopmat: every quantized
+    type on a KHR coopmat device, which gets no MMQ pipeline; Intel Xe2 keeps session 15's labels, vulkan_intel),
+    'mmq' (integer dot on the vector lanes) or 'shader' (the vector lanes in FP16)."""
     matrix, int_dot = features(device, rules)
     date, _ = build()
     if ggml_type == "BF16" and matrix == "coopmat" and _bf16_on_fp32_lanes(device):
@@ -111,11 +114,27 @@ def matmul_path(device: Device, ggml_type: str, rules: dict) -> str:
         return matrix if matrix != "none" else "shader"
     if matrix == "coopmat2":  # the coopmat2 branch creates no MMQ pipelines
         return "coopmat2"
+    if matrix == "coopmat" and coopmat_split(device, rules):  # nor does the KHR coopmat branch (Intel: its own basis)
+        return "coopmat_dequant"
     mmq = ((ggml_type in rules["mmq_legacy_types"] and _since(rules, "mmq_legacy_since", date))
            or (ggml_type in rules["mmq_kquant_types"] and _since(rules, "mmq_kquant_since", date)))
     if int_dot and mmq:
         return "mmq"
     return "coopmat_dequant" if matrix == "coopmat" else "shader"
+
+
+def coopmat_split(device: Device, rules: dict) -> bool:
+    """Whether a KHR-coopmat device's quantized matmuls are timed as coopMatMulAdd at the matrix rate plus per-tile
+    work (data/speed.yaml vulkan_prefill_path.coopmat1_split_vendors: AMD, NVIDIA); Intel Xe2 keeps the lanes' basis its
+    measured shares rest on (estimate/vulkan_intel.py)."""
+    return device.vendor in (rules.get("coopmat1_split_vendors") or ())
+
+
+def _superblock(ggml_type: str) -> bool:
+    """Whether a quantized type's tile work is the super-block class: K-quants and i-quants (256-weight super-blocks
+    whose load_a_to_shmem unpacks sub-block scales or grid indices per call) and the rest, against the five legacy
+    types of 32-weight blocks with one scale (Q4_0, Q4_1, Q5_0, Q5_1, Q8_0)."""
+    return ggml_type not in ("Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q8_0")
 
 
 def _lane_hz(device: Device) -> float | None:
@@ -134,12 +153,12 @@ def peak(device: Device, path: str, rules: dict, matrix_flops: float | None) -> 
     architecture)."""
     if path in ("coopmat2", "coopmat"):  # Intel on a pre-2026 ANV: its measured coopmat share (vulkan_intel)
         return matrix_flops * vulkan_intel.anv_matrix_share(device, path, build()[0]) if matrix_flops else matrix_flops
+    if path == "coopmat_dequant" and coopmat_split(device, rules):  # coopMatMulAdd's rate (path_seconds adds the tiles)
+        return matrix_flops
     lane_hz = _lane_hz(device)
     if not lane_hz:
         return None
     nvidia = device.vendor == "nvidia"
-    if path == "mmq" and architecture(device).startswith(tuple(rules.get("mmq_matrix_rate_architectures") or ())):
-        return matrix_flops
     if path == "mmq":
         per = rules["nvidia_dot4_ops_per_lane"].get(architecture(device), rules["nvidia_dot4_ops_per_lane"]["default"]) \
             if nvidia else rules["dot4_ops_per_lane"]
@@ -163,13 +182,22 @@ def path_rules() -> dict | None:
     return (_rules_data() or None) if enabled() else None
 
 
-def path_seconds(device: Device, layers: tuple, matrix_flops: float | None) -> dict[str, float] | None:
+def fixed_efficiency(path: str) -> float | None:
+    """A path's efficiency that is not fitted (vulkan_prefill_path.fixed_path_efficiency: coopMatMulAdd at the listed
+    matrix rate, coopmat_mma 1.0), else None (the family's fitted one)."""
+    fixed = (path_rules() or {}).get("fixed_path_efficiency") or {}
+    return float(fixed[path]) if path in fixed else None
+
+
+def path_seconds(device: Device, layers: tuple, matrix_flops: float | None,
+                 expert_layers: tuple = ()) -> dict[str, float] | None:
     """Per path, the matmuls' prefill seconds per token at unit efficiency: 2 FLOPs per weight of each type over its
-    path's peak; None when a peak is unknown or the model is off. (Attention stays on the family's efficiency over the
-    listed FLOPS, as before: flash attention has its own kernels.)"""
+    path's peak; None when a peak is unknown or the model is off. `expert_layers`: the routed experts' part of `layers`
+    (MUL_MAT_ID, whose tile follows mul_mat_id_l: tile(expert=True)). (Attention stays on the family's efficiency over
+    the listed FLOPS, as before: flash attention has its own kernels.)"""
     if path_rules() is None:
         return None
-    out = _path_seconds(device, layers, matrix_flops, build(), vulkan_intel.driver(device))
+    out = _path_seconds(device, layers, matrix_flops, build(), vulkan_intel.driver(device), expert_layers)
     if out and device.vendor == "amd":  # AMDVLK with the large AMD tiles (estimate/vulkan_amd.py, 5b-vkamd3)
         from .vulkan_amd import amdvlk_prefill_share
 
@@ -181,14 +209,21 @@ def path_seconds(device: Device, layers: tuple, matrix_flops: float | None) -> d
 
 
 @lru_cache(maxsize=4096)
-def _path_seconds(device: Device, layers: tuple, matrix_flops: float | None, _build: tuple, _driver: str = ""):
+def _path_seconds(device: Device, layers: tuple, matrix_flops: float | None, _build: tuple, _driver: str = "",
+                  expert_layers: tuple = ()):
     rules = path_rules()
-    totals: dict[str, float] = {}
+    totals: dict[tuple[str, bool], float] = {}
     for mats in layers:
         for ty, n, _ in mats:
-            totals[ty] = totals.get(ty, 0.0) + n
+            totals[(ty, False)] = totals.get((ty, False), 0.0) + n
+    for mats in expert_layers:  # the experts' share of `layers`: moved to their own tile
+        for ty, n, _ in mats:
+            totals[(ty, False)] = totals.get((ty, False), 0.0) - n
+            totals[(ty, True)] = totals.get((ty, True), 0.0) + n
     out: dict[str, float] = {}
-    for ty, n in totals.items():
+    for (ty, expert), n in totals.items():
+        if n <= 0:
+            continue
         p = matmul_path(device, ty, rules)
         pk = peak(device, p, rules, matrix_flops)
         if p == "shader" and ty == "BF16" and _bf16_on_fp32_lanes(device):
@@ -198,22 +233,32 @@ def _path_seconds(device: Device, layers: tuple, matrix_flops: float | None, _bu
             pk = lane_hz * float(_amd_rules()["fp32_ops_per_lane"]) if lane_hz else None
         if not pk:
             return None
+        if p == "coopmat_dequant" and coopmat_split(device, rules):
+            # coopMatMulAdd at the matrix rate, then the per-tile work in matrix-rate units: (64 / BN) per weight
+            out["coopmat_mma"] = out.get("coopmat_mma", 0.0) + 2 * n / pk
+            key = "tile_superblock" if _superblock(ty) else "tile_legacy"
+            out[key] = out.get(key, 0.0) + n * 64.0 / tile(device, p, rules, expert)[1] / pk
+            continue
         out[p] = out.get(p, 0.0) + 2 * n / pk
     return out
 
 
-def tile(device: Device, path: str, rules: dict) -> tuple[int, int]:
+def tile(device: Device, path: str, rules: dict, expert: bool = False) -> tuple[int, int]:
     """(weight rows, tokens) of the output tile a 512-token matmul runs in (ggml_vk_guess_matmul_pipeline with m =
     thousands of rows, n = 512): coopmat2 the large tile (wg_denoms 128 x 256: the medium tiles overfill the GPU); else
     the large 128 x 128 tile where device->mul_mat_l is set (AMD: with coopmat since PR #18749, Intel: Xe2 with coopmat
     since PR #18178; NVIDIA and others: always), else the medium 64 x 64. AMD's proprietary driver never gets the large
-    tile (PR #18763; estimate/vulkan_amd.py)."""
+    tile (PR #18763; estimate/vulkan_amd.py). `expert`: a MUL_MAT_ID matmul (routed experts), whose large tile is
+    mul_mat_id_l: never on AMD (ggml_vk_get_device sets `device->mul_mat_id_l[i] = false` for AMD), as the dense
+    rule elsewhere."""
     if path == "coopmat2":
         return tuple(rules["tile_coopmat2"])
     date, _ = build()
     matrix, _ = features(device, rules)
     large = True
-    if device.vendor == "amd":
+    if device.vendor == "amd" and expert:
+        large = False
+    elif device.vendor == "amd":
         from .vulkan_amd import large_tiles_allowed
 
         large = matrix == "coopmat" and _since(rules, "amd_large_tile_since", date) and large_tiles_allowed(device)
@@ -226,7 +271,8 @@ def traffic_seconds(device: Device, layers: tuple) -> float:
     """Per prompt token, the bytes the tiled matmuls move through memory over spec bandwidth: each weight tile is read
     once per tile of tokens, each token's activations once per tile of weight rows (Q8_1 for MMQ, FP16 for coopmat2,
     FP32 for the others: rules activation_bytes), no cache credit (coefficient 1, as data/speed.yaml
-    rocm_prefill_path)."""
+    rocm_prefill_path); on AMD the activations come from the L2 (rules activation_from_l2_vendors: the shaders number
+    their workgroups weight-row tile fastest) and only the weights count."""
     rules = path_rules()
     if rules is None or not rules.get("tile_large") or not device.bandwidth_bytes_per_s:
         return 0.0
@@ -237,6 +283,7 @@ def traffic_seconds(device: Device, layers: tuple) -> float:
 def _traffic(device: Device, layers: tuple, _build: tuple) -> float:
     rules = path_rules()
     total = 0.0
+    l2 = device.vendor in (rules.get("activation_from_l2_vendors") or ())  # activation tiles from the L2 (5b-vkamd4)
     for mats in layers:
         for ty, n, nbytes in mats:
             p = matmul_path(device, ty, rules)
@@ -244,7 +291,7 @@ def _traffic(device: Device, layers: tuple, _build: tuple) -> float:
             if act is None:  # a path whose activation format is not listed: no floor
                 continue
             rows, tokens = tile(device, p, rules)
-            total += nbytes / tokens + n * float(act) / rows
+            total += nbytes / tokens + (0.0 if l2 else n * float(act) / rows)
     return total
 
 
