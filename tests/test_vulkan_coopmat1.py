@@ -119,3 +119,14 @@ def test_session_16_block_scores_at_the_documented_figure():
     assert_median_within(abs_errors(vulkan_block("vkamd2"), "prefill"), 16, 36.0)
     coopmat1 = [r["error_pct"] for r in vulkan_block("vkamd4") if r["hardware"] == "rtx 3090"]
     assert len(coopmat1) == 4 and max(abs(e) for e in coopmat1) < 25
+
+
+def test_turing_runs_khr_coopmat_not_coopmat2():
+    """An RTX 2060 SUPER's device line reads "int dot: 0 | matrix cores: KHR_coopmat" (llama.cpp issue #15274), and PR
+    #19290 turns off coopmat1 flash attention on NVIDIA_TURING, reachable only without coopmat2: a Turing card's
+    quantized prompt matmuls are the coopmat1 dequant, Ampere's the coopmat2 decode."""
+    turing, ampere = _vk("rtx 2080 ti", ""), _vk("rtx 3090", "")
+    with vp.as_of_build("2025-12-18"):
+        assert vp.features(turing, RULES) == ("coopmat", False)
+        assert vp.matmul_path(turing, "Q4_K", RULES) == "coopmat_dequant"
+        assert vp.matmul_path(ampere, "Q4_K", RULES) == "coopmat2"

@@ -74,14 +74,15 @@ def _since(rules: dict, key: str, date: str) -> bool:
 
 
 def features(device: Device, rules: dict) -> tuple[str, bool]:
-    """(matrix path, integer dot) of a device for the build in force: matrix path 'coopmat2' (NVIDIA Turing and
-    later: VK_NV_cooperative_matrix2), 'coopmat' (VK_KHR_cooperative_matrix where ggml-vulkan enables it: AMD RDNA 3+,
-    Intel Xe2) or 'none'; integer dot: VK_KHR_shader_integer_dot_product with 4x8-bit packed dot products accelerated."""
+    """(matrix path, integer dot) of a device for the build in force: matrix path 'coopmat2' (NVIDIA Ampere and
+    later: VK_NV_cooperative_matrix2), 'coopmat' (VK_KHR_cooperative_matrix where ggml-vulkan enables it: NVIDIA
+    Turing, AMD RDNA 3+, Intel Xe2) or 'none'; integer dot: VK_KHR_shader_integer_dot_product with 4x8-bit packed dot products accelerated."""
     date, override = build()
     arch = architecture(device)
     vendor = device.vendor
     matrix = "none"
-    if vendor == "nvidia" and arch in rules["nvidia_tensor_architectures"] and _since(rules, "coopmat2_since", date):
+    if (vendor == "nvidia" and arch in rules["nvidia_tensor_architectures"] and _since(rules, "coopmat2_since", date)
+            and arch not in (rules.get("nvidia_no_coopmat2_architectures") or ())):
         matrix = "coopmat2"
     elif vendor == "nvidia" and arch in rules["nvidia_tensor_architectures"] and _since(rules, "coopmat_since", date):
         matrix = "coopmat"
