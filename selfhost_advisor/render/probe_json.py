@@ -21,7 +21,7 @@ def _id(value: str | None, show: bool) -> str | None:
 
 def details_dict(d: GpuDetails, show_ids: bool) -> dict[str, Any]:
     out: dict[str, Any] = {}
-    for key in d.__slots__:
+    for key in (f.name for f in d.__record_fields__):
         val = getattr(d, key)
         if key in _ID_FIELDS:
             val = _id(val, show_ids)
