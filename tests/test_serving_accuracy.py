@@ -210,6 +210,41 @@ def test_the_stored_band_is_the_seen_rows_range():
     assert band == pytest.approx([1 / max(seen), 1 / min(seen)], abs=0.002)
 
 
+def _percentile(xs: list[float], q: float) -> float:
+    """Linear interpolation between closest ranks (numpy's default), q in [0, 1]."""
+    xs = sorted(xs)
+    pos = q * (len(xs) - 1)
+    lo = int(pos)
+    return xs[lo] + (xs[min(lo + 1, len(xs) - 1)] - xs[lo]) * (pos - lo)
+
+
+def test_the_stored_moe_band_is_the_moe_rows_spread():
+    """data/serving.yaml moe_throughput_band = 10th and 90th percentile of published / ours over every MoE throughput
+    row of current vLLM (all held out); a model change or a new MoE row must restate it."""
+    import yamlkit
+
+    from selfhost_advisor.catalog.models import get
+
+    moe = [1 / x for r, _, x in acc.ratios() if r["kind"] == "throughput" and r["role"] != "older_engine"
+           and get(r["model"]).moe is not None]
+    band = yamlkit.safe_load((ROOT / "data" / "serving.yaml").read_text())["vllm"]["moe_throughput_band"]
+    assert len(moe) >= 50
+    assert band == pytest.approx([_percentile(moe, 0.1), _percentile(moe, 0.9)], abs=0.002)
+    assert band[1] < 1.0  # measured MoE throughput sat under ours in nine runs of ten
+
+
+def test_serve_reports_the_moe_band_for_a_moe_model_and_the_dense_band_otherwise():
+    from selfhost_advisor.catalog.hardware import get_profile, machine_from_profile
+    from selfhost_advisor.catalog.models import get
+    from selfhost_advisor.estimate.serving import ServeWorkload, serve
+
+    h100 = machine_from_profile(get_profile("h100-sxm"), 1)
+    oss = serve(get("gpt-oss:20b"), h100, ServeWorkload(1000, 200), concurrency=(8,))
+    dense = serve(get("qwen3:8b"), h100, ServeWorkload(1000, 200), concurrency=(8,))
+    assert oss.fits and dense.fits
+    assert oss.band == pytest.approx((0.425, 0.891)) and dense.band == pytest.approx((0.667, 1.272))
+
+
 def _by_id(row_id: str) -> dict:
     return next(r for r in acc.rows() if r["id"] == row_id)
 

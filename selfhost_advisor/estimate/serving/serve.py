@@ -65,7 +65,7 @@ def _serve_vllm(model: Model, machine: Machine, w: ServeWorkload, q: Quant, conc
         lambda n: PagedServer(model, q, machine, p.tp, P, O, batched, n, kvb), max_conc,
         "kv_pool" if kv_conc <= max_seqs else "max_num_seqs", concurrency, w)
     eff = efficiency(machine.devices[0].backend)
-    band = tuple(serving_data()["vllm"].get("throughput_band") or eff.decode_band)
+    band = throughput_band(model) or tuple(eff.decode_band)
     return ServeReport(
         model=model, machine=machine, engine="vllm", quant=q.name, workload=w, fits=True, reason="", tp=p.tp,
         max_concurrency=max_conc, limits=tuple(limits), points=tuple(points), peak=top, recommended=rec,
@@ -76,6 +76,16 @@ def _serve_vllm(model: Model, machine: Machine, w: ServeWorkload, q: Quant, conc
         warnings=_warnings(model, w),
         command=_command(model, q, machine, req, p, rec or top),
     )
+
+
+def throughput_band(model: Model) -> tuple[float, float] | None:
+    """(low, high) factors on our throughput that measured vLLM runs fell within: data/serving.yaml throughput_band
+    (published / ours over the dense calibration rows) for a dense model; moe_throughput_band (10th-90th percentile
+    over the held-out MoE rows, median 0.70) for a mixture of experts, whose runs came in below this model's step."""
+    c = serving_data()["vllm"]
+    band = c.get("moe_throughput_band") if model.moe is not None else None
+    band = band or c.get("throughput_band")
+    return (float(band[0]), float(band[1])) if band else None
 
 
 def _command(model, q, machine, req, p, pt) -> str | None:
