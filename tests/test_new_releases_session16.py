@@ -159,6 +159,15 @@ def test_kimi_k3_counts_the_xinference_size_and_the_released_checkpoint_bytes():
     assert abs(vllm_weights(m, get_vllm_quant("MXFP4")).total / text - 1) < 0.0001
 
 
+def test_kolibri_1_fp8_weights_are_what_vllm_loaded_on_a_dgx_spark():
+    # stock vLLM 0.30.0 on one DGX Spark measured "weights on the GPU 73.55 GiB" for Aleph-Alpha/Kolibri-1 (FP8, block
+    # 128; a stored deployment README, code-index file id 70200074809); blind +0.14% (73.65 GiB)
+    from selfhost_advisor.estimate.vllm_weights import get_vllm_quant, vllm_weights
+
+    got = vllm_weights(get("kolibri-1:78b"), get_vllm_quant("FP8")).total / 2**30
+    assert abs(got / 73.55 - 1) < 0.005, got
+
+
 NAMES = [
     ("mimo-v2.6-pro", "mimo-v2.6-pro:1t"), ("XiaomiMiMo/MiMo-V2.6-Pro-RL", "mimo-v2.6-pro:1t"),
     ("pcuenq/MiMo-V2.6-Pro-RL-GGUF", "mimo-v2.6-pro:1t"), ("kolibri-1", "kolibri-1:78b"),
