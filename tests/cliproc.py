@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -100,13 +101,44 @@ runpy.run_module("selfhost_advisor", run_name="__main__", alter_sys=True)
 """
 
 
+def _watch(p: subprocess.Popen, ended, stall: float, cpu_limit: float, psutil, poll: float = 0.25) -> None:
+    """Kill `p` when it gained no CPU time for `stall` seconds of wall time, or used `cpu_limit` seconds of CPU; stop
+    when `ended` is set."""
+    import time
+
+    try:
+        proc = psutil.Process(p.pid)
+        last_cpu, last_gain = -1.0, time.monotonic()
+        while not ended.wait(poll):
+            t = proc.cpu_times()
+            cpu = t.user + t.system
+            now = time.monotonic()
+            if cpu > last_cpu:
+                last_cpu, last_gain = cpu, now
+            if cpu >= cpu_limit or now - last_gain >= stall:
+                # os.kill, not p.kill: Popen.kill polls first, and that would reap the exit the caller waits for
+                os.kill(p.pid, signal.SIGKILL)
+                return
+    except psutil.Error:  # it ended (a zombie until reaped): nothing to watch
+        return
+
+
 def run_measured(jobs: list[tuple[list[str], dict[str, str]]], cwd: Path, *, timeout: float = 20,
                  address_space: int = 2 << 30, stdin=None) -> list[Measured]:
     """Like run_all, with each process's wall time and peak RSS, under an address-space limit (a blow-up fails fast
-    instead of taking the machine's memory). A process still running after `timeout` is killed (returncode -9)."""
+    instead of taking the machine's memory). A hung process is killed (returncode -9): one that gained no CPU time
+    for `timeout` seconds (blocked: a FIFO, a lock, a read that never returns), or that used `timeout` seconds of CPU
+    (a loop that never ends).
+
+    Not wall time since the start: on the shared 2-core machine at load average 16-18, a hostile-file row that takes
+    1.1 s of CPU took 17.6 s of wall time (a `nice -n 10` run beside the other helpers' suites), so a 20 s wall-clock
+    kill called a working process hung. A process that waits on the run queue still gains CPU time every second; a
+    blocked one gains none, whatever the load. The CPU bound itself is each test's own assertion (Measured.cpu_s)."""
     import resource
     import threading
     import time
+
+    import psutil
 
     def limit() -> None:
         resource.setrlimit(resource.RLIMIT_AS, (address_space, address_space))
@@ -128,11 +160,16 @@ def run_measured(jobs: list[tuple[list[str], dict[str, str]]], cwd: Path, *, tim
         readers = [threading.Thread(target=drain, args=(n, s)) for n, s in (("out", p.stdout), ("err", p.stderr))]
         for r in readers:
             r.start()
-        killer = threading.Timer(timeout, p.kill)
-        killer.start()
-        _, status, usage = os.wait4(p.pid, 0)
+        ended = threading.Event()
+        watchdog = threading.Thread(target=_watch, args=(p, ended, timeout, timeout, psutil))
+        watchdog.start()
+        # Wait for the exit without reaping (WNOWAIT): until wait4 below the pid stays this child's (a zombie), so the
+        # watchdog can never signal another process that reused it.
+        os.waitid(os.P_PID, p.pid, os.WEXITED | os.WNOWAIT)
         seconds = time.monotonic() - t0
-        killer.cancel()
+        ended.set()
+        watchdog.join()
+        _, status, usage = os.wait4(p.pid, 0)
         for r in readers:
             r.join()
         p.returncode = os.waitstatus_to_exitcode(status)

@@ -37,6 +37,28 @@ def pytest_sessionstart(session):
     compileall.compile_dir(str(ROOT / "selfhost_advisor"), quiet=1)
 
 
+@pytest.hookimpl(trylast=True)
+def pytest_sessionfinish(session):
+    """In an xdist worker, once its tests are done and before it reports so: collect and freeze the heap, then ignore
+    SIGINT. Why: the controller tells the workers to exit as soon as the last one has reported, and execnet gives a
+    worker 5 s of wall time to finish its teardown before it sends the worker a SIGINT of its own
+    (execnet/gateway_base.py, _terminate_execution). That teardown (pytest_unconfigure) runs a full gc.collect over
+    the hundreds of thousands of objects a worker holds (369k after a third of the suite); at load average 18 it
+    took longer than 5 s, and the KeyboardInterrupt landed in hypothesis's gc callback: a
+    PytestUnraisableExceptionWarning at the end of two full runs (no test sends SIGINT). Collected here, with
+    nothing waiting, and frozen (gc.freeze), the heap leaves the teardown's collection nothing to walk; once the
+    results are sent a SIGINT could only cut the teardown short (execnet still ends a worker 10 s later with
+    os._exit, and a Ctrl-C still reaches the controller)."""
+    if not hasattr(session.config, "workerinput"):
+        return
+    import gc
+    import signal
+
+    gc.collect()
+    gc.freeze()
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def pytest_collection_modifyitems(config, items):
     if PROPERTY_SHARE == 1.0:
         return

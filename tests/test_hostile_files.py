@@ -139,3 +139,49 @@ def test_installed_marks_each_bad_blob_and_still_lists_the_good_one(results):
     bad = [name for name in rows if name.startswith("bad-")]
     assert len(bad) == 6 and all(rows[name]["error"] and rows[name]["fits"] is None for name in bad), rows
     assert "FIFO" in rows["bad-fifo"]["error"] and "nested" in rows["bad-nested"]["error"]
+
+
+
+def test_the_watchdog_kills_a_blocked_process_and_a_runaway_one():
+    """run_measured's hang test (cliproc._watch): a process blocked on a FIFO nobody opens gains no CPU time and is
+    killed once `stall` seconds pass without any; a process that keeps computing is killed at `cpu_limit` seconds of
+    CPU, however long that takes in wall time (a wall-clock kill failed this module at load average 18)."""
+    import subprocess
+    import sys
+    import tempfile
+    import threading
+
+    import psutil
+    from cliproc import _watch
+
+    with tempfile.TemporaryDirectory() as tmp:
+        fifo = Path(tmp) / "fifo"
+        os.mkfifo(fifo)
+        procs = [subprocess.Popen([sys.executable, "-c", f"open({str(fifo)!r}).read()"]),
+                 subprocess.Popen([sys.executable, "-c", "while True: pass"])]
+        ended = [threading.Event() for _ in procs]
+        # the busy one's stall window is long: at load average 18 a `nice` process may get ~1% of a core, and its
+        # interpreter start must not count as a stall
+        limits = [(0.5, 600), (60, 0.2)]  # (stall, cpu_limit) seconds
+        watch = [threading.Thread(target=_watch, args=(p, e, *lim, psutil, 0.05))
+                 for p, e, lim in zip(procs, ended, limits)]
+        for w in watch:
+            w.start()
+        try:
+            cpu = []
+            for p, e, w in zip(procs, ended, watch):
+                os.waitid(os.P_PID, p.pid, os.WEXITED | os.WNOWAIT)
+                e.set()
+                w.join()
+                _, status, usage = os.wait4(p.pid, 0)
+                p.returncode = os.waitstatus_to_exitcode(status)
+                assert p.returncode == -9
+                cpu.append(usage.ru_utime + usage.ru_stime)
+            assert cpu[0] < 0.2 <= cpu[1], cpu  # blocked: killed for the stall; busy: for its CPU time
+        finally:
+            for p, e, w in zip(procs, ended, watch):
+                e.set()
+                w.join()
+                if p.returncode is None:
+                    p.kill()
+                    p.wait()
