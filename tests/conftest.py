@@ -75,6 +75,29 @@ def pytest_collection_modifyitems(config, items):
         item.obj._advisor_scaled = True
 
 
+def _calibration_missing(exc: BaseException) -> bool:
+    """True when `exc` is a missing file of ../shared/calibration and that folder is not beside this checkout."""
+    name = getattr(exc, "filename", None)
+    if not isinstance(exc, FileNotFoundError) or not name or (CALIBRATION / "llamacpp_speed.csv").exists():
+        return False
+    return os.path.normpath(os.path.abspath(name)).startswith(os.path.normpath(str(CALIBRATION)) + os.sep)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item):
+    # A test that reads ../shared/calibration (the measured reference data, not part of this repository) is skipped,
+    # not failed, in a checkout without it, as the `calibration` fixture and the needs_cal marks skip theirs: a user's
+    # fresh clone runs the README's test command green, and CI (which has the folder) runs every such test. Only a
+    # FileNotFoundError for a path inside that folder while the folder is absent is turned into a skip: any other
+    # error, or a missing calibration file while the folder is present, still fails.
+    try:
+        return (yield)
+    except FileNotFoundError as exc:
+        if _calibration_missing(exc):
+            pytest.skip(f"../shared/calibration is not beside this checkout ({os.path.basename(exc.filename)})")
+        raise
+
+
 @pytest.fixture(scope="session")
 def calibration() -> Path:
     if not (CALIBRATION / "gguf_sizes.csv").exists():
