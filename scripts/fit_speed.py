@@ -347,6 +347,18 @@ def _block_layout_seconds(row: Row, share: float) -> float:
     return _seconds(row, _unit(bandwidth=share)) - base
 
 
+@lru_cache(maxsize=None)
+def _submission_saving_seconds(row: Row) -> float:
+    """Seconds per token SYCL's eventless submission (PR #14244, estimate/sycl_path.submission_saving_seconds) takes
+    off `row`'s per-layer time at its build: the saving per layer times the row's layer count (the per-layer unit
+    feature, which counts an MoE layer's routing submissions as the predictor does); known time in the SYCL decode fit."""
+    from selfhost_advisor.estimate.sycl_path import assume_build, submission_saving_seconds
+
+    with assume_build(row.build):
+        saving = submission_saving_seconds()
+    return saving * _unit_seconds(row, "layer") if saving else 0.0
+
+
 def _solve(features: list[list[float]], targets: list[float] | None = None) -> list[float]:
     """Least squares for sum_i (f_i . x - y_i)^2 (features and targets already divided by the measurement; y = 1
     when no targets are given)."""
@@ -544,7 +556,7 @@ def _sycl_block_targets(dec: list[Row], feats: list[tuple]) -> tuple[list[float]
     for _ in range(100):
         a = _sycl_decode_a(dec, feats, targets)
         new = round(1.0 / a, 6)
-        targets = [1.0 - _block_layout_seconds(r, new) * r.measured for r in dec]
+        targets = [1.0 - (_block_layout_seconds(r, new) - _submission_saving_seconds(r)) * r.measured for r in dec]
         if abs(new - share) <= 1e-6:
             break
         share = new

@@ -382,3 +382,37 @@ def test_the_held_out_report_names_each_decode_rows_kernel():
                                                             "MMVQ block") for x in decode)
     groups = sycl_heldout.by_kernel(rep)
     assert sum(v["rows"] for v in groups.values()) == sum(1 for x in decode if x["error_pct"] is not None)
+
+
+def test_eventless_submission_saves_what_pr_14244s_pairs_say_until_its_revert():
+    """llama.cpp PR #14244 (2025-06-20): kernels submitted without an event. Its B580 pairs, qwen2 1.5B (28 layers):
+    Q4_0 135.97 -> 160.35, Q4_K_M 119.68 -> 140.02 tokens/s; (1/before - 1/after) / 28 = 39.9 and 43.4 us a layer, mean
+    41.6 (about 1.4 us a submission at ~30 a layer; Intel's SubmitKernel benchmark: 1.27 us). None before that build,
+    none from its revert (PR #15910, 2025-09-12; ggml d99724f2 has no enqueue_functions) on, so none for the newest
+    (undated) build, and none inside the fit's unit features (block_layout_off), where fit_speed counts it as known time."""
+    want = ((1 / 135.97 - 1 / 160.35) + (1 / 119.68 - 1 / 140.02)) / 2 / 28
+    assert want == pytest.approx(41.6e-6, abs=0.1e-6)
+    july = sycl_path.parse_build("PR #14504 head 9edb916c9 (2025-07-02), reorder on")
+    assert sycl_path.submission_saving_seconds(july) == pytest.approx(want)
+    assert sycl_path.submission_saving_seconds(sycl_path.parse_build("PR #14244 head (2025-06-17)")) == want
+    assert sycl_path.submission_saving_seconds(sycl_path.parse_build("master 26b79b6cb (2025-05-29)")) == 0.0
+    assert sycl_path.submission_saving_seconds(sycl_path.parse_build("master (2025-09-12)")) == 0.0
+    assert sycl_path.submission_saving_seconds(sycl_path.parse_build("b7000 (2026-06-01)")) == 0.0
+    assert sycl_path.submission_saving_seconds(sycl_path.parse_build("")) == 0.0
+    with sycl_path.block_layout_off():
+        assert sycl_path.submission_saving_seconds(july) == 0.0
+
+
+def test_a_b580_decodes_faster_after_pr_14244_by_about_its_layers_saving():
+    """Held out (PR #14504's reorder-on column, 2025-07-02, 157.52 tokens/s, against the 2025-05-29 master's 132.17 on the
+    same card and model, both reordered MMVQ): 1.19x. The saving alone gives 28 x 41.6 us = 1.17 ms of a ~7.9 ms token."""
+    before = _speed("arc b580", "qwen2:1.5b", "Q4_0", "master 26b79b6cb (2025-05-29), GGML_SYCL_DISABLE_OPT=0 (reorder on)")
+    after = _speed("arc b580", "qwen2:1.5b", "Q4_0", "PR #14504 head 9edb916c9 (2025-07-02), reorder on")
+    assert 1.10 < after.decode_tokens_per_s / before.decode_tokens_per_s < 1.25
+    saving = 28 * sycl_path.submission_saving_seconds(sycl_path.parse_build("(2025-07-02)"))
+    assert 1 / before.decode_tokens_per_s - 1 / after.decode_tokens_per_s > saving  # the saving, and the kernels' own
+    # the day before and the day of each date, reorder on either side: the token time moves by 28 layers' saving exactly
+    day = {d: _speed("arc b580", "qwen2:1.5b", "Q4_0", f"master ({d}), reorder on").decode_tokens_per_s
+           for d in ("2025-06-19", "2025-06-20", "2025-09-11", "2025-09-12")}
+    assert 1 / day["2025-06-19"] - 1 / day["2025-06-20"] == pytest.approx(saving, rel=1e-3)
+    assert 1 / day["2025-09-12"] - 1 / day["2025-09-11"] == pytest.approx(saving, rel=1e-3)  # PR #15910's revert

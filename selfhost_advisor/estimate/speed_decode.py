@@ -60,7 +60,10 @@ def _decode_seconds(
             start = total
             nbytes = sum(per_layer[layer:layer + count])
             bw = eff.bandwidth * d.bandwidth_bytes_per_s
-            total += nbytes / bw + count * layer_seconds(eff, d, model.moe is None)
+            layer_s = layer_seconds(eff, d, model.moe is None)
+            if d.backend == "sycl":  # the host's event per submission, gone from PR #14244 on (sycl_path)
+                layer_s = max(0.0, layer_s - sycl_path.submission_saving_seconds())
+            total += nbytes / bw + count * layer_s
             if d.backend == "sycl" and work.layer_matrices:  # block-layout mat-vecs: the kernel binds (sycl_path)
                 clock = gpu_clock_hz(d)
                 total += sum(_per_layer(work.layer_matrices[layer:layer + count],
@@ -69,7 +72,7 @@ def _decode_seconds(
                     total += sycl_path.expert_decode_seconds(model, work.layer_expert_matrices[layer:layer + count], d, bw)
                     # each op its own submission: the MoE layer's routing ops at the per-layer time's rate (sycl_path)
                     total += sycl_path.moe_layer_seconds(model, work.layer_expert_matrices[layer:layer + count],
-                                                         layer_seconds(eff, d))
+                                                         layer_s)
             vulkan = family(d.backend) == "vulkan"
             if vulkan:  # GCN 1-4 decode at their power-limited clock: the per-layer kernels too (vulkan_path)
                 total += count * vulkan_path.amd_layer_clock_excess(d, eff.layer_cycles)

@@ -256,6 +256,38 @@ def block_layout_seconds(matrices: tuple, device: Device, bandwidth: float, cloc
     return extra
 
 
+@lru_cache(maxsize=1)
+def _eventless_saving() -> float:
+    """Seconds a decode layer's submissions stopped costing the host at PR #14244 (data/speed.yaml
+    `sycl_paths.eventless_submit`): per same-machine pair, (1/before - 1/after) over the model's layers; their mean."""
+    from ..catalog.models import get as get_model
+
+    rule = _rules().get("eventless_submit") or {}
+    per_layer = [(1.0 / float(p["before_tokens_per_s"]) - 1.0 / float(p["after_tokens_per_s"]))
+                 / get_model(p["model"]).n_layers for p in rule.get("pairs") or ()]
+    return sum(per_layer) / len(per_layer) if per_layer else 0.0
+
+
+def submission_saving_seconds(build: Build | None = None) -> float:
+    """Seconds less per decode layer (and per MoE layer's routing submissions, at the same per-submission rate) at a
+    build with PR #14244's eventless kernel submission: 41.6 us, derived from that PR's B580 pairs (_eventless_saving);
+    0 before it, 0 from its revert (PR #15910, 2025-09-12) on, so 0 for the newest build, and 0 inside
+    block_layout_off() (the fit's unit features: scripts/fit_speed.py counts it as known time, as it counts the
+    block-layout seconds).
+
+    Why: ggml-sycl submits every op on its own (no graphs by default, 5b-sycl3), so the fitted per-layer time is mostly
+    the host's submissions; from #14244 to its revert each submission skipped creating an event the in-order queue
+    never waits on. One per-layer time for every build charged the summer-2025 rows (the B580's PR #14504 pair) the
+    event cost they did not pay: the B580's July rows -24..-33% (docs/methodology.md 5b-sycl7)."""
+    rule = _rules().get("eventless_submit")
+    build = build or current()
+    if _BLOCK_OFF or not rule or not _has(build, rule):
+        return 0.0
+    if rule.get("reverted") and _has(build, rule["reverted"]):  # PR #15910 (2025-09-12) put the events back
+        return 0.0
+    return _eventless_saving()
+
+
 def fp32_gemm(build: Build | None = None) -> bool:
     """True when the prompt GEMMs run in FP32 (a build stated without GGML_SYCL_F16)."""
     return (build or current()).f16 is False
