@@ -221,11 +221,10 @@ def _parts_seconds(model: Model, quant: Quant, machine: Machine, tp: int, batch:
     if model.moe is None:
         linear = max(dense / bw, work / fl)
     else:  # the dense GEMMs and the fused-MoE kernels run one after the other: a roofline each
-        expert_work = (tokens * expert_flops_per_token(model, tp)
-                       + moe_padding_flops(model, quant, machine, tp, tokens))  # tiles padded to BLOCK_SIZE_M
-        expert_bytes = experts * touched_share(model, tokens) + moe_activation_bytes(model, quant, machine, tp, tokens)
-        linear = max(dense / bw, (work - tokens * expert_flops_per_token(model, tp)) / fl) + max(
-            expert_bytes / bw, expert_work / fl)
+        routed = tokens * expert_flops_per_token(model, tp)
+        expert_work = routed + moe_padding_flops(model, quant, machine, tp, tokens)  # tiles padded to BLOCK_SIZE_M
+        linear = (max(dense / bw, (work - routed) / fl)
+                  + max(_expert_bytes(model, quant, machine, tp, tokens, experts) / bw, expert_work / fl))
     kv = batch * kv_read_bytes(model, tp, int(depth), kv_dtype_bytes)
     attn_work = batch * attention_flops(model, tp, depth) + prefill_tokens * attention_flops(model, tp, prefill_depth)
     return linear, max(kv / bw, attn_work / fl)
@@ -243,6 +242,13 @@ def step_seconds(model: Model, quant: Quant, machine: Machine, tp: int, batch: f
             + allreduce_seconds(model, machine, tp, tokens))
 
 
+def _expert_bytes(model: Model, quant: Quant, machine: Machine, tp: int, tokens: float, experts: float) -> float:
+    """Bytes per GPU the routed experts' kernels move in a step of `tokens`: the touched experts' weights (`experts`:
+    all of them, step_parts) and the fused-MoE kernels' intermediate caches (moe_step.moe_activation_bytes); 0 for a
+    dense model. One function for the step's roofline (_parts_seconds) and compute_bound's byte side, which must agree."""
+    return experts * touched_share(model, tokens) + moe_activation_bytes(model, quant, machine, tp, tokens)
+
+
 def compute_bound(model: Model, quant: Quant, machine: Machine, tp: int, batch: float, depth: float,
                   kv_dtype_bytes: int = 2) -> bool:
     """Whether a pure decode step of `batch` sequences spends longer on FLOPs than on bytes (its weight GEMMs are
@@ -250,7 +256,7 @@ def compute_bound(model: Model, quant: Quant, machine: Machine, tp: int, batch: 
     dev = machine.devices[0]
     eff = efficiency(dev.backend)
     dense, experts, flops = step_parts(model, quant, tp)
-    moved = dense + experts * touched_share(model, batch) + moe_activation_bytes(model, quant, machine, tp, batch)
+    moved = dense + _expert_bytes(model, quant, machine, tp, batch, experts)
     w = moved / (eff.bandwidth * dev.bandwidth_bytes_per_s)
     linear, attention = _parts_seconds(model, quant, machine, tp, batch, depth, 0.0, 0.0, kv_dtype_bytes)
     return linear > w * (1 + 1e-9) and linear > attention
