@@ -18,6 +18,7 @@ def test_a_missing_calibration_file_is_a_skip_only_while_the_folder_is_absent(tm
     assert not conftest._calibration_missing(_missing(tmp_path / "data" / "speed.yaml"))
     assert not conftest._calibration_missing(FileNotFoundError("no filename"))
     assert not conftest._calibration_missing(ValueError(str(absent / "x.csv")))
-    absent.mkdir(parents=True)
+    absent.mkdir(parents=True)  # the folder here, a file of it missing: a real failure, whichever file
+    assert not conftest._calibration_missing(_missing(absent / "llamacpp_speed.csv"))
     (absent / "llamacpp_speed.csv").write_text("present\n")
-    assert not conftest._calibration_missing(_missing(absent / "gguf_sizes.csv"))  # folder here: a real failure
+    assert not conftest._calibration_missing(_missing(absent / "gguf_sizes.csv"))
