@@ -12,6 +12,7 @@ from typing import Any
 
 from ..domain import DSA, MLA, SSM, AltUp, Model, MoE
 from ..errors import UnknownModelError
+from ..record import replace
 from .data import load
 from .hf_deci import _int, deci_blocks  # _int: a config integer (2.0 counts, True does not)
 from .hf_mimo import laguna_fields, mimo2_fields, step35_fields
@@ -151,10 +152,7 @@ def model_from_config(
     if arch == "lfm2":
         ff = _lfm2_ff(get, ff)
     if spec.get("hybrid") == "kimi_k3" and moe is not None:  # K3's latent MoE (kimi-k3.cpp n_expert_latent)
-        moe = MoE(experts=moe.experts, active=moe.active, expert_intermediate_size=moe.expert_intermediate_size,
-                  shared_experts=moe.shared_experts, shared_intermediate_size=moe.shared_intermediate_size,
-                  first_dense_layers=moe.first_dense_layers, moe_layer_step=moe.moe_layer_step,
-                  latent_size=need("routed_expert_hidden_size"))
+        moe = replace(moe, latent_size=need("routed_expert_hidden_size"))
     deci: dict = {}
     if spec.get("deci"):  # DeciLM (Nemotron Super / Ultra): each block its own attention kind and FFN width
         deci = deci_blocks(get("block_configs"), n_layers, n_heads, hidden, repo, cls)
