@@ -1,7 +1,7 @@
 """Vulkan rows held out by session 12 (vkgcn): each row's error under the shipped model, decode and prefill apart
 (docs/methodology.md 5b-vkgcn).
 
-Usage: python benchmarks/vulkan_heldout.py [--json] [--block vkgcn|vkamd|vkintel|vkintel2|vkamd2|vkintel3|vkintel4|vkintel4nv|vkamd3|vkamd4]
+Usage: python benchmarks/vulkan_heldout.py [--json] [--block vkgcn|vkamd|vkintel|vkintel2|vkamd2|vkintel3|vkintel4|vkintel4nv|vkamd3|vkamd4|vkintel5]
 The rows are those of benchmarks/published/llamabench_weak.yaml in the block after the line `# --- session 12: vkgcn`
 (up to the next session's line; `--block vkamd`: session 13's AMD block, docs/methodology.md 5b-vkamd; `--block
 vkintel` / `vkintel2`: its Intel blocks, 5b-vkintel; `--block vkamd2`: session 14's AMD block, 5b-vkamd2; `--block
@@ -27,7 +27,7 @@ sys.path.insert(0, str(ROOT / "scripts"))
 import weak_backends  # noqa: E402
 
 MARKER = "# --- session 12: vkgcn"
-BLOCKS = {"vkgcn": MARKER, "vkamd": "# --- session 13: vkamd", "vkintel": "# --- session 13: vkintel",
+BLOCKS = {"vkgcn": MARKER, "vkintel5": "# --- session 17: vkintel5", "vkamd": "# --- session 13: vkamd", "vkintel": "# --- session 13: vkintel",
           "vkintel2": "# --- session 13: vkintel, second batch", "vkamd2": "# --- session 14: vkamd2",
           "vkintel3": "# --- session 14: vkintel2", "vkintel4": "# --- session 15: vkintel3 (",
           "vkintel4nv": "# --- session 15: vkintel3, NVIDIA batch",
