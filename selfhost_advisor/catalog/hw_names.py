@@ -235,12 +235,59 @@ def _fallbacks(name: str) -> list[str]:
     return out
 
 
+# Intel's platform as Mesa's Vulkan driver appends it to a device name ('Intel(R) Graphics (LNL)'): data/probe.yaml
+# intel_gpus rows carry it per PCI id (`mesa`), with the chips or cards of that id
+_MESA_PLATFORM = lazy(r"\(\s*(LNL|MTL|ARL|PTL|BMG\s+G\d\d|DG2)\s*\)", re.I)
+# what an Intel device name says besides its platform when it names no product ('Intel(R) Arc(tm) Graphics')
+_INTEL_GENERIC = lazy(r"\b(?:intel|arc|graphics|gpu|igpu)\b|\d{1,4}\s*gi?b\b", re.I)
+_PLATFORM_NAMES = {"LNL": "Lunar Lake", "MTL": "Meteor Lake", "ARL": "Arrow Lake", "PTL": "Panther Lake",
+                   "BMG G21": "Battlemage G21", "DG2": "Alchemist (DG2)"}
+
+
+def _mesa_platform(name: str) -> list[Profile] | None:
+    """The configurations an Intel device name that gives only its platform names ('Intel(R) Graphics (LNL)': Lunar
+    Lake's Arc 140V and 130V; 'Intel(R) Arc(tm) Graphics (MTL)': Meteor Lake's), from the PCI-id rows of data/probe.yaml
+    with that `mesa` platform; None when the name carries no such platform or names a product beside it ('Intel(R)
+    Arc(tm) A770 Graphics (DG2)' resolves by its product). Why: the product words alone mislead ('Arc Graphics' is
+    Meteor Lake's alias), and Mesa prints only the platform for every Lunar, Arrow and Panther Lake iGPU."""
+    m = _MESA_PLATFORM.search(name)
+    if not m or _INTEL_GENERIC.sub(" ", _VENDOR_LEAD.sub("", driver_name_clean(name))).strip():
+        return None
+    code = " ".join(m.group(1).upper().split())
+    rows = [r for r in load("probe")["intel_gpus"]["devices"] if str(r.get("mesa", "")).upper() == code]
+    chips = {c for r in rows for c in r.get("chips", ())}
+    cands = [p for p in apu_profiles() if p.raw["chip"] in chips]
+    for card in dict.fromkeys(c for r in rows for c in r.get("cards", ())):
+        cands += _table(card)
+    stated = _stated_memory(name)
+    if stated is not None:
+        cands = [p for p in cands if abs(p.memory_bytes - stated) < GIB // 2] or cands
+    return list({c.id: c for c in map(_curated_twin, cands)}.values())
+
+
+def _platform_refusal(name: str, cands: list[Profile]) -> AmbiguousHardwareError:
+    code = " ".join(_MESA_PLATFORM.search(name).group(1).upper().split())
+    note = ("; 'Intel Graphics' without 'Arc' on Meteor or Arrow Lake is the 4-Xe part or single-channel memory, "
+            "which has no profile: describe it with custom:" if code in ("MTL", "ARL")
+            and not re.search(r"\barc\b", name, re.I) else "")
+    return AmbiguousHardwareError(
+        f"hardware {name!r} names only Mesa's platform {code} ({_PLATFORM_NAMES[code]}): {_choices(cands)}",
+        ("name one of them by its id, or the CPU and memory size (e.g. 'core ultra 7 258v 32gb')"
+         if any(c.kind == "apu" for c in cands) else f"name the card (e.g. '{cands[0].id.replace('-', ' ')}')") + note)
+
+
 def resolve(name: str) -> Profile:
     """The one profile `name` names; AmbiguousHardwareError with the choices, or UnknownHardwareError with up to
     three suggestions. One part of a spec: parse_spec (and mixed-GPU specs) call it per part. A name as a driver
     prints it (trademark marks, a parenthesised driver note, a trailing 'Graphics') is tried cleaned when it names
     nothing as typed, then without a leading vendor word and edition words, and an AMD 'GFX1151' note as its
-    product."""
+    product. An Intel name that gives only Mesa's platform ('Intel(R) Graphics (LNL)') names that platform's GPUs."""
+    platform = _mesa_platform(name)
+    if platform is not None:
+        if len(platform) == 1:
+            return platform[0]
+        if platform:
+            raise _platform_refusal(name, platform)
     try:
         return _resolve(name)
     except AmbiguousHardwareError:
