@@ -133,9 +133,10 @@ def dispatches_per_layer(model, date: str = "") -> float:
 
 
 def decode_at_law(arch: str, date: str = "") -> bool:
-    """An Xe2 GPU (`arch` Xe2-HPG / Xe2-LPG: Battlemage, Lunar Lake) in a llama.cpp build from `anv_fixed_since` on:
-    it decodes at the family's law (decode_share)."""
-    return arch.startswith("Xe2") and _fixed(date)
+    """A GPU of ggml-vulkan's INTEL_XE2 class (`arch` Xe2-HPG / Xe2-LPG / Xe3-LPG: Battlemage, Lunar Lake, Panther
+    Lake; a minimum subgroup size of 16) in a llama.cpp build from `anv_fixed_since` on: it decodes at the family's
+    law (decode_share)."""
+    return arch.startswith(_XE2_CLASS) and _fixed(date)
 
 
 def vector_path_share(device: Device, matrix: str, path: str) -> float:
