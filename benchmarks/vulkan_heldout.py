@@ -31,7 +31,8 @@ BLOCKS = {"vkgcn": MARKER, "vkintel5": "# --- session 17: vkintel5", "vkamd": "#
           "vkintel2": "# --- session 13: vkintel, second batch", "vkamd2": "# --- session 14: vkamd2",
           "vkintel3": "# --- session 14: vkintel2", "vkintel4": "# --- session 15: vkintel3 (",
           "vkintel4nv": "# --- session 15: vkintel3, NVIDIA batch",
-          "vkamd3": "# --- session 15: vkamd3", "vkamd4": "# --- session 16: vkamd4"}
+          "vkamd3": "# --- session 15: vkamd3", "vkamd4": "# --- session 16: vkamd4",
+          "vkamd5": "# --- session 17: vkamd5"}
 
 
 def session_rows(path: Path | None = None, marker: str = MARKER) -> list[dict]:
