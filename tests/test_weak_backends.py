@@ -284,8 +284,11 @@ DOCUMENTED_ARCH = {
 # With vkamd2's 32 rows of the same session too: 18.2% (69) / 55.9% (76) before the shares, 13.6% / 35.0% after.
 # Session 16 (vkamd4, 5b-vkamd4): 7 Vulkan prompt rows held out first (39.6% under main c52e5f7); with them the
 # Vulkan prefill blind median 28.3% (102 rows) -> 19.3% after the coopmat1 matmul on AMD and NVIDIA.
+# Session 17 (vkamd5, 5b-vkamd5): 19 AMD Vulkan rows held out first (prefill 14 rows 104.6%, decode 5 rows 21.5% under
+# main 08d20a2): with them (and vkintel5's 5 Intel rows) the Vulkan blind medians 9.3% (104) / 27.0% (121) before any
+# formula of that pass.
 DOCUMENTED_BLIND = {"rocm decode": (15, 12.9), "rocm prefill": (30, 16.4), "vulkan decode": (69, 13.6),
-                    "vulkan prefill": (102, 19.3), "sycl decode": (35, 21.9), "sycl prefill": (32, 36.8)}
+                    "vulkan prefill": (121, 27.0), "sycl decode": (35, 21.9), "sycl prefill": (32, 36.8)}
 # SYCL blind since session 12: the 7 rows it read (methodology 5b-sycl2; 31.4% / 152.8% under main 63a2328); session
 # 11's 18 blind rows (35.0% / 61.5% then) joined the fit. Session 13 (sycl3, 5b-sycl3) added 12 (PR #14504's B580
 # reorder off/on pair, PR #13973's Lunar Lake gemma2), scored under main db6692d before anything else: decode 22.6% (7),
