@@ -124,6 +124,15 @@ def matmul_path(device: Device, ggml_type: str, rules: dict) -> str:
     return "coopmat_dequant" if matrix == "coopmat" else "shader"
 
 
+def intel_lanes_basis(device: Device, rules: dict) -> bool:
+    """Whether a KHR-coopmat matmul of 16-bit weights (path 'coopmat') is priced on the vector lanes, as the same
+    device's quantized coopmat matmuls are ('coopmat_dequant' outside coopmat1_split_vendors: Intel Xe2 / Xe3,
+    5b-vkintel3): mul_mm.comp's COOPMAT shader multiplies both alike, the quantized tile only dequantized into shared
+    memory first, so the 16-bit one cannot run at the matrix rate while the quantized one runs at the lanes' (it took
+    the listed XMX rate at the family's efficiency, 0.39 of it, where Intel's coopmat rows reach 0.07-0.27: 5b-vkintel5)."""
+    return device.vendor == "intel" and not coopmat_split(device, rules)
+
+
 def coopmat_split(device: Device, rules: dict) -> bool:
     """Whether a KHR-coopmat device's quantized matmuls are timed as coopMatMulAdd at the matrix rate plus per-tile
     work (data/speed.yaml vulkan_prefill_path.coopmat1_split_vendors: AMD, NVIDIA); Intel Xe2 keeps the lanes' basis its
@@ -152,8 +161,8 @@ def peak(device: Device, path: str, rules: dict, matrix_flops: float | None) -> 
     (`matrix_flops`, speed._device_flops: on GeForce the FP16-accumulate rate); vector lanes x clock x ops per lane per
     clock for the others (rules: packed FP16 FMA 4, on NVIDIA 2; 4x8-bit dot 8, on NVIDIA per the INT32 lanes of its
     architecture)."""
-    if path in ("coopmat2", "coopmat"):  # Intel on a pre-2026 ANV: its measured coopmat share (vulkan_intel)
-        return matrix_flops * vulkan_intel.anv_matrix_share(device, path, build()[0]) if matrix_flops else matrix_flops
+    if path == "coopmat2" or (path == "coopmat" and not intel_lanes_basis(device, rules)):
+        return matrix_flops
     if path == "coopmat_dequant" and coopmat_split(device, rules):  # coopMatMulAdd's rate (path_seconds adds the tiles)
         return matrix_flops
     lane_hz = _lane_hz(device)

@@ -1,0 +1,54 @@
+"""Intel under Vulkan, session 17 (docs/methodology.md 5b-vkintel5): the Arrow / Panther Lake rows held out first
+(benchmarks/vulkan_heldout.py --block vkintel5), Xe3 as ggml-vulkan's INTEL_XE2 class, and Intel's 16-bit coopmat
+matmul priced on the vector lanes as its quantized one is."""
+from __future__ import annotations
+
+import pytest
+from heldoutkit import abs_errors, assert_median_within, vulkan_block
+
+from selfhost_advisor.catalog import hw_names
+from selfhost_advisor.catalog.hardware import machine_from_profile
+from selfhost_advisor.estimate import vulkan_path as vp
+from selfhost_advisor.estimate.speed import _speed_data
+from selfhost_advisor.record import replace
+
+RULES = _speed_data()["vulkan_prefill_path"]
+
+
+def _device(name: str, driver: str = "windows"):
+    d = machine_from_profile(hw_names.resolve(name), 1).devices[0]
+    return replace(d, backend="vulkan", vulkan_driver=driver)
+
+
+def test_intels_16_bit_coopmat_matmul_is_priced_on_the_lanes_as_its_quantized_one():
+    """mul_mm.comp's COOPMAT shader multiplies 16-bit and dequantized weight tiles alike; the model priced Intel's
+    quantized coopmat on the vector lanes (5b-vkintel3) but its F16 / BF16 one at the listed XMX rate, 3.5x more on a
+    B60 than any Intel coopmat row reaches. AMD's and NVIDIA's coopmat stays at the matrix rate."""
+    flops = 1e14
+    with vp.as_of_build("2026-08-21"):
+        for name in ("arc pro b60", "arc-140v-lpddr5x-8533-32gb", "arc-b390-lpddr5x-9600-32gb"):
+            d = _device(name, "mesa")
+            assert vp.intel_lanes_basis(d, RULES)
+            assert vp.peak(d, "coopmat", RULES, flops) == vp.peak(d, "coopmat_dequant", RULES, flops) < flops / 3
+        amd = replace(_device("rx 7900 xtx"), vulkan_driver="radv")
+        assert not vp.intel_lanes_basis(amd, RULES) and vp.peak(amd, "coopmat", RULES, flops) == flops
+
+
+def test_the_2026_anv_bf16_rows_leave_the_xmx_rate():
+    """The two BF16 rows on a 2026 ANV (BF16 coopmat exposed), blind: the B60's Qwen3.5-9B (5b-vkintel, second batch)
+    +175.7 -> +37.3% (Qwen3.5's Gated DeltaNet reads 19-64% fast on every backend), the 140V's Gemma 4 E2B
+    (5b-vkintel3) +238.7 -> -7.7%."""
+    b60 = [r for r in vulkan_block("vkintel2") if r["quant"] == "BF16" and r["kind"] == "prefill"]
+    v140 = [r for r in vulkan_block("vkintel4") if r["quant"] == "BF16" and r["kind"] == "prefill"]
+    assert [round(r["error_pct"], 1) for r in b60] == [pytest.approx(37.3, abs=0.5)]
+    assert [round(r["error_pct"], 1) for r in v140] == [pytest.approx(-7.7, abs=0.5)]
+
+
+def test_session_17_block_scores_at_the_documented_figures():
+    """5b-vkintel5: five Intel Windows prompt rows of Arrow Lake H's Arc 140T (before and after PR #24404's coopmat)
+    and Panther Lake (PR #27471), blind 53.1% under main 08d20a2; Panther Lake -89.4 / -87.2 -> -60.5 / -52.2% with Xe3
+    in the INTEL_XE2 class; the block's median 52.2%."""
+    rows = vulkan_block("vkintel5")
+    assert_median_within(abs_errors(rows, "prefill"), 5, 52.2)
+    ptl = sorted(r["error_pct"] for r in rows if r["hardware"].startswith("arc-b390"))
+    assert ptl == [pytest.approx(-60.5, abs=1.0), pytest.approx(-52.2, abs=1.0)]
