@@ -328,12 +328,29 @@ def _unit_seconds(row: Row, term: str) -> float:
 
 @lru_cache(maxsize=None)
 def _unit_seconds_in(row: Row, term: str, mode: tuple) -> float:
+    from selfhost_advisor.estimate.hip_graphs import graph_term_off
     from selfhost_advisor.estimate.speed import mmq_traffic_off
     from selfhost_advisor.estimate.sycl_path import block_layout_off
 
-    # the CUDA traffic floor and SYCL's block-layout mat-vecs are max()es, no linear feature: derived, not fitted
-    with mmq_traffic_off(), block_layout_off():
+    # the CUDA traffic floor and SYCL's block-layout mat-vecs are max()es, no linear feature: derived, not fitted;
+    # ROCm's graphs-off launch time is known time (_rocm_graph_seconds), no part of any feature
+    with mmq_traffic_off(), block_layout_off(), graph_term_off():
         return _seconds(row, _unit(**{term: 1.0}))
+
+
+@lru_cache(maxsize=None)
+def _rocm_graph_seconds(row: Row) -> float:
+    """Seconds per decoded token a ROCm row's build adds by launching each layer's kernels one by one (no HIP graphs
+    before PR #22254: estimate/hip_graphs.graph_launch_seconds at the row's build) times its layers (the per-layer
+    unit feature); known time in the ROCm decode fit, so the fitted per-layer cycles are a graphs-on build's."""
+    from selfhost_advisor.estimate.kernel_path import at_build
+    from selfhost_advisor.estimate.hip_graphs import graph_launch_seconds
+
+    if row.kind != DECODE or not row.machine.devices:
+        return 0.0
+    with at_build(row.build_date):
+        per_layer = graph_launch_seconds(row.machine.devices[0])
+    return per_layer * _unit_seconds(row, "layer") if per_layer else 0.0
 
 
 @lru_cache(maxsize=None)
@@ -624,7 +641,7 @@ def _fit_families(rows: list[Row], device: list[Row], prior: dict | None,
         machines = len({r.gpu for r in dec})
         lane_factor = 0.0
         if len(variants) > 1 and len(dec) >= 4 and machines >= 2 and fam in MATVEC_FAMILIES:
-            a, layer_lat, lane_factor = _fit_lane_matvec(dec, feats)
+            a, layer_lat, lane_factor = _fit_lane_matvec(dec, feats, [_rocm_graph_seconds(r) * r.measured for r in dec])
         elif len(variants) > 1 and len(dec) >= 4 and machines >= 2 and fam == "vulkan":
             a, layer_lat, lane_factor = _fit_vulkan_lane(dec, feats)
         elif len(variants) > 1 and len(dec) >= 4 and machines >= 2 and fam != "cpu":
@@ -822,7 +839,7 @@ def _vulkan_traffic(r: Row) -> float:
 MATVEC_FAMILIES = ("rocm",)
 
 
-def _fit_lane_matvec(dec: list[Row], feats: list[tuple]) -> tuple[float, float, float]:
+def _fit_lane_matvec(dec: list[Row], feats: list[tuple], known: list[float] | None = None) -> tuple[float, float, float]:
     """a (1 / bandwidth efficiency), c (cycles per layer) and k for ROCm decode:
 
         seconds = a x bytes / bandwidth + c x layers / clock
@@ -830,7 +847,8 @@ def _fit_lane_matvec(dec: list[Row], feats: list[tuple]) -> tuple[float, float, 
 
     For each k (a coarse grid, then golden-section search between the best point's neighbours), a and c by least
     squares on relative error, alternated with each row's kernel excess until they settle (c >= 0); the k with the
-    least squared error is kept (search_lane_k, shared with benchmarks/weak_structures.py)."""
+    least squared error is kept (search_lane_k, shared with benchmarks/weak_structures.py). `known`, per row, is time
+    no coefficient scales (the graphs-off launch time of builds before HIP graphs), relative to the measured time."""
     import numpy as np
 
     from selfhost_advisor.estimate.speed import _fitted, _rate, _rate_table, rocm_matvec_cycles, token_work
@@ -859,7 +877,7 @@ def _fit_lane_matvec(dec: list[Row], feats: list[tuple]) -> tuple[float, float, 
                    for ty, (w, b) in per.items() if lc and (rate := _rate(ty, table))]
         kern.append([(w, b) for w, b, one in feats_k if not one])
         wide.append([(w, b) for w, b, one in feats_k if one])
-    return search_lane_k(x, lay, [row or [(0.0, 0.0)] for row in kern], [row or [(0.0, 0.0)] for row in wide])
+    return search_lane_k(x, lay, [row or [(0.0, 0.0)] for row in kern], [row or [(0.0, 0.0)] for row in wide], known)
 
 
 # Vulkan's lane factor is searched in units of this many lane-cycles per weight (search_lane_k's grid, 0.25-8, then
@@ -895,7 +913,8 @@ def _fit_vulkan_lane(dec: list[Row], feats: list[tuple]) -> tuple[float, float, 
 
 
 def search_lane_k(x, lay, kern: list[list[tuple[float, float]]],
-                  fixed: list[list[tuple[float, float]]] | None = None) -> tuple[float, float, float]:
+                  fixed: list[list[tuple[float, float]]] | None = None,
+                  known: list[float] | None = None) -> tuple[float, float, float]:
     """a, c and k of the lane mat-vec law, from each row's bandwidth feature x and layer-cycles feature lay and, per
     row, the (kernel seconds at k = 1, bandwidth seconds) of each weight type, all relative to the measured time. For
     each k (a coarse grid, then golden-section search between the best point's neighbours: the blind rows move by
@@ -913,12 +932,13 @@ def search_lane_k(x, lay, kern: list[list[tuple[float, float]]],
     wt, bt = _cols(kern)
     wt1, bt1 = _cols(fixed) if fixed else (np.zeros((len(kern), 1)), np.zeros((len(kern), 1)))
     xl = np.column_stack([x, lay])
+    base = 1.0 - (np.array(known) if known is not None else 0.0)  # time no coefficient scales, off the target
 
     @lru_cache(maxsize=None)  # the golden-section steps meet the same k again (~1 in 3): computed once (suite time)
     def solve(k: float) -> tuple[float, float, float]:
         a, c = 1.0, 0.0
         for _ in range(60):
-            y = 1.0 - np.maximum(0.0, k * wt - a * bt).sum(axis=1) - np.maximum(0.0, wt1 - a * bt1).sum(axis=1)
+            y = base - np.maximum(0.0, k * wt - a * bt).sum(axis=1) - np.maximum(0.0, wt1 - a * bt1).sum(axis=1)
             a_new, c = np.linalg.lstsq(xl, y, rcond=None)[0]
             if c < 0:
                 a_new, c = float(x @ y / (x @ x)), 0.0
@@ -926,7 +946,7 @@ def search_lane_k(x, lay, kern: list[list[tuple[float, float]]],
                 break
             a = float(a_new)
         ex = np.maximum(0.0, k * wt - a * bt).sum(axis=1) + np.maximum(0.0, wt1 - a * bt1).sum(axis=1)
-        return float(((a * x + c * lay + ex - 1.0) ** 2).sum()), a, float(c)
+        return float(((a * x + c * lay + ex - base) ** 2).sum()), a, float(c)
 
     grid = np.geomspace(0.25, 8.0, 31)
     i = min(range(len(grid)), key=lambda j: solve(float(grid[j]))[0])

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from selfhost_advisor.catalog import hw_names
 from selfhost_advisor.catalog.hardware import machine_from_profile
-from selfhost_advisor.estimate import kernel_path, rocm_decode
+from selfhost_advisor.estimate import hip_graphs, kernel_path, rocm_decode
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -37,9 +37,12 @@ def test_row_shapes_follow_mmvq_cu_history():
         assert rocm_decode.row_shape(w7900, "Q4_K")["threads"] == 32
         assert rocm_decode.row_shape(w7900, "Q4_0")["threads"] == 256
     for gpu in (mi50, mi300x):
-        for date in ("2024-01", None):
+        for date in ("2024-02-08", "2024-10", None):
             with kernel_path.at_build(date):
                 assert rocm_decode.row_shape(gpu, "Q4_K") == {"threads": 128, "waves": 2}
+        # before llama.cpp PR #5394 (ggml 09aa31e9, 2024-02-08) every GPU ran one warp of 32 per row
+        with kernel_path.at_build("2024-01"):
+            assert rocm_decode.row_shape(gpu, "Q4_K") == {"threads": 32, "waves": 1}
 
 
 def test_lane_factor_applies_to_one_wave_rows_only():
@@ -81,3 +84,60 @@ def test_blind_rows_before_session_15_meet_the_decode_goal():
     assert len(rows) == 15
     s = rocm_heldout.summary(rows)
     assert s["decode / all blind rows"]["median_abs_error_pct"] <= 10.0
+
+
+def test_a_one_warp_row_on_a_wave64_gpu_leaves_half_its_wave_idle():
+    """Before PR #5394 a GCN / CDNA row was one warp of 32 threads in a wave of 64 (common.cuh: "GCN/CNDA, wave size is
+    64"): its lane factor is k x 64 / 32; an RDNA one-warp row fills its wave32 (k); RDNA 1 had the 4 x 32 of
+    MMVQ_NWARPS_AMD_OLD from PR #5394 on, RDNA 2 kept one warp."""
+    radeon_vii, mi300x, strix = _gpu("radeon vii"), _gpu("instinct mi300x"), _gpu("ryzen ai max+ 395 128gb")
+    with kernel_path.at_build("2024-01"):
+        assert rocm_decode.lane_factor(radeon_vii, "Q4_0", 1.5) == 3.0
+        assert rocm_decode.lane_factor(mi300x, "Q4_0", 1.5) == 3.0
+        assert rocm_decode.lane_factor(strix, "Q4_0", 1.5) == 1.5
+    with kernel_path.at_build("2024-03"):
+        assert rocm_decode.lane_factor(radeon_vii, "Q4_0", 1.5) == 1.0
+        assert rocm_decode.lane_factor(strix, "Q4_0", 1.5) == 1.5
+        assert rocm_decode.row_shape(_gpu("rx 5700 xt"), "Q4_0") == {"threads": 128, "waves": 4}
+        assert rocm_decode.row_shape(_gpu("rx 6800"), "Q4_0") == {"threads": 32, "waves": 1}
+
+
+def test_hip_graphs_from_pr_22254_take_the_launch_time_off_each_layer():
+    """GGML_HIP_GRAPHS defaults on from ggml dc1b3775 (2026-04-23): a build before it adds rocm_graphs.layer_s per
+    decoded layer (PR #22254's RX 7900 XTX Qwen2.5-14B Q8_0 pairs, 12.2 and 17.6 us, their mean) and none after; no
+    other backend pays it; within graph_term_off (the fit's features) nobody does."""
+    from selfhost_advisor.estimate.speed_factors import _speed_data
+
+    xtx = _gpu("rx 7900 xtx")
+    rule = _speed_data()["rocm_graphs"]
+    per_layer = [(1 / 47.17 - 1 / 48.51) / 48, (1 / 41.25 - 1 / 42.74) / 48]
+    assert abs(rule["layer_s"] - sum(per_layer) / 2) < 0.05e-6
+    with kernel_path.at_build("2026-04-22"):
+        assert hip_graphs.graph_launch_seconds(xtx) == rule["layer_s"]
+        with hip_graphs.graph_term_off():
+            assert hip_graphs.graph_launch_seconds(xtx) == 0.0
+        assert hip_graphs.graph_launch_seconds(_gpu("rtx 4090")) == 0.0
+    for date in ("2026-04-23", "2026-07", None):
+        with kernel_path.at_build(date):
+            assert hip_graphs.graph_launch_seconds(xtx) == 0.0
+
+
+def test_the_graphs_pair_of_pr_22254_is_reproduced_in_direction_and_size():
+    """The two held-out columns of PR #22254 (same GPU, models and host; graphs off / on): the model's ratio of the
+    graphs-on to the graphs-off decode is within a point of the measured one on the dense model (1.028 tg64, 1.036 at
+    8192 cached tokens), and above 1, as each row's measured pair is."""
+    sys.path.insert(0, str(ROOT / "scripts"))
+    import fit_speed
+
+    rows = [r for r in fit_speed.published_rows() if r.backend == "rocm" and r.hardware == "rx 7900 xtx"
+            and r.build_date in ("2026-04-22", "2026-04-23")]
+    pairs = {}
+    for r in rows:
+        pairs.setdefault((r.model_id, r.test), {})[r.build_date] = r
+    assert len(pairs) == 4
+    for (model, _test), p in pairs.items():
+        off, on = p["2026-04-22"], p["2026-04-23"]
+        ours, measured = fit_speed.predict(on) / fit_speed.predict(off), on.measured / off.measured
+        assert ours > 1.0 and measured > 1.0
+        if model == "qwen2.5:14b":
+            assert abs(ours - measured) < 0.01, (ours, measured)

@@ -56,12 +56,19 @@ def row_shape(device: Device, ggml_type: str) -> dict | None:
 
 def lane_factor(device: Device, ggml_type: str, fitted_k: float) -> float:
     """The lane factor of one mat-vec type on `device`: 1 for rows of rules.cuda_shape (the CUDA rates' own row
-    shape, 4 waves of 32) or more, the fitted k for fewer, and where unknown."""
+    shape, 4 waves of 32) or more, the fitted k for fewer, and where unknown; on a wave64 architecture (GCN, CDNA:
+    rules.wave64) a row of fewer than 64 threads also leaves the rest of its wave idle, k x 64 / threads (the
+    one-warp rows of builds before llama.cpp PR #5394)."""
     shape = row_shape(device, ggml_type)
     if shape is None:
         return fitted_k
-    floor = int((_rules().get("cuda_shape") or {}).get("threads", 128))
-    return 1.0 if shape["threads"] >= floor else fitted_k
+    rules = _rules()
+    floor = int((rules.get("cuda_shape") or {}).get("threads", 128))
+    if shape["threads"] >= floor:
+        return 1.0
+    arch = kernel_path.architecture(device) or ""
+    wave = 64 if any(arch.startswith(a) for a in rules.get("wave64") or ()) else 32
+    return fitted_k * max(1.0, wave / shape["threads"])
 
 
 def matvec_excess(mats, device: Device, rates, bandwidth: float, fitted_k: float, extra_cycles: float = 0.0) -> float:
@@ -78,3 +85,4 @@ def matvec_excess(mats, device: Device, rates, bandwidth: float, fitted_k: float
         if cycles:
             total += _kernel_excess(tuple(ms), rates, bandwidth, cycles, extra_cycles)
     return total
+

@@ -6,7 +6,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 from ..domain import Device
-from . import cuda_path, kernel_path, metal_path, sycl_path
+from . import cuda_path, hip_graphs, kernel_path, metal_path, sycl_path
 from .kernel_path import gpu_clock_hz
 from .speed_factors import Efficiency, _hardware_family, _rate, _rate_table, _speed_data
 
@@ -79,7 +79,8 @@ def layer_seconds(eff: Efficiency, device: Device, dense: bool = False) -> float
     if not eff.layer_cycles:  # Metal, dense layers: the build's serial dispatch steps (methodology 5e-apple2)
         return eff.layer_s * (metal_path.layer_scale(device) if dense else 1.0)
     return (eff.layer_s + eff.layer_cycles / (gpu_clock_hz(device) or eff.clock_fallback_hz)
-            + cuda_path.graph_launch_seconds(device))  # no CUDA graphs before Volta (methodology 5f, session 12)
+            + cuda_path.graph_launch_seconds(device)  # no CUDA graphs before Volta (methodology 5f, session 12)
+            + hip_graphs.graph_launch_seconds(device))  # no HIP graphs before PR #22254 (methodology 5f-rocm17)
 
 
 def _kernel_excess(matrices: tuple[tuple[str, int, int], ...], eff: Efficiency, bandwidth: float,
