@@ -669,6 +669,8 @@ def _fit_families(rows: list[Row], device: list[Row], prior: dict | None,
         else:
             # a row counts towards the share its prediction uses (Metal M3+: quantized weights at the 16-bit one)
             comp = {q: _inverse_efficiency([r for r in pre if _uses_quant_share(r) == q]) for q in (False, True)}
+        if fam == "sycl":  # prompt GEMMs at the library's measured rates, activations counted (sycl_path.gemm_rate,
+            comp = {False: 1.0, True: 1.0}  # methodology 5b-sycl8): no share is fitted to the prompt rows
         if comp[False] is None:
             comp[False] = comp[True]
         if comp[True] is None:

@@ -20,10 +20,10 @@ def _device_flops(device: Device, quantized: bool = False) -> float | None:
     Quantized weights on CUDA go through llama.cpp's MMQ kernels, which use mma.sync only: on families whose spec rate
     needs another instruction (Hopper: wgmma) they reach data/speed.yaml mmq_tensor_share of it.
     """
-    if device.backend == "sycl":  # an FP32 build's prompt GEMMs run on the vector lanes (estimate/sycl_path.py)
-        fp32 = sycl_path.matrix_flops(device, gpu_clock_hz(device))
-        if fp32:
-            return fp32
+    if device.backend == "sycl":  # the library's measured GEMM rate at this build: XMX, or an FP32 build's vector lanes
+        rate = sycl_path.gemm_rate(device, gpu_clock_hz(device))  # (estimate/sycl_path.py, methodology 5b-sycl8)
+        if rate:
+            return rate
     if device.backend == "vulkan" and device.vendor == "intel" and device.matched_profile:
         shader = _vulkan_shader_flops(device.matched_profile)
         if shader:

@@ -53,6 +53,17 @@ def _prefill_seconds_per_token(
                     total += sum(work.layer_flops[layer:layer + count]) * scale * occupancy.rocm_mmq_share(
                         d, mats, rules) * (occupancy.prefill_factor(model, d, layer, count, n_ubatch) - 1.0)
                 total += prefill_traffic_seconds(d, mats, n_ubatch)
+            elif d.backend == "sycl":
+                # ggml-sycl: every prompt GEMM at its library's measured rate on this architecture (`flops`,
+                # sycl_path.gemm_rate; x the family's compute share, 1.0: not fitted), the scratch copies and the
+                # activations at the decode streaming share (sycl_path, docs/methodology.md 5b-sycl8)
+                rate = c * flops
+                bw = eff.bandwidth * d.bandwidth_bytes_per_s
+                total += sum(per_layer[layer:layer + count]) / rate
+                total += sycl_path.scratch_traffic_seconds(d, mats, n_ubatch, eff.bandwidth)
+                total += sycl_path.activation_seconds(model, layer, count, d, n_ubatch, depth, bw)
+                total += sycl_path.expert_prefill_seconds(  # MoE: every expert with tokens, one call each
+                    model, work.layer_expert_matrices[layer:layer + count], d, n_ubatch, rate, bw)
             elif vk is not None:  # Vulkan: each path's FLOPs over its peak at its efficiency (vulkan_path.py)
                 paths = dict(eff.vulkan_paths)
                 total += max(sum(s / (vulkan_path.fixed_efficiency(p) or paths.get(p) or c) for p, s in vk.items()),
@@ -78,10 +89,6 @@ def _prefill_seconds_per_token(
                               * (occupancy.prefill_factor(model, d, layer, count, n_ubatch) if work.quantized else 1.0)
                               + _unpack_seconds(mats, eff, smc, 0))
                     total += max(matmul, mmq_traffic_seconds(d, mats)) + rest
-                if d.backend == "sycl":  # the dequantized scratch copies the GEMMs read (sycl_path)
-                    total += sycl_path.scratch_traffic_seconds(d, mats, n_ubatch)
-                    total += sycl_path.expert_prefill_seconds(  # MoE: every expert with tokens, one call each
-                        model, work.layer_expert_matrices[layer:layer + count], d, n_ubatch, c * flops)
                 total += _unpack_seconds((), eff, smc, count)
             total += _expert_tile_seconds(model, work, layer, count, n_ubatch, eff, c * flops, smc,
                                           eff.bandwidth * d.bandwidth_bytes_per_s if d.bandwidth_bytes_per_s else None,

@@ -10,11 +10,12 @@ Why: one bandwidth share and one FLOPS share per backend cannot follow what ggml
   the limit: a rate in weights per vector lane per clock (plain_rate), derived at the fitted bandwidth share from
   Intel's own before/after table (data/speed.yaml `sycl_paths.plain_table`), not from our rows.
 - Prompt batches: never MMQ (ggml_sycl_supports_mmq returns false), always ggml_sycl_op_mul_mat_sycl: each quantized
-  matrix is dequantized into a scratch copy (to_fp16_sycl with GGML_SYCL_F16=ON, to_fp32_sycl without), then a oneDNN
-  (or oneMKL) GEMM reads that copy. FP16 runs on the XMX units (Xe-HPG, Xe2, Xe-HPC; Xe-LP/Xe-LPG iGPUs have none, their
-  FP16 figure is the vector rate already); the FP32 build's f32 matmul runs strict FP32 (gemm.hpp sets fpmath_mode f16
-  only under GGML_SYCL_F16) on the vector lanes: lanes x 2 x clock. The scratch copy costs its write and one read per
-  micro-batch at spec bandwidth (a derived term, no fitted constant), as ROCm's tile traffic does (kernel_path.py).
+  matrix is dequantized into a scratch copy (to_fp16_sycl with GGML_SYCL_F16=ON, to_fp32_sycl without), the
+  activations converted to FP16, then a oneDNN (or oneMKL) GEMM. The GEMM runs at the rate that library reaches on the
+  architecture in its own benchmarks (gemm_rate: Xe-HPG 0.373 of XMX, Xe2 0.992, the FP32 build's vector path 0.837 of
+  lanes x 2 x clock; data/speed.yaml `sycl_paths.prompt_gemm`), not a share fitted to llama-bench rows; the scratch
+  copies and the activations every op moves (activation_seconds, dated by the fusions and the flash attention that
+  changed them) stream at the family's decode share (docs/methodology.md 5b-sycl8).
 
 The build comes from a llama-bench row (`build` text: a date YYYY-MM(-DD), PR numbers "#12858", "DISABLE_OPT=1",
 "F16=ON") through assume_build(); with none (every user estimate) the newest llama.cpp: every reorder kernel, reorder
@@ -39,6 +40,7 @@ class Build:
     prs: frozenset = frozenset()  # pull requests named ("PR #13885 head"): their code is in the build
     reorder: bool | None = None  # the reorder switch as the build text states it; None: that date's default
     f16: bool | None = None  # GGML_SYCL_F16 as stated; None: FP16 GEMM (see module docstring)
+    fa: bool | None = None  # flash attention as stated ("-fa 1" / "-fa 0"); None: llama.cpp's default (auto)
 
 
 NEWEST = Build()
@@ -49,18 +51,22 @@ _OFF = lazy(r"DISABLE_OPT\s*=\s*1|ENABLE_OPT\s*=\s*0|reorder off", re.I)
 _ON = lazy(r"DISABLE_OPT\s*=\s*0|ENABLE_OPT\s*=\s*1|reorder on", re.I)
 _F16_ON = lazy(r"F16\s*=\s*ON", re.I)
 _F16_OFF = lazy(r"F16\s*=\s*OFF|\bFP32 build\b", re.I)
+_FA_ON = lazy(r"(?<![\w-])-fa\s*(?:1|on)\b", re.I)
+_FA_OFF = lazy(r"(?<![\w-])-fa\s*(?:0|off)\b", re.I)
 
 
 @lru_cache(maxsize=256)
 def parse_build(text: str) -> Build:
-    """The Build a row's `build` text states: the first date, every PR number, the reorder switch, GGML_SYCL_F16."""
+    """The Build a row's `build` text states: the first date, every PR number, the reorder switch, GGML_SYCL_F16 and
+    llama-bench's flash-attention flag."""
     if not text:
         return NEWEST
     m = _DATE.search(text)
     date = f"{m.group(1)}-{m.group(2)}-{m.group(3) or '01'}" if m else ""
     reorder = False if _OFF.search(text) else (True if _ON.search(text) else None)
     f16 = True if _F16_ON.search(text) else (False if _F16_OFF.search(text) else None)
-    return Build(date, frozenset(int(p) for p in _PR.findall(text)), reorder, f16)
+    fa = True if _FA_ON.search(text) else (False if _FA_OFF.search(text) else None)
+    return Build(date, frozenset(int(p) for p in _PR.findall(text)), reorder, f16, fa)
 
 
 def assume_build(text: str):
@@ -294,47 +300,73 @@ def fp32_gemm(build: Build | None = None) -> bool:
 
 
 @lru_cache(maxsize=1)
-def fp32_gemm_gain() -> float:
-    """How many times more of its own peak the FP32 path's GEMM reaches than the FP16 path's reaches of XMX, with the
-    same library and problem on one GPU (data/speed.yaml `sycl_paths.fp32_gemm`: oneMKL's matrix_mul_mkl sample on an
-    Arc A770, 16.46 of 19.66 FP32 TFLOPS = 0.837 against 58.74 of 157.3 XMX FP16 TFLOPS = 0.373: 2.24); 1.0 without it.
-
-    Why: the prefill share fitted on FP16 rows is a share of the XMX rate; the vector path's GEMM (FMAs straight from
-    registers, no systolic tiles to fill) is the library's well-fed case, so the same share of the FP32 peak would
-    charge it the XMX path's losses twice."""
+def _library_shares() -> tuple[float, float]:
+    """(XMX FP16 share, vector FP32 share) of their peaks that oneMKL's GEMM reached on an Arc A770 (data/speed.yaml
+    `sycl_paths.fp32_gemm`: 58.7353 of 157.3 TFLOPS = 0.373, 16.4633 of 4096 lanes x 2 x 2.4 GHz = 0.837); (0, 0)
+    without the entry."""
     rule = _rules().get("fp32_gemm") or {}
     if not rule:
-        return 1.0
+        return 0.0, 0.0
     from ..catalog import hw_names
     from ..catalog.hardware import machine_from_profile
 
     dev = machine_from_profile(hw_names.resolve(str(rule["device"])), 1).devices[0]
     lanes = vector_lanes(dev)
     if not lanes or not dev.fp16_flops:
-        return 1.0
+        return 0.0, 0.0
     fp32 = float(rule["fp32_tflops"]) * 1e12 / (lanes * 2 * float(rule["clock_mhz"]) * 1e6)
-    fp16 = float(rule["fp16_tflops"]) * 1e12 / dev.fp16_flops
-    return fp32 / fp16
+    return float(rule["fp16_tflops"]) * 1e12 / dev.fp16_flops, fp32
 
 
-def matrix_flops(device: Device, clock_hz: float | None) -> float | None:
-    """The rate the prompt GEMMs run at on `device` under the current build, on the scale the fitted prefill share
-    applies to: FP32 build, vector lanes x 2 x clock x fp32_gemm_gain() (at most the profile's FP16 figure); else None
-    (the profile's FP16 figure: XMX where the GPU has it)."""
-    if not fp32_gemm():
-        return None
-    lanes = vector_lanes(device)
-    if not lanes or not clock_hz:
-        return None
-    rate = lanes * 2 * clock_hz * fp32_gemm_gain()
-    return min(rate, device.fp16_flops) if device.fp16_flops else rate
+@lru_cache(maxsize=1)
+def _xe2_share() -> float:
+    """The share of its XMX FP16 figure an Xe2 GPU's library GEMM reaches (data/speed.yaml `sycl_paths.prompt_gemm.xe2`:
+    a B60's 97.5 of 98.3 TFLOPS, 0.992); 0 without the entry."""
+    rule = (_rules().get("prompt_gemm") or {}).get("xe2") or {}
+    if not rule:
+        return 0.0
+    from ..catalog import hw_names
+    from ..catalog.hardware import machine_from_profile
+
+    dev = machine_from_profile(hw_names.resolve(str(rule["device"])), 1).devices[0]
+    return float(rule["tflops"]) * 1e12 / dev.fp16_flops if dev.fp16_flops else 0.0
 
 
-def scratch_traffic_seconds(device: Device, layers: tuple, n_ubatch: int = 512) -> float:
-    """Prefill seconds per token that the dequantized scratch copies cost at spec bandwidth: per micro-batch, each
-    quantized matrix is read once (its bytes) and its copy written once and read once by the GEMM (2 x weights x 2
-    bytes in FP16, x 4 in FP32)."""
-    bw = device.bandwidth_bytes_per_s
+def library_share(device: Device) -> float:
+    """The share of the device's listed FP16 figure the library's prompt GEMM reaches under the current build (data/
+    speed.yaml `sycl_paths.prompt_gemm`) when the GEMMs run in FP16 (an FP32 build: gemm_rate); Xe2's
+    0.992, Xe-HPG's 0.373 (Xe-HPC and Xe-LPG+ taken as Xe-HPG), or, on a GPU without XMX (its FP16 figure is the
+    vector rate), the vector path's 0.837."""
+    from .vulkan_path import architecture
+
+    hpg, vector = _library_shares()
+    arch = architecture(device)
+    groups = (_rules().get("prompt_gemm") or {}).get("xmx_architectures") or {}
+    if arch in set(groups.get("xe2") or ()):
+        return _xe2_share() or hpg
+    if arch in set(groups.get("xe_hpg") or ()):
+        return hpg
+    return vector
+
+
+def gemm_rate(device: Device, clock_hz: float | None) -> float | None:
+    """FLOPS a prompt batch's GEMMs run at on `device` under the current build: the rate the library (oneDNN / oneMKL,
+    which ggml_sycl_op_mul_mat_sycl calls) reaches on that architecture in its own benchmarks, not a share fitted to
+    llama-bench rows (docs/methodology.md 5b-sycl8). FP32 build: 0.837 x vector lanes x 2 x clock; FP16 build:
+    library_share x the listed FP16 figure (XMX where the GPU has it). None without a figure."""
+    if fp32_gemm():
+        lanes = vector_lanes(device)
+        vector = _library_shares()[1]
+        return vector * lanes * 2 * clock_hz if lanes and clock_hz and vector else None
+    share = library_share(device)
+    return share * device.fp16_flops if share and device.fp16_flops else None
+
+
+def scratch_traffic_seconds(device: Device, layers: tuple, n_ubatch: int = 512, share: float = 1.0) -> float:
+    """Prefill seconds per token that the dequantized scratch copies cost at `share` of spec bandwidth (the prefill
+    model passes the family's decode streaming share, 5b-sycl8): per micro-batch, each quantized matrix is read once
+    (its bytes) and its copy written once and read once by the GEMM (2 x weights x 2 bytes in FP16, x 4 in FP32)."""
+    bw = device.bandwidth_bytes_per_s * share
     if not bw or not layers:
         return 0.0
     from .kernel_path import converted_bytes
@@ -348,6 +380,75 @@ def scratch_traffic_seconds(device: Device, layers: tuple, n_ubatch: int = 512) 
             x = seen[mats] = float(converted_bytes(mats, 2 * width))
         total += x
     return total / max(1, n_ubatch) / bw
+
+
+def flash_attention(build: Build | None = None) -> bool:
+    """Whether a prompt's attention runs ggml-sycl's flash-attention kernels (no score matrix in memory): from PR #20190
+    (ggml 38a8d9b6, 2026-03-08), when ggml-sycl gained FLASH_ATTN_EXT, llama.cpp's default (auto since PR #15434) takes
+    them unless the row states "-fa 0"; before it there was none to take, whatever the row says."""
+    build = build or current()
+    rule = (_rules().get("prompt_activations") or {}).get("flash_attn")
+    return bool(rule) and build.fa is not False and _has(build, rule)
+
+
+def _matmul_activation_bytes(rows: int, k: int, f16: bool, dst_copy: bool) -> int:
+    """Bytes one prompt token moves through one matmul besides its weights: under GGML_SYCL_F16 its K activations are
+    converted to FP16 (read 4, write 2) and the GEMM reads them (2), else it reads the FP32 ones (4); it writes its rows
+    in FP32 (4), and before PR #14125 wrote FP16 that a kernel then converted (2 + 2 more)."""
+    return (8 * k if f16 else 4 * k) + 4 * rows + (4 * rows if dst_copy else 0)
+
+
+@lru_cache(maxsize=4096)
+def _layer_activation_bytes(model, layer: int, n_kv: int, flags: tuple) -> float:
+    """Bytes a prompt token moves through `layer` besides its weights and their scratch copies (activation_seconds;
+    data/speed.yaml `sycl_paths.prompt_activations`), at the build `flags` = (F16 GEMMs, FP16 output copy, GLU fused,
+    RMS_NORM+MUL fused, score matrix in memory, bytes a score)."""
+    from .occupancy import _layer_shapes
+
+    f16, dst_copy, glu_fused, norm_fused, scores, score_bytes = flags
+    d = model.hidden_size
+    total = float(sum(_matmul_activation_bytes(r, k, f16, dst_copy) for r, k in _layer_shapes(model)[layer]))
+    ff = model.layer_intermediate_size(layer)
+    moe = model.moe
+    if moe is not None and model.is_moe_layer(layer) and moe.active:
+        e = moe.expert_intermediate_size
+        width = moe.latent_size or d
+        total += moe.active * (2 * _matmul_activation_bytes(e, width, f16, dst_copy)
+                               + _matmul_activation_bytes(width, e, f16, dst_copy))
+        ff = moe.active * e + (moe.shared_experts or 0) * (moe.shared_intermediate_size or 0)
+    # FP32 passes of 4 bytes: two norms (RMS_NORM then MUL: read + write each, or one read and write fused), two
+    # residual adds (read 2, write 1), the GLU (silu read + write then mul read 2 write 1, or one op read 2 write 1)
+    passes = (2 if norm_fused else 4) * 2 * d + 2 * 3 * d + (3 if glu_fused else 5) * ff
+    if model.has_attention(layer):
+        qd = model.layer_n_heads(layer) * model.layer_head_dim(layer)
+        kvd = model.layer_kv_heads(layer) * model.layer_head_dim(layer)
+        # rope on Q and K (read + write), the K and V stores (read FP32, write FP16: 1.5 passes each), the attention
+        # output's permute-copy (read + write)
+        passes += 2 * (qd + kvd) + 3 * kvd + 2 * qd
+        if scores:
+            total += score_bytes * model.layer_n_heads(layer) * n_kv
+    return total + 4 * passes
+
+
+def activation_seconds(model, first: int, count: int, device: Device, n_ubatch: int, depth: int,
+                       bandwidth: float) -> float:
+    """Prefill seconds per token that layers first..first+count-1 spend moving activations on a SYCL device: the bytes
+    of _layer_activation_bytes at `bandwidth` (the family's decode streaming rate). The micro-batch attends
+    n_kv = depth + n_ubatch cells rounded up to 256 (llama.cpp pads the KV view), all of them in the score matrix.
+
+    Why: ggml-sycl runs every op as its own kernel over FP32 activations in memory; at a 512-token micro-batch a
+    1.5B model's layer moves about 0.65 MB a token this way, on a B580 a third of its measured prompt time, and the
+    small models' prompts, where this is largest against the FLOPs, were the ones a FLOPs share put fast
+    (docs/methodology.md 5b-sycl8)."""
+    rules = _rules().get("prompt_activations") or {}
+    if not rules or not bandwidth or count <= 0:
+        return 0.0
+    build = current()
+    n_kv = -(-(max(0, depth) + max(1, n_ubatch)) // 256) * 256
+    flags = (not fp32_gemm(build), not _has(build, rules["f16_dst_copy_removed"]) and not fp32_gemm(build),
+             _has(build, rules["glu_fused"]), _has(build, rules["norm_mul_fused"]), not flash_attention(build),
+             float(rules.get("score_bytes") or 0))
+    return sum(_layer_activation_bytes(model, i, n_kv, flags) for i in range(first, first + count)) / bandwidth
 
 
 def _touched(n_expert: int, n_used: int, n_tokens: int) -> float:
@@ -374,7 +475,8 @@ def submissions_per_expert_call(rules: dict | None = None, build: Build | None =
     return float(rules.get("submissions_per_expert_call") or 0)
 
 
-def expert_prefill_seconds(model, expert_layers: tuple, device: Device, n_tokens: int, dense_rate: float) -> float:
+def expert_prefill_seconds(model, expert_layers: tuple, device: Device, n_tokens: int, dense_rate: float,
+                           bandwidth: float | None = None) -> float:
     """Prefill seconds per token that a SYCL MoE model's expert matmuls add beyond what the dense terms charge them
     (their active share's FLOPs at `dense_rate` and its scratch copies): ggml_sycl_mul_mat_id runs one
     ggml_sycl_op_mul_mat_sycl per expert that got tokens (data/speed.yaml `sycl_paths.moe_prefill`), so each such expert
@@ -383,9 +485,10 @@ def expert_prefill_seconds(model, expert_layers: tuple, device: Device, n_tokens
     queue, so a call costs the slower of the GPU's part and the host's. `expert_layers`: per layer, the routed experts'
     (type, active weights, active bytes) summed by type (gate and up of one type are one entry), the active share of
     n_used of n_expert (estimate/speed_work.py); one expert tensor holds width x expert_intermediate_size weights (width:
-    the hidden size, or a LatentMoE's latent size), which counts the tensors, hence the calls, of an entry."""
+    the hidden size, or a LatentMoE's latent size), which counts the tensors, hence the calls, of an entry. The copies
+    stream at `bandwidth` (the dense scratch copies' rate), spec bandwidth when not given."""
     rules = _rules().get("moe_prefill") or {}
-    bw = device.bandwidth_bytes_per_s
+    bw = bandwidth or device.bandwidth_bytes_per_s
     moe = model.moe
     if moe is None or not expert_layers or not bw or not rules or not moe.experts or not moe.active:
         return 0.0
