@@ -353,7 +353,10 @@ def gemm_rate(device: Device, clock_hz: float | None) -> float | None:
     """FLOPS a prompt batch's GEMMs run at on `device` under the current build: the rate the library (oneDNN / oneMKL,
     which ggml_sycl_op_mul_mat_sycl calls) reaches on that architecture in its own benchmarks, not a share fitted to
     llama-bench rows (docs/methodology.md 5b-sycl8). FP32 build: 0.837 x vector lanes x 2 x clock; FP16 build:
-    library_share x the listed FP16 figure (XMX where the GPU has it). None without a figure."""
+    library_share x the listed FP16 figure (XMX where the GPU has it). None without a figure, or off Intel (the listed
+    FP16 figure then stands)."""
+    if device.vendor != "intel":
+        return None
     if fp32_gemm():
         lanes = vector_lanes(device)
         vector = _library_shares()[1]
