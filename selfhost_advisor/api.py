@@ -389,6 +389,7 @@ def serve(
         engine = "vllm" if serving_gpus(machine) else "llamacpp"
     eng = get_engine(engine)
     eng.check_serves("serve")
+    eng.check_machine(machine)  # --engine vllm on a 'vulkan' GPU: exit 2, as fit
     from .limits import MAX_UBATCH
 
     n_ubatch, _ = _ubatch(eng, ubatch, MAX_UBATCH)  # refused or validated; capped per slot count (serving/slots.py)

@@ -70,6 +70,18 @@ class Vllm(Engine):
             "above the model's derived maximum",
             f"give --context {model.max_context} or less (or set VLLM_ALLOW_LONG_MAX_MODEL_LEN=1, as vLLM says)")
 
+    def check_machine(self, machine: Machine) -> None:
+        """vLLM has no Vulkan platform (vllm/platforms/__init__.py: cuda, rocm, xpu, tpu, cpu; data/engines.yaml
+        refused_backends): a GPU named with llama.cpp's 'vulkan' word is bad input for --engine vllm, not a GPU we
+        size as if vLLM ran on it."""
+        from ..estimate.vllm import refused_backend
+
+        dev = refused_backend(machine)
+        if dev is not None:
+            raise BadOptionError(f"vLLM has no {dev.backend.capitalize()} backend ({machine.name} was named with "
+                                 f"'{dev.backend}')",
+                                 "drop the backend word to size vLLM on CUDA/ROCm, or use --engine llamacpp")
+
     def check_runs(self, model: Model, request_version: str = "") -> None:
         from ..estimate.vllm import check_layers
 

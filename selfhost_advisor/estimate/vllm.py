@@ -85,8 +85,17 @@ def check_request(model: Model, request: FitRequest, n_gpus: int | None = None) 
 
 
 def serving_gpus(machine: Machine) -> list[Device]:
-    """The devices vLLM serves from: discrete GPUs, and CUDA unified-memory GPUs (DGX Spark / GB10, GH200)."""
-    return [d for d in machine.devices if d.vendor != "apple" and (not d.unified or d.backend == "cuda")]
+    """The devices vLLM serves from: discrete GPUs, and CUDA unified-memory GPUs (DGX Spark / GB10, GH200); none named
+    with a backend vLLM has no platform for (a 'vulkan' GPU: refused_backend)."""
+    refused = _engine().get("refused_backends") or ()
+    return [d for d in machine.devices if d.vendor != "apple" and (not d.unified or d.backend == "cuda")
+            and d.backend not in refused]
+
+
+def refused_backend(machine: Machine) -> Device | None:
+    """The first GPU whose named backend vLLM has no platform for (data/engines.yaml refused_backends), or None."""
+    refused = _engine().get("refused_backends") or ()
+    return next((d for d in machine.devices if d.backend in refused), None)
 
 
 def tensor_parallel_size(model: Model, n_gpus: int) -> int:
@@ -309,7 +318,7 @@ def plan(model: Model, quant: Quant, machine: Machine, request: FitRequest) -> V
         # exceeds it (gpu_worker.init_device); the OS keeps os_reserve_bytes (data/engines.yaml runtime)
         free = total - int(load("engines")["runtime"]["os_reserve_bytes"])
         if budget > free and not request.kv_cache_memory_bytes:
-            return _startup_refusal(model, request, w, seq_kv, n_total, tp, util, budget, free, total)
+            return _startup_refusal(model, request, w, seq_kv, n_total, tp, util, budget, total - free, total)
     else:
         # vLLM stops at start when the free memory it reads is below the requested share (gpu_worker.init_device):
         # the CUDA context is already there, and NCCL's init workspace at TP >= 2 over NVLink (data/engines.yaml
@@ -320,7 +329,7 @@ def plan(model: Model, quant: Quant, machine: Machine, request: FitRequest) -> V
             used += int(e["startup_nccl_nvlink_bytes"])
         free = total - used
         if budget > free and not request.kv_cache_memory_bytes:
-            return _startup_refusal(model, request, w, seq_kv, n_total, tp, util, budget, free, total)
+            return _startup_refusal(model, request, w, seq_kv, n_total, tp, util, budget, total - free, total)
     pp = request.nodes or 1
     # the release's rules (request.engine_version; "" = the current release): its profile sampler, and whether its
     # CUDA graphs are sized before the pool (>= cudagraph_in_kv_budget_since) or captured afterwards from the headroom
@@ -401,9 +410,23 @@ def plan(model: Model, quant: Quant, machine: Machine, request: FitRequest) -> V
 
 
 def _startup_refusal(model: Model, request: FitRequest, w: VllmWeights, seq_kv: int, n_total: int, tp: int,
-                     util: float, budget: int, free: int, total: int) -> VllmPlan:
-    """vLLM's own start-up stop when the requested share exceeds the free memory it reads (gpu_worker.init_device)."""
+                     util: float, budget: int, used: int, total: int) -> VllmPlan:
+    """vLLM's own start-up stop when the requested share exceeds the free memory it reads (gpu_worker.init_device).
+    `used`: what is taken before vLLM reads free memory (the CUDA context and torch, NCCL's workspace; on a unified
+    GPU the OS's share). A GPU smaller than that (a spec sheet's 'vram=1MB') never reaches the check: the CUDA
+    context itself does not fit, so free memory is not a negative number but out of memory, and what is missing is
+    that context plus the weights and one request's KV, not the utilisation's share."""
     w_gib = lambda b: round(b / GIB, 2)  # noqa: E731
+    free = total - used
+    if free <= 0:
+        from ..units import gb
+
+        note = (f"vLLM cannot start: the GPU's {gb(total)} is less than the {gb(used)} the CUDA context and torch hold "
+                "before vLLM loads anything (CUDA out of memory)")
+        need = used + -(-w.total // tp) + seq_kv * request.n_parallel
+        mem = MemoryBreakdown(w.total, seq_kv * request.n_parallel * tp, 0, used * tp, bits_per_weight=_bpw(w))
+        return VllmPlan(mem, Placement("no", 0, n_total, 0, 0, (need - total) * tp, note=note), tp, 0, 0, seq_kv,
+                        gpu_memory_utilization=util)
     note = (f"vLLM would stop: Free memory on device ({w_gib(free)}/{w_gib(total)} GiB) on startup is less "
             f"than desired GPU memory utilization ({util:g}, {w_gib(budget)} GiB). Decrease GPU memory "
             "utilization or reduce GPU memory used by other processes.")

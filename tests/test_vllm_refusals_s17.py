@@ -1,0 +1,82 @@
+"""Two vLLM refusals (session 17): a GPU named with llama.cpp's 'vulkan' word (vLLM has no Vulkan platform:
+vllm/platforms/__init__.py) is bad input for --engine vllm in fit, serve and cost; a GPU smaller than the memory the
+CUDA context holds at start never reached vLLM's free-memory check, so its start-up line must not print a negative
+free memory."""
+from __future__ import annotations
+
+import pytest
+
+from selfhost_advisor.catalog.hardware import find_profile, machine_from_profile, parse_spec
+from selfhost_advisor.catalog.models import get as get_model
+from selfhost_advisor.cli import main
+from selfhost_advisor.domain import FitRequest
+from selfhost_advisor.estimate import vllm as V
+
+TINY = "custom:vram=1MB,bandwidth=448GB/s,fp16=60TFLOPS"
+
+
+@pytest.mark.parametrize("argv", [
+    ["fit", "qwen3:8b", "--hardware", "rtx 4090 vulkan", "--engine", "vllm"],
+    ["serve", "qwen3:8b", "--hardware", "rtx 4090 vulkan", "--engine", "vllm"],
+    ["serve", "qwen3:8b", "--hardware", "rx 7900 xtx vulkan radv", "--engine", "vllm", "--json"],
+    ["cost", "-t", "1e9", "-m", "llama3.1:8b", "--hardware", "rtx 4090 vulkan", "--engine", "vllm"],
+])
+def test_vllm_on_a_vulkan_gpu_exits_2_in_one_line(capsys, argv):
+    code = main(argv)
+    out, err = capsys.readouterr()
+    assert code == 2 and out == "" and err.count("\n") == 1, (code, out, err)
+    assert "vLLM has no Vulkan backend" in err and "--engine llamacpp" in err
+
+
+def test_serve_without_an_engine_on_a_vulkan_gpu_runs_llamacpp_not_vllm():
+    from selfhost_advisor.api import serve
+
+    # serve picks vLLM where the box has a GPU vLLM serves from; a 'vulkan' GPU is not one (estimate/vllm.serving_gpus)
+    assert serve("qwen3:8b", "rtx 4090 vulkan").engine == "llamacpp"
+    assert serve("qwen3:8b", "rtx 4090").engine == "vllm"
+
+
+def test_the_same_gpu_without_the_backend_word_still_serves_on_vllm():
+    profile, count, _ = parse_spec("rtx 4090")
+    assert V.serving_gpus(machine_from_profile(profile, count))
+    assert V.refused_backend(machine_from_profile(profile, count)) is None
+    vk, _, _ = parse_spec("rtx 4090 vulkan")
+    assert vk.backend == "vulkan" and V.refused_backend(machine_from_profile(vk, 1)) is not None
+
+
+def _plan(spec: str, util: float | None = None):
+    profile, count, _ = parse_spec(spec)
+    return V.plan(get_model("qwen3:8b"), V.get_vllm_quant("AWQ-INT4"), machine_from_profile(profile, count),
+                  FitRequest(8192, "vllm", gpu_memory_utilization=util))
+
+
+def test_a_gpu_smaller_than_the_cuda_context_never_prints_a_negative_free_memory():
+    p = _plan(TINY)
+    note = p.placement.note
+    assert p.placement.fit == "no" and "Free memory on device (-" not in note and "-0." not in note
+    assert "CUDA out of memory" in note and "1 MB" in note
+    # what is missing is at least the weights per GPU: not the 0.61 GiB of utilisation's share it said before
+    w = V.vllm_weights(get_model("qwen3:8b"), V.get_vllm_quant("AWQ-INT4")).total
+    assert p.placement.missing_bytes > w
+
+
+def test_a_gpu_just_above_the_context_keeps_vllms_own_start_up_message():
+    # 700 MB holds the 0.61 GiB context (data/engines.yaml startup_used_bytes) but not 0.92 of itself on top of it
+    note = _plan("custom:vram=700MB,bandwidth=448GB/s,fp16=60TFLOPS").placement.note
+    assert "Free memory on device (0.04/0.65 GiB) on startup is less than desired GPU memory utilization" in note
+
+
+def test_serve_on_a_tiny_gpu_is_a_failed_check_not_a_crash(capsys):
+    code = main(["serve", "qwen3:8b", "--hardware", TINY, "--engine", "vllm"])
+    out, err = capsys.readouterr()
+    assert code == 1 and "CUDA out of memory" in err and "(-" not in out + err
+
+
+def test_a_real_gpu_is_unchanged():
+    assert _plan("rtx 4090").placement.fit == "gpu"
+    m = machine_from_profile(find_profile("h100-sxm"), 1)
+    full = V.plan(get_model("llama3.1:8b"), V.get_vllm_quant("FP8"), m,
+                  FitRequest(8192, "vllm", gpu_memory_utilization=1.0))
+    # at utilisation 1 the share asked for is all of the GPU: what is missing is exactly what the context holds
+    assert full.placement.note.startswith("vLLM would stop: Free memory on device (78.")
+    assert full.placement.missing_bytes == int(V._engine()["startup_used_bytes"])
