@@ -49,6 +49,10 @@ _GPTOSS_H100_128 = ("gpt-oss's 1000 x 128-token bursts on one H100 (session 14, 
 _GLM_AIR = ("GLM-4.5-Air BF16 at TP 4 (session 15, held out, blind 1.17-2.79 without the 128-token bursts): its "
             "decode TPOT is 0.47-0.72 of published on both GPUs, the MoE step at a narrow expert shard (1408 / 4 = 352 "
             "columns a GPU) that the Qwen3-235B TP 4/8 rows show too: docs/methodology.md 6c 'GLM-4.5-Air rows'")
+_DEEPSEEK = ("DeepSeek-R1-0528 / V3.2 FP8 at TP 8 on H200 (session 17, held out, blind 0.95-3.32 without the 128-token "
+             "bursts): 4 users at once decode at 19.4 ms a token published against our 9.9, and the bursts' TPOT is "
+             "2-3x ours; the MLA + block-FP8 MoE step (61 layers, 256 experts) has per-layer costs the step does not "
+             "price: docs/methodology.md 6c 'Session 17 rows'")
 KNOWN_MISSES: dict[str, str] = {
     "gpustack-glm45air-a100x4-4k-200": _GLM_AIR,
     "gpustack-glm45air-a100x4-128-4": _BURST_128,
@@ -60,6 +64,13 @@ KNOWN_MISSES: dict[str, str] = {
                                            "for this checkpoint is not identified: docs/methodology.md 6c 'GLM-4.6 "
                                            "rows'"),
     "gpustack-qwen3-14b-h100-128-4": _BURST_128,
+    "gpustack-dsr1-h200x8-128-4": _BURST_128,
+    "gpustack-dsv32-h200x8-128-4": _BURST_128,
+    "gpustack-dsr1-h200x8-sharegpt": _DEEPSEEK,
+    "gpustack-dsr1-h200x8-2k-100": _DEEPSEEK,
+    "gpustack-dsr1-h200x8-sharegpt-c4": _DEEPSEEK,
+    "gpustack-dsv32-h200x8-4k-200": _DEEPSEEK,
+    "gpustack-dsv32-h200x8-2k-100": _DEEPSEEK,
     "gpustack-qwen3-235b-a100x8-128-4": _BURST_128,
     "gpustack-gptoss20b-h100-128-4": _GPTOSS_H100_128,
     "gpustack-gptoss120b-h100-128-4": _GPTOSS_H100_128,
@@ -98,7 +109,7 @@ def test_median_throughput_ratio_of_current_vllm_within_goal():
     import statistics
 
     RESULTS = [(r, p, x) for r, p, x in acc.ratios() if not _session14(r) and not _session15(r)
-               and not _session16(r)]
+               and not _session16(r) and not _session17(r)]
     xs = [x for r, _, x in RESULTS if r["kind"] == "throughput" and r["role"] != "older_engine"]
     assert len(xs) >= 20
     assert 0.8 <= statistics.median(xs) <= 1.25, statistics.median(xs)
@@ -118,7 +129,7 @@ def test_median_throughput_ratio_with_the_session_14_rows_within_goal():
     import statistics
 
     held = [x for r, _, x in acc.ratios() if r["kind"] == "throughput" and r["role"] == "heldout" and not _session15(r)
-            and not _session16(r)]
+            and not _session16(r) and not _session17(r)]
     assert 0.8 <= statistics.median(held) <= 1.25, statistics.median(held)
 
 
@@ -130,13 +141,35 @@ def test_median_throughput_ratio_with_the_session_15_rows_within_goal():
     import statistics
 
     held = [x for r, _, x in acc.ratios() if r["kind"] == "throughput" and r["role"] == "heldout"
-            and not _session16(r)]
+            and not _session16(r) and not _session17(r)]
     assert 0.8 <= statistics.median(held) <= 1.25, statistics.median(held)
 
 
 def _session16(r: dict) -> bool:
     """Rows added held out in session 16 (`# --- session 16: serve7`), scored blind before any change."""
     return r.get("added") == "session 16"
+
+
+def _session17(r: dict) -> bool:
+    """Rows added held out in session 17 (`# --- session 17: serve8`): DeepSeek-R1-0528 (vLLM 0.11.0) and DeepSeek-V3.2
+    (vLLM 0.13.0) FP8 at TP 8 on H200, scored blind at d802b1c (median 2.02, 5/12 within 0.5-2x)."""
+    return r.get("added") == "session 17"
+
+
+@pytest.mark.xfail(strict=True, reason="all held-out rows with session 17's DeepSeek runs (blind 1.33 over 106 rows): "
+                   "MLA + 256-expert MoE at TP 8 comes out 1.4-8x fast, the MoE miss of the GLM rows at a larger size")
+def test_median_throughput_ratio_with_the_session_17_rows_within_goal():
+    import statistics
+
+    held = [x for r, _, x in acc.ratios() if r["kind"] == "throughput" and r["role"] == "heldout"]
+    assert 0.8 <= statistics.median(held) <= 1.25, statistics.median(held)
+
+
+def test_the_session_17_rows_are_held_out_with_their_source():
+    rows = [r for r in acc.rows() if _session17(r)]
+    assert len(rows) == 12 and all(r["role"] == "heldout" and r["kind"] == "throughput" for r in rows)
+    assert {r["model"] for r in rows} == {"deepseek-r1:671b-0528", "deepseek-v3.2:671b"}
+    assert all(r["hardware"] == "h200" and r["gpus"] == 8 and "gpustack" in r["source"] for r in rows)
 
 
 def test_the_session_15_rows_are_held_out_and_scored_in_their_own_format():
@@ -242,7 +275,7 @@ def test_serve_reports_the_moe_band_for_a_moe_model_and_the_dense_band_otherwise
     oss = serve(get("gpt-oss:20b"), h100, ServeWorkload(1000, 200), concurrency=(8,))
     dense = serve(get("qwen3:8b"), h100, ServeWorkload(1000, 200), concurrency=(8,))
     assert oss.fits and dense.fits
-    assert oss.band == pytest.approx((0.425, 0.891)) and dense.band == pytest.approx((0.667, 1.272))
+    assert oss.band == pytest.approx((0.352, 0.89)) and dense.band == pytest.approx((0.667, 1.272))
 
 
 def _by_id(row_id: str) -> dict:
