@@ -67,3 +67,26 @@ def test_admission_never_asks_less_than_a_decoding_request_holds():
         for ctx in (512, 4096, 32768, 131072):
             assert (vllm_groups.request_blocks(m, 1, ctx, 2, max_batched=2048)
                     >= vllm_groups.request_blocks(m, 1, ctx, 2)), (cid, ctx)
+
+
+def test_kolibri_pool_tokens_match_the_spark_deployment_at_three_pool_sizes():
+    # A stock vLLM 0.30.0 deployment of Kolibri-1 FP8 on one DGX Spark (stored README, code-index file id 70200074809):
+    # --kv-cache-memory-bytes 8 / 20 / 22 GiB, fp8 KV, max_model_len 262144 -> "reported tokens (262k)" 666,780 /
+    # 1,666,977 / 1,833,672, "each 262k request is charged 16,384 full + 4,228 sliding blocks". 10 full + 40 sliding
+    # (513-token window) layers: one full group and four sliding groups of 10; a block = 16 tokens x 10 layers x 1 KiB.
+    # 4,228 = 4 x (cdiv(512 + 16,384, 16) + 1): the run's step budget was 16,384 tokens. Session 16 compared fit's
+    # figure at the defaults (2,035,965, +11%), i.e. at 8,192 tokens a step (the README's .env.sample default):
+    # 4 x (cdiv(512 + 8,192, 16) + 1) = 2,180 sliding blocks. The pool law was right; the step budget differed.
+    m = get("kolibri-1:78b")
+    size, page, groups = vllm_groups.group_layout(m, 1, 1)
+    assert size == 10 and page == 16 * 1024 and sorted(n for _, n in groups) == [1, 4]
+    assert vllm_groups.request_blocks(m, 1, 262144, 1, max_batched=16384) == 16384 + 4228
+    spark = machine_from_profile(find_profile("dgx-spark"), 1)
+    q = vllm.get_vllm_quant("FP8")
+    for gib, published in ((8, 666_780), (20, 1_666_977), (22, 1_833_672)):
+        p = vllm.plan(m, q, spark, FitRequest(262144, "vllm", kv_cache_type="fp8", kv_cache_memory_bytes=gib * GIB,
+                                              max_num_batched_tokens=16384))
+        assert p.placement.fit == "gpu" and p.pool_tokens == published, (gib, p.pool_tokens)
+    at_8192 = vllm.plan(m, q, spark, FitRequest(262144, "vllm", kv_cache_type="fp8", kv_cache_memory_bytes=22 * GIB,
+                                                max_num_batched_tokens=8192))
+    assert at_8192.pool_tokens == 2_035_965
