@@ -80,3 +80,31 @@ def test_a_real_gpu_is_unchanged():
     # at utilisation 1 the share asked for is all of the GPU: what is missing is exactly what the context holds
     assert full.placement.note.startswith("vLLM would stop: Free memory on device (78.")
     assert full.placement.missing_bytes == int(V._engine()["startup_used_bytes"])
+
+
+def test_cost_prices_a_vulkan_box_on_vulkan_and_apart_from_the_same_gpu_on_rocm():
+    # serve and fit size 'rx 7900 xtx vulkan' with llama.cpp's Vulkan backend; cost priced it as the ROCm card
+    # (its Box kept only the profile id), so the two capacities were equal and one label covered both
+    from selfhost_advisor.api import serve
+    from selfhost_advisor.cost.run import build_comparison
+
+    c = build_comparison(2e8, model="llama3.1:8b", hardware="rx 7900 xtx, rx 7900 xtx vulkan", engine="llamacpp")
+    by = {o.box.label: o for o in c.self_host}
+    assert set(by) == {"rx-7900-xtx", "rx-7900-xtx vulkan"}
+    rocm, vk = by["rx-7900-xtx"].capacity, by["rx-7900-xtx vulkan"].capacity
+    assert rocm.output_tokens_per_s != vk.output_tokens_per_s
+    # the Vulkan box's rate is serve's Vulkan figure at the same load, not the ROCm one
+    assert (vk.output_tokens_per_s > rocm.output_tokens_per_s) == (
+        serve("llama3.1:8b", "rx 7900 xtx vulkan", engine="llamacpp").peak.output_tokens_per_s
+        > serve("llama3.1:8b", "rx 7900 xtx", engine="llamacpp").peak.output_tokens_per_s)
+
+
+def test_a_vulkan_box_keeps_its_backend_in_the_machine_it_is_sized_on():
+    from selfhost_advisor.cost.boxes import box_from_spec
+    from selfhost_advisor.cost.capacity import machine_for
+
+    box = box_from_spec("2x rx 7900 xtx vulkan radv")
+    assert box.label == "2x rx-7900-xtx vulkan radv" and box.backend_words == "vulkan radv"
+    m = machine_for(box)
+    assert len(m.devices) == 2 and {d.backend for d in m.devices} == {"vulkan"}
+    assert {d.backend for d in machine_for(box_from_spec("rx 7900 xtx")).devices} == {"rocm"}

@@ -72,12 +72,13 @@ def box_from_spec(spec: str, *, gpu_price: float | None = None, host_price: floa
             return custom_box(spec, *sheet, gpu_price=gpu_price, host_price=host_price, rent_price=rent_price)
         spec = _probe_spec(spec)
     profile, count, _link = parse_spec(spec)
+    words = _backend_words(spec)
     if profile.kind in ("host", "cpu"):
         raise UnknownHardwareError(f"{spec!r} is not a GPU or unified-memory machine",
                                    "the cost model serves with vLLM on GPUs: give e.g. rtx4090, '2x rtx4090', a100-80gb")
     host_usd, host_active, host_idle = _host(profile, count)
     rate = rental_rate(profile.id)
-    label = profile.id if count == 1 else f"{count}x {profile.id}"
+    label = (profile.id if count == 1 else f"{count}x {profile.id}") + (f" {words}" if words else "")
     return Box(
         label=label, profile_id=profile.id, gpus=count,
         gpu_price_usd=float(gpu_price) if gpu_price is not None else profile.price_usd,
@@ -92,7 +93,18 @@ def box_from_spec(spec: str, *, gpu_price: float | None = None, host_price: floa
             sorted(float(q["usd"]) for q in (profile.raw.get("price_quotes") or ()))),
         rental_oldest_quote="" if rent_price is not None else oldest_rental_quote(profile.id),
         consumer_gpu=consumer_gpu(profile),
+        backend_words=words,
     )
+
+
+def _backend_words(spec: str) -> str:
+    """The backend words a catalog GPU was named with ('rx 7900 xtx vulkan radv' -> 'vulkan radv'), '' for none: the
+    box is priced on that backend's speed (capacity.machine_for), as `serve` and `fit` size it, and labelled apart from
+    the same GPU on its own backend."""
+    from ..catalog.backend_words import split
+
+    _, backend, driver = split(spec)
+    return " ".join(w for w in (backend, driver) if w)
 
 
 def default_specs() -> list[str]:

@@ -57,7 +57,13 @@ def machine_for(box: Box) -> Machine:
 
         return custom_machine(box)
 
-    return machine_from_profile(get_profile(box.profile_id), box.gpus)
+    profile = get_profile(box.profile_id)
+    if box.backend_words:  # 'vulkan', 'vulkan radv': the backend the box was named with (catalog/backend_words.py)
+        from ..catalog.backend_words import apply, split
+
+        _, backend, driver = split(f"{box.profile_id} {box.backend_words}")
+        profile = apply(profile, backend, driver, box.label)
+    return machine_from_profile(profile, box.gpus)
 
 
 def best_capacity(caps: list[ServingCapacity]) -> ServingCapacity | None:

@@ -133,7 +133,7 @@ class Fleet:
         n = box.gpus * 2
         tried = []
         while n <= limit:
-            spec = f"{n}x {box.profile_id}"
+            spec = f"{n}x {box.profile_id}" + (f" {box.backend_words}" if box.backend_words else "")
             try:
                 big = box_from_spec(spec, **self.box_kw)
             except AdvisorError:

@@ -43,18 +43,13 @@ def _differ(a, b) -> bool:
     return replace(a, spec="") != replace(b, spec="") or custom_machine(a) != custom_machine(b)
 
 
-def _check_backend(spec: str, eng) -> None:
+def _check_backend(box, eng) -> None:
     """A box named with a backend word ('rtx 4090 vulkan') is refused by an engine without that backend, as fit and
     serve refuse it (--engine vllm: vLLM has no Vulkan platform, engines/vllm.py check_machine), not priced as CUDA."""
-    from ..catalog.backend_words import split as split_backend
-    from .custom_box import is_spec_sheet
+    if box.backend_words:
+        from .capacity import machine_for
 
-    if is_spec_sheet(spec) or not split_backend(spec)[1]:
-        return
-    from ..catalog.hardware import machine_from_profile, parse_spec
-
-    profile, count, _ = parse_spec(spec)
-    eng.check_machine(machine_from_profile(profile, count))
+        eng.check_machine(machine_for(box))
 
 
 def _price_date(text: Optional[str]):
@@ -155,7 +150,7 @@ def build_comparison(
     boxes: list = []
     for spec in specs:
         box = box_from_spec(spec, gpu_price=gpu_price, host_price=host_price, rent_price=rent_price)
-        _check_backend(spec, _engine(engine))
+        _check_backend(box, _engine(engine))
         same = next((b for b in boxes if b.label == box.label), None)
         if same is None:
             boxes.append(box)

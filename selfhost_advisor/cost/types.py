@@ -116,6 +116,7 @@ class Box:
     power_source: str = ""  # where gpu_tdp_watts comes from when not the catalog: "spec sheet", or what was assumed
     rental_oldest_quote: str = ""  # the oldest page date behind the rental median (data/cost.yaml `published`), if any
     consumer_gpu: bool = False  # a GeForce / TITAN card: its driver licence excludes datacenter deployment (cost.yaml)
+    backend_words: str = ""  # 'vulkan' / 'vulkan radv' after the GPU name (llama.cpp's Vulkan backend): machine_for
 
     @property
     def capex_usd(self) -> float | None:
