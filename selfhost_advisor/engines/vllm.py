@@ -80,7 +80,7 @@ class Vllm(Engine):
         if dev is not None:
             raise BadOptionError(f"vLLM has no {dev.backend.capitalize()} backend ({machine.name} was named with "
                                  f"'{dev.backend}')",
-                                 "drop the backend word to size vLLM on CUDA/ROCm, or use --engine llamacpp")
+                                 f"drop '{dev.backend}' to size vLLM on the GPU's own backend, or use --engine llamacpp")
 
     def check_runs(self, model: Model, request_version: str = "") -> None:
         from ..estimate.vllm import check_layers
