@@ -181,14 +181,27 @@ def allreduce_seconds(model: Model, machine: Machine, tp: int, tokens: float) ->
         limit = float(c["custom_allreduce_max_bytes"])
         custom = _custom_allreduce_us(c, tp, min(message, limit) / 2) * 1e-6
         one = custom if message <= limit else max(custom, nccl)
-    return 2 * model.n_layers * one
+    return residual_blocks(model) * one
+
+
+def residual_blocks(model: Model) -> int:
+    """Residual blocks a step runs: each ends in one row-parallel projection whose output is all-reduced, and each is
+    one norm, one mixer and one residual add of kernels. A transformer layer has two (attention, then the MLP or MoE);
+    a Nemotron-H layer has one, Mamba-2 or attention or MLP or MoE (vllm/model_executor/models/nemotron_h.py: each
+    NemotronH*DecoderLayer is norm -> mixer; the MoE's shared expert is built with reduce_results=False and the fused
+    experts reduce once for both)."""
+    from ..arch_traits import SINGLE_KIND_ARCHS
+
+    return model.n_layers if model.arch in SINGLE_KIND_ARCHS else 2 * model.n_layers
 
 
 def overhead_seconds(model: Model, batch: float) -> float:
     """Per step: the engine's own work per layer it launches kernels for (fitted on published single-stream runs,
-    scripts/fit_serving.py), and a cost per sequence (scheduler and sampler work per request)."""
+    scripts/fit_serving.py, of Llama layers: two residual blocks each), counted per residual block (half a fitted
+    layer; residual_blocks), and a cost per sequence (scheduler and sampler work per request)."""
     c = serving_data()["vllm"]
-    return model.n_layers * float(c["layer_overhead_us"]) * 1e-6 + float(c["per_sequence_us"]) * 1e-6 * batch
+    return (residual_blocks(model) / 2.0 * float(c["layer_overhead_us"]) * 1e-6
+            + float(c["per_sequence_us"]) * 1e-6 * batch)
 
 
 def logits_rows(batch: float, prefill_tokens: float, prefill_seqs: float | None = None) -> float:
