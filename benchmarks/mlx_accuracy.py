@@ -31,7 +31,8 @@ QUANTITIES = ("decode", "prefill", "peak")
 
 def rows() -> list[dict]:
     """mlx_runs.yaml rows (class from the row) and data/engine_logs.yaml's MLX rows (class engine_logs)."""
-    pub = yaml.safe_load((ROOT / "benchmarks" / "published" / "mlx_runs.yaml").read_text())["rows"]
+    pub = yaml.load((ROOT / "benchmarks" / "published" / "mlx_runs.yaml").read_text(),
+                    Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))["rows"]  # noqa: S506
     logs = [dict(r, **{"class": "engine_logs"}) for r in load("engine_logs")["rows"] if r["engine"] == "mlx"]
     return [dict(r, engine="mlx") for r in pub] + logs
 

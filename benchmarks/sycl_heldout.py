@@ -34,7 +34,7 @@ def batches(path: Path = DATA) -> dict[tuple, str]:
     `# --- session N: who` line above it (its first words), or "before session 11"."""
     out: dict[tuple, str] = {}
     text = path.read_text().splitlines()
-    rows = yaml.safe_load(path.read_text())["rows"]
+    rows = yaml.load(path.read_text(), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))["rows"]  # noqa: S506
     starts = [i for i, line in enumerate(text) if line.startswith("- {")]
     assert len(starts) == len(rows), "one row per '- {' line"
     marks = [(i, line[len("# --- "):].split(".")[0].split(" (")[0].strip())

@@ -68,7 +68,7 @@ INT_DOT_ARCH = ("RDNA 2", "GCN 5.1")
 def _overrides() -> dict:
     import yaml
 
-    rows = yaml.safe_load(F.PUBLISHED.read_text())["rows"]
+    rows = yaml.load(F.PUBLISHED.read_text(), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))["rows"]  # noqa
     return {(r["hardware"], r["backend"], r["quant"], r["test"], float(r["tokens_per_s"])): r["vulkan_path"]
             for r in rows if r.get("vulkan_path")}
 

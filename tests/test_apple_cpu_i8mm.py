@@ -20,7 +20,8 @@ from selfhost_advisor.catalog.custom_cpu import parse_custom_cpu
 from selfhost_advisor.estimate import cpu_kernels
 
 ROOT = Path(__file__).resolve().parents[1]
-ROWS = yaml.safe_load((ROOT / "benchmarks" / "published" / "llamabench_cpu.yaml").read_text())["rows"]
+ROWS = yaml.load((ROOT / "benchmarks" / "published" / "llamabench_cpu.yaml").read_text(),
+                 Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))["rows"]  # noqa: S506
 _APPLE = re.compile(r"^Apple M(\d)\b")
 
 

@@ -70,7 +70,7 @@ def test_more_chunks_never_make_prefill_faster_per_token_at_equal_depth():
 
 
 def test_published_rows_are_held_out_and_sourced():
-    rows = yaml.safe_load(RUNS.read_text())["rows"]
+    rows = yaml.load(RUNS.read_text(), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))["rows"]  # noqa: S506
     assert len(rows) >= 24
     for r in rows:
         assert r["holdout"] is True and r["source"].startswith("https://github.com/")

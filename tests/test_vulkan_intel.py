@@ -81,7 +81,8 @@ def test_anv_ratio_is_pr_14001s_same_machine_same_build_pairs():
     sys.path.insert(0, str(ROOT / "scripts"))
     import fit_speed
 
-    rows = yaml.safe_load((ROOT / "benchmarks/published/llamabench_weak.yaml").read_text())["rows"]
+    rows = yaml.load((ROOT / "benchmarks/published/llamabench_weak.yaml").read_text(),
+                     Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))["rows"]  # noqa: S506
     pr = [r for r in rows if r["url"].endswith("/pull/14001") and r["test"] == "tg128" and r["backend"] == "vulkan"]
     by = {(r["hardware"], r["build_date"], fit_speed.row_driver(r)): r["tokens_per_s"] for r in pr}
     cards = {}
