@@ -158,8 +158,8 @@ def weights(model: Model, quant: Quant) -> Weights:
     Repeating blocks with the same tensors and types are summed once and copied (a 70B model has 80 blocks and a
     handful of distinct typings); the sums are the per-tensor sums all the same (tests/test_quants.py compares).
     """
-    sums = _Sums(model)
     if model.tensor_types is not None:
+        sums = _Sums(model)
         for t, ty, b in exact_tensors(model):
             if model.gguf_nextn_layers and _past_trunk(t.name, model.n_layers):
                 continue  # a NextN / MTP block: llama.cpp creates it TENSOR_SKIP unless it runs MTP decoding
@@ -167,6 +167,7 @@ def weights(model: Model, quant: Quant) -> Weights:
         return sums.result()
     w = model_walk(model)
     singles, blocks = walk_types(w, model, quant)
+    sums = _Sums(model, n_layers=0)  # only the singles (layer -1) go through it: no per-layer lists to fill
     for f, ty in zip(w.singles, singles):
         sums.add(f.tensor, ty, _bytes(f.tensor, ty))
     # Each distinct (template, types) block is summed once; model_walk has one block per layer, in layer order.
