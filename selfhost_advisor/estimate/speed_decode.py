@@ -9,6 +9,7 @@ from . import cuda_path, rocm_decode, sycl_path, vulkan_intel, vulkan_path
 from .cpu_sync import decode_sync_seconds
 from .cpu_kernels import decode_seconds as _cpu_decode_seconds, kernel_seconds as _cpu_kernel_seconds, vector_flops
 from .kernel_path import gpu_clock_hz
+from .layer_nodes import node_ratio
 from .speed_factors import Table, _fitted, efficiency, family
 from .speed_gpu import _kernel_excess, layer_seconds, rocm_matvec_cycles, sm_cycles_per_s
 from .speed_host import _cpu_matvec_seconds, _host_bandwidth
@@ -63,7 +64,8 @@ def _decode_seconds(
             layer_s = layer_seconds(eff, d, model.moe is None)
             if d.backend == "sycl":  # the host's event per submission, gone from PR #14244 on (sycl_path)
                 layer_s = max(0.0, layer_s - sycl_path.submission_saving_seconds())
-            total += nbytes / bw + count * layer_s
+            # the fixed time per layer scales with the layer's graph nodes where each kernel costs its own (layer_nodes)
+            total += nbytes / bw + node_ratio(model, layer, count, d) * layer_s
             if d.backend == "sycl" and work.layer_matrices:  # block-layout mat-vecs: the kernel binds (sycl_path)
                 clock = gpu_clock_hz(d)
                 total += sum(_per_layer(work.layer_matrices[layer:layer + count],

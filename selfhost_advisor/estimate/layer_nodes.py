@@ -1,0 +1,59 @@
+"""Graph nodes of one decoded layer, and the fixed decode time they scale on GPUs that pay a time per kernel.
+
+Why: a decoded token runs each layer as a chain of small kernels, one per ggml graph node. The fitted fixed decode
+time per layer (data/speed.yaml efficiency.<family>.layer_cycles) was fitted on dense llama-style layers of 22 nodes
+(data/cpu_sync.yaml: attention 15, feed-forward 7). On backends that pay a fixed time per kernel (ROCm: ggml-cuda
+compiled by HIP, no HIP graphs before 2026-04-23, and AMD's per-kernel gap with them; data/speed.yaml
+decode_layer_nodes) an MoE or hybrid layer that runs more kernels pays that much more: the layer's nodes over the dense
+layer's 22. Counted from llama.cpp's graph builders, not fitted (decode_layer_nodes has the counts and their sources).
+Dense models keep exactly the fitted time (ratio 1), so no fit moves.
+"""
+from __future__ import annotations
+
+from ..domain import Model
+
+
+def _rule() -> dict:
+    from .speed_factors import _speed_data
+
+    return _speed_data().get("decode_layer_nodes") or {}
+
+
+def graph_nodes(model: Model, layer: int) -> int:
+    """Decode graph nodes of `layer`: its mixer block (attention, Gated DeltaNet or Mamba-2, with the pre-norm and the
+    residual ADD) and its feed-forward block (dense, or MoE: router, top-k, weights, three MUL_MAT_ID, the n_used - 1
+    ADDs that sum the experts and a shared expert's FFN). Nemotron-H layers hold one block each."""
+    from .arch_traits import GEMMA4_ARCHS, QWEN_NEXT_ARCHS, SINGLE_KIND_ARCHS
+
+    r = _rule()
+    kind = model.layer_kind(layer)
+    if kind == "M":
+        mixer = int(r["gated_deltanet"]) if model.arch in QWEN_NEXT_ARCHS else int(r["mamba2"])
+    elif kind in "-E":
+        mixer = 0
+    else:
+        mixer = int(r["attention"])
+    if model.arch in SINGLE_KIND_ARCHS and kind in "*M":
+        return mixer
+    if model.is_moe_layer(layer):
+        ffn = int(r["moe_ffn"]) + model.moe.active - 1 + (int(r["shared_expert"]) if model.moe.shared_experts else 0)
+        if model.arch in GEMMA4_ARCHS:  # Gemma 4's MoE layers keep a dense FFN beside the routed experts
+            ffn += int(r["dense_ffn"])
+    else:
+        ffn = int(r["dense_ffn"])
+    return mixer + ffn
+
+
+def node_ratio(model: Model, start: int, count: int, device) -> float:
+    """Sum over layers start..start+count-1 of graph_nodes / the dense layer's 22 on a backend listed in
+    decode_layer_nodes.families, for an MoE or hybrid model; `count` (every layer at the fitted time) otherwise.
+    Intel under Vulkan is left out: estimate/vulkan_intel.py prices its dispatches per layer itself."""
+    r = _rule()
+    if not r or device.backend not in (r.get("families") or ()):
+        return float(count)
+    if device.backend == "vulkan" and device.vendor == "intel":
+        return float(count)
+    if model.moe is None and not model.layer_pattern:
+        return float(count)
+    dense = float(r["dense_layer"])
+    return sum(graph_nodes(model, i) for i in range(start, start + count)) / dense
