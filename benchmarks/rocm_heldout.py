@@ -42,6 +42,7 @@ def rows(session: int | None = None) -> list[dict]:
                     "quant": r.quant, "test": r.test + (f" ub{r.n_ubatch}" if r.n_ubatch != 512 else ""),
                     "kind": "decode" if r.kind == fit_speed.DECODE else "prefill",
                     "session": int(src.get("session") or 0), "gpu_in_fit": r.gpu in fitted,
+                    "build_year": str(src.get("build_date") or "")[:4] or "latest",
                     "measured": r.measured, "predicted": pred, "error_pct": 100 * (pred / r.measured - 1)})
     return out
 
@@ -52,6 +53,10 @@ def summary(rs: list[dict]) -> dict:
         k = [r for r in rs if r["kind"] == kind]
         out[f"{kind} / all blind rows"] = _stats(k)
         out[f"{kind} / GPU in no fit"] = _stats([r for r in k if not r["gpu_in_fit"]])
+        # llama.cpp builds of 2024 (before HIP's 2025 kernel fusions and wave64 work) apart from later ones
+        # (docs/methodology.md 5f-rocm15 .. 5f-rocm17)
+        out[f"{kind} / builds of 2024"] = _stats([r for r in k if r["build_year"] == "2024"])
+        out[f"{kind} / builds of 2025-26"] = _stats([r for r in k if r["build_year"] != "2024"])
         for s in sorted({r["session"] for r in k}):
             out[f"{kind} / session {s}"] = _stats([r for r in k if r["session"] == s])
     return out
