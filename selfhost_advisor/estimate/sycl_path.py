@@ -12,8 +12,8 @@ Why: one bandwidth share and one FLOPS share per backend cannot follow what ggml
 - Prompt batches: never MMQ (ggml_sycl_supports_mmq returns false), always ggml_sycl_op_mul_mat_sycl: each quantized
   matrix is dequantized into a scratch copy (to_fp16_sycl with GGML_SYCL_F16=ON, to_fp32_sycl without), the
   activations converted to FP16, then a oneDNN (or oneMKL) GEMM. The GEMM runs at the rate that library reaches on the
-  architecture in its own benchmarks (gemm_rate: Xe-HPG 0.373 of XMX, Xe2 0.992, the FP32 build's vector path 0.837 of
-  lanes x 2 x clock; data/speed.yaml `sycl_paths.prompt_gemm`), not a share fitted to llama-bench rows; the scratch
+  architecture in its own benchmarks (gemm_rate: Xe-HPG 0.373 of XMX, Xe2 0.992, the FP32 build's vector path, and a
+  GPU without XMX, 0.837 of lanes x 2 x clock; data/speed.yaml `sycl_paths.prompt_gemm`), not a share fitted to llama-bench rows; the scratch
   copies and the activations every op moves (activation_seconds, dated by the fusions and the flash attention that
   changed them) stream at the family's decode share (docs/methodology.md 5b-sycl8).
 
@@ -332,37 +332,37 @@ def _xe2_share() -> float:
     return float(rule["tflops"]) * 1e12 / dev.fp16_flops if dev.fp16_flops else 0.0
 
 
-def library_share(device: Device) -> float:
-    """The share of the device's listed FP16 figure the library's prompt GEMM reaches under the current build (data/
-    speed.yaml `sycl_paths.prompt_gemm`) when the GEMMs run in FP16 (an FP32 build: gemm_rate); Xe2's
-    0.992, Xe-HPG's 0.373 (Xe-HPC and Xe-LPG+ taken as Xe-HPG), or, on a GPU without XMX (its FP16 figure is the
-    vector rate), the vector path's 0.837."""
+def library_share(device: Device) -> float | None:
+    """The share of the device's listed XMX FP16 figure the library's prompt GEMM reaches when the GEMMs run in FP16
+    (data/speed.yaml `sycl_paths.prompt_gemm`): Xe2's 0.992, Xe-HPG's 0.373 (Xe-HPC and Xe-LPG+ taken as Xe-HPG); None
+    on a GPU without XMX (gemm_rate then takes the vector path)."""
     from .vulkan_path import architecture
 
-    hpg, vector = _library_shares()
+    hpg, _ = _library_shares()
     arch = architecture(device)
     groups = (_rules().get("prompt_gemm") or {}).get("xmx_architectures") or {}
     if arch in set(groups.get("xe2") or ()):
         return _xe2_share() or hpg
     if arch in set(groups.get("xe_hpg") or ()):
         return hpg
-    return vector
+    return None
 
 
 def gemm_rate(device: Device, clock_hz: float | None) -> float | None:
     """FLOPS a prompt batch's GEMMs run at on `device` under the current build: the rate the library (oneDNN / oneMKL,
     which ggml_sycl_op_mul_mat_sycl calls) reaches on that architecture in its own benchmarks, not a share fitted to
-    llama-bench rows (docs/methodology.md 5b-sycl8). FP32 build: 0.837 x vector lanes x 2 x clock; FP16 build:
-    library_share x the listed FP16 figure (XMX where the GPU has it). None without a figure, or off Intel (the listed
-    FP16 figure then stands)."""
+    llama-bench rows (docs/methodology.md 5b-sycl8). FP16 build on XMX: library_share x the listed FP16 figure; an
+    FP32 build, or a GPU without XMX (Xe-LPG, Xe-LP: no FP16 GEMM measurement read, so not its packed-FP16 vector
+    figure either): 0.837 x vector lanes x 2 x clock, the FP32 share measured on the A770. None without a figure, or off
+    Intel (the listed FP16 figure then stands)."""
     if device.vendor != "intel":
         return None
-    if fp32_gemm():
-        lanes = vector_lanes(device)
-        vector = _library_shares()[1]
-        return vector * lanes * 2 * clock_hz if lanes and clock_hz and vector else None
-    share = library_share(device)
-    return share * device.fp16_flops if share and device.fp16_flops else None
+    share = None if fp32_gemm() else library_share(device)
+    if share:
+        return share * device.fp16_flops if device.fp16_flops else None
+    lanes = vector_lanes(device)
+    vector = _library_shares()[1]
+    return vector * lanes * 2 * clock_hz if lanes and clock_hz and vector else None
 
 
 def scratch_traffic_seconds(device: Device, layers: tuple, n_ubatch: int = 512, share: float = 1.0) -> float:
