@@ -113,6 +113,7 @@ def rows() -> list[dict]:
 
     from selfhost_advisor.estimate.kernel_path import at_build as kernel_at_build
     from selfhost_advisor.estimate.moe_backends import at_build, rule_override
+    from selfhost_advisor.estimate.vulkan_path import as_of_build as vulkan_as_of
 
     out = []
     for r in published_rows() + device_rows():
@@ -120,7 +121,10 @@ def rows() -> list[dict]:
         build = _build_number(r.get("build"))
         # the row's llama.cpp build picks the MoE tile rule where the path changed; a PR's base / head row names it
         # a row's date (where the source gives one) picks the CUDA kernel paths and graphs of that time (kernel_path)
-        with at_build(build), rule_override(r.get("tile_rule")), kernel_at_build(r.get("date")):
+        # Vulkan rows: the row's date picks ggml-vulkan's paths of that build (vulkan_path.as_of_build), as
+        # scripts/fit_speed.py does for the weak backends' rows; undated ones (build 6735) run today's
+        with at_build(build), rule_override(r.get("tile_rule")), kernel_at_build(r.get("date")), \
+                vulkan_as_of(str(r.get("date") or "") if r["backend"] == "vulkan" else ""):
             p = predict(*args)
         kind = "prefill" if r["test"].startswith("pp") else "decode"
         group = ("dense anchor" if r.get("dense") else "seen (H200, synthetic)" if r.get("seen")
