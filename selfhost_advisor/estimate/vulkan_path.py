@@ -30,7 +30,8 @@ PATHS = ("coopmat2", "coopmat", "coopmat_dequant", "mmq", "shader")
 # (estimate/vulkan_intel.py)
 # Meteor Lake (Xe-LPG) and Arrow Lake H (Arc 140T: Xe-LPG+, Xe-LPG with XMX) are SIMD8, so not INTEL_XE2 (IGCIT
 # #1402: the 140T reports minSubgroupSize 8) but INTEL_XE1 (SIMD8 with accelerated 4x8-bit dot products); estimate/vulkan_intel.py layer_seconds gives them the pre-Xe2 time per dispatch. Panther Lake
-# (Arc B390) is Xe3, SIMD16 like Xe2 (taken, not read in a device log)
+# (Arc B390) is Xe3, SIMD16 like Xe2: ggml-vulkan's INTEL_XE2 class ("Only allowing Xe2/Xe3 GPU", its coopmat check;
+# PR #27471 tunes "Intel coopmat1" on it; 5b-vkintel5)
 _ARCH_BY_PREFIX = {"radeon-780m": "RDNA 3.0", "radeon-880m": "RDNA 3.5", "radeon-890m": "RDNA 3.5",
                    "arc-140v": "Xe2-LPG", "arc-130v": "Xe2-LPG", "arc-meteor-lake": "Xe-LPG", "arc-140t": "Xe-LPG+",
                    "arc-b390": "Xe3-LPG"}
