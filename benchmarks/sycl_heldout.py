@@ -8,7 +8,7 @@ comment line of the file that added them (`# --- session 12: sycl2`, `# --- sess
 added in one pass, held out before its formula changes, are reported apart from the rows an earlier pass fitted on.
 Each row also names the one-token kernel its build ran for the type holding most of its layers' weights
 (estimate/sycl_path.decode_kernel: DMMV or MMVQ, block or reordered layout), and the decode errors are summed up per
-kernel at the end (docs/methodology.md 5b-sycl6).
+kernel at the end (docs/methodology.md 5b-sycl6), the prompt errors per GPU (5b-sycl8).
 """
 from __future__ import annotations
 
@@ -84,6 +84,21 @@ def by_kernel(rep: dict) -> dict[str, dict]:
                 "median_error_pct": round(statistics.median(v), 1)} for k, v in sorted(groups.items())}
 
 
+def prefill_by_gpu(rep: dict) -> dict[str, dict]:
+    """Prompt errors per GPU over every batch: rows, median |error| and median signed error (+ = predicted faster).
+    A bias one GPU carries on every model shows here (the B580's -17..-47% before 5b-sycl8), where the per-batch medians
+    mix GPUs."""
+    groups: dict[str, list[float]] = {}
+    for key, g in rep.items():
+        if not key.endswith("/ prefill"):
+            continue
+        for x in g["rows"]:
+            if x["error_pct"] is not None:
+                groups.setdefault(x["hardware"], []).append(x["error_pct"])
+    return {k: {"rows": len(v), "median_abs_error_pct": round(statistics.median(abs(e) for e in v), 1),
+                "median_error_pct": round(statistics.median(v), 1)} for k, v in sorted(groups.items())}
+
+
 def report(rows: list[dict] | None = None) -> dict:
     """Per batch and test: rows, median |error| and each signed error (the out-of-sample one of weak_backends)."""
     which = batches()
@@ -112,7 +127,8 @@ def main() -> int:
     args = ap.parse_args()
     rep = report()
     if args.json:
-        print(json.dumps({"batches": rep, "decode_by_kernel": by_kernel(rep)}, indent=2))
+        print(json.dumps({"batches": rep, "decode_by_kernel": by_kernel(rep), "prefill_by_gpu": prefill_by_gpu(rep)},
+                         indent=2))
         return 0
     for key in sorted(rep):
         g = rep[key]
@@ -124,6 +140,9 @@ def main() -> int:
     print("\ndecode errors by kernel (every row, its out-of-sample error; + = predicted faster):")
     for k, v in by_kernel(rep).items():
         print(f"    {k:16} {v['rows']:3d} rows  median |error| {v['median_abs_error_pct']:5.1f}%  signed {v['median_error_pct']:+6.1f}%")
+    print("\nprefill errors by GPU (every row, its out-of-sample error; + = predicted faster):")
+    for k, v in prefill_by_gpu(rep).items():
+        print(f"    {k[:24]:24} {v['rows']:3d} rows  median |error| {v['median_abs_error_pct']:5.1f}%  signed {v['median_error_pct']:+6.1f}%")
     return 0
 
 
