@@ -106,3 +106,22 @@ def layer_scale(device: Device) -> float:
     base = _dispatch_rule().get("calibration_steps")
     steps = serial_steps(kernel_path._build_date())  # the date at_build set (ROCm and Metal read the same one)
     return steps / float(base) if base and steps else 1.0
+
+
+def recurrent_extra_scale(device: Device) -> float:
+    """Extra fixed time of a delta-net (recurrent) layer of a dense model over a dense attention layer, as a factor on
+    the fitted per-layer time: (its serial steps - the dense layer's) / the calibration's steps, for the build being
+    estimated (data/speed.yaml metal_dispatch.recurrent_history; counted on llama.cpp's qwen35.cpp / delta-net-base.cpp
+    graph with the fused GATED_DELTA_NET kernel: 16 dependent steps against a Llama layer's 12). 0 off Metal, for
+    builds before the fused kernel reached Metal (their unfused chain was not counted) and without the rule."""
+    if device.backend != "metal":
+        return 0.0
+    rule = _dispatch_rule()
+    base = rule.get("calibration_steps")
+    date = kernel_path._build_date()
+    rec = None
+    for change in rule.get("recurrent_history", ()):
+        if date >= str(change["from"]):
+            rec = change["serial_steps"]
+    steps = serial_steps(date)
+    return (rec - steps) / float(base) if base and rec and steps else 0.0

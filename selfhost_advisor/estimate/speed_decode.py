@@ -11,9 +11,9 @@ from .cpu_kernels import decode_seconds as _cpu_decode_seconds, kernel_seconds a
 from .kernel_path import gpu_clock_hz
 from .layer_nodes import node_ratio
 from .speed_factors import Table, _fitted, efficiency, family
-from .speed_gpu import _kernel_excess, layer_seconds, rocm_matvec_cycles, sm_cycles_per_s
+from .speed_gpu import _kernel_excess, layer_seconds, recurrent_layer_extra_seconds, rocm_matvec_cycles, sm_cycles_per_s
 from .speed_host import _cpu_matvec_seconds, _host_bandwidth
-from .speed_work import TokenWork, _last_used, _per_layer, kv_read_by_layer, layer_split
+from .speed_work import TokenWork, _last_used, _per_layer, kv_read_by_layer, layer_split, state_traffic_by_layer
 
 
 def _intel_factor(d) -> float:
@@ -36,6 +36,7 @@ def _decode_seconds(
     output_on_gpu = offloaded > n
     kv = kv_read_by_layer(model, work, depth)
     per_layer = [work.layer_read_bytes[i] + kv[i] for i in range(n)]
+    state = state_traffic_by_layer(model)  # Metal only (below): CUDA and SYCL fuse the state copy-back since 2026-07
     total = 0.0
     boundaries = 0
     layer = 0
@@ -60,12 +61,17 @@ def _decode_seconds(
             eff = efficiency(d.backend, table)
             start = total
             nbytes = sum(per_layer[layer:layer + count])
+            if d.backend == "metal":  # a delta-net layer's state passes (speed_work.state_traffic_by_layer)
+                nbytes += sum(state[layer:layer + count])
             bw = eff.bandwidth * d.bandwidth_bytes_per_s
             layer_s = layer_seconds(eff, d, model.moe is None)
             if d.backend == "sycl":  # the host's event per submission, gone from PR #14244 on (sycl_path)
                 layer_s = max(0.0, layer_s - sycl_path.submission_saving_seconds())
             # the fixed time per layer scales with the layer's graph nodes where each kernel costs its own (layer_nodes)
             total += nbytes / bw + node_ratio(model, layer, count, d) * layer_s
+            if model.moe is None and model.ssm is not None:  # Metal: a delta-net layer's extra serial steps
+                total += recurrent_layer_extra_seconds(eff, d) * sum(
+                    1 for i in range(layer, layer + count) if state[i])
             if d.backend == "sycl" and work.layer_matrices:  # block-layout mat-vecs: the kernel binds (sycl_path)
                 clock = gpu_clock_hz(d)
                 total += sum(_per_layer(work.layer_matrices[layer:layer + count],

@@ -83,6 +83,12 @@ def layer_seconds(eff: Efficiency, device: Device, dense: bool = False) -> float
             + hip_graphs.graph_launch_seconds(device))  # no HIP graphs before PR #22254 (methodology 5f-rocm17)
 
 
+def recurrent_layer_extra_seconds(eff: Efficiency, device: Device) -> float:
+    """What a delta-net layer of a dense model adds on `device` over its layer_seconds: Metal's extra serial steps
+    (metal_path.recurrent_extra_scale) at the fitted per-layer time; 0 elsewhere."""
+    return 0.0 if eff.layer_cycles else eff.layer_s * metal_path.recurrent_extra_scale(device)
+
+
 def _kernel_excess(matrices: tuple[tuple[str, int, int], ...], eff: Efficiency, bandwidth: float,
                    cycles_per_s: float | None, extra_cycles: float = 0.0) -> float:
     """Seconds a layer's mat-vecs take beyond streaming their bytes: per GGML type, max(bytes / bandwidth, weights

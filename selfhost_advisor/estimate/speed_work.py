@@ -8,6 +8,7 @@ from functools import lru_cache
 
 from ..domain import Model, Placement, Quant
 from ..record import record
+from ..catalog.data import load
 from .memory_kv import kv_bytes_per_cell, layer_kv_bytes_per_cell, uses_window
 from .memory_weights import weights
 
@@ -44,6 +45,28 @@ def token_work(model: Model, quant: Quant, kv_cache_type: str = "f16") -> TokenW
     return TokenWork(w.layer_active_bytes, w.layer_active_flops, w.output_head_bytes, k + v,
                      main_type not in ("F16", "BF16", "F32"), w.layer_matrices, w.output_head_matrix,
                      w.layer_expert_read_bytes, w.layer_expert_bytes, per_layer, w.layer_expert_matrices)
+
+
+@lru_cache(maxsize=4096)
+def state_traffic_by_layer(model: Model) -> tuple[int, ...]:
+    """Bytes each layer's recurrent state moves per decoded token in llama.cpp's graph (data/speed.yaml
+    recurrent_state_traffic; docs/methodology.md 5e-metal3): delta-net layers (Gated DeltaNet, KDA) copy the F32 state
+    out of the cache (build_rs: get_rows), read and rewrite it in the fused kernel and copy the new one back (ggml_cpy),
+    `state_passes` passes of n_embd_s x 4 bytes; the convolution window `conv_passes` of n_embd_r x 4. 0 for other
+    layers and other recurrent kinds (their graphs were not read). Why: the 2.1 MB state of a Qwen3.5 layer, six times
+    per token, is ~12% of a 4B Q4_K_M model's bytes, which the estimate did not count. The decode estimate adds it on
+    Metal only: ggml-cuda fuses the copy-back into the kernel since llama.cpp PR #23940 (2026-07-03,
+    ggml_cuda_try_gdn_cache_fusion), ggml-sycl ported it, ggml-metal has no such fusion (PR #25788 closed)."""
+    rule = load("speed").get("recurrent_state_traffic") or {}
+    ssm = model.ssm
+    if ssm is None or ssm.kind not in (rule.get("kinds") or ()):
+        return (0,) * model.n_layers
+    if ssm.kind == "kda":
+        conv, state = 3 * (ssm.d_conv - 1) * ssm.d_inner, ssm.d_state * ssm.d_state * ssm.dt_rank
+    else:
+        conv, state = (ssm.d_conv - 1) * (ssm.d_inner + 2 * ssm.n_group * ssm.d_state), ssm.d_state * ssm.d_inner
+    per = 4 * (int(rule["state_passes"]) * state + int(rule["conv_passes"]) * conv)
+    return tuple(per if model.is_recurrent(i) else 0 for i in range(model.n_layers))
 
 
 def _cached_tokens(model: Model, layer: int, depth: int) -> int:

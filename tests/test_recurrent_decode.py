@@ -1,0 +1,66 @@
+"""A delta-net layer's decode cost in llama.cpp (docs/methodology.md 5e-metal3): its F32 recurrent state moves six
+times per token (build_rs get_rows, the fused GATED_DELTA_NET kernel's read and write, the ggml_cpy back into the cache)
+and its convolution window seven times (data/speed.yaml recurrent_state_traffic), and on Metal the layer is 16
+dependent steps deep against a Llama layer's 12 from the fused kernel on (PR #20340, 2026-03-11;
+metal_dispatch.recurrent_history)."""
+from __future__ import annotations
+
+import pytest
+
+from selfhost_advisor.catalog.hardware import get_profile, machine_from_profile
+from selfhost_advisor.catalog.models import get
+from selfhost_advisor.catalog.quants import get_quant
+from selfhost_advisor.domain import Placement
+from selfhost_advisor.estimate import metal_path
+from selfhost_advisor.estimate.kernel_path import at_build
+from selfhost_advisor.estimate.speed import efficiency, estimate_speed
+from selfhost_advisor.estimate.speed_work import state_traffic_by_layer
+
+
+def _decode_s(model, hw: str) -> float:
+    pl = Placement("gpu", model.n_layers + 1, model.n_layers + 1, 0, 0)
+    return 1.0 / estimate_speed(model, get_quant("Q4_K_M"), pl, machine_from_profile(get_profile(hw), 1),
+                                decode_depth=64).decode_tokens_per_s
+
+
+def test_qwen35_4b_moves_six_states_and_seven_conv_windows_per_delta_net_layer():
+    # Qwen3.5 4B: d_state 128, d_inner 4096 (32 value heads x 128), 16 key heads, d_conv 4; 24 of 32 layers delta-net
+    m = get("qwen3.5:4b")
+    state, conv = 128 * 4096, 3 * (4096 + 2 * 16 * 128)
+    per = state_traffic_by_layer(m)
+    assert sum(1 for b in per if b) == 24
+    assert set(per) == {0, 4 * (6 * state + 7 * conv)}
+    assert all(per[i] == 0 for i in range(m.n_layers) if not m.is_recurrent(i))
+    assert sum(per) > 0.10 * 2.5e9  # over a tenth of the Q4_K_M weights' ~2.5 GB: not negligible
+
+
+def test_only_the_delta_net_kinds_whose_graph_was_read_carry_it():
+    assert not any(state_traffic_by_layer(get("llama3.1:8b")))
+    mamba = next((m for m in (get(x) for x in ("granite4:tiny-h", "nemotron-nano:9b-v2")) if m.ssm), None)
+    if mamba is not None:
+        assert mamba.ssm.kind not in ("gated_deltanet", "kda") and not any(state_traffic_by_layer(mamba))
+
+
+@pytest.mark.parametrize("date, extra", [("2026-03-10", 0.0), ("2026-03-11", 4 / 17), ("9999", 4 / 17)])
+def test_metal_delta_net_layers_pay_four_more_steps_from_the_fused_kernel_on(date, extra):
+    metal = machine_from_profile(get_profile("m4-pro-20c-24gb"), 1).devices[0]
+    cuda = machine_from_profile(get_profile("rtx 4090"), 1).devices[0]
+    with at_build(date):
+        assert metal_path.recurrent_extra_scale(metal) == pytest.approx(extra)
+        assert metal_path.recurrent_extra_scale(cuda) == 0.0
+
+
+def test_metal_decode_of_qwen35_adds_the_state_bytes_and_the_extra_steps(monkeypatch):
+    # without the state traffic (and so without the delta-net layers' extra steps, which key on it) the same weights
+    # stream: the difference is the state's bytes at the family's bandwidth share plus 24 layers x 4/17 of the fitted
+    # per-layer time
+    from selfhost_advisor.estimate import speed_decode
+
+    m = get("qwen3.5:4b")
+    eff = efficiency("metal")
+    dev = machine_from_profile(get_profile("m4-pro-20c-24gb"), 1).devices[0]
+    bw = eff.bandwidth * dev.bandwidth_bytes_per_s
+    full = _decode_s(m, "m4-pro-20c-24gb")
+    monkeypatch.setattr(speed_decode, "state_traffic_by_layer", lambda model: (0,) * model.n_layers)
+    plain = _decode_s(m, "m4-pro-20c-24gb")
+    assert full - plain == pytest.approx(sum(state_traffic_by_layer(m)) / bw + 24 * eff.layer_s * 4 / 17, rel=0.02)
