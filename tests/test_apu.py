@@ -107,8 +107,22 @@ def test_m5_configurations_decode_from_bandwidth_and_prefill_from_the_neural_acc
 
 @pytest.mark.parametrize("typed, err, text", [
     ("m5 pro", AmbiguousHardwareError, "name the memory size"),  # only its top size is sourced: never picked silently
-    ("m5 max 64gb", UnknownHardwareError, "not among the sourced configurations"),
+    ("m5 max 96gb", UnknownHardwareError, "not among the sourced configurations"),
+    ("m5 max 32-core 128gb", UnknownHardwareError, "32-core GPU 36GB"),  # the choices are listed
 ])
 def test_partly_sourced_m5_chips_never_pick_or_deny_silently(typed, err, text):
     with pytest.raises(err, match=text):
         get_profile(typed)
+
+
+@pytest.mark.parametrize("typed, pid, cores, gbps", [
+    # cputronic.com's M5 Max pages: the 40-core GPU with 48 / 64 / 128 GB at 614 GB/s, the 32-core at ~460 GB/s (36 GB:
+    # inference-atlas PR #194); 48 GB as ggerganov's M5 Max reports it (PR #16634: 40200.90 MB = 0.78 x 48 GiB)
+    ("m5 max 36gb", "m5-max-32c-36gb", 32, 460),
+    ("m5 max 48gb", "m5-max-40c-48gb", 40, 614),
+    ("m5 max 64gb", "m5-max-40c-64gb", 40, 614),
+    ("m5 max 128gb", "m5-max-40c-128gb", 40, 614),
+])
+def test_m5_max_bins_resolve_with_their_bandwidth(typed, pid, cores, gbps):
+    p = get_profile(typed)
+    assert (p.id, p.raw["gpu_cores"], p.bandwidth_bytes_per_s) == (pid, cores, gbps * 10**9)
