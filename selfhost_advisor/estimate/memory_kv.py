@@ -41,14 +41,18 @@ def recurrent_state_bytes(model: Model, layer: int, n_seq: int) -> int:
     the context length. Kimi Delta Attention (kind "kda", n_embd_head_kda != 0): n_embd_r = 3 (ssm_d_conv - 1) x
     heads x head_dim (the q, k and v convolutions) and n_embd_s = head_dim x head_dim x heads.
     """
-    ssm = model.ssm
-    if ssm is None or not model.is_recurrent(layer):
+    if model.ssm is None or not model.is_recurrent(layer):
         return 0
-    if ssm.kind == "kda":
-        return 4 * (3 * (ssm.d_conv - 1) * ssm.d_inner + ssm.d_state * ssm.d_state * ssm.dt_rank) * max(1, n_seq)
-    n_embd_r = (ssm.d_conv - 1) * (ssm.d_inner + 2 * ssm.n_group * ssm.d_state)
-    n_embd_s = ssm.d_state * ssm.d_inner
+    n_embd_r, n_embd_s = recurrent_state_widths(model.ssm)
     return 4 * (n_embd_r + n_embd_s) * max(1, n_seq)
+
+
+def recurrent_state_widths(ssm) -> tuple[int, int]:
+    """(n_embd_r, n_embd_s) of one sequence, F32 elements: the convolution window and the recurrent state
+    (recurrent_state_bytes has the llama-hparams.cpp formulas; Kimi Delta Attention has three convolutions)."""
+    if ssm.kind == "kda":
+        return 3 * (ssm.d_conv - 1) * ssm.d_inner, ssm.d_state * ssm.d_state * ssm.dt_rank
+    return (ssm.d_conv - 1) * (ssm.d_inner + 2 * ssm.n_group * ssm.d_state), ssm.d_state * ssm.d_inner
 
 
 def kv_cells(model: Model, layer: int, n_ctx: int, n_seq: int, n_ubatch: int, pad: int, unified: bool = True) -> int:

@@ -9,7 +9,7 @@ from functools import lru_cache
 from ..domain import Model, Placement, Quant
 from ..record import record
 from ..catalog.data import load
-from .memory_kv import kv_bytes_per_cell, layer_kv_bytes_per_cell, uses_window
+from .memory_kv import kv_bytes_per_cell, layer_kv_bytes_per_cell, recurrent_state_widths, uses_window
 from .memory_weights import weights
 
 
@@ -61,10 +61,7 @@ def state_traffic_by_layer(model: Model) -> tuple[int, ...]:
     ssm = model.ssm
     if ssm is None or ssm.kind not in (rule.get("kinds") or ()):
         return (0,) * model.n_layers
-    if ssm.kind == "kda":
-        conv, state = 3 * (ssm.d_conv - 1) * ssm.d_inner, ssm.d_state * ssm.d_state * ssm.dt_rank
-    else:
-        conv, state = (ssm.d_conv - 1) * (ssm.d_inner + 2 * ssm.n_group * ssm.d_state), ssm.d_state * ssm.d_inner
+    conv, state = recurrent_state_widths(ssm)
     per = 4 * (int(rule["state_passes"]) * state + int(rule["conv_passes"]) * conv)
     return tuple(per if model.is_recurrent(i) else 0 for i in range(model.n_layers))
 
