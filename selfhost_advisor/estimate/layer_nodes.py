@@ -1,12 +1,14 @@
 """Graph nodes of one decoded layer, and the fixed decode time they scale on GPUs that pay a time per kernel.
 
-Why: a decoded token runs each layer as a chain of small kernels, one per ggml graph node. The fitted fixed decode
-time per layer (data/speed.yaml efficiency.<family>.layer_cycles) was fitted on dense llama-style layers of 22 nodes
-(data/cpu_sync.yaml: attention 15, feed-forward 7). On backends that pay a fixed time per kernel (ROCm: ggml-cuda
-compiled by HIP, no HIP graphs before 2026-04-23, and AMD's per-kernel gap with them; data/speed.yaml
-decode_layer_nodes) an MoE or hybrid layer that runs more kernels pays that much more: the layer's nodes over the dense
-layer's 22. Counted from llama.cpp's graph builders, not fitted (decode_layer_nodes has the counts and their sources).
-Dense models keep exactly the fitted time (ratio 1), so no fit moves.
+Why: a decoded token runs each layer as a chain of kernels, one per ggml graph node (ggml-cuda compiled by HIP,
+ggml-vulkan). The fitted fixed decode time per layer (data/speed.yaml efficiency.<family>.layer_cycles) was fitted on
+dense llama-style layers of 22 nodes (data/cpu_sync.yaml: attention 15, feed-forward 7), so on the families listed in
+data/speed.yaml decode_layer_nodes an MoE or hybrid layer that runs more kernels pays it in proportion: the layer's
+nodes over 22. That time is spent per kernel on the GPU, not in the host's launches: llama.cpp PR #22254's HIP-graph
+pairs save only about 0.55 us a node, so builds with and without HIP graphs scale alike. The counts are read off
+llama.cpp's graph builders (decode_layer_nodes has them and their sources); that the fitted time is per kernel is an
+assumption checked on the held-out MoE decode rows (docs/methodology.md 5c-s17). Dense models keep exactly the fitted
+time (ratio 1), so no fit moves.
 """
 from __future__ import annotations
 
