@@ -6,6 +6,7 @@ activation peak within 15% median; held-out rows (not looked at while writing th
 from __future__ import annotations
 
 import sys
+from functools import cache
 from pathlib import Path
 
 import pytest
@@ -17,8 +18,17 @@ import engine_accuracy  # noqa: E402
 from selfhost_advisor.catalog.data import load
 from selfhost_advisor.estimate import vllm as V  # noqa: E402
 
-RESULTS = engine_accuracy.evaluate()
-SUMMARY = engine_accuracy.summary(RESULTS)
+
+@cache
+def _results() -> list[dict]:
+    """engine_accuracy's rows, evaluated when a test first asks: not at import, which every xdist worker does while
+    collecting (~0.35 s of CPU each; only the worker that runs this file needs them: suite time)."""
+    return engine_accuracy.evaluate()
+
+
+@cache
+def _summary() -> dict:
+    return engine_accuracy.summary(_results())
 
 
 def test_every_row_names_its_source_version_and_settings():
@@ -33,31 +43,31 @@ def test_every_row_names_its_source_version_and_settings():
 
 @pytest.mark.parametrize("group", ["seen", "holdout"])
 def test_vllm_kv_pool_within_8_percent_median(group):
-    s = SUMMARY["vllm"]["kv"][group]
+    s = _summary()["vllm"]["kv"][group]
     assert s["n"] >= 3 and s["median"] <= 0.08, s
 
 
 @pytest.mark.parametrize("group", ["seen", "holdout"])
 def test_vllm_activation_peak_within_15_percent_median(group):
-    s = SUMMARY["vllm"]["act"][group]
+    s = _summary()["vllm"]["act"][group]
     assert s["n"] >= 2 and s["median"] <= 0.15, s
 
 
 def test_vllm_weights_match_what_vllm_loaded():
-    for r in RESULTS:
+    for r in _results():
         if r["engine"] == "vllm" and r.get("weights_err") is not None:
             assert abs(r["weights_err"]) < 0.03, r
 
 
 def test_a_run_vllm_refused_is_refused_here():
     # issue #13882: Qwen2.5-7B AWQ on an 8 GB laptop GPU at 0.70 left -1.05 GiB for KV; vLLM would not start
-    row = next(r for r in RESULTS if "13882" in r["source"])
+    row = next(r for r in _results() if "13882" in r["source"])
     assert row["kv_est_gib"] < 0 and row["kv_logged_gib"] < 0
 
 
 def test_runs_vllm_stopped_are_stopped_here():
     # llm-d: Qwen3-32B BF16 on one H100 at --max-model-len 32000 (the 4.45 GiB pool holds about 18K tokens)
-    rows = [r for r in RESULTS if r.get("refused_logged")]
+    rows = [r for r in _results() if r.get("refused_logged")]
     assert rows and all(r["refused_est"] for r in rows)
 
 
@@ -67,9 +77,9 @@ def test_non_torch_memory_follows_the_interconnect_rule():
     # build) must be our release's NVLink term within 0.1 GiB: 1.79 GiB where the start-up snapshot preceded the
     # NCCL init (PR #10511), 0.41 GiB in the V1 releases that take it afterwards (llm-d)
     rows = {r["source"] + str(r["tp"]): r for r in load("engine_logs")["rows"]}
-    by_source_tp = {(r["source"], r["tp"], r["model"]): r for r in RESULTS if r.get("non_torch_abs") is not None}
+    by_source_tp = {(r["source"], r["tp"], r["model"]): r for r in _results() if r.get("non_torch_abs") is not None}
     checked = nvlink = 0
-    for r in RESULTS:
+    for r in _results():
         if r.get("non_torch_abs") is None:
             continue
         row = rows[r["source"] + str(r["tp"])]
@@ -91,7 +101,7 @@ def test_non_torch_memory_follows_the_interconnect_rule():
 def test_llamacpp_compute_buffer_rows_within_10_percent():
     # issue 15 goal: llama.cpp's compute buffer within 10% (builds before llama-server's n_outputs_max cap are replayed
     # with their micro-batch of logits, flags.n_outputs)
-    rows = [r for r in RESULTS if r["engine"] == "llamacpp" and r.get("compute_err") is not None]
+    rows = [r for r in _results() if r["engine"] == "llamacpp" and r.get("compute_err") is not None]
     errs = [abs(r["compute_err"]) for r in rows if not r["known_miss"]]
     assert len(errs) >= 4 and max(errs) <= 0.10, errs
     # a row outside the goal must say why (data/engine_logs.yaml known_miss): one so far, Phi-3 on Metal, +14.8%
@@ -105,33 +115,33 @@ def test_ollama_llama_server_row_batch_kv_and_compute_buffer():
     # G3A/base-conocimiento-sandbox scripts/kb-ollama-select-string.md, Ollama 0.33.2 on CPU, OLLAMA_NUM_PARALLEL=2:
     # Ollama chose -b/-ub 1024 (num_ctx 4096 x 2 slots > 4096), llama.cpp logged KV 832.00 MiB (4096 cells per slot,
     # 2 streams) and a 168.03 MiB compute buffer
-    row = next(r for r in RESULTS if r["engine"] == "ollama" and "base-conocimiento" in r["source"])
+    row = next(r for r in _results() if r["engine"] == "ollama" and "base-conocimiento" in r["source"])
     assert row["batch_est"] == 1024 == row["batch_logged"]
     assert row["kvbuf_est"] == 832.00
     assert abs(row["compute_err"]) < 0.05, row
 
 
 def test_mlx_rows_within_15_percent():
-    errs = [abs(r[k]) for r in RESULTS if r["engine"] == "mlx" for k in r if k.endswith("_err") and r[k] is not None]
+    errs = [abs(r[k]) for r in _results() if r["engine"] == "mlx" for k in r if k.endswith("_err") and r[k] is not None]
     assert len(errs) >= 4 and max(errs) <= 0.15, errs
 
 
 def test_moe_expert_offload_decode_row_within_15_percent():
-    errs = [abs(r["decode_err"]) for r in RESULTS if r["engine"] == "llamacpp" and r.get("decode_err") is not None]
+    errs = [abs(r["decode_err"]) for r in _results() if r["engine"] == "llamacpp" and r.get("decode_err") is not None]
     assert errs and max(errs) <= 0.15, errs
 
 
 @pytest.mark.parametrize("group", ["seen", "holdout"])
 def test_ollama_totals_within_5_percent_of_its_own_log(group):
     # issue 15 goal: Ollama totals (memory.required.full, the figure its layer choice rests on) within 5%
-    s = SUMMARY["ollama"]["full"][group]
+    s = _summary()["ollama"]["full"][group]
     assert s["n"] >= 5 and s["median"] <= 0.05 and s["max"] <= 0.0505, s
 
 
 def test_ollama_offloads_the_layers_its_log_says():
     # exact on every row but mistral-small3.1 (issue #10417): Ollama's own Q4_K_M blob of it has 1.8% larger blocks
     # (12.7 GiB logged) than llama.cpp's Q4_K_M rule gives (12.48), so one layer fewer fits beside its 9.5 GiB projector
-    rows = [r for r in RESULTS if r["engine"] == "ollama" and "layers_est" in r]
+    rows = [r for r in _results() if r["engine"] == "ollama" and "layers_est" in r]
     assert len(rows) >= 10
     off = [r for r in rows if r["layers_est"] != r["layers_logged"]]
     assert [r["source"].rsplit("/", 1)[-1] for r in off] in ([], ["10417"])
@@ -157,7 +167,7 @@ def test_llama_70b_fp8_on_one_h100_is_refused_in_0_11_by_the_logged_margin():
     # llm-d/llm-d-benchmark: vLLM 0.11.0, Llama-3.3-70B FP8 on one H100 at 0.9 -> "Available KV cache memory: -1.44 GiB"
     # (the sorting sampler's 4.8 GiB profile peak); current vLLM's plan for the same box is tested in
     # test_vllm_sampler_hybrid.py (it starts with a short context)
-    r = next(x for x in RESULTS if x["model"] == "llama3.3:70b" and x["tp"] == 1)
+    r = next(x for x in _results() if x["model"] == "llama3.3:70b" and x["tp"] == 1)
     assert r["kv_logged_gib"] < 0 and r["kv_est_gib"] < 0
     assert abs(r["kv_est_gib"] - r["kv_logged_gib"]) < 0.1
 
@@ -244,7 +254,7 @@ def test_ollama_gptoss_graph_before_0_11_5_follows_each_release_ggml_go():
     assert (full, partial) == (2 * 2**30, 4 * 2**30)
     _, partial3, full3 = graph_size(m, 8192, 512, 1, "f16", False, version="0.11.3", arch="gptoss")
     assert partial3 == full3 == 2 * 2**30
-    row = next(r for r in RESULTS if r["source"].endswith("/ollama/issues/11711"))
+    row = next(r for r in _results() if r["source"].endswith("/ollama/issues/11711"))
     assert row["holdout"] and abs(row["partial_err"]) < 0.02 and row["kv_err"] == 0.0, row
 
 
@@ -252,7 +262,7 @@ def test_iswa_compute_buffer_holds_the_sliding_window_mask_too():
     # HilbertraumAI/HilbertRaum#318 (held out): Gemma 4 12B, llama-server -c 8192 -ub 2048, -np auto (4 slots, one
     # stream): KV 128.00 + 1920.00 MiB and a Vulkan0 compute buffer of 541.07 MiB. llama-graph.cpp's iSWA input builds a
     # second mask over the 6144 sliding-window cells; without it the FFN phase came to 484.00 MiB (-10.5%)
-    row = next(r for r in RESULTS if r["source"].endswith("HilbertRaum/issues/318"))
+    row = next(r for r in _results() if r["source"].endswith("HilbertRaum/issues/318"))
     assert row["holdout"] and row["kvbuf_est"] == 2048.00, row
     assert abs(row["compute_err"]) < 0.03, row
     from selfhost_advisor.catalog.models import get as get_model
