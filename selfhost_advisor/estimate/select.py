@@ -35,6 +35,7 @@ its best option and the few within the tolerance (F16: Q8_0).
 """
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Callable, Iterator, Sequence
 
 from ..domain import FitOption, Quant
@@ -61,13 +62,21 @@ class Gate:
             return False
         if self.min_quant is None:
             return True
-        from .quality import at_least
-
         return at_least(q.name, q.base, self.min_quant)
 
     def eligible(self, quants: Sequence[Quant]) -> tuple[Quant, ...]:
         """The quantizations the floor allows (callers that evaluate lazily skip the rest unevaluated)."""
+        if isinstance(quants, tuple):
+            return _eligible(self, quants)
         return tuple(q for q in quants if self.allows(q))
+
+
+@lru_cache(maxsize=64)
+def _eligible(g: Gate, quants: tuple[Quant, ...]) -> tuple[Quant, ...]:
+    """Gate.eligible of a tuple, once per (gate, quantizations): `models --fits` asks it with the same two for every
+    catalog model (~15,000 Gate.allows calls, ~3% of the command). A pure function of the records and the shipped
+    quality table."""
+    return tuple(q for q in quants if g.allows(q))
 
 
 def gate(require_fit: str | None = None, min_tps: float | None = None, max_rank: int | None = None,
