@@ -134,3 +134,24 @@ def test_an_fp8_step_is_never_slower_than_bf16(b, depth):
     fp8 = step_seconds(model, get_vllm_quant("FP8"), m, 1, b, depth)
     bf16 = step_seconds(model, get_vllm_quant("BF16"), m, 1, b, depth)
     assert fp8 <= bf16 * (1 + 1e-9)
+
+
+def test_closed_loop_ttft_waits_for_the_running_step():
+    """vLLM's engine core takes new requests only between steps (EngineCoreProc.run_busy_loop): alone, a request's first
+    token is its prompt step; with others decoding it first waits half a mean step, which lies between a decode-only step
+    (TPOT) and a step that carries a prompt."""
+    from selfhost_advisor.estimate.serving.paged import PagedServer
+
+    P, O, budget = 256, 256, 8192
+    srv = PagedServer(get_model("llama3.1:8b"), get_vllm_quant("BF16"), _machine("h100-sxm"), 1, P, O, budget, 256)
+
+    def prompt_step(n: int) -> tuple[float, float]:  # (TTFT, the step carrying the prompt beside the solved decoders)
+        pt = srv.point(n)
+        life = pt.ttft_s + (O - 1) * pt.tpot_s
+        return pt.ttft_s, srv._step(n * (O - 1) * pt.tpot_s / life, P)
+
+    ttft, step = prompt_step(1)
+    assert ttft == pytest.approx(step, rel=1e-4)
+    ttft, step = prompt_step(8)
+    tpot = srv.point(8).tpot_s
+    assert 0.5 * tpot * 0.99 <= ttft - step <= 0.5 * step * 1.01

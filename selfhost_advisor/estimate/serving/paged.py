@@ -7,7 +7,10 @@ The steady state (each client sends its next request when one finishes, as `vllm
   arrived since the last step, up to max_num_batched_tokens (vLLM v1's scheduler serves running requests first,
   then waiting prefills in chunks). Prompts arrive at rate r x ceil(P / chunk) chunks per second, lam = that x step per step; steps
   carry floor(lam) or floor(lam) + 1 chunks in the shares whose mean is lam, and the mean step is their average.
-- TTFT = the steps carrying the prompt's chunks; TPOT = the mean step another request's prompt may ride in;
+- TTFT = the wait for the step already running when the request reaches the engine, then the steps carrying the
+  prompt's chunks. vLLM v1's engine core (vllm/v1/engine/core.py EngineCoreProc.run_busy_loop) drains its input queue
+  only between steps (`_process_input_queue()` then `_process_engine_step()`), so with other requests decoding a new
+  one waits the rest of the current step: half a mean step for an arrival at a uniform phase (alone, none); TPOT = the mean step another request's prompt may ride in;
   life L = TTFT + (O - 1) x TPOT; r = B / L (Little's law); output tokens/s = r x O, total = r x (P + O).
 Solved by fixed-point iteration (each quantity depends on the others through the step time).
 """
@@ -106,13 +109,15 @@ class PagedServer:
         b_dec = a * (O - 1) / max(O, 1)
         tpot = step_all = self._step(b_dec, 0.0)
         ttft = self._step(0.0, min(P, self.budget))
+        wait = 0.0  # the rest of the running step (run_busy_loop takes new requests between steps); none alone
         saturated = False
         for _ in range(200):
             room = max(1.0, self.budget - b_dec)  # prefill tokens a step can still take
             chunk = min(float(P), room)
             n_chunks = math.ceil(P / chunk)
             per_step = room / chunk  # chunks a step can take (a partial one: vLLM chunks the next prompt)
-            life = ttft + (O - 1) * tpot
+            wait = 0.5 * step_all if a > 1 else 0.0
+            life = wait + ttft + (O - 1) * tpot
             r = a / life
             b_dec = a * (O - 1) * tpot / life
             lam = r * P / chunk * step_all  # chunks arriving per step (prompt tokens / chunk size)
@@ -128,6 +133,7 @@ class PagedServer:
             if done:
                 break
         self.saturated[a] = saturated
+        ttft += wait
         life = ttft + (O - 1) * tpot
         r = a / life
         if concurrency > a:  # clients beyond what the engine runs wait for a finished request

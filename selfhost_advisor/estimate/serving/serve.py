@@ -110,7 +110,8 @@ def _assumptions(batched: int, max_seqs: int, tp: int, prefill: float) -> dict:
         "kv_block_tokens": 16,
         "kv_per_request": "average of the 16-token blocks held over the request's life",
         "clients": "closed loop: each client sends its next request when one finishes (vllm bench serve --max-concurrency)",
-        "ttft": "the engine's: queue and prefill steps from the request's arrival at the engine; the API server's own "
+        "ttft": "the engine's: the rest of the step running when the request arrives (half a mean step while others "
+                "run), queue and prefill steps from the request's arrival at the engine; the API server's own "
                 "per-request time is not counted (in bursts of 1000 requests vLLM 0.11 took 11-15 s more before first "
                 "tokens reached the client: docs/methodology.md 6c)",
         "prefill_tokens_per_s_alone": round(prefill, 1),
