@@ -13,7 +13,8 @@ from .layer_nodes import node_ratio
 from .speed_factors import Table, _fitted, efficiency, family
 from .speed_gpu import _kernel_excess, layer_seconds, recurrent_layer_extra_seconds, rocm_matvec_cycles, sm_cycles_per_s
 from .speed_host import _cpu_matvec_seconds, _host_bandwidth
-from .speed_work import TokenWork, _last_used, _per_layer, kv_read_by_layer, layer_split, state_traffic_by_layer
+from .speed_work import (TokenWork, _last_used, _per_layer, copy_back_fused, fused_copy_back_by_layer, kv_read_by_layer,
+                         layer_split, state_traffic_by_layer)
 
 
 def _intel_factor(d) -> float:
@@ -35,8 +36,10 @@ def _decode_seconds(
     gpu_repeat = min(offloaded, n)
     output_on_gpu = offloaded > n
     kv = kv_read_by_layer(model, work, depth)
-    per_layer = [work.layer_read_bytes[i] + kv[i] for i in range(n)]
-    state = state_traffic_by_layer(model)  # Metal only (below): CUDA and SYCL fuse the state copy-back since 2026-07
+    # a recurrent layer's state passes on every backend (speed_work.state_traffic_by_layer; the GPUs whose build fuses
+    # the copy-back take it off below)
+    state = state_traffic_by_layer(model)
+    per_layer = [work.layer_read_bytes[i] + kv[i] + state[i] for i in range(n)]
     total = 0.0
     boundaries = 0
     layer = 0
@@ -61,8 +64,8 @@ def _decode_seconds(
             eff = efficiency(d.backend, table)
             start = total
             nbytes = sum(per_layer[layer:layer + count])
-            if d.backend == "metal":  # a delta-net layer's state passes (speed_work.state_traffic_by_layer)
-                nbytes += sum(state[layer:layer + count])
+            if copy_back_fused(d.backend):  # ggml-cuda from PR #23940: the kernel writes the cache (speed_work)
+                nbytes -= sum(fused_copy_back_by_layer(model)[layer:layer + count])
             bw = eff.bandwidth * d.bandwidth_bytes_per_s
             layer_s = layer_seconds(eff, d, model.moe is None)
             if d.backend == "sycl":  # the host's event per submission, gone from PR #14244 on (sycl_path)

@@ -53,17 +53,41 @@ def state_traffic_by_layer(model: Model) -> tuple[int, ...]:
     recurrent_state_traffic; docs/methodology.md 5e-metal3): delta-net layers (Gated DeltaNet, KDA) copy the F32 state
     out of the cache (build_rs: get_rows), read and rewrite it in the fused kernel and copy the new one back (ggml_cpy),
     `state_passes` passes of n_embd_s x 4 bytes; the convolution window `conv_passes` of n_embd_r x 4. 0 for other
-    layers and other recurrent kinds (their graphs were not read). Why: the 2.1 MB state of a Qwen3.5 layer, six times
-    per token, is ~12% of a 4B Q4_K_M model's bytes, which the estimate did not count. The decode estimate adds it on
-    Metal only: ggml-cuda fuses the copy-back into the kernel since llama.cpp PR #23940 (2026-07-03,
-    ggml_cuda_try_gdn_cache_fusion), ggml-sycl ported it, ggml-metal has no such fusion (PR #25788 closed)."""
+    layers and other recurrent kinds (their graphs were not read); Mamba-2 state_passes_by_kind (4: SSM_SCAN reads the
+    cache rows itself). Why: the 2.1 MB state of a Qwen3.5 layer, six times per token, is ~12% of a 4B Q4_K_M model's
+    bytes, which the estimate did not count. The decode estimate adds it on every backend (session 17; Metal first,
+    5e-metal3); ggml-cuda (CUDA, ROCm) fuses the copy-back into the kernel since llama.cpp PR #23940 (2026-07-03,
+    ggml_cuda_try_gdn_cache_fusion): fused_copy_back_by_layer is taken off there."""
     rule = load("speed").get("recurrent_state_traffic") or {}
     ssm = model.ssm
     if ssm is None or ssm.kind not in (rule.get("kinds") or ()):
         return (0,) * model.n_layers
     conv, state = recurrent_state_widths(ssm)
-    per = 4 * (int(rule["state_passes"]) * state + int(rule["conv_passes"]) * conv)
+    passes = int((rule.get("state_passes_by_kind") or {}).get(ssm.kind, rule["state_passes"]))
+    per = 4 * (passes * state + int(rule["conv_passes"]) * conv)
     return tuple(per if model.is_recurrent(i) else 0 for i in range(model.n_layers))
+
+
+@lru_cache(maxsize=4096)
+def fused_copy_back_by_layer(model: Model) -> tuple[int, ...]:
+    """Bytes of state_traffic_by_layer a backend that writes the new state straight into the cache does not move
+    (data/speed.yaml recurrent_state_traffic.fused_copy_back: ggml-cuda, so CUDA and ROCm, from PR #23940 on, the
+    skipped ggml_cpy's read and write of the F32 state); 0 for other layers and kinds. speed_decode subtracts it on
+    the listed families at builds from `since` (kernel_path's build date; the latest when none is set)."""
+    fused = (load("speed").get("recurrent_state_traffic") or {}).get("fused_copy_back") or {}
+    ssm = model.ssm
+    if ssm is None or ssm.kind not in (fused.get("kinds") or ()):
+        return (0,) * model.n_layers
+    per = 4 * int(fused["state_passes"]) * recurrent_state_widths(ssm)[1]
+    return tuple(per if model.is_recurrent(i) else 0 for i in range(model.n_layers))
+
+
+def copy_back_fused(backend: str) -> bool:
+    """Whether `backend` at the build in force skips the recurrent state's copy-back (fused_copy_back_by_layer)."""
+    from .kernel_path import _build_date
+
+    fused = (load("speed").get("recurrent_state_traffic") or {}).get("fused_copy_back") or {}
+    return backend in (fused.get("families") or ()) and _build_date() >= str(fused.get("since", "9999"))
 
 
 def _cached_tokens(model: Model, layer: int, depth: int) -> int:
