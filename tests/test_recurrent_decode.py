@@ -34,11 +34,17 @@ def test_qwen35_4b_moves_six_states_and_seven_conv_windows_per_delta_net_layer()
     assert sum(per) > 0.10 * 2.5e9  # over a tenth of the Q4_K_M weights' ~2.5 GB: not negligible
 
 
-def test_only_the_delta_net_kinds_whose_graph_was_read_carry_it():
+def test_only_the_recurrent_kinds_whose_graph_was_read_carry_it():
+    # delta-net kinds (6 state passes) and, from session 17 (5h-hybrid17), Mamba-2 (4: SSM_SCAN reads the cache rows
+    # itself); LFM2's short convolution was not read
     assert not any(state_traffic_by_layer(get("llama3.1:8b")))
-    mamba = next((m for m in (get(x) for x in ("granite4:tiny-h", "nemotron-nano:9b-v2")) if m.ssm), None)
-    if mamba is not None:
-        assert mamba.ssm.kind not in ("gated_deltanet", "kda") and not any(state_traffic_by_layer(mamba))
+    mamba = get("granite4:tiny-h")
+    ssm = mamba.ssm
+    assert ssm.kind == "mamba2"
+    conv = (ssm.d_conv - 1) * (ssm.d_inner + 2 * ssm.n_group * ssm.d_state)
+    assert set(state_traffic_by_layer(mamba)) == {0, 4 * (4 * ssm.d_state * ssm.d_inner + 7 * conv)}
+    lfm = get("lfm2:1.2b")
+    assert lfm.ssm.kind == "shortconv" and not any(state_traffic_by_layer(lfm))
 
 
 @pytest.mark.parametrize("date, extra", [("2026-03-10", 0.0), ("2026-03-11", 4 / 17), ("9999", 4 / 17)])
