@@ -114,3 +114,14 @@ def test_panther_lakes_xe3_is_ggml_vulkans_intel_xe2_class_coopmat_and_decode_la
         assert vp.features(d, rules)[0] == "coopmat"
     assert vi.decode_at_law("Xe3-LPG", "2026-08-21") and not vi.decode_at_law("Xe3-LPG", "2025-06-04")
     assert not vi.decode_at_law("Xe-LPG+", "2026-08-21")
+
+
+@pytest.mark.parametrize("name", ["Intel(R) Graphics (LNL)", "Intel(R) Graphics (MTL)", "Intel(R) Arc(tm) Graphics (ARL)",
+                                  "Intel(R) Graphics (PTL)"])
+def test_a_platform_refusals_example_cpu_names_that_platform(name):
+    # the hint offered 'core ultra 7 258v 32gb' (Lunar Lake) for every platform: typed after a PTL refusal, it named
+    # an Arc 140V; the example must resolve to one of the refused platform's configurations
+    with pytest.raises(AmbiguousHardwareError) as e:
+        resolve(name)
+    example = e.value.hint.split("(e.g. '", 1)[1].split("')", 1)[0]
+    assert resolve(example).id in _choices(name)

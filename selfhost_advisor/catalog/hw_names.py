@@ -242,6 +242,10 @@ _MESA_PLATFORM = lazy(r"\(\s*(LNL|MTL|ARL|PTL|BMG\s+G\d\d|DG2)\s*\)", re.I)
 _INTEL_GENERIC = lazy(r"\b(?:intel|arc|graphics|gpu|igpu)\b|\d{1,4}\s*gi?b\b", re.I)
 _PLATFORM_NAMES = {"LNL": "Lunar Lake", "MTL": "Meteor Lake", "ARL": "Arrow Lake", "PTL": "Panther Lake",
                    "BMG G21": "Battlemage G21", "DG2": "Alchemist (DG2)"}
+# a CPU of each iGPU platform with memory that names one configuration (data/apu.yaml `cpus`): the refusal's example
+# must name the platform it refuses (a Lunar Lake CPU offered for 'Intel(R) Graphics (PTL)' resolves to Lunar Lake)
+_PLATFORM_CPU = {"LNL": "core ultra 7 258v 32gb", "MTL": "core ultra 7 155h 32gb lpddr5x-7467",
+                 "ARL": "core ultra 7 255h 32gb lpddr5x-8400", "PTL": "core ultra x7 358h 32gb lpddr5x-9600"}
 
 
 def _mesa_platform(name: str) -> list[Profile] | None:
@@ -272,8 +276,9 @@ def _platform_refusal(name: str, cands: list[Profile]) -> AmbiguousHardwareError
             and not re.search(r"\barc\b", name, re.I) else "")
     return AmbiguousHardwareError(
         f"hardware {name!r} names only Mesa's platform {code} ({_PLATFORM_NAMES[code]}): {_choices(cands)}",
-        ("name one of them by its id, or the CPU and memory size (e.g. 'core ultra 7 258v 32gb')"
-         if any(c.kind == "apu" for c in cands) else f"name the card (e.g. '{cands[0].id.replace('-', ' ')}')") + note)
+        (f"name one of them by its id, or the CPU and memory (e.g. '{_PLATFORM_CPU[code]}')"
+         if any(c.kind == "apu" for c in cands) and code in _PLATFORM_CPU
+         else "name one of them by its id" if any(c.kind == "apu" for c in cands) else f"name the card (e.g. '{cands[0].id.replace('-', ' ')}')") + note)
 
 
 def resolve(name: str) -> Profile:
