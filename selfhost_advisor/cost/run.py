@@ -45,8 +45,10 @@ def _differ(a, b) -> bool:
 
 def _check_backend(box, eng) -> None:
     """A box named with a backend word ('rtx 4090 vulkan') is refused by an engine without that backend, as fit and
-    serve refuse it (--engine vllm: vLLM has no Vulkan platform, engines/vllm.py check_machine), not priced as CUDA."""
-    if box.backend_words:
+    serve refuse it (--engine vllm: vLLM has no Vulkan platform, engines/vllm.py check_machine), not priced as CUDA.
+    A spec sheet with backend=vulkan is the same box: it was excluded under a wrong reason ('Apple GPUs or non-CUDA
+    unified memory') where fit and serve exit 2."""
+    if box.backend_words or box.spec:
         from .capacity import machine_for
 
         eng.check_machine(machine_for(box))
