@@ -718,10 +718,13 @@ def seed_host_rates(d: Path, env: dict[str, str]) -> None:
     subprocess.run([sys.executable, "-m", "selfhost_advisor", "probe", "--json"], cwd=d, stdout=subprocess.DEVNULL,
                    stderr=subprocess.DEVNULL, env={**env, "PYTHONPATH": str(ROOT)}, timeout=120)
     made = d / "home" / "host_rates.json"
-    for sub in ("ro", "\udcff"):  # the other homes of the env cases that may be writable (the child runs in d)
+    # the other homes of the env cases that may be writable (the child runs in d); as root HOME=/nonexistent is one
+    # too (the product creates /nonexistent/.cache/selfhost-advisor, where the first case measured: a 1.2 GB blowup)
+    homes = [d / "ro", d / "\udcff"] + ([Path("/nonexistent/.cache/selfhost-advisor")] if os.geteuid() == 0 else [])
+    for home in homes:
         try:
-            (d / sub).mkdir(exist_ok=True)
-            shutil.copy(made, d / sub / "host_rates.json")
+            home.mkdir(parents=True, exist_ok=True)
+            shutil.copy(made, home / "host_rates.json")
         except OSError:  # not written (not root: ro is read-only): the product measures nothing there either
             pass
 
