@@ -13,3 +13,23 @@ def test_cost_refuses_vllm_on_a_vulkan_spec_sheet_as_fit_and_serve_do(capsys):
     assert code == 2 and out == "" and err.count("\n") == 1, (code, out, err)
     assert "vLLM has no Vulkan backend" in err and "--engine llamacpp" in err
     assert main(["serve", "llama3.1:8b", "--hardware", VK.rsplit(",", 1)[0], "--engine", "vllm"]) == 2
+
+
+def test_a_probe_files_huge_names_are_cut_not_printed_whole(tmp_path, capsys):
+    # a 200,000-character device name printed 2,500 lines of 'Hardware' in fit (and 240 KB of --json); a custom
+    # spec's name= was already cut to 80 characters
+    import json
+    from pathlib import Path
+
+    data = json.loads((Path(__file__).parent / "fixtures" / "probes" / "h200.probe.json").read_text())
+    data["devices"][0]["name"] = "NVIDIA H200 (" + "L" * 200_000 + ")"
+    data["name"] = "box " + "M" * 200_000
+    data.setdefault("cpu", {})["name"] = "AMD EPYC " + "C" * 200_000
+    p = tmp_path / "box.json"
+    p.write_text(json.dumps(data))
+    assert main(["fit", "llama3.1:8b", "--hardware", str(p)]) == 0
+    out = capsys.readouterr().out
+    assert len(out) < 20_000 and "L" * 200 not in out, len(out)
+    assert main(["fit", "llama3.1:8b", "--hardware", str(p), "--json"]) == 0
+    out = capsys.readouterr().out
+    assert len(out) < 50_000 and "L" * 200 not in out and "C" * 200 not in out, len(out)

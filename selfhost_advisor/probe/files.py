@@ -11,7 +11,7 @@ import re
 
 from ..domain import CpuInfo, Device, GpuDetails, Machine, MigInstance, ProbeReport
 from ..errors import BadFileError
-from ..limits import MAX_DEVICE_ENTRIES, MAX_LIST_ITEMS, MAX_MIG_INSTANCES, MAX_PROBE_FILE_BYTES, MAX_SPEC_YAML_BYTES
+from ..limits import MAX_DEVICE_ENTRIES, MAX_FILE_NAME_CHARS, MAX_LIST_ITEMS, MAX_MIG_INSTANCES, MAX_PROBE_FILE_BYTES, MAX_SPEC_YAML_BYTES
 from ..safefile import read_regular
 from ..termsafe import clipped
 
@@ -116,7 +116,7 @@ def _vendor_backend(d: dict, name: str, path: str) -> tuple[str, str]:
 def _device(d: object, path: str) -> Device:
     if not isinstance(d, dict):
         raise BadFileError(f"probe file {path}: a device is not an object", _HINT)
-    name = str(d.get("name", "GPU"))
+    name = clipped(str(d.get("name", "GPU")), MAX_FILE_NAME_CHARS)
     vendor, backend = _vendor_backend(d, name, path)
     return Device(
         vendor=vendor,
@@ -221,7 +221,7 @@ def report_from_probe(data: object, path: str = "<probe>") -> ProbeReport:
     cpu_raw = data.get("cpu") if isinstance(data.get("cpu"), dict) else {}
     flags = _list(cpu_raw, "flags", path) if isinstance(cpu_raw.get("flags"), list) else []
     cpu = CpuInfo(
-        name=str(cpu_raw.get("name", "")), arch=str(cpu_raw.get("arch") or ""),
+        name=clipped(str(cpu_raw.get("name", "")), MAX_FILE_NAME_CHARS), arch=str(cpu_raw.get("arch") or ""),
         physical_cores=_int(cpu_raw, "physical_cores", path, required=False),
         logical_cores=_int(cpu_raw, "logical_cores", path, required=False),
         sockets=_int(cpu_raw, "sockets", path, required=False),
@@ -229,7 +229,7 @@ def report_from_probe(data: object, path: str = "<probe>") -> ProbeReport:
         matched_profile=_str(cpu_raw, "matched_profile"),
     )
     machine = Machine(
-        name=str(data.get("name") or path),
+        name=clipped(str(data.get("name") or path), MAX_FILE_NAME_CHARS),
         devices=tuple(devices),
         ram_bytes=_int(data, "ram_bytes", path) or 0,
         available_ram_bytes=_int(data, "available_ram_bytes", path, required=False),
