@@ -13,7 +13,7 @@ MAX_SEQS = 1 << 16  # vLLM --max-num-seqs (its default is 256; 1,024 on large GP
 MAX_BATCHED_TOKENS = 1 << 24  # vLLM --max-num-batched-tokens: at most a context's worth (MAX_CONTEXT)
 MAX_UBATCH = 1 << 24  # --ubatch: llama.cpp caps n_ubatch at n_batch, itself capped at n_ctx (src/llama-context.cpp)
 MAX_CONTEXT = 1 << 24  # --context: 16M tokens; the longest real context windows are 10M (Llama 4 Scout)
-# a name read from a file (a probe's device, CPU or machine name): real ones are under 60 characters; a custom spec's
+# a name read from a file (a probe's device, CPU or machine name; a GGUF's general.name): real ones are under 60 characters; a custom spec's
 # name= is cut to 80 (catalog/custom_hw.py). A 200,000-character device name printed 2,500 lines of 'Hardware'
 MAX_FILE_NAME_CHARS = 120
 MAX_NUMBER_CHARS = 40  # any number typed on the command line: "1e9", "0.25", 20 digits; longer is not a number

@@ -33,3 +33,18 @@ def test_a_probe_files_huge_names_are_cut_not_printed_whole(tmp_path, capsys):
     assert main(["fit", "llama3.1:8b", "--hardware", str(p), "--json"]) == 0
     out = capsys.readouterr().out
     assert len(out) < 50_000 and "L" * 200 not in out and "C" * 200 not in out, len(out)
+
+
+def test_a_ggufs_huge_general_name_is_cut(tmp_path, capsys):
+    # a 200,000-character general.name was the model's name whole: 200 KB under 'Model' and in --json
+    import struct
+
+    from gguf_raw import base_kvs, gguf_bytes
+
+    n = ("N" * 200_000).encode()
+    p = tmp_path / "long.gguf"
+    p.write_bytes(gguf_bytes(base_kvs(**{"general.name": (8, struct.pack("<Q", len(n)) + n)})))
+    for extra in ([], ["--json"]):
+        assert main(["fit", str(p), "--vram", "24GB", *extra]) == 0
+        out = capsys.readouterr().out
+        assert len(out) < 50_000 and "N" * 200 not in out, len(out)

@@ -15,8 +15,9 @@ from typing import Any
 
 from ..domain import DSA, MLA, SSM, Model, MoE
 from ..errors import BadFileError
-from ..limits import MAX_GGUF_INT
+from ..limits import MAX_FILE_NAME_CHARS, MAX_GGUF_INT
 from ..record import record
+from ..termsafe import clipped
 from .data import load
 from .gguf_header import ArraySummary, GGUFHeader, read_file_header
 from .shape import check_shape
@@ -343,7 +344,7 @@ def model_from_metadata(
     name = md.get("general.name")
     return check_shape(Model(
         id=model_id,
-        name=name if isinstance(name, str) and name else model_id,
+        name=clipped(name, MAX_FILE_NAME_CHARS) if isinstance(name, str) and name else model_id,
         arch=arch,
         n_layers=n_layers,
         hidden_size=hidden,
