@@ -413,9 +413,11 @@ def _block_types(totals: dict[str, tuple[float, float]]) -> set[str]:
 
 def _inverse_efficiency(rows: list[Row]) -> float | None:
     """Least squares for 1/efficiency when a row's time is its FLOPs at unit efficiency over that efficiency, plus
-    (ROCm) the matmuls' memory traffic at coefficient 1 (estimate/kernel_path.py), which is no part of the fit."""
-    xs = [(_unit_seconds(r, "compute") - _traffic_seconds(r)) * r.measured for r in rows]
-    ys = [1.0 - _traffic_seconds(r) * r.measured for r in rows]
+    (ROCm) the matmuls' memory traffic at coefficient 1 (estimate/kernel_path.py), which is no part of the fit, nor is
+    (Vulkan on AMD) flash attention at its lane rate (_vulkan_fa_seconds)."""
+    fixed = [_traffic_seconds(r) + _vulkan_fa_seconds(r) for r in rows]
+    xs = [(_unit_seconds(r, "compute") - f) * r.measured for r, f in zip(rows, fixed)]
+    ys = [1.0 - f * r.measured for r, f in zip(rows, fixed)]
     return sum(x * y for x, y in zip(xs, ys)) / sum(x * x for x in xs) if xs else None
 
 
@@ -762,21 +764,32 @@ def _rocm_path_split_in(r: Row, mode: tuple) -> dict[str, float]:
                                        lambda ty: _rate(ty, table))
 
 
+def _vulkan_fa_seconds(r: Row) -> float:
+    """A Vulkan prompt row's attention seconds per token that no efficiency scales (AMD's flash attention at its lane
+    rate, estimate/vulkan_path.amd_fa_prefill_rate); 0 for any other row."""
+    if r.kind != PROMPT or family(r.backend) != "vulkan" or not r.machine.devices:
+        return 0.0
+    return _vulkan_path_seconds(r)[2]
+
+
 @lru_cache(maxsize=None)
-def _vulkan_path_seconds(r: Row) -> tuple[tuple[tuple[str, float], ...], float]:
+def _vulkan_path_seconds(r: Row) -> tuple[tuple[tuple[str, float], ...], float, float]:
     """Per matmul path, the row's prefill seconds per token at unit efficiency (estimate/vulkan_path.py), with the
-    paths of the row's build (() when the model is off or a peak is unknown); and its attention seconds at unit
-    efficiency over the listed FLOPS."""
+    paths of the row's build (() when the model is off or a peak is unknown); its attention seconds at unit
+    efficiency over the listed FLOPS; and its attention seconds where they are not the family's efficiency's (AMD's
+    flash attention at its lane rate, vulkan_path.amd_fa_prefill_rate: then the second is 0)."""
     from selfhost_advisor.estimate import vulkan_path
     from selfhost_advisor.estimate.speed import _attention_flops, _device_flops, token_work
 
     model = get_model(r.model_id)
     work = token_work(model, get_quant(r.quant))
     d = r.machine.devices[0]
-    attention = sum(_attention_flops(model, i, r.depth) for i in range(model.n_layers)) / _device_flops(d, work.quantized)
+    flops = sum(_attention_flops(model, i, r.depth) for i in range(model.n_layers))
     with vulkan_path.as_of_build(r.build_date, r.vulkan_path):
         secs = vulkan_path.path_seconds(d, work.layer_matrices, _device_flops(d))
-    return (tuple(sorted(secs.items())) if secs else ()), attention
+        fa = vulkan_path.amd_fa_prefill_rate(d)
+    attention, fixed = (0.0, flops / fa) if fa else (flops / _device_flops(d, work.quantized), 0.0)
+    return (tuple(sorted(secs.items())) if secs else ()), attention, fixed
 
 
 def _fit_vulkan_paths(rows: list[Row], inv_family: float) -> dict:
@@ -785,13 +798,14 @@ def _fit_vulkan_paths(rows: list[Row], inv_family: float) -> dict:
     whose coefficient comes out <= 0, keeps the family's efficiency (1/inv_family). The matmuls' memory traffic is a
     floor (max), derived, no part of the fit: a row it binds under the fitted efficiencies is left out of the fit,
     and the fit redone until that set settles."""
-    feats = [(dict(s), a, r.measured, _vulkan_traffic(r)) for r in rows for s, a in [_vulkan_path_seconds(r)] if s]
+    feats = [(dict(s), a, r.measured, _vulkan_traffic(r), fx) for r in rows for s, a, fx in [_vulkan_path_seconds(r)]
+             if s]
     bound: set[int] = set()
     for _ in range(20):
         use = [f for i, f in enumerate(feats) if i not in bound]
         eff = _solve_vulkan_paths(use, inv_family)
         inv = {p: 1.0 / e for p, e in eff.items()}
-        now = {i for i, (f, a, m, t) in enumerate(feats)
+        now = {i for i, (f, a, m, t, _) in enumerate(feats)
                if t > sum(v * inv.get(p, inv_family) for p, v in f.items())}
         if now == bound:
             break
@@ -799,7 +813,7 @@ def _fit_vulkan_paths(rows: list[Row], inv_family: float) -> dict:
     if not eff:
         return {}
     return {"vulkan_path_efficiency": {p: round(e, 4) for p, e in eff.items()},
-            "vulkan_path_rows": {p: sum(1 for i, (f, _, _, _) in enumerate(feats) if p in f and i not in bound)
+            "vulkan_path_rows": {p: sum(1 for i, (f, _, _, _, _) in enumerate(feats) if p in f and i not in bound)
                                  for p in eff},
             "vulkan_traffic_bound_rows": len(bound)}
 
@@ -810,14 +824,14 @@ def _solve_vulkan_paths(feats: list, inv_family: float) -> dict[str, float]:
     from selfhost_advisor.estimate.vulkan_path import path_rules
 
     fixed = {str(p): float(v) for p, v in ((path_rules() or {}).get("fixed_path_efficiency") or {}).items()}
-    present = {p for f, _, _, _ in feats for p in f}
+    present = {p for f, _, _, _, _ in feats for p in f}
     paths = sorted(present - set(fixed))
     fixed = {p: v for p, v in fixed.items() if p in present}
     inv = {p: 1.0 / v for p, v in fixed.items()}
     while paths:
-        x = _solve([[f.get(p, 0.0) * m for p in paths] for f, _, m, _ in feats],
-                   [1.0 - (a * inv_family + sum(v * inv.get(p, inv_family) for p, v in f.items() if p not in paths)) * m
-                    for f, a, m, _ in feats])
+        x = _solve([[f.get(p, 0.0) * m for p in paths] for f, _, m, _, _ in feats],
+                   [1.0 - (fx + a * inv_family + sum(v * inv.get(p, inv_family) for p, v in f.items() if p not in paths))
+                    * m for f, a, m, _, fx in feats])
         bad = [p for p, v in zip(paths, x) if v <= 0]
         if not bad:
             return {p: 1.0 / v for p, v in zip(paths, x)} | fixed

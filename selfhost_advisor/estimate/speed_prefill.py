@@ -68,7 +68,11 @@ def _prefill_seconds_per_token(
                 paths = dict(eff.vulkan_paths)
                 total += max(sum(s / (vulkan_path.fixed_efficiency(p) or paths.get(p) or c) for p, s in vk.items()),
                              0.0 if _TRAFFIC_OFF else vulkan_path.traffic_seconds(d, mats))
-                total += (sum(per_layer[layer:layer + count]) - sum(work.layer_flops[layer:layer + count])) / (c * flops)
+                # attention: on AMD flash attention's vector-lane rate (vulkan_path.amd_fa_prefill_rate), else the
+                # family's efficiency over the matrix rate
+                fa = vulkan_path.amd_fa_prefill_rate(d)
+                total += ((sum(per_layer[layer:layer + count]) - sum(work.layer_flops[layer:layer + count]))
+                          / (fa or c * flops))
             else:
                 # CUDA MMQ: the weight and activation tiles stream from memory while other blocks compute; the
                 # slower of the two binds (roofline), which on a low-bandwidth part (GB10: 273 GB/s) is memory.

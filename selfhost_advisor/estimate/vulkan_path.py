@@ -398,3 +398,31 @@ def amd_layer_clock_excess(device: Device, layer_cycles: float) -> float:
     if share >= 1.0 or not hz or not layer_cycles:
         return 0.0
     return layer_cycles / hz * (1.0 / share - 1.0)
+
+
+def amd_fa_prefill_rate(device: Device) -> float | None:
+    """FLOPs per second of ggml-vulkan's flash attention in prompt processing on an AMD GPU: vector lanes x boost clock
+    x data/speed.yaml vulkan_amd.fa_prefill_flops_per_lane_cycle, for a build with llama-bench's FA-auto default
+    (vulkan_intel.igpu_dispatch.flash_attn_since; today's builds); None elsewhere (the family's efficiency over the
+    matrix rate, as before). Why: AMD has no coopmat2 FA; its coopmat1 (RDNA 3+) and scalar (GCN, RDNA 1 / 2) paths run
+    the softmax and rescaling, and on the scalar path both products in FP32, on the vector lanes, 16 or fewer query rows
+    a workgroup: at depth 8192 the Strix Halo and Radeon Pro VII rows take 5.7x the attention time the matrix-rate
+    efficiency gave (docs/methodology.md 5b-vkamd5)."""
+    if device.vendor != "amd":
+        return None
+    per = _amd_rules().get("fa_prefill_flops_per_lane_cycle")
+    date = build()[0]
+    if not per or (date and date < _fa_default_since()):
+        return None
+    lane_hz = _lane_hz(device)
+    return lane_hz * float(per) if lane_hz else None
+
+
+@lru_cache(maxsize=1)
+def _fa_default_since() -> str:
+    """The build date from which llama-bench runs flash attention by default (llama.cpp PR #15434's FA-auto default;
+    data/speed.yaml vulkan_intel.igpu_dispatch.flash_attn_since)."""
+    from ..catalog.data import load
+
+    return str(((load("speed").get("vulkan_intel") or {}).get("igpu_dispatch") or {}).get("flash_attn_since") or "")
+
