@@ -293,10 +293,10 @@ DOCUMENTED_ARCH = {
 # Vulkan prefill blind median 28.3% (102 rows) -> 19.3% after the coopmat1 matmul on AMD and NVIDIA.
 # Session 17 (vkamd5, 5b-vkamd5): 19 AMD Vulkan rows held out first (prefill 14 rows 104.6%, decode 5 rows 21.5% under
 # main 08d20a2): with them (and vkintel5's 5 Intel rows) the Vulkan blind medians 9.3% (104) / 27.0% (121) before any
-# formula of that pass; PR #24362's 12 Pro VII rows then 31.4% (133), the two pp4096 checks 31.7% (135); after AMD's
-# flash attention at a lane rate 28.5% (135).
+# formula of that pass; with PR #24362's 12 Pro VII rows and the two pp4096 checks 31.4% (135) on main 86cb1ec; after
+# AMD's flash attention at a lane rate 28.2% (135).
 DOCUMENTED_BLIND = {"rocm decode": (15, 12.9), "rocm prefill": (30, 16.4), "vulkan decode": (69, 13.6),
-                    "vulkan prefill": (135, 28.5), "sycl decode": (38, 19.7), "sycl prefill": (36, 14.4)}
+                    "vulkan prefill": (135, 28.2), "sycl decode": (38, 19.7), "sycl prefill": (36, 14.4)}
 # Session 17 (sycl8, methodology 5b-sycl8): 7 SYCL rows added in_fit false and scored under main 08d20a2 first (decode
 # 26.6% (3), prefill 28.3% (4)): decode 16.3% (35) -> 19.7% (38), prefill 36.8% (32) -> 36.8% (36); then the library-rate
 # prompt model: prefill 14.4% (36), decode unchanged.
