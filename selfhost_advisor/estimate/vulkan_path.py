@@ -403,16 +403,24 @@ def amd_layer_clock_excess(device: Device, layer_cycles: float) -> float:
 def amd_fa_prefill_rate(device: Device) -> float | None:
     """FLOPs per second of ggml-vulkan's flash attention in prompt processing on an AMD GPU: vector lanes x boost clock
     x data/speed.yaml vulkan_amd.fa_prefill_flops_per_lane_cycle, for a build with llama-bench's FA-auto default
-    (vulkan_intel.igpu_dispatch.flash_attn_since; today's builds); None elsewhere (the family's efficiency over the
-    matrix rate, as before). Why: AMD has no coopmat2 FA; its coopmat1 (RDNA 3+) and scalar (GCN, RDNA 1 / 2) paths run
-    the softmax and rescaling, and on the scalar path both products in FP32, on the vector lanes, 16 or fewer query rows
-    a workgroup: at depth 8192 the Strix Halo and Radeon Pro VII rows take 5.7x the attention time the matrix-rate
-    efficiency gave (docs/methodology.md 5b-vkamd5)."""
+    (vulkan_intel.igpu_dispatch.flash_attn_since), on the scalar path (no KHR coopmat: GCN, RDNA 1 / 2, builds
+    without coopmat) and on RDNA 3+'s coopmat1 path before its refactor (vulkan_amd.fa_coopmat1_refactor_since,
+    llama/19075); None elsewhere (the family's efficiency over the matrix rate, as before). Why: AMD has no coopmat2 FA;
+    the scalar path runs both products in FP32 and the softmax on the vector lanes, 4-16 query rows a workgroup, and the
+    coopmat1 shader before llama/19075 multiplied only Q x K^T with coopmats: at depth 8192 the Strix Halo (coopmat1,
+    January 2026) and Radeon Pro VII (scalar) rows take 5.7x the attention time the matrix-rate efficiency gave
+    (docs/methodology.md 5b-vkamd5)."""
     if device.vendor != "amd":
         return None
-    per = _amd_rules().get("fa_prefill_flops_per_lane_cycle")
+    rules = _amd_rules()
+    per = rules.get("fa_prefill_flops_per_lane_cycle")
     date = build()[0]
     if not per or (date and date < _fa_default_since()):
+        return None
+    # the coopmat1 shader since llama/19075 multiplies both products with coopmats: the family's matrix-rate efficiency
+    # (RX 9070 XT, 2026-06: pp2048 against pp512 reads ~27% of the matrix rate), not the lanes
+    if (features(device, path_rules() or _rules_data())[0] == "coopmat"
+            and not (date and date < str(rules.get("fa_coopmat1_refactor_since") or ""))):
         return None
     lane_hz = _lane_hz(device)
     return lane_hz * float(per) if lane_hz else None
