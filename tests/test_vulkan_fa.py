@@ -39,6 +39,20 @@ def test_amd_flash_attention_runs_at_the_lanes_rate_from_the_fa_auto_default():
     assert vp.amd_fa_prefill_rate(_vk("arc b580").devices[0]) is None
 
 
+def test_rdna3_coopmat1_flash_attention_takes_the_lanes_only_before_its_refactor():
+    """RDNA 3+ runs FA_COOPMAT1; before llama/19075 (2026-01-28) only Q x K^T used coopmats (the lane rate: Strix
+    Halo's January 2026 pairs), from it P x V too, and the family's matrix-rate efficiency applies again (the RX 9070
+    XT's June 2026 pp512 / pp2048 pairs read 53-57 TFLOPS of attention, 8x the lane rate). GCN keeps the lane rate."""
+    strix, rdna4, vega = (_vk(n).devices[0] for n in ("ryzen ai max+ 395 128gb", "rx 9070 xt", "radeon pro vii"))
+    for date, lanes in (("2026-01-11", True), ("2026-01-28", False), ("", False)):
+        with vp.as_of_build(date):
+            assert (vp.amd_fa_prefill_rate(strix) is not None) is lanes
+            assert (vp.amd_fa_prefill_rate(rdna4) is not None) is lanes
+            assert vp.amd_fa_prefill_rate(vega) is not None  # scalar FA at every date since the FA-auto default
+    with vp.as_of_build("", "shader"):  # a build without coopmat: the scalar path on RDNA 4 too
+        assert vp.amd_fa_prefill_rate(rdna4) is not None
+
+
 def test_attention_at_depth_adds_its_flops_over_the_fa_rate():
     """A pp512 @ d8192 token costs the pp512 token plus the added attention FLOPs over amd_fa_prefill_rate: the
     quantity the constant was fitted on (PR #18749's Strix Halo pairs read 1.01-1.05 ms more per token at 8192 cached
@@ -58,13 +72,13 @@ def test_attention_at_depth_adds_its_flops_over_the_fa_rate():
 
 def test_session_17_block_scores_at_the_documented_figure():
     """docs/methodology.md 5b-vkamd5: session 17's rows (vulkan_heldout.py --block vkamd5). Blind under main 08d20a2:
-    its first 19 rows prefill 14 rows 104.6%, decode 5 rows 21.5%; PR #24362's 12 Pro VII rows 55.6%; the 26 together
-    67.5%. After the flash-attention rate, with the two pp4096 checks (28 prompt rows): 65.1 -> 32.8%; decode unchanged.
-    The d8192 rows of Strix Halo (+108..+212% blind) stay within +65%."""
+    its first 19 rows prefill 14 rows 104.6%, decode 5 rows 21.5%; PR #24362's 12 Pro VII rows 55.6%. With the six
+    checks read later (two pp4096, four pp2048), 32 prompt rows: 55.6% on main 3afb5ea, 31.0% after the flash-attention
+    rate; decode unchanged. The d8192 rows of Strix Halo (+108..+212% blind) stay within +65%."""
     from heldoutkit import abs_errors, assert_median_within, vulkan_block
 
     rows = vulkan_block("vkamd5")
-    assert_median_within(abs_errors(rows, "prefill"), 28, 32.8)
+    assert_median_within(abs_errors(rows, "prefill"), 32, 31.0)
     assert_median_within(abs_errors(rows, "decode"), 5, 21.5)
     deep = [r["error_pct"] for r in rows if r["test"] == "pp512@d8192" and r["hardware"].startswith("ryzen")]
     assert len(deep) == 6 and max(abs(e) for e in deep) < 65

@@ -241,10 +241,10 @@ DOCUMENTED = {
     # vulkan decode 9.2 -> 10.9, prefill 11.4 -> 11.1 with Intel's decode and vector-path shares (methodology
     # 5b-vkintel2): the in-fit A770 row no longer pulls the family's per-layer cycles (71277 -> 68554); worse, said so
     # vulkan prefill 11.1 -> 8.5 with the coopmat1 matmul on AMD (no MMQ there; matrix rate + per-tile work, 5b-vkamd4)
-    # vulkan prefill 8.5 -> 11.9 (worse) with AMD's flash attention at a lane rate (5b-vkamd5): at 256 cached tokens it
-    # adds 3-10% to the AMD rows and the coopmat1 tile fit moves (RX 9070 XT Q4_K_M 2026 -13 -> -19%)
+    # vulkan prefill 8.5 -> 8.5 with AMD's flash attention at a lane rate on the scalar path and pre-refactor coopmat1
+    # (5b-vkamd5; 11.9 with the lane rate on today's coopmat1 too, which the RX 9070 XT's pp2048 rows contradict)
     "rocm decode": (17, 7.9), "rocm prefill": (20, 9.8), "vulkan decode": (19, 10.9),
-    "vulkan prefill": (14, 11.9), "sycl decode": (16, 18.5), "sycl prefill": (12, 11.4),
+    "vulkan prefill": (14, 8.5), "sycl decode": (16, 18.5), "sycl prefill": (12, 11.4),
 }
 # sycl prefill 30.4 -> 11.4 in session 17 (sycl8, methodology 5b-sycl8): GEMMs at the library's measured rate plus the
 # activations each op moves, no share fitted; Xe-HPG prefill 29.1 -> 20.6, Xe2-HPG 19.3 -> 9.6.
@@ -261,7 +261,7 @@ DOCUMENTED = {
 # CDNA 1.0 10.5 -> 9.5.
 DOCUMENTED_ARCH = {
     "RDNA 3.0 decode": (5, 9.3), "RDNA 3.0 prefill": (6, 19.0), "RDNA 3.5 decode": (12, 7.2),
-    "RDNA 3.5 prefill": (8, 6.7), "RDNA 4.0 decode": (11, 6.7), "RDNA 4.0 prefill": (8, 11.1),
+    "RDNA 3.5 prefill": (8, 5.2), "RDNA 4.0 decode": (11, 6.7), "RDNA 4.0 prefill": (8, 9.4),
     "RDNA 2.0 prefill": (4, 29.1), "CDNA 1.0 prefill": (3, 9.5), "Xe-HPG decode": (6, 28.5),
     "Xe-HPG prefill": (4, 20.6), "Xe2-HPG decode": (7, 20.4), "Xe2-HPG prefill": (5, 9.6), "Ampere decode": (4, 10.1),
 }
@@ -293,10 +293,10 @@ DOCUMENTED_ARCH = {
 # Vulkan prefill blind median 28.3% (102 rows) -> 19.3% after the coopmat1 matmul on AMD and NVIDIA.
 # Session 17 (vkamd5, 5b-vkamd5): 19 AMD Vulkan rows held out first (prefill 14 rows 104.6%, decode 5 rows 21.5% under
 # main 08d20a2): with them (and vkintel5's 5 Intel rows) the Vulkan blind medians 9.3% (104) / 27.0% (121) before any
-# formula of that pass; with PR #24362's 12 Pro VII rows and the two pp4096 checks 31.4% (135) on main 86cb1ec; after
-# AMD's flash attention at a lane rate 28.2% (135).
+# formula of that pass; with PR #24362's 12 Pro VII rows, the two pp4096 and four pp2048 checks 30.1% (139) on main
+# 3afb5ea; after AMD's flash attention at a lane rate 26.7% (139; AMD 82 rows 36.0 -> 29.6%, RDNA 3.5 LOHO 5.8 -> 5.2).
 DOCUMENTED_BLIND = {"rocm decode": (15, 12.9), "rocm prefill": (30, 16.4), "vulkan decode": (69, 13.6),
-                    "vulkan prefill": (135, 28.2), "sycl decode": (38, 19.7), "sycl prefill": (36, 14.4)}
+                    "vulkan prefill": (139, 26.7), "sycl decode": (38, 19.7), "sycl prefill": (36, 14.4)}
 # Session 17 (sycl8, methodology 5b-sycl8): 7 SYCL rows added in_fit false and scored under main 08d20a2 first (decode
 # 26.6% (3), prefill 28.3% (4)): decode 16.3% (35) -> 19.7% (38), prefill 36.8% (32) -> 36.8% (36); then the library-rate
 # prompt model: prefill 14.4% (36), decode unchanged.
