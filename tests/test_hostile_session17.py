@@ -48,3 +48,17 @@ def test_a_ggufs_huge_general_name_is_cut(tmp_path, capsys):
         assert main(["fit", str(p), "--vram", "24GB", *extra]) == 0
         out = capsys.readouterr().out
         assert len(out) < 50_000 and "N" * 200 not in out, len(out)
+
+
+def test_a_hub_file_named_longer_than_a_file_name_can_be_is_cached_not_exit_3(monkeypatch, capsys):
+    # a repository's GGUF named with 300 characters: its cache entry 'gguf--<name>.json' passed the 255-byte limit of a
+    # file name and path.is_file() raised ENAMETOOLONG: exit 3 (internal error) on the first and every later lookup
+    from gguf_raw import base_kvs, gguf_bytes
+    from hubfake import FakeHub, install
+
+    hub = install(monkeypatch, FakeHub())
+    hub.add("acme/Long-GGUF", {f"model-{'Q' * 300}-Q4_K_M.gguf": gguf_bytes(base_kvs())})
+    assert main(["fit", "hf:acme/Long-GGUF", "--vram", "24GB"]) == 0, capsys.readouterr().err
+    capsys.readouterr()
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")  # the entry was written: it answers offline
+    assert main(["fit", "hf:acme/Long-GGUF", "--vram", "24GB"]) == 0, capsys.readouterr().err

@@ -174,8 +174,18 @@ class HubClient:
         self.dir = advisor_home() / "hub" / repo.replace("/", "--") / revision.replace("/", "--")
 
     # -- cache ---------------------------------------------------------------------------------------------------
+    def _entry(self, key: str) -> Path:
+        """The cache file of `key`: its name made safe, and a long one (a repository's file may be named with up to
+        1,000s of characters; a file name holds 255 bytes: ENAMETOOLONG was exit 3) cut and told apart by a hash."""
+        name = re.sub(r"[^A-Za-z0-9_.-]", "_", key)
+        if len(name) > 150:
+            import hashlib
+
+            name = name[:120] + "-" + hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()[:20]
+        return self.dir / (name + ".json")
+
     def _cached(self, key: str, fetch: Callable[[], Any]) -> Any:
-        path = self.dir / (re.sub(r"[^A-Za-z0-9_.-]", "_", key) + ".json")
+        path = self._entry(key)
         cached = None
         if path.is_file():
             try:
