@@ -99,6 +99,22 @@ def prefill_by_gpu(rep: dict) -> dict[str, dict]:
                 "median_error_pct": round(statistics.median(v), 1)} for k, v in sorted(groups.items())}
 
 
+def decode_by_gpu(rep: dict) -> dict[str, dict]:
+    """Decode errors per GPU and kernel label ("arc b580 / MMVQ reordered"): rows, median |error| and median signed
+    error (+ = predicted faster). by_kernel's pooled MMVQ figure mixes two opposite biases: every Xe2 card predicted slow
+    on the reordered MMVQ (B580 -15..-29%), the A770's rows predicted fast; the split shows which GPU carries it."""
+    groups: dict[str, list[float]] = {}
+    for key, g in rep.items():
+        if not key.endswith("/ decode"):
+            continue
+        for x in g["rows"]:
+            if x["error_pct"] is not None:
+                label = f"{x['hardware']} / {x['kernel'].split(' ', 1)[1]}"
+                groups.setdefault(label, []).append(x["error_pct"])
+    return {k: {"rows": len(v), "median_abs_error_pct": round(statistics.median(abs(e) for e in v), 1),
+                "median_error_pct": round(statistics.median(v), 1)} for k, v in sorted(groups.items())}
+
+
 def report(rows: list[dict] | None = None) -> dict:
     """Per batch and test: rows, median |error| and each signed error (the out-of-sample one of weak_backends)."""
     which = batches()
@@ -127,7 +143,8 @@ def main() -> int:
     args = ap.parse_args()
     rep = report()
     if args.json:
-        print(json.dumps({"batches": rep, "decode_by_kernel": by_kernel(rep), "prefill_by_gpu": prefill_by_gpu(rep)},
+        print(json.dumps({"batches": rep, "decode_by_kernel": by_kernel(rep), "decode_by_gpu": decode_by_gpu(rep),
+                          "prefill_by_gpu": prefill_by_gpu(rep)},
                          indent=2))
         return 0
     for key in sorted(rep):
@@ -140,6 +157,9 @@ def main() -> int:
     print("\ndecode errors by kernel (every row, its out-of-sample error; + = predicted faster):")
     for k, v in by_kernel(rep).items():
         print(f"    {k:16} {v['rows']:3d} rows  median |error| {v['median_abs_error_pct']:5.1f}%  signed {v['median_error_pct']:+6.1f}%")
+    print("\ndecode errors by GPU and kernel (every row, its out-of-sample error; + = predicted faster):")
+    for k, v in decode_by_gpu(rep).items():
+        print(f"    {k[:42]:42} {v['rows']:3d} rows  median |error| {v['median_abs_error_pct']:5.1f}%  signed {v['median_error_pct']:+6.1f}%")
     print("\nprefill errors by GPU (every row, its out-of-sample error; + = predicted faster):")
     for k, v in prefill_by_gpu(rep).items():
         print(f"    {k[:24]:24} {v['rows']:3d} rows  median |error| {v['median_abs_error_pct']:5.1f}%  signed {v['median_error_pct']:+6.1f}%")

@@ -413,6 +413,13 @@ def test_the_held_out_report_names_each_decode_rows_kernel():
                                                             "MMVQ block") for x in decode)
     groups = sycl_heldout.by_kernel(rep)
     assert sum(v["rows"] for v in groups.values()) == sum(1 for x in decode if x["error_pct"] is not None)
+    # per GPU and kernel: every scored decode row once, under "<hardware> / <kernel>"; the B580's reordered MMVQ rows
+    # (PRs #12858 .. #14504 and session 16's) are one group, its signed median the bias the pooled figure hides
+    per_gpu = sycl_heldout.decode_by_gpu(rep)
+    assert sum(v["rows"] for v in per_gpu.values()) == sum(v["rows"] for v in groups.values())
+    assert all(k.split(" / ")[1] in groups for k in per_gpu)
+    b580 = per_gpu["arc b580 / MMVQ reordered"]
+    assert b580["rows"] >= 11 and b580["median_abs_error_pct"] >= abs(b580["median_error_pct"])
 
 
 def test_eventless_submission_saves_what_pr_14244s_pairs_say_until_its_revert():
