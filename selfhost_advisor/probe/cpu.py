@@ -129,15 +129,33 @@ def boot_cached(directory: str | None, filename: str, key: dict[str, Any], compu
         return unstored()
     value = compute()
     if path:
-        try:
-            from ..safefile import open_regular_for_writing
-
-            os.makedirs(directory, exist_ok=True)
-            with open_regular_for_writing(path, "cache file") as fh:  # never a FIFO or device planted there
-                fh.write(json.dumps({**key, **encode(value)}).encode("utf-8"))
-        except (OSError, AdvisorError):
-            pass  # a cache we cannot write is only slower
+        _write_cache(directory, path, json.dumps({**key, **encode(value)}).encode("utf-8"))
     return value
+
+
+def _write_cache(directory: str, path: str, data: bytes) -> None:
+    """`data` into `path` atomically: written to a fresh temporary file in the same directory (mkstemp: O_EXCL, so
+    never a FIFO or device planted there), then os.replace'd over the old one. Why: truncate-then-write let a second
+    advisor started meanwhile read a partial file (it recomputed, the damage was only time, but two writers could
+    also interleave); a reader now sees the old file or the new one, whole."""
+    import tempfile
+
+    tmp = None
+    try:
+        os.makedirs(directory, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=directory, prefix="." + os.path.basename(path) + ".", suffix=".tmp")
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, path)
+        tmp = None
+    except (OSError, ValueError):
+        pass  # a cache we cannot write is only slower
+    finally:
+        if tmp is not None:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
 
 
 def cached_py_cpuinfo(loader: Callable[[], dict[str, Any]], boot_time: float, directory: str | None) -> dict[str, Any]:
