@@ -287,6 +287,7 @@ def resolve(name: str) -> Profile:
     prints it (trademark marks, a parenthesised driver note, a trailing 'Graphics') is tried cleaned when it names
     nothing as typed, then without a leading vendor word and edition words, and an AMD 'GFX1151' note as its
     product. An Intel name that gives only Mesa's platform ('Intel(R) Graphics (LNL)') names that platform's GPUs."""
+    _refuse_bad_size(name)
     platform = _mesa_platform(name)
     if platform is not None:
         if len(platform) == 1:
@@ -313,6 +314,21 @@ def resolve(name: str) -> Profile:
             except UnknownHardwareError:
                 continue
         raise first from None
+
+
+# a memory size with a sign stuck to it after a space ('m4 max -64gb', '--64gb', a Unicode minus or dash) or a number
+# with two points or a trailing one ('64.5.3gb', '12.gb'). Why: the dash read as a separator, so 'm4 max -64gb' ran as
+# the 64 GB Mac and 'rtx 3060 -12gb' as the 12 GB card. A dash between words ('a100-80gb', 'rtx 3060 - 12gb') stays one.
+_BAD_SIZE = lazy(r"(?:^|(?<=[\s(,]))([-\u2212\u2013\u2014]+\d[\d.]*\s*[gmt]i?b|\d*\.\d*\.[\d.]*\s*[gmt]i?b|\d+\.\s*[gmt]i?b)\b",
+                 re.I)
+
+
+def _refuse_bad_size(name: str) -> None:
+    """Exit 2 on a negative or malformed memory size in a hardware name (_BAD_SIZE), before any lookup."""
+    bad = _BAD_SIZE.search(name)
+    if bad:
+        raise UnknownHardwareError(f"hardware {clipped(name)!r}: {clipped(bad.group(1), 20)!r} is not a memory size "
+                                   "(negative or malformed)", "write a positive size after the name, e.g. '64gb', or drop it")
 
 
 def _chip_only(name: str) -> list[Profile]:
