@@ -152,10 +152,29 @@ def endpoint() -> str:
     return url
 
 
+# The longest repository file path we request: 4,096 bytes, Linux's PATH_MAX (a checkout of the repository cannot
+# hold a longer path). Why: a listed file named with ~100,000 characters made a URL over httpx's 65,536-character
+# limit, and the InvalidURL it raised read as 'cannot reach the Hugging Face Hub; check the network'.
+MAX_HUB_PATH_BYTES = 4096
+MAX_REPO_PART = 96  # the Hub's limit on an owner or repository name
+
+
+def _repo_refusal(repo: str) -> UnknownModelError:
+    """Why `repo` is not a Hub repository id, naming an over-long part by its length (the id itself clipped)."""
+    from ..termsafe import clipped
+
+    long = [p for p in repo.split("/") if len(p) > MAX_REPO_PART]
+    if long and repo.count("/") == 1:
+        return UnknownModelError(f"{clipped(repo)!r} is not a Hub repository id: a part of it is {len(long[0]):,} "
+                                 f"characters long, the Hub allows at most {MAX_REPO_PART}",
+                                 "check the name, e.g. Qwen/Qwen3-8B")
+    return UnknownModelError(f"{clipped(repo)!r} is not a Hub repository id", "expected owner/name, e.g. Qwen/Qwen3-8B")
+
+
 def valid_repo(repo: str) -> bool:
     """owner/name as the Hub allows them: each part at most 96 characters (longer would also overflow a file name in
     the cache: ENAMETOOLONG was a crash)."""
-    return bool(_REPO.match(repo)) and ".." not in repo and all(len(part) <= 96 for part in repo.split("/"))
+    return bool(_REPO.match(repo)) and ".." not in repo and all(len(part) <= MAX_REPO_PART for part in repo.split("/"))
 
 
 class HubClient:
@@ -163,7 +182,7 @@ class HubClient:
 
     def __init__(self, repo: str, revision: str = "main", *, offline: bool = False) -> None:
         if not valid_repo(repo):
-            raise UnknownModelError(f"{repo!r} is not a Hub repository id", "expected owner/name, e.g. Qwen/Qwen3-8B")
+            raise _repo_refusal(repo)
         self.repo, self.revision = repo, revision
         env_offline = os.environ.get("HF_HUB_OFFLINE", "") not in ("", "0", "false", "False")
         self.offline = offline or env_offline
@@ -257,6 +276,13 @@ class HubClient:
         raise HubError(f"{self.repo}: the Hub answered HTTP {r.status} for {what}")
 
     def _file_url(self, path: str) -> str:
+        size = len(path.encode("utf-8", "surrogatepass"))
+        if size > MAX_HUB_PATH_BYTES:  # refused before any request (MAX_HUB_PATH_BYTES: not a network failure)
+            from ..termsafe import clipped
+
+            raise HubError(f"{self.repo}: its file {clipped(path)!r} is named with {size:,} bytes, over the "
+                           f"{MAX_HUB_PATH_BYTES:,} a repository file path can hold; it is not requested",
+                           "pick another file with --quant, or download it and give its local path")
         return f"{endpoint()}/{self.repo}/resolve/{self.revision}/{path}"
 
     def _json(self, url: str, what: str) -> Any:
