@@ -310,6 +310,7 @@ class Device:
     fp16_acc16_flops: float | None = None  # FP16 accumulate, where it differs (GeForce: 2x fp16_flops)
     details: GpuDetails | None = None  # probe only
     vulkan_driver: str = ""  # Intel under Vulkan: "mesa" (Linux ANV) | "windows" | "" unknown (estimate/vulkan_intel.py)
+    backend_word: str = ""  # the llama.cpp backend word the GPU was named with ('vulkan', 'sycl'; catalog/backend_words)
 
 
 @record

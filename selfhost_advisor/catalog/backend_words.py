@@ -7,6 +7,8 @@ Why: a named GPU takes its table backend (Intel: SYCL, AMD: ROCm), and on Intel 
 (estimate/vulkan_intel.py: ANV decoded at 0.37 of Intel's Windows driver on the same card and build, llama.cpp PR
 #14001), so both must be sayable. On AMD the driver picks ggml-vulkan's matmul tiles (estimate/vulkan_amd.py); a name
 with ggml_vulkan's "(RADV ...)" note resolved silently to ROCm before. Like "nvlink" / "pcie", the words come after the name (and its count).
+"sycl" ("arc b580 sycl") names llama.cpp's SYCL backend, an Intel GPU's default here: said out loud it was unknown
+hardware while "arc b580 vulkan" resolved; it is refused after a non-Intel GPU and by --engine vllm (engines/vllm.py).
 """
 from __future__ import annotations
 
@@ -70,6 +72,8 @@ def split(text: str) -> tuple[str, str, str]:
         words = words[:-1]
     if len(words) >= 2 and words[-1].lower() == "vulkan":
         return " ".join(words[:-1]), "vulkan", driver
+    if len(words) >= 2 and words[-1].lower() == "sycl":  # llama.cpp's SYCL backend (Intel GPUs): no driver word
+        return " ".join(words[:-1]), "sycl", ""
     return text, "", ""
 
 
@@ -79,6 +83,11 @@ def apply(profile, backend: str, driver: str, spec: str):
     windows: "anv", Mesa's Intel driver, is refused after an AMD GPU rather than read as RADV)."""
     if not backend:
         return profile
+    if backend == "sycl":  # ggml-sycl: the Intel GPU's own backend (its table default), said out loud
+        if profile.vendor != "intel" or profile.kind in ("cpu", "host"):
+            raise UnknownHardwareError(f"hardware {clipped(spec)!r}: llama.cpp's SYCL backend is sized for Intel GPUs "
+                                       f"only, not {profile.name}", "drop 'sycl'")
+        return replace(profile, backend="sycl", raw={**profile.raw, "backend_word": "sycl"})
     if profile.kind in ("cpu", "host", "apple") or profile.vendor == "apple":
         raise UnknownHardwareError(f"hardware {clipped(spec)!r}: llama.cpp's Vulkan backend needs a GPU other than "
                                    "Apple's (Apple silicon runs Metal)", "drop 'vulkan'")
@@ -90,5 +99,5 @@ def apply(profile, backend: str, driver: str, spec: str):
         raise UnknownHardwareError(f"hardware {clipped(spec)!r}: {driver!r} {what} of this GPU; {said}",
                                    "drop the driver word or name one of these")
     driver = _BY_VENDOR[profile.vendor][driver] if driver else ""
-    raw = {**profile.raw, "vulkan_driver": driver} if driver else profile.raw
-    return replace(profile, backend=backend, raw=raw)
+    raw = {**profile.raw, "vulkan_driver": driver} if driver else dict(profile.raw)
+    return replace(profile, backend=backend, raw={**raw, "backend_word": backend})

@@ -207,7 +207,7 @@ def machine_from_profile(profile: Profile, count: int = 1, ram_bytes: int | None
             fp16_acc16_flops=profile.fp16_acc16_flops,
             usable_memory_bytes=usable, matched_profile=matched,
             backend=profile.backend, details=replace(details or GpuDetails(), usable_memory_source=basis),
-            vulkan_driver=profile.raw.get("vulkan_driver", ""),
+            vulkan_driver=profile.raw.get("vulkan_driver", ""), backend_word=profile.raw.get("backend_word", ""),
         )
         return Machine(
             name=label, devices=(device,), ram_bytes=profile.memory_bytes, cpu_name=profile.name,
@@ -217,7 +217,7 @@ def machine_from_profile(profile: Profile, count: int = 1, ram_bytes: int | None
         vendor=profile.vendor, name=profile.name, memory_bytes=profile.memory_bytes,
         bandwidth_bytes_per_s=profile.bandwidth_bytes_per_s, fp16_flops=profile.fp16_flops,
         matched_profile=matched, backend=profile.backend, fp16_acc16_flops=profile.fp16_acc16_flops, details=details,
-        vulkan_driver=profile.raw.get("vulkan_driver", ""),
+        vulkan_driver=profile.raw.get("vulkan_driver", ""), backend_word=profile.raw.get("backend_word", ""),
     )
     return Machine(
         name=label, devices=(device,) * count, ram_bytes=ram_bytes or 0, source="profile",

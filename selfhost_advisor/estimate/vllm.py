@@ -95,7 +95,8 @@ def serving_gpus(machine: Machine) -> list[Device]:
 def refused_backend(machine: Machine) -> Device | None:
     """The first GPU whose named backend vLLM has no platform for (data/engines.yaml refused_backends), or None."""
     refused = _engine().get("refused_backends") or ()
-    return next((d for d in machine.devices if d.backend in refused), None)
+    words = _engine().get("refused_backend_words") or ()
+    return next((d for d in machine.devices if d.backend in refused or d.backend_word in words), None)
 
 
 def tensor_parallel_size(model: Model, n_gpus: int) -> int:
