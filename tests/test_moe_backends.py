@@ -89,6 +89,23 @@ def test_cpu_moe_experts_run_at_the_decode_kernels_rate_and_dense_models_are_unc
     assert small > big > 0  # the experts' one read per micro-batch is shared by more tokens in a bigger batch
 
 
+def test_rdna4_and_rdna3_rows_dated_before_the_expert_mean_merge_run_the_batch_rule():
+    """PR #28552 (ggml sync 2026-09-07) sized RDNA 3.0 / 4 tiles to the mean tokens per expert; a row of an earlier
+    build (the R9700 rows of 2026-05-14) ran J picked against the micro-batch, whatever its build number says."""
+    from selfhost_advisor.estimate.kernel_path import at_build as kernel_at_build
+    from selfhost_advisor.estimate.moe_backends import rule_override
+
+    r9700 = _device("radeon ai pro r9700", "rocm")
+    assert resolve(TILES["rocm"], r9700)["choose_against"] == "expert_mean"
+    with kernel_at_build("2026-05-14"):
+        then = resolve(TILES["rocm"], r9700)
+        assert then["choose_against"] == "batch" and _pad(then) == pytest.approx(4.0, abs=0.05)
+        with rule_override({"choose_against": "expert_mean"}):  # a PR head row naming its code still wins
+            assert resolve(TILES["rocm"], r9700)["choose_against"] == "expert_mean"
+    with kernel_at_build("2026-09-07"):
+        assert resolve(TILES["rocm"], r9700)["choose_against"] == "expert_mean"
+
+
 def test_a_prs_base_and_head_rows_run_under_the_tile_rule_they_name():
     """PR #24546's W7800 sweep (RDNA 3.0): the base picked J against the micro-batch, the head against the mean
     tokens per expert (`tile_rule` in llamabench_moe.yaml). At -ub 512 the head's narrower tiles are faster; at

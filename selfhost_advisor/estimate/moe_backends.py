@@ -71,7 +71,10 @@ def resolve(rule: dict | None, device: Device | None) -> dict | None:
     since = chosen.get("since_build")
     if build is not None and since and build < int(since):
         return None
-    return {**{k: v for k, v in rule.items() if k != "variants"}, **chosen, **(_OVERRIDE[-1] if _OVERRIDE else {})}
+    # the variant's own `history` (by the ggml sync date, as `dated`): a row of a build before the change ran the
+    # earlier rule (RDNA 3.0 / 4: the batch rule before PR #28552, 2026-09-07); a row's `tile_rule` still wins
+    flat = dated({**{k: v for k, v in rule.items() if k not in ("variants", "history")}, **chosen})
+    return {**flat, **(_OVERRIDE[-1] if _OVERRIDE else {})}
 
 
 def _pre_volta(rule: dict, device: Device | None) -> dict:
