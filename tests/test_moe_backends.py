@@ -125,3 +125,17 @@ def test_vulkan_intel_gets_the_large_id_shader_only_with_cooperative_matrices():
     a770 = resolve(TILES["vulkan"], _device("arc a770 16gb", "vulkan"))
     b580 = resolve(TILES["vulkan"], _device("arc b580", "vulkan"))
     assert a770["widths"][-1] == 64 and b580["widths"][-1] == 128
+
+
+def test_rocm_attention_with_a_head_over_128_runs_in_hips_tile_kernel_on_rdna_not_on_cdna():
+    """fattn.cu: MMA FA on AMD WMMA only up to head 128, on MFMA up to 256; a 256-wide head on RDNA takes the tile
+    kernel at vector lanes x clock x fa_tile_flops_per_lane_cycle; a 128-wide head or a CDNA part keeps the old rate."""
+    from selfhost_advisor.estimate.kernel_path import fa_tile_flops, gpu_clock_hz, vector_lanes
+
+    rules = _speed_data()["rocm_prefill_path"]
+    r9700 = _device("radeon ai pro r9700", "rocm")
+    rate = fa_tile_flops(r9700, 256, rules)
+    assert rate == pytest.approx(vector_lanes(r9700) * gpu_clock_hz(r9700) * rules["fa_tile_flops_per_lane_cycle"])
+    assert 5e12 < rate < 30e12  # lanes, not the 100+ TFLOPS matrix rate
+    assert fa_tile_flops(r9700, 128, rules) is None
+    assert fa_tile_flops(_device("mi300x", "rocm"), 256, rules) is None

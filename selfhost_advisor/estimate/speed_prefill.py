@@ -5,7 +5,7 @@ weights that llama.cpp offloads for large batches (estimate/speed.py's docstring
 from __future__ import annotations
 
 from ..domain import Machine, Model, Placement
-from . import cuda_path, metal_path, occupancy, sycl_path, vulkan_path
+from . import cuda_path, kernel_path, metal_path, occupancy, sycl_path, vulkan_path
 from .cpu_kernels import prefill_seconds as _cpu_prefill_seconds
 from .speed_factors import Table, _speed_data, efficiency, family
 from .speed_gpu import _device_flops, sm_cycles_per_s
@@ -47,7 +47,11 @@ def _prefill_seconds_per_token(
                   if mats and not rules and family(d.backend) == "vulkan" else None)
             if rules:  # ROCm: the peak of each type's kernel path, and the matmuls' memory traffic
                 scale = rocm_compute_scale(d, mats, flops, c, eff) / flops
-                total += sum(per_layer[layer:layer + count]) * scale
+                # attention in HIP's flash-attention tile kernel (head > 128 without MFMA) at its vector-lane rate
+                for i in range(layer, layer + count):
+                    tile = kernel_path.fa_tile_flops(d, model.layer_head_dim(i), rules) if attention_by_layer[i] else None
+                    total += (work.layer_flops[i] * scale + attention_by_layer[i] / tile if tile
+                              else per_layer[i] * scale)
                 # small matrices that leave CUs idle (estimate/occupancy.py)
                 if work.quantized:
                     total += sum(work.layer_flops[layer:layer + count]) * scale * occupancy.rocm_mmq_share(
