@@ -173,7 +173,9 @@ def fit(
     if version and hasattr(eng, "release"):
         eng.release(version)  # a malformed or too-old release is bad input before anything is sized
     eng.check_runs(m, version)
+    machine, machine_note = eng.engine_machine(machine, version)  # Ollama: an Intel GPU on Vulkan (or the CPU)
     ctx, context_source, context_warnings = _context(eng, m, context, eng.default_context(m, machine, version))
+    context_warnings += [machine_note] if machine_note else []
     ctx, floor_note = eng.context_floor(m, ctx, version)
     context_warnings += [floor_note] if floor_note else []
     from .estimate.vulkan_intel import driver_note
@@ -293,6 +295,7 @@ def models_that_fit(
     _check_min_tps(min_tps)
     machine, ram_known = resolve_machine(hardware, _size(vram), _size(ram), gpus)
     eng.check_machine(machine)  # --engine mlx off Apple: exit 2 as in fit (was '0 of 404 models run', 2-3 s of work)
+    machine, _ = eng.engine_machine(machine)  # Ollama: an Intel GPU runs on its Vulkan backend, as in fit
     ctx = parse_context(str(context), 10**9)
     n_ubatch, _ = _ubatch(eng, ubatch, ctx)
     request = FitRequest(context=ctx, engine=eng.name, n_ubatch=n_ubatch, n_ubatch_given=ubatch is not None)
@@ -390,6 +393,7 @@ def serve(
     eng = get_engine(engine)
     eng.check_serves("serve")
     eng.check_machine(machine)  # --engine vllm on a 'vulkan' GPU: exit 2, as fit
+    machine, _ = eng.engine_machine(machine)  # Ollama: an Intel GPU runs on its Vulkan backend, as in fit
     from .limits import MAX_UBATCH
 
     n_ubatch, _ = _ubatch(eng, ubatch, MAX_UBATCH)  # refused or validated; capped per slot count (serving/slots.py)

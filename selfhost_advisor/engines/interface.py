@@ -199,6 +199,11 @@ class Engine:
     def check_machine(self, machine: Machine) -> None:
         """Refuse hardware the engine cannot run on (BadOptionError); most engines run anywhere."""
 
+    def engine_machine(self, machine: Machine, request_version: str = "") -> tuple[Machine, str]:
+        """The machine as this engine (release) runs it, and a note saying what changed ("" when nothing did): Ollama
+        has no SYCL build, so an Intel GPU runs on its Vulkan backend or not at all (engines/ollama.py)."""
+        return machine, ""
+
     # --- estimates ------------------------------------------------------------------------------------------
     def option(self, model: Model, quant: Quant, machine: Machine, request: FitRequest, *,
                host_ram_known: bool = True) -> FitOption:

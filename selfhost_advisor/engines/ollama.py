@@ -62,6 +62,38 @@ class Ollama(LlamaCpp):
         # no `before`: every release from `since` on (an architecture Ollama added and still runs)
         return parse_version(span["since"]) <= v and ("before" not in span or v < parse_version(span["before"]))
 
+    def check_machine(self, machine: Machine) -> None:
+        """Ollama has no SYCL build (data/engines.yaml refused_backend_words): an Intel GPU named with llama.cpp's
+        'sycl' word is bad input for --engine ollama, not a GPU sized as if ggml-sycl ran it."""
+        words = self.params.get("refused_backend_words") or ()
+        if any(d.backend_word in words for d in machine.devices):
+            raise BadOptionError(f"Ollama has no SYCL backend ({machine.name} was named with 'sycl'); it runs Intel GPUs "
+                                 "on Vulkan", "drop 'sycl' to size Ollama's Vulkan backend, or use --engine llamacpp")
+
+    def engine_machine(self, machine: Machine, request_version: str = "") -> tuple[Machine, str]:
+        """An Intel GPU (table backend SYCL) as Ollama runs it: on its Vulkan backend from 0.12.11 (opt-in with
+        OLLAMA_VULKAN=1 before 0.30.0, on by default since), not at all before (CPU). data/engines.yaml intel_gpu."""
+        from ..record import replace
+
+        intel = [d for d in machine.devices if d.vendor == "intel" and d.backend == "sycl"]
+        if not intel:
+            return machine, ""
+        rule = self.params["intel_gpu"]
+        v, label = parse_version(self.version(request_version)), f"Ollama {self.version(request_version)}"
+        if v < parse_version(rule["vulkan_since"]):
+            rest = tuple(d for d in machine.devices if d not in intel)
+            return replace(machine, devices=rest), (
+                f"{label} has no SYCL or Vulkan backend: it leaves the Intel GPU unused and runs on the CPU "
+                f"(Vulkan from {rule['vulkan_since']}, with OLLAMA_VULKAN=1)")
+        devices = tuple(replace(d, backend="vulkan") if d in intel else d for d in machine.devices)
+        if v < parse_version(rule["vulkan_default_since"]):
+            note = (f"{label} runs the Intel GPU on its Vulkan backend only with OLLAMA_VULKAN=1 (experimental, off by "
+                    "default: without it, the CPU); sized on Vulkan")
+        else:
+            note = ("Ollama runs the Intel GPU on its Vulkan backend (it has no SYCL build; on by default, "
+                    "OLLAMA_VULKAN=0 turns it off)")
+        return replace(machine, devices=devices), note
+
     def startup_log_format(self, request: FitRequest) -> str:
         """From 0.30.0 Ollama starts llama-server, whose buffer lines these are; the earlier rules log their own
         estimate (the placement note quotes memory.required.full) or the Ollama engine's layout (not listed)."""
@@ -329,6 +361,9 @@ class Ollama(LlamaCpp):
         env = [f"OLLAMA_CONTEXT_LENGTH={request.context}", f"OLLAMA_NUM_PARALLEL={request.n_parallel}",
                f"OLLAMA_FLASH_ATTENTION={1 if request.flash_attention else 0}",
                f"OLLAMA_KV_CACHE_TYPE={request.kv_cache_type}"]
+        rule, v = self.params["intel_gpu"], parse_version(self.version(request.engine_version))
+        if any(d.backend == "vulkan" for d in machine.devices) and v < parse_version(rule["vulkan_default_since"]):
+            env.append("OLLAMA_VULKAN=1")  # 0.12.11-0.29: Vulkan is opt-in (envconfig.EnableVulkan, data/engines.yaml)
         cap = self.prompt_cache_cap(option, machine, request)
         if cap is not None:  # Ollama starts llama-server with its own environment (llm/llama_server.go)
             env.append(f"LLAMA_ARG_CACHE_RAM={cap // 2**20}")
