@@ -75,7 +75,7 @@ def box_from_spec(spec: str, *, gpu_price: float | None = None, host_price: floa
     words = _backend_words(spec)
     if profile.kind in ("host", "cpu"):
         raise UnknownHardwareError(f"{spec!r} is not a GPU or unified-memory machine",
-                                   "the cost model serves with vLLM on GPUs: give e.g. rtx4090, '2x rtx4090', a100-80gb")
+                                   "the cost model sizes GPU and unified-memory boxes: give e.g. rtx4090, '2x rtx4090', a100-80gb")
     host_usd, host_active, host_idle = _host(profile, count)
     rate = rental_rate(profile.id)
     label = (profile.id if count == 1 else f"{count}x {profile.id}") + (f" {words}" if words else "")

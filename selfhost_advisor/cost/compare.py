@@ -54,6 +54,7 @@ def compare(
     thresholds: dict[str, float] | None = None,
     assumptions: dict | None = None,
     verdict_only: bool = False,
+    engine: str = "",
 ) -> CostComparison:
     """verdict_only: for the sensitivity re-runs, which read only the verdict and the options' monthly totals: the
     break-even volumes, paybacks and the parity electricity price (reasons, not the choice) are left out."""
@@ -157,7 +158,7 @@ def compare(
         model_id=model_id, model_name=model_name, workload=w, params=p, self_host=tuple(buy), rental=tuple(rent),
         cloud=tuple(cloud), excluded=tuple(excluded), reference_cloud=ref, break_even_monthly_tokens=t_star,
         recommendation=rec, constraints=constraints, assumptions=dict(assumptions or {}), warnings=tuple(warnings),
-        hybrid=hybrid,
+        hybrid=hybrid, engine=engine,
     )
 
 

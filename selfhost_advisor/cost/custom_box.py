@@ -65,7 +65,7 @@ def custom_box(spec: str, profile: Profile, count: int, *, gpu_price: float | No
     short = clipped(spec)
     if profile.kind in ("host", "cpu"):
         raise UnknownHardwareError(f"{short!r} is not a GPU or unified-memory machine",
-                                   "the cost model serves with vLLM on GPUs: give vram=, bandwidth= and fp16=")
+                                   "the cost model sizes GPU and unified-memory boxes: give vram=, bandwidth= and fp16=")
     price = float(gpu_price) if gpu_price is not None else profile.price_usd
     if price is None and rent_price is None:
         raise BadOptionError(f"custom hardware {short!r} has no price to buy it at",

@@ -78,13 +78,13 @@ class Fleet:
         if self._paged():  # the serving model's own choice (serve() with quant None), among the formats allowed
             ok = best_capacity([self._one(box, q) for q in quants if meets(q.name, q.default_type, floor)])
             free = best_capacity([self._one(box, q) for q in quants]) if free_too else None
-            return (ok if ok is not None else _none_at(box, floor, free)), free
+            return (ok if ok is not None else _none_at(box, floor, free, self.engine)), free
         free = self._one(box, None)
         if meets(free.quant, "", floor):
             return free, free
         eligible = [q for q in quants if meets(q.name, q.default_type, floor)]
         if not eligible:
-            return _none_at(box, floor, free), free
+            return _none_at(box, floor, free, self.engine), free
         lowest = min(eligible, key=lambda q: weight_bits(q.name, q.default_type) or 0.0)
         return self._one(box, lowest), free
 
@@ -149,6 +149,6 @@ class Fleet:
                       if tried else f"one host holds at most {limit} of them")
 
 
-def _none_at(box: Box, floor: QualityFloor, free: ServingCapacity | None) -> ServingCapacity:
-    base = free if free is not None else ServingCapacity(False, "", "vllm", None, 0, 0, 0, 0.0, 0.0, 0.0)
+def _none_at(box: Box, floor: QualityFloor, free: ServingCapacity | None, engine: str) -> ServingCapacity:
+    base = free if free is not None else ServingCapacity(False, "", engine, None, 0, 0, 0, 0.0, 0.0, 0.0)
     return replace(base, fits=False, reason=f"no format at or above the {floor.format} floor fits {box.label}")

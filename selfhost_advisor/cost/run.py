@@ -204,7 +204,8 @@ def build_comparison(
 
     def rerun(w2, p2, boxes2, prices2, capacity=capacity_fn, verdict_only=False):
         return compare(m.id, m.name, w2, p2, boxes2, capacity, prices2, constraints_, explicit_cloud=explicit,
-                       thresholds=th, assumptions=notes, verdict_only=verdict_only)
+                       thresholds=th, assumptions=notes, verdict_only=verdict_only,
+                       engine=slot_engine.name)
 
     def verdict_rerun(*args, **kw):  # the re-runs read only the verdict and the monthly totals
         return rerun(*args, verdict_only=True, **kw)

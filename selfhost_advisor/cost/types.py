@@ -296,3 +296,13 @@ class CostComparison:
     replanned: tuple = ()  # cost/fleet.Replan: boxes given more GPUs (or excluded) to serve the floor
     floor_verdicts: tuple = ()  # cost/quality_note.FloorVerdict: the verdict at the other floors
     format_quality: dict = field(default_factory=dict)  # weight format -> measured loss record (cost/floor.py) or None
+    engine: str = ""  # the serving engine asked for (--engine): the header and the JSON name it even when no box is sized
+
+
+def served_engine(c: CostComparison) -> str | None:
+    """The engine the comparison sized its boxes with: the one asked for (--engine), else the first sized option's
+    (a CostComparison built by compare() without engine=), else None (nothing says which)."""
+    if c.engine:
+        return c.engine
+    opts = c.self_host or c.rental
+    return opts[0].capacity.engine if opts else None

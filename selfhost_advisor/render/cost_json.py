@@ -5,7 +5,7 @@ import math
 from typing import Any
 
 from .. import SCHEMA_VERSION
-from ..cost.types import CloudOption, CostComparison, Hybrid, SelfHostOption
+from ..cost.types import CloudOption, CostComparison, Hybrid, SelfHostOption, served_engine
 
 
 def _r(x: float | None, nd: int = 2) -> float | None:
@@ -200,6 +200,7 @@ def _cost_dict(c: CostComparison) -> dict[str, Any]:
     return {
         "schema_version": SCHEMA_VERSION,
         "model": {"id": c.model_id, "name": c.model_name},
+        "engine": served_engine(c),
         "monthly_tokens": w.monthly_tokens,
         "input_tokens": w.input_tokens,
         "output_tokens": w.output_tokens,

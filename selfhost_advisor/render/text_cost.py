@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from ..cost.compare import cost_curve, recommended_monthly_usd
 from ..cost.recommend import pct, rate_usd
-from ..cost.types import CostComparison
+from ..cost.types import CostComparison, served_engine
 from .text import console, plot_rows
 from ..termsafe import markup as esc
 from ..termsafe import plain
@@ -178,8 +178,9 @@ def _legend(items: list[tuple[str, str]], width: int):
 
 def _header(con, c: CostComparison) -> None:
     w = c.workload
-    con.print(f"[bold]Model[/]     {esc(c.model_name)} ({esc(c.model_id)}), served with "
-              f"{(c.self_host or c.rental)[0].capacity.engine if (c.self_host or c.rental) else 'vllm'}")
+    engine = served_engine(c)  # the engine asked for, not a default: with no box sized there is no option to read it off
+    con.print(f"[bold]Model[/]     {esc(c.model_name)} ({esc(c.model_id)})"
+              + (f", served with {esc(engine)}" if engine else ""))
     targets = [f"{w.min_stream_tokens_per_s:g} tok/s per user"] if w.min_stream_tokens_per_s else []
     targets += [f"TTFT <= {w.max_ttft_s:g} s"] if w.max_ttft_s else []
     con.print(f"[bold]Workload[/]  {_tok(w.monthly_tokens)} tokens/month ({_tok(w.input_tokens)} in, "
