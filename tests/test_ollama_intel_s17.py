@@ -68,3 +68,15 @@ def test_other_gpus_and_engines_are_unchanged():
         assert eng.engine_machine(m) == (m, "")
     m = _machine("arc b580")
     assert get_engine("llamacpp").engine_machine(m) == (m, "") and m.devices[0].backend == "sycl"
+
+
+def test_an_intel_igpu_needs_ollama_igpu_enable_from_0_30():
+    # discover/runner.go (v0.30.0+) drops a Vulkan integrated GPU unless OLLAMA_IGPU_ENABLE=1; v0.20.0 kept it
+    r = fit("llama3.1:8b", hardware="core ultra 7 258v", engine="ollama", quant=["Q4_K_M"])
+    assert r.machine.devices[0].backend == "vulkan" and "OLLAMA_IGPU_ENABLE=1" in r.options[0].command
+    assert any("OLLAMA_IGPU_ENABLE=1" in w for w in r.warnings)
+    old = fit("llama3.1:8b", hardware="core ultra 7 258v", engine="ollama", quant=["Q4_K_M"], engine_version="0.20.0")
+    assert "OLLAMA_IGPU_ENABLE" not in old.options[0].command and "OLLAMA_VULKAN=1" in old.options[0].command
+    # a discrete card needs neither
+    assert "OLLAMA_IGPU_ENABLE" not in fit("llama3.1:8b", hardware="arc b580", engine="ollama",
+                                           quant=["Q4_K_M"]).options[0].command

@@ -89,6 +89,9 @@ class Ollama(LlamaCpp):
         if v < parse_version(rule["vulkan_default_since"]):
             note = (f"{label} runs the Intel GPU on its Vulkan backend only with OLLAMA_VULKAN=1 (experimental, off by "
                     "default: without it, the CPU); sized on Vulkan")
+        elif any(d.unified for d in intel) and v >= parse_version(rule["igpu_opt_in_since"]):
+            note = ("Ollama runs the Intel integrated GPU on its Vulkan backend only with OLLAMA_IGPU_ENABLE=1 (it has no "
+                    "SYCL build; without it, the CPU); sized on Vulkan")
         else:
             note = ("Ollama runs the Intel GPU on its Vulkan backend (it has no SYCL build; on by default, "
                     "OLLAMA_VULKAN=0 turns it off)")
@@ -364,6 +367,9 @@ class Ollama(LlamaCpp):
         rule, v = self.params["intel_gpu"], parse_version(self.version(request.engine_version))
         if any(d.backend == "vulkan" for d in machine.devices) and v < parse_version(rule["vulkan_default_since"]):
             env.append("OLLAMA_VULKAN=1")  # 0.12.11-0.29: Vulkan is opt-in (envconfig.EnableVulkan, data/engines.yaml)
+        if any(d.backend == "vulkan" and d.unified for d in machine.devices) and v >= parse_version(
+                rule["igpu_opt_in_since"]):  # 0.30.0+: a Vulkan iGPU is dropped without it (discover/runner.go)
+            env.append("OLLAMA_IGPU_ENABLE=1")
         cap = self.prompt_cache_cap(option, machine, request)
         if cap is not None:  # Ollama starts llama-server with its own environment (llm/llama_server.go)
             env.append(f"LLAMA_ARG_CACHE_RAM={cap // 2**20}")
