@@ -80,3 +80,14 @@ def test_an_intel_igpu_needs_ollama_igpu_enable_from_0_30():
     # a discrete card needs neither
     assert "OLLAMA_IGPU_ENABLE" not in fit("llama3.1:8b", hardware="arc b580", engine="ollama",
                                            quant=["Q4_K_M"]).options[0].command
+
+
+
+def test_cost_sizes_an_arc_box_under_ollama_on_vulkan():
+    # cost's fleet sized 'arc b580' with --engine ollama on ggml-sycl, as fit did
+    from selfhost_advisor.cost.boxes import box_from_spec
+    from selfhost_advisor.cost.fleet import Fleet
+
+    box = box_from_spec("arc b580")
+    assert [d.backend for d in Fleet(None, None, "ollama")._machine(box).devices] == ["vulkan"]
+    assert [d.backend for d in Fleet(None, None, "llamacpp")._machine(box).devices] == ["sycl"]

@@ -42,9 +42,11 @@ class Fleet:
         return self.measured is None and self.quant is None
 
     def _machine(self, box: Box):
+        from ..engines import get_engine
         from .capacity import machine_for
 
-        return machine_for(box)
+        # the machine as the engine runs it: Ollama puts an Intel GPU on Vulkan (engines/ollama.py engine_machine)
+        return get_engine(self.engine).engine_machine(machine_for(box))[0]
 
     def _one(self, box: Box, quant) -> ServingCapacity:
         from .capacity import model_capacity
