@@ -71,48 +71,41 @@ def kernels(path: Path = DATA) -> dict[tuple, str]:
     return out
 
 
-def by_kernel(rep: dict) -> dict[str, dict]:
-    """Decode errors per kernel label: rows, median |error| and median signed error (+ = predicted faster)."""
+def _grouped(rep: dict, kind: str, label) -> dict[str, dict]:
+    """The out-of-sample errors of every `kind` row ("decode" / "prefill") grouped by label(row): rows, median |error|
+    and median signed error (+ = predicted faster), sorted by label."""
     groups: dict[str, list[float]] = {}
     for key, g in rep.items():
-        if not key.endswith("/ decode"):
+        if not key.endswith(f"/ {kind}"):
             continue
         for x in g["rows"]:
             if x["error_pct"] is not None:
-                groups.setdefault(x["kernel"].split(" ", 1)[1], []).append(x["error_pct"])
+                groups.setdefault(label(x), []).append(x["error_pct"])
     return {k: {"rows": len(v), "median_abs_error_pct": round(statistics.median(abs(e) for e in v), 1),
                 "median_error_pct": round(statistics.median(v), 1)} for k, v in sorted(groups.items())}
+
+
+def _kernel_label(x: dict) -> str:
+    return x["kernel"].split(" ", 1)[1]
+
+
+def by_kernel(rep: dict) -> dict[str, dict]:
+    """Decode errors per kernel label: rows, median |error| and median signed error (+ = predicted faster)."""
+    return _grouped(rep, "decode", _kernel_label)
 
 
 def prefill_by_gpu(rep: dict) -> dict[str, dict]:
     """Prompt errors per GPU over every batch: rows, median |error| and median signed error (+ = predicted faster).
     A bias one GPU carries on every model shows here (the B580's -17..-47% before 5b-sycl8), where the per-batch medians
     mix GPUs."""
-    groups: dict[str, list[float]] = {}
-    for key, g in rep.items():
-        if not key.endswith("/ prefill"):
-            continue
-        for x in g["rows"]:
-            if x["error_pct"] is not None:
-                groups.setdefault(x["hardware"], []).append(x["error_pct"])
-    return {k: {"rows": len(v), "median_abs_error_pct": round(statistics.median(abs(e) for e in v), 1),
-                "median_error_pct": round(statistics.median(v), 1)} for k, v in sorted(groups.items())}
+    return _grouped(rep, "prefill", lambda x: x["hardware"])
 
 
 def decode_by_gpu(rep: dict) -> dict[str, dict]:
     """Decode errors per GPU and kernel label ("arc b580 / MMVQ reordered"): rows, median |error| and median signed
     error (+ = predicted faster). by_kernel's pooled MMVQ figure mixes two opposite biases: every Xe2 card predicted slow
     on the reordered MMVQ (B580 -15..-29%), the A770's rows predicted fast; the split shows which GPU carries it."""
-    groups: dict[str, list[float]] = {}
-    for key, g in rep.items():
-        if not key.endswith("/ decode"):
-            continue
-        for x in g["rows"]:
-            if x["error_pct"] is not None:
-                label = f"{x['hardware']} / {x['kernel'].split(' ', 1)[1]}"
-                groups.setdefault(label, []).append(x["error_pct"])
-    return {k: {"rows": len(v), "median_abs_error_pct": round(statistics.median(abs(e) for e in v), 1),
-                "median_error_pct": round(statistics.median(v), 1)} for k, v in sorted(groups.items())}
+    return _grouped(rep, "decode", lambda x: f"{x['hardware']} / {_kernel_label(x)}")
 
 
 def report(rows: list[dict] | None = None) -> dict:
@@ -154,15 +147,13 @@ def main() -> int:
             err = "n/a" if x["error_pct"] is None else f"{x['error_pct']:+.1f}%"
             print(f"    {x['hardware'][:24]:24} {x['model']:12} {x['quant']:6} {x['test']:6} measured"
                   f" {x['measured']:8.2f}  {err:7}  {x['kernel']:20}{'  (blind)' if x['blind'] else ''}")
-    print("\ndecode errors by kernel (every row, its out-of-sample error; + = predicted faster):")
-    for k, v in by_kernel(rep).items():
-        print(f"    {k:16} {v['rows']:3d} rows  median |error| {v['median_abs_error_pct']:5.1f}%  signed {v['median_error_pct']:+6.1f}%")
-    print("\ndecode errors by GPU and kernel (every row, its out-of-sample error; + = predicted faster):")
-    for k, v in decode_by_gpu(rep).items():
-        print(f"    {k[:42]:42} {v['rows']:3d} rows  median |error| {v['median_abs_error_pct']:5.1f}%  signed {v['median_error_pct']:+6.1f}%")
-    print("\nprefill errors by GPU (every row, its out-of-sample error; + = predicted faster):")
-    for k, v in prefill_by_gpu(rep).items():
-        print(f"    {k[:24]:24} {v['rows']:3d} rows  median |error| {v['median_abs_error_pct']:5.1f}%  signed {v['median_error_pct']:+6.1f}%")
+    for what, groups, width in (("decode errors by kernel", by_kernel(rep), 16),
+                                ("decode errors by GPU and kernel", decode_by_gpu(rep), 42),
+                                ("prefill errors by GPU", prefill_by_gpu(rep), 24)):
+        print(f"\n{what} (every row, its out-of-sample error; + = predicted faster):")
+        for k, v in groups.items():
+            print(f"    {k[:width]:{width}} {v['rows']:3d} rows  median |error| {v['median_abs_error_pct']:5.1f}%"
+                  f"  signed {v['median_error_pct']:+6.1f}%")
     return 0
 
 
