@@ -87,12 +87,17 @@ def _dispatch_rule() -> dict:
 def serial_steps(build_date: str) -> int | None:
     """Serial dispatch steps of one dense layer in a llama.cpp build of `build_date` ("2025-12-10"; "9999" the latest),
     replaying data/speed.yaml metal_dispatch.history; None without the rule."""
-    rule = _dispatch_rule()
-    steps = rule.get("calibration_steps")
-    for change in rule.get("history", ()):
+    steps = _replay("history", build_date, _dispatch_rule().get("calibration_steps"))
+    return int(steps) if steps else None
+
+
+def _replay(history: str, build_date: str, steps):
+    """The serial_steps of the last change of metal_dispatch.`history` made on or before `build_date`; `steps` when
+    none is."""
+    for change in _dispatch_rule().get(history, ()):
         if build_date >= str(change["from"]):
             steps = change["serial_steps"]
-    return int(steps) if steps else None
+    return steps
 
 
 def layer_scale(device: Device) -> float:
@@ -116,12 +121,8 @@ def recurrent_extra_scale(device: Device) -> float:
     builds before the fused kernel reached Metal (their unfused chain was not counted) and without the rule."""
     if device.backend != "metal":
         return 0.0
-    rule = _dispatch_rule()
-    base = rule.get("calibration_steps")
+    base = _dispatch_rule().get("calibration_steps")
     date = kernel_path._build_date()
-    rec = None
-    for change in rule.get("recurrent_history", ()):
-        if date >= str(change["from"]):
-            rec = change["serial_steps"]
+    rec = _replay("recurrent_history", date, None)
     steps = serial_steps(date)
     return (rec - steps) / float(base) if base and rec and steps else 0.0
