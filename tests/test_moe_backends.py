@@ -129,13 +129,17 @@ def test_vulkan_intel_gets_the_large_id_shader_only_with_cooperative_matrices():
 
 def test_rocm_attention_with_a_head_over_128_runs_in_hips_tile_kernel_on_rdna_not_on_cdna():
     """fattn.cu: MMA FA on AMD WMMA only up to head 128, on MFMA up to 256; a 256-wide head on RDNA takes the tile
-    kernel at vector lanes x clock x fa_tile_flops_per_lane_cycle; a 128-wide head or a CDNA part keeps the old rate."""
+    kernel at vector lanes x clock x Vulkan's scalar FA rate x half2's 2; a 128-wide head or a CDNA part keeps the old rate."""
     from selfhost_advisor.estimate.kernel_path import fa_tile_flops, gpu_clock_hz, vector_lanes
 
     rules = _speed_data()["rocm_prefill_path"]
     r9700 = _device("radeon ai pro r9700", "rocm")
     rate = fa_tile_flops(r9700, 256, rules)
-    assert rate == pytest.approx(vector_lanes(r9700) * gpu_clock_hz(r9700) * rules["fa_tile_flops_per_lane_cycle"])
+    from selfhost_advisor.estimate.vulkan_path import _amd_rules
+
+    per = _amd_rules()["fa_prefill_flops_per_lane_cycle"] * rules["fa_tile_half2_factor"]
+    assert per == pytest.approx(1.1)  # 0.55 x 2, as docs/methodology.md 5c-rocmfa17 states
+    assert rate == pytest.approx(vector_lanes(r9700) * gpu_clock_hz(r9700) * per)
     assert 5e12 < rate < 30e12  # lanes, not the 100+ TFLOPS matrix rate
     assert fa_tile_flops(r9700, 128, rules) is None
     assert fa_tile_flops(_device("mi300x", "rocm"), 256, rules) is None

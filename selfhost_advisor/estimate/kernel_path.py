@@ -96,9 +96,14 @@ def fa_tile_flops(device: Device, head_dim: int, rules: dict) -> float | None:
     """FLOPs per second of prompt attention where ggml-cuda on HIP runs flash attention in its generic tile kernel
     (fattn.cu ggml_cuda_get_best_fattn_kernel, ggml d99724f: MMA_F16 on AMD WMMA only for head size <= 128, on MFMA
     (CDNA) up to 256; otherwise BEST_FATTN_KERNEL_TILE, on the vector lanes): vector lanes x boost clock x
-    rocm_prefill_path.fa_tile_flops_per_lane_cycle, for a head wider than fa_tile_head_dim_above on a part without
-    MFMA. None elsewhere (attention at the matmuls' path scale, as before; docs/methodology.md 5c-s17)."""
-    per = rules.get("fa_tile_flops_per_lane_cycle")
+    Vulkan's scalar flash attention's rate per lane-clock (vulkan_amd.fa_prefill_flops_per_lane_cycle) x
+    rocm_prefill_path.fa_tile_half2_factor, for a head wider than fa_tile_head_dim_above on a part without MFMA. None
+    elsewhere (attention at the matmuls' path scale, as before; docs/methodology.md 5c-s17)."""
+    from ..catalog.data import load
+
+    scalar = (load("speed").get("vulkan_amd") or {}).get("fa_prefill_flops_per_lane_cycle")
+    half2 = rules.get("fa_tile_half2_factor")
+    per = float(scalar) * float(half2) if scalar and half2 else None
     above = rules.get("fa_tile_head_dim_above")
     arch = architecture(device) or ""
     if not per or above is None or head_dim <= int(above) or arch.startswith("CDNA"):
