@@ -410,7 +410,8 @@ def test_the_held_out_report_names_each_decode_rows_kernel():
     rep = sycl_heldout.report()
     decode = [x for k, g in rep.items() if k.endswith("/ decode") for x in g["rows"]]
     assert decode and all(x["kernel"].split(" ", 1)[1] in ("DMMV block", "DMMV reordered", "MMVQ reordered",
-                                                            "MMVQ block") for x in decode)
+                                                            "MMVQ block", "GEMM fp32", "GEMM bf16", "DMMV")
+                          for x in decode)
     groups = sycl_heldout.by_kernel(rep)
     assert sum(v["rows"] for v in groups.values()) == sum(1 for x in decode if x["error_pct"] is not None)
     # per GPU and kernel: every scored decode row once, under "<hardware> / <kernel>"; the B580's reordered MMVQ rows
@@ -492,3 +493,32 @@ def test_held_out_prompt_rows_of_three_gpus_are_within_a_fifth(hardware, model, 
     B580's 7B and 1.5B prompts were -45% and -29% under the fitted FLOPs share, the A770's +23%, the B70's -30%."""
     got = _speed(hardware, model, quant, build, 0).prefill_tokens_per_s
     assert got == pytest.approx(measured, rel=0.2)
+
+
+def test_bf16_mat_vecs_take_the_fp32_gemm_branch_until_bf16_has_dmmv():
+    """A BF16 matrix before PR #21580 (2026-05-22) has no mat-vec kernel: ggml_sycl_op_mul_mat_sycl's FP32 branch
+    converts it to FP32 (read 2, write 4 bytes a weight) and the GEMM reads the 4: 10 bytes a weight, 8 more than
+    streaming it, at the family's share (data/speed.yaml sycl_paths.bf16_weights). A build linking oneDNN from PR #22119
+    (2026-04-22) takes the bf16 fast path (no copy); the newest build reads BF16 on DMMV (no term)."""
+    no_dnnl = "b9039 (2026-05-06), no oneDNN"
+    assert sycl_path.parse_build(no_dnnl).dnnl is False and sycl_path.parse_build("b9039 (2026-05-06)").dnnl is None
+    assert sycl_path.bf16_fp32_path(sycl_path.parse_build(no_dnnl))
+    assert sycl_path.bf16_fp32_path(sycl_path.parse_build("(2026-04-01)"))  # before the fast path, oneDNN or not
+    assert not sycl_path.bf16_fp32_path(sycl_path.parse_build("(2026-05-06)"))  # oneDNN's bf16 GEMM
+    assert sycl_path.decode_kernel("BF16", sycl_path.parse_build(no_dnnl)) == "GEMM fp32"
+    assert sycl_path.decode_kernel("BF16", sycl_path.parse_build("(2026-05-06)")) == "GEMM bf16"
+    assert sycl_path.decode_kernel("BF16", sycl_path.NEWEST) == "DMMV"
+    slow = _speed("arc pro b70", "qwen3.5:9b", "BF16", no_dnnl)
+    fast = _speed("arc pro b70", "qwen3.5:9b", "BF16", "b9039 (2026-05-06)")
+    newest = _speed("arc pro b70", "qwen3.5:9b", "BF16")
+    work = token_work(get_model("qwen3.5:9b"), get_quant("BF16"))
+    weights = sum(n for layer in work.layer_matrices for ty, n, _ in layer if ty == "BF16") + (
+        work.output_matrix[1] if work.output_matrix[0] == "BF16" else 0)
+    bw = efficiency("sycl").bandwidth * _machine("arc pro b70").devices[0].bandwidth_bytes_per_s
+    assert 1 / slow.decode_tokens_per_s - 1 / fast.decode_tokens_per_s == pytest.approx(8 * weights / bw, rel=1e-6)
+    assert fast.decode_tokens_per_s == pytest.approx(newest.decode_tokens_per_s, rel=1e-9)
+    # the prompt GEMMs on the vector lanes at the FP32 library share, with the FP32 copy: several times slower
+    assert slow.prefill_tokens_per_s < fast.prefill_tokens_per_s / 3
+    # quantized weights are untouched by the BF16 rule
+    q4 = [_speed("arc pro b70", "llama2:7b", "Q4_0", b).decode_tokens_per_s for b in (no_dnnl, "b9039 (2026-05-06)")]
+    assert q4[0] == pytest.approx(q4[1], rel=1e-12)

@@ -296,10 +296,11 @@ DOCUMENTED_ARCH = {
 # formula of that pass; with PR #24362's 12 Pro VII rows, the two pp4096 and four pp2048 checks 30.1% (139) on main
 # 3afb5ea; after AMD's flash attention at a lane rate 26.7% (139; AMD 82 rows 36.0 -> 29.6%, RDNA 3.5 LOHO 5.8 -> 5.2).
 DOCUMENTED_BLIND = {"rocm decode": (15, 12.9), "rocm prefill": (30, 16.4), "vulkan decode": (69, 13.6),
-                    "vulkan prefill": (139, 26.7), "sycl decode": (49, 23.7), "sycl prefill": (45, 20.4)}
+                    "vulkan prefill": (139, 26.7), "sycl decode": (49, 17.3), "sycl prefill": (45, 15.7)}
 # Session 18 (sycl9, methodology 5b-sycl11): 20 SYCL rows added in_fit false and scored under main b723c6f first
 # (decode 38.3% (11), prefill 28.6% (9): kyuz0's B70 toolbox logs at b9039, PR #21992's two A770 rows): decode 19.7% (38)
-# -> 23.7% (49), prefill 14.4% (36) -> 20.4% (45).
+# -> 23.7% (49), prefill 14.4% (36) -> 20.4% (45); then BF16 weights on ggml-sycl's FP32 GEMM branch before BF16 had
+# DMMV (PR #21580; the B70 rows' build links no oneDNN): decode 17.3% (49), prefill 15.7% (45).
 # Session 17 (sycl8, methodology 5b-sycl8): 7 SYCL rows added in_fit false and scored under main 08d20a2 first (decode
 # 26.6% (3), prefill 28.3% (4)): decode 16.3% (35) -> 19.7% (38), prefill 36.8% (32) -> 36.8% (36); then the library-rate
 # prompt model: prefill 14.4% (36), decode unchanged.

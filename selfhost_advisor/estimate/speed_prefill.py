@@ -65,6 +65,7 @@ def _prefill_seconds_per_token(
                 bw = eff.bandwidth * d.bandwidth_bytes_per_s
                 total += sum(per_layer[layer:layer + count]) / rate
                 total += sycl_path.scratch_traffic_seconds(d, mats, n_ubatch, eff.bandwidth)
+                total += sycl_path.bf16_gemm_seconds(mats, d, kernel_path.gpu_clock_hz(d), rate)  # BF16 on the FP32 branch
                 total += sycl_path.activation_seconds(model, layer, count, d, n_ubatch, depth, bw)
                 total += sycl_path.expert_prefill_seconds(  # MoE: every expert with tokens, one call each
                     model, work.layer_expert_matrices[layer:layer + count], d, n_ubatch, rate, bw)

@@ -41,6 +41,7 @@ class Build:
     reorder: bool | None = None  # the reorder switch as the build text states it; None: that date's default
     f16: bool | None = None  # GGML_SYCL_F16 as stated; None: FP16 GEMM (see module docstring)
     fa: bool | None = None  # flash attention as stated ("-fa 1" / "-fa 0"); None: llama.cpp's default (auto)
+    dnnl: bool | None = None  # oneDNN linked (GGML_SYCL_DNNL) as stated ("no oneDNN"); None: linked (CMake's default)
 
 
 NEWEST = Build()
@@ -53,12 +54,13 @@ _F16_ON = lazy(r"F16\s*=\s*ON", re.I)
 _F16_OFF = lazy(r"F16\s*=\s*OFF|\bFP32 build\b", re.I)
 _FA_ON = lazy(r"(?<![\w-])-fa\s*(?:1|on)\b", re.I)
 _FA_OFF = lazy(r"(?<![\w-])-fa\s*(?:0|off)\b", re.I)
+_NO_DNNL = lazy(r"\bno oneDNN\b|GGML_SYCL_DNN\s*=\s*OFF", re.I)
 
 
 @lru_cache(maxsize=256)
 def parse_build(text: str) -> Build:
-    """The Build a row's `build` text states: the first date, every PR number, the reorder switch, GGML_SYCL_F16 and
-    llama-bench's flash-attention flag."""
+    """The Build a row's `build` text states: the first date, every PR number, the reorder switch, GGML_SYCL_F16,
+    llama-bench's flash-attention flag and a build without oneDNN ("no oneDNN", "GGML_SYCL_DNN=OFF")."""
     if not text:
         return NEWEST
     m = _DATE.search(text)
@@ -66,7 +68,8 @@ def parse_build(text: str) -> Build:
     reorder = False if _OFF.search(text) else (True if _ON.search(text) else None)
     f16 = True if _F16_ON.search(text) else (False if _F16_OFF.search(text) else None)
     fa = True if _FA_ON.search(text) else (False if _FA_OFF.search(text) else None)
-    return Build(date, frozenset(int(p) for p in _PR.findall(text)), reorder, f16, fa)
+    dnnl = False if _NO_DNNL.search(text) else None
+    return Build(date, frozenset(int(p) for p in _PR.findall(text)), reorder, f16, fa, dnnl)
 
 
 def assume_build(text: str):
@@ -152,6 +155,10 @@ def decode_kernel(ggml_type: str, build: Build | None = None, device: Device | N
         if (kernel == "MMVQ" and exception and _has(build, exception) and ggml_type in exception["types"]
                 and _chip(device) in exception["chips"]):
             kernel = "DMMV"
+    elif ggml_type == "BF16":  # no MMVQ; DMMV from PR #21580, before it a GEMM (bf16_matvec_seconds)
+        bf16 = _rules().get("bf16_weights") or {}
+        return ("DMMV" if not bf16 or _has(build, bf16["dmmv"])
+                else "GEMM fp32" if bf16_fp32_path(build) else "GEMM bf16")
     else:
         kernel = "DMMV" if dmmv else "MMVQ"
     return f"{kernel} {layout}"
@@ -236,25 +243,59 @@ def plain_bandwidth_share(share: float) -> float:
     return sum(shares) / len(shares) if shares else 0.0
 
 
-def block_layout_seconds(matrices: tuple, device: Device, bandwidth: float, clock_hz: float | None) -> float:
-    """Seconds a layer's mat-vecs on the block layout take beyond streaming their bytes at `bandwidth`: per matrix,
-    max(0, weights / (rate x lanes x clock) - bytes / bandwidth), for block-quantized types not reordered; the rate
-    is plain_rate at the share `bandwidth` is of the device's spec bandwidth."""
-    lanes = vector_lanes(device)
-    if _BLOCK_OFF or not lanes or not clock_hz or not device.bandwidth_bytes_per_s:
+def bf16_fp32_path(build: Build | None = None) -> bool:
+    """True when a BF16 weight matrix's GEMM takes ggml_sycl_op_mul_mat_sycl's FP32 branch at this build
+    (data/speed.yaml `sycl_paths.bf16_weights`): the matrix converted to an FP32 scratch copy, an FP32 GEMM. That is
+    every build without oneDNN's bf16 fast path: before PR #22119 (2026-04-22), or one that does not link oneDNN."""
+    rule = _rules().get("bf16_weights") or {}
+    if not rule:
+        return False
+    build = build or current()
+    fast = rule.get("dnnl_fast_path")
+    return not (build.dnnl is not False and fast and _has(build, fast))
+
+
+def bf16_matvec_seconds(matrices: tuple, bandwidth: float, build: Build | None = None) -> float:
+    """Seconds a layer's BF16 mat-vecs take beyond streaming their bytes at `bandwidth` at a build before BF16 had a
+    DMMV kernel (PR #21580, 2026-05-22) whose GEMM takes the FP32 branch (bf16_fp32_path): per weight the conversion
+    reads 2 and writes 4 bytes and the one-column GEMM reads the 4 again (data/speed.yaml `sycl_paths.bf16_weights`
+    fp32_branch_bytes_per_weight, 10), where the streamed 2 are already counted; 0 otherwise.
+
+    Why: such a build ran a BF16 model's decode at a fifth of a quantized model's bytes rate; kyuz0's Arc Pro B70 logs
+    at b9039 (no oneDNN) read 5.4 t/s for a 9B BF16 model the streaming estimate put at 20 (docs/methodology.md
+    5b-sycl11)."""
+    rule = _rules().get("bf16_weights") or {}
+    build = build or current()
+    if not rule or not bandwidth or _has(build, rule["dmmv"]) or not bf16_fp32_path(build):
         return 0.0
+    moved = float(rule["fp32_branch_bytes_per_weight"])
+    return sum((moved * n - b) / bandwidth for ty, n, b in matrices if ty == "BF16" and moved * n > b)
+
+
+def block_layout_seconds(matrices: tuple, device: Device, bandwidth: float, clock_hz: float | None) -> float:
+    """Seconds a layer's mat-vecs take beyond streaming their bytes at `bandwidth` where the kernel, not the memory,
+    binds: on the block layout, per matrix max(0, weights / (rate x lanes x clock) - bytes / bandwidth), for
+    block-quantized types not reordered (the rate is plain_rate at the share `bandwidth` is of the device's spec
+    bandwidth); and a BF16 matrix's FP32 GEMM before BF16 had a mat-vec kernel (bf16_matvec_seconds). 0 inside
+    block_layout_off(): scripts/fit_speed.py counts both as known time."""
+    if _BLOCK_OFF:
+        return 0.0
+    bf16 = bf16_matvec_seconds(matrices, bandwidth)
+    lanes = vector_lanes(device)
+    if not lanes or not clock_hz or not device.bandwidth_bytes_per_s:
+        return bf16
     from .kernel_path import FLOAT_TYPES
 
     build = current()
     if not any(ty not in FLOAT_TYPES and matvec_path(ty, build) == "block" for ty, _, _ in matrices):
-        return 0.0
+        return bf16
     share = round(bandwidth / device.bandwidth_bytes_per_s, 6)
     rate = plain_rate(share)
     if not rate:
-        return 0.0
+        return bf16
     per_s = rate * lanes * clock_hz
     streamed = (plain_bandwidth_share(share) * device.bandwidth_bytes_per_s) if not _RATE_ONLY else 0.0
-    extra = 0.0
+    extra = bf16
     for ty, n_weights, nbytes in matrices:
         if ty not in FLOAT_TYPES and matvec_path(ty, build) == "block":
             block = max(n_weights / per_s, nbytes / streamed if streamed else 0.0)  # issue or loads, the slower
@@ -375,14 +416,30 @@ def scratch_traffic_seconds(device: Device, layers: tuple, n_ubatch: int = 512, 
     from .kernel_path import converted_bytes
 
     width = 4 if fp32_gemm() else 2
+    bf16 = bf16_fp32_path()  # BF16 weights into an FP32 copy (read 2, write 4, the GEMM reads 4)
     seen: dict[tuple, float] = {}
     total = 0.0
     for mats in layers:
         x = seen.get(mats)
         if x is None:
-            x = seen[mats] = float(converted_bytes(mats, 2 * width))
+            x = seen[mats] = float(converted_bytes(mats, 2 * width)) + (
+                sum(b + 2 * 4 * n for ty, n, b in mats if ty == "BF16") if bf16 else 0.0)
         total += x
     return total / max(1, n_ubatch) / bw
+
+
+def bf16_gemm_seconds(layers: tuple, device: Device, clock_hz: float | None, rate: float) -> float:
+    """Prefill seconds per token a build's BF16 weight matrices add when their GEMM takes the FP32 branch
+    (bf16_fp32_path): their 2 FLOPs a weight at the vector lanes' FP32 GEMM rate (0.837 x lanes x 2 x clock, oneMKL's
+    on an A770, as an FP32 build's) instead of `rate`, the XMX rate the prefill charged them at; 0 otherwise."""
+    if not rate or not bf16_fp32_path():
+        return 0.0
+    lanes = vector_lanes(device)
+    vector = _library_shares()[1] * lanes * 2 * clock_hz if lanes and clock_hz else 0.0
+    if not vector or vector >= rate:
+        return 0.0
+    weights = sum(n for mats in layers for ty, n, _ in mats if ty == "BF16")
+    return 2.0 * weights * (1.0 / vector - 1.0 / rate)
 
 
 def flash_attention(build: Build | None = None) -> bool:
