@@ -295,8 +295,10 @@ DOCUMENTED_ARCH = {
 # main 08d20a2): with them (and vkintel5's 5 Intel rows) the Vulkan blind medians 9.3% (104) / 27.0% (121) before any
 # formula of that pass; with PR #24362's 12 Pro VII rows, the two pp4096 and four pp2048 checks 30.1% (139) on main
 # 3afb5ea; after AMD's flash attention at a lane rate 26.7% (139; AMD 82 rows 36.0 -> 29.6%, RDNA 3.5 LOHO 5.8 -> 5.2).
+# Session 18 (vkamd6, 5b-vkamd6): PR #22933's 7 Pro VII "after" rows held out first (prefill 4 rows 82.4%, decode 3 rows
+# 24.0% under main b723c6f): Vulkan prefill blind 26.7% (139) -> 28.1% (143), decode 9.3% (104) -> 9.9% (107).
 DOCUMENTED_BLIND = {"rocm decode": (15, 12.9), "rocm prefill": (30, 16.4), "vulkan decode": (69, 13.6),
-                    "vulkan prefill": (139, 26.7), "sycl decode": (49, 17.3), "sycl prefill": (45, 15.7)}
+                    "vulkan prefill": (143, 28.1), "sycl decode": (49, 17.3), "sycl prefill": (45, 15.7)}
 # Session 18 (sycl9, methodology 5b-sycl11): 20 SYCL rows added in_fit false and scored under main b723c6f first
 # (decode 38.3% (11), prefill 28.6% (9): kyuz0's B70 toolbox logs at b9039, PR #21992's two A770 rows): decode 19.7% (38)
 # -> 23.7% (49), prefill 14.4% (36) -> 20.4% (45); then BF16 weights on ggml-sycl's FP32 GEMM branch before BF16 had
