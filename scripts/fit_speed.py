@@ -342,15 +342,20 @@ def _unit_seconds_in(row: Row, term: str, mode: tuple) -> float:
 def _rocm_graph_seconds(row: Row) -> float:
     """Seconds per decoded token a ROCm row's build adds by launching each layer's kernels one by one (no HIP graphs
     before PR #22254: estimate/hip_graphs.graph_launch_seconds at the row's build) times its layers (the per-layer
-    unit feature); known time in the ROCm decode fit, so the fitted per-layer cycles are a graphs-on build's."""
+    unit feature), plus its hipBLAS attention before PR #10318 (attention_blas_seconds); known time in the ROCm decode
+    fit, so the fitted per-layer cycles are a graphs-on, mat-vec-attention build's."""
     from selfhost_advisor.estimate.kernel_path import at_build
-    from selfhost_advisor.estimate.hip_graphs import graph_launch_seconds
+    from selfhost_advisor.estimate.hip_graphs import attention_blas_seconds, graph_launch_seconds
 
     if row.kind != DECODE or not row.machine.devices:
         return 0.0
+    d = row.machine.devices[0]
+    model = get_model(row.model_id)
     with at_build(row.build_date):
-        per_layer = graph_launch_seconds(row.machine.devices[0])
-    return per_layer * _unit_seconds(row, "layer") if per_layer else 0.0
+        per_layer = graph_launch_seconds(d)
+        # and, before llama.cpp PR #10318, KQ / KQV as hipBLAS batched GEMMs (hip_graphs, methodology 5f-rocm18)
+        attention = attention_blas_seconds(d, model, row.depth, range(model.n_layers))
+    return (per_layer * _unit_seconds(row, "layer") if per_layer else 0.0) + attention
 
 
 @lru_cache(maxsize=None)

@@ -141,3 +141,68 @@ def test_the_graphs_pair_of_pr_22254_is_reproduced_in_direction_and_size():
         assert ours > 1.0 and measured > 1.0
         if model == "qwen2.5:14b":
             assert abs(ours - measured) < 0.01, (ours, measured)
+
+
+def test_hipblas_attention_runs_on_rdna_before_pr_10318_and_on_cdna_from_pr_8075():
+    """ggml_cuda_mul_mat sent a decoded token's KQ / KQV to hipBLAS's batched GEMM on "fast FP16" GPUs: on HIP cc >=
+    CC_RDNA1 in early 2024 (RDNA only), every AMD GPU from PR #8075 (2024-06-24), none from PR #10318 (2024-11-17,
+    mul_mat_vec); the latest build and other backends pay nothing, nor does anyone within graph_term_off."""
+    from selfhost_advisor.catalog.models import get
+
+    xtx, mi300x, model = _gpu("rx 7900 xtx"), _gpu("instinct mi300x"), get("llama3.1:8b")
+    cases = {"2024-01": (True, False), "2024-06-23": (True, False), "2024-06-24": (True, True),
+             "2024-11-16": (True, True), "2024-11-17": (False, False), "2025-06": (False, False), None: (False, False)}
+    for date, (rdna, cdna) in cases.items():
+        with kernel_path.at_build(date):
+            assert hip_graphs.uses_blas_attention(xtx) is rdna, date
+            assert hip_graphs.uses_blas_attention(mi300x) is cdna, date
+            assert (hip_graphs.attention_blas_seconds(xtx, model, 64, range(32)) > 0) is rdna, date
+    with kernel_path.at_build("2024-08"):
+        assert hip_graphs.attention_blas_seconds(_gpu("rtx 4090"), model, 64, range(32)) == 0.0
+        with hip_graphs.graph_term_off():
+            assert hip_graphs.attention_blas_seconds(xtx, model, 64, range(32)) == 0.0
+
+
+def test_the_attention_term_reproduces_pr_10318s_rx_6800_pair():
+    """PR #10318's table (RX 6800, llama 8B Q4_0, no FlashAttention): master minus PR seconds per token are 1/57.60 -
+    1/62.16 at tg128 (mean depth 64) and 1/14.16 - 1/35.14 at tg8192 (4096); the term over a 32-layer, 32-head x 128
+    model gives both back, and grows with the attention FLOPs (a layer at 4096 cached tokens costs ~33x one at 64)."""
+    from selfhost_advisor.catalog.models import get
+
+    model, rx6800 = get("llama3.1:8b"), _gpu("rx 6800")
+    assert (model.n_layers, model.n_heads, model.head_dim) == (32, 32, 128)
+    with kernel_path.at_build("2024-11-15"):
+        short = hip_graphs.attention_blas_seconds(rx6800, model, 64, range(32))
+        long = hip_graphs.attention_blas_seconds(rx6800, model, 4096, range(32))
+        half = hip_graphs.attention_blas_seconds(rx6800, model, 64, range(16))
+    assert abs(short - (1 / 57.60 - 1 / 62.16)) < 1e-9
+    assert abs(long - (1 / 14.16 - 1 / 35.14)) < 1e-9
+    assert abs(half - short / 2) < 1e-12
+    assert 30 < long / short < 36
+
+
+def test_2024_blind_rows_before_pr_10318_pay_the_attention_path():
+    """The held-out ROCm decode rows of builds before 2024-11-17 on RDNA / CDNA (W7900, RX 7900 XT / XTX, MI300X,
+    W7800): each predicted slower with the term than without, and their median |error| under 15% (25.0% before
+    session 18, all too fast)."""
+    import statistics
+
+    sys.path.insert(0, str(ROOT / "scripts"))
+    import fit_speed
+
+    rows = [r for r in fit_speed.published_rows() if r.backend == "rocm" and r.blind and r.kind == fit_speed.DECODE
+            and r.build_date and r.build_date < "2024-11-17"]
+    paying = []
+    for r in rows:
+        with kernel_path.at_build(r.build_date):
+            if hip_graphs.uses_blas_attention(r.machine.devices[0]):
+                paying.append(r)
+    assert len(paying) >= 7
+    errors = []
+    for r in paying:
+        with_term = fit_speed.predict(r)
+        with hip_graphs.graph_term_off():
+            without = fit_speed.predict(r)
+        assert with_term < without
+        errors.append(abs(with_term / r.measured - 1))
+    assert statistics.median(errors) < 0.15

@@ -42,7 +42,9 @@ def test_builds_of_2024_are_reported_apart_at_the_documented_figures():
     """Session 17 (methodology 5f-rocm17): the report splits blind decode rows by the year of their llama.cpp build. The
     ten 2024 builds (W7900, RX 7900 XT/XTX, MI300X, Radeon VII, W7800) read 25.0% after HIP graphs by build and the
     pre-PR #5394 one-warp rows (32.0% before), the 35 later ones 8.4% (7.0% before: rows dated at a copy date now read
-    as graphs-on builds); +1 point of slack, and every row lands in exactly one group."""
+    as graphs-on builds). Session 18 (5f-rocm18): the 2024 rows 14.0% with hipBLAS's attention before PR #10318; the
+    later ones 9.6% on 39 rows (4 R9700 rows of 2025-12 added blind, -0.7..-25%; the 35 read 8.7%, the refit's share
+    0.806 -> 0.811); +1 point of slack, and every row lands in exactly one group."""
     sys.path.insert(0, str(ROOT / "benchmarks"))
     import rocm_heldout
 
@@ -50,4 +52,4 @@ def test_builds_of_2024_are_reported_apart_at_the_documented_figures():
     s = rocm_heldout.summary(rows)
     old, new = s["decode / builds of 2024"], s["decode / builds of 2025-26"]
     assert old["rows"] == 10 and old["rows"] + new["rows"] == s["decode / all blind rows"]["rows"]
-    assert old["median_abs_error_pct"] <= 26.0 and new["median_abs_error_pct"] <= 9.4
+    assert old["median_abs_error_pct"] <= 15.0 and new["median_abs_error_pct"] <= 10.6

@@ -5,7 +5,7 @@ output head) and a hand-off per device boundary (estimate/speed.py's docstring h
 from __future__ import annotations
 
 from ..domain import Machine, Model, Placement
-from . import cuda_path, rocm_decode, sycl_path, vulkan_intel, vulkan_path
+from . import cuda_path, hip_graphs, rocm_decode, sycl_path, vulkan_intel, vulkan_path
 from .cpu_sync import decode_sync_seconds
 from .cpu_kernels import decode_seconds as _cpu_decode_seconds, kernel_seconds as _cpu_kernel_seconds, vector_flops
 from .kernel_path import gpu_clock_hz
@@ -72,6 +72,8 @@ def _decode_seconds(
                 layer_s = max(0.0, layer_s - sycl_path.submission_saving_seconds())
             # the fixed time per layer scales with the layer's graph nodes where each kernel costs its own (layer_nodes)
             total += nbytes / bw + node_ratio(model, layer, count, d) * layer_s
+            # ROCm builds before llama.cpp PR #10318: KQ / KQV as hipBLAS batched GEMMs (hip_graphs, 5f-rocm18)
+            total += hip_graphs.attention_blas_seconds(d, model, depth, range(layer, layer + count))
             if model.moe is None and model.ssm is not None:  # Metal: a delta-net layer's extra serial steps
                 total += recurrent_layer_extra_seconds(eff, d) * sum(
                     1 for i in range(layer, layer + count) if state[i])
