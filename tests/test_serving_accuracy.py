@@ -50,9 +50,10 @@ _GLM_AIR = ("GLM-4.5-Air BF16 at TP 4 (session 15, held out, blind 1.17-2.79 wit
             "decode TPOT is 0.47-0.72 of published on both GPUs, the MoE step at a narrow expert shard (1408 / 4 = 352 "
             "columns a GPU) that the Qwen3-235B TP 4/8 rows show too: docs/methodology.md 6c 'GLM-4.5-Air rows'")
 _DEEPSEEK = ("DeepSeek-R1-0528 / V3.2 FP8 at TP 8 on H200 (session 17, held out, blind 0.95-3.32 without the 128-token "
-             "bursts): 4 users at once decode at 19.4 ms a token published against our 9.9, and the bursts' TPOT is "
-             "2-3x ours; the MLA + block-FP8 MoE step (61 layers, 256 experts) has per-layer costs the step does not "
-             "price: docs/methodology.md 6c 'Session 17 rows'")
+             "bursts; session 18's MLA and indexer kernel counts took the ShareGPT and 4-user R1 rows inside, 2.02 -> "
+             "1.84 / 1.62): the prompt-heavy 2K / 4K bursts run at half our rate, the block-FP8 GEMMs of vLLM 0.11-0.13 "
+             "below the step's FP8 share at DeepSeek's narrow shapes: docs/methodology.md 6c 'Session 17 rows', "
+             "'MLA kernels'")
 KNOWN_MISSES: dict[str, str] = {
     "gpustack-glm45air-a100x4-4k-200": _GLM_AIR,
     "gpustack-glm45air-a100x4-128-4": _BURST_128,
@@ -66,9 +67,7 @@ KNOWN_MISSES: dict[str, str] = {
     "gpustack-qwen3-14b-h100-128-4": _BURST_128,
     "gpustack-dsr1-h200x8-128-4": _BURST_128,
     "gpustack-dsv32-h200x8-128-4": _BURST_128,
-    "gpustack-dsr1-h200x8-sharegpt": _DEEPSEEK,
     "gpustack-dsr1-h200x8-2k-100": _DEEPSEEK,
-    "gpustack-dsr1-h200x8-sharegpt-c4": _DEEPSEEK,
     "gpustack-dsv32-h200x8-4k-200": _DEEPSEEK,
     "gpustack-dsv32-h200x8-2k-100": _DEEPSEEK,
     "gpustack-qwen3-235b-a100x8-128-4": _BURST_128,
@@ -220,7 +219,13 @@ def test_gpt_oss_is_scored_in_its_released_mxfp4():
 
 
 # Single-stream rows outside 15% today, and why.
+_DEEPSEEK_AWQ = ("DeepSeek-R1-0528 AWQ at TP 8 on H100, one user (session 18, held out, blind 2.17 / 2.19; 1.62 / 1.64 "
+                 "with the MLA kernel count): 16.1 ms a token published, 264 us a layer against our 162; what remains "
+                 "beyond the MLA block's kernels is not read yet (the MoE block's router, grouped top-k and shared "
+                 "expert kernels; Marlin at TP 8's narrow shapes): docs/methodology.md 6c 'MLA kernels'")
 KNOWN_SINGLE_MISSES: dict[str, str] = {
+    "tt-dsr1-awq-h100x8-128-128-c1": _DEEPSEEK_AWQ,
+    "tt-dsr1-awq-h100x8-4096-128-c1": _DEEPSEEK_AWQ,
     "vultr-nemosuper49b-b200-c1": ("Nemotron Super 49B FP8 on one B200, vLLM 0.16.0 (session 17, held out, blind 1.18, "
                                    "1.26 once its 31 no-op attention blocks run no kernels, as nemotron_nas.py skips "
                                    "them): 13.40 ms a token published for ~50 GB of FP8 weights is 4.9 TB/s after the "
@@ -303,7 +308,7 @@ def test_serve_reports_the_moe_band_for_a_moe_model_and_the_dense_band_otherwise
     oss = serve(get("gpt-oss:20b"), h100, ServeWorkload(1000, 200), concurrency=(8,))
     dense = serve(get("qwen3:8b"), h100, ServeWorkload(1000, 200), concurrency=(8,))
     assert oss.fits and dense.fits
-    assert oss.band == pytest.approx((0.36, 0.892)) and dense.band == pytest.approx((0.667, 1.272))
+    assert oss.band == pytest.approx((0.368, 0.892)) and dense.band == pytest.approx((0.667, 1.272))
 
 
 def _by_id(row_id: str) -> dict:

@@ -205,9 +205,12 @@ def residual_blocks(model: Model) -> int:
 def overhead_seconds(model: Model, batch: float) -> float:
     """Per step: the engine's own work per layer it launches kernels for (fitted on published single-stream runs,
     scripts/fit_serving.py, of Llama layers: two residual blocks each), counted per residual block (half a fitted
-    layer; residual_blocks), and a cost per sequence (scheduler and sampler work per request)."""
+    layer; residual_blocks), the kernels an attention block other than Llama's launches beyond it (kernels.py: MLA,
+    the DSA indexer), and a cost per sequence (scheduler and sampler work per request)."""
+    from .kernels import extra_kernel_seconds
+
     c = serving_data()["vllm"]
-    return (residual_blocks(model) / 2.0 * float(c["layer_overhead_us"]) * 1e-6
+    return (residual_blocks(model) / 2.0 * float(c["layer_overhead_us"]) * 1e-6 + extra_kernel_seconds(model)
             + float(c["per_sequence_us"]) * 1e-6 * batch)
 
 

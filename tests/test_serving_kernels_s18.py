@@ -1,0 +1,71 @@
+"""Kernels an MLA or DSA layer launches beyond the Llama layer the vLLM overhead was fitted on
+(estimate/serving/kernels.py, data/serving.yaml kernel_counts): each costs layer_overhead_us / 10, the fitted Llama
+layer's per-kernel time; models without MLA keep their overhead exactly."""
+from __future__ import annotations
+
+import pytest
+
+from selfhost_advisor.catalog.models import get
+from selfhost_advisor.estimate.serving.kernels import extra_kernels, kernel_us
+from selfhost_advisor.estimate.serving.step import overhead_seconds, serving_data
+
+
+def _per_layer_s() -> float:
+    return float(serving_data()["vllm"]["layer_overhead_us"]) * 1e-6
+
+
+def test_the_per_kernel_time_is_the_fitted_llama_layer_over_its_ten_kernels():
+    # models/llama.py LlamaDecoderLayer: input norm, qkv_proj, rotary, cache write, flash-attention, o_proj,
+    # post-attention norm, gate_up_proj, SiluAndMul, down_proj
+    assert serving_data()["vllm"]["kernel_counts"]["llama_layer"] == 10
+    assert kernel_us() == pytest.approx(float(serving_data()["vllm"]["layer_overhead_us"]) / 10)
+
+
+def test_models_without_mla_launch_no_extra_kernels():
+    for name in ("llama3.1:8b", "qwen3:8b", "gpt-oss:120b", "glm-4.6", "qwen3:235b", "nemotron-3-nano:30b"):
+        assert extra_kernels(get(name)) == 0, name
+    llama = get("llama3.1:8b")
+    assert overhead_seconds(llama, 1) == pytest.approx(llama.n_layers * _per_layer_s())
+
+
+def test_deepseek_r1_mla_block_by_hand():
+    # q_lora_rank 1536: input norm, fused_qkv_a_proj, q_a_layernorm, q_b_proj, kv_a_layernorm, rotary, latent cache
+    # write, W_UK_T bmm, query concat, split-KV attention + combine, W_UV bmm + its write, o_proj = 14 kernels against
+    # a Llama attention block's 6: 8 more in each of the 61 layers
+    r1 = get("deepseek-r1:671b-0528")
+    assert r1.mla.q_lora_rank == 1536 and r1.n_layers == 61
+    assert extra_kernels(r1) == 61 * 8 == 488
+    blocks = 2 * r1.n_layers * _per_layer_s() / 2
+    assert overhead_seconds(r1, 1) == pytest.approx(blocks + 488 * kernel_us() * 1e-6)
+    # 50.9 us / 10 x 488 = 2.48 ms a step on top of the 3.10 ms of 122 residual blocks
+    assert 488 * kernel_us() * 1e-3 == pytest.approx(2.48, abs=0.01)
+
+
+def test_mla_without_a_query_lora_runs_one_kernel_fewer():
+    # DeepSeek-V2-Lite: no q_lora_rank, so kv_a_proj_with_mqa and q_proj replace fused_qkv_a_proj, q_a_layernorm, q_b_proj
+    lite = get("deepseek-v2:16b")
+    assert lite.mla is not None and not lite.mla.q_lora_rank
+    assert extra_kernels(lite) == lite.n_layers * 7
+
+
+def test_dsa_indexer_layers_add_their_kernels():
+    v32, r1 = get("deepseek-v3.2:671b"), get("deepseek-r1:671b-0528")
+    assert v32.dsa is not None and v32.n_layers == r1.n_layers
+    # every V3.2 layer runs the lightning indexer: 11 kernels each on top of R1's MLA surplus
+    assert extra_kernels(v32) == extra_kernels(r1) + 11 * v32.n_layers
+
+
+def test_the_kernels_add_the_same_time_to_every_step_of_an_mla_model(monkeypatch):
+    # a per-step launch cost: the same 2.48 ms whether 1 or 256 sequences decode, and nothing for a Llama step
+    from selfhost_advisor.catalog.hardware import find_profile, machine_from_profile
+    from selfhost_advisor.estimate.serving import kernels as K
+    from selfhost_advisor.estimate.serving import step as S
+    from selfhost_advisor.estimate.vllm import get_vllm_quant
+
+    h200 = machine_from_profile(find_profile("h200"), 8)
+    r1, q = get("deepseek-r1:671b-0528"), get_vllm_quant("FP8")
+    with_k = [S.step_seconds(r1, q, h200, 8, b, 300) for b in (1, 256)]
+    monkeypatch.setattr(K, "extra_kernel_seconds", lambda model: 0.0)
+    without = [S.step_seconds(r1, q, h200, 8, b, 300) for b in (1, 256)]
+    for a, b in zip(with_k, without):
+        assert a - b == pytest.approx(488 * kernel_us() * 1e-6)
