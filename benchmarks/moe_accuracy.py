@@ -147,6 +147,8 @@ def rows() -> list[dict]:
             group = ("dense " if r.get("dense") else "") + "held out (s17)"
             if r.get("metal_pre_mm_id_map"):  # Metal before PR #13388's mapped mul_mm_id (2025-05-08): not modelled
                 group += " older path"
+        if r.get("s18"):  # recorded before session 18's changes (docs/methodology.md 5e-metal4): the blind rows
+            group = ("dense " if r.get("dense") else "") + "held out (s18)"
         if r.get("n_cpu_moe"):  # -ncmoe: experts of the first N layers in RAM (partial offload), reported apart
             group += " --n-cpu-moe"
         if r.get("spark"):  # recorded before the sm_12x prefill derivation (issue 16) was looked at
