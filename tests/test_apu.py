@@ -97,7 +97,7 @@ def test_m5_configurations_decode_from_bandwidth_and_prefill_from_the_neural_acc
     req = FitRequest(context=4096)
     sp = fit(get("llama3.1:8b"), machine_from_profile(p, 1), req, (get_quant("Q4_K_M"),)).options[0].speed
     assert sp.prefill_tokens_per_s and 0 < sp.decode_tokens_per_s < 153e9 / 4.5e9
-    m4 = fit(get("llama3.1:8b"), machine_from_profile(get_profile("m4 32gb"), 1), req,
+    m4 = fit(get("llama3.1:8b"), machine_from_profile(get_profile("m4-32gb"), 1), req,
              (get_quant("Q4_K_M"),)).options[0].speed
     # M4 10-core: 3.76 TFLOPS on its ALUs; an M5's ALUs alone (4.45) would give ~1.2x, its accelerators at the fitted
     # efficiency 4.7x; the split lands between

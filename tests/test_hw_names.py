@@ -95,6 +95,39 @@ def test_same_memory_different_gpu_bins_asks_for_the_core_count():
     assert get_profile("m2 max 30-core 64gb").raw["gpu_cores"] == 30
 
 
+# the 14 curated Apple profiles whose memory size was sold with two GPU bins (data/apple.yaml); the priced profile is
+# one of them, and a name without a core count named both (session 18: 'm4 pro 48gb' silently became the 20-core one)
+_TWO_BINS = {"m1-8gb": (7, 8), "m1-16gb": (7, 8), "m1-pro-32gb": (14, 16), "m1-max-64gb": (24, 32),
+             "m1-ultra-128gb": (48, 64), "m2-16gb": (8, 10), "m2-pro-32gb": (16, 19), "m2-ultra-192gb": (60, 76),
+             "m3-pro-18gb": (14, 18), "m3-pro-36gb": (14, 18), "m4-16gb": (8, 10), "m4-32gb": (8, 10),
+             "m4-pro-48gb": (16, 20), "m4-pro-64gb": (16, 20)}
+
+
+@pytest.mark.parametrize("pid", sorted(_TWO_BINS))
+def test_a_curated_apple_name_of_two_gpu_bins_is_refused_with_both(pid):
+    low, high = _TWO_BINS[pid]
+    spaced = pid.replace("-", " ")  # 'm4 pro 48gb': the alias form, no core count
+    with pytest.raises(AmbiguousHardwareError) as err:
+        get_profile(spaced)
+    text = str(err.value)
+    chip, gb = pid.rsplit("-", 1)
+    assert f"{chip}-{low}c-{gb} ({low}-core GPU)" in text and f"{chip}-{high}c-{gb} ({high}-core GPU)" in text
+    assert pid in text  # the priced profile is offered with its bin
+    # the listed id and a name with a core count resolve: the curated profile for its own bin, the other bin as sold
+    own = get_profile(pid)
+    assert own.id == pid and own.raw["gpu_cores"] in (low, high)
+    base = spaced.rsplit(" ", 1)[0]
+    assert get_profile(f"{base} {own.raw['gpu_cores']}-core {gb}").id == pid
+    cores = high if own.raw["gpu_cores"] == low else low
+    other = get_profile(f"{base} {cores}-core {gb}")
+    assert other.id == f"{chip}-{cores}c-{gb}" and other.raw["gpu_cores"] == cores
+
+
+def test_curated_apple_profiles_with_one_bin_still_resolve_by_alias():
+    for typed, pid in (("m4 max 128gb", "m4-max-128gb"), ("m3 ultra 512gb", "m3-ultra-512gb"), ("m2 max 96gb", "m2-max-96gb")):
+        assert get_profile(typed).id == pid
+
+
 def test_unknown_gpu_gets_at_most_three_suggestions():
     with pytest.raises(UnknownHardwareError) as err:
         get_profile("rtx 4070 tii")

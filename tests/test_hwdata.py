@@ -187,7 +187,7 @@ def test_jetson_thor_tensor_rate_is_nvidias_fp4_figure_not_the_b200_clock_and_co
 
 @pytest.mark.parametrize("typed, share, words", [
     ("m4 max 64gb", 0.78, "Metal working-set limit 78% (macOS 26 default)"),  # macOS 26: 0.78 up to 96 GiB
-    ("m2 16gb", 0.78, "Metal working-set limit 78%"),
+    ("m2-16gb", 0.78, "Metal working-set limit 78%"),
     ("ryzen ai max+ 395 128gb", 0.75, "iGPU share 75%"),
     ("core ultra 7 258v 32gb", 0.57, "Intel driver's shared GPU memory default (57%)"),
 ])

@@ -70,7 +70,7 @@ def test_moe_layers_keep_the_calibration_time():
     # the step count is a dense layer's; a MoE model's decode on Metal is the same at any build
     m = get("qwen3-coder:30b")
     pl = Placement("gpu", m.n_layers + 1, m.n_layers + 1, 0, 0)
-    mach = machine_from_profile(get_profile("m2 ultra 192gb"), 1)
+    mach = machine_from_profile(get_profile("m2-ultra-192gb"), 1)
     with at_build("2024-05"):
         old = estimate_speed(m, get_quant("Q8_0"), pl, mach).decode_tokens_per_s
     assert estimate_speed(m, get_quant("Q8_0"), pl, mach).decode_tokens_per_s == pytest.approx(old, rel=1e-9)

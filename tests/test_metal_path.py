@@ -30,8 +30,8 @@ def _prefill(hw: str, quant: str, model: str = "llama2:7b") -> float:
     return estimate_speed(m, get_quant(quant), pl, machine_from_profile(get_profile(hw), 1)).prefill_tokens_per_s
 
 
-@pytest.mark.parametrize("hw, gen", [("m1 max 64gb", 1), ("m2 ultra 192gb", 2), ("m3 max 128gb", 3),
-                                     ("m4 16gb", 4), ("m5 32gb", 5), ("rtx 4090", None)])
+@pytest.mark.parametrize("hw, gen", [("m1-max-64gb", 1), ("m2-ultra-192gb", 2), ("m3 max 128gb", 3),
+                                     ("m4-16gb", 4), ("m5 32gb", 5), ("rtx 4090", None)])
 def test_generation_comes_from_the_profile(hw, gen):
     assert metal_path.apple_generation(_device(hw)) == gen
 
@@ -74,12 +74,12 @@ def test_m5_matmuls_run_at_the_accelerators_peak_plus_the_shader_work_m1_m4_lose
     share, since an M5 also unpacks beside its FMAs)."""
     d = _device("m5 32gb")
     c = efficiency("metal").compute_f16
-    assert metal_path.tensor_units(d) and not metal_path.tensor_units(_device("m4 16gb"))
+    assert metal_path.tensor_units(d) and not metal_path.tensor_units(_device("m4-16gb"))
     assert metal_path.compute_efficiency(efficiency("metal"), d, True) == c
     peak = 17.82e12
     assert metal_path.matmul_seconds(1e12, c, peak, d) == pytest.approx(1e12 * (1 / peak + (1 / c - 1) / (peak / 4)))
     # an M4 keeps FLOPs / (c x peak)
-    m4 = _device("m4 16gb")
+    m4 = _device("m4-16gb")
     assert metal_path.matmul_seconds(1e12, c, 3.76e12, m4) == pytest.approx(1e12 / (c * 3.76e12))
     # between its shader ALUs at the fitted share and its accelerators at it
     t = metal_path.matmul_seconds(1e12, c, peak, d)

@@ -43,7 +43,7 @@ def test_float_weights_and_other_backends_count_no_traffic():
     d = _machine("dgx spark").devices[0]
     f16 = token_work(get("qwen2.5-coder:7b"), get_quant("F16")).layer_matrices
     assert mmq_traffic_seconds(d, f16) == 0.0  # cuBLAS, not MMQ
-    metal = _machine("m2 ultra 192gb").devices[0]
+    metal = _machine("m2-ultra-192gb").devices[0]
     q8 = token_work(get("qwen2.5-coder:7b"), get_quant("Q8_0")).layer_matrices
     assert mmq_traffic_seconds(metal, q8) == 0.0
 

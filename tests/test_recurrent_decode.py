@@ -70,3 +70,20 @@ def test_metal_decode_of_qwen35_adds_the_state_bytes_and_the_extra_steps(monkeyp
     monkeypatch.setattr(speed_decode, "state_traffic_by_layer", lambda model: (0,) * model.n_layers)
     plain = _decode_s(m, "m4-pro-20c-24gb")
     assert full - plain == pytest.approx(sum(state_traffic_by_layer(m)) / bw + 24 * eff.layer_s * 4 / 17, rel=0.02)
+
+
+def test_metal_moe_delta_net_layers_pay_the_same_four_steps(monkeypatch):
+    # Qwen3.6-35B-A3B: 30 of 40 layers delta-net under an MoE feed-forward. The 4 extra steps are the mixer's (the
+    # delta-net chain from the norm to the residual add is 11 levels deep, attention 7), whatever the feed-forward
+    # (session 18; before, MoE hybrids paid none): the difference is the state bytes plus 30 x 4/17 of the layer time
+    from selfhost_advisor.estimate import speed_decode
+
+    m = get("qwen3.6:35b")
+    assert m.moe is not None and sum(1 for i in range(m.n_layers) if m.is_recurrent(i)) == 30
+    eff = efficiency("metal")
+    dev = machine_from_profile(get_profile("m4-max-128gb"), 1).devices[0]
+    bw = eff.bandwidth * dev.bandwidth_bytes_per_s
+    full = _decode_s(m, "m4-max-128gb")
+    monkeypatch.setattr(speed_decode, "state_traffic_by_layer", lambda model: (0,) * model.n_layers)
+    plain = _decode_s(m, "m4-max-128gb")
+    assert full - plain == pytest.approx(sum(state_traffic_by_layer(m)) / bw + 30 * eff.layer_s * 4 / 17, rel=0.02)

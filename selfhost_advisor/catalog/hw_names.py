@@ -105,7 +105,8 @@ def _choices(cands: list[Profile]) -> str:
 def _refuse(name: str, cands: list[Profile]) -> AmbiguousHardwareError:
     sizes = {p.memory_bytes for p in cands}
     what = "memory sizes" if len(sizes) > 1 else "configurations"
-    how = "its memory size" if len(sizes) > 1 else ("its GPU core count, e.g. '40-core'" if cands[0].kind == "apple"
+    cores = sorted({c.raw.get("gpu_cores") for c in cands if c.kind == "apple" and c.raw.get("gpu_cores")})
+    how = "its memory size" if len(sizes) > 1 else (f"its GPU core count, e.g. '{cores[-1]}-core'" if cores
                                                      else "its full id")
     return AmbiguousHardwareError(f"hardware {name!r} names several {what}: {_choices(cands)}",
                                   f"name one of them, e.g. with {how}" + _count_hint(name, cands))
@@ -166,6 +167,25 @@ def _apple(name: str) -> list[Profile] | None:
                                      "name the memory size (e.g. '" + f"{chip.replace('-', ' ')} {out[0].raw['memory_gb']}gb'), "
                                      "or describe another one with custom:")
     return out
+
+
+def _apple_bins(p: Profile) -> list[Profile]:
+    """The sold configurations (data/apple.yaml) of curated Apple profile `p`'s chip and memory size, one per GPU bin:
+    two where the same memory was sold with two GPU core counts (an M4 Pro 48 GB has 16 or 20 cores)."""
+    same = [q for q in apple_profiles() if q.memory_bytes == p.memory_bytes and p.id.startswith(q.raw["chip"] + "-")
+            and p.id[len(q.raw["chip"]) + 1:][:1].isdigit()]
+    return sorted(same, key=lambda q: q.raw["gpu_cores"])
+
+
+def _refuse_bins(name: str, p: Profile, bins: list[Profile]) -> AmbiguousHardwareError:
+    """'m4 pro 48gb' names an M4 Pro 48 GB with a 16- or a 20-core GPU: bandwidth or FLOPS differ by bin, so the
+    name is refused with the bin ids; the curated id (priced, its bin in its name) is offered too."""
+    listing = ", ".join(f"{q.id} ({q.raw['gpu_cores']}-core GPU)" for q in bins)
+    return AmbiguousHardwareError(
+        f"hardware {name!r} names {len(bins)} GPU bins of the {p.name.split(' (')[0]}: {listing}",
+        f"name one of them, or the core count (e.g. '{bins[-1].raw['chip'].replace('-', ' ')} "
+        f"{bins[-1].raw['gpu_cores']}-core {bins[-1].raw['memory_gb']}gb'); the priced profile {p.id} is the "
+        f"{p.raw.get('gpu_cores')}-core one")
 
 
 def _table(name: str) -> list[Profile]:
@@ -423,6 +443,10 @@ def _resolve_name(name: str) -> Profile:
             variants = _memory_variants(name, p)
             if variants:
                 raise _refuse(name, variants)
+        if p.kind == "apple" and name.strip().lower() != p.id and not _CORES.search(name.lower()):
+            bins = _apple_bins(p)
+            if len(bins) > 1:
+                raise _refuse_bins(name, p, bins)
         return p
     apple = _apple(name)
     apu = (_apu(name) or _igpu(name)) if apple is None else None

@@ -114,11 +114,13 @@ def layer_scale(device: Device) -> float:
 
 
 def recurrent_extra_scale(device: Device) -> float:
-    """Extra fixed time of a delta-net (recurrent) layer of a dense model over a dense attention layer, as a factor on
-    the fitted per-layer time: (its serial steps - the dense layer's) / the calibration's steps, for the build being
-    estimated (data/speed.yaml metal_dispatch.recurrent_history; counted on llama.cpp's qwen35.cpp / delta-net-base.cpp
-    graph with the fused GATED_DELTA_NET kernel: 16 dependent steps against a Llama layer's 12). 0 off Metal, for
-    builds before the fused kernel reached Metal (their unfused chain was not counted) and without the rule."""
+    """Extra fixed time of a delta-net (recurrent) layer over an attention layer with the same feed-forward, as a
+    factor on the fitted per-layer time: (its serial steps - the dense layer's) / the calibration's steps, for the build
+    being estimated (data/speed.yaml metal_dispatch.recurrent_history; counted on llama.cpp's qwen35.cpp /
+    delta-net-base.cpp graph with the fused GATED_DELTA_NET kernel: 16 dependent steps against a Llama layer's 12; the 4
+    more are the mixer's, before the feed-forward, so an MoE layer, which keeps the calibration's time, adds them too).
+    0 off Metal, for builds before the fused kernel reached Metal (their unfused chain was not counted) and without the
+    rule."""
     if device.backend != "metal":
         return 0.0
     base = _dispatch_rule().get("calibration_steps")

@@ -74,7 +74,7 @@ def _decode_seconds(
             total += nbytes / bw + node_ratio(model, layer, count, d) * layer_s
             # ROCm builds before llama.cpp PR #10318: KQ / KQV as hipBLAS batched GEMMs (hip_graphs, 5f-rocm18)
             total += hip_graphs.attention_blas_seconds(d, model, depth, range(layer, layer + count))
-            if model.moe is None and model.ssm is not None:  # Metal: a delta-net layer's extra serial steps
+            if model.ssm is not None:  # Metal: a delta-net layer's extra serial steps (dense or MoE feed-forward)
                 total += recurrent_layer_extra_seconds(eff, d) * sum(
                     1 for i in range(layer, layer + count) if state[i])
             if d.backend == "sycl" and work.layer_matrices:  # block-layout mat-vecs: the kernel binds (sycl_path)

@@ -84,8 +84,9 @@ def layer_seconds(eff: Efficiency, device: Device, dense: bool = False) -> float
 
 
 def recurrent_layer_extra_seconds(eff: Efficiency, device: Device) -> float:
-    """What a delta-net layer of a dense model adds on `device` over its layer_seconds: Metal's extra serial steps
-    (metal_path.recurrent_extra_scale) at the fitted per-layer time; 0 elsewhere."""
+    """What a delta-net layer adds on `device` over its layer_seconds: Metal's extra serial steps
+    (metal_path.recurrent_extra_scale) at the fitted per-layer time; 0 elsewhere. The extra steps are the mixer's
+    (the delta-net chain in place of attention), so an MoE layer pays them as a dense one does (session 18)."""
     return 0.0 if eff.layer_cycles else eff.layer_s * metal_path.recurrent_extra_scale(device)
 
 
