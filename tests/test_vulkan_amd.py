@@ -21,15 +21,24 @@ def _vk(name: str):
 def test_gcn_multiplies_at_the_fp32_rate_rdna_at_packed_fp16():
     """ggml-vulkan builds the FP32 matmul shaders where device->fp16 is false (no VK_KHR_shader_float16_int8: GCN
     before 5, RADV's Polaris line "fp16: 0"), so the scalar path issues 2 operations per lane per clock there; Vega
-    20 reads "fp16: 1" but its FP16 matmul kernels run no faster than the FP32 one (PR #12015: f16 4.21, f32 4.96
-    TFLOPS on a Pro VII; session 18), so 2 there too; RDNA keeps packed FP16 (4)."""
+    20 reads "fp16: 1" but its FP16 matmul kernels ran no faster than the FP32 one (PR #12015: f16 4.21, f32 4.96
+    TFLOPS on a Pro VII; session 18), so 2 there too until llama/24123 (2026-06-09) called v_dot2_f32_f16: 4 from
+    then, as today's build; RDNA keeps packed FP16 (4)."""
     rules = vp.path_rules()
-    for name, arch, per in (("rx 480", "GCN 4.0", 2), ("rx 570", "GCN 4.0", 2),
-                            ("radeon pro vii", "GCN 5.1", 2), ("rx 5700 xt", "RDNA 1.0", 4)):
-        d = _vk(name)
-        assert vp.architecture(d) == arch, name
-        lane_hz = kernel_path.vector_lanes(d) * kernel_path.gpu_clock_hz(d)
-        assert vp.peak(d, "shader", rules, None) == pytest.approx(lane_hz * per), name
+    with vp.as_of_build("2025-09-07"):
+        for name, arch, per in (("rx 480", "GCN 4.0", 2), ("rx 570", "GCN 4.0", 2),
+                                ("radeon pro vii", "GCN 5.1", 2), ("rx 5700 xt", "RDNA 1.0", 4)):
+            d = _vk(name)
+            assert vp.architecture(d) == arch, name
+            lane_hz = kernel_path.vector_lanes(d) * kernel_path.gpu_clock_hz(d)
+            assert vp.peak(d, "shader", rules, None) == pytest.approx(lane_hz * per), name
+    vega = _vk("radeon pro vii")
+    for date in ("2026-06-09", ""):  # the dot2 build, and today's
+        with vp.as_of_build(date):
+            assert vp.peak(vega, "shader", rules, None) == pytest.approx(3840 * 1.7e9 * 4), date
+    with vp.as_of_build("2026-06-08"):
+        assert vp.peak(vega, "shader", rules, None) == pytest.approx(3840 * 1.7e9 * 2)
+        assert vp.peak(_vk("rx 570"), "shader", rules, None) < vp.peak(_vk("rx 5700 xt"), "shader", rules, None)
     # NVIDIA keeps its own FP32 rate; integer-dot MMQ is not the FP16 rule's business
     assert vp.amd_shader_ops_per_lane(_vk("rtx 3090")) is None
     assert vp.peak(_vk("radeon pro vii"), "mmq", rules, None) == pytest.approx(3840 * 1.7e9 * 8)
@@ -77,5 +86,7 @@ def test_vega_scalar_matmul_is_priced_at_the_fp32_rate_its_kernels_measured():
             and r["test"] == "pp512"]
     assert len(rows) == 1 and abs(rows[0]["error_pct"]) < 15, rows
     d = _vk("radeon pro vii")
-    assert vp.amd_shader_ops_per_lane(d) == 2.0
-    assert vp.amd_shader_ops_per_lane(_vk("rx 7900 xtx")) is None
+    with vp.as_of_build("2025-09-07"):
+        assert vp.amd_shader_ops_per_lane(d) == 2.0
+        assert vp.amd_shader_ops_per_lane(_vk("rx 7900 xtx")) is None
+    assert vp.amd_shader_ops_per_lane(d) is None  # today's build: v_dot2_f32_f16, the packed rate
