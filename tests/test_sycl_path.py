@@ -63,14 +63,32 @@ def test_which_types_decode_reads_reordered_by_build():
     assert sycl_path.matvec_path("Q4_0", off) == "block"
 
 
+def test_xe_hpg_reordered_mmvq_is_issue_bound_by_pr_22291s_pair():
+    """A770, llama2:7b Q4_0 reordered: on MMVQ (a build before PR #22291) it takes 1/49 - 1/65.24 s more per token than
+    on DMMV (from that PR on), the pair the rate is derived from, at whatever share the fit gives; a B580 (Xe2) runs
+    the same reordered MMVQ at the streaming rate (no issue term: its build change moves nothing)."""
+    mmvq = _speed("arc a770 16gb", "llama2:7b", "Q4_0", "(2026-04-20)")
+    dmmv = _speed("arc a770 16gb", "llama2:7b", "Q4_0", "(2026-04-26)")
+    assert 1 / mmvq.decode_tokens_per_s - 1 / dmmv.decode_tokens_per_s == pytest.approx(1 / 49 - 1 / 65.24, rel=1e-6)
+    b580 = [_speed("arc b580", "llama2:7b", "Q4_0", f"({d})").decode_tokens_per_s for d in ("2026-04-20", "2026-04-26")]
+    assert b580[0] == pytest.approx(b580[1])
+    # Q4_K is named issue-bound too (PR #21992); Q6_K is not: an A770 Q6_K model is untouched by the term
+    q6 = _speed("arc a770 16gb", "qwen2.5:7b", "Q6_K", "(2026-04-20)").decode_tokens_per_s
+    with sycl_path.block_layout_off():
+        q6_off = _speed("arc a770 16gb", "qwen2.5:7b", "Q6_K", "(2026-04-20)").decode_tokens_per_s
+    assert q6 == pytest.approx(q6_off)
+
+
 def test_block_layout_decode_costs_the_kernel_rate_beyond_the_bytes():
     """A770, llama2:7b Q4_0 with the reorder off: each layer's Q4_0 matrices take the slower of weights / (rate x 4096
     lanes x 2.4 GHz) and bytes / (f x 560 GB/s) instead of bytes / (share x 560 GB/s); the output head is Q6_K in both
     builds (block layout before PR #13885). The rate and the bandwidth share f both come from Intel's table at the
     fitted share and give the table back: A770 42 -> 55 tokens/s (docs/backend/SYCL.md News 2025.2, 5.63 ms), to 15%
     (each is the mean of the A770's and the Flex 170's)."""
-    off = _speed("arc a770 16gb", "llama2:7b", "Q4_0", "(2025-05-14), GGML_SYCL_DISABLE_OPT=1")
-    on = _speed("arc a770 16gb", "llama2:7b", "Q4_0", "(2025-05-14), GGML_SYCL_DISABLE_OPT=0")
+    # a build before the reordered MMVQ (PR #12858, 2025-05-09): Intel's pairs compare the block layout with the
+    # reordered DMMV
+    off = _speed("arc a770 16gb", "llama2:7b", "Q4_0", "(2025-05-01), GGML_SYCL_DISABLE_OPT=1")
+    on = _speed("arc a770 16gb", "llama2:7b", "Q4_0", "(2025-05-01), GGML_SYCL_DISABLE_OPT=0")
     work = token_work(get_model("llama2:7b"), get_quant("Q4_0"))
     q4 = [(n, b) for layer in work.layer_matrices for ty, n, b in layer if ty == "Q4_0"]
     share = efficiency("sycl").bandwidth

@@ -298,11 +298,12 @@ DOCUMENTED_ARCH = {
 # Session 18 (vkamd6, 5b-vkamd6): PR #22933's 7 Pro VII "after" rows held out first (prefill 4 rows 82.4%, decode 3 rows
 # 24.0% under main b723c6f): Vulkan prefill blind 26.7% (139) -> 28.1% (143), decode 9.3% (104) -> 9.9% (107).
 DOCUMENTED_BLIND = {"rocm decode": (15, 12.9), "rocm prefill": (30, 16.4), "vulkan decode": (69, 13.6),
-                    "vulkan prefill": (143, 28.1), "sycl decode": (49, 17.3), "sycl prefill": (45, 15.7)}
+                    "vulkan prefill": (143, 28.1), "sycl decode": (49, 17.2), "sycl prefill": (45, 15.7)}
 # Session 18 (sycl9, methodology 5b-sycl11): 20 SYCL rows added in_fit false and scored under main b723c6f first
 # (decode 38.3% (11), prefill 28.6% (9): kyuz0's B70 toolbox logs at b9039, PR #21992's two A770 rows): decode 19.7% (38)
 # -> 23.7% (49), prefill 14.4% (36) -> 20.4% (45); then BF16 weights on ggml-sycl's FP32 GEMM branch before BF16 had
-# DMMV (PR #21580; the B70 rows' build links no oneDNN): decode 17.3% (49), prefill 15.7% (45).
+# DMMV (PR #21580; the B70 rows' build links no oneDNN): decode 17.3% (49), prefill 15.7% (45); then the Xe-HPG
+# reordered-MMVQ issue limit (5b-sycl10, branch sycldec2): decode 17.2% (49).
 # Session 17 (sycl8, methodology 5b-sycl8): 7 SYCL rows added in_fit false and scored under main 08d20a2 first (decode
 # 26.6% (3), prefill 28.3% (4)): decode 16.3% (35) -> 19.7% (38), prefill 36.8% (32) -> 36.8% (36); then the library-rate
 # prompt model: prefill 14.4% (36), decode unchanged.

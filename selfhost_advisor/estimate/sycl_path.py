@@ -272,6 +272,47 @@ def bf16_matvec_seconds(matrices: tuple, bandwidth: float, build: Build | None =
     return sum((moved * n - b) / bandwidth for ty, n, b in matrices if ty == "BF16" and moved * n > b)
 
 
+@lru_cache(maxsize=256)
+def mmvq_rate(share: float) -> float:
+    """Weights per FP32 vector lane per clock of ggml-sycl's reordered MMVQ where it is issue-bound (data/speed.yaml
+    `sycl_paths.mmvq_issue`), derived from PR #22291's same-machine pair at bandwidth share `share`, as plain_rate is
+    from Intel's: the A770's reordered Q4_0 at 49 t/s on MMVQ, 65.24 on DMMV, so the MMVQ takes dt = 1/49 - 1/65.24 s
+    more per token over the Q4_0 matrices, which the reordered DMMV streams at share x spec bandwidth; the rate is
+    weights / (lanes x clock x (dt + bytes / (share x bandwidth))).
+
+    Why: one bandwidth share for Alchemist and Xe2 put every Xe2 card's reordered MMVQ slow and the A770's fast (5b-sycl9);
+    closed PR #21992 calls Q4_0 and Q4_K MMVQ "dp4a-compute-bound on Intel Arc", so on Xe-HPG that kernel is held by
+    its integer dot-product issue, not the memory, and the share is then fitted on rows that stream."""
+    from ..catalog import hw_names
+    from ..catalog.hardware import machine_from_profile
+    from ..catalog.models import get as get_model
+    from ..catalog.quants import get_quant
+    from .kernel_path import gpu_clock_hz
+    from .speed_work import token_work
+
+    pair = (_rules().get("mmvq_issue") or {}).get("pair")
+    if not pair:
+        return 0.0
+    dev = machine_from_profile(hw_names.resolve(pair["hardware"]), 1).devices[0]
+    work = token_work(get_model(pair["model"]), get_quant(pair["quant"]))
+    mats = [(n, b) for layer in work.layer_matrices for ty, n, b in layer if ty == pair["quant"]]
+    weights, nbytes = sum(n for n, _ in mats), sum(b for _, b in mats)
+    dt = 1.0 / float(pair["mmvq_tokens_per_s"]) - 1.0 / float(pair["dmmv_tokens_per_s"])
+    mmvq_s = dt + nbytes / (share * dev.bandwidth_bytes_per_s)
+    return weights / (mmvq_s * vector_lanes(dev) * gpu_clock_hz(dev))
+
+
+def _mmvq_issue_types(device: Device) -> frozenset:
+    """The types whose reordered MMVQ is issue-bound on this device's architecture (data/speed.yaml
+    `sycl_paths.mmvq_issue`), empty elsewhere."""
+    rule = _rules().get("mmvq_issue") or {}
+    if not rule or device.vendor != "intel":
+        return frozenset()
+    from .vulkan_path import architecture
+
+    return frozenset(rule.get("types") or ()) if architecture(device) in set(rule.get("architectures") or ()) else frozenset()
+
+
 def block_layout_seconds(matrices: tuple, device: Device, bandwidth: float, clock_hz: float | None) -> float:
     """Seconds a layer's mat-vecs take beyond streaming their bytes at `bandwidth` where the kernel, not the memory,
     binds: on the block layout, per matrix max(0, weights / (rate x lanes x clock) - bytes / bandwidth), for
@@ -287,19 +328,24 @@ def block_layout_seconds(matrices: tuple, device: Device, bandwidth: float, cloc
     from .kernel_path import FLOAT_TYPES
 
     build = current()
-    if not any(ty not in FLOAT_TYPES and matvec_path(ty, build) == "block" for ty, _, _ in matrices):
+    issue = _mmvq_issue_types(device)
+    issued = [m for m in matrices if m[0] in issue and decode_kernel(m[0], build, device) == "MMVQ reordered"]
+    blocked = [m for m in matrices if m[0] not in FLOAT_TYPES and matvec_path(m[0], build) == "block"]
+    if not issued and not blocked:
         return bf16
     share = round(bandwidth / device.bandwidth_bytes_per_s, 6)
-    rate = plain_rate(share)
+    extra = bf16
+    mrate = mmvq_rate(share) if issued else 0.0
+    for _, n_weights, nbytes in issued if mrate else ():
+        extra += max(0.0, n_weights / (mrate * lanes * clock_hz) - nbytes / bandwidth)
+    rate = plain_rate(share) if blocked else 0.0
     if not rate:
-        return bf16
+        return extra
     per_s = rate * lanes * clock_hz
     streamed = (plain_bandwidth_share(share) * device.bandwidth_bytes_per_s) if not _RATE_ONLY else 0.0
-    extra = bf16
-    for ty, n_weights, nbytes in matrices:
-        if ty not in FLOAT_TYPES and matvec_path(ty, build) == "block":
-            block = max(n_weights / per_s, nbytes / streamed if streamed else 0.0)  # issue or loads, the slower
-            extra += max(0.0, block - nbytes / bandwidth)
+    for _, n_weights, nbytes in blocked:
+        block = max(n_weights / per_s, nbytes / streamed if streamed else 0.0)
+        extra += max(0.0, block - nbytes / bandwidth)
     return extra
 
 
