@@ -10,6 +10,7 @@ from selfhost_advisor.catalog.hardware import find_profile, machine_from_profile
 from selfhost_advisor.catalog.models import get as get_model
 from selfhost_advisor.cli import main
 from selfhost_advisor.domain import FitRequest
+from selfhost_advisor.engines import get_engine
 from selfhost_advisor.estimate import vllm as V
 
 TINY = "custom:vram=1MB,bandwidth=448GB/s,fp16=60TFLOPS"
@@ -39,9 +40,10 @@ def test_serve_without_an_engine_on_a_vulkan_gpu_runs_llamacpp_not_vllm():
 def test_the_same_gpu_without_the_backend_word_still_serves_on_vllm():
     profile, count, _ = parse_spec("rtx 4090")
     assert V.serving_gpus(machine_from_profile(profile, count))
-    assert V.refused_backend(machine_from_profile(profile, count)) is None
+    vllm = get_engine("vllm")
+    assert vllm.refused_device(machine_from_profile(profile, count)) is None
     vk, _, _ = parse_spec("rtx 4090 vulkan")
-    assert vk.backend == "vulkan" and V.refused_backend(machine_from_profile(vk, 1)) is not None
+    assert vk.backend == "vulkan" and vllm.refused_device(machine_from_profile(vk, 1)) is not None
 
 
 def _plan(spec: str, util: float | None = None):

@@ -15,7 +15,7 @@ DEFAULT_CONTEXT = 8192  # tokens: fit's and hardware --for's context when --cont
 
 if TYPE_CHECKING:
     from ..catalog.resolve import Resolved
-    from ..domain import FitOption, FitRequest, Machine, Model, Quant
+    from ..domain import Device, FitOption, FitRequest, Machine, Model, Quant
 
 
 class Engine:
@@ -198,6 +198,14 @@ class Engine:
 
     def check_machine(self, machine: Machine) -> None:
         """Refuse hardware the engine cannot run on (BadOptionError); most engines run anywhere."""
+
+    def refused_device(self, machine: Machine) -> Device | None:
+        """The first GPU named with a backend this engine has no build or platform for, or None: a table backend in
+        its record's refused_backends (vLLM: 'vulkan') or a backend word the user typed in refused_backend_words
+        (Ollama: 'sycl'; vLLM: 'vulkan', 'sycl'); data/engines.yaml gives each list's source. check_machine says why."""
+        refused = self.params.get("refused_backends") or ()
+        words = self.params.get("refused_backend_words") or ()
+        return next((d for d in machine.devices if d.backend in refused or d.backend_word in words), None)
 
     def engine_machine(self, machine: Machine, request_version: str = "") -> tuple[Machine, str]:
         """The machine as this engine (release) runs it, and a note saying what changed ("" when nothing did): Ollama

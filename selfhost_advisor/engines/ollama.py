@@ -65,8 +65,7 @@ class Ollama(LlamaCpp):
     def check_machine(self, machine: Machine) -> None:
         """Ollama has no SYCL build (data/engines.yaml refused_backend_words): an Intel GPU named with llama.cpp's
         'sycl' word is bad input for --engine ollama, not a GPU sized as if ggml-sycl ran it."""
-        words = self.params.get("refused_backend_words") or ()
-        if any(d.backend_word in words for d in machine.devices):
+        if self.refused_device(machine) is not None:
             raise BadOptionError(f"Ollama has no SYCL backend ({machine.name} was named with 'sycl'); it runs Intel GPUs "
                                  "on Vulkan", "drop 'sycl' to size Ollama's Vulkan backend, or use --engine llamacpp")
 

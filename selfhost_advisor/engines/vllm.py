@@ -74,9 +74,7 @@ class Vllm(Engine):
         """vLLM has no Vulkan platform (vllm/platforms/__init__.py: cuda, rocm, xpu, tpu, cpu; data/engines.yaml
         refused_backends): a GPU named with llama.cpp's 'vulkan' word is bad input for --engine vllm, not a GPU we
         size as if vLLM ran on it."""
-        from ..estimate.vllm import refused_backend
-
-        dev = refused_backend(machine)
+        dev = self.refused_device(machine)
         if dev is not None and dev.backend_word == "sycl":  # an Intel GPU: vLLM runs it on its XPU platform
             raise BadOptionError(f"'sycl' names llama.cpp's SYCL backend ({machine.name}); vLLM runs Intel GPUs on its "
                                  "own XPU platform", "drop 'sycl' to size vLLM on the GPU, or use --engine llamacpp")

@@ -86,17 +86,10 @@ def check_request(model: Model, request: FitRequest, n_gpus: int | None = None) 
 
 def serving_gpus(machine: Machine) -> list[Device]:
     """The devices vLLM serves from: discrete GPUs, and CUDA unified-memory GPUs (DGX Spark / GB10, GH200); none named
-    with a backend vLLM has no platform for (a 'vulkan' GPU: refused_backend)."""
+    with a backend vLLM has no platform for (a 'vulkan' GPU: Engine.refused_device, engines/interface.py)."""
     refused = _engine().get("refused_backends") or ()
     return [d for d in machine.devices if d.vendor != "apple" and (not d.unified or d.backend == "cuda")
             and d.backend not in refused]
-
-
-def refused_backend(machine: Machine) -> Device | None:
-    """The first GPU whose named backend vLLM has no platform for (data/engines.yaml refused_backends), or None."""
-    refused = _engine().get("refused_backends") or ()
-    words = _engine().get("refused_backend_words") or ()
-    return next((d for d in machine.devices if d.backend in refused or d.backend_word in words), None)
 
 
 def tensor_parallel_size(model: Model, n_gpus: int) -> int:
