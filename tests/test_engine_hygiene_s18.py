@@ -25,3 +25,19 @@ def _machine(spec: str):
 def test_one_helper_decides_the_refused_backend_for_every_engine(engine, spec, refused):
     assert (get_engine(engine).refused_device(_machine(spec)) is not None) is refused
 
+
+def test_vllm_on_a_unified_gpu_reports_the_os_share_as_used_before_start():
+    # GB10 (DGX Spark): vLLM reads free memory from the OS; asking for 0.99 of it exceeds what the OS leaves, and the
+    # refusal's free figure is total minus data/engines.yaml runtime.os_reserve_bytes, not that minus itself again
+    from selfhost_advisor.catalog.data import load
+    from selfhost_advisor.catalog.models import get as get_model
+    from selfhost_advisor.domain import FitRequest
+    from selfhost_advisor.estimate import vllm as V
+
+    m = _machine("dgx spark")
+    p = V.plan(get_model("qwen3:8b"), V.get_vllm_quant("BF16"), m, FitRequest(8192, "vllm", gpu_memory_utilization=0.99))
+    total = V.cuda_total_bytes(m.devices[0])
+    free = total - int(load("engines")["runtime"]["os_reserve_bytes"])
+    assert p.placement.fit == "no"
+    assert f"({round(free / 2**30, 2)}/{round(total / 2**30, 2)} GiB)" in p.placement.note
+    assert p.placement.missing_bytes == int(total * 0.99) - free

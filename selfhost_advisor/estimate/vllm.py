@@ -310,9 +310,7 @@ def plan(model: Model, quant: Quant, machine: Machine, request: FitRequest) -> V
     if dev.unified:
         # vLLM reads free memory from the OS on unified GPUs (psutil available) and stops when the requested share
         # exceeds it (gpu_worker.init_device); the OS keeps os_reserve_bytes (data/engines.yaml runtime)
-        free = total - int(load("engines")["runtime"]["os_reserve_bytes"])
-        if budget > free and not request.kv_cache_memory_bytes:
-            return _startup_refusal(model, request, w, seq_kv, n_total, tp, util, budget, total - free, total)
+        used = int(load("engines")["runtime"]["os_reserve_bytes"])
     else:
         # vLLM stops at start when the free memory it reads is below the requested share (gpu_worker.init_device):
         # the CUDA context is already there, and NCCL's init workspace at TP >= 2 over NVLink (data/engines.yaml
@@ -321,9 +319,9 @@ def plan(model: Model, quant: Quant, machine: Machine, request: FitRequest) -> V
         since = _version(str(e["startup_nccl_nvlink_since"]))
         if tp > 1 and "nvlink" in machine.interconnect.lower() and _version(request.engine_version or engine_version()) >= since:
             used += int(e["startup_nccl_nvlink_bytes"])
-        free = total - used
-        if budget > free and not request.kv_cache_memory_bytes:
-            return _startup_refusal(model, request, w, seq_kv, n_total, tp, util, budget, total - free, total)
+    free = total - used
+    if budget > free and not request.kv_cache_memory_bytes:
+        return _startup_refusal(model, request, w, seq_kv, n_total, tp, util, budget, used, total)
     pp = request.nodes or 1
     # the release's rules (request.engine_version; "" = the current release): its profile sampler, and whether its
     # CUDA graphs are sized before the pool (>= cudagraph_in_kv_budget_since) or captured afterwards from the headroom
