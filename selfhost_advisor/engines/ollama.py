@@ -77,8 +77,8 @@ class Ollama(LlamaCpp):
         intel = [d for d in machine.devices if d.vendor == "intel" and d.backend == "sycl"]
         if not intel:
             return machine, ""
-        rule = self.params["intel_gpu"]
-        v, label = parse_version(self.version(request_version)), f"Ollama {self.version(request_version)}"
+        rule, version = self.params["intel_gpu"], self.version(request_version)
+        v, label = parse_version(version), f"Ollama {version}"
         if v < parse_version(rule["vulkan_since"]):
             rest = tuple(d for d in machine.devices if d not in intel)
             return replace(machine, devices=rest), (
