@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
 from selfhost_advisor.catalog import hub as hubmod
 from selfhost_advisor.catalog.hub import NetworkError, Response
@@ -56,8 +57,10 @@ class FakeHub:
             if self.safetensors[repo] is not None:
                 body["safetensors"] = {"parameters": self.safetensors[repo], "total": sum(self.safetensors[repo].values())}
             return Response(200, json.dumps(body).encode())
-        m = re.match(r"^https://huggingface\.co/([^/]+/[^/]+)/resolve/main/(.+)$", url)
-        if not m or m.group(1) not in self.files:
+        # as a web server reads it: '?' starts the query and '#' the fragment, the path is percent-decoded
+        parts = urlsplit(url)
+        m = re.match(r"^/([^/]+/[^/]+)/resolve/main/(.+)$", unquote(parts.path))
+        if parts.netloc != "huggingface.co" or parts.query or parts.fragment or not m or m.group(1) not in self.files:
             return Response(404, b"not found", {"x-error-code": "RepoNotFound"})
         repo, path = m.groups()
         denied = self._denied(repo, headers)
@@ -82,7 +85,7 @@ class FakeHub:
     def bytes_downloaded(self, repo: str, path: str) -> int:
         total = 0
         for url, headers in self.requests:
-            if url.endswith(f"{repo}/resolve/main/{path}"):
+            if unquote(urlsplit(url).path).endswith(f"{repo}/resolve/main/{path}"):
                 rng = headers.get("Range")
                 if rng is None:
                     total += len(self.files[repo][path])

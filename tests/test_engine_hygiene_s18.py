@@ -41,3 +41,33 @@ def test_vllm_on_a_unified_gpu_reports_the_os_share_as_used_before_start():
     assert p.placement.fit == "no"
     assert f"({round(free / 2**30, 2)}/{round(total / 2**30, 2)} GiB)" in p.placement.note
     assert p.placement.missing_bytes == int(total * 0.99) - free
+
+
+ODD_HUB_PATHS = ["model.safetensors", "Q8_0/Tiny-Q8_0-00001-of-00002.gguf", "sub dir/Tiny #1?.gguf",
+                 "100%/a+b&c=d;e.gguf", "unicodé/模型.gguf"]
+
+
+@pytest.mark.parametrize("path", ODD_HUB_PATHS)
+def test_hub_file_urls_are_encoded_as_huggingface_hub_encodes_them(monkeypatch, path):
+    from huggingface_hub import hf_hub_url
+
+    from selfhost_advisor.catalog.hub import HubClient
+
+    monkeypatch.delenv("HF_ENDPOINT", raising=False)
+    assert HubClient("acme/Tiny-GGUF")._file_url(path) == hf_hub_url("acme/Tiny-GGUF", path)
+
+
+def test_a_hub_file_with_a_hash_and_a_space_in_its_name_is_read(monkeypatch, tmp_path):
+    # a web server reads '#' as the start of a fragment and '?' as a query (tests/hubfake.py does the same): sent raw,
+    # 'sub dir/Tiny #1?.gguf' was asked for as 'sub dir/Tiny ' and the Hub answered 404 (HubError, exit 2)
+    from hubfake import FakeHub, install
+
+    from selfhost_advisor.catalog.hub import HubClient
+
+    monkeypatch.setenv("ADVISOR_HOME", str(tmp_path))
+    fake = install(monkeypatch, FakeHub())
+    fake.add("acme/Odd", {p: p.encode() for p in ODD_HUB_PATHS})
+    client = HubClient("acme/Odd")
+    for p in ODD_HUB_PATHS:
+        assert client.read_range(p, 0, 4) == p.encode()[:4]
+        assert fake.bytes_downloaded("acme/Odd", p) == 4

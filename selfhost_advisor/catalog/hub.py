@@ -283,7 +283,13 @@ class HubClient:
             raise HubError(f"{self.repo}: its file {clipped(path)!r} is named with {size:,} bytes, over the "
                            f"{MAX_HUB_PATH_BYTES:,} a repository file path can hold; it is not requested",
                            "pick another file with --quant, or download it and give its local path")
-        return f"{endpoint()}/{self.repo}/resolve/{self.revision}/{path}"
+        from urllib.parse import quote
+
+        # encoded as huggingface_hub's hf_hub_url does it (file_download.py: quote(revision, safe=""), quote(filename),
+        # so '/' is kept in the path; tests/test_engine_hygiene_s18.py compares the two). Sent raw, a file named
+        # 'Q4 #1.gguf' reached the Hub as 'Q4 ' with a fragment; the helper itself is not imported: the real transport
+        # is the only importer of huggingface_hub (tests/test_hub.py)
+        return f"{endpoint()}/{self.repo}/resolve/{quote(self.revision, safe='')}/{quote(path)}"
 
     def _json(self, url: str, what: str) -> Any:
         body = self._get(url, what)
@@ -296,7 +302,11 @@ class HubClient:
     def info(self) -> dict:
         """{'sha', 'gated', 'files': {path: size}, 'safetensors': {dtype: count} | None}."""
         def fetch() -> dict:
-            raw = self._json(f"{endpoint()}/api/models/{self.repo}/revision/{self.revision}?blobs=true", "repository")
+            from urllib.parse import quote
+
+            # the revision encoded as huggingface_hub's HfApi.model_info does it (quote(revision, safe=""))
+            raw = self._json(f"{endpoint()}/api/models/{self.repo}/revision/{quote(self.revision, safe='')}?blobs=true",
+                             "repository")
             if not isinstance(raw, dict):
                 raise HubError(f"{self.repo}: the Hub's repository info is not a JSON object")
             files = {}
