@@ -71,3 +71,25 @@ def test_a_hub_file_with_a_hash_and_a_space_in_its_name_is_read(monkeypatch, tmp
     for p in ODD_HUB_PATHS:
         assert client.read_range(p, 0, 4) == p.encode()[:4]
         assert fake.bytes_downloaded("acme/Odd", p) == 4
+
+
+@pytest.mark.parametrize(("spec", "count", "backend", "link"), [
+    ("rtx 4090 vulkan nvlink", 1, "vulkan", "nvlink"),       # was unknown hardware 'rtx 4090 vulkan'
+    ("2x rtx 4090 vulkan nvlink", 2, "vulkan", "nvlink"),
+    ("2x rtx 4090 nvlink vulkan", 2, "vulkan", "nvlink"),
+    ("rtx 4090 vulkan x2 pcie", 2, "vulkan", "pcie"),
+    ("2x arc b580 vulkan mesa pcie", 2, "vulkan", "pcie"),
+    ("2x NVIDIA A100 40GB PCIe nvlink", 2, "cuda", "nvlink"),  # 'PCIe' in a profile's name is not a link
+    ("NVIDIA A100 40GB PCIe", 1, "cuda", ""),
+])
+def test_backend_and_link_words_trail_the_name_in_either_order(spec, count, backend, link):
+    profile, n, interconnect = parse_spec(spec)
+    assert (n, profile.backend, interconnect) == (count, backend, link)
+
+
+def test_two_link_words_are_refused_naming_both(capsys):
+    from selfhost_advisor.cli import main
+
+    assert main(["fit", "llama3.1:8b", "--hardware", "2x rtx 3090 pcie nvlink"]) == 2  # pcie silently won before
+    out, err = capsys.readouterr()
+    assert out == "" and err.count("\n") == 1 and "'pcie' and 'nvlink'" in err

@@ -135,15 +135,12 @@ def parse_spec(spec: str) -> tuple[Profile, int, str]:
         return profile, count, ""
     from .backend_words import apply as on_backend, split as split_backend
 
+    # the link word and the backend words trail the name in either order: 'rtx 4090 vulkan nvlink' and
+    # 'rtx 4090 nvlink vulkan' (each alone worked; the first was unknown hardware 'rtx 4090 vulkan')
+    text, interconnect = _split_link(text, spec)
     text, backend, driver = split_backend(text)  # 'arc b580 vulkan mesa': llama.cpp's Vulkan backend, Intel's ANV
-    interconnect = ""
-    low = text.lower()
-    for word in ("nvlink", "pcie"):
-        prefixed = _COUNT_PREFIX.match(text)
-        named = prefixed.group(2) if prefixed else text  # "NVIDIA A100 40GB PCIe" is a profile name, not a link
-        if low.endswith(" " + word) and find_profile(named) is None:
-            interconnect, text = word, text[: -len(word) - 1]
-            low = text.lower()
+    if not interconnect:
+        text, interconnect = _split_link(text, spec)
     count, text = _split_count(text)
     if not 1 <= count <= MAX_UNITS:
         raise UnknownHardwareError(
@@ -158,6 +155,26 @@ def parse_spec(spec: str) -> tuple[Profile, int, str]:
     if profile.kind in ("cpu", "host", "apple", "apu") and count > 1:
         raise UnknownHardwareError(f"hardware {spec!r}: only discrete GPUs can be multiplied", "drop the count")
     return profile, count, interconnect
+
+
+def _split_link(text: str, spec: str) -> tuple[str, str]:
+    """'2x rtx3090 nvlink' -> ('2x rtx3090', 'nvlink'); a name without a trailing link word -> (text, ''). "NVIDIA
+    A100 40GB PCIe" is a profile name, not a link. Two link words ('rtx 3090 pcie nvlink') are refused naming both:
+    the second silently won before."""
+    def trailing(t: str) -> str:
+        prefixed = _COUNT_PREFIX.match(t)
+        named = prefixed.group(2) if prefixed else t
+        return next((w for w in ("nvlink", "pcie") if t.lower().endswith(" " + w) and find_profile(named) is None), "")
+
+    word = trailing(text)
+    if not word:
+        return text, ""
+    rest = text[: -len(word) - 1]
+    other = trailing(rest)
+    if other:
+        raise UnknownHardwareError(f"hardware {clipped(spec)!r} names two links, {other!r} and {word!r}",
+                                   "keep the one the GPUs are joined by")
+    return rest, word
 
 
 def _driver_without_vulkan(text: str, spec: str) -> None:
