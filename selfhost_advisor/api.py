@@ -393,7 +393,7 @@ def serve(
     eng = get_engine(engine)
     eng.check_serves("serve")
     eng.check_machine(machine)  # --engine vllm on a 'vulkan' GPU: exit 2, as fit
-    machine, _ = eng.engine_machine(machine)  # Ollama: an Intel GPU runs on its Vulkan backend, as in fit
+    machine, machine_note = eng.engine_machine(machine)  # Ollama: an Intel GPU runs on its Vulkan backend, as in fit
     from .limits import MAX_UBATCH
 
     n_ubatch, _ = _ubatch(eng, ubatch, MAX_UBATCH)  # refused or validated; capped per slot count (serving/slots.py)
@@ -432,7 +432,9 @@ def serve(
 
     report = run_serve(resolved.model, machine, ServeWorkload(prompt_tokens, output_tokens, ttft, speed),
                        engine=eng.name, quant=q, concurrency=levels, options=options)
-    return replace(report, params=param_counts(resolved.model))
+    # fit's note that Ollama runs the Intel GPU on Vulkan (and needs OLLAMA_IGPU_ENABLE=1 for an iGPU) is said here too
+    warnings = (machine_note, *report.warnings) if machine_note else report.warnings
+    return replace(report, params=param_counts(resolved.model), warnings=warnings)
 
 
 def cost(monthly_tokens: str | int, **options: Any) -> CostComparison:

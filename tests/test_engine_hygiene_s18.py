@@ -93,3 +93,15 @@ def test_two_link_words_are_refused_naming_both(capsys):
     assert main(["fit", "llama3.1:8b", "--hardware", "2x rtx 3090 pcie nvlink"]) == 2  # pcie silently won before
     out, err = capsys.readouterr()
     assert out == "" and err.count("\n") == 1 and "'pcie' and 'nvlink'" in err
+
+
+@pytest.mark.parametrize(("spec", "said"), [("arc b580", "Vulkan backend"),
+                                             ("core ultra 7 258v", "OLLAMA_IGPU_ENABLE=1")])
+def test_serve_with_ollama_on_an_intel_gpu_says_what_fit_says(spec, said):
+    # engine_machine's note (engines/ollama.py) was dropped by serve, so its table read as a SYCL run
+    from selfhost_advisor.api import fit, serve
+
+    note = next(w for w in fit("llama3.1:8b", hardware=spec, engine="ollama", quant=["Q4_K_M"]).warnings
+                if "Ollama runs the Intel" in w)
+    assert said in note and note in serve("llama3.1:8b", spec, engine="ollama").warnings
+    assert not any("Ollama runs" in w for w in serve("llama3.1:8b", spec, engine="llamacpp").warnings)
