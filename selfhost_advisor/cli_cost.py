@@ -56,7 +56,7 @@ def cost(
     price_out: Optional[float] = typer.Option(None, "--price-out", help="Your contract's output price, USD per million tokens."),
     engine: str = typer.Option("vllm", "--engine", help="Serving engine for capacity (default vllm).",
                                autocompletion=complete.engines),
-    quant: Optional[str] = typer.Option(None, "--quant", "-q", help="Weight format served (vLLM: BF16, FP8, AWQ-INT4, GPTQ-INT4; default: best quality that fits)."),
+    quant: Optional[str] = typer.Option(None, "--quant", "-q", help="Weight format served (vLLM: BF16, FP8, AWQ-INT4, GPTQ-INT4, MXFP4 for gpt-oss; llamacpp / ollama: a GGUF type such as Q4_K_M; default: best quality that fits)."),
     min_quant: Optional[str] = typer.Option(None, "--min-quant", help="Quality floor: the lowest weight format a self-hosted box may serve (BF16, FP8, AWQ-INT4, a GGUF type; default api = what the compared API serves; any = none). A box that needs a lossier format is re-planned with more GPUs or excluded."),
     decode_tps: Optional[float] = typer.Option(None, "--decode-tps", help="Measured aggregate decode tokens/s of one box (with one --hardware)."),
     prefill_tps: Optional[float] = typer.Option(None, "--prefill-tps", help="Measured prefill tokens/s of one box (with --decode-tps)."),

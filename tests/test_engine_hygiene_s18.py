@@ -105,3 +105,13 @@ def test_serve_with_ollama_on_an_intel_gpu_says_what_fit_says(spec, said):
                 if "Ollama runs the Intel" in w)
     assert said in note and note in serve("llama3.1:8b", spec, engine="ollama").warnings
     assert not any("Ollama runs" in w for w in serve("llama3.1:8b", spec, engine="llamacpp").warnings)
+
+
+def test_cost_quant_help_names_the_gguf_types_cost_also_prices():
+    # cost --engine llamacpp / ollama price a GGUF type (api.cost -> Fleet); the help listed vLLM's formats only
+    import typer.main
+
+    from selfhost_advisor.cli import app
+
+    quant = next(p for p in typer.main.get_command(app).commands["cost"].params if p.name == "quant")
+    assert "AWQ-INT4" in quant.help and "Q4_K_M" in quant.help
