@@ -205,13 +205,18 @@ def report_from_probe(data: object, path: str = "<probe>") -> ProbeReport:
         raise BadFileError(f"probe file {path} is not a JSON object", "save it with 'advisor probe --json > box.json'")
     version = data.get("schema_version")
     # a 5,000-digit major version would reach int()'s digit limit: a real one has 1-3 digits
-    if not isinstance(version, str) or not version.split(".")[0].isdigit() or len(version.split(".")[0]) > 6:
+    if not isinstance(version, str) or not (version.split(".")[0].isascii() and version.split(".")[0].isdigit()) or len(version.split(".")[0]) > 6:
         raise BadFileError(f"probe file {path} has no readable schema_version", "save it with 'advisor probe --json'")
     if int(version.split(".")[0]) != SUPPORTED_MAJOR:
         raise BadFileError(
             f"probe file {path} has schema_version {version}, this advisor reads {SUPPORTED_MAJOR}.x",
             "re-run 'advisor probe --json' with this version",
         )
+    if "devices" not in data and "ram_bytes" not in data:
+        # every advisor --json carries a schema_version of the same major: `fit --hardware fit.json` said "'ram_bytes'
+        # must be a non-negative number", as if a probe had a bad field
+        raise BadFileError(f"probe file {path} has neither devices nor ram_bytes: it is not a saved probe (the --json "
+                           "of another advisor command?)", "save one with 'advisor probe --json > box.json'")
     devices, others = [], []
     for raw in _list(data, "devices", path, MAX_DEVICE_ENTRIES):
         dev = _device(raw, path)
