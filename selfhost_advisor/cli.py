@@ -303,6 +303,9 @@ def main(argv: Optional[list[str]] = None) -> int:
     if stdout_is_closed():
         write_err("advisor: cannot write the output: stdout is closed; run it with stdout open (or > /dev/null)\n")
         return int(ExitCode.BAD_INPUT)
+    from .termsafe import drop_unreadable_terminal_sizes
+
+    drop_unreadable_terminal_sizes(os.environ)  # COLUMNS=²: rich's int() would be exit 3 before any output
     real_stdout = sys.stdout
     sys.stdout = GuardedStdout(real_stdout)
     try:

@@ -47,3 +47,19 @@ def folded(text: object) -> str:
     ASCII, so a value with any other character matches none either way; it is kept (and echoed) as typed."""
     s = str(text).strip()
     return s.lower() if s.isascii() else s
+
+
+# the terminal-size variables rich reads with `if value.isdigit(): int(value)` (rich/console.py Console.__init__, and
+# JUPYTER_* in a notebook): str.isdigit() is true for '²' and '¹²', which int() refuses, so COLUMNS=² was exit 3 in
+# every text command, typer's --help included
+TERMINAL_SIZE_VARS = ("COLUMNS", "LINES", "JUPYTER_COLUMNS", "JUPYTER_LINES")
+
+
+def drop_unreadable_terminal_sizes(environ) -> None:
+    """Remove a terminal-size variable that is digits to str.isdigit() but not to int() (superscripts and other
+    non-decimal digits); rich ignores every other non-number value already, so the terminal's own size is used, as
+    for COLUMNS=x. Decimal digits of other scripts ('١٢٠', which int() reads as 120) are kept: rich reads them."""
+    for key in TERMINAL_SIZE_VARS:
+        value = environ.get(key)
+        if value is not None and value.isdigit() and not value.isdecimal():
+            del environ[key]

@@ -143,7 +143,7 @@ def endpoint() -> str:
     ipv6 = re.match(r"^\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?$", host_port)
     port = host_port.rsplit(":", 1)[-1] if ":" in host_port and not host_port.endswith("]") else None
     if (len(url) > 2048 or not (_ENDPOINT.match(url) or ipv6 and url.startswith(("http://[", "https://[")))
-            or port is not None and not (port.isdigit() and 0 < int(port) < 65536)):
+            or port is not None and not (port.isascii() and port.isdigit() and 0 < int(port) < 65536)):
         from ..termsafe import plain
 
         shown = plain(value if len(value) <= 80 else value[:77] + "...")

@@ -45,7 +45,7 @@ class OllamaEstimate:
 
 
 def _version(v: str) -> tuple[int, ...]:
-    return tuple(int(p) for p in v.split("-")[0].lstrip("v").split(".") if p.isdigit())
+    return tuple(int(p) for p in v.split("-")[0].lstrip("v").split(".") if p.isascii() and p.isdigit())
 
 
 def graph_size(model, ctx: int, batch: int, n_parallel: int, kv_type: str, flash_attention: bool,

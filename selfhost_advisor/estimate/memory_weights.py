@@ -202,7 +202,7 @@ def _past_trunk(name: str, n_layers: int) -> bool:
     """blk.N.* with N >= n_layers: a GGUF's NextN / MTP blocks, which follow the trunk's n_layer() blocks
     (llama-hparams.cpp n_layer() = block_count - nextn_predict_layers)."""
     head = name[4:].split(".", 1)[0] if name.startswith("blk.") else ""
-    return head.isdigit() and int(head) >= n_layers
+    return head.isascii() and head.isdigit() and int(head) >= n_layers
 
 
 @lru_cache(maxsize=1024)

@@ -83,7 +83,7 @@ def mlx_weights(model: Model, quant: Quant) -> tuple[int, tuple[int, ...], tuple
 def kv_bits(kv_cache_type: str) -> int | None:
     """mlx-lm --kv-bits of a --kv-cache name: 'q8' -> 8 ... 'q2' -> 2; None for the bf16 cache ('f16')."""
     name = kv_cache_type.lower()
-    return int(name[1:]) if name.startswith("q") and name[1:].isdigit() else None
+    return int(name[1:]) if name.startswith("q") and name[1:].isascii() and name[1:].isdigit() else None
 
 
 def kv_bytes_per_token(model: Model, layer: int, bits: int | None = None) -> int:

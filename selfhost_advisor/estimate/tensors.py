@@ -258,7 +258,7 @@ def _layer_of_name(name: str, n_layers: int) -> int:
     """blk.N.* -> N; -1 for non-repeating tensors (and for blocks past n_layers, which no layer holds)."""
     if name.startswith("blk."):
         head = name[4:].split(".", 1)[0]
-        if head.isdigit() and int(head) < n_layers:
+        if head.isascii() and head.isdigit() and int(head) < n_layers:
             return int(head)
     return -1
 

@@ -39,7 +39,7 @@ def version_tuple(v: str) -> tuple[int, ...]:
     """'0.11.0', 'v0.21.1rc2 (build)' -> (0, 11, 0), (0, 21, 1): the release's first three numbers, digits only."""
     out = []
     for part in v.split(" ")[0].split(".")[:3]:
-        digits = "".join(c for c in part if c.isdigit())
+        digits = "".join(c for c in part if c in "0123456789")
         out.append(int(digits) if digits else 0)
     return tuple(out)
 

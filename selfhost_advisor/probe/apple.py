@@ -88,7 +88,7 @@ def probe_apple(run: Runner = run_command) -> BackendResult:
 
     def num(key: str) -> int | None:
         v = values.get(key, "")
-        return int(v) if v.isdigit() else None
+        return int(v) if v.isascii() and v.isdigit() else None
 
     flags = tuple(sorted(name for key, name in _FLAG_KEYS.items() if values.get(key) == "1"))
     result.cpu = CpuInfo(name=brand, arch="arm64", physical_cores=num("hw.physicalcpu"),

@@ -68,7 +68,7 @@ def parse_proc_cpuinfo(text: str) -> dict[str, Any]:
             key, sep, value = line.partition(":")
             if sep:
                 kv[key.strip().lower()] = value.strip()
-        if "processor" in kv and kv["processor"].isdigit():
+        if "processor" in kv and kv["processor"].isascii() and kv["processor"].isdigit():
             logical += 1
         name = name or kv.get("model name", "") or kv.get("hardware", "")
         if not flags:
@@ -244,7 +244,7 @@ def _limit_along(base: str, rel: str, filename: str) -> int | None:
         text = _read(os.path.join(base, rel, filename) if rel else os.path.join(base, filename))
         if text is not None:
             text = text.strip()
-            if text.isdigit() and int(text) < _NO_LIMIT:
+            if text.isascii() and text.isdigit() and int(text) < _NO_LIMIT:
                 best = int(text) if best is None else min(best, int(text))
         if not rel:
             return best

@@ -37,7 +37,7 @@ def parse_cpu_list(text: str | None) -> list[int]:
     out: list[int] = []
     for part in (text or "").split(","):
         a, sep, b = part.strip().partition("-")
-        if not a.isdigit() or (sep and not b.isdigit()):
+        if not (a.isascii() and a.isdigit()) or (sep and not (b.isascii() and b.isdigit())):
             continue
         lo, hi = int(a), int(b) if sep else int(a)
         if lo <= hi < MAX_CPUS:
@@ -54,7 +54,7 @@ def max_freqs_hz(root: str = "/", cpus: Iterable[int] | None = None) -> dict[int
     out: dict[int, float] = {}
     for cpu in cpus:
         text = _read(root, *base, f"cpu{cpu}", "cpufreq", "cpuinfo_max_freq")
-        if text and text.isdigit() and 100_000 <= int(text) <= 10_000_000:
+        if text and text.isascii() and text.isdigit() and 100_000 <= int(text) <= 10_000_000:
             out[cpu] = int(text) * 1e3
     return out
 
@@ -110,7 +110,7 @@ def cpu_parts(root: str = "/") -> dict[int, int]:
     for line in (text or "").splitlines():
         key, _, value = line.partition(":")
         key, value = key.strip().lower(), value.strip()
-        if key == "processor" and value.isdigit():
+        if key == "processor" and value.isascii() and value.isdigit():
             cpu = int(value)
         elif key == "cpu part" and cpu is not None:
             try:

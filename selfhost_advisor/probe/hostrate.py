@@ -110,7 +110,7 @@ def last_level_cache_bytes(root: str = "/") -> int:
             continue
         mult = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30}.get(s[-1:], 1)
         digits = s[:-1] if s[-1:] in "KMG" else s
-        if digits.isdigit():
+        if digits.isascii() and digits.isdigit():
             best = max(best, int(digits) * mult)
     return best
 

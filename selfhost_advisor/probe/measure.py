@@ -82,11 +82,11 @@ def cgroup_cpu_quota(root: str = "/") -> float | None:
     v2 = read("sys/fs/cgroup/cpu.max")
     if v2:
         parts = v2.split()
-        if len(parts) == 2 and parts[0] != "max" and parts[0].isdigit() and parts[1].isdigit() and int(parts[1]):
+        if len(parts) == 2 and parts[0] != "max" and parts[0].isascii() and parts[0].isdigit() and parts[1].isascii() and parts[1].isdigit() and int(parts[1]):
             return int(parts[0]) / int(parts[1])
         return None
     q, p = read("sys/fs/cgroup/cpu/cpu.cfs_quota_us"), read("sys/fs/cgroup/cpu/cpu.cfs_period_us")
-    if q and p and q.lstrip("-").isdigit() and p.isdigit() and int(q) > 0 and int(p):
+    if q and p and q.isascii() and q.lstrip("-").isdigit() and p.isascii() and p.isdigit() and int(q) > 0 and int(p):
         return int(q) / int(p)
     return None
 

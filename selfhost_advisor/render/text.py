@@ -30,7 +30,7 @@ def _columns_cap() -> int | None:
     from ..limits import MAX_COLUMNS
 
     cols = os.environ.get("COLUMNS", "")
-    return MAX_COLUMNS if cols.isdigit() and (len(cols) > 6 or int(cols) > MAX_COLUMNS) else None
+    return MAX_COLUMNS if cols.isdecimal() and (len(cols) > 6 or int(cols) > MAX_COLUMNS) else None
 
 
 _CONSOLE = None
