@@ -460,6 +460,202 @@ def session13_cases(d: Path, rng: random.Random) -> list[tuple[str, list[str], d
     return out
 
 
+# ------------------------------------------------------------------------------------------------------ session 18
+# Session 18 (engine code health and bad input): GGUF headers broken at every field, probe JSON of other schema
+# versions and other commands' --json, spec-sheet spellings, numbers str.isdigit() passes but int() refuses ('²'),
+# escape sequences in file names, link and backend words in either order, and (run_streams) closed pipes and locales.
+ODD_DIGITS = ["²", "12²", "¹²⁰", "١٢", "１２", "Ⅻ", "½", "+5", "5.", ".5", "1_0", "1,000", "∞", "٫5", "0b101", "1e308k",
+              "18446744073709551616", "9" * 19 + "k", "0x" + "f" * 20, "1e-400", "-0.0", "1e3000", "1" + "0" * 30]
+
+
+def _corrupt_ggufs(d: Path) -> dict[str, Path]:
+    """A valid tiny GGUF broken one field at a time (ggml docs/gguf.md v3 layout): cut short anywhere, another magic or
+    version, lengths and counts past the file, unknown value / tensor types, odd alignment, names that are not text."""
+    g: dict[str, Path] = {}
+
+    def put(name: str, data: bytes) -> None:
+        (d / f"{name}.gguf").write_bytes(data)
+        g[name] = d / f"{name}.gguf"
+
+    ok = gguf_bytes(base_kvs())
+    data_start = len(ok) - sum(-(-nb // 32) * 32 for *_, nb in tiny_tensors())
+    for cut in (0, 3, 4, 7, 8, 15, 16, 23, 24, 30, 60, 200, data_start - 40, data_start - 1, data_start + 7):
+        put(f"cut-{cut}", ok[:cut])
+    for name, head in (("be-version", b"GGUF" + struct.pack(">I", 3)), ("v1", b"GGUF" + struct.pack("<I", 1)),
+                       ("v2", b"GGUF" + struct.pack("<I", 2)), ("v4", b"GGUF" + struct.pack("<I", 4)),
+                       ("v0", b"GGUF" + struct.pack("<I", 0)), ("vmax", b"GGUF" + struct.pack("<I", 2**32 - 1)),
+                       ("magic-fugg", b"FUGG" + ok[4:8]), ("magic-ggjt", b"ggjt" + ok[4:8]),
+                       ("magic-lower", b"gguf" + ok[4:8])):
+        put(name, head + ok[8:])
+    put("claims-kv-2e63", ok[:16] + struct.pack("<Q", 2**63) + ok[24:])
+    kv_start = 24
+    put("key-len-huge", ok[:kv_start] + struct.pack("<Q", 2**62) + ok[kv_start + 8:])
+    put("key-len-past-eof", ok[:kv_start] + struct.pack("<Q", len(ok) + 5) + ok[kv_start + 8:])
+    first_key = len("general.architecture")
+    vtype_at = kv_start + 8 + first_key
+    for t in (13, 99, 2**31, 2**32 - 1):
+        put(f"vtype-{t}", ok[:vtype_at] + struct.pack("<I", t) + ok[vtype_at + 4:])
+    put("str-len-huge", ok[:vtype_at + 4] + struct.pack("<Q", 2**40) + ok[vtype_at + 12:])
+    for key, payload in (("arr-type-bad", struct.pack("<IQ", 77, 2) + b"\0" * 8),
+                         ("arr-count-huge", struct.pack("<IQ", U32, 2**62)),
+                         ("arr-of-str-past-eof", struct.pack("<IQ", STR, 3) + _s("x"))):
+        put(key, gguf_bytes(base_kvs(), extra_kv=_kv("x.arr", ARR, payload), extra_n=1))
+    for name, kvs in (("arch-invalid-utf8", {"general.architecture": (STR, _s(b"ll\xffama"))}),
+                      ("arch-empty", {"general.architecture": (STR, _s(""))}),
+                      ("arch-unknown", {"general.architecture": (STR, _s("notanarch"))}),
+                      ("arch-nul", {"general.architecture": (STR, _s("llama\x00"))}),
+                      ("arch-u32", {"general.architecture": (U32, struct.pack("<I", 7))}),
+                      ("name-invalid-utf8", {"general.name": (STR, _s(b"\xc3\x28 \xed\xa0\x80"))}),
+                      ("name-esc", {"general.name": (STR, _s("\x1b]52;c;cHduZWQ=\x07\x1b[?1049h" + "\u202e"))}),
+                      ("align-0", {"general.alignment": (U32, struct.pack("<I", 0))}),
+                      ("align-3", {"general.alignment": (U32, struct.pack("<I", 3))}),
+                      ("align-2e31", {"general.alignment": (U32, struct.pack("<I", 2**31))}),
+                      ("file-type-9999", {"general.file_type": (U32, struct.pack("<I", 9999))}),
+                      ("file-type-neg", {"general.file_type": (I32, struct.pack("<i", -1))}),
+                      ("heads-0", {"llama.attention.head_count": (U32, struct.pack("<I", 0))}),
+                      ("kv-heads-0", {"llama.attention.head_count_kv": (U32, struct.pack("<I", 0))}),
+                      ("kv-heads-gt-heads", {"llama.attention.head_count_kv": (U32, struct.pack("<I", 64))}),
+                      ("blocks-0", {"llama.block_count": (U32, struct.pack("<I", 0))}),
+                      ("ctx-0", {"llama.context_length": (U32, struct.pack("<I", 0))}),
+                      ("embd-0", {"llama.embedding_length": (U32, struct.pack("<I", 0))})):
+        put(name, gguf_bytes(base_kvs(**kvs)))
+    dup = _kv("general.architecture", STR, _s("qwen2"))
+    put("dup-key", gguf_bytes(base_kvs(), extra_kv=dup, extra_n=1))
+    t = tiny_tensors()
+    put("dup-tensor", gguf_bytes(base_kvs(), tensors=t + [t[1]]))
+    for name, fix in (("blk-superscript", lambda n: n.replace("blk.1.", "blk.\u00b9.")),
+                      ("blk-fullwidth", lambda n: n.replace("blk.1.", "blk.\uff11.")),
+                      ("blk-arabic", lambda n: n.replace("blk.1.", "blk.\u0661.")),
+                      ("blk-negative", lambda n: n.replace("blk.1.", "blk.-1.")),
+                      ("blk-huge", lambda n: n.replace("blk.1.", "blk." + "9" * 30 + ".")),
+                      ("blk-esc", lambda n: n.replace("blk.1.", "blk.\x1b[2J."))):
+        put(name, gguf_bytes(base_kvs(), tensors=[(fix(n), sh, ty, nb) for n, sh, ty, nb in t]))
+    for name, tensor in (("tensor-type-99", ("x", (32,), 99, 0)), ("tensor-type-removed", ("x", (32,), 4, 0)),
+                         ("tensor-type-2e31", ("x", (32,), 2**31, 0)), ("tensor-ndims-0", ("x", (), 0, 0)),
+                         ("tensor-ndims-5", ("x", (1, 1, 1, 1, 1), 0, 4)),
+                         ("tensor-dim-neg", ("x", (2**64 - 1,), 0, 0))):
+        put(name, gguf_bytes(base_kvs(), tensors=t + [tensor]))
+    bad_off = bytearray(ok)
+    idx = bytes(ok).rfind(b"output.weight")
+    if idx > 0:
+        at = idx + len(b"output.weight") + 4 + 2 * 8 + 4  # name, n_dims, 2 dims, type: then the offset
+        bad_off[at:at + 8] = struct.pack("<Q", 2**63)
+        put("tensor-offset-huge", bytes(bad_off))
+        bad_off[at:at + 8] = struct.pack("<Q", 7)
+        put("tensor-offset-unaligned", bytes(bad_off))
+    return g
+
+
+def _other_schema_probes(d: Path) -> dict[str, Path]:
+    """Probe JSON from other schema versions and shapes, and other commands' --json given as --hardware."""
+    p: dict[str, Path] = {}
+    dev = {"vendor": "nvidia", "name": "RTX", "memory_bytes": 24 * 10**9, "bandwidth_bytes_per_s": 10**12}
+    base = {"schema_version": "1.20.0", "ram_bytes": 64 * 10**9, "devices": [dev]}
+
+    def put(name: str, obj) -> None:
+        (d / f"{name}.json").write_text(obj if isinstance(obj, str) else json.dumps(obj), encoding="utf-8",
+                                        errors="surrogatepass")
+        p[name] = d / f"{name}.json"
+
+    for v in ("0.9.0", "2.0.0", "1", "1.99.0", "v1.0.0", "1.0.0-rc1", " 1.0", "", "²", "1²", "١.0", "１.0", "-1.0",
+              "1." + "9" * 5000, "1.0\x1b[31m", 1, 1.0, None, True, ["1.0.0"], {"major": 1}):
+        put(f"schema-{abs(hash(repr(v))) % 10**8}", {**base, "schema_version": v})
+    put("schema-missing", {k: v for k, v in base.items() if k != "schema_version"})
+    put("old-field-names", {"schema_version": "1.0.0", "ram": "64GB", "gpus": [{"name": "RTX", "vram_bytes": 24e9}]})
+    put("devices-dict", {**base, "devices": {"0": dev}})
+    put("devices-null", {**base, "devices": None})
+    put("devices-str", {**base, "devices": "rtx4090"})
+    put("device-mem-str", {**base, "devices": [{**dev, "memory_bytes": "24GB"}]})
+    put("device-mem-neg", {**base, "devices": [{**dev, "memory_bytes": -1}]})
+    put("device-mem-2e63", {**base, "devices": [{**dev, "memory_bytes": 2**63}]})
+    put("device-backend-odd", {**base, "devices": [{**dev, "backend": "\x1b[2Jvulkan", "vendor": "ati"}]})
+    put("measured-odd", {**base, "measured": {"read_bytes_per_s": "fast", "matmul_flops": [1], "threads": -4}})
+    put("measured-list", {**base, "measured": [1, 2]})
+    put("fit-json", {"schema_version": "1.20.0", "model": {"id": "llama3.1:8b"}, "hardware": {"name": "rtx-4090"},
+                     "options": [], "recommended": None})
+    put("serve-json", {"schema_version": "1.20.0", "workload": {}, "hardware": {}, "fits": True})
+    put("cost-json", {"schema_version": "1.20.0", "monthly_tokens": 10**9, "self_host": []})
+    put("models-json", {"schema_version": "1.20.0", "query": None, "models": []})
+    put("hardware-json", {"schema_version": "1.20.0", "hardware": [{"id": "rtx-4090"}]})
+    put("bom", "\ufeff" + json.dumps(base))
+    put("utf16", json.dumps(base).encode("utf-16").decode("latin-1"))
+    put("trailing-garbage", json.dumps(base) + "\n}{")
+    put("concatenated", json.dumps(base) * 2)
+    put("esc-key", {**base, "\x1b]0;x\x07": 1})
+    return p
+
+
+CUSTOM_SPELLINGS = ["vram=16 GB", "vram=16gb", "vram=16G", "vram=16GiB", "vram=0.016TB", "vram=16e9B", "vram=16,000MB",
+                    "vram=1.6e1GB", "vram=16GB ", " vram=16GB", "VRAM=16GB", "vr\u0430m=16GB", "vram:16GB", "vram=16GB;",
+                    "vram=²GB", "vram=１６GB", "vram=16GB\x1b[31m", "vram=16GB\n", "vram=-0GB", "vram=1e-400GB"]
+BW_SPELLINGS = ["bandwidth=448 GB/s", "bandwidth=448GBps", "bandwidth=448GB/sec", "bandwidth=448", "bandwidth=0.448TB/s",
+                "bandwidth=448MB/ms", "bandwidth=448GiB/s", "bandwidth=448GB/s/s", "bandwidth=²GB/s", "bandwidth=∞GB/s"]
+FP16_SPELLINGS = ["fp16=60 TFLOPS", "fp16=60TF", "fp16=6e13", "fp16=60 tflop/s", "fp16=60TFLOP", "fp16=60PFLOPS",
+                  "fp16=60", "fp16=0.06PFLOPS", "fp16=60TOPS", "fp16=-60TFLOPS"]
+
+
+def session18_cases(d: Path, rng: random.Random) -> list[tuple[str, list[str], dict[str, str]]]:
+    out: list[tuple[str, list[str], dict[str, str]]] = []
+    j = lambda: ["--json"] if rng.random() < .5 else []  # noqa: E731
+    (d / "s18").mkdir(exist_ok=True)
+    for name, path in _corrupt_ggufs(d / "s18").items():
+        t = rng.choice([["fit", str(path), "--vram", "24GB"], ["fit", str(path), "--engine", "ollama", "--vram", "24GB"],
+                        ["serve", str(path), "-H", "rtx4090"], ["cost", "-t", "1e9", "-m", str(path), "-H", "rtx4090"],
+                        ["hardware", "--for", str(path)], ["fit", str(path), "--engine", "vllm", "-H", "rtx4090"]])
+        out.append(("s18 corrupt gguf", t + j(), {}))
+    for name, path in _other_schema_probes(d / "s18").items():
+        t = rng.choice([["fit", "llama3.1:8b", "-q", "Q4_K_M", "-H", str(path)], ["serve", "llama3.1:8b", "-H", str(path)],
+                        ["models", "--fits", str(path)], ["cost", "-t", "1e9", "-m", "llama3.1:8b", "-H", str(path)],
+                        ["hardware", "show", str(path)]])
+        out.append(("s18 probe schema", t + j(), {}))
+    gpu = dict(GPU_SPEC)
+    for spelled in CUSTOM_SPELLINGS + BW_SPELLINGS + FP16_SPELLINGS:
+        key = spelled.split("=", 1)[0].strip().lower()
+        fields = {k: v for k, v in gpu.items() if k != key}
+        spec = "custom:" + ",".join([spelled] + [f"{k}={v}" for k, v in fields.items()])
+        for form in (spec, "2x " + spec, spec.replace("custom:", "custom: "), spec + ",count=2", "3x " + spec + ",count=2"):
+            t = rng.choice([["fit", "llama3.1:8b", "-q", "Q4_K_M", "-H", form], ["serve", "llama3.1:8b", "-H", form],
+                            ["cost", "-t", "1e9", "-m", "llama3.1:8b", "-H", form], ["models", "--fits", form]])
+            out.append(("s18 spec spelling", t + j(), {}))
+    from selfhost_advisor.cli import app
+    import typer.main
+
+    group = typer.main.get_command(app)
+    base = {"fit": ["llama3.1:8b", "-H", "rtx4090"], "cost": ["-t", "1e9", "-H", "rtx4090"], "serve": ["llama3.1:8b", "-H", "rtx4090"],
+            "models": ["--fits", "rtx4090"], "hardware": ["--for", "llama3.1:8b"]}
+    for name, cmd in group.commands.items():
+        for p in cmd.params:
+            flag = p.opts[0]
+            if getattr(p, "is_flag", False) or not flag.startswith("-"):
+                continue
+            if p.type.name in ("integer", "float") or any(w in flag for w in ("context", "tokens", "tps", "price", "version",
+                                                                               "concurrency", "ttft", "memory", "vram", "ram")):
+                for v in rng.sample(ODD_DIGITS, 6):
+                    argv = [name, *base.get(name, [])]
+                    if flag in argv:
+                        argv[argv.index(flag) + 1] = v
+                    else:
+                        argv += [flag, v]
+                    out.append(("s18 odd digits", argv + j(), {}))
+    for hw in ("rtx 4090 vulkan nvlink", "2x rtx 4090 vulkan pcie", "2x rtx 3090 pcie nvlink", "arc b580 vulkan mesa pcie",
+               "2x arc b580 sycl nvlink", "rtx 4090 nvlink vulkan x2", "a100 40gb pcie vulkan", "2x nvidia a100 40gb pcie pcie"):
+        for eng in ("llamacpp", "ollama", "vllm"):
+            t = rng.choice([["fit", "llama3.1:8b", "-H", hw], ["serve", "llama3.1:8b", "-H", hw], ["models", "--fits", hw],
+                            ["cost", "-t", "1e9", "-m", "llama3.1:8b", "-H", hw]])
+            out.append(("s18 link words", t + ["--engine", eng] + j(), {}))
+    # escape sequences and newlines in file names: the path is quoted in the error line, one line, no escape sent
+    for raw in ("m\x1b[31m.gguf", "m\nx.gguf", "m\r.json", "\x1b]0;t\x07.yaml", "m\u202e.gguf", "m\x7f.json"):
+        path = d / "s18" / raw
+        try:
+            path.write_bytes(b"GGUF\x03\x00\x00\x00" if raw.endswith(".gguf") else b"{")
+        except OSError:
+            continue
+        for t in (["fit", str(path), "--vram", "24GB"], ["fit", "llama3.1:8b", "-H", str(path)],
+                  ["fit", str(path) + ".missing", "--vram", "24GB"], ["fit", "llama3.1:8b", "-H", str(path) + ".missing"]):
+            out.append(("s18 escape path", t + j(), {}))
+    return out
+
+
 # ------------------------------------------------------------------------------------------------------- hostile hub
 SERVER = r'''
 import json, struct, sys, time
@@ -615,6 +811,7 @@ def cases(d: Path, port: int, rng: random.Random) -> list[tuple[str, list[str], 
         out.append(("new arch config", argv + (["--json"] if rng.random() < .5 else []), dict(hub_env)))
     out += session12_cases(d, rng)
     out += session13_cases(d, rng)
+    out += session18_cases(d, rng)
     # models --installed over every broken Ollama folder, text and JSON
     for o in ollamas.values():
         for j in ([], ["--json"]):
@@ -664,6 +861,24 @@ STREAMS = [
     ("C locale", "C", ["cost", "-t", "1e9"]),
     ("C locale fit", "C", ["fit", "llama3.1:8b", "--vram", "24GB"]),
     ("closed stderr", "closed2", ["fit", "nosuchmodel"]),
+    # session 18: every command with its stdout closed or cut by `head -1`, and locales / encodings other than UTF-8
+    ("closed stdout serve", "closed", ["serve", "llama3.1:8b", "-H", "rtx4090"]),
+    ("closed stdout cost", "closed", ["cost", "-t", "1e9"]),
+    ("closed stdout probe", "closed", ["probe", "--json"]),
+    ("closed stdout hardware", "closed", ["hardware", "show", "rtx4090"]),
+    ("head -1 serve", "head", ["serve", "llama3.1:8b", "-H", "rtx4090"]),
+    ("head -1 probe json", "head", ["probe", "--json"]),
+    ("head -1 help", "head", ["fit", "--help"]),
+    ("closed stderr cost", "closed2", ["cost", "-t", "nan"]),
+    ("tr_TR", "env:LC_ALL=tr_TR.UTF-8,LANG=tr_TR.UTF-8", ["fit", "llama3.1:8b", "-H", "ARC B580", "-q", "Q4_K_M"]),
+    ("de_DE", "env:LC_ALL=de_DE.UTF-8,LC_NUMERIC=de_DE.UTF-8", ["cost", "-t", "1e9"]),
+    ("POSIX", "env:LC_ALL=POSIX,LANG=,PYTHONUTF8=0,PYTHONCOERCECLOCALE=0", ["models", "--fits", "rtx4090"]),
+    ("eucJP", "env:PYTHONIOENCODING=euc_jp", ["serve", "llama3.1:8b", "-H", "rtx4090"]),
+    ("cp1252", "env:PYTHONIOENCODING=cp1252", ["hardware", "--for", "llama3.1:8b"]),
+    ("utf-16", "env:PYTHONIOENCODING=utf-16", ["fit", "llama3.1:8b", "--vram", "24GB"]),
+    ("ascii strict help", "env:PYTHONIOENCODING=ascii:strict", ["cost", "--help"]),
+    ("COLUMNS superscript", "env:COLUMNS=²,LINES=¹²", ["serve", "llama3.1:8b", "-H", "rtx4090"]),
+    ("TERM dumb", "env:TERM=dumb,FORCE_COLOR=", ["cost", "-t", "1e9"]),
 ]
 
 
@@ -830,7 +1045,14 @@ def run_streams(d: Path, timeout: float):
             p.stdout.readline(); p.stdout.close()
             err = p.stderr.read(); rc = p.wait(timeout * 3); out = b""
         else:
-            if mode == "ascii":
+            if mode.startswith("env:"):  # NAME=value pairs; an empty value removes the variable
+                for pair in mode[4:].split(","):
+                    k, _, v = pair.partition("=")
+                    if v:
+                        e[k] = v
+                    else:
+                        e.pop(k, None)
+            elif mode == "ascii":
                 e["PYTHONIOENCODING"] = "ascii"
             elif mode == "latin1":
                 e["PYTHONIOENCODING"] = "latin-1"
