@@ -770,8 +770,8 @@ def _rocm_path_split_in(r: Row, mode: tuple) -> dict[str, float]:
 
 
 def _vulkan_fa_seconds(r: Row) -> float:
-    """A Vulkan prompt row's attention seconds per token that no efficiency scales (AMD's flash attention at its lane
-    rate, estimate/vulkan_path.amd_fa_prefill_rate); 0 for any other row."""
+    """A Vulkan prompt row's attention seconds per token that no efficiency scales (AMD's and Intel's flash attention at
+    its lane rate, estimate/vulkan_path.fa_prefill_rate); 0 for any other row."""
     if r.kind != PROMPT or family(r.backend) != "vulkan" or not r.machine.devices:
         return 0.0
     return _vulkan_path_seconds(r)[2]
@@ -782,7 +782,7 @@ def _vulkan_path_seconds(r: Row) -> tuple[tuple[tuple[str, float], ...], float, 
     """Per matmul path, the row's prefill seconds per token at unit efficiency (estimate/vulkan_path.py), with the
     paths of the row's build (() when the model is off or a peak is unknown); its attention seconds at unit
     efficiency over the listed FLOPS; and its attention seconds where they are not the family's efficiency's (AMD's
-    flash attention at its lane rate, vulkan_path.amd_fa_prefill_rate: then the second is 0)."""
+    and Intel's flash attention at its lane rate, vulkan_path.fa_prefill_rate: then the second is 0)."""
     from selfhost_advisor.estimate import vulkan_path
     from selfhost_advisor.estimate.speed import _attention_flops, _device_flops, token_work
 
@@ -792,7 +792,7 @@ def _vulkan_path_seconds(r: Row) -> tuple[tuple[tuple[str, float], ...], float, 
     flops = sum(_attention_flops(model, i, r.depth) for i in range(model.n_layers))
     with vulkan_path.as_of_build(r.build_date, r.vulkan_path):
         secs = vulkan_path.path_seconds(d, work.layer_matrices, _device_flops(d))
-        fa = vulkan_path.amd_fa_prefill_rate(d)
+        fa = vulkan_path.fa_prefill_rate(d)
     attention, fixed = (0.0, flops / fa) if fa else (flops / _device_flops(d, work.quantized), 0.0)
     return (tuple(sorted(secs.items())) if secs else ()), attention, fixed
 

@@ -37,18 +37,21 @@ def test_intels_16_bit_coopmat_matmul_is_priced_on_the_lanes_as_its_quantized_on
 def test_the_2026_anv_bf16_rows_leave_the_xmx_rate():
     """The two BF16 rows on a 2026 ANV (BF16 coopmat exposed), blind: the B60's Qwen3.5-9B (5b-vkintel, second batch)
     +175.7 -> +37.3% (Qwen3.5's Gated DeltaNet reads 19-64% fast on every backend), the 140V's Gemma 4 E2B
-    (5b-vkintel3) +238.7 -> -7.7%."""
+    (5b-vkintel3) +238.7 -> -7.7%; since 5b-vkintel6's scalar flash attention on Intel's lanes (attention at the
+    prompt's average depth costs more) +35.0% and -14.9%."""
     b60 = [r for r in vulkan_block("vkintel2") if r["quant"] == "BF16" and r["kind"] == "prefill"]
     v140 = [r for r in vulkan_block("vkintel4") if r["quant"] == "BF16" and r["kind"] == "prefill"]
-    assert [round(r["error_pct"], 1) for r in b60] == [pytest.approx(37.3, abs=0.5)]
-    assert [round(r["error_pct"], 1) for r in v140] == [pytest.approx(-7.7, abs=0.5)]
+    assert [round(r["error_pct"], 1) for r in b60] == [pytest.approx(35.0, abs=0.5)]
+    assert [round(r["error_pct"], 1) for r in v140] == [pytest.approx(-14.9, abs=0.5)]
 
 
 def test_session_17_block_scores_at_the_documented_figures():
     """5b-vkintel5: five Intel Windows prompt rows of Arrow Lake H's Arc 140T (before and after PR #24404's coopmat)
     and Panther Lake (PR #27471), blind 53.1% under main 08d20a2; Panther Lake -89.4 / -87.2 -> -60.5 / -52.2% with Xe3
-    in the INTEL_XE2 class; the block's median 52.2%."""
+    in the INTEL_XE2 class; the block's median 52.2%. Since 5b-vkintel6 (Intel's flash attention on the scalar shader,
+    at the lanes' measured rate) 57.0%, worse: these rows were already predicted too slow and the attention at the
+    prompt's average depth adds time (Panther Lake -63.2 / -57.0%)."""
     rows = vulkan_block("vkintel5")
-    assert_median_within(abs_errors(rows, "prefill"), 5, 52.2)
+    assert_median_within(abs_errors(rows, "prefill"), 5, 57.0)
     ptl = sorted(r["error_pct"] for r in rows if r["hardware"].startswith("arc-b390"))
-    assert ptl == [pytest.approx(-60.5, abs=1.0), pytest.approx(-52.2, abs=1.0)]
+    assert ptl == [pytest.approx(-63.2, abs=1.0), pytest.approx(-57.0, abs=1.0)]

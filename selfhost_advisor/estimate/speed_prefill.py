@@ -73,9 +73,9 @@ def _prefill_seconds_per_token(
                 paths = dict(eff.vulkan_paths)
                 total += max(sum(s / (vulkan_path.fixed_efficiency(p) or paths.get(p) or c) for p, s in vk.items()),
                              0.0 if _TRAFFIC_OFF else vulkan_path.traffic_seconds(d, mats))
-                # attention: on AMD flash attention's vector-lane rate (vulkan_path.amd_fa_prefill_rate), else the
-                # family's efficiency over the matrix rate
-                fa = vulkan_path.amd_fa_prefill_rate(d)
+                # attention: on AMD and Intel flash attention's vector-lane rate (vulkan_path.fa_prefill_rate), else
+                # the family's efficiency over the matrix rate
+                fa = vulkan_path.fa_prefill_rate(d)
                 total += ((sum(per_layer[layer:layer + count]) - sum(work.layer_flops[layer:layer + count]))
                           / (fa or c * flops))
             else:

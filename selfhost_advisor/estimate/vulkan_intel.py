@@ -44,6 +44,12 @@ def _rules() -> dict:
     return load("speed").get("vulkan_intel") or {}
 
 
+def fa_prefill_flops_per_lane_cycle() -> float:
+    """FLOPs per lane-clock of ggml-vulkan's scalar flash attention in prompt processing on Intel (data/speed.yaml
+    vulkan_intel; vulkan_path.intel_fa_prefill_rate); 0 when unset."""
+    return float(_rules().get("fa_prefill_flops_per_lane_cycle") or 0.0)
+
+
 def _intel_vulkan(device: Device) -> bool:
     return device.vendor == "intel" and device.backend == "vulkan"
 

@@ -433,6 +433,32 @@ def amd_fa_prefill_rate(device: Device) -> float | None:
     return lane_hz * float(per) if lane_hz else None
 
 
+def intel_fa_prefill_rate(device: Device) -> float | None:
+    """FLOPs per second of ggml-vulkan's flash attention in prompt processing on an Intel GPU: vector lanes (128 per Xe
+    core: 8 XVEs x SIMD16 on Xe2 / Xe3, 16 x SIMD8 on Xe-HPG / Xe-LPG; the spec table's shaders where it has them) x
+    boost clock x data/speed.yaml vulkan_intel.fa_prefill_flops_per_lane_cycle, for a build with llama-bench's FA-auto
+    default (vulkan_intel.igpu_dispatch.flash_attn_since); None elsewhere. Why the lanes and not XMX: get_fa_tuning_params
+    (ggml-org/ggml d99724f) takes the coopmat1 FA shader only where the driver lists a 16x16x16 FP16 cooperative-matrix
+    shape (coopmat_support_16x16x16_f16acc / _f32acc) and Intel's XMX shapes have 8 rows (ggml's own coopmat on an
+    Arc Pro B70 is "rows: 8, cols: 16", llama.cpp issue #28590), so every Intel GPU runs the scalar FA shader, with
+    Intel's own tuning there: subgroups disabled, 32 invocations, fewer rows per workgroup (get_fa_tuning_params_scalar).
+    The rate per lane-clock is MEASURED (docs/methodology.md 5b-vkintel6)."""
+    if device.vendor != "intel":
+        return None
+    per = vulkan_intel.fa_prefill_flops_per_lane_cycle()
+    date = build()[0]
+    if not per or (date and date < _fa_default_since()):
+        return None
+    lanes, hz = kernel_path.vector_lanes(device, 128), kernel_path.gpu_clock_hz(device)
+    return lanes * hz * per if lanes and hz else None
+
+
+def fa_prefill_rate(device: Device) -> float | None:
+    """Flash attention's prompt rate where ggml-vulkan runs it on the vector lanes (amd_fa_prefill_rate,
+    intel_fa_prefill_rate); None elsewhere (the family's efficiency over the matrix rate)."""
+    return amd_fa_prefill_rate(device) or intel_fa_prefill_rate(device)
+
+
 @lru_cache(maxsize=1)
 def _fa_default_since() -> str:
     """The build date from which llama-bench runs flash attention by default (llama.cpp PR #15434's FA-auto default;
