@@ -92,3 +92,38 @@ def test_the_path_efficiency_is_fitted_on_the_path_not_a_gpu_and_absent_without_
     assert fam["rocm_path_efficiency"]["mmq_mfma"] < fam["compute_efficiency_quant"]
     without = fit_speed.fit_families([r for r in rows if r.gpu != "radeon-instinct-mi100"], ("rocm",))["rocm"]
     assert "rocm_path_efficiency" not in without
+
+
+def test_gfx942_had_no_dot4_before_pr_12177():
+    """ggml_cuda_dp4a compiled v_dot4 for gfx906/908/90a and RDNA 2/3 only; gfx942 (CDNA 3) took the generic C
+    fallback until ggml c03f1a5e (llama.cpp PR #12177, 2025-03-11): its dp4a lanes do 8 int8 ops in no_dot4_lane_ops
+    (6) instructions, so a 2024-10 MI300X prompt row on dp4a MMQ runs at a sixth of the lane peak; RDNA 3 and CDNA 2
+    keep 8 throughout, and the latest build is untouched."""
+    ops = RULES["dp4a_ops_per_lane_per_clock"]
+    with kernel_path.at_build("2024-10"):
+        assert kernel_path.lane_int8_ops("CDNA 3.0", RULES) == pytest.approx(ops / 6)
+        assert kernel_path.lane_int8_ops("CDNA 2.0", RULES) == ops
+        assert kernel_path.lane_int8_ops("RDNA 3.0", RULES) == ops
+    for date in ("2025-03-11", "2025-08", None):
+        with kernel_path.at_build(date):
+            assert kernel_path.lane_int8_ops("CDNA 3.0", RULES) == ops
+    mi300x = _rocm("instinct mi300x")
+    fp16 = _device_flops(mi300x)
+    with kernel_path.at_build("2024-10"):
+        slow = kernel_path.int8_peak(mi300x, "CDNA 3.0", fp16, RULES, matrix=False)
+    with kernel_path.at_build("2025-03-11"):
+        fast = kernel_path.int8_peak(mi300x, "CDNA 3.0", fp16, RULES, matrix=False)
+    assert 4.0 < fast / slow < 6.0  # the epilogue's share of the lanes is the same in both
+
+
+@needs_cal
+def test_the_2024_mi300x_prompt_row_reads_within_30_percent():
+    """lhl's MI300X llama.cpp d5cb8684 (2024-10) Llama-2-7B Q4_0 pp512, 1334 t/s (held out, GPU in no fit): +429%
+    before session 18 (dp4a MMQ at the v_dot4 rate gfx942 did not have), +24% with the fallback's rate."""
+    sys.path.insert(0, str(ROOT / "scripts"))
+    import fit_speed
+
+    rows = [r for r in fit_speed.published_rows() if r.backend == "rocm" and r.build_date == "2024-10"
+            and r.kind == fit_speed.PROMPT and "MI300X" in r.hardware]
+    assert len(rows) == 1
+    assert abs(fit_speed.predict(rows[0]) / rows[0].measured - 1) < 0.30

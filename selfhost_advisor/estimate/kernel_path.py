@@ -184,7 +184,7 @@ def int8_peak(device: Device, arch: str, fp16: float, rules: dict, matrix: bool 
     dot4 = arch in rules.get("dp4a_architectures", ()) or arch.startswith(("CDNA", "RDNA 3", "RDNA 4"))
     on_lanes = (not matrix and dot4) if not _FIFTH else arch in rules.get("dp4a_architectures", ())
     if on_lanes and spec.get("shaders") and spec.get("boost_clock_mhz"):
-        peak = float(spec["shaders"]) * float(rules["dp4a_ops_per_lane_per_clock"]) * float(spec["boost_clock_mhz"]) * 1e6
+        peak = float(spec["shaders"]) * lane_int8_ops(arch, rules) * float(spec["boost_clock_mhz"]) * 1e6
     elif spec.get("int8_tops"):
         peak = float(spec["int8_tops"]) * 1e12
     else:
@@ -197,6 +197,23 @@ def int8_peak(device: Device, arch: str, fp16: float, rules: dict, matrix: bool 
     if not matrix:
         return 1.0 / (1.0 / peak + 1.0 / cap)
     return min(peak, cap)
+
+
+def lane_int8_ops(arch: str, rules: dict) -> float:
+    """int8 ops per vector lane per clock of ggml_cuda_dp4a on `arch` in the build of at_build's date: one v_dot4
+    (rules.dp4a_ops_per_lane_per_clock, 8) where the build compiles it for the architecture; where it does not
+    (rules.dot4_history: gfx942 took the function's generic C fallback until llama.cpp PR #12177), those 8 ops take
+    rules.no_dot4_lane_ops lane-instructions (the function's own byte-wise sequence for gfx900 / gfx1010: four
+    v_mul_i32_i24 with byte selects and two v_add3_u32; the C fallback compiles to no fewer)."""
+    ops = float(rules["dp4a_ops_per_lane_per_clock"])
+    if _FIFTH:
+        return ops
+    when = _build_date()
+    dot4 = True
+    for change in rules.get("dot4_history", ()):
+        if str(change["from"]) <= when and any(arch.startswith(a) for a in change["arch"]):
+            dot4 = bool(change["dot4"])
+    return ops if dot4 else ops / float(rules.get("no_dot4_lane_ops") or 1.0)
 
 
 def lane_ops_per_s(device: Device) -> float | None:
