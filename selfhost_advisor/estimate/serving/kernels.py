@@ -14,20 +14,17 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+from ...catalog.data import load
 from ...domain import Model
 
 
 def _counts() -> dict:
-    from .step import serving_data
-
-    return serving_data()["vllm"]["kernel_counts"]
+    return load("serving")["vllm"]["kernel_counts"]
 
 
 def kernel_us() -> float:
     """The fitted overhead per kernel: layer_overhead_us over a Llama layer's kernels."""
-    from .step import serving_data
-
-    return float(serving_data()["vllm"]["layer_overhead_us"]) / float(_counts()["llama_layer"])
+    return float(load("serving")["vllm"]["layer_overhead_us"]) / float(_counts()["llama_layer"])
 
 
 @lru_cache(maxsize=256)
