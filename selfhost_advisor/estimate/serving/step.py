@@ -87,9 +87,16 @@ def _profile_raw(machine: Machine) -> dict:
     dev = machine.devices[0]
     if not dev.matched_profile:
         return {}
+    return _raw_of(dev.matched_profile)
+
+
+@lru_cache(maxsize=256)
+def _raw_of(profile_id: str) -> dict:
+    """The profile's data row (find_profile over the catalog's cached index), once per id: a step asks for it up to
+    three times (matmul_flops, allreduce_seconds) and a serving curve takes thousands of steps."""
     from ...catalog.hardware import find_profile
 
-    p = find_profile(dev.matched_profile)
+    p = find_profile(profile_id)
     return p.raw if p is not None else {}
 
 
@@ -142,15 +149,32 @@ def _link(machine: Machine) -> str:
     return "nvlink" if any(w in text for w in ("nvlink", "nvswitch", "infinity")) else "pcie"
 
 
+# id of a custom_allreduce_us table -> (the table, {tp: its non-decreasing points}); the table is held so that its id
+# is not reused while the points are kept (data/serving.yaml's, read once per process: catalog.data.load)
+_MONO: dict[int, tuple[dict, dict[int, list[tuple[float, float]]]]] = {}
+
+
+def _allreduce_points(rows: dict, tp: int) -> list[tuple[float, float]]:
+    """The published (size, microseconds) points for `tp` GPUs (the least count listed at or above it, else the
+    largest), made non-decreasing in size; built once per table and count (every TP step of a serving curve asks)."""
+    held = _MONO.get(id(rows))
+    if held is None or held[0] is not rows:
+        held = _MONO[id(rows)] = (rows, {})
+    mono = held[1].get(tp)
+    if mono is None:
+        key = min((int(k) for k in rows if int(k) >= tp), default=max(int(k) for k in rows))
+        pts = [(float(x), float(y)) for x, y in (rows[key] if key in rows else rows[str(key)])]
+        level, mono = 0.0, []
+        for x, y in pts:  # made non-decreasing in size
+            level = max(level, y)
+            mono.append((x, level))
+        held[1][tp] = mono
+    return mono
+
+
 def _custom_allreduce_us(c: dict, tp: int, elements: float) -> float:
     """vLLM's custom all-reduce, microseconds, from its published per-size table (data/serving.yaml)."""
-    rows = c["custom_allreduce_us"]
-    key = min((int(k) for k in rows if int(k) >= tp), default=max(int(k) for k in rows))
-    pts = [(float(x), float(y)) for x, y in (rows[key] if key in rows else rows[str(key)])]
-    level, mono = 0.0, []
-    for x, y in pts:  # made non-decreasing in size
-        level = max(level, y)
-        mono.append((x, level))
+    mono = _allreduce_points(c["custom_allreduce_us"], tp)
     if elements <= mono[0][0]:
         return mono[0][1]
     for (x0, y0), (x1, y1) in zip(mono, mono[1:]):
@@ -184,13 +208,15 @@ def allreduce_seconds(model: Model, machine: Machine, tp: int, tokens: float) ->
     return residual_blocks(model) * one
 
 
+@lru_cache(maxsize=1024)
 def residual_blocks(model: Model) -> int:
     """Residual blocks a step runs: each ends in one row-parallel projection whose output is all-reduced, and each is
     one norm, one mixer and one residual add of kernels. A transformer layer has two (attention, then the MLP or MoE);
     a Nemotron-H layer has one, Mamba-2 or attention or MLP or MoE (vllm/model_executor/models/nemotron_h.py: each
     NemotronH*DecoderLayer is norm -> mixer; the MoE's shared expert is built with reduce_results=False and the fused
     experts reduce once for both). A DeciLM layer (Nemotron Super / Ultra) runs only the blocks it has: vLLM's
-    nemotron_nas.py DeciLMDecoderLayer skips a no-op attention (and its norm) and a no-op FFN."""
+    nemotron_nas.py DeciLMDecoderLayer skips a no-op attention (and its norm) and a no-op FFN. Cached per model: each
+    step asks twice (overhead_seconds, allreduce_seconds), ~1% of the suite's CPU time in its two imports."""
     from ..arch_traits import SINGLE_KIND_ARCHS
     from ..deci import DECI_ARCHS
 
