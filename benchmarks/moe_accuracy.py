@@ -13,6 +13,7 @@ import argparse
 import json
 import statistics
 import sys
+from functools import lru_cache
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -23,7 +24,16 @@ PUBLISHED = ROOT / "benchmarks" / "published" / "llamabench_moe.yaml"
 
 
 def published_rows(path: Path = PUBLISHED) -> list[dict]:
-    """The published rows with the machine `--hardware` resolves their name to, on the row's backend."""
+    """The published rows with the machine `--hardware` resolves their name to, on the row's backend (a fresh dict
+    per row: callers may add keys)."""
+    return [dict(r) for r in _published_rows(path, path.stat().st_mtime_ns)]
+
+
+@lru_cache(maxsize=8)
+def _published_rows(path: Path, mtime_ns: int) -> tuple[dict, ...]:
+    """published_rows, read and resolved once per process while the file is unchanged, as fit_speed.published_rows
+    is. Why: the suite asked ~25 times per process (moe_accuracy.rows, cuda_heldout, small_on_big, tests), each a
+    YAML parse and a hardware-name resolution per row (~1% of the suite's CPU)."""
     import yaml
 
     from selfhost_advisor.catalog import hw_names
@@ -36,7 +46,7 @@ def published_rows(path: Path = PUBLISHED) -> list[dict]:
         m = machine_from_profile(hw_names.resolve(r["hardware"]), 1)
         d = replace(m.devices[0], backend=r["backend"], memory_bytes=max(m.devices[0].memory_bytes, 128 * 2**30))
         out.append({**r, "machine": replace(m, devices=(d,), ram_bytes=256 * 2**30)})
-    return out
+    return tuple(out)
 
 
 def _test(test: str) -> tuple[str, int, int]:
@@ -106,9 +116,31 @@ def _with_padding(pad: float, fn, *args):
         return fn(*args)
 
 
+# (repr of the input rows, estimate.scoped.state()) -> rows(): see rows
+_ROWS: dict[tuple[str, tuple], tuple[dict, ...]] = {}
+
+
 def rows() -> list[dict]:
     """Every row with its prediction and error (percent, predicted over measured); the H200 synthetic prefill rows
-    also with the padding of their own simulated routing (`own_routing_error_pct`)."""
+    also with the padding of their own simulated routing (`own_routing_error_pct`).
+
+    Computed once per process for the same input rows under the same scoped switches (each row a fresh dict). Why:
+    eight tests in four files asked for the whole report, ~430 predictions each time (~5% of the suite's CPU).
+    """
+    from selfhost_advisor.estimate.scoped import state
+
+    inputs = published_rows() + device_rows()
+    key = (repr(inputs), state())
+    got = _ROWS.get(key)
+    if got is None:
+        if len(_ROWS) >= 8:
+            _ROWS.clear()
+        got = _ROWS[key] = tuple(_rows(inputs))
+    return [dict(r) for r in got]
+
+
+def _rows(inputs: list[dict]) -> list[dict]:
+    """rows() without the memo, over `inputs` (published_rows() + device_rows())."""
     from selfhost_advisor.catalog.models import get as get_model
 
     from selfhost_advisor.estimate.kernel_path import at_build as kernel_at_build
@@ -116,7 +148,7 @@ def rows() -> list[dict]:
     from selfhost_advisor.estimate.vulkan_path import as_of_build as vulkan_as_of
 
     out = []
-    for r in published_rows() + device_rows():
+    for r in inputs:
         args = (r["model"], r["quant"], r["test"], r["machine"], int(r.get("n_ubatch", 512)), int(r.get("n_cpu_moe", 0)))
         build = _build_number(r.get("build"))
         # the row's llama.cpp build picks the MoE tile rule where the path changed; a PR's base / head row names it
