@@ -52,3 +52,33 @@ def test_a_bare_name_is_refused_with_its_configurations_and_ddr5_is_not_a_b390_m
         get_profile("core ultra 7 255h")
     with pytest.raises(UnknownHardwareError):
         get_profile("arc b390 ddr5-6400 32gb")  # the Arc-branded Panther Lake H parts take no DDR5
+
+
+@pytest.mark.parametrize("typed, pid", [
+    ("arc 130t lpddr5x-8400 32gb", "arc-130t-lpddr5x-8400-32gb"),
+    ("core ultra 5 225h ddr5-6400 64gb", "arc-130t-ddr5-6400-64gb"),
+    ("arc b370 lpddr5x-8533 32gb", "arc-b370-lpddr5x-8533-32gb"),
+    ("core ultra 5 338h lpddr5x-7467 16gb", "arc-b370-lpddr5x-7467-16gb"),
+])
+def test_arc_130t_and_b370_resolve_by_gpu_and_cpu_name(typed, pid):
+    """Session 18: the Core Ultra 5 parts of Arrow Lake H (Arc 130T) and Panther Lake (Arc B370) had no profile."""
+    assert get_profile(typed).id == pid
+
+
+def test_130t_and_b370_rates_follow_their_cores_and_clocks_and_their_vulkan_class():
+    """130T: 7 Xe-LPG+ cores (112 vector engines) at 2.2 GHz; B370: 10 Xe3 cores at 2.3 GHz; 2048 FP16 FLOP/clk per
+    core on XMX; 128 lanes a core. To ggml-vulkan the 130T is INTEL_XE1 like the 140T, the B370 INTEL_XE2 like the
+    B390; the Arc B370 name needs LPDDR5X-7467 or faster, so no DDR5."""
+    from selfhost_advisor.estimate import vulkan_path as vp
+    from selfhost_advisor.record import replace
+
+    for name, cores, clock, arch in (("arc 130t lpddr5x-8400 32gb", 7, 2.2e9, "Xe-LPG+"),
+                                     ("arc b370 lpddr5x-8533 32gb", 10, 2.3e9, "Xe3-LPG")):
+        p = get_profile(name)
+        assert p.fp16_flops == pytest.approx(cores * 2048 * clock, rel=0.01)
+        d = replace(machine_from_profile(p, 1).devices[0], backend="vulkan")
+        assert (sycl_path.vector_lanes(d), gpu_clock_hz(d)) == (cores * 128, clock)
+        assert vp.architecture(d) == arch
+    assert get_profile("arc b370 lpddr5x-7467 32gb").bandwidth_bytes_per_s == pytest.approx(16 * 7467e6, rel=0.001)
+    with pytest.raises(UnknownHardwareError):
+        get_profile("arc b370 ddr5-6400 32gb")

@@ -72,3 +72,28 @@ def test_session_18_block_scores_at_the_documented_figures():
     assert_median_within(abs_errors(rows, "prefill"), 12, 37.2)
     deep = {r["model"]: r["error_pct"] for r in rows if r["test"] == "pp2048@d16384"}
     assert all(abs(e) < 50 for m, e in deep.items() if m != "gemma4:31b")
+
+
+def test_intel_decode_attention_beyond_the_kv_read_runs_at_the_one_row_lane_rate():
+    """A decoded token's flash attention runs the scalar shader at one query row: 128 lanes per Xe core x clock x the
+    measured 0.0222 FLOPs per lane-clock; the KV read is already in the streaming law, so only compute beyond it is
+    added (max of the two); nothing before the FA-auto default, off Intel, or with no attention."""
+    per = vulkan_intel.fa_decode_flops_per_lane_cycle()
+    assert per == pytest.approx(0.0222)
+    b70 = _vk("arc pro b70").devices[0]
+    rate = 32 * 128 * 2.8e9 * per
+    assert vp.intel_fa_decode_excess(b70, 1e10, 0.001) == pytest.approx(1e10 / rate - 0.001, rel=1e-3)
+    assert vp.intel_fa_decode_excess(b70, 1e10, 1.0) == 0.0  # the read binds
+    assert vp.intel_fa_decode_excess(b70, 0.0, 0.0) == 0.0
+    with vp.as_of_build("2025-08-29"):
+        assert vp.intel_fa_decode_excess(b70, 1e10, 0.0) == 0.0
+    assert vp.intel_fa_decode_excess(_vk("rtx 3090", "").devices[0], 1e10, 0.0) == 0.0
+
+
+def test_b70_decode_at_depth_pays_the_attention_compute():
+    """Llama 2 7B Q4_0 on the B70: tg128 87.4 t/s, tg32 @ d16384 24.3 (29.8 ms more a token, 8.6 GFLOP of attention:
+    0.29 TFLOPS); the law read only the 8.6 GB of KV cache (17.5 ms) and predicted +58%."""
+    rows = {(r["model"], r["test"]): r["error_pct"] for r in vulkan_block("vkintel6")}
+    assert abs(rows[("llama2:7b", "tg32@d16384")]) < 25
+    assert abs(rows[("ministral-3:8b", "tg32@d16384")]) < 25
+    assert abs(rows[("ministral-3:8b", "tg128")]) < 10  # no depth to speak of: the BF16 mat-vecs at the law

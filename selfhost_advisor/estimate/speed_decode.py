@@ -13,7 +13,8 @@ from .layer_nodes import node_ratio
 from .speed_factors import Table, _fitted, efficiency, family
 from .speed_gpu import _kernel_excess, layer_seconds, recurrent_layer_extra_seconds, rocm_matvec_cycles, sm_cycles_per_s
 from .speed_host import _cpu_matvec_seconds, _host_bandwidth
-from .speed_work import (TokenWork, _last_used, _per_layer, copy_back_fused, fused_copy_back_by_layer, kv_read_by_layer,
+from .speed_work import (TokenWork, _last_used, _per_layer, attention_flops_by_layer, copy_back_fused,
+                         fused_copy_back_by_layer, kv_read_by_layer,
                          layer_split, state_traffic_by_layer)
 
 
@@ -110,6 +111,9 @@ def _decode_seconds(
             if d.vendor == "intel" and vulkan:  # an Intel iGPU's time per dispatch x a layer's (vulkan_intel)
                 total += count * vulkan_intel.layer_seconds(d, model, vulkan_path.build()[0], vulkan_path.architecture(d))
             total = start + (total - start) / _intel_factor(d)  # Intel under Vulkan: driver and share
+            if d.vendor == "intel" and vulkan and depth:  # flash attention at one query row on the lanes (vulkan_path)
+                total += vulkan_path.intel_fa_decode_excess(
+                    d, sum(attention_flops_by_layer(model, depth)[layer:layer + count]), sum(kv[layer:layer + count]) / bw)
             layer += count
             boundaries += 1
     cpu_layers = n - layer

@@ -50,6 +50,12 @@ def fa_prefill_flops_per_lane_cycle() -> float:
     return float(_rules().get("fa_prefill_flops_per_lane_cycle") or 0.0)
 
 
+def fa_decode_flops_per_lane_cycle() -> float:
+    """FLOPs per lane-clock of ggml-vulkan's scalar flash attention at one query row (decode) on Intel (data/speed.yaml
+    vulkan_intel; vulkan_path.intel_fa_decode_excess); 0 when unset."""
+    return float(_rules().get("fa_decode_flops_per_lane_cycle") or 0.0)
+
+
 def _intel_vulkan(device: Device) -> bool:
     return device.vendor == "intel" and device.backend == "vulkan"
 

@@ -34,7 +34,7 @@ PATHS = ("coopmat2", "coopmat", "coopmat_dequant", "mmq", "shader")
 # PR #27471 tunes "Intel coopmat1" on it; 5b-vkintel5)
 _ARCH_BY_PREFIX = {"radeon-780m": "RDNA 3.0", "radeon-880m": "RDNA 3.5", "radeon-890m": "RDNA 3.5",
                    "arc-140v": "Xe2-LPG", "arc-130v": "Xe2-LPG", "arc-meteor-lake": "Xe-LPG", "arc-140t": "Xe-LPG+",
-                   "arc-b390": "Xe3-LPG"}
+                   "arc-130t": "Xe-LPG+", "arc-b390": "Xe3-LPG", "arc-b370": "Xe3-LPG"}
 _BUILD: list[tuple[str, str]] = []  # (build date, path override) of the row being predicted; empty: today's build
 _OFF: list[bool] = []
 
@@ -451,6 +451,25 @@ def intel_fa_prefill_rate(device: Device) -> float | None:
         return None
     lanes, hz = kernel_path.vector_lanes(device, 128), kernel_path.gpu_clock_hz(device)
     return lanes * hz * per if lanes and hz else None
+
+
+def intel_fa_decode_excess(device: Device, attention_flops: float, kv_seconds: float) -> float:
+    """Seconds a decoded token's flash attention adds on an Intel GPU under Vulkan beyond reading its KV cache
+    (`kv_seconds`, already in the streaming law): ggml-vulkan's scalar FA shader at one query row (get_fa_tuning_params:
+    n_rows 1 always takes the scalar path; block_rows 1, Intel's subgroups disabled) computes at 128 lanes per Xe core x
+    boost clock x data/speed.yaml vulkan_intel.fa_decode_flops_per_lane_cycle, MEASURED (docs/methodology.md
+    5b-vkintel6); the slower of reading and computing binds (max). From llama-bench's FA-auto default; 0 before it, off
+    Intel and where the rate is unknown."""
+    if device.vendor != "intel" or not attention_flops:
+        return 0.0
+    per = vulkan_intel.fa_decode_flops_per_lane_cycle()
+    date = build()[0]
+    if not per or (date and date < _fa_default_since()):
+        return 0.0
+    lanes, hz = kernel_path.vector_lanes(device, 128), kernel_path.gpu_clock_hz(device)
+    if not lanes or not hz:
+        return 0.0
+    return max(0.0, attention_flops / (lanes * hz * per) - kv_seconds)
 
 
 def fa_prefill_rate(device: Device) -> float | None:
