@@ -56,14 +56,14 @@ def catalog_view(row: InstalledFit):
     """The Model the catalog filters read for an installed model: its catalog entry when the tag names one (Ollama tag
     semantics: llama3.1:8b-instruct-q4_K_M is llama3.1:8b), else what the blob's GGUF header says (general.license,
     context length; no use cases), under the installed name; None for an unreadable blob."""
-    from .catalog.models import resolve as catalog_resolve
+    from .catalog.models import lookup
     from .record import replace
 
-    try:
-        m = catalog_resolve(row.name).model
+    found = lookup(row.name)  # catalog.models.resolve without the suggestions of a miss (it is no error here)
+    if found is not None:
+        m = found.model
         return replace(m, id=row.name.lower(), aliases=(*m.aliases, m.id))  # --search finds it by the catalog id too
-    except AdvisorError:
-        return replace(row.result.model, id=row.name.lower()) if row.result is not None else None
+    return replace(row.result.model, id=row.name.lower()) if row.result is not None else None
 
 
 def filter_installed(rows: list[InstalledFit], *, search=None, family=None, license=None, min_context=None,

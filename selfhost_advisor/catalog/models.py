@@ -248,9 +248,8 @@ def _refuse_no_latest(family: str, tag: str, raw: str) -> None:
                                 f"name a tag: {', '.join(f'{family}:{t}' for t in rec['tags'])}")
 
 
-def resolve(query: str) -> Resolved:
-    """Resolve a user-typed model name to a catalog Model (and a quant if the tag carries one)."""
-    raw = query.strip()
+def _name_and_quant(raw: str) -> tuple[str, str | None]:
+    """The lower-cased name to look up and the quantization its tag carries (None when it carries none)."""
     name = raw.lower()
     quant = None
     family, sep, tag = name.partition(":")
@@ -263,10 +262,30 @@ def resolve(query: str) -> Resolved:
     if match and ":" in name:
         quant = match.group(1).upper().replace("FP16", "F16").replace("FP32", "F32")
         name = name[: match.start()]
+    return name, quant
+
+
+def lookup(query: str) -> Resolved | None:
+    """resolve(query), or None where resolve raises (every name it does not find is refused with an UnknownModelError
+    and up to three suggestions). Why: a caller that only asks whether a name is in the catalog (installed.catalog_view,
+    for each installed model) paid for the closest-name search over ~2,000 names behind every miss."""
+    raw = query.strip()
+    name, quant = _name_and_quant(raw)
     index = _index()
     for cand in _candidates(name):
         if cand in index:
             return Resolved(_model_at(index[cand]), quant, raw)
+    return None
+
+
+def resolve(query: str) -> Resolved:
+    """Resolve a user-typed model name to a catalog Model (and a quant if the tag carries one)."""
+    got = lookup(query)
+    if got is not None:
+        return got
+    raw = query.strip()
+    name, _ = _name_and_quant(raw)
+    index = _index()
     family, _, tag = name.partition(":")
     _refuse_not_sized(family, name, raw)
     _refuse_no_latest(family, tag, raw)
