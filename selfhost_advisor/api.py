@@ -117,6 +117,42 @@ def _ubatch(eng: Any, given: int | None, n_ctx: int) -> tuple[int, str]:
     return given, ""
 
 
+def _check_before_machine(eng: Any, m: Any, version: str, *, context: str | int | None, kv_cache: str, parallel: int,
+                          n_cpu_moe: int | None, ubatch: int | None, image_tokens: int | None, min_quant: str | None,
+                          memory: str | None, gpu_memory: str | int | None, vllm: dict) -> None:
+    """fit's options that are bad input whatever the machine, refused before it is resolved: without --hardware that
+    probes this machine (seconds, and host_rates.json written under ADVISOR_HOME), which `fit MODEL --context nan`
+    cost before its exit 2. The checks are the ones fit runs later (they run again there, on the same values)."""
+    from .domain import FitRequest
+    from .limits import MAX_UBATCH
+    from .termsafe import folded
+    from .units import parse_context, parse_size
+
+    if version and hasattr(eng, "release"):
+        eng.release(version)  # a malformed or too-old release
+    eng.check_runs(m, version)
+    if context is not None:
+        parse_context(str(context), m.max_context)
+    if n_cpu_moe is not None:
+        from .estimate.moe_offload import check_n_cpu_moe
+
+        check_n_cpu_moe(m, eng.name, n_cpu_moe)
+    _ubatch(eng, ubatch, MAX_UBATCH)
+    _image_tokens(image_tokens)
+    if min_quant is not None:
+        from .estimate.quality import min_quant as floor_of
+
+        floor_of(min_quant)
+    if memory is not None and memory.lower() not in ("total", "free"):
+        from .errors import BadOptionError
+
+        raise BadOptionError(f"--memory {memory!r} is not total or free", "e.g. --memory free")
+    if gpu_memory is not None:
+        parse_size(_size(gpu_memory) or "", what="--gpu-memory")
+    eng.check_request(m, FitRequest(context=1, engine=eng.name, kv_cache_type=folded(kv_cache), n_parallel=parallel,
+                                    engine_version=version, **vllm), None)
+
+
 def fit(
     model: str, hardware: str | None = None, *, vram: str | int | None = None, ram: str | int | None = None,
     gpus: int | None = None, quant: str | Sequence[str] | None = None, context: str | int | None = None,
@@ -163,16 +199,21 @@ def fit(
     eng.check_model(resolved, model)
     quants = eng.select_quants(resolved, names)
     _check_min_tps(min_tps, m)
+    version = (engine_version or "").strip()
+    _check_before_machine(eng, m, version, context=context, kv_cache=kv_cache, parallel=parallel, n_cpu_moe=n_cpu_moe,
+                          ubatch=ubatch, image_tokens=image_tokens, min_quant=min_quant, memory=memory,
+                          gpu_memory=gpu_memory, vllm=dict(gpu_memory_utilization=gpu_memory_utilization,
+                                                           max_num_seqs=max_num_seqs,
+                                                           max_num_batched_tokens=max_num_batched_tokens,
+                                                           kv_cache_memory_bytes=_kv_bytes(kv_cache_memory_bytes),
+                                                           enforce_eager=enforce_eager,
+                                                           tensor_parallel=tensor_parallel, nodes=nodes))
     machine, ram_known = resolve_machine(hardware, _size(vram), _size(ram), gpus)
     if memory is not None or gpu_memory is not None:
         from .machine import apply_memory_options
 
         machine = apply_memory_options(machine, memory, _size(gpu_memory))
     eng.check_machine(machine)
-    version = (engine_version or "").strip()
-    if version and hasattr(eng, "release"):
-        eng.release(version)  # a malformed or too-old release is bad input before anything is sized
-    eng.check_runs(m, version)
     machine, machine_note = eng.engine_machine(machine, version)  # Ollama: an Intel GPU on Vulkan (or the CPU)
     ctx, context_source, context_warnings = _context(eng, m, context, eng.default_context(m, machine, version))
     context_warnings += [machine_note] if machine_note else []

@@ -14,9 +14,16 @@ def run_installed(hardware: str | None, vram: str | None, ram: str | None, gpus:
 
     from .installed import filter_installed
 
+    # bad input before the machine is resolved: without --hardware that probes this machine (seconds, and
+    # host_rates.json written under ADVISOR_HOME), which `models --installed --context nan` cost before its exit 2
+    ctx = parse_context(context, 1 << 30)
+    if any(filters.get(k) is not None for k in ("license", "min_context", "use_case")):
+        from .catalog.search import build
+
+        build(search=search, license_=filters.get("license"), min_context=filters.get("min_context"),
+              use_case=filters.get("use_case"))
     machine, ram_known = resolve_machine(hardware, vram, ram, gpus)
     eng = engine_params("ollama")
-    ctx = parse_context(context, 1 << 30)
     request = FitRequest(context=ctx, engine="ollama", n_ubatch=int(eng["n_ubatch"]),
                          flash_attention=bool(eng["flash_attention"]))
     root, rows = installed_fits(machine, request, host_ram_known=ram_known)

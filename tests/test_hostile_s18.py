@@ -98,3 +98,26 @@ def test_another_commands_json_as_hardware_is_named_not_a_probe(capsys, tmp_path
     path = tmp_path / "out.json"
     path.write_text(out)
     _one_line_exit_2(*_run(capsys, "fit", "llama3.1:8b", "--hardware", str(path)), "not a saved probe")
+
+
+@pytest.mark.parametrize("argv", [
+    ["fit", "llama3.1:8b", "--context", "nan"], ["fit", "llama3.1:8b", "--engine", "ollama", "--engine-version", "x"],
+    ["fit", "llama3.1:8b", "--ubatch", "0"], ["fit", "llama3.1:8b", "--kv-cache", "q9"],
+    ["fit", "llama3.1:8b", "--n-cpu-moe", "-1"], ["fit", "llama3.1:8b", "--memory", "bogus"],
+    ["fit", "llama3.1:8b", "--gpu-memory", "5"], ["fit", "llama3.1:8b", "--min-quant", "Q9"],
+    ["fit", "llama3.1:8b", "--image-tokens", "0"], ["fit", "llama3.1:8b", "--engine", "vllm", "--tp", "3"],
+    ["fit", "llama3.1:8b", "--engine", "vllm", "--gpu-memory-utilization", "2"],
+    ["fit", "llama3.1:8b", "--max-num-seqs", "4"], ["fit", "llama3.1:8b", "--engine", "vllm", "--ubatch", "512"],
+    ["models", "--installed", "--context", "nan"], ["models", "--installed", "--use-case", "bogus"],
+])
+def test_bad_options_are_refused_before_this_machine_is_probed(capsys, monkeypatch, argv):
+    # without --hardware the machine is probed (seconds; host_rates.json written under ADVISOR_HOME): a malformed
+    # option used to cost both before its exit 2
+    import selfhost_advisor.machine as machine
+
+    def probed(*a, **k):
+        raise AssertionError("the machine was resolved before the options were checked")
+
+    monkeypatch.setattr(machine, "resolve_machine", probed)
+    code, out, err = _run(capsys, *argv)
+    _one_line_exit_2(code, out, err)
