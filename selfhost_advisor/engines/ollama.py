@@ -46,9 +46,13 @@ class Ollama(LlamaCpp):
     def version(self, request_version: str = "") -> str:
         return request_version or str(self.params["default_version"])
 
+    def version_tuple(self, request_version: str = "") -> tuple[int, int, int]:
+        """The release in use as (major, minor, patch), for comparing with the `since` / `before` of data/engines.yaml."""
+        return parse_version(self.version(request_version))
+
     def release(self, request_version: str = "") -> dict:
         """The versions entry that applies to `request_version` (the newest whose `since` is not later)."""
-        v = parse_version(self.version(request_version))
+        v = self.version_tuple(request_version)
         for rec in self.params["versions"]:
             if parse_version(rec["since"]) <= v:
                 return rec
@@ -58,7 +62,7 @@ class Ollama(LlamaCpp):
     def runs_release(self, span: dict | None, request_version: str = "") -> bool:
         if span is None:
             return False
-        v = parse_version(self.version(request_version))
+        v = self.version_tuple(request_version)
         # no `before`: every release from `since` on (an architecture Ollama added and still runs)
         return parse_version(span["since"]) <= v and ("before" not in span or v < parse_version(span["before"]))
 
@@ -139,7 +143,7 @@ class Ollama(LlamaCpp):
         only), and the runner's context is then capped at the trained one."""
         from ..estimate.projector import has_vision
 
-        if context >= 2048 or not has_vision(model) or parse_version(self.version(request_version)) < (0, 11, 5):
+        if context >= 2048 or not has_vision(model) or self.version_tuple(request_version) < (0, 11, 5):
             return context, ""
         runs = min(2048, model.max_context)
         return runs, (f"context {context:,} is below Ollama's floor for vision models: it runs {model.id} with num_ctx "
@@ -212,7 +216,7 @@ class Ollama(LlamaCpp):
         from ..estimate.projector import projector, vision_config
 
         cfg = vision_config(model)
-        if cfg is None or parse_version(self.version(request.engine_version)) < parse_version(cfg.get("ollama_since", "0")):
+        if cfg is None or self.version_tuple(request.engine_version) < parse_version(cfg.get("ollama_since", "0")):
             return None
         # from 0.30.0 (mmproj_file) llama-server's clip runs it, with flash attention as the release sets it
         return projector(model, mmproj_file=mmproj_file, flash_attention=mmproj_file and request.flash_attention)
@@ -363,7 +367,7 @@ class Ollama(LlamaCpp):
         env = [f"OLLAMA_CONTEXT_LENGTH={request.context}", f"OLLAMA_NUM_PARALLEL={request.n_parallel}",
                f"OLLAMA_FLASH_ATTENTION={1 if request.flash_attention else 0}",
                f"OLLAMA_KV_CACHE_TYPE={request.kv_cache_type}"]
-        rule, v = self.params["intel_gpu"], parse_version(self.version(request.engine_version))
+        rule, v = self.params["intel_gpu"], self.version_tuple(request.engine_version)
         if any(d.backend == "vulkan" for d in machine.devices) and v < parse_version(rule["vulkan_default_since"]):
             env.append("OLLAMA_VULKAN=1")  # 0.12.11-0.29: Vulkan is opt-in (envconfig.EnableVulkan, data/engines.yaml)
         if any(d.backend == "vulkan" and d.unified for d in machine.devices) and v >= parse_version(
