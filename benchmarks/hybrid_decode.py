@@ -5,7 +5,7 @@ Usage: python benchmarks/hybrid_decode.py [--json]
 Rows: benchmarks/published/llamabench_weak.yaml (ROCm, Vulkan, SYCL; fit_speed.predict at the row's build),
 llamabench_cuda.yaml (cuda_heldout.rows), llamabench_moe.yaml (moe_accuracy.rows), small_on_big.yaml (llama-server
 rows, small_on_big.rows), llamabench_cpu.yaml (cpu_published.report, at the row's max clock). A model is hybrid when its
-catalog entry has recurrent layers (Model.ssm). Decode rows only (tg*); prefill is not what this script checks.
+catalog entry has recurrent layers (Model.ssm). Decode rows (tg*); --prefill: the prompt rows (pp*) instead.
 docs/methodology.md 5h-hybrid17 has the blind figures (main before session 17's hybrid change) and the after.
 """
 from __future__ import annotations
@@ -28,8 +28,8 @@ def _hybrid(model_id: str) -> bool:
     return get_model(model_id).ssm is not None
 
 
-def rows() -> list[dict]:
-    """Every published decode row of a hybrid model: source file, backend, measured, predicted, signed error (%)."""
+def rows(kind: str = "tg") -> list[dict]:
+    """Every published decode (`kind` "tg") or prompt ("pp") row of a hybrid model: source file, backend, measured, predicted, signed error (%)."""
     import cpu_published
     import cuda_heldout
     import fit_speed
@@ -38,7 +38,7 @@ def rows() -> list[dict]:
 
     out = []
     for r in fit_speed.published_rows():
-        if r.test.startswith("tg") and _hybrid(r.model_id):
+        if r.test.startswith(kind) and _hybrid(r.model_id):
             p = fit_speed.predict(r)
             out.append({"file": "weak", "backend": r.backend, "hardware": r.hardware, "model": r.model_id,
                         "quant": r.quant, "test": r.test if "@d" in r.test or not r.cached else f"{r.test}@d{r.cached}",
@@ -48,12 +48,12 @@ def rows() -> list[dict]:
                            ("server", small_on_big.rows(), "cuda")):
         for r in rs:
             key = (r["hardware"], r["model"], r["quant"], r["test"], float(r["measured"]))
-            if r["test"].startswith("tg") and _hybrid(r["model"]) and key not in seen:  # a row in two files: once
+            if r["test"].startswith(kind) and _hybrid(r["model"]) and key not in seen:  # a row in two files: once
                 out.append({"file": name, "backend": back or r["backend"], "hardware": r["hardware"],
                             "model": r["model"], "quant": r["quant"], "test": r["test"],
                             "build": r.get("build", ""), "measured": r["measured"], "predicted": r["predicted"]})
     for r in cpu_published.report():
-        if r["test"].startswith("tg") and _hybrid(r["model"]):
+        if r["test"].startswith(kind) and _hybrid(r["model"]):
             out.append({"file": "cpu", "backend": "cpu", "hardware": f"{r['cpu']} x{r['threads']}", "model": r["model"],
                         "quant": r["quant"], "test": r["test"], "build": "", "measured": r["measured"],
                         "predicted": r["ours_at_max_clock"]})
@@ -75,8 +75,9 @@ def summary(rs: list[dict]) -> dict:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--json", action="store_true")
+    ap.add_argument("--prefill", action="store_true", help="prompt rows (pp*) instead of decode rows")
     a = ap.parse_args()
-    rs = rows()
+    rs = rows("pp" if a.prefill else "tg")
     if a.json:
         print(json.dumps({"rows": rs, "summary": summary(rs)}, indent=1))
         return 0

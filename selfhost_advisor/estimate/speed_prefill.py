@@ -78,6 +78,8 @@ def _prefill_seconds_per_token(
                 fa = vulkan_path.fa_prefill_rate(d)
                 total += ((sum(per_layer[layer:layer + count]) - sum(work.layer_flops[layer:layer + count]))
                           / (fa or c * flops))
+                # hybrids: the delta-net layers' serial per-token steps (vulkan_path.recurrent_prefill_seconds)
+                total += vulkan_path.recurrent_prefill_seconds(d, model, layer, count)
             else:
                 # CUDA MMQ: the weight and activation tiles stream from memory while other blocks compute; the
                 # slower of the two binds (roofline), which on a low-bandwidth part (GB10: 273 GB/s) is memory.
