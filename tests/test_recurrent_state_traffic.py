@@ -85,3 +85,44 @@ def test_hybrid_decode_script_picks_hybrid_models_and_summarises_per_backend():
                                {"backend": "cuda", "error_pct": 5.0}])
     assert s["rocm"] == {"n": 2, "median_abs_pct": 20.0, "median_signed_pct": 10.0}
     assert s["all"]["n"] == 3 and s["all"]["median_abs_pct"] == 10.0
+
+
+def test_rocm_runs_the_gated_delta_net_kernel_at_hips_measured_rate():
+    """The fused GATED_DELTA_NET kernel (ggml 36ae4059, 2026-03-07) walks the state a warp per column, token by token:
+    test-backend-ops measured 45.7 GB/s for it on HIP (gfx906, PR #18102). On ROCm its two state passes take that rate
+    instead of the decode bandwidth share: per Gated DeltaNet layer of Qwen3.5-27B (48 x 128 x 128 F32) the excess is
+    2 x 4 x 48 x 128^2 bytes x (1 / 45.7 GB/s - 1 / bandwidth); none on CUDA, Vulkan or SYCL, or for a dense model."""
+    from selfhost_advisor.estimate import rocm_decode
+
+    m, dense = get("qwen3.5:27b"), get("llama3.1:8b")
+    rocm = _machine("rocm").devices[0]
+    bw = 0.8 * rocm.bandwidth_bytes_per_s
+    nbytes = 2 * 4 * 48 * 128 * 128
+    gdn = sum(1 for i in range(m.n_layers) if m.is_recurrent(i))
+    assert gdn == 48
+    with at_build("2026-04-22"):
+        got = rocm_decode.gdn_kernel_excess(m, rocm, bw, range(m.n_layers))
+        assert got == pytest.approx(gdn * (nbytes / 45.7e9 - nbytes / bw), rel=1e-9)
+        assert 100e-6 < got / gdn < 150e-6  # ~130 us a layer on the RX 7900 XTX
+        assert rocm_decode.gdn_kernel_excess(dense, rocm, bw, range(dense.n_layers)) == 0.0
+        for backend in ("cuda", "vulkan", "sycl"):
+            other = _machine(backend).devices[0]
+            assert rocm_decode.gdn_kernel_excess(m, other, bw, range(m.n_layers)) == 0.0
+    with at_build(None):  # the latest build too: the kernel is unchanged for HIP since March 2026
+        assert rocm_decode.gdn_kernel_excess(m, rocm, bw, range(m.n_layers)) == pytest.approx(got, rel=1e-12)
+
+
+def test_held_out_rocm_qwen35_rows_read_within_five_percent():
+    """PR #22254's four RX 7900 XTX Qwen3.5-27B Q4_K_M tg64 rows (graphs off / on, 0 and 8192 cached; held out):
+    +19.6..+26.1% before session 18 (the kernel at the memory's rate), within 5% at HIP's measured kernel rate."""
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
+    import fit_speed
+
+    rows = [r for r in fit_speed.published_rows() if r.backend == "rocm" and r.model_id == "qwen3.5:27b"
+            and r.kind == fit_speed.DECODE]
+    assert len(rows) == 4
+    for r in rows:
+        assert abs(fit_speed.predict(r) / r.measured - 1) < 0.05, r

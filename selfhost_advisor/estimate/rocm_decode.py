@@ -86,3 +86,26 @@ def matvec_excess(mats, device: Device, rates, bandwidth: float, fitted_k: float
             total += _kernel_excess(tuple(ms), rates, bandwidth, cycles, extra_cycles)
     return total
 
+
+
+def _gdn_rule() -> dict:
+    from .speed_factors import _speed_data
+
+    return _speed_data().get("rocm_gdn_kernel") or {}
+
+
+def gdn_kernel_excess(model, device: Device, bandwidth: float, layers: range) -> float:
+    """Seconds per decoded token the fused GATED_DELTA_NET kernel takes on an AMD GPU under ROCm beyond streaming its
+    state read and write at `bandwidth` (what speed_work.state_traffic_by_layer counts): the kernel walks the state
+    column by column (one warp each, token by token) at the rate test-backend-ops measured on HIP (data/speed.yaml
+    rocm_gdn_kernel), not at the memory's; at every build (before the fused op the recurrence ran as separate
+    generic kernels, not priced apart: no row of such a build). 0 off ROCm and for other layer kinds."""
+    rule = _gdn_rule()
+    ssm = getattr(model, "ssm", None)
+    if device.backend != "rocm" or ssm is None or ssm.kind not in (rule.get("kinds") or ()) or not bandwidth:
+        return 0.0
+    from .memory_kv import recurrent_state_widths
+
+    nbytes = 4 * int(rule["state_passes"]) * recurrent_state_widths(ssm)[1]
+    per = max(0.0, nbytes / float(rule["bytes_per_s"]) - nbytes / bandwidth)
+    return per * sum(1 for i in layers if model.is_recurrent(i))

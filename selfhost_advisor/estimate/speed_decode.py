@@ -75,6 +75,8 @@ def _decode_seconds(
             total += nbytes / bw + node_ratio(model, layer, count, d) * layer_s
             # ROCm builds before llama.cpp PR #10318: KQ / KQV as hipBLAS batched GEMMs (hip_graphs, 5f-rocm18)
             total += hip_graphs.attention_blas_seconds(d, model, depth, range(layer, layer + count))
+            # the fused GATED_DELTA_NET kernel at HIP's measured rate, not the memory's (rocm_decode, 5f-rocm18)
+            total += rocm_decode.gdn_kernel_excess(model, d, bw, range(layer, layer + count))
             if model.ssm is not None:  # Metal: a delta-net layer's extra serial steps (dense or MoE feed-forward)
                 total += recurrent_layer_extra_seconds(eff, d) * sum(
                     1 for i in range(layer, layer + count) if state[i])
