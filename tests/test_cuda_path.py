@@ -86,10 +86,12 @@ def test_the_held_out_cuda_rows_meet_the_goals_and_the_figures_in_methodology_5f
 
     s = cuda_heldout.summary(cuda_heldout.rows())
     dec, pre = s["decode / current builds"], s["prefill / current builds"]
-    assert dec["rows"] == 27 and pre["rows"] == 27
+    assert dec["rows"] == 27 and pre["rows"] == 30
     assert dec["median_abs_error_pct"] == pytest.approx(4.1, abs=0.05)
-    # 13.4% before the calibration's May-2024 rows were fitted on their cuBLAS path (methodology 5f, "Dated rows")
-    assert pre["median_abs_error_pct"] == pytest.approx(8.8, abs=0.05)
+    # 13.4% before the calibration's May-2024 rows were fitted on their cuBLAS path (methodology 5f, "Dated rows");
+    # 8.8% over 27 rows before session 18's three RTX 4070 hybrid Qwen3.5 rows (blind +30.6/+19.7/+16.8%) and the
+    # delta-net serial step (5b-vkhyb: -11.6/-6.4/-8.6%)
+    assert pre["median_abs_error_pct"] == pytest.approx(8.7, abs=0.05)
     assert dec["median_abs_error_pct"] <= 10 and pre["median_abs_error_pct"] <= 20
     assert abs(s["prefill / current builds"]["median_signed_error_pct"]) < 3  # -11.2% before the dated rows
     # was -45% before the dp4a path, -7.2% with it; +27.3% since the dated rows raised the MMQ efficiency the dp4a

@@ -112,3 +112,30 @@ def rocm_matvec_cycles(device: Device, lane_factor: float = 1.0) -> float | None
     what the CUDA family's per-SM-cycle mat-vec rates are multiplied by on ROCm; None without lanes or a clock."""
     lanes, hz = kernel_path.vector_lanes(device), gpu_clock_hz(device)
     return lanes / 128 * hz / lane_factor if lanes and hz and lane_factor else None
+
+
+def recurrent_prefill_seconds(device: Device, model, first: int, count: int) -> float:
+    """Seconds per prompt token that the serial GATED_DELTA_NET steps of layers [first, first + count) add on Vulkan,
+    CUDA and ROCm (data/speed.yaml recurrent_prefill_step; docs/methodology.md 5b-vkhyb): the kernels walk the
+    micro-batch's tokens one after another, so each token pays, per delta-net layer, its F32 state elements
+    (recurrent_state_widths' n_embd_s) x the fitted lane-cycles per element over the vector lanes x boost clock. 0 for
+    other layers, kinds and backends, before the family's `since` build, and without lanes or a clock."""
+    from ..catalog.data import load
+    from . import vulkan_path
+    from .memory_kv import recurrent_state_widths
+    from .speed_factors import family
+
+    rule = load("speed").get("recurrent_prefill_step") or {}
+    ssm = getattr(model, "ssm", None)
+    fam = family(device.backend)
+    since = (rule.get("since") or {}).get(fam)
+    if not since or ssm is None or ssm.kind not in (rule.get("kinds") or ()):
+        return 0.0
+    date = vulkan_path.build()[0] if fam == "vulkan" else kernel_path._build_date()
+    if date and date < str(since):
+        return 0.0
+    lane_hz = vulkan_path._lane_hz(device)
+    if not lane_hz:
+        return 0.0
+    layers = sum(1 for i in range(first, first + count) if model.is_recurrent(i))
+    return layers * recurrent_state_widths(ssm)[1] * float(rule["lane_cycles_per_state_element"]) / lane_hz

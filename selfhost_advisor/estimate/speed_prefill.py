@@ -8,7 +8,7 @@ from ..domain import Machine, Model, Placement
 from . import cuda_path, kernel_path, metal_path, occupancy, sycl_path, vulkan_path
 from .cpu_kernels import prefill_seconds as _cpu_prefill_seconds
 from .speed_factors import Table, _speed_data, efficiency, family
-from .speed_gpu import _device_flops, sm_cycles_per_s
+from .speed_gpu import _device_flops, recurrent_prefill_seconds, sm_cycles_per_s
 from .speed_host import _host_bandwidth, _host_flops
 from .speed_terms import (_TRAFFIC_OFF, _expert_tile_seconds, _rocm_path_rules, _unpack_seconds, mmq_traffic_seconds,
                           prefill_traffic_seconds, rocm_compute_scale)
@@ -78,8 +78,6 @@ def _prefill_seconds_per_token(
                 fa = vulkan_path.fa_prefill_rate(d)
                 total += ((sum(per_layer[layer:layer + count]) - sum(work.layer_flops[layer:layer + count]))
                           / (fa or c * flops))
-                # hybrids: the delta-net layers' serial per-token steps (vulkan_path.recurrent_prefill_seconds)
-                total += vulkan_path.recurrent_prefill_seconds(d, model, layer, count)
             else:
                 # CUDA MMQ: the weight and activation tiles stream from memory while other blocks compute; the
                 # slower of the two binds (roofline), which on a low-bandwidth part (GB10: 273 GB/s) is memory.
@@ -101,6 +99,8 @@ def _prefill_seconds_per_token(
                               + _unpack_seconds(mats, eff, smc, 0))
                     total += max(matmul, mmq_traffic_seconds(d, mats)) + rest
                 total += _unpack_seconds((), eff, smc, count)
+            # hybrids on Vulkan, CUDA and ROCm: the delta-net layers' serial per-token steps (speed_gpu)
+            total += recurrent_prefill_seconds(d, model, layer, count)
             total += _expert_tile_seconds(model, work, layer, count, n_ubatch, eff, c * flops, smc,
                                           eff.bandwidth * d.bandwidth_bytes_per_s if d.bandwidth_bytes_per_s else None,
                                           d)

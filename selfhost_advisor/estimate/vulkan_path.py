@@ -487,22 +487,3 @@ def _fa_default_since() -> str:
     return str(((load("speed").get("vulkan_intel") or {}).get("igpu_dispatch") or {}).get("flash_attn_since") or "")
 
 
-
-def recurrent_prefill_seconds(device: Device, model, first: int, count: int) -> float:
-    """Seconds per prompt token that the serial GATED_DELTA_NET steps of layers [first, first + count) add on Vulkan
-    (data/speed.yaml vulkan_recurrent_prefill; docs/methodology.md 5b-vkhyb): ggml-vulkan's gated_delta_net.comp walks
-    the micro-batch's tokens one after another, so each token pays, per delta-net layer, its F32 state elements
-    (recurrent_state_widths' n_embd_s) x the fitted lane-cycles per element over the vector lanes x boost clock. 0 for
-    other layers and kinds, before the op reached Vulkan (PR #20334), and without lanes or a clock."""
-    from ..catalog.data import load
-    from .memory_kv import recurrent_state_widths
-
-    rule = load("speed").get("vulkan_recurrent_prefill") or {}
-    ssm = getattr(model, "ssm", None)
-    if not rule or ssm is None or ssm.kind not in (rule.get("kinds") or ()) or not _since(rule, "since", build()[0]):
-        return 0.0
-    lane_hz = _lane_hz(device)
-    if not lane_hz:
-        return 0.0
-    layers = sum(1 for i in range(first, first + count) if model.is_recurrent(i))
-    return layers * recurrent_state_widths(ssm)[1] * float(rule["lane_cycles_per_state_element"]) / lane_hz
