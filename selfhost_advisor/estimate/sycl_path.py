@@ -197,6 +197,15 @@ def plain_rate(share: float) -> float:
     block-layout time is dt + bytes / (share x bandwidth); the rate is weights / (lanes x clock x that time). A fixed
     rate (0.0466 at session 11's share 0.70) stops reproducing dt as soon as the fitted share moves; computed here, the
     model gives back each pair's dt at whatever share the fit comes to (tests/test_sycl_path.py)."""
+    rates = [_pair_lane_rate(pair, "block_tokens_per_s", "reordered_tokens_per_s", share)
+             for pair in _rules().get("plain_table") or ()]
+    return sum(rates) / len(rates) if rates else 0.0
+
+
+def _pair_lane_rate(pair: dict, slow_key: str, fast_key: str, share: float) -> float:
+    """Weights per FP32 vector lane per clock of the slower kernel of a same-machine pair (plain_rate, mmvq_rate):
+    it takes dt = 1/slow - 1/fast s more per token over the pair's quant matrices, which the faster one streams at
+    share x spec bandwidth, so its time is dt + bytes / (share x bandwidth)."""
     from ..catalog import hw_names
     from ..catalog.hardware import machine_from_profile
     from ..catalog.models import get as get_model
@@ -204,16 +213,13 @@ def plain_rate(share: float) -> float:
     from .kernel_path import gpu_clock_hz
     from .speed_work import token_work
 
-    rates = []
-    for pair in _rules().get("plain_table") or ():
-        dev = machine_from_profile(hw_names.resolve(pair["hardware"]), 1).devices[0]
-        work = token_work(get_model(pair["model"]), get_quant(pair["quant"]))
-        mats = [(n, b) for layer in work.layer_matrices for ty, n, b in layer if ty == pair["quant"]]
-        weights, nbytes = sum(n for n, _ in mats), sum(b for _, b in mats)
-        dt = 1.0 / float(pair["block_tokens_per_s"]) - 1.0 / float(pair["reordered_tokens_per_s"])
-        block_s = dt + nbytes / (share * dev.bandwidth_bytes_per_s)
-        rates.append(weights / (block_s * vector_lanes(dev) * gpu_clock_hz(dev)))
-    return sum(rates) / len(rates) if rates else 0.0
+    dev = machine_from_profile(hw_names.resolve(pair["hardware"]), 1).devices[0]
+    work = token_work(get_model(pair["model"]), get_quant(pair["quant"]))
+    mats = [(n, b) for layer in work.layer_matrices for ty, n, b in layer if ty == pair["quant"]]
+    weights, nbytes = sum(n for n, _ in mats), sum(b for _, b in mats)
+    dt = 1.0 / float(pair[slow_key]) - 1.0 / float(pair[fast_key])
+    slow_s = dt + nbytes / (share * dev.bandwidth_bytes_per_s)
+    return weights / (slow_s * vector_lanes(dev) * gpu_clock_hz(dev))
 
 
 @lru_cache(maxsize=256)
@@ -283,23 +289,8 @@ def mmvq_rate(share: float) -> float:
     Why: one bandwidth share for Alchemist and Xe2 put every Xe2 card's reordered MMVQ slow and the A770's fast (5b-sycl9);
     closed PR #21992 calls Q4_0 and Q4_K MMVQ "dp4a-compute-bound on Intel Arc", so on Xe-HPG that kernel is held by
     its integer dot-product issue, not the memory, and the share is then fitted on rows that stream."""
-    from ..catalog import hw_names
-    from ..catalog.hardware import machine_from_profile
-    from ..catalog.models import get as get_model
-    from ..catalog.quants import get_quant
-    from .kernel_path import gpu_clock_hz
-    from .speed_work import token_work
-
     pair = (_rules().get("mmvq_issue") or {}).get("pair")
-    if not pair:
-        return 0.0
-    dev = machine_from_profile(hw_names.resolve(pair["hardware"]), 1).devices[0]
-    work = token_work(get_model(pair["model"]), get_quant(pair["quant"]))
-    mats = [(n, b) for layer in work.layer_matrices for ty, n, b in layer if ty == pair["quant"]]
-    weights, nbytes = sum(n for n, _ in mats), sum(b for _, b in mats)
-    dt = 1.0 / float(pair["mmvq_tokens_per_s"]) - 1.0 / float(pair["dmmv_tokens_per_s"])
-    mmvq_s = dt + nbytes / (share * dev.bandwidth_bytes_per_s)
-    return weights / (mmvq_s * vector_lanes(dev) * gpu_clock_hz(dev))
+    return _pair_lane_rate(pair, "mmvq_tokens_per_s", "dmmv_tokens_per_s", share) if pair else 0.0
 
 
 def _mmvq_issue_types(device: Device) -> frozenset:
