@@ -55,10 +55,10 @@ def test_hybrid_vulkan_prefill_is_slower_than_before_and_dense_models_do_not_mov
     assert r == 0.0
 
 
-def test_cuda_and_rocm_pay_the_same_step_from_the_fused_graph_on_and_metal_and_sycl_do_not():
+def test_cuda_and_rocm_pay_the_same_step_from_the_fused_graph_on_and_metal_does_not():
     """ggml-cuda's gated_delta_net.cu (CUDA and HIP) has the same token loop: the same lane-cycles per element, from the
     build whose graph runs the fused op (2026-03-11); the RTX 4070 CUDA Qwen3.5-4B row (4616 tokens/s, b8571, held out:
-    the rate was fitted on Vulkan rows) within 15%. Metal (its own serial-step model) and SYCL get nothing here."""
+    the rate was fitted on Vulkan rows) within 15%. Metal (its own serial-step model) gets nothing here."""
     from selfhost_advisor.estimate.kernel_path import at_build
 
     model = get_model("qwen3.5:4b")
@@ -73,5 +73,38 @@ def test_cuda_and_rocm_pay_the_same_step_from_the_fused_graph_on_and_metal_and_s
     assert abs(pp / 4615.83 - 1) < 0.15
     r9700 = _machine("radeon ai pro r9700", "rocm").devices[0]
     assert recurrent_prefill_seconds(r9700, get_model("qwen3.6:35b"), 0, 40) > 100e-6  # 30 delta-net layers
-    for backend in ("metal", "sycl"):
-        assert recurrent_prefill_seconds(replace(cuda.devices[0], backend=backend), model, 0, model.n_layers) == 0.0
+    assert recurrent_prefill_seconds(replace(cuda.devices[0], backend="metal"), model, 0, model.n_layers) == 0.0
+
+
+def test_sycl_pays_the_step_from_its_gated_delta_net_op_on_intel_lanes():
+    """ggml-sycl's gated_delta_net.cpp (PR #20455, 2026-03-12) has the same token loop (a sub-group per column, 4 per
+    work-group, "TODO: Add chunked kernel"): the same lane-cycles per element over Intel's FP32 lanes x clock. The held
+    out Arc Pro B70 Qwen3.6-27B pp512 row (731.43 tokens/s, 74d6248f7, 2026-05-06) was +26.5% without the step and is
+    within 10% with it; the Qwen3.5-4B row (1759.80, aa0f1897b) falls from +206% to under +100%; a build before the op
+    (2026-02-26, CPU fallback or the unfused graph) gets nothing, nor does a dense model."""
+    from selfhost_advisor.estimate import sycl_path
+    from selfhost_advisor.estimate.kernel_path import gpu_clock_hz
+
+    b70 = _machine("arc pro b70", "sycl")
+    d = b70.devices[0]
+    lanes, hz = sycl_path.vector_lanes(d), gpu_clock_hz(d)
+    model = get_model("qwen3.6:27b")
+    pl = Placement("gpu", model.n_layers + 1, model.n_layers + 1, 0, 0)
+    with sycl_path.assume_build("74d6248f7 (9039) (2026-05-06), GGML_SYCL_F16=ON, -fa 1"):
+        s = recurrent_prefill_seconds(d, model, 0, model.n_layers)
+        pp = estimate_speed(model, get_quant("Q4_K_M"), pl, b70).prefill_tokens_per_s
+        dense = recurrent_prefill_seconds(d, get_model("llama3.1:8b"), 0, 32)
+    from selfhost_advisor.estimate.speed_factors import _speed_data
+
+    cycles = float(_speed_data()["recurrent_prefill_step"]["lane_cycles_per_state_element"])
+    layers = sum(1 for i in range(model.n_layers) if model.is_recurrent(i))
+    from selfhost_advisor.estimate.memory_kv import recurrent_state_widths
+
+    assert abs(s - layers * recurrent_state_widths(model.ssm)[1] * cycles / (lanes * hz)) < 1e-12 and s > 100e-6
+    assert abs(pp / 731.43 - 1) < 0.10 and dense == 0.0
+    with sycl_path.assume_build("b8148 244641955 (2026-02-26)"):
+        assert recurrent_prefill_seconds(d, model, 0, model.n_layers) == 0.0
+    small = get_model("qwen3.5:4b")
+    pl4 = Placement("gpu", small.n_layers + 1, small.n_layers + 1, 0, 0)
+    with sycl_path.assume_build("aa0f1897b (2026-04-22), master"):
+        assert estimate_speed(small, get_quant("Q4_K_M"), pl4, b70).prefill_tokens_per_s < 2.0 * 1759.80

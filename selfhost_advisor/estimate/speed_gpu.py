@@ -116,7 +116,7 @@ def rocm_matvec_cycles(device: Device, lane_factor: float = 1.0) -> float | None
 
 def recurrent_prefill_seconds(device: Device, model, first: int, count: int) -> float:
     """Seconds per prompt token that the serial GATED_DELTA_NET steps of layers [first, first + count) add on Vulkan,
-    CUDA and ROCm (data/speed.yaml recurrent_prefill_step; docs/methodology.md 5b-vkhyb): the kernels walk the
+    CUDA, ROCm and SYCL (data/speed.yaml recurrent_prefill_step; docs/methodology.md 5b-vkhyb): the kernels walk the
     micro-batch's tokens one after another, so each token pays, per delta-net layer, its F32 state elements
     (recurrent_state_widths' n_embd_s) x the fitted lane-cycles per element over the vector lanes x boost clock. 0 for
     other layers, kinds and backends, before the family's `since` build, and without lanes or a clock."""
@@ -131,10 +131,17 @@ def recurrent_prefill_seconds(device: Device, model, first: int, count: int) -> 
     since = (rule.get("since") or {}).get(fam)
     if not since or ssm is None or ssm.kind not in (rule.get("kinds") or ()):
         return 0.0
-    date = vulkan_path.build()[0] if fam == "vulkan" else kernel_path._build_date()
+    if fam == "sycl":  # ggml-sycl's build (sycl_path.current) and Intel's 128 FP32 lanes per Xe core
+        from . import sycl_path
+
+        date = sycl_path.current().date
+        lanes, hz = sycl_path.vector_lanes(device), gpu_clock_hz(device)
+        lane_hz = lanes * hz if lanes and hz else None
+    else:
+        date = vulkan_path.build()[0] if fam == "vulkan" else kernel_path._build_date()
+        lane_hz = vulkan_path._lane_hz(device)
     if date and date < str(since):
         return 0.0
-    lane_hz = vulkan_path._lane_hz(device)
     if not lane_hz:
         return 0.0
     layers = sum(1 for i in range(first, first + count) if model.is_recurrent(i))
