@@ -52,6 +52,26 @@ def consumer_gpu(profile: Profile) -> bool:
     return profile.vendor == "nvidia" and ("geforce" in name or "titan" in name)
 
 
+def unpriced_reason(box: Box) -> str:
+    """Why a box has no purchase price. Only the curated profiles of data/hardware.yaml are priced (with their
+    source); a GPU named from the spec table (data/gpu_specs.yaml) or an Apple / APU configuration (data/apple.yaml,
+    data/apu.yaml) carries specs only, so one card and an N-card box of it are both unpriced, and --gpu-price prices
+    either (the host is priced from data/cost.yaml host_systems as for any GPU)."""
+    if box.spec:
+        return "no --gpu-price given"
+    from ..catalog.hardware import profile_by_id
+    from ..catalog.profiles import find_profile
+
+    if find_profile(box.profile_id) is not None:
+        return "no price in data/hardware.yaml"
+    profile = profile_by_id(box.profile_id)
+    sources = (profile.raw.get("sources") or {}) if profile is not None else {}
+    where = ("the GPU spec table, data/gpu_specs.yaml" if "spec" in sources
+             else str(sources.get("configuration") or "not a curated profile"))
+    return (f"no price: {box.profile_id} comes from {where}, which lists specs, not prices (only data/hardware.yaml's "
+            f"curated profiles are priced); give --gpu-price (USD a GPU)")
+
+
 def licence_note(box: Box) -> str | None:
     """The GeForce licence flag for a bought consumer card (data/cost.yaml consumer_gpu_licence), or None."""
     if not box.consumer_gpu:

@@ -7,6 +7,7 @@ from typing import Callable
 
 from ..domain import ServingCapacity
 from . import tco
+from .boxes import unpriced_reason
 from .capacity import mix_tokens_per_s
 from .defaults import data
 from .breakeven import break_even_monthly_tokens, npv_vs_api_usd, parity_electricity_usd_per_kwh, payback_months
@@ -62,6 +63,7 @@ def compare(
     rent: list[SelfHostOption] = []
     excluded: list[Excluded] = []
     warnings: list[str] = []
+    unpriced: list[str] = []
     capacities: dict[str, ServingCapacity] = {}
     for box in boxes:
         cap = capacity_fn(box)
@@ -82,8 +84,10 @@ def compare(
         if box.capex_usd is not None and box.gpu_tdp_watts > 0:
             buy.append(tco.price_box(box, cap, w, p, "buy"))
         else:
-            why = ("no --gpu-price given" if box.spec else "no price in data/hardware.yaml") if box.capex_usd is None \
-                else "no TDP in data/hardware.yaml"
+            why = unpriced_reason(box) if box.capex_usd is None else "no TDP in data/hardware.yaml"
+            if box.capex_usd is None and (box.rental_usd_per_hour is None or constraints.air_gapped
+                                          or constraints.regulated):
+                unpriced.append(box.label)  # it serves the load: the verdict says so, not that no box serves it
             excluded.append(Excluded(box.label, f"buy: {why}"))
         if box.rental_usd_per_hour is not None and not (constraints.air_gapped or constraints.regulated):
             rent.append(tco.price_box(box, cap, w, p, "rent"))
@@ -126,6 +130,7 @@ def compare(
         same_model_hint=next(iter(same_model_ids(model_id)), None),
         excluded_ref=ref if ref is not None and ref.excluded_reason else None,
         show_npv=p.cost_of_capital > 0 or p.residual_value_share > 0,
+        unpriced=tuple(unpriced),
     )
     for o in buy + rent:
         if o.capacity.confidence not in ("calibrated", "measured"):

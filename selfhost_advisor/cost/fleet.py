@@ -35,6 +35,18 @@ class Fleet:
         self.model, self.w, self.engine, self.quant, self.measured = model, w, engine.lower(), quant, measured
         self.box_kw = dict(box_kw or {})
         self._single: dict[tuple[str, str], ServingCapacity] = {}
+        self._notes: dict[str, list[str]] = {}  # engine_machine's note -> the boxes it is about, in order
+
+    def machine_notes(self, boxes) -> tuple[str, ...]:
+        """What the engine does with these boxes' hardware (Ollama runs an Intel GPU on its Vulkan backend), once per
+        note with the boxes it concerns: fit and serve print it, and the boxes were sized on it."""
+        shown = {b.label for b in boxes}
+        out = []
+        for note, labels in self._notes.items():
+            named = [label for label in labels if label in shown]
+            if named:
+                out.append(f"{', '.join(named)}: {note}")
+        return tuple(out)
 
     @property
     def floor_applies(self) -> bool:
@@ -46,7 +58,10 @@ class Fleet:
         from .capacity import machine_for
 
         # the machine as the engine runs it: Ollama puts an Intel GPU on Vulkan (engines/ollama.py engine_machine)
-        return get_engine(self.engine).engine_machine(machine_for(box))[0]
+        machine, note = get_engine(self.engine).engine_machine(machine_for(box))
+        if note and box.label not in self._notes.setdefault(note, []):
+            self._notes[note].append(box.label)
+        return machine
 
     def _one(self, box: Box, quant) -> ServingCapacity:
         from .capacity import model_capacity

@@ -103,6 +103,7 @@ def recommend(
     same_model_hint: str | None = None,
     excluded_ref: CloudOption | None = None,
     show_npv: bool = False,
+    unpriced: tuple[str, ...] = (),
 ) -> Recommendation:
     """Decide. `best_self` (cheapest of buy and rent) is kept for callers that pass one option; `best_buy` and
     `best_rent` give both. `same_model`: the cheapest hosted endpoint of the same open model, if any."""
@@ -154,6 +155,14 @@ def recommend(
         reasons.append(Reason(f"no API to compare (all excluded): cheapest is {win.name} at {_usd(win.monthly_usd)}/month",
                               win.kind, 50))
         return Recommendation(win.kind, tuple(reasons), (), best_self_name, None)
+    if not self_opts and unpriced:  # boxes that serve the load but have no price to buy or rent them at
+        names = ", ".join(unpriced)
+        reasons.append(Reason(f"{names} serve{'s' if len(unpriced) == 1 else ''} this load but no price is known to "
+                              f"buy or rent {'it' if len(unpriced) == 1 else 'them'} (see excluded), so self-hosting "
+                              f"is not priced; {cloud_name} costs {_usd(ref.monthly_usd)}/month", "cloud", 90))
+        changes.append(f"a purchase price (--gpu-price, USD a GPU) or a rental rate (--rent-price) would bring {names} "
+                       "into the comparison")
+        return Recommendation("cloud", tuple(reasons), tuple(changes), None, cloud_name)
     if not self_opts:
         reasons.append(Reason(f"no box in the comparison can serve this model at this load (see excluded); "
                               f"{cloud_name} costs {_usd(ref.monthly_usd)}/month", "cloud", 90))

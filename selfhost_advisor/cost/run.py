@@ -218,7 +218,9 @@ def build_comparison(
     at_floors = floor_verdicts(fleet, boxes, prices, floor, result, verdict_rerun) if fleet.floor_applies else ()
     result = annotate(result, floor, replans, at_floors, fleet, quant_obj)
     result = reconcile(replace(result, sensitivity=sensitivities(result, planned, prices, verdict_rerun)))
-    return replace(result, warnings=(over,) + tuple(result.warnings)) if over else result
+    # the engine's note on the hardware (Ollama: an Intel GPU on Vulkan) leads, as in fit and serve
+    lead = tuple(n for n in (over, *fleet.machine_notes([*boxes, *planned])) if n)
+    return replace(result, warnings=lead + tuple(result.warnings)) if lead else result
 
 
 def _slot_rate_note(host_sampling: bool) -> dict:
