@@ -33,24 +33,34 @@ def min_overflow_hours() -> float:
 
 
 def _pricer(box: Box, cap: ServingCapacity, w: Workload, p: CostParams, api: CloudOption):
-    """hybrid_at for one box, workload and API, with what does not depend on N worked out once; and the all-owned
+    """hybrid_at for one box, workload and API, with what does not depend on N worked out once; the same split's
+    total alone (no Hybrid built, for the bisection: the same expressions, so the same float); and the all-owned
     count. (best_hybrid prices a dozen N for every comparison, and the sensitivity re-runs compare hundreds of times.)"""
     per_box_h = mix_tokens_per_s(cap, w) * 3600.0
     full = tco.units_needed(cap, w)
     t = w.monthly_tokens
     usd_per_token = api.monthly_usd / t if t else 0.0
 
-    def at(base_units: int) -> Hybrid:
-        n = max(0, min(base_units, full))
+    def parts(n: int) -> tuple[float, float]:
         over = 0.0 if n >= full else overflow_tokens(t, w.active_hours_per_month, w.peak_to_average, n * per_box_h)
-        hours = 0.0 if n >= full else overflow_hours(t, w.active_hours_per_month, w.peak_to_average, n * per_box_h)
         spare = p.spare_units if n > 0 else 0
         owned = tco.buy_monthly(box, n + spare, (t - over) / per_box_h, p).total if n > 0 else 0.0
+        return over, owned
+
+    def total(base_units: int) -> float:
+        over, owned = parts(max(0, min(base_units, full)))
+        return owned + over * usd_per_token
+
+    def at(base_units: int) -> Hybrid:
+        n = max(0, min(base_units, full))
+        over, owned = parts(n)
+        hours = 0.0 if n >= full else overflow_hours(t, w.active_hours_per_month, w.peak_to_average, n * per_box_h)
+        spare = p.spare_units if n > 0 else 0
         return Hybrid(box=box, base_units=n, spare_units=spare, overflow_tokens=int(round(over)), self_host_usd=owned,
                       api_overflow_usd=over * usd_per_token, api=api.price.id, all_owned_units=full,
                       overflow_hours=hours, material=hours >= min_overflow_hours() - 1e-9)
 
-    return at, full
+    return at, total, full
 
 
 def hybrid_at(box: Box, cap: ServingCapacity, w: Workload, p: CostParams, api: CloudOption, base_units: int,
@@ -61,16 +71,13 @@ def hybrid_at(box: Box, cap: ServingCapacity, w: Workload, p: CostParams, api: C
 
 def best_hybrid(box: Box, cap: ServingCapacity, w: Workload, p: CostParams, api: CloudOption) -> Hybrid:
     """The cheapest split; ties go to the pure options (all API, then all owned)."""
-    at, full = _pricer(box, cap, w, p, api)
-    priced: dict[int, Hybrid] = {}
+    at, total, full = _pricer(box, cap, w, p, api)
+    priced: dict[int, float] = {}
 
-    def hybrid(n: int) -> Hybrid:
+    def cost(n: int) -> float:  # total_usd of at(n), without building the Hybrid
         if n not in priced:
-            priced[n] = at(n)
+            priced[n] = total(n)
         return priced[n]
-
-    def cost(n: int) -> float:
-        return hybrid(n).total_usd
 
     lo, hi = 1, full  # smallest n in [1, full] whose next box no longer saves money
     while lo < hi:
@@ -79,7 +86,7 @@ def best_hybrid(box: Box, cap: ServingCapacity, w: Workload, p: CostParams, api:
             hi = mid
         else:
             lo = mid + 1
-    candidates = [hybrid(n) for n in sorted({0, lo, full})]
+    candidates = [at(n) for n in sorted({0, lo, full})]
     best = candidates[0]
     for h in candidates[1:]:
         if h.total_usd < best.total_usd - 1e-6:
@@ -99,18 +106,27 @@ def least_owned_usd(box: Box, p: CostParams) -> float | None:
     return tco.buy_monthly(box, 1 + p.spare_units, 0.0, p).total
 
 
+@lru_cache(maxsize=512)
+def _least_owned_usd(box: Box, p: CostParams) -> float | None:
+    """least_owned_usd, remembered: the sensitivity re-runs ask it again for the same box and parameters."""
+    return least_owned_usd(box, p)
+
+
 def cheapest_hybrid(owned: list, w: Workload, p: CostParams, api: CloudOption) -> Hybrid | None:
     """min(best_hybrid(o) for o in owned) by total, the first of equals kept, as the plain min gives it; a box is
     skipped when neither its all-API split nor any split with a box can cost less than the best found so far
     (least_owned_usd; the all-API total is the same for every box). The sensitivity re-runs price hundreds of
     comparisons, most of them with the verdict far from any box."""
     best: Hybrid | None = None
+    all_api: float | None = None  # the all-API split's total: no box in it, the same for every box
     for o in owned:
         if best is not None:
-            floor = least_owned_usd(o.box, p)
-            if floor is not None and floor >= best.total_usd and hybrid_at(o.box, o.capacity, w, p, api, 0).total_usd \
-                    >= best.total_usd:
-                continue
+            floor = _least_owned_usd(o.box, p)
+            if floor is not None and floor >= best.total_usd:
+                if all_api is None:
+                    all_api = _pricer(o.box, o.capacity, w, p, api)[1](0)
+                if all_api >= best.total_usd:
+                    continue
         h = best_hybrid(o.box, o.capacity, w, p, api)
         if best is None or h.total_usd < best.total_usd:
             best = h
