@@ -47,6 +47,11 @@ def test_best_hybrid_is_the_cheapest_of_every_fleet_size(spec, tokens, peak, hou
     every = [hybrid_at(box, cap, w, p, api, n) for n in range(0, best.all_owned_units + 1)]
     assert best in every
     assert best.total_usd <= min(h.total_usd for h in every) + 1e-6
+    # the bisection prices totals without building Hybrids: each must be the record's total to the last bit
+    from selfhost_advisor.cost.hybrid import _pricer
+
+    total = _pricer(box, cap, w, p, api)[1]
+    assert [total(n) for n in range(0, best.all_owned_units + 2)] == [h.total_usd for h in every] + [every[-1].total_usd]
 
 
 @settings(max_examples=80, deadline=None)
