@@ -94,7 +94,7 @@ def _one_profile(name: str, get_profile):
         if one is None:
             from .catalog.hardware import parse_spec
 
-            try:  # 'arc b580 vulkan mesa', 'rtx4090 nvlink': words fit's --hardware takes after the name
+            try:  # 'arc b580 vulkan mesa', 'rtx3090 nvlink': words fit's --hardware takes after the name
                 shown = parse_spec(name)[0]
             except UnknownHardwareError as why:  # its own reason ('vulkan' on Apple), else the name's suggestions
                 raise (err if str(why).startswith("unknown hardware") else why) from None

@@ -74,9 +74,9 @@ def test_a_hub_file_with_a_hash_and_a_space_in_its_name_is_read(monkeypatch, tmp
 
 
 @pytest.mark.parametrize(("spec", "count", "backend", "link"), [
-    ("rtx 4090 vulkan nvlink", 1, "vulkan", "nvlink"),       # was unknown hardware 'rtx 4090 vulkan'
-    ("2x rtx 4090 vulkan nvlink", 2, "vulkan", "nvlink"),
-    ("2x rtx 4090 nvlink vulkan", 2, "vulkan", "nvlink"),
+    ("rtx 3090 vulkan nvlink", 1, "vulkan", "nvlink"),       # was unknown hardware 'rtx 3090 vulkan'
+    ("2x rtx 3090 vulkan nvlink", 2, "vulkan", "nvlink"),
+    ("2x rtx 3090 nvlink vulkan", 2, "vulkan", "nvlink"),
     ("rtx 4090 vulkan x2 pcie", 2, "vulkan", "pcie"),
     ("2x arc b580 vulkan mesa pcie", 2, "vulkan", "pcie"),
     ("2x NVIDIA A100 40GB PCIe nvlink", 2, "cuda", "nvlink"),  # 'PCIe' in a profile's name is not a link
@@ -115,3 +115,15 @@ def test_cost_quant_help_names_the_gguf_types_cost_also_prices():
 
     quant = next(p for p in typer.main.get_command(app).commands["cost"].params if p.name == "quant")
     assert "AWQ-INT4" in quant.help and "Q4_K_M" in quant.help
+
+
+@pytest.mark.parametrize("spec", ["2x rtx 4090 nvlink", "rtx 4090 vulkan nvlink", "2x rtx4060ti16gb nvlink"])
+def test_nvlink_on_a_card_without_the_connector_is_refused(capsys, spec):
+    """The RTX 40 series has no NVLink connector (data/hardware.yaml nvlink: false): 'nvlink' resolved and priced vLLM's
+    all-reduce at NVLink's rate. One line, exit 2, naming the card; the RTX 3090 (which has one) still takes the word."""
+    from selfhost_advisor.cli import main
+
+    assert main(["fit", "llama3.1:8b", "--hardware", spec]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err.count("\n") == 1 and "no NVLink connector" in err and "drop 'nvlink'" in err
+    assert parse_spec("2x rtx 3090 nvlink")[2] == "nvlink"

@@ -124,7 +124,7 @@ def _units(digits: str) -> int:
 
 
 def parse_spec(spec: str) -> tuple[Profile, int, str]:
-    """'2x rtx4090 nvlink' -> (profile rtx-4090, 2, 'nvlink')."""
+    """'2x rtx3090 nvlink' -> (profile rtx-3090, 2, 'nvlink')."""
     text = spec.strip()
     from .spec_fields import is_custom
 
@@ -135,8 +135,8 @@ def parse_spec(spec: str) -> tuple[Profile, int, str]:
         return profile, count, ""
     from .backend_words import apply as on_backend, split as split_backend
 
-    # the link word and the backend words trail the name in either order: 'rtx 4090 vulkan nvlink' and
-    # 'rtx 4090 nvlink vulkan' (each alone worked; the first was unknown hardware 'rtx 4090 vulkan')
+    # the link word and the backend words trail the name in either order: 'rtx 3090 vulkan nvlink' and
+    # 'rtx 3090 nvlink vulkan' (each alone worked; the first was unknown hardware 'rtx 3090 vulkan')
     text, interconnect = _split_link(text, spec)
     text, backend, driver = split_backend(text)  # 'arc b580 vulkan mesa': llama.cpp's Vulkan backend, Intel's ANV
     if not interconnect:
@@ -154,6 +154,11 @@ def parse_spec(spec: str) -> tuple[Profile, int, str]:
         raise
     if profile.kind in ("cpu", "host", "apple", "apu") and count > 1:
         raise UnknownHardwareError(f"hardware {spec!r}: only discrete GPUs can be multiplied", "drop the count")
+    if interconnect == "nvlink" and profile.raw.get("nvlink") is False:
+        # data/hardware.yaml says the card has no NVLink connector (the RTX 40 series dropped it): 'nvlink' would price
+        # vLLM's tensor-parallel all-reduce at NVLink's rate for GPUs that talk over PCIe
+        raise UnknownHardwareError(f"hardware {clipped(spec)!r}: the {profile.name} has no NVLink connector "
+                                   "(data/hardware.yaml nvlink: false)", "drop 'nvlink': its GPUs are joined over PCIe")
     return profile, count, interconnect
 
 
