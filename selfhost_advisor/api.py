@@ -219,11 +219,9 @@ def fit(
     context_warnings += [machine_note] if machine_note else []
     ctx, floor_note = eng.context_floor(m, ctx, version)
     context_warnings += [floor_note] if floor_note else []
-    from .estimate.vulkan_intel import driver_note
+    from .estimate.driver_notes import vulkan_driver_notes
 
-    from .estimate.vulkan_amd import driver_note as amd_driver_note
-
-    context_warnings += [n for n in (driver_note(machine.devices), amd_driver_note(machine.devices)) if n]  # Vulkan driver
+    context_warnings += vulkan_driver_notes(machine.devices)
     if not eng.mixed_gpus and len({(d.name, d.memory_bytes) for d in machine.devices}) > 1:
         raise BadOptionError(f"--engine {eng.name} runs tensor parallel over identical GPUs; {machine.name} mixes cards",
                              "use --engine llamacpp (layer split) or identical GPUs ('2x rtx4090')")
@@ -473,8 +471,12 @@ def serve(
 
     report = run_serve(resolved.model, machine, ServeWorkload(prompt_tokens, output_tokens, ttft, speed),
                        engine=eng.name, quant=q, concurrency=levels, options=options)
-    # fit's note that Ollama runs the Intel GPU on Vulkan (and needs OLLAMA_IGPU_ENABLE=1 for an iGPU) is said here too
-    warnings = (machine_note, *report.warnings) if machine_note else report.warnings
+    # fit's notes are said here too: Ollama runs the Intel GPU on Vulkan (OLLAMA_IGPU_ENABLE=1 for an iGPU), and the
+    # Vulkan driver the machine was sized for
+    from .estimate.driver_notes import vulkan_driver_notes
+
+    lead = ([machine_note] if machine_note else []) + vulkan_driver_notes(machine.devices)
+    warnings = (*lead, *report.warnings) if lead else report.warnings
     return replace(report, params=param_counts(resolved.model), warnings=warnings)
 
 

@@ -57,10 +57,14 @@ class Fleet:
         from ..engines import get_engine
         from .capacity import machine_for
 
-        # the machine as the engine runs it: Ollama puts an Intel GPU on Vulkan (engines/ollama.py engine_machine)
+        from ..estimate.driver_notes import vulkan_driver_notes
+
+        # the machine as the engine runs it: Ollama puts an Intel GPU on Vulkan (engines/ollama.py engine_machine); the
+        # Vulkan driver it was then sized for (fit prints the same notes)
         machine, note = get_engine(self.engine).engine_machine(machine_for(box))
-        if note and box.label not in self._notes.setdefault(note, []):
-            self._notes[note].append(box.label)
+        for said in ([note] if note else []) + vulkan_driver_notes(machine.devices):
+            if box.label not in self._notes.setdefault(said, []):
+                self._notes[said].append(box.label)
         return machine
 
     def _one(self, box: Box, quant) -> ServingCapacity:
