@@ -134,9 +134,7 @@ def recurrent_prefill_seconds(device: Device, model, first: int, count: int) -> 
     if fam == "sycl":  # ggml-sycl's build (sycl_path.current) and Intel's 128 FP32 lanes per Xe core
         from . import sycl_path
 
-        date = sycl_path.current().date
-        lanes, hz = sycl_path.vector_lanes(device), gpu_clock_hz(device)
-        lane_hz = lanes * hz if lanes and hz else None
+        date, lane_hz = sycl_path.current().date, vulkan_path.intel_lane_hz(device)
     else:
         date = vulkan_path.build()[0] if fam == "vulkan" else kernel_path._build_date()
         lane_hz = vulkan_path._lane_hz(device)

@@ -99,7 +99,7 @@ def _prefill_seconds_per_token(
                               + _unpack_seconds(mats, eff, smc, 0))
                     total += max(matmul, mmq_traffic_seconds(d, mats)) + rest
                 total += _unpack_seconds((), eff, smc, count)
-            # hybrids on Vulkan, CUDA and ROCm: the delta-net layers' serial per-token steps (speed_gpu)
+            # hybrids on Vulkan, CUDA, ROCm and SYCL: the delta-net layers' serial per-token steps (speed_gpu)
             total += recurrent_prefill_seconds(d, model, layer, count)
             total += _expert_tile_seconds(model, work, layer, count, n_ubatch, eff, c * flops, smc,
                                           eff.bandwidth * d.bandwidth_bytes_per_s if d.bandwidth_bytes_per_s else None,

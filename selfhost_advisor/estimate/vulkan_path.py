@@ -421,9 +421,9 @@ def amd_fa_prefill_rate(device: Device) -> float | None:
         return None
     rules = _amd_rules()
     per = rules.get("fa_prefill_flops_per_lane_cycle")
-    date = build()[0]
-    if not per or (date and date < _fa_default_since()):
+    if not per or not _fa_on_by_default():
         return None
+    date = build()[0]
     # the coopmat1 shader since llama/19075 multiplies both products with coopmats: the family's matrix-rate efficiency
     # (RX 9070 XT, 2026-06: pp2048 against pp512 reads ~27% of the matrix rate), not the lanes
     if (features(device, path_rules() or _rules_data())[0] == "coopmat"
@@ -446,11 +446,10 @@ def intel_fa_prefill_rate(device: Device) -> float | None:
     if device.vendor != "intel":
         return None
     per = vulkan_intel.fa_prefill_flops_per_lane_cycle()
-    date = build()[0]
-    if not per or (date and date < _fa_default_since()):
+    if not per or not _fa_on_by_default():
         return None
-    lanes, hz = kernel_path.vector_lanes(device, 128), kernel_path.gpu_clock_hz(device)
-    return lanes * hz * per if lanes and hz else None
+    lane_hz = intel_lane_hz(device)
+    return lane_hz * per if lane_hz else None
 
 
 def intel_fa_decode_excess(device: Device, attention_flops: float, kv_seconds: float) -> float:
@@ -463,19 +462,29 @@ def intel_fa_decode_excess(device: Device, attention_flops: float, kv_seconds: f
     if device.vendor != "intel" or not attention_flops:
         return 0.0
     per = vulkan_intel.fa_decode_flops_per_lane_cycle()
-    date = build()[0]
-    if not per or (date and date < _fa_default_since()):
+    lane_hz = intel_lane_hz(device)
+    if not per or not lane_hz or not _fa_on_by_default():
         return 0.0
-    lanes, hz = kernel_path.vector_lanes(device, 128), kernel_path.gpu_clock_hz(device)
-    if not lanes or not hz:
-        return 0.0
-    return max(0.0, attention_flops / (lanes * hz * per) - kv_seconds)
+    return max(0.0, attention_flops / (lane_hz * per) - kv_seconds)
 
 
 def fa_prefill_rate(device: Device) -> float | None:
     """Flash attention's prompt rate where ggml-vulkan runs it on the vector lanes (amd_fa_prefill_rate,
     intel_fa_prefill_rate); None elsewhere (the family's efficiency over the matrix rate)."""
     return amd_fa_prefill_rate(device) or intel_fa_prefill_rate(device)
+
+
+def intel_lane_hz(device: Device) -> float | None:
+    """An Intel GPU's FP32 lanes x boost clock: the spec table's shaders, else 128 per Xe core (8 XVEs x SIMD16 on Xe2 /
+    Xe3, 16 x SIMD8 on Xe-HPG / Xe-LPG; sycl_path.vector_lanes' count), x boost clock; None without either."""
+    lanes, hz = kernel_path.vector_lanes(device, 128), kernel_path.gpu_clock_hz(device)
+    return lanes * hz if lanes and hz else None
+
+
+def _fa_on_by_default() -> bool:
+    """Whether the build being predicted runs flash attention by llama-bench's default (today's build does)."""
+    date = build()[0]
+    return not (date and date < _fa_default_since())
 
 
 @lru_cache(maxsize=1)
