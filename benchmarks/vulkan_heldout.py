@@ -65,6 +65,42 @@ def report(marker: str = MARKER) -> list[dict]:
     return out
 
 
+def vendor_report(vendor: str) -> list[dict]:
+    """Every blind (`in_fit: false`) Vulkan row of one GPU vendor's hardware, whatever block it came in, each predicted
+    as weak_backends.rows_report predicts a blind row, with the matmul path the row's build takes for its main weight type
+    (estimate/vulkan_path.matmul_path), the matrix tile's token width (vulkan_path.tile), its build date and driver. Why:
+    the figure the Vulkan owners are set against ("AMD prefill blind N rows") was read off by hand from several blocks;
+    this is the one list it comes from (`--vendor amd`)."""
+    from selfhost_advisor.catalog.models import get as get_model
+    from selfhost_advisor.catalog.quants import get_quant
+    from selfhost_advisor.estimate import vulkan_path
+    from selfhost_advisor.estimate.speed import token_work
+
+    fit_speed = weak_backends.fit_speed
+    rows = {}
+    for r in fit_speed.published_rows():
+        if r.blind and r.backend == "vulkan" and r.machine.devices and r.machine.devices[0].vendor == vendor:
+            rows.setdefault((r.hardware, r.model_id, r.quant, r.test, r.measured), r)
+    rules = vulkan_path.path_rules() or {}
+    out = []
+    for row in weak_backends.rows_report(only={k[0] for k in rows}):
+        r = rows.get((row["hardware"], row["model"], row["quant"], row["test"], row["measured"]))
+        if r is None or row["backend"] != "vulkan" or not row["blind"]:
+            continue
+        d = r.machine.devices[0]
+        weights: dict[str, float] = {}  # the GGML type holding most of the layers' weights
+        for mats in token_work(get_model(r.model_id), get_quant(r.quant)).layer_matrices:
+            for ty, n, _ in mats:
+                weights[ty] = weights.get(ty, 0.0) + n
+        main = max(weights, key=weights.get) if weights else ""
+        with vulkan_path.as_of_build(r.build_date or "", r.vulkan_path):
+            path = vulkan_path.matmul_path(d, main, rules) if rules and main else ""
+            tokens = vulkan_path.tile(d, path, rules)[1] if rules and path else 0
+        out.append(row | {"path": path, "tile_tokens": tokens, "build_date": r.build_date or "",
+                          "driver": r.driver or "", "override": r.vulkan_path})
+    return out
+
+
 def _median(rows: list[dict]) -> tuple[int, float | None]:
     a = [abs(r["error_pct"]) for r in rows if r["error_pct"] is not None]
     return len(a), (round(statistics.median(a), 1) if a else None)
@@ -74,7 +110,11 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--json", action="store_true")
     ap.add_argument("--block", choices=sorted(BLOCKS), default="vkgcn")
+    ap.add_argument("--vendor", choices=("amd", "intel", "nvidia"),
+                    help="every blind Vulkan row of this vendor's GPUs, all blocks, with its path (not --block)")
     args = ap.parse_args()
+    if args.vendor:
+        return _print_vendor(vendor_report(args.vendor), args.json)
     rows = report(BLOCKS[args.block])
     if args.json:
         print(json.dumps(rows, indent=2))
@@ -87,6 +127,24 @@ def main() -> int:
         n, m = _median(every)
         n2, m2 = _median([r for r in every if r["driver"] != "intel-mesa"])
         print(f"{kind:8} {n:2d} rows median |error| {m}%  | without Intel Mesa rows: {n2} rows median {m2}%")
+    return 0
+
+
+def _print_vendor(rows: list[dict], as_json: bool) -> int:
+    if as_json:
+        print(json.dumps(rows, indent=2))
+        return 0
+    for r in sorted(rows, key=lambda r: (r["kind"], r["architecture"], r["hardware"], r["build_date"])):
+        print(f"{r['kind']:7} {r['architecture'][:9]:9} {r['hardware'][:22]:22} {r['model'][:14]:14} {r['quant']:7} "
+              f"{r['test'][:12]:12} {r['build_date']:10} {r['driver'][:7]:7} {r['path'] + (' ' + r['override'] if r['override'] else ''):16} "
+              f"BN {r['tile_tokens']:3d}  measured {r['measured']:8.2f}  error {r['error_pct']:+7.1f}%")
+    for kind in ("decode", "prefill"):
+        every = [r for r in rows if r["kind"] == kind]
+        n, m = _median(every)
+        print(f"{kind:8} {n:3d} rows median |error| {m}%")
+        for path in sorted({r["path"] for r in every}):
+            n, m = _median([r for r in every if r["path"] == path])
+            print(f"    {path or '(none)':16} {n:3d} rows median |error| {m}%")
     return 0
 
 
