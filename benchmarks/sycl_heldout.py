@@ -48,6 +48,14 @@ def batches(path: Path = DATA) -> dict[tuple, str]:
     return out
 
 
+def _builds(path: Path = DATA) -> dict[tuple, str]:
+    """(hardware, model, quant, test, tokens/s) of every SYCL row -> its `build` text ("" when the row states none)."""
+    import fit_speed
+
+    return {(r.hardware, r.model_id, r.quant, r.test, float(r.measured)): r.build
+            for r in fit_speed.published_rows(path) if r.backend == "sycl"}
+
+
 def kernels(path: Path = DATA) -> dict[tuple, str]:
     """(hardware, model, quant, test, tokens/s) of every SYCL row -> the decode kernel its build runs for the GGML type
     holding most of the model's layer weights (sycl_path.decode_kernel, at the row's build text and GPU)."""
@@ -108,10 +116,27 @@ def decode_by_gpu(rep: dict) -> dict[str, dict]:
     return _grouped(rep, "decode", lambda x: f"{x['hardware']} / {_kernel_label(x)}")
 
 
+def _year(build: str) -> str:
+    """The year of a row's llama.cpp build as its `build` text dates it (sycl_path.parse_build), "newest" when undated."""
+    from selfhost_advisor.estimate import sycl_path
+
+    date = sycl_path.parse_build(build).date
+    return date[:4] if date else "newest"
+
+
+def decode_by_generation(rep: dict) -> dict[str, dict]:
+    """Decode errors per Intel GPU generation and build year ("Xe2-HPG / 2026"): rows, median |error| and median signed
+    error (+ = predicted faster). Why: the per-GPU split mixes builds, and the two biggest signed biases sit on one
+    generation at one time: Xe2 dGPUs predicted slow on 2025 builds (the B580's) and on 2026 builds (the B70's), the
+    Xe-HPG cards fast on 2024-2025 builds (docs/methodology.md 5b-sycl12)."""
+    return _grouped(rep, "decode", lambda x: f"{x['architecture']} / {x['year']}")
+
+
 def report(rows: list[dict] | None = None) -> dict:
     """Per batch and test: rows, median |error| and each signed error (the out-of-sample one of weak_backends)."""
     which = batches()
     kernel = kernels()
+    builds = _builds()
     rows = rows if rows is not None else weak_backends.rows_report(
         only={k[0] for k in which})
     out: dict[str, dict] = {}
@@ -123,6 +148,7 @@ def report(rows: list[dict] | None = None) -> dict:
         g = out.setdefault(f"{batch} / {r['kind']}", {"rows": []})
         g["rows"].append({"hardware": r["hardware"], "model": r["model"], "quant": r["quant"], "test": r["test"],
                           "measured": r["measured"], "blind": r["blind"], "error_pct": r["error_pct"],
+                          "architecture": r["architecture"], "year": _year(builds.get(key, "")),
                           "kernel": kernel.get(key, "?") if r["kind"] == "decode" else ""})
     for g in out.values():
         errs = [abs(x["error_pct"]) for x in g["rows"] if x["error_pct"] is not None]
@@ -137,6 +163,7 @@ def main() -> int:
     rep = report()
     if args.json:
         print(json.dumps({"batches": rep, "decode_by_kernel": by_kernel(rep), "decode_by_gpu": decode_by_gpu(rep),
+                          "decode_by_generation": decode_by_generation(rep),
                           "prefill_by_gpu": prefill_by_gpu(rep)},
                          indent=2))
         return 0
@@ -149,6 +176,7 @@ def main() -> int:
                   f" {x['measured']:8.2f}  {err:7}  {x['kernel']:20}{'  (blind)' if x['blind'] else ''}")
     for what, groups, width in (("decode errors by kernel", by_kernel(rep), 16),
                                 ("decode errors by GPU and kernel", decode_by_gpu(rep), 42),
+                                ("decode errors by GPU generation and build year", decode_by_generation(rep), 42),
                                 ("prefill errors by GPU", prefill_by_gpu(rep), 24)):
         print(f"\n{what} (every row, its out-of-sample error; + = predicted faster):")
         for k, v in groups.items():

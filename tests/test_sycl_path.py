@@ -253,6 +253,25 @@ def test_session_12_rows_stay_held_out_and_are_reported_apart():
         len(g["rows"]) for k, g in rep.items() if k.endswith("/ prefill"))
 
 
+def test_decode_errors_by_generation_and_build_year_hold_every_decode_row_once():
+    """sycl_heldout.decode_by_generation (methodology 5b-sycl12) labels each decode row with its GPU's generation and the
+    year its build text states ("newest" when it states none): the groups hold every decode row once, and the Xe2 rows
+    of 2025 builds (the B580's PR tables) are apart from those of 2026 builds (the B70's)."""
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+    import sycl_heldout
+
+    assert sycl_heldout._year("bb1681fb (5376) (2025-05-14), PR #12972 head") == "2025"
+    assert sycl_heldout._year("master") == "newest"
+    rep = sycl_heldout.report()
+    groups = sycl_heldout.decode_by_generation(rep)
+    assert sum(g["rows"] for g in groups.values()) == sum(
+        len(g["rows"]) for k, g in rep.items() if k.endswith("/ decode"))
+    assert groups["Xe2-HPG / 2025"]["rows"] >= 15 and groups["Xe2-HPG / 2026"]["rows"] >= 19
+
+
 def test_session_13_rows_stay_held_out_and_are_reported_apart():
     """The 12 SYCL rows read in session 13 (methodology 5b-sycl3: PR #14504's B580 table, PR #13973's Lunar Lake gemma2)
     were marked `in_fit: false` before anything else of that pass; sycl_heldout.py reports them as their own batch. Their
