@@ -198,7 +198,31 @@ def decode_rates(isa: str) -> tuple[dict[str, float], float]:
     # the grid i-quants' dot kernels (session 15), scaled like the rest; the median stays that of the types above
     extra = _iquant_rates(isa if isa in fams else "vnni", "decode")
     rates.update({ty: v * scale for ty, v in extra.items() if ty not in rates})
+    if isa == "neon" and isa not in fams:
+        rates.update(_neon_dot_rates(rates.get(_neon_dots()["anchor"], median)))
     return rates, median
+
+
+def _neon_dot_rates(anchor_rate: float) -> dict[str, float]:
+    """The NEON dot kernels' rates by their issue slots (data/cpu_kernel_paths.yaml decode_dot): the anchor type's
+    rate (the one published NEON decode row, solved through isa_scale) x cycles(anchor) / cycles(type) per weight."""
+    dots = _neon_dots()
+    anchor = arm_cycles_per_weight(dots["types"][dots["anchor"]]["slots"])
+    return {str(ty): anchor_rate * anchor / arm_cycles_per_weight(c["slots"]) for ty, c in dots["types"].items()}
+
+
+@lru_cache(maxsize=1)
+def _neon_dots() -> dict:
+    return load("cpu_kernel_paths")["decode_dot"]["arm"]
+
+
+def arm_cycles_per_weight(counts: dict) -> float:
+    """Cycles per weight of an ARM kernel whose source issues `vector` vector slots and `load` loads per `weights`
+    weights, on a core of data/cpu_kernel_paths.yaml arm_pipes (four 128-bit vector pipes, three loads a cycle): the
+    busier of the two bounds it (docs/methodology.md 4e-cpu7)."""
+    pipes = load("cpu_kernel_paths")["arm_pipes"]
+    cycles = max(float(counts["vector"]) / float(pipes["vector"]), float(counts["load"]) / float(pipes["load"]))
+    return cycles / float(counts["weights"])
 
 
 def kernel_seconds(matrices, machine: Machine) -> float:
@@ -213,15 +237,17 @@ def kernel_seconds(matrices, machine: Machine) -> float:
 def gemv_speedup(ty: str, machine: Machine) -> float:
     """How much faster than the type's dot kernel a one-token mat-vec of GGML type `ty` runs on this host: on an ARM
     core whose build repacks the type (Q4_0 from its repack's date, IQ4_NL always; kernel_path), repack.cpp's GEMV
-    over the interleaved rows (4x8 with i8mm, else 4x4) issues fewer instructions per weight than ggml_vec_dot_*:
-    data/cpu_kernel_paths.yaml decode_gemv, an instruction count (docs/methodology.md 4e-cpu6). 1 elsewhere."""
+    over the interleaved rows (4x8 with i8mm, else 4x4) takes fewer issue slots per weight than ggml_vec_dot_*:
+    cycles(dot) / cycles(GEMV), both counted in data/cpu_kernel_paths.yaml (decode_dot, decode_gemv; docs/methodology.md
+    4e-cpu6, 4e-cpu7). 1 elsewhere."""
     if cpu_isa(machine) != "neon":
         return 1.0
     spec = _decode_gemv().get(ty)
     if not spec or kernel_path(ty, machine) not in (None, "measured"):
         return 1.0
     flags = set(machine.cpu.flags) if machine.cpu else set()
-    return float(spec["gemv_speedup"]["i8mm" if "i8mm" in flags else "dotprod"])
+    layout = spec["i8mm" if "i8mm" in flags else "dotprod"]
+    return arm_cycles_per_weight(_neon_dots()["types"][ty]["slots"]) / arm_cycles_per_weight(layout)
 
 
 @lru_cache(maxsize=1)
