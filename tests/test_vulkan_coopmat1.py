@@ -8,6 +8,7 @@ import pytest
 from selfhost_advisor.catalog import hw_names
 from selfhost_advisor.catalog.hardware import machine_from_profile
 from selfhost_advisor.estimate import vulkan_path as vp
+from selfhost_advisor.estimate.speed import _speed_data
 from selfhost_advisor.record import replace
 
 RULES = vp.path_rules()
@@ -86,12 +87,36 @@ def test_an_rtx_3090_with_coopmat2_off_runs_the_coopmat1_dequant():
         assert vp.tile(d, "coopmat_dequant", RULES) == tuple(RULES["tile_large"])
 
 
-def test_intel_xe2_keeps_its_session_15_labels():
-    """Intel's measured shares (estimate/vulkan_intel.py) rest on the earlier labels; the split is AMD's and NVIDIA's."""
+def test_intel_joins_the_coopmat1_split_from_pr_18178_and_keeps_the_lanes_before():
+    """The KHR-coopmat branch creates no q8_1 MMQ pipeline, so Intel's quantized prompt matmuls are the dequantizing
+    coopmat1 shader, timed as AMD's and NVIDIA's from PR #18178 (Intel's warptile and large tile, 2026-01-07); before
+    it (the generic medium warptile) session 15's lanes basis, on which PR #14001's measured rows rest (5b-vkintel7).
+    The 16-bit coopmat matmul stays on the lanes at every build."""
     d = _vk("arc b580", "windows")
-    assert not vp.coopmat_split(d, RULES)
-    with vp.as_of_build("2026-03-01"):
-        assert vp.matmul_path(d, "Q4_K", RULES) == "mmq"
+    with vp.as_of_build("2025-12-31"):
+        assert not vp.coopmat_split(d, RULES)
+        assert vp.matmul_path(d, "Q4_K", RULES) == "mmq"  # session 15's label (K-quant MMQ date), lanes basis
+    for date in ("2026-01-07", "2026-03-01", ""):
+        with vp.as_of_build(date):
+            assert vp.coopmat_split(d, RULES)
+            assert vp.matmul_path(d, "Q4_K", RULES) == vp.matmul_path(d, "Q4_0", RULES) == "coopmat_dequant"
+            assert vp.tile(d, "coopmat_dequant", RULES) == tuple(RULES["tile_large"])
+            assert vp.intel_lanes_basis(d, RULES) and vp.peak(d, "coopmat", RULES, 1e14) < 1e14 / 3
+    # Meteor Lake has no cooperative matrix at any build: its quantized matmuls stay MMQ on the lanes
+    mtl = _vk("arc-meteor-lake-8xe-lpddr5x-7467-16gb", "mesa")
+    assert vp.matmul_path(mtl, "Q4_K", RULES) == "mmq"
+
+
+def test_intel_split_pays_anvs_coopmat_share_before_the_2026_fixes():
+    """Between PR #18178 and the April 2026 ANV fixes a Mesa row's split pays ANV's measured coopmat share, as the
+    lanes basis did; Intel's Windows driver and later builds the listed matrix rate."""
+    flops = 1e14
+    share = _speed_data()["vulkan_intel"]["anv_coopmat_prefill_ratio"]
+    with vp.as_of_build("2026-02-01"):
+        assert vp.peak(_vk("arc b580", "mesa"), "coopmat_dequant", RULES, flops) == pytest.approx(flops * share)
+        assert vp.peak(_vk("arc b580", "windows"), "coopmat_dequant", RULES, flops) == flops
+    with vp.as_of_build("2026-05-01"):
+        assert vp.peak(_vk("arc b580", "mesa"), "coopmat_dequant", RULES, flops) == flops
 
 
 def test_on_amd_the_floor_counts_the_weights_alone():

@@ -126,19 +126,28 @@ def matmul_path(device: Device, ggml_type: str, rules: dict) -> str:
 
 
 def intel_lanes_basis(device: Device, rules: dict) -> bool:
-    """Whether a KHR-coopmat matmul of 16-bit weights (path 'coopmat') is priced on the vector lanes, as the same
-    device's quantized coopmat matmuls are ('coopmat_dequant' outside coopmat1_split_vendors: Intel Xe2 / Xe3,
-    5b-vkintel3): mul_mm.comp's COOPMAT shader multiplies both alike, the quantized tile only dequantized into shared
-    memory first, so the 16-bit one cannot run at the matrix rate while the quantized one runs at the lanes' (it took
-    the listed XMX rate at the family's efficiency, 0.39 of it, where Intel's coopmat rows reach 0.07-0.27: 5b-vkintel5)."""
-    return device.vendor == "intel" and not coopmat_split(device, rules)
+    """Whether a KHR-coopmat matmul of 16-bit weights (path 'coopmat') is priced on the vector lanes: on Intel, at
+    every build. Session 17 put it on the lanes beside the quantized coopmat matmuls of the time (5b-vkintel5: it took
+    the listed XMX rate at the family's efficiency, 0.39 of it, where Intel's BF16 coopmat rows reach 0.05-0.07); since
+    the quantized ones of builds from PR #18178 take the matrix-rate split (coopmat_split, 5b-vkintel7), the 16-bit
+    ones stay where the measured BF16 rows put them (the Arc Pro B70's ANV BF16 pp512 0.9 FLOPs per lane-clock against
+    its Q4_0 3.2: ANV's BF16 coopmat, not understood); no Intel F16 row exists."""
+    return device.vendor == "intel"
 
 
 def coopmat_split(device: Device, rules: dict) -> bool:
     """Whether a KHR-coopmat device's quantized matmuls are timed as coopMatMulAdd at the matrix rate plus per-tile
-    work (data/speed.yaml vulkan_prefill_path.coopmat1_split_vendors: AMD, NVIDIA); Intel Xe2 keeps the lanes' basis its
-    measured shares rest on (estimate/vulkan_intel.py)."""
-    return device.vendor in (rules.get("coopmat1_split_vendors") or ())
+    work (data/speed.yaml vulkan_prefill_path.coopmat1_split_vendors: AMD, NVIDIA; Intel in builds from PR #18178,
+    `intel_large_tile_since`). Why Intel by build: the KHR-coopmat branch of ggml_vk_load_shaders creates no q8_1 MMQ
+    pipeline at any commit, so Intel's quantized prompt matmuls are mul_mm.comp's COOPMAT shader (load_a_to_shmem on
+    the lanes, coopMatMulAdd on XMX) as AMD's are; from PR #18178 (ggml 5bd48115, 2026-01-07) they run Intel's own
+    512-invocation warptile and the large tile, and the 2026 rows (Arc Pro B60 / B70, Arc 140T, Panther Lake) reach
+    4.5 FLOPs per lane-clock on a Panther Lake, above the lanes' FP16 peak of 4: the matrix units multiply. Before it
+    Intel ran the generic medium warptile (mul_mat_l false for every Intel device) and keeps session 15's lanes basis
+    (estimate/vulkan_intel.py), on which PR #14001's measured rows rest (5b-vkintel7)."""
+    if device.vendor in (rules.get("coopmat1_split_vendors") or ()):
+        return True
+    return device.vendor == "intel" and _since(rules, "intel_large_tile_since", build()[0])
 
 
 def _superblock(ggml_type: str) -> bool:
@@ -165,7 +174,8 @@ def peak(device: Device, path: str, rules: dict, matrix_flops: float | None) -> 
     if path == "coopmat2" or (path == "coopmat" and not intel_lanes_basis(device, rules)):
         return matrix_flops
     if path == "coopmat_dequant" and coopmat_split(device, rules):  # coopMatMulAdd's rate (path_seconds adds the tiles)
-        return matrix_flops
+        # on Intel before the 2026 ANV fixes, ANV's measured coopmat share (1 elsewhere)
+        return matrix_flops * vulkan_intel.anv_matrix_share(device, path, build()[0]) if matrix_flops else matrix_flops
     lane_hz = _lane_hz(device)
     if not lane_hz:
         return None
