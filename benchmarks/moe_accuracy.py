@@ -183,6 +183,8 @@ def _rows(inputs: list[dict]) -> list[dict]:
             group = ("dense " if r.get("dense") else "") + "held out (s18)"
         if r.get("s18m"):  # recorded before session 18's MoE look (moe7; docs/methodology.md 5c-s18): the blind rows
             group = ("dense " if r.get("dense") else "") + "held out (s18, moe7)"
+        if r.get("s19m"):  # recorded before session 19's MoE look (moe8; docs/methodology.md 5c-s19): the blind rows
+            group = ("dense " if r.get("dense") else "") + "held out (s19, moe8)"
         if r.get("n_cpu_moe"):  # -ncmoe: experts of the first N layers in RAM (partial offload), reported apart
             group += " --n-cpu-moe"
         if r.get("spark"):  # recorded before the sm_12x prefill derivation (issue 16) was looked at

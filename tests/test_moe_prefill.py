@@ -170,3 +170,18 @@ def test_session18_moe7_rows_score_in_their_own_group():
     after, before = metal[5:], metal[:5]
     assert max(abs(r["error_pct"]) for r in after) <= 20
     assert all(b["error_pct"] > a["error_pct"] + 10 for b, a in zip(before, after))
+
+
+def test_session19_moe8_rows_score_in_their_own_group():
+    """The 31 rows of session 19 (moe8, benchmarks/moe_accuracy_s19_moe8_blind.txt) resolve and score. On a 2026-08
+    CUDA build (PR #26767, RTX 5090) Qwen3-30B-A3B decode reads as the same file's dense Qwen3-4B does (blind -12.5 /
+    -11.5%: the MoE layer adds no miss of its own there), and its prompt is within 5%; the 2025-10 RTX 4090 box of PR
+    #16649 reads its dense Llama 8B Q4_K_M anchor 13-18% high, so part of that box's MoE miss is the box's."""
+    rows = [r for r in _published() if r["group"].endswith("held out (s19, moe8)")]
+    assert len(rows) == 31 and all(r["predicted"] > 0 for r in rows)
+    by = {(r["hardware"], r["model"], r["test"], round(r["measured"], 2)): r["error_pct"] for r in rows}
+    moe, dense = by[("rtx 5090", "qwen3:30b-a3b", "tg128", 365.82)], by[("rtx 5090", "qwen3:4b", "tg128", 373.02)]
+    assert abs(moe - dense) < 3
+    assert abs(by[("rtx 5090", "qwen3:30b-a3b", "pp2048", 9972.65)]) < 5
+    anchors = [e for (hw, m, _, _), e in by.items() if m == "llama3.1:8b"]
+    assert len(anchors) == 4 and all(10 < e < 20 for e in anchors)
