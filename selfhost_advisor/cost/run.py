@@ -213,11 +213,12 @@ def build_comparison(
     result = rerun(w, p, planned, prices)
     from ..record import replace
     from .quality_note import annotate, floor_verdicts
-    from .sensitivity import reconcile, sensitivities
+    from .sensitivity import prices_to_win, quote_prices, reconcile, sensitivities
 
     at_floors = floor_verdicts(fleet, boxes, prices, floor, result, verdict_rerun) if fleet.floor_applies else ()
     result = annotate(result, floor, replans, at_floors, fleet, quant_obj)
     result = reconcile(replace(result, sensitivity=sensitivities(result, planned, prices, verdict_rerun)))
+    result = quote_prices(replace(result, price_to_win=prices_to_win(result, planned, prices, verdict_rerun)))
     # the engine's note on the hardware (Ollama: an Intel GPU on Vulkan) leads, as in fit and serve
     lead = tuple(n for n in (over, *fleet.machine_notes([*boxes, *planned])) if n)
     return replace(result, warnings=lead + tuple(result.warnings)) if lead else result

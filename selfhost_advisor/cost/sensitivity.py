@@ -116,6 +116,11 @@ def sensitivities(base: CostComparison, boxes: list[Box], prices: list[CloudPric
     alone, the others as given)."""
     w, p = base.workload, base.params
     key = verdict_key(base)
+    if not base.self_host and not base.rental:
+        # nothing self-hosted is priced: every re-run keeps the API (no volume, hours, power or price can bring an
+        # option in that is not there), so the search would only print 'same' for each unknown; prices_to_win says
+        # what would bring one in
+        return ()
     t0, h0, r0 = float(w.monthly_tokens), w.active_hours_per_month, w.peak_to_average
     # one unit of box i serves K_i tokens a month at (H, r): K_i(H, r) = K_i0 . (H / H0) . (r0 / r), so its count,
     # ceil(T / K_i), steps at T = n K_i0, at H = T0 H0 / (n K_i0) and at r = n K_i0 r0 / T0 (n = 1, 2, ...)
@@ -192,6 +197,102 @@ def sensitivities(base: CostComparison, boxes: list[Box], prices: list[CloudPric
     out.append(_capital_sensitivity(key, p, lambda r: verdict_key(rerun(w, replace(p, cost_of_capital=r), boxes,
                                                                             prices))))
     return tuple(out)
+
+
+@record
+class PriceToWin:
+    """A box that serves the load but has no price to buy or rent it at, when nothing self-hosted is priced: the
+    highest price at which the re-run comparison, with the box priced at it, gives another verdict than the API."""
+    box: str  # its label, '2x rtx-4070'
+    gpus: int
+    buy_gpu_usd: float | None  # highest USD a GPU (--gpu-price) at which buying it wins; None: not even at $0
+    buy_verdict: str | None  # the verdict there: self-host (buy) | hybrid
+    free_gpus_monthly_usd: float | None  # the boxes' monthly total bought at $0 a GPU (host, power, operations)
+    rent_gpu_hour_usd: float | None  # highest USD a GPU-hour (--rent-price) at which renting it wins; None: none
+    rent_verdict: str | None
+    api_monthly_usd: float  # what the reference API costs at this volume
+    searched_buy_usd: float  # the highest GPU price tried
+    searched_rent_usd: float
+
+
+PRICE_REL_TOL = 1e-3  # prices are narrowed by bisection to 0.1%
+
+
+def prices_to_win(base: CostComparison, boxes: list[Box], prices: list[CloudPrice], rerun: RerunFn,
+                  ) -> tuple[PriceToWin, ...]:
+    """For each box that serves the load unpriced (excluded 'buy: no price ...'), when no self-hosted option is priced:
+    the purchase price a GPU and the rental rate a GPU-hour below which the re-run comparison stops choosing the API,
+    everything else as given (the box's host from data/cost.yaml host_systems, its power, operations).
+
+    Why: with nothing self-hosted priced the sensitivity search has nothing to move (every unknown gives the API), and a
+    new user naming a GPU from the spec table learns only that a price would bring it in; the price at which it would
+    win is the figure to check a quote against. Found by re-running, not by a closed form, so the hybrid and the
+    quality floor's re-planning count as they do in the verdict: the verdict is monotone in the box's own price, so
+    doubling from $250 a GPU ($0.10 a GPU-hour) up to $10M ($1,000) brackets it and bisection narrows it to 0.1%."""
+    ref = base.reference_cloud
+    k = base.constraints
+    if base.self_host or base.rental or ref is None or ref.excluded_reason or k.need_frontier or k.no_ops_team:
+        return ()
+    key = verdict_key(base)
+    no_price = {e.hardware for e in base.excluded if e.reason.startswith("buy:")}
+    out = []
+    for box in (b for b in boxes if b.capex_usd is None and b.label in no_price):
+        others = [b for b in boxes if b is not box]
+
+        def run(field: str, x: float, box=box, others=others) -> CostComparison:
+            return rerun(base.workload, base.params, [replace(box, **{field: x}), *others], prices)
+
+        def highest(field: str, start: float, top: float) -> tuple[float | None, str | None, float]:
+            at0 = verdict_key(run(field, 0.0))
+            if at0 == key:
+                return None, None, 0.0
+            good, bad = 0.0, start
+            while verdict_key(run(field, bad)) != key:
+                good, bad = bad, bad * 2
+                if bad > top:
+                    return good, verdict_key(run(field, good)), good  # wins at every price tried: the highest
+            while bad - good > PRICE_REL_TOL * max(good, start / 1000):
+                mid = (good + bad) / 2
+                good, bad = (mid, bad) if verdict_key(run(field, mid)) != key else (good, mid)
+            return good, verdict_key(run(field, good)), bad
+
+        buy, buy_verdict, buy_hi = highest("gpu_price_usd", 250.0, 1e7)
+        free = next((o.monthly_usd.total for o in run("gpu_price_usd", 0.0).self_host if o.box.label == box.label),
+                    None)
+        rent, rent_verdict, rent_hi = (None, None, 0.0) if k.air_gapped or k.regulated or box.rental_usd_per_hour \
+            is not None else highest("rental_usd_per_gpu_hour", 0.1, 1e3)
+        out.append(PriceToWin(box.label, box.gpus, buy, buy_verdict if buy is not None else None, free, rent,
+                              rent_verdict if rent is not None else None, ref.monthly_usd, buy_hi, rent_hi))
+    return tuple(out)
+
+
+def price_phrase(t: PriceToWin) -> str:
+    """One line a person reads: the price below which the box would win, buying and renting (sensitivity.PriceToWin)."""
+    from .recommend import _usd, rate_usd
+
+    if t.buy_gpu_usd is not None:
+        buy = f"buying {t.box} wins below {_usd(t.buy_gpu_usd)} a GPU (--gpu-price)"
+        if t.buy_verdict == "hybrid":
+            buy += " as a hybrid with the API"
+    elif t.free_gpus_monthly_usd is not None:
+        buy = (f"no purchase price (--gpu-price) makes {t.box} win: at $0 a GPU it still costs {_usd(t.free_gpus_monthly_usd)}/month "
+               f"(host, power, operations) against the API's {_usd(t.api_monthly_usd)}")
+    else:
+        buy = f"no purchase price (--gpu-price) makes {t.box} win"
+    if t.rent_gpu_hour_usd is not None:
+        return buy + f"; renting it below {rate_usd(t.rent_gpu_hour_usd)} a GPU-hour (--rent-price)"
+    return buy + ("; no rental rate does" if t.searched_rent_usd == 0.0 else "")
+
+
+def quote_prices(c: CostComparison) -> CostComparison:
+    """Put the prices that would win (c.price_to_win) into "what would change the verdict", in place of the line that
+    only said a price would bring the box into the comparison."""
+    if not c.price_to_win:
+        return c
+    rec = c.recommendation
+    lines = [ln for ln in rec.what_would_change if not ln.startswith("a purchase price (--gpu-price")]
+    lines += [price_phrase(t) for t in c.price_to_win]
+    return replace(c, recommendation=replace(rec, what_would_change=tuple(lines)))
 
 
 def yearly_decline_for_average(factor: float, months: float) -> float | None:

@@ -297,6 +297,7 @@ class CostComparison:
     floor_verdicts: tuple = ()  # cost/quality_note.FloorVerdict: the verdict at the other floors
     format_quality: dict = field(default_factory=dict)  # weight format -> measured loss record (cost/floor.py) or None
     engine: str = ""  # the serving engine asked for (--engine): the header and the JSON name it even when no box is sized
+    price_to_win: tuple = ()  # cost/sensitivity.PriceToWin per box that serves the load but has no price
 
 
 def served_engine(c: CostComparison) -> str | None:

@@ -140,6 +140,15 @@ def sensitivity_dict(s) -> dict[str, Any]:
             "searched": [num(s.searched_low), num(s.searched_high)]}
 
 
+def price_to_win_dict(t) -> dict[str, Any]:
+    """cost/sensitivity.PriceToWin: the price a GPU (and a GPU-hour) below which an unpriced box would win."""
+    return {"hardware": t.box, "gpus": t.gpus, "buy_gpu_usd": _r(t.buy_gpu_usd) if t.buy_gpu_usd is not None else None,
+            "buy_verdict": t.buy_verdict, "free_gpus_monthly_usd": _r(t.free_gpus_monthly_usd)
+            if t.free_gpus_monthly_usd is not None else None,
+            "rent_usd_per_gpu_hour": _r(t.rent_gpu_hour_usd, 4) if t.rent_gpu_hour_usd is not None else None,
+            "rent_verdict": t.rent_verdict, "api_monthly_usd": _r(t.api_monthly_usd)}
+
+
 def floor_dict(c: CostComparison) -> dict[str, Any] | None:
     """The quality floor (cost/floor.py), the boxes re-planned or excluded for it, and the verdict at other floors."""
     f = c.quality_floor
@@ -212,6 +221,7 @@ def _cost_dict(c: CostComparison) -> dict[str, Any]:
         "break_even_monthly_tokens": c.break_even_monthly_tokens,
         "hybrid": hybrid_dict(c.hybrid, w.monthly_tokens, c),
         "sensitivity": [sensitivity_dict(s) for s in c.sensitivity] + floor_sensitivity(c),
+        "price_to_win": [price_to_win_dict(t) for t in c.price_to_win],
         "quality_floor": floor_dict(c),
         "workload": {"prompt_tokens": w.prompt_tokens, "output_tokens": w.request_output_tokens,
                      "peak_to_average": w.peak_to_average, "active_hours_per_month": w.active_hours_per_month,

@@ -237,7 +237,7 @@ def sensitivity_lines(c: CostComparison) -> list[str]:
     """One line per key unknown (within 80 columns): the values at which the re-run comparison gives another
     verdict, or how far it was moved without one."""
     if not c.sensitivity:
-        return []
+        return _unpriced_sensitivity_lines(c)
     key = c.sensitivity[0].verdict
     k = c.constraints
     forced = (", forced by --air-gapped" if k.air_gapped else ", forced by --regulated" if k.regulated
@@ -263,6 +263,29 @@ def sensitivity_lines(c: CostComparison) -> list[str]:
         body = "; ".join(parts) if parts else "not varied (zero)"
         now = _fmt_sens(s.parameter, s.value) + ("/kWh" if s.parameter == "electricity_usd_per_kwh" else "")
         out.append(f"  {s.label:<14}{now:>10}  {body}")
+    return out + _floor_line(c)
+
+
+def _unpriced_sensitivity_lines(c: CostComparison) -> list[str]:
+    """With no self-hosted option priced (cost/sensitivity.py sensitivities() searches nothing): say so once, then the
+    price at which each unpriced box would win (c.price_to_win) and the quality floor line."""
+    floor = _floor_line(c)
+    if c.self_host or c.rental or c.recommendation.choice != "cloud" or not c.excluded:
+        return []
+    why = ("no box that serves this load is priced" if c.price_to_win or any(e.reason.startswith("buy:")
+                                                                              for e in c.excluded)
+           else "no box in the comparison serves this load")
+    # every unknown of the search (volume, hours, power, prices) would print 'same': none brings a box in
+    out = [f"Sensitivity (API verdict): {why} (see excluded)"]
+    from ..cost.sensitivity import price_phrase
+
+    out += [f"  price to win  {price_phrase(t)}" for t in c.price_to_win]
+    return out + floor
+
+
+def _floor_line(c: CostComparison) -> list[str]:
+    """The quality floor as a sensitivity line: the verdict at the other floors (c.floor_verdicts)."""
+    out: list[str] = []
     cur = next((v for v in c.floor_verdicts if v.current), None)
     if cur is not None:
         parts = [f"{_SHORT.get(v.verdict, v.verdict)} {'with none' if v.format is None else 'at ' + v.format}"
