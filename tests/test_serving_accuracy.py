@@ -73,6 +73,12 @@ KNOWN_MISSES: dict[str, str] = {
     "gpustack-qwen3-235b-a100x8-128-4": _BURST_128,
     "gpustack-gptoss20b-h100-128-4": _GPTOSS_H100_128,
     "gpustack-gptoss120b-h100-128-4": _GPTOSS_H100_128,
+    "kvcached-qwen3-0.6b-h100-burst500": ("Qwen3-0.6B on one H100, 500 prompts of 512 / 128 at once, vLLM 0.19.0 "
+                                          "(session 19, held out, blind 2.16): the GPU work is ~0.3 s, yet first "
+                                          "tokens reach the clients one after another over ~4.9 s (mean TTFT 2.9 s "
+                                          "against our 0.35); the API server's one event loop (intake and streaming, "
+                                          "no chat template here) paces it, which the step has no term for: "
+                                          "docs/methodology.md 6c 'A burst with no GPU work'"),
     "vllm23696-gptoss120b-b200x8-sharegpt": ("gpt-oss-120b at TP 8 on B200, 1000 ShareGPT prompts at once (session 16, "
                                              "held out, blind 2.98): mean TPOT 94 ms published (median 57, ITL median "
                                              "35) against our 13; per GPU the step's GPU work is about a millisecond, "
@@ -108,7 +114,7 @@ def test_median_throughput_ratio_of_current_vllm_within_goal():
     import statistics
 
     RESULTS = [(r, p, x) for r, p, x in acc.ratios() if not _session14(r) and not _session15(r)
-               and not _session16(r) and not _session17(r) and not _session18(r)]
+               and not _session16(r) and not _session17(r) and not _session18(r) and not _session19(r)]
     xs = [x for r, _, x in RESULTS if r["kind"] == "throughput" and r["role"] != "older_engine"]
     assert len(xs) >= 20
     assert 0.8 <= statistics.median(xs) <= 1.25, statistics.median(xs)
@@ -128,7 +134,7 @@ def test_median_throughput_ratio_with_the_session_14_rows_within_goal():
     import statistics
 
     held = [x for r, _, x in acc.ratios() if r["kind"] == "throughput" and r["role"] == "heldout" and not _session15(r)
-            and not _session16(r) and not _session17(r) and not _session18(r)]
+            and not _session16(r) and not _session17(r) and not _session18(r) and not _session19(r)]
     assert 0.8 <= statistics.median(held) <= 1.25, statistics.median(held)
 
 
@@ -140,13 +146,29 @@ def test_median_throughput_ratio_with_the_session_15_rows_within_goal():
     import statistics
 
     held = [x for r, _, x in acc.ratios() if r["kind"] == "throughput" and r["role"] == "heldout"
-            and not _session16(r) and not _session17(r) and not _session18(r)]
+            and not _session16(r) and not _session17(r) and not _session18(r) and not _session19(r)]
     assert 0.8 <= statistics.median(held) <= 1.25, statistics.median(held)
 
 
 def _session18(r: dict) -> bool:
     """Rows added held out in session 18 (`# --- session 18: serve9`), scored blind before any change."""
     return r.get("added") == "session 18"
+
+
+def _session19(r: dict) -> bool:
+    """Rows added held out in session 19 (`# --- session 19: serve10`), scored blind before any change."""
+    return r.get("added") == "session 19"
+
+
+def test_the_session_19_rows_are_held_out_with_their_source():
+    """kvcached's vanilla-vLLM H100 burst (vLLM 0.19.0, Qwen3-0.6B, 500 x 512 / 128 at once): a burst whose GPU work is
+    almost nil, so its 5.4 s are the front end's (blind 2.16, a strict known miss)."""
+    rows = [r for r in acc.rows() if _session19(r)]
+    assert {r["id"] for r in rows} == {"kvcached-qwen3-0.6b-h100-burst500"}
+    (r,) = rows
+    assert r["role"] == "heldout" and r["clients"] == "burst" and r["engine"] == "vllm 0.19.0"
+    assert r["source"].startswith("https://github.com/ovg-project/kvcached/")
+    assert acc.ttft_floor_s(r) < 0.2 < 2.0 < float(r["ttft_ms"]) / 1e3  # the GPU's share of its TTFT is small
 
 
 def _session16(r: dict) -> bool:
