@@ -1,12 +1,12 @@
 """Vulkan rows held out by session 12 (vkgcn): each row's error under the shipped model, decode and prefill apart
 (docs/methodology.md 5b-vkgcn).
 
-Usage: python benchmarks/vulkan_heldout.py [--json] [--block vkgcn|vkamd|vkintel|vkintel2|vkamd2|vkintel3|vkintel4|vkintel4nv|vkamd3|vkamd4|vkintel5|vkamd5|vkamd6|vkintel6]
+Usage: python benchmarks/vulkan_heldout.py [--json] [--block vkgcn|vkamd|vkintel|vkintel2|vkamd2|vkintel3|vkintel4|vkintel4nv|vkamd3|vkamd4|vkintel5|vkamd5|vkamd6|vkintel6|vkamd7]
 The rows are those of benchmarks/published/llamabench_weak.yaml in the block after the line `# --- session 12: vkgcn`
 (up to the next session's line; `--block vkamd`: session 13's AMD block, docs/methodology.md 5b-vkamd; `--block
 vkintel` / `vkintel2`: its Intel blocks, 5b-vkintel; `--block vkamd2`: session 14's AMD block, 5b-vkamd2; `--block
 vkintel3`: session 14's Intel and NVIDIA block, 5b-vkintel2; `--block vkintel4`: session 15's Intel block, `vkintel4nv` its NVIDIA block, 5b-vkintel3;
-`--block vkamd3`: session 15's AMD block, 5b-vkamd3; `--block vkamd4`: session 16's block, 5b-vkamd4), all
+`--block vkamd3`: session 15's AMD block, 5b-vkamd3; `--block vkamd4`: session 16's block, 5b-vkamd4; `--block vkamd7`: session 19's, 5b-vkamd7), all
 `in_fit: false`: each is predicted as benchmarks/weak_backends.py predicts a blind row (the shipped fit for a GPU in no
 fit, the fit redone without its GPU otherwise). Rows run on Intel's Mesa driver (ANV) are reported apart too: in mid-2025
 that driver decoded 3x slower than Intel's Windows driver on the same cards (PR #14001's table); since session 13 the
@@ -33,7 +33,7 @@ BLOCKS = {"vkgcn": MARKER, "vkintel5": "# --- session 17: vkintel5", "vkamd": "#
           "vkintel4nv": "# --- session 15: vkintel3, NVIDIA batch",
           "vkamd3": "# --- session 15: vkamd3", "vkamd4": "# --- session 16: vkamd4",
           "vkamd5": "# --- session 17: vkamd5", "vkamd6": "# --- session 18: vkamd6",
-          "vkintel6": "# --- session 18: vkintel6"}
+          "vkintel6": "# --- session 18: vkintel6", "vkamd7": "# --- session 19: vkamd7"}
 
 
 def session_rows(path: Path | None = None, marker: str = MARKER) -> list[dict]:
@@ -82,6 +82,8 @@ def vendor_report(vendor: str) -> list[dict]:
         if r.blind and r.backend == "vulkan" and r.machine.devices and r.machine.devices[0].vendor == vendor:
             rows.setdefault((r.hardware, r.model_id, r.quant, r.test, r.measured), r)
     rules = vulkan_path.path_rules() or {}
+    urls = {(x["hardware"], x["model"], x["quant"], x["test"], float(x["tokens_per_s"])): str(x.get("url") or "")
+            for x in _all_rows() if x.get("backend") == "vulkan"}
     out = []
     for row in weak_backends.rows_report(only={k[0] for k in rows}):
         r = rows.get((row["hardware"], row["model"], row["quant"], row["test"], row["measured"]))
@@ -97,8 +99,45 @@ def vendor_report(vendor: str) -> list[dict]:
             path = vulkan_path.matmul_path(d, main, rules) if rules and main else ""
             tokens = vulkan_path.tile(d, path, rules)[1] if rules and path else 0
         out.append(row | {"path": path, "tile_tokens": tokens, "build_date": r.build_date or "",
-                          "driver": r.driver or "", "override": r.vulkan_path})
+                          "driver": r.driver or "", "override": r.vulkan_path,
+                          "source": _page(urls.get((row["hardware"], row["model"], row["quant"], row["test"],
+                                                    row["measured"]), ""))})
     return out
+
+
+def _all_rows() -> list[dict]:
+    """Every raw row of benchmarks/published/llamabench_weak.yaml."""
+    import yaml
+
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    return yaml.load(weak_backends.fit_speed.PUBLISHED.read_text(), Loader=loader)["rows"]  # noqa: S506
+
+
+def _page(url: str) -> str:
+    """The page a row was read on: a GitHub thread (owner/repo/pull|issues|discussions/N) or a repository; else the
+    address as given."""
+    import re
+
+    m = re.match(r"https://github\.com/([^/]+/[^/]+)(/(?:pull|issues|discussions)/\d+)?", url or "")
+    return (m.group(1) + (m.group(2) or "")) if m else (url or "")
+
+
+def by_source(rows: list[dict], kind: str = "prefill", min_rows: int = 3) -> tuple[list[dict], float | None]:
+    """The rows of one kind grouped by source (hardware, page, driver: one box and one author's setup), each group's
+    median signed error, and the median |error| left once each group of `min_rows` or more is divided by its own
+    median, (1 + e) / (1 + m) - 1 (smaller groups keep their errors). Why: the blind medians mix how wrong the model is
+    about a box's level with how wrong it is about the rows' shapes (type, tile, build, depth); this separates the two
+    (docs/methodology.md 5b-vkamd7)."""
+    groups: dict[tuple, list[float]] = {}
+    for r in rows:
+        if r["kind"] == kind and r["error_pct"] is not None:
+            groups.setdefault((r["hardware"], r.get("source", ""), r.get("driver", "")), []).append(r["error_pct"])
+    out, left = [], []
+    for (hw, src, drv), errs in sorted(groups.items(), key=lambda kv: (-len(kv[1]), kv[0])):
+        med = statistics.median(errs)
+        out.append({"hardware": hw, "source": src, "driver": drv, "rows": len(errs), "median_error_pct": med})
+        left += ([100 * ((1 + e / 100) / (1 + med / 100) - 1) for e in errs] if len(errs) >= min_rows else errs)
+    return out, (round(statistics.median(abs(e) for e in left), 1) if left else None)
 
 
 def _median(rows: list[dict]) -> tuple[int, float | None]:
@@ -145,6 +184,11 @@ def _print_vendor(rows: list[dict], as_json: bool) -> int:
         for path in sorted({r["path"] for r in every}):
             n, m = _median([r for r in every if r["path"] == path])
             print(f"    {path or '(none)':16} {n:3d} rows median |error| {m}%")
+    groups, left = by_source(rows)
+    print("prefill by source (hardware, page, driver): rows, median signed error")
+    for g in groups:
+        print(f"    {g['rows']:3d}  {g['median_error_pct']:+7.1f}%  {g['hardware'][:24]:24} {g['source'][:52]:52} {g['driver']}")
+    print(f"prefill |error| left within sources (each group of 3+ rows over its own median): {left}%")
     return 0
 
 

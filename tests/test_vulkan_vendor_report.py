@@ -39,3 +39,35 @@ def test_k_quant_mmq_follows_the_build_date():
     by_date = {r["build_date"]: r["path"] for r in _amd()
                if r["hardware"] == "radeon pro vii" and r["quant"] == "Q4_K_S" and r["test"] == "pp512"}
     assert by_date["2025-09-07"] == "shader" and by_date["2026-06-19"] == "mmq"
+
+
+def test_by_source_separates_a_box_level_from_the_rows_scatter():
+    """Two boxes, one 2x too fast on every row, one right: each group's median is its level, and what is left inside
+    the groups is the rows' own scatter (5 and 10% here), not the 2x."""
+    import vulkan_heldout
+
+    rows = ([{"kind": "prefill", "hardware": "a", "source": "p/1", "driver": "radv", "error_pct": e}
+             for e in (90.0, 100.0, 110.0)]  # 1.9x, 2.0x, 2.1x the measured speed
+            + [{"kind": "prefill", "hardware": "b", "source": "p/2", "driver": "", "error_pct": e} for e in (-10.0, 0.0, 10.0)]
+            + [{"kind": "decode", "hardware": "a", "source": "p/1", "driver": "radv", "error_pct": 500.0}])
+    groups, left = vulkan_heldout.by_source(rows)
+    assert [(g["hardware"], g["rows"], g["median_error_pct"]) for g in groups] == [("a", 3, 100.0), ("b", 3, 0.0)]
+    assert left == 5.0  # |1.9/2 - 1| = |2.1/2 - 1| = 5%, the middle rows 0%, box b's rows 10, 0, 10
+
+
+def test_page_of_a_row():
+    import vulkan_heldout
+
+    assert vulkan_heldout._page("https://github.com/ggml-org/llama.cpp/pull/18280#issuecomment-1") == \
+        "ggml-org/llama.cpp/pull/18280"
+    assert vulkan_heldout._page("https://github.com/kyuz0/amd-strix-halo-toolboxes/blob/abc/x.log") == \
+        "kyuz0/amd-strix-halo-toolboxes"
+
+
+def test_session_19_rows_scored_blind():
+    """docs/methodology.md 5b-vkamd7: the four 8060S prompt rows of PRs #18280 / #19075, blind, median 62.6%."""
+    from heldoutkit import abs_errors, assert_median_within, vulkan_block
+
+    rows = vulkan_block("vkamd7")
+    assert all(r["blind"] and r["hardware"].startswith("ryzen ai max") for r in rows)
+    assert_median_within(abs_errors(rows, "prefill"), 4, 62.6)
