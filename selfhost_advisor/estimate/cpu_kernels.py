@@ -284,7 +284,13 @@ def prefill_seconds(layers: tuple, attention_flops: float, machine: Machine) -> 
         if s is None:
             s = seen[mats] = sum(2.0 * n / (rates(ty) * vf) for ty, n, _ in mats)
         total += s
-    return total + attention_flops / (rates("F32") * vf)
+    return total + attention_flops / (attention_rate() * vf)
+
+
+def attention_rate() -> float:
+    """Ops per vector FLOP of the prompt's attention on a CPU: ggml-cpu's tiled flash attention (data/speed.yaml
+    cpu_prefill attention_ops_per_vector_flop, fitted on five hosts' pp4096 rows; docs/methodology.md 4e-cpu7)."""
+    return float(_data()["cpu_prefill"].get("attention_ops_per_vector_flop", 1.0))
 
 
 def prefill_type_rates(machine: Machine):
