@@ -63,3 +63,11 @@ def test_session_17_block_scores_at_the_documented_figures():
     assert_median_within(abs_errors(rows, "prefill"), 5, 37.4)
     ptl = sorted(r["error_pct"] for r in rows if r["hardware"].startswith("arc-b390"))
     assert ptl == [pytest.approx(-45.4, abs=1.0), pytest.approx(-37.4, abs=1.0)]
+
+
+def test_session_19_block_scores_at_the_documented_figures():
+    """5b-vkintel7's two rows, blind under main fd9d70a: the Arc A310's pp4096 on ANV (2025-10, the vector-lane shader
+    path with the attention at the prompt's depth) -7.3%, the B580's Windows pp512 of March 2025 (before MMQ and before
+    Intel's coopmat) -10.0%."""
+    rows = {r["hardware"]: r["error_pct"] for r in vulkan_block("vkintel7") if r["kind"] == "prefill"}
+    assert rows == {"arc a310": pytest.approx(-7.3, abs=1.0), "arc b580": pytest.approx(-10.0, abs=1.0)}
