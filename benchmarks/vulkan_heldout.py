@@ -68,8 +68,9 @@ def report(marker: str = MARKER) -> list[dict]:
 
 def vendor_report(vendor: str) -> list[dict]:
     """Every blind (`in_fit: false`) Vulkan row of one GPU vendor's hardware, whatever block it came in, each predicted
-    as weak_backends.rows_report predicts a blind row, with the matmul path the row's build takes for its main weight type
-    (estimate/vulkan_path.matmul_path), the matrix tile's token width (vulkan_path.tile), its build date and driver. Why:
+    as weak_backends.rows_report predicts a blind row, with (prompt rows) the matmul path the row's build takes for its
+    main weight type (estimate/vulkan_path.matmul_path) and the matrix tile's token width (vulkan_path.tile), its build
+    date, driver and source page. Why:
     the figure the Vulkan owners are set against ("AMD prefill blind N rows") was read off by hand from several blocks;
     this is the one list it comes from (`--vendor amd`)."""
     from selfhost_advisor.catalog.models import get as get_model
@@ -96,9 +97,9 @@ def vendor_report(vendor: str) -> list[dict]:
             for ty, n, _ in mats:
                 weights[ty] = weights.get(ty, 0.0) + n
         main = max(weights, key=weights.get) if weights else ""
-        with vulkan_path.as_of_build(r.build_date or "", r.vulkan_path):
-            path = vulkan_path.matmul_path(d, main, rules) if rules and main else ""
-            tokens = vulkan_path.tile(d, path, rules)[1] if rules and path else 0
+        with vulkan_path.as_of_build(r.build_date or "", r.vulkan_path):  # prompt rows: the decode kernels are others
+            path = vulkan_path.matmul_path(d, main, rules) if rules and main and row["kind"] == "prefill" else ""
+            tokens = vulkan_path.tile(d, path, rules)[1] if path else 0
         out.append(row | {"path": path, "tile_tokens": tokens, "build_date": r.build_date or "",
                           "driver": r.driver or "", "override": r.vulkan_path,
                           "source": _page(urls.get((row["hardware"], row["model"], row["quant"], row["test"],
@@ -176,13 +177,13 @@ def _print_vendor(rows: list[dict], as_json: bool) -> int:
         return 0
     for r in sorted(rows, key=lambda r: (r["kind"], r["architecture"], r["hardware"], r["build_date"])):
         print(f"{r['kind']:7} {r['architecture'][:9]:9} {r['hardware'][:22]:22} {r['model'][:14]:14} {r['quant']:7} "
-              f"{r['test'][:12]:12} {r['build_date']:10} {r['driver'][:7]:7} {r['path'] + (' ' + r['override'] if r['override'] else ''):16} "
+              f"{r['test'][:12]:12} {r['build_date']:10} {r['driver'][:7]:7} {(r['path'] or '-') + (' ' + r['override'] if r['override'] else ''):16} "
               f"BN {r['tile_tokens']:3d}  measured {r['measured']:8.2f}  error {r['error_pct']:+7.1f}%")
     for kind in ("decode", "prefill"):
         every = [r for r in rows if r["kind"] == kind]
         n, m = _median(every)
         print(f"{kind:8} {n:3d} rows median |error| {m}%")
-        for path in sorted({r["path"] for r in every}):
+        for path in sorted({r["path"] for r in every if r["path"]}):
             n, m = _median([r for r in every if r["path"] == path])
             print(f"    {path or '(none)':16} {n:3d} rows median |error| {m}%")
     groups, left = by_source(rows)

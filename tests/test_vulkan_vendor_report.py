@@ -24,6 +24,9 @@ def test_only_blind_amd_vulkan_rows():
     assert rows and all(r["backend"] == "vulkan" and r["blind"] for r in rows)
     assert not any(r["hardware"].startswith(("arc", "rtx", "nvidia")) for r in rows)
     assert {r["kind"] for r in rows} == {"decode", "prefill"}
+    # the matmul path is the prompt's: decode rows carry none (their mat-vec kernels are others)
+    assert all(r["path"] == "" and r["tile_tokens"] == 0 for r in rows if r["kind"] == "decode")
+    assert all(r["path"] for r in rows if r["kind"] == "prefill")
 
 
 def test_mmq_only_on_int_dot_gpus_without_coopmat():
