@@ -66,3 +66,23 @@ def test_no_box_serving_the_model_says_so_and_quotes_no_price(capsys):
     text = " ".join(capsys.readouterr().out.split())
     assert "no box in the comparison serves this load" in text and "same down to" not in text
     assert "price to win" not in text
+
+
+def test_a_forced_verdict_quotes_no_price_and_says_what_forced_it(capsys):
+    c = cost("2e10", need_frontier=True, **WINS)
+    assert c.recommendation.choice == "cloud" and c.price_to_win == ()  # no price moves a forced verdict
+    assert main(["cost", "-t", "2e10", "-m", "llama3.1:8b", "-H", "rtx 4070", "--need-frontier"]) == 0
+    text = " ".join(capsys.readouterr().out.split())
+    assert "Sensitivity (API verdict, forced by --need-frontier): no box that serves this load is priced" in text
+
+
+def test_regulated_data_with_an_unpriced_box_says_it_serves_the_load_not_that_no_box_can():
+    """--regulated excludes the APIs and rented GPUs, so the verdict is owning; a spec-table GPU that serves the load
+    was reported as 'no box in the comparison can serve this model and load: add --hardware'."""
+    c = cost("2e10", model="llama3.1:8b", hardware="rtx 4070", regulated="hipaa")
+    text = " ".join(r.text for r in c.recommendation.reasons)
+    assert c.recommendation.choice == "self-host" and not c.self_host
+    assert "no box in the comparison can serve" not in text
+    assert "2x rtx-4070 serves this model and load but no price is known to buy it" in text and "--gpu-price" in text
+    priced = cost("2e10", model="llama3.1:8b", hardware="rtx 4070", regulated="hipaa", gpu_price=600.0)
+    assert priced.self_host and priced.self_host[0].box.label == "2x rtx-4070"

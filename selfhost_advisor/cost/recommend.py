@@ -122,6 +122,13 @@ def recommend(
     if hard:
         opts = _options(best_buy, None, None, None)
         reasons.append(Reason(hard, "self-host", 100))
+        if not opts and unpriced:  # boxes that serve the load but have no price to buy them at
+            names = ", ".join(unpriced)
+            one = len(unpriced) == 1
+            reasons.append(Reason(f"{names} serve{'s' if one else ''} this model and load but no price is known to buy "
+                                  f"{'it' if one else 'them'} (see excluded), so the owned option is not priced: give "
+                                  "--gpu-price (USD a GPU)", "neutral", 90))
+            return Recommendation("self-host", tuple(reasons), (), None, cloud_name)
         if not opts:
             reasons.append(Reason("no box in the comparison can serve this model and load: add --hardware", "neutral", 90))
             return Recommendation("self-host", tuple(reasons), (), None, cloud_name)

@@ -276,7 +276,9 @@ def _unpriced_sensitivity_lines(c: CostComparison) -> list[str]:
                                                                               for e in c.excluded)
            else "no box in the comparison serves this load")
     # every unknown of the search (volume, hours, power, prices) would print 'same': none brings a box in
-    out = [f"Sensitivity (API verdict): {why} (see excluded)"]
+    k = c.constraints
+    forced = ", forced by --need-frontier" if k.need_frontier else ", forced by --no-ops-team" if k.no_ops_team else ""
+    out = [f"Sensitivity (API verdict{forced}): {why} (see excluded)"]
     from ..cost.sensitivity import price_phrase
 
     out += [f"  price to win  {price_phrase(t)}" for t in c.price_to_win]
