@@ -28,7 +28,7 @@ def cost(
     peak_to_average: Optional[float] = typer.Option(None, "--peak-to-average", help="Busiest hour / average active hour (default 2)."),
     active_hours: Optional[float] = typer.Option(None, "--active-hours", help="Hours a month traffic arrives (default 176 = 8 h x 22 days; 730 = always)."),
     context: Optional[str] = typer.Option(None, "--context", "-c", help="Longest sequence the server admits (default 8192; capacity uses the request mix)."),
-    min_stream_speed: Optional[float] = typer.Option(None, "--min-stream-speed", help="Decode tokens/s each user must get (default 10): caps the batch."),
+    min_stream_speed: Optional[float] = typer.Option(None, "--min-stream-speed", "--min-stream-tps", help="Decode tokens/s each user must get (default 10): caps the batch (--min-stream-tps: serve's name for it)."),
     max_ttft: Optional[float] = typer.Option(None, "--max-ttft", help="Time to first token target, seconds: caps the batch."),
     request_tokens: Optional[float] = typer.Option(None, "--request-tokens", help="Old name of --prompt-tokens."),
     cached_input_share: Optional[float] = typer.Option(None, "--cached-input-share", help="Share of API input tokens billed at the cached-input price (0-1, default 0)."),

@@ -37,7 +37,7 @@ def serve(
     output_tokens: int = typer.Option(200, "--output-tokens", help="Output tokens of a typical request."),
     concurrency: Optional[List[str]] = typer.Option(None, "--concurrency", help="Concurrent requests to show (comma-separated, e.g. 1,8,32). Default: 1, 2, 4 ... up to the maximum."),
     max_ttft: Optional[float] = typer.Option(None, "--max-ttft", help="Target: seconds to the first token at most; exit 1 if no concurrency meets it."),
-    min_stream_tps: Optional[float] = typer.Option(None, "--min-stream-tps", help="Target: output tokens/s each user gets at least; exit 1 if no concurrency meets it."),
+    min_stream_tps: Optional[float] = typer.Option(None, "--min-stream-tps", "--min-stream-speed", help="Target: output tokens/s each user gets at least; exit 1 if no concurrency meets it (--min-stream-speed: cost's name for it)."),
     gpu_memory_utilization: Optional[float] = typer.Option(None, "--gpu-memory-utilization", help="vLLM: share of each GPU's memory vLLM may use (default: the engine's, 0.92)."),
     kv_cache_memory_bytes: Optional[str] = typer.Option(None, "--kv-cache-memory-bytes", help="vLLM: a fixed KV pool per GPU (e.g. 20GiB); --gpu-memory-utilization is then ignored."),
     max_num_seqs: Optional[int] = typer.Option(None, "--max-num-seqs", help="vLLM: most sequences in one step (default: the engine's for this GPU)."),
