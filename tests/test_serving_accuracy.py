@@ -162,10 +162,15 @@ def _session19(r: dict) -> bool:
 
 def test_the_session_19_rows_are_held_out_with_their_source():
     """kvcached's vanilla-vLLM H100 burst (vLLM 0.19.0, Qwen3-0.6B, 500 x 512 / 128 at once): a burst whose GPU work is
-    almost nil, so its 5.4 s are the front end's (blind 2.16, a strict known miss)."""
+    almost nil, so its 5.4 s are the front end's (blind 2.16, a strict known miss); and a consumer GPU's closed loops,
+    Mistral-7B-v0.3 on one RTX 4090 at 4-48 users (mushfiqrahman.dev, blind 0.99-1.13)."""
     rows = [r for r in acc.rows() if _session19(r)]
-    assert {r["id"] for r in rows} == {"kvcached-qwen3-0.6b-h100-burst500"}
-    (r,) = rows
+    mistral = {r["id"] for r in rows if r["model"] == "mistral:7b"}
+    assert mistral == {f"mushfiq-mistral7b-rtx4090-c{c}" for c in (4, 8, 16, 32, 48)}
+    assert all(r["role"] == "heldout" and r["clients"] == "closed" and r["hardware"] == "rtx-4090"
+               and "mushfiqrahman.dev" in r["source"] for r in rows if r["id"] in mistral)
+    (r,) = [r for r in rows if r["id"] not in mistral]
+    assert r["id"] == "kvcached-qwen3-0.6b-h100-burst500"
     assert r["role"] == "heldout" and r["clients"] == "burst" and r["engine"] == "vllm 0.19.0"
     assert r["source"].startswith("https://github.com/ovg-project/kvcached/")
     assert acc.ttft_floor_s(r) < 0.2 < 2.0 < float(r["ttft_ms"]) / 1e3  # the GPU's share of its TTFT is small
