@@ -319,6 +319,13 @@ def traffic_seconds(device: Device, layers: tuple, rules: dict, n_ubatch: int | 
     return (weights / shared + acts / tile) / float(device.bandwidth_bytes_per_s)
 
 
+def quantized_only(layers: tuple) -> tuple:
+    """Each layer's block-quantized matrices alone: those ggml's MMQ tiles (or the hipBLAS conversion pass) touch.
+    Float weights go to cuBLAS / hipBLAS as they are, whose tiles are not modelled; the CUDA and ROCm tile-traffic
+    terms both skip them."""
+    return tuple(tuple(m for m in mats if m[0] not in FLOAT_TYPES) for mats in layers)
+
+
 def converted_bytes(mats: tuple, written_per_weight: int, keep: Callable[[str], bool] | None = None) -> int:
     """Bytes one conversion pass moves for one layer's matrices: each quantized matrix's bytes read and
     `written_per_weight` bytes per weight written (and read back, where the caller counts that); float weights skip

@@ -43,13 +43,15 @@ def rocm_compute_scale(device: Device, layers: tuple, fp16: float, c: float, eff
 def prefill_traffic_seconds(device: Device, layers: tuple, n_ubatch: int = 512) -> float:
     """Prefill seconds per token of the matmuls' memory traffic on a ROCm device, with hipBLAS's FP16 conversion pass
     (kernel_path.traffic_seconds, kernel_path.dequant_seconds), or of the dequantized scratch copies on a SYCL device
-    (sycl_path); 0 elsewhere."""
+    (sycl_path); 0 elsewhere. F16/BF16/F32 weights count no tile traffic on ROCm, as on CUDA (mmq_traffic_seconds):
+    ggml-cuda hands them to hipBLAS / hipBLASLt as they are (ggml_cuda_mul_mat_cublas_impl: src0 of the compute type
+    is passed through, no conversion), whose tiles are not modelled (docs/methodology.md 5f-rocm19)."""
     if device.backend == "sycl":
         return sycl_path.scratch_traffic_seconds(device, layers, n_ubatch)
     rules = _rocm_path_rules(device)
     if not rules:
         return 0.0
-    return (kernel_path.traffic_seconds(device, layers, rules, n_ubatch)
+    return (kernel_path.traffic_seconds(device, kernel_path.quantized_only(layers), rules, n_ubatch)
             + kernel_path.dequant_seconds(device, layers, rules, n_ubatch))
 
 
@@ -69,8 +71,7 @@ def mmq_traffic_seconds(device: Device, layers: tuple) -> float:
     rules = _speed_data().get("cuda_mmq_traffic") or {}
     if device.backend != "cuda" or not rules.get("tile") or _TRAFFIC_OFF or not kernel_path.enabled():
         return 0.0
-    quantized = tuple(tuple(m for m in mats if m[0] not in kernel_path.FLOAT_TYPES) for mats in layers)
-    return kernel_path.traffic_seconds(device, quantized, rules)
+    return kernel_path.traffic_seconds(device, kernel_path.quantized_only(layers), rules)
 
 
 def _unpack_seconds(layers: tuple, eff: Efficiency, cycles_per_s: float | None, count: int) -> float:
