@@ -86,3 +86,13 @@ def test_regulated_data_with_an_unpriced_box_says_it_serves_the_load_not_that_no
     assert "2x rtx-4070 serves this model and load but no price is known to buy it" in text and "--gpu-price" in text
     priced = cost("2e10", model="llama3.1:8b", hardware="rtx 4070", regulated="hipaa", gpu_price=600.0)
     assert priced.self_host and priced.self_host[0].box.label == "2x rtx-4070"
+
+
+def test_an_apple_machine_is_priced_as_a_machine_not_a_gpu():
+    """--gpu-price of an Apple configuration is the whole computer's (no host priced apart), so the line says so."""
+    c = cost("2e10", model="qwen3:8b", hardware="m4 max 128gb", engine="llamacpp")
+    (t,) = c.price_to_win
+    assert t.unit == "machine" and t.buy_gpu_usd is not None
+    line = next(x for x in c.recommendation.what_would_change if x.startswith("buying m4-max-128gb"))
+    assert " a machine (--gpu-price)" in line and " a GPU" not in line
+    assert cost("3e10", **WINS).price_to_win[0].unit == "GPU"

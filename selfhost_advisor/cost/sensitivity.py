@@ -213,6 +213,7 @@ class PriceToWin:
     api_monthly_usd: float  # what the reference API costs at this volume
     searched_buy_usd: float  # the highest GPU price tried
     searched_rent_usd: float
+    unit: str = "GPU"  # what --gpu-price prices: a GPU, or a whole Apple / APU machine (boxes.max_gpus_per_box: 1)
 
 
 PRICE_REL_TOL = 1e-3  # prices are narrowed by bisection to 0.1%
@@ -262,8 +263,18 @@ def prices_to_win(base: CostComparison, boxes: list[Box], prices: list[CloudPric
         rent, rent_verdict, rent_hi = (None, None, 0.0) if k.air_gapped or k.regulated or box.rental_usd_per_hour \
             is not None else highest("rental_usd_per_gpu_hour", 0.1, 1e3)
         out.append(PriceToWin(box.label, box.gpus, buy, buy_verdict if buy is not None else None, free, rent,
-                              rent_verdict if rent is not None else None, ref.monthly_usd, buy_hi, rent_hi))
+                              rent_verdict if rent is not None else None, ref.monthly_usd, buy_hi, rent_hi,
+                              _unit(box)))
     return tuple(out)
+
+
+def _unit(box: Box) -> str:
+    """'machine' for an Apple or APU configuration (its --gpu-price is the whole computer's, no host priced apart),
+    else 'GPU'."""
+    from ..catalog.hardware import profile_by_id
+
+    profile = profile_by_id(box.profile_id) if box.profile_id != "custom" else None
+    return "machine" if profile is not None and profile.kind in ("apple", "apu") else "GPU"
 
 
 def price_phrase(t: PriceToWin) -> str:
@@ -271,16 +282,16 @@ def price_phrase(t: PriceToWin) -> str:
     from .recommend import _usd, rate_usd
 
     if t.buy_gpu_usd is not None:
-        buy = f"buying {t.box} wins below {_usd(t.buy_gpu_usd)} a GPU (--gpu-price)"
+        buy = f"buying {t.box} wins below {_usd(t.buy_gpu_usd)} a {t.unit} (--gpu-price)"
         if t.buy_verdict == "hybrid":
             buy += " as a hybrid with the API"
     elif t.free_gpus_monthly_usd is not None:
-        buy = (f"no purchase price (--gpu-price) makes {t.box} win: at $0 a GPU it still costs {_usd(t.free_gpus_monthly_usd)}/month "
+        buy = (f"no purchase price (--gpu-price) makes {t.box} win: at $0 a {t.unit} it still costs {_usd(t.free_gpus_monthly_usd)}/month "
                f"(host, power, operations) against the API's {_usd(t.api_monthly_usd)}")
     else:
         buy = f"no purchase price (--gpu-price) makes {t.box} win"
     if t.rent_gpu_hour_usd is not None:
-        return buy + f"; renting it below {rate_usd(t.rent_gpu_hour_usd)} a GPU-hour (--rent-price)"
+        return buy + f"; renting it below {rate_usd(t.rent_gpu_hour_usd)} a {t.unit}-hour (--rent-price)"
     return buy + ("; no rental rate does" if t.searched_rent_usd == 0.0 else "")
 
 
