@@ -321,13 +321,13 @@ def _unit_seconds(row: Row, term: str) -> float:
     features): the same for every refit, so computed once per row and model variant (kernel_path.mode: the record
     scripts score the fifth pass's ROCm prefill in the same process; the leave-one-out refits call them thousands of
     times)."""
-    from selfhost_advisor.estimate import kernel_path
+    from selfhost_advisor.estimate import cuda_path, kernel_path
 
-    return _unit_seconds_in(row, term, kernel_path.mode())
+    return _unit_seconds_in(row, term, kernel_path.mode(), cuda_path.fa_mode())
 
 
 @lru_cache(maxsize=None)
-def _unit_seconds_in(row: Row, term: str, mode: tuple) -> float:
+def _unit_seconds_in(row: Row, term: str, mode: tuple, fa_mode: bool = False) -> float:
     from selfhost_advisor.estimate.hip_graphs import graph_term_off
     from selfhost_advisor.estimate.speed import mmq_traffic_off
     from selfhost_advisor.estimate.sycl_path import block_layout_off
@@ -671,7 +671,10 @@ def _fit_families(rows: list[Row], device: list[Row], prior: dict | None,
         if unpack is not None:
             comp = {False: unpack.pop("inv_f16"), True: unpack.pop("inv_quant")}
             # the share of FLOPS 16-bit prefill reaches with nothing else in the model (vLLM borrows it)
-            inv = _inverse_efficiency([r for r in pre if not _is_quant(r)])
+            from selfhost_advisor.estimate.cuda_path import attention_at_matmul_rate
+
+            with attention_at_matmul_rate():  # vLLM's step charges attention as FLOPs at this one share
+                inv = _inverse_efficiency([r for r in pre if not _is_quant(r)])
             unpack["compute_efficiency_f16_all_in"] = round(1.0 / inv, 4) if inv else None
         else:
             # a row counts towards the share its prediction uses (Metal M3+: quantized weights at the 16-bit one)

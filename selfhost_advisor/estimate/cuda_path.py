@@ -197,3 +197,47 @@ def emulated_mma_flops(device: Device, per_sm_cycle: float | None = None) -> flo
     p = profile_by_id(device.matched_profile or "")
     sms, mhz = (p.raw.get("sm_count"), p.raw.get("boost_clock_mhz")) if p is not None else (None, None)
     return per_sm_cycle * float(sms) * float(mhz) * 1e6 if per_sm_cycle and sms and mhz else None
+
+
+_FA_AT_MATMUL_RATE: list[bool] = []
+
+
+def attention_at_matmul_rate():
+    """Within it, fa_prefill_flops is None everywhere: a prompt's attention is charged with the matmuls, as before
+    session 19. scripts/fit_speed.py fits the all-in 16-bit share vLLM borrows (compute_efficiency_f16_all_in) so:
+    vLLM's step model charges its attention as FLOPs at that one share (estimate/serving/step.py)."""
+    from .scoped import pushed
+
+    return pushed(_FA_AT_MATMUL_RATE)
+
+
+def fa_mode() -> bool:
+    """Whether attention_at_matmul_rate is on (scripts/fit_speed.py keys its per-row caches by it)."""
+    return bool(_FA_AT_MATMUL_RATE)
+
+
+def fa_prefill_flops(device: Device) -> float | None:
+    """Peak FLOPs of ggml-cuda's tensor-core flash attention for a prompt (docs/methodology.md 5c-s19), or None where it
+    does not run (not NVIDIA CUDA; no tensor cores: compute capability < 7.0, the GTX 16 series).
+
+    fattn-mma-f16.cuh (ggml d99724f) multiplies K^T Q and V^T softmax(KQ) with FP16 mma.sync, accumulating KQ in FP32
+    (T_C_KQ = tile<.., float>) and VKQ in FP16 (T_C_VKQ = tile<.., half2>) on Volta and Turing+: half the FLOPs each,
+    at the FP32-accumulate tensor rate (the listed FP16 rate) and the FP16-accumulate one (GeForce cards list twice the
+    former as fp16_acc16_flops; others run both at the listed rate). The weights' int8 MMQ rate, which the prompt's
+    attention used to be charged at, is not this kernel's. mma.sync reaches data/speed.yaml mmq_tensor_share of a
+    wgmma-rated part (Hopper), as MMQ does."""
+    if device.backend != "cuda" or device.vendor != "nvidia" or not device.fp16_flops or _FA_AT_MATMUL_RATE:
+        return None
+    cc = compute_capability(device)
+    if (cc is not None and cc < 7.0) or mma_without_tensor_cores(device):
+        return None
+    acc32 = float(device.fp16_flops)
+    acc16 = float(device.fp16_acc16_flops or acc32)
+    peak = 2.0 / (1.0 / acc32 + 1.0 / acc16)
+    if device.matched_profile:
+        from .speed_factors import _hardware_family, _speed_data
+
+        share = (_speed_data().get("mmq_tensor_share") or {}).get(_hardware_family(device.matched_profile))
+        if share:
+            peak *= float(share["share"])
+    return peak

@@ -85,7 +85,10 @@ def _prefill_seconds_per_token(
                 # Pascal and Volta run other kernels (estimate/cuda_path.py, methodology 5f).
                 path = cuda_path.quant_path(d, n_ubatch) if work.quantized and mats else "mmq"
                 matmul_flops = sum(work.layer_flops[layer:layer + count])
-                rest = (sum(per_layer[layer:layer + count]) - matmul_flops) / (c * metal_path.simd_flops(d, flops))
+                attention = sum(per_layer[layer:layer + count]) - matmul_flops
+                fa = cuda_path.fa_prefill_flops(d)  # tensor-core flash attention's FP16 rate, not the weights' path
+                rest = (attention / (eff.compute_f16 * fa) if fa
+                        else attention / (c * metal_path.simd_flops(d, flops)))
                 if path == "cublas":
                     c16, f16 = eff.compute_f16, _device_flops(d)
                     total += matmul_flops / (c16 * f16) + cuda_path.dequant_seconds(
