@@ -74,3 +74,31 @@ def test_rocm_moe_decode_pays_the_fixed_time_per_node_and_dense_decode_is_unchan
         without = _decode("qwen3:30b-a3b", "Q4_K_M", m), _decode("llama3.1:8b", "Q4_K_M", m)
     assert with_rule[1] == pytest.approx(without[1], rel=1e-12)
     assert with_rule[0] < without[0] * 0.95  # 36 nodes a layer against the fitted 22
+
+
+def test_sycl_scales_a_dense_hybrid_layer_by_its_nodes_and_leaves_moe_models_to_the_moe_term():
+    """ggml-sycl submits every node as its own kernel, so a Gated DeltaNet layer pays the fitted per-layer time in
+    proportion to its nodes (26 mixer + 7 FFN of the dense 22); an MoE model's routing and expert sums are
+    sycl_path.moe_layer_seconds' (data/speed.yaml decode_layer_nodes.moe_apart), so on SYCL it keeps the fitted time
+    (docs/methodology.md 5b-sycl12)."""
+    r = _rule()
+    d = _device("arc a770 16gb", "sycl").devices[0]
+    q35 = get("qwen3.5:9b")  # MMM* pattern, dense FFN
+    gdn = sum(1 for i in range(q35.n_layers) if q35.layer_kind(i) == "M")
+    want = (gdn * (r["gated_deltanet"] + r["dense_ffn"]) + (q35.n_layers - gdn) * r["dense_layer"]) / r["dense_layer"]
+    assert node_ratio(q35, 0, q35.n_layers, d) == pytest.approx(want) and want > q35.n_layers
+    for moe in ("qwen3:30b-a3b", "qwen3.6:35b"):  # attention or hybrid: the MoE term's, not scaled here
+        m = get(moe)
+        assert node_ratio(m, 0, m.n_layers, d) == m.n_layers
+    rocm = _device("rx 7900 xtx", "rocm").devices[0]  # ROCm still scales an MoE model
+    assert node_ratio(get("qwen3:30b-a3b"), 0, 48, rocm) > 48
+    llama = get("llama3.1:8b")
+    assert node_ratio(llama, 0, llama.n_layers, d) == llama.n_layers
+    # and the decode it prices: Qwen3.5 9B on an A770 slower with the rule, a dense model unchanged
+    m = _device("arc a770 16gb", "sycl")
+    off = {**speed_factors._speed_data(), "decode_layer_nodes": {**_rule(), "families": ["rocm", "vulkan"]}}
+    with_rule = _decode("qwen3.5:9b", "Q4_K_M", m), _decode("llama3.1:8b", "Q4_K_M", m)
+    with mock.patch.object(speed_factors, "_speed_data", lambda: off):
+        without = _decode("qwen3.5:9b", "Q4_K_M", m), _decode("llama3.1:8b", "Q4_K_M", m)
+    assert with_rule[1] == pytest.approx(without[1], rel=1e-12)
+    assert with_rule[0] < without[0] * 0.97

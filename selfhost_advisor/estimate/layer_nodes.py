@@ -1,4 +1,5 @@
-"""Graph nodes of one decoded layer, and the fixed decode time they scale on GPUs that pay a time per kernel.
+"""Graph nodes of one decoded layer, and the fixed decode time they scale on GPUs that pay a time per kernel (ROCm,
+Vulkan, SYCL).
 
 Why: a decoded token runs each layer as a chain of kernels, one per ggml graph node (ggml-cuda compiled by HIP,
 ggml-vulkan). The fitted fixed decode time per layer (data/speed.yaml efficiency.<family>.layer_cycles) was fitted on
@@ -49,13 +50,18 @@ def graph_nodes(model: Model, layer: int) -> int:
 def node_ratio(model: Model, start: int, count: int, device) -> float:
     """Sum over layers start..start+count-1 of graph_nodes / the dense layer's 22 on a backend listed in
     decode_layer_nodes.families, for an MoE or hybrid model; `count` (every layer at the fitted time) otherwise.
-    Intel under Vulkan is left out: estimate/vulkan_intel.py prices its dispatches per layer itself."""
+    Intel under Vulkan is left out: estimate/vulkan_intel.py prices its dispatches per layer itself. On SYCL a dense
+    hybrid's Gated DeltaNet layer scales (26 + 7 nodes: 1.5x); an MoE model keeps the fitted time (`moe_apart`): its
+    extra submissions are sycl_path.moe_layer_seconds', checked on the Qwen3.6-35B-A3B rows it was written for, which
+    the mixer's nodes on top put 10-18% slow on Xe2 (docs/methodology.md 5b-sycl12)."""
     r = _rule()
     if not r or device.backend not in (r.get("families") or ()):
         return float(count)
     if device.backend == "vulkan" and device.vendor == "intel":
         return float(count)
     if model.moe is None and not model.layer_pattern:
+        return float(count)
+    if model.moe is not None and device.backend in (r.get("moe_apart") or ()):  # SYCL: sycl_path.moe_layer_seconds
         return float(count)
     dense = float(r["dense_layer"])
     return sum(graph_nodes(model, i) for i in range(start, start + count)) / dense
