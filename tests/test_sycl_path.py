@@ -559,3 +559,30 @@ def test_bf16_mat_vecs_take_the_fp32_gemm_branch_until_bf16_has_dmmv():
     # quantized weights are untouched by the BF16 rule
     q4 = [_speed("arc pro b70", "llama2:7b", "Q4_0", b).decode_tokens_per_s for b in (no_dnnl, "b9039 (2026-05-06)")]
     assert q4[0] == pytest.approx(q4[1], rel=1e-12)
+
+
+def test_non_k_dmmv_before_the_2024_subgroup_fix_takes_more_lane_cycles_a_weight():
+    """Before llama.cpp PR #8106 (2024-07-02) and PR #8266 (2024-07-05) ggml-sycl's non-K DMMV ran 32-wide sub-groups on
+    Intel GPUs; each PR's A770 pair (37 -> 39, 40 -> 44 t/s, llama-2-7b Q4_0) gives the time it took off, in that A770's
+    lane-cycles per Q4_0 weight (data/speed.yaml sycl_paths.dmmv_subgroup; docs/methodology.md 5b-sycl12). A K-quant
+    (kept at 32) and every later build, the newest included, pay nothing more."""
+    early, between, late = (sycl_path.parse_build(t) for t in ("master (2024-06-24)", "(2024-07-03)", "(2024-08-19)"))
+    one, two = sycl_path._step_lane_cycles(0), sycl_path._step_lane_cycles(1)
+    # dt x lanes x clock / weights: (1/37 - 1/39) s and (1/40 - 1/44) s on 4096 lanes at 2.4 GHz, ~6.5e9 Q4_0 weights
+    assert one == pytest.approx(2.10, abs=0.05) and two == pytest.approx(3.45, abs=0.05)
+    assert sycl_path.subgroup_lane_cycles("Q4_0", early) == pytest.approx(one + two)
+    assert sycl_path.subgroup_lane_cycles("Q4_0", between) == pytest.approx(two)
+    assert sycl_path.subgroup_lane_cycles("Q4_0", late) == 0.0
+    assert sycl_path.subgroup_lane_cycles("Q4_K", early) == 0.0
+    assert sycl_path.subgroup_lane_cycles("Q4_0", sycl_path.NEWEST) == 0.0
+    # the decode it prices: an A770's llama 2 7B Q4_0 at a June 2024 build slower than at an August one, by no more
+    # than the two pairs' dt (1/37 - 1/39 + 1/40 - 1/44 s: the rate binds only where it exceeds the layout's streaming)
+    mod = get_model("llama2:7b")
+    placement = Placement("gpu", mod.n_layers + 1, mod.n_layers + 1, 0, 0)
+    seconds = {}
+    for text in ("master (2024-06-24)", "(2024-08-19)"):
+        with sycl_path.assume_build(text):
+            seconds[text] = 1.0 / estimate_speed(mod, get_quant("Q4_0"), placement, _machine("arc a770 16gb"),
+                                                 decode_depth=64).decode_tokens_per_s
+    added = seconds["master (2024-06-24)"] - seconds["(2024-08-19)"]
+    assert 0.5e-3 < added <= (1 / 37 - 1 / 39 + 1 / 40 - 1 / 44) + 1e-9

@@ -334,10 +334,46 @@ def block_layout_seconds(matrices: tuple, device: Device, bandwidth: float, cloc
         return extra
     per_s = rate * lanes * clock_hz
     streamed = (plain_bandwidth_share(share) * device.bandwidth_bytes_per_s) if not _RATE_ONLY else 0.0
-    for _, n_weights, nbytes in blocked:
-        block = max(n_weights / per_s, nbytes / streamed if streamed else 0.0)
+    for ty, n_weights, nbytes in blocked:
+        # before PR #8106 / #8266 (2024-07) the non-K DMMV ran 32-wide sub-groups: more lane-cycles a weight
+        issued = n_weights / per_s + n_weights * subgroup_lane_cycles(ty, build) / (lanes * clock_hz)
+        block = max(issued, nbytes / streamed if streamed else 0.0)
         extra += max(0.0, block - nbytes / bandwidth)
     return extra
+
+
+@lru_cache(maxsize=64)
+def subgroup_lane_cycles(ggml_type: str, build: Build) -> float:
+    """Lane-cycles per weight a block-layout DMMV of a non-K type took beyond plain_rate's at a build before llama.cpp
+    PR #8106 / #8266 moved Intel GPUs to 16-wide sub-groups (data/speed.yaml `sycl_paths.dmmv_subgroup`): for each step
+    the build lacks, the A770 pair's dt = 1/before - 1/after over its Q4_0 weights, in that A770's lanes x clock; 0 for
+    the K-quants (they kept 32), for any build from 2024-07-05 on and for the newest.
+
+    Why: plain_rate is derived from Intel's 2025-02 pair (42 -> 55 t/s); the same A770 read 34 and 37 t/s on the
+    block layout in 2024 (SYCL.md News 2024.5), and the 2024 rows (Intel's two, an A770M of 2024-06) were predicted
+    24-48% fast; the two PRs' own pairs give the time the sub-group fix took off (docs/methodology.md 5b-sycl12)."""
+    rule = _rules().get("dmmv_subgroup") or {}
+    if ggml_type not in set(rule.get("types") or ()):
+        return 0.0
+    return sum(_step_lane_cycles(i) for i, step in enumerate(rule.get("steps") or ()) if not _has(build, step))
+
+
+@lru_cache(maxsize=8)
+def _step_lane_cycles(index: int) -> float:
+    """Lane-cycles per weight one dmmv_subgroup step took off its pair's Q4_0 matrices (subgroup_lane_cycles)."""
+    from ..catalog import hw_names
+    from ..catalog.hardware import machine_from_profile
+    from ..catalog.models import get as get_model
+    from ..catalog.quants import get_quant
+    from .kernel_path import gpu_clock_hz
+    from .speed_work import token_work
+
+    step = _rules()["dmmv_subgroup"]["steps"][index]
+    dev = machine_from_profile(hw_names.resolve(step["hardware"]), 1).devices[0]
+    work = token_work(get_model(step["model"]), get_quant(step["quant"]))
+    weights = sum(n for layer in work.layer_matrices for ty, n, _ in layer if ty == step["quant"])
+    dt = 1.0 / float(step["before_tokens_per_s"]) - 1.0 / float(step["after_tokens_per_s"])
+    return dt * vector_lanes(dev) * gpu_clock_hz(dev) / weights
 
 
 @lru_cache(maxsize=1)
