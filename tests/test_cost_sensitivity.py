@@ -26,11 +26,14 @@ def setup(tokens, specs=("2x rtx4090",), rent=False, peak=2.0, hours=176.0, para
     cap = measured_capacity(600.0, 4000.0, w, "vllm")
     boxes = [box_from_spec(s) if rent else replace(box_from_spec(s), rental_usd_per_gpu_hour=None) for s in specs]
 
-    def rerun(w2, p2, b2, pr2):
-        return compare("m", "M", w2, p2, b2, lambda b: cap, pr2, explicit_cloud=True)
+    def rerun(w2, p2, b2, pr2, verdict_only=False):
+        return compare("m", "M", w2, p2, b2, lambda b: cap, pr2, explicit_cloud=True, verdict_only=verdict_only)
+
+    def verdict_rerun(*args):  # what cost/run.py gives the search: re-runs that build the verdict alone
+        return rerun(*args, verdict_only=True)
 
     base = rerun(w, params, boxes, [API])
-    return base, sensitivities(base, boxes, [API], rerun), rerun, boxes, cap
+    return base, sensitivities(base, boxes, [API], verdict_rerun), rerun, boxes, cap
 
 
 def by(sens, name):
@@ -114,8 +117,8 @@ def test_the_reported_flip_is_the_nearest_on_a_dense_scan():
     p = CostParams(ops_hours_per_box=1.7, spare_units=1)
     base, sens, rerun, boxes, _ = setup(2_000_000_000, peak=3.0, hours=730.0, params=p)
     w = base.workload
-    for name, move in (("monthly_tokens", lambda v: rerun(w.with_tokens(int(v)), p, boxes, [API])),
-                       ("peak_to_average", lambda v: rerun(replace(w, peak_to_average=v), p, boxes, [API]))):
+    for name, move in (("monthly_tokens", lambda v: rerun(w.with_tokens(int(v)), p, boxes, [API], True)),
+                       ("peak_to_average", lambda v: rerun(replace(w, peak_to_average=v), p, boxes, [API], True))):
         s = by(sens, name)
         for flip in (s.flips_below, s.flips_above):
             if flip is None:

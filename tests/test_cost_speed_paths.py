@@ -18,10 +18,13 @@ PRICED = ["rtx4090", "2x rtx4090", "rtx5090", "a100-80gb", "2x h100-sxm"]
 @given(st.lists(st.sampled_from(PRICED), min_size=1, max_size=3, unique=True), st.integers(10**6, 10**11),
        st.floats(1, 6), st.floats(20, 730), st.floats(50, 5000), st.floats(200, 20000), st.floats(0.01, 30),
        st.floats(0.01, 60), st.integers(0, 2), st.sampled_from([Constraints(), Constraints(regulated="hipaa"),
-                                                                Constraints(no_ops_team=True)]))
+                                                                Constraints(no_ops_team=True),
+                                                                Constraints(need_frontier=True),
+                                                                Constraints(air_gapped=True)]))
 def test_verdict_only_rerun_gives_the_same_verdict_and_totals(specs, tokens, peak, hours, decode, prefill, p_in, p_out,
                                                               spare, constraints):
-    # the sensitivity re-runs skip break-even, payback and parity (reasons only): the verdict and every total agree
+    # the sensitivity re-runs skip break-even, payback and parity, the reasons, levers and warnings: the verdict, the
+    # names it gives and every total agree
     w = work(tokens, peak=peak, hours=hours)
     p = CostParams(ops_hours_per_box=1.7, spare_units=spare)
     args = ("m", "M", w, p, [box_from_spec(s) for s in specs],
@@ -29,6 +32,9 @@ def test_verdict_only_rerun_gives_the_same_verdict_and_totals(specs, tokens, pea
     full, quick = compare(*args, explicit_cloud=True), compare(*args, explicit_cloud=True, verdict_only=True)
     assert verdict_key(quick) == verdict_key(full)
     assert quick.recommendation.choice == full.recommendation.choice
+    assert (quick.recommendation.best_self_host, quick.recommendation.best_cloud) == \
+        (full.recommendation.best_self_host, full.recommendation.best_cloud)
+    assert quick.recommendation.reasons == quick.recommendation.what_would_change == quick.warnings == ()
     for a, b in ((full.self_host, quick.self_host), (full.rental, quick.rental)):
         assert [(o.box.label, o.units, o.monthly_usd) for o in a] == [(o.box.label, o.units, o.monthly_usd) for o in b]
     assert full.hybrid == quick.hybrid

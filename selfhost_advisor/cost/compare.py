@@ -58,7 +58,8 @@ def compare(
     engine: str = "",
 ) -> CostComparison:
     """verdict_only: for the sensitivity re-runs, which read only the verdict and the options' monthly totals: the
-    break-even volumes, paybacks and the parity electricity price (reasons, not the choice) are left out."""
+    break-even volumes, paybacks and the parity electricity price (reasons, not the choice) are left out, and so are
+    the reasons, levers and warnings themselves (recommend's verdict_only; ~770 re-runs of every `cost`)."""
     buy: list[SelfHostOption] = []
     rent: list[SelfHostOption] = []
     excluded: list[Excluded] = []
@@ -130,35 +131,37 @@ def compare(
         same_model_hint=next(iter(same_model_ids(model_id)), None),
         excluded_ref=ref if ref is not None and ref.excluded_reason else None,
         show_npv=p.cost_of_capital > 0 or p.residual_value_share > 0,
-        unpriced=tuple(unpriced),
+        unpriced=tuple(unpriced), verdict_only=verdict_only,
     )
-    for o in buy + rent:
-        if o.capacity.confidence not in ("calibrated", "measured"):
-            warnings.append(f"{o.box.label}: serving capacity is {o.capacity.confidence} "
-                            f"(band x{o.capacity.low_factor:g}..x{o.capacity.high_factor:g}); units may differ")
-            break
-    for o in buy:  # a spec sheet without tdp=: the power bill rests on a stated stand-in (cost/custom_box.py)
-        if o.box.power_source.startswith("assumed"):
-            warnings.append(f"{o.box.label}: GPU power {o.box.power_source}")
-    from .boxes import licence_note
+    if not verdict_only:  # a re-run's reasons and warnings are read by nothing: left out with its levers
+        for o in buy + rent:
+            if o.capacity.confidence not in ("calibrated", "measured"):
+                warnings.append(f"{o.box.label}: serving capacity is {o.capacity.confidence} "
+                                f"(band x{o.capacity.low_factor:g}..x{o.capacity.high_factor:g}); units may differ")
+                break
+        for o in buy:  # a spec sheet without tdp=: the power bill rests on a stated stand-in (cost/custom_box.py)
+            if o.box.power_source.startswith("assumed"):
+                warnings.append(f"{o.box.label}: GPU power {o.box.power_source}")
+        from .boxes import licence_note
 
-    note = licence_note(buy[0].box) if buy else None
-    if note and not any(r.text == note for r in rec.reasons):  # the verdict's reasons carry it when it buys them
-        warnings.append(note)
-    on_call = data()["on_call"]
-    ops_given = str((assumptions or {}).get("ops_hours_per_month", {}).get("source", "")).startswith("given")
-    if (buy or rent) and not ops_given and w.active_hours_per_month > float(on_call["business_hours_per_month"]):
-        warnings.append(f"{w.active_hours_per_month:g} active hours a month: " + " ".join(str(on_call["text"]).split()))
-    premium = [o.price for o in cloud if o.price.cache_write_usd_per_mtok is not None
-               and o.price.cache_write_usd_per_mtok > o.price.input_usd_per_mtok]
-    if w.cached_input_share > 0 and w.cache_write_share == 0 and premium:
-        pr = premium[0]
-        warnings.append(f"cache writes are not priced (--cache-write-share 0): {pr.id} charges "
-                        f"${pr.cache_write_usd_per_mtok:.3g}/Mtok to write its prompt cache against "
-                        f"${pr.input_usd_per_mtok:.3g} input; give the written share from your usage reports")
-    if not explicit_cloud and not same and not (constraints.air_gapped or constraints.regulated):
-        warnings.append(f"no hosted endpoint of {model_id} is listed in data/prices.yaml: the API comparison is with "
-                        "different models (add one with --cloud provider:model or --price-in/--price-out)")
+        note = licence_note(buy[0].box) if buy else None
+        if note and not any(r.text == note for r in rec.reasons):  # the verdict's reasons carry it when it buys them
+            warnings.append(note)
+        on_call = data()["on_call"]
+        ops_given = str((assumptions or {}).get("ops_hours_per_month", {}).get("source", "")).startswith("given")
+        if (buy or rent) and not ops_given and w.active_hours_per_month > float(on_call["business_hours_per_month"]):
+            warnings.append(f"{w.active_hours_per_month:g} active hours a month: "
+                            + " ".join(str(on_call["text"]).split()))
+        premium = [o.price for o in cloud if o.price.cache_write_usd_per_mtok is not None
+                   and o.price.cache_write_usd_per_mtok > o.price.input_usd_per_mtok]
+        if w.cached_input_share > 0 and w.cache_write_share == 0 and premium:
+            pr = premium[0]
+            warnings.append(f"cache writes are not priced (--cache-write-share 0): {pr.id} charges "
+                            f"${pr.cache_write_usd_per_mtok:.3g}/Mtok to write its prompt cache against "
+                            f"${pr.input_usd_per_mtok:.3g} input; give the written share from your usage reports")
+        if not explicit_cloud and not same and not (constraints.air_gapped or constraints.regulated):
+            warnings.append(f"no hosted endpoint of {model_id} is listed in data/prices.yaml: the API comparison is "
+                            "with different models (add one with --cloud provider:model or --price-in/--price-out)")
     return CostComparison(
         model_id=model_id, model_name=model_name, workload=w, params=p, self_host=tuple(buy), rental=tuple(rent),
         cloud=tuple(cloud), excluded=tuple(excluded), reference_cloud=ref, break_even_monthly_tokens=t_star,

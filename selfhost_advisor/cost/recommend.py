@@ -104,9 +104,12 @@ def recommend(
     excluded_ref: CloudOption | None = None,
     show_npv: bool = False,
     unpriced: tuple[str, ...] = (),
+    verdict_only: bool = False,
 ) -> Recommendation:
     """Decide. `best_self` (cheapest of buy and rent) is kept for callers that pass one option; `best_buy` and
-    `best_rent` give both. `same_model`: the cheapest hosted endpoint of the same open model, if any."""
+    `best_rent` give both. `same_model`: the cheapest hosted endpoint of the same open model, if any.
+    verdict_only: the choice and the two names only, no reasons and no levers (the sensitivity re-runs read the
+    choice alone: cost/sensitivity.py verdict_key)."""
     if best_buy is None and best_rent is None and best_self is not None:
         best_buy, best_rent = (best_self, None) if best_self.mode == "buy" else (None, best_self)
     ref = best_cloud
@@ -121,6 +124,8 @@ def recommend(
         hard = REGULATED[constraints.regulated] + "; " + RENTAL_THIRD_PARTY
     if hard:
         opts = _options(best_buy, None, None, None)
+        if verdict_only:
+            return Recommendation("self-host", (), (), opts[0].name if opts else None, cloud_name)
         reasons.append(Reason(hard, "self-host", 100))
         if not opts and unpriced:  # boxes that serve the load but have no price to buy them at
             names = ", ".join(unpriced)
@@ -177,24 +182,22 @@ def recommend(
         return Recommendation("cloud", tuple(reasons), tuple(changes), None, cloud_name)
 
     win, runner = opts[0], opts[1] if len(opts) > 1 else None
-    choice = win.kind
-    forced = None
+    forced = "cloud" if constraints.need_frontier or constraints.no_ops_team else None
+    choice = forced or win.kind
+    if verdict_only:
+        return Recommendation(choice, (), (), best_self_name, cloud_name)
     if constraints.need_frontier:
-        forced = "cloud"
         reasons.append(Reason(f"frontier quality needed (--need-frontier): {model_name} is not a substitute, so the "
                               f"verdict is the API ({cloud_name} {_usd(ref.monthly_usd)}/month) whatever the cheapest "
                               f"self-hosted option ({win.name if win.kind != 'cloud' else best_self_name}) costs",
                               "cloud", 95))
     elif constraints.no_ops_team:
-        forced = "cloud"
         s = self_opts[0]
         gap = ref.monthly_usd - s.monthly_usd
         tail = (f"self-hosting ({s.name}) would save {_usd(gap)}/month, less than a hire costs"
                 if gap > 0 else f"the API is also cheaper than {s.name} ({_usd(s.monthly_usd)}/month)")
         reasons.append(Reason(f"no ML operations staff (--no-ops-team): no one can run servers, so the verdict is the "
                               f"API ({cloud_name} {_usd(ref.monthly_usd)}/month); {tail}", "cloud", 90))
-    if forced:
-        choice = forced
 
     listing = ", ".join(f"{o.name} {_usd(o.monthly_usd)}" for o in opts[:4])
     if runner is not None:
