@@ -149,32 +149,23 @@ def _link(machine: Machine) -> str:
     return "nvlink" if any(w in text for w in ("nvlink", "nvswitch", "infinity")) else "pcie"
 
 
-# id of a custom_allreduce_us table -> (the table, {tp: its non-decreasing points}); the table is held so that its id
-# is not reused while the points are kept (data/serving.yaml's, read once per process: catalog.data.load)
-_MONO: dict[int, tuple[dict, dict[int, list[tuple[float, float]]]]] = {}
+@lru_cache(maxsize=None)
+def _allreduce_points(tp: int) -> tuple[tuple[float, float], ...]:
+    """The published (size, microseconds) points of vLLM's custom all-reduce for `tp` GPUs (data/serving.yaml
+    custom_allreduce_us: the least count listed at or above it, else the largest), made non-decreasing in size; once
+    per count (every TP step of a serving curve asks; serving_data is read once per process)."""
+    rows = serving_data()["vllm"]["custom_allreduce_us"]
+    key = min((int(k) for k in rows if int(k) >= tp), default=max(int(k) for k in rows))
+    level, mono = 0.0, []
+    for x, y in rows[key] if key in rows else rows[str(key)]:  # made non-decreasing in size
+        level = max(level, float(y))
+        mono.append((float(x), level))
+    return tuple(mono)
 
 
-def _allreduce_points(rows: dict, tp: int) -> list[tuple[float, float]]:
-    """The published (size, microseconds) points for `tp` GPUs (the least count listed at or above it, else the
-    largest), made non-decreasing in size; built once per table and count (every TP step of a serving curve asks)."""
-    held = _MONO.get(id(rows))
-    if held is None or held[0] is not rows:
-        held = _MONO[id(rows)] = (rows, {})
-    mono = held[1].get(tp)
-    if mono is None:
-        key = min((int(k) for k in rows if int(k) >= tp), default=max(int(k) for k in rows))
-        pts = [(float(x), float(y)) for x, y in (rows[key] if key in rows else rows[str(key)])]
-        level, mono = 0.0, []
-        for x, y in pts:  # made non-decreasing in size
-            level = max(level, y)
-            mono.append((x, level))
-        held[1][tp] = mono
-    return mono
-
-
-def _custom_allreduce_us(c: dict, tp: int, elements: float) -> float:
+def _custom_allreduce_us(tp: int, elements: float) -> float:
     """vLLM's custom all-reduce, microseconds, from its published per-size table (data/serving.yaml)."""
-    mono = _allreduce_points(c["custom_allreduce_us"], tp)
+    mono = _allreduce_points(tp)
     if elements <= mono[0][0]:
         return mono[0][1]
     for (x0, y0), (x1, y1) in zip(mono, mono[1:]):
@@ -203,7 +194,7 @@ def allreduce_seconds(model: Model, machine: Machine, tp: int, tokens: float) ->
     one = nccl
     if link == "nvlink" and c.get("custom_allreduce_us"):
         limit = float(c["custom_allreduce_max_bytes"])
-        custom = _custom_allreduce_us(c, tp, min(message, limit) / 2) * 1e-6
+        custom = _custom_allreduce_us(tp, min(message, limit) / 2) * 1e-6
         one = custom if message <= limit else max(custom, nccl)
     return residual_blocks(model) * one
 
