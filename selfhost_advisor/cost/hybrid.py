@@ -86,15 +86,16 @@ def best_hybrid(box: Box, cap: ServingCapacity, w: Workload, p: CostParams, api:
             hi = mid
         else:
             lo = mid + 1
-    candidates = [at(n) for n in sorted({0, lo, full})]
+    # the choice on the totals (cost(n) is at(n).total_usd to the last bit), then the one Hybrid it picked is built
+    candidates = sorted({0, lo, full})
     best = candidates[0]
-    for h in candidates[1:]:
-        if h.total_usd < best.total_usd - 1e-6:
-            best = h
+    for n in candidates[1:]:
+        if cost(n) < cost(best) - 1e-6:
+            best = n
     last = candidates[-1]
-    if best.is_split and last.total_usd <= best.total_usd + 1e-6:
+    if 0 < best < full and cost(last) <= cost(best) + 1e-6:  # at(best).is_split
         best = last
-    return best
+    return at(best)
 
 
 def least_owned_usd(box: Box, p: CostParams) -> float | None:
