@@ -103,7 +103,7 @@ def _row_graphs(row: dict, m) -> int:
     f = row["flags"]
     tp = int(row["tp"])
     return VG.graph_bytes(lambda n: V.forward_peak_bytes(m, tp, n), int(f["max_num_batched_tokens"]),
-                          int(f["max_num_seqs"]), row["version"], row["generation"])
+                          int(f["max_num_seqs"]), row["version"], row["generation"], _machine(row).devices[0])
 
 
 EVALUATORS = {"vllm": vllm_row}

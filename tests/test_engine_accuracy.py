@@ -217,8 +217,11 @@ def test_capture_counts_reproduce_the_logged_graph_lists(seqs, tokens, logged):
 
 def test_capture_counts_by_generation():
     assert engine_accuracy.capture_counts("v0", "0.6.5", 256, 2048) == (0, 35, 256)  # V0: full graphs 1..256
-    assert engine_accuracy.capture_counts("v1", "0.10.1.1", 256, 2048) == (51, 0, 512)  # PIECEWISE only before 0.11
-    assert engine_accuracy.capture_counts("v1", "0.11.0", 1024, 8192) == (51, 51, 512)
+    # PIECEWISE only before 0.11, on the 8-step list ([1, 2, 4] + range(8, 513, 8): 67 graphs to 512)
+    assert engine_accuracy.capture_counts("v1", "0.10.1.1", 256, 2048) == (67, 0, 512)
+    # 0.11.0: FULL_AND_PIECEWISE, still the 8-step list (its gpt-oss override: "from 67 to 81" graphs)
+    assert engine_accuracy.capture_counts("v1", "0.11.0", 1024, 8192) == (67, 67, 512)
+    assert engine_accuracy.capture_counts("v1", "0.21.0", 1024, 8192) == (51, 51, 512)  # the 16-step list
 
 
 def test_graph_constant_is_kept_while_a_layer_law_does_no_better_on_held_out_logs():

@@ -65,3 +65,42 @@ def test_graph_law_beats_the_constant_on_held_out_estimate_logs():
     assert sc["holdout"]["n"] >= 8
     assert sc["holdout"]["law_abs_gib"] < sc["holdout"]["const_abs_gib"]
     assert sc["holdout"]["law_rel"] < sc["holdout"]["const_rel"]
+
+
+def test_capture_list_by_release_before_the_16_step_list():
+    # before 0.10.0 (PR #20628) the maximum is 512 whatever max_num_seqs; from 0.10.0 min(2 x max_num_seqs, 512)
+    assert VG.capture_counts("v1", "0.9.2", 8, 8192) == (67, 0, 512)
+    assert VG.capture_counts("v1", "0.10.0", 8, 8192) == (5, 0, 16)  # [1, 2, 4, 8, 16]
+    # max_num_batched_tokens bounds the list too
+    assert VG.capture_counts("v1", "0.10.0", 256, 100) == (15, 0, 96)  # 3 + 8, 16, ..., 96
+
+
+def test_datacenter_blackwell_captures_up_to_1024_tokens_from_0_28():
+    from selfhost_advisor.domain import Device, GpuDetails
+
+    b200 = machine_from_profile(find_profile("b200"), 1).devices[0]
+    h100 = machine_from_profile(find_profile("h100-sxm"), 1).devices[0]
+    assert VG.datacenter_blackwell(b200) and not VG.datacenter_blackwell(h100)
+    for name, dc in (("NVIDIA GB300", True), ("NVIDIA B300 SXM6 AC", True), ("NVIDIA GB10", False),
+                     ("NVIDIA RTX PRO 6000 Blackwell Workstation Edition", False), ("NVIDIA GeForce RTX 5090", False)):
+        assert VG.datacenter_blackwell(Device("nvidia", name, 1)) == dc, name
+    # the probe's compute capability decides where it was read
+    assert VG.datacenter_blackwell(Device("nvidia", "GPU", 1, details=GpuDetails(compute_capability="10.3")))
+    assert not VG.datacenter_blackwell(Device("nvidia", "B200", 1, details=GpuDetails(compute_capability="12.0")))
+    assert VG.capture_ceiling("0.28.0", b200) == 1024 and VG.capture_ceiling("0.27.1", b200) == 512
+    assert VG.capture_ceiling("0.33.0", h100) == 512
+    # PR #49390: 83 sizes per mode up to 1024 (3 + 31 + 49); the 2 x max_num_seqs bound still applies
+    assert VG.capture_counts("v1", "0.28.0", 1024, 8192, 1024) == (83, 83, 1024)
+    assert VG.capture_counts("v1", "0.28.0", 256, 8192, 1024) == (51, 35, 512)
+
+
+def test_the_plan_on_a_b200_reserves_the_1024_token_capture():
+    m, q = get_model("llama3.1:70b"), V.get_vllm_quant("FP8")
+    b200 = machine_from_profile(find_profile("b200"), 1)
+    req = FitRequest(8192, "vllm", engine_version="0.33.0")
+    eager = V.plan(m, q, b200, FitRequest(8192, "vllm", engine_version="0.33.0", enforce_eager=True))
+    graphs = eager.pool_bytes_per_gpu - V.plan(m, q, b200, req).pool_bytes_per_gpu
+    peak = V.forward_peak_bytes(m, 1, 1024)
+    assert graphs == int(V._engine()["cudagraph_first_capture_bytes"]) + 2 * peak + 2 * 82 * MIB
+    # more than the 512-token capture an H100 makes for the same settings
+    assert graphs > VG.graph_bytes(lambda n: V.forward_peak_bytes(m, 1, n), 8192, 1024, "0.33.0")

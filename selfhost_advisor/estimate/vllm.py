@@ -329,7 +329,8 @@ def plan(model: Model, quant: Quant, machine: Machine, request: FitRequest) -> V
     act = activation_bytes(model, tp, tokens, seqs, sampler_path(model, version))
     graphs_before_pool = graphs_in_budget(model, version)
     graphs = 0 if request.enforce_eager or not graphs_before_pool else \
-        vllm_graphs.graph_bytes(lambda n: forward_peak_bytes(model, tp, n), tokens, seqs, version or engine_version())
+        vllm_graphs.graph_bytes(lambda n: forward_peak_bytes(model, tp, n), tokens, seqs, version or engine_version(),
+                                 device=machine.devices[0])
     other = non_torch_bytes(tp, machine.interconnect, version)
     # Each pipeline stage (one node with --nodes) holds its layers' weights and KV; the last one also the LM head
     # and the sampler. vLLM sizes every worker's pool and keeps the smallest block count.
