@@ -77,6 +77,26 @@ def matmul_seconds(flops: float, efficiency: float, peak: float, device: Device)
     return flops / peak + flops * (1.0 / efficiency - 1.0) / simd_flops(device, peak)
 
 
+# --- MoE prefill before PR #15541: the serial id walk of kernel_mul_mm_id_map0 (data/speed.yaml `metal_mm_id_map`)
+
+def mm_id_map_seconds(model, expert_matrices: tuple, n_tokens: int, device: Device) -> float:
+    """Prefill seconds per token that a Metal build before llama.cpp PR #15541 (merged 2025-08-26; the build date
+    kernel_path.at_build set) spends mapping each MUL_MAT_ID's tokens to experts: kernel_mul_mm_id_map0 walks every
+    (token, used expert) id of the micro-batch in one serial loop per expert threadgroup, so per prompt token it costs
+    used experts x `slot_seconds` per expert matmul, the loops of all experts running side by side. 0 for newer builds,
+    dense models, other backends, micro-batches under `min_tokens` (the mat-vec kernel ran those) and builds before PR
+    #13388 (`since`: a different kernel, not modelled).
+    `expert_matrices`: TokenWork.layer_expert_matrices of the layers on this device."""
+    rule = load("speed").get("metal_mm_id_map") or {}
+    if device.backend != "metal" or model.moe is None or not rule or n_tokens < int(rule.get("min_tokens", 1)):
+        return 0.0
+    date = kernel_path._build_date()
+    if not str(rule["since"]) <= date < str(rule["until"]):
+        return 0.0
+    calls = sum(1 for layer in expert_matrices if layer) * int(rule["calls_per_layer"])  # MoE layers x MUL_MAT_IDs
+    return calls * model.moe.active * float(rule["slot_seconds"])
+
+
 # --- Decode: the fixed time per layer by the build's dispatch steps (data/speed.yaml `metal_dispatch`)
 
 @lru_cache(maxsize=1)
