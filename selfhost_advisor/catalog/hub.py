@@ -171,6 +171,24 @@ def _repo_refusal(repo: str) -> UnknownModelError:
     return UnknownModelError(f"{clipped(repo)!r} is not a Hub repository id", "expected owner/name, e.g. Qwen/Qwen3-8B")
 
 
+def _missing_repo(repo: str, status: int, code: str, token: bool) -> AdvisorError:
+    """The Hub's answer for a repository it will not show. Without a token it answers 401 RepoNotFound for a missing
+    repository as for a private one (huggingface_hub utils/_http.py hf_raise_for_status: '401 is misleading as it is
+    returned for private and gated repos if user is not authenticated, missing repos'), so a typo is not 'access
+    denied'. A bare 404 without the Hub's X-Error-Code comes from something else at HF_ENDPOINT (a proxy, a web server)."""
+    if not code and os.environ.get("HF_ENDPOINT"):
+        from ..termsafe import plain
+
+        shown = plain(endpoint())
+        return HubError(f"HF_ENDPOINT {shown[:80]!r} answered HTTP {status} for {repo!r} without the Hub's error code",
+                        "check that HF_ENDPOINT is a Hub mirror, or unset it")
+    if token:
+        return UnknownModelError(f"no Hub repository {repo!r} that your HF_TOKEN can read",
+                                 "check the spelling (owner/name), and that the token has access to a private one")
+    return UnknownModelError(f"no Hub repository {repo!r}",
+                             "check the spelling (owner/name); a private repository needs HF_TOKEN set")
+
+
 def valid_repo(repo: str) -> bool:
     """owner/name as the Hub allows them: each part at most 96 characters (longer would also overflow a file name in
     the cache: ENAMETOOLONG was a crash)."""
@@ -263,6 +281,8 @@ class HubClient:
         if range_ is not None and r.status == 416:
             return b""
         code = r.headers.get("x-error-code", "")
+        if what == "repository" and (code == "RepoNotFound" or r.status == 404 and not code):
+            raise _missing_repo(self.repo, r.status, code, bool(token))
         if r.status in (401, 403) or code == "GatedRepo":
             hint = ("your token has no access: accept the model's license on its Hub page" if token
                     else "it is gated or private: set HF_TOKEN to a token that has accepted its license")

@@ -37,6 +37,29 @@ def _looks_like_path(q: str) -> bool:
     return q.lower().endswith(".gguf") or q.startswith(("./", "../", "/", "~")) or os.sep in q and os.path.exists(q)
 
 
+_HUB_URL = re.compile(r"^https?://(?:www\.)?(?:huggingface\.co|hf\.co)/+(.*)$", re.I)
+
+
+def _hub_page(raw: str) -> str:
+    """A model page's address copied from the browser (https://huggingface.co/Qwen/Qwen3-8B, its /tree/main) as the
+    hf.co/owner/repo name it means; a file's or another revision's address is refused naming what to give instead,
+    rather than read as a catalog name that matches nothing."""
+    m = _HUB_URL.match(raw)
+    if m is None:
+        return raw
+    parts = m.group(1).split("?", 1)[0].split("#", 1)[0].strip("/").split("/")
+    if len(parts) == 2 or len(parts) in (3, 4) and parts[2] == "tree" and parts[3:] in ([], ["main"]):
+        return "hf.co/" + "/".join(parts[:2])
+    quant = quant_in_filename(parts[-1]) if parts[-1].lower().endswith(".gguf") else None
+    if len(parts) >= 5 and parts[2] in ("blob", "resolve") and parts[3] == "main" and quant:
+        return f"hf.co/{parts[0]}/{parts[1]}:{quant}"  # Ollama's spelling: the repository's file of that quant
+    from ..termsafe import clipped
+
+    example = f"hf:{'/'.join(parts[:2])}" if len(parts) >= 2 else "hf:Qwen/Qwen3-8B"
+    raise UnknownModelError(f"{clipped(raw)!r} is not a model repository's page",
+                            f"give the repository as {example} (a GGUF repository's file with :QUANT, e.g. :Q4_K_M)")
+
+
 def resolve(query: str, *, quants: tuple[str, ...] = (), offline: bool = False) -> Resolved:
     """Resolve `query`; `quants` (from --quant) picks the file of a Hub GGUF repo."""
     raw = query.strip()
@@ -44,6 +67,7 @@ def resolve(query: str, *, quants: tuple[str, ...] = (), offline: bool = False) 
         raise UnknownModelError("no model given", "e.g. llama3.1:8b, Qwen/Qwen3-8B or ./model.gguf")
     if "\x00" in raw:  # no file, tag or Hub id holds a NUL; os.path functions raise ValueError on one
         raise UnknownModelError("a model name cannot contain a NUL byte", "e.g. llama3.1:8b, Qwen/Qwen3-8B or ./model.gguf")
+    raw = _hub_page(raw)
     if _looks_like_path(raw):
         return resolve_gguf_file(os.path.expanduser(raw), raw)
     low = raw.lower()

@@ -1,0 +1,122 @@
+"""Session 19 new-user and bad-input cases: each refusal is one line, exit 2, nothing on stdout, and says what is wrong.
+
+The real Hub answers a missing repository with 401 RepoNotFound when no token is sent, as it answers a private one
+(huggingface_hub utils/_http.py hf_raise_for_status: '401 is misleading as it is returned for private and gated repos
+if user is not authenticated, missing repos'); tests/hubfake.py answers 404, so a typo read 'access denied ... set
+HF_TOKEN' on the real Hub and 'no Hub repository' in every test. A model page's address pasted from the browser was an
+unknown catalog name."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from hubfake import FakeHub, install  # noqa: E402
+
+from selfhost_advisor.catalog import hub as hubmod  # noqa: E402
+from selfhost_advisor.catalog.hub import Response  # noqa: E402
+from selfhost_advisor.catalog.resolve import resolve  # noqa: E402
+from selfhost_advisor.cli import main  # noqa: E402
+
+
+def _run(capsys, *argv):
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def _one_line_exit_2(code, out, err, *said):
+    assert (code, out, err.count("\n")) == (2, "", 1), err
+    assert all(s in err for s in said), err
+
+
+class _Answers:
+    """A transport that answers every request with one fixed response, recording the requests."""
+
+    def __init__(self, status: int, headers: dict[str, str]):
+        self.status, self.headers, self.requests = status, headers, []
+
+    def get(self, url, headers, limit=None):
+        self.requests.append((url, dict(headers)))
+        return Response(self.status, b'{"error":"Repository not found"}', self.headers)
+
+
+@pytest.fixture
+def answers(monkeypatch):
+    def make(status, headers):
+        fake = _Answers(status, headers)
+        monkeypatch.setattr(hubmod, "transport_factory", lambda: fake)
+        monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+        monkeypatch.delenv("HF_ENDPOINT", raising=False)
+        return fake
+    return make
+
+
+def test_a_misspelt_hub_repo_without_a_token_is_not_called_access_denied(capsys, answers, monkeypatch):
+    answers(401, {"x-error-code": "RepoNotFound"})  # what huggingface.co sends without a token
+    monkeypatch.setattr(hubmod, "token_provider", lambda: None)
+    code, out, err = _run(capsys, "fit", "hf:Qwen/Qwen3-30B-A3C")
+    _one_line_exit_2(code, out, err, "no Hub repository 'Qwen/Qwen3-30B-A3C'", "check the spelling", "HF_TOKEN")
+    assert "access denied" not in err
+
+
+def test_a_repo_the_token_cannot_read_says_so_and_never_prints_the_token(capsys, answers, monkeypatch):
+    answers(404, {"x-error-code": "RepoNotFound"})
+    monkeypatch.setattr(hubmod, "token_provider", lambda: "hf_SECRETsecret1234567890")
+    code, out, err = _run(capsys, "fit", "hf:acme/private-model")
+    _one_line_exit_2(code, out, err, "no Hub repository 'acme/private-model' that your HF_TOKEN can read")
+    assert "SECRET" not in err
+
+
+def test_a_gated_repo_is_still_access_denied(capsys, answers, monkeypatch):
+    answers(401, {"x-error-code": "GatedRepo"})
+    monkeypatch.setattr(hubmod, "token_provider", lambda: None)
+    _one_line_exit_2(*_run(capsys, "fit", "hf:meta-llama/Llama-9-8B"), "access denied", "set HF_TOKEN")
+
+
+def test_a_plain_404_from_something_at_hf_endpoint_names_hf_endpoint(capsys, answers, monkeypatch):
+    # a proxy or web server at HF_ENDPOINT answers 404 with no X-Error-Code: not the Hub saying the repo is missing
+    answers(404, {})
+    monkeypatch.setenv("HF_ENDPOINT", "http://10.255.255.1")
+    monkeypatch.setattr(hubmod, "token_provider", lambda: None)
+    code, out, err = _run(capsys, "fit", "hf:someone/some-model")
+    _one_line_exit_2(code, out, err, "HF_ENDPOINT 'http://10.255.255.1' answered HTTP 404", "unset it")
+    assert "check the spelling" not in err
+
+
+@pytest.mark.parametrize("url", [
+    "https://huggingface.co/Qwen/Qwen3-30B-A3B",
+    "https://huggingface.co/Qwen/Qwen3-30B-A3B/",
+    "https://hf.co/Qwen/Qwen3-30B-A3B/tree/main",
+    "HTTPS://www.HuggingFace.co/Qwen/Qwen3-30B-A3B?library=transformers",
+])
+def test_a_model_page_address_from_the_browser_reads_that_repository(monkeypatch, url):
+    fake = install(monkeypatch, FakeHub())
+    fake.add_recorded("Qwen/Qwen3-30B-A3B")
+    r = resolve(url)
+    assert r.model.id == resolve("Qwen/Qwen3-30B-A3B").model.id  # the catalog's entry of that repo, offline
+
+
+def test_a_gguf_file_page_address_reads_that_quant_of_the_repository(monkeypatch):
+    seen = []
+    import selfhost_advisor.catalog.resolve as res
+
+    monkeypatch.setattr(res, "resolve_hub", lambda spec, query, **kw: seen.append(spec) or "ok")
+    url = "https://huggingface.co/bartowski/Llama-3.3-70B-Instruct-GGUF/blob/main/Llama-3.3-70B-Instruct-Q4_K_M.gguf"
+    assert resolve(url) == "ok" and seen == ["bartowski/Llama-3.3-70B-Instruct-GGUF:Q4_K_M"]
+
+
+@pytest.mark.parametrize("url", [
+    "https://huggingface.co/",
+    "https://huggingface.co/Qwen",
+    "https://huggingface.co/bartowski/Llama-3.3-70B-Instruct-GGUF/blob/main/README.md",
+    "https://huggingface.co/Qwen/Qwen3-8B/tree/v2.0",
+    "https://huggingface.co/Qwen/Qwen3-8B/discussions/\x1b[2J" + "x" * 5000,
+])
+def test_any_other_hub_address_is_refused_naming_what_to_give(capsys, url):
+    code, out, err = _run(capsys, "fit", url)
+    _one_line_exit_2(code, out, err, "is not a model repository's page", "hf:")
+    assert "\x1b" not in err and len(err) < 400
