@@ -47,6 +47,13 @@ def _value(mantissa: str, exponent: str | None, factor: int, limit: int) -> Frac
     return Fraction(mantissa) * Fraction(10) ** int(exponent or 0) * factor
 
 
+def _bytes_as_written(n: int) -> str:
+    """A byte count as a user would write it back: 16GiB when it is a whole number of GiB, else 16.1GB or 512MB."""
+    if n % 2**30 == 0:
+        return f"{n // 2**30}GiB"
+    return f"{n / 10**9:.4g}GB" if n >= 10**9 else f"{n / 10**6:.4g}MB"
+
+
 def parse_size(text: str, *, what: str = "size") -> int:
     """Parse '24GB', '24 GiB', '1.5T', '512MiB' into integer bytes (GB = 10^9, GiB = 2^30)."""
     from .termsafe import clipped
@@ -61,6 +68,13 @@ def parse_size(text: str, *, what: str = "size") -> int:
         )
     if not match.group(3):
         n = clipped(str(text).strip(), 20)
+        as_bytes = _value(match.group(1), match.group(2), 1, 2**60)
+        if as_bytes is not None and as_bytes >= 10**6:
+            # a YAML spec's `vram: 16000000000` or a script's byte count: no memory is a million GB ('write
+            # 16000000000GB' was the hint), so the reading offered is the byte count's
+            written = _bytes_as_written(round(as_bytes))
+            raise BadSizeError(f"{what} {shown!r} has no unit",
+                               f"as a byte count it is {written}: write {written}; a bare number is not read as bytes")
         raise BadSizeError(f"{what} {shown!r} has no unit",
                            f"write {n}GB (10^9 bytes) or {n}GiB (2^30 bytes); a bare number is not read as bytes")
     result = _value(match.group(1), match.group(2), _SIZE_UNITS[unit], 2**60)

@@ -120,3 +120,27 @@ def test_any_other_hub_address_is_refused_naming_what_to_give(capsys, url):
     code, out, err = _run(capsys, "fit", url)
     _one_line_exit_2(code, out, err, "is not a model repository's page", "hf:")
     assert "\x1b" not in err and len(err) < 400
+
+
+@pytest.mark.parametrize("body,said", [
+    ("vram: yes\nbandwidth: 448GB/s\nfp16: 60TFLOPS\n", "malformed custom vram 'True'"),  # YAML 1.1: yes is True
+    ("vram: sixteen\nbandwidth: 448GB/s\nfp16: 60TFLOPS\n", "malformed custom vram 'sixteen'"),
+    ("vram: 16000000000\nbandwidth: 448GB/s\nfp16: 60TFLOPS\n", "as a byte count it is 16GB: write 16GB"),
+])
+def test_a_spec_file_value_that_is_not_a_size_is_called_malformed_not_negative(capsys, tmp_path, body, said):
+    # 'vram must be positive, got True' sent users looking for a minus sign: a word matched the zero pattern
+    path = tmp_path / "card.yaml"
+    path.write_text(body)
+    code, out, err = _run(capsys, "fit", "llama3.1:8b", "--hardware", str(path))
+    _one_line_exit_2(code, out, err, said)
+    assert "must be positive" not in err
+
+
+@pytest.mark.parametrize("spec,said", [
+    ("custom:vram=16GB,bandwidth=1e400GB/s,fp16=60TFLOPS", "bandwidth='1e400GB/s' is out of range"),
+    ("custom:vram=16GB,bandwidth=448GB/s,fp16=1e999TFLOPS", "fp16='1e999TFLOPS' is out of range"),
+    ("custom:vram=16GB,bandwidth=-1e400GB/s,fp16=60TFLOPS", "bandwidth must be positive"),
+    ("custom:vram=0.0GB,bandwidth=448GB/s,fp16=60TFLOPS", "vram must be positive"),
+])
+def test_an_overflowing_rate_is_out_of_range_not_negative(capsys, spec, said):
+    _one_line_exit_2(*_run(capsys, "fit", "llama3.1:8b", "--hardware", spec), said)

@@ -28,12 +28,24 @@ def test_parse_size_rejects_malformed(text):
         parse_size(text)
 
 
-@pytest.mark.parametrize("text", ["24", "0.4", "1e9", " 80 "])
+@pytest.mark.parametrize("text", ["24", "0.4", "1e5", " 80 "])
 def test_a_bare_number_is_refused_with_the_fix_never_read_as_bytes(text):
     # issue 19: `--vram 24` meant 24 bytes. The message gives both readings to choose from.
     with pytest.raises(BadSizeError) as e:
         parse_size(text, what="--vram")
     assert "no unit" in str(e.value) and f"{text.strip()}GB" in str(e.value) and f"{text.strip()}GiB" in str(e.value)
+
+
+@pytest.mark.parametrize("text,written", [("16000000000", "16GB"), ("1e9", "1GB"), ("17179869184", "16GiB"),
+                                          ("5e8", "500MB"), ("24576000000", "24.58GB")])
+def test_a_bare_byte_count_is_refused_offering_its_byte_reading_not_a_million_gb(text, written):
+    # a spec file's `vram: 16000000000` was told 'write 16000000000GB (10^9 bytes)': 16 exabytes. No memory is a
+    # million GB, so a bare number of a million or more is offered as the byte count it is, and still refused.
+    with pytest.raises(BadSizeError) as e:
+        parse_size(text, what="--vram")
+    msg = str(e.value)
+    assert "no unit" in msg and f"as a byte count it is {written}: write {written}" in msg and f"{text}GB" not in msg
+    assert parse_size(written) == pytest.approx(float(text), rel=1e-3)  # the offered text reads back as that count
 
 
 @pytest.mark.parametrize(

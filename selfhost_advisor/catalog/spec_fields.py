@@ -76,9 +76,9 @@ def _rate(spec: str, key: str, text: str, default_scale: float, unit: str, minim
     value = float(m.group(1))
     scale = _SCALE[m.group(2).lower()] or (1.0 if m.group(3) else default_scale)
     out = value * scale
-    if not math.isfinite(out) or out <= 0:
+    if out <= 0:
         raise _bad(spec, f"{key} must be positive, got {text!r}")
-    if out > 1e18 or out < minimum:
+    if not math.isfinite(out) or out > 1e18 or out < minimum:  # 1e400GB/s overflows to inf: too large, not negative
         raise _bad(spec, f"{key}={text!r} is out of range (give it with its unit, e.g. {unit})")
     return out
 
@@ -88,7 +88,7 @@ def _size(spec: str, key: str, text: object) -> int:
     from ..units import parse_size
 
     size_text = str(text).strip()
-    if re.match(r"^-|^0*\.?0*\s*[a-z]*$", size_text, re.I):
+    if re.match(r"^-|^(?=\.?0)0*\.?0*\s*[a-z]*$", size_text, re.I):  # '0GB', '.0', '-5GB'; not 'True' or 'sixteen
         raise _bad(spec, f"{key} must be positive, got {size_text!r}")
     return parse_size(size_text, what=f"custom {key}")
 
