@@ -144,3 +144,29 @@ def test_a_spec_file_value_that_is_not_a_size_is_called_malformed_not_negative(c
 ])
 def test_an_overflowing_rate_is_out_of_range_not_negative(capsys, spec, said):
     _one_line_exit_2(*_run(capsys, "fit", "llama3.1:8b", "--hardware", spec), said)
+
+
+def _vllm_plan(quant: str, **request):
+    from selfhost_advisor.catalog.hardware import find_profile, machine_from_profile
+    from selfhost_advisor.catalog.models import get as get_model
+    from selfhost_advisor.domain import FitRequest
+    from selfhost_advisor.estimate import vllm as V
+
+    m = machine_from_profile(find_profile("h100-sxm"), 1)
+    return V.plan(get_model("llama3.1:8b"), V.get_vllm_quant(quant), m, FitRequest(8192, "vllm", **request))
+
+
+@pytest.mark.parametrize("util", [1e-300, 0.05, 0.15])
+def test_vllm_short_by_counts_the_weights_when_they_alone_exceed_the_share(util):
+    # 'no (-1.1 GB)' for the BF16 8B at 0.05 of an H100 (4.25 GB for 16 GB of weights): the shortfall was the KV
+    # cache alone because a negative pool was clipped to 0. It is at least what the share cannot hold of weights + KV.
+    plan = _vllm_plan("BF16", gpu_memory_utilization=util)
+    budget = util * 80 * 10**9  # the H100's 80 GB; CUDA reports less, so this bounds the share from above
+    assert plan.placement.fit == "no"
+    assert plan.placement.missing_bytes >= plan.memory.weights_bytes + plan.memory.kv_cache_bytes - budget
+
+
+def test_vllm_short_by_is_the_kv_gap_when_only_the_pool_is_too_small():
+    # 100 MiB of fixed pool for a 1.07 GB sequence: short by the KV it lacks, nothing else
+    plan = _vllm_plan("AWQ-INT4", kv_cache_memory_bytes=100 * 2**20)
+    assert plan.placement.missing_bytes == plan.memory.kv_cache_bytes - 100 * 2**20

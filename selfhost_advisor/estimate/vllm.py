@@ -395,7 +395,12 @@ def plan(model: Model, quant: Quant, machine: Machine, request: FitRequest) -> V
                f"({pool / GIB:.2f} GiB). Based on the available memory, the estimated maximum model length is "
                f"{pool_tokens}. Try increasing `gpu_memory_utilization` or decreasing `max_model_len` when "
                "initializing the engine.")
-        pl = Placement("no", 0, n_total, 0, 0, max(1, (need - max(0, pool)) * tp),
+        # short by the KV one sequence set needs less the pool; a negative pool (the weights and the profile's peak
+        # alone exceed the budget) adds to it: at 0.05 of an H100 the BF16 8B read '1.1 GB short' (the KV only)
+        short = need - pool
+        if request.kv_cache_memory_bytes and pool < 0:  # pool = what is left - the fixed pool asked for
+            short = max(0, need - int(request.kv_cache_memory_bytes)) - pool
+        pl = Placement("no", 0, n_total, 0, 0, max(1, short * tp),
                        note=(note + "; " if note else "") + (f"kv_cache_memory_bytes {request.kv_cache_memory_bytes}"
                              if request.kv_cache_memory_bytes else f"gpu_memory_utilization {util:g}")
                        + f": vLLM would stop: {why}")
