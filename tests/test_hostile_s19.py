@@ -170,3 +170,27 @@ def test_vllm_short_by_is_the_kv_gap_when_only_the_pool_is_too_small():
     # 100 MiB of fixed pool for a 1.07 GB sequence: short by the KV it lacks, nothing else
     plan = _vllm_plan("AWQ-INT4", kv_cache_memory_bytes=100 * 2**20)
     assert plan.placement.missing_bytes == plan.memory.kv_cache_bytes - 100 * 2**20
+
+
+def test_a_gguf_with_a_huge_architecture_name_is_one_short_line(capsys, tmp_path):
+    from gguf_raw import STR, _s, base_kvs, gguf_bytes
+
+    # a 100,000-character general.architecture was quoted whole in 'GGUF lacks aaaa....block_count' (100 kB line)
+    path = tmp_path / "m.gguf"
+    path.write_bytes(gguf_bytes(base_kvs(**{"general.architecture": (STR, _s("a" * 100_000))})))
+    code, out, err = _run(capsys, "fit", str(path))
+    _one_line_exit_2(code, out, err, "general.architecture is 100,000 characters long")
+    assert len(err) < 400
+    path.write_bytes(gguf_bytes(base_kvs(**{"general.type": (STR, _s("t" * 100_000))})))
+    code, out, err = _run(capsys, "fit", str(path))
+    _one_line_exit_2(code, out, err, "not a model")
+    assert len(err) < 400
+
+
+def test_a_dangling_or_looping_gguf_link_is_not_called_missing(capsys, tmp_path):
+    dangling, loop = tmp_path / "dangling.gguf", tmp_path / "loop.gguf"
+    dangling.symlink_to(tmp_path / "gone.gguf")
+    loop.symlink_to(loop)
+    for path in (dangling, loop):
+        _one_line_exit_2(*_run(capsys, "fit", str(path)), "is a symbolic link to nothing")
+    _one_line_exit_2(*_run(capsys, "fit", str(tmp_path / "absent.gguf")), "no such file", "check the path")

@@ -72,7 +72,11 @@ def split_parts(path: str) -> list[str]:
 def read_local(path: str) -> GGUFModel:
     """Read a local GGUF (all parts if split) without touching the tensor data."""
     if not os.path.exists(path):
-        raise BadFileError(f"no such file: {path}")
+        if os.path.islink(path):  # os.path.exists follows the link: a dangling one or a loop read 'no such file'
+            raise BadFileError(f"{path} is a symbolic link to nothing (its target is missing, or it loops)",
+                               "point it at the .gguf file, or give the file's own path")
+        raise BadFileError(f"no such file: {path}", "check the path (a model by name needs no .gguf: "
+                                                     "'advisor models' lists the catalog)")
     if os.path.isdir(path):
         raise BadFileError(f"{path} is a folder, not a GGUF file")
     parts = split_parts(path)
@@ -223,8 +227,11 @@ def model_from_metadata(
     arch = md.get("general.architecture")
     if not isinstance(arch, str) or not arch:
         raise BadFileError(f"{model_id}: GGUF has no general.architecture", "is this a model file (not a LoRA or projector)?")
+    if len(arch) > 64:  # llama.cpp's longest (LLM_ARCH_NAMES) is under 30; a 100,000-character one was quoted whole
+        raise BadFileError(f"{model_id}: GGUF general.architecture is {len(arch):,} characters long, "
+                           f"{clipped(arch, 40)!r}: no llama.cpp architecture is", "is this a model file?")
     if md.get("general.type") not in (None, "model"):
-        raise BadFileError(f"{model_id}: GGUF holds a {md.get('general.type')!r}, not a model")
+        raise BadFileError(f"{model_id}: GGUF holds a {clipped(str(md.get('general.type')), 40)!r}, not a model")
 
     def key(name: str, default: Any = None) -> Any:
         return md.get(f"{arch}.{name}", default)
