@@ -194,3 +194,23 @@ def test_a_dangling_or_looping_gguf_link_is_not_called_missing(capsys, tmp_path)
     for path in (dangling, loop):
         _one_line_exit_2(*_run(capsys, "fit", str(path)), "is a symbolic link to nothing")
     _one_line_exit_2(*_run(capsys, "fit", str(tmp_path / "absent.gguf")), "no such file", "check the path")
+
+
+@pytest.mark.parametrize("name,profile", [("7900xtx", "rx-7900-xtx"), ("7900xt", "rx-7900-xt"), ("9070xt", "rx-9070-xt"),
+                                          ("6900xt", "rx-6900-xt"), ("7800xt", "rx-7800-xt")])
+def test_amd_model_numbers_written_joined_are_the_card_not_a_count(name, profile):
+    # '7900xtx' matched the count prefix 'NNNNx rest' and was refused as 7,900 units of 'tx' on main: the common
+    # spelling of every RX xx00 XT/XTX failed with 'has more than 64 units'
+    from selfhost_advisor.catalog.hardware import parse_spec
+
+    p, count, _ = parse_spec(name)
+    assert (p.id, count) == (profile, 1)
+    p, count, _ = parse_spec(f"2x{name}")
+    assert (p.id, count) == (profile, 2)
+
+
+def test_a_misspelt_joined_model_number_gets_suggestions_not_a_unit_count(capsys):
+    code, out, err = _run(capsys, "fit", "llama3.1:8b", "-H", "7900xfoo")
+    _one_line_exit_2(code, out, err, "unknown hardware '7900xfoo'", "rx-7900-xtx")
+    # a count written as a count is still a count
+    _one_line_exit_2(*_run(capsys, "fit", "llama3.1:8b", "-H", "100x rtx4090"), "more than 64 units")

@@ -112,6 +112,10 @@ def _split_count(text: str) -> tuple[int, str]:
         return _units(m.group(1)), m.group(2)
     if s and not _known(text) and _known(s.group(1)):
         return _units(s.group(2)), s.group(1)
+    if m and _known(text):  # '7900xtx' is the RX 7900 XTX, not 7900 x 'tx' ('has more than 64 units')
+        return 1, text
+    if m and len(m.group(1)) > 2 and re.match(r"^\s*[0-9]+[x×*][^\s]", text, re.I):
+        return 1, text  # '7900xfoo': a misspelt model number, answered with suggestions, not a count of 7,900
     if m:
         return _units(m.group(1)), m.group(2)
     return 1, text
