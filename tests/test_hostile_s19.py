@@ -214,3 +214,50 @@ def test_a_misspelt_joined_model_number_gets_suggestions_not_a_unit_count(capsys
     _one_line_exit_2(code, out, err, "unknown hardware '7900xfoo'", "rx-7900-xtx")
     # a count written as a count is still a count
     _one_line_exit_2(*_run(capsys, "fit", "llama3.1:8b", "-H", "100x rtx4090"), "more than 64 units")
+
+
+def test_an_interrupted_measurement_joins_its_threads_before_unwinding():
+    # Ctrl-C during 'probe --measure' unwound read_bandwidths while memchr threads still read its ctypes buffer: exit
+    # 139 (SIGSEGV) after 'measurement interrupted' in 3 of 11 timed SIGINTs. run_threads now joins every started
+    # thread before the interrupt goes on, so whatever the caller frees is no longer read.
+    import threading
+    import time as _time
+
+    from selfhost_advisor.probe.hostrate import at_barrier, run_threads
+
+    barrier, done = threading.Barrier(3), []
+
+    def work():
+        try:
+            if at_barrier(barrier):  # past the barrier it reads for a while (or returns: the barrier was broken)
+                _time.sleep(0.2)
+        finally:
+            done.append(1)
+
+    pool = [threading.Thread(target=work) for _ in range(2)]
+
+    def interrupted():
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        run_threads(pool, barrier, timed=interrupted)
+    assert done == [1, 1] and not any(t.is_alive() for t in pool)  # both had returned when the interrupt went on
+
+
+def test_an_interrupt_before_every_thread_started_leaves_none_waiting_at_the_barrier():
+    # a thread left at the barrier (its partner never started) kept the process alive at exit
+    import threading
+
+    from selfhost_advisor.probe.hostrate import at_barrier, run_threads
+
+    barrier, ran = threading.Barrier(2), []
+
+    class NeverStarts(threading.Thread):
+        def start(self):
+            raise KeyboardInterrupt
+
+    first = threading.Thread(target=lambda: ran.append(at_barrier(barrier)))
+    with pytest.raises(KeyboardInterrupt):
+        run_threads([first, NeverStarts(target=lambda: None)], barrier)
+    first.join(timeout=5)
+    assert not first.is_alive() and ran == [False]

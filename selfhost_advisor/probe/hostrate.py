@@ -133,29 +133,61 @@ def read_bandwidths(thread_counts: tuple[int, ...], nbytes: int, reps: int = 3) 
     memchr.argtypes = (ctypes.c_void_p, ctypes.c_int, ctypes.c_size_t)
     buf = (ctypes.c_char * nbytes)()
     ctypes.memset(buf, 7, nbytes)  # touch every page: an untouched one reads the shared zero page, not RAM
-    out = [_scan_rate(memchr, ctypes.addressof(buf), nbytes, t, reps) for t in thread_counts]
+    out = [_scan_rate(memchr, buf, nbytes, t, reps) for t in thread_counts]
     del buf
     return out
 
 
-def _scan_rate(memchr, base: int, nbytes: int, threads: int, reps: int) -> float | None:
+def run_threads(pool: list[threading.Thread], barrier: threading.Barrier, timed: Callable[[], None] | None = None) -> None:
+    """Start and join `pool`, whose threads meet at `barrier` (the caller too when `timed` is given: it is called once
+    all are there, before the joins). On Ctrl-C, or any error, the barrier is broken so that no thread waits forever
+    and every started thread is joined before the caller unwinds: they read buffers the caller frees. A Ctrl-C during
+    the memchr scans freed the ctypes buffer under them: exit 139 (SIGSEGV) after 'measurement interrupted', about
+    one run in three; a thread left at the barrier kept the process alive at exit."""
+    try:
+        for t in pool:
+            t.start()
+        if timed is not None:
+            barrier.wait()
+            timed()
+        for t in pool:
+            t.join()
+    except BaseException:
+        barrier.abort()  # a worker still waiting returns (BrokenBarrierError, caught by at_barrier)
+        for t in pool:
+            while t.is_alive():  # started and running: a scan ends in well under a second
+                try:
+                    t.join()
+                except KeyboardInterrupt:  # a second Ctrl-C does not skip the wait: the buffer must outlive the scan
+                    pass
+        raise
+
+
+def at_barrier(barrier: threading.Barrier) -> bool:
+    """Wait at `barrier`; False when it was broken (the measurement was interrupted): the thread returns quietly."""
+    try:
+        barrier.wait()
+    except threading.BrokenBarrierError:
+        return False
+    return True
+
+
+def _scan_rate(memchr, buf, nbytes: int, threads: int, reps: int) -> float | None:
+    """`buf` itself, not its address, is what each thread holds: the buffer lives until the last scan returns."""
     chunk = nbytes // threads
     best = 0.0
     for _ in range(reps):
         barrier = threading.Barrier(threads)
         cpu = [0.0] * threads
 
-        def scan(i: int) -> None:
-            barrier.wait()
+        def scan(i: int, held=buf) -> None:
+            if not at_barrier(barrier):
+                return
             t0 = time.thread_time()
-            memchr(base + i * chunk, 1, chunk)
+            memchr(ctypes.addressof(held) + i * chunk, 1, chunk)
             cpu[i] = time.thread_time() - t0
 
-        pool = [threading.Thread(target=scan, args=(i,)) for i in range(threads)]
-        for t in pool:
-            t.start()
-        for t in pool:
-            t.join()
+        run_threads([threading.Thread(target=scan, args=(i,)) for i in range(threads)], barrier)
         if all(c > 0 for c in cpu):
             best = max(best, sum(chunk / c for c in cpu))
     return best or None

@@ -92,6 +92,8 @@ def cgroup_cpu_quota(root: str = "/") -> float | None:
 
 
 def _copy_rate(np, threads: int, reps: int, progress: Callable[[str], None]) -> float:
+    from .hostrate import at_barrier, run_threads
+
     n = ARRAY_BYTES // 4
     src = np.ones(n, dtype=np.float32)
     dst = np.empty_like(src)
@@ -101,18 +103,15 @@ def _copy_rate(np, threads: int, reps: int, progress: Callable[[str], None]) -> 
         barrier = threading.Barrier(threads + 1)
 
         def work(lo: int, hi: int) -> None:
-            barrier.wait()
+            if not at_barrier(barrier):
+                return
             for _ in range(4):
                 np.copyto(dst[lo:hi], src[lo:hi])
 
-        pool = [threading.Thread(target=work, args=b) for b in bounds]
-        for t in pool:
-            t.start()
-        barrier.wait()
-        t0 = time.perf_counter()
-        for t in pool:
-            t.join()
-        dt = time.perf_counter() - t0
+        started = []
+        run_threads([threading.Thread(target=work, args=b) for b in bounds], barrier,
+                    timed=lambda: started.append(time.perf_counter()))
+        dt = time.perf_counter() - started[0]
         best = max(best, 2 * 4 * src.nbytes / dt)
         progress(f"memory bandwidth {r + 1}/{reps}: {best / 1e9:.1f} GB/s")
     return best
