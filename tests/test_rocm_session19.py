@@ -37,3 +37,58 @@ def test_float_weights_count_no_mmq_tile_traffic_on_rocm():
 def test_quantized_only_keeps_block_types_per_layer():
     layers = ((("F16", 10, 20), ("Q4_K", 256, 144)), (("BF16", 4, 8),))
     assert kernel_path.quantized_only(layers) == ((("Q4_K", 256, 144),), ())
+
+
+def _tile(name: str, head: int, gqa: int, build: str | None) -> float | None:
+    with kernel_path.at_build(build):
+        return kernel_path.fa_tile_flops(_rocm(name), head, RULES, gqa)
+
+
+def test_rdna4_prompt_attention_runs_the_tile_kernel_before_pr_18481_and_for_mha_models_after():
+    """fattn.cu ggml_cuda_get_best_fattn_kernel: no AMD GPU ran MMA_F16 FA before llama/18481 (2026-01-13, RDNA 4 only,
+    and only with gqa_opt_applies: an even query-per-KV-head ratio), so a December-2025 R9700 prompt runs the tile
+    kernel on the vector lanes; Llama 2 7B (32 query / 32 KV heads) still does at today's build."""
+    lanes = kernel_path.vector_lanes(_rocm("radeon ai pro r9700")) * kernel_path.gpu_clock_hz(_rocm("radeon ai pro r9700"))
+    assert _tile("radeon ai pro r9700", 128, 4, "2025-12-17") == pytest.approx(lanes * 1.1)
+    assert _tile("radeon ai pro r9700", 128, 4, "2026-01-13") is None
+    assert _tile("radeon ai pro r9700", 128, 1, None) == pytest.approx(lanes * 1.1)
+    assert _tile("radeon ai pro r9700", 256, 8, None) is not None  # wider than 128: tile at every build (session 17)
+
+
+def test_rdna3_and_cdna_get_mma_fa_at_their_own_builds():
+    """RDNA 3 / 3.5 join RDNA 4's MMA FA with llama/22880 (2026-05-14); CDNA's MFMA FA arrives with llama/19806
+    (2026-02-28) for heads up to 128 (256 excluded) and takes 256 from llama/22880."""
+    assert _tile("rx 7900 xtx", 128, 4, "2026-03") is not None
+    assert _tile("rx 7900 xtx", 128, 4, "2026-05-14") is None
+    assert _tile("instinct mi100", 128, 4, "2026-01") is not None
+    assert _tile("instinct mi100", 128, 1, "2026-03") is None  # MFMA: no even-ratio condition
+    assert _tile("instinct mi100", 256, 8, "2026-03") is not None
+    assert _tile("instinct mi100", 256, 8, "2026-06") is None
+    assert _tile("rx 6800", 128, 4, None) is not None  # RDNA 2: no matrix FA at any build
+
+
+def test_before_the_fa_auto_default_only_wide_heads_take_the_tile_rate():
+    """A build before llama-bench's flash-attention-auto default (2025-08-30) runs fa 0 unless told: KQ and KQV are
+    matmuls, the rate session 17 left them; only a head wider than 128 on RDNA takes the tile rate there."""
+    assert _tile("radeon ai pro r9700", 128, 4, "2025-07") is None
+    assert _tile("radeon ai pro r9700", 256, 2, "2025-07") is not None
+    assert _tile("instinct mi100", 256, 2, "2025-07") is None
+
+
+def test_r9700_prompt_time_grows_with_depth_at_the_tile_rate():
+    """The December-2025 R9700 rows (kyuz0, build 7423): the prompt time a token adds from 16384 to 32768 tokens of
+    depth is the attention FLOPs over the tile kernel's rate (measured: 0.757 ms a token for Llama 2 7B, 8.6 GFLOP)."""
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
+    import fit_speed
+
+    rows = {r.test: r for r in fit_speed.published_rows() if r.backend == "rocm" and r.model_id == "llama2:7b"
+            and r.test.startswith("pp2048@d")}
+    slope = 1 / fit_speed.predict(rows["pp2048@d32768"]) - 1 / fit_speed.predict(rows["pp2048@d16384"])
+    d = _rocm("radeon ai pro r9700")
+    flops = 4 * 32 * 128 * 16384 * 32  # 4 x heads x head size x depth x layers
+    assert slope == pytest.approx(flops / (kernel_path.vector_lanes(d) * kernel_path.gpu_clock_hz(d) * 1.1), rel=0.02)
+    measured = 1 / rows["pp2048@d32768"].measured - 1 / rows["pp2048@d16384"].measured
+    assert slope == pytest.approx(measured, rel=0.2)

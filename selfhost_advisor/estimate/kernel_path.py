@@ -92,13 +92,15 @@ def vector_lanes(device: Device, lanes_per_core: int = 64) -> float | None:
     return float(cores) * lanes_per_core if cores else None
 
 
-def fa_tile_flops(device: Device, head_dim: int, rules: dict) -> float | None:
+def fa_tile_flops(device: Device, head_dim: int, rules: dict, gqa_ratio: int = 0) -> float | None:
     """FLOPs per second of prompt attention where ggml-cuda on HIP runs flash attention in its generic tile kernel
-    (fattn.cu ggml_cuda_get_best_fattn_kernel, ggml d99724f: MMA_F16 on AMD WMMA only for head size <= 128, on MFMA
-    (CDNA) up to 256; otherwise BEST_FATTN_KERNEL_TILE, on the vector lanes): vector lanes x boost clock x
-    Vulkan's scalar flash attention's rate per lane-clock (vulkan_amd.fa_prefill_flops_per_lane_cycle) x
-    rocm_prefill_path.fa_tile_half2_factor, for a head wider than fa_tile_head_dim_above on a part without MFMA. None
-    elsewhere (attention at the matmuls' path scale, as before; docs/methodology.md 5c-s17)."""
+    (fattn.cu ggml_cuda_get_best_fattn_kernel: BEST_FATTN_KERNEL_TILE, on the vector lanes): vector lanes x boost clock
+    x Vulkan's scalar flash attention's rate per lane-clock (vulkan_amd.fa_prefill_flops_per_lane_cycle) x
+    rocm_prefill_path.fa_tile_half2_factor. None where the MMA kernel runs (attention at the matmuls' path scale, as
+    before; docs/methodology.md 5c-s17). Which: in a build with llama-bench's flash-attention default
+    (flash_attn_on) the tile kernel unless fa_mma gives the MMA kernel to this architecture, head size and
+    query-per-KV-head ratio (`gqa_ratio`, 0 when unknown: taken as even) at the build (session 19); before that default
+    (fa 0 runs) a head wider than fa_tile_head_dim_above on a part without MFMA (session 17's rule)."""
     from ..catalog.data import load
 
     scalar = (load("speed").get("vulkan_amd") or {}).get("fa_prefill_flops_per_lane_cycle")
@@ -106,10 +108,38 @@ def fa_tile_flops(device: Device, head_dim: int, rules: dict) -> float | None:
     per = float(scalar) * float(half2) if scalar and half2 else None
     above = rules.get("fa_tile_head_dim_above")
     arch = architecture(device) or ""
-    if not per or above is None or head_dim <= int(above) or arch.startswith("CDNA"):
+    if not per or above is None:
+        return None
+    if rules.get("fa_mma_history") and not _FIFTH and flash_attn_on():
+        if fa_mma(arch, head_dim, gqa_ratio, rules):
+            return None
+    elif head_dim <= int(above) or arch.startswith("CDNA"):
         return None
     lanes, hz = vector_lanes(device), gpu_clock_hz(device)
     return lanes * hz * float(per) if lanes and hz else None
+
+
+def fa_mma(arch: str, head_dim: int, gqa_ratio: int, rules: dict) -> bool:
+    """Whether ggml_cuda_get_best_fattn_kernel gives a prompt the MMA_F16 flash-attention kernel on `arch` in the build
+    of at_build's date: rules.fa_mma_history replayed (the last entry of the architecture up to the build; none: the tile
+    kernel), then its head-size limit and, on RDNA's WMMA, gqa_opt_applies' even query-per-KV-head ratio."""
+    rule = None
+    when = _build_date()
+    for change in rules.get("fa_mma_history", ()):
+        if str(change["from"]) <= when and any(arch.startswith(a) for a in change["arch"]):
+            rule = change
+    if rule is None or head_dim > int(rule["max_head"]):
+        return False
+    return not (rule.get("gqa_even") and gqa_ratio and gqa_ratio % 2)
+
+
+def flash_attn_on() -> bool:
+    """Whether the build of at_build's date runs flash attention by llama-bench's default (llama.cpp PR #15434's
+    FA-auto default, data/speed.yaml vulkan_intel.igpu_dispatch.flash_attn_since; today's build does)."""
+    from ..catalog.data import load
+
+    since = str(((load("speed").get("vulkan_intel") or {}).get("igpu_dispatch") or {}).get("flash_attn_since") or "")
+    return not since or _build_date() >= since
 
 
 @lru_cache(maxsize=512)

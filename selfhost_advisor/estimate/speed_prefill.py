@@ -49,7 +49,8 @@ def _prefill_seconds_per_token(
                 scale = rocm_compute_scale(d, mats, flops, c, eff) / flops
                 # attention in HIP's flash-attention tile kernel (head > 128 without MFMA) at its vector-lane rate
                 for i in range(layer, layer + count):
-                    tile = kernel_path.fa_tile_flops(d, model.layer_head_dim(i), rules) if attention_by_layer[i] else None
+                    tile = (kernel_path.fa_tile_flops(d, model.layer_head_dim(i), rules, _gqa(model, i))
+                            if attention_by_layer[i] else None)
                     total += (work.layer_flops[i] * scale + attention_by_layer[i] / tile if tile
                               else per_layer[i] * scale)
                 # small matrices that leave CUs idle (estimate/occupancy.py)
@@ -146,3 +147,9 @@ def _prefill_seconds_per_token(
             on_cpu = min(on_cpu, rest_flops / (c * _device_flops(d, work.quantized)))
         total += on_cpu
     return total
+
+
+def _gqa(model: Model, layer: int) -> int:
+    """Query heads per KV head of `layer` (llama.cpp's gqa_ratio = n_head / n_head_kv), 0 when it has no KV heads."""
+    kv = model.layer_kv_heads(layer)
+    return model.layer_n_heads(layer) // kv if kv else 0
