@@ -85,10 +85,24 @@ def test_r9700_prompt_time_grows_with_depth_at_the_tile_rate():
     import fit_speed
 
     rows = {r.test: r for r in fit_speed.published_rows() if r.backend == "rocm" and r.model_id == "llama2:7b"
-            and r.test.startswith("pp2048@d")}
+            and r.test.startswith("pp2048@d") and r.hardware == "radeon ai pro r9700"}
     slope = 1 / fit_speed.predict(rows["pp2048@d32768"]) - 1 / fit_speed.predict(rows["pp2048@d16384"])
     d = _rocm("radeon ai pro r9700")
     flops = 4 * 32 * 128 * 16384 * 32  # 4 x heads x head size x depth x layers
     assert slope == pytest.approx(flops / (kernel_path.vector_lanes(d) * kernel_path.gpu_clock_hz(d) * 1.1), rel=0.02)
     measured = 1 / rows["pp2048@d32768"].measured - 1 / rows["pp2048@d16384"].measured
     assert slope == pytest.approx(measured, rel=0.2)
+
+
+def test_float_weights_pay_tile_traffic_only_beyond_their_gemm():
+    """hipBLAS(Lt) streams a BF16 matrix's tiles while it multiplies: the traffic adds only what exceeds the GEMM's
+    compute (roofline), where MMQ pays its traffic in series. The R9700 (644 GB/s, 191 TFLOPS) sits near the ridge."""
+    d = _rocm("radeon ai pro r9700")
+    bf16 = token_work(get_model("ministral-3:8b"), get_quant("BF16")).layer_matrices
+    traffic = kernel_path.traffic_seconds(d, bf16, RULES, 512)
+    n = sum(m[1] for mats in bf16 for m in mats)
+    assert traffic > 0
+    assert kernel_path.float_traffic_excess(d, bf16, RULES, 512, traffic / n / 2) == pytest.approx(traffic / 2)
+    assert kernel_path.float_traffic_excess(d, bf16, RULES, 512, 2 * traffic / n) == 0.0
+    q4 = token_work(get_model("llama3.1:8b"), get_quant("Q4_0")).layer_matrices
+    assert kernel_path.float_traffic_excess(d, q4, RULES, 512, 0.0) == 0.0  # no float matrix

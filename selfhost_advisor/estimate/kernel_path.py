@@ -356,6 +356,20 @@ def quantized_only(layers: tuple) -> tuple:
     return tuple(tuple(m for m in mats if m[0] not in FLOAT_TYPES) for mats in layers)
 
 
+def float_traffic_excess(device: Device, layers: tuple, rules: dict, n_ubatch: int, seconds_per_weight: float) -> float:
+    """Per prompt token, what the tile traffic of the float (F16 / BF16 / F32) weights adds beyond their GEMM's compute
+    on ROCm: hipBLAS / hipBLASLt take them as they are (ggml_cuda_mul_mat_cublas_impl) and a library GEMM loads its next
+    tiles while it multiplies the current ones, so the slower of the two binds (roofline), where MMQ's traffic
+    (traffic_seconds, quantized weights only) is paid in series. The same tile count as MMQ's (rules.tile) is taken:
+    the library's own tiles are not read here. `seconds_per_weight`: the float matrices' compute per weight and token
+    (2 FLOPs over the blas path's rate). 0 within fifth_pass and without float matrices."""
+    floats = tuple(tuple(m for m in mats if m[0] in FLOAT_TYPES) for mats in layers)
+    n = sum(m[1] for mats in floats for m in mats)
+    if _FIFTH or not n:
+        return 0.0
+    return max(0.0, traffic_seconds(device, floats, rules, n_ubatch) - n * seconds_per_weight)
+
+
 def converted_bytes(mats: tuple, written_per_weight: int, keep: Callable[[str], bool] | None = None) -> int:
     """Bytes one conversion pass moves for one layer's matrices: each quantized matrix's bytes read and
     `written_per_weight` bytes per weight written (and read back, where the caller counts that); float weights skip

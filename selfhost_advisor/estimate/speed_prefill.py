@@ -58,6 +58,8 @@ def _prefill_seconds_per_token(
                     total += sum(work.layer_flops[layer:layer + count]) * scale * occupancy.rocm_mmq_share(
                         d, mats, rules) * (occupancy.prefill_factor(model, d, layer, count, n_ubatch) - 1.0)
                 total += prefill_traffic_seconds(d, mats, n_ubatch)
+                # F16 / BF16 weights: hipBLAS(Lt)'s GEMM streams its tiles while it multiplies (the slower binds)
+                total += kernel_path.float_traffic_excess(d, mats, rules, n_ubatch, 2.0 / (c * flops))
             elif d.backend == "sycl":
                 # ggml-sycl: every prompt GEMM at its library's measured rate on this architecture (`flops`,
                 # sycl_path.gemm_rate; x the family's compute share, 1.0: not fitted), the scratch copies and the
