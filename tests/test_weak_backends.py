@@ -259,7 +259,7 @@ DOCUMENTED = {
 # MMQ matmuls, methodology 5f-smallmat, and the refit family efficiency 0.4261 -> 0.4341): RDNA 3.5 10.9 -> 12.4 (worse:
 # the Strix Halo rows read over and the refit reads them 1-2 % faster), RDNA 3.0 18.2 -> 19.0, RDNA 2.0 30.9 -> 29.1,
 # CDNA 1.0 10.5 -> 9.5. Session 19 (rocm6, methodology 5f-rocm19: prompt flash attention in HIP's tile kernel before
-# each architecture's MMA FA build, and the refit family efficiency 0.4341 -> 0.4416): RDNA 2.0 29.1 -> 30.4 (worse: the
+# each architecture's MMA FA build, and the refit family efficiency 0.4341 -> 0.4414): RDNA 2.0 29.1 -> 30.4 (worse: the
 # RX 6800's K-quant rows read over, and the higher efficiency reads them faster still; they pay CUDA's per-type MMQ
 # unpacking ratios, not RDNA 2's).
 DOCUMENTED_ARCH = {
