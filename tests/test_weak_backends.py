@@ -302,7 +302,10 @@ DOCUMENTED_ARCH = {
 # 24.0% under main b723c6f): Vulkan prefill blind 26.7% (139) -> 28.1% (143), decode 9.3% (104) -> 9.9% (107).
 # Session 19 (moe8, methodology 5c-s19): CUDA prompt attention at flash attention's FP16 rate; the CUDA refit moves the
 # shipped MMQ unpacking rates ROCm borrows by -0.2..-1.1%: ROCm prefill blind 17.3% -> 17.5% (85 rows), recorded as worse.
-DOCUMENTED_BLIND = {"rocm decode": (15, 12.9), "rocm prefill": (30, 16.5), "vulkan decode": (69, 13.6),
+# Session 19 (rocm6, methodology 5f-rocm19): 16 R9700 rows held out (prefill at depth 104.5% blind) and HIP's prompt FA
+# by build: ROCm prefill blind 20.9% (93) -> 16.7%; then 20 Strix Halo rows at depth held out and scored blind under
+# that rule (+37..+139%): 19.8% (103), recorded as worse.
+DOCUMENTED_BLIND = {"rocm decode": (15, 12.9), "rocm prefill": (30, 19.8), "vulkan decode": (69, 13.6),
                     "vulkan prefill": (143, 28.1), "sycl decode": (49, 17.2), "sycl prefill": (45, 15.7)}
 # Session 18 (sycl9, methodology 5b-sycl11): 20 SYCL rows added in_fit false and scored under main b723c6f first
 # (decode 38.3% (11), prefill 28.6% (9): kyuz0's B70 toolbox logs at b9039, PR #21992's two A770 rows): decode 19.7% (38)
