@@ -65,6 +65,10 @@ def hardware(
         raise BadOptionError("'hardware show' shows catalog profiles, not a spec sheet",
                              f"use the spec as --hardware of fit, serve or cost, e.g. advisor fit MODEL --hardware "
                              f"{clipped(name)!r}")
+    if name.lower().endswith((".json", ".yaml", ".yml")):  # a saved probe or a spec file: was 'unknown hardware'
+        raise BadOptionError("'hardware show' shows catalog profiles, not a file",
+                             f"use the file as --hardware of fit, serve or cost, e.g. advisor fit MODEL --hardware "
+                             f"{clipped(name)!r}")
     p = _one_profile(name, get_profile)
     if as_json:
         from .render.planout import hardware_show_dict

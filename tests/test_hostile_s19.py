@@ -261,3 +261,10 @@ def test_an_interrupt_before_every_thread_started_leaves_none_waiting_at_the_bar
         run_threads([first, NeverStarts(target=lambda: None)], barrier)
     first.join(timeout=5)
     assert not first.is_alive() and ran == [False]
+
+
+@pytest.mark.parametrize("name", ["box.json", "card.yaml", "./saved/Box.JSON"])
+def test_hardware_show_of_a_file_says_where_a_file_goes(capsys, name):
+    # 'advisor hardware box.json' read 'unknown hardware box.json; ... give a spec: --hardware "custom:..."'
+    code, out, err = _run(capsys, "hardware", name)
+    _one_line_exit_2(code, out, err, "not a file", "--hardware of fit, serve or cost")
