@@ -115,11 +115,15 @@ def test_a_gguf_file_page_address_reads_that_quant_of_the_repository(monkeypatch
     "https://huggingface.co/bartowski/Llama-3.3-70B-Instruct-GGUF/blob/main/README.md",
     "https://huggingface.co/Qwen/Qwen3-8B/tree/v2.0",
     "https://huggingface.co/Qwen/Qwen3-8B/discussions/\x1b[2J" + "x" * 5000,
+    "https://huggingface.co",
+    "https://huggingface.co/datasets/foo/bar",  # offered 'hf:datasets/foo'
+    "https://huggingface.co/spaces/foo/bar",
+    "https://huggingface.co/models?search=qwen",
 ])
 def test_any_other_hub_address_is_refused_naming_what_to_give(capsys, url):
     code, out, err = _run(capsys, "fit", url)
     _one_line_exit_2(code, out, err, "is not a model repository's page", "hf:")
-    assert "\x1b" not in err and len(err) < 400
+    assert "\x1b" not in err and len(err) < 400 and "hf:datasets" not in err and "hf:spaces" not in err
 
 
 @pytest.mark.parametrize("body,said", [
@@ -268,3 +272,10 @@ def test_hardware_show_of_a_file_says_where_a_file_goes(capsys, name):
     # 'advisor hardware box.json' read 'unknown hardware box.json; ... give a spec: --hardware "custom:..."'
     code, out, err = _run(capsys, "hardware", name)
     _one_line_exit_2(code, out, err, "not a file", "--hardware of fit, serve or cost")
+
+
+@pytest.mark.parametrize("url", ["https://ollama.com/library/llama3.1:8b", "ollama.com/library/llama3.1:8b/",
+                                 "https://www.ollama.com/library/llama3.1:8b?tab=readme"])
+def test_an_ollama_library_page_address_is_that_tag(url):
+    # was "unknown model 'https://ollama.com/library/llama3.1:8b'; did you mean meta-llama/llama-3.1-8b, ..."
+    assert resolve(url).model.id == resolve("llama3.1:8b").model.id

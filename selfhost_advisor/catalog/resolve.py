@@ -37,17 +37,26 @@ def _looks_like_path(q: str) -> bool:
     return q.lower().endswith(".gguf") or q.startswith(("./", "../", "/", "~")) or os.sep in q and os.path.exists(q)
 
 
-_HUB_URL = re.compile(r"^https?://(?:www\.)?(?:huggingface\.co|hf\.co)/+(.*)$", re.I)
+_HUB_URL = re.compile(r"^https?://(?:www\.)?(?:huggingface\.co|hf\.co)(?:/+(.*))?$", re.I)
+
+
+_OLLAMA_URL = re.compile(r"^(?:https?://)?(?:www\.)?ollama\.com/library/([^/?#\s]+)/?(?:[?#].*)?$", re.I)
+_HUB_SECTIONS = {"datasets", "spaces", "collections", "docs", "papers", "blog", "models", "organizations", "settings"}
 
 
 def _hub_page(raw: str) -> str:
     """A model page's address copied from the browser (https://huggingface.co/Qwen/Qwen3-8B, its /tree/main) as the
     hf.co/owner/repo name it means; a file's or another revision's address is refused naming what to give instead,
     rather than read as a catalog name that matches nothing."""
+    ollama = _OLLAMA_URL.match(raw)
+    if ollama:  # https://ollama.com/library/llama3.1:8b: the library's tag, as 'ollama pull' takes it
+        return ollama.group(1)
     m = _HUB_URL.match(raw)
     if m is None:
         return raw
-    parts = m.group(1).split("?", 1)[0].split("#", 1)[0].strip("/").split("/")
+    parts = (m.group(1) or "").split("?", 1)[0].split("#", 1)[0].strip("/").split("/")
+    if parts[0].lower() in _HUB_SECTIONS:  # a dataset's or a Space's page is no model ('hf:datasets/foo' was offered)
+        parts = [""]
     if len(parts) == 2 or len(parts) in (3, 4) and parts[2] == "tree" and parts[3:] in ([], ["main"]):
         return "hf.co/" + "/".join(parts[:2])
     quant = quant_in_filename(parts[-1]) if parts[-1].lower().endswith(".gguf") else None
