@@ -279,3 +279,13 @@ def test_hardware_show_of_a_file_says_where_a_file_goes(capsys, name):
 def test_an_ollama_library_page_address_is_that_tag(url):
     # was "unknown model 'https://ollama.com/library/llama3.1:8b'; did you mean meta-llama/llama-3.1-8b, ..."
     assert resolve(url).model.id == resolve("llama3.1:8b").model.id
+
+
+@pytest.mark.parametrize("value", ["https://user:s3cretpw@10.0.0.1", "user:s3cretpw@mirror.example", "http://s3cretpw@"])
+def test_an_hf_endpoint_with_credentials_is_refused_without_printing_them(capsys, monkeypatch, value):
+    # 'HF_ENDPOINT 'https://user:s3cretpw@10.0.0.1' is not an http(s) URL' printed the password
+    monkeypatch.setenv("HF_ENDPOINT", value)
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    code, out, err = _run(capsys, "fit", "hf:someone/some-model")
+    _one_line_exit_2(code, out, err, "HF_ENDPOINT", "***@")
+    assert "s3cretpw" not in err

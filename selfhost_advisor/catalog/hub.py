@@ -146,6 +146,8 @@ def endpoint() -> str:
             or port is not None and not (port.isascii() and port.isdigit() and 0 < int(port) < 65536)):
         from ..termsafe import plain
 
+        # a user:password@ part is a credential: never printed (HF_ENDPOINT=https://u:pw@host echoed the password)
+        value = re.sub(r"^([^/@]*//)?[^/@]*@", lambda m: (m.group(1) or "") + "***@", value)
         shown = plain(value if len(value) <= 80 else value[:77] + "...")
         raise BadOptionError(f"HF_ENDPOINT {shown!r} is not an http(s) URL",
                              "unset it, or give a Hub mirror such as https://hf-mirror.com")
