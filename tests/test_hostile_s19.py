@@ -289,3 +289,11 @@ def test_an_hf_endpoint_with_credentials_is_refused_without_printing_them(capsys
     code, out, err = _run(capsys, "fit", "hf:someone/some-model")
     _one_line_exit_2(code, out, err, "HF_ENDPOINT", "***@")
     assert "s3cretpw" not in err
+
+
+@pytest.mark.parametrize("name,first", [("rtx 4090ti", "rtx-4090"), ("rtx 4090 super", "rtx-4090"),
+                                        ("rtx 5090ti", "rtx-5090"), ("rx 7600 xtx", "rx-7600")])
+def test_a_variant_never_sold_suggests_the_card_without_it_first(capsys, name, first):
+    # 'rtx 4090ti' suggested rtx-4070-ti, rtx-4060-ti-16gb, rtx-3090-ti: not the RTX 4090 the user has
+    code, out, err = _run(capsys, "fit", "llama3.1:8b", "-H", name)
+    _one_line_exit_2(code, out, err, f"did you mean {first},")

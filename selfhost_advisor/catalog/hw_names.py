@@ -485,6 +485,11 @@ def suggestions(name: str, n: int = 3) -> list[str]:
     key = gpu_table.compact(name)
     pool, keys = _suggestion_pool()
     out: list[str] = []
+    # a variant never sold ('rtx 4090 ti', 'rx 7600 xtx'): the card without it first; difflib ranked the one-letter
+    # neighbours (rtx-4070-ti, rtx-4060-ti-16gb, rtx-3090-ti) and left the RTX 4090 out
+    base = re.sub(r"(ti|super|xtx|xt)$", "", key)
+    if base != key and base in pool:
+        out.append(pool[base])
     for k in difflib.get_close_matches(key, keys, n=10, cutoff=0.6):
         if pool[k] not in out:
             out.append(pool[k])
