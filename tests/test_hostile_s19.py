@@ -297,3 +297,11 @@ def test_a_variant_never_sold_suggests_the_card_without_it_first(capsys, name, f
     # 'rtx 4090ti' suggested rtx-4070-ti, rtx-4060-ti-16gb, rtx-3090-ti: not the RTX 4090 the user has
     code, out, err = _run(capsys, "fit", "llama3.1:8b", "-H", name)
     _one_line_exit_2(code, out, err, f"did you mean {first},")
+
+
+@pytest.mark.parametrize("name", ["-", "--", "_", "..."])
+def test_a_model_name_without_letters_or_digits_gets_no_random_suggestions(capsys, name):
+    # 'fit -' (stdin, as other tools take it) was answered 'did you mean stabilityai/stablelm-2-1_6b-chat, ...'
+    code, out, err = _run(capsys, "fit", "--", name) if name.startswith("-") else _run(capsys, "fit", name)
+    _one_line_exit_2(code, out, err, f"unknown model {name!r}")
+    assert "did you mean" not in err

@@ -300,8 +300,8 @@ def resolve(query: str) -> Resolved:
         close = sorted(sizes, key=lambda i: (_size_distance(tag, i.split(":", 1)[1]), i))[:3]
     else:
         close = difflib.get_close_matches(name, list(index), n=3, cutoff=0.5)
-        if not close:
-            close = [k for k in index if family and family in k][:3]
+        if not close and any(c.isalnum() for c in family):  # '-' is in every hyphenated id: no suggestion for it
+            close = [k for k in index if family in k][:3]
     hint = f"did you mean {', '.join(close)}? " if close else ""
     raise UnknownModelError(
         f"unknown model {raw!r}", f"{hint}run 'advisor models' to list the catalog"
