@@ -37,6 +37,25 @@ def pytest_sessionstart(session):
     compileall.compile_dir(str(ROOT / "selfhost_advisor"), quiet=1)
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item, nextitem):
+    """After each test (its fixtures torn down): collect what it left and freeze the rest of the heap (gc.freeze).
+
+    Why (suite time): a worker's heap grows to hundreds of thousands of long-lived objects (the estimate caches, the
+    catalog, module fixtures), and every full collection the interpreter triggers walked all of them again: ~6% of a
+    worker's CPU in the collector, more in the caches it flushed (tests/test_plan, select, widths, cost_cli, quants in
+    one process: 17.4-17.9 s -> 15.9-16.5 s of CPU, peak RSS 228 -> 226 MB). Frozen objects are left out of
+    every later collection, so a collection walks only what the current test made; collecting before freezing keeps
+    a test's garbage cycles from being frozen with it. No test depends on the collector's timing."""
+    import gc
+
+    try:
+        return (yield)
+    finally:
+        gc.collect()
+        gc.freeze()
+
+
 @pytest.hookimpl(trylast=True)
 def pytest_sessionfinish(session):
     """In an xdist worker, once its tests are done and before it reports so: collect and freeze the heap, then ignore
