@@ -10,6 +10,9 @@ Each device keeps `margin_bytes` free, as llama.cpp's --fit does (data/engines.y
 """
 from __future__ import annotations
 
+from bisect import bisect_right
+from itertools import accumulate
+
 from ..domain import Machine, MemoryBreakdown, Placement
 
 
@@ -51,19 +54,8 @@ def place(
             used, layers = split
             return Placement("gpu", total_layers, total_layers, sum(used) + per_device_fixed_total, host_fixed, 0,
                              tuple(used), per_device_layers=tuple(layers))
-    used = [0] * n_dev
-    layers = [0] * n_dev
-    items = list(mem.layer_bytes) + [mem.output_bytes]
-    dev = placed = 0
-    for size in items:
-        while dev < n_dev and used[dev] + size > free[dev]:
-            dev += 1
-        if dev == n_dev:
-            break
-        used[dev] += size
-        if placed < len(mem.layer_bytes):
-            layers[dev] += 1
-        placed += 1
+    items = [*mem.layer_bytes, mem.output_bytes]
+    used, layers, placed = _fill_in_order(items, free, len(mem.layer_bytes))
     split = tuple(layers)
     gpu_bytes = sum(used) + per_device_fixed_total
     remaining = sum(items[placed:]) + host_fixed
@@ -83,6 +75,30 @@ def place(
     if remaining <= ram:
         return Placement("partial", placed, total_layers, gpu_bytes, remaining, 0, tuple(used), per_device_layers=split)
     return Placement("no", placed, total_layers, gpu_bytes, remaining, remaining - ram, tuple(used), per_device_layers=split)
+
+
+def _fill_in_order(items: list[int], free: list[int], n_layers: int) -> tuple[list[int], list[int], int]:
+    """Items (the layers' bytes, then the output head's) placed whole and in order, each device filled before the
+    next: an item goes to the current device if it fits in what is left there, else to the next device it fits on;
+    placing stops at the first item no later device holds. Returns the bytes and the repeating layers on each device
+    and the items placed.
+
+    Each device takes the longest run of the next items whose sum fits (the bytes are non-negative, so their running
+    totals never fall): found by bisection over the running totals, not item by item (fit evaluates a placement for
+    every option of every catalog model: ~20% of `models --fits`' CPU went to the item loop)."""
+    totals = list(accumulate(items))
+    used, layers = [0] * len(free), [0] * len(free)
+    start = 0
+    for dev, room in enumerate(free):
+        if start == len(items):
+            break
+        base = totals[start - 1] if start else 0
+        end = bisect_right(totals, base + room, lo=start)  # items start..end-1 fit: their sum is totals[end-1] - base
+        if end > start:
+            used[dev] = totals[end - 1] - base
+            layers[dev] = max(0, min(end, n_layers) - start)
+        start = end
+    return used, layers, start
 
 
 def _cpu_or_no(need: int, ram: int, total_layers: int) -> Placement:
@@ -115,9 +131,9 @@ def _proportional_split(mem: MemoryBreakdown, machine: Machine, free: list[int])
         cum.append(acc)
     used = [0] * len(free)
     layers = [0] * len(free)
+    last = len(cum) - 1
     for il, size in enumerate(items):
-        frac = il / n_items
-        dev = next((i for i, c in enumerate(cum) if c > frac), len(cum) - 1)
+        dev = min(bisect_right(cum, il / n_items), last)  # the first device whose cumulative split exceeds il / n
         used[dev] += size
         if il < n_items - 1:
             layers[dev] += 1
