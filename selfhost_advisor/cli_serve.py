@@ -16,13 +16,16 @@ def _levels(values: Optional[List[str]]) -> tuple[int, ...]:
     for item in values or []:
         for part in item.split(","):
             part = part.strip()
-            try:
-                n = int(part)
+            try:  # ASCII only: int('٨') is 8, which the size and count parsers refuse; '1e12' is whole, only too big
+                value = float(part) if part.isascii() and len(part) <= 400 else float("nan")
             except ValueError:
+                value = float("nan")
+            if not (value == value and abs(value) != float("inf") and value == int(value)):
                 raise BadOptionError(f"--concurrency {part!r} is not a whole number", "e.g. --concurrency 1,8,32") from None
-            if not 1 <= n <= _MAX_CONCURRENCY:
-                raise BadOptionError(f"--concurrency {n} must be between 1 and {_MAX_CONCURRENCY:,}",
+            if not 1 <= value <= _MAX_CONCURRENCY:
+                raise BadOptionError(f"--concurrency {part} must be between 1 and {_MAX_CONCURRENCY:,}",
                                      "e.g. --concurrency 1,8,32")
+            n = int(value)
             out.append(n)
     return tuple(sorted(set(out)))
 

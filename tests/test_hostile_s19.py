@@ -305,3 +305,11 @@ def test_a_model_name_without_letters_or_digits_gets_no_random_suggestions(capsy
     code, out, err = _run(capsys, "fit", "--", name) if name.startswith("-") else _run(capsys, "fit", name)
     _one_line_exit_2(code, out, err, f"unknown model {name!r}")
     assert "did you mean" not in err
+
+
+@pytest.mark.parametrize("level,said", [("1e12", "--concurrency 1e12 must be between 1 and 100,000"),
+                                        ("\u0668", "is not a whole number"), ("1.5", "is not a whole number"),
+                                        ("9" * 44, "must be between 1 and 100,000")])
+def test_serve_concurrency_says_out_of_range_for_a_whole_number_and_refuses_unicode_digits(capsys, level, said):
+    # '1e12' read 'is not a whole number' (it is one, only too big); int('٨') accepted Arabic-Indic 8 silently
+    _one_line_exit_2(*_run(capsys, "serve", "llama3.1:8b", "-H", "h100-sxm", "--concurrency", level), said)
