@@ -5,7 +5,7 @@ import json
 import math
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import example, given, settings, strategies as st
 
 from selfhost_advisor.cost import breakeven
 from selfhost_advisor.cost.boxes import box_from_spec
@@ -61,6 +61,9 @@ def test_volume_flip_is_the_break_even_and_electricity_flip_is_parity():
 @settings(max_examples=25, deadline=None)
 @given(st.integers(10**7, 2 * 10**10), st.floats(1.0, 5.0), st.floats(40.0, 730.0),
        st.sampled_from([("2x rtx4090",), ("rtx4090", "2x h100-sxm"), ("a100-80gb",)]), st.booleans())
+# the volume sits half a token above the edge where five boxes start to leave the API an hour of the month (hybrid
+# above, owning below): the nearest flip is that edge, which the search missed (it reported a count step 1.8% away)
+@example(865_473_454, 4.625, 132.0, ("2x rtx4090",), True)
 def test_every_reported_flip_is_real_and_the_verdict_holds_short_of_it(tokens, peak, hours, specs, rent):
     base, sens, rerun, boxes, _ = setup(tokens, specs, rent, peak, hours)
     w, p = base.workload, base.params

@@ -366,7 +366,7 @@ def _tail_edges(name: str, lo: float, hi: float, per_box_h: list[float], t0: flo
     """Values of `name` (monthly_tokens, active_hours_per_month, peak_to_average; the others fixed at t0, h0, r0) at
     which n boxes of c tokens/h fall short of the load for exactly m hours of the month: the sorted load at hour m,
     L(m) = a (r - 2 (r - 1) m / H) for r <= 2, r a (1 - r m / (2 H)) for r > 2 (a = T / H), equals n c. Each from the
-    side where the span is longer."""
+    side of it."""
     out: list[float] = []
 
     def roots(qa: float, qb: float, qc: float) -> list[float]:
@@ -394,10 +394,10 @@ def _tail_edges(name: str, lo: float, hi: float, per_box_h: list[float], t0: flo
                 two = roots(a0 * m / (2 * h0), -a0, nc)
                 xs += [x for x in two if 2 < x <= 2 * h0 / m]
                 done = not two and (one is None or one > hi)
-            # the side where n boxes leave the API the longer span (more tokens, fewer hours, a higher peak): the
-            # verdict there is the hybrid, if any; the other side is the count step's, already probed
-            f = 1 - 1e-7 if name == "active_hours_per_month" else 1 + 1e-7
-            out += [v * f for v in xs if lo <= v <= hi]
+            # both sides: on the side where n boxes leave the API the longer span (more tokens, fewer hours, a
+            # higher peak) the verdict is the hybrid, if any; on the other it is owning the boxes. The current value
+            # can sit a token from such an edge, and the nearest flip is then the edge itself, not a count step
+            out += [v * f for v in xs if lo <= v <= hi for f in (1 - 1e-7, 1 + 1e-7)]
             if done or len(out) > 4 * MAX_STEPS:
                 break
     return out
