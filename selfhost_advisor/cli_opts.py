@@ -44,6 +44,24 @@ class Command(TyperCommand):
             at = next((i for i, p in enumerate(self.params) if p.name == "quiet_flag"), len(self.params))
             self.params.insert(at, TyperOption(param_decls=["--wide"], is_flag=True, default=False, help=WIDE_HELP))
 
+    def make_parser(self, ctx):  # type: ignore[no-untyped-def]
+        """click's parser, refusing an option that takes one value given more than once.
+
+        Why: click keeps the last of `-H rtx4090 -H rtx3090` (or `--vram 8GB --vram 16GB`, `-c 4096 -c 8192`) without a
+        word, so the answer was for a box the user may not have meant. Options declared as lists (`multiple`: cost's
+        -H, fit's --quant) and flags repeat as before."""
+        parser = super().make_parser(ctx)
+        parse = parser.parse_args
+
+        def parse_args(args):  # type: ignore[no-untyped-def]
+            opts, rest, order = parse(args=args)
+            if not ctx.resilient_parsing:  # shell completion parses half-typed lines: leave them alone
+                refuse_repeated(order)
+            return opts, rest, order
+
+        parser.parse_args = parse_args
+        return parser
+
     def invoke(self, ctx):  # type: ignore[no-untyped-def]
         from .errors import BadOptionError
 
@@ -67,6 +85,24 @@ class Command(TyperCommand):
                 raise BadOptionError(f"{flag} is empty" + (" (only commas)" if empty[0].strip() else ""),
                                      f"give a value, or leave {flag} out")
         return super().invoke(ctx)
+
+
+def refuse_repeated(order: list) -> None:
+    """Exit 2 naming the first single-value option that `order` (click's parameters in command-line order, one entry per
+    occurrence) holds more than once."""
+    seen: set[int] = set()
+    for p in order:
+        if (getattr(p, "param_type_name", "") != "option" or getattr(p, "multiple", False) or getattr(p, "is_flag", False)
+                or getattr(p, "count", False)):
+            continue
+        if id(p) in seen:
+            from .errors import BadOptionError
+
+            flag = max(p.opts, key=len)
+            short = [o for o in p.opts if o != flag]
+            named = f"{flag} ({'/'.join(short)})" if short else flag
+            raise BadOptionError(f"{named} is given more than once (it takes one value)", f"give {flag} once")
+        seen.add(id(p))
 
 
 def needs(needed: str, **given: object) -> None:

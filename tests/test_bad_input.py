@@ -274,6 +274,12 @@ ROWS: list[tuple[list[str], str | None]] = [
     (["serve", "bge-m3", "-H", "rtx4090"], "bge-m3"),
     (["cost", "-t", "1e9", "--model", "nomic-embed-text"], "nomic-embed-text"),
     (["fit", "bge-m3", "-H", "rtx4090", "--min-tps", "20"], "--min-tps"),  # was exit 1 "fastest ... at no speed"
+    # a single-value option given twice: click kept the last without a word (cost -H, fit -q are lists and repeat)
+    (["fit", "llama3.1:8b", "-H", "rtx4090", "-H", "rtx3090"], "--hardware (-H) is given more than once"),
+    (["fit", "llama3.1:8b", "--vram", "8GB", "--vram=16GB"], "--vram is given more than once"),
+    (["fit", "llama3.1:8b", "-H", "rtx4090", "-c", "4096", "--context", "8192"], "--context (-c) is given more than once"),
+    (["models", "--fits", "rtx4090", "--fits", "rtx3090"], "--fits is given more than once"),
+    (["cost", "-t", "1e9", "-t", "2e9"], "is given more than once"),
 ]
 if hasattr(os, "geteuid") and os.geteuid() != 0:  # root reads a mode-000 file anyway
     ROWS.append((["fit", "llama3.1:8b", "--hardware", "./unreadable.json"], "unreadable.json"))
