@@ -254,6 +254,7 @@ ROWS: list[tuple[list[str], str | None]] = [
     (["cost", "-t", "1e9", "-H", "rtx4090", "--host-price", "-1"], "--host-price"),
     (["cost", "-t", "1e9", "-H", "rtx4090", "--rent-price", "inf"], "--rent-price"),
     (["cost", "-t", "1e9", "--price-date", "yesterday"], "--price-date"),
+    (["cost", "-t", "1e9", "--price-date", "0001-01-01"], "0001-01-01 is before the earliest API price data"),
     (["cost", "-t", "1e9", "--max-monthly-usd", "-1"], "--max-monthly-usd"),
     (["cost", "-t", "1e9", "--regulated", "sox"], "sox"),
     (["cost", "-t", "1e9", "--cloud", "gpt-17-ultra"], "gpt-17-ultra"),

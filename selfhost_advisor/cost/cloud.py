@@ -83,6 +83,15 @@ def price_moment(day: date | None = None) -> datetime:
     return datetime(day.year, day.month, day.day, 12, tzinfo=timezone.utc)
 
 
+def price_data_dates() -> tuple[date, date]:
+    """(earliest, newest) day the API prices we hold were observed: data/prices.yaml entries' as_of and the dated
+    genai-prices snapshots. Before the earliest there is no price we observed (a model may not have existed yet)."""
+    days = [str(e["as_of"]) for e in _entries() if e.get("as_of")]
+    days += [str(v) for k, v in (_data().get("genai_prices_snapshots") or {}).items() if k != "source"]
+    parsed = sorted(date.fromisoformat(d) for d in days)
+    return parsed[0], parsed[-1]
+
+
 def genai_prices_version() -> str | None:
     """Installed genai-prices version, from package metadata (no import of the 36 MB data module)."""
     from importlib.metadata import PackageNotFoundError, version

@@ -57,14 +57,20 @@ def _check_backend(box, eng) -> None:
 def _price_date(text: Optional[str]):
     from datetime import date
 
-    from .cloud import price_moment
+    from .cloud import price_data_dates, price_moment
 
     if text is None:
         return price_moment()
     try:
-        return price_moment(date.fromisoformat(text.strip()))
+        day = date.fromisoformat(text.strip())
     except ValueError:
         raise BadOptionError(f"--price-date {text!r} is not a date", "give YYYY-MM-DD, e.g. 2026-12-05") from None
+    first, newest = price_data_dates()
+    if day < first:  # 0001-01-01 priced every API at its 2026 price
+        raise BadOptionError(f"--price-date {day.isoformat()} is before the earliest API price data held (prices "
+                             f"observed {first.isoformat()} to {newest.isoformat()}; later dates apply the changes "
+                             f"scheduled by then)", f"give a date from {first.isoformat()} on, or leave it out for today")
+    return price_moment(day)
 
 
 def build_comparison(
