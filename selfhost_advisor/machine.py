@@ -85,6 +85,11 @@ def resolve_machine(
         return machine, known
     if vram is not None or ram is not None or gpus is not None:
         vram_bytes = parse_size(vram, what="--vram") if vram is not None else None
+        if vram_bytes:
+            from .catalog.custom_hw import check_gpu_memory
+
+            check_gpu_memory(vram_bytes, "cuda", lambda what: BadOptionError(  # generic_machine's GPUs are CUDA's
+                f"--vram {vram.strip()} is {what}", "give the memory of one GPU, e.g. --vram 24GB"))
         if gpus and not vram_bytes:
             raise BadOptionError("--gpus needs --vram (memory per GPU)", "e.g. --vram 24GB --gpus 2")
         return generic_machine(vram_bytes, gpus or 1, ram_bytes), ram_bytes is not None

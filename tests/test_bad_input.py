@@ -124,6 +124,8 @@ ROWS: list[tuple[list[str], str | None]] = [
     (["fit", "llama3.1:8b", "--hardware", "m4 max 96gb"], "m4 max 96gb"),
     (["fit", "llama3.1:8b", "--hardware", "custom:vram=16GB,bandwidth=448GB/s"], "fp16 is missing"),
     (["fit", "llama3.1:8b", "--hardware", "custom:vram=16GB,bandwidth=0,fp16=60"], "bandwidth"),
+    (["fit", "llama3.1:8b", "--hardware", "custom:vram=1e-9GB,bandwidth=448GB/s,fp16=60TFLOPS"], "vram=1e-9GB is 1 byte"),
+    (["fit", "llama3.1:8b", "--vram", "100MB"], "--vram 100MB is 100,000,000 bytes"),
     # Intel's Vulkan drivers (estimate/vulkan_intel.py): only on an Intel GPU, only with Vulkan
     (["fit", "llama3.1:8b", "--hardware", "rtx 4090 vulkan mesa"], "not an Intel or AMD GPU"),
     # "anv" is Mesa's Intel driver: after an AMD GPU it is refused, not read as "mesa" (= RADV there)

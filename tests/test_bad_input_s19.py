@@ -19,3 +19,20 @@ def test_price_date_before_the_price_data_is_refused_and_its_first_day_accepted(
     with pytest.raises(BadOptionError, match="0001-01-01"):
         _price_date("0001-01-01")
     assert _price_date(first.isoformat()).date() == first
+
+
+def test_custom_vram_below_the_runtime_context_is_refused_at_the_engines_own_figure():
+    from selfhost_advisor.catalog.custom_hw import parse_custom
+    from selfhost_advisor.estimate.memory_engine import runtime_bytes
+
+    floor = runtime_bytes(1, "cuda")
+    assert floor > 0
+    sheet = "custom:vram={}B,bandwidth=448GB/s,fp16=60TFLOPS"
+    with pytest.raises(BadOptionError, match="runtime context"):
+        parse_custom(sheet.format(floor - 1))
+    with pytest.raises(BadOptionError, match="vram=1e-9GB is 1 byte,"):
+        parse_custom(sheet.format("1e-9G"))
+    assert parse_custom(sheet.format(floor))[0].memory_bytes == floor
+    # Metal counts no separate context (data/engines.yaml): only the positive-size check applies there
+    assert runtime_bytes(1, "metal") == 0
+    assert parse_custom(sheet.format(floor - 1) + ",backend=metal")[0].memory_bytes == floor - 1

@@ -41,6 +41,8 @@ def custom_profile(fields: dict, spec: str) -> tuple[Profile, int]:
     backend = str(fields.get("backend") or "cuda").lower()
     if backend not in BACKENDS:
         raise _bad(spec, f"backend {backend!r} is not one of {', '.join(BACKENDS)}")
+    check_gpu_memory(vram, backend, lambda what: _bad(spec, f"vram={str(fields['vram']).strip()} is {what}",
+                                                      "give the card's memory per GPU, e.g. vram=16GB"))
     count = _positive_int(spec, "count", fields["count"], MAX_UNITS) if fields.get("count") is not None else 1
     unified = str(fields.get("unified", backend == "metal")).lower() in ("true", "1", "yes")
     if unified and count > 1:
@@ -73,6 +75,21 @@ def custom_profile(fields: dict, spec: str) -> tuple[Profile, int]:
         fp16_flops=fp16, fp16_acc16_flops=acc16, tdp_watts=tdp, price_usd=price, unified=unified, raw=raw,
     )
     return profile, count
+
+
+def check_gpu_memory(memory_bytes: int, backend: str, refuse) -> None:  # type: ignore[no-untyped-def]
+    """Refuse GPU memory below the runtime context every GPU of this backend holds before any layer
+    (estimate/memory_engine.runtime_bytes: data/engines.yaml runtime, 384 MiB for CUDA/ROCm/Vulkan/SYCL, none for
+    Metal): `refuse(what)` builds the error. Why: vram=1e-9GB parsed as 1 byte and fit placed ~500 MB of context and
+    compute buffer on it."""
+    from ..estimate.memory_engine import runtime_bytes
+
+    floor = runtime_bytes(1, backend)
+    if memory_bytes < floor:
+        from ..units import gb
+
+        raise refuse(f"{memory_bytes:,} byte{'' if memory_bytes == 1 else 's'}, less than the {floor / 2**20:.0f} MiB ({gb(floor)}) runtime context a "
+                     f"{backend} GPU holds before any layer (data/engines.yaml runtime), so nothing could run on it")
 
 
 def _watts(spec: str, text: object) -> float:
