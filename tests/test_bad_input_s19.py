@@ -36,3 +36,26 @@ def test_custom_vram_below_the_runtime_context_is_refused_at_the_engines_own_fig
     # Metal counts no separate context (data/engines.yaml): only the positive-size check applies there
     assert runtime_bytes(1, "metal") == 0
     assert parse_custom(sheet.format(floor - 1) + ",backend=metal")[0].memory_bytes == floor - 1
+
+
+@pytest.mark.parametrize("spec, digits, profile", [
+    ("dual 3090", "2x 3090", "rtx-3090"), ("Quad RTX 4090", "4x rtx 4090", "rtx-4090"),
+    ("dual-rtx3090 nvlink", "2x rtx3090 nvlink", "rtx-3090"), ("dual 7900xtx", "2x 7900xtx", "rx-7900-xtx"),
+])
+def test_dual_and_quad_count_gpus_as_2x_and_4x_do(spec, digits, profile):
+    from selfhost_advisor.catalog.hardware import parse_spec
+
+    p, n, link = parse_spec(spec)
+    assert p.id == profile and (p.id, n, link) == (parse_spec(digits)[0].id, *parse_spec(digits)[1:])
+    assert n == int(digits[0])
+
+
+def test_dual_and_quad_stay_out_of_other_names():
+    from selfhost_advisor.catalog.hardware import parse_spec
+    from selfhost_advisor.errors import UnknownHardwareError
+
+    assert parse_spec("quadro rtx 4000")[:2] == (parse_spec("quadro-rtx-4000")[0], 1)  # 'quad' needs a separator
+    box, n, _ = parse_spec("dual epyc genoa")  # a two-socket CPU server's own name, not 2 x 'epyc genoa'
+    assert n == 1 and box.kind == "cpu"
+    with pytest.raises(UnknownHardwareError, match="gives the count twice"):
+        parse_spec("dual 2x 3090")

@@ -17,6 +17,10 @@ from .profiles import MAX_UNITS, Profile, find_profile, profiles  # noqa: F401 -
 
 _COUNT_PREFIX = lazy(r"^\s*([0-9]+)\s*[x×*]\s*(.+)$", re.I)
 _COUNT_SUFFIX = lazy(r"^(.+?)\s*[x×*]\s*([0-9]+)\s*$", re.I)
+# 'dual 3090', 'quad-rtx4090': the count as a word, the way shops and forums name multi-GPU boxes; a separator is
+# required ('quadro ...' is a card), and a name that is hardware as written ('dual epyc genoa') keeps its meaning
+_COUNT_WORD = lazy(r"^\s*(dual|quad)[\s-]+(.+)$", re.I)
+_COUNT_WORDS = {"dual": 2, "quad": 4}
 
 
 def get_profile(name: str) -> Profile:
@@ -100,8 +104,14 @@ def current_macos() -> int:
 
 
 def _split_count(text: str) -> tuple[int, str]:
-    """'2x rtx4090' and 'rtx4090x2' -> (2, 'rtx4090'). "rtx9999" is an unknown card, not 9999 x "rt"; "4090x2" is
+    """'2x rtx4090', 'rtx4090x2' and 'dual rtx4090' -> (2, 'rtx4090') ('quad' is 4). "rtx9999" is an unknown card, not 9999 x "rt"; "4090x2" is
     2 x 4090. Curated names are tried first so that '2x rtx4090' never reads the GPU spec table."""
+    w = _COUNT_WORD.match(text)
+    if w and not _known(text):
+        if _split_count(w.group(2))[0] != 1:  # 'dual 2x 3090': was 'unknown hardware 2x 3090'
+            raise UnknownHardwareError(f"hardware {clipped(text)!r} gives the count twice ({w.group(1)!r} and a count)",
+                                       "give it once, e.g. 'dual rtx3090' or '2x rtx3090'")
+        return _COUNT_WORDS[w.group(1).lower()], w.group(2)
     m = _COUNT_PREFIX.match(text)
     s = _COUNT_SUFFIX.match(text)
     if m and find_profile(m.group(2)) is not None:
