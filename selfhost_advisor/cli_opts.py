@@ -89,16 +89,21 @@ class Command(TyperCommand):
 
 def refuse_repeated(order: list) -> None:
     """Exit 2 naming the first single-value option that `order` (click's parameters in command-line order, one entry per
-    occurrence) holds more than once."""
+    occurrence) holds more than once. An on/off pair (--flash-attention/--no-flash-attention) is one value too: given
+    both ways, the last silently won."""
     seen: set[int] = set()
     for p in order:
-        if (getattr(p, "param_type_name", "") != "option" or getattr(p, "multiple", False) or getattr(p, "is_flag", False)
-                or getattr(p, "count", False)):
+        pair = bool(getattr(p, "secondary_opts", None))
+        if (getattr(p, "param_type_name", "") != "option" or getattr(p, "multiple", False) or getattr(p, "count", False)
+                or (getattr(p, "is_flag", False) and not pair)):
             continue
         if id(p) in seen:
             from .errors import BadOptionError
 
             flag = max(p.opts, key=len)
+            if pair:
+                both = "/".join([flag, *p.secondary_opts])
+                raise BadOptionError(f"{both} is given more than once (it is one on/off choice)", "give one of them once")
             short = [o for o in p.opts if o != flag]
             named = f"{flag} ({'/'.join(short)})" if short else flag
             raise BadOptionError(f"{named} is given more than once (it takes one value)", f"give {flag} once")

@@ -283,6 +283,7 @@ ROWS: list[tuple[list[str], str | None]] = [
     (["fit", "llama3.1:8b", "-H", "rtx4090", "-c", "4096", "--context", "8192"], "--context (-c) is given more than once"),
     (["models", "--fits", "rtx4090", "--fits", "rtx3090"], "--fits is given more than once"),
     (["cost", "-t", "1e9", "-t", "2e9"], "is given more than once"),
+    (["fit", "llama3.1:8b", "-H", "rtx4090", "--flash-attention", "--no-flash-attention"], "--flash-attention/--no-flash-attention is given more than once"),
 ]
 if hasattr(os, "geteuid") and os.geteuid() != 0:  # root reads a mode-000 file anyway
     ROWS.append((["fit", "llama3.1:8b", "--hardware", "./unreadable.json"], "unreadable.json"))
