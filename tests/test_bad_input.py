@@ -36,6 +36,8 @@ ROWS: list[tuple[list[str], str | None]] = [
     (["fit", "llama3.1:8b", "-H", "4x h100-sxm", "--engine", "vllm", "--tp", "3"], "does not divide"),
     (["fit", "llama3.1:8b", "-H", "h100-sxm", "--engine", "vllm", "--max-num-seqs", "0"], "--max-num-seqs"),
     (["fit", "llama3.1:8b", "-H", "rtx4090", "--enforce-eager"], "--engine vllm"),
+    (["fit", "llama3.1:8b", "-H", "rtx4090", "--nodes", "0"], "--nodes is a vLLM option"),  # 0 == False slipped through
+    (["fit", "llama3.1:8b", "-H", "rtx4090", "--tp", "0"], "--tp is a vLLM option"),
     (["fit", "llama3.1:8b", "-H", "rtx4090", "--engine", "ollama", "--engine-version", "latest"], "--engine-version"),
     (["fit", "llama3.1:8b", "-H", "rtx4090", "--engine", "ollama", "--engine-version", "0.0.9"], "0.0.9"),
     (["fit", "llama3.1:8b", "-H", "rtx4090", "--engine-version", "0.6.5"], "--engine-version"),  # llama.cpp keeps one
@@ -126,6 +128,7 @@ ROWS: list[tuple[list[str], str | None]] = [
     (["fit", "llama3.1:8b", "--hardware", "custom:vram=16GB,bandwidth=0,fp16=60"], "bandwidth"),
     (["fit", "llama3.1:8b", "--hardware", "custom:vram=1e-9GB,bandwidth=448GB/s,fp16=60TFLOPS"], "vram=1e-9GB is 1 byte"),
     (["fit", "llama3.1:8b", "--vram", "100MB"], "--vram 100MB is 100,000,000 bytes"),
+    (["fit", "llama3.1:8b", "--hardware", "2x 2x rtx4090"], "'2x 2x rtx4090' gives the count twice"),  # was 'unknown hardware 2x rtx4090'
     # Intel's Vulkan drivers (estimate/vulkan_intel.py): only on an Intel GPU, only with Vulkan
     (["fit", "llama3.1:8b", "--hardware", "rtx 4090 vulkan mesa"], "not an Intel or AMD GPU"),
     # "anv" is Mesa's Intel driver: after an AMD GPU it is refused, not read as "mesa" (= RADV there)

@@ -108,9 +108,6 @@ def _split_count(text: str) -> tuple[int, str]:
     2 x 4090. Curated names are tried first so that '2x rtx4090' never reads the GPU spec table."""
     w = _COUNT_WORD.match(text)
     if w and not _known(text):
-        if _split_count(w.group(2))[0] != 1:  # 'dual 2x 3090': was 'unknown hardware 2x 3090'
-            raise UnknownHardwareError(f"hardware {clipped(text)!r} gives the count twice ({w.group(1)!r} and a count)",
-                                       "give it once, e.g. 'dual rtx3090' or '2x rtx3090'")
         return _COUNT_WORDS[w.group(1).lower()], w.group(2)
     m = _COUNT_PREFIX.match(text)
     s = _COUNT_SUFFIX.match(text)
@@ -156,6 +153,9 @@ def parse_spec(spec: str) -> tuple[Profile, int, str]:
     if not interconnect:
         text, interconnect = _split_link(text, spec)
     count, text = _split_count(text)
+    if count != 1 and _split_count(text)[0] != 1:  # '2x 2x rtx4090', 'dual 2x 3090': was 'unknown hardware 2x rtx4090'
+        raise UnknownHardwareError(f"hardware {clipped(spec)!r} gives the count twice",
+                                   "give it once, e.g. '2x rtx3090' or 'dual rtx3090'")
     if not 1 <= count <= MAX_UNITS:
         raise UnknownHardwareError(
             f"hardware {clipped(spec)!r} has {'more than ' + str(MAX_UNITS) if count > MAX_UNITS else count} units",

@@ -130,7 +130,8 @@ class Engine:
                                  "drop --engine-version (release rules are kept for --engine ollama)")
         if not self.kv_pool:
             for field, flag in self._VLLM_FLAGS:
-                if getattr(request, field) not in (None, False):
+                value = getattr(request, field)
+                if value is not None and value is not False:  # `0 not in (None, False)` is False: --nodes 0 passed
                     raise BadOptionError(f"{flag} is a vLLM option; {self.name} does not have it", "add --engine vllm or drop it")
 
     def default_context(self, model: Model, machine: Machine, request_version: str = "") -> int:
