@@ -59,3 +59,11 @@ def test_dual_and_quad_stay_out_of_other_names():
     assert n == 1 and box.kind == "cpu"
     with pytest.raises(UnknownHardwareError, match="gives the count twice"):
         parse_spec("dual 2x 3090")
+
+
+def test_dual_counts_a_spec_sheet_as_2x_does():
+    from selfhost_advisor.catalog.hardware import parse_spec
+
+    sheet = "custom:vram=24GB,bandwidth=1TB/s,fp16=80TFLOPS"
+    assert parse_spec(f"dual {sheet}")[1] == parse_spec(f"2x {sheet}")[1] == 2
+    assert parse_spec(f"quad-{sheet}")[1] == 4

@@ -11,7 +11,8 @@ from ..termsafe import clipped
 
 PREFIX = "custom:"
 # "2x custom:..." / "2 x custom:...": the count before a spec sheet, as before a catalog name ("2x rtx4090")
-_COUNTED = lazy(r"^\s*([0-9]+)\s*[x\u00d7*]\s*(custom:.*)$", re.I | re.S)
+# '2x custom:...', and 'dual custom:...' / 'quad custom:...' as catalog names take them (hardware._COUNT_WORD)
+_COUNTED = lazy(r"^\s*(?:([0-9]+)\s*[x\u00d7*]|(dual|quad)[\s-])\s*(custom:.*)$", re.I | re.S)
 _RATE = lazy(r"^\s*([-+]?[0-9]*\.?[0-9]+(?:e[+-]?\d+)?)\s*([kmgtp]?)\s*(b/s|bps|flops|ops)?\s*$", re.I)
 _SCALE = {"": None, "k": 1e3, "m": 1e6, "g": 1e9, "t": 1e12, "p": 1e15}
 _HINT = 'e.g. --hardware "custom:vram=16GB,bandwidth=448GB/s,fp16=60TFLOPS"'
@@ -38,12 +39,14 @@ def refuse_misplaced_custom(text: str) -> None:
 
 
 def split_count(spec: str) -> tuple[int | None, str]:
-    """'2x custom:vram=...' -> (2, 'custom:vram=...'); 'custom:...' -> (None, 'custom:...')."""
+    """'2x custom:vram=...' and 'dual custom:vram=...' -> (2, 'custom:vram=...'); 'custom:...' -> (None, 'custom:...')."""
     m = _COUNTED.match(spec)
     if not m:
         return None, spec.strip()
     digits = m.group(1)  # bounded before int(): 5,000 digits pass Python's digit limit
-    return (int(digits) if len(digits) <= 6 else 10**6), m.group(2)
+    if digits is None:
+        return {"dual": 2, "quad": 4}[m.group(2).lower()], m.group(3)
+    return (int(digits) if len(digits) <= 6 else 10**6), m.group(3)
 
 
 def _bad(spec: str, what: str, hint: str = _HINT) -> BadOptionError:
