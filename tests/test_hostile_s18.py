@@ -11,20 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from selfhost_advisor.cli import main
 
 sys.path.insert(0, str(Path(__file__).parent))
 
 
-def _run(capsys, *argv):
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def _one_line_exit_2(code, out, err, *said):
-    assert (code, out, err.count("\n")) == (2, "", 1), err
-    assert all(s in err for s in said), err
+from clikit import one_line_exit_2 as _one_line_exit_2, run as _run  # noqa: E402
 
 
 @pytest.mark.parametrize("version", ["².0.0", "1²", "¹.0", "v1.0.0", " 1.0", "", "0.9.0", "2.0.0"])

@@ -19,18 +19,9 @@ from hubfake import FakeHub, install  # noqa: E402
 from selfhost_advisor.catalog import hub as hubmod  # noqa: E402
 from selfhost_advisor.catalog.hub import Response  # noqa: E402
 from selfhost_advisor.catalog.resolve import resolve  # noqa: E402
-from selfhost_advisor.cli import main  # noqa: E402
 
 
-def _run(capsys, *argv):
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def _one_line_exit_2(code, out, err, *said):
-    assert (code, out, err.count("\n")) == (2, "", 1), err
-    assert all(s in err for s in said), err
+from clikit import one_line_exit_2 as _one_line_exit_2, run as _run  # noqa: E402
 
 
 class _Answers:
