@@ -1,12 +1,13 @@
 """Kernels an MLA or DSA layer launches beyond the Llama layer the vLLM overhead was fitted on
 (estimate/serving/kernels.py, data/serving.yaml kernel_counts): each costs layer_overhead_us / 10, the fitted Llama
-layer's per-kernel time; models without MLA keep their overhead exactly."""
+layer's per-kernel time; models without MLA keep their overhead exactly. A MoE block pays for the kernels it launches
+outside fused_moe (kernel_counts.moe_block) beyond a Llama MLP block's 4."""
 from __future__ import annotations
 
 import pytest
 
 from selfhost_advisor.catalog.models import get
-from selfhost_advisor.estimate.serving.kernels import extra_kernels, kernel_us
+from selfhost_advisor.estimate.serving.kernels import extra_kernels, kernel_us, moe_extra_kernels
 from selfhost_advisor.estimate.serving.step import overhead_seconds, serving_data
 
 
@@ -36,7 +37,9 @@ def test_deepseek_r1_mla_block_by_hand():
     assert r1.mla.q_lora_rank == 1536 and r1.n_layers == 61
     assert extra_kernels(r1) == 61 * 8 == 488
     blocks = 2 * r1.n_layers * _per_layer_s() / 2
-    assert overhead_seconds(r1, 1) == pytest.approx(blocks + 488 * kernel_us() * 1e-6)
+    # and its 58 MoE blocks (3 leading dense layers) launch 6 kernels outside fused_moe against the 4 charged
+    assert moe_extra_kernels(r1) == 58 * 2 == 116
+    assert overhead_seconds(r1, 1) == pytest.approx(blocks + (488 + 116) * kernel_us() * 1e-6)
     # 50.9 us / 10 x 488 = 2.48 ms a step on top of the 3.10 ms of 122 residual blocks
     assert 488 * kernel_us() * 1e-3 == pytest.approx(2.48, abs=0.01)
 
@@ -68,4 +71,30 @@ def test_the_kernels_add_the_same_time_to_every_step_of_an_mla_model(monkeypatch
     monkeypatch.setattr(K, "extra_kernel_seconds", lambda model: 0.0)
     without = [S.step_seconds(r1, q, h200, 8, b, 300) for b in (1, 256)]
     for a, b in zip(with_k, without):
-        assert a - b == pytest.approx(488 * kernel_us() * 1e-6)
+        assert a - b == pytest.approx((488 + 116) * kernel_us() * 1e-6)
+
+
+def test_moe_blocks_by_hand():
+    # kernels outside fused_moe (data/serving.yaml kernel_counts.moe_block) minus the 4 of a Llama MLP block each MoE
+    # block is charged: Qwen3-MoE's norm + gate GEMM (2) in all 94 layers, gpt-oss's norm + router (2) in all 36
+    assert moe_extra_kernels(get("qwen3:235b")) == 94 * (2 - 4) == -188
+    assert moe_extra_kernels(get("gpt-oss:120b")) == 36 * (2 - 4) == -72
+    # GLM-4.6: norm, gate, the shared expert's gate_up / SiluAndMul / down, the fused scale-and-add (6) in the 89 MoE
+    # layers after first_k_dense_replace = 3
+    assert moe_extra_kernels(get("glm-4.6")) == 89 * (6 - 4) == 178
+    # Nemotron-H: one residual block a layer, charged half a Llama layer (5); the 23 MoE blocks launch 6
+    assert moe_extra_kernels(get("nemotron-3-nano:30b")) == 23 * (6 - 5) == 23
+
+
+def test_dense_models_and_uncounted_moe_archs_keep_their_overhead():
+    assert moe_extra_kernels(get("llama3.1:8b")) == 0 and moe_extra_kernels(get("qwen3:8b")) == 0
+    from selfhost_advisor.catalog.models import all_models
+
+    uncounted = next(m for m in all_models() if m.moe is not None and m.arch == "qwen35moe")
+    assert moe_extra_kernels(uncounted) == 0
+
+
+def test_fewer_moe_kernels_lower_the_overhead_below_a_llama_layers():
+    q = get("qwen3:235b")
+    assert overhead_seconds(q, 1) == pytest.approx(q.n_layers * _per_layer_s() - 188 * kernel_us() * 1e-6)
+    assert overhead_seconds(q, 1) < q.n_layers * _per_layer_s()
