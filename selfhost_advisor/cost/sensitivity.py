@@ -239,9 +239,14 @@ def prices_to_win(base: CostComparison, boxes: list[Box], prices: list[CloudPric
     out = []
     for box in (b for b in boxes if b.capex_usd is None and b.label in no_price):
         others = [b for b in boxes if b is not box]
+        runs: dict[tuple[str, float], CostComparison] = {}
 
-        def run(field: str, x: float, box=box, others=others) -> CostComparison:
-            return rerun(base.workload, base.params, [replace(box, **{field: x}), *others], prices)
+        def run(field: str, x: float, box=box, others=others, runs=runs) -> CostComparison:
+            # memoised: the $0 run serves both the first bracket and `free`, and the bisection's last good price is
+            # read again for its verdict
+            if (field, x) not in runs:
+                runs[field, x] = rerun(base.workload, base.params, [replace(box, **{field: x}), *others], prices)
+            return runs[field, x]
 
         def highest(field: str, start: float, top: float) -> tuple[float | None, str | None, float]:
             at0 = verdict_key(run(field, 0.0))
