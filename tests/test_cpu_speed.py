@@ -56,7 +56,8 @@ def test_prefill_scales_with_clock_and_threads_not_with_the_gemm_rate():
 
 def _sync(h, quant, model="llama3.2:1b"):
     """The per-token barriers and one-thread quantization the clocked decode adds (estimate/cpu_sync.py)."""
-    return cpu_sync.decode_sync_seconds(token_work(get(model), get_quant(quant)).layer_matrices, get(model), h)
+    work = token_work(get(model), get_quant(quant))
+    return cpu_sync.decode_sync_seconds(work.layer_matrices, get(model), h, work.layer_inputs)
 
 
 def _bytes_and_weights(quant, model="llama3.2:1b"):

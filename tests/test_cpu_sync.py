@@ -46,15 +46,28 @@ def test_which_mat_vecs_one_thread_quantizes(ty, flags, date, serial):
 
 
 def test_the_one_thread_quantization_is_the_activation_elements_at_the_measured_cycles():
-    """llama3.2:1b Q4_K_M on an x86 host: the Q4_K mat-vecs' inputs (hidden 2048, the FFN's average (2 x 2048 + 8192)
-    / 3) at data/cpu_sync.yaml's cycles per element, at the clock."""
+    """llama3.2:1b Q4_K_M on an x86 host: each Q4_K mat-vec's own input (its row length: 2048 for attn_q/k/v/o, gate
+    and up, 8192 for ffn_down) at data/cpu_sync.yaml's cycles per element, at the clock; counted here from the
+    per-tensor list (weights_by_tensor), not from the per-type sums the estimate reads."""
+    from selfhost_advisor.estimate.memory_weights import weights_by_tensor
+
     model, work = get("llama3.2:1b"), token_work(get("llama3.2:1b"), get_quant("Q4_K_M"))
-    h, f = model.hidden_size, model.intermediate_size
-    elements = sum((2 * h + f) / 3 if w == h * f else h for mats in work.layer_matrices for ty, w, _ in mats
-                   if ty == "Q4_K")
+    elements = sum(t.shape[0] for t, ty, _ in weights_by_tensor(model, get_quant("Q4_K_M"))
+                   if t.layer >= 0 and len(t.shape) == 2 and ty == "Q4_K")
     cycles = cpu_sync._data()["q8_k_cycles_per_element"]
-    assert cpu_sync.quant_seconds(work.layer_matrices, model, _box(clock=3e9)) == pytest.approx(elements * cycles / 3e9)
-    assert cpu_sync.quant_seconds(work.layer_matrices, model, _box(threads=1)) == 0.0  # held in the measured rates
+    assert cpu_sync.quant_seconds(work.layer_inputs, model, _box(clock=3e9)) == pytest.approx(elements * cycles / 3e9)
+    assert cpu_sync.quant_seconds(work.layer_inputs, model, _box(threads=1)) == 0.0  # held in the measured rates
+
+
+def test_before_the_parallel_split_every_k_quant_mat_vec_input_is_quantized_by_one_thread():
+    """A build before ggml 7e4f40c7 (2025-02-25): thread 0 converts every mat-vec's input to Q8_K. llama3.2:1b (16
+    layers, hidden 2048, FFN 8192) at Q2_K (Q2_K / Q3_K / Q4_K / Q6_K matrices, all Q8_K dot types): per layer
+    attn_q, attn_k, attn_v, attn_output, ffn_gate, ffn_up read 2048 elements each and ffn_down 8192: 6 x 2048 + 8192
+    = 20480, not one hidden row per GGML type (the per-type sums it was counted from until session 20)."""
+    model, work = get("llama3.2:1b"), token_work(get("llama3.2:1b"), get_quant("Q2_K"))
+    cycles = cpu_sync._data()["q8_k_cycles_per_element"]
+    box = _box(flags=("neon", "dotprod"), date="2025-01-10", clock=3e9)
+    assert cpu_sync.quant_seconds(work.layer_inputs, model, box) == pytest.approx(16 * 20480 * cycles / 3e9)
 
 
 def test_a_64_thread_server_decodes_slower_than_its_memory_alone_allows_and_a_desktop_barely():
@@ -64,13 +77,13 @@ def test_a_64_thread_server_decodes_slower_than_its_memory_alone_allows_and_a_de
     epyc = parse_custom_cpu(spec)
     model = get("qwen2.5:3b")
     work = token_work(model, get_quant("Q4_0"))
-    sync = cpu_sync.decode_sync_seconds(work.layer_matrices, model, epyc)
+    sync = cpu_sync.decode_sync_seconds(work.layer_matrices, model, epyc, work.layer_inputs)
     assert sync > 5e-3
     without = 1 / cpu_speed(epyc, "qwen2.5:3b", "Q4_0").decode_tokens_per_s - sync
     assert without > 0
     small = replace(epyc, cpu_threads=2, cpu=CpuInfo(name="Intel(R) Xeon(R) Processor", flags=("avx2",)))
     small_token = 1 / cpu_speed(small, "qwen2.5:3b", "Q4_0").decode_tokens_per_s
-    assert cpu_sync.decode_sync_seconds(work.layer_matrices, model, small) < 0.01 * small_token
+    assert cpu_sync.decode_sync_seconds(work.layer_matrices, model, small, work.layer_inputs) < 0.01 * small_token
 
 
 @pytest.mark.parametrize("name, ns", [
@@ -109,5 +122,5 @@ def test_a_64_thread_rome_decodes_slower_than_a_genoa_of_the_same_spec_by_its_ba
     t_genoa = 1 / cpu_speed(genoa, "qwen2.5:3b", "Q4_0").decode_tokens_per_s
     gap = model.n_layers * cpu_sync._data()["barriers_per_layer"] * 64 * (251 - 85) * 1e-9
     assert t_rome - t_genoa == pytest.approx(gap, rel=0.02)
-    assert cpu_sync.decode_sync_seconds(work.layer_matrices, model, rome) > 2 * cpu_sync.decode_sync_seconds(
-        work.layer_matrices, model, genoa)
+    assert cpu_sync.decode_sync_seconds(work.layer_matrices, model, rome, work.layer_inputs) > \
+        2 * cpu_sync.decode_sync_seconds(work.layer_matrices, model, genoa, work.layer_inputs)

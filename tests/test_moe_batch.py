@@ -117,9 +117,10 @@ def test_moe_layers_add_their_graph_nodes_barriers_on_the_cpu():
     assert cpu_sync.moe_extra_barriers(dense, 3) == 0
     p, n, link = parse_spec("epyc-genoa-1s-384gb")
     m = machine_from_profile(p, n, 768 * 2**30, link)
-    layers = token_work(qwen3, get_quant("Q4_K_M")).layer_matrices
-    with_moe = cpu_sync.decode_sync_seconds(layers, qwen3, m)
-    base = cpu_sync.barrier_seconds(len(layers), m) + cpu_sync.quant_seconds(layers, qwen3, m)
+    work = token_work(qwen3, get_quant("Q4_K_M"))
+    layers = work.layer_matrices
+    with_moe = cpu_sync.decode_sync_seconds(layers, qwen3, m, work.layer_inputs)
+    base = cpu_sync.barrier_seconds(len(layers), m) + cpu_sync.quant_seconds(work.layer_inputs, qwen3, m)
     threads = int(m.cpu_threads or 1)
     assert with_moe - base == pytest.approx(qwen3.n_layers * 15 * threads * cpu_sync.core_latency_s(m))
 

@@ -68,24 +68,16 @@ def serial_quant(ty: str, machine: Machine) -> bool:
     return kernel_path(ty, machine) != "vec_dot"
 
 
-def _input_width(weights: int, model: Model) -> float:
-    """Elements of a mat-vec's input: the hidden size, except the three FFN matrices (hidden x intermediate each),
-    whose inputs average (2 hidden + intermediate) / 3 (gate and up read the hidden state, down the FFN's)."""
-    h, f = float(model.hidden_size), float(model.intermediate_size)
-    if f and abs(weights - h * f) <= 0.01 * h * f:
-        return (2.0 * h + f) / 3.0
-    return h
-
-
-def quant_seconds(layers: tuple, model: Model, machine: Machine) -> float:
-    """Seconds per token thread 0 spends quantizing activations alone over `layers` ((type, weights, bytes) per
-    matrix); dense layers only (a routed expert's rows are handed out otherwise)."""
+def quant_seconds(inputs: tuple, model: Model, machine: Machine) -> float:
+    """Seconds per token thread 0 spends quantizing activations alone over layers whose dense mat-vecs take `inputs`
+    ((type, input elements) per layer: TokenWork.layer_inputs, each matrix's row length once, since every mat-mul
+    converts its own src1); dense layers only (a routed expert's rows are handed out otherwise)."""
     clock = float(machine.cpu_clock_hz or 0)
     if not clock or model.moe is not None or int(machine.cpu_threads or 1) <= 1:
         return 0.0  # one thread: the measured kernel rates already hold the conversion
-    # serial_quant reads only the type and the machine: asked once per type, not per matrix (~10 per layer)
-    serial = {ty: serial_quant(ty, machine) for ty in {ty for mats in layers for ty, _, _ in mats}}
-    elements = sum(_input_width(w, model) for mats in layers for ty, w, _ in mats if serial[ty])
+    # serial_quant reads only the type and the machine: asked once per type, not per layer
+    serial = {ty: serial_quant(ty, machine) for ty in {ty for layer in inputs for ty, _ in layer}}
+    elements = sum(n for layer in inputs for ty, n in layer if serial[ty])
     return elements * float(_data()["q8_k_cycles_per_element"]) / clock
 
 
@@ -101,11 +93,12 @@ def moe_extra_barriers(model: Model, layer: int) -> int:
     return int(table["routed"]) + (model.moe.active - 1) + shared - int(table["dense_ffn"])
 
 
-def decode_sync_seconds(layers: tuple, model: Model, machine: Machine) -> float:
+def decode_sync_seconds(layers: tuple, model: Model, machine: Machine, inputs: tuple = ()) -> float:
     """The serial part of a decoded token on the CPU for `layers` (the model's last len(layers) layers): barriers,
-    MoE layers' extra ones, plus the one-thread quantization."""
+    MoE layers' extra ones, plus the one-thread quantization of the same layers' mat-vec `inputs`
+    (TokenWork.layer_inputs)."""
     first = model.n_layers - len(layers)
     extra = sum(moe_extra_barriers(model, i) for i in range(max(0, first), model.n_layers))
     threads = int(machine.cpu_threads or 1)
     moe = extra * threads * core_latency_s(machine) if threads > 1 else 0.0
-    return barrier_seconds(len(layers), machine) + moe + quant_seconds(layers, model, machine)
+    return barrier_seconds(len(layers), machine) + moe + quant_seconds(inputs, model, machine)

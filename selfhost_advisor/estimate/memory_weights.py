@@ -42,6 +42,10 @@ class Weights:
     # The routed experts' part of layer_matrices, (GGML type, active weights, active bytes) per layer: what MoE prefill
     # pays again for the column tiles its experts leave empty (estimate/moe_tiles.py).
     layer_expert_matrices: tuple[tuple[tuple[str, int, int], ...], ...] = ()
+    # Per layer, per GGML type: the input elements of its dense (not routed-expert) mat-vecs, each matrix's row length
+    # once (attn_q/k/v/o, gate, up: the hidden size; ffn_down: the FFN's): what one decoded token's activation
+    # conversions to the type's dot format cover (estimate/cpu_sync.py quant_seconds).
+    layer_inputs: tuple[tuple[tuple[str, int], ...], ...] = ()
 
 
 class _Sums:
@@ -55,6 +59,7 @@ class _Sums:
         self.exps, self.exps_read = [0] * n, [0] * n
         self.mats: list[dict[str, list[int]]] = [{} for _ in range(n)]
         self.exp_mats: list[dict[str, list[int]]] = [{} for _ in range(n)]
+        self.inputs: list[dict[str, int]] = [{} for _ in range(n)]
         self.head_matrix = ("F16", 0)
         self.by_type: dict[str, int] = {}
         self.total = self.params = self.embd = self.other = self.head = self.ple = 0
@@ -81,6 +86,8 @@ class _Sums:
                     e = self.exp_mats[i].setdefault(ty, [0, 0])
                     e[0] += int(t.n_elements * frac)
                     e[1] += int(b * frac)
+                else:
+                    self.inputs[i][ty] = self.inputs[i].get(ty, 0) + t.shape[0]
             return
         if t.name == "token_embd.weight":
             self.embd = b
@@ -95,9 +102,10 @@ class _Sums:
     def result(self) -> Weights:
         mats = tuple(tuple((ty, w, b) for ty, (w, b) in m.items()) for m in self.mats)
         exp_mats = tuple(tuple((ty, w, b) for ty, (w, b) in m.items()) for m in self.exp_mats)
+        inputs = tuple(tuple(m.items()) for m in self.inputs)
         return Weights(self.total, self.params, tuple(self.layer), self.embd, self.other, tuple(self.by_type.items()),
                        tuple(self.read), tuple(self.flops), self.head, mats, self.head_matrix,
-                       tuple(self.exps), tuple(self.exps_read), self.ple, exp_mats)
+                       tuple(self.exps), tuple(self.exps_read), self.ple, exp_mats, inputs)
 
 
 @lru_cache(maxsize=1024)
@@ -112,7 +120,7 @@ class _Block:
     """One repeating block's sums at one typing: what _Sums.add(..., slot=0) gives for its tensors, in one loop,
     with the per-layer matrix list built once per block instead of once per layer."""
 
-    __slots__ = ("total", "params", "read", "flops", "exps", "exps_read", "by_type", "mats", "exp_mats")
+    __slots__ = ("total", "params", "read", "flops", "exps", "exps_read", "by_type", "mats", "exp_mats", "inputs")
 
     def __init__(self, facts: tuple[tuple[int, int, bool, bool], ...], types: tuple[str, ...], share: float) -> None:
         sizes = ggml_types()
@@ -120,6 +128,7 @@ class _Block:
         by_type: dict[str, int] = {}
         mats: dict[str, list[int]] = {}
         exp_mats: dict[str, list[int]] = {}
+        inputs: dict[str, int] = {}
         for (n, row, routed, matrix), ty in zip(facts, types):
             block, size = sizes[ty]
             b = (n // row) * (row // block) * size  # ggml.tensor_bytes
@@ -144,10 +153,13 @@ class _Block:
                         e = exp_mats[ty] = [0, 0]
                     e[0] += int(n * frac)
                     e[1] += int(b * frac)
+                else:
+                    inputs[ty] = inputs.get(ty, 0) + row
         self.total, self.params, self.read, self.flops = total, params, read, flops
         self.exps, self.exps_read, self.by_type = exps, exps_read, by_type
         self.mats = tuple((ty, w, b) for ty, (w, b) in mats.items())
         self.exp_mats = tuple((ty, w, b) for ty, (w, b) in exp_mats.items())
+        self.inputs = tuple(inputs.items())
 
 
 @lru_cache(maxsize=4096)
@@ -195,7 +207,8 @@ def weights(model: Model, quant: Quant) -> Weights:
     return Weights(total, params, layer, sums.embd, sums.other, tuple(by_type.items()),
                    tuple([b.read for b in per_layer]), tuple([b.flops for b in per_layer]), sums.head,
                    tuple([b.mats for b in per_layer]), sums.head_matrix, tuple([b.exps for b in per_layer]),
-                   tuple([b.exps_read for b in per_layer]), sums.ple, tuple([b.exp_mats for b in per_layer]))
+                   tuple([b.exps_read for b in per_layer]), sums.ple, tuple([b.exp_mats for b in per_layer]),
+                   tuple([b.inputs for b in per_layer]))
 
 
 def _past_trunk(name: str, n_layers: int) -> bool:

@@ -133,7 +133,8 @@ def _decode_seconds(
                     + (_cpu_kernel_seconds((work.output_matrix,), machine) if head else 0.0))
         total += _cpu_decode_seconds(nbytes, kernel_s, machine, cpu.bandwidth * _host_bandwidth(machine))
         # the per-token part more threads do not shorten: barriers, one-thread activation quantization (cpu_sync)
-        total += decode_sync_seconds(work.layer_matrices[layer:], model, machine) if work.layer_matrices else 0.0
+        total += (decode_sync_seconds(work.layer_matrices[layer:], model, machine, work.layer_inputs[layer:])
+                  if work.layer_matrices else 0.0)
         boundaries += 1 if cpu_layers else 0
     elif cpu_layers:
         streamed = sum(per_layer[layer:]) / (cpu.bandwidth * (unified_bw or _host_bandwidth(machine)))

@@ -28,6 +28,7 @@ class TokenWork:
     layer_expert_bytes: tuple[int, ...] = ()  # routed-expert tensors of each layer, whole
     layer_kv_bytes: tuple[int, ...] = ()  # K + V bytes per cached token of each layer (Gemma 4: full layers differ)
     layer_expert_matrices: tuple[tuple[tuple[str, int, int], ...], ...] = ()  # routed experts' part of layer_matrices
+    layer_inputs: tuple[tuple[tuple[str, int], ...], ...] = ()  # (type, dense mat-vecs' input elements) per layer
 
 
 @lru_cache(maxsize=16384)  # a catalog sweep (models --fits) asks ~410 models x ~14 quants
@@ -44,7 +45,8 @@ def token_work(model: Model, quant: Quant, kv_cache_type: str = "f16") -> TokenW
     main_type = max(bulk, key=bulk.get) if bulk else "F16"
     return TokenWork(w.layer_active_bytes, w.layer_active_flops, w.output_head_bytes, k + v,
                      main_type not in ("F16", "BF16", "F32"), w.layer_matrices, w.output_head_matrix,
-                     w.layer_expert_read_bytes, w.layer_expert_bytes, per_layer, w.layer_expert_matrices)
+                     w.layer_expert_read_bytes, w.layer_expert_bytes, per_layer, w.layer_expert_matrices,
+                     w.layer_inputs)
 
 
 @lru_cache(maxsize=4096)
