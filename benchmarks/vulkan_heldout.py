@@ -1,12 +1,12 @@
 """Vulkan rows held out by session 12 (vkgcn): each row's error under the shipped model, decode and prefill apart
 (docs/methodology.md 5b-vkgcn).
 
-Usage: python benchmarks/vulkan_heldout.py [--json] [--block vkgcn|vkamd|vkintel|vkintel2|vkamd2|vkintel3|vkintel4|vkintel4nv|vkamd3|vkamd4|vkintel5|vkamd5|vkamd6|vkintel6|vkamd7|vkintel7]
+Usage: python benchmarks/vulkan_heldout.py [--json] [--block vkgcn|vkamd|vkintel|vkintel2|vkamd2|vkintel3|vkintel4|vkintel4nv|vkamd3|vkamd4|vkintel5|vkamd5|vkamd6|vkintel6|vkamd7|vkintel7|vkamd8]
 The rows are those of benchmarks/published/llamabench_weak.yaml in the block after the line `# --- session 12: vkgcn`
 (up to the next session's line; `--block vkamd`: session 13's AMD block, docs/methodology.md 5b-vkamd; `--block
 vkintel` / `vkintel2`: its Intel blocks, 5b-vkintel; `--block vkamd2`: session 14's AMD block, 5b-vkamd2; `--block
 vkintel3`: session 14's Intel and NVIDIA block, 5b-vkintel2; `--block vkintel4`: session 15's Intel block, `vkintel4nv` its NVIDIA block, 5b-vkintel3;
-`--block vkamd3`: session 15's AMD block, 5b-vkamd3; `--block vkamd4`: session 16's block, 5b-vkamd4; `--block vkamd7`: session 19's, 5b-vkamd7), all
+`--block vkamd3`: session 15's AMD block, 5b-vkamd3; `--block vkamd4`: session 16's block, 5b-vkamd4; `--block vkamd7`: session 19's, 5b-vkamd7; `--block vkamd8`: session 20's, 5b-vkamd8), all
 `in_fit: false`: each is predicted as benchmarks/weak_backends.py predicts a blind row (the shipped fit for a GPU in no
 fit, the fit redone without its GPU otherwise). Rows run on Intel's Mesa driver (ANV) are reported apart too: in mid-2025
 that driver decoded 3x slower than Intel's Windows driver on the same cards (PR #14001's table); since session 13 the
@@ -34,7 +34,7 @@ BLOCKS = {"vkgcn": MARKER, "vkintel5": "# --- session 17: vkintel5", "vkamd": "#
           "vkamd3": "# --- session 15: vkamd3", "vkamd4": "# --- session 16: vkamd4",
           "vkamd5": "# --- session 17: vkamd5", "vkamd6": "# --- session 18: vkamd6",
           "vkintel6": "# --- session 18: vkintel6", "vkamd7": "# --- session 19: vkamd7",
-          "vkintel7": "# --- session 19: vkintel7"}
+          "vkintel7": "# --- session 19: vkintel7", "vkamd8": "# --- session 20: vkamd8"}
 
 
 def session_rows(path: Path | None = None, marker: str = MARKER) -> list[dict]:
@@ -75,7 +75,7 @@ def vendor_report(vendor: str) -> list[dict]:
     this is the one list it comes from (`--vendor amd`)."""
     from selfhost_advisor.catalog.models import get as get_model
     from selfhost_advisor.catalog.quants import get_quant
-    from selfhost_advisor.estimate import vulkan_path
+    from selfhost_advisor.estimate import vulkan_intel, vulkan_path
     from selfhost_advisor.estimate.speed import token_work
 
     fit_speed = weak_backends.fit_speed
@@ -97,7 +97,8 @@ def vendor_report(vendor: str) -> list[dict]:
             for ty, n, _ in mats:
                 weights[ty] = weights.get(ty, 0.0) + n
         main = max(weights, key=weights.get) if weights else ""
-        with vulkan_path.as_of_build(r.build_date or "", r.vulkan_path):  # prompt rows: the decode kernels are others
+        # the row's build and driver, as rows_report predicts it (AMD's Windows driver never gets the large tile)
+        with vulkan_path.as_of_build(r.build_date or "", r.vulkan_path), vulkan_intel.with_driver(r.driver or ""):
             path = vulkan_path.matmul_path(d, main, rules) if rules and main and row["kind"] == "prefill" else ""
             tokens = vulkan_path.tile(d, path, rules)[1] if path else 0
         out.append(row | {"path": path, "tile_tokens": tokens, "build_date": r.build_date or "",

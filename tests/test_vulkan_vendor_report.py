@@ -74,3 +74,23 @@ def test_session_19_rows_scored_blind():
     rows = vulkan_block("vkamd7")
     assert all(r["blind"] and r["hardware"].startswith("ryzen ai max") for r in rows)
     assert_median_within(abs_errors(rows, "prefill"), 4, 62.6)
+
+
+def test_tile_shown_is_the_rows_driver_tile():
+    """AMD's Windows driver never gets the large 128 x 128 tile (PR #18763: mul_mat_l is false on eAmdProprietary),
+    so its rows print the medium tile's 64 tokens; a RADV row of the same build date on a coopmat GPU prints 128. The
+    list printed the large tile for Windows rows until session 20 (the prediction already took the driver)."""
+    rows = [r for r in _amd() if r["kind"] == "prefill" and r["path"] == "coopmat_dequant"]
+    windows = [r for r in rows if r["driver"] == "windows"]
+    assert windows and all(r["tile_tokens"] == 64 for r in windows)
+    assert any(r["tile_tokens"] == 128 and r["driver"] == "radv" and r["build_date"] >= "2026-03-08" for r in rows)
+
+
+def test_session_20_rows_scored_blind():
+    """docs/methodology.md 5b-vkamd8: the third Radeon 890M box (HX 470, Windows AMD driver, Qwen3-8B Q4_K_M pp512 at
+    b10809 / b10991), blind under main bfc0233: +29.9 / +5.1 / -11.3 / -18.0%, median 14.7%."""
+    from heldoutkit import abs_errors, assert_median_within, vulkan_block
+
+    rows = vulkan_block("vkamd8")
+    assert len(rows) == 4 and all(r["blind"] and r["hardware"].startswith("radeon-890m") for r in rows)
+    assert_median_within(abs_errors(rows, "prefill"), 4, 14.7)
