@@ -90,3 +90,35 @@ def test_vega_scalar_matmul_is_priced_at_the_fp32_rate_its_kernels_measured():
         assert vp.amd_shader_ops_per_lane(d) == 2.0
         assert vp.amd_shader_ops_per_lane(_vk("rx 7900 xtx")) is None
     assert vp.amd_shader_ops_per_lane(d) is None  # today's build: v_dot2_f32_f16, the packed rate
+
+
+def test_amdvlk_runs_the_fp16_shader_at_the_fp32_rate_on_every_architecture():
+    """GPUOpen-Drivers/AMDVLK#279: AMDVLK's compiler emits no packed 16-bit math (vkpeak on an RX 6700 XT: fp16-vec4
+    = fp16-scalar = fp32), where RADV pairs independent FP16 FMAs (opt_vectorize_callback); so under AMDVLK the FP16
+    scalar matmul issues 2 operations per lane per clock on RDNA too, at any build date (no VALVE dot2 extension
+    there). The same GPU under RADV or AMD's Windows driver keeps the packed rate; the MMQ dot4 rate is not this
+    rule's (session 20, docs/methodology.md 5b-vkamd8)."""
+    from selfhost_advisor.estimate import vulkan_intel
+
+    rules = vp.path_rules()
+    d = _vk("rx 5700 xt")
+    lane_hz = kernel_path.vector_lanes(d) * kernel_path.gpu_clock_hz(d)
+    for date in ("2025-02-28", ""):
+        with vp.as_of_build(date):
+            with vulkan_intel.with_driver("amdvlk"):
+                assert vp.amd_shader_ops_per_lane(d) == 2.0, date
+                assert vp.peak(d, "shader", rules, None) == pytest.approx(lane_hz * 2), date
+                assert vp.peak(d, "mmq", rules, None) == pytest.approx(lane_hz * 8), date
+            for drv in ("radv", "windows", ""):
+                with vulkan_intel.with_driver(drv):
+                    assert vp.amd_shader_ops_per_lane(d) is None, (date, drv)
+                    assert vp.peak(d, "shader", rules, None) == pytest.approx(lane_hz * 4), (date, drv)
+    with vulkan_intel.with_driver("amdvlk"):
+        assert vp.amd_shader_ops_per_lane(_vk("rtx 3090")) is None  # an NVIDIA GPU has no AMDVLK
+
+
+def test_radeon_890m_amdvlk_shader_rows_within_the_documented_figures():
+    """The 890M's six early-2025 AMDVLK prompt rows (GPD Pocket 4; the FP16 shader path, its device line "matrix cores:
+    none"): blind +99..+132% (main bfc0233) on packed FP16; on the FP32 rate of AMDVLK#279 -0.5..+15.9%."""
+    rows = [r for r in vulkan_block("vkamd2") if r["hardware"].startswith("radeon-890m") and r["kind"] == "prefill"]
+    assert len(rows) == 6 and all(-5 < r["error_pct"] < 20 for r in rows), [r["error_pct"] for r in rows]

@@ -361,15 +361,21 @@ def amd_shader_ops_per_lane(device: Device) -> float | None:
     """Operations per lane per clock of the scalar and dequantizing matmuls on an AMD GPU without packed FP16 math
     (GCN before 5: ggml-vulkan sets device->fp16 false and builds the FP32 shaders, an FMA = 2; GCN 5 / Vega: the FP16
     shaders' scalar FMA chains run unpaired, no faster than FP32, data/speed.yaml vulkan_amd.unpacked_fp16_architectures,
-    in builds before vulkan_amd.fp16_dot2_since, from which they call v_dot2_f32_f16: the packed rate); None elsewhere
+    in builds before vulkan_amd.fp16_dot2_since, from which they call v_dot2_f32_f16: the packed rate; any AMD GPU under
+    a driver of vulkan_amd.unpacked_fp16_drivers, AMDVLK, whose compiler emits no packed 16-bit math); None elsewhere
     (the family's packed-FP16 rate). Why: RADV's Polaris device line reads "fp16: 0"; on Vega 20 ("fp16:
-    1") PR #12015's kernel timings read f16 4.21 < f32 4.96 TFLOPS."""
+    1") PR #12015's kernel timings read f16 4.21 < f32 4.96 TFLOPS; AMDVLK: vkpeak fp16-vec4 = fp32 on RDNA 2
+    (GPUOpen-Drivers/AMDVLK#279)."""
     rules = _amd_rules()
+    if device.vendor != "amd":
+        return None
     fp32_lanes = tuple(rules.get("no_packed_fp16_architectures") or ())
     date = build()[0]
     if date and date < str(rules.get("fp16_dot2_since") or "9999"):  # before llama/24123's v_dot2_f32_f16 variants
         fp32_lanes += tuple(rules.get("unpacked_fp16_architectures") or ())
-    if device.vendor != "amd" or architecture(device) not in fp32_lanes:
+    from .vulkan_amd import driver
+
+    if architecture(device) not in fp32_lanes and driver(device) not in (rules.get("unpacked_fp16_drivers") or ()):
         return None
     return float(rules["fp32_ops_per_lane"])
 
