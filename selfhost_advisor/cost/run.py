@@ -219,11 +219,15 @@ def build_comparison(
     result = rerun(w, p, planned, prices)
     from ..record import replace
     from .quality_note import annotate, floor_verdicts
-    from .sensitivity import prices_to_win, quote_prices, reconcile, sensitivities
+    from .sensitivity import prices_to_win, quote_prices, reconcile, scale_capacity, sensitivities
+
+    def capacity_rerun(f: float):  # every box's serving capacity x f (the serving model's own error)
+        return verdict_rerun(w, p, planned, prices, capacity=lambda b: scale_capacity(capacity_fn(b), f))
 
     at_floors = floor_verdicts(fleet, boxes, prices, floor, result, verdict_rerun) if fleet.floor_applies else ()
     result = annotate(result, floor, replans, at_floors, fleet, quant_obj)
-    result = reconcile(replace(result, sensitivity=sensitivities(result, planned, prices, verdict_rerun)))
+    result = reconcile(replace(result, sensitivity=sensitivities(result, planned, prices, verdict_rerun,
+                                                                           None if measured else capacity_rerun)))
     result = quote_prices(replace(result, price_to_win=prices_to_win(result, planned, prices, verdict_rerun)))
     # the engine's note on the hardware (Ollama: an Intel GPU on Vulkan) leads, as in fit and serve
     lead = tuple(n for n in (over, *fleet.machine_notes([*boxes, *planned])) if n)

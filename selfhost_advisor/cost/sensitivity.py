@@ -19,6 +19,7 @@ from __future__ import annotations
 import math
 from typing import Callable
 
+from ..domain import ServingCapacity
 from ..record import record, replace
 from .hybrid import min_overflow_hours
 from .types import Box, CloudPrice, CostComparison, CostParams, Workload
@@ -109,11 +110,22 @@ def _flip(verdict_at: Callable[[float], str], v0: float, points: list[float], ba
     return None, None, points[-1] if points else v0
 
 
+def scale_capacity(cap: ServingCapacity, f: float) -> ServingCapacity:
+    """A box's serving capacity with every rate it carries (prompt + output, output, decode, prefill) times f: what
+    the box sustains if the serving model is off by that factor."""
+    return replace(cap, aggregate_decode_tokens_per_s=cap.aggregate_decode_tokens_per_s * f,
+                   prefill_tokens_per_s=cap.prefill_tokens_per_s * f, total_tokens_per_s=cap.total_tokens_per_s * f,
+                   output_tokens_per_s=cap.output_tokens_per_s * f)
+
+
 def sensitivities(base: CostComparison, boxes: list[Box], prices: list[CloudPrice], rerun: RerunFn,
-                  ) -> tuple[Sensitivity, ...]:
+                  capacity_rerun: Callable[[float], CostComparison] | None = None) -> tuple[Sensitivity, ...]:
     """One Sensitivity per key unknown: monthly tokens, active hours, peak-to-average, GPU price, the hardware's life
     (amortization months), electricity price, API prices, operations cost (engineer-hours x rate, both parts; each moved
-    alone, the others as given)."""
+    alone, the others as given), and, given `capacity_rerun` (the comparison re-run with every box's serving capacity
+    times a factor), the serving capacity itself: the throughput estimate is a model whose published runs fell within a
+    measured band of it (data/serving.yaml throughput_band / moe_throughput_band), so the verdict is only as firm as
+    the distance from x1 to the nearest factor that flips it."""
     w, p = base.workload, base.params
     key = verdict_key(base)
     if not base.self_host and not base.rental:
@@ -177,6 +189,10 @@ def sensitivities(base: CostComparison, boxes: list[Box], prices: list[CloudPric
         ("ops_cost_factor", "operations", "x given", 1.0, 0.1, 10.0, 1.1, None,
          lambda v: rerun(w, replace(p, ops_usd_per_hour=p.ops_usd_per_hour * v), boxes, prices)),
     ]
+    if capacity_rerun is not None:
+        # a box of capacity K f serves T with ceil(T / (K f)) units: its count steps at f = T / (n K)
+        cases.append(("serving_capacity_factor", "throughput", "x estimated", 1.0, 0.3, 3.0, 1.1,
+                      lambda k, n: t0 / (n * k), capacity_rerun))
     out = []
     for name, label, unit, v0, lo, hi, step, edge_at, run in cases:
         if v0 <= 0:  # e.g. free electricity: nothing to scale geometrically from
@@ -368,7 +384,8 @@ def _capital_sensitivity(key: str, p: CostParams, verdict_at: Callable[[float], 
 
 def _tail_edges(name: str, lo: float, hi: float, per_box_h: list[float], t0: float, h0: float, r0: float,
                 m: float) -> list[float]:
-    """Values of `name` (monthly_tokens, active_hours_per_month, peak_to_average; the others fixed at t0, h0, r0) at
+    """Values of `name` (monthly_tokens, active_hours_per_month, peak_to_average, serving_capacity_factor; the others
+    fixed at t0, h0, r0 and x1 capacity) at
     which n boxes of c tokens/h fall short of the load for exactly m hours of the month: the sorted load at hour m,
     L(m) = a (r - 2 (r - 1) m / H) for r <= 2, r a (1 - r m / (2 H)) for r > 2 (a = T / H), equals n c. Each from the
     side of it."""
@@ -388,6 +405,10 @@ def _tail_edges(name: str, lo: float, hi: float, per_box_h: list[float], t0: flo
                 g = r0 - 2 * (r0 - 1) * m / h0 if r0 <= 2 else r0 * (1 - r0 * m / (2 * h0))
                 xs = [nc * h0 / g] if g > 0 else []
                 done = not xs or xs[0] > hi
+            elif name == "serving_capacity_factor":  # n boxes of c f tokens/h meet the load at hour m: f = L(m) / (n c)
+                g = r0 - 2 * (r0 - 1) * m / h0 if r0 <= 2 else r0 * (1 - r0 * m / (2 * h0))
+                xs = [t0 / h0 * g / nc] if g > 0 else []
+                done = not xs or xs[0] < lo
             elif name == "active_hours_per_month":
                 cc = 2 * t0 * (r0 - 1) * m if r0 <= 2 else t0 * r0 * r0 * m / 2
                 xs = [x for x in roots(nc, -t0 * r0, cc) if x >= m and (r0 <= 2 or m <= 2 * x / r0)]
@@ -426,7 +447,8 @@ def reconcile(c: CostComparison) -> CostComparison:
     ref = c.reference_cloud
     rec = c.recommendation
     if api is None or ref is None or ref.excluded_reason or c.constraints.need_frontier or c.constraints.no_ops_team:
-        return c
+        tp = throughput_line(c)
+        return replace(c, recommendation=replace(rec, what_would_change=rec.what_would_change + tp)) if tp else c
     name = ref.price.id
     lines = []
     for line in rec.what_would_change:
@@ -461,7 +483,48 @@ def reconcile(c: CostComparison) -> CostComparison:
         # the verdict buys hardware: the rate at which the money it ties up makes another option cheaper
         lines.append(f"{_KIND_WORDS.get(cap.verdict_above, cap.verdict_above)} wins if capital costs more than "
                      f"{cap.flips_above:.2%} a year (--cost-of-capital; now {cap.value:.2%})".replace("now 0.00%", "now 0"))
-    return replace(c, recommendation=replace(rec, what_would_change=tuple(lines)))
+    return replace(c, recommendation=replace(rec, what_would_change=tuple(lines) + throughput_line(c)))
+
+
+def throughput_band(c: CostComparison) -> tuple[float, float] | None:
+    """The measured band of the serving estimate for the box the verdict weighs (the cheapest bought or rented
+    option): published / ours over the published vLLM runs (data/serving.yaml throughput_band, moe_throughput_band),
+    as capacity_for_mix attaches it; None for a measured capacity (--decode-tps) or a box without one."""
+    opts = sorted(c.self_host[:1] + c.rental[:1], key=lambda o: o.monthly_usd.total)
+    if not opts:
+        return None
+    cap = opts[0].capacity
+    if cap.confidence == "measured" or not (0 < cap.low_factor < cap.high_factor):
+        return None
+    return cap.low_factor, cap.high_factor
+
+
+def throughput_line(c: CostComparison) -> tuple[str, ...]:
+    """A "what would change the verdict" line when the throughput factor that flips the verdict lies inside the
+    band published runs fell in: the verdict then rests on the serving estimate being right within its own measured
+    error, which a finance lead should know before signing."""
+    s = next((x for x in c.sensitivity if x.parameter == "serving_capacity_factor"), None)
+    band = throughput_band(c)
+    if s is None or band is None:
+        return ()
+    lo, hi = band
+    below = s.flips_below is not None and s.flips_below >= lo  # published runs reach under the flip
+    above = s.flips_above is not None and s.flips_above <= hi
+    if not (below or above):
+        return ()
+    kb, ka = (_KIND_WORDS.get(v, v) for v in (s.verdict_below, s.verdict_above))
+    if below and above:
+        what = (f"{kb} wins if the boxes serve under x{s.flips_below:.2f} or above x{s.flips_above:.2f}" if kb == ka
+                else f"{kb} wins if the boxes serve under x{s.flips_below:.2f} and {ka} above x{s.flips_above:.2f}")
+        tail = ""
+    elif below:
+        what = f"{kb} wins if the boxes serve under x{s.flips_below:.2f}"
+        tail = ", all of them under it" if hi < s.flips_below else ""
+    else:
+        what = f"{ka} wins if the boxes serve above x{s.flips_above:.2f}"
+        tail = ", all of them above it" if lo > s.flips_above else ""
+    return (f"{what} of the estimated throughput (published vLLM runs came in at x{lo:.2f}-{hi:.2f} of our "
+            f"estimate{tail})",)
 
 
 def _tok(n: float) -> str:
