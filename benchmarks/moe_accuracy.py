@@ -143,6 +143,9 @@ def _rows(inputs: list[dict]) -> list[dict]:
     """rows() without the memo, over `inputs` (published_rows() + device_rows())."""
     from selfhost_advisor.catalog.models import get as get_model
 
+    from contextlib import nullcontext
+
+    from selfhost_advisor.estimate.cuda_path import graphs_gate_from
     from selfhost_advisor.estimate.kernel_path import at_build as kernel_at_build
     from selfhost_advisor.estimate.moe_backends import at_build, rule_override
     from selfhost_advisor.estimate.vulkan_path import as_of_build as vulkan_as_of
@@ -155,8 +158,10 @@ def _rows(inputs: list[dict]) -> list[dict]:
         # a row's date (where the source gives one) picks the CUDA kernel paths and graphs of that time (kernel_path)
         # Vulkan rows: the row's date picks ggml-vulkan's paths of that build (vulkan_path.as_of_build), as
         # scripts/fit_speed.py does for the weak backends' rows; undated ones (build 6735) run today's
+        # `cuda_graphs: true`: a patched build's column whose graph gate reaches this GPU (PR #27721: Pascal, cc 6.1)
+        gate = graphs_gate_from(0.0) if r.get("cuda_graphs") else nullcontext()
         with at_build(build), rule_override(r.get("tile_rule")), kernel_at_build(r.get("date")), \
-                vulkan_as_of(str(r.get("date") or "") if r["backend"] == "vulkan" else ""):
+                vulkan_as_of(str(r.get("date") or "") if r["backend"] == "vulkan" else ""), gate:
             p = predict(*args)
         kind = "prefill" if r["test"].startswith("pp") else "decode"
         group = ("dense anchor" if r.get("dense") else "seen (H200, synthetic)" if r.get("seen")
@@ -185,6 +190,10 @@ def _rows(inputs: list[dict]) -> list[dict]:
             group = ("dense " if r.get("dense") else "") + "held out (s18, moe7)"
         if r.get("s19m"):  # recorded before session 19's MoE look (moe8; docs/methodology.md 5c-s19): the blind rows
             group = ("dense " if r.get("dense") else "") + "held out (s19, moe8)"
+        if r.get("s20m"):  # recorded before session 20's MoE look (moe9; docs/methodology.md 5c-s20): the blind rows
+            group = ("dense " if r.get("dense") else "") + "held out (s20, moe9)"
+            if r.get("cuda_graphs"):  # the patched build's graphs-on column (PR #27721), reported apart
+                group += " graphs on"
         if r.get("n_cpu_moe"):  # -ncmoe: experts of the first N layers in RAM (partial offload), reported apart
             group += " --n-cpu-moe"
         if r.get("spark"):  # recorded before the sm_12x prefill derivation (issue 16) was looked at

@@ -188,3 +188,26 @@ def test_session19_moe8_rows_score_in_their_own_group():
     assert abs(by[("rtx 5090", "qwen3:30b-a3b", "pp2048", 9972.65)]) < 5
     anchors = [e for (hw, m, _, _), e in by.items() if m == "llama3.1:8b"]
     assert len(anchors) == 4 and all(10 < e < 20 for e in anchors)
+
+
+def test_session20_moe9_gtx1080_rows_and_the_patched_graph_gate():
+    """The 16 GTX 1080 rows of session 20 (moe9, PR #27721; benchmarks/moe_accuracy_s20_moe9_blind.txt) resolve and
+    score. The PR's graphs-on column is priced under cuda_path.graphs_gate_from (Pascal inside the gate), so each of its
+    rows is predicted faster than the same test's graphs-off row, as measured; outside the block a merged build's gate
+    stands: Pascal runs no graphs."""
+    from selfhost_advisor.estimate.cuda_path import graphs_gate_from, uses_graphs
+
+    rows = [r for r in _published() if "held out (s20, moe9)" in r["group"]]
+    assert len(rows) == 16 and all(r["predicted"] > 0 for r in rows)
+    off = {(r["model"], r["test"]): r for r in rows if not r["group"].endswith("graphs on")}
+    on = {(r["model"], r["test"]): r for r in rows if r["group"].endswith("graphs on")}
+    assert off.keys() == on.keys() and len(off) == 8
+    for k in off:
+        assert on[k]["measured"] > off[k]["measured"] and on[k]["predicted"] > off[k]["predicted"]
+    from selfhost_advisor.catalog import hw_names
+
+    device = machine_from_profile(hw_names.resolve("gtx 1080"), 1).devices[0]
+    assert not uses_graphs(device)
+    with graphs_gate_from(6.1):
+        assert uses_graphs(device)
+    assert not uses_graphs(device)

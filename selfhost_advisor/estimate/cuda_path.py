@@ -122,11 +122,26 @@ def _older_rules() -> tuple[dict, dict]:
     return data.get("cuda_graphs") or {}, data.get("cuda_dp4a_emulation") or {}
 
 
+# graphs_gate_from: a published row of a patched build whose CUDA-graph gate reaches older GPUs (PR #27721: Pascal)
+_GATE: list[float] = []
+
+
+def graphs_gate_from(cc: float):
+    """Price the `with` block as a build whose graph gate starts at compute capability `cc` (PR #27721's Pascal
+    column: 6.1): a scoped switch for published rows of a patched build, never used by `fit` (the merged gates stand)."""
+    from .scoped import pushed
+
+    return pushed(_GATE, float(cc))
+
+
 def uses_graphs(device: Device) -> bool:
     """Whether ggml-cuda runs a decoded token as one CUDA graph on `device` in the build of kernel_path.at_build's
     date (the latest by default): compute capability >= 8.0, or >= 7.0 from PR #25749 on. Unknown parts: yes."""
     if device.backend != "cuda" or device.vendor != "nvidia":
         return True
+    if _GATE:
+        cc = compute_capability(device)
+        return cc is None or cc >= _GATE[-1]
     cc = compute_capability(device)
     if cc is None or cc >= 8.0:
         return True
