@@ -187,6 +187,54 @@ def test_graphs_off_launches_are_paid_only_by_builds_before_pr_19645_and_only_fo
     assert graphs_off_seconds(model, gpu, 2) == 0.0  # the newest build (fit's)
 
 
+def test_float_experts_ran_without_graphs_from_pr_19645_to_pr_26802_decode_included():
+    """ggml-cuda's graph check from PR #19645 (ggml 23c1635e, 2026-02-17) to PR #26802 (ggml e661b3d4, 2026-08-11):
+    `!ggml_is_quantized(src0->type) || ne[2] > mmvq_mmid_max` turns graphs off, so a BF16 MoE paid the graphs-off
+    launches on every decoded token ("bf16/f16 MoE models everywhere, including batch-1 decode", PR #26802); a
+    quantized one only beyond the MoE mat-vec's batch limit. Before the window one token kept its graph; after it
+    neither does; fit (the newest build) pays nothing."""
+    from selfhost_advisor.catalog.quants import get_quant
+    from selfhost_advisor.estimate import kernel_path
+    from selfhost_advisor.estimate.moe_batch import graphs_off_seconds
+    from selfhost_advisor.estimate.speed import token_work
+
+    model = get("qwen3:30b-a3b")
+    bf16, q8 = token_work(model, get_quant("BF16")), token_work(model, get_quant("Q8_0"))
+    gpu = machine_from_profile(parse_spec("rtx 4090")[0], 1).devices[0]
+    pascal = machine_from_profile(parse_spec("gtx 1080 ti")[0], 1).devices[0]
+    per_layer = 21.8e-6 * 36 / 22  # cuda_graphs.layer_s per node x Qwen3-MoE's 36 nodes
+    with kernel_path.at_build("2026-05-01"):
+        assert graphs_off_seconds(model, gpu, 1, bf16) == pytest.approx(per_layer)
+        assert graphs_off_seconds(model, gpu, 1, q8) == 0.0  # quantized: the MoE mat-vec, graphs on
+        assert graphs_off_seconds(model, gpu, 4, q8) == 0.0  # within the mat-vec's batch limit
+        assert graphs_off_seconds(model, gpu, 16, q8) == pytest.approx(per_layer)  # beyond it
+        assert graphs_off_seconds(model, pascal, 1, bf16) == 0.0  # no graphs at all: its decode pays them already
+    for date in ("2026-01-10", "2026-09-01"):
+        with kernel_path.at_build(date):
+            assert graphs_off_seconds(model, gpu, 1, bf16) == 0.0
+    assert graphs_off_seconds(model, gpu, 1, bf16) == 0.0
+
+
+def test_a_bf16_moe_decoded_in_the_window_is_priced_slower_than_before_and_after_it():
+    """The decode estimate carries the window: Qwen3-30B-A3B BF16 tg128 on an RTX 4090 is slower on a 2026-05 build
+    than on 2026-01 and 2026-09 builds (48 layers x 35.7 us of graphs-off launches), a Q8_0 file is not."""
+    from selfhost_advisor.catalog.quants import get_quant
+    from selfhost_advisor.estimate import kernel_path
+
+    model = get("qwen3:30b-a3b")
+    machine = machine_from_profile(parse_spec("rtx 4090")[0], 1)
+    placement = Placement("gpu", model.n_layers + 1, model.n_layers + 1, 0, 0, 0)
+
+    def tg(quant, date):
+        with kernel_path.at_build(date):
+            return estimate_speed(model, get_quant(quant), placement, machine, decode_depth=64).decode_tokens_per_s
+
+    before, inside, after = tg("BF16", "2026-01-10"), tg("BF16", "2026-05-01"), tg("BF16", "2026-09-01")
+    assert before == pytest.approx(after) and inside < 0.9 * before
+    assert 1 / inside - 1 / before == pytest.approx(48 * 21.8e-6 * 36 / 22, rel=1e-6)
+    assert tg("Q8_0", "2026-05-01") == pytest.approx(tg("Q8_0", "2026-01-10"))
+
+
 def test_the_graphs_off_floor_moves_an_august_2025_row_toward_its_measurement_and_leaves_fit_alone():
     """RTX 4090 Qwen3-30B-A3B Q4_0 pp4096 -ub 2 (PR #15631 base, 2025-08, measured 202.61 t/s, held out s14): the
     floor without launches predicted 381.6; with them it is lower and still not under the measurement."""

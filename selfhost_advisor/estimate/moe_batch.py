@@ -55,7 +55,7 @@ def microbatch_floor_seconds(model: Model, work: TokenWork, placement: Placement
     step = _decode_seconds(model, union_work(work, share), placement, machine, depth, table)
     if not step:
         return None
-    step += graphs_off_seconds(model, machine.devices[0], n_ubatch) * min(placement.gpu_layers, model.n_layers)
+    step += graphs_off_seconds(model, machine.devices[0], n_ubatch, work) * min(placement.gpu_layers, model.n_layers)
     return step / max(1, n_ubatch)
 
 
@@ -126,23 +126,47 @@ def _graph_rule() -> dict:
     return _speed_data().get("moe_microbatch_graphs") or {}
 
 
-def graphs_off_seconds(model: Model, device, n_tokens: int) -> float:
-    """Seconds per layer a micro-batch of n_tokens >= 2 adds on an NVIDIA GPU whose llama.cpp build predates CUDA
-    graphs for such batches (data/speed.yaml moe_microbatch_graphs, PR #19645): the graphs-off launch time that
-    cuda_graphs.layer_s measured for a dense layer, per graph node, times the MoE layer's nodes (mean over layers);
-    0 for one token, newer builds, other vendors, and GPUs that run no graphs at all (their decode already pays it)."""
+def graphs_off_seconds(model: Model, device, n_tokens: int, work: TokenWork | None = None) -> float:
+    """Seconds per layer a micro-batch of n_tokens adds on an NVIDIA GPU whose llama.cpp build runs it without CUDA
+    graphs because of its MUL_MAT_ID (data/speed.yaml moe_microbatch_graphs): the graphs-off launch time that
+    cuda_graphs.layer_s measured for a dense layer, per graph node, times the MoE layer's nodes (mean over layers).
+    ggml-cuda's graph check, by build (ggml_cuda_graph_check_compability):
+
+    - before PR #19645 (graphs_since): any MUL_MAT_ID of ne[2] != 1 turns graphs off: every micro-batch of 2+ tokens;
+    - from it to PR #26802 (sync_predicate_since): `!ggml_is_quantized(src0->type) || ne[2] > mmvq_mmid_max`: float
+      (F16 / BF16) experts at every batch size, one-token decode included, and quantized ones beyond the MoE mat-vec's
+      limit (mmvq_ids_path);
+    - from PR #26802 on only where ggml_cuda_mul_mat_id_needs_sync, which MMQ / MMF leave unreached here: none.
+
+    `work` gives the expert types (None: quantized experts). 0 for other vendors and for GPUs that run no graphs at all
+    (their decode already pays the launches: cuda_path.graph_launch_seconds)."""
     from . import cuda_path
     from .kernel_path import _build_date
 
     rule = _graph_rule()
-    if n_tokens < 2 or not rule or device.backend != "cuda" or device.vendor != "nvidia":
+    if not rule or device.backend != "cuda" or device.vendor != "nvidia" or not cuda_path.uses_graphs(device):
         return 0.0
-    if _build_date() >= str(rule["graphs_since"]) or not cuda_path.uses_graphs(device):
+    date = _build_date()
+    if date < str(rule["graphs_since"]):
+        off = n_tokens >= 2
+    elif date < str(rule.get("sync_predicate_since") or "0"):
+        off = float_experts(work) or (n_tokens >= 2 and work is not None and not mmvq_ids_path(work, device, n_tokens))
+    else:
+        off = False
+    if not off:
         return 0.0
     per_layer = float(cuda_path._older_rules()[0].get("layer_s", 0.0))
     dense = int(rule.get("dense_layer_nodes", 22))
     nodes = sum(layer_nodes(model, i) for i in range(model.n_layers)) / max(1, model.n_layers)
     return per_layer * nodes / dense
+
+
+def float_experts(work: TokenWork | None) -> bool:
+    """Whether the routed experts' matrices are 16-bit floats (F16 / BF16): ggml_is_quantized is false for them."""
+    if work is None:
+        return False
+    types = {ty.upper() for mats in work.layer_expert_matrices for ty, _, _ in mats} - {"F32"}
+    return bool(types) and types <= {"F16", "BF16"}
 
 
 def prefill_expert_seconds(model: Model, expert_bytes: tuple, n_ubatch: int, link_bytes_per_s: float,

@@ -10,6 +10,7 @@ from .cpu_sync import decode_sync_seconds
 from .cpu_kernels import decode_seconds as _cpu_decode_seconds, kernel_seconds as _cpu_kernel_seconds, vector_flops
 from .kernel_path import gpu_clock_hz
 from .layer_nodes import node_ratio
+from .moe_batch import graphs_off_seconds as moe_graphs_off_seconds
 from .speed_factors import Table, _fitted, efficiency, family
 from .speed_gpu import _kernel_excess, layer_seconds, recurrent_layer_extra_seconds, rocm_matvec_cycles, sm_cycles_per_s
 from .speed_host import _cpu_matvec_seconds, _host_bandwidth
@@ -73,6 +74,8 @@ def _decode_seconds(
                 layer_s = max(0.0, layer_s - sycl_path.submission_saving_seconds())
             # the fixed time per layer scales with the layer's graph nodes where each kernel costs its own (layer_nodes)
             total += nbytes / bw + node_ratio(model, layer, count, d) * layer_s
+            if model.moe is not None and d.backend == "cuda":  # F16 / BF16 experts, 2026-02..08: no graphs (moe_batch)
+                total += moe_graphs_off_seconds(model, d, 1, work) * count
             # ROCm builds before llama.cpp PR #10318: KQ / KQV as hipBLAS batched GEMMs (hip_graphs, 5f-rocm18)
             total += hip_graphs.attention_blas_seconds(d, model, depth, range(layer, layer + count))
             # the fused GATED_DELTA_NET kernel at HIP's measured rate, not the memory's (rocm_decode, 5f-rocm18)
