@@ -10,7 +10,7 @@ from .cpu_sync import decode_sync_seconds
 from .cpu_kernels import decode_seconds as _cpu_decode_seconds, kernel_seconds as _cpu_kernel_seconds, vector_flops
 from .kernel_path import gpu_clock_hz
 from .layer_nodes import node_ratio
-from .moe_batch import graphs_off_seconds as moe_graphs_off_seconds
+from .moe_graphs import graphs_off_seconds as moe_graphs_off_seconds
 from .speed_factors import Table, _fitted, efficiency, family
 from .speed_gpu import _kernel_excess, layer_seconds, recurrent_layer_extra_seconds, rocm_matvec_cycles, sm_cycles_per_s
 from .speed_host import _cpu_matvec_seconds, _host_bandwidth
