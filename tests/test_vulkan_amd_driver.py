@@ -78,7 +78,7 @@ def test_a_row_driver_reaches_the_tile_choice():
 
 def test_amdvlk_gets_a_note_other_drivers_and_vendors_none():
     note = va.driver_note([_vk("ryzen ai max+ 395 128gb", "amdvlk")])
-    assert note and "AMDVLK" in note and "PR #18749" in note
+    assert note and "AMDVLK" in note and "PR #18749" in note and "AMDVLK#279" in note
     assert va.driver_note([_vk("ryzen ai max+ 395 128gb", "radv")]) is None
     assert va.driver_note([_vk("ryzen ai max+ 395 128gb")]) is None
     assert va.driver_note([replace(_vk("rx 7900 xtx", "amdvlk"), backend="rocm")]) is None

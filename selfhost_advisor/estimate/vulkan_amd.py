@@ -57,9 +57,12 @@ def amdvlk_prefill_share(device: Device, path: str, matrix: str, large_tiles: bo
 
 def driver_note(devices) -> str | None:
     """The one-line note fit prints for an AMD GPU under Vulkan on AMDVLK: the estimate is RADV's kernels at RADV's
-    rate; AMDVLK builds since January 2026 measured a quarter to a third of that prefill on Strix Halo."""
+    rate; AMDVLK builds since January 2026 measured a quarter to a third of that prefill on Strix Halo; its FP16
+    shader matmuls run unpacked (vulkan_path.amd_shader_ops_per_lane)."""
     if not any(d.vendor == "amd" and d.backend == "vulkan" and driver(d) == "amdvlk" for d in devices):
         return None
     return ("AMD GPU under Vulkan on AMDVLK: since llama.cpp's large AMD matmul tiles (PR #18749, January 2026) "
             "prompt speed is RADV's x 0.26 (BF16 x 0.08), the ratios measured on one Strix Halo (kyuz0's toolbox "
-            "logs); AMDVLK is discontinued, RADV (Mesa) is the faster driver there; decode is the same on both")
+            "logs); without matrix cores (RDNA 2 and older) its FP16 matmul shaders run at the FP32 rate, half "
+            "RADV's (AMDVLK emits no packed FP16 math, AMDVLK#279); AMDVLK is discontinued, RADV (Mesa) is the "
+            "faster driver there; decode is the same on both")
