@@ -39,7 +39,8 @@ def test_barriers_cost_nothing_on_one_thread_and_grow_with_threads_and_the_chips
     ("Q4_0", ("avx2", "avx_vnni"), "2024-06-01", False),   # Q8_0 activations: vectorised, not counted
     ("Q6_K", ("neon", "dotprod", "i8mm"), "2026-08-21", True),   # ARM Q6_K repack since PR #18888 (2026-01-16)
     ("Q6_K", ("neon", "dotprod", "i8mm"), "2025-12-01", False),  # before it: ggml's mul_mat, split in blocks
-    ("Q2_K", ("neon", "dotprod"), "2025-01-10", True),     # every mat-mul before ggml 7e4f40c7 (2025-02-25)
+    ("Q2_K", ("neon", "dotprod"), "2025-01-10", True),     # every mat-mul before llama.cpp #11666 (2025-02-13)
+    ("Q3_K", ("neon", "dotprod"), "2025-02-17", False),    # #11917's master (Graviton3 rows): #11666 already in
 ])
 def test_which_mat_vecs_one_thread_quantizes(ty, flags, date, serial):
     assert cpu_sync.serial_quant(ty, _box(flags=flags, date=date)) is serial
@@ -60,7 +61,7 @@ def test_the_one_thread_quantization_is_the_activation_elements_at_the_measured_
 
 
 def test_before_the_parallel_split_every_k_quant_mat_vec_input_is_quantized_by_one_thread():
-    """A build before ggml 7e4f40c7 (2025-02-25): thread 0 converts every mat-vec's input to Q8_K. llama3.2:1b (16
+    """A build before llama.cpp #11666 (2025-02-13): thread 0 converts every mat-vec's input to Q8_K. llama3.2:1b (16
     layers, hidden 2048, FFN 8192) at Q2_K (Q2_K / Q3_K / Q4_K / Q6_K matrices, all Q8_K dot types): per layer
     attn_q, attn_k, attn_v, attn_output, ffn_gate, ffn_up read 2048 elements each and ffn_down 8192: 6 x 2048 + 8192
     = 20480, not one hidden row per GGML type (the per-type sums it was counted from until session 20)."""

@@ -8,7 +8,7 @@ server it predicted tokens 1.3-2x faster than llama-bench measured. From the sou
   core-to-core cache-line latency (data/cpu_sync.yaml: barriers per layer, latencies with their sources);
 - for one token (ne11 = 1) repack.cpp's forward_mul_mat converts src1 by rows, so thread 0 alone runs the scalar
   quantize_row_q8_K over the whole activation of every repacked K-quant mat-vec (and ggml's own mul_mat did the same
-  for every type before 2025-02-25), at the cycles per element measured on the development VM.
+  for every type before llama.cpp PR #11666, 2025-02-13), at the cycles per element measured on the development VM.
 """
 from __future__ import annotations
 
