@@ -71,6 +71,21 @@ def test_before_the_parallel_split_every_k_quant_mat_vec_input_is_quantized_by_o
     assert cpu_sync.quant_seconds(work.layer_inputs, model, box) == pytest.approx(16 * 20480 * cycles / 3e9)
 
 
+def test_an_moe_layers_dense_mat_vecs_are_quantized_by_one_thread_too():
+    """qwen3:30b-a3b Q4_K_M on an x86 host of the newest build: attn_q / k / v / output are ordinary mat-muls, so
+    repack.cpp converts a repacked Q4_K one's input on thread 0 as in a dense model; the routed experts
+    (ffn_*_exps, MUL_MAT_ID) are not counted. Counted from the per-tensor list."""
+    from selfhost_advisor.estimate.memory_weights import weights_by_tensor
+
+    model, quant = get("qwen3:30b-a3b"), get_quant("Q4_K_M")
+    work = token_work(model, quant)
+    elements = sum(t.shape[0] for t, ty, _ in weights_by_tensor(model, quant)
+                   if t.layer >= 0 and len(t.shape) == 2 and ty == "Q4_K" and "_exps" not in t.name)
+    assert elements > 0
+    cycles = cpu_sync._data()["q8_k_cycles_per_element"]
+    assert cpu_sync.quant_seconds(work.layer_inputs, model, _box(clock=3e9)) == pytest.approx(elements * cycles / 3e9)
+
+
 def test_a_64_thread_server_decodes_slower_than_its_memory_alone_allows_and_a_desktop_barely():
     """Decode on a 64-core EPYC spec sheet gains the barriers of 64 threads (several ms a token); a 2-thread host
     under 1% of its token."""

@@ -71,9 +71,12 @@ def serial_quant(ty: str, machine: Machine) -> bool:
 def quant_seconds(inputs: tuple, model: Model, machine: Machine) -> float:
     """Seconds per token thread 0 spends quantizing activations alone over layers whose dense mat-vecs take `inputs`
     ((type, input elements) per layer: TokenWork.layer_inputs, each matrix's row length once, since every mat-mul
-    converts its own src1); dense layers only (a routed expert's rows are handed out otherwise)."""
+    converts its own src1). An MoE layer's attention and shared-expert mat-vecs are dense mat-muls like any other and
+    count; its routed experts (MUL_MAT_ID, not in layer_inputs) are not counted: ggml's own mul_mat_id splits src1's
+    conversion over the threads since #11666, and repack.cpp's forward_mul_mat_id hands src1 rows to threads (gate /
+    up: one row, one thread) - not modelled."""
     clock = float(machine.cpu_clock_hz or 0)
-    if not clock or model.moe is not None or int(machine.cpu_threads or 1) <= 1:
+    if not clock or int(machine.cpu_threads or 1) <= 1:
         return 0.0  # one thread: the measured kernel rates already hold the conversion
     # serial_quant reads only the type and the machine: asked once per type, not per layer
     serial = {ty: serial_quant(ty, machine) for ty in {ty for layer in inputs for ty, _ in layer}}
