@@ -44,11 +44,12 @@ def test_the_2026_anv_bf16_rows_leave_the_xmx_rate():
     +175.7 -> +37.3% (Qwen3.5's Gated DeltaNet reads 19-64% fast on every backend), the 140V's Gemma 4 E2B
     (5b-vkintel3) +238.7 -> -7.7%; since 5b-vkintel6's scalar flash attention on Intel's lanes (attention at the
     prompt's average depth costs more) +35.0% and -14.9%; since 5b-vkhyb's serial delta-net step (the 9B is hybrid) the
-    B60 row +19.6%."""
+    B60 row +19.6%; since 5b-vkintel8 (Intel's BF16 at the FP32 shader's measured rate, 128 lanes per Xe core, on every
+    driver) -10.3% and +18.7%."""
     b60 = [r for r in vulkan_block("vkintel2") if r["quant"] == "BF16" and r["kind"] == "prefill"]
     v140 = [r for r in vulkan_block("vkintel4") if r["quant"] == "BF16" and r["kind"] == "prefill"]
-    assert [round(r["error_pct"], 1) for r in b60] == [pytest.approx(19.6, abs=0.5)]
-    assert [round(r["error_pct"], 1) for r in v140] == [pytest.approx(-14.9, abs=0.5)]
+    assert [round(r["error_pct"], 1) for r in b60] == [pytest.approx(-10.3, abs=0.5)]
+    assert [round(r["error_pct"], 1) for r in v140] == [pytest.approx(18.7, abs=0.5)]
 
 
 def test_session_17_block_scores_at_the_documented_figures():

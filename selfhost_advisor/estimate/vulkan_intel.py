@@ -190,17 +190,22 @@ def xe1_coopmat(device: Device, arch: str, date: str = "") -> bool:
 
 
 def bf16_on_fp32_lanes(device: Device, date: str = "") -> bool:
-    """Whether ggml-vulkan multiplies BF16 weights on this Intel GPU's vector lanes at the FP32 rate: wherever the
-    driver exposes no BF16 cooperative matrix, which is Intel's Windows driver ("Current Windows driver does not expose
-    BF16 support", ggml_vk_get_device, ggml-org/ggml d99724f) and ANV before `anv_bf16_coopmat_since` (the October
-    2025 ANV device lines read "bf16: 0", the April 2026 Lunar Lake one "bf16: 1"). Without a BF16 coopmat
-    ggml_vk_load_shaders builds pipeline_matmul_bf16 from the FP32 scalar shader ("reusing CREATE_MM from the fp32
-    path"; without any coopmat "bf16 scalar path promotes to f32"). An unstated driver is Intel's Windows one, as
-    elsewhere here. False off Intel under Vulkan."""
-    if not _intel_vulkan(device):
-        return False
-    since = str(_rules().get("anv_bf16_coopmat_since") or "")
-    return not (driver(device) == "mesa" and since and (not date or date >= since))
+    """Whether a BF16 prompt matmul on this GPU is priced at the FP32 scalar shader's rate on the vector lanes
+    (bf16_flops_per_lane_cycle): on every Intel GPU under Vulkan, whatever the driver and build (`date` is kept for
+    the callers' signature). Why: Intel's Windows driver exposes no BF16 ("Current Windows driver does not expose BF16
+    support", ggml_vk_get_device, ggml-org/ggml d99724f), so ggml_vk_load_shaders builds pipeline_matmul_bf16 from the
+    FP32 scalar shader ("reusing CREATE_MM from the fp32 path"); ANV exposes BF16 cooperative matrices (llama.cpp PR
+    #21431: "BF16 extension is available for Xe2/Xe3 on Linux") and ggml runs its BF16 coopmat shader there, but the
+    ANV BF16 rows of 2026 (Arc Pro B70 / B60, Arc 140V) measure 0.86-1.16 FLOPs per lane-clock, the FP32 shader's
+    rate (PR #22461's B580 microbenchmark: 1.14), not XMX's (the B70's Q4_0: 3.2) (docs/methodology.md 5b-vkintel8).
+    False off Intel under Vulkan."""
+    return _intel_vulkan(device)
+
+
+def bf16_flops_per_lane_cycle() -> float:
+    """FLOPs per lane-clock (128 lanes per Xe core, boost clock) of a BF16 prompt matmul on Intel under Vulkan,
+    MEASURED (data/speed.yaml vulkan_intel: llama.cpp PR #22461's B580 test-backend-ops, n = 512); 0 when unset."""
+    return float(_rules().get("bf16_flops_per_lane_cycle") or 0.0)
 
 
 def unknown_driver(device: Device) -> bool:

@@ -130,8 +130,9 @@ def intel_lanes_basis(device: Device, rules: dict) -> bool:
     every build. Session 17 put it on the lanes beside the quantized coopmat matmuls of the time (5b-vkintel5: it took
     the listed XMX rate at the family's efficiency, 0.39 of it, where Intel's BF16 coopmat rows reach 0.05-0.07); since
     the quantized ones of builds from PR #18178 take the matrix-rate split (coopmat_split, 5b-vkintel7), the 16-bit
-    ones stay where the measured BF16 rows put them (the Arc Pro B70's ANV BF16 pp512 0.9 FLOPs per lane-clock against
-    its Q4_0 3.2: ANV's BF16 coopmat, not understood); no Intel F16 row exists."""
+    ones stay on the lanes (the Arc Pro B70's ANV BF16 pp512 0.9 FLOPs per lane-clock against its Q4_0 3.2). Since
+    5b-vkintel8 BF16 itself takes the FP32 shader's measured rate (vulkan_intel.bf16_on_fp32_lanes), so this holds F16
+    weights alone; no Intel F16 row exists."""
     return device.vendor == "intel"
 
 
@@ -248,10 +249,17 @@ def _path_seconds(device: Device, layers: tuple, matrix_flops: float | None, _bu
         p = matmul_path(device, ty, rules)
         pk = peak(device, p, rules, matrix_flops)
         if p == "shader" and ty == "BF16" and _bf16_on_fp32_lanes(device):
-            # Intel: 128 lanes per Xe core (8 XVEs x SIMD16 on Xe2), as matvec_lane_hz and sycl_path count them (the
-            # shader / MMQ paths' _lane_hz keeps the 64 its vector_path_share was fitted with: 5b-vkintel4)
-            lane_hz = matvec_lane_hz(device) if device.vendor == "intel" else _lane_hz(device)
-            pk = lane_hz * float(_amd_rules()["fp32_ops_per_lane"]) if lane_hz else None
+            if device.vendor == "intel" and vulkan_intel.bf16_flops_per_lane_cycle():
+                # Intel: the FP32 scalar shader's measured rate per lane-clock, 128 lanes per Xe core (8 XVEs x
+                # SIMD16 on Xe2), at its own fixed efficiency (intel_bf16_lanes, 1.0: 5b-vkintel8)
+                lane_hz = intel_lane_hz(device)
+                if not lane_hz:
+                    return None
+                out["intel_bf16_lanes"] = (out.get("intel_bf16_lanes", 0.0)
+                                           + 2 * n / (lane_hz * vulkan_intel.bf16_flops_per_lane_cycle()))
+                continue
+            pk = _lane_hz(device)
+            pk = pk * float(_amd_rules()["fp32_ops_per_lane"]) if pk else None
         if not pk:
             return None
         if p == "coopmat_dequant" and coopmat_split(device, rules):
@@ -381,9 +389,10 @@ def amd_shader_ops_per_lane(device: Device) -> float | None:
 
 
 def _bf16_on_fp32_lanes(device: Device) -> bool:
-    """AMD by architecture (amd_bf16_on_fp32_lanes); Intel by driver and build (vulkan_intel.bf16_on_fp32_lanes) where
-    it has a cooperative matrix (Xe2: BF16 would otherwise take it; without one, BF16 keeps the vector-lane path the
-    other 16-bit types take at vector_path_share, as before)."""
+    """AMD by architecture (amd_bf16_on_fp32_lanes); Intel wherever it has a cooperative matrix, on every driver and
+    build (vulkan_intel.bf16_on_fp32_lanes: the FP32 shader's measured rate, 5b-vkintel8; Xe2: BF16 would otherwise
+    take the coopmat path; without one, BF16 keeps the vector-lane path the other 16-bit types take at
+    vector_path_share, as before)."""
     if amd_bf16_on_fp32_lanes(device):
         return True
     return (vulkan_intel.bf16_on_fp32_lanes(device, build()[0])
