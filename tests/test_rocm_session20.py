@@ -70,3 +70,32 @@ def test_rocm_heldout_scores_the_session20_rows_blind():
     assert len(rs) == 38
     assert sum(r["kind"] == "prefill" for r in rs) == 19
     assert all(r["predicted"] > 0 and r["session"] == 20 for r in rs)
+
+
+def test_swa_prompt_walk_is_ggml_cudas_only():
+    """llama.cpp's SWA cache holds n_swa + n_ubatch cells and ggml-cuda's flash attention trims only trailing masked
+    tiles, so on CUDA and ROCm a prompt query of a sliding-window layer walks half a micro-batch beyond the window;
+    Vulkan (flash_attn_mask_opt) and Metal (kernel_flash_attn_ext_blk) skip fully masked blocks, the CPU masked cells."""
+    from selfhost_advisor.estimate.speed_work import prompt_swa_extra
+
+    assert prompt_swa_extra(2048, "rocm") == 1024
+    assert prompt_swa_extra(512, "cuda") == 256
+    assert prompt_swa_extra(2048, "vulkan") == prompt_swa_extra(2048, "metal") == prompt_swa_extra(2048, "cpu") == 0
+
+
+def test_swa_walk_widens_only_local_layers_and_only_past_the_window():
+    """Gemma 3 4B (window 1024, 8 heads of 256): at pp2048 @ d16384 (-ub 2048; 17408 cached tokens on average) a local
+    layer computes over 1024 + 1024 cells, a global layer over all 17408 as before; a pp512 prompt (256 on average)
+    stays inside the window and nothing changes."""
+    from selfhost_advisor.catalog.models import get as get_model
+    from selfhost_advisor.estimate.speed_work import attention_flops_by_layer, uses_window
+
+    m = get_model("gemma3:4b")
+    local = next(i for i in range(m.n_layers) if uses_window(m, i))
+    glob = next(i for i in range(m.n_layers) if not uses_window(m, i))
+    per_cell = 4 * m.n_heads * m.layer_head_dim(local)
+    assert m.sliding_window == 1024
+    walked = attention_flops_by_layer(m, 17408, 1024)
+    assert walked[local] == per_cell * 2048
+    assert walked[glob] == attention_flops_by_layer(m, 17408)[glob] == 4 * m.n_heads * m.layer_head_dim(glob) * 17408
+    assert attention_flops_by_layer(m, 256, 256) == attention_flops_by_layer(m, 256)

@@ -12,7 +12,7 @@ from .speed_gpu import _device_flops, recurrent_prefill_seconds, sm_cycles_per_s
 from .speed_host import _host_bandwidth, _host_flops
 from .speed_terms import (_TRAFFIC_OFF, _expert_tile_seconds, _rocm_path_rules, _unpack_seconds, mmq_traffic_seconds,
                           prefill_traffic_seconds, rocm_compute_scale)
-from .speed_work import TokenWork, attention_flops_by_layer, layer_split
+from .speed_work import TokenWork, attention_flops_by_layer, layer_split, prompt_swa_extra
 
 
 def _prefill_seconds_per_token(
@@ -23,7 +23,9 @@ def _prefill_seconds_per_token(
     n = model.n_layers
     offloaded = placement.gpu_layers if placement.fit in ("gpu", "partial") else 0
     gpu_repeat = min(offloaded, n)
-    attention_by_layer = attention_flops_by_layer(model, depth)
+    # a ggml-cuda GPU's flash attention also walks the masked cells of the sliding-window layers' cache (speed_work)
+    attention_by_layer = attention_flops_by_layer(
+        model, depth, prompt_swa_extra(n_ubatch, devices[0].backend) if devices and placement.gpu_layers else 0)
     per_layer = [work.layer_flops[i] + attention_by_layer[i] for i in range(n)]
     total = 0.0
     layer = 0
@@ -123,7 +125,7 @@ def _prefill_seconds_per_token(
                                         cpu_eff.bandwidth * _host_bandwidth(machine))
     if layer < n:
         rest_flops = sum(per_layer[layer:])
-        attention = sum(attention_by_layer[layer:n])
+        attention = sum(attention_flops_by_layer(model, depth)[layer:n])  # the CPU skips masked cells
         clocked = _cpu_prefill_seconds(work.layer_matrices[layer:], attention, machine) if work.layer_matrices else None
         if clocked is not None and model.moe is not None and work.layer_expert_matrices:
             from .moe_backends import cpu_expert_seconds  # MUL_MAT_ID on the CPU: the decode kernels (5c-weak)

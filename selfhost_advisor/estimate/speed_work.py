@@ -117,15 +117,31 @@ def cached_tokens_by_layer(model: Model, depth: int) -> tuple[int, ...]:
 
 
 @lru_cache(maxsize=16384, typed=True)
-def attention_flops_by_layer(model: Model, depth: int) -> tuple[int, ...]:
-    """_attention_flops of every layer at `depth`, computed once per (model, depth) like cached_tokens_by_layer."""
-    return tuple(_attention_flops(model, i, depth) for i in range(model.n_layers))
+def attention_flops_by_layer(model: Model, depth: int, swa_extra: int = 0) -> tuple[int, ...]:
+    """_attention_flops of every layer at `depth`, computed once per (model, depth) like cached_tokens_by_layer;
+    `swa_extra`: see _attention_flops."""
+    return tuple(_attention_flops(model, i, depth, swa_extra) for i in range(model.n_layers))
 
 
-def _attention_flops(model: Model, layer: int, depth: int) -> int:
-    """QK^T and softmax(QK^T)V: 2 x 2 x heads x head_dim FLOPs per cached token (MLA: latent width)."""
+def _attention_flops(model: Model, layer: int, depth: int, swa_extra: int = 0) -> int:
+    """QK^T and softmax(QK^T)V: 2 x 2 x heads x head_dim FLOPs per cached token (MLA: latent width). `swa_extra`:
+    cells a prompt query of a sliding-window layer walks beyond its window (prompt_swa_extra); 0 for decode."""
     width = model.mla.kv_lora_rank + model.mla.qk_rope_head_dim if model.mla else model.layer_head_dim(layer)
-    return 4 * model.n_heads * width * _cached_tokens(model, layer, depth)
+    tokens = _cached_tokens(model, layer, depth)
+    if swa_extra and uses_window(model, layer) and model.has_attention(layer):
+        tokens = min(depth, model.sliding_window + swa_extra)
+    return 4 * model.n_heads * width * tokens
+
+
+def prompt_swa_extra(n_ubatch: int, backend: str) -> int:
+    """Cells beyond the window that a prompt query of a sliding-window layer computes over on a ggml-cuda backend (CUDA,
+    ROCm): llama.cpp gives the SWA layers a cache of GGML_PAD(n_swa + n_ubatch, n_pad) cells (llama-kv-cache-iswa.cpp)
+    whose graph view spans every used cell (get_n_kv), and ggml-cuda's flash attention computes over every cell up to
+    the last unmasked tile (fattn-common.cuh flash_attn_mask_to_KV_max trims trailing tiles only), so a query walks the
+    window's cells and the micro-batch's: n_ubatch / 2 beyond the window on average, the full-attention layers'
+    "depth + half its own" count. 0 elsewhere: Vulkan (flash_attn_mask_opt) and Metal (kernel_flash_attn_ext_blk) skip
+    fully masked K/V blocks, the CPU masked elements. docs/methodology.md 5f-rocm20."""
+    return n_ubatch // 2 if backend in ("cuda", "rocm") else 0
 
 
 def layer_split(placement: Placement, n_devices: int) -> list[int]:
