@@ -71,10 +71,38 @@ def touched_share(model: Model, tokens: float) -> float:
     return 1.0 - (1.0 - model.moe.active / model.moe.experts) ** max(1.0, tokens)
 
 
+@lru_cache(maxsize=1024)
+def _attention_terms(model: Model) -> tuple[float, tuple[tuple[int, float], ...]]:
+    """(FLOPs per attended token summed over the layers that attend to every cached token; per sliding window, the
+    same sum over the layers that attend only to their window), per layer as speed_work._attention_flops counts it
+    for llama.cpp: a recurrent layer (Gated DeltaNet, Mamba-2) or a feed-forward-only one attends to no cached token,
+    and a sliding-window layer to at most its window. vLLM's attention backends skip the KV tiles outside the window
+    (FlashAttention's local attention; the Triton unified kernel since vllm PR #24390, 2025-09, whose description
+    says gpt-oss "was spending equal amount of time between global and local attention" before it), and its KV
+    groups keep only the window (vllm_groups.py)."""
+    from ..memory_kv import uses_window
+    from ..speed_work import _attention_flops
+
+    full, windows = 0.0, {}
+    for i in range(model.n_layers):
+        per_token = float(_attention_flops(model, i, 1))
+        if not per_token:
+            continue
+        if uses_window(model, i):
+            windows[model.sliding_window] = windows.get(model.sliding_window, 0.0) + per_token
+        else:
+            full += per_token
+    return full, tuple(sorted(windows.items()))
+
+
 def attention_flops(model: Model, tp: int, depth: float) -> float:
-    """QK^T and PV of one token attending to `depth` cached tokens, all layers, per GPU (MLA: the latent width)."""
-    width = model.mla.kv_lora_rank + model.mla.qk_rope_head_dim if model.mla else model.head_dim
-    return 4.0 * model.n_layers * model.n_heads * width * depth / tp
+    """QK^T and PV of one token attending to `depth` cached tokens, per GPU, over the layers that attend (MLA: the
+    latent width): a full-attention layer over all `depth` tokens, a sliding-window layer over min(depth, window), a
+    recurrent or feed-forward-only layer of a hybrid over none (_attention_terms). Every layer at `depth` before
+    session 20: 4x the attention of Qwen3.5 (1 layer in 4 attends), 2x gpt-oss's at long prompts (half its layers
+    slide over 128 tokens)."""
+    full, windows = _attention_terms(model)
+    return (full * depth + sum(c * min(depth, w) for w, c in windows)) / tp
 
 
 @lru_cache(maxsize=4096)
