@@ -197,8 +197,9 @@ def bf16_on_fp32_lanes(device: Device, date: str = "") -> bool:
     FP32 scalar shader ("reusing CREATE_MM from the fp32 path"); ANV exposes BF16 cooperative matrices (llama.cpp PR
     #21431: "BF16 extension is available for Xe2/Xe3 on Linux") and ggml runs its BF16 coopmat shader there, but the
     ANV BF16 rows of 2026 (Arc Pro B70 / B60, Arc 140V) measure 0.86-1.16 FLOPs per lane-clock, the FP32 shader's
-    rate (PR #22461's B580 microbenchmark: 1.14), not XMX's (the B70's Q4_0: 3.2) (docs/methodology.md 5b-vkintel8).
-    False off Intel under Vulkan."""
+    rate (PR #22461's B580 microbenchmark: 1.14), not XMX's (the B70's Q4_0: 3.2): the native-float coopmat shaders
+    spill registers with Intel's large warptile (PR #21431: matmul_f16_l "spill 75 -> 0" with a smaller one; closed
+    unmerged) (docs/methodology.md 5b-vkintel8). False off Intel under Vulkan."""
     return _intel_vulkan(device)
 
 
