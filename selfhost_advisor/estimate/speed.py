@@ -65,6 +65,9 @@ def estimate_speed(
     """
     if placement.fit == "no":
         return Speed(None, None, "unknown", note="does not fit")
+    from .sycl_path import stream_machine
+
+    machine = stream_machine(machine)  # ggml-sycl streams at the die's measured read rate where below spec
     work = token_work(model, quant, kv_cache_type)
     kernel: list[float] = []
     dec = _decode_seconds(model, work, placement, machine, decode_depth, table, kernel)

@@ -164,6 +164,35 @@ def decode_kernel(ggml_type: str, build: Build | None = None, device: Device | N
     return f"{kernel} {layout}"
 
 
+def stream_bandwidth(device: Device) -> float | None:
+    """Bytes per second an Intel GPU's kernels read at most: the spec sheet's figure, or lower where a memory
+    microbenchmark outside llama.cpp measured the die below it (data/speed.yaml `sycl_paths.read_bandwidth`: the
+    Alchemist die, ACM-G10, ~405 GB/s on both its 16 and 17.5 Gbps cards; the Max 1100 737 of 1,229 GB/s).
+
+    Why: one bandwidth share (the SYCL fit's) of the spec figure charged an A770's mat-vecs 560 GB/s x share where the
+    die reads 407 at most, while an Xe2 card reads near its spec: the fitted share fell between the two, every
+    Alchemist row predicted fast and every Xe2 row slow (docs/methodology.md 5b-sycl9, 5b-sycl12). Streaming at the
+    share of the measured figure (docs/methodology.md 5b-sycl13). None without a spec figure."""
+    spec = device.bandwidth_bytes_per_s
+    if not spec or device.vendor != "intel":
+        return spec
+    rule = _rules().get("read_bandwidth") or {}
+    cap = ((rule.get("profiles") or {}).get(device.matched_profile or "")
+           or (rule.get("chips") or {}).get(_chip(device)))
+    return min(spec, int(float(cap) * 1e9)) if cap else spec
+
+
+def stream_machine(machine):
+    """`machine` with each SYCL device's bandwidth at stream_bandwidth: what every decode and prefill term of
+    estimate/speed.py streams at on ggml-sycl (the machine itself when nothing changes)."""
+    from ..record import replace
+
+    devices = tuple(replace(d, bandwidth_bytes_per_s=stream_bandwidth(d))
+                    if d.backend == "sycl" and stream_bandwidth(d) != d.bandwidth_bytes_per_s else d
+                    for d in machine.devices)
+    return machine if devices == tuple(machine.devices) else replace(machine, devices=devices)
+
+
 def vector_lanes(device: Device) -> float | None:
     """FP32 lanes of an Intel GPU: the spec table's shader count, else 128 per Xe core (`gpu_cores` of an iGPU
     profile: Xe-LPG 16 EUs x 8, Xe2 8 XVEs x 16; data/apu.yaml)."""
@@ -218,7 +247,7 @@ def _pair_lane_rate(pair: dict, slow_key: str, fast_key: str, share: float) -> f
     mats = [(n, b) for layer in work.layer_matrices for ty, n, b in layer if ty == pair["quant"]]
     weights, nbytes = sum(n for n, _ in mats), sum(b for _, b in mats)
     dt = 1.0 / float(pair[slow_key]) - 1.0 / float(pair[fast_key])
-    slow_s = dt + nbytes / (share * dev.bandwidth_bytes_per_s)
+    slow_s = dt + nbytes / (share * stream_bandwidth(dev))
     return weights / (slow_s * vector_lanes(dev) * gpu_clock_hz(dev))
 
 
@@ -244,8 +273,8 @@ def plain_bandwidth_share(share: float) -> float:
         work = token_work(get_model(pair["model"]), get_quant(pair["quant"]))
         nbytes = sum(b for layer in work.layer_matrices for ty, _, b in layer if ty == pair["quant"])
         dt = 1.0 / float(pair["block_tokens_per_s"]) - 1.0 / float(pair["reordered_tokens_per_s"])
-        block_s = dt + nbytes / (share * dev.bandwidth_bytes_per_s)
-        shares.append(nbytes / (dev.bandwidth_bytes_per_s * block_s))
+        block_s = dt + nbytes / (share * stream_bandwidth(dev))
+        shares.append(nbytes / (stream_bandwidth(dev) * block_s))
     return sum(shares) / len(shares) if shares else 0.0
 
 
@@ -483,7 +512,7 @@ def scratch_traffic_seconds(device: Device, layers: tuple, n_ubatch: int = 512, 
     """Prefill seconds per token that the dequantized scratch copies cost at `share` of spec bandwidth (the prefill
     model passes the family's decode streaming share, 5b-sycl8): per micro-batch, each quantized matrix is read once
     (its bytes) and its copy written once and read once by the GEMM (2 x weights x 2 bytes in FP16, x 4 in FP32)."""
-    bw = device.bandwidth_bytes_per_s * share
+    bw = (stream_bandwidth(device) or 0) * share
     if not bw or not layers:
         return 0.0
     from .kernel_path import converted_bytes
