@@ -107,4 +107,6 @@ def test_sycl_pays_the_step_from_its_gated_delta_net_op_on_intel_lanes():
     small = get_model("qwen3.5:4b")
     pl4 = Placement("gpu", small.n_layers + 1, small.n_layers + 1, 0, 0)
     with sycl_path.assume_build("aa0f1897b (2026-04-22), master"):
-        assert estimate_speed(small, get_quant("Q4_K_M"), pl4, b70).prefill_tokens_per_s < 2.0 * 1759.80
+        # +99% until 5b-sycl13 (the SYCL share refitted 0.60 -> 0.68 once ACM-G10 and the Max 1100 stream at their
+        # measured read rates: the B70's scratch copies and activations stream faster), +112% since; disclosed there
+        assert estimate_speed(small, get_quant("Q4_K_M"), pl4, b70).prefill_tokens_per_s < 2.2 * 1759.80
