@@ -83,6 +83,9 @@ def _decode_seconds(
             if model.ssm is not None:  # Metal: a delta-net layer's extra serial steps (dense or MoE feed-forward)
                 total += recurrent_layer_extra_seconds(eff, d) * sum(
                     1 for i in range(layer, layer + count) if state[i])
+            if d.backend == "sycl" and model.ssm is not None:  # Mamba's scan on the CPU where ggml-sycl lacks it
+                total += sycl_path.ssm_fallback_seconds(model, range(layer, layer + count), bw,
+                                                        efficiency("cpu", table).bandwidth * _host_bandwidth(machine))
             if d.backend == "sycl" and work.layer_matrices:  # block-layout mat-vecs: the kernel binds (sycl_path)
                 clock = gpu_clock_hz(d)
                 total += sum(_per_layer(work.layer_matrices[layer:layer + count],

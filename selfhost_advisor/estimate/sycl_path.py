@@ -193,6 +193,43 @@ def stream_machine(machine):
     return machine if devices == tuple(machine.devices) else replace(machine, devices=devices)
 
 
+def ssm_scan_on_cpu(model, build: Build | None = None) -> bool:
+    """True when llama.cpp runs this model's SSM_SCAN on the CPU under SYCL at this build (data/speed.yaml
+    `sycl_paths.ssm_scan`): every build before PR #22149 (2026-05-07), and Mamba-2 shapes the kernel does not take
+    (d_state other than 128 / 256, a head not a multiple of 16 lanes) or Mamba-1 after it."""
+    ssm = getattr(model, "ssm", None)
+    rule = _rules().get("ssm_scan") or {}
+    if ssm is None or ssm.kind not in ("mamba", "mamba2") or not rule:
+        return False
+    if not _has(build or current(), rule["since"]) or ssm.kind == "mamba":
+        return True
+    heads = ssm.dt_rank or 1  # Mamba-2: one dt per head (llama.cpp ssm_dt_rank = n_head)
+    head_dim = ssm.d_inner // heads
+    return (ssm.d_state not in set(rule.get("mamba2_d_state") or ())
+            or head_dim % int(rule.get("mamba2_head_multiple") or 1) != 0)
+
+
+def ssm_fallback_seconds(model, layers: range, bandwidth: float, host_bandwidth: float) -> float:
+    """Decode seconds per token the recurrent layers among `layers` add when their SSM_SCAN runs on the CPU
+    (ssm_scan_on_cpu): each copies its state (n_embd_s F32) to the host and the new one back over PCIe
+    (data/speed.yaml pcie_bytes_per_s), the CPU reads and rewrites it at `host_bandwidth`, and the GPU no longer
+    makes the scan's own two passes over it at `bandwidth` (the cache copy-back's two stay: speed_work's 4 passes).
+    Why: the op missing from ggml-sycl splits every Mamba layer's graph at the scan (Nemotron-3-Nano's 23 of 52
+    layers, 2.1 MB of state each), which streaming the state on the GPU does not cost."""
+    if not ssm_scan_on_cpu(model):
+        return 0.0
+    from .memory_kv import recurrent_state_widths
+    from .speed_factors import _speed_data
+
+    state = 4.0 * recurrent_state_widths(model.ssm)[1]
+    n = sum(1 for i in layers if model.is_recurrent(i))
+    link = float(_speed_data().get("pcie_bytes_per_s") or 0.0)
+    if not n or not link:
+        return 0.0
+    per_layer = 2 * state / link + 2 * state / host_bandwidth - (2 * state / bandwidth if bandwidth else 0.0)
+    return n * max(0.0, per_layer)
+
+
 def vector_lanes(device: Device) -> float | None:
     """FP32 lanes of an Intel GPU: the spec table's shader count, else 128 per Xe core (`gpu_cores` of an iGPU
     profile: Xe-LPG 16 EUs x 8, Xe2 8 XVEs x 16; data/apu.yaml)."""
