@@ -111,6 +111,22 @@ def kv_read_bytes(model: Model, tp: int, depth: int, dtype_bytes: int = 2) -> in
     return sequence_kv_bytes(model, tp, max(1, depth), dtype_bytes) if depth > 0 else 0
 
 
+@lru_cache(maxsize=1024)
+def state_write_bytes(model: Model, tp: int) -> int:
+    """Bytes per GPU one decoding sequence writes back to its recurrent states each step (0 without recurrent layers).
+
+    vLLM's recurrent kernels update each recurrent layer's state in place: Gated DeltaNet's decode kernel loads the
+    state and stores the final one over it (fused_recurrent_gated_delta_rule, inplace_final_state), Mamba-2's
+    selective_state_update likewise. kv_read_bytes counts the read (the state's pool page); this is the write, the
+    whole state again: 24 Gated DeltaNet layers x 2 MiB (fp32 temporal state) = 48 MiB a sequence a step for Qwen3.5-9B
+    at TP 1, as much as its KV at 100k tokens."""
+    from ..vllm_hybrid import is_hybrid, state_page_bytes
+
+    if not is_hybrid(model):
+        return 0
+    return sum(model.is_recurrent(i) for i in range(model.n_layers)) * state_page_bytes(model, tp)
+
+
 def _profile_raw(machine: Machine) -> dict:
     dev = machine.devices[0]
     if not dev.matched_profile:
@@ -293,7 +309,7 @@ def _parts_seconds(model: Model, quant: Quant, machine: Machine, tp: int, batch:
         expert_work = routed + moe_padding_flops(model, quant, machine, tp, tokens)  # tiles padded to BLOCK_SIZE_M
         linear = (max(dense / bw, (work - routed) / fl)
                   + max(_expert_bytes(model, quant, machine, tp, tokens, experts) / bw, expert_work / fl))
-    kv = batch * kv_read_bytes(model, tp, int(depth), kv_dtype_bytes)
+    kv = batch * (kv_read_bytes(model, tp, int(depth), kv_dtype_bytes) + state_write_bytes(model, tp))
     attn_work = batch * attention_flops(model, tp, depth) + prefill_tokens * attention_flops(model, tp, prefill_depth)
     return linear, max(kv / bw, attn_work / fl)
 
