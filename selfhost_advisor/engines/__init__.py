@@ -10,6 +10,7 @@ from functools import lru_cache
 
 from ..catalog.data import load
 from ..errors import BadOptionError
+from ..termsafe import folded
 from .interface import Engine
 
 
@@ -19,8 +20,6 @@ def engine_names() -> tuple[str, ...]:
 
 def get_engine(name: str) -> Engine:
     """The engine called `name` (case-insensitive); BadOptionError naming the known engines otherwise."""
-    from ..termsafe import folded
-
     return _engine(folded(name))
 
 

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ..errors import BadOptionError
+from ..catalog.data import load
+from ..errors import BadOptionError, NotSizedModelError
 from ..termsafe import folded
+from .startup_log import lines as startup_log_lines
 
 DEFAULT_CONTEXT = 8192  # tokens: fit's and hardware --for's context when --context is not given (docs/cli.md)
 
@@ -84,9 +86,6 @@ class Engine:
     def check_runs(self, model: Model, request_version: str = "") -> None:
         """Refuse an architecture this engine (this release, for Ollama) does not run: Llama 3.2 Vision (mllama) runs
         only on Ollama 0.4.0-0.29.x (data/engines.yaml vision_projectors.not_sized); exit 2 naming the releases that do."""
-        from ..catalog.data import load
-        from ..errors import NotSizedModelError
-
         for rec in load("engines").get("vision_projectors", {}).get("not_sized", {}).get("families", {}).values():
             if model.arch in rec.get("archs", ()) and not self.runs_release(rec.get("runs_on", {}).get(self.name),
                                                                            request_version):
@@ -96,8 +95,6 @@ class Engine:
 
     def runs(self, model: Model, request_version: str = "") -> bool:
         """Whether check_runs lets `model` through (models --fits leaves the others out)."""
-        from ..errors import NotSizedModelError
-
         try:
             self.check_runs(model, request_version)
         except NotSizedModelError:
@@ -222,9 +219,7 @@ class Engine:
     def startup_log(self, model: Model, opt: FitOption, request: FitRequest, machine: Machine) -> tuple[str, ...]:
         """The lines the engine's own start-up log should print for `opt` (engines/startup_log.py), in the format its
         record names (data/engines.yaml startup_log); () where we cannot say."""
-        from .startup_log import lines
-
-        return lines(self.startup_log_format(request), model, opt, machine)
+        return startup_log_lines(self.startup_log_format(request), model, opt, machine)
 
     def startup_log_format(self, request: FitRequest) -> str:
         """The start-up log format this engine prints for the request (data/engines.yaml startup_log; "" for none)."""

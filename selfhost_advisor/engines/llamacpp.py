@@ -8,11 +8,20 @@ from __future__ import annotations
 import shlex
 from typing import TYPE_CHECKING
 
+from ..catalog.data import load
+from ..catalog.quants import get_quant, listed_quants
+from ..domain import FitOption
+from ..estimate.memory import estimate_memory, layer_weights_floor
+from ..estimate.moe_offload import with_expert_offload
+from ..estimate.placement import device_budgets, place
+from ..estimate.server_host import with_served
+from ..estimate.speed import estimate_speed
+from ..record import replace
 from .interface import Engine
 
 if TYPE_CHECKING:
     from ..catalog.resolve import Resolved
-    from ..domain import FitOption, FitRequest, Machine, Model, Quant
+    from ..domain import FitRequest, Machine, Model, Quant
 
 # llama-server's logical batch -b when not given (common/common.h: n_batch = 2048); the physical batch is
 # min(n_batch, n_ubatch) (src/llama-context.cpp), so a command with -ub above it also needs -b.
@@ -34,17 +43,12 @@ class LlamaCpp(Engine):
         return max(LLAMA_SERVER_N_BATCH, request.n_ubatch)
 
     def quant(self, name: str) -> Quant:
-        from ..catalog.quants import get_quant
-
         return get_quant(name)
 
     def quants(self, names=()) -> tuple[Quant, ...]:
-        from ..catalog.quants import listed_quants
-
         return tuple(sorted({self.quant(n) for n in names}, key=lambda q: q.rank)) if names else listed_quants()
 
     def select_quants(self, resolved: Resolved, names: list[str]) -> tuple[Quant, ...]:
-        from ..catalog.quants import listed_quants
         from ..catalog.resolve import select_quants
 
         return select_quants(resolved, names) or listed_quants()
@@ -78,13 +82,6 @@ class LlamaCpp(Engine):
 
     def option(self, model: Model, quant: Quant, machine: Machine, request: FitRequest, *,
                host_ram_known: bool = True) -> FitOption:
-        from ..catalog.data import load
-        from ..domain import FitOption
-        from ..record import replace
-        from ..estimate.memory import estimate_memory
-        from ..estimate.placement import place
-        from ..estimate.speed import estimate_speed
-
         depth = request.context // 2
         runtime = load("engines")["runtime"]
         backend = machine.devices[0].backend if machine.devices else "cpu"
@@ -98,8 +95,6 @@ class LlamaCpp(Engine):
                                decode_depth=depth, prefill_depth=min(depth, 256), n_ubatch=request.n_ubatch)
         opt = FitOption(quant=quant, memory=mem, placement=placement, speed=speed)
         if self.expert_offload:
-            from ..estimate.moe_offload import with_expert_offload
-
             opt = with_expert_offload(model, quant, machine, request, opt, host_ram_known=host_ram_known)
         cap = self.prompt_cache_cap(opt, machine, request)
         if cap is not None:
@@ -107,8 +102,6 @@ class LlamaCpp(Engine):
                     f"MiB by default); {cap / 1e9:.1f} GB of RAM is left beside this fit, so the command caps it there")
             opt = replace(opt, placement=replace(opt.placement, note="; ".join(n for n in (opt.placement.note, note) if n)))
         if opt.speed is not None and self.host_sampling:  # llama-server's figure: its host sampling on top
-            from ..estimate.server_host import with_served
-
             opt = replace(opt, speed=with_served(opt.speed, model))
         return replace(opt, command=self.command(model, opt, request, machine))
 
@@ -119,8 +112,6 @@ class LlamaCpp(Engine):
     def prompt_cache_cap(self, option: FitOption, machine: Machine, request: FitRequest) -> int | None:
         """Bytes to cap llama-server's prompt cache at when its default would not fit in the RAM this fit leaves
         (CPU and partial fits, or any fit on unified memory, with the RAM known); None when the default fits."""
-        from ..catalog.data import load
-
         default = self.prompt_cache_ram_bytes(request)
         pl = option.placement
         unified = bool(machine.devices) and all(d.unified for d in machine.devices)
@@ -132,8 +123,6 @@ class LlamaCpp(Engine):
 
     def gpu_margin_bytes(self, model: Model, request: FitRequest) -> int:
         """Memory kept free on each GPU: llama.cpp's --fit target (data/engines.yaml runtime.gpu_margin_bytes)."""
-        from ..catalog.data import load
-
         return int(load("engines")["runtime"]["gpu_margin_bytes"])
 
     def projector_bytes(self, model: Model, request: FitRequest) -> int:
@@ -155,9 +144,6 @@ class LlamaCpp(Engine):
         layers its own way)."""
         if type(self) is not LlamaCpp or model.tensor_types is not None or not machine.devices:
             return False
-        from ..estimate.memory import layer_weights_floor
-        from ..estimate.placement import device_budgets
-
         return layer_weights_floor(model) > sum(device_budgets(machine, 0))
 
     def gguf_ref(self, model: Model, quant: Quant, request: FitRequest) -> str:

@@ -24,7 +24,12 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+from ..catalog import gpu_table
+from ..catalog.data import load
+from ..catalog.hardware import profile_by_id
 from ..domain import Device
+from .kernel_path import _build_date, converted_bytes
+from .speed_factors import _hardware_family, _speed_data
 
 # MMQ_DP4A_MAX_BATCH_SIZE (ggml-cuda/mmq.cuh): below it Volta keeps MMQ (dp4a), from it on cuBLAS
 DP4A_MAX_BATCH = 64
@@ -35,9 +40,6 @@ _NO_DP4A_CHIPS = ("GP100",)
 @lru_cache(maxsize=256)
 def _row(profile_id: str) -> dict:
     """The GPU's data/gpu_specs.yaml row, also for a curated profile (found by its name)."""
-    from ..catalog import gpu_table
-    from ..catalog.hardware import profile_by_id
-
     row = gpu_table.by_id(profile_id)
     if row is None:
         p = profile_by_id(profile_id)
@@ -58,7 +60,6 @@ def compute_capability(device: Device) -> float | None:
             pass
     if not device.matched_profile:
         return None
-    from ..catalog.hardware import profile_by_id
 
     # the profile's own fields: a spec-table row carries its architecture and chip; a curated profile (all Turing or
     # later) carries neither, and reading the table for it would cost `fit --json` its start-up (tests/test_hw_names)
@@ -81,7 +82,6 @@ def quant_path(device: Device, n_ubatch: int) -> str:
     default; a published row of an older build replays its own). Unknown generations are taken as current ones."""
     if device.backend != "cuda" or device.vendor != "nvidia":
         return "mmq"
-    from .kernel_path import _build_date
 
     cc = compute_capability(device)
     if _build_date() < MMQ_DEFAULT_SINCE and (cc is None or cc >= 7.0) and n_ubatch > 32:
@@ -106,8 +106,6 @@ def dp4a_flops(device: Device) -> float | None:
 def dequant_seconds(layers: tuple, bandwidth_bytes_per_s: float, n_ubatch: int) -> float:
     """Seconds per prompt token of converting the quantized matrices to FP16 before cuBLAS: each micro-batch reads
     their bytes and writes 2 bytes per weight, at the decode bandwidth share given."""
-    from .kernel_path import converted_bytes
-
     moved = sum(converted_bytes(mats, 2) for mats in layers)
     return moved / bandwidth_bytes_per_s / max(1, n_ubatch)
 
@@ -116,8 +114,6 @@ def dequant_seconds(layers: tuple, bandwidth_bytes_per_s: float, n_ubatch: int) 
 
 @lru_cache(maxsize=1)
 def _older_rules() -> tuple[dict, dict]:
-    from ..catalog.data import load
-
     data = load("speed")
     return data.get("cuda_graphs") or {}, data.get("cuda_dp4a_emulation") or {}
 
@@ -146,8 +142,6 @@ def uses_graphs(device: Device) -> bool:
     if cc is None or cc >= 8.0:
         return True
     if cc >= 7.0:
-        from .kernel_path import _build_date
-
         return _build_date() >= str(_older_rules()[0].get("volta_since", "0"))
     return False
 
@@ -190,7 +184,6 @@ def mma_without_tensor_cores(device: Device) -> bool:
     execute at nearly the full speed"); the speed note says so, no rate is modelled."""
     if device.backend != "cuda" or device.vendor != "nvidia" or not device.matched_profile:
         return False
-    from ..catalog.hardware import profile_by_id
 
     p = profile_by_id(device.matched_profile)
     return p is not None and str(p.raw.get("chip") or "").startswith(_NO_TENSOR_CORE_CHIPS)
@@ -204,10 +197,7 @@ def emulated_mma_flops(device: Device, per_sm_cycle: float | None = None) -> flo
     if not mma_without_tensor_cores(device):
         return None
     if per_sm_cycle is None:
-        from ..catalog.data import load
-
         per_sm_cycle = float((load("cuda_rates").get("mma_without_tensor_cores") or {}).get("flops_per_sm_cycle") or 0)
-    from ..catalog.hardware import profile_by_id
 
     p = profile_by_id(device.matched_profile or "")
     sms, mhz = (p.raw.get("sm_count"), p.raw.get("boost_clock_mhz")) if p is not None else (None, None)
@@ -250,8 +240,6 @@ def fa_prefill_flops(device: Device) -> float | None:
     acc16 = float(device.fp16_acc16_flops or acc32)
     peak = 2.0 / (1.0 / acc32 + 1.0 / acc16)
     if device.matched_profile:
-        from .speed_factors import _hardware_family, _speed_data
-
         share = (_speed_data().get("mmq_tensor_share") or {}).get(_hardware_family(device.matched_profile))
         if share:
             peak *= float(share["share"])

@@ -9,8 +9,9 @@ from __future__ import annotations
 from ..catalog.data import load
 from ..domain import FitOption, FitRequest, FitResult, Machine, Model, Quant
 from ..engines import get_engine
+from ..record import replace
 from .quality import low_bits, quality
-from .select import TIERS, Gate, LazyOptions, Pick, choose, select, tier_of, usable_tps
+from .select import choose, Gate, LazyOptions, Pick, select, tier_of, TIERS, usable_tps
 
 
 def _loss(name: str) -> str:
@@ -53,7 +54,6 @@ def evaluate(model: Model, machine: Machine, request: FitRequest, q: Quant, *, h
     log = eng.startup_log(model, opt, request, machine)
     if not log:
         return opt
-    from ..record import replace
 
     return replace(opt, engine_log=log)
 
@@ -135,7 +135,6 @@ def fit(
         if gate.passed:
             chosen = gate.pick
     if "embedding" in model.use_cases:  # as render/ hides the loss column for it
-        from ..record import replace
 
         chosen = replace(chosen, embedding=True)
     pick, tier = (chosen.option.quant.name if chosen.option else None), tier_of(chosen.option)
@@ -209,8 +208,6 @@ def _projector_note(engine, model, options, request) -> str | None:
 def with_free_memory(result: FitResult, free: FitResult) -> FitResult:
     """`result` (fit against total GPU memory) with the fit against the memory free now beside it: an assumption
     block and, when the answer differs, a warning (issue 16: other processes hold VRAM; llmfit #835)."""
-    from ..record import replace
-
     free_bytes = [d.usable_memory_bytes for d in free.machine.devices]
     tier = free.assumptions["recommended_tier"]
     side = {"free_memory_bytes": free_bytes, "recommended": free.recommended, "recommended_tier": tier}

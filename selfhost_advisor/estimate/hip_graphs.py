@@ -13,6 +13,8 @@ from __future__ import annotations
 from functools import lru_cache
 
 from ..domain import Device, Model
+from .kernel_path import _build_date, architecture
+from .speed_factors import _speed_data
 
 _GRAPHS_OFF: list[bool] = []  # within it: no graphs-off launch time, no hipBLAS attention (fit_speed: known time)
 
@@ -27,16 +29,12 @@ def graph_term_off():
 
 
 def _rules() -> dict:
-    from .speed_factors import _speed_data
-
     return _speed_data().get("rocm_graphs") or {}
 
 
 def uses_graphs() -> bool:
     """Whether the ROCm build of kernel_path.at_build's date (the latest by default) runs a decoded token as one HIP
     graph: GGML_HIP_GRAPHS default on from llama.cpp PR #22254 (ggml dc1b3775, 2026-04-23)."""
-    from .kernel_path import _build_date
-
     return _build_date() >= str(_rules().get("graphs_since") or "0")
 
 
@@ -49,16 +47,12 @@ def graph_launch_seconds(device: Device) -> float:
 
 
 def _blas_rules() -> dict:
-    from .speed_factors import _speed_data
-
     return _speed_data().get("rocm_attention_blas") or {}
 
 
 def uses_blas_attention(device: Device) -> bool:
     """Whether the ROCm build of kernel_path.at_build's date runs a decoded token's KQ / KQV (no flash attention) as
     hipBLAS batched GEMMs on `device`: the last `history` change on or before the build date for its architecture."""
-    from .kernel_path import _build_date, architecture
-
     arch = architecture(device) or ""
     when = _build_date()
     on = False

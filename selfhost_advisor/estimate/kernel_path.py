@@ -16,6 +16,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Callable
 
+from ..catalog.data import load
 from ..domain import Device
 from .scoped import pushed
 
@@ -101,8 +102,6 @@ def fa_tile_flops(device: Device, head_dim: int, rules: dict, gqa_ratio: int = 0
     (flash_attn_on) the tile kernel unless fa_mma gives the MMA kernel to this architecture, head size and
     query-per-KV-head ratio (`gqa_ratio`, 0 when unknown: taken as even) at the build (session 19); before that default
     (fa 0 runs) a head wider than fa_tile_head_dim_above on a part without MFMA (session 17's rule)."""
-    from ..catalog.data import load
-
     scalar = (load("speed").get("vulkan_amd") or {}).get("fa_prefill_flops_per_lane_cycle")
     half2 = rules.get("fa_tile_half2_factor")
     per = float(scalar) * float(half2) if scalar and half2 else None
@@ -136,8 +135,6 @@ def fa_mma(arch: str, head_dim: int, gqa_ratio: int, rules: dict) -> bool:
 def flash_attn_on() -> bool:
     """Whether the build of at_build's date runs flash attention by llama-bench's default (llama.cpp PR #15434's
     FA-auto default, data/speed.yaml vulkan_intel.igpu_dispatch.flash_attn_since; today's build does)."""
-    from ..catalog.data import load
-
     since = str(((load("speed").get("vulkan_intel") or {}).get("igpu_dispatch") or {}).get("flash_attn_since") or "")
     return not since or _build_date() >= since
 

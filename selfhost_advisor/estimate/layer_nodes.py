@@ -14,11 +14,11 @@ time (ratio 1), so no fit moves.
 from __future__ import annotations
 
 from ..domain import Model
+from .arch_traits import GEMMA4_ARCHS, QWEN_NEXT_ARCHS, SINGLE_KIND_ARCHS
+from .speed_factors import _speed_data
 
 
 def _rule() -> dict:
-    from .speed_factors import _speed_data
-
     return _speed_data().get("decode_layer_nodes") or {}
 
 
@@ -26,8 +26,6 @@ def graph_nodes(model: Model, layer: int) -> int:
     """Decode graph nodes of `layer`: its mixer block (attention, Gated DeltaNet or Mamba-2, with the pre-norm and the
     residual ADD) and its feed-forward block (dense, or MoE: router, top-k, weights, three MUL_MAT_ID, the n_used - 1
     ADDs that sum the experts and a shared expert's FFN). Nemotron-H layers hold one block each."""
-    from .arch_traits import GEMMA4_ARCHS, QWEN_NEXT_ARCHS, SINGLE_KIND_ARCHS
-
     r = _rule()
     kind = model.layer_kind(layer)
     if kind == "M":

@@ -6,6 +6,7 @@ from __future__ import annotations
 from ..domain import FitRequest, Model
 from .encoder import encoder_compute_bytes
 from .memory_engine import _engine_rule, _pad, engine_params, kv_unified, total_context
+from .memory_kv import kv_cache_layers, kv_cells, uses_window
 
 
 def _batch_and_kv_len(req: FitRequest) -> tuple[int, int]:
@@ -40,8 +41,6 @@ def swa_mask_cells(model: Model, req: FitRequest) -> int:
     the full layers' mask, an input every sliding layer reads, so it is alive through every layer. 0 without cached
     sliding layers (estimate/memory_kv.py uses_window). The length is the SWA cache's cells (memory_kv.kv_cells), the
     total over the streams as for the full mask (_batch_and_kv_len)."""
-    from .memory_kv import kv_cache_layers, kv_cells, uses_window
-
     cached = kv_cache_layers(model)
     layer = next((i for i in range(model.n_layers) if cached[i] and uses_window(model, i)), None)
     if layer is None:

@@ -19,6 +19,9 @@ CPU: no tiles; the experts run on the decode kernels (cpu_expert_seconds below).
 from __future__ import annotations
 
 from ..domain import Device
+from .cpu_kernels import _FLOAT_TYPES, decode_seconds, kernel_seconds, prefill_isa, prefill_rates, vector_flops
+from .cuda_path import compute_capability
+from .kernel_path import _build_date, architecture
 from .scoped import pushed
 
 _BUILD: list[int] = []
@@ -82,7 +85,6 @@ def _pre_volta(rule: dict, device: Device | None) -> dict:
     tensor-core MMA or an NVIDIA build for Volta+; mmq-config-pascal.cuh J of 8..64), so `pre_volta_widths` apply."""
     if not rule.get("pre_volta_widths") or device is None or device.backend != "cuda" or device.vendor != "nvidia":
         return rule
-    from .cuda_path import compute_capability
 
     cc = compute_capability(device)
     if cc is None or cc >= 7.0:
@@ -98,7 +100,6 @@ def dated(rule: dict) -> dict:
     history = rule.get("history")
     if not history:
         return rule
-    from .kernel_path import _build_date
 
     build = _build_date()
     out = {k: v for k, v in rule.items() if k != "history"}
@@ -112,8 +113,6 @@ def _key(select_by: str | None, device: Device | None) -> str:
     if device is None:
         return ""
     if select_by == "architecture":
-        from .kernel_path import architecture
-
         return architecture(device) or ""
     if select_by == "vendor":
         return str(device.vendor or "")
@@ -132,8 +131,6 @@ def cpu_expert_seconds(expert_layers: tuple, expert_bytes, n_tokens: int, machin
     in decode (cpu_kernels.decode_seconds). Returns that time less what cpu_kernels.prefill_seconds already charges the
     expert matrices; 0.0 when the host's clock is unknown.
     """
-    from .cpu_kernels import _FLOAT_TYPES, decode_seconds, kernel_seconds, prefill_isa, prefill_rates, vector_flops
-
     vf = vector_flops(machine)
     if not vf or not expert_layers or _OFF:
         return 0.0

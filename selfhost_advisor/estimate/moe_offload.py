@@ -13,11 +13,13 @@ tokens the CPU reads them (moe_batch.prefill_expert_seconds).
 """
 from __future__ import annotations
 
+from ..catalog.data import load
 from ..domain import FitOption, FitRequest, Machine, MemoryBreakdown, Model, Placement, Quant
 from ..errors import BadOptionError
 from ..record import replace
 from .memory import weights
 from .placement import place
+from .speed import estimate_speed
 
 
 def has_routed_experts(model: Model) -> bool:
@@ -101,9 +103,6 @@ def with_expert_offload(model: Model, q: Quant, machine: Machine, request: FitRe
                         host_ram_known: bool) -> FitOption:
     """The option an engine with expert offload gives: --n-cpu-moe N as asked, or (not asked) the smallest N whose
     GPU part fits, kept when it decodes faster than plain layer offload (`plain`)."""
-    from ..catalog.data import load
-    from .speed import estimate_speed
-
     if not has_routed_experts(model) or not machine.devices:
         return plain
     if request.n_cpu_moe == 0 or (request.n_cpu_moe is None and plain.placement.fit in ("gpu", "cpu")):

@@ -26,7 +26,11 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+from ..catalog.hardware import profile_by_id
 from ..domain import Device, Model
+from .cuda_path import _row, compute_capability
+from .kernel_path import _spec, architecture, mode, path_name
+from .quantize import model_walk
 
 MMQ_Y = 128  # get_mmq_y_host: NVIDIA >= Volta, AMD except RDNA 1
 MMQ_X_MAX = 128  # get_mmq_x_max_host with mma (Turing+) or MFMA/WMMA
@@ -39,9 +43,6 @@ def compute_units(device: Device) -> int | None:
     (TechPowerUp's SM / CU count; cuda_path._row finds the row of a curated profile by its name), else what the
     driver reported, else None."""
     if device.matched_profile:
-        from ..catalog.hardware import profile_by_id
-        from .cuda_path import _row
-
         p = profile_by_id(device.matched_profile)
         n = (p.raw.get("sm_count") if p is not None else None) or _row(device.matched_profile).get("units")
         if n:
@@ -53,13 +54,9 @@ def compute_units(device: Device) -> int | None:
 def stream_k(device: Device) -> bool:
     """Whether MMQ shares k-iterations out over the SMs (mmq.cu use_stream_k): NVIDIA from Volta on, AMD CDNA."""
     if device.backend == "cuda" and device.vendor == "nvidia":
-        from .cuda_path import compute_capability
-
         cc = compute_capability(device)
         return cc is None or cc >= 7.0
     if device.backend == "rocm":
-        from .kernel_path import _spec
-
         arch = str(_spec(device.matched_profile or "").get("architecture") or "")
         return arch.startswith("CDNA")
     return False
@@ -80,8 +77,6 @@ def busy_share(rows: int, k: int, n_tokens: int, nsm: int, streamed: bool) -> fl
 @lru_cache(maxsize=256)
 def _layer_shapes(model: Model) -> tuple[tuple[tuple[int, int], ...], ...]:
     """(rows, k) of each dense weight matrix of each repeating layer (routed experts left to estimate/moe_tiles.py)."""
-    from .quantize import model_walk
-
     walk = model_walk(model)
     per_template = tuple(tuple((f.tensor.n_elements // f.tensor.shape[0], f.tensor.shape[0]) for f in tpl
                                if f.tensor.n_dims >= 2 and "_exps" not in f.tensor.name and f.tensor.shape[0] > 0)
@@ -102,7 +97,6 @@ def prefill_factor(model: Model, device: Device, first: int, count: int, n_ubatc
     (FLOP-weighted over their matrices; 1.0 where every matrix fills the device, or off CUDA / ROCm MMQ)."""
     if device.backend not in ("cuda", "rocm") or count <= 0 or n_ubatch <= 8:  # <= 8 tokens: MMVQ, not MMQ
         return 1.0
-    from .kernel_path import mode
 
     if any(mode()):  # kernel_path.listed_peak_only() / fifth_pass(): earlier models replayed as shipped, without it
         return 1.0
@@ -131,7 +125,6 @@ def _layer_expert_weights(model: Model) -> tuple[float, ...]:
     """Active routed-expert weights of each repeating layer (the `_exps` tensors x n_used / n_expert; 0 when dense)."""
     if model.moe is None:
         return tuple(0.0 for _ in range(model.n_layers))
-    from .quantize import model_walk
 
     walk = model_walk(model)
     share = model.moe.active / model.moe.experts
@@ -143,8 +136,6 @@ def _layer_expert_weights(model: Model) -> tuple[float, ...]:
 def rocm_mmq_share(device: Device, layers: tuple, rules: dict) -> float:
     """Share of the weights of `layers` ((type, weights, bytes) per matrix) that a ROCm build multiplies with MMQ
     (kernel_path.path_name "mmq_*"); the rest go to hipBLAS, whose tiling is not modelled here."""
-    from .kernel_path import architecture, mode, path_name
-
     arch = architecture(device)
     if not arch or mode()[1]:  # kernel_path.fifth_pass(): the session-10 model replayed as shipped, without this term
         return 0.0

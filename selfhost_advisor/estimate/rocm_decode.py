@@ -16,6 +16,9 @@ from __future__ import annotations
 
 from ..domain import Device
 from . import kernel_path
+from .memory_kv import recurrent_state_widths
+from .speed_factors import _speed_data
+from .speed_gpu import _kernel_excess, rocm_matvec_cycles
 
 _OFF: list[bool] = []  # within it: every ROCm mat-vec at the fitted k, as before session 15 (benchmarks/weak_structures.py)
 
@@ -29,8 +32,6 @@ def single_k():
 
 
 def _rules() -> dict:
-    from .speed_factors import _speed_data
-
     return _speed_data().get("rocm_decode_path") or {}
 
 
@@ -74,8 +75,6 @@ def lane_factor(device: Device, ggml_type: str, fitted_k: float) -> float:
 def matvec_excess(mats, device: Device, rates, bandwidth: float, fitted_k: float, extra_cycles: float = 0.0) -> float:
     """Seconds a layer's mat-vecs on an AMD GPU take beyond streaming their bytes (speed_gpu._kernel_excess), each
     GGML type at its own lane factor."""
-    from .speed_gpu import _kernel_excess, rocm_matvec_cycles
-
     total = 0.0
     groups: dict[float, list] = {}
     for m in mats:
@@ -89,8 +88,6 @@ def matvec_excess(mats, device: Device, rates, bandwidth: float, fitted_k: float
 
 
 def _gdn_rule() -> dict:
-    from .speed_factors import _speed_data
-
     return _speed_data().get("rocm_gdn_kernel") or {}
 
 
@@ -104,7 +101,6 @@ def gdn_kernel_excess(model, device: Device, bandwidth: float, layers: range) ->
     ssm = getattr(model, "ssm", None)
     if device.backend != "rocm" or ssm is None or ssm.kind not in (rule.get("kinds") or ()) or not bandwidth:
         return 0.0
-    from .memory_kv import recurrent_state_widths
 
     nbytes = 4 * int(rule["state_passes"]) * recurrent_state_widths(ssm)[1]
     per = max(0.0, nbytes / float(rule["bytes_per_s"]) - nbytes / bandwidth)

@@ -5,10 +5,14 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+from ..catalog.data import load
+from ..catalog.gpu_table import by_id
+from ..catalog.hardware import profile_by_id
 from ..domain import Device
-from . import cuda_path, hip_graphs, kernel_path, metal_path, sycl_path
+from . import cuda_path, hip_graphs, kernel_path, metal_path, sycl_path, vulkan_path
 from .kernel_path import gpu_clock_hz
-from .speed_factors import Efficiency, _hardware_family, _rate, _rate_table, _speed_data
+from .memory_kv import recurrent_state_widths
+from .speed_factors import _hardware_family, _rate, _rate_table, _speed_data, Efficiency, family
 
 
 def _device_flops(device: Device, quantized: bool = False) -> float | None:
@@ -41,8 +45,6 @@ def _device_flops(device: Device, quantized: bool = False) -> float | None:
 def _vulkan_shader_flops(profile_id: str) -> float | None:
     """FP16 rate of the vector ALUs (shaders x 4 x boost clock) of a GPU whose matrix units ggml-vulkan leaves unused
     (data/speed.yaml vulkan_matrix_units: Intel Xe-HPG), else None."""
-    from ..catalog.gpu_table import by_id
-
     rule = _speed_data().get("vulkan_matrix_units") or {}
     row = by_id(profile_id)
     if (row and row.get("architecture") in (rule.get("shader_only_architectures") or ())
@@ -60,8 +62,6 @@ def sm_cycles_per_s(device: Device) -> float | None:
     if device.backend != "cuda":
         return None
     if device.matched_profile:
-        from ..catalog.hardware import profile_by_id
-
         p = profile_by_id(device.matched_profile)
         if p is not None and p.raw.get("boost_clock_mhz"):
             units = p.raw["cuda_cores"] / 128 if p.raw.get("cuda_cores") else p.raw.get("sm_count")
@@ -120,11 +120,6 @@ def recurrent_prefill_seconds(device: Device, model, first: int, count: int) -> 
     micro-batch's tokens one after another, so each token pays, per delta-net layer, its F32 state elements
     (recurrent_state_widths' n_embd_s) x the fitted lane-cycles per element over the vector lanes x boost clock. 0 for
     other layers, kinds and backends, before the family's `since` build, and without lanes or a clock."""
-    from ..catalog.data import load
-    from . import vulkan_path
-    from .memory_kv import recurrent_state_widths
-    from .speed_factors import family
-
     rule = load("speed").get("recurrent_prefill_step") or {}
     ssm = getattr(model, "ssm", None)
     fam = family(device.backend)
@@ -132,7 +127,6 @@ def recurrent_prefill_seconds(device: Device, model, first: int, count: int) -> 
     if not since or ssm is None or ssm.kind not in (rule.get("kinds") or ()):
         return 0.0
     if fam == "sycl":  # ggml-sycl's build (sycl_path.current) and Intel's 128 FP32 lanes per Xe core
-        from . import sycl_path
 
         date, lane_hz = sycl_path.current().date, vulkan_path.intel_lane_hz(device)
     else:

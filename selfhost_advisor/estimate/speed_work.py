@@ -6,9 +6,10 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+from ..catalog.data import load
 from ..domain import Model, Placement, Quant
 from ..record import record
-from ..catalog.data import load
+from .kernel_path import _build_date
 from .memory_kv import kv_bytes_per_cell, layer_kv_bytes_per_cell, recurrent_state_widths, uses_window
 from .memory_weights import weights
 
@@ -86,8 +87,6 @@ def fused_copy_back_by_layer(model: Model) -> tuple[int, ...]:
 
 def copy_back_fused(backend: str) -> bool:
     """Whether `backend` at the build in force skips the recurrent state's copy-back (fused_copy_back_by_layer)."""
-    from .kernel_path import _build_date
-
     fused = (load("speed").get("recurrent_state_traffic") or {}).get("fused_copy_back") or {}
     return backend in (fused.get("families") or ()) and _build_date() >= str(fused.get("since", "9999"))
 

@@ -9,6 +9,7 @@ from typing import Any
 
 from .. import SCHEMA_VERSION
 from ..domain import Device, FitOption, FitResult, Machine, Model, ParamCounts
+from ..estimate.quality import low_bits, quality
 
 
 def dumps(obj: dict, *, ascii_only: bool = False) -> str:
@@ -107,7 +108,6 @@ def option_dict(opt: FitOption, embedding: bool = False) -> dict[str, Any]:
     """One fit option. `embedding`: the model embeds text, so the measured losses (a causal LM's perplexity and KL
     divergence, data/quality.yaml) say nothing about it: quality is null, as for an unmeasured format."""
     mem, pl, sp = opt.memory, opt.placement, opt.speed
-    from ..estimate.quality import low_bits, quality
 
     return {
         "quant": opt.quant.name,
