@@ -33,9 +33,11 @@ def test_custom_vram_below_the_runtime_context_is_refused_at_the_engines_own_fig
     with pytest.raises(BadOptionError, match="vram=1e-9GB is 1 byte,"):
         parse_custom(sheet.format("1e-9G"))
     assert parse_custom(sheet.format(floor))[0].memory_bytes == floor
-    # Metal counts no separate context (data/engines.yaml): only the positive-size check applies there
+    # Metal counts no separate context (data/engines.yaml); its floor is the RAM kept for the OS (a Mac's GPU memory is
+    # its RAM: session 20, tests/test_hygiene_s20.py)
     assert runtime_bytes(1, "metal") == 0
-    assert parse_custom(sheet.format(floor - 1) + ",backend=metal")[0].memory_bytes == floor - 1
+    with pytest.raises(BadOptionError, match="kept for the OS"):
+        parse_custom(sheet.format(floor - 1) + ",backend=metal")
 
 
 @pytest.mark.parametrize("spec, digits, profile", [

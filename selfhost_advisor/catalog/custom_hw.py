@@ -41,10 +41,11 @@ def custom_profile(fields: dict, spec: str) -> tuple[Profile, int]:
     backend = str(fields.get("backend") or "cuda").lower()
     if backend not in BACKENDS:
         raise _bad(spec, f"backend {backend!r} is not one of {', '.join(BACKENDS)}")
-    check_gpu_memory(vram, backend, lambda what: _bad(spec, f"vram={str(fields['vram']).strip()} is {what}",
-                                                      "give the card's memory per GPU, e.g. vram=16GB"))
-    count = _positive_int(spec, "count", fields["count"], MAX_UNITS) if fields.get("count") is not None else 1
     unified = str(fields.get("unified", backend == "metal")).lower() in ("true", "1", "yes")
+    check_gpu_memory(vram, backend, lambda what: _bad(spec, f"vram={str(fields['vram']).strip()} is {what}",
+                                                      "give the card's memory per GPU, e.g. vram=16GB"),
+                     unified=unified or backend == "metal")
+    count = _positive_int(spec, "count", fields["count"], MAX_UNITS) if fields.get("count") is not None else 1
     if unified and count > 1:
         raise _bad(spec, "a unified-memory part cannot be multiplied (count)")
     raw: dict = {"id": "custom", "sources": {"spec": f"user spec sheet: {spec}"}}
@@ -77,19 +78,28 @@ def custom_profile(fields: dict, spec: str) -> tuple[Profile, int]:
     return profile, count
 
 
-def check_gpu_memory(memory_bytes: int, backend: str, refuse) -> None:  # type: ignore[no-untyped-def]
+def check_gpu_memory(memory_bytes: int, backend: str, refuse, unified: bool = False) -> None:  # type: ignore[no-untyped-def]
     """Refuse GPU memory below the runtime context every GPU of this backend holds before any layer
     (estimate/memory_engine.runtime_bytes: data/engines.yaml runtime, 384 MiB for CUDA/ROCm/Vulkan/SYCL, none for
     Metal): `refuse(what)` builds the error. Why: vram=1e-9GB parsed as 1 byte and fit placed ~500 MB of context and
-    compute buffer on it."""
+    compute buffer on it. A unified part (Metal always; an APU) shares that memory with the OS, so its floor is also
+    the RAM kept for the OS (runtime.os_reserve_bytes, 2 GiB): Metal counts no context, and vram=1B,backend=metal was
+    fitted as 'Usable 0 MB of 0 MB' (session 20). Every Mac sold has 8 GB or more (data/apple.yaml)."""
     from ..estimate.memory_engine import runtime_bytes
+    from ..units import gb
 
     floor = runtime_bytes(1, backend)
     if memory_bytes < floor:
-        from ..units import gb
-
         raise refuse(f"{memory_bytes:,} byte{'' if memory_bytes == 1 else 's'}, less than the {floor / 2**20:.0f} MiB ({gb(floor)}) runtime context a "
                      f"{backend} GPU holds before any layer (data/engines.yaml runtime), so nothing could run on it")
+    if unified:
+        from .data import load
+
+        os_reserve = int(load("engines")["runtime"]["os_reserve_bytes"])
+        if memory_bytes < os_reserve:
+            raise refuse(f"{memory_bytes:,} byte{'' if memory_bytes == 1 else 's'}, less than the {os_reserve / 2**30:g} GiB "
+                         f"({gb(os_reserve)}) of RAM kept for the OS (data/engines.yaml runtime.os_reserve_bytes): a "
+                         f"unified {backend} GPU shares its memory with the OS, so nothing is left for a model")
 
 
 def _watts(spec: str, text: object) -> float:
