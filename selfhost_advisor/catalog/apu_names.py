@@ -16,6 +16,7 @@ GIB = 2**30
 _VENDOR_NAME = {"nvidia": "NVIDIA", "amd": "AMD", "intel": "Intel"}
 _GB = lazy(r"(?<!\d)(\d{1,6})\s*gi?b\b")  # (?<!\d): one try per run of digits (5,000 digits took 1.5 s); 6 digits at most: int() of 5,000 was exit 3
 _APU_CHIP = lazy(r"^(?:amd\s+)?(?:ryzen\s+)?ai\s+max\s*\+?\s*(?:pro\s+)?(3\d\d)\b(.*)$")
+_APU_GPU = lazy(r"^(?:amd\s+)?(?:radeon\s+)?(80[56]0s)\b(.*)$")  # Strix Halo by its GPU ('radeon 8050s 64gb')
 _APU_WORDS = lazy(r"\b(?:radeon|8060s|8050s|graphics|with)\b|[+/()]")
 
 
@@ -72,7 +73,11 @@ def _igpu_chips(text: str) -> list[tuple[str, str]]:
         names = []
         for gpu in (chip["name"], *chip.get("gpu_aliases", ())):
             gpu = " ".join(gpu.lower().replace("-", " ").split())  # normalised as the typed text is
-            names.append(rf"(?:(?:{brand}|amd)\s+)?{re.escape(gpu).replace(chr(92) + ' ', chr(92) + 's*')}")
+            # AMD's iGPUs by their number alone ('890m 32gb', '780m'): 'radeon' is optional (no other GPU of the
+            # table is called that: GeForce's 780M is a 2013 part, before the table, and written 'gtx 780m')
+            lead = r"(?:radeon\s+)?" if gpu.startswith("radeon ") else ""
+            gpu = gpu.removeprefix("radeon ") if lead else gpu
+            names.append(rf"(?:(?:{brand}|amd)\s+)?{lead}{re.escape(gpu).replace(chr(92) + ' ', chr(92) + 's*')}")
         names.append(r"\s+".join(map(re.escape, chip["chip"].split("-"))))  # its id: 'arc-meteor-lake-8xe-...'
         if chip.get("cpus"):
             names.append(chip["cpus"])
@@ -131,12 +136,18 @@ def _apu(name: str) -> list[Profile] | None:
     """Strix Halo configurations a 'Ryzen AI Max 395 64GB' name fits, or None when it is not such a name."""
     text = " ".join(name.lower().replace("-", " ").replace("_", " ").split())
     m = _APU_CHIP.match(text)
+    by_gpu = None if m else _APU_GPU.match(text)
+    m = m or by_gpu
     if not m:
         return None
     rest = m.group(2)
     gb = _GB.search(rest)
     if _APU_WORDS.sub(" ", _GB.sub(" ", rest)).strip():
         return None
+    if by_gpu:  # by its GPU: every chip that carries it (the 8050S: Max 390 and Max 385)
+        chips = {c["chip"] for c in load("apu")["chips"] if str(c.get("gpu", "")).lower() == f"radeon {m.group(1)}"}
+        out = [p for p in apu_profiles() if p.raw["chip"] in chips]
+        return ([p for p in out if p.raw["memory_gb"] == int(gb.group(1))] if gb else out) or None
     chip = f"ryzen-ai-max-{m.group(1)}"
     out = [p for p in apu_profiles() if p.raw["chip"] == chip]
     if not out:

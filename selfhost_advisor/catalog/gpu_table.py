@@ -30,6 +30,11 @@ _AMD_PRO_CODE = lazy(r"^radeon\s+(?:ai\s+)?pro\s+([a-z]{1,2}\d{3,4}[a-z]{0,2})$"
 _RTX_PRO_GEN = lazy(r"^(rtx\s+pro\s+\d{4}d?)\s+blackwell\b")
 # AMD writes its AI PRO cards with an "R" (AI PRO R9700, R9600D); TechPowerUp's row of the 9600D has none: one key for both
 _AMD_AI_PRO = lazy(r"^(?:amd\s+)?radeon\s+ai\s+pro\s+r?(\d{4}[a-z]{0,2})$")
+# Intel's Arc Pro cards as people write them without 'Pro' ('Arc B60', 'arc b70'): no consumer Arc shares those codes
+# (the consumer Battlemage cards are B570/B580, Alchemist A3xx-A7xx), so the Pro card is the one named
+_ARC_PRO = lazy(r"^(?:intel\s+)?arc\s+pro\s+([ab]\d{2}m?)$")
+# 'GPU Max 1100' / 'GPU Flex 170' (Intel's Data Center GPUs with the first words left off): the brand strip leaves 'gpu'
+_LEAD_GPU = lazy(r"^gpu\s+((?:max|flex)\s+\w+)$")
 TIERS = 4
 
 
@@ -52,6 +57,12 @@ def keys(name: str) -> list[tuple[int, str]]:
     ai_pro = _AMD_AI_PRO.match(nomem_low)
     if ai_pro:
         out.append((1, "aipro" + ai_pro.group(1)))
+    arc_pro = _ARC_PRO.match(nomem_low)
+    if arc_pro:
+        out.append((1, "arc" + arc_pro.group(1)))
+    lead_gpu = _LEAD_GPU.match(bare.strip())
+    if lead_gpu:
+        out.append((1, compact(lead_gpu.group(1))))
     gen = _RTX_PRO_GEN.match(low)
     if gen:
         out.append((1, compact(gen.group(1) + low[gen.end():])))

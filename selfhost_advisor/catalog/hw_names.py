@@ -242,9 +242,17 @@ _GFX_NOTE = lazy(r"\bgfx\d{3,4}[a-z]?\b", re.I)
 _CHIP_ONLY = {"orin": "Jetson", "agxorin": "Jetson AGX"}
 
 
+# NVIDIA's SUPER cards as forums and shops shorten them ('4070S', 'RTX 4080 S'): tried only when the name names nothing
+# as typed, so AMD's mobile 'RX 6800S' (a row of its own) is never read as a SUPER
+_SUPER_SHORT = lazy(r"^((?:nvidia\s+)?(?:geforce\s+)?(?:rtx\s*)?\d{4}(?:\s*ti)?)\s*s((?:\s+\d{1,3}\s*gi?b)?)$", re.I)
+
+
 def _fallbacks(name: str) -> list[str]:
     """Other spellings to try when `name` names nothing as typed, in order."""
     out = [driver_name_clean(name), driver_name_clean(name, keep_suffix=True)]
+    short = _SUPER_SHORT.match(" ".join(name.split()))
+    if short:
+        out.append(f"{short.group(1)} super{short.group(2)}")
     gfx = _GFX_NOTE.search(name)
     if gfx and gfx.group(0).lower() in _GFX:
         out.append(_GFX[gfx.group(0).lower()])
@@ -438,6 +446,8 @@ def _resolve_name(name: str) -> Profile:
         bare = find_profile(" ".join(re.sub(r"(?<![\d.])\d{1,4}(?:\.\d{1,3})?\s*gi?b\b", " ", name, flags=re.I).split()))
         if bare is not None and bare.kind == "gpu" and abs(bare.memory_bytes - (_stated_memory(name) or 0)) < GIB // 2:
             p = bare
+        elif bare is not None and bare.kind == "apu":
+            return _apu_alias_sized(name, bare)
     if p is not None:
         if p.kind in ("gpu", "apple", "apu") and not _HAS_MEMORY.search(name) and _norm_id(name) != p.id:
             variants = _memory_variants(name, p)
@@ -464,6 +474,21 @@ def _resolve_name(name: str) -> Profile:
         (f"did you mean {', '.join(hint)}? " if hint else "")
         + "run 'advisor hardware' to list profiles, or give a spec: --hardware \"custom:vram=16GB,bandwidth=448GB/s,fp16=60TFLOPS\"",
     )
+
+
+def _apu_alias_sized(name: str, p: Profile) -> Profile:
+    """The configuration of curated APU `p`'s chip with the memory size `name` states ('radeon 8060s 64gb', 'strix
+    halo 32gb': an alias of the curated Strix Halo profile plus a size). Why: 'radeon 8060s' is refused with its three
+    sizes and the hint to name one, and the name with a size was then 'unknown hardware' (session 20)."""
+    chip = p.id.rsplit("-", 1)[0]
+    sold = [q for q in apu_profiles() if q.raw["chip"] == chip] or [p]
+    stated = _stated_memory(name)
+    same = [q for q in sold if stated is not None and abs(q.memory_bytes - stated) < GIB // 2]
+    if len(same) == 1:
+        return _curated_twin(same[0])
+    label = sold[0].name.split(f" {sold[0].raw.get('memory_gb')}GB")[0]
+    raise UnknownHardwareError(f"hardware {clipped(name)!r}: no such memory size of the {label}",
+                               "sizes: " + ", ".join(f"{q.memory_bytes / GIB:g} GB" for q in sold))
 
 
 def _norm_id(name: str) -> str:
