@@ -216,6 +216,15 @@ def _candidates(name: str) -> list[str]:
     return out
 
 
+@lru_cache(maxsize=1)
+def _families() -> frozenset[str]:
+    """Every catalog family (the id before ':') and every name a not-sized family is refused under."""
+    from .data import load
+
+    not_sized = load("engines").get("vision_projectors", {}).get("not_sized", {}).get("families", {}).values()
+    return frozenset([e["id"].split(":")[0] for e in entries()] + [str(n) for rec in not_sized for n in rec.get("names", ())])
+
+
 def _size_distance(a: str, b: str) -> float:
     """How far apart two Ollama size tags are ("7b" vs "8b": 1), for ordering suggestions; text tags sort last."""
     def number(tag: str) -> float | None:
@@ -265,6 +274,21 @@ def _name_and_quant(raw: str) -> tuple[str, str | None]:
     return name, quant
 
 
+def _spellings(name: str) -> list[str]:
+    """`name`, and where it has spaces the forms the catalog writes with '-' or ':' ('qwen3.5 27b' -> 'qwen3.5-27b',
+    'gemma4 31b' -> 'gemma4:31b', 'qwen 3.5 27b' -> 'qwen3.5:27b', 'kimi k2.6' -> 'kimi-k2.6'). Why: names are typed
+    as they are said and printed ('Qwen3.5 27B', 'GLM 5.1'); every 2026 release was 'unknown model' spelled with
+    spaces (session 20)."""
+    words = name.split()
+    if len(words) < 2 or len(words) > 8:
+        return [name]
+    out = [name]
+    for i in range(len(words) - 1, 0, -1):  # the tag after word i ('deepseek r1 671b 0528' -> 'deepseek-r1:671b-0528')
+        tag = "-".join(words[i:])
+        out += ["".join(words[:i]) + ":" + tag, "-".join(words[:i]) + ":" + tag]
+    return list(dict.fromkeys(out + ["-".join(words), "".join(words)]))
+
+
 def lookup(query: str) -> Resolved | None:
     """resolve(query), or None where resolve raises (every name it does not find is refused with an UnknownModelError
     and up to three suggestions). Why: a caller that only asks whether a name is in the catalog (installed.catalog_view,
@@ -272,9 +296,10 @@ def lookup(query: str) -> Resolved | None:
     raw = query.strip()
     name, quant = _name_and_quant(raw)
     index = _index()
-    for cand in _candidates(name):
-        if cand in index:
-            return Resolved(_model_at(index[cand]), quant, raw)
+    for spelled in _spellings(name):
+        for cand in _candidates(spelled):
+            if cand in index:
+                return Resolved(_model_at(index[cand]), quant, raw)
     return None
 
 
@@ -286,6 +311,14 @@ def resolve(query: str) -> Resolved:
     raw = query.strip()
     name, _ = _name_and_quant(raw)
     index = _index()
+    # 'nemotron 3 super', 'deepseek v4', 'qwen 3.6': the refusal of the catalog's spelling, a family name first
+    words = name.split()
+    for spelled in (["-".join(words), "".join(words), "".join(words[:-1]) + ":" + words[-1],
+                     "-".join(words[:-1]) + ":" + words[-1]] if len(words) > 1 else []):
+        family = spelled.partition(":")[0]
+        if family in _families():
+            name = spelled
+            break
     family, _, tag = name.partition(":")
     _refuse_not_sized(family, name, raw)
     _refuse_no_latest(family, tag, raw)
