@@ -293,7 +293,7 @@ def test_json_is_byte_identical_across_processes_hash_seeds_and_clocks(tmp_path)
     def run(seed: str) -> subprocess.CompletedProcess:
         env = dict(os.environ, PYTHONHASHSEED=seed, ADVISOR_HOME=str(tmp_path / seed), MOVED=str(int(seed == "2")))
         return subprocess.run([sys.executable, "-c", _RUN_ALL, json.dumps(DETERMINISTIC)], capture_output=True,
-                              env=env, cwd=ROOT, timeout=120)
+                              env=env, cwd=ROOT, timeout=600)  # a hang guard: ~2.2 s CPU, minutes of wall under load
 
     with ThreadPoolExecutor(2) as pool:
         runs = list(pool.map(run, ("1", "2")))
