@@ -29,7 +29,8 @@ from ..catalog.data import load
 from ..catalog.hardware import profile_by_id
 from ..domain import Device
 from .kernel_path import _build_date, converted_bytes
-from .speed_factors import _hardware_family, _speed_data
+from . import speed_factors  # by attribute: tests patch speed_factors._speed_data
+from .speed_factors import _hardware_family
 
 # MMQ_DP4A_MAX_BATCH_SIZE (ggml-cuda/mmq.cuh): below it Volta keeps MMQ (dp4a), from it on cuBLAS
 DP4A_MAX_BATCH = 64
@@ -240,7 +241,7 @@ def fa_prefill_flops(device: Device) -> float | None:
     acc16 = float(device.fp16_acc16_flops or acc32)
     peak = 2.0 / (1.0 / acc32 + 1.0 / acc16)
     if device.matched_profile:
-        share = (_speed_data().get("mmq_tensor_share") or {}).get(_hardware_family(device.matched_profile))
+        share = (speed_factors._speed_data().get("mmq_tensor_share") or {}).get(_hardware_family(device.matched_profile))
         if share:
             peak *= float(share["share"])
     return peak

@@ -14,7 +14,7 @@ from functools import lru_cache
 
 from ..domain import Device, Model
 from .kernel_path import _build_date, architecture
-from .speed_factors import _speed_data
+from . import speed_factors  # by attribute: tests patch speed_factors._speed_data
 
 _GRAPHS_OFF: list[bool] = []  # within it: no graphs-off launch time, no hipBLAS attention (fit_speed: known time)
 
@@ -29,7 +29,7 @@ def graph_term_off():
 
 
 def _rules() -> dict:
-    return _speed_data().get("rocm_graphs") or {}
+    return speed_factors._speed_data().get("rocm_graphs") or {}
 
 
 def uses_graphs() -> bool:
@@ -47,7 +47,7 @@ def graph_launch_seconds(device: Device) -> float:
 
 
 def _blas_rules() -> dict:
-    return _speed_data().get("rocm_attention_blas") or {}
+    return speed_factors._speed_data().get("rocm_attention_blas") or {}
 
 
 def uses_blas_attention(device: Device) -> bool:

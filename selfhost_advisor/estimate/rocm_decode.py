@@ -17,7 +17,7 @@ from __future__ import annotations
 from ..domain import Device
 from . import kernel_path
 from .memory_kv import recurrent_state_widths
-from .speed_factors import _speed_data
+from . import speed_factors  # by attribute: tests patch speed_factors._speed_data
 from .speed_gpu import _kernel_excess, rocm_matvec_cycles
 
 _OFF: list[bool] = []  # within it: every ROCm mat-vec at the fitted k, as before session 15 (benchmarks/weak_structures.py)
@@ -32,7 +32,7 @@ def single_k():
 
 
 def _rules() -> dict:
-    return _speed_data().get("rocm_decode_path") or {}
+    return speed_factors._speed_data().get("rocm_decode_path") or {}
 
 
 def row_shape(device: Device, ggml_type: str) -> dict | None:
@@ -88,7 +88,7 @@ def matvec_excess(mats, device: Device, rates, bandwidth: float, fitted_k: float
 
 
 def _gdn_rule() -> dict:
-    return _speed_data().get("rocm_gdn_kernel") or {}
+    return speed_factors._speed_data().get("rocm_gdn_kernel") or {}
 
 
 def gdn_kernel_excess(model, device: Device, bandwidth: float, layers: range) -> float:

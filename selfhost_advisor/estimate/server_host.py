@@ -13,12 +13,12 @@ from __future__ import annotations
 
 from ..domain import Model, Speed
 from ..record import replace
-from .speed_factors import _speed_data
+from . import speed_factors  # by attribute: tests patch speed_factors._speed_data
 
 
 def sampling_seconds(model: Model) -> float:
     """Seconds per decoded token of llama-server's host-side sampling over `model`'s vocabulary (0 when unknown)."""
-    rule = _speed_data().get("server_sampling") or {}
+    rule = speed_factors._speed_data().get("server_sampling") or {}
     per_entry = float(rule.get("seconds_per_vocab_entry") or 0.0)
     return float(model.vocab_size or 0) * per_entry
 
