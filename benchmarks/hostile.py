@@ -656,6 +656,39 @@ def session18_cases(d: Path, rng: random.Random) -> list[tuple[str, list[str], d
     return out
 
 
+# ------------------------------------------------------------------------------------------------------ session 20
+# Session 20 (eng5): model names with spaces (catalog/models._spellings tries the catalog's '-' / ':' forms), the short
+# GPU names ('4070s', 'arc b60', 'radeon 8060s 128gb', '890m'), and unified / Metal spec sheets at the OS-reserve floor.
+SPACED_MODELS = ["qwen3.5 27b", "Qwen3.5 27B", "gemma 4 31b", "glm 5.1", "deepseek v4", "qwen 3.6", "nemotron 3 super",
+                 "qwen3.5 27b q8_0", "qwen3.5 27b:q4_k_m", "a b c d e f g h i", "qwen3.5  27b", "qwen3.5\t27b",
+                 "qwen3.5\u00a027b", " : ", ": :", "qwen3.5 :27b", "qwen3.5: 27b", "- -", "hf: a/b", "./x y.gguf"]
+SHORT_GPUS = ["4070s", "rtx 4070 ti s", "4090s", "6800s", "rx 6800 s", "arc b60", "arc b60 48gb", "arc pro b60 dual",
+              "radeon 8060s 128gb", "radeon 8060s 48gb", "strix halo 64gb 32gb", "8050s", "radeon 8050s 64gb",
+              "890m", "780m 16gb", "ryzen 7 8840u", "ryzen 7 8840u 99gb", "gpu max 1100", "gpu max", "gpu flex x"]
+
+
+def session20_cases(d: Path, rng: random.Random) -> list[tuple[str, list[str], dict[str, str]]]:
+    out: list[tuple[str, list[str], dict[str, str]]] = []
+    j = lambda: ["--json"] if rng.random() < .5 else []  # noqa: E731
+    for m in SPACED_MODELS + [" ".join(rng.choice(["qwen", "3.5", "27b", ESC, MARKUP, "x" * 5000, "²"]) for _ in range(k))
+                              for k in (2, 3, 5, 8, 9)]:
+        t = rng.choice([["fit", m, "--vram", "24GB"], ["serve", m, "-H", "rtx4090"], ["cost", "-t", "1e9", "-m", m],
+                        ["hardware", "--for", m], ["fit", m, "--engine", "vllm", "-H", "rtx4090"]])
+        out.append(("s20 spaced model", t + j(), {}))
+    for h in SHORT_GPUS:
+        for form in odd_forms(h)[:10]:
+            t = rng.choice([["fit", "llama3.1:8b", "-H", form], ["models", "--fits", form], ["hardware", "show", form],
+                            ["cost", "-t", "1e9", "-H", form]])
+            out.append(("s20 short gpu", t + j(), {}))
+    for vram in ("1B", "2GB", "2147483647B", "2147483648B", "2.1GB", "1e-9GB", "8GB"):
+        for extra in (",backend=metal", ",backend=vulkan,unified=true", ",backend=rocm,unified=true", ",backend=metal,unified=false"):
+            spec = f"custom:vram={vram},bandwidth=100GB/s,fp16=10TFLOPS{extra}"
+            t = rng.choice([["fit", "llama3.1:8b", "-H", spec], ["serve", "llama3.1:8b", "-H", spec],
+                            ["models", "--fits", spec], ["cost", "-t", "1e9", "-H", spec + ",price=1000"]])
+            out.append(("s20 unified floor", t + j(), {}))
+    return out
+
+
 # ------------------------------------------------------------------------------------------------------- hostile hub
 SERVER = r'''
 import json, struct, sys, time
@@ -812,6 +845,7 @@ def cases(d: Path, port: int, rng: random.Random) -> list[tuple[str, list[str], 
     out += session12_cases(d, rng)
     out += session13_cases(d, rng)
     out += session18_cases(d, rng)
+    out += session20_cases(d, rng)
     # models --installed over every broken Ollama folder, text and JSON
     for o in ollamas.values():
         for j in ([], ["--json"]):

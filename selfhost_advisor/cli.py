@@ -374,11 +374,14 @@ def main(argv: Optional[list[str]] = None) -> int:
 
 def clip_args(message: str, args: list[str]) -> str:
     """`message` with every long command-line value it quotes cut to 60 characters (termsafe.clipped): a 20,000-character
-    --quant or model name came back whole in the one-line error of each of some 36 options."""
-    from .termsafe import clipped
+    --quant or model name came back whole in the one-line error of each of some 36 options. A value with a control
+    character is quoted escaped (!r writes ESC as '\\x1b'), so its escaped forms are looked for too (session 20: a
+    5,000-character model name with an escape sequence was quoted whole)."""
+    from .termsafe import clipped, plain
 
     for arg in sorted({a for a in args if len(a) > 120}, key=len, reverse=True):
-        for form in dict.fromkeys((arg, arg.strip(), arg.lower(), arg.strip().lower())):
+        for form in dict.fromkeys(f for text in (arg, arg.strip(), arg.lower(), arg.strip().lower())
+                                  for f in (text, repr(text)[1:-1], plain(text))):
             if len(form) > 120 and form in message:
                 message = message.replace(form, clipped(form))
     return message
