@@ -21,7 +21,7 @@ import from here are re-exported.
 from __future__ import annotations
 
 from ..domain import Machine, Model, Placement, Quant, Speed
-from . import cuda_path, kernel_path
+from . import cuda_path, kernel_path, sycl_path
 from .encoder import embeds_only
 from .speed_decode import _decode_seconds
 from .speed_factors import Table, _hardware_family, efficiency
@@ -65,9 +65,7 @@ def estimate_speed(
     """
     if placement.fit == "no":
         return Speed(None, None, "unknown", note="does not fit")
-    from .sycl_path import stream_machine
-
-    machine = stream_machine(machine)  # ggml-sycl streams at the die's measured read rate where below spec
+    machine = sycl_path.stream_machine(machine)  # ggml-sycl streams at the die's measured read rate where below spec
     work = token_work(model, quant, kv_cache_type)
     kernel: list[float] = []
     dec = _decode_seconds(model, work, placement, machine, decode_depth, table, kernel)

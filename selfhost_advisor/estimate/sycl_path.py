@@ -28,7 +28,7 @@ from functools import lru_cache
 
 from ..domain import Device
 from ..lazy_re import lazy
-from ..record import record
+from ..record import record, replace
 from .scoped import pushed
 
 
@@ -185,8 +185,6 @@ def stream_bandwidth(device: Device) -> float | None:
 def stream_machine(machine):
     """`machine` with each SYCL device's bandwidth at stream_bandwidth: what every decode and prefill term of
     estimate/speed.py streams at on ggml-sycl (the machine itself when nothing changes)."""
-    from ..record import replace
-
     devices = tuple(replace(d, bandwidth_bytes_per_s=stream_bandwidth(d))
                     if d.backend == "sycl" and stream_bandwidth(d) != d.bandwidth_bytes_per_s else d
                     for d in machine.devices)
