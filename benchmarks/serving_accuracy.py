@@ -3,7 +3,9 @@
 Throughput rows: output (or, where the row's measure is total, prompt + output) tokens/s of the server at the
 published concurrency (estimate.serving.serve at that concurrency, the published prompt/output lengths and precision;
 a burst of N prompts sent at once is played step by step through vLLM's scheduler, estimate/serving/burst.py, with
-the published mean lengths, ShareGPT's output lengths spread as burst.max_entropy_lengths, sent in burst.arrival_order). Single-stream rows: decode tokens/s of one request
+the published mean lengths, ShareGPT's output lengths spread as burst.max_entropy_lengths, sent in burst.arrival_order;
+a closed loop whose row states its num_prompts is played the same way as the client runs it: `concurrency` requests
+at t = 0, one more as each finishes, until num_prompts were sent; closed loops without it: serve's steady state). Single-stream rows: decode tokens/s of one request
 (1 / time per output token at the request's average depth). Groups: calibration (fitted on), heldout (in no fit),
 older_engine (vLLM < 0.8, reported apart). Goals (issue 14): median throughput ratio within 0.8-1.25, every throughput
 row within 0.5-2x; issue 15: single-stream decode within 15%.
@@ -95,13 +97,11 @@ def outcome(row: dict) -> tuple[float, float | None, float | None]:
         tp = plan(model, q, machine, FitRequest(context=P + O, engine="vllm", engine_version=release(row))).tp
         step = step_seconds(model, q, machine, tp, 1, P + O / 2)
         return 1.0 / step, step, None
-    if row.get("clients") == "burst":
-        n = int(row["concurrency"])
-        if row.get("lengths") == "sharegpt":  # vllm bench's ShareGPT filter: 4 <= output, prompt + output <= 2048
-            outs = arrival_order(max_entropy_lengths(O, n, cap=2048 - P, floor=4))  # dataset order, not sorted
-        else:
-            outs = (O,) * n
-        res = serve_burst(model, machine, q, (P,) * n, outs, options=engine_options(row))
+    closed = row.get("num_prompts") if row.get("clients", "closed") == "closed" else None
+    if row.get("clients") == "burst" or closed:
+        n = int(closed or row["concurrency"])
+        res = serve_burst(model, machine, q, (P,) * n, output_lengths(row, n), options=engine_options(row),
+                          clients=int(row["concurrency"]) if closed else None)
         if res is None:
             return 0.0, None, None
         return (res.total_tokens_per_s if total else res.output_tokens_per_s), res.mean_tpot_s, res.mean_ttft_s
@@ -111,6 +111,20 @@ def outcome(row: dict) -> tuple[float, float | None, float | None]:
         return 0.0, None, None
     pt = rep.points[0]
     return (pt.total_tokens_per_s if total else pt.output_tokens_per_s), pt.tpot_s, pt.ttft_s
+
+
+def output_lengths(row: dict, n: int) -> tuple[int, ...]:
+    """The n requests' output lengths in the order the client sends them: ShareGPT's spread (vllm bench's filter: 4 <=
+    output, prompt + output <= 2048) in dataset order; a random-dataset run whose published request rate shows outputs
+    that stopped early (EOS) spread with that mean up to the requested length; otherwise all output_tokens."""
+    P, O = int(row["prompt_tokens"]), int(row["output_tokens"])
+    if row.get("lengths") == "sharegpt":
+        return arrival_order(max_entropy_lengths(O, n, cap=2048 - P, floor=4))  # dataset order, not sorted
+    if row.get("requests_per_s") and row.get("measure", "output") == "output":
+        mean = float(row["published"]) / float(row["requests_per_s"])
+        if mean < O - 0.5:
+            return arrival_order(max_entropy_lengths(mean, n, cap=O, floor=1))
+    return (O,) * n
 
 
 def predict(row: dict) -> float:

@@ -98,3 +98,56 @@ def test_sorted_lengths_would_run_shortest_first_and_wait_less():
     mixed = _burst(600, prompt=256, outputs=arrival_order(outs), seats=64)
     assert sjf.output_tokens == mixed.output_tokens
     assert sjf.mean_ttft_s < 0.9 * mixed.mean_ttft_s
+
+
+@given(st.floats(1.5, 127.5), st.integers(50, 400))
+@settings(max_examples=40, deadline=None)
+def test_spread_above_the_middle_mirrors_the_one_below(mean, n):
+    """Outputs that mostly reach their cap (random-dataset runs stopping at EOS now and then): the spread keeps a mean
+    above the interval's middle instead of clamping it there, and is the mirror of the spread of the mirrored mean."""
+    xs = max_entropy_lengths(mean, n, 128, floor=1)
+    assert len(xs) == n and all(1 <= x <= 128 for x in xs) and list(xs) == sorted(xs)
+    assert sum(xs) / n == pytest.approx(mean, rel=0.03, abs=1.0)
+    if mean > 64.5:
+        assert xs == tuple(129 - x for x in reversed(max_entropy_lengths(129 - mean, n, 128, floor=1)))
+
+
+def _closed(n, clients, prompt=512, outputs=None, seats=256, budget=8192):
+    outs = outputs or (128,) * n
+    return simulate_burst(MODEL, Q, H100, 1, (prompt,) * n, outs, batched_tokens=budget, max_running=seats,
+                          pool_tokens=400_000, clients=clients)
+
+
+def test_a_closed_loop_with_a_client_per_request_is_the_burst():
+    assert _closed(40, 40) == _burst(40) == _closed(40, 100)
+
+
+def test_one_client_runs_its_requests_one_after_another():
+    """One client: each request finds the engine idle (it blocks on its queue and takes the request at once), so every
+    TTFT is the prompt alone and the run lasts n single requests."""
+    one = _burst(1)
+    r = _closed(5, 1)
+    assert r.mean_ttft_s == pytest.approx(one.mean_ttft_s, rel=1e-9)
+    assert r.duration_s == pytest.approx(5 * one.duration_s, rel=1e-9)
+    assert r.output_tokens == 5 * 128
+
+
+def test_a_request_sent_after_a_finish_waits_for_the_step_already_running():
+    """vLLM v1's engine core takes new requests only between steps and has begun the next step before the client
+    learns of the finish; so the third request of two clients (sent when the short one ends while the long one still
+    decodes) waits one whole decode step of the long request before its own prompt runs."""
+    r = _closed(3, 2, prompt=512, outputs=(10, 1000, 10))
+    first = _burst(2, prompt=512, outputs=(10, 1000)).mean_ttft_s  # the first two start together, as in a burst
+    third = 3 * r.mean_ttft_s - 2 * first
+    decode = step_seconds(MODEL, Q, H100, 1, 1, 512 + 10)
+    alone_with_one = step_seconds(MODEL, Q, H100, 1, 1, 512 + 11, 512, 256.0, 2, 1)
+    assert third >= decode + alone_with_one * 0.999
+    assert third < 2.5 * (decode + alone_with_one)
+
+
+def test_a_closed_loop_of_fixed_lengths_queues_its_first_wave():
+    """N clients starting together put N prompts in the first steps: the mean TTFT grows with N past what one
+    prompt takes, and more prompts through the same clients dilute the first wave (later ones arrive staggered)."""
+    ttft = [_closed(400, c, prompt=2048, outputs=(256,) * 400).mean_ttft_s for c in (1, 8, 32, 128)]
+    assert ttft == sorted(ttft) and ttft[-1] > 3 * ttft[0]
+    assert _closed(128, 32, prompt=2048).mean_ttft_s > _closed(640, 32, prompt=2048).mean_ttft_s

@@ -15,6 +15,11 @@ Scheduler rules (vllm/v1/core/sched/scheduler.py schedule(), chunked prefill on,
 A prompt's last chunk samples its first token in the same step. Step times are step.py's (the same step as the closed
 loop). Between events (a request finishing, the pool filling) every step decodes the same requests one token deeper,
 so such stretches are summed in closed form.
+
+A finite closed loop (`vllm bench serve --max-concurrency N --num-prompts M`, simulate_burst clients=N) is the same
+engine fed by N clients: N requests at t = 0, then one more each time one finishes, until M were sent. A request sent
+after a finish in step k reaches the engine while step k + 1 runs and is scheduled in step k + 2 (the engine core drains
+its input queue only between steps); an idle engine takes it at once. TTFT counts from the request's own send.
 """
 from __future__ import annotations
 
@@ -52,8 +57,13 @@ class BurstResult:
 def max_entropy_lengths(mean: float, n: int, cap: int, floor: int = 1) -> tuple[int, ...]:
     """n lengths whose average is `mean`, spread as the distribution with the most entropy for a known mean on
     [floor, cap]: an exponential truncated at cap (when only the mean of a length mix is published, this assumes the
-    least about it). Deterministic quantiles (i + 0.5) / n, so a row gives the same answer every run."""
+    least about it). Deterministic quantiles (i + 0.5) / n, so a row gives the same answer every run. A mean above the
+    interval's middle (outputs that mostly run to their cap and sometimes stop early, at EOS) is the mirror image: the
+    distribution of floor + cap - x for the mirrored mean, whose exponential rises towards the cap."""
     n = max(1, int(n))
+    if floor < mean and cap > floor and mean > (floor + cap) / 2.0:
+        low = max_entropy_lengths(floor + cap - mean, n, cap, floor)
+        return tuple(floor + cap - x for x in reversed(low))
     target = max(float(floor), min(float(mean), (floor + cap) / 2.0)) - floor
     span = float(cap - floor)
     if span <= 0 or target <= 0:
@@ -93,7 +103,8 @@ def _blocks(tokens: int) -> int:
 class _Burst:
     """The engine's state while a burst plays out (one instance per simulate_burst call)."""
 
-    def __init__(self, model, quant, machine, tp, prompts, outputs, batched_tokens, max_running, pool_tokens, kvb):
+    def __init__(self, model, quant, machine, tp, prompts, outputs, batched_tokens, max_running, pool_tokens, kvb,
+                 clients=None):
         self.args = (model, quant, machine, tp)
         self.kvb = kvb
         self.prompts, self.outputs = prompts, outputs
@@ -106,7 +117,11 @@ class _Burst:
         self.budget0, self.max_running = batched_tokens, max(1, max_running)
         self.pool = max(1, pool_tokens // _BLOCK)  # blocks
         self.used = 0
-        self.waiting: deque[int] = deque(range(n))
+        # a closed loop of `clients`: the first ones at t = 0, then one more each time a request finishes
+        self.sent = n if clients is None else min(n, max(1, int(clients)))
+        self.arrive = [0.0] * n
+        self.incoming: list[int] = []  # sent after a request finished, not yet in the engine's queue
+        self.waiting: deque[int] = deque(range(self.sent))
         self.running: list[int] = []
         self.t = 0.0
         self.steps = self.preemptions = self.done = 0
@@ -128,6 +143,23 @@ class _Burst:
         self.finish[i] = self.t
         self.used -= _blocks(self.computed[i])
         self.done += 1
+        self._send()
+
+    def _send(self) -> None:
+        """A closed-loop client whose request just finished sends the next one (none left in a burst)."""
+        if self.sent < len(self.prompts):
+            self.arrive[self.sent] = self.t
+            self.incoming.append(self.sent)
+            self.sent += 1
+
+    def _admit_incoming(self, idle: bool) -> None:
+        """Requests sent after a step's outputs reach the engine's queue while the next step runs (vLLM v1's
+        EngineCoreProc.run_busy_loop drains its input queue only between steps, and the engine has begun the next
+        step before the client sees the finished request), so they join the queue after that step; an idle engine
+        blocks on its queue and takes them at once."""
+        if self.incoming and (idle or not (self.running or self.waiting)):
+            self.waiting.extend(self.incoming)
+            self.incoming.clear()
 
     def step(self) -> None:
         """One scheduler step with prefill work or admissions (or a preemption).
@@ -135,6 +167,8 @@ class _Burst:
         The loops run once per running request per step (80,000 steps of up to 1,024 requests for the published
         bursts, benchmarks/serving_accuracy.py), so they keep their state in locals and count blocks inline; the
         arithmetic is the same integer arithmetic as _blocks, the order the same as vLLM's."""
+        self._admit_incoming(False)
+        arrived, self.incoming = self.incoming, []  # they reach the queue while this step runs
         c, target, running, outputs, generated = self.computed, self.target, self.running, self.outputs, self.generated
         budget, used, pool = self.budget0, self.used, self.pool
         dec: list[int] = []
@@ -200,6 +234,7 @@ class _Burst:
                     self.first[i] = self.t
                 if generated[i] >= outputs[i]:
                     ended.append(i)
+        self.waiting.extend(arrived)
         if ended:
             gone = set(ended)
             self.running = [i for i in running if i not in gone]
@@ -210,8 +245,9 @@ class _Burst:
         """Steps that only decode the running requests (nothing waiting, no prefill left): summed in stretches that
         end when a request finishes or the pool fills. Returns False when the state is not of that kind."""
         c, run = self.computed, self.running
-        if self.waiting or not run or any(c[i] < self.target[i] for i in run):
+        if self.waiting or self.incoming or not run or any(c[i] < self.target[i] for i in run):
             return False
+        more = self.sent < len(self.prompts)  # a closed loop: the stretch ends where a finish sends the next request
         heap = [(self.outputs[i] - self.generated[i], i) for i in run]
         heapq.heapify(heap)
         b, ctx, g = len(run), sum(c[i] for i in run), 0
@@ -239,9 +275,12 @@ class _Burst:
                 self.finish[i] = self.t
                 self.used -= _blocks(c[i])
                 self.done += 1
+                self._send()
                 b -= 1
                 ctx -= c[i]
                 free += c[i] + _BLOCK
+            if more and gone:
+                break
         for i in run:
             if i not in gone:
                 self.used += _blocks(c[i] + g) - _blocks(c[i])
@@ -253,10 +292,13 @@ class _Burst:
 
 def simulate_burst(model: Model, quant: Quant, machine: Machine, tp: int, prompts: tuple[int, ...],
                    outputs: tuple[int, ...], *, batched_tokens: int, max_running: int, pool_tokens: int,
-                   kv_dtype_bytes: int = 2) -> BurstResult:
-    """Play N = len(prompts) requests sent at once; pool_tokens = the KV pool in tokens (estimate/vllm.py plan())."""
+                   kv_dtype_bytes: int = 2, clients: int | None = None) -> BurstResult:
+    """Play N = len(prompts) requests sent at once; pool_tokens = the KV pool in tokens (estimate/vllm.py plan()).
+    clients: a closed loop instead (`vllm bench serve --max-concurrency clients --num-prompts N`, request rate inf):
+    the client starts `clients` requests at t = 0 and sends the next one each time one finishes; TTFT counts from a
+    request's own send."""
     s = _Burst(model, quant, machine, tp, tuple(prompts), tuple(max(1, o) for o in outputs), batched_tokens,
-               max_running, pool_tokens, kv_dtype_bytes)
+               max_running, pool_tokens, kv_dtype_bytes, clients)
     n = len(prompts)
     while s.done < n:
         if not s.drain():
@@ -264,11 +306,11 @@ def simulate_burst(model: Model, quant: Quant, machine: Machine, tp: int, prompt
     m = [i for i in range(n) if s.outputs[i] > 1]
     tpot = sum((s.finish[i] - s.first[i]) / (s.outputs[i] - 1) for i in m) / len(m) if m else 0.0
     return BurstResult(duration_s=s.t, prompt_tokens=sum(prompts), output_tokens=sum(s.outputs),
-                       mean_ttft_s=sum(s.first) / n, mean_tpot_s=tpot, steps=s.steps, preemptions=s.preemptions)
+                       mean_ttft_s=sum(f - a for f, a in zip(s.first, s.arrive)) / n, mean_tpot_s=tpot, steps=s.steps, preemptions=s.preemptions)
 
 
 def serve_burst(model: Model, machine: Machine, quant: Quant, prompts: tuple[int, ...], outputs: tuple[int, ...],
-                options=None) -> BurstResult | None:
+                options=None, clients: int | None = None) -> BurstResult | None:
     """A burst on vLLM with its default engine settings (or `options`, a FitRequest): None when the model does not
     fit (estimate/vllm.py plan())."""
     from ...domain import FitRequest
@@ -282,4 +324,4 @@ def serve_burst(model: Model, machine: Machine, quant: Quant, prompts: tuple[int
         return None
     return simulate_burst(model, quant, machine, pl.tp, prompts, outputs, batched_tokens=pl.max_num_batched_tokens,
                           max_running=pl.max_num_seqs, pool_tokens=pl.pool_tokens,
-                          kv_dtype_bytes=kv_dtype_bytes(req.kv_cache_type))
+                          kv_dtype_bytes=kv_dtype_bytes(req.kv_cache_type), clients=clients)
