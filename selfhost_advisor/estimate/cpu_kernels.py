@@ -153,11 +153,15 @@ def _x86_gemm_types() -> frozenset:
 def prefill_rates(isa: str) -> tuple[dict[str, float], float, float]:
     """(ops per vector FLOP by GGML type, the median for quantized types not measured, the float-weight rate).
     A family nobody measured (avx2, neon) takes the 256-bit VNNI rates (vnni256; vnni where that is absent) scaled by
-    cpu_matvec's published ISA ratio, as decode does: their kernels are 256-bit (or 4 x 128-bit NEON) code too."""
+    cpu_matvec's published ISA ratio, as decode does: their kernels are 256-bit (or 4 x 128-bit NEON) code too. Float
+    types measured (x86 tinyBLAS: F16C / FMA code, no int8 dot, so the same 256-bit kernel on an avx2 host) carry over
+    unscaled to avx2; NEON runs other float kernels (sgemm.cpp's NEON tinyBLAS, or ggml_vec_dot_f16 where an i8mm
+    build leaves llamafile out) and keeps the float-weight rate."""
     fams = _data()["cpu_prefill"]["families"]
     fam = fams.get(isa) or fams.get("vnni256") or fams["vnni"]
     scale = 1.0 if isa in fams else isa_scale(isa)
-    rates = {str(k): float(v) * (1.0 if k in _FLOAT_TYPES else scale) for k, v in fam["ops_per_vector_flop"].items()}
+    rates = {str(k): float(v) * (1.0 if k in _FLOAT_TYPES else scale) for k, v in fam["ops_per_vector_flop"].items()
+             if k not in _FLOAT_TYPES or isa in fams or isa != "neon"}
     quant = sorted(v for k, v in rates.items() if k not in _FLOAT_TYPES)
     mid = len(quant) // 2
     median = quant[mid] if len(quant) % 2 else (quant[mid - 1] + quant[mid]) / 2
@@ -307,7 +311,7 @@ def prefill_type_rates(machine: Machine):
 
     def rate(ty: str) -> float:
         if ty in _FLOAT_TYPES:
-            return float_rate
+            return rates.get(ty, float_rate)  # the family's measured float GEMM (x86 tinyBLAS), else the float rate
         path = kernel_path(ty, machine)
         if path == "vec_dot" or (path is None and not has_gemm(ty, machine, measured)):
             return 2.0 * dot.get(ty, dot_median)

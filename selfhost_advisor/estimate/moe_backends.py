@@ -136,6 +136,6 @@ def cpu_expert_seconds(expert_layers: tuple, expert_bytes, n_tokens: int, machin
         return 0.0
     rates, median, float_rate = prefill_rates(prefill_isa(machine))
     active = [(ty, n) for mats in expert_layers for ty, n, _ in mats]
-    charged = sum(2.0 * n / ((float_rate if ty in _FLOAT_TYPES else rates.get(ty, median)) * vf) for ty, n in active)
+    charged = sum(2.0 * n / (rates.get(ty, float_rate if ty in _FLOAT_TYPES else median) * vf) for ty, n in active)
     streamed = float(sum(expert_bytes)) / max(1, n_tokens)
     return max(0.0, decode_seconds(streamed, kernel_seconds(active, machine), machine, bandwidth) - charged)
