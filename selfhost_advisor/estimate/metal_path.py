@@ -77,6 +77,24 @@ def matmul_seconds(flops: float, efficiency: float, peak: float, device: Device)
     return flops / peak + flops * (1.0 / efficiency - 1.0) / simd_flops(device, peak)
 
 
+# --- Decode attention at depth: every query head reads its KV head itself (data/speed.yaml `metal_fa_decode`)
+
+def fa_decode_excess(device: Device, attention_flops: float, kv_seconds: float) -> float:
+    """Seconds a decoded token's attention adds on Metal beyond streaming its KV cache (`kv_seconds`, already in the
+    streaming law): kernel_flash_attn_ext_vec gives each query head its own threadgroups (nhptg = 1), so the K / V
+    rows pass through the caches once per query head, as many bytes as the attention's FLOPs for an F16 cache, at
+    metal_fa_decode.flops_share x the chip's FP16 peak (MEASURED on one M2 Ultra; docs/methodology.md 5c-s20); the
+    slower of that and streaming binds (max). 0 off Metal and without a peak."""
+    if device.backend != "metal" or not attention_flops or not device.fp16_flops:
+        return 0.0
+    from ..catalog.data import load
+
+    share = float((load("speed").get("metal_fa_decode") or {}).get("flops_share") or 0)
+    if not share:
+        return 0.0
+    return max(0.0, attention_flops / (share * simd_flops(device, device.fp16_flops)) - kv_seconds)
+
+
 # --- MoE prefill before PR #15541: the serial id walk of kernel_mul_mm_id_map0 (data/speed.yaml `metal_mm_id_map`)
 
 def mm_id_map_seconds(model, expert_matrices: tuple, n_tokens: int, device: Device) -> float:

@@ -5,7 +5,7 @@ output head) and a hand-off per device boundary (estimate/speed.py's docstring h
 from __future__ import annotations
 
 from ..domain import Machine, Model, Placement
-from . import cuda_path, hip_graphs, rocm_decode, sycl_path, vulkan_intel, vulkan_path
+from . import cuda_path, hip_graphs, metal_path, rocm_decode, sycl_path, vulkan_intel, vulkan_path
 from .cpu_sync import decode_sync_seconds
 from .cpu_kernels import decode_seconds as _cpu_decode_seconds, kernel_seconds as _cpu_kernel_seconds, vector_flops
 from .kernel_path import gpu_clock_hz
@@ -119,6 +119,9 @@ def _decode_seconds(
             if d.vendor == "intel" and vulkan:  # an Intel iGPU's time per dispatch x a layer's (vulkan_intel)
                 total += count * vulkan_intel.layer_seconds(d, model, vulkan_path.build()[0], vulkan_path.architecture(d))
             total = start + (total - start) / _intel_factor(d)  # Intel under Vulkan: driver and share
+            if d.backend == "metal" and depth:  # each query head reads its KV head through the caches (metal_path)
+                total += metal_path.fa_decode_excess(
+                    d, sum(attention_flops_by_layer(model, depth)[layer:layer + count]), sum(kv[layer:layer + count]) / bw)
             if d.vendor == "intel" and vulkan and depth:  # flash attention at one query row on the lanes (vulkan_path)
                 total += vulkan_path.intel_fa_decode_excess(
                     d, sum(attention_flops_by_layer(model, depth)[layer:layer + count]), sum(kv[layer:layer + count]) / bw)
