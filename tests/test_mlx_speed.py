@@ -63,6 +63,21 @@ def test_layer_steps_follow_the_models_layer():
     assert X.layer_seconds(get("gemma2:2b")) == pytest.approx(15 * base)
 
 
+def test_gated_delta_layers_add_their_mixers_steps_dense_or_moe():
+    # mlx-lm qwen3_5.py / gated_delta.py: a Gated DeltaNet mixer is 10 dependent steps where attention is 5; with the
+    # q/k norms counted, 4 more per recurrent layer, on MoE layers too; attention-only models add nothing
+    step = efficiency("metal").layer_s / 17
+    for name in ("qwen3.5:9b", "qwen3.6:35b"):
+        m = get(name)
+        n_rec = sum(1 for i in range(m.n_layers) if m.is_recurrent(i))
+        assert 0 < n_rec < m.n_layers
+        assert X.fixed_seconds(m) - m.n_layers * X.layer_seconds(m) == pytest.approx(n_rec * 4 * step)
+        m3 = _m("m3-ultra-60c-256gb").devices[0]
+        assert X.fixed_seconds(m, m3) - m.n_layers * X.layer_seconds(m, m3) == pytest.approx(n_rec * 4 * step * X.step_scale(m3))
+    llama = get("llama3.1:8b")
+    assert X.fixed_seconds(llama) == pytest.approx(llama.n_layers * X.layer_seconds(llama))
+
+
 def test_small_model_decode_is_bound_by_the_layer_steps():
     # Qwen2.5-0.5B-Instruct-4bit alone on an M2 Ultra: 284.647 tok/s (mlx-examples #1281). Its 0.28 GB of weights take
     # 0.4 ms at 800 GB/s; the other ~3 ms per token are 24 layers of dependent kernel steps.

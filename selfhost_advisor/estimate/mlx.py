@@ -187,7 +187,7 @@ def decode_tokens_per_s(model: Model, quant: Quant, machine: Machine, depth: int
     if dev.fp16_flops:
         c = metal_path.compute_efficiency(eff, dev, False)
         attn = max(attn, metal_path.matmul_seconds(decode_attention_flops(model, depth), c, dev.fp16_flops, dev))
-    return 1.0 / ((sum(read_w) + head_w) / bw + attn + model.n_layers * layer_seconds(model, dev))
+    return 1.0 / ((sum(read_w) + head_w) / bw + attn + fixed_seconds(model, dev))
 
 
 def decode_attention_flops(model: Model, depth: int) -> int:
@@ -232,6 +232,23 @@ def layer_seconds(model: Model, device: Device | None = None) -> float:
     if model.moe is not None or not base or not steps:
         return eff.layer_s
     return eff.layer_s * dense_steps(model, int(steps)) / int(base) * step_scale(device)
+
+
+def fixed_seconds(model: Model, device: Device | None = None) -> float:
+    """Fixed time of one forward pass (a decoded token, or a prompt chunk): every layer's layer_seconds, plus, for each
+    Gated DeltaNet layer (Qwen3-Next / Qwen3.5 / Qwen3.6, dense or MoE), the steps its mixer adds over attention's
+    (data/engines.yaml mlx.extra_steps.gated_delta, counted on mlx-lm qwen3_5.py / gated_delta.py) at the step time of
+    the device's generation."""
+    from .arch_traits import QWEN_NEXT_ARCHS
+    from .speed import efficiency
+
+    total = model.n_layers * layer_seconds(model, device)
+    extra = int((load("engines")["engines"]["mlx"].get("extra_steps") or {}).get("gated_delta", 0))
+    base = load("speed").get("metal_dispatch", {}).get("calibration_steps")
+    if extra and base and model.arch in QWEN_NEXT_ARCHS:
+        n_rec = sum(1 for i in range(model.n_layers) if model.is_recurrent(i))
+        total += n_rec * extra * efficiency("metal").layer_s / int(base) * step_scale(device)
+    return total
 
 
 def dense_steps(model: Model, steps: int) -> int:
@@ -282,7 +299,7 @@ def prefill_tokens_per_s(model: Model, quant: Quant, machine: Machine, depth: in
     # Neural Accelerators
     c = metal_path.compute_efficiency(eff, dev, quant.name.lower() != "bf16")
     chunks = -(-prompt // step)
-    fixed = chunks * model.n_layers * layer_seconds(model, dev) / prompt
+    fixed = chunks * fixed_seconds(model, dev) / prompt
     return 1.0 / (metal_path.matmul_seconds(flops, c, dev.fp16_flops, dev) + fixed)
 
 
