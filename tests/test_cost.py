@@ -174,3 +174,19 @@ def test_parity_electricity_price_reproduces_equal_costs():
     price = breakeven.parity_electricity_usd_per_kwh(o.monthly_usd.total - o.monthly_usd.power, o.energy_kwh, cloud)
     p2 = CostParams(electricity_usd_per_kwh=price)
     assert tco.monthly_total(box, cap(), work(), p2) == pytest.approx(cloud, rel=1e-9)
+
+
+def test_a_forced_self_host_verdict_states_the_outlay_and_the_running_cost():
+    # a finance lead signing for the only compliant option needs the day-one outlay and the monthly cost to run it,
+    # not only the amortized monthly total: both must be the option's own figures (units x box price; total less
+    # amortization)
+    import re
+
+    res = compare("llama3.1:70b", "Llama", work(10**9), PARAMS, [box_from_spec("2x rtx4090")], lambda b: cap(),
+                  [GPT4O], Constraints(air_gapped=True))
+    o = res.self_host[0]
+    text = next(r.text for r in res.recommendation.reasons if r.text.startswith("cheapest compliant option"))
+    figures = [float(x.replace(",", "")) for x in re.findall(r"\$([\d,]+) of hardware up front, then \$([\d,]+)/month",
+                                                               text)[0]]
+    assert o.units > 1 and figures[0] == pytest.approx(o.units * o.box.capex_usd, abs=0.5)
+    assert figures[1] == pytest.approx(o.monthly_usd.total - o.monthly_usd.amortization, abs=0.5)

@@ -269,3 +269,24 @@ def test_a_model_released_below_16_bit_falls_back_to_its_own_format(capsys):
     assert (f["format"], f["basis"], f["bits"]) == (native, "fallback", _ggml_whole_bits(native))
     assert "ships in MXFP4" in f["reason"]
     assert d["self_host"] and all(BITS[o["weight_format"]] >= f["bits"] for o in d["self_host"])
+
+
+def test_a_box_too_small_for_any_format_says_the_weights_its_memory_and_what_serves_it(capsys):
+    # one 24 GB RTX 4090 cannot hold a 70B at the FP8 floor (~70 GB of weights) nor at 4 bits (~37 GB): the exclusion
+    # must say so in memory a buyer can check, and name a box of the same GPU that does serve it, not only repeat
+    # vLLM's 'No available memory for the cache blocks'
+    import re
+
+    d = cost_json(capsys, "-t", "1e9", "-H", "rtx4090", "--cloud", "deepinfra/llama3.1:70b")
+    (e,) = d["excluded"]
+    assert e["hardware"] == "rtx-4090"
+    need, have = (int(x) for x in re.search(r"needs (\d+) GiB .* has (\d+) GiB", e["reason"]).groups())
+    assert have == 24 and need > have
+    params = 70.6e9  # Llama 3.1 70B's parameter count
+    assert need == pytest.approx(params * BITS[d["quality_floor"]["format"]] / 8 / 2**30, rel=0.1)
+    bigger = re.search(r"(\dx rtx-4090) serves it at (\S+)", e["reason"])
+    assert bigger and BITS[bigger.group(2)] >= d["quality_floor"]["bits"]
+    # the box named there does serve the load at the floor, as given
+    d2 = cost_json(capsys, "-t", "1e9", "-H", bigger.group(1).replace("rtx-4090", "rtx4090"),
+                   "--cloud", "deepinfra/llama3.1:70b")
+    assert d2["self_host"][0]["hardware"] == bigger.group(1) and not d2["quality_floor"]["replanned"]

@@ -121,6 +121,8 @@ class Fleet:
             cap, free = self.capacity(box, floor)
             below = free is not None and free.fits and not cap.fits and not meets(free.quant, "", floor)
             if not below:
+                if not cap.fits and (free is None or not free.fits) and self.floor_applies:
+                    cap = replace(cap, reason=self._too_small(box, floor, cap.reason))
                 caps[box.label] = cap
                 out.append(box)
                 continue
@@ -139,6 +141,57 @@ class Fleet:
             out.append(box)
             replans.append(Replan(box.label, None, str(free.quant), f"{box.label} {reason}"))
         return out, (lambda b: caps[b.label]), tuple(replans)
+
+    def _too_small(self, box: Box, floor: QualityFloor, why: str) -> str:
+        """Why a box serves the model at no format, in a buyer's words: the weights at the floor's smallest format
+        against the box's GPU memory, and the same GPU in the smallest larger box that does serve it (what to buy
+        instead). The engine's own refusal follows (vLLM's 'No available memory for the cache blocks' names neither
+        the memory nor a fix). A box short of nothing but a latency target keeps the serving model's reason."""
+        from ..engines import get_engine
+        from .boxes import box_from_spec, max_gpus_per_box
+
+        if not why or not any(k in why for k in ("memory", "would stop", "does not fit", "out of memory")):
+            return why
+        try:
+            quants = [q for q in get_engine(self.engine).model_quants(self.model)
+                      if meets(q.name, q.default_type, floor)]
+            if not quants:
+                return why
+            q = min(quants, key=lambda q: weight_bits(q.name, q.default_type) or 0.0)
+            weights = _weights_bytes(self.model, q, self.engine)
+            devices = self._machine(box).devices
+        except (AdvisorError, KeyError, ValueError):
+            return why
+        have = sum(d.memory_bytes for d in devices)
+        if weights <= 0 or have <= 0:
+            return why
+        # GiB, the unit GPU memory is sold in (a '24 GB' RTX 4090 holds 24 GiB = 25.8 decimal GB)
+        gb = lambda b: f"{b / 2**30:.0f} GiB" if b >= 10 * 2**30 else f"{b / 2**30:.1f} GiB"  # noqa: E731
+        name = getattr(self.model, "name", "") or "the model"
+        what = (f"{name} needs {gb(weights)} for its weights at {q.name} (the smallest format at the "
+                f"{floor.format} floor); "
+                f"{box.label} has {gb(have)} of GPU memory" +
+                (" in all" if box.gpus > 1 else "") +
+                ("" if weights > have else ", which holds them but not the engine's working memory and one "
+                 "request's KV cache beside them"))
+        fix = ""
+        limit = max_gpus_per_box(box.profile_id) if not box.spec else box.gpus
+        n = box.gpus * 2
+        while n <= limit:
+            try:
+                big = box_from_spec(f"{n}x {box.profile_id}" + (f" {box.backend_words}" if box.backend_words else ""),
+                                    **self.box_kw)
+            except AdvisorError:
+                break
+            bcap, _ = self.capacity(big, floor, free_too=False)
+            if bcap.fits:
+                fix = f"; {big.label} serves it at {bcap.quant} (--hardware \"{big.label}\")"
+                break
+            n *= 2
+        if not fix:
+            fix = (f"; no box of up to {limit} of these GPUs serves it at the {floor.format} floor"
+                   if limit > box.gpus else "; a GPU with more memory is needed")
+        return f"{what}{fix} (engine: {why})"
 
     def _bigger(self, box: Box, floor: QualityFloor, labels: set[str]):
         """The same GPU in the smallest larger box (doubling the count) that serves the floor, with its capacity; or
@@ -173,3 +226,14 @@ class Fleet:
 def _none_at(box: Box, floor: QualityFloor, free: ServingCapacity | None, engine: str) -> ServingCapacity:
     base = free if free is not None else ServingCapacity(False, "", engine, None, 0, 0, 0, 0.0, 0.0, 0.0)
     return replace(base, fits=False, reason=f"no format at or above the {floor.format} floor fits {box.label}")
+
+
+def _weights_bytes(model, quant, engine: str) -> int:
+    """The weights' bytes at `quant` as the engine loads them (vLLM's checkpoint formats, else llama.cpp's)."""
+    if engine == "vllm":
+        from ..estimate.vllm_weights import vllm_weights
+
+        return int(vllm_weights(model, quant).total)
+    from ..estimate.memory_weights import weights
+
+    return int(weights(model, quant).total_bytes)

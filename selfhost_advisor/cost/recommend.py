@@ -138,8 +138,15 @@ def recommend(
             reasons.append(Reason("no box in the comparison can serve this model and load: add --hardware", "neutral", 90))
             return Recommendation("self-host", tuple(reasons), (), None, cloud_name)
         win = opts[0]
+        # what a buyer signs: the money out on day one and what the boxes cost a month to run once bought (power,
+        # operations, space: the monthly total less the amortization that spreads that day-one outlay)
+        m = best_buy.monthly_usd
+        running = m.total - m.amortization
         reasons.append(Reason(f"cheapest compliant option: {win.name} at {_usd(win.monthly_usd)}/month "
-                              f"(${best_buy.usd_per_million_tokens:.2f}/Mtok)", "self-host", 50))
+                              f"(${best_buy.usd_per_million_tokens:.2f}/Mtok): {_usd(best_buy.capex_usd)} of hardware "
+                              f"up front, then {_usd(running)}/month to run it (power, operations"
+                              f"{', space' if m.space else ''}) plus {_usd(m.amortization)}/month of amortization",
+                              "self-host", 50))
         _licence(reasons, best_buy.box)
         if constraints.no_ops_team:
             reasons.append(Reason(f"--no-ops-team: someone must still run these {best_buy.units} boxes "
