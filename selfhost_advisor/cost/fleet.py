@@ -150,7 +150,7 @@ class Fleet:
         from ..engines import get_engine
         from .boxes import box_from_spec, max_gpus_per_box
 
-        if not why or not any(k in why for k in ("memory", "would stop", "does not fit", "out of memory")):
+        if not why or not any(k in why for k in ("memory", "would stop", "does not fit", "out of memory", "layers on the GPU")):
             return why
         try:
             quants = [q for q in get_engine(self.engine).model_quants(self.model)
@@ -158,7 +158,7 @@ class Fleet:
             if not quants:
                 return why
             q = min(quants, key=lambda q: weight_bits(q.name, q.default_type) or 0.0)
-            weights = _weights_bytes(self.model, q, self.engine)
+            weights = _weights_bytes(self.model, q, get_engine(self.engine).weight_formats == "serving")
             devices = self._machine(box).devices
         except (AdvisorError, KeyError, ValueError):
             return why
@@ -228,9 +228,9 @@ def _none_at(box: Box, floor: QualityFloor, free: ServingCapacity | None, engine
     return replace(base, fits=False, reason=f"no format at or above the {floor.format} floor fits {box.label}")
 
 
-def _weights_bytes(model, quant, engine: str) -> int:
-    """The weights' bytes at `quant` as the engine loads them (vLLM's checkpoint formats, else llama.cpp's)."""
-    if engine == "vllm":
+def _weights_bytes(model, quant, serving_formats: bool) -> int:
+    """The weights' bytes at `quant` as the engine loads them (vLLM's checkpoint formats, else GGUF's)."""
+    if serving_formats:
         from ..estimate.vllm_weights import vllm_weights
 
         return int(vllm_weights(model, quant).total)
