@@ -9,6 +9,7 @@ from functools import lru_cache
 
 from ..errors import UnknownHardwareError
 from ..lazy_re import lazy
+from ..termsafe import clipped
 from .data import load
 from .profiles import Profile
 
@@ -147,7 +148,12 @@ def _apu(name: str) -> list[Profile] | None:
     if by_gpu:  # by its GPU: every chip that carries it (the 8050S: Max 390 and Max 385)
         chips = {c["chip"] for c in load("apu")["chips"] if str(c.get("gpu", "")).lower() == f"radeon {m.group(1)}"}
         out = [p for p in apu_profiles() if p.raw["chip"] in chips]
-        return ([p for p in out if p.raw["memory_gb"] == int(gb.group(1))] if gb else out) or None
+        sized = [p for p in out if p.raw["memory_gb"] == int(gb.group(1))] if gb else out
+        if out and not sized:  # a size no chip with this GPU was sold with: say so, as a chip name does
+            raise UnknownHardwareError(f"hardware {clipped(name)!r}: no {gb.group(1)} GB build of the Radeon "
+                                       f"{m.group(1).upper()}",
+                                       "sizes: " + ", ".join(f"{n} GB" for n in sorted({p.raw['memory_gb'] for p in out})))
+        return sized or None
     chip = f"ryzen-ai-max-{m.group(1)}"
     out = [p for p in apu_profiles() if p.raw["chip"] == chip]
     if not out:

@@ -1,0 +1,62 @@
+"""Session 20 review (rev20): README figures that the session's changes had left behind what the benchmarks and the
+data print, and a typed APU name with a size its GPU was never sold with."""
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+
+import pytest
+
+from selfhost_advisor.catalog import hw_names
+from selfhost_advisor.catalog.hw_names import AmbiguousHardwareError
+from selfhost_advisor.catalog.data import load
+from selfhost_advisor.errors import UnknownHardwareError
+
+ROOT = Path(__file__).resolve().parents[1]
+README = (ROOT / "README.md").read_text()
+
+
+def _flat(text: str) -> str:
+    return " ".join(text.split())
+
+
+def test_readme_states_the_serving_bands_that_cost_prints():
+    """`advisor cost` prints the band as x{lo:.2f}-{hi:.2f} (cost/sensitivity.throughput_line): the README's serve
+    section must give the same figures (it said x0.39-0.89 after the MoE band became 0.388-0.895, printed x0.39-0.90)."""
+    vllm = load("serving")["vllm"]
+    dense, moe = vllm["throughput_band"], vllm["moe_throughput_band"]
+    text = _flat(README)
+    assert (f"x{dense[0]:.2f}-{dense[1]:.2f} for dense models; for mixtures of experts x{moe[0]:.2f}-{moe[1]:.2f}"
+            in text)
+
+
+def test_readme_rocm_held_out_figures_are_what_rocm_heldout_prints():
+    """The ROCm accuracy sentence gives benchmarks/rocm_heldout.py's blind figures: the row counts exactly and the
+    medians within half a point (it said 17.6% on 103 prompt rows and 9.6% on 67 decode rows after session 20 added 38
+    Strix Halo rows: 19.6% on 122, 7.6% on 86)."""
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    sys.path.insert(0, str(ROOT / "scripts"))
+    import rocm_heldout
+
+    rs = rocm_heldout.rows()
+    s = rocm_heldout.summary(rs)
+    m = re.search(r"\((\d+(?:\.\d+)?)% on the (\d+) ROCm prefill rows held out of every fit; decode (\d+(?:\.\d+)?)% on "
+                  r"(\d+), (\d+(?:\.\d+)?)% on the (\d+) of 2025-26 builds", _flat(README))
+    assert m, "the README's ROCm held-out sentence"
+    pre, dec, new = (s["prefill / all blind rows"], s["decode / all blind rows"], s["decode / builds of 2025-26"])
+    assert (int(m.group(2)), int(m.group(4)), int(m.group(6))) == (pre["rows"], dec["rows"], new["rows"])
+    assert float(m.group(1)) == pytest.approx(pre["median_abs_error_pct"], abs=0.5)
+    assert float(m.group(3)) == pytest.approx(dec["median_abs_error_pct"], abs=0.5)
+    assert float(m.group(5)) == pytest.approx(new["median_abs_error_pct"], abs=0.5)
+
+
+@pytest.mark.parametrize("typed", ["radeon 8050s 48gb", "8050s 16gb", "AMD Radeon 8050S 999999GB"])
+def test_a_strix_halo_gpu_with_a_size_never_sold_is_refused_with_the_sizes(typed):
+    """'radeon 8050s 48gb' was 'unknown hardware' with suggestions of other parts (a W7800, an RX 6800S); the chip's
+    name ('ryzen ai max 385 48gb') and the 8060S's were refused with the sizes sold."""
+    with pytest.raises(UnknownHardwareError) as e:
+        hw_names.resolve(typed)
+    assert not isinstance(e.value, AmbiguousHardwareError)
+    assert "Radeon 8050S" in str(e.value) and "unknown hardware" not in str(e.value)
+    assert e.value.hint == "sizes: 32 GB, 64 GB, 128 GB"
