@@ -60,3 +60,24 @@ def test_a_strix_halo_gpu_with_a_size_never_sold_is_refused_with_the_sizes(typed
     assert not isinstance(e.value, AmbiguousHardwareError)
     assert "Radeon 8050S" in str(e.value) and "unknown hardware" not in str(e.value)
     assert e.value.hint == "sizes: 32 GB, 64 GB, 128 GB"
+
+
+@pytest.mark.parametrize("value", ["maybe", "2", "on?"])
+def test_a_custom_spec_unified_value_that_is_not_yes_or_no_is_refused(value):
+    """unified=maybe was read as false without a word: a Metal spec sheet was then fitted as a discrete GPU."""
+    from selfhost_advisor.catalog.custom_hw import parse_custom
+    from selfhost_advisor.errors import BadOptionError
+
+    with pytest.raises(BadOptionError) as e:
+        parse_custom(f"custom:vram=8GB,bandwidth=100GB/s,fp16=5TFLOPS,backend=metal,unified={value}")
+    assert f"unified='{value}' is not true or false" in str(e.value)
+
+
+@pytest.mark.parametrize("value, unified", [("true", True), ("YES", True), ("1", True), ("false", False), ("No", False),
+                                            (True, True), (False, False), (None, False)])
+def test_a_custom_spec_unified_value_reads_as_written(value, unified):
+    from selfhost_advisor.catalog.custom_hw import custom_profile
+
+    fields = {"vram": "8GB", "bandwidth": "100GB/s", "fp16": "5TFLOPS", "backend": "rocm", "unified": value}
+    p, _ = custom_profile(fields, "test")
+    assert p.unified is unified and p.kind == ("apu" if unified else "gpu")

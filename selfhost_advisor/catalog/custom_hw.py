@@ -41,7 +41,7 @@ def custom_profile(fields: dict, spec: str) -> tuple[Profile, int]:
     backend = str(fields.get("backend") or "cuda").lower()
     if backend not in BACKENDS:
         raise _bad(spec, f"backend {backend!r} is not one of {', '.join(BACKENDS)}")
-    unified = str(fields.get("unified", backend == "metal")).lower() in ("true", "1", "yes")
+    unified = _flag(spec, "unified", fields.get("unified"), backend == "metal")
     check_gpu_memory(vram, backend, lambda what: _bad(spec, f"vram={str(fields['vram']).strip()} is {what}",
                                                       "give the card's memory per GPU, e.g. vram=16GB"),
                      unified=unified or backend == "metal")
@@ -76,6 +76,20 @@ def custom_profile(fields: dict, spec: str) -> tuple[Profile, int]:
         fp16_flops=fp16, fp16_acc16_flops=acc16, tdp_watts=tdp, price_usd=price, unified=unified, raw=raw,
     )
     return profile, count
+
+
+_TRUE, _FALSE = ("true", "1", "yes"), ("false", "0", "no")
+
+
+def _flag(spec: str, key: str, value: object, default: bool) -> bool:
+    """A yes/no key (true/false, 1/0, yes/no; a YAML/JSON boolean); not given or empty: `default`. Why: any other value
+    was read as false without a word ('unified=maybe' fitted a discrete GPU; review, session 20)."""
+    text = str(value).strip().lower() if value is not None else ""
+    if not text:
+        return default
+    if text not in _TRUE + _FALSE:
+        raise _bad(spec, f"{key}={str(value).strip()!r} is not true or false", f"give {key}=true or {key}=false")
+    return text in _TRUE
 
 
 def check_gpu_memory(memory_bytes: int, backend: str, refuse, unified: bool = False) -> None:  # type: ignore[no-untyped-def]
