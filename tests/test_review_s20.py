@@ -81,3 +81,10 @@ def test_a_custom_spec_unified_value_reads_as_written(value, unified):
     fields = {"vram": "8GB", "bandwidth": "100GB/s", "fp16": "5TFLOPS", "backend": "rocm", "unified": value}
     p, _ = custom_profile(fields, "test")
     assert p.unified is unified and p.kind == ("apu" if unified else "gpu")
+
+
+@pytest.mark.parametrize("typed, want", [("gtx 1660s", "gtx-1660-super"), ("GeForce GTX 1650S", "gtx-1650-super"),
+                                         ("1660s", "gtx-1660-super"), ("rtx 2070s", "rtx-2070-super")])
+def test_a_gtx_super_shortened_with_its_prefix_resolves_as_without_it(typed, want):
+    """'1660s' resolved to the GTX 1660 SUPER but 'gtx 1660s' was unknown: the short form took 'rtx' only."""
+    assert hw_names.resolve(typed).id == want

@@ -242,9 +242,9 @@ _GFX_NOTE = lazy(r"\bgfx\d{3,4}[a-z]?\b", re.I)
 _CHIP_ONLY = {"orin": "Jetson", "agxorin": "Jetson AGX"}
 
 
-# NVIDIA's SUPER cards as forums and shops shorten them ('4070S', 'RTX 4080 S'): tried only when the name names nothing
-# as typed, so AMD's mobile 'RX 6800S' (a row of its own) is never read as a SUPER
-_SUPER_SHORT = lazy(r"^((?:nvidia\s+)?(?:geforce\s+)?(?:rtx\s*)?\d{4}(?:\s*ti)?)\s*s((?:\s+\d{1,3}\s*gi?b)?)$", re.I)
+# NVIDIA's SUPER cards as forums and shops shorten them ('4070S', 'RTX 4080 S', 'GTX 1660S'): tried only when the name
+# names nothing as typed, so AMD's mobile 'RX 6800S' (a row of its own) is never read as a SUPER
+_SUPER_SHORT = lazy(r"^((?:nvidia\s+)?(?:geforce\s+)?(?:[gr]tx\s*)?\d{4}(?:\s*ti)?)\s*s((?:\s+\d{1,3}\s*gi?b)?)$", re.I)
 
 
 def _fallbacks(name: str) -> list[str]:
