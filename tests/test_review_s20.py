@@ -84,7 +84,10 @@ def test_a_custom_spec_unified_value_reads_as_written(value, unified):
 
 
 @pytest.mark.parametrize("typed, want", [("gtx 1660s", "gtx-1660-super"), ("GeForce GTX 1650S", "gtx-1650-super"),
-                                         ("1660s", "gtx-1660-super"), ("rtx 2070s", "rtx-2070-super")])
+                                         ("1660s", "gtx-1660-super"), ("rtx 2070s", "rtx-2070-super"),
+                                         ("rtx-4070s", "rtx-4070-super"), ("geforce-rtx-4070s", "rtx-4070-super"),
+                                         ("gtx-1660s", "gtx-1660-super")])
 def test_a_gtx_super_shortened_with_its_prefix_resolves_as_without_it(typed, want):
-    """'1660s' resolved to the GTX 1660 SUPER but 'gtx 1660s' was unknown: the short form took 'rtx' only."""
+    """'1660s' resolved to the GTX 1660 SUPER but 'gtx 1660s' was unknown: the short form took 'rtx' only; written as
+    an id ('rtx-4070s') it was unknown too."""
     assert hw_names.resolve(typed).id == want

@@ -250,7 +250,7 @@ _SUPER_SHORT = lazy(r"^((?:nvidia\s+)?(?:geforce\s+)?(?:[gr]tx\s*)?\d{4}(?:\s*ti
 def _fallbacks(name: str) -> list[str]:
     """Other spellings to try when `name` names nothing as typed, in order."""
     out = [driver_name_clean(name), driver_name_clean(name, keep_suffix=True)]
-    short = _SUPER_SHORT.match(" ".join(name.split()))
+    short = _SUPER_SHORT.match(" ".join(name.replace("-", " ").replace("_", " ").split()))  # 'rtx-4070s' as an id
     if short:
         out.append(f"{short.group(1)} super{short.group(2)}")
     gfx = _GFX_NOTE.search(name)
