@@ -44,6 +44,18 @@ def test_models_fits_runs_no_import_statement_per_model(capsys):
     capsys.readouterr()
 
 
+@pytest.mark.parametrize("engine, before, bound", [("vllm", 2334, 500), ("ollama", 13954, 2000)])
+def test_models_fits_on_vllm_and_ollama_runs_few_import_statements(capsys, engine, before, bound):
+    """The same for the other engines' option paths (engines/vllm.option, ollama's blob / launch / projector rules,
+    estimate/vllm's checks), on the Qwen rows of the catalog: `before` was the count on main before session 20; what
+    is left is serving/step.py's kernel term (vLLM) and memory_engine._engine_rule's release lookup (Ollama)."""
+    argv = ["models", "qwen", "--fits", "rtx4090", "--engine", engine, "--json"]
+    assert main(argv) == 0
+    capsys.readouterr()
+    assert _function_imports(argv) < bound < before
+    capsys.readouterr()
+
+
 @pytest.mark.parametrize("vram", ["1B", "1MB", "100MB", "1GB"])
 def test_a_metal_spec_sheet_smaller_than_the_os_reserve_is_refused(vram):
     """custom:...,backend=metal with vram=1B was accepted (Metal counts no runtime context, the floor other backends

@@ -12,8 +12,14 @@ from __future__ import annotations
 import shlex
 from typing import TYPE_CHECKING
 
+from ..catalog.data import load
 from ..errors import BadOptionError
+from ..estimate.projector import has_vision, vision_config
+from ..estimate.projector import projector as vision_projector
+from ..record import replace
 from .llamacpp import LlamaCpp
+from .ollama_blob import blob_model, blob_note, library_file
+from .ollama_launch import launch
 
 if TYPE_CHECKING:
     from ..catalog.resolve import Resolved
@@ -76,8 +82,6 @@ class Ollama(LlamaCpp):
     def engine_machine(self, machine: Machine, request_version: str = "") -> tuple[Machine, str]:
         """An Intel GPU (table backend SYCL) as Ollama runs it: on its Vulkan backend from 0.12.11 (opt-in with
         OLLAMA_VULKAN=1 before 0.30.0, on by default since), not at all before (CPU). data/engines.yaml intel_gpu."""
-        from ..record import replace
-
         intel = [d for d in machine.devices if d.vendor == "intel" and d.backend == "sycl"]
         if not intel:
             return machine, ""
@@ -128,7 +132,6 @@ class Ollama(LlamaCpp):
 
         if self.release(request.engine_version).get("num_batch") != "auto" or model.arch not in ENCODER_ARCHS:
             return ""
-        from ..catalog.data import load
 
         batch = min(int(load("engines")["engines"]["ollama"]["launch"]["embedding_batch"]), request.context)
         if batch >= request.context:
@@ -141,8 +144,6 @@ class Ollama(LlamaCpp):
         """From 0.11.5 the scheduler raises num_ctx to 2048 for a model with the vision capability (server/sched.go
         getRunner: "multimodal models require at least 2048 context"; before, llm/memory.go raised it in its estimate
         only), and the runner's context is then capped at the trained one."""
-        from ..estimate.projector import has_vision
-
         if context >= 2048 or not has_vision(model) or self.version_tuple(request_version) < (0, 11, 5):
             return context, ""
         runs = min(2048, model.max_context)
@@ -213,19 +214,15 @@ class Ollama(LlamaCpp):
         model's ProjectorPaths to every runner (server/sched.go), its estimate adds them unconditionally (llm/memory.go
         estimateGPULayers at v0.11.10), and from 0.30.0 llama-server gets --mmproj for any projector blob or v.* tensors
         (llm/llama_server.go NewLlamaServerRunner). So `--images` changes nothing here; the release must run the tower."""
-        from ..estimate.projector import projector, vision_config
-
         cfg = vision_config(model)
         if cfg is None or self.version_tuple(request.engine_version) < parse_version(cfg.get("ollama_since", "0")):
             return None
         # from 0.30.0 (mmproj_file) llama-server's clip runs it, with flash attention as the release sets it
-        return projector(model, mmproj_file=mmproj_file, flash_attention=mmproj_file and request.flash_attention)
+        return vision_projector(model, mmproj_file=mmproj_file, flash_attention=mmproj_file and request.flash_attention)
 
     def select_quants(self, resolved: Resolved, names: list[str]) -> tuple[Quant, ...]:
         """A library tag whose blob Ollama converted itself (gpt-oss: engines/ollama_blob.py) is sized as that one file
         when --quant is not given: `ollama run TAG` fetches nothing else."""
-        from .ollama_blob import library_file
-
         rec = library_file(resolved.model)
         if rec is not None and not names and resolved.quant is None and resolved.kind in ("catalog", "ollama"):
             return (self.quant(rec["sized_as"]),)
@@ -233,16 +230,11 @@ class Ollama(LlamaCpp):
 
     def model_quants(self, model: Model) -> tuple[Quant, ...]:
         """`models --fits` / `hardware --for`: a model whose library file Ollama converted itself runs as that file."""
-        from .ollama_blob import library_file
-
         rec = library_file(model)
         return (self.quant(rec["sized_as"]),) if rec is not None else super().model_quants(model)
 
     def option(self, model: Model, quant: Quant, machine: Machine, request: FitRequest, *,
                host_ram_known: bool = True) -> FitOption:
-        from ..record import replace
-        from .ollama_blob import blob_model, blob_note
-
         rec = self.release(request.engine_version)
         blob = blob_note(model, quant)
         # the estimate releases logged the library's first gpt-oss upload (engines/ollama_blob.py)
@@ -269,10 +261,6 @@ class Ollama(LlamaCpp):
                              host_ram_known: bool) -> tuple[FitOption, str]:
         """0.30.0+: llama.cpp's memory with the -ub Ollama picks, on the one GPU it picks when the model fits one
         (engines/ollama_launch.py); the placement lists keep one entry per GPU of the machine."""
-        from ..catalog.data import load
-        from ..record import replace
-        from .ollama_launch import launch
-
         gpu, batch = launch(model, quant, machine, request, int(load("engines")["runtime"]["cuda_context_bytes"]))
         if request.n_ubatch_given:  # num_batch set: routes.go usesAutomaticNumBatch is false, the automatic batch is off
             batch = request.n_ubatch  # llm/llama_server.go appendBatchArgs: -b N -ub N
@@ -294,7 +282,6 @@ class Ollama(LlamaCpp):
     def _estimate_option(self, model: Model, quant: Quant, machine: Machine, request: FitRequest,
                          host_ram_known: bool) -> FitOption:
         """Releases up to 0.11.10: llm/memory.go's estimate decides the layers; memory is what it logged."""
-        from ..catalog.data import load
         from ..domain import FitOption, MemoryBreakdown, Placement
         from ..estimate.memory import weights
         from ..estimate.speed import estimate_speed
@@ -345,7 +332,6 @@ class Ollama(LlamaCpp):
         speed = estimate_speed(model, quant, placement, machine, kv_cache_type=request.kv_cache_type,
                                decode_depth=depth, prefill_depth=min(depth, 256), n_ubatch=request.n_ubatch)
         opt = FitOption(quant=quant, memory=mem, placement=placement, speed=speed)
-        from ..record import replace
 
         return replace(opt, command=self.command(model, opt, request, machine))
 

@@ -19,6 +19,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from ..catalog.data import load
+
 if TYPE_CHECKING:
     from ..domain import Model, Quant
 
@@ -26,8 +28,6 @@ if TYPE_CHECKING:
 def library_file(model: Model) -> dict | None:
     """The converter_files record of a catalog model (sized_as, library_size, checked_against), or None; None too for
     a model that carries its own tensor types (a GGUF file read: not the library's blob)."""
-    from ..catalog.data import load
-
     if model.tensor_types is not None:
         return None
     return (load("ollama_library").get("converter_files") or {}).get("models", {}).get(model.id)

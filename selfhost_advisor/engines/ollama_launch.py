@@ -10,6 +10,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from ..catalog.data import load
+from ..estimate.memory import weights
+
 if TYPE_CHECKING:
     from ..domain import Device, FitRequest, Machine, Model, Quant
 
@@ -17,8 +20,6 @@ if TYPE_CHECKING:
 def predicted_vram(model: Model, quant: Quant, effective_context: int) -> int:
     """PredictServerVRAM: the GGUF file (our per-tensor weights) + an f16 KV cache of 2 x layers x min KV heads x
     (n_embd / n_head) x the effective context (num_ctx x parallel). Ollama's deliberately rough figure, not ours."""
-    from ..estimate.memory import weights
-
     heads = [model.layer_kv_heads(i) for i in range(model.n_layers)] or [model.n_kv_heads]
     kv_heads = min(heads) or 1
     head_dim = model.hidden_size // max(1, model.n_heads)
@@ -26,8 +27,6 @@ def predicted_vram(model: Model, quant: Quant, effective_context: int) -> int:
 
 
 def _rules() -> dict:
-    from ..catalog.data import load
-
     return load("engines")["engines"]["ollama"]["launch"]
 
 

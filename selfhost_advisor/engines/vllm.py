@@ -5,17 +5,23 @@ from __future__ import annotations
 import shlex
 from typing import TYPE_CHECKING
 
+from ..domain import FitOption, Speed
 from ..errors import BadOptionError
+from ..estimate.encoder import embeds_only
+from ..estimate.serving import _prefill_tokens_per_s, step_seconds
+from ..estimate.speed import efficiency
+from ..estimate.vllm import check_layers, get_vllm_quant, plan, vllm_quants, vllm_quants_for
+from ..estimate.vllm import check_request as check_vllm_request
+from ..estimate.vllm_weights import vision_bytes
 from ..termsafe import folded
 from .interface import Engine
 
 if TYPE_CHECKING:
-    from ..domain import FitOption, FitRequest, Machine, Model, Quant
+    from ..domain import FitRequest, Machine, Model, Quant
     from ..estimate.vllm import VllmPlan
 
-def _is_encoder(model: Model) -> bool:
-    from ..estimate.encoder import embeds_only
 
+def _is_encoder(model: Model) -> bool:
     return embeds_only(model)
 
 
@@ -33,23 +39,15 @@ class Vllm(Engine):
         return "tower in the weights, 16-bit (vLLM builds it with the model, images or not)"
 
     def unsized_tower_note(self, model: Model, request: FitRequest) -> str:
-        from ..estimate.vllm_weights import vision_bytes
-
         return self.projector_note(request, 0) if vision_bytes(model) else super().unsized_tower_note(model, request)
 
     def quant(self, name: str) -> Quant:
-        from ..estimate.vllm import get_vllm_quant
-
         return get_vllm_quant(name)
 
     def quants(self, names=()) -> tuple[Quant, ...]:
-        from ..estimate.vllm import vllm_quants
-
         return tuple(sorted({self.quant(n) for n in names}, key=lambda q: q.rank)) if names else vllm_quants()
 
     def model_quants(self, model: Model) -> tuple[Quant, ...]:
-        from ..estimate.vllm import vllm_quants_for
-
         return vllm_quants_for(model)
 
     def select_quants(self, resolved, names) -> tuple[Quant, ...]:
@@ -84,14 +82,10 @@ class Vllm(Engine):
                                  f"drop '{dev.backend}' to size vLLM on the GPU's own backend, or use --engine llamacpp")
 
     def check_runs(self, model: Model, request_version: str = "") -> None:
-        from ..estimate.vllm import check_layers
-
         super().check_runs(model, request_version)
         check_layers(model)
 
     def check_request(self, model: Model, request: FitRequest, machine: Machine | None = None) -> None:
-        from ..estimate.vllm import check_request
-
         kv = folded(request.kv_cache_type)
         if kv in _GGUF_KV:
             raise BadOptionError(f"vLLM has no {kv} KV cache (a llama.cpp type)",
@@ -100,15 +94,10 @@ class Vllm(Engine):
         from ..estimate.vllm import serving_gpus
 
         n = len(serving_gpus(machine)) if machine else None
-        check_request(model, request, n or None)
+        check_vllm_request(model, request, n or None)
 
     def option(self, model: Model, quant: Quant, machine: Machine, request: FitRequest, *,
                host_ram_known: bool = True) -> FitOption:
-        from ..domain import FitOption, Speed
-        from ..estimate.serving import _prefill_tokens_per_s, step_seconds
-        from ..estimate.speed import efficiency
-        from ..estimate.vllm import plan
-
         depth = request.context // 2
         p = plan(model, quant, machine, request)
         speed = None

@@ -14,7 +14,8 @@ from functools import lru_cache
 
 from ..catalog.data import load
 from ..domain import Device, FitRequest, Machine, MemoryBreakdown, Model, Placement, Quant
-from ..errors import BadOptionError
+from ..errors import BadOptionError, NotSizedModelError
+from ..limits import MAX_BATCHED_TOKENS, MAX_SEQS
 from ..record import record
 from . import vllm_graphs, vllm_groups, vllm_hybrid
 from .memory import caches_kv, indexer_bytes_per_token_fp8, uses_window
@@ -42,8 +43,6 @@ def kv_dtype_bytes(kv_cache_type: str) -> int:
 def check_layers(model: Model) -> None:
     """Refuse a layer kind vLLM (or our model of it) does not size, as NotSizedModelError, so `models --fits
     --engine vllm` leaves the model out (Engine.runs) while fit / serve / cost say why (exit 2)."""
-    from ..errors import NotSizedModelError
-
     if "L" in model.layer_pattern:
         # vllm/model_executor/models/nemotron_nas.py builds DeciLMAttention for every block that is not no_op, with
         # num_attention_heads // n_heads_in_group KV heads: a replace_with_linear block (n_heads_in_group null) fails
@@ -66,7 +65,6 @@ def check_request(model: Model, request: FitRequest, n_gpus: int | None = None) 
     kv = request.kv_cache_type.lower()
     if kv not in ("f16", "bf16", "auto", "fp8", "fp8_e4m3", "fp8_e5m2"):
         raise BadOptionError(f"vLLM has no {kv} KV cache", "with --engine vllm use --kv-cache auto or fp8")
-    from ..limits import MAX_BATCHED_TOKENS, MAX_SEQS
 
     for name, top in (("max_num_seqs", MAX_SEQS), ("max_num_batched_tokens", MAX_BATCHED_TOKENS)):
         v = getattr(request, name)

@@ -10,7 +10,8 @@ from ..catalog.data import load
 from ..domain import Model, Quant
 from ..errors import UnknownQuantError
 from ..record import record
-from .tensors import Tensor, build_tensors
+from .projector import vision_config
+from .tensors import build_tensors, Tensor
 
 _SIXTEEN_BIT = 2  # bytes of a bf16/fp16 value
 
@@ -111,7 +112,6 @@ def vision_bytes(model: Model) -> int:
     builds it on the first pipeline rank whether or not images are sent; a text-only catalog entry has none."""
     if model.text_params and model.params > model.text_params:
         return (model.params - model.text_params) * _SIXTEEN_BIT
-    from .projector import vision_config
 
     c = vision_config(model)  # a tower sized from its config (data/engines.yaml vision_projectors), projection included
     if c is not None:
