@@ -148,3 +148,21 @@ def test_kv_pool_binds_vllm_and_slots_bind_llamacpp():
     assert (rep.max_concurrency + 1) * rep.kv_bytes_per_request > rep.kv_pool_bytes
     cpp = _report(("llama3.1:8b", "rtx-4090", 1, "llamacpp", "Q8_0"), 4000, 4000)
     assert cpp.limits[0] == "kv_pool" and 1 < cpp.max_concurrency < 256
+
+
+def test_ollama_max_slots_is_the_largest_count_that_fits_even_where_fitting_is_not_monotone():
+    """Ollama's automatic batch drops 1024 -> 512 as slots are added, so 16 + 548 tokens of llama3.1:8b Q4_K_M on one
+    RTX 4090 fit at 188 slots, not at 189-190, and again at 191 (hypothesis found it, session 20): the bisection alone
+    answered 188. The answer must be the largest count whose placement fits, found here by trying every count."""
+    from selfhost_advisor.engines import get_engine
+    from selfhost_advisor.estimate.fit import evaluate
+    from selfhost_advisor.estimate.serving.slots import _MAX_SLOTS, _request
+
+    case = ("llama3.1:8b", "rtx-4090", 1, "ollama", "Q4_K_M")
+    report = _report(case, 16, 548, (1,))
+    model, machine = get_model(case[0]), machine_from_profile(get_profile(case[1]), 1)
+    quant = get_engine("ollama").quant("Q4_K_M")
+    fits = [n for n in range(1, _MAX_SLOTS + 1)
+            if evaluate(model, machine, _request("ollama", ServeWorkload(16, 548), n), quant).placement.fit == "gpu"]
+    assert any(b - a > 1 for a, b in zip(fits, fits[1:]))  # the gap this test is about is still there
+    assert report.max_concurrency == max(fits)

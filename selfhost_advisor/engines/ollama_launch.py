@@ -68,6 +68,13 @@ def auto_batch(model: Model, request: FitRequest, predicted: int, available: int
     return batch
 
 
+def smallest_batch() -> int:
+    """The smallest -b/-ub Ollama ever picks by itself (auto_batch's last tier, the constrained CUDA one): with it a
+    slot count needs the least compute buffer, so the slots that fit at it bound what fits at any automatic batch."""
+    r = _rules()
+    return min(min(int(b) for _, b in r["batch_tiers"]), int(r["cuda_no_fa_small_batch"]), int(r["cuda_no_fa_batch"]))
+
+
 def cuda_no_fa_batch(request: FitRequest, devices: tuple[Device, ...], context_bytes: int) -> int | None:
     """With flash attention off on CUDA: 256 when the effective context passes 4096 and a CUDA GPU has at most 8 GiB
     (constrainedCUDAWithoutFlashAttention), else None (auto_batch's 512)."""

@@ -112,6 +112,29 @@ def _max_slots(model: Model, machine: Machine, w: ServeWorkload, engine: str, q:
     def ok(n: int) -> bool:
         return evaluate(model, machine, _request(engine, w, n, asked), q).placement.fit == tier
 
+    lo = _last_true(ok)
+    if engine != "ollama" or (asked is not None and asked.n_ubatch_given):
+        return lo
+    # Ollama picks -b/-ub from its own VRAM prediction of num_ctx x slots (engines/ollama_launch.auto_batch): one more
+    # slot can drop the batch (1024 -> 512) and free more compute buffer than the slot's KV takes, so fitting is not
+    # monotone in the slot count (llama3.1:8b Q4_K_M, 16 + 548 tokens, one RTX 4090: 188 fit, 189-190 not, 191 does),
+    # and the bisection above can stop below the largest count. At Ollama's smallest batch every count needs the least
+    # memory, so the counts that fit there (no worse than `tier`) bound the answer; the few between are tried in turn.
+    from ...engines.ollama_launch import smallest_batch
+    from ...record import replace
+
+    floor = replace(_request(engine, w, 1, asked), n_ubatch=smallest_batch(), n_ubatch_given=True)
+    rank = ("gpu", "partial", "cpu", "no")
+
+    def at_floor(n: int) -> bool:
+        fit = evaluate(model, machine, _request(engine, w, n, floor), q).placement.fit
+        return rank.index(fit) <= rank.index(tier)
+
+    return next((n for n in range(_last_true(at_floor), lo, -1) if ok(n)), lo)
+
+
+def _last_true(ok) -> int:
+    """The largest slot count in 1.._MAX_SLOTS for which ok holds, ok being true up to it and false after (1 if none)."""
     lo, hi = 1, _MAX_SLOTS
     while lo < hi:
         mid = (lo + hi + 1) // 2
