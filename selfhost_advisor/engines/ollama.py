@@ -43,6 +43,14 @@ class Ollama(LlamaCpp):
     loads_tower_with_model = True  # server/sched.go passes the projectors to every runner (engines/ollama.py _projector)
     host_sampling = False  # its runner's sampler time per token is not measured (engines/llamacpp.py host_sampling)
 
+    @staticmethod
+    def automatic_batch_floor() -> int:
+        """The smallest -b/-ub Ollama picks by itself (engines/ollama_launch.smallest_batch); engines that keep one
+        batch whatever the slot count have no such method (estimate/serving/slots._max_slots asks for it)."""
+        from .ollama_launch import smallest_batch
+
+        return smallest_batch()
+
     def model_ref(self, resolved: Resolved) -> str:
         if resolved.files:
             return resolved.files[0]

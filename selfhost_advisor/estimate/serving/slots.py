@@ -113,17 +113,20 @@ def _max_slots(model: Model, machine: Machine, w: ServeWorkload, engine: str, q:
         return evaluate(model, machine, _request(engine, w, n, asked), q).placement.fit == tier
 
     lo = _last_true(ok)
-    if engine != "ollama" or (asked is not None and asked.n_ubatch_given):
+    from ...engines import get_engine
+
+    floor_batch = getattr(get_engine(engine), "automatic_batch_floor", None)
+    if floor_batch is None or (asked is not None and asked.n_ubatch_given):
         return lo
-    # Ollama picks -b/-ub from its own VRAM prediction of num_ctx x slots (engines/ollama_launch.auto_batch): one more
-    # slot can drop the batch (1024 -> 512) and free more compute buffer than the slot's KV takes, so fitting is not
-    # monotone in the slot count (llama3.1:8b Q4_K_M, 16 + 548 tokens, one RTX 4090: 188 fit, 189-190 not, 191 does),
-    # and the bisection above can stop below the largest count. At Ollama's smallest batch every count needs the least
-    # memory, so the counts that fit there (no worse than `tier`) bound the answer; the few between are tried in turn.
-    from ...engines.ollama_launch import smallest_batch
+    # Ollama (the engine with an automatic_batch_floor) picks -b/-ub from its own VRAM prediction of num_ctx x slots
+    # (engines/ollama_launch.auto_batch): one more slot can drop the batch (1024 -> 512) and free more compute buffer
+    # than the slot's KV takes, so fitting is not monotone in the slot count (llama3.1:8b Q4_K_M, 16 + 548 tokens, one
+    # RTX 4090: 188 fit, 189-190 not, 191 does), and the bisection above can stop below the largest count. At the
+    # smallest batch every count needs the least memory, so the counts that fit there (no worse than `tier`) bound the
+    # answer; the few between are tried in turn.
     from ...record import replace
 
-    floor = replace(_request(engine, w, 1, asked), n_ubatch=smallest_batch(), n_ubatch_given=True)
+    floor = replace(_request(engine, w, 1, asked), n_ubatch=floor_batch(), n_ubatch_given=True)
     rank = ("gpu", "partial", "cpu", "no")
 
     def at_floor(n: int) -> bool:
