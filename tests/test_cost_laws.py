@@ -227,3 +227,19 @@ def test_payback_within_the_amortization_iff_owning_is_cheaper_than_the_api(toke
     o = res.self_host[0]
     within = o.payback_months is not None and o.payback_months <= 36
     assert within == (o.monthly_usd.total <= res.reference_cloud.monthly_usd)
+
+
+def test_a_hybrid_verdict_gives_the_payback_of_the_boxes_it_buys():
+    """The hybrid recommends buying 4 boxes, so its payback is theirs, not the 5-box all-owned fleet's. By hand (the
+    setup of the hybrid test above): 4 x $3,600 = $14,400 up front; amortization 4 x 3,600/36 = $400 of the hybrid's
+    $1,966.72, so it runs at $1,566.72 a month against $3,168 all API: 14,400 / 1,601.28 = 8.99 months."""
+    box = Box(label="gpu", profile_id="x", gpus=1, gpu_price_usd=3000.0, host_price_usd=600.0, gpu_tdp_watts=100.0,
+              host_active_watts=0.0, host_idle_watts=0.0)
+    w = Workload(monthly_tokens=1_584_000_000, output_share=0.25, peak_to_average=2.0, active_hours_per_month=176.0)
+    p = CostParams(electricity_usd_per_kwh=0.0, pue=1.0, amortize_months=36, ops_hours_per_month=8, ops_usd_per_hour=90,
+                   ops_hours_per_box=2.0)
+    c = measured_capacity(1000.0, 1000.0, w, "vllm")
+    res = compare("m", "M", w, p, [box], lambda b: c, [contract_price(2.0, 2.0)], explicit_cloud=True)
+    assert res.recommendation.choice == "hybrid"
+    text = next(r.text for r in res.recommendation.reasons if r.text.startswith("priced hybrid"))
+    assert "$14,400 of hardware pays back in 9 months" in text and "within the 36-month" in text

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from ..record import record
 from .types import CloudOption, Constraints, Hybrid, Reason, Recommendation, SelfHostOption, Workload
+from . import breakeven
 
 REGULATED = {
     "hipaa": "HIPAA: protected health information may only go to a service under a signed Business Associate "
@@ -24,6 +25,21 @@ REGULATED = {
     "legal": "legal privilege: disclosing privileged material to a third party risks waiving privilege; public APIs "
              "are excluded",
 }
+
+
+def _hybrid_payback(hybrid, best_buy, ref, capex: float, amortize_months: float) -> str:
+    """The hybrid's own payback: its boxes' outlay over what they save against the API alone each month (the hybrid's
+    total less the boxes' amortization is what it costs to run, overflow included). The all-owned fleet's payback is
+    another purchase (more boxes): a verdict that recommends buying N boxes gives N boxes' payback."""
+    if ref is None or best_buy is None or best_buy.box.label != hybrid.box.label or best_buy.units <= 0 or capex <= 0:
+        return ""
+    amort = best_buy.monthly_usd.amortization / best_buy.units * (hybrid.base_units + hybrid.spare_units)
+    months = breakeven.payback_months(capex, hybrid.total_usd - amort, ref.monthly_usd)
+    if months is None:
+        return f"; the {_usd(capex)} of hardware never pays back against {ref.price.id} alone"
+    within = "within" if months <= amortize_months else "beyond"
+    return (f"; the {_usd(capex)} of hardware pays back in {months:.0f} months against {ref.price.id} alone, "
+            f"{within} the {amortize_months:g}-month amortization")
 
 
 def _usd(x: float) -> str:
@@ -234,7 +250,8 @@ def recommend(
                 f"({_usd(hybrid.api_overflow_usd)}); total "
                 f"{_usd(hybrid.total_usd)} vs {_usd(full)} all owned ({hybrid.all_owned_units} + {hybrid.spare_units} spare "
                 f"boxes) and "
-                f"{_usd(ref.monthly_usd)} all API", "hybrid", 48))
+                f"{_usd(ref.monthly_usd)} all API" + _hybrid_payback(hybrid, best_buy, ref, capex, amortize_months),
+                "hybrid", 48))
         elif hybrid.is_tail:
             reasons.append(Reason(
                 f"{hybrid.base_units} + {hybrid.spare_units} spare {hybrid.box.label} boxes carry all but "
