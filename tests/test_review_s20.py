@@ -91,3 +91,11 @@ def test_a_gtx_super_shortened_with_its_prefix_resolves_as_without_it(typed, wan
     """'1660s' resolved to the GTX 1660 SUPER but 'gtx 1660s' was unknown: the short form took 'rtx' only; written as
     an id ('rtx-4070s') it was unknown too."""
     assert hw_names.resolve(typed).id == want
+
+
+def test_the_amdvlk_unpacked_fp16_rule_names_its_source_in_the_blocks_source_field():
+    """vulkan_amd.unpacked_fp16_drivers (session 20) cited GPUOpen-Drivers/AMDVLK#279 in a comment only: the block's
+    `source`, what a reader of the compiled data sees, did not name it."""
+    rule = load("speed")["vulkan_amd"]
+    assert rule["unpacked_fp16_drivers"] == ["amdvlk"]
+    assert "github.com/GPUOpen-Drivers/AMDVLK/issues/279" in rule["source"]
