@@ -99,3 +99,12 @@ def test_the_amdvlk_unpacked_fp16_rule_names_its_source_in_the_blocks_source_fie
     rule = load("speed")["vulkan_amd"]
     assert rule["unpacked_fp16_drivers"] == ["amdvlk"]
     assert "github.com/GPUOpen-Drivers/AMDVLK/issues/279" in rule["source"]
+
+
+@pytest.mark.parametrize("typed", ["radeon 780m ddr5-5600 16gb 32gb", "AMD Ryzen AI Max+ 395 (Strix Halo) 128GB 16gb"])
+def test_an_apu_name_stating_two_memory_sizes_is_refused_not_read_at_the_first(typed):
+    """A GPU or Mac name stating two sizes is refused (hw_names._memory_checked); an APU's was priced at the first
+    size it stated (the 16 GB 780M laptop, the 128 GB Strix Halo)."""
+    with pytest.raises(UnknownHardwareError):
+        hw_names.resolve(typed)
+    assert hw_names.resolve("radeon 780m ddr5-5600 16gb").id == "radeon-780m-ddr5-5600-16gb"

@@ -396,9 +396,12 @@ def _memory_checked(name: str, p: Profile) -> Profile:
     a stated size is taken at its word, never silently replaced by the card's. Within 8%: a size in GB or GiB (128 GB
     is 119 GiB). Integrated parts (an APU's RAM is not its GPU memory) are left to their own rules."""
     sizes = {float(m) for m in re.findall(r"(?<![\d.])(\d{1,4}(?:\.\d{1,3})?)\s*gi?b\b", name, re.I)}
+    shown = clipped(name)
+    if len(sizes) > 1 and p.kind == "apu":  # 'radeon 780m ddr5-5600 16gb 32gb' was the 16 GB laptop, the first size
+        raise UnknownHardwareError(f"hardware {shown!r} states {len(sizes)} memory sizes",
+                                   "name one size, or none to see the choices")
     if not sizes or p.kind not in ("gpu", "apple") or not p.memory_bytes:
         return p
-    shown = clipped(name)
     if len(sizes) > 1:
         raise UnknownHardwareError(f"hardware {shown!r} states {len(sizes)} memory sizes",
                                    "name one size, or none to see the choices")
