@@ -91,8 +91,20 @@ def test_the_text_shows_the_band_under_the_throughput_line_within_80_columns():
     c, _ = setup(300_000_000)
     lines = sensitivity_lines(c)
     i = next(i for i, line in enumerate(lines) if line.split()[:1] == ["throughput"])
-    assert "published runs: x0.38-0.89 of the estimate" in lines[i + 1]
+    assert "published vLLM runs: x0.38-0.89 of the estimate" in lines[i + 1]
     assert all(len(line) <= 80 for line in lines)
+
+
+def test_the_band_names_what_it_was_measured_on_for_each_engine():
+    """A llama.cpp / Ollama box's band is the speed model's llama-bench band, not published vLLM runs (session 20
+    review: `cost --engine llamacpp` said 'published runs')."""
+    c, _ = setup(300_000_000)
+    for engine, source in (("vllm", "published vLLM runs"), ("llamacpp", "llama-bench rows"),
+                           ("ollama", "llama-bench rows")):
+        lines = sensitivity_lines(replace(c, engine=engine))
+        i = next(i for i, line in enumerate(lines) if line.split()[:1] == ["throughput"])
+        assert lines[i + 1].split(":")[0].strip() == source
+        assert all(len(line) <= 80 for line in lines)
 
 
 def test_a_measured_box_has_no_throughput_line():

@@ -499,6 +499,18 @@ def throughput_band(c: CostComparison) -> tuple[float, float] | None:
     return cap.low_factor, cap.high_factor
 
 
+def band_source(c: CostComparison) -> str:
+    """What the throughput band was measured on: published vLLM serving runs for a KV-pool engine (data/serving.yaml
+    throughput_band), llama-bench rows for llama.cpp / Ollama slots (the speed model's decode_band, speed.yaml)."""
+    from ..engines import get_engine
+    from .types import served_engine
+
+    name = served_engine(c)
+    if name is None:
+        return "published runs"
+    return "published vLLM runs" if get_engine(name).kv_pool else "llama-bench rows"
+
+
 def throughput_line(c: CostComparison) -> tuple[str, ...]:
     """A "what would change the verdict" line when the throughput factor that flips the verdict lies inside the
     band published runs fell in: the verdict then rests on the serving estimate being right within its own measured
@@ -523,7 +535,7 @@ def throughput_line(c: CostComparison) -> tuple[str, ...]:
     else:
         what = f"{ka} wins if the boxes serve above x{s.flips_above:.2f}"
         tail = ", all of them above it" if lo > s.flips_above else ""
-    return (f"{what} of the estimated throughput (published vLLM runs came in at x{lo:.2f}-{hi:.2f} of our "
+    return (f"{what} of the estimated throughput ({band_source(c)} came in at x{lo:.2f}-{hi:.2f} of our "
             f"estimate{tail})",)
 
 

@@ -124,8 +124,8 @@ def _prefill_seconds_per_token(
                                         float(_speed_data()["pcie_bytes_per_s"]),
                                         cpu_eff.bandwidth * _host_bandwidth(machine))
     if layer < n:
-        rest_flops = sum(per_layer[layer:])
         attention = sum(attention_flops_by_layer(model, depth)[layer:n])  # the CPU skips masked cells
+        rest_flops = sum(work.layer_flops[layer:n]) + attention  # not per_layer: that holds a GPU's masked walk
         clocked = _cpu_prefill_seconds(work.layer_matrices[layer:], attention, machine) if work.layer_matrices else None
         if clocked is not None and model.moe is not None and work.layer_expert_matrices:
             from .moe_backends import cpu_expert_seconds  # MUL_MAT_ID on the CPU: the decode kernels (5c-weak)

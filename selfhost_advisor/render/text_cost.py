@@ -264,11 +264,11 @@ def sensitivity_lines(c: CostComparison) -> list[str]:
         now = _fmt_sens(s.parameter, s.value) + ("/kWh" if s.parameter == "electricity_usd_per_kwh" else "")
         out.append(f"  {s.label:<14}{now:>10}  {body}")
         if s.parameter == "serving_capacity_factor":
-            from ..cost.sensitivity import throughput_band
+            from ..cost.sensitivity import band_source, throughput_band
 
             band = throughput_band(c)
-            if band is not None:  # how far published runs fell from the estimate: is a flip inside that spread?
-                out.append(f"  {'':<24}  published runs: x{band[0]:.2f}-{band[1]:.2f} of the estimate")
+            if band is not None:  # how far measured runs fell from the estimate: is a flip inside that spread?
+                out.append(f"  {'':<24}  {band_source(c)}: x{band[0]:.2f}-{band[1]:.2f} of the estimate")
     return out + _floor_line(c)
 
 
