@@ -434,6 +434,50 @@ _KIND_WORDS = {"self-host (buy)": "buying", "self-host (rent)": "renting", "self
 
 
 def reconcile(c: CostComparison) -> CostComparison:
+    """_reconcile, then reason 1 (the cost ranking and its 'close call') told which verdict the published throughput
+    measurements favour (likelier_outcome)."""
+    c = _reconcile(c)
+    tail = likelier_outcome(c)
+    rec = c.recommendation
+    i = next((k for k, r in enumerate(rec.reasons) if r.text.startswith("cost at this volume")), None)
+    if not tail or i is None:
+        return c
+    reasons = list(rec.reasons)
+    reasons[i] = replace(reasons[i], text=reasons[i].text + "; " + tail)
+    return replace(c, recommendation=replace(rec, reasons=tuple(reasons)))
+
+
+def likelier_outcome(c: CostComparison) -> str | None:
+    """The sentence for reason 1 when the throughput factor that flips the verdict lies inside the band published
+    runs came in at (throughput_band: published / ours, a 10th-90th percentile band for a MoE model on vLLM) and most of that band lies on the
+    other verdict's side of it: then, on published measurements, the other verdict is the likelier outcome, and a
+    finance lead reading 'HYBRID' first should be told so plainly, not only in 'what would change'. 'Most' is read
+    off the band alone (the part of its width beyond the flip is more than half of it); no median is assumed.
+    None when the verdict is forced (--need-frontier, --no-ops-team), the capacity is measured, or no flip is in
+    the band."""
+    if c.constraints.need_frontier or c.constraints.no_ops_team:
+        return None
+    s = next((x for x in c.sensitivity if x.parameter == "serving_capacity_factor"), None)
+    band = throughput_band(c)
+    if s is None or band is None:
+        return None
+    lo, hi = band
+    below = s.flips_below if s.flips_below is not None and lo <= s.flips_below <= hi else None
+    above = s.flips_above if s.flips_above is not None and lo <= s.flips_above <= hi else None
+    other = (below - lo if below is not None else 0.0) + (hi - above if above is not None else 0.0)
+    if other <= (hi - lo) / 2:
+        return None
+    kinds = {v for v, f in ((s.verdict_below, below), (s.verdict_above, above)) if f is not None}
+    who = _KIND_WORDS.get(next(iter(kinds)), next(iter(kinds))) if len(kinds) == 1 else "another option"
+    where = " and ".join(w for w in ((f"under x{below:.2f}" if below is not None else ""),
+                                     (f"above x{above:.2f}" if above is not None else "")) if w)
+    side = "below" if above is None else "above" if below is None else "beyond"
+    return (f"but on published measurements {who} is the likelier outcome: it wins if the boxes serve {where} of "
+            f"our throughput estimate, and most of the x{lo:.2f}-{hi:.2f} band {band_source(c)} came in at "
+            f"lies {side} that")
+
+
+def _reconcile(c: CostComparison) -> CostComparison:
     """Make "what would change the verdict" quote the moves the re-run found, not the closed forms.
 
     Why: the closed forms (recommend.py) compare two options with the others held fixed: the API price cut for a

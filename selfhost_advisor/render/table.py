@@ -143,7 +143,24 @@ def show(con: Any, table: Any, drop: Sequence[str] = (), *, wide: bool | None = 
     else:
         con.print(t)
     if dropped:
-        con.print(f"(hidden at {con.width} columns: {', '.join(dropped)}; --wide shows all)", soft_wrap=True)
+        con.print(hidden_footer(con.width, dropped), soft_wrap=True)
+
+
+def hidden_footer(width: int, dropped: Sequence[str]) -> str:
+    """The line naming the columns a narrow terminal hid, broken between column names (never inside one, never
+    inside '--wide shows all') where it is longer than `width`: one line of 87 characters overflowed an 80-column
+    terminal for `advisor cost`'s five hidden columns."""
+    line = f"(hidden at {width} columns: {', '.join(dropped)}; --wide shows all)"
+    if len(line) <= width or not dropped:
+        return line
+    words = [f"(hidden at {width} columns:", *(f"{n}," for n in dropped[:-1]), f"{dropped[-1]};", "--wide shows all)"]
+    lines = [words[0]]
+    for w in words[1:]:
+        if len(lines[-1]) + 1 + len(w) <= width:
+            lines[-1] += " " + w
+        else:
+            lines.append(w)
+    return "\n".join(lines)
 
 
 def _stacked(con: Any, table: Any) -> None:

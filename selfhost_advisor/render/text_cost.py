@@ -34,7 +34,7 @@ def _table(c: CostComparison):
     from .table import is_wide
 
     wide = is_wide()  # --wide: each option's bill in parts as well (hardware, power, operations)
-    for col, j in (("kind", "left"), ("served", "left"), ("units", "right"), ("$/month", "right"), ("$/Mtok", "right"),
+    for col, j in (("kind", "left"), ("served", "left"), ("boxes", "right"), ("$/month", "right"), ("$/Mtok", "right"),
                    ("util", "right"), ("break-even tok/mo", "right"), ("payback", "right"),
                    *((("hw $/mo", "right"), ("power $/mo", "right"), ("ops $/mo", "right")) if wide else ())):
         t.add_column(col, justify=j)
