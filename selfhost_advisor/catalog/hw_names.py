@@ -29,6 +29,13 @@ _CORES = lazy(r"\(?\s*(?<!\d)(\d{1,4})\s*-?\s*c(?:ore)?s?\b(?:\s*gpu)?\s*\)?")
 class AmbiguousHardwareError(UnknownHardwareError):
     """The name fits several configurations (memory sizes, GPU bins); the message lists them."""
 
+    candidates: tuple = ()
+
+
+class SizeNotSoldError(UnknownHardwareError):
+    """The name found a card, but states a memory size it was not sold with; the message names the sizes it was.
+    Raised through the fallback spellings ('4070s 99gb' -> 'rtx 4070 super 99gb'), never swallowed by them."""
+
 
 def table_profile(row: dict) -> Profile:
     """A spec-table row as a Profile: no price; cores and boost clock for the CUDA kernel-rate term (speed.py)."""
@@ -108,8 +115,10 @@ def _refuse(name: str, cands: list[Profile]) -> AmbiguousHardwareError:
     cores = sorted({c.raw.get("gpu_cores") for c in cands if c.kind == "apple" and c.raw.get("gpu_cores")})
     how = "its memory size" if len(sizes) > 1 else (f"its GPU core count, e.g. '{cores[-1]}-core'" if cores
                                                      else "its full id")
-    return AmbiguousHardwareError(f"hardware {name!r} names several {what}: {_choices(cands)}",
-                                  f"name one of them, e.g. with {how}" + _count_hint(name, cands))
+    err = AmbiguousHardwareError(f"hardware {name!r} names several {what}: {_choices(cands)}",
+                                 f"name one of them, e.g. with {how}" + _count_hint(name, cands))
+    err.candidates = tuple(cands)
+    return err
 
 
 def _count_hint(name: str, cands: list[Profile]) -> str:
@@ -309,7 +318,55 @@ def _platform_refusal(name: str, cands: list[Profile]) -> AmbiguousHardwareError
          else "name one of them by its id" if any(c.kind == "apu" for c in cands) else f"name the card (e.g. '{cands[0].id.replace('-', ' ')}')") + note)
 
 
+# The vendor a word of a name commits to (session 20 review: 'rtx 6800s' ran as AMD's RX 6800S, 'rx 4090' as the RTX
+# 4090, 'rtx b580' as Intel's Arc B580: the series-word strip of gpu_table.keys found the other vendor's card by its
+# number). A word stands alone, or glued to the model number ('rtx4090', 'rx7900xtx', 'arcb580').
+_VENDOR_WORDS = {"nvidia": "nvidia", "geforce": "nvidia", "rtx": "nvidia", "gtx": "nvidia", "quadro": "nvidia",
+                 "amd": "amd", "radeon": "amd", "rx": "amd", "instinct": "amd", "ryzen": "amd",
+                 "intel": "intel", "arc": "intel"}
+_VENDOR_WORD = lazy(r"(?<![a-z0-9])(" + "|".join(_VENDOR_WORDS) + r")(?=\d|\s|$|[a-z]\d)")
+_VENDOR_LABEL = {"nvidia": "NVIDIA", "amd": "AMD", "intel": "Intel"}
+
+
+def named_vendors(name: str) -> set[str]:
+    """The GPU vendors the words of `name` name ('rtx 6800s' -> {'nvidia'}); empty where none is named."""
+    text = re.sub(r"[^a-z0-9]+", " ", name.lower())
+    return {_VENDOR_WORDS[m.group(1)] for m in _VENDOR_WORD.finditer(text)}
+
+
+def _vendor_refusal(name: str, named: set[str], found: list[Profile]) -> UnknownHardwareError | None:
+    """An UnknownHardwareError where `name` names a vendor (named_vendors) and no profile it matched is that vendor's:
+    the words of the name contradict the card, so neither is taken at its word; None where they agree. Where a name
+    names two vendors ('Intel Core i7-8809G Radeon RX Vega M') the card must be one of them."""
+    if not named or not found or any(p.vendor in named or p.vendor in ("generic",) for p in found):
+        return None
+    which = " or ".join(sorted(_VENDOR_LABEL.get(v, v) for v in named))
+    other = found[0]
+    hint = suggestions(name, vendors=named)
+    return UnknownHardwareError(
+        f"hardware {clipped(name)!r} names {which}, but its number matches {other.name} ({other.id})",
+        (f"did you mean {', '.join(hint)}? " if hint else f"no {which} card of that name is known; ")
+        + f"for the {_VENDOR_LABEL.get(other.vendor, other.vendor)} card name it '{other.id.replace('-', ' ')}'")
+
+
 def resolve(name: str) -> Profile:
+    """The one profile `name` names, where a vendor word in it (rtx, gtx, geforce, quadro: NVIDIA; rx, radeon: AMD;
+    arc: Intel) agrees with the card (_vendor_refusal); otherwise as _resolve_any."""
+    named = named_vendors(name)
+    try:
+        p = _resolve_any(name)
+    except AmbiguousHardwareError as err:
+        refusal = _vendor_refusal(name, named, list(err.candidates))
+        if refusal is not None:
+            raise refusal from None
+        raise
+    refusal = _vendor_refusal(name, named, [p])
+    if refusal is not None:
+        raise refusal
+    return p
+
+
+def _resolve_any(name: str) -> Profile:
     """The one profile `name` names; AmbiguousHardwareError with the choices, or UnknownHardwareError with up to
     three suggestions. One part of a spec: parse_spec (and mixed-GPU specs) call it per part. A name as a driver
     prints it (trademark marks, a parenthesised driver note, a trailing 'Graphics') is tried cleaned when it names
@@ -339,6 +396,9 @@ def resolve(name: str) -> Profile:
                 return _resolve(clean)
             except AmbiguousHardwareError:
                 raise
+            except SizeNotSoldError as err:  # said as the user typed it, not as the fallback spelled it
+                raise SizeNotSoldError(err.message.replace(repr(clipped(clean)), repr(clipped(name)), 1),
+                                       err.hint) from None
             except UnknownHardwareError:
                 continue
         raise first from None
@@ -407,7 +467,7 @@ def _memory_checked(name: str, p: Profile) -> Profile:
                                    "name one size, or none to see the choices")
     size = sizes.pop()
     if abs(size * GIB - p.memory_bytes) > 0.08 * p.memory_bytes:
-        raise UnknownHardwareError(f"hardware {shown!r}: {p.name} has {p.memory_bytes / GIB:g} GiB, not {size:g} GB",
+        raise SizeNotSoldError(f"hardware {shown!r}: {p.name} has {p.memory_bytes / GIB:g} GiB, not {size:g} GB",
                                    _several_gpus_hint(size, p) + "drop the size to use the card as sold, or describe "
                                    "yours: --hardware \"custom:vram=...,bandwidth=...,fp16=...\"")
     return p
@@ -490,7 +550,7 @@ def _apu_alias_sized(name: str, p: Profile) -> Profile:
     if len(same) == 1:
         return _curated_twin(same[0])
     label = sold[0].name.split(f" {sold[0].raw.get('memory_gb')}GB")[0]
-    raise UnknownHardwareError(f"hardware {clipped(name)!r}: no such memory size of the {label}",
+    raise SizeNotSoldError(f"hardware {clipped(name)!r}: no such memory size of the {label}",
                                "sizes: " + ", ".join(f"{q.memory_bytes / GIB:g} GB" for q in sold))
 
 
@@ -508,10 +568,15 @@ def by_id(pid: str) -> Profile | None:
     return table_profile(row) if row else None
 
 
-def suggestions(name: str, n: int = 3) -> list[str]:
-    """Up to n profile ids close to `name` (curated first, then the table and Apple configurations)."""
+def suggestions(name: str, n: int = 3, vendors: set[str] | None = None) -> list[str]:
+    """Up to n profile ids close to `name` (curated first, then the table and Apple configurations); only those of
+    `vendors` where given (a name that says 'rtx' is offered NVIDIA cards)."""
     key = gpu_table.compact(name)
     pool, keys = _suggestion_pool()
+    if vendors:
+        own = _pool_vendors()
+        pool = {k: v for k, v in pool.items() if own.get(v) in vendors}
+        keys = [k for k in keys if k in pool]
     out: list[str] = []
     # a variant never sold ('rtx 4090 ti', 'rx 7600 xtx'): the card without it first; difflib ranked the one-letter
     # neighbours (rtx-4070-ti, rtx-4060-ti-16gb, rtx-3090-ti) and left the RTX 4090 out
@@ -522,6 +587,15 @@ def suggestions(name: str, n: int = 3) -> list[str]:
         if pool[k] not in out:
             out.append(pool[k])
     return out[:n]
+
+
+@lru_cache(maxsize=1)
+def _pool_vendors() -> dict[str, str]:
+    """Profile id -> vendor of every id suggestions() may offer."""
+    out = {p.id: p.vendor for p in (*profiles(), *apple_profiles(), *apu_profiles())}
+    for row in gpu_table.rows():
+        out.setdefault(row["id"], row["vendor"])
+    return out
 
 
 @lru_cache(maxsize=1)
