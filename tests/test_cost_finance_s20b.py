@@ -80,3 +80,19 @@ def test_the_hidden_footer_breaks_between_names_only(width):
     assert " ".join(lines) == f"(hidden at {width} columns: {', '.join(names)}; --wide shows all)"
     assert "--wide shows all)" in lines[-1]
     assert len(lines) == 1 if width >= 87 else len(lines) > 1
+
+
+def test_a_long_sensitivity_line_continues_under_the_values_within_80_columns():
+    """gpt-oss:120b at 5B tokens/month: 'quality floor MXFP4 API at BF16 ($1,312); API at FP8 ($1,312); hybrid with
+    none' was 86 characters, and rich broke it inside its last clause at the left margin."""
+    from selfhost_advisor.cost.quality_note import FloorVerdict
+    from selfhost_advisor.render.text_cost import sensitivity_lines
+
+    c, _ = setup(TOKENS)
+    floors = (FloorVerdict("MXFP4", "hybrid", 1248.0, "h", current=True),
+              FloorVerdict("BF16", "cloud", 131_200.0, "api"), FloorVerdict("FP8", "cloud", 131_200.0, "api"),
+              FloorVerdict(None, "hybrid", 1248.0, "h"))
+    lines = sensitivity_lines(replace(c, floor_verdicts=floors))
+    i = next(i for i, line in enumerate(lines) if line.split()[:2] == ["quality", "floor"])
+    assert all(len(line) <= 80 for line in lines)
+    assert lines[i].endswith("API at FP8 ($131,200);") and lines[i + 1] == " " * 28 + "hybrid with none"

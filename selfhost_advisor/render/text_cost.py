@@ -269,7 +269,24 @@ def sensitivity_lines(c: CostComparison) -> list[str]:
             band = throughput_band(c)
             if band is not None:  # how far measured runs fell from the estimate: is a flip inside that spread?
                 out.append(f"  {'':<24}  {band_source(c)}: x{band[0]:.2f}-{band[1]:.2f} of the estimate")
-    return out + _floor_line(c)
+    return [x for line in out + _floor_line(c) for x in _hang(line)]
+
+
+def _hang(line: str, width: int = 80) -> list[str]:
+    """A sensitivity line longer than `width`, broken after its '; ' separators and continued under the values
+    (28 columns in): rich broke `quality floor MXFP4 API at BF16 ($1,312); API at FP8 ($1,312); hybrid with none`
+    (86 characters) inside its last clause, at the left margin."""
+    if len(line) <= width or not line.startswith("  ") or "; " not in line:
+        return [line]
+    head, *rest = line.split("; ")
+    out = [head]
+    for part in rest:
+        if len(out[-1]) + 2 + len(part) < width:
+            out[-1] += "; " + part
+        else:
+            out[-1] += ";"
+            out.append(" " * 28 + part)
+    return out
 
 
 def _unpriced_sensitivity_lines(c: CostComparison) -> list[str]:
