@@ -112,3 +112,18 @@ def test_the_7840h_pattern_does_not_take_other_parts():
         with pytest.raises(UnknownHardwareError) as e:
             get_profile(other)
         assert not isinstance(e.value, AmbiguousHardwareError)
+
+
+@pytest.mark.parametrize("typed, sizes", [("rtx 3080 16gb", ["10 GiB", "12 GiB (rtx-3080-12-gb)"]),
+                                           ("rtx 2060 8gb", ["6 GiB", "12 GiB (rtx-2060-12-gb)"])])
+def test_a_size_not_sold_names_every_size_the_card_was_sold_with(typed, sizes):
+    """'rtx 3080 16gb' said only 'has 10 GiB': the 12 GB RTX 3080 (its own TechPowerUp row) went unnamed."""
+    with pytest.raises(UnknownHardwareError) as e:
+        parse_spec(typed)
+    assert all(s in str(e.value) for s in sizes), str(e.value)
+
+
+def test_a_card_sold_in_one_size_names_no_other():
+    with pytest.raises(UnknownHardwareError) as e:
+        parse_spec("rtx 4090 8gb")
+    assert "also sold" not in str(e.value)  # the 4090 D and the Mobile 16 GB are other cards

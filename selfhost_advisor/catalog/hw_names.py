@@ -467,10 +467,33 @@ def _memory_checked(name: str, p: Profile) -> Profile:
                                    "name one size, or none to see the choices")
     size = sizes.pop()
     if abs(size * GIB - p.memory_bytes) > 0.08 * p.memory_bytes:
-        raise SizeNotSoldError(f"hardware {shown!r}: {p.name} has {p.memory_bytes / GIB:g} GiB, not {size:g} GB",
+        raise SizeNotSoldError(f"hardware {shown!r}: {p.name} has {p.memory_bytes / GIB:g} GiB, not {size:g} GB"
+                               + _also_sold(p),
                                    _several_gpus_hint(size, p) + "drop the size to use the card as sold, or describe "
                                    "yours: --hardware \"custom:vram=...,bandwidth=...,fp16=...\"")
     return p
+
+
+def _bare_model(name: str) -> str:
+    """A card's name without vendor words and memory size: 'NVIDIA GeForce RTX 3080 10GB' and 'GeForce RTX 3080 12 GB'
+    are both 'rtx3080'."""
+    return gpu_table.compact(gpu_table._BRAND.sub(" ", gpu_table._MEMORY.sub(" ", name.lower())))
+
+
+def _also_sold(p: Profile) -> str:
+    """'; the same card was also sold with 12 GiB (rtx-3080-12-gb)' where table rows of p's model differ from p only
+    in memory; '' otherwise. Why: 'rtx 3080 16gb' said only 'has 10 GiB', the 12 GB RTX 3080 left unnamed."""
+    model = _bare_model(p.name)
+    others = {}
+    for row in gpu_table.rows():
+        if row["vendor"] == p.vendor and _bare_model(row["name"]) == model:
+            q = _curated_twin(table_profile(row))
+            if abs(q.memory_bytes - p.memory_bytes) >= GIB // 2:
+                others.setdefault(q.memory_bytes, q.id)
+    if not others:
+        return ""
+    return "; the same card was also sold with " + ", ".join(
+        f"{mem / GIB:g} GiB ({pid})" for mem, pid in sorted(others.items()))
 
 
 def _several_gpus_hint(size_gb: float, p: Profile) -> str:
