@@ -96,3 +96,13 @@ def test_a_long_sensitivity_line_continues_under_the_values_within_80_columns():
     i = next(i for i, line in enumerate(lines) if line.split()[:2] == ["quality", "floor"])
     assert all(len(line) <= 80 for line in lines)
     assert lines[i].endswith("API at FP8 ($131,200);") and lines[i + 1] == " " * 28 + "hybrid with none"
+
+
+def test_the_extrapolated_note_quotes_the_band_as_the_sensitivity_line_does():
+    """One band, one notation: the note said 'band x0.388..x0.895' two lines under 'x0.39-0.90 of the estimate'."""
+    from selfhost_advisor.render.text_cost import sensitivity_lines
+
+    c, _ = setup(TOKENS, band=(0.388, 0.895))
+    note = next(w for w in c.warnings if "serving capacity is extrapolated" in w)
+    assert "(band x0.39-0.90); box counts may differ" in note
+    assert any("x0.39-0.90 of the estimate" in line for line in sensitivity_lines(c))

@@ -137,7 +137,8 @@ def compare(
         for o in buy + rent:
             if o.capacity.confidence not in ("calibrated", "measured"):
                 warnings.append(f"{o.box.label}: serving capacity is {o.capacity.confidence} "
-                                f"(band x{o.capacity.low_factor:g}..x{o.capacity.high_factor:g}); box counts may differ")
+                                f"(band x{o.capacity.low_factor:.2f}-{o.capacity.high_factor:.2f}); "
+                                "box counts may differ")
                 break
         for o in buy:  # a spec sheet without tdp=: the power bill rests on a stated stand-in (cost/custom_box.py)
             if o.box.power_source.startswith("assumed"):
