@@ -127,3 +127,11 @@ def test_a_card_sold_in_one_size_names_no_other():
     with pytest.raises(UnknownHardwareError) as e:
         parse_spec("rtx 4090 8gb")
     assert "also sold" not in str(e.value)  # the 4090 D and the Mobile 16 GB are other cards
+
+
+@pytest.mark.parametrize("typed", ["rtx 6800s x2", "2x rtx 6800s", "rtx6800s x 2"])
+def test_a_counted_name_with_a_contradicting_vendor_word_says_so(typed):
+    """'rtx 6800s x2' said 'unknown hardware' and offered AMD's cards: the count was not split off."""
+    with pytest.raises(UnknownHardwareError) as e:
+        parse_spec(typed)
+    assert "names NVIDIA" in str(e.value) and "rx-6800s" in str(e.value)

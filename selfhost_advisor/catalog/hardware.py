@@ -42,14 +42,15 @@ def profile_by_id(pid: str) -> Profile | None:
 
 
 def _known(text: str) -> bool:
-    """Whether `text` names hardware (an ambiguous name counts: resolving it later says which choices it has)."""
+    """Whether `text` names hardware (an ambiguous name counts: resolving it later says which choices it has; so
+    does one whose vendor word contradicts its card: resolving it later says so)."""
     if find_profile(text) is not None:
         return True
-    from .hw_names import AmbiguousHardwareError
+    from .hw_names import AmbiguousHardwareError, VendorMismatchError
 
     try:
         get_profile(text)
-    except AmbiguousHardwareError:
+    except (AmbiguousHardwareError, VendorMismatchError):
         return True
     except UnknownHardwareError:
         return False

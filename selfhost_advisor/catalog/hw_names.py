@@ -32,6 +32,11 @@ class AmbiguousHardwareError(UnknownHardwareError):
     candidates: tuple = ()
 
 
+class VendorMismatchError(UnknownHardwareError):
+    """The name's vendor word contradicts the card its number found ('rtx 6800s'); the message offers that vendor's
+    cards. A count split ('rtx 6800s x2') treats the name as known, so the part is refused with this message."""
+
+
 class SizeNotSoldError(UnknownHardwareError):
     """The name found a card, but states a memory size it was not sold with; the message names the sizes it was.
     Raised through the fallback spellings ('4070s 99gb' -> 'rtx 4070 super 99gb'), never swallowed by them."""
@@ -334,7 +339,7 @@ def named_vendors(name: str) -> set[str]:
     return {_VENDOR_WORDS[m.group(1)] for m in _VENDOR_WORD.finditer(text)}
 
 
-def _vendor_refusal(name: str, named: set[str], found: list[Profile]) -> UnknownHardwareError | None:
+def _vendor_refusal(name: str, named: set[str], found: list[Profile]) -> VendorMismatchError | None:
     """An UnknownHardwareError where `name` names a vendor (named_vendors) and no profile it matched is that vendor's:
     the words of the name contradict the card, so neither is taken at its word; None where they agree. Where a name
     names two vendors ('Intel Core i7-8809G Radeon RX Vega M') the card must be one of them."""
@@ -343,7 +348,7 @@ def _vendor_refusal(name: str, named: set[str], found: list[Profile]) -> Unknown
     which = " or ".join(sorted(_VENDOR_LABEL.get(v, v) for v in named))
     other = found[0]
     hint = suggestions(name, vendors=named)
-    return UnknownHardwareError(
+    return VendorMismatchError(
         f"hardware {clipped(name)!r} names {which}, but its number matches {other.name} ({other.id})",
         (f"did you mean {', '.join(hint)}? " if hint else f"no {which} card of that name is known; ")
         + f"for the {_VENDOR_LABEL.get(other.vendor, other.vendor)} card name it '{other.id.replace('-', ' ')}'")
