@@ -135,3 +135,12 @@ def test_a_counted_name_with_a_contradicting_vendor_word_says_so(typed):
     with pytest.raises(UnknownHardwareError) as e:
         parse_spec(typed)
     assert "names NVIDIA" in str(e.value) and "rx-6800s" in str(e.value)
+
+
+@pytest.mark.parametrize("printed, has", [("Intel(R) Arc(TM) 140V GPU (99GB)", "lpddr5x-8533 32GB"),
+                                           ("AMD Radeon 8060S Graphics 99GB", "32 GB, 64 GB, 128 GB")])
+def test_an_igpu_size_not_sold_is_refused_with_its_sizes_through_a_driver_spelling(printed, has):
+    """A driver-printed iGPU name with a size it was not sold with said 'unknown hardware' with no choices."""
+    with pytest.raises(UnknownHardwareError) as e:
+        parse_spec(printed)
+    assert has in str(e.value) and "unknown hardware" not in str(e.value)

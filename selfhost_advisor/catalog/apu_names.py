@@ -13,6 +13,12 @@ from ..termsafe import clipped
 from .data import load
 from .profiles import Profile
 
+
+class SizeNotSoldError(UnknownHardwareError):
+    """The name found a card, chip or iGPU, but states a memory size (or memory type) it was not sold with; the
+    message names what was sold. Raised through hw_names' fallback spellings ('4070s 99gb' -> 'rtx 4070 super 99gb',
+    'Intel Arc 140V GPU 99GB' -> 'Intel Arc 140V 99GB'), never swallowed by them as 'unknown'."""
+
 GIB = 2**30
 _VENDOR_NAME = {"nvidia": "NVIDIA", "amd": "AMD", "intel": "Intel"}
 _GB = lazy(r"(?<!\d)(\d{1,6})\s*gi?b\b")  # (?<!\d): one try per run of digits (5,000 digits took 1.5 s); 6 digits at most: int() of 5,000 was exit 3
@@ -119,7 +125,7 @@ def _igpu(name: str) -> list[Profile] | None:
             cands = [p for p in cands if p.raw["ram"] == want]
         fixed = _cpu_memory(chip, text)
         if fixed and gb and int(gb.group(1)) != fixed:
-            raise UnknownHardwareError(f"hardware {name!r}: that CPU has {fixed} GB of memory on its package",
+            raise SizeNotSoldError(f"hardware {name!r}: that CPU has {fixed} GB of memory on its package",
                                        f"drop the size or give {fixed}gb")
         if gb or fixed:
             cands = [p for p in cands if p.raw["memory_gb"] == (int(gb.group(1)) if gb else fixed)]
@@ -128,7 +134,7 @@ def _igpu(name: str) -> list[Profile] | None:
         return None
     if not out:
         sold = sorted({f"{p.raw['ram']} {p.raw['memory_gb']}GB" for p in apu_profiles() if p.raw["chip"] in chips})
-        raise UnknownHardwareError(f"hardware {name!r}: no such configuration of the "
+        raise SizeNotSoldError(f"hardware {name!r}: no such configuration of the "
                                    f"{' or '.join(c.replace('-', ' ') for c in chips)}", "listed: " + ", ".join(sold))
     return out
 
@@ -150,7 +156,7 @@ def _apu(name: str) -> list[Profile] | None:
         out = [p for p in apu_profiles() if p.raw["chip"] in chips]
         sized = [p for p in out if p.raw["memory_gb"] == int(gb.group(1))] if gb else out
         if out and not sized:  # a size no chip with this GPU was sold with: say so, as a chip name does
-            raise UnknownHardwareError(f"hardware {clipped(name)!r}: no {gb.group(1)} GB build of the Radeon "
+            raise SizeNotSoldError(f"hardware {clipped(name)!r}: no {gb.group(1)} GB build of the Radeon "
                                        f"{m.group(1).upper()}",
                                        "sizes: " + ", ".join(f"{n} GB" for n in sorted({p.raw['memory_gb'] for p in out})))
         return sized or None
@@ -163,7 +169,7 @@ def _apu(name: str) -> list[Profile] | None:
         sized = [p for p in out if p.raw["memory_gb"] == int(gb.group(1))]
         if not sized:
             label = out[0].name.split(f" {out[0].raw['memory_gb']}GB")[0]
-            raise UnknownHardwareError(f"hardware {name!r}: no {gb.group(1)} GB build of {label}",
+            raise SizeNotSoldError(f"hardware {name!r}: no {gb.group(1)} GB build of {label}",
                                        "sizes: " + ", ".join(f"{p.raw['memory_gb']} GB" for p in out))
         out = sized
     return out

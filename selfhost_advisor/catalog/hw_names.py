@@ -16,7 +16,7 @@ from ..errors import UnknownHardwareError
 from ..termsafe import clipped
 from ..lazy_re import lazy
 from . import gpu_table
-from .apu_names import _GB, _VENDOR_NAME, GIB, _apu, _igpu, apu_profiles
+from .apu_names import _GB, _VENDOR_NAME, GIB, SizeNotSoldError, _apu, _igpu, apu_profiles
 from .data import load
 from .profiles import Profile, find_profile, profiles
 
@@ -37,9 +37,6 @@ class VendorMismatchError(UnknownHardwareError):
     cards. A count split ('rtx 6800s x2') treats the name as known, so the part is refused with this message."""
 
 
-class SizeNotSoldError(UnknownHardwareError):
-    """The name found a card, but states a memory size it was not sold with; the message names the sizes it was.
-    Raised through the fallback spellings ('4070s 99gb' -> 'rtx 4070 super 99gb'), never swallowed by them."""
 
 
 def table_profile(row: dict) -> Profile:
