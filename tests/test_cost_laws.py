@@ -149,6 +149,16 @@ def test_the_verdict_is_the_kind_of_the_cheapest_option_shown(specs, tokens, pea
     assert all("$" in r.text for r in res.recommendation.reasons if r.weight == 50)
 
 
+def _hand_hybrid_case():
+    """(box, workload, params, capacity) of the worked hybrid case (test_hybrid_worked_case_by_hand's arithmetic)."""
+    box = Box(label="gpu", profile_id="x", gpus=1, gpu_price_usd=3000.0, host_price_usd=600.0, gpu_tdp_watts=100.0,
+              host_active_watts=0.0, host_idle_watts=0.0)
+    w = Workload(monthly_tokens=1_584_000_000, output_share=0.25, peak_to_average=2.0, active_hours_per_month=176.0)
+    p = CostParams(electricity_usd_per_kwh=0.0, pue=1.0, amortize_months=36, ops_hours_per_month=8, ops_usd_per_hour=90,
+                   ops_hours_per_box=2.0)
+    return box, w, p, measured_capacity(1000.0, 1000.0, w, "vllm")
+
+
 def test_hybrid_worked_case_by_hand():
     """docs/methodology.md "Worked hybrid case"; every number below is computed by hand, not read from the code.
 
@@ -160,12 +170,7 @@ def test_hybrid_worked_case_by_hand():
     API at $2/Mtok in and out. Totals by N: 0: $3,168; 1: 1,000 + 2,027.52 = $3,027.52; 2: 1,280 + 1,140.48 = $2,420.48;
     3: 1,560 + 506.88 = $2,066.88; 4: 1,840 + 126.72 = $1,966.72; 5: $2,120. Cheapest: 4 boxes + API -> HYBRID.
     """
-    box = Box(label="gpu", profile_id="x", gpus=1, gpu_price_usd=3000.0, host_price_usd=600.0, gpu_tdp_watts=100.0,
-              host_active_watts=0.0, host_idle_watts=0.0)
-    w = Workload(monthly_tokens=1_584_000_000, output_share=0.25, peak_to_average=2.0, active_hours_per_month=176.0)
-    p = CostParams(electricity_usd_per_kwh=0.0, pue=1.0, amortize_months=36, ops_hours_per_month=8, ops_usd_per_hour=90,
-                   ops_hours_per_box=2.0)
-    c = measured_capacity(1000.0, 1000.0, w, "vllm")
+    box, w, p, c = _hand_hybrid_case()
     res = compare("m", "M", w, p, [box], lambda b: c, [contract_price(2.0, 2.0)], explicit_cloud=True)
     h = res.hybrid
     assert res.self_host[0].units == 5 and res.self_host[0].monthly_usd.total == pytest.approx(2120.0)
@@ -233,12 +238,7 @@ def test_a_hybrid_verdict_gives_the_payback_of_the_boxes_it_buys():
     """The hybrid recommends buying 4 boxes, so its payback is theirs, not the 5-box all-owned fleet's. By hand (the
     setup of the hybrid test above): 4 x $3,600 = $14,400 up front; amortization 4 x 3,600/36 = $400 of the hybrid's
     $1,966.72, so it runs at $1,566.72 a month against $3,168 all API: 14,400 / 1,601.28 = 8.99 months."""
-    box = Box(label="gpu", profile_id="x", gpus=1, gpu_price_usd=3000.0, host_price_usd=600.0, gpu_tdp_watts=100.0,
-              host_active_watts=0.0, host_idle_watts=0.0)
-    w = Workload(monthly_tokens=1_584_000_000, output_share=0.25, peak_to_average=2.0, active_hours_per_month=176.0)
-    p = CostParams(electricity_usd_per_kwh=0.0, pue=1.0, amortize_months=36, ops_hours_per_month=8, ops_usd_per_hour=90,
-                   ops_hours_per_box=2.0)
-    c = measured_capacity(1000.0, 1000.0, w, "vllm")
+    box, w, p, c = _hand_hybrid_case()
     res = compare("m", "M", w, p, [box], lambda b: c, [contract_price(2.0, 2.0)], explicit_cloud=True)
     assert res.recommendation.choice == "hybrid"
     text = next(r.text for r in res.recommendation.reasons if r.text.startswith("priced hybrid"))
