@@ -158,8 +158,8 @@ def _rows(inputs: list[dict]) -> list[dict]:
         # a row's date (where the source gives one) picks the CUDA kernel paths and graphs of that time (kernel_path)
         # Vulkan rows: the row's date picks ggml-vulkan's paths of that build (vulkan_path.as_of_build), as
         # scripts/fit_speed.py does for the weak backends' rows; undated ones (build 6735) run today's
-        # `cuda_graphs: true`: a patched build's column whose graph gate reaches this GPU (PR #27721: Pascal, cc 6.1)
-        gate = graphs_gate_from(0.0) if r.get("cuda_graphs") else nullcontext()
+        # `cuda_graphs: true`: a patched build's column, its graph gate at cc 6.1 (PR #27721: GGML_CUDA_CC_DP4A)
+        gate = graphs_gate_from(6.1) if r.get("cuda_graphs") else nullcontext()
         with at_build(build), rule_override(r.get("tile_rule")), kernel_at_build(r.get("date")), \
                 vulkan_as_of(str(r.get("date") or "") if r["backend"] == "vulkan" else ""), gate:
             p = predict(*args)
