@@ -243,3 +243,22 @@ def test_a_hybrid_verdict_gives_the_payback_of_the_boxes_it_buys():
     assert res.recommendation.choice == "hybrid"
     text = next(r.text for r in res.recommendation.reasons if r.text.startswith("priced hybrid"))
     assert "$14,400 of hardware pays back in 9 months" in text and "within the 36-month" in text
+
+
+def test_the_hybrid_row_and_json_carry_the_payback_of_the_boxes_it_buys():
+    """The table's payback column and --json's hybrid.payback_months give the hybrid's own payback (was blank / absent
+    while reason 2 gave it): the hand-worked case, 14,400 / (3,168 - (1,966.72 - 400)) = 8.99 months."""
+    from rich.console import Console
+
+    from selfhost_advisor.render.cost_json import hybrid_dict
+    from selfhost_advisor.render.text_cost import _table
+
+    box, w, p, c = _hand_hybrid_case()
+    res = compare("m", "M", w, p, [box], lambda b: c, [contract_price(2.0, 2.0)], explicit_cloud=True)
+    assert hybrid_dict(res.hybrid, w.monthly_tokens, res)["payback_months"] == pytest.approx(14_400 / 1_601.28, abs=0.01)
+    con = Console(width=200, record=True)
+    con.print(_table(res))
+    row = next(line for line in con.export_text().splitlines() if line.lstrip().startswith(f"{box.label} + "))
+    assert row.rstrip(" │").endswith("9.0 mo")
+    # the 5-box all-owned fleet is another purchase: its own row keeps its own payback
+    assert res.self_host[0].payback_months != pytest.approx(14_400 / 1_601.28, abs=0.01)

@@ -59,6 +59,23 @@ def payback_months(capex_usd: float, running_usd: float, cloud_monthly_usd: floa
     return capex_usd / saving
 
 
+def hybrid_payback(hybrid, owned, reference) -> tuple[float, float | None] | None:
+    """(the hybrid's day-one outlay, its payback in months or None for never) against the reference API alone: its own
+    base + spare boxes' price over what they save each month (the hybrid's total less those boxes' amortization is what
+    it costs to run, overflow included). `owned`: the bought option of the same box (its amortization per box).
+    None when not a priced mix of owned boxes and API, or nothing to price it with."""
+    if hybrid is None or not hybrid.is_mix or reference is None or owned is None or owned.units <= 0:
+        return None
+    if owned.box.label != hybrid.box.label:
+        return None
+    boxes = hybrid.base_units + hybrid.spare_units
+    capex = (hybrid.box.capex_usd or 0.0) * boxes
+    if capex <= 0:
+        return None
+    amort = owned.monthly_usd.amortization / owned.units * boxes
+    return capex, payback_months(capex, hybrid.total_usd - amort, reference.monthly_usd)
+
+
 def npv_vs_api_usd(own_monthly_usd: float, api_monthly_usd: float, p: CostParams) -> float:
     """Net present value of buying instead of paying the API over the amortization months, at the cost of capital:
     the monthly saving (API minus the full owned cost, whose hardware charge is the capital recovery payment) times

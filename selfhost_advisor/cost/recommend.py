@@ -27,14 +27,13 @@ REGULATED = {
 }
 
 
-def _hybrid_payback(hybrid, best_buy, ref, capex: float, amortize_months: float) -> str:
-    """The hybrid's own payback: its boxes' outlay over what they save against the API alone each month (the hybrid's
-    total less the boxes' amortization is what it costs to run, overflow included). The all-owned fleet's payback is
-    another purchase (more boxes): a verdict that recommends buying N boxes gives N boxes' payback."""
-    if ref is None or best_buy is None or best_buy.box.label != hybrid.box.label or best_buy.units <= 0 or capex <= 0:
+def _hybrid_payback(hybrid, best_buy, ref, amortize_months: float) -> str:
+    """The hybrid's own payback (breakeven.hybrid_payback): a verdict that recommends buying N boxes gives N boxes'
+    payback; the all-owned fleet's is another purchase (more boxes)."""
+    pb = breakeven.hybrid_payback(hybrid, best_buy, ref)
+    if pb is None:
         return ""
-    amort = best_buy.monthly_usd.amortization / best_buy.units * (hybrid.base_units + hybrid.spare_units)
-    months = breakeven.payback_months(capex, hybrid.total_usd - amort, ref.monthly_usd)
+    capex, months = pb
     if months is None:
         return f"; the {_usd(capex)} of hardware never pays back against {ref.price.id} alone"
     within = "within" if months <= amortize_months else "beyond"
@@ -250,7 +249,7 @@ def recommend(
                 f"({_usd(hybrid.api_overflow_usd)}); total "
                 f"{_usd(hybrid.total_usd)} vs {_usd(full)} all owned ({hybrid.all_owned_units} + {hybrid.spare_units} spare "
                 f"boxes) and "
-                f"{_usd(ref.monthly_usd)} all API" + _hybrid_payback(hybrid, best_buy, ref, capex, amortize_months),
+                f"{_usd(ref.monthly_usd)} all API" + _hybrid_payback(hybrid, best_buy, ref, amortize_months),
                 "hybrid", 48))
         elif hybrid.is_tail:
             reasons.append(Reason(

@@ -125,7 +125,16 @@ def hybrid_dict(h: Hybrid | None, monthly_tokens: int, c: CostComparison | None 
         "overflow_tokens": h.overflow_tokens,
         "overflow_share": _r(h.overflow_tokens / monthly_tokens if monthly_tokens else 0.0, 4),
         "monthly_usd": _parts(self_host=h.self_host_usd, api_overflow=h.api_overflow_usd),
+        "payback_months": _hybrid_payback_months(h, owned, c),
     }
+
+
+def _hybrid_payback_months(h: Hybrid, owned, c: CostComparison | None) -> float | None:
+    """Months until the hybrid's own boxes pay back against the reference API alone; None: never, or not a priced mix."""
+    from ..cost.breakeven import hybrid_payback
+
+    pb = hybrid_payback(h, owned, c.reference_cloud if c is not None else None)
+    return _r(pb[1], 2) if pb is not None and pb[1] is not None else None
 
 
 def sensitivity_dict(s) -> dict[str, Any]:

@@ -50,9 +50,13 @@ def _table(c: CostComparison):
 
     ref = c.reference_cloud
     life = c.params.amortize_months
+
+    def payback(months: float | None) -> str:
+        return "never" if months is None else (
+            f"{months:.1f} mo" if months <= life else f"{months:.0f} mo > {life:g}-mo life")
+
     for o in c.self_host:
-        pb = "never" if o.payback_months is None else (
-            f"{o.payback_months:.1f} mo" if o.payback_months <= life else f"{o.payback_months:.0f} mo > {life:g}-mo life")
+        pb = payback(o.payback_months)
         t.add_row(esc(o.box.label), "buy", esc(o.capacity.quant or "measured"), str(o.units), _usd(o.monthly_usd.total), f"{o.usd_per_million_tokens:.3f}",
                   pct(o.utilisation), _tok(o.break_even_monthly_tokens), pb, *parts(o.monthly_usd))
     for o in c.rental[:3]:
@@ -64,9 +68,13 @@ def _table(c: CostComparison):
         to_api = h.overflow_tokens / c.workload.monthly_tokens
         served = next((o.capacity.quant for o in c.self_host if o.box.label == h.box.label), None) or "measured"
         kind = "hybrid" if h.is_mix else "buy"  # a busiest-hour tail is owning the boxes (cost/hybrid.py)
+        from ..cost.breakeven import hybrid_payback
+
+        owned = next((o for o in c.self_host if o.box.label == h.box.label), None)
+        pb = hybrid_payback(h, owned, ref)  # its own boxes against the reference API alone, as reason 2 says
         t.add_row(esc(f"{h.box.label} + {h.api}"), kind, esc(served), str(h.base_units + h.spare_units),
                   _usd(h.total_usd), f"{h.total_usd / (c.workload.monthly_tokens / 1e6):.3f}", f"{pct(to_api)} to API",
-                  "", "", *parts())
+                  "", payback(pb[1]) if pb is not None else "", *parts())
     for o in c.cloud:
         name = esc(o.price.id) + (" *" if ref is not None and o.price.id == ref.price.id else "")
         kind = "API" if not o.excluded_reason else "API (excluded)"
