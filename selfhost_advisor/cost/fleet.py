@@ -148,7 +148,7 @@ class Fleet:
         instead). The engine's own refusal follows (vLLM's 'No available memory for the cache blocks' names neither
         the memory nor a fix). A box short of nothing but a latency target keeps the serving model's reason."""
         from ..engines import get_engine
-        from .boxes import box_from_spec, max_gpus_per_box
+        from .boxes import max_gpus_per_box
 
         if not why or not any(k in why for k in ("memory", "would stop", "does not fit", "out of memory", "layers on the GPU")):
             return why
@@ -176,27 +176,34 @@ class Fleet:
                  "request's KV cache beside them"))
         fix = ""
         limit = max_gpus_per_box(box.profile_id) if not box.spec else box.gpus
-        n = box.gpus * 2
-        while n <= limit:
-            try:
-                big = box_from_spec(f"{n}x {box.profile_id}" + (f" {box.backend_words}" if box.backend_words else ""),
-                                    **self.box_kw)
-            except AdvisorError:
-                break
+        for big in self._doublings(box, limit):
             bcap, _ = self.capacity(big, floor, free_too=False)
             if bcap.fits:
                 fix = f"; {big.label} serves it at {bcap.quant} (--hardware \"{big.label}\")"
                 break
-            n *= 2
         if not fix:
             fix = (f"; no box of up to {limit} of these GPUs serves it at the {floor.format} floor"
                    if limit > box.gpus else "; a GPU with more memory is needed")
         return f"{what}{fix} (engine: {why})"
 
+    def _doublings(self, box: Box, limit: int):
+        """The same GPU in boxes of twice, four times ... its count, up to `limit` GPUs, as box_from_spec builds them
+        (with the box's backend words); stops at the first count it refuses."""
+        from .boxes import box_from_spec
+
+        n = box.gpus * 2
+        while n <= limit:
+            try:
+                yield box_from_spec(f"{n}x {box.profile_id}" + (f" {box.backend_words}" if box.backend_words else ""),
+                                    **self.box_kw)
+            except AdvisorError:
+                return
+            n *= 2
+
     def _bigger(self, box: Box, floor: QualityFloor, labels: set[str]):
         """The same GPU in the smallest larger box (doubling the count) that serves the floor, with its capacity; or
         None and why not."""
-        from .boxes import box_from_spec, max_gpus_per_box
+        from .boxes import max_gpus_per_box
 
         limit = max_gpus_per_box(box.profile_id)
         if limit <= box.gpus:
@@ -204,21 +211,14 @@ class Fleet:
                 return None, "a spec-sheet box is priced as given (its count= sets the GPUs)"
             return None, f"{box.profile_id} comes as one machine, so no larger box is planned" if limit == 1 \
                 else f"one host holds at most {limit} of them"
-        n = box.gpus * 2
         tried = []
-        while n <= limit:
-            spec = f"{n}x {box.profile_id}" + (f" {box.backend_words}" if box.backend_words else "")
-            try:
-                big = box_from_spec(spec, **self.box_kw)
-            except AdvisorError:
-                break
+        for big in self._doublings(box, limit):
             if big.label in labels:
                 return None, f"{big.label} is already compared"
             cap, _ = self.capacity(big, floor, free_too=False)
             if cap.fits:
                 return (big, cap), ""
             tried.append(big.label)
-            n *= 2
         return None, (f"{' and '.join(tried)} do{'es' if len(tried) == 1 else ''} not serve it at the floor either"
                       if tried else f"one host holds at most {limit} of them")
 
