@@ -457,11 +457,10 @@ def likelier_outcome(c: CostComparison) -> str | None:
     the band."""
     if c.constraints.need_frontier or c.constraints.no_ops_team:
         return None
-    s = next((x for x in c.sensitivity if x.parameter == "serving_capacity_factor"), None)
-    band = throughput_band(c)
-    if s is None or band is None:
+    found = _throughput_flip(c)
+    if found is None:
         return None
-    lo, hi = band
+    s, (lo, hi) = found
     below = s.flips_below if s.flips_below is not None and lo <= s.flips_below <= hi else None
     above = s.flips_above if s.flips_above is not None and lo <= s.flips_above <= hi else None
     other = (below - lo if below is not None else 0.0) + (hi - above if above is not None else 0.0)
@@ -543,6 +542,14 @@ def throughput_band(c: CostComparison) -> tuple[float, float] | None:
     return cap.low_factor, cap.high_factor
 
 
+def _throughput_flip(c: CostComparison) -> tuple[Sensitivity, tuple[float, float]] | None:
+    """The throughput sensitivity (serving_capacity_factor) and the measured band it is read against
+    (throughput_band); None without either."""
+    s = next((x for x in c.sensitivity if x.parameter == "serving_capacity_factor"), None)
+    band = throughput_band(c)
+    return (s, band) if s is not None and band is not None else None
+
+
 def band_source(c: CostComparison) -> str:
     """What the throughput band was measured on: published vLLM serving runs for a KV-pool engine (data/serving.yaml
     throughput_band), llama-bench rows for llama.cpp / Ollama slots (the speed model's decode_band, speed.yaml)."""
@@ -559,11 +566,10 @@ def throughput_line(c: CostComparison) -> tuple[str, ...]:
     """A "what would change the verdict" line when the throughput factor that flips the verdict lies inside the
     band published runs fell in: the verdict then rests on the serving estimate being right within its own measured
     error, which a finance lead should know before signing."""
-    s = next((x for x in c.sensitivity if x.parameter == "serving_capacity_factor"), None)
-    band = throughput_band(c)
-    if s is None or band is None:
+    found = _throughput_flip(c)
+    if found is None:
         return ()
-    lo, hi = band
+    s, (lo, hi) = found
     below = s.flips_below is not None and s.flips_below >= lo  # published runs reach under the flip
     above = s.flips_above is not None and s.flips_above <= hi
     if not (below or above):

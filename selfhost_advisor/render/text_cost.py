@@ -66,11 +66,11 @@ def _table(c: CostComparison):
     h = c.hybrid
     if h is not None and h.is_split:
         to_api = h.overflow_tokens / c.workload.monthly_tokens
-        served = next((o.capacity.quant for o in c.self_host if o.box.label == h.box.label), None) or "measured"
-        kind = "hybrid" if h.is_mix else "buy"  # a busiest-hour tail is owning the boxes (cost/hybrid.py)
         from ..cost.breakeven import hybrid_payback
 
         owned = next((o for o in c.self_host if o.box.label == h.box.label), None)
+        served = (owned.capacity.quant if owned is not None else None) or "measured"
+        kind = "hybrid" if h.is_mix else "buy"  # a busiest-hour tail is owning the boxes (cost/hybrid.py)
         pb = hybrid_payback(h, owned, ref)  # its own boxes against the reference API alone, as reason 2 says
         t.add_row(esc(f"{h.box.label} + {h.api}"), kind, esc(served), str(h.base_units + h.spare_units),
                   _usd(h.total_usd), f"{h.total_usd / (c.workload.monthly_tokens / 1e6):.3f}", f"{pct(to_api)} to API",
