@@ -37,8 +37,6 @@ class VendorMismatchError(UnknownHardwareError):
     cards. A count split ('rtx 6800s x2') treats the name as known, so the part is refused with this message."""
 
 
-
-
 def table_profile(row: dict) -> Profile:
     """A spec-table row as a Profile: no price; cores and boost clock for the CUDA kernel-rate term (speed.py)."""
     vendor = row["vendor"]
@@ -459,20 +457,19 @@ def _memory_checked(name: str, p: Profile) -> Profile:
     is 119 GiB). Integrated parts (an APU's RAM is not its GPU memory) are left to their own rules."""
     sizes = {float(m) for m in re.findall(r"(?<![\d.])(\d{1,4}(?:\.\d{1,3})?)\s*gi?b\b", name, re.I)}
     shown = clipped(name)
-    if len(sizes) > 1 and p.kind == "apu":  # 'radeon 780m ddr5-5600 16gb 32gb' was the 16 GB laptop, the first size
+    sized = p.kind in ("gpu", "apple") and p.memory_bytes
+    # an APU too: 'radeon 780m ddr5-5600 16gb 32gb' was the 16 GB laptop, the first size
+    if len(sizes) > 1 and (sized or p.kind == "apu"):
         raise UnknownHardwareError(f"hardware {shown!r} states {len(sizes)} memory sizes",
                                    "name one size, or none to see the choices")
-    if not sizes or p.kind not in ("gpu", "apple") or not p.memory_bytes:
+    if not sizes or not sized:
         return p
-    if len(sizes) > 1:
-        raise UnknownHardwareError(f"hardware {shown!r} states {len(sizes)} memory sizes",
-                                   "name one size, or none to see the choices")
     size = sizes.pop()
     if abs(size * GIB - p.memory_bytes) > 0.08 * p.memory_bytes:
         raise SizeNotSoldError(f"hardware {shown!r}: {p.name} has {p.memory_bytes / GIB:g} GiB, not {size:g} GB"
                                + _also_sold(p),
-                                   _several_gpus_hint(size, p) + "drop the size to use the card as sold, or describe "
-                                   "yours: --hardware \"custom:vram=...,bandwidth=...,fp16=...\"")
+                               _several_gpus_hint(size, p) + "drop the size to use the card as sold, or describe "
+                               "yours: --hardware \"custom:vram=...,bandwidth=...,fp16=...\"")
     return p
 
 
@@ -576,7 +573,7 @@ def _apu_alias_sized(name: str, p: Profile) -> Profile:
         return _curated_twin(same[0])
     label = sold[0].name.split(f" {sold[0].raw.get('memory_gb')}GB")[0]
     raise SizeNotSoldError(f"hardware {clipped(name)!r}: no such memory size of the {label}",
-                               "sizes: " + ", ".join(f"{q.memory_bytes / GIB:g} GB" for q in sold))
+                           "sizes: " + ", ".join(f"{q.memory_bytes / GIB:g} GB" for q in sold))
 
 
 def _norm_id(name: str) -> str:

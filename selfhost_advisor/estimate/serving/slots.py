@@ -125,9 +125,10 @@ def _max_slots(model: Model, machine: Machine, w: ServeWorkload, engine: str, q:
     # smallest batch every count needs the least memory, so the counts that fit there (no worse than `tier`) bound the
     # answer; the few between are tried in turn.
     from ...record import replace
+    from ..select import TIERS
 
     floor = replace(_request(engine, w, 1, asked), n_ubatch=floor_batch(), n_ubatch_given=True)
-    rank = ("gpu", "partial", "cpu", "no")
+    rank = (*TIERS, "no")  # best first
 
     def at_floor(n: int) -> bool:
         fit = evaluate(model, machine, _request(engine, w, n, floor), q).placement.fit
