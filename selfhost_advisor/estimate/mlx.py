@@ -225,13 +225,11 @@ def layer_seconds(model: Model, device: Device | None = None) -> float:
     the same mlx decode kernels on every generation (methodology 6e-mlx3; a fitted constant)."""
     from .speed import efficiency
 
-    eff = efficiency("metal")
-    mlx = load("engines")["engines"]["mlx"]
-    base = load("speed").get("metal_dispatch", {}).get("calibration_steps")
-    steps = mlx.get("decode_serial_steps")
-    if model.moe is not None or not base or not steps:
-        return eff.layer_s
-    return eff.layer_s * dense_steps(model, int(steps)) / int(base) * step_scale(device)
+    steps = load("engines")["engines"]["mlx"].get("decode_serial_steps")
+    step = step_seconds(device)
+    if model.moe is not None or step is None or not steps:
+        return efficiency("metal").layer_s
+    return dense_steps(model, int(steps)) * step
 
 
 def fixed_seconds(model: Model, device: Device | None = None) -> float:
@@ -240,15 +238,24 @@ def fixed_seconds(model: Model, device: Device | None = None) -> float:
     (data/engines.yaml mlx.extra_steps.gated_delta, counted on mlx-lm qwen3_5.py / gated_delta.py) at the step time of
     the device's generation."""
     from .arch_traits import QWEN_NEXT_ARCHS
-    from .speed import efficiency
 
     total = model.n_layers * layer_seconds(model, device)
     extra = int((load("engines")["engines"]["mlx"].get("extra_steps") or {}).get("gated_delta", 0))
-    base = load("speed").get("metal_dispatch", {}).get("calibration_steps")
-    if extra and base and model.arch in QWEN_NEXT_ARCHS:
+    step = step_seconds(device)
+    if extra and step is not None and model.arch in QWEN_NEXT_ARCHS:
         n_rec = sum(1 for i in range(model.n_layers) if model.is_recurrent(i))
-        total += n_rec * extra * efficiency("metal").layer_s / int(base) * step_scale(device)
+        total += n_rec * extra * step
     return total
+
+
+def step_seconds(device: Device | None = None) -> float | None:
+    """One dependent MLX kernel step on `device`: the Metal calibration's per-layer time over the steps it was
+    measured with (speed.yaml metal_dispatch.calibration_steps), at the device generation's step_scale; None without
+    that step count."""
+    from .speed import efficiency
+
+    base = load("speed").get("metal_dispatch", {}).get("calibration_steps")
+    return efficiency("metal").layer_s / int(base) * step_scale(device) if base else None
 
 
 def dense_steps(model: Model, steps: int) -> int:
