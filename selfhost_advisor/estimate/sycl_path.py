@@ -185,8 +185,8 @@ def stream_bandwidth(device: Device) -> float | None:
 def stream_machine(machine):
     """`machine` with each SYCL device's bandwidth at stream_bandwidth: what every decode and prefill term of
     estimate/speed.py streams at on ggml-sycl (the machine itself when nothing changes)."""
-    devices = tuple(replace(d, bandwidth_bytes_per_s=stream_bandwidth(d))
-                    if d.backend == "sycl" and stream_bandwidth(d) != d.bandwidth_bytes_per_s else d
+    devices = tuple(replace(d, bandwidth_bytes_per_s=bw)
+                    if d.backend == "sycl" and (bw := stream_bandwidth(d)) != d.bandwidth_bytes_per_s else d
                     for d in machine.devices)
     return machine if devices == tuple(machine.devices) else replace(machine, devices=devices)
 
