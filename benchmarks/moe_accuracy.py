@@ -194,6 +194,8 @@ def _rows(inputs: list[dict]) -> list[dict]:
             group = ("dense " if r.get("dense") else "") + "held out (s20, moe9)"
             if r.get("cuda_graphs"):  # the patched build's graphs-on column (PR #27721), reported apart
                 group += " graphs on"
+        if r.get("s21m"):  # recorded before session 21's MoE look (moe10; docs/methodology.md 5c-s21): the blind rows
+            group = ("dense " if r.get("dense") else "") + "held out (s21, moe10)"
         if r.get("n_cpu_moe"):  # -ncmoe: experts of the first N layers in RAM (partial offload), reported apart
             group += " --n-cpu-moe"
         if r.get("spark"):  # recorded before the sm_12x prefill derivation (issue 16) was looked at
