@@ -71,6 +71,7 @@ class Row:
     build: str = ""  # the llama.cpp build as the page states it: SYCL rows take its kernel paths (estimate/sycl_path.py)
     driver: str = ""  # Intel under Vulkan: "mesa" | "windows" as the page states it (estimate/vulkan_intel.py)
     n_ubatch: int = 512  # llama-bench -ub of a prompt row (a published row's `n_ubatch`, 512 when not given)
+    via: str = "llama-bench"  # "server": a llama-server decode rate (a published row's `via`), which samples on the host
 
     @property
     def gpu(self) -> str:
@@ -129,7 +130,8 @@ def _published_rows(path: Path, mtime_ns: int, before_session: int | None) -> tu
         rows.append(Row(r["hardware"], r["backend"], resolve(r["model"]).model.id, r["quant"], test,
                         float(r["tokens_per_s"]), m, 1, cached, "published", bool(r["held_out"]),
                         not r.get("in_fit", True), r.get("build_date"), str(r.get("vulkan_path") or ""),
-                        str(r.get("build") or ""), row_driver(r), int(r.get("n_ubatch") or 512)))
+                        str(r.get("build") or ""), row_driver(r), int(r.get("n_ubatch") or 512),
+                        str(r.get("via") or "llama-bench")))
     return tuple(rows)
 
 
@@ -300,7 +302,13 @@ def predict(row: Row, table=None) -> float:
             assume_build(row.build), with_driver(row.driver):
         sp = estimate_speed(get_model(row.model_id), get_quant(row.quant), _placement(row), row.machine,
                             decode_depth=row.depth, prefill_depth=row.depth, n_ubatch=row.n_ubatch, table=table)
-    return sp.prefill_tokens_per_s if row.kind == PROMPT else sp.decode_tokens_per_s
+    if row.kind == PROMPT:
+        return sp.prefill_tokens_per_s
+    if row.via == "server":  # llama-server samples each token on the host, in series (as benchmarks/small_on_big.py)
+        from selfhost_advisor.estimate.server_host import served_decode_tokens_per_s
+
+        return served_decode_tokens_per_s(sp.decode_tokens_per_s, get_model(row.model_id))
+    return sp.decode_tokens_per_s
 
 
 _BIG = 1e30
