@@ -135,14 +135,28 @@ _CACHE: dict[str, list] = {}
 
 
 def results() -> list[tuple[dict, float, float, float | None, float | None]]:
-    """(row, ours, ours / published, our mean TPOT, our mean TTFT in seconds or None), computed once per process."""
+    """(row, ours, ours / published, our mean TPOT, our mean TTFT in seconds or None), computed once per process. A row
+    whose model `advisor serve` refuses for vLLM (NotSizedModelError: a layer kind our vLLM model does not size) is left
+    out here and listed by refused() with the reason, so no median counts a refusal as a ratio."""
+    from selfhost_advisor.errors import NotSizedModelError
+
     if "all" not in _CACHE:
-        out = []
+        out, refused = [], []
         for r in rows():
-            ours, tpot, ttft = outcome(r)
+            try:
+                ours, tpot, ttft = outcome(r)
+            except NotSizedModelError as e:
+                refused.append((r, str(e)))
+                continue
             out.append((r, ours, ours / float(r["published"]), tpot, ttft))
-        _CACHE["all"] = out
+        _CACHE["all"], _CACHE["refused"] = out, refused
     return _CACHE["all"]
+
+
+def refused() -> list[tuple[dict, str]]:
+    """(row, the reason) for each row results() leaves out because the model refuses it."""
+    results()
+    return _CACHE["refused"]
 
 
 def ratios() -> list[tuple[dict, float, float]]:
@@ -224,6 +238,10 @@ def main() -> int:
                       f"  ours {p:9.1f}  ratio {x:5.2f}")
             xs = [x for _, _, x in group]
             print(f"  median ratio {statistics.median(xs):.2f}, range {min(xs):.2f}-{max(xs):.2f}, n={len(xs)}")
+    if refused():
+        print("\nrows `advisor serve` refuses (in no median):")
+        for r, why in refused():
+            print(f"  {r['id']:42s} {r['engine']:13s} {why}")
     current = [(r, x) for r, _, x in out if r["kind"] == "throughput" and r["role"] != "older_engine"]
     print("\nthroughput rows of current vLLM (>= 0.8), the issue's goal: median 0.8-1.25, every row 0.5-2x; rows "
           "scored in the format they ran, and apart those whose format we lack (gpt-oss MXFP4: scored in the format "

@@ -106,3 +106,16 @@ def test_the_extrapolated_note_quotes_the_band_as_the_sensitivity_line_does():
     note = next(w for w in c.warnings if "serving capacity is extrapolated" in w)
     assert "(band x0.39-0.90); box counts may differ" in note
     assert any("x0.39-0.90 of the estimate" in line for line in sensitivity_lines(c))
+
+
+def test_a_band_wholly_past_the_flip_makes_the_other_verdict_the_likelier_one():
+    """Session 21: gpt-oss:120b at 5B tokens/month flipped at x0.94 with the MoE band at x0.41-0.92, all of it under the
+    flip; reason 1 said nothing (the flip had to lie inside the band) while 'what would change' said 'all of them under
+    it'. All of the band past the flip is the strongest case for the other verdict, and reason 1 says so."""
+    c, s = flip_below()
+    f = s.flips_below
+    lo, hi = f - 0.5, f - 0.02  # the whole band under the flip
+    text = reason_one(setup(TOKENS, band=(lo, hi))[0])
+    assert "is the likelier outcome" in text
+    assert f"all of the x{lo:.2f}-{hi:.2f} band published vLLM runs came in at lies below" in text
+    assert likelier_outcome(with_band(c, f - 0.3, f + 0.05)).count("most of the") == 1

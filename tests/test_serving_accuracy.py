@@ -67,7 +67,6 @@ KNOWN_MISSES: dict[str, str] = {
     "gpustack-qwen3-14b-h100-128-4": _BURST_128,
     "gpustack-dsr1-h200x8-128-4": _BURST_128,
     "gpustack-dsv32-h200x8-128-4": _BURST_128,
-    "gpustack-dsr1-h200x8-2k-100": _DEEPSEEK,
     "gpustack-dsv32-h200x8-4k-200": _DEEPSEEK,
     "gpustack-dsv32-h200x8-2k-100": _DEEPSEEK,
     "gpustack-qwen3-235b-a100x8-128-4": _BURST_128,
@@ -87,9 +86,14 @@ KNOWN_MISSES: dict[str, str] = {
 }
 
 
+# Rows `advisor serve` refuses for vLLM (acc.refused): GLM-5.2's shared DSA indexer layers, whose vLLM indexer cache
+# is not sized (estimate/vllm.py check_layers). Scored blind as refused (session 21); in no median.
+_REFUSED = ("gpustack-glm52-h200x8-sharegpt", "gpustack-glm52-h200x8-1k-128", "gpustack-glm52-h200x8-8k-1k")
+
+
 def _throughput_rows():
     for r in ROWS:
-        if r["kind"] != "throughput":
+        if r["kind"] != "throughput" or r["id"] in _REFUSED:
             continue
         if r["id"] in KNOWN_MISSES:
             yield pytest.param(r["id"], marks=pytest.mark.xfail(strict=True, reason=KNOWN_MISSES[r["id"]]), id=r["id"])
@@ -106,6 +110,14 @@ def test_throughput_within_half_to_double_of_published(row_id):
 def _session14(r: dict) -> bool:
     """The 22 gpt-oss rows added held out in session 14 (data/serving_benchmarks.yaml `# --- session 14: serve4`)."""
     return r["id"].startswith("gpustack-gptoss")
+
+
+def test_the_refused_rows_are_exactly_glm52s_and_say_why():
+    """A row whose model serve refuses is listed apart with the refusal, never scored as a ratio of 0."""
+    got = {r["id"]: why for r, why in acc.refused()}
+    assert set(got) == set(_REFUSED)
+    assert all("indexer" in why for why in got.values())
+    assert not any(r["id"] in _REFUSED for r, _, _ in acc.ratios())
 
 
 def test_median_throughput_ratio_of_current_vllm_within_goal():
@@ -355,7 +367,7 @@ def test_serve_reports_the_moe_band_for_a_moe_model_and_the_dense_band_otherwise
     oss = serve(get("gpt-oss:20b"), h100, ServeWorkload(1000, 200), concurrency=(8,))
     dense = serve(get("qwen3:8b"), h100, ServeWorkload(1000, 200), concurrency=(8,))
     assert oss.fits and dense.fits
-    assert oss.band == pytest.approx((0.388, 0.895)) and dense.band == pytest.approx((0.667, 1.272))
+    assert oss.band == pytest.approx((0.407, 0.919)) and dense.band == pytest.approx((0.667, 1.272))
 
 
 def _by_id(row_id: str) -> dict:

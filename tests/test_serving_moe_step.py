@@ -83,7 +83,7 @@ def test_moe_layers_and_the_step_carry_the_fixed_cost(monkeypatch):
     assert moe_fixed_seconds(oss) == pytest.approx(36 * moe_layer_fixed_us() * 1e-6)
     h100 = machine_from_profile(get_profile("h100-sxm"), 1)
     mx = get_vllm_quant("MXFP4")
-    monkeypatch.setattr(step, "moe_activation_bytes", lambda *a: 0.0)  # the caches' bytes: their own test below
+    monkeypatch.setattr(step, "moe_activation_bytes", lambda *a: 0.0)  # compute_bound's caches: their own test below
     with_terms = step_seconds(oss, mx, h100, 1, 4, 300)
     monkeypatch.setattr(step, "moe_fixed_seconds", lambda model: 0.0)
     monkeypatch.setattr(step, "moe_padding_flops", lambda *a: 0.0)
@@ -175,3 +175,54 @@ def test_a_dense_step_is_unchanged_by_the_moe_terms(monkeypatch):
     before = [step_seconds(q8, bf16, h100, 1, b, 600, c, c / 2) for b, c in ((1, 0), (64, 0), (512, 2048))]
     monkeypatch.setattr(step, "moe_activation_bytes", lambda *a: 1e12)
     assert [step_seconds(q8, bf16, h100, 1, b, 600, c, c / 2) for b, c in ((1, 0), (64, 0), (512, 2048))] == before
+
+
+def test_each_fused_moe_kernel_moves_its_own_bytes_by_hand():
+    # vllm fused_moe.py fused_experts_impl, 16-bit, per token and MoE layer (Qwen3-235B-A22B at TP 8: H 4096, k 8,
+    # I/tp 192, gated): w13 GEMM 2 x (4096 + 8 x 384) = 14,336 B; silu_and_mul 2 x 8 x (384 + 192) = 9,216;
+    # w2 GEMM 2 x 8 x (192 + 4096) = 68,608; moe_sum 2 x (8 x 4096 + 4096) = 73,728; together 165,888 (the caches)
+    from selfhost_advisor.estimate.serving.moe_step import gate_up_ratio, moe_activation_bytes, moe_kernel_bytes
+
+    q235 = get("qwen3:235b")
+    h100x8 = machine_from_profile(get_profile("h100-sxm"), 8)
+    bf16 = get_vllm_quant("BF16")
+    parts = moe_kernel_bytes(q235, bf16, h100x8, 8, 1000)
+    assert parts == pytest.approx(tuple(94 * 1000 * b for b in (14_336, 9_216, 68_608, 73_728)), rel=1e-12)
+    assert sum(parts) == pytest.approx(moe_activation_bytes(q235, bf16, h100x8, 8, 1000), rel=1e-12)
+    assert gate_up_ratio(q235) == 2.0
+    # Nemotron-H's experts are ungated (up_exps, ReLU^2, down_exps): the first GEMM writes I/tp, not 2 I/tp
+    assert gate_up_ratio(get("nemotron-3-nano:30b")) == 1.0
+    # triton_kernels (MXFP4 on Hopper) fuses the activation and the sum: only the two GEMMs move bytes
+    g1, act, g2, red = moe_kernel_bytes(get("gpt-oss:20b"), get_vllm_quant("MXFP4"),
+                                         machine_from_profile(get_profile("h100-sxm"), 1), 1, 10)
+    assert act == red == 0.0 and g1 == g2 == pytest.approx(24 * 10 * 2 * (2880 + 4 * 2880), rel=1e-12)
+
+
+def test_serial_kernels_cost_a_narrow_shard_more_than_a_wide_one():
+    # A compute-bound chunk of 8,192 tokens: the four kernels against one roofline over all bytes and FLOPs. At
+    # Qwen3-235B's TP-8 shard (I/tp 192) the w2 GEMM's output and moe_sum's read, ~142 kB a token a layer, add about a
+    # third to the experts' FLOP time (by hand at H100 rates: 85.8 ns of FLOPs + 25.6 ns moe_sum + 3.2 ns silu a
+    # token-layer); at Mixtral's TP-2 shard (7,168 wide, top-2) they add a few percent
+    from selfhost_advisor.estimate.serving.moe_step import (expert_flops_per_token, expert_kernels_seconds,
+                                                            moe_activation_bytes, moe_padding_flops)
+    import selfhost_advisor.estimate.serving.step as step
+
+    def ratio(name, tp):
+        m = get(name)
+        mach = machine_from_profile(get_profile("h100-sxm"), tp)
+        bf16 = get_vllm_quant("BF16")
+        eff = step.efficiency("cuda")
+        bw = eff.bandwidth * mach.devices[0].bandwidth_bytes_per_s
+        fl = eff.prefill_f16_all_in * step.matmul_flops(mach, bf16)
+        tokens = 8192
+        _, experts, _ = step.step_parts(m, bf16, tp)
+        weights = experts * step.touched_share(m, tokens)
+        work = tokens * expert_flops_per_token(m, tp) + moe_padding_flops(m, bf16, mach, tp, tokens)
+        split = expert_kernels_seconds(m, bf16, mach, tp, tokens, weights, work, bw, fl)
+        single = max((weights + moe_activation_bytes(m, bf16, mach, tp, tokens)) / bw, work / fl)
+        memory_only = expert_kernels_seconds(m, bf16, mach, tp, tokens, weights, work, bw, float("inf"))
+        assert memory_only == pytest.approx((weights + moe_activation_bytes(m, bf16, mach, tp, tokens)) / bw)
+        return split / single
+
+    assert 1.25 < ratio("qwen3:235b", 8) < 1.45
+    assert 1.0 <= ratio("mixtral:8x7b", 2) < 1.08

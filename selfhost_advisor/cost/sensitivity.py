@@ -448,22 +448,25 @@ def reconcile(c: CostComparison) -> CostComparison:
 
 
 def likelier_outcome(c: CostComparison) -> str | None:
-    """The sentence for reason 1 when the throughput factor that flips the verdict lies inside the band published
-    runs came in at (throughput_band: published / ours, a 10th-90th percentile band for a MoE model on vLLM) and most of that band lies on the
-    other verdict's side of it: then, on published measurements, the other verdict is the likelier outcome, and a
-    finance lead reading 'HYBRID' first should be told so plainly, not only in 'what would change'. 'Most' is read
-    off the band alone (the part of its width beyond the flip is more than half of it); no median is assumed.
-    None when the verdict is forced (--need-frontier, --no-ops-team), the capacity is measured, or no flip is in
-    the band."""
+    """The sentence for reason 1 when most of the band published runs came in at (throughput_band: published / ours, a
+    10th-90th percentile band for a MoE model on vLLM) lies on the other verdict's side of the throughput factor that
+    flips the verdict: then, on published measurements, the other verdict is the likelier outcome, and a finance lead
+    reading 'HYBRID' first should be told so plainly, not only in 'what would change'. The flip may lie inside the
+    band or beyond its far end, where all of the band is on the other side (before session 21 that case said nothing
+    while throughput_line said "all of them under it"). 'Most' is read off the band alone (the part of its width
+    beyond the flip is more than half of it); no median is assumed. None when the verdict is forced
+    (--need-frontier, --no-ops-team), the capacity is measured, or the band lies mostly on the verdict's own side."""
     if c.constraints.need_frontier or c.constraints.no_ops_team:
         return None
     found = _throughput_flip(c)
     if found is None:
         return None
     s, (lo, hi) = found
-    below = s.flips_below if s.flips_below is not None and lo <= s.flips_below <= hi else None
-    above = s.flips_above if s.flips_above is not None and lo <= s.flips_above <= hi else None
-    other = (below - lo if below is not None else 0.0) + (hi - above if above is not None else 0.0)
+    # a flip beyond the band's far end puts the whole band on the other verdict's side: the strongest case, not none
+    below = s.flips_below if s.flips_below is not None and s.flips_below >= lo else None
+    above = s.flips_above if s.flips_above is not None and s.flips_above <= hi else None
+    other = ((min(below, hi) - lo if below is not None else 0.0)
+             + (hi - max(above, lo) if above is not None else 0.0))
     if other <= (hi - lo) / 2:
         return None
     kinds = {v for v, f in ((s.verdict_below, below), (s.verdict_above, above)) if f is not None}
@@ -471,8 +474,9 @@ def likelier_outcome(c: CostComparison) -> str | None:
     where = " and ".join(w for w in ((f"under x{below:.2f}" if below is not None else ""),
                                      (f"above x{above:.2f}" if above is not None else "")) if w)
     side = "below" if above is None else "above" if below is None else "beyond"
+    most = "all" if other >= (hi - lo) * (1 - 1e-9) else "most"
     return (f"but on published measurements {who} is the likelier outcome: it wins if the boxes serve {where} of "
-            f"our throughput estimate, and most of the x{lo:.2f}-{hi:.2f} band {band_source(c)} came in at "
+            f"our throughput estimate, and {most} of the x{lo:.2f}-{hi:.2f} band {band_source(c)} came in at "
             f"lies {side} that")
 
 

@@ -162,22 +162,70 @@ def moe_padding_flops(model: Model, quant: Quant, machine: Machine, tp: int, tok
     return (share - 1.0) * tokens * expert_flops_per_token(model, tp)
 
 
-def moe_activation_bytes(model: Model, quant: Quant, machine: Machine, tp: int, tokens: float) -> float:
-    """Bytes per GPU a step's MoE layers move besides the expert weights: the kernels' intermediate caches.
+@lru_cache(maxsize=256)
+def gate_up_ratio(model: Model) -> float:
+    """Width of the first expert GEMM's output over the second's input: 2 for a gated expert (gate and up, w13, then
+    SiLU-and-mul halves it), 1 for an ungated one (Nemotron-H's ReLU^2 experts: up_exps and down_exps only); the
+    routed-expert tensors' elements, first GEMM over second."""
+    if model.moe is None:
+        return 2.0
+    w2 = w13 = 0
+    for t in build_tensors(model):
+        if "_exps" in t.name and t.name.endswith(".weight"):
+            if "down_exps" in t.name:
+                w2 += t.n_elements
+            else:
+                w13 += t.n_elements
+    return w13 / w2 if w2 else 2.0
+
+
+def moe_kernel_bytes(model: Model, quant: Quant, machine: Machine, tp: int,
+                     tokens: float) -> tuple[float, float, float, float]:
+    """Activation bytes per GPU each kernel of a step's fused-MoE layers moves, beside the expert weights:
+    (first GEMM, activation kernel, second GEMM, top-k sum).
 
     Triton fused_moe and Marlin MoE (vllm fused_moe.py fused_experts_impl, fused_marlin_moe.py) run four kernels per
-    layer on (token, expert) pairs: the w13 GEMM reads the hidden states (T x H) and writes intermediate_cache1
-    (T x k x 2I/tp); silu_and_mul reads it and writes intermediate_cache2 (T x k x I/tp); the w2 GEMM reads that and
-    writes intermediate_cache3 (T x k x H); moe_sum reads it and writes the output (T x H). 16-bit, so per token and
-    MoE layer 4 x (H + k x (3 I/tp + H)) bytes. triton_kernels' matmul_ogs (OAITritonExperts, gpt_oss_triton_kernels_
-    moe.py) fuses the activation into the first GEMM and the top-k sum into the second's scatter: it writes and reads
-    only T x k x I/tp, 4 x (H + k x I/tp). H is the experts' input width (the latent width of a LatentMoE). Under TP
-    every GPU runs every routed pair on its 1/tp slice of the expert width, so the H terms do not shrink with tp: at
-    1000 tokens Qwen3-235B-A22B at TP 8 moves 166 MB a layer against 604 MB of expert weights."""
+    layer, one after the other in the step's stream, on (token, expert) pairs: the w13 GEMM reads the hidden states
+    (T x H) and writes intermediate_cache1 (T x k x r I/tp, r = gate_up_ratio); silu_and_mul reads it and writes
+    intermediate_cache2 (T x k x I/tp); the w2 GEMM reads that and writes intermediate_cache3 (T x k x H); moe_sum reads
+    it and writes the output (T x H). 16-bit. triton_kernels' matmul_ogs (OAITritonExperts, gpt_oss_triton_kernels_
+    moe.py) fuses the activation into the first GEMM and the top-k sum into the second's scatter: (T x H in, T x k x I/tp
+    out; T x k x I/tp in, T x H out) and no activation or sum kernel. H is the experts' input width (the latent width of
+    a LatentMoE). Under TP every GPU runs every routed pair on its 1/tp slice of the expert width, so the H terms do not
+    shrink with tp."""
     if model.moe is None or tokens <= 0:
-        return 0.0
+        return 0.0, 0.0, 0.0, 0.0
     kernel = moe_kernel(gpu_family(machine), machine.devices[0].backend, quant)
     h = model.moe.latent_size or model.hidden_size
     k, width = model.moe.active, model.moe.expert_intermediate_size / tp
-    per_token = 4.0 * (h + k * width) if kernel == "triton_kernels" else 4.0 * (h + k * (3.0 * width + h))
-    return moe_layers(model) * tokens * per_token
+    n = moe_layers(model) * tokens * 2.0  # 16-bit values
+    if kernel == "triton_kernels":
+        return n * (h + k * width), 0.0, n * (k * width + h), 0.0
+    r = gate_up_ratio(model)
+    return n * (h + k * r * width), n * k * (r + 1.0) * width, n * k * (width + h), n * (k * h + h)
+
+
+def moe_activation_bytes(model: Model, quant: Quant, machine: Machine, tp: int, tokens: float) -> float:
+    """Bytes per GPU a step's MoE layers move besides the expert weights: the kernels' intermediate caches, all four
+    kernels of moe_kernel_bytes together. For a gated expert 4 x (H + k x (3 I/tp + H)) per token and MoE layer
+    (triton_kernels: 4 x (H + k x I/tp)): at 1000 tokens Qwen3-235B-A22B at TP 8 moves 166 MB a layer against 604 MB
+    of expert weights."""
+    return sum(moe_kernel_bytes(model, quant, machine, tp, tokens))
+
+
+def expert_kernels_seconds(model: Model, quant: Quant, machine: Machine, tp: int, tokens: float,
+                           weight_bytes: float, work: float, bandwidth: float, flops: float) -> float:
+    """Seconds per GPU of a step's routed-expert kernels: each of the kernels moe_kernel_bytes names is its own
+    roofline, and their times add (they run one after the other in one CUDA stream, as the dense GEMMs and attention
+    do, step.py). The two GEMMs split the touched expert weights (`weight_bytes`) and the padded GEMM FLOPs (`work`) in
+    the ratio of their matrices (w13 : w2 = gate_up_ratio : 1); the activation kernel and the top-k sum only move
+    bytes. Why it matters: at a narrow expert shard the second GEMM writes k x H values a token while its K is only
+    I/tp, and moe_sum reads them back (Qwen3-235B-A22B at TP 8: 1.57 MFLOP and ~8 kB a routed pair), so a
+    compute-bound prompt chunk's experts take ~1.3x their FLOPs' time there, while a full-width expert (Mixtral at TP
+    2: 7,168 wide) loses ~5%. A single roofline over all the bytes and FLOPs hid the serial kernels' bytes under the
+    GEMMs' FLOPs. flops = float('inf') gives the memory-only time (step.compute_bound)."""
+    g1, act, g2, red = moe_kernel_bytes(model, quant, machine, tp, tokens)
+    r = gate_up_ratio(model)
+    first = r / (r + 1.0)
+    return (max((first * weight_bytes + g1) / bandwidth, first * work / flops) + act / bandwidth
+            + max(((1.0 - first) * weight_bytes + g2) / bandwidth, (1.0 - first) * work / flops) + red / bandwidth)

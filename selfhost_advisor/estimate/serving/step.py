@@ -6,8 +6,8 @@ sequence's KV at its own depth, and does (B + C) tokens of matmuls; whichever of
 sets the step, and a fixed launch/schedule/sample cost comes on top:
     step = max(weight bytes / BW, GEMM FLOPs / FLOPS) + max(KV bytes / BW, attention FLOPs / FLOPS)
            + overhead(B) + MoE layers' fixed cost + TP all-reduces
-(MoE: the dense GEMMs' roofline plus the fused-MoE kernels' own, whose bytes are the touched experts and the
-intermediate caches, moe_step.moe_activation_bytes)
+(MoE: the dense GEMMs' roofline plus one per fused-MoE kernel, w13 GEMM, activation, w2 GEMM, top-k sum, whose
+bytes are the touched experts and the intermediate caches: moe_step.expert_kernels_seconds)
 (BW = eff_bw x bandwidth, FLOPS = eff_c x peak: the GEMMs and the attention kernels run one after the other, so each
 is its own roofline and their times add)
 eff_bw and eff_c are the CUDA family's llama-bench fit (data/speed.yaml). Serving terms (data/serving.yaml): the
@@ -25,8 +25,8 @@ from ...domain import Machine, Model, Quant
 from ..speed import efficiency
 from ..tensors import build_tensors
 from ..vllm import _formats, kv_bytes_per_token, sequence_kv_bytes, tensor_bytes
-from .moe_step import (expert_flops_per_token, gpu_family, moe_activation_bytes, moe_fixed_seconds,
-                       moe_padding_flops)
+from .moe_step import (expert_flops_per_token, expert_kernels_seconds, gpu_family, moe_activation_bytes,
+                       moe_fixed_seconds, moe_padding_flops)
 
 
 @lru_cache(maxsize=1)
@@ -304,11 +304,12 @@ def _parts_seconds(model: Model, quant: Quant, machine: Machine, tp: int, batch:
     work = tokens * (flops - lm) + logits_rows(batch, prefill_tokens, prefill_seqs) * lm
     if model.moe is None:
         linear = max(dense / bw, work / fl)
-    else:  # the dense GEMMs and the fused-MoE kernels run one after the other: a roofline each
+    else:  # the dense GEMMs and each fused-MoE kernel run one after the other: a roofline each
         routed = tokens * expert_flops_per_token(model, tp)
         expert_work = routed + moe_padding_flops(model, quant, machine, tp, tokens)  # tiles padded to BLOCK_SIZE_M
         linear = (max(dense / bw, (work - routed) / fl)
-                  + max(_expert_bytes(model, quant, machine, tp, tokens, experts) / bw, expert_work / fl))
+                  + expert_kernels_seconds(model, quant, machine, tp, tokens, experts * touched_share(model, tokens),
+                                           expert_work, bw, fl))
     kv = batch * (kv_read_bytes(model, tp, int(depth), kv_dtype_bytes) + state_write_bytes(model, tp))
     attn_work = batch * attention_flops(model, tp, depth) + prefill_tokens * attention_flops(model, tp, prefill_depth)
     return linear, max(kv / bw, attn_work / fl)
