@@ -55,6 +55,25 @@ def amdvlk_prefill_share(device: Device, path: str, matrix: str, large_tiles: bo
     return float(shares.get("scalar" if path == "shader" else "coopmat", 1.0))
 
 
+def sustained_clock_share(device: Device) -> float:
+    """Share of its boost clock an AMD GPU's matrix-unit prompt matmuls (coopmat1 / coopmat) run at under a sustained
+    llama.cpp load, where that clock is measured: data/speed.yaml vulkan_amd.sustained_clock_mhz, by hardware-profile id
+    prefix (the Radeon 8060S of the Ryzen AI Max+ 395: 2604 of 2900 MHz averaged by three boxes under a 30-minute load);
+    1 elsewhere. Why: the matrix rate the estimate divides by is read at the boost clock (data/hardware.yaml,
+    data/apu.yaml), and on that chip prompt speed follows the clock it sustains (the same boxes capped at 2200-2600 MHz,
+    docs/methodology.md 5b-vkamd9). vulkan_path.path_seconds applies it to the matrix paths only: the FP32 scalar
+    shader draws less power than the WMMA load the clock was read under."""
+    if device.vendor != "amd" or not device.matched_profile:
+        return 1.0
+    from ..catalog.data import load
+
+    table = (load("speed").get("vulkan_amd") or {}).get("sustained_clock_mhz") or {}
+    for prefix, entry in table.items():
+        if device.matched_profile.startswith(prefix) and entry.get("boost_mhz"):
+            return min(1.0, float(entry["mhz"]) / float(entry["boost_mhz"]))
+    return 1.0
+
+
 def driver_note(devices) -> str | None:
     """The one-line note fit prints for an AMD GPU under Vulkan on AMDVLK: the estimate is RADV's kernels at RADV's
     rate; AMDVLK builds since January 2026 measured a quarter to a third of that prefill on Strix Halo; its FP16

@@ -25,6 +25,7 @@ from . import kernel_path, vulkan_intel
 from .scoped import pushed
 
 PATHS = ("coopmat2", "coopmat", "coopmat_dequant", "mmq", "shader")
+_LANE_PATHS = ("mmq", "shader", "coopmat_dequant", "intel_bf16_lanes")  # path_seconds keys timed on the vector lanes
 # profiles that are not rows of data/gpu_specs.yaml (APUs): their architecture by id prefix (data/apu.yaml)
 # iGPU profiles the spec table has no row for; Lunar Lake's Arc 130V / 140V are Xe2 (SIMD16) to ggml-vulkan: INTEL_XE2
 # (estimate/vulkan_intel.py)
@@ -221,12 +222,15 @@ def path_seconds(device: Device, layers: tuple, matrix_flops: float | None,
         return None
     out = _path_seconds(device, layers, matrix_flops, build(), vulkan_intel.driver(device), expert_layers)
     if out and device.vendor == "amd":  # AMDVLK with the large AMD tiles (estimate/vulkan_amd.py, 5b-vkamd3)
-        from .vulkan_amd import amdvlk_prefill_share
+        from .vulkan_amd import amdvlk_prefill_share, sustained_clock_share
 
         rules = path_rules()
         matrix = features(device, rules)[0]
         large = tile(device, "coopmat", rules) == tuple(rules["tile_large"])
-        out = {p: s / amdvlk_prefill_share(device, p, matrix, large) for p, s in out.items()}
+        # and, on the matrix units, the clock they sustain where it is measured below boost (5b-vkamd9)
+        clock = sustained_clock_share(device)
+        out = {p: s / amdvlk_prefill_share(device, p, matrix, large) / (1.0 if p in _LANE_PATHS else clock)
+               for p, s in out.items()}
     return out
 
 
