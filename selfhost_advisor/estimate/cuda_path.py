@@ -153,6 +153,31 @@ def graph_launch_seconds(device: Device) -> float:
     return 0.0 if uses_graphs(device) else float(_older_rules()[0].get("layer_s", 0.0))
 
 
+def _pascal_rule() -> dict:
+    return load("speed").get("cuda_pascal") or {}
+
+
+def is_pascal(device: Device) -> bool:
+    """Whether `device` is an NVIDIA Pascal part (compute capability 6.x) under ggml-cuda."""
+    if device.backend != "cuda" or device.vendor != "nvidia":
+        return False
+    cc = compute_capability(device)
+    return cc is not None and 6.0 <= cc < 7.0
+
+
+def pascal_layer_cycles(device: Device) -> float | None:
+    """GPU cycles of decode's fixed time per dense layer on a Pascal part, in place of the family's fitted
+    layer_cycles (data/speed.yaml cuda_pascal: measured on a P40, not derived); None elsewhere."""
+    cycles = _pascal_rule().get("layer_cycles")
+    return float(cycles) if cycles and is_pascal(device) else None
+
+
+def per_node_layers(device: Device) -> bool:
+    """Whether an MoE or hybrid layer's fixed decode time on `device` goes with its graph nodes (layer_nodes.node_ratio):
+    Pascal under ggml-cuda (data/speed.yaml cuda_pascal per_node)."""
+    return bool(_pascal_rule().get("per_node")) and is_pascal(device)
+
+
 def emulated_dp4a_cycles(device: Device) -> float:
     """128-lane SM-cycles per weight the mat-vec kernels add on a GPU without __dp4a (compute capability < 6.1), where
     ggml_cuda_dp4a is 8 byte extractions and 4 multiply-adds: each class at its rate per SM-clock from NVIDIA's

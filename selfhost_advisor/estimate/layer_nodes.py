@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from ..domain import Model
 from .arch_traits import GEMMA4_ARCHS, QWEN_NEXT_ARCHS, SINGLE_KIND_ARCHS
-from . import speed_factors  # by attribute: tests patch speed_factors._speed_data
+from . import cuda_path, speed_factors  # speed_factors by attribute: tests patch speed_factors._speed_data
 
 
 def _rule() -> dict:
@@ -47,13 +47,14 @@ def graph_nodes(model: Model, layer: int) -> int:
 
 def node_ratio(model: Model, start: int, count: int, device) -> float:
     """Sum over layers start..start+count-1 of graph_nodes / the dense layer's 22 on a backend listed in
-    decode_layer_nodes.families, for an MoE or hybrid model; `count` (every layer at the fitted time) otherwise.
+    decode_layer_nodes.families or on a Pascal GPU under CUDA (data/speed.yaml cuda_pascal per_node), for an MoE or
+    hybrid model; `count` (every layer at the fitted time) otherwise.
     Intel under Vulkan is left out: estimate/vulkan_intel.py prices its dispatches per layer itself. On SYCL a dense
     hybrid's Gated DeltaNet layer scales (26 + 7 nodes: 1.5x); an MoE model keeps the fitted time (`moe_apart`): its
     extra submissions are sycl_path.moe_layer_seconds', checked on the Qwen3.6-35B-A3B rows it was written for, which
     the mixer's nodes on top put 10-18% slow on Xe2 (docs/methodology.md 5b-sycl12)."""
     r = _rule()
-    if not r or device.backend not in (r.get("families") or ()):
+    if not r or (device.backend not in (r.get("families") or ()) and not cuda_path.per_node_layers(device)):
         return float(count)
     if device.backend == "vulkan" and device.vendor == "intel":
         return float(count)

@@ -78,7 +78,8 @@ def layer_seconds(eff: Efficiency, device: Device, dense: bool = False) -> float
     """Fixed decode time of one layer on `device`: microseconds (layer_s) plus GPU cycles at its clock."""
     if not eff.layer_cycles:  # Metal, dense layers: the build's serial dispatch steps (methodology 5e-apple2)
         return eff.layer_s * (metal_path.layer_scale(device) if dense else 1.0)
-    return (eff.layer_s + eff.layer_cycles / (gpu_clock_hz(device) or eff.clock_fallback_hz)
+    cycles = cuda_path.pascal_layer_cycles(device) or eff.layer_cycles  # Pascal: measured apart (methodology 5c-s21)
+    return (eff.layer_s + cycles / (gpu_clock_hz(device) or eff.clock_fallback_hz)
             + cuda_path.graph_launch_seconds(device)  # no CUDA graphs before Volta (methodology 5f, session 12)
             + hip_graphs.graph_launch_seconds(device))  # no HIP graphs before PR #22254 (methodology 5f-rocm17)
 
