@@ -413,6 +413,7 @@ class Placement:
     note: str = ""
     per_device_layers: tuple[int, ...] = ()  # repeating layers per GPU, in order
     cpu_moe_layers: int = 0  # llama.cpp --n-cpu-moe: layers whose routed experts stay in RAM (estimate/moe_offload.py)
+    unsupported: bool = False  # fit 'no' because the engine does not run here at all (platform, format), not memory
 
 
 @record
@@ -505,3 +506,6 @@ class ServingCapacity:
     high_factor: float = 1.0
     total_tokens_per_s: float = 0.0  # prompt + output tokens/s of one box at `concurrency` (capacity_for_mix)
     output_tokens_per_s: float = 0.0  # output tokens/s at `concurrency` (capacity_for_mix)
+    # what it is short of, when fits is False (estimate/serving/types.SHORT_OF): memory | unsupported | speed |
+    # targets | floor. The cost model decides by this, not by the words of `reason`.
+    short_of: str = ""

@@ -290,3 +290,30 @@ def test_a_box_too_small_for_any_format_says_the_weights_its_memory_and_what_ser
     d2 = cost_json(capsys, "-t", "1e9", "-H", bigger.group(1).replace("rtx-4090", "rtx4090"),
                    "--cloud", "deepinfra/llama3.1:70b")
     assert d2["self_host"][0]["hardware"] == bigger.group(1) and not d2["quality_floor"]["replanned"]
+
+
+def test_a_box_the_engine_does_not_run_on_is_not_told_to_buy_more_memory(capsys):
+    # vLLM does not run on Apple GPUs: a 128 GB M4 Max is excluded for that, whatever its memory. The exclusion read
+    # 'has 128 GiB ... a GPU with more memory is needed' because Fleet._too_small matched 'memory' in the words
+    # 'non-CUDA unified memory'; the serving model now says what a box is short of (ServingCapacity.short_of)
+    d = cost_json(capsys, "-t", "1e9", "-H", "m4-max-128gb", "--cloud", "deepinfra/llama3.1:70b")
+    (e,) = d["excluded"]
+    assert e["hardware"] == "m4-max-128gb"
+    assert "vLLM does not run on Apple GPUs" in e["reason"]
+    assert "GiB" not in e["reason"] and "more memory" not in e["reason"]
+
+
+def test_what_a_box_is_short_of_is_a_kind_not_words():
+    from selfhost_advisor.catalog.hardware import get_profile, machine_from_profile
+    from selfhost_advisor.catalog.models import get as get_model
+    from selfhost_advisor.estimate.serving import capacity_for_mix
+    from selfhost_advisor.estimate.serving.types import SHORT_OF
+
+    m70, m8 = get_model("llama3.1:70b"), get_model("llama3.1:8b")
+    kw = dict(prompt_tokens=1500, output_tokens=500)
+    cases = [(m70, "m4-max-128gb", {}, "unsupported"), (m70, "rtx-4090", {"quant": "FP8"}, "memory"),
+             (m8, "rtx-4090", {"min_stream_tokens_per_s": 1e6}, "targets"), (m8, "rtx-4090", {}, "")]
+    for model, hw, extra, want in cases:
+        cap = capacity_for_mix(model, machine_from_profile(get_profile(hw)), **kw, **extra)
+        assert cap.short_of == want and cap.fits == (want == ""), (hw, extra, cap.short_of, cap.reason)
+        assert want == "" or want in SHORT_OF

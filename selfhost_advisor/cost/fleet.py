@@ -122,7 +122,7 @@ class Fleet:
             below = free is not None and free.fits and not cap.fits and not meets(free.quant, "", floor)
             if not below:
                 if not cap.fits and (free is None or not free.fits) and self.floor_applies:
-                    cap = replace(cap, reason=self._too_small(box, floor, cap.reason))
+                    cap = replace(cap, reason=self._too_small(box, floor, cap))
                 caps[box.label] = cap
                 out.append(box)
                 continue
@@ -142,15 +142,17 @@ class Fleet:
             replans.append(Replan(box.label, None, str(free.quant), f"{box.label} {reason}"))
         return out, (lambda b: caps[b.label]), tuple(replans)
 
-    def _too_small(self, box: Box, floor: QualityFloor, why: str) -> str:
+    def _too_small(self, box: Box, floor: QualityFloor, cap: ServingCapacity) -> str:
         """Why a box serves the model at no format, in a buyer's words: the weights at the floor's smallest format
         against the box's GPU memory, and the same GPU in the smallest larger box that does serve it (what to buy
         instead). The engine's own refusal follows (vLLM's 'No available memory for the cache blocks' names neither
-        the memory nor a fix). A box short of nothing but a latency target keeps the serving model's reason."""
+        the memory nor a fix). A box short of anything but memory (a latency target, an engine that does not run on
+        it: vLLM on a Mac) keeps the serving model's reason: a bigger box of the same GPU would not help."""
         from ..engines import get_engine
         from .boxes import max_gpus_per_box
 
-        if not why or not any(k in why for k in ("memory", "would stop", "does not fit", "out of memory", "layers on the GPU")):
+        why = cap.reason
+        if not why or cap.short_of != "memory":
             return why
         try:
             quants = [q for q in get_engine(self.engine).model_quants(self.model)
@@ -225,7 +227,8 @@ class Fleet:
 
 def _none_at(box: Box, floor: QualityFloor, free: ServingCapacity | None, engine: str) -> ServingCapacity:
     base = free if free is not None else ServingCapacity(False, "", engine, None, 0, 0, 0, 0.0, 0.0, 0.0)
-    return replace(base, fits=False, reason=f"no format at or above the {floor.format} floor fits {box.label}")
+    return replace(base, fits=False, reason=f"no format at or above the {floor.format} floor fits {box.label}",
+                   short_of="floor")
 
 
 def _weights_bytes(model, quant, serving_formats: bool) -> int:

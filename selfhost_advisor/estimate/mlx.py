@@ -151,7 +151,8 @@ def option(model: Model, quant: Quant, machine: Machine, request: FitRequest) ->
     )
     n_items = model.n_layers + 1
     if not is_apple(machine):
-        place = Placement("no", 0, n_items, 0, 0, mem.total_bytes, note="MLX runs on Apple Silicon only")
+        place = Placement("no", 0, n_items, 0, 0, mem.total_bytes, note="MLX runs on Apple Silicon only",
+                          unsupported=True)
         return FitOption(quant=quant, memory=mem, placement=place, speed=Speed(None, None, "unknown", note="not Apple"))
     dev = machine.devices[0]
     limit = dev.usable_memory_bytes or dev.memory_bytes

@@ -286,8 +286,8 @@ def plan(model: Model, quant: Quant, machine: Machine, request: FitRequest) -> V
         why = "vLLM serves from discrete GPUs (CUDA/ROCm); none here" if not machine.devices else \
             "vLLM does not run on Apple GPUs or non-CUDA unified memory: use --engine llamacpp"
         mem = MemoryBreakdown(w.total, seq_kv * request.n_parallel, 0, 0, bits_per_weight=_bpw(w))
-        return VllmPlan(mem, Placement("no", 0, n_total, 0, 0, w.total, note=why), tp, 0, 0, seq_kv,
-                        gpu_memory_utilization=util)
+        return VllmPlan(mem, Placement("no", 0, n_total, 0, 0, w.total, note=why, unsupported=True), tp, 0, 0,
+                        seq_kv, gpu_memory_utilization=util)
     dev = gpus[0]
     if quant.name == "MXFP4":  # a released format with per-platform kernels (estimate/serving/moe_step.py)
         from .serving.moe_step import gpu_family, mxfp4_refusal
@@ -295,8 +295,8 @@ def plan(model: Model, quant: Quant, machine: Machine, request: FitRequest) -> V
         why = mxfp4_refusal(gpu_family(machine), dev.backend)
         if why:
             mem = MemoryBreakdown(w.total, seq_kv * request.n_parallel, 0, 0, bits_per_weight=_bpw(w))
-            return VllmPlan(mem, Placement("no", 0, n_total, 0, 0, w.total, note=why), tp, 0, 0, seq_kv,
-                            gpu_memory_utilization=util)
+            return VllmPlan(mem, Placement("no", 0, n_total, 0, 0, w.total, note=why, unsupported=True), tp, 0,
+                            0, seq_kv, gpu_memory_utilization=util)
     total = cuda_total_bytes(dev)
     # GB10 (unified): NVML reports no memory, so get_batch_defaults falls back to device_memory 0 (small defaults)
     tokens, seqs = batch_defaults(0 if dev.unified else total, dev.name)

@@ -19,7 +19,8 @@ def capacity_for_mix(model: Model, machine: Machine, *, prompt_tokens: int, outp
     rep = serve(model, machine, w, engine=engine, quant=quant)
     ctx = prompt_tokens + output_tokens
     if not rep.fits or rep.peak is None:
-        return ServingCapacity(False, rep.reason, engine, rep.quant, ctx, 0, 0, 0.0, 0.0, 0.0)
+        return ServingCapacity(False, rep.reason, engine, rep.quant, ctx, 0, 0, 0.0, 0.0, 0.0,
+                               short_of=rep.short_of or "memory")
     pt = rep.recommended
     reason = ""
     if pt is None:
@@ -32,6 +33,7 @@ def capacity_for_mix(model: Model, machine: Machine, *, prompt_tokens: int, outp
         aggregate_decode_tokens_per_s=pt.output_tokens_per_s, per_stream_decode_tokens_per_s=pt.stream_tokens_per_s,
         prefill_tokens_per_s=prefill, confidence=rep.confidence, low_factor=rep.band[0], high_factor=rep.band[1],
         total_tokens_per_s=pt.total_tokens_per_s, output_tokens_per_s=pt.output_tokens_per_s,
+        short_of="" if pt is rep.recommended else "targets",
     )
 
 

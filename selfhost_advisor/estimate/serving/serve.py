@@ -53,9 +53,11 @@ def _serve_vllm(model: Model, machine: Machine, w: ServeWorkload, q: Quant, conc
     P, O = w.prompt_tokens, w.output_tokens
     p = plan(model, q, machine, req)
     if p.placement.fit != "gpu":
-        return _no(model, machine, w, "vllm", q, p.placement.note or f"{q.name} does not fit", tp=p.tp)
+        return _no(model, machine, w, "vllm", q, p.placement.note or f"{q.name} does not fit", tp=p.tp,
+                   short_of="unsupported" if p.placement.unsupported else "memory")
     if not all(d.bandwidth_bytes_per_s and d.fp16_flops for d in machine.devices[: p.tp]):
-        return _no(model, machine, w, "vllm", q, "GPU bandwidth or FLOPS unknown: use a hardware profile", tp=p.tp)
+        return _no(model, machine, w, "vllm", q, "GPU bandwidth or FLOPS unknown: use a hardware profile", tp=p.tp,
+                   short_of="speed")
     batched, max_seqs = p.max_num_batched_tokens, p.max_num_seqs
     kvb = kv_dtype_bytes(req.kv_cache_type)
     per_request = held_kv_bytes(model, p.tp, P, O, kvb)

@@ -159,8 +159,10 @@ def serve_slots(model: Model, machine: Machine, w: ServeWorkload, *, engine: str
     opt = _pick_quant(model, machine, w, engine, quant, options)
     if opt is None or opt.placement.fit == "no" or not (opt.speed and opt.speed.decode_tokens_per_s):
         why = (opt.placement.note if opt else "") or "the model does not fit, or its speed is unknown"
+        short = ("memory" if opt is None or opt.placement.fit == "no" and not opt.placement.unsupported
+                 else "unsupported" if opt.placement.fit == "no" else "speed")
         return ServeReport(model=model, machine=machine, engine=engine, quant=opt.quant.name if opt else None,
-                           workload=w, fits=False, reason=why)
+                           workload=w, fits=False, reason=why, short_of=short)
     slots = _max_slots(model, machine, w, engine, opt.quant, opt.placement.fit, options)
     from ...engines import get_engine
 

@@ -5,6 +5,11 @@ from ...domain import Machine, Model, ParamCounts
 from ...record import field, record
 
 LIMITS = ("kv_pool", "max_num_seqs", "compute", "slo")
+# Why a box serves a model at no concurrency, for callers that act on it (cost/fleet.py offers a bigger box only for
+# "memory"): the model does not fit its memory; the engine does not run on this platform or format (vLLM on Apple,
+# MXFP4 without its kernel); the GPU's bandwidth or FLOPS are unknown; no concurrency meets the latency targets; no
+# format at the quality floor serves it.
+SHORT_OF = ("memory", "unsupported", "speed", "targets", "floor")
 
 
 @record
@@ -62,3 +67,4 @@ class ServeReport:
     warnings: tuple[str, ...] = ()
     command: str | None = None
     params: ParamCounts | None = None  # the model's counted parameters (api.serve sets them, for render)
+    short_of: str = ""  # when fits is False, one of SHORT_OF: what a fix would need
