@@ -162,3 +162,32 @@ def test_every_text_table_goes_through_show():
         text = f.read_text()
         if f.name != "table.py" and re.search(r"\bTable\(", text):
             assert re.search(r"\bshow\(", text), f"{f.name} builds a rich Table but never calls render.table.show"
+
+
+@pytest.mark.parametrize("argv,indent", [
+    (["cost", "-t", "2e9", "--price-date", "2026-12-05"], 10),
+    (["fit", "mixtral:8x7b", "--vram", "24GB", "--ram", "64GB", "-q", "Q4_K_M"], 9),
+    (["fit", "qwen2.5:72b", "-H", "m2-ultra-192gb", "-q", "Q8_0"], 9),
+    (["serve", "llama3.1:70b", "-H", "2x rtx4090", "--prompt-tokens", "1500", "--output-tokens", "500"], 10),
+])
+def test_header_lines_wrap_under_their_value_not_at_the_margin(argv, indent, capsys, monkeypatch):
+    # cost's Traffic / Owning lines and fit's Model / Usable lines wrapped at column 0 at 80 columns, where the
+    # continuation read like another label ('0 spare', '--gpu-memory NMiB'): they hang under the value now
+    labels = ("Model", "Hardware", "Usable", "Run", "Default", "Workload", "Traffic", "Owning", "API use", "Prices",
+              "Serving", "Requests", "Capacity")
+    _, full = _render(argv, 400, capsys, monkeypatch)
+    lines = full.split("\n")
+    words = sum(len(s.split()) for s in lines[: next(i for i, s in enumerate(lines) if "┃" in s)])
+    for width in (60, 80):
+        code, out = _render(argv, width, capsys, monkeypatch)
+        assert code == 0
+        head, n = [], 0
+        for s in out.split("\n"):  # the lines that hold the header's words at this width
+            if n >= words:
+                break
+            head.append(s)
+            n += len(s.split())
+        wrapped = [s for s in head if not s.startswith(labels)]
+        assert len(head) > len({s.split()[0] for s in head if s.startswith(labels)}), (width, out)  # some wrap
+        assert all(s.startswith(" " * indent) and s[indent] != " " for s in wrapped), (width, head)
+        assert all(len(s) <= width for s in head), (width, head)

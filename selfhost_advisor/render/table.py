@@ -31,6 +31,22 @@ def set_wide(flag: bool) -> None:
     _settings["wide"] = bool(flag)
 
 
+def label_line(con: Any, label: str, markup: str, indent: int) -> None:
+    """One `Label   value` header line (fit, serve, cost): a value wider than the console wraps under itself, a
+    hanging indent, where rich wrapped it at the left margin and its continuation read like another label (cost's
+    Traffic and Owning lines at 80 columns). A line that fits prints as `[bold]Label[/]   value` did."""
+    from rich.text import Text
+
+    pad = " " * max(1, indent - len(label))
+    width = con.width - indent
+    if width < 20:  # too narrow to indent: rich wraps it as before
+        con.print(f"[bold]{label}[/]{pad}{markup}")
+        return
+    for i, line in enumerate(Text.from_markup(markup, emoji=False).wrap(con, width)):
+        line.rstrip()
+        con.print((Text(label, style="bold") + pad if i == 0 else Text(" " * indent)) + line)
+
+
 def new_table(*columns: tuple[str, str] | str, wrap: Sequence[str] = ()) -> Any:
     """A rich Table in our style; columns as names or (name, justify); `wrap`: the ones that may wrap."""
     from rich.table import Table

@@ -123,7 +123,9 @@ def render_fit(r: FitResult, file=None) -> None:
         name = esc(d.name) + _intel_vulkan(d)
         counts[name] = counts.get(name, 0) + 1
     devices = " + ".join(f"{c}x {name}" if c > 1 else name for name, c in counts.items()) or "no GPU"
-    con.print(f"[bold]Model[/]    {model_line(m, r.params)}")
+    from .table import label_line
+
+    label_line(con, "Model", model_line(m, r.params), 9)
     bare = devices
     for d in hw.devices:  # a spec sheet's name is its card's: said once
         bare = bare.replace(esc(d.name) + _intel_vulkan(d), esc(d.name))
@@ -132,21 +134,20 @@ def render_fit(r: FitResult, file=None) -> None:
         hw_line += f", RAM {gb(hw.available_ram_bytes)} available now (--memory free)"
     elif hw.ram_bytes:
         hw_line += f", RAM {gb(hw.ram_bytes)}"
-    con.print(f"[bold]Hardware[/] {hw_line}")
+    label_line(con, "Hardware", hw_line, 9)
     for line in usable_lines(hw):
-        con.print(f"[bold]Usable[/]   {line}")
+        label_line(con, "Usable", line, 9)
     capped = " (the model's maximum)" if r.assumptions.get("context_source") == "default, the model's maximum" else ""
     from ..engines import get_engine
     kv = get_engine(r.request.engine).kv_cache_label(r.request.kv_cache_type)
-    con.print(
-        f"[bold]Run[/]      {r.request.engine}, context {r.request.context:,} tokens{capped}, KV cache "
+    label_line(
+        con, "Run", f"{r.request.engine}, context {r.request.context:,} tokens{capped}, KV cache "
         f"{kv}, flash attention {'on' if r.request.flash_attention else 'off'}"
-        + (f", micro-batch {r.request.n_ubatch:,} (--ubatch)" if r.request.n_ubatch_given else "")
-    )
+        + (f", micro-batch {r.request.n_ubatch:,} (--ubatch)" if r.request.n_ubatch_given else ""), 9)
     dq = r.assumptions.get("ollama_default_quant")
     if dq:  # a bare family name: the quantization `ollama pull` fetches (data/ollama_default_quants.yaml)
         how = ": the rows below (--quant for others)" if dq["applied"] else "; the rows below are what --quant or the engine asked"
-        con.print(f"[bold]Default[/]  {esc(dq['tag'])} is {dq['quant']} in Ollama's library{how}; source in --json")
+        label_line(con, "Default", f"{esc(dq['tag'])} is {dq['quant']} in Ollama's library{how}; source in --json", 9)
     vision = r.assumptions.get("projector")
     if vision:  # a vision model: what its tower costs here, and one image's tokens
         tokens = r.assumptions.get("image_tokens")

@@ -185,37 +185,40 @@ def _legend(items: list[tuple[str, str]], width: int):
 
 
 def _header(con, c: CostComparison) -> None:
+    from .table import label_line
+
     w = c.workload
     engine = served_engine(c)  # the engine asked for, not a default: with no box sized there is no option to read it off
-    con.print(f"[bold]Model[/]     {esc(c.model_name)} ({esc(c.model_id)})"
-              + (f", served with {esc(engine)}" if engine else ""))
+    label_line(con, "Model", f"{esc(c.model_name)} ({esc(c.model_id)})"
+               + (f", served with {esc(engine)}" if engine else ""), 10)
     targets = [f"{w.min_stream_tokens_per_s:g} tok/s per user"] if w.min_stream_tokens_per_s else []
     targets += [f"TTFT <= {w.max_ttft_s:g} s"] if w.max_ttft_s else []
-    con.print(f"[bold]Workload[/]  {_tok(w.monthly_tokens)} tokens/month ({_tok(w.input_tokens)} in, "
-              f"{_tok(w.output_tokens)} out); requests of {w.prompt_tokens:,} prompt + {w.request_output_tokens:,} "
-              f"output tokens" + (f"; {', '.join(targets)}" if targets else ""))
+    label_line(con, "Workload", f"{_tok(w.monthly_tokens)} tokens/month ({_tok(w.input_tokens)} in, "
+               f"{_tok(w.output_tokens)} out); requests of {w.prompt_tokens:,} prompt + {w.request_output_tokens:,} "
+               f"output tokens" + (f"; {', '.join(targets)}" if targets else ""), 10)
     a = c.assumptions
     def src(key: str) -> str:
         item = a.get(key) or {}
         return "given" if str(item.get("source", "")).startswith("given") else "default"
     hours_why = "given" if src("active_hours_per_month") == "given" else "default: 8 h x 22 business days, Pan et al. 2025"
     peak_why = "given" if src("peak_to_average") == "given" else "default: an assumption, measure yours"
-    con.print(f"[bold]Traffic[/]   {w.active_hours_per_month:g} active h/month ({hours_why}), busiest hour "
-              f"{w.peak_to_average:g}x the average ({peak_why}); linear load-duration curve")
+    label_line(con, "Traffic", f"{w.active_hours_per_month:g} active h/month ({hours_why}), busiest hour "
+               f"{w.peak_to_average:g}x the average ({peak_why}); linear load-duration curve", 10)
     p = c.params
     capital = "".join((f", cost of capital {p.cost_of_capital:.3g}/yr" if p.cost_of_capital else "",
                        f", {p.residual_value_share:.0%} resale at the end" if p.residual_value_share else "",
                        f", space ${p.space_usd_per_box:g}/box" if p.space_usd_per_box else ""))
-    con.print(f"[bold]Owning[/]    ${p.electricity_usd_per_kwh:g}/kWh, PUE {p.pue:g}, {p.amortize_months:g}-month "
-              f"amortization{capital}, ops {p.ops_hours_per_month:g} h + {p.ops_hours_per_box:g} h/box x "
-              f"${p.ops_usd_per_hour:g}, {p.spare_units} spare")
+    label_line(con, "Owning", f"${p.electricity_usd_per_kwh:g}/kWh, PUE {p.pue:g}, {p.amortize_months:g}-month "
+               f"amortization{capital}, ops {p.ops_hours_per_month:g} h + {p.ops_hours_per_box:g} h/box x "
+               f"${p.ops_usd_per_hour:g}, {p.spare_units} spare", 10)
     if w.cached_input_share or w.batch_share or w.cache_write_share:
-        con.print(f"[bold]API use[/]   {w.cached_input_share:.0%} of input tokens read from the prompt cache, "
-                  f"{w.cache_write_share:.0%} written to it, {w.batch_share:.0%} of requests batched")
+        label_line(con, "API use", f"{w.cached_input_share:.0%} of input tokens read from the prompt cache, "
+                   f"{w.cache_write_share:.0%} written to it, {w.batch_share:.0%} of requests batched", 10)
     as_of = sorted({o.price.prices_as_of for o in c.cloud})
     if as_of:
         day = (c.assumptions.get("prices_date") or {}).get("value")
-        con.print(f"[bold]Prices[/]    API prices as of {', '.join(as_of)}" + (f", for requests on {day}" if day else ""))
+        label_line(con, "Prices", f"API prices as of {', '.join(as_of)}" + (f", for requests on {day}" if day else ""),
+                   10)
 
 
 def _fmt_sens(parameter: str, v: float) -> str:

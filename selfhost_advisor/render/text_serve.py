@@ -97,22 +97,24 @@ def render_serve(r: ServeReport, file=None) -> None:
 
     con = console() if file is None else Console(file=file, no_color=True, width=100, emoji=False)
     w = r.workload
-    con.print(f"[bold]Model[/]     {esc(r.model.name)} ({esc(r.model.id)})")
-    con.print(f"[bold]Hardware[/]  {esc(r.machine.name)}")  # a file's or a spec's name
+    from .table import label_line
+
+    label_line(con, "Model", f"{esc(r.model.name)} ({esc(r.model.id)})", 10)
+    label_line(con, "Hardware", esc(r.machine.name), 10)  # a file's or a spec's name
     serving = f"{r.engine}" + (f", {r.quant}" if r.quant else "") + (f", tensor parallel {r.tp}" if r.tp > 1 else "")
     ub = r.assumptions.get("n_ubatch")
     serving += f", micro-batch {ub:,} (--ubatch)" if ub else ""
-    con.print(f"[bold]Serving[/]   {serving}")
+    label_line(con, "Serving", serving, 10)
     targets = [f"TTFT <= {w.max_ttft_s:g} s"] if w.max_ttft_s else []
     targets += [f">= {w.min_stream_tokens_per_s:g} tok/s per user"] if w.min_stream_tokens_per_s else []
-    con.print(f"[bold]Requests[/]  {w.prompt_tokens:,} prompt + {w.output_tokens:,} output tokens"
-              + (f"; targets {', '.join(targets)}" if targets else ""))
+    label_line(con, "Requests", f"{w.prompt_tokens:,} prompt + {w.output_tokens:,} output tokens"
+               + (f"; targets {', '.join(targets)}" if targets else ""), 10)
     if not r.fits:
         con.print(f"[red]does not serve:[/] {esc(r.reason)}")
         return
     pool = f"KV pool {_gb(r.kv_pool_bytes)}/GPU ({r.kv_pool_tokens:,} tokens), " if r.kv_pool_bytes else ""
-    con.print(f"[bold]Capacity[/]  {pool}{_gb(r.kv_bytes_per_request)}/GPU per request; at most "
-              f"{r.max_concurrency} at once (limit: {', '.join(r.limits)})")
+    label_line(con, "Capacity", f"{pool}{_gb(r.kv_bytes_per_request)}/GPU per request; at most "
+               f"{r.max_concurrency} at once (limit: {', '.join(r.limits)})", 10)
     show(con, _table(r), drop=("KV/GPU", "TPOT", "total tok/s"))
     if r.recommended is not None:
         p = r.recommended
