@@ -14,15 +14,19 @@ import sys
 import traceback
 from typing import List, Optional
 
-import typer
+try:  # Ctrl-C while these load (the first ~0.2 s of every command) was a KeyboardInterrupt traceback
+    import typer
 
-from . import cli_complete as complete
-from ._compat import ABORT_ERRORS, EXIT_ERRORS, NO_ARGS_ERRORS, USAGE_ERRORS
-from .cli_opts import QUIET_HELP, TIMESTAMP_HELP, Command, emit_json, exit_codes, harden, needs, quiet, quiet_option, timestamp, timestamp_option
-from .cli_opts import ubatch_option
-from .cli_opts import state as _state
-from .errors import AdvisorError, BadOptionError, CheckFailed, ExitCode
-from .termsafe import plain
+    from . import cli_complete as complete
+    from ._compat import ABORT_ERRORS, EXIT_ERRORS, NO_ARGS_ERRORS, USAGE_ERRORS
+    from .cli_opts import QUIET_HELP, TIMESTAMP_HELP, Command, emit_json, exit_codes, harden, needs, quiet, quiet_option, timestamp, timestamp_option
+    from .cli_opts import ubatch_option
+    from .cli_opts import state as _state
+    from .errors import AdvisorError, BadOptionError, CheckFailed, ExitCode
+    from .termsafe import plain
+except KeyboardInterrupt:  # 130 = 128 + SIGINT, as probe --measure exits when interrupted; nothing was done
+    sys.stderr.write("advisor: interrupted\n")
+    raise SystemExit(130) from None
 
 app = typer.Typer(
     add_completion=True,
