@@ -54,6 +54,11 @@ def test_measure_runs_and_reports_positive_rates(monkeypatch):
     assert m.copy_bandwidth_bytes_per_s > 0
     # clock, read stream, 2 copy repetitions, 2 GEMM repetitions: each step says how far it got
     assert len(lines) == 6 and ("GHz" in lines[0] or "not measurable" in lines[0]) and "read" in lines[1] and "GFLOPS" in lines[-1]
+    # only the read stream, the figure fit uses, is called 'memory bandwidth'; the copy says it is the reference
+    # (its '5/5: 17.6 GB/s' after the read stream's 24.5 read as the measurement's last word, rev21)
+    assert [i for i, s in enumerate(lines) if "memory bandwidth" in s] == [1]
+    assert all(s.startswith("STREAM copy (reference) ") for s in lines[2:4])
+    assert f"{m.ram_bandwidth_bytes_per_s / 1e9:.1f} GB/s" in lines[1]
 
 
 @pytest.fixture
