@@ -132,6 +132,33 @@ def fa_mma(arch: str, head_dim: int, gqa_ratio: int, rules: dict) -> bool:
     return not (rule.get("gqa_even") and gqa_ratio and gqa_ratio % 2)
 
 
+def last_level_cache_bytes(device: Device, rules: dict) -> float | None:
+    """Bytes of a GPU's last cache level before memory (rules.last_level_cache_mib: Infinity Cache or L3, else L2;
+    the longest key its profile id starts with), or None for a GPU the table does not hold."""
+    pid = device.matched_profile or ""
+    table = rules.get("last_level_cache_mib") or {}
+    keys = [k for k in table if pid.startswith(k)]
+    return float(table[max(keys, key=len)]) * 2**20 if keys else None
+
+
+def fa_kv_seconds(attention_flops: float, head_dim: int, tile: bool, rules: dict, bandwidth_bytes_per_s: float,
+                  layer_kv_bytes: float, cache_bytes: float | None) -> float:
+    """Seconds a prompt's flash attention on HIP spends loading F16 K/V tiles from memory (data/speed.yaml
+    rocm_prefill_path.fa_cols_per_block): each block's `cols` query columns share every tile it loads, so the loads
+    are attention_flops / cols bytes (2 bytes x (DKQ + DV) per cell per `cols` columns against 4 x head FLOPs per
+    column-cell); `cols` is the kernel's largest for the head (MMA 64, 32 above head 256 on AMD; tile 64 up to head
+    128, else 32). 0 where the layer's K/V (`layer_kv_bytes`) fits the last-level cache (the blocks' re-reads hit it),
+    where the cache size is unknown, where the build multiplies KQ as matrices (before flash_attn_on) or no bandwidth
+    is known; callers take the slower of this and the attention's compute (docs/methodology.md 5f-rocm21)."""
+    cols = rules.get("fa_cols_per_block")
+    if (not cols or not bandwidth_bytes_per_s or not attention_flops or cache_bytes is None
+            or layer_kv_bytes <= cache_bytes or _FIFTH or not flash_attn_on()):
+        return 0.0
+    wide = head_dim > int(cols["tile_wide_above_head"] if tile else cols["mma_wide_above_head"])
+    per_block = int(cols["wide"]) if wide else int(cols["tile" if tile else "mma"])
+    return attention_flops / per_block / bandwidth_bytes_per_s
+
+
 def flash_attn_on() -> bool:
     """Whether the build of at_build's date runs flash attention by llama-bench's default (llama.cpp PR #15434's
     FA-auto default, data/speed.yaml vulkan_intel.igpu_dispatch.flash_attn_since; today's build does)."""

@@ -49,12 +49,19 @@ def _prefill_seconds_per_token(
                   if mats and not rules and family(d.backend) == "vulkan" else None)
             if rules:  # ROCm: the peak of each type's kernel path, and the matmuls' memory traffic
                 scale = rocm_compute_scale(d, mats, flops, c, eff) / flops
-                # attention in HIP's flash-attention tile kernel (head > 128 without MFMA) at its vector-lane rate
+                # attention in HIP's flash-attention tile kernel (head > 128 without MFMA) at its vector-lane rate,
+                # else at the matmuls' path scale; or its K/V tile loads where the layer's K/V outgrows the last-level
+                # cache and they are slower (kernel_path.fa_kv_seconds)
+                bw = eff.bandwidth * d.bandwidth_bytes_per_s if d.bandwidth_bytes_per_s else 0.0
+                llc = kernel_path.last_level_cache_bytes(d, rules)
                 for i in range(layer, layer + count):
-                    tile = (kernel_path.fa_tile_flops(d, model.layer_head_dim(i), rules, _gqa(model, i))
-                            if attention_by_layer[i] else None)
-                    total += (work.layer_flops[i] * scale + attention_by_layer[i] / tile if tile
-                              else per_layer[i] * scale)
+                    att, head = attention_by_layer[i], model.layer_head_dim(i)
+                    tile = kernel_path.fa_tile_flops(d, head, rules, _gqa(model, i)) if att else None
+                    att_s = att / tile if tile else att * scale
+                    # the layer's F16 K/V: 4 x KV heads x head x cells bytes = its FLOPs / the query-per-KV-head ratio
+                    kv = att / max(_gqa(model, i), 1)
+                    total += work.layer_flops[i] * scale + max(
+                        att_s, kernel_path.fa_kv_seconds(att, head, bool(tile), rules, bw, kv, llc))
                 # small matrices that leave CUs idle (estimate/occupancy.py)
                 if work.quantized:
                     total += sum(work.layer_flops[layer:layer + count]) * scale * occupancy.rocm_mmq_share(
