@@ -48,6 +48,28 @@ def compute_efficiency(eff, device: Device, quantized: bool) -> float:
     return eff.compute_f16 if not quantized or dequant_overlapped(device) else eff.compute_quant
 
 
+# --- M1 / M2: the K-quants' unpacking costs more than the legacy types' (data/speed.yaml `metal_dequant_types`)
+
+@lru_cache(maxsize=1)
+def _type_rule() -> dict:
+    return load("speed").get("metal_dequant_types") or {}
+
+
+def dequant_type_seconds(layers: tuple, efficiency: float, peak: float, device: Device) -> float:
+    """Prefill seconds per token that the K-quant matrices of `layers` (TokenWork.layer_matrices: (type, weights, bytes)
+    per layer) add on a Metal GPU whose unpacking does not overlap its FMAs (M1, M2): kernel_mul_mm calls the type's
+    dequantize_func once per 16 weights of every 64 x 32 weight tile, and a K-quant's (a 6-bit scale and min decoded
+    from the super-block per call, byte loads, Q5_K / Q6_K's high bits merged per weight) takes more shader-ALU issue
+    than Q4_0 / Q8_0's, on which compute_efficiency_quant was fitted. Each weight of type t takes time_factor[t] x the
+    legacy types' time: 2 x weights x (factor - 1) / (efficiency x peak). 0 off Metal, on M3+ and for types without a
+    measured factor."""
+    if device.backend != "metal" or dequant_overlapped(device):
+        return 0.0
+    factors = _type_rule().get("time_factor") or {}
+    extra = sum(2.0 * n * (float(factors[ty]) - 1.0) for mats in layers for ty, n, _ in mats if ty in factors)
+    return extra / (efficiency * peak) if extra else 0.0
+
+
 # --- M5: the GPU's Neural Accelerators (data/speed.yaml `metal_tensor`)
 
 @lru_cache(maxsize=1)

@@ -109,7 +109,9 @@ def _prefill_seconds_per_token(
                     total += matmul_flops / cuda_path.emulated_mma_flops(d) + rest
                 else:
                     mm_flops = (cuda_path.dp4a_flops(d) or flops) if path == "dp4a" else flops
-                    matmul = (metal_path.matmul_seconds(matmul_flops, c, mm_flops, d)  # x SMs left idle (occupancy.py)
+                    # x SMs left idle (occupancy.py); Metal M1/M2: the K-quants' unpacking beyond the legacy types'
+                    matmul = ((metal_path.matmul_seconds(matmul_flops, c, mm_flops, d)
+                               + metal_path.dequant_type_seconds(mats, c, mm_flops, d))
                               * (occupancy.prefill_factor(model, d, layer, count, n_ubatch) if work.quantized else 1.0)
                               + _unpack_seconds(mats, eff, smc, 0))
                     total += max(matmul, mmq_traffic_seconds(d, mats)) + rest
