@@ -10,8 +10,8 @@ from selfhost_advisor.catalog.hardware import machine_from_profile, parse_spec
 from selfhost_advisor.catalog.models import get
 from selfhost_advisor.catalog.quants import get_quant
 from selfhost_advisor.domain import Placement
-from selfhost_advisor.estimate import speed_factors
-from selfhost_advisor.estimate.layer_nodes import graph_nodes, node_ratio
+from selfhost_advisor.estimate import speed_factors, sycl_path
+from selfhost_advisor.estimate.layer_nodes import fa_nodes_saved, graph_nodes, node_ratio
 from selfhost_advisor.estimate.speed import estimate_speed
 from selfhost_advisor.record import replace
 
@@ -81,24 +81,63 @@ def test_sycl_scales_a_dense_hybrid_layer_by_its_nodes_and_leaves_moe_models_to_
     proportion to its nodes (26 mixer + 7 FFN of the dense 22); an MoE model's routing and expert sums are
     sycl_path.moe_layer_seconds' (data/speed.yaml decode_layer_nodes.moe_apart), so on SYCL it keeps the fitted time
     (docs/methodology.md 5b-sycl12)."""
+    # a build before flash attention on SYCL (PR #20190, 2026-03-08): the fitted 22-node layer, nothing taken off
+    with sycl_path.assume_build("master of 2026-02-26"):
+        r = _rule()
+        d = _device("arc a770 16gb", "sycl").devices[0]
+        q35 = get("qwen3.5:9b")  # MMM* pattern, dense FFN
+        gdn = sum(1 for i in range(q35.n_layers) if q35.layer_kind(i) == "M")
+        want = (gdn * (r["gated_deltanet"] + r["dense_ffn"]) + (q35.n_layers - gdn) * r["dense_layer"]) / r["dense_layer"]
+        assert node_ratio(q35, 0, q35.n_layers, d) == pytest.approx(want) and want > q35.n_layers
+        for moe in ("qwen3:30b-a3b", "qwen3.6:35b"):  # attention or hybrid: the MoE term's, not scaled here
+            m = get(moe)
+            assert node_ratio(m, 0, m.n_layers, d) == m.n_layers
+        rocm = _device("rx 7900 xtx", "rocm").devices[0]  # ROCm still scales an MoE model
+        assert node_ratio(get("qwen3:30b-a3b"), 0, 48, rocm) > 48
+        llama = get("llama3.1:8b")
+        assert node_ratio(llama, 0, llama.n_layers, d) == llama.n_layers
+        # and the decode it prices: Qwen3.5 9B on an A770 slower with the rule, a dense model unchanged
+        m = _device("arc a770 16gb", "sycl")
+        off = {**speed_factors._speed_data(), "decode_layer_nodes": {**_rule(), "families": ["rocm", "vulkan"]}}
+        with_rule = _decode("qwen3.5:9b", "Q4_K_M", m), _decode("llama3.1:8b", "Q4_K_M", m)
+        with mock.patch.object(speed_factors, "_speed_data", lambda: off):
+            without = _decode("qwen3.5:9b", "Q4_K_M", m), _decode("llama3.1:8b", "Q4_K_M", m)
+        assert with_rule[1] == pytest.approx(without[1], rel=1e-12)
+        assert with_rule[0] < without[0] * 0.97
+
+
+def test_sycl_flash_attention_takes_kq_softmax_kqv_and_the_copy_off_each_attention_layer():
+    """From llama.cpp PR #20190 (ggml 38a8d9b6, 2026-03-08) ggml-sycl runs FLASH_ATTN_EXT, which llama.cpp's default
+    takes: one node where attention without it is KQ, SOFT_MAX, KQV and CONT (data/cpu_sync.yaml's 22-node layer is
+    the one without), so a dense layer pays 19 / 22 of the per-layer time fitted on 2025 builds; not at a build that
+    states -fa 0 or predates the PR, not on ROCm / Vulkan, and not for a model with a head size ggml-sycl's kernel
+    table lacks (Gemma 4's 512-wide full-attention layers before PR #21654, 2026-04-09: flash attention stays off)."""
     r = _rule()
-    d = _device("arc a770 16gb", "sycl").devices[0]
-    q35 = get("qwen3.5:9b")  # MMM* pattern, dense FFN
-    gdn = sum(1 for i in range(q35.n_layers) if q35.layer_kind(i) == "M")
-    want = (gdn * (r["gated_deltanet"] + r["dense_ffn"]) + (q35.n_layers - gdn) * r["dense_layer"]) / r["dense_layer"]
-    assert node_ratio(q35, 0, q35.n_layers, d) == pytest.approx(want) and want > q35.n_layers
-    for moe in ("qwen3:30b-a3b", "qwen3.6:35b"):  # attention or hybrid: the MoE term's, not scaled here
-        m = get(moe)
-        assert node_ratio(m, 0, m.n_layers, d) == m.n_layers
-    rocm = _device("rx 7900 xtx", "rocm").devices[0]  # ROCm still scales an MoE model
-    assert node_ratio(get("qwen3:30b-a3b"), 0, 48, rocm) > 48
+    d = _device("arc pro b70", "sycl").devices[0]
     llama = get("llama3.1:8b")
-    assert node_ratio(llama, 0, llama.n_layers, d) == llama.n_layers
-    # and the decode it prices: Qwen3.5 9B on an A770 slower with the rule, a dense model unchanged
-    m = _device("arc a770 16gb", "sycl")
-    off = {**speed_factors._speed_data(), "decode_layer_nodes": {**_rule(), "families": ["rocm", "vulkan"]}}
-    with_rule = _decode("qwen3.5:9b", "Q4_K_M", m), _decode("llama3.1:8b", "Q4_K_M", m)
-    with mock.patch.object(speed_factors, "_speed_data", lambda: off):
-        without = _decode("qwen3.5:9b", "Q4_K_M", m), _decode("llama3.1:8b", "Q4_K_M", m)
-    assert with_rule[1] == pytest.approx(without[1], rel=1e-12)
-    assert with_rule[0] < without[0] * 0.97
+    with sycl_path.assume_build("b9039 (2026-05-06), -fa 1"):
+        assert fa_nodes_saved(llama, d) == r["flash_attention"]["saves"] == 3
+        assert node_ratio(llama, 0, 32, d) == pytest.approx(32 * 19 / 22)
+        q35 = get("qwen3.5:9b")  # only its attention layers change
+        gdn = sum(1 for i in range(q35.n_layers) if q35.layer_kind(i) == "M")
+        assert node_ratio(q35, 0, q35.n_layers, d) == pytest.approx(
+            (gdn * (r["gated_deltanet"] + r["dense_ffn"]) + (q35.n_layers - gdn) * 19) / 22)
+        moe = get("qwen3:30b-a3b")  # an MoE model keeps the fitted time but for its attention's nodes
+        assert node_ratio(moe, 0, moe.n_layers, d) == pytest.approx(moe.n_layers * (1 - 3 / 22))
+        assert node_ratio(llama, 0, 32, _device("rx 7900 xtx", "rocm").devices[0]) == 32
+    for build in ("b9039 (2026-05-06), -fa 0", "master of 2026-02-26"):
+        with sycl_path.assume_build(build):
+            assert fa_nodes_saved(llama, d) == 0 and node_ratio(llama, 0, 32, d) == 32
+    gemma = get("gemma4:31b")
+    assert gemma.global_head_dim == 512
+    with sycl_path.assume_build("master of 2026-04-01"):
+        assert not sycl_path.fa_decode(gemma) and sycl_path.fa_decode(llama)
+    with sycl_path.assume_build("b8833 (2026-04-18)"):
+        assert sycl_path.fa_decode(gemma)
+    m = _device("arc pro b70", "sycl")
+    with sycl_path.assume_build("b9039 (2026-05-06)"):
+        fa = _decode("llama3.1:8b", "Q4_K_M", m)
+    with sycl_path.assume_build("b9039 (2026-05-06), -fa 0"):
+        no_fa = _decode("llama3.1:8b", "Q4_K_M", m)
+    layer_s = speed_factors.efficiency("sycl").layer_cycles / 2.8e9  # the B70's 2.8 GHz
+    assert 1 / no_fa - 1 / fa == pytest.approx(32 * 3 / 22 * layer_s, rel=0.02)

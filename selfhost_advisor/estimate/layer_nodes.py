@@ -52,15 +52,33 @@ def node_ratio(model: Model, start: int, count: int, device) -> float:
     Intel under Vulkan is left out: estimate/vulkan_intel.py prices its dispatches per layer itself. On SYCL a dense
     hybrid's Gated DeltaNet layer scales (26 + 7 nodes: 1.5x); an MoE model keeps the fitted time (`moe_apart`): its
     extra submissions are sycl_path.moe_layer_seconds', checked on the Qwen3.6-35B-A3B rows it was written for, which
-    the mixer's nodes on top put 10-18% slow on Xe2 (docs/methodology.md 5b-sycl12)."""
+    the mixer's nodes on top put 10-18% slow on Xe2 (docs/methodology.md 5b-sycl12). On SYCL, at a build that runs
+    flash attention, each attention layer counts 3 nodes fewer, dense models included (fa_nodes_saved, 5b-sycl15)."""
     r = _rule()
     if not r or (device.backend not in (r.get("families") or ()) and not cuda_path.per_node_layers(device)):
         return float(count)
     if device.backend == "vulkan" and device.vendor == "intel":
         return float(count)
-    if model.moe is None and not model.layer_pattern:
-        return float(count)
-    if model.moe is not None and device.backend in (r.get("moe_apart") or ()):  # SYCL: sycl_path.moe_layer_seconds
+    fa = fa_nodes_saved(model, device)
+    if model.moe is None and not model.layer_pattern and not fa:
         return float(count)
     dense = float(r["dense_layer"])
-    return sum(graph_nodes(model, i) for i in range(start, start + count)) / dense
+    layers = range(start, start + count)
+    if model.moe is not None and device.backend in (r.get("moe_apart") or ()):  # SYCL: sycl_path.moe_layer_seconds
+        return sum(1.0 - (fa / dense if model.has_attention(i) else 0.0) for i in layers)
+    return sum(graph_nodes(model, i) - (fa if model.has_attention(i) else 0) for i in layers) / dense
+
+
+def fa_nodes_saved(model: Model, device) -> int:
+    """Graph nodes flash attention takes off each attention layer of a decoded token on `device` (decode_layer_nodes
+    `flash_attention`: FLASH_ATTN_EXT for KQ, SOFT_MAX, KQV and CONT), on the families listed there at a build that runs
+    it for this model (SYCL: sycl_path.fa_decode, from PR #20190 of 2026-03-08); 0 elsewhere.
+
+    Why: the SYCL per-layer time was fitted on 2025 builds, which had no flash attention on SYCL, so it stands for the
+    22-node layer; a 2026 build with flash attention runs 19 (docs/methodology.md 5b-sycl14)."""
+    rule = _rule().get("flash_attention") or {}
+    if device.backend not in (rule.get("families") or ()):
+        return 0
+    from . import sycl_path
+
+    return int(rule.get("saves") or 0) if device.backend == "sycl" and sycl_path.fa_decode(model) else 0

@@ -588,6 +588,33 @@ def flash_attention(build: Build | None = None) -> bool:
     return bool(rule) and build.fa is not False and _has(build, rule)
 
 
+def fa_decode(model, build: Build | None = None) -> bool:
+    """Whether a decoded token's attention runs as ggml-sycl's FLASH_ATTN_EXT at `build`: flash attention is taken at
+    that build (flash_attention) and every attention layer's K / V head sizes are ones ggml_sycl_get_best_fattn_kernel
+    takes there (data/speed.yaml `sycl_paths.fa_decode`: 40-256 with V alike, 512 from PR #21654, MLA's absorbed 576 /
+    512). Why: llama.cpp's automatic setting turns flash attention off for a model with a layer the device cannot run,
+    and keeps KQ, softmax, KQV and the copy in each layer's graph (layer_nodes.node_ratio counts the difference)."""
+    build = build or current()
+    rule = _rules().get("fa_decode") or {}
+    if not rule or not flash_attention(build):
+        return False
+    if model.mla is not None:
+        mla = rule.get("mla") or {}
+        return (model.mla.kv_lora_rank + model.mla.qk_rope_head_dim, model.mla.kv_lora_rank) == (
+            int(mla.get("k") or 0), int(mla.get("v") or 0))
+    dims = {int(d) for d in rule.get("head_dims") or ()}
+    wide = rule.get("wide")
+    if wide and _has(build, wide):
+        dims.add(int(wide["head_dim"]))
+    for layer in range(model.n_layers):
+        if not model.has_attention(layer):
+            continue
+        k = model.layer_head_dim(layer)
+        if k not in dims or (model.v_head_dim and model.v_head_dim != k):
+            return False
+    return True
+
+
 def _matmul_activation_bytes(rows: int, k: int, f16: bool, dst_copy: bool) -> int:
     """Bytes one prompt token moves through one matmul besides its weights: under GGML_SYCL_F16 its K activations are
     converted to FP16 (read 4, write 2) and the GEMM reads them (2), else it reads the FP32 ones (4); it writes its rows
