@@ -143,3 +143,16 @@ def test_rocm_attention_with_a_head_over_128_runs_in_hips_tile_kernel_on_rdna_no
     assert 5e12 < rate < 30e12  # lanes, not the 100+ TFLOPS matrix rate
     assert fa_tile_flops(r9700, 128, rules) is None
     assert fa_tile_flops(_device("mi300x", "rocm"), 256, rules) is None
+
+
+def test_2026_rdna4_moe_rows_held_out_read_within_a_tenth():
+    """Session 21's blind rows (benchmarks/moe_accuracy_s21_moe10_blind.txt): a Radeon AI PRO R9700 under ROCm 7.2.3
+    (llama.cpp PR #23043, master 4c1c3ac09, 2026-05-14), Qwen3.6-35B-A3B IQ4_NL prompts and decode at depth and
+    Nemotron-3-Nano decode at depth: 2026's hybrid MoE models, scored before any change, all within 8.6%."""
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import moe_accuracy
+
+    rows = [r for r in moe_accuracy.rows()
+            if r["group"] == "held out (s21, moe10)" and r["hardware"] == "radeon ai pro r9700"]
+    assert {r["model"] for r in rows} == {"qwen3.6:35b", "nemotron-3-nano:30b"} and len(rows) == 11
+    assert max(abs(r["error_pct"]) for r in rows) < 10
