@@ -179,6 +179,7 @@ def main() -> int:
                ("session 15 cpu3 block (M2 Max, ik_llama.cpp #164 mainline)", [r for r in held if r["block"] == "cpu3s15m2"]),
                ("session 15 cpu3 block (M4 Max / Pi 5, Arm repack PRs)", [r for r in held if r["block"] == "cpu3s15arm"]),
                ("session 15 cpu3 block (all)", [r for r in held if r["block"].startswith("cpu3s15")]),
+               ("session 21 cpu5 block (i3-14100, normiebench #36)", [r for r in held if r["block"] == "cpu5s21"]),
                ("before session 12", [r for r in old if r["block"] not in ("cpu2s12", "cpuarm13", "cpuarm14")
                                       and not r["block"].startswith("cpux86s14")]),
                ("before session 13", [r for r in old if r["block"] not in ("cpuarm13", "cpuarm14")
