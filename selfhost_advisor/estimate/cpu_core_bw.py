@@ -9,6 +9,7 @@ ASCT bandwidth-sweep).
 """
 from __future__ import annotations
 
+import math
 import re
 from functools import lru_cache
 
@@ -33,6 +34,26 @@ def core_stream_by_name(name: str) -> float | None:
 def core_stream_bytes_per_s(machine: Machine) -> float | None:
     """The published one-core DRAM read bandwidth of the host's core type, by the CPU's name; None when unlisted."""
     return core_stream_by_name((machine.cpu.name if machine.cpu else "") or machine.name or "")
+
+
+def unloaded_core_stream(machine: Machine, bandwidth: float) -> float | None:
+    """One core's read stream with the memory system otherwise idle, on a host described by a spec sheet that gives a
+    one-core figure (its thread_bandwidth, else its core type's published figure), against `bandwidth`, the stream all
+    its cores reach together; infinite where the figure reaches `bandwidth` (the core alone saturates the memory);
+    None for a probed or measured host and for a core nobody gave a figure for.
+
+    Why: a core's stream is latency-bound (Little's law: the lines it keeps in flight x 64 B / the DRAM latency), and
+    the latency grows with the memory system's utilisation rho as L0 / (1 - rho) (M/M/1, docs/methodology.md 4e-cpu9).
+    A single-core figure was measured with that core alone loading the memory, at rho1 = figure / bandwidth, so its
+    unloaded rate is figure / (1 - rho1): one core streaming alone then reproduces the figure exactly."""
+    if machine.source != "profile":
+        return None  # a probed host's streams were measured under the load its own threads make
+    one = machine.cpu_thread_bandwidth_bytes_per_s or core_stream_bytes_per_s(machine)
+    if not one or not bandwidth:
+        return None
+    if one >= bandwidth:
+        return math.inf
+    return float(one) / (1.0 - float(one) / bandwidth)
 
 
 def thread_stream_bytes_per_s(machine: Machine, bandwidth: float) -> float:

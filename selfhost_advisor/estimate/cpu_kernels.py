@@ -20,13 +20,14 @@ kernel; the clock and the threads are this host's (probe/hostrate.py).
 """
 from __future__ import annotations
 
+import math
 import re
 from functools import lru_cache
 
 from ..catalog.data import load
 from ..domain import Machine
 from ..lazy_re import lazy
-from .cpu_core_bw import thread_stream_bytes_per_s
+from .cpu_core_bw import thread_stream_bytes_per_s, unloaded_core_stream
 
 _FLOAT_TYPES = frozenset({"F64", "F32", "F16", "BF16"})
 
@@ -268,10 +269,27 @@ def decode_seconds(nbytes: float, kernel_s: float, machine: Machine, bandwidth: 
     the T-thread read stream (`bandwidth`) caps the whole when the socket, not the cores, is the limit.
     """
     threads = float(machine.cpu_threads or 1)
+    unloaded = unloaded_core_stream(machine, bandwidth)
+    if unloaded:
+        return loaded_decode_seconds(nbytes, kernel_s, threads, unloaded, bandwidth)
     # a host whose one-thread stream nobody measured (a spec sheet): its core type's published one-core stream
     # (cpu_core_bw, ARM server cores), else a core alone can draw up to the whole stream
     per_thread = thread_stream_bytes_per_s(machine, bandwidth)
     return max(nbytes / bandwidth, nbytes / (threads * per_thread) + kernel_s)
+
+
+def loaded_decode_seconds(nbytes: float, kernel_s: float, threads: float, unloaded: float, bandwidth: float) -> float:
+    """decode_seconds where each core's stream slows with the memory system's utilisation (docs/methodology.md 4e-cpu9).
+
+    Each of the T threads streams its rows and runs the dot kernel on them, one after the other, as in decode_seconds;
+    its stream is latency-bound, and the latency at utilisation rho = (bytes / t) / bandwidth is L0 / (1 - rho)
+    (M/M/1), so t = S0 / (1 - rho) + K with S0 = bytes / (T x the unloaded one-core stream) and K = kernel_s. With
+    u = bytes / bandwidth: t^2 - (K + u + S0) t + K u = 0, whose larger root is never below max(u, K): the hard corner
+    max(u, S0 + K) of decode_seconds becomes a curve that meets both bounds only far from the corner."""
+    s0 = nbytes / (threads * unloaded)  # 0 for a core that alone saturates the memory: max(u, K)
+    u = nbytes / bandwidth
+    a = kernel_s + u + s0
+    return (a + math.sqrt(max(a * a - 4.0 * kernel_s * u, 0.0))) / 2.0
 
 
 def prefill_seconds(layers: tuple, attention_flops: float, machine: Machine) -> float | None:
