@@ -30,14 +30,25 @@ def _session21() -> list[dict]:
     return [r for r in rows if r.get("session") == 21 and r["backend"] == "rocm"]
 
 
+def _strix() -> list[dict]:
+    return [r for r in _session21() if r["hardware"] == "ryzen ai max+ 395 128gb"]
+
+
 def _device(name: str):
     return replace(machine_from_profile(hw_names.resolve(name), 1).devices[0], backend="rocm")
 
 
 def test_session21_rows_are_held_out_and_pinned_to_a_commit():
-    """48 rows, all out of the fit, each log read at a 40-hex commit of kyuz0/amd-strix-halo-toolboxes, each naming its
-    ROCm release; the depth rows carry -ub 2048 (the Ryzen AI Halo curve -ub 256)."""
-    rows = _session21()
+    """48 Strix Halo rows, all out of the fit, each log read at a 40-hex commit of kyuz0/amd-strix-halo-toolboxes, each
+    naming its ROCm release; the depth rows carry -ub 2048 (the Ryzen AI Halo curve -ub 256). The second batch's 12 RX
+    7900 XTX rows name the PR table and column they were read from."""
+    assert len(_session21()) == 60
+    for r in _session21():
+        assert r["in_fit"] is False and r["held_out"] is True
+        if r["hardware"] == "rx 7900 xtx":
+            assert re.fullmatch(r"https://github.com/ggml-org/llama.cpp/pull/(26284|18537)", r["url"]), r["url"]
+            assert "column" in r["build"] + r["note"] or "PR #" in r["build"], r["build"]
+    rows = _strix()
     assert len(rows) == 48
     for r in rows:
         assert r["in_fit"] is False and r["held_out"] is True
