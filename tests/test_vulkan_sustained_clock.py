@@ -66,3 +66,13 @@ def test_the_sustained_clock_slows_the_8060s_prompt_not_its_decode(monkeypatch):
     assert got.prefill_tokens_per_s < base.prefill_tokens_per_s
     # the matmuls are most of an 8B prompt at depth 0: nearly the whole clock ratio shows
     assert got.prefill_tokens_per_s / base.prefill_tokens_per_s == pytest.approx(2604 / 2900, abs=0.03)
+
+
+def test_session_21_8060s_row_scored_blind_stays_within_the_documented_figure():
+    """docs/methodology.md 5b-vkamd9: a third 8060S box (Beelink GTR9 Pro, Qwen3.6-27B Q8_0, 2026-06-02) written down
+    after the sustained clock and scored blind: pp512 +7.0% (+16.9% at the boost clock), tg128 +0.1%."""
+    from heldoutkit import abs_errors, assert_median_within, vulkan_block
+
+    rows = vulkan_block("vkamd9")
+    assert_median_within(abs_errors(rows, "prefill"), 1, 7.0)
+    assert_median_within(abs_errors(rows, "decode"), 1, 0.1)
