@@ -183,3 +183,17 @@ def test_the_amdvlk_share_needs_the_large_tiles_and_amdvlk():
     assert got["shader"] == pytest.approx(base["shader"] / shares["scalar"])  # BF16 on the FP32 lanes
     assert {p: got[p] for p in got if p != "shader"} == pytest.approx(
         {p: base[p] / shares["coopmat"] for p in base if p != "shader"})
+
+
+def test_rdna4_bf16_takes_the_fp32_shader_under_amdvlk_which_exposes_no_bf16_coopmat():
+    """kyuz0/amd-r9700-ai-toolboxes (build 7423): the R9700's AMDVLK device line reads "bf16: 0", RADV's on the same
+    card "bf16: 1", so ggml_vk_load_shaders builds pipeline_matmul_bf16 from the FP32 shader under AMDVLK only (the
+    logs' BF16 prompt there read about half RADV's; two-GPU runs, not scored: 5b-vkamd9). F16 keeps the matrix
+    units on both drivers; RDNA 3.5 takes the FP32 shader on every driver."""
+    for driver, path in (("radv", "coopmat"), ("windows", "coopmat"), ("", "coopmat"), ("amdvlk", "shader")):
+        navi48 = _vk("rx 9070 xt", driver)
+        with vp.as_of_build("2025-12-17"):
+            assert vp.matmul_path(navi48, "BF16", RULES) == path, driver
+            assert vp.matmul_path(navi48, "F16", RULES) == "coopmat", driver
+    for driver in ("radv", "amdvlk"):
+        assert vp.matmul_path(_vk("ryzen ai max+ 395 128gb", driver), "BF16", RULES) == "shader", driver

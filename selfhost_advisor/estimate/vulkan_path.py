@@ -411,8 +411,13 @@ def amd_bf16_on_fp32_lanes(device: Device) -> bool:
     rate, or the packed-FP16 rate, the other 16-bit weights get is not BF16's there."""
     rules = _amd_rules()
     arch = architecture(device)
-    return (device.vendor == "amd" and "bf16_coopmat_architectures" in rules
-            and not arch.startswith(tuple(rules["bf16_coopmat_architectures"])))
+    if device.vendor != "amd" or "bf16_coopmat_architectures" not in rules:
+        return False
+    if not arch.startswith(tuple(rules["bf16_coopmat_architectures"])):
+        return True
+    from .vulkan_amd import driver  # an architecture with BF16 coopmats on a driver that exposes none (AMDVLK)
+
+    return driver(device) in (rules.get("bf16_coopmat_missing_drivers") or ())
 
 
 def amd_matvec_clock_share(device: Device) -> float:
