@@ -293,10 +293,10 @@ def test_a_box_too_small_for_any_format_says_the_weights_its_memory_and_what_ser
 
 
 def test_a_box_the_engine_does_not_run_on_is_not_told_to_buy_more_memory(capsys):
-    # vLLM does not run on Apple GPUs: a 128 GB M4 Max is excluded for that, whatever its memory. The exclusion read
-    # 'has 128 GiB ... a GPU with more memory is needed' because Fleet._too_small matched 'memory' in the words
+    # vLLM does not run on Apple GPUs: a 128 GB M4 Max under --engine vllm is excluded for that, whatever its memory.
+    # The exclusion read 'has 128 GiB ... a GPU with more memory is needed': Fleet._too_small matched 'memory' in
     # 'non-CUDA unified memory'; the serving model now says what a box is short of (ServingCapacity.short_of)
-    d = cost_json(capsys, "-t", "1e9", "-H", "m4-max-128gb", "--cloud", "deepinfra/llama3.1:70b")
+    d = cost_json(capsys, "-t", "1e9", "-H", "m4-max-128gb", "--cloud", "deepinfra/llama3.1:70b", "--engine", "vllm")
     (e,) = d["excluded"]
     assert e["hardware"] == "m4-max-128gb"
     assert "vLLM does not run on Apple GPUs" in e["reason"]

@@ -26,3 +26,44 @@ def test_ctrl_c_while_the_cli_loads_exits_130_without_a_traceback():
                        timeout=60)
     assert p.returncode == 130, p.stderr
     assert p.stderr == "advisor: interrupted\n" and p.stdout == ""
+
+
+def _cost(capsys, *argv):
+    import json
+
+    from selfhost_advisor.cli import main
+
+    code = main(["cost", "-t", "1e9", "--price-date", "2026-12-05", "--json", *argv])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    return json.loads(out)
+
+
+def test_cost_on_a_mac_sizes_it_with_the_engine_serve_picks_not_vllm(capsys):
+    # `serve -H m4-max-128gb` serves with llama.cpp (vLLM does not run on Apple GPUs); `cost -H m4-max-128gb`
+    # sized the same Mac with vLLM and excluded it, telling the user to add --engine llamacpp
+    from selfhost_advisor import api
+
+    for box in ("m3-ultra-512gb", "ryzen-ai-max-395-128gb"):  # a Mac and an AMD APU, both priced
+        d = _cost(capsys, "-m", "llama3.1:8b", "-H", box)
+        assert d["engine"] == api.serve("llama3.1:8b", box).engine == "llamacpp", box
+        assert [o["hardware"] for o in d["self_host"]] == [box] and not d["excluded"], box
+    # a GPU box keeps vLLM; with both kinds, vLLM and the Mac excluded for it, as before
+    assert _cost(capsys, "-m", "llama3.1:8b", "-H", "rtx4090")["engine"] == "vllm"
+    mixed = _cost(capsys, "-m", "llama3.1:8b", "-H", "rtx4090,m4-max-128gb")
+    assert mixed["engine"] == "vllm" and [e["hardware"] for e in mixed["excluded"]] == ["m4-max-128gb"]
+
+
+def test_what_would_change_names_what_the_boxes_were_short_of(capsys):
+    # no box serves a 70B here, for three different reasons; the lever said 'more memory' for all three
+    def lever(*argv):
+        d = _cost(capsys, "-m", "llama3.1:70b", *argv)
+        assert not d["self_host"] and d["excluded"]
+        (text,) = d["recommendation"]["what_would_change"]
+        return text
+
+    assert "more memory" in lever("-H", "rtx4090")  # 24 GB: the weights do not fit
+    slow = lever("-H", "m4-max-128gb")  # fits in 128 GB, decodes below the 10 tok/s per user asked
+    assert "--min-stream-speed" in slow and "memory" not in slow
+    engine = lever("-H", "m4-max-128gb", "--engine", "vllm")  # vLLM does not run there at all
+    assert "--engine llamacpp" in engine and "memory" not in engine

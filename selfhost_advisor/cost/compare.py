@@ -132,6 +132,7 @@ def compare(
         excluded_ref=ref if ref is not None and ref.excluded_reason else None,
         show_npv=p.cost_of_capital > 0 or p.residual_value_share > 0,
         unpriced=tuple(unpriced), verdict_only=verdict_only,
+        short_of=tuple(sorted({c.short_of for c in capacities.values() if not c.fits})),
     )
     if not verdict_only:  # a re-run's reasons and warnings are read by nothing: left out with its levers
         for o in buy + rent:

@@ -98,6 +98,20 @@ def _options(best_buy: SelfHostOption | None, best_rent: SelfHostOption | None, 
     return sorted(out, key=lambda c: c.monthly_usd)
 
 
+def _bring_in(short_of: tuple[str, ...]) -> str:
+    """What would bring self-hosting into a comparison no box serves, by what the boxes were short of
+    (ServingCapacity.short_of, estimate/serving/types.SHORT_OF). It said 'more memory or a smaller quantization' for
+    every case, also for a Mac that held the model but decoded 6.3 tokens/s against the 10 per user asked."""
+    kinds = set(short_of) or {"memory"}
+    parts = (["hardware with more memory or a smaller quantization"] if kinds & {"memory", "floor"} else []) \
+        + (["faster hardware or a looser per-user target (--min-stream-speed, --max-ttft)"] if "targets" in kinds
+           else []) \
+        + (["an engine that runs on the excluded boxes (--engine llamacpp)"] if "unsupported" in kinds else []) \
+        + (["a hardware profile or spec sheet with the GPU's bandwidth and FLOPS"] if "speed" in kinds else [])
+    return " or ".join(parts or ["hardware with more memory or a smaller quantization"]) + \
+        " would bring self-hosting into the comparison"
+
+
 def recommend(
     w: Workload,
     best_self: SelfHostOption | None,
@@ -120,6 +134,7 @@ def recommend(
     show_npv: bool = False,
     unpriced: tuple[str, ...] = (),
     verdict_only: bool = False,
+    short_of: tuple[str, ...] = (),
 ) -> Recommendation:
     """Decide. `best_self` (cheapest of buy and rent) is kept for callers that pass one option; `best_buy` and
     `best_rent` give both. `same_model`: the cheapest hosted endpoint of the same open model, if any.
@@ -200,7 +215,7 @@ def recommend(
     if not self_opts:
         reasons.append(Reason(f"no box in the comparison can serve this model at this load (see excluded); "
                               f"{cloud_name} costs {_usd(ref.monthly_usd)}/month", "cloud", 90))
-        changes.append("hardware with more memory or a smaller quantization would bring self-hosting into the comparison")
+        changes.append(_bring_in(short_of))
         return Recommendation("cloud", tuple(reasons), tuple(changes), None, cloud_name)
 
     win, runner = opts[0], opts[1] if len(opts) > 1 else None

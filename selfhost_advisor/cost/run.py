@@ -43,6 +43,25 @@ def _differ(a, b) -> bool:
     return replace(a, spec="") != replace(b, spec="") or custom_machine(a) != custom_machine(b)
 
 
+def default_engine(hardware, **box_kw) -> str:
+    """The engine `cost` sizes boxes with when --engine is not given: vLLM, unless no named box has a GPU vLLM serves
+    from (a Mac, an AMD APU, a CPU-only box, a GPU named with 'vulkan'): then llama.cpp, as `serve` picks (api.serve).
+    Before, `cost -H m4-max-128gb` sized the Mac with vLLM and excluded it ('vLLM does not run on Apple GPUs ...: use
+    --engine llamacpp') while `serve -H m4-max-128gb` served it. A mix of both kinds keeps vLLM (the others are
+    excluded with that reason). A box that does not resolve leaves vLLM: its error is raised where it was."""
+    from ..errors import AdvisorError
+    from ..estimate.vllm import serving_gpus
+    from .boxes import box_from_spec
+    from .capacity import machine_for
+
+    specs = _boxes(hardware)
+    try:
+        machines = [machine_for(box_from_spec(spec, **box_kw)) for spec in specs]
+    except AdvisorError:
+        return "vllm"
+    return "llamacpp" if machines and not any(serving_gpus(mm) for mm in machines) else "vllm"
+
+
 def _check_backend(box, eng) -> None:
     """A box named with a backend word ('rtx 4090 vulkan') is refused by an engine without that backend, as fit and
     serve refuse it (--engine vllm: vLLM has no Vulkan platform, engines/vllm.py check_machine), not priced as CUDA.
@@ -107,7 +126,7 @@ def build_comparison(
     need_frontier: bool = False,
     price_in: float | None = None,
     price_out: float | None = None,
-    engine: str = "vllm",
+    engine: str | None = None,
     quant: str | None = None,
     decode_tps: float | None = None,
     prefill_tps: float | None = None,
@@ -133,6 +152,9 @@ def build_comparison(
 
     refuse_embedder(m, "cost")
     from ..engines import get_engine as _engine
+
+    if engine is None:
+        engine = default_engine(hardware, gpu_price=gpu_price, host_price=host_price, rent_price=rent_price)
 
     _engine(engine).check_serves("cost")
     _engine(engine).check_runs(m)
