@@ -48,10 +48,11 @@ def check_layers(model: Model) -> None:
         # num_attention_heads // n_heads_in_group KV heads: a replace_with_linear block (n_heads_in_group null) fails
         raise NotSizedModelError(f"{model.id}: vLLM's DeciLM implementation has no linear-attention blocks "
                                  "(replace_with_linear)", "size it with --engine llamacpp (GGUF) instead")
-    if model.dsa is not None and model.dsa.indexer_layers is not None:
-        # GLM-5.2's shared-indexer layers: which layers vLLM gives an indexer cache is not read from its source yet
-        raise NotSizedModelError(f"{model.id}: vLLM's indexer cache for shared DSA indexer layers is not modelled",
-                                 "size it with --engine llamacpp (GGUF) instead")
+    if model.dsa is not None and model.dsa.indexer_layers is not None and model.mla is None:
+        # MiniMax-M3's MSA indexer keys beside a GQA cache: vLLM's cache for them is not read from its source yet
+        # (GLM-5.2's shared indexers on MLA layers are sized: kv_bytes_per_token)
+        raise NotSizedModelError(f"{model.id}: vLLM's cache for its indexer keys beside a GQA cache (MSA) is not "
+                                 "modelled", "size it with --engine llamacpp (GGUF) instead")
 
 
 def check_request(model: Model, request: FitRequest, n_gpus: int | None = None) -> None:
@@ -108,10 +109,16 @@ def kv_bytes_per_token(model: Model, tp: int, dtype_bytes: int = _SIXTEEN_BIT) -
     is a second MLAAttentionSpec of one head of index_head_dim + 4 bytes per 128 (fp8 values + fp32 scale, uint8:
     132 B; vllm/model_executor/models/deepseek_v2.py), whatever --kv-cache-dtype. Both specs are MLA attention specs
     of different sizes, so kv_cache_utils merges them into one UniformTypeKVCacheSpecs group: a block holds its tokens
-    in every layer's latent and indexer pages, and a token costs both (memory.indexer_bytes_per_token_fp8)."""
+    in every layer's latent and indexer pages, and a token costs both (memory.indexer_bytes_per_token_fp8).
+    GLM-5.2 (IndexCache, index_topk_freq 4): vLLM's DeepseekV2MLAAttention builds an Indexer, and so its cache, only
+    on layers that compute their own top-k (_skip_topk = max(layer_id - index_skip_topk_offset + 1, 0) %
+    index_topk_freq != 0 skips the rest, which reuse the previous top-k; the checkpoint has indexer weights on those
+    21 of 78 layers only), so the indexer keys cost 21 layers a token, the latent all 78."""
     if model.mla is not None:
         latent = (model.mla.kv_lora_rank + model.mla.qk_rope_head_dim) * dtype_bytes
-        return model.n_layers * (latent + indexer_bytes_per_token_fp8(model))
+        indexers = (model.n_layers if model.dsa is None or model.dsa.indexer_layers is None
+                    else sum(model.dsa.has_indexer(i, model.n_layers) for i in range(model.n_layers)))
+        return model.n_layers * latent + indexers * indexer_bytes_per_token_fp8(model)
     # Gemma 3n's KV-sharing layers name an earlier layer as kv_sharing_target_layer_name and get no cache of their own
     return sum(_layer_token_bytes(model, i, tp, dtype_bytes) for i in range(model.n_layers) if caches_kv(model, i))
 
