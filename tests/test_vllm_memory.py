@@ -162,3 +162,24 @@ def test_kv_cache_memory_bytes_fixes_the_pool_and_ignores_utilisation():
     assert too_big.placement.fit == "no" and "CUDA out of memory" in too_big.placement.note
     cmd = get_engine("vllm").option(M8, q, h100, FitRequest(8192, "vllm", kv_cache_memory_bytes=20 * GIB)).command
     assert f"--kv-cache-memory-bytes {20 * GIB}" in cmd and "--gpu-memory-utilization" not in cmd
+
+
+def test_enforce_eager_is_said_not_priced():
+    """--enforce-eager frees the graphs' memory (a larger pool) but the step stays a graph-replayed one: fit's vLLM
+    option carries the caveat (text note and --json note), its decode figure unchanged, and the command has the flag."""
+    from selfhost_advisor.catalog.hardware import get_profile, machine_from_profile
+    from selfhost_advisor.catalog.models import get
+    from selfhost_advisor.domain import FitRequest
+    from selfhost_advisor.engines import get_engine
+    from selfhost_advisor.engines.vllm import EAGER_CAVEAT
+    from selfhost_advisor.estimate.vllm import get_vllm_quant
+
+    eng = get_engine("vllm")
+    m, q = get("qwen3:14b"), get_vllm_quant("BF16")
+    a100 = machine_from_profile(get_profile("a100-80gb"), 1)
+    graphs = eng.option(m, q, a100, FitRequest(context=8192, engine="vllm"))
+    eager = eng.option(m, q, a100, FitRequest(context=8192, engine="vllm", enforce_eager=True))
+    assert EAGER_CAVEAT in eager.speed.caveats and EAGER_CAVEAT in eager.speed.note
+    assert not graphs.speed.caveats and EAGER_CAVEAT not in graphs.speed.note
+    assert eager.speed.decode_tokens_per_s == graphs.speed.decode_tokens_per_s
+    assert eager.memory.kv_pool_bytes >= graphs.memory.kv_pool_bytes and "--enforce-eager" in eager.command

@@ -21,6 +21,15 @@ if TYPE_CHECKING:
     from ..estimate.vllm import VllmPlan
 
 
+# --enforce-eager frees the CUDA graphs' memory (estimate/vllm.py) but the step's per-layer overhead was fitted on
+# graph-replayed runs (scripts/fit_serving.py): the one published eager run read (vllm issue #20469, Qwen3-14B AWQ on an
+# A100, held out) decoded at 20.6 ms a token where the step gives 8.3 (2.5x); vllm-omni issue #7960 measured a
+# Qwen2.5-7B thinker at ~22-23 ms eager against ~13 with graphs on an A800 (1.7x). Said, not priced: no source sizes
+# the eager launch cost per kernel.
+EAGER_CAVEAT = ("--enforce-eager: decode is priced as a CUDA-graph step; eager decode runs slower (published 1.7-2.5x "
+                "a token at one stream, docs/methodology.md 6c)")
+
+
 def _is_encoder(model: Model) -> bool:
     return embeds_only(model)
 
@@ -110,7 +119,9 @@ class Vllm(Engine):
                           pf * eff.prefill_band[0], pf * eff.prefill_band[1],
                           note=f"vLLM tensor parallel {p.tp}; CUDA-family efficiency from llama-bench"
                           + (f"; pipeline over {p.pp} nodes: stages run one after another (speed as tensor parallel "
-                             "within a node; the inter-node hop is not counted)" if p.pp > 1 else ""))
+                             "within a node; the inter-node hop is not counted)" if p.pp > 1 else "")
+                          + ("; " + EAGER_CAVEAT if request.enforce_eager else ""),
+                          caveats=(EAGER_CAVEAT,) if request.enforce_eager else ())
         elif p.placement.fit == "gpu":
             speed = Speed(None, None, "unknown", note="device bandwidth or FLOPS unknown: give a hardware profile")
         if speed is not None and speed.decode_tokens_per_s is not None and _is_encoder(model):

@@ -75,7 +75,7 @@ def _serve_vllm(model: Model, machine: Machine, w: ServeWorkload, q: Quant, conc
         kv_pool_bytes=p.pool_bytes_per_gpu, kv_pool_tokens=p.pool_tokens,
         kv_bytes_per_request=per_request, confidence="extrapolated", band=(float(band[0]), float(band[1])),
         assumptions=_assumptions(batched, max_seqs, p.tp, prefill_tokens_per_s(model, q, machine, p.tp, P // 2)),
-        warnings=_warnings(model, w),
+        warnings=_warnings(model, w, req),
         command=_command(model, q, machine, req, p, rec or top),
     )
 
@@ -123,11 +123,17 @@ def _assumptions(batched: int, max_seqs: int, tp: int, prefill: float) -> dict:
     }
 
 
-def _warnings(model: Model, w: ServeWorkload) -> tuple[str, ...]:
+def _warnings(model: Model, w: ServeWorkload, req: FitRequest | None = None) -> tuple[str, ...]:
+    """Warnings for the report: a request longer than the trained context; --enforce-eager (engines/vllm.py
+    EAGER_CAVEAT: the pool gains the graphs' memory, the step stays a graph-replayed one)."""
     out = []
     if w.prompt_tokens + w.output_tokens > model.max_context:
         out.append(f"prompt + output ({w.prompt_tokens + w.output_tokens}) exceeds {model.id}'s trained context "
                    f"{model.max_context}")
+    if req is not None and req.enforce_eager:
+        from ...engines.vllm import EAGER_CAVEAT
+
+        out.append(EAGER_CAVEAT)
     return tuple(out)
 
 
