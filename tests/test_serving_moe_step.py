@@ -226,3 +226,43 @@ def test_serial_kernels_cost_a_narrow_shard_more_than_a_wide_one():
 
     assert 1.25 < ratio("qwen3:235b", 8) < 1.45
     assert 1.0 <= ratio("mixtral:8x7b", 2) < 1.08
+
+
+def test_the_tile_law_is_fitted_on_the_stored_fused_moe_rates_and_reproduces_them():
+    # data/serving.yaml fused_moe_rates: Mixtral TP 2 on H100 0.63, E=64 N=1408 on A100 0.60, Gemma 4 N=704 on H200
+    # 0.43 (published large-batch rates of Triton fused_moe, tuned). One constant, K0, fitted on them: 810
+    import math
+
+    from selfhost_advisor.catalog.data import load
+    from selfhost_advisor.estimate.serving.moe_step import _family_gemm_share, _tile_rate, fused_moe_k0
+
+    k0 = fused_moe_k0()
+    assert k0 == 810
+    rows = load("serving")["vllm"]["fused_moe_rates"]["rows"]
+    got = [_tile_rate(r["hidden"], r["n"], r["topk"], r["spec_tflops"] * 1e12, _family_gemm_share(r["family"]),
+                      r["bandwidth_gbps"] * 1e9, k0, 0.8612) for r in rows]
+    assert len(rows) == 3 and all(abs(math.log(g / r["rate"])) < 0.12 for g, r in zip(got, rows))
+    # the narrower the shard, the lower the rate: the law is monotonic in N
+    assert _tile_rate(4096, 192, 8, 989e12, 0.8, 3.35e12, k0, 0.86) < _tile_rate(4096, 768, 8, 989e12, 0.8, 3.35e12,
+                                                                                  k0, 0.86)
+
+
+def test_grouped_gemm_rates_by_hand_and_where_the_law_does_not_apply():
+    # Qwen3-235B at TP 8 on H100 (Triton fused_moe, BF16): share 794.5 / 989 of the spec rate, w13 x 4096 / (4096 +
+    # 810), w2 x 192 / (192 + 810)
+    from selfhost_advisor.estimate.serving.moe_step import fused_moe_gemm_flops, moe_kernel
+
+    q235, bf16, fp8 = get("qwen3:235b"), get_vllm_quant("BF16"), get_vllm_quant("FP8")
+    h100x8 = machine_from_profile(get_profile("h100-sxm"), 8)
+    w13, w2 = fused_moe_gemm_flops(q235, bf16, h100x8, 8, 1e15)
+    share = 794.5 / 989
+    assert w13 == pytest.approx(1e15 * share * 4096 / 4906) and w2 == pytest.approx(1e15 * share * 192 / 1002)
+    # Marlin (FP8 on an A100: no FP8 tensor cores, vllm fp8.py use_marlin), triton_kernels (MXFP4 on Hopper), a dense
+    # model and a family without a measured GEMM share keep the step's all-in share
+    a100x4 = machine_from_profile(get_profile("a100-80gb"), 4)
+    assert moe_kernel("nvidia-a100", "cuda", fp8) == "marlin" and moe_kernel("nvidia-h100", "cuda", fp8) == "fused_moe"
+    assert fused_moe_gemm_flops(q235, fp8, a100x4, 4, 1e15) is None
+    assert fused_moe_gemm_flops(get("gpt-oss:120b"), get_vllm_quant("MXFP4"),
+                                machine_from_profile(get_profile("h100-sxm"), 1), 1, 1e15) is None
+    assert fused_moe_gemm_flops(get("qwen3:8b"), bf16, h100x8, 8, 1e15) is None
+    assert fused_moe_gemm_flops(q235, bf16, machine_from_profile(get_profile("b200"), 8), 8, 1e15) is None

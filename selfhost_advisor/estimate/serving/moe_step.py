@@ -17,6 +17,10 @@ Two terms, each from vLLM's source or from published kernel timings, neither fit
    tuning script, CUDA-graph replays) that the expert bytes at the step's bandwidth share do not explain. The
    timings and how the figure follows from them are in data/serving.yaml moe_kernel_timings; the figure is their
    median, computed here.
+4. The grouped GEMMs' rate (Triton fused_moe on families with a measured GEMM share): each output tile pays a fixed
+   time besides its K / BLOCK_K steps of MMA, so a GEMM of reduction width K reaches the family's measured GEMM share
+   x K / (K + K0); w13 reduces over the hidden size, w2 over the expert shard, which is narrow under tensor parallelism
+   (Qwen3-235B at TP 8: 192). K0 is fitted on published large-batch fused_moe rates (fused_moe_k0).
 """
 from __future__ import annotations
 
@@ -29,6 +33,10 @@ from ...domain import Machine, Model, Quant
 from ..tensors import build_tensors
 
 _MARLIN_FORMATS = ("AWQ-INT4", "GPTQ-INT4", "GPTQ-INT8")
+# NVIDIA families under compute capability 8.9 (no FP8 tensor cores): vLLM's FP8 MoE runs weight-only through Marlin
+# there (quantization/fp8.py: use_marlin = not current_platform.has_device_capability(89), "Using Marlin backend for
+# FP8 MoE"; not on ROCm)
+_NO_FP8_FAMILIES = ("nvidia-a100", "nvidia-rtx-30", "nvidia-turing")
 
 
 def moe_kernel(family: str, backend: str, quant: Quant) -> str:
@@ -36,7 +44,8 @@ def moe_kernel(family: str, backend: str, quant: Quant) -> str:
 
     MXFP4 (vllm quantization/mxfp4.py get_mxfp4_backend): on CUDA, Marlin when the compute capability is under 9
     (A100, Ampere and Ada cards), triton_kernels on Hopper; FlashInfer on Blackwell (not modelled apart: the Triton
-    default's rule); triton_kernels on ROCm. AWQ / GPTQ MoE checkpoints load through Marlin MoE."""
+    default's rule); triton_kernels on ROCm. AWQ / GPTQ MoE checkpoints load through Marlin MoE, and so does FP8 on
+    NVIDIA parts without FP8 tensor cores (A100, Ampere, Turing: weight-only, _NO_FP8_FAMILIES)."""
     if quant.name == "MXFP4":
         if backend == "rocm" or family == "nvidia-h100":
             return "triton_kernels"
@@ -44,6 +53,8 @@ def moe_kernel(family: str, backend: str, quant: Quant) -> str:
             return "marlin"
         return "fused_moe"
     if quant.name in _MARLIN_FORMATS:
+        return "marlin"
+    if quant.name == "FP8" and backend == "cuda" and family in _NO_FP8_FAMILIES:
         return "marlin"
     return "fused_moe"
 
@@ -214,7 +225,8 @@ def moe_activation_bytes(model: Model, quant: Quant, machine: Machine, tp: int, 
 
 
 def expert_kernels_seconds(model: Model, quant: Quant, machine: Machine, tp: int, tokens: float,
-                           weight_bytes: float, work: float, bandwidth: float, flops: float) -> float:
+                           weight_bytes: float, work: float, bandwidth: float, flops: float,
+                           gemm_flops: tuple[float, float] | None = None) -> float:
     """Seconds per GPU of a step's routed-expert kernels: each of the kernels moe_kernel_bytes names is its own
     roofline, and their times add (they run one after the other in one CUDA stream, as the dense GEMMs and attention
     do, step.py). The two GEMMs split the touched expert weights (`weight_bytes`) and the padded GEMM FLOPs (`work`) in
@@ -223,9 +235,69 @@ def expert_kernels_seconds(model: Model, quant: Quant, machine: Machine, tp: int
     I/tp, and moe_sum reads them back (Qwen3-235B-A22B at TP 8: 1.57 MFLOP and ~8 kB a routed pair), so a
     compute-bound prompt chunk's experts take ~1.3x their FLOPs' time there, while a full-width expert (Mixtral at TP
     2: 7,168 wide) loses ~5%. A single roofline over all the bytes and FLOPs hid the serial kernels' bytes under the
-    GEMMs' FLOPs. flops = float('inf') gives the memory-only time (step.compute_bound)."""
+    GEMMs' FLOPs. flops = float('inf') gives the memory-only time (step.compute_bound). gemm_flops: the (w13, w2)
+    GEMMs' own rates where the tile law applies (fused_moe_gemm_flops), else both at `flops`."""
     g1, act, g2, red = moe_kernel_bytes(model, quant, machine, tp, tokens)
     r = gate_up_ratio(model)
     first = r / (r + 1.0)
-    return (max((first * weight_bytes + g1) / bandwidth, first * work / flops) + act / bandwidth
-            + max(((1.0 - first) * weight_bytes + g2) / bandwidth, (1.0 - first) * work / flops) + red / bandwidth)
+    f1, f2 = gemm_flops if gemm_flops is not None and flops != float("inf") else (flops, flops)
+    return (max((first * weight_bytes + g1) / bandwidth, first * work / f1) + act / bandwidth
+            + max(((1.0 - first) * weight_bytes + g2) / bandwidth, (1.0 - first) * work / f2) + red / bandwidth)
+
+
+def _tile_rate(hidden: float, n: float, topk: float, spec: float, share: float, bandwidth: float, k0: float,
+               bw_share: float) -> float:
+    """Large-batch rate of one fused_moe layer as a share of `spec`, as the step prices it per token: the two GEMMs at
+    share x K / (K + k0) each (w13: K = hidden, 2/3 of the FLOPs; w2: K = n, 1/3), the activation kernel (2N in, N out)
+    and the top-k sum (k H in, H out), 16-bit, at bw_share x bandwidth."""
+    f1, f2 = topk * 2.0 * hidden * 2.0 * n, topk * 2.0 * n * hidden
+    serial = 2.0 * topk * 3.0 * n + 2.0 * (topk * hidden + hidden)
+    t = (f1 / (spec * share * hidden / (hidden + k0)) + f2 / (spec * share * n / (n + k0))
+         + serial / (bw_share * bandwidth))
+    return (f1 + f2) / (t * spec)
+
+
+def _family_gemm_share(family: str) -> float | None:
+    """The family's measured BF16 GEMM share of spec (data/serving.yaml gemm_achieved_tflops; None where unmeasured)."""
+    row = load("serving")["vllm"].get("gemm_achieved_tflops", {}).get(family)
+    return float(row["bf16"]) / float(row["bf16_spec"]) if row else None
+
+
+@lru_cache(maxsize=1)
+def fused_moe_k0() -> float:
+    """K0 of the tile law, least squares in log rate over data/serving.yaml fused_moe_rates (a grid of 10 over
+    0-4000): 810 on the three rows stored in session 21 (Mixtral TP 2 on H100 0.63, E=64 N=1408 on A100 0.60, Gemma 4
+    N=704 on H200 0.43; leave one out: 0.64 / 0.52 / 0.49 predicted)."""
+    import math
+
+    from ..speed import efficiency
+
+    bw_share = efficiency("cuda").bandwidth
+    rows = load("serving")["vllm"]["fused_moe_rates"]["rows"]
+
+    def loss(k0: float) -> float:
+        return sum(math.log(_tile_rate(float(r["hidden"]), float(r["n"]), float(r["topk"]),
+                                       float(r["spec_tflops"]) * 1e12, _family_gemm_share(r["family"]),
+                                       float(r["bandwidth_gbps"]) * 1e9, k0, bw_share) / float(r["rate"])) ** 2
+                   for r in rows)
+    return float(min(range(0, 4001, 10), key=loss))
+
+
+def fused_moe_gemm_flops(model: Model, quant: Quant, machine: Machine, tp: int,
+                         peak: float) -> tuple[float, float] | None:
+    """(w13, w2) FLOPS per GPU of the grouped GEMMs under the tile law, from `peak` (the format's tensor rate,
+    step.matmul_flops); None where it does not apply: a kernel other than Triton fused_moe (Marlin, triton_kernels:
+    no published large-batch timing read) or a family without a measured GEMM share (the step then keeps its
+    all-in share)."""
+    if model.moe is None:
+        return None
+    family = gpu_family(machine)
+    if moe_kernel(family, machine.devices[0].backend, quant) != "fused_moe":
+        return None
+    share = _family_gemm_share(family)
+    if share is None:
+        return None
+    k0 = fused_moe_k0()
+    h = float(model.moe.latent_size or model.hidden_size)
+    n = model.moe.expert_intermediate_size / tp
+    return peak * share * h / (h + k0), peak * share * n / (n + k0)

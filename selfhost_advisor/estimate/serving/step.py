@@ -25,8 +25,8 @@ from ...domain import Machine, Model, Quant
 from ..speed import efficiency
 from ..tensors import build_tensors
 from ..vllm import _formats, kv_bytes_per_token, sequence_kv_bytes, tensor_bytes
-from .moe_step import (expert_flops_per_token, expert_kernels_seconds, gpu_family, moe_activation_bytes,
-                       moe_fixed_seconds, moe_padding_flops)
+from .moe_step import (expert_flops_per_token, expert_kernels_seconds, fused_moe_gemm_flops, gpu_family,
+                       moe_activation_bytes, moe_fixed_seconds, moe_padding_flops)
 
 
 @lru_cache(maxsize=1)
@@ -309,10 +309,17 @@ def _parts_seconds(model: Model, quant: Quant, machine: Machine, tp: int, batch:
         expert_work = routed + moe_padding_flops(model, quant, machine, tp, tokens)  # tiles padded to BLOCK_SIZE_M
         linear = (max(dense / bw, (work - routed) / fl)
                   + expert_kernels_seconds(model, quant, machine, tp, tokens, experts * touched_share(model, tokens),
-                                           expert_work, bw, fl))
+                                           expert_work, bw, fl, _grouped_gemm_flops(model, quant, machine, tp)))
     kv = batch * (kv_read_bytes(model, tp, int(depth), kv_dtype_bytes) + state_write_bytes(model, tp))
     attn_work = batch * attention_flops(model, tp, depth) + prefill_tokens * attention_flops(model, tp, prefill_depth)
     return linear, max(kv / bw, attn_work / fl)
+
+
+@lru_cache(maxsize=1024)
+def _grouped_gemm_flops(model: Model, quant: Quant, machine: Machine, tp: int) -> tuple[float, float] | None:
+    """The fused-MoE GEMMs' own rates (moe_step.fused_moe_gemm_flops) from the format's tensor rate; once per
+    configuration (a serving curve asks every step)."""
+    return fused_moe_gemm_flops(model, quant, machine, tp, matmul_flops(machine, quant))
 
 
 def step_seconds(model: Model, quant: Quant, machine: Machine, tp: int, batch: float, depth: float,
