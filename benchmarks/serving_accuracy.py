@@ -225,6 +225,11 @@ def _ttft_table(rows: list) -> None:
             print(f"  {label:22s} n={len(xs):2d}  median ratio {statistics.median(xs):.2f}, range {min(xs):.2f}-{max(xs):.2f}")
 
 
+def _moe(row: dict) -> bool:
+    """Whether the row's model is a mixture of experts (the split the serving goals are tracked by)."""
+    return get(row["model"]).moe is not None
+
+
 def main() -> int:
     out = ratios()
     for kind in ("throughput", "single_stream"):
@@ -251,7 +256,9 @@ def main() -> int:
                          ("held out", [x for r, x in own if r["role"] == "heldout"]),
                          ("all", [x for _, x in own]),
                          ("format substituted", [x for r, x in current if not in_own_format(r)]),
-                         ("every row", [x for _, x in current])):
+                         ("every row", [x for _, x in current]),
+                         ("held out, dense", [x for r, x in current if r["role"] == "heldout" and not _moe(r)]),
+                         ("held out, MoE", [x for r, x in current if r["role"] == "heldout" and _moe(r)])):
         if group:
             inside = sum(0.5 <= x <= 2.0 for x in group)
             print(f"  {label:20s} n={len(group):2d}  median {statistics.median(group):.2f}  range {min(group):.2f}-"

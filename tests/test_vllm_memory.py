@@ -171,7 +171,7 @@ def test_enforce_eager_is_said_not_priced():
     from selfhost_advisor.catalog.models import get
     from selfhost_advisor.domain import FitRequest
     from selfhost_advisor.engines import get_engine
-    from selfhost_advisor.engines.vllm import EAGER_CAVEAT
+    from selfhost_advisor.estimate.serving.step import EAGER_CAVEAT
     from selfhost_advisor.estimate.vllm import get_vllm_quant
 
     eng = get_engine("vllm")

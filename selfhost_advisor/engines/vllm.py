@@ -9,6 +9,7 @@ from ..domain import FitOption, Speed
 from ..errors import BadOptionError
 from ..estimate.encoder import embeds_only
 from ..estimate.serving import _prefill_tokens_per_s, step_seconds
+from ..estimate.serving.step import EAGER_CAVEAT
 from ..estimate.speed import efficiency
 from ..estimate.vllm import check_layers, get_vllm_quant, plan, vllm_quants, vllm_quants_for
 from ..estimate.vllm import check_request as check_vllm_request
@@ -19,15 +20,6 @@ from .interface import Engine
 if TYPE_CHECKING:
     from ..domain import FitRequest, Machine, Model, Quant
     from ..estimate.vllm import VllmPlan
-
-
-# --enforce-eager frees the CUDA graphs' memory (estimate/vllm.py) but the step's per-layer overhead was fitted on
-# graph-replayed runs (scripts/fit_serving.py): the one published eager run read (vllm issue #20469, Qwen3-14B AWQ on an
-# A100, held out) decoded at 20.6 ms a token where the step gives 8.3 (2.5x); vllm-omni issue #7960 measured a
-# Qwen2.5-7B thinker at ~22-23 ms eager against ~13 with graphs on an A800 (1.7x). Said, not priced: no source sizes
-# the eager launch cost per kernel.
-EAGER_CAVEAT = ("--enforce-eager: decode is priced as a CUDA-graph step; eager decode runs slower (published 1.7-2.5x "
-                "a token at one stream, docs/methodology.md 6c)")
 
 
 def _is_encoder(model: Model) -> bool:

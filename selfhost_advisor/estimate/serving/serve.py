@@ -12,7 +12,7 @@ from ..speed import efficiency
 from ..vllm import kv_dtype_bytes, plan, vllm_quants_for
 from .curve import walk
 from .paged import PagedServer, held_kv_bytes
-from .step import prefill_tokens_per_s, serving_data
+from .step import EAGER_CAVEAT, prefill_tokens_per_s, serving_data
 from .types import ServePoint, ServeReport, ServeWorkload
 
 
@@ -124,15 +124,13 @@ def _assumptions(batched: int, max_seqs: int, tp: int, prefill: float) -> dict:
 
 
 def _warnings(model: Model, w: ServeWorkload, req: FitRequest | None = None) -> tuple[str, ...]:
-    """Warnings for the report: a request longer than the trained context; --enforce-eager (engines/vllm.py
-    EAGER_CAVEAT: the pool gains the graphs' memory, the step stays a graph-replayed one)."""
+    """Warnings for the report: a request longer than the trained context; --enforce-eager (step.py EAGER_CAVEAT:
+    the pool gains the graphs' memory, the step stays a graph-replayed one)."""
     out = []
     if w.prompt_tokens + w.output_tokens > model.max_context:
         out.append(f"prompt + output ({w.prompt_tokens + w.output_tokens}) exceeds {model.id}'s trained context "
                    f"{model.max_context}")
     if req is not None and req.enforce_eager:
-        from ...engines.vllm import EAGER_CAVEAT
-
         out.append(EAGER_CAVEAT)
     return tuple(out)
 

@@ -29,6 +29,16 @@ from .moe_step import (expert_flops_per_token, expert_kernels_seconds, fused_moe
                        moe_activation_bytes, moe_fixed_seconds, moe_padding_flops)
 
 
+# --enforce-eager frees the CUDA graphs' memory (estimate/vllm.py) but the step's per-layer overhead was fitted on
+# graph-replayed runs (scripts/fit_serving.py): the one published eager run read (vllm issue #20469, Qwen3-14B AWQ on an
+# A100, held out) decoded at 20.6 ms a token where the step gives 8.3 (2.5x); vllm-omni issue #7960 measured a
+# Qwen2.5-7B thinker at ~22-23 ms eager against ~13 with graphs on an A800 (1.7x). Said, not priced: no source sizes
+# the eager launch cost per kernel.
+EAGER_CAVEAT = ("--enforce-eager: decode is priced as a CUDA-graph step; eager decode runs slower (published 1.7-2.5x "
+                "a token at one stream, docs/methodology.md 6c)")
+
+
+
 @lru_cache(maxsize=1)
 def serving_data() -> dict:
     return load("serving")
