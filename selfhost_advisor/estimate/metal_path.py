@@ -106,12 +106,15 @@ def fa_decode_excess(device: Device, attention_flops: float, kv_seconds: float) 
     streaming law): kernel_flash_attn_ext_vec gives each query head its own threadgroups (nhptg = 1), so the K / V
     rows pass through the caches once per query head, as many bytes as the attention's FLOPs for an F16 cache, at
     metal_fa_decode.flops_share x the chip's FP16 peak (MEASURED on one M2 Ultra; docs/methodology.md 5c-s20); the
-    slower of that and streaming binds (max). 0 off Metal and without a peak."""
+    slower of that and streaming binds (max). Builds before llama-bench's flash-attention default (kernel_path
+    .flash_attn_on) ran mul_mv / soft_max / mul_mv instead, the same re-read at flops_share_without_fa (5e-metal4-s21).
+    0 off Metal and without a peak."""
     if device.backend != "metal" or not attention_flops or not device.fp16_flops:
         return 0.0
     from ..catalog.data import load
 
-    share = float((load("speed").get("metal_fa_decode") or {}).get("flops_share") or 0)
+    rule = load("speed").get("metal_fa_decode") or {}
+    share = float((rule.get("flops_share") if kernel_path.flash_attn_on() else rule.get("flops_share_without_fa")) or 0)
     if not share:
         return 0.0
     return max(0.0, attention_flops / (share * simd_flops(device, device.fp16_flops)) - kv_seconds)
