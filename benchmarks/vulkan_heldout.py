@@ -1,12 +1,12 @@
 """Vulkan rows held out by session 12 (vkgcn): each row's error under the shipped model, decode and prefill apart
 (docs/methodology.md 5b-vkgcn).
 
-Usage: python benchmarks/vulkan_heldout.py [--json] [--block vkgcn|vkamd|vkintel|vkintel2|vkamd2|vkintel3|vkintel4|vkintel4nv|vkamd3|vkamd4|vkintel5|vkamd5|vkamd6|vkintel6|vkamd7|vkintel7|vkamd8|vkamd9]
+Usage: python benchmarks/vulkan_heldout.py [--json] [--block vkgcn|vkamd|vkintel|vkintel2|vkamd2|vkintel3|vkintel4|vkintel4nv|vkamd3|vkamd4|vkintel5|vkamd5|vkamd6|vkintel6|vkamd7|vkintel7|vkamd8|vkamd9|vkamd9b]
 The rows are those of benchmarks/published/llamabench_weak.yaml in the block after the line `# --- session 12: vkgcn`
 (up to the next session's line; `--block vkamd`: session 13's AMD block, docs/methodology.md 5b-vkamd; `--block
 vkintel` / `vkintel2`: its Intel blocks, 5b-vkintel; `--block vkamd2`: session 14's AMD block, 5b-vkamd2; `--block
 vkintel3`: session 14's Intel and NVIDIA block, 5b-vkintel2; `--block vkintel4`: session 15's Intel block, `vkintel4nv` its NVIDIA block, 5b-vkintel3;
-`--block vkamd3`: session 15's AMD block, 5b-vkamd3; `--block vkamd4`: session 16's block, 5b-vkamd4; `--block vkamd7`: session 19's, 5b-vkamd7; `--block vkamd8`: session 20's, 5b-vkamd8; `--block vkamd9`: session 21's, 5b-vkamd9), all
+`--block vkamd3`: session 15's AMD block, 5b-vkamd3; `--block vkamd4`: session 16's block, 5b-vkamd4; `--block vkamd7`: session 19's, 5b-vkamd7; `--block vkamd8`: session 20's, 5b-vkamd8; `--block vkamd9` / `vkamd9b`: session 21's, 5b-vkamd9), all
 `in_fit: false`: each is predicted as benchmarks/weak_backends.py predicts a blind row (the shipped fit for a GPU in no
 fit, the fit redone without its GPU otherwise). Rows run on Intel's Mesa driver (ANV) are reported apart too: in mid-2025
 that driver decoded 3x slower than Intel's Windows driver on the same cards (PR #14001's table); since session 13 the
@@ -35,7 +35,7 @@ BLOCKS = {"vkgcn": MARKER, "vkintel5": "# --- session 17: vkintel5", "vkamd": "#
           "vkamd5": "# --- session 17: vkamd5", "vkamd6": "# --- session 18: vkamd6",
           "vkintel6": "# --- session 18: vkintel6", "vkamd7": "# --- session 19: vkamd7",
           "vkintel7": "# --- session 19: vkintel7", "vkamd8": "# --- session 20: vkamd8",
-          "vkamd9": "# --- session 21: vkamd9"}
+          "vkamd9": "# --- session 21: vkamd9 (", "vkamd9b": "# --- session 21: vkamd9, third batch"}
 
 
 def session_rows(path: Path | None = None, marker: str = MARKER) -> list[dict]:
