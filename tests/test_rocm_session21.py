@@ -113,3 +113,31 @@ def test_rdna4_rows_whose_kv_fits_the_cache_do_not_move():
         layer_kv = 4 * 8 * 128 * (4096 + 1024)  # Llama 3.1 8B: 8 KV heads x 128, F16 K and V
         with kernel_path.at_build("2026-08-01"):
             assert kernel_path.fa_kv_seconds(2.7e9, 128, False, RULES, 5e11, layer_kv, llc) == 0.0
+
+
+def test_mla_layer_kv_is_one_latent_row_and_takes_the_wide_kernels_columns():
+    """An MLA model's cache holds one latent row (kv_lora_rank + rope = 576 for DeepSeek-style attention) per cell,
+    which every query head reads: its layer K/V is the attention FLOPs over the head count, and the 576-wide K puts
+    the MMA kernel at 32 columns (fattn.cu: DKQ > 256 on AMD), a byte per 32 FLOPs past the cache."""
+    from selfhost_advisor.catalog.models import get as get_model
+    from selfhost_advisor.estimate.speed_work import attention_flops_by_layer
+
+    m = next(get_model(mid) for mid in ("deepseek-v2:16b", "glm-4.7-flash:30b") if _known(mid))
+    assert m.mla is not None
+    width = m.mla.kv_lora_rank + m.mla.qk_rope_head_dim
+    layer = next(i for i in range(m.n_layers) if m.has_attention(i))
+    att = attention_flops_by_layer(m, 32768)[layer]
+    assert att / m.n_heads == 4 * width * 32768  # one latent row of `width` K and V per cell, F16
+    with kernel_path.at_build("2026-08-01"):
+        assert kernel_path.fa_kv_seconds(att, width, False, RULES, 2e11, att / m.n_heads, 32 * MIB) == pytest.approx(
+            att / 32 / 2e11)
+
+
+def _known(model_id: str) -> bool:
+    from selfhost_advisor.catalog.models import get as get_model
+
+    try:
+        get_model(model_id)
+    except Exception:  # noqa: BLE001 - an id this catalog does not hold
+        return False
+    return True
