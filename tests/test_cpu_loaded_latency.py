@@ -92,3 +92,45 @@ def test_graviton3e_many_thread_decode_of_pr_12064(threads, measured, rel):
     # 1.06 / 1.00).
     host = _host("AWS Graviton3E", t=threads, extra=",build_date=2025-02-25")
     assert _decode(host, "mistral:7b", "Q2_K") == pytest.approx(measured, rel=rel)
+
+
+# --- AM5 desktop Ryzen: one core alone draws the memory's stream (data/cpu_core_bandwidth.yaml; methodology 4e-cpu9)
+from selfhost_advisor.estimate.cpu_core_bw import core_stream_by_name  # noqa: E402
+from selfhost_advisor.estimate.cpu_kernels import decode_rates  # noqa: E402
+
+
+@pytest.mark.parametrize("name, am5", [
+    ("AMD Ryzen 9 7950X", True), ("Ryzen 7 9700X", True), ("AMD Ryzen 7 9800X3D", True), ("AMD Ryzen 5 7600", True),
+    ("AMD Ryzen 9 7940HS", False), ("AMD Ryzen 9 7945HX", False), ("AMD Ryzen 7 8840U", False),
+    ("AMD Ryzen 7 8700G", False), ("AMD Ryzen Threadripper 7980X", False), ("AMD Ryzen 9 5950X", False)])
+def test_am5_desktop_ryzen_takes_the_one_core_figure_and_mobile_parts_do_not(name, am5):
+    # memtest86plus#557: one Zen 5 core of a 9700X read 62.9 GB/s of DDR5-5600 (a lower bound, memtest86+ 7.20)
+    assert (core_stream_by_name(name) == pytest.approx(62.9e9)) is am5
+
+
+ZEN4 = ("custom:cores=2,clock=5.7GHz,simd=avx512,ram=64GB,bandwidth=83.2GB/s,cpu_bandwidth=64GB/s,"
+        "build_date=2024-12-23,name=AMD Ryzen 9 7950X")
+
+
+@pytest.mark.parametrize("quant, measured", [("Q4_K_S", 9.57), ("IQ2_XXS", 5.47), ("IQ3_S", 3.71), ("Q6_K", 7.62)])
+def test_ryzen_7950x_two_thread_decode_streams_behind_its_kernel(quant, measured):
+    # ik_llama.cpp discussion #164 (mainline 14b699ec, 2024-12-23) "t/s (llama.cpp)", Llama-3.1-8B tg128, 2 threads:
+    # held-out rows (block cpu3s15zen4). The unloaded sum read 0.70 / 0.88 / 0.87 / 0.80 of them.
+    host = parse_custom_cpu(ZEN4)
+    assert unloaded_core_stream(host, 64e9 * 0.675) == math.inf
+    assert _decode(host, "llama3.1:8b", quant, 64) == pytest.approx(measured, rel=0.12)
+
+
+def test_x86_q5_0_and_iq4_nl_decode_at_their_counted_rates():
+    # data/cpu_kernel_paths.yaml decode_dot x86: AVX2 slots against the timed IQ4_XS (0.172 weights / vector FLOP);
+    # both took the median of the timed types (0.205) before
+    rates, median = decode_rates("vnni")
+    assert rates["IQ4_XS"] == pytest.approx(0.172)
+    assert rates["Q5_0"] == pytest.approx(0.172 * (109 / 3 / 256) / (19 / 3 / 32))
+    assert rates["IQ4_NL"] == pytest.approx(0.172 * (109 / 3 / 256) / (32 / 3 / 64))
+    assert rates["Q5_0"] < rates["IQ4_NL"] < rates["IQ4_XS"] < median
+    # the same count on the timed Q8_0 (chain-bound, 4 cycles a block) lands within 12% of its timed rate
+    assert 0.172 * (109 / 3 / 256) / (4 / 32) == pytest.approx(rates["Q8_0"], rel=0.12)
+    # a family scaled from vnni's keeps the counted shape
+    avx2, _ = decode_rates("avx2")
+    assert avx2["Q5_0"] / avx2["IQ4_XS"] == pytest.approx(rates["Q5_0"] / rates["IQ4_XS"])

@@ -205,7 +205,27 @@ def decode_rates(isa: str) -> tuple[dict[str, float], float]:
     rates.update({ty: v * scale for ty, v in extra.items() if ty not in rates})
     if isa == "neon" and isa not in fams:
         rates.update(_neon_dot_rates(rates.get(_neon_dots()["anchor"], median)))
+    elif isa != "neon":
+        # x86 types nobody timed, counted in the AVX2 source against a timed one (decode_dot x86)
+        x86 = _x86_dot_rates(rates)
+        rates.update({ty: v for ty, v in x86.items() if ty not in rates})
     return rates, median
+
+
+def _x86_dot_rates(rates: dict[str, float]) -> dict[str, float]:
+    """The x86 dot kernels' rates by their counted vector slots (data/cpu_kernel_paths.yaml decode_dot x86): the anchor
+    type's rate x cycles(anchor) / cycles(type) per weight, cycles = max(vector slots / ports, the accumulator chain)
+    (docs/methodology.md 4e-cpu9). The timed types keep their own rates; the caller adds only the others."""
+    dots = load("cpu_kernel_paths")["decode_dot"].get("x86")
+    if not dots or dots["anchor"] not in rates:
+        return {}
+    ports = float(dots["ports"])
+
+    def cycles_per_weight(c: dict) -> float:
+        return max(float(c["vector"]) / ports, float(c["chain"])) / float(c["weights"])
+
+    anchor = cycles_per_weight(dots["types"][dots["anchor"]]["slots"])
+    return {str(ty): rates[dots["anchor"]] * anchor / cycles_per_weight(c["slots"]) for ty, c in dots["types"].items()}
 
 
 def _neon_dot_rates(anchor_rate: float) -> dict[str, float]:
