@@ -173,8 +173,8 @@ def pascal_layer_cycles(device: Device) -> float | None:
 
 
 def per_node_layers(device: Device) -> bool:
-    """Whether an MoE or hybrid layer's fixed decode time on `device` goes with its graph nodes (layer_nodes.node_ratio):
-    Pascal under ggml-cuda (data/speed.yaml cuda_pascal per_node)."""
+    """Whether an MoE or hybrid layer's fixed decode time on `device` goes with its graph nodes
+    (layer_nodes.node_ratio): Pascal under ggml-cuda (data/speed.yaml cuda_pascal per_node)."""
     return bool(_pascal_rule().get("per_node")) and is_pascal(device)
 
 
