@@ -80,3 +80,21 @@ def test_the_held_out_gtx_1080_moe_rows_read_within_a_quarter():
     assert len(rows) == 16
     assert max(abs(r["error_pct"]) for r in rows) < 25
     assert statistics.median(abs(r["error_pct"]) for r in rows) < 10
+
+
+def test_fit_qualifies_a_small_model_on_pascal_and_not_on_ampere():
+    """speed._decode_caveats: where the fixed time per layer is a quarter of the token or more, a Pascal figure says
+    what it was measured on (one Linux P40) and what a Windows host read (the GTX 1080 rows)."""
+    from selfhost_advisor.catalog.quants import get_quant
+    from selfhost_advisor.domain import Placement
+    from selfhost_advisor.estimate.speed import estimate_speed
+
+    model = get_model("granite3.1-moe:3b")
+    n = model.n_layers
+    place = Placement("gpu", n + 1, n + 1, 0, 0, per_device_layers=(n,))
+
+    def caveats(name):
+        return estimate_speed(model, get_quant("Q4_K_M"), place, machine_from_profile(hw_names.resolve(name), 1)).caveats
+
+    assert any("Pascal" in c and "P40" in c for c in caveats("gtx 1080"))
+    assert not any("Pascal" in c for c in caveats("rtx 3090"))
