@@ -178,6 +178,17 @@ def per_node_layers(device: Device) -> bool:
     return bool(_pascal_rule().get("per_node")) and is_pascal(device)
 
 
+def pascal_decode_caveat(device: Device) -> str | None:
+    """The qualification of a decode figure on a Pascal GPU under CUDA (data/speed.yaml cuda_pascal: measured on one
+    Linux P40), or None elsewhere; speed.py adds it, as kernel_path.decode_caveat's, where the fixed per-layer time is a
+    quarter of the token or more."""
+    if not is_pascal(device):
+        return None
+    return ("decode: Pascal's fixed time per layer is measured on one Tesla P40 under Linux (docs/methodology.md "
+            "5c-s21); a Windows host, whose kernel launches are slower, read small-active MoE models up to 23 % "
+            "slower than this (GTX 1080, llama.cpp PR #27721)")
+
+
 def emulated_dp4a_cycles(device: Device) -> float:
     """128-lane SM-cycles per weight the mat-vec kernels add on a GPU without __dp4a (compute capability < 6.1), where
     ggml_cuda_dp4a is 8 byte extractions and 4 multiply-adds: each class at its rate per SM-clock from NVIDIA's

@@ -428,14 +428,8 @@ _GFX9 = ("GCN 5", "CDNA")
 
 
 def decode_caveat(device: Device) -> str | None:
-    """The qualification of a decode figure on a GCN 5 / CDNA GPU under ROCm or a Pascal GPU under CUDA, or None
-    elsewhere; speed.py adds it where the fixed per-layer time is a quarter of the token or more (a small model)."""
-    from . import cuda_path  # here: cuda_path imports this module
-
-    if cuda_path.is_pascal(device):
-        return ("decode: Pascal's fixed time per layer is measured on one Tesla P40 under Linux (docs/methodology.md "
-                "5c-s21); a Windows host, whose kernel launches are slower, read small-active MoE models up to 23 % "
-                "slower than this (GTX 1080, llama.cpp PR #27721)")
+    """The qualification of a decode figure on a GCN 5 / CDNA GPU under ROCm, or None elsewhere; speed.py adds it where
+    the fixed per-layer time is a quarter of the token or more (a small model)."""
     if device.backend != "rocm" or not (architecture(device) or "").startswith(_GFX9):
         return None
     return ("decode: small models on GCN 5 / CDNA read slower than this in the published rows (MI100 Qwen2 1.5B "

@@ -125,8 +125,10 @@ def _prefill_caveats(p: float | None, placement: Placement, machine: Machine) ->
 
 
 def _decode_caveats(model: Model, placement: Placement, machine: Machine, dec: float, eff: Efficiency) -> tuple[str, ...]:
-    """kernel_path.decode_caveat where the GPU layers' fixed per-layer time is a quarter of the token or more."""
-    caveat, dev = next(((c, x) for x in machine.devices if (c := kernel_path.decode_caveat(x))), (None, None))
+    """kernel_path.decode_caveat (GCN 5 / CDNA) or cuda_path.pascal_decode_caveat where the GPU layers' fixed
+    per-layer time is a quarter of the token or more."""
+    caveat, dev = next(((c, x) for x in machine.devices
+                        if (c := kernel_path.decode_caveat(x) or cuda_path.pascal_decode_caveat(x))), (None, None))
     if not caveat or not placement.gpu_layers or not dec:
         return ()
     fixed = min(placement.gpu_layers, model.n_layers) * layer_seconds(eff, dev)
