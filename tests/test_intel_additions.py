@@ -27,7 +27,7 @@ def _generator():
 def test_every_addition_is_in_the_table_and_resolves_by_its_name_and_id(add):
     rows = {r["id"]: r for r in gpu_table.rows()}
     assert rows[add["id"]]["added"] is True and rows[add["id"]]["source"] == add["source"]
-    for typed in (add["id"], add["name"], add["name"].lower(), "intel " + add["name"]):
+    for typed in (add["id"], add["name"], add["name"].lower(), f'{add["vendor"]} {add["name"]}'):
         assert hw_names.resolve(typed).id == add["id"], typed
 
 
@@ -53,3 +53,14 @@ def test_add_rows_keeps_date_order_and_refuses_duplicates_and_missing_fields():
         gen.add_rows(base, [full | {"id": "a"}])
     with pytest.raises(SystemExit, match="missing"):
         gen.add_rows(base, [{k: v for k, v in full.items() if k != "source"}])
+
+
+def test_h20_takes_its_published_capped_tensor_rate_not_the_hopper_rule():
+    """The H20's tensor rate is capped by the product (148 TFLOPS FP16 dense), not set by its clock: the Hopper rule
+    (4 tensor cores per SM x 1024 FLOP x clock) at its 78 SMs would give about 4x that. A row that took the rule would
+    price the H20's prefill like an H100's."""
+    row = {r["id"]: r for r in gpu_table.rows()}["h20"]
+    rule = row["units"] * 4 * 1024 * row["boost_clock_mhz"] * 1e6 / 1e12
+    assert row["fp16_tflops"] < rule / 4 and row["int8_tops"] == 2 * row["fp16_tflops"]
+    d = machine_from_profile(hw_names.resolve("nvidia h20"), 1).devices[0]
+    assert d.memory_bytes == 96 * 2**30 and d.bandwidth_bytes_per_s == pytest.approx(4000e9)
