@@ -689,6 +689,37 @@ def session20_cases(d: Path, rng: random.Random) -> list[tuple[str, list[str], d
     return out
 
 
+# ------------------------------------------------------------------------------------------------------ session 21
+# Session 21 (rev21): cost picks its engine from the boxes when --engine is not given (vLLM, or llama.cpp where no box
+# has a GPU vLLM serves from: cost/run.default_engine), and its 'what would change' lever reads what each box was short
+# of (ServingCapacity.short_of); header lines wrap under their value (render/table.label_line).
+ENGINELESS_BOXES = ["m3-ultra-512gb", "ryzen-ai-max-395-128gb", "m4-max-128gb", "desktop-ddr5-64gb", "rtx 4090 vulkan",
+                    "arc b580", "dgx-spark", "epyc-genoa-1s-384gb",
+                    "custom:vram=16GB,bandwidth=448GB/s,fp16=60TFLOPS,backend=metal,unified=true,price=2000",
+                    "custom:vram=16GB,bandwidth=448GB/s,fp16=60TFLOPS,backend=vulkan,price=1000",
+                    "custom:cores=16,clock=4.5GHz,simd=avx512,ram=64GB,channels=2,mts=5600",
+                    "nonexistent gpu", "m4 max", "", ESC, "x" * 5000]
+
+
+def session21_cases(d: Path, rng: random.Random) -> list[tuple[str, list[str], dict[str, str]]]:
+    out: list[tuple[str, list[str], dict[str, str]]] = []
+    j = lambda: ["--json"] if rng.random() < .5 else []  # noqa: E731
+    for _ in range(40):  # one box, a mix, repeats; no --engine
+        pick = [rng.choice(ENGINELESS_BOXES) for _ in range(rng.randint(1, 3))]
+        hw = [a for b in pick for a in ("-H", b)] if rng.random() < .5 else ["-H", ",".join(pick)]
+        extra = rng.choice([[], ["--min-stream-speed", "1e-9"], ["--max-ttft", "1e-9"], ["--min-quant", "any"],
+                            ["--gpu-price", "1"], ["-q", "Q4_K_M"], ["-q", "AWQ-INT4"], ["--context", "1m"]])
+        out.append(("s21 cost default engine", ["cost", "-t", rng.choice(["1e9", "1", "1e15"]), "-m",
+                                               rng.choice(["llama3.1:8b", "llama3.1:70b", "gpt-oss:120b", "qwen3:30b"])]
+                    + hw + extra + j(), {}))
+    for cols in ("1", "9", "10", "11", "19", "20", "21", "29", "30", "400"):  # the label column against the width
+        argv = rng.choice([["cost", "-t", "2e9"], ["fit", "mixtral:8x7b", "--vram", "24GB", "--ram", "64GB"],
+                           ["serve", "llama3.1:70b", "-H", "2x rtx4090"], ["fit", "qwen2.5:72b", "-H", "m2-ultra-192gb"],
+                           ["fit", "llama3.1:8b", "-H", "custom:vram=16GB,bandwidth=448GB/s,fp16=60TFLOPS,name=" + ESC]])
+        out.append(("s21 header width", argv, {"COLUMNS": cols}))
+    return out
+
+
 # ------------------------------------------------------------------------------------------------------- hostile hub
 SERVER = r'''
 import json, struct, sys, time
@@ -846,6 +877,7 @@ def cases(d: Path, port: int, rng: random.Random) -> list[tuple[str, list[str], 
     out += session13_cases(d, rng)
     out += session18_cases(d, rng)
     out += session20_cases(d, rng)
+    out += session21_cases(d, rng)
     # models --installed over every broken Ollama folder, text and JSON
     for o in ollamas.values():
         for j in ([], ["--json"]):
