@@ -45,7 +45,7 @@ def _differ(a, b) -> bool:
 
 def default_engine(hardware, **box_kw) -> str:
     """The engine `cost` sizes boxes with when --engine is not given: vLLM, unless no named box has a GPU vLLM serves
-    from (a Mac, an AMD APU, a CPU-only box, a GPU named with 'vulkan'): then llama.cpp, as `serve` picks (api.serve).
+    from (a Mac, an AMD APU, a GPU named with 'vulkan'): then llama.cpp, as `serve` picks (api.serve).
     Before, `cost -H m4-max-128gb` sized the Mac with vLLM and excluded it ('vLLM does not run on Apple GPUs ...: use
     --engine llamacpp') while `serve -H m4-max-128gb` served it. A mix of both kinds keeps vLLM (the others are
     excluded with that reason). A box that does not resolve leaves vLLM: its error is raised where it was."""
