@@ -265,4 +265,4 @@ def test_grouped_gemm_rates_by_hand_and_where_the_law_does_not_apply():
     assert fused_moe_gemm_flops(get("gpt-oss:120b"), get_vllm_quant("MXFP4"),
                                 machine_from_profile(get_profile("h100-sxm"), 1), 1, 1e15) is None
     assert fused_moe_gemm_flops(get("qwen3:8b"), bf16, h100x8, 8, 1e15) is None
-    assert fused_moe_gemm_flops(q235, bf16, machine_from_profile(get_profile("b200"), 8), 8, 1e15) is None
+    assert fused_moe_gemm_flops(q235, bf16, machine_from_profile(get_profile("rtx-4090"), 8), 8, 1e15) is None

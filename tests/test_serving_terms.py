@@ -155,3 +155,11 @@ def test_closed_loop_ttft_waits_for_the_running_step():
     ttft, step = prompt_step(8)
     tpot = srv.point(8).tpot_s
     assert 0.5 * tpot * 0.99 <= ttft - step <= 0.5 * step * 1.01
+
+
+def test_b200_has_its_measured_gemm_shares():
+    # stas00/ml-engineering MAMF table (later revision, session 21): B200 SXM BF16 1745.0 of 2250, FP8 3432.5 of 4500:
+    # an FP8 GEMM runs (3432.5 / 4500) / (1745 / 2250) = 0.9835 of the spec ratio's 2x over BF16
+    from selfhost_advisor.estimate.serving.step import fp8_gemm_gain
+
+    assert fp8_gemm_gain(_machine("b200")) == pytest.approx((3432.5 / 4500) / (1745.0 / 2250), rel=1e-9)
