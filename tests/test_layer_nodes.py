@@ -11,7 +11,7 @@ from selfhost_advisor.catalog.models import get
 from selfhost_advisor.catalog.quants import get_quant
 from selfhost_advisor.domain import Placement
 from selfhost_advisor.estimate import speed_factors, sycl_path
-from selfhost_advisor.estimate.layer_nodes import fa_nodes_saved, graph_nodes, node_ratio
+from selfhost_advisor.estimate.layer_nodes import fa_nodes_saved, graph_nodes, node_ratio, norm_nodes_saved
 from selfhost_advisor.estimate.speed import estimate_speed
 from selfhost_advisor.record import replace
 
@@ -141,3 +141,25 @@ def test_sycl_flash_attention_takes_kq_softmax_kqv_and_the_copy_off_each_attenti
         no_fa = _decode("llama3.1:8b", "Q4_K_M", m)
     layer_s = speed_factors.efficiency("sycl").layer_cycles / 2.8e9  # the B70's 2.8 GHz
     assert 1 / no_fa - 1 / fa == pytest.approx(32 * 3 / 22 * layer_s, rel=0.02)
+
+
+def test_sycl_runs_each_pre_norm_and_its_weight_mul_as_one_kernel_from_pr_26015():
+    """ggml-sycl fuses RMS_NORM with the MUL by its weight (llama.cpp PR #26015, ggml 2413b700, 2026-07-30): one kernel
+    fewer per pre-normed block, so a dense llama layer at a build with flash attention and the fusion runs 17 of the
+    fitted 22; a Gated DeltaNet layer 26 + 7 - 2; Nemotron-H's one-block layers 1 fewer; not before the PR, not on
+    ROCm / Vulkan (their graphs are not fused this way in the node count)."""
+    r = _rule()
+    d = _device("arc pro b70", "sycl").devices[0]
+    llama, q35, nem = get("llama3.1:8b"), get("qwen3.5:9b"), get("nemotron-3-nano:30b")
+    with sycl_path.assume_build("master of 2026-08-01"):
+        assert norm_nodes_saved(d) == r["norm_mul_fused"]["saves_per_block"] == 1
+        assert node_ratio(llama, 0, 32, d) == pytest.approx(32 * 17 / 22)
+        gdn = sum(1 for i in range(q35.n_layers) if q35.layer_kind(i) == "M")
+        assert node_ratio(q35, 0, q35.n_layers, d) == pytest.approx(
+            (gdn * (r["gated_deltanet"] + r["dense_ffn"] - 2) + (q35.n_layers - gdn) * 17) / 22)
+        assert norm_nodes_saved(_device("rx 7900 xtx", "rocm").devices[0]) == 0
+        # Nemotron-3-Nano (MoE, one block a layer): the MoE term's fitted time less 1/22 a layer, 3 more where it attends
+        attending = sum(1 for i in range(nem.n_layers) if nem.has_attention(i))
+        assert node_ratio(nem, 0, nem.n_layers, d) == pytest.approx(nem.n_layers - (nem.n_layers + 3 * attending) / 22)
+    with sycl_path.assume_build("master of 2026-07-28"):
+        assert norm_nodes_saved(d) == 0 and node_ratio(llama, 0, 32, d) == pytest.approx(32 * 19 / 22)

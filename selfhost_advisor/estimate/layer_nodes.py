@@ -59,14 +59,38 @@ def node_ratio(model: Model, start: int, count: int, device) -> float:
         return float(count)
     if device.backend == "vulkan" and device.vendor == "intel":
         return float(count)
-    fa = fa_nodes_saved(model, device)
-    if model.moe is None and not model.layer_pattern and not fa:
+    fa, norm = fa_nodes_saved(model, device), norm_nodes_saved(device)
+    if model.moe is None and not model.layer_pattern and not fa and not norm:
         return float(count)
     dense = float(r["dense_layer"])
     layers = range(start, start + count)
+
+    def saved(i: int) -> int:  # kernels the build runs fewer than graph nodes: flash attention, fused pre-norms
+        return (fa if model.has_attention(i) else 0) + norm * _blocks(model, i)
+
     if model.moe is not None and device.backend in (r.get("moe_apart") or ()):  # SYCL: sycl_path.moe_layer_seconds
-        return sum(1.0 - (fa / dense if model.has_attention(i) else 0.0) for i in layers)
-    return sum(graph_nodes(model, i) - (fa if model.has_attention(i) else 0) for i in layers) / dense
+        return sum(1.0 - saved(i) / dense for i in layers)
+    return sum(graph_nodes(model, i) - saved(i) for i in layers) / dense
+
+
+def _blocks(model: Model, layer: int) -> int:
+    """Pre-normed blocks of `layer`, as graph_nodes counts them: a mixer and a feed-forward, one of them where the layer
+    holds one block (Nemotron-H, a feed-forward-only layer)."""
+    kind = model.layer_kind(layer)
+    if kind in "-E" or (model.arch in SINGLE_KIND_ARCHS and kind in "*M"):
+        return 1
+    return 2
+
+
+def norm_nodes_saved(device) -> int:
+    """Kernels fewer per pre-normed block of a decoded layer on `device` at the current build: 1 where ggml-sycl runs
+    RMS_NORM and its MUL as one kernel (decode_layer_nodes `norm_mul_fused`, from PR #26015 of 2026-07-30), else 0."""
+    rule = _rule().get("norm_mul_fused") or {}
+    if device.backend not in (rule.get("families") or ()):
+        return 0
+    from . import sycl_path
+
+    return int(rule.get("saves_per_block") or 0) if device.backend == "sycl" and sycl_path.norm_mul_fused() else 0
 
 
 def fa_nodes_saved(model: Model, device) -> int:

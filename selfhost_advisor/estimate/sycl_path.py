@@ -588,6 +588,13 @@ def flash_attention(build: Build | None = None) -> bool:
     return bool(rule) and build.fa is not False and _has(build, rule)
 
 
+def norm_mul_fused(build: Build | None = None) -> bool:
+    """Whether `build` runs an RMS_NORM and its MUL by the norm weight as one kernel (llama.cpp PR #26015, ggml
+    2413b700, 2026-07-30; data/speed.yaml `sycl_paths.prompt_activations.norm_mul_fused`)."""
+    rule = (_rules().get("prompt_activations") or {}).get("norm_mul_fused")
+    return bool(rule) and _has(build or current(), rule)
+
+
 def fa_decode(model, build: Build | None = None) -> bool:
     """Whether a decoded token's attention runs as ggml-sycl's FLASH_ATTN_EXT at `build`: flash attention is taken at
     that build (flash_attention) and every attention layer's K / V head sizes are ones ggml_sycl_get_best_fattn_kernel
