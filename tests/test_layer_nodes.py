@@ -163,3 +163,18 @@ def test_sycl_runs_each_pre_norm_and_its_weight_mul_as_one_kernel_from_pr_26015(
         assert node_ratio(nem, 0, nem.n_layers, d) == pytest.approx(nem.n_layers - (nem.n_layers + 3 * attending) / 22)
     with sycl_path.assume_build("master of 2026-07-28"):
         assert norm_nodes_saved(d) == 0 and node_ratio(llama, 0, 32, d) == pytest.approx(32 * 19 / 22)
+
+
+def test_sycl_flash_attention_needs_every_head_size_in_the_kernel_table():
+    """ggml_sycl_get_best_fattn_kernel (src/ggml-sycl/fattn.cpp) takes K heads of 40-256 with V alike, 512 from PR
+    #21654 and MLA's absorbed 576 / 512; any other size returns NONE, llama.cpp's automatic setting then keeps KQ,
+    softmax, KQV and the copy, and the layer keeps all 22 nodes' time (data/speed.yaml sycl_paths.fa_decode)."""
+    d = _device("arc pro b70", "sycl").devices[0]
+    with sycl_path.assume_build("b9039 (2026-05-06)"):
+        glm = get("glm-4.7-flash:30b")  # MLA: kv_lora_rank 512 + rope 64 = 576, V 512
+        assert glm.mla is not None and sycl_path.fa_decode(glm) and fa_nodes_saved(glm, d) == 3
+        orca = get("orca-mini:3b")  # head size 100: not in the table
+        assert orca.head_dim == 100 and not sycl_path.fa_decode(orca) and fa_nodes_saved(orca, d) == 0
+        assert node_ratio(orca, 0, orca.n_layers, d) == orca.n_layers
+        mimo = get("mimo-v2-flash:309b")  # K 192 / V 128: not in the table
+        assert (mimo.head_dim, mimo.v_head_dim) == (192, 128) and not sycl_path.fa_decode(mimo)
