@@ -244,7 +244,7 @@ DOCUMENTED = {
     # vulkan prefill 8.5 -> 8.5 with AMD's flash attention at a lane rate on the scalar path and pre-refactor coopmat1
     # (5b-vkamd5; 11.9 with the lane rate on today's coopmat1 too, which the RX 9070 XT's pp2048 rows contradict)
     "rocm decode": (17, 7.9), "rocm prefill": (20, 9.8), "vulkan decode": (19, 10.9),
-    "vulkan prefill": (14, 8.5), "sycl decode": (16, 10.2), "sycl prefill": (12, 7.8),
+    "vulkan prefill": (14, 8.5), "sycl decode": (16, 8.8), "sycl prefill": (12, 7.9),
 }
 # sycl decode 18.5 -> 10.2, prefill 11.4 -> 7.8 in session 20 (sycl11, methodology 5b-sycl13): ACM-G10 and the Max 1100
 # stream at their dies' measured read rates (clpeak, OpenCL-Benchmark), not their spec sheets', the share refitted
@@ -314,7 +314,11 @@ DOCUMENTED_ARCH = {
 # by build: ROCm prefill blind 20.9% (93) -> 16.7%; then 20 Strix Halo rows at depth held out and scored blind under
 # that rule (+37..+139%): 19.8% (103), recorded as worse.
 DOCUMENTED_BLIND = {"rocm decode": (15, 12.9), "rocm prefill": (30, 19.8), "vulkan decode": (69, 13.6),
-                    "vulkan prefill": (143, 28.1), "sycl decode": (49, 17.2), "sycl prefill": (45, 15.7)}
+                    "vulkan prefill": (143, 28.1), "sycl decode": (71, 13.9), "sycl prefill": (59, 22.1)}
+# Session 21 (sycl12, methodology 5b-sycl14..17): 8 B70 llama-server decode rows (blind 23.5%) and nine B70 pairs at
+# 16k depth (decode 11.7%, prompts 144.0%: attention on the vector lanes before SYCL's XMX paths) added in_fit false;
+# flash attention's 19-node layer and fused pre-norms: decode LOHO 10.2 -> 8.8% (16), blind 15.6% (54) -> 13.9% (71),
+# prompts blind 16.5% (50) -> 22.1% (59; 15.7% over the 50).
 # Session 18 (sycl9, methodology 5b-sycl11): 20 SYCL rows added in_fit false and scored under main b723c6f first
 # (decode 38.3% (11), prefill 28.6% (9): kyuz0's B70 toolbox logs at b9039, PR #21992's two A770 rows): decode 19.7% (38)
 # -> 23.7% (49), prefill 14.4% (36) -> 20.4% (45); then BF16 weights on ggml-sycl's FP32 GEMM branch before BF16 had
