@@ -156,3 +156,19 @@ def test_2026_rdna4_moe_rows_held_out_read_within_a_tenth():
             if r["group"] == "held out (s21, moe10)" and r["hardware"] == "radeon ai pro r9700"]
     assert {r["model"] for r in rows} == {"qwen3.6:35b", "nemotron-3-nano:30b"} and len(rows) == 11
     assert max(abs(r["error_pct"]) for r in rows) < 10
+
+
+def test_2026_vulkan_coopmat2_qwen3_moe_prompts_read_within_a_tenth_at_depth():
+    """Session 21 vkmoe1's blind rows (benchmarks/moe_accuracy_s21_vkmoe1_blind.txt; docs/methodology.md 5c-s21v): an
+    RTX 5090 under NV_coopmat2 at 2026-02 to 2026-06 builds (llama.cpp PRs #19281, #23541, #23991), after 2025-12's
+    mul_mat_id changes (PRs #18332 / #18349 / #18352). Qwen3-30B-A3B prompts (Q4_K_M from depth 0 to 32768, Q2_K at
+    depth 0) read within 10% (the Vulkan NVIDIA tile rule, data/speed.yaml moe_tiles vulkan), where the same model family's 2025-08 row read +65%: the
+    2025 excess is the older build's, not today's rule. gpt-oss-20b MXFP4 at the same build is not bounded here (it
+    reads +46..+51%, 5c-s21v)."""
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import moe_accuracy
+
+    rows = [r for r in moe_accuracy.rows() if r["group"] == "held out (s21, vkmoe1)"]
+    assert len(rows) == 17
+    qwen = [r["error_pct"] for r in rows if r["model"] == "qwen3:30b-a3b"]
+    assert len(qwen) == 7 and max(abs(e) for e in qwen) < 10
