@@ -99,6 +99,38 @@ def matmul_seconds(flops: float, efficiency: float, peak: float, device: Device)
     return flops / peak + flops * (1.0 / efficiency - 1.0) / simd_flops(device, peak)
 
 
+# --- Prefill: the matmul kernels' speedups by build (data/speed.yaml `metal_prefill_history`)
+
+@lru_cache(maxsize=1)
+def _history_rule() -> dict:
+    return load("speed").get("metal_prefill_history") or {}
+
+
+def matmul_speedup(device: Device, kernel: str = "mul_mm") -> float:
+    """How much faster `kernel` (mul_mm: dense weights; mul_mm_id: MoE experts) runs in the build being estimated
+    (kernel_path.at_build; the latest by default) than in the calibration's 2023-24 builds: the product of the speedups
+    of metal_prefill_history's changes merged on or before that date on the device's path (tensor: M5+ through the
+    tensor API; simdgroup: the others), each read off its PR's own before / after table. 1.0 off Metal."""
+    if device.backend != "metal":
+        return 1.0
+    date = kernel_path._build_date()
+    path = "tensor" if tensor_units(device) else "simdgroup"
+    out = 1.0
+    for change in _history_rule().get("history", ()):
+        if change["kernel"] == kernel and change["path"] == path and date >= str(change["from"]):
+            out *= float(change["speedup"])
+    return out
+
+
+def matmul_time_scale(device: Device, flops: float, expert_flops: float) -> float:
+    """The factor on a Metal layer range's prefill matmul time (`flops` of matmul per token, `expert_flops` of them on
+    MoE expert weights): the dense part / matmul_speedup(mul_mm), the expert part / matmul_speedup(mul_mm_id)."""
+    if device.backend != "metal" or flops <= 0:
+        return 1.0
+    expert = min(max(expert_flops, 0.0), flops)
+    return ((flops - expert) / matmul_speedup(device, "mul_mm") + expert / matmul_speedup(device, "mul_mm_id")) / flops
+
+
 # --- Decode attention at depth: every query head reads its KV head itself (data/speed.yaml `metal_fa_decode`)
 
 def fa_decode_excess(device: Device, attention_flops: float, kv_seconds: float) -> float:

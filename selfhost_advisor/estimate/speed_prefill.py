@@ -112,8 +112,12 @@ def _prefill_seconds_per_token(
                 else:
                     mm_flops = (cuda_path.dp4a_flops(d) or flops) if path == "dp4a" else flops
                     # x SMs left idle (occupancy.py); Metal M1/M2: the K-quants' unpacking beyond the legacy types'
+                    # Metal: the matmul kernels' speedups since the calibration's builds (metal_prefill_history)
+                    expert_flops = sum(2 * n for mats_e in work.layer_expert_matrices[layer:layer + count]
+                                       for _, n, _ in mats_e) if d.backend == "metal" else 0
                     matmul = ((metal_path.matmul_seconds(matmul_flops, c, mm_flops, d)
                                + metal_path.dequant_type_seconds(mats, c, mm_flops, d))
+                              * metal_path.matmul_time_scale(d, matmul_flops, expert_flops)
                               * (occupancy.prefill_factor(model, d, layer, count, n_ubatch) if work.quantized else 1.0)
                               + _unpack_seconds(mats, eff, smc, 0))
                     total += max(matmul, mmq_traffic_seconds(d, mats)) + rest
