@@ -67,3 +67,30 @@ def test_what_would_change_names_what_the_boxes_were_short_of(capsys):
     assert "--min-stream-speed" in slow and "memory" not in slow
     engine = lever("-H", "m4-max-128gb", "--engine", "vllm")  # vLLM does not run there at all
     assert "--engine llamacpp" in engine and "memory" not in engine
+
+
+def _tables(o, key):
+    if isinstance(o, dict):
+        for k, v in o.items():
+            if k == key:
+                yield v
+            yield from _tables(v, key)
+    elif isinstance(o, list):
+        for v in o:
+            yield from _tables(v, key)
+
+
+def test_every_key_of_a_profile_prefix_table_names_a_known_gpu():
+    # data/speed.yaml's per-GPU tables are read by hardware-profile id prefix (kernel_path.last_level_cache_bytes,
+    # vulkan_amd.sustained_clock_share): a key that matches no id is silently 'no figure' (the term charges nothing),
+    # so a typo ('rx-7800xt') would pass every other check. Session 21 added both tables (45 + 1 keys).
+    from selfhost_advisor.catalog import gpu_table, hw_names
+    from selfhost_advisor.catalog.apu_names import apu_profiles
+    from selfhost_advisor.catalog.data import load
+    from selfhost_advisor.catalog.profiles import profiles
+
+    ids = ({p.id for p in profiles()} | {r["id"] for r in gpu_table.rows()} | {p.id for p in hw_names.apple_profiles()}
+           | {p.id for p in apu_profiles()})
+    keys = [k for name in ("last_level_cache_mib", "sustained_clock_mhz") for t in _tables(load("speed"), name) for k in t]
+    assert len(keys) >= 40
+    assert [k for k in keys if not any(i.startswith(k) for i in ids)] == []
