@@ -596,3 +596,30 @@ def test_non_k_dmmv_before_the_2024_subgroup_fix_takes_more_lane_cycles_a_weight
                                                  decode_depth=64).decode_tokens_per_s
     added = seconds["master (2024-06-24)"] - seconds["(2024-08-19)"]
     assert 0.5e-3 < added <= (1 / 37 - 1 / 39 + 1 / 40 - 1 / 44) + 1e-9
+
+
+def test_a_prompts_flash_attention_runs_on_the_vector_lanes_until_the_onednn_sdpa_path():
+    """5b-sycl18: from PR #20190 (2026-03-08) to PR #25222 (2026-07-15) a prompt's FLASH_ATTN_EXT is ggml-sycl's tile
+    kernel on the vector lanes: lanes x clock x Vulkan-on-Intel's per-lane-clock rate x 2 (half2); none without flash
+    attention (a 2025 build, "-fa 0") or from the oneDNN SDPA path on (the matrix rate stands)."""
+    from selfhost_advisor.estimate import vulkan_intel
+
+    d = _machine("arc pro b70").devices[0]
+    clock = gpu_clock_hz(d)
+    with sycl_path.assume_build("(2026-05-06), -fa 1"):
+        got = sycl_path.fa_prefill_rate(d, clock)
+    assert got == pytest.approx(4096 * clock * vulkan_intel.fa_prefill_flops_per_lane_cycle() * 2)
+    assert got < 0.1 * d.fp16_flops  # far below the XMX figure the matrix rate is a share of
+    for build in ("(2026-05-06), -fa 0", "(2025-06-01)", "(2026-07-15)", ""):
+        with sycl_path.assume_build(build):
+            assert sycl_path.fa_prefill_rate(d, clock) is None, build
+
+
+def test_the_b70s_16k_depth_prompt_is_priced_by_its_builds_attention_path():
+    """Held out (session 21, 5b-sycl17): kyuz0's B70 llama2 7B Q4_0 pp2048 @ d16384 (b9039, -fa 1) measured 319.24 t/s;
+    attention at the matrix rate put it at +827%. On the lanes it is within half; a build with the oneDNN SDPA path
+    (2026-08) keeps the matrix rate, several times faster."""
+    old = _speed("arc pro b70", "llama2:7b", "Q4_0", "(2026-05-06), -fa 1", prefill_depth=17408)
+    new = _speed("arc pro b70", "llama2:7b", "Q4_0", "(2026-08-01), -fa 1", prefill_depth=17408)
+    assert 0.67 * 319.24 < old.prefill_tokens_per_s < 1.5 * 319.24
+    assert new.prefill_tokens_per_s > 3 * old.prefill_tokens_per_s

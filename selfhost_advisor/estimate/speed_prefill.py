@@ -77,7 +77,10 @@ def _prefill_seconds_per_token(
                 # activations at the decode streaming share (sycl_path, docs/methodology.md 5b-sycl8)
                 rate = c * flops
                 bw = eff.bandwidth * d.bandwidth_bytes_per_s
-                total += sum(per_layer[layer:layer + count]) / rate
+                # a prompt's flash attention before the XMX paths: the tile kernel on the vector lanes (5b-sycl18)
+                att = sum(per_layer[layer:layer + count]) - sum(work.layer_flops[layer:layer + count])
+                fa = sycl_path.fa_prefill_rate(d, kernel_path.gpu_clock_hz(d))
+                total += (sum(per_layer[layer:layer + count]) - att) / rate + att / (fa or rate)
                 total += sycl_path.scratch_traffic_seconds(d, mats, n_ubatch, eff.bandwidth)
                 total += sycl_path.bf16_gemm_seconds(mats, d, kernel_path.gpu_clock_hz(d), rate)  # BF16 on the FP32 branch
                 total += sycl_path.activation_seconds(model, layer, count, d, n_ubatch, depth, bw)

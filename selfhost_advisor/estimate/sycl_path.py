@@ -588,6 +588,21 @@ def flash_attention(build: Build | None = None) -> bool:
     return bool(rule) and build.fa is not False and _has(build, rule)
 
 
+def fa_prefill_rate(device: Device, clock_hz: float | None, build: Build | None = None) -> float | None:
+    """FLOPs per second of a prompt's flash attention where `build` runs ggml-sycl's tile kernel on the vector lanes
+    (from PR #20190 to the oneDNN SDPA path of PR #25222, 2026-07-15): vector lanes x clock x Vulkan-on-Intel's
+    measured rate per lane-clock x the half2 factor (data/speed.yaml `sycl_paths.fa_prefill`; docs/methodology.md
+    5b-sycl18). None where flash attention is off or the XMX path runs (the matrix rate then stands, as before)."""
+    from . import vulkan_intel
+
+    build = build or current()
+    rule = _rules().get("fa_prefill") or {}
+    if not rule or not flash_attention(build) or _has(build, rule["xmx_since"]):
+        return None
+    lanes, per = vector_lanes(device), vulkan_intel.fa_prefill_flops_per_lane_cycle()
+    return lanes * clock_hz * per * float(rule.get("half2_factor") or 1) if lanes and clock_hz and per else None
+
+
 def norm_mul_fused(build: Build | None = None) -> bool:
     """Whether `build` runs an RMS_NORM and its MUL by the norm weight as one kernel (llama.cpp PR #26015, ggml
     2413b700, 2026-07-30; data/speed.yaml `sycl_paths.prompt_activations.norm_mul_fused`)."""
