@@ -59,8 +59,17 @@ def test_h20_takes_its_published_capped_tensor_rate_not_the_hopper_rule():
     """The H20's tensor rate is capped by the product (148 TFLOPS FP16 dense), not set by its clock: the Hopper rule
     (4 tensor cores per SM x 1024 FLOP x clock) at its 78 SMs would give about 4x that. A row that took the rule would
     price the H20's prefill like an H100's."""
-    row = {r["id"]: r for r in gpu_table.rows()}["h20"]
+    row = {r["id"]: r for r in gpu_table.rows()}["h20-96-gb"]
     rule = row["units"] * 4 * 1024 * row["boost_clock_mhz"] * 1e6 / 1e12
     assert row["fp16_tflops"] < rule / 4 and row["int8_tops"] == 2 * row["fp16_tflops"]
     d = machine_from_profile(hw_names.resolve("nvidia h20"), 1).devices[0]
     assert d.memory_bytes == 96 * 2**30 and d.bandwidth_bytes_per_s == pytest.approx(4000e9)
+
+
+def test_h20_names_the_memory_it_prices_and_refuses_the_unlisted_141_gb():
+    """A 141 GB H20 is reported with no bandwidth stated, so the table holds the 96 GB card only: 'h20' must say which
+    card it priced, and a 141 GB H20 must be refused rather than priced as the 96 GB one."""
+    from selfhost_advisor.errors import UnknownHardwareError
+    assert "96 GB" in hw_names.resolve("h20").name
+    with pytest.raises(UnknownHardwareError, match="96 GiB"):
+        hw_names.resolve("h20 141gb")
