@@ -6,15 +6,14 @@ import statistics
 import sys
 from pathlib import Path
 
+import metalkit
 import pytest
 
 from selfhost_advisor.catalog.data import load
-from selfhost_advisor.catalog.hardware import get_profile, machine_from_profile
 from selfhost_advisor.catalog.models import get
 from selfhost_advisor.catalog.quants import get_quant
-from selfhost_advisor.domain import Placement
 from selfhost_advisor.estimate import metal_path
-from selfhost_advisor.estimate.speed import efficiency, estimate_speed
+from selfhost_advisor.estimate.speed import efficiency
 from selfhost_advisor.estimate.speed_work import token_work
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
@@ -26,14 +25,7 @@ PR3084 = {"Q4_0": (1032.08, 1164.00), "Q8_0": (1029.88, 1142.84), "Q6_K": (856.8
           "Q5_K_S": (857.07, 977.60), "Q4_K_M": (920.57, 1028.20)}
 
 
-def _device(hw: str):
-    return machine_from_profile(get_profile(hw), 1).devices[0]
-
-
-def _prefill(hw: str, quant: str, model: str = "llama2:7b") -> float:
-    m = get(model)
-    pl = Placement("gpu", m.n_layers + 1, m.n_layers + 1, 0, 0)
-    return estimate_speed(m, get_quant(quant), pl, machine_from_profile(get_profile(hw), 1)).prefill_tokens_per_s
+_device, _prefill = metalkit.device, metalkit.prefill
 
 
 def test_the_factors_are_pr3084s_table_read_as_the_data_says():

@@ -8,26 +8,16 @@ import statistics
 from selfhost_advisor.record import replace
 from pathlib import Path
 
+import metalkit
 import pytest
 
-from selfhost_advisor.catalog.hardware import get_profile, machine_from_profile
-from selfhost_advisor.catalog.models import get
-from selfhost_advisor.catalog.quants import get_quant
-from selfhost_advisor.domain import Placement
 from selfhost_advisor.estimate import metal_path
-from selfhost_advisor.estimate.speed import efficiency, estimate_speed
+from selfhost_advisor.estimate.speed import efficiency
 
 CAL = Path(__file__).resolve().parents[1] / ".." / "shared" / "calibration" / "llamacpp_speed.csv"
 
 
-def _device(hw: str):
-    return machine_from_profile(get_profile(hw), 1).devices[0]
-
-
-def _prefill(hw: str, quant: str, model: str = "llama2:7b") -> float:
-    m = get(model)
-    pl = Placement("gpu", m.n_layers + 1, m.n_layers + 1, 0, 0)
-    return estimate_speed(m, get_quant(quant), pl, machine_from_profile(get_profile(hw), 1)).prefill_tokens_per_s
+_device, _prefill = metalkit.device, metalkit.prefill
 
 
 @pytest.mark.parametrize("hw, gen", [("m1-max-64gb", 1), ("m2-ultra-192gb", 2), ("m3 max 128gb", 3),
