@@ -132,13 +132,19 @@ def fa_mma(arch: str, head_dim: int, gqa_ratio: int, rules: dict) -> bool:
     return not (rule.get("gqa_even") and gqa_ratio and gqa_ratio % 2)
 
 
+def profile_entry(device: Device, table: dict | None):
+    """The entry of a per-GPU table keyed by hardware-profile id prefix (data/speed.yaml last_level_cache_mib,
+    vulkan_amd.sustained_clock_mhz) whose key is the longest prefix of the device's profile id; None where none is."""
+    pid = device.matched_profile or ""
+    keys = [k for k in table or () if pid.startswith(k)]
+    return table[max(keys, key=len)] if keys else None
+
+
 def last_level_cache_bytes(device: Device, rules: dict) -> float | None:
     """Bytes of a GPU's last cache level before memory (rules.last_level_cache_mib: Infinity Cache or L3, else L2;
     the longest key its profile id starts with), or None for a GPU the table does not hold."""
-    pid = device.matched_profile or ""
-    table = rules.get("last_level_cache_mib") or {}
-    keys = [k for k in table if pid.startswith(k)]
-    return float(table[max(keys, key=len)]) * 2**20 if keys else None
+    mib = profile_entry(device, rules.get("last_level_cache_mib"))
+    return float(mib) * 2**20 if mib is not None else None
 
 
 def fa_kv_seconds(attention_flops: float, head_dim: int, tile: bool, rules: dict, bandwidth_bytes_per_s: float,

@@ -66,11 +66,11 @@ def sustained_clock_share(device: Device) -> float:
     if device.vendor != "amd" or not device.matched_profile:
         return 1.0
     from ..catalog.data import load
+    from .kernel_path import profile_entry
 
-    table = (load("speed").get("vulkan_amd") or {}).get("sustained_clock_mhz") or {}
-    for prefix, entry in table.items():
-        if device.matched_profile.startswith(prefix) and entry.get("boost_mhz"):
-            return min(1.0, float(entry["mhz"]) / float(entry["boost_mhz"]))
+    entry = profile_entry(device, (load("speed").get("vulkan_amd") or {}).get("sustained_clock_mhz"))
+    if entry and entry.get("boost_mhz"):
+        return min(1.0, float(entry["mhz"]) / float(entry["boost_mhz"]))
     return 1.0
 
 
