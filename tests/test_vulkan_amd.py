@@ -41,7 +41,8 @@ def test_gcn_multiplies_at_the_fp32_rate_rdna_at_packed_fp16():
         assert vp.peak(_vk("rx 570"), "shader", rules, None) < vp.peak(_vk("rx 5700 xt"), "shader", rules, None)
     # NVIDIA keeps its own FP32 rate; integer-dot MMQ is not the FP16 rule's business
     assert vp.amd_shader_ops_per_lane(_vk("rtx 3090")) is None
-    assert vp.peak(_vk("radeon pro vii"), "mmq", rules, None) == pytest.approx(3840 * 1.7e9 * 8)
+    # the MMQ peak is the dot4 rate x the share of issue slots the dot4s get on GCN's 4 x 4 register tile (5b-vkamd10)
+    assert vp.peak(_vk("radeon pro vii"), "mmq", rules, None) == pytest.approx(3840 * 1.7e9 * 8 * 8 / 15)
 
 
 def test_polaris_mat_vecs_run_at_the_power_limited_clock_vega_at_boost():
@@ -108,7 +109,7 @@ def test_amdvlk_runs_the_fp16_shader_at_the_fp32_rate_on_every_architecture():
             with vulkan_intel.with_driver("amdvlk"):
                 assert vp.amd_shader_ops_per_lane(d) == 2.0, date
                 assert vp.peak(d, "shader", rules, None) == pytest.approx(lane_hz * 2), date
-                assert vp.peak(d, "mmq", rules, None) == pytest.approx(lane_hz * 8), date
+                assert vp.peak(d, "mmq", rules, None) == pytest.approx(lane_hz * 8 * vp.mmq_issue_share(d, rules)), date
             for drv in ("radv", "windows", ""):
                 with vulkan_intel.with_driver(drv):
                     assert vp.amd_shader_ops_per_lane(d) is None, (date, drv)

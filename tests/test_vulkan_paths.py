@@ -70,7 +70,8 @@ def test_path_peaks_count_lanes_times_clock_times_ops():
     """MMQ: 4x8-bit dot = 8 ops per lane per clock (AMD); NVIDIA Ampere 4 per CUDA core (one INT32 lane per two); the
     scalar shader: a packed half2 FMA, 4 per lane (AMD), the FP32 FMA rate on NVIDIA; coopmat: the listed rate."""
     xt = _vk("rx 6800 xt")
-    assert vp.peak(xt, "mmq", RULES, 1.0) == pytest.approx(4608 * 2.25e9 * 8)
+    # x the dot4's share of the VALU issue slots on RDNA 2's 4 x 8 register tile (5b-vkamd10)
+    assert vp.peak(xt, "mmq", RULES, 1.0) == pytest.approx(4608 * 2.25e9 * 8 * 8 / (8 + 3 + 13 / 8 + 3 / 4))
     assert vp.peak(xt, "shader", RULES, 1.0) == pytest.approx(4608 * 2.25e9 * 4)
     g = _vk("rtx 3090")
     assert vp.peak(g, "mmq", RULES, 1.0) == pytest.approx(10496 * 1.695e9 * 4)
@@ -122,4 +123,6 @@ def test_switched_off_the_vulkan_prefill_is_the_listed_peak_again():
         assert vp.path_seconds(m.devices[0], token_work(model, get_quant("Q4_0")).layer_matrices, 1.0) is None
         off = estimate_speed(model, get_quant("Q4_0"), pl, m).prefill_tokens_per_s
     on = estimate_speed(model, get_quant("Q4_0"), pl, m).prefill_tokens_per_s
-    assert on > 1.2 * off  # int-dot MMQ runs at twice the packed-FP16 rate the listed figure is
+    # int-dot MMQ issues 8 x 0.598 ops per lane-clock (its dot4s' share of the VALU slots, 5b-vkamd10) against the
+    # listed figure's packed-FP16 4: still faster than the listed peak
+    assert on > off

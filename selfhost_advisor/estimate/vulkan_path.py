@@ -184,13 +184,49 @@ def peak(device: Device, path: str, rules: dict, matrix_flops: float | None) -> 
     nvidia = device.vendor == "nvidia"
     if path == "mmq":
         per = rules["nvidia_dot4_ops_per_lane"].get(architecture(device), rules["nvidia_dot4_ops_per_lane"]["default"]) \
-            if nvidia else rules["dot4_ops_per_lane"]
+            if nvidia else rules["dot4_ops_per_lane"] * mmq_issue_share(device, rules)
     else:
         per = rules["nvidia_fp16_ops_per_lane"] if nvidia else (amd_shader_ops_per_lane(device) or rules["fp16_ops_per_lane"])
     # Intel without a cooperative matrix: the generic medium tile's share; on a pre-2026 ANV, its coopmat share
     # (estimate/vulkan_intel.py)
     return (lane_hz * float(per) * vulkan_intel.vector_path_share(device, features(device, rules)[0], path)
             * vulkan_intel.anv_matrix_share(device, path, build()[0]))
+
+
+def mmq_register_tile(device: Device, rules: dict) -> tuple[int, int]:
+    """(weight-row blocks, token-column blocks) one thread of mul_mmq.comp holds per 32-deep K step on an AMD GPU:
+    WMITER x TM and WNITER x TN of the medium integer-dot warptile ggml_vk_load_shaders gives it (a 512-token batch
+    takes the medium tile: AMD's large tile needs coopmat, vulkan_path.tile). Since PR #13016 (`gcn_tile_since`) GCN
+    on any driver but AMD's proprietary one runs {256, 64, 64, 32, 16, 16, 2, 2, 2, 1, 16}: 4 x 4; the rest
+    {128, 64, 64, 32, sg, 32, 2, 2, 2, 1, sg}: WNITER = WM x WN / (sg x TM x TN x WMITER) = 4 at sg 32 (RDNA) or
+    64 with WM 64 (GCN elsewhere): 4 x 8 (data/speed.yaml vulkan_prefill_path.mmq_issue)."""
+    cfg = rules["mmq_issue"]
+    from .vulkan_amd import driver
+
+    if (architecture(device).startswith("GCN") and driver(device) != "windows"
+            and _since(cfg, "gcn_tile_since", build()[0])):
+        return tuple(cfg["gcn_register_tile"])
+    return tuple(cfg["register_tile"])
+
+
+def mmq_issue_share(device: Device, rules: dict) -> float:
+    """Share of the vector lanes' issue slots mul_mmq.comp spends on v_dot4_i32_i8 on an AMD GPU (`mmq_issue.vendors`);
+    1 elsewhere. Why: on GCN and RDNA the dot4 is one more VALU instruction, so the nibble unpack, the scale epilogue
+    and the conversions take the slots the dot4s would use; per output and 32-deep block of Q4_0 (mul_mmq_funcs.glsl
+    mmq_dot_product): 8 dot4s plus `other_per_output`, plus `per_row_block` per weight block (unpack, scale) shared by
+    the thread's token columns and `per_column_block` per activation block shared by its weight rows, over
+    mmq_register_tile. On NVIDIA Ampere and later the dp4a runs on the INT32 half of the lanes (the peak's 4 ops per
+    lane) while the dispatcher issues one instruction a clock, so the other ~4.2 instructions a 128-output thread
+    spends per output fit beside the 8 dp4as' 16 pipe cycles: share 1, the basis the family's `mmq` efficiency is
+    fitted on (an RTX 3090). Intel keeps its measured vector_path_share. Q4_0's count stands for every type (Q8_0's
+    would be higher, but the RTX 3090 reads Q8_0 = Q4_0 in PRs #12135 and #12767: docs/methodology.md 5b-vkamd10)."""
+    cfg = rules.get("mmq_issue")
+    if not cfg or device.vendor not in (cfg.get("vendors") or ()):
+        return 1.0
+    rows, cols = mmq_register_tile(device, rules)
+    dot = float(cfg["dot4_per_output"])
+    other = float(cfg["other_per_output"]) + float(cfg["per_row_block"]) / cols + float(cfg["per_column_block"]) / rows
+    return dot / (dot + other)
 
 
 @lru_cache(maxsize=1)

@@ -1,0 +1,57 @@
+"""Vulkan integer-dot MMQ on AMD: the share of the vector lanes' issue slots mul_mmq.comp gives v_dot4_i32_i8, per
+register tile (estimate/vulkan_path.py mmq_issue_share; docs/methodology.md 5b-vkamd10; data/speed.yaml
+vulkan_prefill_path.mmq_issue)."""
+from __future__ import annotations
+
+import pytest
+
+from selfhost_advisor.catalog import hw_names
+from selfhost_advisor.catalog.hardware import machine_from_profile
+from selfhost_advisor.estimate import kernel_path, vulkan_intel
+from selfhost_advisor.estimate import vulkan_path as vp
+from selfhost_advisor.record import replace
+
+
+def _vk(name: str, driver: str = ""):
+    d = machine_from_profile(hw_names.resolve(name), 1).devices[0]
+    return replace(d, backend="vulkan", vulkan_driver=driver or None)
+
+
+def test_gcn_runs_the_4x4_register_tile_since_pr_13016_except_on_the_proprietary_driver():
+    """m_warptile_mmq_int on GCN since 5f7d009a (llama/13016, 2025-04-24) is {256, 64, 64, 32, 16, 16, 2, 2, 2, 1, 16}:
+    WMITER x TM = 2 x 2 weight blocks and WNITER x TN = (16 x 16 / (16 x 2 x 2 x 2)) x 2 = 4 token blocks a thread;
+    `device->driver_id != eAmdProprietary` keeps AMD's Windows driver on the generic {128, 64, 64, 32, 64, 32, 2, 2, 2}
+    tile, WNITER = 64 x 32 / (64 x 8) = 4: 4 x 8, as RDNA's at subgroup 32 (32 x 32 / (32 x 8) = 4)."""
+    rules = vp.path_rules()
+    vii = _vk("radeon pro vii")
+    assert vp.mmq_register_tile(vii, rules) == (4, 4)
+    with vulkan_intel.with_driver("amdvlk"):  # AMDVLK is eAmdOpenSource: it gets the GCN tune
+        assert vp.mmq_register_tile(vii, rules) == (4, 4)
+    assert vp.mmq_register_tile(_vk("radeon pro vii", "windows"), rules) == (4, 8)
+    with vp.as_of_build("2025-04-23"):
+        assert vp.mmq_register_tile(vii, rules) == (4, 8)
+    assert vp.mmq_register_tile(_vk("rx 6800 xt"), rules) == (4, 8)
+
+
+def test_issue_share_counts_the_q4_0_epilogue_unpack_and_scales_per_output():
+    """Per output and 32-deep block: 8 dot4 + 3 others, + 13 per weight block over the token columns + 3 per activation
+    block over the weight rows: GCN 4 x 4 -> 8 / (8 + 3 + 13/4 + 3/4) = 8/15; RDNA 2 4 x 8 -> 8 / (8 + 3 + 13/8 + 3/4).
+    A wider register tile amortizes more, so the share grows with it and stays below 1."""
+    rules = vp.path_rules()
+    assert vp.mmq_issue_share(_vk("radeon pro vii"), rules) == pytest.approx(8 / 15)
+    assert vp.mmq_issue_share(_vk("rx 6800 xt"), rules) == pytest.approx(8 / (8 + 3 + 13 / 8 + 3 / 4))
+    assert vp.mmq_issue_share(_vk("radeon pro vii"), rules) < vp.mmq_issue_share(_vk("rx 6800 xt"), rules) < 1
+
+
+def test_nvidia_and_intel_keep_their_mmq_peak():
+    """The dp4a of Ampere and later runs on the INT32 half of the lanes (4 ops per lane per clock) while one instruction
+    a clock dispatches, so the ~4.2 other instructions per output of the 128-output large tile fit beside the 8 dp4as'
+    16 pipe cycles: no share, the basis of the family's fitted `mmq` efficiency (RTX 3090). Intel keeps its measured
+    vector_path_share."""
+    rules = vp.path_rules()
+    for name in ("rtx 3090", "arc a770 16gb"):
+        assert vp.mmq_issue_share(_vk(name), rules) == 1.0, name
+    d = _vk("rtx 3090")
+    lane_hz = kernel_path.vector_lanes(d) * kernel_path.gpu_clock_hz(d)
+    assert vp.peak(d, "mmq", rules, None) == pytest.approx(lane_hz * 4)
+
