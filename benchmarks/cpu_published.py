@@ -180,6 +180,9 @@ def main() -> int:
                ("session 15 cpu3 block (M4 Max / Pi 5, Arm repack PRs)", [r for r in held if r["block"] == "cpu3s15arm"]),
                ("session 15 cpu3 block (all)", [r for r in held if r["block"].startswith("cpu3s15")]),
                ("session 21 cpu5 block (i3-14100, normiebench #36)", [r for r in held if r["block"] == "cpu5s21"]),
+               ("session 22 cpu6 block (Graviton3/3E SVE columns, #12064 #11917 #21916)",
+                [r for r in held if r["block"] == "cpu6s22sve"]),
+               ("held out before session 22", [r for r in held if r["block"] != "cpu6s22sve"]),
                ("before session 12", [r for r in old if r["block"] not in ("cpu2s12", "cpuarm13", "cpuarm14")
                                       and not r["block"].startswith("cpux86s14")]),
                ("before session 13", [r for r in old if r["block"] not in ("cpuarm13", "cpuarm14")
