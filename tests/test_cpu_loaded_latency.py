@@ -131,6 +131,6 @@ def test_x86_q5_0_and_iq4_nl_decode_at_their_counted_rates():
     assert rates["Q5_0"] < rates["IQ4_NL"] < rates["IQ4_XS"] < median
     # the same count on the timed Q8_0 (chain-bound, 4 cycles a block) lands within 12% of its timed rate
     assert 0.172 * (109 / 3 / 256) / (4 / 32) == pytest.approx(rates["Q8_0"], rel=0.12)
-    # a family scaled from vnni's keeps the counted shape
+    # an AVX2 core without VNNI keeps the counted shape, Q5_0's multiply-sum one slot longer (maddubs + madd: no_vnni)
     avx2, _ = decode_rates("avx2")
-    assert avx2["Q5_0"] / avx2["IQ4_XS"] == pytest.approx(rates["Q5_0"] / rates["IQ4_XS"])
+    assert avx2["Q5_0"] / avx2["IQ4_XS"] == pytest.approx(rates["Q5_0"] / rates["IQ4_XS"] * 19 / 20)

@@ -192,8 +192,12 @@ def isa_scale(isa: str) -> float:
 @lru_cache(maxsize=8)
 def decode_rates(isa: str) -> tuple[dict[str, float], float]:
     """(weights per vector FLOP of the decode dot kernels by GGML type, the median for types not measured), from
-    speed.yaml cpu_decode; a family nobody measured: vnni's, scaled by cpu_matvec's published ISA ratio."""
+    speed.yaml cpu_decode; avx2 (x86 without VNNI): vnni's, the multiply-sum counted without dpbusd (_no_vnni_factor);
+    another family nobody measured (neon): vnni's scaled by its isa_scale."""
     fams = _data()["cpu_decode"]["families"]
+    if isa == "avx2" and isa not in fams:
+        vnni, median = decode_rates("vnni")
+        return {ty: r * _no_vnni_factor(ty) for ty, r in vnni.items()}, median
     scale = 1.0 if isa in fams else isa_scale(isa)
     fam = fams.get(isa) or fams["vnni"]
     rates = {str(k): float(v) * scale for k, v in fam["weights_per_vector_flop"].items()}
@@ -210,6 +214,21 @@ def decode_rates(isa: str) -> tuple[dict[str, float], float]:
         x86 = _x86_dot_rates(rates)
         rates.update({ty: v for ty, v in x86.items() if ty not in rates})
     return rates, median
+
+
+def _no_vnni_factor(ty: str) -> float:
+    """How fast GGML type `ty`'s x86 decode kernel runs on an AVX2 core without VNNI, relative to the VNNI development
+    VM it was timed on: the same 256-bit source, except that an int8 multiply-sum written as _mm256_dpbusd_epi32 there
+    is maddubs + madd (+ add) here. cycles(vnni) / cycles(avx2) from data/cpu_kernel_paths.yaml decode_dot x86 no_vnni
+    (cycles = max(vector slots / ports, the accumulator chain)); 1 for a kernel without dpbusd (the K-quant kernels,
+    the IQ4 lookups: identical code). docs/methodology.md 4e-cpu10."""
+    dots = load("cpu_kernel_paths")["decode_dot"].get("x86") or {}
+    c = (dots.get("no_vnni") or {}).get(ty)
+    if not c:
+        return 1.0
+    s, ports = c["slots"], float(dots["ports"])
+    chain = float(s.get("chain", 0.0))
+    return max(float(s["vector"]) / ports, chain) / max(float(s["avx2_vector"]) / ports, chain)
 
 
 def _x86_dot_rates(rates: dict[str, float]) -> dict[str, float]:
