@@ -29,11 +29,23 @@ def _speed(name: str, model: str, quant: str, build: str = "", prefill_depth: in
 
 def test_a_build_text_gives_its_date_prs_reorder_switch_and_f16_flag():
     b = sycl_path.parse_build("master before PR #13536 (2025-05-14), GGML_SYCL_DISABLE_OPT=1 (reorder off)")
-    assert (b.date, b.prs, b.reorder, b.f16) == ("2025-05-14", frozenset({13536}), False, None)
+    assert (b.date, b.prs, b.reorder, b.f16) == ("2025-05-14", frozenset(), False, None)  # "before": not in it
     b = sycl_path.parse_build("PR #13885 head (merged 2025-06), GGML_SYCL_DISABLE_OPT=0, GGML_SYCL_F16=ON")
-    assert (b.date, b.reorder, b.f16) == ("2025-06-01", True, True)
+    assert (b.date, b.prs, b.reorder, b.f16) == ("2025-06-01", frozenset({13885}), True, True)
     assert sycl_path.parse_build("b6000, GGML_SYCL_F16=OFF").f16 is False
     assert sycl_path.parse_build("").reorder is None and sycl_path.parse_build("") == sycl_path.NEWEST
+
+
+def test_only_a_pr_head_or_a_pr_applied_puts_its_code_in_the_build():
+    with_pr = sycl_path.parse_build("PR #26251 base, master of 2026-07-28 with PR #25741, GGML_SYCL_ENABLE_ESIMD=0")
+    assert with_pr.prs == frozenset({25741})
+    assert sycl_path.parse_build("b8148 244641955 (2026-02-26), before PR #22149").prs == frozenset()
+    assert sycl_path.parse_build("master of PR #13003 review (2025-04)").prs == frozenset()
+    # "before PR #14125" was read as holding it: its prompt-output change (f16_dst_copy_removed) charged away
+    before = sycl_path.parse_build("master before PR #14125 (2025-06-11), GGML_SYCL_F16=ON")
+    rule = sycl_path._rules()["prompt_activations"]["f16_dst_copy_removed"]
+    assert int(rule["pr"]) == 14125 and not sycl_path._has(before, rule)
+    assert sycl_path._has(sycl_path.parse_build("PR #14125 head (2025-06-11)"), rule)
 
 
 @pytest.mark.parametrize("date,on", [

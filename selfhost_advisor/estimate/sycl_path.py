@@ -47,7 +47,9 @@ class Build:
 NEWEST = Build()
 _BUILDS: list[Build] = []
 _DATE = lazy(r"\b(20\d\d)-(\d\d)(?:-(\d\d))?\b")
-_PR = lazy(r"#(\d{4,6})\b")
+# A PR's code is in the build only where the text says so: "PR #N head" (the PR's branch) or "with PR #N" (applied on
+# top); "before PR #N", "PR #N base", "master of PR #N review" and any other mention name a build without it.
+_PR = lazy(r"\bPR\s*#(\d{4,6})\s+head\b|\bwith\s+PR\s*#(\d{4,6})\b", re.I)
 _OFF = lazy(r"DISABLE_OPT\s*=\s*1|ENABLE_OPT\s*=\s*0|reorder off", re.I)
 _ON = lazy(r"DISABLE_OPT\s*=\s*0|ENABLE_OPT\s*=\s*1|reorder on", re.I)
 _F16_ON = lazy(r"F16\s*=\s*ON", re.I)
@@ -59,8 +61,12 @@ _NO_DNNL = lazy(r"\bno oneDNN\b|GGML_SYCL_DNN\s*=\s*OFF", re.I)
 
 @lru_cache(maxsize=256)
 def parse_build(text: str) -> Build:
-    """The Build a row's `build` text states: the first date, every PR number, the reorder switch, GGML_SYCL_F16,
-    llama-bench's flash-attention flag and a build without oneDNN ("no oneDNN", "GGML_SYCL_DNN=OFF")."""
+    """The Build a row's `build` text states: the first date, the PRs whose code it holds ("PR #N head", "with PR #N";
+    not "before PR #N" or "PR #N base", which name a build without it), the reorder switch, GGML_SYCL_F16,
+    llama-bench's flash-attention flag and a build without oneDNN ("no oneDNN", "GGML_SYCL_DNN=OFF").
+
+    Why strict: any "#N" used to count as included, so "master before PR #14125" was priced with #14125's prompt-output
+    change it lacks (the rule the published file states: a PR named in `build` is in the build)."""
     if not text:
         return NEWEST
     m = _DATE.search(text)
@@ -69,7 +75,7 @@ def parse_build(text: str) -> Build:
     f16 = True if _F16_ON.search(text) else (False if _F16_OFF.search(text) else None)
     fa = True if _FA_ON.search(text) else (False if _FA_OFF.search(text) else None)
     dnnl = False if _NO_DNNL.search(text) else None
-    return Build(date, frozenset(int(p) for p in _PR.findall(text)), reorder, f16, fa, dnnl)
+    return Build(date, frozenset(int(a or b) for a, b in _PR.findall(text)), reorder, f16, fa, dnnl)
 
 
 def assume_build(text: str):
