@@ -635,3 +635,40 @@ def test_the_b70s_16k_depth_prompt_is_priced_by_its_builds_attention_path():
     new = _speed("arc pro b70", "llama2:7b", "Q4_0", "(2026-08-01), -fa 1", prefill_depth=17408)
     assert 0.67 * 319.24 < old.prefill_tokens_per_s < 1.5 * 319.24
     assert new.prefill_tokens_per_s > 3 * old.prefill_tokens_per_s
+
+
+def test_expert_tensors_outside_opt_for_reorder_id_stay_on_the_block_layout():
+    """ggml d99724f2 opt_for_reorder_id reorders Q4_K, Q5_K and Q6_K expert tensors only, from PR #24452 (2026-06-16);
+    should_reorder_tensor takes MUL_MAT nodes only. Gemma 4 26B-A4B's down experts are Q8_0 (704 columns: no K-quant
+    block fits), on the block layout at every build; Qwen3.6-35B-A3B's Q4_K / Q6_K experts only before #24452; with the
+    reorder switch off every tensor is on the block layout and block_layout_seconds charges it, not this."""
+    d = _machine("arc pro b70").devices[0]
+    bw, clock = 0.6 * d.bandwidth_bytes_per_s, gpu_clock_hz(d)
+    gemma = token_work(get_model("gemma4:26b"), get_quant("Q4_K_M")).layer_expert_matrices
+    qwen = token_work(get_model("qwen3.6:35b"), get_quant("Q4_K_M")).layer_expert_matrices
+    assert any(ty == "Q8_0" for ty, _, _ in gemma[0])
+    newest, after = sycl_path.parse_build(""), sycl_path.parse_build("PR #24452 head (2026-06-13)")
+    before = sycl_path.parse_build("master of 2026-06-13")
+    assert sycl_path.expert_layout_seconds(gemma, d, bw, clock, newest) > 0
+    assert sycl_path.expert_layout_seconds(qwen, d, bw, clock, newest) == 0
+    assert sycl_path.expert_layout_seconds(qwen, d, bw, clock, after) == 0
+    assert sycl_path.expert_layout_seconds(qwen, d, bw, clock, before) > 0
+    off = sycl_path.parse_build("(2026-07-01), GGML_SYCL_ENABLE_OPT=0")
+    assert sycl_path.expert_layout_seconds(gemma, d, bw, clock, off) == 0
+    dense = token_work(get_model("llama3.1:8b"), get_quant("Q4_K_M")).layer_expert_matrices
+    assert sycl_path.expert_layout_seconds(dense, d, bw, clock, newest) == 0
+
+
+def test_the_decode_model_gives_back_pr_24452s_pair():
+    """arthw's B60 pair (PR #24452, 2026-06-13, Qwen3.6-35B-A3B Q4_K_M tg128 62.95 -> 68.95 t/s): the expert tensors'
+    layout is the one change, so the model's two builds differ by the pair's dt = 1/62.95 - 1/68.95 s a token
+    (expert_block_share is derived from it), whatever else the model charges both."""
+    mod = get_model("qwen3.6:35b")
+    placement = Placement("gpu", mod.n_layers + 1, mod.n_layers + 1, 0, 0)
+    seconds = []
+    for build in ("master of 2026-06-13 (the base column of the PR cited), -fa 1", "PR #24452 head (2026-06-13), -fa 1"):
+        with sycl_path.assume_build(build):
+            got = estimate_speed(mod, get_quant("Q4_K_M"), placement, _machine("arc pro b60"), decode_depth=64)
+        seconds.append(1.0 / got.decode_tokens_per_s)
+    assert seconds[0] - seconds[1] == pytest.approx(1 / 62.95 - 1 / 68.95, rel=0.02)
+    assert 0.4 < sycl_path.expert_block_share(0.67) < 0.8

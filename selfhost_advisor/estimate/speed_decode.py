@@ -90,6 +90,9 @@ def _decode_seconds(
                 clock = gpu_clock_hz(d)
                 total += sum(_per_layer(work.layer_matrices[layer:layer + count],
                                         lambda mats: sycl_path.block_layout_seconds(mats, d, bw, clock)))
+                if model.moe is not None:  # expert tensors ggml-sycl leaves on the block layout (sycl_path)
+                    total += sum(_per_layer(work.layer_expert_matrices[layer:layer + count],
+                                            lambda mats: sycl_path.expert_layout_seconds((mats,), d, bw, clock)))
                 if model.moe is not None:  # before the fused MoE mat-vec: one call per routed expert (sycl_path)
                     total += sycl_path.expert_decode_seconds(model, work.layer_expert_matrices[layer:layer + count], d, bw)
                     # each op its own submission: the MoE layer's routing ops at the per-layer time's rate (sycl_path)

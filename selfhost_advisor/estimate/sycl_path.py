@@ -374,7 +374,72 @@ def _mmvq_issue_types(device: Device) -> frozenset:
     return frozenset(rule.get("types") or ()) if architecture(device) in set(rule.get("architectures") or ()) else frozenset()
 
 
-def block_layout_seconds(matrices: tuple, device: Device, bandwidth: float, clock_hz: float | None) -> float:
+def expert_layout_seconds(expert_layers: tuple, device: Device, bandwidth: float, clock_hz: float | None,
+                          build: Build | None = None) -> float:
+    """Decode seconds a SYCL MoE model's routed-expert mat-vecs add where their tensors stay on the block layout
+    although the type's dense tensors are reordered (data/speed.yaml `sycl_paths.moe_reorder`; docs/methodology.md
+    5b-sycl20). The one-token MUL_MAT_ID reorders expert weights only through opt_for_reorder_id, which takes Q4_K, Q5_K
+    and Q6_K and exists from PR #24452 (2026-06-16); should_reorder_tensor takes MUL_MAT nodes only. So:
+    - an expert tensor of any other type (Q8_0, Q4_0, Q3_K, Q2_K, MXFP4 ...) is read on the block layout at every build,
+      charged as block_layout_seconds charges a dense block-layout matrix;
+    - a Q4_K / Q5_K / Q6_K expert tensor before #24452 is read on the block layout too, at the rate PR #24452's
+      same-machine pair measured for exactly that change (expert_block_share): its bytes stream at that share of the
+      reordered rate.
+    0 where the type's dense tensors are on the block layout too (block_layout_seconds charges them there) or the reorder
+    switch is off (every tensor is then on the block layout and charged there)."""
+    build = build or current()
+    rule = _rules().get("moe_reorder") or {}
+    if not rule or not expert_layers or not reorder_on(build) or not bandwidth:
+        return 0.0
+    from .kernel_path import FLOAT_TYPES
+
+    taken = frozenset(rule.get("types") or ())
+    reordered_here = taken if _has(build, rule) else frozenset()
+    total = 0.0
+    for mats in expert_layers:
+        on_block = [m for m in mats if m[0] not in FLOAT_TYPES and m[0] not in reordered_here
+                    and matvec_path(m[0], build) == "reordered"]
+        other = tuple(m for m in on_block if m[0] not in taken)
+        if other:
+            total += block_layout_seconds(other, device, bandwidth, clock_hz, force_block=True)
+        kquant = sum(b for ty, _, b in on_block if ty in taken)
+        if kquant:
+            share = round(bandwidth / device.bandwidth_bytes_per_s, 6) if device.bandwidth_bytes_per_s else 0.0
+            ratio = expert_block_share(share)
+            total += kquant / bandwidth * (1.0 / ratio - 1.0) if ratio else 0.0
+    return total
+
+
+@lru_cache(maxsize=64)
+def expert_block_share(share: float) -> float:
+    """The share of the reordered rate at which a Q4_K / Q5_K / Q6_K expert tensor streams on the block layout under the
+    fused MoE mat-vec, derived from PR #24452's same-machine pair (data/speed.yaml `sycl_paths.moe_reorder.pair`: a B60,
+    Qwen3.6-35B-A3B Q4_K_M, master 62.95 -> the PR 68.95 tokens/s, the expert tensors' layout the one change) at the
+    family's bandwidth share `share`: the reordered build streams the routed experts' active bytes at share x the
+    device's read rate, the block layout takes dt = 1/before - 1/after more; the ratio is the one time over the other.
+
+    Why not block_layout_seconds' rate: that is derived from Intel's Q4_0 DMMV pairs (18-byte blocks, the dequantizing
+    kernel) and charges the fused MMVQ's 144..210-byte K-quant blocks 1.7x the time this pair measured."""
+    pair = (_rules().get("moe_reorder") or {}).get("pair")
+    if not pair or not share:
+        return 0.0
+    from ..catalog import hw_names
+    from ..catalog.hardware import machine_from_profile
+    from ..catalog.models import get as get_model
+    from ..catalog.quants import get_quant
+    from .speed_work import token_work
+
+    dev = machine_from_profile(hw_names.resolve(pair["hardware"]), 1).devices[0]
+    work = token_work(get_model(pair["model"]), get_quant(pair["quant"]))
+    taken = set((_rules().get("moe_reorder") or {}).get("types") or ())
+    nbytes = sum(b for layer in work.layer_expert_matrices for ty, _, b in layer if ty in taken)
+    reordered_s = nbytes / (share * stream_bandwidth(dev))
+    dt = 1.0 / float(pair["block_tokens_per_s"]) - 1.0 / float(pair["reordered_tokens_per_s"])
+    return reordered_s / (reordered_s + dt) if nbytes and dt > 0 else 0.0
+
+
+def block_layout_seconds(matrices: tuple, device: Device, bandwidth: float, clock_hz: float | None,
+                         force_block: bool = False) -> float:
     """Seconds a layer's mat-vecs take beyond streaming their bytes at `bandwidth` where the kernel, not the memory,
     binds: on the block layout, per matrix max(0, weights / (rate x lanes x clock) - bytes / bandwidth), for
     block-quantized types not reordered (the rate is plain_rate at the share `bandwidth` is of the device's spec
@@ -390,8 +455,9 @@ def block_layout_seconds(matrices: tuple, device: Device, bandwidth: float, cloc
 
     build = current()
     issue = _mmvq_issue_types(device)
-    issued = [m for m in matrices if m[0] in issue and decode_kernel(m[0], build, device) == "MMVQ reordered"]
-    blocked = [m for m in matrices if m[0] not in FLOAT_TYPES and matvec_path(m[0], build) == "block"]
+    issued = [] if force_block else [m for m in matrices
+                                     if m[0] in issue and decode_kernel(m[0], build, device) == "MMVQ reordered"]
+    blocked = [m for m in matrices if m[0] not in FLOAT_TYPES and (force_block or matvec_path(m[0], build) == "block")]
     if not issued and not blocked:
         return bf16
     share = round(bandwidth / device.bandwidth_bytes_per_s, 6)
