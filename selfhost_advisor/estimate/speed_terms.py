@@ -110,6 +110,22 @@ def _padding(n_tokens: int, n_expert: int, n_used: int, fam: str, device: Device
     """Tile padding of the expert matmuls for a micro-batch of n_tokens (data/speed.yaml moe_tiles; 1.0 elsewhere;
     ROCm and Vulkan rules resolved per device by estimate/moe_backends.py)."""
     from .moe_backends import resolve
-    from .moe_tiles import padding
+    from .moe_tiles import coopmat2_padding, padding
 
-    return padding(n_tokens, n_expert, n_used, resolve((_speed_data().get("moe_tiles") or {}).get(fam), device))
+    rule = resolve((_speed_data().get("moe_tiles") or {}).get(fam), device)
+    cm2 = (rule or {}).get("coopmat2")
+    if cm2 and device is not None and n_tokens >= int(rule.get("min_tokens", 1)) and _coopmat2_tiles(device, cm2):
+        return coopmat2_padding(n_tokens, n_expert, n_used, cm2)
+    return padding(n_tokens, n_expert, n_used, rule)
+
+
+def _coopmat2_tiles(device: Device, cm2: dict) -> bool:
+    """Whether a Vulkan device's MUL_MAT_ID runs mul_mm_cm2.comp's width-shrinking tiles: NV_coopmat2 at a build from
+    `since` (PR #15546; the build of the row being predicted, vulkan_path.as_of_build; today's outside it)."""
+    from . import vulkan_path
+
+    rules = vulkan_path.path_rules()
+    if rules is None or vulkan_path.features(device, rules)[0] != "coopmat2":
+        return False
+    date = vulkan_path.build()[0]
+    return not date or date >= str(cm2["since"])

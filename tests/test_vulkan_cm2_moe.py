@@ -1,0 +1,55 @@
+"""NV_coopmat2 MUL_MAT_ID tiles (estimate/moe_tiles.py coopmat2_padding, data/speed.yaml moe_tiles.vulkan.coopmat2,
+docs/methodology.md 5c-s22v): the MMA at the width mul_mm_cm2.comp runs each tile at, plus the weight decode per tile."""
+from __future__ import annotations
+
+import pytest
+
+from selfhost_advisor.catalog import hw_names
+from selfhost_advisor.catalog.hardware import machine_from_profile
+from selfhost_advisor.estimate import speed_terms
+from selfhost_advisor.estimate.moe_backends import resolve
+from selfhost_advisor.estimate.moe_tiles import coopmat2_padding, padding, shrunk_width_padding
+from selfhost_advisor.estimate.speed import _speed_data
+from selfhost_advisor.estimate.vulkan_path import as_of_build
+from selfhost_advisor.record import replace
+
+CM2 = _speed_data()["moe_tiles"]["vulkan"]["coopmat2"]
+FULL = {"widths": [32, 64, 128], "choose_against": "batch", "min_tokens": 9}
+
+
+def _device(name: str):
+    return replace(machine_from_profile(hw_names.resolve(name), 1).devices[0], backend="vulkan")
+
+
+def test_a_tile_runs_its_mma_at_the_narrowest_of_bn4_bn2_bn_that_holds_its_rows():
+    # gpt-oss-20b (32 experts, 4 used): 64 tokens an expert, about half the tiles at 64 wide and half at 128
+    assert shrunk_width_padding(512, 32, 4, 128, (32, 64, 128)) == pytest.approx(1.47, abs=0.01)
+    # Qwen3-30B-A3B (128, 8): 32 an expert, half at 32 wide, half at 64
+    assert shrunk_width_padding(512, 128, 8, 128, (32, 64, 128)) == pytest.approx(1.45, abs=0.01)
+    # Qwen3-Next (512, 10): 10 an expert, every tile 32 wide
+    assert shrunk_width_padding(512, 512, 10, 128, (32, 64, 128)) == pytest.approx(3.2, abs=0.01)
+    # never below the routed pairs; without shrinking it is the full-width padding
+    assert shrunk_width_padding(512, 2, 1, 128, (32, 64, 128)) >= 1.0
+    assert shrunk_width_padding(512, 128, 8, 128, (128,)) == pytest.approx(padding(512, 128, 8, FULL), rel=1e-6)
+
+
+def test_the_decode_share_grows_as_an_experts_tile_holds_fewer_tokens():
+    oss, qwen, nxt = (coopmat2_padding(512, e, k, CM2) for e, k in ((32, 4), (128, 8), (512, 10)))
+    assert oss < qwen < nxt
+    # the decode beyond a dense tile's share: 1 / 64 - 1 / 256 of a weight per pair for gpt-oss, 1 / 32 - 1 / 256 Qwen3
+    units = float(CM2["decode_mma_units"])
+    assert oss == pytest.approx(1.467 + units * (1 / 64 - 1 / 256), rel=0.01)
+    assert qwen == pytest.approx(1.453 + units * (1 / 32 - 1 / 256), rel=0.01)
+
+
+def test_only_nvidia_coopmat2_from_pr_15546_gets_the_shrinking_tiles():
+    nvidia, amd = _device("rtx 5090"), _device("ryzen ai max+ 395 128gb")
+    today = speed_terms._padding(512, 32, 4, "vulkan", nvidia)
+    assert today == pytest.approx(coopmat2_padding(512, 32, 4, CM2))
+    with as_of_build("2025-08-24"):  # PR #15546's own "before" runs: the full 128-wide tile
+        assert speed_terms._padding(512, 32, 4, "vulkan", nvidia) == pytest.approx(2.0, abs=0.01)
+    amd_rule = resolve(_speed_data()["moe_tiles"]["vulkan"], amd)  # AMD: no large id shader, full 64-wide tiles
+    assert speed_terms._padding(512, 32, 4, "vulkan", amd) == pytest.approx(padding(512, 32, 4, amd_rule))
+    assert speed_terms._padding(8, 32, 4, "vulkan", nvidia) == 1.0  # mat-vec below 9 tokens
+    rtx2080 = _device("rtx 2080 ti")  # Turing: KHR coopmat, not NV_coopmat2
+    assert speed_terms._padding(512, 32, 4, "vulkan", rtx2080) == pytest.approx(2.0, abs=0.01)
