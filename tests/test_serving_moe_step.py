@@ -159,7 +159,7 @@ def test_the_caches_and_the_split_roofline_never_make_a_step_faster(batch, chunk
     lm = step.lm_head_flops(q235, 8)
     work = tokens * (flops - lm) + step.logits_rows(batch, chunk) * lm + step.moe_padding_flops(
         q235, bf16, h100x8, 8, tokens)
-    single = max((dense + experts * step.touched_share(q235, tokens)) / (eff.bandwidth * dev.bandwidth_bytes_per_s),
+    single = max((dense + experts * step._touched(q235, tokens)) / (eff.bandwidth * dev.bandwidth_bytes_per_s),
                  work / (eff.prefill_f16_all_in * step.matmul_flops(h100x8, bf16)))
     linear, _ = step._parts_seconds(q235, bf16, h100x8, 8, batch, 500, chunk, chunk / 2, 2)
     assert linear >= single * (1 - 1e-9)
@@ -216,7 +216,7 @@ def test_serial_kernels_cost_a_narrow_shard_more_than_a_wide_one():
         fl = eff.prefill_f16_all_in * step.matmul_flops(mach, bf16)
         tokens = 8192
         _, experts, _ = step.step_parts(m, bf16, tp)
-        weights = experts * step.touched_share(m, tokens)
+        weights = experts * step._touched(m, tokens)
         work = tokens * expert_flops_per_token(m, tp) + moe_padding_flops(m, bf16, mach, tp, tokens)
         split = expert_kernels_seconds(m, bf16, mach, tp, tokens, weights, work, bw, fl)
         single = max((weights + moe_activation_bytes(m, bf16, mach, tp, tokens)) / bw, work / fl)

@@ -23,8 +23,10 @@ from .speed_work import TokenWork
 from .moe_graphs import float_experts, graphs_off_seconds, layer_nodes, mmvq_ids_path  # noqa: F401
 
 
-def touched_share(n_tokens: int, n_expert: int, n_used: int) -> float:
-    """Expected share of a layer's routed experts that a micro-batch of n_tokens routes at least one token to."""
+def touched_share(n_tokens: float, n_expert: int, n_used: int) -> float:
+    """Expected share of a layer's routed experts that a micro-batch of n_tokens routes at least one token to. The one
+    formula for llama.cpp's micro-batches (here, speed_terms) and vLLM's engine steps (serving/step.py), whose token
+    count per step is an average and so may be fractional."""
     if n_expert <= 0 or n_used <= 0:
         return 0.0
     if n_used >= n_expert:

@@ -121,13 +121,24 @@ def _rate(ty: str, table: tuple[dict[str, float], float | None]) -> float | None
 
 
 @lru_cache(maxsize=256)
-def _hardware_family(profile_id: str) -> str:
-    """'rtx-4090' -> 'nvidia-rtx-40', 'm2-ultra-192gb' -> 'apple-m2'; a GPU-table row without a listed prefix ->
-    its vendor and architecture ('arc-b580' -> 'intel-xe2-hpg', 'rx-9070-xt' -> 'amd-rdna-4.0')."""
+def listed_family(profile_id: str) -> str:
+    """The family data/speed.yaml hardware_families lists for a profile id: the first listed prefix the id starts with
+    ('rtx-4090' -> 'nvidia-rtx-40', 'm2-ultra-192gb' -> 'apple-m2'); '' where none does."""
     pid = profile_id.lower()
     for prefix, fam in _speed_data()["hardware_families"].items():
         if pid.startswith(prefix):
             return fam
+    return ""
+
+
+@lru_cache(maxsize=256)
+def _hardware_family(profile_id: str) -> str:
+    """listed_family; a GPU-table row without a listed prefix -> its vendor and architecture ('arc-b580' ->
+    'intel-xe2-hpg', 'rx-9070-xt' -> 'amd-rdna-4.0')."""
+    pid = profile_id.lower()
+    listed = listed_family(pid)
+    if listed:
+        return listed
     from ..catalog.gpu_table import by_id
 
     row = by_id(pid) if pid else None

@@ -155,12 +155,11 @@ def moe_fixed_seconds(model: Model) -> float:
 
 
 def gpu_family(machine: Machine) -> str:
-    """The first GPU's hardware family as data/speed.yaml hardware_families names it ('' when unmatched)."""
-    pid = (machine.devices[0].matched_profile or "").lower()
-    for prefix, fam in load("speed")["hardware_families"].items():
-        if pid.startswith(prefix):
-            return fam
-    return ""
+    """The first GPU's hardware family as data/speed.yaml hardware_families names it ('' when unmatched: a spec-table
+    row's architecture family, which speed_factors._hardware_family falls back to, keys none of vLLM's tables)."""
+    from ..speed_factors import listed_family
+
+    return listed_family(machine.devices[0].matched_profile or "")
 
 
 def moe_padding_flops(model: Model, quant: Quant, machine: Machine, tp: int, tokens: float) -> float:

@@ -24,6 +24,7 @@ from ...catalog.data import load
 from ...domain import Machine, Model, Quant
 from ..speed import efficiency
 from ..tensors import build_tensors
+from ..moe_batch import touched_share
 from ..vllm import _formats, kv_bytes_per_token, sequence_kv_bytes, tensor_bytes
 from .moe_step import (expert_flops_per_token, expert_kernels_seconds, fused_moe_gemm_flops, gpu_family,
                        moe_activation_bytes, moe_fixed_seconds, moe_padding_flops)
@@ -72,13 +73,6 @@ def lm_head_flops(model: Model, tp: int) -> int:
     split over the tensor-parallel ranks (vLLM's ParallelLMHead)."""
     name = "token_embd.weight" if model.tied_embeddings else "output.weight"
     return sum(2 * t.n_elements for t in build_tensors(model) if t.name == name) // tp
-
-
-def touched_share(model: Model, tokens: float) -> float:
-    """Share of a MoE layer's experts that `tokens` tokens route to (each picks `active` of `experts`, independently)."""
-    if model.moe is None:
-        return 1.0
-    return 1.0 - (1.0 - model.moe.active / model.moe.experts) ** max(1.0, tokens)
 
 
 @lru_cache(maxsize=1024)
@@ -318,7 +312,7 @@ def _parts_seconds(model: Model, quant: Quant, machine: Machine, tp: int, batch:
         routed = tokens * expert_flops_per_token(model, tp)
         expert_work = routed + moe_padding_flops(model, quant, machine, tp, tokens)  # tiles padded to BLOCK_SIZE_M
         linear = (max(dense / bw, (work - routed) / fl)
-                  + expert_kernels_seconds(model, quant, machine, tp, tokens, experts * touched_share(model, tokens),
+                  + expert_kernels_seconds(model, quant, machine, tp, tokens, experts * _touched(model, tokens),
                                            expert_work, bw, fl, _grouped_gemm_flops(model, quant, machine, tp)))
     kv = batch * (kv_read_bytes(model, tp, int(depth), kv_dtype_bytes) + state_write_bytes(model, tp))
     attn_work = batch * attention_flops(model, tp, depth) + prefill_tokens * attention_flops(model, tp, prefill_depth)
@@ -348,7 +342,13 @@ def _expert_bytes(model: Model, quant: Quant, machine: Machine, tp: int, tokens:
     """Bytes per GPU the routed experts' kernels move in a step of `tokens`: the touched experts' weights (`experts`:
     all of them, step_parts) and the fused-MoE kernels' intermediate caches (moe_step.moe_activation_bytes); 0 for a
     dense model. One function for the step's roofline (_parts_seconds) and compute_bound's byte side, which must agree."""
-    return experts * touched_share(model, tokens) + moe_activation_bytes(model, quant, machine, tp, tokens)
+    return experts * _touched(model, tokens) + moe_activation_bytes(model, quant, machine, tp, tokens)
+
+
+def _touched(model: Model, tokens: float) -> float:
+    """Share of an MoE layer's experts a step of `tokens` tokens routes to (moe_batch.touched_share, the one formula
+    llama.cpp's micro-batch floor uses too); 1.0 for a dense model."""
+    return 1.0 if model.moe is None else touched_share(tokens, model.moe.experts, model.moe.active)
 
 
 def compute_bound(model: Model, quant: Quant, machine: Machine, tp: int, batch: float, depth: float,
