@@ -20,7 +20,7 @@ CASES = {
     "2x rtx4090 vs gpt-4o, 730 h, peak 3, spare": ["-t", "2e9", "-H", "2x rtx4090", "--cloud", "gpt-4o",
                                                    "--active-hours", "730", "--peak-to-average", "3", "--spare", "1",
                                                    "--cached-input-share", "0.2"],
-    "hybrid vs together, 3e9": ["-t", "3e9", "-H", "2x rtx4090,2x h100", "--cloud", "together/llama3.1:70b",
+    "hybrid vs together, 3e9": ["-t", "3e9", "-H", "2x rtx4090,2x h100-sxm", "--cloud", "together/llama3.1:70b",
                                 "--active-hours", "730"],
     "measured worked case": ["-t", "1e9", "-H", "2x rtx4090", "--decode-tps", "600", "--prefill-tps", "4000",
                              "--cloud", "claude-sonnet-5-5", "--cached-input-share", "0.5", "--cache-write-share", "0.1"],

@@ -49,7 +49,7 @@ JSON = [
     # cost: the sensitivity re-runs, the hybrid, the quality floor at other values, constraints, measured figures
     ["cost", "-t", "2e9", "-H", "2x rtx4090", "--cloud", "gpt-4o", "--active-hours", "730", "--peak-to-average", "3",
      "--spare", "1", "--cached-input-share", "0.2", "--price-date", "2026-12-05", "--json"],
-    ["cost", "-t", "3e9", "-H", "2x rtx4090,2x h100", "--cloud", "together/llama3.1:70b", "--active-hours", "730",
+    ["cost", "-t", "3e9", "-H", "2x rtx4090,2x h100-sxm", "--cloud", "together/llama3.1:70b", "--active-hours", "730",
      "--price-date", "2026-12-05", "--json"],
     ["cost", "-t", "1e9", "--min-quant", "any", "--price-date", "2026-12-05", "--json"],
     ["cost", "-t", "1e9", "-H", "2x a100-80gb", "--min-quant", "bf16", "--price-date", "2026-12-05", "--json"],
@@ -60,7 +60,7 @@ JSON = [
      "--json"],
     ["cost", "-t", "1e8", "--regulated", "hipaa", "--price-date", "2026-12-05", "--json"],
     ["cost", "-t", "2e9", "--max-ttft", "1.5", "--min-stream-speed", "20", "--price-date", "2026-12-05", "--json"],
-    ["serve", "llama3.1:70b", "-H", "2x h100", "--json"],
+    ["serve", "llama3.1:70b", "-H", "2x h100-sxm", "--json"],
     ["serve", "qwen3:30b-a3b", "-H", "rtx4090", "--engine", "vllm", "--json"],
 ]
 TEXT = [

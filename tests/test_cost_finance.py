@@ -14,7 +14,7 @@ from selfhost_advisor.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
 SCHEMA = json.loads((ROOT / "docs" / "schema" / "cost.schema.json").read_text())
-CASE = ["cost", "-t", "2e9", "-H", "2x h100", "--cloud", "gpt-4o", "--price-date", "2026-12-05"]
+CASE = ["cost", "-t", "2e9", "-H", "2x h100-sxm", "--cloud", "gpt-4o", "--price-date", "2026-12-05"]
 
 
 def cost_json(capsys, *extra):

@@ -38,7 +38,7 @@ def _boxes(d):
 
 
 def test_default_floor_is_what_the_reference_api_is_published_to_serve(capsys):
-    d = cost_json(capsys, "-t", "1e9", "-H", "2x h100")
+    d = cost_json(capsys, "-t", "1e9", "-H", "2x h100-sxm")
     ref = d["reference_cloud"]
     published = PRICES["served_formats"][ref]["format"]  # deepinfra's page: fp8
     f = d["quality_floor"]
@@ -63,7 +63,7 @@ def test_every_option_states_its_format_and_meets_the_floor(capsys):
 
 
 def test_measured_loss_is_the_model_cards_score_ratio_or_null(capsys):
-    d = cost_json(capsys, "-t", "1e9", "-H", "2x h100", "-H", "2x rtx4090", "--min-quant", "any")
+    d = cost_json(capsys, "-t", "1e9", "-H", "2x h100-sxm", "-H", "2x rtx4090", "--min-quant", "any")
     seen = set()
     for o in _boxes(d) + d["cloud"]:
         fmt = o["weight_format"]
@@ -113,7 +113,7 @@ def test_a_box_no_host_can_grow_to_the_floor_is_excluded_with_the_reason(capsys)
     assert any("deepinfra/llama3.1:70b serves FP8, below this floor" in t for t in d["recommendation"]["reasons"])
 
 
-@pytest.mark.parametrize("box", ["2x h100", "2x a100-80gb", "h100-sxm"])
+@pytest.mark.parametrize("box", ["2x h100-sxm", "2x a100-80gb", "h100-sxm"])
 def test_a_higher_floor_never_serves_more_tokens_on_the_same_box(capsys, box):
     caps = []
     for floor in ("any", "fp8", "bf16"):
@@ -124,7 +124,7 @@ def test_a_higher_floor_never_serves_more_tokens_on_the_same_box(capsys, box):
 
 
 def test_verdict_by_floor_agrees_with_rerunning_at_that_floor(capsys):
-    args = ["-t", "3e9", "-H", "2x rtx4090", "-H", "2x h100", "--cloud", "together/llama3.1:70b", "--active-hours", "730"]
+    args = ["-t", "3e9", "-H", "2x rtx4090", "-H", "2x h100-sxm", "--cloud", "together/llama3.1:70b", "--active-hours", "730"]
     d = cost_json(capsys, *args)
     rows = {v["floor"]: v for v in d["quality_floor"]["verdict_by_floor"]}
     assert set(rows) == {"BF16", "FP8", None} and sum(v["current"] for v in rows.values()) == 1
@@ -153,7 +153,7 @@ def test_verdict_by_floor_agrees_with_rerunning_at_that_floor(capsys):
 def test_unpublished_reference_falls_back_to_the_models_hosted_endpoints(capsys):
     # GPT-4o publishes no format and is another model: the floor is the best format a hosted llama3.1:70b endpoint
     # in the price data is published to serve
-    d = cost_json(capsys, "-t", "1e9", "-H", "2x h100", "--cloud", "gpt-4o")
+    d = cost_json(capsys, "-t", "1e9", "-H", "2x h100-sxm", "--cloud", "gpt-4o")
     known = [v["format"] for k, v in PRICES["served_formats"].items()
              if v.get("format") and next((c for c in PRICES["candidates"] if c["id"] == k), {}).get("open_weight_of")
              == "llama3.1:70b"]
@@ -176,7 +176,7 @@ def test_measured_figures_are_not_held_to_the_floor(capsys):
 
 def test_text_names_every_options_format_at_80_columns(capsys, monkeypatch):
     monkeypatch.setenv("COLUMNS", "80")
-    code, out, err = run(capsys, "cost", "-t", "1e9", "-H", "2x rtx4090", "-H", "2x h100", *DAY)
+    code, out, err = run(capsys, "cost", "-t", "1e9", "-H", "2x rtx4090", "-H", "2x h100-sxm", *DAY)
     assert code == 0, err
     served = [line for line in out.replace("\n", " ").split("served ")[1:]]
     blob = " ".join(served)
@@ -195,7 +195,7 @@ def test_bad_min_quant_exits_2_with_one_line(capsys, value):
 
 def test_an_8_bit_gguf_floor_admits_fp8_and_gguf_types_carry_the_scoreboard_loss(capsys):
     # whole bits: Q8_0 (8.5 bits per weight with its block scales) and FP8 are both 8-bit formats
-    d = cost_json(capsys, "-t", "1e9", "-H", "2x h100", "--min-quant", "q8_0", "--cloud", "gpt-4o")
+    d = cost_json(capsys, "-t", "1e9", "-H", "2x h100-sxm", "--min-quant", "q8_0", "--cloud", "gpt-4o")
     assert d["quality_floor"]["format"] == "Q8_0" and d["quality_floor"]["bits"] == 8
     assert d["self_host"] and BITS[d["self_host"][0]["weight_format"]] >= 8
     e = cost_json(capsys, "-t", "5e8", "-m", "llama3.1:8b", "-H", "rtx4090", "--engine", "ollama", "--min-quant", "q8_0",
@@ -210,7 +210,7 @@ def test_no_published_format_anywhere_holds_self_hosting_to_the_released_16_bit_
     # qwen3:32b is hosted in the price data only by Groq, which publishes no per-model format
     hosts = [c["id"] for c in PRICES["candidates"] if c.get("open_weight_of") == "qwen3:32b"]
     assert hosts and not any((PRICES["served_formats"].get(h) or {}).get("format") for h in hosts)
-    d = cost_json(capsys, "-t", "1e9", "-m", "qwen3:32b", "-H", "2x h100")
+    d = cost_json(capsys, "-t", "1e9", "-m", "qwen3:32b", "-H", "2x h100-sxm")
     f = d["quality_floor"]
     assert (f["format"], f["basis"]) == (QUALITY["cost_floor_fallback"], "fallback")
     assert "does not publish" in f["reason"]
@@ -239,7 +239,7 @@ def test_every_published_format_is_sourced_and_names_a_known_format():
 
 def test_together_turbo_endpoints_are_published_fp8_and_no_longer_unknown(capsys):
     # docs.together.ai/docs/serverless-models: "Turbo" = FP8, one Quantization column per model
-    d = cost_json(capsys, "-t", "1e9", "-H", "2x h100")
+    d = cost_json(capsys, "-t", "1e9", "-H", "2x h100-sxm")
     fmts = {o["provider"] + "/" + o["model"]: o["weight_format"] for o in d["cloud"]}
     tog = [c for c in d["cloud"] if c["provider"] == "together"]
     assert tog and all(c["weight_format"] == PRICES["served_formats"]["together/llama3.1:70b"]["format"] == "FP8"
@@ -249,7 +249,7 @@ def test_together_turbo_endpoints_are_published_fp8_and_no_longer_unknown(capsys
 def test_gpt_oss_floor_is_the_mxfp4_together_publishes_not_a_16_bit_upcast(capsys):
     # gpt-oss's experts are released in MXFP4 (17 bytes per 32 weights = 4.25 bits, whole bits 4); Groq, the cheapest
     # host, publishes nothing, so the floor is Together's published MXFP4 and no box is re-planned to serve BF16
-    d = cost_json(capsys, "-t", "2e9", "-m", "gpt-oss:120b", "-H", "h100", "-H", "rtx-pro-6000-blackwell")
+    d = cost_json(capsys, "-t", "2e9", "-m", "gpt-oss:120b", "-H", "h100-sxm", "-H", "rtx-pro-6000-blackwell")
     f = d["quality_floor"]
     assert (f["format"], f["basis"]) == (PRICES["served_formats"]["together/gpt-oss:120b"]["format"], "same-model")
     assert f["bits"] == _ggml_whole_bits("MXFP4") == 4

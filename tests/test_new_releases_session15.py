@@ -146,7 +146,7 @@ def test_fit_cli_sizes_the_new_entries_and_refuses_the_rest_with_exit_2(tmp_path
     env = isolated_env(tmp_path / "home", tmp_path / "ollama")
     gemma, mimo, ds = run_inprocess([
         (["fit", "gemma4:12b", "--hardware", "rtx-4070", "--context", "32768", "--json"], env),
-        (["fit", "mimo-v2.6-flash", "--hardware", "4x h100", "--context", "1048576", "--json"], env),
+        (["fit", "mimo-v2.6-flash", "--hardware", "4x h100-sxm", "--context", "1048576", "--json"], env),
         (["fit", "deepseek-v4.1-flash", "--hardware", "rtx-4090"], env),
     ], tmp_path)
     assert gemma.returncode == 0, gemma.stderr

@@ -283,7 +283,7 @@ def test_fit_refuses_an_unsized_family_with_exit_2_and_one_line(tmp_path):
 
     env = isolated_env(tmp_path / "home", tmp_path / "ollama")
     r, j = run_inprocess([(["fit", "deepseek-v4-flash", "--hardware", "rtx4090"], env),
-                          (["fit", "mimo-v2-flash", "--engine", "vllm", "--hardware", "h100", "--json"], env)], tmp_path)
+                          (["fit", "mimo-v2-flash", "--engine", "vllm", "--hardware", "h100-sxm", "--json"], env)], tmp_path)
     assert r.returncode == 2 and r.stdout == "" and r.stderr.count("\n") == 1 and "DeepSeek V4" in r.stderr
     assert j.returncode == 2 and j.stdout == "" and j.stderr.count("\n") == 1 and "llama.cpp" in j.stderr
 
