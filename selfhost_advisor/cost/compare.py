@@ -70,17 +70,18 @@ def compare(
         cap = capacity_fn(box)
         capacities[box.label] = cap
         if not cap.fits:
-            excluded.append(Excluded(box.label, cap.reason or "cannot serve the model"))
+            excluded.append(Excluded(box.label, cap.reason or "cannot serve the model", "cannot-serve"))
             continue
         try:
             rate = mix_tokens_per_s(cap, w)
         except ValueError:
             rate = 0.0
         if not rate > 0:
-            excluded.append(Excluded(box.label, "no throughput estimate for this hardware"))
+            excluded.append(Excluded(box.label, "no throughput estimate for this hardware", "no-throughput"))
             continue
         if tco.capacity_tokens_per_month(cap, w) < 1:  # --active-hours 1e-300: was tco's ValueError, exit 3
-            excluded.append(Excluded(box.label, "serves less than one token a month in the active hours given"))
+            excluded.append(Excluded(box.label, "serves less than one token a month in the active hours given",
+                                     "under-one-token"))
             continue
         if box.capex_usd is not None and box.gpu_tdp_watts > 0:
             buy.append(tco.price_box(box, cap, w, p, "buy"))
@@ -89,7 +90,7 @@ def compare(
             if box.capex_usd is None and (box.rental_usd_per_hour is None or constraints.air_gapped
                                           or constraints.regulated):
                 unpriced.append(box.label)  # it serves the load: the verdict says so, not that no box serves it
-            excluded.append(Excluded(box.label, f"buy: {why}"))
+            excluded.append(Excluded(box.label, f"buy: {why}", "purchase-unpriced"))
         if box.rental_usd_per_hour is not None and not (constraints.air_gapped or constraints.regulated):
             rent.append(tco.price_box(box, cap, w, p, "rent"))
 

@@ -62,6 +62,17 @@ def default_engine(hardware, **box_kw) -> str:
     return "llamacpp" if machines and not any(serving_gpus(mm) for mm in machines) else "vllm"
 
 
+# Why the engine was chosen (the JSON's assumptions.engine.source; the text header says the llama.cpp case, the one a
+# user asking about serving capacity would not expect)
+ENGINE_SOURCES = {
+    "vllm": "default: vLLM, a continuously batching server, sizes boxes with a GPU it serves (--engine llamacpp or "
+            "ollama to size them as those engines serve)",
+    "llamacpp": "default: llama.cpp, as no box named has a GPU vLLM serves (a Mac, an AMD APU, a GPU named with "
+                "'vulkan'), as `serve` picks; --engine to change",
+}
+ENGINE_HEADER = {"llamacpp": "the default where no box has a GPU vLLM serves; --engine to change"}
+
+
 def _check_backend(box, eng) -> None:
     """A box named with a backend word ('rtx 4090 vulkan') is refused by an engine without that backend, as fit and
     serve refuse it (--engine vllm: vLLM has no Vulkan platform, engines/vllm.py check_machine), not priced as CUDA.
@@ -153,8 +164,10 @@ def build_comparison(
     refuse_embedder(m, "cost")
     from ..engines import get_engine as _engine
 
+    engine_source, engine_why = "given with --engine", ""
     if engine is None:
         engine = default_engine(hardware, gpu_price=gpu_price, host_price=host_price, rent_price=rent_price)
+        engine_source, engine_why = ENGINE_SOURCES[engine], ENGINE_HEADER.get(engine, "")
 
     _engine(engine).check_serves("cost")
     _engine(engine).check_runs(m)
@@ -222,6 +235,7 @@ def build_comparison(
     prices = _with_formats(prices)
     constraints_, explicit, th = constraints, bool(names or contract), thresholds()
     notes = assumptions(w, p, when.date().isoformat())
+    notes["engine"] = {"value": engine, "source": engine_source}
     slot_engine = _engine(engine)
     if not measured and not slot_engine.kv_pool:  # one slot per request: say which decode rate sized the box
         notes["serving_rate"] = _slot_rate_note(bool(getattr(slot_engine, "host_sampling", False)))
@@ -253,6 +267,7 @@ def build_comparison(
     result = quote_prices(replace(result, price_to_win=prices_to_win(result, planned, prices, verdict_rerun)))
     # the engine's note on the hardware (Ollama: an Intel GPU on Vulkan) leads, as in fit and serve
     lead = tuple(n for n in (over, *fleet.machine_notes([*boxes, *planned])) if n)
+    result = replace(result, engine_why=engine_why) if engine_why else result
     return replace(result, warnings=lead + tuple(result.warnings)) if lead else result
 
 

@@ -237,7 +237,7 @@ PRICE_REL_TOL = 1e-3  # prices are narrowed by bisection to 0.1%
 
 def prices_to_win(base: CostComparison, boxes: list[Box], prices: list[CloudPrice], rerun: RerunFn,
                   ) -> tuple[PriceToWin, ...]:
-    """For each box that serves the load unpriced (excluded 'buy: no price ...'), when no self-hosted option is priced:
+    """For each box that serves the load unpriced (excluded as 'purchase-unpriced'), when no self-hosted option is priced:
     the purchase price a GPU and the rental rate a GPU-hour below which the re-run comparison stops choosing the API,
     everything else as given (the box's host from data/cost.yaml host_systems, its power, operations).
 
@@ -251,7 +251,7 @@ def prices_to_win(base: CostComparison, boxes: list[Box], prices: list[CloudPric
     if base.self_host or base.rental or ref is None or ref.excluded_reason or k.need_frontier or k.no_ops_team:
         return ()
     key = verdict_key(base)
-    no_price = {e.hardware for e in base.excluded if e.reason.startswith("buy:")}
+    no_price = {e.hardware for e in base.excluded if e.kind == "purchase-unpriced"}
     out = []
     for box in (b for b in boxes if b.capex_usd is None and b.label in no_price):
         others = [b for b in boxes if b is not box]

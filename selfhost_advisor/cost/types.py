@@ -208,10 +208,18 @@ class Hybrid:
         return self.is_split and not self.material
 
 
+# Why a box is left out of the comparison (Excluded.kind, the JSON's excluded[].kind): it cannot serve the load
+# (memory, targets: the capacity's reason), it has no throughput estimate, it serves under one token a month in the
+# active hours, or it serves the load but buying it is not priced (no price or no TDP: renting it may still be listed,
+# and cost/sensitivity.prices_to_win searches the price at which it would win). Decisions read the kind, not the text.
+EXCLUSION_KINDS = ("cannot-serve", "no-throughput", "under-one-token", "purchase-unpriced")
+
+
 @record
 class Excluded:
     hardware: str
     reason: str
+    kind: str  # one of EXCLUSION_KINDS
 
 
 @record
@@ -298,6 +306,7 @@ class CostComparison:
     format_quality: dict = field(default_factory=dict)  # weight format -> measured loss record (cost/floor.py) or None
     engine: str = ""  # the serving engine asked for (--engine): the header and the JSON name it even when no box is sized
     price_to_win: tuple = ()  # cost/sensitivity.PriceToWin per box that serves the load but has no price
+    engine_why: str = ""  # the header's note on a default engine a user would not expect (cost/run.ENGINE_HEADER)
 
 
 def served_engine(c: CostComparison) -> str | None:

@@ -226,7 +226,7 @@ def _cost_dict(c: CostComparison) -> dict[str, Any]:
         "rental": [rental_dict(o, w.monthly_tokens, c) for o in c.rental],
         "cloud": [cloud_dict(o, w.monthly_tokens, c) for o in c.cloud],
         "reference_cloud": c.reference_cloud.price.id if c.reference_cloud else None,
-        "excluded": [{"hardware": e.hardware, "reason": e.reason} for e in c.excluded],
+        "excluded": [{"hardware": e.hardware, "reason": e.reason, "kind": e.kind} for e in c.excluded],
         "break_even_monthly_tokens": c.break_even_monthly_tokens,
         "hybrid": hybrid_dict(c.hybrid, w.monthly_tokens, c),
         "sensitivity": [sensitivity_dict(s) for s in c.sensitivity] + floor_sensitivity(c),

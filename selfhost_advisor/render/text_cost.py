@@ -189,8 +189,10 @@ def _header(con, c: CostComparison) -> None:
 
     w = c.workload
     engine = served_engine(c)  # the engine asked for, not a default: with no box sized there is no option to read it off
+    # llama.cpp by default (no box has a GPU vLLM serves: cost/run.default_engine) says why, once
+    why = f" ({esc(c.engine_why)})" if c.engine_why else ""
     label_line(con, "Model", f"{esc(c.model_name)} ({esc(c.model_id)})"
-               + (f", served with {esc(engine)}" if engine else ""), 10)
+               + (f", served with {esc(engine)}{why}" if engine else ""), 10)
     targets = [f"{w.min_stream_tokens_per_s:g} tok/s per user"] if w.min_stream_tokens_per_s else []
     targets += [f"TTFT <= {w.max_ttft_s:g} s"] if w.max_ttft_s else []
     label_line(con, "Workload", f"{_tok(w.monthly_tokens)} tokens/month ({_tok(w.input_tokens)} in, "
@@ -306,7 +308,7 @@ def _unpriced_sensitivity_lines(c: CostComparison) -> list[str]:
     floor = _floor_line(c)
     if c.self_host or c.rental or c.recommendation.choice != "cloud" or not c.excluded:
         return []
-    why = ("no box that serves this load is priced" if c.price_to_win or any(e.reason.startswith("buy:")
+    why = ("no box that serves this load is priced" if c.price_to_win or any(e.kind == "purchase-unpriced"
                                                                               for e in c.excluded)
            else "no box in the comparison serves this load")
     # every unknown of the search (volume, hours, power, prices) would print 'same': none brings a box in
