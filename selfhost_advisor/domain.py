@@ -427,7 +427,7 @@ class Speed:
     prefill_high: float | None = None
     note: str = ""
     kernel_share: float = 0.0  # share of decode time llama.cpp's mat-vec kernels add beyond memory (speed.py)
-    caveats: tuple[str, ...] = ()  # qualifications no published row validates (speed._prefill_caveats); also in note
+    caveats: tuple[str, ...] = ()  # qualifications no published row validates (speed._prefill_caveats); not in note
     served_decode_tokens_per_s: float | None = None  # llama-server: decode plus its host sampling (server_host.py)
 
 

@@ -111,8 +111,7 @@ class Vllm(Engine):
                           pf * eff.prefill_band[0], pf * eff.prefill_band[1],
                           note=f"vLLM tensor parallel {p.tp}; CUDA-family efficiency from llama-bench"
                           + (f"; pipeline over {p.pp} nodes: stages run one after another (speed as tensor parallel "
-                             "within a node; the inter-node hop is not counted)" if p.pp > 1 else "")
-                          + ("; " + EAGER_CAVEAT if request.enforce_eager else ""),
+                             "within a node; the inter-node hop is not counted)" if p.pp > 1 else ""),
                           caveats=(EAGER_CAVEAT,) if request.enforce_eager else ())
         elif p.placement.fit == "gpu":
             speed = Speed(None, None, "unknown", note="device bandwidth or FLOPS unknown: give a hardware profile")

@@ -101,8 +101,7 @@ def estimate_speed(
         note=f"{eff.family} efficiency, decode at {decode_depth} cached tokens"
         + (f"; kernel-bound: llama.cpp's mat-vec kernels are slower than this memory ({100 * share:.0f}%"
            " of the decode time)" if share >= KERNEL_BOUND else "")
-        + ("" if p else "; prefill unknown (no FLOPS figure)")
-        + "".join("; " + c for c in caveats),
+        + ("" if p else "; prefill unknown (no FLOPS figure)"),
         kernel_share=share,
         caveats=caveats,
     )
