@@ -93,3 +93,21 @@ def test_h100_named_with_its_form_factor_resolves_to_that_card():
     assert {"h100-pcie", "h100-sxm"} <= ids
     pcie, sxm = (next(p for p in err.value.candidates if p.id == i) for i in ("h100-pcie", "h100-sxm"))
     assert sxm.bandwidth_bytes_per_s > 1.6 * pcie.bandwidth_bytes_per_s  # why the pick mattered: 3.35 vs 2.0 TB/s
+
+
+FIXTURE = Path(__file__).resolve().parent / "fixtures" / "probes" / "h200.probe.json"
+
+
+@pytest.mark.parametrize("edit, said", [
+    (lambda d: d.update(available_ram_bytes=4 * d["ram_bytes"]), "available_ram_bytes"),
+    (lambda d: d["devices"][0].update(free_memory_bytes=3 * d["devices"][0]["memory_bytes"]), "free_memory_bytes"),
+])
+def test_a_probe_file_claiming_more_free_memory_than_total_is_refused(capsys, tmp_path, edit, said):
+    # a hand-edited probe was read as it stood: --memory free then planned a GPU against 3x its memory
+    d = json.loads(FIXTURE.read_text())
+    assert run(capsys, "fit", "llama3.1:8b", "--hardware", str(FIXTURE), "--memory", "free")[0] == 0
+    edit(d)
+    bad = tmp_path / "box.json"
+    bad.write_text(json.dumps(d))
+    code, out, err = run(capsys, "fit", "llama3.1:8b", "--hardware", str(bad), "--memory", "free")
+    one_line_exit_2(code, out, err, said, "is more than", "re-run 'advisor probe --json")

@@ -127,6 +127,8 @@ def probe(sources: ProbeSources | None = None) -> ProbeReport:
     ram = total
     if limit is not None and limit < total:
         ram, available = limit, min(available, limit)
+    if available is not None and ram:  # on a Mac the total is sysctl's and the available psutil's: never more than it
+        available = min(available, ram)  # (probe/files.py refuses a saved probe that claims more)
     ram_bw = None
     if devices and all(d.unified for d in devices):
         ram_bw = devices[0].bandwidth_bytes_per_s

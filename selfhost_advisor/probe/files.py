@@ -113,16 +113,28 @@ def _vendor_backend(d: dict, name: str, path: str) -> tuple[str, str]:
     return vendor, backend
 
 
+def _at_most(part: int | None, whole: int | None, what: str, of: str, path: str) -> int | None:
+    """`part` where it is no more than `whole` (free memory of total). Why: a hand-edited probe claiming more free than
+    total (RAM 25 GB, 101 GB available) was read as it stood, and `--memory free` then planned against the larger
+    figure on a GPU, or capped it silently on RAM; advisor's own probe never writes one (probe/__init__ caps both)."""
+    if part is not None and whole and part > whole:
+        raise BadFileError(f"probe file {path}: {what} ({part / 1e9:.1f} GB) is more than {of} ({whole / 1e9:.1f} GB)",
+                           f"fix one of them (free memory is part of the total), or {_HINT}")
+    return part
+
+
 def _device(d: object, path: str) -> Device:
     if not isinstance(d, dict):
         raise BadFileError(f"probe file {path}: a device is not an object", _HINT)
     name = clipped(str(d.get("name", "GPU")), MAX_FILE_NAME_CHARS)
     vendor, backend = _vendor_backend(d, name, path)
+    memory = _int(d, "memory_bytes", path) or 0
     return Device(
         vendor=vendor,
         name=name,
-        memory_bytes=_int(d, "memory_bytes", path) or 0,
-        free_memory_bytes=_int(d, "free_memory_bytes", path, required=False),
+        memory_bytes=memory,
+        free_memory_bytes=_at_most(_int(d, "free_memory_bytes", path, required=False), memory,
+                                   f"device {name!r} free_memory_bytes", "its memory_bytes", path),
         bandwidth_bytes_per_s=_int(d, "bandwidth_bytes_per_s", path, required=False),
         fp16_flops=_float(d, "fp16_flops"),
         fp16_acc16_flops=_float(d, "fp16_acc16_flops"),
@@ -237,7 +249,8 @@ def report_from_probe(data: object, path: str = "<probe>") -> ProbeReport:
         name=clipped(str(data.get("name") or path), MAX_FILE_NAME_CHARS),
         devices=tuple(devices),
         ram_bytes=_int(data, "ram_bytes", path) or 0,
-        available_ram_bytes=_int(data, "available_ram_bytes", path, required=False),
+        available_ram_bytes=_at_most(_int(data, "available_ram_bytes", path, required=False),
+                                     _int(data, "ram_bytes", path) or 0, "available_ram_bytes", "ram_bytes", path),
         cpu_name=cpu.name,
         ram_bandwidth_bytes_per_s=_int(data, "ram_bandwidth_bytes_per_s", path, required=False),
         cpu_flops=_float(data, "cpu_flops"),
