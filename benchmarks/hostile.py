@@ -720,6 +720,49 @@ def session21_cases(d: Path, rng: random.Random) -> list[tuple[str, list[str], d
     return out
 
 
+# ------------------------------------------------------------------------------------------------------ session 22
+# Session 22 (rev22): bare 'h100' is refused with its variants (it was the SXM silently); exclusions carry a kind and
+# cost's default engine is an assumption; a probe file claiming more free memory than total is refused.
+H100_FORMS = ["h100", "2x h100", "h100 80gb", "8x h100 80gb", "h100 640gb", "h100x2", "h100 sxm", "h100-sxm x2",
+              "h100 pcie vulkan", "h100 nvl", "h100 96gb 94gb", "nvidia h100", "NVIDIA H100 80GB HBM3", "h100,a100",
+              "h100+rtx4090", "h100 -80gb", "h100\u00a0sxm", "h\u2010100"]
+
+
+def session22_cases(d: Path, rng: random.Random) -> list[tuple[str, list[str], dict[str, str]]]:
+    out: list[tuple[str, list[str], dict[str, str]]] = []
+    j = lambda: ["--json"] if rng.random() < .5 else []  # noqa: E731
+    for h in H100_FORMS:
+        t = rng.choice([["fit", "llama3.1:8b", "-H", h], ["serve", "llama3.1:8b", "-H", h], ["models", "--fits", h],
+                        ["hardware", "show", h], ["cost", "-t", "1e9", "-H", h], ["fit", "qwen3:30b", "--engine", "vllm",
+                                                                                 "--enforce-eager", "-H", h]])
+        out.append(("s22 h100 forms", t + j(), {}))
+    base = {"schema_version": "1.24.0", "ram_bytes": 64 * 10**9, "available_ram_bytes": 32 * 10**9,
+            "devices": [{"vendor": "nvidia", "name": "NVIDIA GeForce RTX 4090", "memory_bytes": 24 * 2**30,
+                         "free_memory_bytes": 20 * 2**30, "bandwidth_bytes_per_s": 1008 * 10**9,
+                         "matched_profile": "rtx-4090"}]}
+    edits = [("available_ram_bytes", 10**13), ("available_ram_bytes", 64 * 10**9 + 1), ("available_ram_bytes", 0),
+             ("ram_bytes", 0), ("free_memory_bytes", 24 * 2**30 + 1), ("free_memory_bytes", 2**60),
+             ("free_memory_bytes", 0), ("memory_bytes", 0), ("memory_bytes", 1)]
+    (d / "s22").mkdir(exist_ok=True)
+    for i, (key, val) in enumerate(edits):
+        data = json.loads(json.dumps(base))
+        (data["devices"][0] if key in data["devices"][0] else data)[key] = val
+        f = d / "s22" / f"probe{i}.json"
+        f.write_text(json.dumps(data))
+        t = rng.choice([["fit", "llama3.1:8b", "-H", str(f), "--memory", rng.choice(["free", "total"])],
+                        ["serve", "llama3.1:8b", "-H", str(f)], ["models", "--fits", str(f)],
+                        ["cost", "-t", "1e9", "-H", str(f)]])
+        out.append(("s22 probe free > total", t + j(), {}))
+    for _ in range(12):  # cost's default engine and exclusion kinds over mixes of unpriced, too small and Mac boxes
+        pick = rng.sample(["rtx 4070", "arc b580", "m4-max-128gb", "h100-sxm", "rtx 4090 vulkan", "radeon 8060s 128gb",
+                           "custom:vram=8GB,bandwidth=100GB/s,fp16=10TFLOPS", "tesla p4"], rng.randint(1, 3))
+        out.append(("s22 cost kinds", ["cost", "-t", rng.choice(["1e9", "1e12", "1"]), "-m",
+                                       rng.choice(["llama3.1:8b", "llama3.1:70b", "qwen3:30b"])]
+                    + [a for b in pick for a in ("-H", b)] + rng.choice([[], ["--engine", "llamacpp"], ["--wide"]]) + j(),
+                    {}))
+    return out
+
+
 # ------------------------------------------------------------------------------------------------------- hostile hub
 SERVER = r'''
 import json, struct, sys, time
@@ -878,6 +921,7 @@ def cases(d: Path, port: int, rng: random.Random) -> list[tuple[str, list[str], 
     out += session18_cases(d, rng)
     out += session20_cases(d, rng)
     out += session21_cases(d, rng)
+    out += session22_cases(d, rng)
     # models --installed over every broken Ollama folder, text and JSON
     for o in ollamas.values():
         for j in ([], ["--json"]):
