@@ -24,6 +24,11 @@ def _counts() -> dict:
     return load("serving")["vllm"]["kernel_counts"]
 
 
+def kernel_counts() -> dict:
+    """data/serving.yaml kernel_counts (the kernels vLLM launches per layer and block, read off its model code)."""
+    return _counts()
+
+
 def kernel_us() -> float:
     """The fitted overhead per kernel: layer_overhead_us over a Llama layer's kernels."""
     return float(load("serving")["vllm"]["layer_overhead_us"]) / float(_counts()["llama_layer"])
@@ -67,3 +72,4 @@ def extra_kernel_seconds(model: Model) -> float:
     """Per step: the extra kernels (attention blocks and MoE blocks) at the fitted per-kernel time."""
     n = extra_kernels(model) + moe_extra_kernels(model)
     return n * kernel_us() * 1e-6 if n else 0.0
+

@@ -64,7 +64,7 @@ def _serve_vllm(model: Model, machine: Machine, w: ServeWorkload, q: Quant, conc
     kv_conc = max(1, p.pool_bytes_per_gpu // per_request)
     max_conc = min(kv_conc, max_seqs)
     server, max_conc, limits, points, top, rec = walk(
-        lambda n: PagedServer(model, q, machine, p.tp, P, O, batched, n, kvb), max_conc,
+        lambda n: PagedServer(model, q, machine, p.tp, P, O, batched, n, kvb, eager=req.enforce_eager), max_conc,
         "kv_pool" if kv_conc <= max_seqs else "max_num_seqs", concurrency, w)
     eff = efficiency(machine.devices[0].backend)
     band = throughput_band(model) or tuple(eff.decode_band)
@@ -125,7 +125,7 @@ def _assumptions(batched: int, max_seqs: int, tp: int, prefill: float) -> dict:
 
 def _warnings(model: Model, w: ServeWorkload, req: FitRequest | None = None) -> tuple[str, ...]:
     """Warnings for the report: a request longer than the trained context; --enforce-eager (step.py EAGER_CAVEAT:
-    the pool gains the graphs' memory, the step stays a graph-replayed one)."""
+    the pool gains the graphs' memory and each step's kernel launches are priced at a host time fitted on two runs)."""
     out = []
     if w.prompt_tokens + w.output_tokens > model.max_context:
         out.append(f"prompt + output ({w.prompt_tokens + w.output_tokens}) exceeds {model.id}'s trained context "

@@ -30,14 +30,12 @@ from .moe_step import (expert_flops_per_token, expert_kernels_seconds, fused_moe
                        moe_activation_bytes, moe_fixed_seconds, moe_padding_flops)
 
 
-# --enforce-eager frees the CUDA graphs' memory (estimate/vllm.py) but the step's per-layer overhead was fitted on
-# graph-replayed runs (scripts/fit_serving.py): the one published eager run read (vllm issue #20469, Qwen3-14B AWQ on an
-# A100, held out) decoded at 20.6 ms a token where the step gives 8.3 (2.5x); vllm-omni issue #7960 measured a
-# Qwen2.5-7B thinker at ~22-23 ms eager against ~13 with graphs on an A800 (1.7x). Said, not priced: no source sizes
-# the eager launch cost per kernel.
-EAGER_CAVEAT = ("--enforce-eager: decode is priced as a CUDA-graph step; eager decode runs slower (published 1.7-2.5x "
-                "a token at one stream, docs/methodology.md 6c)")
-
+# --enforce-eager frees the CUDA graphs' memory (estimate/vllm.py) and launches every kernel of a step from the host:
+# step_seconds(eager=True) takes the longer of the graph step and the host's launches (eager_host_seconds,
+# the kernel count times a host time per launch fitted on two published eager runs, data/serving.yaml
+# eager_decode_runs). The host's speed varies by machine and release (the two runs: 52 and 80 us a kernel).
+EAGER_CAVEAT = ("--enforce-eager: each decode step launches its kernels from the host, priced at 64 us a kernel "
+                "(two published eager runs, 52-80 us: the host's CPU and vLLM release move it; docs/methodology.md 6c)")
 
 
 @lru_cache(maxsize=1)
@@ -267,6 +265,53 @@ def residual_blocks(model: Model) -> int:
     return 2 * model.n_layers
 
 
+@lru_cache(maxsize=256)
+def step_kernels(model: Model, tp: int) -> int:
+    """Kernels one decode step launches per GPU, as the graph step counts them: kernel_counts.llama_layer for every two
+    residual blocks (residual_blocks), the attention and MoE blocks' surplus (extra_kernels, moe_extra_kernels),
+    each MoE layer's fused_moe call (data/serving.yaml fused_moe_kernels) and, under tensor parallelism, one
+    all-reduce a residual block. The step's few kernels outside the layers (embedding, final norm, LM head, sampler)
+    are left out here and in the fit alike (eager_kernel_us divides by this count)."""
+    from .kernels import extra_kernels, kernel_counts, moe_extra_kernels
+    from .moe_step import moe_layers
+
+    c = kernel_counts()
+    blocks = residual_blocks(model)
+    n = blocks * int(c["llama_layer"]) // 2 + extra_kernels(model) + moe_extra_kernels(model)
+    n += moe_layers(model) * int(serving_data()["vllm"]["fused_moe_kernels"])
+    return n + (blocks if tp > 1 else 0)
+
+
+def eager_run_kernel_us() -> list[tuple[str, float]]:
+    """(source, host microseconds per kernel) of each published eager run (data/serving.yaml eager_decode_runs): its
+    time per output token over its decode step's kernels (step_kernels)."""
+    from ...catalog.models import get
+
+    out = []
+    for row in serving_data()["vllm"]["eager_decode_runs"]["rows"]:
+        kernels = step_kernels(get(row["model"]), int(row["tp"]))
+        out.append((str(row["source"]), float(row["tpot_ms"]) * 1e3 / kernels))
+    return out
+
+
+@lru_cache(maxsize=1)
+def eager_kernel_us() -> float:
+    """Host time per kernel launch of an eager vLLM step: the geometric mean of eager_run_kernel_us() (64.4 us on the
+    two runs stored in session 22: 51.6 and 80.4)."""
+    import math
+
+    xs = [x for _, x in eager_run_kernel_us()]
+    return math.exp(sum(math.log(x) for x in xs) / len(xs))
+
+
+def eager_host_seconds(model: Model, tp: int) -> float:
+    """Per step under --enforce-eager: the host's launches, step_kernels x eager_kernel_us. Without CUDA graphs each
+    kernel of a step is launched from Python (module call, custom-op dispatch, cudaLaunchKernel) one after the other
+    while the GPU runs the previous ones, so a step takes whichever is longer, this or the GPU's own time
+    (step_seconds eager=)."""
+    return step_kernels(model, tp) * eager_kernel_us() * 1e-6
+
+
 def overhead_seconds(model: Model, batch: float) -> float:
     """Per step: the engine's own work per layer it launches kernels for (fitted on published single-stream runs,
     scripts/fit_serving.py, of Llama layers: two residual blocks each), counted per residual block (half a fitted
@@ -328,14 +373,19 @@ def _grouped_gemm_flops(model: Model, quant: Quant, machine: Machine, tp: int) -
 
 def step_seconds(model: Model, quant: Quant, machine: Machine, tp: int, batch: float, depth: float,
                  prefill_tokens: float = 0.0, prefill_depth: float = 0.0, kv_dtype_bytes: int = 2,
-                 prefill_seqs: float | None = None) -> float:
+                 prefill_seqs: float | None = None, eager: bool = False) -> float:
     """One step: `batch` sequences decoding at average `depth` cached tokens, plus a chunk of `prefill_tokens` prompt
-    tokens of `prefill_seqs` requests (one when not given) attending on average to `prefill_depth` tokens."""
+    tokens of `prefill_seqs` requests (one when not given) attending on average to `prefill_depth` tokens. eager:
+    --enforce-eager, no CUDA graphs: the host launches the step's kernels one by one while the GPU runs them, so the
+    step is the longer of the graph step and the launches (eager_host_seconds)."""
     linear, attention = _parts_seconds(model, quant, machine, tp, batch, depth, prefill_tokens, prefill_depth,
                                        kv_dtype_bytes, prefill_seqs)
     tokens = batch + prefill_tokens
-    return (linear + attention + overhead_seconds(model, batch) + moe_fixed_seconds(model)
-            + allreduce_seconds(model, machine, tp, tokens))
+    graph = (linear + attention + overhead_seconds(model, batch) + moe_fixed_seconds(model)
+             + allreduce_seconds(model, machine, tp, tokens))
+    if not eager:
+        return graph
+    return max(graph, eager_host_seconds(model, tp))
 
 
 def _expert_bytes(model: Model, quant: Quant, machine: Machine, tp: int, tokens: float, experts: float) -> float:
