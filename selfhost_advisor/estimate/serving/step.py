@@ -360,8 +360,46 @@ def _parts_seconds(model: Model, quant: Quant, machine: Machine, tp: int, batch:
                   + expert_kernels_seconds(model, quant, machine, tp, tokens, experts * _touched(model, tokens),
                                            expert_work, bw, fl, _grouped_gemm_flops(model, quant, machine, tp)))
     kv = batch * (kv_read_bytes(model, tp, int(depth), kv_dtype_bytes) + state_write_bytes(model, tp))
-    attn_work = batch * attention_flops(model, tp, depth) + prefill_tokens * attention_flops(model, tp, prefill_depth)
-    return linear, max(kv / bw, attn_work / fl)
+    sparse = dsa_prefill_flops(model, machine, tp, prefill_depth) if prefill_tokens > 0 else None
+    if sparse is None:
+        attn_work = batch * attention_flops(model, tp, depth) + prefill_tokens * attention_flops(model, tp, prefill_depth)
+        return linear, max(kv / bw, attn_work / fl)
+    # DSA prefill: FlashMLA's sparse kernel is a BF16 one (dsa_prefill_flops), the indexer's logits FP8 (the format's
+    # rate here); the decoders' attention as before
+    attention, logits = sparse
+    fl16 = eff.prefill_f16_all_in * float(dev.fp16_flops or 0.0)
+    seconds = batch * attention_flops(model, tp, depth) / fl + prefill_tokens * (attention / fl16 + logits / fl)
+    return linear, max(kv / bw, seconds)
+
+
+def dsa_prefill_flops(model: Model, machine: Machine, tp: int, depth: float) -> tuple[float, float] | None:
+    """(sparse attention FLOPs, indexer logits FLOPs) per prompt token per GPU of a DeepSeek-sparse-attention model
+    (DeepSeek-V3.2, GLM-5.x: model.dsa) in vLLM's prefill; None for any other model.
+
+    Read in vllm v1/attention/backends/mla/flashmla_sparse.py (FlashMLASparseImpl, stored copies 2026-12-06): the sparse
+    FlashMLA kernels "use MQA 576/512 approach for both prefill and decode" (the query absorbed into the kv_lora_rank
+    latent: QK over kv_lora_rank + qk_rope_head_dim, PV over kv_lora_rank), and the kernel "requires num_local_head to
+    be a multiple of 64 on hopper and 128 on blackwell": the query is padded with empty heads up to 64 (128 on
+    Blackwell), so at TP 8 DeepSeek's 16 heads a GPU compute as 64. FlashMLA's sparse prefill kernel
+    (csrc/sm90/prefill/sparse/fwd.cu: B_H = 64, num_topk_blocks = topk / B_TOPK) walks all index_topk candidates of
+    every query, masking the invalid ones, so a prompt token costs 2 x padded heads x index_topk x (2 kv_lora_rank +
+    rope) in every layer, whatever its depth: 285 MFLOP a layer for DeepSeek-V3.2 at TP 8 on Hopper, where the dense
+    form at 1,024 tokens of depth is 38. BF16 (an FP8 cache is gathered and up-converted to BF16 first). The
+    lightning indexer is replicated on every GPU ("no tensor parallel, just replicated", vllm models/deepseek_v2.py
+    Indexer): its FP8 MQA logits are 2 x index_n_heads x index_head_dim FLOPs a cached token, in the layers that own
+    an indexer (GLM-5.2's shared layers reuse the previous top-k)."""
+    dsa = getattr(model, "dsa", None)
+    if dsa is None or model.mla is None:
+        return None
+    family = gpu_family(machine)
+    pad = 128 if family == "nvidia-b200" else 64 if family == "nvidia-h100" else 1
+    heads = -(-model.n_heads // tp)
+    heads = -(-heads // pad) * pad
+    m = model.mla
+    attention = 2.0 * heads * dsa.index_topk * (2 * m.kv_lora_rank + m.qk_rope_head_dim) * model.n_layers
+    owners = sum(dsa.has_indexer(i, model.n_layers) for i in range(model.n_layers))
+    logits = 2.0 * dsa.index_n_heads * dsa.index_head_dim * depth * owners
+    return attention, logits
 
 
 @lru_cache(maxsize=1024)
