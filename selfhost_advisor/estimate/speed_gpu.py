@@ -119,8 +119,10 @@ def recurrent_prefill_seconds(device: Device, model, first: int, count: int) -> 
     """Seconds per prompt token that the serial GATED_DELTA_NET steps of layers [first, first + count) add on Vulkan,
     CUDA, ROCm and SYCL (data/speed.yaml recurrent_prefill_step; docs/methodology.md 5b-vkhyb): the kernels walk the
     micro-batch's tokens one after another, so each token pays, per delta-net layer, its F32 state elements
-    (recurrent_state_widths' n_embd_s) x the fitted lane-cycles per element over the vector lanes x boost clock. 0 for
-    other layers, kinds and backends, before the family's `since` build, and without lanes or a clock."""
+    (recurrent_state_widths' n_embd_s) x the lane-cycles per element over the vector lanes x boost clock: the family's
+    own where its kernel's per-token time was measured (`lane_cycles_by_family`; CUDA: llama.cpp PR #22587's timing of
+    gated_delta_net.cu, methodology 5f-cuda22), else the value fitted on Vulkan rows. 0 for other layers, kinds and
+    backends, before the family's `since` build, and without lanes or a clock."""
     rule = load("speed").get("recurrent_prefill_step") or {}
     ssm = getattr(model, "ssm", None)
     fam = family(device.backend)
@@ -138,4 +140,5 @@ def recurrent_prefill_seconds(device: Device, model, first: int, count: int) -> 
     if not lane_hz:
         return 0.0
     layers = sum(1 for i in range(first, first + count) if model.is_recurrent(i))
-    return layers * recurrent_state_widths(ssm)[1] * float(rule["lane_cycles_per_state_element"]) / lane_hz
+    cycles = (rule.get("lane_cycles_by_family") or {}).get(fam, rule["lane_cycles_per_state_element"])
+    return layers * recurrent_state_widths(ssm)[1] * float(cycles) / lane_hz
