@@ -94,8 +94,9 @@ def test_the_held_out_cuda_rows_meet_the_goals_and_the_figures_in_methodology_5f
     # 8.8% over 27 rows before session 18's three RTX 4070 hybrid Qwen3.5 rows (blind +30.6/+19.7/+16.8%) and the
     # delta-net serial step (5b-vkhyb: -11.6/-6.4/-8.6%); 8.7% before session 19 charged prompt attention at flash
     # attention's FP16 rate (methodology 5c-s19: these pp512 rows, mostly fa 0, sit 0.2-0.9 points lower: recorded as
-    # what got worse)
-    assert pre["median_abs_error_pct"] == pytest.approx(9.4, abs=0.05)
+    # what got worse); 9.4% before session 22 charged CUDA its own measured delta-net step (5f-cuda22: the 4070 rows
+    # -11.4/-6.3/-8.6 -> +4.4/+4.2/+1.7%)
+    assert pre["median_abs_error_pct"] == pytest.approx(8.8, abs=0.05)
     assert dec["median_abs_error_pct"] <= 10 and pre["median_abs_error_pct"] <= 20
     # -11.2% before the dated rows; -2.9% before session 19's attention rate, -3.1% after
     assert abs(s["prefill / current builds"]["median_signed_error_pct"]) < 3.5
