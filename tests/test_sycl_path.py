@@ -672,3 +672,22 @@ def test_the_decode_model_gives_back_pr_24452s_pair():
         seconds.append(1.0 / got.decode_tokens_per_s)
     assert seconds[0] - seconds[1] == pytest.approx(1 / 62.95 - 1 / 68.95, rel=0.02)
     assert 0.4 < sycl_path.expert_block_share(0.67) < 0.8
+
+
+def test_q8_0_on_xe2s_block_layout_streams_at_pr_21527s_measured_share():
+    """PR #21527 (2026-04-06): Qwen3.5-27B Q8_0 on an Arc Pro B70, 4.88 t/s on the block layout, 15.24 reordered, "Memory
+    bandwidth utilization improves from 21% to 66%" (34-byte blocks on Xe2). block_type_share reads the pair as
+    plain_bandwidth_share reads Intel's Q4_0 pairs; at the shipped share it gives the PR's own 21%, half of what the Q4_0
+    pairs give on Xe-HPG, and the decode model gives back the pair's dt (the output matrix is Q8_0 on the block layout
+    too: a few percent more). Xe-HPG keeps the Q4_0 pairs' share."""
+    share = round(efficiency("sycl").bandwidth, 6)
+    assert sycl_path.block_type_share(share) == pytest.approx(0.21, abs=0.01)
+    assert sycl_path.block_type_share(share) < 0.6 * sycl_path.plain_bandwidth_share(share)
+    b70, a770 = _machine("arc pro b70").devices[0], _machine("arc a770 16gb").devices[0]
+    assert sycl_path._own_block_types(b70) == frozenset({"Q8_0"})
+    assert sycl_path._own_block_types(_machine("arc 140v 32gb").devices[0]) == frozenset({"Q8_0"})
+    assert sycl_path._own_block_types(a770) == frozenset()
+    slow = [1.0 / _speed("arc pro b70", "qwen3.5:27b", "Q8_0", build, prefill_depth=64).decode_tokens_per_s
+            for build in ("master of 2026-04-06, the base of the Q8_0 reorder PR cited (Q8_0 on the block layout), reorder on",
+                          "PR #21527 head (2026-04-06), reorder on")]
+    assert slow[0] - slow[1] == pytest.approx(1 / 4.88 - 1 / 15.24, rel=0.08)

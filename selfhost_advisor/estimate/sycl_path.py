@@ -438,6 +438,45 @@ def expert_block_share(share: float) -> float:
     return reordered_s / (reordered_s + dt) if nbytes and dt > 0 else 0.0
 
 
+def _own_block_types(device: Device) -> frozenset:
+    """The types whose block layout has its own measured rate on this device's architecture (data/speed.yaml
+    `sycl_paths.block_pair`), empty elsewhere."""
+    rule = _rules().get("block_pair") or {}
+    if not rule or device.vendor != "intel":
+        return frozenset()
+    from .vulkan_path import architecture
+
+    return frozenset(rule.get("types") or ()) if architecture(device) in set(rule.get("architectures") or ()) else frozenset()
+
+
+@lru_cache(maxsize=64)
+def block_type_share(share: float) -> float:
+    """The share of spec bandwidth a Q8_0 matrix streams at on Xe2's block layout, derived from PR #21527's same-machine
+    pair (data/speed.yaml `sycl_paths.block_pair`: an Arc Pro B70, Qwen3.5-27B Q8_0, 4.88 t/s on the block layout, 15.24
+    reordered) at bandwidth share `share`, as plain_bandwidth_share reads Intel's Q4_0 pairs: the Q8_0 matrices take
+    dt + bytes / (share x bandwidth) on the block layout, so they stream at bytes / (bandwidth x that).
+
+    Why its own: the PR measures "21%" of the B70's bandwidth for Q8_0's 34-byte blocks ("not power-of-2 ... poor cache
+    line utilization and non-coalesced memory access"), where Intel's Q4_0 pairs on Xe-HPG give about twice that; the
+    B70's Q8_0 block-layout row was predicted +86% fast at the Q4_0 figure."""
+    pair = (_rules().get("block_pair") or {}).get("pair")
+    if not pair or not share:
+        return 0.0
+    from ..catalog import hw_names
+    from ..catalog.hardware import machine_from_profile
+    from ..catalog.models import get as get_model
+    from ..catalog.quants import get_quant
+    from .speed_work import token_work
+
+    dev = machine_from_profile(hw_names.resolve(pair["hardware"]), 1).devices[0]
+    work = token_work(get_model(pair["model"]), get_quant(pair["quant"]))
+    types = set((_rules().get("block_pair") or {}).get("types") or ())
+    nbytes = sum(b for layer in work.layer_matrices for ty, _, b in layer if ty in types)
+    dt = 1.0 / float(pair["block_tokens_per_s"]) - 1.0 / float(pair["reordered_tokens_per_s"])
+    bw = stream_bandwidth(dev)
+    return nbytes / (bw * (dt + nbytes / (share * bw))) if nbytes and bw else 0.0
+
+
 def block_layout_seconds(matrices: tuple, device: Device, bandwidth: float, clock_hz: float | None,
                          force_block: bool = False) -> float:
     """Seconds a layer's mat-vecs take beyond streaming their bytes at `bandwidth` where the kernel, not the memory,
@@ -470,10 +509,13 @@ def block_layout_seconds(matrices: tuple, device: Device, bandwidth: float, cloc
         return extra
     per_s = rate * lanes * clock_hz
     streamed = (plain_bandwidth_share(share) * device.bandwidth_bytes_per_s) if not _RATE_ONLY else 0.0
+    own = _own_block_types(device)
     for ty, n_weights, nbytes in blocked:
         # before PR #8106 / #8266 (2024-07) the non-K DMMV ran 32-wide sub-groups: more lane-cycles a weight
         issued = n_weights / per_s + n_weights * subgroup_lane_cycles(ty, build) / (lanes * clock_hz)
-        block = max(issued, nbytes / streamed if streamed else 0.0)
+        # Q8_0 on Xe2: its own measured block-layout rate (block_type_share), else Intel's Q4_0 pairs' (plain_bandwidth_share)
+        rate_bw = (block_type_share(share) * device.bandwidth_bytes_per_s) if ty in own and not _RATE_ONLY else streamed
+        block = max(issued, nbytes / rate_bw if rate_bw else 0.0)
         extra += max(0.0, block - nbytes / bandwidth)
     return extra
 
