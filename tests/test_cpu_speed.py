@@ -133,6 +133,22 @@ def test_a_kernel_bound_avx2_host_decodes_q4_k_as_a_vnni_host_of_the_same_clock(
     assert _speed(_host(flags=("avx2", "fma")), quant="Q4_0").decode_tokens_per_s < _speed(_host(), quant="Q4_0").decode_tokens_per_s
 
 
+def test_an_x86_build_before_the_q4_0_repack_decodes_through_the_dot_kernel():
+    """The VM timed Q4_0 through the repacked 8x8 GEMV; a build before llama.cpp #10446 (2024-12-07) runs
+    ggml_vec_dot_q4_0_q8_0: 13 slots a 32-weight block against the GEMV's 77 a 256-weight one (AVX2: 14 / 93)."""
+    def dated(date, flags=VNNI):
+        return replace(_host(flags=flags), cpu_kernel_date=date)
+    g, d = (77 / 3) / 256, (13 / 3) / 32  # cycles per weight, three vector ports, both above the 4-cycle chain
+    assert cpu_kernels.unrepacked_factor("Q4_0", dated("2024-11-01")) == pytest.approx(g / d)
+    assert cpu_kernels.unrepacked_factor("Q4_0", dated("2024-12-07")) == 1.0  # the repack's date on: the GEMV
+    assert cpu_kernels.unrepacked_factor("Q4_0", _host()) == 1.0  # no build date: the newest kernels
+    assert cpu_kernels.unrepacked_factor("Q4_K", dated("2024-11-01")) == 1.0  # only the counted type
+    avx2 = ("avx2", "fma")
+    assert cpu_kernels.unrepacked_factor("Q4_0", dated("2024-11-01", avx2)) == pytest.approx((93 / 3 / 256) / (14 / 3 / 32))
+    old, new = (1 / cpu_speed(dated(date), "llama3.2:1b", "Q4_0").decode_tokens_per_s for date in ("2024-11-01", "2025-01-01"))
+    assert old > new  # the dot kernel is slower than the GEMV; the stream and the rest are the same
+
+
 @pytest.mark.parametrize("quant", ["Q4_K_M", "Q8_0", "Q6_K", "IQ4_XS", "Q2_K", "F16"])
 def test_more_clock_threads_or_bandwidth_never_slow_a_cpu_host(quant):
     s = _speed(_host(), quant=quant)

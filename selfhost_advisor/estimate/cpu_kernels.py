@@ -275,7 +275,29 @@ def kernel_seconds(matrices, machine: Machine) -> float:
     (gemv_speedup)."""
     vf = vector_flops(machine) or 1.0
     rates, median = decode_rates(cpu_isa(machine))
-    return sum(n / (rates.get(ty, median) * gemv_speedup(ty, machine) * vf) for ty, n in matrices)
+    return sum(n / (rates.get(ty, median) * gemv_speedup(ty, machine) * unrepacked_factor(ty, machine) * vf)
+               for ty, n in matrices)
+
+
+def unrepacked_factor(ty: str, machine: Machine) -> float:
+    """On an x86 host whose llama.cpp build predates the type's repack (kernel_path: a dated build before the entry
+    that made it 'measured'), the one-token kernel is ggml_vec_dot_*, not the repacked GEMV whose rate the development
+    VM timed: cycles(GEMV) / cycles(dot kernel) per weight, both counted (data/cpu_kernel_paths.yaml decode_dot x86
+    no_vnni / before_repack) on the host's VNNI or AVX2 code. 1 elsewhere (docs/methodology.md 4e-cpu10)."""
+    isa = cpu_isa(machine)
+    if isa == "neon":
+        return 1.0
+    dots = load("cpu_kernel_paths")["decode_dot"].get("x86") or {}
+    dot = (dots.get("before_repack") or {}).get(ty)
+    gemv = (dots.get("no_vnni") or {}).get(ty)
+    if not dot or not gemv or kernel_path(ty, machine) in (None, "measured"):
+        return 1.0
+    key, ports = ("vector" if isa == "vnni" else "avx2_vector"), float(dots["ports"])
+
+    def cycles_per_weight(s: dict) -> float:
+        return max(float(s[key]) / ports, float(s.get("chain", 0.0))) / float(s["weights"])
+
+    return cycles_per_weight(gemv["slots"]) / cycles_per_weight(dot["slots"])
 
 
 def gemv_speedup(ty: str, machine: Machine) -> float:
@@ -371,7 +393,7 @@ def prefill_type_rates(machine: Machine):
             return rates.get(ty, float_rate)  # the family's measured float GEMM (x86 tinyBLAS), else the float rate
         path = kernel_path(ty, machine)
         if path == "vec_dot" or (path is None and not has_gemm(ty, machine, measured)):
-            return 2.0 * dot.get(ty, dot_median)
+            return 2.0 * dot.get(ty, dot_median) * unrepacked_factor(ty, machine)
         if path == "tinyblas" or (path is None and ty in tinyblas_now):
             # tinyBLAS_Q0: one template for Q8_0 and Q4_0, timed on Q8_0; its static split is paced by the slowest core
             return rates.get("Q8_0", median) * pace
