@@ -53,3 +53,20 @@ def test_only_nvidia_coopmat2_from_pr_15546_gets_the_shrinking_tiles():
     assert speed_terms._padding(8, 32, 4, "vulkan", nvidia) == 1.0  # mat-vec below 9 tokens
     rtx2080 = _device("rtx 2080 ti")  # Turing: KHR coopmat, not NV_coopmat2
     assert speed_terms._padding(512, 32, 4, "vulkan", rtx2080) == pytest.approx(2.0, abs=0.01)
+
+
+def test_gpt_oss_expert_biases_cost_a_pass_over_the_routed_rows_above_the_mat_vec_batch():
+    """ggml-vulkan fuses MUL_MAT_ID + ADD_ID for the mat-vec shader only (up to 8 tokens): a prompt's ADD_ID reads and
+    writes every routed row in F32 (vulkan_path.expert_bias_seconds)."""
+    from selfhost_advisor.catalog.models import get as get_model
+    from selfhost_advisor.catalog.quants import get_quant
+    from selfhost_advisor.estimate.speed_work import token_work
+    from selfhost_advisor.estimate.vulkan_path import expert_bias_seconds
+
+    oss = token_work(get_model("gpt-oss:20b"), get_quant("MXFP4_MOE"), "f16").layer_expert_matrices
+    qwen = token_work(get_model("qwen3:30b-a3b"), get_quant("Q4_K_M"), "f16").layer_expert_matrices
+    bw = 1.0e12
+    # gpt-oss-20b: 4 routed rows of 2880 (gate, up) and 2880 (down) a token and layer, F32, read and written
+    assert expert_bias_seconds(oss, 512, bw) == pytest.approx(24 * 3 * 4 * 2880 * 4 * 2 / bw)
+    assert expert_bias_seconds(oss, 8, bw) == 0.0  # the mat-vec shader fuses the bias
+    assert expert_bias_seconds(qwen, 512, bw) == 0.0  # no expert biases

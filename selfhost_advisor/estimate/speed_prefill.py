@@ -95,6 +95,10 @@ def _prefill_seconds_per_token(
                 fa = vulkan_path.fa_prefill_rate(d)
                 total += ((sum(per_layer[layer:layer + count]) - sum(work.layer_flops[layer:layer + count]))
                           / (fa or c * flops))
+                # MoE expert biases (gpt-oss's ADD_ID): unfused above the mat-vec batch, a pass over the routed rows
+                total += vulkan_path.expert_bias_seconds(
+                    work.layer_expert_matrices[layer:layer + count], n_ubatch,
+                    eff.bandwidth * d.bandwidth_bytes_per_s if d.bandwidth_bytes_per_s else None)
             else:
                 # CUDA MMQ: the weight and activation tiles stream from memory while other blocks compute; the
                 # slower of the two binds (roofline), which on a low-bandwidth part (GB10: 273 GB/s) is memory.

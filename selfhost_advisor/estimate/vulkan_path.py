@@ -364,6 +364,18 @@ def _traffic(device: Device, layers: tuple, _build: tuple) -> float:
     return total
 
 
+def expert_bias_seconds(expert_layers: tuple, n_ubatch: int, bandwidth: float | None, min_tokens: int = 9) -> float:
+    """Per prompt token, the routed experts' bias adds (gpt-oss: ggml_add_id after each MUL_MAT_ID) on Vulkan: from
+    `min_tokens` tokens (ggml_vk_use_mul_mat_vec_id: the mat-vec shader, which fuses the bias, runs up to 8) each ADD_ID
+    is a dispatch of its own (ggml_vk_can_fuse fuses MUL_MAT_ID + ADD_ID "mat-vec only"; ggml-org/ggml d99724f) that
+    reads and writes the routed rows in F32: 2 x the bias operand's active bytes a token (the F32 entries of
+    work.layer_expert_matrices hold n_used x rows elements per bias) over `bandwidth`. Why: the family's efficiency was
+    fitted on models with no such pass (docs/methodology.md 5c-s22v)."""
+    if not bandwidth or n_ubatch < min_tokens:
+        return 0.0
+    return sum(2.0 * nbytes for mats in expert_layers for ty, _, nbytes in mats if ty == "F32") / bandwidth
+
+
 # --- decode: the mat-vec shaders' issue rate (docs/methodology.md 5b-vkgcn) ---
 
 def matvec_lane_hz(device: Device) -> float | None:
