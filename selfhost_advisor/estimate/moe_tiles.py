@@ -68,6 +68,7 @@ def padding(n_tokens: int, n_expert: int, n_used: int, rule: dict | None) -> flo
     return max(1.0, slots / (n_tokens * n_used))
 
 
+@lru_cache(maxsize=256)
 def shrunk_width_padding(n_tokens: int, n_expert: int, n_used: int, tile: int, widths: tuple[int, ...]) -> float:
     """MMA column slots per routed token-expert pair where a tile whose expert has fewer rows left than `tile` runs its
     multiply at the narrowest of `widths` that holds them (ggml-vulkan mul_mm_cm2.comp since PR #15546: BN / 4, BN / 2
@@ -80,10 +81,9 @@ def shrunk_width_padding(n_tokens: int, n_expert: int, n_used: int, tile: int, w
     lp, lq, lg = math.log(p), math.log1p(-p), math.lgamma(n_tokens + 1)
     ws = sorted(int(w) for w in widths)
     slots = 0.0
-    for t in range(1, n_tokens + 1):
+    mean, sd = n_tokens * p, math.sqrt(n_tokens * p * (1 - p))  # the binomial's mass, as expected_tiles sums it
+    for t in range(max(1, int(mean - 12 * sd) - 1), min(n_tokens, int(mean + 12 * sd) + 2) + 1):
         w = math.exp(lg - math.lgamma(t + 1) - math.lgamma(n_tokens - t + 1) + t * lp + (n_tokens - t) * lq)
-        if w < 1e-15:
-            continue
         full, rest = divmod(t, tile)
         slots += w * (full * tile + (next((x for x in ws if x >= rest), tile) if rest else 0))
     return max(1.0, slots / (n_tokens * p))
