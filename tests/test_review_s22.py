@@ -111,3 +111,19 @@ def test_a_probe_file_claiming_more_free_memory_than_total_is_refused(capsys, tm
     bad.write_text(json.dumps(d))
     code, out, err = run(capsys, "fit", "llama3.1:8b", "--hardware", str(bad), "--memory", "free")
     one_line_exit_2(code, out, err, said, "is more than", "re-run 'advisor probe --json")
+
+
+@pytest.mark.parametrize("name", ["NVIDIA Thor", "thor", "jetson thor"])
+def test_a_driver_s_bare_thor_lists_both_thor_modules(name):
+    # CUDA / NVML print 'NVIDIA Thor' on a Jetson Thor (llama.cpp issue #15969, vLLM issue #34470): named nothing before
+    with pytest.raises(UnknownHardwareError) as err:
+        hw_names.resolve(name)
+    assert sorted(p.id for p in err.value.candidates) == ["jetson-t4000", "jetson-t5000"]
+
+
+@pytest.mark.parametrize("name, pid", [("jetson agx thor", "jetson-t5000"),
+                                       ("NVIDIA Jetson AGX Thor Developer Kit", "jetson-t5000"),  # devicetree model
+                                       ("thor 128gb", "jetson-t5000"), ("nvidia thor 64gb", "jetson-t4000"),
+                                       ("orin 64gb", "jetson-agx-orin-64-gb")])
+def test_a_thor_name_with_its_kit_or_size_resolves_to_that_module(name, pid):
+    assert hw_names.resolve(name).id == pid

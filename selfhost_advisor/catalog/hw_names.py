@@ -247,8 +247,17 @@ _EDITION = lazy(r"\b(?:workstation\s+edition|generation|series|vf)\b|(?<=\bserve
 # "Radeon 8060S (integrated, gfx1151)"); it names three memory sizes, so it is refused with them
 _GFX = {"gfx1151": "radeon 8060s"}
 _GFX_NOTE = lazy(r"\bgfx\d{3,4}[a-z]?\b", re.I)
-# a chip a driver names alone: every product built on it (llama-bench on a Jetson prints 'Orin')
-_CHIP_ONLY = {"orin": "Jetson", "agxorin": "Jetson AGX"}
+# a chip a driver names alone: every table row built on it (its name's prefix, and a word the name must hold).
+# llama-bench on a Jetson Orin prints 'Orin'. A Jetson Thor prints 'NVIDIA Thor' (CUDA and NVML: "Device 0: NVIDIA
+# Thor, compute capability 11.0" on the AGX Thor developer kit, https://github.com/ggml-org/llama.cpp/issues/15969;
+# "GPU 0: NVIDIA Thor", https://github.com/vllm-project/vllm/issues/34470); NVIDIA sells Thor as the numbered modules
+# Jetson T4000 (64 GB) and T5000 (128 GB), and the Jetson AGX Thor Developer Kit carries the T5000 ("Jetson AGX Thor
+# T5000 developer kit ... 128 GB LPDDR5X at 273 GB/s", https://github.com/antirez/ds4/pull/788; its devicetree model
+# "NVIDIA Jetson AGX Thor Developer Kit", https://github.com/rbonghi/jetson_stats/issues/711)
+_CHIP_ONLY = {"orin": ("Jetson", "orin"), "agxorin": ("Jetson AGX", "orin"), "thor": ("Jetson T", ""),
+              "jetsonthor": ("Jetson T", ""), "agxthor": ("Jetson T5000", ""), "jetsonagxthor": ("Jetson T5000", ""),
+              "jetsonagxthordeveloperkit": ("Jetson T5000", ""), "jetsonagxthordevkit": ("Jetson T5000", "")}
+_SIZE_WORD = lazy(r"(?<![\d.])\d{1,4}(?:\.\d{1,3})?\s*gi?b\b", re.I)
 
 
 # NVIDIA's SUPER cards as forums and shops shorten them ('4070S', 'RTX 4080 S', 'GTX 1660S'): tried only when the name
@@ -387,7 +396,9 @@ def _resolve_any(name: str) -> Profile:
         tried = {" ".join(name.split())}
         chip = [p for p in _chip_only(name)]
         if chip:
-            raise _refuse(name, chip) if len(chip) > 1 else UnknownHardwareError(str(first)) from None
+            if len(chip) == 1:  # 'jetson agx thor' (the T5000 developer kit), 'orin 64gb'
+                return _memory_checked(name, chip[0])
+            raise _refuse(name, chip) from None
         for clean in _fallbacks(name):
             if not clean or clean in tried:
                 continue
@@ -420,13 +431,17 @@ def _refuse_bad_size(name: str) -> None:
 
 
 def _chip_only(name: str) -> list[Profile]:
-    """Every table row built on the chip a driver name gives alone ('Orin'), else []."""
-    words = _CHIP_ONLY.get(gpu_table.compact(_VENDOR_LEAD.sub("", driver_name_clean(name))))
-    if not words:
+    """Every table row built on the chip a driver name gives alone ('Orin', 'NVIDIA Thor'), else []; those of the
+    memory size the name states where some are ('thor 128gb': the T5000)."""
+    entry = _CHIP_ONLY.get(gpu_table.compact(_VENDOR_LEAD.sub("", _SIZE_WORD.sub(" ", driver_name_clean(name)))))
+    if not entry:
         return []
-    key = gpu_table.compact(words)
-    return [table_profile(r) for r in gpu_table.rows() if gpu_table.compact(r["name"]).startswith(key)
-            and "orin" in r["name"].lower()]
+    key, word = gpu_table.compact(entry[0]), entry[1]
+    rows = [table_profile(r) for r in gpu_table.rows() if gpu_table.compact(r["name"]).startswith(key)
+            and word in r["name"].lower()]
+    mem = _stated_memory(name)
+    sized = [p for p in rows if mem and abs(p.memory_bytes - mem) <= 0.08 * p.memory_bytes]
+    return sized or rows
 
 
 def _stated_memory(name: str) -> int | None:
