@@ -100,6 +100,7 @@ FIXTURE = Path(__file__).resolve().parent / "fixtures" / "probes" / "h200.probe.
 @pytest.mark.parametrize("edit, said", [
     (lambda d: d.update(available_ram_bytes=4 * d["ram_bytes"]), "available_ram_bytes"),
     (lambda d: d["devices"][0].update(free_memory_bytes=3 * d["devices"][0]["memory_bytes"]), "free_memory_bytes"),
+    (lambda d: d["devices"][0].update(usable_memory_bytes=5 * d["devices"][0]["memory_bytes"]), "usable_memory_bytes"),
 ])
 def test_a_probe_file_claiming_more_free_memory_than_total_is_refused(capsys, tmp_path, edit, said):
     # a hand-edited probe was read as it stood: --memory free then planned a GPU against 3x its memory

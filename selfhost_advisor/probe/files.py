@@ -114,12 +114,14 @@ def _vendor_backend(d: dict, name: str, path: str) -> tuple[str, str]:
 
 
 def _at_most(part: int | None, whole: int | None, what: str, of: str, path: str) -> int | None:
-    """`part` where it is no more than `whole` (free memory of total). Why: a hand-edited probe claiming more free than
-    total (RAM 25 GB, 101 GB available) was read as it stood, and `--memory free` then planned against the larger
-    figure on a GPU, or capped it silently on RAM; advisor's own probe never writes one (probe/__init__ caps both)."""
+    """`part` where it is no more than `whole` (free or GPU-usable memory of the total). Why: a hand-edited probe
+    claiming more free than total (RAM 25 GB, 101 GB available) was read as it stood, and `--memory free` then planned
+    against the larger figure on a GPU, or capped it silently on RAM; an H200 whose usable_memory_bytes said 5x its
+    141 GB 'fit' Llama 3.1 405B at Q4_K_M (248 GB) on the GPU. advisor's own probe never writes one (probe/__init__
+    caps available RAM; usable memory is a share of the total), and --gpu-memory above the memory is refused too."""
     if part is not None and whole and part > whole:
         raise BadFileError(f"probe file {path}: {what} ({part / 1e9:.1f} GB) is more than {of} ({whole / 1e9:.1f} GB)",
-                           f"fix one of them (free memory is part of the total), or {_HINT}")
+                           f"fix one of them (free and usable memory are parts of the total), or {_HINT}")
     return part
 
 
@@ -139,7 +141,8 @@ def _device(d: object, path: str) -> Device:
         fp16_flops=_float(d, "fp16_flops"),
         fp16_acc16_flops=_float(d, "fp16_acc16_flops"),
         unified=bool(d.get("unified", False)),
-        usable_memory_bytes=_int(d, "usable_memory_bytes", path, required=False),
+        usable_memory_bytes=_at_most(_int(d, "usable_memory_bytes", path, required=False), memory,
+                                     f"device {name!r} usable_memory_bytes", "its memory_bytes", path),
         matched_profile=_str(d, "matched_profile"),
         backend=backend,
         details=_details(d.get("details"), path),
