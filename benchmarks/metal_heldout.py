@@ -1,7 +1,7 @@
 """Metal llama-bench rows in no fit (benchmarks/published/llamabench_weak.yaml), each predicted by the shipped model at
 its build, with the fixed time per layer the measurement implies (docs/methodology.md 5e-metal4).
 
-Usage: python benchmarks/metal_heldout.py [--json]
+Usage: python benchmarks/metal_heldout.py [--json] [--rates]
 Implied fixed time = (1 / measured - the model's seconds with the per-layer time set to 0) / layers: what a row says
 the per-layer time is once the model's bytes are streamed at the fitted bandwidth share. It is the figure sessions 11-18
 compared across chips and builds (137 us modelled on builds from 2025-09-13, 195 us before). Decode rows only for the
@@ -44,8 +44,26 @@ def rows(select=None) -> list[dict]:
             layers = get_model(r.model_id).n_layers
             row["implied_layer_us"] = 1e6 * (1.0 / r.measured - streamed) / layers
             row["modelled_layer_us"] = 1e6 * (1.0 / p - streamed) / layers
+            row.update(_weight_rate(r, streamed, 1.0 / p - streamed))
         out.append(row)
     return out
+
+
+def _weight_rate(r, streamed: float, layer_s: float) -> dict:
+    """What a decode row says about the mat-vec kernels once the modelled per-layer time is taken off: `stream_ratio`,
+    the seconds left over the seconds the model streams its bytes in (> 1: slower than the fitted bandwidth share),
+    and `lane_cycles_per_weight`, those seconds x the shader ALUs' lane-cycles per second (FP16 FLOPS / 2: one FMA a
+    lane a cycle; M5+: the SIMD share, metal_path.simd_flops) over the weights the token runs through matrix kernels (a row at depth: its attention's time included).
+    A row whose ratio is > 1 at a steady lane-cycles per weight across model sizes is bound by the kernel's ALU work
+    per weight, not by memory or a per-layer cost (docs/methodology.md 5e-metal6)."""
+    import fit_speed
+    from selfhost_advisor.estimate import metal_path
+
+    d = r.machine.devices[0]
+    left = 1.0 / r.measured - layer_s
+    weights = sum(w for w, _ in fit_speed._matrix_totals(r).values())
+    lanes = metal_path.simd_flops(d, d.fp16_flops) / 2 if d.fp16_flops else 0.0
+    return {"stream_ratio": left / streamed, "lane_cycles_per_weight": left * lanes / weights if lanes else None}
 
 
 def summary(rs: list[dict]) -> dict:
@@ -60,6 +78,7 @@ def summary(rs: list[dict]) -> dict:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--json", action="store_true")
+    ap.add_argument("--rates", action="store_true", help="decode rows: time over streaming, lane-cycles per weight")
     a = ap.parse_args()
     rs = rows()
     if a.json:
@@ -67,6 +86,11 @@ def main() -> int:
         return 0
     for r in sorted(rs, key=lambda r: (r["hardware"], r["model"], r["test"])):
         implied = f"  layer {r['implied_layer_us']:5.0f} us (model {r['modelled_layer_us']:3.0f})" if "implied_layer_us" in r else ""
+        if a.rates:
+            if "stream_ratio" not in r:
+                continue
+            cyc = r["lane_cycles_per_weight"]
+            implied = f"  x{r['stream_ratio']:4.2f} of streaming  {cyc:5.1f} lane-cycles/weight" if cyc else ""
         print(f"{r['hardware'][:20]:20} {r['model']:18} {r['quant']:7} {r['test']:13} {str(r['build_date'] or '')[:10]:10} "
               f"{r['measured']:8.2f} {r['predicted']:8.2f} {r['error_pct']:+6.1f}%{implied}")
     for kind, s in summary(rs).items():

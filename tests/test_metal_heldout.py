@@ -24,3 +24,19 @@ def test_the_implied_layer_time_closes_the_gap_between_streaming_and_the_measure
         assert r["modelled_layer_us"] == pytest.approx(194.71 * 12 / 17, rel=0.01)
     s = metal_heldout.summary(rs)
     assert s["decode"]["n"] == 3 and s["prefill"]["n"] == 0
+
+
+def test_m1_max_k_quant_rows_are_bound_per_weight_not_per_layer():
+    # M1 Max 32c, 2024-05 (Llama 3 8B and 70B Q4_K_M, tg512): both run well over the time their bytes stream in, and
+    # the per-layer time each implies differs 3x, while the lane-cycles per weight agree within 10%: the Q4_K mat-vec's
+    # ALU work per weight binds on M1, not a cost per layer nor the 70B's working set (methodology 5e-metal6)
+    rs = {r["model"]: r for r in metal_heldout.rows(
+        lambda r: r.hardware == "m1-max-32c-64gb" and r.quant == "Q4_K_M" and r.test == "tg512")}
+    small, big = rs["llama3:8b"], rs["llama3:70b"]
+    assert small["stream_ratio"] > 1.3 and big["stream_ratio"] > 1.3
+    assert big["implied_layer_us"] > 2.5 * small["implied_layer_us"]
+    assert big["lane_cycles_per_weight"] == pytest.approx(small["lane_cycles_per_weight"], rel=0.1)
+    # a memory-bound row for contrast: M1 Pro Q4_0 (build 2024-11-25) streams at the fitted share
+    (pro,) = metal_heldout.rows(lambda r: r.hardware == "m1-pro-16c-32gb" and r.model_id == "llama2:13b"
+                                and r.quant == "Q4_0")
+    assert pro["stream_ratio"] == pytest.approx(1.0, abs=0.05)
