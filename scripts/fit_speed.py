@@ -427,8 +427,9 @@ def _block_types(totals: dict[str, tuple[float, float]]) -> set[str]:
 def _inverse_efficiency(rows: list[Row]) -> float | None:
     """Least squares for 1/efficiency when a row's time is its FLOPs at unit efficiency over that efficiency, plus
     (ROCm) the matmuls' memory traffic at coefficient 1 (estimate/kernel_path.py), which is no part of the fit, nor is
-    (Vulkan on AMD) flash attention at its lane rate (_vulkan_fa_seconds)."""
-    fixed = [_traffic_seconds(r) + _vulkan_fa_seconds(r) for r in rows]
+    (Vulkan on AMD) flash attention at its lane rate (_vulkan_fa_seconds), nor (ROCm) HIP's tile flash attention at
+    its lane rate (_rocm_fa_seconds)."""
+    fixed = [_traffic_seconds(r) + _vulkan_fa_seconds(r) + _rocm_fa_seconds(r) for r in rows]
     xs = [(_unit_seconds(r, "compute") - f) * r.measured for r, f in zip(rows, fixed)]
     ys = [1.0 - f * r.measured for r, f in zip(rows, fixed)]
     return sum(x * y for x, y in zip(xs, ys)) / sum(x * x for x in xs) if xs else None
@@ -737,7 +738,8 @@ def _fit_rocm_paths(rows: list[Row], fitted: dict) -> dict:
         split = _rocm_path_split(r)
         if not split or not _uses_quant_share(r):
             continue
-        unit, traffic = _unit_seconds(r, "compute") - _traffic_seconds(r), _traffic_seconds(r)
+        fixed = _traffic_seconds(r) + _rocm_fa_seconds(r)  # tile flash attention: lane-rate time, no path's
+        unit, traffic = _unit_seconds(r, "compute") - fixed, fixed
         total = sum(split.values())
         own = {p: unit * v / total for p, v in split.items() if p in named}
         if own:
@@ -778,6 +780,31 @@ def _rocm_path_split_in(r: Row, mode: tuple) -> dict[str, float]:
     with kernel_path.at_build(r.build_date):
         return kernel_path.path_scales(d, work.layer_matrices, _device_flops(d, work.quantized), rules,
                                        lambda ty: _rate(ty, table))
+
+
+def _rocm_fa_seconds(r: Row) -> float:
+    """A ROCm prompt row's seconds per token of flash attention in HIP's tile kernel at its lane rate
+    (kernel_path.fa_tile_flops: on RDNA the tile kernel, on CDNA also the MMA kernel, `rate: tile`), which no fitted
+    efficiency scales: the row's unit-compute time less the same with that attention free (kernel_path.tile_fa_off);
+    0 for any other row."""
+    if r.kind != PROMPT or family(r.backend) != "rocm" or not r.machine.devices:
+        return 0.0
+    from selfhost_advisor.estimate import kernel_path
+
+    return _rocm_fa_seconds_in(r, kernel_path.mode())
+
+
+@lru_cache(maxsize=None)
+def _rocm_fa_seconds_in(r: Row, mode: tuple) -> float:
+    from selfhost_advisor.estimate.hip_graphs import graph_term_off
+    from selfhost_advisor.estimate.kernel_path import tile_fa_off
+    from selfhost_advisor.estimate.speed import mmq_traffic_off
+
+    with mmq_traffic_off(), graph_term_off():
+        lane = _seconds(r, _unit(compute=1.0))
+        with tile_fa_off():
+            free = _seconds(r, _unit(compute=1.0))
+    return max(0.0, lane - free)
 
 
 def _vulkan_fa_seconds(r: Row) -> float:

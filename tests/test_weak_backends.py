@@ -243,7 +243,10 @@ DOCUMENTED = {
     # vulkan prefill 11.1 -> 8.5 with the coopmat1 matmul on AMD (no MMQ there; matrix rate + per-tile work, 5b-vkamd4)
     # vulkan prefill 8.5 -> 8.5 with AMD's flash attention at a lane rate on the scalar path and pre-refactor coopmat1
     # (5b-vkamd5; 11.9 with the lane rate on today's coopmat1 too, which the RX 9070 XT's pp2048 rows contradict)
-    "rocm decode": (17, 7.9), "rocm prefill": (20, 9.8), "vulkan decode": (19, 10.9),
+    # rocm prefill 10.0 -> 11.0 with CDNA's MMA flash attention at the tile rate and the tile kernel's attention kept
+    # out of the fits as known time (5f-rocm22): the family's prompt efficiency 0.4414 -> 0.4393 moves every RDNA row
+    # 0.3-0.6 points (the RX 7900 XTX's, already slow, further) and the 20-row median crosses; worse, said so
+    "rocm decode": (17, 7.9), "rocm prefill": (20, 11.0), "vulkan decode": (19, 10.9),
     "vulkan prefill": (14, 8.5), "sycl decode": (16, 8.8), "sycl prefill": (12, 7.9),
 }
 # sycl decode 18.5 -> 10.2, prefill 11.4 -> 7.8 in session 20 (sycl11, methodology 5b-sycl13): ACM-G10 and the Max 1100
@@ -268,9 +271,12 @@ DOCUMENTED = {
 DOCUMENTED_ARCH = {
     "RDNA 3.0 decode": (5, 9.3), "RDNA 3.0 prefill": (6, 19.0), "RDNA 3.5 decode": (12, 7.2),
     "RDNA 3.5 prefill": (8, 5.2), "RDNA 4.0 decode": (11, 6.7), "RDNA 4.0 prefill": (8, 9.4),
-    "RDNA 2.0 prefill": (4, 30.4), "CDNA 1.0 prefill": (3, 9.5), "Xe-HPG decode": (6, 21.0),
+    "RDNA 2.0 prefill": (4, 30.4), "CDNA 1.0 prefill": (3, 11.7), "Xe-HPG decode": (6, 21.0),
     "Xe-HPG prefill": (4, 14.0), "Xe2-HPG decode": (7, 7.9), "Xe2-HPG prefill": (5, 1.0), "Ampere decode": (4, 10.1),
 }
+# Session 22 (rocm9, methodology 5f-rocm22: CDNA's MMA flash attention at the tile rate): CDNA 1.0 prefill 9.5 -> 11.7,
+# its three MI100 rows left out Q4_0 +61.4 -> +54.6, Q6_K +8.5 -> +4.6, Q8_0 -8.5 -> -11.6 (the median row: its pp512
+# attention, on MMA from 2026-02-28, now at the tile rate; the family's efficiency 0.4414 -> 0.4393). Worse, said so.
 # Session 20 (sycl11, methodology 5b-sycl13: ACM-G10 and the Max 1100 at their measured read rates, the share refitted
 # 0.6018 -> 0.6839): Xe-HPG decode 28.5 -> 21.0, prefill 20.6 -> 14.0; Xe2-HPG decode 20.4 -> 7.9, prefill 9.6 -> 1.0.
 # Worse, and not listed (fewer than 3 rows, or an architecture this table does not name): the Arc 140V decode 21.0 ->

@@ -13,6 +13,8 @@ scale epilogue runs on the vector lanes, which caps it below the listed MFMA rat
 """
 from __future__ import annotations
 
+import math
+
 from functools import lru_cache
 from typing import Callable
 
@@ -29,6 +31,7 @@ _TABLE_TWIN = {"mi300x": "radeon-instinct-mi300x"}
 _OFF: list[bool] = []
 _FIFTH: list[bool] = []  # the model as the fifth pass shipped it: latest paths only, no vector-lane terms
 _BUILD: list[str] = []  # the date of the llama.cpp build a prediction is for (YYYY-MM[-DD]); the latest when empty
+_TILE_OFF: list[bool] = []  # within tile_fa_off: the tile kernel's attention costs nothing (the fits' split)
 
 
 def listed_peak_only():
@@ -45,6 +48,13 @@ def fifth_pass():
     """Within it, ROCm prefill is the fifth pass's (session 10): every row at the latest build's paths, the dp4a peak
     scaled per type, no MMQ unpacking, per-layer or dequantization terms (benchmarks/weak_paths.py keeps that record)."""
     return pushed(_FIFTH)
+
+
+def tile_fa_off():
+    """Within it, prompt attention on HIP's tile flash-attention kernel (and on CDNA's MMA kernel, `rate: tile`) costs
+    nothing: scripts/fit_speed.py takes the difference as that attention's lane-rate time, which no fitted efficiency
+    scales, out of the prompt efficiency fits (_rocm_fa_seconds, docs/methodology.md 5f-rocm22)."""
+    return pushed(_TILE_OFF)
 
 
 def at_build(date: str | None):
@@ -98,10 +108,12 @@ def fa_tile_flops(device: Device, head_dim: int, rules: dict, gqa_ratio: int = 0
     (fattn.cu ggml_cuda_get_best_fattn_kernel: BEST_FATTN_KERNEL_TILE, on the vector lanes): vector lanes x boost clock
     x Vulkan's scalar flash attention's rate per lane-clock (vulkan_amd.fa_prefill_flops_per_lane_cycle) x
     rocm_prefill_path.fa_tile_half2_factor. None where the MMA kernel runs (attention at the matmuls' path scale, as
-    before; docs/methodology.md 5c-s17). Which: in a build with llama-bench's flash-attention default
+    before; docs/methodology.md 5c-s17), except where its fa_mma_history entry says `rate: tile` (CDNA: the kernel's
+    author measured it within 4-11% of the tile kernel, 5f-rocm22). Which: in a build with llama-bench's flash-attention default
     (flash_attn_on) the tile kernel unless fa_mma gives the MMA kernel to this architecture, head size and
     query-per-KV-head ratio (`gqa_ratio`, 0 when unknown: taken as even) at the build (session 19); before that default
-    (fa 0 runs) a head wider than fa_tile_head_dim_above on a part without MFMA (session 17's rule)."""
+    (fa 0 runs) a head wider than fa_tile_head_dim_above on a part without MFMA (session 17's rule). Infinite within
+    tile_fa_off."""
     scalar = (load("speed").get("vulkan_amd") or {}).get("fa_prefill_flops_per_lane_cycle")
     half2 = rules.get("fa_tile_half2_factor")
     per = float(scalar) * float(half2) if scalar and half2 else None
@@ -110,11 +122,14 @@ def fa_tile_flops(device: Device, head_dim: int, rules: dict, gqa_ratio: int = 0
     if not per or above is None:
         return None
     if rules.get("fa_mma_history") and not _FIFTH and flash_attn_on():
-        if fa_mma(arch, head_dim, gqa_ratio, rules):
+        rule = fa_mma_rule(arch, head_dim, gqa_ratio, rules)
+        if rule is not None and rule.get("rate") != "tile":  # CDNA's MMA kernel runs at the tile rate (5f-rocm22)
             return None
     elif head_dim <= int(above) or arch.startswith("CDNA"):
         return None
     lanes, hz = vector_lanes(device), gpu_clock_hz(device)
+    if _TILE_OFF and lanes and hz:
+        return math.inf
     return lanes * hz * float(per) if lanes and hz else None
 
 
@@ -122,14 +137,20 @@ def fa_mma(arch: str, head_dim: int, gqa_ratio: int, rules: dict) -> bool:
     """Whether ggml_cuda_get_best_fattn_kernel gives a prompt the MMA_F16 flash-attention kernel on `arch` in the build
     of at_build's date: rules.fa_mma_history replayed (the last entry of the architecture up to the build; none: the tile
     kernel), then its head-size limit and, on RDNA's WMMA, gqa_opt_applies' even query-per-KV-head ratio."""
+    return fa_mma_rule(arch, head_dim, gqa_ratio, rules) is not None
+
+
+def fa_mma_rule(arch: str, head_dim: int, gqa_ratio: int, rules: dict) -> dict | None:
+    """The fa_mma_history entry under which a prompt runs the MMA kernel (fa_mma), or None where it runs the tile
+    kernel; an entry's `rate: tile` says the MMA kernel runs at the tile kernel's lane rate there (CDNA, 5f-rocm22)."""
     rule = None
     when = _build_date()
     for change in rules.get("fa_mma_history", ()):
         if str(change["from"]) <= when and any(arch.startswith(a) for a in change["arch"]):
             rule = change
     if rule is None or head_dim > int(rule["max_head"]):
-        return False
-    return not (rule.get("gqa_even") and gqa_ratio and gqa_ratio % 2)
+        return None
+    return None if (rule.get("gqa_even") and gqa_ratio and gqa_ratio % 2) else rule
 
 
 def profile_entry(device: Device, table: dict | None):
