@@ -55,3 +55,17 @@ def test_nvidia_and_intel_keep_their_mmq_peak():
     lane_hz = kernel_path.vector_lanes(d) * kernel_path.gpu_clock_hz(d)
     assert vp.peak(d, "mmq", rules, None) == pytest.approx(lane_hz * 4)
 
+
+
+def test_mxfp4_takes_the_mmq_path_from_pr_16536_on_int_dot_gpus_without_coopmat():
+    """llama/16536 (558148d7, 2025-10-29) created the MXFP4 q8_1 pipelines beside the K-quant ones (CREATE_MMQ(
+    GGML_TYPE_MXFP4, ..., warptile_mmq_int) and its MUL_MAT_ID twin), so gpt-oss's MXFP4 experts multiply on the
+    integer-dot MMQ path of a GCN 5.1 / RDNA 2 GPU from that build; before it, on the FP16 shader. A KHR-coopmat GPU
+    (RDNA 3+) still has no MMQ pipeline at all."""
+    rules = vp.path_rules()
+    for name in ("radeon pro vii", "rx 6800 xt"):
+        d = _vk(name)
+        assert vp.matmul_path(d, "MXFP4", rules) == "mmq", name
+        with vp.as_of_build("2025-10-28"):
+            assert vp.matmul_path(d, "MXFP4", rules) == "shader", name
+    assert vp.matmul_path(_vk("rx 7900 xtx"), "MXFP4", rules) == "coopmat_dequant"
