@@ -360,21 +360,23 @@ def _parts_seconds(model: Model, quant: Quant, machine: Machine, tp: int, batch:
                   + expert_kernels_seconds(model, quant, machine, tp, tokens, experts * _touched(model, tokens),
                                            expert_work, bw, fl, _grouped_gemm_flops(model, quant, machine, tp)))
     kv = batch * (kv_read_bytes(model, tp, int(depth), kv_dtype_bytes) + state_write_bytes(model, tp))
-    sparse = dsa_prefill_flops(model, machine, tp, prefill_depth) if prefill_tokens > 0 else None
-    if sparse is None:
+    if getattr(model, "dsa", None) is None or model.mla is None:
         attn_work = batch * attention_flops(model, tp, depth) + prefill_tokens * attention_flops(model, tp, prefill_depth)
         return linear, max(kv / bw, attn_work / fl)
-    # DSA prefill: FlashMLA's sparse kernel is a BF16 one (dsa_prefill_flops), the indexer's logits FP8 (the format's
-    # rate here); the decoders' attention as before
-    attention, logits = sparse
+    # DeepSeek sparse attention: every token of the step, decoding or prompt, runs FlashMLA's sparse kernel (a BF16
+    # one, dsa_attention_flops) and the indexer's FP8 logits (the format's rate here)
     fl16 = eff.prefill_f16_all_in * float(dev.fp16_flops or 0.0)
-    seconds = batch * attention_flops(model, tp, depth) / fl + prefill_tokens * (attention / fl16 + logits / fl)
+    seconds = 0.0
+    for tokens_at, at_depth in ((batch, depth), (prefill_tokens, prefill_depth)):
+        if tokens_at > 0:
+            attention, logits = dsa_attention_flops(model, machine, tp, at_depth)
+            seconds += tokens_at * (attention / fl16 + logits / fl)
     return linear, max(kv / bw, seconds)
 
 
-def dsa_prefill_flops(model: Model, machine: Machine, tp: int, depth: float) -> tuple[float, float] | None:
-    """(sparse attention FLOPs, indexer logits FLOPs) per prompt token per GPU of a DeepSeek-sparse-attention model
-    (DeepSeek-V3.2, GLM-5.x: model.dsa) in vLLM's prefill; None for any other model.
+def dsa_attention_flops(model: Model, machine: Machine, tp: int, depth: float) -> tuple[float, float] | None:
+    """(sparse attention FLOPs, indexer logits FLOPs) per token per GPU, prompt or decoding, of a DeepSeek-sparse-
+    attention model (DeepSeek-V3.2, GLM-5.x: model.dsa) in vLLM at `depth` cached tokens; None for any other model.
 
     Read in vllm v1/attention/backends/mla/flashmla_sparse.py (FlashMLASparseImpl, stored copies 2026-12-06): the sparse
     FlashMLA kernels "use MQA 576/512 approach for both prefill and decode" (the query absorbed into the kv_lora_rank
@@ -387,7 +389,10 @@ def dsa_prefill_flops(model: Model, machine: Machine, tp: int, depth: float) -> 
     form at 1,024 tokens of depth is 38. BF16 (an FP8 cache is gathered and up-converted to BF16 first). The
     lightning indexer is replicated on every GPU ("no tensor parallel, just replicated", vllm models/deepseek_v2.py
     Indexer): its FP8 MQA logits are 2 x index_n_heads x index_head_dim FLOPs a cached token, in the layers that own
-    an indexer (GLM-5.2's shared layers reuse the previous top-k)."""
+    an indexer (GLM-5.2's shared layers reuse the previous top-k). Decoding tokens pay the same: with a BF16 cache
+    _forward_bf16_kv sends every token of the step through flash_mla_sparse_prefill, and the FP8 cache's sparse
+    decode kernel is built for 64 or 128 heads only (FlashMLA csrc/sm90/decode/sparse_fp8/config.h: static_assert
+    NUM_HEADS == 64 || NUM_HEADS == 128, BLOCK_M 64) over the index_topk candidates the indexer hands it."""
     dsa = getattr(model, "dsa", None)
     if dsa is None or model.mla is None:
         return None
