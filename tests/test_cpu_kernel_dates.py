@@ -25,7 +25,7 @@ PI5 = "custom:cores=4,clock=2.4GHz,simd=neon,flops_per_cycle=16,ram=8GB,bandwidt
 def _rates(spec: str):
     machine = parse_custom_cpu(spec)
     fam, median, _ = cpu_kernels.prefill_rates(cpu_kernels.prefill_isa(machine))
-    dot, _ = cpu_kernels.decode_rates(cpu_kernels.cpu_isa(machine))
+    dot, _ = cpu_kernels.prompt_dot_rates(cpu_kernels.cpu_isa(machine))
     return cpu_kernels.prefill_type_rates(machine), fam, dot
 
 
@@ -46,10 +46,29 @@ def test_q4_0_on_x86_runs_the_dot_kernel_then_tinyblas_then_the_repacked_gemm():
 def test_k_quants_on_x86_before_their_gemms_run_the_dot_kernel():
     rate, fam, dot = _rates(AVX2 + ",build_date=2025-01")
     for ty in ("Q4_K", "Q6_K", "Q5_K", "Q3_K"):
-        assert rate(ty) == pytest.approx(2 * dot.get(ty, cpu_kernels.decode_rates("avx2")[1]))
+        assert rate(ty) == pytest.approx(2 * dot.get(ty, cpu_kernels.prompt_dot_rates("avx2")[1]))
     rate, fam, dot = _rates(AVX2 + ",build_date=2025-06")  # Q4_K repacked (#12332), Q6_K not yet tiled (#27851)
     assert rate("Q4_K") == pytest.approx(fam["Q4_K"])
     assert rate("Q6_K") == pytest.approx(2 * dot["Q6_K"])
+
+
+def test_an_avx2_prompt_runs_the_dot_kernels_at_its_prompt_scale_while_decode_keeps_the_source_count():
+    # session 22 (cpu7): decode on an AVX2 core takes vnni's dot rates x the dpbusd count (factor 1 for the K-quants),
+    # but a prompt that runs those same kernels (a build before the type's GEMM) is priced as the avx2 prompt GEMMs
+    # are, at vnni's rate x isa_scale: 354c36d had let the decode factor into the prompt (EPYC 7702 pp 1.13 -> 1.72)
+    vnni, _ = cpu_kernels.decode_rates("vnni")
+    decode, _ = cpu_kernels.decode_rates("avx2")
+    prompt, _ = cpu_kernels.prompt_dot_rates("avx2")
+    scale = cpu_kernels.isa_scale("avx2")
+    assert scale < 0.9
+    assert decode["Q4_K"] == pytest.approx(vnni["Q4_K"])  # identical source, no dpbusd
+    for ty in ("Q4_K", "Q6_K", "Q5_K"):
+        assert prompt[ty] == pytest.approx(vnni[ty] * scale)
+    rate, fam, _ = _rates(AVX2 + ",build_date=2025-01")
+    assert rate("Q6_K") == pytest.approx(2 * vnni["Q6_K"] * scale)
+    assert rate("Q6_K") < 2 * decode["Q6_K"]
+    # the VNNI family is untouched: its prompt dot rate is its decode rate
+    assert cpu_kernels.prompt_dot_rates("vnni") == cpu_kernels.decode_rates("vnni")
 
 
 def test_an_avx512_host_between_the_avx2_and_the_avx512_q4_k_gemm_takes_the_256_bit_rate():

@@ -216,6 +216,21 @@ def decode_rates(isa: str) -> tuple[dict[str, float], float]:
     return rates, median
 
 
+@lru_cache(maxsize=8)
+def prompt_dot_rates(isa: str) -> tuple[dict[str, float], float]:
+    """decode_rates as a prompt runs the dot kernels: a type with no prompt GEMM runs ggml_vec_dot_* once per token and
+    row (ggml_compute_forward_mul_mat), all cores busy on cached data, as the GEMMs are. x86 without VNNI (avx2, no
+    measured family) takes vnni's timed rates x the same isa_scale its prompt GEMMs carry (prefill_rates): that scale,
+    not decode's source count (_no_vnni_factor), is what the avx2 prompt rows read on identical maddubs code (the
+    K-quant GEMMs and dot kernels have no dpbusd; docs/methodology.md 4e-cpu10, session 22 cpu7). Other families:
+    decode_rates."""
+    if isa == "avx2" and isa not in _data()["cpu_decode"]["families"]:
+        scale = isa_scale(isa)
+        vnni, median = decode_rates("vnni")
+        return {ty: r * scale for ty, r in vnni.items()}, median * scale
+    return decode_rates(isa)
+
+
 def _no_vnni_factor(ty: str) -> float:
     """How fast GGML type `ty`'s x86 decode kernel runs on an AVX2 core without VNNI, relative to the VNNI development
     VM it was timed on: the same 256-bit source, except that an int8 multiply-sum written as _mm256_dpbusd_epi32 there
@@ -380,10 +395,11 @@ def prefill_type_rates(machine: Machine):
     """type -> ops per vector FLOP of the prompt kernel llama.cpp runs for it on this host: the GEMM's measured rate
     (the median where none was measured), float weights at the float rate, and a type with no GEMM on this ISA at its
     decode dot kernel's rate (2 ops per weight: the same ggml_vec_dot_* runs once per prompt token and row). A host
-    of an older build (machine.cpu_kernel_date) runs the kernel that build had (kernel_path)."""
+    of an older build (machine.cpu_kernel_date) runs the kernel that build had (kernel_path). The dot rate is the
+    prompt's (prompt_dot_rates: on avx2 the prompt family's isa_scale, not decode's count)."""
     isa = prefill_isa(machine)
     rates, median, float_rate = prefill_rates(isa)
-    dot, dot_median = decode_rates(cpu_isa(machine))
+    dot, dot_median = prompt_dot_rates(cpu_isa(machine))
     measured = frozenset(rates)
     pace = static_split_pace(machine)
     tinyblas_now = _TINYBLAS_NEON if cpu_isa(machine) == "neon" else _TINYBLAS_X86
