@@ -1,17 +1,11 @@
 """The `advisor cost --json` object (docs/schema/cost.schema.json), built from a CostComparison in one place."""
 from __future__ import annotations
 
-import math
 from typing import Any
 
 from .. import SCHEMA_VERSION
 from ..cost.types import CloudOption, CostComparison, Hybrid, SelfHostOption, served_engine
-
-
-def _r(x: float | None, nd: int = 2) -> float | None:
-    if x is None or (isinstance(x, float) and not math.isfinite(x)):
-        return None
-    return round(float(x), nd)
+from .jsonout import round_finite as _r
 
 
 def _parts(**parts: float) -> dict[str, float]:

@@ -5,6 +5,7 @@ The shapes are fixed by docs/schema/*.schema.json (tests validate real outputs a
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
 
 from .. import SCHEMA_VERSION
@@ -20,6 +21,15 @@ def dumps(obj: dict, *, ascii_only: bool = False) -> str:
 
 def _round(x: float | None, nd: int = 2) -> float | None:
     return None if x is None else round(float(x), nd)
+
+
+def round_finite(x: float | None, nd: int = 2) -> float | None:
+    """`x` rounded to nd places; None for None and for a non-finite float: cost and serve figures that may be
+    infinite by design (a payback never reached, a stream that never starts) print null. Everywhere else a non-finite
+    figure is a bug that dumps refuses (_round)."""
+    if x is None or (isinstance(x, float) and not math.isfinite(x)):
+        return None
+    return round(float(x), nd)
 
 
 def model_dict(model: Model, counts: ParamCounts | None = None) -> dict[str, Any]:

@@ -1,18 +1,11 @@
 """The `advisor serve --json` object (docs/schema/serve.schema.json), built from a ServeReport in one place."""
 from __future__ import annotations
 
-import math
 from typing import Any
 
 from .. import SCHEMA_VERSION
 from ..estimate.serving.types import ServePoint, ServeReport
-from .jsonout import machine_dict, model_dict
-
-
-def _r(x: float | None, nd: int = 2) -> float | None:
-    if x is None or (isinstance(x, float) and not math.isfinite(x)):
-        return None
-    return round(float(x), nd)
+from .jsonout import machine_dict, model_dict, round_finite as _r
 
 
 def point_dict(p: ServePoint | None) -> dict[str, Any] | None:
