@@ -127,3 +127,11 @@ def test_a_driver_s_bare_thor_lists_both_thor_modules(name):
                                        ("orin 64gb", "jetson-agx-orin-64-gb")])
 def test_a_thor_name_with_its_kit_or_size_resolves_to_that_module(name, pid):
     assert hw_names.resolve(name).id == pid
+
+
+def test_docs_cli_version_line_names_the_current_schema():
+    # docs/cli.md said 'JSON schema 1.2.0' through 22 schema bumps
+    from selfhost_advisor import SCHEMA_VERSION
+
+    doc = (SCHEMAS.parent / "cli.md").read_text()
+    assert f"(JSON schema {SCHEMA_VERSION})" in doc
