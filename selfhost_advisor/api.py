@@ -399,7 +399,7 @@ def serve(
     output_tokens: int = 200, concurrency: Sequence[int] | None = None, max_ttft: float | None = None,
     min_stream_tps: float | None = None, gpu_memory_utilization: float | None = None,
     max_num_seqs: int | None = None, max_num_batched_tokens: int | None = None, kv_cache: str | None = None,
-    kv_cache_memory_bytes: str | int | None = None, ubatch: int | None = None,
+    kv_cache_memory_bytes: str | int | None = None, ubatch: int | None = None, enforce_eager: bool = False,
 ) -> "ServeReport":
     """How many concurrent users one box serves for a request mix, and how fast (`advisor serve`).
 
@@ -407,6 +407,8 @@ def serve(
     `recommended` (the best point meeting max_ttft / min_stream_tps, or None), `max_concurrency`, `limits`.
     concurrency: the levels to evaluate (default 1, 2, 4 ... up to the maximum).
     ubatch: llama.cpp's -ub (Ollama's num_batch), as fit()'s: the physical batch every slot shares (exit 2 with vLLM).
+    enforce_eager: vLLM's --enforce-eager (no CUDA graphs: more KV pool, each step's kernels launched from the host;
+    exit 2 on the slot engines, as fit).
     engine: None picks vLLM where the box has a GPU vLLM serves from (CUDA / ROCm, GB10), else llama.cpp (Apple, AMD
     APUs, CPU-only boxes), rather than answering "does not serve" for an engine the user never named.
     """
@@ -461,7 +463,7 @@ def serve(
         eng.context_over_max(resolved.model, prompt_tokens + output_tokens)
     options = FitRequest(context=prompt_tokens + output_tokens, engine=eng.name, kv_cache_type=kv,
                          gpu_memory_utilization=gpu_memory_utilization, max_num_seqs=max_num_seqs,
-                         max_num_batched_tokens=max_num_batched_tokens,
+                         max_num_batched_tokens=max_num_batched_tokens, enforce_eager=enforce_eager,
                          kv_cache_memory_bytes=_kv_bytes(kv_cache_memory_bytes),
                          **({"n_ubatch": n_ubatch, "n_ubatch_given": True} if ubatch is not None else {}))
     if not eng.kv_pool:  # fit's refusals: vLLM's pool options (--max-num-seqs ...) on a slot engine are bad input

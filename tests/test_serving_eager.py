@@ -77,3 +77,27 @@ def test_serve_with_enforce_eager_loses_most_at_few_users():
     assert e1 < 0.75 * g1  # host-bound: 36 layers x 10 launches at 64 us against a ~10 ms graph step
     assert e128 / g128 > e1 / g1  # a big batch's GPU work hides more of the launches
     assert EAGER_CAVEAT in eager.warnings and EAGER_CAVEAT not in graphs.warnings
+
+
+def test_serve_takes_enforce_eager_and_prices_it_at_every_concurrency():
+    # `advisor serve --enforce-eager` (session 22): the serving model priced eager steps (PagedServer eager=) but the
+    # command had no flag, so only `fit` could reach it. A one-stream decode step of Qwen3-14B BF16 on an A100 is
+    # ~18 ms with graphs; 400 launches at eager_kernel_us() are ~26 ms, so the eager TPOT at one user is the launches.
+    from selfhost_advisor.api import serve
+
+    graphs = serve("qwen3:14b", "a100-80gb", engine="vllm", quant="BF16", concurrency=[1, 32])
+    eager = serve("qwen3:14b", "a100-80gb", engine="vllm", quant="BF16", concurrency=[1, 32], enforce_eager=True)
+    g1, e1 = graphs.points[0], eager.points[0]
+    assert e1.tpot_s > g1.tpot_s * 1.2
+    assert e1.tpot_s >= step_kernels(get("qwen3:14b"), 1) * eager_kernel_us() * 1e-6
+    assert eager.points[1].tpot_s >= graphs.points[1].tpot_s  # never faster with more users
+    assert any("--enforce-eager" in w for w in eager.warnings) and not any("--enforce-eager" in w for w in graphs.warnings)
+    assert "--enforce-eager" in eager.command and "--enforce-eager" not in graphs.command
+
+
+def test_serve_refuses_enforce_eager_on_a_slot_engine():
+    from selfhost_advisor.api import serve
+    from selfhost_advisor.errors import BadOptionError
+
+    with pytest.raises(BadOptionError, match="vLLM option"):
+        serve("qwen3:14b", "rtx4090", engine="llamacpp", enforce_eager=True)
