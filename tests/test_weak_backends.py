@@ -320,7 +320,7 @@ DOCUMENTED_ARCH = {
 # by build: ROCm prefill blind 20.9% (93) -> 16.7%; then 20 Strix Halo rows at depth held out and scored blind under
 # that rule (+37..+139%): 19.8% (103), recorded as worse.
 DOCUMENTED_BLIND = {"rocm decode": (15, 12.9), "rocm prefill": (30, 19.8), "vulkan decode": (69, 13.6),
-                    "vulkan prefill": (143, 28.1), "sycl decode": (88, 10.4), "sycl prefill": (72, 19.1)}
+                    "vulkan prefill": (143, 28.1), "sycl decode": (91, 9.5), "sycl prefill": (75, 19.8)}
 # Session 22 (sycl15, methodology 5b-sycl20): 9 SYCL rows added in_fit false and scored first (PR #14947's five B580
 # rows, issue #25203's B70 prompt, PR #24452's B60 pair and prompt): decode 13.9% (71) -> 15.1% (78), prefill 15.1% (60)
 # -> 15.1% (62); then expert tensors on the block layout where opt_for_reorder_id leaves them: decode 15.4% (78, worse:
@@ -328,6 +328,7 @@ DOCUMENTED_BLIND = {"rocm decode": (15, 12.9), "rocm prefill": (30, 19.8), "vulk
 # Then Q8_0 on Xe2's block layout at PR #21527's measured 21% (its own pair's row in-sample): decode 14.1% (78).
 # Then jmsirvent/llm-intel-arc's ten Arc 140V pairs (2026-06/07 builds), held out and scored before any change that
 # could see them: decode 3.7% (10 rows), prompts 56.7% (every one predicted fast): decode 10.4% (88), prefill 19.1% (72).
+# With the guide's three -fa 1 pairs (decode -2.5..+3.6, prompts +72..+177): decode 9.5% (91), prefill 19.8% (75).
 # Session 21 (sycl12, methodology 5b-sycl14..17): 8 B70 llama-server decode rows (blind 23.5%) and nine B70 pairs at
 # 16k depth (decode 11.7%, prompts 144.0%: attention on the vector lanes before SYCL's XMX paths) added in_fit false;
 # flash attention's 19-node layer and fused pre-norms: decode LOHO 10.2 -> 8.8% (16), blind 15.6% (54) -> 13.9% (71),
