@@ -363,15 +363,20 @@ def mmvq_rate(share: float) -> float:
     return _pair_lane_rate(pair, "mmvq_tokens_per_s", "dmmv_tokens_per_s", share) if pair else 0.0
 
 
-def _mmvq_issue_types(device: Device) -> frozenset:
-    """The types whose reordered MMVQ is issue-bound on this device's architecture (data/speed.yaml
-    `sycl_paths.mmvq_issue`), empty elsewhere."""
-    rule = _rules().get("mmvq_issue") or {}
+def _architecture_types(device: Device, rule_name: str) -> frozenset:
+    """The `types` of data/speed.yaml `sycl_paths.<rule_name>` where this Intel device's architecture is among the rule's
+    `architectures`, empty elsewhere."""
+    rule = _rules().get(rule_name) or {}
     if not rule or device.vendor != "intel":
         return frozenset()
     from .vulkan_path import architecture
 
     return frozenset(rule.get("types") or ()) if architecture(device) in set(rule.get("architectures") or ()) else frozenset()
+
+
+def _mmvq_issue_types(device: Device) -> frozenset:
+    """The types whose reordered MMVQ is issue-bound on this device's architecture (`sycl_paths.mmvq_issue`)."""
+    return _architecture_types(device, "mmvq_issue")
 
 
 def expert_layout_seconds(expert_layers: tuple, device: Device, bandwidth: float, clock_hz: float | None,
@@ -420,9 +425,23 @@ def expert_block_share(share: float) -> float:
 
     Why not block_layout_seconds' rate: that is derived from Intel's Q4_0 DMMV pairs (18-byte blocks, the dequantizing
     kernel) and charges the fused MMVQ's 144..210-byte K-quant blocks 1.7x the time this pair measured."""
-    pair = (_rules().get("moe_reorder") or {}).get("pair")
-    if not pair or not share:
+    measured = _pair_measurement("moe_reorder", "layer_expert_matrices") if share else None
+    if measured is None:
         return 0.0
+    nbytes, dt, bw = measured
+    reordered_s = nbytes / (share * bw)
+    return reordered_s / (reordered_s + dt) if nbytes and dt > 0 else 0.0
+
+
+def _pair_measurement(rule: str, matrices: str) -> tuple[float, float, float] | None:
+    """(bytes, extra seconds a token, device read rate) of a same-machine block-layout / reordered pair in
+    data/speed.yaml `sycl_paths.<rule>.pair`: the bytes of the pair model's `matrices` (a speed_work.TokenWork field)
+    whose type the rule lists, the block build's extra time per token 1/block - 1/reordered, and the pair device's
+    stream_bandwidth. None where the rule has no pair."""
+    spec = _rules().get(rule) or {}
+    pair = spec.get("pair")
+    if not pair:
+        return None
     from ..catalog import hw_names
     from ..catalog.hardware import machine_from_profile
     from ..catalog.models import get as get_model
@@ -431,22 +450,15 @@ def expert_block_share(share: float) -> float:
 
     dev = machine_from_profile(hw_names.resolve(pair["hardware"]), 1).devices[0]
     work = token_work(get_model(pair["model"]), get_quant(pair["quant"]))
-    taken = set((_rules().get("moe_reorder") or {}).get("types") or ())
-    nbytes = sum(b for layer in work.layer_expert_matrices for ty, _, b in layer if ty in taken)
-    reordered_s = nbytes / (share * stream_bandwidth(dev))
+    types = set(spec.get("types") or ())
+    nbytes = sum(b for layer in getattr(work, matrices) for ty, _, b in layer if ty in types)
     dt = 1.0 / float(pair["block_tokens_per_s"]) - 1.0 / float(pair["reordered_tokens_per_s"])
-    return reordered_s / (reordered_s + dt) if nbytes and dt > 0 else 0.0
+    return nbytes, dt, stream_bandwidth(dev)
 
 
 def _own_block_types(device: Device) -> frozenset:
-    """The types whose block layout has its own measured rate on this device's architecture (data/speed.yaml
-    `sycl_paths.block_pair`), empty elsewhere."""
-    rule = _rules().get("block_pair") or {}
-    if not rule or device.vendor != "intel":
-        return frozenset()
-    from .vulkan_path import architecture
-
-    return frozenset(rule.get("types") or ()) if architecture(device) in set(rule.get("architectures") or ()) else frozenset()
+    """The types whose block layout has its own measured rate on this device's architecture (`sycl_paths.block_pair`)."""
+    return _architecture_types(device, "block_pair")
 
 
 @lru_cache(maxsize=64)
@@ -459,21 +471,10 @@ def block_type_share(share: float) -> float:
     Why its own: the PR measures "21%" of the B70's bandwidth for Q8_0's 34-byte blocks ("not power-of-2 ... poor cache
     line utilization and non-coalesced memory access"), where Intel's Q4_0 pairs on Xe-HPG give about twice that; the
     B70's Q8_0 block-layout row was predicted +86% fast at the Q4_0 figure."""
-    pair = (_rules().get("block_pair") or {}).get("pair")
-    if not pair or not share:
+    measured = _pair_measurement("block_pair", "layer_matrices") if share else None
+    if measured is None:
         return 0.0
-    from ..catalog import hw_names
-    from ..catalog.hardware import machine_from_profile
-    from ..catalog.models import get as get_model
-    from ..catalog.quants import get_quant
-    from .speed_work import token_work
-
-    dev = machine_from_profile(hw_names.resolve(pair["hardware"]), 1).devices[0]
-    work = token_work(get_model(pair["model"]), get_quant(pair["quant"]))
-    types = set((_rules().get("block_pair") or {}).get("types") or ())
-    nbytes = sum(b for layer in work.layer_matrices for ty, _, b in layer if ty in types)
-    dt = 1.0 / float(pair["block_tokens_per_s"]) - 1.0 / float(pair["reordered_tokens_per_s"])
-    bw = stream_bandwidth(dev)
+    nbytes, dt, bw = measured
     return nbytes / (bw * (dt + nbytes / (share * bw))) if nbytes and bw else 0.0
 
 
