@@ -540,6 +540,27 @@ def test_a_prompt_token_moves_its_activations_counted_by_build():
         assert not sycl_path.flash_attention()
 
 
+def test_a_build_without_onednn_keeps_the_fp16_output_copy():
+    """PR #14125 (2025-06-12) took the FP16 output and its to_fp32_sycl copy out of the oneDNN branch only: a later
+    build without oneDNN ("no oneDNN", oneMKL's branch) still writes FP16 and converts it, 4 more bytes an output row
+    (llama 2 7B, one layer: 4 x 4096 + 2 x 11008 + 4096 rows); a build with oneDNN does not; an FP32 build has no
+    FP16 output either way."""
+    mod = get_model("llama2:7b")
+    d = _machine("arc b580").devices[0]
+    rows = 4 * 4096 + 2 * 11008 + 4096
+    with sycl_path.assume_build("master (2026-06-29), GGML_SYCL_F16=ON, -fa 0"):
+        linked = sycl_path.activation_seconds(mod, 0, 1, d, 512, 0, 1.0)
+    with sycl_path.assume_build("master (2026-06-29), GGML_SYCL_F16=ON, no oneDNN, -fa 0"):
+        assert sycl_path.activation_seconds(mod, 0, 1, d, 512, 0, 1.0) == pytest.approx(linked + 4 * rows)
+    with sycl_path.assume_build("master (2025-05-01), no oneDNN"):  # before the PR: the copy with either library
+        before = sycl_path.activation_seconds(mod, 0, 1, d, 512, 0, 1.0)
+    with sycl_path.assume_build("master (2025-05-01)"):
+        assert sycl_path.activation_seconds(mod, 0, 1, d, 512, 0, 1.0) == pytest.approx(before)
+    for text in ("master (2026-06-29), GGML_SYCL_F16=OFF, no oneDNN", "master (2026-06-29), GGML_SYCL_F16=OFF"):
+        with sycl_path.assume_build(text):
+            assert not sycl_path.fp16_dst_copy(sycl_path.current(), sycl_path._rules()["prompt_activations"])
+
+
 @pytest.mark.parametrize("hardware, model, quant, build, measured", [
     ("arc b580", "llama2:7b", "Q4_0", "PR #14504 head 9edb916c9 (2025-07-02), GGML_SYCL_DISABLE_OPT=0", 2261.56),
     ("arc b580", "qwen2:1.5b", "Q4_0", "PR #14504 head 9edb916c9 (2025-07-02), GGML_SYCL_DISABLE_OPT=0", 8559.06),

@@ -759,6 +759,16 @@ def _matmul_activation_bytes(rows: int, k: int, f16: bool, dst_copy: bool) -> in
     return (8 * k if f16 else 4 * k) + 4 * rows + (4 * rows if dst_copy else 0)
 
 
+def fp16_dst_copy(build: Build, rules: dict) -> bool:
+    """Whether an F16 build's prompt GEMM writes FP16 that a second kernel converts to FP32 (4 more bytes an output
+    element): every F16 build before PR #14125 (ggml 4b0959d4, 2025-06-12, "Remove not needed copy f16->f32 for dnnl
+    mul mat"), and after it a build without oneDNN, whose oneMKL branch of ggml_sycl_op_mul_mat_sycl keeps dst_f16 and
+    to_fp32_sycl (the PR moved that copy out of the oneDNN branch only; ggml e17632e4, 2026-06-26)."""
+    if fp32_gemm(build):
+        return False
+    return not _has(build, rules["f16_dst_copy_removed"]) or build.dnnl is False
+
+
 @lru_cache(maxsize=4096)
 def _layer_activation_bytes(model, layer: int, n_kv: int, flags: tuple) -> float:
     """Bytes a prompt token moves through `layer` besides its weights and their scratch copies (activation_seconds;
@@ -806,7 +816,7 @@ def activation_seconds(model, first: int, count: int, device: Device, n_ubatch: 
         return 0.0
     build = current()
     n_kv = -(-(max(0, depth) + max(1, n_ubatch)) // 256) * 256
-    flags = (not fp32_gemm(build), not _has(build, rules["f16_dst_copy_removed"]) and not fp32_gemm(build),
+    flags = (not fp32_gemm(build), fp16_dst_copy(build, rules),
              _has(build, rules["glu_fused"]), _has(build, rules["norm_mul_fused"]), not flash_attention(build),
              float(rules.get("score_bytes") or 0))
     return sum(_layer_activation_bytes(model, i, n_kv, flags) for i in range(first, first + count)) / bandwidth
