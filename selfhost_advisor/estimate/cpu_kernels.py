@@ -242,8 +242,14 @@ def _no_vnni_factor(ty: str) -> float:
     if not c:
         return 1.0
     s, ports = c["slots"], float(dots["ports"])
-    chain = float(s.get("chain", 0.0))
-    return max(float(s["vector"]) / ports, chain) / max(float(s["avx2_vector"]) / ports, chain)
+    return x86_cycles(s, ports) / x86_cycles(s, ports, "avx2_vector")
+
+
+def x86_cycles(slots: dict, ports: float, key: str = "vector") -> float:
+    """Cycles of an x86 kernel whose source issues slots[key] vector slots (`vector`: the VNNI build's, `avx2_vector`:
+    the same source without dpbusd) on `ports` vector ports, or its accumulator chain where that is longer
+    (data/cpu_kernel_paths.yaml decode_dot x86; the x86 twin of arm_cycles_per_weight, before dividing by weights)."""
+    return max(float(slots[key]) / ports, float(slots.get("chain", 0.0)))
 
 
 def _x86_dot_rates(rates: dict[str, float]) -> dict[str, float]:
@@ -256,7 +262,7 @@ def _x86_dot_rates(rates: dict[str, float]) -> dict[str, float]:
     ports = float(dots["ports"])
 
     def cycles_per_weight(c: dict) -> float:
-        return max(float(c["vector"]) / ports, float(c["chain"])) / float(c["weights"])
+        return x86_cycles(c, ports) / float(c["weights"])
 
     anchor = cycles_per_weight(dots["types"][dots["anchor"]]["slots"])
     return {str(ty): rates[dots["anchor"]] * anchor / cycles_per_weight(c["slots"]) for ty, c in dots["types"].items()}
@@ -310,7 +316,7 @@ def unrepacked_factor(ty: str, machine: Machine) -> float:
     key, ports = ("vector" if isa == "vnni" else "avx2_vector"), float(dots["ports"])
 
     def cycles_per_weight(s: dict) -> float:
-        return max(float(s[key]) / ports, float(s.get("chain", 0.0))) / float(s["weights"])
+        return x86_cycles(s, ports, key) / float(s["weights"])
 
     return cycles_per_weight(gemv["slots"]) / cycles_per_weight(dot["slots"])
 
