@@ -817,7 +817,7 @@ def activation_seconds(model, first: int, count: int, device: Device, n_ubatch: 
     build = current()
     n_kv = -(-(max(0, depth) + max(1, n_ubatch)) // 256) * 256
     flags = (not fp32_gemm(build), fp16_dst_copy(build, rules),
-             _has(build, rules["glu_fused"]), _has(build, rules["norm_mul_fused"]), not flash_attention(build),
+             _has(build, rules["glu_fused"]), norm_mul_fused(build), not flash_attention(build),
              float(rules.get("score_bytes") or 0))
     return sum(_layer_activation_bytes(model, i, n_kv, flags) for i in range(first, first + count)) / bandwidth
 
