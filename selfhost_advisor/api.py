@@ -428,9 +428,9 @@ def serve(
         raise BadOptionError(f"--concurrency must be between 1 and {_MAX_CONCURRENCY:,}", "e.g. --concurrency 1,8,32")
     machine, _ = resolve_machine(hardware, None, None, None)
     if engine is None:
-        from .estimate.vllm import serving_gpus
+        from .estimate.vllm import default_serving_engine
 
-        engine = "vllm" if serving_gpus(machine) else "llamacpp"
+        engine = default_serving_engine([machine])
     eng = get_engine(engine)
     eng.check_serves("serve")
     eng.check_machine(machine)  # --engine vllm on a 'vulkan' GPU: exit 2, as fit

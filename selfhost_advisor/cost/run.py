@@ -50,7 +50,7 @@ def default_engine(hardware, **box_kw) -> str:
     --engine llamacpp') while `serve -H m4-max-128gb` served it. A mix of both kinds keeps vLLM (the others are
     excluded with that reason). A box that does not resolve leaves vLLM: its error is raised where it was."""
     from ..errors import AdvisorError
-    from ..estimate.vllm import serving_gpus
+    from ..estimate.vllm import default_serving_engine
     from .boxes import box_from_spec
     from .capacity import machine_for
 
@@ -59,7 +59,7 @@ def default_engine(hardware, **box_kw) -> str:
         machines = [machine_for(box_from_spec(spec, **box_kw)) for spec in specs]
     except AdvisorError:
         return "vllm"
-    return "llamacpp" if machines and not any(serving_gpus(mm) for mm in machines) else "vllm"
+    return default_serving_engine(machines)
 
 
 # Why the engine was chosen (the JSON's assumptions.engine.source; the text header says the llama.cpp case, the one a

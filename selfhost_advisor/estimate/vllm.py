@@ -10,6 +10,7 @@ defaults); the constants are in data/engines.yaml with their sources. Weights: v
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import lru_cache
 
 from ..catalog.data import load
@@ -89,6 +90,13 @@ def serving_gpus(machine: Machine) -> list[Device]:
     refused = _engine().get("refused_backends") or ()
     return [d for d in machine.devices if d.vendor != "apple" and (not d.unified or d.backend == "cuda")
             and d.backend not in refused]
+
+
+def default_serving_engine(machines: Sequence[Machine]) -> str:
+    """The engine `serve` and `cost` size a box with when --engine is not given: vLLM, unless no machine has a GPU
+    vLLM serves from (serving_gpus: a Mac, an AMD APU, a CPU-only box, a GPU named with 'vulkan'), then llama.cpp.
+    A mix keeps vLLM (cost excludes the others with vLLM's reason)."""
+    return "llamacpp" if machines and not any(serving_gpus(m) for m in machines) else "vllm"
 
 
 def tensor_parallel_size(model: Model, n_gpus: int) -> int:
