@@ -200,6 +200,8 @@ def _rows(inputs: list[dict]) -> list[dict]:
             group = ("dense " if r.get("dense") else "") + "held out (s21, vkmoe1)"
         if r.get("s22c"):  # recorded before session 22's CUDA look (cuda10; docs/methodology.md 5f-cuda22): blind rows
             group = ("dense " if r.get("dense") else "") + "held out (s22, cuda10)"
+        if r.get("s23c"):  # recorded before session 23's CUDA look (cuda11; docs/methodology.md 5f-cuda23): blind rows
+            group = ("dense " if r.get("dense") else "") + "held out (s23, cuda11)"
         if r.get("n_cpu_moe"):  # -ncmoe: experts of the first N layers in RAM (partial offload), reported apart
             group += " --n-cpu-moe"
         if r.get("spark"):  # recorded before the sm_12x prefill derivation (issue 16) was looked at

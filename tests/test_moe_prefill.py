@@ -242,3 +242,35 @@ def test_session20_moe9_m2_ultra_depth_rows():
     assert len(dense) == 8 and all(abs(r["error_pct"]) < 10 for r in dense)
     glm = {r["test"]: r for r in rows if r["model"] == "glm-4.7-flash:30b" and r["kind"] == "decode"}
     assert glm["tg32"]["measured"] / glm["tg32@d32768"]["measured"] > 2.5  # measured: 59.6 -> 21.8 t/s
+
+
+def test_session23_cuda11_rtx5090_rows_and_the_per_node_shortfall():
+    """The 28 RTX 5090 rows of session 23 (cuda11; PR #21472 and PR #21764 tables, am17an's box, 2026-04;
+    benchmarks/moe_accuracy_s23_cuda11_blind.txt) resolve and score in their own group. docs/methodology.md 5f-cuda23:
+    on that host the model falls short by 0.5-2.5 us per graph node per token on every row, dense Qwen3.5-27B included,
+    while rows of other hosts on builds of the same year read within 0.5 us a node, both ways (RTX 3090 OLMoE, released image of
+    2026-04-21; RTX 5090 Qwen3 of PR #26767, 2026-08): the miss goes with the host, so no per-node term is charged.
+    The two PRs change only host work (the CUDA graph property check), which the model does not price: each PR
+    column is measured faster than its base and predicted the same."""
+    from selfhost_advisor.catalog.models import get as get_model
+    from selfhost_advisor.estimate.layer_nodes import graph_nodes
+
+    def per_node_us(r):
+        m = get_model(r["model"])
+        nodes = sum(graph_nodes(m, i) for i in range(m.n_layers))
+        return (1 / r["measured"] - 1 / r["predicted"]) * 1e6 / nodes
+
+    rows = [r for r in _published() if r["group"].endswith("held out (s23, cuda11)")]
+    assert len(rows) == 28 and sum(r["group"].startswith("dense") for r in rows) == 6
+    assert all(0.5 < per_node_us(r) < 2.5 for r in rows)
+    others = [r for r in _published() if r["kind"] == "decode" and r["test"] == "tg128" and (
+        (r["hardware"] == "rtx 3090" and r["model"] == "olmoe:7b")
+        or (r["hardware"] == "rtx 5090" and r["model"] in ("qwen3:30b-a3b", "qwen3:4b")))]
+    assert len(others) == 5 and all(abs(per_node_us(r)) < 0.5 for r in others)
+    by = {}
+    for r in rows:
+        by.setdefault((r["model"], r["quant"], r["test"]), []).append(r)
+    pairs = [v for v in by.values() if len(v) == 2]
+    assert len(pairs) == 14
+    for a, b in pairs:
+        assert a["measured"] != b["measured"] and abs(a["predicted"] / b["predicted"] - 1) < 0.01
