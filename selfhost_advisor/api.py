@@ -119,10 +119,12 @@ def _ubatch(eng: Any, given: int | None, n_ctx: int) -> tuple[int, str]:
 
 def _check_before_machine(eng: Any, m: Any, version: str, *, context: str | int | None, kv_cache: str, parallel: int,
                           n_cpu_moe: int | None, ubatch: int | None, image_tokens: int | None, min_quant: str | None,
-                          memory: str | None, gpu_memory: str | int | None, vllm: dict) -> None:
+                          memory: str | None, gpu_memory: str | int | None, vllm: dict,
+                          known_hint: Any = lambda: "") -> None:
     """fit's options that are bad input whatever the machine, refused before it is resolved: without --hardware that
     probes this machine (seconds, and host_rates.json written under ADVISOR_HOME), which `fit MODEL --context nan`
-    cost before its exit 2. The checks are the ones fit runs later (they run again there, on the same values)."""
+    cost before its exit 2. The checks are the ones fit runs later (they run again there, on the same values).
+    known_hint: the hint of a vLLM option's refusal where the machine is known without a probe (_named_machine_hint)."""
     from .domain import FitRequest
     from .limits import MAX_UBATCH
     from .termsafe import folded
@@ -149,8 +151,53 @@ def _check_before_machine(eng: Any, m: Any, version: str, *, context: str | int 
         raise BadOptionError(f"--memory {memory!r} is not total or free", "e.g. --memory free")
     if gpu_memory is not None:
         parse_size(_size(gpu_memory) or "", what="--gpu-memory")
-    eng.check_request(m, FitRequest(context=1, engine=eng.name, kv_cache_type=folded(kv_cache), n_parallel=parallel,
-                                    engine_version=version, **vllm), None)
+    _with_machine_hint(lambda: eng.check_request(m, FitRequest(context=1, engine=eng.name,
+                                                                kv_cache_type=folded(kv_cache), n_parallel=parallel,
+                                                                engine_version=version, **vllm), None), known_hint)
+
+
+def _with_machine_hint(check: Any, hint: Any) -> None:
+    """Run `check`; a vLLM option it refuses (VllmOptionError: 'add --engine vllm or drop it') gets hint() instead
+    where that is not "": on a machine vLLM serves no GPU of, adding --engine vllm would size nothing."""
+    from .errors import VllmOptionError
+
+    try:
+        check()
+    except VllmOptionError as e:
+        better = hint()
+        if better:
+            raise VllmOptionError(e.message, better) from None
+        raise
+
+
+def _vllm_option_hint(machine: Any) -> str:
+    """'drop it: <why>' where vLLM serves no GPU of `machine` (estimate/vllm.no_serving_gpu: a Mac, an AMD APU, a
+    CPU-only box), else "". A GPU named with a backend vLLM lacks ('rtx 4090 vulkan') keeps 'add --engine vllm':
+    --engine vllm then says to drop the word (engines/vllm.py check_machine)."""
+    from .engines import get_engine
+    from .estimate.vllm import no_serving_gpu
+
+    if machine is None or get_engine("vllm").refused_device(machine) is not None:
+        return ""
+    why = no_serving_gpu(machine)
+    return f"drop it: {why} ({machine.name})" if why else ""
+
+
+def _named_machine_hint(hardware: str | None, vram: str | None, ram: str | None, gpus: int | None) -> str:
+    """_vllm_option_hint for the machine fit was asked about, where knowing it costs no probe: a profile, spec or file
+    (--hardware), or --vram/--ram; without them on macOS this machine is a Mac. "" for another local machine, or
+    hardware that does not resolve (its own error comes after the option's, as before)."""
+    import sys
+
+    from .errors import AdvisorError
+    from .machine import resolve_machine
+
+    if (hardware, vram, ram, gpus) == (None, None, None, None):
+        return "drop it: vLLM does not run on Apple GPUs (this machine is a Mac)" if sys.platform == "darwin" else ""
+    try:
+        return _vllm_option_hint(resolve_machine(hardware, vram, ram, gpus)[0])
+    except AdvisorError:
+        return ""
 
 
 def fit(
@@ -207,7 +254,8 @@ def fit(
                                                            max_num_batched_tokens=max_num_batched_tokens,
                                                            kv_cache_memory_bytes=_kv_bytes(kv_cache_memory_bytes),
                                                            enforce_eager=enforce_eager,
-                                                           tensor_parallel=tensor_parallel, nodes=nodes))
+                                                           tensor_parallel=tensor_parallel, nodes=nodes),
+                          known_hint=lambda: _named_machine_hint(hardware, _size(vram), _size(ram), gpus))
     machine, ram_known = resolve_machine(hardware, _size(vram), _size(ram), gpus)
     if memory is not None or gpu_memory is not None:
         from .machine import apply_memory_options
@@ -467,7 +515,8 @@ def serve(
                          kv_cache_memory_bytes=_kv_bytes(kv_cache_memory_bytes),
                          **({"n_ubatch": n_ubatch, "n_ubatch_given": True} if ubatch is not None else {}))
     if not eng.kv_pool:  # fit's refusals: vLLM's pool options (--max-num-seqs ...) on a slot engine are bad input
-        eng.check_request(resolved.model, options, machine)
+        _with_machine_hint(lambda: eng.check_request(resolved.model, options, machine),
+                           lambda: _vllm_option_hint(machine))
     from .estimate.tensors import param_counts
     from .record import replace
 

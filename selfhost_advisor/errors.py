@@ -62,6 +62,11 @@ class BadOptionError(AdvisorError):
     pass
 
 
+class VllmOptionError(BadOptionError):
+    """A vLLM option (--max-num-seqs, --tp, ...) given to an engine without a paged KV pool; its hint depends on
+    whether vLLM serves a GPU of the machine (engines/interface.py vllm_option_hint)."""
+
+
 class BadFileError(AdvisorError):
     pass
 

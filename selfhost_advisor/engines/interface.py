@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ..catalog.data import load
-from ..errors import BadOptionError, NotSizedModelError
+from ..errors import BadOptionError, NotSizedModelError, VllmOptionError
 from ..termsafe import folded
 from .startup_log import lines as startup_log_lines
 
@@ -129,7 +129,9 @@ class Engine:
             for field, flag in self._VLLM_FLAGS:
                 value = getattr(request, field)
                 if value is not None and value is not False:  # `0 not in (None, False)` is False: --nodes 0 passed
-                    raise BadOptionError(f"{flag} is a vLLM option; {self.name} does not have it", "add --engine vllm or drop it")
+                    # api._vllm_option_hint says to drop it instead where vLLM serves no GPU of the machine
+                    raise VllmOptionError(f"{flag} is a vLLM option; {self.name} does not have it",
+                                          "add --engine vllm or drop it")
 
     def default_context(self, model: Model, machine: Machine, request_version: str = "") -> int:
         """Context when --context is not given: 8192 tokens capped at the model's maximum (512 for a BERT embedder,

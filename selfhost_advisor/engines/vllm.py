@@ -77,6 +77,9 @@ class Vllm(Engine):
         if dev is not None and dev.backend_word == "sycl":  # an Intel GPU: vLLM runs it on its XPU platform
             raise BadOptionError(f"'sycl' names llama.cpp's SYCL backend ({machine.name}); vLLM runs Intel GPUs on its "
                                  "own XPU platform", "drop 'sycl' to size vLLM on the GPU, or use --engine llamacpp")
+        if dev is not None and not dev.backend_word:  # the profile's own backend (Strix Halo's 'vulkan'): no word to drop
+            raise BadOptionError(f"vLLM has no {dev.backend.capitalize()} backend, the one {machine.name} is sized on "
+                                 "(its hardware profile's backend)", "use --engine llamacpp")
         if dev is not None:
             raise BadOptionError(f"vLLM has no {dev.backend.capitalize()} backend ({machine.name} was named with "
                                  f"'{dev.backend}')",

@@ -92,6 +92,16 @@ def serving_gpus(machine: Machine) -> list[Device]:
             and d.backend not in refused]
 
 
+def no_serving_gpu(machine: Machine) -> str:
+    """Why vLLM serves no GPU of `machine` ("" where serving_gpus finds one): fit's placement note under --engine vllm,
+    and the hint that drops a vLLM option given to another engine on such a machine (engines/interface.py)."""
+    if serving_gpus(machine):
+        return ""
+    if not machine.devices:
+        return "vLLM serves from discrete GPUs (CUDA/ROCm); none here"
+    return "vLLM does not run on Apple GPUs or non-CUDA unified memory"
+
+
 def default_serving_engine(machines: Sequence[Machine]) -> str:
     """The engine `serve` and `cost` size a box with when --engine is not given: vLLM, unless no machine has a GPU
     vLLM serves from (serving_gpus: a Mac, an AMD APU, a CPU-only box, a GPU named with 'vulkan'), then llama.cpp.
@@ -298,8 +308,7 @@ def plan(model: Model, quant: Quant, machine: Machine, request: FitRequest) -> V
     seq_kv = sequence_kv_bytes(model, tp, request.context, kvb, request.max_num_batched_tokens)
     util = request.gpu_memory_utilization or float(e["gpu_memory_utilization"])
     if not gpus:
-        why = "vLLM serves from discrete GPUs (CUDA/ROCm); none here" if not machine.devices else \
-            "vLLM does not run on Apple GPUs or non-CUDA unified memory: use --engine llamacpp"
+        why = no_serving_gpu(machine) + ("" if not machine.devices else ": use --engine llamacpp")
         mem = MemoryBreakdown(w.total, seq_kv * request.n_parallel, 0, 0, bits_per_weight=_bpw(w))
         return VllmPlan(mem, Placement("no", 0, n_total, 0, 0, w.total, note=why, unsupported=True), tp, 0, 0,
                         seq_kv, gpu_memory_utilization=util)

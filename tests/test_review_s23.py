@@ -1,0 +1,55 @@
+"""Session 23 review (rev23): a vLLM option on a machine vLLM does not serve, and a profile's own Vulkan backend.
+
+- `fit MODEL -H m4-max-128gb --max-num-seqs 8` said "add --engine vllm or drop it"; adding it sized nothing ("Nothing
+  fits": vLLM does not run on Apple GPUs). The hint now says to drop the option there (api._vllm_option_hint,
+  engines/interface.vllm_option_hint); `serve` on a Mac (llama.cpp by default) gave the same advice.
+- `--engine vllm -H ryzen-ai-max-395-64gb` said the APU "was named with 'vulkan'" when the user typed no such word:
+  Vulkan is the profile's own backend (data/hardware.yaml), so there is no word to drop.
+"""
+from __future__ import annotations
+
+import sys
+
+import pytest
+
+from clikit import one_line_exit_2, run
+
+
+@pytest.mark.parametrize("argv", [
+    ["fit", "llama3.1:8b", "-H", "m4-max-128gb", "--max-num-seqs", "8"],
+    ["fit", "llama3.1:8b", "-H", "m4-max-128gb", "--gpu-memory-utilization", "0.8"],
+    ["serve", "llama3.1:8b", "-H", "m4-max-128gb", "--max-num-seqs", "4"],
+])
+def test_a_vllm_option_on_a_mac_says_vllm_does_not_run_there(capsys, argv):
+    code, out, err = run(capsys, *argv)
+    one_line_exit_2(code, out, err, "is a vLLM option", "drop it", "does not run on Apple GPUs", "m4-max-128gb")
+    assert "add --engine vllm" not in err
+
+
+def test_a_vllm_option_on_a_cpu_only_box_says_vllm_serves_no_gpu_there(capsys):
+    code, out, err = run(capsys, "fit", "llama3.1:8b", "--ram", "64GB", "--tp", "2")
+    one_line_exit_2(code, out, err, "--tp is a vLLM option", "drop it", "vLLM serves from discrete GPUs")
+
+
+@pytest.mark.parametrize("hardware", ["rtx4090", "rtx 4090 vulkan", "no-such-gpu-xyz"])
+def test_a_vllm_option_elsewhere_still_says_add_engine_vllm(capsys, hardware):
+    """A GPU vLLM serves; a GPU named with 'vulkan' (--engine vllm then says to drop the word); hardware that does not
+    resolve (the option's line comes first, as before: its own error follows once the option is fixed)."""
+    code, out, err = run(capsys, "fit", "llama3.1:8b", "-H", hardware, "--max-num-seqs", "8")
+    one_line_exit_2(code, out, err, "--max-num-seqs is a vLLM option", "add --engine vllm or drop it")
+
+
+def test_without_hardware_on_macos_the_hint_names_this_mac(capsys, monkeypatch):
+    """No --hardware: the local machine is not probed for the hint (api._check_before_machine runs before the probe);
+    on macOS it is a Mac all the same."""
+    monkeypatch.setattr(sys, "platform", "darwin")
+    code, out, err = run(capsys, "fit", "llama3.1:8b", "--max-num-seqs", "8")
+    one_line_exit_2(code, out, err, "drop it", "Apple GPUs", "this machine is a Mac")
+
+
+def test_a_strix_halo_under_vllm_is_not_said_to_be_named_with_vulkan(capsys):
+    code, out, err = run(capsys, "fit", "llama3.1:8b", "-H", "ryzen-ai-max-395-64gb", "--engine", "vllm")
+    one_line_exit_2(code, out, err, "vLLM has no Vulkan backend", "profile's backend", "--engine llamacpp")
+    assert "named with" not in err and "drop 'vulkan'" not in err
+    code, out, err = run(capsys, "fit", "llama3.1:8b", "-H", "rtx 4090 vulkan", "--engine", "vllm")
+    one_line_exit_2(code, out, err, "was named with 'vulkan'", "drop 'vulkan'")
