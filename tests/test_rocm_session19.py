@@ -61,11 +61,11 @@ def test_rdna3_and_cdna_get_mma_fa_at_their_own_builds():
     assert _tile("rx 7900 xtx", 128, 4, "2026-03") is not None
     assert _tile("rx 7900 xtx", 128, 4, "2026-05-14") is None
     assert _tile("instinct mi100", 128, 4, "2026-01") is not None
-    # CDNA's MMA kernel is chosen (fa_mma) but priced at the tile kernel's rate (`rate: tile`, session 22)
+    # CDNA's MMA kernel is chosen (fa_mma_rule) but priced at the tile kernel's rate (`rate: tile`, session 22)
     for build, head, gqa, mma in (("2026-01", 128, 4, False), ("2026-03", 128, 1, True),  # MFMA: no even-ratio test
                                   ("2026-03", 256, 8, False), ("2026-06", 256, 8, True)):
         with kernel_path.at_build(build):
-            assert kernel_path.fa_mma("CDNA 1.0", head, gqa, RULES) is mma
+            assert (kernel_path.fa_mma_rule("CDNA 1.0", head, gqa, RULES) is not None) is mma
     assert _tile("rx 6800", 128, 4, None) is not None  # RDNA 2: no matrix FA at any build
 
 

@@ -110,7 +110,7 @@ def fa_tile_flops(device: Device, head_dim: int, rules: dict, gqa_ratio: int = 0
     rocm_prefill_path.fa_tile_half2_factor. None where the MMA kernel runs (attention at the matmuls' path scale, as
     before; docs/methodology.md 5c-s17), except where its fa_mma_history entry says `rate: tile` (CDNA: the kernel's
     author measured it within 4-11% of the tile kernel, 5f-rocm22). Which: in a build with llama-bench's flash-attention default
-    (flash_attn_on) the tile kernel unless fa_mma gives the MMA kernel to this architecture, head size and
+    (flash_attn_on) the tile kernel unless fa_mma_rule gives the MMA kernel to this architecture, head size and
     query-per-KV-head ratio (`gqa_ratio`, 0 when unknown: taken as even) at the build (session 19); before that default
     (fa 0 runs) a head wider than fa_tile_head_dim_above on a part without MFMA (session 17's rule). Infinite within
     tile_fa_off."""
@@ -133,16 +133,12 @@ def fa_tile_flops(device: Device, head_dim: int, rules: dict, gqa_ratio: int = 0
     return lanes * hz * float(per) if lanes and hz else None
 
 
-def fa_mma(arch: str, head_dim: int, gqa_ratio: int, rules: dict) -> bool:
-    """Whether ggml_cuda_get_best_fattn_kernel gives a prompt the MMA_F16 flash-attention kernel on `arch` in the build
-    of at_build's date: rules.fa_mma_history replayed (the last entry of the architecture up to the build; none: the tile
-    kernel), then its head-size limit and, on RDNA's WMMA, gqa_opt_applies' even query-per-KV-head ratio."""
-    return fa_mma_rule(arch, head_dim, gqa_ratio, rules) is not None
-
-
 def fa_mma_rule(arch: str, head_dim: int, gqa_ratio: int, rules: dict) -> dict | None:
-    """The fa_mma_history entry under which a prompt runs the MMA kernel (fa_mma), or None where it runs the tile
-    kernel; an entry's `rate: tile` says the MMA kernel runs at the tile kernel's lane rate there (CDNA, 5f-rocm22)."""
+    """The fa_mma_history entry under which ggml_cuda_get_best_fattn_kernel gives a prompt the MMA_F16 flash-attention
+    kernel on `arch` in the build of at_build's date, or None where it runs the tile kernel: rules.fa_mma_history
+    replayed (the last entry of the architecture up to the build; none: the tile kernel), then its head-size limit and,
+    on RDNA's WMMA, gqa_opt_applies' even query-per-KV-head ratio. An entry's `rate: tile` says the MMA kernel runs at
+    the tile kernel's lane rate there (CDNA, 5f-rocm22)."""
     rule = None
     when = _build_date()
     for change in rules.get("fa_mma_history", ()):
