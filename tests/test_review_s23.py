@@ -53,3 +53,15 @@ def test_a_strix_halo_under_vllm_is_not_said_to_be_named_with_vulkan(capsys):
     assert "named with" not in err and "drop 'vulkan'" not in err
     code, out, err = run(capsys, "fit", "llama3.1:8b", "-H", "rtx 4090 vulkan", "--engine", "vllm")
     one_line_exit_2(code, out, err, "was named with 'vulkan'", "drop 'vulkan'")
+
+
+def test_every_family_a_fewer_kernels_rule_lists_has_a_build_test():
+    """decode_layer_nodes' flash_attention and norm_mul_fused apply to the families they list, at the builds that run
+    them: layer_nodes checked the list and then `backend == "sycl"` again, so a family added to the data was silently
+    never applied. Now a listed family needs its build test (layer_nodes.build_tests), and this says which is missing."""
+    from selfhost_advisor.estimate import layer_nodes
+
+    tests = layer_nodes.build_tests()
+    for name in ("flash_attention", "norm_mul_fused"):
+        for family in layer_nodes._rule()[name]["families"]:
+            assert callable(tests.get(family, {}).get(name)), (name, family)

@@ -86,11 +86,7 @@ def norm_nodes_saved(device) -> int:
     """Kernels fewer per pre-normed block of a decoded layer on `device` at the current build: 1 where ggml-sycl runs
     RMS_NORM and its MUL as one kernel (decode_layer_nodes `norm_mul_fused`, from PR #26015 of 2026-07-30), else 0."""
     rule = _rule().get("norm_mul_fused") or {}
-    if device.backend not in (rule.get("families") or ()):
-        return 0
-    from . import sycl_path
-
-    return int(rule.get("saves_per_block") or 0) if device.backend == "sycl" and sycl_path.norm_mul_fused() else 0
+    return int(rule.get("saves_per_block") or 0) if _built(rule, device, "norm_mul_fused") else 0
 
 
 def fa_nodes_saved(model: Model, device) -> int:
@@ -101,8 +97,21 @@ def fa_nodes_saved(model: Model, device) -> int:
     Why: the SYCL per-layer time was fitted on 2025 builds, which had no flash attention on SYCL, so it stands for the
     22-node layer; a 2026 build with flash attention runs 19 (docs/methodology.md 5b-sycl14)."""
     rule = _rule().get("flash_attention") or {}
-    if device.backend not in (rule.get("families") or ()):
-        return 0
+    return int(rule.get("saves") or 0) if _built(rule, device, "flash_attention", model) else 0
+
+
+def build_tests() -> dict:
+    """Per family, the test of whether its current build runs each of decode_layer_nodes' fewer-kernel rules (the
+    families a rule lists; tests/test_review_s23.py checks every listed family has one). SYCL's builds are dated by
+    sycl_path (its fused RMS_NORM + MUL from PR #26015, its flash attention per head size from PR #20190)."""
     from . import sycl_path
 
-    return int(rule.get("saves") or 0) if device.backend == "sycl" and sycl_path.fa_decode(model) else 0
+    return {"sycl": {"norm_mul_fused": lambda model: sycl_path.norm_mul_fused(),
+                     "flash_attention": sycl_path.fa_decode}}
+
+
+def _built(rule: dict, device, name: str, model: Model | None = None) -> bool:
+    """Whether `device`'s family is listed in `rule` and its current build runs it (build_tests)."""
+    if device.backend not in (rule.get("families") or ()):
+        return False
+    return bool(build_tests()[device.backend][name](model))
