@@ -65,3 +65,17 @@ def test_every_family_a_fewer_kernels_rule_lists_has_a_build_test():
     for name in ("flash_attention", "norm_mul_fused"):
         for family in layer_nodes._rule()[name]["families"]:
             assert callable(tests.get(family, {}).get(name)), (name, family)
+
+
+def test_cost_resolves_each_named_box_once(monkeypatch):
+    """cost/run.default_engine resolved every --hardware box to pick the engine and build_comparison resolved them again
+    (a spec sheet read twice); now once, the default engine still llama.cpp for a Mac."""
+    from selfhost_advisor.cost import boxes
+    from selfhost_advisor.cost.run import build_comparison
+
+    calls = []
+    real = boxes.box_from_spec
+    monkeypatch.setattr(boxes, "box_from_spec", lambda spec, **kw: calls.append(spec) or real(spec, **kw))
+    result = build_comparison("1e8", model="llama3.1:8b", hardware="m4-max-128gb")
+    assert calls == ["m4-max-128gb"]
+    assert result.assumptions["engine"]["value"] == "llamacpp"

@@ -43,23 +43,37 @@ def _differ(a, b) -> bool:
     return replace(a, spec="") != replace(b, spec="") or custom_machine(a) != custom_machine(b)
 
 
-def default_engine(hardware, **box_kw) -> str:
-    """The engine `cost` sizes boxes with when --engine is not given: vLLM, unless no named box has a GPU vLLM serves
-    from (a Mac, an AMD APU, a GPU named with 'vulkan'): then llama.cpp, as `serve` picks (api.serve).
+def default_engine(boxes: Sequence) -> str:
+    """The engine `cost` sizes the named `boxes` with when --engine is not given: vLLM, unless no box has a GPU vLLM
+    serves from (a Mac, an AMD APU, a GPU named with 'vulkan'): then llama.cpp, as `serve` picks (api.serve).
     Before, `cost -H m4-max-128gb` sized the Mac with vLLM and excluded it ('vLLM does not run on Apple GPUs ...: use
     --engine llamacpp') while `serve -H m4-max-128gb` served it. A mix of both kinds keeps vLLM (the others are
-    excluded with that reason). A box that does not resolve leaves vLLM: its error is raised where it was."""
+    excluded with that reason); so do no boxes (the default comparison) and a box whose machine does not resolve."""
     from ..errors import AdvisorError
     from ..estimate.vllm import default_serving_engine
-    from .boxes import box_from_spec
     from .capacity import machine_for
 
-    specs = _boxes(hardware)
     try:
-        machines = [machine_for(box_from_spec(spec, **box_kw)) for spec in specs]
+        machines = [machine_for(box) for box in boxes]
     except AdvisorError:
         return "vllm"
     return default_serving_engine(machines)
+
+
+def _resolve_boxes(specs: Sequence[str], box_kw: dict) -> tuple[list, Optional[Exception]]:
+    """The boxes of `specs` in order, up to the first that does not resolve, and its error (None when all do): resolved
+    once, for the default engine and the comparison; the error is raised where the comparison reaches that box, after
+    the boxes before it are checked, as when each was resolved in turn."""
+    from ..errors import AdvisorError
+    from .boxes import box_from_spec
+
+    out = []
+    for spec in specs:
+        try:
+            out.append(box_from_spec(spec, **box_kw))
+        except AdvisorError as e:
+            return out, e
+    return out, None
 
 
 # Why the engine was chosen (the JSON's assumptions.engine.source; the text header says the llama.cpp case, the one a
@@ -149,7 +163,7 @@ def build_comparison(
     """Self-host vs cloud for `monthly_tokens` ('2e9', '500M'); every option as `advisor cost` takes it."""
     from ..catalog.resolve import resolve  # any model: catalog, Hub id, GGUF file, installed Ollama
     from . import cloud as cloud_mod
-    from .boxes import box_from_spec, default_specs
+    from .boxes import default_specs
     from .compare import compare
     from .defaults import thresholds
     from .inputs import (
@@ -164,9 +178,14 @@ def build_comparison(
     refuse_embedder(m, "cost")
     from ..engines import get_engine as _engine
 
+    # the same box named twice ('rtx4090,rtx4090', 'rtx4090,rtx-4090') is priced once: a repeat added a duplicate row
+    # each time (5,000 repeats made 1 MB of JSON and 3 s of work for one box)
+    named = _boxes(hardware)
+    resolved, unresolved = _resolve_boxes(named or default_specs(),
+                                          dict(gpu_price=gpu_price, host_price=host_price, rent_price=rent_price))
     engine_source, engine_why = "given with --engine", ""
     if engine is None:
-        engine = default_engine(hardware, gpu_price=gpu_price, host_price=host_price, rent_price=rent_price)
+        engine = default_engine(resolved if named and unresolved is None else [])
         engine_source, engine_why = ENGINE_SOURCES[engine], ENGINE_HEADER.get(engine, "")
 
     _engine(engine).check_serves("cost")
@@ -187,12 +206,8 @@ def build_comparison(
     constraints = build_constraints(regulated, air_gapped, no_ops_team, need_frontier)
     contract = check_contract(price_in, price_out)
     when = _price_date(price_date)
-    # the same box named twice ('rtx4090,rtx4090', 'rtx4090,rtx-4090') is priced once: a repeat added a duplicate row
-    # each time (5,000 repeats made 1 MB of JSON and 3 s of work for one box)
-    specs = _boxes(hardware) or default_specs()
     boxes: list = []
-    for spec in specs:
-        box = box_from_spec(spec, gpu_price=gpu_price, host_price=host_price, rent_price=rent_price)
+    for box in resolved:
         _check_backend(box, _engine(engine))
         same = next((b for b in boxes if b.label == box.label), None)
         if same is None:
@@ -200,6 +215,8 @@ def build_comparison(
         elif box.spec != same.spec and _differ(box, same):  # a spec sheet named as another box: one was dropped
             raise BadOptionError(f"two different boxes are both named {box.label!r}",
                                  "give each spec sheet its own name= (e.g. name=Quote A) to compare them")
+    if unresolved is not None:
+        raise unresolved
     check_prices(gpu_price, host_price, rent_price, len(boxes) if hardware else 0)
     measured = (decode_tps, prefill_tps) != (None, None)
     if measured:
