@@ -337,12 +337,13 @@ def _unit_seconds(row: Row, term: str) -> float:
 @lru_cache(maxsize=None)
 def _unit_seconds_in(row: Row, term: str, mode: tuple, fa_mode: bool = False) -> float:
     from selfhost_advisor.estimate.hip_graphs import graph_term_off
+    from selfhost_advisor.estimate.metal_path import matvec_issue_off
     from selfhost_advisor.estimate.speed import mmq_traffic_off
     from selfhost_advisor.estimate.sycl_path import block_layout_off
 
-    # the CUDA traffic floor and SYCL's block-layout mat-vecs are max()es, no linear feature: derived, not fitted;
-    # ROCm's graphs-off launch time is known time (_rocm_graph_seconds), no part of any feature
-    with mmq_traffic_off(), block_layout_off(), graph_term_off():
+    # the CUDA traffic floor, SYCL's block-layout and Metal M1 / M2's mat-vecs are max()es, no linear feature (not
+    # fitted here); ROCm's graphs-off launch time is known time (_rocm_graph_seconds), no part of any feature
+    with mmq_traffic_off(), block_layout_off(), graph_term_off(), matvec_issue_off():
         return _seconds(row, _unit(**{term: 1.0}))
 
 

@@ -92,3 +92,23 @@ def test_every_apple_profile_has_a_generation():
     assert len(apple) > 80
     for p in apple:
         assert metal_path.apple_generation(_device(p.id)) in (1, 2, 3, 4, 5), p.id
+
+
+def test_m1_k_quant_mat_vecs_are_bound_per_weight_where_q4_0_and_m3_stream():
+    # data/speed.yaml metal_matvec_issue (5e-metal7): on an M1 the unpacking takes the FMAs' issue slots, so a Q4_K
+    # matrix takes weights x lane-cycles a weight / (FP16 FLOPS / 2) where that is longer than its bytes stream in
+    from selfhost_advisor.catalog.data import load
+
+    cycles = float(load("speed")["metal_matvec_issue"]["lane_cycles_per_weight"]["1"])
+    n = 4096 * 14336
+    q4_k, q4_0 = n * 144 // 256, n * 18 // 32  # bytes: 144 per 256-weight super-block, 18 per 32-weight block
+    m1 = _device("m1-max-64gb")
+    bw = efficiency("metal").bandwidth * m1.bandwidth_bytes_per_s
+    bound = n * cycles / (m1.fp16_flops / 2)
+    assert bound > q4_k / bw  # M1 Max: 400 GB/s for 32 cores at 1.3 GHz, the kernel binds
+    assert metal_path.matvec_excess((("Q4_K", n, q4_k),), m1, bw) == pytest.approx(bound - q4_k / bw, rel=1e-9)
+    assert metal_path.matvec_excess((("Q4_0", n, q4_0),), m1, bw) == 0.0  # #4167's M1 Q4_0 rows stream
+    m3 = _device("m3 max 128gb")  # M3+: integer and FP issue side by side
+    assert metal_path.matvec_excess((("Q4_K", n, q4_k),), m3, efficiency("metal").bandwidth * m3.bandwidth_bytes_per_s) == 0.0
+    # M2: no value (its rows read 10-11 lane-cycles, below what its bandwidth streams at; not transferable across M2s)
+    assert metal_path.matvec_lane_cycles(_device("m2-ultra-192gb"), "Q4_K") == 0.0

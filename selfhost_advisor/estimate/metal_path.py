@@ -18,6 +18,7 @@ from ..catalog.data import load
 from ..domain import Device
 from ..lazy_re import lazy
 from . import kernel_path
+from .scoped import pushed
 
 _PROFILE = lazy(r"^m(\d+)(?:-|$)")  # profile ids: m3-max-128gb, m4-16gb, m5-10c-16gb
 _NAME = lazy(r"\bM(\d+)\b")  # a probed Mac without a profile: "Apple M3 Max"
@@ -68,6 +69,53 @@ def dequant_type_seconds(layers: tuple, efficiency: float, peak: float, device: 
     factors = _type_rule().get("time_factor") or {}
     extra = sum(2.0 * n * (float(factors[ty]) - 1.0) for mats in layers for ty, n, _ in mats if ty in factors)
     return extra / (efficiency * peak) if extra else 0.0
+
+
+# --- Decode on M1 / M2: the mat-vec kernels' cost per weight (data/speed.yaml `metal_matvec_issue`)
+
+@lru_cache(maxsize=1)
+def _matvec_rule() -> dict:
+    return load("speed").get("metal_matvec_issue") or {}
+
+
+_MATVEC_OFF: list = []
+
+
+def matvec_issue_off():
+    """Within it, Metal decode has no mat-vec issue term: scripts/fit_speed.py takes its linear features (bytes,
+    per-layer time) without it, as it does SYCL's block layout (a max(), no linear feature)."""
+    return pushed(_MATVEC_OFF)
+
+
+def matvec_lane_cycles(device: Device, ggml_type: str) -> float:
+    """Shader lane-cycles one weight of `ggml_type` costs in llama.cpp's Metal mat-vec kernels on a GPU that issues
+    integer and FP work from one slot (M1, M2: metal_dequant_overlap), by generation; 0 on M3+, off Metal, and for the
+    types whose kernels the calibration's M1 / M2 rows show streaming (Q4_0, Q8_0, 16-bit)."""
+    if device.backend != "metal" or dequant_overlapped(device):
+        return 0.0
+    rule = _matvec_rule()
+    if ggml_type in (rule.get("streaming_types") or ()):
+        return 0.0
+    by_gen = {str(k): v for k, v in (rule.get("lane_cycles_per_weight") or {}).items()}  # JSON keys are strings
+    return float(by_gen.get(str(apple_generation(device))) or 0.0)
+
+
+def matvec_excess(matrices: tuple, device: Device, bandwidth: float) -> float:
+    """Seconds a layer's mat-vecs take on an M1 / M2 beyond streaming their bytes (`matrices`: TokenWork.layer_matrices
+    of one layer, (type, weights, bytes)): per type max(bytes / bandwidth, weights x lane-cycles per weight / lane
+    rate) - bytes / bandwidth, the lane rate the shader ALUs' (FP16 FLOPS / 2: an FMA a lane a cycle). The K-quant,
+    IQ and Q4_1 kernels unpack each weight with masks, shifts and an integer-to-float convert that take issue slots
+    from the FMAs on these GPUs; where the GPU's bandwidth is high for its ALUs (M1 Pro / Max / Ultra: 9.6 bytes a
+    core-cycle) that work, not memory, binds (docs/methodology.md 5e-metal6, 5e-metal7)."""
+    if _MATVEC_OFF or device.backend != "metal" or not device.fp16_flops or not bandwidth or dequant_overlapped(device):
+        return 0.0
+    lanes = simd_flops(device, device.fp16_flops) / 2
+    extra = 0.0
+    for ty, n_weights, nbytes in matrices:
+        cycles = matvec_lane_cycles(device, ty)
+        if cycles:
+            extra += max(0.0, n_weights * cycles / lanes - nbytes / bandwidth)
+    return extra
 
 
 # --- M5: the GPU's Neural Accelerators (data/speed.yaml `metal_tensor`)

@@ -119,6 +119,12 @@ def _decode_seconds(
                 total += sum(excess)
                 if kernel is not None:
                     kernel.extend(excess)
+            if d.backend == "metal" and work.layer_matrices:  # M1 / M2: the unpacking's issue slots bind (metal_path)
+                excess = _per_layer(work.layer_matrices[layer:layer + count],
+                                    lambda mats: metal_path.matvec_excess(mats, d, bw))
+                total += sum(excess)
+                if kernel is not None:
+                    kernel.extend(excess)
             if d.vendor == "intel" and vulkan:  # an Intel iGPU's time per dispatch x a layer's (vulkan_intel)
                 total += count * vulkan_intel.layer_seconds(d, model, vulkan_path.build()[0], vulkan_path.architecture(d))
             total = start + (total - start) / _intel_factor(d)  # Intel under Vulkan: driver and share
@@ -165,6 +171,7 @@ def _decode_seconds(
             total += sycl_path.block_layout_seconds(((ty, n_weights, work.output_read_bytes),), d, bw, gpu_clock_hz(d))
         if family(d.backend) == "vulkan":
             total += vulkan_path.matvec_excess(((ty, n_weights, work.output_read_bytes),), d, bw, eff.matvec_lane_factor)
+        total += metal_path.matvec_excess(((ty, n_weights, work.output_read_bytes),), d, bw)
         total = start + (total - start) / _intel_factor(d)
     elif not clocked:
         total += work.output_read_bytes / (cpu.bandwidth * _host_bandwidth(machine))
