@@ -112,3 +112,32 @@ def test_m1_k_quant_mat_vecs_are_bound_per_weight_where_q4_0_and_m3_stream():
     assert metal_path.matvec_excess((("Q4_K", n, q4_k),), m3, efficiency("metal").bandwidth * m3.bandwidth_bytes_per_s) == 0.0
     # M2: no value (its rows read 10-11 lane-cycles, below what its bandwidth streams at; not transferable across M2s)
     assert metal_path.matvec_lane_cycles(_device("m2-ultra-192gb"), "Q4_K") == 0.0
+
+
+def test_metal_pays_the_gated_delta_net_token_walk_at_cudas_measured_rate_on_its_shader_lanes():
+    # ggml-metal's kernel_gated_delta_net_impl (fused from 2026-03-11) walks the micro-batch's tokens one after another
+    # with a simdgroup per state row, as ggml-cuda's does: each prompt token pays, per delta-net layer, its state
+    # elements x CUDA's measured 49.0 lane-cycles over the shader lanes x clock (FP16 FLOPS / 2; M5: the SIMD share).
+    # The blind M5 Max Qwen3.5 0.8B Q4_0 pp512 (15,511 t/s, ggerganov 2026-04-24) read +72% without it; within 10% now.
+    import sys
+
+    from selfhost_advisor.catalog.models import get
+    from selfhost_advisor.estimate.kernel_path import at_build
+    from selfhost_advisor.estimate.speed_gpu import recurrent_prefill_seconds
+    from selfhost_advisor.estimate.speed_work import recurrent_state_widths
+
+    model = get("qwen3.5:0.8b")
+    m5 = _device("m5-max-40c-48gb")
+    lanes = m5.fp16_flops * 0.25 / 2  # metal_tensor.simd_share of the accelerators' listed peak
+    recurrent = sum(1 for i in range(model.n_layers) if model.is_recurrent(i))
+    with at_build("2026-04-24"):
+        s = recurrent_prefill_seconds(m5, model, 0, model.n_layers)
+    assert s == pytest.approx(recurrent * recurrent_state_widths(model.ssm)[1] * 49.0 / lanes, rel=1e-6)
+    with at_build("2026-03-01"):  # before the fused kernel: the op-by-op chunked graph, no serial step
+        assert recurrent_prefill_seconds(m5, model, 0, model.n_layers) == 0.0
+    assert recurrent_prefill_seconds(m5, get("llama3.1:8b"), 0, 32) == 0.0  # no delta-net layer
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+    import metal_heldout
+
+    (row,) = metal_heldout.rows(lambda r: r.hardware == "m5-max-40c-48gb" and r.test == "pp512")
+    assert abs(row["error_pct"]) < 10

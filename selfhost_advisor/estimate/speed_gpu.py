@@ -117,7 +117,7 @@ def rocm_matvec_cycles(device: Device, lane_factor: float = 1.0) -> float | None
 
 def recurrent_prefill_seconds(device: Device, model, first: int, count: int) -> float:
     """Seconds per prompt token that the serial GATED_DELTA_NET steps of layers [first, first + count) add on Vulkan,
-    CUDA, ROCm and SYCL (data/speed.yaml recurrent_prefill_step; docs/methodology.md 5b-vkhyb): the kernels walk the
+    CUDA, ROCm, SYCL and Metal (data/speed.yaml recurrent_prefill_step; docs/methodology.md 5b-vkhyb, 5e-metal7): the kernels walk the
     micro-batch's tokens one after another, so each token pays, per delta-net layer, its F32 state elements
     (recurrent_state_widths' n_embd_s) x the lane-cycles per element over the vector lanes x boost clock: the family's
     own where its kernel's per-token time was measured (`lane_cycles_by_family`; CUDA: llama.cpp PR #22587's timing of
@@ -132,6 +132,11 @@ def recurrent_prefill_seconds(device: Device, model, first: int, count: int) -> 
     if fam == "sycl":  # ggml-sycl's build (sycl_path.current) and Intel's 128 FP32 lanes per Xe core
 
         date, lane_hz = sycl_path.current().date, vulkan_path.intel_lane_hz(device)
+    elif fam == "metal":  # Apple: the shader ALUs' lanes x clock, FP16 FLOPS / 2 (M5+: their share, not the NAs')
+        from . import metal_path
+
+        date = kernel_path._build_date()
+        lane_hz = metal_path.simd_flops(device, device.fp16_flops) / 2 if device.fp16_flops else None
     else:
         date = vulkan_path.build()[0] if fam == "vulkan" else kernel_path._build_date()
         lane_hz = vulkan_path._lane_hz(device)
