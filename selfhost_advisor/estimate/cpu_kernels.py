@@ -402,7 +402,8 @@ def prefill_type_rates(machine: Machine):
     (the median where none was measured), float weights at the float rate, and a type with no GEMM on this ISA at its
     decode dot kernel's rate (2 ops per weight: the same ggml_vec_dot_* runs once per prompt token and row). A host
     of an older build (machine.cpu_kernel_date) runs the kernel that build had (kernel_path). The dot rate is the
-    prompt's (prompt_dot_rates: on avx2 the prompt family's isa_scale, not decode's count)."""
+    prompt's (prompt_dot_rates: on avx2 the prompt family's isa_scale, not decode's count). On an Apple P-core the
+    repacked ARM GEMMs that were counted run at their issue-slot rate (arm_gemm_rate)."""
     isa = prefill_isa(machine)
     rates, median, float_rate = prefill_rates(isa)
     dot, dot_median = prompt_dot_rates(cpu_isa(machine))
@@ -424,9 +425,38 @@ def prefill_type_rates(machine: Machine):
         if path == "repack_256" and isa == "vnni":  # the 256-bit GEMM, before its AVX-512 version existed
             r256, m256, _ = prefill_rates("vnni256")
             return r256.get(ty, m256)
-        return rates.get(ty, median)
+        counted = arm_gemm_rate(ty, machine) if path in (None, "measured") else None
+        return counted or rates.get(ty, median)
 
     return rate
+
+
+@lru_cache(maxsize=1)
+def _prompt_gemm() -> dict:
+    return load("cpu_kernel_paths").get("prompt_gemm", {}).get("arm", {})
+
+
+@lru_cache(maxsize=1)
+def _counted_gemm_cores() -> re.Pattern:
+    return re.compile(str(_prompt_gemm().get("cores") or "(?!)"), re.I)
+
+
+def arm_gemm_rate(ty: str, machine: Machine) -> float | None:
+    """Ops per vector FLOP of ARM's repacked prompt GEMM for GGML type `ty` on a core whose GEMMs run at their
+    issue-slot count (data/cpu_kernel_paths.yaml prompt_gemm arm: Apple P-cores, by the CPU name): the i8mm layout on a
+    core with i8mm, else the dotprod one, priced as the NEON dot kernels are (_neon_dot_rates): 2 x the anchor dot
+    kernel's rate x its cycles per weight / the GEMM's cycles per multiply-add, an SMMLA taking smmla_slots vector
+    slots. None for other cores, other ISAs and types not counted (cpu_prefill's rates apply; methodology 4e-cpu11)."""
+    spec = _prompt_gemm().get("types", {}).get(ty)
+    if not spec or cpu_isa(machine) != "neon" or not machine.cpu or not _counted_gemm_cores().search(machine.cpu.name):
+        return None
+    layout = spec["i8mm" if "i8mm" in set(machine.cpu.flags) else "dotprod"]
+    slots = {"weights": layout["macs"], "load": layout["load"],
+             "vector": layout["vector"] + float(_prompt_gemm().get("smmla_slots", 1)) * layout.get("smmla", 0)}
+    dots = _neon_dots()
+    rates, median = decode_rates("neon")
+    anchor = arm_cycles_per_weight(dots["types"][dots["anchor"]]["slots"])
+    return 2.0 * rates.get(dots["anchor"], median) * anchor / arm_cycles_per_weight(slots)
 
 
 @lru_cache(maxsize=1)
