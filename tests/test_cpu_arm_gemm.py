@@ -37,7 +37,7 @@ def test_an_apple_core_prices_the_gemm_by_its_count_against_the_dot_kernel():
     spec = load("cpu_kernel_paths")["prompt_gemm"]["arm"]["types"]
     dots = load("cpu_kernel_paths")["decode_dot"]["arm"]["types"]
     dot_rates, _ = ck.decode_rates("neon")
-    for ty in ("Q4_K", "Q6_K"):
+    for ty in ("Q4_K", "Q6_K", "Q4_0", "IQ4_NL"):
         dot_cycles = ck.arm_cycles_per_weight(dots[ty]["slots"])
         # per multiply-add the GEMM and the type's own dot kernel stand in the ratio of their counted cycles
         assert ck.arm_gemm_rate(ty, apple) == pytest.approx(2 * dot_rates[ty] * dot_cycles / _cycles(spec[ty]["i8mm"]))
