@@ -409,9 +409,11 @@ def dsa_attention_flops(model: Model, machine: Machine, tp: int, depth: float) -
 
 @lru_cache(maxsize=1024)
 def _grouped_gemm_flops(model: Model, quant: Quant, machine: Machine, tp: int) -> tuple[float, float] | None:
-    """The fused-MoE GEMMs' own rates (moe_step.fused_moe_gemm_flops) from the format's tensor rate; once per
-    configuration (a serving curve asks every step)."""
-    return fused_moe_gemm_flops(model, quant, machine, tp, matmul_flops(machine, quant))
+    """The fused-MoE GEMMs' own rates (moe_step.fused_moe_gemm_flops) from the format's tensor rate, each tile's fixed
+    part at the part's 16-bit rate (moe_step.tile_law_flops); once per configuration (a serving curve asks every
+    step)."""
+    peak16 = float(machine.devices[0].fp16_flops or 0.0) or None
+    return fused_moe_gemm_flops(model, quant, machine, tp, matmul_flops(machine, quant), peak16)
 
 
 def step_seconds(model: Model, quant: Quant, machine: Machine, tp: int, batch: float, depth: float,
