@@ -58,3 +58,26 @@ def test_decoders_pay_the_sparse_kernel_too(monkeypatch):
     monkeypatch.setattr(step_module, "dsa_attention_flops", lambda *a: (0.0, 0.0))
     _, without = step_module._parts_seconds(v32, q, H200, 8, 256, 1500, 0.0, 0.0, 2)
     assert with_kernel > 1.2 * without  # the latent KV reads alone
+
+
+def test_head_padding_follows_the_kernels_compute_capability_rule_not_a_profile_family():
+    # vllm flashmla_sparse.py: prefill_padding = 128 if is_device_capability_family(100) else 64. The spec table's H20
+    # (Hopper, sm_90) and B300 (Blackwell Ultra, sm_103) pad as H200 and B200 do; they were unpadded while the rule
+    # read a family string. A probed GPU's own compute capability decides over its name.
+    from selfhost_advisor.domain import GpuDetails
+    from selfhost_advisor.record import replace
+    from selfhost_advisor.estimate.serving.step import cuda_major, dsa_head_padding
+
+    def one(profile):
+        return machine_from_profile(get_profile(profile), 1)
+
+    assert [dsa_head_padding(one(p)) for p in ("h200", "h20-96-gb", "h100-pcie")] == [64, 64, 64]
+    assert [dsa_head_padding(one(p)) for p in ("b200", "b300")] == [128, 128]
+    assert [dsa_head_padding(one(p)) for p in ("a100-80gb", "rtx-4090", "rtx-5090", "mi300x")] == [1, 1, 1, 1]
+    assert [cuda_major(one(p)) for p in ("rtx-4090", "rtx-5090", "jetson-t5000", "mi300x")] == [8, 12, 11, None]
+    v32 = get("deepseek-v3.2:671b")
+    h20x8 = machine_from_profile(get_profile("h20-96-gb"), 8)
+    assert dsa_attention_flops(v32, h20x8, 8, 1000)[0] == dsa_attention_flops(v32, H200, 8, 1000)[0]
+    m = one("rtx-4090")
+    probed = replace(m, devices=(replace(m.devices[0], details=GpuDetails(compute_capability="9.0")),))
+    assert cuda_major(probed) == 9 and dsa_head_padding(probed) == 64

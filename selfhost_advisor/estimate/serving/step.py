@@ -396,8 +396,7 @@ def dsa_attention_flops(model: Model, machine: Machine, tp: int, depth: float) -
     dsa = getattr(model, "dsa", None)
     if dsa is None or model.mla is None:
         return None
-    family = gpu_family(machine)
-    pad = 128 if family == "nvidia-b200" else 64 if family == "nvidia-h100" else 1
+    pad = dsa_head_padding(machine)
     heads = -(-model.n_heads // tp)
     heads = -(-heads // pad) * pad
     m = model.mla
@@ -405,6 +404,50 @@ def dsa_attention_flops(model: Model, machine: Machine, tp: int, depth: float) -
     owners = sum(dsa.has_indexer(i, model.n_layers) for i in range(model.n_layers))
     logits = 2.0 * dsa.index_n_heads * dsa.index_head_dim * depth * owners
     return attention, logits
+
+
+# compute capability major by GPU architecture (data/gpu_specs.yaml `architecture`) and by curated family, for parts
+# without a probed one: Pascal 6, Volta / Turing 7, Ampere / Ada 8, Hopper sm_90; datacenter Blackwell sm_100 / sm_103
+# (B200, B300, GB200); Blackwell 2.0 (GeForce RTX 50, RTX PRO 6000) sm_120 and GB10 (DGX Spark) sm_121; Jetson Thor
+# (chip GB10B) sm_110
+_CC_MAJOR_BY_ARCH = {"pascal": 6, "volta": 7, "turing": 7, "ampere": 8, "ada lovelace": 8, "hopper": 9, "blackwell": 10,
+                     "blackwell ultra": 10, "blackwell 2.0": 12}
+_CC_MAJOR_BY_FAMILY = {"nvidia-turing": 7, "nvidia-a100": 8, "nvidia-rtx-30": 8, "nvidia-rtx-40": 8, "nvidia-h100": 9,
+                       "nvidia-b200": 10, "nvidia-rtx-50": 12, "nvidia-gb10": 12}
+
+
+def cuda_major(machine: Machine) -> int | None:
+    """The first GPU's CUDA compute capability major: what the probe read (NVML), else its architecture's (the
+    spec-table row's `architecture`, then the curated profile's family); None for other vendors or unknown parts."""
+    dev = machine.devices[0]
+    if dev.vendor != "nvidia":
+        return None
+    det = dev.details
+    if det is not None and getattr(det, "compute_capability", None):
+        try:
+            return int(float(det.compute_capability))
+        except ValueError:
+            pass
+    from ...catalog.hardware import profile_by_id
+
+    p = profile_by_id(dev.matched_profile) if dev.matched_profile else None  # curated or spec-table row
+    raw = p.raw if p is not None else {}
+    if str(raw.get("chip") or "").startswith("GB10B"):
+        return 11
+    arch = str(raw.get("architecture") or "").lower()
+    return _CC_MAJOR_BY_ARCH.get(arch) or _CC_MAJOR_BY_FAMILY.get(_family(machine))
+
+
+def dsa_head_padding(machine: Machine) -> int:
+    """Heads a GPU's query is padded to in vLLM's sparse FlashMLA kernels, by the kernel's own rule
+    (v1/attention/backends/mla/flashmla_sparse.py FlashMLASparseImpl: `prefill_padding = 128 if
+    current_platform.is_device_capability_family(100) else 64`, "Prefill BF16 kernel requires 64 on Hopper, 128 on
+    Blackwell"; FlashMLA's kernels are built for compute capability 9.x and 10.x): 128 on every sm_10x part (B200,
+    B300, GB200), 64 on every sm_90 one (H100, H200, H20, GH200), whatever profile names it; 1 (no padding) elsewhere
+    (the backend's later sm_12x path runs portable Triton kernels whose padding is not read here). Keyed on a family string before session 23, which left the spec table's B300 and
+    H20 unpadded."""
+    major = cuda_major(machine)
+    return 128 if major == 10 else 64 if major == 9 else 1
 
 
 @lru_cache(maxsize=1024)
