@@ -172,3 +172,29 @@ def test_gemma4_prompt_attention_at_depth_on_an_rtx_4090_matches_pr_21665():
         t16 = 1.0 / moe_accuracy.predict("gemma4:26b", "Q4_0", "pp2048@d16384", m, 512)
     measured = 1.0 / 7084.46 - 1.0 / 9525.77
     assert (t16 - t0) == pytest.approx(measured, rel=0.4)
+
+
+def test_bf16_weight_gemms_run_at_the_fp32_accumulate_rate_f16_at_the_fp16_accumulate_one():
+    """ggml-cuda multiplies BF16 weights at CUBLAS_COMPUTE_32F (a BF16 MMA accumulates in FP32 only) and F16 weights at
+    CUBLAS_COMPUTE_16F: on a GeForce card, whose FP32-accumulate tensor rate is half its FP16-accumulate one (RTX
+    5090: 209.6 vs 419.2 TFLOPS), BF16 gets the former; a mix gets the harmonic blend by weights; a part that lists one
+    rate (H100), another backend, and F16-only layers keep the rate given (docs/methodology.md 5f-cuda23)."""
+    g = _device("rtx 5090")
+    acc16 = g.fp16_acc16_flops
+    assert acc16 == pytest.approx(2 * g.fp16_flops)
+    bf16 = ((("BF16", 1000, 2000), ("F32", 0, 0)),)
+    f16 = ((("F16", 1000, 2000),),)
+    mixed = ((("BF16", 1000, 2000), ("F16", 1000, 2000)),)
+    assert cuda_path.float_gemm_flops(g, bf16, acc16) == pytest.approx(g.fp16_flops)
+    assert cuda_path.float_gemm_flops(g, f16, acc16) == acc16
+    assert cuda_path.float_gemm_flops(g, mixed, acc16) == pytest.approx(2 / (1 / g.fp16_flops + 1 / acc16))
+    h = _device("h100-pcie")
+    assert cuda_path.float_gemm_flops(h, bf16, h.fp16_flops) == h.fp16_flops
+    assert cuda_path.float_gemm_flops(replace(g, backend="vulkan"), bf16, acc16) == acc16
+
+
+def test_a_bf16_prompt_on_a_geforce_card_is_slower_than_f16_and_alike_on_an_h100():
+    """End to end: Llama 2 7B's prompt in BF16 on an RTX 5090 runs its GEMMs at half the F16 rate, so it is priced
+    1.3-2x slower than in F16 (attention and the per-layer work do not slow); on an H100 the two are priced within 1%."""
+    assert 1.3 < _prefill("rtx 5090", "F16") / _prefill("rtx 5090", "BF16") < 2.0
+    assert _prefill("h100-pcie", "F16") / _prefill("h100-pcie", "BF16") == pytest.approx(1.0, rel=0.01)

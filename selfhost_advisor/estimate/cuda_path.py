@@ -281,3 +281,29 @@ def fa_prefill_flops(device: Device) -> float | None:
         if share:
             peak *= float(share["share"])
     return peak
+
+
+def float_gemm_flops(device: Device, layers: tuple, acc16_flops: float) -> float:
+    """Peak FLOPs of a prompt's F16 / BF16 weight GEMMs on an NVIDIA GPU under ggml-cuda: the matmul FLOPs' harmonic
+    mix of two rates by the weights' type (docs/methodology.md 5f-cuda23).
+
+    ggml-cuda.cu ggml_cuda_mul_mat_cublas multiplies F16 weights in cuBLAS at CUBLAS_COMPUTE_16F and BF16 weights at
+    CUBLAS_COMPUTE_32F with BF16 inputs (batched_mul_mat_traits<GGML_TYPE_BF16>; ggml d99724f, since ab9ed73d of
+    2025-04-04, "CUDA: don't convert BF16 weights to FP32"; before it BF16 weights were converted to FP32 first, slower
+    still, not modelled). A BF16 tensor-core MMA accumulates in FP32 only, so BF16 runs at the FP32-accumulate rate
+    (the listed fp16_flops), which GeForce cards run at half their FP16-accumulate one (`acc16_flops`, what F16 gets);
+    on parts without a separate FP16-accumulate figure the two are equal and nothing changes. Other backends and
+    quantized weights: `acc16_flops` as given."""
+    if device.backend != "cuda" or device.vendor != "nvidia" or not device.fp16_flops or not layers:
+        return acc16_flops
+    bf16 = other = 0
+    for mats in layers:
+        for ty, n, _ in mats:
+            if str(ty).upper() == "BF16":
+                bf16 += n
+            else:
+                other += n
+    if not bf16:
+        return acc16_flops
+    acc32 = min(float(device.fp16_flops), acc16_flops)
+    return (bf16 + other) / (bf16 / acc32 + other / acc16_flops)

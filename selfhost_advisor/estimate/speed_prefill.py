@@ -39,6 +39,8 @@ def _prefill_seconds_per_token(
             flops = _device_flops(d, work.quantized)
             if not flops:
                 return None
+            if not work.quantized:  # ggml-cuda: BF16 weights at the FP32-accumulate tensor rate (cuda_path)
+                flops = cuda_path.float_gemm_flops(d, work.layer_matrices[layer:layer + count], flops)
             eff = efficiency(d.backend, table)
             c = metal_path.compute_efficiency(eff, d, work.quantized)  # Metal M3+: unpacking beside the FMAs
             smc = sm_cycles_per_s(d)
