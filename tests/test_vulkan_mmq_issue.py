@@ -69,3 +69,16 @@ def test_mxfp4_takes_the_mmq_path_from_pr_16536_on_int_dot_gpus_without_coopmat(
         with vp.as_of_build("2025-10-28"):
             assert vp.matmul_path(d, "MXFP4", rules) == "shader", name
     assert vp.matmul_path(_vk("rx 7900 xtx"), "MXFP4", rules) == "coopmat_dequant"
+
+
+def test_vulkan_mmq_efficiency_rests_on_more_than_one_row():
+    """The guide forbids a constant fitted on one case: since session 23 (docs/methodology.md 5b-vkamd11) the `mmq`
+    efficiency is fitted on four RTX 3090 integer-dot rows (PR #14903's llama 7B, PR #12767's 8B Q4_0 / Q8_0, PR
+    #14903's 8B Q4_0), two builds of the post-#12722 shader; fitted_on-style counts come from scripts/fit_speed.py."""
+    from selfhost_advisor.catalog.data import load
+
+    vk = load("speed")["families"]["vulkan"]
+    assert vk["vulkan_path_rows"]["mmq"] >= 4
+    # the three 8B rows read 3-5% slow under the one-row level (0.3619), so the four-row level sits above it, and
+    # below what the 8B rows alone would give (about 0.38): least squares over the four, not a copy of either
+    assert 0.3619 < vk["vulkan_path_efficiency"]["mmq"] < 0.38
