@@ -85,3 +85,29 @@ def driver_note(devices) -> str | None:
             "logs); without matrix cores (RDNA 2 and older) its FP16 matmul shaders run at the FP32 rate, half "
             "RADV's (AMDVLK emits no packed FP16 math, AMDVLK#279); AMDVLK is discontinued, RADV (Mesa) is the "
             "faster driver there; decode is the same on both")
+
+
+
+def mmvq_lane_saving(device: Device, ggml_type: str, architecture: str, int_dot: bool, date: str) -> float:
+    """Lane-cycles per weight the integer-dot mat-vec (mul_mat_vecq.comp) saves over the float one (mul_mat_vec.comp)
+    on an AMD GPU with integer dot (`int_dot`), for a type and build (`date`, "" = today's) that take it
+    (ggml_vk_should_use_mmvq); 0 elsewhere. Why: a decoded token's mat-vecs on GCN 5.1 are bound by the vector lanes
+    (vulkan_path.matvec_excess), and the integer-dot shader replaces each weight's unpack, int->float convert, subtract
+    and FMA by a quarter of a v_dot4_i32_i8 while loading the same bytes; the saving is the VALU count per weight of
+    the two shaders' Q4_0 loops, each row's instructions plus the activation column's shared by the workgroup's rows
+    (data/speed.yaml vulkan_amd.mmvq_lanes; docs/methodology.md 5b-vkamd11). Called through
+    vulkan_path.mmvq_lane_saving, which reads the device's architecture, integer dot and build."""
+    from ..catalog.data import load
+
+    cfg = (load("speed").get("vulkan_amd") or {}).get("mmvq_lanes") or {}
+    if not cfg or not int_dot or device.vendor not in (cfg.get("vendors") or ()):
+        return 0.0
+    gcn = architecture.startswith("GCN")
+    if not any(ggml_type in h["types"] and (not date or date >= str(h["from"])) and (gcn or not h.get("gcn_only"))
+               for h in cfg["history"]):
+        return 0.0
+    key = "gcn" if gcn else "default"
+    per = float(cfg["weights_per_iteration"])
+    float_cost = float(cfg["float_per_row"]) + float(cfg["float_per_column"]) / float(cfg["float_rows"][key])
+    int_cost = float(cfg["int_dot_per_row"]) + float(cfg["int_dot_per_column"]) / float(cfg["int_dot_rows"][key])
+    return max(0.0, (float_cost - int_cost) / per)

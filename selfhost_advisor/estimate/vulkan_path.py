@@ -394,7 +394,8 @@ def matvec_excess(matrices: tuple, device: Device, bandwidth: float, lane_cycles
     dequantizing it in registers; where a GPU's bandwidth is high for its lanes x clock (GCN 5.1: 0.16 bytes per
     lane-cycle, against 0.03-0.06 on RDNA 3/4 and Ampere) the lanes, not memory, set the time. `lane_cycles` (the
     fitted lane-cycles one weight costs, the same for every block-quantized type; float types keep the bandwidth law)
-    is data/speed.yaml families.vulkan.matvec_lane_factor."""
+    is data/speed.yaml families.vulkan.matvec_lane_factor; on AMD the integer-dot mat-vec's VALU saving comes off it
+    (vulkan_amd.mmvq_lane_saving, docs/methodology.md 5b-vkamd11)."""
     lane_hz = matvec_lane_hz(device) if lane_cycles else None
     if not lane_hz:
         return 0.0
@@ -405,7 +406,19 @@ def matvec_excess(matrices: tuple, device: Device, bandwidth: float, lane_cycles
         acc = totals.setdefault(ty, [0.0, 0.0])
         acc[0] += n
         acc[1] += nbytes
-    return sum(max(0.0, n * lane_cycles / lane_hz - nbytes / bandwidth) for n, nbytes in totals.values())
+    # on AMD the integer-dot mat-vec of a type and build that take it spends fewer lane-cycles (vulkan_amd.mmvq_lane_saving)
+    return sum(max(0.0, n * (lane_cycles - mmvq_lane_saving(device, ty)) / lane_hz - nbytes / bandwidth)
+               for ty, (n, nbytes) in totals.items())
+
+
+def mmvq_lane_saving(device: Device, ggml_type: str) -> float:
+    """Lane-cycles per weight the integer-dot mat-vec saves on this device, type and build in force
+    (vulkan_amd.mmvq_lane_saving: AMD only; docs/methodology.md 5b-vkamd11)."""
+    from .vulkan_amd import mmvq_lane_saving as saving
+
+    rules = path_rules()
+    int_dot = bool(rules is not None and features(device, rules)[1])
+    return saving(device, ggml_type, architecture(device), int_dot, build()[0])
 
 
 # --- AMD: one rule per architecture (docs/methodology.md 5b-vkamd; data/speed.yaml vulkan_amd) ---
