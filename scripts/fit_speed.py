@@ -294,12 +294,12 @@ def predict(row: Row, table=None) -> float:
     from selfhost_advisor.estimate.kernel_path import at_build
     from selfhost_advisor.estimate.sycl_path import assume_build
     from selfhost_advisor.estimate.vulkan_path import as_of_build
-    from selfhost_advisor.estimate.vulkan_intel import with_driver
+    from selfhost_advisor.estimate.vulkan_intel import mesa_release, with_driver, with_mesa
 
     # the kernel paths of the row's llama.cpp build (ROCm, Vulkan: its date; SYCL: the build text; latest when
     # not stated)
     with at_build(row.build_date), as_of_build(row.build_date or "", row.vulkan_path), \
-            assume_build(row.build), with_driver(row.driver):
+            assume_build(row.build), with_driver(row.driver), with_mesa(mesa_release(row.build)):
         sp = estimate_speed(get_model(row.model_id), get_quant(row.quant), _placement(row), row.machine,
                             decode_depth=row.depth, prefill_depth=row.depth, n_ubatch=row.n_ubatch, table=table)
     if row.kind == PROMPT:

@@ -71,6 +71,25 @@ def test_a_row_driver_applies_where_the_device_states_none():
     assert vi.unknown_driver(base) and not vi.unknown_driver(replace(base, vulkan_driver="mesa"))
 
 
+def test_a_stated_mesa_25_keeps_the_anv_ratio_in_a_2026_build():
+    """The ANV fixes are Mesa compiler work of April 2026: a row stating a Mesa 25 release takes the ratio whatever its
+    llama.cpp date (the Arc 140V's Mesa 25.2.8 rows of 2026-06-29, docs/methodology.md 5b-vkintel9); Mesa 26 and an
+    unstated release keep the date rule."""
+    assert vi.mesa_release("master cloned 2026-06-29, GGML_VULKAN=ON, Mesa 25.2.8 ANV, KHR_coopmat") == "25.2.8"
+    assert vi.mesa_release("b29c606e2 (10964), Mesa 26.2.3 (ANV)") == "26.2.3"
+    assert vi.mesa_release("Intel Mesa 24.2.8 (ANV)") == "24.2.8" and vi.mesa_release("b5589, Windows") == ""
+    base = replace(_machine("arc 140v 32gb").devices[0], vulkan_driver="mesa")
+    law = vi.decode_factor(replace(base, vulkan_driver="windows"), "2026-06-29")
+    ratio = RULES_INTEL()["anv_decode_ratio"]
+    assert vi.decode_factor(base, "2026-06-29") == law  # no Mesa stated: the date decides (fixed)
+    with vi.with_mesa("25.2.8"):
+        assert abs(vi.decode_factor(base, "2026-06-29") - ratio * law) < 1e-12
+        assert vi.anv_matrix_share(base, "coopmat", "2026-06-29") == RULES_INTEL()["anv_coopmat_prefill_ratio"]
+    with vi.with_mesa("26.2.3"):
+        assert vi.decode_factor(base, "2026-10-01") == law and vi.anv_matrix_share(base, "coopmat", "2026-10-01") == 1
+        assert vi.decode_factor(base, "2025-06-04") < law  # a new Mesa does not lift a build before the date
+
+
 def RULES_INTEL() -> dict:
     return _speed_data()["vulkan_intel"]
 

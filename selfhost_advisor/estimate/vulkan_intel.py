@@ -16,6 +16,7 @@ which vulkan_path._ARCH_BY_PREFIX gives them.
 """
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 
 from ..domain import Device
@@ -29,6 +30,22 @@ def with_driver(name: str):
     """Within it, an Intel device under Vulkan whose own `vulkan_driver` is unset runs on `name` ("mesa",
     "windows"; "" = unknown)."""
     return pushed(_DRIVER, name or "")
+
+
+_MESA: list[str] = []  # the Mesa release the row being predicted states ("25.2.8"); empty: none stated
+_MESA_RELEASE = re.compile(r"\bMesa\s+(\d+)\.(\d+)(?:\.(\d+))?", re.I)
+
+
+def mesa_release(text: str) -> str:
+    """The Mesa release a row's build text states ("Mesa 25.2.8 ANV" -> "25.2.8"), "" when it names none."""
+    m = _MESA_RELEASE.search(text or "")
+    return ".".join(g for g in m.groups() if g is not None) if m else ""
+
+
+def with_mesa(release: str):
+    """Within it, an Intel device under Vulkan on Mesa's ANV runs the Mesa `release` a row states ("" = unstated: the
+    llama.cpp build's date alone decides, _fixed)."""
+    return pushed(_MESA, release or "")
 
 
 def driver(device: Device) -> str:
@@ -61,9 +78,16 @@ def _intel_vulkan(device: Device) -> bool:
 
 
 def _fixed(date: str) -> bool:
-    """Whether a llama.cpp build of `date` ("" = today's) is dated on or after `anv_fixed_since` (April 2026)."""
+    """Whether a llama.cpp build of `date` ("" = today's) is dated on or after `anv_fixed_since` (April 2026) and, where
+    the row states its Mesa release (with_mesa), that release is of a Mesa major from `anv_fixed_mesa_major` on (26, the
+    first year of releases that can carry the fixes). Why both: the fixes are ANV compiler work in Mesa (PR #21431's
+    Mesa work items, MR 40796) beside llama.cpp's own shader change (PR #21751), so a 2026 llama.cpp on a stock Mesa 25
+    still decodes at the ANV ratio (the Arc 140V's Mesa 25.2.8 rows of 2026-06, docs/methodology.md 5b-vkintel9)."""
     fixed = str(_rules().get("anv_fixed_since") or "")
-    return bool(fixed) and (not date or date >= fixed)
+    if not fixed or (date and date < fixed):
+        return False
+    release, major = (_MESA[-1] if _MESA else ""), int(_rules().get("anv_fixed_mesa_major") or 0)
+    return not (release and major and int(release.split(".")[0]) < major)
 
 
 def decode_factor(device: Device, date: str = "", arch: str = "") -> float:
