@@ -291,12 +291,13 @@ def test_the_share_fit_refits_instead_of_reading_the_memo_of_the_shipped_figures
 
 def test_every_blind_intel_vulkan_prompt_row_within_the_documented_median():
     """5b-vkintel8: every blind Intel Vulkan prompt row (`vulkan_heldout.py --vendor intel`), 43 rows, 24.9% before the
-    BF16 rate, 19.3% after; the eight BF16 rows each within 25%."""
+    BF16 rate, 19.3% after; the eight BF16 rows each within 25%. 5b-vkintel9: 45 rows with the Arc 140V's two Mesa 25.2.8
+    prompts (20.0% blind), 19.8% with their Mesa release read."""
     from heldoutkit import assert_median_within
 
     import vulkan_heldout
 
     rows = [r for r in vulkan_heldout.vendor_report("intel") if r["kind"] == "prefill"]
-    assert_median_within([abs(r["error_pct"]) for r in rows], 43, 19.3)
+    assert_median_within([abs(r["error_pct"]) for r in rows], 45, 19.8)
     bf16 = [r["error_pct"] for r in rows if r["quant"] == "BF16"]
     assert len(bf16) == 8 and max(abs(e) for e in bf16) < 25
