@@ -35,7 +35,8 @@ BLOCKS = {"vkgcn": MARKER, "vkintel5": "# --- session 17: vkintel5", "vkamd": "#
           "vkamd5": "# --- session 17: vkamd5", "vkamd6": "# --- session 18: vkamd6",
           "vkintel6": "# --- session 18: vkintel6", "vkamd7": "# --- session 19: vkamd7",
           "vkintel7": "# --- session 19: vkintel7", "vkamd8": "# --- session 20: vkamd8",
-          "vkamd9": "# --- session 21: vkamd9 (", "vkamd9b": "# --- session 21: vkamd9, third batch"}
+          "vkamd9": "# --- session 21: vkamd9 (", "vkamd9b": "# --- session 21: vkamd9, third batch",
+          "vkintel9": "# --- session 23: sycl17"}
 
 
 def session_rows(path: Path | None = None, marker: str = MARKER) -> list[dict]:
