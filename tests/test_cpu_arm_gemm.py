@@ -81,3 +81,28 @@ def test_the_m4_max_repacked_q4_k_rows_land_near_their_measurement():
     assert len(picked) == 2
     for r in picked:
         assert cpu_published.predict(r, r["clock_ghz"] * 1e9) == pytest.approx(r["tokens_per_s"], rel=0.15)
+
+
+def _x86(flags) -> Machine:
+    return Machine(name="x86 box", devices=(), ram_bytes=64 * 2**30, ram_bandwidth_bytes_per_s=int(100e9),
+                   cpu=CpuInfo(name="x86 box", flags=flags), source="probe", cpu_clock_hz=4.0e9, cpu_threads=8,
+                   cpu_kernel_date="2024-09-01")
+
+
+def test_tinyblas_prices_each_types_unpack_against_the_q8_0_it_was_timed_on():
+    """x86 tinyBLAS_Q0 runs Q4_0 / Q5_0 through Q8_0's template plus an unpack of each weight block, shared by the
+    tile's token columns (data/cpu_kernel_paths.yaml tinyblas_x86): slower than Q8_0, Q5_0 (5-bit) slowest, and less
+    so with AVX-512's 4 x 4 tile, whose unpack is shared by twice the columns."""
+    avx2 = _x86(("avx2", "fma"))
+    avx512 = _x86(("avx2", "fma", "avx512f", "avx512bw", "avx512_vnni"))
+    assert ck.tinyblas_unpack_factor("Q8_0", avx2) == 1.0
+    assert 1.0 > ck.tinyblas_unpack_factor("Q4_0", avx2) > ck.tinyblas_unpack_factor("Q5_0", avx2)
+    for ty in ("Q4_0", "Q5_0"):
+        assert ck.tinyblas_unpack_factor(ty, avx512) > ck.tinyblas_unpack_factor(ty, avx2)
+    t = load("cpu_kernel_paths")["tinyblas_x86"]
+    k = t["per_step"] + 2 * t["per_column"] + 4 * 2 * t["per_pair"]["avx2"]  # the AVX2 4 x 2 tile's step for Q8_0
+    assert ck.tinyblas_unpack_factor("Q4_0", avx2) == pytest.approx(k / (k + 4 * t["unpack"]["Q4_0"]))
+    # the rate the prompt uses on a build whose Q4_0 ran tinyBLAS (before llama.cpp #10446, 2024-12-07)
+    rates, median, _ = ck.prefill_rates("avx2")
+    assert ck.prefill_type_rates(avx2)("Q4_0") == pytest.approx(rates["Q8_0"] * ck.tinyblas_unpack_factor("Q4_0", avx2))
+    assert ck.tinyblas_unpack_factor("Q4_0", _host("Apple M4 Max")) == 1.0  # tinyBLAS_Q0_ARM is another kernel

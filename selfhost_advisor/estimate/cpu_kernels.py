@@ -419,7 +419,7 @@ def prefill_type_rates(machine: Machine):
             return 2.0 * dot.get(ty, dot_median) * unrepacked_factor(ty, machine)
         if path == "tinyblas" or (path is None and ty in tinyblas_now):
             # tinyBLAS_Q0: one template for Q8_0 and Q4_0, timed on Q8_0; its static split is paced by the slowest core
-            return rates.get("Q8_0", median) * pace
+            return rates.get("Q8_0", median) * pace * tinyblas_unpack_factor(ty, machine)
         if path == "repack_q8_0" or (path is None and ty == "Q8_0" and cpu_isa(machine) == "neon"):
             return arm_repack_q8_0_rate()  # ARM's repacked Q8_0 GEMM: chunks handed out dynamically, no pacing
         if path == "repack_256" and isa == "vnni":  # the 256-bit GEMM, before its AVX-512 version existed
@@ -457,6 +457,24 @@ def arm_gemm_rate(ty: str, machine: Machine) -> float | None:
     rates, median = decode_rates("neon")
     anchor = arm_cycles_per_weight(dots["types"][dots["anchor"]]["slots"])
     return 2.0 * rates.get(dots["anchor"], median) * anchor / arm_cycles_per_weight(slots)
+
+
+def tinyblas_unpack_factor(ty: str, machine: Machine) -> float:
+    """How fast x86 tinyBLAS_Q0 runs GGML type `ty` against the Q8_0 its rate was timed on: cycles of a tile's k-step
+    for Q8_0 / for `ty`, whose weights are unpacked once per block and row and shared by the tile's token columns
+    (data/cpu_kernel_paths.yaml tinyblas_x86; 4 x 4 tiles with AVX-512's 32 registers, else 4 x 2). 1 on ARM
+    (tinyBLAS_Q0_ARM is another kernel) and for a type not counted."""
+    t = load("cpu_kernel_paths").get("tinyblas_x86")
+    if not t or cpu_isa(machine) == "neon" or ty not in t["unpack"]:
+        return 1.0
+    flags = set(machine.cpu.flags) if machine.cpu else set()
+    rn = float(t["rn"]["avx512" if "avx512f" in flags else "other"])
+    pair = float(t["per_pair"]["avx2" if cpu_isa(machine) == "avx2" else "vnni"])
+
+    def cycles(unpack: float) -> float:
+        return float(t["per_step"]) + float(t["rm"]) * unpack + rn * float(t["per_column"]) + float(t["rm"]) * rn * pair
+
+    return cycles(float(t["unpack"]["Q8_0"])) / cycles(float(t["unpack"][ty]))
 
 
 @lru_cache(maxsize=1)
