@@ -382,6 +382,12 @@ def models_that_fit(
     _check_min_tps(min_tps)
     machine, ram_known = resolve_machine(hardware, _size(vram), _size(ram), gpus)
     eng.check_machine(machine)  # --engine mlx off Apple: exit 2 as in fit (was '0 of 404 models run', 2-3 s of work)
+    nothing = eng.runs_nothing_on(machine)  # --engine vllm on a Mac: was '0 of 415 models run', every row 'no', no why
+    if nothing:
+        from .errors import BadOptionError
+
+        raise BadOptionError(f"--engine {eng.name} runs no model on {machine.name}: {nothing}",
+                             "use --engine llamacpp or ollama")
     machine, _ = eng.engine_machine(machine)  # Ollama: an Intel GPU runs on its Vulkan backend, as in fit
     ctx = parse_context(str(context), 10**9)
     n_ubatch, _ = _ubatch(eng, ubatch, ctx)

@@ -79,3 +79,19 @@ def test_cost_resolves_each_named_box_once(monkeypatch):
     result = build_comparison("1e8", model="llama3.1:8b", hardware="m4-max-128gb")
     assert calls == ["m4-max-128gb"]
     assert result.assumptions["engine"]["value"] == "llamacpp"
+
+
+@pytest.mark.parametrize("hardware,why", [("m4-max-128gb", "does not run on Apple GPUs"),
+                                          ("desktop-ddr5-64gb", "serves from discrete GPUs")])
+def test_models_fits_under_vllm_on_a_box_it_serves_no_gpu_of_says_so(capsys, hardware, why):
+    """`models --fits m4-max-128gb --engine vllm` listed all 415 catalog models as not running ('0 of 415 models run')
+    with no reason, after seconds of sizing; --engine mlx off Apple was already exit 2 (api.models_that_fit)."""
+    code, out, err = run(capsys, "models", "--fits", hardware, "--engine", "vllm")
+    one_line_exit_2(code, out, err, "--engine vllm runs no model", hardware, why, "--engine llamacpp")
+
+
+def test_models_fits_under_vllm_on_a_gpu_it_serves_still_lists_models(capsys):
+    code, out, err = run(capsys, "models", "--fits", "dgx-spark", "llama3.1", "--engine", "vllm", "--json")
+    import json
+
+    assert code == 0 and any(m["runs"] for m in json.loads(out)["models"]), err

@@ -207,6 +207,11 @@ class Engine:
         words = self.params.get("refused_backend_words") or ()
         return next((d for d in machine.devices if d.backend in refused or d.backend_word in words), None)
 
+    def runs_nothing_on(self, machine: Machine) -> str:
+        """Why this engine sizes no model on `machine` at all ("" where it can run one): `models --fits` refuses such a
+        machine (exit 2) rather than listing every catalog model as not running with no reason (vLLM on a Mac)."""
+        return ""
+
     def engine_machine(self, machine: Machine, request_version: str = "") -> tuple[Machine, str]:
         """The machine as this engine (release) runs it, and a note saying what changed ("" when nothing did): Ollama
         has no SYCL build, so an Intel GPU runs on its Vulkan backend or not at all (engines/ollama.py)."""

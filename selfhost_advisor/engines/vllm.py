@@ -89,6 +89,12 @@ class Vllm(Engine):
         super().check_runs(model, request_version)
         check_layers(model)
 
+    def runs_nothing_on(self, machine: Machine) -> str:
+        """estimate/vllm.no_serving_gpu: a Mac, an AMD APU, a CPU-only box (fit sizes every option there as 'no')."""
+        from ..estimate.vllm import no_serving_gpu
+
+        return no_serving_gpu(machine)
+
     def check_request(self, model: Model, request: FitRequest, machine: Machine | None = None) -> None:
         kv = folded(request.kv_cache_type)
         if kv in _GGUF_KV:
