@@ -98,3 +98,21 @@ def test_fewer_moe_kernels_lower_the_overhead_below_a_llama_layers():
     q = get("qwen3:235b")
     assert overhead_seconds(q, 1) == pytest.approx(q.n_layers * _per_layer_s() - 188 * kernel_us() * 1e-6)
     assert overhead_seconds(q, 1) < q.n_layers * _per_layer_s()
+
+
+def test_minimax_m2_all_reduces_its_qk_norm_variances_under_tp_and_routes_with_two_kernels():
+    # vllm models/minimax_m2.py: q_norm / k_norm are MiniMaxText01RMSNormTP over all heads; forward_qk all-reduces the
+    # two variances at TP > 1 (layers/mamba/linear_attn.py), one collective and one kernel a layer; its MoE block is
+    # norm + fp32 gate GEMM (2 kernels, against a Llama MLP block's 4). Nothing of it at TP 1.
+    from selfhost_advisor.catalog.hardware import get_profile, machine_from_profile
+    from selfhost_advisor.estimate.serving.kernels import kernel_us, moe_extra_kernels
+    from selfhost_advisor.estimate.serving.step import (_custom_allreduce_us, step_kernels, tp_qk_norm_layers,
+                                                        tp_qk_norm_seconds)
+
+    mm = get("minimax-m2.5:230b")
+    b200x4 = machine_from_profile(get_profile("b200"), 4)
+    assert moe_extra_kernels(mm) == 62 * (2 - 4)
+    assert tp_qk_norm_layers(mm, 1) == 0 and tp_qk_norm_layers(mm, 4) == 62
+    assert tp_qk_norm_seconds(mm, b200x4, 4, 1) == pytest.approx(62 * (_custom_allreduce_us(4, 4.0) + kernel_us()) * 1e-6)
+    assert step_kernels(mm, 4) - step_kernels(mm, 1) == 2 * 62 + 2 * 62  # per block all-reduces, and the norm's two
+    assert tp_qk_norm_layers(get("qwen3:235b"), 8) == 0  # per-head q/k norms need no collective

@@ -244,7 +244,32 @@ def allreduce_seconds(model: Model, machine: Machine, tp: int, tokens: float) ->
         limit = float(c["custom_allreduce_max_bytes"])
         custom = _custom_allreduce_us(tp, min(message, limit) / 2) * 1e-6
         one = custom if message <= limit else max(custom, nccl)
-    return residual_blocks(model) * one
+    return residual_blocks(model) * one + tp_qk_norm_seconds(model, machine, tp, tokens)
+
+
+def tp_qk_norm_layers(model: Model, tp: int) -> int:
+    """Layers whose attention block all-reduces its q/k norm variances under tensor parallelism (data/serving.yaml
+    kernel_counts.tp_qk_norm: MiniMax-M2's MiniMaxText01RMSNormTP over the full width); 0 at TP 1."""
+    if tp <= 1 or model.arch not in serving_data()["vllm"]["kernel_counts"].get("tp_qk_norm", ()):
+        return 0
+    return model.n_layers
+
+
+def tp_qk_norm_seconds(model: Model, machine: Machine, tp: int, tokens: float) -> float:
+    """Per step: each such layer's variance all-reduce (2 fp32 values a token: 4 16-bit elements, at vLLM's custom
+    all-reduce latency over NVLink, NCCL's fixed latency over PCIe) and the normalise kernel the collective splits
+    from the variance kernel (the fitted time a kernel, kernels.kernel_us)."""
+    layers = tp_qk_norm_layers(model, tp)
+    if not layers:
+        return 0.0
+    from .kernels import kernel_us
+
+    c = serving_data()["vllm"]
+    if _link(machine) == "nvlink" and c.get("custom_allreduce_us"):
+        collective = _custom_allreduce_us(tp, 4.0 * tokens) * 1e-6
+    else:
+        collective = float(c["allreduce_latency_us"][_link(machine)]) * 1e-6
+    return layers * (collective + kernel_us() * 1e-6)
 
 
 @lru_cache(maxsize=1024)
@@ -281,7 +306,7 @@ def step_kernels(model: Model, tp: int) -> int:
     blocks = residual_blocks(model)
     n = blocks * int(c["llama_layer"]) // 2 + extra_kernels(model) + moe_extra_kernels(model)
     n += moe_layers(model) * int(serving_data()["vllm"]["fused_moe_kernels"])
-    return n + (blocks if tp > 1 else 0)
+    return n + (blocks if tp > 1 else 0) + 2 * tp_qk_norm_layers(model, tp)
 
 
 def eager_run_kernel_us() -> list[tuple[str, float]]:
