@@ -952,8 +952,9 @@ def _fit_vulkan_lane(dec: list[Row], feats: list[tuple]) -> tuple[float, float, 
         seconds = a x bytes / bandwidth + c x layers / clock
                   + sum over block-quantized types max(0, k x weights / (lanes x clock) - a x bytes / bandwidth)
 
-    the mat-vec layers and the output head (a decoded token computes logits), the same k for every type; searched as
-    _fit_lane_matvec's k (search_lane_k)."""
+    the mat-vec layers and the output head (a decoded token computes logits), the same k for every type: since session
+    23 held at the kernel timings of data/speed.yaml vulkan_matvec (docs/methodology.md 5b-vkamd11), a and c fitted
+    with it; without that entry searched as _fit_lane_matvec's k (search_lane_k)."""
     import numpy as np
 
     from selfhost_advisor.estimate.kernel_path import FLOAT_TYPES
@@ -968,20 +969,26 @@ def _fit_vulkan_lane(dec: list[Row], feats: list[tuple]) -> tuple[float, float, 
         lane_hz = matvec_lane_hz(d)
         kern.append([(VULKAN_LANE_UNIT * w / lane_hz / t, b / d.bandwidth_bytes_per_s / t)
                      for ty, (w, b) in _matrix_totals(r).items() if lane_hz and ty not in FLOAT_TYPES])
-    a, c, k = search_lane_k(x, lay, [row or [(0.0, 0.0)] for row in kern])
+    from selfhost_advisor.catalog.data import load
+
+    held = (load("speed").get("vulkan_matvec") or {}).get("lane_cycles_per_weight")
+    # k from kernel timings where data/speed.yaml vulkan_matvec gives it (session 23), else searched
+    a, c, k = search_lane_k(x, lay, [row or [(0.0, 0.0)] for row in kern],
+                            fixed_k=float(held) / VULKAN_LANE_UNIT if held else None)
     return a, c, k * VULKAN_LANE_UNIT
 
 
 def search_lane_k(x, lay, kern: list[list[tuple[float, float]]],
                   fixed: list[list[tuple[float, float]]] | None = None,
-                  known: list[float] | None = None) -> tuple[float, float, float]:
+                  known: list[float] | None = None, fixed_k: float | None = None) -> tuple[float, float, float]:
     """a, c and k of the lane mat-vec law, from each row's bandwidth feature x and layer-cycles feature lay and, per
     row, the (kernel seconds at k = 1, bandwidth seconds) of each weight type, all relative to the measured time. For
     each k (a coarse grid, then golden-section search between the best point's neighbours: the blind rows move by
     several points between k = 1.59 and 1.63, so the optimum is taken exactly, not to a grid step), a and c by least
     squares alternated with each row's kernel excess until they settle (c >= 0); the k with the least squared error is
     kept. `fixed`, per row, holds kernel terms of the same form at k = 1 (ROCm types whose MMVQ rows have the CUDA
-    kernel's shape, estimate/rocm_decode.py). Used by _fit_lane_matvec and benchmarks/weak_structures.py."""
+    kernel's shape, estimate/rocm_decode.py); `fixed_k`: k is given (measured), only a and c are solved. Used by
+    _fit_lane_matvec and benchmarks/weak_structures.py."""
     import numpy as np
 
     def _cols(rows: list[list[tuple[float, float]]]):
@@ -1008,6 +1015,9 @@ def search_lane_k(x, lay, kern: list[list[tuple[float, float]]],
         ex = np.maximum(0.0, k * wt - a * bt).sum(axis=1) + np.maximum(0.0, wt1 - a * bt1).sum(axis=1)
         return float(((a * x + c * lay + ex - base) ** 2).sum()), a, float(c)
 
+    if fixed_k is not None:
+        _, a, c = solve(float(fixed_k))
+        return a, c, float(fixed_k)
     grid = np.geomspace(0.25, 8.0, 31)
     i = min(range(len(grid)), key=lambda j: solve(float(grid[j]))[0])
     lo, hi = np.log(grid[max(0, i - 1)]), np.log(grid[min(len(grid) - 1, i + 1)])

@@ -68,3 +68,33 @@ def test_gcn_decode_is_faster_on_a_build_with_the_integer_dot_mat_vec_and_rdna3_
         xtx_after = _decode("rx 7900 xtx", "llama3.1:8b", "Q4_0")
     assert after > 1.15 * before
     assert abs(xtx_after - xtx_before) < 1e-9 * xtx_before
+
+
+def test_the_float_mat_vec_lane_cost_is_the_kernel_timings_not_a_one_row_fit():
+    """data/speed.yaml vulkan_matvec (docs/methodology.md 5b-vkamd11): test-backend-ops MUL_MAT m=4096 n=1 k=14336 at
+    lanes x boost clock, Radeon Pro VII q4_0 95.15 us (PR #14903) and Radeon 780M iq2_xs 296.84 us (PR #18031); the
+    fit holds it (families.vulkan.matvec_lane_factor) and solves only the bandwidth share and per-layer cycles."""
+    from selfhost_advisor.catalog.data import load
+
+    weights = 4096 * 14336
+    pro_vii = 3840 * 1.7e9 * 95.15e-6 / weights
+    r780m = 768 * 2.7e9 * 296.84e-6 / weights
+    held = load("speed")["vulkan_matvec"]["lane_cycles_per_weight"]
+    assert abs(held - (pro_vii + r780m) / 2) < 0.01
+    assert load("speed")["families"]["vulkan"]["matvec_lane_factor"] == held
+
+
+def test_search_lane_k_with_a_given_k_solves_only_the_other_two():
+    """search_lane_k(fixed_k=...) returns that k; a row set whose time is all bandwidth gives a = 1, c = 0."""
+    import sys
+    from pathlib import Path
+
+    import numpy as np
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
+    import fit_speed
+
+    x, lay = np.array([1.0, 1.0, 1.0]), np.array([0.1, 0.2, 0.3])
+    kern = [[(0.1, 1.0)], [(0.2, 1.0)], [(0.05, 1.0)]]  # lanes never outlast the stream at k = 2
+    a, c, k = fit_speed.search_lane_k(x, lay, kern, fixed_k=2.0)
+    assert k == 2.0 and abs(a - 1.0) < 1e-9 and abs(c) < 1e-9
