@@ -561,6 +561,22 @@ def test_a_build_without_onednn_keeps_the_fp16_output_copy():
             assert not sycl_path.fp16_dst_copy(sycl_path.current(), sycl_path._rules()["prompt_activations"])
 
 
+def test_onemkl_branch_writes_fp32_itself_from_pr_26372():
+    """PR #26372 (ggml b112be1c, 2026-08-13) has oneMKL's branch call dpct::gemm with an FP32 output: a build without
+    oneDNN (or with it switched off at run time, GGML_SYCL_ENABLE_DNN=0 / GGML_SYCL_DISABLE_DNN=1) has no FP16 output
+    copy from then on; before it, it does (5b-sycl22)."""
+    rules = sycl_path._rules()["prompt_activations"]
+    for text, copy in (("master (2026-08-01), GGML_SYCL_F16=ON, no oneDNN", True),
+                       ("master (2026-08-20), GGML_SYCL_F16=ON, no oneDNN", False),
+                       ("b10072 (2026-08-10), GGML_SYCL_ENABLE_DNN=0", True),
+                       ("b10202 (2026-08-14), GGML_SYCL_ENABLE_DNN=0", False),
+                       ("master (2025-07-01), GGML_SYCL_DISABLE_DNN=1", True),
+                       ("master (2025-07-01)", False)):
+        build = sycl_path.parse_build(text)
+        assert build.dnnl is (False if "DNN" in text or "oneDNN" in text else None)
+        assert sycl_path.fp16_dst_copy(build, rules) is copy, text
+
+
 @pytest.mark.parametrize("hardware, model, quant, build, measured", [
     ("arc b580", "llama2:7b", "Q4_0", "PR #14504 head 9edb916c9 (2025-07-02), GGML_SYCL_DISABLE_OPT=0", 2261.56),
     ("arc b580", "qwen2:1.5b", "Q4_0", "PR #14504 head 9edb916c9 (2025-07-02), GGML_SYCL_DISABLE_OPT=0", 8559.06),

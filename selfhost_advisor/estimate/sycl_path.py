@@ -56,14 +56,15 @@ _F16_ON = lazy(r"F16\s*=\s*ON", re.I)
 _F16_OFF = lazy(r"F16\s*=\s*OFF|\bFP32 build\b", re.I)
 _FA_ON = lazy(r"(?<![\w-])-fa\s*(?:1|on)\b", re.I)
 _FA_OFF = lazy(r"(?<![\w-])-fa\s*(?:0|off)\b", re.I)
-_NO_DNNL = lazy(r"\bno oneDNN\b|GGML_SYCL_DNN\s*=\s*OFF", re.I)
+_NO_DNNL = lazy(r"\bno oneDNN\b|GGML_SYCL_DNN\s*=\s*OFF|GGML_SYCL_ENABLE_DNN\s*=\s*0|GGML_SYCL_DISABLE_DNN\s*=\s*1", re.I)
 
 
 @lru_cache(maxsize=256)
 def parse_build(text: str) -> Build:
     """The Build a row's `build` text states: the first date, the PRs whose code it holds ("PR #N head", "with PR #N";
     not "before PR #N" or "PR #N base", which name a build without it), the reorder switch, GGML_SYCL_F16,
-    llama-bench's flash-attention flag and a build without oneDNN ("no oneDNN", "GGML_SYCL_DNN=OFF").
+    llama-bench's flash-attention flag and a build without oneDNN ("no oneDNN", "GGML_SYCL_DNN=OFF"), or with it
+    switched off at run time (GGML_SYCL_DISABLE_DNN=1 of PR #12972, later GGML_SYCL_ENABLE_DNN=0: the same oneMKL branch).
 
     Why strict: any "#N" used to count as included, so "master before PR #14125" was priced with #14125's prompt-output
     change it lacks (the rule the published file states: a PR named in `build` is in the build)."""
@@ -763,10 +764,12 @@ def fp16_dst_copy(build: Build, rules: dict) -> bool:
     """Whether an F16 build's prompt GEMM writes FP16 that a second kernel converts to FP32 (4 more bytes an output
     element): every F16 build before PR #14125 (ggml 4b0959d4, 2025-06-12, "Remove not needed copy f16->f32 for dnnl
     mul mat"), and after it a build without oneDNN, whose oneMKL branch of ggml_sycl_op_mul_mat_sycl keeps dst_f16 and
-    to_fp32_sycl (the PR moved that copy out of the oneDNN branch only; ggml e17632e4, 2026-06-26)."""
+    to_fp32_sycl (the PR moved that copy out of the oneDNN branch only; ggml e17632e4, 2026-06-26) until PR #26372
+    (ggml b112be1c, 2026-08-13) has oneMKL write FP32 itself."""
     if fp32_gemm(build):
         return False
-    return not _has(build, rules["f16_dst_copy_removed"]) or build.dnnl is False
+    mkl = rules.get("f16_dst_copy_removed_mkl")
+    return not _has(build, rules["f16_dst_copy_removed"]) or (build.dnnl is False and not (mkl and _has(build, mkl)))
 
 
 @lru_cache(maxsize=4096)
