@@ -359,6 +359,22 @@ def test_moe_prefill_on_sycl_is_one_call_per_expert():
     assert sycl_path.launch_seconds(replace(d, unified=True)) == 42e-6
 
 
+def test_a_fused_gate_up_expert_tensor_is_one_call_per_expert(monkeypatch):
+    """Gemma 4's GGUFs hold gate and up experts as one ffn_gate_up_exps tensor (gemma4.cpp; estimate/tensors_ffn.py):
+    build_moe_ffn runs one MUL_MAT_ID for both, so ggml-sycl calls each expert's GEMM twice a layer (gate_up, down),
+    not three times. Host-bound (a submission made to cost 1 ms), gemma4 26B-A4B's expert calls cost 2/3 of what
+    three calls a layer would; a model with separate gate and up tensors keeps three (5b-sycl22)."""
+    g4, qw = get_model("gemma4:26b"), get_model("qwen3.6:35b")
+    assert sycl_path.fused_gate_up_experts(g4) and not sycl_path.fused_gate_up_experts(qw)
+    d = _machine("arc pro b70").devices[0]
+    monkeypatch.setattr(sycl_path, "launch_seconds", lambda device: 1e-3)
+    work = token_work(g4, get_quant("Q4_K_M"))
+    layers = work.layer_expert_matrices
+    fused = sycl_path.expert_prefill_seconds(g4, layers, d, 512, 1e14)
+    monkeypatch.setattr(sycl_path, "fused_gate_up_experts", lambda model: False)
+    assert fused / sycl_path.expert_prefill_seconds(g4, layers, d, 512, 1e14) == pytest.approx(2 / 3, rel=0.01)
+
+
 def test_session_14_rows_stay_held_out_and_are_reported_apart():
     """The 9 SYCL rows read in session 14 (methodology 5b-sycl4: Arc Pro B70 and B60) were marked `in_fit: false` before
     any formula change of that pass, and sycl_heldout.py reports them as their own batch."""

@@ -876,6 +876,8 @@ def expert_prefill_seconds(model, expert_layers: tuple, device: Device, n_tokens
         for ty, n_weights, nbytes in mats:
             per_expert_w, per_expert_b = n_weights * whole / moe.experts, nbytes * whole / moe.experts
             calls = max(1, round(per_expert_w / tensor_weights)) if tensor_weights else 1  # tensors of this entry
+            if calls >= 2 and fused_gate_up_experts(model):  # gate and up are one MUL_MAT_ID (Gemma 4's GGUFs)
+                calls -= 1
             quantized = ty not in _float_types()
             copy = per_expert_b + 2 * width * per_expert_w if quantized else per_expert_b
             # its GEMMs: 2 FLOPs a weight for each of the n_tokens x n_used / touched token slots routed to it
@@ -885,6 +887,16 @@ def expert_prefill_seconds(model, expert_layers: tuple, device: Device, n_tokens
                 nbytes + 2 * width * n_weights if quantized else nbytes) / bw
             added += max(0.0, touched * call - charged)
     return added / max(1, n_tokens)
+
+
+@lru_cache(maxsize=256)
+def fused_gate_up_experts(model) -> bool:
+    """Whether the model's GGUF holds each MoE layer's gate and up experts as one `ffn_gate_up_exps` tensor (the tensor
+    list of estimate/tensors.py: Gemma 4, as gemma4.cpp loads it): llama.cpp's build_moe_ffn then runs one MUL_MAT_ID
+    for both and splits its output, so ggml-sycl calls each expert's GEMM once for them, not twice."""
+    from .tensors import build_tensors
+
+    return any(t.name.endswith("ffn_gate_up_exps.weight") for t in build_tensors(model))
 
 
 def _float_types() -> frozenset:
