@@ -308,7 +308,24 @@ def prefill_tokens_per_s(model: Model, quant: Quant, machine: Machine, depth: in
     c = metal_path.compute_efficiency(eff, dev, quant.name.lower() != "bf16")
     chunks = -(-prompt // step)
     fixed = chunks * fixed_seconds(model, dev) / prompt
-    return 1.0 / (metal_path.matmul_seconds(flops, c, dev.fp16_flops, dev) + fixed)
+    return 1.0 / (metal_path.matmul_seconds(flops, c, dev.fp16_flops, dev) + fixed + gated_delta_seconds(model, dev))
+
+
+def gated_delta_seconds(model: Model, device: Device) -> float:
+    """Seconds a prompt token spends in mlx-lm's fused gated-delta kernel (models/gated_delta.py, from PR #454,
+    2025-09-17): a simdgroup per value row, Dk / 32 state elements a lane, `for (int t = 0; t < T; ++t)` with two
+    simd_sums a token, the shape of llama.cpp's Metal and CUDA kernels. Per delta-net layer its state elements x
+    data/speed.yaml recurrent_prefill_step.lane_cycles_by_family.mlx over the shader lanes x clock (FP16 FLOPS / 2; M5+:
+    the SIMD share); 0 for other models and without a rate (docs/methodology.md 5e-metal7)."""
+    from .memory_kv import recurrent_state_widths
+
+    rule = load("speed").get("recurrent_prefill_step") or {}
+    ssm = getattr(model, "ssm", None)
+    cycles = (rule.get("lane_cycles_by_family") or {}).get("mlx")
+    if ssm is None or ssm.kind not in (rule.get("kinds") or ()) or not cycles or not device.fp16_flops:
+        return 0.0
+    layers = sum(1 for i in range(model.n_layers) if model.is_recurrent(i))
+    return layers * recurrent_state_widths(ssm)[1] * float(cycles) / (metal_path.simd_flops(device, device.fp16_flops) / 2)
 
 
 def _mla_prefill_flops(model: Model, depth: int, prompt: int, step: int) -> int:
