@@ -178,3 +178,28 @@ def test_sycl_flash_attention_needs_every_head_size_in_the_kernel_table():
         assert node_ratio(orca, 0, orca.n_layers, d) == orca.n_layers
         mimo = get("mimo-v2-flash:309b")  # K 192 / V 128: not in the table
         assert (mimo.head_dim, mimo.v_head_dim) == (192, 128) and not sycl_path.fa_decode(mimo)
+
+
+def test_a_fused_gate_up_expert_tensor_is_one_mul_mat_id_in_every_node_count():
+    """Gemma 4's GGUFs hold gate and up experts as one ffn_gate_up_exps tensor (gemma4.cpp; estimate/tensors_ffn.py):
+    llama-graph.cpp build_moe_ffn runs one MUL_MAT_ID for both and takes gate and up as two views of its output, so
+    its MoE layer has one graph node fewer than the routed FFN's three MUL_MAT_ID (Vulkan decode), two CPU barriers
+    fewer (the node and its inner one) and one CUDA graphs-off launch fewer; a model with separate gate and up tensors
+    (Qwen3) keeps the three. Checked against the same model with the fused test patched off. On ggml-cuda (ROCm, CUDA
+    decode) the count keeps three: its GEMV fusion (PR #16715) runs split gate, up and GLU as one kernel already."""
+    from selfhost_advisor.estimate import cpu_sync, moe_graphs, tensors
+
+    g4, qwen = get("gemma4:26b"), get("qwen3:30b-a3b")
+    assert tensors.fused_gate_up_experts(g4) and not tensors.fused_gate_up_experts(qwen)
+    layer = next(i for i in range(g4.n_layers) if g4.is_moe_layer(i))
+    fused = (graph_nodes(g4, layer, "vulkan"), cpu_sync.moe_extra_barriers(g4, layer), moe_graphs.layer_nodes(g4, layer))
+    with mock.patch.object(tensors, "fused_gate_up_experts", lambda model: False), \
+            mock.patch("selfhost_advisor.estimate.layer_nodes.fused_gate_up_experts", lambda model: False):
+        split = (graph_nodes(g4, layer, "vulkan"), cpu_sync.moe_extra_barriers(g4, layer),
+                 moe_graphs.layer_nodes(g4, layer))
+    assert (split[0] - fused[0], split[1] - fused[1], split[2] - fused[2]) == (1, 2, 1)
+    assert graph_nodes(g4, layer, "rocm") == graph_nodes(g4, layer, "cuda") == split[0]
+    assert graph_nodes(qwen, 0, "vulkan") == graph_nodes(qwen, 0, "rocm")
+    # the unfused count is the routed FFN's, plus Gemma 4's dense FFN beside the experts
+    r = _rule()
+    assert split[0] == r["attention"] + r["moe_ffn"] + g4.moe.active - 1 + r["dense_ffn"]

@@ -88,12 +88,17 @@ def moe_extra_barriers(model: Model, layer: int) -> int:
     """Barriers an MoE feed-forward adds over the dense one that barriers_per_layer counts (data/cpu_sync.yaml
     moe_ffn): llama-graph.cpp build_moe_ffn's router, softmax, top-k, get_rows, weight normalization, three
     MUL_MAT_ID (each with its inner barrier after src1's conversion), GLU, the weighting MUL and n_used - 1 ADDs that
-    sum the experts' outputs, plus a shared expert's FFN where the model has one; 0 for a dense layer."""
+    sum the experts' outputs, plus a shared expert's FFN where the model has one; 0 for a dense layer. A GGUF with one
+    ffn_gate_up_exps tensor (Gemma 4) runs two MUL_MAT_ID, not three: 2 barriers fewer (the node and its inner one;
+    tensors.fused_gate_up_experts)."""
     if model.moe is None or not model.is_moe_layer(layer):
         return 0
+    from .tensors import fused_gate_up_experts
+
     table = _data()["moe_ffn"]
     shared = int(table["shared_expert"]) if model.moe.shared_experts else 0
-    return int(table["routed"]) + (model.moe.active - 1) + shared - int(table["dense_ffn"])
+    fused = 2 if fused_gate_up_experts(model) else 0
+    return int(table["routed"]) - fused + (model.moe.active - 1) + shared - int(table["dense_ffn"])
 
 
 def decode_sync_seconds(layers: tuple, model: Model, machine: Machine, inputs: tuple = ()) -> float:

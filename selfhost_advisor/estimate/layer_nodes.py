@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from ..domain import Model
 from .arch_traits import GEMMA4_ARCHS, QWEN_NEXT_ARCHS, SINGLE_KIND_ARCHS
+from .tensors import fused_gate_up_experts
 from . import cuda_path, speed_factors  # speed_factors by attribute: tests patch speed_factors._speed_data
 
 
@@ -22,10 +23,20 @@ def _rule() -> dict:
     return speed_factors._speed_data().get("decode_layer_nodes") or {}
 
 
-def graph_nodes(model: Model, layer: int) -> int:
+# ggml-cuda (CUDA, and ROCm through HIP) runs a decoded token's gate MUL_MAT, up MUL_MAT and GLU as ONE fused mat-vec
+# kernel, MUL_MAT_ID experts included (ggml-cuda.cu ggml_cuda_can_fuse mul_mat_id_glu_ops, "CUDA: General GEMV fusion",
+# llama.cpp PR #16715, ggml d8ba8a34, 2025-11-01, before any Gemma 4 build); a fused ffn_gate_up_exps tensor's
+# MUL_MAT_ID and its GLU over two views are two kernels there, so it saves none: the count keeps three MUL_MAT_ID.
+_GEMV_GLU_FUSED = frozenset({"cuda", "rocm"})
+
+
+def graph_nodes(model: Model, layer: int, backend: str | None = None) -> int:
     """Decode graph nodes of `layer`: its mixer block (attention, Gated DeltaNet or Mamba-2, with the pre-norm and the
     residual ADD) and its feed-forward block (dense, or MoE: router, top-k, weights, three MUL_MAT_ID, the n_used - 1
-    ADDs that sum the experts and a shared expert's FFN). Nemotron-H layers hold one block each."""
+    ADDs that sum the experts and a shared expert's FFN). Nemotron-H layers hold one block each. A GGUF that fuses gate
+    and up experts into one ffn_gate_up_exps tensor (Gemma 4) runs one MUL_MAT_ID fewer: build_moe_ffn takes gate and
+    up as views of its output (tensors.fused_gate_up_experts); not on `backend` cuda / rocm, whose GEMV fusion already
+    runs the split gate, up and GLU as one kernel (_GEMV_GLU_FUSED)."""
     r = _rule()
     kind = model.layer_kind(layer)
     if kind == "M":
@@ -38,6 +49,8 @@ def graph_nodes(model: Model, layer: int) -> int:
         return mixer
     if model.is_moe_layer(layer):
         ffn = int(r["moe_ffn"]) + model.moe.active - 1 + (int(r["shared_expert"]) if model.moe.shared_experts else 0)
+        if backend not in _GEMV_GLU_FUSED and fused_gate_up_experts(model):  # gate_up: one MUL_MAT_ID for two
+            ffn -= 1
         if model.arch in GEMMA4_ARCHS:  # Gemma 4's MoE layers keep a dense FFN beside the routed experts
             ffn += int(r["dense_ffn"])
     else:
@@ -70,7 +83,7 @@ def node_ratio(model: Model, start: int, count: int, device) -> float:
 
     if model.moe is not None and device.backend in (r.get("moe_apart") or ()):  # SYCL: sycl_path.moe_layer_seconds
         return sum(1.0 - saved(i) / dense for i in layers)
-    return sum(graph_nodes(model, i) - saved(i) for i in layers) / dense
+    return sum(graph_nodes(model, i, device.backend) - saved(i) for i in layers) / dense
 
 
 def _blocks(model: Model, layer: int) -> int:

@@ -216,7 +216,10 @@ def mm_id_map_seconds(model, expert_matrices: tuple, n_tokens: int, device: Devi
     date = kernel_path._build_date()
     if not str(rule["since"]) <= date < str(rule["until"]):
         return 0.0
-    calls = sum(1 for layer in expert_matrices if layer) * int(rule["calls_per_layer"])  # MoE layers x MUL_MAT_IDs
+    from .tensors import fused_gate_up_experts
+
+    per_layer = int(rule["calls_per_layer"]) - (1 if fused_gate_up_experts(model) else 0)  # gate_up: one for two
+    calls = sum(1 for layer in expert_matrices if layer) * per_layer  # MoE layers x MUL_MAT_IDs
     return calls * model.moe.active * float(rule["slot_seconds"])
 
 

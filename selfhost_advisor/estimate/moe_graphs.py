@@ -44,15 +44,18 @@ def _mmvq_rule() -> dict:
 
 def layer_nodes(model: Model, layer: int) -> int:
     """Graph nodes of one layer: a dense llama layer's 22 (data/cpu_sync.yaml) with an MoE feed-forward's in place of
-    the dense one, each count less its mat-mul inner barriers (the router and three MUL_MAT_ID; the dense FFN's three)."""
+    the dense one, each count less its mat-mul inner barriers (the router and three MUL_MAT_ID, two where one
+    ffn_gate_up_exps tensor holds gate and up; the dense FFN's three)."""
     from .cpu_sync import moe_extra_barriers
+    from .tensors import fused_gate_up_experts
 
     dense = int(_graph_rule().get("dense_layer_nodes", 22))
     extra = moe_extra_barriers(model, layer)
     if not extra:
         return dense
     shared_inner = 3 if model.moe.shared_experts else 0
-    return dense + extra - (4 - 3) - shared_inner  # routed: router + 3 MUL_MAT_ID inner; dense FFN had 3
+    mul_mat_ids = 2 if fused_gate_up_experts(model) else 3
+    return dense + extra - (1 + mul_mat_ids - 3) - shared_inner  # routed: router + MUL_MAT_ID inner; dense FFN had 3
 
 
 def _graph_rule() -> dict:

@@ -889,14 +889,12 @@ def expert_prefill_seconds(model, expert_layers: tuple, device: Device, n_tokens
     return added / max(1, n_tokens)
 
 
-@lru_cache(maxsize=256)
 def fused_gate_up_experts(model) -> bool:
-    """Whether the model's GGUF holds each MoE layer's gate and up experts as one `ffn_gate_up_exps` tensor (the tensor
-    list of estimate/tensors.py: Gemma 4, as gemma4.cpp loads it): llama.cpp's build_moe_ffn then runs one MUL_MAT_ID
-    for both and splits its output, so ggml-sycl calls each expert's GEMM once for them, not twice."""
-    from .tensors import build_tensors
+    """estimate/tensors.fused_gate_up_experts (moved there: layer_nodes, cpu_sync and metal_path count by it too): gate
+    and up experts in one ffn_gate_up_exps tensor, so ggml-sycl calls each expert's GEMM once for both, not twice."""
+    from .tensors import fused_gate_up_experts as fused
 
-    return any(t.name.endswith("ffn_gate_up_exps.weight") for t in build_tensors(model))
+    return fused(model)
 
 
 def _float_types() -> frozenset:

@@ -193,6 +193,17 @@ def build_tensors(model: Model) -> tuple[Tensor, ...]:
     return tuple(tensors + tail)
 
 
+@lru_cache(maxsize=256)
+def fused_gate_up_experts(model: Model) -> bool:
+    """Whether the model's GGUF holds each MoE layer's gate and up experts as one `ffn_gate_up_exps` tensor (Gemma 4,
+    as gemma4.cpp loads it; estimate/tensors_ffn.py lists it): llama.cpp's build_moe_ffn then runs one MUL_MAT_ID for
+    both and takes gate and up as two views of its output (no kernel), so an MoE layer runs one expert matmul fewer:
+    two (gate_up, down), not three. Shared by the backends that count expert calls or graph nodes per MoE layer
+    (sycl_path.expert_prefill_seconds, layer_nodes.graph_nodes, cpu_sync.moe_extra_barriers,
+    metal_path.mm_id_map_seconds)."""
+    return any(t.name.endswith("ffn_gate_up_exps.weight") for t in build_tensors(model))
+
+
 def layer_kind(model: Model, i: int) -> tuple:
     """Everything besides the index that layer_tensors(model, i) depends on: whether block i is an MoE block,
     its mixer (attention, recurrent, feed-forward only) and Gemma 4's per-layer head size, KV heads and FFN width. Blocks of one kind hold the same tensors (names past
