@@ -45,6 +45,10 @@ def test_the_walk_costs_used_experts_x_three_matmuls_x_moe_layers_per_token():
     slot = float(RULE["slot_seconds"])
     assert _walk("qwen3:30b-a3b", 512, "2025-06") == pytest.approx(48 * 3 * 8 * slot)
     assert _walk("deepseek-v2:16b", 512, "2025-06") == pytest.approx(26 * 3 * 6 * slot)
+    # Gemma 4 26B-A4B: one ffn_gate_up_exps tensor, so 2 MUL_MAT_ID a layer (tensors.fused_gate_up_experts) x 30 x 8
+    g4 = get("gemma4:26b")
+    moe_layers = sum(1 for i in range(g4.n_layers) if g4.is_moe_layer(i))
+    assert _walk("gemma4:26b", 512, "2025-06") == pytest.approx(moe_layers * 2 * g4.moe.active * slot)
 
 
 @pytest.mark.parametrize("date, n_tokens", [
