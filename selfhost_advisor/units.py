@@ -133,3 +133,13 @@ def gb(n_bytes: float) -> str:
     if n_bytes >= 10**9:
         return f"{n_bytes / 10**9:.1f} GB"
     return f"{n_bytes / 10**6:.0f} MB"
+
+
+def tok_rate(x: float, fmt: str = ".1f") -> str:
+    """A tokens/s figure at `fmt`, or at two significant decimal digits where `fmt` would print a positive rate as
+    zero: a box from a spec of a few MB/s decodes at 0.000093 tokens/s, which '.1f' printed as '0.0', read as no
+    speed at all."""
+    text = format(x, fmt)
+    if not (x > 0 and float(text.replace(",", "")) == 0):
+        return text
+    return f"{x:.{max(1, 1 - math.floor(math.log10(x)))}f}"

@@ -40,6 +40,7 @@ from typing import Callable, Iterator, Sequence
 
 from ..domain import FitOption, Quant
 from ..record import record
+from ..units import tok_rate
 from .quality import at_least, loss, same_quality_tolerance, speed_trade_floor, usable_tps
 
 TIERS = ("gpu", "partial", "cpu")  # best first
@@ -291,7 +292,7 @@ class GateResult:
         tps = decode_tps(self.fastest) if self.fastest else None
         if self.fastest is None:
             return f"check failed: --min-tps {self.min_tps:g}, no option {where}"
-        got = f"{tps:.1f} tokens/s" if tps else "no speed (speed unknown)"
+        got = f"{tok_rate(tps)} tokens/s" if tps else "no speed (speed unknown)"
         return (f"check failed: --min-tps {self.min_tps:g}, no option that {where} decodes that fast;"
                 f" fastest is {self.fastest.quant.name} at {got}")
 

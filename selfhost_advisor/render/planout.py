@@ -10,6 +10,7 @@ from ..catalog.hardware import Profile
 from ..domain import FitOption, ParamCounts
 from ..estimate.plan import HardwareCandidate, ModelFit
 from .jsonout import _round, machine_dict, model_dict, option_dict
+from ..units import tok_rate
 from .table import TABLE_STYLE, show
 
 
@@ -101,7 +102,7 @@ def models_fits_dict(machine, request, min_tps, rows: list[ModelFit], flt: Any =
 def _tps(o: FitOption | None) -> str:
     if o is None or o.speed is None or not o.speed.decode_tokens_per_s:
         return "-"
-    return f"{o.speed.decode_tokens_per_s:.1f}"
+    return tok_rate(o.speed.decode_tokens_per_s)
 
 
 def render_hardware_list(rows: list[Profile]) -> None:

@@ -5,7 +5,7 @@ import os
 
 from ..domain import FitOption, FitResult, Model, ParamCounts
 from ..estimate.speed import KERNEL_BOUND
-from ..units import gb
+from ..units import gb, tok_rate
 from ..termsafe import markup as esc
 from .table import TABLE_STYLE, show
 
@@ -181,8 +181,8 @@ def render_fit(r: FitResult, file=None) -> None:
             sp = o.speed
             if sp and sp.decode_tokens_per_s:
                 f = ".1f" if sp.decode_tokens_per_s < 10 else ".0f"
-                row.append(f"{sp.decode_tokens_per_s:.1f} ({sp.decode_low:{f}}-{sp.decode_high:{f}})")
-                row.append(f"{sp.prefill_tokens_per_s:.0f}" if sp.prefill_tokens_per_s else "-")
+                row.append(f"{tok_rate(sp.decode_tokens_per_s)} ({tok_rate(sp.decode_low, f)}-{tok_rate(sp.decode_high, f)})")
+                row.append(tok_rate(sp.prefill_tokens_per_s, ".0f") if sp.prefill_tokens_per_s else "-")
             else:
                 row += ["-", "-"]
         if streams:
@@ -224,7 +224,7 @@ def render_fit(r: FitResult, file=None) -> None:
                                      f"--min-tps {gate.min_tps:g}" if gate.min_tps is not None else "") if f)
         o = gate.option
         tps = o.speed.decode_tokens_per_s if o.speed and o.speed.decode_tokens_per_s else None
-        speed = f", {tps:.1f} tokens/s" if tps else ""
+        speed = f", {tok_rate(tps)} tokens/s" if tps else ""
         con.print(f"[bold]Check:[/] {flags} met by {o.quant.name} ({o.placement.fit}{speed}).")
     if has_speed:
         depth = r.assumptions.get("decode_depth_tokens", 0)

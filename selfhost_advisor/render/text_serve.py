@@ -6,6 +6,7 @@ import math
 
 from ..estimate.serving.types import ServePoint, ServeReport
 from ..termsafe import markup as esc
+from ..units import tok_rate
 from .text import console, plot_rows
 
 
@@ -14,7 +15,7 @@ def _gb(n: int) -> str:
 
 
 def _tps(x: float) -> str:
-    return f"{x:,.0f}" if x >= 100 else f"{x:,.1f}"
+    return f"{x:,.0f}" if x >= 100 else tok_rate(x, ",.1f")
 
 
 def _secs(s: float) -> str:
