@@ -224,7 +224,8 @@ def _custom_allreduce_us(tp: int, elements: float) -> float:
 
 
 def allreduce_seconds(model: Model, machine: Machine, tp: int, tokens: float) -> float:
-    """Two all-reduces per layer per step (after attention and after the MLP) of tokens x hidden 16-bit values.
+    """Two all-reduces per layer per step (after attention and after the MLP; three in a Gemma 4 MoE layer,
+    tp_parallel_ffn_layers) of tokens x hidden 16-bit values.
 
     NVLink: vLLM's custom all-reduce (published per-size latencies) up to its 8 MiB limit; above it NCCL, a fixed
     latency plus the ring's 2 (tp-1)/tp share of the message over the link, never below the custom kernel's figure at
@@ -244,7 +245,20 @@ def allreduce_seconds(model: Model, machine: Machine, tp: int, tokens: float) ->
         limit = float(c["custom_allreduce_max_bytes"])
         custom = _custom_allreduce_us(tp, min(message, limit) / 2) * 1e-6
         one = custom if message <= limit else max(custom, nccl)
-    return residual_blocks(model) * one + tp_qk_norm_seconds(model, machine, tp, tokens)
+    return (residual_blocks(model) + tp_parallel_ffn_layers(model, tp)) * one + tp_qk_norm_seconds(model, machine,
+                                                                                                 tp, tokens)
+
+
+def tp_parallel_ffn_layers(model: Model, tp: int) -> int:
+    """MoE layers whose feed-forward block all-reduces twice under tensor parallelism (data/serving.yaml
+    kernel_counts.tp_parallel_ffn: Gemma 4's dense MLP beside its experts, vllm models/gemma4.py: the MLP's
+    down_proj is a RowParallelLinear that reduces its own output and the FusedMoE is built with reduce_results=True,
+    so the block reduces the MLP and the experts apart before adding them); 0 at TP 1."""
+    if tp <= 1 or model.arch not in serving_data()["vllm"]["kernel_counts"].get("tp_parallel_ffn", ()):
+        return 0
+    from .moe_step import moe_layers
+
+    return moe_layers(model)
 
 
 def tp_qk_norm_layers(model: Model, tp: int) -> int:
@@ -297,7 +311,7 @@ def step_kernels(model: Model, tp: int) -> int:
     """Kernels one decode step launches per GPU, as the graph step counts them: kernel_counts.llama_layer for every two
     residual blocks (residual_blocks), the attention and MoE blocks' surplus (extra_kernels, moe_extra_kernels),
     each MoE layer's fused_moe call (data/serving.yaml fused_moe_kernels) and, under tensor parallelism, one
-    all-reduce a residual block. The step's few kernels outside the layers (embedding, final norm, LM head, sampler)
+    all-reduce a residual block (two in a Gemma 4 MoE block: tp_parallel_ffn_layers). The step's few kernels outside the layers (embedding, final norm, LM head, sampler)
     are left out here and in the fit alike (eager_kernel_us divides by this count)."""
     from .kernels import extra_kernels, kernel_counts, moe_extra_kernels
     from .moe_step import moe_layers
@@ -306,7 +320,7 @@ def step_kernels(model: Model, tp: int) -> int:
     blocks = residual_blocks(model)
     n = blocks * int(c["llama_layer"]) // 2 + extra_kernels(model) + moe_extra_kernels(model)
     n += moe_layers(model) * int(serving_data()["vllm"]["fused_moe_kernels"])
-    return n + (blocks if tp > 1 else 0) + 2 * tp_qk_norm_layers(model, tp)
+    return n + (blocks if tp > 1 else 0) + tp_parallel_ffn_layers(model, tp) + 2 * tp_qk_norm_layers(model, tp)
 
 
 def eager_run_kernel_us() -> list[tuple[str, float]]:
