@@ -254,7 +254,7 @@ def tp_parallel_ffn_layers(model: Model, tp: int) -> int:
     kernel_counts.tp_parallel_ffn: Gemma 4's dense MLP beside its experts, vllm models/gemma4.py: the MLP's
     down_proj is a RowParallelLinear that reduces its own output and the FusedMoE is built with reduce_results=True,
     so the block reduces the MLP and the experts apart before adding them); 0 at TP 1."""
-    if tp <= 1 or model.arch not in serving_data()["vllm"]["kernel_counts"].get("tp_parallel_ffn", ()):
+    if not _listed_under_tp(model, tp, "tp_parallel_ffn"):
         return 0
     from .moe_step import moe_layers
 
@@ -264,9 +264,13 @@ def tp_parallel_ffn_layers(model: Model, tp: int) -> int:
 def tp_qk_norm_layers(model: Model, tp: int) -> int:
     """Layers whose attention block all-reduces its q/k norm variances under tensor parallelism (data/serving.yaml
     kernel_counts.tp_qk_norm: MiniMax-M2's MiniMaxText01RMSNormTP over the full width); 0 at TP 1."""
-    if tp <= 1 or model.arch not in serving_data()["vllm"]["kernel_counts"].get("tp_qk_norm", ()):
-        return 0
-    return model.n_layers
+    return model.n_layers if _listed_under_tp(model, tp, "tp_qk_norm") else 0
+
+
+def _listed_under_tp(model: Model, tp: int, key: str) -> bool:
+    """Whether the step runs tensor-parallel and the model's arch is in data/serving.yaml kernel_counts[key] (the
+    arches whose layers add a collective under TP: tp_qk_norm, tp_parallel_ffn)."""
+    return tp > 1 and model.arch in serving_data()["vllm"]["kernel_counts"].get(key, ())
 
 
 def tp_qk_norm_seconds(model: Model, machine: Machine, tp: int, tokens: float) -> float:
@@ -311,8 +315,9 @@ def step_kernels(model: Model, tp: int) -> int:
     """Kernels one decode step launches per GPU, as the graph step counts them: kernel_counts.llama_layer for every two
     residual blocks (residual_blocks), the attention and MoE blocks' surplus (extra_kernels, moe_extra_kernels),
     each MoE layer's fused_moe call (data/serving.yaml fused_moe_kernels) and, under tensor parallelism, one
-    all-reduce a residual block (two in a Gemma 4 MoE block: tp_parallel_ffn_layers). The step's few kernels outside the layers (embedding, final norm, LM head, sampler)
-    are left out here and in the fit alike (eager_kernel_us divides by this count)."""
+    all-reduce a residual block (two in a Gemma 4 MoE block: tp_parallel_ffn_layers). The step's few kernels outside
+    the layers (embedding, final norm, LM head, sampler) are left out here and in the fit alike (eager_kernel_us
+    divides by this count)."""
     from .kernels import extra_kernels, kernel_counts, moe_extra_kernels
     from .moe_step import moe_layers
 
@@ -447,28 +452,28 @@ def dsa_attention_flops(model: Model, machine: Machine, tp: int, depth: float) -
     return attention, logits
 
 
-# compute capability major by GPU architecture (data/gpu_specs.yaml `architecture`) and by curated family, for parts
-# without a probed one: Pascal 6, Volta / Turing 7, Ampere / Ada 8, Hopper sm_90; datacenter Blackwell sm_100 / sm_103
-# (B200, B300, GB200); Blackwell 2.0 (GeForce RTX 50, RTX PRO 6000) sm_120 and GB10 (DGX Spark) sm_121; Jetson Thor
-# (chip GB10B) sm_110
-_CC_MAJOR_BY_ARCH = {"pascal": 6, "volta": 7, "turing": 7, "ampere": 8, "ada lovelace": 8, "hopper": 9, "blackwell": 10,
-                     "blackwell ultra": 10, "blackwell 2.0": 12}
+# compute capability major by GPU architecture (data/gpu_specs.yaml `architecture`) and by curated family, for the
+# parts cuda_path.compute_capability leaves out (Ampere and later; it reads NVML's figure and Pascal..Turing): Ampere /
+# Ada 8, Hopper sm_90; datacenter Blackwell sm_100 / sm_103 (B200, B300, GB200); Blackwell 2.0 (GeForce RTX 50, RTX
+# PRO 6000) sm_120 and GB10 (DGX Spark) sm_121; Jetson Thor (chip GB10B) sm_110
+_CC_MAJOR_BY_ARCH = {"ampere": 8, "ada lovelace": 8, "hopper": 9, "blackwell": 10, "blackwell ultra": 10,
+                     "blackwell 2.0": 12}
 _CC_MAJOR_BY_FAMILY = {"nvidia-turing": 7, "nvidia-a100": 8, "nvidia-rtx-30": 8, "nvidia-rtx-40": 8, "nvidia-h100": 9,
                        "nvidia-b200": 10, "nvidia-rtx-50": 12, "nvidia-gb10": 12}
 
 
 def cuda_major(machine: Machine) -> int | None:
-    """The first GPU's CUDA compute capability major: what the probe read (NVML), else its architecture's (the
-    spec-table row's `architecture`, then the curated profile's family); None for other vendors or unknown parts."""
+    """The first GPU's CUDA compute capability major: cuda_path.compute_capability's (what the probe read from NVML,
+    else Pascal..Turing by the spec-table row's architecture), else a later architecture's (the spec-table row's
+    `architecture`, then the curated profile's family); None for other vendors or unknown parts."""
+    from ..cuda_path import compute_capability
+
     dev = machine.devices[0]
     if dev.vendor != "nvidia":
         return None
-    det = dev.details
-    if det is not None and getattr(det, "compute_capability", None):
-        try:
-            return int(float(det.compute_capability))
-        except ValueError:
-            pass
+    cc = compute_capability(dev)
+    if cc is not None:
+        return int(cc)
     from ...catalog.hardware import profile_by_id
 
     p = profile_by_id(dev.matched_profile) if dev.matched_profile else None  # curated or spec-table row
@@ -485,8 +490,8 @@ def dsa_head_padding(machine: Machine) -> int:
     current_platform.is_device_capability_family(100) else 64`, "Prefill BF16 kernel requires 64 on Hopper, 128 on
     Blackwell"; FlashMLA's kernels are built for compute capability 9.x and 10.x): 128 on every sm_10x part (B200,
     B300, GB200), 64 on every sm_90 one (H100, H200, H20, GH200), whatever profile names it; 1 (no padding) elsewhere
-    (the backend's later sm_12x path runs portable Triton kernels whose padding is not read here). Keyed on a family string before session 23, which left the spec table's B300 and
-    H20 unpadded."""
+    (the backend's later sm_12x path runs portable Triton kernels whose padding is not read here). Keyed on a family
+    string before session 23, which left the spec table's B300 and H20 unpadded."""
     major = cuda_major(machine)
     return 128 if major == 10 else 64 if major == 9 else 1
 
