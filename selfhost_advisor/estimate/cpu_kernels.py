@@ -271,9 +271,14 @@ def _x86_dot_rates(rates: dict[str, float]) -> dict[str, float]:
 def _neon_dot_rates(anchor_rate: float) -> dict[str, float]:
     """The NEON dot kernels' rates by their issue slots (data/cpu_kernel_paths.yaml decode_dot): the anchor type's
     rate (the one published NEON decode row, solved through isa_scale) x cycles(anchor) / cycles(type) per weight."""
+    return {str(ty): _neon_slot_rate(anchor_rate, c["slots"]) for ty, c in _neon_dots()["types"].items()}
+
+
+def _neon_slot_rate(anchor_rate: float, slots: dict) -> float:
+    """The issue-slot rule of the NEON kernels: the anchor dot kernel's rate x its cycles per weight / the kernel's
+    (arm_cycles_per_weight of `slots`); the dot kernels (_neon_dot_rates) and the counted GEMMs (arm_gemm_rate)."""
     dots = _neon_dots()
-    anchor = arm_cycles_per_weight(dots["types"][dots["anchor"]]["slots"])
-    return {str(ty): anchor_rate * anchor / arm_cycles_per_weight(c["slots"]) for ty, c in dots["types"].items()}
+    return anchor_rate * arm_cycles_per_weight(dots["types"][dots["anchor"]]["slots"]) / arm_cycles_per_weight(slots)
 
 
 @lru_cache(maxsize=1)
@@ -453,10 +458,8 @@ def arm_gemm_rate(ty: str, machine: Machine) -> float | None:
     layout = spec["i8mm" if "i8mm" in set(machine.cpu.flags) else "dotprod"]
     slots = {"weights": layout["macs"], "load": layout["load"],
              "vector": layout["vector"] + float(_prompt_gemm().get("smmla_slots", 1)) * layout.get("smmla", 0)}
-    dots = _neon_dots()
     rates, median = decode_rates("neon")
-    anchor = arm_cycles_per_weight(dots["types"][dots["anchor"]]["slots"])
-    return 2.0 * rates.get(dots["anchor"], median) * anchor / arm_cycles_per_weight(slots)
+    return 2.0 * _neon_slot_rate(rates.get(_neon_dots()["anchor"], median), slots)
 
 
 def tinyblas_unpack_factor(ty: str, machine: Machine) -> float:
