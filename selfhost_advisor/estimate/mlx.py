@@ -317,15 +317,14 @@ def gated_delta_seconds(model: Model, device: Device) -> float:
     simd_sums a token, the shape of llama.cpp's Metal and CUDA kernels. Per delta-net layer its state elements x
     data/speed.yaml recurrent_prefill_step.lane_cycles_by_family.mlx over the shader lanes x clock (FP16 FLOPS / 2; M5+:
     the SIMD share); 0 for other models and without a rate (docs/methodology.md 5e-metal7)."""
-    from .memory_kv import recurrent_state_widths
+    from .speed_gpu import state_walk_seconds
 
     rule = load("speed").get("recurrent_prefill_step") or {}
-    ssm = getattr(model, "ssm", None)
     cycles = (rule.get("lane_cycles_by_family") or {}).get("mlx")
-    if ssm is None or ssm.kind not in (rule.get("kinds") or ()) or not cycles or not device.fp16_flops:
+    if not cycles or not device.fp16_flops:
         return 0.0
-    layers = sum(1 for i in range(model.n_layers) if model.is_recurrent(i))
-    return layers * recurrent_state_widths(ssm)[1] * float(cycles) / (metal_path.simd_flops(device, device.fp16_flops) / 2)
+    lane_hz = metal_path.simd_flops(device, device.fp16_flops) / 2
+    return state_walk_seconds(model, 0, model.n_layers, float(cycles), lane_hz)
 
 
 def _mla_prefill_flops(model: Model, depth: int, prompt: int, step: int) -> int:

@@ -133,8 +133,6 @@ def recurrent_prefill_seconds(device: Device, model, first: int, count: int) -> 
 
         date, lane_hz = sycl_path.current().date, vulkan_path.intel_lane_hz(device)
     elif fam == "metal":  # Apple: the shader ALUs' lanes x clock, FP16 FLOPS / 2 (M5+: their share, not the NAs')
-        from . import metal_path
-
         date = kernel_path._build_date()
         lane_hz = metal_path.simd_flops(device, device.fp16_flops) / 2 if device.fp16_flops else None
     else:
@@ -142,8 +140,18 @@ def recurrent_prefill_seconds(device: Device, model, first: int, count: int) -> 
         lane_hz = vulkan_path._lane_hz(device)
     if date and date < str(since):
         return 0.0
-    if not lane_hz:
+    cycles = (rule.get("lane_cycles_by_family") or {}).get(fam, rule["lane_cycles_per_state_element"])
+    return state_walk_seconds(model, first, count, float(cycles), lane_hz)
+
+
+def state_walk_seconds(model, first: int, count: int, cycles: float, lane_hz: float | None) -> float:
+    """Per prompt token, the serial state walk of the delta-net layers in [first, first + count): each layer's F32
+    state elements (recurrent_state_widths' n_embd_s) x `cycles` lane-cycles an element over `lane_hz` lanes x clock;
+    0 for other models and kinds (recurrent_prefill_step `kinds`) or without a lane rate. recurrent_prefill_seconds
+    (llama.cpp) and mlx.gated_delta_seconds (mlx-lm's kernel of the same shape) price by it."""
+    rule = load("speed").get("recurrent_prefill_step") or {}
+    ssm = getattr(model, "ssm", None)
+    if ssm is None or ssm.kind not in (rule.get("kinds") or ()) or not lane_hz:
         return 0.0
     layers = sum(1 for i in range(first, first + count) if model.is_recurrent(i))
-    cycles = (rule.get("lane_cycles_by_family") or {}).get(fam, rule["lane_cycles_per_state_element"])
-    return layers * recurrent_state_widths(ssm)[1] * float(cycles) / lane_hz
+    return layers * recurrent_state_widths(ssm)[1] * cycles / lane_hz
