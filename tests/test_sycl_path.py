@@ -10,7 +10,7 @@ from selfhost_advisor.catalog.hardware import machine_from_profile
 from selfhost_advisor.catalog.models import get as get_model
 from selfhost_advisor.catalog.quants import get_quant
 from selfhost_advisor.domain import Placement
-from selfhost_advisor.estimate import sycl_path
+from selfhost_advisor.estimate import sycl_path, tensors
 from selfhost_advisor.estimate.speed import _speed_data, efficiency, estimate_speed, gpu_clock_hz, token_work
 from selfhost_advisor.record import replace
 
@@ -365,13 +365,13 @@ def test_a_fused_gate_up_expert_tensor_is_one_call_per_expert(monkeypatch):
     not three times. Host-bound (a submission made to cost 1 ms), gemma4 26B-A4B's expert calls cost 2/3 of what
     three calls a layer would; a model with separate gate and up tensors keeps three (5b-sycl22)."""
     g4, qw = get_model("gemma4:26b"), get_model("qwen3.6:35b")
-    assert sycl_path.fused_gate_up_experts(g4) and not sycl_path.fused_gate_up_experts(qw)
+    assert tensors.fused_gate_up_experts(g4) and not tensors.fused_gate_up_experts(qw)
     d = _machine("arc pro b70").devices[0]
     monkeypatch.setattr(sycl_path, "launch_seconds", lambda device: 1e-3)
     work = token_work(g4, get_quant("Q4_K_M"))
     layers = work.layer_expert_matrices
     fused = sycl_path.expert_prefill_seconds(g4, layers, d, 512, 1e14)
-    monkeypatch.setattr(sycl_path, "fused_gate_up_experts", lambda model: False)
+    monkeypatch.setattr(tensors, "fused_gate_up_experts", lambda model: False)
     assert fused / sycl_path.expert_prefill_seconds(g4, layers, d, 512, 1e14) == pytest.approx(2 / 3, rel=0.01)
 
 

@@ -861,6 +861,8 @@ def expert_prefill_seconds(model, expert_layers: tuple, device: Device, n_tokens
     n_used of n_expert (estimate/speed_work.py); one expert tensor holds width x expert_intermediate_size weights (width:
     the hidden size, or a LatentMoE's latent size), which counts the tensors, hence the calls, of an entry. The copies
     stream at `bandwidth` (the dense scratch copies' rate), spec bandwidth when not given."""
+    from .tensors import fused_gate_up_experts
+
     rules = _rules().get("moe_prefill") or {}
     bw = bandwidth or device.bandwidth_bytes_per_s
     moe = model.moe
@@ -876,7 +878,8 @@ def expert_prefill_seconds(model, expert_layers: tuple, device: Device, n_tokens
         for ty, n_weights, nbytes in mats:
             per_expert_w, per_expert_b = n_weights * whole / moe.experts, nbytes * whole / moe.experts
             calls = max(1, round(per_expert_w / tensor_weights)) if tensor_weights else 1  # tensors of this entry
-            if calls >= 2 and fused_gate_up_experts(model):  # gate and up are one MUL_MAT_ID (Gemma 4's GGUFs)
+            # gate and up in one tensor (Gemma 4's GGUFs): one MUL_MAT_ID, so each expert's GEMM is called once for both
+            if calls >= 2 and fused_gate_up_experts(model):
                 calls -= 1
             quantized = ty not in _float_types()
             copy = per_expert_b + 2 * width * per_expert_w if quantized else per_expert_b
@@ -887,14 +890,6 @@ def expert_prefill_seconds(model, expert_layers: tuple, device: Device, n_tokens
                 nbytes + 2 * width * n_weights if quantized else nbytes) / bw
             added += max(0.0, touched * call - charged)
     return added / max(1, n_tokens)
-
-
-def fused_gate_up_experts(model) -> bool:
-    """estimate/tensors.fused_gate_up_experts (moved there: layer_nodes, cpu_sync and metal_path count by it too): gate
-    and up experts in one ffn_gate_up_exps tensor, so ggml-sycl calls each expert's GEMM once for both, not twice."""
-    from .tensors import fused_gate_up_experts as fused
-
-    return fused(model)
 
 
 def _float_types() -> frozenset:
