@@ -32,6 +32,10 @@ def test_fit_prints_a_slow_box_s_speed_and_the_gate_names_it(capsys):
     row = next(line for line in out.splitlines() if line.startswith("Q4_K_M"))
     decode, prefill = (c.split()[0] for c in row.split("│")[-2:])  # 'decode (band)', prefill
     assert float(decode) > 0 and float(prefill) > 0, row
+    code = main(["fit", "llama3.1:8b", "--hardware", SLOW, "--wide"])  # the pick's reason names the best quality's
+    out, _ = capsys.readouterr()
+    reason = re.search(r"Q8_0, decodes at ([0-9.]+)\)", " ".join(out.split()))
+    assert code == 0 and reason and float(reason.group(1)) > 0, out
     code = main(["fit", "llama3.1:8b", "--hardware", SLOW, "--min-tps", "1"])
     _, err = capsys.readouterr()
     assert code == 1

@@ -152,7 +152,7 @@ def rule_note(min_tps: float | None = None) -> str:
 
 def _tps(o: FitOption) -> str:
     t = decode_tps(o)
-    return "?" if t is None else f"{t:.1f}"
+    return "?" if t is None else tok_rate(t)
 
 
 def _quants(options: Sequence[FitOption]) -> list[Quant]:
