@@ -339,24 +339,69 @@ def test_moe_prefill_touches_every_expert_with_tokens():
 def test_moe_prefill_on_sycl_is_one_call_per_expert():
     """ggml_sycl_mul_mat_id (ggml d99724f2) runs one dequantize + convert + oneDNN GEMM per expert that got tokens: for
     Qwen3.6-35B-A3B (40 layers, 256 experts, gate, up and down each its own call) a 512-token micro-batch is 30,720
-    calls of 3 submissions, at 8 us each (intel/compute-runtime#600) at least 0.74 s however fast the GPU: pp512 at most
-    695 tokens/s on any discrete Intel GPU. Held out (issue #22413, Arc Pro B60, a build with asserts on): 373.5; the
-    active-share estimate before this said 3,670. At the row's build, before PR #23142, an expert's call was 6
-    submissions: 1.47 s at least, 329 tokens/s predicted (-12%). A dense model pays nothing of it."""
+    calls of 3 submissions, each at the family's per-layer decode time over a dense layer's 30 submissions (6.0 us on
+    a B60, sycl_path.submission_seconds; 5b-sycl23): at least 0.55 s however fast the GPU. Held out (issue #22413, Arc
+    Pro B60, a build with asserts on): 373.5; the active-share estimate before 5b-sycl4 said 3,670. At the row's build,
+    before PR #23142, an expert's call was 6 submissions and a GPU scan of every routed row. A dense model pays nothing
+    of it."""
     mod = get_model("qwen3.6:35b")
     assert (mod.moe.experts, mod.moe.active, mod.n_layers) == (256, 8, 40)
-    b60 = _speed("arc pro b60", "qwen3.6:35b", "Q4_K_M")
-    floor_s = 256 * 3 * 40 * 3 * 8e-6
-    assert 512 / b60.prefill_tokens_per_s >= floor_s
-    # the row's build (2026-05-18) predates PR #23142: 6 submissions an expert, at least 1.47 s a micro-batch
-    row = _speed("arc pro b60", "qwen3.6:35b", "Q4_K_M", "5c0e94683 (9159) (2026-05-18), asserts enabled")
-    assert 512 / row.prefill_tokens_per_s >= 256 * 3 * 40 * 6 * 8e-6
-    assert row.prefill_tokens_per_s == pytest.approx(373.5, rel=0.25)
     d = _machine("arc pro b60").devices[0]
+    sub = _submission(d)
+    assert 5e-6 < sub < 7e-6
+    b60 = _speed("arc pro b60", "qwen3.6:35b", "Q4_K_M")
+    assert 512 / b60.prefill_tokens_per_s >= 256 * 3 * 40 * 3 * sub
+    # the row's build (2026-05-18) predates PR #23142: 6 submissions an expert, at least 1.1 s a micro-batch
+    row = _speed("arc pro b60", "qwen3.6:35b", "Q4_K_M", "5c0e94683 (9159) (2026-05-18), asserts enabled")
+    assert 512 / row.prefill_tokens_per_s >= 256 * 3 * 40 * 6 * sub
+    assert row.prefill_tokens_per_s == pytest.approx(373.5, rel=0.15)
     dense = token_work(get_model("llama3.1:8b"), get_quant("Q4_K_M"))
     assert sycl_path.expert_prefill_seconds(get_model("llama3.1:8b"), dense.layer_expert_matrices, d, 512, 1e14) == 0
     assert sycl_path.launch_seconds(d) == 8e-6
     assert sycl_path.launch_seconds(replace(d, unified=True)) == 42e-6
+
+
+def _submission(device):
+    """The per-submission figure the prompt path charges `device` at the newest build (speed_prefill's layer_s)."""
+    from selfhost_advisor.estimate.speed_gpu import layer_seconds
+
+    layer_s = layer_seconds(efficiency("sycl"), device, True) - sycl_path.submission_saving_seconds()
+    return sycl_path.submission_seconds(device, layer_s)
+
+
+def test_an_expert_submission_costs_the_familys_decode_rate_on_a_discrete_gpu():
+    """The 8 us of intel/compute-runtime#600 was one A770M on 2023's runtime; the prompt's expert calls now pay what the
+    SYCL family's fitted per-layer decode time says a submission costs (moe_decode.dense_layer_submissions = 30 of
+    them a layer), as moe_layer_seconds does: the faster clock, the cheaper submission. An integrated GPU keeps Intel's
+    42 us, and without a per-layer time the 8 us stands."""
+    b60, b70 = _machine("arc pro b60").devices[0], _machine("arc pro b70").devices[0]
+    dense = sycl_path._rules()["moe_decode"]["dense_layer_submissions"]
+    assert sycl_path.submission_seconds(b60, 180e-6) == pytest.approx(180e-6 / dense)
+    assert _submission(b70) < _submission(b60)  # 2.8 vs 2.4 GHz, the same cycles
+    assert sycl_path.submission_seconds(replace(b60, unified=True), 180e-6) == 42e-6
+    assert sycl_path.submission_seconds(b60) == 8e-6
+
+
+def test_the_pre_pr_23142_routed_row_scan_gives_back_the_prs_own_pair():
+    """Before PR #23142 each expert's call ran k_copy_src1_to_contiguous over one work-group per routed row of the
+    micro-batch (ggml 1863204a^); its author measured the removal on one Arc B60 (Qwen3.6-35B-A3B UD-Q4_K_S, a
+    27,783-token llama-server prompt: 308.42 -> 547.87 tokens/s). The fitted lane-cycles per row make the model's
+    pre-PR minus post-PR time of that GPU and model (Q4_K_M, -ub 512) that pair's 1.417 ms a token; the scan is 0 from
+    the PR on, and grows with the routed rows."""
+    rule = sycl_path._rules()["moe_prefill"]["routed_row_scan"]
+    assert (int(rule["pr"]), rule["date"]) == (23142, "2026-05-22")
+    before = _speed("arc pro b60", "qwen3.6:35b", "Q4_K_M", "master of 2026-05-17")
+    after = _speed("arc pro b60", "qwen3.6:35b", "Q4_K_M", "master of 2026-05-23")
+    dt = 1 / 308.42 - 1 / 547.87
+    # prefill_depth differs from the pair's prompt, but the scan and the submissions do not depend on depth
+    assert 1 / before.prefill_tokens_per_s - 1 / after.prefill_tokens_per_s == pytest.approx(dt, rel=0.02)
+    d = _machine("arc pro b60").devices[0]
+    with sycl_path.assume_build("2026-05-17"):
+        one, two = sycl_path.routed_row_scan_seconds(d, 4096), sycl_path.routed_row_scan_seconds(d, 8192)
+    assert one > 0 and two == pytest.approx(2 * one)
+    with sycl_path.assume_build("2026-05-23"):
+        assert sycl_path.routed_row_scan_seconds(d, 4096) == 0.0
+    assert sycl_path.routed_row_scan_seconds(d, 4096) == 0.0  # the newest build
 
 
 def test_a_fused_gate_up_expert_tensor_is_one_call_per_expert(monkeypatch):

@@ -8,7 +8,7 @@ from ..domain import Machine, Model, Placement
 from . import cuda_path, kernel_path, metal_path, occupancy, sycl_path, vulkan_path
 from .cpu_kernels import prefill_seconds as _cpu_prefill_seconds
 from .speed_factors import Table, _speed_data, efficiency, family
-from .speed_gpu import _device_flops, recurrent_prefill_seconds, sm_cycles_per_s
+from .speed_gpu import _device_flops, layer_seconds, recurrent_prefill_seconds, sm_cycles_per_s
 from .speed_host import _host_bandwidth, _host_flops
 from .speed_terms import (_TRAFFIC_OFF, _expert_tile_seconds, _rocm_path_rules, _unpack_seconds, mmq_traffic_seconds,
                           prefill_traffic_seconds, rocm_compute_scale)
@@ -86,8 +86,11 @@ def _prefill_seconds_per_token(
                 total += sycl_path.scratch_traffic_seconds(d, mats, n_ubatch, eff.bandwidth)
                 total += sycl_path.bf16_gemm_seconds(mats, d, kernel_path.gpu_clock_hz(d), rate)  # BF16 on the FP32 branch
                 total += sycl_path.activation_seconds(model, layer, count, d, n_ubatch, depth, bw)
-                total += sycl_path.expert_prefill_seconds(  # MoE: every expert with tokens, one call each
-                    model, work.layer_expert_matrices[layer:layer + count], d, n_ubatch, rate, bw)
+                if model.moe is not None:  # MoE: every expert with tokens, one call each, its submissions at the
+                    # per-layer decode time's rate (less the host's event where the build has none, as decode)
+                    layer_s = max(0.0, layer_seconds(eff, d, True) - sycl_path.submission_saving_seconds())
+                    total += sycl_path.expert_prefill_seconds(
+                        model, work.layer_expert_matrices[layer:layer + count], d, n_ubatch, rate, bw, layer_s)
             elif vk is not None:  # Vulkan: each path's FLOPs over its peak at its efficiency (vulkan_path.py)
                 paths = dict(eff.vulkan_paths)
                 total += max(sum(s / (vulkan_path.fixed_efficiency(p) or paths.get(p) or c) for p, s in vk.items()),

@@ -839,6 +839,41 @@ def launch_seconds(device: Device) -> float:
     return float(rules.get(key) or 0.0) * 1e-6
 
 
+def submission_seconds(device: Device, layer_s: float | None = None) -> float:
+    """Host seconds per kernel submission of a prompt's expert calls: on a discrete GPU, the family's fitted per-layer
+    decode time `layer_s` over the dense layer's submissions (data/speed.yaml `sycl_paths.moe_decode`
+    `dense_layer_submissions`), the figure moe_layer_seconds charges a decode submission: 5.2 us on a B70, 6.0 on a
+    B60 at the newest build; Intel's 2023 A770M figure (launch_seconds, 8 us) without it. An integrated GPU keeps
+    Intel's 42 us (its submissions go through the kernel driver and GuC; no MoE row of one to say otherwise).
+
+    Why: the 8 us was one A770M on 2023's runtime; every other SYCL term that counts submissions charges them at the
+    family's own fitted rate, and on it the one post-PR #23142 Linux row (B60, 711 tokens/s) is predicted within 7%,
+    where 8 us left it 25% slow (docs/methodology.md 5b-sycl23)."""
+    dense = float((_rules().get("moe_decode") or {}).get("dense_layer_submissions") or 0)
+    if device.unified or not layer_s or not dense:
+        return launch_seconds(device)
+    return layer_s / dense
+
+
+def routed_row_scan_seconds(device: Device, n_routed_rows: int, build: Build | None = None) -> float:
+    """GPU seconds one expert's call spent, before llama.cpp PR #23142 (ggml 1863204a, 2026-05-22), copying its tokens'
+    rows: k_copy_src1_to_contiguous ran one work-group per routed row of the whole micro-batch (n_tokens x n_used),
+    each reading that row's expert id and returning unless it was this expert's (read in ggml 1863204a^
+    ggml_sycl_mul_mat_id); the PR's author: "it no longer scans ids on the device or uses the device atomic. That's
+    most of the gains". At `sycl_paths.moe_prefill.routed_row_scan` lane-cycles a work-group over the vector lanes x
+    boost clock; 0 from the PR on, or without the figures. FITTED on the PR's own same-machine pair (docs/methodology.md
+    5b-sycl23), no scored row."""
+    rule = (_rules().get("moe_prefill") or {}).get("routed_row_scan") or {}
+    if not rule or _has(build or current(), rule):
+        return 0.0
+    from .kernel_path import gpu_clock_hz
+
+    lanes, clock = vector_lanes(device), gpu_clock_hz(device)
+    if not lanes or not clock:
+        return 0.0
+    return n_routed_rows * float(rule["lane_cycles_per_row"]) / (lanes * clock)
+
+
 def submissions_per_expert_call(rules: dict | None = None, build: Build | None = None) -> float:
     """Host submissions of one expert's call in a prompt batch's MUL_MAT_ID at the current build: 3 (dequantize, convert,
     GEMM), 6 before PR #23142 (a row-counter memset and the row copies in and out per expert)."""
@@ -850,13 +885,15 @@ def submissions_per_expert_call(rules: dict | None = None, build: Build | None =
 
 
 def expert_prefill_seconds(model, expert_layers: tuple, device: Device, n_tokens: int, dense_rate: float,
-                           bandwidth: float | None = None) -> float:
+                           bandwidth: float | None = None, layer_s: float | None = None) -> float:
     """Prefill seconds per token that a SYCL MoE model's expert matmuls add beyond what the dense terms charge them
     (their active share's FLOPs at `dense_rate` and its scratch copies): ggml_sycl_mul_mat_id runs one
     ggml_sycl_op_mul_mat_sycl per expert that got tokens (data/speed.yaml `sycl_paths.moe_prefill`), so each such expert
     is dequantized whole into its scratch copy (its bytes read, 2 bytes a weight written and read by the GEMM; 4 in an
-    FP32 build), and each call is `submissions_per_expert_call` host submissions. The host runs ahead of an in-order
-    queue, so a call costs the slower of the GPU's part and the host's. `expert_layers`: per layer, the routed experts'
+    FP32 build), and each call is `submissions_per_expert_call` host submissions at submission_seconds (the family's
+    per-layer decode time `layer_s` per dense-layer submission); before PR #23142 each call also scanned every routed row
+    on the GPU (routed_row_scan_seconds). The host runs ahead of an in-order queue, so a call costs the slower of the
+    GPU's part and the host's. `expert_layers`: per layer, the routed experts'
     (type, active weights, active bytes) summed by type (gate and up of one type are one entry), the active share of
     n_used of n_expert (estimate/speed_work.py); one expert tensor holds width x expert_intermediate_size weights (width:
     the hidden size, or a LatentMoE's latent size), which counts the tensors, hence the calls, of an entry. The copies
@@ -872,7 +909,8 @@ def expert_prefill_seconds(model, expert_layers: tuple, device: Device, n_tokens
     whole = moe.experts / moe.active
     touched = _touched(moe.experts, moe.active, n_tokens)
     width = 4 if fp32_gemm() else 2
-    host = submissions_per_expert_call(rules) * launch_seconds(device)
+    host = submissions_per_expert_call(rules) * submission_seconds(device, layer_s)
+    scan = routed_row_scan_seconds(device, n_tokens * moe.active)  # before PR #23142, per call
     added = 0.0
     for mats in expert_layers:
         for ty, n_weights, nbytes in mats:
@@ -885,7 +923,7 @@ def expert_prefill_seconds(model, expert_layers: tuple, device: Device, n_tokens
             copy = per_expert_b + 2 * width * per_expert_w if quantized else per_expert_b
             # its GEMMs: 2 FLOPs a weight for each of the n_tokens x n_used / touched token slots routed to it
             gemm = 2.0 * per_expert_w * n_tokens * moe.active / touched / dense_rate if dense_rate else 0.0
-            call = max(copy / bw + gemm, calls * host)  # one expert's calls: the GPU's part or the host's, the slower
+            call = max(copy / bw + gemm + calls * scan, calls * host)  # one expert's calls: the slower of GPU, host
             charged = (2.0 * n_weights * n_tokens / dense_rate if dense_rate else 0.0) + (
                 nbytes + 2 * width * n_weights if quantized else nbytes) / bw
             added += max(0.0, touched * call - charged)
