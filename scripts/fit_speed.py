@@ -251,13 +251,17 @@ DEVICE_PROFILE = "h200"
 
 
 def device_rows(path: Path = DEVICE_RUNS, profile: str = DEVICE_PROFILE) -> list[Row]:
-    """Our llama-bench runs on a lent GPU (benchmarks/device/README.md), as rows of the same form."""
+    """Our llama-bench runs on a lent GPU (benchmarks/device/README.md), as rows of the same form. A run under a
+    diagnostic environment (run_nvidia.sh VARIANTS, e.g. GGML_CUDA_DISABLE_FUSION=1: `advisor_env` other than "-") is
+    not what a user's build runs, so it is no row."""
     if not path.exists():
         return []
     m = machine_from_profile(find_profile(profile), 1)
     rows = []
     for line in path.read_text().splitlines():
         b = json.loads(line)
+        if b.get("advisor_env", "-") != "-":
+            continue
         test = f"pp{b['n_prompt']}" if b["n_prompt"] else f"tg{b['n_gen']}"
         rows.append(Row(b.get("gpu_info") or profile, "cuda", b["advisor_model"], b["advisor_quant"],
                         f"{test}@d{b['n_depth']}", float(b["avg_ts"]), m, 1, int(b["n_depth"]), "device"))

@@ -198,3 +198,22 @@ def test_a_bf16_prompt_on_a_geforce_card_is_slower_than_f16_and_alike_on_an_h100
     1.3-2x slower than in F16 (attention and the per-layer work do not slow); on an H100 the two are priced within 1%."""
     assert 1.3 < _prefill("rtx 5090", "F16") / _prefill("rtx 5090", "BF16") < 2.0
     assert _prefill("h100-pcie", "F16") / _prefill("h100-pcie", "BF16") == pytest.approx(1.0, rel=0.01)
+
+
+def test_device_rows_skip_diagnostic_variants(tmp_path):
+    """run_nvidia.sh VARIANTS benches a model again under GGML_CUDA_DISABLE_FUSION=1 etc. (docs/methodology.md
+    5f-cuda24); such a line measures no build a user runs, so fit_speed.device_rows leaves it out, and keeps the plain
+    run ("-", or no advisor_env: the 2026-11-30 lines)."""
+    sys.path.insert(0, str(ROOT / "scripts"))
+    import json
+
+    import fit_speed
+
+    line = json.loads(fit_speed.DEVICE_RUNS.read_text().splitlines()[0])
+    runs = tmp_path / "bench.jsonl"
+    runs.write_text("\n".join(json.dumps(dict(line, **extra)) for extra in
+                              ({}, {"advisor_env": "-"}, {"advisor_env": "GGML_CUDA_DISABLE_FUSION=1", "avg_ts": 1.0},
+                               {"advisor_env": "GGML_CUDA_DISABLE_GRAPHS=1", "avg_ts": 2.0})) + "\n")
+    rows = fit_speed.device_rows(runs)
+    assert len(rows) == 2
+    assert all(r.measured == float(line["avg_ts"]) for r in rows)

@@ -6,11 +6,15 @@
 # reaches no registry) and .lcp/llama-bench.gz (llama.cpp built with -DGGML_CUDA=ON for the machine's architecture;
 # see README.md beside this script). Writes under $OUT: gpu.txt, nvml.json, probe.json, probe.txt, fit_here.json,
 # bench.jsonl, dmon.txt (clocks and power, 1 s), log.txt. Stops starting new models once BUDGET_S seconds have passed.
+# VARIANTS: environments each model is benched under, space-separated, "-" for none (default "-"); e.g.
+# VARIANTS="- GGML_CUDA_DISABLE_FUSION=1 GGML_CUDA_DISABLE_GRAPHS=1" times ggml-cuda's per-kernel cost on this host
+# (docs/methodology.md 5f-cuda24); each bench.jsonl line carries its variant as advisor_env.
 set -u
 OUT=${OUT:-/tmp/out}
 BUDGET_S=${BUDGET_S:-300}
 MODELS=${MODELS:-"llama3.1:8b/Q4_K_M qwen3:30b-a3b/Q4_K_M llama3.1:8b/Q8_0 llama3.1:8b/F16 qwen2.5:32b/Q4_K_M llama3.1:70b/Q4_K_M"}
 BENCH_ARGS=${BENCH_ARGS:-"-p 512 -n 128 -d 0,4096 -r 5"}
+VARIANTS=${VARIANTS:-"-"}
 mkdir -p "$OUT"
 exec 2>>"$OUT/log.txt"
 T0=$(date +%s)
@@ -55,9 +59,12 @@ for spec in $MODELS; do
   python3 benchmarks/device/make_gguf.py "$model" "$quant" "$f" >&2 || { rm -f "$f"; DIR=/tmp; f=$DIR/m.gguf;
     python3 benchmarks/device/make_gguf.py "$model" "$quant" "$f" >&2 || continue; }
   echo "$spec written at $(elapsed) s" >&2
-  /tmp/llama-bench -m "$f" -ngl 99 -fa 1 $BENCH_ARGS -o jsonl \
-    | python3 -c "import json,sys; [print(json.dumps(dict(json.loads(l), advisor_model='$model', advisor_quant='$quant'))) for l in sys.stdin if l.strip()]" \
-    >> "$OUT/bench.jsonl"
+  for v in $VARIANTS; do
+    envv=(); [ "$v" != "-" ] && envv=("$v")
+    env "${envv[@]}" /tmp/llama-bench -m "$f" -ngl 99 -fa 1 $BENCH_ARGS -o jsonl \
+      | python3 -c "import json,sys; [print(json.dumps(dict(json.loads(l), advisor_model='$model', advisor_quant='$quant', advisor_env='$v'))) for l in sys.stdin if l.strip()]" \
+      >> "$OUT/bench.jsonl"
+  done
   echo "$spec benched at $(elapsed) s" >&2
   rm -f "$f"
 done
