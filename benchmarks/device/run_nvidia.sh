@@ -61,7 +61,7 @@ for spec in $MODELS; do
   echo "$spec written at $(elapsed) s" >&2
   for v in $VARIANTS; do
     envv=(); [ "$v" != "-" ] && envv=("$v")
-    env "${envv[@]}" /tmp/llama-bench -m "$f" -ngl 99 -fa 1 $BENCH_ARGS -o jsonl \
+    env ${envv[@]+"${envv[@]}"} /tmp/llama-bench -m "$f" -ngl 99 -fa 1 $BENCH_ARGS -o jsonl \
       | python3 -c "import json,sys; [print(json.dumps(dict(json.loads(l), advisor_model='$model', advisor_quant='$quant', advisor_env='$v'))) for l in sys.stdin if l.strip()]" \
       >> "$OUT/bench.jsonl"
   done
