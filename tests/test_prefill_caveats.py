@@ -1,7 +1,7 @@
 """Prefill figures no published row validates are qualified where the user reads them (fit's text and JSON).
 
 CDNA 4 (MI350X / MI355X): since llama.cpp PR #21570 gfx950 runs K-quants through hipBLAS at a 2.5 PFLOPS FP16 peak, and
-the one published row (that PR, Qwen2.5 1.5B Q4_K_M pp512 40,013 t/s) reads 4.7x below the estimate. GTX 16 (no tensor
+the one published row (that PR, Qwen2.5 1.5B Q4_K_M pp512 40,013 t/s) reads 4.0x below the estimate. GTX 16 (no tensor
 cores on an sm_75 die) was qualified in JSON only; the text view dropped both notes.
 """
 from __future__ import annotations
@@ -34,7 +34,9 @@ def test_the_caveat_is_in_json_and_text(capsys, hw, caveat):
     assert caveat in text and text.count(caveat) == 1
 
 
-@pytest.mark.parametrize("hw", ["mi300x", "rtx4090", "rtx 2060 super", "mi210"])
+# (session 24: the MI300X left this list: PR #19806's rows read its small models 2x below the estimate, and a 3B model now
+# carries the CDNA 3 small-model caveat; tests/test_rocm_session24.py checks where it does and does not)
+@pytest.mark.parametrize("hw", ["rtx4090", "rtx 2060 super", "mi210"])
 def test_no_caveat_where_rows_validate_the_path(capsys, hw):
     d = json.loads(_fit(capsys, hw, json_out=True))
     note = d["options"][0]["speed"]["note"]

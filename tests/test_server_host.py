@@ -85,7 +85,7 @@ def test_fit_text_names_the_served_figure_where_sampling_costs_a_tenth(capsys, m
                                                  ("radeon instinct mi50 16gb", "llama3.1:70b", False),
                                                  ("rx 7900 xtx", "qwen2:1.5b", False), ("h100-sxm", "qwen2:1.5b", False)])
 def test_gcn5_cdna_small_model_decode_is_qualified(hw, model, expected):
-    """GCN 5 / CDNA: the published small-model rows read slower than the ROCm fit (MI100 1.5B +63 %, MI355X 1.5B +89 %):
+    """GCN 5 / CDNA: the published small-model rows read slower than the ROCm fit (MI100 1.5B +43 %, MI355X 1.5B +46 %):
     a decode caveat where the fixed per-layer time is a quarter of the token or more; not on RDNA or CUDA, not for a
     70B whose weights dominate."""
     from selfhost_advisor import api

@@ -440,8 +440,8 @@ def dequant_seconds(device: Device, layers: tuple, rules: dict, n_ubatch: int) -
 def prefill_unvalidated(device: Device) -> bool:
     """True on CDNA 4 (MI350X / MI355X): since llama.cpp PR #21570 (2026-04) gfx950 takes the CDNA 1/2 branch (MMQ on
     MFMA for the legacy types, hipBLAS for the K-quants), and the one published row on it (that PR: Qwen2.5 1.5B
-    Q4_K_M pp512 40,013 t/s on an MI355X) reads 4.7x below this estimate (methodology 5b-rocm2): no row validates
-    prefill there, so the speed note says so rather than letting a 2.5 PFLOPS peak stand unqualified."""
+    Q4_K_M pp512 40,013 t/s on an MI355X) reads 4.0x below this estimate (methodology 5b-rocm2, 5f-rocm24): no row
+    validates prefill there, so the speed note says so rather than letting a 2.5 PFLOPS peak stand unqualified."""
     return device.backend == "rocm" and (architecture(device) or "").startswith("CDNA 4")
 
 
@@ -456,5 +456,5 @@ def decode_caveat(device: Device) -> str | None:
     if device.backend != "rocm" or not (architecture(device) or "").startswith(_GFX9):
         return None
     return ("decode: small models on GCN 5 / CDNA read slower than this in the published rows (MI100 Qwen2 1.5B "
-            "+63 %, MI355X Qwen2.5 1.5B +89 %, MI50 Llama 3.2 1B +9 %): these GPUs' fixed time per layer is not "
+            "+43 %, MI355X Qwen2.5 1.5B +46 %, MI50 Llama 3.2 1B +11 %): these GPUs' fixed time per layer is not "
             "modelled apart from RDNA's (docs/methodology.md 5-dcfloor)")

@@ -89,7 +89,8 @@ def estimate_speed(
         return Speed(None, p, confidence, prefill_low=p * eff.prefill_band[0] if p else None,
                      prefill_high=p * eff.prefill_band[1] if p else None,
                      note=f"{eff.family} efficiency; embedding model: no decode, prefill is the tokens embedded per second")
-    caveats = _prefill_caveats(p, placement, machine) + _decode_caveats(model, placement, machine, dec, eff)
+    caveats = (_prefill_caveats(p, placement, machine, model, n_ubatch)
+               + _decode_caveats(model, placement, machine, dec, eff))
     return Speed(
         decode_tokens_per_s=d,
         prefill_tokens_per_s=p,
@@ -107,19 +108,26 @@ def estimate_speed(
     )
 
 
-def _prefill_caveats(p: float | None, placement: Placement, machine: Machine) -> tuple[str, ...]:
-    """The qualifications of a prefill figure that no published row validates, one sentence each (JSON
-    speed.caveats and the speed note; fit's text prints them)."""
+def _prefill_caveats(p: float | None, placement: Placement, machine: Machine, model: Model | None = None,
+                     n_ubatch: int = 512) -> tuple[str, ...]:
+    """The qualifications of a prefill figure that no published row validates, or that published rows contradict
+    (small models on CDNA 3: estimate/rocm_caveats.py), one sentence each (JSON speed.caveats and the speed note; fit's
+    text prints them)."""
     if not (p and placement.gpu_layers):
         return ()
+    from .rocm_caveats import small_model_prefill_caveat
+
+    layers = min(placement.gpu_layers, model.n_layers) if model is not None else 0
+    small = next((c for x in machine.devices if (c := small_model_prefill_caveat(x, layers, n_ubatch, 1.0 / p))), None)
     return tuple(c for c, applies in (
         ("prefill: llama.cpp runs its int8 tensor-core path on this GPU, which has no tensor cores (GTX 16, PR "
          "#15360): its rate is read off one published row (a GTX 1660 Ti) and checked on one other (a GTX 1660, "
          "within 11%)",
          any(cuda_path.mma_without_tensor_cores(x) for x in machine.devices)),
         ("prefill not validated on CDNA 4: the one published llama.cpp row (PR #21570, an MI355X, Qwen2.5 1.5B "
-         "Q4_K_M pp512) reads 4.7x below this estimate",
+         "Q4_K_M pp512) reads 4.0x below this estimate",
          any(kernel_path.prefill_unvalidated(x) for x in machine.devices)),
+        (small or "", small is not None),
     ) if applies)
 
 

@@ -1,0 +1,36 @@
+"""Where a ROCm prompt figure sits in a range the published rows contradict: small models on a CDNA 3 GPU.
+
+Why: llama.cpp PR #19806's MI300X table (Qwen2.5-1.5B Q4_K_M, pp512..pp4096) runs about 2x below the prompt estimate,
+flat in the prompt length, as PR #21570's MI355X row does on CDNA 4: read per layer and 512-token micro-batch, ~0.35 ms
+the model does not carry (data/speed.yaml `rocm_small_prefill`, READ off those rows, not a model term). A per-micro-batch
+time of the ROCm decode fit's size was scored as a model term and not shipped (docs/methodology.md 5f-rocm24), so the
+figure stands and is qualified where that unmodelled time would be a quarter of the prompt token or more.
+"""
+from __future__ import annotations
+
+from ..domain import Device
+from . import speed_factors  # by attribute: tests patch speed_factors._speed_data
+from .kernel_path import architecture
+
+
+def _rule() -> dict:
+    return speed_factors._speed_data().get("rocm_small_prefill") or {}
+
+
+def small_model_prefill_caveat(device: Device, layers: int, n_ubatch: int, prefill_s: float) -> str | None:
+    """The qualification of a prompt figure of `prefill_s` seconds a token on `device` (ROCm, an architecture listed in
+    `rocm_small_prefill`) for `layers` GPU layers at `n_ubatch` tokens a micro-batch, where layers x layer_ubatch_s /
+    n_ubatch is at least `share` of it; None elsewhere."""
+    rule = _rule()
+    if not rule or device.backend != "rocm" or layers <= 0 or n_ubatch <= 0 or prefill_s <= 0:
+        return None
+    if not (architecture(device) or "").startswith(tuple(rule.get("architectures") or ())):
+        return None
+    per_layer = float(rule["layer_ubatch_s"])
+    if layers * per_layer / n_ubatch < float(rule["share"]) * prefill_s:
+        return None
+    row = rule["row"]
+    return (f"prefill: small models on CDNA 3 read slower than this in the published rows: an MI300X ran "
+            f"Qwen2.5 1.5B {row['quant']} {row['test']} at {int(row['tokens_per_s']):,} tokens/s where this model "
+            f"estimates about twice that (llama.cpp PR #19806), ~{per_layer * 1e3:.2f} ms a layer per micro-batch it does "
+            "not carry (docs/methodology.md 5f-rocm24)")
