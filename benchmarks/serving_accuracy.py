@@ -95,7 +95,7 @@ def outcome(row: dict) -> tuple[float, float | None, float | None]:
     total = row.get("measure", "output") == "total"
     if row["kind"] == "single_stream":
         tp = plan(model, q, machine, FitRequest(context=P + O, engine="vllm", engine_version=release(row))).tp
-        step = step_seconds(model, q, machine, tp, 1, P + O / 2)
+        step = step_seconds(model, q, machine, tp, 1, P + O / 2, release=release(row))
         return 1.0 / step, step, None
     closed = row.get("num_prompts") if row.get("clients", "closed") == "closed" else None
     if row.get("clients") == "burst" or closed:

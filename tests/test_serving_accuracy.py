@@ -311,9 +311,10 @@ KNOWN_SINGLE_MISSES: dict[str, str] = {
                                    "docs/methodology.md 6c 'Nemotron 3 Nano on B200'"),
     "vultr-minimax25-b200x4-c1": ("MiniMax-M2.5 FP8 at TP 4 on B200, vLLM 0.12.0 (session 23, held out, blind 1.62): "
                                   "11.40 ms a token published where its ~2.8 GB of active weights a GPU take 0.4 ms; "
-                                  "ours 7.0 ms blind, 7.3 ms (1.57) with its TP q/k norms counted, ~67 us a layer "
+                                  "ours 7.0 ms blind, 7.3 ms (1.57) with its TP q/k norms counted, 8.2 ms (1.40) "
+                                  "once 0.12.0's two q/k-norm all-reduces a layer were (session 24), ~52 us a layer "
                                   "short, the low-batch MoE-layer cost the DeepSeek rows also miss (their MoE and "
-                                  "norm kernels under TP; docs/methodology.md 6c 'Session 23 rows')"),
+                                  "norm kernels under TP; docs/methodology.md 6c 'Session 23 rows', 'Session 24')"),
 }
 _TT_A100 = ("tenstorrent's A100 sweep (session 24, held out, blind 1.33-1.41): Qwen3-30B-A3B (MoE) and Qwen3-1.7B "
             "(dense) on the same host come out fast by the same share (1.33-1.39 and 1.36-1.41), so the miss is that "

@@ -116,3 +116,31 @@ def test_minimax_m2_all_reduces_its_qk_norm_variances_under_tp_and_routes_with_t
     assert tp_qk_norm_seconds(mm, b200x4, 4, 1) == pytest.approx(62 * (_custom_allreduce_us(4, 4.0) + kernel_us()) * 1e-6)
     assert step_kernels(mm, 4) - step_kernels(mm, 1) == 2 * 62 + 2 * 62  # per block all-reduces, and the norm's two
     assert tp_qk_norm_layers(get("qwen3:235b"), 8) == 0  # per-head q/k norms need no collective
+
+
+def test_minimax_m2_before_0_14_all_reduces_q_and_k_norms_apart():
+    # vllm PR #31493 (in vLLM's 2026-01-02 weekly summary, so first in 0.14.0) made forward_qk all-reduce the q and k
+    # variances at once; before it q_norm and k_norm were two TP norms, each variance -> all-reduce -> normalise
+    # (sglang PR #14416: "Each RMSNormTP contains 3 kernels: summation, all_reduce, and the remaining norm"). So a
+    # 0.12.0 step of MiniMax-M2.5 at TP 4 runs one more collective and one more kernel a layer than a 0.14.0 one; the
+    # registry's current release ('') counts as 0.14.0 and later; a model without full-width q/k norms is unaffected.
+    from selfhost_advisor.catalog.hardware import get_profile, machine_from_profile
+    from selfhost_advisor.estimate.serving.kernels import kernel_us
+    from selfhost_advisor.estimate.serving.step import (_custom_allreduce_us, step_kernels, step_seconds,
+                                                        tp_qk_norm_collectives, tp_qk_norm_seconds)
+    from selfhost_advisor.estimate.vllm import get_vllm_quant
+
+    assert [tp_qk_norm_collectives(v) for v in ("0.12.0", "0.13.0", "0.14.0", "0.30.1", "")] == [2, 2, 1, 1, 1]
+    mm = get("minimax-m2.5:230b")
+    b200x4 = machine_from_profile(get_profile("b200"), 4)
+    one = (_custom_allreduce_us(4, 4.0) + kernel_us()) * 1e-6
+    assert tp_qk_norm_seconds(mm, b200x4, 4, 1, "0.12.0") == pytest.approx(2 * 62 * one)
+    assert tp_qk_norm_seconds(mm, b200x4, 4, 1, "0.14.0") == pytest.approx(62 * one)
+    assert step_kernels(mm, 4, "0.12.0") - step_kernels(mm, 4, "0.14.0") == 2 * 62
+    fp8 = get_vllm_quant("FP8")
+    old, new = (step_seconds(mm, fp8, b200x4, 4, 1, 2048, release=v) for v in ("0.12.0", "0.14.0"))
+    assert old - new == pytest.approx(62 * one)
+    assert new == step_seconds(mm, fp8, b200x4, 4, 1, 2048)
+    q = get("qwen3:235b")
+    h100x8 = machine_from_profile(get_profile("h100-sxm"), 8)
+    assert step_seconds(q, fp8, h100x8, 8, 4, 2048, release="0.11.0") == step_seconds(q, fp8, h100x8, 8, 4, 2048)

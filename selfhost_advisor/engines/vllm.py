@@ -114,7 +114,8 @@ class Vllm(Engine):
         dev = machine.devices[0] if machine.devices else None
         if p.placement.fit == "gpu" and dev and dev.bandwidth_bytes_per_s and dev.fp16_flops:
             eff = efficiency(dev.backend)
-            d = 1.0 / step_seconds(model, quant, machine, p.tp, 1, depth, eager=request.enforce_eager)
+            d = 1.0 / step_seconds(model, quant, machine, p.tp, 1, depth, eager=request.enforce_eager,
+                                   release=request.engine_version)
             pf = _prefill_tokens_per_s(model, quant, machine, p.tp, min(depth, 256))
             speed = Speed(d, pf, "extrapolated", d * eff.decode_band[0], d * eff.decode_band[1],
                           pf * eff.prefill_band[0], pf * eff.prefill_band[1],

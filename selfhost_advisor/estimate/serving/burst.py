@@ -104,9 +104,10 @@ class _Burst:
     """The engine's state while a burst plays out (one instance per simulate_burst call)."""
 
     def __init__(self, model, quant, machine, tp, prompts, outputs, batched_tokens, max_running, pool_tokens, kvb,
-                 clients=None, eager=False):
+                 clients=None, eager=False, release=""):
         self.args = (model, quant, machine, tp)
         self.eager = eager
+        self.release = release
         self.kvb = kvb
         self.prompts, self.outputs = prompts, outputs
         n = len(prompts)
@@ -130,7 +131,8 @@ class _Burst:
     def _time(self, b: int, depth: float, pre: list[tuple[int, int, int]], k: int = 1) -> float:
         p_tok = sum(c for _, _, c in pre)
         p_depth = sum(c * (s + c / 2.0) for _, s, c in pre) / p_tok if p_tok else 0.0
-        return k * step_seconds(*self.args, b, depth, p_tok, p_depth, self.kvb, len(pre), eager=self.eager)
+        return k * step_seconds(*self.args, b, depth, p_tok, p_depth, self.kvb, len(pre), eager=self.eager,
+                                release=self.release)
 
     def _preempt_newest(self) -> None:
         j = self.running.pop()  # the newest request gives its KV back and recomputes later
@@ -293,13 +295,15 @@ class _Burst:
 
 def simulate_burst(model: Model, quant: Quant, machine: Machine, tp: int, prompts: tuple[int, ...],
                    outputs: tuple[int, ...], *, batched_tokens: int, max_running: int, pool_tokens: int,
-                   kv_dtype_bytes: int = 2, clients: int | None = None, eager: bool = False) -> BurstResult:
+                   kv_dtype_bytes: int = 2, clients: int | None = None, eager: bool = False,
+                   release: str = "") -> BurstResult:
     """Play N = len(prompts) requests sent at once; pool_tokens = the KV pool in tokens (estimate/vllm.py plan()).
     clients: a closed loop instead (`vllm bench serve --max-concurrency clients --num-prompts N`, request rate inf):
     the client starts `clients` requests at t = 0 and sends the next one each time one finishes; TTFT counts from a
-    request's own send. eager: --enforce-eager (step_seconds eager=)."""
+    request's own send. eager: --enforce-eager (step_seconds eager=); release: the vLLM release (step_seconds
+    release=)."""
     s = _Burst(model, quant, machine, tp, tuple(prompts), tuple(max(1, o) for o in outputs), batched_tokens,
-               max_running, pool_tokens, kv_dtype_bytes, clients, eager)
+               max_running, pool_tokens, kv_dtype_bytes, clients, eager, release)
     n = len(prompts)
     while s.done < n:
         if not s.drain():
@@ -326,4 +330,4 @@ def serve_burst(model: Model, machine: Machine, quant: Quant, prompts: tuple[int
     return simulate_burst(model, quant, machine, pl.tp, prompts, outputs, batched_tokens=pl.max_num_batched_tokens,
                           max_running=pl.max_num_seqs, pool_tokens=pl.pool_tokens,
                           kv_dtype_bytes=kv_dtype_bytes(req.kv_cache_type), clients=clients,
-                          eager=req.enforce_eager)
+                          eager=req.enforce_eager, release=req.engine_version)

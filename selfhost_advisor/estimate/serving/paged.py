@@ -40,12 +40,14 @@ class PagedServer:
     """The fixed parts of one vLLM deployment: model, format, GPUs, TP size, workload and engine limits."""
 
     def __init__(self, model: Model, quant: Quant, machine: Machine, tp: int, prompt: int, output: int,
-                 batched_tokens: int, max_running: int, kv_dtype_bytes: int = 2, eager: bool = False) -> None:
+                 batched_tokens: int, max_running: int, kv_dtype_bytes: int = 2, eager: bool = False,
+                 release: str = "") -> None:
         self.model, self.quant, self.machine, self.tp = model, quant, machine, tp
         self.prompt, self.output = prompt, output
         self.budget = batched_tokens
         self.kv_dtype_bytes = kv_dtype_bytes
         self.eager = eager  # --enforce-eager: the host launches each step's kernels (step_seconds eager=)
+        self.release = release  # the vLLM release whose kernels a step launches ('' = current; step_seconds release=)
         self.max_running = max(1, max_running)
         self.depth = prompt + output / 2.0  # average cached tokens of a decoding request
         self._memo: dict[int, ServePoint] = {}
@@ -62,7 +64,8 @@ class PagedServer:
             # a chunk of C prompt tokens laid end to end over prompts of P tokens touches C / P + 1 of them
             got = self._steps[key] = step_seconds(self.model, self.quant, self.machine, self.tp, b_dec, self.depth,
                                                   chunk_tokens, self.prompt / 2.0, self.kv_dtype_bytes,
-                                                  chunk_tokens / max(1, self.prompt) + 1.0, eager=self.eager)
+                                                  chunk_tokens / max(1, self.prompt) + 1.0, eager=self.eager,
+                                                  release=self.release)
         return got
 
     def _kv_bytes(self, running: int) -> int:

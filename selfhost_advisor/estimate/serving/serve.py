@@ -64,7 +64,8 @@ def _serve_vllm(model: Model, machine: Machine, w: ServeWorkload, q: Quant, conc
     kv_conc = max(1, p.pool_bytes_per_gpu // per_request)
     max_conc = min(kv_conc, max_seqs)
     server, max_conc, limits, points, top, rec = walk(
-        lambda n: PagedServer(model, q, machine, p.tp, P, O, batched, n, kvb, eager=req.enforce_eager), max_conc,
+        lambda n: PagedServer(model, q, machine, p.tp, P, O, batched, n, kvb, eager=req.enforce_eager,
+                              release=req.engine_version), max_conc,
         "kv_pool" if kv_conc <= max_seqs else "max_num_seqs", concurrency, w)
     eff = efficiency(machine.devices[0].backend)
     band = throughput_band(model) or tuple(eff.decode_band)

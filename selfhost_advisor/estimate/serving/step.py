@@ -223,13 +223,14 @@ def _custom_allreduce_us(tp: int, elements: float) -> float:
     return y1 + (y1 - y0) / (x1 - x0) * (elements - x1)
 
 
-def allreduce_seconds(model: Model, machine: Machine, tp: int, tokens: float) -> float:
+def allreduce_seconds(model: Model, machine: Machine, tp: int, tokens: float, release: str = "") -> float:
     """Two all-reduces per layer per step (after attention and after the MLP; three in a Gemma 4 MoE layer,
     tp_parallel_ffn_layers) of tokens x hidden 16-bit values.
 
     NVLink: vLLM's custom all-reduce (published per-size latencies) up to its 8 MiB limit; above it NCCL, a fixed
     latency plus the ring's 2 (tp-1)/tp share of the message over the link, never below the custom kernel's figure at
-    the limit (so the time never falls as messages grow). PCIe: NCCL."""
+    the limit (so the time never falls as messages grow). PCIe: NCCL. release: the vLLM release ('' = the registry's
+    current one), which sets how many q/k-norm collectives a tp_qk_norm layer runs (tp_qk_norm_collectives)."""
     if tp <= 1:
         return 0.0
     c = serving_data()["vllm"]
@@ -246,7 +247,7 @@ def allreduce_seconds(model: Model, machine: Machine, tp: int, tokens: float) ->
         custom = _custom_allreduce_us(tp, min(message, limit) / 2) * 1e-6
         one = custom if message <= limit else max(custom, nccl)
     return (residual_blocks(model) + tp_parallel_ffn_layers(model, tp)) * one + tp_qk_norm_seconds(model, machine,
-                                                                                                 tp, tokens)
+                                                                                                 tp, tokens, release)
 
 
 def tp_parallel_ffn_layers(model: Model, tp: int) -> int:
@@ -273,13 +274,30 @@ def _listed_under_tp(model: Model, tp: int, key: str) -> bool:
     return tp > 1 and model.arch in serving_data()["vllm"]["kernel_counts"].get(key, ())
 
 
-def tp_qk_norm_seconds(model: Model, machine: Machine, tp: int, tokens: float) -> float:
-    """Per step: each such layer's variance all-reduce (2 fp32 values a token: 4 16-bit elements, at vLLM's custom
-    all-reduce latency over NVLink, NCCL's fixed latency over PCIe) and the normalise kernel the collective splits
-    from the variance kernel (the fitted time a kernel, kernels.kernel_us)."""
+@lru_cache(maxsize=64)
+def tp_qk_norm_collectives(release: str = "") -> int:
+    """Variance all-reduces a tp_qk_norm layer runs under tensor parallelism in this vLLM release ('' = the registry's
+    current one): 2 before data/serving.yaml kernel_counts.tp_qk_norm_apart_before (vllm PR #31493, first in 0.14.0:
+    until then q_norm and k_norm were two MiniMaxText01RMSNormTP calls, each variance -> all-reduce -> normalise),
+    1 from it (forward_qk concatenates the q and k variances and all-reduces them once)."""
+    from ..vllm import engine_version
+    from ..vllm_graphs import version_tuple
+
+    before = serving_data()["vllm"]["kernel_counts"].get("tp_qk_norm_apart_before")
+    if before and version_tuple(release or engine_version()) < version_tuple(str(before)):
+        return 2
+    return 1
+
+
+def tp_qk_norm_seconds(model: Model, machine: Machine, tp: int, tokens: float, release: str = "") -> float:
+    """Per step: each such layer's variance all-reduces (2 fp32 values a token: 4 16-bit elements, at vLLM's custom
+    all-reduce latency over NVLink, NCCL's fixed latency over PCIe) and the normalise kernel each collective splits
+    from its variance kernel (the fitted time a kernel, kernels.kernel_us); one collective a layer in current vLLM,
+    two before 0.14.0 (tp_qk_norm_collectives)."""
     layers = tp_qk_norm_layers(model, tp)
     if not layers:
         return 0.0
+    layers *= tp_qk_norm_collectives(release)
     from .kernels import kernel_us
 
     c = serving_data()["vllm"]
@@ -311,11 +329,12 @@ def residual_blocks(model: Model) -> int:
 
 
 @lru_cache(maxsize=256)
-def step_kernels(model: Model, tp: int) -> int:
+def step_kernels(model: Model, tp: int, release: str = "") -> int:
     """Kernels one decode step launches per GPU, as the graph step counts them: kernel_counts.llama_layer for every two
     residual blocks (residual_blocks), the attention and MoE blocks' surplus (extra_kernels, moe_extra_kernels),
     each MoE layer's fused_moe call (data/serving.yaml fused_moe_kernels) and, under tensor parallelism, one
-    all-reduce a residual block (two in a Gemma 4 MoE block: tp_parallel_ffn_layers). The step's few kernels outside
+    all-reduce a residual block (two in a Gemma 4 MoE block: tp_parallel_ffn_layers), and a tp_qk_norm layer's
+    collectives with their normalise kernels (two of each before vLLM 0.14.0: `release`). The step's few kernels outside
     the layers (embedding, final norm, LM head, sampler) are left out here and in the fit alike (eager_kernel_us
     divides by this count)."""
     from .kernels import extra_kernels, kernel_counts, moe_extra_kernels
@@ -325,7 +344,9 @@ def step_kernels(model: Model, tp: int) -> int:
     blocks = residual_blocks(model)
     n = blocks * int(c["llama_layer"]) // 2 + extra_kernels(model) + moe_extra_kernels(model)
     n += moe_layers(model) * int(serving_data()["vllm"]["fused_moe_kernels"])
-    return n + (blocks if tp > 1 else 0) + tp_parallel_ffn_layers(model, tp) + 2 * tp_qk_norm_layers(model, tp)
+    qk = tp_qk_norm_layers(model, tp)
+    return (n + (blocks if tp > 1 else 0) + tp_parallel_ffn_layers(model, tp)
+            + (2 * qk * tp_qk_norm_collectives(release) if qk else 0))
 
 
 def eager_run_kernel_us() -> list[tuple[str, float]]:
@@ -350,12 +371,12 @@ def eager_kernel_us() -> float:
     return math.exp(sum(math.log(x) for x in xs) / len(xs))
 
 
-def eager_host_seconds(model: Model, tp: int) -> float:
+def eager_host_seconds(model: Model, tp: int, release: str = "") -> float:
     """Per step under --enforce-eager: the host's launches, step_kernels x eager_kernel_us. Without CUDA graphs each
     kernel of a step is launched from Python (module call, custom-op dispatch, cudaLaunchKernel) one after the other
     while the GPU runs the previous ones, so a step takes whichever is longer, this or the GPU's own time
     (step_seconds eager=)."""
-    return step_kernels(model, tp) * eager_kernel_us() * 1e-6
+    return step_kernels(model, tp, release) * eager_kernel_us() * 1e-6
 
 
 def overhead_seconds(model: Model, batch: float) -> float:
@@ -507,19 +528,20 @@ def _grouped_gemm_flops(model: Model, quant: Quant, machine: Machine, tp: int) -
 
 def step_seconds(model: Model, quant: Quant, machine: Machine, tp: int, batch: float, depth: float,
                  prefill_tokens: float = 0.0, prefill_depth: float = 0.0, kv_dtype_bytes: int = 2,
-                 prefill_seqs: float | None = None, eager: bool = False) -> float:
+                 prefill_seqs: float | None = None, eager: bool = False, release: str = "") -> float:
     """One step: `batch` sequences decoding at average `depth` cached tokens, plus a chunk of `prefill_tokens` prompt
     tokens of `prefill_seqs` requests (one when not given) attending on average to `prefill_depth` tokens. eager:
     --enforce-eager, no CUDA graphs: the host launches the step's kernels one by one while the GPU runs them, so the
-    step is the longer of the graph step and the launches (eager_host_seconds)."""
+    step is the longer of the graph step and the launches (eager_host_seconds). release: the vLLM release whose
+    kernels the step launches ('' = the registry's current one; tp_qk_norm_collectives)."""
     linear, attention = _parts_seconds(model, quant, machine, tp, batch, depth, prefill_tokens, prefill_depth,
                                        kv_dtype_bytes, prefill_seqs)
     tokens = batch + prefill_tokens
     graph = (linear + attention + overhead_seconds(model, batch) + moe_fixed_seconds(model)
-             + allreduce_seconds(model, machine, tp, tokens))
+             + allreduce_seconds(model, machine, tp, tokens, release))
     if not eager:
         return graph
-    return max(graph, eager_host_seconds(model, tp))
+    return max(graph, eager_host_seconds(model, tp, release))
 
 
 def _expert_bytes(model: Model, quant: Quant, machine: Machine, tp: int, tokens: float, experts: float) -> float:
