@@ -144,3 +144,26 @@ def test_minimax_m2_before_0_14_all_reduces_q_and_k_norms_apart():
     q = get("qwen3:235b")
     h100x8 = machine_from_profile(get_profile("h100-sxm"), 8)
     assert step_seconds(q, fp8, h100x8, 8, 4, 2048, release="0.11.0") == step_seconds(q, fp8, h100x8, 8, 4, 2048)
+
+
+def test_serve_and_the_burst_replay_pass_the_release_to_the_step():
+    # the release a user or a published row names (FitRequest.engine_version) reaches every step serve and the burst
+    # replay price: MiniMax-M2.5 at TP 4 under 0.12.0 runs the extra q/k-norm collectives, so it serves fewer tokens/s
+    # than under the registry's current release at the same concurrency
+    from selfhost_advisor.catalog.hardware import get_profile, machine_from_profile
+    from selfhost_advisor.domain import FitRequest
+    from selfhost_advisor.estimate.serving import ServeWorkload, serve
+    from selfhost_advisor.estimate.serving.burst import serve_burst
+    from selfhost_advisor.estimate.vllm import get_vllm_quant
+
+    mm = get("minimax-m2.5:230b")
+    b200x4 = machine_from_profile(get_profile("b200"), 4)
+    w = ServeWorkload(2048, 512)
+    old, new = (serve(mm, b200x4, w, quant="FP8", concurrency=(8,),
+                      options=FitRequest(context=1, engine="vllm", engine_version=v)).points[0]
+                for v in ("0.12.0", ""))
+    assert old.tpot_s > new.tpot_s and old.output_tokens_per_s < new.output_tokens_per_s
+    fp8 = get_vllm_quant("FP8")
+    b_old, b_new = (serve_burst(mm, b200x4, fp8, (2048,) * 8, (64,) * 8,
+                                options=FitRequest(context=1, engine="vllm", engine_version=v)) for v in ("0.12.0", ""))
+    assert b_old.duration_s > b_new.duration_s
