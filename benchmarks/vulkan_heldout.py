@@ -36,7 +36,7 @@ BLOCKS = {"vkgcn": MARKER, "vkintel5": "# --- session 17: vkintel5", "vkamd": "#
           "vkintel6": "# --- session 18: vkintel6", "vkamd7": "# --- session 19: vkamd7",
           "vkintel7": "# --- session 19: vkintel7", "vkamd8": "# --- session 20: vkamd8",
           "vkamd9": "# --- session 21: vkamd9 (", "vkamd9b": "# --- session 21: vkamd9, third batch",
-          "vkintel9": "# --- session 23: sycl17"}
+          "vkintel9": "# --- session 23: sycl17", "vkintel10": "# --- session 24: vkintel10"}
 
 
 def session_rows(path: Path | None = None, marker: str = MARKER) -> list[dict]:
