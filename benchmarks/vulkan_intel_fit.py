@@ -6,7 +6,8 @@ benchmarks/vulkan_heldout.py, scores the result blind).
 Usage: python benchmarks/vulkan_intel_fit.py [--loho-igpu | --ratio]
 Rows: every Intel Vulkan row of benchmarks/published/llamabench_weak.yaml (and of the fit) before the line
 `# --- session 14: vkintel2`, each predicted as benchmarks/weak_backends.py predicts it (leave-one-hardware-out for a
-GPU in the fit). decode_share: the decode rows it applies to (not Xe2 from April 2026, estimate/vulkan_intel.py);
+GPU in the fit). decode_share: the decode rows it applies to (not the Xe2 class from `xe2_large_matvec_since`,
+estimate/vulkan_intel.py decode_at_law; every earlier row predates it);
 vector_path_share: the prefill rows of a build in which ggml-vulkan gave the card no cooperative matrix.
 """
 from __future__ import annotations

@@ -105,8 +105,8 @@ def decode_factor(device: Device, date: str = "", arch: str = "") -> float:
 
 def decode_share(device: Device, date: str = "", arch: str = "") -> float:
     """Share of the Vulkan family's decode rate a discrete Intel GPU reaches on Intel's Windows driver: `decode_share`
-    of data/speed.yaml vulkan_intel (fitted, docs/methodology.md 5b-vkintel2 / 5b-vkintel3), except Xe2 (Battlemage) in
-    builds from `anv_fixed_since` on, which decode at the family's law (the Arc Pro B60 rows of April 2026); 1 for an
+    of data/speed.yaml vulkan_intel (fitted, docs/methodology.md 5b-vkintel2 / 5b-vkintel3), except the Xe2 class in
+    builds from `xe2_large_matvec_since` on, which decode at the family's law (decode_at_law); 1 for an
     integrated Intel GPU (its deficit is a time per layer: layer_seconds) and every other vendor and backend."""
     if not _intel_vulkan(device) or device.unified or decode_at_law(arch, date):
         return 1.0
@@ -170,9 +170,17 @@ def dispatches_per_layer(model, date: str = "") -> float:
 
 def decode_at_law(arch: str, date: str = "") -> bool:
     """A GPU of ggml-vulkan's INTEL_XE2 class (`arch` Xe2-HPG / Xe2-LPG / Xe3-LPG: Battlemage, Lunar Lake, Panther
-    Lake; a minimum subgroup size of 16) in a llama.cpp build from `anv_fixed_since` on: it decodes at the family's
-    law (decode_share)."""
-    return arch.startswith(_XE2_CLASS) and _fixed(date)
+    Lake; a minimum subgroup size of 16) in a llama.cpp build ("" = today's) from `xe2_large_matvec_since` on: it
+    decodes at the family's law (no decode_share; ANV's ratio still applies before `anv_fixed_since`, decode_factor).
+    Why that date: llama.cpp PR #15355 (ggml 79c0d779, 2025-08-17) added VK_VENDOR_ID_INTEL to the mat-vec workgroup
+    heuristic of ggml_vk_get_dequantize_mul_mat_vec (the large, subgroup-reduced workgroup for m <= 8192, k >= 1024),
+    and the Xe2 rows of later builds read the law: the B580 / B50 ANV rows of October 2025 at the ANV ratio alone, the
+    B60 / B70 of 2026 without it (docs/methodology.md 5b-vkintel10). Alchemist keeps the share (issue #17628's A770 of
+    November 2025 on Intel's Windows driver decodes at it). Without the key: from `anv_fixed_since` (session 14)."""
+    since = str(_rules().get("xe2_large_matvec_since") or "")
+    if not arch.startswith(_XE2_CLASS):
+        return False
+    return (not date or date >= since) if since else _fixed(date)
 
 
 def vector_path_share(device: Device, matrix: str, path: str) -> float:
