@@ -427,16 +427,18 @@ def _parts_seconds(model: Model, quant: Quant, machine: Machine, tp: int, batch:
                   + expert_kernels_seconds(model, quant, machine, tp, tokens, experts * _touched(model, tokens),
                                            expert_work, bw, fl, _grouped_gemm_flops(model, quant, machine, tp)))
     kv = batch * (kv_read_bytes(model, tp, int(depth), kv_dtype_bytes) + state_write_bytes(model, tp))
-    if getattr(model, "dsa", None) is None or model.mla is None:
+    at = ((batch, depth), (prefill_tokens, prefill_depth))
+    sparse = [dsa_attention_flops(model, machine, tp, at_depth) for _, at_depth in at]
+    if sparse[0] is None:
         attn_work = batch * attention_flops(model, tp, depth) + prefill_tokens * attention_flops(model, tp, prefill_depth)
         return linear, max(kv / bw, attn_work / fl)
     # DeepSeek sparse attention: every token of the step, decoding or prompt, runs FlashMLA's sparse kernel (a BF16
     # one, dsa_attention_flops) and the indexer's FP8 logits (the format's rate here)
     fl16 = eff.prefill_f16_all_in * float(dev.fp16_flops or 0.0)
     seconds = 0.0
-    for tokens_at, at_depth in ((batch, depth), (prefill_tokens, prefill_depth)):
-        if tokens_at > 0:
-            attention, logits = dsa_attention_flops(model, machine, tp, at_depth)
+    for (tokens_at, _), flops in zip(at, sparse):
+        if tokens_at > 0 and flops is not None:
+            attention, logits = flops
             seconds += tokens_at * (attention / fl16 + logits / fl)
     return linear, max(kv / bw, seconds)
 
