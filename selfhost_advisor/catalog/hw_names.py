@@ -87,9 +87,11 @@ def apple_profiles() -> tuple[Profile, ...]:
 
 def _curated_twin(p: Profile) -> Profile:
     """The curated profile describing the same configuration, when there is one (it carries price and calibration):
-    same id (TechPowerUp's pre-launch 90 GB 'B200' row is the curated 180 GB B200), or the same TechPowerUp page."""
-    same = find_profile(p.id) if p.kind == "gpu" else None
-    if same is not None and same.kind == "gpu":
+    same id (TechPowerUp's pre-launch 90 GB 'B200' row is the curated 180 GB B200; data/apu.yaml's Ryzen AI Max+ 395
+    128 GB is the curated, priced ryzen-ai-max-395-128gb, which 'ai max+ 395 128gb' gave without its price and TDP, so
+    cost excluded the box that fit had planned on), or the same TechPowerUp page."""
+    same = find_profile(p.id) if p.kind in ("gpu", "apu") else None
+    if same is not None and same.kind == p.kind:
         return same
     for c in profiles():
         if p.kind == "apple" and c.kind == "apple":
