@@ -4,6 +4,9 @@
   `cost -H "ai max+ 395 128gb"` then excluded it ('no price in data/hardware.yaml') though data/hardware.yaml prices
   that very id (ryzen-ai-max-395-128gb, $1,999). The sized name now gives the curated profile, as its id does
   (hw_names._curated_twin); fit's figures are the same either way (same bandwidth, FLOPS, memory and family).
+- A Mac or APU configuration given --gpu-price but no TDP (data/apple.yaml, data/apu.yaml list none) was excluded and
+  the verdict said 'no box in the comparison can serve this model ... hardware with more memory or a smaller
+  quantization would bring self-hosting into the comparison': it serves the load, only its electricity is unpriced.
 """
 from __future__ import annotations
 
@@ -51,3 +54,51 @@ def test_cost_prices_the_strix_halo_fit_planned_on(capsys):
     assert not d["excluded"], d["excluded"]
     box = d["self_host"][0]
     assert box["hardware"] == "ryzen-ai-max-395-128gb" and box["unit_price_usd"] > 0 and box["gpu_watts"] > 0
+
+
+def _cost(capsys, *extra):
+    code, out, _ = run(capsys, "cost", "-t", "2e7", "-m", "llama3.1:8b", "-H", "m4 max 64gb", "--min-quant", "any",
+                       *extra, "--json")
+    assert code == 0
+    return json.loads(out)
+
+
+def test_a_mac_given_a_price_but_no_tdp_is_said_to_serve_the_load(capsys):
+    d = _cost(capsys, "--gpu-price", "3000")
+    rec = d["recommendation"]
+    first = rec["reasons"][0]
+    assert "serves this load" in first and "TDP" in first and "can serve" not in first, first
+    changes = " ".join(rec["what_would_change"])
+    assert "tdp=" in changes and "more memory" not in changes, changes
+    [ex] = d["excluded"]
+    assert ex["kind"] == "purchase-unpriced" and "no TDP" in ex["reason"] and "data/hardware.yaml" not in ex["reason"]
+
+
+def test_a_mac_without_price_or_tdp_names_both_and_no_price_to_win(capsys):
+    """--gpu-price alone would not price it (no TDP): the verdict asks for both, and the price-to-win search, which
+    would find 'no purchase price makes it win' at every price, is not run for it."""
+    d = _cost(capsys)
+    first = d["recommendation"]["reasons"][0]
+    assert "neither a price nor power draw (TDP)" in first, first
+    assert "price=, tdp=" in " ".join(d["recommendation"]["what_would_change"])
+    assert not d["price_to_win"]
+    [ex] = d["excluded"]
+    assert "--gpu-price" in ex["reason"] and "no TDP" in ex["reason"]
+
+
+def test_a_mac_given_a_price_and_air_gapped_asks_for_the_tdp_not_the_price(capsys):
+    d = _cost(capsys, "--gpu-price", "3000", "--air-gapped")
+    rec = d["recommendation"]
+    assert rec["choice"] == "self-host"
+    said = " ".join(rec["reasons"])
+    assert "no power draw (TDP)" in said and "give the board power in a spec sheet (tdp=)" in said, said
+    assert "give --gpu-price" not in said
+
+
+def test_an_unpriced_gpu_with_a_tdp_keeps_its_price_to_win(capsys):
+    """The table's RTX 4070 has a TDP: the price search still runs and the verdict still asks for a price."""
+    code, out, _ = run(capsys, "cost", "-t", "2e7", "-m", "llama3.1:8b", "-H", "rtx 4070", "--min-quant", "any",
+                       "--json")
+    d = json.loads(out)
+    assert code == 0 and d["price_to_win"]
+    assert "no price is known to buy or rent it" in d["recommendation"]["reasons"][0]

@@ -72,6 +72,18 @@ def unpriced_reason(box: Box) -> str:
             f"curated profiles are priced); give --gpu-price (USD a GPU)")
 
 
+def no_power_reason(box: Box) -> str:
+    """Why a priced box is still not priced to buy: no board power for its electricity. A curated profile's would be in
+    data/hardware.yaml; a spec-table row, Apple or APU configuration (data/apple.yaml, data/apu.yaml) states none, and
+    a spec sheet takes one (tdp=)."""
+    from ..catalog.profiles import find_profile
+
+    if not box.spec and find_profile(box.profile_id) is not None:
+        return "no TDP in data/hardware.yaml"
+    return (f"no TDP: {box.profile_id}'s data lists no board power to price its electricity (a spec sheet takes one: "
+            "--hardware 'custom:...,tdp=120W')")
+
+
 def licence_note(box: Box) -> str | None:
     """The GeForce licence flag for a bought consumer card (data/cost.yaml consumer_gpu_licence), or None."""
     if not box.consumer_gpu:

@@ -7,7 +7,7 @@ from typing import Callable
 
 from ..domain import ServingCapacity
 from . import tco
-from .boxes import unpriced_reason
+from .boxes import no_power_reason, unpriced_reason
 from .capacity import mix_tokens_per_s
 from .defaults import data
 from .breakeven import break_even_monthly_tokens, npv_vs_api_usd, parity_electricity_usd_per_kwh, payback_months
@@ -65,6 +65,8 @@ def compare(
     excluded: list[Excluded] = []
     warnings: list[str] = []
     unpriced: list[str] = []
+    no_price: list[str] = []  # those of `unpriced` without a purchase price
+    no_power: list[str] = []  # those of `unpriced` without a TDP (with or without a price)
     capacities: dict[str, ServingCapacity] = {}
     for box in boxes:
         cap = capacity_fn(box)
@@ -86,10 +88,16 @@ def compare(
         if box.capex_usd is not None and box.gpu_tdp_watts > 0:
             buy.append(tco.price_box(box, cap, w, p, "buy"))
         else:
-            why = unpriced_reason(box) if box.capex_usd is None else "no TDP in data/hardware.yaml"
-            if box.capex_usd is None and (box.rental_usd_per_hour is None or constraints.air_gapped
-                                          or constraints.regulated):
-                unpriced.append(box.label)  # it serves the load: the verdict says so, not that no box serves it
+            why = "; ".join(([unpriced_reason(box)] if box.capex_usd is None else [])
+                            + ([no_power_reason(box)] if not box.gpu_tdp_watts > 0 else []))
+            if box.rental_usd_per_hour is None or constraints.air_gapped or constraints.regulated:
+                # it serves the load: the verdict says so, not that no box serves it (a Mac or APU configuration given
+                # --gpu-price but no TDP was said to need 'more memory or a smaller quantization')
+                unpriced.append(box.label)
+                if box.capex_usd is None:
+                    no_price.append(box.label)
+                if not box.gpu_tdp_watts > 0:
+                    no_power.append(box.label)
             excluded.append(Excluded(box.label, f"buy: {why}", "purchase-unpriced"))
         if box.rental_usd_per_hour is not None and not (constraints.air_gapped or constraints.regulated):
             rent.append(tco.price_box(box, cap, w, p, "rent"))
@@ -132,7 +140,7 @@ def compare(
         same_model_hint=next(iter(same_model_ids(model_id)), None),
         excluded_ref=ref if ref is not None and ref.excluded_reason else None,
         show_npv=p.cost_of_capital > 0 or p.residual_value_share > 0,
-        unpriced=tuple(unpriced), verdict_only=verdict_only,
+        unpriced=tuple(unpriced), no_price=tuple(no_price), no_power=tuple(no_power), verdict_only=verdict_only,
         short_of=tuple(sorted({c.short_of for c in capacities.values() if not c.fits})),
     )
     if not verdict_only:  # a re-run's reasons and warnings are read by nothing: left out with its levers

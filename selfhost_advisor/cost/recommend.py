@@ -98,6 +98,23 @@ def _options(best_buy: SelfHostOption | None, best_rent: SelfHostOption | None, 
     return sorted(out, key=lambda c: c.monthly_usd)
 
 
+def _not_priced(unpriced: tuple[str, ...], no_price: tuple[str, ...], no_power: tuple[str, ...], *,
+                rent: bool) -> tuple[str, str]:
+    """(what is missing, what would supply it) for boxes that serve the load but are not priced to buy: no price, no
+    TDP to price their electricity (an Apple or APU configuration, a spec-table row, even with --gpu-price), or both.
+    Why: a Mac given --gpu-price but no TDP was said to need 'more memory or a smaller quantization'."""
+    it = "it" if len(unpriced) == 1 else "them"
+    or_rent = " or a rental rate (--rent-price)" if rent else ""
+    if not no_power:
+        return (f"no price is known to buy{' or rent' if rent else ''} {it}",
+                f"a purchase price (--gpu-price, USD a GPU){or_rent}")
+    if not no_price:
+        return f"no power draw (TDP) is known to price owning {it}", f"the board power in a spec sheet (tdp=){or_rent}"
+    both = set(no_price) & set(no_power) == set(unpriced)
+    return (f"{'neither a price nor' if both else 'no price or no'} power draw (TDP) is known to buy {it}",
+            f"a spec sheet with the price and board power (price=, tdp=){or_rent}")
+
+
 def _bring_in(short_of: tuple[str, ...]) -> str:
     """What would bring self-hosting into a comparison no box serves, by what the boxes were short of
     (ServingCapacity.short_of, estimate/serving/types.SHORT_OF). It said 'more memory or a smaller quantization' for
@@ -133,6 +150,8 @@ def recommend(
     excluded_ref: CloudOption | None = None,
     show_npv: bool = False,
     unpriced: tuple[str, ...] = (),
+    no_price: tuple[str, ...] = (),
+    no_power: tuple[str, ...] = (),
     verdict_only: bool = False,
     short_of: tuple[str, ...] = (),
 ) -> Recommendation:
@@ -157,12 +176,11 @@ def recommend(
         if verdict_only:
             return Recommendation("self-host", (), (), opts[0].name if opts else None, cloud_name)
         reasons.append(Reason(hard, "self-host", 100))
-        if not opts and unpriced:  # boxes that serve the load but have no price to buy them at
+        if not opts and unpriced:  # boxes that serve the load but have no price (or no TDP) to buy them at
             names = ", ".join(unpriced)
-            one = len(unpriced) == 1
-            reasons.append(Reason(f"{names} serve{'s' if one else ''} this model and load but no price is known to buy "
-                                  f"{'it' if one else 'them'} (see excluded), so the owned option is not priced: give "
-                                  "--gpu-price (USD a GPU)", "neutral", 90))
+            missing, supply = _not_priced(unpriced, no_price, no_power, rent=False)
+            reasons.append(Reason(f"{names} serve{'s' if len(unpriced) == 1 else ''} this model and load but {missing} "
+                                  f"(see excluded), so the owned option is not priced: give {supply}", "neutral", 90))
             return Recommendation("self-host", tuple(reasons), (), None, cloud_name)
         if not opts:
             reasons.append(Reason("no box in the comparison can serve this model and load: add --hardware", "neutral", 90))
@@ -204,13 +222,13 @@ def recommend(
         reasons.append(Reason(f"no API to compare (all excluded): cheapest is {win.name} at {_usd(win.monthly_usd)}/month",
                               win.kind, 50))
         return Recommendation(win.kind, tuple(reasons), (), best_self_name, None)
-    if not self_opts and unpriced:  # boxes that serve the load but have no price to buy or rent them at
+    if not self_opts and unpriced:  # boxes that serve the load but have no price (or no TDP) to buy or rent them at
         names = ", ".join(unpriced)
-        reasons.append(Reason(f"{names} serve{'s' if len(unpriced) == 1 else ''} this load but no price is known to "
-                              f"buy or rent {'it' if len(unpriced) == 1 else 'them'} (see excluded), so self-hosting "
-                              f"is not priced; {cloud_name} costs {_usd(ref.monthly_usd)}/month", "cloud", 90))
-        changes.append(f"a purchase price (--gpu-price, USD a GPU) or a rental rate (--rent-price) would bring {names} "
-                       "into the comparison")
+        missing, supply = _not_priced(unpriced, no_price, no_power, rent=True)
+        reasons.append(Reason(f"{names} serve{'s' if len(unpriced) == 1 else ''} this load but {missing} (see excluded), "
+                              f"so self-hosting is not priced; {cloud_name} costs {_usd(ref.monthly_usd)}/month",
+                              "cloud", 90))
+        changes.append(f"{supply} would bring {names} into the comparison")
         return Recommendation("cloud", tuple(reasons), tuple(changes), None, cloud_name)
     if not self_opts:
         reasons.append(Reason(f"no box in the comparison can serve this model at this load (see excluded); "

@@ -253,7 +253,8 @@ def prices_to_win(base: CostComparison, boxes: list[Box], prices: list[CloudPric
     key = verdict_key(base)
     no_price = {e.hardware for e in base.excluded if e.kind == "purchase-unpriced"}
     out = []
-    for box in (b for b in boxes if b.capex_usd is None and b.label in no_price):
+    # a box without a TDP stays unpriced at any --gpu-price: searching would say 'no purchase price makes it win'
+    for box in (b for b in boxes if b.capex_usd is None and b.gpu_tdp_watts > 0 and b.label in no_price):
         others = [b for b in boxes if b is not box]
         runs: dict[tuple[str, float], CostComparison] = {}
 
