@@ -14,7 +14,7 @@ import json
 
 import pytest
 
-from clikit import run
+from clikit import one_line_exit_2, run
 from selfhost_advisor.catalog.hardware import get_profile
 
 SIZED = ["ai max+ 395 128gb", "ryzen ai max+ 395 128gb", "radeon 8060s 128gb", "strix halo 128gb"]
@@ -102,3 +102,21 @@ def test_an_unpriced_gpu_with_a_tdp_keeps_its_price_to_win(capsys):
     d = json.loads(out)
     assert code == 0 and d["price_to_win"]
     assert "no price is known to buy or rent it" in d["recommendation"]["reasons"][0]
+
+
+@pytest.mark.parametrize("version,said", [(9, "has schema_version 9, this advisor reads 1.x"),
+                                          (True, "has no readable schema_version")])
+def test_a_probe_file_with_a_numeric_schema_version_is_named(capsys, tmp_path, version, said):
+    """Issue 16, bad input: 'a probe file from another schema version (read it, or exit 2 naming the version)'. A
+    JSON number (a hand-written file) was 'no readable schema_version'; it is read as its major version."""
+    box = tmp_path / "box.json"
+    box.write_text(json.dumps({"schema_version": version, "ram_bytes": 64 * 10**9, "devices": []}))
+    code, out, err = run(capsys, "fit", "llama3.1:8b", "-H", str(box))
+    one_line_exit_2(code, out, err, said)
+
+
+def test_a_probe_file_with_schema_version_1_as_a_number_is_read(capsys, tmp_path):
+    box = tmp_path / "box.json"
+    box.write_text(json.dumps({"schema_version": 1, "ram_bytes": 64 * 10**9, "devices": []}))
+    code, out, err = run(capsys, "fit", "llama3.1:8b", "-H", str(box), "-q", "Q4_K_M")
+    assert code == 0 and "Q4_K_M" in out, err

@@ -219,6 +219,8 @@ def report_from_probe(data: object, path: str = "<probe>") -> ProbeReport:
     if not isinstance(data, dict):
         raise BadFileError(f"probe file {path} is not a JSON object", "save it with 'advisor probe --json > box.json'")
     version = data.get("schema_version")
+    if isinstance(version, int) and not isinstance(version, bool):  # {"schema_version": 2}: name it, as "2.0" is
+        version = str(version)
     # a 5,000-digit major version would reach int()'s digit limit: a real one has 1-3 digits
     if not isinstance(version, str) or not (version.split(".")[0].isascii() and version.split(".")[0].isdigit()) or len(version.split(".")[0]) > 6:
         raise BadFileError(f"probe file {path} has no readable schema_version", "save it with 'advisor probe --json'")
