@@ -120,3 +120,70 @@ def test_a_probe_file_with_schema_version_1_as_a_number_is_read(capsys, tmp_path
     box.write_text(json.dumps({"schema_version": 1, "ram_bytes": 64 * 10**9, "devices": []}))
     code, out, err = run(capsys, "fit", "llama3.1:8b", "-H", str(box), "-q", "Q4_K_M")
     assert code == 0 and "Q4_K_M" in out, err
+
+
+# --- names users type for 2026 hardware (session 24 review): each resolves, or is refused with what to name instead
+
+@pytest.mark.parametrize("name,pid", [
+    ("DGX Spark", "dgx-spark"),
+    ("RTX PRO 6000 Blackwell", "rtx-pro-6000-blackwell"),
+    ("Radeon AI PRO R9700", "radeon-ai-pro-r9700"),
+    ("Arc Pro B60", "arc-pro-b60"),
+    ("Arc Pro B70", "arc-pro-b70"),
+    ("ryzen ai max+ 395 128gb", "ryzen-ai-max-395-128gb"),
+    ("m5 16gb", "m5-10c-16gb"),
+    ("m5 pro 48gb", "m5-pro-20c-48gb"),
+    ("m5 max 128gb", "m5-max-40c-128gb"),
+    ("DGX Station GB300", "dgx-station-gb300"),
+    ("dgx station (gb300)", "dgx-station-gb300"),
+])
+def test_a_2026_name_resolves(name, pid):
+    assert get_profile(name).id == pid
+
+
+def test_the_dgx_station_is_its_sourced_blackwell_ultra_gpu():
+    """data/gpu_overrides.yaml addition (crowdbyte.ai, rocketnews: 252 GB of HBM3e at 7.1 TB/s beside 496 GB of
+    LPDDR5X); the GPU's tensor rates are the GB300 NVL72 GPU's (its 20 PF FP4 is one NVL72 GPU's sparse FP4)."""
+    from selfhost_advisor.catalog import gpu_table
+
+    row = gpu_table.by_id("dgx-station-gb300")
+    assert row["memory_gib"] == 252 and row["bandwidth_gbps"] == 7100 and "crowdbyte.ai" in row["source"]
+    assert row["architecture"] == gpu_table.by_id("b300")["architecture"]
+    p = get_profile("dgx station gb300")
+    assert p.memory_bytes == 252 * 2**30 and p.bandwidth_bytes_per_s == 7.1e12
+
+
+def test_a_bare_dgx_station_suggests_the_gb300_one(capsys):
+    code, out, err = run(capsys, "fit", "llama3.1:8b", "-H", "DGX Station")
+    one_line_exit_2(code, out, err, "did you mean dgx-station-gb300")
+
+
+@pytest.mark.parametrize("name,said", [
+    ("GB200", "--hardware '2x b200' is one GB200"),
+    ("nvidia gb200 nvl72", "--hardware '2x b200' is one GB200"),
+    ("GB300", "--hardware '4x b300' is one GB300 board"),
+    ("gb300 nvl72", "'dgx station gb300'"),
+])
+def test_a_grace_blackwell_superchip_is_refused_with_the_gpus_to_name(capsys, name, said):
+    """It got 'did you mean b200, h200, dgx-spark?': a GB200 is one Grace CPU and two B200 GPUs, a GB300 board two
+    Grace CPUs and four B300 GPUs; the named GPUs resolve (fit runs on them)."""
+    code, out, err = run(capsys, "fit", "llama3.1:8b", "-H", name)
+    one_line_exit_2(code, out, err, "not one GPU", said)
+    assert "dgx-spark" not in err
+    hint = said.split("'")[1]
+    gpu = hint.split("x ", 1)[1] if hint[0].isdigit() else hint
+    assert get_profile(gpu).kind == "gpu"
+
+
+@pytest.mark.parametrize("name,said", [
+    ("M5 Pro", "Apple M5 Pro was sold in more sizes than the sourced ones (20-core GPU 48GB; 20-core GPU 64GB)"),
+    ("M5 Max", "(32-core GPU 36GB; 40-core GPU 48GB; 40-core GPU 64GB; 40-core GPU 128GB)"),
+    ("m5 max 32c", "(32-core GPU 36GB); name the memory size (e.g. 'm5 max 36gb')"),
+    ("m5 pro 24gb", "not among the sourced configurations of Apple M5 Pro"),
+])
+def test_an_m5_pro_or_max_without_a_size_lists_the_sourced_ones(capsys, name, said):
+    """It said 'Apple M5 PRO was sold in more sizes than the sourced Apple M5 Pro 48GB (20-core GPU)' (the chip id
+    upper-cased, and only the first sourced configuration), and ended its hint with 'custom:' and nothing after."""
+    code, out, err = run(capsys, "fit", "llama3.1:8b", "-H", name)
+    one_line_exit_2(code, out, err, said)
+    assert "PRO" not in err and "MAX" not in err and not err.rstrip().endswith("custom:")

@@ -162,8 +162,9 @@ def _apple(name: str) -> list[Profile] | None:
     if not any(p.raw["chip"] == chip for p in apple_profiles()):
         raise UnknownHardwareError(f"unknown hardware {name!r}: no sourced configurations of Apple {chip.upper()}",
                                    "describe it: --hardware \"custom:vram=32GB,bandwidth=153GB/s,backend=metal\"")
-    partial = any(c["chip"] == chip and c.get("partial") for c in load("apple")["chips"])
-    label = f"Apple {chip.upper().replace('-', ' ')}"
+    entry = next(c for c in load("apple")["chips"] if c["chip"] == chip)
+    partial = bool(entry.get("partial"))
+    label = f"Apple {entry.get('name') or chip.upper().replace('-', ' ')}"  # 'Apple M5 Pro', not 'Apple M5 PRO'
     if not out:
         sold = sorted({(p.raw["gpu_cores"], p.raw["memory_gb"]) for p in apple_profiles() if p.raw["chip"] == chip})
         listing = "; ".join(f"{c}-core GPU {g}GB" for c, g in sold)
@@ -173,10 +174,12 @@ def _apple(name: str) -> list[Profile] | None:
                                        "\"custom:vram=...,bandwidth=...,fp16=...,backend=metal,unified=true\"")
         raise UnknownHardwareError(f"hardware {name!r}: {label} was not sold that way",
                                    f"configurations sold: {listing}")
-    if partial and not gb:
-        raise AmbiguousHardwareError(f"hardware {name!r}: {label} was sold in more sizes than the sourced {out[0].name}",
-                                     "name the memory size (e.g. '" + f"{chip.replace('-', ' ')} {out[0].raw['memory_gb']}gb'), "
-                                     "or describe another one with custom:")
+    if partial and not gb:  # it listed the first sourced configuration only ('the sourced Apple M5 Max 36GB')
+        named = "; ".join(f"{p.raw['gpu_cores']}-core GPU {p.raw['memory_gb']}GB" for p in out)
+        raise AmbiguousHardwareError(f"hardware {name!r}: {label} was sold in more sizes than the sourced ones ({named})",
+                                     "name the memory size (e.g. '" + f"{chip.replace('-', ' ')} {out[-1].raw['memory_gb']}gb'), "
+                                     "or describe another one: --hardware \"custom:vram=...,bandwidth=...,fp16=...,"
+                                     "backend=metal,unified=true\"")
     return out
 
 
@@ -570,12 +573,34 @@ def _resolve_name(name: str) -> Profile:
         return cands[0]
     if cands:
         raise _refuse(name, cands)
+    superchip = _SUPERCHIP.match(" ".join(name.lower().split()))
+    if superchip:
+        raise _superchip_error(name, superchip.group(1))
     hint = suggestions(name)
     raise UnknownHardwareError(
         f"unknown hardware {clipped(name)!r}",
         (f"did you mean {', '.join(hint)}? " if hint else "")
         + "run 'advisor hardware' to list profiles, or give a spec: --hardware \"custom:vram=16GB,bandwidth=448GB/s,fp16=60TFLOPS\"",
     )
+
+
+# A Grace Blackwell superchip is a board, not a GPU: a GB200 is one Grace CPU and two B200 GPUs (deploybase.ai and
+# awesomeagents.ai GB200 NVL72 pages: 36 superchips, 72 B200 GPUs); the GB300 board carries two Grace CPUs and four
+# Blackwell Ultra GPUs (glennklockwood.com/garden/processors/B300, "GB300 NVL72"). 'gb300 dgx station' is not one.
+_SUPERCHIP = lazy(r"^(?:nvidia\s+)?(?:dgx\s+)?gb([23])00(?:\s*(?:nvl\s?\d{1,3}|superchip))?$")
+
+
+def _superchip_error(name: str, gen: str) -> UnknownHardwareError:
+    """'GB200' / 'GB300' named as if one GPU (session 24: it got 'did you mean b200, h200, dgx-spark?'): the GPUs to
+    name instead, with what they stand for."""
+    if gen == "2":
+        return UnknownHardwareError(
+            f"hardware {clipped(name)!r} is a Grace Blackwell superchip (one Grace CPU and two B200 GPUs), not one GPU",
+            "name its GPUs: --hardware '2x b200' is one GB200 (the HGX B200's figures; an NVL72 rack is 36 of them)")
+    return UnknownHardwareError(
+        f"hardware {clipped(name)!r} is a Grace Blackwell Ultra board (two Grace CPUs and four B300 GPUs), not one GPU",
+        "name its GPUs: --hardware '4x b300' is one GB300 board (the B300's figures; an NVL72 rack is 18 of them), "
+        "or the one-GPU desktop: --hardware 'dgx station gb300'")
 
 
 def _apu_alias_sized(name: str, p: Profile) -> Profile:
