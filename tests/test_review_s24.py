@@ -104,22 +104,18 @@ def test_an_unpriced_gpu_with_a_tdp_keeps_its_price_to_win(capsys):
     assert "no price is known to buy or rent it" in d["recommendation"]["reasons"][0]
 
 
-@pytest.mark.parametrize("version,said", [(9, "has schema_version 9, this advisor reads 1.x"),
+@pytest.mark.parametrize("version,said", [(9, "has schema_version 9, a number"), (1.0, "has schema_version 1.0, a number"),
                                           (True, "has no readable schema_version")])
 def test_a_probe_file_with_a_numeric_schema_version_is_named(capsys, tmp_path, version, said):
-    """Issue 16, bad input: 'a probe file from another schema version (read it, or exit 2 naming the version)'. A
-    JSON number (a hand-written file) was 'no readable schema_version'; it is read as its major version."""
+    """Issue 16, bad input: 'a probe file from another schema version (read it, or exit 2 naming the version)'. A JSON
+    number (a hand-written file) said 'no readable schema_version'; it is still refused (tests/test_hostile_s18: the
+    schema's version is text) but named, with what this advisor reads."""
     box = tmp_path / "box.json"
     box.write_text(json.dumps({"schema_version": version, "ram_bytes": 64 * 10**9, "devices": []}))
     code, out, err = run(capsys, "fit", "llama3.1:8b", "-H", str(box))
     one_line_exit_2(code, out, err, said)
-
-
-def test_a_probe_file_with_schema_version_1_as_a_number_is_read(capsys, tmp_path):
-    box = tmp_path / "box.json"
-    box.write_text(json.dumps({"schema_version": 1, "ram_bytes": 64 * 10**9, "devices": []}))
-    code, out, err = run(capsys, "fit", "llama3.1:8b", "-H", str(box), "-q", "Q4_K_M")
-    assert code == 0 and "Q4_K_M" in out, err
+    if version is not True:
+        assert "reads 1.x" in err
 
 
 # --- names users type for 2026 hardware (session 24 review): each resolves, or is refused with what to name instead

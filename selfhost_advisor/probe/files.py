@@ -219,8 +219,11 @@ def report_from_probe(data: object, path: str = "<probe>") -> ProbeReport:
     if not isinstance(data, dict):
         raise BadFileError(f"probe file {path} is not a JSON object", "save it with 'advisor probe --json > box.json'")
     version = data.get("schema_version")
-    if isinstance(version, int) and not isinstance(version, bool):  # {"schema_version": 2}: name it, as "2.0" is
-        version = str(version)
+    if isinstance(version, (int, float)) and not isinstance(version, bool) and abs(version) < 1e6:
+        # {"schema_version": 9} (a hand-written file): refused as before (session 18: the schema's is text), but named
+        raise BadFileError(f"probe file {path} has schema_version {version!r}, a number: saved probes carry it as text "
+                           f"(\"{SUPPORTED_MAJOR}.x.y\"), and this advisor reads {SUPPORTED_MAJOR}.x",
+                           "save it with 'advisor probe --json'")
     # a 5,000-digit major version would reach int()'s digit limit: a real one has 1-3 digits
     if not isinstance(version, str) or not (version.split(".")[0].isascii() and version.split(".")[0].isdigit()) or len(version.split(".")[0]) > 6:
         raise BadFileError(f"probe file {path} has no readable schema_version", "save it with 'advisor probe --json'")
