@@ -132,6 +132,29 @@ def decode_by_generation(rep: dict) -> dict[str, dict]:
     return _grouped(rep, "decode", lambda x: f"{x['architecture']} / {x['year']}")
 
 
+def structure(model_id: str) -> str:
+    """A model's decode structure as the SYCL misses split (docs/methodology.md 5b-sycl25): "dense", "dense hybrid"
+    (recurrent layers), "MoE", "MoE hybrid", "MoE MLA" (multi-head latent attention)."""
+    from selfhost_advisor.catalog.models import get as get_model
+
+    m = get_model(model_id)
+    kind = "MoE" if m.moe is not None and m.moe.active else "dense"
+    if m.mla is not None:
+        return f"{kind} MLA"
+    return f"{kind} hybrid" if m.ssm is not None else kind
+
+
+def decode_by_structure(rep: dict, blind_only: bool = False) -> dict[str, dict]:
+    """Decode errors per model structure (structure(): dense, hybrid, MoE, MoE MLA ...): rows, median |error| and median
+    signed error (+ = predicted faster); `blind_only`: the `in_fit: false` rows alone. Why: the sessions whose new rows
+    read worst (15, 19-22) are the ones that brought MoE rows, and those split by sign with the MoE's structure (Qwen's
+    plain MoE predicted slow, MLA and gpt-oss fast), which a median over every row hides (docs/methodology.md
+    5b-sycl25)."""
+    if blind_only:
+        rep = {k: {**g, "rows": [x for x in g["rows"] if x["blind"]]} for k, g in rep.items()}
+    return _grouped(rep, "decode", lambda x: structure(x["model"]))
+
+
 def report(rows: list[dict] | None = None) -> dict:
     """Per batch and test: rows, median |error| and each signed error (the out-of-sample one of weak_backends)."""
     which = batches()
@@ -164,6 +187,8 @@ def main() -> int:
     if args.json:
         print(json.dumps({"batches": rep, "decode_by_kernel": by_kernel(rep), "decode_by_gpu": decode_by_gpu(rep),
                           "decode_by_generation": decode_by_generation(rep),
+                          "decode_by_structure": decode_by_structure(rep),
+                          "blind_decode_by_structure": decode_by_structure(rep, blind_only=True),
                           "prefill_by_gpu": prefill_by_gpu(rep)},
                          indent=2))
         return 0
@@ -177,8 +202,11 @@ def main() -> int:
     for what, groups, width in (("decode errors by kernel", by_kernel(rep), 16),
                                 ("decode errors by GPU and kernel", decode_by_gpu(rep), 42),
                                 ("decode errors by GPU generation and build year", decode_by_generation(rep), 42),
+                                ("decode errors by model structure", decode_by_structure(rep), 16),
+                                ("blind decode errors by model structure", decode_by_structure(rep, True), 16),
                                 ("prefill errors by GPU", prefill_by_gpu(rep), 24)):
-        print(f"\n{what} (every row, its out-of-sample error; + = predicted faster):")
+        rows_said = "the in_fit: false rows alone" if what.startswith("blind") else "every row"
+        print(f"\n{what} ({rows_said}, its out-of-sample error; + = predicted faster):")
         for k, v in groups.items():
             print(f"    {k[:width]:{width}} {v['rows']:3d} rows  median |error| {v['median_abs_error_pct']:5.1f}%"
                   f"  signed {v['median_error_pct']:+6.1f}%")

@@ -292,6 +292,30 @@ def test_decode_errors_by_generation_and_build_year_hold_every_decode_row_once()
     assert groups["Xe2-HPG / 2025"]["rows"] >= 15 and groups["Xe2-HPG / 2026"]["rows"] >= 19
 
 
+def test_decode_errors_by_model_structure_hold_every_decode_row_once():
+    """sycl_heldout.decode_by_structure (methodology 5b-sycl25) labels each decode row with its model's structure from
+    the catalog: a plain MoE, an MoE with latent attention (MLA), a hybrid (recurrent layers) MoE, dense and dense
+    hybrids apart; every decode row lands in one group, and the blind-only split holds exactly the `in_fit: false`
+    rows."""
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+    import sycl_heldout
+
+    labels = {m: sycl_heldout.structure(m) for m in
+              ("qwen3:30b", "glm-4.7-flash:30b", "deepseek-coder-v2:16b", "qwen3.6:35b", "llama2:7b", "qwen3.5:9b")}
+    assert labels == {"qwen3:30b": "MoE", "glm-4.7-flash:30b": "MoE MLA", "deepseek-coder-v2:16b": "MoE MLA",
+                      "qwen3.6:35b": "MoE hybrid", "llama2:7b": "dense", "qwen3.5:9b": "dense hybrid"}
+    rep = sycl_heldout.report()
+    decode = [x for k, g in rep.items() if k.endswith("/ decode") for x in g["rows"] if x["error_pct"] is not None]
+    groups = sycl_heldout.decode_by_structure(rep)
+    assert sum(g["rows"] for g in groups.values()) == len(decode)
+    blind = sycl_heldout.decode_by_structure(rep, blind_only=True)
+    assert sum(g["rows"] for g in blind.values()) == sum(1 for x in decode if x["blind"]) < len(decode)
+    assert {"MoE", "MoE MLA", "MoE hybrid", "dense"} <= set(groups)
+
+
 def test_session_13_rows_stay_held_out_and_are_reported_apart():
     """The 12 SYCL rows read in session 13 (methodology 5b-sycl3: PR #14504's B580 table, PR #13973's Lunar Lake gemma2)
     were marked `in_fit: false` before anything else of that pass; sycl_heldout.py reports them as their own batch. Their
