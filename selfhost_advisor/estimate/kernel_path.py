@@ -157,11 +157,27 @@ def profile_entry(device: Device, table: dict | None):
     return table[max(keys, key=len)] if keys else None
 
 
-def last_level_cache_bytes(device: Device, rules: dict) -> float | None:
-    """Bytes of a GPU's last cache level before memory (rules.last_level_cache_mib: Infinity Cache or L3, else L2;
-    the longest key its profile id starts with), or None for a GPU the table does not hold."""
+def last_level_cache_bytes(device: Device, rules: dict | None = None) -> float | None:
+    """Bytes of a GPU's last cache level before memory (rules.last_level_cache_mib, by default rocm_prefill_path's:
+    Infinity Cache or L3, else L2; the longest key its profile id starts with; any backend reads it, Vulkan's flash
+    attention too), or None for a GPU the table does not hold."""
+    if rules is None:
+        rules = load("speed").get("rocm_prefill_path") or {}
     mib = profile_entry(device, rules.get("last_level_cache_mib"))
     return float(mib) * 2**20 if mib is not None else None
+
+
+def kv_tile_seconds(attention_flops: float, rows_per_block: int, bandwidth_bytes_per_s: float,
+                    layer_kv_bytes: float, cache_bytes: float | None) -> float:
+    """Seconds a prompt's flash attention spends loading F16 K/V from memory where each block of `rows_per_block`
+    query rows (or columns) walks every cell of its head and shares each load among those rows only: 2 bytes x
+    (DKQ + DV) per cell per block against 4 x head FLOPs per row-cell, so attention_flops / rows bytes. 0 where the
+    layer's K/V fits the last-level cache (the blocks' re-reads hit it), where the cache size or bandwidth is
+    unknown; callers take the slower of this and the attention's compute (HIP: fa_kv_seconds; Vulkan: vulkan_fa)."""
+    if (not rows_per_block or not bandwidth_bytes_per_s or not attention_flops or cache_bytes is None
+            or layer_kv_bytes <= cache_bytes):
+        return 0.0
+    return attention_flops / rows_per_block / bandwidth_bytes_per_s
 
 
 def fa_kv_seconds(attention_flops: float, head_dim: int, tile: bool, rules: dict, bandwidth_bytes_per_s: float,
@@ -174,12 +190,11 @@ def fa_kv_seconds(attention_flops: float, head_dim: int, tile: bool, rules: dict
     where the cache size is unknown, where the build multiplies KQ as matrices (before flash_attn_on) or no bandwidth
     is known; callers take the slower of this and the attention's compute (docs/methodology.md 5f-rocm21)."""
     cols = rules.get("fa_cols_per_block")
-    if (not cols or not bandwidth_bytes_per_s or not attention_flops or cache_bytes is None
-            or layer_kv_bytes <= cache_bytes or _FIFTH or not flash_attn_on()):
+    if not cols or _FIFTH or not flash_attn_on():
         return 0.0
     wide = head_dim > int(cols["tile_wide_above_head"] if tile else cols["mma_wide_above_head"])
     per_block = int(cols["wide"]) if wide else int(cols["tile" if tile else "mma"])
-    return attention_flops / per_block / bandwidth_bytes_per_s
+    return kv_tile_seconds(attention_flops, per_block, bandwidth_bytes_per_s, layer_kv_bytes, cache_bytes)
 
 
 def flash_attn_on() -> bool:

@@ -5,7 +5,7 @@ weights that llama.cpp offloads for large batches (estimate/speed.py's docstring
 from __future__ import annotations
 
 from ..domain import Machine, Model, Placement
-from . import cuda_path, kernel_path, metal_path, occupancy, sycl_path, vulkan_path
+from . import cuda_path, kernel_path, metal_path, occupancy, sycl_path, vulkan_fa, vulkan_path
 from .cpu_kernels import prefill_seconds as _cpu_prefill_seconds
 from .speed_factors import Table, _speed_data, efficiency, family
 from .speed_gpu import _device_flops, layer_seconds, recurrent_prefill_seconds, sm_cycles_per_s
@@ -96,10 +96,13 @@ def _prefill_seconds_per_token(
                 total += max(sum(s / (vulkan_path.fixed_efficiency(p) or paths.get(p) or c) for p, s in vk.items()),
                              0.0 if _TRAFFIC_OFF else vulkan_path.traffic_seconds(d, mats))
                 # attention: on AMD and Intel flash attention's vector-lane rate (vulkan_path.fa_prefill_rate), else
-                # the family's efficiency over the matrix rate
-                fa = vulkan_path.fa_prefill_rate(d)
-                total += ((sum(per_layer[layer:layer + count]) - sum(work.layer_flops[layer:layer + count]))
-                          / (fa or c * flops))
+                # the family's efficiency over the matrix rate; per layer, or its K/V loads where the layer's K/V
+                # outgrows the last-level cache and they are slower (vulkan_fa.kv_seconds)
+                rate = vulkan_path.fa_prefill_rate(d) or c * flops
+                bw = eff.bandwidth * d.bandwidth_bytes_per_s if d.bandwidth_bytes_per_s else 0.0
+                for i in range(layer, layer + count):
+                    att = per_layer[i] - work.layer_flops[i]
+                    total += max(att / rate, vulkan_fa.kv_seconds(d, model, i, att, bw) if att else 0.0)
                 # MoE expert biases (gpt-oss's ADD_ID): unfused above the mat-vec batch, a pass over the routed rows
                 total += vulkan_path.expert_bias_seconds(
                     work.layer_expert_matrices[layer:layer + count], n_ubatch,
