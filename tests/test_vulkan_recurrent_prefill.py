@@ -115,7 +115,8 @@ def test_cuda_step_is_the_measured_kernel_time_and_rocm_keeps_the_vulkan_rate():
     """llama.cpp PR #22587 timed the merged CUDA kernel on an RTX 5090 at Qwen3.5-9B's shape (S_v 128, 32 value heads):
     279.6 us at 512 tokens and 525.1 us at 1024, a slope of about 0.49 us a token per delta-net layer
     (methodology 5f-cuda22). The model's CUDA step for Qwen3.5-9B (24 delta-net layers) on a 5090 must reproduce that
-    slope, not the Vulkan-fitted rate (0.92 us), which ROCm (same source, wave64) keeps."""
+    slope, not the Vulkan-fitted rate (0.92 us), which ROCm keeps (wave64 on GCN / CDNA; RDNA's rows read near it,
+    5f-halo3)."""
     from selfhost_advisor.estimate.kernel_path import at_build
     from selfhost_advisor.estimate.speed_factors import _speed_data
 
