@@ -46,6 +46,8 @@ def cost(
     gpu_price: Optional[float] = typer.Option(None, "--gpu-price", help="USD per GPU you would pay (with one --hardware)."),
     host_price: Optional[float] = typer.Option(None, "--host-price", help="USD for the rest of one box (with one --hardware)."),
     rent_price: Optional[float] = typer.Option(None, "--rent-price", help="USD per GPU-hour to rent (with one --hardware; default: market median)."),
+    gpu_memory: Optional[str] = typer.Option(None, "--gpu-memory", help="Usable GPU memory of a unified-memory part (with one --hardware), as fit: "
+                                             "Apple with a raised iogpu.wired_limit_mb, an APU's carved VRAM + GTT."),
     price_date: Optional[str] = typer.Option(None, "--price-date", help="Price the APIs on this date, YYYY-MM-DD (default today)."),
     ops_rate: Optional[float] = typer.Option(None, "--ops-rate", help="USD per engineer-hour, loaded (default 90)."),
     no_ops_team: bool = typer.Option(False, "--no-ops-team", help="No ML operations staff: weighs toward the API."),
@@ -99,7 +101,7 @@ def cost(
         regulated=regulated, air_gapped=air_gapped, need_frontier=need_frontier, price_in=price_in,
         price_out=price_out, engine=engine, quant=quant, decode_tps=decode_tps, prefill_tps=prefill_tps,
         min_quant=min_quant, residual_value=residual_value, cost_of_capital=cost_of_capital,
-        space_per_box=space_per_box)
+        space_per_box=space_per_box, gpu_memory=gpu_memory)
     if as_json:
         from .render.cost_json import cost_dict
 

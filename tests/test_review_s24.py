@@ -183,3 +183,59 @@ def test_an_m5_pro_or_max_without_a_size_lists_the_sourced_ones(capsys, name, sa
     code, out, err = run(capsys, "fit", "llama3.1:8b", "-H", name)
     one_line_exit_2(code, out, err, said)
     assert "PRO" not in err and "MAX" not in err and not err.rstrip().endswith("custom:")
+
+
+# --- cost tells fit's memory story for a unified-memory box (Strix Halo), and takes fit's --gpu-memory
+
+def _fit_usable(capsys, *extra):
+    code, out, _ = run(capsys, "fit", "llama3.1:8b", "-H", "ai max+ 395 128gb", "-q", "Q4_K_M", *extra, "--json")
+    assert code == 0
+    dev = json.loads(out)["hardware"]["devices"][0]
+    return dev["usable_memory_bytes"], dev["usable_memory_source"]
+
+
+def _cost_usable(capsys, *extra):
+    code, out, _ = run(capsys, "cost", "-t", "2e8", "-m", "llama3.1:8b", "-H", "ai max+ 395 128gb", *extra, "--json")
+    assert code == 0
+    d = json.loads(out)
+    mem = d["assumptions"]["usable_memory"]["value"]["ryzen-ai-max-395-128gb"]
+    return (mem["usable_bytes"], mem["source"]), d["self_host"][0]["serving"]["max_concurrency"]
+
+
+@pytest.mark.parametrize("extra", [(), ("--gpu-memory", "64GB")])
+def test_cost_is_sized_on_the_usable_memory_fit_states(capsys, extra):
+    """fit's Usable line (75% of a Strix Halo's memory: Windows' share; Linux gives half unless raised) was not said
+    by cost, and cost had no --gpu-memory: a Linux box at the default share could be fitted but not priced."""
+    usable, pool = _cost_usable(capsys, *extra)
+    assert usable == _fit_usable(capsys, *extra)
+
+
+def test_a_smaller_usable_memory_admits_fewer_requests(capsys):
+    (_, _), default = _cost_usable(capsys)
+    (usable, _), stated = _cost_usable(capsys, "--gpu-memory", "48GB")
+    assert usable == 48 * 10**9 and stated < default
+
+
+def test_cost_text_says_the_usable_line(capsys):
+    code, out, _ = run(capsys, "cost", "-t", "2e8", "-m", "llama3.1:8b", "-H", "ai max+ 395 128gb")
+    assert code == 0
+    line = next(ln for ln in out.splitlines() if ln.startswith("Usable"))
+    assert "ryzen-ai-max-395-128gb: 103.1 GB of 137.4 GB: iGPU share 75%" in line
+
+
+def test_cost_without_a_unified_box_has_no_usable_note(capsys):
+    code, out, _ = run(capsys, "cost", "-t", "2e8", "-m", "llama3.1:8b", "-H", "rtx-4090", "--json")
+    assert code == 0 and "usable_memory" not in json.loads(out)["assumptions"]
+
+
+@pytest.mark.parametrize("hardware,said", [
+    (["-H", "rtx-4090"], "has no unified-memory GPU"),
+    ([], "give exactly one --hardware"),
+    (["-H", "m4-max-128gb,ryzen-ai-max-395-128gb"], "give exactly one --hardware"),
+    (["-H", "ai max+ 395 64gb"], "exceeds"),
+    (["-H", "custom:vram=64GB,bandwidth=256GB/s,fp16=59TFLOPS,unified=true"], "not a spec sheet"),
+])
+def test_cost_gpu_memory_where_it_does_not_apply_is_one_line(capsys, hardware, said):
+    size = "100GB" if "64gb" in " ".join(hardware) else "32GB"
+    code, out, err = run(capsys, "cost", "-t", "2e8", "-m", "llama3.1:8b", *hardware, "--gpu-memory", size)
+    one_line_exit_2(code, out, err, said)

@@ -92,13 +92,19 @@ def licence_note(box: Box) -> str | None:
 
 
 def box_from_spec(spec: str, *, gpu_price: float | None = None, host_price: float | None = None,
-                  rent_price: float | None = None) -> Box:
-    """A Box for `spec`; --gpu-price (per GPU), --host-price (per box) and --rent-price (per GPU-hour) override data."""
+                  rent_price: float | None = None, gpu_memory: str | None = None) -> Box:
+    """A Box for `spec`; --gpu-price (per GPU), --host-price (per box) and --rent-price (per GPU-hour) override data;
+    --gpu-memory states a unified-memory part's usable GPU memory, as fit's does."""
     from ..catalog.spec_fields import refuse_misplaced_custom
     from .custom_box import custom_box, is_spec_sheet, sheet_profile
 
     refuse_misplaced_custom(spec)
     if is_spec_sheet(spec):  # custom:..., a spec-sheet file (priced by --gpu-price / price=), or a saved probe
+        if gpu_memory is not None:
+            from ..errors import BadOptionError
+
+            raise BadOptionError(f"--gpu-memory {gpu_memory} goes with a named machine, not a spec sheet or probe file",
+                                 "a spec sheet's vram= is the memory its GPU may use")
         sheet = sheet_profile(spec)
         if sheet is not None:
             return custom_box(spec, *sheet, gpu_price=gpu_price, host_price=host_price, rent_price=rent_price)
@@ -111,6 +117,11 @@ def box_from_spec(spec: str, *, gpu_price: float | None = None, host_price: floa
     host_usd, host_active, host_idle = _host(profile, count)
     rate = rental_rate(profile.id)
     label = (profile.id if count == 1 else f"{count}x {profile.id}") + (f" {words}" if words else "")
+    if gpu_memory is not None:  # refused here as fit refuses it: a discrete card, more than the machine's memory
+        from ..catalog.hardware import machine_from_profile
+        from ..machine import apply_memory_options
+
+        apply_memory_options(machine_from_profile(profile, count), None, gpu_memory)
     return Box(
         label=label, profile_id=profile.id, gpus=count,
         gpu_price_usd=float(gpu_price) if gpu_price is not None else profile.price_usd,
@@ -125,7 +136,7 @@ def box_from_spec(spec: str, *, gpu_price: float | None = None, host_price: floa
             sorted(float(q["usd"]) for q in (profile.raw.get("price_quotes") or ()))),
         rental_oldest_quote="" if rent_price is not None else oldest_rental_quote(profile.id),
         consumer_gpu=consumer_gpu(profile),
-        backend_words=words,
+        backend_words=words, gpu_memory=gpu_memory or "",
     )
 
 

@@ -87,6 +87,26 @@ ENGINE_SOURCES = {
 ENGINE_HEADER = {"llamacpp": "the default where no box has a GPU vLLM serves; --engine to change"}
 
 
+def _usable_memory(boxes) -> dict | None:
+    """The GPU memory each unified-memory box is sized on, and why (the JSON's assumptions.usable_memory; the text's
+    Usable line): what fit prints on its Usable line for the same machine. Why: cost sized a Strix Halo on the iGPU's
+    75% (Windows) share without saying so, and a Linux box at amdgpu's default half could not be stated (--gpu-memory)."""
+    from .capacity import machine_for
+
+    value = {}
+    for box in boxes:
+        if box.spec:
+            continue
+        for d in machine_for(box).devices[:1]:
+            src = d.details.usable_memory_source if d.details else None
+            if d.unified and d.usable_memory_bytes is not None and src:
+                value[box.label] = {"usable_bytes": int(d.usable_memory_bytes), "memory_bytes": int(d.memory_bytes),
+                                    "source": src}
+    given = any(b.gpu_memory for b in boxes)
+    return {"value": value, "source": "given with --gpu-memory" if given else
+            "default: each unified-memory box's usable share, as fit's Usable line (value[].source)"} if value else None
+
+
 def _check_backend(box, eng) -> None:
     """A box named with a backend word ('rtx 4090 vulkan') is refused by an engine without that backend, as fit and
     serve refuse it (--engine vllm: vLLM has no Vulkan platform, engines/vllm.py check_machine), not priced as CUDA.
@@ -159,6 +179,7 @@ def build_comparison(
     residual_value: float | None = None,
     cost_of_capital: float | None = None,
     space_per_box: float | None = None,
+    gpu_memory: str | None = None,
 ) -> CostComparison:
     """Self-host vs cloud for `monthly_tokens` ('2e9', '500M'); every option as `advisor cost` takes it."""
     from ..catalog.resolve import resolve  # any model: catalog, Hub id, GGUF file, installed Ollama
@@ -181,8 +202,12 @@ def build_comparison(
     # the same box named twice ('rtx4090,rtx4090', 'rtx4090,rtx-4090') is priced once: a repeat added a duplicate row
     # each time (5,000 repeats made 1 MB of JSON and 3 s of work for one box)
     named = _boxes(hardware)
-    resolved, unresolved = _resolve_boxes(named or default_specs(),
-                                          dict(gpu_price=gpu_price, host_price=host_price, rent_price=rent_price))
+    if gpu_memory is not None and len(named) != 1:  # as --gpu-price: one machine's figure
+        raise BadOptionError("--gpu-memory states one machine's usable GPU memory",
+                             "give exactly one --hardware with it (a Mac, an AMD APU, DGX Spark)")
+    box_kw = dict(gpu_price=gpu_price, host_price=host_price, rent_price=rent_price,
+                  **({"gpu_memory": str(gpu_memory)} if gpu_memory is not None else {}))
+    resolved, unresolved = _resolve_boxes(named or default_specs(), box_kw)
     engine_source, engine_why = "given with --engine", ""
     if engine is None:
         engine = default_engine(resolved if named and unresolved is None else [])
@@ -243,7 +268,7 @@ def build_comparison(
     from .fleet import Fleet
 
     fleet = Fleet(m, w, engine, quant_obj, (float(decode_tps), float(prefill_tps)) if measured else None,
-                  box_kw=dict(gpu_price=gpu_price, host_price=host_price, rent_price=rent_price))
+                  box_kw=box_kw)
     names = _names(cloud)
     prices = ([cloud_mod.resolve_cloud(n, w, when) for n in names] if names
               else ([] if contract else cloud_mod.default_cloud(m.id, w, when)))
@@ -253,6 +278,9 @@ def build_comparison(
     constraints_, explicit, th = constraints, bool(names or contract), thresholds()
     notes = assumptions(w, p, when.date().isoformat())
     notes["engine"] = {"value": engine, "source": engine_source}
+    usable = _usable_memory(boxes)
+    if usable:
+        notes["usable_memory"] = usable
     slot_engine = _engine(engine)
     if not measured and not slot_engine.kv_pool:  # one slot per request: say which decode rate sized the box
         notes["serving_rate"] = _slot_rate_note(bool(getattr(slot_engine, "host_sampling", False)))

@@ -7,6 +7,7 @@ from ..cost.types import CostComparison, served_engine
 from .text import console, plot_rows
 from ..termsafe import markup as esc
 from ..termsafe import plain
+from ..units import gb
 
 _SERIES_STYLE = ("bold green", "cyan", "bold magenta", "yellow")
 _MARKS = ("●", "◆", "■", "▲")
@@ -213,6 +214,10 @@ def _header(con, c: CostComparison) -> None:
     label_line(con, "Owning", f"${p.electricity_usd_per_kwh:g}/kWh, PUE {p.pue:g}, {p.amortize_months:g}-month "
                f"amortization{capital}, ops {p.ops_hours_per_month:g} h + {p.ops_hours_per_box:g} h/box x "
                f"${p.ops_usd_per_hour:g}, {p.spare_units} spare", 10)
+    for label, mem in ((a.get("usable_memory") or {}).get("value") or {}).items():
+        # what fit's Usable line says for the same machine: the GPU memory the box is sized on, and why
+        label_line(con, "Usable", f"{esc(label)}: {gb(mem['usable_bytes'])} of {gb(mem['memory_bytes'])}: "
+                   f"{esc(mem['source'])}", 10)
     if w.cached_input_share or w.batch_share or w.cache_write_share:
         label_line(con, "API use", f"{w.cached_input_share:.0%} of input tokens read from the prompt cache, "
                    f"{w.cache_write_share:.0%} written to it, {w.batch_share:.0%} of requests batched", 10)
