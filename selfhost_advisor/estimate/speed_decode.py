@@ -94,7 +94,8 @@ def _decode_seconds(
                     total += sum(_per_layer(work.layer_expert_matrices[layer:layer + count],
                                             lambda mats: sycl_path.expert_layout_seconds((mats,), d, bw, clock)))
                 if model.moe is not None:  # before the fused MoE mat-vec: one call per routed expert (sycl_path)
-                    total += sycl_path.expert_decode_seconds(model, work.layer_expert_matrices[layer:layer + count], d, bw)
+                    total += sycl_path.expert_decode_seconds(model, work.layer_expert_matrices[layer:layer + count], d, bw,
+                                                             layer_s)
                     # each op its own submission: the MoE layer's routing ops at the per-layer time's rate (sycl_path)
                     total += sycl_path.moe_layer_seconds(model, work.layer_expert_matrices[layer:layer + count],
                                                          layer_s)

@@ -936,19 +936,27 @@ def _float_types() -> frozenset:
     return FLOAT_TYPES
 
 
-def expert_decode_seconds(model, expert_layers: tuple, device: Device, bandwidth: float) -> float:
+def expert_decode_seconds(model, expert_layers: tuple, device: Device, bandwidth: float,
+                          layer_s: float | None = None) -> float:
     """Decode seconds per token a SYCL MoE model's expert mat-vecs add at a build before PR #21920 (data/speed.yaml
     `sycl_paths.moe_prefill.decode_fused`): each expert tensor's one-token MUL_MAT_ID waited for its ids on the host,
     then ran one mat-vec call (`submissions_per_expert_matvec` submissions) per routed expert. The host's submissions
     for a tensor, beyond the 2 a dense mat-vec has (in the per-layer time already), against the GPU's streaming of that
-    tensor's active slices at `bandwidth`: the slower binds. 0 at a build with the fused kernel (the newest)."""
+    tensor's active slices at `bandwidth`: the slower binds. 0 at a build with the fused kernel (the newest).
+
+    A submission costs submission_seconds(device, layer_s): the family's per-layer decode time `layer_s` over a dense
+    layer's submissions on a discrete GPU, as the prompt's expert calls (5b-sycl23) and moe_layer_seconds charge theirs;
+    Intel's 2023 8 us without `layer_s`. Why: PR #21920's own same-machine pair (a B70, Qwen3.5-35B-A3B Q4_K_M at
+    d16384, -fa 0: 33.3 -> 46.0 tokens/s) is 8.27 ms a token for exactly these calls; at 8 us the model gave 12.9 ms,
+    at the family's rate 7.8 (docs/methodology.md 5b-sycl25)."""
     rules = _rules().get("moe_prefill") or {}
     fused = rules.get("decode_fused")
     moe = model.moe
     if not fused or _has(current(), fused) or moe is None or not expert_layers or not bandwidth:
         return 0.0
     per_call = float(rules.get("submissions_per_expert_matvec") or 0)
-    host = (moe.active * per_call + 1 - per_call) * launch_seconds(device)  # ids wait + n_used calls, less a dense one
+    # ids wait + n_used calls, less a dense one
+    host = (moe.active * per_call + 1 - per_call) * submission_seconds(device, layer_s)
     tensor_weights = (moe.latent_size or model.hidden_size) * moe.expert_intermediate_size * moe.active
     added = 0.0
     for mats in expert_layers:
