@@ -5,7 +5,8 @@ published concurrency (estimate.serving.serve at that concurrency, the published
 a burst of N prompts sent at once is played step by step through vLLM's scheduler, estimate/serving/burst.py, with
 the published mean lengths, ShareGPT's output lengths spread as burst.max_entropy_lengths, sent in burst.arrival_order;
 a closed loop whose row states its num_prompts is played the same way as the client runs it: `concurrency` requests
-at t = 0, one more as each finishes, until num_prompts were sent; closed loops without it: serve's steady state). Single-stream rows: decode tokens/s of one request
+at t = 0, one more as each finishes, until num_prompts were sent; closed loops without it: serve's steady state; a run on the chat endpoint, `endpoint: chat`, replays the API server's
+serial chat intake before the engine, intake_s). Single-stream rows: decode tokens/s of one request
 (1 / time per output token at the request's average depth). Groups: calibration (fitted on), heldout (in no fit),
 older_engine (vLLM < 0.8, reported apart). Goals (issue 14): median throughput ratio within 0.8-1.25, every throughput
 row within 0.5-2x; issue 15: single-stream decode within 15%.
@@ -28,7 +29,8 @@ from selfhost_advisor.catalog.hardware import get_profile, machine_from_profile 
 from selfhost_advisor.catalog.models import get  # noqa: E402
 from selfhost_advisor.domain import FitRequest  # noqa: E402
 from selfhost_advisor.estimate.serving import ServeWorkload, serve, step_seconds  # noqa: E402
-from selfhost_advisor.estimate.serving.burst import arrival_order, max_entropy_lengths, serve_burst  # noqa: E402
+from selfhost_advisor.estimate.serving.burst import (arrival_order, chat_intake_seconds, max_entropy_lengths,  # noqa: E402
+                                                     serve_burst)
 from selfhost_advisor.estimate.vllm import get_vllm_quant, plan  # noqa: E402
 
 
@@ -101,7 +103,8 @@ def outcome(row: dict) -> tuple[float, float | None, float | None]:
     if row.get("clients") == "burst" or closed:
         n = int(closed or row["concurrency"])
         res = serve_burst(model, machine, q, (P,) * n, output_lengths(row, n), options=engine_options(row),
-                          clients=int(row["concurrency"]) if closed else None)
+                          clients=int(row["concurrency"]) if closed else None,
+                          intake_s=intake_s(row))
         if res is None:
             return 0.0, None, None
         return (res.total_tokens_per_s if total else res.output_tokens_per_s), res.mean_tpot_s, res.mean_ttft_s
@@ -111,6 +114,13 @@ def outcome(row: dict) -> tuple[float, float | None, float | None]:
         return 0.0, None, None
     pt = rep.points[0]
     return (pt.total_tokens_per_s if total else pt.output_tokens_per_s), pt.tpot_s, pt.ttft_s
+
+
+def intake_s(row: dict) -> float:
+    """The API server's serial time per request the replay puts in front of the engine: burst.chat_intake_seconds for
+    a run that sent its requests to /v1/chat/completions (the row's `endpoint: chat`, as its page's `vllm bench serve
+    --backend openai-chat` says), 0 for the completions endpoint, whose prompts need no chat template."""
+    return chat_intake_seconds(get(row["model"])) if row.get("endpoint") == "chat" else 0.0
 
 
 def output_lengths(row: dict, n: int) -> tuple[int, ...]:

@@ -151,3 +151,55 @@ def test_a_closed_loop_of_fixed_lengths_queues_its_first_wave():
     ttft = [_closed(400, c, prompt=2048, outputs=(256,) * 400).mean_ttft_s for c in (1, 8, 32, 128)]
     assert ttft == sorted(ttft) and ttft[-1] > 3 * ttft[0]
     assert _closed(128, 32, prompt=2048).mean_ttft_s > _closed(640, 32, prompt=2048).mean_ttft_s
+
+
+# The API server's serial intake in front of the engine (burst.py intake_s, chat_intake_seconds; docs/methodology.md
+# 6c "The chat intake in the burst replay").
+def _with_intake(n, intake, clients=None, prompt=128, outputs=None):
+    outs = outputs or (4,) * n
+    return simulate_burst(MODEL, Q, H100, 1, (prompt,) * n, outs, batched_tokens=8192, max_running=1024,
+                          pool_tokens=400_000, clients=clients, intake_s=intake)
+
+
+def test_no_intake_is_the_engine_alone():
+    assert _with_intake(64, 0.0) == simulate_burst(MODEL, Q, H100, 1, (128,) * 64, (4,) * 64, batched_tokens=8192,
+                                                   max_running=1024, pool_tokens=400_000)
+
+
+def test_a_burst_reaches_the_engine_one_intake_apart():
+    """1000 x 128-token prompts with 4 outputs: the GPU work takes ~4 s here, so with 14 ms a request the run lasts at
+    least the 1000 intakes (the last request enters at 1000 x 14 ms) and its mean TTFT at least the mean intake end,
+    (n + 1) / 2 intakes; without the intake both are the GPU's alone."""
+    n, c = 1000, 0.014
+    bare, served = _with_intake(n, 0.0), _with_intake(n, c)
+    assert bare.duration_s < 0.5 * n * c
+    assert served.duration_s >= n * c
+    assert served.mean_ttft_s >= (n + 1) / 2 * c
+    assert served.output_tokens == bare.output_tokens == 4 * n
+
+
+def test_more_intake_never_finishes_a_burst_sooner():
+    """(Not a law of closed loops: there the intake staggers the first wave's admissions, which can shorten a run.)"""
+    times = [_with_intake(200, c).duration_s for c in (0.0, 0.002, 0.01, 0.05)]
+    assert times == sorted(times)
+
+
+def test_a_closed_loop_waits_one_intake_a_request_at_least():
+    """One client: each request waits its own intake on an idle engine, so every TTFT grows by the intake and the run
+    by n intakes."""
+    bare, served = _with_intake(5, 0.0, clients=1), _with_intake(5, 0.02, clients=1)
+    assert served.mean_ttft_s == pytest.approx(bare.mean_ttft_s + 0.02, rel=1e-9)
+    assert served.duration_s == pytest.approx(bare.duration_s + 5 * 0.02, rel=1e-9)
+
+
+def test_chat_intake_is_the_data_figure_except_on_harmony():
+    """vLLM renders gpt-oss's chat requests with openai_harmony (no Jinja template, no tokenizer call): no intake; any
+    other model pays data/serving.yaml chat_intake_us."""
+    from selfhost_advisor.estimate.serving.burst import chat_intake_seconds
+    from selfhost_advisor.estimate.serving.step import serving_data
+
+    c = serving_data()["vllm"]
+    assert "gpt-oss" in c["harmony_chat_archs"]
+    assert chat_intake_seconds(get_model("gpt-oss:20b")) == 0.0
+    assert chat_intake_seconds(get_model("qwen3:14b")) == pytest.approx(float(c["chat_intake_us"]) * 1e-6)
+    assert 0.001 < chat_intake_seconds(get_model("qwen3:14b")) < 0.1

@@ -20,6 +20,11 @@ A finite closed loop (`vllm bench serve --max-concurrency N --num-prompts M`, si
 engine fed by N clients: N requests at t = 0, then one more each time one finishes, until M were sent. A request sent
 after a finish in step k reaches the engine while step k + 1 runs and is scheduled in step k + 2 (the engine core drains
 its input queue only between steps); an idle engine takes it at once. TTFT counts from the request's own send.
+
+The API server in front (intake_s): vLLM's one API-server process prepares each chat request (chat template,
+tokenization, input processing) on its event loop before the engine core sees it, one request at a time, so a burst
+reaches the engine one intake apart and a closed loop's next request waits for the intake of those sent before it
+(chat_intake_seconds; 0, the engine alone, unless the caller passes it). TTFT still counts from the client's send.
 """
 from __future__ import annotations
 
@@ -96,6 +101,21 @@ def arrival_order(lengths: tuple[int, ...]) -> tuple[int, ...]:
     return tuple(lengths[i] for i in order)
 
 
+def chat_intake_seconds(model: Model) -> float:
+    """Seconds of the API server's serial work per /v1/chat/completions request before the engine sees it
+    (data/serving.yaml chat_intake_us: vLLM's front end renders the Jinja chat template and tokenizes on its event loop,
+    one request after another; the figure is the V1 front end's measured capacity in vllm PR #12287, 70.84 requests/s);
+    0 for a model whose chat requests vLLM renders with openai_harmony instead (harmony_chat_archs: gpt-oss, token ids
+    straight from Rust, no template or tokenizer call). For the burst replay of runs on the chat endpoint: `serve`'s
+    closed-loop capacity does not add it."""
+    from .step import serving_data
+
+    c = serving_data()["vllm"]
+    if model.arch in c.get("harmony_chat_archs", ()):
+        return 0.0
+    return float(c.get("chat_intake_us", 0.0)) * 1e-6
+
+
 def _blocks(tokens: int) -> int:
     return -(-tokens // _BLOCK)
 
@@ -104,7 +124,7 @@ class _Burst:
     """The engine's state while a burst plays out (one instance per simulate_burst call)."""
 
     def __init__(self, model, quant, machine, tp, prompts, outputs, batched_tokens, max_running, pool_tokens, kvb,
-                 clients=None, eager=False, release=""):
+                 clients=None, eager=False, release="", intake_s=0.0):
         self.args = (model, quant, machine, tp)
         self.eager = eager
         self.release = release
@@ -123,7 +143,16 @@ class _Burst:
         self.sent = n if clients is None else min(n, max(1, int(clients)))
         self.arrive = [0.0] * n
         self.incoming: list[int] = []  # sent after a request finished, not yet in the engine's queue
-        self.waiting: deque[int] = deque(range(self.sent))
+        self.intake_s = max(0.0, float(intake_s))
+        # requests the API server has taken in but the engine has not yet seen: (time it reaches the engine, request)
+        self.pending: deque[tuple[float, int]] = deque()
+        self.intake_free = 0.0  # when the API server's serial intake is next free
+        if self.intake_s:
+            self.waiting: deque[int] = deque()
+            for i in range(self.sent):
+                self._take_in(i, 0.0)
+        else:
+            self.waiting = deque(range(self.sent))
         self.running: list[int] = []
         self.t = 0.0
         self.steps = self.preemptions = self.done = 0
@@ -148,11 +177,28 @@ class _Burst:
         self.done += 1
         self._send()
 
+    def _take_in(self, i: int, sent_at: float) -> None:
+        """The API server's intake of request i, sent at `sent_at`: one request after another, intake_s each."""
+        self.intake_free = max(self.intake_free, sent_at) + self.intake_s
+        self.pending.append((self.intake_free, i))
+
+    def release_pending(self) -> None:
+        """Requests whose intake has ended by now join the engine's queue; an idle engine waits for the next one."""
+        if not self.pending:
+            return
+        if not (self.running or self.waiting) and self.pending[0][0] > self.t:
+            self.t = self.pending[0][0]
+        while self.pending and self.pending[0][0] <= self.t:
+            self.waiting.append(self.pending.popleft()[1])
+
     def _send(self) -> None:
         """A closed-loop client whose request just finished sends the next one (none left in a burst)."""
         if self.sent < len(self.prompts):
             self.arrive[self.sent] = self.t
-            self.incoming.append(self.sent)
+            if self.intake_s:
+                self._take_in(self.sent, self.t)
+            else:
+                self.incoming.append(self.sent)
             self.sent += 1
 
     def _admit_incoming(self, idle: bool) -> None:
@@ -248,7 +294,7 @@ class _Burst:
         """Steps that only decode the running requests (nothing waiting, no prefill left): summed in stretches that
         end when a request finishes or the pool fills. Returns False when the state is not of that kind."""
         c, run = self.computed, self.running
-        if self.waiting or self.incoming or not run or any(c[i] < self.target[i] for i in run):
+        if self.waiting or self.incoming or self.pending or not run or any(c[i] < self.target[i] for i in run):
             return False
         more = self.sent < len(self.prompts)  # a closed loop: the stretch ends where a finish sends the next request
         heap = [(self.outputs[i] - self.generated[i], i) for i in run]
@@ -296,16 +342,19 @@ class _Burst:
 def simulate_burst(model: Model, quant: Quant, machine: Machine, tp: int, prompts: tuple[int, ...],
                    outputs: tuple[int, ...], *, batched_tokens: int, max_running: int, pool_tokens: int,
                    kv_dtype_bytes: int = 2, clients: int | None = None, eager: bool = False,
-                   release: str = "") -> BurstResult:
+                   release: str = "", intake_s: float = 0.0) -> BurstResult:
     """Play N = len(prompts) requests sent at once; pool_tokens = the KV pool in tokens (estimate/vllm.py plan()).
     clients: a closed loop instead (`vllm bench serve --max-concurrency clients --num-prompts N`, request rate inf):
     the client starts `clients` requests at t = 0 and sends the next one each time one finishes; TTFT counts from a
     request's own send. eager: --enforce-eager (step_seconds eager=); release: the vLLM release (step_seconds
-    release=)."""
+    release=). intake_s: the API server's serial time per request before the engine queues it (chat_intake_seconds;
+    a burst's request i reaches the engine at (i + 1) x intake_s, a closed loop's at max(its send, the previous
+    request's intake end) + intake_s)."""
     s = _Burst(model, quant, machine, tp, tuple(prompts), tuple(max(1, o) for o in outputs), batched_tokens,
-               max_running, pool_tokens, kv_dtype_bytes, clients, eager, release)
+               max_running, pool_tokens, kv_dtype_bytes, clients, eager, release, intake_s)
     n = len(prompts)
     while s.done < n:
+        s.release_pending()
         if not s.drain():
             s.step()
     m = [i for i in range(n) if s.outputs[i] > 1]
@@ -315,9 +364,9 @@ def simulate_burst(model: Model, quant: Quant, machine: Machine, tp: int, prompt
 
 
 def serve_burst(model: Model, machine: Machine, quant: Quant, prompts: tuple[int, ...], outputs: tuple[int, ...],
-                options=None, clients: int | None = None) -> BurstResult | None:
+                options=None, clients: int | None = None, intake_s: float = 0.0) -> BurstResult | None:
     """A burst on vLLM with its default engine settings (or `options`, a FitRequest): None when the model does not
-    fit (estimate/vllm.py plan())."""
+    fit (estimate/vllm.py plan()). intake_s: simulate_burst's (chat_intake_seconds for a run on the chat endpoint)."""
     from ...domain import FitRequest
     from ...record import replace
     from ..vllm import kv_dtype_bytes, plan
@@ -330,4 +379,4 @@ def serve_burst(model: Model, machine: Machine, quant: Quant, prompts: tuple[int
     return simulate_burst(model, quant, machine, pl.tp, prompts, outputs, batched_tokens=pl.max_num_batched_tokens,
                           max_running=pl.max_num_seqs, pool_tokens=pl.pool_tokens,
                           kv_dtype_bytes=kv_dtype_bytes(req.kv_cache_type), clients=clients,
-                          eager=req.enforce_eager, release=req.engine_version)
+                          eager=req.enforce_eager, release=req.engine_version, intake_s=intake_s)
