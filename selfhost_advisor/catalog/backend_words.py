@@ -9,6 +9,10 @@ Why: a named GPU takes its table backend (Intel: SYCL, AMD: ROCm), and on Intel 
 with ggml_vulkan's "(RADV ...)" note resolved silently to ROCm before. Like "nvlink" / "pcie", the words come after the name (and its count).
 "sycl" ("arc b580 sycl") names llama.cpp's SYCL backend, an Intel GPU's default here: said out loud it was unknown
 hardware while "arc b580 vulkan" resolved; it is refused after a non-Intel GPU and by --engine vllm (engines/vllm.py).
+"rocm" (or "hip": "ryzen ai max+ 395 128gb rocm") names llama.cpp's ROCm/HIP backend on an AMD GPU. A discrete AMD GPU's
+table backend is already ROCm (the word says it out loud); an AMD APU's profile (Strix Halo, Strix Point) runs Vulkan,
+and without the word no one could ask for the ROCm figure that the held-out ROCm rows of those chips check
+(docs/methodology.md 5f-halo3). Refused after a GPU that is not AMD's.
 """
 from __future__ import annotations
 
@@ -74,6 +78,8 @@ def split(text: str) -> tuple[str, str, str]:
         return " ".join(words[:-1]), "vulkan", driver
     if len(words) >= 2 and words[-1].lower() == "sycl":  # llama.cpp's SYCL backend (Intel GPUs): no driver word
         return " ".join(words[:-1]), "sycl", ""
+    if len(words) >= 2 and words[-1].lower() in ("rocm", "hip"):  # llama.cpp's ROCm/HIP backend (AMD GPUs)
+        return " ".join(words[:-1]), "rocm", ""
     return text, "", ""
 
 
@@ -88,6 +94,11 @@ def apply(profile, backend: str, driver: str, spec: str):
             raise UnknownHardwareError(f"hardware {clipped(spec)!r}: llama.cpp's SYCL backend is sized for Intel GPUs "
                                        f"only, not {profile.name}", "drop 'sycl'")
         return replace(profile, backend="sycl", raw={**profile.raw, "backend_word": "sycl"})
+    if backend == "rocm":  # ggml-cuda built for HIP: AMD GPUs only (a discrete one's table default; an APU's choice)
+        if profile.vendor != "amd" or profile.kind in ("cpu", "host"):
+            raise UnknownHardwareError(f"hardware {clipped(spec)!r}: llama.cpp's ROCm backend runs AMD GPUs only, not "
+                                       f"{profile.name}", "drop 'rocm'")
+        return replace(profile, backend="rocm", raw={**profile.raw, "backend_word": "rocm"})
     if profile.kind in ("cpu", "host", "apple") or profile.vendor == "apple":
         raise UnknownHardwareError(f"hardware {clipped(spec)!r}: llama.cpp's Vulkan backend needs a GPU other than "
                                    "Apple's (Apple silicon runs Metal)", "drop 'vulkan'")
