@@ -454,6 +454,7 @@ def serve(
     min_stream_tps: float | None = None, gpu_memory_utilization: float | None = None,
     max_num_seqs: int | None = None, max_num_batched_tokens: int | None = None, kv_cache: str | None = None,
     kv_cache_memory_bytes: str | int | None = None, ubatch: int | None = None, enforce_eager: bool = False,
+    gpu_memory: str | int | None = None,
 ) -> "ServeReport":
     """How many concurrent users one box serves for a request mix, and how fast (`advisor serve`).
 
@@ -463,6 +464,8 @@ def serve(
     ubatch: llama.cpp's -ub (Ollama's num_batch), as fit()'s: the physical batch every slot shares (exit 2 with vLLM).
     enforce_eager: vLLM's --enforce-eager (no CUDA graphs: more KV pool, each step's kernels launched from the host;
     exit 2 on the slot engines, as fit).
+    gpu_memory: usable GPU memory of a unified-memory part, as fit()'s (a Linux APU's carved VRAM + GTT, a Mac's raised
+    wired limit); the render's Usable line says what the box is sized on.
     engine: None picks vLLM where the box has a GPU vLLM serves from (CUDA / ROCm, GB10), else llama.cpp (Apple, AMD
     APUs, CPU-only boxes), rather than answering "does not serve" for an engine the user never named.
     """
@@ -481,6 +484,10 @@ def serve(
     if any(not 1 <= n <= _MAX_CONCURRENCY for n in levels):
         raise BadOptionError(f"--concurrency must be between 1 and {_MAX_CONCURRENCY:,}", "e.g. --concurrency 1,8,32")
     machine, _ = resolve_machine(hardware, None, None, None)
+    if gpu_memory is not None:
+        from .machine import apply_memory_options
+
+        machine = apply_memory_options(machine, None, _size(gpu_memory))
     if engine is None:
         from .estimate.vllm import default_serving_engine
 

@@ -46,6 +46,8 @@ def serve(
     max_num_seqs: Optional[int] = typer.Option(None, "--max-num-seqs", help="vLLM: most sequences in one step (default: the engine's for this GPU)."),
     max_num_batched_tokens: Optional[int] = typer.Option(None, "--max-num-batched-tokens", help="vLLM: token budget of one step (default: the engine's for this GPU)."),
     kv_cache: Optional[str] = typer.Option(None, "--kv-cache", help="KV cache type: vLLM auto or fp8; llama.cpp f16, q8_0, q4_0."),
+    gpu_memory: Optional[str] = typer.Option(None, "--gpu-memory", help="Usable GPU memory of a unified-memory part, as fit: "
+                                             "Apple with a raised iogpu.wired_limit_mb, an APU's carved VRAM + GTT."),
     enforce_eager: bool = typer.Option(False, "--enforce-eager", help="vLLM: no CUDA graphs (frees their memory; every step launches its kernels from the host)."),
     ubatch: Optional[int] = ubatch_option("Every slot shares one physical batch. "),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object (schema docs/schema/serve.schema.json)."),
@@ -62,7 +64,8 @@ def serve(
                        output_tokens=output_tokens, concurrency=_levels(concurrency), max_ttft=max_ttft,
                        min_stream_tps=min_stream_tps, gpu_memory_utilization=gpu_memory_utilization,
                        max_num_seqs=max_num_seqs, max_num_batched_tokens=max_num_batched_tokens, kv_cache=kv_cache,
-                       kv_cache_memory_bytes=kv_cache_memory_bytes, ubatch=ubatch, enforce_eager=enforce_eager)
+                       kv_cache_memory_bytes=kv_cache_memory_bytes, ubatch=ubatch, enforce_eager=enforce_eager,
+                       gpu_memory=gpu_memory)
     ttft, speed = report.workload.max_ttft_s, report.workload.min_stream_tokens_per_s
     if as_json:
         from .render.serve_json import serve_dict

@@ -239,3 +239,16 @@ def test_cost_gpu_memory_where_it_does_not_apply_is_one_line(capsys, hardware, s
     size = "100GB" if "64gb" in " ".join(hardware) else "32GB"
     code, out, err = run(capsys, "cost", "-t", "2e8", "-m", "llama3.1:8b", *hardware, "--gpu-memory", size)
     one_line_exit_2(code, out, err, said)
+
+
+def test_serve_takes_fit_gpu_memory_and_says_its_usable_line(capsys):
+    """serve sized a Strix Halo on the 75% share too, without a Usable line and without --gpu-memory."""
+    code, out, _ = run(capsys, "serve", "llama3.1:8b", "-H", "ai max+ 395 128gb", "--concurrency", "1")
+    assert code == 0 and "Usable    103.1 GB of 137.4 GB: iGPU share 75%" in out
+    code, out, _ = run(capsys, "serve", "llama3.1:8b", "-H", "ai max+ 395 128gb", "--gpu-memory", "48GB", "--json")
+    assert code == 0
+    assert json.loads(out)["hardware"]["devices"][0]["usable_memory_bytes"] == 48 * 10**9
+    code, text, _ = run(capsys, "serve", "llama3.1:8b", "-H", "ai max+ 395 128gb", "--gpu-memory", "48GB")
+    assert code == 0 and "Usable    48.0 GB of 137.4 GB: --gpu-memory 48GB" in text
+    code, out, err = run(capsys, "serve", "llama3.1:8b", "-H", "rtx-4090", "--gpu-memory", "48GB")
+    one_line_exit_2(code, out, err, "has no unified-memory GPU")

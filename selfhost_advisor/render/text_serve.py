@@ -102,6 +102,10 @@ def render_serve(r: ServeReport, file=None) -> None:
 
     label_line(con, "Model", f"{esc(r.model.name)} ({esc(r.model.id)})", 10)
     label_line(con, "Hardware", esc(r.machine.name), 10)  # a file's or a spec's name
+    from .text import usable_lines
+
+    for line in usable_lines(r.machine):  # the GPU memory it is sized on, as fit's Usable line
+        label_line(con, "Usable", line, 10)
     serving = f"{r.engine}" + (f", {r.quant}" if r.quant else "") + (f", tensor parallel {r.tp}" if r.tp > 1 else "")
     ub = r.assumptions.get("n_ubatch")
     serving += f", micro-batch {ub:,} (--ubatch)" if ub else ""
