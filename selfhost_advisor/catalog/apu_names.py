@@ -139,6 +139,12 @@ def _igpu(name: str) -> list[Profile] | None:
     return out
 
 
+def chip_label(p: Profile) -> str:
+    """'AMD Ryzen AI Max+ 395' of the configuration 'AMD Ryzen AI Max+ 395 64GB (Radeon 8060S)': the chip a size
+    refusal names (a curated profile, whose name carries no such size, is named whole)."""
+    return p.name.split(f" {p.raw.get('memory_gb')}GB")[0]
+
+
 def _apu(name: str) -> list[Profile] | None:
     """Strix Halo configurations a 'Ryzen AI Max 395 64GB' name fits, or None when it is not such a name."""
     text = " ".join(name.lower().replace("-", " ").replace("_", " ").split())
@@ -168,7 +174,7 @@ def _apu(name: str) -> list[Profile] | None:
     if gb:
         sized = [p for p in out if p.raw["memory_gb"] == int(gb.group(1))]
         if not sized:
-            label = out[0].name.split(f" {out[0].raw['memory_gb']}GB")[0]
+            label = chip_label(out[0])
             raise SizeNotSoldError(f"hardware {name!r}: no {gb.group(1)} GB build of {label}",
                                        "sizes: " + ", ".join(f"{p.raw['memory_gb']} GB" for p in out))
         out = sized

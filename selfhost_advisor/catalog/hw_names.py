@@ -16,7 +16,7 @@ from ..errors import UnknownHardwareError
 from ..termsafe import clipped
 from ..lazy_re import lazy
 from . import gpu_table
-from .apu_names import _GB, _VENDOR_NAME, GIB, SizeNotSoldError, _apu, _igpu, apu_profiles
+from .apu_names import _GB, _VENDOR_NAME, GIB, SizeNotSoldError, _apu, _igpu, apu_profiles, chip_label
 from .data import load
 from .profiles import Profile, find_profile, profiles
 
@@ -613,7 +613,7 @@ def _apu_alias_sized(name: str, p: Profile) -> Profile:
     same = [q for q in sold if stated is not None and abs(q.memory_bytes - stated) < GIB // 2]
     if len(same) == 1:
         return _curated_twin(same[0])
-    label = sold[0].name.split(f" {sold[0].raw.get('memory_gb')}GB")[0]
+    label = chip_label(sold[0])
     raise SizeNotSoldError(f"hardware {clipped(name)!r}: no such memory size of the {label}",
                            "sizes: " + ", ".join(f"{q.memory_bytes / GIB:g} GB" for q in sold))
 
