@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 import os
+import re
 
 from .catalog.hardware import MAX_UNITS, generic_machine, machine_from_profile, parse_spec
 from .domain import Machine
 from .errors import BadOptionError
+from .lazy_re import lazy
 from .limits import MAX_GPUS
 from .record import replace
 from .units import parse_size
@@ -103,6 +105,8 @@ def _names_one_profile(spec: str) -> bool:
     from .catalog.hw_names import AmbiguousHardwareError
     from .errors import AdvisorError
 
+    if _MAX_PLUS.search(spec):  # 'ai max+ 395 48gb': AMD's name, refused as the one product it is ('no 48 GB build of
+        return True             # AMD Ryzen AI Max+ 395'), not split at its '+' into 'unknown hardware ai max'
     try:
         parse_spec(spec)
     except AmbiguousHardwareError:
@@ -111,6 +115,9 @@ def _names_one_profile(spec: str) -> bool:
         count, name = _split_count(spec.strip())
         return count != 1 and name != spec.strip() and "+" in name and _names_one_profile(name)
     return True
+
+
+_MAX_PLUS = lazy(r"\bmax\s*\+\s*\d{3}\b", re.I)  # Ryzen AI Max+ 395: a '+' inside a product name
 
 
 def mixed_machine(spec: str, ram_bytes: int | None) -> Machine:

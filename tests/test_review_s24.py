@@ -252,3 +252,21 @@ def test_serve_takes_fit_gpu_memory_and_says_its_usable_line(capsys):
     assert code == 0 and "Usable    48.0 GB of 137.4 GB: --gpu-memory 48GB" in text
     code, out, err = run(capsys, "serve", "llama3.1:8b", "-H", "rtx-4090", "--gpu-memory", "48GB")
     one_line_exit_2(code, out, err, "has no unified-memory GPU")
+
+
+@pytest.mark.parametrize("name,said", [
+    ("ai max+ 395 48gb", "no such memory size of the AMD Ryzen AI Max+ 395; sizes: 32 GB, 64 GB, 128 GB"),
+    ("ryzen ai max+ 395 96gb", "no such memory size of the AMD Ryzen AI Max+ 395"),
+    ("ai max+ 380 64gb", "no sourced Ryzen AI Max 380"),
+])
+def test_a_max_plus_name_with_a_wrong_size_is_refused_as_that_chip(capsys, name, said):
+    """The '+' of 'Max+' was read as the mixed-GPU separator once the size was wrong: 'unknown hardware 'ai max'; did
+    you mean m4-max-128gb ...' (machine._MAX_PLUS)."""
+    code, out, err = run(capsys, "fit", "llama3.1:8b", "-H", name)
+    one_line_exit_2(code, out, err, said)
+    assert "'ai max'" not in err and "m4-max" not in err
+
+
+def test_a_mixed_spec_still_splits_at_its_plus(capsys):
+    code, out, _ = run(capsys, "fit", "llama3.1:8b", "-H", "rtx4090+rtx3090", "-q", "Q4_K_M", "--json")
+    assert code == 0 and len(json.loads(out)["hardware"]["devices"]) == 2
