@@ -81,11 +81,12 @@ def test_session_17_block_scores_at_the_documented_figure():
     """docs/methodology.md 5b-vkamd5: session 17's rows (vulkan_heldout.py --block vkamd5). Blind under main 08d20a2:
     its first 19 rows prefill 14 rows 104.6%, decode 5 rows 21.5%; PR #24362's 12 Pro VII rows 55.6%. With the six
     checks read later (two pp4096, four pp2048), 32 prompt rows: 55.6% on main 3afb5ea, 31.0% after the flash-attention
-    rate; decode unchanged. The d8192 rows of Strix Halo (+108..+212% blind) stay within +65%."""
+    rate; decode unchanged (23.0% since session 24's refit without the RX 7900 XTX's doubled row, 5b-vkamd12). The
+    d8192 rows of Strix Halo (+108..+212% blind) stay within +65%."""
     from heldoutkit import abs_errors, assert_median_within, vulkan_block
 
     rows = vulkan_block("vkamd5")
     assert_median_within(abs_errors(rows, "prefill"), 32, 31.0)
-    assert_median_within(abs_errors(rows, "decode"), 5, 21.5)
+    assert_median_within(abs_errors(rows, "decode"), 5, 23.0)
     deep = [r["error_pct"] for r in rows if r["test"] == "pp512@d8192" and r["hardware"].startswith("ryzen")]
     assert len(deep) == 6 and max(abs(e) for e in deep) < 65

@@ -244,7 +244,8 @@ def test_session_15_nvidia_block_scores_at_the_documented_figures():
     """docs/methodology.md 5b-vkintel3: 16 NVIDIA Vulkan rows of one desktop (geerlingguy/ai-benchmarks, December
     2025; benchmarks/vulkan_heldout.py --block vkintel4nv), added after this pass's Intel changes and scored blind:
     decode 13 rows 7.8% median |error| (within the issue's 10%), prefill 3 rows 82.4% (the RTX 2080 Ti's two Turing
-    rows +228 / +82%, the 4090's -3%)."""
+    rows +228 / +82%, the 4090's -3%). Decode 9.0% since session 24's refit without the RX 7900 XTX's doubled row
+    (5b-vkamd12: the family's cycles per layer 68,473 -> 71,995)."""
     sys.path.insert(0, str(ROOT / "benchmarks"))
     sys.path.insert(0, str(ROOT / "scripts"))
     import vulkan_heldout
@@ -252,7 +253,7 @@ def test_session_15_nvidia_block_scores_at_the_documented_figures():
     rows = vulkan_heldout.report(vulkan_heldout.BLOCKS["vkintel4nv"])
     dec = [abs(r["error_pct"]) for r in rows if r["kind"] == "decode"]
     pre = [abs(r["error_pct"]) for r in rows if r["kind"] == "prefill"]
-    assert len(dec) == 13 and statistics.median(dec) <= 7.8 + 1.0
+    assert len(dec) == 13 and statistics.median(dec) <= 9.0 + 1.0
     assert len(pre) == 3 and statistics.median(pre) <= 82.4 + 1.0
 
 

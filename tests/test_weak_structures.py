@@ -73,7 +73,9 @@ def test_the_kernel_path_rules_follow_ggml_cuda_under_hip(modules):
 def test_the_reasons_for_not_shipping_the_kernel_path_prefill_still_hold(modules):
     """methodology 5b, fourth pass: FLOPs over the kernel path's peak + MMQ unpacking (the CUDA per-type rates carried
     by CU lanes x clock) halves ROCm's leave-one-hardware-out median, but makes the blind RX 7900 XT and the consumer
-    RDNA 2 and RDNA 3 cards worse; the variants that repair them were found after looking, and lose on Vulkan."""
+    RDNA 2 and RDNA 3 cards worse; the variants that repair them were found after looking, and gain nothing on Vulkan
+    (its leave-one-hardware-out prefill on this structure 31.9% -> 32.4% with them; 41.6% -> 41.3% since session 24
+    took the RX 7900 XTX's doubled scoreboard row out of the fit, methodology 5b-vkamd12: within a point either way)."""
     _, s = modules
     base, kern = s.score("prefill", ("flops",)), s.score("prefill", ("path", "mmq"))
     assert kern["rocm"]["median_abs_error_pct"] < base["rocm"]["median_abs_error_pct"] - 10
@@ -87,7 +89,7 @@ def test_the_reasons_for_not_shipping_the_kernel_path_prefill_still_hold(modules
     for arch in ("RDNA 2.0", "RDNA 3.0"):
         assert arch_median(kern["rocm"], arch) > arch_median(base["rocm"], arch) + 10, arch
     for cand in (("path", "mmq_vopd"), ("path_dp4a_fp16", "mmq_vopd")):
-        assert s.score("prefill", cand)["vulkan"]["median_abs_error_pct"] > base["vulkan"]["median_abs_error_pct"]
+        assert s.score("prefill", cand)["vulkan"]["median_abs_error_pct"] > base["vulkan"]["median_abs_error_pct"] - 1
 
 
 def test_the_reasons_for_not_shipping_per_type_matvec_rates_on_rocm_still_hold(modules):
