@@ -91,7 +91,8 @@ def _box_from_row(h: dict) -> dict:
     m = h.get("measured") or {}
     one_thread = str(h["threads"]).startswith("1")
     bw1 = m.get("thread_bandwidth_bytes_per_s") or m.get("ram_bandwidth_bytes_per_s")
-    return {"schema_version": "1.9.0", "devices": [], "cpu": {"name": _cpu_name(), "flags": h.get("flags") or _flags()},
+    return {"schema_version": "1.9.0", "devices": [], "cpu": {"name": h.get("cpu_name") or _cpu_name(),
+                                                                 "flags": h.get("flags") or _flags()},
             "ram_bytes": 24 * 10**9, "available_ram_bytes": 20 * 10**9,
             "ram_bandwidth_bytes_per_s": int(bw1 if one_thread else m["ram_bandwidth_bytes_per_s"]),
             "cpu_thread_bandwidth_bytes_per_s": int(bw1), "cpu_clock_hz": m.get("clock_hz") or h["clock_hz"],
@@ -99,16 +100,32 @@ def _box_from_row(h: dict) -> dict:
             "cpu_flops": m.get("matmul_flops"), "host_speed_source": "measured: stored row", "warnings": []}
 
 
+def _host(box: dict) -> dict:
+    """What a row records of the host it ran on: the probe's CPU name and flags (a recompute reads them back) and the
+    date (UTC)."""
+    import datetime
+
+    cpu = box.get("cpu") or {}
+    return {"cpu_name": cpu.get("name"), "flags": cpu.get("flags"),
+            "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%MZ")}
+
+
 def _cpu_name() -> str:
-    """The CPU name of the development VM, where the stored rows were measured (as its probe reports it):
-    estimate/cpu_kernels.py reads from it whether AVX-512 runs at full width, so a recompute elsewhere gives the same."""
+    """The CPU name of the development VM where the rows before session 24 were measured (as its probe reports it; rows
+    since carry their own `cpu_name`): estimate/cpu_kernels.py reads from it whether AVX-512 runs at full width, so a
+    recompute elsewhere gives the same."""
     return "Intel(R) Xeon(R) Processor"
 
 
-def _flags() -> list[str]:
-    from selfhost_advisor.probe.cpu import probe_cpu
+# The development VM's flags that estimate/cpu_kernels.py reads (Xeon, Emerald Rapids: AVX-512 with VNNI, AVX-VNNI,
+# AMX), for rows measured there before session 24, which stored none: recomputing them on another machine (the AVX2
+# EPYC of session 24) must not give them that machine's kernels.
+_DEV_VM_FLAGS = ("sse4_2", "avx", "avx2", "fma", "f16c", "bmi2", "avx512f", "avx512bw", "avx512vl", "avx512_vnni",
+                 "avx512_bf16", "avx_vnni", "amx_tile", "amx_int8", "amx_bf16")
 
-    return list(probe_cpu().flags)
+
+def _flags() -> list[str]:
+    return list(_DEV_VM_FLAGS)
 
 
 def stored(path: str, recompute: bool = False) -> int:
@@ -134,22 +151,28 @@ def stored(path: str, recompute: bool = False) -> int:
     return 0
 
 
-def _cpu_seconds(cmd: list[str]) -> float:
-    """CPU seconds (user + system) a command used (wait4 rusage)."""
+def _cpu_seconds(cmd: list[str], seen: dict | None = None) -> float:
+    """CPU seconds (user + system) a command used (wait4 rusage); `seen` gets llama-bench's build_commit."""
     with tempfile.TemporaryFile() as out:
         proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.DEVNULL)
         _, status, usage = os.wait4(proc.pid, 0)
         if os.waitstatus_to_exitcode(status):
             raise SystemExit(f"{cmd[0]} failed")
+        if seen is not None:
+            out.seek(0)
+            for line in out.read().decode(errors="replace").splitlines():
+                if line.startswith("{"):
+                    seen.setdefault("build_commit", json.loads(line).get("build_commit"))
     return usage.ru_utime + usage.ru_stime
 
 
-def one_thread(bench: str, gguf: str) -> tuple[float, float]:
+def one_thread(bench: str, gguf: str, seen: dict | None = None) -> tuple[float, float]:
     """(pp128, tg16) tokens per CPU-second of llama-bench -t 1: the CPU seconds of 4 repetitions less those of 1, so
     the load of a shared machine does not enter (one thread has nobody to wait for at a barrier)."""
     rates = []
     for p, n, tokens in (("128", "0", 128), ("0", "16", 16)):
-        c = [_cpu_seconds([bench, "-m", gguf, "-t", "1", "-p", p, "-n", n, "-r", r, "-o", "jsonl"]) for r in ("1", "4")]
+        c = [_cpu_seconds([bench, "-m", gguf, "-t", "1", "-p", p, "-n", n, "-r", r, "-o", "jsonl"], seen)
+             for r in ("1", "4")]
         rates.append(3 * tokens / (c[1] - c[0]))
     return rates[0], rates[1]
 
@@ -187,11 +210,13 @@ def run(bench: str, threads: int | None, out: str | None, rows, cpu_time: bool =
                 _one_thread_box(box, box_path)
                 from_file = predict_file(model, quant, box_path)
                 probed = from_file
-                pp, tg = one_thread(bench, str(gguf))
+                seen: dict = {}
+                pp, tg = one_thread(bench, str(gguf), seen)
                 h = {"model": model, "quant": quant, "threads": "1 (CPU time)", "load": load, "load_after": _load(),
                      "clock_hz": box.get("cpu_clock_hz") or 0.0,
                      "read_bw": box.get("cpu_thread_bandwidth_bytes_per_s") or box["ram_bandwidth_bytes_per_s"],
-                     "pp": pp, "tg": tg, "probed": list(probed), "file": list(from_file), "measured": box.get("measured")}
+                     "pp": pp, "tg": tg, "probed": list(probed), "file": list(from_file), "measured": box.get("measured"),
+                     "build_commit": seen.get("build_commit"), **_host(box)}
                 print(_row(h), flush=True)
                 lines.append(json.dumps(h))
                 gguf.unlink()
@@ -208,7 +233,7 @@ def run(bench: str, threads: int | None, out: str | None, rows, cpu_time: bool =
                  "pp_samples": next(t["samples_ts"] for t in tests if t["n_prompt"]),
                  "tg_samples": next(t["samples_ts"] for t in tests if t["n_gen"]),
                  "probed": list(probed), "file": list(from_file), "measured": box.get("measured"),
-                 "build_commit": tests[0].get("build_commit"), "test_time": tests[0].get("test_time")}
+                 "build_commit": tests[0].get("build_commit"), "test_time": tests[0].get("test_time"), **_host(box)}
             print(_row(h), flush=True)
             lines.append(json.dumps(h))
             gguf.unlink()
