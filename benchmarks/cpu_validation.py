@@ -166,14 +166,15 @@ def _cpu_seconds(cmd: list[str], seen: dict | None = None) -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def one_thread(bench: str, gguf: str, seen: dict | None = None) -> tuple[float, float]:
-    """(pp128, tg16) tokens per CPU-second of llama-bench -t 1: the CPU seconds of 4 repetitions less those of 1, so
-    the load of a shared machine does not enter (one thread has nobody to wait for at a barrier)."""
+def one_thread(bench: str, gguf: str, seen: dict | None = None, reps: int = 4) -> tuple[float, float]:
+    """(pp128, tg16) tokens per CPU-second of llama-bench -t 1: the CPU seconds of `reps` repetitions less those of 1,
+    so the load of a shared machine does not enter (one thread has nobody to wait for at a barrier), nor do the model
+    load, the repacking at load and the warmup run, which both invocations pay."""
     rates = []
     for p, n, tokens in (("128", "0", 128), ("0", "16", 16)):
         c = [_cpu_seconds([bench, "-m", gguf, "-t", "1", "-p", p, "-n", n, "-r", r, "-o", "jsonl"], seen)
-             for r in ("1", "4")]
-        rates.append(3 * tokens / (c[1] - c[0]))
+             for r in ("1", str(reps))]
+        rates.append((reps - 1) * tokens / (c[1] - c[0]))
     return rates[0], rates[1]
 
 
@@ -188,7 +189,8 @@ def _load() -> str:
     return f"{os.getloadavg()[0]:.2f}"
 
 
-def run(bench: str, threads: int | None, out: str | None, rows, cpu_time: bool = False) -> int:
+def run(bench: str, threads: int | None, out: str | None, rows, cpu_time: bool = False, gguf_dir: str | None = None,
+        reps: int = 4) -> int:
     from selfhost_advisor.probe.measure import llama_threads
 
     threads = threads or llama_threads()
@@ -200,9 +202,10 @@ def run(bench: str, threads: int | None, out: str | None, rows, cpu_time: bool =
                 print(f"note: 1-minute load {os.getloadavg()[0]:.1f}: other work on the cores stalls llama.cpp's "
                       "threads at every barrier; this row's llama-bench will read slow (--one-thread-cpu-time does "
                       "not care)", file=sys.stderr, flush=True)
-            gguf = Path(tmp) / f"{model.replace(':', '_')}-{quant}.gguf"
-            subprocess.run([sys.executable, str(ROOT / "benchmarks" / "device" / "make_gguf.py"), model, quant,
-                            str(gguf)], check=True, stdout=subprocess.DEVNULL)
+            gguf = Path(gguf_dir or tmp) / f"{model.replace(':', '_')}-{quant}.gguf"
+            if not gguf.exists():
+                subprocess.run([sys.executable, str(ROOT / "benchmarks" / "device" / "make_gguf.py"), model, quant,
+                                str(gguf)], check=True, stdout=subprocess.DEVNULL)
             load = _load()
             box_path = str(Path(tmp) / "box.json")
             box = measured_box(box_path)
@@ -211,7 +214,7 @@ def run(bench: str, threads: int | None, out: str | None, rows, cpu_time: bool =
                 from_file = predict_file(model, quant, box_path)
                 probed = from_file
                 seen: dict = {}
-                pp, tg = one_thread(bench, str(gguf), seen)
+                pp, tg = one_thread(bench, str(gguf), seen, reps)
                 h = {"model": model, "quant": quant, "threads": "1 (CPU time)", "load": load, "load_after": _load(),
                      "clock_hz": box.get("cpu_clock_hz") or 0.0,
                      "read_bw": box.get("cpu_thread_bandwidth_bytes_per_s") or box["ram_bandwidth_bytes_per_s"],
@@ -219,7 +222,10 @@ def run(bench: str, threads: int | None, out: str | None, rows, cpu_time: bool =
                      "build_commit": seen.get("build_commit"), **_host(box)}
                 print(_row(h), flush=True)
                 lines.append(json.dumps(h))
-                gguf.unlink()
+                if out:
+                    Path(out).write_text("\n".join(lines) + "\n")  # row by row: a stopped run keeps what it measured
+                if not gguf_dir:
+                    gguf.unlink()
                 continue
             probed, _ = predict_probed(model, quant)
             from_file = predict_file(model, quant, box_path)
@@ -236,7 +242,8 @@ def run(bench: str, threads: int | None, out: str | None, rows, cpu_time: bool =
                  "build_commit": tests[0].get("build_commit"), "test_time": tests[0].get("test_time"), **_host(box)}
             print(_row(h), flush=True)
             lines.append(json.dumps(h))
-            gguf.unlink()
+            if not gguf_dir:
+                gguf.unlink()
     if out:
         Path(out).write_text("\n".join(lines) + "\n")
     _summary([json.loads(x) for x in lines])
@@ -269,12 +276,16 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--recompute", action="store_true",
                     help="stored rows: recompute ours (--measure column) from each row's figures with today's model")
     ap.add_argument("--out")
+    ap.add_argument("--gguf-dir", dest="gguf_dir",
+                    help="keep the synthetic GGUFs here and reuse those already written (default: a temporary folder)")
+    ap.add_argument("--reps", type=int, default=4,
+                    help="--one-thread-cpu-time: llama-bench -r of the longer run (its CPU time less that of -r 1)")
     a = ap.parse_args(argv)
     if a.run:
         if not a.bench:
             ap.error("--run needs --llama-bench PATH")
         rows = [tuple(r.split("=")) for r in a.rows.split(",")] if a.rows else ROWS
-        return run(a.bench, a.threads, a.out, rows, a.cpu_time)
+        return run(a.bench, a.threads, a.out, rows, a.cpu_time, a.gguf_dir, max(2, a.reps))
     return stored(a.path, a.recompute)
 
 
