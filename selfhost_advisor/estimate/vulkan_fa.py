@@ -91,8 +91,8 @@ def kv_seconds(device: Device, model: Model, layer: int, attention_flops: float,
         head_k, head_v = model.layer_head_dim(layer), model.layer_v_head_dim(layer)
         kv_heads = model.layer_kv_heads(layer)
         shared = model.layer_n_heads(layer) // kv_heads if kv_heads else 0
-    width = model.mla.kv_lora_rank + model.mla.qk_rope_head_dim if model.mla else model.layer_head_dim(layer)
-    n_kv = int(attention_flops // (4 * model.n_heads * width)) if width else 0  # the cells the estimate counts
+    # the cells the estimate counts (speed_work._attention_flops: 4 x n_heads x the K head (MLA: latent) width a cell)
+    n_kv = int(attention_flops // (4 * model.n_heads * head_k)) if head_k else 0
     rows = rows_per_workgroup(device, head_k, head_v, n_kv)
     if not rows or not shared:
         return 0.0
