@@ -167,6 +167,17 @@ def last_level_cache_bytes(device: Device, rules: dict | None = None) -> float |
     return float(mib) * 2**20 if mib is not None else None
 
 
+def layer_kv(model, layer: int, attention_flops: float) -> tuple[float, int]:
+    """(bytes, K head width) of the F16 K/V a prompt's flash attention walks in `layer`, from the layer's attention FLOPs
+    (speed_work._attention_flops: 4 x query heads x head x cells): 4 x KV heads x head x cells bytes, i.e. the FLOPs over
+    the query heads per KV head; MLA: one latent row (kv_lora_rank + rope, the kernels' DKQ 576) per cell for every
+    query head. The K/V-load laws of HIP (fa_kv_seconds, from speed_prefill) and Vulkan (vulkan_fa.kv_seconds) read it."""
+    if model.mla:
+        return attention_flops / model.layer_n_heads(layer), model.mla.kv_lora_rank + model.mla.qk_rope_head_dim
+    kv = model.layer_kv_heads(layer)
+    return attention_flops / max(model.layer_n_heads(layer) // kv if kv else 0, 1), model.layer_head_dim(layer)
+
+
 def kv_tile_seconds(attention_flops: float, rows_per_block: int, bandwidth_bytes_per_s: float,
                     layer_kv_bytes: float, cache_bytes: float | None) -> float:
     """Seconds a prompt's flash attention spends loading F16 K/V from memory where each block of `rows_per_block`

@@ -60,10 +60,7 @@ def _prefill_seconds_per_token(
                     att, head = attention_by_layer[i], model.layer_head_dim(i)
                     tile = kernel_path.fa_tile_flops(d, head, rules, _gqa(model, i)) if att else None
                     att_s = att / tile if tile else att * scale
-                    # the layer's F16 K/V: 4 x KV heads x head x cells bytes = its FLOPs / the query-per-KV-head ratio;
-                    # MLA: one latent row (kv_lora_rank + rope, the kernel's DKQ 576) per cell for every query head
-                    kv, kv_head = ((att / model.n_heads, model.mla.kv_lora_rank + model.mla.qk_rope_head_dim)
-                                   if model.mla else (att / max(_gqa(model, i), 1), head))
+                    kv, kv_head = kernel_path.layer_kv(model, i, att)  # the layer's F16 K/V bytes and K width
                     total += work.layer_flops[i] * scale + max(
                         att_s, kernel_path.fa_kv_seconds(att, kv_head, bool(tile), rules, bw, kv, llc))
                 # small matrices that leave CUs idle (estimate/occupancy.py)

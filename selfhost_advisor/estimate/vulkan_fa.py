@@ -80,21 +80,16 @@ def rows_per_workgroup(device: Device, head_k: int, head_v: int, n_kv: int) -> i
 
 def kv_seconds(device: Device, model: Model, layer: int, attention_flops: float, bandwidth_bytes_per_s: float) -> float:
     """Seconds one prompt token's flash attention in `layer` spends loading K/V on `device`: attention_flops / Br bytes
-    at the given bandwidth where the layer's F16 K/V (its FLOPs / the query heads per KV head; MLA: one latent row per
-    cell for every query head) outgrows the last-level cache (kernel_path.kv_tile_seconds); 0 elsewhere."""
+    at the given bandwidth where the layer's F16 K/V (kernel_path.layer_kv) outgrows the last-level cache
+    (kernel_path.kv_tile_seconds); 0 elsewhere."""
     if not attention_flops or not bandwidth_bytes_per_s:
         return 0.0
-    if model.mla:
-        head_k = model.mla.kv_lora_rank + model.mla.qk_rope_head_dim
-        head_v, shared = model.mla.kv_lora_rank, model.layer_n_heads(layer)
-    else:
-        head_k, head_v = model.layer_head_dim(layer), model.layer_v_head_dim(layer)
-        kv_heads = model.layer_kv_heads(layer)
-        shared = model.layer_n_heads(layer) // kv_heads if kv_heads else 0
+    layer_bytes, head_k = kernel_path.layer_kv(model, layer, attention_flops)
+    head_v = model.mla.kv_lora_rank if model.mla else model.layer_v_head_dim(layer)
     # the cells the estimate counts (speed_work._attention_flops: 4 x n_heads x the K head (MLA: latent) width a cell)
     n_kv = int(attention_flops // (4 * model.n_heads * head_k)) if head_k else 0
     rows = rows_per_workgroup(device, head_k, head_v, n_kv)
-    if not rows or not shared:
+    if not rows:
         return 0.0
-    return kernel_path.kv_tile_seconds(attention_flops, rows, bandwidth_bytes_per_s, attention_flops / shared,
+    return kernel_path.kv_tile_seconds(attention_flops, rows, bandwidth_bytes_per_s, layer_bytes,
                                        kernel_path.last_level_cache_bytes(device))
