@@ -350,10 +350,11 @@ def _decode_gemv() -> dict:
 def decode_seconds(nbytes: float, kernel_s: float, machine: Machine, bandwidth: float) -> float:
     """Seconds per decoded token of mat-vecs over `nbytes` whose dot kernels take `kernel_s` (kernel_seconds).
 
-    Each of the T threads streams its share of the rows at the one-thread read rate and runs the dot kernel on them,
-    one after the other (a core does not overlap the two: on the development VM one thread's decode time is the
-    stream time plus a kernel time proportional to the weights, within 15% whatever the GGML type; methodology 4e);
-    the T-thread read stream (`bandwidth`) caps the whole when the socket, not the cores, is the limit.
+    Each of the T threads streams its share of the rows at the one-thread read rate and runs the dot kernel on them
+    (stream_and_kernel: one after the other on the Intel development VM, where one thread's decode time is the stream
+    time plus a kernel time proportional to the weights, within 15% whatever the GGML type, methodology 4e; partly
+    overlapped on an AMD core, 4e-cpu12); the T-thread read stream (`bandwidth`) caps the whole when the socket, not
+    the cores, is the limit.
     """
     threads = float(machine.cpu_threads or 1)
     unloaded = unloaded_core_stream(machine, bandwidth)
@@ -362,7 +363,25 @@ def decode_seconds(nbytes: float, kernel_s: float, machine: Machine, bandwidth: 
     # a host whose one-thread stream nobody measured (a spec sheet): its core type's published one-core stream
     # (cpu_core_bw, ARM server cores), else a core alone can draw up to the whole stream
     per_thread = thread_stream_bytes_per_s(machine, bandwidth)
-    return max(nbytes / bandwidth, nbytes / (threads * per_thread) + kernel_s)
+    return max(nbytes / bandwidth, stream_and_kernel(nbytes / (threads * per_thread), kernel_s, machine))
+
+
+def stream_and_kernel(stream_s: float, kernel_s: float, machine: Machine) -> float:
+    """One decode thread's time for its rows: the stream S at the one-thread read rate and the dot kernel K, combined
+    as the CPU's vendor does (speed.yaml cpu_decode overlap): `sum`, S + K (the Intel development VM, the ARM servers),
+    or `tandem`, S + K - S K / (S + K), two stages with exponential service times and one line waiting between them,
+    between max(S, K) and the sum (the AMD EPYC of session 25: docs/methodology.md 4e-cpu12)."""
+    if overlap_form(machine) == "tandem" and stream_s > 0 and kernel_s > 0:
+        return stream_s + kernel_s - stream_s * kernel_s / (stream_s + kernel_s)
+    return stream_s + kernel_s
+
+
+def overlap_form(machine: Machine) -> str:
+    """speed.yaml cpu_decode overlap form for this host's CPU: by the vendor that starts its name ("AMD EPYC", "AMD
+    Ryzen 9 7950X"), else `sum`."""
+    vendors = (_data()["cpu_decode"].get("overlap") or {}).get("vendors") or {}
+    words = (machine.cpu.name if machine.cpu else "").split()
+    return str(vendors.get(words[0], "sum")) if words else "sum"
 
 
 def loaded_decode_seconds(nbytes: float, kernel_s: float, threads: float, unloaded: float, bandwidth: float) -> float:
