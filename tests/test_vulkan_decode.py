@@ -128,7 +128,8 @@ def test_held_out_vulkan_decode_stays_within_the_documented_figures():
              + vulkan_heldout.report(vulkan_heldout.BLOCKS["vkamd9"])  # session 21's: 5b-vkamd9
              + vulkan_heldout.report(vulkan_heldout.BLOCKS["vkamd9b"])
              + vulkan_heldout.report(vulkan_heldout.BLOCKS["vkintel9"])  # session 23's: 5b-vkintel9
-             + vulkan_heldout.report(vulkan_heldout.BLOCKS["vkintel10"]))  # session 24's: 5b-vkintel10
+             + vulkan_heldout.report(vulkan_heldout.BLOCKS["vkintel10"])  # session 24's: 5b-vkintel10
+             + vulkan_heldout.report(vulkan_heldout.BLOCKS["vkintel11"]))  # session 25's: 5b-vkintel11
     mine = {(r["hardware"], r["quant"], r["test"], r["measured"]) for r in rows + later}
     older = [abs(r["error_pct"]) for r in weak_backends.rows_report() if r["backend"] == "vulkan" and r["blind"]
              and r["kind"] == "decode" and (r["hardware"], r["quant"], r["test"], r["measured"]) not in mine]

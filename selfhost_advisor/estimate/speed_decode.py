@@ -129,6 +129,9 @@ def _decode_seconds(
             if d.vendor == "intel" and vulkan:  # an Intel iGPU's time per dispatch x a layer's (vulkan_intel)
                 total += count * vulkan_intel.layer_seconds(d, model, vulkan_path.build()[0], vulkan_path.architecture(d))
             total = start + (total - start) / _intel_factor(d)  # Intel under Vulkan: driver and share
+            if d.vendor == "intel" and vulkan:  # ANV's deficit per weight type where a row's build and Mesa take it
+                total += vulkan_intel.anv_weight_seconds(d, work.layer_matrices[layer:layer + count], bw,
+                                                         vulkan_path.build()[0], vulkan_path.architecture(d))
             if d.backend == "metal" and depth:  # each query head reads its KV head through the caches (metal_path)
                 total += metal_path.fa_decode_excess(
                     d, sum(attention_flops_by_layer(model, depth)[layer:layer + count]), sum(kv[layer:layer + count]) / bw)
@@ -174,6 +177,9 @@ def _decode_seconds(
             total += vulkan_path.matvec_excess(((ty, n_weights, work.output_read_bytes),), d, bw, eff.matvec_lane_factor)
         total += metal_path.matvec_excess(((ty, n_weights, work.output_read_bytes),), d, bw)
         total = start + (total - start) / _intel_factor(d)
+        if d.vendor == "intel" and family(d.backend) == "vulkan":  # the output head's weight type (vulkan_intel)
+            total += vulkan_intel.anv_weight_seconds(d, (((ty, n_weights, work.output_read_bytes),),), bw,
+                                                     vulkan_path.build()[0], vulkan_path.architecture(d))
     elif not clocked:
         total += work.output_read_bytes / (cpu.bandwidth * _host_bandwidth(machine))
     hop = efficiency(devices[0].backend, table).hop_s if devices else 0.0

@@ -90,16 +90,69 @@ def _fixed(date: str) -> bool:
     return not (release and major and int(release.split(".")[0]) < major)
 
 
+def _release(text: str) -> tuple[int, ...]:
+    """A Mesa release as numbers ("26.0.3" -> (26, 0, 3)); () for none."""
+    return tuple(int(p) for p in text.split(".") if p.isdigit()) if text else ()
+
+
+def anv_tier(date: str = "") -> str:
+    """How ANV's decode deficit is priced for a llama.cpp build of `date` ("" = today's) and the Mesa release the row
+    states (with_mesa): "fixed" (no ratio: `_fixed`, and a stated release, if any, from `anv_type_ratios.fixed_mesa`
+    on), "type" (`anv_type_ratios`: a ratio per weight type, float weights none) or "ratio" (`anv_decode_ratio` on the
+    whole token, as PR #14001 measured it). "type" where the build takes the integer-dot K-quant mat-vec on Linux
+    (from `anv_type_ratios.since`, llama.cpp PR #16900) on a Mesa of the 26 major before the fixed release, or an
+    unstated one before `anv_fixed_since`; a stated Mesa 25 keeps "ratio" (5b-vkintel9). docs/methodology.md
+    5b-vkintel11."""
+    rules = _rules()
+    types = rules.get("anv_type_ratios") or {}
+    release = _release(_MESA[-1] if _MESA else "")
+    if _fixed(date):
+        return "type" if types and release and release < _release(str(types.get("fixed_mesa") or "")) else "fixed"
+    major = int(rules.get("anv_fixed_mesa_major") or 0)
+    if not types or (release and major and release[0] < major) or not date or date < str(types.get("since") or "9999"):
+        return "ratio"
+    return "type"
+
+
+def anv_type_ratio(ggml_type: str) -> float:
+    """ANV's decode speed over Intel's Windows driver for one weight type in the "type" tier (anv_tier):
+    `anv_type_ratios.legacy` for the legacy blocks ggml_vk_should_use_mmvq keeps on the float mat-vec on Intel's Linux
+    driver (Q4_0, Q5_1: "From tests on A770 Linux"), `quantized` for every other block-quantized type (the K-quant file
+    of the same measurement: Q4_K on the integer-dot MMVQ, its Q6_K tensors on the float mat-vec), 1 for float weights
+    (F16 / BF16 / F32: read as whole vectors; ANV's deficit is the block types' narrow per-field loads, llama.cpp PRs
+    #21751 / #20869). MEASURED: one A770, Linux against Windows, the same build (llama.cpp PR #19988, b8191)."""
+    from .kernel_path import FLOAT_TYPES
+
+    if ggml_type in FLOAT_TYPES:
+        return 1.0
+    types = _rules().get("anv_type_ratios") or {}
+    key = "legacy" if ggml_type in tuple(types.get("legacy_types") or ()) else "quantized"
+    return float(types.get(key) or 1.0)
+
+
+def anv_weight_seconds(device: Device, matrices, bandwidth: float, date: str = "", arch: str = "") -> float:
+    """Seconds a decoded token's weight reads (`matrices`: (type, weights, bytes) per matrix) take on Mesa's ANV beyond
+    the Intel Windows-driver estimate in the "type" tier (anv_tier): each type's streaming time bytes / `bandwidth`
+    times 1 / anv_type_ratio - 1, over the Intel share (decode_share). 0 off Intel under Vulkan, on another driver and
+    in the other tiers (decode_factor carries the whole-token ratio there)."""
+    if not _intel_vulkan(device) or driver(device) != "mesa" or not bandwidth or anv_tier(date) != "type":
+        return 0.0
+    extra = sum(nbytes / bandwidth * (1.0 / anv_type_ratio(ty) - 1.0) for mats in matrices for ty, _, nbytes in mats)
+    return extra / decode_share(device, date, arch)
+
+
 def decode_factor(device: Device, date: str = "", arch: str = "") -> float:
     """Decode speed of an Intel GPU under Vulkan relative to the Vulkan family's law (1 for every other vendor and
-    backend): `decode_share` (decode_share()) times, on Mesa's ANV for a llama.cpp build dated before
-    `anv_fixed_since`, `anv_decode_ratio` (ANV over Intel's Windows driver on the same card and build). `date`: the
+    backend): `decode_share` (decode_share()) times, on Mesa's ANV in the "ratio" tier (anv_tier: a llama.cpp build
+    dated before `anv_fixed_since`, or a stated Mesa 25), `anv_decode_ratio` (ANV over Intel's Windows driver on the
+    same card and build); in the "type" tier ANV's deficit is priced per weight type (anv_weight_seconds). `date`: the
     build's (vulkan_path.build()[0]), "" = today's (a user's estimate: it has the 2026 fixes); `arch`: the device's
     architecture as ggml-vulkan sees it (vulkan_path.architecture; the callers pass both: vulkan_path imports this
     module)."""
     if not _intel_vulkan(device):
         return 1.0
-    anv = 1.0 if driver(device) != "mesa" or _fixed(date) else float(_rules().get("anv_decode_ratio") or 1.0)
+    ratio = driver(device) == "mesa" and anv_tier(date) == "ratio"
+    anv = float(_rules().get("anv_decode_ratio") or 1.0) if ratio else 1.0
     return anv * decode_share(device, date, arch)
 
 
