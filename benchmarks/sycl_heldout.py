@@ -1,14 +1,15 @@
 """SYCL rows by when they were read: held-out figures per batch of benchmarks/published/llamabench_weak.yaml
 (docs/methodology.md 5b-sycl2).
 
-Usage: python benchmarks/sycl_heldout.py [--json]
+Usage: python benchmarks/sycl_heldout.py [--json] [--terms]
 Each SYCL row is scored as benchmarks/weak_backends.py scores it: a row in the fit by the fit redone without its GPU
 (leave-one-hardware-out), a blind row (`in_fit: false`) by a fit with no row of its GPU. The rows are grouped by the
 comment line of the file that added them (`# --- session 12: sycl2`, `# --- session 11: intel`, ...), so the rows
 added in one pass, held out before its formula changes, are reported apart from the rows an earlier pass fitted on.
 Each row also names the one-token kernel its build ran for the type holding most of its layers' weights
 (estimate/sycl_path.decode_kernel: DMMV or MMVQ, block or reordered layout), and the decode errors are summed up per
-kernel at the end (docs/methodology.md 5b-sycl6), the prompt errors per GPU (5b-sycl8).
+kernel at the end (docs/methodology.md 5b-sycl6), the prompt errors per GPU (5b-sycl8). `--terms` prints instead each
+MoE decode row's prediction taken apart term by term (decode_terms, 5b-sycl26).
 """
 from __future__ import annotations
 
@@ -155,6 +156,56 @@ def decode_by_structure(rep: dict, blind_only: bool = False) -> dict[str, dict]:
     return _grouped(rep, "decode", lambda x: structure(x["model"]))
 
 
+# The SYCL decode terms of estimate/speed_decode.py that decode_terms() takes apart, in the order it switches them off:
+# (label, the module and function that computes it). Each term is the row's predicted time with the terms before it off,
+# less its time with this one off too; so the terms and the rest sum to the prediction whatever overlaps between them
+# (expert_layout_seconds calls block_layout_seconds for non-K-quant experts: that part counts as the expert layout).
+DECODE_TERMS = (("routing submissions", "sycl_path", "moe_layer_seconds"),
+                ("expert calls before PR #21920", "sycl_path", "expert_decode_seconds"),
+                ("expert tensors on the block layout", "sycl_path", "expert_layout_seconds"),
+                ("block layout and BF16 (dense, head)", "sycl_path", "block_layout_seconds"),
+                ("SSM scan on the CPU", "sycl_path", "ssm_fallback_seconds"),
+                ("per-layer fixed time", "speed_decode", "layer_seconds"))
+
+
+def decode_terms(row) -> dict[str, float]:
+    """Milliseconds per token of one SYCL decode row (a scripts/fit_speed.Row): `measured`, `predicted`, what each of
+    DECODE_TERMS adds to the prediction, and `rest` (weights and KV streamed at the family share, the output head,
+    llama-server's sampling). Why: 5b-sycl25 took the MoE rows' predictions apart with a throw-away instrumented
+    predict; the same split, kept here, says which term a row's miss sits in (docs/methodology.md 5b-sycl26)."""
+    import importlib
+    from contextlib import ExitStack
+    from unittest import mock
+
+    import fit_speed
+
+    def ms() -> float:
+        return 1000.0 / fit_speed.predict(row)
+
+    out = {"measured": 1000.0 / row.measured, "predicted": ms()}
+    with ExitStack() as stack:
+        before = out["predicted"]
+        for label, module, name in DECODE_TERMS:
+            mod = importlib.import_module(f"selfhost_advisor.estimate.{module}")
+            stack.enter_context(mock.patch.object(mod, name, lambda *a, **k: 0.0))
+            now = ms()
+            out[label] = before - now
+            before = now
+        out["rest"] = before
+    return out
+
+
+def moe_decode_terms(path: Path = DATA) -> list[dict]:
+    """decode_terms of every SYCL decode row of an MoE model (structure() "MoE ..."), with its hardware, model, quant,
+    test, build text and whether it is blind; in the file's order."""
+    import fit_speed
+
+    return [{"hardware": r.hardware, "model": r.model_id, "quant": r.quant, "test": r.test, "build": r.build,
+             "blind": r.blind, **decode_terms(r)}
+            for r in fit_speed.published_rows(path)
+            if r.backend == "sycl" and r.kind == fit_speed.DECODE and structure(r.model_id).startswith("MoE")]
+
+
 def report(rows: list[dict] | None = None) -> dict:
     """Per batch and test: rows, median |error| and each signed error (the out-of-sample one of weak_backends)."""
     which = batches()
@@ -182,7 +233,24 @@ def report(rows: list[dict] | None = None) -> dict:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--json", action="store_true")
+    ap.add_argument("--terms", action="store_true",
+                    help="only the MoE decode rows, each prediction taken apart by term (ms per token)")
     args = ap.parse_args()
+    if args.terms:
+        terms = moe_decode_terms()
+        if args.json:
+            print(json.dumps(terms, indent=2))
+            return 0
+        labels = [t[0] for t in DECODE_TERMS]
+        print("SYCL MoE decode rows, ms per token: measured, predicted, and what each term adds to the prediction "
+              "(" + "; ".join(f"{i + 1} {x}" for i, x in enumerate(labels)) + "; rest: weights, KV, head, sampling)")
+        print(f"    {'hardware':12} {'model':22} {'quant':9} {'test':12} {'meas':>6} {'pred':>6} "
+              + " ".join(f"{i + 1:>5}" for i in range(len(labels))) + f" {'rest':>6}")
+        for t in terms:
+            print(f"    {t['hardware'][:12]:12} {t['model'][:22]:22} {t['quant'][:9]:9} {t['test'][:12]:12}"
+                  f" {t['measured']:6.2f} {t['predicted']:6.2f} " + " ".join(f"{t[x]:5.2f}" for x in labels)
+                  + f" {t['rest']:6.2f}{'  (blind)' if t['blind'] else ''}")
+        return 0
     rep = report()
     if args.json:
         print(json.dumps({"batches": rep, "decode_by_kernel": by_kernel(rep), "decode_by_gpu": decode_by_gpu(rep),

@@ -842,3 +842,32 @@ def test_q8_0_on_xe2s_block_layout_streams_at_pr_21527s_measured_share():
             for build in ("master of 2026-04-06, the base of the Q8_0 reorder PR cited (Q8_0 on the block layout), reorder on",
                           "PR #21527 head (2026-04-06), reorder on")]
     assert slow[0] - slow[1] == pytest.approx(1 / 4.88 - 1 / 15.24, rel=0.08)
+
+
+def test_decode_terms_sum_to_the_prediction_and_put_routing_on_moe_rows_only():
+    """sycl_heldout.decode_terms (methodology 5b-sycl26) takes a SYCL decode prediction apart by switching its terms off
+    one after another: the terms and the rest add back to the prediction, which is fit_speed.predict's. The B60
+    Qwen3.6-35B-A3B row of PR #24452's head (a 2026-06 build: the fused MoE mat-vec and the reordered K-quant experts)
+    carries routing submissions and no pre-#21920 expert calls; the B70's dense llama2 7B row carries no MoE term, and
+    both carry per-layer time."""
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
+    import fit_speed
+    import sycl_heldout
+
+    rows = {(r.hardware, r.model_id, r.measured): r for r in fit_speed.published_rows(sycl_heldout.DATA)
+            if r.backend == "sycl" and r.kind == fit_speed.DECODE}
+    moe_row, dense_row = rows[("arc pro b60", "qwen3.6:35b", 68.95)], rows[("arc pro b70", "llama2:7b", 106.27)]
+    moe, dense = sycl_heldout.decode_terms(moe_row), sycl_heldout.decode_terms(dense_row)
+    labels = [t[0] for t in sycl_heldout.DECODE_TERMS]
+    for t, row in ((moe, moe_row), (dense, dense_row)):
+        assert abs(sum(t[x] for x in labels) + t["rest"] - t["predicted"]) < 1e-9 * t["predicted"]
+        assert abs(t["predicted"] - 1000.0 / fit_speed.predict(row)) < 1e-9 * t["predicted"]
+        assert abs(t["measured"] - 1000.0 / row.measured) < 1e-12 and t["per-layer fixed time"] > 0 and t["rest"] > 0
+    assert moe["routing submissions"] > 0 and moe["expert calls before PR #21920"] == 0
+    assert dense["routing submissions"] == 0 and dense["expert tensors on the block layout"] == 0
+    terms = sycl_heldout.moe_decode_terms()
+    assert terms and all(sycl_heldout.structure(t["model"]).startswith("MoE") for t in terms)
