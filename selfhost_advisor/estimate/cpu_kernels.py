@@ -171,6 +171,71 @@ def prefill_rates(isa: str) -> tuple[dict[str, float], float, float]:
     return rates, median, float(fam.get("float_ops_per_vector_flop", 1.0))
 
 
+def clock_is_measured(machine: Machine) -> bool:
+    """Whether the host's core clock is one the probe timed (probe/hostrate.py's dependent adds, `advisor probe
+    --measure`, a probe file saved from either: host_speed_source 'measured: ...'), not a stated figure (a spec sheet's
+    clock=, a profile, a published row's maximum turbo)."""
+    return bool(machine.cpu_clock_hz) and str(machine.host_speed_source or "").startswith("measured")
+
+
+def host_prefill_rates(machine: Machine) -> tuple[dict[str, float], float, float]:
+    """prefill_rates of the host's prompt-kernel family; an avx2 host whose clock the probe measured takes
+    clocked_avx2_prefill_rates (the counted source difference, not cpu_matvec's ratio: docs/methodology.md 4e-cpu13)."""
+    return clocked_avx2_prefill_rates() if _clocked_avx2(machine) else prefill_rates(prefill_isa(machine))
+
+
+def _clocked_avx2(machine: Machine) -> bool:
+    """An x86 host with AVX2 and without VNNI (no avx2 prompt family measured) whose clock the probe measured; an ARM
+    core without dotprod, which cpu_isa also files as avx2, runs other code and keeps the scale."""
+    flags = set(machine.cpu.flags) if machine.cpu else set()
+    return (prefill_isa(machine) == "avx2" and "avx2" in flags and clock_is_measured(machine)
+            and "avx2" not in _data()["cpu_prefill"]["families"])
+
+
+@lru_cache(maxsize=1)
+def clocked_avx2_prefill_rates() -> tuple[dict[str, float], float, float]:
+    """prefill_rates for an x86 core without VNNI whose clock was measured: vnni256's timed rates x each prompt kernel's
+    counted cycles with dpbusd / without (prompt_no_vnni_factor), the form decode's avx2 rates take (_no_vnni_factor).
+
+    Why not isa_scale (0.65, cpu_matvec's avx2 / vnni ratio): it divides two published decode rows of other hosts (a
+    Threadripper PRO 5975WX at 8 threads, a Ryzen 9 7950X at 4) solved in the profile form, without a stream term, at
+    their stated maximum boost clocks: whatever held those tokens back (the clock under load, each core's stream) is
+    in it, and none of it is a prompt kernel's. Where the probe timed the clock, what remains between the two builds
+    is the instructions that differ (docs/methodology.md 4e-cpu13). Float types as prefill_rates gives avx2
+    (tinyBLAS's F16C / FMA code, unscaled)."""
+    rates, _, float_rate = prefill_rates("vnni256")
+    out = {ty: r * (1.0 if ty in _FLOAT_TYPES else prompt_no_vnni_factor(ty)) for ty, r in rates.items()}
+    measured = _data()["cpu_prefill"]["families"]["vnni256"]["ops_per_vector_flop"]
+    quant = sorted(v for k, v in out.items() if k in measured and k not in _FLOAT_TYPES)
+    mid = len(quant) // 2
+    median = quant[mid] if len(quant) % 2 else (quant[mid - 1] + quant[mid]) / 2
+    return out, median, float_rate
+
+
+def prompt_no_vnni_factor(ty: str) -> float:
+    """How fast GGML type `ty`'s x86 prompt kernel runs on an AVX2 core without VNNI relative to vnni256's timed rate on
+    the same clock: cycles(VNNI build) / cycles(AVX2 build) of the same 256-bit source, where only the int8 multiply-sum
+    differs (_mm256_dpbusd_epi32 -> maddubs + madd + add). data/cpu_kernel_paths.yaml prompt_no_vnni counts the repacked
+    Q4_0 / IQ4_NL GEMM; tinyBLAS (Q8_0, Q5_0) is counted by tinyblas_x86 on the 4 x 2 tile of a build without
+    AVX-512; the K-quant kernels (repacked Q4_K GEMM, the tiled K-quant microkernel) have no dpbusd there: 1."""
+    paths = load("cpu_kernel_paths")
+    spec = paths.get("prompt_no_vnni") or {}
+    c = (spec.get("types") or {}).get(ty)
+    if c:
+        ports = float(spec["ports"])
+        return x86_cycles(c["slots"], ports) / x86_cycles(c["slots"], ports, "avx2_vector")
+    t = paths.get("tinyblas_x86")
+    if t and ty in t["unpack"] and ty in _TINYBLAS_X86:
+        return _tinyblas_cycles(t, ty, float(t["rn"]["other"]), "vnni") / _tinyblas_cycles(t, ty, float(t["rn"]["other"]), "avx2")
+    return 1.0
+
+
+def _tinyblas_cycles(t: dict, ty: str, rn: float, isa: str) -> float:
+    """Vector slots of one k-step of an x86 tinyBLAS_Q0 tile of rm x rn (data/cpu_kernel_paths.yaml tinyblas_x86)."""
+    return (float(t["per_step"]) + float(t["rm"]) * float(t["unpack"][ty]) + rn * float(t["per_column"])
+            + float(t["rm"]) * rn * float(t["per_pair"][isa]))
+
+
 def _iquant_rates(isa: str, kind: str) -> dict[str, float]:
     """data/cpu_kernel_paths.yaml measured_rates: the grid i-quants' kernels timed on the development VM (session 15,
     benchmarks/cpu_kernels.py), by family; kind 'decode' (weights per vector FLOP) or 'prefill' (ops per vector
@@ -426,11 +491,13 @@ def prefill_type_rates(machine: Machine):
     (the median where none was measured), float weights at the float rate, and a type with no GEMM on this ISA at its
     decode dot kernel's rate (2 ops per weight: the same ggml_vec_dot_* runs once per prompt token and row). A host
     of an older build (machine.cpu_kernel_date) runs the kernel that build had (kernel_path). The dot rate is the
-    prompt's (prompt_dot_rates: on avx2 the prompt family's isa_scale, not decode's count). On an Apple P-core the
+    prompt's (prompt_dot_rates: on avx2 the prompt family's isa_scale, not decode's count), except on an avx2 host whose
+    clock the probe measured, whose GEMMs and dot kernels both take the counted no-VNNI factors (host_prefill_rates). On an Apple P-core the
     repacked ARM GEMMs that were counted run at their issue-slot rate (arm_gemm_rate)."""
     isa = prefill_isa(machine)
-    rates, median, float_rate = prefill_rates(isa)
-    dot, dot_median = prompt_dot_rates(cpu_isa(machine))
+    rates, median, float_rate = host_prefill_rates(machine)
+    # the dot kernels: on a measured-clock avx2 host decode's counted rates (the same maddubs code), else the prompt's
+    dot, dot_median = decode_rates("avx2") if _clocked_avx2(machine) else prompt_dot_rates(cpu_isa(machine))
     measured = frozenset(rates)
     pace = static_split_pace(machine)
     tinyblas_now = _TINYBLAS_NEON if cpu_isa(machine) == "neon" else _TINYBLAS_X86
@@ -491,12 +558,8 @@ def tinyblas_unpack_factor(ty: str, machine: Machine) -> float:
         return 1.0
     flags = set(machine.cpu.flags) if machine.cpu else set()
     rn = float(t["rn"]["avx512" if "avx512f" in flags else "other"])
-    pair = float(t["per_pair"]["avx2" if cpu_isa(machine) == "avx2" else "vnni"])
-
-    def cycles(unpack: float) -> float:
-        return float(t["per_step"]) + float(t["rm"]) * unpack + rn * float(t["per_column"]) + float(t["rm"]) * rn * pair
-
-    return cycles(float(t["unpack"]["Q8_0"])) / cycles(float(t["unpack"][ty]))
+    isa = "avx2" if cpu_isa(machine) == "avx2" else "vnni"
+    return _tinyblas_cycles(t, "Q8_0", rn, isa) / _tinyblas_cycles(t, ty, rn, isa)
 
 
 @lru_cache(maxsize=1)

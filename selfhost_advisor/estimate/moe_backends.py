@@ -19,7 +19,7 @@ CPU: no tiles; the experts run on the decode kernels (cpu_expert_seconds below).
 from __future__ import annotations
 
 from ..domain import Device
-from .cpu_kernels import _FLOAT_TYPES, decode_seconds, kernel_seconds, prefill_isa, prefill_rates, vector_flops
+from .cpu_kernels import _FLOAT_TYPES, decode_seconds, host_prefill_rates, kernel_seconds, vector_flops
 from .cuda_path import compute_capability
 from .kernel_path import _build_date, architecture
 from .scoped import pushed
@@ -134,7 +134,7 @@ def cpu_expert_seconds(expert_layers: tuple, expert_bytes, n_tokens: int, machin
     vf = vector_flops(machine)
     if not vf or not expert_layers or _OFF:
         return 0.0
-    rates, median, float_rate = prefill_rates(prefill_isa(machine))
+    rates, median, float_rate = host_prefill_rates(machine)  # the rates prefill_seconds charged them at
     active = [(ty, n) for mats in expert_layers for ty, n, _ in mats]
     charged = sum(2.0 * n / (rates.get(ty, float_rate if ty in _FLOAT_TYPES else median) * vf) for ty, n in active)
     streamed = float(sum(expert_bytes)) / max(1, n_tokens)
