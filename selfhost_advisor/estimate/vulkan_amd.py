@@ -74,6 +74,24 @@ def sustained_clock_share(device: Device) -> float:
     return 1.0
 
 
+def coopmat_type_time(device: Device, ggml_type: str, date: str) -> float:
+    """Time of the coopmat1 prompt matmul per weight of `ggml_type` over that of Q4_0, whose class rate the fit prices,
+    on an AMD GPU, for a build of `date` ("" = today's): data/speed.yaml vulkan_amd.coopmat_type_time, from builds since
+    its `since`; 1 for other types, vendors and older builds. Why: the five legacy types share one fitted tile rate
+    (vulkan_path._superblock), but load_a_to_shmem dequantizes Q8_0 4 weights a call and Q4_0 8, and on RDNA 4 the
+    whole Q8_0 kernel measured 1.155x Q4_0's (test-backend-ops MUL_MAT, llama.cpp PR #27952's "vk-master" column;
+    measured, not fitted: docs/methodology.md 5b-vkamd13). Called by vulkan_path._path_seconds for the coopmat_dequant
+    path only."""
+    if device.vendor != "amd":
+        return 1.0
+    from ..catalog.data import load
+
+    cfg = (load("speed").get("vulkan_amd") or {}).get("coopmat_type_time") or {}
+    if not cfg or (date and date < str(cfg["since"])):
+        return 1.0
+    return float((cfg.get("ratios") or {}).get(ggml_type, 1.0))
+
+
 def driver_note(devices) -> str | None:
     """The one-line note fit prints for an AMD GPU under Vulkan on AMDVLK: the estimate is RADV's kernels at RADV's
     rate; AMDVLK builds since January 2026 measured a quarter to a third of that prefill on Strix Halo; its FP16

@@ -303,6 +303,8 @@ def _path_seconds(device: Device, layers: tuple, matrix_flops: float | None, _bu
         if not pk:
             return None
         if p == "coopmat_dequant" and coopmat_split(device, rules):
+            # on AMD a legacy type's kernel at its measured time over Q4_0's (vulkan_amd.coopmat_type_time, 5b-vkamd13)
+            n *= _amd_coopmat_type_time(device, ty)
             # coopMatMulAdd at the matrix rate, then the per-tile work in matrix-rate units: (64 / BN) per weight
             out["coopmat_mma"] = out.get("coopmat_mma", 0.0) + 2 * n / pk
             key = "tile_superblock" if _superblock(ty) else "tile_legacy"
@@ -310,6 +312,13 @@ def _path_seconds(device: Device, layers: tuple, matrix_flops: float | None, _bu
             continue
         out[p] = out.get(p, 0.0) + 2 * n / pk
     return out
+
+
+def _amd_coopmat_type_time(device: Device, ggml_type: str) -> float:
+    """vulkan_amd.coopmat_type_time at the build in force (1 off AMD)."""
+    from .vulkan_amd import coopmat_type_time
+
+    return coopmat_type_time(device, ggml_type, build()[0])
 
 
 def tile(device: Device, path: str, rules: dict, expert: bool = False) -> tuple[int, int]:
