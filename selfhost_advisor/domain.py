@@ -312,6 +312,14 @@ class Device:
     vulkan_driver: str = ""  # Intel under Vulkan: "mesa" (Linux ANV) | "windows" | "" unknown (estimate/vulkan_intel.py)
     backend_word: str = ""  # the llama.cpp backend word the GPU was named with ('vulkan', 'sycl'; catalog/backend_words)
 
+    @property
+    def stated_usable_memory(self) -> tuple[int, str] | None:
+        """(usable bytes, why) where the GPU memory models may use is stated with its reason (a unified part's share,
+        --gpu-memory, --memory free), else None: the one reading behind fit's and serve's Usable lines
+        (render/text.usable_lines) and cost's assumptions.usable_memory (cost/run.py)."""
+        why = self.details.usable_memory_source if self.details else None
+        return None if self.usable_memory_bytes is None or not why else (self.usable_memory_bytes, why)
+
 
 @record
 class CpuInfo:

@@ -117,12 +117,7 @@ def box_from_spec(spec: str, *, gpu_price: float | None = None, host_price: floa
     host_usd, host_active, host_idle = _host(profile, count)
     rate = rental_rate(profile.id)
     label = (profile.id if count == 1 else f"{count}x {profile.id}") + (f" {words}" if words else "")
-    if gpu_memory is not None:  # refused here as fit refuses it: a discrete card, more than the machine's memory
-        from ..catalog.hardware import machine_from_profile
-        from ..machine import apply_memory_options
-
-        apply_memory_options(machine_from_profile(profile, count), None, gpu_memory)
-    return Box(
+    box = Box(
         label=label, profile_id=profile.id, gpus=count,
         gpu_price_usd=float(gpu_price) if gpu_price is not None else profile.price_usd,
         host_price_usd=float(host_price) if host_price is not None else host_usd,
@@ -136,8 +131,13 @@ def box_from_spec(spec: str, *, gpu_price: float | None = None, host_price: floa
             sorted(float(q["usd"]) for q in (profile.raw.get("price_quotes") or ()))),
         rental_oldest_quote="" if rent_price is not None else oldest_rental_quote(profile.id),
         consumer_gpu=consumer_gpu(profile),
-        backend_words=words, gpu_memory=gpu_memory or "",
+        backend_words=words, gpu_memory=gpu_memory,
     )
+    if gpu_memory is not None:  # refused now, as fit refuses it (a discrete card, more than the machine's memory), by
+        from .capacity import machine_for  # the one function that applies it to the box's machine
+
+        machine_for(box)
+    return box
 
 
 def _backend_words(spec: str) -> str:

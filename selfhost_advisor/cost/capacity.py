@@ -64,7 +64,7 @@ def machine_for(box: Box) -> Machine:
         _, backend, driver = split(f"{box.profile_id} {box.backend_words}")
         profile = apply(profile, backend, driver, box.label)
     machine = machine_from_profile(profile, box.gpus)
-    if box.gpu_memory:  # the usable memory stated for a unified part, as fit's --gpu-memory
+    if box.gpu_memory is not None:  # the usable memory stated for a unified part, as fit's --gpu-memory
         from ..machine import apply_memory_options
 
         machine = apply_memory_options(machine, None, box.gpu_memory)

@@ -98,11 +98,11 @@ def _usable_memory(boxes) -> dict | None:
         if box.spec:
             continue
         for d in machine_for(box).devices[:1]:
-            src = d.details.usable_memory_source if d.details else None
-            if d.unified and d.usable_memory_bytes is not None and src:
-                value[box.label] = {"usable_bytes": int(d.usable_memory_bytes), "memory_bytes": int(d.memory_bytes),
-                                    "source": src}
-    given = any(b.gpu_memory for b in boxes)
+            stated = d.stated_usable_memory
+            if d.unified and stated:
+                value[box.label] = {"usable_bytes": int(stated[0]), "memory_bytes": int(d.memory_bytes),
+                                    "source": stated[1]}
+    given = any(b.gpu_memory is not None for b in boxes)
     return {"value": value, "source": "given with --gpu-memory" if given else
             "default: each unified-memory box's usable share, as fit's Usable line (value[].source)"} if value else None
 

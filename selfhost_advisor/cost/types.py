@@ -117,7 +117,7 @@ class Box:
     rental_oldest_quote: str = ""  # the oldest page date behind the rental median (data/cost.yaml `published`), if any
     consumer_gpu: bool = False  # a GeForce / TITAN card: its driver licence excludes datacenter deployment (cost.yaml)
     backend_words: str = ""  # 'vulkan' / 'vulkan radv' after the GPU name (llama.cpp's Vulkan backend): machine_for
-    gpu_memory: str = ""  # --gpu-memory: a unified-memory box's usable GPU memory as stated (machine.apply_memory_options)
+    gpu_memory: str | None = None  # --gpu-memory as given: a unified-memory box's usable GPU memory (capacity.machine_for)
 
     @property
     def capex_usd(self) -> float | None:

@@ -91,10 +91,10 @@ def usable_lines(hw) -> list[str]:
     (unified memory, --gpu-memory, --memory free): where the figure that decides the fit comes from."""
     out: list[str] = []
     for d in hw.devices:
-        src = d.details.usable_memory_source if d.details else None
-        if d.usable_memory_bytes is None or d.usable_memory_bytes == d.memory_bytes or not src:
+        stated = d.stated_usable_memory
+        if stated is None or stated[0] == d.memory_bytes:
             continue
-        line = f"{gb(d.usable_memory_bytes)} of {gb(d.memory_bytes)}: {esc(src)}"
+        line = f"{gb(stated[0])} of {gb(d.memory_bytes)}: {esc(stated[1])}"
         if line not in out:
             out.append(line)
     return out
