@@ -13,7 +13,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 from ..domain import Device, Model
-from .kernel_path import _build_date, architecture
+from .kernel_path import _build_date, architecture, in_force
 from . import speed_factors  # by attribute: tests patch speed_factors._speed_data
 
 _GRAPHS_OFF: list[bool] = []  # within it: no graphs-off launch time, no hipBLAS attention (fit_speed: known time)
@@ -54,12 +54,8 @@ def uses_blas_attention(device: Device) -> bool:
     """Whether the ROCm build of kernel_path.at_build's date runs a decoded token's KQ / KQV (no flash attention) as
     hipBLAS batched GEMMs on `device`: the last `history` change on or before the build date for its architecture."""
     arch = architecture(device) or ""
-    when = _build_date()
-    on = False
-    for change in _blas_rules().get("history", ()):
-        if str(change["from"]) <= when and any(arch.startswith(a) for a in change["arch"]):
-            on = bool(change["blas"])
-    return on
+    changes = in_force(_blas_rules().get("history"), arch, _build_date())
+    return bool(changes[-1]["blas"]) if changes else False
 
 
 @lru_cache(maxsize=1)

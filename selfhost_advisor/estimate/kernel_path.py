@@ -139,11 +139,8 @@ def fa_mma_rule(arch: str, head_dim: int, gqa_ratio: int, rules: dict) -> dict |
     replayed (the last entry of the architecture up to the build; none: the tile kernel), then its head-size limit and,
     on RDNA's WMMA, gqa_opt_applies' even query-per-KV-head ratio. An entry's `rate: tile` says the MMA kernel runs at
     the tile kernel's lane rate there (CDNA, 5f-rocm22)."""
-    rule = None
-    when = _build_date()
-    for change in rules.get("fa_mma_history", ()):
-        if str(change["from"]) <= when and any(arch.startswith(a) for a in change["arch"]):
-            rule = change
+    changes = in_force(rules.get("fa_mma_history"), arch, _build_date())
+    rule = changes[-1] if changes else None
     if rule is None or head_dim > int(rule["max_head"]):
         return None
     return None if (rule.get("gqa_even") and gqa_ratio and gqa_ratio % 2) else rule
@@ -209,10 +206,16 @@ def fa_kv_seconds(attention_flops: float, head_dim: int, tile: bool, rules: dict
 
 
 def flash_attn_on() -> bool:
-    """Whether the build of at_build's date runs flash attention by llama-bench's default (llama.cpp PR #15434's
-    FA-auto default, data/speed.yaml vulkan_intel.igpu_dispatch.flash_attn_since; today's build does)."""
+    """Whether the build of at_build's date runs flash attention by llama-bench's default (fa_on_at)."""
+    return fa_on_at(_build_date())
+
+
+def fa_on_at(date: str) -> bool:
+    """Whether a llama.cpp build of `date` ("" or None: today's) runs flash attention by llama-bench's default (llama.cpp
+    PR #15434's FA-auto default, data/speed.yaml vulkan_intel.igpu_dispatch.flash_attn_since; today's build does): the
+    one reading of that date for at_build's context (flash_attn_on) and vulkan_path's own build context."""
     since = str(((load("speed").get("vulkan_intel") or {}).get("igpu_dispatch") or {}).get("flash_attn_since") or "")
-    return not since or _build_date() >= since
+    return not since or not date or date >= since
 
 
 @lru_cache(maxsize=512)
@@ -286,14 +289,20 @@ def _history(arch: str, ggml_type: str, rules: dict) -> tuple[str, bool]:
 def _replay(when: str, arch: str, ggml_type: str, rules: dict) -> tuple[str, bool]:
     """_history without the memo."""
     path, matrix = ("blas" if arch.startswith("RDNA 3") else "mmq"), False
-    for change in rules.get("path_history", ()):
-        if str(change["from"]) > when or not any(arch.startswith(a) for a in change["arch"]):
-            continue
-        if change.get("types") and ggml_type not in change["types"]:
-            continue
+    for change in in_force(rules.get("path_history"), arch, when, ggml_type):
         path = str(change["path"])
         matrix = matrix or bool(change.get("matrix"))
     return path, matrix
+
+
+def in_force(history, arch: str, when: str, ggml_type: str | None = None) -> list[dict]:
+    """The changes of a dated llama.cpp history in data/speed.yaml (each: `from`, the date its commit landed; `arch`,
+    the architecture prefixes it touches; optionally `types`, the GGML types) that a build of `when` carries for `arch`
+    (and `ggml_type`, where given), in the listed order: the last one sets the state. The one reading of that format
+    (rocm_prefill_path's path_history, dot4_history, fa_mma_history; rocm_decode_path.threads_history,
+    rocm_attention_blas.history)."""
+    return [c for c in history or () if str(c["from"]) <= when and any(arch.startswith(a) for a in c["arch"])
+            and not (ggml_type is not None and c.get("types") and ggml_type not in c["types"])]
 
 
 def int8_peak(device: Device, arch: str, fp16: float, rules: dict, matrix: bool = True) -> float:
@@ -331,11 +340,8 @@ def lane_int8_ops(arch: str, rules: dict) -> float:
     ops = float(rules["dp4a_ops_per_lane_per_clock"])
     if _FIFTH:
         return ops
-    when = _build_date()
-    dot4 = True
-    for change in rules.get("dot4_history", ()):
-        if str(change["from"]) <= when and any(arch.startswith(a) for a in change["arch"]):
-            dot4 = bool(change["dot4"])
+    changes = in_force(rules.get("dot4_history"), arch, _build_date())
+    dot4 = bool(changes[-1]["dot4"]) if changes else True
     return ops if dot4 else ops / float(rules.get("no_dot4_lane_ops") or 1.0)
 
 

@@ -43,16 +43,10 @@ def row_shape(device: Device, ggml_type: str) -> dict | None:
     arch = kernel_path.architecture(device)
     if not arch:
         return None
-    rules = _rules()
-    when = kernel_path._build_date()
-    shape = None
-    for change in rules.get("threads_history", ()):
-        if str(change["from"]) > when or not any(arch.startswith(a) for a in change["arch"]):
-            continue
-        if change.get("types") and ggml_type not in change["types"]:
-            continue
-        shape = {"threads": int(change["threads"]), "waves": int(change.get("waves") or 0)}
-    return shape
+    changes = kernel_path.in_force(_rules().get("threads_history"), arch, kernel_path._build_date(), ggml_type)
+    if not changes:
+        return None
+    return {"threads": int(changes[-1]["threads"]), "waves": int(changes[-1].get("waves") or 0)}
 
 
 def lane_factor(device: Device, ggml_type: str, fitted_k: float) -> float:

@@ -586,17 +586,8 @@ def intel_lane_hz(device: Device) -> float | None:
 
 
 def _fa_on_by_default() -> bool:
-    """Whether the build being predicted runs flash attention by llama-bench's default (today's build does)."""
-    date = build()[0]
-    return not (date and date < _fa_default_since())
-
-
-@lru_cache(maxsize=1)
-def _fa_default_since() -> str:
-    """The build date from which llama-bench runs flash attention by default (llama.cpp PR #15434's FA-auto default;
-    data/speed.yaml vulkan_intel.igpu_dispatch.flash_attn_since)."""
-    from ..catalog.data import load
-
-    return str(((load("speed").get("vulkan_intel") or {}).get("igpu_dispatch") or {}).get("flash_attn_since") or "")
+    """Whether the Vulkan build being predicted (build()) runs flash attention by llama-bench's default
+    (kernel_path.fa_on_at: today's build does)."""
+    return kernel_path.fa_on_at(build()[0])
 
 
