@@ -57,7 +57,8 @@ def pct(x: float) -> str:
     return f"{x:.1%}" if 0 < x < 0.01 else f"{x:.0%}"
 
 
-def _tokens(n: float) -> str:
+def tokens_short(n: float) -> str:
+    """A token count as the text says it: 372M, 1.5B, 2T (three significant figures)."""
     for div, suffix in ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "k")):
         if n >= div:
             return f"{n / div:.3g}{suffix}"
@@ -87,12 +88,12 @@ def _options(best_buy: SelfHostOption | None, best_rent: SelfHostOption | None, 
             out.append(Choice("self-host", o.mode, f"{o.units} {verb} {boxes} of {o.box.label}", o.monthly_usd.total))
     if hybrid is not None and hybrid.is_mix:
         out.append(Choice("hybrid", "hybrid", f"hybrid of {hybrid.base_units + hybrid.spare_units} bought "
-                          f"{hybrid.box.label} + {hybrid.api} for {_tokens(hybrid.overflow_tokens)} overflow tokens",
+                          f"{hybrid.box.label} + {hybrid.api} for {tokens_short(hybrid.overflow_tokens)} overflow tokens",
                           hybrid.total_usd))
     elif hybrid is not None and hybrid.is_tail:
         n = hybrid.base_units + hybrid.spare_units
         out.append(Choice("self-host", "buy", f"{n} bought {'box' if n == 1 else 'boxes'} of {hybrid.box.label} "
-                          f"(+ {_tokens(hybrid.overflow_tokens)} busiest-hour tokens to {hybrid.api})", hybrid.total_usd))
+                          f"(+ {tokens_short(hybrid.overflow_tokens)} busiest-hour tokens to {hybrid.api})", hybrid.total_usd))
     if ref is not None:
         out.append(Choice("cloud", "api", ref.price.id, ref.monthly_usd))
     return sorted(out, key=lambda c: c.monthly_usd)
@@ -278,7 +279,7 @@ def recommend(
             reasons.append(Reason(
                 f"priced hybrid: {hybrid.base_units} base + {hybrid.spare_units} spare {hybrid.box.label} boxes "
                 f"({_usd(capex)} of hardware) carry the base load ({_usd(hybrid.self_host_usd)}/month) and "
-                f"{_tokens(hybrid.overflow_tokens)} tokens ({pct(to_api)}) overflow to {hybrid.api} "
+                f"{tokens_short(hybrid.overflow_tokens)} tokens ({pct(to_api)}) overflow to {hybrid.api} "
                 f"({_usd(hybrid.api_overflow_usd)}); total "
                 f"{_usd(hybrid.total_usd)} vs {_usd(full)} all owned ({hybrid.all_owned_units} + {hybrid.spare_units} spare "
                 f"boxes) and "
@@ -287,7 +288,7 @@ def recommend(
         elif hybrid.is_tail:
             reasons.append(Reason(
                 f"{hybrid.base_units} + {hybrid.spare_units} spare {hybrid.box.label} boxes carry all but "
-                f"{_tokens(hybrid.overflow_tokens)} tokens of the busiest hour ({hybrid.overflow_hours * 60:.2g} minutes "
+                f"{tokens_short(hybrid.overflow_tokens)} tokens of the busiest hour ({hybrid.overflow_hours * 60:.2g} minutes "
                 f"of the month above them): owning {hybrid.base_units} boxes is the plan, those tokens queue or cost "
                 f"${hybrid.api_overflow_usd:,.2f} on {hybrid.api}; total {_usd(hybrid.total_usd)} vs {_usd(full)} for "
                 f"{hybrid.all_owned_units} boxes sized for the peak hour. Not counted as a hybrid: the API would serve "
@@ -303,7 +304,7 @@ def recommend(
         if break_even_tokens:
             dist = w.monthly_tokens / break_even_tokens
             reasons.append(Reason(f"break-even: buying {label} costs less than {cloud_name} above "
-                                  f"{_tokens(break_even_tokens)} tokens/month; this workload is {dist:.2g}x that",
+                                  f"{tokens_short(break_even_tokens)} tokens/month; this workload is {dist:.2g}x that",
                                   "self-host" if dist >= 1 else "cloud", 45))
         else:
             reasons.append(Reason(_no_break_even(label, cloud_name, best_buy.capacity_tokens_per_month, w,
@@ -337,7 +338,7 @@ def recommend(
                               f" per Mtok) is a different model from {model_name}{stronger}: a self-host win "
                               f"assumes {model_name}'s quality is enough{like}", "neutral", 42))
     if w.monthly_tokens < low_volume_tokens and best_buy is not None:
-        reasons.append(Reason(f"low volume: {_tokens(w.monthly_tokens)} tokens/month is {_usd(ref.monthly_usd)}/month on "
+        reasons.append(Reason(f"low volume: {tokens_short(w.monthly_tokens)} tokens/month is {_usd(ref.monthly_usd)}/month on "
                               f"{cloud_name}; owned hardware would sit mostly idle "
                               f"({pct(best_buy.utilisation)} utilisation)", "cloud", 35))
 
@@ -382,7 +383,7 @@ def _what_would_change(w: Workload, win: Choice, opts: list[Choice], ref: CloudO
         if best is not None and c > 0:
             out.append(f"{best.name} wins if {ref.price.id} raises prices {_by(best.monthly_usd / c)}")
         if best_buy is not None and t_star and t_star > w.monthly_tokens:
-            out.append(f"buying {best_buy.box.label} wins above {_tokens(t_star)} tokens/month")
+            out.append(f"buying {best_buy.box.label} wins above {tokens_short(t_star)} tokens/month")
         if best_buy is not None and parity_kwh is not None and parity_kwh < kwh_now:
             out.append(f"buying breaks even at ${parity_kwh:.2f}/kWh (now ${kwh_now:.2f})")
         if best_rent is not None and best_rent.rental_hours_per_month > 0:
@@ -404,7 +405,7 @@ def _what_would_change(w: Workload, win: Choice, opts: list[Choice], ref: CloudO
             cut = 1 - win.monthly_usd / c
         out.append(f"the API alone wins if {ref.price.id} cuts prices by {cut:.0%}")
     if win.mode == "buy" and t_star:
-        out.append(f"the API wins below {_tokens(t_star)} tokens/month")
+        out.append(f"the API wins below {tokens_short(t_star)} tokens/month")
     if win.mode == "buy" and parity_kwh is not None and parity_kwh > kwh_now:
         out.append(f"the API wins above ${parity_kwh:.2f}/kWh (now ${kwh_now:.2f})")
     if win.mode == "rent" and best_rent is not None and best_rent.rental_hours_per_month > 0:
@@ -422,7 +423,7 @@ def _no_break_even(label: str, cloud_name: str, per_unit_tokens: int, w, hybrid_
     hybrid owns boxes, so the reason does not read as contradicting a hybrid verdict."""
     text = (f"no monthly volume makes an all-owned fleet of {label} cheaper than {cloud_name} at these prices: sized "
             f"for the busiest hour ({w.peak_to_average:g}x the average over {w.active_hours_per_month:g} active "
-            f"hours), a box carries at most {_tokens(per_unit_tokens)} tokens a month, and costs more than the API "
+            f"hours), a box carries at most {tokens_short(per_unit_tokens)} tokens a month, and costs more than the API "
             f"charges for them")
     if hybrid_owns:
         text += "; kept busy as the hybrid's base, a box carries more and does beat it"

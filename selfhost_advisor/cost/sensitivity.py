@@ -595,6 +595,6 @@ def throughput_line(c: CostComparison) -> tuple[str, ...]:
 
 
 def _tok(n: float) -> str:
-    from .recommend import _tokens
+    from .recommend import tokens_short
 
-    return _tokens(n)
+    return tokens_short(n)

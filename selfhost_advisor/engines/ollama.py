@@ -19,7 +19,7 @@ from ..estimate.projector import projector as vision_projector
 from ..record import replace
 from .llamacpp import LlamaCpp
 from .ollama_blob import blob_model, blob_note, library_file
-from .ollama_launch import launch
+from .ollama_launch import available_bytes, launch
 
 if TYPE_CHECKING:
     from ..catalog.resolve import Resolved
@@ -298,7 +298,7 @@ class Ollama(LlamaCpp):
         runtime = load("engines")["runtime"]
         os_reserve = int(runtime["os_reserve_bytes"])
         ram = max(0, machine.ram_bytes - os_reserve) if host_ram_known else 0
-        devices = [(self._free_bytes(d, int(runtime["cuda_context_bytes"])), _library(d.backend)) for d in machine.devices]
+        devices = [(available_bytes(d, int(runtime["cuda_context_bytes"])), _library(d.backend)) for d in machine.devices]
         proj = self._projector(model, request, mmproj_file=False)
         version = self.version(request.engine_version)
         e = estimate(model, quant, devices or [(ram, "cpu")], num_ctx=request.context, n_parallel=request.n_parallel,
@@ -342,15 +342,6 @@ class Ollama(LlamaCpp):
         opt = FitOption(quant=quant, memory=mem, placement=placement, speed=speed)
 
         return replace(opt, command=self.command(model, opt, request, machine))
-
-    @staticmethod
-    def _free_bytes(d, context_bytes: int) -> int:
-        """What Ollama logs as memory.available: the probed free memory, else the card's memory less a CUDA
-        context (an idle card; Metal reports its working-set limit)."""
-        if d.free_memory_bytes is not None:
-            return int(d.free_memory_bytes)
-        base = d.usable_memory_bytes if d.usable_memory_bytes is not None else d.memory_bytes
-        return max(0, base - (0 if d.backend == "metal" else context_bytes))
 
     def command(self, model: Model, option: FitOption, request: FitRequest, machine: Machine) -> str:
         """`ollama serve` with the server settings the estimate assumed (docs/faq.md environment variables:

@@ -30,9 +30,9 @@ def _rules() -> dict:
     return load("engines")["engines"]["ollama"]["launch"]
 
 
-def _available(d: Device, context_bytes: int) -> int:
-    """The free memory Ollama reads for a GPU (llama-server's device listing): the probed free memory, else the
-    card less a CUDA context (Metal: its working-set limit)."""
+def available_bytes(d: Device, context_bytes: int) -> int:
+    """The free memory Ollama reads for a GPU (llama-server's device listing; what it logs as memory.available): the
+    probed free memory, else the card less a CUDA context (an idle card; Metal: its working-set limit)."""
     if d.free_memory_bytes is not None:
         return int(d.free_memory_bytes)
     base = d.usable_memory_bytes if d.usable_memory_bytes is not None else d.memory_bytes
@@ -45,7 +45,7 @@ def single_gpu(machine: Machine, predicted: int, context_bytes: int) -> int | No
     if len(machine.devices) < 2:
         return None
     share = float(_rules()["fit_share"])
-    free = [_available(d, context_bytes) for d in machine.devices]
+    free = [available_bytes(d, context_bytes) for d in machine.devices]
     best = max(range(len(free)), key=lambda i: free[i])
     return best if predicted <= share * free[best] else None
 
@@ -81,7 +81,7 @@ def cuda_no_fa_batch(request: FitRequest, devices: tuple[Device, ...], context_b
     r = _rules()
     if request.flash_attention or request.context * request.n_parallel <= int(r["cuda_no_fa_small_context"]):
         return None
-    small = any(d.backend == "cuda" and 0 < min(d.memory_bytes, _available(d, context_bytes) or d.memory_bytes)
+    small = any(d.backend == "cuda" and 0 < min(d.memory_bytes, available_bytes(d, context_bytes) or d.memory_bytes)
                 <= int(r["cuda_no_fa_small_gpu_bytes"]) for d in devices)
     return int(r["cuda_no_fa_small_batch"]) if small else None
 
@@ -92,7 +92,7 @@ def launch(model: Model, quant: Quant, machine: Machine, request: FitRequest,
     predicted = predicted_vram(model, quant, request.context * request.n_parallel)
     gpu = single_gpu(machine, predicted, context_bytes)
     devices = (machine.devices[gpu],) if gpu is not None else machine.devices
-    available = sum(_available(d, context_bytes) for d in devices)
+    available = sum(available_bytes(d, context_bytes) for d in devices)
     backends = tuple(d.backend for d in devices)
     batch = cuda_no_fa_batch(request, devices, context_bytes) if "embedding" not in model.use_cases else None
     return gpu, batch or auto_batch(model, request, predicted, available, backends)

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from ..cost.compare import cost_curve, recommended_monthly_usd
-from ..cost.recommend import pct, rate_usd
+from ..cost.recommend import pct, rate_usd, tokens_short
 from ..cost.types import CostComparison, served_engine
 from .text import console, plot_rows
 from ..termsafe import markup as esc
@@ -19,12 +19,7 @@ def _usd(x: float | None) -> str:
 
 
 def _tok(n: float | None) -> str:
-    if n is None:
-        return "never"
-    for div, suffix in ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "k")):
-        if n >= div:
-            return f"{n / div:.3g}{suffix}"
-    return f"{n:.0f}"
+    return "never" if n is None else tokens_short(n)
 
 
 def _table(c: CostComparison):
