@@ -1,7 +1,7 @@
 """Session 25's unseen published rows (benchmarks/published/unseen_s25_*.yaml), each predicted by the SHIPPED model,
 median |error| per backend / vendor and per host, decode and prefill apart (docs/methodology.md 5-unseen25).
 
-Usage: python benchmarks/unseen_s25.py [--json] [--batch all|1|2]
+Usage: python benchmarks/unseen_s25.py [--json] [--batch all|1|2|3]
 The rows were written down before any change could see them and join no fit. GPU rows go through session 24's
 scorer (unseen_s24.weak_rows: fit_speed.published_rows + fit_speed.predict; a `_cuda.yaml` file through
 cuda_heldout.rows). CPU rows (a `_cpu.yaml` file, llamabench_cpu.yaml's fields) go through cpu_published.predict: the
@@ -85,6 +85,12 @@ def serving_summary(rs: list[dict]) -> dict:
             "within_0.8_1.25": sum(0.8 <= v <= 1.25 for v in x), "within_0.5_2": sum(0.5 <= v <= 2 for v in x)}
 
 
+def batch(path: Path) -> str:
+    """Which commit's batch a file is: unseen_s25_bN_*.yaml is batch N, the first commit's files batch 1."""
+    rest = path.name.removeprefix("unseen_s25_")
+    return rest[1] if rest[:1] == "b" and rest[1:2].isdigit() and rest[2:3] == "_" else "1"
+
+
 def rows(files: list[Path] = FILES) -> list[dict]:
     """The llama.cpp rows (CPU, weak-backend and CUDA files); serving files go through serving_rows."""
     out = []
@@ -116,10 +122,10 @@ def summary(rs: list[dict]) -> dict:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--json", action="store_true")
-    ap.add_argument("--batch", choices=("all", "1", "2"), default="all",
-                    help="score one batch's files alone: 1 = the first commit's, 2 = unseen_s25_b2_*.yaml")
+    ap.add_argument("--batch", choices=("all", "1", "2", "3"), default="all",
+                    help="score one batch's files alone: 1 = the first commit's, N = unseen_s25_bN_*.yaml")
     args = ap.parse_args()
-    files = [f for f in FILES if args.batch == "all" or (f.name.startswith("unseen_s25_b2_") == (args.batch == "2"))]
+    files = [f for f in FILES if args.batch in ("all", batch(f))]
     rs = rows(files)
     s = summary(rs)
     sv = [r for f in files if f.name.endswith("_serving.yaml") for r in serving_rows(f)]
