@@ -174,8 +174,10 @@ def prefill_rates(isa: str) -> tuple[dict[str, float], float, float]:
 def clock_is_measured(machine: Machine) -> bool:
     """Whether the host's core clock is one the probe timed (probe/hostrate.py's dependent adds, `advisor probe
     --measure`, a probe file saved from either: host_speed_source 'measured: ...'), not a stated figure (a spec sheet's
-    clock=, a profile, a published row's maximum turbo)."""
-    return bool(machine.cpu_clock_hz) and str(machine.host_speed_source or "").startswith("measured")
+    clock=, a profile, a published row's maximum turbo, or the cpufreq maximum a probe falls back on where W^X forbids
+    its timing code: host_speed_source then says "maximum clock (cpufreq sysfs)", probe/measure.py)."""
+    source = str(machine.host_speed_source or "")
+    return bool(machine.cpu_clock_hz) and source.startswith("measured") and "(cpufreq sysfs)" not in source
 
 
 def host_prefill_rates(machine: Machine) -> tuple[dict[str, float], float, float]:

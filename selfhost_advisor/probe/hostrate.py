@@ -36,6 +36,9 @@ from ..record import record
 MIN_STREAM_BYTES = 256 << 20  # at least 256 MiB, and 4 x the last-level cache (this VM: 300 MiB of L3, so 1.2 GiB)
 
 
+# how a clock read from cpufreq sysfs (a stated maximum, not a timed one) is named in a method string
+SYSFS_CLOCK = "cpufreq sysfs maximum clock per cluster"
+
 def stream_bytes(root: str = "/", available_ram: int | None = None) -> int:
     """The read-stream buffer: 4 x the last-level cache (a stream that fits in cache measures the cache), at least
     MIN_STREAM_BYTES, and never more than a quarter of the RAM available now (a small board must not swap for it)."""
@@ -230,7 +233,7 @@ def sysfs_clock(root: str, threads: int, arch: str | None = None) -> tuple[float
     clock, slow, slow_clock = got
     arm = (arch or platform.machine()).lower() in ("aarch64", "arm64")
     e = (min(slow, max(0, threads - 1)) or None) if arm else None
-    return clock, e, slow_clock if e else None, "cpufreq sysfs maximum clock per cluster"
+    return clock, e, slow_clock if e else None, SYSFS_CLOCK
 
 
 host_rates = measure_host_rates  # what the probe calls (tests replace this name, never the function)

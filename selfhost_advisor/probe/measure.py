@@ -144,8 +144,9 @@ def measure(progress: Callable[[str], None] = lambda s: None, reps: int = 5, roo
     t0 = time.perf_counter()
     threads = llama_threads(root)
     clock = hostrate.core_clock_hz()
-    if clock is None:  # ARM: the fastest cluster's maximum clock from cpufreq sysfs (probe/cpufreq.py)
-        clock = hostrate.sysfs_clock(root, threads)[0]
+    how = "dependent-add clock"
+    if clock is None:  # ARM (or W^X): the fastest cluster's maximum clock from cpufreq sysfs (probe/cpufreq.py)
+        clock, how = hostrate.sysfs_clock(root, threads)[0], hostrate.SYSFS_CLOCK
     progress(f"core clock: {clock / 1e9:.2f} GHz" if clock else "core clock: not measurable here")
     try:
         import psutil
@@ -163,7 +164,7 @@ def measure(progress: Callable[[str], None] = lambda s: None, reps: int = 5, roo
     return Measurement(ram_bandwidth_bytes_per_s=int(read or copy), matmul_flops=float(flops), threads=threads,
                        seconds=round(time.perf_counter() - t0, 2),
                        method=f"memchr read stream, {threads} threads, {stream_bytes >> 20} MiB, best of {reps}; "
-                              f"dependent-add clock; STREAM copy {ARRAY_BYTES >> 20} MiB; "
+                              f"{how}; STREAM copy {ARRAY_BYTES >> 20} MiB; "
                               f"float32 GEMM n={GEMM_N} (numpy BLAS), best of {reps}",
                        clock_hz=clock, copy_bandwidth_bytes_per_s=int(copy),
                        thread_bandwidth_bytes_per_s=int(one) if one else None)
@@ -176,11 +177,20 @@ def as_dict(m: Measurement) -> dict:
             "thread_bandwidth_bytes_per_s": m.thread_bandwidth_bytes_per_s}
 
 
+def hostrate_clock_words(method: str) -> str:
+    """How a measurement's clock reads in host_speed_source: "core clock" where the probe timed it (dependent adds),
+    "maximum clock (cpufreq sysfs)" where it is the kernel's stated maximum (ARM, or an x86 host whose W^X policy
+    forbids the timing code): estimate/cpu_kernels.py clock_is_measured reads the difference."""
+    from .hostrate import SYSFS_CLOCK
+
+    return "maximum clock (cpufreq sysfs)" if SYSFS_CLOCK in method else "core clock"
+
+
 def with_measurement(report, m: Measurement):
     """A ProbeReport whose machine uses the measured figures for CPU-resident work (fit says so)."""
     from ..record import replace
 
-    clock = f", {m.clock_hz / 1e9:.2f} GHz core clock" if m.clock_hz else ""
+    clock = f", {m.clock_hz / 1e9:.2f} GHz {hostrate_clock_words(m.method)}" if m.clock_hz else ""
     source = (f"measured: {m.ram_bandwidth_bytes_per_s / 1e9:.1f} GB/s read stream{clock}, {m.matmul_flops / 1e9:.0f} "
               f"GFLOPS float32 GEMM on {m.threads} threads (advisor probe --measure)")
     machine = replace(report.machine, ram_bandwidth_bytes_per_s=m.ram_bandwidth_bytes_per_s, cpu_flops=m.matmul_flops,
