@@ -178,7 +178,9 @@ def ttft_floor_s(row: dict) -> float:
     arrival order (vLLM's FCFS) at the GPUs' full spec tensor rate, nothing else running (no decode steps, no overhead,
     no queueing for a seat). In a burst, request i gets its first token no earlier than i prompts' FLOPs / FLOPS, so
     the mean over N requests is (N + 1) / 2 prompts' time; in a closed loop requests arrive one by one once it runs,
-    so the floor is one prompt's time. FLOPs per prompt token: the matmuls (the LM head once per prompt, vLLM
+    so the floor is one prompt's time, except in a finite closed loop (`num_prompts` N, `concurrency` c clients): its
+    first c requests are sent together at t = 0 (vllm bench serve starts every client at once) and wait as a burst's
+    do, so the mean is (c (c + 1) / 2 + N - c) / N prompts' time (session 25, serve21: one prompt's time before). FLOPs per prompt token: the matmuls (the LM head once per prompt, vLLM
     computes logits only at each request's last scheduled token) and attention at half the prompt's depth, per GPU
     (estimate/serving/step.py). A published mean below this floor means the run did less prefill work than its
     stated lengths (prefix-cache hits, shorter prompts) or ran other settings than the row states."""
@@ -190,11 +192,23 @@ def ttft_floor_s(row: dict) -> float:
     tp = plan(model, q, machine, FitRequest(context=int(row["prompt_tokens"]) + int(row["output_tokens"]),
                                             engine="vllm", engine_version=release(row))).tp
     P = int(row["prompt_tokens"])
-    n = int(row["concurrency"]) if row.get("clients") == "burst" else 1
     _, _, per_token = step_parts(model, q, tp)
     lm = lm_head_flops(model, tp)
     prompt_flops = P * (per_token - lm) + lm + P * attention_flops(model, tp, P / 2.0)
-    return (n + 1) / 2.0 * prompt_flops / matmul_flops(machine, q, spec=True)
+    return _prompts_waited(row) * prompt_flops / matmul_flops(machine, q, spec=True)
+
+
+def _prompts_waited(row: dict) -> float:
+    """ttft_floor_s's mean number of prompts' prefill a request waits for, its own included: (N + 1) / 2 in a burst
+    of N, (c (c + 1) / 2 + N - c) / N in a closed loop of c clients that sends N requests in all (its first wave is a
+    burst of c), 1 in a closed loop without a stated request count (serve's steady state)."""
+    if row.get("clients") == "burst":
+        return (int(row["concurrency"]) + 1) / 2.0
+    n = int(row.get("num_prompts") or 0)
+    if not n:
+        return 1.0
+    c = min(int(row["concurrency"]), n)
+    return (c * (c + 1) / 2.0 + n - c) / n
 
 
 def _tpot_table(rows: list, key: str, label: str, title: str) -> None:
