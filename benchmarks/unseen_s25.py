@@ -1,7 +1,7 @@
 """Session 25's unseen published rows (benchmarks/published/unseen_s25_*.yaml), each predicted by the SHIPPED model,
 median |error| per backend / vendor and per host, decode and prefill apart (docs/methodology.md 5-unseen25).
 
-Usage: python benchmarks/unseen_s25.py [--json] [--batch all|1|2|3]
+Usage: python benchmarks/unseen_s25.py [--json] [--batch all|1|2|3|4]
 The rows were written down before any change could see them and join no fit. GPU rows go through session 24's
 scorer (unseen_s24.weak_rows: fit_speed.published_rows + fit_speed.predict; a `_cuda.yaml` file through
 cuda_heldout.rows). CPU rows (a `_cpu.yaml` file, llamabench_cpu.yaml's fields) go through cpu_published.predict: the
@@ -122,7 +122,7 @@ def summary(rs: list[dict]) -> dict:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--json", action="store_true")
-    ap.add_argument("--batch", choices=("all", "1", "2", "3"), default="all",
+    ap.add_argument("--batch", choices=("all", "1", "2", "3", "4"), default="all",
                     help="score one batch's files alone: 1 = the first commit's, N = unseen_s25_bN_*.yaml")
     args = ap.parse_args()
     files = [f for f in FILES if args.batch in ("all", batch(f))]
