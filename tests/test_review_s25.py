@@ -143,3 +143,22 @@ def test_readme_counts_are_the_catalogs(capsys):
     assert re.findall(r"\((\d+) profiles:", readme) == [str(len(json.loads(out)["hardware"]))]
     from_db = sum(1 for r in rows() if not r.get("added"))
     assert re.findall(r"\((\d+) from TechPowerUp's database", readme) == [str(from_db)]
+
+
+@pytest.mark.parametrize("name,size,choice", [("rtx 3060 16gb", "16 GB", "rtx-3060-12gb (12 GiB)"),
+                                              ("a100 120gb", "120 GB", "a100-80gb (80 GiB)"),
+                                              ("h100 96gb", None, None)])
+def test_a_size_no_variant_has_is_named_as_such(capsys, name, size, choice):
+    """'rtx 3060 16gb' was told it 'names several memory sizes ... name one of them, e.g. with its memory size' though
+    it had given one: the size no variant has is now what the line says, with the variants (a card sold in one size
+    says so too: _memory_checked)."""
+    from clikit import one_line_exit_2
+
+    code, out, err = run(capsys, "fit", "llama3.1:8b", "-q", "Q4_K_M", "-H", name)
+    if size is None:  # a size some variant has still picks it (96 GB: the PCIe card of the PCIe / SXM5 tie)
+        assert code == 0, err
+        return
+    one_line_exit_2(code, out, err, f"none of the cards it names has {size}", choice)
+    assert "e.g. with its memory size" not in err
+    code, out, err = run(capsys, "fit", "llama3.1:8b", "-q", "Q4_K_M", "-H", name.rsplit(" ", 1)[0])
+    one_line_exit_2(code, out, err, "names several memory sizes", "e.g. with its memory size")

@@ -117,6 +117,16 @@ def _refuse(name: str, cands: list[Profile]) -> AmbiguousHardwareError:
     cores = sorted({c.raw.get("gpu_cores") for c in cands if c.kind == "apple" and c.raw.get("gpu_cores")})
     how = "its memory size" if len(sizes) > 1 else (f"its GPU core count, e.g. '{cores[-1]}-core'" if cores
                                                      else "its full id")
+    stated = _stated_memory(name)
+    if stated and not any(abs(stated - c.memory_bytes) <= 0.08 * c.memory_bytes for c in cands):
+        # 'rtx 3060 16gb' said it "names several memory sizes ... name one of them, e.g. with its memory size": the user
+        # had given one, which no variant has (as _memory_checked says of a card sold in one size)
+        m = re.search(r"(?<![\d.])(\d{1,4}(?:\.\d{1,3})?)\s*(gi?b)\b", name, re.I)
+        size = f" {float(m.group(1)):g} {'GiB' if m.group(2).lower() == 'gib' else 'GB'}" if m else " that size"
+        err = AmbiguousHardwareError(f"hardware {name!r}: none of the cards it names has{size}; they come as "
+                                     f"{_choices(cands)}", "name one of them" + _count_hint(name, cands))
+        err.candidates = tuple(cands)
+        return err
     err = AmbiguousHardwareError(f"hardware {name!r} names several {what}: {_choices(cands)}",
                                  f"name one of them, e.g. with {how}" + _count_hint(name, cands))
     err.candidates = tuple(cands)
