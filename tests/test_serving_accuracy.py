@@ -466,6 +466,16 @@ def test_phi4_closed_loops_from_128_clients_ran_under_their_prompts_compute_floo
     assert under == {f"lhl-rtxpro6000-phi4-14b-sharegpt-c{c}" for c in (128, 256, 512)}
 
 
+def test_phi4_rtx_pro_6000_runs_above_their_floor_are_within_the_throughput_goal():
+    # the blind rows that did prefill their prompts (the cold c=max burst, 32 and 64 clients: TTFT above the first
+    # wave's floor) are the ones that speak to the step; docs/methodology.md 6c serve21 scored them 0.87, 1.02, 0.83
+    rows = _unseen_s25_serving()
+    informative = [r for r in rows.values() if float(r["ttft_ms"]) / 1e3 >= acc.ttft_floor_s(r)]
+    assert len(informative) == 3
+    for r in informative:
+        assert 0.8 <= acc.outcome(r)[0] / float(r["published"]) <= 1.25, r["id"]
+
+
 def test_our_ttft_never_beats_the_compute_floor():
     # the model runs prefill at a share of the spec rate and adds decode steps and queueing: it cannot be faster
     # than every prompt back to back at 100% of the tensor rate
