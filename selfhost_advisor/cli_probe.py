@@ -54,7 +54,9 @@ def _measured(report):
     try:
         m = run_measure(progress)
     except ImportError:
-        raise BadOptionError("--measure needs numpy", "pip install numpy, then run 'advisor probe --measure' again") from None
+        raise BadOptionError("--measure needs numpy", "install the measure extra (pip install '.[measure]' in the "
+                                                       "project folder) or numpy, then run 'advisor probe --measure' "
+                                                       "again") from None
     except KeyboardInterrupt:
         sys.stderr.write("advisor: measurement interrupted; nothing written\n")
         raise typer.Exit(130) from None

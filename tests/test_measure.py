@@ -114,3 +114,21 @@ def test_probe_file_from_another_major_version_exits_2_naming_it(capsys, tmp_pat
     f.write_text(json.dumps({"schema_version": "2.0.0", "devices": [], "ram_bytes": 1}))
     assert main(["fit", "llama3.2:1b", "--hardware", str(f)]) == 2
     assert "2.0.0" in capsys.readouterr()[1]
+
+
+def test_measure_without_numpy_names_the_extra_that_brings_it(capsys, monkeypatch, fixed_probe):
+    # the README's set-up installs without numpy; its probe --measure step says to install the `measure` extra
+    def no_numpy(progress=None, **kw):
+        raise ImportError("No module named 'numpy'")
+
+    monkeypatch.setattr(measure_mod, "measure", no_numpy)
+    assert main(["probe", "--measure", "--json"]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err.count("\n") == 1 and ".[measure]" in err and "numpy" in err
+    tomllib = pytest.importorskip("tomllib")  # Python 3.11+
+
+    extras = tomllib.loads((Path(__file__).resolve().parents[1] / "pyproject.toml").read_text())[
+        "project"]["optional-dependencies"]
+    assert any(dep.startswith("numpy") for dep in extras["measure"])
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    assert 'pip install ".[measure]"' in readme
