@@ -1,7 +1,7 @@
 """Vulkan rows held out by session 12 (vkgcn): each row's error under the shipped model, decode and prefill apart
 (docs/methodology.md 5b-vkgcn).
 
-Usage: python benchmarks/vulkan_heldout.py [--json] [--block vkgcn|vkamd|vkintel|vkintel2|vkamd2|vkintel3|vkintel4|vkintel4nv|vkamd3|vkamd4|vkintel5|vkamd5|vkamd6|vkintel6|vkamd7|vkintel7|vkamd8|vkamd9|vkamd9b|vkintel10|vkintel11]
+Usage: python benchmarks/vulkan_heldout.py [--json] [--block vkgcn|vkamd|vkintel|vkintel2|vkamd2|vkintel3|vkintel4|vkintel4nv|vkamd3|vkamd4|vkintel5|vkamd5|vkamd6|vkintel6|vkamd7|vkintel7|vkamd8|vkamd9|vkamd9b|vkintel9|vkintel10|vkintel11]
 The rows are those of benchmarks/published/llamabench_weak.yaml in the block after the line `# --- session 12: vkgcn`
 (up to the next session's line; `--block vkamd`: session 13's AMD block, docs/methodology.md 5b-vkamd; `--block
 vkintel` / `vkintel2`: its Intel blocks, 5b-vkintel; `--block vkamd2`: session 14's AMD block, 5b-vkamd2; `--block
