@@ -421,7 +421,9 @@ def decode_seconds(nbytes: float, kernel_s: float, machine: Machine, bandwidth: 
     (stream_and_kernel: one after the other on the Intel development VM, where one thread's decode time is the stream
     time plus a kernel time proportional to the weights, within 15% whatever the GGML type, methodology 4e; partly
     overlapped on an AMD core, 4e-cpu12); the T-thread read stream (`bandwidth`) caps the whole when the socket, not
-    the cores, is the limit.
+    the cores, is the limit. A host a spec sheet or profile describes with a one-core stream (its thread_bandwidth, or
+    its core type's published figure: unloaded_core_stream) takes loaded_decode_seconds instead, the sum whatever the
+    vendor.
     """
     threads = float(machine.cpu_threads or 1)
     unloaded = unloaded_core_stream(machine, bandwidth)
@@ -454,8 +456,9 @@ def overlap_form(machine: Machine) -> str:
 def loaded_decode_seconds(nbytes: float, kernel_s: float, threads: float, unloaded: float, bandwidth: float) -> float:
     """decode_seconds where each core's stream slows with the memory system's utilisation (docs/methodology.md 4e-cpu9).
 
-    Each of the T threads streams its rows and runs the dot kernel on them, one after the other, as in decode_seconds;
-    its stream is latency-bound, and the latency at utilisation rho = (bytes / t) / bandwidth is L0 / (1 - rho)
+    Each of the T threads streams its rows and runs the dot kernel on them, one after the other (stream_and_kernel's
+    `sum`, whatever the vendor: cpu_decode overlap is not read here); its stream is latency-bound, and the latency at
+    utilisation rho = (bytes / t) / bandwidth is L0 / (1 - rho)
     (M/M/1), so t = S0 / (1 - rho) + K with S0 = bytes / (T x the unloaded one-core stream) and K = kernel_s. With
     u = bytes / bandwidth: t^2 - (K + u + S0) t + K u = 0, whose larger root is never below max(u, K): the hard corner
     max(u, S0 + K) of decode_seconds becomes a curve that meets both bounds only far from the corner."""
