@@ -150,6 +150,14 @@ def _x86_gemm_types() -> frozenset:
                      if entries and entries[-1]["path"] != "vec_dot")
 
 
+def _median(values) -> float:
+    """The median of `values` (the mean of the middle two for an even count): the rate of a type no kernel table
+    lists, in prefill_rates, clocked_avx2_prefill_rates and decode_rates."""
+    v = sorted(values)
+    mid = len(v) // 2
+    return v[mid] if len(v) % 2 else (v[mid - 1] + v[mid]) / 2
+
+
 @lru_cache(maxsize=8)
 def prefill_rates(isa: str) -> tuple[dict[str, float], float, float]:
     """(ops per vector FLOP by GGML type, the median for quantized types not measured, the float-weight rate).
@@ -163,9 +171,7 @@ def prefill_rates(isa: str) -> tuple[dict[str, float], float, float]:
     scale = 1.0 if isa in fams else isa_scale(isa)
     rates = {str(k): float(v) * (1.0 if k in _FLOAT_TYPES else scale) for k, v in fam["ops_per_vector_flop"].items()
              if k not in _FLOAT_TYPES or isa in fams or isa != "neon"}
-    quant = sorted(v for k, v in rates.items() if k not in _FLOAT_TYPES)
-    mid = len(quant) // 2
-    median = quant[mid] if len(quant) % 2 else (quant[mid - 1] + quant[mid]) / 2
+    median = _median(v for k, v in rates.items() if k not in _FLOAT_TYPES)
     # the i-quants timed in session 15 (their own family only: the median stays that of the types above)
     rates.update({ty: v for ty, v in _iquant_rates(isa, "prefill").items() if ty not in rates})
     return rates, median, float(fam.get("float_ops_per_vector_flop", 1.0))
@@ -208,10 +214,7 @@ def clocked_avx2_prefill_rates() -> tuple[dict[str, float], float, float]:
     rates, _, float_rate = prefill_rates("vnni256")
     out = {ty: r * (1.0 if ty in _FLOAT_TYPES else prompt_no_vnni_factor(ty)) for ty, r in rates.items()}
     measured = _data()["cpu_prefill"]["families"]["vnni256"]["ops_per_vector_flop"]
-    quant = sorted(v for k, v in out.items() if k in measured and k not in _FLOAT_TYPES)
-    mid = len(quant) // 2
-    median = quant[mid] if len(quant) % 2 else (quant[mid - 1] + quant[mid]) / 2
-    return out, median, float_rate
+    return out, _median(v for k, v in out.items() if k in measured and k not in _FLOAT_TYPES), float_rate
 
 
 def prompt_no_vnni_factor(ty: str) -> float:
@@ -268,9 +271,7 @@ def decode_rates(isa: str) -> tuple[dict[str, float], float]:
     scale = 1.0 if isa in fams else isa_scale(isa)
     fam = fams.get(isa) or fams["vnni"]
     rates = {str(k): float(v) * scale for k, v in fam["weights_per_vector_flop"].items()}
-    values = sorted(rates.values())
-    mid = len(values) // 2
-    median = values[mid] if len(values) % 2 else (values[mid - 1] + values[mid]) / 2
+    median = _median(rates.values())
     # the grid i-quants' dot kernels (session 15), scaled like the rest; the median stays that of the types above
     extra = _iquant_rates(isa if isa in fams else "vnni", "decode")
     rates.update({ty: v * scale for ty, v in extra.items() if ty not in rates})
