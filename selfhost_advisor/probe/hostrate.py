@@ -34,10 +34,9 @@ from typing import Callable
 from ..record import record
 
 MIN_STREAM_BYTES = 256 << 20  # at least 256 MiB, and 4 x the last-level cache (this VM: 300 MiB of L3, so 1.2 GiB)
-
-
 # how a clock read from cpufreq sysfs (a stated maximum, not a timed one) is named in a method string
 SYSFS_CLOCK = "cpufreq sysfs maximum clock per cluster"
+
 
 def stream_bytes(root: str = "/", available_ram: int | None = None) -> int:
     """The read-stream buffer: 4 x the last-level cache (a stream that fits in cache measures the cache), at least
