@@ -144,8 +144,9 @@ def anv_weight_seconds(device: Device, matrices, bandwidth: float, date: str = "
 def decode_factor(device: Device, date: str = "", arch: str = "") -> float:
     """Decode speed of an Intel GPU under Vulkan relative to the Vulkan family's law (1 for every other vendor and
     backend): `decode_share` (decode_share()) times, on Mesa's ANV in the "ratio" tier (anv_tier: a llama.cpp build
-    dated before `anv_fixed_since`, or a stated Mesa 25), `anv_decode_ratio` (ANV over Intel's Windows driver on the
-    same card and build); in the "type" tier ANV's deficit is priced per weight type (anv_weight_seconds). `date`: the
+    dated before `anv_type_ratios.since`, or a stated Mesa 25 in any build), `anv_decode_ratio` (ANV over Intel's
+    Windows driver on the same card and build); in the "type" tier (later builds before the fixes) ANV's deficit is
+    priced per weight type (anv_weight_seconds). `date`: the
     build's (vulkan_path.build()[0]), "" = today's (a user's estimate: it has the 2026 fixes); `arch`: the device's
     architecture as ggml-vulkan sees it (vulkan_path.architecture; the callers pass both: vulkan_path imports this
     module)."""
