@@ -63,7 +63,15 @@ def time_one(bench: str, model, quant: str, path: str) -> dict:
             "quant": quant, "layers": model.n_layers, "load": load, "tok_s": (c9 - c1) / (8 * 128),
             "tg_wall": test["avg_ts"], "bytes": sum(w.layer_read_bytes) + w.output_read_bytes, "types": dict(types),
             "output": [w.output_matrix[0], w.output_matrix[1]], "stream": stream, "clock": hostrate.core_clock_hz(),
-            "build_commit": test.get("build_commit"), "time": time.strftime("%Y-%m-%dT%H:%M:%S")}
+            "build_commit": test.get("build_commit"), "time": time.strftime("%Y-%m-%dT%H:%M:%S"), **_cpu()}
+
+
+def _cpu() -> dict:
+    """The CPU name and flags the probe reads here (per_layer prices a stored row's K with them)."""
+    from selfhost_advisor.probe.cpu import probe_cpu
+
+    cpu = probe_cpu()
+    return {"cpu_name": cpu.name, "flags": list(cpu.flags)}
 
 
 def per_layer(rows: list[dict]):
@@ -92,8 +100,12 @@ def per_layer(rows: list[dict]):
 def summary(path: str) -> None:
     print("| hidden x ffn | quant | layers | ms per layer | S ms | K ms (model) | max(S, K) | S + K | tandem |")
     print("|---|---|---|---|---|---|---|---|---|")
+    from selfhost_advisor.domain import CpuInfo, Machine
+    from selfhost_advisor.estimate.cpu_kernels import stream_and_kernel
+
+    amd = Machine(name="tandem", devices=(), ram_bytes=1 << 34, cpu=CpuInfo(name="AMD"))
     for (h, f, q), (a, b), t, s, k in per_layer([json.loads(x) for x in open(path)]):
-        tandem = s + k - s * k / (s + k)
+        tandem = stream_and_kernel(s, k, amd)
         print(f"| {h} x {f} | {q} | {a} -> {b} | {t * 1e3:.3f} | {s * 1e3:.3f} | {k * 1e3:.3f} | {max(s, k) * 1e3:.3f} | "
               f"{(s + k) * 1e3:.3f} | {tandem * 1e3:.3f} |")
 

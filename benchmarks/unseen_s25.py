@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -87,8 +88,8 @@ def serving_summary(rs: list[dict]) -> dict:
 
 def batch(path: Path) -> str:
     """Which commit's batch a file is: unseen_s25_bN_*.yaml is batch N, the first commit's files batch 1."""
-    rest = path.name.removeprefix("unseen_s25_")
-    return rest[1] if rest[:1] == "b" and rest[1:2].isdigit() and rest[2:3] == "_" else "1"
+    m = re.match(r"b(\d+)_", path.name.removeprefix("unseen_s25_"))
+    return m.group(1) if m else "1"
 
 
 def rows(files: list[Path] = FILES) -> list[dict]:

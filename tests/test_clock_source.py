@@ -37,3 +37,14 @@ def test_measure_words_follow_its_method():
     assert hostrate_clock_words("memchr read stream, 2 threads; dependent-add clock; STREAM copy") == "core clock"
     assert hostrate_clock_words(f"memchr read stream; {hostrate.SYSFS_CLOCK}; STREAM copy") == \
         "maximum clock (cpufreq sysfs)"
+
+
+def test_an_avx512_core_without_vnni_keeps_the_scale_even_timed(tmp_path):
+    # Skylake-SP: AVX-512F, no VNNI; ggml runs 512-bit code there that the 256-bit count does not describe
+    from selfhost_advisor.estimate.cpu_kernels import prefill_isa
+    from selfhost_advisor.record import replace
+
+    timed = _quick(tmp_path, "dependent-add clock; memchr")
+    sky = replace(timed, cpu=replace(X86, name="Intel Xeon Gold 6148", flags=X86.flags + ("avx512f", "avx512bw")))
+    assert clock_is_measured(sky)
+    assert host_prefill_rates(sky)[0] == prefill_rates(prefill_isa(sky))[0]

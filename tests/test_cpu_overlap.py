@@ -29,7 +29,13 @@ def test_the_vendor_word_picks_the_form():
     assert overlap_form(_probed("AMD Ryzen 9 7950X")) == "tandem"
     assert overlap_form(_probed("Intel(R) Xeon(R) Platinum 8592+")) == "sum"
     assert overlap_form(_probed("")) == "sum"
-    assert overlap_form(_probed("EPYC AMD")) == "sum"  # the vendor starts the name; a word later is not it
+    # any word of the name, any case, and the vendor's brand names without the vendor word (a spec sheet's name=)
+    assert overlap_form(_probed("amd ryzen 9 5950x")) == "tandem"
+    assert overlap_form(_probed("Ryzen 9 5950X")) == "tandem"
+    assert overlap_form(_probed("Threadripper PRO 5975WX")) == "tandem"
+    assert overlap_form(_probed("custom CPU box")) == "sum"
+    assert overlap_form(_probed("Intel Core i9-13900K (Raptor Lake)")) == "sum"
+    assert overlap_form(_probed("AMDX 9000")) == "sum"  # a word, not a prefix
 
 
 @settings(max_examples=200, deadline=None)
@@ -85,3 +91,30 @@ def test_the_epyc_rows_are_within_the_goal_and_the_sum_was_not(tmp_path):
     assert len(rows) == 6
     assert all(0.75 <= r <= 1.25 for r in ratios["AMD EPYC"]), ratios
     assert sum(1 for r in ratios["Intel Xeon"] if r < 0.75) >= 2, ratios
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.floats(1e9, 5e10), st.floats(1e-4, 1.0), st.floats(5e9, 5e10), st.floats(2e10, 4e11))
+def test_the_loaded_stream_takes_the_vendors_form_too(nbytes, kernel, one_core, socket):
+    # a spec sheet's one-core stream (M/M/1 loaded path, loaded_decode_seconds): tandem between the bounds as unloaded
+    from selfhost_advisor.estimate.cpu_kernels import loaded_decode_seconds
+
+    unloaded, threads = one_core * 1.5, 4.0
+    summed = loaded_decode_seconds(nbytes, kernel, threads, unloaded, socket)
+    tandem = loaded_decode_seconds(nbytes, kernel, threads, unloaded, socket, tandem=True)
+    u = nbytes / socket
+    assert max(u, kernel) * (1 - 1e-9) <= tandem <= summed * (1 + 1e-9)
+    # the root: its own loaded stream, combined in the tandem form, gives back its time
+    s = nbytes / (threads * unloaded) / (1 - u / tandem)
+    assert s + kernel - s * kernel / (s + kernel) == pytest.approx(tandem, rel=1e-6)
+
+
+def test_a_spec_sheet_with_a_one_core_stream_keeps_its_vendors_form():
+    from selfhost_advisor.catalog.custom_cpu import parse_custom_cpu
+
+    spec = "custom:cores=4,clock=4.5GHz,simd=avx2,ram=64GB,channels=2,mts=5600,thread_bandwidth=20GB/s,name={}"
+    m, q = get("llama3.1:8b"), get_quant("Q4_K_M")
+    place = Placement("cpu", 0, m.n_layers + 1, 0, 0)
+    amd = estimate_speed(m, q, place, parse_custom_cpu(spec.format("AMD Ryzen 9 5950X")), decode_depth=8)
+    other = estimate_speed(m, q, place, parse_custom_cpu(spec.format("box")), decode_depth=8)
+    assert amd.decode_tokens_per_s > 1.02 * other.decode_tokens_per_s

@@ -104,12 +104,13 @@ def test_serving_rows_are_held_out_and_new_to_the_serving_file():
     assert unseen_s25.serving_summary(sv)["rows"] == len(sv) == sum(len(_rows(f)) for f in SERVING)
 
 
-def test_the_two_batches_partition_the_files():
+def test_the_batches_partition_the_files():
     """--batch N scores disjoint files whose rows add up to all of them (each batch's blind record was written from
     its own run)."""
     by = {b: [f for f in unseen_s25.FILES if unseen_s25.batch(f) == b] for b in ("1", "2", "3", "4")}
     assert all(by.values()) and sum(len(v) for v in by.values()) == len(unseen_s25.FILES)
     assert unseen_s25.batch(PUBLISHED / "unseen_s25_b2_cpu.yaml") == "2" and unseen_s25.batch(PUBLISHED / "unseen_s25_cpu.yaml") == "1"
+    assert unseen_s25.batch(PUBLISHED / "unseen_s25_b10_cpu.yaml") == "10"  # not batch 1
     assert sum(len(unseen_s25.rows(v)) for v in by.values()) == len(unseen_s25.rows())
     for blind in ("unseen_s25_blind.txt", "unseen_s25_b2_blind.txt", "unseen_s25_b3_blind.txt", "unseen_s25_b4_blind.txt"):
         assert (ROOT / "benchmarks" / blind).read_text().startswith("# benchmarks/unseen_s25.py")

@@ -193,10 +193,12 @@ def host_prefill_rates(machine: Machine) -> tuple[dict[str, float], float, float
 
 
 def _clocked_avx2(machine: Machine) -> bool:
-    """An x86 host with AVX2 and without VNNI (no avx2 prompt family measured) whose clock the probe measured; an ARM
-    core without dotprod, which cpu_isa also files as avx2, runs other code and keeps the scale."""
+    """An x86 host with AVX2, without VNNI and without AVX-512 (no avx2 prompt family measured) whose clock the probe
+    measured. An AVX-512F core without VNNI (Skylake-SP) runs ggml's 512-bit code where there is some, which the
+    256-bit count does not describe, and an ARM core without dotprod, which cpu_isa also files as avx2, runs other code:
+    both keep the scale."""
     flags = set(machine.cpu.flags) if machine.cpu else set()
-    return (prefill_isa(machine) == "avx2" and "avx2" in flags and clock_is_measured(machine)
+    return (prefill_isa(machine) == "avx2" and "avx2" in flags and "avx512f" not in flags and clock_is_measured(machine)
             and "avx2" not in _data()["cpu_prefill"]["families"])
 
 
@@ -221,7 +223,7 @@ def prompt_no_vnni_factor(ty: str) -> float:
     """How fast GGML type `ty`'s x86 prompt kernel runs on an AVX2 core without VNNI relative to vnni256's timed rate on
     the same clock: cycles(VNNI build) / cycles(AVX2 build) of the same 256-bit source, where only the int8 multiply-sum
     differs (_mm256_dpbusd_epi32 -> maddubs + madd + add). data/cpu_kernel_paths.yaml prompt_no_vnni counts the repacked
-    Q4_0 / IQ4_NL GEMM; tinyBLAS (Q8_0, Q5_0) is counted by tinyblas_x86 on the 4 x 2 tile of a build without
+    Q4_0 GEMM (IQ4_NL, not counted, takes 1); tinyBLAS (Q8_0, Q5_0) is counted by tinyblas_x86 on the 4 x 2 tile of a build without
     AVX-512; the K-quant kernels (repacked Q4_K GEMM, the tiled K-quant microkernel) have no dpbusd there: 1."""
     paths = load("cpu_kernel_paths")
     spec = paths.get("prompt_no_vnni") or {}
@@ -423,13 +425,12 @@ def decode_seconds(nbytes: float, kernel_s: float, machine: Machine, bandwidth: 
     time plus a kernel time proportional to the weights, within 15% whatever the GGML type, methodology 4e; partly
     overlapped on an AMD core, 4e-cpu12); the T-thread read stream (`bandwidth`) caps the whole when the socket, not
     the cores, is the limit. A host a spec sheet or profile describes with a one-core stream (its thread_bandwidth, or
-    its core type's published figure: unloaded_core_stream) takes loaded_decode_seconds instead, the sum whatever the
-    vendor.
+    its core type's published figure: unloaded_core_stream) takes loaded_decode_seconds instead, in its vendor's form.
     """
     threads = float(machine.cpu_threads or 1)
     unloaded = unloaded_core_stream(machine, bandwidth)
     if unloaded:
-        return loaded_decode_seconds(nbytes, kernel_s, threads, unloaded, bandwidth)
+        return loaded_decode_seconds(nbytes, kernel_s, threads, unloaded, bandwidth, overlap_form(machine) == "tandem")
     # a host whose one-thread stream nobody measured (a spec sheet): its core type's published one-core stream
     # (cpu_core_bw, ARM server cores), else a core alone can draw up to the whole stream
     per_thread = thread_stream_bytes_per_s(machine, bandwidth)
@@ -441,24 +442,33 @@ def stream_and_kernel(stream_s: float, kernel_s: float, machine: Machine) -> flo
     as the CPU's vendor does (speed.yaml cpu_decode overlap): `sum`, S + K (the Intel development VM, the ARM servers),
     or `tandem`, S + K - S K / (S + K), two stages with exponential service times and one line waiting between them,
     between max(S, K) and the sum (the AMD EPYC of session 25: docs/methodology.md 4e-cpu12)."""
-    if overlap_form(machine) == "tandem" and stream_s > 0 and kernel_s > 0:
+    return _combine(stream_s, kernel_s, overlap_form(machine) == "tandem")
+
+
+def _combine(stream_s: float, kernel_s: float, tandem: bool) -> float:
+    """S + K, or the tandem form S + K - S K / (S + K) (stream_and_kernel)."""
+    if tandem and stream_s > 0 and kernel_s > 0:
         return stream_s + kernel_s - stream_s * kernel_s / (stream_s + kernel_s)
     return stream_s + kernel_s
 
 
 def overlap_form(machine: Machine) -> str:
-    """speed.yaml cpu_decode overlap form for this host's CPU: by the vendor that starts its name ("AMD EPYC", "AMD
-    Ryzen 9 7950X"), else `sum`."""
-    vendors = (_data()["cpu_decode"].get("overlap") or {}).get("vendors") or {}
-    words = (machine.cpu.name if machine.cpu else "").split()
-    return str(vendors.get(words[0], "sum")) if words else "sum"
+    """speed.yaml cpu_decode overlap form for this host's CPU: the vendor one of whose names (overlap `names`, any
+    case) is a word of the CPU's name ("AMD EPYC", "Ryzen 9 5950X"), else `sum`."""
+    overlap = _data()["cpu_decode"].get("overlap") or {}
+    words = {w.lower() for w in re.split(r"[^0-9A-Za-z]+", machine.cpu.name if machine.cpu else "") if w}
+    for vendor, form in (overlap.get("vendors") or {}).items():
+        if words & {str(n).lower() for n in (overlap.get("names") or {}).get(vendor, (vendor,))}:
+            return str(form)
+    return "sum"
 
 
-def loaded_decode_seconds(nbytes: float, kernel_s: float, threads: float, unloaded: float, bandwidth: float) -> float:
+def loaded_decode_seconds(nbytes: float, kernel_s: float, threads: float, unloaded: float, bandwidth: float,
+                          tandem: bool = False) -> float:
     """decode_seconds where each core's stream slows with the memory system's utilisation (docs/methodology.md 4e-cpu9).
 
-    Each of the T threads streams its rows and runs the dot kernel on them, one after the other (stream_and_kernel's
-    `sum`, whatever the vendor: cpu_decode overlap is not read here); its stream is latency-bound, and the latency at
+    Each of the T threads streams its rows and runs the dot kernel on them, one after the other (`tandem`: in the
+    vendor's overlapped form, stream_and_kernel, solved by bisection); its stream is latency-bound, and the latency at
     utilisation rho = (bytes / t) / bandwidth is L0 / (1 - rho)
     (M/M/1), so t = S0 / (1 - rho) + K with S0 = bytes / (T x the unloaded one-core stream) and K = kernel_s. With
     u = bytes / bandwidth: t^2 - (K + u + S0) t + K u = 0, whose larger root is never below max(u, K): the hard corner
@@ -466,7 +476,19 @@ def loaded_decode_seconds(nbytes: float, kernel_s: float, threads: float, unload
     s0 = nbytes / (threads * unloaded)  # 0 for a core that alone saturates the memory: max(u, K)
     u = nbytes / bandwidth
     a = kernel_s + u + s0
-    return (a + math.sqrt(max(a * a - 4.0 * kernel_s * u, 0.0))) / 2.0
+    summed = (a + math.sqrt(max(a * a - 4.0 * kernel_s * u, 0.0))) / 2.0
+    if not tandem or s0 <= 0 or kernel_s <= 0:
+        return summed
+    # the tandem form (stream_and_kernel) of the loaded stream S(t) = S0 / (1 - u / t): t - tandem(S(t), K) rises with
+    # t from below 0 just above u to 0 at the root, which lies between max(u, K) and the sum's root
+    lo, hi = max(u * (1.0 + 1e-12), kernel_s), summed
+    for _ in range(100):
+        t = (lo + hi) / 2.0
+        if _combine(s0 / (1.0 - u / t), kernel_s, True) > t:
+            lo = t
+        else:
+            hi = t
+    return hi
 
 
 def prefill_seconds(layers: tuple, attention_flops: float, machine: Machine) -> float | None:

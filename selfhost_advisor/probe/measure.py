@@ -146,8 +146,9 @@ def measure(progress: Callable[[str], None] = lambda s: None, reps: int = 5, roo
     clock = hostrate.core_clock_hz()
     how = "dependent-add clock"
     if clock is None:  # ARM (or W^X): the fastest cluster's maximum clock from cpufreq sysfs (probe/cpufreq.py)
-        clock, how = hostrate.sysfs_clock(root, threads)[0], hostrate.SYSFS_CLOCK
-    progress(f"core clock: {clock / 1e9:.2f} GHz" if clock else "core clock: not measurable here")
+        clock = hostrate.sysfs_clock(root, threads)[0]
+        how = hostrate.SYSFS_CLOCK if clock else "no clock"
+    progress(f"{hostrate_clock_words(how)}: {clock / 1e9:.2f} GHz" if clock else "core clock: not measurable here")
     try:
         import psutil
 
