@@ -5,7 +5,6 @@ from __future__ import annotations
 from selfhost_advisor.domain import CpuInfo, Machine
 from selfhost_advisor.estimate.cpu_kernels import clock_is_measured, host_prefill_rates, prefill_rates
 from selfhost_advisor.probe import ProbeSources, _with_host_rates, hostrate
-from selfhost_advisor.probe.measure import hostrate_clock_words
 
 X86 = CpuInfo(name="AMD EPYC", arch="x86_64", physical_cores=2, flags=("avx", "avx2", "f16c", "fma"))
 
@@ -34,8 +33,8 @@ def test_an_x86_host_under_w_x_keeps_the_stated_clock_scale_for_its_prompt_kerne
 
 
 def test_measure_words_follow_its_method():
-    assert hostrate_clock_words("memchr read stream, 2 threads; dependent-add clock; STREAM copy") == "core clock"
-    assert hostrate_clock_words(f"memchr read stream; {hostrate.SYSFS_CLOCK}; STREAM copy") == \
+    assert hostrate.clock_words("memchr read stream, 2 threads; dependent-add clock; STREAM copy") == "core clock"
+    assert hostrate.clock_words(f"memchr read stream; {hostrate.SYSFS_CLOCK}; STREAM copy") == \
         "maximum clock (cpufreq sysfs)"
 
 

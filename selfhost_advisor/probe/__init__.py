@@ -184,10 +184,10 @@ def _with_host_rates(machine: Machine, src: ProbeSources, warnings: list[str]) -
                         "ADVISOR_HOME to a writable directory")
     if not rates.clock_hz or not rates.read_bandwidth_bytes_per_s:
         return machine
-    from .measure import hostrate_clock_words
+    from .hostrate import clock_words
 
     source = (f"measured: {rates.read_bandwidth_bytes_per_s / 1e9:.1f} GB/s read stream, {rates.clock_hz / 1e9:.2f} GHz "
-              f"{hostrate_clock_words(rates.method)} on {rates.threads} threads (quick probe, cached for this boot; "
+              f"{clock_words(rates.method)} on {rates.threads} threads (quick probe, cached for this boot; "
               f"'advisor probe --measure' measures longer)")
     busy = None
     if src.root == "/" and hasattr(os, "getloadavg"):

@@ -38,6 +38,14 @@ MIN_STREAM_BYTES = 256 << 20  # at least 256 MiB, and 4 x the last-level cache (
 SYSFS_CLOCK = "cpufreq sysfs maximum clock per cluster"
 
 
+def clock_words(method: str) -> str:
+    """How a measurement's clock reads in host_speed_source (the quick probe's and probe --measure's): "core clock"
+    where the probe timed it (dependent adds), "maximum clock (cpufreq sysfs)" where `method` says it is the kernel's
+    stated maximum (ARM, or an x86 host whose W^X policy forbids the timing code): estimate/cpu_kernels.py
+    clock_is_measured reads the difference."""
+    return "maximum clock (cpufreq sysfs)" if SYSFS_CLOCK in method else "core clock"
+
+
 def stream_bytes(root: str = "/", available_ram: int | None = None) -> int:
     """The read-stream buffer: 4 x the last-level cache (a stream that fits in cache measures the cache), at least
     MIN_STREAM_BYTES, and never more than a quarter of the RAM available now (a small board must not swap for it)."""

@@ -148,7 +148,7 @@ def measure(progress: Callable[[str], None] = lambda s: None, reps: int = 5, roo
     if clock is None:  # ARM (or W^X): the fastest cluster's maximum clock from cpufreq sysfs (probe/cpufreq.py)
         clock = hostrate.sysfs_clock(root, threads)[0]
         how = hostrate.SYSFS_CLOCK if clock else "no clock"
-    progress(f"{hostrate_clock_words(how)}: {clock / 1e9:.2f} GHz" if clock else "core clock: not measurable here")
+    progress(f"{hostrate.clock_words(how)}: {clock / 1e9:.2f} GHz" if clock else "core clock: not measurable here")
     try:
         import psutil
 
@@ -178,20 +178,12 @@ def as_dict(m: Measurement) -> dict:
             "thread_bandwidth_bytes_per_s": m.thread_bandwidth_bytes_per_s}
 
 
-def hostrate_clock_words(method: str) -> str:
-    """How a measurement's clock reads in host_speed_source: "core clock" where the probe timed it (dependent adds),
-    "maximum clock (cpufreq sysfs)" where it is the kernel's stated maximum (ARM, or an x86 host whose W^X policy
-    forbids the timing code): estimate/cpu_kernels.py clock_is_measured reads the difference."""
-    from .hostrate import SYSFS_CLOCK
-
-    return "maximum clock (cpufreq sysfs)" if SYSFS_CLOCK in method else "core clock"
-
-
 def with_measurement(report, m: Measurement):
     """A ProbeReport whose machine uses the measured figures for CPU-resident work (fit says so)."""
     from ..record import replace
+    from .hostrate import clock_words
 
-    clock = f", {m.clock_hz / 1e9:.2f} GHz {hostrate_clock_words(m.method)}" if m.clock_hz else ""
+    clock = f", {m.clock_hz / 1e9:.2f} GHz {clock_words(m.method)}" if m.clock_hz else ""
     source = (f"measured: {m.ram_bandwidth_bytes_per_s / 1e9:.1f} GB/s read stream{clock}, {m.matmul_flops / 1e9:.0f} "
               f"GFLOPS float32 GEMM on {m.threads} threads (advisor probe --measure)")
     machine = replace(report.machine, ram_bandwidth_bytes_per_s=m.ram_bandwidth_bytes_per_s, cpu_flops=m.matmul_flops,
