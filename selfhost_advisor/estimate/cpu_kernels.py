@@ -532,6 +532,9 @@ def prefill_type_rates(machine: Machine):
 
     def rate(ty: str) -> float:
         if ty in _FLOAT_TYPES:
+            counted = float_dot_rate(ty, machine) if kernel_path(ty, machine) == "vec_dot" else None
+            if counted:
+                return 2.0 * counted  # a build without the type's tinyBLAS case: its vec_dot per token and row
             return rates.get(ty, float_rate)  # the family's measured float GEMM (x86 tinyBLAS), else the float rate
         path = kernel_path(ty, machine)
         if path == "vec_dot" or (path is None and not has_gemm(ty, machine, measured)):
@@ -547,6 +550,30 @@ def prefill_type_rates(machine: Machine):
         counted = arm_gemm_rate(ty, machine) if path in (None, "measured") else None
         return counted or rates.get(ty, median)
 
+    return rate
+
+
+def float_dot_rate(ty: str, machine: Machine) -> float | None:
+    """Weights per vector FLOP of the x86 dot kernel of float type `ty` (data/cpu_kernel_paths.yaml float_dot: BF16's
+    ggml_vec_dot_bf16), which a prompt runs once per token and row where the build has no tinyBLAS case for the type
+    (kernel_path 'vec_dot': BF16 before llama.cpp #10714, 2024-12-24). Priced as the counted x86 dot kernels are
+    (_x86_dot_rates: the anchor's timed vnni rate x cycles(anchor) / cycles(kernel) per weight), then as the prompt's
+    other dot kernels on the host: x the avx2 prompt scale on a stated-clock avx2 host (prompt_dot_rates), unscaled on
+    a measured-clock one (its decode_rates('avx2'): the kernel has no dpbusd). None on ARM, for a type not counted and
+    on a host with AVX-512, whose build may have run the AVX512_BF16 branch the count does not price
+    (docs/methodology.md 4e-cpu15)."""
+    spec = ((load("cpu_kernel_paths").get("float_dot") or {}).get("x86") or {}).get(ty)
+    flags = set(machine.cpu.flags) if machine.cpu else set()
+    if not spec or cpu_isa(machine) == "neon" or "avx512f" in flags:
+        return None
+    dots = load("cpu_kernel_paths")["decode_dot"]["x86"]
+    ports = float(dots["ports"])
+    anchor = dots["types"][dots["anchor"]]["slots"]
+    anchor_rate = decode_rates("vnni")[0][dots["anchor"]]
+    rate = anchor_rate * (x86_cycles(anchor, ports) / float(anchor["weights"])) / (
+        x86_cycles(spec["slots"], ports) / float(spec["slots"]["weights"]))
+    if cpu_isa(machine) == "avx2" and not _clocked_avx2(machine):
+        rate *= isa_scale("avx2")
     return rate
 
 
