@@ -273,6 +273,19 @@ _CHIP_ONLY = {"orin": ("Jetson", "orin"), "agxorin": ("Jetson AGX", "orin"), "th
               "jetsonthor": ("Jetson T", ""), "agxthor": ("Jetson T5000", ""), "jetsonagxthor": ("Jetson T5000", ""),
               "jetsonagxthordeveloperkit": ("Jetson T5000", ""), "jetsonagxthordevkit": ("Jetson T5000", "")}
 _SIZE_WORD = lazy(r"(?<![\d.])\d{1,4}(?:\.\d{1,3})?\s*gi?b\b", re.I)
+# Device names NVML prints whose memory size is not the GPU's: a Grace Hopper superchip's 96 GB HBM3 GPU (PCI id 0x2342)
+# is named by its Grace CPU's LPDDR5X, "NVIDIA GH200 480GB" (Lambda, CoreWeave: 97,871 MiB of GPU memory) or "NVIDIA
+# GH200 120GB" (CSCS Alps, Isambard-AI: the same 97,871 MiB), and the HBM3e GPU (0x2348) "NVIDIA GH200 144G HBM3e"
+# (NVIDIA/mig-parted config-default.yaml, PR #139: 7g.96gb for 0x2342, 7g.144gb for "GH200 144G HBM3e"). Read as the
+# GPU they are: the table's rule would refuse '... 480GB' as a size no GH200 GPU has and offer '5x gh200 96 gb'.
+# Keys: the name without marks and vendor word, compacted (gpu_table.compact). docs/methodology.md 4c-hw26.
+_DRIVER_ALIASES = {"gh200480gb": "gh200 96gb", "gh200120gb": "gh200 96gb", "gh200144ghbm3e": "gh200 144gb"}
+
+
+def driver_alias(name: str) -> str | None:
+    """The product name of a device name NVML prints with another memory than the GPU's (_DRIVER_ALIASES), else None:
+    'NVIDIA GH200 480GB' -> 'gh200 96gb'. Read by resolve and by the probe's name match (probe/match.py)."""
+    return _DRIVER_ALIASES.get(gpu_table.compact(_VENDOR_LEAD.sub("", driver_name_clean(name))))
 
 
 # NVIDIA's SUPER cards as forums and shops shorten them ('4070S', 'RTX 4080 S', 'GTX 1660S'): tried only when the name
@@ -397,6 +410,9 @@ def _resolve_any(name: str) -> Profile:
     nothing as typed, then without a leading vendor word and edition words, and an AMD 'GFX1151' note as its
     product. An Intel name that gives only Mesa's platform ('Intel(R) Graphics (LNL)') names that platform's GPUs."""
     _refuse_bad_size(name)
+    alias = driver_alias(name)
+    if alias is not None:
+        return _resolve(alias)
     platform = _mesa_platform(name)
     if platform is not None:
         if len(platform) == 1:

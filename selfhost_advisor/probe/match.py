@@ -26,10 +26,13 @@ def _memory_agrees(detected: int, nominal: int) -> bool:
 
 def _name_candidates(name: str) -> list[str]:
     """NVML names as printed ("NVIDIA GeForce RTX 4090", "NVIDIA A100-SXM4-80GB", "Tesla T4") and shorter forms."""
-    from ..catalog.hw_names import driver_name_clean
+    from ..catalog.hw_names import driver_alias, driver_name_clean
 
     low = name.strip().lower()
     out = [low]
+    alias = driver_alias(low)  # 'NVIDIA GH200 144G HBM3e' -> 'gh200 144gb' (its memory still confirms the row)
+    if alias:
+        out.append(alias)
     clean = driver_name_clean(low)
     if clean and clean != low:  # 'amd radeon (tm) pro vii', 'intel(r) arc(tm) a770 graphics'
         low = clean
