@@ -40,11 +40,10 @@ def test_every_row_names_its_source_settings_and_role():
 # (The five 1000 x 128-token chat bursts of Qwen3, GLM and DeepSeek-R1, 2.71-7.18 here until session 24, left the list
 # when the replay put the API server's serial chat intake in front of the engine, serve19: burst.chat_intake_seconds,
 # 1.32-1.61 and 0.98; the front end of those runs is docs/methodology.md 6c 'First tokens of a 1000-request burst'.)
-_GPTOSS_H100_128 = ("gpt-oss's 1000 x 128-token bursts on one H100 (session 14, held out): a front-end cost that the "
-                    "harmony chat path does not have as a chat template (the A100 run took 5.44 s, the H100 4.70 s: "
-                    "not the GPU's time; burst.chat_intake_seconds is 0 for gpt-oss), on top of the H100 "
-                    "rows of vLLM 0.10-0.11 running slow against the A100's (6c 'Achieved GEMM rates by "
-                    "architecture'): docs/methodology.md 6c 'gpt-oss rows'")
+# (gpt-oss's two 1000 x 128-token bursts on one H100, 2.41 / 2.31 here until session 26, left the list when the
+# step ran their experts through the kernel vLLM 0.10.2 / 0.11.0 picked there, Marlin MoE's mma.sync at two thirds
+# of Hopper's tensor rate, not triton_kernels, which those releases did not install: moe_step.mxfp4_hopper_kernel,
+# serve22, 1.68 / 1.71; the rest is the harmony path's front end, docs/methodology.md 6c 'gpt-oss rows'.)
 _GLM_AIR = ("GLM-4.5-Air BF16 at TP 4 (session 15, held out, blind 1.17-2.79 without the 128-token bursts): its "
             "decode TPOT is 0.47-0.72 of published on both GPUs, the MoE step at a narrow expert shard (1408 / 4 = 352 "
             "columns a GPU) that the Qwen3-235B TP 4/8 rows show too: docs/methodology.md 6c 'GLM-4.5-Air rows'")
@@ -58,8 +57,6 @@ KNOWN_MISSES: dict[str, str] = {
                                            "the BF16 rows (0.43-0.72 there); the FP8 MoE kernel path vLLM 0.11 took "
                                            "for this checkpoint is not identified: docs/methodology.md 6c 'GLM-4.6 "
                                            "rows'"),
-    "gpustack-gptoss20b-h100-128-4": _GPTOSS_H100_128,
-    "gpustack-gptoss120b-h100-128-4": _GPTOSS_H100_128,
     "kvcached-qwen3-0.6b-h100-burst500": ("Qwen3-0.6B on one H100, 500 prompts of 512 / 128 at once, vLLM 0.19.0 "
                                           "(session 19, held out, blind 2.16): the GPU work is ~0.3 s, yet first "
                                           "tokens reach the clients one after another over ~4.9 s (mean TTFT 2.9 s "

@@ -40,16 +40,37 @@ _MARLIN_FORMATS = ("AWQ-INT4", "GPTQ-INT4", "GPTQ-INT8")
 _NO_FP8_FAMILIES = ("nvidia-a100", "nvidia-rtx-30", "nvidia-turing")
 
 
-def moe_kernel(family: str, backend: str, quant: Quant) -> str:
+@lru_cache(maxsize=64)
+def mxfp4_hopper_kernel(release: str = "") -> str:
+    """The MXFP4 MoE kernel vLLM runs on Hopper in this release ('' = the registry's current one): 'triton_kernels'
+    from data/serving.yaml mxfp4_triton_kernels_since (0.11.1), 'marlin' before it.
+
+    get_mxfp4_backend (vllm quantization/mxfp4.py) takes the Triton backend (triton_kernels' matmul_ogs) on compute
+    capability 9.0 only when the triton_kernels package imports (has_triton_kernels) and FlashInfer's SM90 path is not
+    asked for (VLLM_USE_FLASHINFER_MOE_MXFP4_BF16, off by default); otherwise "Using Marlin backend". vLLM did not
+    depend on triton_kernels until PR #27370 ("users have to install triton_kernels manually to access this
+    code-path"; merged after 0.11.0), so a plain install of 0.10.x / 0.11.0 ran gpt-oss's experts through Marlin MoE
+    on an H100 as on an A100."""
+    from ..vllm import engine_version
+    from ..vllm_graphs import version_tuple
+
+    since = str(load("serving")["vllm"]["mxfp4_triton_kernels_since"])
+    return "triton_kernels" if version_tuple(release or engine_version()) >= version_tuple(since) else "marlin"
+
+
+def moe_kernel(family: str, backend: str, quant: Quant, release: str = "") -> str:
     """The MoE kernel vLLM runs the experts with: 'marlin', 'triton_kernels' or 'fused_moe' (Triton).
 
     MXFP4 (vllm quantization/mxfp4.py get_mxfp4_backend): on CUDA, Marlin when the compute capability is under 9
-    (A100, Ampere and Ada cards), triton_kernels on Hopper; FlashInfer on Blackwell (not modelled apart: the Triton
+    (A100, Ampere and Ada cards), on Hopper triton_kernels from 0.11.1 and Marlin before (mxfp4_hopper_kernel; release:
+    the vLLM release, '' = the registry's current one); FlashInfer on Blackwell (not modelled apart: the Triton
     default's rule); triton_kernels on ROCm. AWQ / GPTQ MoE checkpoints load through Marlin MoE, and so does FP8 on
     NVIDIA parts without FP8 tensor cores (A100, Ampere, Turing: weight-only, _NO_FP8_FAMILIES)."""
     if quant.name == "MXFP4":
-        if backend == "rocm" or family == "nvidia-h100":
+        if backend == "rocm":
             return "triton_kernels"
+        if family == "nvidia-h100":
+            return mxfp4_hopper_kernel(release)
         if family.startswith("nvidia") and family not in ("nvidia-b200", "nvidia-gb10", "nvidia-rtx-50"):
             return "marlin"
         return "fused_moe"
@@ -163,12 +184,13 @@ def gpu_family(machine: Machine) -> str:
     return listed_family(machine.devices[0].matched_profile or "")
 
 
-def moe_padding_flops(model: Model, quant: Quant, machine: Machine, tp: int, tokens: float) -> float:
+def moe_padding_flops(model: Model, quant: Quant, machine: Machine, tp: int, tokens: float,
+                      release: str = "") -> float:
     """Extra GEMM FLOPs per GPU of a step of `tokens` tokens from block padding (0 for a dense model)."""
     if model.moe is None or tokens <= 0:
         return 0.0
     dev = machine.devices[0]
-    kernel = moe_kernel(gpu_family(machine), dev.backend, quant)
+    kernel = moe_kernel(gpu_family(machine), dev.backend, quant, release)
     share = padding_share(kernel, tokens, model.moe.active, model.moe.experts)
     return (share - 1.0) * tokens * expert_flops_per_token(model, tp)
 
@@ -191,7 +213,7 @@ def gate_up_ratio(model: Model) -> float:
 
 
 def moe_kernel_bytes(model: Model, quant: Quant, machine: Machine, tp: int,
-                     tokens: float) -> tuple[float, float, float, float]:
+                     tokens: float, release: str = "") -> tuple[float, float, float, float]:
     """Activation bytes per GPU each kernel of a step's fused-MoE layers moves, beside the expert weights:
     (first GEMM, activation kernel, second GEMM, top-k sum).
 
@@ -206,7 +228,7 @@ def moe_kernel_bytes(model: Model, quant: Quant, machine: Machine, tp: int,
     shrink with tp."""
     if model.moe is None or tokens <= 0:
         return 0.0, 0.0, 0.0, 0.0
-    kernel = moe_kernel(gpu_family(machine), machine.devices[0].backend, quant)
+    kernel = moe_kernel(gpu_family(machine), machine.devices[0].backend, quant, release)
     h = model.moe.latent_size or model.hidden_size
     k, width = model.moe.active, model.moe.expert_intermediate_size / tp
     n = moe_layers(model) * tokens * 2.0  # 16-bit values
@@ -216,17 +238,18 @@ def moe_kernel_bytes(model: Model, quant: Quant, machine: Machine, tp: int,
     return n * (h + k * r * width), n * k * (r + 1.0) * width, n * k * (width + h), n * (k * h + h)
 
 
-def moe_activation_bytes(model: Model, quant: Quant, machine: Machine, tp: int, tokens: float) -> float:
+def moe_activation_bytes(model: Model, quant: Quant, machine: Machine, tp: int, tokens: float,
+                         release: str = "") -> float:
     """Bytes per GPU a step's MoE layers move besides the expert weights: the kernels' intermediate caches, all four
     kernels of moe_kernel_bytes together. For a gated expert 4 x (H + k x (3 I/tp + H)) per token and MoE layer
     (triton_kernels: 4 x (H + k x I/tp)): at 1000 tokens Qwen3-235B-A22B at TP 8 moves 166 MB a layer against 604 MB
     of expert weights."""
-    return sum(moe_kernel_bytes(model, quant, machine, tp, tokens))
+    return sum(moe_kernel_bytes(model, quant, machine, tp, tokens, release))
 
 
 def expert_kernels_seconds(model: Model, quant: Quant, machine: Machine, tp: int, tokens: float,
                            weight_bytes: float, work: float, bandwidth: float, flops: float,
-                           gemm_flops: tuple[float, float] | None = None) -> float:
+                           gemm_flops: tuple[float, float] | None = None, release: str = "") -> float:
     """Seconds per GPU of a step's routed-expert kernels: each of the kernels moe_kernel_bytes names is its own
     roofline, and their times add (they run one after the other in one CUDA stream, as the dense GEMMs and attention
     do, step.py). The two GEMMs split the touched expert weights (`weight_bytes`) and the padded GEMM FLOPs (`work`) in
@@ -237,7 +260,7 @@ def expert_kernels_seconds(model: Model, quant: Quant, machine: Machine, tp: int
     2: 7,168 wide) loses ~5%. A single roofline over all the bytes and FLOPs hid the serial kernels' bytes under the
     GEMMs' FLOPs. flops = float('inf') gives the memory-only time (step.compute_bound). gemm_flops: the (w13, w2)
     GEMMs' own rates where the tile law applies (fused_moe_gemm_flops), else both at `flops`."""
-    g1, act, g2, red = moe_kernel_bytes(model, quant, machine, tp, tokens)
+    g1, act, g2, red = moe_kernel_bytes(model, quant, machine, tp, tokens, release)
     r = gate_up_ratio(model)
     first = r / (r + 1.0)
     f1, f2 = gemm_flops if gemm_flops is not None and flops != float("inf") else (flops, flops)
@@ -299,7 +322,7 @@ def fused_moe_k0() -> float:
 
 
 def fused_moe_gemm_flops(model: Model, quant: Quant, machine: Machine, tp: int,
-                         peak: float, peak16: float | None = None) -> tuple[float, float] | None:
+                         peak: float, peak16: float | None = None, release: str = "") -> tuple[float, float] | None:
     """(w13, w2) FLOPS per GPU of the grouped GEMMs under the tile law (tile_law_flops), from `peak` (the format's
     tensor rate, step.matmul_flops) and `peak16` (the part's 16-bit rate, at which each tile's fixed part runs;
     default peak); None where it does not apply: a kernel other than Triton fused_moe (Marlin, triton_kernels:
@@ -308,7 +331,7 @@ def fused_moe_gemm_flops(model: Model, quant: Quant, machine: Machine, tp: int,
     if model.moe is None:
         return None
     family = gpu_family(machine)
-    if moe_kernel(family, machine.devices[0].backend, quant) != "fused_moe":
+    if moe_kernel(family, machine.devices[0].backend, quant, release) != "fused_moe":
         return None
     share = _family_gemm_share(family)
     if share is None:
@@ -317,3 +340,21 @@ def fused_moe_gemm_flops(model: Model, quant: Quant, machine: Machine, tp: int,
     h = float(model.moe.latent_size or model.hidden_size)
     n = model.moe.expert_intermediate_size / tp
     return tile_law_flops(h, peak, share, k0, peak16), tile_law_flops(n, peak, share, k0, peak16)
+
+
+def expert_mma_share(machine: Machine, quant: Quant, release: str = "") -> float:
+    """Share of the dense GEMMs' tensor rate the routed-expert GEMMs reach: data/speed.yaml mmq_tensor_share where
+    the experts run Marlin MoE on a family whose spec rate needs another instruction (Hopper: 0.653), 1 elsewhere.
+
+    Marlin MoE (vllm csrc/moe/marlin_moe_wna16/marlin_template.h) issues only warp-level
+    mma.sync.aligned.m16n8k16 (f16 / bf16 in, f32 accumulate), which on Hopper reaches about two thirds of the wgmma
+    spec rate (Luo et al., arXiv 2501.12084: 494.4 of 756.5 TFLOPS on an H800). The dense GEMMs beside it run cuBLAS
+    (BF16) or the format's own kernel: MXFP4 checkpoints leave attention, router and LM head in BF16, and GPTQ's
+    dense linears take Machete (wgmma) on compute capability 9.0; a format whose every GEMM is Marlin
+    (data/serving.yaml mma_sync_formats) already carries the share in step.matmul_flops, so it is not applied twice."""
+    if moe_kernel(gpu_family(machine), machine.devices[0].backend, quant, release) != "marlin":
+        return 1.0
+    if quant.name in load("serving")["vllm"].get("mma_sync_formats", ()):
+        return 1.0
+    share = load("speed").get("mmq_tensor_share", {}).get(gpu_family(machine))
+    return float(share["share"]) if share else 1.0

@@ -74,7 +74,8 @@ class PagedServer:
         return int(running * self._held)
 
     def _compute_bound(self, b_dec: float) -> bool:
-        return compute_bound(self.model, self.quant, self.machine, self.tp, b_dec, self.depth, self.kv_dtype_bytes)
+        return compute_bound(self.model, self.quant, self.machine, self.tp, b_dec, self.depth, self.kv_dtype_bytes,
+                             self.release)
 
     def _mean_step(self, b_dec: float, lam: float, chunk: float, per_step: float) -> float:
         """Mean step time when `lam` chunks arrive per step (at most per_step fit in one): steps carry floor(lam) or

@@ -26,8 +26,8 @@ from ..speed import efficiency
 from ..tensors import build_tensors
 from ..moe_batch import touched_share
 from ..vllm import _formats, kv_bytes_per_token, sequence_kv_bytes, tensor_bytes
-from .moe_step import (expert_flops_per_token, expert_kernels_seconds, fused_moe_gemm_flops, gpu_family,
-                       moe_activation_bytes, moe_fixed_seconds, moe_padding_flops)
+from .moe_step import (expert_flops_per_token, expert_kernels_seconds, expert_mma_share, fused_moe_gemm_flops,
+                       gpu_family, moe_activation_bytes, moe_fixed_seconds, moe_padding_flops)
 
 
 # --enforce-eager frees the CUDA graphs' memory (estimate/vllm.py) and launches every kernel of a step from the host:
@@ -404,11 +404,12 @@ def logits_rows(batch: float, prefill_tokens: float, prefill_seqs: float | None 
 
 def _parts_seconds(model: Model, quant: Quant, machine: Machine, tp: int, batch: float, depth: float,
                    prefill_tokens: float, prefill_depth: float, kv_dtype_bytes: int,
-                   prefill_seqs: float | None = None) -> tuple[float, float]:
+                   prefill_seqs: float | None = None, release: str = "") -> tuple[float, float]:
     """(linear layers, attention) seconds of one step, each its own roofline: the weight GEMMs and the attention
     kernels run one after the other in the step's single CUDA stream (vLLM's decoder layer: qkv_proj, attention,
     o_proj, MLP), so a step whose GEMMs are compute-bound still waits for attention's KV reads, and the reverse.
-    Matmul FLOPs: every scheduled token through the layers, the LM head only for logits_rows()."""
+    Matmul FLOPs: every scheduled token through the layers, the LM head only for logits_rows(). release: the vLLM
+    release, which picks the MoE kernel (moe_step.moe_kernel: gpt-oss's experts on Hopper ran Marlin before 0.11.1)."""
     dev = machine.devices[0]
     eff = efficiency(dev.backend)
     bw = eff.bandwidth * dev.bandwidth_bytes_per_s
@@ -422,10 +423,11 @@ def _parts_seconds(model: Model, quant: Quant, machine: Machine, tp: int, batch:
         linear = max(dense / bw, work / fl)
     else:  # the dense GEMMs and each fused-MoE kernel run one after the other: a roofline each
         routed = tokens * expert_flops_per_token(model, tp)
-        expert_work = routed + moe_padding_flops(model, quant, machine, tp, tokens)  # tiles padded to BLOCK_SIZE_M
+        expert_work = routed + moe_padding_flops(model, quant, machine, tp, tokens, release)  # padded tiles
         linear = (max(dense / bw, (work - routed) / fl)
                   + expert_kernels_seconds(model, quant, machine, tp, tokens, experts * _touched(model, tokens),
-                                           expert_work, bw, fl, _grouped_gemm_flops(model, quant, machine, tp)))
+                                           expert_work, bw, fl * expert_mma_share(machine, quant, release),
+                                           _grouped_gemm_flops(model, quant, machine, tp, release), release))
     kv = batch * (kv_read_bytes(model, tp, int(depth), kv_dtype_bytes) + state_write_bytes(model, tp))
     at = ((batch, depth), (prefill_tokens, prefill_depth))
     sparse = [dsa_attention_flops(model, machine, tp, at_depth) for _, at_depth in at]
@@ -520,12 +522,13 @@ def dsa_head_padding(machine: Machine) -> int:
 
 
 @lru_cache(maxsize=1024)
-def _grouped_gemm_flops(model: Model, quant: Quant, machine: Machine, tp: int) -> tuple[float, float] | None:
+def _grouped_gemm_flops(model: Model, quant: Quant, machine: Machine, tp: int,
+                        release: str = "") -> tuple[float, float] | None:
     """The fused-MoE GEMMs' own rates (moe_step.fused_moe_gemm_flops) from the format's tensor rate, each tile's fixed
     part at the part's 16-bit rate (moe_step.tile_law_flops); once per configuration (a serving curve asks every
     step)."""
     peak16 = float(machine.devices[0].fp16_flops or 0.0) or None
-    return fused_moe_gemm_flops(model, quant, machine, tp, matmul_flops(machine, quant), peak16)
+    return fused_moe_gemm_flops(model, quant, machine, tp, matmul_flops(machine, quant), peak16, release)
 
 
 def step_seconds(model: Model, quant: Quant, machine: Machine, tp: int, batch: float, depth: float,
@@ -537,7 +540,7 @@ def step_seconds(model: Model, quant: Quant, machine: Machine, tp: int, batch: f
     step is the longer of the graph step and the launches (eager_host_seconds). release: the vLLM release whose
     kernels the step launches ('' = the registry's current one; tp_qk_norm_collectives)."""
     linear, attention = _parts_seconds(model, quant, machine, tp, batch, depth, prefill_tokens, prefill_depth,
-                                       kv_dtype_bytes, prefill_seqs)
+                                       kv_dtype_bytes, prefill_seqs, release)
     tokens = batch + prefill_tokens
     graph = (linear + attention + overhead_seconds(model, batch) + moe_fixed_seconds(model)
              + allreduce_seconds(model, machine, tp, tokens, release))
@@ -546,11 +549,12 @@ def step_seconds(model: Model, quant: Quant, machine: Machine, tp: int, batch: f
     return max(graph, eager_host_seconds(model, tp, release))
 
 
-def _expert_bytes(model: Model, quant: Quant, machine: Machine, tp: int, tokens: float, experts: float) -> float:
+def _expert_bytes(model: Model, quant: Quant, machine: Machine, tp: int, tokens: float, experts: float,
+                  release: str = "") -> float:
     """Bytes per GPU the routed experts' kernels move in a step of `tokens`: the touched experts' weights (`experts`:
     all of them, step_parts) and the fused-MoE kernels' intermediate caches (moe_step.moe_activation_bytes); 0 for a
     dense model. One function for the step's roofline (_parts_seconds) and compute_bound's byte side, which must agree."""
-    return experts * _touched(model, tokens) + moe_activation_bytes(model, quant, machine, tp, tokens)
+    return experts * _touched(model, tokens) + moe_activation_bytes(model, quant, machine, tp, tokens, release)
 
 
 def _touched(model: Model, tokens: float) -> float:
@@ -560,15 +564,16 @@ def _touched(model: Model, tokens: float) -> float:
 
 
 def compute_bound(model: Model, quant: Quant, machine: Machine, tp: int, batch: float, depth: float,
-                  kv_dtype_bytes: int = 2) -> bool:
+                  kv_dtype_bytes: int = 2, release: str = "") -> bool:
     """Whether a pure decode step of `batch` sequences spends longer on FLOPs than on bytes (its weight GEMMs are
     compute-bound and take longer than the attention kernels' KV reads)."""
     dev = machine.devices[0]
     eff = efficiency(dev.backend)
     dense, experts, flops = step_parts(model, quant, tp)
-    moved = dense + _expert_bytes(model, quant, machine, tp, batch, experts)
+    moved = dense + _expert_bytes(model, quant, machine, tp, batch, experts, release)
     w = moved / (eff.bandwidth * dev.bandwidth_bytes_per_s)
-    linear, attention = _parts_seconds(model, quant, machine, tp, batch, depth, 0.0, 0.0, kv_dtype_bytes)
+    linear, attention = _parts_seconds(model, quant, machine, tp, batch, depth, 0.0, 0.0, kv_dtype_bytes,
+                                       release=release)
     return linear > w * (1 + 1e-9) and linear > attention
 
 
