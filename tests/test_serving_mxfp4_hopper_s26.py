@@ -30,6 +30,9 @@ def test_hopper_mxfp4_kernel_follows_the_release():
     assert mxfp4_hopper_kernel("0.11.1") == "triton_kernels"
     assert mxfp4_hopper_kernel("0.19.0") == "triton_kernels"
     assert mxfp4_hopper_kernel("") == "triton_kernels"  # the registry's current release
+    from selfhost_advisor.estimate.vllm import engine_version
+
+    assert mxfp4_hopper_kernel("") == mxfp4_hopper_kernel(engine_version())
     assert moe_kernel("nvidia-h100", "cuda", MX, "0.11.0") == "marlin"
     assert moe_kernel("nvidia-h100", "cuda", MX, "0.24.0") == "triton_kernels"
     # no other platform or format depends on the release
