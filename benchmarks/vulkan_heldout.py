@@ -105,6 +105,7 @@ def vendor_report(vendor: str) -> list[dict]:
             path = vulkan_path.matmul_path(d, main, rules) if rules and main and row["kind"] == "prefill" else ""
             tokens = vulkan_path.tile(d, path, rules)[1] if path else 0
         out.append(row | {"path": path, "tile_tokens": tokens, "build_date": r.build_date or "",
+                          "vk_architecture": vulkan_path.architecture(d) or row["architecture"],
                           "driver": r.driver or "", "override": r.vulkan_path,
                           "source": _page(urls.get((row["hardware"], row["model"], row["quant"], row["test"],
                                                     row["measured"]), ""))})
@@ -146,6 +147,23 @@ def by_source(rows: list[dict], kind: str = "prefill", min_rows: int = 3) -> tup
     return out, (round(statistics.median(abs(e) for e in left), 1) if left else None)
 
 
+def by_architecture(rows: list[dict], kind: str = "prefill") -> list[dict]:
+    """The rows of one kind grouped by what ggml-vulkan runs them on: the GPU architecture as the path model reads it
+    (vulkan_path.architecture: the spec table's, or an APU's by profile prefix), the matmul path and the tile's token
+    width; each group's rows, median signed error and median |error|. Why: the by-source table says the error is a
+    level per box; this one says which hardware and kernel configuration the levels share (docs/methodology.md
+    5b-vkamd14: the RDNA 3.5 large-tile coopmat rows)."""
+    groups: dict[tuple, list[float]] = {}
+    for r in rows:
+        if r["kind"] == kind and r["error_pct"] is not None:
+            key = (r.get("vk_architecture") or r["architecture"], r.get("path") or "", int(r.get("tile_tokens") or 0))
+            groups.setdefault(key, []).append(r["error_pct"])
+    return [{"architecture": a, "path": p, "tile_tokens": t, "rows": len(errs),
+             "median_error_pct": round(statistics.median(errs), 1),
+             "median_abs_error_pct": round(statistics.median(abs(e) for e in errs), 1)}
+            for (a, p, t), errs in sorted(groups.items())]
+
+
 def _median(rows: list[dict]) -> tuple[int, float | None]:
     a = [abs(r["error_pct"]) for r in rows if r["error_pct"] is not None]
     return len(a), (round(statistics.median(a), 1) if a else None)
@@ -159,7 +177,7 @@ def main() -> int:
                     help="every blind Vulkan row of this vendor's GPUs, all blocks, with its path (not --block)")
     args = ap.parse_args()
     if args.vendor:
-        return _print_vendor(vendor_report(args.vendor), args.json)
+        return _print_vendor(vendor_report(args.vendor), args.json, by_arch=args.vendor == "amd")
     rows = report(BLOCKS[args.block])
     if args.json:
         print(json.dumps(rows, indent=2))
@@ -175,7 +193,7 @@ def main() -> int:
     return 0
 
 
-def _print_vendor(rows: list[dict], as_json: bool) -> int:
+def _print_vendor(rows: list[dict], as_json: bool, by_arch: bool = False) -> int:
     if as_json:
         print(json.dumps(rows, indent=2))
         return 0
@@ -190,6 +208,11 @@ def _print_vendor(rows: list[dict], as_json: bool) -> int:
         for path in sorted({r["path"] for r in every if r["path"]}):
             n, m = _median([r for r in every if r["path"] == path])
             print(f"    {path or '(none)':16} {n:3d} rows median |error| {m}%")
+    if by_arch:  # AMD's list only: the Intel and NVIDIA lists keep their owners' output (the function takes any rows)
+        print("prefill by architecture, path and tile: rows, median signed error, median |error|")
+        for g in by_architecture(rows):
+            print(f"    {g['rows']:3d}  {g['median_error_pct']:+7.1f}%  {g['median_abs_error_pct']:6.1f}%  "
+                  f"{g['architecture'][:9]:9} {g['path'] or '-':16} BN {g['tile_tokens']:3d}")
     groups, left = by_source(rows)
     print("prefill by source (hardware, page, driver): rows, median signed error")
     for g in groups:

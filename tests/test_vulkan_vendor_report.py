@@ -104,3 +104,30 @@ def test_pro_vii_integer_dot_prompt_rows_within_30_percent_at_depth_0():
     rows = [r for r in _amd() if r["hardware"] == "radeon pro vii" and r["path"] == "mmq" and "@d" not in r["test"]]
     assert len(rows) >= 8
     assert all(abs(r["error_pct"]) < 30 for r in rows), [(r["test"], r["quant"], r["error_pct"]) for r in rows]
+
+
+def test_by_architecture_groups_by_what_the_rows_run_on():
+    """The rows are grouped by architecture, matmul path and tile width, each group with its median signed and
+    absolute error; decode rows and rows without an error stay out."""
+    import vulkan_heldout
+
+    def row(arch, path, bn, e, kind="prefill"):
+        return {"kind": kind, "architecture": "profile-id", "vk_architecture": arch, "path": path,
+                "tile_tokens": bn, "error_pct": e}
+
+    rows = ([row("RDNA 3.5", "coopmat_dequant", 128, e) for e in (10.0, 30.0, 50.0)]
+            + [row("RDNA 3.5", "coopmat_dequant", 64, e) for e in (-20.0, 10.0)]
+            + [row("RDNA 4.0", "coopmat_dequant", 128, -2.0), row("RDNA 4.0", "coopmat_dequant", 128, 900.0, "decode"),
+               row("GCN 5.1", "mmq", 64, None)])
+    groups = vulkan_heldout.by_architecture(rows)
+    assert [(g["architecture"], g["tile_tokens"], g["rows"], g["median_error_pct"], g["median_abs_error_pct"])
+            for g in groups] == [("RDNA 3.5", 64, 2, -5.0, 15.0), ("RDNA 3.5", 128, 3, 30.0, 30.0),
+                                 ("RDNA 4.0", 128, 1, -2.0, 2.0)]
+
+
+def test_apu_rows_are_grouped_under_their_architecture():
+    """An iGPU profile that the spec table has no row for (Radeon 890M, 780M) is grouped under the architecture the
+    path model gives it by profile prefix (vulkan_path._ARCH_BY_PREFIX), not under its profile id."""
+    apu = [r for r in _amd() if r["hardware"].startswith(("radeon-890m", "radeon-780m"))]
+    assert apu and {r["vk_architecture"] for r in apu} <= {"RDNA 3.0", "RDNA 3.5"}
+    assert {r["vk_architecture"] for r in apu if r["hardware"].startswith("radeon-890m")} == {"RDNA 3.5"}
