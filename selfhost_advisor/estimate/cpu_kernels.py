@@ -359,9 +359,11 @@ def _neon_dots() -> dict:
 def arm_cycles_per_weight(counts: dict) -> float:
     """Cycles per weight of an ARM kernel whose source issues `vector` vector slots and `load` loads per `weights`
     weights, on a core of data/cpu_kernel_paths.yaml arm_pipes (four 128-bit vector pipes, three loads a cycle): the
-    busier of the two bounds it (docs/methodology.md 4e-cpu7)."""
+    busier of the two bounds it (docs/methodology.md 4e-cpu7), or its accumulator chain where it gives one (the float
+    dot kernels, float_dot: 4e-cpu15)."""
     pipes = load("cpu_kernel_paths")["arm_pipes"]
-    cycles = max(float(counts["vector"]) / float(pipes["vector"]), float(counts["load"]) / float(pipes["load"]))
+    cycles = max(float(counts["vector"]) / float(pipes["vector"]), float(counts["load"]) / float(pipes["load"]),
+                 float(counts.get("chain", 0.0)))  # a kernel whose accumulators wait on the FMA latency (float_dot)
     return cycles / float(counts["weights"])
 
 
@@ -532,9 +534,9 @@ def prefill_type_rates(machine: Machine):
 
     def rate(ty: str) -> float:
         if ty in _FLOAT_TYPES:
-            counted = float_dot_rate(ty, machine) if kernel_path(ty, machine) == "vec_dot" else None
+            counted = float_dot_rate(ty, machine)
             if counted:
-                return 2.0 * counted  # a build without the type's tinyBLAS case: its vec_dot per token and row
+                return 2.0 * counted  # a build that runs the type's vec_dot per token and row, not tinyBLAS
             return rates.get(ty, float_rate)  # the family's measured float GEMM (x86 tinyBLAS), else the float rate
         path = kernel_path(ty, machine)
         if path == "vec_dot" or (path is None and not has_gemm(ty, machine, measured)):
@@ -554,17 +556,29 @@ def prefill_type_rates(machine: Machine):
 
 
 def float_dot_rate(ty: str, machine: Machine) -> float | None:
-    """Weights per vector FLOP of the x86 dot kernel of float type `ty` (data/cpu_kernel_paths.yaml float_dot: BF16's
-    ggml_vec_dot_bf16), which a prompt runs once per token and row where the build has no tinyBLAS case for the type
-    (kernel_path 'vec_dot': BF16 before llama.cpp #10714, 2024-12-24). Priced as the counted x86 dot kernels are
-    (_x86_dot_rates: the anchor's timed vnni rate x cycles(anchor) / cycles(kernel) per weight), then as the prompt's
-    other dot kernels on the host: x the avx2 prompt scale on a stated-clock avx2 host (prompt_dot_rates), unscaled on
-    a measured-clock one (its decode_rates('avx2'): the kernel has no dpbusd). None on ARM, for a type not counted and
-    on a host with AVX-512, whose build may have run the AVX512_BF16 branch the count does not price
-    (docs/methodology.md 4e-cpu15)."""
-    spec = ((load("cpu_kernel_paths").get("float_dot") or {}).get("x86") or {}).get(ty)
+    """Weights per vector FLOP of float type `ty`'s dot kernel where the host's build runs it once per prompt token and
+    row instead of tinyBLAS (data/cpu_kernel_paths.yaml float_dot; docs/methodology.md 4e-cpu15); None where the build
+    runs tinyBLAS or the kernel is not counted.
+
+    x86: BF16 before llama.cpp #10714 (kernel_path 'vec_dot', 2024-12-24) ran ggml_vec_dot_bf16, priced as the counted
+    x86 dot kernels are (_x86_dot_rates: the anchor's timed vnni rate x cycles(anchor) / cycles(kernel) per weight),
+    then x the avx2 prompt scale on a stated-clock avx2 host (prompt_dot_rates), unscaled on a measured-clock one;
+    a host with AVX-512 is not priced (its build may have run the AVX512_BF16 branch, which the count does not cover).
+    ARM: a build for a core with i8mm drops llamafile (ggml-cpu.c: `#undef GGML_USE_LLAMAFILE` under
+    __ARM_FEATURE_MATMUL_INT8, since llama.cpp #6710, 2024-04-16), so F16 / F32 run ggml_vec_dot_f16 / _f32 on every
+    date, priced by the NEON dot kernels' rule (_neon_slot_rate) with their accumulator chain, on the cores whose FMLA
+    latency that chain was read from (Apple P-cores, the prompt_gemm `cores` name); an SVE build (Neoverse V1 / V2)
+    runs the SVE loops instead, not counted."""
+    spec_all = load("cpu_kernel_paths").get("float_dot") or {}
     flags = set(machine.cpu.flags) if machine.cpu else set()
-    if not spec or cpu_isa(machine) == "neon" or "avx512f" in flags:
+    if cpu_isa(machine) == "neon":
+        spec = (spec_all.get("arm") or {}).get(ty)
+        if not spec or "i8mm" not in flags or "sve" in flags or not _counted_gemm_cores().search(machine.cpu.name):
+            return None
+        rates, median = decode_rates("neon")
+        return _neon_slot_rate(rates.get(_neon_dots()["anchor"], median), spec["slots"])
+    spec = (spec_all.get("x86") or {}).get(ty)
+    if not spec or "avx512f" in flags or kernel_path(ty, machine) != "vec_dot":
         return None
     dots = load("cpu_kernel_paths")["decode_dot"]["x86"]
     ports = float(dots["ports"])

@@ -1,6 +1,6 @@
-"""BF16 weights in an x86 prompt before llamafile's tinyBLAS had a BF16 case (issue 16, session 26 cpu11): the build
-ran ggml_vec_dot_bf16 once per token and row (data/cpu_kernel_paths.yaml families.x86 BF16, float_dot;
-docs/methodology.md 4e-cpu15)."""
+"""Float weights whose prompt runs the dot kernel once per token and row instead of tinyBLAS (issue 16, session 26
+cpu11; data/cpu_kernel_paths.yaml float_dot; docs/methodology.md 4e-cpu15): BF16 on x86 before llamafile's tinyBLAS
+had a BF16 case, and F16 / F32 on an ARM build for an i8mm core, which drops llamafile altogether."""
 from __future__ import annotations
 
 import pytest
@@ -57,3 +57,43 @@ def test_the_issue_7182_host_reads_bf16_prompts_slower_than_f16_in_may_2024_and_
     # decode is not this path's: a BF16 mat-vec of either build keeps its rate
     assert cpu_speed(old, "mistral:7b", "BF16").decode_tokens_per_s == pytest.approx(
         cpu_speed(new, "mistral:7b", "BF16").decode_tokens_per_s)
+
+
+# an Apple M2 Max as ik_llama.cpp discussion #164 ran mainline on it (a native build: i8mm, no SVE)
+M2MAX = "custom:cores=8,clock=3.7GHz,simd=neon_i8mm,ram=64GB,bandwidth=409.6GB/s,name=Apple M2 Max"
+
+
+def test_an_apple_i8mm_build_runs_f16_through_the_dot_kernel_at_its_fmla_chain():
+    # ggml-cpu.c undefines GGML_USE_LLAMAFILE under __ARM_FEATURE_MATMUL_INT8, so F16 runs ggml_vec_dot_f16: per 32
+    # weights 8 loads and 4 FMLAs into 4 accumulators, each waiting on the FMLA's 4-cycle latency: 4 cycles. The NEON
+    # anchor Q5_0 (28 vector slots, 24 loads a 64-weight block: 8 cycles on 4 pipes / 3 loads) runs at vnni's median
+    # decode rate x the neon isa_scale (speed.yaml cpu_decode); both take 1/8 cycle a weight, so F16 runs at the anchor's
+    # rate, two ops a weight.
+    speed = load("speed")["cpu_decode"]
+    vnni = sorted(speed["families"]["vnni"]["weights_per_vector_flop"].values())
+    median = (vnni[len(vnni) // 2 - 1] + vnni[len(vnni) // 2]) / 2
+    anchor = median * float(speed["isa_scale"]["neon"])
+    rate = cpu_kernels.prefill_type_rates(parse_custom_cpu(M2MAX))
+    assert rate("F16") == pytest.approx(2 * anchor * (8 / 64) / (4 / 32), rel=1e-3)
+    # F32: 16 weights a step on the same chain, half the F16 rate
+    assert rate("F32") == pytest.approx(rate("F16") / 2)
+    # the build date does not matter: the #undef is there from llama.cpp #6710 (2024-04-16) on
+    assert cpu_kernels.prefill_type_rates(parse_custom_cpu(M2MAX + ",build_date=2024-12-23"))("F16") == rate("F16")
+
+
+def test_cores_that_keep_llamafile_or_run_sve_loops_keep_the_float_rate():
+    float_rate = cpu_kernels.prefill_rates("neon")[2]
+    # an Apple build without i8mm (an apple-m1 target, as Homebrew's bottles are) keeps llamafile's NEON tinyBLAS
+    m1 = M2MAX.replace("simd=neon_i8mm", "simd=neon")
+    assert cpu_kernels.prefill_type_rates(parse_custom_cpu(m1))("F16") == pytest.approx(float_rate)
+    # a Neoverse core's native build has SVE: ggml_vec_dot_f16's SVE loop, not the NEON one counted
+    graviton = M2MAX.replace("name=Apple M2 Max", "name=AWS Graviton4 (Neoverse V2)")
+    assert cpu_kernels.prefill_type_rates(parse_custom_cpu(graviton))("F16") == pytest.approx(float_rate)
+
+
+def test_the_m2_max_f16_prompt_is_slower_than_its_q8_0_prompt_as_measured():
+    # ik_llama.cpp #164 mainline column, M2 Max 8 threads, LLaMA-3.1-8B pp512: F16 28.96 t/s, Q8_0 54.54
+    m2 = parse_custom_cpu(M2MAX + ",build_date=2024-12-23")
+    f16 = cpu_speed(m2, "llama3.1:8b", "F16").prefill_tokens_per_s
+    q8 = cpu_speed(m2, "llama3.1:8b", "Q8_0").prefill_tokens_per_s
+    assert f16 < 0.7 * q8
