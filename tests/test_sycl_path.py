@@ -871,3 +871,29 @@ def test_decode_terms_sum_to_the_prediction_and_put_routing_on_moe_rows_only():
     assert dense["routing submissions"] == 0 and dense["expert tensors on the block layout"] == 0
     terms = sycl_heldout.moe_decode_terms()
     assert terms and all(sycl_heldout.structure(t["model"]).startswith("MoE") for t in terms)
+
+
+def test_pr_12972_table_ran_with_the_reorder_on_so_its_q4_0_decodes_reordered():
+    """PR #12972's table (build bb1681fb, 2025-05-14, a week after the reorder default went off) ran with
+    GGML_SYCL_DISABLE_OPT=0 (docs/methodology.md 5b-sycl28): its Max 1100 decodes llama 7B Q4_0 at 71.06 t/s where the same
+    team's PVC read 74.49 with the reorder (PR #13973) and a PVC 39 on the block layout (PR #12035's base). Every row of
+    that table states the switch; its Q4_0 matrices take the reordered MMVQ of PR #12858 (merged 2025-05-09), like PR
+    #13973's row, and its Q4_K matrices stay on the block layout (the Q4_K reorder, PR #13109, merged the day after)."""
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
+    import fit_speed
+    import sycl_heldout
+
+    table = [r for r in fit_speed.published_rows(sycl_heldout.DATA) if "bb1681fb" in r.build]
+    assert len(table) >= 18 and all(sycl_path.parse_build(r.build).reorder is True for r in table)
+    built = sycl_path.parse_build(table[0].build)
+    pvc = sycl_path.parse_build("PR #13973 head (2025-06), reorder on")
+    assert sycl_path.decode_kernel("Q4_0", built) == sycl_path.decode_kernel("Q4_0", pvc) == "MMVQ reordered"
+    assert sycl_path.decode_kernel("Q4_K", built) == "DMMV block"
+    # the same GPU and model on one path: the table's 71.06 and PR #13973's 74.49 predicted within their 5% of each other
+    rates = [_speed("data center gpu max 1100", "llama2:7b", "Q4_0", b).decode_tokens_per_s
+             for b in (table[0].build, "PR #13973 head (2025-06), reorder on")]
+    assert rates[0] == pytest.approx(rates[1], rel=0.05)
