@@ -120,7 +120,12 @@ def test_block_layout_decode_costs_the_kernel_rate_beyond_the_bytes():
     extra = sum(max(0.0, max(n / (rate * 4096 * 2.4e9), x / (f * r)) - x / bw) for n, x in q4)
     assert extra == pytest.approx(1 / 42 - 1 / 55, rel=0.15)
     assert 1 / off.decode_tokens_per_s - 1 / on.decode_tokens_per_s == pytest.approx(extra, rel=1e-6)
-    assert off.prefill_tokens_per_s == pytest.approx(on.prefill_tokens_per_s)  # prompt GEMMs never reorder
+    # before PR #13536 (2025-05-20) the prompt GEMM reordered Q4_0 too and dequantized it one work-item a block: the two
+    # builds' prompts differ by that alone (sycl_path.reorder_dequant_seconds, 5b-sycl28)
+    dequant = sycl_path.reorder_dequant_seconds(work.layer_matrices, (), _machine("arc a770 16gb").devices[0], 512,
+                                                sycl_path.parse_build("(2025-05-01), GGML_SYCL_DISABLE_OPT=0"))
+    assert dequant > 0
+    assert 1 / on.prefill_tokens_per_s - 1 / off.prefill_tokens_per_s == pytest.approx(dequant, rel=1e-6)
 
 
 def test_the_block_layout_rate_gives_the_table_back_at_any_share():
@@ -897,3 +902,45 @@ def test_pr_12972_table_ran_with_the_reorder_on_so_its_q4_0_decodes_reordered():
     rates = [_speed("data center gpu max 1100", "llama2:7b", "Q4_0", b).decode_tokens_per_s
              for b in (table[0].build, "PR #13973 head (2025-06), reorder on")]
     assert rates[0] == pytest.approx(rates[1], rel=0.05)
+
+
+def test_reordered_q8_0_prompt_gives_back_issue_25203_pair():
+    """Issue #25203 (hmscider, Arc Pro B70, b9741): gemma-4-12b-it Q8_0 pp512 at 1604.55 t/s on the block layout and
+    941.83 once a pp4 run had reordered its Q8_0 tensors (data/speed.yaml sycl_paths.prompt_reorder_dequant). The cost a
+    weight is derived from that pair alone, so the model's two predictions differ by the pair's dt; the output head
+    (one column in a prompt: a mat-vec) and the standard run (prompts first) pay nothing."""
+    plain = "b9741 84de01a (2026-07-01), GGML_SYCL_F16=ON"
+    before = _speed("arc pro b70", "gemma4:12b", "Q8_0", plain, 0).prefill_tokens_per_s
+    after = _speed("arc pro b70", "gemma4:12b", "Q8_0", plain + ", prompt after decode", 0).prefill_tokens_per_s
+    assert 1 / after - 1 / before == pytest.approx(1 / 941.83 - 1 / 1604.55, rel=1e-6)
+    # a K-quant file is read by another dequantization kernel: no term
+    k = [_speed("arc pro b70", "gemma4:12b", "Q4_K_M", b, 0).prefill_tokens_per_s for b in (plain, plain + ", prompt after decode")]
+    assert k[0] == pytest.approx(k[1], rel=1e-12)
+
+
+@pytest.mark.parametrize("build, charged", [
+    ("bb1681fb (5376) (2025-05-14), PR #12972 head, reorder on", True),  # the prompt GEMM reordered Q4_0 itself
+    ("bb1681fb (5376) (2025-05-14), PR #12972 head", False),  # the date's default: reorder off
+    ("master (2025-05-21), reorder on", False),  # PR #13536 took the reorder off the prompt GEMM
+    ("2025-01-15, reorder on", False),  # no reorder kernel before PR #12035
+    ("", False),  # the newest build, llama-bench's order: prompts before any decode
+])
+def test_q4_0_prompt_regression_of_the_reorder_is_dated_by_pr_13536(build, charged):
+    """PR #13536 (2025-05-20): "The reorder optimisation introduced a prompt processing performance regression for Q4_0
+    models"; until it a build with the reorder on dequantized its Q4_0 weights for the prompt GEMM one work-item per
+    block (docs/methodology.md 5b-sycl28). Charged: the Q4_0 layer weights at the derived Xe-core cycles, per 512-token
+    micro-batch, on the Arc 140V's 8 Xe cores at 1.95 GHz; a Q4_K_M file never."""
+    q4_0 = sycl_path.reorder_dequant_seconds(
+        token_work(get_model("llama2:7b"), get_quant("Q4_0")).layer_matrices, (),
+        _machine("arc 140v 32gb").devices[0], 512, sycl_path.parse_build(build))
+    q4_k = sycl_path.reorder_dequant_seconds(
+        token_work(get_model("llama2:7b"), get_quant("Q4_K_M")).layer_matrices, (),
+        _machine("arc 140v 32gb").devices[0], 512, sycl_path.parse_build(build))
+    assert q4_k == 0.0
+    if not charged:
+        assert q4_0 == 0.0
+        return
+    weights = sum(n for layer in token_work(get_model("llama2:7b"), get_quant("Q4_0")).layer_matrices
+                  for ty, n, _ in layer if ty == "Q4_0")
+    assert q4_0 == pytest.approx(weights * sycl_path.reorder_dequant_cycles() / (8 * 1.95e9) / 512, rel=1e-9)
+    assert 1.5 < sycl_path.reorder_dequant_cycles() < 2.2  # Xe-core cycles a weight, issue #25203's pair

@@ -83,6 +83,9 @@ def _prefill_seconds_per_token(
                 total += sycl_path.scratch_traffic_seconds(d, mats, n_ubatch, eff.bandwidth)
                 total += sycl_path.bf16_gemm_seconds(mats, d, kernel_path.gpu_clock_hz(d), rate)  # BF16 on the FP32 branch
                 total += sycl_path.activation_seconds(model, layer, count, d, n_ubatch, depth, bw)
+                # Q4_0 / Q8_0 weights the build reads on the reordered layout: its one-lane-per-block dequantization
+                total += sycl_path.reorder_dequant_seconds(
+                    mats, work.layer_expert_matrices[layer:layer + count], d, n_ubatch)
                 if model.moe is not None:  # MoE: every expert with tokens, one call each, its submissions at the
                     # per-layer decode time's rate (less the host's event where the build has none, as decode)
                     layer_s = max(0.0, layer_seconds(eff, d, True) - sycl_path.submission_saving_seconds())

@@ -15,7 +15,9 @@ Why: one bandwidth share and one FLOPS share per backend cannot follow what ggml
   architecture in its own benchmarks (gemm_rate: Xe-HPG 0.373 of XMX, Xe2 0.992, the FP32 build's vector path, and a
   GPU without XMX, 0.837 of lanes x 2 x clock; data/speed.yaml `sycl_paths.prompt_gemm`), not a share fitted to llama-bench rows; the scratch
   copies and the activations every op moves (activation_seconds, dated by the fusions and the flash attention that
-  changed them) stream at the family's decode share (docs/methodology.md 5b-sycl8).
+  changed them) stream at the family's decode share (docs/methodology.md 5b-sycl8). A Q4_0 / Q8_0 matrix the build
+  reads on the reordered layout (before PR #13536 with the reorder on, or after a decode on the same model) is
+  dequantized one work-item a block, at a cost derived from a same-machine pair (reorder_dequant_seconds, 5b-sycl28).
 
 The build comes from a llama-bench row (`build` text: a date YYYY-MM(-DD), PR numbers "#12858", "DISABLE_OPT=1",
 "F16=ON") through assume_build(); with none (every user estimate) the newest llama.cpp: every reorder kernel, reorder
@@ -42,6 +44,7 @@ class Build:
     f16: bool | None = None  # GGML_SYCL_F16 as stated; None: FP16 GEMM (see module docstring)
     fa: bool | None = None  # flash attention as stated ("-fa 1" / "-fa 0"); None: llama.cpp's default (auto)
     dnnl: bool | None = None  # oneDNN linked (GGML_SYCL_DNNL) as stated ("no oneDNN"); None: linked (CMake's default)
+    after_decode: bool = False  # the prompt ran after a decode-sized batch on the same loaded model ("prompt after decode")
 
 
 NEWEST = Build()
@@ -57,6 +60,7 @@ _F16_OFF = lazy(r"F16\s*=\s*OFF|\bFP32 build\b", re.I)
 _FA_ON = lazy(r"(?<![\w-])-fa\s*(?:1|on)\b", re.I)
 _FA_OFF = lazy(r"(?<![\w-])-fa\s*(?:0|off)\b", re.I)
 _NO_DNNL = lazy(r"\bno oneDNN\b|GGML_SYCL_DNN\s*=\s*OFF|GGML_SYCL_ENABLE_DNN\s*=\s*0|GGML_SYCL_DISABLE_DNN\s*=\s*1", re.I)
+_AFTER_DECODE = lazy(r"\bprompt after (?:a )?decode\b", re.I)
 
 
 @lru_cache(maxsize=256)
@@ -64,7 +68,8 @@ def parse_build(text: str) -> Build:
     """The Build a row's `build` text states: the first date, the PRs whose code it holds ("PR #N head", "with PR #N";
     not "before PR #N" or "PR #N base", which name a build without it), the reorder switch, GGML_SYCL_F16,
     llama-bench's flash-attention flag and a build without oneDNN ("no oneDNN", "GGML_SYCL_DNN=OFF"), or with it
-    switched off at run time (GGML_SYCL_DISABLE_DNN=1 of PR #12972, later GGML_SYCL_ENABLE_DNN=0: the same oneMKL branch).
+    switched off at run time (GGML_SYCL_DISABLE_DNN=1 of PR #12972, later GGML_SYCL_ENABLE_DNN=0: the same oneMKL branch),
+    and a prompt measured after a decode-sized batch on the same loaded model ("prompt after decode": reorder_dequant_seconds).
 
     Why strict: any "#N" used to count as included, so "master before PR #14125" was priced with #14125's prompt-output
     change it lacks (the rule the published file states: a PR named in `build` is in the build)."""
@@ -76,7 +81,8 @@ def parse_build(text: str) -> Build:
     f16 = True if _F16_ON.search(text) else (False if _F16_OFF.search(text) else None)
     fa = True if _FA_ON.search(text) else (False if _FA_OFF.search(text) else None)
     dnnl = False if _NO_DNNL.search(text) else None
-    return Build(date, frozenset(int(a or b) for a, b in _PR.findall(text)), reorder, f16, fa, dnnl)
+    return Build(date, frozenset(int(a or b) for a, b in _PR.findall(text)), reorder, f16, fa, dnnl,
+                 bool(_AFTER_DECODE.search(text)))
 
 
 def assume_build(text: str):
@@ -758,6 +764,71 @@ def _matmul_activation_bytes(rows: int, k: int, f16: bool, dst_copy: bool) -> in
     converted to FP16 (read 4, write 2) and the GEMM reads them (2), else it reads the FP32 ones (4); it writes its rows
     in FP32 (4), and before PR #14125 wrote FP16 that a kernel then converted (2 + 2 more)."""
     return (8 * k if f16 else 4 * k) + 4 * rows + (4 * rows if dst_copy else 0)
+
+
+def _reorder_dequant_types(build: Build) -> frozenset:
+    """The types whose weight tensors a prompt GEMM reads on the reordered layout at `build` (data/speed.yaml
+    `sycl_paths.prompt_reorder_dequant`): with the reorder on, Q4_0 before PR #13536 (the prompt reordered it itself),
+    and after a decode-sized batch every listed type whose reorder kernel the build has; none otherwise."""
+    rule = _rules().get("prompt_reorder_dequant") or {}
+    reordered = _reordered_types(build)
+    if not rule or not reordered:
+        return frozenset()
+    out: set[str] = set()
+    if not _has(build, rule["mat_mat_reorder_removed"]):
+        out.update(set(rule.get("mat_mat_types") or ()) & reordered)
+    if build.after_decode:
+        out.update(set(rule.get("types") or ()) & reordered)
+    return frozenset(out)
+
+
+@lru_cache(maxsize=1)
+def reorder_dequant_cycles() -> float:
+    """Xe-core cycles a weight the one-lane-per-block dequantization of a reordered Q4_0 / Q8_0 tensor costs a prompt
+    micro-batch beyond the block layout's, DERIVED from issue #25203's same-machine pair (data/speed.yaml
+    `sycl_paths.prompt_reorder_dequant.pair`: a B70's gemma4 12B Q8_0 pp512, 1604.55 then 941.83 t/s once a pp4 run
+    had reordered it): dt = 1/after - 1/before a token, x n_ubatch over the layer matrices' weights of the type, x the
+    pair GPU's Xe cores (vector lanes / 128) x boost clock. 0 without the pair."""
+    pair = (_rules().get("prompt_reorder_dequant") or {}).get("pair")
+    if not pair:
+        return 0.0
+    from ..catalog import hw_names
+    from ..catalog.hardware import machine_from_profile
+    from ..catalog.models import get as get_model
+    from ..catalog.quants import get_quant
+    from .kernel_path import gpu_clock_hz
+    from .speed_work import token_work
+
+    dev = machine_from_profile(hw_names.resolve(pair["hardware"]), 1).devices[0]
+    work = token_work(get_model(pair["model"]), get_quant(pair["quant"]))
+    weights = sum(n for layer in work.layer_matrices for ty, n, _ in layer if ty == pair["quant"])
+    dt = 1.0 / float(pair["reordered_tokens_per_s"]) - 1.0 / float(pair["block_tokens_per_s"])
+    lanes, clock = vector_lanes(dev), gpu_clock_hz(dev)
+    return dt * float(pair["n_ubatch"]) / weights * (lanes / 128) * clock if weights and lanes and clock else 0.0
+
+
+def reorder_dequant_seconds(layers: tuple, expert_layers: tuple, device: Device, n_ubatch: int,
+                            build: Build | None = None) -> float:
+    """Prefill seconds per token the reordered layout's dequantization adds to a prompt's Q4_0 / Q8_0 GEMMs where the
+    build reads them on it (_reorder_dequant_types): each micro-batch dequantizes every such dense matrix once, its
+    weights at reorder_dequant_cycles Xe-core cycles each over the device's Xe cores x boost clock. Routed experts
+    (`expert_layers`, part of `layers`) are left out: opt_for_reorder takes MUL_MAT nodes only.
+
+    Why: dequantize_block_q4_0_reorder / q8_0_reorder give one work-item a whole 32-weight block and store its halves
+    one by one, 64 bytes apart across the sub-group, where the block layout's kernels store side by side. PR #13536
+    names the Q4_0 prompt regression this made until 2025-05-20; PR #12972's table, run with the reorder on, reads its
+    Q4_0 prompts at 0.5-0.6x its Q4_K_M ones on a Max 1100 and an Arc 140V (docs/methodology.md 5b-sycl28)."""
+    types = _reorder_dequant_types(build or current())
+    if not types or device.vendor != "intel" or not layers:
+        return 0.0
+    from .kernel_path import gpu_clock_hz
+
+    lanes, clock, cycles = vector_lanes(device), gpu_clock_hz(device), reorder_dequant_cycles()
+    if not lanes or not clock or not cycles:
+        return 0.0
+    weights = sum(n for mats in layers for ty, n, _ in mats if ty in types)
+    weights -= sum(n for mats in expert_layers for ty, n, _ in mats if ty in types)
+    return max(0.0, weights) * cycles / ((lanes / 128) * clock) / max(1, n_ubatch)
 
 
 def fp16_dst_copy(build: Build, rules: dict) -> bool:
