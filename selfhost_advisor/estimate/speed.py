@@ -23,6 +23,7 @@ from __future__ import annotations
 from ..domain import Machine, Model, Placement, Quant, Speed
 from . import cuda_path, kernel_path, sycl_path
 from .encoder import embeds_only
+from .moe_caveats import vulkan_bf16_expert_caveats
 from .speed_decode import _decode_seconds
 from .speed_factors import Table, _hardware_family, efficiency
 from .speed_prefill import _prefill_seconds_per_token
@@ -90,7 +91,9 @@ def estimate_speed(
                      prefill_high=p * eff.prefill_band[1] if p else None,
                      note=f"{eff.family} efficiency; embedding model: no decode, prefill is the tokens embedded per second")
     caveats = (_prefill_caveats(p, placement, machine, model, n_ubatch)
-               + _decode_caveats(model, placement, machine, dec, eff))
+               + _decode_caveats(model, placement, machine, dec, eff)
+               # BF16 experts under Vulkan on the FP32 lanes: the tiled matmul, not the mat-vec (estimate/moe_caveats.py)
+               + vulkan_bf16_expert_caveats(model, work.layer_expert_matrices, placement, machine))
     return Speed(
         decode_tokens_per_s=d,
         prefill_tokens_per_s=p,

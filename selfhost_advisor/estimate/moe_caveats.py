@@ -1,0 +1,57 @@
+"""Where an MoE figure sits on a llama.cpp path the published rows contradict and no source sizes: BF16 routed experts
+under Vulkan on a GPU that multiplies BF16 on its FP32 lanes.
+
+Why: ggml-vulkan's MUL_MAT_ID takes its mat-vec for F32, F16 and block-quantized experts only (ggml_vk_mul_mat_id,
+ggml_vk_use_mul_mat_vec_id), so a BF16 expert decodes through the tiled matmul (mul_mm.comp, one token in a 32-column
+tile), on these GPUs the FP32 scalar shader; a dense BF16 model takes the mat-vec and streams at memory speed. The
+Strix Halo rows of that path decode about 3x and prompt about 2x slower than the estimate, over builds and drivers
+(data/speed.yaml `vulkan_bf16_experts`, READ off those rows, not a model term: no rate for that tile at one token is
+sourced, docs/methodology.md 5c-s26). The figure stands and is qualified, as rocm_caveats qualifies small models on
+CDNA 3.
+"""
+from __future__ import annotations
+
+from ..domain import Machine, Model, Placement
+from . import speed_factors  # by attribute: tests patch speed_factors._speed_data
+
+
+def _rule() -> dict:
+    return speed_factors._speed_data().get("vulkan_bf16_experts") or {}
+
+
+def _slower(rows: list[dict], key: str, estimate: float) -> tuple[float, float]:
+    """(least, most) of estimate / measured over `rows`' `key` figures."""
+    ratios = [estimate / float(r[key]) for r in rows]
+    return min(ratios), max(ratios)
+
+
+def _builds(rows: list[dict]) -> str:
+    builds = sorted(int(r["build"]) for r in rows)
+    return f"{builds[0]}-{builds[-1]}"
+
+
+def vulkan_bf16_expert_caveats(model: Model, expert_layers: tuple, placement: Placement,
+                               machine: Machine) -> tuple[str, ...]:
+    """The decode and the prefill qualification of an MoE model whose GPU-held routed experts are BF16, on a Vulkan GPU
+    that multiplies BF16 on its FP32 lanes (vulkan_path.amd_bf16_on_fp32_lanes); () elsewhere. `expert_layers`: the
+    routed experts' (type, weights, bytes) per layer (TokenWork.layer_expert_matrices)."""
+    rule = _rule()
+    if not rule or model.moe is None or not placement.gpu_layers or placement.fit not in ("gpu", "partial"):
+        return ()
+    on_gpu = expert_layers[placement.cpu_moe_layers:min(placement.gpu_layers, model.n_layers)]
+    if not any(ty == "BF16" for mats in on_gpu for ty, _, _ in mats):
+        return ()
+    from .vulkan_path import amd_bf16_on_fp32_lanes
+
+    if not any(d.backend == "vulkan" and amd_bf16_on_fp32_lanes(d) for d in machine.devices):
+        return ()
+    est, dec, pre = rule["estimate"], rule["decode_rows"], rule["prefill_rows"]
+    lo, hi = _slower(dec, "tg128", float(est["tg128"]))
+    plo, phi = _slower(pre, "pp512", float(est["pp512"]))
+    where = (f"a Radeon 8060S's published rows ({est['model']} {est['quant']}, every expert on the GPU, llama.cpp "
+             f"builds {_builds(dec)}, RADV and AMDVLK)")
+    return (f"decode: llama.cpp's Vulkan backend runs BF16 experts through its tiled matmul, not its mat-vec (its "
+            f"MUL_MAT_ID mat-vec takes F32, F16 and quantized weights only): {where} decode {lo:.1f}-{hi:.1f}x "
+            "slower than this estimate; a quantized file decodes at it (docs/methodology.md 5c-s26)",
+            f"prefill: BF16 experts under Vulkan: the same GPU's rows of builds {_builds(pre)} (RADV) prompt "
+            f"{plo:.1f}-{phi:.1f}x slower than this estimate (docs/methodology.md 5c-s26)")

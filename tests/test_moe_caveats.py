@@ -1,0 +1,73 @@
+"""BF16 routed experts under Vulkan are qualified where the user reads the figure (fit's notes and --json caveats):
+ggml-vulkan's MUL_MAT_ID mat-vec takes F32, F16 and quantized experts only, so BF16 experts decode through the tiled
+matmul, on AMD GPUs without BF16 cooperative matrices the FP32 scalar shader; the Strix Halo rows of that path
+(kyuz0/amd-strix-halo-toolboxes, builds 6735-8577) decode ~3x and prompt ~2x slower than the estimate, which charges
+nothing for it (no rate is sourced: docs/methodology.md 5c-s26, data/speed.yaml vulkan_bf16_experts)."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from selfhost_advisor.catalog import hw_names
+from selfhost_advisor.catalog.hardware import machine_from_profile
+from selfhost_advisor.catalog.models import get as get_model
+from selfhost_advisor.catalog.quants import get_quant
+from selfhost_advisor.cli import main
+from selfhost_advisor.domain import Placement
+from selfhost_advisor.estimate.speed import estimate_speed
+from selfhost_advisor.record import replace
+
+STRIX = "ryzen ai max+ 395 128gb"
+STRIX_VULKAN = STRIX + " vulkan"  # fit's --hardware takes the backend word after the name
+
+
+def _caveats(model_id: str, quant: str, hw: str, backend: str | None = None, cpu_moe: int = 0) -> tuple[str, ...]:
+    model = get_model(model_id)
+    n = model.n_layers
+    machine = machine_from_profile(hw_names.resolve(hw), 1)
+    if backend:
+        machine = replace(machine, devices=tuple(replace(d, backend=backend) for d in machine.devices))
+    place = Placement("gpu" if not cpu_moe else "partial", n + 1, n + 1, 0, 0, per_device_layers=(n,),
+                      cpu_moe_layers=cpu_moe)
+    return estimate_speed(model, get_quant(quant), place, machine).caveats
+
+
+def _ours(caveats) -> list[str]:
+    return [c for c in caveats if "BF16 experts" in c]
+
+
+def test_bf16_experts_on_strix_halo_vulkan_are_qualified_once_in_json_and_text(capsys):
+    main(["fit", "qwen3:30b-a3b", "-q", "BF16", "-H", STRIX_VULKAN, "--json"])
+    d = json.loads(capsys.readouterr().out)
+    caveats = _ours(d["options"][0]["speed"]["caveats"])
+    assert [c.split(":")[0] for c in caveats] == ["decode", "prefill"], caveats
+    # the rows' ratios, not a figure of ours: ~3x in decode, ~2x in prefill (the log figures: 9.2-10.6 and 352-369 t/s)
+    assert "3.0-3.4x slower" in caveats[0] and "1.9-2.0x slower" in caveats[1]
+    main(["fit", "qwen3:30b-a3b", "-q", "BF16", "-H", STRIX_VULKAN])
+    text = " ".join(capsys.readouterr().out.split())
+    assert text.count("runs BF16 experts through its tiled matmul") == 1 and text.count("prompt 1.9-2.0x slower") == 1
+
+
+@pytest.mark.parametrize("model_id, quant, hw, backend", [
+    ("qwen3:30b-a3b", "Q4_K_M", STRIX, "vulkan"),       # quantized experts: the mat-vec
+    ("qwen3:30b-a3b", "Q8_0", STRIX, "vulkan"),
+    ("qwen3:30b-a3b", "F16", STRIX, "vulkan"),          # F16 is one of the mat-vec's types
+    ("gemma3:27b", "BF16", STRIX, "vulkan"),             # a dense BF16 model: the dense mat-vec takes BF16
+    ("qwen3:30b-a3b", "BF16", STRIX, "rocm"),  # ggml-cuda under HIP: another path
+    ("qwen3:30b-a3b", "BF16", "rx 9070 xt", "vulkan"),      # RDNA 4: BF16 cooperative matrices, not the FP32 shader
+])
+def test_no_caveat_off_that_path(model_id, quant, hw, backend):
+    assert _ours(_caveats(model_id, quant, hw, backend)) == []
+
+
+def test_the_api_qualifies_what_fit_qualifies():
+    assert len(_ours(_caveats("qwen3:30b-a3b", "BF16", STRIX, "vulkan"))) == 2
+
+
+def test_the_caveat_follows_the_experts_onto_the_gpu():
+    """--n-cpu-moe: with every routed expert in RAM the GPU runs no BF16 MUL_MAT_ID, so nothing to qualify; with some
+    layers' experts on the GPU it is qualified; an RDNA 3 discrete card runs the same FP32 shader as Strix Halo."""
+    n = get_model("qwen3:30b-a3b").n_layers
+    assert _ours(_caveats("qwen3:30b-a3b", "BF16", "rx 7900 xtx", "vulkan", cpu_moe=n)) == []
+    assert len(_ours(_caveats("qwen3:30b-a3b", "BF16", "rx 7900 xtx", "vulkan", cpu_moe=n - 8))) == 2
