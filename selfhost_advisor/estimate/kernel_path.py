@@ -243,8 +243,9 @@ def rocm_path(arch: str, ggml_type: str, rules: dict) -> str:
     of at_build's date (the latest by default).
 
     Latest: CDNA 3 MMQ on MFMA for every type; CDNA 1/2 MMQ only for the legacy types (Q4_0, Q4_1, Q5_0, Q5_1), the
-    rest dequantized for rocBLAS; RDNA 3/3.5 MMQ on WMMA except Q2_K and Q6_K (hipBLAS above 128/256 tokens); RDNA 4
-    MMQ always; everything else (RDNA 1/2, GCN 5.1) MMQ on dp4a. Earlier builds: rules.path_history, each change from
+    rest dequantized for rocBLAS; RDNA 3/3.5 MMQ on WMMA except Q2_K and Q6_K (hipBLAS above 128/256 tokens), and on
+    RDNA 3.0 IQ2_XS / IQ2_S too; RDNA 4 MMQ always; GCN 5.0 (gfx900) hipBLAS for dense matmuls (PR #24588); everything
+    else (RDNA 1/2, GCN 5.1) MMQ on dp4a. Earlier builds: rules.path_history, each change from
     the author date of its llama.cpp commit (RDNA 3 ran hipBLAS until PR #17576, 2025-12-05; CDNA hipBLAS from PR
     #10498 / #11831 until the MFMA MMQ of PRs #14624 / #14949, 2025-07)."""
     if _FIFTH:
