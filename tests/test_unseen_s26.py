@@ -1,0 +1,109 @@
+"""Session 26's unseen published rows (benchmarks/published/unseen_s26_*.yaml, scored by benchmarks/unseen_s26.py):
+every file parses, every row cites its page and joins no fit, no other published file (nor the calibration file) has
+the same figure, and the scorer counts every row once, with the groups issue 16's check asks about."""
+from __future__ import annotations
+
+import csv
+import sys
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "benchmarks"))
+sys.path.insert(0, str(ROOT / "scripts"))
+
+import unseen_s26  # noqa: E402
+
+LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+PUBLISHED = ROOT / "benchmarks" / "published"
+
+
+def _rows(path: Path) -> list[dict]:
+    return yaml.load(path.read_text(), Loader=LOADER)["rows"]  # noqa: S506
+
+
+def _key(r: dict) -> tuple:
+    """A published figure: its page (without the comment anchor), host, model, quant, test and value."""
+    return (str(r.get("url")).split("#")[0], str(r.get("hardware") or r.get("cpu")), str(r.get("model")),
+            str(r.get("quant")), str(r.get("test")), float(r["tokens_per_s"]))
+
+
+def test_every_file_parses_and_every_row_cites_its_source():
+    assert unseen_s26.FILES
+    for f in unseen_s26.FILES:
+        doc = yaml.load(f.read_text(), Loader=LOADER)  # noqa: S506
+        assert str(doc["as_of"]) <= "2026-12-07"
+        assert doc["rows"], f.name
+        for r in doc["rows"]:
+            assert r["url"].startswith("https://github.com/"), r  # a repository page or discussion, not a mirror
+            assert "/blob/main/" not in r["url"], r  # a file is cited at its commit
+            assert r.get("note") and r.get("build") and r.get("host"), r  # what was read, on which build and box
+            assert r.get("in_fit") is False and int(r["session"]) == 26, r
+            assert float(r["tokens_per_s"]) > 0 and str(r["test"])[:2] in ("pp", "tg"), r
+            assert str(r["tokens_per_s"]).rstrip("0").rstrip(".") in r["note"].replace(",", ""), r  # the figure quoted
+
+
+def test_no_other_published_file_has_these_figures():
+    """The point of the files: figures nobody here had seen. The same (page, host, model, quant, test, value) in another
+    file would be a figure the model may have been tuned on; and no value of ours may sit in another file on the same
+    page, nor in the calibration file at all under the same test."""
+    ours = [_key(r) for f in unseen_s26.FILES for r in _rows(f)]
+    assert len(set(ours)) == len(ours)
+    others = [r for f in PUBLISHED.glob("*.yaml") if f not in unseen_s26.FILES for r in _rows(f) if "tokens_per_s" in r]
+    assert not set(ours) & {_key(r) for r in others}
+    pages = {(str(r.get("url")).split("#")[0], float(r["tokens_per_s"])) for r in others}
+    assert not {(k[0], k[-1]) for k in ours} & pages
+    import fit_speed
+
+    cal_file = fit_speed.CAL / "llamacpp_speed.csv"
+    if cal_file.exists():
+        with cal_file.open() as fh:
+            cal = {(row.get("test"), float(row["tokens_per_s"])) for row in csv.DictReader(fh) if row.get("tokens_per_s")}
+        assert not {(k[4], k[5]) for k in ours} & cal
+
+
+def test_no_fit_reads_the_unseen_rows():
+    import fit_speed
+
+    fitted = {(r.hardware, r.model_id, r.test, r.measured) for r in fit_speed.fit_rows()}
+    for f in unseen_s26.FILES:
+        if f.name.endswith("_weak.yaml"):
+            assert not {(r.hardware, r.model_id, r.test, r.measured) for r in fit_speed.published_rows(f)} & fitted
+
+
+def test_the_summary_counts_every_row_once_with_issue16s_groups():
+    rs = unseen_s26.rows()
+    assert len(rs) == sum(len(_rows(f)) for f in unseen_s26.FILES)
+    assert all(r["predicted"] > 0 for r in rs)
+    s = unseen_s26.summary(rs)
+    for kind in ("decode", "prefill"):
+        gpu = [r for r in rs if r["kind"] == kind and r["n_gpus"] == 1 and r["backend"] != "cpu"
+               and r["via"] == "llama-bench"]
+        assert s[f"{kind} / GPU llama-bench rows"]["rows"] == len(gpu)
+        split = [s[f"{kind} / GPU llama-bench rows, GPU in {w}"]["rows"] or 0 for w in ("no fit", "a fit")]
+        assert sum(split) == len(gpu)
+
+
+def test_gpu_in_fit_is_the_fits_own_hardware_key():
+    """A row's GPU counts as seen only where a fitted row has the same backend and hardware; an Apple row is its chip,
+    as fit_speed keys Apple hardware (an M2 Ultra of any bin is in the Metal fit, an M4 Max is not)."""
+    assert unseen_s26._chip("m2-ultra-192gb") == "apple-m2-ultra"
+    assert unseen_s26._chip("m4-max-32c-36gb") == "apple-m4-max"
+    assert unseen_s26._chip("rtx-5090") == "rtx-5090"
+    rs = unseen_s26.rows()
+    seen = {(r["backend"], r["profile"]): r["gpu_in_fit"] for r in rs if r["backend"] != "cpu"}
+    assert seen.get(("metal", "m2-ultra-192gb")) is True
+    assert seen.get(("metal", "m4-max-32c-36gb")) is False
+    assert seen.get(("cuda", "rtx-5090")) is False  # no CUDA fit row is a Blackwell card
+
+
+def test_the_batches_partition_the_files_and_each_has_its_blind_record():
+    by: dict[str, list[Path]] = {}
+    for f in unseen_s26.FILES:
+        by.setdefault(unseen_s26.batch(f), []).append(f)
+    assert "1" in by and sum(len(v) for v in by.values()) == len(unseen_s26.FILES)
+    assert unseen_s26.batch(PUBLISHED / "unseen_s26_b12_cuda.yaml") == "12"
+    blind = (ROOT / "benchmarks" / "unseen_s26_blind.txt").read_text()
+    for b in by:
+        assert f"unseen_s26.py --batch {b}, blind: main 88d8b72" in blind, b
