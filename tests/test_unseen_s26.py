@@ -47,7 +47,7 @@ def test_every_file_parses_and_every_row_cites_its_source():
 def test_no_other_published_file_has_these_figures():
     """The point of the files: figures nobody here had seen. The same (page, host, model, quant, test, value) in another
     file would be a figure the model may have been tuned on; and no value of ours may sit in another file on the same
-    page, nor in the calibration file at all under the same test."""
+    page, nor in the calibration file under the same test and quant."""
     ours = [_key(r) for f in unseen_s26.FILES for r in _rows(f)]
     assert len(set(ours)) == len(ours)
     others = [r for f in PUBLISHED.glob("*.yaml") if f not in unseen_s26.FILES for r in _rows(f) if "tokens_per_s" in r]
@@ -59,8 +59,9 @@ def test_no_other_published_file_has_these_figures():
     cal_file = fit_speed.CAL / "llamacpp_speed.csv"
     if cal_file.exists():
         with cal_file.open() as fh:
-            cal = {(row.get("test"), float(row["tokens_per_s"])) for row in csv.DictReader(fh) if row.get("tokens_per_s")}
-        assert not {(k[4], k[5]) for k in ours} & cal
+            cal = {(row.get("test"), row.get("quant"), float(row["tokens_per_s"])) for row in csv.DictReader(fh)
+                   if row.get("tokens_per_s")}
+        assert not {(k[4], k[3], k[5]) for k in ours} & cal
 
 
 def test_no_fit_reads_the_unseen_rows():
