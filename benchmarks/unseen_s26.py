@@ -71,7 +71,8 @@ def rows(files: list[Path] = FILES) -> list[dict]:
 
 def summary(rs: list[dict]) -> dict:
     """unseen_s25's groups (one-card rows, per backend / vendor, per hardware, two-card rows, per tool) and, per kind,
-    the llama-bench GPU rows alone and the GPU rows whose hardware no fit has seen."""
+    the llama-bench GPU rows alone, the GPU rows whose hardware no fit has seen, and the rows of a 2026 build apart
+    from the older ones."""
     out = unseen_s25.summary(rs)
     for kind in ("decode", "prefill"):
         gpu = [r for r in rs if r["kind"] == kind and r["n_gpus"] == 1 and r["backend"] != "cpu"
@@ -79,7 +80,15 @@ def summary(rs: list[dict]) -> dict:
         out[f"{kind} / GPU llama-bench rows"] = _stats(gpu)
         out[f"{kind} / GPU llama-bench rows, GPU in no fit"] = _stats([r for r in gpu if not r["gpu_in_fit"]])
         out[f"{kind} / GPU llama-bench rows, GPU in a fit"] = _stats([r for r in gpu if r["gpu_in_fit"]])
+        out[f"{kind} / GPU llama-bench rows, build of 2026"] = _stats([r for r in gpu if _year(r) >= 2026])
+        out[f"{kind} / GPU llama-bench rows, build before 2026"] = _stats([r for r in gpu if 0 < _year(r) < 2026])
     return out
+
+
+def _year(r: dict) -> int:
+    """The year of a row's build_date (the run date where the build's own date is not stated); 0 where none."""
+    m = re.match(r"(\d{4})", str(r.get("build_date") or ""))
+    return int(m.group(1)) if m else 0
 
 
 def main() -> int:

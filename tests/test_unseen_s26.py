@@ -84,6 +84,9 @@ def test_the_summary_counts_every_row_once_with_issue16s_groups():
         assert s[f"{kind} / GPU llama-bench rows"]["rows"] == len(gpu)
         split = [s[f"{kind} / GPU llama-bench rows, GPU in {w}"]["rows"] or 0 for w in ("no fit", "a fit")]
         assert sum(split) == len(gpu)
+        dated = [s[f"{kind} / GPU llama-bench rows, build {w}"]["rows"] or 0 for w in ("of 2026", "before 2026")]
+        assert sum(dated) == len([r for r in gpu if r["build_date"]])
+    assert unseen_s26._year({"build_date": "2026-08"}) == 2026 and unseen_s26._year({"build_date": None}) == 0
 
 
 def test_gpu_in_fit_is_the_fits_own_hardware_key():
