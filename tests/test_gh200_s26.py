@@ -132,3 +132,24 @@ def test_vllm_serves_a_gh200_with_its_fp8_rate():
     m = machine_from_profile(get_profile("NVIDIA GH200 144G HBM3e"))
     assert serving_gpus(m)  # its own HBM: a discrete CUDA device for vLLM
     assert matmul_flops(m, get_vllm_quant("FP8"), spec=True) == pytest.approx(1979e12)
+
+
+# --- the sweep of current datacenter / workstation names (methodology 4c-hw26) ----------------------------------
+
+@pytest.mark.parametrize("driver_name, want", [
+    ("NVIDIA B300 SXM6 AC", "b300"),  # torch.cuda.get_device_name() on a B300 (NVIDIA/cosmos-framework PR #114)
+    ("NVIDIA RTX PRO 4000 Blackwell SFF Edition", "rtx-pro-4000-blackwell-sff"),  # pci.ids 10de:2c33
+    # the edition words that already read keep reading
+    ("NVIDIA RTX PRO 6000 Blackwell Server Edition", "rtx-pro-6000-blackwell-server"),
+    ("NVIDIA RTX PRO 6000 Blackwell Max-Q Workstation Edition", "rtx-pro-6000-blackwell-max-q"),
+])
+def test_driver_names_of_current_datacenter_and_workstation_gpus_resolve(driver_name, want):
+    assert get_profile(driver_name).id == want
+
+
+def test_probe_matches_a_b300_by_the_name_torch_and_nvml_print():
+    from selfhost_advisor.probe.match import match_gpu
+
+    # 288 GB of HBM3e is 268 GiB: within the probe's 8% of the row's figure, as NVML reports it
+    assert match_gpu("nvidia", "NVIDIA B300 SXM6 AC", 268 * GiB).id == "b300"
+    assert match_gpu("nvidia", "NVIDIA B300 SXM6 AC", 96 * GiB) is None  # another memory is another GPU

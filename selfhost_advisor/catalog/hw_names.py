@@ -253,10 +253,11 @@ def driver_name_clean(name: str, keep_suffix: bool = False) -> str:
 
 
 # Words scoreboard and driver names carry that no product key holds (docs/methodology.md 4c, name audit): a leading
-# vendor ('NVIDIA DGX Spark', 'AMD Radeon 8060S'), the edition ('... Max-Q Workstation Edition', '... Server Edition'),
+# vendor ('NVIDIA DGX Spark', 'AMD Radeon 8060S'), the edition ('... Max-Q Workstation Edition', '... Server Edition',
+# '... SFF Edition': NVML's "NVIDIA RTX PRO 4000 Blackwell SFF Edition", pci.ids 10de:2c33),
 # Ada's 'Generation', RADV's 'RX 580 Series', an SR-IOV 'MI300X VF' (a virtual function of the same GPU).
 _VENDOR_LEAD = lazy(r"^\s*(?:nvidia|amd|intel|apple)\s+", re.I)
-_EDITION = lazy(r"\b(?:workstation\s+edition|generation|series|vf)\b|(?<=\bserver)\s+edition\b", re.I)
+_EDITION = lazy(r"\b(?:workstation\s+edition|generation|series|vf)\b|(?:(?<=\bserver)|(?<=\bsff))\s+edition\b", re.I)
 # AMD's LLVM target as RADV prints Strix Halo's iGPU, whose marketing name the driver does not know ('AMD Radeon
 # Graphics (RADV GFX1151)', Vulkan scoreboard #10879): gfx1151 is the Radeon 8060S (Ryzen AI Max+ 395 setups list
 # "Radeon 8060S (integrated, gfx1151)"); it names three memory sizes, so it is refused with them
@@ -273,17 +274,20 @@ _CHIP_ONLY = {"orin": ("Jetson", "orin"), "agxorin": ("Jetson AGX", "orin"), "th
               "jetsonthor": ("Jetson T", ""), "agxthor": ("Jetson T5000", ""), "jetsonagxthor": ("Jetson T5000", ""),
               "jetsonagxthordeveloperkit": ("Jetson T5000", ""), "jetsonagxthordevkit": ("Jetson T5000", "")}
 _SIZE_WORD = lazy(r"(?<![\d.])\d{1,4}(?:\.\d{1,3})?\s*gi?b\b", re.I)
-# Device names NVML prints whose memory size is not the GPU's: a Grace Hopper superchip's 96 GB HBM3 GPU (PCI id 0x2342)
-# is named by its Grace CPU's LPDDR5X, "NVIDIA GH200 480GB" (Lambda, CoreWeave: 97,871 MiB of GPU memory) or "NVIDIA
-# GH200 120GB" (CSCS Alps, Isambard-AI: the same 97,871 MiB), and the HBM3e GPU (0x2348) "NVIDIA GH200 144G HBM3e"
-# (NVIDIA/mig-parted config-default.yaml, PR #139: 7g.96gb for 0x2342, 7g.144gb for "GH200 144G HBM3e"). Read as the
-# GPU they are: the table's rule would refuse '... 480GB' as a size no GH200 GPU has and offer '5x gh200 96 gb'.
-# Keys: the name without marks and vendor word, compacted (gpu_table.compact). docs/methodology.md 4c-hw26.
-_DRIVER_ALIASES = {"gh200480gb": "gh200 96gb", "gh200120gb": "gh200 96gb", "gh200144ghbm3e": "gh200 144gb"}
+# Device names NVML (and torch.cuda.get_device_name) print that the rules above do not read as the GPU they are, by
+# their compacted form without marks and vendor word (gpu_table.compact). A Grace Hopper superchip's 96 GB HBM3 GPU (PCI
+# id 0x2342) is named by its Grace CPU's LPDDR5X: "NVIDIA GH200 480GB" (Lambda, CoreWeave; mredenti/PowerCapping's
+# OpenCL listing: 97280 MB VRAM) or "NVIDIA GH200 120GB" (CSCS Alps, Isambard-AI: 97,871 MiB), and the HBM3e GPU
+# (0x2348) "NVIDIA GH200 144G HBM3e" (NVIDIA/mig-parted config-default.yaml, PR #139: 7g.96gb for 0x2342, 7g.144gb for
+# "GH200 144G HBM3e"); the table's size rule refused '... 480GB' as a size no GH200 GPU has and offered '5x gh200 96 gb'.
+# A B300 prints "NVIDIA B300 SXM6 AC" (NVIDIA/cosmos-framework PR #114: torch.cuda.get_device_name() returns it), whose
+# trailing 'AC' no key holds. docs/methodology.md 4c-hw26.
+_DRIVER_ALIASES = {"gh200480gb": "gh200 96gb", "gh200120gb": "gh200 96gb", "gh200144ghbm3e": "gh200 144gb",
+                   "b300sxm6ac": "b300"}
 
 
 def driver_alias(name: str) -> str | None:
-    """The product name of a device name NVML prints with another memory than the GPU's (_DRIVER_ALIASES), else None:
+    """The product name of a device name NVML prints that names its GPU otherwise (_DRIVER_ALIASES), else None:
     'NVIDIA GH200 480GB' -> 'gh200 96gb'. Read by resolve and by the probe's name match (probe/match.py)."""
     return _DRIVER_ALIASES.get(gpu_table.compact(_VENDOR_LEAD.sub("", driver_name_clean(name))))
 
