@@ -153,3 +153,27 @@ def test_probe_matches_a_b300_by_the_name_torch_and_nvml_print():
     # 288 GB of HBM3e is 268 GiB: within the probe's 8% of the row's figure, as NVML reports it
     assert match_gpu("nvidia", "NVIDIA B300 SXM6 AC", 268 * GiB).id == "b300"
     assert match_gpu("nvidia", "NVIDIA B300 SXM6 AC", 96 * GiB) is None  # another memory is another GPU
+
+
+@pytest.mark.parametrize("mem_clock, want", [
+    (2619, "h800-sxm5"),        # HBM3 at 2619 MHz on 5120 bits: 3.35 TB/s (NVIDIA/DCGM issue #120's H800 node)
+    (1593, "h800-pcie-80-gb"),  # HBM2e at 1593 MHz: 2.04 TB/s, the PCIe card's row
+    (None, None),               # no clocks: the two 80 GB rows stay unmatched, as before
+])
+def test_probe_tells_an_h800_sxm5_from_the_pcie_card_by_its_memory_clock(mem_clock, want):
+    """NVML names the H800 SXM5 plain "NVIDIA H800"; the table holds it and the PCIe card at 80 GB each, so name and
+    memory did not decide and the probe had no FLOPS for it. The bus width x memory clock picks the row."""
+    from selfhost_advisor.probe import ProbeSources, probe
+
+    gpu = {"name": "NVIDIA H800", "total": 81559 * 2**20, "free": 80 * 10**9, "cc": [9, 0],
+           "bus_id": "00000000:88:00.0", "pci_device_id": 0x232410DE, "mig": [0, 0]}
+    if mem_clock:
+        gpu.update(bus_width=5120, max_clock_mem=mem_clock, max_clock_sm=1980)
+    spec = {"driver_version": "550", "cuda_driver_version": 12040, "gpus": [gpu]}
+    src = ProbeSources(root=str(FIX / "none"), nvml=fake_pynvml.make(spec), memory=lambda: (512 * GiB, 500 * GiB),
+                       cpuinfo_loader=lambda: {"brand_raw": "Intel(R) Xeon(R) Platinum 8480+", "flags": []},
+                       cache_dir="", boot_time=1.0)
+    dev = probe(src).machine.devices[0]
+    assert dev.matched_profile == want
+    if want:
+        assert dev.fp16_flops and dev.details.bandwidth_source == f"catalog:{want}"

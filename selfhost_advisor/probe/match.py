@@ -45,8 +45,11 @@ def _name_candidates(name: str) -> list[str]:
 
 
 def match_gpu(vendor: str, name: str, memory_bytes: int, pci_vendor: str | None = None,
-              pci_device: str | None = None, system_ram_bytes: int | None = None) -> Profile | None:
-    """The profile for a discrete GPU (or an APU by PCI id), or None when nothing agrees on both name and memory."""
+              pci_device: str | None = None, system_ram_bytes: int | None = None,
+              bandwidth_hint: int | None = None) -> Profile | None:
+    """The profile for a discrete GPU (or an APU by PCI id), or None when nothing agrees on both name and memory.
+    bandwidth_hint: the driver's bus width x memory clock (bytes/s), which picks between spec-table rows of one name
+    and memory size (match_table)."""
     if pci_vendor and pci_device:
         for row in _cfg().get("pci_devices", []):
             if row["vendor"] == pci_vendor.lower() and row["device"] == pci_device.lower():
@@ -68,10 +71,10 @@ def match_gpu(vendor: str, name: str, memory_bytes: int, pci_vendor: str | None 
             if other.vendor == vendor and other.kind == "gpu" and _same_family(other, prof) and \
                     _memory_agrees(memory_bytes, other.memory_bytes):
                 return other
-    return match_table(vendor, name, memory_bytes)
+    return match_table(vendor, name, memory_bytes, bandwidth_hint)
 
 
-def match_table(vendor: str, name: str, memory_bytes: int) -> Profile | None:
+def match_table(vendor: str, name: str, memory_bytes: int, bandwidth_hint: int | None = None) -> Profile | None:
     """A GPU no curated profile describes, from the spec table (data/gpu_specs.yaml: every discrete GPU since 2016) by
     its normalised name, confirmed by memory size the same way; a name whose rows still differ after that (two cards
     of one name and size with different specs) matches none. The table carries no PCI ids, so the name decides."""
@@ -84,9 +87,23 @@ def match_table(vendor: str, name: str, memory_bytes: int) -> Profile | None:
         specs = {(p.bandwidth_bytes_per_s, p.fp16_flops) for p in sized}
         if len(specs) == 1:
             return _curated_twin(sized[0])
+        near = _by_bandwidth(sized, bandwidth_hint)
+        if near is not None:
+            return _curated_twin(near)
         if rows:
             return None
     return None
+
+
+def _by_bandwidth(cands: list[Profile], hint: int | None) -> Profile | None:
+    """The one of same-named, same-sized rows whose spec bandwidth is within 10% of the driver's bus width x memory
+    clock, else None. Why: NVML names an H800 SXM5 "NVIDIA H800" (NVIDIA/DCGM issue #120: HBM3 at 2619 MHz), which
+    the table's keys find as the SXM5 (3.36 TB/s) and the PCIe card (HBM2e, 2.04 TB/s), both 80 GB: it matched
+    neither and the probe had no FLOPS for it. The clocks tell the memory apart, not the card's other figures."""
+    if not hint:
+        return None
+    near = [p for p in cands if abs(p.bandwidth_bytes_per_s / hint - 1) <= 0.10]
+    return near[0] if len({(p.bandwidth_bytes_per_s, p.fp16_flops) for p in near}) == 1 else None
 
 
 def _same_family(a: Profile, b: Profile) -> bool:

@@ -164,7 +164,8 @@ def _device(nvml: Any, opt: Callable[..., Any], index: int,
         mig_instances=instances,
         nvlink_active_links=_nvlinks(nvml, h),
     )
-    profile = match_gpu("nvidia", name, total)
+    hint = bandwidth_from_clocks(bus, mem_clock) if bus and mem_clock else None
+    profile = match_gpu("nvidia", name, total, bandwidth_hint=hint)
     bandwidth, flops, acc16, bw_source = None, None, None, None
     if profile is not None:
         bandwidth, flops, bw_source = profile.bandwidth_bytes_per_s, profile.fp16_flops, f"catalog:{profile.id}"
