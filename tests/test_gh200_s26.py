@@ -177,3 +177,20 @@ def test_probe_tells_an_h800_sxm5_from_the_pcie_card_by_its_memory_clock(mem_clo
     assert dev.matched_profile == want
     if want:
         assert dev.fp16_flops and dev.details.bandwidth_source == f"catalog:{want}"
+
+
+@pytest.mark.parametrize("typed, want", [
+    ("gh200 141gb", "gh200-144-gb"),         # stas00's memory table lists the HBM3e GH200 at 141 GB
+    ("rtx 4060 ti 15gb", "rtx-4060-ti-16gb"),  # 16 GB is 14.9 GiB: a size read in GiB
+    ("a100 75gb", "a100-80gb-pcie"),          # 80 GB is 74.5 GiB; of the A100 80 GB rows, the PCIe card (the tie rule)
+])
+def test_a_stated_size_near_one_variant_names_it(typed, want):
+    """A size no variant has exactly, within 8% of one variant's (the tolerance _memory_checked gives a card sold in one
+    size: GB or GiB), names that variant; 'gh200 141gb' was told it "names several memory sizes ... name one of them,
+    e.g. with its memory size" though it had given one."""
+    assert get_profile(typed).id == want
+
+
+def test_a_stated_size_near_two_variants_is_still_refused():
+    with pytest.raises(AmbiguousHardwareError):
+        get_profile("h100 90gb")  # 94 and 96 GB variants are both within 8%

@@ -489,11 +489,16 @@ def _stated_memory(name: str) -> int | None:
 def _same_memory_form_factors(name: str, cands: list[Profile]) -> list[Profile]:
     """The candidates of the memory size `name` states; a tie among form factors of one memory size (V100 32 GB:
     PCIe, SXM2, SXM3, DGXS) goes to the PCIe card, the part sold on its own (its clocks are the lowest of them, so the
-    estimate is the conservative one). Methodology 4c."""
+    estimate is the conservative one). Where no candidate has the size exactly, those of the one size within 8% of it
+    (_memory_checked's tolerance: 'gh200 141gb', as a spec table lists the 144 GB HBM3e GH200, said "names several
+    memory sizes ... name one, e.g. with its memory size"). Methodology 4c."""
     mem = _stated_memory(name)
     if mem is None:
         return cands
     same = [c for c in cands if abs(c.memory_bytes - mem) < GIB // 2]
+    if not same:
+        near = [c for c in cands if abs(c.memory_bytes - mem) <= 0.08 * c.memory_bytes]
+        same = near if len({c.memory_bytes for c in near}) == 1 else []
     if len(same) > 1:
         pcie = [c for c in same if "pcie" in c.id]
         if len(pcie) == 1:
