@@ -217,3 +217,44 @@ def test_device_rows_skip_diagnostic_variants(tmp_path):
     rows = fit_speed.device_rows(runs)
     assert len(rows) == 2
     assert all(r.measured == float(line["avg_ts"]) for r in rows)
+
+
+# --- session 26 (cuda14): a curated profile's compute capability -------------------------------------------------------
+
+_PRE_AMPERE_CC = {"Kepler 2.0": 3.7, "Maxwell": 5.2, "Maxwell 2.0": 5.2, "Pascal": 6.1, "Volta": 7.0, "Turing": 7.5}
+
+
+def test_every_curated_nvidia_profile_of_a_pre_ampere_chip_knows_its_compute_capability():
+    """A curated profile carries no spec-table fields unless written in; one that compute_capability cannot read is
+    taken as a current GPU (CUDA graphs on, the tensor-core paths). The Tesla T4 (Turing, TU104) was: its decode in a
+    2025 build missed the graphs-off launch time (benchmarks/published/unseen_s26_cuda.yaml, T4 gpt-oss-20b tg128).
+    Each curated NVIDIA profile whose data/gpu_specs.yaml row (found by name) is older than Ampere must agree with it."""
+    import yaml
+
+    from selfhost_advisor.catalog import gpu_table
+
+    checked = 0
+    for e in yaml.safe_load((ROOT / "data" / "hardware.yaml").read_text())["hardware"]:
+        if e.get("vendor") != "nvidia" or e.get("kind") != "gpu":
+            continue
+        hits = gpu_table.lookup(e["name"])
+        arch = hits[0].get("architecture") if len(hits) == 1 else None
+        if arch not in _PRE_AMPERE_CC:
+            continue
+        checked += 1
+        d = machine_from_profile(hw_names.resolve(e["id"]), 1).devices[0]
+        assert cuda_path.compute_capability(d) == pytest.approx(_PRE_AMPERE_CC[arch]), e["id"]
+    assert checked >= 1  # the T4 at least
+
+
+def test_a_t4_decodes_without_cuda_graphs_before_pr_25749_and_with_them_after():
+    """ggml-cuda ran CUDA graphs from compute capability 8.0 until PR #25749 (data/speed.yaml cuda_graphs volta_since)
+    brought them to Volta and Turing: a 2025 build launches every kernel of a T4's token from the host."""
+    from selfhost_advisor.estimate.kernel_path import at_build
+
+    d = _device("tesla t4")
+    with at_build("2025-10-23"):
+        assert not cuda_path.uses_graphs(d)
+        assert cuda_path.graph_launch_seconds(d) > 0
+    with at_build("2026-08-01"):
+        assert cuda_path.uses_graphs(d)
