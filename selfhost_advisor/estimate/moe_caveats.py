@@ -1,13 +1,17 @@
 """Where an MoE figure sits on a llama.cpp path the published rows contradict and no source sizes: BF16 routed experts
-under Vulkan on a GPU that multiplies BF16 on its FP32 lanes.
+under Vulkan on a GPU that multiplies BF16 on its FP32 lanes; 16-bit routed experts prompting under ROCm beyond the
+mmf kernel's token limit.
 
 Why: ggml-vulkan's MUL_MAT_ID takes its mat-vec for F32, F16 and block-quantized experts only (ggml_vk_mul_mat_id,
 ggml_vk_use_mul_mat_vec_id), so a BF16 expert decodes through the tiled matmul (mul_mm.comp, one token in a 32-column
 tile), on these GPUs the FP32 scalar shader; a dense BF16 model takes the mat-vec and streams at memory speed. The
 Strix Halo rows of that path decode about 3x and prompt about 2x slower than the estimate, over builds and drivers
 (data/speed.yaml `vulkan_bf16_experts`, READ off those rows, not a model term: no rate for that tile at one token is
-sourced, docs/methodology.md 5c-s26). The figure stands and is qualified, as rocm_caveats qualifies small models on
-CDNA 3.
+sourced, docs/methodology.md 5c-s26). Under ggml-cuda a prompt's F16 / BF16 MUL_MAT_ID runs the mmf kernel only up to
+512 tokens a micro-batch for an expert matrix of up to 1024 rows and 128 above (ggml_cuda_should_use_mmf), past that
+one hipBLAS / cuBLAS call per touched expert after two host syncs; the Strix Halo ROCm rows of a BF16 MoE prompt about
+3x slower than the estimate (`rocm_16bit_experts`). The figures stand and are qualified, as rocm_caveats qualifies
+small models on CDNA 3.
 """
 from __future__ import annotations
 
@@ -55,3 +59,37 @@ def vulkan_bf16_expert_caveats(model: Model, expert_layers: tuple, placement: Pl
             "slower than this estimate; a quantized file decodes at it (docs/methodology.md 5c-s26)",
             f"prefill: BF16 experts under Vulkan: the same GPU's rows of builds {_builds(pre)} (RADV) prompt "
             f"{plo:.1f}-{phi:.1f}x slower than this estimate (docs/methodology.md 5c-s26)")
+
+
+def _expert_rows(model: Model) -> tuple[int, ...]:
+    """Output rows of a routed expert's matrices: gate and up (one fused gate_up tensor: twice the rows) and down."""
+    from .tensors import fused_gate_up_experts
+
+    ffn = int(model.moe.expert_intermediate_size)
+    return ((2 * ffn,) if fused_gate_up_experts(model) else (ffn, ffn)) + (int(model.hidden_size),)
+
+
+def rocm_16bit_expert_caveat(model: Model, expert_layers: tuple, placement: Placement, machine: Machine,
+                             n_ubatch: int) -> tuple[str, ...]:
+    """The prefill qualification of an MoE model whose GPU-held routed experts are F16 or BF16 under ROCm, where a
+    micro-batch of `n_ubatch` tokens passes the mmf kernel's limit for one of the expert matrices (`mmf_tokens`: 512
+    tokens up to 1024 rows, 128 above), so that matrix runs ggml_cuda_mul_mat_id's per-expert path; () elsewhere."""
+    rule = speed_factors._speed_data().get("rocm_16bit_experts") or {}
+    if not rule or model.moe is None or not placement.gpu_layers or placement.fit not in ("gpu", "partial"):
+        return ()
+    if not any(d.backend == "rocm" for d in machine.devices):
+        return ()
+    on_gpu = expert_layers[placement.cpu_moe_layers:min(placement.gpu_layers, model.n_layers)]
+    if not any(ty in ("F16", "BF16") for mats in on_gpu for ty, _, _ in mats):
+        return ()
+    cap = rule["mmf_tokens"]
+    over = [r for r in _expert_rows(model)
+            if n_ubatch > int(cap["up_to_1024_rows"] if r <= 1024 else cap["more_rows"])]
+    if not over:
+        return ()
+    est, rows = rule["estimate"], rule["prefill_rows"]
+    lo, hi = _slower(rows, "pp512", float(est["pp512"]))
+    return (f"prefill: llama.cpp's ROCm backend multiplies 16-bit experts of {max(over):,} rows one expert at a time "
+            f"(after two host syncs) at {n_ubatch} tokens a micro-batch, past its mmf kernel's limit; a Strix Halo's "
+            f"published rows ({est['model']} {est['quant']}, builds {_builds(rows)}, ROCm 6.4-7.2) prompt "
+            f"{lo:.1f}-{hi:.1f}x slower than this estimate (docs/methodology.md 5c-s26)",)
