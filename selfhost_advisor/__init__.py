@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
-SCHEMA_VERSION = "1.24.0"
+SCHEMA_VERSION = "1.25.0"
 
 API = ("probe", "fit", "hardware_for", "models_that_fit", "list_models", "serve", "cost", "as_json")
 

@@ -454,7 +454,7 @@ def serve(
     min_stream_tps: float | None = None, gpu_memory_utilization: float | None = None,
     max_num_seqs: int | None = None, max_num_batched_tokens: int | None = None, kv_cache: str | None = None,
     kv_cache_memory_bytes: str | int | None = None, ubatch: int | None = None, enforce_eager: bool = False,
-    gpu_memory: str | int | None = None,
+    gpu_memory: str | int | None = None, cached_prompt_tokens: int = 0,
 ) -> "ServeReport":
     """How many concurrent users one box serves for a request mix, and how fast (`advisor serve`).
 
@@ -468,6 +468,9 @@ def serve(
     wired limit); the render's Usable line says what the box is sized on.
     engine: None picks vLLM where the box has a GPU vLLM serves from (CUDA / ROCm, GB10), else llama.cpp (Apple, AMD
     APUs, CPU-only boxes), rather than answering "does not serve" for an engine the user never named.
+    cached_prompt_tokens: tokens at the start of each prompt shared with earlier requests (a system prompt, a document),
+    0..prompt_tokens: served from the engine's prefix cache (estimate/serving/prefix.py: vLLM in whole 16-token blocks,
+    held once in the KV pool; llama.cpp / Ollama per slot, no KV saving).
     """
     from .catalog.resolve import resolve
     from .domain import FitRequest
@@ -478,6 +481,9 @@ def serve(
 
     _tokens(prompt_tokens, "--prompt-tokens")
     _tokens(output_tokens, "--output-tokens")
+    from .estimate.serving.prefix import check_cached_tokens
+
+    cached_prompt_tokens = check_cached_tokens(cached_prompt_tokens, prompt_tokens)
     ttft = _positive(max_ttft, "--max-ttft", "2")
     speed = _positive(min_stream_tps, "--min-stream-tps", "20")
     levels = tuple(sorted(set(int(n) for n in concurrency or ())))
@@ -533,7 +539,8 @@ def serve(
     from .estimate.tensors import param_counts
     from .record import replace
 
-    report = run_serve(resolved.model, machine, ServeWorkload(prompt_tokens, output_tokens, ttft, speed),
+    report = run_serve(resolved.model, machine, ServeWorkload(prompt_tokens, output_tokens, ttft, speed,
+                                                                cached_prompt_tokens),
                        engine=eng.name, quant=q, concurrency=levels, options=options)
     # fit's notes are said here too: Ollama runs the Intel GPU on Vulkan (OLLAMA_IGPU_ENABLE=1 for an iGPU), and the
     # Vulkan driver the machine was sized for

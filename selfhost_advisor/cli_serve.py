@@ -38,6 +38,7 @@ def serve(
     quant: Optional[str] = typer.Option(None, "--quant", "-q", help="Weight format (vLLM: BF16, FP8, AWQ-INT4, GPTQ-INT4; llama.cpp: Q4_K_M ...). Default: the highest throughput that meets the targets."),
     prompt_tokens: int = typer.Option(1000, "--prompt-tokens", help="Prompt tokens of a typical request."),
     output_tokens: int = typer.Option(200, "--output-tokens", help="Output tokens of a typical request."),
+    cached_prompt_tokens: int = typer.Option(0, "--cached-prompt-tokens", help="Tokens at the start of each prompt shared with earlier requests (system prompt, few-shot examples, a document), served from the engine's prefix cache: vLLM skips their prefill and holds their KV once; llama.cpp / Ollama reuse each slot's previous prompt (no KV saving). 0 to --prompt-tokens; default 0."),
     concurrency: Optional[List[str]] = typer.Option(None, "--concurrency", help="Concurrent requests to show (comma-separated, e.g. 1,8,32). Default: 1, 2, 4 ... up to the maximum."),
     max_ttft: Optional[float] = typer.Option(None, "--max-ttft", help="Target: seconds to the first token at most; exit 1 if no concurrency meets it."),
     min_stream_tps: Optional[float] = typer.Option(None, "--min-stream-tps", "--min-stream-speed", help="Target: output tokens/s each user gets at least; exit 1 if no concurrency meets it (--min-stream-speed: cost's name for it)."),
@@ -65,7 +66,7 @@ def serve(
                        min_stream_tps=min_stream_tps, gpu_memory_utilization=gpu_memory_utilization,
                        max_num_seqs=max_num_seqs, max_num_batched_tokens=max_num_batched_tokens, kv_cache=kv_cache,
                        kv_cache_memory_bytes=kv_cache_memory_bytes, ubatch=ubatch, enforce_eager=enforce_eager,
-                       gpu_memory=gpu_memory)
+                       gpu_memory=gpu_memory, cached_prompt_tokens=cached_prompt_tokens)
     ttft, speed = report.workload.max_ttft_s, report.workload.min_stream_tokens_per_s
     if as_json:
         from .render.serve_json import serve_dict

@@ -41,12 +41,14 @@ def model_capacity(model: Model, machine: Machine, w: Workload, engine: str, qua
     Requests hold prompt + output tokens of KV, not the full --context: the batch is the highest-throughput
     concurrency that the KV pool, vLLM's max_num_seqs and the latency targets (--max-ttft, --min-stream-speed) allow
     (estimate/serving: capacity_for_mix). A box that meets no target comes back with fits False and the reason.
+    --cached-prompt-tokens: the shared prefix the engine serves from its cache (less prefill; vLLM: more requests fit).
     """
     from ..estimate.serving import capacity_for_mix
 
     return capacity_for_mix(model, machine, prompt_tokens=w.prompt_tokens, output_tokens=w.request_output_tokens,
                             quant=quant, engine=engine, max_ttft_s=w.max_ttft_s,
-                            min_stream_tokens_per_s=w.min_stream_tokens_per_s)
+                            min_stream_tokens_per_s=w.min_stream_tokens_per_s,
+                            cached_prompt_tokens=w.cached_prompt_tokens)
 
 
 def machine_for(box: Box) -> Machine:

@@ -170,6 +170,11 @@ def compare(
             warnings.append(f"cache writes are not priced (--cache-write-share 0): {pr.id} charges "
                             f"${pr.cache_write_usd_per_mtok:.3g}/Mtok to write its prompt cache against "
                             f"${pr.input_usd_per_mtok:.3g} input; give the written share from your usage reports")
+        if w.cached_prompt_tokens and w.cached_input_share == 0 and cloud and (buy or rent):
+            warnings.append(f"the boxes serve {w.cached_prompt_tokens:,} of each {w.prompt_tokens:,}-token prompt from "
+                            "their prefix cache while the APIs are priced with no cached input: --cached-input-share "
+                            f"{w.cached_prompt_tokens / w.prompt_tokens:.2g} bills that share at each API's cached-input "
+                            "price")
         if not explicit_cloud and not same and not (constraints.air_gapped or constraints.regulated):
             warnings.append(f"no hosted endpoint of {model_id} is listed in data/prices.yaml: the API comparison is "
                             "with different models (add one with --cloud provider:model or --price-in/--price-out)")

@@ -64,7 +64,7 @@ def build_workload(monthly_tokens: str, output_share: float | None, peak_to_aver
                    request_tokens: float | None, max_context: int | None = None, *, prompt_tokens: float | None = None,
                    output_tokens: float | None = None, cached_input_share: float | None = None,
                    batch_share: float | None = None, max_ttft: float | None = None,
-                   cache_write_share: float | None = None) -> Workload:
+                   cache_write_share: float | None = None, cached_prompt_tokens: int | None = None) -> Workload:
     tokens = parse_count(monthly_tokens, what="--monthly-tokens")
     prompt, out = request_mix(prompt_tokens, output_tokens, output_share, request_tokens)
     share = out / (prompt + out) if output_share is None else _number("--output-share", output_share, None, 0.0, 1.0,
@@ -82,13 +82,17 @@ def build_workload(monthly_tokens: str, output_share: float | None, peak_to_aver
         raise BadOptionError(f"--cached-input-share {cached:g} and --cache-write-share {writes:g} add up to more than 1",
                              "they are shares of the same input tokens: read + written <= 1")
     batch = _number("--batch-share", batch_share, "batch_share", 0.0, 1.0, example=", e.g. 0.2")
+    from ..estimate.serving.prefix import check_cached_tokens
+
+    shared = (int(default("cached_prompt_tokens")) if cached_prompt_tokens is None
+              else check_cached_tokens(cached_prompt_tokens, prompt))
     ttft = None
     if max_ttft is not None:
         ttft = _number("--max-ttft", max_ttft, None, 0.0, 3600.0, lo_open=True, example=" seconds, e.g. 2")
     return Workload(
         monthly_tokens=tokens, output_share=share, peak_to_average=peak, active_hours_per_month=hours, context=ctx,
         min_stream_tokens_per_s=floor or None, request_input_tokens=prompt, cached_input_share=cached,
-        batch_share=batch, max_ttft_s=ttft, cache_write_share=writes,
+        batch_share=batch, max_ttft_s=ttft, cache_write_share=writes, cached_prompt_tokens=shared,
     )
 
 
@@ -168,6 +172,7 @@ def assumptions(w: Workload, p: CostParams, prices_date: str | None = None) -> d
         "min_stream_tokens_per_s": item("min_stream_tokens_per_s", w.min_stream_tokens_per_s),
         "max_ttft_s": {"value": w.max_ttft_s, "source": "given with --max-ttft" if w.max_ttft_s else "no target"},
         "cached_input_share": item("cached_input_share", w.cached_input_share),
+        "cached_prompt_tokens": item("cached_prompt_tokens", w.cached_prompt_tokens),
         "cache_write_share": item("cache_write_share", w.cache_write_share),
         "batch_share": item("batch_share", w.batch_share),
         "electricity_usd_per_kwh": item("electricity_usd_per_kwh", p.electricity_usd_per_kwh),

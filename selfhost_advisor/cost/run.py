@@ -154,6 +154,7 @@ def build_comparison(
     cached_input_share: float | None = None,
     batch_share: float | None = None,
     cache_write_share: float | None = None,
+    cached_prompt_tokens: int | None = None,
     electricity: float | None = None,
     pue: float | None = None,
     amortize_months: float | None = None,
@@ -218,7 +219,7 @@ def build_comparison(
     w = build_workload(monthly_tokens, output_share, peak_to_average, active_hours, context, min_stream_speed,
                        request_tokens, m.max_context, prompt_tokens=prompt_tokens, output_tokens=output_tokens,
                        cached_input_share=cached_input_share, batch_share=batch_share, max_ttft=max_ttft,
-                       cache_write_share=cache_write_share)
+                       cache_write_share=cache_write_share, cached_prompt_tokens=cached_prompt_tokens)
     over = ""
     if w.context > m.max_context:  # --context above the maximum: what the engine does (engines/*.py context_over_max)
         from ..engines import get_engine

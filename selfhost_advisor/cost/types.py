@@ -20,6 +20,7 @@ class Workload:
     cache_write_share: float = 0.0  # share of input tokens an API bills at its cache-write price (Anthropic: 1.25x)
     batch_share: float = 0.0  # share of requests sent through a batch API
     max_ttft_s: float | None = None  # time-to-first-token target for the serving point
+    cached_prompt_tokens: int = 0  # tokens of each prompt shared with earlier requests, served from the box's prefix cache
 
     @property
     def output_tokens(self) -> int:

@@ -229,7 +229,7 @@ def _cost_dict(c: CostComparison) -> dict[str, Any]:
         "workload": {"prompt_tokens": w.prompt_tokens, "output_tokens": w.request_output_tokens,
                      "peak_to_average": w.peak_to_average, "active_hours_per_month": w.active_hours_per_month,
                      "cached_input_share": w.cached_input_share, "cache_write_share": w.cache_write_share,
-                     "batch_share": w.batch_share,
+                     "batch_share": w.batch_share, "cached_prompt_tokens": w.cached_prompt_tokens,
                      "max_ttft_s": w.max_ttft_s, "min_stream_tokens_per_s": w.min_stream_tokens_per_s},
         "recommendation": {
             "choice": rec.choice,

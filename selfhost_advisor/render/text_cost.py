@@ -192,7 +192,9 @@ def _header(con, c: CostComparison) -> None:
     targets = [f"{w.min_stream_tokens_per_s:g} tok/s per user"] if w.min_stream_tokens_per_s else []
     targets += [f"TTFT <= {w.max_ttft_s:g} s"] if w.max_ttft_s else []
     label_line(con, "Workload", f"{_tok(w.monthly_tokens)} tokens/month ({_tok(w.input_tokens)} in, "
-               f"{_tok(w.output_tokens)} out); requests of {w.prompt_tokens:,} prompt + {w.request_output_tokens:,} "
+               f"{_tok(w.output_tokens)} out); requests of {w.prompt_tokens:,} prompt"
+               + (f" ({w.cached_prompt_tokens:,} a shared prefix, from the engine's prefix cache)"
+                  if w.cached_prompt_tokens else "") + f" + {w.request_output_tokens:,} "
                f"output tokens" + (f"; {', '.join(targets)}" if targets else ""), 10)
     a = c.assumptions
     def src(key: str) -> str:

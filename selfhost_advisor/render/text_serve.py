@@ -91,6 +91,20 @@ def chart_lines(r: ServeReport, width: int = 56, height: int = 12):
     return out
 
 
+def _prefix_line(r: ServeReport) -> str:
+    """What the report assumed of the shared prefix (serve.prefix_assumptions); empty without one."""
+    pc = r.assumptions.get("prefix_cache")
+    if not pc or not r.fits:
+        return ""
+    hit, p = pc["hit_tokens"], r.workload.prompt_tokens
+    if r.engine == "vllm":
+        held = f"; its KV held once in the pool ({_gb(pc['shared_kv_bytes_per_gpu'])}/GPU)" if pc["shared_kv_bytes_per_gpu"] else ""
+        return (f"{hit:,} of {p:,} prompt tokens from vLLM's prefix cache (on by default; whole 16-token blocks){held}; "
+                f"{pc['prefilled_tokens']:,} prefilled")
+    return (f"{hit:,} of {p:,} prompt tokens reused from each slot's previous prompt; every slot keeps its own copy "
+            f"(no KV saved); {pc['prefilled_tokens']:,} prefilled")
+
+
 def render_serve(r: ServeReport, file=None) -> None:
     from rich.console import Console
 
@@ -112,8 +126,12 @@ def render_serve(r: ServeReport, file=None) -> None:
     label_line(con, "Serving", serving, 10)
     targets = [f"TTFT <= {w.max_ttft_s:g} s"] if w.max_ttft_s else []
     targets += [f">= {w.min_stream_tokens_per_s:g} tok/s per user"] if w.min_stream_tokens_per_s else []
-    label_line(con, "Requests", f"{w.prompt_tokens:,} prompt + {w.output_tokens:,} output tokens"
+    shared = f" ({w.cached_prompt_tokens:,} a shared prefix)" if w.cached_prompt_tokens else ""
+    label_line(con, "Requests", f"{w.prompt_tokens:,} prompt{shared} + {w.output_tokens:,} output tokens"
                + (f"; targets {', '.join(targets)}" if targets else ""), 10)
+    cache = _prefix_line(r)
+    if cache:
+        label_line(con, "Prefix", cache, 10)
     if not r.fits:
         con.print(f"[red]does not serve:[/] {esc(r.reason)}")
         return

@@ -11,11 +11,12 @@ from .types import ServeWorkload
 @lru_cache(maxsize=512)  # pure; `cost` asks ~47 per run, the same ones for every volume (a sweep, the suite)
 def capacity_for_mix(model: Model, machine: Machine, *, prompt_tokens: int, output_tokens: int,
                      quant: Quant | str | None = None, engine: str = "vllm", max_ttft_s: float | None = None,
-                     min_stream_tokens_per_s: float | None = None) -> ServingCapacity:
+                     min_stream_tokens_per_s: float | None = None, cached_prompt_tokens: int = 0) -> ServingCapacity:
     """Sustained serving of requests of `prompt_tokens` in, `output_tokens` out, at the highest-throughput concurrency
     that meets the latency targets (serve.py). quant None: the format/quantization with the highest such throughput.
-    fits is False when nothing fits, or when no concurrency meets the targets (reason says which)."""
-    w = ServeWorkload(prompt_tokens, output_tokens, max_ttft_s, min_stream_tokens_per_s)
+    fits is False when nothing fits, or when no concurrency meets the targets (reason says which).
+    cached_prompt_tokens: the start of each prompt shared with earlier requests (serving/prefix.py)."""
+    w = ServeWorkload(prompt_tokens, output_tokens, max_ttft_s, min_stream_tokens_per_s, cached_prompt_tokens)
     rep = serve(model, machine, w, engine=engine, quant=quant)
     ctx = prompt_tokens + output_tokens
     if not rep.fits or rep.peak is None:

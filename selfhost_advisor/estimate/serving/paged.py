@@ -41,9 +41,15 @@ class PagedServer:
 
     def __init__(self, model: Model, quant: Quant, machine: Machine, tp: int, prompt: int, output: int,
                  batched_tokens: int, max_running: int, kv_dtype_bytes: int = 2, eager: bool = False,
-                 release: str = "") -> None:
+                 release: str = "", cached: int = 0, shared_kv_bytes: int = 0) -> None:
+        """cached: prompt tokens each request finds in the prefix cache (prefix.py; 0 < cached < prompt): only the rest
+        is prefilled, attending to the whole prompt before it. shared_kv_bytes: KV per GPU the shared prefix holds once
+        in the pool (vLLM; 0 for slots, which each keep their own copy)."""
         self.model, self.quant, self.machine, self.tp = model, quant, machine, tp
         self.prompt, self.output = prompt, output
+        self.cached = max(0, min(int(cached), prompt - 1))
+        self.uncached = prompt - self.cached  # prompt tokens each request prefills
+        self.shared_kv = int(shared_kv_bytes)
         self.budget = batched_tokens
         self.kv_dtype_bytes = kv_dtype_bytes
         self.eager = eager  # --enforce-eager: the host launches each step's kernels (step_seconds eager=)
@@ -61,16 +67,20 @@ class PagedServer:
         if got is None:
             if len(self._steps) > 4096:
                 self._steps.clear()
-            # a chunk of C prompt tokens laid end to end over prompts of P tokens touches C / P + 1 of them
+            # a chunk of C prompt tokens laid end to end over prompts of U uncached tokens touches C / U + 1 of them;
+            # an uncached token attends to the cached prefix and the prompt before it: mean depth cached + U / 2
+            depth = self.prompt / 2.0 if not self.cached else self.cached + self.uncached / 2.0
             got = self._steps[key] = step_seconds(self.model, self.quant, self.machine, self.tp, b_dec, self.depth,
-                                                  chunk_tokens, self.prompt / 2.0, self.kv_dtype_bytes,
-                                                  chunk_tokens / max(1, self.prompt) + 1.0, eager=self.eager,
+                                                  chunk_tokens, depth, self.kv_dtype_bytes,
+                                                  chunk_tokens / max(1, self.uncached) + 1.0, eager=self.eager,
                                                   release=self.release)
         return got
 
     def _kv_bytes(self, running: int) -> int:
         if self._held is None:  # the same for every concurrency of this server
             self._held = held_kv_bytes(self.model, self.tp, self.prompt, self.output, self.kv_dtype_bytes)
+        if self.shared_kv:  # the shared prefix's blocks once, each request its own past them
+            return int(running * (self._held - self.shared_kv) + self.shared_kv)
         return int(running * self._held)
 
     def _compute_bound(self, b_dec: float) -> bool:
@@ -110,7 +120,7 @@ class PagedServer:
 
     def _solve(self, concurrency: int) -> ServePoint:
         a = min(concurrency, self.max_running)
-        P, O = self.prompt, self.output
+        P, O = self.uncached, self.output  # the prompt tokens a request prefills (all of them unless cached)
         b_dec = a * (O - 1) / max(O, 1)
         tpot = step_all = self._step(b_dec, 0.0)
         ttft = self._step(0.0, min(P, self.budget))
@@ -145,5 +155,5 @@ class PagedServer:
             ttft += (concurrency - a) / r
         kv = self._kv_bytes(a)
         cb = self._compute_bound(max(1.0, b_dec))
-        return ServePoint(concurrency=concurrency, output_tokens_per_s=r * O, total_tokens_per_s=r * (P + O),
+        return ServePoint(concurrency=concurrency, output_tokens_per_s=r * O, total_tokens_per_s=r * (self.prompt + O),
                           ttft_s=ttft, tpot_s=tpot, kv_bytes_per_gpu=kv, running=a, compute_bound=cb)

@@ -12,6 +12,7 @@ from ..speed import efficiency
 from ..vllm import kv_dtype_bytes, plan, vllm_quants_for
 from .curve import walk
 from .paged import PagedServer, held_kv_bytes
+from .prefix import shared_kv_bytes, uncredited_reason, vllm_hit_tokens
 from .step import EAGER_CAVEAT, prefill_tokens_per_s, serving_data
 from .types import ServePoint, ServeReport, ServeWorkload
 
@@ -60,12 +61,14 @@ def _serve_vllm(model: Model, machine: Machine, w: ServeWorkload, q: Quant, conc
                    short_of="speed")
     batched, max_seqs = p.max_num_batched_tokens, p.max_num_seqs
     kvb = kv_dtype_bytes(req.kv_cache_type)
-    per_request = held_kv_bytes(model, p.tp, P, O, kvb)
-    kv_conc = max(1, p.pool_bytes_per_gpu // per_request)
+    hit = vllm_hit_tokens(model, P, w.cached_prompt_tokens)
+    shared = shared_kv_bytes(model, p.tp, hit, kvb)  # the shared prefix's blocks, once in the pool
+    per_request = held_kv_bytes(model, p.tp, P, O, kvb) - shared
+    kv_conc = max(1, (p.pool_bytes_per_gpu - shared) // per_request)
     max_conc = min(kv_conc, max_seqs)
     server, max_conc, limits, points, top, rec = walk(
         lambda n: PagedServer(model, q, machine, p.tp, P, O, batched, n, kvb, eager=req.enforce_eager,
-                              release=req.engine_version), max_conc,
+                              release=req.engine_version, cached=hit, shared_kv_bytes=shared), max_conc,
         "kv_pool" if kv_conc <= max_seqs else "max_num_seqs", concurrency, w)
     eff = efficiency(machine.devices[0].backend)
     band = throughput_band(model) or tuple(eff.decode_band)
@@ -75,8 +78,9 @@ def _serve_vllm(model: Model, machine: Machine, w: ServeWorkload, q: Quant, conc
         single=server.point(1),
         kv_pool_bytes=p.pool_bytes_per_gpu, kv_pool_tokens=p.pool_tokens,
         kv_bytes_per_request=per_request, confidence="extrapolated", band=(float(band[0]), float(band[1])),
-        assumptions=_assumptions(batched, max_seqs, p.tp, prefill_tokens_per_s(model, q, machine, p.tp, P // 2)),
-        warnings=_warnings(model, w, req),
+        assumptions={**_assumptions(batched, max_seqs, p.tp, prefill_tokens_per_s(model, q, machine, p.tp, P // 2)),
+                     **prefix_assumptions(model, w, "vllm", hit, shared)},
+        warnings=_warnings(model, w, req, hit, True),
         command=_command(model, q, machine, req, p, rec or top),
     )
 
@@ -124,10 +128,45 @@ def _assumptions(batched: int, max_seqs: int, tp: int, prefill: float) -> dict:
     }
 
 
-def _warnings(model: Model, w: ServeWorkload, req: FitRequest | None = None) -> tuple[str, ...]:
+def prefix_assumptions(model: Model, w: ServeWorkload, engine: str, hit: int, shared: int) -> dict:
+    """The prefix-cache entry of the report's assumptions (none when no prompt tokens were said to be shared)."""
+    if not w.cached_prompt_tokens:
+        return {}
+    if engine == "vllm":
+        rule = ("vLLM automatic prefix caching (V1 default; --no-enable-prefix-caching turns it off): whole 16-token "
+                "blocks, at most prompt - 1 tokens; the shared blocks held once in the KV pool while referenced")
+    else:
+        rule = (f"{engine}: each slot reuses the prefix of its previous prompt (cache_prompt), at most prompt - 1 "
+                "tokens; slots do not share KV, so each holds its own copy (no KV saving)")
+    return {"prefix_cache": {
+        "cached_prompt_tokens": w.cached_prompt_tokens,  # as given
+        "hit_tokens": hit,  # what the engine serves from cache per request, in steady state
+        "prefilled_tokens": w.prompt_tokens - hit,
+        "shared_kv_bytes_per_gpu": int(shared),
+        "rule": rule,
+        "not_modelled": "the first request's prefill of the prefix (warm steady state assumed); eviction of the prefix "
+                        "under memory pressure; vLLM's cascade attention, which may read the shared prefix's KV once "
+                        "per decode step instead of once per sequence (each sequence is charged its full context)",
+    }}
+
+
+def prefix_warnings(model: Model, w: ServeWorkload, hit: int, kv_pool: bool) -> tuple[str, ...]:
+    """Shared prompt tokens (--cached-prompt-tokens) of which the engine serves none from cache, and why."""
+    if not w.cached_prompt_tokens or hit:
+        return ()
+    why = uncredited_reason(model, kv_pool, w.prompt_tokens, w.output_tokens)
+    if not why and kv_pool:
+        why = (f"{w.cached_prompt_tokens} shared prompt token(s) fill no whole 16-token KV block below the prompt's "
+               "last token: vLLM's prefix cache serves none of them")
+    return (why or "a prompt's last token is always computed: no prompt tokens counted as cached",)
+
+
+def _warnings(model: Model, w: ServeWorkload, req: FitRequest | None = None, hit: int = 0,
+              kv_pool: bool = True) -> tuple[str, ...]:
     """Warnings for the report: a request longer than the trained context; --enforce-eager (step.py EAGER_CAVEAT:
-    the pool gains the graphs' memory and each step's kernel launches are priced at a host time fitted on two runs)."""
-    out = []
+    the pool gains the graphs' memory and each step's kernel launches are priced at a host time fitted on two runs);
+    shared prompt tokens the engine cannot serve from cache (prefix.py)."""
+    out = list(prefix_warnings(model, w, hit, kv_pool))
     if w.prompt_tokens + w.output_tokens > model.max_context:
         out.append(f"prompt + output ({w.prompt_tokens + w.output_tokens}) exceeds {model.id}'s trained context "
                    f"{model.max_context}")

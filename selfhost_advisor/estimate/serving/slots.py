@@ -21,6 +21,7 @@ from ..memory import engine_params
 from ..speed import efficiency, token_work
 from .curve import walk
 from .paged import PagedServer
+from .prefix import slot_hit_tokens
 from .types import ServePoint, ServeReport, ServeWorkload
 
 _MAX_SLOTS = 256  # beyond this llama-server's per-slot bookkeeping dominates; we do not extrapolate further
@@ -63,7 +64,8 @@ class SlotServer(PagedServer):
 
         req = _request(engine, w, slots, asked)
         budget = get_engine(engine).step_batch(req)
-        super().__init__(model, opt.quant, machine, 1, w.prompt_tokens, w.output_tokens, budget, slots)
+        hit = slot_hit_tokens(model, w.prompt_tokens, w.output_tokens, w.cached_prompt_tokens)
+        super().__init__(model, opt.quant, machine, 1, w.prompt_tokens, w.output_tokens, budget, slots, cached=hit)
         self.engine, self.w, self.asked = engine, w, asked
         s = opt.speed
         self.t1 = 1.0 / s.decode_tokens_per_s
@@ -169,6 +171,8 @@ def serve_slots(model: Model, machine: Machine, w: ServeWorkload, *, engine: str
     cap = get_engine(engine).slot_limit(model)  # e.g. Ollama's one-slot architectures (server/sched.go)
     capped = cap is not None and cap < slots
     slots = min(slots, cap) if cap is not None else slots
+    from .serve import prefix_assumptions, prefix_warnings
+
     server, slots, limits, points, top, rec = walk(
         lambda n: SlotServer(model, machine, w, engine, opt, n, options), slots,
         "kv_pool" if slots < _MAX_SLOTS and not capped else "max_num_seqs", concurrency, w)
@@ -189,8 +193,9 @@ def serve_slots(model: Model, machine: Machine, w: ServeWorkload, *, engine: str
             "host_sampling_ms_per_token": round(server.sample_s * 1e3, 3),
             "prefill_tokens_per_s_alone": round(s.prefill_tokens_per_s or 0.0, 1),
             "n_ubatch": ub,  # --ubatch as given (None: the engine's); each slot count's command caps it at its -c
+            **prefix_assumptions(model, w, engine, server.cached, 0),
         },
         command=evaluate(model, machine, _request(engine, w, (rec or top).running, options), opt.quant).command or None,
-        warnings=(f"the model runs {opt.placement.fit} (not fully on GPU): batching helps little",)
-        if opt.placement.fit != "gpu" else (),
+        warnings=((f"the model runs {opt.placement.fit} (not fully on GPU): batching helps little",)
+                  if opt.placement.fit != "gpu" else ()) + prefix_warnings(model, w, server.cached, False),
     )

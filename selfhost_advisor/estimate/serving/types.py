@@ -18,6 +18,9 @@ class ServeWorkload:
     output_tokens: int
     max_ttft_s: float | None = None
     min_stream_tokens_per_s: float | None = None
+    # tokens at the start of every prompt shared with earlier requests (a system prompt, few-shot examples, a document):
+    # the engine may serve them from its prefix cache (prefix.py); 0 = every prompt token prefilled
+    cached_prompt_tokens: int = 0
 
 
 @record
