@@ -97,7 +97,9 @@ def _prefix_line(r: ServeReport) -> str:
     if not pc or not r.fits:
         return ""
     hit, p = pc["hit_tokens"], r.workload.prompt_tokens
-    if r.engine == "vllm":
+    from ..engines import get_engine
+
+    if get_engine(r.engine).kv_pool:  # vLLM's paged pool
         held = f"; its KV held once in the pool ({_gb(pc['shared_kv_bytes_per_gpu'])}/GPU)" if pc["shared_kv_bytes_per_gpu"] else ""
         return (f"{hit:,} of {p:,} prompt tokens from vLLM's prefix cache (on by default; whole 16-token blocks){held}; "
                 f"{pc['prefilled_tokens']:,} prefilled")

@@ -79,7 +79,7 @@ def _serve_vllm(model: Model, machine: Machine, w: ServeWorkload, q: Quant, conc
         kv_pool_bytes=p.pool_bytes_per_gpu, kv_pool_tokens=p.pool_tokens,
         kv_bytes_per_request=per_request, confidence="extrapolated", band=(float(band[0]), float(band[1])),
         assumptions={**_assumptions(batched, max_seqs, p.tp, prefill_tokens_per_s(model, q, machine, p.tp, P // 2)),
-                     **prefix_assumptions(model, w, "vllm", hit, shared)},
+                     **prefix_assumptions(model, w, req.engine, hit, shared)},
         warnings=_warnings(model, w, req, hit, True),
         command=_command(model, q, machine, req, p, rec or top),
     )
@@ -130,9 +130,11 @@ def _assumptions(batched: int, max_seqs: int, tp: int, prefill: float) -> dict:
 
 def prefix_assumptions(model: Model, w: ServeWorkload, engine: str, hit: int, shared: int) -> dict:
     """The prefix-cache entry of the report's assumptions (none when no prompt tokens were said to be shared)."""
+    from ...engines import get_engine
+
     if not w.cached_prompt_tokens:
         return {}
-    if engine == "vllm":
+    if get_engine(engine).kv_pool:  # vLLM's paged pool
         rule = ("vLLM automatic prefix caching (V1 default; --no-enable-prefix-caching turns it off): whole 16-token "
                 "blocks, at most prompt - 1 tokens; the shared blocks held once in the KV pool while referenced")
     else:
