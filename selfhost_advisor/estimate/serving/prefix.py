@@ -22,8 +22,13 @@ hybrid/recurrent memory)"; context checkpoints are kept far apart, --checkpoint-
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from ...domain import Model
 from ..memory import caches_kv, uses_window
+
+if TYPE_CHECKING:
+    from .types import ServeWorkload
 
 VLLM_BLOCK_TOKENS = 16  # vLLM's default --block-size, the unit its prefix cache hashes
 
@@ -76,6 +81,41 @@ def uncredited_reason(model: Model, engine_kv_pool: bool, prompt: int, output: i
         return (f"{model.id}'s sliding window ({model.sliding_window:,} tokens) is shorter than a request: a slot cannot "
                 "go back to the shared prefix; no prompt tokens counted as cached")
     return ""
+
+
+def prefix_assumptions(model: Model, w: ServeWorkload, engine: str, hit: int, shared: int) -> dict:
+    """The prefix-cache entry of the report's assumptions (none when no prompt tokens were said to be shared)."""
+    from ...engines import get_engine  # lazy: the registry imports the estimators
+
+    if not w.cached_prompt_tokens:
+        return {}
+    if get_engine(engine).kv_pool:  # vLLM's paged pool
+        rule = ("vLLM automatic prefix caching (V1 default; --no-enable-prefix-caching turns it off): whole 16-token "
+                "blocks, at most prompt - 1 tokens; the shared blocks held once in the KV pool while referenced")
+    else:
+        rule = (f"{engine}: each slot reuses the prefix of its previous prompt (cache_prompt), at most prompt - 1 "
+                "tokens; slots do not share KV, so each holds its own copy (no KV saving)")
+    return {"prefix_cache": {
+        "cached_prompt_tokens": w.cached_prompt_tokens,  # as given
+        "hit_tokens": hit,  # what the engine serves from cache per request, in steady state
+        "prefilled_tokens": w.prompt_tokens - hit,
+        "shared_kv_bytes_per_gpu": int(shared),
+        "rule": rule,
+        "not_modelled": "the first request's prefill of the prefix (warm steady state assumed); eviction of the prefix "
+                        "under memory pressure; vLLM's cascade attention, which may read the shared prefix's KV once "
+                        "per decode step instead of once per sequence (each sequence is charged its full context)",
+    }}
+
+
+def prefix_warnings(model: Model, w: ServeWorkload, hit: int, kv_pool: bool) -> tuple[str, ...]:
+    """Shared prompt tokens (--cached-prompt-tokens) of which the engine serves none from cache, and why."""
+    if not w.cached_prompt_tokens or hit:
+        return ()
+    why = uncredited_reason(model, kv_pool, w.prompt_tokens, w.output_tokens)
+    if not why and kv_pool:
+        why = (f"{w.cached_prompt_tokens} shared prompt token(s) fill no whole 16-token KV block below the prompt's "
+               "last token: vLLM's prefix cache serves none of them")
+    return (why or "a prompt's last token is always computed: no prompt tokens counted as cached",)
 
 
 def check_cached_tokens(value, prompt_tokens: int) -> int:

@@ -12,7 +12,7 @@ from ..speed import efficiency
 from ..vllm import kv_dtype_bytes, plan, vllm_quants_for
 from .curve import walk
 from .paged import PagedServer, held_kv_bytes
-from .prefix import shared_kv_bytes, uncredited_reason, vllm_hit_tokens
+from .prefix import prefix_assumptions, prefix_warnings, shared_kv_bytes, vllm_hit_tokens
 from .step import EAGER_CAVEAT, prefill_tokens_per_s, serving_data
 from .types import ServePoint, ServeReport, ServeWorkload
 
@@ -126,41 +126,6 @@ def _assumptions(batched: int, max_seqs: int, tp: int, prefill: float) -> dict:
         "per_sequence_us": float(c["per_sequence_us"]),
         "calibration": "data/serving.yaml (fitted by scripts/fit_serving.py on data/serving_benchmarks.yaml)",
     }
-
-
-def prefix_assumptions(model: Model, w: ServeWorkload, engine: str, hit: int, shared: int) -> dict:
-    """The prefix-cache entry of the report's assumptions (none when no prompt tokens were said to be shared)."""
-    from ...engines import get_engine
-
-    if not w.cached_prompt_tokens:
-        return {}
-    if get_engine(engine).kv_pool:  # vLLM's paged pool
-        rule = ("vLLM automatic prefix caching (V1 default; --no-enable-prefix-caching turns it off): whole 16-token "
-                "blocks, at most prompt - 1 tokens; the shared blocks held once in the KV pool while referenced")
-    else:
-        rule = (f"{engine}: each slot reuses the prefix of its previous prompt (cache_prompt), at most prompt - 1 "
-                "tokens; slots do not share KV, so each holds its own copy (no KV saving)")
-    return {"prefix_cache": {
-        "cached_prompt_tokens": w.cached_prompt_tokens,  # as given
-        "hit_tokens": hit,  # what the engine serves from cache per request, in steady state
-        "prefilled_tokens": w.prompt_tokens - hit,
-        "shared_kv_bytes_per_gpu": int(shared),
-        "rule": rule,
-        "not_modelled": "the first request's prefill of the prefix (warm steady state assumed); eviction of the prefix "
-                        "under memory pressure; vLLM's cascade attention, which may read the shared prefix's KV once "
-                        "per decode step instead of once per sequence (each sequence is charged its full context)",
-    }}
-
-
-def prefix_warnings(model: Model, w: ServeWorkload, hit: int, kv_pool: bool) -> tuple[str, ...]:
-    """Shared prompt tokens (--cached-prompt-tokens) of which the engine serves none from cache, and why."""
-    if not w.cached_prompt_tokens or hit:
-        return ()
-    why = uncredited_reason(model, kv_pool, w.prompt_tokens, w.output_tokens)
-    if not why and kv_pool:
-        why = (f"{w.cached_prompt_tokens} shared prompt token(s) fill no whole 16-token KV block below the prompt's "
-               "last token: vLLM's prefix cache serves none of them")
-    return (why or "a prompt's last token is always computed: no prompt tokens counted as cached",)
 
 
 def _warnings(model: Model, w: ServeWorkload, req: FitRequest | None = None, hit: int = 0,

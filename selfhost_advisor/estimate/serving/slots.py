@@ -21,7 +21,7 @@ from ..memory import engine_params
 from ..speed import efficiency, token_work
 from .curve import walk
 from .paged import PagedServer
-from .prefix import slot_hit_tokens
+from .prefix import prefix_assumptions, prefix_warnings, slot_hit_tokens
 from .types import ServePoint, ServeReport, ServeWorkload
 
 _MAX_SLOTS = 256  # beyond this llama-server's per-slot bookkeeping dominates; we do not extrapolate further
@@ -171,8 +171,6 @@ def serve_slots(model: Model, machine: Machine, w: ServeWorkload, *, engine: str
     cap = get_engine(engine).slot_limit(model)  # e.g. Ollama's one-slot architectures (server/sched.go)
     capped = cap is not None and cap < slots
     slots = min(slots, cap) if cap is not None else slots
-    from .serve import prefix_assumptions, prefix_warnings
-
     server, slots, limits, points, top, rec = walk(
         lambda n: SlotServer(model, machine, w, engine, opt, n, options), slots,
         "kv_pool" if slots < _MAX_SLOTS and not capped else "max_num_seqs", concurrency, w)
