@@ -387,9 +387,10 @@ def path_scales(device: Device, layers: tuple, fp16: float, rules: dict,
     if not total:
         return {}
     ref = unpack_rate(str(rules.get("dp4a_rate_reference", "Q4_0")))
+    bf16 = bf16_peak(device, arch, fp16, rules)
     out: dict[str, float] = {}
     for ty, n in totals.items():
-        peak = fp16
+        peak = bf16 if ty == "BF16" else fp16
         if ty not in FLOAT_TYPES and rocm_path(arch, ty, rules) == "mmq":
             matrix = mmq_on_matrix_units(arch, ty, rules)
             peak = int8_peak(device, arch, fp16, rules, matrix)
@@ -399,6 +400,18 @@ def path_scales(device: Device, layers: tuple, fp16: float, rules: dict,
         name = "blas" if _FIFTH else path_name(arch, ty, rules)
         out[name] = out.get(name, 0.0) + n / total * fp16 / peak
     return out
+
+
+def bf16_peak(device: Device, arch: str, fp16: float, rules: dict) -> float:
+    """Peak of a BF16 weight matrix's prompt GEMM (hipBLAS, BF16 in, FP32 compute): on an architecture without BF16
+    arithmetic (rules.no_bf16_architectures, the parts ggml's bf16_mma_hardware_available leaves out: GCN, RDNA 1,
+    RDNA 2) the FP32 lanes, 2 FLOPs a lane per clock (lane_ops_per_s), where a F16 matrix gets the packed-FP16 rate
+    `fp16`; elsewhere, and where lanes or clock are unknown, `fp16` (data/speed.yaml rocm_prefill_path, methodology
+    5f-rocm27). Not within fifth_pass."""
+    if _FIFTH or not any(arch.startswith(a) for a in rules.get("no_bf16_architectures") or ()):
+        return fp16
+    lanes = lane_ops_per_s(device)
+    return min(fp16, 2.0 * lanes) if lanes else fp16
 
 
 def path_scale(device: Device, layers: tuple, fp16: float, rules: dict,
