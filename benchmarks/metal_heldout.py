@@ -5,7 +5,7 @@ Usage: python benchmarks/metal_heldout.py [--json] [--rates]
 Implied fixed time = (1 / measured - the model's seconds with the per-layer time set to 0) / layers: what a row says
 the per-layer time is once the model's bytes are streamed at the fitted bandwidth share. Both it and the modelled time
 leave out the M1 mat-vec issue bound (5e-metal7), printed apart as "+ mat-vec" (its seconds a token). It is the figure sessions 11-18
-compared across chips and builds (137 us modelled on builds from 2025-09-13, 195 us before). Decode rows only for the
+compared across chips and builds (137 us modelled on builds from 2025-09-13, 96 us on M3+ from then on, 195 us before). Decode rows only for the
 implied time; prefill rows carry their error. The session-18 blind outputs (benchmarks/metal_s18_blind.txt) were
 printed from the same rows and predictions.
 """

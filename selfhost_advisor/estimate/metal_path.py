@@ -246,17 +246,37 @@ def _replay(history: str, build_date: str, steps):
     return steps
 
 
-def layer_scale(device: Device) -> float:
+def layer_scale(device: Device, recurrent: bool = False) -> float:
     """Factor on the fitted per-layer decode time of a Metal device for the build being estimated (kernel_path.at_build;
     the latest by default): its serial steps per layer over the calibration builds' (PR #15929 runs independent
-    kernels of a layer side by side, 12 steps instead of 17). 1.0 elsewhere and for builds before the change. The
-    count is a dense layer's: speed.py applies it to dense models only (a MoE layer's router, top-k, get_rows and
-    expert kernels were not counted; MoE layers keep the calibration's time)."""
+    kernels of a layer side by side, 12 steps instead of 17), each step at concurrent_step_scale (M3+: shorter) unless
+    the model has recurrent (delta-net, SSM) layers (`recurrent`: a delta-net layer's 16-step count was checked at the
+    calibration's step, 5e-metal8).
+    1.0 elsewhere and for builds before the change. The count is a dense layer's: speed.py applies it to dense models
+    only (a MoE layer's router, top-k, get_rows and expert kernels were not counted; MoE layers keep the calibration's
+    time)."""
     if device.backend != "metal":
         return 1.0
     base = _dispatch_rule().get("calibration_steps")
     steps = serial_steps(kernel_path._build_date())  # the date at_build set (ROCm and Metal read the same one)
-    return steps / float(base) if base and steps else 1.0
+    scale = 1.0 if recurrent else concurrent_step_scale(device)
+    return steps / float(base) * scale if base and steps else 1.0
+
+
+def concurrent_step_scale(device: Device) -> float:
+    """Share of the calibration's step time one dispatch step takes on `device` in the build being estimated: from
+    llama.cpp PR #15929 on (metal_dispatch.concurrent_generation.since), which encodes a graph with Metal's concurrent
+    dispatch type as MLX always has, an M3 or later GPU (Apple GPU family 9+) takes MLX's fitted step scale
+    (data/engines.yaml mlx.step_time_by_generation, read there: one figure for both engines); 1.0 for older builds
+    (serial dispatch), M1 / M2, an unknown generation and off Metal (docs/methodology.md 5e-metal8)."""
+    rule = _dispatch_rule().get("concurrent_generation") or {}
+    if device.backend != "metal" or not rule or kernel_path._build_date() < str(rule["since"]):
+        return 1.0
+    gen_rule = load("engines")["engines"]["mlx"].get("step_time_by_generation") or {}
+    gen = apple_generation(device)
+    if gen is None or not gen_rule or gen < int(gen_rule["min_generation"]):
+        return 1.0
+    return float(gen_rule["scale"])
 
 
 def recurrent_extra_scale(device: Device) -> float:

@@ -69,7 +69,7 @@ def _decode_seconds(
             if copy_back_fused(d.backend):  # ggml-cuda from PR #23940: the kernel writes the cache (speed_work)
                 nbytes -= sum(fused_copy_back_by_layer(model)[layer:layer + count])
             bw = eff.bandwidth * d.bandwidth_bytes_per_s
-            layer_s = layer_seconds(eff, d, model.moe is None)
+            layer_s = layer_seconds(eff, d, model.moe is None, model.ssm is not None)
             if d.backend == "sycl":  # the host's event per submission, gone from PR #14244 on (sycl_path)
                 layer_s = max(0.0, layer_s - sycl_path.submission_saving_seconds())
             # the fixed time per layer scales with the layer's graph nodes where each kernel costs its own (layer_nodes)
