@@ -160,3 +160,16 @@ def test_cost_sizes_its_boxes_with_the_cached_prefix(capsys):
     assert buy["monthly_usd"]["total"] < buy0["monthly_usd"]["total"]
     # the APIs are billed for the same prefix only through --cached-input-share, and a warning says so
     assert any("--cached-input-share 0.75" in w for w in d["warnings"])
+
+
+def test_cost_says_when_the_prefix_changes_no_box(capsys):
+    # a recurrent hybrid gets no credit (as serve warns), and measured rates are taken as given
+    base = ["cost", "-t", "3e10", "-m", "qwen3.5:9b", "-H", "h100-sxm", "--json"]
+    _, out0, _ = run(capsys, *base)
+    _, out, _ = run(capsys, *base, "--cached-prompt-tokens", "900")
+    d0, d = json.loads(out0), json.loads(out)
+    assert d["self_host"][0]["monthly_usd"] == d0["self_host"][0]["monthly_usd"]
+    assert any("recurrent" in w for w in d["warnings"]) and not any("recurrent" in w for w in d0["warnings"])
+    _, out, _ = run(capsys, "cost", "-t", "1e9", "-H", "2x rtx4090", "--decode-tps", "900", "--prefill-tps", "6000",
+                    "--cached-prompt-tokens", "500", "--json")
+    assert any("not applied to --decode-tps" in w for w in json.loads(out)["warnings"])

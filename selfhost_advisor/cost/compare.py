@@ -171,8 +171,8 @@ def compare(
                             f"${pr.cache_write_usd_per_mtok:.3g}/Mtok to write its prompt cache against "
                             f"${pr.input_usd_per_mtok:.3g} input; give the written share from your usage reports")
         if w.cached_prompt_tokens and w.cached_input_share == 0 and cloud and (buy or rent):
-            warnings.append(f"the boxes serve {w.cached_prompt_tokens:,} of each {w.prompt_tokens:,}-token prompt from "
-                            "their prefix cache while the APIs are priced with no cached input: --cached-input-share "
+            warnings.append(f"{w.cached_prompt_tokens:,} of each {w.prompt_tokens:,}-token prompt are a shared prefix "
+                            "(--cached-prompt-tokens) while the APIs are priced with no cached input: --cached-input-share "
                             f"{w.cached_prompt_tokens / w.prompt_tokens:.2g} bills that share at each API's cached-input "
                             "price")
         if not explicit_cloud and not same and not (constraints.air_gapped or constraints.regulated):

@@ -312,9 +312,25 @@ def build_comparison(
                                                                            None if measured else capacity_rerun)))
     result = quote_prices(replace(result, price_to_win=prices_to_win(result, planned, prices, verdict_rerun)))
     # the engine's note on the hardware (Ollama: an Intel GPU on Vulkan) leads, as in fit and serve
-    lead = tuple(n for n in (over, *fleet.machine_notes([*boxes, *planned])) if n)
+    lead = tuple(n for n in (over, _prefix_note(m, engine, w, measured), *fleet.machine_notes([*boxes, *planned]))
+                 if n)
     result = replace(result, engine_why=engine_why) if engine_why else result
     return replace(result, warnings=lead + tuple(result.warnings)) if lead else result
+
+
+def _prefix_note(model, engine: str, w, measured) -> str:
+    """Why --cached-prompt-tokens changes no box's capacity, when it does not: measured rates are taken as given; a
+    model the engine cannot serve a prefix of from cache (serving/prefix.py: recurrent layers, or on the slot engines a
+    sliding window the request outgrows) gets no credit, as `serve` warns."""
+    if not w.cached_prompt_tokens:
+        return ""
+    if measured:
+        return ("--cached-prompt-tokens is not applied to --decode-tps / --prefill-tps: measure them with your "
+                "shared prefix")
+    from ..engines import get_engine
+    from ..estimate.serving.prefix import uncredited_reason
+
+    return uncredited_reason(model, get_engine(engine).kv_pool, w.prompt_tokens, w.request_output_tokens)
 
 
 def _slot_rate_note(host_sampling: bool) -> dict:
