@@ -85,8 +85,9 @@ def check_request(model: Model, request: FitRequest, n_gpus: int | None = None) 
 
 
 def serving_gpus(machine: Machine) -> list[Device]:
-    """The devices vLLM serves from: discrete GPUs, and CUDA unified-memory GPUs (DGX Spark / GB10, GH200); none named
-    with a backend vLLM has no platform for (a 'vulkan' GPU: Engine.refused_device, engines/interface.py)."""
+    """The devices vLLM serves from: discrete GPUs (a GH200's Hopper GPU among them: it serves from its own HBM, the
+    Grace LPDDR5X is the host's RAM), and CUDA unified-memory GPUs (DGX Spark / GB10); none named with a backend vLLM
+    has no platform for (a 'vulkan' GPU: Engine.refused_device, engines/interface.py)."""
     refused = _engine().get("refused_backends") or ()
     return [d for d in machine.devices if d.vendor != "apple" and (not d.unified or d.backend == "cuda")
             and d.backend not in refused]
