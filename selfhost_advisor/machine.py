@@ -4,7 +4,7 @@ from __future__ import annotations
 import os
 import re
 
-from .catalog.hardware import MAX_UNITS, generic_machine, machine_from_profile, parse_spec
+from .catalog.hardware import MAX_UNITS, fold_width, generic_machine, machine_from_profile, parse_spec
 from .domain import Machine
 from .errors import BadOptionError
 from .lazy_re import lazy
@@ -61,6 +61,7 @@ def resolve_machine(
         if vram is not None:
             raise BadOptionError(f"--vram and --hardware {hardware!r} both given",
                                  "a profile has its own memory: use one of them")
+        hardware = fold_width(hardware)  # full-width input ('ＲＴＸ ４０９０ ＋ ...'), as parse_spec reads it
         if "+" in hardware and not _names_one_profile(hardware):
             if gpus is not None:
                 raise BadOptionError("--gpus with a mixed '+' hardware spec", "count each card in the spec: '2x rtx4090+rtx3090'")

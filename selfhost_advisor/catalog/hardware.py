@@ -26,12 +26,20 @@ _COUNT_WORDS = {"dual": 2, "quad": 4}
 _HALF_WIDTH = {**{c: c - 0xFEE0 for c in range(0xFF01, 0xFF5F)}, 0x3000: 0x20}
 
 
+def fold_width(text: str) -> str:
+    """`text` with full-width letters, digits and signs and the ideographic space as their ASCII (_HALF_WIDTH): every
+    entry of a typed hardware name (get_profile, parse_spec, a mixed spec's '＋' in machine.resolve_machine) reads
+    'ＲＴＸ ４０９０' alike; 'hardware show ＲＴＸ ４０９０' said it had words after its name."""
+    return text.translate(_HALF_WIDTH)
+
+
 def get_profile(name: str) -> Profile:
     """The profile a user's name means: curated, an Apple configuration or a GPU spec-table row (catalog/hw_names.py);
-    AmbiguousHardwareError lists the choices when the name fits several memory sizes."""
+    AmbiguousHardwareError lists the choices when the name fits several memory sizes. Full-width input reads as ASCII
+    (fold_width)."""
     from .hw_names import resolve
 
-    return resolve(name)
+    return resolve(fold_width(name))
 
 
 def profile_by_id(pid: str) -> Profile | None:
@@ -140,7 +148,7 @@ def _units(digits: str) -> int:
 
 def parse_spec(spec: str) -> tuple[Profile, int, str]:
     """'2x rtx3090 nvlink' -> (profile rtx-3090, 2, 'nvlink'); full-width letters and digits read as their ASCII."""
-    text = spec.translate(_HALF_WIDTH).strip()
+    text = fold_width(spec).strip()
     from .spec_fields import is_custom
 
     if is_custom(text):  # a spec sheet ("custom:..." or "2x custom:..."): custom_hw.py

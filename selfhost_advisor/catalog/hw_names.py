@@ -486,10 +486,14 @@ def _stated_memory(name: str) -> int | None:
     return sizes.pop() if len(sizes) == 1 else None
 
 
+# a form factor as typed ('sxm', 'sxm5', 'pcie', 'nvl', 'dgxs'): matched inside a candidate's id or name ('sxm' in SXM4)
+_FORM_WORD = lazy(r"(?<![a-z])(sxm\d?|pcie|nvl|dgxs)(?![a-z])")
+
+
 def _same_memory_form_factors(name: str, cands: list[Profile]) -> list[Profile]:
     """The candidates of the memory size `name` states; a tie among form factors of one memory size (V100 32 GB:
-    PCIe, SXM2, SXM3, DGXS) goes to the PCIe card, the part sold on its own (its clocks are the lowest of them, so the
-    estimate is the conservative one). Where no candidate has the size exactly, those of the one size within 8% of it
+    PCIe, SXM2, SXM3, DGXS) goes to the form the name states, else to the PCIe card, the part sold on its own (its
+    clocks are the lowest of them, so the estimate is the conservative one). Where no candidate has the size exactly, those of the one size within 8% of it
     (_memory_checked's tolerance: 'gh200 141gb', as a spec table lists the 144 GB HBM3e GH200, said "names several
     memory sizes ... name one, e.g. with its memory size"). Methodology 4c."""
     mem = _stated_memory(name)
@@ -500,6 +504,11 @@ def _same_memory_form_factors(name: str, cands: list[Profile]) -> list[Profile]:
         near = [c for c in cands if abs(c.memory_bytes - mem) <= 0.08 * c.memory_bytes]
         same = near if len({c.memory_bytes for c in near}) == 1 else []
     if len(same) > 1:
+        # a form the name states decides first: 'h100 sxm 96gb' and 'a100 sxm 40gb' were the PCIe cards (the table's
+        # weaker keys drop 'sxm', and the tie below went to PCIe)
+        forms = _FORM_WORD.findall(name.lower())
+        stated = [c for c in same if forms and all(f in f"{c.id} {c.name}".lower() for f in forms)]
+        same = stated or same
         pcie = [c for c in same if "pcie" in c.id]
         if len(pcie) == 1:
             return pcie
