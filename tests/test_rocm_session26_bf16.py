@@ -63,3 +63,39 @@ def test_an_mi50_bf16_prompt_is_slower_than_the_same_model_in_f16_and_decode_is_
 def test_an_r9700_bf16_prompt_keeps_the_f16_rate():
     bf16, f16 = (_speed("ministral-3:8b", "radeon ai pro r9700", q) for q in ("BF16", "F16"))
     assert bf16.prefill_tokens_per_s == pytest.approx(f16.prefill_tokens_per_s, rel=0.02)
+
+
+def _unseen_mi50_pp512() -> dict[str, dict]:
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    for sub in ("benchmarks", "scripts"):
+        if str(root / sub) not in sys.path:
+            sys.path.insert(0, str(root / sub))
+    import unseen_s26
+
+    rows = unseen_s26.rows([root / "benchmarks" / "published" / "unseen_s26_weak.yaml"])
+    return {r["model"]: r for r in rows if "MI50" in r["hardware"] and r["quant"] == "BF16" and r["test"] == "pp512"}
+
+
+def test_the_gfx906_bf16_caveat_states_what_its_rows_read_under_the_shipped_model():
+    """data/speed.yaml rocm_bf16_untuned is READ off the three MI50 BF16 pp512 rows: each row's figure is the file's,
+    and each predicted / measured ratio rounds into the stated range."""
+    rule = _speed_data()["rocm_bf16_untuned"]
+    rows = _unseen_mi50_pp512()
+    assert set(rows) == set(rule["rows"]["pp512"])
+    lo, hi = rule["reads_below"]
+    for model, measured in rule["rows"]["pp512"].items():
+        r = rows[model]
+        assert r["measured"] == measured
+        assert lo <= round(r["predicted"] / r["measured"], 1) <= hi, (model, r["predicted"] / r["measured"])
+    (c,) = [c for c in _speed("ministral-3:8b", "radeon instinct mi50 32gb", "BF16").caveats if "gfx906" in c]
+    assert f"{lo}-{hi}x below" in c
+
+
+@pytest.mark.parametrize("model, hw, quant", [("ministral-3:8b", "radeon instinct mi50 32gb", "F16"),
+                                              ("ministral-3:8b", "radeon instinct mi50 32gb", "Q4_0"),
+                                              ("ministral-3:8b", "radeon ai pro r9700", "BF16")])
+def test_no_gfx906_bf16_caveat_off_bf16_or_off_gfx906(model, hw, quant):
+    assert not [c for c in _speed(model, hw, quant).caveats if "gfx906" in c]

@@ -24,6 +24,7 @@ from ..domain import Machine, Model, Placement, Quant, Speed
 from . import cuda_path, kernel_path, sycl_path
 from .encoder import embeds_only
 from .moe_caveats import rocm_16bit_expert_caveat, vulkan_bf16_expert_caveats
+from .rocm_caveats import bf16_prefill_caveat
 from .speed_decode import _decode_seconds
 from .speed_factors import Table, _hardware_family, efficiency
 from .speed_prefill import _prefill_seconds_per_token
@@ -95,7 +96,9 @@ def estimate_speed(
                # BF16 experts under Vulkan on the FP32 lanes: the tiled matmul, not the mat-vec (estimate/moe_caveats.py)
                + vulkan_bf16_expert_caveats(model, work.layer_expert_matrices, placement, machine)
                # 16-bit experts prompting under ROCm past the mmf kernel's tokens: one expert at a time (moe_caveats)
-               + (rocm_16bit_expert_caveat(model, work.layer_expert_matrices, placement, machine, n_ubatch) if p else ()))
+               + (rocm_16bit_expert_caveat(model, work.layer_expert_matrices, placement, machine, n_ubatch) if p else ())
+               # BF16 prompts on gfx906: no tuned rocBLAS BF16 GEMM (estimate/rocm_caveats.py)
+               + (bf16_prefill_caveat(work.layer_matrices, placement.gpu_layers, machine.devices) if p else ()))
     return Speed(
         decode_tokens_per_s=d,
         prefill_tokens_per_s=p,
