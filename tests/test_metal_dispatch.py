@@ -128,3 +128,17 @@ def test_models_with_delta_net_layers_keep_the_calibration_step():
     assert metal_path.layer_scale(d, recurrent=True) == pytest.approx(12 / 17)
     assert metal_path.layer_scale(d) == pytest.approx(12 / 17 * _mlx_scale())
     assert get("qwen3.5:4b").ssm is not None and get("llama3.2:3b").ssm is None
+
+
+def test_an_m3_plus_moe_layer_keeps_its_time_at_the_shorter_step():
+    # session 26: an MoE layer of an attention model keeps the calibration's (uncounted) time, each step at the M3+
+    # scale from PR #15929 on; an M2's, a hybrid MoE's and a pre-#15929 build's are unchanged
+    from selfhost_advisor.estimate.speed_gpu import layer_seconds
+
+    eff = efficiency("metal")
+    m4, m2 = _device("m4-max-128gb"), _device("m2-ultra-192gb")
+    assert layer_seconds(eff, m4) == pytest.approx(eff.layer_s * _mlx_scale())
+    assert layer_seconds(eff, m4, recurrent=True) == pytest.approx(eff.layer_s)
+    assert layer_seconds(eff, m2) == pytest.approx(eff.layer_s)
+    with at_build("2025-08-26"):
+        assert layer_seconds(eff, m4) == pytest.approx(eff.layer_s)

@@ -78,7 +78,10 @@ def layer_seconds(eff: Efficiency, device: Device, dense: bool = False, recurren
     """Fixed decode time of one layer on `device`: microseconds (layer_s) plus GPU cycles at its clock. `recurrent`:
     the model has recurrent (delta-net, SSM) layers (Metal: no M3+ step scale, metal_path.layer_scale)."""
     if not eff.layer_cycles:  # Metal, dense layers: the build's serial dispatch steps (methodology 5e-apple2)
-        return eff.layer_s * (metal_path.layer_scale(device, recurrent) if dense else 1.0)
+        if dense:
+            return eff.layer_s * metal_path.layer_scale(device, recurrent)
+        # an MoE layer keeps the calibration's (uncounted) steps, each at the M3+ step time (methodology 5e-metal8)
+        return eff.layer_s * (1.0 if recurrent else metal_path.concurrent_step_scale(device))
     cycles = cuda_path.pascal_layer_cycles(device) or eff.layer_cycles  # Pascal: measured apart (methodology 5c-s21)
     return (eff.layer_s + cycles / (gpu_clock_hz(device) or eff.clock_fallback_hz)
             + cuda_path.graph_launch_seconds(device)  # no CUDA graphs before Volta (methodology 5f, session 12)
