@@ -11,7 +11,6 @@ Rows whose model is not in the catalog, or whose file type the estimator does no
 from __future__ import annotations
 
 import argparse
-from selfhost_advisor.record import replace  # noqa: E402
 import csv
 import json
 import re
@@ -20,8 +19,9 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT))  # this checkout's package, never an installed one
 
+from selfhost_advisor.record import replace  # noqa: E402
 from selfhost_advisor.catalog.models import get as get_model, resolve  # noqa: E402
 from selfhost_advisor.catalog.quants import get_quant  # noqa: E402
 from selfhost_advisor.domain import FitRequest  # noqa: E402

@@ -22,6 +22,7 @@ from pathlib import Path
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # this checkout's package, never an installed one
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import weak_backends  # noqa: E402
