@@ -59,3 +59,13 @@ def test_a_mixed_spec_joined_by_a_full_width_plus_reads_as_two_cards():
 def test_hardware_show_reads_a_full_width_name(capsys):
     assert main(["hardware", "show", "ＲＴＸ ４０９０"]) == 0
     assert "id: rtx-4090" in capsys.readouterr().out
+
+
+def test_a_size_midway_between_two_variants_names_neither():
+    """The near-size rule (7047488) took the one variant within 8% of a stated size; 8% of the larger size reaches
+    farther, so 'h100 sxm 87gb', 7 GiB from the 80 GB and from the 94 GB SXM5, was the 94 GB card."""
+    with pytest.raises(AmbiguousHardwareError) as err:
+        get_profile("h100 sxm 87gb")
+    assert "h100-sxm5-94-gb" in str(err.value) and "h100-sxm (80 GiB)" in str(err.value)
+    assert get_profile("h100 sxm 88gb").id == "h100-sxm5-94-gb"  # 6 GiB from 94, 8 from 80: the nearer one
+    assert get_profile("gh200 141gb").id == "gh200-144-gb"

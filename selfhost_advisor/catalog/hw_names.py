@@ -493,16 +493,22 @@ _FORM_WORD = lazy(r"(?<![a-z])(sxm\d?|pcie|nvl|dgxs)(?![a-z])")
 def _same_memory_form_factors(name: str, cands: list[Profile]) -> list[Profile]:
     """The candidates of the memory size `name` states; a tie among form factors of one memory size (V100 32 GB:
     PCIe, SXM2, SXM3, DGXS) goes to the form the name states, else to the PCIe card, the part sold on its own (its
-    clocks are the lowest of them, so the estimate is the conservative one). Where no candidate has the size exactly, those of the one size within 8% of it
-    (_memory_checked's tolerance: 'gh200 141gb', as a spec table lists the 144 GB HBM3e GH200, said "names several
-    memory sizes ... name one, e.g. with its memory size"). Methodology 4c."""
+    clocks are the lowest of them, so the estimate is the conservative one). Where no candidate has the size exactly,
+    those of the one size within 8% of it that no other size is as close to (_memory_checked's tolerance: 'gh200
+    141gb', as a spec table lists the 144 GB HBM3e GH200, said "names several memory sizes ... name one, e.g. with its
+    memory size"). Methodology 4c."""
     mem = _stated_memory(name)
     if mem is None:
         return cands
     same = [c for c in cands if abs(c.memory_bytes - mem) < GIB // 2]
     if not same:
         near = [c for c in cands if abs(c.memory_bytes - mem) <= 0.08 * c.memory_bytes]
-        same = near if len({c.memory_bytes for c in near}) == 1 else []
+        gap = abs(near[0].memory_bytes - mem) if near else 0
+        # one size within 8%, and no other size as close: 'h100 sxm 87gb' lies 7 GiB from the 80 GB card and from the
+        # 94 GB one (8% of 94 reaches it, 8% of 80 does not) and names neither
+        tied = bool(near) and any(abs(c.memory_bytes - mem) <= gap for c in cands
+                                  if c.memory_bytes != near[0].memory_bytes)
+        same = near if len({c.memory_bytes for c in near}) == 1 and not tied else []
     if len(same) > 1:
         # a form the name states decides first: 'h100 sxm 96gb' and 'a100 sxm 40gb' were the PCIe cards (the table's
         # weaker keys drop 'sxm', and the tie below went to PCIe)
