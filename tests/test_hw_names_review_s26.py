@@ -69,3 +69,16 @@ def test_a_size_midway_between_two_variants_names_neither():
     assert "h100-sxm5-94-gb" in str(err.value) and "h100-sxm (80 GiB)" in str(err.value)
     assert get_profile("h100 sxm 88gb").id == "h100-sxm5-94-gb"  # 6 GiB from 94, 8 from 80: the nearer one
     assert get_profile("gh200 141gb").id == "gh200-144-gb"
+
+
+def test_a_trailing_pcie_that_names_the_card_is_not_only_a_link_word():
+    """parse_spec reads a trailing 'pcie' as the GPUs' link unless a curated profile's name holds it, so 'h800 pcie'
+    was refused as 'h800' (the PCIe card and the SXM5 board)."""
+    from selfhost_advisor.catalog.hardware import parse_spec
+
+    assert parse_spec("h800 pcie")[:2] == (get_profile("h800-pcie-80-gb"), 1)
+    assert parse_spec("2x h800 pcie")[1:] == (2, "pcie")
+    assert parse_spec("2x rtx 3090 pcie")[0].id == "rtx-3090"  # a card of one form: still the link word
+    with pytest.raises(AmbiguousHardwareError) as err:  # the PCIe cards of both sizes, no SXM board
+        parse_spec("a100 pcie")
+    assert "a100-40gb-pcie" in str(err.value) and "a100-80gb-pcie" in str(err.value) and "sxm" not in str(err.value)

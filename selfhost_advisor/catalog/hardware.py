@@ -174,7 +174,7 @@ def parse_spec(spec: str) -> tuple[Profile, int, str]:
             f"give between 1 and {MAX_UNITS}, e.g. '2x rtx4090'"
         )
     try:
-        profile = on_backend(get_profile(text), backend, driver, spec)
+        profile = on_backend(_linked_profile(text, interconnect), backend, driver, spec)
     except UnknownHardwareError:
         _driver_without_vulkan(text, spec)
         raise
@@ -186,6 +186,20 @@ def parse_spec(spec: str) -> tuple[Profile, int, str]:
         raise UnknownHardwareError(f"hardware {clipped(spec)!r}: the {profile.name} has no NVLink connector "
                                    "(data/hardware.yaml nvlink: false)", "drop 'nvlink': its GPUs are joined over PCIe")
     return profile, count, interconnect
+
+
+def _linked_profile(text: str, interconnect: str) -> Profile:
+    """The profile `text` names; where the link word parse_spec split off was 'pcie' and `text` alone names several
+    cards, the one the name with 'pcie' names: 'h800 pcie' was refused as 'h800' (the PCIe card and the SXM5), since
+    only a curated profile's name kept its 'pcie' (_split_link). The link stays stated."""
+    from .hw_names import AmbiguousHardwareError
+
+    try:
+        return get_profile(text)
+    except AmbiguousHardwareError:
+        if interconnect != "pcie":
+            raise
+        return get_profile(f"{text} pcie")
 
 
 def _split_link(text: str, spec: str) -> tuple[str, str]:
