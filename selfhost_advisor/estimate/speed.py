@@ -76,6 +76,11 @@ def estimate_speed(
         from .moe_batch import microbatch_floor_seconds
 
         pre = max(pre, microbatch_floor_seconds(model, work, placement, machine, prefill_depth, n_ubatch, table) or 0.0)
+        if placement.fit == "gpu" and not placement.cpu_moe_layers and placement.gpu_layers >= model.n_layers \
+                and machine.devices:  # 2025-05..08 CUDA builds sorted each MMQ MUL_MAT_ID's ids on the host
+            from .moe_host_sort import seconds_per_microbatch
+
+            pre += seconds_per_microbatch(model, work, machine.devices[0], n_ubatch) / max(1, n_ubatch)
     if dec is None:
         return Speed(None, None, "unknown", note="no speed: --vram gives memory only, not bandwidth; name the GPU (--hardware 'rtx 4070') "
                      "or its spec sheet (--hardware 'custom:vram=24GB,bandwidth=936GB/s,fp16=71TFLOPS')")
