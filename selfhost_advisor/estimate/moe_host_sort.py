@@ -26,12 +26,14 @@ def loop_iterations(n_tokens: int, n_expert: int, n_used: int) -> float:
 def seconds_per_microbatch(model: Model, work: TokenWork, device, n_tokens: int) -> float:
     """Seconds a micro-batch of n_tokens waits on the host sort, summed over the model's MoE layers (0 where the
     build, GPU, expert type or token count does not take that path)."""
+    if model.moe is None or n_tokens < 2 or device.backend != "cuda" or device.vendor != "nvidia":
+        return 0.0  # (checked before the imports: `models --fits` asks this of every MoE option)
     from . import cuda_path
     from .kernel_path import _build_date
     from .moe_graphs import float_experts
 
     rule = _rule()
-    if not rule or model.moe is None or n_tokens < 2 or device.backend != "cuda" or device.vendor != "nvidia":
+    if not rule:
         return 0.0
     date = _build_date()
     if not (str(rule["since"]) <= date < str(rule["until"])):

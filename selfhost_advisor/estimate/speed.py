@@ -28,6 +28,7 @@ from .rocm_caveats import bf16_prefill_caveat
 from .speed_decode import _decode_seconds
 from .speed_factors import Table, _hardware_family, efficiency
 from .speed_prefill import _prefill_seconds_per_token
+from .moe_host_sort import seconds_per_microbatch
 from .speed_work import token_work
 
 # Re-exported: what other modules, scripts and tests import from estimate.speed (one definition each, where it lives).
@@ -78,8 +79,6 @@ def estimate_speed(
         pre = max(pre, microbatch_floor_seconds(model, work, placement, machine, prefill_depth, n_ubatch, table) or 0.0)
         if placement.fit == "gpu" and not placement.cpu_moe_layers and placement.gpu_layers >= model.n_layers \
                 and machine.devices:  # 2025-05..08 CUDA builds sorted each MMQ MUL_MAT_ID's ids on the host
-            from .moe_host_sort import seconds_per_microbatch
-
             pre += seconds_per_microbatch(model, work, machine.devices[0], n_ubatch) / max(1, n_ubatch)
     if dec is None:
         return Speed(None, None, "unknown", note="no speed: --vram gives memory only, not bandwidth; name the GPU (--hardware 'rtx 4070') "
