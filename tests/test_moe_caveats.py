@@ -104,3 +104,10 @@ def test_the_rocm_caveat_follows_mmf_s_token_limit():
 def test_no_rocm_caveat_off_that_path(quant, backend):
     """Quantized experts run MMQ; under Vulkan the Vulkan caveat speaks instead."""
     assert _rocm(_caveats("qwen3:30b-a3b", quant, STRIX, backend)) == []
+
+
+def test_the_ratio_is_said_of_the_published_rows_estimate_not_the_users():
+    """The ratios come from our estimate for the Strix Halo rows' own model; on another model or GPU the caveat said
+    "slower than this estimate", a claim about the user's figure no row measured (rev27, session 26)."""
+    texts = _ours(_caveats("granite3-moe:1b", "BF16", "rx 7900 xtx", backend="vulkan"))
+    assert texts and all("than this estimate" not in t and "than our estimate for them" in t for t in texts)

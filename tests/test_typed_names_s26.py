@@ -32,6 +32,8 @@ def test_a_series_or_module_word_the_card_lacks_is_refused_with_suggestions(type
     ("gtx 1080", "gtx-1080"), ("gt 1030", "gt-1030"), ("geforce gtx 1650", "gtx-1650"), ("gtx 1660 super", "gtx-1660-super"),
     ("quadro rtx 6000", "quadro-rtx-6000"), ("titan rtx", "titan-rtx"), ("rtx a4000", "rtx-a4000"),
     ("rx 7900 xtx", "rx-7900-xtx"), ("4090", "rtx-4090"),
+    # a row whose name has no series word takes its vendor's ('gtx titan xp': NVIDIA named it TITAN Xp)
+    ("gtx titan xp", "titan-xp"), ("gtx titan v", "titan-v"),
     # module forms on the server parts that carry them, also where the table's name states none (MI300X is OAM only)
     ("h100 sxm5", "h100-sxm"), ("mi300x oam", "mi300x"), ("b200 sxm", "b200"),
 ])

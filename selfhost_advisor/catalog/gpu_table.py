@@ -120,7 +120,7 @@ def _agrees(text: str, row: dict) -> bool:
     own = set(_SERIES_WORD.findall(row["name"].lower()))
     if row["vendor"] == "nvidia" and _PRO_GENERATION.search(row.get("generation") or ""):
         own.add("quadro")  # 'quadro a6000' is the RTX A6000 (it resolved so before 62f29ee)
-    if typed and not typed <= own:
+    if typed and own and not typed <= own:  # a row with no series word (TITAN Xp, A100) takes any of its vendor's
         return False
     return not (_MODULE_FORM.search(low) and not _SERVER_GENERATION.match(row.get("generation") or ""))
 

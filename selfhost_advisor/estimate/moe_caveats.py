@@ -56,9 +56,9 @@ def vulkan_bf16_expert_caveats(model: Model, expert_layers: tuple, placement: Pl
              f"builds {_builds(dec)}, RADV and AMDVLK)")
     return (f"decode: llama.cpp's Vulkan backend runs BF16 experts through its tiled matmul, not its mat-vec (its "
             f"MUL_MAT_ID mat-vec takes F32, F16 and quantized weights only): {where} decode {lo:.1f}-{hi:.1f}x "
-            "slower than this estimate; a quantized file decodes at it (docs/methodology.md 5c-s26)",
+            "slower than our estimate for them; a quantized file decodes at the estimate (docs/methodology.md 5c-s26)",
             f"prefill: BF16 experts under Vulkan: the same GPU's rows of builds {_builds(pre)} (RADV) prompt "
-            f"{plo:.1f}-{phi:.1f}x slower than this estimate (docs/methodology.md 5c-s26)")
+            f"{plo:.1f}-{phi:.1f}x slower than our estimate for them (docs/methodology.md 5c-s26)")
 
 
 def _expert_rows(model: Model) -> tuple[int, ...]:
@@ -92,4 +92,4 @@ def rocm_16bit_expert_caveat(model: Model, expert_layers: tuple, placement: Plac
     return (f"prefill: llama.cpp's ROCm backend multiplies 16-bit experts of {max(over):,} rows one expert at a time "
             f"(after two host syncs) at {n_ubatch} tokens a micro-batch, past its mmf kernel's limit; a Strix Halo's "
             f"published rows ({est['model']} {est['quant']}, builds {_builds(rows)}, ROCm 6.4-7.2) prompt "
-            f"{lo:.1f}-{hi:.1f}x slower than this estimate (docs/methodology.md 5c-s26)",)
+            f"{lo:.1f}-{hi:.1f}x slower than our estimate for them (docs/methodology.md 5c-s26)",)

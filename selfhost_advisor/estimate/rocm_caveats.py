@@ -48,6 +48,6 @@ def bf16_prefill_caveat(layers: tuple, gpu_layers: int, devices) -> tuple[str, .
         return ()
     lo, hi = rule["reads_below"]
     return (f"prefill: BF16 weights on gfx906 (MI50 / MI60 / Radeon VII) run on a rocBLAS GEMM not tuned for this GPU "
-            f"(its Tensile library has no BF16 kernels for it): published MI50 rows read {lo}-{hi}x below this estimate, "
-            "which already takes the FP32 lanes for them; an F16 or quantized file avoids that GEMM (docs/methodology.md "
+            f"(its Tensile library has no BF16 kernels for it): published MI50 rows read {lo}-{hi}x below our estimate "
+            "for them, which already takes the FP32 lanes; an F16 or quantized file avoids that GEMM (docs/methodology.md "
             "5f-rocm27)",)
