@@ -111,6 +111,12 @@ def _choices(cands: list[Profile]) -> str:
     return ", ".join(f"{p.id} ({p.memory_bytes / GIB:g} GiB)" for p in shown) + more
 
 
+def _near_size(stated: float, memory_bytes: float) -> bool:
+    """Whether a stated memory size (bytes) names a card of `memory_bytes`: within 8% of it, so that a size in GB or
+    in GiB reads alike (128 GB is 119 GiB); every size check of a typed name uses this one tolerance."""
+    return abs(stated - memory_bytes) <= 0.08 * memory_bytes
+
+
 def _refuse(name: str, cands: list[Profile]) -> AmbiguousHardwareError:
     sizes = {p.memory_bytes for p in cands}
     what = "memory sizes" if len(sizes) > 1 else "configurations"
@@ -118,7 +124,7 @@ def _refuse(name: str, cands: list[Profile]) -> AmbiguousHardwareError:
     how = "its memory size" if len(sizes) > 1 else (f"its GPU core count, e.g. '{cores[-1]}-core'" if cores
                                                      else "its full id")
     stated = _stated_memory(name)
-    if stated and not any(abs(stated - c.memory_bytes) <= 0.08 * c.memory_bytes for c in cands):
+    if stated and not any(_near_size(stated, c.memory_bytes) for c in cands):
         # 'rtx 3060 16gb' said it "names several memory sizes ... name one of them, e.g. with its memory size": the user
         # had given one, which no variant has (as _memory_checked says of a card sold in one size)
         m = re.search(r"(?<![\d.])(\d{1,4}(?:\.\d{1,3})?)\s*(gi?b)\b", name, re.I)
@@ -138,7 +144,7 @@ def _count_hint(name: str, cands: list[Profile]) -> str:
     variant but is a whole number (2-8) of some variants' memory: a server named by its total ('h100 640gb'); only
     the variants it is closest to a whole number of (640 GB is 8 x 80, not ~7 x 94)."""
     stated = _stated_memory(name)
-    if not stated or any(abs(stated - c.memory_bytes) <= 0.08 * c.memory_bytes for c in cands):
+    if not stated or any(_near_size(stated, c.memory_bytes) for c in cands):
         return ""
     fits = [(abs(stated / c.memory_bytes - n), n, c) for c in cands if (n := _gpu_count(stated, c))]
     if not fits:
@@ -475,7 +481,7 @@ def _chip_only(name: str) -> list[Profile]:
     rows = [table_profile(r) for r in gpu_table.rows() if gpu_table.compact(r["name"]).startswith(key)
             and word in r["name"].lower()]
     mem = _stated_memory(name)
-    sized = [p for p in rows if mem and abs(p.memory_bytes - mem) <= 0.08 * p.memory_bytes]
+    sized = [p for p in rows if mem and _near_size(mem, p.memory_bytes)]
     return sized or rows
 
 
@@ -502,7 +508,7 @@ def _same_memory_form_factors(name: str, cands: list[Profile]) -> list[Profile]:
         return cands
     same = [c for c in cands if abs(c.memory_bytes - mem) < GIB // 2]
     if not same:
-        near = [c for c in cands if abs(c.memory_bytes - mem) <= 0.08 * c.memory_bytes]
+        near = [c for c in cands if _near_size(mem, c.memory_bytes)]
         gap = abs(near[0].memory_bytes - mem) if near else 0
         # one size within 8%, and no other size as close: 'h100 sxm 87gb' lies 7 GiB from the 80 GB card and from the
         # 94 GB one (8% of 94 reaches it, 8% of 80 does not) and names neither
@@ -535,7 +541,7 @@ def _memory_checked(name: str, p: Profile) -> Profile:
     if not sizes or not sized:
         return p
     size = sizes.pop()
-    if abs(size * GIB - p.memory_bytes) > 0.08 * p.memory_bytes:
+    if not _near_size(size * GIB, p.memory_bytes):
         raise SizeNotSoldError(f"hardware {shown!r}: {p.name} has {p.memory_bytes / GIB:g} GiB, not {size:g} GB"
                                + _also_sold(p),
                                _several_gpus_hint(size, p) + "drop the size to use the card as sold, or describe "
@@ -580,7 +586,7 @@ def _gpu_count(size_bytes: float, p: Profile) -> int:
     row is one of them) or several cards added up; 0 otherwise, and for a Mac (its memory is one pool; parse_spec
     refuses a count for one)."""
     n = round(size_bytes / p.memory_bytes)
-    if p.kind != "gpu" or not 2 <= n <= 8 or abs(size_bytes - n * p.memory_bytes) > 0.08 * n * p.memory_bytes:
+    if p.kind != "gpu" or not 2 <= n <= 8 or not _near_size(size_bytes, n * p.memory_bytes):
         return 0
     return n
 
