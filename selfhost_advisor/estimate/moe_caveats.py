@@ -19,8 +19,17 @@ from ..domain import Machine, Model, Placement
 from . import speed_factors  # by attribute: tests patch speed_factors._speed_data
 
 
-def _rule() -> dict:
-    return speed_factors._speed_data().get("vulkan_bf16_experts") or {}
+def _rule(key: str) -> dict:
+    return speed_factors._speed_data().get(key) or {}
+
+
+def _gpu_expert_types(model: Model, expert_layers: tuple, placement: Placement) -> set[str]:
+    """The weight types of the routed experts the GPU holds (the layers past --n-cpu-moe's and within -ngl); empty for
+    a dense model or one not on the GPU."""
+    if model.moe is None or not placement.gpu_layers or placement.fit not in ("gpu", "partial"):
+        return set()
+    on_gpu = expert_layers[placement.cpu_moe_layers:min(placement.gpu_layers, model.n_layers)]
+    return {ty for mats in on_gpu for ty, _, _ in mats}
 
 
 def _slower(rows: list[dict], key: str, estimate: float) -> tuple[float, float]:
@@ -39,11 +48,8 @@ def vulkan_bf16_expert_caveats(model: Model, expert_layers: tuple, placement: Pl
     """The decode and the prefill qualification of an MoE model whose GPU-held routed experts are BF16, on a Vulkan GPU
     that multiplies BF16 on its FP32 lanes (vulkan_path.amd_bf16_on_fp32_lanes); () elsewhere. `expert_layers`: the
     routed experts' (type, weights, bytes) per layer (TokenWork.layer_expert_matrices)."""
-    rule = _rule()
-    if not rule or model.moe is None or not placement.gpu_layers or placement.fit not in ("gpu", "partial"):
-        return ()
-    on_gpu = expert_layers[placement.cpu_moe_layers:min(placement.gpu_layers, model.n_layers)]
-    if not any(ty == "BF16" for mats in on_gpu for ty, _, _ in mats):
+    rule = _rule("vulkan_bf16_experts")
+    if not rule or "BF16" not in _gpu_expert_types(model, expert_layers, placement):
         return ()
     from .vulkan_path import amd_bf16_on_fp32_lanes
 
@@ -74,13 +80,10 @@ def rocm_16bit_expert_caveat(model: Model, expert_layers: tuple, placement: Plac
     """The prefill qualification of an MoE model whose GPU-held routed experts are F16 or BF16 under ROCm, where a
     micro-batch of `n_ubatch` tokens passes the mmf kernel's limit for one of the expert matrices (`mmf_tokens`: 512
     tokens up to 1024 rows, 128 above), so that matrix runs ggml_cuda_mul_mat_id's per-expert path; () elsewhere."""
-    rule = speed_factors._speed_data().get("rocm_16bit_experts") or {}
-    if not rule or model.moe is None or not placement.gpu_layers or placement.fit not in ("gpu", "partial"):
+    rule = _rule("rocm_16bit_experts")
+    if not rule or not any(d.backend == "rocm" for d in machine.devices):
         return ()
-    if not any(d.backend == "rocm" for d in machine.devices):
-        return ()
-    on_gpu = expert_layers[placement.cpu_moe_layers:min(placement.gpu_layers, model.n_layers)]
-    if not any(ty in ("F16", "BF16") for mats in on_gpu for ty, _, _ in mats):
+    if not {"F16", "BF16"} & _gpu_expert_types(model, expert_layers, placement):
         return ()
     cap = rule["mmf_tokens"]
     over = [r for r in _expert_rows(model)
