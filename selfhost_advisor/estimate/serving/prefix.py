@@ -41,6 +41,11 @@ def _windowed(model: Model) -> bool:
     return model.mla is None and any(uses_window(model, i) for i in range(model.n_layers))
 
 
+def _outgrows_window(model: Model, prompt: int, output: int) -> bool:
+    """Whether a request outgrows the model's sliding window, so that a llama.cpp slot cannot go back to its prefix."""
+    return _windowed(model) and prompt + output > (model.sliding_window or 0)
+
+
 def vllm_hit_tokens(model: Model, prompt: int, cached: int) -> int:
     """Prompt tokens vLLM's prefix cache serves of `cached` shared ones: whole 16-token blocks, at most prompt - 1."""
     if cached <= 0 or _recurrent(model):
@@ -51,9 +56,7 @@ def vllm_hit_tokens(model: Model, prompt: int, cached: int) -> int:
 def slot_hit_tokens(model: Model, prompt: int, output: int, cached: int) -> int:
     """Prompt tokens a llama-server / Ollama slot reuses from its previous request: min(cached, prompt - 1); none for a
     recurrent model or one whose sliding window the request outgrows (the slot cannot go back to the prefix)."""
-    if cached <= 0 or _recurrent(model):
-        return 0
-    if _windowed(model) and prompt + output > (model.sliding_window or 0):
+    if cached <= 0 or _recurrent(model) or _outgrows_window(model, prompt, output):
         return 0
     return min(cached, prompt - 1)
 
@@ -77,7 +80,7 @@ def uncredited_reason(model: Model, engine_kv_pool: bool, prompt: int, output: i
         return (f"{model.id} has recurrent layers: "
                 + ("vLLM's prefix caching of hybrid models is not modelled" if engine_kv_pool
                    else "a slot cannot roll its state back to the shared prefix") + "; no prompt tokens counted as cached")
-    if not engine_kv_pool and _windowed(model) and prompt + output > (model.sliding_window or 0):
+    if not engine_kv_pool and _outgrows_window(model, prompt, output):
         return (f"{model.id}'s sliding window ({model.sliding_window:,} tokens) is shorter than a request: a slot cannot "
                 "go back to the shared prefix; no prompt tokens counted as cached")
     return ""
