@@ -267,9 +267,9 @@ def fit(
     context_warnings += [machine_note] if machine_note else []
     ctx, floor_note = eng.context_floor(m, ctx, version)
     context_warnings += [floor_note] if floor_note else []
-    from .estimate.driver_notes import vulkan_driver_notes
+    from .estimate.driver_notes import device_notes
 
-    context_warnings += vulkan_driver_notes(machine.devices)
+    context_warnings += device_notes(machine.devices)
     if not eng.mixed_gpus and len({(d.name, d.memory_bytes) for d in machine.devices}) > 1:
         raise BadOptionError(f"--engine {eng.name} runs tensor parallel over identical GPUs; {machine.name} mixes cards",
                              "use --engine llamacpp (layer split) or identical GPUs ('2x rtx4090')")
@@ -544,9 +544,9 @@ def serve(
                        engine=eng.name, quant=q, concurrency=levels, options=options)
     # fit's notes are said here too: Ollama runs the Intel GPU on Vulkan (OLLAMA_IGPU_ENABLE=1 for an iGPU), and the
     # Vulkan driver the machine was sized for
-    from .estimate.driver_notes import vulkan_driver_notes
+    from .estimate.driver_notes import device_notes
 
-    lead = ([machine_note] if machine_note else []) + vulkan_driver_notes(machine.devices)
+    lead = ([machine_note] if machine_note else []) + device_notes(machine.devices)
     warnings = (*lead, *report.warnings) if lead else report.warnings
     return replace(report, params=param_counts(resolved.model), warnings=warnings)
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -54,3 +55,36 @@ def test_lower_power_modes_are_scored_apart_from_maxn():
     maxn_row = next(r for r in tg if r["power_mode"] == "MAXN")
     for r in (r for r in tg if r["power_mode"] in ("30W", "50W")):
         assert r["measured"] < maxn_row["measured"] and r["error_pct"] > maxn_row["error_pct"], r
+
+
+def _published(model: str, test: str, mode: str, fa: int = 1) -> float:
+    """A figure of edge27_cuda.yaml, read from the file (not from the code under test)."""
+    (v,) = [float(r["tokens_per_s"]) for f in edge27.FILES for r in _rows(f)
+            if (r["model"], r["test"], r["power_mode"], int(r["fa"])) == (model, test, mode, fa)]
+    return v
+
+
+def _jetson_notes(warnings) -> list[str]:
+    return [w for w in warnings if w.startswith("Jetson:")]
+
+
+def test_fit_serve_and_cost_say_a_jetson_is_priced_at_maxn_with_the_published_ratios():
+    from selfhost_advisor.api import cost, fit, serve
+
+    notes = _jetson_notes(fit("llama3.1:8b", hardware="jetson agx orin 64gb", quant=["Q4_K_M"]).warnings)
+    assert len(notes) == 1 and "nvpmodel -m 0" in notes[0]
+    # the ratios the note quotes are the published box's own: 30 W over MAXN, decode and prompt
+    decode = _published("deepseek-r1:32b", "tg128", "30W") / _published("deepseek-r1:32b", "tg128", "MAXN")
+    prompt = _published("deepseek-r1:32b", "pp512", "30W") / _published("deepseek-r1:32b", "pp512", "MAXN")
+    assert f"{decode:.2f}x" in notes[0] and f"{prompt:.2f}x" in notes[0]
+    assert notes[0] in serve("llama3.1:8b", hardware="jetson orin nano super", engine="llamacpp").warnings
+    said = [w for w in cost("2e9", model="llama3.1:8b", hardware="jetson agx orin 64gb", engine="llamacpp",
+                            min_quant="any").warnings if notes[0] in w]
+    assert len(said) == 1
+
+
+@pytest.mark.parametrize("hardware", ["rtx 4090", "rtx 4070 laptop", "dgx spark"])
+def test_no_jetson_note_off_jetson(hardware):
+    from selfhost_advisor.api import fit
+
+    assert not _jetson_notes(fit("llama3.1:8b", hardware=hardware, quant=["Q4_K_M"]).warnings)

@@ -57,12 +57,12 @@ class Fleet:
         from ..engines import get_engine
         from .capacity import machine_for
 
-        from ..estimate.driver_notes import vulkan_driver_notes
+        from ..estimate.driver_notes import device_notes
 
         # the machine as the engine runs it: Ollama puts an Intel GPU on Vulkan (engines/ollama.py engine_machine); the
         # Vulkan driver it was then sized for (fit prints the same notes)
         machine, note = get_engine(self.engine).engine_machine(machine_for(box))
-        for said in ([note] if note else []) + vulkan_driver_notes(machine.devices):
+        for said in ([note] if note else []) + device_notes(machine.devices):
             if box.label not in self._notes.setdefault(said, []):
                 self._notes[said].append(box.label)
         return machine
