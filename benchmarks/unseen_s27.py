@@ -1,0 +1,67 @@
+"""Session 27's unseen published rows (benchmarks/published/unseen_s27_*.yaml), each predicted by the SHIPPED model,
+median |error| per backend / vendor, decode and prefill apart (docs/methodology.md 5-unseen27).
+
+Usage: python benchmarks/unseen_s27.py [--json] [--batch all|N]
+The rows were written down and scored at main a200006 before any change of session 27 could see them, and join no fit.
+Scoring and groups are session 26's (unseen_s26.rows / unseen_s26.summary: a `_weak.yaml` file through
+fit_speed.published_rows + fit_speed.predict, a `_cuda.yaml` file through cuda_heldout.rows, a `_cpu.yaml` file through
+cpu_published.predict; the GPU llama-bench rows alone, those whose GPU no fit has seen, the builds of 2026 apart).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "scripts"))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from cuda_heldout import print_summary  # noqa: E402  (the held-out scripts' one summary)
+import unseen_s26  # noqa: E402  (session 26's scorer: rows per file kind, the GPU-in-no-fit and 2026 groups)
+
+FILES = sorted((ROOT / "benchmarks" / "published").glob("unseen_s27_*.yaml"))
+
+
+def batch(path: Path) -> str:
+    """Which batch a file is: unseen_s27_bN_*.yaml is batch N."""
+    m = re.match(r"b(\d+)_", path.name.removeprefix("unseen_s27_"))
+    return m.group(1) if m else "1"
+
+
+def rows(files: list[Path] = FILES) -> list[dict]:
+    """unseen_s26.rows for these files: each row predicted, marked with whether a fitted row shares its backend and
+    GPU (`gpu_in_fit`)."""
+    return unseen_s26.rows(files)
+
+
+def summary(rs: list[dict]) -> dict:
+    """unseen_s26.summary: per backend / vendor and hardware, the GPU llama-bench rows, GPU in no fit / in a fit,
+    builds of 2026 / before."""
+    return unseen_s26.summary(rs)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--json", action="store_true")
+    ap.add_argument("--batch", default="all", help="score one batch's files alone: N = unseen_s27_bN_*.yaml")
+    args = ap.parse_args()
+    files = [f for f in FILES if args.batch in ("all", batch(f))]
+    rs = rows(files)
+    s = summary(rs)
+    if args.json:
+        print(json.dumps({"rows": rs, "summary": s}, indent=2, ensure_ascii=False))
+        return 0
+    for r in rs:
+        print(f"  {r['kind']:7s} {r['backend']:6s} {r['hardware'][:28]:28s} {r['model']:16s} {r['quant']:9s}"
+              f" {r['test']:19s} {r['via']:11s} measured {r['measured']:9.2f} predicted {r['predicted']:9.2f}"
+              f" {r['error_pct']:+7.1f}%" + ("" if r["gpu_in_fit"] or r["backend"] == "cpu" else "  (GPU in no fit)"))
+    print_summary(s, 60)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
