@@ -89,6 +89,11 @@ def keys(name: str) -> list[tuple[int, str]]:
     noform = compact(_FORM.sub(" ", _MEMORY.sub(" ", bare)))
     if noform and noform != nomem:
         out.append((3, noform))
+    # the words in any order ('rtx titan' is the TITAN RTX): the last resort, so an order that names a card as typed
+    # always wins
+    words = re.findall(r"[a-z0-9]+", _MEMORY.sub(" ", bare))
+    if len(words) > 1:
+        out.append((3, "~" + "".join(sorted(words))))
     return out
 
 

@@ -233,7 +233,7 @@ def _memory_variants(name: str, p: Profile) -> list[Profile]:
         cands = _table(name)
     else:
         return []
-    twins = [_curated_twin(c) for c in cands]
+    twins = _of_stated_form(name, [_curated_twin(c) for c in cands])
     if len({c.memory_bytes for c in twins} | {p.memory_bytes}) > 1:
         return sorted({c.id: c for c in [p, *twins]}.values(), key=lambda c: c.id)
     return []
@@ -453,7 +453,74 @@ def _resolve_any(name: str) -> Profile:
                                        err.hint) from None
             except UnknownHardwareError:
                 continue
+        typed = _MEMORY_TYPE.findall(name)
+        if typed:
+            return _memory_type_checked(name, typed, first)
         raise first from None
+
+
+# a GPU memory type as people append it to a card's name ('gh200 144gb hbm3e', 'rtx 3090 24gb gddr6x'); tried only
+# when the name names nothing as typed, since a few table rows are told apart by it ('GTX 1650 GDDR6')
+_MEMORY_TYPE = lazy(r"(?<![a-z0-9])(hbm(?:\d(?:e)?)?|gddr\d(?:x)?)(?![a-z0-9])", re.I)
+
+
+def _memory_type(p: Profile) -> str | None:
+    """The memory type of a GPU profile from its spec-table row (its own, or the row a curated profile cites),
+    None where no row says."""
+    if p.raw.get("memory_type"):
+        return str(p.raw["memory_type"])
+    row = gpu_table.by_id(p.id)
+    if row is None and p.kind == "gpu":
+        cited = " ".join(str(v) for v in (p.raw.get("sources") or {}).values())
+        row = next((r for r in gpu_table.rows() if r["vendor"] == p.vendor and r.get("source") and r["source"] in cited
+                    and abs(r["memory_gib"] * GIB - p.memory_bytes) < GIB // 2), None)
+    return str(row["memory_type"]) if row and row.get("memory_type") else None
+
+
+def _type_fits(typed: list[str], p: Profile) -> bool | None:
+    """Whether the memory type(s) a name states are p's ('hbm' or 'gddr' alone fits any of that family); None when
+    p's type is not known."""
+    own = _memory_type(p)
+    if own is None:
+        return None
+    return all(own.lower() == t.lower() or (t.lower() in ("hbm", "gddr") and own.lower().startswith(t.lower()))
+               for t in typed)
+
+
+def _memory_type_checked(name: str, typed: list[str], first: UnknownHardwareError) -> Profile:
+    """The card `name` names once its memory-type word is set aside, where that card has that memory: 'gh200 144gb
+    hbm3e' is the 144 GB GH200; 'h100 80gb hbm3e' is refused (the H100 has HBM3; the H200 is the HBM3e part), never
+    answered for a card with other memory. Several cards left: those of the stated type, or the refusal."""
+    bare = " ".join(_MEMORY_TYPE.sub(" ", name).split())
+    if not bare or not gpu_table.compact(bare):
+        raise first
+    try:
+        p = _resolve_any(bare)
+    except AmbiguousHardwareError as err:
+        fits = [c for c in err.candidates if _type_fits(typed, c)]
+        if len(fits) == 1:
+            return fits[0]
+        if fits and len(fits) < len(err.candidates):
+            raise _refuse(name, fits) from None
+        raise
+    except UnknownHardwareError:
+        raise first from None
+    if _type_fits(typed, p) is False:
+        # the card of the same size and form with that memory, where the tie-break picked another ('h100 80gb hbm3' is
+        # the SXM5 card, HBM3; the tie of 80 GB H100s goes to the PCIe one, HBM2e)
+        twins = {c.id: c for c in map(_curated_twin, _table(bare))
+                 if abs(c.memory_bytes - p.memory_bytes) < GIB // 2 and _type_fits(typed, c)}
+        if len(twins) == 1:
+            return next(iter(twins.values()))
+        if twins:
+            raise _refuse(name, list(twins.values()))
+        sized = {c.id: _memory_type(c) for c in map(_curated_twin, _table(bare))
+                 if abs(c.memory_bytes - p.memory_bytes) < GIB // 2 and _memory_type(c)} or {p.id: _memory_type(p)}
+        has = ", ".join(f"{pid} has {kind}" for pid, kind in sorted(sized.items()))
+        raise UnknownHardwareError(f"hardware {clipped(name)!r}: no such card has {'/'.join(t.upper() for t in typed)} "
+                                   f"memory ({has})",
+                                   "drop the memory type to use the card as sold, or name the card that has it")
+    return p
 
 
 # a memory size with a sign stuck to it after a space ('m4 max -64gb', '--64gb', a Unicode minus or dash) or a number
@@ -505,7 +572,7 @@ def _same_memory_form_factors(name: str, cands: list[Profile]) -> list[Profile]:
     memory size"). Methodology 4c."""
     mem = _stated_memory(name)
     if mem is None:
-        return cands
+        return _of_stated_form(name, cands)
     same = [c for c in cands if abs(c.memory_bytes - mem) < GIB // 2]
     if not same:
         near = [c for c in cands if _near_size(mem, c.memory_bytes)]
@@ -518,13 +585,19 @@ def _same_memory_form_factors(name: str, cands: list[Profile]) -> list[Profile]:
     if len(same) > 1:
         # a form the name states decides first: 'h100 sxm 96gb' and 'a100 sxm 40gb' were the PCIe cards (the table's
         # weaker keys drop 'sxm', and the tie below went to PCIe)
-        forms = _FORM_WORD.findall(name.lower())
-        stated = [c for c in same if forms and all(f in f"{c.id} {c.name}".lower() for f in forms)]
-        same = stated or same
+        same = _of_stated_form(name, same)
         pcie = [c for c in same if "pcie" in c.id]
         if len(pcie) == 1:
             return pcie
     return same or cands
+
+
+def _of_stated_form(name: str, cands: list[Profile]) -> list[Profile]:
+    """The candidates of the form factor(s) `name` states ('sxm' in SXM4), all of them where it states none or none
+    fits. Why: 'h100 sxm 96gb' and 'a100 sxm 40gb' were the PCIe cards, and 'a100 sxm' listed them among its choices."""
+    forms = _FORM_WORD.findall(name.lower())
+    stated = [c for c in cands if forms and all(f in f"{c.id} {c.name}".lower() for f in forms)]
+    return stated or cands
 
 
 def _memory_checked(name: str, p: Profile) -> Profile:
