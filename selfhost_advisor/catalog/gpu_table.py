@@ -93,7 +93,7 @@ def keys(name: str) -> list[tuple[int, str]]:
     # always wins
     words = re.findall(r"[a-z0-9]+", _MEMORY.sub(" ", bare))
     if len(words) > 1:
-        out.append((3, "~" + "".join(sorted(words))))
+        out.append((3, "".join(sorted(words))))
     return out
 
 
