@@ -91,9 +91,21 @@ class Row:
         return PROMPT if self.test.startswith("pp") else DECODE
 
     @property
+    def tokens(self) -> int:
+        """The test's own tokens: pp512 -> 512, tg128@d4096 -> 128."""
+        return int(re.sub(r"\D", "", self.test.split("@")[0]))
+
+    @property
     def depth(self) -> int:
         """Average tokens in the cache during the test: those cached before it plus half its own."""
-        return self.cached + int(re.sub(r"\D", "", self.test.split("@")[0])) // 2
+        return self.cached + self.tokens // 2
+
+    @property
+    def micro_batch(self) -> int:
+        """Tokens per prompt micro-batch: llama-bench's -ub, but never more than the prompt (llama-bench decodes a
+        pp512 test as one llama_decode call of 512 tokens, which llama_context splits into micro-batches of at most
+        n_ubatch: a pp512 row run with -ub 4096 is one micro-batch of 512; moe_accuracy.predict's min(n, n_ubatch))."""
+        return min(self.n_ubatch, self.tokens) if self.kind == PROMPT else self.n_ubatch
 
 
 PUBLISHED = ROOT / "benchmarks" / "published" / "llamabench_weak.yaml"
@@ -305,7 +317,7 @@ def predict(row: Row, table=None) -> float:
     with at_build(row.build_date), as_of_build(row.build_date or "", row.vulkan_path), \
             assume_build(row.build), with_driver(row.driver), with_mesa(mesa_release(row.build)):
         sp = estimate_speed(get_model(row.model_id), get_quant(row.quant), _placement(row), row.machine,
-                            decode_depth=row.depth, prefill_depth=row.depth, n_ubatch=row.n_ubatch, table=table)
+                            decode_depth=row.depth, prefill_depth=row.depth, n_ubatch=row.micro_batch, table=table)
     if row.kind == PROMPT:
         return sp.prefill_tokens_per_s
     if row.via == "server":  # llama-server samples each token on the host, in series (as benchmarks/small_on_big.py)
