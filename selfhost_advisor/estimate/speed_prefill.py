@@ -10,8 +10,8 @@ from .cpu_kernels import prefill_seconds as _cpu_prefill_seconds
 from .speed_factors import Table, _speed_data, efficiency, family
 from .speed_gpu import _device_flops, layer_seconds, recurrent_prefill_seconds, sm_cycles_per_s
 from .speed_host import _host_bandwidth, _host_flops
-from .speed_terms import (_TRAFFIC_OFF, _expert_tile_seconds, _rocm_path_rules, _unpack_seconds, mmq_traffic_seconds,
-                          prefill_traffic_seconds, rocm_compute_scale)
+from .speed_terms import (_TRAFFIC_OFF, _expert_tile_seconds, _rocm_path_rules, _unpack_seconds, cuda_expert_bias_seconds,
+                          mmq_traffic_seconds, prefill_traffic_seconds, rocm_compute_scale)
 from .speed_work import TokenWork, attention_flops_by_layer, layer_split, prompt_swa_extra
 
 
@@ -137,6 +137,10 @@ def _prefill_seconds_per_token(
                               + _unpack_seconds(mats, eff, smc, 0))
                     total += max(matmul, mmq_traffic_seconds(d, mats)) + rest
                 total += _unpack_seconds((), eff, smc, count)
+                if d.backend == "cuda":  # gpt-oss's expert biases: an ADD_ID kernel after each prompt MUL_MAT_ID
+                    total += cuda_expert_bias_seconds(
+                        work.layer_expert_matrices[layer:layer + count], n_ubatch,
+                        eff.bandwidth * d.bandwidth_bytes_per_s if d.bandwidth_bytes_per_s else None)
             # Metal builds before PR #15541: kernel_mul_mm_id_map0's serial id walk per MUL_MAT_ID (metal_path)
             total += metal_path.mm_id_map_seconds(model, work.layer_expert_matrices[layer:layer + count], n_ubatch, d)
             # hybrids on Vulkan, CUDA, ROCm and SYCL: the delta-net layers' serial per-token steps (speed_gpu)

@@ -106,6 +106,18 @@ def _expert_tile_seconds(model: Model, work: TokenWork, layer: int, count: int, 
     return max(pad * base, stream) - base if pad > 1.0 else 0.0
 
 
+def cuda_expert_bias_seconds(expert_layers: tuple, n_tokens: int, bandwidth: float | None) -> float:
+    """Per prompt token, the routed experts' bias adds on a ggml-cuda device (gpt-oss: build_moe_ffn's ggml_add_id after
+    the up, gate and down MUL_MAT_ID). ggml-cuda fuses MUL_MAT_ID + ADD_ID only into a mat-vec kernel writing one token
+    (ggml-cuda.cu ggml_cuda_should_fuse_mul_mat_vec_q / _f: `dst->ne[2] != 1` refuses MUL_MAT_ID fusion, ggml-org/ggml
+    d99724f; no MMQ epilogue takes a bias), so in every micro-batch of 2+ tokens each ADD_ID is a kernel of its own
+    that reads and writes the routed rows in F32: vulkan_path.expert_bias_seconds's bytes over the streaming rate.
+    Why: the CUDA family was fitted on models with no such pass (docs/methodology.md 5c-s27)."""
+    from . import vulkan_path
+
+    return vulkan_path.expert_bias_seconds(expert_layers, n_tokens, bandwidth, 2)
+
+
 def _padding(n_tokens: int, n_expert: int, n_used: int, fam: str, device: Device | None = None) -> float:
     """Tile padding of the expert matmuls for a micro-batch of n_tokens (data/speed.yaml moe_tiles; 1.0 elsewhere;
     ROCm and Vulkan rules resolved per device by estimate/moe_backends.py)."""
