@@ -29,6 +29,7 @@ from .speed_decode import _decode_seconds
 from .speed_factors import Table, _hardware_family, efficiency
 from .speed_prefill import _prefill_seconds_per_token
 from .moe_host_sort import seconds_per_microbatch
+from .moe_generic import seconds_per_microbatch as generic_seconds
 from .speed_work import token_work
 
 # Re-exported: what other modules, scripts and tests import from estimate.speed (one definition each, where it lives).
@@ -80,6 +81,10 @@ def estimate_speed(
         if placement.fit == "gpu" and not placement.cpu_moe_layers and placement.gpu_layers >= model.n_layers \
                 and machine.devices:  # 2025-05..08 CUDA builds sorted each MMQ MUL_MAT_ID's ids on the host
             pre += seconds_per_microbatch(model, work, machine.devices[0], n_ubatch) / max(1, n_ubatch)
+            # quantized experts MMQ does not take: ggml_cuda_mul_mat_id's generic path, every build (moe_generic.py)
+            d0 = machine.devices[0]
+            pre += generic_seconds(model, work, d0, n_ubatch, efficiency(d0.backend, table).bandwidth
+                                   * d0.bandwidth_bytes_per_s if d0.bandwidth_bytes_per_s else None) / max(1, n_ubatch)
     if dec is None:
         return Speed(None, None, "unknown", note="no speed: --vram gives memory only, not bandwidth; name the GPU (--hardware 'rtx 4070') "
                      "or its spec sheet (--hardware 'custom:vram=24GB,bandwidth=936GB/s,fp16=71TFLOPS')")

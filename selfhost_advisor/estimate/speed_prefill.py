@@ -10,8 +10,8 @@ from .cpu_kernels import prefill_seconds as _cpu_prefill_seconds
 from .speed_factors import Table, _speed_data, efficiency, family
 from .speed_gpu import _device_flops, layer_seconds, recurrent_prefill_seconds, sm_cycles_per_s
 from .speed_host import _host_bandwidth, _host_flops
-from .speed_terms import (_TRAFFIC_OFF, _expert_tile_seconds, _rocm_path_rules, _unpack_seconds, cuda_expert_bias_seconds,
-                          mmq_traffic_seconds, prefill_traffic_seconds, rocm_compute_scale)
+from .speed_terms import (_TRAFFIC_OFF, _expert_tile_seconds, _rocm_path_rules, _unpack_seconds,
+                          cuda_expert_bias_seconds, mmq_traffic_seconds, prefill_traffic_seconds, rocm_compute_scale)
 from .speed_work import TokenWork, attention_flops_by_layer, layer_split, prompt_swa_extra
 
 
