@@ -522,3 +522,24 @@ def test_every_gpustack_run_used_the_chat_endpoint_and_only_they_pay_the_intake(
         if get(r["model"]).arch == "gpt-oss":
             assert acc.intake_s(r) == 0.0
     assert any(acc.intake_s(r) > 0 for r in ROWS)
+
+
+def test_each_split_partitions_the_held_out_rows_and_keeps_their_median():
+    """benchmarks/serving_accuracy.py --splits (session 27, serve24): every split's groups, over all rows and within
+    dense and within MoE, hold each held-out throughput row exactly once, and a split with one group reproduces the
+    whole set's median, so the table reads the same rows the summary's 'held out' line does."""
+    import statistics
+
+    held = [x for r, _, x in acc.ratios() if r["kind"] == "throughput" and r["role"] == "heldout"]
+    moe = [x for r, _, x in acc.ratios() if r["kind"] == "throughput" and r["role"] == "heldout" and acc._moe(r)]
+    table = acc.splits()
+    for name, _ in acc.SPLITS:
+        for part, rows in (("all", held), ("MoE", moe), ("dense", None)):
+            groups = [s for n, _, p, s in table if n == name and p == part]
+            if rows is None or (name == "dense / MoE" and part != "all"):
+                continue
+            assert sum(s[0] for s in groups) == len(rows), (name, part)
+            assert sum(s[4] for s in groups) == sum(0.5 <= x <= 2.0 for x in rows), (name, part)
+    dm = {g: s for n, g, _, s in table if n == "dense / MoE"}
+    assert dm["MoE"][1] == pytest.approx(statistics.median(moe))
+    assert dm["MoE"][0] + dm["dense"][0] == len(held)
