@@ -37,6 +37,7 @@ def _resolves_to(name: str):
     ("rtx titan", "titan-rtx"),
     ("rtx titan 24gb", "titan-rtx"),
     ("super 4080 rtx", "rtx-4080-super"),
+    ("NVIDIA GeForce RTX 2070 with Max-Q Design", "rtx-2070-max-q"),  # NVML's Max-Q spelling
 ])
 def test_words_in_another_order_name_the_card(typed, want):
     assert hw_names.resolve(typed).id == want

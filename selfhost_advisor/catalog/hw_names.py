@@ -303,12 +303,20 @@ def driver_alias(name: str) -> str | None:
 _SUPER_SHORT = lazy(r"^((?:nvidia\s+)?(?:geforce\s+)?(?:[gr]tx\s*)?\d{4}(?:\s*ti)?)\s*s((?:\s+\d{1,3}\s*gi?b)?)$", re.I)
 
 
+# how NVIDIA's driver names a Max-Q laptop GPU of the Turing generation ("GeForce RTX 2070 with Max-Q Design",
+# llama-bench's CUDA device line in benchmarks/published/unseen_s27_b1_cuda.yaml); the table row is 'RTX 2070 Max-Q'
+_MAX_Q_DESIGN = lazy(r"\bwith\s+(max-?q)\s+design\b", re.I)
+
+
 def _fallbacks(name: str) -> list[str]:
     """Other spellings to try when `name` names nothing as typed, in order."""
     out = [driver_name_clean(name), driver_name_clean(name, keep_suffix=True)]
     short = _SUPER_SHORT.match(" ".join(name.replace("-", " ").replace("_", " ").split()))  # 'rtx-4070s' as an id
     if short:
         out.append(f"{short.group(1)} super{short.group(2)}")
+    maxq = _MAX_Q_DESIGN.sub(r"\1", name)
+    if maxq != name:  # NVML's 'NVIDIA GeForce RTX 2070 with Max-Q Design' is the RTX 2070 Max-Q
+        out.append(driver_name_clean(maxq))
     gfx = _GFX_NOTE.search(name)
     if gfx and gfx.group(0).lower() in _GFX:
         out.append(_GFX[gfx.group(0).lower()])
