@@ -98,13 +98,68 @@ def _custom_machine(row: dict, clock_hz: float) -> Machine | None:
 
 def predict(row: dict, clock_hz: float) -> float:
     """ppN: prompt tokens/s at average depth N / 2; tgN: decode tokens/s at depth N / 2."""
+    return predict_on(row, host(row, clock_hz))
+
+
+def predict_on(row: dict, machine: Machine) -> float:
+    """The row's test on `machine`: ppN prompt tokens/s, tgN decode tokens/s, at depth N / 2."""
     model = get(row["model"])
     test = row["test"]
     n = int(test[2:])
     pl = Placement("cpu", 0, model.n_layers + 1, 0, 0)
-    s = estimate_speed(model, get_quant(row["quant"]), pl, host(row, clock_hz), prefill_depth=n // 2,
-                       decode_depth=n // 2)
+    s = estimate_speed(model, get_quant(row["quant"]), pl, machine, prefill_depth=n // 2, decode_depth=n // 2)
     return s.prefill_tokens_per_s if test.startswith("pp") else s.decode_tokens_per_s
+
+
+def table_row(row: dict) -> dict | None:
+    """The data/cpus.yaml row the published row's CPU names ('AMD EPYC 9554 (1 socket)' -> EPYC 9554), else None."""
+    from selfhost_advisor.catalog.cpu_names import row_for
+
+    return row_for(re.sub(r"\([^()]*\)", " ", str(row["cpu"])))
+
+
+def named_host(row: dict, cpu: dict) -> Machine:
+    """The row's host as a user names its CPU ('ryzen 9 7950x 64gb': catalog/cpu_names.py): the table's clock, SIMD,
+    FLOP per cycle and rated memory bandwidth; the run's own facts kept (its -t threads, its llama.cpp build)."""
+    from selfhost_advisor.catalog.cpu_names import spec_fields
+    from selfhost_advisor.catalog.custom_cpu import cpu_machine, cpu_profile
+
+    fields = spec_fields(cpu, "64GB", threads=int(row["threads"]))
+    if BUILD_DATES and build_date(row):
+        fields["build_date"] = build_date(row)
+    return cpu_machine(cpu_profile(fields, f"named {cpu['id']}"), cpu["name"], None)
+
+
+def named_report() -> list[dict]:
+    """Rows (with `mem_gbps`, not fitted on) whose CPU is in data/cpus.yaml: ratio ours / measured through the named
+    path and through the row's own spec (at its stated maximum clock, as `report`)."""
+    import yaml
+
+    out = []
+    for r in yaml.load(ROWS.read_text(), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))["rows"]:  # noqa: S506
+        cpu = table_row(r)
+        if cpu is None or not r.get("mem_gbps") or r.get("fitted"):
+            continue
+        spec_ratio = predict(r, r["clock_ghz"] * 1e9) / r["tokens_per_s"]
+        named_ratio = predict_on(r, named_host(r, cpu)) / r["tokens_per_s"]
+        out.append({"cpu": r["cpu"], "table_id": cpu["id"], "threads": r["threads"], "model": r["model"],
+                    "quant": r["quant"], "test": r["test"], "measured": r["tokens_per_s"], "blind": bool(r.get("blind")),
+                    "ratio_spec": spec_ratio, "ratio_named": named_ratio})
+    return out
+
+
+def named_summary(rows: list[dict]) -> dict:
+    """Median |ratio - 1| and median ratio of both paths, prompt and decode rows apart."""
+    out = {}
+    for kind in ("pp", "tg"):
+        sel = [r for r in rows if r["test"].startswith(kind)]
+        if sel:
+            out[kind] = {"rows": len(sel)} | {
+                f"{path}_{what}": fn([r[f"ratio_{path}"] for r in sel])
+                for path in ("spec", "named")
+                for what, fn in (("median_ratio", statistics.median),
+                                 ("median_abs_error", lambda xs: statistics.median(abs(x - 1) for x in xs)))}
+    return out
 
 
 def report(session11: bool | None = None) -> list[dict]:
@@ -149,11 +204,15 @@ def main() -> int:
     ap.add_argument("--no-core-flops", action="store_true", help="ignore the rows' flops_per_cycle")
     ap.add_argument("--no-cpu2-keys", action="store_true", help="ignore the rows' e_cores, e_clock_ghz, cpu_bw_gbps")
     ap.add_argument("--no-build-dates", action="store_true", help="score every row with the newest kernels")
+    ap.add_argument("--named", action="store_true", help="rows whose CPU is in data/cpus.yaml: the named path beside "
+                    "the row's own spec (docs/methodology.md 4e-cpu16)")
     args = ap.parse_args()
     global CORE_FLOPS, CPU2_KEYS, BUILD_DATES
     BUILD_DATES = not args.no_build_dates
     CORE_FLOPS = not args.no_core_flops
     CPU2_KEYS = not args.no_cpu2_keys
+    if args.named:
+        return _print_named()
     rows = report(True if args.session11 else None)
     if args.json:
         print(json.dumps({"rows": rows, "summary": summary([r for r in rows if not r["blind"] and not r["fitted"]]),
@@ -195,6 +254,19 @@ def main() -> int:
         for kind, s in summary(sel).items():
             print(f"{label} {kind}: {s['rows']} rows, median ratio {s['median_ratio']:.2f}, median |error| "
                   f"{s['median_abs_error'] * 100:.1f}% (at the stated maximum clock)")
+    return 0
+
+
+def _print_named() -> int:
+    rows = named_report()
+    for r in rows:
+        print(f"{r['cpu'][:30]:30} {r['table_id']:22} {r['threads']:3d}t {r['model']:14} {r['quant']:6} {r['test']:6} "
+              f"measured {r['measured']:7.2f}  spec {r['ratio_spec']:.2f}  named {r['ratio_named']:.2f}")
+    for label, sel in (("all", rows), ("held out", [r for r in rows if not r["blind"]])):
+        for kind, s in named_summary(sel).items():
+            print(f"{label} {kind}: {s['rows']} rows; own spec: median ratio {s['spec_median_ratio']:.2f}, median "
+                  f"|error| {s['spec_median_abs_error'] * 100:.1f}%; named: median ratio {s['named_median_ratio']:.2f}, "
+                  f"median |error| {s['named_median_abs_error'] * 100:.1f}%")
     return 0
 
 

@@ -108,6 +108,10 @@ def _names_one_profile(spec: str) -> bool:
 
     if _MAX_PLUS.search(spec):  # 'ai max+ 395 48gb': AMD's name, refused as the one product it is ('no 48 GB build of
         return True             # AMD Ryzen AI Max+ 395'), not split at its '+' into 'unknown hardware ai max'
+    from .catalog.cpu_names import is_cpu_name
+
+    if is_cpu_name(spec):  # 'xeon platinum 8480+ 512gb': a CPU's name, refused as one (no RAM size) or taken whole
+        return True
     try:
         parse_spec(spec)
     except AmbiguousHardwareError:

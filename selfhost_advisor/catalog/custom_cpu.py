@@ -199,7 +199,7 @@ def cpu_machine(profile: Profile, label: str, ram_bytes: int | None) -> Machine:
     raw = profile.raw
     one = raw.get("thread_bandwidth")
     total = float(raw["bandwidth_total"])
-    origin = "custom spec" if profile.id == "custom" else f"profile {profile.id} (data/hardware.yaml)"
+    origin = raw.get("origin") or ("custom spec" if profile.id == "custom" else f"profile {profile.id} (data/hardware.yaml)")
     hyb = (f" ({raw['e_cores']} of them efficiency cores at "
            f"{(raw.get('e_clock_hz') or raw['cpu_clock_hz']) / 1e9:.2f} GHz)" if raw.get("e_cores") else "")
     src = (f"{origin}: {raw['cpu_cores']} cores x {raw['cpu_clock_hz'] / 1e9:.2f} GHz{hyb}, {raw['simd']}, "

@@ -243,7 +243,8 @@ def _driver_without_vulkan(text: str, spec: str) -> None:
 def machine_from_profile(profile: Profile, count: int = 1, ram_bytes: int | None = None, interconnect: str = "") -> Machine:
     """A Machine of `count` identical devices; host RAM only when the caller knows it."""
     custom = profile.id == "custom"
-    label = profile.name if custom else profile.id
+    named_cpu = profile.kind == "cpu" and bool(profile.raw.get("named_cpu"))  # 'ryzen 9 7950x 64gb' (cpu_names.py)
+    label = profile.name if custom or named_cpu else profile.id
     label = label if count == 1 else f"{count}x {label}"
     matched = None if custom else profile.id
     details = None
@@ -256,7 +257,7 @@ def machine_from_profile(profile: Profile, count: int = 1, ram_bytes: int | None
         if profile.raw.get("cpu_cores"):  # custom:cores=..., or a profile stating its cores: the clocked CPU path
             from .custom_cpu import cpu_machine, curated_cpu_fields
 
-            return cpu_machine(profile if custom else curated_cpu_fields(profile), label, ram_bytes)
+            return cpu_machine(profile if custom or named_cpu else curated_cpu_fields(profile), label, ram_bytes)
         return Machine(
             name=label, devices=(), ram_bytes=ram_bytes or profile.memory_bytes, cpu_name=profile.name,
             ram_bandwidth_bytes_per_s=profile.bandwidth_bytes_per_s, source="profile", cpu_flops=profile.fp16_flops,

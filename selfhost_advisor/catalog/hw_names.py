@@ -428,6 +428,9 @@ def _resolve_any(name: str) -> Profile:
     nothing as typed, then without a leading vendor word and edition words, and an AMD 'GFX1151' note as its
     product. An Intel name that gives only Mesa's platform ('Intel(R) Graphics (LNL)') names that platform's GPUs."""
     _refuse_bad_size(name)
+    cpu = _named_cpu(name)
+    if cpu is not None:
+        return cpu
     alias = driver_alias(name)
     if alias is not None:
         return _resolve(alias)
@@ -812,3 +815,16 @@ def _suggestion_pool() -> tuple[dict[str, str], list[str]]:
     for p in (*apple_profiles(), *apu_profiles()):
         pool.setdefault(gpu_table.compact(p.id), p.id)
     return pool, list(pool)
+
+
+# --- CPU-only boxes by their CPU's name (catalog/cpu_names.py, data/cpus.yaml; docs/methodology.md 4e-cpu16) ---------
+# Kept apart from the GPU rules above: a name is read as a CPU only when its words, less a RAM size, a memory word and
+# a socket count, are a CPU of the table, and never when it says it is a GPU (rtx, rx, radeon ...).
+
+
+def _named_cpu(name: str) -> Profile | None:
+    """The CPU box `name` names ('ryzen 9 7950x 64gb'), None when it names no CPU of data/cpus.yaml (then the GPU
+    names decide); a CPU named without its RAM size is refused with an example."""
+    from .cpu_names import named_cpu
+
+    return named_cpu(name)
