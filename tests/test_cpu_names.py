@@ -56,6 +56,7 @@ def test_short_and_vendor_forms_name_the_same_cpu():
         assert get_profile(name).id == "ryzen-9-7950x", name
     assert get_profile("i9-13900k 128gb").id == get_profile("intel core i9-13900k 128gb").id == "i9-13900k"
     assert get_profile("epyc 9654 2s 768gb").id == "epyc-9654"
+    assert _machine("dual epyc 9654 768gb").cpu.sockets == _machine("epyc 9654 dual socket 768gb").cpu.sockets == 2
 
 
 def test_a_hybrid_intel_part_runs_its_p_cores_the_linux_default():
@@ -97,6 +98,12 @@ def test_a_plus_inside_a_cpu_name_is_not_the_gpu_separator():
     assert [d.name for d in two.devices] == ["NVIDIA GeForce RTX 4090", "NVIDIA GeForce RTX 3090"]
     profile, count, _ = parse_spec("xeon platinum 8480+ 1tb")
     assert (profile.id, count, machine_from_profile(profile).ram_bytes) == ("xeon-platinum-8480-plus", 1, 10**12)
+
+
+def test_an_apu_name_stays_an_apu_and_an_unknown_cpu_gets_cpu_suggestions():
+    assert get_profile("ryzen ai max+ 395 128gb").kind == "apu"  # 'ryzen' alone does not make a name a CPU
+    with pytest.raises(UnknownHardwareError, match="unknown CPU .*i9-13900k"):
+        get_profile("i9-14900k 64gb")  # not in the table (no ARK page read): CPUs offered, not a Radeon Instinct
 
 
 def test_a_gpu_name_is_never_read_as_a_cpu():

@@ -25,8 +25,8 @@ GB = 10**9
 _SIZE = lazy(r"(?<![\w.])(\d+(?:\.\d+)?)\s*(gib|gb|tib|tb)\b", re.I)
 # a memory type and optional speed: 'ddr5', 'ddr5-6000', 'ddr4 3200', 'lpddr5x-7500'
 _MEM = lazy(r"\b(lp)?ddr\s*([45])(x)?(?:\s*[-_ ]\s*(\d+))?(?:\s*mt/?s)?\b", re.I)
-# sockets: '2s', '2p', '2 sockets', '2-socket', 'dual socket', '1s'
-_SOCKETS = lazy(r"\b(?:([1-8])\s*-?\s*(?:s|p|sockets?)|(dual|single)[\s-]*socket)\b", re.I)
+# sockets: '2s', '2p', '2 sockets', '2-socket', 'dual socket', 'dual epyc 9654', '1s'
+_SOCKETS = lazy(r"\b(?:([1-8])\s*-?\s*(?:s|p|sockets?)|(dual|single)(?:[\s-]*socket)?)\b", re.I)
 # words a CPU's name carries that name no part: CPUID brand strings ('AMD Ryzen 9 7950X 16-Core Processor'),
 # trademark marks, 'cpu'
 _NOISE = lazy(r"\((?:r|tm)\)|[®™]|\b\d+\s*-\s*core\s+processor\b|\bprocessor\b|\bcpu\b|\bw/\s.*$", re.I)
@@ -119,14 +119,15 @@ def named_cpu(name: str) -> Profile | None:
     if find_profile(name) is not None:  # a curated profile keeps its name ('epyc-9654', 'genoa-1s')
         return None
     row = row_for(name)
-    if row is None:
-        if _CPU_WORDS.search(name) and not _GPU_WORDS.search(name):
-            raise _unknown_cpu(name)
-        return None
-    return cpu_profile_of(row, name)
+    return None if row is None else cpu_profile_of(row, name)
 
 
-def _unknown_cpu(name: str) -> UnknownHardwareError:
+def unknown_cpu(name: str, err: UnknownHardwareError) -> UnknownHardwareError:
+    """`err` (the GPU names' "unknown hardware") said as an unknown CPU with CPU suggestions where `name` says it is a
+    CPU ('i9-14900k 64gb': it offered a Radeon Instinct); `err` itself otherwise. Asked only after every other name
+    rule failed, so 'ryzen ai max+ 395 128gb' (an APU) is never taken for a CPU."""
+    if type(err) is not UnknownHardwareError or not _CPU_WORDS.search(name) or _GPU_WORDS.search(name):
+        return err
     rest = _compact(_parts(name)[0])
     close = difflib.get_close_matches(rest, list(_index()), n=6, cutoff=0.6)
     ids = list(dict.fromkeys(_index()[k]["id"] for k in close))[:3]

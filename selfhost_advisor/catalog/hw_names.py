@@ -415,6 +415,8 @@ def resolve(name: str) -> Profile:
         if refusal is not None:
             raise refusal from None
         raise
+    except UnknownHardwareError as err:
+        raise _unknown_cpu(name, err) from None
     refusal = _vendor_refusal(name, named, [p])
     if refusal is not None:
         raise refusal
@@ -828,3 +830,10 @@ def _named_cpu(name: str) -> Profile | None:
     from .cpu_names import named_cpu
 
     return named_cpu(name)
+
+
+def _unknown_cpu(name: str, err: UnknownHardwareError) -> UnknownHardwareError:
+    """An unknown name that says it is a CPU ('i9-14900k 64gb') refused with CPU suggestions; `err` otherwise."""
+    from .cpu_names import unknown_cpu
+
+    return unknown_cpu(name, err)
