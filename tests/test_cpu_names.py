@@ -102,8 +102,10 @@ def test_a_plus_inside_a_cpu_name_is_not_the_gpu_separator():
 
 def test_an_apu_name_stays_an_apu_and_an_unknown_cpu_gets_cpu_suggestions():
     assert get_profile("ryzen ai max+ 395 128gb").kind == "apu"  # 'ryzen' alone does not make a name a CPU
-    with pytest.raises(UnknownHardwareError, match="unknown CPU .*i9-13900k"):
-        get_profile("i9-14900k 64gb")  # not in the table (no ARK page read): CPUs offered, not a Radeon Instinct
+    with pytest.raises(UnknownHardwareError, match="unknown CPU .*i7-13700k"):
+        get_profile("i7-14700k 64gb")  # not in the table (no spec sheet read): CPUs offered, not a Radeon Instinct
+    with pytest.raises(UnknownHardwareError, match="no sourced Ryzen AI Max 380"):
+        get_profile("ryzen ai max 380")  # the APU rule's own refusal stays
 
 
 def test_a_gpu_name_is_never_read_as_a_cpu():

@@ -123,10 +123,11 @@ def named_cpu(name: str) -> Profile | None:
 
 
 def unknown_cpu(name: str, err: UnknownHardwareError) -> UnknownHardwareError:
-    """`err` (the GPU names' "unknown hardware") said as an unknown CPU with CPU suggestions where `name` says it is a
+    """`err` (the generic "unknown hardware" of the GPU names) said as an unknown CPU with CPU suggestions where `name` says it is a
     CPU ('i9-14900k 64gb': it offered a Radeon Instinct); `err` itself otherwise. Asked only after every other name
     rule failed, so 'ryzen ai max+ 395 128gb' (an APU) is never taken for a CPU."""
-    if type(err) is not UnknownHardwareError or not _CPU_WORDS.search(name) or _GPU_WORDS.search(name):
+    generic = type(err) is UnknownHardwareError and err.message == f"unknown hardware {clipped(name)!r}"
+    if not generic or not _CPU_WORDS.search(name) or _GPU_WORDS.search(name):  # 'ryzen ai max 380' keeps its own
         return err
     rest = _compact(_parts(name)[0])
     close = difflib.get_close_matches(rest, list(_index()), n=6, cutoff=0.6)
@@ -230,7 +231,8 @@ def spec_fields(row: dict, ram: str, mts: int | None = None, sockets: int = 1, t
         fields["cores"] = threads
         if threads > cores and e:
             fields["e_cores"] = min(threads - cores, e)
-            fields["e_clock"] = f"{row['e_clock_ghz']}GHz"
+            if row.get("e_clock_ghz"):  # unstated: the P-cores' clock (custom_cpu's default)
+                fields["e_clock"] = f"{row['e_clock_ghz']}GHz"
     return fields
 
 
