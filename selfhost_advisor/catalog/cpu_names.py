@@ -252,7 +252,7 @@ def cpu_profile_of(row: dict, name: str) -> Profile:
     idle = (f"; its {row['e_cores']} E-cores idle (llama.cpp's default threads on Linux are the P-cores; a Windows "
             f"build runs all: custom:...,e_cores={row['e_cores']})" if row.get("e_cores") else "")
     origin = f"the {row['name']}'s spec sheet (data/cpus.yaml: its stated maximum clock; memory {mem_note}{idle})"
-    raw = {**profile.raw, "id": row["id"], "named_cpu": True, "origin": origin,
+    raw = {**profile.raw, "id": row["id"], "named_cpu": True, "origin": origin, "as_of": row["as_of"],
            "sources": {"spec": row["source"], **({"memory": row["source_memory"]} if row.get("source_memory") else {})}}
     vendor = row["vendor"] if row["vendor"] in ("amd", "intel", "nvidia") else "generic"
     return replace(profile, id=row["id"], name=row["name"], vendor=vendor, raw=raw)
