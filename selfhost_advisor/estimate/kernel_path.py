@@ -74,9 +74,23 @@ def mode() -> tuple[bool, bool]:
 
 @lru_cache(maxsize=256)
 def _spec(profile_id: str) -> dict:
-    from ..catalog.gpu_table import by_id
+    """A device's data/gpu_specs.yaml row: by its profile id, else (a curated profile whose id the generated table
+    spells otherwise: rtx-3060-12gb, t4, h100-pcie, h200 ...) the one row its name names with its memory size. Why:
+    by id alone eight curated NVIDIA GPUs had no architecture and no lanes, so the Gated DeltaNet step of a hybrid's
+    prompt was not charged on an H100 or H200 while it was on an RTX 4090, and ggml-vulkan's coopmat2 path was not
+    priced on an RTX 3060 (docs/methodology.md 5b-vk17, 4c-hw27)."""
+    from ..catalog.gpu_table import by_id, lookup
 
-    return by_id(_TABLE_TWIN.get(profile_id, profile_id)) or {}
+    row = by_id(_TABLE_TWIN.get(profile_id, profile_id))
+    if row is not None or not profile_id:
+        return row or {}
+    from ..catalog.hardware import profile_by_id
+
+    p = profile_by_id(profile_id)
+    if p is None or p.kind != "gpu" or not p.memory_bytes:
+        return {}
+    hits = [r for r in lookup(p.name) if abs(r["memory_gib"] * 2**30 - p.memory_bytes) < 2**29]
+    return hits[0] if len(hits) == 1 else {}
 
 
 def architecture(device: Device) -> str | None:
