@@ -87,6 +87,25 @@ def test_avx512_on_a_256_bit_datapath_takes_the_256_bit_prompt_rates():
         assert cpu_kernels.flops_per_cycle(probed) == expect, name
 
 
+def test_a_spec_naming_a_full_width_avx512_cpu_takes_its_width_without_flops_per_cycle():
+    """A spec that names its CPU and states no flops_per_cycle takes the width the same name gets when probed
+    (cpu_kernels.full_width_avx512): a Ryzen 7 9800X3D (Zen 5 desktop: two 512-bit FMA pipes, AMD's Zen 5 disclosures,
+    docs/methodology.md 4e-cpu17) runs the full-width prompt rates; a Zen 4 name, an unnamed box and a Zen 5 name whose
+    spec says avx2 keep the 256-bit ones, and a stated figure always wins."""
+    zen5 = parse_custom_cpu(DESKTOP + ",name=AMD Ryzen 7 9800X3D")
+    zen4 = parse_custom_cpu(DESKTOP + ",name=AMD Ryzen 9 7950X")
+    assert cpu_kernels.flops_per_cycle(zen5) == 64 and cpu_kernels.prefill_isa(zen5) == "vnni"
+    assert cpu_kernels.flops_per_cycle(zen4) == 32 and cpu_kernels.prefill_isa(zen4) == "vnni256"
+    assert cpu_kernels.flops_per_cycle(parse_custom_cpu(DESKTOP)) == 32
+    stated = parse_custom_cpu(DESKTOP + ",name=AMD Ryzen 7 9800X3D,flops_per_cycle=32")
+    assert cpu_kernels.prefill_isa(stated) == "vnni256"
+    avx2 = parse_custom_cpu(DESKTOP.replace("simd=avx512", "simd=avx2") + ",name=AMD Ryzen 7 9800X3D")
+    assert cpu_kernels.flops_per_cycle(avx2) == 32
+    # the prompt is faster for the full-width core, decode (256-bit dot kernels on both) is not
+    assert _speed(zen5).prefill_tokens_per_s > _speed(stated).prefill_tokens_per_s
+    assert _speed(zen5).decode_tokens_per_s == pytest.approx(_speed(stated).decode_tokens_per_s)
+
+
 def test_a_type_without_a_prompt_gemm_runs_its_dot_kernel_per_token():
     """ggml-cpu/llamafile/sgemm.cpp has tinyBLAS for Q8_0, Q4_0 (x86 and ARM dotprod), Q5_0 and IQ4_NL (x86 only);
     Q4_1 has none (nor a repack or a tiled kernel), so its prompt runs ggml_vec_dot_q4_1_q8_1 once per token and row: 2

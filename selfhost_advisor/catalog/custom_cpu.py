@@ -17,8 +17,8 @@ JSON file given to --hardware):
 - bandwidth, or channels and mts: the theoretical RAM bandwidth ('89.6GB/s'), or 64-bit channels x MT/s x 8 B
   (an LPDDR bus of 128 bits is 2 channels).
 - optional: flops_per_cycle (FP32 FLOP per cycle of one core: 32 for two 256-bit FMA pipes or four 128-bit NEON
-  pipes, the default; 64 for full-width AVX-512, two 512-bit FMA pipes: Xeon Scalable, Zen 5 desktop and EPYC 9005;
-  16 for two 128-bit NEON pipes: Cortex-A7x/A720), sockets (default 1: with more, llama.cpp's weights sit on the
+  pipes, the default; 64 for full-width AVX-512, two 512-bit FMA pipes: Xeon Scalable, Zen 5 desktop and EPYC 9005,
+  also the default for simd=avx512 with such a `name`; 16 for two 128-bit NEON pipes: Cortex-A7x/A720), sockets (default 1: with more, llama.cpp's weights sit on the
   node that loaded them, so decode reads one socket's share of `bandwidth`), thread_bandwidth (one core's own read
   stream, GB/s, where measured; unset, a named ARM server core takes its published figure, estimate/cpu_core_bw.py),
   name.
@@ -92,8 +92,10 @@ def _cpu_profile(fields: dict, spec: str) -> Profile:
     ram = _size(spec, "ram", fields["ram"])
     sockets = _positive_int(spec, "sockets", fields["sockets"], 16) if fields.get("sockets") is not None else 1
     bandwidth = _bandwidth(fields, spec)
+    name = " ".join(str(fields.get("name") or "custom CPU box").split())[:80]
+    name = "".join(c for c in name if c.isprintable())
     fpc = _one_of(spec, "flops_per_cycle", fields["flops_per_cycle"], FLOPS_PER_CYCLE) \
-        if fields.get("flops_per_cycle") is not None else 32
+        if fields.get("flops_per_cycle") is not None else default_flops_per_cycle(simd, name)
     one = _rate(spec, "thread_bandwidth", fields["thread_bandwidth"], 1e9, "15GB/s") \
         if fields.get("thread_bandwidth") is not None else None
     hybrid = _hybrid(fields, spec, cores)
@@ -102,8 +104,6 @@ def _cpu_profile(fields: dict, spec: str) -> Profile:
         hybrid["cpu_bandwidth"] = cap
     if fields.get("build_date") is not None:
         hybrid["build_date"] = _build_date(spec, fields["build_date"])
-    name = " ".join(str(fields.get("name") or "custom CPU box").split())[:80]
-    name = "".join(c for c in name if c.isprintable())
     raw = {"id": "custom", "sources": {"spec": f"user spec sheet: {spec}"}, "ram_bytes": ram, "cpu_cores": cores,
            "cpu_clock_hz": clock, "simd": simd, "flops_per_cycle": fpc, "sockets": sockets,
            "thread_bandwidth": one, "bandwidth_total": bandwidth, **hybrid}
@@ -113,6 +113,19 @@ def _cpu_profile(fields: dict, spec: str) -> Profile:
     return Profile(id="custom", name=name, kind="cpu", vendor="generic", backend="cpu", memory_bytes=ram,
                    bandwidth_bytes_per_s=int(per_socket), fp16_flops=flops,
                    fp16_acc16_flops=None, tdp_watts=None, price_usd=None, unified=False, raw=raw)
+
+
+def default_flops_per_cycle(simd: str, name: str) -> int:
+    """flops_per_cycle where a spec states none: 64 for simd=avx512 on a CPU whose `name` is a full-width AVX-512 core
+    (estimate/cpu_kernels.full_width_avx512, the rule a probed host of that name already takes: Xeon Scalable, Zen 5
+    desktop and server), else 32. Why: a spec naming a Ryzen 7 9800X3D was priced as a 256-bit core (the vnni256
+    prompt rates, 0.42-0.85 of the full-width ones) although the same name probed is full width (docs/methodology.md
+    4e-cpu17)."""
+    if simd != "avx512":
+        return 32
+    from ..estimate.cpu_kernels import full_width_avx512
+
+    return 64 if full_width_avx512(name) else 32
 
 
 def _hybrid(fields: dict, spec: str, cores: int) -> dict:

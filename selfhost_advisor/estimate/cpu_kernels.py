@@ -85,6 +85,12 @@ E_CORE_FLOPS_PER_CYCLE = 16
 _FULL_WIDTH_AVX512 = lazy(r"xeon|epyc\s*[49]\d\d5|ryzen\s*[3579]\s*9\d\d0|threadripper\s*(pro\s*)?9\d\d\d", re.I)
 
 
+def full_width_avx512(name: str) -> bool:
+    """Whether a CPU of this name executes a 512-bit vector at full width (_FULL_WIDTH_AVX512: Xeon Scalable, Zen 5
+    desktop and server); the rule a probed host's name and a spec sheet's `name` both go through."""
+    return bool(_FULL_WIDTH_AVX512.search(name or ""))
+
+
 def flops_per_cycle(machine: Machine) -> int:
     """FP32 FLOP per cycle of one core: a spec's own figure, else 64 for a full-width AVX-512 core (by its name; an
     unnamed AVX-512 host counts as one, as the development VM's measurements were), 32 otherwise."""
@@ -93,7 +99,7 @@ def flops_per_cycle(machine: Machine) -> int:
     flags = set(machine.cpu.flags) if machine.cpu else set()
     if "avx512f" in flags or "avx512_vnni" in flags:
         name = machine.cpu.name if machine.cpu else ""
-        return 64 if (not name.strip() or _FULL_WIDTH_AVX512.search(name)) else 32
+        return 64 if (not name.strip() or full_width_avx512(name)) else 32
     return 32
 
 
