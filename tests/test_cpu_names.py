@@ -24,7 +24,8 @@ def _machine(spec: str):
 
 @pytest.mark.parametrize("row", ROWS, ids=[r["id"] for r in ROWS])
 def test_every_table_row_resolves_by_its_own_name_with_a_ram_size(row):
-    for name in (f"{row['name']} 64gb", f"{row['id']} 64gb", cpu_names.example_name(row)):
+    aliases = [f"{a} 64gb" for a in row.get("aliases", ())]
+    for name in (f"{row['name']} 64gb", f"{row['id']} 64gb", cpu_names.example_name(row), *aliases):
         p = get_profile(name)
         assert (p.id, p.kind, p.name) == (row["id"], "cpu", row["name"]), name
 
@@ -56,6 +57,9 @@ def test_short_and_vendor_forms_name_the_same_cpu():
         assert get_profile(name).id == "ryzen-9-7950x", name
     assert get_profile("i9-13900k 128gb").id == get_profile("intel core i9-13900k 128gb").id == "i9-13900k"
     assert get_profile("epyc 9654 2s 768gb").id == "epyc-9654"
+    assert get_profile("13900kf 64gb").id == "i9-13900k"  # ARK: the KF part has the K part's cores, clocks, memory
+    with pytest.raises(UnknownHardwareError, match="at most 1 socket"):
+        get_profile("epyc 9554p 2s 768gb")  # the P part is AMD's one-socket SKU
     assert _machine("dual epyc 9654 768gb").cpu.sockets == _machine("epyc 9654 dual socket 768gb").cpu.sockets == 2
 
 

@@ -56,10 +56,14 @@ def rows() -> tuple[dict, ...]:
 def _row_keys(row: dict) -> set[str]:
     """The compact forms a row is named by: its id, its name with and without the vendor, the family and model
     ('ryzen97950x', 'corei913900k', 'xeonplatinum8480+', 'epyc9654'), the model alone where it carries a letter
-    or '+' ('7950x', '13900k', '8480+', '5995wx'), and its aliases."""
+    or '+' ('7950x', '13900k', '8480+', '5995wx'), and its aliases (Intel's F / KF parts: 'i9-13900kf', '13900kf')."""
     name = row["name"]
     bare = _VENDOR.sub("", name)
-    keys = {_compact(row["id"]), _compact(name), _compact(bare), *(_compact(a) for a in row.get("aliases", ()))}
+    aliases = [str(a) for a in row.get("aliases", ())]
+    keys = {_compact(row["id"]), _compact(name), _compact(bare), *(_compact(a) for a in aliases)}
+    # an alias that is a model number ('i9-13900kf', the KF part ARK lists with the same figures) also without its
+    # brand modifier ('13900kf'), as the row's own model is
+    keys |= {_compact(re.sub(r"^[a-z]\d-", "", a.lower())) for a in aliases if re.match(r"^[a-z]\d-\d", a.lower())}
     words = bare.split()
     model = words[-1]
     if words[0].lower() == "core":  # 'Core i9-13900K': 'i9-13900k', '13900k'
