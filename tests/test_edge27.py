@@ -88,3 +88,27 @@ def test_no_jetson_note_off_jetson(hardware):
     from selfhost_advisor.api import fit
 
     assert not _jetson_notes(fit("llama3.1:8b", hardware=hardware, quant=["Q4_K_M"]).warnings)
+
+
+def test_rtx_3080_laptop_is_sold_in_8_and_16_gb_and_a_bare_name_lists_both():
+    """NVIDIA's RTX 3080 laptop GPU shipped with 8 or 16 GB on 256 bits (data/gpu_overrides.yaml rtx-3080-mobile,
+    wccftech's launch report); TechPowerUp's one 8 GB row priced every 16 GB laptop as 8 GB."""
+    from selfhost_advisor.catalog import hw_names
+    from selfhost_advisor.errors import AdvisorError
+
+    with pytest.raises(AdvisorError) as e:
+        hw_names.resolve("rtx 3080 laptop")
+    assert "8 GiB" in str(e.value) and "16 GiB" in str(e.value)
+    big, small = hw_names.resolve("rtx 3080 laptop 16gb"), hw_names.resolve("rtx 3080 laptop 8gb")
+    assert (big.memory_bytes, small.memory_bytes) == (16 * 2**30, 8 * 2**30)
+    assert big.bandwidth_bytes_per_s == small.bandwidth_bytes_per_s  # the same 256-bit bus; only the size differs
+    assert hw_names.resolve("rtx 3080 max-q 16gb").memory_bytes == 16 * 2**30
+
+
+@pytest.mark.parametrize("gib", [8, 16])
+def test_a_probed_rtx_3080_laptop_is_matched_by_its_memory(gib):
+    from selfhost_advisor.probe.match import match_gpu
+
+    # NVML reports a little less than the nominal size (the driver's reservation)
+    p = match_gpu("nvidia", "NVIDIA GeForce RTX 3080 Laptop GPU", gib * 2**30 - 400 * 2**20)
+    assert p is not None and p.memory_bytes == gib * 2**30
