@@ -283,6 +283,36 @@ def fa_prefill_flops(device: Device) -> float | None:
     return peak
 
 
+def fa_tile_flops(device: Device) -> float | None:
+    """FLOPs per second of a prompt's flash attention in ggml-cuda's tile kernel on an NVIDIA GPU without tensor cores
+    (compute capability < 7.0), or None elsewhere and in builds before llama-bench's flash-attention default
+    (kernel_path.flash_attn_on; those rows ran the cuBLAS attention). fattn.cu ggml_cuda_get_best_fattn_kernel gives a
+    prompt on such a GPU BEST_FATTN_KERNEL_TILE (ggml d99724f; the one tile kernel from PR #15769, 2025-09-07), whose
+    products are half2 where FAST_FP16_AVAILABLE (common.cuh: compute capability 6.0 and 6.2, not 6.1, none below
+    Pascal) and float elsewhere: vector lanes x boost clock x Vulkan's scalar flash attention's rate per lane-clock
+    (data/speed.yaml vulkan_amd.fa_prefill_flops_per_lane_cycle) x rocm_prefill_path.fa_tile_half2_factor where half2,
+    the rate HIP's build of the same fattn-tile.cuh is charged (kernel_path.fa_tile_flops; docs/methodology.md 5c-s27).
+    Before it such a GPU's attention was charged at the matmuls' quantized efficiency over its FP16 peak, 1.5x that
+    peak."""
+    if device.backend != "cuda" or device.vendor != "nvidia":
+        return None
+    cc = compute_capability(device)
+    if cc is None or cc >= 7.0:
+        return None
+    from . import kernel_path
+
+    if not kernel_path.flash_attn_on():
+        return None
+    data = speed_factors._speed_data()
+    per = (data.get("vulkan_amd") or {}).get("fa_prefill_flops_per_lane_cycle")
+    half2 = (data.get("rocm_prefill_path") or {}).get("fa_tile_half2_factor")
+    lanes, hz = kernel_path.vector_lanes(device), kernel_path.gpu_clock_hz(device)
+    if not per or not half2 or not lanes or not hz:
+        return None
+    fast_fp16 = 6.0 <= cc < 7.0 and cc != 6.1
+    return lanes * hz * float(per) * (float(half2) if fast_fp16 else 1.0)
+
+
 def float_gemm_flops(device: Device, layers: tuple, acc16_flops: float) -> float:
     """Peak FLOPs of a prompt's F16 / BF16 weight GEMMs on an NVIDIA GPU under ggml-cuda: the matmul FLOPs' harmonic
     mix of two rates by the weights' type (docs/methodology.md 5f-cuda23).

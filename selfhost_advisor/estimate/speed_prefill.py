@@ -116,7 +116,9 @@ def _prefill_seconds_per_token(
                 matmul_flops = sum(work.layer_flops[layer:layer + count])
                 attention = sum(per_layer[layer:layer + count]) - matmul_flops
                 fa = cuda_path.fa_prefill_flops(d)  # tensor-core flash attention's FP16 rate, not the weights' path
+                tile = cuda_path.fa_tile_flops(d) if not fa else None  # pre-Volta: the tile kernel's vector-lane rate
                 rest = (attention / (eff.compute_f16 * fa) if fa
+                        else attention / tile if tile
                         else attention / (c * metal_path.simd_flops(d, flops)))
                 if path == "cublas":
                     c16, f16 = eff.compute_f16, _device_flops(d)
