@@ -185,6 +185,29 @@ def test_the_amdvlk_share_needs_the_large_tiles_and_amdvlk():
         {p: base[p] / shares["coopmat"] for p in base if p != "shader"})
 
 
+def test_amdvlk_share_leaves_the_routed_experts_medium_tile_alone():
+    """PR #18749 gave AMD coopmat GPUs off the proprietary driver 256-thread 128 x 128 tiles for dense matmuls only
+    (ggml_vk_load_shaders: l_warptile / l_warptile_mmq*; the mmqid tiles unchanged) and ggml_vk_get_device sets
+    mul_mat_id_l false on AMD, so an MoE's routed experts (MUL_MAT_ID) run the 64 x 64 medium tile on AMDVLK as on RADV:
+    kyuz0's Strix Halo gpt-oss-20b pp512 reads 1376.47 on AMDVLK at build 9187 and 1397.71 on RADV at 7938
+    (docs/methodology.md 5f-halo4). Only the dense part of each path takes the AMDVLK share."""
+    dense = (("Q4_0", 1e9, 5.6e8), ("BF16", 1e9, 2e9))
+    experts = (("Q4_0", 4e9, 2e9), ("BF16", 3e9, 6e9))
+    d = _vk("ryzen ai max+ 395 128gb", "amdvlk")
+    shares = vp._amd_rules()["amdvlk_large_tile_share"]
+    with vp.as_of_build("2026-05-18"):
+        radv = replace(d, vulkan_driver="radv")
+        got, base = (vp.path_seconds(x, (dense + experts,), d.fp16_flops, (experts,)) for x in (d, radv))
+        routed = vp.path_seconds(radv, (experts,), d.fp16_flops, (experts,))
+    assert got["shader"] == pytest.approx((base["shader"] - routed["shader"]) / shares["scalar"] + routed["shader"])
+    for p in ("coopmat_mma", "tile_legacy"):
+        assert got[p] == pytest.approx((base[p] - routed[p]) / shares["coopmat"] + routed[p]), p
+    # a model of routed experts alone prefills at RADV's rate on AMDVLK
+    with vp.as_of_build("2026-05-18"):
+        alone = (vp.path_seconds(x, (experts,), d.fp16_flops, (experts,)) for x in (d, radv))
+        assert next(alone) == pytest.approx(next(alone))
+
+
 def test_rdna4_bf16_takes_the_fp32_shader_under_amdvlk_which_exposes_no_bf16_coopmat():
     """kyuz0/amd-r9700-ai-toolboxes (build 7423): the R9700's AMDVLK device line reads "bf16: 0", RADV's on the same
     card "bf16: 1", so ggml_vk_load_shaders builds pipeline_matmul_bf16 from the FP32 shader under AMDVLK only (the

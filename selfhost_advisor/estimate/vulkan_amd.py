@@ -46,7 +46,8 @@ def amdvlk_prefill_share(device: Device, path: str, matrix: str, large_tiles: bo
     coopmat1 shaders of every other type; 1 on any other driver, GPU or build. Why: PR #18763 took the 256-thread
     128 x 128 tiles off AMD's proprietary driver after a regression, AMDVLK kept them, and on Strix Halo its prefill
     fell to 0.26x (quantized) and 0.08x (BF16) of RADV's on the same build, decode unchanged (kyuz0's logs; measured,
-    not derived: docs/methodology.md 5b-vkamd3)."""
+    not derived: docs/methodology.md 5b-vkamd3). vulkan_path.path_seconds applies it to the dense matmuls only: MUL_MAT_ID
+    never takes the large tile on AMD (mul_mat_id_l false; docs/methodology.md 5f-halo4)."""
     if device.vendor != "amd" or matrix != "coopmat" or not large_tiles or driver(device) != "amdvlk":
         return 1.0
     from ..catalog.data import load
@@ -99,8 +100,8 @@ def driver_note(devices) -> str | None:
     if not any(d.vendor == "amd" and d.backend == "vulkan" and driver(d) == "amdvlk" for d in devices):
         return None
     return ("AMD GPU under Vulkan on AMDVLK: since llama.cpp's large AMD matmul tiles (PR #18749, January 2026) "
-            "prompt speed is RADV's x 0.26 (BF16 x 0.08), the ratios measured on one Strix Halo (kyuz0's toolbox "
-            "logs); without matrix cores (RDNA 2 and older) its FP16 matmul shaders run at the FP32 rate, half "
+            "dense prompt matmuls run at RADV's x 0.26 (BF16 x 0.08), the ratios measured on one Strix Halo (kyuz0's "
+            "toolbox logs; an MoE's routed experts keep the medium tile and RADV's rate); without matrix cores (RDNA 2 and older) its FP16 matmul shaders run at the FP32 rate, half "
             "RADV's (AMDVLK emits no packed FP16 math, AMDVLK#279); AMDVLK is discontinued, RADV (Mesa) is the "
             "faster driver there; decode is the same on both")
 

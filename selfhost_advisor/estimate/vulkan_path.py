@@ -265,8 +265,12 @@ def path_seconds(device: Device, layers: tuple, matrix_flops: float | None,
         large = tile(device, "coopmat", rules) == tuple(rules["tile_large"])
         # and, on the matrix units, the clock they sustain where it is measured below boost (5b-vkamd9)
         clock = sustained_clock_share(device)
-        out = {p: s / amdvlk_prefill_share(device, p, matrix, large) / (1.0 if p in _LANE_PATHS else clock)
-               for p, s in out.items()}
+        # the routed experts' MUL_MAT_ID never takes the large tile on AMD (mul_mat_id_l false: tile(expert=True)),
+        # so AMDVLK's large-tile share leaves their part of each path's seconds alone (5f-halo4)
+        routed = (_path_seconds(device, expert_layers, matrix_flops, build(), vulkan_intel.driver(device),
+                                expert_layers) or {}) if expert_layers else {}
+        out = {p: ((s - routed.get(p, 0.0)) / amdvlk_prefill_share(device, p, matrix, large) + routed.get(p, 0.0))
+               / (1.0 if p in _LANE_PATHS else clock) for p, s in out.items()}
     return out
 
 
