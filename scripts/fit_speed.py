@@ -72,6 +72,7 @@ class Row:
     driver: str = ""  # Intel under Vulkan: "mesa" | "windows" as the page states it (estimate/vulkan_intel.py)
     n_ubatch: int = 512  # llama-bench -ub of a prompt row (a published row's `n_ubatch`, 512 when not given)
     via: str = "llama-bench"  # "server": a llama-server decode rate (a published row's `via`), which samples on the host
+    fa: bool | None = None  # llama-bench -fa as a published row states it (`fa`: 1 / 0); None: its build's default
 
     @property
     def gpu(self) -> str:
@@ -143,7 +144,7 @@ def _published_rows(path: Path, mtime_ns: int, before_session: int | None) -> tu
                         float(r["tokens_per_s"]), m, 1, cached, "published", bool(r["held_out"]),
                         not r.get("in_fit", True), r.get("build_date"), str(r.get("vulkan_path") or ""),
                         str(r.get("build") or ""), row_driver(r), int(r.get("n_ubatch") or 512),
-                        str(r.get("via") or "llama-bench")))
+                        str(r.get("via") or "llama-bench"), None if r.get("fa") is None else bool(r["fa"])))
     return tuple(rows)
 
 
@@ -307,14 +308,14 @@ def _placement(row: Row) -> Placement:
 
 
 def predict(row: Row, table=None) -> float:
-    from selfhost_advisor.estimate.kernel_path import at_build
+    from selfhost_advisor.estimate.kernel_path import at_build, fa_stated
     from selfhost_advisor.estimate.sycl_path import assume_build
     from selfhost_advisor.estimate.vulkan_path import as_of_build
     from selfhost_advisor.estimate.vulkan_intel import mesa_release, with_driver, with_mesa
 
     # the kernel paths of the row's llama.cpp build (ROCm, Vulkan: its date; SYCL: the build text; latest when
     # not stated)
-    with at_build(row.build_date), as_of_build(row.build_date or "", row.vulkan_path), \
+    with at_build(row.build_date), as_of_build(row.build_date or "", row.vulkan_path), fa_stated(row.fa), \
             assume_build(row.build), with_driver(row.driver), with_mesa(mesa_release(row.build)):
         sp = estimate_speed(get_model(row.model_id), get_quant(row.quant), _placement(row), row.machine,
                             decode_depth=row.depth, prefill_depth=row.depth, n_ubatch=row.micro_batch, table=table)

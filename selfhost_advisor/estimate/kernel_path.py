@@ -32,6 +32,7 @@ _OFF: list[bool] = []
 _FIFTH: list[bool] = []  # the model as the fifth pass shipped it: latest paths only, no vector-lane terms
 _BUILD: list[str] = []  # the date of the llama.cpp build a prediction is for (YYYY-MM[-DD]); the latest when empty
 _TILE_OFF: list[bool] = []  # within tile_fa_off: the tile kernel's attention costs nothing (the fits' split)
+_FA: list = []  # a benchmark row's stated llama-bench -fa (True / False), over its build's default; None: not stated
 
 
 def listed_peak_only():
@@ -220,8 +221,18 @@ def fa_kv_seconds(attention_flops: float, head_dim: int, tile: bool, rules: dict
 
 
 def flash_attn_on() -> bool:
-    """Whether the build of at_build's date runs flash attention by llama-bench's default (fa_on_at)."""
+    """Whether the prediction runs flash attention: the -fa a benchmark row states (fa_stated), else llama-bench's
+    default in the build of at_build's date (fa_on_at)."""
+    if _FA and _FA[-1] is not None:
+        return bool(_FA[-1])
     return fa_on_at(_build_date())
+
+
+def fa_stated(on: bool | None):
+    """Within it, flash attention is on or off as a benchmark row states it (llama-bench -fa 1 / 0 on a build whose
+    default was the other); None: the build's default. Why: llama.cpp discussion #15396's gpt-oss rows ran -fa 1 on
+    2025-08 builds, before PR #15434 made it the default (docs/methodology.md 5e-metal9)."""
+    return pushed(_FA, on)
 
 
 def fa_on_at(date: str) -> bool:

@@ -179,6 +179,26 @@ def matmul_time_scale(device: Device, flops: float, expert_flops: float) -> floa
     return ((flops - expert) / matmul_speedup(device, "mul_mm") + expert / matmul_speedup(device, "mul_mm_id")) / flops
 
 
+# --- Prompt attention by build: the flash-attention kernel's rewrites (data/speed.yaml `metal_fa_prefill_history`)
+
+def fa_prefill_time_scale(device: Device) -> float:
+    """Factor on a Metal prompt's flash-attention time in the build being estimated (kernel_path.at_build; the latest by
+    default) against the latest build's, whose rate the model gives (the family's prefill efficiency x the shader
+    ALUs' FP16 rate): the product of the speedups of metal_fa_prefill_history's changes merged after that build, each
+    the attention time's ratio in its PR's own before / after table (PR #15857, 2025-09-20: the kernel rewritten,
+    2.17x; docs/methodology.md 5e-metal9). 1.0 off Metal, for builds from the last change on, and where the build ran
+    no flash attention (kernel_path.flash_attn_on: before llama-bench's -fa default a row ran mul_mm / soft_max unless
+    it states -fa 1)."""
+    if device.backend != "metal" or not kernel_path.flash_attn_on():
+        return 1.0
+    date = kernel_path._build_date()
+    out = 1.0
+    for change in (load("speed").get("metal_fa_prefill_history") or {}).get("history", ()):
+        if date < str(change["from"]):
+            out *= float(change["speedup"])
+    return out
+
+
 # --- Decode attention at depth: every query head reads its KV head itself (data/speed.yaml `metal_fa_decode`)
 
 def fa_decode_excess(device: Device, attention_flops: float, kv_seconds: float) -> float:

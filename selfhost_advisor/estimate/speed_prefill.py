@@ -119,7 +119,8 @@ def _prefill_seconds_per_token(
                 tile = cuda_path.fa_tile_flops(d) if not fa else None  # pre-Volta: the tile kernel's vector-lane rate
                 rest = (attention / (eff.compute_f16 * fa) if fa
                         else attention / tile if tile
-                        else attention / (c * metal_path.simd_flops(d, flops)))
+                        else attention / (c * metal_path.simd_flops(d, flops))
+                        * metal_path.fa_prefill_time_scale(d))  # Metal: the FA kernel of the row's build
                 if path == "cublas":
                     c16, f16 = eff.compute_f16, _device_flops(d)
                     total += matmul_flops / (c16 * f16) + cuda_path.dequant_seconds(
