@@ -35,7 +35,9 @@ def _walk(model: str, n_tokens: int, date: str | None, hw: str = "m2-ultra-192gb
 def _prefill(model: str, quant: str, date: str | None) -> float:
     m = get(model)
     pl = Placement("gpu", m.n_layers + 1, m.n_layers + 1, 0, 0)
-    with kernel_path.at_build(date):
+    # run without flash attention at every date: llama-bench's -fa default changed in between (PR #15434), and the
+    # flash-attention kernel's own rewrite is metal_fa_prefill_history's (tests/test_metal_fa_prefill_history.py)
+    with kernel_path.at_build(date), kernel_path.fa_stated(False):
         return estimate_speed(m, get_quant(quant), pl, _machine(), n_ubatch=512).prefill_tokens_per_s
 
 
