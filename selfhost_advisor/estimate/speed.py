@@ -24,7 +24,7 @@ from ..domain import Machine, Model, Placement, Quant, Speed
 from . import cuda_path, kernel_path, sycl_path
 from .encoder import embeds_only
 from .moe_caveats import rocm_16bit_expert_caveat, vulkan_bf16_expert_caveats
-from .rocm_caveats import bf16_prefill_caveat
+from .rocm_caveats import bf16_prefill_caveat, small_model_prefill_caveat
 from .speed_decode import _decode_seconds
 from .speed_factors import Table, _hardware_family, efficiency
 from .speed_prefill import _prefill_seconds_per_token
@@ -132,7 +132,6 @@ def _prefill_caveats(p: float | None, placement: Placement, machine: Machine, mo
     text prints them)."""
     if not (p and placement.gpu_layers):
         return ()
-    from .rocm_caveats import small_model_prefill_caveat
 
     layers = min(placement.gpu_layers, model.n_layers) if model is not None else 0
     small = next((c for x in machine.devices if (c := small_model_prefill_caveat(x, layers, n_ubatch, 1.0 / p))), None)
