@@ -43,7 +43,7 @@ def test_a_named_cpu_is_the_spec_sheet_machine_of_its_fields():
     """'ryzen 9 7950x 64gb' must price the box exactly as the custom spec of its table row: AMD states 16 cores,
     5.7 GHz maximum boost and DDR5-5200 on 2 channels for the 7950X."""
     named = _machine("ryzen 9 7950x 64gb")
-    spec = parse_custom_cpu("custom:cores=16,clock=5.7GHz,simd=avx512,ram=64GB,channels=2,mts=5200,"
+    spec = parse_custom_cpu("custom:cores=16,clock=5.7GHz,simd=avx512,ram=64GiB,channels=2,mts=5200,"
                             "flops_per_cycle=32,name=AMD Ryzen 9 7950X")
     for field in ("cpu_threads", "cpu_clock_hz", "ram_bandwidth_bytes_per_s", "ram_bytes", "cpu_flops_per_cycle",
                   "cpu_flops", "cpu_e_cores"):
@@ -101,7 +101,8 @@ def test_a_plus_inside_a_cpu_name_is_not_the_gpu_separator():
     two = _machine("rtx4090+rtx3090")
     assert [d.name for d in two.devices] == ["NVIDIA GeForce RTX 4090", "NVIDIA GeForce RTX 3090"]
     profile, count, _ = parse_spec("xeon platinum 8480+ 1tb")
-    assert (profile.id, count, machine_from_profile(profile).ram_bytes) == ("xeon-platinum-8480-plus", 1, 10**12)
+    # a name's '1tb' is the DIMMs' binary size, as '64gb' is 64 GiB (4e-cpu18)
+    assert (profile.id, count, machine_from_profile(profile).ram_bytes) == ("xeon-platinum-8480-plus", 1, 2**40)
 
 
 def test_an_apu_name_stays_an_apu_and_an_unknown_cpu_gets_cpu_suggestions():
@@ -145,3 +146,54 @@ def test_the_json_of_a_named_cpu_fit_carries_its_name_and_bandwidth(capsys):
     assert code == 0 and hw["cpu"]["name"] == "AMD Ryzen 9 7950X"
     assert hw["ram_bandwidth_bytes_per_s"] == 2 * 5200e6 * 8  # 2 channels x DDR5-5200 x 8 B
     assert "spec sheet" in hw["host_speed_source"]
+
+
+@pytest.mark.parametrize("curated, named", [("epyc-9654", "epyc 9654 384gb"), ("genoa-2s", "epyc 9654 2s 768gb")])
+def test_a_curated_cpu_profile_and_its_named_box_price_the_same_machine(curated, named):
+    """The curated Genoa profiles were at the EPYC 9654's 2.4 GHz base while the named box 'epyc 9654 384gb' takes AMD's
+    3.7 GHz maximum (the clock the published CPU rows are scored at, methodology 4e-cpu16): the same server priced
+    two ways, prefill 402 vs 620 tokens/s on llama3.1:8b Q4_K_M. One box, one answer (4e-cpu18)."""
+    a, b = _machine(curated), _machine(named)
+    for field in ("cpu_threads", "cpu_clock_hz", "ram_bandwidth_bytes_per_s", "ram_bytes", "cpu_flops_per_cycle"):
+        assert getattr(a, field) == getattr(b, field), field
+    assert a.cpu_flops == pytest.approx(b.cpu_flops, rel=1e-3)  # the profile's FP32 TFLOPS to 4 figures
+    assert cpu_speed(a, "llama3.1:8b") == cpu_speed(b, "llama3.1:8b")
+
+
+def test_every_curated_cpu_profile_naming_a_table_cpu_states_its_cores_and_clock():
+    """A curated CPU profile whose name names a CPU of data/cpus.yaml holds that row's cores (x sockets), maximum clock,
+    SIMD and FLOP per cycle, so a profile added later cannot drift from the table."""
+    import re
+
+    from selfhost_advisor.catalog.data import load
+
+    checked = 0
+    for p in load("hardware")["hardware"]:
+        if p.get("kind") != "cpu":
+            continue
+        for row in ROWS:
+            if re.search(re.escape(row["name"]) + r"(?![\w+])", p["name"]):
+                sockets = p.get("sockets", 1)
+                assert (p["cpu_cores"], p["cpu_clock_ghz"], p["simd"], p["flops_per_cycle"]) == \
+                    (row["cores"] * sockets, row["clock_ghz"], row["simd"], row["flops_per_cycle"]), p["id"]
+                checked += 1
+    assert checked >= 2
+
+
+@pytest.mark.parametrize("name, gib", [("ryzen 9 7950x 64gb", 64), ("ryzen 9 7950x 64 GB", 64), ("7950x 96gib", 96),
+                                       ("epyc 9654 2s 1.5tb", 1536)])
+def test_a_named_box_ram_is_the_binary_size_its_dimms_hold(name, gib):
+    """'64gb' in a CPU box's name was 64 x 10^9 bytes, 7% under the 64 GiB two 32 GB DIMMs hold and under what the
+    curated 'desktop-ddr5-64gb', an Apple 'm4 max 64gb' or an APU '... 128gb' mean by the same words: a model that fits
+    such a box could be called too big for it."""
+    assert _machine(name).ram_bytes == gib * 2**30
+    assert _machine(name).ram_bytes == _machine(name.replace("gb", "gib").replace("GB", "GiB").replace("tb", "tib")
+                                                ).ram_bytes
+
+
+def test_an_x86_box_named_by_its_cpu_is_labelled_as_the_curated_profile_an_arm_one_is_not():
+    """The curated 'epyc-9654' said 'calibrated' (family cpu-x86: the calibration holds x86 CPU llama-bench rows) while
+    the same server named 'epyc 9654 384gb' said 'extrapolated'; an ARM box has no calibration row."""
+    assert cpu_speed(_machine("epyc 9654 384gb"), "llama3.1:8b").confidence == "calibrated"
+    assert cpu_speed(_machine("ryzen 9 7950x 64gb"), "llama3.1:8b").confidence == "calibrated"
+    assert cpu_speed(_machine("graviton3 64gb"), "llama3.1:8b").confidence == "extrapolated"

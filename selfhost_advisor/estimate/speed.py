@@ -91,7 +91,8 @@ def estimate_speed(
     backend = machine.devices[0].backend if machine.devices and placement.gpu_layers else "cpu"
     eff = efficiency(backend, table)
     matched = [d.matched_profile for d in machine.devices if d.matched_profile]
-    hw_family = _hardware_family(matched[0] if matched else (machine.name if not machine.devices else ""))
+    hw_family = _hardware_family(matched[0] if matched else (machine.name if not machine.devices else "")) \
+        or (_x86_host_family(machine) if not machine.devices else "")
     confidence = "calibrated" if hw_family and hw_family in eff.calibrated else "extrapolated"
     d = 1.0 / dec
     p = 1.0 / pre if pre else None  # FLOPS unknown: no prefill figure
@@ -123,6 +124,15 @@ def estimate_speed(
         kernel_share=share,
         caveats=caveats,
     )
+
+
+def _x86_host_family(machine: Machine) -> str:
+    """'cpu-x86' for a CPU-only machine with an x86 vector unit (AVX2 or AVX-512 in its flags), the family the curated
+    CPU profiles carry (data/speed.yaml hardware_families: epyc, desktop-ddr5): a box named by its CPU ('epyc 9654
+    384gb'), a spec sheet or a probed host is the same hardware as the curated 'epyc-9654' and is labelled as it is
+    (methodology 4e-cpu18); '' for an ARM host (no ARM CPU rows in the calibration)."""
+    flags = machine.cpu.flags if machine.cpu else ()
+    return "cpu-x86" if any(f.startswith("avx2") or f.startswith("avx512") for f in flags) else ""
 
 
 def _prefill_caveats(p: float | None, placement: Placement, machine: Machine, model: Model | None = None,
