@@ -91,14 +91,14 @@ def _year(r: dict) -> int:
     return int(m.group(1)) if m else 0
 
 
-def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def scorer_main(doc: str, files: list[Path], batch_of, batch_help: str) -> int:
+    """The command line of an unseen-row scorer (this one and the later sessions'): --batch picks one batch's files,
+    --json prints the rows and the summary, else one line a row and the summary table."""
+    ap = argparse.ArgumentParser(description=doc.splitlines()[0])
     ap.add_argument("--json", action="store_true")
-    ap.add_argument("--batch", default="all", help="score one batch's files alone: 1 = the first commit's, "
-                                                   "N = unseen_s26_bN_*.yaml")
+    ap.add_argument("--batch", default="all", help=batch_help)
     args = ap.parse_args()
-    files = [f for f in FILES if args.batch in ("all", batch(f))]
-    rs = rows(files)
+    rs = rows([f for f in files if args.batch in ("all", batch_of(f))])
     s = summary(rs)
     if args.json:
         print(json.dumps({"rows": rs, "summary": s}, indent=2, ensure_ascii=False))
@@ -109,6 +109,11 @@ def main() -> int:
               f" {r['error_pct']:+7.1f}%" + ("" if r["gpu_in_fit"] or r["backend"] == "cpu" else "  (GPU in no fit)"))
     print_summary(s, 60)
     return 0
+
+
+def main() -> int:
+    return scorer_main(__doc__, FILES, batch, "score one batch's files alone: 1 = the first commit's, "
+                                              "N = unseen_s26_bN_*.yaml")
 
 
 if __name__ == "__main__":

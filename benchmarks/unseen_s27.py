@@ -9,8 +9,6 @@ cpu_published.predict; the GPU llama-bench rows alone, those whose GPU no fit ha
 """
 from __future__ import annotations
 
-import argparse
-import json
 import re
 import sys
 from pathlib import Path
@@ -20,7 +18,6 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "scripts"))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from cuda_heldout import print_summary  # noqa: E402  (the held-out scripts' one summary)
 import unseen_s26  # noqa: E402  (session 26's scorer: rows per file kind, the GPU-in-no-fit and 2026 groups)
 
 FILES = sorted((ROOT / "benchmarks" / "published").glob("unseen_s27_*.yaml"))
@@ -45,22 +42,7 @@ def summary(rs: list[dict]) -> dict:
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--json", action="store_true")
-    ap.add_argument("--batch", default="all", help="score one batch's files alone: N = unseen_s27_bN_*.yaml")
-    args = ap.parse_args()
-    files = [f for f in FILES if args.batch in ("all", batch(f))]
-    rs = rows(files)
-    s = summary(rs)
-    if args.json:
-        print(json.dumps({"rows": rs, "summary": s}, indent=2, ensure_ascii=False))
-        return 0
-    for r in rs:
-        print(f"  {r['kind']:7s} {r['backend']:6s} {r['hardware'][:28]:28s} {r['model']:16s} {r['quant']:9s}"
-              f" {r['test']:19s} {r['via']:11s} measured {r['measured']:9.2f} predicted {r['predicted']:9.2f}"
-              f" {r['error_pct']:+7.1f}%" + ("" if r["gpu_in_fit"] or r["backend"] == "cpu" else "  (GPU in no fit)"))
-    print_summary(s, 60)
-    return 0
+    return unseen_s26.scorer_main(__doc__, FILES, batch, "score one batch's files alone: N = unseen_s27_bN_*.yaml")
 
 
 if __name__ == "__main__":

@@ -3,7 +3,6 @@ every file parses, every row cites its page and joins no fit, no other published
 the same figure, and the scorer counts every row once, with the groups issue 16's check asks about."""
 from __future__ import annotations
 
-import csv
 import sys
 from pathlib import Path
 
@@ -14,25 +13,13 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 sys.path.insert(0, str(ROOT / "scripts"))
 
 import unseen_s26  # noqa: E402
-
-LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-PUBLISHED = ROOT / "benchmarks" / "published"
-
-
-def _rows(path: Path) -> list[dict]:
-    return yaml.load(path.read_text(), Loader=LOADER)["rows"]  # noqa: S506
-
-
-def _key(r: dict) -> tuple:
-    """A published figure: its page (without the comment anchor), host, model, quant, test and value."""
-    return (str(r.get("url")).split("#")[0], str(r.get("hardware") or r.get("cpu")), str(r.get("model")),
-            str(r.get("quant")), str(r.get("test")), float(r["tokens_per_s"]))
+from unseenkit import PUBLISHED, assert_figures_unseen, rows_of  # noqa: E402
 
 
 def test_every_file_parses_and_every_row_cites_its_source():
     assert unseen_s26.FILES
     for f in unseen_s26.FILES:
-        doc = yaml.load(f.read_text(), Loader=LOADER)  # noqa: S506
+        doc = yaml.safe_load(f.read_text())
         assert str(doc["as_of"]) <= "2026-12-07"
         assert doc["rows"], f.name
         for r in doc["rows"]:
@@ -45,23 +32,8 @@ def test_every_file_parses_and_every_row_cites_its_source():
 
 
 def test_no_other_published_file_has_these_figures():
-    """The point of the files: figures nobody here had seen. The same (page, host, model, quant, test, value) in another
-    file would be a figure the model may have been tuned on; and no value of ours may sit in another file on the same
-    page, nor in the calibration file under the same test and quant."""
-    ours = [_key(r) for f in unseen_s26.FILES for r in _rows(f)]
-    assert len(set(ours)) == len(ours)
-    others = [r for f in PUBLISHED.glob("*.yaml") if f not in unseen_s26.FILES for r in _rows(f) if "tokens_per_s" in r]
-    assert not set(ours) & {_key(r) for r in others}
-    pages = {(str(r.get("url")).split("#")[0], float(r["tokens_per_s"])) for r in others}
-    assert not {(k[0], k[-1]) for k in ours} & pages
-    import fit_speed
-
-    cal_file = fit_speed.CAL / "llamacpp_speed.csv"
-    if cal_file.exists():
-        with cal_file.open() as fh:
-            cal = {(row.get("test"), row.get("quant"), float(row["tokens_per_s"])) for row in csv.DictReader(fh)
-                   if row.get("tokens_per_s")}
-        assert not {(k[4], k[3], k[5]) for k in ours} & cal
+    """Every figure is one no other published file or calibration row holds (unseenkit)."""
+    assert_figures_unseen(unseen_s26.FILES)
 
 
 def test_no_fit_reads_the_unseen_rows():
@@ -75,7 +47,7 @@ def test_no_fit_reads_the_unseen_rows():
 
 def test_the_summary_counts_every_row_once_with_issue16s_groups():
     rs = unseen_s26.rows()
-    assert len(rs) == sum(len(_rows(f)) for f in unseen_s26.FILES)
+    assert len(rs) == sum(len(rows_of(f)) for f in unseen_s26.FILES)
     assert all(r["predicted"] > 0 for r in rs)
     s = unseen_s26.summary(rs)
     for kind in ("decode", "prefill"):

@@ -4,7 +4,6 @@ model, carries a build date that parses, and joins no fit; no other published fi
 same figure; the scorer counts every row once with the groups issue 16's check asks about."""
 from __future__ import annotations
 
-import csv
 import datetime
 import re
 import sys
@@ -17,21 +16,10 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 sys.path.insert(0, str(ROOT / "scripts"))
 
 import unseen_s27  # noqa: E402
+from unseenkit import PUBLISHED, assert_figures_unseen, rows_of  # noqa: E402
 
-LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-PUBLISHED = ROOT / "benchmarks" / "published"
 BACKENDS = ("cuda", "rocm", "vulkan", "metal", "sycl", "cpu")
 NAME = re.compile(r"^unseen_s27_b(\d+)_(" + "|".join(BACKENDS) + r")\.yaml$")
-
-
-def _rows(path: Path) -> list[dict]:
-    return yaml.load(path.read_text(), Loader=LOADER)["rows"]  # noqa: S506
-
-
-def _key(r: dict) -> tuple:
-    """A published figure: its page (without the comment anchor), host, model, quant, test and value."""
-    return (str(r.get("url")).split("#")[0], str(r.get("hardware") or r.get("cpu")), str(r.get("model")),
-            str(r.get("quant")), str(r.get("test")), float(r["tokens_per_s"]))
 
 
 def test_every_file_is_named_for_its_backend_and_every_row_cites_its_source():
@@ -39,7 +27,7 @@ def test_every_file_is_named_for_its_backend_and_every_row_cites_its_source():
     for f in unseen_s27.FILES:
         m = NAME.match(f.name)
         assert m, f.name  # unseen_s27_bN_<backend>.yaml: the scorer reads the kind from the suffix
-        doc = yaml.load(f.read_text(), Loader=LOADER)  # noqa: S506
+        doc = yaml.safe_load(f.read_text())
         assert str(doc["as_of"]) <= "2026-12-07"
         assert doc["rows"], f.name
         for r in doc["rows"]:
@@ -54,7 +42,7 @@ def test_every_file_is_named_for_its_backend_and_every_row_cites_its_source():
 
 def test_every_build_date_parses_and_precedes_the_catalog_date():
     for f in unseen_s27.FILES:
-        for r in _rows(f):
+        for r in rows_of(f):
             d = datetime.date.fromisoformat(str(r["build_date"]))
             assert datetime.date(2023, 3, 1) <= d <= datetime.date(2026, 12, 7), r
 
@@ -65,7 +53,7 @@ def test_every_row_resolves_to_a_profile_and_a_catalog_model():
     from selfhost_advisor.catalog.quants import get_quant
 
     for f in unseen_s27.FILES:
-        for r in _rows(f):
+        for r in rows_of(f):
             assert resolve(r["model"]).model.id == r["model"], r  # the catalog id itself, not a near match
             get_quant(r["quant"])
             if "hardware" in r:
@@ -73,23 +61,8 @@ def test_every_row_resolves_to_a_profile_and_a_catalog_model():
 
 
 def test_no_other_published_file_has_these_figures():
-    """The point of the files: figures nobody here had seen. The same (page, host, model, quant, test, value) in another
-    file would be a figure the model may have been tuned on; and no value of ours may sit in another file on the same
-    page, nor in the calibration file under the same test and quant."""
-    ours = [_key(r) for f in unseen_s27.FILES for r in _rows(f)]
-    assert len(set(ours)) == len(ours)
-    others = [r for f in PUBLISHED.glob("*.yaml") if f not in unseen_s27.FILES for r in _rows(f) if "tokens_per_s" in r]
-    assert not set(ours) & {_key(r) for r in others}
-    pages = {(str(r.get("url")).split("#")[0], float(r["tokens_per_s"])) for r in others}
-    assert not {(k[0], k[-1]) for k in ours} & pages
-    import fit_speed
-
-    cal_file = fit_speed.CAL / "llamacpp_speed.csv"
-    if cal_file.exists():
-        with cal_file.open() as fh:
-            cal = {(row.get("test"), row.get("quant"), float(row["tokens_per_s"])) for row in csv.DictReader(fh)
-                   if row.get("tokens_per_s")}
-        assert not {(k[4], k[3], k[5]) for k in ours} & cal
+    """Every figure is one no other published file or calibration row holds (unseenkit)."""
+    assert_figures_unseen(unseen_s27.FILES)
 
 
 def test_no_fit_reads_the_unseen_rows():
@@ -104,7 +77,7 @@ def test_no_fit_reads_the_unseen_rows():
 
 def test_the_summary_counts_every_row_once_with_issue16s_groups():
     rs = unseen_s27.rows()
-    assert len(rs) == sum(len(_rows(f)) for f in unseen_s27.FILES)
+    assert len(rs) == sum(len(rows_of(f)) for f in unseen_s27.FILES)
     assert all(r["predicted"] > 0 for r in rs)
     s = unseen_s27.summary(rs)
     for kind in ("decode", "prefill"):
