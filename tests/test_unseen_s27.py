@@ -16,7 +16,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 sys.path.insert(0, str(ROOT / "scripts"))
 
 import unseen_s27  # noqa: E402
-from unseenkit import PUBLISHED, assert_figures_unseen, rows_of  # noqa: E402
+from unseenkit import PUBLISHED, assert_figures_unseen, assert_no_fit_reads, assert_summary_groups, rows_of  # noqa: E402
 
 BACKENDS = ("cuda", "rocm", "vulkan", "metal", "sycl", "cpu")
 NAME = re.compile(r"^unseen_s27_b(\d+)_(" + "|".join(BACKENDS) + r")\.yaml$")
@@ -66,28 +66,14 @@ def test_no_other_published_file_has_these_figures():
 
 
 def test_no_fit_reads_the_unseen_rows():
-    import fit_speed
-
-    fitted = {(r.hardware, r.model_id, r.test, r.measured) for r in fit_speed.fit_rows()}
-    weak = [f for f in unseen_s27.FILES if not f.name.endswith(("_cuda.yaml", "_cpu.yaml"))]
-    assert weak
-    for f in weak:
-        assert not {(r.hardware, r.model_id, r.test, r.measured) for r in fit_speed.published_rows(f)} & fitted
+    assert_no_fit_reads(unseen_s27.FILES)
 
 
 def test_the_summary_counts_every_row_once_with_issue16s_groups():
     rs = unseen_s27.rows()
-    assert len(rs) == sum(len(rows_of(f)) for f in unseen_s27.FILES)
-    assert all(r["predicted"] > 0 for r in rs)
     s = unseen_s27.summary(rs)
+    assert_summary_groups(rs, s, unseen_s27.FILES)
     for kind in ("decode", "prefill"):
-        gpu = [r for r in rs if r["kind"] == kind and r["n_gpus"] == 1 and r["backend"] != "cpu"
-               and r["via"] == "llama-bench"]
-        assert s[f"{kind} / GPU llama-bench rows"]["rows"] == len(gpu)
-        split = [s[f"{kind} / GPU llama-bench rows, GPU in {w}"]["rows"] or 0 for w in ("no fit", "a fit")]
-        assert sum(split) == len(gpu)
-        dated = [s[f"{kind} / GPU llama-bench rows, build {w}"]["rows"] or 0 for w in ("of 2026", "before 2026")]
-        assert sum(dated) == len([r for r in gpu if r["build_date"]])
         by_backend = [v["rows"] for k, v in s.items() if re.match(rf"{kind} / (cuda|rocm|vulkan|metal|sycl|cpu) \w+$", k)
                       and k.split()[-1] in {r["vendor"] for r in rs}]
         assert sum(by_backend) == len([r for r in rs if r["kind"] == kind and r["n_gpus"] == 1])

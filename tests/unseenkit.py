@@ -44,3 +44,30 @@ def assert_figures_unseen(files: list[Path]) -> None:
             cal = {(row.get("test"), row.get("quant"), float(row["tokens_per_s"])) for row in csv.DictReader(fh)
                    if row.get("tokens_per_s")}
         assert not {(k[4], k[3], k[5]) for k in ours} & cal
+
+
+def assert_no_fit_reads(files: list[Path]) -> None:
+    """No row of a llama-bench file read by fit_speed.published_rows (the `_weak.yaml` kind and the per-backend files;
+    CUDA and CPU files are scored by their own readers) is a row the speed fit reads."""
+    import fit_speed
+
+    fitted = {(r.hardware, r.model_id, r.test, r.measured) for r in fit_speed.fit_rows()}
+    weak = [f for f in files if not f.name.endswith(("_cuda.yaml", "_cpu.yaml"))]
+    assert weak
+    for f in weak:
+        assert not {(r.hardware, r.model_id, r.test, r.measured) for r in fit_speed.published_rows(f)} & fitted
+
+
+def assert_summary_groups(rs: list[dict], s: dict, files: list[Path]) -> None:
+    """A scorer's summary counts every row once, in the groups issue 16's check asks about: the GPU llama-bench rows,
+    split by whether a fit has seen the GPU and by build year."""
+    assert len(rs) == sum(len(rows_of(f)) for f in files)
+    assert all(r["predicted"] > 0 for r in rs)
+    for kind in ("decode", "prefill"):
+        gpu = [r for r in rs if r["kind"] == kind and r["n_gpus"] == 1 and r["backend"] != "cpu"
+               and r["via"] == "llama-bench"]
+        assert s[f"{kind} / GPU llama-bench rows"]["rows"] == len(gpu)
+        split = [s[f"{kind} / GPU llama-bench rows, GPU in {w}"]["rows"] or 0 for w in ("no fit", "a fit")]
+        assert sum(split) == len(gpu)
+        dated = [s[f"{kind} / GPU llama-bench rows, build {w}"]["rows"] or 0 for w in ("of 2026", "before 2026")]
+        assert sum(dated) == len([r for r in gpu if r["build_date"]])
