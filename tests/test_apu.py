@@ -126,3 +126,30 @@ def test_partly_sourced_m5_chips_never_pick_or_deny_silently(typed, err, text):
 def test_m5_max_bins_resolve_with_their_bandwidth(typed, pid, cores, gbps):
     p = get_profile(typed)
     assert (p.id, p.raw["gpu_cores"], p.bandwidth_bytes_per_s) == (pid, cores, gbps * 10**9)
+
+
+@pytest.mark.parametrize("typed, want", [
+    ("rog ally z1 extreme 16gb", "radeon-z1-extreme-lpddr5-6400-16gb"),  # ROG Ally: 16 GB LPDDR5-6400
+    ("ryzen z1 extreme 16gb", "radeon-z1-extreme-lpddr5-6400-16gb"),
+    ("rog ally x", "radeon-z1-extreme-lpddr5x-7500-24gb"),               # Ally X: 24 GB LPDDR5X-7500, fixed
+    ("asus rog ally x 24gb", "radeon-z1-extreme-lpddr5x-7500-24gb"),
+    ("rog ally z1 16gb", "radeon-z1-lpddr5-6400-16gb"),                  # the 4-CU Z1
+])
+def test_handheld_apus_resolve_by_device_or_chip_name(typed, want):
+    """The ROG Ally's Ryzen Z1 Extreme was 'unknown CPU' (session 27's unseen rows could not name it): now its
+    configurations, bandwidth = the 128-bit LPDDR5(X) bus, and the GPU as the 780M's Phoenix die (RDNA 3.0)."""
+    from selfhost_advisor.estimate import vulkan_path
+
+    p = get_profile(typed)
+    assert p.id == want
+    ram = p.raw["ram"]
+    assert p.bandwidth_bytes_per_s == 128 // 8 * int(ram.rsplit("-", 1)[1]) * 10**6
+    dev = machine_from_profile(p).devices[0]
+    assert vulkan_path.architecture(dev) == "RDNA 3.0"
+
+
+def test_a_rog_ally_without_its_chip_is_refused_with_both():
+    with pytest.raises(AmbiguousHardwareError, match="radeon-z1-extreme-lpddr5-6400-16gb.*radeon-z1-lpddr5-6400-16gb"):
+        get_profile("rog ally 16gb")
+    with pytest.raises(UnknownHardwareError, match="24"):
+        get_profile("rog ally x 16gb")  # the Ally X's memory is on the board: 24 GB
