@@ -22,8 +22,16 @@ import unseen_s27  # noqa: E402  (session 27's scorer; it puts the repo, scripts
 from cuda_heldout import print_summary  # noqa: E402
 
 FILES = sorted((ROOT / "benchmarks" / "published").glob("unseen_s28_*.yaml"))
-rows = unseen_s27.rows        # unseen_s26.rows: each row predicted, marked gpu_in_fit
-summary = unseen_s27.summary  # unseen_s26.summary: per backend / vendor, GPU in no fit, builds of 2026
+
+
+def rows(files: list[Path] = FILES) -> list[dict]:
+    """unseen_s27.rows (= unseen_s26.rows) for these files: each row predicted, marked gpu_in_fit."""
+    return unseen_s27.rows(files)
+
+
+def summary(rs: list[dict]) -> dict:
+    """unseen_s27.summary (= unseen_s26.summary): per backend / vendor, GPU in no fit, builds of 2026."""
+    return unseen_s27.summary(rs)
 
 
 def batch(path: Path) -> str:
