@@ -3,14 +3,12 @@ median |error| per backend / vendor, decode and prefill apart (docs/methodology.
 
 Usage: python benchmarks/unseen_s28.py [--json] [--batch all|N]
 The rows were written down and scored at main 1ec9c5b2 before any change of session 28 could see them, and join no
-fit. Scoring, groups and printing are session 27's (unseen_s27: unseen_s26.rows / unseen_s26.summary, a `_cuda.yaml`
+fit. Scoring, groups and printing are session 26's, as session 27's (unseen_s27: unseen_s26.rows / unseen_s26.summary, a `_cuda.yaml`
 file through cuda_heldout.rows, a `_cpu.yaml` file through cpu_published.predict, any other through
 fit_speed.published_rows + fit_speed.predict); only the file set differs.
 """
 from __future__ import annotations
 
-import argparse
-import json
 import re
 import sys
 from pathlib import Path
@@ -19,7 +17,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import unseen_s27  # noqa: E402  (session 27's scorer; it puts the repo, scripts/ and benchmarks/ on the path)
-from cuda_heldout import print_summary  # noqa: E402
+import unseen_s26  # noqa: E402  (the unseen scorers' command line)
 
 FILES = sorted((ROOT / "benchmarks" / "published").glob("unseen_s28_*.yaml"))
 
@@ -41,22 +39,7 @@ def batch(path: Path) -> str:
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--json", action="store_true")
-    ap.add_argument("--batch", default="all", help="score one batch's files alone: N = unseen_s28_bN_*.yaml")
-    args = ap.parse_args()
-    files = [f for f in FILES if args.batch in ("all", batch(f))]
-    rs = rows(files)
-    s = summary(rs)
-    if args.json:
-        print(json.dumps({"rows": rs, "summary": s}, indent=2, ensure_ascii=False))
-        return 0
-    for r in rs:
-        print(f"  {r['kind']:7s} {r['backend']:6s} {r['hardware'][:28]:28s} {r['model']:16s} {r['quant']:9s}"
-              f" {r['test']:19s} {r['via']:11s} measured {r['measured']:9.2f} predicted {r['predicted']:9.2f}"
-              f" {r['error_pct']:+7.1f}%" + ("" if r["gpu_in_fit"] or r["backend"] == "cpu" else "  (GPU in no fit)"))
-    print_summary(s, 60)
-    return 0
+    return unseen_s26.scorer_main(__doc__, FILES, batch, "score one batch's files alone: N = unseen_s28_bN_*.yaml")
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""The unseen-row files' shared checks (tests/test_unseen_s26.py, test_unseen_s27.py, ...): each session's files of
+"""The unseen-row files' shared checks (tests/test_unseen_s26.py, test_unseen_sessions.py): each session's files of
 published llama-bench rows nobody here had seen must hold figures no other published file, and no calibration row,
 already has."""
 from __future__ import annotations

@@ -1,0 +1,130 @@
+"""Sessions 27 and 28's unseen published rows (benchmarks/published/unseen_s2N_*.yaml, scored by
+benchmarks/unseen_s2N.py): every file parses and is named for its backend, every row cites its page, resolves to a
+hardware profile and a catalog model, carries a build date that parses, and joins no fit; no other published file (nor
+the calibration file) has the same figure; the scorer counts every row once with the groups issue 16's check asks
+about; each batch's blind record, made at the commit it names before any change could see the rows, scored every row
+its files hold now (none added or dropped after scoring)."""
+from __future__ import annotations
+
+import datetime
+import importlib
+import re
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "benchmarks"))
+sys.path.insert(0, str(ROOT / "scripts"))
+
+from unseenkit import PUBLISHED, assert_figures_unseen, assert_no_fit_reads, assert_summary_groups, rows_of  # noqa: E402
+
+BACKENDS = ("cuda", "rocm", "vulkan", "metal", "sycl", "cpu")
+# session -> (the commit its rows were scored blind at, rows per batch as recorded)
+SESSIONS = {27: ("a200006", {"1": 57, "2": 108, "3": 12}), 28: ("1ec9c5b2", {"1": 70, "2": 8})}
+ALL = pytest.mark.parametrize("session", sorted(SESSIONS))
+
+
+def _scorer(session: int):
+    return importlib.import_module(f"unseen_s{session}")
+
+
+@ALL
+def test_every_file_is_named_for_its_backend_and_every_row_cites_its_source(session):
+    files = _scorer(session).FILES
+    name = re.compile(rf"^unseen_s{session}_b(\d+)_(" + "|".join(BACKENDS) + r")\.yaml$")
+    assert files
+    for f in files:
+        m = name.match(f.name)
+        assert m, f.name  # unseen_sN_bM_<backend>.yaml: the scorer reads the kind from the suffix
+        doc = yaml.safe_load(f.read_text())
+        assert str(doc["as_of"]) <= "2026-12-07"
+        assert doc["rows"], f.name
+        for r in doc["rows"]:
+            assert r.get("backend", "cpu") == m.group(2), (f.name, r)
+            assert r["url"].startswith("https://"), r
+            assert "/blob/main/" not in r["url"] and "/blob/master/" not in r["url"], r  # a file is cited at its commit
+            assert r.get("note") and r.get("build") and r.get("host"), r  # what was read, on which build and box
+            assert r.get("in_fit") is False and int(r["session"]) == session, r
+            assert float(r["tokens_per_s"]) > 0 and re.fullmatch(r"(pp|tg)\d+(@d\d+)?", str(r["test"])), r
+            assert str(r["tokens_per_s"]).rstrip("0").rstrip(".") in r["note"].replace(",", ""), r  # the figure quoted
+
+
+@ALL
+def test_every_build_date_parses_and_precedes_the_catalog_date(session):
+    for f in _scorer(session).FILES:
+        for r in rows_of(f):
+            d = datetime.date.fromisoformat(str(r["build_date"]))
+            assert datetime.date(2023, 3, 1) <= d <= datetime.date(2026, 12, 7), r
+
+
+@ALL
+def test_every_row_resolves_to_a_profile_and_a_catalog_model(session):
+    from selfhost_advisor.catalog import hw_names
+    from selfhost_advisor.catalog.models import resolve
+    from selfhost_advisor.catalog.quants import get_quant
+
+    for f in _scorer(session).FILES:
+        for r in rows_of(f):
+            assert resolve(r["model"]).model.id == r["model"], r  # the catalog id itself, not a near match
+            get_quant(r["quant"])
+            if "hardware" in r:
+                assert hw_names.resolve(r["hardware"]).id, r
+
+
+@ALL
+def test_no_other_published_file_has_these_figures(session):
+    assert_figures_unseen(_scorer(session).FILES)
+
+
+@ALL
+def test_no_fit_reads_the_unseen_rows(session):
+    assert_no_fit_reads(_scorer(session).FILES)
+
+
+@ALL
+def test_the_summary_counts_every_row_once_with_issue16s_groups(session):
+    scorer = _scorer(session)
+    rs = scorer.rows()
+    s = scorer.summary(rs)
+    assert_summary_groups(rs, s, scorer.FILES)
+    for kind in ("decode", "prefill"):
+        by_backend = [v["rows"] for k, v in s.items() if re.match(rf"{kind} / (cuda|rocm|vulkan|metal|sycl|cpu) \w+$", k)
+                      and k.split()[-1] in {r["vendor"] for r in rs}]
+        assert sum(by_backend) == len([r for r in rs if r["kind"] == kind and r["n_gpus"] == 1])
+
+
+@ALL
+def test_the_batches_partition_the_files_and_each_has_its_blind_record(session):
+    scorer = _scorer(session)
+    by: dict[str, list[Path]] = {}
+    for f in scorer.FILES:
+        by.setdefault(scorer.batch(f), []).append(f)
+    assert "1" in by and sum(len(v) for v in by.values()) == len(scorer.FILES)
+    assert scorer.batch(PUBLISHED / f"unseen_s{session}_b12_cuda.yaml") == "12"
+    blind = (ROOT / "benchmarks" / f"unseen_s{session}_blind.txt").read_text()
+    for b in by:
+        assert f"unseen_s{session}.py --batch {b}, blind: main {SESSIONS[session][0]}" in blind, b
+
+
+@ALL
+def test_the_blind_record_scored_every_row_of_its_batch(session):
+    """Each batch's blind record has one scored line per row its files hold now: no row added or dropped after
+    scoring."""
+    scorer = _scorer(session)
+    blind = (ROOT / "benchmarks" / f"unseen_s{session}_blind.txt").read_text()
+    counts: dict[str, int] = {}
+    current = None
+    for line in blind.splitlines():
+        m = re.match(rf"# benchmarks/unseen_s{session}\.py --batch (\d+), blind", line)
+        if m:
+            current = m.group(1)
+            counts[current] = 0
+        elif current and re.match(r"  (prefill|decode) ", line):
+            counts[current] += 1
+    by: dict[str, int] = {}
+    for f in scorer.FILES:
+        by[scorer.batch(f)] = by.get(scorer.batch(f), 0) + len(rows_of(f))
+    assert counts == by == SESSIONS[session][1]
