@@ -102,6 +102,9 @@ def _decode_seconds(
             vulkan = family(d.backend) == "vulkan"
             if vulkan:  # GCN 1-4 decode at their power-limited clock: the per-layer kernels too (vulkan_path)
                 total += count * vulkan_path.amd_layer_clock_excess(d, eff.layer_cycles)
+            if vulkan and model.moe is not None:  # BF16 experts: the tiled matmul per MUL_MAT_ID (vulkan_path)
+                total += vulkan_path.bf16_expert_decode_seconds(model, work, d, bw,
+                                                                range(max(layer, moe_cpu), layer + count))
             if vulkan and eff.matvec_lane_factor and work.layer_matrices:  # the mat-vec lanes bind (vulkan_path)
                 excess = _per_layer(work.layer_matrices[layer:layer + count],
                                     lambda mats: vulkan_path.matvec_excess(mats, d, bw, eff.matvec_lane_factor))

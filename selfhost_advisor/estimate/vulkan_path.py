@@ -495,6 +495,51 @@ def amd_bf16_on_fp32_lanes(device: Device) -> bool:
     return driver(device) in (rules.get("bf16_coopmat_missing_drivers") or ())
 
 
+def _bf16_expert_rule() -> dict:
+    from ..catalog.data import load
+
+    return load("speed").get("vulkan_bf16_expert_decode") or {}
+
+
+def bf16_expert_call_seconds(device: Device) -> float | None:
+    """Seconds one BF16 MUL_MAT_ID takes at one token under Vulkan on `device`, where data/speed.yaml
+    vulkan_bf16_expert_decode measured it: ggml_vk_use_mul_mat_vec_id refuses BF16 (F32, F16 and quantized experts
+    only), so each MUL_MAT_ID runs mul_mm.comp's 32 x 32 FP32-shader tile, one workgroup walking K a 16-deep step at a
+    time, whatever its size (docs/methodology.md 5f-halo5); per driver (RADV where unknown), on the architectures listed
+    and on GPUs that multiply BF16 on their FP32 lanes; None elsewhere (the caveat of moe_caveats stays there)."""
+    rule = _bf16_expert_rule()
+    if not rule or device.backend != "vulkan" or not amd_bf16_on_fp32_lanes(device):
+        return None
+    if architecture(device) not in (rule.get("architectures") or ()):
+        return None
+    from .vulkan_amd import driver
+
+    per_driver = rule.get("call_s") or {}
+    value = per_driver.get(driver(device) or "radv")
+    return float(value) if value is not None else None
+
+
+def bf16_expert_decode_seconds(model, work, device: Device, bandwidth: float, layers: range) -> float:
+    """Seconds a decoded token's BF16 routed experts in `layers` add under Vulkan beyond streaming them: per MoE layer
+    its MUL_MAT_IDs (gate and up, or one fused gate_up, and down: tensors.fused_gate_up_experts) at
+    bf16_expert_call_seconds each, less the routed BF16 bytes over `bandwidth` that the decode time already charges;
+    never below 0, and 0 off that path."""
+    call = bf16_expert_call_seconds(device)
+    if not call or model.moe is None or not work.layer_expert_matrices or not bandwidth:
+        return 0.0
+    from .tensors import fused_gate_up_experts
+
+    calls = 2 if fused_gate_up_experts(model) else 3
+    extra = 0.0
+    for i in layers:
+        if i >= len(work.layer_expert_matrices):
+            break
+        routed = sum(b for ty, _, b in work.layer_expert_matrices[i] if ty == "BF16")
+        if routed:
+            extra += max(0.0, calls * call - routed / bandwidth)
+    return extra
+
+
 def amd_matvec_clock_share(device: Device) -> float:
     """Share of the boost clock the Vulkan mat-vec shaders run at: below 1 on AMD generations whose boards reach their
     power limit in mul_mat_vec (GCN before 5: 750 of 1200 MHz on an RX 470 and a FirePro W8100, llama.cpp PR #10665),
