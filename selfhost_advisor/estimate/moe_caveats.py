@@ -6,8 +6,9 @@ Why: ggml-vulkan's MUL_MAT_ID takes its mat-vec for F32, F16 and block-quantized
 ggml_vk_use_mul_mat_vec_id), so a BF16 expert decodes through the tiled matmul (mul_mm.comp, one token in a 32-column
 tile), on these GPUs the FP32 scalar shader; a dense BF16 model takes the mat-vec and streams at memory speed. The
 Strix Halo rows of that path decode about 3x and prompt about 2x slower than the estimate, over builds and drivers
-(data/speed.yaml `vulkan_bf16_experts`, READ off those rows, not a model term: no rate for that tile at one token is
-sourced, docs/methodology.md 5c-s26). Under ggml-cuda a prompt's F16 / BF16 MUL_MAT_ID runs the mmf kernel only up to
+(data/speed.yaml `vulkan_bf16_experts`, READ off those rows, not a model term, docs/methodology.md 5c-s26). Since
+session 28 the decode is charged per MUL_MAT_ID on RDNA 3.5, where the call was measured (vulkan_path.
+bf16_expert_decode_seconds, data/speed.yaml `vulkan_bf16_expert_decode`, 5f-halo5): there only the prefill is qualified. Under ggml-cuda a prompt's F16 / BF16 MUL_MAT_ID runs the mmf kernel only up to
 512 tokens a micro-batch for an expert matrix of up to 1024 rows and 128 above (ggml_cuda_should_use_mmf), past that
 one hipBLAS / cuBLAS call per touched expert after two host syncs; the Strix Halo ROCm rows of a BF16 MoE prompt about
 3x slower than the estimate (`rocm_16bit_experts`). The figures stand and are qualified, as rocm_caveats qualifies
@@ -60,11 +61,22 @@ def vulkan_bf16_expert_caveats(model: Model, expert_layers: tuple, placement: Pl
     plo, phi = _slower(pre, "pp512", float(est["pp512"]))
     where = (f"a Radeon 8060S's published rows ({est['model']} {est['quant']}, every expert on the GPU, llama.cpp "
              f"builds {_builds(dec)}, RADV and AMDVLK)")
+    prefill = (f"prefill: BF16 experts under Vulkan: the same GPU's rows of builds {_builds(pre)} (RADV) prompt "
+               f"{plo:.1f}-{phi:.1f}x slower than our estimate for them (docs/methodology.md 5c-s26)")
+    from .vulkan_path import bf16_expert_call_seconds
+
+    vulkan = [d for d in machine.devices if d.backend == "vulkan" and amd_bf16_on_fp32_lanes(d)]
+    if all(bf16_expert_call_seconds(d) for d in vulkan):  # decode priced per call there (5f-halo5): prefill only
+        return (prefill,)
+    calls = [float(v) for v in (_rule("vulkan_bf16_expert_decode").get("call_s") or {}).values()]
+    measured = (f"; on that GPU each such MUL_MAT_ID is now charged as measured ({1e3 * min(calls):.2f}-"
+                f"{1e3 * max(calls):.2f} ms a token), on this one it is not measured and the experts are streamed"
+                if calls else "")
     return (f"decode: llama.cpp's Vulkan backend runs BF16 experts through its tiled matmul, not its mat-vec (its "
             f"MUL_MAT_ID mat-vec takes F32, F16 and quantized weights only): {where} decode {lo:.1f}-{hi:.1f}x "
-            "slower than our estimate for them; a quantized file decodes at the estimate (docs/methodology.md 5c-s26)",
-            f"prefill: BF16 experts under Vulkan: the same GPU's rows of builds {_builds(pre)} (RADV) prompt "
-            f"{plo:.1f}-{phi:.1f}x slower than our estimate for them (docs/methodology.md 5c-s26)")
+            f"slower than our estimate for them when it streamed the experts{measured}; a quantized file decodes at "
+            "the estimate (docs/methodology.md 5c-s26, 5f-halo5)",
+            prefill)
 
 
 def _expert_rows(model: Model) -> tuple[int, ...]:
