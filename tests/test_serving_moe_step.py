@@ -333,3 +333,68 @@ def test_block_fp8_fused_moe_gains_what_vllm_pr_35457_measured_over_bf16():
     # the wider the reduction, the closer the FP8 GEMM comes to its full gain
     gain = [tile_law_flops(k, fp8, share, k0, 989e12) / tile_law_flops(k, 989e12, share, k0) for k in (96, 768, 7168)]
     assert gain == sorted(gain) and gain[-1] < fp8 / 989e12
+
+
+def test_each_fused_moe_rate_is_the_slope_between_its_two_stored_timings():
+    # data/serving.yaml fused_moe_rates (session 28): the two published timings each rate was read between, and the
+    # FLOPs between them (tokens x top-k x 2 x 3 x N x hidden) over the time between them, as a share of the BF16
+    # spec, give back the stored rate (to its two digits); expert_bytes is all E experts' w13 + w2 in 16 bits
+    from selfhost_advisor.catalog.data import load
+
+    experts = {"Mixtral": 8, "E=64": 64, "Gemma 4": 128}
+    for r in load("serving")["vllm"]["fused_moe_rates"]["rows"]:
+        per_token = r["topk"] * 2 * 3 * r["n"] * r["hidden"]
+        slope = per_token * (r["tokens"] - r["tokens_lo"]) / ((r["kernel_us"] - r["us_lo"]) * 1e-6)
+        assert slope / (r["spec_tflops"] * 1e12) == pytest.approx(r["rate"], abs=0.006), r["shape"]
+        e = next(v for k, v in experts.items() if r["shape"].startswith(k))
+        assert r["expert_bytes"] == e * 3 * r["n"] * r["hidden"] * 2
+
+
+def test_the_unhidden_weight_share_is_the_published_curves_intercept():
+    # By hand, with the share 0.8601 and the fixed cost 45.2 us: Mixtral TP 2 on H100, 833.72 us at 1,024 and 1122.93
+    # at 1,536 tokens: the line meets M = 0 at 255.3 us; less 45.2 over 1.409 GB at 2.881 TB/s (489.1 us): 0.43.
+    # E=64 N=1408 on A100 SXM (929.9 / 2636.6 us at 1,024 / 4,096): 361.0 -> 0.50. Gemma 4 on H200 (728.2 / 1189.6
+    # at 2,048 / 4,096): 266.8 -> 0.60. The median, 0.50: half of a compute-bound grouped GEMM's weight read is not
+    # hidden under its MMAs.
+    from selfhost_advisor.estimate.serving.moe_step import fused_moe_unhidden_share, fused_moe_unhidden_shares
+
+    assert fused_moe_unhidden_shares() == pytest.approx([0.43, 0.50, 0.60], abs=0.01)
+    assert fused_moe_unhidden_share() == pytest.approx(0.50, abs=0.01)
+
+
+def _layer_us(model, quant, machine, tp, tokens):
+    """The step's time for one MoE layer of `tokens` tokens: its fused-MoE kernels and fixed cost."""
+    import selfhost_advisor.estimate.serving.step as step
+    from selfhost_advisor.estimate.serving.moe_step import (expert_flops_per_token, expert_kernels_seconds,
+                                                            expert_mma_share, moe_padding_flops)
+    from selfhost_advisor.estimate.speed import efficiency
+
+    dev = machine.devices[0]
+    eff = efficiency(dev.backend)
+    bw = eff.bandwidth * dev.bandwidth_bytes_per_s
+    fl = eff.prefill_f16_all_in * step.matmul_flops(machine, quant)
+    _, experts, _ = step.step_parts(model, quant, tp)
+    work = tokens * expert_flops_per_token(model, tp) + moe_padding_flops(model, quant, machine, tp, tokens)
+    seconds = expert_kernels_seconds(model, quant, machine, tp, tokens, experts * step._touched(model, tokens), work,
+                                     bw, fl * expert_mma_share(machine, quant),
+                                     step._grouped_gemm_flops(model, quant, machine, tp))
+    return seconds / moe_layers(model) * 1e6 + moe_layer_fixed_us()
+
+
+def test_a_prefill_sized_mixtral_layer_takes_the_published_tuned_kernel_time(monkeypatch):
+    # vllm PR #24700, Mixtral-8x7B BF16 at TP 2 on an H100, tuned config: 662.33 / 833.72 / 1122.93 us at 512 / 1,024
+    # / 1,536 tokens. The step's layer is within 12% of each; without the unhidden weight share it was 0.82-0.87 of
+    # them, under at every size (the slope rate alone drops the curve's intercept). Decode-sized layers are
+    # memory-bound and do not move.
+    import selfhost_advisor.estimate.serving.moe_step as moe_step
+
+    mixtral, bf16 = get("mixtral:8x7b"), get_vllm_quant("BF16")
+    h100x2 = machine_from_profile(get_profile("h100-sxm"), 2)
+    published = {512: 662.33, 1024: 833.72, 1536: 1122.93}
+    with_term = {m: _layer_us(mixtral, bf16, h100x2, 2, m) for m in (*published, 64)}
+    for m, us in published.items():
+        assert with_term[m] / us == pytest.approx(1.0, abs=0.12), (m, with_term[m])
+    monkeypatch.setattr(moe_step, "fused_moe_unhidden_share", lambda: 0.0)
+    for m, us in published.items():
+        assert _layer_us(mixtral, bf16, h100x2, 2, m) / us < 0.9
+    assert _layer_us(mixtral, bf16, h100x2, 2, 64) == pytest.approx(with_term[64])

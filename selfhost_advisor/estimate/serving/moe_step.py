@@ -22,6 +22,11 @@ Two terms, each from vLLM's source or from published kernel timings, neither fit
    x K / (K + K0); w13 reduces over the hidden size, w2 over the expert shard, which is narrow under tensor parallelism
    (Qwen3-235B at TP 8: 192). K0 is fitted on published large-batch fused_moe rates (fused_moe_k0). The fixed part
    runs at the 16-bit rate whatever the format (an FP8 tile's MMAs are faster, its fixed part is not: tile_law_flops).
+5. The grouped GEMMs' weight stream at large batch (Triton fused_moe, where the tile law applies): a published
+   fused_moe curve is a line at large M, time = intercept + M / marginal rate, and its intercept is not the fixed cost
+   alone but the fixed cost and about half the time of reading the experts' weights once (fused_moe_unhidden_share,
+   from the same published curves as K0). A compute-bound GEMM is priced as its FLOPs at the tile law's (marginal)
+   rate plus that share of its weight bytes, a memory-bound one as its bytes, whichever is longer.
 """
 from __future__ import annotations
 
@@ -264,9 +269,14 @@ def expert_kernels_seconds(model: Model, quant: Quant, machine: Machine, tp: int
     g1, act, g2, red = moe_kernel_bytes(model, quant, machine, tp, tokens, release)
     r = gate_up_ratio(model)
     first = r / (r + 1.0)
-    f1, f2 = gemm_flops if gemm_flops is not None and flops != float("inf") else (flops, flops)
-    return (max((first * weight_bytes + g1) / bandwidth, first * work / f1) + act / bandwidth
-            + max(((1.0 - first) * weight_bytes + g2) / bandwidth, (1.0 - first) * work / f2) + red / bandwidth)
+    tiled = gemm_flops is not None and flops != float("inf")
+    f1, f2 = gemm_flops if tiled else (flops, flops)
+    # the tile law's rates are marginal (a curve's slope), so a compute-bound grouped GEMM also pays the unhidden share
+    # of its weight read (fused_moe_unhidden_share: the published curves' intercept); not where the law does not apply
+    unhidden = fused_moe_unhidden_share() if tiled else 0.0
+    w1, w2 = first * weight_bytes, (1.0 - first) * weight_bytes
+    return (max((w1 + g1) / bandwidth, first * work / f1 + unhidden * w1 / bandwidth) + act / bandwidth
+            + max((w2 + g2) / bandwidth, (1.0 - first) * work / f2 + unhidden * w2 / bandwidth) + red / bandwidth)
 
 
 def tile_law_flops(k: float, peak: float, share: float, k0: float, peak16: float | None = None) -> float:
@@ -320,6 +330,36 @@ def fused_moe_k0() -> float:
                                        float(r["bandwidth_gbps"]) * 1e9, k0, bw_share) / float(r["rate"])) ** 2
                    for r in rows)
     return float(min(range(0, 4001, 10), key=loss))
+
+
+def fused_moe_unhidden_shares() -> list[float]:
+    """Per data/serving.yaml fused_moe_rates row: the share of the experts' weight-read time its published curve spends
+    beside its marginal compute. The curve's intercept (kernel_us - tokens x the slope between tokens_lo and tokens)
+    less the step's fixed MoE cost (moe_layer_fixed_us), over the time all its experts' weights (expert_bytes) take at
+    the CUDA family's bandwidth share: 0.43 (Mixtral TP 2 on H100), 0.50 (E=64 N=1408 on A100), 0.60 (Gemma 4 on H200)
+    with the rows stored in session 28."""
+    from ..speed import efficiency
+
+    share = efficiency("cuda").bandwidth
+    out = []
+    for row in load("serving")["vllm"]["fused_moe_rates"]["rows"]:
+        lo, t_lo = float(row["tokens_lo"]), float(row["us_lo"])
+        hi, t_hi = float(row["tokens"]), float(row["kernel_us"])
+        intercept = t_hi - hi * (t_hi - t_lo) / (hi - lo)
+        weights_us = float(row["expert_bytes"]) / (share * float(row["bandwidth_gbps"]) * 1e9) * 1e6
+        out.append((intercept - moe_layer_fixed_us()) / weights_us)
+    return out
+
+
+@lru_cache(maxsize=1)
+def fused_moe_unhidden_share() -> float:
+    """The share of a compute-bound grouped GEMM's weight-read time that its MMAs do not hide: the median of
+    fused_moe_unhidden_shares() (0.50 in session 28). Why: the stored rates are each curve's slope, and a roofline
+    max(bytes, FLOPs / slope) drops the curve's intercept, so the step gave 0.82-0.86 of vllm PR #24700's tuned Mixtral
+    times at 512-1,536 tokens (0.95-1.10 with this term). A Triton fused_moe program streams its expert's weight tiles
+    over K for every BLOCK_SIZE_M rows it owns, and the first tiles of each program wait on memory before any MMA runs;
+    the published curves size how much of the stream that leaves exposed, no source read derives it."""
+    return statistics.median(fused_moe_unhidden_shares())
 
 
 def fused_moe_gemm_flops(model: Model, quant: Quant, machine: Machine, tp: int,
