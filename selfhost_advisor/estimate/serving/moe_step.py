@@ -1,6 +1,6 @@
 """The fused-MoE part of a vLLM step: what a MoE layer costs beyond reading the experts its tokens touch.
 
-Two terms, each from vLLM's source or from published kernel timings, neither fitted on a serving row:
+Its terms, each from vLLM's source or from published kernel timings, none fitted on a serving row:
 
 1. Block padding (compute). vLLM's MoE kernels group each expert's tokens into tiles of BLOCK_SIZE_M rows
    (moe_align_block_size pads every touched expert's token count up to a multiple of the block) and run the tensor
