@@ -367,23 +367,28 @@ def walk_types(w: Walk, model: Model, quant: Quant, imatrix: bool | None = None,
     return list(singles), list(blocks)
 
 
-def _rule_facts(model: Model) -> tuple[int, int, int, bool, bool, bool]:
+# The architectures whose Unsloth UD-Q4_K_M file was read (data/quants.yaml UD-Q4_K_M: Qwen3.6-35B-A3B's loader
+# counts); other models' UD files differ per tensor and take Q4_K_M's rules.
+_UD_Q4_K_M_READ = ("qwen35moe",)
+
+
+def _rule_facts(model: Model) -> tuple[int, int, int, bool, bool, bool, bool]:
     """What llama-quantize's rules read of the model (_State's facts): layers, query heads per KV head, experts,
-    LLM_TYPE_70B, MoE, Falcon."""
+    LLM_TYPE_70B, MoE, Falcon; and whether its UD-Q4_K_M layout was read (_UD_Q4_K_M_READ)."""
     return (model.n_layers, model.n_heads // max(1, model.n_kv_heads), model.moe.experts if model.moe else 0,
             # LLM_TYPE_70B: load_arch_hparams sets it for 80 layers in llama, qwen2 and deci (src/models/deci.cpp)
             model.arch in ("llama", "qwen2", "deci") and model.n_layers == 80, model.moe is not None,
-            model.arch == "falcon")
+            model.arch == "falcon", model.moe is not None and model.arch in _UD_Q4_K_M_READ)
 
 
 @lru_cache(maxsize=4096)
-def _walk_types(w: Walk, facts: tuple[int, int, int, bool, bool, bool], quant: Quant, imatrix: bool | None,
+def _walk_types(w: Walk, facts: tuple[int, int, int, bool, bool, bool, bool], quant: Quant, imatrix: bool | None,
                 reuse_blocks: bool) -> tuple[tuple[str, ...], tuple[tuple[str, ...], ...]]:
     """walk_types of a walk and the model's _rule_facts (tuples: the cache's answers are shared)."""
     ftype, default_type = quant.ftype, quant.default_type
     if imatrix is None:
         imatrix = ftype.startswith("IQ")
-    n_layers, n_gqa, n_expert, is_70b, moe, falcon = facts
+    n_layers, n_gqa, n_expert, is_70b, moe, falcon, ud_read = facts
     st = _State(n_attention_wv=w.n_attention_wv, n_layers=n_layers, n_gqa=n_gqa, n_expert=n_expert, is_70b=is_70b,
                 moe=moe, falcon=falcon)
     kept = "BF16" if ftype == "BF16" else ("F32" if ftype == "F32" else "F16")  # the converter's type, untouched
@@ -414,6 +419,11 @@ def _walk_types(w: Walk, facts: tuple[int, int, int, bool, bool, bool], quant: Q
             # llama_tensor_get_type_impl: every 3-D tensor (ne[2] > 1: the stacked experts) MXFP4, every other
             # quantizable tensor Q8_0, the output head and token_embd included; no mixing rule, no counters.
             new = "MXFP4" if f.tensor.n_dims >= 3 and f.tensor.shape[2] > 1 else "Q8_0"
+            if row % block_of[new] != 0:
+                new = _FALLBACK.get(new, "F16")
+            return new if row % block_of[new] == 0 else "F16"
+        if quant.name == "UD-Q4_K_M" and ud_read:
+            new = _unsloth_dynamic_q4_k_m(f, cat)
             if row % block_of[new] != 0:
                 new = _FALLBACK.get(new, "F16")
             return new if row % block_of[new] == 0 else "F16"
@@ -449,6 +459,20 @@ def _walk_types(w: Walk, facts: tuple[int, int, int, bool, bool, bool], quant: Q
         adv = hit[1]
         a, d, g, u = a + adv[0], d + adv[1], g + adv[2], u + adv[3]
     return tuple(singles), tuple(blocks)
+
+
+def _unsloth_dynamic_q4_k_m(f: Facts, cat: int) -> str:
+    """The type of a quantizable tensor in Unsloth's UD-Q4_K_M file of an MoE model, as its loader counts it for
+    Qwen3.6-35B-A3B (data/quants.yaml UD-Q4_K_M; docs/methodology.md 5c-s28): the stacked experts (ne[2] > 1) gate /
+    up Q4_K and down Q5_K, the output head Q6_K, a delta-net layer's ssm_alpha / ssm_beta F32, every other quantizable
+    tensor (attention, delta-net projections, shared experts, token_embd) Q8_0. No mixing rule, no counters."""
+    if f.tensor.n_dims >= 3 and f.tensor.shape[2] > 1:
+        return "Q5_K" if cat == _FFN_DOWN else "Q4_K"
+    if cat == _OUTPUT:
+        return "Q6_K"
+    if "ssm_alpha" in f.tensor.name or "ssm_beta" in f.tensor.name:
+        return "F32"
+    return "Q8_0"
 
 
 def assign_types(model: Model, tensors: tuple[Tensor, ...] | list[Tensor], quant: Quant,
