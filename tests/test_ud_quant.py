@@ -1,4 +1,4 @@
-"""Unsloth's UD-Q4_K_M of a Qwen3.5 / 3.6 MoE (data/quants.yaml UD-Q4_K_M; docs/methodology.md 5c-s28): the file's
+"""Unsloth's UD-Q4_K_M of a Qwen3.5 / 3.6 MoE (data/quants.yaml UD-Q4_K_M; docs/methodology.md 5c-s28b): the file's
 tensor types as its loader counts them, its bytes as llama-bench reports them, and what they do to a decoded token."""
 
 from collections import Counter

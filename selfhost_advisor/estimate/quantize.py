@@ -463,7 +463,7 @@ def _walk_types(w: Walk, facts: tuple[int, int, int, bool, bool, bool, bool], qu
 
 def _unsloth_dynamic_q4_k_m(f: Facts, cat: int) -> str:
     """The type of a quantizable tensor in Unsloth's UD-Q4_K_M file of an MoE model, as its loader counts it for
-    Qwen3.6-35B-A3B (data/quants.yaml UD-Q4_K_M; docs/methodology.md 5c-s28): the stacked experts (ne[2] > 1) gate /
+    Qwen3.6-35B-A3B (data/quants.yaml UD-Q4_K_M; docs/methodology.md 5c-s28b): the stacked experts (ne[2] > 1) gate /
     up Q4_K and down Q5_K, the output head Q6_K, a delta-net layer's ssm_alpha / ssm_beta F32, every other quantizable
     tensor (attention, delta-net projections, shared experts, token_embd) Q8_0. No mixing rule, no counters."""
     if f.tensor.n_dims >= 3 and f.tensor.shape[2] > 1:
