@@ -74,3 +74,20 @@ def test_the_unsloth_file_name_resolves_to_its_own_type():
     assert quant_in_filename("Qwen3.6-35B-A3B-UD-Q4_K_M.gguf") == "UD-Q4_K_M"
     assert quant_in_filename("Qwen3.6-35B-A3B-Q4_K_M.gguf") == "Q4_K_M"
     assert get_quant("ud-q4_k_m").name == "UD-Q4_K_M"
+
+
+def test_fit_says_when_a_ud_file_is_sized_as_plain_q4_k_m():
+    """A UD-Q4_K_M of a model whose Unsloth recipe was not read is sized by Q4_K_M's rules; fit must not present that
+    as the file's size without saying so (Unsloth's Qwen3.6 file is 4.6% larger than Q4_K_M's rules give)."""
+    from selfhost_advisor.catalog.hardware import get_profile, machine_from_profile
+    from selfhost_advisor.catalog.models import get
+    from selfhost_advisor.catalog.quants import get_quant
+    from selfhost_advisor.domain import FitRequest
+    from selfhost_advisor.estimate.fit import fit
+
+    machine = machine_from_profile(get_profile("rtx 3090"))
+    req = FitRequest(context=8192)
+    plain = fit(get("llama3.1:8b"), machine, req, [get_quant("UD-Q4_K_M")])
+    read = fit(get("qwen3.6:35b"), machine, req, [get_quant("UD-Q4_K_M")])
+    assert any("UD-Q4_K_M" in w and "plain Q4_K_M" in w for w in plain.warnings)
+    assert not any("plain Q4_K_M" in w for w in read.warnings)

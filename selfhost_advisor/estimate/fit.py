@@ -11,6 +11,7 @@ from ..domain import FitOption, FitRequest, FitResult, Machine, Model, Quant
 from ..engines import get_engine
 from ..record import replace
 from .quality import low_bits, quality
+from .quantize import ud_q4_k_m_read
 from .select import choose, Gate, LazyOptions, Pick, select, tier_of, TIERS, usable_tps
 
 
@@ -148,6 +149,10 @@ def fit(
         warnings.append(f"{', '.join(below)} {'fits' if one else 'fit'} fully on GPU but {'loses' if one else 'lose'} "
                         f"more than the quality floor {min_quant} ({below[0]}: {_loss(below[0])}; {min_quant}: "
                         f"{_loss(min_quant)}); --min-quant any allows {'it' if one else 'them'}")
+    if any(q.name == "UD-Q4_K_M" for q in quants) and not ud_q4_k_m_read(model):
+        warnings.append(f"UD-Q4_K_M: Unsloth's dynamic recipe is read only for Qwen3.5 / 3.6 MoE files; {model.id}'s UD "
+                        "file is sized here as a plain Q4_K_M, and Unsloth raises other tensors per model (the Qwen3.6 "
+                        "35B-A3B file is 4.6% larger than Q4_K_M): check the file's size before relying on the fit")
     per_image = None
     if request.images or request.image_tokens:
         from .projector import image_tokens as tokens_of

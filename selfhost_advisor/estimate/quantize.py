@@ -372,13 +372,19 @@ def walk_types(w: Walk, model: Model, quant: Quant, imatrix: bool | None = None,
 _UD_Q4_K_M_READ = ("qwen35moe",)
 
 
+def ud_q4_k_m_read(model: Model) -> bool:
+    """Whether Unsloth's UD-Q4_K_M layout was read for this model's architecture (_UD_Q4_K_M_READ); elsewhere the quant
+    is sized by Q4_K_M's rules and fit says so."""
+    return model.moe is not None and model.arch in _UD_Q4_K_M_READ
+
+
 def _rule_facts(model: Model) -> tuple[int, int, int, bool, bool, bool, bool]:
     """What llama-quantize's rules read of the model (_State's facts): layers, query heads per KV head, experts,
     LLM_TYPE_70B, MoE, Falcon; and whether its UD-Q4_K_M layout was read (_UD_Q4_K_M_READ)."""
     return (model.n_layers, model.n_heads // max(1, model.n_kv_heads), model.moe.experts if model.moe else 0,
             # LLM_TYPE_70B: load_arch_hparams sets it for 80 layers in llama, qwen2 and deci (src/models/deci.cpp)
             model.arch in ("llama", "qwen2", "deci") and model.n_layers == 80, model.moe is not None,
-            model.arch == "falcon", model.moe is not None and model.arch in _UD_Q4_K_M_READ)
+            model.arch == "falcon", ud_q4_k_m_read(model))
 
 
 @lru_cache(maxsize=4096)
