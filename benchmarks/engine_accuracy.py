@@ -271,6 +271,53 @@ def graph_layer_law() -> dict:
     return {"c_mib_per_piece": c / 2**20, "fitted_on": len(fit), "rows": out}
 
 
+def graph_mode_split_law() -> dict:
+    """The graph law with its first-capture workspace split by mode, examined and not adopted (docs/methodology.md 6b,
+    session 28). In vLLM's _dummy_run attention metadata is built only when force_attention or the runtime mode is FULL
+    (v1/worker/gpu_model_runner.py), so a PIECEWISE capture runs no attention kernel at all (the attention layers see no
+    metadata), while the first FULL capture of profile_cudagraph_memory runs attention at profile_seq_lens =
+    max_num_batched_tokens / batch tokens: only runs with FULL graphs meet the attention backend's capture-time buffers.
+    Each workspace is the median, over the seen estimate logs of its kind (PIECEWISE only, or with FULL graphs), of what
+    the law's derived parts leave (first_capture_residuals' rule); held-out logs are predicted, never fitted. Scored
+    on the estimate logs (seen, held out) and on the "Graph capturing finished ... took X GiB" start-up rows."""
+    floor = int(load("engines")["engines"]["vllm"]["cudagraph_per_graph_bytes"])
+    first = int(load("engines")["engines"]["vllm"]["cudagraph_first_capture_bytes"])
+    est = [r for r in graph_estimates() if "law_gib" in r and r["estimate_gib"] > 0]
+    res: dict[str, list[float]] = {"piecewise": [], "full": []}
+    for r in est:
+        if r["holdout"] or "DP/EP" in r["model"]:
+            continue
+        pw, full, _ = r["counts"]
+        parts = r["law_gib"] * GIB - first
+        assert parts >= (max(0, pw - 1) + max(0, full - 1)) * floor
+        res["full" if full else "piecewise"].append(r["estimate_gib"] * GIB - parts)
+    work = {k: statistics.median(v) for k, v in res.items() if v}
+
+    def split(law_bytes: float, full: int) -> float:
+        return law_bytes - first + work["full" if full else "piecewise"]
+
+    out: dict = {"workspace_gib": {k: v / GIB for k, v in work.items()}, "fitted_on": {k: len(v) for k, v in res.items()}}
+    for label, grp in (("seen", [r for r in est if not r["holdout"]]), ("holdout", [r for r in est if r["holdout"]])):
+        errs = [(split(r["law_gib"] * GIB, r["counts"][1]) / GIB - r["estimate_gib"]) / r["estimate_gib"] for r in grp]
+        out[label] = {"n": len(grp), "split_rel": statistics.median(abs(e) for e in errs),
+                      "law_rel": statistics.median(abs(r["law_err"]) for r in grp)}
+    caps = []
+    for row in load("engine_logs")["rows"]:
+        lg = row.get("logged", {})
+        if row.get("engine") != "vllm" or lg.get("graphs") is None:
+            continue
+        f = row["flags"]
+        pw, full, _ = VG.capture_counts(row["generation"], row["version"], int(f["max_num_seqs"]),
+                                        int(f["max_num_batched_tokens"]),
+                                        VG.capture_ceiling(row["version"], _machine(row).devices[0]))
+        law = _row_graphs(row, get_model(row["model"]))
+        caps.append({"model": row["model"], "tp": int(row["tp"]), "version": row["version"], "logged_gib": lg["graphs"],
+                     "law_err": (law / GIB - lg["graphs"]) / lg["graphs"],
+                     "split_err": (split(law, full) / GIB - lg["graphs"]) / lg["graphs"]})
+    out["captures"] = caps
+    return out
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--json", action="store_true")
@@ -316,6 +363,14 @@ def main() -> int:
         print(f"vllm graphs_estimate law {label:8} n={sc['n']:2} (logs quoting their graph counts)  median |err| "
               f"{sc['law_rel']:6.1%} ({sc['law_abs_gib']:.2f} GiB); the constant on the same rows {sc['const_rel']:6.1%} "
               f"({sc['const_abs_gib']:.2f} GiB)")
+    ms = graph_mode_split_law()
+    caps = ms["captures"]
+    print(f"vllm graphs mode-split law (not adopted): first-capture workspace PIECEWISE-only "
+          f"{ms['workspace_gib']['piecewise']:.3f} GiB (n={ms['fitted_on']['piecewise']} seen), with FULL graphs "
+          f"{ms['workspace_gib']['full']:.3f} GiB (n={ms['fitted_on']['full']} seen); estimate logs seen "
+          f"{ms['seen']['split_rel']:.1%} (law {ms['seen']['law_rel']:.1%}), held out n={ms['holdout']['n']} "
+          f"{ms['holdout']['split_rel']:.1%} (law {ms['holdout']['law_rel']:.1%}); capture logs n={len(caps)} "
+          f"{statistics.median(abs(c['split_err']) for c in caps):.1%} (law {statistics.median(abs(c['law_err']) for c in caps):.1%})")
     law = graph_layer_law()
     held = [r for r in law["rows"] if r["holdout"]]
     if held:

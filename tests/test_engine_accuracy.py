@@ -243,6 +243,44 @@ def test_graph_constant_is_kept_while_a_layer_law_does_no_better_on_held_out_log
     assert statistics.median(abs(r["law_err"]) for r in held) >= statistics.median(abs(r["const_err"]) for r in held)
 
 
+def test_graph_mode_split_law_is_fitted_on_seen_logs_only(monkeypatch):
+    # session 28 (graphs28): the first-capture workspace split by mode (PIECEWISE captures run no attention; the first
+    # FULL capture runs it at long profile_seq_lens). Each workspace is a median of seen logs of its kind: changing a
+    # held-out log must not move either, changing a seen PIECEWISE-only log must move only the PIECEWISE one
+    base = engine_accuracy.graph_mode_split_law()["workspace_gib"]
+    real = engine_accuracy.graph_estimates()
+
+    def bumped(pred):
+        out = [dict(r) for r in real]
+        hit = next(r for r in out if "law_gib" in r and r["estimate_gib"] > 0 and pred(r))
+        hit["estimate_gib"] *= 20
+        return out
+
+    monkeypatch.setattr(engine_accuracy, "graph_estimates", lambda: bumped(lambda r: r["holdout"]))
+    assert engine_accuracy.graph_mode_split_law()["workspace_gib"] == base
+    monkeypatch.setattr(engine_accuracy, "graph_estimates",
+                        lambda: bumped(lambda r: not r["holdout"] and r["counts"][1] == 0))
+    moved = engine_accuracy.graph_mode_split_law()["workspace_gib"]
+    assert moved["piecewise"] > base["piecewise"] and moved["full"] == base["full"]
+
+
+def test_graph_mode_split_law_stays_out_while_the_capture_logs_prefer_the_adopted_law():
+    # The split law does better than the adopted graph law on vLLM's own estimate lines, seen and held out, and its
+    # PIECEWISE-only workspace is the smaller, as the source says it must be (no attention kernel in a PIECEWISE
+    # capture); but on the held-out "Graph capturing finished ... took X GiB" rows it is worse (the TP-2 and V0 rows,
+    # whose misses are terms neither law has), so it was not adopted. New logs that turn the capture rows around fail
+    # here: re-examine the split then
+    import statistics
+
+    ms = engine_accuracy.graph_mode_split_law()
+    assert ms["fitted_on"]["piecewise"] >= 3 and ms["fitted_on"]["full"] >= 5
+    assert ms["workspace_gib"]["piecewise"] < ms["workspace_gib"]["full"]
+    assert ms["holdout"]["split_rel"] < ms["holdout"]["law_rel"] and ms["seen"]["split_rel"] < ms["seen"]["law_rel"]
+    caps = ms["captures"]
+    assert len(caps) >= 6
+    assert statistics.median(abs(c["split_err"]) for c in caps) > statistics.median(abs(c["law_err"]) for c in caps)
+
+
 def test_graph_estimate_rows_added_later_are_held_out():
     rows = engine_accuracy.graph_estimates()
     assert any(r["holdout"] for r in rows) and any(not r["holdout"] for r in rows)
