@@ -297,10 +297,16 @@ def graph_mode_split_law() -> dict:
         return law_bytes - first + work["full" if full else "piecewise"]
 
     out: dict = {"workspace_gib": {k: v / GIB for k, v in work.items()}, "fitted_on": {k: len(v) for k, v in res.items()}}
-    for label, grp in (("seen", [r for r in est if not r["holdout"]]), ("holdout", [r for r in est if r["holdout"]])):
-        errs = [(split(r["law_gib"] * GIB, r["counts"][1]) / GIB - r["estimate_gib"]) / r["estimate_gib"] for r in grp]
-        out[label] = {"n": len(grp), "split_rel": statistics.median(abs(e) for e in errs),
-                      "law_rel": statistics.median(abs(r["law_err"]) for r in grp)}
+    for label, grp in (("seen", [r for r in est if not r["holdout"]]), ("holdout", [r for r in est if r["holdout"]]),
+                       ("session28", [r for r in est if r.get("session") == 28])):  # the logs added blind in session 28
+        if not grp:
+            continue
+        split_gib = [split(r["law_gib"] * GIB, r["counts"][1]) / GIB for r in grp]
+        out[label] = {"n": len(grp),
+                      "split_rel": statistics.median(abs(s - r["estimate_gib"]) / r["estimate_gib"] for s, r in zip(split_gib, grp)),
+                      "law_rel": statistics.median(abs(r["law_err"]) for r in grp),
+                      "split_abs_gib": statistics.median(abs(s - r["estimate_gib"]) for s, r in zip(split_gib, grp)),
+                      "law_abs_gib": statistics.median(abs(r["law_gib"] - r["estimate_gib"]) for r in grp)}
     caps = []
     for row in load("engine_logs")["rows"]:
         lg = row.get("logged", {})
@@ -369,7 +375,9 @@ def main() -> int:
           f"{ms['workspace_gib']['piecewise']:.3f} GiB (n={ms['fitted_on']['piecewise']} seen), with FULL graphs "
           f"{ms['workspace_gib']['full']:.3f} GiB (n={ms['fitted_on']['full']} seen); estimate logs seen "
           f"{ms['seen']['split_rel']:.1%} (law {ms['seen']['law_rel']:.1%}), held out n={ms['holdout']['n']} "
-          f"{ms['holdout']['split_rel']:.1%} (law {ms['holdout']['law_rel']:.1%}); capture logs n={len(caps)} "
+          f"{ms['holdout']['split_rel']:.1%} / {ms['holdout']['split_abs_gib']:.2f} GiB (law {ms['holdout']['law_rel']:.1%} / "
+          f"{ms['holdout']['law_abs_gib']:.2f} GiB), of them the {ms['session28']['n']} added blind in session 28 "
+          f"{ms['session28']['split_rel']:.1%} (law {ms['session28']['law_rel']:.1%}); capture logs n={len(caps)} "
           f"{statistics.median(abs(c['split_err']) for c in caps):.1%} (law {statistics.median(abs(c['law_err']) for c in caps):.1%})")
     law = graph_layer_law()
     held = [r for r in law["rows"] if r["holdout"]]

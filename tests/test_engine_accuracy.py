@@ -265,17 +265,19 @@ def test_graph_mode_split_law_is_fitted_on_seen_logs_only(monkeypatch):
 
 
 def test_graph_mode_split_law_stays_out_while_the_capture_logs_prefer_the_adopted_law():
-    # The split law does better than the adopted graph law on vLLM's own estimate lines, seen and held out, and its
-    # PIECEWISE-only workspace is the smaller, as the source says it must be (no attention kernel in a PIECEWISE
-    # capture); but on the held-out "Graph capturing finished ... took X GiB" rows it is worse (the TP-2 and V0 rows,
-    # whose misses are terms neither law has), so it was not adopted. New logs that turn the capture rows around fail
-    # here: re-examine the split then
+    # Its PIECEWISE-only workspace is the smaller, as the source says it must be (no attention kernel in a PIECEWISE
+    # capture), and it does better than the adopted graph law on the seen estimate lines it was calibrated on; but on
+    # the twelve estimate logs added blind in session 28 it is relatively worse, and on the held-out "Graph capturing
+    # finished ... took X GiB" rows it is worse too (the TP-2 and V0 rows, whose misses are terms neither law has), so
+    # it was not adopted. New logs that turn either around fail here: re-examine the split then
     import statistics
 
     ms = engine_accuracy.graph_mode_split_law()
     assert ms["fitted_on"]["piecewise"] >= 3 and ms["fitted_on"]["full"] >= 5
     assert ms["workspace_gib"]["piecewise"] < ms["workspace_gib"]["full"]
-    assert ms["holdout"]["split_rel"] < ms["holdout"]["law_rel"] and ms["seen"]["split_rel"] < ms["seen"]["law_rel"]
+    assert ms["seen"]["split_rel"] < ms["seen"]["law_rel"]
+    blind = ms["session28"]
+    assert blind["n"] >= 10 and blind["split_rel"] > blind["law_rel"]
     caps = ms["captures"]
     assert len(caps) >= 6
     assert statistics.median(abs(c["split_err"]) for c in caps) > statistics.median(abs(c["law_err"]) for c in caps)
