@@ -36,14 +36,22 @@ def _architecture(machine) -> str:
     return str(_row(pid).get("architecture") or pid)
 
 
+def stated_fa(row: dict) -> bool | None:
+    """llama-bench -fa as a published row states it (`fa: 1` / `0`); None where the row does not say (its build's
+    default, kernel_path.fa_on_at)."""
+    return None if row.get("fa") is None else bool(row["fa"])
+
+
 def rows(path: Path = PUBLISHED) -> list[dict]:
     """Every row with the shipped model's prediction and its signed error (%)."""
     import moe_accuracy
-    from selfhost_advisor.estimate.kernel_path import at_build
+    from selfhost_advisor.estimate.kernel_path import at_build, fa_stated
 
     out = []
     for r in moe_accuracy.published_rows(path):
-        with at_build(r.get("build_date")):  # a build before PR #8075 ran cuBLAS on dequantized weights
+        # a build before PR #8075 ran cuBLAS on dequantized weights; a row's stated llama-bench -fa (`fa: 1` / `0`)
+        # overrides its build's default, as fit_speed.Row.fa does for the fitted and weak rows (methodology 5e-metal9)
+        with at_build(r.get("build_date")), fa_stated(stated_fa(r)):
             pred = moe_accuracy.predict(r["model"], r["quant"], r["test"], r["machine"], int(r.get("n_ubatch", 512)))
         build = str(r.get("build", ""))
         out.append({"hardware": r["hardware"], "device_name": r.get("device_name", r["hardware"]),

@@ -146,7 +146,7 @@ def _rows(inputs: list[dict]) -> list[dict]:
     from contextlib import nullcontext
 
     from selfhost_advisor.estimate.cuda_path import graphs_gate_from
-    from selfhost_advisor.estimate.kernel_path import at_build as kernel_at_build
+    from selfhost_advisor.estimate.kernel_path import at_build as kernel_at_build, fa_stated
     from selfhost_advisor.estimate.moe_backends import at_build, rule_override
     from selfhost_advisor.estimate.vulkan_path import as_of_build as vulkan_as_of
 
@@ -161,7 +161,8 @@ def _rows(inputs: list[dict]) -> list[dict]:
         # `cuda_graphs: true`: a patched build's column, its graph gate at cc 6.1 (PR #27721: GGML_CUDA_CC_DP4A)
         gate = graphs_gate_from(6.1) if r.get("cuda_graphs") else nullcontext()
         with at_build(build), rule_override(r.get("tile_rule")), kernel_at_build(r.get("date")), \
-                vulkan_as_of(str(r.get("date") or "") if r["backend"] == "vulkan" else ""), gate:
+                vulkan_as_of(str(r.get("date") or "") if r["backend"] == "vulkan" else ""), gate, \
+                fa_stated(None if r.get("fa") is None else bool(r["fa"])):  # a stated -fa, as cuda_heldout.rows
             p = predict(*args)
         kind = "prefill" if r["test"].startswith("pp") else "decode"
         group = ("dense anchor" if r.get("dense") else "seen (H200, synthetic)" if r.get("seen")

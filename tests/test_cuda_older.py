@@ -126,8 +126,10 @@ def test_the_session_12_held_out_rows_before_and_after():
     # class at its rate from NVIDIA's table (Kepler's multiply-adds at 32 per 192-lane SMX): +0.1% / -13.8%
     assert rows[("NVIDIA Tesla M40 24GB", "decode")] == pytest.approx(0.1, abs=0.5)
     # session 27 (oss27): a pre-Volta prompt's flash attention at the tile kernel's vector-lane rate (fattn.cu
-    # BEST_FATTN_KERNEL_TILE below compute capability 7.0), not 1.5x the FP16 peak: K80 prefill +16.8 -> +15.1%
-    assert rows[("NVIDIA Tesla K80 (one GPU)", "prefill")] == pytest.approx(15.1, abs=0.5)
+    # BEST_FATTN_KERNEL_TILE below compute capability 7.0), not 1.5x the FP16 peak: K80 prefill +16.8 -> +15.1%;
+    # session 28 (nemo28): the scoreboard's rows state -fa 0, which cuda_heldout.rows now honours, so that rate is not
+    # theirs: back to +16.8% (methodology 5f-nemo28)
+    assert rows[("NVIDIA Tesla K80 (one GPU)", "prefill")] == pytest.approx(16.8, abs=0.5)
     assert rows[("NVIDIA Tesla K80 (one GPU)", "decode")] == pytest.approx(-13.8, abs=0.5)
     assert abs(rows[("NVIDIA Tesla M40 24GB", "prefill")]) < 12
 
