@@ -68,8 +68,11 @@ def node_ratio(model: Model, start: int, count: int, device) -> float:
     the mixer's nodes on top put 10-18% slow on Xe2 (docs/methodology.md 5b-sycl12). On SYCL, at a build that runs
     flash attention, each attention layer counts 3 nodes fewer, dense models included (fa_nodes_saved, 5b-sycl15)."""
     r = _rule()
+    one_block = model.arch in SINGLE_KIND_ARCHS and device.backend in ((r.get("one_block_layers") or {}).get("families")
+                                                                       or ())
     if not r or (device.backend not in (r.get("families") or ()) and not cuda_path.per_node_layers(device)):
-        return float(count)
+        # CUDA Volta and later: the fitted time per layer; a one-block layer its block's share (one_block_share)
+        return sum(one_block_share(model, i) for i in range(start, start + count)) if one_block else float(count)
     if device.backend == "vulkan" and device.vendor == "intel":
         return float(count)
     fa, norm = fa_nodes_saved(model, device), norm_nodes_saved(device)
@@ -82,8 +85,23 @@ def node_ratio(model: Model, start: int, count: int, device) -> float:
         return (fa if model.has_attention(i) else 0) + norm * _blocks(model, i)
 
     if model.moe is not None and device.backend in (r.get("moe_apart") or ()):  # SYCL: sycl_path.moe_layer_seconds
-        return sum(1.0 - saved(i) / dense for i in layers)
+        return sum((one_block_share(model, i) if one_block else 1.0) - saved(i) / dense for i in layers)
     return sum(graph_nodes(model, i, device.backend) - saved(i) for i in layers) / dense
+
+
+def one_block_share(model: Model, layer: int) -> float:
+    """The share of the fitted per-layer decode time that `layer` pays on a family that charges it per layer, not per
+    node, and is listed in decode_layer_nodes.one_block_layers (CUDA Volta and later; SYCL's MoE models, charged the
+    same way, are not listed): 1 for a layer of a mixer and a feed-forward block; for a layer that
+    holds one block (Nemotron-H: llm_build_nemotron_h builds a pre-norm, ONE of Mamba-2 / attention / MLP or MoE, and
+    the residual add), its block's graph nodes over the dense layer's 22, a feed-forward block at the dense
+    feed-forward's 7 whether MoE or not (on these families a two-block MoE layer pays exactly the dense layer's time).
+    data/speed.yaml decode_layer_nodes.one_block_layers; docs/methodology.md 5c-s28c."""
+    if _blocks(model, layer) != 1:
+        return 1.0
+    r = _rule()
+    nodes = int(r["dense_ffn"]) if model.is_moe_layer(layer) else graph_nodes(model, layer)
+    return nodes / float(r["dense_layer"])
 
 
 def _blocks(model: Model, layer: int) -> int:
