@@ -9,7 +9,8 @@ nodes over 22. That time is spent per kernel on the GPU, not in the host's launc
 pairs save only about 0.55 us a node, so builds with and without HIP graphs scale alike. The counts are read off
 llama.cpp's graph builders (decode_layer_nodes has them and their sources); that the fitted time is per kernel is an
 assumption checked on the held-out MoE decode rows (docs/methodology.md 5c-s17). Dense models keep exactly the fitted
-time (ratio 1), so no fit moves.
+time (ratio 1), so no fit moves. Where the fitted time is charged per layer instead (CUDA Volta and later), a layer
+that holds one block (Nemotron-H) pays that block's share of it (one_block_share; docs/methodology.md 5c-s28c).
 """
 from __future__ import annotations
 
