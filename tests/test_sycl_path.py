@@ -493,7 +493,7 @@ def test_the_xe2_moe_decode_rows_are_priced_as_the_file_they_ran():
     """Issue #22413: B60 Qwen3.6-35B-A3B tg128 50.29 (arthw, 5c0e94683), B70 49.36 (bassmaster187, reorder off); both
     ran Unsloth's UD-Q4_K_M ("Q4_K - Medium 20.60 GiB", our Q4_K_M 19.70), whose non-expert matrices are Q8_0. Read
     as Q4_K_M they were the routing term's check (5b-sycl5: +38.5 / +43.6% fast without it, -9.1 / +4.5% with it);
-    as the file they ran they read -17.1 / -26.7% (docs/methodology.md 5c-s28c: the term is a source count, nothing of
+    as the file they ran they read -17.1 / -26.7% (docs/methodology.md 5c-s28d: the term is a source count, nothing of
     it was sized on these bytes). What must hold: the UD file's extra bytes cost at least their time at the card's
     spec read rate and at most the UD non-expert bytes at the slowest rate any SYCL matrix streams at (Q8_0 on Xe2's
     block layout, 0.21 of spec: PR #21527)."""

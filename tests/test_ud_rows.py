@@ -1,4 +1,4 @@
-"""Published rows that ran an Unsloth dynamic (UD) file (docs/methodology.md 5c-s28c, session 28 ud28): the Qwen3.5 /
+"""Published rows that ran an Unsloth dynamic (UD) file (docs/methodology.md 5c-s28d, session 28 ud28): the Qwen3.5 /
 3.6 MoE rows whose file is Unsloth's UD-Q4_K_M carry that label in every file, their stated llama-bench model_size is
 the UD-Q4_K_M size and not Q4_K_M's, and any other UD / qwen35moe row whose stated size is not its label's is one of the
 known mislabels listed in the methodology (UD recipes not read)."""
@@ -19,7 +19,7 @@ PUBLISHED = Path(__file__).resolve().parents[1] / "benchmarks" / "published"
 # notwitcheer's CSV: "...,UD-Q4_K_M,20.61,..." (model_size GiB)
 STATED = re.compile(r"Q4_K - Medium\W{0,3}(?:\| )?(\d+\.\d+) GiB|UD-Q4_K_M,(\d+\.\d+),")
 UD_FILE = re.compile(r"UD-Q\d|udq\d", re.I)
-# Rows whose stated size is not their label's and which stay so (UD recipes not read; docs/methodology.md 5c-s28c):
+# Rows whose stated size is not their label's and which stay so (UD recipes not read; docs/methodology.md 5c-s28d):
 # (model, stated GiB) -> what the file is.
 KNOWN = {("qwen3.6:35b", 20.81): "Unsloth UD-Q4_K_XL", ("qwen3.6:27b", 16.39): "Unsloth UD-Q4_K_XL",
          ("nemotron-3-nano:30b", 21.26): "Unsloth UD-Q4_K_XL", ("gemma4:26b", 15.90): "Unsloth UD-Q4_K_XL",
@@ -82,7 +82,7 @@ def test_no_row_naming_the_ud_q4_k_m_file_of_a_read_model_keeps_another_label():
 @pytest.mark.parametrize("tolerance", [0.01])
 def test_ud_and_qwen35moe_rows_off_their_label_s_size_are_the_known_mislabels(tolerance):
     """An Unsloth UD row (or any Qwen3.5 / 3.6 MoE row) whose stated model_size is more than 1% off its label's size
-    is a known mislabel (KNOWN, docs/methodology.md 5c-s28c); a new one fails here until it is listed."""
+    is a known mislabel (KNOWN, docs/methodology.md 5c-s28d); a new one fails here until it is listed."""
     seen = set()
     for f, r in _rows():
         stated = _stated(r)

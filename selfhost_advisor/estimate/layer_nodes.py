@@ -67,7 +67,7 @@ def node_ratio(model: Model, start: int, count: int, device) -> float:
     hybrid's Gated DeltaNet layer scales (26 + 7 nodes: 1.5x); an MoE model keeps the fitted time (`moe_apart`): its
     extra submissions are sycl_path.moe_layer_seconds', checked on the Qwen3.6-35B-A3B rows it was written for, which
     the mixer's nodes on top put 10-18% slow on Xe2 (docs/methodology.md 5b-sycl12; as the UD-Q4_K_M file they ran,
-    30-43% slow: 5c-s28c). On SYCL, at a build that runs
+    30-43% slow: 5c-s28d). On SYCL, at a build that runs
     flash attention, each attention layer counts 3 nodes fewer, dense models included (fa_nodes_saved, 5b-sycl15)."""
     r = _rule()
     one_block = model.arch in SINGLE_KIND_ARCHS and device.backend in ((r.get("one_block_layers") or {}).get("families")

@@ -1060,7 +1060,7 @@ def moe_layer_seconds(model, expert_layers: tuple, layer_s: float) -> float:
     Why: ggml-sycl submits every op on its own, and a dense layer's ~30 submissions are what the fitted per-layer time
     stands for; an MoE layer has ~24 more (Qwen3.6-35B-A3B), all host time a one-token step cannot hide. Without them
     the two Xe2 rows of that model were predicted 38-44% fast (docs/methodology.md 5b-sycl5) when read as Q4_K_M; as the
-    Unsloth UD-Q4_K_M file they ran (Q8_0 non-expert matrices, 5c-s28c) they read -17 / -27% with it, +9 / -11% without.
+    Unsloth UD-Q4_K_M file they ran (Q8_0 non-expert matrices, 5c-s28d) they read -17 / -27% with it, +9 / -11% without.
     No byte of those rows is in it: a source count times the fitted per-layer time, so the relabel leaves it as it was."""
     rules = _rules().get("moe_decode") or {}
     dense = float(rules.get("dense_layer_submissions") or 0)
