@@ -88,8 +88,12 @@ def _decode_seconds(
                                                         efficiency("cpu", table).bandwidth * _host_bandwidth(machine))
             if d.backend == "sycl" and work.layer_matrices:  # block-layout mat-vecs: the kernel binds (sycl_path)
                 clock = gpu_clock_hz(d)
-                total += sum(_per_layer(work.layer_matrices[layer:layer + count],
-                                        lambda mats: sycl_path.block_layout_seconds(mats, d, bw, clock)))
+                dense = work.layer_matrices[layer:layer + count]
+                if model.moe is not None and len(work.layer_expert_matrices) == len(work.layer_matrices):
+                    # K-quant experts the fused MoE mat-vec reads on the block layout: expert_layout_seconds (sycl_path)
+                    dense = tuple(sycl_path.block_charged(m, e) for m, e in
+                                  zip(dense, work.layer_expert_matrices[layer:layer + count]))
+                total += sum(_per_layer(dense, lambda mats: sycl_path.block_layout_seconds(mats, d, bw, clock)))
                 if model.moe is not None:  # expert tensors ggml-sycl leaves on the block layout (sycl_path)
                     total += sum(_per_layer(work.layer_expert_matrices[layer:layer + count],
                                             lambda mats: sycl_path.expert_layout_seconds((mats,), d, bw, clock)))

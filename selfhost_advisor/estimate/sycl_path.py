@@ -397,29 +397,75 @@ def expert_layout_seconds(expert_layers: tuple, device: Device, bandwidth: float
     - a Q4_K / Q5_K / Q6_K expert tensor before #24452 is read on the block layout too, at the rate PR #24452's
       same-machine pair measured for exactly that change (expert_block_share): its bytes stream at that share of the
       reordered rate.
-    0 where the type's dense tensors are on the block layout too (block_layout_seconds charges them there) or the reorder
-    switch is off (every tensor is then on the block layout and charged there)."""
+    - from PR #21920 on, a Q4_K / Q5_K / Q6_K expert tensor whose dense type is on the block layout too (the reorder
+      switch off, GGML_SYCL_DISABLE_OPT=1, or the type not yet reordered) is read by the same fused MMVQ on the same
+      block layout (fused_block_experts), so it takes expert_block_share as well, not the DMMV's block rate
+      block_layout_seconds would charge (docs/methodology.md 5b-sycl29).
+    Other expert tensors whose dense type is on the block layout: 0 here (block_layout_seconds charges them)."""
     build = build or current()
     rule = _rules().get("moe_reorder") or {}
-    if not rule or not expert_layers or not reorder_on(build) or not bandwidth:
+    if not rule or not expert_layers or not bandwidth:
         return 0.0
     from .kernel_path import FLOAT_TYPES
 
+    on = reorder_on(build)
     taken = frozenset(rule.get("types") or ())
     reordered_here = taken if _has(build, rule) else frozenset()
     total = 0.0
     for mats in expert_layers:
-        on_block = [m for m in mats if m[0] not in FLOAT_TYPES and m[0] not in reordered_here
+        on_block = [m for m in mats if on and m[0] not in FLOAT_TYPES and m[0] not in reordered_here
                     and matvec_path(m[0], build) == "reordered"]
         other = tuple(m for m in on_block if m[0] not in taken)
         if other:
             total += block_layout_seconds(other, device, bandwidth, clock_hz, force_block=True)
-        kquant = sum(b for ty, _, b in on_block if ty in taken)
+        kquant = sum(b for ty, _, b in on_block if ty in taken) + sum(b for _, _, b in fused_block_experts(mats, build))
         if kquant:
             share = round(bandwidth / device.bandwidth_bytes_per_s, 6) if device.bandwidth_bytes_per_s else 0.0
             ratio = expert_block_share(share)
             total += kquant / bandwidth * (1.0 / ratio - 1.0) if ratio else 0.0
     return total
+
+
+@lru_cache(maxsize=64)
+def _fused_block_types(build: Build) -> frozenset:
+    rules = _rules()
+    rule = rules.get("moe_reorder") or {}
+    fused = (rules.get("moe_prefill") or {}).get("decode_fused")
+    if not rule or not fused or not _has(build, fused) or (reorder_on(build) and _has(build, rule)):
+        return frozenset()
+    return frozenset(rule.get("types") or ())
+
+
+def fused_block_experts(expert_mats: tuple, build: Build | None = None) -> tuple:
+    """The routed-expert matrices of one layer (type, weights, bytes) that the fused one-token MUL_MAT_ID (PR #21920 on)
+    reads on the block layout while their type's dense tensors are on the block layout too: Q4_K / Q5_K / Q6_K expert
+    tensors at a build with the fused kernel, where the reorder switch is off or the build predates opt_for_reorder_id
+    (PR #24452) and matvec_path puts the type on the block layout.
+
+    Why: ggml_sycl_mul_mat_id_mmvq_fused (ggml 267de612 .. d99724f2) is tried first for every one-token MUL_MAT_ID and
+    refuses only a reordered src0; GGML_SYCL_DISABLE_OPT=1 (or no reorder for the type) leaves the tensor on the block
+    layout, so it runs the fused MMVQ on the block layout, the path PR #24452's pair measured before the PR
+    (expert_block_share), not ggml_sycl_mul_mat's DMMV, whose block rate block_layout_seconds charges. block_charged
+    takes these out of block_layout_seconds' list; expert_layout_seconds charges them."""
+    types = _fused_block_types(build or current())
+    if not types:
+        return ()
+    build = build or current()
+    return tuple(m for m in expert_mats if m[0] in types and matvec_path(m[0], build) == "block")
+
+
+def block_charged(mats: tuple, expert_mats: tuple, build: Build | None = None) -> tuple:
+    """A layer's matrices less its fused_block_experts (each taken out once): what block_layout_seconds charges."""
+    moved = list(fused_block_experts(expert_mats, build))
+    if not moved:
+        return mats
+    out = []
+    for m in mats:
+        if m in moved:
+            moved.remove(m)
+        else:
+            out.append(m)
+    return tuple(out)
 
 
 @lru_cache(maxsize=64)
