@@ -810,7 +810,8 @@ def test_expert_tensors_outside_opt_for_reorder_id_stay_on_the_block_layout():
     """ggml d99724f2 opt_for_reorder_id reorders Q4_K, Q5_K and Q6_K expert tensors only, from PR #24452 (2026-06-16);
     should_reorder_tensor takes MUL_MAT nodes only. Gemma 4 26B-A4B's down experts are Q8_0 (704 columns: no K-quant
     block fits), on the block layout at every build; Qwen3.6-35B-A3B's Q4_K / Q6_K experts only before #24452; with the
-    reorder switch off every tensor is on the block layout and block_layout_seconds charges it, not this."""
+    reorder switch off every tensor is on the block layout: block_layout_seconds charges the Q8_0 ones, this only the
+    K-quant experts the fused MoE mat-vec reads there (session 28, xe28)."""
     d = _machine("arc pro b70").devices[0]
     bw, clock = 0.6 * d.bandwidth_bytes_per_s, gpu_clock_hz(d)
     gemma = token_work(get_model("gemma4:26b"), get_quant("Q4_K_M")).layer_expert_matrices
@@ -823,7 +824,8 @@ def test_expert_tensors_outside_opt_for_reorder_id_stay_on_the_block_layout():
     assert sycl_path.expert_layout_seconds(qwen, d, bw, clock, after) == 0
     assert sycl_path.expert_layout_seconds(qwen, d, bw, clock, before) > 0
     off = sycl_path.parse_build("(2026-07-01), GGML_SYCL_ENABLE_OPT=0")
-    assert sycl_path.expert_layout_seconds(gemma, d, bw, clock, off) == 0
+    q8_only = tuple(tuple(m for m in mats if m[0] == "Q8_0") for mats in gemma)
+    assert sycl_path.expert_layout_seconds(q8_only, d, bw, clock, off) == 0
     dense = token_work(get_model("llama3.1:8b"), get_quant("Q4_K_M")).layer_expert_matrices
     assert sycl_path.expert_layout_seconds(dense, d, bw, clock, newest) == 0
 
@@ -957,3 +959,34 @@ def test_q4_0_prompt_regression_of_the_reorder_is_dated_by_pr_13536(build, charg
                   for ty, n, _ in layer if ty == "Q4_0")
     assert q4_0 == pytest.approx(weights * sycl_path.reorder_dequant_cycles() / (8 * 1.95e9) / 512, rel=1e-9)
     assert 1.5 < sycl_path.reorder_dequant_cycles() < 2.2  # Xe-core cycles a weight, issue #25203's pair
+
+
+def test_with_the_reorder_off_the_fused_moe_matvec_reads_k_quant_experts_as_before_pr_24452():
+    """ggml fc34a163 (2026-05-26): ggml_sycl_mul_mat_id tries ggml_sycl_mul_mat_id_mmvq_fused first for a one-token
+    MUL_MAT_ID, which refuses only a reordered src0; GGML_SYCL_DISABLE_OPT=1 reorders nothing, so a Q4_K / Q5_K expert
+    tensor runs the fused MMVQ on the block layout, exactly as with the reorder on before PR #24452 (the pair
+    expert_block_share comes from), not ggml_sycl_mul_mat's DMMV. Issue #22413's B70 row (UD-Q4_K_M, build 9279,
+    DISABLE_OPT=1): its experts cost what the same build's reorder-on experts cost, and block_layout_seconds no longer
+    sees them; its Q8_0 dense matrices stay there (the DMMV on the block layout, PR #21527's before path). Before PR
+    #21920 (one ggml_sycl_mul_mat per expert: the DMMV) and with opt_for_reorder_id (reorder on, #24452) nothing moves."""
+    d = _machine("arc pro b70").devices[0]
+    bw, clock = 0.6 * d.bandwidth_bytes_per_s, gpu_clock_hz(d)
+    work = token_work(get_model("qwen3.6:35b"), get_quant("UD-Q4_K_M"))
+    experts, layers = work.layer_expert_matrices, work.layer_matrices
+    off = sycl_path.parse_build("47c0eda9d (9279) (2026-05-26), GGML_SYCL_DISABLE_OPT=1")
+    on = sycl_path.parse_build("47c0eda9d (9279) (2026-05-26)")
+    moved = sycl_path.fused_block_experts(experts[0], off)
+    assert moved and {ty for ty, _, _ in moved} <= {"Q4_K", "Q5_K", "Q6_K"}
+    assert sum(b for _, _, b in moved) == sum(b for ty, _, b in experts[0] if ty != "Q8_0")
+    kept = sycl_path.block_charged(layers[0], experts[0], off)
+    assert len(kept) == len(layers[0]) - len(moved)
+    assert sum(b for ty, _, b in kept if ty == "Q8_0") == sum(b for ty, _, b in layers[0] if ty == "Q8_0")
+    assert sycl_path.expert_layout_seconds(experts, d, bw, clock, off) == pytest.approx(
+        sycl_path.expert_layout_seconds(experts, d, bw, clock, on), rel=1e-9)
+    ratio = sycl_path.expert_block_share(round(bw / d.bandwidth_bytes_per_s, 6))
+    kquant = sum(b for mats in experts for _, _, b in sycl_path.fused_block_experts(mats, off))
+    assert sycl_path.expert_layout_seconds(experts, d, bw, clock, off) == pytest.approx(kquant / bw * (1 / ratio - 1))
+    for build in ("(2026-04-01), GGML_SYCL_DISABLE_OPT=1", "", "PR #24452 head (2026-06-13)"):
+        b = sycl_path.parse_build(build)
+        assert sycl_path.fused_block_experts(experts[0], b) == ()
+        assert sycl_path.block_charged(layers[0], experts[0], b) == layers[0]
