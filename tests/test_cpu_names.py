@@ -197,3 +197,15 @@ def test_an_x86_box_named_by_its_cpu_is_labelled_as_the_curated_profile_an_arm_o
     assert cpu_speed(_machine("epyc 9654 384gb"), "llama3.1:8b").confidence == "calibrated"
     assert cpu_speed(_machine("ryzen 9 7950x 64gb"), "llama3.1:8b").confidence == "calibrated"
     assert cpu_speed(_machine("graviton3 64gb"), "llama3.1:8b").confidence == "extrapolated"
+
+
+@pytest.mark.parametrize("name", ["ryzen 9 7950x 64 tb", "raspberry pi 5 128gb", "epyc 9654 13tb", "i9-13900k 2tb"])
+def test_a_ram_size_no_box_of_that_segment_holds_is_refused(capsys, name):
+    """'ryzen 9 7950x 64 tb' was priced as a desktop with 70 TB of RAM (the only guard was 64 TiB for any box): a
+    typo, refused in one line (exit 2) with an example."""
+    one_line_exit_2(*run(capsys, "fit", "llama3.1:8b", "-q", "Q4_K_M", "-H", name), "more RAM than", "e.g.")
+
+
+@pytest.mark.parametrize("name, tib", [("ryzen 9 7950x 256gb", 0.25), ("epyc 9654 2s 24tb", 24), ("epyc 9654 6tb", 6)])
+def test_a_large_but_real_ram_size_is_the_users(name, tib):
+    assert _machine(name).ram_bytes == int(tib * 2**40)

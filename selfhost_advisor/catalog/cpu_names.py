@@ -37,6 +37,12 @@ _GPU_WORDS = lazy(r"\b(?:rtx|gtx|rx|radeon|geforce|arc|quadro|tesla|instinct|gpu
 _CPU_WORDS = lazy(r"\b(?:ryzen|threadripper|epyc|xeon|core\s+i[3579]|i[3579]-?\d{4,5}[a-z]*|graviton|altra|grace|"
                   r"raspberry|pi\s*5)\b", re.I)
 _MAX_RAM_BYTES = 64 * 2**40  # 64 TiB: above any socket pair's maximum (a typo guard)
+# A typo guard per segment and socket, about twice the largest maximum its parts are sold with, so that 'ryzen 9 7950x
+# 64tb' is refused rather than priced as a 70 TB desktop: desktop 512 GiB (AM5 and LGA1700 boards top out at 192-256
+# GB), single-board 64 GiB (the Pi 5 is sold with up to 16 GB), workstation 8 TiB (Threadripper PRO / Xeon W: 2-4 TB),
+# server 12 TiB a socket (EPYC 9004: 6 TB a socket). Not a spec figure: a name past it is refused, one below it is the
+# user's box.
+_SEGMENT_RAM_CAP = {"desktop": 512 * 2**30, "sbc": 64 * 2**30, "workstation": 8 * 2**40, "server": 12 * 2**40}
 
 
 class CpuNameError(UnknownHardwareError):
@@ -178,6 +184,19 @@ def _ram(name: str, row: dict, sizes: list[re.Match]) -> str:
     return f"{float(number):g}{'GiB' if unit in ('gb', 'gib') else 'TiB'}"
 
 
+def _ram_within_segment(name: str, row: dict, sizes: list[re.Match], sockets: int) -> None:
+    """Refuse a RAM size past what any box of the row's segment holds (_SEGMENT_RAM_CAP, per socket on servers)."""
+    number, unit = float(sizes[0].group(1)), sizes[0].group(2).lower()
+    size = number * (2**40 if unit in ("tb", "tib") else 2**30)
+    cap = _SEGMENT_RAM_CAP.get(row.get("segment", ""), _MAX_RAM_BYTES) * (sockets if row.get("segment") == "server" else 1)
+    if size > cap:
+        what = {"sbc": "single-board computer", "server": f"{sockets}-socket server"}.get(row.get("segment", ""),
+                                                                                       row.get("segment") or "box")
+        raise CpuNameError(f"hardware {clipped(name)!r}: {number:g} {unit.upper()} is more RAM than a {what} with "
+                           f"the {row['name']} holds",
+                           f"e.g. '{example_name(row)}'")
+
+
 def _memory(name: str, row: dict, mem: re.Match | None) -> tuple[str, int | None, str]:
     """(memory type, MT/s or None for soldered memory of a fixed bandwidth, what the output says of it)."""
     shown = clipped(name)
@@ -255,6 +274,7 @@ def cpu_profile_of(row: dict, name: str) -> Profile:
     ram = _ram(name, row, sizes)
     _, mts, mem_note = _memory(name, row, mem)
     sockets = _sockets(name, row, sock)
+    _ram_within_segment(name, row, sizes, sockets)
     fields = spec_fields(row, ram, mts, sockets)
     profile = cpu_profile(fields, f"{row['id']} (data/cpus.yaml)")
     idle = (f"; its {row['e_cores']} E-cores idle (llama.cpp's default threads on Linux are the P-cores; a Windows "
