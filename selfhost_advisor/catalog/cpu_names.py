@@ -161,7 +161,9 @@ def example_name(row: dict) -> str:
 _PAREN = lazy(r"\([^()]*\)")
 
 
-def _ram(name: str, row: dict, sizes: list[re.Match]) -> str:
+def _ram(name: str, row: dict, sizes: list[re.Match]) -> tuple[str, float]:
+    """The RAM size `name` states, as the custom: spec writes it and in bytes; refused where it states none, two, or
+    one no CPU box has."""
     shown = clipped(name)
     example = example_name(row)
     if not sizes:
@@ -181,18 +183,18 @@ def _ram(name: str, row: dict, sizes: list[re.Match]) -> str:
     if not 2**29 <= size <= _MAX_RAM_BYTES:
         raise CpuNameError(f"hardware {shown!r}: {float(number):g} {unit.upper()} is not a RAM size of a CPU box",
                            f"e.g. '{example}'")
-    return f"{float(number):g}{'GiB' if unit in ('gb', 'gib') else 'TiB'}"
+    return f"{float(number):g}{'GiB' if unit in ('gb', 'gib') else 'TiB'}", size
 
 
-def _ram_within_segment(name: str, row: dict, sizes: list[re.Match], sockets: int) -> None:
-    """Refuse a RAM size past what any box of the row's segment holds (_SEGMENT_RAM_CAP, per socket on servers)."""
-    number, unit = float(sizes[0].group(1)), sizes[0].group(2).lower()
-    size = number * (2**40 if unit in ("tb", "tib") else 2**30)
+def _ram_within_segment(name: str, row: dict, typed: re.Match, size: float, sockets: int) -> None:
+    """Refuse a RAM size (`typed` as the name states it, `size` its bytes from _ram) past what any box of the row's
+    segment holds (_SEGMENT_RAM_CAP, per socket on servers)."""
     cap = _SEGMENT_RAM_CAP.get(row.get("segment", ""), _MAX_RAM_BYTES) * (sockets if row.get("segment") == "server" else 1)
     if size > cap:
         what = {"sbc": "single-board computer", "server": f"{sockets}-socket server"}.get(row.get("segment", ""),
                                                                                        row.get("segment") or "box")
-        raise CpuNameError(f"hardware {clipped(name)!r}: {number:g} {unit.upper()} is more RAM than a {what} with "
+        raise CpuNameError(f"hardware {clipped(name)!r}: {float(typed.group(1)):g} {typed.group(2).upper()} is more "
+                           f"RAM than a {what} with "
                            f"the {row['name']} holds",
                            f"e.g. '{example_name(row)}'")
 
@@ -271,10 +273,10 @@ def cpu_profile_of(row: dict, name: str) -> Profile:
     from .custom_cpu import cpu_profile
 
     _, sizes, mem, sock = _parts(name)
-    ram = _ram(name, row, sizes)
+    ram, size = _ram(name, row, sizes)
     _, mts, mem_note = _memory(name, row, mem)
     sockets = _sockets(name, row, sock)
-    _ram_within_segment(name, row, sizes, sockets)
+    _ram_within_segment(name, row, sizes[0], size, sockets)
     fields = spec_fields(row, ram, mts, sockets)
     profile = cpu_profile(fields, f"{row['id']} (data/cpus.yaml)")
     idle = (f"; its {row['e_cores']} E-cores idle (llama.cpp's default threads on Linux are the P-cores; a Windows "
