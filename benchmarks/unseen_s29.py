@@ -1,0 +1,46 @@
+"""Session 29's unseen published rows (benchmarks/published/unseen_s29_*.yaml), each predicted by the SHIPPED model,
+median |error| per backend / vendor, decode and prefill apart (docs/methodology.md 5-unseen29).
+
+Usage: python benchmarks/unseen_s29.py [--json] [--batch all|N]
+The rows were written down and scored at main ae64dcbd before any change of session 29 could see them, and join no
+fit. Scoring, groups and printing are session 26's, as session 27's (unseen_s27: unseen_s26.rows / unseen_s26.summary, a `_cuda.yaml`
+file through cuda_heldout.rows, a `_cpu.yaml` file through cpu_published.predict, any other through
+fit_speed.published_rows + fit_speed.predict); only the file set differs.
+"""
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+import unseen_s27  # noqa: E402  (session 27's scorer; it puts the repo, scripts/ and benchmarks/ on the path)
+import unseen_s26  # noqa: E402  (the unseen scorers' command line)
+
+FILES = sorted((ROOT / "benchmarks" / "published").glob("unseen_s29_*.yaml"))
+
+
+def rows(files: list[Path] = FILES) -> list[dict]:
+    """unseen_s27.rows (= unseen_s26.rows) for these files: each row predicted, marked gpu_in_fit."""
+    return unseen_s27.rows(files)
+
+
+def summary(rs: list[dict]) -> dict:
+    """unseen_s27.summary (= unseen_s26.summary): per backend / vendor, GPU in no fit, builds of 2026."""
+    return unseen_s27.summary(rs)
+
+
+def batch(path: Path) -> str:
+    """Which batch a file is: unseen_s29_bN_*.yaml is batch N."""
+    m = re.match(r"b(\d+)_", path.name.removeprefix("unseen_s29_"))
+    return m.group(1) if m else "1"
+
+
+def main() -> int:
+    return unseen_s26.scorer_main(__doc__, FILES, batch, "score one batch's files alone: N = unseen_s29_bN_*.yaml")
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
