@@ -1,4 +1,4 @@
-"""Sessions 27 and 28's unseen published rows (benchmarks/published/unseen_s2N_*.yaml, scored by
+"""Sessions 27, 28 and 29's unseen published rows (benchmarks/published/unseen_s2N_*.yaml, scored by
 benchmarks/unseen_s2N.py): every file parses and is named for its backend, every row cites its page, resolves to a
 hardware profile and a catalog model, carries a build date that parses, and joins no fit; no other published file (nor
 the calibration file) has the same figure; the scorer counts every row once with the groups issue 16's check asks
@@ -23,7 +23,8 @@ from unseenkit import PUBLISHED, assert_figures_unseen, assert_no_fit_reads, ass
 
 BACKENDS = ("cuda", "rocm", "vulkan", "metal", "sycl", "cpu")
 # session -> (the commit its rows were scored blind at, rows per batch as recorded)
-SESSIONS = {27: ("a200006", {"1": 57, "2": 108, "3": 12}), 28: ("1ec9c5b2", {"1": 70, "2": 8})}
+SESSIONS = {27: ("a200006", {"1": 57, "2": 108, "3": 12}), 28: ("1ec9c5b2", {"1": 70, "2": 8}),
+            29: ("ae64dcbd", {"1": 64})}
 ALL = pytest.mark.parametrize("session", sorted(SESSIONS))
 
 
