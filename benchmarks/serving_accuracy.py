@@ -13,7 +13,8 @@ row within 0.5-2x; issue 15: single-stream decode within 15%.
 
 Usage: python benchmarks/serving_accuracy.py [--splits]
   --splits: only the held-out throughput rows of current vLLM, grouped one way at a time (dense / MoE, lab, release,
-            GPU, tensor-parallel size, client, concurrency, workload, precision): where the bias sits (splits())
+            GPU, tensor-parallel size, client, concurrency, workload, precision, the experts' kernel, and lab x GPU x
+            release together): where the bias sits (splits())
 """
 from __future__ import annotations
 
@@ -281,10 +282,28 @@ def _concurrency_band(row: dict) -> str:
     return "1-16" if c <= 16 else "17-128" if c <= 128 else "129-512" if c <= 512 else "513+"
 
 
+def _moe_kernel(row: dict) -> str:
+    """The kernel the row's experts ran (estimate/serving/moe_step.py moe_kernel: Triton fused_moe, Marlin MoE,
+    triton_kernels, at the row's release and GPU), '-' for a dense model."""
+    from selfhost_advisor.estimate.serving.moe_step import gpu_family, moe_kernel
+
+    if not _moe(row):
+        return "-"
+    machine = machine_from_profile(get_profile(row["hardware"]), int(row["gpus"]))
+    return moe_kernel(gpu_family(machine), machine.devices[0].backend, served_quant(row), release(row))
+
+
+def _cell(row: dict) -> str:
+    """lab, GPU and vLLM release together (session 29, serve30): the cells in which a MoE row and a dense row ran the
+    same bench on the same GPU and release, so a MoE / dense gap can be read with the lab and the release held."""
+    return f"{_lab(row)} {row['hardware']} {release(row) or row['engine']}"
+
+
 SPLITS = (("dense / MoE", lambda r: "MoE" if _moe(r) else "dense"), ("lab", _lab),
           ("vLLM release", lambda r: release(r) or str(r["engine"])), ("GPU", lambda r: str(r["hardware"])),
           ("tensor parallel", lambda r: f"{int(r['gpus'])} GPU"), ("client", _client),
-          ("concurrency", _concurrency_band), ("workload", _workload), ("precision", lambda r: str(r["precision"])))
+          ("concurrency", _concurrency_band), ("workload", _workload), ("precision", lambda r: str(r["precision"])),
+          ("MoE kernel", _moe_kernel), ("lab GPU release", _cell))
 
 
 def split_stats(xs: list[float]) -> tuple[int, float, float, int, int]:
