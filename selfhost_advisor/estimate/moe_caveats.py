@@ -11,8 +11,9 @@ session 28 the decode is charged per MUL_MAT_ID on RDNA 3.5, where the call was 
 bf16_expert_decode_seconds, data/speed.yaml `vulkan_bf16_expert_decode`, 5f-halo5): there only the prefill is qualified. Under ggml-cuda a prompt's F16 / BF16 MUL_MAT_ID runs the mmf kernel only up to
 512 tokens a micro-batch for an expert matrix of up to 1024 rows and 128 above (ggml_cuda_should_use_mmf), past that
 one hipBLAS / cuBLAS call per touched expert after two host syncs; the Strix Halo ROCm rows of a BF16 MoE prompt about
-3x slower than the estimate (`rocm_16bit_experts`). The figures stand and are qualified, as rocm_caveats qualifies
-small models on CDNA 3.
+3x slower than the estimate (`rocm_16bit_experts`); since session 29 RDNA 3.5 charges them at the rate the same GPU's
+logs show (estimate/rocm_experts.py, 5f-rocm29) and the note says so. The figures stand and are qualified, as
+rocm_caveats qualifies small models on CDNA 3.
 """
 from __future__ import annotations
 
@@ -104,7 +105,13 @@ def rocm_16bit_expert_caveat(model: Model, expert_layers: tuple, placement: Plac
         return ()
     est, rows = rule["estimate"], rule["prefill_rows"]
     lo, hi = _slower(rows, "pp512", float(est["pp512"]))
+    from .rocm_experts import priced
+
+    rocm = [d for d in machine.devices if d.backend == "rocm"]
+    charged = (" than the dense-rate estimate; on this GPU they are now charged at the rate those logs show "
+               "(docs/methodology.md 5c-s26, 5f-rocm29)" if all(priced(model, d, n_ubatch) for d in rocm)
+               else " than our estimate for them (docs/methodology.md 5c-s26)")
     return (f"prefill: llama.cpp's ROCm backend multiplies 16-bit experts of {max(over):,} rows one expert at a time "
             f"(after two host syncs) at {n_ubatch} tokens a micro-batch, past its mmf kernel's limit; a Strix Halo's "
             f"published rows ({est['model']} {est['quant']}, builds {_builds(rows)}, ROCm 6.4-7.2) prompt "
-            f"{lo:.1f}-{hi:.1f}x slower than our estimate for them (docs/methodology.md 5c-s26)",)
+            f"{lo:.1f}-{hi:.1f}x slower{charged}",)

@@ -5,7 +5,7 @@ weights that llama.cpp offloads for large batches (estimate/speed.py's docstring
 from __future__ import annotations
 
 from ..domain import Machine, Model, Placement
-from . import cuda_path, kernel_path, metal_path, occupancy, sycl_path, vulkan_fa, vulkan_path
+from . import cuda_path, kernel_path, metal_path, occupancy, rocm_experts, sycl_path, vulkan_fa, vulkan_path
 from .cpu_kernels import prefill_seconds as _cpu_prefill_seconds
 from .speed_factors import Table, _speed_data, efficiency, family
 from .speed_gpu import _device_flops, layer_seconds, recurrent_prefill_seconds, sm_cycles_per_s
@@ -70,6 +70,9 @@ def _prefill_seconds_per_token(
                 total += prefill_traffic_seconds(d, mats, n_ubatch)
                 # F16 / BF16 weights: hipBLAS(Lt)'s GEMM streams its tiles while it multiplies (the slower binds)
                 total += kernel_path.float_traffic_excess(d, mats, rules, n_ubatch, 2.0 / (c * flops))
+                # 16-bit routed experts on RDNA 3.5: a few tokens an expert, at the rate measured there (rocm_experts)
+                total += rocm_experts.prefill_seconds_per_token(model, work, d, range(layer, layer + count), n_ubatch,
+                                                                _device_flops(d), scale, placement.cpu_moe_layers)
             elif d.backend == "sycl":
                 # ggml-sycl: every prompt GEMM at its library's measured rate on this architecture (`flops`,
                 # sycl_path.gemm_rate; x the family's compute share, 1.0: not fitted), the scratch copies and the
