@@ -153,7 +153,9 @@ def _prefill_seconds_per_token(
             total += recurrent_prefill_seconds(d, model, layer, count)
             total += _expert_tile_seconds(model, work, layer, count, n_ubatch, eff, c * flops, smc,
                                           eff.bandwidth * d.bandwidth_bytes_per_s if d.bandwidth_bytes_per_s else None,
-                                          d)
+                                          d, vulkan_path.expert_path_seconds(
+                                              d, work.layer_expert_matrices[layer:layer + count], _device_flops(d),
+                                              eff, c) if vk is not None else None)
             layer += count
     if placement.cpu_moe_layers and work.layer_expert_bytes and devices and not devices[0].unified:
         # --n-cpu-moe: the experts kept in RAM that the micro-batch uses are copied to the GPU for it (op offload), or

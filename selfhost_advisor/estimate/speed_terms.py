@@ -86,11 +86,13 @@ def _unpack_seconds(layers: tuple, eff: Efficiency, cycles_per_s: float | None, 
 
 def _expert_tile_seconds(model: Model, work: TokenWork, layer: int, count: int, n_tokens: int, eff: Efficiency,
                          flops: float, cycles_per_s: float | None, bandwidth: float | None,
-                         device: Device | None = None) -> float:
+                         device: Device | None = None, base_seconds: float | None = None) -> float:
     """Prefill seconds per token that an MoE model's expert matmuls add on a GPU beyond their active share: the empty
     columns of their tiles (estimate/moe_tiles.py), (padding - 1) x what the dense terms charge the expert matrices;
     and never less than streaming each expert the micro-batch routes a token to once (estimate/moe_batch.py
-    touched_share), at the family's decode streaming rate."""
+    touched_share), at the family's decode streaming rate. `base_seconds`: what the dense terms charge the expert
+    matrices where a family prices them per kernel path (Vulkan: vulkan_path.expert_path_seconds, the tile's
+    dequantization and MMA both per tile; docs/methodology.md 5c-s29); else their FLOPs at `flops` (+ CUDA's unpack)."""
     if model.moe is None or not work.layer_expert_matrices:
         return 0.0
     pad = _padding(n_tokens, model.moe.experts, model.moe.active, eff.family, device)
@@ -98,6 +100,8 @@ def _expert_tile_seconds(model: Model, work: TokenWork, layer: int, count: int, 
     matmul = sum(_per_layer(mats, lambda m: float(sum(2 * w for _, w, _ in m)))) / flops
     unpack = _unpack_seconds(mats, eff, cycles_per_s, 0)  # count 0: no per-layer term, the matrices only
     base = matmul + unpack  # what the dense terms already charge the expert matrices
+    if base_seconds is not None:  # a family that prices them per kernel path (Vulkan: vulkan_path.expert_path_seconds)
+        base = base_seconds
     from .moe_batch import touched_share  # the experts the micro-batch routes a token to, not all (moe_batch.py)
 
     touched = touched_share(n_tokens, model.moe.experts, model.moe.active)

@@ -390,6 +390,26 @@ def expert_bias_seconds(expert_layers: tuple, n_ubatch: int, bandwidth: float | 
     return sum(2.0 * nbytes for mats in expert_layers for ty, _, nbytes in mats if ty == "F32") / bandwidth
 
 
+def expert_path_seconds(device: Device, expert_layers: tuple, matrix_flops: float | None, eff,
+                        fallback: float) -> float | None:
+    """Per prompt token, what the Vulkan prompt terms charge the routed experts' matmuls (MUL_MAT_ID) at their dense
+    share: path_seconds of the expert matrices alone (at their own tile, tile(expert=True); on AMD at the sustained
+    clock, and without AMDVLK's large-tile share, which the medium expert tile never takes) over each path's
+    efficiency, as speed_prefill sums a layer's paths (`fallback`: the family's efficiency for a path with none). The
+    unit the MoE tile padding multiplies (speed_terms._expert_tile_seconds): mul_mm.comp / mul_mmq.comp run an
+    expert's partial tile whole, so its weight-tile dequantization into shared memory and its coopMatMulAdd (or dot
+    products) cost per tile, not per routed token (docs/methodology.md 5c-s29). None without expert layers, where a
+    peak is unknown, and on NV_coopmat2, whose padding (moe_tiles.coopmat2_padding) is in units of the family's rate."""
+    rules = path_rules()
+    if rules is None or not expert_layers or features(device, rules)[0] == "coopmat2":
+        return None
+    out = path_seconds(device, expert_layers, matrix_flops, expert_layers)
+    if not out:
+        return None
+    paths = dict(eff.vulkan_paths)
+    return sum(s / (fixed_efficiency(p) or paths.get(p) or fallback) for p, s in out.items())
+
+
 # --- decode: the mat-vec shaders' issue rate (docs/methodology.md 5b-vkgcn) ---
 
 def matvec_lane_hz(device: Device) -> float | None:
