@@ -87,3 +87,28 @@ def test_the_q8_0_coopmat_rows_move_by_the_ratio_and_stay_fast():
     q8 = sorted(r["error_pct"] for r in _amd_rows() if r["kind"] == "prefill" and r["quant"] == "Q8_0"
                 and r["path"] == "coopmat_dequant")
     assert q8 == pytest.approx(sorted([93.6, 72.9, 34.2, 20.2, 84.6, 45.8, 51.6, -4.9]), abs=1.0)
+
+
+# The same table's vk-master column: mxfp4 1326, iq4_nl 1304 (session 29, docs/methodology.md 5c-s29).
+PR27952_MXFP4_US, PR27952_IQ4_NL_US = 1326, 1304
+
+
+@pytest.mark.parametrize("ty, us, bpw", [("MXFP4", PR27952_MXFP4_US, 4.25), ("IQ4_NL", PR27952_IQ4_NL_US, 4.5)])
+@pytest.mark.parametrize("name", ["ryzen ai max+ 395 128gb", "rx 9070 xt"])
+def test_mxfp4_and_iq4_nl_are_legacy_blocks_at_their_measured_kernel_ratio(ty, us, bpw, name):
+    """A 32-weight block with one scale, 4 weights a call through a 16-entry table (mul_mm_funcs.glsl): the legacy
+    tile class, timed at the PR's measured kernel over Q4_0's on AMD coopmat."""
+    d = _vk(name)
+    with vp.as_of_build("2026-05-16"):
+        got = vp.path_seconds(d, (((ty, 1e9, bpw / 8 * 1e9),),), d.fp16_flops)
+    assert set(got) == {"coopmat_mma", "tile_legacy"}
+    assert sum(got.values()) / _coopmat(d, "Q4_0", "2026-05-16") == pytest.approx(us / PR27952_Q4_0_US, rel=1e-3)
+
+
+def test_mxfp4_off_amd_takes_the_legacy_class_rate_unscaled():
+    d = _vk("rtx 2080 ti", "")  # Turing: KHR coopmat, the per-tile split, no AMD kernel ratio
+    with vp.as_of_build("2026-05-16"):
+        mx = vp.path_seconds(d, ((("MXFP4", 1e9, 0.53e9),),), d.fp16_flops)
+        q4 = vp.path_seconds(d, ((("Q4_0", 1e9, 0.5625e9),),), d.fp16_flops)
+    assert set(mx) == set(q4) == {"coopmat_mma", "tile_legacy"}
+    assert mx == pytest.approx(q4)

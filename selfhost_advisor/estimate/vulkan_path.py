@@ -155,9 +155,10 @@ def coopmat_split(device: Device, rules: dict) -> bool:
 
 def _superblock(ggml_type: str) -> bool:
     """Whether a quantized type's tile work is the super-block class: K-quants and i-quants (256-weight super-blocks
-    whose load_a_to_shmem unpacks sub-block scales or grid indices per call) and the rest, against the five legacy
-    types of 32-weight blocks with one scale (Q4_0, Q4_1, Q5_0, Q5_1, Q8_0)."""
-    return ggml_type not in ("Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q8_0")
+    whose load_a_to_shmem unpacks sub-block scales or grid indices per call) and the rest, against the legacy class of
+    32-weight blocks with one scale: Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, and MXFP4 / IQ4_NL (one E8M0 / F16 scale, 4 weights a
+    call through a 16-entry table, mul_mm_funcs.glsl; docs/methodology.md 5c-s29)."""
+    return ggml_type not in ("Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q8_0", "MXFP4", "IQ4_NL")
 
 
 def _lane_hz(device: Device) -> float | None:
