@@ -316,7 +316,7 @@ def predict(row: Row, table=None) -> float:
     # the kernel paths of the row's llama.cpp build (ROCm, Vulkan: its date; SYCL: the build text; latest when
     # not stated)
     with at_build(row.build_date), as_of_build(row.build_date or "", row.vulkan_path), fa_stated(row.fa), \
-            assume_build(row.build), with_driver(row.driver), with_mesa(mesa_release(row.build)):
+            assume_build(row.build, row.build_date), with_driver(row.driver), with_mesa(mesa_release(row.build)):
         sp = estimate_speed(get_model(row.model_id), get_quant(row.quant), _placement(row), row.machine,
                             decode_depth=row.depth, prefill_depth=row.depth, n_ubatch=row.micro_batch, table=table)
     if row.kind == PROMPT:
@@ -402,7 +402,7 @@ def _submission_saving_seconds(row: Row) -> float:
     feature, which counts an MoE layer's routing submissions as the predictor does); known time in the SYCL decode fit."""
     from selfhost_advisor.estimate.sycl_path import assume_build, submission_saving_seconds
 
-    with assume_build(row.build):
+    with assume_build(row.build, row.build_date):
         saving = submission_saving_seconds()
     return saving * _unit_seconds(row, "layer") if saving else 0.0
 
@@ -470,7 +470,7 @@ def _traffic_seconds_in(r: Row, mode: tuple) -> float:
     if r.kind != PROMPT or not r.machine.devices:
         return 0.0
     mats = token_work(get_model(r.model_id), get_quant(r.quant)).layer_matrices
-    with at_build(r.build_date), assume_build(r.build):  # the row's build: hipBLAS's pass (ROCm), the F16 flag (SYCL)
+    with at_build(r.build_date), assume_build(r.build, r.build_date):  # the row's build: hipBLAS's pass (ROCm), the F16 flag (SYCL)
         return prefill_traffic_seconds(r.machine.devices[0], mats)
 
 

@@ -990,3 +990,27 @@ def test_with_the_reorder_off_the_fused_moe_matvec_reads_k_quant_experts_as_befo
         b = sycl_path.parse_build(build)
         assert sycl_path.fused_block_experts(experts[0], b) == ()
         assert sycl_path.block_charged(layers[0], experts[0], b) == layers[0]
+
+
+def test_a_build_named_by_number_alone_takes_the_rows_build_date():
+    """A row whose `build` text names no date ("b8840-12-gec6f7a6a5", unseen_s29_b1_sycl.yaml) takes its `build_date`
+    (assume_build's second argument): at 2026-04-21 a prompt's flash attention runs the tile kernel on the vector lanes
+    (before oneDNN's XMX SDPA of 2026-07-15), so a B70 prices it at the lanes' rate, not the matrix rate, and a long
+    prompt costs more; the text's own date wins over the argument, and without either the newest build stands."""
+    d = _machine("arc pro b70").devices[0]
+    clock = gpu_clock_hz(d)
+    with sycl_path.assume_build("b8840-12-gec6f7a6a5-dirty"):
+        assert sycl_path.current().date == "" and sycl_path.fa_prefill_rate(d, clock) is None
+    with sycl_path.assume_build("b8840-12-gec6f7a6a5-dirty", "2026-04-21"):
+        assert sycl_path.current().date == "2026-04-21"
+        assert sycl_path.fa_prefill_rate(d, clock) is not None
+    with sycl_path.assume_build("b10813 (2026-09-11)", "2026-04-21"):
+        assert sycl_path.current().date == "2026-09-11" and sycl_path.fa_prefill_rate(d, clock) is None
+    mod, m = get_model("gemma4:31b"), _machine("arc pro b70")
+    placement = Placement("gpu", mod.n_layers + 1, mod.n_layers + 1, 0, 0)
+    rates = {}
+    for date in (None, "2026-04-21"):
+        with sycl_path.assume_build("b8840-12-gec6f7a6a5-dirty", date):
+            rates[date] = estimate_speed(mod, get_quant("Q4_K_M"), placement, m,
+                                         prefill_depth=16384).prefill_tokens_per_s
+    assert rates["2026-04-21"] < rates[None]

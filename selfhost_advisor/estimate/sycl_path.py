@@ -85,9 +85,15 @@ def parse_build(text: str) -> Build:
                  bool(_AFTER_DECODE.search(text)))
 
 
-def assume_build(text: str):
-    """Within it, SYCL estimates take the paths of the llama.cpp build `text` states (scripts/fit_speed.py per row)."""
-    return pushed(_BUILDS, parse_build(text or ""))
+def assume_build(text: str, date: str | None = None):
+    """Within it, SYCL estimates take the paths of the llama.cpp build `text` states (scripts/fit_speed.py per row).
+    `date`: the row's `build_date` (YYYY-MM-DD), taken where the text states no date of its own. Why: a build named by
+    its number alone ("b8840-12-gec6f7a6a5", unseen_s29_b1_sycl.yaml, build_date 2026-04-21) otherwise read as the
+    newest llama.cpp, with oneDNN's XMX attention of 2026-07-15 (docs/methodology.md 5b-sycl30)."""
+    build = parse_build(text or "")
+    if date and not build.date:
+        build = replace(build, date=str(date))
+    return pushed(_BUILDS, build)
 
 
 def current() -> Build:
