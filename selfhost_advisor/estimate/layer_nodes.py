@@ -10,7 +10,8 @@ pairs save only about 0.55 us a node, so builds with and without HIP graphs scal
 llama.cpp's graph builders (decode_layer_nodes has them and their sources); that the fitted time is per kernel is an
 assumption checked on the held-out MoE decode rows (docs/methodology.md 5c-s17). Dense models keep exactly the fitted
 time (ratio 1), so no fit moves. Where the fitted time is charged per layer instead (CUDA Volta and later), a layer
-that holds one block (Nemotron-H) pays that block's share of it (one_block_share; docs/methodology.md 5c-s28c).
+that holds one block (Nemotron-H) pays that block's share of it (one_block_share; docs/methodology.md 5c-s28c), and a
+Gemma 4 MoE layer, which holds two feed-forward blocks, one dense feed-forward's share more (two_ffn_share; 5c-s29g).
 """
 from __future__ import annotations
 
@@ -62,7 +63,8 @@ def graph_nodes(model: Model, layer: int, backend: str | None = None) -> int:
 def node_ratio(model: Model, start: int, count: int, device) -> float:
     """Sum over layers start..start+count-1 of graph_nodes / the dense layer's 22 on a backend listed in
     decode_layer_nodes.families or on a Pascal GPU under CUDA (data/speed.yaml cuda_pascal per_node), for an MoE or
-    hybrid model; `count` (every layer at the fitted time) otherwise.
+    hybrid model; on a family listed in one_block_layers (CUDA Volta and later) each layer's blocks' share
+    (one_block_share, two_ffn_share); `count` (every layer at the fitted time) otherwise.
     Intel under Vulkan is left out: estimate/vulkan_intel.py prices its dispatches per layer itself. On SYCL a dense
     hybrid's Gated DeltaNet layer scales (26 + 7 nodes: 1.5x); an MoE model keeps the fitted time (`moe_apart`): its
     extra submissions are sycl_path.moe_layer_seconds', checked on the Qwen3.6-35B-A3B rows it was written for, which
@@ -70,11 +72,16 @@ def node_ratio(model: Model, start: int, count: int, device) -> float:
     30-43% slow: 5c-s28d). On SYCL, at a build that runs
     flash attention, each attention layer counts 3 nodes fewer, dense models included (fa_nodes_saved, 5b-sycl15)."""
     r = _rule()
-    one_block = model.arch in SINGLE_KIND_ARCHS and device.backend in ((r.get("one_block_layers") or {}).get("families")
-                                                                       or ())
+    by_block = device.backend in ((r.get("one_block_layers") or {}).get("families") or ())
+    one_block = model.arch in SINGLE_KIND_ARCHS and by_block
     if not r or (device.backend not in (r.get("families") or ()) and not cuda_path.per_node_layers(device)):
-        # CUDA Volta and later: the fitted time per layer; a one-block layer its block's share (one_block_share)
-        return sum(one_block_share(model, i) for i in range(start, start + count)) if one_block else float(count)
+        # CUDA Volta and later: the fitted time per layer; a layer of one block (one_block_share) or of two feed-forward
+        # blocks (Gemma 4's MoE layers, two_ffn_share) its blocks' share
+        if one_block:
+            return sum(one_block_share(model, i) for i in range(start, start + count))
+        if by_block and model.arch in GEMMA4_ARCHS:
+            return sum(two_ffn_share(model, i) for i in range(start, start + count))
+        return float(count)
     if device.backend == "vulkan" and device.vendor == "intel":
         return float(count)
     fa, norm = fa_nodes_saved(model, device), norm_nodes_saved(device)
@@ -104,6 +111,20 @@ def one_block_share(model: Model, layer: int) -> float:
     r = _rule()
     nodes = int(r["dense_ffn"]) if model.is_moe_layer(layer) else graph_nodes(model, layer)
     return nodes / float(r["dense_layer"])
+
+
+def two_ffn_share(model: Model, layer: int) -> float:
+    """The share of the fitted per-layer decode time that a Gemma 4 MoE layer pays on a family listed in
+    decode_layer_nodes.one_block_layers (CUDA Volta and later): 1 + the dense feed-forward's 7 / 22. Why: llama.cpp's
+    llm_build_gemma4_iswa builds, in every layer with ffn_gate_inp, the dense GeGLU MLP (its own pre- and post-norm)
+    AND build_moe_ffn (its own pre- and post-norm), then adds them: an attention block and two feed-forward blocks,
+    where the fitted time stands for one of each. The MoE block is priced at the dense feed-forward's share, as
+    one_block_share prices it (on this family a two-block MoE layer costs one dense layer); 1 for every other layer.
+    docs/methodology.md 5c-s29g."""
+    if model.arch not in GEMMA4_ARCHS or not model.is_moe_layer(layer):
+        return 1.0
+    r = _rule()
+    return 1.0 + int(r["dense_ffn"]) / float(r["dense_layer"])
 
 
 def _blocks(model: Model, layer: int) -> int:
