@@ -337,3 +337,64 @@ def float_gemm_flops(device: Device, layers: tuple, acc16_flops: float) -> float
         return acc16_flops
     acc32 = min(float(device.fp16_flops), acc16_flops)
     return (bf16 + other) / (bf16 / acc32 + other / acc16_flops)
+
+
+# --- MXFP4 prompts on compute capability 12.x before ggml-cuda's native FP4 MMA (data/speed.yaml cuda_mxfp4_native)
+
+@lru_cache(maxsize=1)
+def _mxfp4_rule() -> dict:
+    return load("speed").get("cuda_mxfp4_native") or {}
+
+
+def native_fp4_device(device: Device) -> bool:
+    """Whether ggml-cuda's `blackwell_mma_available(cc)` holds on `device` (compute capability 12.x: RTX 50, RTX PRO
+    Blackwell, GB10; not B200 / B300, 10.x): NVML's compute capability where probed, else the spec row's
+    architecture ("Blackwell 2.0") or the profile's hardware family (data/speed.yaml cuda_mxfp4_native families)."""
+    if device.backend != "cuda" or device.vendor != "nvidia":
+        return False
+    det = device.details
+    if det is not None and det.compute_capability:
+        try:
+            return 12.0 <= float(det.compute_capability) < 13.0
+        except ValueError:
+            pass
+    if not device.matched_profile:
+        return False
+    from .kernel_path import _spec
+
+    rule = _mxfp4_rule()
+    if _spec(device.matched_profile).get("architecture") in (rule.get("architectures") or ()):
+        return True
+    return _hardware_family(device.matched_profile) in (rule.get("families") or ())
+
+
+def mxfp4_mmq_scale(device: Device) -> float:
+    """How many times the MXFP4 matrices' MMQ time (tensor FLOPs and unpacking) a prompt on `device` pays in the
+    llama.cpp build of kernel_path.at_build's date, relative to the shipped pricing (today's build): on compute
+    capability 12.x before PR #17906 (`since`) MXFP4 ran the int8 MMA path (q8_1 activations, the 16-entry table
+    expanding each nibble to int8) where later builds run the m16n8k64 FP4 MMA; `scale` is derived from that PR's own
+    end-to-end table (data/speed.yaml cuda_mxfp4_native). 1.0 elsewhere and from `since` on."""
+    rule = _mxfp4_rule()
+    if not rule or not native_fp4_device(device) or _build_date() >= str(rule.get("since", "0")):
+        return 1.0
+    return float(_MXFP4_SCALE[-1] if _MXFP4_SCALE else rule.get("scale", 1.0))
+
+
+_MXFP4_SCALE: list[float] = []
+
+
+def mxfp4_scale_as(k: float):
+    """Price the `with` block's pre-PR #17906 builds at MXFP4 MMQ scale `k` in place of the shipped one: how the
+    scale is derived (the model's MXFP4 MMQ time at a shape is the prompt time at k = 2 less that at k = 1;
+    tests/test_cuda_mxfp4.py), never used by `fit`."""
+    from .scoped import pushed
+
+    return pushed(_MXFP4_SCALE, float(k))
+
+
+def scaled_type(layers: tuple, ty: str, k: float) -> tuple:
+    """`layers` ((type, weights, bytes) per matrix, per layer) with the weights of type `ty` counted k times: what
+    the MMQ terms charge them (FLOPs and unpacking go with the weights; the bytes, i.e. the tile traffic, stay)."""
+    if k == 1.0:
+        return layers
+    return tuple(tuple((t, n * k if t == ty else n, b) for t, n, b in mats) for mats in layers)

@@ -45,6 +45,7 @@ def _prefill_seconds_per_token(
             c = metal_path.compute_efficiency(eff, d, work.quantized)  # Metal M3+: unpacking beside the FMAs
             smc = sm_cycles_per_s(d)
             mats = work.layer_matrices[layer:layer + count]
+            mx = 1.0  # the MXFP4 MMQ scale of the row's build (CUDA below; 1 elsewhere)
             rules = _rocm_path_rules(d) if mats else None
             vk = (vulkan_path.path_seconds(d, mats, _device_flops(d),
                                            work.layer_expert_matrices[layer:layer + count])
@@ -118,6 +119,9 @@ def _prefill_seconds_per_token(
                 path = cuda_path.quant_path(d, n_ubatch) if work.quantized and mats else "mmq"
                 matmul_flops = sum(work.layer_flops[layer:layer + count])
                 attention = sum(per_layer[layer:layer + count]) - matmul_flops
+                # compute capability 12.x before PR #17906: MXFP4 on the int8 MMA path, `mx` times today's FP4 time
+                mx = cuda_path.mxfp4_mmq_scale(d) if path == "mmq" else 1.0
+                mx_flops = (mx - 1.0) * sum(2 * n for m in mats for t, n, _ in m if t == "MXFP4")
                 fa = cuda_path.fa_prefill_flops(d)  # tensor-core flash attention's FP16 rate, not the weights' path
                 tile = cuda_path.fa_tile_flops(d) if not fa else None  # pre-Volta: the tile kernel's vector-lane rate
                 rest = (attention / (eff.compute_f16 * fa) if fa
@@ -136,11 +140,11 @@ def _prefill_seconds_per_token(
                     # Metal: the matmul kernels' speedups since the calibration's builds (metal_prefill_history)
                     expert_flops = sum(2 * n for mats_e in work.layer_expert_matrices[layer:layer + count]
                                        for _, n, _ in mats_e) if d.backend == "metal" else 0
-                    matmul = ((metal_path.matmul_seconds(matmul_flops, c, mm_flops, d)
+                    matmul = ((metal_path.matmul_seconds(matmul_flops + mx_flops, c, mm_flops, d)
                                + metal_path.dequant_type_seconds(mats, c, mm_flops, d))
                               * metal_path.matmul_time_scale(d, matmul_flops, expert_flops)
                               * (occupancy.prefill_factor(model, d, layer, count, n_ubatch) if work.quantized else 1.0)
-                              + _unpack_seconds(mats, eff, smc, 0))
+                              + _unpack_seconds(cuda_path.scaled_type(mats, "MXFP4", mx), eff, smc, 0))
                     total += max(matmul, mmq_traffic_seconds(d, mats)) + rest
                 total += _unpack_seconds((), eff, smc, count)
                 if d.backend == "cuda":  # gpt-oss's expert biases: an ADD_ID kernel after each prompt MUL_MAT_ID
@@ -155,7 +159,7 @@ def _prefill_seconds_per_token(
                                           eff.bandwidth * d.bandwidth_bytes_per_s if d.bandwidth_bytes_per_s else None,
                                           d, vulkan_path.expert_path_seconds(
                                               d, work.layer_expert_matrices[layer:layer + count], _device_flops(d),
-                                              eff, c) if vk is not None else None)
+                                              eff, c) if vk is not None else None, mx)
             layer += count
     if placement.cpu_moe_layers and work.layer_expert_bytes and devices and not devices[0].unified:
         # --n-cpu-moe: the experts kept in RAM that the micro-batch uses are copied to the GPU for it (op offload), or

@@ -86,7 +86,8 @@ def _unpack_seconds(layers: tuple, eff: Efficiency, cycles_per_s: float | None, 
 
 def _expert_tile_seconds(model: Model, work: TokenWork, layer: int, count: int, n_tokens: int, eff: Efficiency,
                          flops: float, cycles_per_s: float | None, bandwidth: float | None,
-                         device: Device | None = None, base_seconds: float | None = None) -> float:
+                         device: Device | None = None, base_seconds: float | None = None,
+                         mxfp4_scale: float = 1.0) -> float:
     """Prefill seconds per token that an MoE model's expert matmuls add on a GPU beyond their active share: the empty
     columns of their tiles (estimate/moe_tiles.py), (padding - 1) x what the dense terms charge the expert matrices;
     and never less than streaming each expert the micro-batch routes a token to once (estimate/moe_batch.py
@@ -97,6 +98,10 @@ def _expert_tile_seconds(model: Model, work: TokenWork, layer: int, count: int, 
         return 0.0
     pad = _padding(n_tokens, model.moe.experts, model.moe.active, eff.family, device)
     mats = work.layer_expert_matrices[layer:layer + count]
+    if mxfp4_scale != 1.0:  # cuda_path.mxfp4_mmq_scale: the build's MXFP4 MMQ path, as the dense terms charge it
+        from .cuda_path import scaled_type
+
+        mats = scaled_type(mats, "MXFP4", mxfp4_scale)
     matmul = sum(_per_layer(mats, lambda m: float(sum(2 * w for _, w, _ in m)))) / flops
     unpack = _unpack_seconds(mats, eff, cycles_per_s, 0)  # count 0: no per-layer term, the matrices only
     base = matmul + unpack  # what the dense terms already charge the expert matrices
