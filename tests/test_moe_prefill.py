@@ -216,18 +216,20 @@ def test_session20_moe9_gtx1080_rows_and_the_patched_graph_gate():
 def test_session20_moe9_dgx_spark_build_6918_rows():
     """The 26 DGX Spark rows of ggml-org's bench file at build 6918 (2025-11-02) that earlier sessions left out
     (gpt-oss-20b / 120b at depth 0..32768, Qwen3-Coder-30B deeper than 4096) resolve and score. Decode is within 11%
-    at every depth; gpt-oss prompts read 34-55% fast on this build, before llama.cpp PR #17906 (native MXFP4 mma on
-    Blackwell, 2025-12-24) sped them up 19-26% (the same file at build 7941: 4505.8 / 2443.9 t/s pp2048, against
-    3782.8 / 1937.5 here), a path the model does not date."""
+    at every depth; gpt-oss prompts ran before llama.cpp PR #17906 (native MXFP4 mma on Blackwell, 2025-12-24), which
+    sped them up 19-26% (the same file at build 7941: 4505.8 / 2443.9 t/s pp2048, against 3782.8 / 1937.5 here). Since
+    session 29 (5c-s29) the model dates that path (cuda_path.mxfp4_mmq_scale): this build's MXFP4 matmuls pay the int8
+    path, so it prices the two builds apart, by less than measured (the term is the matmuls' alone; the host's KQ mask
+    before PR #18842 is not priced)."""
     rows = [r for r in _published() if "held out (s20, moe9)" in r["group"] and r["hardware"] == "dgx spark"]
     assert len(rows) == 26 and all(r["predicted"] > 0 for r in rows)
     assert all(abs(r["error_pct"]) < 11 for r in rows if r["kind"] == "decode")
-    # the native-MXFP4 path is not modelled: both builds' gpt-oss pp2048 are priced alike, measured 19-26% apart
     later = {r["model"]: r for r in _published() if r["group"] == "held out" and r["hardware"] == "dgx spark"
              and r["test"] == "pp2048" and r["model"].startswith("gpt-oss")}
     for r in (r for r in rows if r["test"] == "pp2048" and r["model"] in later):
-        assert abs(r["predicted"] / later[r["model"]]["predicted"] - 1) < 0.02
-        assert 1.15 < later[r["model"]]["measured"] / r["measured"] < 1.3
+        measured = later[r["model"]]["measured"] / r["measured"]
+        assert 1.15 < measured < 1.3
+        assert 1.02 < later[r["model"]]["predicted"] / r["predicted"] < measured
 
 
 def test_session20_moe9_m2_ultra_depth_rows():
