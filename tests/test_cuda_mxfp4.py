@@ -1,5 +1,5 @@
 """MXFP4 prompts on compute capability 12.x by build: the int8 MMA path before llama.cpp PR #17906 (2025-12-24), the
-FP4 MMA after it (estimate/cuda_path.py mxfp4_mmq_scale, data/speed.yaml cuda_mxfp4_native; docs/methodology.md 5c-s29)."""
+FP4 MMA after it (estimate/cuda_path.py mxfp4_mmq_scale, data/speed.yaml cuda_mxfp4_native; docs/methodology.md 5c-s29c)."""
 from __future__ import annotations
 
 import sys

@@ -218,7 +218,7 @@ def test_session20_moe9_dgx_spark_build_6918_rows():
     (gpt-oss-20b / 120b at depth 0..32768, Qwen3-Coder-30B deeper than 4096) resolve and score. Decode is within 11%
     at every depth; gpt-oss prompts ran before llama.cpp PR #17906 (native MXFP4 mma on Blackwell, 2025-12-24), which
     sped them up 19-26% (the same file at build 7941: 4505.8 / 2443.9 t/s pp2048, against 3782.8 / 1937.5 here). Since
-    session 29 (5c-s29) the model dates that path (cuda_path.mxfp4_mmq_scale): this build's MXFP4 matmuls pay the int8
+    session 29 (5c-s29c) the model dates that path (cuda_path.mxfp4_mmq_scale): this build's MXFP4 matmuls pay the int8
     path, so it prices the two builds apart, by less than measured (the term is the matmuls' alone; the host's KQ mask
     before PR #18842 is not priced)."""
     rows = [r for r in _published() if "held out (s20, moe9)" in r["group"] and r["hardware"] == "dgx spark"]

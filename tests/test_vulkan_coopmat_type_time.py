@@ -89,7 +89,7 @@ def test_the_q8_0_coopmat_rows_move_by_the_ratio_and_stay_fast():
     assert q8 == pytest.approx(sorted([93.6, 72.9, 34.2, 20.2, 84.6, 45.8, 51.6, -4.9]), abs=1.0)
 
 
-# The same table's vk-master column: mxfp4 1326, iq4_nl 1304 (session 29, docs/methodology.md 5c-s29).
+# The same table's vk-master column: mxfp4 1326, iq4_nl 1304 (session 29, docs/methodology.md 5c-s29v).
 PR27952_MXFP4_US, PR27952_IQ4_NL_US = 1326, 1304
 
 

@@ -1,5 +1,5 @@
 """Vulkan MoE prompts: the expert tiles' empty columns cost what the Vulkan prompt terms charge the experts per tile
-(vulkan_path.expert_path_seconds, speed_terms._expert_tile_seconds; docs/methodology.md 5c-s29). mul_mm.comp runs a
+(vulkan_path.expert_path_seconds, speed_terms._expert_tile_seconds; docs/methodology.md 5c-s29v). mul_mm.comp runs a
 MUL_MAT_ID tile whole whatever share of its BN columns holds tokens: load_a_to_shmem dequantizes the whole BM x BK
 weight slice and coopMatMulAdd covers every column at each k step."""
 from __future__ import annotations

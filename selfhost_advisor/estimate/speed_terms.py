@@ -93,7 +93,7 @@ def _expert_tile_seconds(model: Model, work: TokenWork, layer: int, count: int, 
     and never less than streaming each expert the micro-batch routes a token to once (estimate/moe_batch.py
     touched_share), at the family's decode streaming rate. `base_seconds`: what the dense terms charge the expert
     matrices where a family prices them per kernel path (Vulkan: vulkan_path.expert_path_seconds, the tile's
-    dequantization and MMA both per tile; docs/methodology.md 5c-s29); else their FLOPs at `flops` (+ CUDA's unpack)."""
+    dequantization and MMA both per tile; docs/methodology.md 5c-s29v); else their FLOPs at `flops` (+ CUDA's unpack)."""
     if model.moe is None or not work.layer_expert_matrices:
         return 0.0
     pad = _padding(n_tokens, model.moe.experts, model.moe.active, eff.family, device)

@@ -82,7 +82,7 @@ def coopmat_type_time(device: Device, ggml_type: str, date: str) -> float:
     (vulkan_path._superblock), but load_a_to_shmem dequantizes Q8_0 4 weights a call and Q4_0 8, and on RDNA 4 the
     whole Q8_0 kernel measured 1.155x Q4_0's (test-backend-ops MUL_MAT, llama.cpp PR #27952's "vk-master" column;
     measured, not fitted: docs/methodology.md 5b-vkamd13; MXFP4 and IQ4_NL, legacy-class blocks read through a table,
-    from the same column: 5c-s29). Called by vulkan_path._path_seconds for the coopmat_dequant path only."""
+    from the same column: 5c-s29v). Called by vulkan_path._path_seconds for the coopmat_dequant path only."""
     if device.vendor != "amd":
         return 1.0
     from ..catalog.data import load

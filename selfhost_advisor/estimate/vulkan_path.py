@@ -157,7 +157,7 @@ def _superblock(ggml_type: str) -> bool:
     """Whether a quantized type's tile work is the super-block class: K-quants and i-quants (256-weight super-blocks
     whose load_a_to_shmem unpacks sub-block scales or grid indices per call) and the rest, against the legacy class of
     32-weight blocks with one scale: Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, and MXFP4 / IQ4_NL (one E8M0 / F16 scale, 4 weights a
-    call through a 16-entry table, mul_mm_funcs.glsl; docs/methodology.md 5c-s29)."""
+    call through a 16-entry table, mul_mm_funcs.glsl; docs/methodology.md 5c-s29v)."""
     return ggml_type not in ("Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q8_0", "MXFP4", "IQ4_NL")
 
 
@@ -399,7 +399,7 @@ def expert_path_seconds(device: Device, expert_layers: tuple, matrix_flops: floa
     efficiency, as speed_prefill sums a layer's paths (`fallback`: the family's efficiency for a path with none). The
     unit the MoE tile padding multiplies (speed_terms._expert_tile_seconds): mul_mm.comp / mul_mmq.comp run an
     expert's partial tile whole, so its weight-tile dequantization into shared memory and its coopMatMulAdd (or dot
-    products) cost per tile, not per routed token (docs/methodology.md 5c-s29). None without expert layers, where a
+    products) cost per tile, not per routed token (docs/methodology.md 5c-s29v). None without expert layers, where a
     peak is unknown, and on NV_coopmat2, whose padding (moe_tiles.coopmat2_padding) is in units of the family's rate."""
     rules = path_rules()
     if rules is None or not expert_layers or features(device, rules)[0] == "coopmat2":
