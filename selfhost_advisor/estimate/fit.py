@@ -11,7 +11,7 @@ from ..domain import FitOption, FitRequest, FitResult, Machine, Model, Quant
 from ..engines import get_engine
 from ..record import replace
 from .quality import low_bits, quality
-from .quantize import ud_q4_k_m_read
+from .quantize import ud_q4_k_m_read, ud_q4_k_xl_read
 from .select import choose, Gate, LazyOptions, Pick, select, tier_of, TIERS, usable_tps
 
 
@@ -106,6 +106,20 @@ def host_speed(machine: Machine) -> dict:
     return out
 
 
+def refuse_unread_ud(model: Model, quants: tuple[Quant, ...]) -> None:
+    """UD-Q4_K_XL is sized only where Unsloth's layout of it was read (quantize.ud_q4_k_xl_read: Qwen3.5 / 3.6 MoE);
+    for any other model the file's size is unknown here (Unsloth picks each model's layout; its Gemma 4, Nemotron and
+    dense Qwen files differ from Q4_K_M's rules by -7 ... +6 %, docs/methodology.md 5c-s29u), so it is refused, not
+    guessed. A GGUF file or Hub repository read from its header is sized by its own tensor types and never named so."""
+    if any(q.name == "UD-Q4_K_XL" for q in quants) and not ud_q4_k_xl_read(model):
+        from ..errors import UnknownQuantError
+
+        raise UnknownQuantError(f"UD-Q4_K_XL: Unsloth's layout is read only for Qwen3.5 / 3.6 MoE (qwen35moe) files, "
+                                f"not {model.id}'s",
+                                "give the GGUF file or hf:REPO --quant UD-Q4_K_XL (sized from its own header), or "
+                                "--quant Q4_K_M")
+
+
 def fit(
     model: Model,
     machine: Machine,
@@ -123,6 +137,7 @@ def fit(
     and `models --fits` name, and the one `Command:` runs): a user who asks for 25 tokens/s is shown the best option
     that decodes that fast, not a slower one beside a passing check. When no option meets the gate, the recommendation
     is the ungated one and the check fails (exit 1) saying how far off the closest option is."""
+    refuse_unread_ud(model, quants)
     runtime = load("engines")["runtime"]
     engine = get_engine(request.engine)  # validates the engine name
     backend = machine.devices[0].backend if machine.devices else "cpu"

@@ -370,6 +370,9 @@ def walk_types(w: Walk, model: Model, quant: Quant, imatrix: bool | None = None,
 # The architectures whose Unsloth UD-Q4_K_M file was read (data/quants.yaml UD-Q4_K_M: Qwen3.6-35B-A3B's loader
 # counts); other models' UD files differ per tensor and take Q4_K_M's rules.
 _UD_Q4_K_M_READ = ("qwen35moe",)
+# The architectures whose Unsloth UD-Q4_K_XL file was read (data/quants.yaml UD-Q4_K_XL: Qwen3.5-35B-A3B's loader
+# counts, docs/methodology.md 5c-s29u); `fit` refuses the quant for any other model (ud_q4_k_xl_read).
+_UD_Q4_K_XL_READ = ("qwen35moe",)
 
 
 def ud_q4_k_m_read(model: Model) -> bool:
@@ -378,17 +381,29 @@ def ud_q4_k_m_read(model: Model) -> bool:
     return model.moe is not None and model.arch in _UD_Q4_K_M_READ
 
 
-def _rule_facts(model: Model) -> tuple[int, int, int, bool, bool, bool, bool]:
+def ud_q4_k_xl_read(model: Model) -> bool:
+    """Whether Unsloth's UD-Q4_K_XL layout was read for this model's architecture (_UD_Q4_K_XL_READ); elsewhere fit
+    refuses the quant (no recipe is invented: Unsloth chooses each model's layout, 5c-s29u)."""
+    return model.moe is not None and model.arch in _UD_Q4_K_XL_READ
+
+
+def _ud_read(model: Model) -> tuple[str, ...]:
+    """The Unsloth dynamic quants whose layout was read for this model (the names _walk_types dispatches on)."""
+    return tuple(name for name, read in (("UD-Q4_K_M", ud_q4_k_m_read(model)), ("UD-Q4_K_XL", ud_q4_k_xl_read(model)))
+                 if read)
+
+
+def _rule_facts(model: Model) -> tuple[int, int, int, bool, bool, bool, tuple[str, ...]]:
     """What llama-quantize's rules read of the model (_State's facts): layers, query heads per KV head, experts,
-    LLM_TYPE_70B, MoE, Falcon; and whether its UD-Q4_K_M layout was read (_UD_Q4_K_M_READ)."""
+    LLM_TYPE_70B, MoE, Falcon; and which Unsloth dynamic layouts were read for it (_ud_read)."""
     return (model.n_layers, model.n_heads // max(1, model.n_kv_heads), model.moe.experts if model.moe else 0,
             # LLM_TYPE_70B: load_arch_hparams sets it for 80 layers in llama, qwen2 and deci (src/models/deci.cpp)
             model.arch in ("llama", "qwen2", "deci") and model.n_layers == 80, model.moe is not None,
-            model.arch == "falcon", ud_q4_k_m_read(model))
+            model.arch == "falcon", _ud_read(model))
 
 
 @lru_cache(maxsize=4096)
-def _walk_types(w: Walk, facts: tuple[int, int, int, bool, bool, bool, bool], quant: Quant, imatrix: bool | None,
+def _walk_types(w: Walk, facts: tuple[int, int, int, bool, bool, bool, tuple[str, ...]], quant: Quant, imatrix: bool | None,
                 reuse_blocks: bool) -> tuple[tuple[str, ...], tuple[tuple[str, ...], ...]]:
     """walk_types of a walk and the model's _rule_facts (tuples: the cache's answers are shared)."""
     ftype, default_type = quant.ftype, quant.default_type
@@ -428,8 +443,8 @@ def _walk_types(w: Walk, facts: tuple[int, int, int, bool, bool, bool, bool], qu
             if row % block_of[new] != 0:
                 new = _FALLBACK.get(new, "F16")
             return new if row % block_of[new] == 0 else "F16"
-        if quant.name == "UD-Q4_K_M" and ud_read:
-            new = _unsloth_dynamic_q4_k_m(f, cat)
+        if quant.name in ud_read:
+            new = (_unsloth_dynamic_q4_k_m if quant.name == "UD-Q4_K_M" else _unsloth_dynamic_q4_k_xl)(f, cat)
             if row % block_of[new] != 0:
                 new = _FALLBACK.get(new, "F16")
             return new if row % block_of[new] == 0 else "F16"
@@ -478,6 +493,17 @@ def _unsloth_dynamic_q4_k_m(f: Facts, cat: int) -> str:
         return "Q6_K"
     if "ssm_alpha" in f.tensor.name or "ssm_beta" in f.tensor.name:
         return "F32"
+    return "Q8_0"
+
+
+def _unsloth_dynamic_q4_k_xl(f: Facts, cat: int) -> str:
+    """The type of a quantizable tensor in Unsloth's UD-Q4_K_XL file of a Qwen3.5 / 3.6 MoE, as its loader counts it for
+    Qwen3.5-35B-A3B (data/quants.yaml UD-Q4_K_XL; docs/methodology.md 5c-s29u: "301 x f32, 312 x q8_0, 78 x q4_K,
+    41 x q5_K, 1 x q6_K", 20.70 GiB): the stacked experts gate / up Q4_K and down Q5_K, every other quantizable tensor
+    Q8_0, the output head and a delta-net layer's ssm_alpha / ssm_beta included (UD-Q4_K_M keeps those Q6_K / F32).
+    The file raises three of its 120 equal-sized expert tensors one type further (which, not stated): not placed here."""
+    if f.tensor.n_dims >= 3 and f.tensor.shape[2] > 1:
+        return "Q5_K" if cat == _FFN_DOWN else "Q4_K"
     return "Q8_0"
 
 
