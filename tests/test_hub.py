@@ -290,3 +290,21 @@ def test_an_unreachable_hub_id_the_catalog_knows_names_the_catalog_entry(hub, ca
     assert code == 2 and out == "" and err.count("\n") == 1 and "nemotron-super:49b" in err
     code, out, err = run(capsys, "fit", "hf:someone/not-in-the-catalog", "--offline")
     assert code == 2 and "which works offline" not in err
+
+
+def test_an_unsloth_ud_file_of_a_gguf_repo_is_sized_from_its_header(hub, tmp_path, capsys):
+    """`--quant UD-Q4_K_XL` (or the :UD-Q4_K_XL tag) on a Hub repository picks Unsloth's file by its name and sizes it
+    from its own header, whatever the model (a catalog UD-Q4_K_XL is read only for Qwen3.5 / 3.6 MoE; 5c-s29u): the
+    file's llama.cpp file type is Q4_K_M's, which `--quant UD-Q4_K_XL` must not refuse as another quantization."""
+    pytest.importorskip("gguf")
+    from gguf_factory import write_gguf
+
+    ud = tmp_path / "Tiny-UD-Q4_K_XL.gguf"
+    write_gguf(ud, n_layers=4, ff=4096, tokens=3000)
+    hub.add("acme/Tiny-UD-GGUF", {"README.md": b"# tiny", ud.name: ud.read_bytes()})
+    for args in (["hf:acme/Tiny-UD-GGUF", "--quant", "UD-Q4_K_XL"], ["hf.co/acme/Tiny-UD-GGUF:UD-Q4_K_XL"]):
+        code, out, err = run(capsys, "fit", *args, "--vram", "8GB", "--json")
+        assert code == 0, err
+        data = json.loads(out)
+        assert data["options"][0]["memory"]["weights_bytes"] == _section(ud)
+        assert data["assumptions"]["model_source"] == "hub-gguf"

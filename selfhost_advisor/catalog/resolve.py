@@ -124,12 +124,24 @@ def _ggml_names() -> set[str]:
     return set(load("ggml_types")["types"])
 
 
+def _variant_of(wanted: set[str], file_quant: str) -> bool:
+    """Whether the one name asked for is an Unsloth dynamic type whose files carry `file_quant` as their llama.cpp file
+    type (a UD-Q4_K_XL file says "Q4_K - Medium"): `--quant UD-Q4_K_XL` on a Hub repository picks that file, which is
+    then sized from its own header (docs/methodology.md 5c-s29u)."""
+    if len(wanted) != 1:
+        return False
+    name = next(iter(wanted))
+    known = {q.name: q for q in all_quants()}
+    return (name.startswith("UD-") and name in known and known[name].base is not None
+            and known[name].base.upper() == file_quant.upper())
+
+
 def select_quants(resolved: Resolved, names: list[str]) -> tuple[Quant, ...] | None:
     """Quants to evaluate: a file's own quant (exactly), or the requested ones; None means the default list."""
     if resolved.fixed_quant:
         assert resolved.quant is not None
         wanted = {n.strip().upper() for n in names}
-        if wanted and wanted != {resolved.quant.upper()}:
+        if wanted and wanted != {resolved.quant.upper()} and not _variant_of(wanted, resolved.quant):
             raise BadOptionError(
                 f"{resolved.query} is a {resolved.quant} file; --quant {','.join(sorted(wanted))} does not apply",
                 "drop --quant, or give a file (or Hub repo file) of that quantization",
