@@ -1,7 +1,9 @@
 """Published rows that ran an Unsloth dynamic (UD) file (docs/methodology.md 5c-s28d, session 28 ud28): the Qwen3.5 /
 3.6 MoE rows whose file is Unsloth's UD-Q4_K_M carry that label in every file, their stated llama-bench model_size is
 the UD-Q4_K_M size and not Q4_K_M's, and any other UD / qwen35moe row whose stated size is not its label's is one of the
-known mislabels listed in the methodology (UD recipes not read)."""
+known mislabels listed in the methodology (UD recipes not read). Since session 29 (5c-s29u) the rows that ran Unsloth's
+UD-Q4_K_XL of a Qwen3.5 / 3.6 MoE carry that label too, and their stated size is the XL rule's less the experts it
+leaves unraised."""
 
 import re
 from pathlib import Path
@@ -12,7 +14,7 @@ import yaml
 from selfhost_advisor.catalog.models import get
 from selfhost_advisor.catalog.quants import get_quant
 from selfhost_advisor.estimate.memory import weights_by_tensor
-from selfhost_advisor.estimate.quantize import _UD_Q4_K_M_READ
+from selfhost_advisor.estimate.quantize import _UD_Q4_K_M_READ, _UD_Q4_K_XL_READ
 
 PUBLISHED = Path(__file__).resolve().parents[1] / "benchmarks" / "published"
 # llama-bench's model_type column, "<arch> <size> Q4_K - Medium", then model_size in GiB (table or markdown);
@@ -21,7 +23,7 @@ STATED = re.compile(r"Q4_K - Medium\W{0,3}(?:\| )?(\d+\.\d+) GiB|UD-Q4_K_M,(\d+\
 UD_FILE = re.compile(r"UD-Q\d|udq\d", re.I)
 # Rows whose stated size is not their label's and which stay so (UD recipes not read; docs/methodology.md 5c-s28d):
 # (model, stated GiB) -> what the file is.
-KNOWN = {("qwen3.6:35b", 20.81): "Unsloth UD-Q4_K_XL", ("qwen3.6:27b", 16.39): "Unsloth UD-Q4_K_XL",
+KNOWN = {("qwen3.6:27b", 16.39): "Unsloth UD-Q4_K_XL",
          ("nemotron-3-nano:30b", 21.26): "Unsloth UD-Q4_K_XL", ("gemma4:26b", 15.90): "Unsloth UD-Q4_K_XL",
          ("qwen3.5:35b-a3b", 20.49): "a Q4_K_M-type file of unstated origin"}
 
@@ -92,3 +94,22 @@ def test_ud_and_qwen35moe_rows_off_their_label_s_size_are_the_known_mislabels(to
             assert (r["model"], stated) in KNOWN, (f, r["model"], r["quant"], stated)
             seen.add((r["model"], stated))
     assert seen == set(KNOWN)
+
+
+def test_ud_q4_k_xl_rows_are_files_whose_recipe_was_read_and_state_its_size():
+    """Session 29 relabelled kyuz0's and nilo85's B70 Qwen3.6-35B-A3B rows ("Q4_K - Medium 20.81 GiB") Q4_K_M ->
+    UD-Q4_K_XL: the XL rule is 1 % short of that size (Qwen3.6's file raises more experts than Qwen3.5's, whose loader
+    the rule was read from), Q4_K_M's rules 5 % short."""
+    rows = [(f, r) for f, r in _rows() if r["quant"] == "UD-Q4_K_XL"]
+    assert len(rows) >= 5
+    for f, r in rows:
+        assert get(r["model"]).arch in _UD_Q4_K_XL_READ, (f, r["model"])
+        stated = _stated(r)
+        if stated is not None:
+            assert -0.011 < _gib(r["model"], "UD-Q4_K_XL") / stated - 1 < 0, (f, r["hardware"], stated)
+
+
+def test_no_row_naming_the_ud_q4_k_xl_file_of_a_read_model_keeps_another_label():
+    for f, r in _rows():
+        if get(r["model"]).arch in _UD_Q4_K_XL_READ and "UD-Q4_K_XL" in _text(r):
+            assert r["quant"] == "UD-Q4_K_XL", (f, r["hardware"], r["test"])
