@@ -349,6 +349,9 @@ def hardware_for(
     considered = ", ".join(q.name for q in quants) if names else None
     if not names:
         quants = eng.buying_quants(quants)  # buying advice at 2-3 bits per weight would mislead
+    from .estimate.fit import refuse_unread_ud
+
+    refuse_unread_ud(m, quants)  # as `fit`: a UD-Q4_K_XL whose layout was not read is refused, not guessed
     from .engines.interface import DEFAULT_CONTEXT
 
     ctx, _, _ = _context(eng, m, context, min(DEFAULT_CONTEXT, m.max_context))
@@ -512,6 +515,10 @@ def serve(
     eng.check_model(resolved, model)
     eng.check_runs(resolved.model)
     q = eng.quant(quant) if quant else None
+    if q is not None:
+        from .estimate.fit import refuse_unread_ud
+
+        refuse_unread_ud(resolved.model, (q,))  # as `fit`: an unread UD-Q4_K_XL layout is refused, not guessed
     kv = kv_cache.lower() if kv_cache else ("auto" if eng.kv_pool else "f16")
     if eng.kv_cache_types and kv not in eng.kv_cache_types:
         raise BadOptionError(f"--kv-cache {kv_cache!r} is not one of {eng.name}'s KV cache types",

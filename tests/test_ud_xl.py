@@ -85,3 +85,16 @@ def test_the_cli_refusal_is_one_line_and_exit_2():
                         "--quant", "UD-Q4_K_XL"], capture_output=True, text=True, timeout=120)
     assert p.returncode == 2
     assert len(p.stderr.strip().splitlines()) == 1 and "UD-Q4_K_XL" in p.stderr
+
+
+@pytest.mark.parametrize("args", [["hardware", "--for", "gemma4:31b"],
+                                  ["serve", "gemma4:31b", "--hardware", "rtx 3090", "--engine", "llamacpp"],
+                                  ["cost", "-m", "gemma4:31b", "--hardware", "rtx 3090", "--engine", "llamacpp",
+                                   "-t", "10M"]])
+def test_every_command_that_takes_the_quant_refuses_it_too(args):
+    import subprocess
+    import sys
+
+    p = subprocess.run([sys.executable, "-m", "selfhost_advisor", *args, "--quant", "UD-Q4_K_XL"],
+                       capture_output=True, text=True, timeout=180)
+    assert p.returncode == 2 and "UD-Q4_K_XL" in p.stderr and "gemma4:31b" in p.stderr

@@ -265,6 +265,9 @@ def build_comparison(
         from ..engines import get_engine
 
         quant_obj = get_engine(engine).quant(quant)
+        from ..estimate.fit import refuse_unread_ud
+
+        refuse_unread_ud(m, (quant_obj,))  # as `fit`: an unread UD-Q4_K_XL layout is refused, not guessed
 
     from .fleet import Fleet
 
