@@ -97,6 +97,59 @@ def _attention_terms(model: Model) -> tuple[float, tuple[tuple[int, float], ...]
     return full, tuple(sorted(windows.items()))
 
 
+def prompt_attention_flops(model: Model, tp: int, depth: float) -> float:
+    """attention_flops of a prompt token: vLLM's MLA backends run a prompt chunk as ordinary multi-head attention over
+    the up-projected latent (v1/attention/backends/mla/common.py, the module docstring's "compute friendly approach"
+    and _forward_prefill: QK head dim qk_nope + qk_rope, 128 + 64, V head dim v_head_dim, 128), and only decode runs
+    the MQA over the kv_lora_rank + rope latent that attention_flops counts; so a prompt token of an MLA model costs
+    2 x heads x (qk_nope + qk_rope + v_head) FLOPs per cached token and layer, 640 for DeepSeek-V3 / R1 against the
+    latent's 4 x (512 + 64) = 2,304. The cached context's up-projection (kv_b_proj over the context once per chunk,
+    ~5 % of it at 8,192-token chunks) is not counted. DeepSeek sparse attention (model.dsa) runs its own sparse kernel
+    for prompts too (dsa_attention_flops). Every other model: attention_flops."""
+    flops = attention_flops(model, tp, depth)
+    m = model.mla
+    if m is None or getattr(model, "dsa", None) is not None:
+        return flops
+    return flops * 2 * (m.qk_nope_head_dim + m.qk_rope_head_dim + m.v_head_dim) / (4 * (m.kv_lora_rank
+                                                                                         + m.qk_rope_head_dim))
+
+
+def attention_tensor_flops(machine: Machine, quant: Quant, kv_dtype_bytes: int = 2) -> float:
+    """Tensor FLOPS vLLM's attention kernels compute at (before the step's achieved share): the 16-bit rate whatever
+    the weights' format, since the activations, the query and a 16-bit KV cache are BF16 / FP16 and vLLM's
+    FlashAttention and FlashInfer backends take those (v1/attention/backends/flash_attn.py supported_dtypes float16 /
+    bfloat16; an FP8 weight format quantizes only the GEMMs' inputs). With an FP8 KV cache on compute capability 9.x,
+    FlashAttention 3 computes in FP8 ("When using the Flash Attention 3 backend with FP8 KV cache, attention operations
+    are also performed in the quantized (FP8) domain. In this configuration, queries are quantized to FP8", vLLM docs,
+    Quantized KV Cache): the part's FP8 rate with fp8_gemm_gain. Before session 29 (serve31) every attention FLOP of an
+    FP8 model ran at the FP8 GEMM rate (matmul_flops)."""
+    dev = machine.devices[0]
+    if kv_dtype_bytes == 1 and cuda_major(machine) == 9:
+        fp8 = _profile_raw(machine).get("fp8_tflops")
+        if fp8:
+            return float(fp8) * 1e12 * fp8_gemm_gain(machine)
+    return float(dev.fp16_flops or 0.0)
+
+
+def moe_norm_seconds(model: Model, machine: Machine, tokens: float) -> float:
+    """Per step, per GPU: the two fused residual-add RMSNorms of every MoE layer, over every token of the step.
+    vLLM's fused_add_rms_norm (csrc/layernorm_kernels.cu) reads the input and the residual, writes the sum back to
+    the residual and the normed input over the input: 4 x 2 bytes an element (its second pass re-reads the token's
+    residual row it has just written, which a block of one token keeps on chip), data/serving.yaml
+    add_rms_norm_bytes_per_element, at the part's streaming bandwidth. The hidden state is whole on every GPU under
+    tensor parallelism, so the norms do not shrink with TP. A dense layer's norms ride in the all-in share its GEMMs are
+    priced at (llama.cpp's prefill all in, matmuls and the per-token rest); a MoE layer's feed-forward is priced from
+    the fused-MoE kernels' own rates (moe_step.expert_kernels_seconds), which carry none. 0 for a dense model."""
+    if model.moe is None or tokens <= 0:
+        return 0.0
+    from .moe_step import moe_layers
+
+    dev = machine.devices[0]
+    bw = efficiency(dev.backend).bandwidth * dev.bandwidth_bytes_per_s
+    per_element = float(serving_data()["vllm"]["add_rms_norm_bytes_per_element"])
+    return tokens * 2 * per_element * model.hidden_size * moe_layers(model) / bw
+
+
 def attention_flops(model: Model, tp: int, depth: float) -> float:
     """QK^T and PV of one token attending to `depth` cached tokens, per GPU, over the layers that attend (MLA: the
     latent width): a full-attention layer over all `depth` tokens, a sliding-window layer over min(depth, window), a
@@ -427,13 +480,16 @@ def _parts_seconds(model: Model, quant: Quant, machine: Machine, tp: int, batch:
         linear = (max(dense / bw, (work - routed) / fl)
                   + expert_kernels_seconds(model, quant, machine, tp, tokens, experts * _touched(model, tokens),
                                            expert_work, bw, fl * expert_mma_share(machine, quant, release),
-                                           _grouped_gemm_flops(model, quant, machine, tp, release), release))
+                                           _grouped_gemm_flops(model, quant, machine, tp, release), release)
+                  + moe_norm_seconds(model, machine, tokens))
     kv = batch * (kv_read_bytes(model, tp, int(depth), kv_dtype_bytes) + state_write_bytes(model, tp))
     at = ((batch, depth), (prefill_tokens, prefill_depth))
     sparse = [dsa_attention_flops(model, machine, tp, at_depth) for _, at_depth in at]
     if sparse[0] is None:
-        attn_work = batch * attention_flops(model, tp, depth) + prefill_tokens * attention_flops(model, tp, prefill_depth)
-        return linear, max(kv / bw, attn_work / fl)
+        attn_work = (batch * attention_flops(model, tp, depth)
+                     + prefill_tokens * prompt_attention_flops(model, tp, prefill_depth))
+        fla = eff.prefill_f16_all_in * attention_tensor_flops(machine, quant, kv_dtype_bytes)
+        return linear, max(kv / bw, attn_work / fla)
     # DeepSeek sparse attention: every token of the step, decoding or prompt, runs FlashMLA's sparse kernel (a BF16
     # one, dsa_attention_flops) and the indexer's FP8 logits (the format's rate here)
     fl16 = eff.prefill_f16_all_in * float(dev.fp16_flops or 0.0)
