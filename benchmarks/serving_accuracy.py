@@ -187,7 +187,7 @@ def ttft_floor_s(row: dict) -> float:
     computes logits only at each request's last scheduled token) and attention at half the prompt's depth, per GPU
     (estimate/serving/step.py). A published mean below this floor means the run did less prefill work than its
     stated lengths (prefix-cache hits, shorter prompts) or ran other settings than the row states."""
-    from selfhost_advisor.estimate.serving.step import attention_flops, lm_head_flops, matmul_flops, step_parts
+    from selfhost_advisor.estimate.serving.step import lm_head_flops, matmul_flops, prompt_attention_flops, step_parts
 
     model = get(row["model"])
     machine = machine_from_profile(get_profile(row["hardware"]), int(row["gpus"]))
@@ -197,7 +197,7 @@ def ttft_floor_s(row: dict) -> float:
     P = int(row["prompt_tokens"])
     _, _, per_token = step_parts(model, q, tp)
     lm = lm_head_flops(model, tp)
-    prompt_flops = P * (per_token - lm) + lm + P * attention_flops(model, tp, P / 2.0)
+    prompt_flops = P * (per_token - lm) + lm + P * prompt_attention_flops(model, tp, P / 2.0)
     return _prompts_waited(row) * prompt_flops / matmul_flops(machine, q, spec=True)
 
 

@@ -63,3 +63,19 @@ def test_moe_layers_pay_two_add_norms_a_token_whatever_the_tp():
     assert moe_norm_seconds(q235, H200, 1000) == pytest.approx(1000 * 16 * 4096 * 94 / bw)
     assert moe_norm_seconds(dense, H200, 1000) == 0.0
     assert moe_norm_seconds(q235, H200, 0) == 0.0
+
+
+def test_every_gpu_multiplies_the_matrices_vllm_replicates_whole():
+    """DeepSeek-R1 (config: hidden 7,168, q_lora_rank 1,536, kv_lora_rank + rope 576, 61 layers of which 58 MoE with
+    256 routed experts): vLLM keeps fused_qkv_a_proj (disable_tp=True) and the router gate whole on each of 8 GPUs, so
+    a token costs each GPU 7/8 of 2 x (61 x 7168 x 2112 + 58 x 7168 x 256) FLOPs more than an even split; a model
+    without such matrices (Qwen3-8B) splits evenly."""
+    from selfhost_advisor.estimate.serving.step import step_parts
+
+    fp8, bf16 = get_vllm_quant("FP8"), get_vllm_quant("BF16")
+    r1 = get("deepseek-r1:671b-0528")
+    whole = 2 * (61 * 7168 * (1536 + 576) + 58 * 7168 * 256)
+    assert step_parts(r1, fp8, 8)[2] - step_parts(r1, fp8, 1)[2] / 8 == pytest.approx(whole * 7 / 8, rel=1e-4)
+    q8 = get("qwen3:8b")
+    assert step_parts(q8, bf16, 2)[2] == pytest.approx(step_parts(q8, bf16, 1)[2] / 2, abs=1)
+    assert step_parts(r1, fp8, 8)[0] > step_parts(r1, fp8, 1)[0] / 8  # the replicated bytes are read whole too

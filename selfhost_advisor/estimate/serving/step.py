@@ -43,11 +43,26 @@ def serving_data() -> dict:
     return load("serving")
 
 
+def tp_replicated(name: str) -> bool:
+    """Whether vLLM keeps the tensor whole on every tensor-parallel rank (data/serving.yaml tp_replicated_tensors, by
+    GGUF name suffix): MLA's q_a / kv_a projections (vllm models/deepseek_v2.py: fused_qkv_a_proj is a
+    MergedColumnParallelLinear with disable_tp=True, q_a_proj / kv_a_proj_with_mqa ReplicatedLinear before it), the
+    DSA indexer's projections ("no tensor parallel, just replicated": wq_b, wk, weights_proj ReplicatedLinear) and the
+    MoE router (a ReplicatedLinear gate in the MoE model files read: deepseek_v2.py, qwen3_next.py, nemotron_h.py,
+    minimax_m2.py)."""
+    suffixes = tuple(serving_data()["vllm"].get("tp_replicated_tensors", ()))
+    return bool(suffixes) and name.endswith(suffixes)
+
+
 @lru_cache(maxsize=256)
 def step_parts(model: Model, quant: Quant, tp: int) -> tuple[int, int, int]:
-    """(dense bytes per GPU, expert bytes per GPU, matmul FLOPs per token per GPU) in a vLLM weight format."""
+    """(dense bytes per GPU, expert bytes per GPU, matmul FLOPs per token per GPU) in a vLLM weight format. Every
+    matrix is split over the tp ranks except those vLLM replicates (tp_replicated: each rank reads and multiplies the
+    whole of them; split like the rest before session 29, serve31, which gave DeepSeek-R1 at TP 8 1/8 of its
+    0.92 G replicated q_a / kv_a parameters)."""
     fmt = _formats()[quant.name]
     dense = experts = flops = 0
+    whole_bytes = whole_flops = 0
     share = model.moe.active / model.moe.experts if model.moe else 1.0
     for t in build_tensors(model):
         b = tensor_bytes(t, fmt)
@@ -59,10 +74,13 @@ def step_parts(model: Model, quant: Quant, tp: int) -> tuple[int, int, int]:
         if "_exps" in t.name:
             experts += b
             flops += int(2 * t.n_elements * share)
+        elif tp > 1 and t.n_dims >= 2 and tp_replicated(t.name):
+            whole_bytes += b
+            whole_flops += 2 * t.n_elements
         else:
             dense += b
             flops += 2 * t.n_elements if t.n_dims >= 2 else 0
-    return dense // tp, experts // tp, flops // tp
+    return dense // tp + whole_bytes, experts // tp, flops // tp + whole_flops
 
 
 @lru_cache(maxsize=256)
