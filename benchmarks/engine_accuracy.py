@@ -69,7 +69,7 @@ def vllm_row(row: dict) -> dict:
     pool = p.pool_bytes_per_gpu + (p.memory.compute_buffer_bytes // tp - act)  # the plan's pool, with this rank's activation
     if p.pool_bytes_per_gpu == 0:  # the plan clamps at 0; rebuild the signed figure vLLM logs
         total = V.cuda_total_bytes(machine.devices[0])
-        pool = int(total * req.gpu_memory_utilization) - (-(-V.vllm_weights(m, q).total // tp)) - act \
+        pool = int(total * req.gpu_memory_utilization) - V.vllm_weights(m, q).per_gpu(tp) - act \
             - V.non_torch_bytes(tp, machine.interconnect, row["version"]) - (0 if req.enforce_eager else _row_graphs(row, m))
     lg = row["logged"]
     out = {"source": row["source"], "model": row["model"], "quant": row["quant"], "gpu": row.get("gpu") or row.get("gpu_name"),
@@ -93,7 +93,7 @@ def vllm_row(row: dict) -> dict:
         g = _row_graphs(row, m) / GIB
         out.update(graphs_logged_gib=lg["graphs"], graphs_est_gib=round(g, 2), graphs_err=(g - lg["graphs"]) / lg["graphs"])
     if lg.get("weights") is not None:
-        w = -(-V.vllm_weights(m, q).total // tp) / GIB
+        w = V.vllm_weights(m, q).per_gpu(tp) / GIB
         out.update(weights_logged_gib=lg["weights"], weights_est_gib=round(w, 2), weights_err=(w - lg["weights"]) / lg["weights"])
     return out
 

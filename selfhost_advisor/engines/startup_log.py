@@ -54,8 +54,12 @@ def vllm_lines(model: Model, opt: FitOption, machine: Machine) -> tuple[str, ...
     mem, pl = opt.memory, opt.placement
     if pl.fit != "gpu" or mem.kv_pool_bytes is None:
         return ()
+    from ..estimate.vllm_weights import per_gpu_bytes, vllm_weights
+
     tp = max(1, len([b for b in pl.per_device_bytes if b > 0]))
-    out = [f"Model loading took {mem.weights_bytes / tp / GIB:.2f} GiB",
+    # the matrices vLLM keeps whole on every TP rank are on each GPU in full (vllm_weights.tp_whole)
+    whole = sum(vllm_weights(model, opt.quant).whole) if tp > 1 else 0
+    out = [f"Model loading took {per_gpu_bytes(mem.weights_bytes, whole, tp) / GIB:.2f} GiB",
            f"Available KV cache memory: {mem.kv_pool_bytes / GIB:.2f} GiB"]
     if mem.kv_pool_tokens:
         out.append(f"GPU KV cache size: {mem.kv_pool_tokens:,} tokens")

@@ -21,7 +21,8 @@ from ..record import record
 from . import vllm_graphs, vllm_groups, vllm_hybrid
 from .memory import caches_kv, indexer_bytes_per_token_fp8, uses_window
 from .vllm_weights import (  # noqa: F401  (re-exported)
-    VllmWeights, _formats, check_format, get_vllm_quant, tensor_bytes, vllm_quants, vllm_quants_for, vllm_weights,
+    VllmWeights, _formats, check_format, get_vllm_quant, per_gpu_bytes, tensor_bytes, vllm_quants, vllm_quants_for,
+    vllm_weights,
 )
 
 __all__ = ["VllmPlan", "VllmWeights", "_formats", "activation_bytes", "batch_defaults", "cuda_total_bytes",
@@ -362,17 +363,20 @@ def plan(model: Model, quant: Quant, machine: Machine, request: FitRequest) -> V
         first = sum(pp_partition(model.n_layers, pp)[:i])
         wbytes = sum(w.per_layer[first:first + layers]) + (w.embedding if i == 0 else 0)
         wbytes += (w.output or (w.embedding if model.tied_embeddings and pp > 1 else 0)) if i == pp - 1 else 0
+        # the matrices vLLM keeps whole on every TP rank (MLA's q_a / kv_a, the DSA indexer, the router gate:
+        # vllm_weights.tp_whole, the step time's rule too) are not divided; split like the rest before session 29
+        wgpu = per_gpu_bytes(wbytes, sum(w.whole[first:first + layers]), tp)
         stage_act = act if i == pp - 1 else forward_peak_bytes(model, tp, tokens)
-        stage_pool = budget - -(-wbytes // tp) - stage_act - graphs - other
+        stage_pool = budget - wgpu - stage_act - graphs - other
         if request.kv_cache_memory_bytes:
             # --kv-cache-memory-bytes: the pool is that, utilisation ignored (gpu_worker.determine_available_memory:
             # "This does not respect the gpu_memory_utilization config"); what is left of the free memory after it
             # must still hold the weights, the profile's peak, the graphs and the non-torch memory
-            left = free - -(-wbytes // tp) - stage_act - graphs - other
+            left = free - wgpu - stage_act - graphs - other
             stage_pool = int(request.kv_cache_memory_bytes) if left >= request.kv_cache_memory_bytes else \
                 -(int(request.kv_cache_memory_bytes) - left)
         per_token = kv_bytes_per_token(model, tp, kvb) * layers // model.n_layers
-        stages.append((-(-wbytes // tp), stage_act, stage_pool, per_token, layers))
+        stages.append((wgpu, stage_act, stage_pool, per_token, layers))
     block = int(e["kv_pad"])
     # an encoder-only model (BERT embedders: EncoderOnlyAttention) caches no KV, so it has no blocks to count
     blocks = min((max(0, sp) // (block * pt) if pt else 0) for _, _, sp, pt, _ in stages)
@@ -444,7 +448,7 @@ def _startup_refusal(model: Model, request: FitRequest, w: VllmWeights, seq_kv: 
 
         note = (f"vLLM cannot start: the GPU's {gb(total)} is less than the {gb(used)} the CUDA context and torch hold "
                 "before vLLM loads anything (CUDA out of memory)")
-        need = used + -(-w.total // tp) + seq_kv * request.n_parallel
+        need = used + w.per_gpu(tp) + seq_kv * request.n_parallel
         mem = MemoryBreakdown(w.total, seq_kv * request.n_parallel * tp, 0, used * tp, bits_per_weight=_bpw(w))
         return VllmPlan(mem, Placement("no", 0, n_total, 0, 0, (need - total) * tp, note=note), tp, 0, 0, seq_kv,
                         gpu_memory_utilization=util)

@@ -95,6 +95,36 @@ def tensor_bytes(t: Tensor, fmt: dict) -> int:
     return _linear_bytes(t.shape, fmt) if quantizable else t.n_elements * _SIXTEEN_BIT
 
 
+@lru_cache(maxsize=1)
+def _replicated_suffixes() -> tuple[str, ...]:
+    return tuple(load("serving")["vllm"].get("tp_replicated_tensors", ()))
+
+
+def tp_replicated(name: str) -> bool:
+    """Whether vLLM keeps the tensor whole on every tensor-parallel rank (data/serving.yaml tp_replicated_tensors, by
+    GGUF name suffix): MLA's q_a / kv_a projections (vllm models/deepseek_v2.py: fused_qkv_a_proj is a
+    MergedColumnParallelLinear with disable_tp=True, q_a_proj / kv_a_proj_with_mqa ReplicatedLinear before it), the
+    DSA indexer's projections ("no tensor parallel, just replicated": wq_b, wk, weights_proj ReplicatedLinear) and the
+    MoE router (a ReplicatedLinear gate in deepseek_v2.py, qwen3_moe.py, qwen3_next.py, nemotron_h.py, minimax_m2.py;
+    a plain nn.Linear, not TP-aware, in glm4_moe.py)."""
+    suffixes = _replicated_suffixes()
+    return bool(suffixes) and name.endswith(suffixes)
+
+
+def tp_whole(t: Tensor) -> bool:
+    """A matrix every tensor-parallel rank holds, reads and multiplies whole (tp_replicated); every other tensor is
+    counted split over the ranks. The one rule of both the memory side (VllmWeights.whole, per_gpu_bytes) and the
+    step time (serving/step.py step_parts), so the two cannot disagree (session 29, vtp29). Norms are replicated too
+    (RMSNorm holds hidden_size values on every rank) but are left split: DeepSeek-R1's come to 2 MB a GPU."""
+    return t.n_dims >= 2 and tp_replicated(t.name)
+
+
+def per_gpu_bytes(total: int, whole: int, tp: int) -> int:
+    """Weight bytes on one tensor-parallel rank: the `whole` bytes of replicated matrices (tp_whole) on every rank,
+    the rest split over the tp ranks (rounded up)."""
+    return -(-(total - whole) // tp) + whole
+
+
 @record
 class VllmWeights:
     total: int
@@ -103,6 +133,11 @@ class VllmWeights:
     output: int
     params: int
     vision: int = 0  # a multimodal checkpoint's vision encoder and projector, 16-bit, counted in `embedding`
+    whole: tuple[int, ...] = ()  # per layer: the bytes of `per_layer` vLLM keeps whole on every TP rank (tp_whole)
+
+    def per_gpu(self, tp: int) -> int:
+        """The whole model's weight bytes on one of tp tensor-parallel ranks (one pipeline stage)."""
+        return per_gpu_bytes(self.total, sum(self.whole), tp)
 
 
 def vision_bytes(model: Model) -> int:
@@ -125,6 +160,7 @@ def vision_bytes(model: Model) -> int:
 def vllm_weights(model: Model, quant: Quant) -> VllmWeights:
     fmt = _formats()[quant.name]
     per_layer = [0] * model.n_layers
+    whole = [0] * model.n_layers
     embedding = output = params = 0
     for t in build_tensors(model):
         if t.name == "output.weight" and model.gguf_has_output:  # the config ties it: vLLM loads one matrix
@@ -133,6 +169,7 @@ def vllm_weights(model: Model, quant: Quant) -> VllmWeights:
         params += t.n_elements
         if t.layer >= 0:
             per_layer[t.layer] += b
+            whole[t.layer] += b if tp_whole(t) else 0
         elif t.name == "token_embd.weight":
             embedding += b
         else:
@@ -140,5 +177,6 @@ def vllm_weights(model: Model, quant: Quant) -> VllmWeights:
     # tied embeddings: vLLM shares the matrix with the LM head, so there is no second copy to add
     vision = vision_bytes(model)
     embedding += vision
-    return VllmWeights(embedding + output + sum(per_layer), tuple(per_layer), embedding, output, params, vision)
+    return VllmWeights(embedding + output + sum(per_layer), tuple(per_layer), embedding, output, params, vision,
+                       tuple(whole))
 

@@ -26,6 +26,7 @@ from ..speed import efficiency
 from ..tensors import build_tensors
 from ..moe_batch import touched_share
 from ..vllm import _formats, kv_bytes_per_token, sequence_kv_bytes, tensor_bytes
+from ..vllm_weights import tp_replicated, tp_whole  # noqa: F401  (tp_replicated re-exported)
 from .moe_step import (expert_flops_per_token, expert_kernels_seconds, expert_mma_share, fused_moe_gemm_flops,
                        gpu_family, moe_activation_bytes, moe_fixed_seconds, moe_padding_flops)
 
@@ -43,23 +44,12 @@ def serving_data() -> dict:
     return load("serving")
 
 
-def tp_replicated(name: str) -> bool:
-    """Whether vLLM keeps the tensor whole on every tensor-parallel rank (data/serving.yaml tp_replicated_tensors, by
-    GGUF name suffix): MLA's q_a / kv_a projections (vllm models/deepseek_v2.py: fused_qkv_a_proj is a
-    MergedColumnParallelLinear with disable_tp=True, q_a_proj / kv_a_proj_with_mqa ReplicatedLinear before it), the
-    DSA indexer's projections ("no tensor parallel, just replicated": wq_b, wk, weights_proj ReplicatedLinear) and the
-    MoE router (a ReplicatedLinear gate in the MoE model files read: deepseek_v2.py, qwen3_next.py, nemotron_h.py,
-    minimax_m2.py)."""
-    suffixes = tuple(serving_data()["vllm"].get("tp_replicated_tensors", ()))
-    return bool(suffixes) and name.endswith(suffixes)
-
-
 @lru_cache(maxsize=256)
 def step_parts(model: Model, quant: Quant, tp: int) -> tuple[int, int, int]:
     """(dense bytes per GPU, expert bytes per GPU, matmul FLOPs per token per GPU) in a vLLM weight format. Every
-    matrix is split over the tp ranks except those vLLM replicates (tp_replicated: each rank reads and multiplies the
-    whole of them; split like the rest before session 29, serve31, which gave DeepSeek-R1 at TP 8 1/8 of its
-    0.92 G replicated q_a / kv_a parameters)."""
+    matrix is split over the tp ranks except those vLLM replicates (vllm_weights.tp_whole, the memory side's rule too:
+    each rank reads and multiplies the whole of them; split like the rest before session 29, serve31, which gave
+    DeepSeek-R1 at TP 8 1/8 of its 0.92 G replicated q_a / kv_a parameters)."""
     fmt = _formats()[quant.name]
     dense = experts = flops = 0
     whole_bytes = whole_flops = 0
@@ -74,7 +64,7 @@ def step_parts(model: Model, quant: Quant, tp: int) -> tuple[int, int, int]:
         if "_exps" in t.name:
             experts += b
             flops += int(2 * t.n_elements * share)
-        elif tp > 1 and t.n_dims >= 2 and tp_replicated(t.name):
+        elif tp > 1 and tp_whole(t):
             whole_bytes += b
             whole_flops += 2 * t.n_elements
         else:
