@@ -18,8 +18,6 @@ the architecture it was measured on.
 """
 from __future__ import annotations
 
-from contextlib import contextmanager
-
 from ..domain import Device, Model
 from . import speed_factors  # by attribute: tests patch speed_factors._speed_data
 
@@ -30,14 +28,11 @@ def _rule() -> dict:
     return speed_factors._speed_data().get("rocm_16bit_expert_rate") or {}
 
 
-@contextmanager
 def share_override(share: float):
     """Within it, every architecture's 16-bit experts run at `share` of the peak (to solve for a measured row's)."""
-    _SHARE.append(share)
-    try:
-        yield
-    finally:
-        _SHARE.pop()
+    from .scoped import pushed
+
+    return pushed(_SHARE, share)
 
 
 def peak_share(device: Device) -> float:
