@@ -64,7 +64,7 @@ def node_ratio(model: Model, start: int, count: int, device) -> float:
     """Sum over layers start..start+count-1 of graph_nodes / the dense layer's 22 on a backend listed in
     decode_layer_nodes.families or on a Pascal GPU under CUDA (data/speed.yaml cuda_pascal per_node), for an MoE or
     hybrid model; on a family listed in one_block_layers (CUDA Volta and later) each layer's blocks' share
-    (one_block_share, two_ffn_share); `count` (every layer at the fitted time) otherwise.
+    (block_share: one_block_share, two_ffn_share); `count` (every layer at the fitted time) otherwise.
     Intel under Vulkan is left out: estimate/vulkan_intel.py prices its dispatches per layer itself. On SYCL a dense
     hybrid's Gated DeltaNet layer scales (26 + 7 nodes: 1.5x); an MoE model keeps the fitted time (`moe_apart`): its
     extra submissions are sycl_path.moe_layer_seconds', checked on the Qwen3.6-35B-A3B rows it was written for, which
@@ -73,14 +73,10 @@ def node_ratio(model: Model, start: int, count: int, device) -> float:
     flash attention, each attention layer counts 3 nodes fewer, dense models included (fa_nodes_saved, 5b-sycl15)."""
     r = _rule()
     by_block = device.backend in ((r.get("one_block_layers") or {}).get("families") or ())
-    one_block = model.arch in SINGLE_KIND_ARCHS and by_block
     if not r or (device.backend not in (r.get("families") or ()) and not cuda_path.per_node_layers(device)):
-        # CUDA Volta and later: the fitted time per layer; a layer of one block (one_block_share) or of two feed-forward
-        # blocks (Gemma 4's MoE layers, two_ffn_share) its blocks' share
-        if one_block:
-            return sum(one_block_share(model, i) for i in range(start, start + count))
-        if by_block and model.arch in GEMMA4_ARCHS:
-            return sum(two_ffn_share(model, i) for i in range(start, start + count))
+        # CUDA Volta and later: the fitted time per layer, each layer at its blocks' share (block_share)
+        if by_block:
+            return sum(block_share(model, i) for i in range(start, start + count))
         return float(count)
     if device.backend == "vulkan" and device.vendor == "intel":
         return float(count)
@@ -94,8 +90,19 @@ def node_ratio(model: Model, start: int, count: int, device) -> float:
         return (fa if model.has_attention(i) else 0) + norm * _blocks(model, i)
 
     if model.moe is not None and device.backend in (r.get("moe_apart") or ()):  # SYCL: sycl_path.moe_layer_seconds
-        return sum((one_block_share(model, i) if one_block else 1.0) - saved(i) / dense for i in layers)
+        return sum((block_share(model, i) if by_block else 1.0) - saved(i) / dense for i in layers)
     return sum(graph_nodes(model, i, device.backend) - saved(i) for i in layers) / dense
+
+
+def block_share(model: Model, layer: int) -> float:
+    """The share of the fitted per-layer decode time `layer` pays on a family listed in
+    decode_layer_nodes.one_block_layers: one_block_share for an architecture whose layers hold one block (Nemotron-H),
+    two_ffn_share for Gemma 4 (an MoE layer holds two feed-forward blocks), 1 for every other layer."""
+    if model.arch in SINGLE_KIND_ARCHS:
+        return one_block_share(model, layer)
+    if model.arch in GEMMA4_ARCHS:
+        return two_ffn_share(model, layer)
+    return 1.0
 
 
 def one_block_share(model: Model, layer: int) -> float:
