@@ -97,22 +97,23 @@ def _expert_tile_seconds(model: Model, work: TokenWork, layer: int, count: int, 
     if model.moe is None or not work.layer_expert_matrices:
         return 0.0
     pad = _padding(n_tokens, model.moe.experts, model.moe.active, eff.family, device)
-    mats = work.layer_expert_matrices[layer:layer + count]
-    if mxfp4_scale != 1.0:  # cuda_path.mxfp4_mmq_scale: the build's MXFP4 MMQ path, as the dense terms charge it
-        from .cuda_path import scaled_type
+    if pad <= 1.0:
+        return 0.0
+    base = base_seconds  # a family that prices them per kernel path (Vulkan: vulkan_path.expert_path_seconds)
+    if base is None:  # else what the dense terms already charge the expert matrices
+        mats = work.layer_expert_matrices[layer:layer + count]
+        if mxfp4_scale != 1.0:  # cuda_path.mxfp4_mmq_scale: the build's MXFP4 MMQ path, as the dense terms charge it
+            from .cuda_path import scaled_type
 
-        mats = scaled_type(mats, "MXFP4", mxfp4_scale)
-    matmul = sum(_per_layer(mats, lambda m: float(sum(2 * w for _, w, _ in m)))) / flops
-    unpack = _unpack_seconds(mats, eff, cycles_per_s, 0)  # count 0: no per-layer term, the matrices only
-    base = matmul + unpack  # what the dense terms already charge the expert matrices
-    if base_seconds is not None:  # a family that prices them per kernel path (Vulkan: vulkan_path.expert_path_seconds)
-        base = base_seconds
+            mats = scaled_type(mats, "MXFP4", mxfp4_scale)
+        matmul = sum(_per_layer(mats, lambda m: float(sum(2 * w for _, w, _ in m)))) / flops
+        base = matmul + _unpack_seconds(mats, eff, cycles_per_s, 0)  # count 0: no per-layer term, the matrices only
     from .moe_batch import touched_share  # the experts the micro-batch routes a token to, not all (moe_batch.py)
 
     touched = touched_share(n_tokens, model.moe.experts, model.moe.active)
     stream = (touched * sum(work.layer_expert_bytes[layer:layer + count]) / (bandwidth * max(1, n_tokens))
-              if bandwidth and pad > 1.0 and work.layer_expert_bytes else 0.0)
-    return max(pad * base, stream) - base if pad > 1.0 else 0.0
+              if bandwidth and work.layer_expert_bytes else 0.0)
+    return max(pad * base, stream) - base
 
 
 def cuda_expert_bias_seconds(expert_layers: tuple, n_tokens: int, bandwidth: float | None) -> float:
