@@ -453,10 +453,10 @@ def fused_block_experts(expert_mats: tuple, build: Build | None = None) -> tuple
     layout, so it runs the fused MMVQ on the block layout, the path PR #24452's pair measured before the PR
     (expert_block_share), not ggml_sycl_mul_mat's DMMV, whose block rate block_layout_seconds charges. block_charged
     takes these out of block_layout_seconds' list; expert_layout_seconds charges them."""
-    types = _fused_block_types(build or current())
+    build = build or current()
+    types = _fused_block_types(build)
     if not types:
         return ()
-    build = build or current()
     return tuple(m for m in expert_mats if m[0] in types and matvec_path(m[0], build) == "block")
 
 

@@ -26,7 +26,7 @@ from ..speed import efficiency
 from ..tensors import build_tensors
 from ..moe_batch import touched_share
 from ..vllm import _formats, kv_bytes_per_token, sequence_kv_bytes, tensor_bytes
-from ..vllm_weights import tp_replicated, tp_whole  # noqa: F401  (tp_replicated re-exported)
+from ..vllm_weights import tp_whole
 from .moe_step import (expert_flops_per_token, expert_kernels_seconds, expert_mma_share, fused_moe_gemm_flops,
                        gpu_family, moe_activation_bytes, moe_fixed_seconds, moe_padding_flops)
 
