@@ -24,13 +24,24 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 from cuda_heldout import _stats, print_summary  # noqa: E402  (the held-out scripts' one summary)
 import unseen_s25  # noqa: E402  (session 25's scorer: rows per file kind, its summary groups)
 
-FILES = sorted((ROOT / "benchmarks" / "published").glob("unseen_s26_*.yaml"))
+def session_files(session: int) -> list[Path]:
+    """Session N's unseen-row files: benchmarks/published/unseen_sN_*.yaml (this scorer's and the later sessions')."""
+    return sorted((ROOT / "benchmarks" / "published").glob(f"unseen_s{session}_*.yaml"))
 
 
-def batch(path: Path) -> str:
-    """Which batch a file is: unseen_s26_bN_*.yaml is batch N, the first commit's files batch 1."""
-    m = re.match(r"b(\d+)_", path.name.removeprefix("unseen_s26_"))
-    return m.group(1) if m else "1"
+def batch_of(session: int):
+    """The batch rule of session N's files: unseen_sN_bM_*.yaml is batch M, a file without bM_ (a first commit's) 1."""
+    prefix = f"unseen_s{session}_"
+
+    def batch(path: Path) -> str:
+        m = re.match(r"b(\d+)_", path.name.removeprefix(prefix))
+        return m.group(1) if m else "1"
+
+    return batch
+
+
+FILES = session_files(26)
+batch = batch_of(26)
 
 
 _APPLE_PROFILE = re.compile(r"^(m\d+)(?:-(pro|max|ultra))?-")

@@ -9,7 +9,6 @@ cpu_published.predict; the GPU llama-bench rows alone, those whose GPU no fit ha
 """
 from __future__ import annotations
 
-import re
 import sys
 from pathlib import Path
 
@@ -20,13 +19,10 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import unseen_s26  # noqa: E402  (session 26's scorer: rows per file kind, the GPU-in-no-fit and 2026 groups)
 
-FILES = sorted((ROOT / "benchmarks" / "published").glob("unseen_s27_*.yaml"))
+FILES = unseen_s26.session_files(27)
 
 
-def batch(path: Path) -> str:
-    """Which batch a file is: unseen_s27_bN_*.yaml is batch N."""
-    m = re.match(r"b(\d+)_", path.name.removeprefix("unseen_s27_"))
-    return m.group(1) if m else "1"
+batch = unseen_s26.batch_of(27)  # unseen_s27_bN_*.yaml is batch N
 
 
 def rows(files: list[Path] = FILES) -> list[dict]:

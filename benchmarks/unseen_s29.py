@@ -9,7 +9,6 @@ fit_speed.published_rows + fit_speed.predict); only the file set differs.
 """
 from __future__ import annotations
 
-import re
 import sys
 from pathlib import Path
 
@@ -19,7 +18,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 import unseen_s27  # noqa: E402  (session 27's scorer; it puts the repo, scripts/ and benchmarks/ on the path)
 import unseen_s26  # noqa: E402  (the unseen scorers' command line)
 
-FILES = sorted((ROOT / "benchmarks" / "published").glob("unseen_s29_*.yaml"))
+FILES = unseen_s26.session_files(29)
 
 
 def rows(files: list[Path] = FILES) -> list[dict]:
@@ -32,10 +31,7 @@ def summary(rs: list[dict]) -> dict:
     return unseen_s27.summary(rs)
 
 
-def batch(path: Path) -> str:
-    """Which batch a file is: unseen_s29_bN_*.yaml is batch N."""
-    m = re.match(r"b(\d+)_", path.name.removeprefix("unseen_s29_"))
-    return m.group(1) if m else "1"
+batch = unseen_s26.batch_of(29)  # unseen_s29_bN_*.yaml is batch N
 
 
 def main() -> int:
