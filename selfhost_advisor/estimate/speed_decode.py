@@ -7,6 +7,7 @@ from __future__ import annotations
 from ..domain import Machine, Model, Placement
 from . import cuda_path, hip_graphs, metal_path, rocm_decode, sycl_path, vulkan_intel, vulkan_path
 from .cpu_sync import decode_sync_seconds
+from .cuda_router import gptoss_router_seconds
 from .cpu_kernels import decode_seconds as _cpu_decode_seconds, kernel_seconds as _cpu_kernel_seconds, vector_flops
 from .kernel_path import gpu_clock_hz
 from .layer_nodes import node_ratio
@@ -76,6 +77,8 @@ def _decode_seconds(
             total += nbytes / bw + node_ratio(model, layer, count, d) * layer_s
             if model.moe is not None and d.backend == "cuda":  # F16 / BF16 experts, 2026-02..08: no graphs (moe_batch)
                 total += moe_graphs_off_seconds(model, d, 1, work) * count
+                # gpt-oss's router as three kernels before PR #16821 (cuda_router)
+                total += gptoss_router_seconds(model, d) * count
             # ROCm builds before llama.cpp PR #10318: KQ / KQV as hipBLAS batched GEMMs (hip_graphs, 5f-rocm18)
             total += hip_graphs.attention_blas_seconds(d, model, depth, range(layer, layer + count))
             # the fused GATED_DELTA_NET kernel at HIP's measured rate, not the memory's (rocm_decode, 5f-rocm18)
