@@ -116,6 +116,24 @@ def chat_intake_seconds(model: Model) -> float:
     return float(c.get("chat_intake_us", 0.0)) * 1e-6
 
 
+def chat_render_on_loop(release: str = "") -> bool:
+    """Whether this vLLM release ('' = the registry's current one) renders a chat request's template on the API
+    server's event loop itself, with the request's first real suspension after the render (the tokenizer call in a
+    thread: serving_engine.py `_tokenize_prompt_input_async`, make_async over a one-worker ThreadPoolExecutor, or the
+    AsyncMicrobatchTokenizer's queue). asyncio runs every callback that is ready at the start of a loop turn before
+    any that became ready during it, so when a burst's requests arrive together their renders run back to back, and
+    each one's continuation (its tokens, process_inputs, the hand-off to the engine core) waits behind all of them:
+    the engine sees the burst only after the whole intake, not one intake apart. data/serving.yaml
+    chat_render_on_loop_before: vllm PR #34789 moved the render into the renderer's thread pool (one worker), after
+    which the renders run one after another off the loop and each request reaches the engine as its own ends."""
+    from ..vllm import engine_version
+    from ..vllm_graphs import version_tuple
+    from .step import serving_data
+
+    before = serving_data()["vllm"].get("chat_render_on_loop_before")
+    return bool(before) and version_tuple(release or engine_version()) < version_tuple(str(before))
+
+
 def _blocks(tokens: int) -> int:
     return -(-tokens // _BLOCK)
 
@@ -151,6 +169,8 @@ class _Burst:
             self.waiting: deque[int] = deque()
             for i in range(self.sent):
                 self._take_in(i, 0.0)
+            if chat_render_on_loop(release):  # the requests sent together reach the engine together, after all
+                self.pending = deque((self.intake_free, i) for _, i in self.pending)  # their renders (one wave)
         else:
             self.waiting = deque(range(self.sent))
         self.running: list[int] = []
