@@ -25,6 +25,9 @@ The API server in front (intake_s): vLLM's one API-server process prepares each 
 tokenization, input processing) on its event loop before the engine core sees it, one request at a time, so a burst
 reaches the engine one intake apart and a closed loop's next request waits for the intake of those sent before it
 (chat_intake_seconds; 0, the engine alone, unless the caller passes it). TTFT still counts from the client's send.
+Before vLLM 0.19.0 (chat_render_on_loop) the template is rendered on the event loop itself and the request's first
+suspension comes after it, so the requests sent together (a burst, a closed loop's first clients) are all rendered
+before any reaches the engine: they enter as one wave at the end of their intake (session 30, serve32).
 """
 from __future__ import annotations
 
@@ -369,7 +372,8 @@ def simulate_burst(model: Model, quant: Quant, machine: Machine, tp: int, prompt
     request's own send. eager: --enforce-eager (step_seconds eager=); release: the vLLM release (step_seconds
     release=). intake_s: the API server's serial time per request before the engine queues it (chat_intake_seconds;
     a burst's request i reaches the engine at (i + 1) x intake_s, a closed loop's at max(its send, the previous
-    request's intake end) + intake_s)."""
+    request's intake end) + intake_s; on a release before chat_render_on_loop_before the requests sent together all
+    reach it when the last of their intakes ends)."""
     s = _Burst(model, quant, machine, tp, tuple(prompts), tuple(max(1, o) for o in outputs), batched_tokens,
                max_running, pool_tokens, kv_dtype_bytes, clients, eager, release, intake_s)
     n = len(prompts)
