@@ -1,4 +1,5 @@
-"""Where a ROCm prompt figure sits in a range the published rows contradict: small models on a CDNA 3 GPU.
+"""Where a ROCm figure sits in a range the published rows contradict: small models on a CDNA 3 GPU, BF16 prompts and
+float-weight decode on gfx906.
 
 Why: llama.cpp PR #19806's MI300X table (Qwen2.5-1.5B Q4_K_M, pp512..pp4096) runs about 2x below the prompt estimate,
 flat in the prompt length, as PR #21570's MI355X row does on CDNA 4: read per layer and 512-token micro-batch, ~0.35 ms
@@ -51,3 +52,25 @@ def bf16_prefill_caveat(layers: tuple, gpu_layers: int, devices) -> tuple[str, .
             f"(its Tensile library has no BF16 kernels for it): published MI50 rows read {lo}-{hi}x below our estimate "
             "for them, which already takes the FP32 lanes; an F16 or quantized file avoids that GEMM (docs/methodology.md "
             "5f-rocm27)",)
+
+
+def float_decode_caveat(layers: tuple, gpu_layers: int, devices) -> tuple[str, ...]:
+    """The qualification of a decode figure whose GPU layers' matrices are mostly float (data/speed.yaml
+    `rocm_float_decode_gcn`: F16, BF16, F32 at least `share` of their bytes) on a ROCm device of a listed architecture
+    (gfx906), with the ratio the published MI50 rows read below the estimate; () elsewhere (docs/methodology.md
+    5f-rocm31)."""
+    rule = speed_factors._speed_data().get("rocm_float_decode_gcn") or {}
+    archs, types = tuple(rule.get("architectures") or ()), tuple(rule.get("types") or ())
+    if not archs or gpu_layers <= 0:
+        return ()
+    mats = [m for layer in layers[:gpu_layers] for m in layer]
+    total = sum(b for _, _, b in mats)
+    if not total or sum(b for ty, _, b in mats if ty in types) < float(rule["share"]) * total:
+        return ()
+    if not any(d.backend == "rocm" and (architecture(d) or "").startswith(archs) for d in devices):
+        return ()
+    lo, hi = rule["reads_below"]
+    return (f"decode: F16 / BF16 / F32 weights on gfx906 (MI50 / MI60 / Radeon VII) stream through llama.cpp's float "
+            f"mat-vec slower than this estimate takes: published MI50 rows of all three types read {lo}-{hi}x below it "
+            "(the same card's Q4_0 and MXFP4 rows read within 12%); the cause is not the BF16 conversion "
+            "(docs/methodology.md 5f-rocm31)",)

@@ -24,7 +24,7 @@ from ..domain import Machine, Model, Placement, Quant, Speed
 from . import cuda_path, kernel_path, sycl_path
 from .encoder import embeds_only
 from .moe_caveats import rocm_16bit_expert_caveat, vulkan_bf16_expert_caveats
-from .rocm_caveats import bf16_prefill_caveat, small_model_prefill_caveat
+from .rocm_caveats import bf16_prefill_caveat, float_decode_caveat, small_model_prefill_caveat
 from .speed_decode import _decode_seconds
 from .speed_factors import Table, _hardware_family, efficiency
 from .speed_prefill import _prefill_seconds_per_token
@@ -108,7 +108,9 @@ def estimate_speed(
                # 16-bit experts prompting under ROCm past the mmf kernel's tokens: one expert at a time (moe_caveats)
                + (rocm_16bit_expert_caveat(model, work.layer_expert_matrices, placement, machine, n_ubatch) if p else ())
                # BF16 prompts on gfx906: no tuned rocBLAS BF16 GEMM (estimate/rocm_caveats.py)
-               + (bf16_prefill_caveat(work.layer_matrices, placement.gpu_layers, machine.devices) if p else ()))
+               + (bf16_prefill_caveat(work.layer_matrices, placement.gpu_layers, machine.devices) if p else ())
+               # float weights' decode on gfx906: mmvf reads below the estimate for every float type (rocm_caveats)
+               + float_decode_caveat(work.layer_matrices, placement.gpu_layers, machine.devices))
     return Speed(
         decode_tokens_per_s=d,
         prefill_tokens_per_s=p,
