@@ -33,7 +33,14 @@ def architecture_of(config: dict, repo: str) -> tuple[str, dict]:
         raise UnknownModelError(f"{repo}: config.json names no architecture", "is this a transformers model repo?")
     for cls in classes:
         if isinstance(cls, str) and cls in supported():
-            return cls, supported()[cls]
+            spec = supported()[cls]
+            # a multimodal wrapper whose text model is another class (Mistral3ForConditionalGeneration holding a
+            # mistral4 text_config: Mistral Small 4) is sized as that class under text_config
+            text = config.get("text_config")
+            inner = (spec.get("text_model_types") or {}).get(text.get("model_type")) if isinstance(text, dict) else None
+            if inner:
+                return inner, {**supported()[inner], "text_config": True}
+            return cls, spec
     remote = " (it needs trust_remote_code, which advisor never runs)" if config.get("auto_map") else ""
     import difflib
 
