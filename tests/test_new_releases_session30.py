@@ -69,6 +69,28 @@ def test_mistral_small_4_counts_the_cards_119b_and_about_6_5b_active():
     assert 6.4e9 < active_params(m) < 6.7e9
 
 
+# LiquidAI/LFM2.5-8B-A1B config.json as a stored architecture reference prints it (code-index file id 56276023557)
+_LFM_TYPES = ["full_attention" if i in (2, 6, 10, 14, 18, 21) else "conv" for i in range(24)]
+LFM25_8B_A1B = {
+    "model_type": "lfm2_moe", "architectures": ["Lfm2MoeForCausalLM"], "hidden_size": 2048, "num_hidden_layers": 24,
+    "num_attention_heads": 32, "num_key_value_heads": 8, "head_dim": 64, "intermediate_size": 7168,
+    "moe_intermediate_size": 1792, "num_experts": 32, "num_experts_per_tok": 4, "num_dense_layers": 2,
+    "vocab_size": 128000, "tie_word_embeddings": True, "norm_topk_prob": True, "use_expert_bias": True,
+    "conv_L_cache": 3, "conv_bias": False, "max_position_embeddings": 128000, "layer_types": _LFM_TYPES,
+}
+
+
+def test_lfm2_5_8b_a1b_entry_is_what_its_config_gives():
+    m, c = get("lfm2.5:8b-a1b"), model_from_config(LFM25_8B_A1B, "LiquidAI/LFM2.5-8B-A1B")
+    keys = _SHAPE + ("arch", "intermediate_size", "ssm", "layer_pattern")
+    assert [getattr(c, k) for k in keys] == [getattr(m, k) for k in keys]
+    assert count_params(c) == count_params(m) == m.params
+    # LFM2-8B-A1B's trunk with the 128000-row vocabulary: the parameter difference is the grown (tied) embedding
+    assert m.params - get("lfm2:8b-a1b").params == (128000 - 65536) * 2048
+    # a stored count of the checkpoint: 8.47 B parameters, 16.9 GB at BF16
+    assert round(m.params / 1e9, 2) == 8.47 and round(m.params * 2 / 1e9, 1) == 16.9
+
+
 GRANITE_42 = [
     # id, IBM disclosure (layers, embedding, heads, KV heads, head dim, MLP hidden), the 4.1 entry of the same base
     ("granite4.2:3b", (40, 2560, 40, 8, 64, 8192), "granite4.1:3b"),
@@ -94,6 +116,8 @@ KV = [
     ("granite4.2:3b", 40 * 32768 * 8 * 64 * 2 * 2),
     ("granite4.2:8b", 40 * 32768 * 8 * 128 * 2 * 2),
     ("granite4.2:30b", 64 * 32768 * 8 * 128 * 2 * 2),
+    # 6 attention layers of 8 KV heads x 64, plus the 18 short-conv layers' last 2 inputs (F32, 2048 wide)
+    ("lfm2.5:8b-a1b", 6 * 32768 * 8 * 64 * 2 * 2 + 18 * 2 * 2048 * 4),
 ]
 
 
@@ -104,9 +128,10 @@ def test_llamacpp_kv_cache(model_id, expected):
 
 
 # real files recorded before the entries: Mistral Small 4 unsloth Q8_0 126.5 GB (GB 1dp, blind -0.02%), Granite 4.2 8B
-# IBM Q8_0 exact (blind +0.004%); the 3B and 30B rows decided their untied heads (seen, not blind)
+# IBM Q8_0 exact (blind +0.004%), LFM2.5-8B-A1B LiquidAI Q4_K_M exact (blind -0.06%); the Granite 4.2 3B and 30B rows
+# decided their untied heads (seen, not blind)
 HELDOUT = [("mistral-small4:119b", "Q8_0", 0.05), ("granite4.2:8b", "Q8_0", 0.01), ("granite4.2:3b", "Q8_0", 0.02),
-           ("granite4.2:30b", "Q8_0", 0.1)]
+           ("granite4.2:30b", "Q8_0", 0.1), ("lfm2.5:8b-a1b", "Q4_K_M", 0.1)]
 
 
 @pytest.mark.parametrize("model_id,quant,within_pct", HELDOUT, ids=[f"{h[0]}-{h[1]}" for h in HELDOUT])
@@ -166,6 +191,8 @@ NAMES = [
     ("leanstral", "mistral-small4:119b"), ("mistralai/Leanstral-1.5-119B-A6B", "mistral-small4:119b"),
     ("granite4.2:3b", "granite4.2:3b"), ("granite 4.2 8b", "granite4.2:8b"),
     ("ibm-granite/granite-4.2-30b", "granite4.2:30b"), ("ibm-granite/granite-4.2-8b-GGUF", "granite4.2:8b"),
+    ("lfm2.5:8b-a1b", "lfm2.5:8b-a1b"), ("LiquidAI/LFM2.5-8B-A1B", "lfm2.5:8b-a1b"),
+    ("LiquidAI/LFM2.5-8B-A1B-GGUF", "lfm2.5:8b-a1b"),
 ]
 
 
@@ -196,6 +223,7 @@ CLI = [
     (["fit", "mistral-small-4", "--hardware", "rtx-pro-6000", "--engine", "ollama"], 2, "15142"),
     (["fit", "granite4.2:8b", "--hardware", "rtx-4090", "--engine", "ollama"], 0, ""),
     (["fit", "granite4.2", "--hardware", "rtx-4090"], 2, "granite4.2:30b"),
+    (["fit", "lfm2.5:8b-a1b", "--hardware", "rtx-4060", "--engine", "ollama"], 0, ""),
     (["fit", "granite4.3", "--hardware", "rtx-4090"], 2, "granite4.2"),
     (["fit", "mistral-small-5", "--hardware", "rtx-4090"], 2, "mistral-small-4"),
 ]
