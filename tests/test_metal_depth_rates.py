@@ -41,3 +41,28 @@ def test_per_kv_byte_the_gqa_models_agree_and_per_flop_they_do_not():
     assert narrow["flops_share"] < wide["flops_share"] / 3
     mla = deep["glm-4.7-flash:30b"]
     assert mla["gqa"] == 0 and mla["kv_bandwidth_share"] < min(kv) / 4
+
+
+def test_the_vec_grid_follows_ggml_metal_ops():
+    """ggml_metal_op_flash_attn_ext (ggml-org/ggml d99724f2), vec path: one query head a threadgroup, 32 workgroups
+    over the cache, 1 simdgroup doubled while 2 x 32 x nsg x 32 cells < the cache and nsg < 4."""
+    assert metal_depth_rates.vec_simdgroups(16, 256) == (512, 512)
+    assert metal_depth_rates.vec_simdgroups(16, 2048) == (512, 512)
+    assert metal_depth_rates.vec_simdgroups(16, 2049) == (512, 1024)
+    assert metal_depth_rates.vec_simdgroups(16, 4097) == (512, 2048)
+    assert metal_depth_rates.vec_simdgroups(64, 32800) == (2048, 8192)
+
+
+def test_the_byte_rate_does_not_grow_with_the_grid():
+    """Session 30 (5e-metal30): a parallel-limited depth term (too few threadgroups to fill 76 cores) would read faster
+    per byte as the launch grows. Over an 8x range of simdgroups a core (Gemma 3 4B 13.5 .. gpt-oss 108) the byte rate
+    does not rise: the model with the fewest simdgroups reads fastest, the one with the most no faster than Qwen3
+    0.6B."""
+    rs = {r["model"]: r for r in metal_depth_rates.grid_rates()}
+    fewest = min(rs.values(), key=lambda r: r["simdgroups_per_core"])
+    most = max(rs.values(), key=lambda r: r["simdgroups_per_core"])
+    assert most["simdgroups_per_core"] > 6 * fewest["simdgroups_per_core"]
+    assert fewest["kv_bandwidth_share"] >= max(r["kv_bandwidth_share"] for r in rs.values())
+    assert most["kv_bandwidth_share"] <= 1.05 * rs["qwen3:0.6b"]["kv_bandwidth_share"]
+    head128 = [r["kv_bandwidth_share"] for r in rs.values() if r["head_dim"] in (64, 128)]
+    assert len(head128) == 5 and max(head128) / min(head128) < 1.2
