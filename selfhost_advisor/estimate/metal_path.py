@@ -201,23 +201,42 @@ def fa_prefill_time_scale(device: Device) -> float:
 
 # --- Decode attention at depth: every query head reads its KV head itself (data/speed.yaml `metal_fa_decode`)
 
-def fa_decode_excess(device: Device, attention_flops: float, kv_seconds: float) -> float:
+def fa_decode_excess(device: Device, attention_flops: float, kv_seconds: float, kv_bytes: float = 0.0,
+                     head_dim: int = 0) -> float:
     """Seconds a decoded token's attention adds on Metal beyond streaming its KV cache (`kv_seconds`, already in the
     streaming law): kernel_flash_attn_ext_vec gives each query head its own threadgroups (nhptg = 1), so the K / V
     rows pass through the caches once per query head, as many bytes as the attention's FLOPs for an F16 cache, at
-    metal_fa_decode.flops_share x the chip's FP16 peak (MEASURED on one M2 Ultra; docs/methodology.md 5c-s20); the
-    slower of that and streaming binds (max). Builds before llama-bench's flash-attention default (kernel_path
-    .flash_attn_on) ran mul_mv / soft_max / mul_mv instead, the same re-read at flops_share_without_fa (5e-metal4-s21).
-    0 off Metal and without a peak."""
+    metal_fa_decode.flops_share x the chip's FP16 peak (MEASURED on one M2 Ultra; docs/methodology.md 5c-s20); and
+    whatever the query heads a KV head serves, its `kv_bytes` take at least kv_bytes / (byte_rate_per_flop x FP16 peak
+    x vec_loads(head_dim)) (vec_loads: the loads a lane has in flight per pass of the kernel's cache loop; session 30,
+    5e-metal30; no floor for a head size without a vec kernel); the slowest of these and streaming binds (max).
+    Builds before llama-bench's flash-attention default (kernel_path.flash_attn_on) ran mul_mv / soft_max / mul_mv
+    instead, the same re-read at flops_share_without_fa (5e-metal4-s21), without the byte floor. 0 off Metal and
+    without a peak."""
     if device.backend != "metal" or not attention_flops or not device.fp16_flops:
         return 0.0
-    from ..catalog.data import load
-
     rule = load("speed").get("metal_fa_decode") or {}
-    share = float((rule.get("flops_share") if kernel_path.flash_attn_on() else rule.get("flops_share_without_fa")) or 0)
+    fa = kernel_path.flash_attn_on()
+    share = float((rule.get("flops_share") if fa else rule.get("flops_share_without_fa")) or 0)
     if not share:
         return 0.0
-    return max(0.0, attention_flops / (share * simd_flops(device, device.fp16_flops)) - kv_seconds)
+    peak = simd_flops(device, device.fp16_flops)
+    seconds = attention_flops / (share * peak)
+    rate, loads = float(rule.get("byte_rate_per_flop") or 0), vec_loads(head_dim)
+    if fa and rate and kv_bytes and loads:
+        seconds = max(seconds, kv_bytes / (rate * peak * loads))
+    return max(0.0, seconds - kv_seconds)
+
+
+def vec_loads(head_dim: int) -> int:
+    """Loads one lane of kernel_flash_attn_ext_vec has in flight per pass of its cache loop for K (and V) rows of
+    `head_dim`: DK/4 half4s over NL = 32 / NE lanes, NE the template's head elements per thread
+    (data/speed.yaml metal_fa_decode.vec_ne); 0 for a head size the vec kernel is not instantiated for (ggml-metal runs
+    another kernel there, ggml_metal_op_flash_attn_ext_use_vec: ne00 % 32 == 0; its rate is not read)."""
+    ne = {int(k): int(v) for k, v in ((load("speed").get("metal_fa_decode") or {}).get("vec_ne") or {}).items()}
+    if head_dim not in ne:
+        return 0
+    return max(1, head_dim * ne[head_dim] // 128)
 
 
 # --- MoE prefill before PR #15541: the serial id walk of kernel_mul_mm_id_map0 (data/speed.yaml `metal_mm_id_map`)

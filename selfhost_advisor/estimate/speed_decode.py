@@ -28,6 +28,12 @@ def _intel_factor(d) -> float:
     return vulkan_intel.decode_factor(d, vulkan_path.build()[0], vulkan_path.architecture(d))
 
 
+def _fa_head(model: Model, layer: int) -> int:
+    """The K row width flash attention reads at `layer`: the MLA latent plus its rope part (llama.cpp's absorbed MLA
+    cache), else the layer's head size."""
+    return model.mla.kv_lora_rank + model.mla.qk_rope_head_dim if model.mla else model.layer_head_dim(layer)
+
+
 def _decode_seconds(
     model: Model, work: TokenWork, placement: Placement, machine: Machine, depth: int, table: Table | None = None,
     kernel: list[float] | None = None,
@@ -143,8 +149,9 @@ def _decode_seconds(
                 total += vulkan_intel.anv_weight_seconds(d, work.layer_matrices[layer:layer + count], bw,
                                                          vulkan_path.build()[0], vulkan_path.architecture(d))
             if d.backend == "metal" and depth:  # each query head reads its KV head through the caches (metal_path)
-                total += metal_path.fa_decode_excess(
-                    d, sum(attention_flops_by_layer(model, depth)[layer:layer + count]), sum(kv[layer:layer + count]) / bw)
+                flops = attention_flops_by_layer(model, depth)
+                total += sum(metal_path.fa_decode_excess(d, flops[i], kv[i] / bw, kv[i], _fa_head(model, i))
+                             for i in range(layer, layer + count) if flops[i])
             if d.vendor == "intel" and vulkan and depth:  # flash attention at one query row on the lanes (vulkan_path)
                 total += vulkan_path.intel_fa_decode_excess(
                     d, sum(attention_flops_by_layer(model, depth)[layer:layer + count]), sum(kv[layer:layer + count]) / bw)
