@@ -125,27 +125,62 @@ def recurrent_prefill_seconds(device: Device, model, first: int, count: int) -> 
     micro-batch's tokens one after another, so each token pays, per delta-net layer, its F32 state elements
     (recurrent_state_widths' n_embd_s) x the lane-cycles per element over the vector lanes x boost clock: the family's
     own where its kernel's per-token time was measured (`lane_cycles_by_family`; CUDA: llama.cpp PR #22587's timing of
-    gated_delta_net.cu, methodology 5f-cuda22), else the value fitted on Vulkan rows. 0 for other layers, kinds and
-    backends, before the family's `since` build, and without lanes or a clock."""
+    gated_delta_net.cu, methodology 5f-cuda22), else the value fitted on Vulkan rows. Mamba-2 layers: SSM_SCAN's
+    token loop, priced the same way from its own kernel timings by build (mamba2_scan_seconds). 0 for other layers,
+    kinds and backends, before the family's `since` build, and without lanes or a clock."""
     rule = load("speed").get("recurrent_prefill_step") or {}
     ssm = getattr(model, "ssm", None)
     fam = family(device.backend)
+    if ssm is not None and ssm.kind in ((rule.get("mamba2") or {}).get("kinds") or ()):
+        return mamba2_scan_seconds(device, model, first, count)
     since = (rule.get("since") or {}).get(fam)
     if not since or ssm is None or ssm.kind not in (rule.get("kinds") or ()):
         return 0.0
-    if fam == "sycl":  # ggml-sycl's build (sycl_path.current) and Intel's 128 FP32 lanes per Xe core
-
-        date, lane_hz = sycl_path.current().date, vulkan_path.intel_lane_hz(device)
-    elif fam == "metal":  # Apple: the shader ALUs' lanes x clock, FP16 FLOPS / 2 (M5+: their share, not the NAs')
-        date = kernel_path._build_date()
-        lane_hz = metal_path.simd_flops(device, device.fp16_flops) / 2 if device.fp16_flops else None
-    else:
-        date = vulkan_path.build()[0] if fam == "vulkan" else kernel_path._build_date()
-        lane_hz = vulkan_path._lane_hz(device)
+    date, lane_hz = _walk_build_and_lanes(device, fam)
     if date and date < str(since):
         return 0.0
     cycles = (rule.get("lane_cycles_by_family") or {}).get(fam, rule["lane_cycles_per_state_element"])
     return state_walk_seconds(model, first, count, float(cycles), lane_hz)
+
+
+def _walk_build_and_lanes(device: Device, fam: str) -> tuple[str, float | None]:
+    """(build date of the row being predicted, "" for today's; vector lanes x clock) by backend family."""
+    if fam == "sycl":  # ggml-sycl's build (sycl_path.current) and Intel's 128 FP32 lanes per Xe core
+        return sycl_path.current().date, vulkan_path.intel_lane_hz(device)
+    if fam == "metal":  # Apple: the shader ALUs' lanes x clock, FP16 FLOPS / 2 (M5+: their share, not the NAs')
+        return (kernel_path._build_date(),
+                metal_path.simd_flops(device, device.fp16_flops) / 2 if device.fp16_flops else None)
+    date = vulkan_path.build()[0] if fam == "vulkan" else kernel_path._build_date()
+    return date, vulkan_path._lane_hz(device)
+
+
+def mamba2_scan_cycles(fam: str, date: str) -> float:
+    """Lane-cycles per F32 state element a Mamba-2 SSM_SCAN token step costs in `fam`'s kernel at a build of `date`
+    ("": today's): data/speed.yaml recurrent_prefill_step.mamba2.history, the last entry whose `from` the build has
+    reached; 0 before the family's first entry (the op ran on the CPU) and for a family with no entry (CUDA / ROCm
+    priced and not shipped, Metal and SYCL not timed: methodology 5b-ssm30)."""
+    rule = (load("speed").get("recurrent_prefill_step") or {}).get("mamba2") or {}
+    cycles = 0.0
+    for step in (rule.get("history") or {}).get(fam) or ():
+        if not date or date >= str(step["from"]):
+            cycles = float(step["lane_cycles"])
+    return cycles
+
+
+def mamba2_scan_seconds(device: Device, model, first: int, count: int) -> float:
+    """Per prompt token, the Mamba-2 layers' SSM_SCAN token loop in [first, first + count): since ggml-vulkan PR
+    #18630 one subgroup per (head, head-dim row), d_state / 32 state elements a lane, `for (i = 0; i < n_tok; i++)`
+    with one subgroupAdd a token (before it: SPLIT_H = 16 rows per 128-thread work-group, shared-memory reductions
+    and barriers in the loop). Each layer's d_state x d_inner elements x mamba2_scan_cycles over the lanes x clock
+    (docs/methodology.md 5b-ssm30)."""
+    fam = family(device.backend)
+    date, lane_hz = _walk_build_and_lanes(device, fam)
+    cycles = mamba2_scan_cycles(fam, date if date != "9999" else "")
+    ssm = getattr(model, "ssm", None)
+    if not cycles or not lane_hz or ssm is None:
+        return 0.0
+    layers = sum(1 for i in range(first, first + count) if model.is_recurrent(i))
+    return layers * recurrent_state_widths(ssm)[1] * cycles / lane_hz
 
 
 def state_walk_seconds(model, first: int, count: int, cycles: float, lane_hz: float | None) -> float:

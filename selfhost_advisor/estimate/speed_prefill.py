@@ -153,7 +153,7 @@ def _prefill_seconds_per_token(
                         eff.bandwidth * d.bandwidth_bytes_per_s if d.bandwidth_bytes_per_s else None)
             # Metal builds before PR #15541: kernel_mul_mm_id_map0's serial id walk per MUL_MAT_ID (metal_path)
             total += metal_path.mm_id_map_seconds(model, work.layer_expert_matrices[layer:layer + count], n_ubatch, d)
-            # hybrids on Vulkan, CUDA, ROCm and SYCL: the delta-net layers' serial per-token steps (speed_gpu)
+            # hybrids on Vulkan, CUDA, ROCm and SYCL: the delta-net / Mamba-2 layers' serial per-token steps (speed_gpu)
             total += recurrent_prefill_seconds(d, model, layer, count)
             total += _expert_tile_seconds(model, work, layer, count, n_ubatch, eff, c * flops, smc,
                                           eff.bandwidth * d.bandwidth_bytes_per_s if d.bandwidth_bytes_per_s else None,
