@@ -136,18 +136,30 @@ def _padding(n_tokens: int, n_expert: int, n_used: int, fam: str, device: Device
 
     rule = resolve((_speed_data().get("moe_tiles") or {}).get(fam), device)
     cm2 = (rule or {}).get("coopmat2")
-    if cm2 and device is not None and n_tokens >= int(rule.get("min_tokens", 1)) and _coopmat2_tiles(device, cm2):
+    cm2 = _coopmat2_tiles(device, cm2) if cm2 and device is not None and n_tokens >= int(rule.get("min_tokens", 1)) \
+        else None
+    if cm2:
         return coopmat2_padding(n_tokens, n_expert, n_used, cm2)
     return padding(n_tokens, n_expert, n_used, rule)
 
 
-def _coopmat2_tiles(device: Device, cm2: dict) -> bool:
-    """Whether a Vulkan device's MUL_MAT_ID runs mul_mm_cm2.comp's width-shrinking tiles: NV_coopmat2 at a build from
-    `since` (PR #15546; the build of the row being predicted, vulkan_path.as_of_build; today's outside it)."""
+def _coopmat2_tiles(device: Device, cm2: dict) -> dict | None:
+    """The mul_mm_cm2.comp tile rule a Vulkan device's MUL_MAT_ID runs at the build being predicted (the row's,
+    vulkan_path.as_of_build; today's outside it), or None off NV_coopmat2. From `since` (PR #15546) `cm2` itself: the
+    MMA at the narrowest of BN / 4, BN / 2, BN that holds a tile's rows. Before it, `full_width_tiles`: the same weight
+    decode per tile (coopMatLoadTensorNV decodes the whole BM x BK slice at every k step in both), the MMA at the tile's
+    full BN (l_warptile_mmqid's enable_smaller_matrices was 0), BN from the entry of the build's date (128 from PR
+    #14555, 64 before). Without that key, None before `since` (the full-width padding rule, moe_tiles.padding)."""
     from . import vulkan_path
 
     rules = vulkan_path.path_rules()
     if rules is None or vulkan_path.features(device, rules)[0] != "coopmat2":
-        return False
+        return None
     date = vulkan_path.build()[0]
-    return not date or date >= str(cm2["since"])
+    if not date or date >= str(cm2["since"]):
+        return cm2
+    tile = None
+    for entry in cm2.get("full_width_tiles") or ():  # oldest first: the latest entry from before the build
+        if date >= str(entry["from"]):
+            tile = int(entry["tile_tokens"])
+    return None if tile is None else {**cm2, "tile_tokens": tile, "widths": [tile]}
