@@ -203,3 +203,34 @@ def test_a_fused_gate_up_expert_tensor_is_one_mul_mat_id_in_every_node_count():
     # the unfused count is the routed FFN's, plus Gemma 4's dense FFN beside the experts
     r = _rule()
     assert split[0] == r["attention"] + r["moe_ffn"] + g4.moe.active - 1 + r["dense_ffn"]
+
+
+def test_an_mla_attention_block_counts_the_absorbed_paths_nodes_and_a_q_lora_model_three_more():
+    """llm_build_deepseek2 (is_mla) runs, for one token, more compute nodes than a llama attention block: the latent
+    kv norm, wk_b (absorbed q_nope), two CONCATs and wv_b (value decompression), against one V cache write fewer; a
+    q_lora model (GLM-4.7-Flash) runs wq_a, its norm and wq_b where DeepSeek-V2-Lite runs wq (session 30, 5c-s30v)."""
+    r = _rule()
+    lite, glm, qwen = get("deepseek-v2:16b"), get("glm-4.7-flash:30b"), get("qwen3:30b-a3b")
+    assert lite.mla is not None and lite.mla.q_lora_rank is None and glm.mla.q_lora_rank
+    moe_lite = r["moe_ffn"] + lite.moe.active - 1 + r["shared_expert"]
+    moe_glm = r["moe_ffn"] + glm.moe.active - 1 + r["shared_expert"]
+    last = lite.n_layers - 1  # a MoE layer (DeepSeek-V2-Lite's first layer is dense)
+    assert graph_nodes(lite, last) - moe_lite > r["attention"]
+    assert graph_nodes(glm, glm.n_layers - 1) - moe_glm == graph_nodes(lite, last) - moe_lite + r["mla_q_lora"]
+    assert graph_nodes(qwen, 0) == r["attention"] + r["moe_ffn"] + qwen.moe.active - 1  # no MLA: unchanged
+
+
+def test_mla_moe_decode_is_slower_on_per_node_families_and_unchanged_on_cuda():
+    """The extra MLA nodes cost the per-node fixed time on ROCm / Vulkan (NVIDIA and AMD), nothing on CUDA Volta+,
+    which charges its fitted time per layer (block_share)."""
+    plain = {**_rule(), "mla_attention": 0}
+    off = {**speed_factors._speed_data(), "decode_layer_nodes": plain}
+    for spec, backend in (("rtx 5090", "vulkan"), ("rx 7900 xtx", "rocm"), ("rtx 4090", "cuda")):
+        m = _device(spec, backend)
+        mla = _decode("glm-4.7-flash:30b", "Q4_K_M", m)
+        with mock.patch.object(speed_factors, "_speed_data", lambda: off):
+            without = _decode("glm-4.7-flash:30b", "Q4_K_M", m)
+        if backend == "cuda":
+            assert mla == pytest.approx(without, rel=1e-12)
+        else:
+            assert mla < without * 0.97

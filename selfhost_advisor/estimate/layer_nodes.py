@@ -33,8 +33,8 @@ _GEMV_GLU_FUSED = frozenset({"cuda", "rocm"})
 
 
 def graph_nodes(model: Model, layer: int, backend: str | None = None) -> int:
-    """Decode graph nodes of `layer`: its mixer block (attention, Gated DeltaNet or Mamba-2, with the pre-norm and the
-    residual ADD) and its feed-forward block (dense, or MoE: router, top-k, weights, three MUL_MAT_ID, the n_used - 1
+    """Decode graph nodes of `layer`: its mixer block (attention, MLA attention, Gated DeltaNet or Mamba-2, with the
+    pre-norm and the residual ADD) and its feed-forward block (dense, or MoE: router, top-k, weights, three MUL_MAT_ID, the n_used - 1
     ADDs that sum the experts and a shared expert's FFN). Nemotron-H layers hold one block each. A GGUF that fuses gate
     and up experts into one ffn_gate_up_exps tensor (Gemma 4) runs one MUL_MAT_ID fewer: build_moe_ffn takes gate and
     up as views of its output (tensors.fused_gate_up_experts); not on `backend` cuda / rocm, whose GEMV fusion already
@@ -45,6 +45,8 @@ def graph_nodes(model: Model, layer: int, backend: str | None = None) -> int:
         mixer = int(r["gated_deltanet"]) if model.arch in QWEN_NEXT_ARCHS else int(r["mamba2"])
     elif kind in "-E":
         mixer = 0
+    elif model.mla is not None and r.get("mla_attention"):  # absorbed MLA (llm_build_deepseek2's is_mla branch)
+        mixer = int(r["mla_attention"]) + (int(r["mla_q_lora"]) if model.mla.q_lora_rank else 0)
     else:
         mixer = int(r["attention"])
     if model.arch in SINGLE_KIND_ARCHS and kind in "*M":
