@@ -2,9 +2,10 @@
 
 Why: a GGUF's general.name, a name in a probe file, a Hub file name or a path is chosen by whoever wrote the file.
 Printed as is, "\\x1b]0;...\\x07" retitles the user's terminal and "\\x1b[2J" clears it; in rich output "[/]" is
-markup (a crash) and "[link=...]" a hyperlink. Control characters (C0, DEL, C1, and the bidirectional overrides that
-reorder what is shown) are shown escaped (\\x1b, \\u202e); `markup` also escapes rich's markup. JSON output keeps the
-exact strings (json.dumps escapes control characters itself).
+markup (a crash) and "[link=...]" a hyperlink. Control characters (C0, DEL, C1, the bidirectional marks and overrides
+that reorder what is shown, and the line / paragraph separators U+2028 / U+2029 that end a line for str.splitlines)
+are shown escaped (\\x1b, \\u202e); `markup` also escapes rich's markup. JSON output keeps the
+exact strings, the same characters written as \\u escapes (render/jsonout.dumps).
 """
 from __future__ import annotations
 
@@ -12,7 +13,11 @@ import re
 
 # Patterns, compiled by re on first use and kept in its cache: a --json run that prints no error needs neither
 # (compiling them was ~0.4 ms of every start-up, issue 19).
-_CONTROL = "[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069\ufeff]"
+# the controls past C0 (DEL, C1, bidirectional marks, overrides and isolates, line / paragraph separators, BOM):
+# json.dumps escapes C0 itself and leaves these raw (render/jsonout.dumps escapes them)
+_BEYOND_C0 = "\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069\ufeff"
+_CONTROL = f"[\x00-\x1f{_BEYOND_C0}]"
+JSON_RAW_CONTROL = f"[{_BEYOND_C0}]"
 # backslashes before a "[" or the end. rich reads backslashes before any "[" as escapes, tag or not ("\\[" shows
 # "["), and our own markup follows the text ("[/]"), so those runs are doubled; group 3 is set when a tag follows
 # (rich.markup.escape's tag pattern), which gets a backslash of its own.

@@ -15,8 +15,24 @@ from ..estimate.quality import low_bits, quality
 
 def dumps(obj: dict, *, ascii_only: bool = False) -> str:
     """Deterministic JSON: same inputs, byte-identical output. Strict: NaN or infinity raises ValueError (JSON has
-    neither; `Infinity` would break every reader), so a non-finite figure is caught as a bug, never printed."""
-    return json.dumps(obj, indent=2, sort_keys=False, ensure_ascii=ascii_only, allow_nan=False)
+    neither; `Infinity` would break every reader), so a non-finite figure is caught as a bug, never printed.
+
+    Terminal controls json.dumps leaves raw (DEL, the C1 set with CSI U+009B, the bidirectional overrides, the line
+    separators U+2028 / U+2029) are written as \\u escapes: a GGUF's general.name, a probe file's device name or a
+    search text is chosen by whoever wrote it, and `advisor ... --json` is often read on a terminal. The parsed
+    strings are the same; only those characters are spelt differently (C0 controls json.dumps escapes itself)."""
+    text = json.dumps(obj, indent=2, sort_keys=False, ensure_ascii=ascii_only, allow_nan=False)
+    return text if text.isascii() else escape_controls(text)
+
+
+def escape_controls(text: str) -> str:
+    """JSON text with the controls json.dumps leaves raw (termsafe.JSON_RAW_CONTROL) as \\u escapes. Inside
+    JSON text they can only stand in strings (the syntax is ASCII), where \\uXXXX is the same character."""
+    import re
+
+    from ..termsafe import JSON_RAW_CONTROL
+
+    return re.sub(JSON_RAW_CONTROL, lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
 def _round(x: float | None, nd: int = 2) -> float | None:

