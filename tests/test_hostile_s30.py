@@ -53,3 +53,20 @@ def test_text_output_escapes_the_line_separators_too(capsys, tmp_path):
         assert code == 0, err
         assert not RAW.findall(out + err), (argv, set(RAW.findall(out + err)))  # U+2028 / U+2029 were printed raw
         assert len(out.splitlines()) == out.count("\n")  # so str.splitlines sees the lines the terminal shows
+
+
+def test_a_gpu_the_driver_missed_is_warned_about_without_its_pci_bus_id(tmp_path):
+    # probe/__init__._unclaimed_gpus wrote 'NVIDIA GPU 10de:2684 at PCI 0000:01:00.0 ...' into the warnings, printed
+    # by `advisor probe` and kept in --json without --show-ids; the bus id names one board (tests/test_secrets.py)
+    from test_probe import RAM64, _pci_tree, fake_pynvml, sources
+
+    from selfhost_advisor.probe import probe
+    from selfhost_advisor.render.probe_json import probe_dict
+
+    _pci_tree(tmp_path, "0x10de")
+    report = probe(sources(root=str(tmp_path), nvml=fake_pynvml.make(None, fake_pynvml.NVMLError_DriverNotLoaded),
+                           memory=lambda: RAM64))
+    bus = "0000:01:00.0"  # the folder _pci_tree makes
+    assert any("present but NVML did not report it" in w for w in report.warnings)
+    assert bus not in json.dumps(probe_dict(report))
+    assert bus in json.dumps(probe_dict(report, show_ids=True))  # still there when asked for

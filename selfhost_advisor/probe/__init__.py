@@ -229,7 +229,9 @@ def _unclaimed_gpus(root: str, claimed: list[Device], warnings: list[str]) -> li
         name = f"{g.vendor.capitalize() if g.vendor != 'amd' else 'AMD'} GPU {g.vendor_id[2:]}:{g.device_id[2:]}"
         if g.vendor == "nvidia":
             name = f"NVIDIA GPU {g.vendor_id[2:]}:{g.device_id[2:]}"
-            warnings.append(f"{name} at PCI {g.bus_id} is present but NVML did not report it (driver: {g.driver or 'none'})")
+            # no bus id in the text: warnings are printed without --show-ids, and a PCI bus id names one board (its
+            # Device's details keep it, redacted unless asked: render/probe_json.py)
+            warnings.append(f"{name} is present but NVML did not report it (driver: {g.driver or 'none'})")
         elif g.vendor == "intel":
             warnings.append(f"{name}: Intel GPU present (driver {g.driver or 'none'}); its memory is not reported, "
                             "so fit does not count it: name it with --hardware, e.g. 'arc b580' or, for a Lunar Lake "
