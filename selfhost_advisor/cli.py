@@ -329,6 +329,11 @@ def main(argv: Optional[list[str]] = None) -> int:
     from .termsafe import drop_unreadable_terminal_sizes
 
     drop_unreadable_terminal_sizes(os.environ)  # COLUMNS=²: rich's int() would be exit 3 before any output
+    if os.environ.get("_ADVISOR_COMPLETE"):
+        problem = complete.request_problem(os.environ)
+        if problem:
+            write_err(f"advisor: {plain(problem)}\n")
+            return int(ExitCode.BAD_INPUT)
     real_stdout = sys.stdout
     sys.stdout = GuardedStdout(real_stdout)
     try:

@@ -9,6 +9,31 @@ from __future__ import annotations
 import re
 
 _COUNT = re.compile(r"^(\d+\s*x\s*)", re.I)
+SHELLS = ("bash", "zsh", "fish", "powershell", "pwsh")  # typer's completion classes (_completion_classes.py)
+
+
+def request_problem(environ) -> str | None:
+    """Why the completion request in `environ` (_ADVISOR_COMPLETE set) cannot be answered, or None.
+
+    Why: typer answers an instruction it does not know ('x', 'complete_nosh') with exit 1, the code scripts read as a
+    failed check, and reads bash's COMP_CWORD with int(): unset or not a number it was exit 3 (KeyError, ValueError).
+    These variables come from the completion script (or a stray export), so each is an exit-2 line here instead."""
+    instruction = environ.get("_ADVISOR_COMPLETE") or ""
+    if not instruction:
+        return None
+    action, _, shell = instruction.partition("_")
+    if action not in ("source", "complete") or shell not in SHELLS:
+        from .termsafe import clipped
+
+        return (f"_ADVISOR_COMPLETE={clipped(instruction, 40)!r} is not a completion request (source_SHELL or "
+                f"complete_SHELL, SHELL one of {', '.join(SHELLS)}); unset it, or reinstall completion with "
+                "'advisor --install-completion'")
+    cword = environ.get("COMP_CWORD")
+    if action == "complete" and shell == "bash" and (environ.get("COMP_WORDS") is None or cword is None
+                                                     or not (cword.isascii() and cword.strip().isdigit())):
+        return ("bash completion needs COMP_WORDS and a COMP_CWORD that is a word number, as the completion script "
+                "sets them; reinstall it with 'advisor --install-completion'")
+    return None
 
 
 def _starting(incomplete: str, names) -> list[str]:

@@ -8,6 +8,7 @@ import re
 import sys
 from pathlib import Path
 
+import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
@@ -70,3 +71,32 @@ def test_a_gpu_the_driver_missed_is_warned_about_without_its_pci_bus_id(tmp_path
     assert any("present but NVML did not report it" in w for w in report.warnings)
     assert bus not in json.dumps(probe_dict(report))
     assert bus in json.dumps(probe_dict(report, show_ids=True))  # still there when asked for
+
+
+@pytest.mark.parametrize("env", [
+    {"_ADVISOR_COMPLETE": "x"},  # typer: 'Invalid completion instruction.', exit 1
+    {"_ADVISOR_COMPLETE": "complete_nosh"},  # 'Shell nosh not supported.', exit 1
+    {"_ADVISOR_COMPLETE": "bash_complete"},  # click 8's word order, which typer does not read
+    {"_ADVISOR_COMPLETE": "complete_bash", "COMP_WORDS": "advisor fit "},  # no COMP_CWORD: KeyError, exit 3
+    {"_ADVISOR_COMPLETE": "complete_bash", "COMP_WORDS": "advisor fit ", "COMP_CWORD": "x"},  # ValueError, exit 3
+    {"_ADVISOR_COMPLETE": "complete_bash", "COMP_WORDS": "advisor fit ", "COMP_CWORD": "\u00b2"},
+    {"_ADVISOR_COMPLETE": "complete_bash\x1b[2J", "COMP_WORDS": "advisor", "COMP_CWORD": "1"},
+])
+def test_a_completion_variable_that_is_not_a_request_is_one_line_exit_2(capsys, monkeypatch, env):
+    for key in ("COMP_WORDS", "COMP_CWORD"):
+        monkeypatch.delenv(key, raising=False)
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    code, out, err = run(capsys, "fit", "llama3.2:1b")
+    one_line_exit_2(code, out, err, "advisor:", "--install-completion")
+    assert "\x1b" not in err
+
+
+def test_the_completion_check_passes_what_the_scripts_send():
+    from selfhost_advisor.cli_complete import request_problem
+
+    for env in ({}, {"_ADVISOR_COMPLETE": ""}, {"_ADVISOR_COMPLETE": "source_bash"},
+                {"_ADVISOR_COMPLETE": "complete_bash", "COMP_WORDS": "advisor fi", "COMP_CWORD": "1"},
+                {"_ADVISOR_COMPLETE": "complete_zsh", "_TYPER_COMPLETE_ARGS": "advisor fi"},
+                {"_ADVISOR_COMPLETE": "complete_fish"}, {"_ADVISOR_COMPLETE": "complete_pwsh"}):
+        assert request_problem(env) is None, env
