@@ -6,7 +6,7 @@ start-up needs (benchmarks/startup.py).
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+TYPE_CHECKING = False  # typing's own flag without importing typing: the CLI's Ctrl-C guard (cli.py) starts after this
 
 __version__ = "0.1.0"
 SCHEMA_VERSION = "1.25.0"
@@ -14,6 +14,8 @@ SCHEMA_VERSION = "1.25.0"
 API = ("probe", "fit", "hardware_for", "models_that_fit", "list_models", "serve", "cost", "as_json")
 
 if TYPE_CHECKING:
+    from typing import Any
+
     from .api import as_json, cost, fit, hardware_for, list_models, models_that_fit, probe, serve
 
 

@@ -43,7 +43,7 @@ def _measured(report):
     """The report with the host's measured bandwidth and GEMM rate; Ctrl-C exits 130 with nothing on stdout."""
     import sys
 
-    from .errors import BadOptionError
+    from .errors import BadOptionError, Interrupted
     from .probe.measure import measure as run_measure, with_measurement
 
     def progress(line: str) -> None:
@@ -58,6 +58,5 @@ def _measured(report):
                                                        "project folder) or numpy, then run 'advisor probe --measure' "
                                                        "again") from None
     except KeyboardInterrupt:
-        sys.stderr.write("advisor: measurement interrupted; nothing written\n")
-        raise typer.Exit(130) from None
+        raise Interrupted("measurement interrupted; nothing written") from None
     return with_measurement(report, m)

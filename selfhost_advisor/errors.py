@@ -81,5 +81,11 @@ class CheckFailed(AdvisorError):
     exit_code = ExitCode.CHECK_FAILED
 
 
+class Interrupted(AdvisorError):
+    """Ctrl-C (SIGINT): exit 130, 128 + the signal's number, as shells report it; one line, nothing half written."""
+
+    exit_code = 130
+
+
 class UnknownCloudModelError(AdvisorError):
     """A --cloud name that neither data/prices.yaml nor genai-prices knows."""

@@ -4,7 +4,9 @@ variables that are not a completion request, and Ctrl-C while the CLI builds its
 from __future__ import annotations
 
 import json
+import os
 import re
+import subprocess
 import sys
 from pathlib import Path
 
@@ -100,3 +102,45 @@ def test_the_completion_check_passes_what_the_scripts_send():
                 {"_ADVISOR_COMPLETE": "complete_zsh", "_TYPER_COMPLETE_ARGS": "advisor fi"},
                 {"_ADVISOR_COMPLETE": "complete_fish"}, {"_ADVISOR_COMPLETE": "complete_pwsh"}):
         assert request_problem(env) is None, env
+
+
+def test_ctrl_c_in_a_command_or_while_it_is_built_is_130_and_one_line(capsys, monkeypatch):
+    # typer turned Ctrl-C in a command into a silent exit 130; while click_command built the command (typer reads
+    # every option, ~5 ms of each start) it was a KeyboardInterrupt traceback
+    import selfhost_advisor.api as api
+    import selfhost_advisor.cli as cli
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(api, "fit", interrupted)
+    assert run(capsys, "fit", "llama3.2:1b", "--vram", "24GB")[1:] == ("", "advisor: interrupted\n")
+    assert cli.main(["fit", "llama3.2:1b"]) == 130
+    capsys.readouterr()
+    monkeypatch.setattr(cli, "click_command", interrupted)
+    assert run(capsys, "cost", "-t", "1e9") == (130, "", "advisor: interrupted\n")
+
+
+# Ctrl-C while cli.py loads the app: the commands defined in cli.py itself (fit, models) and the modules imported after
+# them (cli_cost ... cli_serve) were outside the import guard, a traceback. Each hook interrupts one import.
+_INTERRUPT_AT = """
+import builtins, sys
+sys.argv = ['advisor', 'fit', 'llama3.2:1b']
+real = builtins.__import__
+def imp(name, globals=None, locals=None, fromlist=(), level=0):
+    if name == sys.argv_target:
+        raise KeyboardInterrupt
+    return real(name, globals, locals, fromlist, level)
+sys.argv_target = {target!r}
+builtins.__import__ = imp
+from selfhost_advisor.cli import run
+run()
+"""
+
+
+def test_ctrl_c_while_the_app_and_its_last_command_load_exits_130_without_a_traceback():
+    env = dict(os.environ, NO_COLOR="1")
+    for target in ("cli_app", "cli_serve"):  # the first and the last module the guard now covers
+        r = subprocess.run([sys.executable, "-c", _INTERRUPT_AT.format(target=target)], capture_output=True, text=True,
+                           cwd=ROOT, env=env, timeout=120)
+        assert (r.returncode, r.stdout, r.stderr) == (130, "", "advisor: interrupted\n"), target
