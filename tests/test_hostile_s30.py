@@ -144,3 +144,49 @@ def test_ctrl_c_while_the_app_and_its_last_command_load_exits_130_without_a_trac
         r = subprocess.run([sys.executable, "-c", _INTERRUPT_AT.format(target=target)], capture_output=True, text=True,
                            cwd=ROOT, env=env, timeout=120)
         assert (r.returncode, r.stdout, r.stderr) == (130, "", "advisor: interrupted\n"), target
+
+
+def _arch_kvs(arch: str, **override):
+    """base_kvs for another architecture: the llama.* keys under `arch`."""
+    kv = {k.replace("llama.", f"{arch}."): v for k, v in base_kvs().items()}
+    kv["general.architecture"] = (STR, _s(arch))
+    kv.update(override)
+    return kv
+
+
+@pytest.mark.parametrize("arch", ["mamba2", "qwen3next", "jamba", "lfm2", "minimax-m3"])
+def test_a_huge_layer_count_is_refused_before_any_per_layer_work(capsys, tmp_path, arch):
+    # block_count 10^9 is under the 2^40 a GGUF count may hold: with SSM keys _hybrid_from_gguf built a 10^9-entry
+    # layer pattern, and MiniMax-M3's indexer a 10^9-entry tuple, before check_shape refused the count (a hang)
+    import struct
+    import time
+
+    from gguf_raw import U32, U64
+
+    u32 = lambda v: (U32, struct.pack("<I", v))  # noqa: E731
+    extra = {f"{arch}.block_count": (U64, struct.pack("<Q", 10**9)), f"{arch}.ssm.conv_kernel": u32(4),
+             f"{arch}.ssm.inner_size": u32(512), f"{arch}.ssm.state_size": u32(16), f"{arch}.shortconv.l_cache": u32(3),
+             f"{arch}.attention.indexer.key_length": u32(128)}
+    f = tmp_path / f"{arch}.gguf"
+    f.write_bytes(gguf_bytes(_arch_kvs(arch, **extra)))
+    t0 = time.process_time()
+    code, out, err = run(capsys, "fit", str(f), "--vram", "24GB")
+    one_line_exit_2(code, out, err, "unusable layers 1000000000", "expected 1 to 10000")
+    assert time.process_time() - t0 < 5
+
+
+def test_a_huge_layer_count_in_a_hub_config_is_refused_before_its_layer_pattern():
+    # Qwen3.5 without layer_types: the pattern is built from full_attention_interval over every layer (10^8: 11 s)
+    import time
+
+    from test_hybrid import _qwen35_config
+
+    from selfhost_advisor.catalog.hf_config import model_from_config
+    from selfhost_advisor.errors import UnknownModelError
+
+    cfg = _qwen35_config(num_hidden_layers=10**8, full_attention_interval=4)
+    cfg.pop("layer_types")
+    t0 = time.process_time()
+    with pytest.raises(UnknownModelError, match="unusable layers 100000000"):
+        model_from_config(cfg, "x/huge")
+    assert time.process_time() - t0 < 1

@@ -20,7 +20,7 @@ from ..record import record
 from ..termsafe import clipped
 from .data import load
 from .gguf_header import ArraySummary, GGUFHeader, read_file_header
-from .shape import check_shape
+from .shape import check_layers, check_shape
 
 _SPLIT = re.compile(r"^(?P<stem>.*)-(?P<no>\d{5})-of-(?P<count>\d{5})\.gguf$", re.I)
 
@@ -255,6 +255,7 @@ def model_from_metadata(
             f"{model_id}: GGUF lacks {arch}.block_count / embedding_length / attention.head_count",
             "architectures without attention heads (e.g. pure state-space models) are not supported",
         )
+    check_layers(n_layers, BadFileError, model_id)  # before the per-layer loops below (_hybrid_from_gguf, MSA)
     n_kv = num("attention.head_count_kv", n_heads) or n_heads
     head_dim = num("attention.key_length", hidden // n_heads)
     embd = names.get("token_embd.weight")

@@ -18,7 +18,7 @@ from .hf_deci import _int, deci_blocks  # _int: a config integer (2.0 counts, Tr
 from .hf_mimo import laguna_fields, mimo2_fields, step35_fields
 from .hf_minimax import minimax_m3_fields
 from .hf_moe import moe_from_config as _moe
-from .shape import check_shape
+from .shape import check_layers, check_shape
 
 
 @lru_cache(maxsize=1)
@@ -119,6 +119,7 @@ def model_from_config(
         return value
 
     n_layers, hidden, n_heads = need("num_hidden_layers"), need("hidden_size"), need("num_attention_heads")
+    check_layers(n_layers, UnknownModelError, f"{repo} config.json")  # before the per-layer patterns below
     n_kv = _int(get("num_key_value_heads")) or n_heads
     if spec.get("multi_query") and get("multi_query") and not _int(get("num_key_value_heads")):
         n_kv = 1  # GPTBigCode, Falcon-7B: multi-query attention, one K/V head shared by every query head

@@ -17,6 +17,15 @@ MAX_DIM = 2**40  # one tensor dimension (vocab x width tensors stay far below)
 SSM_KINDS = ("mamba2", "gated_deltanet", "mamba", "shortconv", "kda")
 
 
+def check_layers(n_layers: int, error: type[AdvisorError], where: str) -> int:
+    """`n_layers`, or `error` as check_shape words it. Called where the count is read, before any per-layer work:
+    the recurrent-layer pattern, the MSA indexer's layer tuple and the hybrid configs' pattern strings loop over it,
+    and a corrupt count of 10^9 (under the 2^40 a GGUF count may hold) hung there before check_shape saw it."""
+    if not 1 <= n_layers <= MAX_LAYERS:
+        raise error(f"{where}: unusable layers {n_layers}", f"expected 1 to {MAX_LAYERS}; the file or config may be corrupt")
+    return n_layers
+
+
 def check_shape(model: Model, error: type[AdvisorError], where: str) -> Model:
     """`model` unchanged, or `error` naming the first unusable field of `where` (a file or repo)."""
     mo, mla = model.moe, model.mla
