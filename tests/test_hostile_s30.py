@@ -190,3 +190,27 @@ def test_a_huge_layer_count_in_a_hub_config_is_refused_before_its_layer_pattern(
     with pytest.raises(UnknownModelError, match="unusable layers 100000000"):
         model_from_config(cfg, "x/huge")
     assert time.process_time() - t0 < 1
+
+
+@pytest.mark.parametrize("env", [{"ALL_PROXY": "socks5://user:pw@127.0.0.1:1"},  # ImportError (no socksio): exit 3
+                                 {"HTTPS_PROXY": "http://\x1b[31m:1"}, {"https_proxy": "http://[::1"},  # InvalidURL
+                                 {"HTTP_PROXY": "ftp://proxy"},  # ValueError: unknown scheme
+                                 {"SSL_CERT_FILE": "/nonexistent/ca.pem"}])  # FileNotFoundError
+def test_an_unusable_proxy_or_ca_variable_is_one_line_naming_it(capsys, monkeypatch, env):
+    # httpx reads these when huggingface_hub builds its client (HFTransport), outside the request's own guard
+    import huggingface_hub.utils._http as hf_http
+
+    from selfhost_advisor.catalog import hub as hubmod
+
+    monkeypatch.setattr(hubmod, "transport_factory", hubmod.HFTransport)
+    monkeypatch.setattr(hf_http, "_GLOBAL_CLIENT", None)  # a client built earlier in this process read other variables
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    monkeypatch.setenv("HF_ENDPOINT", "http://127.0.0.1:1")
+    for key in ("HTTPS_PROXY", "HTTP_PROXY", "ALL_PROXY", "https_proxy", "http_proxy", "all_proxy", "SSL_CERT_FILE"):
+        monkeypatch.delenv(key, raising=False)
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    code, out, err = run(capsys, "fit", "acme/uncached-model", "--vram", "24GB")
+    [(key, value)] = env.items()
+    one_line_exit_2(code, out, err, "cannot set up a connection to the Hugging Face Hub", key)
+    assert "\x1b" not in err and "pw@" not in err  # nothing of the value is quoted (a proxy URL may hold a password)

@@ -51,6 +51,10 @@ class Transport(Protocol):
         ...
 
 
+# The variables httpx reads for its proxies (httpx._utils.get_environment_proxies), upper and lower case.
+PROXY_VARIABLES = tuple(v for k in ("HTTPS_PROXY", "HTTP_PROXY", "ALL_PROXY") for v in (k, k.lower()))
+
+
 class HFTransport:
     """The real transport: huggingface_hub's configured HTTP session (proxies, certificates), our user agent."""
 
@@ -62,7 +66,17 @@ class HFTransport:
             raise HubError("reading Hub models needs huggingface-hub", "pip install huggingface-hub") from None
         from .. import __version__
 
-        self._session = get_session()
+        try:
+            self._session = get_session()
+        except Exception as exc:  # noqa: BLE001 - httpx reads the proxy and CA variables here: a bad one is bad input
+            # (a SOCKS proxy without socksio was an ImportError, '\x1b' or 'http://[::1' in HTTPS_PROXY an InvalidURL,
+            # SSL_CERT_FILE=/nonexistent a FileNotFoundError: exit 3). No value is quoted: a proxy URL may hold a
+            # password.
+            named = [k for k in PROXY_VARIABLES + ("SSL_CERT_FILE", "SSL_CERT_DIR") if os.environ.get(k)]
+            raise NetworkError(f"cannot set up a connection to the Hugging Face Hub ({type(exc).__name__})",
+                               f"check {' / '.join(named)}: a proxy URL httpx can use (a socks5:// proxy needs "
+                               "'pip install httpx[socks]') or a readable CA bundle, or unset it" if named else
+                               "check the network settings") from None
         # Our own user agent: huggingface_hub's build_hf_headers (2.x) fetches an "agent registry" from HF_ENDPOINT,
         # unbounded, before every request: a hostile mirror sending an endless body drove RSS to 12 GB.
         self._agent = f"selfhost-advisor/{__version__}; huggingface_hub/{hf_version}"
