@@ -214,3 +214,28 @@ def test_an_unusable_proxy_or_ca_variable_is_one_line_naming_it(capsys, monkeypa
     [(key, value)] = env.items()
     one_line_exit_2(code, out, err, "cannot set up a connection to the Hugging Face Hub", key)
     assert "\x1b" not in err and "pw@" not in err  # nothing of the value is quoted (a proxy URL may hold a password)
+
+
+def _mllama(**over):
+    from test_mllama import _HF
+
+    return {**_HF, **over}
+
+
+def _qwen35(**over):
+    from test_hybrid import _qwen35_config
+
+    return _qwen35_config(**over)
+
+
+@pytest.mark.parametrize("cfg", [_mllama(vision_config=2.5), _mllama(vision_config=[560, 14, 4]),
+                                 _mllama(text_config={**_mllama()["text_config"], "cross_attention_layers": 3}),
+                                 _qwen35(layer_types=[[1]] * 4), _qwen35(layer_types=[{"a": 1}] * 4)])
+def test_a_config_json_block_of_the_wrong_type_is_a_model_error(cfg):
+    # found by benchmarks/hostile.py's config zoo: an AttributeError ('float' object has no attribute 'get') and a
+    # TypeError (unhashable list), both exit 3
+    from selfhost_advisor.catalog.hf_config import model_from_config
+    from selfhost_advisor.errors import UnknownModelError
+
+    with pytest.raises(UnknownModelError):
+        model_from_config(cfg, "x/y")

@@ -256,15 +256,17 @@ def _mllama(config: dict, n_layers: int, need, repo: str, cls: str) -> dict:
     """Llama 3.2 Vision: text_config.cross_attention_layers become "X" layers holding one image's K/V, 1601 x 4 tokens
     ((image_size / patch_size)^2 + the class token, x max_num_tiles, from vision_config); embed_tokens has vocab_size + 8
     rows (transformers MllamaTextModel)."""
-    layers = (config.get("text_config") or {}).get("cross_attention_layers")
-    vision = config.get("vision_config") or {}
+    text, vision = config.get("text_config"), config.get("vision_config")
+    layers = text.get("cross_attention_layers") if isinstance(text, dict) else None
+    vision = vision if isinstance(vision, dict) else {}  # a number or list here was an AttributeError (exit 3)
     if not isinstance(layers, list) or not all(isinstance(i, int) and 0 <= i < n_layers for i in layers):
         raise UnknownModelError(f"{repo}: config.json ({cls}) lacks usable cross_attention_layers", "the repo's config may be incomplete")
     image, patch, tiles = (_int(vision.get(k)) for k in ("image_size", "patch_size", "max_num_tiles"))
     if not (image and patch and tiles):
         raise UnknownModelError(f"{repo}: config.json ({cls}) lacks vision_config image_size, patch_size or max_num_tiles",
                                 "the repo's config may be incomplete")
-    return {"layer_pattern": "".join("X" if i in layers else "*" for i in range(n_layers)),
+    cross = set(layers)
+    return {"layer_pattern": "".join("X" if i in cross else "*" for i in range(n_layers)),
             "cross_attention_tokens": ((image // patch) ** 2 + 1) * tiles, "embedding_rows": need("vocab_size") + 8}
 
 
@@ -419,7 +421,7 @@ def _hybrid(kind: str | None, get, need, n_layers: int, repo: str, cls: str) -> 
 def _pattern(types: list, repo: str, cls: str) -> str:
     out = []
     for t in types:
-        if t not in _LAYER_TYPES:
+        if not isinstance(t, str) or t not in _LAYER_TYPES:  # [[1]] was a TypeError (unhashable list, exit 3)
             raise UnknownModelError(f"{repo}: config.json ({cls}) has an unknown layer kind {str(t)[:40]!r}",
                                     f"known: {', '.join(_LAYER_TYPES)}")
         out.append(_LAYER_TYPES[t])
