@@ -492,6 +492,11 @@ def serve(
     levels = tuple(sorted(set(int(n) for n in concurrency or ())))
     if any(not 1 <= n <= _MAX_CONCURRENCY for n in levels):
         raise BadOptionError(f"--concurrency must be between 1 and {_MAX_CONCURRENCY:,}", "e.g. --concurrency 1,8,32")
+    from .limits import MAX_LIST_VALUES
+
+    if len(levels) > MAX_LIST_VALUES:  # each level is a row and a serving estimate: time grew with the list
+        raise BadOptionError(f"--concurrency lists {len(levels):,} levels, more than {MAX_LIST_VALUES}",
+                             "give the levels to compare, e.g. --concurrency 1,8,32 (without it: 1, 2, 4 ... the maximum)")
     machine, _ = resolve_machine(hardware, None, None, None)
     if gpu_memory is not None:
         from .machine import apply_memory_options

@@ -239,3 +239,21 @@ def test_a_config_json_block_of_the_wrong_type_is_a_model_error(cfg):
 
     with pytest.raises(UnknownModelError):
         model_from_config(cfg, "x/y")
+
+
+def test_list_options_are_bounded_in_distinct_values_and_repeats_cost_nothing(capsys):
+    # 5,000 --concurrency levels were 7 s of CPU (a serving estimate each); 3,000 x --cloud gpt-4o 11.6 s (priced each)
+    import time
+
+    levels = ",".join(str(i) for i in range(1, 5001))
+    code, out, err = run(capsys, "serve", "llama3.2:1b", "-H", "rtx4090", "--concurrency", levels)
+    one_line_exit_2(code, out, err, "--concurrency lists 5,000 levels, more than 256")
+    t0 = time.process_time()
+    code, out, err = run(capsys, "cost", "-t", "1e9", "-m", "llama3.2:1b", "-H", "rtx4090", "--json",
+                         *["--cloud", "gpt-4o"] * 300, "--cloud", "GPT-4o,gpt-4o-mini")
+    assert code == 0, err
+    assert time.process_time() - t0 < 5
+    names = [c["id"] for c in json.loads(out)["cloud"]]
+    assert sorted(names) == ["gpt-4o", "gpt-4o-mini"], names  # each API once
+    many = ",".join(f"acme:m{i}" for i in range(300))
+    one_line_exit_2(*run(capsys, "cost", "-t", "1e9", "--cloud", many), "--cloud names 300 APIs, more than 256")

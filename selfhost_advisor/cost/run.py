@@ -18,6 +18,20 @@ def _names(values: str | Sequence[str] | None) -> list[str]:
     return [v.strip() for item in items for v in str(item).split(",") if v.strip()]
 
 
+def _cloud_names(values: str | Sequence[str] | None) -> list[str]:
+    """_names for --cloud, each name once (compared without case, kept as typed), at most MAX_LIST_VALUES of them.
+    Why: each name is priced (~4 ms with genai-prices) and printed as a row; 3,000 x '--cloud gpt-4o' took 11.6 s."""
+    from ..limits import MAX_LIST_VALUES
+
+    once: dict[str, str] = {}
+    for name in _names(values):
+        once.setdefault(name.lower(), name)
+    if len(once) > MAX_LIST_VALUES:
+        raise BadOptionError(f"--cloud names {len(once):,} APIs, more than {MAX_LIST_VALUES}",
+                             "name the APIs to compare, e.g. --cloud gpt-4o-mini,claude-haiku")
+    return list(once.values())
+
+
 def _boxes(values: str | Sequence[str] | None) -> list[str]:
     """_names for --hardware, with a spec sheet kept whole ('custom:vram=16GB,bandwidth=448GB/s,fp16=60TFLOPS' is one
     box: its key=value parts join the custom: part before them) and each box once, compared without case or spacing
@@ -273,7 +287,7 @@ def build_comparison(
 
     fleet = Fleet(m, w, engine, quant_obj, (float(decode_tps), float(prefill_tps)) if measured else None,
                   box_kw=box_kw)
-    names = _names(cloud)
+    names = _cloud_names(cloud)
     prices = ([cloud_mod.resolve_cloud(n, w, when) for n in names] if names
               else ([] if contract else cloud_mod.default_cloud(m.id, w, when)))
     if contract:
