@@ -797,6 +797,198 @@ def session23_cases(d: Path, rng: random.Random) -> list[tuple[str, list[str], d
     return out
 
 
+# ------------------------------------------------------------------------------------------------------ session 30
+# Session 30 (hostile30): what the sweeps above never generated. Every metadata key gguf_model.py reads (found in its
+# source, so a new key is fuzzed without editing this file) on several architectures, with counts under the 2^40 a
+# GGUF count may hold (10^9 layers hung in the per-layer loops); every config.json the tests carry (the "config zoo",
+# found in tests/*.py) served by the hostile Hub with one key hostile; C1 / bidi / U+2028 text in every name that is
+# printed; shell-completion variables; the boolean flags of every command together; proxy and CA variables.
+C1 = "\x9b31mC1\x9b0m\x85\u202eevil\u2066x\u2028y\u2029\x7f"
+S30_ARCHS = ["llama", "qwen3moe", "deepseek2", "gemma3", "mimo2", "step35", "minimax-m3", "deci", "qwen3next",
+             "mamba2", "jamba", "lfm2", "glm-dsa", "nemotron_h_moe", "falcon-h1"]
+
+
+def gguf_keys_read() -> list[str]:
+    """The <arch>.* keys catalog/gguf_model.py reads (num("...") / key("...") in its source)."""
+    import re
+
+    src = (ROOT / "selfhost_advisor" / "catalog" / "gguf_model.py").read_text()
+    return sorted(set(re.findall(r'\b(?:num|key)\("([a-z_.]+)"', src)))
+
+
+def _hostile_kv_values() -> dict[str, tuple[int, bytes]]:
+    u32s = lambda n, v: struct.pack("<IQ", U32, n) + struct.pack(f"<{n}I", *([v] * n))  # noqa: E731
+    return {"2^63": (U64, struct.pack("<Q", 2**63)), "1e9": (U64, struct.pack("<Q", 10**9)),
+            "2^40": (U64, struct.pack("<Q", 2**40)), "1e6": (U32, struct.pack("<I", 10**6)), "0": (U32, b"\0" * 4),
+            "-1": (I32, struct.pack("<i", -1)), "nan": (F32, struct.pack("<f", float("nan"))),
+            "2.5": (F32, struct.pack("<f", 2.5)), "bool": (BOOL, b"\x01"), "str": (STR, _s(ESC + C1)),
+            "arr-1e9": (ARR, u32s(4, 10**9)), "arr-0": (ARR, u32s(0, 0)), "arr-5000": (ARR, u32s(5000, 1)),
+            "arr-bool": (ARR, struct.pack("<IQ", BOOL, 5000) + b"\x01\x00" * 2500),
+            "arr-str": (ARR, struct.pack("<IQ", STR, 2) + _s("x") + _s(C1))}
+
+
+def _s30_ggufs(d: Path, rng: random.Random) -> dict[str, Path]:
+    g: dict[str, Path] = {}
+    values = _hostile_kv_values()
+    for key in gguf_keys_read():
+        for label, value in values.items():
+            arch = rng.choice(S30_ARCHS)
+            kvs = {k.replace("llama.", f"{arch}."): v for k, v in base_kvs().items()}
+            kvs["general.architecture"] = (STR, _s(arch))
+            if arch in ("qwen3next", "mamba2", "jamba", "falcon-h1", "nemotron_h_moe"):  # recurrent keys present
+                kvs.update({f"{arch}.ssm.conv_kernel": (U32, struct.pack("<I", 4)),
+                            f"{arch}.ssm.inner_size": (U32, struct.pack("<I", 512)),
+                            f"{arch}.ssm.state_size": (U32, struct.pack("<I", 16))})
+            kvs[f"{arch}.{key}"] = value
+            name = f"{arch}-{key}-{label}"
+            (d / f"{name}.gguf").write_bytes(gguf_bytes(kvs))
+            g[name] = d / f"{name}.gguf"
+    for field in ("general.name", "general.license", "general.architecture", "general.basename"):
+        (d / f"c1-{field}.gguf").write_bytes(gguf_bytes(base_kvs(**{field: (STR, _s("llama" + C1 if "arch" in field
+                                                                                    else C1))})))
+        g[f"c1-{field}"] = d / f"c1-{field}.gguf"
+    return g
+
+
+@functools.lru_cache(maxsize=1)
+def config_zoo() -> list[dict]:
+    """Every config.json dict literal in tests/*.py (a dict with an "architectures" list): the shapes the tests say
+    the Hub path reads, new architectures included as their tests land."""
+    import ast
+
+    out = []
+    for f in sorted((ROOT / "tests").glob("test_*.py")):
+        for node in ast.walk(ast.parse(f.read_text())):
+            if isinstance(node, ast.Dict) and any(isinstance(k, ast.Constant) and k.value == "architectures"
+                                                  for k in node.keys):
+                try:
+                    cfg = ast.literal_eval(node)
+                except (ValueError, SyntaxError, TypeError):
+                    continue
+                if isinstance(cfg.get("architectures"), list) and cfg not in out:
+                    out.append(cfg)
+    return out
+
+
+def _s30_configs(rng: random.Random) -> list[dict]:
+    """Each zoo config with one key hostile, nested blocks (text_config, vision_config ...) included: six random keys
+    each, and 10^6 / 10^9 layers (the per-layer loops). The in-process form of this found two exit-3 bugs in 9,828
+    cases (a vision_config that is a number, layer_types holding lists)."""
+    long = [1] * 200_000
+    values = [0, -1, 10**6, 10**9, 2**70, float("nan"), 1e300, True, "x", None, [0] * 5, long, {"a": 1}, ESC + C1,
+              [], {}, [[1]], [None]]
+
+    def paths(cfg: dict, at: tuple = ()):
+        for k, v in cfg.items():
+            yield at + (k,)
+            if isinstance(v, dict):
+                yield from paths(v, at + (k,))
+
+    def with_value(cfg: dict, path: tuple, v) -> dict:
+        top = json.loads(json.dumps(cfg))
+        block = top
+        for k in path[:-1]:
+            block = block[k]
+        block[path[-1]] = v
+        return top
+
+    out = []
+    for cfg in config_zoo():
+        keys = [p for p in paths(cfg) if p != ("architectures",)]
+        for path in [("num_hidden_layers",)] + rng.sample(keys, min(6, len(keys))):
+            for v in ([10**6, 10**9] if path == ("num_hidden_layers",) else [rng.choice(values)]):
+                out.append(with_value(cfg, path, v))
+        out.append({**cfg, "architectures": [ESC + C1]})
+    return out
+
+
+def _s30_probes(d: Path) -> dict[str, Path]:
+    dev = {"vendor": "nvidia", "name": "RTX " + C1, "memory_bytes": 24 * 10**9, "bandwidth_bytes_per_s": 10**12,
+           "matched_profile": C1, "backend": C1, "details": {"driver": C1, "uuid": C1, "mig_instances": [{"name": C1}]}}
+    base = {"schema_version": "1.0.0", "ram_bytes": 64 * 10**9, "devices": [dev], "cpu": {"name": C1, "flags": [C1]},
+            "warnings": [C1], "os": C1, "name": C1, "other_devices": [dict(dev)]}
+    p = {}
+    for name, obj in (("c1-all", base), ("c1-esc-all", json.loads(json.dumps(base).replace("C1", "\\u001b[2J")))):
+        (d / f"{name}.json").write_text(json.dumps(obj, ensure_ascii=False), encoding="utf-8")
+        p[name] = d / f"{name}.json"
+    return p
+
+
+def session30_cases(d: Path, rng: random.Random, hub_env: dict[str, str]) -> list[tuple[str, list[str], dict[str, str]]]:
+    out: list[tuple[str, list[str], dict[str, str]]] = []
+    j = lambda: ["--json"] if rng.random() < .5 else []  # noqa: E731
+    (d / "s30").mkdir(exist_ok=True)
+    for name, path in _s30_ggufs(d / "s30", rng).items():
+        t = rng.choice([["fit", str(path), "--vram", "24GB"], ["fit", str(path), "--vram", "24GB", "-c", "max"],
+                        ["serve", str(path), "-H", "rtx4090"], ["fit", str(path), "--engine", "vllm", "-H", "h100-sxm"],
+                        ["cost", "-t", "1e9", "-m", str(path), "-H", "rtx4090"], ["hardware", "--for", str(path)],
+                        ["fit", str(path), "--engine", "ollama", "--vram", "24GB"]])
+        out.append(("s30 gguf key" if not name.startswith("c1-") else "s30 c1 gguf", t + j(), {}))
+    configs = _s30_configs(rng)
+    (d / "s30-configs.json").write_text(json.dumps(configs))
+    for i in range(len(configs)):
+        eng = rng.choice(["llamacpp", "vllm", "ollama"])
+        t = rng.choice([["fit", f"hostile/cfgz-{i}", "--engine", eng, "--vram", "24GB"],
+                        ["serve", f"hostile/cfgz-{i}", "-H", "h100-sxm"], ["hardware", "--for", f"hostile/cfgz-{i}"]])
+        out.append(("s30 config zoo", t + j(), dict(hub_env)))
+    for name, path in _s30_probes(d / "s30").items():
+        for t in (["fit", "llama3.1:8b", "-q", "Q4_K_M", "-H", str(path)], ["serve", "llama3.1:8b", "-H", str(path)],
+                  ["models", "--fits", str(path)], ["cost", "-t", "1e9", "-H", str(path), "--gpu-price", "1000"],
+                  ["models", "--installed", "-H", str(path)], ["fit", "llama3.1:8b", "-H", str(path), "--memory", "free"]):
+            for jj in ([], ["--json"]):
+                out.append(("s30 c1 probe", t + jj, {}))
+    spec = "custom:vram=16GB,bandwidth=448GB/s,fp16=60TFLOPS"
+    for text in (C1, ESC + C1, "\u2028", "\u202e" * 50):
+        for t in (["fit", "llama3.1:8b" + text], ["fit", "llama3.1:8b", "-H", "rtx4090" + text],
+                  ["fit", "llama3.1:8b", "-H", f"{spec},name={text}"], ["models", "--search", text],
+                  ["cost", "-t", "1e9", "--cloud", text], ["hardware", "show", text], ["models", "--family", text],
+                  ["fit", "llama3.1:8b", "-q", text], ["serve", "llama3.1:8b", "--engine", text],
+                  ["fit", f"./{text}.gguf"], ["fit", "llama3.1:8b", "-H", f"./{text}.json"]):
+            out.append(("s30 c1 argv", t + j(), {}))
+    for env in ({"_ADVISOR_COMPLETE": "x"}, {"_ADVISOR_COMPLETE": "complete_nosh"}, {"_ADVISOR_COMPLETE": ESC},
+                {"_ADVISOR_COMPLETE": "complete_bash", "COMP_WORDS": "advisor fit "},
+                {"_ADVISOR_COMPLETE": "complete_bash", "COMP_WORDS": "advisor fit ", "COMP_CWORD": "x"},
+                {"_ADVISOR_COMPLETE": "complete_bash", "COMP_WORDS": "advisor fit 'a", "COMP_CWORD": "2"},
+                {"_ADVISOR_COMPLETE": "complete_bash", "COMP_WORDS": "advisor fit " + ESC, "COMP_CWORD": "2"},
+                {"_ADVISOR_COMPLETE": "complete_bash", "COMP_WORDS": "advisor fit -H 2x", "COMP_CWORD": "99"},
+                {"_ADVISOR_COMPLETE": "complete_zsh", "_TYPER_COMPLETE_ARGS": "advisor cost --cloud " + C1},
+                {"_ADVISOR_COMPLETE": "complete_fish", "_TYPER_COMPLETE_ARGS": "advisor fit -q Q4,",
+                 "_TYPER_COMPLETE_FISH_ACTION": "get-args"},
+                {"_ADVISOR_COMPLETE": "complete_pwsh", "_TYPER_COMPLETE_ARGS": "advisor fit",
+                 "_TYPER_COMPLETE_WORD_TO_COMPLETE": "x" * 5000}):
+        out.append(("s30 completion", ["fit", "llama3.1:8b"], env))
+    # the boolean flags of each command together (the sweep above gives flags no values, so never combined them)
+    from selfhost_advisor.cli import app
+    import typer.main
+
+    base = {"fit": ["llama3.1:8b", "-H", "rtx4090"], "cost": ["-t", "1e9"], "serve": ["llama3.1:8b", "-H", "rtx4090"],
+            "models": ["--fits", "rtx4090"], "hardware": ["--for", "llama3.1:8b"], "probe": []}
+    group = typer.main.get_command(app)
+    for name, cmd in group.commands.items():
+        flags = [o for p in cmd.params if getattr(p, "is_flag", False) for o in p.opts + list(p.secondary_opts)
+                 if o not in ("--measure", "--help")]
+        for _ in range(12):
+            pick = rng.sample(flags, rng.randint(1, len(flags)))
+            root = rng.sample(["--quiet", "--timestamp"], rng.randint(0, 2))  # not --debug: its traceback is asked for
+            out.append(("s30 flags", root + [name, *base.get(name, []), *pick], {"COLUMNS": rng.choice(["0", "-5", "40"])}))
+    # list options repeated or long: each value was a serving estimate or a priced API (5,000 levels: 7 s of CPU)
+    for argv in (["serve", "llama3.1:8b", "-H", "rtx4090", "--concurrency", ",".join(map(str, range(1, 5001)))],
+                 ["serve", "llama3.1:8b", "-H", "rtx4090", *[a for i in range(1, 2001) for a in ("--concurrency", str(i))]],
+                 ["cost", "-t", "1e9", *["--cloud", "gpt-4o"] * 3000], ["cost", "-t", "1e9", "--cloud", ",".join(
+                     f"openai:m{i}" for i in range(2000))], ["cost", "-t", "1e9", *["-H", "rtx4090"] * 3000],
+                 ["fit", "llama3.1:8b", "--vram", "24GB", *["-q", "Q4_K_M"] * 5000],
+                 ["models", "--family", ",".join(["qwen"] * 20000)], ["models", "--use-case", ",".join(["code"] * 20000)],
+                 ["hardware", "--for", "llama3.1:8b", *["-q", "Q4_K_M,Q8_0"] * 3000]):
+        out.append(("s30 long lists", argv + j(), {}))
+    for env in ({"ALL_PROXY": "socks5://u:pw@127.0.0.1:1"}, {"HTTPS_PROXY": "http://" + ESC + ":1"},
+                {"HTTPS_PROXY": "http://[::1"}, {"HTTP_PROXY": "ftp://x"}, {"SSL_CERT_FILE": "/nonexistent"},
+                {"SSL_CERT_FILE": "/dev/zero"}, {"SSL_CERT_DIR": str(d / "fifo.json")}, {"HTTPS_PROXY": "http://127.0.0.1:1"},
+                {"NO_PROXY": ESC, "HTTPS_PROXY": "http://127.0.0.1:1"}):
+        for t in (["fit", "hostile/cfg-ok"], ["cost", "-t", "1e9", "-m", "hostile/cfg-ok", "--json"]):
+            out.append(("s30 proxy env", t, {**hub_env, "HF_ENDPOINT": "https://hub.invalid", **env}))
+    return out
+
+
 # ------------------------------------------------------------------------------------------------------- hostile hub
 SERVER = r'''
 import json, struct, sys, time
@@ -848,6 +1040,10 @@ class H(BaseHTTPRequestHandler):
         if kind.startswith("cfgx-") and p.endswith("config.json"):
             from benchmarks.hostile import new_arch_configs
             return self.send(200, json.dumps(new_arch_configs()[int(kind[5:])]).encode())
+        if kind.startswith("cfgz-") and p.endswith("config.json"):  # session 30: the config zoo, one key hostile
+            import os
+            with open(os.environ["HOSTILE_CFG_FILE"]) as fh:
+                return self.send(200, json.dumps(json.load(fh)[int(kind[5:])]).encode())
         if kind == "st-huge" and "safetensors" in p: return self.endless(struct.pack("<Q", 99 << 20) + b'{"a": "', b" " * 65536)
         if kind == "st-shape" and "safetensors" in p:
             h = json.dumps({"w": {"dtype": "BF16", "shape": [2**62, 2**62, 2**62], "data_offsets": [0, 0]}}).encode()
@@ -957,6 +1153,7 @@ def cases(d: Path, port: int, rng: random.Random) -> list[tuple[str, list[str], 
     out += session21_cases(d, rng)
     out += session22_cases(d, rng)
     out += session23_cases(d, rng)
+    out += session30_cases(d, rng, hub_env)
     # models --installed over every broken Ollama folder, text and JSON
     for o in ollamas.values():
         for j in ([], ["--json"]):
@@ -1024,6 +1221,17 @@ STREAMS = [
     ("ascii strict help", "env:PYTHONIOENCODING=ascii:strict", ["cost", "--help"]),
     ("COLUMNS superscript", "env:COLUMNS=²,LINES=¹²", ["serve", "llama3.1:8b", "-H", "rtx4090"]),
     ("TERM dumb", "env:TERM=dumb,FORCE_COLOR=", ["cost", "-t", "1e9"]),
+    # session 30: stdin closed (a file named /dev/stdin is then nothing, and nothing else reads stdin), and Ctrl-C
+    # (SIGINT) at a random moment after Python has started: exit 130 and one line, or 0 if the command had finished
+    ("closed stdin", "closed0", ["fit", "llama3.1:8b", "-H", "/dev/stdin"]),
+    ("closed stdin model", "closed0", ["fit", "/dev/stdin", "--vram", "24GB"]),
+    ("closed stdin probe", "closed0", ["probe", "--json"]),
+    ("closed stdin cost", "closed0", ["cost", "-t", "1e9"]),
+    ("sigint measure", "sigint:0.3", ["probe", "--measure"]),
+    ("sigint measure late", "sigint:1.5", ["probe", "--measure", "--json"]),
+    ("sigint fit", "sigint:0.15", ["fit", "llama3.1:8b", "--vram", "24GB"]),
+    ("sigint cost", "sigint:0.25", ["cost", "-t", "1e9", "--json"]),
+    ("sigint serve", "sigint:0.2", ["serve", "llama3.1:8b", "-H", "rtx4090"]),
 ]
 
 
@@ -1031,6 +1239,9 @@ STREAMS = [
 # Whole stdout for the JSON check: `models --fits --json` over the catalog is ~0.5 MB and `cost --json` with many
 # boxes more; cutting it at 200 kB made valid JSON look broken (8 false badjson before session 10).
 OUT_LIMIT = 64 << 20
+# DEL, C1, bidirectional marks / overrides / isolates, line and paragraph separators: json.dumps leaves them raw, and
+# before session 30 the escape class looked for ESC, BEL, BS and CR only (--json printed U+009B and U+202E from a GGUF)
+RAW_CONTROL = __import__("re").compile("[\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]")
 VALUE_FLAGS: set[str] = set()  # every option that takes a value (filled by cases() from the click app)
 
 
@@ -1061,7 +1272,10 @@ def classify(rc: int | None, sig: int | None, out: bytes, err: bytes, rss_mb: fl
             json.loads(out, parse_constant=lambda c: (_ for _ in ()).throw(ValueError(c)))
         except ValueError:
             bad.append("badjson")
-    if any(c in out.decode("utf-8", "replace") for c in "\x1b\x07\x08\r") or "\x1b" in text_err or "\x07" in text_err:
+    text_out = out.decode("utf-8", "replace")
+    if any(c in text_out for c in "\x1b\x07\x08\r") or "\x1b" in text_err or "\x07" in text_err:
+        bad.append("escape")
+    elif RAW_CONTROL.search(text_out) or RAW_CONTROL.search(text_err):  # session 30: C1 (CSI U+009B), bidi, U+2028
         bad.append("escape")
     if cpu_s > 2:
         bad.append("slow")
@@ -1189,6 +1403,23 @@ def run_streams(d: Path, timeout: float, only: str = ""):
                 with open("/dev/full", "wb") as full:
                     p = subprocess.run(cmd, env=e, stdout=full, stderr=subprocess.PIPE, timeout=timeout * 3)
                 rc, out, err, expect = p.returncode, b"", p.stderr, 2
+            elif mode == "closed0":
+                p = subprocess.run(cmd, env=e, capture_output=True, timeout=timeout * 3, preexec_fn=lambda: os.close(0))
+                rc, out, err, expect = p.returncode, p.stdout, p.stderr, 2 if "/dev/stdin" in argv else 0
+            elif mode.startswith("sigint:"):
+                p = subprocess.Popen(cmd, env=e, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                time.sleep(float(mode[7:]))
+                p.send_signal(signal.SIGINT)
+                out, err = p.communicate(timeout=timeout * 3)
+                # finished before the signal (0), or interrupted (130). -2 (killed by SIGINT, what a shell also reads as
+                # 130) is clean too: CPython kills itself with SIGINT at exit when the interrupt passed through an
+                # exec() / eval() of a string (dataclasses, namedtuple) before typer caught it (pythonrun.c
+                # run_eval_code_obj sets _Py_UnhandledKeyboardInterrupt), after our one line was printed
+                rc = 130 if p.returncode == -signal.SIGINT else p.returncode
+                expect = 0 if rc == 0 else 130
+                last = (err.rstrip().splitlines() or [b""])[-1]  # probe --measure's progress lines come before it
+                if rc == 130 and not (last.startswith(b"advisor: ") and b"interrupted" in last):
+                    err += b"\nharness: exit 130 without its one line"
             elif mode == "head":
                 p = subprocess.Popen(cmd, env=e, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
                 p.stdout.readline(); p.stdout.close()
@@ -1222,6 +1453,8 @@ def run_streams(d: Path, timeout: float, only: str = ""):
         if rc != expect:
             bad.append(f"rc{rc}")
         if expect == 2 and err.count(b"\n") != 1 and mode != "closed2":
+            bad.append("multiline")
+        if b"harness: exit 130 without its one line" in err:
             bad.append("multiline")
         if expect == 0 and mode == "head" and err:
             bad.append("noisy")
@@ -1263,6 +1496,7 @@ def main() -> int:
         d = Path(tmp)
         for sub in ("g", "p", "o", "out", "home", "no-ollama"):
             (d / sub).mkdir()
+        os.environ["HOSTILE_CFG_FILE"] = str(d / "s30-configs.json")  # the server reads it per request (session 30)
         server, port = start_server()
         try:
             cs = cases(d, port, rng)
