@@ -235,3 +235,28 @@ def test_fit_cli(tmp_path):
         assert ran.returncode == rc, (argv, ran.stderr)
         if rc == 2:
             assert ran.stdout == "" and word in ran.stderr, (argv, ran.stderr)
+
+
+@pytest.mark.parametrize("model_type", [["mistral4"], {"mistral4": 1}, 4, None])
+def test_a_wrapper_whose_text_model_type_is_not_a_string_is_sized_as_the_wrapper(model_type):
+    # an unhashable text_config.model_type (a list) raised TypeError in architecture_of's text_model_types lookup:
+    # exit 3 (internal error) for a hostile config.json; any non-string one is the wrapper's own mapping, llama
+    text = {**MISTRAL4_TEXT, "model_type": model_type}
+    m = model_from_config({**MISTRAL_SMALL_4, "text_config": text}, "acme/odd-mistral3")
+    assert m.arch == "llama" and m.mla is None
+
+
+def test_hf_mistral4_wrapper_missing_a_latent_field_is_one_line_exit_2(monkeypatch, capsys):
+    import json
+
+    from hubfake import FakeHub, install
+
+    from selfhost_advisor.cli import main
+
+    text = {k: v for k, v in MISTRAL4_TEXT.items() if k != "kv_lora_rank"}
+    hub = install(monkeypatch, FakeHub())
+    hub.add("acme/Mistral-Small-4-broken", {"config.json": json.dumps({**MISTRAL_SMALL_4, "text_config": text}).encode(),
+                                             "model.safetensors.index.json": b"{}"})
+    assert main(["fit", "hf:acme/Mistral-Small-4-broken", "--vram", "24GB"]) == 2
+    out = capsys.readouterr()
+    assert out.out == "" and len(out.err.strip().splitlines()) == 1 and "kv_lora_rank" in out.err

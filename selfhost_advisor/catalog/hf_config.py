@@ -26,6 +26,15 @@ def supported() -> dict[str, dict]:
     return load("hf_architectures")["architectures"]
 
 
+def _text_model_class(config: dict, spec: dict) -> str | None:
+    """The class a multimodal wrapper is sized as when its text_config's model_type names another one
+    (Mistral3ForConditionalGeneration holding a mistral4 text_config: Mistral Small 4, data/hf_architectures.yaml
+    text_model_types); None for any other wrapper or an unusable text_config."""
+    text = config.get("text_config")
+    kind = text.get("model_type") if isinstance(text, dict) else None
+    return (spec.get("text_model_types") or {}).get(kind) if isinstance(kind, str) else None
+
+
 def architecture_of(config: dict, repo: str) -> tuple[str, dict]:
     """(HF class name, its mapping) or a clear error naming the unsupported class."""
     classes = config.get("architectures") or []
@@ -34,10 +43,7 @@ def architecture_of(config: dict, repo: str) -> tuple[str, dict]:
     for cls in classes:
         if isinstance(cls, str) and cls in supported():
             spec = supported()[cls]
-            # a multimodal wrapper whose text model is another class (Mistral3ForConditionalGeneration holding a
-            # mistral4 text_config: Mistral Small 4) is sized as that class under text_config
-            text = config.get("text_config")
-            inner = (spec.get("text_model_types") or {}).get(text.get("model_type")) if isinstance(text, dict) else None
+            inner = _text_model_class(config, spec)
             if inner:
                 return inner, {**supported()[inner], "text_config": True}
             return cls, spec
