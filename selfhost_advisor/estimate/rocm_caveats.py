@@ -45,7 +45,7 @@ def bf16_prefill_caveat(layers: tuple, gpu_layers: int, devices) -> tuple[str, .
     archs = tuple(rule.get("architectures") or ())
     if not archs or gpu_layers <= 0 or not any(ty == "BF16" for mats in layers[:gpu_layers] for ty, _, _ in mats):
         return ()
-    if not any(d.backend == "rocm" and (architecture(d) or "").startswith(archs) for d in devices):
+    if not _on_rocm_arch(devices, archs):
         return ()
     lo, hi = rule["reads_below"]
     return (f"prefill: BF16 weights on gfx906 (MI50 / MI60 / Radeon VII) run on a rocBLAS GEMM not tuned for this GPU "
@@ -67,10 +67,14 @@ def float_decode_caveat(layers: tuple, gpu_layers: int, devices) -> tuple[str, .
     total = sum(b for _, _, b in mats)
     if not total or sum(b for ty, _, b in mats if ty in types) < float(rule["share"]) * total:
         return ()
-    if not any(d.backend == "rocm" and (architecture(d) or "").startswith(archs) for d in devices):
+    if not _on_rocm_arch(devices, archs):
         return ()
     lo, hi = rule["reads_below"]
-    return (f"decode: F16 / BF16 / F32 weights on gfx906 (MI50 / MI60 / Radeon VII) stream through llama.cpp's float "
-            f"mat-vec slower than this estimate takes: published MI50 rows of all three types read {lo}-{hi}x below it "
-            "(the same card's Q4_0 and MXFP4 rows read within 12%); the cause is not the BF16 conversion "
-            "(docs/methodology.md 5f-rocm31)",)
+    return (f"decode: F16 / BF16 / F32 weights on gfx906 (MI50 / MI60 / Radeon VII) decode slower than this estimate: "
+            f"published MI50 rows of all three types read {lo}-{hi}x below it, while the same card's Q4_0 and MXFP4 "
+            "rows read within 12%; a quantized file avoids it (docs/methodology.md 5f-rocm31)",)
+
+
+def _on_rocm_arch(devices, archs: tuple[str, ...]) -> bool:
+    """Whether any of `devices` runs ROCm on an architecture whose name starts with one of `archs`."""
+    return any(d.backend == "rocm" and (architecture(d) or "").startswith(archs) for d in devices)
