@@ -16,7 +16,7 @@ from .speed_factors import Table, _fitted, efficiency, family
 from .speed_gpu import _kernel_excess, layer_seconds, recurrent_layer_extra_seconds, rocm_matvec_cycles, sm_cycles_per_s
 from .speed_host import _cpu_matvec_seconds, _host_bandwidth
 from .speed_work import (TokenWork, _last_used, _per_layer, attention_flops_by_layer, copy_back_fused,
-                         fused_copy_back_by_layer, kv_read_by_layer,
+                         fused_copy_back_by_layer, key_width, kv_read_by_layer,
                          layer_split, state_traffic_by_layer)
 
 
@@ -26,12 +26,6 @@ def _intel_factor(d) -> float:
     if d.vendor != "intel" or d.backend != "vulkan":
         return 1.0
     return vulkan_intel.decode_factor(d, vulkan_path.build()[0], vulkan_path.architecture(d))
-
-
-def _fa_head(model: Model, layer: int) -> int:
-    """The K row width flash attention reads at `layer`: the MLA latent plus its rope part (llama.cpp's absorbed MLA
-    cache), else the layer's head size."""
-    return model.mla.kv_lora_rank + model.mla.qk_rope_head_dim if model.mla else model.layer_head_dim(layer)
 
 
 def _decode_seconds(
@@ -150,7 +144,7 @@ def _decode_seconds(
                                                          vulkan_path.build()[0], vulkan_path.architecture(d))
             if d.backend == "metal" and depth:  # each query head reads its KV head through the caches (metal_path)
                 flops = attention_flops_by_layer(model, depth)
-                total += sum(metal_path.fa_decode_excess(d, flops[i], kv[i] / bw, kv[i], _fa_head(model, i))
+                total += sum(metal_path.fa_decode_excess(d, flops[i], kv[i] / bw, kv[i], key_width(model, i))
                              for i in range(layer, layer + count) if flops[i])
             if d.vendor == "intel" and vulkan and depth:  # flash attention at one query row on the lanes (vulkan_path)
                 total += vulkan_path.intel_fa_decode_excess(

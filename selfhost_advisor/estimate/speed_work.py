@@ -122,10 +122,16 @@ def attention_flops_by_layer(model: Model, depth: int, swa_extra: int = 0) -> tu
     return tuple(_attention_flops(model, i, depth, swa_extra) for i in range(model.n_layers))
 
 
+def key_width(model: Model, layer: int) -> int:
+    """The K row width attention reads at `layer`: the MLA latent plus its rope part (llama.cpp's absorbed MLA cache),
+    else the layer's head size."""
+    return model.mla.kv_lora_rank + model.mla.qk_rope_head_dim if model.mla else model.layer_head_dim(layer)
+
+
 def _attention_flops(model: Model, layer: int, depth: int, swa_extra: int = 0) -> int:
     """QK^T and softmax(QK^T)V: 2 x 2 x heads x head_dim FLOPs per cached token (MLA: latent width). `swa_extra`:
     cells a prompt query of a sliding-window layer walks beyond its window (prompt_swa_extra); 0 for decode."""
-    width = model.mla.kv_lora_rank + model.mla.qk_rope_head_dim if model.mla else model.layer_head_dim(layer)
+    width = key_width(model, layer)
     tokens = _cached_tokens(model, layer, depth)
     if swa_extra and uses_window(model, layer) and model.has_attention(layer):
         tokens = min(depth, model.sliding_window + swa_extra)
