@@ -144,7 +144,8 @@ def recurrent_prefill_seconds(device: Device, model, first: int, count: int) -> 
 
 
 def _walk_build_and_lanes(device: Device, fam: str) -> tuple[str, float | None]:
-    """(build date of the row being predicted, "" for today's; vector lanes x clock) by backend family."""
+    """(build date of the row being predicted, vector lanes x clock) by backend family; today's build reads "" (Vulkan)
+    or "9999" (kernel_path), either of them at or past every dated step."""
     if fam == "sycl":  # ggml-sycl's build (sycl_path.current) and Intel's 128 FP32 lanes per Xe core
         return sycl_path.current().date, vulkan_path.intel_lane_hz(device)
     if fam == "metal":  # Apple: the shader ALUs' lanes x clock, FP16 FLOPS / 2 (M5+: their share, not the NAs')
@@ -175,7 +176,7 @@ def mamba2_scan_seconds(device: Device, model, first: int, count: int) -> float:
     (docs/methodology.md 5b-ssm30)."""
     fam = family(device.backend)
     date, lane_hz = _walk_build_and_lanes(device, fam)
-    cycles = mamba2_scan_cycles(fam, date if date != "9999" else "")
+    cycles = mamba2_scan_cycles(fam, date)
     ssm = getattr(model, "ssm", None)
     if not cycles or not lane_hz or ssm is None:
         return 0.0
