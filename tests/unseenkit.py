@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import sys
+from functools import lru_cache
 from pathlib import Path
 
 import yaml
@@ -16,7 +17,10 @@ LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 PUBLISHED = ROOT / "benchmarks" / "published"
 
 
+@lru_cache(maxsize=None)
 def rows_of(path: Path) -> list[dict]:
+    """A published file's rows, parsed once per process: every unseen session's checks read every published file
+    (callers read them, never change them)."""
     return yaml.load(path.read_text(), Loader=LOADER)["rows"]  # noqa: S506
 
 
