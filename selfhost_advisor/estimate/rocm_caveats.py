@@ -61,13 +61,11 @@ def float_decode_caveat(layers: tuple, gpu_layers: int, devices) -> tuple[str, .
     5f-rocm31)."""
     rule = speed_factors._speed_data().get("rocm_float_decode_gcn") or {}
     archs, types = tuple(rule.get("architectures") or ()), tuple(rule.get("types") or ())
-    if not archs or gpu_layers <= 0:
+    if not archs or gpu_layers <= 0 or not _on_rocm_arch(devices, archs):  # the devices first: the cheap test
         return ()
     mats = [m for layer in layers[:gpu_layers] for m in layer]
     total = sum(b for _, _, b in mats)
     if not total or sum(b for ty, _, b in mats if ty in types) < float(rule["share"]) * total:
-        return ()
-    if not _on_rocm_arch(devices, archs):
         return ()
     lo, hi = rule["reads_below"]
     return (f"decode: F16 / BF16 / F32 weights on gfx906 (MI50 / MI60 / Radeon VII) decode slower than this estimate: "
