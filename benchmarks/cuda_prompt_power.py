@@ -81,7 +81,7 @@ def rows() -> list[dict]:
     from selfhost_advisor.catalog import hw_names
 
     got = [dict(r, source="cuda_heldout") for r in cuda_heldout.rows()
-           if r["kind"] == "prefill" and not r["old_build"] and (r.get("added") or "").find("llmfit") < 0]
+           if r["kind"] == "prefill" and not r["old_build"] and "llmfit" not in (r.get("added") or "")]
     files = [f for s in (26, 27, 28, 29) for f in unseen_s26.session_files(s) if f.name.endswith("_cuda.yaml")]
     for r in unseen_s26.rows(files):
         if (r["kind"] != "prefill" or r["backend"] != "cuda" or r["n_gpus"] != 1

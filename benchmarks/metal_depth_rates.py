@@ -126,9 +126,10 @@ def grid_rates(depth: int = 32768) -> list[dict]:
         n, mx, my = len(xs), sum(xs) / len(xs), sum(ys) / len(ys)
         slope = sum((x - mx) * (y - my) for x, y in zip(xs, ys)) / sum((x - mx) ** 2 for x in xs)
         intercept = my - slope * mx
-        groups, simdgroups = vec_simdgroups(_full_heads(model), depth + 32)
+        heads = _full_heads(model)
+        groups, simdgroups = vec_simdgroups(heads, depth + 32)
         out.append({"group": group, "model": model_id, "quant": quant, "head_dim": model.head_dim,
-                    "q_heads": _full_heads(model), "threadgroups": groups, "simdgroups": simdgroups,
+                    "q_heads": heads, "threadgroups": groups, "simdgroups": simdgroups,
                     "simdgroups_per_core": round(simdgroups / cores, 1), "depths": n,
                     "kv_bandwidth_share": round(1.0 / slope / device.bandwidth_bytes_per_s, 3),
                     "offset_ms": round((intercept - 1.0 / tests["tg32"]) * 1e3, 3)})
