@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from functools import lru_cache
 from pathlib import Path
 
 import yaml
@@ -36,11 +37,13 @@ def _depth(test: str) -> int:
     return int(depth or 0) + int(head.removeprefix("tg")) // 2
 
 
+@lru_cache(maxsize=1)
 def _tg_rows() -> dict[tuple[str, str, str], dict[str, float]]:
-    """(group, model, quant) -> {test: tokens/s} of every tg32 row of the sources' M2 Ultra."""
+    """(group, model, quant) -> {test: tokens/s} of every tg32 row of the sources' M2 Ultra (parsed once a process:
+    rates and grid_rates both read it; neither changes it)."""
     out: dict[tuple[str, str, str], dict[str, float]] = {}
     for path, hardware, group in SOURCES:
-        raw = yaml.safe_load(path.read_text())
+        raw = yaml.load(path.read_text(), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # noqa: S506
         for r in raw["rows"] if isinstance(raw, dict) else raw:
             if r.get("hardware") == hardware and str(r.get("test", "")).startswith("tg32"):
                 out.setdefault((group, r["model"], r["quant"]), {})[r["test"]] = float(r["tokens_per_s"])
