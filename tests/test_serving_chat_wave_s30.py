@@ -1,5 +1,5 @@
 """A chat burst on a vLLM that renders templates on the API server's event loop reaches the engine as one wave
-(estimate/serving/burst.py chat_render_on_loop; session 30, serve32; docs/methodology.md 6c "Session 30 (serve32)").
+(estimate/serving/step.py chat_render_on_loop; session 30, serve32; docs/methodology.md 6c "Session 30 (serve32)").
 
 Before vllm PR #34789 (data/serving.yaml chat_render_on_loop_before) each chat request's template is rendered on the
 loop and its first real suspension comes after the render, so requests that arrive together are all rendered before
@@ -11,8 +11,8 @@ import pytest
 
 from selfhost_advisor.catalog.hardware import get_profile, machine_from_profile
 from selfhost_advisor.catalog.models import get as get_model
-from selfhost_advisor.estimate.serving.burst import chat_render_on_loop, simulate_burst
-from selfhost_advisor.estimate.serving.step import serving_data
+from selfhost_advisor.estimate.serving.burst import simulate_burst
+from selfhost_advisor.estimate.serving.step import chat_render_on_loop, serving_data
 from selfhost_advisor.estimate.vllm import get_vllm_quant
 from selfhost_advisor.estimate.vllm_graphs import version_tuple
 

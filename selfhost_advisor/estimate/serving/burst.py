@@ -25,7 +25,7 @@ The API server in front (intake_s): vLLM's one API-server process prepares each 
 tokenization, input processing) on its event loop before the engine core sees it, one request at a time, so a burst
 reaches the engine one intake apart and a closed loop's next request waits for the intake of those sent before it
 (chat_intake_seconds; 0, the engine alone, unless the caller passes it). TTFT still counts from the client's send.
-Before vLLM 0.19.0 (chat_render_on_loop) the template is rendered on the event loop itself and the request's first
+Before vLLM 0.19.0 (step.chat_render_on_loop) the template is rendered on the event loop itself and the request's first
 suspension comes after it, so the requests sent together (a burst, a closed loop's first clients) are all rendered
 before any reaches the engine: they enter as one wave at the end of their intake (session 30, serve32).
 """
@@ -37,7 +37,7 @@ from collections import deque
 
 from ...domain import Machine, Model, Quant
 from ...record import record
-from .step import step_seconds
+from .step import chat_render_on_loop, step_seconds
 
 _BLOCK = 16  # tokens per KV block (vLLM's default block_size)
 _STRETCH = 64  # decode steps summed as one (mean depth) before the step time is evaluated again
@@ -117,24 +117,6 @@ def chat_intake_seconds(model: Model) -> float:
     if model.arch in c.get("harmony_chat_archs", ()):
         return 0.0
     return float(c.get("chat_intake_us", 0.0)) * 1e-6
-
-
-def chat_render_on_loop(release: str = "") -> bool:
-    """Whether this vLLM release ('' = the registry's current one) renders a chat request's template on the API
-    server's event loop itself, with the request's first real suspension after the render (the tokenizer call in a
-    thread: serving_engine.py `_tokenize_prompt_input_async`, make_async over a one-worker ThreadPoolExecutor, or the
-    AsyncMicrobatchTokenizer's queue). asyncio runs every callback that is ready at the start of a loop turn before
-    any that became ready during it, so when a burst's requests arrive together their renders run back to back, and
-    each one's continuation (its tokens, process_inputs, the hand-off to the engine core) waits behind all of them:
-    the engine sees the burst only after the whole intake, not one intake apart. data/serving.yaml
-    chat_render_on_loop_before: vllm PR #34789 moved the render into the renderer's thread pool (one worker), after
-    which the renders run one after another off the loop and each request reaches the engine as its own ends."""
-    from ..vllm import engine_version
-    from ..vllm_graphs import version_tuple
-    from .step import serving_data
-
-    before = serving_data()["vllm"].get("chat_render_on_loop_before")
-    return bool(before) and version_tuple(release or engine_version()) < version_tuple(str(before))
 
 
 def _blocks(tokens: int) -> int:

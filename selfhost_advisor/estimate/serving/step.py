@@ -350,6 +350,23 @@ def tp_qk_norm_collectives(release: str = "") -> int:
     return 1
 
 
+def chat_render_on_loop(release: str = "") -> bool:
+    """Whether this vLLM release ('' = the registry's current one) renders a chat request's template on the API
+    server's event loop itself, with the request's first real suspension after the render (the tokenizer call in a
+    thread: serving_engine.py `_tokenize_prompt_input_async`, make_async over a one-worker ThreadPoolExecutor, or the
+    AsyncMicrobatchTokenizer's queue). asyncio runs every callback that is ready at the start of a loop turn before
+    any that became ready during it, so when a burst's requests arrive together their renders run back to back, and
+    each one's continuation (its tokens, process_inputs, the hand-off to the engine core) waits behind all of them:
+    the engine sees the burst only after the whole intake, not one intake apart. data/serving.yaml
+    chat_render_on_loop_before: vllm PR #34789 moved the render into the renderer's thread pool (one worker), after
+    which the renders run one after another off the loop and each request reaches the engine as its own ends."""
+    from ..vllm import engine_version
+    from ..vllm_graphs import version_tuple
+
+    before = serving_data()["vllm"].get("chat_render_on_loop_before")
+    return bool(before) and version_tuple(release or engine_version()) < version_tuple(str(before))
+
+
 def tp_qk_norm_seconds(model: Model, machine: Machine, tp: int, tokens: float, release: str = "") -> float:
     """Per step: each such layer's variance all-reduces (2 fp32 values a token: 4 16-bit elements, at vLLM's custom
     all-reduce latency over NVLink, NCCL's fixed latency over PCIe) and the normalise kernel each collective splits
