@@ -16,6 +16,7 @@ from cliproc import isolated_env, run_inprocess
 from selfhost_advisor.catalog.hf_config import model_from_config
 from selfhost_advisor.catalog.models import get, resolve
 from selfhost_advisor.domain import FitRequest
+from selfhost_advisor.errors import UnknownModelError
 from selfhost_advisor.estimate.memory import kv_cache_bytes
 from selfhost_advisor.estimate.tensors import active_params, build_tensors, count_params
 
@@ -260,3 +261,33 @@ def test_hf_mistral4_wrapper_missing_a_latent_field_is_one_line_exit_2(monkeypat
     assert main(["fit", "hf:acme/Mistral-Small-4-broken", "--vram", "24GB"]) == 2
     out = capsys.readouterr()
     assert out.out == "" and len(out.err.strip().splitlines()) == 1 and "kv_lora_rank" in out.err
+
+
+@pytest.mark.parametrize("missing", ["kv_lora_rank", "hidden_size"])
+def test_hf_mistral4_wrapper_error_names_the_wrapper_and_the_text_config_field(monkeypatch, capsys, missing):
+    # the user's config.json names Mistral3ForConditionalGeneration and keeps the field under text_config: the one
+    # line says so, not the Mistral4ForCausalLM it is sized as nor a top-level field it never had
+    import json
+
+    from hubfake import FakeHub, install
+
+    from selfhost_advisor.cli import main
+
+    text = {k: v for k, v in MISTRAL4_TEXT.items() if k != missing}
+    hub = install(monkeypatch, FakeHub())
+    hub.add("acme/Mistral-Small-4-broken", {"config.json": json.dumps({**MISTRAL_SMALL_4, "text_config": text}).encode(),
+                                             "model.safetensors.index.json": b"{}"})
+    assert main(["fit", "hf:acme/Mistral-Small-4-broken", "--vram", "24GB"]) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1
+    assert "Mistral3ForConditionalGeneration" in err and "Mistral4ForCausalLM" not in err
+    assert f"text_config.{missing}" in err
+
+
+def test_a_top_level_class_missing_a_field_names_the_field_alone():
+    # no text_config in play: the field is expected at config.json's top level
+    text = {k: v for k, v in MISTRAL4_TEXT.items() if k != "kv_lora_rank"}
+    with pytest.raises(UnknownModelError) as e:
+        model_from_config({"architectures": ["Mistral4ForCausalLM"], **text}, "x/mistral4-text")
+    assert "(Mistral4ForCausalLM)" in str(e.value) and "usable kv_lora_rank" in str(e.value)
+    assert "text_config" not in str(e.value)

@@ -36,7 +36,8 @@ def _text_model_class(config: dict, spec: dict) -> str | None:
 
 
 def architecture_of(config: dict, repo: str) -> tuple[str, dict]:
-    """(HF class name, its mapping) or a clear error naming the unsupported class."""
+    """(HF class name, its mapping) or a clear error naming the unsupported class; a wrapper sized as its text model's
+    class (_text_model_class) gives that class, its mapping noting the wrapper's name ("wrapper")."""
     classes = config.get("architectures") or []
     if not isinstance(classes, list) or not classes:
         raise UnknownModelError(f"{repo}: config.json names no architecture", "is this a transformers model repo?")
@@ -45,7 +46,7 @@ def architecture_of(config: dict, repo: str) -> tuple[str, dict]:
             spec = supported()[cls]
             inner = _text_model_class(config, spec)
             if inner:
-                return inner, {**supported()[inner], "text_config": True}
+                return inner, {**supported()[inner], "text_config": True, "wrapper": cls}
             return cls, spec
     remote = " (it needs trust_remote_code, which advisor never runs)" if config.get("auto_map") else ""
     import difflib
@@ -101,7 +102,9 @@ def model_from_config(
     if not isinstance(config, dict):
         raise UnknownModelError(f"{repo}: config.json is not a JSON object", "is this a transformers model repo?")
     cls, spec = architecture_of(config, repo)
+    cls = spec.get("wrapper") or cls  # errors name the class config.json has, not the one a wrapper is sized as
     cfg = config.get("text_config") if spec.get("text_config") and isinstance(config.get("text_config"), dict) else config
+    where = "text_config." if cfg is not config else ""  # where a missing field is expected
     defaults = spec.get("defaults") or {}
     keys = spec.get("keys") or {}  # this class's own spelling of a standard key (ChatGLM: ffn_hidden_size ...)
 
@@ -121,7 +124,8 @@ def model_from_config(
     def need(key: str) -> int:
         value = _int(get(key))
         if value is None or value <= 0:
-            raise UnknownModelError(f"{repo}: config.json ({cls}) lacks a usable {key}", "the repo's config may be incomplete")
+            raise UnknownModelError(f"{repo}: config.json ({cls}) lacks a usable {where}{key}",
+                                    "the repo's config may be incomplete")
         return value
 
     n_layers, hidden, n_heads = need("num_hidden_layers"), need("hidden_size"), need("num_attention_heads")
