@@ -88,3 +88,23 @@ def test_the_caveat_names_the_range_on_float_files_of_gfx906():
                                               ("ministral-3:8b", "instinct mi100", "BF16")])
 def test_no_float_decode_caveat_off_float_files_or_off_gfx906(model, hw, quant):
     assert not _caveats(model, hw, quant)
+
+
+def test_the_same_cards_quantized_decode_rows_read_within_the_stated_share():
+    # the caveat's contrast ("the same card's Q4_0 and MXFP4 rows read within N%") is the entry's quantized_rows,
+    # checked against the MI50 32GB's published decode rows of those types under the shipped model
+    import unseen_s26
+
+    q = RULE["quantized_rows"]
+    rows = [r for r in unseen_s26.rows([ROOT / "benchmarks" / "published" / "unseen_s26_weak.yaml"])
+            if "MI50" in r["hardware"] and r["test"].startswith("tg") and r["quant"].removesuffix("_MOE") in q["types"]]
+    assert {r["quant"].removesuffix("_MOE") for r in rows} == set(q["types"])
+    for r in rows:
+        assert abs(r["predicted"] / r["measured"] - 1) * 100 <= q["within_pct"], r
+
+
+def test_the_caveat_names_the_entrys_cards_and_quantized_rows():
+    q = RULE["quantized_rows"]
+    (c,) = _caveats("ministral-3:8b", "radeon instinct mi50 32gb", "BF16")
+    assert f"({' / '.join(RULE['cards'])})" in c and "Radeon VII" in RULE["cards"]
+    assert f"{' and '.join(q['types'])} rows read within {q['within_pct']}%" in c

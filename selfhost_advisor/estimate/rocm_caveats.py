@@ -57,7 +57,8 @@ def bf16_prefill_caveat(layers: tuple, gpu_layers: int, devices) -> tuple[str, .
 def float_decode_caveat(layers: tuple, gpu_layers: int, devices) -> tuple[str, ...]:
     """The qualification of a decode figure whose GPU layers' matrices are mostly float (data/speed.yaml
     `rocm_float_decode_gcn`: F16, BF16, F32 at least `share` of their bytes) on a ROCm device of a listed architecture
-    (gfx906), with the ratio the published MI50 rows read below the estimate; () elsewhere (docs/methodology.md
+    (gfx906), with the ratio the published MI50 rows read below the estimate, the cards it names and how close the
+    same card's quantized rows read (the entry's `cards`, `quantized_rows`); () elsewhere (docs/methodology.md
     5f-rocm31)."""
     rule = speed_factors._speed_data().get("rocm_float_decode_gcn") or {}
     archs, types = tuple(rule.get("architectures") or ()), tuple(rule.get("types") or ())
@@ -68,9 +69,11 @@ def float_decode_caveat(layers: tuple, gpu_layers: int, devices) -> tuple[str, .
     if not total or sum(b for ty, _, b in mats if ty in types) < float(rule["share"]) * total:
         return ()
     lo, hi = rule["reads_below"]
-    return (f"decode: F16 / BF16 / F32 weights on gfx906 (MI50 / MI60 / Radeon VII) decode slower than this estimate: "
-            f"published MI50 rows of all three types read {lo}-{hi}x below it, while the same card's Q4_0 and MXFP4 "
-            "rows read within 12%; a quantized file avoids it (docs/methodology.md 5f-rocm31)",)
+    quantized = rule["quantized_rows"]
+    return (f"decode: F16 / BF16 / F32 weights on gfx906 ({' / '.join(rule['cards'])}) decode slower than this "
+            f"estimate: published MI50 rows of all three types read {lo}-{hi}x below it, while the same card's "
+            f"{' and '.join(quantized['types'])} rows read within {quantized['within_pct']}%; a quantized file avoids "
+            "it (docs/methodology.md 5f-rocm31)",)
 
 
 def _on_rocm_arch(devices, archs: tuple[str, ...]) -> bool:
