@@ -9,28 +9,21 @@ from pathlib import Path
 
 import pytest
 
-from selfhost_advisor.catalog import hw_names
 from selfhost_advisor.catalog.data import load
-from selfhost_advisor.catalog.hardware import machine_from_profile
 from selfhost_advisor.estimate import cuda_router
 from selfhost_advisor.estimate.kernel_path import at_build, fa_stated
-from selfhost_advisor.record import replace
+
+from cudakit import cuda_machine
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
-
-
-def _machine(name: str):
-    m = machine_from_profile(hw_names.resolve(name), 1)
-    d = replace(m.devices[0], backend="cuda", memory_bytes=max(m.devices[0].memory_bytes, 128 * 2**30))
-    return replace(m, devices=(d,), ram_bytes=256 * 2**30)
 
 
 def _tg(name: str, model: str, quant: str, build: str | None) -> float:
     import moe_accuracy
 
     with at_build(build), fa_stated(True):
-        return moe_accuracy.predict(model, quant, "tg128", _machine(name), 2048)
+        return moe_accuracy.predict(model, quant, "tg128", cuda_machine(name), 2048)
 
 
 def _rule() -> dict:
@@ -75,7 +68,7 @@ def test_other_moe_models_do_not_pay_it():
 def test_which_gpus_pay_it(name, pays):
     from selfhost_advisor.catalog.models import get as get_model
 
-    d, model = _machine(name).devices[0], get_model("gpt-oss:20b")
+    d, model = cuda_machine(name).devices[0], get_model("gpt-oss:20b")
     with at_build("2025-08-19"):
         assert (cuda_router.gptoss_router_seconds(model, d) > 0) is pays
     with at_build(str(_rule()["since"])):

@@ -7,37 +7,31 @@ from pathlib import Path
 
 import pytest
 
-from selfhost_advisor.catalog import hw_names
 from selfhost_advisor.catalog.data import load
-from selfhost_advisor.catalog.hardware import machine_from_profile
 from selfhost_advisor.domain import GpuDetails
 from selfhost_advisor.estimate import cuda_path
 from selfhost_advisor.estimate.kernel_path import at_build, fa_stated
 from selfhost_advisor.record import replace
+
+from cudakit import cuda_machine
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
 sys.path.insert(0, str(ROOT / "scripts"))
 
 
-def _machine(name: str):
-    m = machine_from_profile(hw_names.resolve(name), 1)
-    d = replace(m.devices[0], backend="cuda", memory_bytes=max(m.devices[0].memory_bytes, 128 * 2**30))
-    return replace(m, devices=(d,), ram_bytes=256 * 2**30)
-
-
 def _pp(name: str, model: str, quant: str, test: str, build: str | None, ubatch: int = 2048) -> float:
     import moe_accuracy
 
     with at_build(build), fa_stated(True):
-        return moe_accuracy.predict(model, quant, test, _machine(name), ubatch)
+        return moe_accuracy.predict(model, quant, test, cuda_machine(name), ubatch)
 
 
 def _tg(name: str, build: str | None) -> float:
     import moe_accuracy
 
     with at_build(build), fa_stated(True):
-        return moe_accuracy.predict("gpt-oss:20b", "MXFP4_MOE", "tg128", _machine(name), 2048)
+        return moe_accuracy.predict("gpt-oss:20b", "MXFP4_MOE", "tg128", cuda_machine(name), 2048)
 
 
 @pytest.mark.parametrize("name, native", [
@@ -48,18 +42,18 @@ def _tg(name: str, build: str | None) -> float:
     ("b200", False), ("h200", False), ("rtx 4090", False), ("rtx 4080 super", False), ("rtx 3090", False),
 ])
 def test_the_native_fp4_path_is_compute_capability_12(name, native):
-    assert cuda_path.native_fp4_device(_machine(name).devices[0]) is native
+    assert cuda_path.native_fp4_device(cuda_machine(name).devices[0]) is native
 
 
 def test_a_probed_compute_capability_decides_over_the_profile():
-    d = _machine("rtx 4090").devices[0]
+    d = cuda_machine("rtx 4090").devices[0]
     assert cuda_path.native_fp4_device(replace(d, details=GpuDetails(compute_capability="12.0")))
-    assert not cuda_path.native_fp4_device(replace(_machine("rtx 5090").devices[0],
+    assert not cuda_path.native_fp4_device(replace(cuda_machine("rtx 5090").devices[0],
                                                    details=GpuDetails(compute_capability="10.0")))
 
 
 def test_the_scale_applies_only_before_the_pr_and_only_on_cc_12():
-    d5090, d4090 = _machine("rtx 5090").devices[0], _machine("rtx 4090").devices[0]
+    d5090, d4090 = cuda_machine("rtx 5090").devices[0], cuda_machine("rtx 4090").devices[0]
     since = str(load("speed")["cuda_mxfp4_native"]["since"])
     assert since == "2025-12-24"  # ggml f1f97081, the sync of llama.cpp #17906
     with at_build("2025-08-19"):
