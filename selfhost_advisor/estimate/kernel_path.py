@@ -331,6 +331,18 @@ def in_force(history, arch: str, when: str, ggml_type: str | None = None) -> lis
             and not (ggml_type is not None and c.get("types") and ggml_type not in c["types"])]
 
 
+def latest_from(entries, when: str) -> dict | None:
+    """The last of `entries` (dated changes listed oldest first, each with `from`, the date it landed) that a build of
+    `when` ("YYYY-MM-DD") carries, i.e. the one in force; None where the build predates them all. The one reading of
+    that list format where only the latest entry counts (metal_dispatch.history, vulkan_fa_prefill.scalar_history,
+    moe_tiles coopmat2 full_width_tiles, recurrent_prefill_step.mamba2.history)."""
+    out = None
+    for entry in entries or ():
+        if when >= str(entry["from"]):
+            out = entry
+    return out
+
+
 def int8_peak(device: Device, arch: str, fp16: float, rules: dict, matrix: bool = True) -> float:
     """Peak of MMQ's int8 dot products: on the matrix units the spec table's int8 rate (2x FP16 on CDNA 3 and RDNA 4,
     equal on CDNA 1/2 and RDNA 3; RDNA 3.5 APUs, no table row: WMMA int8 = the FP16 rate); on the vector lanes (RDNA 2,

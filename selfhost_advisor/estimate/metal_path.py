@@ -279,10 +279,8 @@ def serial_steps(build_date: str) -> int | None:
 def _replay(history: str, build_date: str, steps):
     """The serial_steps of the last change of metal_dispatch.`history` made on or before `build_date`; `steps` when
     none is."""
-    for change in _dispatch_rule().get(history, ()):
-        if build_date >= str(change["from"]):
-            steps = change["serial_steps"]
-    return steps
+    change = kernel_path.latest_from(_dispatch_rule().get(history, ()), build_date)
+    return steps if change is None else change["serial_steps"]
 
 
 def layer_scale(device: Device, recurrent: bool = False) -> float:

@@ -161,11 +161,8 @@ def mamba2_scan_cycles(fam: str, date: str) -> float:
     reached; 0 before the family's first entry (the op ran on the CPU) and for a family with no entry (CUDA / ROCm
     priced and not shipped, Metal and SYCL not timed: methodology 5b-ssm30)."""
     rule = (load("speed").get("recurrent_prefill_step") or {}).get("mamba2") or {}
-    cycles = 0.0
-    for step in (rule.get("history") or {}).get(fam) or ():
-        if not date or date >= str(step["from"]):
-            cycles = float(step["lane_cycles"])
-    return cycles
+    step = kernel_path.latest_from((rule.get("history") or {}).get(fam), date or "9999")
+    return 0.0 if step is None else float(step["lane_cycles"])
 
 
 def mamba2_scan_seconds(device: Device, model, first: int, count: int) -> float:

@@ -158,8 +158,8 @@ def _coopmat2_tiles(device: Device, cm2: dict) -> dict | None:
     date = vulkan_path.build()[0]
     if not date or date >= str(cm2["since"]):
         return cm2
-    tile = None
-    for entry in cm2.get("full_width_tiles") or ():  # oldest first: the latest entry from before the build
-        if date >= str(entry["from"]):
-            tile = int(entry["tile_tokens"])
-    return None if tile is None else {**cm2, "tile_tokens": tile, "widths": [tile]}
+    entry = kernel_path.latest_from(cm2.get("full_width_tiles"), date)  # oldest first: the one in force at the build
+    if entry is None:
+        return None
+    tile = int(entry["tile_tokens"])
+    return {**cm2, "tile_tokens": tile, "widths": [tile]}

@@ -44,11 +44,7 @@ def fa_path(device: Device) -> str | None:
 
 def _scalar_rule(date: str) -> dict | None:
     """The scalar shader's row rule of the build (vulkan_fa_prefill.scalar_history: the latest entry from before it)."""
-    rule = None
-    for entry in _rules().get("scalar_history") or ():
-        if date >= str(entry["from"]):
-            rule = entry
-    return rule
+    return kernel_path.latest_from(_rules().get("scalar_history"), date)
 
 
 def rows_per_workgroup(device: Device, head_k: int, head_v: int, n_kv: int) -> int | None:
