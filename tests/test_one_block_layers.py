@@ -8,29 +8,11 @@ from unittest import mock
 
 import pytest
 
-from selfhost_advisor.catalog import hw_names
-from selfhost_advisor.catalog.hardware import machine_from_profile
 from selfhost_advisor.catalog.models import get
-from selfhost_advisor.catalog.quants import get_quant
-from selfhost_advisor.domain import Placement
 from selfhost_advisor.estimate import layer_nodes, speed_factors
 from selfhost_advisor.estimate.layer_nodes import graph_nodes, node_ratio, one_block_share
-from selfhost_advisor.estimate.speed import estimate_speed
-from selfhost_advisor.record import replace
 
-
-def _machine(name: str, backend: str | None = None):
-    m = machine_from_profile(hw_names.resolve(name), 1)
-    if backend:
-        m = replace(m, devices=(replace(m.devices[0], backend=backend),))
-    return m
-
-
-def _decode(model_id: str, quant: str, machine) -> float:
-    model = get(model_id)
-    n = model.n_layers
-    place = Placement("gpu", n + 1, n + 1, 0, 0, per_device_layers=(n,))
-    return estimate_speed(model, get_quant(quant), place, machine).decode_tokens_per_s
+from layerkit import gpu_decode as _decode, machine as _machine
 
 
 def test_every_nemotron_h_layer_is_one_block_and_pays_less_than_a_dense_layer():
