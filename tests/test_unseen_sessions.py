@@ -1,4 +1,4 @@
-"""Sessions 27, 28, 29 and 30's unseen published rows (benchmarks/published/unseen_s2N_*.yaml, scored by
+"""Sessions 27, 28, 29, 30 and 31's unseen published rows (benchmarks/published/unseen_s2N_*.yaml, scored by
 benchmarks/unseen_s2N.py): every file parses and is named for its backend, every row cites its page, resolves to a
 hardware profile and a catalog model, carries a build date that parses, and joins no fit; no other published file (nor
 the calibration file) has the same figure; the scorer counts every row once with the groups issue 16's check asks
@@ -24,7 +24,8 @@ from unseenkit import PUBLISHED, assert_figures_unseen, assert_no_fit_reads, ass
 BACKENDS = ("cuda", "rocm", "vulkan", "metal", "sycl", "cpu")
 # session -> (the commit its rows were scored blind at, rows per batch as recorded)
 SESSIONS = {27: ("a200006", {"1": 57, "2": 108, "3": 12}), 28: ("1ec9c5b2", {"1": 70, "2": 8}),
-            29: ("ae64dcbd", {"1": 64, "2": 2}), 30: ("5127431d", {"1": 3, "2": 20, "3": 6, "4": 2, "5": 8, "6": 3})}
+            29: ("ae64dcbd", {"1": 64, "2": 2}), 30: ("5127431d", {"1": 3, "2": 20, "3": 6, "4": 2, "5": 8, "6": 3}),
+            31: ("e86851fe", {"1": 67, "2": 2})}
 # a batch scored at another commit than its session's first: (session, batch) -> commit. Session 29's batch 2 (rows29b)
 # was scored at main 2fc225a9 and recorded in its own file, benchmarks/unseen_s29b_blind.txt. Session 30's batch 6
 # (rows30b) was scored at main 55bd9ea4 (main had moved past 5127431d) and appended to benchmarks/unseen_s30_blind.txt.
@@ -146,14 +147,19 @@ def test_the_blind_record_scored_every_row_of_its_batch(session):
 # benchmarks/published/llamabench_moe.yaml already holds from PR #15546 (jeffbolznv pasted one "5090 before" table into
 # two PRs of 2025-08-24): seen figures under another page, which the (page, ..., value) key above cannot catch. The batch
 # stays in its file and record (no row dropped after scoring) and is reported apart in docs/methodology.md 5-unseen30.
-SEEN_ELSEWHERE = {30: {("pp512", "Q2_K", 6293.79), ("pp512", "Q4_K_M", 8554.05), ("pp512", "MXFP4_MOE", 7622.73)}}
+SEEN_ELSEWHERE = {30: {("pp512", "Q2_K", 6293.79), ("pp512", "Q4_K_M", 8554.05), ("pp512", "MXFP4_MOE", 7622.73)},
+                  # Session 31: two (test, quant, figure) coincidences of different runs on different cards, found by the check
+                  # before scoring and kept: the Arc Pro B70's SYCL gemma3:12b tg128 50.80 (batch 1) against the RTX 3060's
+                  # qwen3.5:9b tg128 50.8 (unseen_s29_b1_cuda.yaml), and the B70's Vulkan llama3.1:8b tg128 42.00 (batch 1,
+                  # Linux, Mesa) against an Arc A770's Vulkan llama3.1:8b tg128 42 (llamabench_weak.yaml, session 24, Windows).
+                  31: {("tg128", "Q4_K_M", 50.8), ("tg128", "Q4_K_M", 42.0)}}
 
 
 def test_no_other_published_file_has_the_same_test_quant_and_figure():
     """From session 30 on, a row's (test, quant, figure) may sit in no other published file whatever the page: the same
     run can be quoted on two pages (two PRs of one day). The only such figures are session 30's batch-1 rows, known and
-    reported apart."""
-    for session in (30,):
+    reported apart, and session 31's two coincidences (SEEN_ELSEWHERE)."""
+    for session in (30, 31):
         files = _scorer(session).FILES
         ours = {(str(r["test"]), str(r["quant"]), float(r["tokens_per_s"])) for f in files for r in rows_of(f)}
         others = {(str(r.get("test")), str(r.get("quant")), float(r["tokens_per_s"]))
