@@ -187,7 +187,9 @@ def ttft_floor_s(row: dict) -> float:
     computes logits only at each request's last scheduled token) and attention at half the prompt's depth, per GPU
     (estimate/serving/step.py). A published mean below this floor means the run did less prefill work than its
     stated lengths (prefix-cache hits, shorter prompts) or ran other settings than the row states."""
-    from selfhost_advisor.estimate.serving.step import lm_head_flops, matmul_flops, prompt_attention_flops, step_parts
+    from selfhost_advisor.estimate.serving.attention import prompt_attention_flops
+    from selfhost_advisor.estimate.serving.rates import matmul_flops
+    from selfhost_advisor.estimate.serving.step import lm_head_flops, step_parts
 
     model = get(row["model"])
     machine = machine_from_profile(get_profile(row["hardware"]), int(row["gpus"]))

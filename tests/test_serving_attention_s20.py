@@ -6,7 +6,7 @@ prompts (12 of 24 layers slide over 128 tokens)."""
 import pytest
 
 from selfhost_advisor.catalog.models import get
-from selfhost_advisor.estimate.serving.step import attention_flops
+from selfhost_advisor.estimate.serving.attention import attention_flops
 
 
 def per_layer(model):

@@ -1,14 +1,16 @@
 """Session 29 (serve31): what vLLM's prompt attention computes and at what rate, and the MoE layers' add-RMSNorms
-(estimate/serving/step.py prompt_attention_flops, attention_tensor_flops, moe_norm_seconds; docs/methodology.md 6c
-'Session 29 (serve31)'). Expected figures come from the models' configs and the kernels' byte counts, not the code."""
+(estimate/serving/attention.py prompt_attention_flops, rates.py attention_tensor_flops, step.py moe_norm_seconds;
+docs/methodology.md 6c 'Session 29 (serve31)'). Expected figures come from the models' configs and the kernels' byte
+counts, not the code."""
 from __future__ import annotations
 
 import pytest
 
 from selfhost_advisor.catalog.hardware import get_profile, machine_from_profile
 from selfhost_advisor.catalog.models import get
-from selfhost_advisor.estimate.serving.step import (attention_flops, attention_tensor_flops, moe_norm_seconds,
-                                                    prompt_attention_flops, step_seconds)
+from selfhost_advisor.estimate.serving.attention import attention_flops, prompt_attention_flops
+from selfhost_advisor.estimate.serving.rates import attention_tensor_flops
+from selfhost_advisor.estimate.serving.step import moe_norm_seconds, step_seconds
 from selfhost_advisor.estimate.speed import efficiency
 from selfhost_advisor.estimate.vllm import get_vllm_quant
 

@@ -1,4 +1,4 @@
-"""Residual blocks per step (estimate/serving/step.py residual_blocks): each ends in one all-reduce under tensor
+"""Residual blocks per step (estimate/serving/collectives.py residual_blocks): each ends in one all-reduce under tensor
 parallelism and carries one norm + mixer + residual add of kernels. A transformer layer has two; a Nemotron-H layer
 one (vllm/model_executor/models/nemotron_h.py: every NemotronH*DecoderLayer is norm -> one mixer, and the MoE mixer's
 shared expert is built with reduce_results=False so the block reduces once)."""
@@ -8,7 +8,8 @@ import pytest
 
 from selfhost_advisor.catalog.hardware import find_profile, machine_from_profile
 from selfhost_advisor.catalog.models import get
-from selfhost_advisor.estimate.serving.step import allreduce_seconds, overhead_seconds, residual_blocks
+from selfhost_advisor.estimate.serving.collectives import allreduce_seconds, residual_blocks
+from selfhost_advisor.estimate.serving.step import overhead_seconds
 
 
 def test_a_transformer_layer_is_two_blocks_and_a_nemotron_h_layer_one():

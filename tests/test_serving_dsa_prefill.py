@@ -1,11 +1,12 @@
-"""DeepSeek sparse attention in vLLM (estimate/serving/step.py dsa_attention_flops): the sparse FlashMLA kernels run
+"""DeepSeek sparse attention in vLLM (estimate/serving/attention.py dsa_attention_flops): the sparse FlashMLA kernels run
 the absorbed 576 / 512 form over all index_topk candidates of every token, prompt or decoding, with the GPU's heads
 padded to 64 (Hopper) or 128 (Blackwell); the lightning indexer's FP8 logits run on every GPU over the whole depth."""
 from __future__ import annotations
 
 from selfhost_advisor.catalog.hardware import get_profile, machine_from_profile
 from selfhost_advisor.catalog.models import get
-from selfhost_advisor.estimate.serving.step import dsa_attention_flops, step_seconds
+from selfhost_advisor.estimate.serving.attention import dsa_attention_flops
+from selfhost_advisor.estimate.serving.step import step_seconds
 from selfhost_advisor.estimate.vllm import get_vllm_quant
 
 H200 = machine_from_profile(get_profile("h200"), 8)
@@ -66,7 +67,7 @@ def test_head_padding_follows_the_kernels_compute_capability_rule_not_a_profile_
     # read a family string. A probed GPU's own compute capability decides over its name.
     from selfhost_advisor.domain import GpuDetails
     from selfhost_advisor.record import replace
-    from selfhost_advisor.estimate.serving.step import cuda_major, dsa_head_padding
+    from selfhost_advisor.estimate.serving.rates import cuda_major, dsa_head_padding
 
     def one(profile):
         return machine_from_profile(get_profile(profile), 1)

@@ -11,8 +11,8 @@ from selfhost_advisor.catalog.hardware import find_profile, machine_from_profile
 from selfhost_advisor.catalog.models import get
 from selfhost_advisor.estimate.serving.kernels import kernel_us, moe_extra_kernels
 from selfhost_advisor.estimate.serving.moe_step import moe_layers
-from selfhost_advisor.estimate.serving.step import (allreduce_seconds, residual_blocks, step_kernels,
-                                                    tp_parallel_ffn_layers)
+from selfhost_advisor.estimate.serving.collectives import allreduce_seconds, residual_blocks, tp_parallel_ffn_layers
+from selfhost_advisor.estimate.serving.step import step_kernels
 
 
 def test_the_26b_moe_block_launches_one_kernel_more_than_a_llama_mlp():
@@ -31,14 +31,14 @@ def test_dense_gemma4_keeps_the_llama_charge():
 
 
 def test_the_moe_layers_all_reduce_three_times_under_tp_and_never_at_tp1(monkeypatch):
-    from selfhost_advisor.estimate.serving import step as S
+    from selfhost_advisor.estimate.serving import collectives
 
     m = get("gemma4:26b")
     assert tp_parallel_ffn_layers(m, 1) == 0 and tp_parallel_ffn_layers(m, 2) == 30
     assert step_kernels(m, 2) - step_kernels(m, 1) == 60 + 30
     box = machine_from_profile(find_profile("h100-sxm"), 2)
     three = allreduce_seconds(m, box, 2, 16)
-    monkeypatch.setattr(S, "tp_parallel_ffn_layers", lambda model, tp: 0)
+    monkeypatch.setattr(collectives, "tp_parallel_ffn_layers", lambda model, tp: 0)
     two = allreduce_seconds(m, box, 2, 16)
     assert two > 0 and three == pytest.approx(two * 90 / 60)
 

@@ -106,8 +106,9 @@ def test_minimax_m2_all_reduces_its_qk_norm_variances_under_tp_and_routes_with_t
     # norm + fp32 gate GEMM (2 kernels, against a Llama MLP block's 4). Nothing of it at TP 1.
     from selfhost_advisor.catalog.hardware import get_profile, machine_from_profile
     from selfhost_advisor.estimate.serving.kernels import kernel_us, moe_extra_kernels
-    from selfhost_advisor.estimate.serving.step import (_custom_allreduce_us, step_kernels, tp_qk_norm_layers,
-                                                        tp_qk_norm_seconds)
+    from selfhost_advisor.estimate.serving.collectives import (_custom_allreduce_us, tp_qk_norm_layers,
+                                                               tp_qk_norm_seconds)
+    from selfhost_advisor.estimate.serving.step import step_kernels
 
     mm = get("minimax-m2.5:230b")
     b200x4 = machine_from_profile(get_profile("b200"), 4)
@@ -126,8 +127,9 @@ def test_minimax_m2_before_0_14_all_reduces_q_and_k_norms_apart():
     # registry's current release ('') counts as 0.14.0 and later; a model without full-width q/k norms is unaffected.
     from selfhost_advisor.catalog.hardware import get_profile, machine_from_profile
     from selfhost_advisor.estimate.serving.kernels import kernel_us
-    from selfhost_advisor.estimate.serving.step import (_custom_allreduce_us, step_kernels, step_seconds,
-                                                        tp_qk_norm_collectives, tp_qk_norm_seconds)
+    from selfhost_advisor.estimate.serving.collectives import (_custom_allreduce_us, tp_qk_norm_collectives,
+                                                               tp_qk_norm_seconds)
+    from selfhost_advisor.estimate.serving.step import step_kernels, step_seconds
     from selfhost_advisor.estimate.vllm import get_vllm_quant
 
     assert [tp_qk_norm_collectives(v) for v in ("0.12.0", "0.13.0", "0.14.0", "0.30.1", "")] == [2, 2, 1, 1, 1]

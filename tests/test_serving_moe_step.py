@@ -317,7 +317,7 @@ def test_block_fp8_fused_moe_gains_what_vllm_pr_35457_measured_over_bf16():
     # the same time in FP8, only the MMAs run at the FP8 rate (H100 family: 1979 x 0.882); the whole layer, with its
     # activation and top-k sum kernels, then gains ~1.10x. Scaling the fixed part with the FP8 rate gave 1.56x.
     from selfhost_advisor.estimate.serving.moe_step import _family_gemm_share, _tile_rate, fused_moe_k0, tile_law_flops
-    from selfhost_advisor.estimate.serving.step import fp8_gemm_gain
+    from selfhost_advisor.estimate.serving.rates import fp8_gemm_gain
 
     k0, share = fused_moe_k0(), _family_gemm_share("nvidia-h100")
     h200 = machine_from_profile(get_profile("h200"), 8)

@@ -49,7 +49,7 @@ def test_marlin_experts_on_hopper_run_at_the_mma_sync_share():
     assert expert_mma_share(H100, MX, "0.24.0") == 1.0  # triton_kernels (wgmma)
     assert expert_mma_share(A100, MX, "0.11.0") == 1.0  # Ampere's spec rate is mma.sync's own
     assert expert_mma_share(H100, get_vllm_quant("BF16"), "0.11.0") == 1.0  # Triton fused_moe
-    # AWQ runs Marlin everywhere, dense GEMMs included: step.matmul_flops carries the share already, not twice
+    # AWQ runs Marlin everywhere, dense GEMMs included: rates.matmul_flops carries the share already, not twice
     assert expert_mma_share(H100, get_vllm_quant("AWQ-INT4"), "0.11.0") == 1.0
 
 

@@ -1,5 +1,5 @@
 """The vLLM step on spec-table datacenter GPUs (data/gpu_specs.yaml rows without a curated profile): their NVLink and
-FP8 rate, set by data/gpu_overrides.yaml, reach the step as a curated profile's do (estimate/serving/step.py _raw_of)."""
+FP8 rate, set by data/gpu_overrides.yaml, reach the step as a curated profile's do (estimate/serving/rates.py _raw_of)."""
 from __future__ import annotations
 
 import pytest
@@ -15,7 +15,8 @@ def test_spec_table_datacenter_rows_carry_their_nvlink_and_fp8_rate_into_the_vll
     # the step read only curated rows, so an 8x B300 all-reduced over PCIe, ran FP8 at the 16-bit rate and held 144 GB
     # a GPU: it served Qwen3-235B slower than an 8x B200.
     from selfhost_advisor.estimate.serving import ServeWorkload, serve
-    from selfhost_advisor.estimate.serving.step import allreduce_seconds, fp8_gemm_gain, matmul_flops
+    from selfhost_advisor.estimate.serving.collectives import allreduce_seconds
+    from selfhost_advisor.estimate.serving.rates import fp8_gemm_gain, matmul_flops
 
     fp8 = get_vllm_quant("FP8")
     b300, b200 = machine_from_profile(get_profile("b300"), 8), machine_from_profile(get_profile("b200"), 8)

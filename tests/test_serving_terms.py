@@ -8,8 +8,9 @@ from hypothesis import strategies as st
 
 from selfhost_advisor.catalog.hardware import get_profile, machine_from_profile
 from selfhost_advisor.catalog.models import get as get_model
-from selfhost_advisor.estimate.serving.step import (allreduce_seconds, kv_read_bytes, overhead_seconds,
-                                                    step_parts, step_seconds)
+from selfhost_advisor.estimate.serving.attention import kv_read_bytes
+from selfhost_advisor.estimate.serving.collectives import allreduce_seconds
+from selfhost_advisor.estimate.serving.step import overhead_seconds, step_parts, step_seconds
 from selfhost_advisor.estimate.speed import efficiency
 from selfhost_advisor.estimate.vllm import get_vllm_quant
 
@@ -40,13 +41,13 @@ def test_int4_step_never_beats_its_memory_bound(hw, fmt, b, depth):
 def test_the_marlin_term_never_speeds_a_step_and_vanishes_while_memory_bound(b, depth):
     """AWQ runs Marlin (mma.sync only) on Hopper: against the same step at the full tensor rate it is never faster,
     and at one sequence (memory-bound) it is the same."""
-    from selfhost_advisor.estimate.serving import step as step_mod
+    from selfhost_advisor.estimate.serving import rates
 
     model, q, m = get_model("qwen3:14b"), get_vllm_quant("AWQ-INT4"), _machine("h100-sxm")
     marlin = step_seconds(model, q, m, 1, b, depth)
     one = step_seconds(model, q, m, 1, 1, depth)
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(step_mod, "mma_sync_share", lambda machine, quant: 1.0)
+        mp.setattr(rates, "mma_sync_share", lambda machine, quant: 1.0)
         assert marlin >= step_seconds(model, q, m, 1, b, depth) * (1 - 1e-12)
         assert one == pytest.approx(step_seconds(model, q, m, 1, 1, depth))
 
@@ -113,7 +114,7 @@ def test_fp8_gemm_gain_on_h100_is_the_measured_matmul_ratio_not_the_spec_ratio()
     """stas00/ml-engineering's maximum achievable matmul table (data/serving.yaml gemm_achieved_tflops): an H100 SXM
     reached 1402.6 TFLOPS in FP8 and 794.5 in BF16, so an FP8 GEMM gains 1.765x over BF16 where the spec says 2x:
     the FP8 rate a vLLM step uses is 1978.9 TFLOPS x (1402.6 / 1979) / (794.5 / 989) = 1746 TFLOPS."""
-    from selfhost_advisor.estimate.serving.step import fp8_gemm_gain, matmul_flops
+    from selfhost_advisor.estimate.serving.rates import fp8_gemm_gain, matmul_flops
 
     m = _machine("h100-sxm")
     by_hand = (1402.6 / 1979) / (794.5 / 989)
@@ -160,6 +161,6 @@ def test_closed_loop_ttft_waits_for_the_running_step():
 def test_b200_has_its_measured_gemm_shares():
     # stas00/ml-engineering MAMF table (later revision, session 21): B200 SXM BF16 1745.0 of 2250, FP8 3432.5 of 4500:
     # an FP8 GEMM runs (3432.5 / 4500) / (1745 / 2250) = 0.9835 of the spec ratio's 2x over BF16
-    from selfhost_advisor.estimate.serving.step import fp8_gemm_gain
+    from selfhost_advisor.estimate.serving.rates import fp8_gemm_gain
 
     assert fp8_gemm_gain(_machine("b200")) == pytest.approx((3432.5 / 4500) / (1745.0 / 2250), rel=1e-9)

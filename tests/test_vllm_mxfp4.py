@@ -38,7 +38,8 @@ def test_mxfp4_experts_read_fewer_bytes_and_compute_at_the_16_bit_rate():
     """A decode step of gpt-oss-20b reads its touched experts at 4.25 bits (fewer bytes than FP8's 8), and its GEMMs run
     at the 16-bit rate (W4A16: BF16 activations), so a compute-bound prefill is not faster than BF16's on an H100
     while FP8 W8A8 would be."""
-    from selfhost_advisor.estimate.serving.step import matmul_flops, step_parts
+    from selfhost_advisor.estimate.serving.rates import matmul_flops
+    from selfhost_advisor.estimate.serving.step import step_parts
 
     model = get("gpt-oss:20b")
     machine = machine_from_profile(get_profile("h100-sxm"), 1)

@@ -1,8 +1,9 @@
 """Batched serving: what one box sustains for many concurrent requests of a given size, and how fast each one runs.
 
-step.py (one engine step: roofline + fitted overheads), paged.py (vLLM's paged KV and chunked prefill under a closed
-loop of clients), slots.py (llama.cpp / Ollama slots), curve.py (peak, recommended point), serve.py (the report),
-capacity.py (the cost model's record).
+step.py (one engine step: roofline + fitted overheads; its terms in attention.py, rates.py, collectives.py,
+moe_step.py, kernels.py), paged.py (vLLM's paged KV and chunked prefill under a closed loop of clients), slots.py
+(llama.cpp / Ollama slots), curve.py (peak, recommended point), serve.py (the report), capacity.py (the cost model's
+record).
 """
 from __future__ import annotations
 

@@ -365,7 +365,7 @@ def fused_moe_unhidden_share() -> float:
 def fused_moe_gemm_flops(model: Model, quant: Quant, machine: Machine, tp: int,
                          peak: float, peak16: float | None = None, release: str = "") -> tuple[float, float] | None:
     """(w13, w2) FLOPS per GPU of the grouped GEMMs under the tile law (tile_law_flops), from `peak` (the format's
-    tensor rate, step.matmul_flops) and `peak16` (the part's 16-bit rate, at which each tile's fixed part runs;
+    tensor rate, rates.matmul_flops) and `peak16` (the part's 16-bit rate, at which each tile's fixed part runs;
     default peak); None where it does not apply: a kernel other than Triton fused_moe (Marlin, triton_kernels:
     no published large-batch timing read) or a family without a measured GEMM share (the step then keeps its
     all-in share)."""
@@ -392,7 +392,7 @@ def expert_mma_share(machine: Machine, quant: Quant, release: str = "") -> float
     spec rate (Luo et al., arXiv 2501.12084: 494.4 of 756.5 TFLOPS on an H800). The dense GEMMs beside it run cuBLAS
     (BF16) or the format's own kernel: MXFP4 checkpoints leave attention, router and LM head in BF16, and GPTQ's
     dense linears take Machete (wgmma) on compute capability 9.0; a format whose every GEMM is Marlin
-    (data/serving.yaml mma_sync_formats) already carries the share in step.matmul_flops, so it is not applied twice."""
+    (data/serving.yaml mma_sync_formats) already carries the share in rates.matmul_flops, so it is not applied twice."""
     if moe_kernel(gpu_family(machine), machine.devices[0].backend, quant, release) != "marlin":
         return 1.0
     if quant.name in load("serving")["vllm"].get("mma_sync_formats", ()):
