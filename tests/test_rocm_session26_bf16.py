@@ -101,3 +101,16 @@ def test_the_gfx906_bf16_caveat_states_what_its_rows_read_under_the_shipped_mode
 def test_no_gfx906_bf16_caveat_off_bf16_or_off_gfx906(model, hw, quant):
     # the prompt caveat (session 30's float-decode caveat, tests/test_rocm_session30_float_decode.py, is another)
     assert not [c for c in _speed(model, hw, quant).caveats if c.startswith("prefill:") and "gfx906" in c]
+
+
+def test_the_gfx906_bf16_caveat_names_the_entrys_cards_each_a_gcn51_part():
+    # the cards are data (rocm_bf16_untuned.cards, session 31), each a GCN 5.1 (gfx906) row of data/gpu_specs.yaml
+    from selfhost_advisor.catalog.data import load
+
+    cards = _speed_data()["rocm_bf16_untuned"]["cards"]
+    gcn51 = [g["name"] for g in load("gpu_specs")["gpus"] if g.get("architecture") == "GCN 5.1"]
+    for card in cards:
+        assert any(name.endswith(card) or f"{card} " in name for name in gcn51), (card, gcn51)
+    (c,) = [c for c in _speed("ministral-3:8b", "radeon instinct mi50 32gb", "BF16").caveats
+           if c.startswith("prefill:") and "gfx906" in c]
+    assert f"on gfx906 ({' / '.join(cards)})" in c

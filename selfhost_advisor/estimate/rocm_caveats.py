@@ -40,7 +40,8 @@ def small_model_prefill_caveat(device: Device, layers: int, n_ubatch: int, prefi
 def bf16_prefill_caveat(layers: tuple, gpu_layers: int, devices) -> tuple[str, ...]:
     """The qualification of a prompt figure whose GPU layers hold BF16 weights on a ROCm device of an architecture
     listed in data/speed.yaml `rocm_bf16_untuned` (gfx906: rocBLAS's Tensile logic has no BF16 GEMM for it), with the
-    ratio the published MI50 rows read below the estimate; () elsewhere (docs/methodology.md 5f-rocm27)."""
+    ratio the published MI50 rows read below the estimate and the cards it names (the entry's `cards`); () elsewhere
+    (docs/methodology.md 5f-rocm27)."""
     rule = speed_factors._speed_data().get("rocm_bf16_untuned") or {}
     archs = tuple(rule.get("architectures") or ())
     if not archs or gpu_layers <= 0 or not any(ty == "BF16" for mats in layers[:gpu_layers] for ty, _, _ in mats):
@@ -48,10 +49,10 @@ def bf16_prefill_caveat(layers: tuple, gpu_layers: int, devices) -> tuple[str, .
     if not _on_rocm_arch(devices, archs):
         return ()
     lo, hi = rule["reads_below"]
-    return (f"prefill: BF16 weights on gfx906 (MI50 / MI60 / Radeon VII) run on a rocBLAS GEMM not tuned for this GPU "
-            f"(its Tensile library has no BF16 kernels for it): published MI50 rows read {lo}-{hi}x below our estimate "
-            "for them, which already takes the FP32 lanes; an F16 or quantized file avoids that GEMM (docs/methodology.md "
-            "5f-rocm27)",)
+    return (f"prefill: BF16 weights on gfx906 ({' / '.join(rule['cards'])}) run on a rocBLAS GEMM not tuned for this "
+            f"GPU (its Tensile library has no BF16 kernels for it): published MI50 rows read {lo}-{hi}x below our "
+            "estimate for them, which already takes the FP32 lanes; an F16 or quantized file avoids that GEMM "
+            "(docs/methodology.md 5f-rocm27)",)
 
 
 def float_decode_caveat(layers: tuple, gpu_layers: int, devices) -> tuple[str, ...]:
