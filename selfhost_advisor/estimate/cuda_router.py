@@ -6,8 +6,6 @@ kernel-path facts it needs (the compute capability) stay in cuda_path.
 """
 from __future__ import annotations
 
-from functools import lru_cache
-
 from ..catalog.data import load
 from ..domain import Device
 from .arch_traits import GPT_OSS_ARCHS
@@ -15,9 +13,8 @@ from .cuda_path import compute_capability
 from .kernel_path import _build_date
 
 
-@lru_cache(maxsize=1)
 def _rule() -> dict:
-    return load("speed").get("cuda_gptoss_router") or {}
+    return load("speed").get("cuda_gptoss_router") or {}  # load() reads the file once a process
 
 
 _SECONDS: list[float] = []
