@@ -96,17 +96,12 @@ def main() -> int:
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
     rs = rows()
-    s = summary(rs)
-    if args.json:
-        print(json.dumps({"rows": rs, "summary": s}, indent=2))
-        return 0
-    for r in sorted(rs, key=lambda r: (r["kind"], r["architecture"], r["hardware"])):
-        print(f"  {r['kind']:7s} {r['architecture'][:14]:14s} {r['hardware'][:34]:34s} {r['model']:10s} {r['quant']:6s}"
-              f" {r['test']:7s} measured {r['measured']:8.1f} predicted {r['predicted']:8.1f} {r['error_pct']:+6.1f}%"
-              + ("  (build before 2024-06)" if r["old_build"] else "")
-              + (f"  (added in {r['added']})" if r.get("added") else ""))
-    print_summary(s, 40)
-    return 0
+    return print_report(rs, summary(rs), args.json, 40, lambda r: (
+        f"  {r['kind']:7s} {r['architecture'][:14]:14s} {r['hardware'][:34]:34s} {r['model']:10s} {r['quant']:6s}"
+        f" {r['test']:7s} measured {r['measured']:8.1f} predicted {r['predicted']:8.1f} {r['error_pct']:+6.1f}%"
+        + ("  (build before 2024-06)" if r["old_build"] else "")
+        + (f"  (added in {r['added']})" if r.get("added") else "")),
+        order=lambda r: (r["kind"], r["architecture"], r["hardware"]))
 
 
 def print_summary(s: dict, width: int) -> None:
@@ -115,6 +110,20 @@ def print_summary(s: dict, width: int) -> None:
         if v["rows"]:
             print(f"{key:{width}s} {v['rows']:3d} rows  median |error| {v['median_abs_error_pct']:5.1f}%"
                   f"  max {v['max_abs_error_pct']:6.1f}%  median signed {v['median_signed_error_pct']:+6.1f}%")
+
+
+def print_report(rs: list[dict], s: dict, as_json: bool, width: int, line, order=None,
+                 ensure_ascii: bool = True) -> int:
+    """A held-out scorer's output (this one's, rocm_heldout's, unseen_s24's, edge27's and unseen_s26.scorer_main's):
+    with --json the rows and the summary as one object; else `line(row)` for each row (sorted by `order` when given)
+    and print_summary's table at `width`. Returns the exit status, 0."""
+    if as_json:
+        print(json.dumps({"rows": rs, "summary": s}, indent=2, ensure_ascii=ensure_ascii))
+        return 0
+    for r in sorted(rs, key=order) if order else rs:
+        print(line(r))
+    print_summary(s, width)
+    return 0
 
 
 if __name__ == "__main__":

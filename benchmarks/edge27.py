@@ -10,7 +10,6 @@ table is in the model (docs/methodology.md 5f-edge27 says why).
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
@@ -19,7 +18,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "scripts"))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from cuda_heldout import _stats, print_summary  # noqa: E402  (the held-out scripts' one summary)
+from cuda_heldout import _stats, print_report  # noqa: E402  (the held-out scripts' one summary)
 import unseen_s25  # noqa: E402  (session 25's scorer: rows per file kind)
 
 FILES = sorted((ROOT / "benchmarks" / "published").glob("edge27_*.yaml"))
@@ -55,15 +54,10 @@ def main() -> int:
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
     rs = rows()
-    s = summary(rs)
-    if args.json:
-        print(json.dumps({"rows": rs, "summary": s}, indent=2, ensure_ascii=False))
-        return 0
-    for r in rs:
-        print(f"  {r['kind']:7s} {r['hardware'][:24]:24s} {r['power_mode']:10s} {r['model']:16s} {r['quant']:7s}"
-              f" {r['test']:6s} measured {r['measured']:8.2f} predicted {r['predicted']:8.2f} {r['error_pct']:+7.1f}%")
-    print_summary(s, 52)
-    return 0
+    return print_report(rs, summary(rs), args.json, 52, lambda r: (
+        f"  {r['kind']:7s} {r['hardware'][:24]:24s} {r['power_mode']:10s} {r['model']:16s} {r['quant']:7s}"
+        f" {r['test']:6s} measured {r['measured']:8.2f} predicted {r['predicted']:8.2f} {r['error_pct']:+7.1f}%"),
+        ensure_ascii=False)
 
 
 if __name__ == "__main__":

@@ -10,7 +10,6 @@ whether any fitted row shares their GPU ("GPU in no fit": hardware the ROCm fit 
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
@@ -19,7 +18,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "scripts"))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from cuda_heldout import _stats, print_summary  # noqa: E402  (one summary for both held-out GPU scripts)
+from cuda_heldout import _stats, print_report  # noqa: E402  (one summary for both held-out GPU scripts)
 
 
 def rows(session: int | None = None) -> list[dict]:
@@ -68,16 +67,10 @@ def main() -> int:
     ap.add_argument("--session", type=int, default=None, help="only the rows one session added")
     args = ap.parse_args()
     rs = rows(args.session)
-    s = summary(rs)
-    if args.json:
-        print(json.dumps({"rows": rs, "summary": s}, indent=2))
-        return 0
-    for r in rs:
-        print(f"  {r['kind']:7s} {r['hardware'][:28]:28s} {r['model']:11s} {r['quant']:7s} {r['test']:13s} measured "
-              f"{r['measured']:8.1f} predicted {r['predicted']:8.1f} {r['error_pct']:+7.1f}%"
-              + ("" if r["gpu_in_fit"] else "  (GPU in no fit)") + f"  (session {r['session']})")
-    print_summary(s, 32)
-    return 0
+    return print_report(rs, summary(rs), args.json, 32, lambda r: (
+        f"  {r['kind']:7s} {r['hardware'][:28]:28s} {r['model']:11s} {r['quant']:7s} {r['test']:13s} measured "
+        f"{r['measured']:8.1f} predicted {r['predicted']:8.1f} {r['error_pct']:+7.1f}%"
+        + ("" if r["gpu_in_fit"] else "  (GPU in no fit)") + f"  (session {r['session']})"))
 
 
 if __name__ == "__main__":

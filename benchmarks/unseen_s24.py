@@ -12,7 +12,6 @@ hardware and reported apart from the one-card rows.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
@@ -21,7 +20,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "scripts"))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from cuda_heldout import _stats, print_summary  # noqa: E402  (the held-out scripts' one summary)
+from cuda_heldout import _stats, print_report  # noqa: E402  (the held-out scripts' one summary)
 
 FILES = sorted((ROOT / "benchmarks" / "published").glob("unseen_s24_*.yaml"))
 
@@ -102,16 +101,10 @@ def main() -> int:
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
     rs = rows()
-    s = summary(rs)
-    if args.json:
-        print(json.dumps({"rows": rs, "summary": s}, indent=2))
-        return 0
-    for r in rs:
-        print(f"  {r['kind']:7s} {r['backend']:6s} {r['hardware'][:26]:26s} x{r['n_gpus']} {r['model']:15s} {r['quant']:7s}"
-              f" {r['test']:19s} {r['driver']:6s} measured {r['measured']:8.2f} predicted {r['predicted']:8.2f}"
-              f" {r['error_pct']:+7.1f}%")
-    print_summary(s, 46)
-    return 0
+    return print_report(rs, summary(rs), args.json, 46, lambda r: (
+        f"  {r['kind']:7s} {r['backend']:6s} {r['hardware'][:26]:26s} x{r['n_gpus']} {r['model']:15s} {r['quant']:7s}"
+        f" {r['test']:19s} {r['driver']:6s} measured {r['measured']:8.2f} predicted {r['predicted']:8.2f}"
+        f" {r['error_pct']:+7.1f}%"))
 
 
 if __name__ == "__main__":

@@ -11,7 +11,6 @@ fit": no row of fit_speed.fit_rows() has the same backend and hardware, as bench
 from __future__ import annotations
 
 import argparse
-import json
 import re
 import sys
 from pathlib import Path
@@ -21,7 +20,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "scripts"))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from cuda_heldout import _stats, print_summary  # noqa: E402  (the held-out scripts' one summary)
+from cuda_heldout import _stats, print_report  # noqa: E402  (the held-out scripts' one summary)
 import unseen_s25  # noqa: E402  (session 25's scorer: rows per file kind, its summary groups)
 
 def session_files(session: int) -> list[Path]:
@@ -110,16 +109,11 @@ def scorer_main(doc: str, files: list[Path], batch_of, batch_help: str) -> int:
     ap.add_argument("--batch", default="all", help=batch_help)
     args = ap.parse_args()
     rs = rows([f for f in files if args.batch in ("all", batch_of(f))])
-    s = summary(rs)
-    if args.json:
-        print(json.dumps({"rows": rs, "summary": s}, indent=2, ensure_ascii=False))
-        return 0
-    for r in rs:
-        print(f"  {r['kind']:7s} {r['backend']:6s} {r['hardware'][:28]:28s} {r['model']:16s} {r['quant']:9s}"
-              f" {r['test']:19s} {r['via']:11s} measured {r['measured']:9.2f} predicted {r['predicted']:9.2f}"
-              f" {r['error_pct']:+7.1f}%" + ("" if r["gpu_in_fit"] or r["backend"] == "cpu" else "  (GPU in no fit)"))
-    print_summary(s, 60)
-    return 0
+    return print_report(rs, summary(rs), args.json, 60, lambda r: (
+        f"  {r['kind']:7s} {r['backend']:6s} {r['hardware'][:28]:28s} {r['model']:16s} {r['quant']:9s}"
+        f" {r['test']:19s} {r['via']:11s} measured {r['measured']:9.2f} predicted {r['predicted']:9.2f}"
+        f" {r['error_pct']:+7.1f}%" + ("" if r["gpu_in_fit"] or r["backend"] == "cpu" else "  (GPU in no fit)")),
+        ensure_ascii=False)
 
 
 def main() -> int:
