@@ -235,6 +235,15 @@ def capture_counts(generation: str, version: str, max_num_seqs: int, batched_tok
     return VG.capture_counts(generation, version, max_num_seqs, batched_tokens)
 
 
+def _graph_logs():
+    """(row, its logged figures, its flags) of every vLLM start-up log that states its graphs' memory ("Graph capturing
+    finished ... took X GiB"): the rows graph_layer_law and graph_mode_split_law score their laws on."""
+    for row in load("engine_logs")["rows"]:
+        lg = row.get("logged", {})
+        if row.get("engine") == "vllm" and lg.get("graphs") is not None:
+            yield row, lg, row["flags"]
+
+
 def graph_layer_law() -> dict:
     """A capture-size law, examined and not adopted (docs/methodology.md 6b): graph memory = the largest captured
     batch's transient activations of one layer (gate_up 2I, the activation I, the residual and its norm 2h, 16-bit,
@@ -256,11 +265,7 @@ def graph_layer_law() -> dict:
     c = statistics.mean(fit) if fit else 0.0
     const = int(load("engines")["engines"]["vllm"]["cudagraph_bytes"])
     out = []
-    for row in load("engine_logs")["rows"]:
-        lg = row.get("logged", {})
-        if row.get("engine") != "vllm" or lg.get("graphs") is None:
-            continue
-        f = row["flags"]
+    for row, lg, f in _graph_logs():
         counts = capture_counts(row["generation"], row["version"], int(f["max_num_seqs"]), int(f["max_num_batched_tokens"]))
         act, pieces = shape(row["model"], int(row["tp"]), *counts)
         law = (act + pieces * c) / GIB
@@ -308,11 +313,7 @@ def graph_mode_split_law() -> dict:
                       "split_abs_gib": statistics.median(abs(s - r["estimate_gib"]) for s, r in zip(split_gib, grp)),
                       "law_abs_gib": statistics.median(abs(r["law_gib"] - r["estimate_gib"]) for r in grp)}
     caps = []
-    for row in load("engine_logs")["rows"]:
-        lg = row.get("logged", {})
-        if row.get("engine") != "vllm" or lg.get("graphs") is None:
-            continue
-        f = row["flags"]
+    for row, lg, f in _graph_logs():
         pw, full, _ = VG.capture_counts(row["generation"], row["version"], int(f["max_num_seqs"]),
                                         int(f["max_num_batched_tokens"]),
                                         VG.capture_ceiling(row["version"], _machine(row).devices[0]))
