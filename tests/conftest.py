@@ -124,6 +124,17 @@ def calibration() -> Path:
     return CALIBRATION
 
 
+@pytest.fixture
+def no_hints(monkeypatch):
+    """Hardware refusals without their 'did you mean' hint (hw_names.suggestions, difflib over every name): for tests
+    that walk the spec table and check what each name resolves to, a refusal's choices, or that it is refused, none of
+    which depends on the hint; it was ~90% of those walks' time (tests/test_typed_names_s27.py,
+    test_vendor_words_s20.py; session 31)."""
+    from selfhost_advisor.catalog import hw_names
+
+    monkeypatch.setattr(hw_names, "suggestions", lambda *a, **k: [])
+
+
 @pytest.fixture(scope="session")
 def _homes(tmp_path_factory) -> Path:
     return tmp_path_factory.mktemp("homes")

@@ -43,7 +43,7 @@ def test_words_in_another_order_name_the_card(typed, want):
     assert hw_names.resolve(typed).id == want
 
 
-def test_reversed_names_never_name_another_card():
+def test_reversed_names_never_name_another_card(no_hints):
     """Every table row's name with its words reversed names that card, lists it among choices, or names nothing."""
     wrong = []
     for row in gpu_table.rows():
@@ -84,7 +84,7 @@ def test_a_memory_type_the_card_lacks_is_refused(typed):
     assert "memory" in err.value.message and not isinstance(err.value, hw_names.AmbiguousHardwareError)
 
 
-def test_every_row_takes_its_own_memory_type_and_refuses_another():
+def test_every_row_takes_its_own_memory_type_and_refuses_another(no_hints):
     """For every table row of a GDDR or HBM type whose name states none: name + its type names it (or lists it); name
     + a type of the other family never names it."""
     wrong = []

@@ -44,7 +44,7 @@ def test_a_vendor_word_that_contradicts_every_memory_variant_is_refused_not_list
     assert not isinstance(e.value, AmbiguousHardwareError) and "names AMD" in str(e.value)
 
 
-def test_every_table_row_with_its_series_word_resolves_and_with_another_vendors_word_never_finds_it():
+def test_every_table_row_with_its_series_word_resolves_and_with_another_vendors_word_never_finds_it(no_hints):
     """Property over the whole spec table (381 rows carry RTX, GTX, RX or Arc): the row's own series and model
     resolve to a card of that vendor; the same model after another vendor's word is refused or, where that vendor
     sells such a card, resolves to that vendor's card, never to this row."""
