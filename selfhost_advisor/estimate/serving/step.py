@@ -35,6 +35,7 @@ from .collectives import (allreduce_seconds, residual_blocks, tp_parallel_ffn_la
 from .moe_step import (expert_flops_per_token, expert_kernels_seconds, expert_mma_share, fused_moe_gemm_flops,
                        moe_activation_bytes, moe_fixed_seconds, moe_padding_flops)
 from .rates import attention_tensor_flops, matmul_flops
+from .router import fp32_router_flops, fp32_router_seconds
 
 
 # --enforce-eager frees the CUDA graphs' memory (estimate/vllm.py) and launches every kernel of a step from the host:
@@ -217,13 +218,16 @@ def _parts_seconds(model: Model, quant: Quant, machine: Machine, tp: int, batch:
     if model.moe is None:
         linear = max(dense / bw, work / fl)
     else:  # the dense GEMMs and each fused-MoE kernel run one after the other: a roofline each
+        router = fp32_router_seconds(model, machine, tokens)
+        if router:  # an FP32 gate leaves the dense GEMMs' tensor-rate roofline for its own (fp32_router_seconds)
+            work -= tokens * fp32_router_flops(model)
         routed = tokens * expert_flops_per_token(model, tp)
         expert_work = routed + moe_padding_flops(model, quant, machine, tp, tokens, release)  # padded tiles
         linear = (max(dense / bw, (work - routed) / fl)
                   + expert_kernels_seconds(model, quant, machine, tp, tokens, experts * _touched(model, tokens),
                                            expert_work, bw, fl * expert_mma_share(machine, quant, release),
                                            _grouped_gemm_flops(model, quant, machine, tp, release), release)
-                  + moe_norm_seconds(model, machine, tokens))
+                  + moe_norm_seconds(model, machine, tokens) + router)
     kv = batch * (kv_read_bytes(model, tp, int(depth), kv_dtype_bytes) + state_write_bytes(model, tp))
     at = ((batch, depth), (prefill_tokens, prefill_depth))
     sparse = [dsa_attention_flops(model, machine, tp, at_depth) for _, at_depth in at]
