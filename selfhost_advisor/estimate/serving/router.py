@@ -49,7 +49,7 @@ def fp32_router_seconds(model: Model, machine: Machine, tokens: float) -> float:
     (vllm PR #29897), so cuBLAS runs these GEMMs as SGEMM, not on the tensor cores; priced at the full FP32 spec rate,
     a lower bound (sglang PR #22744 measured MiniMax-M2.5's fp32 gate at 9.1% of a 64-sequence decode step). Why it
     matters: the gate is replicated, so at TP 8 it is a larger share of a GPU's work (GLM-4.6 on 8 H200: 146 MFLOP a
-    token at 66.9 TFLOPS, ~2.2 us, where the whole step costs ~25 us a prompt token). 0 where the rate is unknown."""
+    token at 66.9 TFLOPS, 17.9 ms of an 8,192-token chunk's 320 ms step). 0 where the rate is unknown."""
     rate = fp32_simt_flops(machine)
     flops = fp32_router_flops(model)
     if not rate or not flops or tokens <= 0:
