@@ -1014,3 +1014,38 @@ def test_a_build_named_by_number_alone_takes_the_rows_build_date():
             rates[date] = estimate_speed(mod, get_quant("Q4_K_M"), placement, m,
                                          prefill_depth=16384).prefill_tokens_per_s
     assert rates["2026-04-21"] < rates[None]
+
+
+def test_session_31s_b70_rows_state_cmakes_default_fp32_build_and_take_its_branch():
+    """Wesley-Jakob-Gilbert/Intel-Arc-GPU-Benchmarks builds llama.cpp with `cmake -B build -DGGML_SYCL=ON` and the
+    compilers only, and ggml's CMakeLists.txt declares GGML_SYCL_F16 OFF at every sync commit through 2026-08-21
+    (docs/methodology.md 5b-sycl31): each SYCL row of unseen_s31_b1_sycl.yaml states it (and no Vulkan row claims a SYCL
+    flag), each takes the FP32 GEMM branch at its own build and date, and the field moves the B70's Llama 3.1 8B
+    Q4_K_M pp512 by the FP16 / FP32 ratio PR #23996 measured on another B70 (1.48-3.41x over its models), not by the
+    blind miss alone: the decode of the same build does not move."""
+    from pathlib import Path
+
+    import yaml
+
+    published = Path(__file__).resolve().parents[1] / "benchmarks" / "published"
+    sycl = yaml.safe_load((published / "unseen_s31_b1_sycl.yaml").read_text())["rows"]
+    vulkan = yaml.safe_load((published / "unseen_s31_b1_vulkan.yaml").read_text())["rows"]
+    assert len(sycl) == 35 and all(r["backend"] == "sycl" for r in sycl)
+    for r in sycl:
+        assert sycl_path.parse_build(r["build"]).f16 is False, r["build"]
+        with sycl_path.assume_build(r["build"], r["build_date"]):
+            assert sycl_path.fp32_gemm() and sycl_path.current().date == r["build_date"]
+    assert not any("F16" in r["build"] for r in vulkan)
+    row = next(r for r in sycl if r["model"] == "llama3.1:8b" and r["quant"] == "Q4_K_M" and r["test"] == "pp512")
+    stated = row["build"]
+    unstated = stated.replace("GGML_SYCL_F16=OFF", "")
+    assert sycl_path.parse_build(unstated).f16 is None
+    m, mod = _machine("arc pro b70"), get_model("llama3.1:8b")
+    placement = Placement("gpu", mod.n_layers + 1, mod.n_layers + 1, 0, 0)
+    speeds = {}
+    for text in (stated, unstated):
+        with sycl_path.assume_build(text, row["build_date"]):
+            speeds[text] = estimate_speed(mod, get_quant("Q4_K_M"), placement, m, prefill_depth=256)
+    ratio = speeds[unstated].prefill_tokens_per_s / speeds[stated].prefill_tokens_per_s
+    assert 1.48 <= ratio <= 3.41
+    assert speeds[stated].decode_tokens_per_s == pytest.approx(speeds[unstated].decode_tokens_per_s)
