@@ -157,7 +157,8 @@ def _rows(inputs: list[dict]) -> list[dict]:
         # the row's llama.cpp build picks the MoE tile rule where the path changed; a PR's base / head row names it
         # a row's date (where the source gives one) picks the CUDA kernel paths and graphs of that time (kernel_path)
         # Vulkan rows: the row's date picks ggml-vulkan's paths of that build (vulkan_path.as_of_build), as
-        # scripts/fit_speed.py does for the weak backends' rows; undated ones (build 6735) run today's
+        # scripts/fit_speed.py does for the weak backends' rows; an undated row runs today's (the Strix Halo
+        # toolbox rows of builds 6735 / 7423 / 9187 carry their build's date since session 31, halo31)
         # `cuda_graphs: true`: a patched build's column, its graph gate at cc 6.1 (PR #27721: GGML_CUDA_CC_DP4A)
         gate = graphs_gate_from(6.1) if r.get("cuda_graphs") else nullcontext()
         with at_build(build), rule_override(r.get("tile_rule")), kernel_at_build(r.get("date")), \
