@@ -76,7 +76,7 @@ def fit(
         None, "--quant", "-q", help="Only these quantizations (repeat or comma-separate): Q4_K_M, Q8_0, F16 ...",
         autocompletion=complete.quants,
     ),
-    context: Optional[str] = typer.Option(None, "--context", "-c", help="Context length in tokens: 8192, 32k or max. "
+    context: Optional[str] = typer.Option(None, "--context", "-c", help="Context length in tokens: 8192, 32k, 1M or max. "
                                           "Default 8192; --engine ollama: that release's num_ctx."),
     kv_cache: str = typer.Option("f16", "--kv-cache", help="KV cache type: f16, q8_0, q4_0 (llama.cpp/Ollama); auto, fp8 (vLLM); q8 .. q2 (MLX --kv-bits)."),
     engine: str = typer.Option("llamacpp", "--engine", help="Inference engine: llamacpp, ollama, vllm, mlx (Apple Silicon).",

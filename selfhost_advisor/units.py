@@ -104,7 +104,8 @@ def parse_count(text: str, *, what: str = "count", allow_zero: bool = False) -> 
 
 
 def parse_context(text: str, max_context: int | None = None) -> int:
-    """Parse a context length: '8192', '32k' (=32768, tokens use binary k), or 'max'."""
+    """Parse a context length: '8192', '32k' (=32768, tokens use binary k), '1M' (=1048576, binary M: the 10M of
+    Llama 4 Scout is its config's 10485760), or 'max'."""
     raw = str(text).strip().lower()
     if raw == "max":
         if not max_context:
@@ -113,13 +114,13 @@ def parse_context(text: str, max_context: int | None = None) -> int:
     if len(raw) > MAX_NUMBER_CHARS:  # checked before int(): 5,000 digits would pass Python's digit limit
         raise BadNumberError(f"context {raw[:20]}... ({len(raw)} characters) is out of range",
                              f"give a value between 1 and {MAX_CONTEXT >> 20}M tokens")
-    if raw.isascii() and raw.endswith("k") and raw[:-1].isdigit():
-        value = int(raw[:-1]) * 1024
+    if raw.isascii() and raw[-1:] in ("k", "m") and raw[:-1].isdigit():
+        value = int(raw[:-1]) * (1024 if raw[-1] == "k" else 1024 * 1024)
     elif raw.isascii() and raw.isdigit():
         value = int(raw)
     else:
         raise BadNumberError(
-            f"malformed context {text!r}", "give a token count such as 8192, 32k or max"
+            f"malformed context {text!r}", "give a token count such as 8192, 32k, 1M or max"
         )
     if value < 1 or value > MAX_CONTEXT:
         raise BadNumberError(f"context {text!r} is out of range", f"give a value between 1 and {MAX_CONTEXT >> 20}M tokens")

@@ -66,9 +66,18 @@ def test_parse_context_forms():
     assert parse_context("8192") == 8192
     assert parse_context("32k") == 32768
     assert parse_context("max", 131072) == 131072
-    for bad in ("-5", "0", "8k5", "lots"):
+    for bad in ("-5", "0", "8k5", "lots", "1.5M", "17M"):
         with pytest.raises(BadNumberError):
             parse_context(bad, 4096)
+
+
+def test_parse_context_reads_million_token_windows_as_configs_state_them():
+    # the range message says "between 1 and 16M tokens" and docs/cli.md "the longest context windows are 10M": both
+    # must parse. Llama 4 Scout's config.json max_position_embeddings 10485760 is "10M" (binary, as 32k = 32768);
+    # Llama 4 Maverick's 1048576 is "1M" (data/models.yaml llama4:scout / llama4:maverick max_context)
+    assert parse_context("10M") == 10485760
+    assert parse_context("1m") == 1048576
+    assert parse_context("16M") == 16 * 1024 * 1024
 
 
 @given(st.text(max_size=30))
