@@ -411,10 +411,18 @@ def plan(model: Model, quant: Quant, machine: Machine, request: FitRequest) -> V
     if fits:
         pl = Placement("gpu", n_total, n_total, sum(per_gpu), 0, 0, per_gpu, note=note)
     else:
-        # vLLM's own refusal (v1/core/kv_cache_utils.py check_enough_kv_cache_memory)
+        # vLLM's own refusal (v1/core/kv_cache_utils.py check_enough_kv_cache_memory). Weights larger than a GPU's
+        # free memory never reach it: the worker loads them before it profiles the pool (gpu_worker.load_model, then
+        # determine_available_memory), and torch's allocator stops the load (CUDA out of memory). That refusal read
+        # "Try increasing `gpu_memory_utilization`", which no share up to 1.0 could meet (a 70B on one RTX 3090).
+        heaviest = max(st[0] for st in stages)
         why = (f"--kv-cache-memory-bytes {request.kv_cache_memory_bytes} leaves {-pool / GIB:.2f} GiB too little for "
                "the weights, the profile's peak and the CUDA graphs: CUDA out of memory"
                if request.kv_cache_memory_bytes and pool < 0 else
+               f"CUDA out of memory while loading the weights: {quant.name} puts {heaviest / GIB:.1f} GiB of weights "
+               f"on a GPU that has {free / GIB:.1f} GiB free (of {total / GIB:.1f} GiB); no "
+               "--gpu-memory-utilization helps: more GPUs, a smaller format, or llama.cpp with layers in RAM"
+               if heaviest > free else
                "No available memory for the cache blocks. Try increasing `gpu_memory_utilization` when initializing "
                "the engine." if pool <= 0 else
                f"To serve at least one request with the models's max seq len ({request.context}), "
