@@ -58,8 +58,8 @@ def cost(
     price_in: Optional[float] = typer.Option(None, "--price-in", help="Your contract's input price, USD per million tokens."),
     price_out: Optional[float] = typer.Option(None, "--price-out", help="Your contract's output price, USD per million tokens."),
     engine: Optional[str] = typer.Option(None, "--engine", help="Serving engine for capacity: vllm, llamacpp or ollama. "
-                                         "Default: vllm, or llamacpp when no box has a CUDA/ROCm GPU (Apple, AMD APUs), "
-                                         "as serve.",
+                                         "Default: vllm, or llamacpp when no box has a discrete CUDA, ROCm or Intel "
+                                         "GPU (Apple, AMD APUs), as serve.",
                                autocompletion=complete.engines),
     quant: Optional[str] = typer.Option(None, "--quant", "-q", help="Weight format served (vLLM: BF16, FP8, AWQ-INT4, GPTQ-INT4, MXFP4 for gpt-oss; llamacpp / ollama: a GGUF type such as Q4_K_M; default: best quality that fits)."),
     min_quant: Optional[str] = typer.Option(None, "--min-quant", help="Quality floor: the lowest weight format a self-hosted box may serve (BF16, FP8, AWQ-INT4, a GGUF type; default api = what the compared API serves; any = none). A box that needs a lossier format is re-planned with more GPUs or excluded."),

@@ -34,7 +34,7 @@ def serve(
     model: str = typer.Argument(..., help="Model: catalog name, Ollama tag or Hub id (llama3.1:8b, Qwen/Qwen2.5-7B-Instruct)."),
     hardware: str = typer.Option(..., "--hardware", "-H", help="One box: a profile ('h100-sxm', '2x rtx4090'), a probe JSON file or a spec sheet "
                                   "('custom:vram=24GB, bandwidth=1TB/s, fp16=80TFLOPS')."),
-    engine: Optional[str] = typer.Option(None, "--engine", help="Serving engine: vllm (paged KV, continuous batching), llamacpp (-np slots) or ollama. Default: vllm where the box has a CUDA/ROCm GPU, else llamacpp (Apple, AMD APUs, CPU)."),
+    engine: Optional[str] = typer.Option(None, "--engine", help="Serving engine: vllm (paged KV, continuous batching), llamacpp (-np slots) or ollama. Default: vllm where the box has a discrete CUDA, ROCm or Intel GPU (or a GB10), else llamacpp (Apple, AMD APUs, CPU)."),
     quant: Optional[str] = typer.Option(None, "--quant", "-q", help="Weight format (vLLM: BF16, FP8, AWQ-INT4, GPTQ-INT4; llama.cpp: Q4_K_M ...). Default: the highest throughput that meets the targets."),
     prompt_tokens: int = typer.Option(1000, "--prompt-tokens", help="Prompt tokens of a typical request."),
     output_tokens: int = typer.Option(200, "--output-tokens", help="Output tokens of a typical request."),

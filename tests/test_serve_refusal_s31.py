@@ -44,3 +44,16 @@ def test_the_cli_exit_and_stderr_line_carry_the_weights_reason(capsys):
     code = main(["serve", "llama3.1:70b", "-H", "rtx-3090"])
     err = capsys.readouterr().err
     assert code == 1 and "while loading the weights" in err and "Try increasing" not in err
+
+
+@pytest.mark.parametrize("hardware, engine", [("arc-b580", "vllm"), ("rtx-3090", "vllm"), ("m4-max-128gb", "llamacpp")])
+def test_the_default_serving_engine_is_what_serve_and_cost_help_say(hardware, engine, capsys):
+    # serve --help said "vllm where the box has a CUDA/ROCm GPU", but a discrete Intel GPU (vLLM's XPU platform) is
+    # served with vLLM too (estimate/vllm.py serving_gpus); the help now names it
+    from selfhost_advisor.cli import main
+
+    assert sa.serve("llama3.1:8b", hardware).engine == engine
+    for cmd in ("serve", "cost"):
+        assert main([cmd, "--help"]) == 0
+        text = " ".join(capsys.readouterr().out.split())
+        assert "discrete CUDA, ROCm or Intel GPU" in text, cmd
