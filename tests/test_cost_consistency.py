@@ -47,7 +47,7 @@ def test_the_output_adds_up_and_agrees_with_itself(capsys, monkeypatch, argv):
         assert o["capex_usd"] == pytest.approx(o["units"] * o["unit_price_usd"], abs=0.01)
         assert m["amortization"] == pytest.approx(o["capex_usd"] / d["assumptions"]["amortize_months"]["value"],
                                                   abs=0.01)
-        saving = ref["monthly_usd"] - m["power"] - m["operations"] if ref else None
+        saving = ref["monthly_usd"] - m["power"] - m["operations"] - m.get("space", 0.0) if ref else None
         if o["payback_months"] is None:
             assert saving is None or saving <= 0.01
         else:

@@ -109,7 +109,9 @@ def compare(
         priced = []
         for o in buy:
             t_star = break_even_monthly_tokens(o.box, o.capacity, w, p, ref.price)
-            running = o.monthly_usd.power + o.monthly_usd.operations
+            # what the boxes cost a month once bought: the total less the capital charge (power, operations and
+            # space; space was left out, so colocation made payback look shorter than the totals allow)
+            running = o.monthly_usd.total - o.monthly_usd.amortization
             priced.append(_replace(o, payback_months=payback_months(o.capex_usd, running, ref.monthly_usd),
                                    break_even_monthly_tokens=t_star,
                                    npv_vs_reference_usd=npv_vs_api_usd(o.monthly_usd.total, ref.monthly_usd, p)))

@@ -313,7 +313,7 @@ def recommend(
         pb = best_buy.payback_months
         if pb is None:
             reasons.append(Reason(f"{label}: the {_usd(best_buy.capex_usd)} of hardware never pays back: running it "
-                                  f"({_usd(best_buy.monthly_usd.power + best_buy.monthly_usd.operations)}/month) costs at least "
+                                  f"({_usd(best_buy.monthly_usd.total - best_buy.monthly_usd.amortization)}/month) costs at least "
                                   f"as much as {cloud_name} ({_usd(ref.monthly_usd)})", "cloud", 44))
         elif pb > amortize_months:
             reasons.append(Reason(f"{label}: the {_usd(best_buy.capex_usd)} of hardware pays back in {pb:.0f} months, "
