@@ -68,3 +68,94 @@ def test_space_above_the_saving_never_pays_back_and_the_reason_counts_it():
     assert o.payback_months is None
     text = next(r.text for r in res.recommendation.reasons if "never pays back" in r.text)
     assert "running it ($8,777/month)" in text
+
+
+# --- the payback at a cost of capital, and with a resale -------------------------------------------------------------
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+from selfhost_advisor.cost.breakeven import payback_months  # noqa: E402
+
+
+def _run_at(api_usd_per_mtok, params):
+    w = work(TOKENS, peak=1.0, hours=730.0)
+    res = compare("m", "M", w, params, [box_from_spec("2x h100-sxm")],
+                  lambda b: measured_capacity(2000, 8000, w, "vllm"),
+                  [contract_price(api_usd_per_mtok, api_usd_per_mtok)], explicit_cloud=True)
+    return res, res.self_host[0]
+
+
+def _discounted_savings(saving, i, months):
+    """Present value of `saving` a month for `months` whole months, summed month by month."""
+    return sum(saving / (1 + i) ** k for k in range(1, months + 1))
+
+
+def test_at_a_cost_of_capital_payback_is_when_the_discounted_savings_reach_the_price():
+    # 8%/yr: i = 1.08^(1/12) - 1 = 0.6434% a month; the saving is 8,750 - 57.32 - 720 = $7,972.68. Undiscounted the
+    # $63,000 is back in 7.90 months; discounted, the month-by-month sum passes 63,000 during month 9 (8.14 months)
+    _, o = _run(CostParams(cost_of_capital=0.08))
+    i = 1.08 ** (1 / 12) - 1
+    s = API - POWER - OPS
+    t = o.payback_months
+    assert 8 < t < 9 and t == pytest.approx(8.136, abs=0.01)
+    assert _discounted_savings(s, i, 8) < CAPEX <= _discounted_savings(s, i, 9)
+    assert s * (1 - (1 + i) ** -t) / i == pytest.approx(CAPEX, rel=1e-9)   # the same sum, for a fraction of a month
+
+
+def test_a_payback_inside_the_life_undiscounted_but_not_at_the_cost_of_capital_is_not_a_win():
+    # An API at $2.68641/Mtok ($2,686.41): undiscounted the box pays back in 63,000 / (2,686.41 - 777.32) = 33.0 months
+    # (was reported "33.0 months of its 36-month amortization", favouring buying). At 20%/yr (i = 1.531% a month) the
+    # capital charge is 63,000 x i / (1 - 1.2^-3) = $2,289.3, so owning costs $3,066.6 a month, more than the API, and
+    # the discounted savings never reach $63,000 within 36 months: 1,909.09 x (1 - 1.2^-3) / i = $52,540
+    res, o = _run_at(2.68641, CostParams(cost_of_capital=0.2))
+    i = 1.2 ** (1 / 12) - 1
+    s = 2686.41 - POWER - OPS
+    assert CAPEX / s == pytest.approx(33.0, abs=0.01)
+    assert o.monthly_usd.amortization == pytest.approx(CAPEX * i / (1 - 1.2 ** -3), rel=1e-9)
+    assert o.monthly_usd.total > 2686.41
+    assert _discounted_savings(s, i, 36) == pytest.approx(52_540, abs=5) and _discounted_savings(s, i, 36) < CAPEX
+    # t = -ln(1 - 63,000 x 0.015309 / 1,909.09) / ln(1.015309) = -ln(0.49480) / 0.015193 = 46.3 months
+    assert o.payback_months > 36 and o.payback_months == pytest.approx(46.3, abs=0.05)
+    text = next(r.text for r in res.recommendation.reasons if "pays back" in r.text)
+    assert "discounted at 20%/yr" in text and "not a win" in text
+
+
+def test_a_saving_below_the_interest_never_pays_back():
+    # at 20%/yr the interest alone on $63,000 is 63,000 x 1.531% = $964.5 a month; an API $900 above the running cost
+    # never repays the price, however long the boxes run
+    api = POWER + OPS + 900.0
+    _, o = _run_at(api / 1000, CostParams(cost_of_capital=0.2))
+    assert o.payback_months is None
+
+
+def test_a_resale_can_make_buying_the_cheaper_plan_with_a_payback_past_the_life():
+    # 30% back at the end, no interest: an API at $2,352.32 saves 2,352.32 - 777.32 = $1,575 a month, so the $63,000
+    # is repaid in 40 months, after the 36-month life, yet owning costs 63,000 x 0.7 / 36 + 777.32 = $2,002.32 a month,
+    # less than the API: the reason says so instead of "not a win" (the break-even and the NPV say the same)
+    res, o = _run_at(2.35232, CostParams(residual_value_share=0.3))
+    assert o.payback_months == pytest.approx(40.0, abs=0.01)
+    assert o.monthly_usd.total == pytest.approx(63_000 * 0.7 / 36 + POWER + OPS, rel=1e-6)
+    assert o.monthly_usd.total < 2352.32
+    assert o.npv_vs_reference_usd > 0
+    text = next(r.text for r in res.recommendation.reasons if "pays back" in r.text)
+    assert "not a win" not in text and "with its resale at the end buying costs less a month" in text
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.floats(0.05, 20.0), st.floats(0.0, 0.5), st.integers(10**7, 10**10))
+def test_payback_within_the_life_iff_owning_costs_less_at_any_cost_of_capital(api, rate, tokens):
+    w = work(tokens, peak=1.0, hours=730.0)
+    res = compare("m", "M", w, CostParams(cost_of_capital=rate), [box_from_spec("2x h100-sxm")],
+                  lambda b: measured_capacity(2000, 8000, w, "vllm"), [contract_price(api, api)], explicit_cloud=True)
+    o = res.self_host[0]
+    within = o.payback_months is not None and o.payback_months <= 36
+    gap = o.monthly_usd.total - res.reference_cloud.monthly_usd
+    if abs(gap) > 1e-6 * o.monthly_usd.total:  # away from a tie
+        assert within == (gap < 0)
+
+
+def test_payback_without_a_rate_is_the_price_over_the_saving():
+    assert payback_months(1200.0, 100.0, 200.0) == 12.0
+    assert payback_months(1200.0, 200.0, 200.0) is None
+    # 1%/month on $1,200 with $110 saved a month: 110 x (1 - 1.01^-t) / 0.01 = 1,200 at 1.01^-t = 1 - 12/110
+    assert payback_months(1200.0, 100.0, 210.0, 0.01) == pytest.approx(
+        -__import__("math").log(1 - 12 / 110) / __import__("math").log(1.01), rel=1e-12)

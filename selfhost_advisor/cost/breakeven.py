@@ -51,18 +51,29 @@ def break_even_monthly_tokens(box: Box, cap: ServingCapacity, w: Workload, p: Co
     return int(math.ceil((n * a + b) / d))
 
 
-def payback_months(capex_usd: float, running_usd: float, cloud_monthly_usd: float) -> float | None:
-    """Months until the capex is repaid by the monthly saving (Pan et al.'s t*): capex / (cloud - running)."""
+def payback_months(capex_usd: float, running_usd: float, cloud_monthly_usd: float,
+                   monthly_rate: float = 0.0) -> float | None:
+    """Months until the capex is repaid by the monthly saving s = cloud - running (Pan et al.'s t*): capex / s, or,
+    at a cost of capital (monthly rate i > 0), the discounted payback: the t at which the saving's present value
+    s (1 - (1 + i)^-t) / i reaches the capex, t = -ln(1 - capex i / s) / ln(1 + i); None when it never does. So
+    payback <= the amortization months exactly when the capital recovery charge fits in the saving, i.e. when owning
+    (with no resale) costs no more a month than the cloud, as the monthly totals say."""
     saving = cloud_monthly_usd - running_usd
     if saving <= 0:
         return None
-    return capex_usd / saving
+    if not monthly_rate > 0:
+        return capex_usd / saving
+    x = capex_usd * monthly_rate / saving
+    if x >= 1.0:  # the saving never covers even the interest on the capex
+        return None
+    return -math.log1p(-x) / math.log1p(monthly_rate)
 
 
-def hybrid_payback(hybrid, owned, reference) -> tuple[float, float | None] | None:
+def hybrid_payback(hybrid, owned, reference, monthly_rate: float = 0.0) -> tuple[float, float | None] | None:
     """(the hybrid's day-one outlay, its payback in months or None for never) against the reference API alone: its own
     base + spare boxes' price over what they save each month (the hybrid's total less those boxes' amortization is what
     it costs to run, overflow included). `owned`: the bought option of the same box (its amortization per box).
+    monthly_rate: the cost of capital's, for a discounted payback as payback_months gives.
     None when not a priced mix of owned boxes and API, or nothing to price it with."""
     if hybrid is None or not hybrid.is_mix or reference is None or owned is None or owned.units <= 0:
         return None
@@ -73,7 +84,7 @@ def hybrid_payback(hybrid, owned, reference) -> tuple[float, float | None] | Non
     if capex <= 0:
         return None
     amort = owned.monthly_usd.amortization / owned.units * boxes
-    return capex, payback_months(capex, hybrid.total_usd - amort, reference.monthly_usd)
+    return capex, payback_months(capex, hybrid.total_usd - amort, reference.monthly_usd, monthly_rate)
 
 
 def npv_vs_api_usd(own_monthly_usd: float, api_monthly_usd: float, p: CostParams) -> float:
@@ -82,9 +93,7 @@ def npv_vs_api_usd(own_monthly_usd: float, api_monthly_usd: float, p: CostParams
     the annuity factor (1 - (1 + i)^-n) / i (n at i = 0). Equal to -capex + discounted (API - running) + discounted
     resale, since the capital recovery payment is exactly the capex less the discounted resale spread over n months."""
     n = p.amortize_months
-    if p.cost_of_capital <= 0:
-        return (api_monthly_usd - own_monthly_usd) * n
-    i = (1.0 + p.cost_of_capital) ** (1.0 / 12.0) - 1.0
+    i = p.monthly_rate
     if not i > 0:  # a rate so small (1e-17) that the monthly rate rounds to 0 (was a ZeroDivisionError, exit 3)
         return (api_monthly_usd - own_monthly_usd) * n
     return (api_monthly_usd - own_monthly_usd) * (1.0 - (1.0 + i) ** -n) / i

@@ -112,7 +112,8 @@ def compare(
             # what the boxes cost a month once bought: the total less the capital charge (power, operations and
             # space; space was left out, so colocation made payback look shorter than the totals allow)
             running = o.monthly_usd.total - o.monthly_usd.amortization
-            priced.append(_replace(o, payback_months=payback_months(o.capex_usd, running, ref.monthly_usd),
+            priced.append(_replace(o, payback_months=payback_months(o.capex_usd, running, ref.monthly_usd,
+                                                                  p.monthly_rate),
                                    break_even_monthly_tokens=t_star,
                                    npv_vs_reference_usd=npv_vs_api_usd(o.monthly_usd.total, ref.monthly_usd, p)))
         buy = priced
@@ -139,6 +140,7 @@ def compare(
         clear_win_ratio=th.get("clear_win_ratio", 0.8), low_volume_tokens=th.get("low_volume_tokens", 1e8),
         best_buy=best_buy, best_rent=best_rent, hybrid=hybrid, model_name=model_name,
         same_model=min(same, key=lambda o: o.monthly_usd) if same else None, amortize_months=p.amortize_months,
+        cost_of_capital=p.cost_of_capital,
         same_model_hint=next(iter(same_model_ids(model_id)), None),
         excluded_ref=ref if ref is not None and ref.excluded_reason else None,
         show_npv=p.cost_of_capital > 0 or p.residual_value_share > 0,

@@ -27,18 +27,24 @@ REGULATED = {
 }
 
 
-def _hybrid_payback(hybrid, best_buy, ref, amortize_months: float) -> str:
+def _discounted(cost_of_capital: float) -> str:
+    """How a payback was counted: the saving discounted at the cost of capital when one is given."""
+    return f", discounted at {cost_of_capital * 100:.3g}%/yr" if cost_of_capital > 0 else ""
+
+
+def _hybrid_payback(hybrid, best_buy, ref, amortize_months: float, cost_of_capital: float = 0.0) -> str:
     """The hybrid's own payback (breakeven.hybrid_payback): a verdict that recommends buying N boxes gives N boxes'
     payback; the all-owned fleet's is another purchase (more boxes)."""
-    pb = breakeven.hybrid_payback(hybrid, best_buy, ref)
+    rate = (1.0 + cost_of_capital) ** (1.0 / 12.0) - 1.0 if cost_of_capital > 0 else 0.0
+    pb = breakeven.hybrid_payback(hybrid, best_buy, ref, rate)
     if pb is None:
         return ""
     capex, months = pb
     if months is None:
         return f"; the {_usd(capex)} of hardware never pays back against {ref.price.id} alone"
     within = "within" if months <= amortize_months else "beyond"
-    return (f"; the {_usd(capex)} of hardware pays back in {months:.0f} months against {ref.price.id} alone, "
-            f"{within} the {amortize_months:g}-month amortization")
+    return (f"; the {_usd(capex)} of hardware pays back in {months:.0f} months against {ref.price.id} alone"
+            f"{_discounted(cost_of_capital)}, {within} the {amortize_months:g}-month amortization")
 
 
 def _usd(x: float) -> str:
@@ -155,6 +161,7 @@ def recommend(
     no_power: tuple[str, ...] = (),
     verdict_only: bool = False,
     short_of: tuple[str, ...] = (),
+    cost_of_capital: float = 0.0,
 ) -> Recommendation:
     """Decide. `best_self` (cheapest of buy and rent) is kept for callers that pass one option; `best_buy` and
     `best_rent` give both. `same_model`: the cheapest hosted endpoint of the same open model, if any.
@@ -283,7 +290,8 @@ def recommend(
                 f"({_usd(hybrid.api_overflow_usd)}); total "
                 f"{_usd(hybrid.total_usd)} vs {_usd(full)} all owned ({hybrid.all_owned_units} + {hybrid.spare_units} spare "
                 f"boxes) and "
-                f"{_usd(ref.monthly_usd)} all API" + _hybrid_payback(hybrid, best_buy, ref, amortize_months),
+                f"{_usd(ref.monthly_usd)} all API" + _hybrid_payback(hybrid, best_buy, ref, amortize_months,
+                                                                           cost_of_capital),
                 "hybrid", 48))
         elif hybrid.is_tail:
             reasons.append(Reason(
@@ -315,12 +323,22 @@ def recommend(
             reasons.append(Reason(f"{label}: the {_usd(best_buy.capex_usd)} of hardware never pays back: running it "
                                   f"({_usd(best_buy.monthly_usd.total - best_buy.monthly_usd.amortization)}/month) costs at least "
                                   f"as much as {cloud_name} ({_usd(ref.monthly_usd)})", "cloud", 44))
+        elif pb > amortize_months and best_buy.monthly_usd.total <= ref.monthly_usd:
+            # only a resale can do this: the payback counts the price paid, the monthly total the price less the
+            # (discounted) resale, so the boxes repay their price after their life and still cost less a month
+            reasons.append(Reason(f"{label}: the {_usd(best_buy.capex_usd)} of hardware pays back in {pb:.0f} months"
+                                  f"{_discounted(cost_of_capital)}, beyond its {amortize_months:g}-month "
+                                  f"amortization, but with its resale at the end buying costs less a month than "
+                                  f"{cloud_name} ({_usd(best_buy.monthly_usd.total)} against {_usd(ref.monthly_usd)})",
+                                  "self-host", 44))
         elif pb > amortize_months:
-            reasons.append(Reason(f"{label}: the {_usd(best_buy.capex_usd)} of hardware pays back in {pb:.0f} months, "
-                                  f"beyond its {amortize_months:g}-month amortization: not a win", "cloud", 44))
+            reasons.append(Reason(f"{label}: the {_usd(best_buy.capex_usd)} of hardware pays back in {pb:.0f} months"
+                                  f"{_discounted(cost_of_capital)}, beyond its {amortize_months:g}-month amortization: "
+                                  "not a win", "cloud", 44))
         else:
             reasons.append(Reason(f"{label}: the {_usd(best_buy.capex_usd)} of hardware pays back in {pb:.1f} months "
-                                  f"of its {amortize_months:g}-month amortization", "self-host", 44))
+                                  f"of its {amortize_months:g}-month amortization{_discounted(cost_of_capital)}",
+                                  "self-host", 44))
         if show_npv and best_buy.npv_vs_reference_usd is not None:
             v = best_buy.npv_vs_reference_usd
             reasons.append(Reason(f"{label}: net present value of buying instead of {cloud_name} over "

@@ -75,13 +75,18 @@ class CostParams:
         with no rate and no resale it is straight-line capex / n, as before."""
         n = self.amortize_months
         resale = capex_usd * self.residual_value_share
-        if self.cost_of_capital <= 0:
-            return (capex_usd - resale) / n
-        i = (1.0 + self.cost_of_capital) ** (1.0 / 12.0) - 1.0
-        if not i > 0:  # a rate so small (1e-17) that the monthly rate rounds to 0: straight-line (was exit 3)
+        i = self.monthly_rate
+        if not i > 0:  # no rate, or one so small (1e-17) that the monthly rate rounds to 0: straight-line (was exit 3)
             return (capex_usd - resale) / n
         disc = (1.0 + i) ** -n
         return (capex_usd - resale * disc) * i / (1.0 - disc)
+
+    @property
+    def monthly_rate(self) -> float:
+        """The monthly rate equivalent to the annual cost of capital, (1 + R)^(1/12) - 1; 0 without one."""
+        if self.cost_of_capital <= 0:
+            return 0.0
+        return (1.0 + self.cost_of_capital) ** (1.0 / 12.0) - 1.0
 
     @property
     def operations_usd(self) -> float:

@@ -127,7 +127,8 @@ def _hybrid_payback_months(h: Hybrid, owned, c: CostComparison | None) -> float 
     """Months until the hybrid's own boxes pay back against the reference API alone; None: never, or not a priced mix."""
     from ..cost.breakeven import hybrid_payback
 
-    pb = hybrid_payback(h, owned, c.reference_cloud if c is not None else None)
+    pb = hybrid_payback(h, owned, c.reference_cloud if c is not None else None,
+                        c.params.monthly_rate if c is not None else 0.0)
     return _r(pb[1], 2) if pb is not None and pb[1] is not None else None
 
 

@@ -67,7 +67,7 @@ def _table(c: CostComparison):
         owned = next((o for o in c.self_host if o.box.label == h.box.label), None)
         served = (owned.capacity.quant if owned is not None else None) or "measured"
         kind = "hybrid" if h.is_mix else "buy"  # a busiest-hour tail is owning the boxes (cost/hybrid.py)
-        pb = hybrid_payback(h, owned, ref)  # its own boxes against the reference API alone, as reason 2 says
+        pb = hybrid_payback(h, owned, ref, c.params.monthly_rate)  # its own boxes against the reference API alone, as reason 2 says
         t.add_row(esc(f"{h.box.label} + {h.api}"), kind, esc(served), str(h.base_units + h.spare_units),
                   _usd(h.total_usd), f"{h.total_usd / (c.workload.monthly_tokens / 1e6):.3f}", f"{pct(to_api)} to API",
                   "", payback(pb[1]) if pb is not None else "", *parts())
