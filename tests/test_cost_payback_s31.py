@@ -159,3 +159,33 @@ def test_payback_without_a_rate_is_the_price_over_the_saving():
     # 1%/month on $1,200 with $110 saved a month: 110 x (1 - 1.01^-t) / 0.01 = 1,200 at 1.01^-t = 1 - 12/110
     assert payback_months(1200.0, 100.0, 210.0, 0.01) == pytest.approx(
         -__import__("math").log(1 - 12 / 110) / __import__("math").log(1.01), rel=1e-12)
+
+
+# --- the power bill can be re-derived from --json alone --------------------------------------------------------------
+import json  # noqa: E402
+
+from selfhost_advisor.cli import main  # noqa: E402
+
+
+def _json(capsys, argv):
+    assert main(["cost", *argv, "--json", "--price-date", "2026-12-05"]) == 0
+    return json.loads(capsys.readouterr().out)
+
+
+@pytest.mark.parametrize("argv, label, active_w, idle_w", [
+    # one RTX 4090 (450 W TDP) in a workstation host (200 W active, 60 W idle): 450 + 200 = 650 W busy,
+    # 450 x 0.12 + 60 = 114 W idle
+    (["-t", "50M", "-m", "llama3.1:8b", "-H", "rtx4090", "--cloud", "gpt-4o-mini"], "rtx-4090", 650.0, 114.0),
+    # 2x H100 SXM (700 W) in two data-centre host slots (150 W / 50 W each): 1,700 W busy, 168 + 100 = 268 W idle;
+    # with a spare, which idles all month too
+    (["-t", "2e9", "-H", "2x h100-sxm", "--spare", "1", "--active-hours", "730"], "2x h100-sxm", 1700.0, 268.0),
+])
+def test_the_json_carries_the_watts_that_rebuild_the_power_bill(capsys, argv, label, active_w, idle_w):
+    d = _json(capsys, argv)
+    o = next(x for x in d["self_host"] if x["hardware"] == label)
+    a = {k: v["value"] for k, v in d["assumptions"].items() if isinstance(v, dict) and "value" in v}
+    assert (o["box_active_watts"], o["box_idle_watts"]) == (active_w, idle_w)
+    kwh = (o["units"] * idle_w * a["hours_per_month"]
+           + (active_w - idle_w) * o["busy_hours_per_month"]) / 1000 * a["pue"]
+    assert o["energy_kwh"] == pytest.approx(kwh, rel=1e-3)
+    assert o["monthly_usd"]["power"] == pytest.approx(kwh * a["electricity_usd_per_kwh"], rel=1e-3, abs=0.01)

@@ -52,6 +52,10 @@ def self_host_dict(o: SelfHostOption, amortize_months: float = 36.0, tokens: int
         "capex_usd": _r(o.capex_usd), "unit_price_usd": _r(o.box.capex_usd), "price_kind": o.box.price_kind or None,
         "price_quotes": len(o.box.purchase_quotes), "gpu_watts": _r(o.box.gpu_tdp_watts),
         "gpu_watts_source": o.box.power_source or "catalog", "consumer_gpu": o.box.consumer_gpu,
+        # the wall draw of one box (GPUs + host) busy and idle, before PUE: with units, busy_hours_per_month and
+        # assumptions hours_per_month / pue / electricity_usd_per_kwh they re-derive energy_kwh and the power bill
+        "box_active_watts": _r(o.box.active_watts()),
+        "box_idle_watts": _r(o.box.idle_watts(c.params.gpu_idle_share_of_tdp)) if c is not None else None,
         "capacity_tokens_per_month": o.capacity_tokens_per_month,
         "monthly_usd": usd,
         "usd_per_million_tokens": _per_mtok(usd["total"], tokens) if tokens else _r(o.usd_per_million_tokens, 4), "payback_months": _r(o.payback_months),
