@@ -189,3 +189,36 @@ def test_the_json_carries_the_watts_that_rebuild_the_power_bill(capsys, argv, la
            + (active_w - idle_w) * o["busy_hours_per_month"]) / 1000 * a["pue"]
     assert o["energy_kwh"] == pytest.approx(kwh, rel=1e-3)
     assert o["monthly_usd"]["power"] == pytest.approx(kwh * a["electricity_usd_per_kwh"], rel=1e-3, abs=0.01)
+
+
+# --- the busiest hour carries at most the whole month ----------------------------------------------------------------
+def test_a_peak_above_the_active_hours_is_refused(capsys):
+    # 10 active hours at 50x the average hour: the busiest hour would carry 50 / 10 = 5 months of tokens (it was sized
+    # as such: 517 RTX 4090 boxes for 1e9 tokens, where all of them in one hour need ceil(1e9 / (3600 R)) at most)
+    assert main(["cost", "-t", "1e9", "-m", "llama3.1:8b", "-H", "rtx4090", "--active-hours", "10",
+                 "--peak-to-average", "50", "--json"]) == 2
+    err = capsys.readouterr().err
+    assert "5x the month's tokens" in err and "peak-to-average <= active hours" in err
+    # under one active hour there is no busiest hour above the average: the default 2x is refused, 1x is not
+    assert main(["cost", "-t", "1e9", "-m", "llama3.1:8b", "-H", "rtx4090", "--active-hours", "0.5", "--json"]) == 2
+    capsys.readouterr()
+    assert main(["cost", "-t", "1e9", "-m", "llama3.1:8b", "-H", "rtx4090", "--active-hours", "0.5",
+                 "--peak-to-average", "1", "--json"]) == 0
+
+
+def test_all_the_traffic_in_one_hour_is_the_limit_and_the_sensitivity_stays_inside_it(capsys):
+    # --peak-to-average = --active-hours is every token in one hour: allowed; the sensitivity search may then move
+    # neither the hours down nor the peak up (both would put more than the month into the busiest hour)
+    d = _json(capsys, ["-t", "1e9", "-m", "llama3.1:8b", "-H", "rtx4090", "--active-hours", "10",
+                       "--peak-to-average", "10"])
+    o = d["self_host"][0]
+    # the busiest hour carries all 1e9 tokens: one box carries 3600 R of them, so ceil(1e9 / (3600 R)) boxes
+    r = o["serving"]["total_tokens_per_s"]
+    assert o["units"] == -(-1e9 // (3600 * r))
+    s = {x["parameter"]: x for x in d["sensitivity"]}
+    assert s["active_hours_per_month"]["searched"][0] >= 10
+    assert s["peak_to_average"]["searched"][1] <= 10
+    # at the default 176 h and 2x, hours are searched down to 2 (the busiest hour then carries the whole month)
+    d = _json(capsys, ["-t", "50M", "-m", "llama3.1:8b", "-H", "rtx4090", "--cloud", "gpt-4o-mini"])
+    s = {x["parameter"]: x for x in d["sensitivity"]}
+    assert s["active_hours_per_month"]["searched"][0] == pytest.approx(2.0)

@@ -72,6 +72,14 @@ def build_workload(monthly_tokens: str, output_share: float | None, peak_to_aver
     peak = _number("--peak-to-average", peak_to_average, "peak_to_average", 1.0, 1000.0, example=", e.g. 2")
     hours = _number("--active-hours", active_hours, "active_hours_per_month", 0.0, 730.0, lo_open=True,
                     example=" (730 = all month)")
+    if peak > max(1.0, hours):
+        # the busiest hour would carry peak / hours > 1 of the month's tokens: more than all of them (under one active
+        # hour a month, the traffic has no busiest hour to be above its average: 1)
+        most = max(1.0, hours)
+        raise BadOptionError(f"--peak-to-average {peak:g} over {hours:g} active hours: the busiest hour would carry "
+                             f"{peak / most:.3g}x the month's tokens",
+                             f"the busiest hour carries at most all of them: peak-to-average <= active hours "
+                             f"(at most {most:g} here; --peak-to-average {most:g} is all the traffic in one hour)")
     ctx = parse_context(context if context is not None else str(default("context")), max_context)
     if context is None and max_context:
         ctx = min(ctx, max_context)  # the default never passes the model's maximum (512 for a BERT embedder)
