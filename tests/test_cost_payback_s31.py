@@ -222,3 +222,29 @@ def test_all_the_traffic_in_one_hour_is_the_limit_and_the_sensitivity_stays_insi
     d = _json(capsys, ["-t", "50M", "-m", "llama3.1:8b", "-H", "rtx4090", "--cloud", "gpt-4o-mini"])
     s = {x["parameter"]: x for x in d["sensitivity"]}
     assert s["active_hours_per_month"]["searched"][0] == pytest.approx(2.0)
+
+
+# --- the API bill can be re-derived from --json alone ----------------------------------------------------------------
+def test_the_json_carries_every_price_the_api_bill_uses(capsys):
+    # half the input read from the cache, a tenth written to it, a fifth of the requests batched, 1e9 tokens 3:1.
+    # genai-prices 0.2.5 lists Claude Sonnet 5.5 at $2 in / $0.10 cache read / $2.50 cache write / $10 out, batch
+    # $1 / $0.05 / $1.25 / $5:  input  = 0.8 x (0.4 x 2 + 0.5 x 0.10 + 0.1 x 2.50) + 0.2 x (0.4 x 1 + 0.5 x 0.05 + 0.1 x
+    # 1.25) = 0.8 x 1.1 + 0.2 x 0.55 = $0.99/Mtok; output = 0.8 x 10 + 0.2 x 5 = $9; 750M x 0.99 + 250M x 9 = $2,992.50.
+    # GPT-4o: $2.50 in / $1.25 read / no write premium (a write is billed as input) / $10 out, batch $1.25 / $1.25 /
+    # (write: 2.50 x 1.25 / 2.50 = $1.25) / $5: input = 0.8 x (0.4 x 2.5 + 0.5 x 1.25 + 0.1 x 2.5) + 0.2 x 1.25 = $1.75;
+    # 750M x 1.75 + 250M x 9 = $3,562.50
+    pytest.importorskip("genai_prices")
+    d = _json(capsys, ["-t", "1e9", "--cloud", "claude-sonnet-5-5,gpt-4o", "--cached-input-share", "0.5",
+                       "--cache-write-share", "0.1", "--batch-share", "0.2"])
+    c = {x["id"]: x for x in d["cloud"]}
+    s = c["claude-sonnet-5-5"]
+    assert (s["batch_cached_input_usd_per_mtok"], s["batch_cache_write_usd_per_mtok"]) == (0.05, 1.25)
+    assert (s["effective_input_usd_per_mtok"], s["effective_output_usd_per_mtok"]) == pytest.approx((0.99, 9.0))
+    assert s["monthly_usd"] == pytest.approx(2992.5)
+    g = c["gpt-4o"]
+    assert (g["effective_input_usd_per_mtok"], g["effective_output_usd_per_mtok"]) == pytest.approx((1.75, 9.0))
+    assert g["monthly_usd"] == pytest.approx(3562.5)
+    for x in d["cloud"]:  # and in general: the bill is the tokens at the effective prices
+        assert x["monthly_usd"] == pytest.approx((d["input_tokens"] * x["effective_input_usd_per_mtok"]
+                                                  + d["output_tokens"] * x["effective_output_usd_per_mtok"]) / 1e6,
+                                                 rel=1e-5, abs=0.01)

@@ -85,6 +85,18 @@ def rental_dict(o: SelfHostOption, tokens: int = 0, c: CostComparison | None = N
     }
 
 
+def _effective(p, c: CostComparison | None) -> dict[str, Any]:
+    """The input and output $/Mtok this workload pays on average (cache reads and writes, batch, each listed price's
+    fallbacks and caps applied: cost/cloud.py effective_usd_per_mtok), so monthly_usd = input_tokens x input + output_tokens
+    x output / 1e6 can be checked from the JSON; null without the workload."""
+    if c is None:
+        return {"effective_input_usd_per_mtok": None, "effective_output_usd_per_mtok": None}
+    from ..cost.cloud import effective_usd_per_mtok
+
+    p_in, p_out = effective_usd_per_mtok(p, c.workload)
+    return {"effective_input_usd_per_mtok": _r(p_in, 6), "effective_output_usd_per_mtok": _r(p_out, 6)}
+
+
 def cloud_dict(o: CloudOption, tokens: int = 0, c: CostComparison | None = None) -> dict[str, Any]:
     p = o.price
     fq = c.format_quality if c is not None else {}
@@ -96,6 +108,9 @@ def cloud_dict(o: CloudOption, tokens: int = 0, c: CostComparison | None = None)
         "cache_write_usd_per_mtok": _r(p.cache_write_usd_per_mtok, 4),
         "batch_input_usd_per_mtok": _r(p.batch_input_usd_per_mtok, 4),
         "batch_output_usd_per_mtok": _r(p.batch_output_usd_per_mtok, 4),
+        "batch_cached_input_usd_per_mtok": _r(p.batch_cached_input_usd_per_mtok, 4),
+        "batch_cache_write_usd_per_mtok": _r(p.batch_cache_write_usd_per_mtok, 4),
+        **_effective(p, c),
         "cache_price_source": p.cache_source or None, "batch_price_source": p.batch_source or None,
         "monthly_usd": _r(o.monthly_usd),
         "usd_per_million_tokens": _per_mtok(o.monthly_usd, tokens) if tokens else _r(o.usd_per_million_tokens, 4),
