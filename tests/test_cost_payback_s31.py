@@ -3,10 +3,16 @@ less everything the boxes cost a month once bought (power, operations and coloca
 the amortization means what the monthly totals say. Expected values are worked by hand below from the catalog's
 figures for one 2x H100 SXM box (data/hardware.yaml: $27,500 a GPU, 700 W TDP; data/cost.yaml data-centre host:
 $4,000, 150 W active / 50 W idle per GPU slot) and a measured capacity, not read off the code."""
-import pytest
+import json
+import math
 
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from selfhost_advisor.cli import main
 from selfhost_advisor.cost.boxes import box_from_spec
 from selfhost_advisor.cost.capacity import measured_capacity
+from selfhost_advisor.cost.breakeven import payback_months
 from selfhost_advisor.cost.cloud import contract_price
 from selfhost_advisor.cost.compare import compare
 from selfhost_advisor.cost.types import CostParams
@@ -71,9 +77,7 @@ def test_space_above_the_saving_never_pays_back_and_the_reason_counts_it():
 
 
 # --- the payback at a cost of capital, and with a resale -------------------------------------------------------------
-from hypothesis import given, settings, strategies as st  # noqa: E402
 
-from selfhost_advisor.cost.breakeven import payback_months  # noqa: E402
 
 
 def _run_at(api_usd_per_mtok, params):
@@ -158,13 +162,11 @@ def test_payback_without_a_rate_is_the_price_over_the_saving():
     assert payback_months(1200.0, 200.0, 200.0) is None
     # 1%/month on $1,200 with $110 saved a month: 110 x (1 - 1.01^-t) / 0.01 = 1,200 at 1.01^-t = 1 - 12/110
     assert payback_months(1200.0, 100.0, 210.0, 0.01) == pytest.approx(
-        -__import__("math").log(1 - 12 / 110) / __import__("math").log(1.01), rel=1e-12)
+        -math.log(1 - 12 / 110) / math.log(1.01), rel=1e-12)
 
 
 # --- the power bill can be re-derived from --json alone --------------------------------------------------------------
-import json  # noqa: E402
 
-from selfhost_advisor.cli import main  # noqa: E402
 
 
 def _json(capsys, argv):
