@@ -105,6 +105,16 @@ class ParamCounts:
 
 
 @record
+class SizedAs:
+    """A release the catalog sizes with another entry's shapes (data/models.yaml `other_releases`: GLM-4.7 with GLM-4.6's
+    entry): what was asked for, the entry that sized it, and why that is sound."""
+    release: str
+    entry: str
+    entry_name: str
+    reason: str
+
+
+@record
 class Model:
     id: str
     name: str
@@ -179,6 +189,8 @@ class Model:
     # Step-3.5 / 3.7 (llama.cpp step35): the sliding layers' own query-head count (attention_other_setting
     # num_attention_heads 96 beside the full layers' 64; GGUF per-layer head_count); 0 = n_heads.
     sliding_n_heads: int = 0
+    # Resolved by a name another release of the same shapes goes by (catalog/name_forms.py as_release); None otherwise.
+    sized_as: SizedAs | None = None
 
     def layer_head_dim(self, layer: int) -> int:
         """Head size of `layer`: Gemma 4's full-attention layers use global_head_dim (512), the others head_dim."""

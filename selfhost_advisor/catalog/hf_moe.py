@@ -69,4 +69,23 @@ def moe_from_config(kind: str | None, get, need, ff: int) -> MoE | None:
         return MoE(experts=need("num_local_experts"), active=need("num_experts_per_tok"),
                    expert_intermediate_size=expert, shared_experts=1, shared_intermediate_size=expert,
                    moe_layer_step=_int(get("interleave_moe_layer_step")) or 1)
+    if kind == "hunyuan":
+        # Hunyuan-A13B (llama.cpp conversion/hunyuan.py HunYuanMoEModel): the expert width, top-k and shared count are
+        # per-layer lists the converter asserts uniform; one shared MLP of intermediate_size sits beside the routed
+        # experts in every layer (expert_shared_feed_forward_length = intermediate_size, llama.cpp n_ff_shexp).
+        shared = _same_in_every_layer(get, "num_shared_expert")
+        return MoE(experts=need("num_experts"), active=_same_in_every_layer(get, "moe_topk"),
+                   expert_intermediate_size=_same_in_every_layer(get, "moe_intermediate_size"),
+                   shared_experts=1 if shared else 0, shared_intermediate_size=ff if shared else 0)
     raise UnknownModelError(f"unknown MoE layout {kind!r} in data/hf_architectures.yaml")
+
+
+def _same_in_every_layer(get, key: str) -> int:
+    """A per-layer list of one value (Hunyuan's moe_topk [8] * 32), or a plain value, as that value; lists that differ
+    are refused as llama.cpp's converter refuses them (assert all(n == first))."""
+    value = get(key)
+    values = {_int(v) for v in value} if isinstance(value, list) else {_int(value)}
+    if len(values) != 1 or None in values:
+        raise UnknownModelError(f"config.json {key} is {value!r}: one value in every layer is needed",
+                                "size a GGUF of this model instead")
+    return values.pop()

@@ -299,8 +299,35 @@ def lookup(query: str) -> Resolved | None:
     for spelled in _spellings(name):
         for cand in _candidates(spelled):
             if cand in index:
-                return Resolved(_model_at(index[cand]), quant, raw)
+                return Resolved(_released(index[cand], cand), quant, raw)
+    other = _other_separator(name)
+    if len(other) == 1:  # exactly one entry under ':' / '-' swapped; several are refused by resolve() with the choices
+        pos, key = next(iter(other.items()))
+        return Resolved(_released(pos, key), quant, raw)
     return None
+
+
+def _released(pos: int, key: str) -> Model:
+    """The entry at `pos` as the name `key` asks for it: another release it sizes is named as such (name_forms)."""
+    from .name_forms import as_release
+
+    model = _model_at(pos)
+    return as_release(model, _entry(pos), key) if model.aliases else model
+
+
+def _other_separator(name: str) -> dict[int, str]:
+    """Catalog positions (-> the key found) of `name` with ':' and '-' swapped between family and size tag."""
+    from .name_forms import separator_forms
+
+    index = _index()
+    found: dict[int, str] = {}
+    for spelled in _spellings(name):
+        for form in separator_forms(spelled):
+            for cand in _candidates(form):
+                if cand in index:
+                    found.setdefault(index[cand], cand)
+                    break
+    return found
 
 
 def resolve(query: str) -> Resolved:
@@ -311,6 +338,10 @@ def resolve(query: str) -> Resolved:
     raw = query.strip()
     name, _ = _name_and_quant(raw)
     index = _index()
+    several = sorted(_model_at(pos).id for pos in _other_separator(name))
+    if len(several) > 1:  # never a silent pick among entries the swapped separator names
+        raise UnknownModelError(f"model {raw!r} matches several catalog entries with ':' and '-' swapped",
+                                f"name one: {', '.join(several)}")
     # 'nemotron 3 super', 'deepseek v4', 'qwen 3.6': the refusal of the catalog's spelling, a family name first
     words = name.split()
     for spelled in (["-".join(words), "".join(words), "".join(words[:-1]) + ":" + words[-1],

@@ -85,7 +85,7 @@ def model_dict(model: Model, counts: ParamCounts | None = None) -> dict[str, Any
     if model.dsa:  # DeepSeek-V3.2 sparse attention: the indexer's key cache is part of kv_cache_bytes
         arch["dsa"] = {"index_n_heads": model.dsa.index_n_heads, "index_head_dim": model.dsa.index_head_dim,
                        "index_topk": model.dsa.index_topk}
-    return {
+    out = {
         "id": model.id,
         "name": model.name,
         "hf_id": model.hf_id,
@@ -95,6 +95,10 @@ def model_dict(model: Model, counts: ParamCounts | None = None) -> dict[str, Any
         "architecture": arch,
         "source": model.source,
     }
+    if model.sized_as is not None:  # since 1.26.0: a release named by the query, sized with another entry's shapes
+        s = model.sized_as
+        out["sized_as"] = {"release": s.release, "entry": s.entry, "entry_name": s.entry_name, "reason": s.reason}
+    return out
 
 
 def device_dict(d: Device) -> dict[str, Any]:
