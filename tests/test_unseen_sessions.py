@@ -25,11 +25,13 @@ BACKENDS = ("cuda", "rocm", "vulkan", "metal", "sycl", "cpu")
 # session -> (the commit its rows were scored blind at, rows per batch as recorded)
 SESSIONS = {27: ("a200006", {"1": 57, "2": 108, "3": 12}), 28: ("1ec9c5b2", {"1": 70, "2": 8}),
             29: ("ae64dcbd", {"1": 64, "2": 2}), 30: ("5127431d", {"1": 3, "2": 20, "3": 6, "4": 2, "5": 8, "6": 3}),
-            31: ("e86851fe", {"1": 67, "2": 2})}
+            31: ("e86851fe", {"1": 67, "2": 2, "3": 106})}
 # a batch scored at another commit than its session's first: (session, batch) -> commit. Session 29's batch 2 (rows29b)
 # was scored at main 2fc225a9 and recorded in its own file, benchmarks/unseen_s29b_blind.txt. Session 30's batch 6
 # (rows30b) was scored at main 55bd9ea4 (main had moved past 5127431d) and appended to benchmarks/unseen_s30_blind.txt.
-BATCH_COMMITS = {(29, "2"): "2fc225a9", (30, "6"): "55bd9ea4"}
+# Session 31's batch 3 (rows31b) was scored at main 626040d6 (main had moved past e86851fe) and appended to
+# benchmarks/unseen_s31_blind.txt.
+BATCH_COMMITS = {(29, "2"): "2fc225a9", (30, "6"): "55bd9ea4", (31, "3"): "626040d6"}
 ALL = pytest.mark.parametrize("session", sorted(SESSIONS))
 
 
@@ -152,13 +154,18 @@ SEEN_ELSEWHERE = {30: {("pp512", "Q2_K", 6293.79), ("pp512", "Q4_K_M", 8554.05),
                   # before scoring and kept: the Arc Pro B70's SYCL gemma3:12b tg128 50.80 (batch 1) against the RTX 3060's
                   # qwen3.5:9b tg128 50.8 (unseen_s29_b1_cuda.yaml), and the B70's Vulkan llama3.1:8b tg128 42.00 (batch 1,
                   # Linux, Mesa) against an Arc A770's Vulkan llama3.1:8b tg128 42 (llamabench_weak.yaml, session 24, Windows).
-                  31: {("tg128", "Q4_K_M", 50.8), ("tg128", "Q4_K_M", 42.0)}}
+                  # Session 31's batch 3 (rows31b, enescingoz/mac-llm-bench): two more, also found before scoring and kept:
+                  # the M2 Max's qwen3.5:27b tg128 9.40 against a CPU run's llama3.1:8b tg128 9.4 (llamabench_cpu.yaml,
+                  # normiebench #36), and its mistral-small3.1:24b tg128 12.40 against an Arc 140V's mistral:7b tg128 12.4
+                  # (unseen_s25_weak.yaml, llm-tracker).
+                  31: {("tg128", "Q4_K_M", 50.8), ("tg128", "Q4_K_M", 42.0), ("tg128", "Q4_K_M", 9.4),
+                       ("tg128", "Q4_K_M", 12.4)}}
 
 
 def test_no_other_published_file_has_the_same_test_quant_and_figure():
     """From session 30 on, a row's (test, quant, figure) may sit in no other published file whatever the page: the same
     run can be quoted on two pages (two PRs of one day). The only such figures are session 30's batch-1 rows, known and
-    reported apart, and session 31's two coincidences (SEEN_ELSEWHERE)."""
+    reported apart, and session 31's four coincidences (SEEN_ELSEWHERE)."""
     for session in (30, 31):
         files = _scorer(session).FILES
         ours = {(str(r["test"]), str(r["quant"]), float(r["tokens_per_s"])) for f in files for r in rows_of(f)}
