@@ -451,6 +451,38 @@ def _positive(value: float | None, flag: str, example: str) -> float | None:
     return value
 
 
+def _stream_floor(value: float | None) -> tuple[float | None, bool]:
+    """--min-stream-tps as serve applies it: None = the default floor `cost` sizes boxes at (data/cost.yaml
+    min_stream_tokens_per_s, cost/defaults.stream_floor), True for 'default'; 0 = no floor (the recommended point is then
+    as many users as the box runs, whatever each gets); else a positive target. NaN, infinite or negative: exit 2."""
+    import math
+
+    from .errors import BadOptionError
+
+    if value is None:
+        from .cost.defaults import stream_floor
+
+        return stream_floor(), True
+    if not (math.isfinite(value) and value >= 0):
+        raise BadOptionError(f"--min-stream-tps {value!r} must be a positive number, or 0 for no floor",
+                             "e.g. --min-stream-tps 20")
+    return (float(value) or None), False
+
+
+def _floor_assumption(speed: float | None, default: bool) -> dict:
+    """assumptions.min_stream_tokens_per_s: the per-user floor the recommended point keeps, and where it came from."""
+    if default:
+        from .cost.defaults import STREAM_FLOOR, source
+
+        return {"value": speed, **source(STREAM_FLOOR), "default": "the floor `advisor cost` sizes boxes at "
+                "(--min-stream-speed); --min-stream-tps N sets another, --min-stream-tps 0 none (as many users as the box runs)",
+                "requested": False}
+    if speed is None:
+        return {"value": None, "source": "--min-stream-tps 0: no floor; the recommended point is as many users as "
+                "the box runs, whatever each gets", "requested": False}
+    return {"value": speed, "source": "given with --min-stream-tps", "requested": True}
+
+
 def serve(
     model: str, hardware: str, *, engine: str | None = None, quant: str | None = None, prompt_tokens: int = 1000,
     output_tokens: int = 200, concurrency: Sequence[int] | None = None, max_ttft: float | None = None,
@@ -463,7 +495,11 @@ def serve(
 
     Returns estimate.serving.types.ServeReport: `points` (throughput, TTFT, TPOT per concurrency), `peak`,
     `recommended` (the best point meeting max_ttft / min_stream_tps, or None), `max_concurrency`, `limits`.
-    concurrency: the levels to evaluate (default 1, 2, 4 ... up to the maximum).
+    concurrency: the levels to evaluate (default 1, 2, 4 ... up to the maximum); with a target set, each is checked.
+    min_stream_tps: output tokens/s each user gets at least. None: the default floor `cost` sizes boxes at
+    (data/cost.yaml min_stream_tokens_per_s, 10), which shapes `recommended` but is no requested check; 0: no floor.
+    `check` (estimate.serving.types.ServeCheck, None without max_ttft / min_stream_tps): the targets set, at each
+    `concurrency` level or, without levels, at some concurrency; `check.passed` False is the CLI's exit 1.
     ubatch: llama.cpp's -ub (Ollama's num_batch), as fit()'s: the physical batch every slot shares (exit 2 with vLLM).
     enforce_eager: vLLM's --enforce-eager (no CUDA graphs: more KV pool, each step's kernels launched from the host;
     exit 2 on the slot engines, as fit).
@@ -488,7 +524,7 @@ def serve(
 
     cached_prompt_tokens = check_cached_tokens(cached_prompt_tokens, prompt_tokens)
     ttft = _positive(max_ttft, "--max-ttft", "2")
-    speed = _positive(min_stream_tps, "--min-stream-tps", "20")
+    speed, floor_default = _stream_floor(min_stream_tps)
     levels = tuple(sorted(set(int(n) for n in concurrency or ())))
     if any(not 1 <= n <= _MAX_CONCURRENCY for n in levels):
         raise BadOptionError(f"--concurrency must be between 1 and {_MAX_CONCURRENCY:,}", "e.g. --concurrency 1,8,32")
@@ -552,8 +588,13 @@ def serve(
     from .record import replace
 
     report = run_serve(resolved.model, machine, ServeWorkload(prompt_tokens, output_tokens, ttft, speed,
-                                                                cached_prompt_tokens),
+                                                                cached_prompt_tokens, min_stream_default=floor_default),
                        engine=eng.name, quant=q, concurrency=levels, options=options)
+    from .estimate.serving.curve import check
+
+    floor = {"min_stream_tokens_per_s": _floor_assumption(speed, floor_default)}
+    report = replace(report, check=check(report.points, report.single, report.workload, levels),
+                     assumptions={**report.assumptions, **floor})
     # fit's notes are said here too: Ollama runs the Intel GPU on Vulkan (OLLAMA_IGPU_ENABLE=1 for an iGPU), and the
     # Vulkan driver the machine was sized for
     from .estimate.driver_notes import device_notes

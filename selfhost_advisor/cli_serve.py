@@ -39,9 +39,9 @@ def serve(
     prompt_tokens: int = typer.Option(1000, "--prompt-tokens", help="Prompt tokens of a typical request."),
     output_tokens: int = typer.Option(200, "--output-tokens", help="Output tokens of a typical request."),
     cached_prompt_tokens: int = typer.Option(0, "--cached-prompt-tokens", help="Tokens at the start of each prompt shared with earlier requests (system prompt, few-shot examples, a document), served from the engine's prefix cache: vLLM skips their prefill and holds their KV once; llama.cpp / Ollama reuse each slot's previous prompt (no KV saving). 0 to --prompt-tokens; default 0."),
-    concurrency: Optional[List[str]] = typer.Option(None, "--concurrency", help="Concurrent requests to show (comma-separated, e.g. 1,8,32). Default: 1, 2, 4 ... up to the maximum."),
-    max_ttft: Optional[float] = typer.Option(None, "--max-ttft", help="Target: seconds to the first token at most; exit 1 if no concurrency meets it."),
-    min_stream_tps: Optional[float] = typer.Option(None, "--min-stream-tps", "--min-stream-speed", help="Target: output tokens/s each user gets at least; exit 1 if no concurrency meets it (--min-stream-speed: cost's name for it)."),
+    concurrency: Optional[List[str]] = typer.Option(None, "--concurrency", help="Concurrent requests to show (comma-separated, e.g. 1,8,32). Default: 1, 2, 4 ... up to the maximum. With --max-ttft or --min-stream-tps, a check: exit 1 if any level listed misses a target."),
+    max_ttft: Optional[float] = typer.Option(None, "--max-ttft", help="Target: seconds to the first token at most; exit 1 if no concurrency meets it (with --concurrency: if a level listed misses it)."),
+    min_stream_tps: Optional[float] = typer.Option(None, "--min-stream-tps", "--min-stream-speed", help="Target: output tokens/s each user gets at least; exit 1 if no concurrency meets it (with --concurrency: if a level listed misses it). Default: the floor cost sizes boxes at, 10, which shapes the recommended point but is no check; 0: no floor (as many users as the box runs). --min-stream-speed: cost's name for it."),
     gpu_memory_utilization: Optional[float] = typer.Option(None, "--gpu-memory-utilization", help="vLLM: share of each GPU's memory vLLM may use (default: the engine's, 0.92)."),
     kv_cache_memory_bytes: Optional[str] = typer.Option(None, "--kv-cache-memory-bytes", help="vLLM: a fixed KV pool per GPU (e.g. 20GiB); --gpu-memory-utilization is then ignored."),
     max_num_seqs: Optional[int] = typer.Option(None, "--max-num-seqs", help="vLLM: most sequences in one step (default: the engine's for this GPU)."),
@@ -67,7 +67,6 @@ def serve(
                        max_num_seqs=max_num_seqs, max_num_batched_tokens=max_num_batched_tokens, kv_cache=kv_cache,
                        kv_cache_memory_bytes=kv_cache_memory_bytes, ubatch=ubatch, enforce_eager=enforce_eager,
                        gpu_memory=gpu_memory, cached_prompt_tokens=cached_prompt_tokens)
-    ttft, speed = report.workload.max_ttft_s, report.workload.min_stream_tokens_per_s
     if as_json:
         from .render.serve_json import serve_dict
 
@@ -78,10 +77,8 @@ def serve(
         render_serve(report)
     if not report.fits:
         raise CheckFailed(f"check failed: {report.reason}")
-    if report.recommended is None and (ttft is not None or speed is not None):
-        from .estimate.serving.capacity import _unmet
+    if report.check is not None and not report.check.passed:
+        from .render.text_serve import check_failed_line
 
-        best = report.single or report.peak
-        raise CheckFailed(f"check failed: {_unmet(best, report.workload)} (best: {best.concurrency} request(s), "
-                          f"{best.ttft_s:.2f} s to first token, {best.stream_tokens_per_s:.1f} tokens/s each)")
+        raise CheckFailed(check_failed_line(report))
     return 0

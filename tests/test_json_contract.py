@@ -60,6 +60,8 @@ CASES: list[tuple[str, list[str]]] = [
     ("serve", ["serve", "llama3.1:8b", "-H", "h100-sxm", "--prompt-tokens", "1000", "--output-tokens", "200",
                "--min-stream-tps", "30", "--json"]),
     ("serve", ["serve", "llama3.1:8b", "-H", "rtx4090", "--engine", "llamacpp", "--concurrency", "1,4", "--json"]),
+    ("serve", ["serve", "llama3.1:8b", "-H", "h100-sxm", "--concurrency", "8,150", "--max-ttft", "1", "--min-stream-tps",
+               "20", "--json"]),  # a --concurrency check that passes (session 31)
     ("cost", ["cost", "-t", "5e8", "--model", "llama3.1:8b", "--hardware", "rtx4090", "--cloud", "gpt-4o-mini,claude-haiku",
               "--json"]),
     ("cost", ["cost", "-t", "1e9", "--hardware", "./box.json", "--price-in", "1", "--price-out", "3", *MEASURED,

@@ -6,6 +6,11 @@ from typing import Any
 from ..catalog.data import load
 
 
+# The per-user decode speed floor `cost` sizes boxes at and `serve` recommends at when none is given (--min-stream-speed /
+# --min-stream-tps): one entry of data/cost.yaml, read by both, so `cost`'s capacity stays `serve`'s recommended point.
+STREAM_FLOOR = "min_stream_tokens_per_s"
+
+
 def data() -> dict[str, Any]:
     return load("cost")
 
@@ -22,3 +27,8 @@ def source(name: str) -> dict[str, Any]:
 def thresholds() -> dict[str, float]:
     rec = data()["recommendation"]
     return {"clear_win_ratio": float(rec["clear_win_ratio"]), "low_volume_tokens": float(rec["low_volume_tokens"])}
+
+
+def stream_floor() -> float:
+    """The default per-user stream floor, tokens/s (data/cost.yaml min_stream_tokens_per_s; source(STREAM_FLOOR))."""
+    return float(default(STREAM_FLOOR))

@@ -9,7 +9,7 @@ import math
 
 from ..errors import BadNumberError, BadOptionError
 from ..units import parse_context, parse_count
-from .defaults import data, default, source
+from .defaults import STREAM_FLOOR, data, default, source
 from .types import Constraints, CostParams, Workload
 
 REGULATIONS = ("hipaa", "gdpr", "finance", "legal")
@@ -83,7 +83,7 @@ def build_workload(monthly_tokens: str, output_share: float | None, peak_to_aver
     ctx = parse_context(context if context is not None else str(default("context")), max_context)
     if context is None and max_context:
         ctx = min(ctx, max_context)  # the default never passes the model's maximum (512 for a BERT embedder)
-    floor = _number("--min-stream-speed", min_stream_speed, "min_stream_tokens_per_s", 0.0, 10_000.0)
+    floor = _number("--min-stream-speed", min_stream_speed, STREAM_FLOOR, 0.0, 10_000.0)
     cached = _number("--cached-input-share", cached_input_share, "cached_input_share", 0.0, 1.0, example=", e.g. 0.5")
     writes = _number("--cache-write-share", cache_write_share, "cache_write_share", 0.0, 1.0, example=", e.g. 0.05")
     if cached + writes > 1.0 + 1e-12:
@@ -177,7 +177,7 @@ def assumptions(w: Workload, p: CostParams, prices_date: str | None = None) -> d
         "peak_to_average": item("peak_to_average", w.peak_to_average),
         "active_hours_per_month": item("active_hours_per_month", w.active_hours_per_month),
         "context": item("context", w.context),
-        "min_stream_tokens_per_s": item("min_stream_tokens_per_s", w.min_stream_tokens_per_s),
+        "min_stream_tokens_per_s": item(STREAM_FLOOR, w.min_stream_tokens_per_s),
         "max_ttft_s": {"value": w.max_ttft_s, "source": "given with --max-ttft" if w.max_ttft_s else "no target"},
         "cached_input_share": item("cached_input_share", w.cached_input_share),
         "cached_prompt_tokens": item("cached_prompt_tokens", w.cached_prompt_tokens),

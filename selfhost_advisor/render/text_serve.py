@@ -86,7 +86,8 @@ def chart_lines(r: ServeReport, width: int = 56, height: int = 12):
     out.append(Text(" " * 10 + "".join(axis)))
     legend = Text(" " * 10 + "concurrent users (log scale)")
     if target:
-        legend.append(f"   ╌ target {target:g} tok/s per user", style="red")
+        word = "default floor" if r.workload.min_stream_default else "target"
+        legend.append(f"   ╌ {word} {target:g} tok/s per user", style="red")
     out.append(legend)
     return out
 
@@ -105,6 +106,84 @@ def _prefix_line(r: ServeReport) -> str:
                 f"{pc['prefilled_tokens']:,} prefilled")
     return (f"{hit:,} of {p:,} prompt tokens reused from each slot's previous prompt; every slot keeps its own copy "
             f"(no KV saved); {pc['prefilled_tokens']:,} prefilled")
+
+
+def _point_text(p: ServePoint) -> str:
+    return (f"{p.concurrency} concurrent users, {_tps(p.output_tokens_per_s)} output tok/s "
+            f"({_tps(p.total_tokens_per_s)} with prompts), {_tps(p.stream_tokens_per_s)} tok/s each, "
+            f"first token in {_secs(p.ttft_s)}")
+
+
+def _verdict_lines(r: ServeReport) -> list[str]:
+    """The recommended point and what it was chosen by: the targets given, the default per-user floor (the one `cost`
+    sizes boxes at; then the throughput peak too, labelled as such) or none (--min-stream-tps 0); the --concurrency
+    check. Rich markup; figures from the report only."""
+    w, rec, top = r.workload, r.recommended, r.peak
+    floor = w.min_stream_tokens_per_s
+    out = []
+    if rec is not None:
+        how = ""
+        if w.min_stream_default:
+            how = f" (at the default floor of {floor:g} tok/s per user)"
+        elif not w.has_targets:
+            how = " (no per-user floor: as many users as the box runs, whatever each gets)"
+        out.append(f"[bold green]Recommended:[/] {_point_text(rec)}{how}.")
+    elif w.min_stream_default and (r.single is None or not w.requested().has_targets
+                                   or not _misses(r.single, w.requested())):
+        one = r.single or top
+        out.append(f"[bold red]No concurrency reaches the default floor of {floor:g} tok/s per user[/]: one user gets "
+                   f"{_tps(one.stream_tokens_per_s)} tok/s.")
+    else:
+        out.append("[bold red]No concurrency meets the targets[/]; one user gets the best latency shown above.")
+    if w.min_stream_default:
+        if top is not None and (rec is None or top.concurrency != rec.concurrency):
+            why = "below the floor" if top.stream_tokens_per_s < floor else "misses the targets"
+            out.append(f"Throughput peak: {top.concurrency} users, {_tps(top.output_tokens_per_s)} output tok/s, "
+                       f"{_tps(top.stream_tokens_per_s)} tok/s each ({why}).")
+        out.append(f"Floor: {floor:g} tok/s per user, the default `advisor cost` sizes boxes at (about twice reading "
+                   "speed); --min-stream-tps N sets another, --min-stream-tps 0 none (as many users as the box runs).")
+    c = r.check
+    if c is not None and c.concurrency:
+        if c.passed:
+            n = c.concurrency
+            levels = (", ".join(str(x) for x in n) + " users" if len(n) <= 4
+                      else f"all {len(n)} levels listed ({n[0]} .. {n[-1]} users)")
+            out.append(f"[bold green]Check passed:[/] {levels} meet the targets given.")
+        else:
+            out.append(f"[bold red]Check failed:[/] {_miss_text(r)}.")
+    return out
+
+
+def _misses(p: ServePoint, w) -> bool:
+    from ..estimate.serving.curve import unmet
+
+    return bool(unmet(p, w))
+
+
+def _miss_text(r: ServeReport) -> str:
+    """'at 200 users: time to first token 16.40 s > 1 s, 14.3 tokens/s per stream < 20' for the smallest level listed
+    that misses a target given (and how many more do)."""
+    from ..estimate.serving.curve import unmet_text
+
+    c = r.check
+    first = c.failed[0]
+    more = f" (and {len(c.failed) - 1} more level(s) listed)" if len(c.failed) > 1 else ""
+    return f"at {first.concurrency} users{more}: {unmet_text(first, r.workload.requested())}"
+
+
+def check_failed_line(r: ServeReport) -> str:
+    """The stderr line of exit 1 for a missed check (cli_serve): which level and target, and what the box does give."""
+    from ..estimate.serving.capacity import _unmet
+
+    c, rec = r.check, r.recommended
+    if not c.concurrency:  # no --concurrency: no concurrency meets the targets given, even one user
+        best = r.single or r.peak
+        return (f"check failed: {_unmet(best, r.workload.requested())} (best: {best.concurrency} request(s), "
+                f"{best.ttft_s:.2f} s to first token, {best.stream_tokens_per_s:.1f} tokens/s each)")
+    tail = (f"recommended: {rec.concurrency} users, {rec.output_tokens_per_s:,.0f} output tokens/s, "
+            f"{rec.stream_tokens_per_s:.1f} tokens/s each, {rec.ttft_s:.2f} s to first token" if rec is not None
+            else "no concurrency meets them")
+    return f"check failed: {_miss_text(r)} ({tail})"
 
 
 def render_serve(r: ServeReport, file=None) -> None:
@@ -127,7 +206,8 @@ def render_serve(r: ServeReport, file=None) -> None:
     serving += f", micro-batch {ub:,} (--ubatch)" if ub else ""
     label_line(con, "Serving", serving, 10)
     targets = [f"TTFT <= {w.max_ttft_s:g} s"] if w.max_ttft_s else []
-    targets += [f">= {w.min_stream_tokens_per_s:g} tok/s per user"] if w.min_stream_tokens_per_s else []
+    targets += [f">= {w.min_stream_tokens_per_s:g} tok/s per user"
+                + (" (default floor)" if w.min_stream_default else "")] if w.min_stream_tokens_per_s else []
     shared = f" ({w.cached_prompt_tokens:,} a shared prefix)" if w.cached_prompt_tokens else ""
     label_line(con, "Requests", f"{w.prompt_tokens:,} prompt{shared} + {w.output_tokens:,} output tokens"
                + (f"; targets {', '.join(targets)}" if targets else ""), 10)
@@ -141,13 +221,8 @@ def render_serve(r: ServeReport, file=None) -> None:
     label_line(con, "Capacity", f"{pool}{_gb(r.kv_bytes_per_request)}/GPU per request; at most "
                f"{r.max_concurrency} at once (limit: {', '.join(r.limits)})", 10)
     show(con, _table(r), drop=("KV/GPU", "TPOT", "total tok/s"))
-    if r.recommended is not None:
-        p = r.recommended
-        con.print(f"[bold green]Recommended:[/] {p.concurrency} concurrent users, {_tps(p.output_tokens_per_s)} output "
-                  f"tok/s ({_tps(p.total_tokens_per_s)} with prompts), {_tps(p.stream_tokens_per_s)} tok/s each, "
-                  f"first token in {_secs(p.ttft_s)}.")
-    else:
-        con.print("[bold red]No concurrency meets the targets[/]; one user gets the best latency shown above.")
+    for line in _verdict_lines(r):
+        con.print(line)
     for line in chart_lines(r, width=max(24, min(56, con.width - 12))):
         con.print(line)
     con.print(f"Throughput {r.confidence} (checked against published runs: docs/methodology.md); closed loop: each "

@@ -39,9 +39,6 @@ def capacity_for_mix(model: Model, machine: Machine, *, prompt_tokens: int, outp
 
 
 def _unmet(pt, w: ServeWorkload) -> str:
-    parts = []
-    if w.max_ttft_s is not None and pt.ttft_s > w.max_ttft_s:
-        parts.append(f"time to first token {pt.ttft_s:.2f} s > {w.max_ttft_s:g} s")
-    if w.min_stream_tokens_per_s is not None and pt.stream_tokens_per_s < w.min_stream_tokens_per_s:
-        parts.append(f"{pt.stream_tokens_per_s:.1f} tokens/s per stream < {w.min_stream_tokens_per_s:g}")
-    return "no concurrency meets the targets, even one request: " + ", ".join(parts)
+    from .curve import unmet_text
+
+    return "no concurrency meets the targets, even one request: " + unmet_text(pt, w)

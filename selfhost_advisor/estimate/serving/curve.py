@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Callable
 
-from .types import ServePoint, ServeWorkload
+from .types import ServeCheck, ServeMiss, ServePoint, ServeWorkload
 
 PointFn = Callable[[int], ServePoint]
 
@@ -18,12 +18,42 @@ def default_concurrencies(max_concurrency: int) -> tuple[int, ...]:
     return tuple(out)
 
 
-def meets(p: ServePoint, w: ServeWorkload) -> bool:
+def unmet(p: ServePoint, w: ServeWorkload) -> tuple[str, ...]:
+    """The workload's targets point p misses, by their JSON names (workload.max_ttft_s, .min_stream_tokens_per_s)."""
+    out = []
     if w.max_ttft_s is not None and p.ttft_s > w.max_ttft_s:
-        return False
+        out.append("max_ttft_s")
     if w.min_stream_tokens_per_s is not None and p.stream_tokens_per_s < w.min_stream_tokens_per_s:
-        return False
-    return True
+        out.append("min_stream_tokens_per_s")
+    return tuple(out)
+
+
+def meets(p: ServePoint, w: ServeWorkload) -> bool:
+    return not unmet(p, w)
+
+
+def unmet_text(p: ServePoint | ServeMiss, w: ServeWorkload) -> str:
+    """'time to first token 16.40 s > 1 s, 14.3 tokens/s per stream < 20' for the targets p misses."""
+    parts = []
+    if w.max_ttft_s is not None and p.ttft_s > w.max_ttft_s:
+        parts.append(f"time to first token {p.ttft_s:.2f} s > {w.max_ttft_s:g} s")
+    if w.min_stream_tokens_per_s is not None and p.stream_tokens_per_s < w.min_stream_tokens_per_s:
+        parts.append(f"{p.stream_tokens_per_s:.1f} tokens/s per stream < {w.min_stream_tokens_per_s:g}")
+    return ", ".join(parts)
+
+
+def check(points: tuple[ServePoint, ...], single: ServePoint | None, w: ServeWorkload,
+          levels: tuple[int, ...]) -> ServeCheck | None:
+    """The check a user asked for: the targets they set (w.requested(): --max-ttft, --min-stream-tps, not the default
+    floor) at every --concurrency level listed (points are those levels), or without levels at some concurrency, which
+    is one user's point (the best latency). None when no target was set, or nothing was computed (does not fit)."""
+    req = w.requested()
+    if not req.has_targets or single is None:
+        return None
+    at = [p for p in points if p.concurrency in set(levels)] if levels else [single]
+    failed = tuple(ServeMiss(p.concurrency, unmet(p, req), p.ttft_s, p.stream_tokens_per_s)
+                   for p in at if unmet(p, req))
+    return ServeCheck(req.max_ttft_s, req.min_stream_tokens_per_s, tuple(levels), not failed, failed)
 
 
 def recommended(point: PointFn, max_concurrency: int, w: ServeWorkload) -> ServePoint | None:

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from ...domain import Machine, Model, ParamCounts
-from ...record import field, record
+from ...record import field, record, replace
 
 LIMITS = ("kv_pool", "max_num_seqs", "compute", "slo")
 # Why a box serves a model at no concurrency, for callers that act on it (cost/fleet.py offers a bigger box only for
@@ -21,6 +21,19 @@ class ServeWorkload:
     # tokens at the start of every prompt shared with earlier requests (a system prompt, few-shot examples, a document):
     # the engine may serve them from its prefix cache (prefix.py); 0 = every prompt token prefilled
     cached_prompt_tokens: int = 0
+    # min_stream_tokens_per_s is the default floor (data/cost.yaml min_stream_tokens_per_s, as `cost` applies it), not a
+    # target the user set: it shapes the recommended point but is no requested check (the exit code ignores it)
+    min_stream_default: bool = False
+
+    def requested(self) -> "ServeWorkload":
+        """The targets the user set: this workload without the default floor."""
+        if not self.min_stream_default:
+            return self
+        return replace(self, min_stream_tokens_per_s=None, min_stream_default=False)
+
+    @property
+    def has_targets(self) -> bool:
+        return self.max_ttft_s is not None or self.min_stream_tokens_per_s is not None
 
 
 @record
@@ -43,6 +56,29 @@ class ServePoint:
     @property
     def queued(self) -> int:
         return self.concurrency - self.running
+
+
+@record
+class ServeMiss:
+    """A concurrency that misses a requested target: which ones (names as in the JSON workload) and by what."""
+
+    concurrency: int
+    unmet: tuple[str, ...]  # "max_ttft_s", "min_stream_tokens_per_s"
+    ttft_s: float
+    stream_tokens_per_s: float
+
+
+@record
+class ServeCheck:
+    """The check the user asked for (exit 1 when not passed): the targets they set (--max-ttft, --min-stream-tps; not
+    the default floor) at each --concurrency level they listed, or, without --concurrency, at some concurrency (one
+    user, the best latency: latency grows with concurrency, as curve.recommended assumes)."""
+
+    max_ttft_s: float | None
+    min_stream_tokens_per_s: float | None
+    concurrency: tuple[int, ...]  # the levels checked; () = any concurrency
+    passed: bool
+    failed: tuple[ServeMiss, ...] = ()
 
 
 @record
@@ -71,3 +107,4 @@ class ServeReport:
     command: str | None = None
     params: ParamCounts | None = None  # the model's counted parameters (api.serve sets them, for render)
     short_of: str = ""  # when fits is False, one of SHORT_OF: what a fix would need
+    check: ServeCheck | None = None  # the requested targets at the requested levels (curve.check); None: none set
