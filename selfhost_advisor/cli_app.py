@@ -247,5 +247,5 @@ app.command(name="hardware", cls=Command, epilog=exit_codes("--for with --min-tp
 
 from .cli_serve import serve as _serve  # noqa: E402
 
-app.command(name="serve", cls=Command, epilog=exit_codes("--max-ttft or --min-stream-tps not met, or no fit"),
+app.command(name="serve", cls=Command, epilog=exit_codes("--max-ttft or --min-stream-tps not met (at each --concurrency level listed), or no fit"),
             short_help="Users one box serves: throughput, time to first token.")(_serve)
