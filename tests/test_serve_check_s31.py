@@ -8,14 +8,13 @@ speed against the targets given) and data/cost.yaml, never from the code that de
 from __future__ import annotations
 
 import json
-import math
 from pathlib import Path
 
+import jsonschema
 import pytest
 import yaml
 from referencing import Registry, Resource
 
-import jsonschema
 import selfhost_advisor as sa
 from selfhost_advisor.cli import main
 
@@ -174,4 +173,4 @@ def test_the_library_api_applies_the_same_floor():
     assert r.recommended.stream_tokens_per_s >= FLOOR
     none = sa.serve("qwen3:30b-a3b", "m4-max-40c-64gb", quant="Q8_0", concurrency=(1,), min_stream_tps=0)
     assert none.workload.min_stream_tokens_per_s is None
-    assert math.isclose(none.recommended.concurrency, none.max_concurrency)
+    assert none.recommended.concurrency == none.max_concurrency
