@@ -184,7 +184,7 @@ def test_other_releases_are_aliases_of_their_entry_with_a_reason():
             seen += 1
             assert rec["release"] and rec["reason"] and rec["names"], e["id"]
             assert {str(n).lower() for n in rec["names"]} <= keys, (e["id"], rec["release"])
-    assert seen >= 8
+    assert seen >= 7  # LLaVA 1.6 Vicuna 7B, LLaVA 1.5 13B and WizardLM 13B V1.0 became entries (alias31: tokens, context)
 
 
 @pytest.mark.parametrize("name,release,entry", [

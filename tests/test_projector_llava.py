@@ -55,7 +55,8 @@ def test_llava_1_5_7b_mmproj_within_1pct_of_the_published_file():
 
 
 @pytest.mark.parametrize("cid,n_embd", [("llava:13b", 5120), ("llava:34b", 7168), ("llava-phi3:3.8b", 3072),
-                                         ("llava-llama3:8b", 4096), ("bakllava:7b", 4096)])
+                                         ("llava-llama3:8b", 4096), ("bakllava:7b", 4096), ("llava:13b-v1.5", 5120),
+                                         ("llava:7b-v1.6-vicuna", 4096)])
 def test_llava_projection_follows_the_text_width(cid, n_embd):
     m = get(cid)
     assert m.hidden_size == n_embd
@@ -92,8 +93,11 @@ def test_ollama_estimate_counts_a_separate_projector_file_without_a_graph():
 
 @pytest.mark.parametrize("name,model_id,quant", [
     ("llava", "llava:7b", None), ("llava:latest", "llava:7b", None), ("llava:7b-v1.6", "llava:7b", None),
-    ("llava:13b-v1.5-q4_0", "llava:13b", "Q4_0"), ("llava:34b-v1.6-q4_K_M", "llava:34b", "Q4_K_M"),
-    ("llava:7b-v1.6-vicuna-q4_0", "llava:7b-v1.5", "Q4_0"), ("bakllava", "bakllava:7b", None),
+    # the tag names its LLaVA version (session 31): 1.5 and 1.6 Vicuna are separate entries (576 vs up to 2880 image
+    # tokens), as the library's tags are (code-index file id 25561721601)
+    ("llava:13b-v1.5-q4_0", "llava:13b-v1.5", "Q4_0"), ("llava:13b-v1.6-vicuna-q4_0", "llava:13b", "Q4_0"),
+    ("llava:34b-v1.6-q4_K_M", "llava:34b", "Q4_K_M"),
+    ("llava:7b-v1.6-vicuna-q4_0", "llava:7b-v1.6-vicuna", "Q4_0"), ("bakllava", "bakllava:7b", None),
     ("llava-llama3", "llava-llama3:8b", None), ("llava-phi3:latest", "llava-phi3:3.8b", None),
     ("qwen2.5vl", "qwen2.5vl:7b", None), ("qwen2.5vl:72b", "qwen2.5vl:72b", None),
     ("minicpm-v", "minicpm-v:8b", None), ("minicpm-v:8b-2.6-q4_0", "minicpm-v:8b", "Q4_0"),
@@ -102,7 +106,7 @@ def test_ollama_estimate_counts_a_separate_projector_file_without_a_graph():
     ("bakllava:7b-v1-q4_0", "bakllava:7b", "Q4_0"), ("bakllava:7b-v1-q8_0", "bakllava:7b", "Q8_0"),
     ("llava-llama3:8b-v1.1-fp16", "llava-llama3:8b", "F16"), ("llava-phi3:3.8b-mini-q4_0", "llava-phi3:3.8b", "Q4_0"),
     ("qwen2.5vl:3b-fp16", "qwen2.5vl:3b", "F16"), ("minicpm-v:8b-2.6-fp16", "minicpm-v:8b", "F16"),
-    ("llava:7b-v1.6-mistral-q4_0", "llava:7b", "Q4_0"), ("llava:7b-v1.6-vicuna-fp16", "llava:7b-v1.5", "F16"),
+    ("llava:7b-v1.6-mistral-q4_0", "llava:7b", "Q4_0"), ("llava:7b-v1.6-vicuna-fp16", "llava:7b-v1.6-vicuna", "F16"),
 ])
 def test_vision_tags_resolve_offline(name, model_id, quant):
     r = resolve(name)
@@ -124,7 +128,8 @@ def test_models_use_case_vision_lists_the_new_families_and_each_carries_a_projec
         assert main(["models", "--use-case", "vision", "--family", "llava,bakllava,llava-llama3,llava-phi3,qwen2.5vl,minicpm-v",
                      "--json"]) == 0
     ids = {m["id"] for m in json.loads(buf.getvalue())["models"]}
-    assert ids == {"llava:7b", "llava:7b-v1.5", "llava:13b", "llava:34b", "bakllava:7b", "llava-llama3:8b",
+    assert ids == {"llava:7b", "llava:7b-v1.5", "llava:7b-v1.6-vicuna", "llava:13b", "llava:13b-v1.5", "llava:34b",
+                   "bakllava:7b", "llava-llama3:8b",
                    "llava-phi3:3.8b", "qwen2.5vl:3b", "qwen2.5vl:7b", "qwen2.5vl:32b", "qwen2.5vl:72b", "minicpm-v:8b"}
     assert all(has_vision(get(i)) for i in ids)
 
@@ -206,6 +211,7 @@ def test_mistral_small_mmproj_is_llamacpps_logged_837_36_mib():
 
 
 @pytest.mark.parametrize("cid,tokens", [("llava:7b", 2880), ("llava:7b-v1.5", 576), ("bakllava:7b", 576),
+                                        ("llava:7b-v1.6-vicuna", 2880), ("llava:13b-v1.5", 576), ("llava:13b", 2880),
                                         ("gemma3:12b", 256), ("qwen2.5vl:7b", 4096), ("minicpm-v:8b", 640),
                                         ("llama3.1:8b", None)])
 def test_each_model_states_the_tokens_of_one_image(cid, tokens):
