@@ -323,6 +323,7 @@ class Device:
     details: GpuDetails | None = None  # probe only
     vulkan_driver: str = ""  # Intel under Vulkan: "mesa" (Linux ANV) | "windows" | "" unknown (estimate/vulkan_intel.py)
     backend_word: str = ""  # the llama.cpp backend word the GPU was named with ('vulkan', 'sycl'; catalog/backend_words)
+    sycl_build: str = ""  # the GGML_SYCL_F16 named after 'sycl': "fp32" | "fp16" | "" unsaid (estimate/sycl_path.py)
 
     @property
     def stated_usable_memory(self) -> tuple[int, str] | None:

@@ -9,6 +9,9 @@ Why: a named GPU takes its table backend (Intel: SYCL, AMD: ROCm), and on Intel 
 with ggml_vulkan's "(RADV ...)" note resolved silently to ROCm before. Like "nvlink" / "pcie", the words come after the name (and its count).
 "sycl" ("arc b580 sycl") names llama.cpp's SYCL backend, an Intel GPU's default here: said out loud it was unknown
 hardware while "arc b580 vulkan" resolved; it is refused after a non-Intel GPU and by --engine vllm (engines/vllm.py).
+After it "fp32" or "fp16" ("arc b580 sycl fp32") names the build's GGML_SYCL_F16 (OFF / ON): the prompt GEMMs run in
+FP32 on the vector lanes or in FP16 on XMX, 1.5-3.4x apart (llama.cpp PR #23996's B70 table); unsaid, the newest
+llama.cpp's default, FP16 (estimate/sycl_path.py sycl_build_note, docs/methodology.md 5b-sycl31b).
 "rocm" (or "hip": "ryzen ai max+ 395 128gb rocm") names llama.cpp's ROCm/HIP backend on an AMD GPU. A discrete AMD GPU's
 table backend is already ROCm (the word says it out loud); an AMD APU's profile (Strix Halo, Strix Point) runs Vulkan,
 and without the word no one could ask for the ROCm figure that the held-out ROCm rows of those chips check
@@ -27,6 +30,9 @@ from ..termsafe import clipped
 # own word until the vendor is known: after an AMD GPU it is refused (AMD's Mesa driver is RADV), not read as "mesa"
 DRIVER_WORDS = {"mesa": "mesa", "anv": "anv", "linux": "mesa", "windows": "windows", "radv": "radv", "amdvlk": "amdvlk"}
 # per vendor, the drivers a word names: AMD's Mesa driver is RADV; "windows" is AMD's proprietary driver there
+# the build words after 'sycl': which GGML_SYCL_F16 the llama.cpp build was configured with (estimate/sycl_path.py
+# sycl_build_note: FP16 GEMMs on XMX, or the FP32 path that dequantizes into FP32 copies; prompts differ 1.5-3.4x)
+SYCL_BUILD_WORDS = {"fp32": "fp32", "f32": "fp32", "fp16": "fp16", "f16": "fp16"}
 _BY_VENDOR = {"intel": {"mesa": "mesa", "anv": "mesa", "windows": "windows"},
               "amd": {"mesa": "radv", "radv": "radv", "amdvlk": "amdvlk", "windows": "windows"}}
 # ggml_vulkan's device line: "AMD Radeon RX 7900 XTX (RADV NAVI31) (radv)", "Radeon 8060S Graphics (AMD open-source
@@ -38,6 +44,7 @@ _NOTE_DRIVER = {"radv": "radv", "amd open-source driver": "amdvlk", "amd proprie
                 "intel open-source mesa driver": "mesa"}
 
 
+_SHOWN_SYCL = lazy(r"\(\s*sycl\s*(?:,\s*(fp32|fp16)\s+build\s*)?\)", re.I)
 _SHOWN = lazy(r"\(([^()]*\bvulkan\b[^()]*)\)", re.I)
 _COUNT_AFTER = lazy(r"^(.*\S)\s+([x×*]\s*[0-9]+)\s*$", re.I)  # 'arc b580 vulkan mesa x2': a count after the words
 
@@ -51,6 +58,10 @@ def split(text: str) -> tuple[str, str, str]:
         rest, backend, driver = split(after.group(1))
         if backend:
             return f"{rest} {after.group(2)}", backend, driver
+    sycl = _SHOWN_SYCL.search(text)  # fit's 'Intel Arc B580 (SYCL, FP32 build)' pasted back: that build, not the default
+    if sycl:
+        rest = " ".join((text[:sycl.start()] + " " + text[sycl.end():]).split())
+        return rest, "sycl", SYCL_BUILD_WORDS.get((sycl.group(1) or "").lower(), "")
     shown = _SHOWN.search(text)  # fit's own Hardware line pasted back: 'Intel Arc B580 (Vulkan, Mesa ANV)' (the name
     if shown:                   # resolver drops a parenthesised note, so it ran as SYCL without a word)
         note = set(re.sub(r"\bvulkan\b|\bdriver\b|,", " ", shown.group(1).lower()).split())
@@ -76,8 +87,12 @@ def split(text: str) -> tuple[str, str, str]:
         words = words[:-1]
     if len(words) >= 2 and words[-1].lower() == "vulkan":
         return " ".join(words[:-1]), "vulkan", driver
+    build = ""
+    if len(words) >= 3 and words[-1].lower() in SYCL_BUILD_WORDS and words[-2].lower() == "sycl":
+        build = SYCL_BUILD_WORDS[words[-1].lower()]  # 'arc b580 sycl fp32': the GGML_SYCL_F16 the build was made with
+        words = words[:-1]
     if len(words) >= 2 and words[-1].lower() == "sycl":  # llama.cpp's SYCL backend (Intel GPUs): no driver word
-        return " ".join(words[:-1]), "sycl", ""
+        return " ".join(words[:-1]), "sycl", build
     if len(words) >= 2 and words[-1].lower() in ("rocm", "hip"):  # llama.cpp's ROCm/HIP backend (AMD GPUs)
         return " ".join(words[:-1]), "rocm", ""
     return text, "", ""
@@ -93,7 +108,8 @@ def apply(profile, backend: str, driver: str, spec: str):
         if profile.vendor != "intel" or profile.kind in ("cpu", "host"):
             raise UnknownHardwareError(f"hardware {clipped(spec)!r}: llama.cpp's SYCL backend is sized for Intel GPUs "
                                        f"only, not {profile.name}", "drop 'sycl'")
-        return replace(profile, backend="sycl", raw={**profile.raw, "backend_word": "sycl"})
+        raw = {**profile.raw, "backend_word": "sycl"} | ({"sycl_build": driver} if driver else {})
+        return replace(profile, backend="sycl", raw=raw)
     if backend == "rocm":  # ggml-cuda built for HIP: AMD GPUs only (a discrete one's table default; an APU's choice)
         if profile.vendor != "amd" or profile.kind in ("cpu", "host"):
             raise UnknownHardwareError(f"hardware {clipped(spec)!r}: llama.cpp's ROCm backend runs AMD GPUs only, not "

@@ -224,9 +224,19 @@ def _split_link(text: str, spec: str) -> tuple[str, str]:
 
 def _driver_without_vulkan(text: str, spec: str) -> None:
     """'arc b580 mesa' said "unknown hardware; did you mean arc-b580": a driver word needs 'vulkan' before it."""
-    from .backend_words import DRIVER_WORDS
+    from .backend_words import DRIVER_WORDS, SYCL_BUILD_WORDS
 
     words = text.split()
+    if len(words) >= 2 and words[-1].lower() in SYCL_BUILD_WORDS:  # 'arc b580 fp32': the build word follows 'sycl'
+        try:
+            intel = get_profile(" ".join(words[:-1])).vendor == "intel"
+        except UnknownHardwareError:
+            intel = False
+        if intel:
+            typed = spec.split()
+            raise UnknownHardwareError(f"hardware {clipped(spec)!r}: {words[-1]!r} names a llama.cpp SYCL build "
+                                       "(GGML_SYCL_F16), which follows the word 'sycl'",
+                                       f"e.g. --hardware '{clipped(' '.join(typed[:-1]), 40)} sycl {typed[-1].lower()}'")
     if len(words) < 2 or words[-1].lower() not in DRIVER_WORDS:
         return
     try:
@@ -271,6 +281,7 @@ def machine_from_profile(profile: Profile, count: int = 1, ram_bytes: int | None
             usable_memory_bytes=usable, matched_profile=matched,
             backend=profile.backend, details=replace(details or GpuDetails(), usable_memory_source=basis),
             vulkan_driver=profile.raw.get("vulkan_driver", ""), backend_word=profile.raw.get("backend_word", ""),
+            sycl_build=profile.raw.get("sycl_build", ""),
         )
         return Machine(
             name=label, devices=(device,), ram_bytes=profile.memory_bytes, cpu_name=profile.name,
@@ -281,6 +292,7 @@ def machine_from_profile(profile: Profile, count: int = 1, ram_bytes: int | None
         bandwidth_bytes_per_s=profile.bandwidth_bytes_per_s, fp16_flops=profile.fp16_flops,
         matched_profile=matched, backend=profile.backend, fp16_acc16_flops=profile.fp16_acc16_flops, details=details,
         vulkan_driver=profile.raw.get("vulkan_driver", ""), backend_word=profile.raw.get("backend_word", ""),
+        sycl_build=profile.raw.get("sycl_build", ""),
     )
     return Machine(
         name=label, devices=(device,) * count, ram_bytes=ram_bytes or 0, source="profile",

@@ -69,6 +69,13 @@ def estimate_speed(
     """
     if placement.fit == "no":
         return Speed(None, None, "unknown", note="does not fit")
+    with sycl_path.with_device_build(machine.devices):  # 'arc b580 sycl fp32': that GGML_SYCL_F16 (sycl_path.py)
+        return _estimate_speed(model, quant, placement, machine, kv_cache_type=kv_cache_type,
+                               decode_depth=decode_depth, prefill_depth=prefill_depth, n_ubatch=n_ubatch, table=table)
+
+
+def _estimate_speed(model: Model, quant: Quant, placement: Placement, machine: Machine, *, kv_cache_type: str,
+                    decode_depth: int, prefill_depth: int, n_ubatch: int, table: Table | None) -> Speed:
     machine = sycl_path.stream_machine(machine)  # ggml-sycl streams at the die's measured read rate where below spec
     work = token_work(model, quant, kv_cache_type)
     kernel: list[float] = []

@@ -21,11 +21,13 @@ Why: one bandwidth share and one FLOPS share per backend cannot follow what ggml
 
 The build comes from a llama-bench row (`build` text: a date YYYY-MM(-DD), PR numbers "#12858", "DISABLE_OPT=1",
 "F16=ON") through assume_build(); with none (every user estimate) the newest llama.cpp: every reorder kernel, reorder
-on, FP16 GEMM on XMX (the figure the spec tables list).
+on, FP16 GEMM on XMX (the figure the spec tables list; GGML_SYCL_F16's default since PR #23996), or the GGML_SYCL_F16 the
+GPU was named with ("arc b580 sycl fp32", with_device_build; fit says which, sycl_build_note).
 """
 from __future__ import annotations
 
 import re
+from contextlib import nullcontext
 from functools import lru_cache
 
 from ..domain import Device
@@ -98,6 +100,39 @@ def assume_build(text: str, date: str | None = None):
 
 def current() -> Build:
     return _BUILDS[-1] if _BUILDS else NEWEST
+
+
+def with_device_build(devices):
+    """Within it, an estimate on Intel GPUs named "sycl fp32" / "sycl fp16" (catalog/backend_words.py) takes that
+    GGML_SYCL_F16 on the build it already has (the newest llama.cpp for a user estimate); a row's own build
+    (assume_build) that states the flag keeps it. Unsaid, or GPUs that say both: nothing changes.
+
+    Why: the switch moves a prompt 1.5-3.4x (PR #23996's B70 table) and both builds are what users run: the CMake
+    default was OFF until PR #23996, and llama.cpp's Ubuntu release ships an fp32 and an fp16 package
+    (release.yml ubuntu-24-sycl; docs/methodology.md 5b-sycl31b)."""
+    said = {d.sycl_build for d in devices if d.backend == "sycl" and d.sycl_build}
+    build = current()
+    if len(said) != 1 or build.f16 is not None:
+        return nullcontext()
+    return pushed(_BUILDS, replace(build, f16=said.pop() == "fp16"))
+
+
+def sycl_build_note(devices) -> str | None:
+    """The line fit and serve print for an Intel GPU that llama.cpp runs on SYCL: which GGML_SYCL_F16 its prompt
+    figures assume and how to ask for the other (the word after 'sycl'); None without such a GPU."""
+    sycl = [d for d in devices if d.vendor == "intel" and d.backend == "sycl"]
+    if not sycl:
+        return None
+    name = sycl[0].matched_profile or "arc b580"
+    said = {d.sycl_build for d in sycl} - {""}
+    if said == {"fp32"}:
+        return (f"Intel GPU under SYCL, FP32 build (GGML_SYCL_F16=OFF, as named): prompt GEMMs on the vector lanes, "
+                f"1.5-3.4x slower than an FP16 build's (llama.cpp PR #23996); --hardware '{name} sycl fp16' for that")
+    if said == {"fp16"}:
+        return "Intel GPU under SYCL, FP16 build (GGML_SYCL_F16=ON, as named): prompt GEMMs on XMX"
+    return (f"Intel GPU under SYCL: prompt speed assumes a GGML_SYCL_F16=ON build (llama.cpp's default since PR #23996; "
+            f"its docs' build command, release packages and intel Docker images); an OFF build (the default before it, "
+            f"the ubuntu-sycl-fp32 release package) prompts 1.5-3.4x slower: --hardware '{name} sycl fp32'")
 
 
 @lru_cache(maxsize=1)

@@ -115,7 +115,8 @@ def device_dict(d: Device) -> dict[str, Any]:
         "unified": d.unified,
         "matched_profile": d.matched_profile,
         "backend": d.backend,
-    } | ({"vulkan_driver": d.vulkan_driver} if d.vulkan_driver else {})  # Intel under Vulkan (estimate/vulkan_intel.py)
+    } | ({"vulkan_driver": d.vulkan_driver} if d.vulkan_driver else {}) \
+        | ({"sycl_build": d.sycl_build} if d.sycl_build else {})  # Intel: Vulkan driver / GGML_SYCL_F16 as named
 
 
 def machine_dict(m: Machine) -> dict[str, Any]:
