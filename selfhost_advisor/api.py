@@ -269,7 +269,7 @@ def fit(
     context_warnings += [floor_note] if floor_note else []
     from .estimate.driver_notes import device_notes
 
-    context_warnings += device_notes(machine.devices) + _sycl_build_notes(eng.name, machine.devices)
+    context_warnings += device_notes(machine.devices) + _sycl_build_notes(eng, machine.devices)
     if not eng.mixed_gpus and len({(d.name, d.memory_bytes) for d in machine.devices}) > 1:
         raise BadOptionError(f"--engine {eng.name} runs tensor parallel over identical GPUs; {machine.name} mixes cards",
                              "use --engine llamacpp (layer split) or identical GPUs ('2x rtx4090')")
@@ -600,7 +600,7 @@ def serve(
     from .estimate.driver_notes import device_notes
 
     lead = ([machine_note] if machine_note else []) + device_notes(machine.devices) \
-        + _sycl_build_notes(eng.name, machine.devices)
+        + _sycl_build_notes(eng, machine.devices)
     warnings = (*lead, *report.warnings) if lead else report.warnings
     return replace(report, params=param_counts(resolved.model), warnings=warnings)
 
@@ -661,10 +661,11 @@ def as_json(result: Any) -> dict[str, Any]:
 __all__ = ["as_json", "cost", "filter_models", "fit", "hardware_for", "list_models", "models_that_fit", "probe", "serve"]
 
 
-def _sycl_build_notes(engine: str, devices) -> list[str]:
+def _sycl_build_notes(eng, devices) -> list[str]:
     """llama.cpp on an Intel GPU (SYCL): which GGML_SYCL_F16 build the prompt figures assume (estimate/sycl_path.py
-    sycl_build_note). Ollama runs such a GPU on Vulkan and vLLM on XPU: no note there."""
-    if engine != "llamacpp":
+    sycl_build_note). An engine without ggml-sycl (data/engines.yaml refused_backend_words: Ollama runs such a GPU on
+    Vulkan, vLLM on XPU) gets no note."""
+    if "sycl" in (eng.params.get("refused_backend_words") or ()):
         return []
     from .estimate.sycl_path import sycl_build_note
 

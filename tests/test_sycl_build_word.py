@@ -61,6 +61,7 @@ def test_fit_says_which_build_it_assumes_and_how_to_name_the_other():
 def test_no_sycl_build_note_where_llama_cpp_does_not_run_the_gpu_on_sycl():
     assert not _sycl_notes(api.fit("llama3.1:8b", "arc b580 vulkan mesa", quant="Q4_K_M"))
     assert not _sycl_notes(api.fit("llama3.1:8b", "arc b580", quant="Q4_K_M", engine="ollama"))
+    assert not _sycl_notes(api.fit("llama3.1:8b", "arc b580", quant="AWQ-INT4", engine="vllm"))  # XPU, not ggml-sycl
     assert not _sycl_notes(api.fit("llama3.1:8b", "rtx-4090", quant="Q4_K_M"))
 
 
