@@ -530,3 +530,6 @@ class ServingCapacity:
     # what it is short of, when fits is False (estimate/serving/types.SHORT_OF): memory | unsupported | speed |
     # targets | floor. The cost model decides by this, not by the words of `reason`.
     short_of: str = ""
+    # what the capacity's rates rest on where it is not a fit (estimate/serving/borrowed.compute_caveat: vLLM on an
+    # Intel GPU borrows llama.cpp's SYCL prompt share); cost prints it with the box
+    caveat: str = ""

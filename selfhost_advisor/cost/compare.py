@@ -154,6 +154,11 @@ def compare(
                                 f"(band x{o.capacity.low_factor:.2f}-{o.capacity.high_factor:.2f}); "
                                 "box counts may differ")
                 break
+        caveats: dict[str, str] = {}  # a box's rates borrowed, not fitted (vLLM on an Intel GPU: serving/borrowed.py),
+        for label, cap in capacities.items():  # priced or not (an unpriced box's capacity is still quoted)
+            if cap.caveat and cap.caveat not in caveats:
+                caveats[cap.caveat] = label
+        warnings.extend(f"{label}: {caveat}" for caveat, label in caveats.items())
         for o in buy:  # a spec sheet without tdp=: the power bill rests on a stated stand-in (cost/custom_box.py)
             if o.box.power_source.startswith("assumed"):
                 warnings.append(f"{o.box.label}: GPU power {o.box.power_source}")

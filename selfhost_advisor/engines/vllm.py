@@ -9,6 +9,7 @@ from ..domain import FitOption, Speed
 from ..errors import BadOptionError
 from ..estimate.encoder import embeds_only
 from ..estimate.serving import _prefill_tokens_per_s, step_seconds
+from ..estimate.serving.borrowed import compute_caveat
 from ..estimate.serving.step import EAGER_CAVEAT
 from ..estimate.speed import efficiency
 from ..estimate.vllm import check_layers, get_vllm_quant, plan, vllm_quants, vllm_quants_for
@@ -122,7 +123,7 @@ class Vllm(Engine):
                           note=f"vLLM tensor parallel {p.tp}; CUDA-family efficiency from llama-bench"
                           + (f"; pipeline over {p.pp} nodes: stages run one after another (speed as tensor parallel "
                              "within a node; the inter-node hop is not counted)" if p.pp > 1 else ""),
-                          caveats=(EAGER_CAVEAT,) if request.enforce_eager else ())
+                          caveats=((EAGER_CAVEAT,) if request.enforce_eager else ()) + _borrowed(machine))
         elif p.placement.fit == "gpu":
             speed = Speed(None, None, "unknown", note="device bandwidth or FLOPS unknown: give a hardware profile")
         if speed is not None and speed.decode_tokens_per_s is not None and _is_encoder(model):
@@ -175,3 +176,9 @@ class Vllm(Engine):
 
 
 ENGINE_CLASS = Vllm
+
+
+def _borrowed(machine: Machine) -> tuple[str, ...]:
+    """The compute-share caveat of a part whose vLLM rate is borrowed (estimate/serving/borrowed.compute_caveat)."""
+    caveat = compute_caveat(machine)
+    return (caveat,) if caveat else ()

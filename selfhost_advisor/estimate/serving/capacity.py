@@ -35,7 +35,18 @@ def capacity_for_mix(model: Model, machine: Machine, *, prompt_tokens: int, outp
         prefill_tokens_per_s=prefill, confidence=rep.confidence, low_factor=rep.band[0], high_factor=rep.band[1],
         total_tokens_per_s=pt.total_tokens_per_s, output_tokens_per_s=pt.output_tokens_per_s,
         short_of="" if pt is rep.recommended else "targets",
+        caveat=_caveat(rep, machine),
     )
+
+
+def _caveat(rep, machine: Machine) -> str:
+    """The compute-share caveat of a vLLM report (borrowed.compute_caveat), '' for the slot engines, whose prompt
+    rates are llama.cpp's own model."""
+    if rep.engine != "vllm":
+        return ""
+    from .borrowed import compute_caveat
+
+    return compute_caveat(machine)
 
 
 def _unmet(pt, w: ServeWorkload) -> str:

@@ -80,7 +80,7 @@ def _serve_vllm(model: Model, machine: Machine, w: ServeWorkload, q: Quant, conc
         kv_bytes_per_request=per_request, confidence="extrapolated", band=(float(band[0]), float(band[1])),
         assumptions={**_assumptions(batched, max_seqs, p.tp, prefill_tokens_per_s(model, q, machine, p.tp, P // 2)),
                      **prefix_assumptions(model, w, req.engine, hit, shared)},
-        warnings=_warnings(model, w, req, hit, True),
+        warnings=_warnings(model, w, req, hit, True) + _compute_caveats(machine),
         command=_command(model, q, machine, req, p, rec or top),
     )
 
@@ -126,6 +126,14 @@ def _assumptions(batched: int, max_seqs: int, tp: int, prefill: float) -> dict:
         "per_sequence_us": float(c["per_sequence_us"]),
         "calibration": "data/serving.yaml (fitted by scripts/fit_serving.py on data/serving_benchmarks.yaml)",
     }
+
+
+def _compute_caveats(machine: Machine) -> tuple[str, ...]:
+    """The step's compute share where it is borrowed, not fitted (borrowed.compute_caveat: vLLM on an Intel GPU)."""
+    from .borrowed import compute_caveat
+
+    caveat = compute_caveat(machine)
+    return (caveat,) if caveat else ()
 
 
 def _warnings(model: Model, w: ServeWorkload, req: FitRequest | None = None, hit: int = 0,

@@ -30,6 +30,7 @@ from ..moe_batch import touched_share
 from ..vllm import _formats, kv_bytes_per_token, tensor_bytes
 from ..vllm_weights import tp_whole
 from .attention import attention_flops, dsa_attention_flops, kv_read_bytes, prompt_attention_flops, state_write_bytes
+from .borrowed import compute_share
 from .collectives import (allreduce_seconds, residual_blocks, tp_parallel_ffn_layers, tp_qk_norm_collectives,
                           tp_qk_norm_layers)
 from .moe_step import (expert_flops_per_token, expert_kernels_seconds, expert_mma_share, fused_moe_gemm_flops,
@@ -210,7 +211,10 @@ def _parts_seconds(model: Model, quant: Quant, machine: Machine, tp: int, batch:
     eff = efficiency(dev.backend)
     bw = eff.bandwidth * dev.bandwidth_bytes_per_s
     # llama.cpp's 16-bit prefill reaches this share of FLOPS all in (matmuls and the per-token rest); vLLM borrows it
-    fl = eff.prefill_f16_all_in * matmul_flops(machine, quant)
+    # (borrowed.compute_share: on an Intel GPU data/serving.yaml xpu_compute_share, fitted on a published vLLM run, not
+    # the 1.0 the SYCL family's compute_efficiency_f16 holds because no share is fitted there)
+    share = compute_share(machine)
+    fl = share * matmul_flops(machine, quant)
     dense, experts, flops = step_parts(model, quant, tp)
     tokens = batch + prefill_tokens
     lm = lm_head_flops(model, tp)
@@ -234,11 +238,11 @@ def _parts_seconds(model: Model, quant: Quant, machine: Machine, tp: int, batch:
     if sparse[0] is None:
         attn_work = (batch * attention_flops(model, tp, depth)
                      + prefill_tokens * prompt_attention_flops(model, tp, prefill_depth))
-        fla = eff.prefill_f16_all_in * attention_tensor_flops(machine, quant, kv_dtype_bytes)
+        fla = share * attention_tensor_flops(machine, quant, kv_dtype_bytes)
         return linear, max(kv / bw, attn_work / fla)
     # DeepSeek sparse attention: every token of the step, decoding or prompt, runs FlashMLA's sparse kernel (a BF16
     # one, dsa_attention_flops) and the indexer's FP8 logits (the format's rate here)
-    fl16 = eff.prefill_f16_all_in * float(dev.fp16_flops or 0.0)
+    fl16 = share * float(dev.fp16_flops or 0.0)
     seconds = 0.0
     for (tokens_at, _), flops in zip(at, sparse):
         if tokens_at > 0 and flops is not None:
