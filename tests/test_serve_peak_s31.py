@@ -22,7 +22,7 @@ import selfhost_advisor as sa
 from selfhost_advisor.catalog.data import load
 from selfhost_advisor.catalog.hardware import get_profile, machine_from_profile
 from selfhost_advisor.catalog.models import get
-from selfhost_advisor.estimate.serving.borrowed import fit_xe2_share
+from selfhost_advisor.estimate.serving.xpu_fit import fit_xe2_share
 from selfhost_advisor.estimate.tensors import active_params
 
 # one GPU of each family vLLM serves on (CUDA: GeForce with its FP32-accumulate figure, Ampere / Hopper datacenter
@@ -85,7 +85,8 @@ def test_no_multi_gpu_serve_figure_passes_the_summed_peak(hardware, model_id, gp
 def _prefill_share(model_id: str, hardware: str) -> float:
     r = sa.serve(model_id, hardware)
     assert r.fits
-    return float(r.assumptions["prefill_tokens_per_s_alone"]) * _flops_lower_bound(model_id) / _peak_flops(hardware, r.quant)
+    prefill = float(r.assumptions["prefill_tokens_per_s_alone"])
+    return prefill * _flops_lower_bound(model_id) / _peak_flops(hardware, r.quant)
 
 
 def test_the_stored_xe2_share_is_what_the_published_b70_run_gives():

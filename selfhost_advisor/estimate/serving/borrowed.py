@@ -6,8 +6,8 @@ has no such share: its llama.cpp prompt model runs each GEMM at the oneDNN / one
 (sycl_path.gemm_rate) and scripts/fit_speed.py writes 1.0 as the family's compute_efficiency_f16 ("no share fitted"),
 so before session 31 vLLM on an Intel GPU priced every FLOP at the XMX spec peak (Llama 3.1 8B on an Arc B580: 7,646
 prompt tokens/s alone, 0.97 of its 109.4 TFLOPS). An Intel GPU now takes data/serving.yaml vllm.xpu_compute_share:
-on Xe2 the share one published vLLM run on two Arc Pro B70s implies (fit_xe2_share), elsewhere that share scaled by
-the library GEMM's measured share on the architecture; either way serve, fit and cost say what it rests on
+on Xe2 the share one published vLLM run on two Arc Pro B70s implies (xpu_fit.fit_xe2_share), elsewhere that share
+scaled by the library GEMM's measured share on the architecture; either way serve, fit and cost say what it rests on
 (compute_caveat; docs/methodology.md 6c, Session 31 xpu31).
 """
 from __future__ import annotations
@@ -17,7 +17,7 @@ from functools import lru_cache
 
 from ...domain import Device, Machine
 
-_OVERRIDE: list[float] = []  # fit_xe2_share's trial shares (innermost last)
+_OVERRIDE: list[float] = []  # xpu_fit.fit_xe2_share's trial shares (innermost last)
 
 
 def _data() -> dict:
@@ -105,39 +105,9 @@ def compute_caveat(machine: Machine) -> str:
 
 @contextmanager
 def trial_share(share: float):
-    """Within it, an Intel GPU's Xe2 share is `share` (fit_xe2_share's bisection)."""
+    """Within it, an Intel GPU's Xe2 share is `share` (xpu_fit.fit_xe2_share's bisection)."""
     _OVERRIDE.append(share)
     try:
         yield
     finally:
         _OVERRIDE.pop()
-
-
-def fit_xe2_share(lo: float = 0.05, hi: float = 1.0, tol: float = 1e-4) -> float:
-    """The Xe2 share at which serve's time to first token for the stored run's long prompt, less that for its short
-    one, equals the measured difference (data/serving.yaml xpu_compute_share.row). The difference leaves out the API
-    server's per-request time, which the serving model does not count and both requests pay. Bisection: the
-    difference falls as the share rises."""
-    from .serve import serve
-    from .types import ServeWorkload
-    from ...catalog.hardware import parse_spec, machine_from_profile
-    from ...catalog.models import get
-    from ...domain import FitRequest
-
-    row = _data()["row"]
-    model = get(str(row["model"]))
-    profile, n, _ = parse_spec(str(row["hardware"]))
-    machine = machine_from_profile(profile, n)
-    req = FitRequest(context=1, kv_cache_type=str(row["kv_cache"]), enforce_eager=bool(row["enforce_eager"]))
-    target = float(row["ttft_s"]) - float(row["short_ttft_s"])
-
-    def ttft(prompt: int) -> float:
-        w = ServeWorkload(prompt, int(row["output_tokens"]), None, None, 0)
-        return serve(model, machine, w, quant=str(row["quant"]), concurrency=(1,), options=req).points[0].ttft_s
-
-    while hi - lo > tol:
-        mid = (lo + hi) / 2
-        with trial_share(mid):
-            diff = ttft(int(row["prompt_tokens"])) - ttft(int(row["short_prompt_tokens"]))
-        lo, hi = (lo, mid) if diff < target else (mid, hi)
-    return round((lo + hi) / 2, 4)

@@ -40,9 +40,11 @@ def capacity_for_mix(model: Model, machine: Machine, *, prompt_tokens: int, outp
 
 
 def _caveat(rep, machine: Machine) -> str:
-    """The compute-share caveat of a vLLM report (borrowed.compute_caveat), '' for the slot engines, whose prompt
-    rates are llama.cpp's own model."""
-    if rep.engine != "vllm":
+    """The compute-share caveat of a report from the batched step (an engine with a paged KV pool: vLLM;
+    borrowed.compute_caveat), '' for the slot engines, whose prompt rates are llama.cpp's own model."""
+    from ...engines import get_engine
+
+    if not rep.engine or not get_engine(rep.engine).kv_pool:
         return ""
     from .borrowed import compute_caveat
 
