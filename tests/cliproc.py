@@ -223,6 +223,17 @@ def run_inprocess(jobs: list[tuple[list[str], dict[str, str]]], cwd: Path) -> li
     return out
 
 
+def check_cli_table(table: list[tuple[list[str], int, str]], tmp_path: Path) -> None:
+    """Run each (argv, exit code, word) row in process with an isolated home and Ollama store: the exit code must be
+    the row's, and a refusal (exit 2) must write nothing to stdout and one stderr line naming `word` (the
+    catalog-release tests' tables: tests/test_new_releases_session16.py, _session30.py, test_models_session31.py)."""
+    env = isolated_env(tmp_path / "home", tmp_path / "ollama")
+    for (argv, rc, word), ran in zip(table, run_inprocess([(argv, env) for argv, _, _ in table], tmp_path)):
+        assert ran.returncode == rc, (argv, ran.stderr)
+        if rc == 2:
+            assert ran.stdout == "" and len(ran.stderr.strip().splitlines()) == 1 and word in ran.stderr, (argv, ran.stderr)
+
+
 def run_batch(jobs: list[tuple[list[str], dict[str, str]]], cwd: Path, env: dict[str, str]) -> list[Ran]:
     """run_inprocess in one fresh `python` process started with `env` (e.g. another PYTHONHASHSEED): every job's
     own environment, folder and fresh streams as there, results in job order.

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import jsonschema
 import pytest
-from cliproc import isolated_env, run_inprocess
+from cliproc import check_cli_table, isolated_env, run_inprocess
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -231,8 +231,4 @@ CLI = [
 
 
 def test_fit_cli(tmp_path):
-    env = isolated_env(tmp_path / "home", tmp_path / "ollama")
-    for (argv, rc, word), ran in zip(CLI, run_inprocess([(argv, env) for argv, _, _ in CLI], tmp_path)):
-        assert ran.returncode == rc, (argv, ran.stderr)
-        if rc == 2:
-            assert ran.stdout == "" and word in ran.stderr, (argv, ran.stderr)
+    check_cli_table(CLI, tmp_path)

@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from cliproc import isolated_env, run_inprocess
+from cliproc import check_cli_table
 
 from selfhost_advisor.catalog.hf_config import model_from_config
 from selfhost_advisor.catalog.models import get, resolve
@@ -205,8 +205,4 @@ CLI = [
 
 
 def test_fit_cli_runs_what_the_engines_run_and_refuses_the_rest(tmp_path):
-    env = isolated_env(tmp_path / "home", tmp_path / "ollama")
-    for (argv, rc, word), ran in zip(CLI, run_inprocess([(argv, env) for argv, _, _ in CLI], tmp_path)):
-        assert ran.returncode == rc, (argv, ran.stderr)
-        if rc == 2:
-            assert ran.stdout == "" and len(ran.stderr.strip().splitlines()) == 1 and word in ran.stderr, ran
+    check_cli_table(CLI, tmp_path)

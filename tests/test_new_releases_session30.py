@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from cliproc import isolated_env, run_inprocess
+from cliproc import check_cli_table
 
 from selfhost_advisor.catalog.hf_config import model_from_config
 from selfhost_advisor.catalog.models import get, resolve
@@ -231,11 +231,7 @@ CLI = [
 
 
 def test_fit_cli(tmp_path):
-    env = isolated_env(tmp_path / "home", tmp_path / "ollama")
-    for (argv, rc, word), ran in zip(CLI, run_inprocess([(argv, env) for argv, _, _ in CLI], tmp_path)):
-        assert ran.returncode == rc, (argv, ran.stderr)
-        if rc == 2:
-            assert ran.stdout == "" and word in ran.stderr, (argv, ran.stderr)
+    check_cli_table(CLI, tmp_path)
 
 
 @pytest.mark.parametrize("model_type", [["mistral4"], {"mistral4": 1}, 4, None])
