@@ -262,6 +262,10 @@ def fit(
 
         machine = apply_memory_options(machine, memory, _size(gpu_memory))
     eng.check_machine(machine)
+    if names:  # a format the user named that the engine does not run on these GPUs (vLLM: GPTQ on Intel): exit 2
+        eng.check_quants(quants, machine)
+    else:  # and no row for it when none is named
+        quants = eng.runnable_quants(quants, machine)
     machine, machine_note = eng.engine_machine(machine, version)  # Ollama: an Intel GPU on Vulkan (or the CPU)
     ctx, context_source, context_warnings = _context(eng, m, context, eng.default_context(m, machine, version))
     context_warnings += [machine_note] if machine_note else []
@@ -557,6 +561,7 @@ def serve(
     eng.check_runs(resolved.model)
     q = eng.quant(quant) if quant else None
     if q is not None:
+        eng.check_quants((q,), machine)  # vLLM: GPTQ named on an Intel GPU, exit 2 naming what runs there
         from .estimate.fit import refuse_unread_ud
 
         refuse_unread_ud(resolved.model, (q,))  # as `fit`: an unread UD-Q4_K_XL layout is refused, not guessed

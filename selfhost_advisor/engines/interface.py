@@ -196,6 +196,14 @@ class Engine:
         """The engine's command line with exactly the settings the estimate assumed ("" when nothing runs)."""
         return ""
 
+    def check_quants(self, quants, machine: Machine) -> None:
+        """Refuse a format the user named that the engine does not run on this machine's GPUs (BadOptionError);
+        most engines run every format they list anywhere."""
+
+    def runnable_quants(self, quants, machine: Machine) -> tuple:
+        """The formats of `quants` the engine runs on this machine's GPUs (all of them for most engines)."""
+        return tuple(quants)
+
     def check_machine(self, machine: Machine) -> None:
         """Refuse hardware the engine cannot run on (BadOptionError); most engines run anywhere."""
 

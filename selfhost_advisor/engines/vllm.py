@@ -70,6 +70,19 @@ class Vllm(Engine):
             "above the model's derived maximum",
             f"give --context {model.max_context} or less (or set VLLM_ALLOW_LONG_MAX_MODEL_LEN=1, as vLLM says)")
 
+    def check_quants(self, quants, machine: Machine) -> None:
+        """GPTQ named on an Intel GPU: exit 2 with the formats that run there (data/engines.yaml vllm_platform_formats)."""
+        from ..estimate.vllm_weights import check_platform
+
+        check_platform(quants, machine)
+
+    def runnable_quants(self, quants, machine: Machine) -> tuple:
+        """Without --quant, fit lists only the formats vLLM runs on these GPUs (no GPTQ row on an Intel GPU)."""
+        from ..estimate.vllm_weights import platform_refusal
+
+        kept = tuple(q for q in quants if not any(platform_refusal(q.name, d.vendor) for d in machine.devices))
+        return kept or tuple(quants)
+
     def check_machine(self, machine: Machine) -> None:
         """vLLM has no Vulkan platform (vllm/platforms/__init__.py: cuda, rocm, xpu, tpu, cpu; data/engines.yaml
         refused_backends): a GPU named with llama.cpp's 'vulkan' word is bad input for --engine vllm, not a GPU we

@@ -21,8 +21,8 @@ from ..record import record
 from . import vllm_graphs, vllm_groups, vllm_hybrid
 from .memory import caches_kv, indexer_bytes_per_token_fp8, uses_window
 from .vllm_weights import (  # noqa: F401  (re-exported)
-    VllmWeights, _formats, check_format, get_vllm_quant, per_gpu_bytes, tensor_bytes, vllm_quants, vllm_quants_for,
-    vllm_weights,
+    VllmWeights, _formats, check_format, check_platform, get_vllm_quant, per_gpu_bytes, platform_refusal, tensor_bytes,
+    vllm_quants, vllm_quants_for, vllm_weights,
 )
 
 __all__ = ["VllmPlan", "VllmWeights", "_formats", "activation_bytes", "batch_defaults", "cuda_total_bytes",
@@ -315,6 +315,11 @@ def plan(model: Model, quant: Quant, machine: Machine, request: FitRequest) -> V
         return VllmPlan(mem, Placement("no", 0, n_total, 0, 0, w.total, note=why, unsupported=True), tp, 0, 0,
                         seq_kv, gpu_memory_utilization=util)
     dev = gpus[0]
+    why = platform_refusal(quant.name, dev.vendor)  # GPTQ on Intel's XPU platform (data/engines.yaml)
+    if why:
+        mem = MemoryBreakdown(w.total, seq_kv * request.n_parallel, 0, 0, bits_per_weight=_bpw(w))
+        return VllmPlan(mem, Placement("no", 0, n_total, 0, 0, w.total, note=why, unsupported=True), tp, 0, 0,
+                        seq_kv, gpu_memory_utilization=util)
     if quant.name == "MXFP4":  # a released format with per-platform kernels (estimate/serving/moe_step.py)
         from .serving.moe_step import gpu_family, mxfp4_refusal
 

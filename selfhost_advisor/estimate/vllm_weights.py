@@ -64,6 +64,38 @@ def check_format(model: Model, quant: Quant) -> None:
                              f"{quant.name} checkpoint", f"with --engine vllm use one of: {general}")
 
 
+def _platform(vendor: str) -> dict:
+    return (load("engines").get("vllm_platform_formats") or {}).get(vendor) or {}
+
+
+def platform_refusal(quant_name: str, vendor: str) -> str | None:
+    """Why vLLM does not run `quant_name` on a GPU of `vendor` (data/engines.yaml vllm_platform_formats: GPTQ on Intel's
+    XPU platform, vllm issue #52203), or None where it runs (every format on CUDA / ROCm)."""
+    why = (_platform(vendor).get("refused") or {}).get(quant_name)
+    return " ".join(str(why).split()) if why else None
+
+
+def platform_runs(vendor: str) -> tuple[str, ...]:
+    """The vLLM formats that run on a GPU of `vendor` (every one where vllm_platform_formats lists no platform)."""
+    runs = _platform(vendor).get("runs")
+    return tuple(runs) if runs else tuple(_formats())
+
+
+def check_platform(quants, machine) -> None:
+    """A --quant the user named that vLLM does not run on the machine's GPUs (platform_refusal): BadOptionError, one
+    line naming the reason and the formats that run there (exit 2). The formats picked when none is named are kept
+    off such GPUs by estimate/vllm.plan (an unsupported placement) instead."""
+    from ..errors import BadOptionError
+
+    vendors = {d.vendor for d in machine.devices}
+    for q in quants:
+        for vendor in sorted(vendors):
+            why = platform_refusal(q.name, vendor)
+            if why:
+                runs = [n for n in platform_runs(vendor) if not _formats().get(n, {}).get("native")]  # not MXFP4
+                raise BadOptionError(f"{q.name}: {why}", f"with --engine vllm on this GPU use one of: {', '.join(runs)}")
+
+
 def get_vllm_quant(name: str) -> Quant:
     key = name.strip().upper().replace("_", "-")
     key = {"FP16": "BF16", "AWQ": "AWQ-INT4", "GPTQ": "GPTQ-INT4", "INT4": "AWQ-INT4"}.get(key, key)
