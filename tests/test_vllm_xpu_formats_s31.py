@@ -1,7 +1,7 @@
 """vLLM on an Intel GPU never gets a weight format its XPU platform does not run; CUDA boxes keep every format
 (session 31, xpuq31; docs/methodology.md 6c; data/engines.yaml vllm_platform_formats).
 
-The bug: `serve llama3.1:8b -H "arc pro b60"` picked GPTQ-INT4, and `fit --engine vllm` listed and recommended it, where
+The bug: `serve llama3.1:8b -H "arc a770 16gb"` picked GPTQ-INT4, and `fit --engine vllm` listed it on every Intel GPU, where
 every GPTQ checkpoint loses the device at vLLM's first forward pass on an Arc Pro B60 (vllm issue #52203, open at
 v0.27.1; AWQ, FP8 and compressed-tensors W4A16 run on the same build). The refused format is named here from that
 issue, not read from the data under test.
@@ -59,11 +59,11 @@ def test_cuda_and_rocm_keep_gptq(hardware):
     assert BROKEN in [o.quant.name for o in sa.fit("llama3.1:8b", hardware, engine="vllm").options]
 
 
-def test_the_b60_choice_moves_to_a_format_that_runs():
-    """Before the fix the B60 served GPTQ-INT4 (the higher modelled throughput of the two 4-bit rows); now the same
-    request lands on AWQ-INT4, the same bytes a weight, so the figures barely move."""
-    r = sa.serve("llama3.1:8b", "arc pro b60")
+def test_the_a770_choice_moves_to_a_format_that_runs():
+    """Before the fix the A770 served GPTQ-INT4 (its modelled throughput a hair above AWQ-INT4's); now the same request
+    lands on a format that runs, and a named GPTQ exits 2."""
+    r = sa.serve("llama3.1:8b", "arc a770 16gb")
     assert r.fits and r.quant in ("AWQ-INT4", "FP8", "BF16")
     with pytest.raises(AdvisorError) as err:
-        sa.serve("llama3.1:8b", "arc pro b60", quant="GPTQ-INT4")
+        sa.serve("llama3.1:8b", "arc a770 16gb", quant="GPTQ-INT4")
     assert err.value.exit_code == 2
