@@ -152,7 +152,7 @@ def _apu(name: str) -> list[Profile] | None:
     by_gpu = None if m else _APU_GPU.match(text)
     m = m or by_gpu
     if not m:
-        return None
+        return _product(name, text)
     rest = m.group(2)
     gb = _GB.search(rest)
     if _APU_WORDS.sub(" ", _GB.sub(" ", rest)).strip():
@@ -179,3 +179,28 @@ def _apu(name: str) -> list[Profile] | None:
                                        "sizes: " + ", ".join(f"{p.raw['memory_gb']} GB" for p in out))
         out = sized
     return out
+
+
+def _product(name: str, text: str) -> list[Profile] | None:
+    """The builds of a product sold on these chips ('framework desktop', data/apu.yaml products) that `text` names,
+    filtered by a stated size; None when it names no product. Why: 'framework desktop' was 'unknown hardware'
+    (session 31 review), and its builds are two chips (Max 385 32 GB, Max+ 395 64 / 128 GB): the caller refuses
+    with them where several remain, never picks one."""
+    for product in load("apu").get("products", ()):
+        for alias in sorted(product["aliases"], key=len, reverse=True):
+            m = re.match(rf"^{re.escape(alias).replace(chr(92) + ' ', chr(92) + 's*')}(?!\w)(.*)$", text)
+            if not m:
+                continue
+            rest = m.group(1)
+            gb = _GB.search(rest)
+            if _APU_WORDS.sub(" ", _GB.sub(" ", rest)).strip():
+                return None
+            builds = [p for b in product["builds"] for p in apu_profiles()
+                      if p.raw["chip"] == b["chip"] and p.raw["memory_gb"] == b["memory_gb"]]
+            sized = [p for p in builds if p.raw["memory_gb"] == int(gb.group(1))] if gb else builds
+            if not sized:
+                raise SizeNotSoldError(f"hardware {clipped(name)!r}: no {gb.group(1)} GB build of the {product['name']}",
+                                       "builds: " + ", ".join(f"{p.raw['memory_gb']} GB ({chip_label(p)})"
+                                                              for p in builds))
+            return sized
+    return None
