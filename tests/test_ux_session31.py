@@ -51,3 +51,33 @@ def test_framework_desktop_size_not_sold_names_the_builds():
 def test_a_longer_word_is_not_the_product():
     with pytest.raises(UnknownHardwareError):
         get_profile("framework desktopx")
+
+
+def _footnote(result, capsys) -> str:
+    from selfhost_advisor.render.text import render_fit
+
+    render_fit(result)
+    out = " ".join(capsys.readouterr().out.split())
+    return out[out.index("Speeds:"):]
+
+
+def test_vllm_speed_band_is_the_llamacpp_family_band_and_the_footnote_says_so(capsys):
+    from selfhost_advisor import api
+    from selfhost_advisor.estimate.speed import efficiency
+
+    r = api.fit("llama3.1:8b", "rtx4090", engine="vllm", offline=True)
+    eff = efficiency(r.machine.devices[0].backend)
+    banded = [o.speed for o in r.options if o.speed and o.speed.decode_tokens_per_s]
+    assert banded
+    for s in banded:  # what the footnote claims: llama.cpp's band for the family, scaled onto vLLM's estimate
+        assert s.decode_low / s.decode_tokens_per_s == pytest.approx(eff.decode_band[0])
+        assert s.decode_high / s.decode_tokens_per_s == pytest.approx(eff.decode_band[1])
+    note = _footnote(r, capsys)
+    assert "vLLM" in note and "no vLLM runs" in note and "on llama-bench results" not in note
+
+
+def test_llamacpp_footnote_keeps_the_llama_bench_band(capsys):
+    from selfhost_advisor import api
+
+    note = _footnote(api.fit("llama3.1:8b", "rtx4090", offline=True), capsys)
+    assert "llama-bench results" in note and "vLLM" not in note

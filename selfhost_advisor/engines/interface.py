@@ -67,6 +67,10 @@ class Engine:
 
     default_quants_note: str = ""  # which formats `hardware --for` tried, when --quant was not given
     weights_note: str = ""  # how weights are sized (fit's assumptions.weights)
+    # fit's footnote: what the speed band (decode_low..decode_high) was measured on. llama.cpp and Ollama: the band of
+    # measured/predicted on llama-bench rows of the backend family (data/speed.yaml decode_band)
+    band_note: str = ("band = 10th-90th percentile of measured/predicted on llama-bench results; 'calibrated' "
+                      "hardware families have measurements")
 
     # --- requests -------------------------------------------------------------------------------------------
     def check_model(self, resolved: Resolved, query: str) -> None:

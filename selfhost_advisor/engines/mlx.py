@@ -16,6 +16,9 @@ class Mlx(Engine):
     ubatch_refusal = "mlx_lm prefills in chunks of --prefill-step-size, 2048 here"
     default_quants_note = "every mlx_lm.convert format"
     weights_note = "per tensor, mlx_lm.convert formats (data/engines.yaml mlx_formats): 2-D weights quantized, norms bf16"
+    # estimate/mlx._speed: the band is efficiency("metal").decode_band, llama.cpp's Metal band (data/speed.yaml)
+    band_note = ("band = llama.cpp's 10th-90th percentile of measured/predicted on Metal (llama-bench rows, "
+                 "data/speed.yaml), carried over to mlx-lm: no mlx-lm runs measure it")
 
     def kv_cache_label(self, kv_cache_type: str) -> str:
         """mlx-lm's KVCache stores bf16 (estimate/mlx.py sizes it so); f16 is only the CLI's llama.cpp default."""

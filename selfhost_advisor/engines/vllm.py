@@ -34,6 +34,10 @@ class Vllm(Engine):
     ubatch_refusal = "vLLM's tokens per step are --max-num-batched-tokens"
     default_quants_note = "every vLLM serving format"
     weights_note = "per tensor, vLLM serving formats (data/engines.yaml vllm_formats)"
+    # option(): the band is efficiency(dev.backend).decode_band, the backend family's llama.cpp band (data/speed.yaml),
+    # applied to vLLM's step roofline; no vLLM run sets it (session 31 review: the footnote said 'llama-bench results')
+    band_note = ("band = llama.cpp's 10th-90th percentile of measured/predicted for this backend family (llama-bench "
+                 "rows, data/speed.yaml), carried over to vLLM: no vLLM runs measure it")
 
     loads_tower_with_model = True
 

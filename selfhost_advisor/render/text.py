@@ -230,8 +230,10 @@ def render_fit(r: FitResult, file=None) -> None:
         con.print(f"[bold]Check:[/] {flags} met by {o.quant.name} ({o.placement.fit}{speed}).")
     if has_speed:
         depth = r.assumptions.get("decode_depth_tokens", 0)
-        con.print(f"Speeds: single stream, decode with {depth:,} tokens cached (half the context); band = 10th-90th "
-                  "percentile of measured/predicted on llama-bench results; 'calibrated' hardware families have measurements.")
+        from ..engines import get_engine
+
+        con.print(f"Speeds: single stream, decode with {depth:,} tokens cached (half the context); "
+                  f"{get_engine(r.request.engine).band_note}.")
     else:
         why = next((o.speed.note for o in r.options if o.speed and o.speed.note.startswith("no speed")), "")
         if why:
