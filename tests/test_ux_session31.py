@@ -81,3 +81,45 @@ def test_llamacpp_footnote_keeps_the_llama_bench_band(capsys):
 
     note = _footnote(api.fit("llama3.1:8b", "rtx4090", offline=True), capsys)
     assert "llama-bench results" in note and "vLLM" not in note
+
+
+def _box(tmp_path, **device_keys):
+    """A probe file of one Intel Arc B580, as `fit --json` writes the device back, plus `device_keys`."""
+    import json
+
+    from selfhost_advisor import api
+
+    dev = api.as_json(api.fit("llama3.1:8b", "arc b580", offline=True))["hardware"]["devices"][0]
+    path = tmp_path / f"box-{'-'.join(f'{k}={v}' for k, v in device_keys.items())}.json"
+    path.write_text(json.dumps({"schema_version": "1.0", "ram_bytes": 32 * 2**30, "devices": [{**dev, **device_keys}]}))
+    return str(path)
+
+
+def _prefill(hardware: str) -> float:
+    from selfhost_advisor import api
+
+    r = api.fit("llama3.1:8b", hardware, quant="Q4_K_M", offline=True)
+    return r.options[0].speed.prefill_tokens_per_s
+
+
+def test_a_probe_file_device_says_the_sycl_build_as_the_name_words_do(tmp_path):
+    from selfhost_advisor import api
+
+    said = _box(tmp_path, sycl_build="fp32")
+    assert _prefill(said) == pytest.approx(_prefill("arc b580 sycl fp32"))
+    assert _prefill(said) < _prefill(_box(tmp_path))  # unsaid: FP16 build
+    r = api.fit("llama3.1:8b", said, offline=True)
+    assert r.machine.devices[0].sycl_build == "fp32"
+    assert api.as_json(r)["hardware"]["devices"][0]["sycl_build"] == "fp32"  # written back, read back
+    assert any("FP32 build" in w for w in r.warnings)
+
+
+@pytest.mark.parametrize("keys,said", [({"sycl_build": "fp8"}, "not one of fp32, fp16"),
+                                       ({"sycl_build": "fp32", "backend": "vulkan"}, "backend is 'vulkan'")])
+def test_a_probe_file_sycl_build_that_cannot_be_is_refused(tmp_path, keys, said):
+    from selfhost_advisor import api
+    from selfhost_advisor.errors import AdvisorError
+
+    with pytest.raises(AdvisorError) as err:
+        api.fit("llama3.1:8b", _box(tmp_path, **keys), offline=True)
+    assert said in str(err.value)

@@ -147,6 +147,7 @@ def _device(d: object, path: str) -> Device:
         backend=backend,
         details=_details(d.get("details"), path),
         vulkan_driver=_vulkan_driver(d, path),
+        sycl_build=_sycl_build(d, backend, path),
     )
 
 
@@ -162,6 +163,27 @@ def _vulkan_driver(d: dict, path: str) -> str:
     if not isinstance(raw, str) or raw.strip().lower() not in _VULKAN_DRIVERS:
         raise BadFileError(f"probe file {path}: vulkan_driver {clipped(str(raw))!r} is not one of "
                            f"{', '.join(_VULKAN_DRIVERS)}", _HINT)
+    return raw.strip().lower()
+
+
+# the GGML_SYCL_F16 build words fit writes back (hardware.devices[].sycl_build, catalog/backend_words.SYCL_BUILD_WORDS:
+# 'arc b580 sycl fp32'). The probe cannot know it (it sees the GPU, not how llama.cpp was configured), so it never
+# writes one; a saved probe file says it by hand, as vulkan_driver (docs/cli.md). Why: the word had no way into
+# --hardware box.json (session 31 review), and it moves an Intel GPU's prompt 1.5-3.4x (estimate/sycl_path.py).
+_SYCL_BUILDS = ("fp32", "fp16")
+
+
+def _sycl_build(d: dict, backend: str, path: str) -> str:
+    raw = d.get("sycl_build")
+    if raw is None or raw == "":
+        return ""
+    if not isinstance(raw, str) or raw.strip().lower() not in _SYCL_BUILDS:
+        raise BadFileError(f"probe file {path}: sycl_build {clipped(str(raw))!r} is not one of "
+                           f"{', '.join(_SYCL_BUILDS)}", _HINT)
+    if backend != "sycl":
+        raise BadFileError(f"probe file {path}: sycl_build {raw.strip().lower()!r} on a device whose backend is "
+                           f"{backend!r} (it is llama.cpp's SYCL build switch, GGML_SYCL_F16)",
+                           "give the device \"backend\": \"sycl\" (an Intel GPU), or drop sycl_build")
     return raw.strip().lower()
 
 

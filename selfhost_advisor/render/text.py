@@ -104,7 +104,7 @@ def _intel_vulkan(d) -> str:
     """' (Vulkan, Mesa ANV)' after an Intel GPU under Vulkan: its driver sets decode speed (estimate/vulkan_intel.py);
     ' (Vulkan)' after another vendor's ('rx 7900 xtx vulkan' printed as ROCm's did, at other speeds)."""
     if d.backend != "vulkan":
-        if d.backend_word == "sycl" and d.sycl_build:  # 'arc b580 sycl fp32': the GGML_SYCL_F16 it was named with
+        if d.backend == "sycl" and d.sycl_build:  # 'arc b580 sycl fp32' or a file's sycl_build: its GGML_SYCL_F16
             return f" (SYCL, {d.sycl_build.upper()} build)"
         return {"sycl": " (SYCL)", "rocm": " (ROCm)"}.get(d.backend_word, "")
     if d.vendor == "amd":  # its driver picks matmul tiles (estimate/vulkan_amd.py); these read back as the same words
