@@ -667,12 +667,7 @@ __all__ = ["as_json", "cost", "filter_models", "fit", "hardware_for", "list_mode
 
 
 def _sycl_build_notes(eng, devices) -> list[str]:
-    """llama.cpp on an Intel GPU (SYCL): which GGML_SYCL_F16 build the prompt figures assume (estimate/sycl_path.py
-    sycl_build_note). An engine without ggml-sycl (data/engines.yaml refused_backend_words: Ollama runs such a GPU on
-    Vulkan, vLLM on XPU) gets no note."""
-    if "sycl" in (eng.params.get("refused_backend_words") or ()):
-        return []
-    from .estimate.sycl_path import sycl_build_note
+    """estimate/sycl_path.engine_sycl_notes (fit, serve and cost's fleet print the same note)."""
+    from .estimate.sycl_path import engine_sycl_notes
 
-    note = sycl_build_note(devices)
-    return [note] if note else []
+    return engine_sycl_notes(eng, devices)

@@ -123,3 +123,25 @@ def test_a_probe_file_sycl_build_that_cannot_be_is_refused(tmp_path, keys, said)
     with pytest.raises(AdvisorError) as err:
         api.fit("llama3.1:8b", _box(tmp_path, **keys), offline=True)
     assert said in str(err.value)
+
+
+def _cost_notes(hardware: str, engine: str) -> str:
+    from selfhost_advisor import api
+
+    return " ".join(api.cost("50M", model="llama3.1:8b", hardware=[hardware], engine=engine).warnings)
+
+
+def test_cost_says_the_sycl_build_note_fit_says_for_an_intel_gpu_under_llamacpp():
+    from selfhost_advisor import api
+
+    fit_notes = api.fit("llama3.1:8b", "arc b580", offline=True).warnings
+    sycl = [w for w in fit_notes if "GGML_SYCL_F16" in w]
+    assert len(sycl) == 1
+    notes = _cost_notes("arc b580", "llamacpp")
+    assert sycl[0] in notes and "arc-b580" in notes  # the same note, naming the box it is about
+    assert "GGML_SYCL_F16=OFF, as named" in _cost_notes("arc b580 sycl fp32", "llamacpp")
+
+
+@pytest.mark.parametrize("engine", ["ollama", "vllm"])
+def test_cost_has_no_sycl_note_where_the_engine_runs_no_sycl(engine):
+    assert "GGML_SYCL_F16" not in _cost_notes("arc b580", engine)

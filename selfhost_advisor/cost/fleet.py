@@ -58,11 +58,13 @@ class Fleet:
         from .capacity import machine_for
 
         from ..estimate.driver_notes import device_notes
+        from ..estimate.sycl_path import engine_sycl_notes
 
         # the machine as the engine runs it: Ollama puts an Intel GPU on Vulkan (engines/ollama.py engine_machine); the
-        # Vulkan driver it was then sized for (fit prints the same notes)
-        machine, note = get_engine(self.engine).engine_machine(machine_for(box))
-        for said in ([note] if note else []) + device_notes(machine.devices):
+        # Vulkan driver it was then sized for; llama.cpp's SYCL build on an Intel GPU (fit and serve print the same notes)
+        eng = get_engine(self.engine)
+        machine, note = eng.engine_machine(machine_for(box))
+        for said in ([note] if note else []) + device_notes(machine.devices) + engine_sycl_notes(eng, machine.devices):
             if box.label not in self._notes.setdefault(said, []):
                 self._notes[said].append(box.label)
         return machine

@@ -135,6 +135,16 @@ def sycl_build_note(devices) -> str | None:
             f"the ubuntu-sycl-fp32 release package) prompts 1.5-3.4x slower: --hardware '{name} sycl fp32'")
 
 
+def engine_sycl_notes(eng, devices) -> list[str]:
+    """llama.cpp on an Intel GPU (SYCL): which GGML_SYCL_F16 build the prompt figures assume (sycl_build_note), for
+    fit, serve and cost's fleet notes. An engine without ggml-sycl (data/engines.yaml refused_backend_words: Ollama
+    runs such a GPU on Vulkan, vLLM on XPU) gets no note."""
+    if "sycl" in (eng.params.get("refused_backend_words") or ()):
+        return []
+    note = sycl_build_note(devices)
+    return [note] if note else []
+
+
 @lru_cache(maxsize=1)
 def _rules() -> dict:
     from ..catalog.data import load
