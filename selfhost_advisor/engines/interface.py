@@ -71,6 +71,9 @@ class Engine:
     # measured/predicted on llama-bench rows of the backend family (data/speed.yaml decode_band)
     band_note: str = ("band = 10th-90th percentile of measured/predicted on llama-bench results; 'calibrated' "
                       "hardware families have measurements")
+    # fit --json assumptions.speed: what the estimate is and what its band was measured on (session 31, apu31: vLLM's
+    # said 'fitted per backend family on llama-bench results' where its footnote, band_note, says carried over)
+    speed_note: str = "roofline with efficiency fitted per backend family on llama-bench results (data/speed.yaml)"
 
     # --- requests -------------------------------------------------------------------------------------------
     def check_model(self, resolved: Resolved, query: str) -> None:

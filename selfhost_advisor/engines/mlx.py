@@ -19,6 +19,7 @@ class Mlx(Engine):
     # estimate/mlx._speed: the band is efficiency("metal").decode_band, llama.cpp's Metal band (data/speed.yaml)
     band_note = ("band = llama.cpp's 10th-90th percentile of measured/predicted on Metal (llama-bench rows, "
                  "data/speed.yaml), carried over to mlx-lm: no mlx-lm runs measure it")
+    speed_note = "roofline of mlx-lm's decode (estimate/mlx.py); " + band_note
 
     def kv_cache_label(self, kv_cache_type: str) -> str:
         """mlx-lm's KVCache stores bf16 (estimate/mlx.py sizes it so); f16 is only the CLI's llama.cpp default."""

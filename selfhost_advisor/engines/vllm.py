@@ -38,6 +38,7 @@ class Vllm(Engine):
     # applied to vLLM's step roofline; no vLLM run sets it (session 31 review: the footnote said 'llama-bench results')
     band_note = ("band = llama.cpp's 10th-90th percentile of measured/predicted for this backend family (llama-bench "
                  "rows, data/speed.yaml), carried over to vLLM: no vLLM runs measure it")
+    speed_note = "roofline of one vLLM engine step per decoded token; " + band_note
 
     loads_tower_with_model = True
 

@@ -201,7 +201,7 @@ def fit(
         "min_quant": min_quant,
         "weights": engine.weights_note,
         "decode_depth_tokens": request.context // 2,
-        "speed": "roofline with efficiency fitted per backend family on llama-bench results (data/speed.yaml)",
+        "speed": engine.speed_note,
         "host_speed": host_speed(machine),
         "images": request.images,
         "projector": _projector_note(engine, model, options, request),
