@@ -44,7 +44,7 @@ def test_a_bare_chip_name_is_refused_with_its_memory_sizes(typed):
 
 
 def test_a_size_or_chip_not_sold_is_unknown_with_what_was():
-    with pytest.raises(UnknownHardwareError, match="sizes: 32 GB, 64 GB, 128 GB"):
+    with pytest.raises(UnknownHardwareError, match="sizes: 32 GB, 64 GB, 96 GB, 128 GB"):
         get_profile("ryzen ai max+ 395 48gb")
     with pytest.raises(UnknownHardwareError, match="known: Ryzen AI Max"):
         get_profile("ryzen ai max 380")

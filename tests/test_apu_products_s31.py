@@ -10,7 +10,7 @@ from selfhost_advisor.catalog.hw_names import AmbiguousHardwareError
 from selfhost_advisor.errors import UnknownHardwareError
 
 GIB = 2**30
-NEW = ["GMKtec EVO-X2"]
+NEW = ["GMKtec EVO-X2", "Bosgame M5"]
 
 
 def _product(name):
@@ -68,3 +68,16 @@ def test_vllm_json_speed_assumption_says_the_band_is_carried_over():
     assert "fitted per backend family on llama-bench results" not in speed
     llama = api.as_json(api.fit("llama3.1:8b", "rtx4090", offline=True))["assumptions"]["speed"]
     assert "llama-bench results" in llama and "vLLM" not in llama
+
+
+def test_bosgame_m5_96gb_is_the_max_plus_395_on_the_same_bus():
+    got, big = get_profile("bosgame m5 96gb"), get_profile("ryzen ai max+ 395 64gb")
+    assert got.memory_bytes == 96 * GIB
+    assert (got.bandwidth_bytes_per_s, got.fp16_flops) == (big.bandwidth_bytes_per_s, big.fp16_flops)
+
+
+def test_96gb_is_sold_on_the_395_only_the_8050s_chips_still_refuse_it():
+    assert get_profile("ryzen ai max+ 395 96gb").memory_bytes == 96 * GIB
+    for chip in ("ryzen ai max 390 96gb", "ryzen ai max 385 96gb"):
+        with pytest.raises(UnknownHardwareError):
+            get_profile(chip)

@@ -255,8 +255,8 @@ def test_serve_takes_fit_gpu_memory_and_says_its_usable_line(capsys):
 
 
 @pytest.mark.parametrize("name,said", [
-    ("ai max+ 395 48gb", "no such memory size of the AMD Ryzen AI Max+ 395; sizes: 32 GB, 64 GB, 128 GB"),
-    ("ryzen ai max+ 395 96gb", "no such memory size of the AMD Ryzen AI Max+ 395"),
+    ("ai max+ 395 48gb", "no such memory size of the AMD Ryzen AI Max+ 395; sizes: 32 GB, 64 GB, 96 GB, 128 GB"),
+    ("ryzen ai max+ 395 256gb", "no such memory size of the AMD Ryzen AI Max+ 395"),  # 96 GB is sold (apu31)
     ("ai max+ 380 64gb", "no sourced Ryzen AI Max 380"),
 ])
 def test_a_max_plus_name_with_a_wrong_size_is_refused_as_that_chip(capsys, name, said):

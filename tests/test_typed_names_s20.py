@@ -51,7 +51,7 @@ def test_a_size_the_strix_halo_was_not_sold_with_is_refused_with_the_sizes():
     with pytest.raises(UnknownHardwareError) as e:
         hw_names.resolve("radeon 8060s 48gb")
     assert not isinstance(e.value, AmbiguousHardwareError)
-    assert "32 GB, 64 GB, 128 GB" in e.value.hint
+    assert "32 GB, 64 GB, 96 GB, 128 GB" in e.value.hint  # the Max+ 395 (96 GB: Bosgame M5, apu31)
 
 
 def test_every_name_refused_for_its_memory_sizes_resolves_once_one_of_them_is_added():

@@ -138,7 +138,7 @@ def test_a_counted_name_with_a_contradicting_vendor_word_says_so(typed):
 
 
 @pytest.mark.parametrize("printed, has", [("Intel(R) Arc(TM) 140V GPU (99GB)", "lpddr5x-8533 32GB"),
-                                           ("AMD Radeon 8060S Graphics 99GB", "32 GB, 64 GB, 128 GB")])
+                                           ("AMD Radeon 8060S Graphics 99GB", "32 GB, 64 GB, 96 GB, 128 GB")])
 def test_an_igpu_size_not_sold_is_refused_with_its_sizes_through_a_driver_spelling(printed, has):
     """A driver-printed iGPU name with a size it was not sold with said 'unknown hardware' with no choices."""
     with pytest.raises(UnknownHardwareError) as e:
