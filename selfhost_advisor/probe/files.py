@@ -156,14 +156,18 @@ def _device(d: object, path: str) -> Device:
 _VULKAN_DRIVERS = ("mesa", "windows", "radv", "amdvlk")
 
 
-def _vulkan_driver(d: dict, path: str) -> str:
-    raw = d.get("vulkan_driver")
+def _word(d: dict, key: str, allowed: tuple[str, ...], path: str) -> str:
+    """A device's optional one-word field (vulkan_driver, sycl_build): '' when absent, else one of `allowed`, lowered."""
+    raw = d.get(key)
     if raw is None or raw == "":
         return ""
-    if not isinstance(raw, str) or raw.strip().lower() not in _VULKAN_DRIVERS:
-        raise BadFileError(f"probe file {path}: vulkan_driver {clipped(str(raw))!r} is not one of "
-                           f"{', '.join(_VULKAN_DRIVERS)}", _HINT)
+    if not isinstance(raw, str) or raw.strip().lower() not in allowed:
+        raise BadFileError(f"probe file {path}: {key} {clipped(str(raw))!r} is not one of {', '.join(allowed)}", _HINT)
     return raw.strip().lower()
+
+
+def _vulkan_driver(d: dict, path: str) -> str:
+    return _word(d, "vulkan_driver", _VULKAN_DRIVERS, path)
 
 
 # the GGML_SYCL_F16 build words fit writes back (hardware.devices[].sycl_build, catalog/backend_words.SYCL_BUILD_WORDS:
@@ -174,17 +178,12 @@ _SYCL_BUILDS = ("fp32", "fp16")
 
 
 def _sycl_build(d: dict, backend: str, path: str) -> str:
-    raw = d.get("sycl_build")
-    if raw is None or raw == "":
-        return ""
-    if not isinstance(raw, str) or raw.strip().lower() not in _SYCL_BUILDS:
-        raise BadFileError(f"probe file {path}: sycl_build {clipped(str(raw))!r} is not one of "
-                           f"{', '.join(_SYCL_BUILDS)}", _HINT)
-    if backend != "sycl":
-        raise BadFileError(f"probe file {path}: sycl_build {raw.strip().lower()!r} on a device whose backend is "
+    build = _word(d, "sycl_build", _SYCL_BUILDS, path)
+    if build and backend != "sycl":
+        raise BadFileError(f"probe file {path}: sycl_build {build!r} on a device whose backend is "
                            f"{backend!r} (it is llama.cpp's SYCL build switch, GGML_SYCL_F16)",
                            "give the device \"backend\": \"sycl\" (an Intel GPU), or drop sycl_build")
-    return raw.strip().lower()
+    return build
 
 
 def _list(data: dict, key: str, path: str, limit: int = MAX_LIST_ITEMS) -> list:
