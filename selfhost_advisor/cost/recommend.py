@@ -9,7 +9,7 @@ break-even 45, payback 44, model quality 42, low volume 35.
 from __future__ import annotations
 
 from ..record import record
-from .types import CloudOption, Constraints, Hybrid, Reason, Recommendation, SelfHostOption, Workload
+from .types import CloudOption, Constraints, Hybrid, Reason, Recommendation, SelfHostOption, Workload, monthly_rate_of
 from . import breakeven
 
 REGULATED = {
@@ -35,8 +35,7 @@ def _discounted(cost_of_capital: float) -> str:
 def _hybrid_payback(hybrid, best_buy, ref, amortize_months: float, cost_of_capital: float = 0.0) -> str:
     """The hybrid's own payback (breakeven.hybrid_payback): a verdict that recommends buying N boxes gives N boxes'
     payback; the all-owned fleet's is another purchase (more boxes)."""
-    rate = (1.0 + cost_of_capital) ** (1.0 / 12.0) - 1.0 if cost_of_capital > 0 else 0.0
-    pb = breakeven.hybrid_payback(hybrid, best_buy, ref, rate)
+    pb = breakeven.hybrid_payback(hybrid, best_buy, ref, monthly_rate_of(cost_of_capital))
     if pb is None:
         return ""
     capex, months = pb

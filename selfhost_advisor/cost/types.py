@@ -52,6 +52,13 @@ class Workload:
         return replace(self, monthly_tokens=int(monthly_tokens))
 
 
+def monthly_rate_of(cost_of_capital: float) -> float:
+    """The monthly rate equivalent to an annual cost of capital R, (1 + R)^(1/12) - 1; 0 without one."""
+    if cost_of_capital <= 0:
+        return 0.0
+    return (1.0 + cost_of_capital) ** (1.0 / 12.0) - 1.0
+
+
 @record
 class CostParams:
     """Economic assumptions of owning hardware (data/cost.yaml defaults, each overridable)."""
@@ -83,10 +90,8 @@ class CostParams:
 
     @property
     def monthly_rate(self) -> float:
-        """The monthly rate equivalent to the annual cost of capital, (1 + R)^(1/12) - 1; 0 without one."""
-        if self.cost_of_capital <= 0:
-            return 0.0
-        return (1.0 + self.cost_of_capital) ** (1.0 / 12.0) - 1.0
+        """The monthly rate equivalent to the annual cost of capital (monthly_rate_of)."""
+        return monthly_rate_of(self.cost_of_capital)
 
     @property
     def operations_usd(self) -> float:
