@@ -272,8 +272,9 @@ def fit(
     ctx, floor_note = eng.context_floor(m, ctx, version)
     context_warnings += [floor_note] if floor_note else []
     from .estimate.driver_notes import device_notes
+    from .estimate.sycl_path import engine_sycl_notes  # fit, serve and cost's fleet print the same SYCL build note
 
-    context_warnings += device_notes(machine.devices) + _sycl_build_notes(eng, machine.devices)
+    context_warnings += device_notes(machine.devices) + engine_sycl_notes(eng, machine.devices)
     if not eng.mixed_gpus and len({(d.name, d.memory_bytes) for d in machine.devices}) > 1:
         raise BadOptionError(f"--engine {eng.name} runs tensor parallel over identical GPUs; {machine.name} mixes cards",
                              "use --engine llamacpp (layer split) or identical GPUs ('2x rtx4090')")
@@ -603,9 +604,10 @@ def serve(
     # fit's notes are said here too: Ollama runs the Intel GPU on Vulkan (OLLAMA_IGPU_ENABLE=1 for an iGPU), and the
     # Vulkan driver the machine was sized for
     from .estimate.driver_notes import device_notes
+    from .estimate.sycl_path import engine_sycl_notes
 
     lead = ([machine_note] if machine_note else []) + device_notes(machine.devices) \
-        + _sycl_build_notes(eng, machine.devices)
+        + engine_sycl_notes(eng, machine.devices)
     warnings = (*lead, *report.warnings) if lead else report.warnings
     return replace(report, params=param_counts(resolved.model), warnings=warnings)
 
@@ -665,9 +667,3 @@ def as_json(result: Any) -> dict[str, Any]:
 
 __all__ = ["as_json", "cost", "filter_models", "fit", "hardware_for", "list_models", "models_that_fit", "probe", "serve"]
 
-
-def _sycl_build_notes(eng, devices) -> list[str]:
-    """estimate/sycl_path.engine_sycl_notes (fit, serve and cost's fleet print the same note)."""
-    from .estimate.sycl_path import engine_sycl_notes
-
-    return engine_sycl_notes(eng, devices)
