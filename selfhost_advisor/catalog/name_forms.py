@@ -31,10 +31,13 @@ def separator_forms(name: str) -> list[str]:
 
 
 def as_release(model: Model, entry: dict, key: str) -> Model:
-    """`model` as the release `key` names when the entry lists that name under `other_releases` (GLM-4.7 under GLM-4.6's
-    entry): the same shapes, its name saying which entry sized it and why; else `model` unchanged."""
+    """`model` as the release `key` names when the entry lists that name, or a Hub id whose repo name it is, under
+    `other_releases` (GLM-4.7 under GLM-4.6's entry): the same shapes, its name saying which entry sized it and why;
+    else `model` unchanged."""
     for rec in entry.get("other_releases") or ():
-        if key in {str(n).lower() for n in rec.get("names", ())}:
+        names = {str(n).lower() for n in rec.get("names", ())}
+        # a Hub id's repo name alone ('kimi-k2-instruct-0905') is a key of the entry too (models.build_index)
+        if key in names or key in {n.rsplit("/", 1)[1] for n in names if "/" in n}:
             sized = SizedAs(release=str(rec["release"]), entry=model.id, entry_name=model.name, reason=str(rec["reason"]))
             return replace(model, name=f"{sized.release} (sized as {sized.entry_name}: {sized.reason})", sized_as=sized)
     return model
