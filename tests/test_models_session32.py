@@ -19,7 +19,7 @@ from cliproc import check_cli_table
 
 from selfhost_advisor.catalog import models as catalog
 from selfhost_advisor.catalog.models import entries, get, resolve
-from selfhost_advisor.errors import NotSizedModelError
+from selfhost_advisor.errors import NotSizedModelError, UnknownModelError
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -50,6 +50,12 @@ RELEASES = [
     ("deepseek-ai/DeepSeek-V3.2-Exp", "DeepSeek-V3.2-Exp", "deepseek-v3.2:671b"),
     # a Hub id's repo name alone is a key of its entry (models.build_index): it names the release too
     ("kimi-k2-instruct-0905", "Kimi K2 Instruct (0905)", "kimi-k2:1t"),
+    # fine-tunes whose cards name their base
+    ("NousResearch/Hermes-4.3-36B", "Hermes 4.3 36B", "seed-oss:36b"),
+    ("k2-think", "K2-Think (32B)", "qwen2.5:32b"),
+    ("medgemma:27b", "MedGemma 27B", "gemma3:27b"),
+    ("google/medgemma-4b-it", "MedGemma 4B", "gemma3:4b"),
+    ("functiongemma", "FunctionGemma 270M", "gemma3:270m"),
 ]
 
 
@@ -102,6 +108,32 @@ def test_a_model_the_catalog_cannot_size_is_refused_with_why(name, word):
     with pytest.raises(NotSizedModelError) as err:
         resolve(name)
     assert word in str(err.value)
+
+
+@pytest.mark.parametrize("name,local", [
+    ("gpt-oss:120b-cloud", "gpt-oss:120b"), ("glm-4.6:cloud", "glm-4.6"), ("kimi-k2:1t-cloud", "kimi-k2:1t"),
+    ("qwen3-coder:480b-cloud", "qwen3-coder:480b"), ("minimax-m2:cloud", "minimax-m2"),
+])
+def test_an_ollama_cloud_tag_says_it_runs_on_ollamas_servers(name, local):
+    """Ollama's `:cloud` tags run on ollama.com (the local daemon forwards them): nothing to size, the local tag named."""
+    with pytest.raises(UnknownModelError) as err:
+        resolve(name)
+    assert "Ollama cloud model" in str(err.value) and f"advisor fit {local}" in err.value.hint
+    assert resolve(local).model is not None  # what the hint names is sized
+
+
+def test_a_cloud_tag_of_an_unknown_family_names_no_local_tag():
+    with pytest.raises(UnknownModelError) as err:
+        resolve("nosuchmodel:cloud")
+    assert "advisor fit" not in err.value.hint
+
+
+@pytest.mark.parametrize("name,quant,entry", [("magistral:24b-small-2506-q4_K_M", "Q4_K_M", "magistral:24b"),
+                                              ("mistral-small3.2:24b-instruct-2506-q8_0", "Q8_0", "mistral-small3.2:24b")])
+def test_ollamas_dated_tags_resolve_with_their_quantization(name, quant, entry):
+    """The library's dated tags (magistral:24b-small-2506-*, mistral-small3.2:24b-instruct-2506-*) were unknown."""
+    got = resolve(name)
+    assert got.quant == quant and got.model.id == entry and got.model.sized_as is None
 
 
 def test_open_weight_mistral_medium_is_not_refused_as_closed():
@@ -172,6 +204,7 @@ CLI = [
     (["fit", "hermes4:70b", "--hardware", "h100-sxm"], 0, "Hermes 4 70B"),
     (["fit", "magistral-medium", "--hardware", "h100-sxm"], 2, "no published weights"),
     (["fit", "dots.llm1", "--hardware", "h100-sxm"], 2, "not sized"),
+    (["fit", "gpt-oss:120b-cloud", "--hardware", "h100-sxm"], 2, "advisor fit gpt-oss:120b"),
 ]
 
 

@@ -244,6 +244,20 @@ def _refuse_not_sized(family: str, name: str, raw: str) -> None:
             raise NotSizedModelError(f"{raw!r}: {' '.join(str(rec['reason']).split())}", str(rec["hint"]))
 
 
+def _refuse_cloud_tag(family: str, tag: str, raw: str) -> None:
+    """An Ollama cloud tag (`gpt-oss:120b-cloud`, `glm-4.6:cloud`) names a model Ollama runs on its own servers: the
+    local daemon forwards the request, nothing is loaded here. Say so, naming the local tag (the tag without `-cloud`)
+    where the catalog sizes it. Why: these answered 'unknown model' (session 32 survey). Source: Ollama Cloud "proxies
+    :cloud-tagged requests to Ollama's servers, so no local GPU is required" (rocketride-org/rocketride-server PR #967)."""
+    if not (tag == "cloud" or tag.endswith("-cloud")) or not family or "/" in family:
+        return
+    local = f"{family}:{tag[: -len('-cloud')]}" if tag != "cloud" else family
+    got = lookup(local)
+    hint = f"its local tag is sized: advisor fit {local}" if got else "name the model's local tag"
+    raise UnknownModelError(f"{raw!r} is an Ollama cloud model: Ollama runs it on its own servers, not on this machine, "
+                            "so there is nothing here to size", hint)
+
+
 def _refuse_no_latest(family: str, tag: str, raw: str) -> None:
     """A family whose Ollama library has no `latest` tag (data/ollama_library.yaml no_latest): the bare name answers as
     the library does, with the real tags to name instead of a made-up default."""
@@ -351,6 +365,7 @@ def resolve(query: str) -> Resolved:
             name = spelled
             break
     family, _, tag = name.partition(":")
+    _refuse_cloud_tag(family, tag, raw)
     _refuse_not_sized(family, name, raw)
     _refuse_no_latest(family, tag, raw)
     sizes = [e["id"] for e in entries() if e["id"].split(":")[0] == family]
