@@ -131,6 +131,7 @@ def box_from_spec(spec: str, *, gpu_price: float | None = None, host_price: floa
             sorted(float(q["usd"]) for q in (profile.raw.get("price_quotes") or ()))),
         rental_oldest_quote="" if rent_price is not None else oldest_rental_quote(profile.id),
         consumer_gpu=consumer_gpu(profile),
+        **_price_provenance(profile, count, gpu_price, host_price),
         backend_words=words, gpu_memory=gpu_memory,
     )
     if gpu_memory is not None:  # refused now, as fit refuses it (a discrete card, more than the machine's memory), by
@@ -138,6 +139,31 @@ def box_from_spec(spec: str, *, gpu_price: float | None = None, host_price: floa
 
         machine_for(box)
     return box
+
+
+def _price_provenance(profile: Profile, count: int, gpu_price: float | None,
+                      host_price: float | None) -> dict[str, str]:
+    """Where a catalog box's GPU and host prices come from, for a reviewer who rebuilds the capex (session 32): the
+    GPU's data/hardware.yaml sources.price and as_of (for a median of dated quotes, the oldest quote's `published`),
+    the host's data/cost.yaml host_systems entry; a flag's value says so."""
+    if gpu_price is not None:
+        src, as_of = "given with --gpu-price", ""
+    elif profile.price_usd is None:
+        src, as_of = "", ""
+    else:
+        src = str((profile.raw.get("sources") or {}).get("price") or "data/hardware.yaml")
+        quotes = sorted(str(q.get("published") or "") for q in (profile.raw.get("price_quotes") or ()))
+        as_of = next((d for d in quotes if d), "") or str(profile.raw.get("as_of") or "")
+    if host_price is not None:
+        host = "given with --host-price"
+    elif profile.kind in ("apple", "apu"):
+        host = "none: the price is the whole machine"
+    else:
+        kind = "server" if profile.id in data()["datacenter_profiles"] else "workstation"
+        h = data()["host_systems"][kind]
+        host = (f"data/cost.yaml host_systems.{kind}: ${float(h['usd_per_gpu']):,.0f} a GPU slot" if kind == "server"
+                else f"data/cost.yaml host_systems.workstation: {h['usd_from_profile']} in data/hardware.yaml")
+    return {"price_source": src, "price_as_of": as_of, "host_source": host}
 
 
 def _backend_words(spec: str) -> str:

@@ -229,6 +229,36 @@ def same_model_ids(model_id: str) -> list[str]:
     return [e["id"] for e in _entries() if e.get("open_weight_of") == model_id]
 
 
+def _model_key(name: str) -> str:
+    """A model name without its organisation, case or punctuation: 'Qwen/Qwen2.5-Coder-32B-Instruct' and
+    'qwen/qwen-2.5-coder-32b-instruct' are both 'qwen25coder32binstruct'."""
+    return "".join(ch for ch in name.rsplit("/", 1)[-1].lower() if ch.isalnum())
+
+
+@lru_cache(maxsize=16)
+def genai_same_model_names(hf_id: str) -> tuple[str, ...]:
+    """provider:model names genai-prices lists for this Hugging Face repo (the same open weights hosted), for a model
+    data/prices.yaml has no hosted endpoint of (session 32: `cost -m qwen2.5-coder:32b` said no hosted endpoint was
+    listed while genai-prices prices four). Matched on the repo's name without its organisation, case or punctuation;
+    free tiers (':free', '-free') are left out: a rate-limited free tier is no price for a production volume."""
+    if not hf_id:
+        return ()
+    try:
+        from genai_prices.data_snapshot import get_snapshot
+    except ImportError:
+        return ()
+    key = _model_key(hf_id)
+    out = []
+    for prov in get_snapshot().providers:
+        for m in prov.models:
+            low = m.id.lower()
+            if low.endswith((":free", "-free")):
+                continue
+            if _model_key(m.id) == key:
+                out.append(f"{prov.id}:{m.id}")
+    return tuple(out)
+
+
 def suggest_cloud(name: str, n: int = 3) -> list[str]:
     """Names to suggest for an unknown --cloud name: the provider:model genai-prices finds for a bare model id
     (`gemini-2.5-flash` -> `google:gemini-2.5-flash`), then the nearest data/prices.yaml ids and genai-prices

@@ -42,6 +42,53 @@ def reference_cloud(options: list[CloudOption], model_id: str, explicit: bool, n
     return min(pool, key=lambda o: o.monthly_usd)
 
 
+def _hf_id(model_id: str) -> str:
+    from ..catalog import models as catalog_models
+
+    try:
+        return catalog_models.get(model_id).hf_id or ""
+    except Exception:  # a Hub id or GGUF file outside the catalog: no repo name to match  # noqa: BLE001
+        return ""
+
+
+def _mark_same_weights(c: CloudPrice, model_id: str) -> CloudPrice:
+    """A `--cloud provider:model` that genai-prices lists under this model's own repo name is the same open weights
+    hosted (session 32: `--cloud openrouter:meta-llama/llama-3.1-8b-instruct` against llama3.1:8b was called "not the
+    same open weights ... a different model"), so it is compared like for like, as a data/prices.yaml endpoint is."""
+    from ..record import replace
+    from .cloud import _model_key
+
+    if c.open_weight_of is not None or not c.via.startswith("genai-prices") or c.id != f"{c.provider}:{c.model}":
+        return c
+    hf = _hf_id(model_id)
+    if not hf or _model_key(c.model) != _model_key(hf):
+        return c
+    return replace(c, open_weight_of=model_id, tier=c.tier or "open-weight")
+
+
+def _listed_same_model(model_id: str, w: Workload, assumptions: dict | None) -> tuple[CloudOption, int] | None:
+    """The cheapest hosted endpoint of the same open weights that genai-prices prices, and how many it prices, for a
+    model data/prices.yaml lists none of (cloud.genai_same_model_names), priced for this workload on the price date;
+    None when it lists none or genai-prices is not installed. A finance reviewer compares like for like first."""
+    from datetime import date
+
+    from .cloud import genai_same_model_names, price_moment, resolve_cloud
+
+    names = genai_same_model_names(_hf_id(model_id))
+    if not names:
+        return None
+    day = ((assumptions or {}).get("prices_date") or {}).get("value")
+    when = price_moment(date.fromisoformat(day)) if day else None
+    priced = []
+    for n in names:
+        try:
+            priced.append(price_cloud(_mark_same_weights(resolve_cloud(n, w, when), model_id), w))
+        except Exception:  # a listing genai-prices cannot price for this request  # noqa: BLE001
+            continue
+    priced = [o for o in priced if o.monthly_usd > 0]  # a $0 listing is a free tier under another name
+    return (min(priced, key=lambda o: o.monthly_usd), len(priced)) if priced else None
+
+
 def compare(
     model_id: str,
     model_name: str,
@@ -102,6 +149,7 @@ def compare(
         if box.rental_usd_per_hour is not None and not (constraints.air_gapped or constraints.regulated):
             rent.append(tco.price_box(box, cap, w, p, "rent"))
 
+    cloud_prices = [_mark_same_weights(c, model_id) for c in cloud_prices]
     cloud = sorted((price_cloud(c, w, _exclusion(constraints, c)) for c in cloud_prices), key=lambda o: o.monthly_usd)
     ref = reference_cloud(cloud, model_id, explicit_cloud, constraints.need_frontier)
 
@@ -142,6 +190,7 @@ def compare(
         same_model=min(same, key=lambda o: o.monthly_usd) if same else None, amortize_months=p.amortize_months,
         cost_of_capital=p.cost_of_capital,
         same_model_hint=next(iter(same_model_ids(model_id)), None),
+        same_model_listed=None if verdict_only or same_model_ids(model_id) else _listed_same_model(model_id, w, assumptions),
         excluded_ref=ref if ref is not None and ref.excluded_reason else None,
         show_npv=p.cost_of_capital > 0 or p.residual_value_share > 0,
         unpriced=tuple(unpriced), no_price=tuple(no_price), no_power=tuple(no_power), verdict_only=verdict_only,

@@ -88,6 +88,11 @@ def custom_box(spec: str, profile: Profile, count: int, *, gpu_price: float | No
         host_active_watts=host_active, host_idle_watts=host_idle,
         rental_usd_per_gpu_hour=float(rent_price) if rent_price is not None else None,
         price_kind="given", spec=spec, power_source=source,
+        price_source="" if price is None else ("given with --gpu-price" if gpu_price is not None
+                                               else "price= in the spec sheet"),
+        host_source="given with --host-price" if host_price is not None else (
+            "none: the price is the whole machine" if profile.kind in ("apple", "apu") else
+            f"data/cost.yaml host_systems.{'server' if count > _workstation_max() else 'workstation'}"),
     )
 
 

@@ -27,6 +27,18 @@ REGULATED = {
 }
 
 
+def _listed_like(listed: tuple[CloudOption, int] | None) -> str:
+    """The like-for-like comparison a reviewer asks for first, when data/prices.yaml has no hosted endpoint of the
+    model but genai-prices prices some (compare._listed_same_model): the cheapest, its bill and how to compare it."""
+    if listed is None:
+        return "; no hosted endpoint of the same open model is listed to compare"
+    o, n = listed
+    return (f"; genai-prices prices the same open weights hosted at {n} endpoint{'s' if n > 1 else ''}, the cheapest "
+            f"{o.price.id} at {_usd(o.monthly_usd)}/month (${o.price.input_usd_per_mtok:.3g}/"
+            f"${o.price.output_usd_per_mtok:.3g} per Mtok; its served format unpublished here): compare with "
+            f"--cloud {o.price.id}")
+
+
 def _discounted(cost_of_capital: float) -> str:
     """How a payback was counted: the saving discounted at the cost of capital when one is given."""
     return f", discounted at {cost_of_capital * 100:.3g}%/yr" if cost_of_capital > 0 else ""
@@ -153,6 +165,7 @@ def recommend(
     same_model: CloudOption | None = None,
     amortize_months: float = 36.0,
     same_model_hint: str | None = None,
+    same_model_listed: tuple[CloudOption, int] | None = None,
     excluded_ref: CloudOption | None = None,
     show_npv: bool = False,
     unpriced: tuple[str, ...] = (),
@@ -207,7 +220,10 @@ def recommend(
             reasons.append(Reason(f"--no-ops-team: someone must still run these {best_buy.units} boxes "
                                   f"({_usd(best_buy.monthly_usd.operations)}/month of operations are priced in)",
                                   "neutral", 40))
-        flag = "--air-gapped" if constraints.air_gapped else "--regulated"
+        # every constraint that excludes the APIs and rented GPUs: dropping --air-gapped alone leaves --regulated's
+        # exclusions in force, so "without --air-gapped" named an option the user still could not use (session 32)
+        flag = " and ".join((["--air-gapped"] if constraints.air_gapped else [])
+                            + ([f"--regulated {constraints.regulated}"] if constraints.regulated else []))
         unforced = _options(best_buy, best_rent, None, ref or excluded_ref)
         cheapest = min(unforced, key=lambda o: o.monthly_usd) if unforced else win
         if cheapest.monthly_usd < win.monthly_usd - 0.5:
@@ -350,7 +366,7 @@ def recommend(
         like = (f"; the same open model hosted ({same_model.price.id}) costs {_usd(same_model.monthly_usd)}/month"
                 if same_model is not None else
                 f"; compare the same open model hosted with --cloud {same_model_hint}" if same_model_hint else
-                "; no hosted endpoint of the same open model is listed to compare")
+                _listed_like(same_model_listed))
         reasons.append(Reason(f"{cloud_name} ({tier}, ${ref.price.input_usd_per_mtok:g}/${ref.price.output_usd_per_mtok:g}"
                               f" per Mtok) is a different model from {model_name}{stronger}: a self-host win "
                               f"assumes {model_name}'s quality is enough{like}", "neutral", 42))

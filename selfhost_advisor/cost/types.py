@@ -129,6 +129,11 @@ class Box:
     consumer_gpu: bool = False  # a GeForce / TITAN card: its driver licence excludes datacenter deployment (cost.yaml)
     backend_words: str = ""  # 'vulkan' / 'vulkan radv' after the GPU name (llama.cpp's Vulkan backend): machine_for
     gpu_memory: str | None = None  # --gpu-memory as given: a unified-memory box's usable GPU memory (capacity.machine_for)
+    # where gpu_price_usd comes from and the date behind it (session 32): data/hardware.yaml sources.price and the
+    # profile's as_of (the oldest `published` of its dated quotes where the price is their median), or the flag / sheet
+    price_source: str = ""
+    price_as_of: str = ""
+    host_source: str = ""  # where host_price_usd comes from: data/cost.yaml host_systems (workstation / server), or --host-price
 
     @property
     def capex_usd(self) -> float | None:

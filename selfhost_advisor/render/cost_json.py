@@ -50,7 +50,13 @@ def self_host_dict(o: SelfHostOption, amortize_months: float = 36.0, tokens: int
     return {
         "hardware": o.box.label, "mode": "buy", "units": o.units, "gpus_per_unit": o.box.gpus,
         "capex_usd": _r(o.capex_usd), "unit_price_usd": _r(o.box.capex_usd), "price_kind": o.box.price_kind or None,
-        "price_quotes": len(o.box.purchase_quotes), "gpu_watts": _r(o.box.gpu_tdp_watts),
+        "price_quotes": len(o.box.purchase_quotes),
+        # the capex's parts (1.28): capex_usd = units x unit_price_usd = units x (gpus_per_unit x gpu_price_usd +
+        # host_price_usd), each price with where it comes from and the date behind it
+        "gpu_price_usd": _r(o.box.gpu_price_usd), "host_price_usd": _r(o.box.host_price_usd),
+        "gpu_price_source": o.box.price_source or None, "gpu_price_as_of": o.box.price_as_of or None,
+        "host_price_source": o.box.host_source or None,
+        "gpu_watts": _r(o.box.gpu_tdp_watts),
         "gpu_watts_source": o.box.power_source or "catalog", "consumer_gpu": o.box.consumer_gpu,
         # the wall draw of one box (GPUs + host) busy and idle, before PUE: with units, busy_hours_per_month and
         # assumptions hours_per_month / pue / electricity_usd_per_kwh they re-derive energy_kwh and the power bill

@@ -30,19 +30,24 @@ def _table(c: CostComparison):
     from .table import is_wide
 
     wide = is_wide()  # --wide: each option's bill in parts as well (hardware, power, operations)
+    # colocation (--space-per-box) in a column of its own, so the hardware column is the capital charge alone (session
+    # 32: it held the space too, under a header that did not say so)
+    space = wide and any(o.monthly_usd.space for o in c.self_host)
     for col, j in (("kind", "left"), ("served", "left"), ("boxes", "right"), ("$/month", "right"), ("$/Mtok", "right"),
                    ("util", "right"), ("break-even tok/mo", "right"), ("payback", "right"),
-                   *((("hw $/mo", "right"), ("power $/mo", "right"), ("ops $/mo", "right")) if wide else ())):
+                   *((("hw $/mo", "right"), ("power $/mo", "right"), ("ops $/mo", "right")) if wide else ()),
+                   *((("space $/mo", "right"),) if space else ())):
         t.add_column(col, justify=j)
 
-    def parts(m=None) -> tuple[str, ...]:
-        """The monthly total's parts with --wide: hardware (capital recovery and space, or the rental bill), power,
-        operations; blank cells for a row without them."""
+    def parts(m=None, owned: bool = True) -> tuple[str, ...]:
+        """The monthly total's parts with --wide: hardware (the capital charge, or the rental bill), power,
+        operations, and space where any box pays for it; blank cells for a row without them."""
         if not wide:
             return ()
         if m is None:
-            return "", "", ""
-        return _usd(m.amortization + m.rental + m.space), _usd(m.power), _usd(m.operations)
+            return ("", "", "") + (("",) if space else ())
+        return (_usd(m.amortization + m.rental), _usd(m.power), _usd(m.operations)) + (
+            (_usd(m.space) if owned else "",) if space else ())
 
     ref = c.reference_cloud
     life = c.params.amortize_months
@@ -58,7 +63,7 @@ def _table(c: CostComparison):
     for o in c.rental[:3]:
         t.add_row(f"{esc(o.box.label)} {rate_usd(o.box.rental_usd_per_gpu_hour)}/GPU-h", "rent", esc(o.capacity.quant or "measured"), str(o.units),
                   _usd(o.monthly_usd.total), f"{o.usd_per_million_tokens:.3f}", pct(o.utilisation), "", "",
-                  *parts(o.monthly_usd))
+                  *parts(o.monthly_usd, owned=False))
     h = c.hybrid
     if h is not None and h.is_split:
         to_api = h.overflow_tokens / c.workload.monthly_tokens
@@ -204,8 +209,8 @@ def _header(con, c: CostComparison) -> None:
     peak_why = "given" if src("peak_to_average") == "given" else "default: an assumption, measure yours"
     label_line(con, "Traffic", f"{w.active_hours_per_month:g} active h/month ({hours_why}), busiest hour "
                f"{w.peak_to_average:g}x the average ({peak_why}); linear load-duration curve", 10)
-    p = c.params
-    capital = "".join((f", cost of capital {p.cost_of_capital:.3g}/yr" if p.cost_of_capital else "",
+    p = c.params  # the cost of capital in %/yr, as the reasons and the sensitivity line write it (session 32)
+    capital = "".join((f", cost of capital {p.cost_of_capital * 100:.3g}%/yr" if p.cost_of_capital else "",
                        f", {p.residual_value_share:.0%} resale at the end" if p.residual_value_share else "",
                        f", space ${p.space_usd_per_box:g}/box" if p.space_usd_per_box else ""))
     label_line(con, "Owning", f"${p.electricity_usd_per_kwh:g}/kWh, PUE {p.pue:g}, {p.amortize_months:g}-month "
@@ -392,8 +397,10 @@ def _rental_lines(c: CostComparison) -> list[str]:
             spread = f" (${q[0]:,.0f}-{q[-1]:,.0f})" if len(q) > 1 else ""
             out.append(f"buy {esc(b.profile_id)} ${b.gpu_price_usd:,.0f}/GPU: median of {len(q)} dated purchase "
                        f"quote{'s' if len(q) > 1 else ''}{spread}" + (", thin" if len(q) < 3 else ""))
-        elif b.price_kind in _BASIS and ("buy", b.profile_id) not in seen and o is c.self_host[0]:
-            seen.add(("buy", b.profile_id))  # the cheapest box's GPU price, when it is no dated quote
+        elif b.price_kind in _BASIS and ("buy", b.profile_id) not in seen:
+            # each shown bought box's GPU price, when it is no dated quote (session 32: the cheapest box's alone, so a
+            # buyer comparing boxes read the basis of one price of three)
+            seen.add(("buy", b.profile_id))
             out.append(f"buy {esc(b.profile_id)} ${b.gpu_price_usd:,.0f}/GPU: {_BASIS[b.price_kind]}, not a dated "
                        f"quote (--gpu-price for yours)")
     for o in c.rental[:3]:
