@@ -70,7 +70,7 @@ def test_last_level_cache_is_the_longest_profile_prefix():
     assert kernel_path.last_level_cache_bytes(_device("rtx 4090"), RULES) is None
     # the 48 GB W7800 has the W7900's 96 MiB, not the 32 GB board's 64; the RX 6700 80 against the 6700 XT's 96
     assert kernel_path.last_level_cache_bytes(_device("radeon pro w7800 48gb"), RULES) == 96 * MIB
-    assert kernel_path.last_level_cache_bytes(_device("radeon pro w7800"), RULES) == 64 * MIB
+    assert kernel_path.last_level_cache_bytes(_device("radeon pro w7800 32gb"), RULES) == 64 * MIB
     assert kernel_path.last_level_cache_bytes(_device("rx 6700"), RULES) == 80 * MIB
     assert kernel_path.last_level_cache_bytes(_device("instinct mi325x"), RULES) == 256 * MIB
 
