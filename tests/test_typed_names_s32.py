@@ -52,3 +52,95 @@ def test_a_probed_72gb_rtx_pro_5000_matches_its_row():
 
     assert match_table("nvidia", "NVIDIA RTX PRO 5000 Blackwell", 72 * GIB - 300 * 2**20).id == "rtx-pro-5000-72-gb-blackwell"
     assert match_table("nvidia", "NVIDIA RTX PRO 5000 Blackwell", 48 * GIB - 300 * 2**20).id == "rtx-pro-5000-blackwell"
+
+
+# --- Strix Halo boxes whose source names the chip but no list of memory sizes (data/apu.yaml products, `chips`)
+def _product(name):
+    from selfhost_advisor.catalog.data import load
+
+    return next(p for p in load("apu")["products"] if p["name"] == name)
+
+
+CHIP_ONLY = ["Beelink GTR9 Pro", "Minisforum MS-S1 Max", "Corsair AI Workstation 300", "NIMO AI MiniPC", "Peladn YO1",
+             "HP Z2 Mini G1a", "ASUS ROG Flow Z13 (2025)", "Sixunited AXB35", "FEVM FA-EX9"]
+
+
+@pytest.mark.parametrize("name", CHIP_ONLY)
+def test_a_box_named_alone_is_refused_with_every_size_of_its_chips(name):
+    from selfhost_advisor.catalog.data import load
+
+    p = _product(name)
+    assert p["source"] and p["as_of"] and "builds" not in p
+    sizes = {gb for c in load("apu")["chips"] if c["chip"] in p["chips"] for gb in c["memory_gb"]}
+    with pytest.raises(AmbiguousHardwareError) as err:
+        get_profile(p["aliases"][0])
+    assert {c.memory_bytes // GIB for c in err.value.candidates} == sizes
+    assert {c.id.rsplit("-", 1)[0] for c in err.value.candidates} == set(p["chips"])
+
+
+@pytest.mark.parametrize("typed", ["Beelink GTR9 Pro 128GB", "gtr9 pro 128gb", "Minisforum MS-S1 Max 128GB",
+                                   "ms-s1 max 128gb", "MS-S1 MAX 128 GB", "Corsair AI Workstation 300 128GB",
+                                   "nimo ai minipc 128gb", "peladn yo1 128gb"])
+def test_a_one_chip_box_with_its_size_is_that_chip(typed):
+    got = get_profile(typed)
+    assert got.id == "ryzen-ai-max-395-128gb"  # the curated, priced profile of that build
+
+
+@pytest.mark.parametrize("typed", ["hp z2 mini g1a 128gb", "rog flow z13 2025 64gb", "axb35 128gb"])
+def test_a_box_whose_chip_was_not_read_asks_for_the_chip_even_with_a_size(typed):
+    with pytest.raises(AmbiguousHardwareError) as err:
+        get_profile(typed)
+    assert len({c.id.rsplit("-", 1)[0] for c in err.value.candidates}) == 3
+
+
+def test_a_size_the_chip_was_not_sold_in_names_the_chips_sizes():
+    with pytest.raises(UnknownHardwareError) as err:
+        get_profile("beelink gtr9 pro 48gb")
+    assert "was not read" in str(err.value) and "96 GB" in str(err.value)
+
+
+def test_the_older_rog_flow_z13_is_not_read_as_strix_halo():
+    # the Z13 of 2023-2024 has an Intel CPU and a GeForce laptop GPU: the plain name is no alias
+    with pytest.raises(UnknownHardwareError) as err:
+        get_profile("rog flow z13")
+    assert not isinstance(err.value, AmbiguousHardwareError)
+
+
+# --- the partners' GB10 boxes (data/hardware.yaml dgx-spark aliases, sources.oem_boxes)
+@pytest.mark.parametrize("typed", ["ASUS Ascent GX10", "ascent gx10", "Dell Pro Max GB10", "dell pro max with gb10",
+                                   "Lenovo ThinkStation PGX", "thinkstation pgx 128gb"])
+def test_gb10_boxes_are_the_dgx_spark(typed):
+    assert get_profile(typed).id == "dgx-spark"
+
+
+# --- dual-GPU boards and cloud instance types (data/multi_gpu_names.yaml)
+@pytest.mark.parametrize("typed, gpu_id, count, link", [
+    ("Maxsun Arc Pro B60 Dual", "arc-pro-b60", 2, "pcie"), ("arc pro b60 dual 48gb", "arc-pro-b60", 2, "pcie"),
+    ("2x arc pro b60 dual", "arc-pro-b60", 4, "pcie"),
+    ("g6e.xlarge", "l40s", 1, ""), ("AWS g6e.12xlarge", "l40s", 4, "pcie"), ("g5.xlarge", "a10g", 1, ""),
+    ("g5.48xlarge", "a10g", 8, "pcie"), ("g6.12xlarge", "l4", 4, "pcie"),
+    ("p4d.24xlarge", "a100-sxm4-40-gb", 8, "nvlink"), ("p4de.24xlarge", "a100-80gb", 8, "nvlink"),
+    ("p5.48xlarge", "h100-sxm", 8, "nvlink"), ("p5en.48xlarge", "h200", 8, "nvlink"),
+    ("a3-highgpu-8g", "h100-sxm", 8, "nvlink"), ("gcp a3-highgpu-1g", "h100-sxm", 1, ""),
+    ("ND H100 v5", "h100-sxm", 8, "nvlink"), ("Standard_ND96isr_H100_v5", "h100-sxm", 8, "nvlink"),
+    ("Standard_NC40ads_H100_v5", "h100-nvl-94-gb", 1, ""),
+])
+def test_multi_gpu_names_are_their_count_form(typed, gpu_id, count, link):
+    profile, n, interconnect = parse_spec(typed)
+    assert (profile.id, n, interconnect) == (gpu_id, count, link)
+
+
+def test_every_multi_gpu_entry_is_sourced_and_its_gpu_resolves():
+    from selfhost_advisor.catalog.data import load
+
+    for entry in load("multi_gpu_names")["entries"]:
+        assert entry["source"] and entry["as_of"] and entry["gpus"] >= 1
+        get_profile(entry["gpu"])  # one profile, not refused with choices
+        for name in entry["names"]:
+            assert parse_spec(name)[1] == entry["gpus"], name
+
+
+@pytest.mark.parametrize("typed", ["2x p5.48xlarge", "arc pro b60 dual 24gb", "100x arc pro b60 dual"])
+def test_counted_instances_and_wrong_sizes_are_refused(typed):
+    with pytest.raises(UnknownHardwareError):
+        parse_spec(typed)

@@ -181,6 +181,16 @@ def _apu(name: str) -> list[Profile] | None:
     return out
 
 
+def _product_builds(product: dict) -> list[Profile]:
+    """A product's builds: those its source lists (`builds`, chip x size), or, where the source names only the chip(s)
+    and no list of sizes was read (`chips`, session 32: Beelink GTR9 Pro, HP Z2 Mini G1a, ...), every size of those
+    chips, so that the name alone is refused with them and a name with a size is that chip at that size."""
+    if "builds" in product:
+        return [p for b in product["builds"] for p in apu_profiles()
+                if p.raw["chip"] == b["chip"] and p.raw["memory_gb"] == b["memory_gb"]]
+    return [p for p in apu_profiles() if p.raw["chip"] in product["chips"]]
+
+
 def _product(name: str, text: str) -> list[Profile] | None:
     """The builds of a product sold on these chips ('framework desktop', data/apu.yaml products) that `text` names,
     filtered by a stated size; None when it names no product. Why: 'framework desktop' was 'unknown hardware'
@@ -195,12 +205,12 @@ def _product(name: str, text: str) -> list[Profile] | None:
             gb = _GB.search(rest)
             if _APU_WORDS.sub(" ", _GB.sub(" ", rest)).strip():
                 return None
-            builds = [p for b in product["builds"] for p in apu_profiles()
-                      if p.raw["chip"] == b["chip"] and p.raw["memory_gb"] == b["memory_gb"]]
+            builds = _product_builds(product)
             sized = [p for p in builds if p.raw["memory_gb"] == int(gb.group(1))] if gb else builds
             if not sized:
                 raise SizeNotSoldError(f"hardware {clipped(name)!r}: no {gb.group(1)} GB build of the {product['name']}",
-                                       "builds: " + ", ".join(f"{p.raw['memory_gb']} GB ({chip_label(p)})"
+                                       ("builds" if "builds" in product else
+                                        "its chip's sizes (the box's own list was not read)") + ": " + ", ".join(f"{p.raw['memory_gb']} GB ({chip_label(p)})"
                                                               for p in builds))
             return sized
     return None

@@ -164,6 +164,14 @@ def parse_spec(spec: str) -> tuple[Profile, int, str]:
     text, backend, driver = split_backend(text)  # 'arc b580 vulkan mesa': llama.cpp's Vulkan backend, Intel's ANV
     if not interconnect:
         text, interconnect = _split_link(text, spec)
+    listed = _multi_gpu_name(text, spec)
+    if listed is not None:  # 'g6e.xlarge', 'maxsun arc pro b60 dual': a count of one GPU kind (multi_names.py)
+        n, gpu, link = listed
+        if n > MAX_UNITS:
+            raise UnknownHardwareError(f"hardware {clipped(spec)!r} has {n} GPUs, more than {MAX_UNITS}",
+                                       "give fewer boards")
+        profile = on_backend(get_profile(gpu), backend, driver, spec)
+        return profile, n, interconnect or (link if n > 1 else "")
     count, text = _split_count(text)
     if count != 1 and _split_count(text)[0] != 1:  # '2x 2x rtx4090', 'dual 2x 3090': was 'unknown hardware 2x rtx4090'
         raise UnknownHardwareError(f"hardware {clipped(spec)!r} gives the count twice",
@@ -186,6 +194,32 @@ def parse_spec(spec: str) -> tuple[Profile, int, str]:
         raise UnknownHardwareError(f"hardware {clipped(spec)!r}: the {profile.name} has no NVLink connector "
                                    "(data/hardware.yaml nvlink: false)", "drop 'nvlink': its GPUs are joined over PCIe")
     return profile, count, interconnect
+
+
+def _multi_gpu_name(text: str, spec: str) -> tuple[int, str, str] | None:
+    """(count, GPU name, link) where `text` is a dual-GPU board (or a count of them: '2x arc pro b60 dual' is 4 GPUs)
+    or a cloud instance type of data/multi_gpu_names.yaml, else None; a count of instances ('2x p5.48xlarge': several
+    hosts) or a size other than the GPUs' total is refused."""
+    from .multi_names import lookup
+
+    found, boards = lookup(text), 1
+    if found is None:
+        prefixed = _COUNT_PREFIX.match(text) or _COUNT_WORD.match(text)
+        found = lookup(prefixed.group(2)) if prefixed else None
+        if found is None:
+            return None
+        if not found[4]:
+            raise UnknownHardwareError(f"hardware {clipped(spec)!r} counts cloud instances",
+                                       "name one: several instances are several hosts, which fit does not plan as one machine")
+        boards = _units(prefixed.group(1)) if prefixed.group(1).isdigit() else _COUNT_WORDS[prefixed.group(1).lower()]
+    n, gpu, link, stated, _ = found
+    n *= boards
+    if stated is not None:
+        total = n * get_profile(gpu).memory_bytes / 2**30
+        if abs(stated - total) > 0.08 * total:
+            raise UnknownHardwareError(f"hardware {clipped(spec)!r}: it has {n} x {get_profile(gpu).memory_bytes / 2**30:g}"
+                                       f" GiB = {total:g} GiB, not {stated} GB", "drop the size")
+    return n, gpu, link
 
 
 def _linked_profile(text: str, interconnect: str) -> Profile:
