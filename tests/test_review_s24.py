@@ -17,7 +17,9 @@ import pytest
 from clikit import one_line_exit_2, run
 from selfhost_advisor.catalog.hardware import get_profile
 
-SIZED = ["ai max+ 395 128gb", "ryzen ai max+ 395 128gb", "radeon 8060s 128gb", "strix halo 128gb"]
+# "strix halo 128gb" left this list in session 32: the codename covers the Max 390 and 385 too and is refused with
+# the three chips (tests/test_typed_names_s32.py)
+SIZED = ["ai max+ 395 128gb", "ryzen ai max+ 395 128gb", "radeon 8060s 128gb"]
 
 
 @pytest.mark.parametrize("name", SIZED)

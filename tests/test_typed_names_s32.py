@@ -144,3 +144,44 @@ def test_every_multi_gpu_entry_is_sourced_and_its_gpu_resolves():
 def test_counted_instances_and_wrong_sizes_are_refused(typed):
     with pytest.raises(UnknownHardwareError):
         parse_spec(typed)
+
+
+# --- codenames: a platform or die names every GPU of it, never one
+@pytest.mark.parametrize("typed, chips", [
+    ("strix halo", {"ryzen-ai-max-395", "ryzen-ai-max-390", "ryzen-ai-max-385"}),
+    ("strix halo 128gb", {"ryzen-ai-max-395", "ryzen-ai-max-390", "ryzen-ai-max-385"}),
+    ("AMD Radeon Graphics (RADV GFX1151)", {"ryzen-ai-max-395", "ryzen-ai-max-390", "ryzen-ai-max-385"}),
+    ("strix point", {"radeon-890m", "radeon-880m"}), ("krackan point", {"radeon-860m"}),
+    ("lunar lake", {"arc-140v", "arc-130v"}), ("panther lake 32gb", {"arc-b390", "arc-b370"}),
+    ("meteor lake", {"arc-meteor-lake-8xe", "arc-meteor-lake-7xe"}),
+])
+def test_a_codename_is_refused_with_every_gpu_of_it(typed, chips):
+    with pytest.raises(AmbiguousHardwareError) as err:
+        parse_spec(typed)
+    got = {c.id.rsplit("-", 1)[0] for c in err.value.candidates}
+    got = {g if g.startswith("ryzen-ai-max") else g.split("-lpddr")[0].split("-ddr")[0] for g in got}
+    assert got == chips, str(err.value)
+
+
+def test_strix_halo_with_a_size_no_longer_gives_the_395():
+    """Until session 32 'strix halo 32gb' was the Max+ 395 (40 CU) for a Max 385 owner (32 CU) too."""
+    with pytest.raises(AmbiguousHardwareError) as err:
+        get_profile("strix halo 32gb")
+    assert {c.fp16_flops for c in err.value.candidates} == {59.4e12, 45.9e12}
+
+
+# --- Krackan Point's Radeon 860M (data/apu.yaml igpus)
+def test_ryzen_ai_7_350_is_the_radeon_860m_on_its_memory():
+    p = get_profile("ryzen ai 7 350 32gb lpddr5x-8000")
+    assert p.id == "radeon-860m-lpddr5x-8000-32gb"
+    assert p.bandwidth_bytes_per_s == 128 // 8 * 8000 * 10**6  # 128-bit LPDDR5X-8000
+    assert p.fp16_flops == pytest.approx(8 * 512 * 3.0e9, rel=0.01)  # 8 CU x RDNA 3 WMMA rate x 3.0 GHz
+    assert get_profile("ryzen ai 7 pro 350 32gb ddr5-5600").bandwidth_bytes_per_s == 128 // 8 * 5600 * 10**6
+    with pytest.raises(AmbiguousHardwareError):
+        get_profile("ryzen ai 7 350")
+
+
+def test_the_860m_is_rdna35_to_the_vulkan_model():
+    from selfhost_advisor.estimate import vulkan_path
+
+    assert vulkan_path._ARCH_BY_PREFIX["radeon-860m"] == "RDNA 3.5"

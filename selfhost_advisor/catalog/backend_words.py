@@ -40,6 +40,7 @@ _BY_VENDOR = {"intel": {"mesa": "mesa", "anv": "mesa", "windows": "windows"},
 # open-source Mesa driver)" (ggml-vulkan.cpp prints props.deviceName, then driverName in parentheses)
 _DEVICE_NOTE = lazy(r"\((radv\b[^()]*|amd open-source driver|amd proprietary driver|intel open-source mesa driver)\)",
                           re.I)
+_GFX_CODE = lazy(r"\bgfx\d{3,4}[a-z]?\b", re.I)
 _NOTE_DRIVER = {"radv": "radv", "amd open-source driver": "amdvlk", "amd proprietary driver": "windows",
                 "intel open-source mesa driver": "mesa"}
 
@@ -79,7 +80,10 @@ def split(text: str) -> tuple[str, str, str]:
         if len(found) > 1:  # the resolver would drop both notes and run the GPU as ROCm / SYCL without a word
             raise UnknownHardwareError(f"hardware {clipped(text)!r} names two Vulkan drivers in parentheses",
                                        "keep the one the GPU runs on")
-        return " ".join(_DEVICE_NOTE.sub(" ", text).split()), "vulkan", found.pop()
+        # a GFX code in the note ('(RADV GFX1151)', RADV's name for an APU it has no product name for) is the only
+        # part of the name that tells the chip: kept for the resolver (hw_names._GFX), the driver words dropped
+        kept = _DEVICE_NOTE.sub(lambda m: " ".join(f"({g})" for g in _GFX_CODE.findall(m.group(0))) or " ", text)
+        return " ".join(kept.split()), "vulkan", found.pop()
     words = text.split()
     driver = ""
     if len(words) >= 3 and words[-1].lower() in DRIVER_WORDS and words[-2].lower() == "vulkan":

@@ -266,8 +266,10 @@ _VENDOR_LEAD = lazy(r"^\s*(?:nvidia|amd|intel|apple)\s+", re.I)
 _EDITION = lazy(r"\b(?:workstation\s+edition|generation|series|vf)\b|(?:(?<=\bserver)|(?<=\bsff))\s+edition\b", re.I)
 # AMD's LLVM target as RADV prints Strix Halo's iGPU, whose marketing name the driver does not know ('AMD Radeon
 # Graphics (RADV GFX1151)', Vulkan scoreboard #10879): gfx1151 is the Radeon 8060S (Ryzen AI Max+ 395 setups list
-# "Radeon 8060S (integrated, gfx1151)"); it names three memory sizes, so it is refused with them
-_GFX = {"gfx1151": "radeon 8060s"}
+# "Radeon 8060S (integrated, gfx1151)"); it names three memory sizes, so it is refused with them. Session 32: gfx1151
+# is the Max 390's and 385's Radeon 8050S too (ROCm gpu-specs.rst lists all three Ryzen AI Max chips as gfx1151), so
+# it names the Strix Halo product (data/apu.yaml: every chip and size), not the 8060S alone
+_GFX = {"gfx1151": "strix halo"}
 _GFX_NOTE = lazy(r"\bgfx\d{3,4}[a-z]?\b", re.I)
 # a chip a driver names alone: every table row built on it (its name's prefix, and a word the name must hold).
 # llama-bench on a Jetson Orin prints 'Orin'. A Jetson Thor prints 'NVIDIA Thor' (CUDA and NVML: "Device 0: NVIDIA
@@ -319,7 +321,8 @@ def _fallbacks(name: str) -> list[str]:
         out.append(driver_name_clean(maxq))
     gfx = _GFX_NOTE.search(name)
     if gfx and gfx.group(0).lower() in _GFX:
-        out.append(_GFX[gfx.group(0).lower()])
+        size = re.search(r"(?<![\d.])\d{1,4}\s*gi?b\b", name, re.I)  # '... (RADV GFX1151) 128gb' keeps its size
+        out.append(_GFX[gfx.group(0).lower()] + (f" {size.group(0)}" if size else ""))
     for text in list(out):
         bare = _VENDOR_LEAD.sub("", text)
         out.append(bare)
@@ -332,6 +335,10 @@ def _fallbacks(name: str) -> list[str]:
 _MESA_PLATFORM = lazy(r"\(\s*(LNL|MTL|ARL|PTL|BMG\s+G\d\d|DG2)\s*\)", re.I)
 # what an Intel device name says besides its platform when it names no product ('Intel(R) Arc(tm) Graphics')
 _INTEL_GENERIC = lazy(r"\b(?:intel|arc|graphics|gpu|igpu)\b|\d{1,4}\s*gi?b\b", re.I)
+# Intel's platform codenames as users type them ('lunar lake', 'intel panther lake 32gb'): the GPUs of that platform,
+# as a driver's '(LNL)' names them (session 32: the codenames were 'unknown hardware' with no suggestion)
+_INTEL_CODENAME = lazy(r"^(?:intel\s+)?(lunar|meteor|arrow|panther)\s*lake(?:\s*-?\s*h)?((?:\s+\d{1,4}\s*gi?b)?)$")
+_CODENAMES = {"lunar": "LNL", "meteor": "MTL", "arrow": "ARL", "panther": "PTL"}
 _PLATFORM_NAMES = {"LNL": "Lunar Lake", "MTL": "Meteor Lake", "ARL": "Arrow Lake", "PTL": "Panther Lake",
                    "BMG G21": "Battlemage G21", "DG2": "Alchemist (DG2)"}
 # a CPU of each iGPU platform with memory that names one configuration (data/apu.yaml `cpus`): the refusal's example
@@ -361,16 +368,19 @@ def _mesa_platform(name: str) -> list[Profile] | None:
     return list({c.id: c for c in map(_curated_twin, cands)}.values())
 
 
-def _platform_refusal(name: str, cands: list[Profile]) -> AmbiguousHardwareError:
-    code = " ".join(_MESA_PLATFORM.search(name).group(1).upper().split())
+def _platform_refusal(name: str, cands: list[Profile], typed_code: str = "") -> AmbiguousHardwareError:
+    code = typed_code or " ".join(_MESA_PLATFORM.search(name).group(1).upper().split())
     note = ("; 'Intel Graphics' without 'Arc' on Meteor or Arrow Lake is the 4-Xe part or single-channel memory, "
             "which has no profile: describe it with custom:" if code in ("MTL", "ARL")
             and not re.search(r"\barc\b", name, re.I) else "")
-    return AmbiguousHardwareError(
-        f"hardware {name!r} names only Mesa's platform {code} ({_PLATFORM_NAMES[code]}): {_choices(cands)}",
+    said = f"the platform {_PLATFORM_NAMES[code]}" if typed_code else f"only Mesa's platform {code} ({_PLATFORM_NAMES[code]})"
+    err = AmbiguousHardwareError(
+        f"hardware {name!r} names {said}: {_choices(cands)}",
         (f"name one of them by its id, or the CPU and memory (e.g. '{_PLATFORM_CPU[code]}')"
          if any(c.kind == "apu" for c in cands) and code in _PLATFORM_CPU
          else "name one of them by its id" if any(c.kind == "apu" for c in cands) else f"name the card (e.g. '{cands[0].id.replace('-', ' ')}')") + note)
+    err.candidates = tuple(cands)
+    return err
 
 
 # The vendor a word of a name commits to (session 20 review: 'rtx 6800s' ran as AMD's RX 6800S, 'rx 4090' as the RTX
@@ -436,6 +446,14 @@ def _resolve_any(name: str) -> Profile:
     alias = driver_alias(name)
     if alias is not None:
         return _resolve(alias)
+    codename = _INTEL_CODENAME.match(" ".join(name.lower().split()))
+    if codename:  # 'lunar lake', 'panther lake 32gb': the platform as Mesa names it (session 32)
+        code = _CODENAMES[codename.group(1)]
+        platform = _mesa_platform(f"Intel Graphics ({code}){codename.group(2)}")
+        if platform is not None and len(platform) == 1:
+            return platform[0]
+        if platform:
+            raise _platform_refusal(name, platform, code)
     platform = _mesa_platform(name)
     if platform is not None:
         if len(platform) == 1:
@@ -459,7 +477,8 @@ def _resolve_any(name: str) -> Profile:
             tried.add(clean)
             try:
                 return _resolve(clean)
-            except AmbiguousHardwareError:
+            except AmbiguousHardwareError as err:  # said as the user typed it (session 32: 'strix halo' for a RADV name)
+                err.message = err.message.replace(repr(clipped(clean)), repr(clipped(name)), 1)
                 raise
             except SizeNotSoldError as err:  # said as the user typed it, not as the fallback spelled it
                 raise SizeNotSoldError(err.message.replace(repr(clipped(clean)), repr(clipped(name)), 1),

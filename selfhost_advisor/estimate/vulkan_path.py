@@ -33,8 +33,10 @@ _LANE_PATHS = ("mmq", "shader", "coopmat_dequant", "intel_bf16_lanes")  # path_s
 # #1402: the 140T reports minSubgroupSize 8) but INTEL_XE1 (SIMD8 with accelerated 4x8-bit dot products); estimate/vulkan_intel.py layer_seconds gives them the pre-Xe2 time per dispatch. Panther Lake
 # (Arc B390) is Xe3, SIMD16 like Xe2: ggml-vulkan's INTEL_XE2 class ("Only allowing Xe2/Xe3 GPU", its coopmat check;
 # PR #27471 tunes "Intel coopmat1" on it; 5b-vkintel5)
-# The Ryzen Z1 / Z1 Extreme (data/apu.yaml radeon-z1*) are Phoenix silicon, the 780M's die: RDNA 3.0
+# The Ryzen Z1 / Z1 Extreme (data/apu.yaml radeon-z1*) are Phoenix silicon, the 780M's die: RDNA 3.0; the Radeon 860M
+# (Krackan Point) is RDNA 3.5 (computerbase.de, topcpu.net)
 _ARCH_BY_PREFIX = {"radeon-780m": "RDNA 3.0", "radeon-z1": "RDNA 3.0", "radeon-880m": "RDNA 3.5", "radeon-890m": "RDNA 3.5",
+                   "radeon-860m": "RDNA 3.5",
                    "arc-140v": "Xe2-LPG", "arc-130v": "Xe2-LPG", "arc-meteor-lake": "Xe-LPG", "arc-140t": "Xe-LPG+",
                    "arc-130t": "Xe-LPG+", "arc-b390": "Xe3-LPG", "arc-b370": "Xe3-LPG"}
 _BUILD: list[tuple[str, str]] = []  # (build date, path override) of the row being predicted; empty: today's build
