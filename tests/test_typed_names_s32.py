@@ -185,3 +185,24 @@ def test_the_860m_is_rdna35_to_the_vulkan_model():
     from selfhost_advisor.estimate import vulkan_path
 
     assert vulkan_path._ARCH_BY_PREFIX["radeon-860m"] == "RDNA 3.5"
+
+
+# --- a curated card with a memory variant its aliases do not tell apart (data/hardware.yaml memory_variants)
+@pytest.mark.parametrize("typed", ["rtx 3080", "rtx3080", "3080", "NVIDIA GeForce RTX 3080", "2x rtx3080"])
+def test_rtx_3080_without_a_size_is_refused_with_both(typed):
+    with pytest.raises(AmbiguousHardwareError) as err:
+        parse_spec(typed)
+    assert {c.memory_bytes // GIB for c in err.value.candidates} == {10, 12}
+
+
+@pytest.mark.parametrize("typed, want", [("rtx 3080 10gb", "rtx-3080"), ("rtx-3080", "rtx-3080"),
+                                         ("rtx 3080 12gb", "rtx-3080-12-gb"), ("NVIDIA RTX 3080 10GB", "rtx-3080")])
+def test_rtx_3080_with_a_size_or_its_id_resolves(typed, want):
+    assert get_profile(typed).id == want
+
+
+def test_a_probed_rtx_3080_is_matched_by_its_memory():
+    from selfhost_advisor.probe.match import match_gpu
+
+    assert match_gpu("nvidia", "NVIDIA GeForce RTX 3080", 10 * GIB - 200 * 2**20).id == "rtx-3080"
+    assert match_gpu("nvidia", "NVIDIA GeForce RTX 3080", 12 * GIB - 200 * 2**20).id == "rtx-3080-12-gb"

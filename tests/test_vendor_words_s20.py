@@ -54,7 +54,11 @@ def test_every_table_row_with_its_series_word_resolves_and_with_another_vendors_
         if not m:
             continue
         word = m.group(1).lower()
-        assert get_profile(row["name"]).vendor == row["vendor"] == _VENDOR[word], row["name"]
+        try:
+            found = [get_profile(row["name"])]
+        except AmbiguousHardwareError as err:  # session 32: a plain name also sold in another size lists both
+            found = list(err.candidates)
+        assert {p.vendor for p in found} == {row["vendor"]} == {_VENDOR[word]}, row["name"]
         swapped = _OTHER[word] + m.group(2)
         try:
             p = get_profile(swapped)
@@ -114,8 +118,8 @@ def test_the_7840h_pattern_does_not_take_other_parts():
         assert not isinstance(e.value, AmbiguousHardwareError)
 
 
-@pytest.mark.parametrize("typed, sizes", [("rtx 3080 16gb", ["10 GiB", "12 GiB (rtx-3080-12-gb)"]),
-                                           ("rtx 2060 8gb", ["6 GiB", "12 GiB (rtx-2060-12-gb)"])])
+@pytest.mark.parametrize("typed, sizes", [("rtx 3080 16gb", ["10 GiB", "12 GiB", "rtx-3080-12-gb"]),
+                                           ("rtx 2060 8gb", ["6 GiB", "12 GiB", "rtx-2060-12-gb"])])
 def test_a_size_not_sold_names_every_size_the_card_was_sold_with(typed, sizes):
     """'rtx 3080 16gb' said only 'has 10 GiB': the 12 GB RTX 3080 (its own TechPowerUp row) went unnamed."""
     with pytest.raises(UnknownHardwareError) as e:

@@ -715,6 +715,10 @@ def _resolve_name(name: str) -> Profile:
         elif bare is not None and bare.kind == "apu":
             return _apu_alias_sized(name, bare)
     if p is not None:
+        if p.raw.get("memory_variants") and not _HAS_MEMORY.search(name) and name.strip().lower() != p.id:
+            # a curated card also sold with another memory size that its aliases do not tell apart ('rtx 3080': 10 and
+            # 12 GB; data/hardware.yaml memory_variants, session 32); the spec table is read only to refuse
+            raise _refuse(name, [p] + [table_profile(gpu_table.by_id(v)) for v in p.raw["memory_variants"]])
         if p.kind in ("gpu", "apple", "apu") and not _HAS_MEMORY.search(name) and _norm_id(name) != p.id:
             variants = _memory_variants(name, p)
             if variants:
