@@ -206,3 +206,15 @@ def test_a_probed_rtx_3080_is_matched_by_its_memory():
 
     assert match_gpu("nvidia", "NVIDIA GeForce RTX 3080", 10 * GIB - 200 * 2**20).id == "rtx-3080"
     assert match_gpu("nvidia", "NVIDIA GeForce RTX 3080", 12 * GIB - 200 * 2**20).id == "rtx-3080-12-gb"
+
+
+def test_unknown_box_names_are_offered_the_product_names_that_resolve():
+    from selfhost_advisor.catalog.hw_names import suggestions
+
+    assert suggestions("rog flow z13")[0] == "asus rog flow z13 2025"
+    assert "beelink gtr9 pro" in suggestions("beelink gtr9")
+    assert "g6.2xlarge" in suggestions("g6.xlarge")  # the same GPU (one L4); g6.xlarge's own count was not read
+
+
+def test_r9600d_alone_is_the_radeon_ai_pro_9600d():
+    assert get_profile("r9600d").id == "radeon-ai-pro-9600d"

@@ -68,6 +68,7 @@ def keys(name: str) -> list[tuple[int, str]]:
     ai_pro = _AMD_AI_PRO.match(nomem_low)
     if ai_pro:
         out.append((1, "aipro" + ai_pro.group(1)))
+        out.append((1, "r" + ai_pro.group(1)))  # 'r9600d' alone, as 'r9700' finds the R9700 (session 32)
     arc_pro = _ARC_PRO.match(nomem_low)
     if arc_pro:
         out.append((1, "arc" + arc_pro.group(1)))

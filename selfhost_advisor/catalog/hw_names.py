@@ -839,6 +839,14 @@ def _suggestion_pool() -> tuple[dict[str, str], list[str]]:
         pool.setdefault(k, gpu_table.row_for_key(k)["id"])
     for p in (*apple_profiles(), *apu_profiles()):
         pool.setdefault(gpu_table.compact(p.id), p.id)
+    # names that are no profile id but resolve: the Strix Halo boxes (data/apu.yaml products) and the boards and
+    # instance types of data/multi_gpu_names.yaml, offered as typed ('rog flow z13' -> 'rog flow z13 2025'; session 32)
+    for product in load("apu").get("products", ()):
+        for alias in product["aliases"]:  # every alias offers the product's first one, once
+            pool.setdefault(gpu_table.compact(alias), product["aliases"][0])
+    for entry in load("multi_gpu_names")["entries"]:
+        for alias in entry["names"]:
+            pool.setdefault(gpu_table.compact(alias), alias)
     return pool, list(pool)
 
 
