@@ -50,7 +50,8 @@ def test_a_probed_72gb_rtx_pro_5000_matches_its_row():
     lookup held only the 48 GB row, so a 72 GB card matched nothing (no bandwidth, no FLOPS)."""
     from selfhost_advisor.probe.match import match_table
 
-    assert match_table("nvidia", "NVIDIA RTX PRO 5000 Blackwell", 72 * GIB - 300 * 2**20).id == "rtx-pro-5000-72-gb-blackwell"
+    big = match_table("nvidia", "NVIDIA RTX PRO 5000 Blackwell", 72 * GIB - 300 * 2**20)
+    assert big.id == "rtx-pro-5000-72-gb-blackwell"
     assert match_table("nvidia", "NVIDIA RTX PRO 5000 Blackwell", 48 * GIB - 300 * 2**20).id == "rtx-pro-5000-blackwell"
 
 

@@ -208,9 +208,9 @@ def _product(name: str, text: str) -> list[Profile] | None:
             builds = _product_builds(product)
             sized = [p for p in builds if p.raw["memory_gb"] == int(gb.group(1))] if gb else builds
             if not sized:
+                listed = "builds" if "builds" in product else "its chip's sizes (the box's own list was not read)"
                 raise SizeNotSoldError(f"hardware {clipped(name)!r}: no {gb.group(1)} GB build of the {product['name']}",
-                                       ("builds" if "builds" in product else
-                                        "its chip's sizes (the box's own list was not read)") + ": " + ", ".join(f"{p.raw['memory_gb']} GB ({chip_label(p)})"
-                                                              for p in builds))
+                                       f"{listed}: " + ", ".join(f"{p.raw['memory_gb']} GB ({chip_label(p)})"
+                                                                 for p in builds))
             return sized
     return None

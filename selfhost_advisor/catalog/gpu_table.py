@@ -75,8 +75,8 @@ def keys(name: str) -> list[tuple[int, str]]:
     lead_gpu = _LEAD_GPU.match(bare.strip())
     if lead_gpu:
         out.append((1, compact(lead_gpu.group(1))))
-    # read without a memory size, so that TechPowerUp's 'RTX PRO 5000 72 GB Blackwell' shares 'rtxpro5000' with the 48 GB
-    # 'RTX PRO 5000 Blackwell' (session 32: 'rtx pro 5000' named only the 48 GB card)
+    # read without a memory size, so that TechPowerUp's 'RTX PRO 5000 72 GB Blackwell' shares 'rtxpro5000' with the
+    # 48 GB 'RTX PRO 5000 Blackwell' (session 32: 'rtx pro 5000' named only the 48 GB card)
     gen = _RTX_PRO_GEN.match(nomem_low)
     if gen:
         out.append((1, compact(gen.group(1) + nomem_low[gen.end():])))
@@ -144,18 +144,20 @@ def lookup(text: str) -> list[dict]:
                 continue
             hits = [rows()[i] for i in index[tier].get(key, ()) if _agrees(text, rows()[i])]
             if hits:
-                return hits + (_memory_variants(text, [key] + [k for t, k in user if t == 0], hits) if tier == 0 else [])
+                if tier == 0:
+                    hits += _memory_variants(text, [key] + [k for t, k in user if t == 0], hits)
+                return hits
     return []
 
 
 def _memory_variants(text: str, exact: list[str], hits: list[dict]) -> list[dict]:
     """The rows sold under the same name with another memory size, where `text` names a row exactly (tier 0; or
-    does once its stated size is dropped, 'RTX PRO 5000 Blackwell 72gb'): TechPowerUp names the first card plain and the later one with its size ('RTX 3080' / 'RTX 3080 12
-    GB', 'RTX PRO 5000 Blackwell' / '... 72 GB Blackwell', 'Radeon PRO W7800' / '... 48 GB'), so the plain name's exact
-    key found only the first card and 'rtx pro 5000 blackwell' was silently the 48 GB card (session 32). With them the
-    caller refuses with the sizes, as it does for 'rtx 3060' (both of whose rows state a size), or takes the one of
-    the size the text states. A row's id typed as it is ('rtx-pro-5000-blackwell', what the refusal lists) still
-    names that row alone."""
+    does once its stated size is dropped, 'RTX PRO 5000 Blackwell 72gb'). TechPowerUp names the first card plain and
+    the later one with its size ('RTX 2060' / 'RTX 2060 12 GB', 'RTX PRO 5000 Blackwell' / '... 72 GB Blackwell',
+    'Radeon PRO W7800' / '... 48 GB'), so the plain name's exact key found only the first card and 'rtx pro 5000
+    blackwell' was silently the 48 GB card (session 32). With them the caller refuses with the sizes, as it does for
+    'rtx 3060' (both of whose rows state a size), or takes the one of the size the text states. A row's id typed as
+    it is ('rtx-pro-5000-blackwell', what the refusal lists) still names that row alone."""
     low = text.strip().lower()
     if any(r["id"] == low for r in hits):
         return []

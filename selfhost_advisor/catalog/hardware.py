@@ -200,6 +200,8 @@ def _multi_gpu_name(text: str, spec: str) -> tuple[int, str, str] | None:
     """(count, GPU name, link) where `text` is a dual-GPU board (or a count of them: '2x arc pro b60 dual' is 4 GPUs)
     or a cloud instance type of data/multi_gpu_names.yaml, else None; a count of instances ('2x p5.48xlarge': several
     hosts) or a size other than the GPUs' total is refused."""
+    if find_profile(text) is not None:  # a curated name: fit's common path reads no more data
+        return None
     from .multi_names import lookup
 
     found, boards = lookup(text), 1
@@ -209,16 +211,16 @@ def _multi_gpu_name(text: str, spec: str) -> tuple[int, str, str] | None:
         if found is None:
             return None
         if not found[4]:
-            raise UnknownHardwareError(f"hardware {clipped(spec)!r} counts cloud instances",
-                                       "name one: several instances are several hosts, which fit does not plan as one machine")
+            raise UnknownHardwareError(f"hardware {clipped(spec)!r} counts cloud instances", "name one: several "
+                                       "instances are several hosts, which fit does not plan as one machine")
         boards = _units(prefixed.group(1)) if prefixed.group(1).isdigit() else _COUNT_WORDS[prefixed.group(1).lower()]
     n, gpu, link, stated, _ = found
     n *= boards
     if stated is not None:
-        total = n * get_profile(gpu).memory_bytes / 2**30
-        if abs(stated - total) > 0.08 * total:
-            raise UnknownHardwareError(f"hardware {clipped(spec)!r}: it has {n} x {get_profile(gpu).memory_bytes / 2**30:g}"
-                                       f" GiB = {total:g} GiB, not {stated} GB", "drop the size")
+        each = get_profile(gpu).memory_bytes / 2**30
+        if abs(stated - n * each) > 0.08 * n * each:
+            raise UnknownHardwareError(f"hardware {clipped(spec)!r}: it has {n} x {each:g} GiB = {n * each:g} GiB, "
+                                       f"not {stated} GB", "drop the size")
     return n, gpu, link
 
 

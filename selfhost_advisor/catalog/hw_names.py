@@ -373,7 +373,8 @@ def _platform_refusal(name: str, cands: list[Profile], typed_code: str = "") -> 
     note = ("; 'Intel Graphics' without 'Arc' on Meteor or Arrow Lake is the 4-Xe part or single-channel memory, "
             "which has no profile: describe it with custom:" if code in ("MTL", "ARL")
             and not re.search(r"\barc\b", name, re.I) else "")
-    said = f"the platform {_PLATFORM_NAMES[code]}" if typed_code else f"only Mesa's platform {code} ({_PLATFORM_NAMES[code]})"
+    said = (f"the platform {_PLATFORM_NAMES[code]}" if typed_code
+            else f"only Mesa's platform {code} ({_PLATFORM_NAMES[code]})")
     err = AmbiguousHardwareError(
         f"hardware {name!r} names {said}: {_choices(cands)}",
         (f"name one of them by its id, or the CPU and memory (e.g. '{_PLATFORM_CPU[code]}')"
@@ -477,7 +478,7 @@ def _resolve_any(name: str) -> Profile:
             tried.add(clean)
             try:
                 return _resolve(clean)
-            except AmbiguousHardwareError as err:  # said as the user typed it (session 32: 'strix halo' for a RADV name)
+            except AmbiguousHardwareError as err:  # said as typed (session 32: not 'strix halo' for a RADV name)
                 err.message = err.message.replace(repr(clipped(clean)), repr(clipped(name)), 1)
                 raise
             except SizeNotSoldError as err:  # said as the user typed it, not as the fallback spelled it
