@@ -40,6 +40,19 @@ def markup(text: object) -> str:
                        plain(text))
 
 
+# a GPU or MIG UUID (NVML's 'GPU-5fd2a1b3-...', 'MIG-...'; a bare 8-4-4-4-12 UUID too): it names one physical board
+_BOARD_ID = r"(?i)(?<![0-9a-z])(?:(?:gpu|mig)-)?[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}(?![0-9a-z])"
+
+
+def without_ids(text: str) -> str:
+    """`text` with every GPU / MIG UUID replaced by 'redacted', as `advisor probe` writes its own (render/probe_json.py).
+
+    Why (session 32): a name or warning in a hand-written probe file or a custom: spec is printed back by fit, serve
+    and cost, text and JSON; nvidia-smi -L's 'NVIDIA GeForce RTX 4090 (UUID: GPU-...)' pasted as a device name put the
+    board's UUID into output meant to be shared, which the probe itself never prints without --show-ids."""
+    return re.sub(_BOARD_ID, "redacted", text) if "-" in text else text
+
+
 def clipped(text: str, width: int = 60) -> str:
     """`text` cut to `width` characters, its last three '...' where cut: a long name, spec or path quoted in a
     one-line message (the quoting, plain() or !r, is the caller's)."""

@@ -40,6 +40,7 @@ import re
 from ..domain import CpuInfo, Machine
 from ..errors import BadOptionError
 from .spec_fields import _HINT, CPU_HINT, _bad, _positive_int, _rate, _size, spec_keys
+from ..termsafe import without_ids
 from .profiles import Profile
 
 KEYS_REQUIRED = ("cores", "clock", "simd", "ram")
@@ -93,7 +94,7 @@ def _cpu_profile(fields: dict, spec: str) -> Profile:
     sockets = _positive_int(spec, "sockets", fields["sockets"], 16) if fields.get("sockets") is not None else 1
     bandwidth = _bandwidth(fields, spec)
     name = " ".join(str(fields.get("name") or "custom CPU box").split())[:80]
-    name = "".join(c for c in name if c.isprintable())
+    name = without_ids("".join(c for c in name if c.isprintable()))  # a GPU UUID is never printed (termsafe)
     fpc = _one_of(spec, "flops_per_cycle", fields["flops_per_cycle"], FLOPS_PER_CYCLE) \
         if fields.get("flops_per_cycle") is not None else default_flops_per_cycle(simd, name)
     one = _rate(spec, "thread_bandwidth", fields["thread_bandwidth"], 1e9, "15GB/s") \

@@ -158,14 +158,23 @@ def endpoint() -> str:
     port = host_port.rsplit(":", 1)[-1] if ":" in host_port and not host_port.endswith("]") else None
     if (len(url) > 2048 or not (_ENDPOINT.match(url) or ipv6 and url.startswith(("http://[", "https://[")))
             or port is not None and not (port.isascii() and port.isdigit() and 0 < int(port) < 65536)):
-        from ..termsafe import plain
-
-        # a user:password@ part is a credential: never printed (HF_ENDPOINT=https://u:pw@host echoed the password)
-        value = re.sub(r"^([^/@]*//)?[^/@]*@", lambda m: (m.group(1) or "") + "***@", value)
-        shown = plain(value if len(value) <= 80 else value[:77] + "...")
+        shown = shown_endpoint(value)
         raise BadOptionError(f"HF_ENDPOINT {shown!r} is not an http(s) URL",
                              "unset it, or give a Hub mirror such as https://hf-mirror.com")
     return url
+
+
+def shown_endpoint(value: str) -> str:
+    """HF_ENDPOINT as an error line may quote it: without a user:password@ part, a query or a fragment, with any
+    Hub token in its path replaced by ***, at most 80 characters, controls escaped. Why: each can carry a credential
+    (HF_ENDPOINT=https://u:pw@host echoed the password, session 19; a mirror's '?token=hf_...' was printed whole in
+    its 'answered HTTP 404' line, session 32)."""
+    from ..termsafe import plain
+
+    value = re.sub(r"^([^/@]*//)?[^/@]*@", lambda m: (m.group(1) or "") + "***@", value)
+    value = re.sub(r"[?#].*", lambda m: m.group()[0] + "***", value, flags=re.S)
+    value = re.sub(r"hf_[A-Za-z0-9]{6,}", "hf_***", value)
+    return plain(value if len(value) <= 80 else value[:77] + "...")
 
 
 # The longest repository file path we request: 4,096 bytes, Linux's PATH_MAX (a checkout of the repository cannot
@@ -193,10 +202,8 @@ def _missing_repo(repo: str, status: int, code: str, token: bool) -> AdvisorErro
     returned for private and gated repos if user is not authenticated, missing repos'), so a typo is not 'access
     denied'. A bare 404 without the Hub's X-Error-Code comes from something else at HF_ENDPOINT (a proxy, a web server)."""
     if not code and os.environ.get("HF_ENDPOINT"):
-        from ..termsafe import plain
-
-        shown = plain(endpoint())
-        return HubError(f"HF_ENDPOINT {shown[:80]!r} answered HTTP {status} for {repo!r} without the Hub's error code",
+        shown = shown_endpoint(endpoint())
+        return HubError(f"HF_ENDPOINT {shown!r} answered HTTP {status} for {repo!r} without the Hub's error code",
                         "check that HF_ENDPOINT is a Hub mirror, or unset it")
     if token:
         return UnknownModelError(f"no Hub repository {repo!r} that your HF_TOKEN can read",

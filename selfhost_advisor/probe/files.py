@@ -13,7 +13,7 @@ from ..domain import CpuInfo, Device, GpuDetails, Machine, MigInstance, ProbeRep
 from ..errors import BadFileError
 from ..limits import MAX_DEVICE_ENTRIES, MAX_FILE_NAME_CHARS, MAX_LIST_ITEMS, MAX_MIG_INSTANCES, MAX_PROBE_FILE_BYTES, MAX_SPEC_YAML_BYTES
 from ..safefile import read_regular
-from ..termsafe import clipped
+from ..termsafe import clipped, without_ids
 
 SUPPORTED_MAJOR = 1
 _HINT = "re-run 'advisor probe --json > box.json'"
@@ -52,7 +52,7 @@ def _details(raw: object, path: str) -> GpuDetails | None:
     mig = []
     for m in _list(raw, "mig_instances", path, MAX_MIG_INSTANCES):
         if isinstance(m, dict):
-            mig.append(MigInstance(name=str(m.get("name", "MIG")), memory_bytes=_int(m, "memory_bytes", path) or 0,
+            mig.append(MigInstance(name=without_ids(str(m.get("name", "MIG"))), memory_bytes=_int(m, "memory_bytes", path) or 0,
                                    uuid=_str(m, "uuid")))
     ints = ("index", "sm_count", "gpu_cores", "max_sm_clock_mhz", "max_memory_clock_mhz", "memory_bus_width_bits",
             "pcie_generation", "pcie_width", "nvlink_active_links")
@@ -125,10 +125,20 @@ def _at_most(part: int | None, whole: int | None, what: str, of: str, path: str)
     return part
 
 
+def _unified(d: dict, name: str, path: str) -> bool:
+    """The device's `unified` flag: true, false, or absent / null (false). Why (session 32): it was bool(value), so a
+    hand-edited "unified": "false" (a string) read as true, and a discrete card was placed as unified memory unsaid."""
+    val = d.get("unified")
+    if val is None or isinstance(val, bool):
+        return bool(val)
+    raise BadFileError(f"probe file {path}: device {clipped(name, 60)!r}: 'unified' must be true or false, not "
+                       f"{clipped(json.dumps(val), 20)}", "write it without quotes (\"unified\": false), or " + _HINT)
+
+
 def _device(d: object, path: str) -> Device:
     if not isinstance(d, dict):
         raise BadFileError(f"probe file {path}: a device is not an object", _HINT)
-    name = clipped(str(d.get("name", "GPU")), MAX_FILE_NAME_CHARS)
+    name = clipped(without_ids(str(d.get("name", "GPU"))), MAX_FILE_NAME_CHARS)
     vendor, backend = _vendor_backend(d, name, path)
     memory = _int(d, "memory_bytes", path) or 0
     return Device(
@@ -140,7 +150,7 @@ def _device(d: object, path: str) -> Device:
         bandwidth_bytes_per_s=_int(d, "bandwidth_bytes_per_s", path, required=False),
         fp16_flops=_float(d, "fp16_flops"),
         fp16_acc16_flops=_float(d, "fp16_acc16_flops"),
-        unified=bool(d.get("unified", False)),
+        unified=_unified(d, name, path),
         usable_memory_bytes=_at_most(_int(d, "usable_memory_bytes", path, required=False), memory,
                                      f"device {name!r} usable_memory_bytes", "its memory_bytes", path),
         matched_profile=_str(d, "matched_profile"),
@@ -267,7 +277,7 @@ def report_from_probe(data: object, path: str = "<probe>") -> ProbeReport:
     cpu_raw = data.get("cpu") if isinstance(data.get("cpu"), dict) else {}
     flags = _list(cpu_raw, "flags", path) if isinstance(cpu_raw.get("flags"), list) else []
     cpu = CpuInfo(
-        name=clipped(str(cpu_raw.get("name", "")), MAX_FILE_NAME_CHARS), arch=str(cpu_raw.get("arch") or ""),
+        name=clipped(without_ids(str(cpu_raw.get("name", ""))), MAX_FILE_NAME_CHARS), arch=str(cpu_raw.get("arch") or ""),
         physical_cores=_int(cpu_raw, "physical_cores", path, required=False),
         logical_cores=_int(cpu_raw, "logical_cores", path, required=False),
         sockets=_int(cpu_raw, "sockets", path, required=False),
@@ -275,7 +285,7 @@ def report_from_probe(data: object, path: str = "<probe>") -> ProbeReport:
         matched_profile=_str(cpu_raw, "matched_profile"),
     )
     machine = Machine(
-        name=clipped(str(data.get("name") or path), MAX_FILE_NAME_CHARS),
+        name=clipped(without_ids(str(data.get("name") or path)), MAX_FILE_NAME_CHARS),
         devices=tuple(devices),
         ram_bytes=_int(data, "ram_bytes", path) or 0,
         available_ram_bytes=_at_most(_int(data, "available_ram_bytes", path, required=False),
@@ -297,7 +307,7 @@ def report_from_probe(data: object, path: str = "<probe>") -> ProbeReport:
         cpu_thread_bandwidth_bytes_per_s=_int(data, "cpu_thread_bandwidth_bytes_per_s", path, required=False) or None,
         **_hybrid(data, path, _threads(data, path)),
     )
-    warnings = tuple(w for w in _list(data, "warnings", path) if isinstance(w, str))
+    warnings = tuple(without_ids(w) for w in _list(data, "warnings", path) if isinstance(w, str))
     return ProbeReport(machine=machine, warnings=warnings, os=str(data.get("os") or ""))
 
 

@@ -1,0 +1,91 @@
+"""Session 32 (audit32) bad-input cases the earlier sweeps did not reach: a probe file's "unified": "false" (a string)
+read as true, GPU UUIDs a hand-written probe file carries in a device name (nvidia-smi -L's '(UUID: GPU-...)') or a
+warning printed back, and a credential in HF_ENDPOINT's query printed in the mirror's one-line error."""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from clikit import one_line_exit_2, run  # noqa: E402
+
+UUID = "GPU-5fd2a1b3-7c4e-4f0a-9d21-3b6e8c0f1a2d"
+MIG = "MIG-0a1b2c3d-4e5f-6789-abcd-ef0123456789"
+
+
+def _box(tmp_path: Path, **device) -> Path:
+    dev = {"vendor": "nvidia", "name": "NVIDIA GeForce RTX 4090", "memory_bytes": 24 * 10**9,
+           "bandwidth_bytes_per_s": 10**12, **device}
+    f = tmp_path / "box.json"
+    f.write_text(json.dumps({"schema_version": "1.0.0", "ram_bytes": 64 * 10**9, "devices": [dev]}), encoding="utf-8")
+    return f
+
+
+@pytest.mark.parametrize("value", ["false", "true", 0, 1, [], {}])
+def test_probe_file_unified_that_is_not_true_or_false_is_refused_by_name(capsys, tmp_path, value):
+    # bool("false") is True: a discrete RTX 4090 in a hand-edited file was placed as unified memory, without a word
+    code, out, err = run(capsys, "fit", "llama3.2:1b", "-q", "Q4_K_M", "-H", str(_box(tmp_path, unified=value)))
+    one_line_exit_2(code, out, err, "unified", "true or false")
+
+
+@pytest.mark.parametrize("value, expected", [(False, False), (None, False), (True, True)])
+def test_probe_file_unified_true_false_or_null_still_reads(capsys, tmp_path, value, expected):
+    code, out, err = run(capsys, "fit", "llama3.2:1b", "-q", "Q4_K_M", "-H", str(_box(tmp_path, unified=value)),
+                         "--json")
+    assert code == 0, err
+    assert json.loads(out)["hardware"]["devices"][0]["unified"] is expected
+
+
+def test_gpu_and_mig_uuids_in_a_probe_file_are_never_printed(capsys, tmp_path):
+    # nvidia-smi -L prints 'GPU 0: NVIDIA GeForce RTX 4090 (UUID: GPU-...)': pasted as a device name, fit printed the
+    # board's UUID in its Hardware line and its JSON, which `advisor probe` itself redacts (render/probe_json.py)
+    f = tmp_path / "box.json"
+    box = {"schema_version": "1.0.0", "ram_bytes": 64 * 10**9, "name": f"rig {UUID}",
+           "devices": [{"vendor": "nvidia", "name": f"NVIDIA GeForce RTX 4090 (UUID: {UUID})", "memory_bytes": 24 * 10**9,
+                        "bandwidth_bytes_per_s": 10**12}],
+           "other_devices": [{"vendor": "nvidia", "name": f"NVIDIA A100 MIG 1g.10gb ({MIG.lower()})", "memory_bytes": 0}],
+           "cpu": {"name": f"Xeon {UUID[4:]}"}, "warnings": [f"GPU {UUID} was busy"]}
+    f.write_text(json.dumps(box), encoding="utf-8")
+    for extra in ([], ["--json"]):
+        code, out, err = run(capsys, "fit", "llama3.2:1b", "-q", "Q4_K_M", "-H", str(f), *extra)
+        assert code == 0, err
+        text = (out + err).lower()
+        assert UUID[4:].lower() not in text and MIG[4:].lower() not in text, (extra, out[:2000])
+        assert "rtx 4090" in text  # the rest of the name is kept
+    code, out, err = run(capsys, "fit", "llama3.2:1b", "-q", "Q4_K_M", "-H", str(f), "--json")
+    assert json.loads(out)["hardware"]["devices"][0]["name"] == "NVIDIA GeForce RTX 4090 (UUID: redacted)"
+
+
+def test_custom_hardware_name_with_a_uuid_is_not_printed(capsys):
+    spec = f"custom:vram=16GB,bandwidth=448GB/s,fp16=60TFLOPS,name=card {UUID}"
+    for extra in ([], ["--json"]):
+        code, out, err = run(capsys, "fit", "llama3.2:1b", "-q", "Q4_K_M", "-H", spec, *extra)
+        assert code == 0, err
+        assert UUID[4:] not in out + err and "card" in out
+
+
+@pytest.mark.parametrize("endpoint", ["http://10.0.0.1/?token=hf_abcdefghijklmnopqrstuvwxyzABCD",
+                                      "http://10.0.0.1/hf/?access_token=s3cretvalue#hf_abcdefghijklmnopqrstuvwxyzABCD",
+                                      "http://10.0.0.1/hf_abcdefghijklmnopqrstuvwxyzABCD/mirror"])
+def test_a_credential_in_hf_endpoint_is_not_printed_when_the_mirror_answers_404(monkeypatch, endpoint):
+    # a mirror that answers a bare 404 (no X-Error-Code) was named by its whole HF_ENDPOINT, query string included
+    from selfhost_advisor.catalog import hub
+
+    monkeypatch.setenv("HF_ENDPOINT", endpoint)
+    err = hub._missing_repo("org/name", 404, "", token=False)
+    text = str(err)
+    assert "hf_abcdefghijklmnopqrstuvwxyzABCD" not in text and "s3cretvalue" not in text, text
+    assert "10.0.0.1" in text and "404" in text
+
+
+@pytest.mark.parametrize("endpoint", ["http://10.0.0.1/?token=hf_abcdefghijklmnopqrstuvwxyzABCD x",
+                                      "ftp://10.0.0.1/?token=hf_abcdefghijklmnopqrstuvwxyzABCD"])
+def test_a_credential_in_a_malformed_hf_endpoint_is_not_printed(capsys, monkeypatch, endpoint):
+    monkeypatch.setenv("HF_ENDPOINT", endpoint)
+    code, out, err = run(capsys, "fit", "hf:org/name", "-H", "rtx4090")
+    one_line_exit_2(code, out, err, "HF_ENDPOINT", "10.0.0.1")
+    assert "hf_abcdefghijklmnopqrstuvwxyzABCD" not in err
