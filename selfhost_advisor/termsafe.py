@@ -76,8 +76,10 @@ TERMINAL_SIZE_VARS = ("COLUMNS", "LINES", "JUPYTER_COLUMNS", "JUPYTER_LINES")
 def drop_unreadable_terminal_sizes(environ) -> None:
     """Remove a terminal-size variable that is digits to str.isdigit() but not to int() (superscripts and other
     non-decimal digits); rich ignores every other non-number value already, so the terminal's own size is used, as
-    for COLUMNS=x. Decimal digits of other scripts ('١٢٠', which int() reads as 120) are kept: rich reads them."""
+    for COLUMNS=x. Decimal digits of other scripts ('١٢٠', which int() reads as 120) are kept: rich reads them.
+    A size of 0 ('0', '00', '٠') is removed too: rich drew every text report 0 columns wide, so COLUMNS=0 (a terminal
+    whose size reads 0x0, as some containers report it) printed nothing and exited 0 (session 32)."""
     for key in TERMINAL_SIZE_VARS:
         value = environ.get(key)
-        if value is not None and value.isdigit() and not value.isdecimal():
+        if value is not None and value.isdigit() and (not value.isdecimal() or int(value) == 0):
             del environ[key]

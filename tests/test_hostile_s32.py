@@ -89,3 +89,15 @@ def test_a_credential_in_a_malformed_hf_endpoint_is_not_printed(capsys, monkeypa
     code, out, err = run(capsys, "fit", "hf:org/name", "-H", "rtx4090")
     one_line_exit_2(code, out, err, "HF_ENDPOINT", "10.0.0.1")
     assert "hf_abcdefghijklmnopqrstuvwxyzABCD" not in err
+
+
+@pytest.mark.parametrize("var, value", [("COLUMNS", "0"), ("COLUMNS", "00"), ("COLUMNS", "\u0660"), ("LINES", "0")])
+@pytest.mark.parametrize("argv", [("fit", "llama3.2:1b", "-H", "rtx4090", "-q", "Q4_K_M"), ("models", "--search", "qwen3"),
+                                  ("hardware",)])
+def test_a_zero_terminal_size_prints_the_report_not_nothing(capsys, monkeypatch, var, value, argv):
+    # COLUMNS=0 (a terminal whose size reads 0x0, as some containers and CI runners report it) made rich draw every
+    # text report 0 columns wide: nothing on stdout, and exit 0
+    monkeypatch.setenv(var, value)
+    code, out, err = run(capsys, *argv)
+    assert code == 0, err
+    assert len(out.splitlines()) > 3 and max(map(len, out.splitlines())) > 40, out
