@@ -101,3 +101,31 @@ def test_a_zero_terminal_size_prints_the_report_not_nothing(capsys, monkeypatch,
     code, out, err = run(capsys, *argv)
     assert code == 0, err
     assert len(out.splitlines()) > 3 and max(map(len, out.splitlines())) > 40, out
+
+
+@pytest.mark.parametrize("folder", ["~nosuchuser32/models", "/tmp/" + "a" * 5000, "a" * 300 + "/m"])
+def test_an_unusable_ollama_models_folder_is_one_line_naming_it(capsys, monkeypatch, folder):
+    # '~nosuchuser/...' was RuntimeError from Path.expanduser, a 5,000-character path ENAMETOOLONG from Path.is_dir:
+    # exit 3 in `models --installed`, in `fit ollama:NAME`, and in `fit NAME` for any name the catalog lacks
+    monkeypatch.setenv("OLLAMA_MODELS", folder)
+    code, out, err = run(capsys, "models", "--installed", "--vram", "24GB")
+    one_line_exit_2(code, out, err, "OLLAMA_MODELS")
+    assert len(err) < 400, err
+    code, out, err = run(capsys, "fit", "ollama:mymodel:latest", "--vram", "24GB")
+    one_line_exit_2(code, out, err, "OLLAMA_MODELS")
+    code, out, err = run(capsys, "fit", "nosuchmodel32xyz", "--vram", "24GB")
+    one_line_exit_2(code, out, err, "unknown model")  # the catalog's answer, as without OLLAMA_MODELS
+    code, out, err = run(capsys, "fit", "llama3.2:1b", "--vram", "24GB", "-q", "Q4_K_M")
+    assert code == 0, err
+
+
+def test_no_home_directory_for_ollamas_default_folder_is_one_line(capsys, monkeypatch):
+    from pathlib import Path
+
+    def no_home(*_a, **_k):
+        raise RuntimeError("Could not determine home directory.")
+
+    monkeypatch.delenv("OLLAMA_MODELS", raising=False)
+    monkeypatch.setattr(Path, "home", classmethod(no_home))
+    code, out, err = run(capsys, "models", "--installed", "--vram", "24GB")
+    one_line_exit_2(code, out, err, "home directory", "OLLAMA_MODELS")

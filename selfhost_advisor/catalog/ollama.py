@@ -13,7 +13,7 @@ import re
 import stat
 from pathlib import Path
 
-from ..errors import BadFileError, UnknownModelError
+from ..errors import BadFileError, BadOptionError, UnknownModelError
 from ..record import record
 
 DEFAULT_HOST, DEFAULT_NAMESPACE, DEFAULT_TAG = "registry.ollama.ai", "library", "latest"
@@ -84,8 +84,36 @@ def parse_tag(text: str) -> OllamaTag:
 
 
 def models_dir() -> Path:
+    """OLLAMA_MODELS, or Ollama's default ~/.ollama/models. Raises BadOptionError where its ~ names no home directory
+    (OLLAMA_MODELS='~nosuchuser/m', or HOME unset for a user without one): Path.expanduser's RuntimeError was exit 3,
+    also for `fit NAME` of any name the catalog does not know, which looks for an installed model (session 32)."""
     env = os.environ.get("OLLAMA_MODELS")
-    return Path(env).expanduser() if env else Path.home() / ".ollama" / "models"
+    try:
+        return Path(env).expanduser() if env else Path.home() / ".ollama" / "models"
+    except RuntimeError:  # pathlib: "Could not determine home directory."
+        if env:
+            raise BadOptionError(f"OLLAMA_MODELS {_shown(env)!r} begins with a ~ that names no home directory here",
+                                 "give the folder's full path (Ollama's default is ~/.ollama/models)") from None
+        raise BadOptionError("no home directory to find Ollama's models in (~/.ollama/models): HOME is unset and this "
+                             "user has none", "set OLLAMA_MODELS to the folder Ollama keeps its models in") from None
+
+
+def _shown(path: object) -> str:
+    from ..termsafe import clipped, plain
+
+    return plain(clipped(str(path), 80))
+
+
+def _checked(test, path: Path, root: Path) -> bool:
+    """test(path) (Path.is_dir / is_file), where an OSError other than 'not there' (ENAMETOOLONG: a 5,000-character
+    OLLAMA_MODELS; Python's pathlib re-raises it) is bad input naming the folder, not exit 3 (session 32)."""
+    try:
+        return test(path)
+    except OSError as exc:
+        where = "OLLAMA_MODELS" if os.environ.get("OLLAMA_MODELS") else "Ollama's default folder"
+        raise BadOptionError(f"cannot read Ollama's model folder {_shown(root)!r} ({where}): "
+                             f"{exc.strerror or type(exc).__name__}",
+                             "set OLLAMA_MODELS to the folder Ollama keeps its models in") from None
 
 
 @record
@@ -131,7 +159,7 @@ def installed(root: Path | None = None) -> list[Installed]:
     root = root or models_dir()
     base = root / "manifests"
     out = []
-    if not base.is_dir():
+    if not _checked(Path.is_dir, base, root):
         return out
     for manifest in sorted(p for p in base.glob("*/*/*/*") if not p.is_dir()):  # a FIFO is listed, marked unreadable
         host, namespace, model, tag = manifest.relative_to(base).parts
@@ -151,7 +179,7 @@ def find_installed(name: str, root: Path | None = None) -> Installed | None:
     except UnknownModelError:
         return None
     manifest = root / "manifests" / t.host / t.namespace / t.model / t.tag
-    if not manifest.is_file():
+    if not _checked(Path.is_file, manifest, root):
         # host names are case-insensitive in Ollama; model and tag too on most file systems
         return None
     return _read_manifest(t, manifest, root)

@@ -180,12 +180,19 @@ def resolve_gguf_file(path: str, query: str) -> Resolved:
 def resolve_installed(name: str, query: str, *, required: bool) -> Resolved | None:
     from .gguf_model import from_headers, ggml_type_ids
     from .gguf_header import read_file_header
+    from ..errors import BadOptionError
+    from ..termsafe import clipped
     from .ollama import find_installed, models_dir
 
-    inst = find_installed(name)
+    try:
+        inst = find_installed(name)
+    except BadOptionError:  # OLLAMA_MODELS unusable: said for ollama:NAME; a name the catalog lacks stays unknown
+        if required:
+            raise
+        return None
     if inst is None:
         if required:
-            raise UnknownModelError(f"{name!r} is not installed in Ollama's model folder {models_dir()}",
+            raise UnknownModelError(f"{name!r} is not installed in Ollama's model folder {clipped(str(models_dir()), 80)}",
                                     "run 'advisor models --installed' to list what is")
         return None
     if inst.problem or inst.blob is None:
