@@ -129,3 +129,23 @@ def test_no_home_directory_for_ollamas_default_folder_is_one_line(capsys, monkey
     monkeypatch.setattr(Path, "home", classmethod(no_home))
     code, out, err = run(capsys, "models", "--installed", "--vram", "24GB")
     one_line_exit_2(code, out, err, "home directory", "OLLAMA_MODELS")
+
+
+def test_an_advisor_home_too_long_for_the_file_system_is_a_cache_miss_not_a_crash(capsys, monkeypatch):
+    # pathlib's is_file re-raises ENAMETOOLONG: every Hub look-up (fit hf:..., --offline or not) was exit 3
+    monkeypatch.setenv("ADVISOR_HOME", "/tmp/" + "a" * 5000)
+    code, out, err = run(capsys, "fit", "hf:someorg/some-model", "--offline", "--vram", "24GB")
+    one_line_exit_2(code, out, err, "not in the cache", "--offline")
+
+
+def test_advisor_home_with_a_tilde_is_the_home_directory_not_a_folder_named_tilde(capsys, monkeypatch, tmp_path):
+    # ADVISOR_HOME="~/advisor-cache" (quoted, so the shell left the ~) made a folder named '~' in the working directory
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("ADVISOR_HOME", "~/advisor-cache")
+    monkeypatch.chdir(tmp_path)
+    code, out, err = run(capsys, "fit", "hf:someorg/some-model", "--offline", "--vram", "24GB")
+    one_line_exit_2(code, out, err, str(tmp_path / "home" / "advisor-cache" / "hub"))
+    from selfhost_advisor.probe.cpu import cache_dir
+
+    assert cache_dir() == str(tmp_path / "home" / "advisor-cache")
+    assert not (tmp_path / "~").exists()

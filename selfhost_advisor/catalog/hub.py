@@ -142,8 +142,8 @@ token_provider: Callable[[], str | None] = stored_token
 
 def advisor_home() -> Path:
     home = os.environ.get("ADVISOR_HOME")
-    if home:
-        return Path(home)
+    if home:  # '~/cache' quoted in a shell reaches us unexpanded: it made a folder named '~' in the working directory
+        return Path(os.path.expanduser(home))
     from platformdirs import user_cache_dir
 
     return Path(user_cache_dir("selfhost-advisor"))
@@ -218,6 +218,22 @@ def valid_repo(repo: str) -> bool:
     return bool(_REPO.match(repo)) and ".." not in repo and all(len(part) <= MAX_REPO_PART for part in repo.split("/"))
 
 
+def _is_file(path: Path) -> bool:
+    """path.is_file(), False where the cache cannot be looked at. Why (session 32): pathlib re-raises ENAMETOOLONG (a
+    5,000-character ADVISOR_HOME) and EACCES: every Hub look-up was exit 3; the cache is best-effort, as its writes."""
+    try:
+        return path.is_file()
+    except OSError:
+        return False
+
+
+def _mtime(path: Path) -> float:
+    try:
+        return path.stat().st_mtime
+    except OSError:  # gone since it was read: as old as can be (re-fetched online, still used offline)
+        return 0.0
+
+
 class HubClient:
     """Cached reads of one repo revision. offline: only the cache."""
 
@@ -247,14 +263,14 @@ class HubClient:
     def _cached(self, key: str, fetch: Callable[[], Any]) -> Any:
         path = self._entry(key)
         cached = None
-        if path.is_file():
+        if _is_file(path):
             try:
                 cached = json.loads(read_regular(path, MAX_CACHE_ENTRY_BYTES, "cache entry"))
             except (AdvisorError, OSError, ValueError, RecursionError):  # not regular, too big, damaged: a miss
                 cached = None
             if not isinstance(cached, dict) or "value" not in cached:
                 cached = None  # a damaged cache entry is a miss, not a crash
-        if cached is not None and (self.offline or time.time() - path.stat().st_mtime < CACHE_TTL_S):
+        if cached is not None and (self.offline or time.time() - _mtime(path) < CACHE_TTL_S):
             return cached["value"]
         if self.offline:
             raise HubError(

@@ -84,7 +84,7 @@ def parse_proc_cpuinfo(text: str) -> dict[str, Any]:
 def cache_dir() -> str:
     home = os.environ.get("ADVISOR_HOME")
     if home:
-        return home
+        return os.path.expanduser(home)  # '~/cache' as hub.advisor_home reads it
     import platformdirs
 
     return platformdirs.user_cache_dir("selfhost-advisor")
