@@ -149,3 +149,14 @@ def test_advisor_home_with_a_tilde_is_the_home_directory_not_a_folder_named_tild
 
     assert cache_dir() == str(tmp_path / "home" / "advisor-cache")
     assert not (tmp_path / "~").exists()
+
+
+@pytest.mark.parametrize("value, offline", [("no", False), ("off", False), ("FALSE", False), ("0", False), ("", False),
+                                            ("2", False), ("1", True), ("yes", True), ("TRUE", True), ("On", True)])
+def test_hf_hub_offline_reads_as_huggingface_hub_reads_it(monkeypatch, value, offline):
+    # huggingface_hub/constants.py _is_true: value.upper() in {"1", "ON", "YES", "TRUE"}; HF_HUB_OFFLINE=no (or off,
+    # FALSE) was read as offline: 'not in the cache and HF_HUB_OFFLINE is set' where the Hub's own tools go online
+    from selfhost_advisor.catalog.hub import HubClient
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", value)
+    assert HubClient("someorg/some-model").offline is offline

@@ -241,7 +241,9 @@ class HubClient:
         if not valid_repo(repo):
             raise _repo_refusal(repo)
         self.repo, self.revision = repo, revision
-        env_offline = os.environ.get("HF_HUB_OFFLINE", "") not in ("", "0", "false", "False")
+        # huggingface_hub's reading (constants.py _is_true: 1, ON, YES, TRUE in any case); HF_HUB_OFFLINE=no, off or
+        # FALSE was offline here and online for the Hub's own tools (session 32)
+        env_offline = os.environ.get("HF_HUB_OFFLINE", "").strip().upper() in ("1", "ON", "YES", "TRUE")
         self.offline = offline or env_offline
         self._offline_why = "--offline is set" if offline else "HF_HUB_OFFLINE is set"
         self._online_hint = "run once without --offline" if offline else "unset HF_HUB_OFFLINE and run once online"
