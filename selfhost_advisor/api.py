@@ -366,7 +366,17 @@ def hardware_for(
 
     from .estimate.tensors import param_counts
 
-    rows = plan(m, quants, request, min_tps=min_tps, max_price=max_price, min_quant=floor_of(min_quant))
+    # as fit (docs/cli.md --min-quant): a quantization the user named (--quant, a tag's suffix) is ranked as asked unless
+    # min_quant is given; a floor above every quantization considered is bad input, not an empty ranking (session 32:
+    # `--quant IQ1_S`, under the default IQ3_M floor, and `--quant Q2_K --min-quant Q4_K_M` were IndexError, exit 3)
+    floor = None if min_quant is None and names else floor_of(min_quant)
+    from .estimate.select import Gate
+
+    if not Gate(min_quant=floor).eligible(tuple(quants)):
+        raise BadOptionError(f"every quantization considered ({', '.join(q.name for q in quants)}) loses more than the "
+                             f"quality floor {floor} (--min-quant)",
+                             "lower the floor (--min-quant any allows every one) or name a better one with --quant")
+    rows = plan(m, quants, request, min_tps=min_tps, max_price=max_price, min_quant=floor)
     return HardwareForResult(m, request, min_tps, max_price, tuple(rows), considered, param_counts(m))
 
 

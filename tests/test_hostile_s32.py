@@ -160,3 +160,19 @@ def test_hf_hub_offline_reads_as_huggingface_hub_reads_it(monkeypatch, value, of
 
     monkeypatch.setenv("HF_HUB_OFFLINE", value)
     assert HubClient("someorg/some-model").offline is offline
+
+
+@pytest.mark.parametrize("argv", [("--quant", "Q2_K", "--min-quant", "Q4_K_M"), ("--quant", "IQ1_S,Q8_0", "--min-quant", "bf16")])
+def test_hardware_for_with_every_quant_below_the_floor_is_one_line(capsys, argv):
+    # plan._why_not took quants[-1] of the empty tuple the floor left: IndexError, exit 3
+    code, out, err = run(capsys, "hardware", "--for", "llama3.1:8b", *argv)
+    one_line_exit_2(code, out, err, "quality floor", "--min-quant")
+
+
+def test_hardware_for_ranks_a_named_quant_below_the_default_floor_as_fit_sizes_it(capsys):
+    # docs/cli.md: --min-quant 'with --for: the quality floor, as in fit', and fit does not apply the default floor to
+    # a quantization you named; `hardware --for llama3.1:8b --quant IQ1_S` was exit 3
+    code, out, err = run(capsys, "hardware", "--for", "llama3.1:8b", "--quant", "IQ1_S", "--json")
+    assert code == 0, err
+    rows = json.loads(out)["candidates"]
+    assert any((r.get("option") or {}).get("quant") == "IQ1_S" for r in rows)
