@@ -67,6 +67,17 @@ def serve(
                        max_num_seqs=max_num_seqs, max_num_batched_tokens=max_num_batched_tokens, kv_cache=kv_cache,
                        kv_cache_memory_bytes=kv_cache_memory_bytes, ubatch=ubatch, enforce_eager=enforce_eager,
                        gpu_memory=gpu_memory, cached_prompt_tokens=cached_prompt_tokens)
+    if not report.fits and report.short_of == "speed":
+        # no speed without the GPU's bandwidth and FLOPS (--vram, a hand-written probe file, a spec sheet without
+        # them): missing input, exit 2; it was exit 1, 'check failed: the model does not fit, or its speed is
+        # unknown', for a check nobody asked for (session 32)
+        from .termsafe import clipped
+
+        raise BadOptionError(f"serve needs the GPU's memory bandwidth and FP16 FLOPS, which hardware "
+                             f"{clipped(report.machine.name)!r} does not give",
+                             "name the GPU (--hardware 'rtx 4090'), give its spec sheet (--hardware "
+                             "'custom:vram=24GB,bandwidth=1TB/s,fp16=80TFLOPS'), or add bandwidth_bytes_per_s and "
+                             "fp16_flops to the probe file's device")
     if as_json:
         from .render.serve_json import serve_dict
 

@@ -176,3 +176,15 @@ def test_hardware_for_ranks_a_named_quant_below_the_default_floor_as_fit_sizes_i
     assert code == 0, err
     rows = json.loads(out)["candidates"]
     assert any((r.get("option") or {}).get("quant") == "IQ1_S" for r in rows)
+
+
+@pytest.mark.parametrize("engine", ["vllm", "llamacpp"])
+def test_serve_on_a_gpu_without_bandwidth_is_missing_input_not_a_failed_check(capsys, tmp_path, engine):
+    # a hand-written probe file (or a spec) without bandwidth: serve said 'check failed: GPU bandwidth or FLOPS
+    # unknown' / 'the model does not fit, or its speed is unknown', exit 1, with no check asked for
+    f = tmp_path / "box.json"
+    f.write_text(json.dumps({"schema_version": "1.0.0", "ram_bytes": 64 * 10**9,
+                             "devices": [{"vendor": "nvidia", "name": "Mystery GPU", "memory_bytes": 24 * 10**9}]}))
+    for extra in ([], ["--json"]):
+        code, out, err = run(capsys, "serve", "llama3.2:1b", "-H", str(f), "--engine", engine, *extra)
+        one_line_exit_2(code, out, err, "bandwidth", "--hardware")
