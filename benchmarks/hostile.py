@@ -914,6 +914,46 @@ def _s30_probes(d: Path) -> dict[str, Path]:
     return p
 
 
+def session32_cases(d: Path, rng: random.Random) -> list[tuple[str, list[str], dict[str, str]]]:
+    """Session 32 (audit32): environment shapes the env cases never had (a zero terminal size, a ~user with no home,
+    paths longer than the file system holds, HF_HUB_OFFLINE words), several options of one command drawn together
+    (the sweep varies one at a time: `hardware --for --quant IQ1_S` under the default floor was exit 3), probe files
+    with a wrong-typed `unified`, UUIDs in names and GPUs without bandwidth."""
+    out: list[tuple[str, list[str], dict[str, str]]] = []
+    j = lambda: ["--json"] if rng.random() < .5 else []  # noqa: E731
+    long = "/tmp/" + "a" * 5000
+    targets = [["fit", "llama3.1:8b", "-H", "rtx4090"], ["models", "--search", "qwen3"], ["hardware"],
+               ["cost", "-t", "1e9", "-m", "llama3.1:8b", "-H", "rtx4090"], ["serve", "llama3.1:8b", "-H", "h100-sxm"],
+               ["fit", "nosuchmodel32"], ["fit", "ollama:mymodel:latest", "--vram", "24GB"], ["models", "--installed"],
+               ["fit", "hf:someorg/some-model", "--offline", "--vram", "24GB"]]
+    envs = [{"COLUMNS": "0"}, {"COLUMNS": "00"}, {"LINES": "0"}, {"OLLAMA_MODELS": "~nosuchuser32/m"},
+            {"OLLAMA_MODELS": long}, {"ADVISOR_HOME": long}, {"ADVISOR_HOME": "~/advisor-cache"},
+            {"HF_HUB_OFFLINE": "no"}, {"HF_HUB_OFFLINE": "FALSE"}, {"HF_ENDPOINT": "http://127.0.0.1:1/?token=hf_" + "x" * 30}]
+    for env in envs:
+        for t in rng.sample(targets, 4):
+            out.append(("s32 env", t + j(), env))
+    floors = ["any", "bf16", "Q8_0", "Q4_K_M", "IQ3_M", "IQ1_S"]
+    quants = ["IQ1_S", "Q2_K", "Q4_K_M", "Q8_0", "IQ1_S,Q8_0", "F16"]
+    for _ in range(12):  # a --quant and a --min-quant drawn together
+        q, f = rng.choice(quants), rng.choice(floors + [None])
+        floor = ["--min-quant", f] if f else []
+        out.append(("s32 floor", ["hardware", "--for", rng.choice(["llama3.1:8b", "qwen3:30b-a3b"]), "-q", q] + floor + j(), {}))
+        out.append(("s32 floor", ["fit", "llama3.1:8b", "-H", "rtx4090", "-q", q] + floor + j(), {}))
+    (d / "s32").mkdir(exist_ok=True)
+    dev = {"vendor": "nvidia", "name": "NVIDIA GeForce RTX 4090", "memory_bytes": 24 * 10**9}
+    files = {"unified-str": [{**dev, "unified": "false"}], "uuid-name": [{**dev, "name": dev["name"] +
+                                                                           " (UUID: GPU-5fd2a1b3-7c4e-4f0a-9d21-3b6e8c0f1a2d)"}],
+             "no-bandwidth": [{**dev, "name": "Mystery GPU"}], "apple-no-bw": [{"vendor": "apple", "name": "Apple M2 Ultra",
+                                                                              "memory_bytes": 192 * 10**9, "unified": True}]}
+    for name, devices in files.items():
+        f = d / "s32" / f"{name}.json"
+        f.write_text(json.dumps({"schema_version": "1.0.0", "ram_bytes": 64 * 10**9, "devices": devices}))
+        for t in (["fit", "llama3.1:8b", "-q", "Q4_K_M", "-H", str(f)], ["serve", "llama3.1:8b", "-H", str(f)],
+                  ["serve", "llama3.1:8b", "-H", str(f), "--engine", "llamacpp"], ["models", "--fits", str(f), "-s", "llama3.1"]):
+            out.append(("s32 probe", t + j(), {}))
+    return out
+
+
 def session30_cases(d: Path, rng: random.Random, hub_env: dict[str, str]) -> list[tuple[str, list[str], dict[str, str]]]:
     out: list[tuple[str, list[str], dict[str, str]]] = []
     j = lambda: ["--json"] if rng.random() < .5 else []  # noqa: E731
@@ -1154,6 +1194,7 @@ def cases(d: Path, port: int, rng: random.Random) -> list[tuple[str, list[str], 
     out += session22_cases(d, rng)
     out += session23_cases(d, rng)
     out += session30_cases(d, rng, hub_env)
+    out += session32_cases(d, rng)
     # models --installed over every broken Ollama folder, text and JSON
     for o in ollamas.values():
         for j in ([], ["--json"]):
@@ -1252,7 +1293,8 @@ def wants_json(argv: list[str]) -> bool:
 
 
 def classify(rc: int | None, sig: int | None, out: bytes, err: bytes, rss_mb: float, cpu_s: float, argv: list[str],
-             rss_limit: float, timeout: float, expect_quiet_zero: bool = False) -> list[str]:
+             rss_limit: float, timeout: float, expect_quiet_zero: bool = False,
+             env: dict[str, str] | None = None) -> list[str]:
     bad = []
     text_err = err.decode("utf-8", "replace")
     if sig is not None:
@@ -1279,6 +1321,10 @@ def classify(rc: int | None, sig: int | None, out: bytes, err: bytes, rss_mb: fl
         bad.append("escape")
     if cpu_s > 2:
         bad.append("slow")
+    # session 32: exit 0 with nothing on stdout, where a report was asked for (COLUMNS=0 drew every table 0 wide)
+    if rc == 0 and not out.strip() and "--quiet" not in argv and not any(k.endswith("_COMPLETE") for k in env or {}) \
+            and argv and argv[0] in ("fit", "models", "cost", "hardware", "serve", "probe"):
+        bad.append("empty")
     return bad
 
 
@@ -1368,7 +1414,8 @@ def run_forked(cases_, d: Path, jobs: int, timeout: float, rss_limit: float, as_
         label, argv, env = cases_[idx]
         cpu_s = ru.ru_utime + ru.ru_stime
         results[idx] = (label, argv, env, rc, sig, cpu_s, ru.ru_maxrss / 1024,
-                        classify(rc, sig, out, err, ru.ru_maxrss / 1024, cpu_s, argv, rss_limit, timeout), err[-600:])
+                        classify(rc, sig, out, err, ru.ru_maxrss / 1024, cpu_s, argv, rss_limit, timeout, env=env),
+                        err[-600:])
         for f in (d / "out" / f"{idx}.o", d / "out" / f"{idx}.e"):
             f.unlink(missing_ok=True)
     return results
