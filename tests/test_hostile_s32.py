@@ -188,3 +188,13 @@ def test_serve_on_a_gpu_without_bandwidth_is_missing_input_not_a_failed_check(ca
     for extra in ([], ["--json"]):
         code, out, err = run(capsys, "serve", "llama3.2:1b", "-H", str(f), "--engine", engine, *extra)
         one_line_exit_2(code, out, err, "bandwidth", "--hardware")
+
+
+def test_cost_of_a_probe_file_without_a_gpu_says_so(capsys, tmp_path):
+    # `advisor probe --json > box.json` on a machine without a GPU, then `cost -H box.json`: 'its GPUs are not one
+    # catalog profile, so they have no price', about GPUs the file does not have
+    f = tmp_path / "box.json"
+    f.write_text(json.dumps({"schema_version": "1.0.0", "ram_bytes": 64 * 10**9, "devices": [],
+                             "cpu": {"name": "AMD Ryzen 9 7950X", "physical_cores": 16}}))
+    code, out, err = run(capsys, "cost", "-t", "1e9", "-m", "llama3.2:1b", "-H", str(f))
+    one_line_exit_2(code, out, err, "has no GPU", "advisor probe --json")

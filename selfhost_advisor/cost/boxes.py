@@ -20,7 +20,13 @@ def _probe_spec(path: str) -> str:
 
     machine = load_probe_file(path)
     matched = {d.matched_profile for d in machine.devices}
-    if not machine.devices or None in matched or len(matched) != 1:
+    if not machine.devices:  # a laptop's or CPU server's probe: it said "its GPUs are not one catalog profile"
+        raise UnknownHardwareError(
+            f"probe file {path} has no GPU: the cost model sizes GPU and unified-memory boxes",
+            "save the probe on the GPU server ('advisor probe --json > box.json' there), or give a profile, "
+            "e.g. --hardware '2x rtx4090'",
+        )
+    if None in matched or len(matched) != 1:
         raise UnknownHardwareError(
             f"probe file {path}: its GPUs are not one catalog profile, so they have no price",
             "give the matching profile instead, e.g. --hardware '2x rtx4090'",
