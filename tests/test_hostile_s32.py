@@ -198,3 +198,25 @@ def test_cost_of_a_probe_file_without_a_gpu_says_so(capsys, tmp_path):
                              "cpu": {"name": "AMD Ryzen 9 7950X", "physical_cores": 16}}))
     code, out, err = run(capsys, "cost", "-t", "1e9", "-m", "llama3.2:1b", "-H", str(f))
     one_line_exit_2(code, out, err, "has no GPU", "advisor probe --json")
+
+
+@pytest.mark.parametrize("cpu, said", [("x", "'cpu'"), (["avx2"], "'cpu'"), ({"name": "EPYC", "flags": "avx2 avx512f"}, "'flags'"),
+                                       ({"flags": {"avx2": True}}, "'flags'")])
+def test_probe_file_cpu_block_of_the_wrong_type_is_refused_by_name(capsys, tmp_path, cpu, said):
+    # the CPU's flags pick llama.cpp's CPU kernels (partial offload, CPU fits): a flags string, or a cpu block that is
+    # not an object, was dropped without a word and the CPU layers timed as if the host had no AVX2
+    f = tmp_path / "box.json"
+    f.write_text(json.dumps({"schema_version": "1.0.0", "ram_bytes": 64 * 10**9, "devices": [], "cpu": cpu}))
+    code, out, err = run(capsys, "fit", "llama3.2:1b", "-q", "Q4_K_M", "-H", str(f))
+    one_line_exit_2(code, out, err, said)
+
+
+def test_probe_file_without_a_cpu_block_or_with_null_flags_still_reads(capsys, tmp_path):
+    for cpu in (None, {"name": "EPYC", "flags": None}, {"name": "EPYC"}):
+        f = tmp_path / "box.json"
+        box = {"schema_version": "1.0.0", "ram_bytes": 64 * 10**9, "devices": []}
+        if cpu is not None:
+            box["cpu"] = cpu
+        f.write_text(json.dumps(box))
+        code, out, err = run(capsys, "fit", "llama3.2:1b", "-q", "Q4_K_M", "-H", str(f))
+        assert code == 0, (cpu, err)

@@ -274,8 +274,12 @@ def report_from_probe(data: object, path: str = "<probe>") -> ProbeReport:
         # presence-only devices (no memory figure) cannot hold layers
         (devices if dev.memory_bytes else others).append(dev)
     others += [_device(raw, path) for raw in _list(data, "other_devices", path, MAX_DEVICE_ENTRIES)]
-    cpu_raw = data.get("cpu") if isinstance(data.get("cpu"), dict) else {}
-    flags = _list(cpu_raw, "flags", path) if isinstance(cpu_raw.get("flags"), list) else []
+    cpu_raw = data.get("cpu")
+    if cpu_raw is None:
+        cpu_raw = {}
+    if not isinstance(cpu_raw, dict):  # session 32: "cpu": "x" and "flags": "avx2" were dropped without a word, so
+        raise BadFileError(f"probe file {path}: 'cpu' must be an object", _HINT)  # CPU layers ran as if without AVX2
+    flags = _list(cpu_raw, "flags", path)
     cpu = CpuInfo(
         name=clipped(without_ids(str(cpu_raw.get("name", ""))), MAX_FILE_NAME_CHARS), arch=str(cpu_raw.get("arch") or ""),
         physical_cores=_int(cpu_raw, "physical_cores", path, required=False),
