@@ -39,8 +39,8 @@ import re
 
 from ..domain import CpuInfo, Machine
 from ..errors import BadOptionError
-from .spec_fields import _HINT, CPU_HINT, _bad, _positive_int, _rate, _size, spec_keys
 from ..termsafe import without_ids
+from .spec_fields import _HINT, CPU_HINT, _bad, _positive_int, _rate, _size, spec_keys
 from .profiles import Profile
 
 KEYS_REQUIRED = ("cores", "clock", "simd", "ram")
