@@ -68,9 +68,14 @@ def unpriced_reason(box: Box) -> str:
     from ..catalog.hardware import profile_by_id
     from ..catalog.profiles import find_profile
 
+    profile = profile_by_id(box.profile_id)
+    if profile is not None and profile.kind == "apple":
+        from .apple_machine import config_id
+
+        return (f"no price: Apple's list price of the {profile.name} ({config_id(profile) or profile.id}) was not read "
+                "(data/apple.yaml prices lists the configurations read); give --gpu-price (the machine's price, USD)")
     if find_profile(box.profile_id) is not None:
         return "no price in data/hardware.yaml"
-    profile = profile_by_id(box.profile_id)
     sources = (profile.raw.get("sources") or {}) if profile is not None else {}
     where = ("the GPU spec table, data/gpu_specs.yaml" if "spec" in sources
              else str(sources.get("configuration") or "not a curated profile"))
@@ -84,6 +89,14 @@ def no_power_reason(box: Box) -> str:
     a spec sheet takes one (tdp=)."""
     from ..catalog.profiles import find_profile
 
+    from ..catalog.hardware import profile_by_id
+    from .apple_machine import no_power_reason as mac_reason
+
+    profile = None if box.spec else profile_by_id(box.profile_id)
+    mac = mac_reason(profile) if profile is not None else ""
+    if mac:
+        return (f"no TDP (a Mac: Apple's wall power): {mac}; a spec sheet with the machine's wall power takes it (--hardware "
+                "'custom:...,unified=true,tdp=...W')")
     if not box.spec and find_profile(box.profile_id) is not None:
         return "no TDP in data/hardware.yaml"
     return (f"no TDP: {box.profile_id}'s data lists no board power to price its electricity (a spec sheet takes one: "
@@ -122,22 +135,26 @@ def box_from_spec(spec: str, *, gpu_price: float | None = None, host_price: floa
                                    "the cost model sizes GPU and unified-memory boxes: give e.g. rtx4090, '2x rtx4090', a100-80gb")
     host_usd, host_active, host_idle = _host(profile, count)
     rate = rental_rate(profile.id)
+    mac = _mac_facts(profile, gpu_price)
     label = (profile.id if count == 1 else f"{count}x {profile.id}") + (f" {words}" if words else "")
     box = Box(
         label=label, profile_id=profile.id, gpus=count,
-        gpu_price_usd=float(gpu_price) if gpu_price is not None else profile.price_usd,
+        gpu_price_usd=float(gpu_price) if gpu_price is not None else (
+            profile.price_usd if profile.price_usd is not None else mac.get("price")),
         host_price_usd=float(host_price) if host_price is not None else host_usd,
-        gpu_tdp_watts=float(profile.tdp_watts or 0.0), host_active_watts=host_active, host_idle_watts=host_idle,
+        gpu_tdp_watts=float(mac["max_watts"] if "max_watts" in mac else profile.tdp_watts or 0.0),
+        host_active_watts=host_active, host_idle_watts=host_idle, idle_watts_measured=mac.get("idle_watts"),
+        power_source=mac.get("power_source", ""),
         rental_usd_per_gpu_hour=float(rent_price) if rent_price is not None else (rate[0] if rate else None),
         rental_low_usd_per_gpu_hour=None if rent_price is not None or not rate else rate[1],
-        price_kind="given" if gpu_price is not None else str(profile.raw.get("price_kind", "")),
+        price_kind="given" if gpu_price is not None else str(profile.raw.get("price_kind", "") or mac.get("kind", "")),
         rental_quotes=0 if rent_price is not None or not rate else rate[2],
         rental_high_usd_per_gpu_hour=None if rent_price is not None or not rate else rate[3],
         purchase_quotes=() if gpu_price is not None else tuple(
             sorted(float(q["usd"]) for q in (profile.raw.get("price_quotes") or ()))),
         rental_oldest_quote="" if rent_price is not None else oldest_rental_quote(profile.id),
         consumer_gpu=consumer_gpu(profile),
-        **_price_provenance(profile, count, gpu_price, host_price),
+        **{**_price_provenance(profile, count, gpu_price, host_price), **mac.get("provenance", {})},
         backend_words=words, gpu_memory=gpu_memory,
     )
     if gpu_memory is not None:  # refused now, as fit refuses it (a discrete card, more than the machine's memory), by
@@ -145,6 +162,24 @@ def box_from_spec(spec: str, *, gpu_price: float | None = None, host_price: floa
 
         machine_for(box)
     return box
+
+
+def _mac_facts(profile: Profile, gpu_price: float | None) -> dict:
+    """A Mac's Apple figures (cost/apple_machine.py, data/apple.yaml): its wall power at maximum and idle, which replace
+    any catalog TDP (Apple measured the whole machine), and its list price where the catalog has none and none is given."""
+    if profile.kind != "apple":
+        return {}
+    from .apple_machine import apple_power, apple_price
+
+    out: dict = {}
+    power = apple_power(profile)
+    if power is not None:
+        out.update(max_watts=power.max_watts, idle_watts=power.idle_watts, power_source=power.source)
+    price = apple_price(profile) if gpu_price is None and profile.price_usd is None else None
+    if price is not None:
+        out.update(price=price.usd, kind="msrp",
+                   provenance={"price_source": f"data/apple.yaml prices: {price.source}", "price_as_of": price.as_of})
+    return out
 
 
 def _price_provenance(profile: Profile, count: int, gpu_price: float | None,

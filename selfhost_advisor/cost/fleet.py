@@ -31,9 +31,15 @@ class Fleet:
     """Serving capacities by box and format for one model and workload (the serving model runs once per pair)."""
 
     def __init__(self, model, w: Workload, engine: str, quant=None, measured: tuple[float, float] | None = None,
-                 box_kw: dict | None = None):
+                 box_kw: dict | None = None, per_box: bool = False):
         self.model, self.w, self.engine, self.quant, self.measured = model, w, engine.lower(), quant, measured
         self.box_kw = dict(box_kw or {})
+        # per_box (the engine was not given and the named boxes mix GPUs vLLM serves with ones it does not): each box
+        # is sized with the engine `serve` picks for it alone (estimate/vllm.py default_serving_engine), so a Mac
+        # beside CUDA boxes is served by llama.cpp instead of excluded as 'vLLM does not run on Apple GPUs'
+        # (session 32, macpow32); each row's serving.engine says which
+        self.per_box = per_box
+        self._engines: dict[str, str] = {}
         self._single: dict[tuple[str, str], ServingCapacity] = {}
         self._notes: dict[str, list[str]] = {}  # engine_machine's note -> the boxes it is about, in order
 
@@ -47,6 +53,20 @@ class Fleet:
             if named:
                 out.append(f"{', '.join(named)}: {note}")
         return tuple(out)
+
+    def engine_of(self, box: Box) -> str:
+        """The engine this box is sized with: the comparison's, or with per_box the one `serve` picks for it alone."""
+        if not self.per_box or box.spec:
+            return self.engine
+        if box.label not in self._engines:
+            from ..estimate.vllm import default_serving_engine
+            from .capacity import machine_for
+
+            try:
+                self._engines[box.label] = default_serving_engine([machine_for(box)])
+            except AdvisorError:
+                self._engines[box.label] = self.engine
+        return self._engines[box.label]
 
     @property
     def floor_applies(self) -> bool:
@@ -62,7 +82,7 @@ class Fleet:
 
         # the machine as the engine runs it: Ollama puts an Intel GPU on Vulkan (engines/ollama.py engine_machine); the
         # Vulkan driver it was then sized for; llama.cpp's SYCL build on an Intel GPU (fit and serve print the same notes)
-        eng = get_engine(self.engine)
+        eng = get_engine(self.engine_of(box))
         machine, note = eng.engine_machine(machine_for(box))
         for said in ([note] if note else []) + device_notes(machine.devices) + engine_sycl_notes(eng, machine.devices):
             if box.label not in self._notes.setdefault(said, []):
@@ -74,13 +94,13 @@ class Fleet:
 
         key = (box.label, getattr(quant, "name", "") or "")
         if key not in self._single:
-            self._single[key] = model_capacity(self.model, self._machine(box), self.w, self.engine, quant)
+            self._single[key] = model_capacity(self.model, self._machine(box), self.w, self.engine_of(box), quant)
         return self._single[key]
 
-    def _paged(self) -> bool:
+    def _paged(self, box: Box) -> bool:
         from ..engines import get_engine
 
-        return bool(get_engine(self.engine).kv_pool)
+        return bool(get_engine(self.engine_of(box)).kv_pool)
 
     def capacity(self, box: Box, floor: QualityFloor, free_too: bool = True,
                  ) -> tuple[ServingCapacity, ServingCapacity | None]:
@@ -97,17 +117,17 @@ class Fleet:
             return cap, None
         if self.quant is not None:
             return self._one(box, self.quant), None
-        quants = get_engine(self.engine).model_quants(self.model)
-        if self._paged():  # the serving model's own choice (serve() with quant None), among the formats allowed
+        quants = get_engine(self.engine_of(box)).model_quants(self.model)
+        if self._paged(box):  # the serving model's own choice (serve() with quant None), among the formats allowed
             ok = best_capacity([self._one(box, q) for q in quants if meets(q.name, q.default_type, floor)])
             free = best_capacity([self._one(box, q) for q in quants]) if free_too else None
-            return (ok if ok is not None else _none_at(box, floor, free, self.engine)), free
+            return (ok if ok is not None else _none_at(box, floor, free, self.engine_of(box))), free
         free = self._one(box, None)
         if meets(free.quant, "", floor):
             return free, free
         eligible = [q for q in quants if meets(q.name, q.default_type, floor)]
         if not eligible:
-            return _none_at(box, floor, free, self.engine), free
+            return _none_at(box, floor, free, self.engine_of(box)), free
         lowest = min(eligible, key=lambda q: weight_bits(q.name, q.default_type) or 0.0)
         return self._one(box, lowest), free
 
@@ -157,12 +177,12 @@ class Fleet:
         if not why or cap.short_of != "memory":
             return why
         try:
-            quants = [q for q in get_engine(self.engine).model_quants(self.model)
-                      if meets(q.name, q.default_type, floor)]
+            eng = get_engine(self.engine_of(box))
+            quants = [q for q in eng.model_quants(self.model) if meets(q.name, q.default_type, floor)]
             if not quants:
                 return why
             q = min(quants, key=lambda q: weight_bits(q.name, q.default_type) or 0.0)
-            weights = _weights_bytes(self.model, q, get_engine(self.engine).weight_formats == "serving")
+            weights = _weights_bytes(self.model, q, eng.weight_formats == "serving")
             devices = self._machine(box).devices
         except (AdvisorError, KeyError, ValueError):
             return why

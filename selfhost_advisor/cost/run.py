@@ -98,7 +98,25 @@ ENGINE_SOURCES = {
     "llamacpp": "default: llama.cpp, as no box named has a GPU vLLM serves (a Mac, an AMD APU, a GPU named with "
                 "'vulkan'), as `serve` picks; --engine to change",
 }
-ENGINE_HEADER = {"llamacpp": "the default where no box has a GPU vLLM serves; --engine to change"}
+ENGINE_SOURCES["mixed"] = (
+    "default: each box with the engine `serve` picks for it: vLLM for a GPU it serves, llama.cpp for a Mac, an AMD APU "
+    "or a GPU named with 'vulkan' (each self_host row's serving.engine says which; --engine to size every box with one)")
+ENGINE_HEADER = {"llamacpp": "the default where no box has a GPU vLLM serves; --engine to change",
+                 "mixed": "vLLM for the GPUs it serves, llama.cpp for the others (a Mac, an AMD APU, a GPU named with "
+                          "'vulkan'), as serve picks for each box; --engine to size every box with one"}
+
+
+def _mixed(boxes) -> bool:
+    """Whether the named boxes need different engines (some have a GPU vLLM serves, some not): then each is sized with
+    its own (cost/fleet.py per_box), where before the others were excluded ('use --engine llamacpp')."""
+    from ..errors import AdvisorError
+    from ..estimate.vllm import default_serving_engine
+    from .capacity import machine_for
+
+    try:
+        return len({default_serving_engine([machine_for(b)]) for b in boxes if not b.spec}) > 1
+    except AdvisorError:
+        return False
 
 
 def _usable_memory(boxes) -> dict | None:
@@ -223,10 +241,12 @@ def build_comparison(
     box_kw = dict(gpu_price=gpu_price, host_price=host_price, rent_price=rent_price,
                   **({"gpu_memory": str(gpu_memory)} if gpu_memory is not None else {}))
     resolved, unresolved = _resolve_boxes(named or default_specs(), box_kw)
-    engine_source, engine_why = "given with --engine", ""
+    engine_source, engine_why, per_box = "given with --engine", "", False
     if engine is None:
         engine = default_engine(resolved if named and unresolved is None else [])
-        engine_source, engine_why = ENGINE_SOURCES[engine], ENGINE_HEADER.get(engine, "")
+        per_box = engine == "vllm" and bool(named) and unresolved is None and _mixed(resolved)
+        key = "mixed" if per_box else engine
+        engine_source, engine_why = ENGINE_SOURCES[key], ENGINE_HEADER.get(key, "")
 
     _engine(engine).check_serves("cost")
     _engine(engine).check_runs(m)
@@ -286,7 +306,7 @@ def build_comparison(
     from .fleet import Fleet
 
     fleet = Fleet(m, w, engine, quant_obj, (float(decode_tps), float(prefill_tps)) if measured else None,
-                  box_kw=box_kw)
+                  box_kw=box_kw, per_box=per_box and quant_obj is None and not measured)
     names = _cloud_names(cloud)
     prices = ([cloud_mod.resolve_cloud(n, w, when) for n in names] if names
               else ([] if contract else cloud_mod.default_cloud(m.id, w, when)))
@@ -300,7 +320,7 @@ def build_comparison(
     if usable:
         notes["usable_memory"] = usable
     slot_engine = _engine(engine)
-    if not measured and not slot_engine.kv_pool:  # one slot per request: say which decode rate sized the box
+    if not measured and (not slot_engine.kv_pool or fleet.per_box):  # one slot per request: which decode rate
         notes["serving_rate"] = _slot_rate_note(bool(getattr(slot_engine, "host_sampling", False)))
     if context is None and w.context == m.max_context and notes["context"].get("default", w.context) > w.context:
         notes["context"] = {**notes["context"], "source": f"the model's maximum ({m.id}): the default is capped at it"}

@@ -134,6 +134,9 @@ class Box:
     price_source: str = ""
     price_as_of: str = ""
     host_source: str = ""  # where host_price_usd comes from: data/cost.yaml host_systems (workstation / server), or --host-price
+    # a measured idle draw per GPU / machine at the wall (a Mac: Apple's published idle, data/apple.yaml power), used in
+    # place of TDP x gpu_idle_share_of_tdp; None: the share of TDP (session 32, macpow32)
+    idle_watts_measured: float | None = None
 
     @property
     def capex_usd(self) -> float | None:
@@ -145,6 +148,8 @@ class Box:
         return self.gpu_tdp_watts * self.gpus + self.host_active_watts
 
     def idle_watts(self, idle_share: float) -> float:
+        if self.idle_watts_measured is not None:
+            return self.idle_watts_measured * self.gpus + self.host_idle_watts
         return self.gpu_tdp_watts * self.gpus * idle_share + self.host_idle_watts
 
     @property
