@@ -64,15 +64,34 @@ def test_cost_json_power_line_rebuilds_from_apples_figures():
 
 
 def test_a_covered_mac_without_a_read_price_is_refused_then_priced_when_given():
-    # 256 GB M3 Ultra: Apple's 270 W covers it, but its list price was not read: no price is derived from upgrade prices
-    box = box_from_spec("m3 ultra 80-core 256gb")
-    assert box.capex_usd is None and box.active_watts() == 270.0
+    # M2 Ultra 192 GB: Apple's Mac Studio (2023) figure covers it (measured at this configuration: 10 W / 295 W), but
+    # its list price was not read, so it is not derived
+    box = box_from_spec("m2 ultra 76-core 192gb")
+    assert box.capex_usd is None and (box.active_watts(), box.idle_watts(0.12)) == (295.0, 10.0)
     why = unpriced_reason(box)
-    assert "m3-ultra-80c-256gb" in why and "--gpu-price" in why and "lists specs, not prices" not in why
-    d = _cost("-m", "llama3.1:8b", "-t", "2e8", "-H", "m3 ultra 80-core 256gb", "--gpu-price", "7099")
+    assert "m2-ultra-76c-192gb" in why and "--gpu-price" in why and "lists specs, not prices" not in why
+    d = _cost("-m", "llama3.1:8b", "-t", "2e8", "-H", "m2 ultra 76-core 192gb", "--gpu-price", "6599")
     (o,) = [o for o in d["self_host"] if o["mode"] == "buy"]
-    assert o["capex_usd"] == pytest.approx(o["units"] * 7099)
-    assert o["box_idle_watts"] == 9.0
+    assert o["capex_usd"] == pytest.approx(o["units"] * 6599)
+    assert o["box_idle_watts"] == 10.0 and o["gpu_price_source"] == "given with --gpu-price"
+
+
+def test_mac_studio_m3_ultra_256gb_compares_both_gpu_bins_at_their_list_prices():
+    # 'mac studio m3 ultra 256gb' is the 60- or the 80-core M3 Ultra: cost lists both. Launch list prices: $3,999 base
+    # + $1,600 (96 -> 256 GB) = $5,599; + $1,500 (80-core: $9,499 - $3,999 - $4,000 for 512 GB) = $7,099
+    d = _cost("-m", "llama3.1:8b", "-t", "2e8", "-H", "mac studio m3 ultra 256gb")
+    got = {o["hardware"]: o for o in d["self_host"] if o["mode"] == "buy"}
+    assert set(got) == {"m3-ultra-60c-256gb", "m3-ultra-80c-256gb"}
+    for hw, price in (("m3-ultra-60c-256gb", 5599), ("m3-ultra-80c-256gb", 7099)):
+        o = got[hw]
+        assert o["capex_usd"] == pytest.approx(o["units"] * price)
+        assert o["monthly_usd"]["amortization"] == pytest.approx(o["units"] * price / 36, abs=0.01)
+        assert (o["box_active_watts"], o["box_idle_watts"]) == (270.0, 9.0)
+    # a name that differs in memory size is still refused (fit's rule): which size is the buyer's choice
+    from selfhost_advisor.catalog.hw_names import AmbiguousHardwareError
+
+    r = runner.invoke(app, ["cost", "-m", "llama3.1:8b", "-t", "2e8", "-H", "m4 max", "--json"])
+    assert isinstance(r.exception, AmbiguousHardwareError) and "memory sizes" in str(r.exception)
 
 
 def test_a_configuration_larger_than_the_one_apple_measured_has_no_power_figure():

@@ -86,8 +86,28 @@ def _resolve_boxes(specs: Sequence[str], box_kw: dict) -> tuple[list, Optional[E
         try:
             out.append(box_from_spec(spec, **box_kw))
         except AdvisorError as e:
-            return out, e
+            bins = _mac_bins(e)
+            if not bins:
+                return out, e
+            try:  # each GPU bin of the Mac named, in core order, as its own box
+                out.extend(box_from_spec(pid, **box_kw) for pid in bins)
+            except AdvisorError as e2:
+                return out, e2
     return out, None
+
+
+def _mac_bins(err) -> list[str]:
+    """The configuration ids a refused Mac name names when they differ only in GPU bin ('mac studio m3 ultra 256gb':
+    the 60- and the 80-core M3 Ultra with 256 GB; session 32, macpow32): cost compares both as boxes, since a buyer
+    choosing between them is what cost is for, where fit and serve, which size one machine, ask which. [] otherwise
+    (memory sizes differ, or not a Mac)."""
+    from ..catalog.hw_names import AmbiguousHardwareError
+
+    cands = list(getattr(err, "candidates", ()) or ()) if isinstance(err, AmbiguousHardwareError) else []
+    if len(cands) < 2 or any(c.kind != "apple" for c in cands) or len({c.memory_bytes for c in cands}) != 1 \
+            or "none of the cards" in str(err):
+        return []
+    return [c.id for c in sorted(cands, key=lambda c: (c.raw.get("gpu_cores") or 0, c.id))]
 
 
 # Why the engine was chosen (the JSON's assumptions.engine.source; the text header says the llama.cpp case, the one a
