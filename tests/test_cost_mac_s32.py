@@ -124,3 +124,12 @@ def test_mac_beside_cuda_boxes_is_sized_with_llamacpp_not_excluded():
 def test_engine_given_still_sizes_every_box_with_it():
     d = _cost("-m", "llama3.1:8b", "-t", "2e8", "-H", "rtx5090,m3 ultra 60-core 96gb", "--engine", "vllm")
     assert any("m3-ultra" in e["hardware"] for e in d.get("excluded", []))
+
+
+def test_text_names_each_engine_when_the_boxes_were_sized_with_two():
+    r = runner.invoke(app, ["cost", "-m", "llama3.1:8b", "-t", "2e8", "-H", "rtx5090,m3 ultra 60-core 96gb"],
+                      env={"COLUMNS": "200"})
+    assert r.exit_code == 0, r.output
+    text = " ".join(r.output.split())
+    assert "sized with llama.cpp (llama-server): m3-ultra-60c-96gb" in text
+    assert "sized with vLLM:" in text and "m3-ultra-60c-96gb $3,999/machine: launch list price" in text

@@ -378,7 +378,23 @@ def quality_lines(c: CostComparison) -> list[str]:
     for r in c.replanned:
         if r.planned:  # an excluded box is listed with the other exclusions
             out.append(f"re-planned: {r.reason}")
-    return out
+    return out + _engine_lines(c)
+
+
+_ENGINE_NAMES = {"vllm": "vLLM", "llamacpp": "llama.cpp (llama-server)", "ollama": "Ollama", "sglang": "SGLang"}
+
+
+def _engine_lines(c: CostComparison) -> list[str]:
+    """Which engine sized each box, when the boxes were sized with different ones (session 32, macpow32: a Mac beside
+    CUDA boxes is served by llama.cpp, the others by vLLM; the JSON's serving.engine says it per row)."""
+    by: dict[str, list[str]] = {}
+    for o in (*c.self_host, *c.rental):
+        names = by.setdefault(o.capacity.engine, [])
+        if o.box.label not in names:
+            names.append(o.box.label)
+    if len(by) < 2:
+        return []
+    return [f"sized with {_ENGINE_NAMES.get(e, e)}: {', '.join(names)}" for e, names in by.items()]
 
 
 # What a catalog GPU price is when no dated quotes stand behind it (data/hardware.yaml price_kind).
@@ -401,8 +417,9 @@ def _rental_lines(c: CostComparison) -> list[str]:
             # each shown bought box's GPU price, when it is no dated quote (session 32: the cheapest box's alone, so a
             # buyer comparing boxes read the basis of one price of three)
             seen.add(("buy", b.profile_id))
-            out.append(f"buy {esc(b.profile_id)} ${b.gpu_price_usd:,.0f}/GPU: {_BASIS[b.price_kind]}, not a dated "
-                       f"quote (--gpu-price for yours)")
+            each = "machine" if b.host_source.startswith("none") else "GPU"  # a Mac / APU: the price is the machine
+            out.append(f"buy {esc(b.profile_id)} ${b.gpu_price_usd:,.0f}/{each}: {_BASIS[b.price_kind]}, not a "
+                       f"dated quote (--gpu-price for yours)")
     for o in c.rental[:3]:
         b = o.box
         if b.profile_id in seen:
