@@ -264,7 +264,7 @@ def build_comparison(
     engine_source, engine_why, per_box = "given with --engine", "", False
     if engine is None:
         engine = default_engine(resolved if named and unresolved is None else [])
-        per_box = engine == "vllm" and bool(named) and unresolved is None and _mixed(resolved)
+        per_box = bool(named) and unresolved is None and _mixed(resolved)  # a mix: default_engine kept vLLM
         key = "mixed" if per_box else engine
         engine_source, engine_why = ENGINE_SOURCES[key], ENGINE_HEADER.get(key, "")
 
