@@ -31,10 +31,12 @@ sys.path.insert(0, str(ROOT))
 from selfhost_advisor.catalog.hardware import get_profile, machine_from_profile  # noqa: E402
 from selfhost_advisor.catalog.models import get  # noqa: E402
 from selfhost_advisor.domain import FitRequest  # noqa: E402
+from selfhost_advisor.engines import get_engine  # noqa: E402
+from selfhost_advisor.record import replace  # noqa: E402
 from selfhost_advisor.estimate.serving import ServeWorkload, serve, step_seconds  # noqa: E402
 from selfhost_advisor.estimate.serving.burst import (arrival_order, chat_intake_seconds, max_entropy_lengths,  # noqa: E402
                                                      serve_burst)
-from selfhost_advisor.estimate.vllm import get_vllm_quant, plan  # noqa: E402
+from selfhost_advisor.estimate.vllm import get_vllm_quant, kv_dtype_bytes, plan  # noqa: E402
 
 
 def rows() -> list[dict]:
@@ -94,13 +96,21 @@ def outcome(row: dict) -> tuple[float, float | None, float | None]:
     """(the row's published measure as we predict it, our mean time per output token and our mean time to first token
     in seconds, each None where the model gives none)."""
     model = get(row["model"])
+    # As `advisor serve / fit / cost --engine vllm` do (api: eng.check_runs before any estimate): a model the vLLM
+    # sized here does not run (Llama 3.2 Vision: MllamaForConditionalGeneration left vLLM after 0.10.2, data/engines.yaml
+    # vision_projectors.not_sized) is refused (NotSizedModelError, listed by refused()), not priced as a text model.
+    get_engine("vllm").check_runs(model, release(row))
     machine = machine_from_profile(get_profile(row["hardware"]), int(row["gpus"]))
     q = served_quant(row)
     P, O = int(row["prompt_tokens"]), int(row["output_tokens"])
     total = row.get("measure", "output") == "total"
     if row["kind"] == "single_stream":
-        tp = plan(model, q, machine, FitRequest(context=P + O, engine="vllm", engine_version=release(row))).tp
-        step = step_seconds(model, q, machine, tp, 1, P + O / 2, release=release(row))
+        # the row's stated options, as serve applies them to its one-request point (serve.py _serve_vllm: the plan's
+        # TP from the request, the KV cache type's bytes, --enforce-eager's host-launched step)
+        req = replace(engine_options(row), context=P + O)
+        tp = plan(model, q, machine, req).tp
+        step = step_seconds(model, q, machine, tp, 1, P + O / 2, kv_dtype_bytes=kv_dtype_bytes(req.kv_cache_type),
+                            eager=req.enforce_eager, release=req.engine_version)
         return 1.0 / step, step, None
     closed = row.get("num_prompts") if row.get("clients", "closed") == "closed" else None
     if row.get("clients") == "burst" or closed:

@@ -181,3 +181,24 @@ def test_gemma4_tower_matches_the_published_bf16_mmproj():
     p = projector(m, mmproj_file=True)
     assert p is not None and 1.185e9 <= p.weights_bytes <= 1.195e9
     assert tower_params(vision_config(get("gemma4:31b")), 5376) - tower_params(vision_config(m), 2816) == 1152 * 2560
+
+
+@pytest.mark.parametrize("name", ["meta-llama/Llama-3.2-11B-Vision-Instruct", "meta-llama/Llama-3.2-90B-Vision",
+                                  "llama3.2-vision:90b"])
+@pytest.mark.parametrize("command", [
+    ["serve", "-H", "4x h100-sxm", "--engine", "vllm", "--prompt-tokens", "128", "--output-tokens", "128"],
+    ["fit", "-H", "4x h100-sxm", "--engine", "vllm"],
+    ["cost", "-t", "1e9", "-H", "4x h100-sxm", "--engine", "vllm", "-m"],
+])
+def test_vllm_refuses_it_naming_the_last_release_and_its_v0_engine(name, command, capsys):
+    """Session 32 (mllama32): vLLM ran MllamaForConditionalGeneration from 0.6.2 to 0.10.2, on V0 only (registry
+    _PREVIOUSLY_SUPPORTED_MODELS "0.10.2"; vllm-ascend #1963's "Falling back to V0" at v0.9.2rc1); `serve`, `fit` and
+    `cost` on vLLM exit 2 in one line saying so and naming what runs instead, never a V1 text-model price."""
+    from selfhost_advisor.cli import main
+
+    args = [*command, name] if command[0] == "cost" else [command[0], name, *command[1:]]
+    assert main(args) == 2
+    captured = capsys.readouterr()
+    err = captured.err.strip()
+    assert captured.out == "" and "\n" not in err
+    assert "until 0.10.2" in err and "V0" in err and "0.11.0" in err and "qwen2.5vl:72b" in err

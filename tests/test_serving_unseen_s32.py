@@ -106,3 +106,48 @@ def test_the_scorer_counts_every_row_once():
     assert s["throughput"]["n"] + s["single_stream"]["n"] == len(out)
     assert s["throughput_dense"]["n"] + s["throughput_moe"].get("n", 0) == s["throughput"]["n"]
     assert sum(st.get("n", 0) for g in s["by_group"].values() for st in g.values()) == len(out)
+
+
+def test_rows_of_a_model_vllm_no_longer_runs_are_refused_as_serve_refuses_them(capsys):
+    """tenstorrent #379's Llama-3.2-90B-Vision rows ran vLLM's V0 mllama runner (2025-07); the vLLM `serve` prices
+    refuses the model (exit 2), so the scorer lists them refused with serve's own line instead of a V1 text price
+    (2.09x blind, before session 32's mllama32 routed the scorer through the engine's check_runs)."""
+    import serving_unseen_s32 as s32
+    from selfhost_advisor.cli import main
+
+    out, failed = s32.scored()
+    vision = sorted(r["id"] for r in _rows() if r["model"].startswith("llama3.2-vision"))
+    assert len(vision) == 6 and not [o for o in out if o["id"] in vision]
+    why = {f["id"]: f["why"] for f in failed}
+    assert sorted(i for i in why if i in vision) == vision
+    assert main(["serve", "llama3.2-vision:90b", "-H", "4x h100-sxm", "--engine", "vllm"]) == 2
+    said = capsys.readouterr().err.strip().removeprefix("advisor: ")
+    assert all(why[i] == f"refused: {said}" for i in vision)
+
+
+def test_a_single_stream_row_is_priced_with_its_stated_options_as_serve_prices_them():
+    """kubis.ai's GB10 row ran --enforce-eager at --gpu-memory-utilization 0.70: the scorer's figure is what `advisor
+    serve` answers at one user with those flags (its c=1 point's 1 / TPOT), and the flag moves it."""
+    import io
+    import json
+    from contextlib import redirect_stdout
+
+    import serving_accuracy as acc
+    from selfhost_advisor.cli import main
+
+    row = next(r for r in _rows() if r["id"] == "kubis-gb10-gpt-oss-120b-c1")
+    assert row["options"]["enforce_eager"] is True
+
+    def served(*flags: str) -> float:
+        buf = io.StringIO()
+        with redirect_stdout(buf):
+            assert main(["serve", row["model"], "-H", row["hardware"], "--engine", "vllm", "--prompt-tokens",
+                         str(row["prompt_tokens"]), "--output-tokens", str(row["output_tokens"]),
+                         "--gpu-memory-utilization", "0.7", "--json", *flags]) == 0
+        (pt,) = [p for p in json.loads(buf.getvalue())["points"] if p["concurrency"] == 1]
+        return 1.0 / pt["tpot_s"]
+
+    eager = acc.outcome(row)[0]
+    graphs = acc.outcome({**row, "options": {"gpu_memory_utilization": 0.7}})[0]
+    assert abs(eager / served("--enforce-eager") - 1) < 0.01 and abs(graphs / served() - 1) < 0.01
+    assert eager < 0.9 * graphs  # the host's launches outlast the graph step on this model
