@@ -40,7 +40,9 @@ def test_capex_is_rebuilt_from_the_json_prices(capsys):
     assert (rtx["gpu_price_usd"], rtx["host_price_usd"]) == (1_599, 1_314)
     for o in (h100, rtx):
         assert o["capex_usd"] == pytest.approx(o["units"] * (o["gpus_per_unit"] * o["gpu_price_usd"] + o["host_price_usd"]))
+    # the undated awesomeagents.ai page is dated by the day it was read (data/hardware.yaml price_as_of, price_undated)
     assert "awesomeagents.ai" in h100["gpu_price_source"] and h100["gpu_price_as_of"] == "2026-11-25"
+    assert rtx["gpu_price_as_of"] == "2022-10"  # the 2022 launch MSRP is dated by the launch, not by the catalog's compile
     assert "host_systems.server" in h100["host_price_source"]
     assert "tomshardware.com" in rtx["gpu_price_source"] and "host_systems.workstation" in rtx["host_price_source"]
     assert d["schema_version"] == "1.28.0"
@@ -131,8 +133,9 @@ def test_a_model_without_a_listed_endpoint_names_the_cheapest_genai_prices_lists
 
 def test_every_shown_bought_box_states_its_price_basis(capsys, monkeypatch):
     """The basis of a catalog GPU price (launch list, used, street) was printed for the cheapest box alone."""
-    out = run_text(capsys, monkeypatch, "-t", "1e9", "-m", "llama3.1:8b", "-H", "rtx5090", "-H",
+    out = run_text(capsys, monkeypatch, "-t", "1e9", "-m", "llama3.1:8b", "-H", "rtx4090", "-H",
                    "rtx-pro-6000-blackwell", "--cloud", "gpt-4o")
     flat = " ".join(out.split())
-    assert "buy rtx-5090 $1,999/GPU: launch list price (MSRP), not a dated quote" in flat
-    assert "buy rtx-pro-6000-blackwell $8,565/GPU: launch list price (MSRP), not a dated quote" in flat
+    # session 32 (price32): the launch list price names its year; the RTX PRO 6000's price is one dated retail range
+    assert "buy rtx-4090 $1,599/GPU: 2022 launch list price (MSRP), not a dated quote" in flat
+    assert "buy rtx-pro-6000-blackwell $8,600/GPU: median of 1 dated purchase quote (of 2026-04), thin" in flat

@@ -132,4 +132,4 @@ def test_text_names_each_engine_when_the_boxes_were_sized_with_two():
     assert r.exit_code == 0, r.output
     text = " ".join(r.output.split())
     assert "sized with llama.cpp (llama-server): m3-ultra-60c-96gb" in text
-    assert "sized with vLLM:" in text and "m3-ultra-60c-96gb $3,999/machine: launch list price" in text
+    assert "sized with vLLM:" in text and "m3-ultra-60c-96gb $3,999/machine: 2025 launch list price" in text

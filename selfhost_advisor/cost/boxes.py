@@ -183,7 +183,7 @@ def _mac_facts(profile: Profile, gpu_price: float | None) -> dict:
 
 
 def _price_provenance(profile: Profile, count: int, gpu_price: float | None,
-                      host_price: float | None) -> dict[str, str]:
+                      host_price: float | None) -> dict:
     """Where a catalog box's GPU and host prices come from, for a reviewer who rebuilds the capex (session 32): the
     GPU's data/hardware.yaml sources.price and as_of (for a median of dated quotes, the oldest quote's `published`),
     the host's data/cost.yaml host_systems entry; a flag's value says so."""
@@ -194,7 +194,9 @@ def _price_provenance(profile: Profile, count: int, gpu_price: float | None,
     else:
         src = str((profile.raw.get("sources") or {}).get("price") or "data/hardware.yaml")
         quotes = sorted(str(q.get("published") or "") for q in (profile.raw.get("price_quotes") or ()))
-        as_of = next((d for d in quotes if d), "") or str(profile.raw.get("as_of") or "")
+        # the date of the figure (session 32, price32: data/hardware.yaml price_as_of, a launch MSRP's launch month),
+        # not the date the profile was compiled, which dated a 2022 launch price 2026-11-25
+        as_of = next((d for d in quotes if d), "") or str(profile.raw.get("price_as_of") or profile.raw.get("as_of") or "")
     if host_price is not None:
         host = "given with --host-price"
     elif profile.kind in ("apple", "apu"):
@@ -204,7 +206,9 @@ def _price_provenance(profile: Profile, count: int, gpu_price: float | None,
         h = data()["host_systems"][kind]
         host = (f"data/cost.yaml host_systems.{kind}: ${float(h['usd_per_gpu']):,.0f} a GPU slot" if kind == "server"
                 else f"data/cost.yaml host_systems.workstation: {h['usd_from_profile']} in data/hardware.yaml")
-    return {"price_source": src, "price_as_of": as_of, "host_source": host}
+    undated = gpu_price is None and profile.price_usd is not None and not profile.raw.get("price_quotes") and bool(
+        profile.raw.get("price_undated"))
+    return {"price_source": src, "price_as_of": as_of, "price_undated": undated, "host_source": host}
 
 
 def _backend_words(spec: str) -> str:

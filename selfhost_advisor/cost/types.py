@@ -130,9 +130,11 @@ class Box:
     backend_words: str = ""  # 'vulkan' / 'vulkan radv' after the GPU name (llama.cpp's Vulkan backend): machine_for
     gpu_memory: str | None = None  # --gpu-memory as given: a unified-memory box's usable GPU memory (capacity.machine_for)
     # where gpu_price_usd comes from and the date behind it (session 32): data/hardware.yaml sources.price and the
-    # profile's as_of (the oldest `published` of its dated quotes where the price is their median), or the flag / sheet
+    # profile's price_as_of (the date of the figure: a launch MSRP's launch month; session 32, price32), or the oldest
+    # `published` of its dated quotes where the price is their median, or the flag / sheet
     price_source: str = ""
     price_as_of: str = ""
+    price_undated: bool = False  # price_as_of is the day an undated page was read, not the page's date (price32)
     host_source: str = ""  # where host_price_usd comes from: data/cost.yaml host_systems (workstation / server), or --host-price
     # a measured idle draw per GPU / machine at the wall (a Mac: Apple's published idle, data/apple.yaml power), used in
     # place of TDP x gpu_idle_share_of_tdp; None: the share of TDP (session 32, macpow32)

@@ -398,7 +398,21 @@ def _engine_lines(c: CostComparison) -> list[str]:
 
 
 # What a catalog GPU price is when no dated quotes stand behind it (data/hardware.yaml price_kind).
-_BASIS = {"msrp": "launch list price (MSRP)", "used": "used-market price", "street": "one street-price source"}
+_BASIS = {"msrp": "launch list price (MSRP)", "used": "used-market price", "street": "one street-price source",
+          "list": "vendor list price"}
+
+
+def _basis(kind: str, as_of: str, undated: bool) -> str:
+    """The basis of a catalog price with the date of its figure (session 32, price32): a launch list price names its
+    year ("2022 launch list price (MSRP)"), so a reader sees how old the figure is; a used / street figure its date, or
+    the day an undated page was read."""
+    if kind == "msrp":
+        return f"{as_of[:4]} {_BASIS[kind]}" if as_of[:4].isdigit() else _BASIS[kind]
+    if not as_of:
+        return _BASIS[kind]
+    if kind == "list":  # a vendor's current list price (a Mac mini after Apple's 2026 rise): the date it took effect
+        return f"{_BASIS[kind]} since {as_of}"
+    return f"{_BASIS[kind]} ({'undated page read ' if undated else 'of '}{as_of})"
 
 
 def _rental_lines(c: CostComparison) -> list[str]:
@@ -410,7 +424,9 @@ def _rental_lines(c: CostComparison) -> list[str]:
         q = b.purchase_quotes
         if q and ("buy", b.profile_id) not in seen:
             seen.add(("buy", b.profile_id))
-            spread = f" (${q[0]:,.0f}-{q[-1]:,.0f})" if len(q) > 1 else ""
+            since = f"oldest {b.price_as_of[:7]}" if b.price_as_of else ""  # the oldest quote's date (price32)
+            spread = (f" (${q[0]:,.0f}-{q[-1]:,.0f}" + (f", {since})" if since else ")") if len(q) > 1
+                      else (f" (of {b.price_as_of[:7]})" if since else ""))
             out.append(f"buy {esc(b.profile_id)} ${b.gpu_price_usd:,.0f}/GPU: median of {len(q)} dated purchase "
                        f"quote{'s' if len(q) > 1 else ''}{spread}" + (", thin" if len(q) < 3 else ""))
         elif b.price_kind in _BASIS and ("buy", b.profile_id) not in seen:
@@ -418,7 +434,8 @@ def _rental_lines(c: CostComparison) -> list[str]:
             # buyer comparing boxes read the basis of one price of three)
             seen.add(("buy", b.profile_id))
             each = "machine" if b.host_source.startswith("none") else "GPU"  # a Mac / APU: the price is the machine
-            out.append(f"buy {esc(b.profile_id)} ${b.gpu_price_usd:,.0f}/{each}: {_BASIS[b.price_kind]}, not a "
+            basis = _basis(b.price_kind, b.price_as_of, b.price_undated)
+            out.append(f"buy {esc(b.profile_id)} ${b.gpu_price_usd:,.0f}/{each}: {basis}, not a "
                        f"dated quote (--gpu-price for yours)")
     for o in c.rental[:3]:
         b = o.box
