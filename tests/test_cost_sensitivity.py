@@ -175,12 +175,15 @@ def test_the_capital_cost_line_searches_to_50_percent_when_nothing_flips():
 
 
 def test_the_capital_cost_flip_is_where_a_rerun_changes_the_verdict(capsys):
-    # Qwen3 32B at 20B tokens: 6 RTX 5090 boxes + Groq overflow beat Groq alone by $30 a month on $55,860 of
-    # hardware; the money is not free: just above the reported rate the API wins, just below the hybrid holds
+    # Qwen3 32B at 20B tokens: 6 boxes of 4x RTX 5090 + Groq overflow beat Groq alone by $30 a month on $55,860 of
+    # hardware; the money is not free: just above the reported rate the API wins, just below the hybrid holds.
+    # The card is priced at its $1,999 launch MSRP with --gpu-price (session 32, price32: the catalog now buys it at
+    # its 2026 street quotes, where the API wins outright and nothing is left to flip)
     from selfhost_advisor.cli import main
 
     def run(*extra):
-        assert main(["cost", "-t", "2e10", "-m", "qwen3:32b", "--price-date", "2026-12-05", *extra, "--json"]) == 0
+        assert main(["cost", "-t", "2e10", "-m", "qwen3:32b", "-H", "4x rtx5090", "--gpu-price", "1999",
+                     "--price-date", "2026-12-05", *extra, "--json"]) == 0
         return json.loads(capsys.readouterr().out)
 
     d = run()
