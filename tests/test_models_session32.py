@@ -56,6 +56,14 @@ RELEASES = [
     ("medgemma:27b", "MedGemma 27B", "gemma3:27b"),
     ("google/medgemma-4b-it", "MedGemma 4B", "gemma3:4b"),
     ("functiongemma", "FunctionGemma 270M", "gemma3:270m"),
+    # session 32 (models32b): fine-tunes whose cards (or write-ups of them) name their Qwen base
+    ("kimi-dev-72b", "Kimi-Dev-72B", "qwen2.5:72b"),
+    ("moonshotai/Kimi-Dev-72B", "Kimi-Dev-72B", "qwen2.5:72b"),
+    ("nvidia/OpenReasoning-Nemotron-32B", "OpenReasoning-Nemotron 32B", "qwen2.5:32b"),
+    ("openreasoning-nemotron:32b", "OpenReasoning-Nemotron 32B", "qwen2.5:32b"),
+    ("nvidia/OpenReasoning-Nemotron-1.5B", "OpenReasoning-Nemotron 1.5B", "qwen2.5:1.5b"),
+    ("janhq/Jan-v1-4B", "Jan v1 4B", "qwen3:4b-thinking-2507"),
+    ("jan-v1", "Jan v1 4B", "qwen3:4b-thinking-2507"),
 ]
 
 
@@ -100,7 +108,30 @@ REFUSED = [
     ("dots.llm1", "dots1"), ("rednote-hilab/dots.llm1.inst", "dots1"), ("step3", "Step3VLForConditionalGeneration"),
     ("stepfun-ai/step3", "Step3VLForConditionalGeneration"), ("intern-s1", "InternS1ForConditionalGeneration"),
     ("internlm/Intern-S1-mini", "InternS1ForConditionalGeneration"),
+    ("minimax-m1", "lightning"), ("MiniMaxAI/MiniMax-M1-80k", "lightning"),
+    ("zai-org/GLM-4.5V", "Glm4vMoeForConditionalGeneration"), ("glm-4.6v", "Glm4vMoeForConditionalGeneration"),
+    ("ServiceNow-AI/Apriel-1.5-15b-Thinker", "config.json was not read"),
 ]
+
+
+def test_openreasoning_nemotron_32b_matches_its_ollama_blob():
+    """Ollama's lucataco/openreasoning-nemotron:32b page (the card's 'derivative of Qwen2.5-32B'): one qwen2 blob of
+    32.8B at Q4_K_M, printed '20GB' (19.5 - 20.5 GB); the sized-as entry's Q4_K_M file lies in that range (+- 1 %)."""
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import accuracy
+
+    from selfhost_advisor.catalog.quants import get_quant
+
+    est = accuracy.file_bytes(resolve("openreasoning-nemotron:32b").model, get_quant("Q4_K_M"))
+    assert 19.5e9 * 0.99 <= est <= 20.5e9 * 1.01, est
+
+
+def test_jan_v1_is_not_sized_as_the_hybrid_thinking_qwen3_4b():
+    """Jan v1's base is Qwen3-4B-Thinking-2507 (262,144 tokens natively), not the original Qwen3-4B entry."""
+    m = resolve("jan-v1").model
+    assert m.max_context == 262144 and m.id != "qwen3:4b"
+
+
 
 
 @pytest.mark.parametrize("name,word", REFUSED)
