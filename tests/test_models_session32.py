@@ -62,6 +62,7 @@ RELEASES = [
     ("nvidia/OpenReasoning-Nemotron-32B", "OpenReasoning-Nemotron 32B", "qwen2.5:32b"),
     ("openreasoning-nemotron:32b", "OpenReasoning-Nemotron 32B", "qwen2.5:32b"),
     ("nvidia/OpenReasoning-Nemotron-1.5B", "OpenReasoning-Nemotron 1.5B", "qwen2.5:1.5b"),
+    ("openreasoning-nemotron:14b", "OpenReasoning-Nemotron 14B", "qwen2.5:14b"),
     ("janhq/Jan-v1-4B", "Jan v1 4B", "qwen3:4b-thinking-2507"),
     ("jan-v1", "Jan v1 4B", "qwen3:4b-thinking-2507"),
 ]
