@@ -82,12 +82,11 @@ def parse_proc_cpuinfo(text: str) -> dict[str, Any]:
 
 
 def cache_dir() -> str:
-    home = os.environ.get("ADVISOR_HOME")
-    if home:
-        return os.path.expanduser(home)  # '~/cache' as hub.advisor_home reads it
-    import platformdirs
+    """The advisor's cache folder, read one way for the Hub cache and the CPU-rate cache (catalog/hub.advisor_home:
+    ADVISOR_HOME, '~' expanded, else the platform's user cache folder)."""
+    from ..catalog.hub import advisor_home
 
-    return platformdirs.user_cache_dir("selfhost-advisor")
+    return str(advisor_home())
 
 
 def _py_cpuinfo() -> dict[str, Any]:
