@@ -39,8 +39,7 @@ import re
 
 from ..domain import CpuInfo, Machine
 from ..errors import BadOptionError
-from ..termsafe import without_ids
-from .spec_fields import _HINT, CPU_HINT, _bad, _positive_int, _rate, _size, spec_keys
+from .spec_fields import _HINT, CPU_HINT, _bad, _positive_int, _rate, _size, spec_keys, spec_name
 from .profiles import Profile
 
 KEYS_REQUIRED = ("cores", "clock", "simd", "ram")
@@ -93,8 +92,7 @@ def _cpu_profile(fields: dict, spec: str) -> Profile:
     ram = _size(spec, "ram", fields["ram"])
     sockets = _positive_int(spec, "sockets", fields["sockets"], 16) if fields.get("sockets") is not None else 1
     bandwidth = _bandwidth(fields, spec)
-    name = " ".join(str(fields.get("name") or "custom CPU box").split())[:80]
-    name = without_ids("".join(c for c in name if c.isprintable()))  # a GPU UUID is never printed (termsafe)
+    name = spec_name(fields, "custom CPU box")
     fpc = _one_of(spec, "flops_per_cycle", fields["flops_per_cycle"], FLOPS_PER_CYCLE) \
         if fields.get("flops_per_cycle") is not None else default_flops_per_cycle(simd, name)
     one = _rate(spec, "thread_bandwidth", fields["thread_bandwidth"], 1e9, "15GB/s") \

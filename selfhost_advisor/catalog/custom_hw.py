@@ -10,10 +10,9 @@ driver (mesa|windows, with backend=vulkan: an Intel GPU on Mesa's ANV or Intel's
 """
 from __future__ import annotations
 
-from ..termsafe import without_ids
 from .profiles import MAX_UNITS, Profile
 # the field parsers, shared with catalog/custom_cpu.py (a CPU-only box), which custom_profile dispatches to
-from .spec_fields import PREFIX, _bad, _positive_int, _rate, _size, parse_pairs, spec_keys, split_count  # noqa: F401 - PREFIX re-exported
+from .spec_fields import PREFIX, _bad, _positive_int, _rate, _size, parse_pairs, spec_keys, spec_name, split_count  # noqa: F401 - PREFIX re-exported
 
 REQUIRED = ("vram", "bandwidth", "fp16")
 OPTIONAL = ("count", "backend", "ram", "name", "unified", "cuda_cores", "boost_mhz", "fp16_acc16", "tdp", "price",
@@ -69,8 +68,7 @@ def custom_profile(fields: dict, spec: str) -> tuple[Profile, int]:
         raw["ram_bytes"] = _size(spec, "ram", fields["ram"])
     tdp = _watts(spec, fields["tdp"]) if fields.get("tdp") is not None else None
     price = _usd(spec, fields["price"]) if fields.get("price") is not None else None
-    name = " ".join(str(fields.get("name") or "custom GPU").split())[:80]
-    name = without_ids("".join(c for c in name if c.isprintable()))  # a GPU UUID is never printed (termsafe)
+    name = spec_name(fields, "custom GPU")
     profile = Profile(
         id="custom", name=name, kind="apple" if backend == "metal" and unified else ("apu" if unified else "gpu"),
         vendor=vendor, backend=backend, memory_bytes=vram, bandwidth_bytes_per_s=int(bandwidth),

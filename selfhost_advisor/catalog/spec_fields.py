@@ -7,7 +7,7 @@ import re
 
 from ..errors import BadOptionError
 from ..lazy_re import lazy
-from ..termsafe import clipped
+from ..termsafe import clipped, without_ids
 
 PREFIX = "custom:"
 # "2x custom:..." / "2 x custom:...": the count before a spec sheet, as before a catalog name ("2x rtx4090")
@@ -47,6 +47,13 @@ def split_count(spec: str) -> tuple[int | None, str]:
     if digits is None:
         return {"dual": 2, "quad": 4}[m.group(2).lower()], m.group(3)
     return (int(digits) if len(digits) <= 6 else 10**6), m.group(3)
+
+
+def spec_name(fields: dict, default: str) -> str:
+    """The sheet's name= as fit, serve and cost print it (or `default`): whitespace folded, at most 80 characters,
+    printable characters only, and a GPU UUID never printed (termsafe.without_ids)."""
+    name = " ".join(str(fields.get("name") or default).split())[:80]
+    return without_ids("".join(c for c in name if c.isprintable()))
 
 
 def _bad(spec: str, what: str, hint: str = _HINT) -> BadOptionError:
