@@ -27,6 +27,16 @@ class Replan:
     reason: str
 
 
+def box_engine(box: Box) -> str:
+    """The engine `serve` picks for this box alone (estimate/vllm.py default_serving_engine on the machine the box is
+    sized as, capacity.machine_for): vLLM for a GPU it serves, llama.cpp for a Mac, an AMD APU or a GPU named with
+    'vulkan'. Raises AdvisorError where that machine cannot be built."""
+    from ..estimate.vllm import default_serving_engine
+    from .capacity import machine_for
+
+    return default_serving_engine([machine_for(box)])
+
+
 class Fleet:
     """Serving capacities by box and format for one model and workload (the serving model runs once per pair)."""
 
@@ -59,11 +69,8 @@ class Fleet:
         if not self.per_box or box.spec:
             return self.engine
         if box.label not in self._engines:
-            from ..estimate.vllm import default_serving_engine
-            from .capacity import machine_for
-
             try:
-                self._engines[box.label] = default_serving_engine([machine_for(box)])
+                self._engines[box.label] = box_engine(box)
             except AdvisorError:
                 self._engines[box.label] = self.engine
         return self._engines[box.label]

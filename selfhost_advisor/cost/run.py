@@ -130,11 +130,10 @@ def _mixed(boxes) -> bool:
     """Whether the named boxes need different engines (some have a GPU vLLM serves, some not): then each is sized with
     its own (cost/fleet.py per_box), where before the others were excluded ('use --engine llamacpp')."""
     from ..errors import AdvisorError
-    from ..estimate.vllm import default_serving_engine
-    from .capacity import machine_for
+    from .fleet import box_engine
 
     try:
-        return len({default_serving_engine([machine_for(b)]) for b in boxes if not b.spec}) > 1
+        return len({box_engine(b) for b in boxes if not b.spec}) > 1
     except AdvisorError:
         return False
 
