@@ -3,25 +3,14 @@
 Expected values are the documented inputs (docs/methodology.md, "Self-host monthly cost": the H100 SXM's $27,500, a
 data-centre server slot's $4,000, the RTX 4090's $1,599 launch price, the $1,314 workstation host) put through the
 formulas by hand, or prices read from genai-prices directly; never the cost code's own figure."""
-import json
 import re
-from pathlib import Path
 
 import pytest
-import schemakit
+from costkit import cost_json as run_json
 
 from selfhost_advisor.cli import main
 
-ROOT = Path(__file__).resolve().parents[1]
-SCHEMA = json.loads((ROOT / "docs" / "schema" / "cost.schema.json").read_text())
 DAY = ["--price-date", "2026-12-05"]
-
-
-def run_json(capsys, *args):
-    assert main(["cost", *args, *DAY, "--json"]) == 0
-    d = json.loads(capsys.readouterr().out)
-    schemakit.validate(d, SCHEMA)
-    return d
 
 
 def run_text(capsys, monkeypatch, *args, columns="220"):

@@ -3,25 +3,14 @@
 Owned boxes that fall short only inside the busiest hour (4 boxes of 4x RTX 4090 a few thousand tokens short of
 the peak) are the plan of owning those boxes, not a hybrid won over owning by a few thousand tokens. Expected figures
 are recomputed here from the JSON's own inputs and the load-duration formula (docs/methodology.md), not read back."""
-import json
 from pathlib import Path
 
-import schemakit
 import pytest
 import yamlkit
-
-from selfhost_advisor.cli import main
+from costkit import cost_json
 
 ROOT = Path(__file__).resolve().parents[1]
-SCHEMA = json.loads((ROOT / "docs" / "schema" / "cost.schema.json").read_text())
 MIN_H = yamlkit.safe_load((ROOT / "data" / "cost.yaml").read_text())["recommendation"]["hybrid_min_overflow_hours"]
-
-
-def cost_json(capsys, *argv):
-    assert main(["cost", *argv, "--price-date", "2026-12-05", "--json"]) == 0
-    d = json.loads(capsys.readouterr().out)
-    schemakit.validate(d, SCHEMA)
-    return d
 
 
 def _hours_above(d, n_boxes):

@@ -9,30 +9,18 @@ systems and rental quotes, data/prices.yaml API prices) with the methodology's f
 JSON is each box's serving throughput R (`serving.total_tokens_per_s`, the serving model's estimate, checked against
 engine logs and benchmarks in its own tests); units, capex, power, operations, rental bills, API bills, the verdict
 and what the air gap costs all follow from it by the arithmetic below, not from the cost code."""
-import json
 import math
 from pathlib import Path
 
-import schemakit
 import pytest
 import yamlkit
-
-from selfhost_advisor.cli import main
+from costkit import cost_json as run
 
 ROOT = Path(__file__).resolve().parents[1]
-SCHEMA = json.loads((ROOT / "docs" / "schema" / "cost.schema.json").read_text())
 COST = yamlkit.safe_load((ROOT / "data" / "cost.yaml").read_text())
 HW = {p["id"]: p for p in yamlkit.safe_load((ROOT / "data" / "hardware.yaml").read_text())["hardware"]}
 PRICES = {c["id"]: c for c in yamlkit.safe_load((ROOT / "data" / "prices.yaml").read_text())["candidates"]}
 D = {k: v["value"] for k, v in COST["defaults"].items()}
-DAY = ["--price-date", "2026-12-05"]
-
-
-def run(capsys, *argv):
-    assert main(["cost", *argv, *DAY, "--json"]) == 0
-    d = json.loads(capsys.readouterr().out)
-    schemakit.validate(d, SCHEMA)
-    return d
 
 
 def box(label):
