@@ -108,6 +108,42 @@ def test_arm_q6_k_and_q5_k_run_the_dot_kernel_until_their_repacks_reached_each_c
         assert plain(ty) > 2 * dot_plain.get(ty, cpu_kernels.decode_rates("neon")[1])
 
 
+M2ULTRA = "custom:cores=8,clock=3.5GHz,simd=neon_i8mm,ram=192GB,bandwidth=819.2GB/s,name=Apple M2 Ultra"
+
+
+def test_arm_iq4_nl_ran_the_dot_kernel_until_its_neon_repack():
+    # llamafile's sgemm.cpp takes IQ4_NL only on x86 (tinyBLAS_Q0_AVX; `return false` elsewhere), so an ARM prompt ran
+    # ggml_vec_dot_iq4_nl_q8_0 per token and row until llama.cpp #10541 (IQ4_NL_4_4 runtime repack, opened
+    # 2024-11-27); its decode ran the same dot kernel, not the 4x4 GEMV (session 33)
+    before, fam, dot = _rates(M4MAX + ",build_date=2024-11-26")
+    after, _, _ = _rates(M4MAX + ",build_date=2024-11-27")
+    now, _, _ = _rates(M4MAX)
+    assert before("IQ4_NL") == pytest.approx(2 * dot["IQ4_NL"])
+    assert after("IQ4_NL") == pytest.approx(now("IQ4_NL"))
+    assert after("IQ4_NL") > before("IQ4_NL")
+    old = parse_custom_cpu(M4MAX + ",build_date=2024-11-26")
+    assert cpu_kernels.gemv_speedup("IQ4_NL", old) == 1.0
+    assert cpu_kernels.gemv_speedup("IQ4_NL", parse_custom_cpu(M4MAX + ",build_date=2024-11-27")) > 1.0
+    # x86 IQ4_NL keeps its own dates (tinyBLAS from #9422): the ARM entry does not reach it
+    x_before, _, _ = _rates(XEON + ",build_date=2024-11-26")
+    x_after, _, _ = _rates(XEON + ",build_date=2024-11-27")
+    assert x_before("IQ4_NL") == x_after("IQ4_NL")
+
+
+def test_m2_ultra_iq4_nl_speedups_of_the_repack_follow_its_pr():
+    # ggerganov's M2 Ultra table on #10541 (qwen2.5-coder 1.5B IQ4_NL, 8 threads, -fa 1): pp256 168.80 -> 505.59
+    # (3.00x), tg64 103.05 -> 146.19 (1.42x). Ours from the kernel dates and counts alone; nothing was fitted on it
+    # (benchmarks/published/unseen_s33_b9_cpu.yaml, scored blind first: the before rows read +219% / +89% then)
+    def speed(date):
+        m = parse_custom_cpu(M2ULTRA + f",build_date={date}")
+        s = cpu_speed(m, "qwen2.5-coder:1.5b", "IQ4_NL")
+        return s.prefill_tokens_per_s, s.decode_tokens_per_s
+
+    (pp0, tg0), (pp1, tg1) = speed("2024-11-26"), speed("2024-11-28")
+    assert pp1 / pp0 == pytest.approx(505.59 / 168.80, rel=0.15)
+    assert tg1 / tg0 == pytest.approx(146.19 / 103.05, rel=0.15)
+
+
 def test_a_dotprod_only_core_of_the_newest_build_runs_every_repacked_type_through_its_gemm():
     # without build_date: the newest kernels, which repack Q6_K and Q5_K on dotprod-only cores too (#19356, #19360)
     now, fam, dot = _rates(PI5)
@@ -133,7 +169,7 @@ def test_m4_max_prompt_speedup_of_the_q4_k_repack_matches_its_pr():
     assert after / before == pytest.approx(98.37 / 60.62, rel=0.15)
 
 
-_TYPES = ("Q4_0", "Q8_0", "Q4_K", "Q6_K", "Q5_K", "Q3_K", "Q2_K", "IQ4_XS")
+_TYPES = ("Q4_0", "Q8_0", "Q4_K", "Q6_K", "Q5_K", "Q3_K", "Q2_K", "IQ4_XS", "IQ4_NL")
 
 
 @settings(max_examples=60, deadline=None)

@@ -406,7 +406,7 @@ def unrepacked_factor(ty: str, machine: Machine) -> float:
 
 def gemv_speedup(ty: str, machine: Machine) -> float:
     """How much faster than the type's dot kernel a one-token mat-vec of GGML type `ty` runs on this host: on an ARM
-    core whose build repacks the type (Q4_0 from its repack's date, IQ4_NL always; kernel_path), repack.cpp's GEMV
+    core whose build repacks the type (Q4_0 and IQ4_NL from their repacks' dates; kernel_path), repack.cpp's GEMV
     over the interleaved rows (4x8 with i8mm, else 4x4) takes fewer issue slots per weight than ggml_vec_dot_*:
     cycles(dot) / cycles(GEMV), both counted in data/cpu_kernel_paths.yaml (decode_dot, decode_gemv; docs/methodology.md
     4e-cpu6, 4e-cpu7). 1 elsewhere."""
