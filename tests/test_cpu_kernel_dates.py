@@ -108,6 +108,28 @@ def test_arm_q6_k_and_q5_k_run_the_dot_kernel_until_their_repacks_reached_each_c
         assert plain(ty) > 2 * dot_plain.get(ty, cpu_kernels.decode_rates("neon")[1])
 
 
+def test_x86_q5_0_ran_the_dot_kernel_until_tinyblas_took_it():
+    # llama.cpp #10010 (opened 2024-10-23) adds block_q5_0 to tinyBLAS_Q0_AVX; before it a Q5_0 prompt ran
+    # ggml_vec_dot_q5_0_q8_0 per token and row. Decode never used tinyBLAS, so it does not move (session 33)
+    before, _, dot = _rates(XEON + ",build_date=2024-10-22")
+    after, _, _ = _rates(XEON + ",build_date=2024-10-23")
+    now, _, _ = _rates(XEON)
+    assert before("Q5_0") == pytest.approx(2 * dot["Q5_0"])
+    assert after("Q5_0") == pytest.approx(now("Q5_0"))
+    assert after("Q5_0") > before("Q5_0")
+    m0, m1 = (parse_custom_cpu(XEON + f",build_date={d}") for d in ("2024-10-22", "2024-10-23"))
+    assert cpu_speed(m0, "llama2:7b", "Q5_0").decode_tokens_per_s == cpu_speed(m1, "llama2:7b", "Q5_0").decode_tokens_per_s
+
+
+def test_the_q5_0_tinyblas_speedup_of_its_pr():
+    # #10010's own table (not a row of ours, nothing fitted): Ryzen 5 7600X (Zen 4), 6 threads, llama 7B Q5_0 pp512
+    # 26.10 -> 53.26 t/s, 2.04x; ours from the kernel dates and rates alone
+    spec = "custom:cores=6,clock=5.3GHz,simd=avx512,ram=32GB,bandwidth=83.2GB/s,name=AMD Ryzen 5 7600X"
+    before, after = (cpu_speed(parse_custom_cpu(spec + f",build_date={d}"), "llama2:7b", "Q5_0").prefill_tokens_per_s
+                     for d in ("2024-10-22", "2024-10-23"))
+    assert after / before == pytest.approx(53.26 / 26.10, rel=0.15)
+
+
 M2ULTRA = "custom:cores=8,clock=3.5GHz,simd=neon_i8mm,ram=192GB,bandwidth=819.2GB/s,name=Apple M2 Ultra"
 
 
@@ -169,7 +191,7 @@ def test_m4_max_prompt_speedup_of_the_q4_k_repack_matches_its_pr():
     assert after / before == pytest.approx(98.37 / 60.62, rel=0.15)
 
 
-_TYPES = ("Q4_0", "Q8_0", "Q4_K", "Q6_K", "Q5_K", "Q3_K", "Q2_K", "IQ4_XS", "IQ4_NL")
+_TYPES = ("Q4_0", "Q8_0", "Q4_K", "Q6_K", "Q5_K", "Q3_K", "Q2_K", "IQ4_XS", "IQ4_NL", "Q5_0")
 
 
 @settings(max_examples=60, deadline=None)
