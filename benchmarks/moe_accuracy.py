@@ -39,13 +39,15 @@ def _published_rows(path: Path, mtime_ns: int) -> tuple[dict, ...]:
     from selfhost_advisor.catalog import hw_names
     from selfhost_advisor.catalog.hardware import machine_from_profile
     from selfhost_advisor.record import replace
+    from fit_speed import row_fa
 
     out = []
     # libyaml's safe loader where built: yaml.safe_load's rows in a ninth of the time (the suite reads this ~9 times)
     for r in yaml.load(path.read_text(), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))["rows"]:  # noqa: S506
         m = machine_from_profile(hw_names.resolve(r["hardware"]), 1)
         d = replace(m.devices[0], backend=r["backend"], memory_bytes=max(m.devices[0].memory_bytes, 128 * 2**30))
-        out.append({**r, "machine": replace(m, devices=(d,), ram_bytes=256 * 2**30)})
+        # `fa`: the row's flash attention as its key or its build text states it (fit_speed.row_fa), None unstated
+        out.append({**r, "fa": row_fa(r), "machine": replace(m, devices=(d,), ram_bytes=256 * 2**30)})
     return tuple(out)
 
 

@@ -28,7 +28,9 @@ _SMALL = (":0.5b", ":0.6b", ":1b", ":1.5b", ":1.7b", ":2b", ":3b", ":4b")
 def rows() -> list[dict]:
     import moe_accuracy
     from selfhost_advisor.catalog.models import get as get_model
-    from selfhost_advisor.estimate.kernel_path import at_build
+    from contextlib import nullcontext
+
+    from selfhost_advisor.estimate.kernel_path import at_build, served
     from selfhost_advisor.estimate.server_host import served_decode_tokens_per_s
 
     out = []
@@ -36,7 +38,8 @@ def rows() -> list[dict]:
         for r in moe_accuracy.published_rows(path):
             if path.name == "llamabench_weak.yaml" and not (r["model"].endswith(_SMALL) and "mi3" in r["hardware"]):
                 continue
-            with at_build(r.get("build_date")):
+            # a llama-server row takes that tool's flash-attention default (kernel_path.served)
+            with at_build(r.get("build_date")), (served() if r.get("via") == "server" else nullcontext()):
                 pred = moe_accuracy.predict(r["model"], r["quant"], r["test"], r["machine"], int(r.get("n_ubatch", 512)))
             bench = pred
             if r.get("via") == "server" and r["test"].startswith("tg"):  # llama-server samples each token on the host

@@ -144,8 +144,27 @@ def _published_rows(path: Path, mtime_ns: int, before_session: int | None) -> tu
                         float(r["tokens_per_s"]), m, 1, cached, "published", bool(r["held_out"]),
                         not r.get("in_fit", True), r.get("build_date"), str(r.get("vulkan_path") or ""),
                         str(r.get("build") or ""), row_driver(r), int(r.get("n_ubatch") or 512),
-                        str(r.get("via") or "llama-bench"), None if r.get("fa") is None else bool(r["fa"])))
+                        str(r.get("via") or "llama-bench"), row_fa(r)))
     return tuple(rows)
+
+
+_FA_TEXT = re.compile(r"(?<![\w-])-?fa\s*[=:]?\s*(1|0|on|off)\b", re.I)
+
+
+def row_fa(r: dict) -> bool | None:
+    """A published row's flash attention as its source states it: its `fa` key (1 / 0), else the flag its `build` text,
+    else its `note`, names ("-fa 1", "fa 1", "fa=0", "-fa on", "fa off"; not "fa auto" / "fa default", and not
+    GGML_HIP_ROCWMMA_FATTN);
+    None where neither says (the tool's default at the row's build, kernel_path.fa_on_at). Why the text: most rows
+    record the flag only there, and llama-bench ran -fa 0 by default until 2026-05-30 (PR #23714), so a row's stated
+    -fa 1 is what puts a 2025-09 .. 2026-05 row on the flash-attention kernels (docs/methodology.md 5c-fa32)."""
+    if r.get("fa") is not None:
+        return bool(r["fa"])
+    for text in (r.get("build"), r.get("note")):
+        m = _FA_TEXT.search(str(text or ""))
+        if m is not None:
+            return m.group(1).lower() in ("1", "on")
+    return None
 
 
 def row_driver(r: dict) -> str:
@@ -308,7 +327,9 @@ def _placement(row: Row) -> Placement:
 
 
 def predict(row: Row, table=None) -> float:
-    from selfhost_advisor.estimate.kernel_path import at_build, fa_stated
+    from contextlib import nullcontext
+
+    from selfhost_advisor.estimate.kernel_path import at_build, fa_stated, served
     from selfhost_advisor.estimate.sycl_path import assume_build
     from selfhost_advisor.estimate.vulkan_path import as_of_build
     from selfhost_advisor.estimate.vulkan_intel import mesa_release, with_driver, with_mesa
@@ -316,7 +337,8 @@ def predict(row: Row, table=None) -> float:
     # the kernel paths of the row's llama.cpp build (ROCm, Vulkan: its date; SYCL: the build text; latest when
     # not stated)
     with at_build(row.build_date), as_of_build(row.build_date or "", row.vulkan_path), fa_stated(row.fa), \
-            assume_build(row.build, row.build_date), with_driver(row.driver), with_mesa(mesa_release(row.build)):
+            assume_build(row.build, row.build_date), with_driver(row.driver), with_mesa(mesa_release(row.build)), \
+            (served() if row.via == "server" else nullcontext()):  # llama-server's flash-attention default
         sp = estimate_speed(get_model(row.model_id), get_quant(row.quant), _placement(row), row.machine,
                             decode_depth=row.depth, prefill_depth=row.depth, n_ubatch=row.micro_batch, table=table)
     if row.kind == PROMPT:

@@ -735,8 +735,9 @@ def test_bf16_mat_vecs_take_the_fp32_gemm_branch_until_bf16_has_dmmv():
     assert sycl_path.decode_kernel("BF16", sycl_path.parse_build(no_dnnl)) == "GEMM fp32"
     assert sycl_path.decode_kernel("BF16", sycl_path.parse_build("(2026-05-06)")) == "GEMM bf16"
     assert sycl_path.decode_kernel("BF16", sycl_path.NEWEST) == "DMMV"
-    slow = _speed("arc pro b70", "qwen3.5:9b", "BF16", no_dnnl)
-    fast = _speed("arc pro b70", "qwen3.5:9b", "BF16", "b9039 (2026-05-06)")
+    # -fa 1 stated: llama-bench's default was -fa 0 at these builds (PR #23714, 2026-05-30), the newest build's is auto
+    slow = _speed("arc pro b70", "qwen3.5:9b", "BF16", no_dnnl + ", -fa 1")
+    fast = _speed("arc pro b70", "qwen3.5:9b", "BF16", "b9039 (2026-05-06), -fa 1")
     # BF16 on DMMV (PR #21580) at a build before PR #26015's fused norms, which take kernels off every layer
     newest = _speed("arc pro b70", "qwen3.5:9b", "BF16", "master of 2026-07-29")
     work = token_work(get_model("qwen3.5:9b"), get_quant("BF16"))
@@ -1001,16 +1002,18 @@ def test_a_build_named_by_number_alone_takes_the_rows_build_date():
     clock = gpu_clock_hz(d)
     with sycl_path.assume_build("b8840-12-gec6f7a6a5-dirty"):
         assert sycl_path.current().date == "" and sycl_path.fa_prefill_rate(d, clock) is None
-    with sycl_path.assume_build("b8840-12-gec6f7a6a5-dirty", "2026-04-21"):
+    with sycl_path.assume_build("b8840-12-gec6f7a6a5-dirty, -fa 1", "2026-04-21"):
         assert sycl_path.current().date == "2026-04-21"
         assert sycl_path.fa_prefill_rate(d, clock) is not None
+    with sycl_path.assume_build("b8840-12-gec6f7a6a5-dirty", "2026-04-21"):  # llama-bench's -fa 0 default then
+        assert sycl_path.fa_prefill_rate(d, clock) is None
     with sycl_path.assume_build("b10813 (2026-09-11)", "2026-04-21"):
         assert sycl_path.current().date == "2026-09-11" and sycl_path.fa_prefill_rate(d, clock) is None
     mod, m = get_model("gemma4:31b"), _machine("arc pro b70")
     placement = Placement("gpu", mod.n_layers + 1, mod.n_layers + 1, 0, 0)
     rates = {}
     for date in (None, "2026-04-21"):
-        with sycl_path.assume_build("b8840-12-gec6f7a6a5-dirty", date):
+        with sycl_path.assume_build("b8840-12-gec6f7a6a5-dirty, -fa 1", date):
             rates[date] = estimate_speed(mod, get_quant("Q4_K_M"), placement, m,
                                          prefill_depth=16384).prefill_tokens_per_s
     assert rates["2026-04-21"] < rates[None]

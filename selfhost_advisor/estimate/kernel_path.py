@@ -33,6 +33,7 @@ _FIFTH: list[bool] = []  # the model as the fifth pass shipped it: latest paths 
 _BUILD: list[str] = []  # the date of the llama.cpp build a prediction is for (YYYY-MM[-DD]); the latest when empty
 _TILE_OFF: list[bool] = []  # within tile_fa_off: the tile kernel's attention costs nothing (the fits' split)
 _FA: list = []  # a benchmark row's stated llama-bench -fa (True / False), over its build's default; None: not stated
+_SERVED: list[bool] = []  # the prediction is for llama-server / llama-cli, not llama-bench (served)
 
 
 def listed_peak_only():
@@ -221,11 +222,18 @@ def fa_kv_seconds(attention_flops: float, head_dim: int, tile: bool, rules: dict
 
 
 def flash_attn_on() -> bool:
-    """Whether the prediction runs flash attention: the -fa a benchmark row states (fa_stated), else llama-bench's
+    """Whether the prediction runs flash attention: the -fa a benchmark row states (fa_stated), else its tool's
     default in the build of at_build's date (fa_on_at)."""
+    return fa_stated_or_default(_build_date())
+
+
+def fa_stated_or_default(date: str) -> bool:
+    """Whether a build of `date` runs flash attention: the -fa a benchmark row states (fa_stated), else its tool's
+    default at that date (fa_on_at). The one reading for every backend's build context (at_build's here, vulkan_path's
+    and sycl_path's own)."""
     if _FA and _FA[-1] is not None:
         return bool(_FA[-1])
-    return fa_on_at(_build_date())
+    return fa_on_at(date)
 
 
 def fa_stated(on: bool | None):
@@ -235,11 +243,22 @@ def fa_stated(on: bool | None):
     return pushed(_FA, on)
 
 
+def served():
+    """Within it, a prediction is for llama-server / llama-cli (a published row's `via: server`), whose flash-attention
+    default turned auto on another date than llama-bench's (fa_on_at)."""
+    return pushed(_SERVED)
+
+
 def fa_on_at(date: str) -> bool:
-    """Whether a llama.cpp build of `date` ("" or None: today's) runs flash attention by llama-bench's default (llama.cpp
-    PR #15434's FA-auto default, data/speed.yaml vulkan_intel.igpu_dispatch.flash_attn_since; today's build does): the
-    one reading of that date for at_build's context (flash_attn_on) and vulkan_path's own build context."""
-    since = str(((load("speed").get("vulkan_intel") or {}).get("igpu_dispatch") or {}).get("flash_attn_since") or "")
+    """Whether a llama.cpp build of `date` ("" or None: today's) runs flash attention by its tool's default (today's
+    build does): llama-bench's from PR #23714 (b9437, 2026-05-30; data/speed.yaml
+    vulkan_intel.igpu_dispatch.bench_flash_attn_since), llama-server's / llama-cli's (within served) from PR #15434
+    (2025-08-30, flash_attn_since). Why two: PR #15434 changed common/arg.cpp's default only; llama-bench kept its own
+    `flash_attn` default `{ false }` until PR #23714, so an unstated-fa llama-bench row of 2025-09 .. 2026-05 ran fa 0
+    (docs/methodology.md 5c-fa32)."""
+    rules = (load("speed").get("vulkan_intel") or {}).get("igpu_dispatch") or {}
+    key = "flash_attn_since" if _SERVED else "bench_flash_attn_since"
+    since = str(rules.get(key) or rules.get("flash_attn_since") or "")
     return not since or not date or date >= since
 
 

@@ -4,7 +4,7 @@ weights that llama.cpp offloads for large batches (estimate/speed.py's docstring
 """
 from __future__ import annotations
 
-from ..domain import Machine, Model, Placement
+from ..domain import Device, Machine, Model, Placement
 from . import cuda_path, kernel_path, metal_path, occupancy, rocm_experts, sycl_path, vulkan_fa, vulkan_path
 from .cpu_kernels import prefill_seconds as _cpu_prefill_seconds
 from .speed_factors import Table, _speed_data, efficiency, family
@@ -12,7 +12,37 @@ from .speed_gpu import _device_flops, layer_seconds, recurrent_prefill_seconds, 
 from .speed_host import _host_bandwidth, _host_flops
 from .speed_terms import (_TRAFFIC_OFF, _expert_tile_seconds, _rocm_path_rules, _unpack_seconds,
                           cuda_expert_bias_seconds, mmq_traffic_seconds, prefill_traffic_seconds, rocm_compute_scale)
+from .memory_kv import uses_window
 from .speed_work import TokenWork, attention_flops_by_layer, layer_split, prompt_swa_extra
+
+
+def _scores_without_fa_seconds(model: Model, first: int, count: int, device: Device, depth: int, n_ubatch: int,
+                               bandwidth: float) -> float:
+    """Prompt seconds per token that layers first..first+count-1 spend moving the attention scores a run without flash
+    attention materializes (kernel_path.flash_attn_on False): data/speed.yaml prompt_scores_without_fa's bytes per
+    score (20 on ROCm's ggml-cuda under HIP, 16 on ggml-vulkan) x query heads x the cells of the micro-batch's KV view
+    (depth + half the micro-batch, padded to 256; a sliding-window layer's at most GGML_PAD(n_swa + n_ubatch, 256)) over
+    `bandwidth` (the family's streaming share). 0 with flash attention, on backends without an entry (CUDA: derived,
+    20, tried and not applied, 5c-fa32; SYCL prices its own in sycl_path.activation_seconds; Metal is not priced) and
+    without a bandwidth.
+
+    Why: llama-bench ran -fa 0 by default until PR #23714 (2026-05-30); the F32 KQ tensor, its soft_max and the KQV
+    product's read of it are memory passes the FLOP rates never saw: at 8192 cells a Llama 3 8B prompt token moves
+    ~150 MB this way (docs/methodology.md 5c-fa32)."""
+    rule = _speed_data().get("prompt_scores_without_fa") or {}
+    per = float((rule.get("bytes_per_score") or {}).get(family(device.backend)) or 0.0)
+    if not per or not bandwidth or count <= 0 or kernel_path.flash_attn_on():
+        return 0.0
+    pad = int(rule.get("kv_pad") or 1)
+
+    def padded(cells: int) -> int:
+        return -(-cells // pad) * pad
+
+    full = padded(max(0, depth) + max(1, n_ubatch) // 2)
+    window = padded(model.sliding_window + max(1, n_ubatch)) if model.sliding_window else full
+    scores = sum(model.layer_n_heads(i) * (min(full, window) if uses_window(model, i) else full)
+                 for i in range(first, first + count) if model.has_attention(i))
+    return per * scores / bandwidth
 
 
 def _prefill_seconds_per_token(
@@ -69,6 +99,8 @@ def _prefill_seconds_per_token(
                     total += sum(work.layer_flops[layer:layer + count]) * scale * occupancy.rocm_mmq_share(
                         d, mats, rules) * (occupancy.prefill_factor(model, d, layer, count, n_ubatch) - 1.0)
                 total += prefill_traffic_seconds(d, mats, n_ubatch)
+                # without flash attention: the score matrix through memory (KQ, soft_max, KQV)
+                total += _scores_without_fa_seconds(model, layer, count, d, depth, n_ubatch, bw)
                 # F16 / BF16 weights: hipBLAS(Lt)'s GEMM streams its tiles while it multiplies (the slower binds)
                 total += kernel_path.float_traffic_excess(d, mats, rules, n_ubatch, 2.0 / (c * flops))
                 # 16-bit routed experts on RDNA 3.5: a few tokens an expert, at the rate measured there (rocm_experts)
@@ -107,6 +139,7 @@ def _prefill_seconds_per_token(
                 for i in range(layer, layer + count):
                     att = per_layer[i] - work.layer_flops[i]
                     total += max(att / rate, vulkan_fa.kv_seconds(d, model, i, att, bw) if att else 0.0)
+                total += _scores_without_fa_seconds(model, layer, count, d, depth, n_ubatch, bw)
                 # MoE expert biases (gpt-oss's ADD_ID): unfused above the mat-vec batch, a pass over the routed rows
                 total += vulkan_path.expert_bias_seconds(
                     work.layer_expert_matrices[layer:layer + count], n_ubatch,

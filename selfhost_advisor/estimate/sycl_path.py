@@ -800,11 +800,15 @@ def bf16_gemm_seconds(layers: tuple, device: Device, clock_hz: float | None, rat
 
 def flash_attention(build: Build | None = None) -> bool:
     """Whether a prompt's attention runs ggml-sycl's flash-attention kernels (no score matrix in memory): from PR #20190
-    (ggml 38a8d9b6, 2026-03-08), when ggml-sycl gained FLASH_ATTN_EXT, llama.cpp's default (auto since PR #15434) takes
-    them unless the row states "-fa 0"; before it there was none to take, whatever the row says."""
+    (ggml 38a8d9b6, 2026-03-08), when ggml-sycl gained FLASH_ATTN_EXT, where the row states "-fa 1", or states nothing
+    and its tool's default was auto (kernel_path.fa_stated_or_default: llama-bench's from 2026-05-30); before it there
+    was none to take, whatever the row says."""
     build = build or current()
     rule = (_rules().get("prompt_activations") or {}).get("flash_attn")
-    return bool(rule) and build.fa is not False and _has(build, rule)
+    from .kernel_path import fa_stated_or_default
+
+    fa = build.fa if build.fa is not None else fa_stated_or_default(build.date)
+    return bool(rule) and fa and _has(build, rule)
 
 
 def fa_prefill_rate(device: Device, clock_hz: float | None, build: Build | None = None) -> float | None:

@@ -20,6 +20,7 @@ import re
 from functools import lru_cache
 
 from ..domain import Device
+from . import kernel_path
 from .scoped import pushed
 
 DRIVERS = ("mesa", "windows")
@@ -196,9 +197,9 @@ def dispatches_per_layer(model, date: str = "") -> float:
     llama.cpp build of `date` ("" = today's): the nodes of llama.cpp's graph for one token (llm_build_llama and the
     architecture's extras of data/speed.yaml vulkan_intel.igpu_dispatch) less the ones ggml-vulkan fuses into a
     neighbour from the date each fusion landed (ggml_vk_can_fuse: RMS_NORM+MUL, GLU ops, ROPE+SET_ROWS, mat-vec +
-    bias ADD, RMS_NORM+MUL+ROPE), with flash attention (one FLASH_ATTN_EXT for KQ, SOFT_MAX, KQV and the CONT) from
-    the date llama-bench's default turned auto. Layers that reuse an earlier layer's KV (Gemma 3n / 4 KV sharing)
-    record no K, V, K rope, V norm or cache writes. Dense layers: an MoE layer's routing ops are not counted."""
+    bias ADD, RMS_NORM+MUL+ROPE), with flash attention (one FLASH_ATTN_EXT for KQ, SOFT_MAX, KQV and the CONT) where
+    the row states -fa 1, else from the date its tool's default turned auto (kernel_path.fa_stated_or_default). Layers
+    that reuse an earlier layer's KV (Gemma 3n / 4 KV sharing) record no K, V, K rope, V norm or cache writes. Dense layers: an MoE layer's routing ops are not counted."""
     r = _rules()["igpu_dispatch"]
 
     def since(key: str) -> bool:
@@ -208,7 +209,7 @@ def dispatches_per_layer(model, date: str = "") -> float:
     per_norm = 1 if since("rms_norm_mul_since") else 2
     norms = 2 + int(ex.get("weighted_norms", 0)) + (2 if model.qk_norm else 0)
     rope_kv = 4 - (1 if since("rope_set_rows_since") else 0) - (2 if model.qk_norm and since("norm_rope_since") else 0)
-    attention = 1 if since("flash_attn_since") else 4 + int(ex.get("softcap", 0))
+    attention = 1 if kernel_path.fa_stated_or_default(date) else 4 + int(ex.get("softcap", 0))
     ops = (norms * per_norm + 7 + int(ex.get("matvecs", 0)) + rope_kv + attention + int(ex.get("ops", 0))
            + (1 if since("glu_since") else 2) + 2)
     if model.attention_bias and not since("mul_mat_add_since"):

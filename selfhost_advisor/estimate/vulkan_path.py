@@ -659,8 +659,9 @@ def intel_lane_hz(device: Device) -> float | None:
 
 
 def _fa_on_by_default() -> bool:
-    """Whether the Vulkan build being predicted (build()) runs flash attention by llama-bench's default
-    (kernel_path.fa_on_at: today's build does)."""
-    return kernel_path.fa_on_at(build()[0])
+    """Whether the Vulkan build being predicted (build()) runs flash attention: a row's stated -fa, else its tool's
+    default at that build (kernel_path.fa_stated_or_default: today's build does). Why the stated flag: a row run with
+    -fa 1 before llama-bench's default turned auto (2026-05-30) ran the FA shaders."""
+    return kernel_path.fa_stated_or_default(build()[0])
 
 
