@@ -30,7 +30,7 @@ def rows() -> list[dict]:
     from selfhost_advisor.catalog.models import get as get_model
     from contextlib import nullcontext
 
-    from selfhost_advisor.estimate.kernel_path import at_build, served
+    from selfhost_advisor.estimate.kernel_path import at_build, fa_stated, served
     from selfhost_advisor.estimate.server_host import served_decode_tokens_per_s
 
     out = []
@@ -38,8 +38,10 @@ def rows() -> list[dict]:
         for r in moe_accuracy.published_rows(path):
             if path.name == "llamabench_weak.yaml" and not (r["model"].endswith(_SMALL) and "mi3" in r["hardware"]):
                 continue
-            # a llama-server row takes that tool's flash-attention default (kernel_path.served)
-            with at_build(r.get("build_date")), (served() if r.get("via") == "server" else nullcontext()):
+            # a llama-server row takes that tool's flash-attention default (kernel_path.served); a stated -fa
+            # (moe_accuracy.published_rows' `fa`, fit_speed.row_fa) overrides either default, as fit_speed.predict
+            with at_build(r.get("build_date")), (served() if r.get("via") == "server" else nullcontext()), \
+                    fa_stated(r.get("fa")):
                 pred = moe_accuracy.predict(r["model"], r["quant"], r["test"], r["machine"], int(r.get("n_ubatch", 512)))
             bench = pred
             if r.get("via") == "server" and r["test"].startswith("tg"):  # llama-server samples each token on the host

@@ -129,3 +129,24 @@ def test_a_sliding_window_layer_multiplies_only_its_own_cache():
     window = -(-(model.sliding_window + 512) // 256) * 256
     assert deep == pytest.approx(20 * model.layer_n_heads(i) * window)
     assert shallow == pytest.approx(20 * model.layer_n_heads(i) * 256)  # 0 + 256 cells: under the window
+
+
+def test_small_on_big_scores_a_row_at_its_stated_flag():
+    """small_on_big.py predicts each llama-bench row at its stated -fa (moe_accuracy.published_rows' `fa`), as
+    fit_speed.predict does: PR #19806's MI300X "MFMA FA" column (2026-02-28, `fa: 1`) runs the FA kernels, not the
+    tool's -fa 0 default of that date (session 33, fa33: the four rows had read +58..+112% -> +77..+112%)."""
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import moe_accuracy
+    import small_on_big
+
+    got = {(r["hardware"], r["test"]): r["predicted"] for r in small_on_big.rows()}
+    (src,) = [r for r in moe_accuracy.published_rows(small_on_big.FILES[1])
+              if r["hardware"] == "instinct mi300x" and r["model"] == "qwen2.5:1.5b" and r["test"] == "pp4096"]
+    assert src["fa"] is True and src["build_date"] < str(_DATES["bench_flash_attn_since"])
+
+    def at(fa):
+        with kernel_path.at_build(src["build_date"]), kernel_path.fa_stated(fa):
+            return moe_accuracy.predict(src["model"], src["quant"], src["test"], src["machine"], 512)
+
+    assert got[("instinct mi300x", "pp4096")] == pytest.approx(at(True), rel=1e-12)
+    assert at(None) != pytest.approx(at(True), rel=1e-3)  # unstated, the date's default (fa 0) prices it otherwise
