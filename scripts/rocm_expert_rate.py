@@ -35,8 +35,9 @@ def solve(measured: float) -> float:
     # the machine exactly as the published Strix Halo ROCm rows resolve it (fit_speed.published_rows)
     tmpl = next(r for r in published_rows(ROOT / "benchmarks" / "published" / "unseen_s27_b2_rocm.yaml")
                 if r.backend == "rocm" and r.hardware == "ryzen ai max+ 395 128gb" and r.test == "pp512")
+    # fa=True: every log ran -fa 1 (the `__fa1` of its name); llama-bench's own default was -fa 0 until 2026-05-30
     row = replace(tmpl, model_id="qwen3:30b-a3b", quant="BF16", measured=measured, build_date=BUILD_DATE,
-                  n_ubatch=512, held_out=False, blind=False)
+                  n_ubatch=512, held_out=False, blind=False, fa=True)
     lo, hi = 1e-4, 1.0
     for _ in range(60):
         mid = (lo + hi) / 2

@@ -107,8 +107,8 @@ def test_sycl_scales_a_dense_hybrid_layer_by_its_nodes_and_leaves_moe_models_to_
 
 
 def test_sycl_flash_attention_takes_kq_softmax_kqv_and_the_copy_off_each_attention_layer():
-    """From llama.cpp PR #20190 (ggml 38a8d9b6, 2026-03-08) ggml-sycl runs FLASH_ATTN_EXT, which llama.cpp's default
-    takes: one node where attention without it is KQ, SOFT_MAX, KQV and CONT (data/cpu_sync.yaml's 22-node layer is
+    """From llama.cpp PR #20190 (ggml 38a8d9b6, 2026-03-08) ggml-sycl runs FLASH_ATTN_EXT, which a stated -fa 1 (or
+    llama-bench's FA-auto default from 2026-05-30) takes: one node where attention without it is KQ, SOFT_MAX, KQV and CONT (data/cpu_sync.yaml's 22-node layer is
     the one without), so a dense layer pays 19 / 22 of the per-layer time fitted on 2025 builds; not at a build that
     states -fa 0 or predates the PR, not on ROCm / Vulkan, and not for a model with a head size ggml-sycl's kernel
     table lacks (Gemma 4's 512-wide full-attention layers before PR #21654, 2026-04-09: flash attention stays off)."""
@@ -125,17 +125,19 @@ def test_sycl_flash_attention_takes_kq_softmax_kqv_and_the_copy_off_each_attenti
         moe = get("qwen3:30b-a3b")  # an MoE model keeps the fitted time but for its attention's nodes
         assert node_ratio(moe, 0, moe.n_layers, d) == pytest.approx(moe.n_layers * (1 - 3 / 22))
         assert node_ratio(llama, 0, 32, _device("rx 7900 xtx", "rocm").devices[0]) == 32
-    for build in ("b9039 (2026-05-06), -fa 0", "master of 2026-02-26"):
+    # -fa 0 stated, a build before the PR, and an unstated llama-bench build before the tool's FA-auto default (PR #23714,
+    # 2026-05-30): llama-bench's own -fa 0 default
+    for build in ("b9039 (2026-05-06), -fa 0", "master of 2026-02-26", "b9039 (2026-05-06)"):
         with sycl_path.assume_build(build):
             assert fa_nodes_saved(llama, d) == 0 and node_ratio(llama, 0, 32, d) == 32
     gemma = get("gemma4:31b")
     assert gemma.global_head_dim == 512
-    with sycl_path.assume_build("master of 2026-04-01"):
+    with sycl_path.assume_build("master of 2026-04-01, -fa 1"):
         assert not sycl_path.fa_decode(gemma) and sycl_path.fa_decode(llama)
-    with sycl_path.assume_build("b8833 (2026-04-18)"):
+    with sycl_path.assume_build("b8833 (2026-04-18), -fa 1"):
         assert sycl_path.fa_decode(gemma)
     m = _device("arc pro b70", "sycl")
-    with sycl_path.assume_build("b9039 (2026-05-06)"):
+    with sycl_path.assume_build("b9039 (2026-05-06), -fa 1"):
         fa = _decode("llama3.1:8b", "Q4_K_M", m)
     with sycl_path.assume_build("b9039 (2026-05-06), -fa 0"):
         no_fa = _decode("llama3.1:8b", "Q4_K_M", m)
@@ -170,7 +172,7 @@ def test_sycl_flash_attention_needs_every_head_size_in_the_kernel_table():
     #21654 and MLA's absorbed 576 / 512; any other size returns NONE, llama.cpp's automatic setting then keeps KQ,
     softmax, KQV and the copy, and the layer keeps all 22 nodes' time (data/speed.yaml sycl_paths.fa_decode)."""
     d = _device("arc pro b70", "sycl").devices[0]
-    with sycl_path.assume_build("b9039 (2026-05-06)"):
+    with sycl_path.assume_build("b9039 (2026-05-06), -fa 1"):
         glm = get("glm-4.7-flash:30b")  # MLA: kv_lora_rank 512 + rope 64 = 576, V 512
         assert glm.mla is not None and sycl_path.fa_decode(glm) and fa_nodes_saved(glm, d) == 3
         orca = get("orca-mini:3b")  # head size 100: not in the table

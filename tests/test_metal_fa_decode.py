@@ -45,10 +45,11 @@ def test_held_out_depth_rows_move_toward_their_measurements():
 
 
 def test_builds_before_the_fa_default_pay_the_unfused_attention_share():
-    """llama-bench ran without flash attention before llama.cpp PR #15434 (kernel_path.flash_attn_on): the same max()
-    at metal_fa_decode.flops_share_without_fa (docs/methodology.md 5e-metal4-s21); today's build keeps the FA share."""
+    """llama-bench ran without flash attention before llama.cpp PR #23714 (2026-05-30; kernel_path.flash_attn_on)
+    unless a row states -fa 1: the same max() at metal_fa_decode.flops_share_without_fa (docs/methodology.md
+    5e-metal4-s21, 5c-fa32); today's build keeps the FA share."""
     from selfhost_advisor.catalog.data import load
-    from selfhost_advisor.estimate.kernel_path import at_build
+    from selfhost_advisor.estimate.kernel_path import at_build, fa_stated
 
     rule = load("speed")["metal_fa_decode"]
     assert rule["flops_share_without_fa"] < rule["flops_share"] / 5
@@ -56,8 +57,13 @@ def test_builds_before_the_fa_default_pay_the_unfused_attention_share():
     with at_build("2024-05"):
         assert fa_decode_excess(m2u, 1e9, 1e-3) == pytest.approx(
             1e9 / (rule["flops_share_without_fa"] * 27.2e12) - 1e-3)
-    with at_build("2025-12-01"):
-        assert fa_decode_excess(m2u, 1e9, 1e-3) == 0.0  # the FA share: streaming the cache binds
+    with at_build("2025-12-01"):  # llama-bench's own -fa 0 default still
+        assert fa_decode_excess(m2u, 1e9, 1e-3) == pytest.approx(
+            1e9 / (rule["flops_share_without_fa"] * 27.2e12) - 1e-3)
+        with fa_stated(True):
+            assert fa_decode_excess(m2u, 1e9, 1e-3) == 0.0  # the FA share: streaming the cache binds
+    with at_build("2026-06-01"):
+        assert fa_decode_excess(m2u, 1e9, 1e-3) == 0.0
     assert fa_decode_excess(m2u, 1e9, 1e-3) == 0.0
 
 

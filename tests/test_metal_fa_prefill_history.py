@@ -58,7 +58,8 @@ def test_pr15857s_speedup_is_the_median_attention_time_ratio_of_its_table():
 @pytest.mark.parametrize("date, stated, want", [
     ("2025-08-09", True, 2.174),    # discussion #15396's gpt-oss rows: -fa 1 before it was the default
     ("2025-08-09", None, 1.0),      # the default then was -fa 0: mul_mm / soft_max, another kernel
-    ("2025-09-01", None, 2.174),    # PR #15434's -fa auto default, before the rewrite
+    ("2025-09-01", None, 1.0),      # llama-bench's own -fa 0 default (until PR #23714, 2026-05-30)
+    ("2025-09-01", True, 2.174),    # a row that states -fa 1, before the rewrite
     ("2025-09-01", False, 1.0),     # a row that states -fa 0
     ("2025-09-20", True, 1.0), ("9999", None, 1.0),
 ])
@@ -66,6 +67,17 @@ def test_the_old_kernel_costs_the_ratio_only_where_the_build_ran_flash_attention
     with at_build(date), fa_stated(stated):
         assert metal_path.fa_prefill_time_scale(_device("m2-ultra-192gb")) == pytest.approx(want)
         assert metal_path.fa_prefill_time_scale(_device("rtx 4090")) == 1.0
+
+
+def test_a_llama_server_build_between_the_two_defaults_ran_the_old_kernel():
+    """llama-server / llama-cli took -fa auto from PR #15434 (2025-08-30; kernel_path.served): a 2025-09-01 server build
+    ran the pre-rewrite kernel unless it stated -fa 0."""
+    from selfhost_advisor.estimate.kernel_path import served
+
+    with served(), at_build("2025-09-01"):
+        assert metal_path.fa_prefill_time_scale(_device("m2-ultra-192gb")) == pytest.approx(2.174)
+        with fa_stated(False):
+            assert metal_path.fa_prefill_time_scale(_device("m2-ultra-192gb")) == 1.0
 
 
 def test_a_stated_fa_overrides_the_builds_default_and_none_keeps_it():

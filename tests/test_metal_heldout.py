@@ -52,11 +52,14 @@ def test_m1_max_k_quant_rows_are_bound_per_weight_not_per_layer():
 def test_the_m1_issue_bound_closes_the_k_quant_decode_gap_and_leaves_the_rows_streaming_alone():
     # 5e-metal7: M1 Max / M1 Ultra K-quant, IQ4_NL and Q4_1 decode read +28..+73% fast before the bound; with it the
     # 70B Q4_K_M tg512 (XiongjieDai 2024-05, 4.34 t/s) is within 20% and the M1 Ultra 2026 rows within 5%, while
-    # F16 rows (no bound) keep their error: the bound adds no time to what streams
+    # F16 rows (no bound) keep their error: the bound adds no time to what streams. Since 5c-fa32 / fa33 the M1 Ultra's
+    # build 7825 (2026-02, no -fa stated) runs llama-bench's own -fa 0 default and its unfused decode share: TinyLlama
+    # tg128 -4.6 -> -5.4%, the other three within 2.2%
     rs = metal_heldout.rows(lambda r: r.hardware.startswith("m1-") and r.test.startswith("tg"))
     by = {(r["hardware"], r["model"], r["quant"], r["test"]): r for r in rs}
     assert abs(by["m1-max-32c-64gb", "llama3:70b", "Q4_K_M", "tg512"]["error_pct"]) < 20
     ultra = [r for r in rs if r["hardware"] == "m1-ultra-64c-128gb"]
-    assert len(ultra) == 4 and all(abs(r["error_pct"]) < 5 for r in ultra)
+    assert len(ultra) == 4 and all(abs(r["error_pct"]) < 6 for r in ultra)
+    assert sum(abs(r["error_pct"]) < 3 for r in ultra) == 3
     f16 = [r for r in rs if r["quant"] == "F16"]
     assert f16 and all(not r["matvec_us"] for r in f16)

@@ -11,6 +11,7 @@ import re
 import sys
 from pathlib import Path
 
+import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -42,16 +43,29 @@ def test_every_numbered_strix_halo_build_row_names_a_date_and_one_build_one_date
 
 def test_the_october_2025_vulkan_prompt_runs_the_small_tiles_of_its_build():
     """Llama-2-7B Q4_0 pp512 under RADV: build 6735 (2025-10) and 7423 (2025-12) predate PR #18749's large tiles on
-    AMD (2026-01-11), 8743 (2026-04) has them; so the model must give 6735 the 7423 path, not 8743's."""
+    AMD (2026-01-11), 8743 (2026-04) has them; so the model must give 6735 the 7423 path, not 8743's. The 6735 log
+    ran -fa 0 and the 7423 / 8743 logs -fa 1 (their notes; fit_speed.row_fa): at one stated flag the 6735 date gives
+    the 7423 prediction, and each row is scored at its own flag."""
     sys.path.insert(0, str(ROOT / "benchmarks"))
     import moe_accuracy
+    from selfhost_advisor.estimate.kernel_path import fa_stated
+    from selfhost_advisor.estimate.vulkan_path import as_of_build
 
     pp = {r["measured"]: r for r in moe_accuracy.rows()
           if r["hardware"] == "ryzen ai max+ 395 128gb" and r["backend"] == "vulkan" and r["model"] == "llama2:7b"
           and r["test"] == "pp512"}
     oct25, dec25, apr26 = pp[1005.9], pp[1135.49], pp[1311.79]
-    assert oct25["predicted"] == dec25["predicted"]
-    assert apr26["predicted"] > 1.3 * oct25["predicted"]  # the large tiles' gain the model gives 2026 builds
+    machine = next(r["machine"] for r in moe_accuracy.published_rows()
+                   if r["hardware"] == "ryzen ai max+ 395 128gb" and r["backend"] == "vulkan")
+
+    def at(date: str, fa: bool) -> float:
+        with as_of_build(date), fa_stated(fa):
+            return moe_accuracy.predict("llama2:7b", "Q4_0", "pp512", machine, 512)
+
+    assert at("2025-10-10", True) == pytest.approx(dec25["predicted"], rel=1e-9)
+    assert at("2025-10-10", False) == pytest.approx(oct25["predicted"], rel=1e-9)
+    assert at("2025-10-10", False) != at("2025-10-10", True)  # the stated flag is read
+    assert apr26["predicted"] > 1.3 * dec25["predicted"]  # the large tiles' gain the model gives 2026 builds
     assert abs(oct25["error_pct"]) < 20
 
 

@@ -66,8 +66,8 @@ def test_cost_box_gpu_memory_is_applied_and_refused_by_machine_for():
         box_from_spec(STRIX, gpu_memory="")
 
 
-def _fa_since() -> str:
-    return str(load("speed")["vulkan_intel"]["igpu_dispatch"]["flash_attn_since"])
+def _fa_since(key: str = "bench_flash_attn_since") -> str:
+    return str(load("speed")["vulkan_intel"]["igpu_dispatch"][key])
 
 
 def _day_before(date: str) -> str:
@@ -76,16 +76,22 @@ def _day_before(date: str) -> str:
     return (day.fromisoformat(date) - timedelta(days=1)).isoformat()
 
 
-def test_fa_default_is_one_date_under_both_build_contexts():
-    """llama-bench ran without flash attention before PR #15434's FA-auto default (2025-08-30): a HIP / Metal build
+@pytest.mark.parametrize("key, served", [("bench_flash_attn_since", False), ("flash_attn_since", True)])
+def test_fa_default_is_one_date_under_both_build_contexts(key, served):
+    """A tool's flash-attention default turned auto on one date: llama-bench's with PR #23714 (2026-05-30), llama-server's
+    / llama-cli's (kernel_path.served) with PR #15434 (2025-08-30). For either tool a HIP / Metal build
     (kernel_path.at_build) and a Vulkan build (vulkan_path.as_of_build) of the same date agree, from that date on."""
-    since = _fa_since()
-    for date, on in ((_day_before(since), False), ("2025-04", False), (since, True), ("2026-03-01", True), ("", True)):
-        with kernel_path.at_build(date):
-            hip = kernel_path.flash_attn_on()
-        with vulkan_path.as_of_build(date):
-            vk = vulkan_path._fa_on_by_default()
-        assert hip == vk == on, (date, hip, vk)
+    from contextlib import nullcontext
+
+    since = _fa_since(key)
+    between = "2026-03-01"  # after llama-server's date, before llama-bench's
+    for date, on in ((_day_before(since), False), ("2025-04", False), (since, True), (between, served), ("", True)):
+        with kernel_path.served() if served else nullcontext():
+            with kernel_path.at_build(date):
+                hip = kernel_path.flash_attn_on()
+            with vulkan_path.as_of_build(date):
+                vk = vulkan_path._fa_on_by_default()
+        assert hip == vk == on, (key, date, hip, vk)
 
 
 HISTORY = [

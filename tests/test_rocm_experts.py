@@ -16,7 +16,7 @@ from selfhost_advisor.catalog.models import get as get_model
 from selfhost_advisor.catalog.quants import get_quant
 from selfhost_advisor.domain import Placement
 from selfhost_advisor.estimate import rocm_experts, speed_factors
-from selfhost_advisor.estimate.kernel_path import at_build
+from selfhost_advisor.estimate.kernel_path import at_build, fa_stated
 from selfhost_advisor.estimate.speed import estimate_speed
 from selfhost_advisor.record import replace
 
@@ -81,7 +81,7 @@ LOGS = (474.42, 479.78, 556.96, 556.80, 503.77, 482.99)
 
 def test_the_logs_the_share_was_measured_on_read_within_their_spread():
     """The median share puts each log within the spread of the three ROCm releases (6.4.4 runs 17 % faster than 7.2)."""
-    with at_build("2026-03-29"):
+    with at_build("2026-03-29"), fa_stated(True):  # the logs ran -fa 1 (their names' `__fa1`)
         est = _prefill("qwen3:30b-a3b", "BF16")
     for measured in LOGS:
         assert abs(est / measured - 1.0) < 0.15, (est, measured)

@@ -39,8 +39,10 @@ def test_quantized_only_keeps_block_types_per_layer():
     assert kernel_path.quantized_only(layers) == ((("Q4_K", 256, 144),), ())
 
 
-def _tile(name: str, head: int, gqa: int, build: str | None) -> float | None:
-    with kernel_path.at_build(build):
+def _tile(name: str, head: int, gqa: int, build: str | None, fa: bool | None = True) -> float | None:
+    """The tile FA rate at `build`, for a run that states -fa 1 by default (`fa`: the row's stated flag, None unstated):
+    the kernel choice by build is what these tests read, and llama-bench ran -fa 0 by default until 2026-05-30."""
+    with kernel_path.at_build(build), kernel_path.fa_stated(fa):
         return kernel_path.fa_tile_flops(_rocm(name), head, RULES, gqa)
 
 
@@ -64,17 +66,20 @@ def test_rdna3_and_cdna_get_mma_fa_at_their_own_builds():
     # CDNA's MMA kernel is chosen (fa_mma_rule) but priced at the tile kernel's rate (`rate: tile`, session 22)
     for build, head, gqa, mma in (("2026-01", 128, 4, False), ("2026-03", 128, 1, True),  # MFMA: no even-ratio test
                                   ("2026-03", 256, 8, False), ("2026-06", 256, 8, True)):
-        with kernel_path.at_build(build):
+        with kernel_path.at_build(build), kernel_path.fa_stated(True):
             assert (kernel_path.fa_mma_rule("CDNA 1.0", head, gqa, RULES) is not None) is mma
     assert _tile("rx 6800", 128, 4, None) is not None  # RDNA 2: no matrix FA at any build
 
 
 def test_before_the_fa_auto_default_only_wide_heads_take_the_tile_rate():
-    """A build before llama-bench's flash-attention-auto default (2025-08-30) runs fa 0 unless told: KQ and KQV are
-    matmuls, the rate session 17 left them; only a head wider than 128 on RDNA takes the tile rate there."""
-    assert _tile("radeon ai pro r9700", 128, 4, "2025-07") is None
-    assert _tile("radeon ai pro r9700", 256, 2, "2025-07") is not None
-    assert _tile("instinct mi100", 256, 2, "2025-07") is None
+    """A build before llama-bench's flash-attention-auto default (PR #23714, 2026-05-30) runs fa 0 unless told: KQ and
+    KQV are matmuls, the rate session 17 left them; only a head wider than 128 on RDNA takes the tile rate there. The
+    same at a 2026-03 build between llama-server's default (2025-08-30) and llama-bench's."""
+    for build in ("2025-07", "2026-03"):
+        assert _tile("radeon ai pro r9700", 128, 4, build, None) is None
+        assert _tile("radeon ai pro r9700", 256, 2, build, None) is not None
+        assert _tile("instinct mi100", 256, 2, build, None) is None
+    assert _tile("instinct mi100", 256, 2, "2026-06", None) is not None  # after it: MFMA FA, tile-priced wide heads
 
 
 def test_r9700_prompt_time_grows_with_depth_at_the_tile_rate():

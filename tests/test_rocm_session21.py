@@ -79,7 +79,7 @@ def test_kv_loads_bind_only_past_the_cache_and_count_the_kernels_columns():
     """A byte per 64 FLOPs for the MMA kernel up to head 256 and the tile kernel up to head 128, per 32 above them;
     nothing while the layer's K/V fits the last-level cache, or where its size is unknown."""
     flops, bw, big, llc = 6.4e9, 2.0e11, 200 * MIB, 32 * MIB
-    with kernel_path.at_build("2026-05-18"):
+    with kernel_path.at_build("2026-05-18"), kernel_path.fa_stated(True):  # a run that states -fa 1
         assert kernel_path.fa_kv_seconds(flops, 128, False, RULES, bw, big, llc) == pytest.approx(flops / 64 / bw)
         assert kernel_path.fa_kv_seconds(flops, 256, False, RULES, bw, big, llc) == pytest.approx(flops / 64 / bw)
         assert kernel_path.fa_kv_seconds(flops, 512, False, RULES, bw, big, llc) == pytest.approx(flops / 32 / bw)
@@ -87,8 +87,10 @@ def test_kv_loads_bind_only_past_the_cache_and_count_the_kernels_columns():
         assert kernel_path.fa_kv_seconds(flops, 256, True, RULES, bw, big, llc) == pytest.approx(flops / 32 / bw)
         assert kernel_path.fa_kv_seconds(flops, 128, False, RULES, bw, 20 * MIB, llc) == 0.0
         assert kernel_path.fa_kv_seconds(flops, 128, False, RULES, bw, big, None) == 0.0
-    with kernel_path.at_build("2025-06-01"):  # before llama-bench's flash-attention default: KQ as matrices
-        assert kernel_path.fa_kv_seconds(flops, 128, False, RULES, bw, big, llc) == 0.0
+    # before llama-bench's flash-attention default (PR #23714, 2026-05-30) unless stated: KQ as matrices
+    for build in ("2025-06-01", "2026-05-18"):
+        with kernel_path.at_build(build):
+            assert kernel_path.fa_kv_seconds(flops, 128, False, RULES, bw, big, llc) == 0.0
 
 
 @lru_cache(maxsize=1)

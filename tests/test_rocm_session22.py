@@ -23,7 +23,9 @@ def _rocm(name: str):
 
 
 def _tile(name: str, head: int, gqa: int, build: str) -> float | None:
-    with kernel_path.at_build(build):
+    """The tile FA rate at `build` for a run that states -fa 1 (the rows these tests read do: PR #19806's "MFMA FA"
+    column and its MI100 comment; llama-bench ran -fa 0 by default until 2026-05-30)."""
+    with kernel_path.at_build(build), kernel_path.fa_stated(True):
         return kernel_path.fa_tile_flops(_rocm(name), head, RULES, gqa)
 
 

@@ -10,7 +10,7 @@ from selfhost_advisor.catalog.hardware import machine_from_profile
 from selfhost_advisor.catalog.models import get as get_model
 from selfhost_advisor.catalog.quants import get_quant
 from selfhost_advisor.domain import Placement
-from selfhost_advisor.estimate import vulkan_path as vp
+from selfhost_advisor.estimate import kernel_path, vulkan_path as vp
 from selfhost_advisor.estimate.speed import estimate_speed
 from selfhost_advisor.estimate.speed_factors import efficiency
 from selfhost_advisor.estimate.speed_work import attention_flops_by_layer
@@ -27,15 +27,25 @@ def _vk(name: str):
 def test_amd_flash_attention_runs_at_the_lanes_rate_from_the_fa_auto_default():
     """AMD has no coopmat2 FA: its coopmat1 / scalar paths run at lanes x boost clock x the fitted FLOPs per lane-cycle
     (0.55, fitted on 11 pp512 / pp512 @ dN pairs of 3 GPUs); NVIDIA and Intel keep the family's rate (None), and so do
-    builds before llama-bench's FA-auto default (2025-08-30), whose rows ran fa 0."""
+    builds before llama-bench's FA-auto default (PR #23714, 2026-05-30) whose rows state no -fa: they ran fa 0;
+    llama-server's default turned auto on 2025-08-30 (kernel_path.served)."""
     amd = _vk("radeon pro vii").devices[0]
     assert PER_LANE == pytest.approx(0.55)
     # Vega 20: 3840 stream processors x 1.7 GHz boost (data/gpu_specs.yaml)
     assert vp.amd_fa_prefill_rate(amd) == pytest.approx(3840 * 1.7e9 * 0.55, rel=0.02)
-    with vp.as_of_build("2025-08-29"):
-        assert vp.amd_fa_prefill_rate(amd) is None
-    with vp.as_of_build("2025-08-30"):
-        assert vp.amd_fa_prefill_rate(amd) == vp.amd_fa_prefill_rate(amd)
+    rate = vp.amd_fa_prefill_rate(amd)
+    for date in ("2025-08-29", "2026-05-29"):
+        with vp.as_of_build(date):
+            assert vp.amd_fa_prefill_rate(amd) is None
+    with vp.as_of_build("2026-05-30"):
+        assert vp.amd_fa_prefill_rate(amd) == rate
+    with vp.as_of_build("2025-09-15"), kernel_path.fa_stated(True):
+        assert vp.amd_fa_prefill_rate(amd) == rate
+    with kernel_path.served():
+        with vp.as_of_build("2025-08-29"):
+            assert vp.amd_fa_prefill_rate(amd) is None
+        with vp.as_of_build("2025-08-30"):
+            assert vp.amd_fa_prefill_rate(amd) == rate
     assert vp.amd_fa_prefill_rate(_vk("rtx 3090").devices[0]) is None
     assert vp.amd_fa_prefill_rate(_vk("arc b580").devices[0]) is None
 
@@ -46,7 +56,7 @@ def test_rdna3_coopmat1_flash_attention_takes_the_lanes_only_before_its_refactor
     XT's June 2026 pp512 / pp2048 pairs read 53-57 TFLOPS of attention, 8x the lane rate). GCN keeps the lane rate."""
     strix, rdna4, vega = (_vk(n).devices[0] for n in ("ryzen ai max+ 395 128gb", "rx 9070 xt", "radeon pro vii"))
     for date, lanes in (("2026-01-11", True), ("2026-01-28", False), ("", False)):
-        with vp.as_of_build(date):
+        with vp.as_of_build(date), kernel_path.fa_stated(True):  # the FA shader by build, for a run stating -fa 1
             assert (vp.amd_fa_prefill_rate(strix) is not None) is lanes
             assert (vp.amd_fa_prefill_rate(rdna4) is not None) is lanes
             assert vp.amd_fa_prefill_rate(vega) is not None  # scalar FA at every date since the FA-auto default
@@ -62,7 +72,7 @@ def test_attention_at_depth_adds_its_flops_over_the_fa_rate():
     model, q = get_model("llama3.1:8b"), get_quant("Q4_0")
     place = Placement(fit="gpu", gpu_layers=model.n_layers + 1, total_layers=model.n_layers + 1, gpu_bytes=0,
                       cpu_bytes=0, missing_bytes=0)
-    with vp.as_of_build("2026-01-11"):
+    with vp.as_of_build("2026-01-11"), kernel_path.fa_stated(True):
         near = estimate_speed(model, q, place, m, prefill_depth=256).prefill_tokens_per_s
         deep = estimate_speed(model, q, place, m, prefill_depth=8448).prefill_tokens_per_s
         rate = vp.amd_fa_prefill_rate(m.devices[0])

@@ -10,7 +10,7 @@ import pytest
 from selfhost_advisor.catalog import hw_names
 from selfhost_advisor.catalog.hardware import machine_from_profile
 from selfhost_advisor.catalog.models import get as get_model
-from selfhost_advisor.estimate import vulkan_fa, vulkan_path
+from selfhost_advisor.estimate import kernel_path, vulkan_fa, vulkan_path
 from selfhost_advisor.record import replace
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -26,7 +26,7 @@ def _model(model_id: str):
 
 
 def _rows(name: str, date: str, head_k: int, head_v: int | None = None, n_kv: int = 32768, override: str = "") -> int:
-    with vulkan_path.as_of_build(date, override):
+    with vulkan_path.as_of_build(date, override), kernel_path.fa_stated(True):  # a run that states -fa 1
         return vulkan_fa.rows_per_workgroup(_device(name), head_k, head_v or head_k, n_kv)
 
 
@@ -69,7 +69,7 @@ def test_kv_seconds_is_heads_times_cells_times_both_heads_over_rows():
     cells = 65536
     attention = 4 * 32 * 128 * cells  # the estimate's FLOPs of one layer for one prompt token
     bytes_per_token = 32 * cells * (128 + 128) * 2 / 16
-    with vulkan_path.as_of_build("2026-05-18"):
+    with vulkan_path.as_of_build("2026-05-18"), kernel_path.fa_stated(True):
         assert vulkan_fa.kv_seconds(d, model, 0, attention, 200e9) == pytest.approx(bytes_per_token / 200e9)
         # 512 cells: 32 heads x 512 x 256 x 2 = 8 MiB of K/V per layer, inside the cache
         assert vulkan_fa.kv_seconds(d, model, 0, 4 * 32 * 128 * 512, 200e9) == 0.0
@@ -77,9 +77,13 @@ def test_kv_seconds_is_heads_times_cells_times_both_heads_over_rows():
 
 
 def test_fa_zero_builds_charge_nothing():
-    """Before llama-bench's flash-attention-auto default a row multiplies KQ as matrices: no FA path, no K/V term."""
-    with vulkan_path.as_of_build("2025-01-15"):
-        assert vulkan_fa.fa_path(_device("ryzen ai max+ 395 128gb")) is None
+    """Before llama-bench's flash-attention-auto default (PR #23714, 2026-05-30) a row that states no -fa multiplies KQ
+    as matrices: no FA path, no K/V term."""
+    for build in ("2025-01-15", "2026-05-18"):
+        with vulkan_path.as_of_build(build):
+            assert vulkan_fa.fa_path(_device("ryzen ai max+ 395 128gb")) is None
+    with vulkan_path.as_of_build("2026-05-18"), kernel_path.fa_stated(True):
+        assert vulkan_fa.fa_path(_device("ryzen ai max+ 395 128gb")) is not None
 
 
 @pytest.fixture(scope="module")

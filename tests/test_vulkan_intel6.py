@@ -12,7 +12,7 @@ from selfhost_advisor.catalog.hardware import machine_from_profile
 from selfhost_advisor.catalog.models import get as get_model
 from selfhost_advisor.catalog.quants import get_quant
 from selfhost_advisor.domain import Placement
-from selfhost_advisor.estimate import vulkan_intel
+from selfhost_advisor.estimate import kernel_path, vulkan_intel
 from selfhost_advisor.estimate import vulkan_path as vp
 from selfhost_advisor.estimate.speed import estimate_speed
 from selfhost_advisor.estimate.speed_work import attention_flops_by_layer
@@ -38,9 +38,12 @@ def test_intel_flash_attention_runs_on_the_lanes_from_the_fa_auto_default():
     assert vp.intel_fa_prefill_rate(v140) == pytest.approx(8 * 128 * 1.95e9 * per, rel=0.01)
     a770 = _vk("arc a770 16gb", "windows").devices[0]  # Alchemist, no coopmat: the same shader
     assert vp.fa_prefill_rate(a770) == vp.intel_fa_prefill_rate(a770) is not None
-    with vp.as_of_build("2025-08-29"):
-        assert vp.fa_prefill_rate(b70) is None
-    with vp.as_of_build("2025-08-30"):
+    for date in ("2025-08-29", "2026-05-29"):  # llama-bench's own -fa 0 default until PR #23714 (2026-05-30)
+        with vp.as_of_build(date):
+            assert vp.fa_prefill_rate(b70) is None
+    with vp.as_of_build("2026-05-30"):
+        assert vp.fa_prefill_rate(b70) == vp.intel_fa_prefill_rate(b70) is not None
+    with vp.as_of_build("2026-05-06"), kernel_path.fa_stated(True):
         assert vp.fa_prefill_rate(b70) == vp.intel_fa_prefill_rate(b70)
     assert vp.intel_fa_prefill_rate(_vk("rtx 3090", "").devices[0]) is None
     amd = _vk("radeon pro vii", "").devices[0]
@@ -55,7 +58,7 @@ def test_b70_attention_at_depth_costs_the_lanes_rate():
     model, quant = get_model("llama2:7b"), get_quant("Q4_0")
     place = Placement(fit="gpu", gpu_layers=model.n_layers + 1, total_layers=model.n_layers + 1, gpu_bytes=0,
                       cpu_bytes=0, missing_bytes=0)
-    with vp.as_of_build("2026-05-06"):
+    with vp.as_of_build("2026-05-06"), kernel_path.fa_stated(True):  # kyuz0's b9039 logs ran -fa 1
         shallow = estimate_speed(model, quant, place, m, prefill_depth=256).prefill_tokens_per_s
         deep = estimate_speed(model, quant, place, m, prefill_depth=16384 + 1024).prefill_tokens_per_s
         rate = vp.intel_fa_prefill_rate(m.devices[0])
@@ -85,8 +88,9 @@ def test_intel_decode_attention_beyond_the_kv_read_runs_at_the_one_row_lane_rate
     assert vp.intel_fa_decode_excess(b70, 1e10, 0.001) == pytest.approx(1e10 / rate - 0.001, rel=1e-3)
     assert vp.intel_fa_decode_excess(b70, 1e10, 1.0) == 0.0  # the read binds
     assert vp.intel_fa_decode_excess(b70, 0.0, 0.0) == 0.0
-    with vp.as_of_build("2025-08-29"):
-        assert vp.intel_fa_decode_excess(b70, 1e10, 0.0) == 0.0
+    for date in ("2025-08-29", "2026-05-29"):
+        with vp.as_of_build(date):
+            assert vp.intel_fa_decode_excess(b70, 1e10, 0.0) == 0.0
     assert vp.intel_fa_decode_excess(_vk("rtx 3090", "").devices[0], 1e10, 0.0) == 0.0
 
 

@@ -354,7 +354,10 @@ DOCUMENTED_ARCH = {
 # by build: ROCm prefill blind 20.9% (93) -> 16.7%; then 20 Strix Halo rows at depth held out and scored blind under
 # that rule (+37..+139%): 19.8% (103), recorded as worse.
 DOCUMENTED_BLIND = {"rocm decode": (15, 12.9), "rocm prefill": (30, 19.8), "vulkan decode": (69, 13.6),
-                    "vulkan prefill": (143, 28.1), "sycl decode": (91, 9.5), "sycl prefill": (75, 19.8)}
+                    "vulkan prefill": (143, 28.1), "sycl decode": (93, 10.6), "sycl prefill": (75, 19.8)}
+# Session 33 (fa33, methodology 5c-fa32): llama-bench's own -fa 0 default until PR #23714 (2026-05-30) puts the SYCL
+# llama-bench rows of 2026-03-08 .. 05-29 that state no -fa back on KQ / SOFT_MAX / KQV / CONT (no FLASH_ATTN_EXT
+# node saving): decode blind 10.3% -> 10.6% (93; the A770's PR #22291 pair -14.6 / -18.6 -> -17.3 / -21.8%).
 # Session 22 (sycl15, methodology 5b-sycl20): 9 SYCL rows added in_fit false and scored first (PR #14947's five B580
 # rows, issue #25203's B70 prompt, PR #24452's B60 pair and prompt): decode 13.9% (71) -> 15.1% (78), prefill 15.1% (60)
 # -> 15.1% (62); then expert tensors on the block layout where opt_for_reorder_id leaves them: decode 15.4% (78, worse:
