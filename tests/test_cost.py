@@ -32,14 +32,14 @@ def test_workload_split_3_to_1():
 
 
 def test_two_rtx4090_box_hand_checked():
-    # By hand: 2 x $1,599 (data/hardware.yaml MSRP) + $1,314 host = $4,512 a box.
+    # By hand: 2 x $1,599 (given: the RTX 4090's launch MSRP, its catalog price until session 33) + $1,314 host = $4,512.
     # Seconds per token = 0.75/4000 + 0.25/600 = 6.0417e-4 s; one box at peak 2x over 176 h serves
     # 176*3600/2 / 6.0417e-4 = 524.35M tokens/month -> 2B tokens needs ceil(3.81) = 4 boxes.
     # Busy hours = (1.5e9/4000 + 5e8/600)/3600 = 335.65 h.
     # Energy: idle 2*450*0.12 + 60 = 168 W, active 2*450 + 200 = 1100 W;
     #   (4*168*730 + 932*335.65)/1000 * 1.56 = 1253.3 kWh -> $162.93 at $0.13.
     # Monthly: 4*4512/36 = 501.33 amortization + 162.93 power + 8*90 = 720 ops = $1,384.26.
-    box = box_from_spec("2x rtx4090")
+    box = box_from_spec("2x rtx4090", gpu_price=1599)
     assert box.capex_usd == pytest.approx(4512)
     o = tco.price_box(box, cap(), work(), PARAMS)
     assert o.units == 4

@@ -125,9 +125,9 @@ def test_require_and_max_monthly_gates_exit_1(capsys):
     assert run(capsys, *base, "--require", "self-host")[0] == 0
     code, out, err = run(capsys, *base, "--require", "cloud")
     assert code == 1 and "--require cloud" in err
-    code, _, err = run(capsys, *base, "--max-monthly-usd", "1000")  # 4 boxes cost ~$1,384/month
+    code, _, err = run(capsys, *base, "--max-monthly-usd", "1000")  # 4 boxes cost ~$2,041/month ($1,800 a GPU)
     assert code == 1 and "max-monthly-usd" in err
-    assert run(capsys, *base, "--max-monthly-usd", "2000")[0] == 0
+    assert run(capsys, *base, "--max-monthly-usd", "2500")[0] == 0
 
 
 def test_text_output_has_table_verdict_and_chart(capsys, tmp_path):

@@ -24,24 +24,29 @@ def test_capex_is_rebuilt_from_the_json_prices(capsys):
     d = run_json(capsys, "-t", "2e9", "-H", "2x h100-sxm", "-H", "4x rtx4090", "--cloud", "gpt-4o")
     rows = {o["hardware"]: o for o in d["self_host"]}
     h100, rtx = rows["2x h100-sxm"], rows["4x rtx-4090"]
-    assert (h100["gpu_price_usd"], h100["host_price_usd"]) == (27_500, 2 * 4_000)
-    assert h100["unit_price_usd"] == 2 * 27_500 + 2 * 4_000 == 63_000
-    assert (rtx["gpu_price_usd"], rtx["host_price_usd"]) == (1_599, 1_314)
+    # session 33 (price33): the H100 is the median of $30,000 (mid-2026), $30,000 and $27,500 (undated pages), the RTX
+    # 4090 the median of $2,200 (2026-02), $1,800 (2026-05) and $1,800 (2026) new-card quotes
+    assert (h100["gpu_price_usd"], h100["host_price_usd"]) == (30_000, 2 * 4_000)
+    assert h100["unit_price_usd"] == 2 * 30_000 + 2 * 4_000 == 68_000
+    assert (rtx["gpu_price_usd"], rtx["host_price_usd"]) == (1_800, 1_314)
     for o in (h100, rtx):
         assert o["capex_usd"] == pytest.approx(o["units"] * (o["gpus_per_unit"] * o["gpu_price_usd"] + o["host_price_usd"]))
-    # the undated awesomeagents.ai page is dated by the day it was read (data/hardware.yaml price_as_of, price_undated)
-    assert "awesomeagents.ai" in h100["gpu_price_source"] and h100["gpu_price_as_of"] == "2026-11-25"
-    assert rtx["gpu_price_as_of"] == "2022-10"  # the 2022 launch MSRP is dated by the launch, not by the catalog's compile
-    assert "host_systems.server" in h100["host_price_source"]
-    assert "tomshardware.com" in rtx["gpu_price_source"] and "host_systems.workstation" in rtx["host_price_source"]
-    assert d["schema_version"] == "1.28.0"
+    # a median of quotes is dated by its oldest dated quote; the two undated pages are counted, not dated
+    assert h100["gpu_price_as_of"] == "2026-06" and h100["price_quotes_undated"] == 2 and not h100["gpu_price_undated"]
+    assert rtx["gpu_price_as_of"] == "2026" and rtx["price_quotes_undated"] == 0  # "early 2026": a year, not a month
+    assert "host_systems.server" in h100["host_price_source"] and h100["host_price_as_of"] == "2023"
+    assert "price_quotes" in rtx["gpu_price_source"] and "host_systems.workstation" in rtx["host_price_source"]
+    assert rtx["host_price_as_of"] == "2026-11-25" and rtx["host_price_undated"]  # an undated build page, read then
+    assert d["schema_version"] == "1.29.0"
 
 
 def test_quoted_and_given_prices_say_so(capsys):
     """A median of dated quotes is dated by its oldest quote; a --gpu-price is 'given', with no date."""
     d = run_json(capsys, "-t", "2e9", "-m", "llama3.1:8b", "-H", "l40s", "--cloud", "gpt-4o")
     o = d["self_host"][0]
-    assert o["gpu_price_usd"] == (8_500 + 9_000) / 2 and o["gpu_price_as_of"] == "2026-12-05"
+    # three undated pages (session 33: two until then, printed as "dated"): the read day, said to be one
+    assert o["gpu_price_usd"] == 8_500 and o["gpu_price_as_of"] == "2026-12-05" and o["gpu_price_undated"]
+    assert o["price_quotes"] == o["price_quotes_undated"] == 3
     d = run_json(capsys, "-t", "2e9", "-m", "llama3.1:8b", "-H", "rtx4090", "--gpu-price", "1800", "--host-price",
                  "2500", "--cloud", "gpt-4o")
     o = d["self_host"][0]
@@ -54,7 +59,7 @@ def test_wide_table_gives_space_its_own_column_and_capital_in_percent(capsys, mo
     """--space-per-box had been added into 'hw $/mo' under a header that did not say so; the header printed the cost
     of capital as 0.08/yr beside a sensitivity line in %/yr."""
     out = run_text(capsys, monkeypatch, "-t", "2e9", "-H", "2x h100-sxm", "--cloud", "gpt-4o", "--cost-of-capital",
-                   "0.08", "--residual-value", "0.25", "--space-per-box", "300", "--wide")
+                   "0.08", "--residual-value", "0.25", "--space-per-box", "300", "--wide", "--gpu-price", "27500")
     assert "cost of capital 8%/yr, 25% resale at the end, space $300/box" in " ".join(out.split())
     header = next(line for line in out.splitlines() if line.startswith("option"))
     assert [c.strip() for c in header.split("┃")][-4:] == ["hw $/mo", "power $/mo", "ops $/mo", "space $/mo"]
@@ -125,6 +130,9 @@ def test_every_shown_bought_box_states_its_price_basis(capsys, monkeypatch):
     out = run_text(capsys, monkeypatch, "-t", "1e9", "-m", "llama3.1:8b", "-H", "rtx4090", "-H",
                    "rtx-pro-6000-blackwell", "--cloud", "gpt-4o")
     flat = " ".join(out.split())
-    # session 32 (price32): the launch list price names its year; the RTX PRO 6000's price is one dated retail range
-    assert "buy rtx-4090 $1,599/GPU: 2022 launch list price (MSRP), not a dated quote" in flat
+    # session 33 (price33): the RTX 4090 is a median of 2026 quotes (its 2022 launch MSRP until then); the RTX PRO
+    # 6000's price is one dated retail range; the workstation host under both says its page was undated
+    assert "buy rtx-4090 $1,800/GPU: median of 3 dated purchase quotes ($1,800-2,200, oldest 2026)" in flat
+    assert ("host workstation $1,314/box: one build price (undated page read 2026-11-25), not a dated quote "
+            "(--host-price for yours)") in flat
     assert "buy rtx-pro-6000-blackwell $8,600/GPU: median of 1 dated purchase quote (of 2026-04), thin" in flat

@@ -214,7 +214,7 @@ def test_payback_beyond_the_amortization_is_not_a_win():
     # one 2x RTX 4090 box round the clock at 300 tokens/s decode: running it costs power + (8 + 1.7) h x $90 of
     # operations; against an API at $3.30/Mtok ($990/month) the saving repays the $4,512 only after ~5 years
     w = work(300_000_000, peak=1.0, hours=730.0)
-    res = compare("m", "M", w, CostParams(ops_hours_per_box=1.7), [box_from_spec("2x rtx4090")],
+    res = compare("m", "M", w, CostParams(ops_hours_per_box=1.7), [box_from_spec("2x rtx4090", gpu_price=1599)],
                   lambda b: cap(300, 2000), [contract_price(3.3, 3.3)], explicit_cloud=True)
     o = res.self_host[0]
     running = o.monthly_usd.power + o.monthly_usd.operations

@@ -65,8 +65,9 @@ def test_the_printed_basis_names_the_year_of_a_launch_price(capsys, monkeypatch)
 
 
 def test_an_undated_page_says_it_was_undated_and_when_it_was_read(capsys, monkeypatch):
-    out = _buy_lines(capsys, monkeypatch, "h100-sxm")
-    assert "buy h100-sxm $27,500/GPU: one street-price source (undated page read 2026-11-25)" in out
+    # session 33 (price33): the H100's one undated page became one of three quotes; MI300X keeps one undated page
+    out = _buy_lines(capsys, monkeypatch, "mi300x")
+    assert "buy mi300x $12,500/GPU: one street-price source (undated page read 2026-11-25)" in out
 
 
 def test_the_rtx_5090_is_bought_at_its_2026_street_quotes_not_its_launch_msrp(capsys, monkeypatch):

@@ -101,9 +101,11 @@ def test_a_given_rent_price_has_no_quote_date(capsys):
 
 
 def test_the_cheapest_boxs_gpu_price_says_it_is_a_launch_list_price(capsys):
-    # data/hardware.yaml rtx-4090: price_usd 1599, price_kind msrp (the 2022 Founders Edition launch price)
-    text = _run(capsys, "-t", "2e9", as_json=False).replace("\n", " ")
-    assert "buy rtx-4090 $1,599/GPU: 2022 launch list price (MSRP), not a dated quote (--gpu-price for yours)" in text
+    # data/hardware.yaml rtx-3080: price_usd 699, price_kind msrp (the 2020 launch price; the RTX 4090's 2022 MSRP was
+    # replaced by 2026 street quotes in session 33)
+    text = _run(capsys, "-t", "1e8", "-m", "llama3.1:8b", "-H", "rtx-3080", "--min-quant", "any",
+                as_json=False).replace("\n", " ")
+    assert "buy rtx-3080 $699/GPU: 2020 launch list price (MSRP), not a dated quote (--gpu-price for yours)" in text
     # a price you give is yours: no basis line for it
     given = _run(capsys, "-t", "2e9", "-H", "2x rtx4090", "--gpu-price", "2000", as_json=False).replace("\n", " ")
     assert "launch list price" not in given

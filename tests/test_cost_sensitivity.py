@@ -154,7 +154,7 @@ def test_what_would_change_names_the_first_change_not_only_the_break_even(capsys
 
     from selfhost_advisor.cli import main
 
-    assert main(["cost", "-t", "1e9", "-H", "2x rtx4090", "--decode-tps", "600", "--prefill-tps", "4000", "--cloud",
+    assert main(["cost", "-t", "1e9", "-H", "2x rtx4090", "--decode-tps", "600", "--prefill-tps", "4000", "--gpu-price", "1599", "--cloud",
                  "claude-sonnet-5-5", "--cached-input-share", "0.5", "--cache-write-share", "0.1",
                  "--price-date", "2026-12-05", "--json"]) == 0
     d = json.loads(capsys.readouterr().out)

@@ -9,12 +9,12 @@ import pytest
 
 from selfhost_advisor.cli import main
 
-ARGV = ["cost", "-t", "1e9", "-H", "2x rtx4090", "--decode-tps", "600", "--prefill-tps", "4000",
+ARGV = ["cost", "-t", "1e9", "-H", "2x rtx4090", "--decode-tps", "600", "--prefill-tps", "4000", "--gpu-price", "1599",
         "--cloud", "claude-sonnet-5-5", "--cached-input-share", "0.5", "--cache-write-share", "0.1",
         "--price-date", "2026-12-05", "--json"]
 
 # Inputs, each from its source (docs/methodology.md, data/*.yaml, genai-prices 0.2.5):
-GPU_USD, HOST_USD, GPUS = 1599.0, 1314.0, 2  # RTX 4090 MSRP; workstation host
+GPU_USD, HOST_USD, GPUS = 1599.0, 1314.0, 2  # RTX 4090 launch MSRP, given (its catalog price until session 33); workstation host
 TDP, HOST_ACTIVE, HOST_IDLE, IDLE_SHARE = 450.0, 200.0, 60.0, 0.12
 KWH_USD, PUE, MONTHS, H_MONTH = 0.13, 1.56, 36.0, 730.0
 OPS_FIXED_H, OPS_BOX_H, OPS_RATE = 8.0, 1.7, 90.0

@@ -187,28 +187,42 @@ def _price_provenance(profile: Profile, count: int, gpu_price: float | None,
     """Where a catalog box's GPU and host prices come from, for a reviewer who rebuilds the capex (session 32): the
     GPU's data/hardware.yaml sources.price and as_of (for a median of dated quotes, the oldest quote's `published`),
     the host's data/cost.yaml host_systems entry; a flag's value says so."""
+    undated_quotes = 0
     if gpu_price is not None:
         src, as_of = "given with --gpu-price", ""
     elif profile.price_usd is None:
         src, as_of = "", ""
     else:
         src = str((profile.raw.get("sources") or {}).get("price") or "data/hardware.yaml")
-        quotes = sorted(str(q.get("published") or "") for q in (profile.raw.get("price_quotes") or ()))
+        raw_quotes = profile.raw.get("price_quotes") or ()
+        # a quote read off an undated page carries `undated: true` and the day it was read: it dates nothing, so the
+        # figure's date is the oldest dated quote (session 33, price33: "median of 2 dated purchase quotes (oldest
+        # 2026-12)" printed for the L40S, whose two quotes were both undated pages read that month)
+        dated = sorted(str(q.get("published") or "") for q in raw_quotes if not q.get("undated"))
+        read = sorted(str(q.get("published") or "") for q in raw_quotes if q.get("undated"))
+        undated_quotes = len(read)
         # the date of the figure (session 32, price32: data/hardware.yaml price_as_of, a launch MSRP's launch month),
         # not the date the profile was compiled, which dated a 2022 launch price 2026-11-25
-        as_of = next((d for d in quotes if d), "") or str(profile.raw.get("price_as_of") or profile.raw.get("as_of") or "")
+        as_of = (next((d for d in dated if d), "") or next((d for d in read if d), "")
+                 or str(profile.raw.get("price_as_of") or profile.raw.get("as_of") or ""))
+    host_as_of, host_undated = "", False
     if host_price is not None:
         host = "given with --host-price"
     elif profile.kind in ("apple", "apu"):
         host = "none: the price is the whole machine"
     else:
+        from .hosts import host_price_date
+
         kind = "server" if profile.id in data()["datacenter_profiles"] else "workstation"
         h = data()["host_systems"][kind]
         host = (f"data/cost.yaml host_systems.{kind}: ${float(h['usd_per_gpu']):,.0f} a GPU slot" if kind == "server"
                 else f"data/cost.yaml host_systems.workstation: {h['usd_from_profile']} in data/hardware.yaml")
-    undated = gpu_price is None and profile.price_usd is not None and not profile.raw.get("price_quotes") and bool(
-        profile.raw.get("price_undated"))
-    return {"price_source": src, "price_as_of": as_of, "price_undated": undated, "host_source": host}
+        host_as_of, host_undated = host_price_date(kind)
+    quoted = bool(profile.raw.get("price_quotes"))
+    undated = gpu_price is None and profile.price_usd is not None and (
+        undated_quotes == len(profile.raw["price_quotes"]) if quoted else bool(profile.raw.get("price_undated")))
+    return {"price_source": src, "price_as_of": as_of, "price_undated": undated, "host_source": host,
+            "purchase_quotes_undated": undated_quotes, "host_price_as_of": host_as_of, "host_price_undated": host_undated}
 
 
 def _backend_words(spec: str) -> str:

@@ -93,7 +93,18 @@ def custom_box(spec: str, profile: Profile, count: int, *, gpu_price: float | No
         host_source="given with --host-price" if host_price is not None else (
             "none: the price is the whole machine" if profile.kind in ("apple", "apu") else
             f"data/cost.yaml host_systems.{'server' if count > _workstation_max() else 'workstation'}"),
+        **_host_date(profile, count, host_price),
     )
+
+
+def _host_date(profile, count: int, host_price) -> dict:
+    """The date of the catalog host price a spec-sheet box is charged (cost/hosts.py host_price_date; price33)."""
+    if host_price is not None or profile.kind in ("apple", "apu"):
+        return {}
+    from .hosts import host_price_date
+
+    as_of, undated = host_price_date("server" if count > _workstation_max() else "workstation")
+    return {"host_price_as_of": as_of, "host_price_undated": undated}
 
 
 def _workstation_max() -> int:

@@ -24,3 +24,14 @@ def host_for(profile: Profile, count: int, *, datacenter: bool) -> tuple[float, 
         )
     price = get_profile(ws["usd_from_profile"]).price_usd or 0.0
     return float(price), float(ws["active_watts"]), float(ws["idle_watts"])
+
+
+def host_price_date(kind: str) -> tuple[str, bool]:
+    """(date of the host price's figure, whether that is only the day an undated page was read) for a host_systems kind
+    (session 33, price33): the data-centre slot's $4,000 is SemiAnalysis' 2023 bill of materials, the workstation's the
+    host-workstation profile's price_as_of (an undated page), so a reviewer sees how old the host half of the capex is."""
+    h = data()["host_systems"][kind]
+    if kind == "server":
+        return str(h.get("price_as_of") or ""), False
+    raw = get_profile(h["usd_from_profile"]).raw
+    return str(raw.get("price_as_of") or ""), bool(raw.get("price_undated"))

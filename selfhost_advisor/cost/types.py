@@ -135,7 +135,12 @@ class Box:
     price_source: str = ""
     price_as_of: str = ""
     price_undated: bool = False  # price_as_of is the day an undated page was read, not the page's date (price32)
+    # how many of purchase_quotes come from undated pages (data/hardware.yaml `undated: true`, dated by the day read):
+    # price_as_of is the oldest of the others; when all are undated, the oldest read day and price_undated (price33)
+    purchase_quotes_undated: int = 0
     host_source: str = ""  # where host_price_usd comes from: data/cost.yaml host_systems (workstation / server), or --host-price
+    host_price_as_of: str = ""  # the date of the host price's figure ('' when given or the price is the machine; price33)
+    host_price_undated: bool = False  # host_price_as_of is the day an undated page was read
     # a measured idle draw per GPU / machine at the wall (a Mac: Apple's published idle, data/apple.yaml power), used in
     # place of TDP x gpu_idle_share_of_tdp; None: the share of TDP (session 32, macpow32)
     idle_watts_measured: float | None = None

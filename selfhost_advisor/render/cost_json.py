@@ -51,6 +51,10 @@ def self_host_dict(o: SelfHostOption, amortize_months: float = 36.0, tokens: int
         "hardware": o.box.label, "mode": "buy", "units": o.units, "gpus_per_unit": o.box.gpus,
         "capex_usd": _r(o.capex_usd), "unit_price_usd": _r(o.box.capex_usd), "price_kind": o.box.price_kind or None,
         "price_quotes": len(o.box.purchase_quotes),
+        # 1.29 (price33): how many of those quotes are undated pages (dated only by the day read), whether
+        # gpu_price_as_of is such a read day rather than the figure's date, and the host price's date likewise
+        "price_quotes_undated": o.box.purchase_quotes_undated, "gpu_price_undated": o.box.price_undated,
+        "host_price_as_of": o.box.host_price_as_of or None, "host_price_undated": o.box.host_price_undated,
         # the capex's parts (1.28): capex_usd = units x unit_price_usd = units x (gpus_per_unit x gpu_price_usd +
         # host_price_usd), each price with where it comes from and the date behind it
         "gpu_price_usd": _r(o.box.gpu_price_usd), "host_price_usd": _r(o.box.host_price_usd),

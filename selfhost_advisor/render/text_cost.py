@@ -415,6 +415,50 @@ def _basis(kind: str, as_of: str, undated: bool) -> str:
     return f"{_BASIS[kind]} ({'undated page read ' if undated else 'of '}{as_of})"
 
 
+def _quotes_basis(b) -> str:
+    """A purchase price that is the median of quotes: how many, their spread, the oldest dated one, and how many are
+    undated pages (session 33, price33: two undated pages read in 2026-12 printed as "dated quotes ... oldest 2026-12")."""
+    q, k = b.purchase_quotes, b.purchase_quotes_undated
+    n, spread = len(q), (f"${q[0]:,.0f}-{q[-1]:,.0f}" if len(q) > 1 else "")
+    thin = ", thin" if n < 3 else ""
+    s = "s" if n > 1 else ""
+    if k and k == n:  # all undated: the date shown is the day read, said as such
+        read = f"read {b.price_as_of[:7]}" if b.price_as_of else ""
+        inner = ", ".join(x for x in (spread, read) if x)
+        return f"median of {n} purchase quote{s} from undated pages" + (f" ({inner})" if inner else "") + thin
+    since = f"oldest {b.price_as_of[:7]}" if b.price_as_of else ""  # the oldest dated quote (price32)
+    if k:
+        d = n - k
+        dated = (f"{d} dated" + (f", {since}" if d > 1 else f" {b.price_as_of[:7]}")) if since else f"{d} dated"
+        inner = "; ".join(x for x in (spread, dated, f"{k} from undated pages" if k > 1 else "1 from an undated page") if x)
+        return f"median of {n} purchase quotes ({inner})" + thin
+    inner = (f"{spread}, {since}" if since else spread) if n > 1 else (f"of {b.price_as_of[:7]}" if since else "")
+    return f"median of {n} dated purchase quote{s}" + (f" ({inner})" if inner else "") + thin
+
+
+def _host_lines(c: CostComparison) -> list[str]:
+    """The host half of each shown bought box's capex, with the date of its figure (price33): the data-centre slot is a
+    2023 bill of materials, the workstation a build price read off an undated page; once per host kind."""
+    out, seen = [], set()
+    for o in c.self_host[:3]:
+        b = o.box
+        if not b.host_source.startswith("data/cost.yaml host_systems.") or not b.host_price_as_of:
+            continue
+        kind = "server" if ".server" in b.host_source else "workstation"
+        if kind in seen:
+            continue
+        seen.add(kind)
+        when = (f"undated page read {b.host_price_as_of}" if b.host_price_undated else f"of {b.host_price_as_of}")
+        if kind == "server":
+            each = b.host_price_usd / b.gpus if b.gpus else b.host_price_usd
+            out.append(f"host server ${each:,.0f}/GPU slot: a bill-of-materials estimate ({when}), not a dated quote "
+                       "(--host-price for yours)")
+        else:
+            out.append(f"host workstation ${b.host_price_usd:,.0f}/box: one build price ({when}), not a dated quote "
+                       "(--host-price for yours)")
+    return out
+
+
 def _rental_lines(c: CostComparison) -> list[str]:
     """Where each shown rental rate comes from: the median of dated provider quotes and their spread; likewise a
     purchase price that is the median of dated quotes (data/hardware.yaml price_quotes)."""
@@ -424,11 +468,7 @@ def _rental_lines(c: CostComparison) -> list[str]:
         q = b.purchase_quotes
         if q and ("buy", b.profile_id) not in seen:
             seen.add(("buy", b.profile_id))
-            since = f"oldest {b.price_as_of[:7]}" if b.price_as_of else ""  # the oldest quote's date (price32)
-            spread = (f" (${q[0]:,.0f}-{q[-1]:,.0f}" + (f", {since})" if since else ")") if len(q) > 1
-                      else (f" (of {b.price_as_of[:7]})" if since else ""))
-            out.append(f"buy {esc(b.profile_id)} ${b.gpu_price_usd:,.0f}/GPU: median of {len(q)} dated purchase "
-                       f"quote{'s' if len(q) > 1 else ''}{spread}" + (", thin" if len(q) < 3 else ""))
+            out.append(f"buy {esc(b.profile_id)} ${b.gpu_price_usd:,.0f}/GPU: {_quotes_basis(b)}")
         elif b.price_kind in _BASIS and ("buy", b.profile_id) not in seen:
             # each shown bought box's GPU price, when it is no dated quote (session 32: the cheapest box's alone, so a
             # buyer comparing boxes read the basis of one price of three)
@@ -437,6 +477,7 @@ def _rental_lines(c: CostComparison) -> list[str]:
             basis = _basis(b.price_kind, b.price_as_of, b.price_undated)
             out.append(f"buy {esc(b.profile_id)} ${b.gpu_price_usd:,.0f}/{each}: {basis}, not a "
                        f"dated quote (--gpu-price for yours)")
+    out += _host_lines(c)
     for o in c.rental[:3]:
         b = o.box
         if b.profile_id in seen:
