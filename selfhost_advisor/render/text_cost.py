@@ -421,7 +421,8 @@ def _quotes_basis(b) -> str:
     q, k = b.purchase_quotes, b.purchase_quotes_undated
     n, spread = len(q), (f"${q[0]:,.0f}-{q[-1]:,.0f}" if len(q) > 1 else "")
     thin = ", thin" if n < 3 else ""
-    s = "s" if n > 1 else ""
+    # a used card's quotes say so: a buyer signing for four RTX 3090s should read that they are second-hand (price33)
+    s = ("s" if n > 1 else "") + (" of used cards" if b.price_kind == "used" else "")
     if k and k == n:  # all undated: the date shown is the day read, said as such
         read = f"read {b.price_as_of[:7]}" if b.price_as_of else ""
         inner = ", ".join(x for x in (spread, read) if x)
@@ -431,7 +432,7 @@ def _quotes_basis(b) -> str:
         d = n - k
         dated = (f"{d} dated" + (f", {since}" if d > 1 else f" {b.price_as_of[:7]}")) if since else f"{d} dated"
         inner = "; ".join(x for x in (spread, dated, f"{k} from undated pages" if k > 1 else "1 from an undated page") if x)
-        return f"median of {n} purchase quotes ({inner})" + thin
+        return f"median of {n} purchase quote{s} ({inner})" + thin
     inner = (f"{spread}, {since}" if since else spread) if n > 1 else (f"of {b.price_as_of[:7]}" if since else "")
     return f"median of {n} dated purchase quote{s}" + (f" ({inner})" if inner else "") + thin
 
