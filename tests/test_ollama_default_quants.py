@@ -47,7 +47,7 @@ def test_the_table_is_sourced_and_large_enough():
     assert len(FAMILIES) >= 10
     for family, rec in FAMILIES.items():
         assert rec["by"] in ("size", "exact", "stated", "tag"), family
-        for key in [rec.get("also"), *(rec.get("exact") or {})]:
+        for key in [rec.get("also"), rec.get("list"), *(rec.get("exact") or {})]:
             assert key is None or key in DATA["sources"], (family, key)
     assert not set(FAMILIES) & set(DATA["not_derived"])
 

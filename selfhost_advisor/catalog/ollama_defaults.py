@@ -24,7 +24,8 @@ def default_quant(family: str) -> DefaultQuant | None:
     rec = data["families"].get(family.lower())
     if rec is None:
         return None
-    src = data["sources"]
+    src = dict(data["sources"])
+    src["alpaca"] = src[rec.get("list", "alpaca")]  # the tag list the size was read in (a later copy for 2026 families)
     if rec["by"] == "size":
         how = (f"{family}:latest is {rec['size']} in {src['alpaca']}; {rec['quant']} is the only quantization whose "
                "estimated file lies within 1% of that size")
