@@ -108,7 +108,8 @@ def test_the_default_quant_of_lfm2_5_thinking_is_the_one_its_size_allows():
 REFUSED = [
     ("lfm2:24b", "LFM2-24B-A2B"), ("lfm2:latest", "LFM2-24B-A2B"), ("LiquidAI/LFM2-24B-A2B", "config.json was not read"),
     ("nemotron-3-nano:4b", "config.json was not read"), ("glm-ocr", "encoder-decoder"), ("zai-org/GLM-OCR", "GLM-V"),
-    ("glm-ocr:q8_0", "GLM-V"), ("trinity-large", "400B-A13B"), ("arcee-ai/Trinity-Large-Preview", "config.json was not read"),
+    ("glm-ocr:q8_0", "GLM-V"), ("trinity-large", "layer pattern"), ("arcee-ai/Trinity-Large-Preview", "config was not read"),
+    ("hy3", "192 routed experts"), ("tencent/Hy3-preview", "config.json was not read"),
 ]
 
 
