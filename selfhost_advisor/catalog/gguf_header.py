@@ -14,6 +14,7 @@ from ..errors import BadFileError
 from ..limits import (MAX_GGUF_ARRAY, MAX_GGUF_KEPT, MAX_GGUF_KEPT_STRING, MAX_GGUF_KEYS, MAX_GGUF_NESTING,
                       MAX_GGUF_STRING, MAX_GGUF_STRINGS, MAX_GGUF_TENSORS)
 from ..record import record
+from ..termsafe import clipped
 
 GGUF_MAGIC = b"GGUF"
 DEFAULT_ALIGNMENT = 32  # gguf.md: general.alignment defaults to 32
@@ -265,6 +266,9 @@ def read_header(
     metadata: dict[str, Any] = {}
     for _ in range(n_kv):
         key = cur.string(1 << 16)
+        if key in metadata:  # ggml's gguf.cpp refuses the file ("duplicate key"); the last one was used unsaid
+            raise BadFileError(f"{src.name}: corrupt GGUF header (metadata key {clipped(key, 60)!r} given twice; "
+                               "llama.cpp does not load such a file)", "download or convert it again")
         metadata[key] = _value(cur, cur.unpack("I"), keep_items)
     alignment = metadata.get("general.alignment", DEFAULT_ALIGNMENT)
     if not isinstance(alignment, int) or isinstance(alignment, bool) or alignment <= 0 or alignment & (alignment - 1):

@@ -92,6 +92,24 @@ def _display_name(path: str) -> str:
     return stem[:-5] if stem.lower().endswith(".gguf") else stem
 
 
+def _check_tensors(tensors: list, model_id: str) -> None:
+    """Refuse what llama.cpp refuses before sizing it (session 33). No tensors: llama.cpp's vocabulary-only files
+    (models/ggml-vocab-*.gguf: the model's whole header, no weights) were sized as a 0 MB model that 'fits fully on
+    GPU'; llama-server stops at the first missing tensor. A tensor named twice, in one part or across split parts: ggml's
+    gguf.cpp ("duplicate tensor name") and llama-model-loader.cpp ("invalid model: tensor '%s' is duplicated") refuse
+    the file; it was counted twice."""
+    if not tensors:
+        raise BadFileError(f"{model_id}: GGUF holds no tensors, only metadata (a vocabulary-only file such as "
+                           "llama.cpp's ggml-vocab-*.gguf?); llama.cpp cannot run it",
+                           "give the model's GGUF with its weights")
+    seen: set[str] = set()
+    for t in tensors:
+        if t.name in seen:
+            raise BadFileError(f"{model_id}: GGUF names tensor {clipped(t.name, 60)!r} twice (llama.cpp refuses "
+                               "such a file: 'invalid model: tensor is duplicated')", "download or convert it again")
+        seen.add(t.name)
+
+
 def from_headers(headers: list[GGUFHeader], *, model_id: str, source: str, files: tuple[str, ...]) -> GGUFModel:
     """Model + quant from the header of each part (the first part carries the metadata)."""
     if not headers:
@@ -108,6 +126,7 @@ def from_headers(headers: list[GGUFHeader], *, model_id: str, source: str, files
         first.metadata, [(t.name, t.shape, t.ggml_type) for t in tensors], model_id=model_id, source=source,
         alignment=max(alignments),
     )
+    _check_tensors(tensors, model_id)  # after the metadata: a header without block_count says that first
     ftype = file_type_name(first.metadata.get("general.file_type"))
     if ftype is None:
         by_type: dict[str, int] = {}

@@ -63,6 +63,8 @@ class Gate:
             return False
         if self.min_quant is None:
             return True
+        if loss(q.name, q.base) is None:
+            return _bits_at_least(q, self.min_quant)
         return at_least(q.name, q.base, self.min_quant)
 
     def eligible(self, quants: Sequence[Quant]) -> tuple[Quant, ...]:
@@ -70,6 +72,20 @@ class Gate:
         if isinstance(quants, tuple):
             return _eligible(self, quants)
         return tuple(q for q in quants if self.allows(q))
+
+
+@lru_cache(maxsize=256)
+def _bits_at_least(q: Quant, floor: str) -> bool:
+    """An unmeasured format (vLLM's FP8 / GPTQ-INT4 / AWQ-INT4, the MLX formats, MXFP4_MOE, F32) against the floor: its
+    weight bits at least the floor's, in whole bits as `cost --min-quant` counts them (cost/floor.weight_bits: Q8_0 8,
+    Q4_K_M 4, IQ3_M 3; FP8 8, AWQ-INT4 4, MLX 3bit 3). Why (session 33): with no measured loss such a format passed
+    every floor, so `fit --engine vllm --min-quant Q8_0` printed 'Quality floor: Q8_0' and recommended GPTQ-INT4, and
+    --require-fit passed with it. The default floor (IQ3_M, 3 bits) passes every one of them, as before; a format of
+    unknown width passes (as an unmeasured one did)."""
+    from ..cost.floor import weight_bits
+
+    bits, floor_bits = weight_bits(q.name, q.default_type), weight_bits(floor)
+    return bits is None or floor_bits is None or bits >= floor_bits - 1e-9
 
 
 @lru_cache(maxsize=64)

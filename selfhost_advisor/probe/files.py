@@ -36,6 +36,22 @@ def _float(obj: dict, key: str) -> float | None:
     return float(val) if ok else None
 
 
+# the least rate a spec sheet gives (catalog/spec_fields._rate: 1 MB/s, 1 MFLOPS; below is a unit slip)
+_MIN_RATE = 1e6
+
+
+def _rate(value, key: str, path: str):
+    """A byte or FLOP rate of the file: absent or 0 (not known) as it is, else at least _MIN_RATE. Why (session 33): a
+    hand-edited "bandwidth_bytes_per_s": 1 (meant as 1 TB/s, or GB/s) was read as 1 byte/s and fit printed a GPU
+    decoding 0.00000000017 tokens/s, exit 0; the same figure as custom:bandwidth=1B/s is refused."""
+    if value and value < _MIN_RATE:
+        unit, example = (("1 MFLOPS", "165000000000000 for 165 TFLOPS") if "flops" in key else
+                         ("1 MB/s", "1008000000000 for 1,008 GB/s"))
+        raise BadFileError(f"probe file {path}: {key!r} is {value:g}, below {unit}: not a real rate (a unit slip?)",
+                           f"write it per second in base units, e.g. {example}; or {_HINT}")
+    return value
+
+
 def _str(obj: dict, key: str) -> str | None:
     val = obj.get(key)
     return val if isinstance(val, str) else None
@@ -147,9 +163,10 @@ def _device(d: object, path: str) -> Device:
         memory_bytes=memory,
         free_memory_bytes=_at_most(_int(d, "free_memory_bytes", path, required=False), memory,
                                    f"device {name!r} free_memory_bytes", "its memory_bytes", path),
-        bandwidth_bytes_per_s=_int(d, "bandwidth_bytes_per_s", path, required=False),
-        fp16_flops=_float(d, "fp16_flops"),
-        fp16_acc16_flops=_float(d, "fp16_acc16_flops"),
+        bandwidth_bytes_per_s=_rate(_int(d, "bandwidth_bytes_per_s", path, required=False), "bandwidth_bytes_per_s",
+                                    path),
+        fp16_flops=_rate(_float(d, "fp16_flops"), "fp16_flops", path),
+        fp16_acc16_flops=_rate(_float(d, "fp16_acc16_flops"), "fp16_acc16_flops", path),
         unified=_unified(d, name, path),
         usable_memory_bytes=_at_most(_int(d, "usable_memory_bytes", path, required=False), memory,
                                      f"device {name!r} usable_memory_bytes", "its memory_bytes", path),
@@ -212,11 +229,15 @@ def _measured(raw: object, path: str) -> dict | None:
     """The `measured` block of a probe saved with --measure (schema 1.3+): bandwidth, GEMM rate, threads."""
     if not isinstance(raw, dict):
         return None
-    return {"ram_bandwidth_bytes_per_s": _int(raw, "ram_bandwidth_bytes_per_s", path),
-            "matmul_flops": _float(raw, "matmul_flops"), "threads": _int(raw, "threads", path, required=False),
+    return {"ram_bandwidth_bytes_per_s": _rate(_int(raw, "ram_bandwidth_bytes_per_s", path),
+                                               "measured.ram_bandwidth_bytes_per_s", path),
+            "matmul_flops": _rate(_float(raw, "matmul_flops"), "measured.matmul_flops", path),
+            "threads": _int(raw, "threads", path, required=False),
             "seconds": _float(raw, "seconds"), "method": _str(raw, "method") or "", "clock_hz": _float(raw, "clock_hz"),
-            "copy_bandwidth_bytes_per_s": _int(raw, "copy_bandwidth_bytes_per_s", path, required=False),
-            "thread_bandwidth_bytes_per_s": _int(raw, "thread_bandwidth_bytes_per_s", path, required=False)}
+            "copy_bandwidth_bytes_per_s": _rate(_int(raw, "copy_bandwidth_bytes_per_s", path, required=False),
+                                                "measured.copy_bandwidth_bytes_per_s", path),
+            "thread_bandwidth_bytes_per_s": _rate(_int(raw, "thread_bandwidth_bytes_per_s", path, required=False),
+                                                  "measured.thread_bandwidth_bytes_per_s", path)}
 
 
 def _clock(data: dict) -> float | None:
@@ -295,8 +316,9 @@ def report_from_probe(data: object, path: str = "<probe>") -> ProbeReport:
         available_ram_bytes=_at_most(_int(data, "available_ram_bytes", path, required=False),
                                      _int(data, "ram_bytes", path) or 0, "available_ram_bytes", "ram_bytes", path),
         cpu_name=cpu.name,
-        ram_bandwidth_bytes_per_s=_int(data, "ram_bandwidth_bytes_per_s", path, required=False),
-        cpu_flops=_float(data, "cpu_flops"),
+        ram_bandwidth_bytes_per_s=_rate(_int(data, "ram_bandwidth_bytes_per_s", path, required=False),
+                                        "ram_bandwidth_bytes_per_s", path),
+        cpu_flops=_rate(_float(data, "cpu_flops"), "cpu_flops", path),
         source="file",
         interconnect=_str(data, "interconnect") or "",
         other_devices=tuple(others),
@@ -308,7 +330,8 @@ def report_from_probe(data: object, path: str = "<probe>") -> ProbeReport:
         measured_host=_measured(data.get("measured"), path),
         cpu_clock_hz=_clock(data),
         cpu_threads=_threads(data, path),
-        cpu_thread_bandwidth_bytes_per_s=_int(data, "cpu_thread_bandwidth_bytes_per_s", path, required=False) or None,
+        cpu_thread_bandwidth_bytes_per_s=_rate(_int(data, "cpu_thread_bandwidth_bytes_per_s", path, required=False),
+                                               "cpu_thread_bandwidth_bytes_per_s", path) or None,
         **_hybrid(data, path, _threads(data, path)),
     )
     warnings = tuple(without_ids(w) for w in _list(data, "warnings", path) if isinstance(w, str))
