@@ -954,6 +954,49 @@ def session32_cases(d: Path, rng: random.Random) -> list[tuple[str, list[str], d
     return out
 
 
+def session33_cases(d: Path, rng: random.Random) -> list[tuple[str, list[str], dict[str, str]]]:
+    """Session 33 (audit33): inputs llama.cpp itself refuses that the reader sized (a GGUF without tensors, as
+    llama.cpp's ggml-vocab-*.gguf; a tensor or a metadata key named twice), probe files whose rates are below 1 MB/s
+    (a unit slip the spec sheet refuses), and --min-quant with the engines whose formats have no measured loss. Files
+    named refuse-* must be exit 2: exit 0 on one is the class `accepted`."""
+    out: list[tuple[str, list[str], dict[str, str]]] = []
+    j = lambda: ["--json"] if rng.random() < .5 else []  # noqa: E731
+    (d / "s33").mkdir(exist_ok=True)
+    t = tiny_tensors()
+    key = _kv("llama.block_count", U32, struct.pack("<I", 1))
+    ggufs = {"refuse-no-tensors": gguf_bytes(base_kvs(), tensors=[]),
+             "refuse-dup-tensor": gguf_bytes(base_kvs(), tensors=t + [t[-1]]),
+             "refuse-dup-first": gguf_bytes(base_kvs(), tensors=[t[0]] + t),
+             "refuse-dup-key": gguf_bytes(base_kvs(), extra_kv=key, extra_n=1)}
+    for name, data in ggufs.items():
+        f = d / "s33" / f"{name}.gguf"
+        f.write_bytes(data)
+        for argv in (["fit", str(f), "--vram", "24GB"], ["fit", str(f), "-H", "rtx4090", "--engine", "ollama"]):
+            out.append(("s33 gguf", argv + j(), {}))
+    dev = {"vendor": "nvidia", "name": "NVIDIA GeForce RTX 4090", "memory_bytes": 4 * 10**9, "bandwidth_bytes_per_s": 10**12}
+    boxes = {"refuse-bw-1": ({**dev, "bandwidth_bytes_per_s": 1}, {}),
+             "refuse-bw-half-mb": ({**dev, "bandwidth_bytes_per_s": 999_999}, {}),
+             "refuse-fp16-1": ({**dev, "fp16_flops": 1}, {}),
+             "refuse-ram-bw-1": (dev, {"ram_bandwidth_bytes_per_s": 1}),
+             "refuse-cpu-flops": (dev, {"cpu_flops": 0.5}),
+             "refuse-measured": (dev, {"measured": {"ram_bandwidth_bytes_per_s": 10, "matmul_flops": 1e12}})}
+    for name, (device, top) in boxes.items():
+        f = d / "s33" / f"{name}.json"
+        f.write_text(json.dumps({"schema_version": "1.0.0", "ram_bytes": 64 * 10**9, "devices": [device], **top}))
+        for argv in (["fit", "llama3.1:8b", "-q", "Q8_0", "-H", str(f)], ["serve", "llama3.1:8b", "-H", str(f)],
+                     ["models", "--fits", str(f), "-s", "llama3.1"]):
+            out.append(("s33 probe", argv + j(), {}))
+    floors = ["Q8_0", "Q6_K", "Q4_K_M", "IQ3_M", "F16", "any"]
+    for _ in range(8):  # --min-quant where the formats have no measured loss: vLLM and MLX
+        f = rng.choice(floors)
+        out.append(("s33 floor", ["fit", rng.choice(["llama3.1:70b", "qwen3:30b-a3b"]), "-H", "2x rtx4090", "--engine",
+                                  "vllm", "--min-quant", f] + rng.choice([[], ["--require-fit", "gpu"]]) + j(), {}))
+        out.append(("s33 floor", ["fit", "llama3.1:70b", "-H", rng.choice(["m4-pro-48gb", "m4-max-128gb"]), "--engine",
+                                  "mlx", "--min-quant", f] + j(), {}))
+        out.append(("s33 floor", ["hardware", "--for", "llama3.1:8b", "--engine", "vllm", "--min-quant", f] + j(), {}))
+    return out
+
+
 def session30_cases(d: Path, rng: random.Random, hub_env: dict[str, str]) -> list[tuple[str, list[str], dict[str, str]]]:
     out: list[tuple[str, list[str], dict[str, str]]] = []
     j = lambda: ["--json"] if rng.random() < .5 else []  # noqa: E731
@@ -1195,6 +1238,7 @@ def cases(d: Path, port: int, rng: random.Random) -> list[tuple[str, list[str], 
     out += session23_cases(d, rng)
     out += session30_cases(d, rng, hub_env)
     out += session32_cases(d, rng)
+    out += session33_cases(d, rng)
     # models --installed over every broken Ollama folder, text and JSON
     for o in ollamas.values():
         for j in ([], ["--json"]):
@@ -1321,6 +1365,9 @@ def classify(rc: int | None, sig: int | None, out: bytes, err: bytes, rss_mb: fl
         bad.append("escape")
     if cpu_s > 2:
         bad.append("slow")
+    # session 33: an input llama.cpp refuses (or a unit slip), named refuse-* by the sweep, must not be sized
+    if rc == 0 and any("/s33/refuse-" in a for a in argv):
+        bad.append("accepted")
     # session 32: exit 0 with nothing on stdout, where a report was asked for (COLUMNS=0 drew every table 0 wide)
     if rc == 0 and not out.strip() and "--quiet" not in argv and not any(k.endswith("_COMPLETE") for k in env or {}) \
             and argv and argv[0] in ("fit", "models", "cost", "hardware", "serve", "probe"):

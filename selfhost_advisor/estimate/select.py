@@ -7,7 +7,8 @@ Why this rule (issue 17): "the highest quality that fits" recommended qwen2.5:72
 1.1 tokens/s where a smaller quantization was faster. Every command asks `choose(options, gate)` (or `select`):
 
 1. Gate. Eligible: placement tier accepted (`--require-fit`), decode >= `--min-tps`, measured loss no worse than
-   the floor's (`--min-quant`). The gate is never relaxed: a pick meets every flag.
+   the floor's (`--min-quant`; a format without a measured loss, vLLM's or MLX's: weight bits no fewer than the
+   floor's, in whole bits). The gate is never relaxed: a pick meets every flag.
 2. Tier. The best tier with an eligible option wins: gpu, then partial, then cpu. A partial offload never beats
    a full GPU fit of an eligible quantization, whatever the speeds.
 3. Quality, saturated. Within the tier, the best quality is the lowest measured perplexity change against
