@@ -986,6 +986,16 @@ def session33_cases(d: Path, rng: random.Random) -> list[tuple[str, list[str], d
         for argv in (["fit", "llama3.1:8b", "-q", "Q8_0", "-H", str(f)], ["serve", "llama3.1:8b", "-H", str(f)],
                      ["models", "--fits", str(f), "-s", "llama3.1"]):
             out.append(("s33 probe", argv + j(), {}))
+    long_t = [("t" * 60000, (256,), 255, 0), ("t" * 60000, (250, 320), 8, 100), ("t" * 60000, (256,), 0, 1000)]
+    for i, tensor in enumerate(long_t):  # a 64 KiB tensor name in the error: quoted clipped (the longline class)
+        f = d / "s33" / f"long-tensor-{i}.gguf"
+        f.write_bytes(gguf_bytes(base_kvs(), tensors=t + [tensor]))
+        out.append(("s33 gguf", ["fit", str(f), "--vram", "24GB"] + j(), {}))
+    for argv in (["fit", "ollama:" + "a" * 5000, "--vram", "24GB"], ["fit", "ollama:x:" + "b" * 3000],
+                 ["fit", "ollama:"], ["serve", "ollama:" + "c" * 5000, "-H", "rtx4090"],
+                 ["fit", "llama3.1:8b", "--vram", "24GB", "-q", "Q4_K_M," + "Z" * 5000],
+                 ["hardware", "--for", "llama3.1:8b", "-q", "Q8_0," + "Y" * 5000]):
+        out.append(("s33 long", argv + j(), {}))
     floors = ["Q8_0", "Q6_K", "Q4_K_M", "IQ3_M", "F16", "any"]
     for _ in range(8):  # --min-quant where the formats have no measured loss: vLLM and MLX
         f = rng.choice(floors)

@@ -97,3 +97,34 @@ def test_min_quant_q4_k_m_still_allows_a_4_bit_vllm_format(capsys):
                          "Q4_K_M", "--json")
     assert code == 0, err
     assert json.loads(out)["recommended"] in ("GPTQ-INT4", "AWQ-INT4")
+
+
+@pytest.mark.parametrize("model", ["ollama:" + "a" * 5000, "ollama:x:" + "b" * 3000])
+def test_an_ollama_name_not_installed_is_quoted_clipped(capsys, monkeypatch, tmp_path, model):
+    # the one line quoted the whole name: `ollama:` + 5,000 characters gave a 5,125-character error (hf: is clipped)
+    monkeypatch.setenv("OLLAMA_MODELS", str(tmp_path))
+    code, out, err = run(capsys, "fit", model, "--vram", "24GB")
+    one_line_exit_2(code, out, err, "is not installed")
+    assert len(err) < 400, len(err)
+
+
+@pytest.mark.parametrize("model", ["ollama:", "OLLAMA:  "])
+def test_ollama_prefix_without_a_name_says_so(capsys, model):
+    code, out, err = run(capsys, "fit", model, "--vram", "24GB")
+    one_line_exit_2(code, out, err, "no model name after 'ollama:'")
+
+
+@pytest.mark.parametrize("tensor", [("t" * 60000, (256,), 255, 0), ("t" * 60000, (250, 320), 8, 100)])
+def test_a_gguf_tensor_name_is_quoted_clipped(capsys, tmp_path, tensor):
+    # a tensor name may hold 64 KiB; one with an unknown type id or a bad row length came back in a 60,076-character line
+    path = _gguf(tmp_path, "longname", gguf_bytes(base_kvs(), tensors=tiny_tensors() + [tensor]))
+    code, out, err = run(capsys, "fit", path, "--vram", "24GB")
+    one_line_exit_2(code, out, err, "tensor 'ttt")
+    assert len(err) < 600, len(err)
+
+
+def test_an_unknown_quantization_in_a_list_is_quoted_clipped(capsys):
+    # `-q Z...` alone was clipped before it reached catalog/quants.get_quant; `-q Q4_K_M,Z...` was quoted whole
+    code, out, err = run(capsys, "fit", "llama3.1:8b", "--vram", "24GB", "-q", "Q4_K_M," + "Z" * 5000)
+    one_line_exit_2(code, out, err, "unknown quantization")
+    assert len(err) < 1000, len(err)

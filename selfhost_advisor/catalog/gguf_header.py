@@ -275,25 +275,28 @@ def read_header(
         raise BadFileError(f"{src.name}: corrupt GGUF header (general.alignment {alignment!r})")
     tensors = []
     for _ in range(n_tensors):
-        name = cur.string(1 << 16)
+        name = cur.string(1 << 16)  # up to 64 KiB; quoted clipped (a 60,000-character name came back whole, session 33)
         n_dims = cur.unpack("I")
         if not 1 <= n_dims <= MAX_DIMS:
-            raise BadFileError(f"{src.name}: corrupt GGUF header (tensor {name!r} has {n_dims} dimensions)")
+            raise BadFileError(f"{src.name}: corrupt GGUF header (tensor {clipped(name, 60)!r} has {n_dims} "
+                               "dimensions)")
         shape = struct.unpack(f"{cur.endian}{n_dims}Q", cur.take(8 * n_dims))
         type_id, offset = cur.unpack("I"), cur.unpack("Q")
         if type_id not in ggml_types:
-            raise BadFileError(f"{src.name}: tensor {name!r} has unknown GGML type id {type_id}")
+            raise BadFileError(f"{src.name}: tensor {clipped(name, 60)!r} has unknown GGML type id {type_id}")
         type_name, block, type_size = ggml_types[type_id]
         if shape[0] % block:
-            raise BadFileError(f"{src.name}: tensor {name!r} row length {shape[0]} is not a multiple of {type_name}'s {block}")
+            raise BadFileError(f"{src.name}: tensor {clipped(name, 60)!r} row length {shape[0]} is not a multiple of "
+                               f"{type_name}'s {block}")
         n_el = 1
         for dim in shape:
             n_el *= dim
         if n_el >= 1 << 62:
-            raise BadFileError(f"{src.name}: corrupt GGUF header (tensor {name!r} shape {shape})")
+            raise BadFileError(f"{src.name}: corrupt GGUF header (tensor {clipped(name, 60)!r} shape {shape})")
         n_bytes = n_el // shape[0] * (shape[0] // block) * type_size if shape[0] else 0
         if offset % alignment:
-            raise BadFileError(f"{src.name}: corrupt GGUF header (tensor {name!r} offset {offset} is not aligned)")
+            raise BadFileError(f"{src.name}: corrupt GGUF header (tensor {clipped(name, 60)!r} offset {offset} is not "
+                               "aligned)")
         tensors.append(TensorInfo(name, tuple(shape), type_name, offset, n_bytes))
     data_offset = _pad(cur.pos, alignment)
     return GGUFHeader(version, metadata, tuple(tensors), alignment, data_offset)

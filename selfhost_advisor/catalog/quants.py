@@ -5,6 +5,7 @@ from functools import lru_cache
 
 from ..domain import Quant
 from ..errors import UnknownQuantError
+from ..termsafe import clipped
 from .data import load
 
 
@@ -35,6 +36,8 @@ def get_quant(name: str) -> Quant:
     engines = load("engines")
     for engine, key in (("vllm", "vllm_formats"), ("mlx", "mlx_formats")):  # 'FP8' on llama.cpp listed 30 GGUF types
         if key in engines and str(name).strip().lower() in {f["name"].lower() for f in engines[key]["formats"]}:
-            raise UnknownQuantError(f"{name!r} is a weight format of --engine {engine}, not a GGUF type of this engine",
+            raise UnknownQuantError(f"{clipped(str(name))!r} is a weight format of --engine {engine}, not a GGUF type "
+                                    "of this engine",
                                     f"add --engine {engine}, or use a GGUF type: {names}")
-    raise UnknownQuantError(f"unknown quantization {name!r}", f"use one of: {names}")
+    # clipped: `-q Q4_K_M,` + 5,000 characters came back whole (a lone value was clipped before it got here; session 33)
+    raise UnknownQuantError(f"unknown quantization {clipped(str(name))!r}", f"use one of: {names}")

@@ -81,6 +81,9 @@ def resolve(query: str, *, quants: tuple[str, ...] = (), offline: bool = False) 
         return resolve_gguf_file(os.path.expanduser(raw), raw)
     low = raw.lower()
     if low.startswith("ollama:"):
+        if not raw[len("ollama:"):].strip():  # said "'' is not installed" (session 33)
+            raise UnknownModelError("no model name after 'ollama:'", "e.g. ollama:llama3.1:8b; 'advisor models "
+                                    "--installed' lists what Ollama has")
         return resolve_installed(raw[len("ollama:"):], raw, required=True)  # type: ignore[return-value]
     if low.startswith("hf:"):
         return resolve_hub(raw[3:], raw, quants=quants, offline=offline)
@@ -192,7 +195,9 @@ def resolve_installed(name: str, query: str, *, required: bool) -> Resolved | No
         return None
     if inst is None:
         if required:
-            raise UnknownModelError(f"{name!r} is not installed in Ollama's model folder {clipped(str(models_dir()), 80)}",
+            # the name clipped: `ollama:` + 5,000 characters came back whole in a 5,125-character line (session 33)
+            raise UnknownModelError(f"{clipped(name)!r} is not installed in Ollama's model folder "
+                                    f"{clipped(str(models_dir()), 80)}",
                                     "run 'advisor models --installed' to list what is")
         return None
     if inst.problem or inst.blob is None:
