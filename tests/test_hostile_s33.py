@@ -128,3 +128,13 @@ def test_an_unknown_quantization_in_a_list_is_quoted_clipped(capsys):
     code, out, err = run(capsys, "fit", "llama3.1:8b", "--vram", "24GB", "-q", "Q4_K_M," + "Z" * 5000)
     one_line_exit_2(code, out, err, "unknown quantization")
     assert len(err) < 1000, len(err)
+
+
+@pytest.mark.parametrize("hardware", ["m4-max-128gb", "ryzen 9 7950x 64gb"])
+def test_fit_under_an_engine_that_does_not_run_here_does_not_read_as_a_memory_shortfall(capsys, hardware):
+    # fit -H m4-max-128gb --engine vllm: every format 'no (-16.1 GB)' and 'Nothing fits. Smallest option AWQ-INT4 needs
+    # 6.8 GB, 5.7 GB short' on a Mac with 115 GB usable: the reason is the engine (the note says so), not memory
+    code, out, err = run(capsys, "fit", "llama3.1:8b", "-H", hardware, "--engine", "vllm", "--wide")
+    assert code == 0, err
+    assert "GB short" not in out and "no (-" not in out, out
+    assert "Nothing runs here" in out and "note: vLLM " in out  # the note names why

@@ -63,6 +63,8 @@ def _fit_cell(opt: FitOption) -> str:
         text = f"experts {pl.cpu_moe_layers}/{pl.total_layers - 1} in RAM"
     elif pl.fit == "partial":
         text = f"partial {pl.gpu_layers}/{pl.total_layers}"
+    elif pl.fit == "no" and pl.unsupported:  # the engine does not run it here (vLLM on a Mac, GPTQ on Intel's XPU):
+        text = "not run"  # no memory figure is short of anything (session 33: it read 'no (-16.1 GB)' on a 128 GB Mac)
     elif pl.fit == "no":
         text = f"no (-{gb(pl.missing_bytes)})"
     else:
@@ -207,6 +209,10 @@ def render_fit(r: FitResult, file=None) -> None:
         floor = r.assumptions.get("min_quant")
         con.print(f"[bold red]Nothing at the quality floor {floor} or better fits.[/] "
                   f"Only quantizations that lose more do (see the note; --min-quant any allows them).")
+    elif r.options and all(o.placement.unsupported for o in r.options):
+        # vLLM on a Mac or a CPU-only box: 'Nothing fits. Smallest option AWQ-INT4 needs 6.8 GB, 5.7 GB short' read as
+        # a memory shortfall where 115 GB were usable (session 33); the note below says why the engine does not run
+        con.print("[bold red]Nothing runs here.[/] The engine does not run on this hardware (see the note).")
     else:
         smallest = min(r.options, key=lambda o: o.memory.total_bytes)
         con.print(
