@@ -6,7 +6,8 @@ decode at the run's mean KV length, prefill at half the prompt (the mean a promp
 weights + KV cache + one prompt chunk of activations. Errors are (estimate - logged) / logged. The rows of
 mlx_runs.yaml are all held out (scored blind before estimate/mlx.py changed, session 14); the older MLX rows of
 data/engine_logs.yaml are printed as their own class. mlx-server rows (another engine on mlx's kernels) are apart.
-Rows marked `batch: 2` (class suffix -2) were added after the layer-steps rule landed and scored blind by it.
+Rows marked `batch: 2` (class suffix -2) were added after the layer-steps rule landed and scored blind by it;
+`batch: 33` (class suffix -33) is session 33's set (2025-2026 models), scored blind in mlx_accuracy_s33_blind.txt.
 """
 from __future__ import annotations
 
