@@ -201,3 +201,23 @@ def test_hybrid_prompts_pay_mlx_lms_gated_delta_token_walk():
     assert X.gated_delta_seconds(get("llama3.1:8b"), dev) == 0.0
     pp = X.prefill_tokens_per_s(m, X.get_mlx_quant("4bit"), _m("m5-max-40c-128gb"), 1479 // 2)
     assert abs(pp / 2756.57 - 1) < 0.20
+
+
+def test_gemma4_per_layer_embedding_is_a_lookup_at_prefill(monkeypatch):
+    # mlx-lm gemma4_text.py reads the per-layer inputs with embed_tokens_per_layer(input_ids), an nn.Embedding: a
+    # lookup, like the token embedding. Dropping that table from the model's tensors must not change the prompt rate,
+    # while dropping a real matrix (the per-layer projection) must make it faster.
+    from selfhost_advisor.estimate import tensors as T
+
+    m, q, mach = get("gemma4:e4b"), X.get_mlx_quant("8bit"), _m("m5-max-40c-128gb")
+    real = T.build_tensors
+    assert any(t.name == "per_layer_token_embd.weight" and t.n_dims == 2 for t in real(m))
+    base = X.prefill_tokens_per_s(m, q, mach, 768)
+
+    def without(name):
+        return lambda model: [t for t in real(model) if t.name != name]
+
+    monkeypatch.setattr(X, "build_tensors", without("per_layer_token_embd.weight"))
+    assert X.prefill_tokens_per_s(m, q, mach, 768) == pytest.approx(base)
+    monkeypatch.setattr(X, "build_tensors", without("per_layer_model_proj.weight"))
+    assert X.prefill_tokens_per_s(m, q, mach, 768) > base * 1.001

@@ -34,6 +34,12 @@ from .tensors import build_tensors
 BF16 = 2
 
 
+# Tables a prompt token indexes rather than multiplies: the token embedding (nn.Embedding) and Gemma 3n / Gemma 4's
+# per-layer input embedding, mlx-lm gemma4_text.py `self.embed_tokens_per_layer(input_ids)` (and gemma3n.py), a
+# vocab_size_per_layer_input x (layers x 256) nn.Embedding, 2.8B of Gemma 4 E4B's 7.5B matrix weights: no prefill FLOPs.
+LOOKUP_TABLES = frozenset({"token_embd.weight", "per_layer_token_embd.weight"})
+
+
 @lru_cache(maxsize=1)
 def _formats() -> dict[str, dict]:
     return {f["name"].lower(): f for f in load("engines")["mlx_formats"]["formats"]}
@@ -285,7 +291,7 @@ def step_scale(device: Device | None) -> float:
 
 
 def prefill_tokens_per_s(model: Model, quant: Quant, machine: Machine, depth: int) -> float | None:
-    """2 FLOPs per active matrix weight (the embedding is a lookup) plus attention over `depth` cached tokens, for a
+    """2 FLOPs per active matrix weight (the embeddings are lookups: LOOKUP_TABLES) plus attention over `depth` cached tokens, for a
     prompt of 2 x depth tokens (a prompt token attends on average to half the prompt); each prefill_step_size chunk of
     it is one forward pass and pays every layer's fixed steps (layer_seconds) once, as a decoded token does."""
     from .speed import _attention_flops, efficiency
@@ -295,7 +301,7 @@ def prefill_tokens_per_s(model: Model, quant: Quant, machine: Machine, depth: in
         return None
     share = model.moe.active / model.moe.experts if model.moe else 1.0
     flops = sum(int(2 * t.n_elements * (share if "_exps" in t.name else 1.0)) for t in build_tensors(model)
-                if t.n_dims >= 2 and t.name != "token_embd.weight")
+                if t.n_dims >= 2 and t.name not in LOOKUP_TABLES)
     prompt = max(1, 2 * depth)
     step = int(load("engines")["engines"]["mlx"]["n_ubatch"])
     if model.mla is None:
