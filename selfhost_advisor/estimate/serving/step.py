@@ -188,6 +188,35 @@ def overhead_seconds(model: Model, batch: float) -> float:
             + float(c["per_sequence_us"]) * 1e-6 * batch)
 
 
+@lru_cache(maxsize=1)
+def sync_host_us_per_request() -> float:
+    """Host microseconds per scheduled request that a synchronous vLLM engine core spends between GPU steps: the
+    geometric mean over data/serving.yaml sync_scheduling_runs of (median ITL without - with --async-scheduling) /
+    the requests a step ran (19.2 us on gpustack's two A100 pairs, vLLM 0.11.0: 17.0 and 21.7)."""
+    import math
+
+    rows = serving_data()["vllm"]["sync_scheduling_runs"]["rows"]
+    xs = [(float(r["itl_ms"]) - float(r["itl_async_ms"])) * 1e3 / float(r["running"]) for r in rows]
+    return math.exp(sum(math.log(x) for x in xs) / len(xs))
+
+
+def sync_host_seconds(requests: float, release: str = "") -> float:
+    """Per step: the engine core's CPU work that a vLLM release before async scheduling's default ran between GPU
+    steps, sync_host_us_per_request() x the requests the step schedules (0 from data/serving.yaml
+    sync_scheduling_before, 0.14.0, PR #27614, and for '' = the registry's current release). Without async scheduling
+    (vllm PR #19970) the engine core's busy loop schedules, prepares the inputs, launches the step, waits for the
+    sampled tokens and updates every request before the next step starts, so that work adds to the GPU's time instead
+    of hiding behind it. The calibration rows of layer_overhead_us ran releases with it on (0.21, 0.23), so the fitted
+    step holds none of it."""
+    from ..vllm import engine_version
+    from ..vllm_graphs import version_tuple
+
+    before = serving_data()["vllm"].get("sync_scheduling_before")
+    if not before or requests <= 0 or version_tuple(release or engine_version()) >= version_tuple(str(before)):
+        return 0.0
+    return sync_host_us_per_request() * 1e-6 * requests
+
+
 def logits_rows(batch: float, prefill_tokens: float, prefill_seqs: float | None = None) -> float:
     """Rows of logits one step computes: vLLM runs the LM head only at each scheduled request's last token
     (vllm/v1/worker/gpu_model_runner.py: sample_hidden_states = hidden_states[logits_indices], logits_indices =
@@ -268,12 +297,14 @@ def step_seconds(model: Model, quant: Quant, machine: Machine, tp: int, batch: f
     tokens of `prefill_seqs` requests (one when not given) attending on average to `prefill_depth` tokens. eager:
     --enforce-eager, no CUDA graphs: the host launches the step's kernels one by one while the GPU runs them, so the
     step is the longer of the graph step and the launches (eager_host_seconds). release: the vLLM release whose
-    kernels the step launches ('' = the registry's current one; tp_qk_norm_collectives)."""
+    kernels the step launches ('' = the registry's current one; tp_qk_norm_collectives) and whose engine core may run
+    between GPU steps (sync_host_seconds: releases before 0.14.0, per scheduled request)."""
     linear, attention = _parts_seconds(model, quant, machine, tp, batch, depth, prefill_tokens, prefill_depth,
                                        kv_dtype_bytes, prefill_seqs, release)
     tokens = batch + prefill_tokens
     graph = (linear + attention + overhead_seconds(model, batch) + moe_fixed_seconds(model)
-             + allreduce_seconds(model, machine, tp, tokens, release))
+             + allreduce_seconds(model, machine, tp, tokens, release)
+             + sync_host_seconds(logits_rows(batch, prefill_tokens, prefill_seqs), release))
     if not eager:
         return graph
     return max(graph, eager_host_seconds(model, tp, release))
