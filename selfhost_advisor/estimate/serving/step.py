@@ -208,13 +208,20 @@ def sync_host_seconds(requests: float, release: str = "") -> float:
     sampled tokens and updates every request before the next step starts, so that work adds to the GPU's time instead
     of hiding behind it. The calibration rows of layer_overhead_us ran releases with it on (0.21, 0.23), so the fitted
     step holds none of it."""
+    if requests <= 0 or not _synchronous(release):
+        return 0.0
+    return sync_host_us_per_request() * 1e-6 * requests
+
+
+@lru_cache(maxsize=64)
+def _synchronous(release: str) -> bool:
+    """Whether the release ('' = the registry's current one) predates data/serving.yaml sync_scheduling_before; once
+    per release (every step asks)."""
     from ..vllm import engine_version
     from ..vllm_graphs import version_tuple
 
     before = serving_data()["vllm"].get("sync_scheduling_before")
-    if not before or requests <= 0 or version_tuple(release or engine_version()) >= version_tuple(str(before)):
-        return 0.0
-    return sync_host_us_per_request() * 1e-6 * requests
+    return bool(before) and version_tuple(release or engine_version()) < version_tuple(str(before))
 
 
 def logits_rows(batch: float, prefill_tokens: float, prefill_seqs: float | None = None) -> float:
