@@ -119,18 +119,19 @@ def evaluate(rows: list[dict] | None = None) -> list[dict]:
     for row in rows:
         fn = EVALUATORS.get(row["engine"])
         if fn is not None:
-            out.append({"engine": row["engine"], **fn(row)})
+            out.append({"engine": row["engine"], **fn(row), "session": row.get("session")})
     return out
 
 
 def summary(results: list[dict]) -> dict:
-    """Median and max |error| per engine and quantity, for seen rows and held-out rows apart."""
+    """Median and max |error| per engine and quantity, for seen rows, held-out rows and the rows added blind in session
+    33 (`session: 33`, logs of 2025-2026 read after the rules were written) apart."""
     out: dict = {}
     for r in results:
         for key in [k for k in r if k.endswith(("_err", "_abs")) and r[k] is not None]:
             name = key[:-4] + ("_gib" if key.endswith("_abs") else "")
-            group = out.setdefault(r["engine"], {}).setdefault(name, {"seen": [], "holdout": []})
-            group["holdout" if r["holdout"] else "seen"].append(abs(r[key]))
+            group = out.setdefault(r["engine"], {}).setdefault(name, {"seen": [], "holdout": [], "s33": []})
+            group["s33" if r.get("session") == 33 else "holdout" if r["holdout"] else "seen"].append(abs(r[key]))
     for eng in out.values():
         for q, g in eng.items():
             eng[q] = {k: ({"n": len(v), "median": statistics.median(v), "max": max(v)} if v else {"n": 0})
@@ -342,9 +343,11 @@ def main() -> int:
         for q in ("compute", "kvbuf", "batch", "decode", "prefill", "peak", "full", "partial"):
             if r.get(f"{q}_err") is not None:
                 parts.append(f"{q} {r[q + '_est']:8.2f}/{r[q + '_logged']:8.2f} {r[q + '_unit']} {r[q + '_err']:+6.1%}")
+        if "refused_est" in r:  # vLLM stopped at start-up: yes/no whether the estimate stops too
+            parts.append(f"refused {'yes' if r['refused_est'] else 'NO'}/yes")
         if "layers_est" in r:
             parts.append(f"layers {r['layers_est']}/{r['layers_logged']} of {r['model_layers']}")
-        print("  ".join(parts) + ("  [holdout]" if r["holdout"] else ""))
+        print("  ".join(parts) + ("  [s33]" if r.get("session") == 33 else "  [holdout]" if r["holdout"] else ""))
     print()
     for eng, qs in summ.items():
         for q, g in qs.items():
