@@ -55,6 +55,10 @@ def vllm_row(row: dict) -> dict:
     f = row["flags"]
     machine = _machine(row)
     tp = int(row["tp"])
+    refusal = _cli_refusal(m, row["version"])
+    if refusal:  # a model whose vLLM memory is not modelled: `fit --engine vllm` refuses it, so no figure is scored
+        return {"source": row["source"], "model": row["model"], "quant": row["quant"], "gpu": row.get("gpu"),
+                "tp": tp, "version": row["version"], "holdout": bool(row.get("holdout")), "cli_refuses": refusal}
     graphs_in_budget = V.graphs_in_budget(m, row["version"])
     req = FitRequest(context=int(f["max_model_len"]), engine="vllm", gpu_memory_utilization=float(f["gpu_memory_utilization"]),
                      max_num_seqs=int(f["max_num_seqs"]), max_num_batched_tokens=int(f["max_num_batched_tokens"]),
@@ -69,13 +73,14 @@ def vllm_row(row: dict) -> dict:
     pool = p.pool_bytes_per_gpu + (p.memory.compute_buffer_bytes // tp - act)  # the plan's pool, with this rank's activation
     if p.pool_bytes_per_gpu == 0:  # the plan clamps at 0; rebuild the signed figure vLLM logs
         total = V.cuda_total_bytes(machine.devices[0])
-        pool = int(total * req.gpu_memory_utilization) - V.vllm_weights(m, q).per_gpu(tp) - act \
+        pool = int(total * req.gpu_memory_utilization) - _row_weights(row, m, q, machine).per_gpu(tp) - act \
             - V.non_torch_bytes(tp, machine.interconnect, row["version"]) - (0 if req.enforce_eager else _row_graphs(row, m))
     lg = row["logged"]
     out = {"source": row["source"], "model": row["model"], "quant": row["quant"], "gpu": row.get("gpu") or row.get("gpu_name"),
            "tp": tp, "version": row["version"], "holdout": bool(row.get("holdout"))}
     if row.get("expect_refusal"):  # vLLM stopped at start-up: does the estimate stop too?
-        out["refused_est"] = p.placement.fit == "no"
+        # plan()'s own rule (pool >= one sequence's KV) on this row's pool, which carries the row's sampler path
+        out["refused_est"] = p.placement.fit == "no" or pool < p.seq_kv_bytes_per_gpu * req.n_parallel
         out["refused_logged"] = True
     kv_logged = lg.get("kv_cache")
     if kv_logged is None and lg.get("kv_cache_tokens"):
@@ -93,9 +98,26 @@ def vllm_row(row: dict) -> dict:
         g = _row_graphs(row, m) / GIB
         out.update(graphs_logged_gib=lg["graphs"], graphs_est_gib=round(g, 2), graphs_err=(g - lg["graphs"]) / lg["graphs"])
     if lg.get("weights") is not None:
-        w = V.vllm_weights(m, q).per_gpu(tp) / GIB
+        w = _row_weights(row, m, q, machine).per_gpu(tp) / GIB
         out.update(weights_logged_gib=lg["weights"], weights_est_gib=round(w, 2), weights_err=(w - lg["weights"]) / lg["weights"])
     return out
+
+
+def _cli_refusal(m, version: str) -> str:
+    """Why the CLI refuses this model on vLLM (engines' check_runs: data/engines.yaml not_sized), '' where it sizes it."""
+    from selfhost_advisor.engines import get_engine
+    from selfhost_advisor.errors import NotSizedModelError
+
+    try:
+        get_engine("vllm").check_runs(m, version)
+    except NotSizedModelError as e:
+        return str(e)
+    return ""
+
+
+def _row_weights(row: dict, m, q, machine):
+    """The weights plan() counts for the run: MXFP4 experts laid out for the release's MoE kernel on its GPU."""
+    return V.vllm_weights(m, q, V.mxfp4_kernel(m, q, machine, row["version"]))
 
 
 def _row_graphs(row: dict, m) -> int:
@@ -343,6 +365,8 @@ def main() -> int:
         for q in ("compute", "kvbuf", "batch", "decode", "prefill", "peak", "full", "partial"):
             if r.get(f"{q}_err") is not None:
                 parts.append(f"{q} {r[q + '_est']:8.2f}/{r[q + '_logged']:8.2f} {r[q + '_unit']} {r[q + '_err']:+6.1%}")
+        if r.get("cli_refuses"):
+            parts.append("not sized: fit --engine vllm refuses it (exit 2)")
         if "refused_est" in r:  # vLLM stopped at start-up: yes/no whether the estimate stops too
             parts.append(f"refused {'yes' if r['refused_est'] else 'NO'}/yes")
         if "layers_est" in r:

