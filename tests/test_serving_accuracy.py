@@ -285,7 +285,9 @@ def test_gpt_oss_on_the_a100_within_goal():
 def test_gpt_oss_on_the_h100_within_goal():
     """A strict xfail until session 33 (median 1.67 after the MoE step terms, 1.28 after serve22's Marlin MoE on Hopper):
     the 11 rows ran vLLM 0.10.2 / 0.11.0, whose engine core scheduled between GPU steps; with its per-request host time
-    (step.sync_host_seconds, serve33) the median is 1.22. docs/methodology.md 6c 'Session 33 (serve33)'."""
+    (step.sync_host_seconds, serve33) the median is 1.22, and with vLLM's MXFP4 layout (estimate/vllm_mxfp4.py: the 0.10.x /
+    0.11.0 runs hold Marlin's padded experts, a smaller pool; englog33) lower still. docs/methodology.md 6c 'Session 33
+    (serve33)' and 6-engine33."""
     assert 0.8 <= _gpt_oss_median("h100") <= 1.25, _gpt_oss_median("h100")
 
 
