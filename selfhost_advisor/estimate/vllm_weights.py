@@ -188,12 +188,46 @@ def vision_bytes(model: Model) -> int:
     return 0
 
 
+_MX_BLOCK = 32  # MXFP4: one E8M0 scale byte per 32 values
+
+
+def _round_up(x: int, to: int) -> int:
+    return -(-x // to) * to
+
+
+@lru_cache(maxsize=1)
+def mxfp4_layouts() -> dict[str, dict]:
+    return {k: v for k, v in load("engines")["vllm_mxfp4_layouts"].items() if isinstance(v, dict)}
+
+
+def mxfp4_expert_bytes(t: Tensor, kernel: str) -> int | None:
+    """Bytes of one MXFP4 expert tensor (GGUF names: ffn_gate_exps / ffn_up_exps (H, I, E), ffn_down_exps (I, H, E),
+    their biases (I, E) / (H, E)) under `kernel`'s layout, or None where the layout is not modelled (the caller keeps
+    the checkpoint's bytes). Gate and up are the two halves of vLLM's fused w13 (E, 2 I_pad, H_pad / 2); down is w2
+    (E, H_pad, I_pad / 2); scales one byte per 32 inputs, held `scale_copies` times; biases in `bias_bytes`."""
+    lay = mxfp4_layouts().get(kernel)
+    if lay is None or "_exps" not in t.name:
+        return None
+    is_down = "ffn_down_exps" in t.name
+    if t.name.endswith(".bias"):
+        width, experts = t.shape[0], t.shape[1]  # I for gate / up, H for down
+        pad = int(lay["hidden_align"]) if is_down else int(lay["intermediate_align"])
+        return experts * _round_up(width, pad) * int(lay["bias_bytes"])
+    if t.n_dims != 3:
+        return None
+    n_in, n_out, experts = t.shape
+    h_pad_to, i_pad_to = int(lay["hidden_align"]), int(lay["intermediate_align"])
+    k = _round_up(n_in, i_pad_to if is_down else h_pad_to)  # the GEMM's input width (the quantization axis)
+    n = _round_up(n_out, h_pad_to if is_down else i_pad_to)
+    values = experts * n * k // 2
+    scales = experts * n * (k // _MX_BLOCK) * int(lay["scale_copies"])
+    return values + scales
+
+
 @lru_cache(maxsize=256)
 def vllm_weights(model: Model, quant: Quant, kernel: str = "") -> VllmWeights:
     """The model's weights in a vLLM format; `kernel` (vllm_mxfp4.mxfp4_kernel, '' = the checkpoint's own bytes) lays
     MXFP4 experts out as that MoE kernel holds them after loading (padding, scale copies, bias dtype)."""
-    from .vllm_mxfp4 import expert_tensor_bytes
-
     fmt = _formats()[quant.name]
     per_layer = [0] * model.n_layers
     whole = [0] * model.n_layers
@@ -203,7 +237,7 @@ def vllm_weights(model: Model, quant: Quant, kernel: str = "") -> VllmWeights:
             continue
         b = tensor_bytes(t, fmt)
         if kernel and fmt.get("experts_only"):
-            laid = expert_tensor_bytes(t, kernel)
+            laid = mxfp4_expert_bytes(t, kernel)
             b = b if laid is None else laid
         params += t.n_elements
         if t.layer >= 0:
