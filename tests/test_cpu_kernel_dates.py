@@ -108,15 +108,21 @@ def test_arm_q6_k_and_q5_k_run_the_dot_kernel_until_their_repacks_reached_each_c
         assert plain(ty) > 2 * dot_plain.get(ty, cpu_kernels.decode_rates("neon")[1])
 
 
+def _assert_dot_kernel_until(spec, ty, day_before, day):
+    """Before `day` a `ty` prompt runs the per-token dot kernel (twice its rate: a multiply-add is 2 FLOPs); from it
+    on, today's path; and that path is faster."""
+    before, _, dot = _rates(spec + f",build_date={day_before}")
+    after, _, _ = _rates(spec + f",build_date={day}")
+    now, _, _ = _rates(spec)
+    assert before(ty) == pytest.approx(2 * dot[ty])
+    assert after(ty) == pytest.approx(now(ty))
+    assert after(ty) > before(ty)
+
+
 def test_x86_q5_0_ran_the_dot_kernel_until_tinyblas_took_it():
     # llama.cpp #10010 (opened 2024-10-23) adds block_q5_0 to tinyBLAS_Q0_AVX; before it a Q5_0 prompt ran
     # ggml_vec_dot_q5_0_q8_0 per token and row. Decode never used tinyBLAS, so it does not move (session 33)
-    before, _, dot = _rates(XEON + ",build_date=2024-10-22")
-    after, _, _ = _rates(XEON + ",build_date=2024-10-23")
-    now, _, _ = _rates(XEON)
-    assert before("Q5_0") == pytest.approx(2 * dot["Q5_0"])
-    assert after("Q5_0") == pytest.approx(now("Q5_0"))
-    assert after("Q5_0") > before("Q5_0")
+    _assert_dot_kernel_until(XEON, "Q5_0", "2024-10-22", "2024-10-23")
     m0, m1 = (parse_custom_cpu(XEON + f",build_date={d}") for d in ("2024-10-22", "2024-10-23"))
     assert cpu_speed(m0, "llama2:7b", "Q5_0").decode_tokens_per_s == cpu_speed(m1, "llama2:7b", "Q5_0").decode_tokens_per_s
 
@@ -137,12 +143,7 @@ def test_arm_iq4_nl_ran_the_dot_kernel_until_its_neon_repack():
     # llamafile's sgemm.cpp takes IQ4_NL only on x86 (tinyBLAS_Q0_AVX; `return false` elsewhere), so an ARM prompt ran
     # ggml_vec_dot_iq4_nl_q8_0 per token and row until llama.cpp #10541 (IQ4_NL_4_4 runtime repack, opened
     # 2024-11-27); its decode ran the same dot kernel, not the 4x4 GEMV (session 33)
-    before, fam, dot = _rates(M4MAX + ",build_date=2024-11-26")
-    after, _, _ = _rates(M4MAX + ",build_date=2024-11-27")
-    now, _, _ = _rates(M4MAX)
-    assert before("IQ4_NL") == pytest.approx(2 * dot["IQ4_NL"])
-    assert after("IQ4_NL") == pytest.approx(now("IQ4_NL"))
-    assert after("IQ4_NL") > before("IQ4_NL")
+    _assert_dot_kernel_until(M4MAX, "IQ4_NL", "2024-11-26", "2024-11-27")
     old = parse_custom_cpu(M4MAX + ",build_date=2024-11-26")
     assert cpu_kernels.gemv_speedup("IQ4_NL", old) == 1.0
     assert cpu_kernels.gemv_speedup("IQ4_NL", parse_custom_cpu(M4MAX + ",build_date=2024-11-27")) > 1.0
