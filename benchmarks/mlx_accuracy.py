@@ -8,6 +8,7 @@ mlx_runs.yaml are all held out (scored blind before estimate/mlx.py changed, ses
 data/engine_logs.yaml are printed as their own class. mlx-server rows (another engine on mlx's kernels) are apart.
 Rows marked `batch: 2` (class suffix -2) were added after the layer-steps rule landed and scored blind by it;
 `batch: 33` (class suffix -33) is session 33's set (2025-2026 models), scored blind in mlx_accuracy_s33_blind.txt.
+`batch: 34` (class mlx-lm-34) is session 33 m5x33's M5 Max mlx_lm.benchmark set, scored blind in mlx_accuracy_m5x33_blind.txt.
 """
 from __future__ import annotations
 
