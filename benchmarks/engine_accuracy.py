@@ -362,7 +362,7 @@ def main() -> int:
         for q in ("kv", "act", "weights", "graphs"):
             if f"{q}_err" in r and r[f"{q}_err"] is not None:
                 parts.append(f"{q} {r[q + '_est_gib']:7.2f}/{r[q + '_logged_gib']:7.2f} GiB {r[q + '_err']:+6.1%}")
-        for q in ("compute", "kvbuf", "batch", "decode", "prefill", "peak", "full", "partial"):
+        for q in ("compute", "kvbuf", "batch", "decode", "prefill", "peak", "full", "partial", "graph", "total"):
             if r.get(f"{q}_err") is not None:
                 parts.append(f"{q} {r[q + '_est']:8.2f}/{r[q + '_logged']:8.2f} {r[q + '_unit']} {r[q + '_err']:+6.1%}")
         if r.get("cli_refuses"):

@@ -148,8 +148,50 @@ def ollama_server_row(row: dict) -> dict:
     return out
 
 
+def ollama_layout_row(row: dict) -> dict:
+    """An Ollama 0.11-0.29 start-up's per-device lines (ml/backend/ggml via device.go / backend.go): "model weights",
+    "kv cache", "compute graph" per device and "total memory", and "offloaded N/M layers to GPU", against what
+    `fit --engine ollama --engine-version V` sizes for the run's model, quant, num_ctx, parallel, KV type and flash
+    attention (engines/ollama.py option()). Weights and KV are compared summed over the devices (they do not depend on
+    the split); the compute graph on the GPU (on the CPU for a CPU-only run), and layers only where the row names the
+    GPU (`gpu`). A row without a named GPU but with every layer on one (`stand_in_gpu`) is sized on that stand-in."""
+    from selfhost_advisor.domain import Machine
+
+    m = _row_model(row)
+    f, lg = row["flags"], row["logged"]
+    eng = get_engine("ollama")
+    req = FitRequest(context=int(f["num_ctx"]), engine="ollama", n_parallel=int(f.get("n_parallel", 1)),
+                     flash_attention=bool(f.get("flash_attention", True)), kv_cache_type=f.get("kv_cache", "f16"),
+                     n_ubatch=int(f.get("n_batch", 512)), engine_version=str(row["version"]))
+    spec = row.get("gpu") or row.get("stand_in_gpu")
+    if spec:
+        p, c, link = parse_spec(spec)
+        machine = machine_from_profile(p, c, int(row.get("ram_gb", 256) * 10**9), link)
+    else:
+        machine = Machine("cpu", (), int(row.get("ram_gb", 256) * 10**9))
+    opt = eng.option(m, eng.quant(row["quant"]), machine, req)
+    mem = opt.memory
+    out = _base(row)
+    out["context"] = req.context
+    for q, est in (("weights", mem.weights_bytes), ("kv", mem.kv_cache_bytes)):
+        if f"{q}_gib" in lg:
+            logged = lg[f"{q}_gib"]
+            out.update({f"{q}_est_gib": round(est / GIB, 3), f"{q}_logged_gib": logged,
+                        f"{q}_err": (est / GIB - logged) / logged})
+    if "graph_mib" in lg:
+        _put(out, "graph", mem.compute_buffer_bytes / MIB, lg["graph_mib"], "MiB")
+    if "total_gib" in lg:
+        _put(out, "total", (mem.weights_bytes + mem.kv_cache_bytes + mem.compute_buffer_bytes) / GIB, lg["total_gib"], "GiB")
+    if "layers" in lg and row.get("gpu"):
+        out.update({"layers_est": opt.placement.gpu_layers, "layers_logged": lg["layers"],
+                    "model_layers": opt.placement.total_layers})
+    return out
+
+
 def _ollama(row: dict) -> dict:
-    return ollama_server_row(row) if row.get("rule") == "llama_server" else ollama_row(row)
+    rule = row.get("rule")
+    return (ollama_server_row(row) if rule == "llama_server" else ollama_layout_row(row) if rule == "layout_log"
+            else ollama_row(row))
 
 
 EVALUATORS = {"llamacpp": gguf_row, "ollama": _ollama, "mlx": mlx_row}
