@@ -167,6 +167,12 @@ def ollama_layout_row(row: dict) -> dict:
     if spec:
         p, c, link = parse_spec(spec)
         machine = machine_from_profile(p, c, int(row.get("ram_gb", 256) * 10**9), link)
+        if row.get("gpu_memory_gib"):  # the log's own "total" / "available" of the GPU (--gpu-memory / a probe)
+            from selfhost_advisor.record import replace
+
+            total, avail = (int(g * GIB) for g in row["gpu_memory_gib"])
+            machine = replace(machine, devices=tuple(replace(d, usable_memory_bytes=total, free_memory_bytes=avail)
+                                                     for d in machine.devices))
     else:
         machine = Machine("cpu", (), int(row.get("ram_gb", 256) * 10**9))
     opt = eng.option(m, eng.quant(row["quant"]), machine, req)

@@ -170,12 +170,30 @@ def kv_cache_bytes(model: Model, req: FitRequest) -> tuple[int, tuple[int, ...]]
     cached = kv_cache_layers(model)
     unified = kv_unified(req)
     # A Falcon-H1 layer ("P") keeps both: llama.cpp's hybrid memory passes every layer to both caches for it.
+    copies = recurrent_state_copies(model, req)
     per_layer = [
         (kv_cells(model, i, n_ctx, n_seq, req.n_ubatch, int(eng["kv_pad"]), unified) * cell[i] if cached[i] else 0)
-        + recurrent_state_bytes(model, i, n_seq) + cross_attention_kv_bytes(model, i, req.kv_cache_type)
+        + copies * recurrent_state_bytes(model, i, n_seq) + cross_attention_kv_bytes(model, i, req.kv_cache_type)
         for i in range(model.n_layers)
     ]
     return sum(per_layer), tuple(per_layer)
+
+
+def _release(text: str) -> tuple[int, ...]:
+    return tuple(int(p) for p in text.split("-")[0].lstrip("v").split(".")[:3] if p.isdigit())
+
+
+def recurrent_state_copies(model: Model, req: FitRequest) -> int:
+    """How many copies of each slot's recurrent state a recurrent layer holds: 1 (llama.cpp), or for the Ollama
+    engine's hybrid caches of the releases data/engines.yaml `ollama.recurrent_checkpoints` lists, 1 + its checkpoint
+    count (the state plus the checkpoints it reserves at load)."""
+    if req.engine != "ollama" or model.ssm is None or not req.engine_version:
+        return 1
+    v = _release(req.engine_version)
+    for r in engine_params("ollama").get("recurrent_checkpoints", ()):
+        if _release(r["since"]) <= v < _release(r["until"]) and model.arch in r["archs"]:
+            return 1 + int(r["count"])
+    return 1
 
 
 def cross_attention_kv_bytes(model: Model, layer: int, cache_type: str) -> int:
@@ -193,4 +211,5 @@ def state_bytes(model: Model, req: FitRequest) -> int:
     """The recurrent-state part of kv_cache_bytes (0 for attention-only models)."""
     if model.ssm is None:
         return 0
-    return sum(recurrent_state_bytes(model, i, req.n_parallel) for i in range(model.n_layers))
+    copies = recurrent_state_copies(model, req)
+    return sum(copies * recurrent_state_bytes(model, i, req.n_parallel) for i in range(model.n_layers))

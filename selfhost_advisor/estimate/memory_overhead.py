@@ -22,17 +22,39 @@ def _batch_and_kv_len(req: FitRequest) -> tuple[int, int]:
     return min(req.n_ubatch, n_ctx), _pad(n_ctx, int(engine_params(req.engine)["kv_pad"]))
 
 
-def reserved_outputs(req: FitRequest) -> int:
+def reserved_outputs(req: FitRequest, model: Model | None = None) -> int:
     """Logit rows of the reserved prompt graph: min(n_ubatch, n_outputs_max).
 
     llama-server sets n_outputs_max = n_parallel x (1 + draft tokens) (server-context.cpp server_n_outputs_max,
     llama.cpp PR #23861); builds before it (and library callers leaving n_outputs_max = 0) reserve n_batch rows,
-    i.e. a whole micro-batch of logits. data/engines.yaml `reserve_outputs` says which rule an engine follows.
+    i.e. a whole micro-batch of logits. data/engines.yaml `reserve_outputs` says which rule an engine follows; an
+    Ollama layout release running `model` on its own engine reserves n_parallel rows (ollama_engine_runs).
     """
     ub, _ = _batch_and_kv_len(req)
-    if _engine_rule(req, "reserve_outputs", "n_ubatch") == "n_parallel":
+    if _engine_rule(req, "reserve_outputs", "n_ubatch") == "n_parallel" or (
+            model is not None and ollama_engine_runs(model, req)):
         return min(ub, req.n_parallel)
     return ub
+
+
+def _release(text: str) -> tuple[int, ...]:
+    return tuple(int(p) for p in text.split("-")[0].lstrip("v").split(".")[:3] if p.isdigit())
+
+
+def ollama_engine_runs(model: Model, req: FitRequest) -> bool:
+    """Whether an Ollama layout release (0.11.11-0.29) runs `model` on its own engine (runner/ollamarunner), by
+    data/engines.yaml `ollama.engine_archs` (fs/ggml OllamaEngineRequired at that release)."""
+    if req.engine != "ollama" or not req.engine_version or _engine_rule(req, "memory_rule", "") != "layout":
+        return False
+    from .projector import ollama_arch
+
+    arch = {"gpt-oss": "gptoss"}.get(ollama_arch(model), ollama_arch(model))
+    v = _release(req.engine_version)
+    archs: list = []
+    for r in engine_params("ollama").get("engine_archs", ()):
+        if _release(r["since"]) <= v:
+            archs = r["archs"]
+    return arch in archs
 
 
 def swa_mask_cells(model: Model, req: FitRequest) -> int:
@@ -68,7 +90,7 @@ def compute_buffer_bytes(model: Model, req: FitRequest, *, n_outputs: int | None
     encoder = encoder_compute_bytes(model, ub, req.flash_attention)
     if encoder is not None:  # BERT kinds: attention within the micro-batch, no logits (estimate/encoder.py)
         return encoder
-    n_out = reserved_outputs(req) if n_outputs is None else min(n_outputs, ub)
+    n_out = reserved_outputs(req, model) if n_outputs is None else min(n_outputs, ub)
     d = model.hidden_size
     swa = swa_mask_cells(model, req)
     if req.flash_attention:
