@@ -158,11 +158,17 @@ def test_compute_buffer_current_llama_server_qwen3_4b_within_10pct():
 
 
 def test_llama_server_reserves_logits_per_slot_ollama_per_microbatch():
-    m = get("qwen3:4b")
+    m = get("llama3.1:8b")
     server = compute_buffer_bytes(m, FitRequest(context=8192, n_parallel=1))
-    # Ollama's own runner (before 0.30.0) holds 512 rows of f32 logits, llama-server 1 per slot
+    # Ollama's llama.cpp runner (before 0.30.0; llama is not an Ollama-engine architecture) holds 512 rows of f32
+    # logits, llama-server 1 per slot
     ollama = compute_buffer_bytes(m, FitRequest(context=8192, engine="ollama", n_parallel=1, engine_version="0.29.0"))
     assert ollama >= 4 * 512 * m.vocab_size > server
+    # qwen3 runs on Ollama's own engine there (fs/ggml OllamaEngineRequired), whose reserveWorstCaseGraph holds
+    # n_parallel rows (session 33, ollama33)
+    q = get("qwen3:4b")
+    assert compute_buffer_bytes(q, FitRequest(context=8192, engine="ollama", n_parallel=1, engine_version="0.29.0")) \
+        < 4 * 512 * q.vocab_size
     # from 0.30.0 Ollama runs llama-server itself (-np slots), so its rule is llama-server's
     assert compute_buffer_bytes(m, FitRequest(context=8192, engine="ollama", n_parallel=1, engine_version="0.30.0")) == server
 
