@@ -186,11 +186,12 @@ def _release(text: str) -> tuple[int, ...]:
 def recurrent_state_copies(model: Model, req: FitRequest) -> int:
     """How many copies of each slot's recurrent state a recurrent layer holds: 1 (llama.cpp), or for the Ollama
     engine's hybrid caches of the releases data/engines.yaml `ollama.recurrent_checkpoints` lists, 1 + its checkpoint
-    count (the state plus the checkpoints it reserves at load)."""
-    if req.engine != "ollama" or model.ssm is None or not req.engine_version:
+    count (the state plus the checkpoints it reserves at load). The current release ("") is llama-server's rule."""
+    spans = engine_params(req.engine).get("recurrent_checkpoints", ())
+    if not spans or model.ssm is None or not req.engine_version:
         return 1
     v = _release(req.engine_version)
-    for r in engine_params("ollama").get("recurrent_checkpoints", ()):
+    for r in spans:
         if _release(r["since"]) <= v < _release(r["until"]) and model.arch in r["archs"]:
             return 1 + int(r["count"])
     return 1

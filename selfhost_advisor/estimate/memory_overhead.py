@@ -44,14 +44,15 @@ def _release(text: str) -> tuple[int, ...]:
 def ollama_engine_runs(model: Model, req: FitRequest) -> bool:
     """Whether an Ollama layout release (0.11.11-0.29) runs `model` on its own engine (runner/ollamarunner), by
     data/engines.yaml `ollama.engine_archs` (fs/ggml OllamaEngineRequired at that release)."""
-    if req.engine != "ollama" or not req.engine_version or _engine_rule(req, "memory_rule", "") != "layout":
+    spans = engine_params(req.engine).get("engine_archs", ())
+    if not spans or not req.engine_version or _engine_rule(req, "memory_rule", "") != "layout":
         return False
     from .projector import ollama_arch
 
     arch = {"gpt-oss": "gptoss"}.get(ollama_arch(model), ollama_arch(model))
     v = _release(req.engine_version)
     archs: list = []
-    for r in engine_params("ollama").get("engine_archs", ()):
+    for r in spans:
         if _release(r["since"]) <= v:
             archs = r["archs"]
     return arch in archs
