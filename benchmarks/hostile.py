@@ -16,7 +16,8 @@ Classes counted: traceback (an exception escaped, or exit 1 that is not a failed
 0-3), internal (exit 3: the top-level guard caught a bug), hang, blowup (peak RSS over --rss-mb or MemoryError),
 badjson (--json output that is not strict JSON: Infinity/NaN), escape (a control character from input reached the
 terminal), multiline (an exit-2 message that is not one line), longline (an exit-2 line over 1,500 characters: an
-input quoted whole), slow (over 2 s of CPU).
+input quoted whole), slow (over 2 s of CPU), accepted (exit 0 on a refuse-* file or exit 0 / 1 on a case marked
+HOSTILE_EXPECT=2: bad input answered as a report), narrow (a text report under COLUMNS < 20 drawn under 20 wide).
 Time is CPU time (wait4's rusage), as tests/cliproc.py's Measured says: wall time on the shared 2-core machine
 measures the neighbours (a run at a load average of about 7 counted 171 cases over 2 s of wall time, most of them
 commands that take well under a second of CPU). A hang is --timeout s of CPU (SIGPROF) or 5x that of wall time
@@ -1007,6 +1008,38 @@ def session33_cases(d: Path, rng: random.Random) -> list[tuple[str, list[str], d
     return out
 
 
+def session33b_cases(rng: random.Random) -> list[tuple[str, list[str], dict[str, str]]]:
+    """Session 33 (audit33b): audit33's leftovers. `serve --engine vllm` on a box vLLM cannot run (a Mac, an AMD APU, a
+    CPU-only box) was exit 1, a failed check; numbers with a stray underscore ('1000_') were read as counts; '--tp 0'
+    said it does not divide the heads; COLUMNS below 40 drew one character a line (the class `narrow`). Cases that are
+    bad input carry HOSTILE_EXPECT=2 (exit 0 or 1 on one is the class `accepted`)."""
+    out: list[tuple[str, list[str], dict[str, str]]] = []
+    bad = {"HOSTILE_EXPECT": "2"}
+    j = lambda: ["--json"] if rng.random() < .5 else []  # noqa: E731
+    cpu = "custom:" + ",".join(f"{k}={v}" for k, v in CPU_SPEC.items())
+    for box in ("m4-max-128gb", "m3-ultra-512gb", "desktop-ddr5-64gb", cpu, "ryzen-ai-max-395-128gb"):
+        for model in ("llama3.1:8b", "gpt-oss:20b", "translategemma:12b", "lfm2.5:1.2b"):
+            out.append(("s33b engine", ["serve", model, "-H", box, "--engine", "vllm"] + j(), bad))
+    for v in ("1000_", "1__000", "_1000", "1_000_", "2e9_", "1e_9", "1._5B"):
+        out.append(("s33b number", ["cost", "-m", "llama3.1:8b", "-t", v] + j(), bad))
+        out.append(("s33b number", ["fit", "llama3.1:8b", "--vram", v + "GB"] + j(), bad))
+        out.append(("s33b number", ["fit", "llama3.1:8b", "--vram", "24GB", "-c", v] + j(), bad))
+    for v in ("2_000_000", "1_000M", "24_000MB", "8_192"):  # Python's grouping, in every number: read, exit 0
+        out.append(("s33b number", ["cost", "-m", "llama3.1:8b", "-t", v.replace("MB", "")] + j(), {}))
+        out.append(("s33b number", ["fit", "llama3.1:8b", "-H", f"custom:vram=24GB,bandwidth={v.replace('MB', '')}GB/s,"
+                                    "fp16=80TFLOPS"] + j(), {}))
+    for tp in ("0", "-1", "-64"):
+        out.append(("s33b tp", ["fit", rng.choice(["gpt-oss:20b", "llama3.1:8b"]), "-H", "4x rtx4090", "--engine", "vllm",
+                                "--tp", tp] + j(), bad))
+    for m in ("lfm2.5", "lfm2", "granite4.1"):
+        out.append(("s33b sizes", ["fit", m, "--vram", "24GB"] + j(), bad))
+    for cols in ("1", "2", "5", "19", "39"):
+        for argv in (["fit", "llama3.1:8b", "--vram", "24GB"], ["serve", "llama3.1:8b", "-H", "rtx4090"],
+                     ["cost", "-m", "llama3.1:8b", "-t", "1e8"], ["hardware"], ["models", "-s", "qwen3"]):
+            out.append(("s33b columns", argv, {"COLUMNS": cols}))
+    return out
+
+
 def session30_cases(d: Path, rng: random.Random, hub_env: dict[str, str]) -> list[tuple[str, list[str], dict[str, str]]]:
     out: list[tuple[str, list[str], dict[str, str]]] = []
     j = lambda: ["--json"] if rng.random() < .5 else []  # noqa: E731
@@ -1249,6 +1282,7 @@ def cases(d: Path, port: int, rng: random.Random) -> list[tuple[str, list[str], 
     out += session30_cases(d, rng, hub_env)
     out += session32_cases(d, rng)
     out += session33_cases(d, rng)
+    out += session33b_cases(rng)
     # models --installed over every broken Ollama folder, text and JSON
     for o in ollamas.values():
         for j in ([], ["--json"]):
@@ -1378,6 +1412,15 @@ def classify(rc: int | None, sig: int | None, out: bytes, err: bytes, rss_mb: fl
     # session 33: an input llama.cpp refuses (or a unit slip), named refuse-* by the sweep, must not be sized
     if rc == 0 and any("/s33/refuse-" in a for a in argv):
         bad.append("accepted")
+    # session 33 (audit33b): a case the sweep marks bad input (HOSTILE_EXPECT=2 in its environment, which the product
+    # never reads) answered as a report (0) or a failed check (1)
+    if rc in (0, 1) and (env or {}).get("HOSTILE_EXPECT") == "2":
+        bad.append("accepted")
+    # session 33 (audit33b): a text report drawn narrower than 20 columns (COLUMNS=1: one character a line)
+    cols = (env or {}).get("COLUMNS", "")
+    if rc == 0 and out.strip() and cols.isdecimal() and len(cols) < 4 and int(cols) < 20 and "--json" not in argv \
+            and max(len(line) for line in out.decode("utf-8", "replace").splitlines()) < 20:
+        bad.append("narrow")
     # session 32: exit 0 with nothing on stdout, where a report was asked for (COLUMNS=0 drew every table 0 wide)
     if rc == 0 and not out.strip() and "--quiet" not in argv and not any(k.endswith("_COMPLETE") for k in env or {}) \
             and argv and argv[0] in ("fit", "models", "cost", "hardware", "serve", "probe"):

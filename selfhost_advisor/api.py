@@ -560,6 +560,10 @@ def serve(
     eng = get_engine(engine)
     eng.check_serves("serve")
     eng.check_machine(machine)  # --engine vllm on a 'vulkan' GPU: exit 2, as fit
+    nothing = eng.runs_nothing_on(machine)  # --engine vllm on a Mac or a CPU-only box: was exit 1 'does not serve'
+    if nothing:  # (a check that failed) for an engine the box cannot run at all; bad input, as `models --fits` says
+        raise BadOptionError(f"--engine {eng.name} does not run on {machine.name}: {nothing}",
+                             "use --engine llamacpp or ollama")
     machine, machine_note = eng.engine_machine(machine)  # Ollama: an Intel GPU runs on its Vulkan backend, as in fit
     from .limits import MAX_UBATCH
 

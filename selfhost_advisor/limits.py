@@ -17,6 +17,7 @@ MAX_CONTEXT = 1 << 24  # --context: 16M tokens; the longest real context windows
 # name= is cut to 80 (catalog/custom_hw.py). A 200,000-character device name printed 2,500 lines of 'Hardware'
 MAX_FILE_NAME_CHARS = 120
 MAX_NUMBER_CHARS = 40  # any number typed on the command line: "1e9", "0.25", 20 digits; longer is not a number
+MIN_COLUMNS = 40  # narrower (COLUMNS=1, a terminal reporting 5 columns) is drawn at this: one character a line was unreadable
 MAX_COLUMNS = 1000  # COLUMNS (terminal width) honoured up to this; wider is read as this (rich overflows on 10^20)
 MAX_FLOAT = 1e15  # any float flag: $1e15, 1e15 tokens/s, 1e15 hours are all far beyond real values
 MAX_LIST_VALUES = 256  # distinct values of serve --concurrency / cost --cloud, a row each (real: ~10); each costs

@@ -2,7 +2,9 @@
 
 "24GB" is 24 * 10^9 bytes, "24GiB" is 24 * 2^30 bytes. A size needs its unit: a bare "24" is refused with the
 fix (issue 19: `--vram 24` was read as 24 bytes); bytes are written "24B".
-Token counts accept "2e9", "500M", "1.5B", "2_000_000".
+Token counts accept "2e9", "500M", "1.5B", "2_000_000". Every number (a count, a size, a context) takes Python's
+digit grouping, the rule the integer options already follow (int('1_000')): one underscore between two digits
+("2_000_000", "24_000MB", "8_192"); "1000_", "1__000" and "_1000" are malformed (audit33b: counts took any).
 """
 from __future__ import annotations
 
@@ -24,18 +26,25 @@ _SIZE_UNITS = {
     "kib": 2**10, "mib": 2**20, "gib": 2**30, "tib": 2**40,
 }
 # Patterns, compiled by re on first use (re caches them): `fit -H rtx4090` parses no size (~0.3 ms of start-up).
-_SIZE_RE = r"^\s*([0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE]([+-]?[0-9]+))?\s*([a-zA-Z]*)\s*$"
+_DIGITS = r"[0-9](?:_?[0-9])*"  # Python's grouping: an underscore only between two digits
+_NUMBER = rf"({_DIGITS}(?:\.(?:{_DIGITS})?)?|\.{_DIGITS})(?:[eE]([+-]?{_DIGITS}))?"
+_SIZE_RE = rf"^\s*{_NUMBER}\s*([a-zA-Z]*)\s*$"
+# the same number without groups, for the spec sheet's rates and watts (float() reads its underscores as Python does)
+NUMBER_TEXT = rf"(?:{_DIGITS}(?:\.(?:{_DIGITS})?)?|\.{_DIGITS})(?:[eE][+-]?{_DIGITS})?"
 
 _COUNT_SUFFIX = {"": 1, "k": 10**3, "m": 10**6, "b": 10**9, "g": 10**9, "t": 10**12}
-_COUNT_RE = r"^\s*([0-9][0-9_]*(?:\.[0-9]*)?|\.[0-9]+)(?:[eE]([+-]?[0-9]+))?\s*([a-zA-Z]?)\s*$"
+_COUNT_RE = rf"^\s*{_NUMBER}\s*([a-zA-Z]?)\s*$"
 
 
 def _value(mantissa: str, exponent: str | None, factor: int, limit: int) -> Fraction | None:
     """mantissa x 10^exponent x factor exactly (counts above 2^53 stay exact), or None when above `limit` or absurd.
 
-    A float screens the range first, so "1e99999999999" never builds a 10^99999999999 integer.
+    A float screens the range first, so "1e99999999999" never builds a 10^99999999999 integer. Digit-group
+    underscores (already checked by _NUMBER) are dropped here.
     """
     from fractions import Fraction  # here, not at the top: fractions loads decimal (2 ms of every start-up)
+
+    mantissa, exponent = mantissa.replace("_", ""), exponent.replace("_", "") if exponent else exponent
 
     if len(mantissa) > 40:  # no one writes 40 digits; Fraction would refuse 4300 of them with ValueError
         return None
@@ -95,7 +104,7 @@ def parse_count(text: str, *, what: str = "count", allow_zero: bool = False) -> 
     suffix = match.group(3).lower() if match else ""
     if not match or suffix not in _COUNT_SUFFIX:
         raise BadNumberError(f"malformed {what} {shown!r}", f"write a number such as 2e9, 500M or 1.5B")
-    result = _value(match.group(1).replace("_", ""), match.group(2), _COUNT_SUFFIX[suffix], 10**18)
+    result = _value(match.group(1), match.group(2), _COUNT_SUFFIX[suffix], 10**18)
     if result is None or round(result) > 10**18:
         raise BadNumberError(f"{what} {shown!r} is out of range", f"give a {what} below 1e18")
     if round(result) < 1 and not (allow_zero and result == 0):
@@ -114,6 +123,8 @@ def parse_context(text: str, max_context: int | None = None) -> int:
     if len(raw) > MAX_NUMBER_CHARS:  # checked before int(): 5,000 digits would pass Python's digit limit
         raise BadNumberError(f"context {raw[:20]}... ({len(raw)} characters) is out of range",
                              f"give a value between 1 and {MAX_CONTEXT >> 20}M tokens")
+    if raw.isascii() and re.fullmatch(r"[0-9](?:_?[0-9])*[km]?", raw):  # 8_192 as 8192, as counts and sizes read it
+        raw = raw.replace("_", "")
     if raw.isascii() and raw[-1:] in ("k", "m") and raw[:-1].isdigit():
         value = int(raw[:-1]) * (1024 if raw[-1] == "k" else 1024 * 1024)
     elif raw.isascii() and raw.isdigit():

@@ -66,13 +66,18 @@ def test_vllm_fp8_kv_doubles_the_pool_tokens():
 
 def test_serve_default_engine_follows_the_box():
     """No --engine: vLLM where the box has a GPU vLLM serves from, llama.cpp on a Mac (before: 'does not serve', exit 1,
-    for an engine the user never named); naming vllm on the Mac still answers that it does not serve."""
+    for an engine the user never named); naming vllm on the Mac is bad input naming what runs there (audit33b: it was
+    exit 1, 'does not serve', a failed check)."""
+    import pytest
+
     from selfhost_advisor.api import serve
+    from selfhost_advisor.errors import BadOptionError
 
     mac = serve("llama3.1:8b", "m4 max 64gb", concurrency=(1,))
     assert mac.engine == "llamacpp" and mac.fits
     assert serve("llama3.1:8b", "rtx4090", concurrency=(1,)).engine == "vllm"
-    assert not serve("llama3.1:8b", "m4 max 64gb", engine="vllm", concurrency=(1,)).fits
+    with pytest.raises(BadOptionError, match="--engine llamacpp"):
+        serve("llama3.1:8b", "m4 max 64gb", engine="vllm", concurrency=(1,))
 
 
 def test_a_peak_that_is_also_the_recommended_point_is_one_row():

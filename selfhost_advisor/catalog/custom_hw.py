@@ -120,7 +120,9 @@ def _watts(spec: str, text: object) -> float:
     import math
     import re
 
-    m = re.match(r"^\s*([0-9]*\.?[0-9]+(?:e[+-]?\d+)?)\s*(k?)\s*(w|watts?)?\s*$", str(text), re.I)
+    from ..units import NUMBER_TEXT  # one number rule (units.py): 1_000W as 1000W, 1000_W malformed
+
+    m = re.match(rf"^\s*({NUMBER_TEXT})\s*(k?)\s*(w|watts?)?\s*$", str(text), re.I)
     if not m:
         raise _bad(spec, f"tdp={text!r} is not a power in watts (e.g. tdp=350W)")
     value = float(m.group(1)) * (1000.0 if m.group(2) else 1.0)

@@ -370,7 +370,11 @@ def resolve(query: str) -> Resolved:
     _refuse_no_latest(family, tag, raw)
     sizes = [e["id"] for e in entries() if e["id"].split(":")[0] == family]
     if sizes and not tag:
-        # A family whose Ollama default the catalog does not know (no FAMILY:latest alias): list the sizes.
+        # A family whose Ollama default the catalog does not know (no FAMILY:latest alias): list the sizes, those
+        # sized under another entry's shapes too ('lfm2.5:1.2b' is an alias of lfm2:1.2b: 'lfm2.5' said the catalog's
+        # one size was lfm2.5:8b-a1b; audit33b)
+        sizes = sorted({*sizes, *(a for e in entries() for a in (str(x).lower() for x in e.get("aliases") or ())
+                                  if a.partition(":")[0] == family and a.partition(":")[2] not in ("", "latest"))})
         if len(sizes) == 1:  # 'has several sizes' was false here: say which size the catalog has
             raise UnknownModelError(f"model {raw!r} names no size", f"name it with its size: {sizes[0]} (the catalog's "
                                     f"one size of {family}; Ollama's default tag for it is not recorded)")

@@ -8,12 +8,13 @@ import re
 from ..errors import BadOptionError
 from ..lazy_re import lazy
 from ..termsafe import clipped, without_ids
+from ..units import NUMBER_TEXT
 
 PREFIX = "custom:"
 # "2x custom:..." / "2 x custom:...": the count before a spec sheet, as before a catalog name ("2x rtx4090")
 # '2x custom:...', and 'dual custom:...' / 'quad custom:...' as catalog names take them (hardware._COUNT_WORD)
 _COUNTED = lazy(r"^\s*(?:([0-9]+)\s*[x\u00d7*]|(dual|quad)[\s-])\s*(custom:.*)$", re.I | re.S)
-_RATE = lazy(r"^\s*([-+]?[0-9]*\.?[0-9]+(?:e[+-]?\d+)?)\s*([kmgtp]?)\s*(b/s|bps|flops|ops)?\s*$", re.I)
+_RATE = lazy(rf"^\s*([-+]?{NUMBER_TEXT})\s*([kmgtp]?)\s*(b/s|bps|flops|ops)?\s*$", re.I)
 _SCALE = {"": None, "k": 1e3, "m": 1e6, "g": 1e9, "t": 1e12, "p": 1e15}
 _HINT = 'e.g. --hardware "custom:vram=16GB,bandwidth=448GB/s,fp16=60TFLOPS"'
 CPU_HINT = 'e.g. --hardware "custom:cores=16,clock=4.5GHz,simd=avx512,ram=64GB,channels=2,mts=5600"'

@@ -78,7 +78,10 @@ def check_request(model: Model, request: FitRequest, n_gpus: int | None = None) 
         raise BadOptionError(f"--nodes {request.nodes} is not between 1 and 64", "give the number of boxes, e.g. --nodes 2")
     tp = request.tensor_parallel
     if tp is not None:
-        if tp < 1 or model.n_heads % tp:
+        if tp < 1:  # '--tp 0' said 'size 0 does not divide ... heads' (audit33b)
+            raise BadOptionError(f"--tp {tp} is not a tensor parallel size (at least 1)",
+                                 f"use one of: {', '.join(str(t) for t in range(1, 9) if model.n_heads % t == 0)}")
+        if model.n_heads % tp:
             raise BadOptionError(f"tensor parallel size {tp} does not divide {model.id}'s {model.n_heads} attention heads",
                                  f"use one of: {', '.join(str(t) for t in range(1, 9) if model.n_heads % t == 0)}")
         if n_gpus is not None and tp > n_gpus:
@@ -312,7 +315,7 @@ def plan(model: Model, quant: Quant, machine: Machine, request: FitRequest) -> V
     seq_kv = sequence_kv_bytes(model, tp, request.context, kvb, request.max_num_batched_tokens)
     util = request.gpu_memory_utilization or float(e["gpu_memory_utilization"])
     if not gpus:
-        why = no_serving_gpu(machine) + ("" if not machine.devices else ": use --engine llamacpp")
+        why = no_serving_gpu(machine) + ": use --engine llamacpp"  # a CPU-only box too: llama.cpp runs there (audit33b)
         mem = MemoryBreakdown(w.total, seq_kv * request.n_parallel, 0, 0, bits_per_weight=_bpw(w))
         return VllmPlan(mem, Placement("no", 0, n_total, 0, 0, w.total, note=why, unsupported=True), tp, 0, 0,
                         seq_kv, gpu_memory_utilization=util)

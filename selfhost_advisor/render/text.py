@@ -21,8 +21,13 @@ def console():
     # but still writes bold/reverse codes to a terminal; color_system=None writes plain text.
     # Off a terminal rich writes plain text unless FORCE_COLOR asks otherwise.
     no_color = bool(os.environ.get("NO_COLOR"))
-    return _console_class()(no_color=no_color, color_system=None if no_color else "auto", highlight=False,
-                            soft_wrap=False, width=_columns_cap(), emoji=False)
+    con = _console_class()(no_color=no_color, color_system=None if no_color else "auto", highlight=False,
+                           soft_wrap=False, width=_columns_cap(), emoji=False)
+    from ..limits import MIN_COLUMNS
+
+    if con.width < MIN_COLUMNS:  # COLUMNS=1 drew one character a line (audit33b): the terminal wraps a floor's lines
+        con.width = MIN_COLUMNS
+    return con
 
 
 def _columns_cap() -> int | None:
