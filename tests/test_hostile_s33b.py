@@ -102,3 +102,20 @@ def test_tp_below_one_is_named_as_such(capsys, tp):
     # said 'tensor parallel size 0 does not divide gpt-oss:20b's 64 attention heads'
     code, out, err = run(capsys, "fit", "gpt-oss:20b", "-H", "4x rtx4090", "--engine", "vllm", "--tp", tp)
     one_line_exit_2(code, out, err, f"--tp {tp}", "at least 1")
+
+
+@pytest.mark.parametrize("box", ["rtx 2080 ti", "quadro rtx 8000", "tesla-v100-pcie-32-gb", "gtx1080", "2x titan rtx"])
+def test_vllm_mxfp4_below_compute_capability_8_does_not_serve(capsys, box):
+    # vllm quantization/mxfp4.py: Mxfp4Config.get_min_capability() is 80, and vLLM refuses a quantization method
+    # whose minimum the GPU is below at start-up. Only the T4's family was refused: a Quadro RTX 8000 (Turing, 7.5)
+    # or a V100 (7.0) was sized serving gpt-oss's MXFP4 with users and a throughput, exit 0
+    code, out, err = run(capsys, "serve", "gpt-oss:20b", "-H", box, "--engine", "vllm", "-q", "MXFP4", "--json")
+    assert code == 1 and "compute capability 8.0" in err, err
+    assert json.loads(out)["fits"] is False
+
+
+@pytest.mark.parametrize("box", ["rtx4090", "a100-80gb", "rtx-3060-12gb"])
+def test_vllm_mxfp4_from_ampere_on_still_serves(capsys, box):
+    code, out, err = run(capsys, "fit", "gpt-oss:20b", "-H", box, "--engine", "vllm", "-q", "MXFP4", "--json")
+    assert code == 0, err
+    assert "compute capability" not in json.dumps(json.loads(out))

@@ -328,7 +328,10 @@ def plan(model: Model, quant: Quant, machine: Machine, request: FitRequest) -> V
     if quant.name == "MXFP4":  # a released format with per-platform kernels (estimate/serving/moe_step.py)
         from .serving.moe_step import gpu_family, mxfp4_refusal
 
-        why = mxfp4_refusal(gpu_family(machine), dev.backend)
+        from .cuda_path import compute_capability
+
+        why = mxfp4_refusal(gpu_family(machine), dev.backend,
+                            compute_capability(dev) if dev.vendor == "nvidia" else None)
         if why:
             mem = MemoryBreakdown(w.total, seq_kv * request.n_parallel, 0, 0, bits_per_weight=_bpw(w))
             return VllmPlan(mem, Placement("no", 0, n_total, 0, 0, w.total, note=why, unsupported=True), tp, 0,

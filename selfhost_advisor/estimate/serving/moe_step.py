@@ -87,14 +87,17 @@ def moe_kernel(family: str, backend: str, quant: Quant, release: str = "") -> st
     return "fused_moe"
 
 
-def mxfp4_refusal(family: str, backend: str) -> str | None:
+def mxfp4_refusal(family: str, backend: str, capability: float | None = None) -> str | None:
     """Why vLLM cannot serve MXFP4 experts on this GPU family, or None where it can.
 
     vllm quantization/mxfp4.py: Mxfp4Config.get_min_capability() is 80 (no Turing or older); on ROCm the only backend is
     triton_kernels, whose MXFP4 MoE does not run on RDNA3: it crashed compiling for gfx1100 (vllm issue #33143, the
     kernels use CDNA's MFMA), and the MXFP4 oracle takes it only for device capabilities 9.0 to below 11.0, which leaves
-    gfx11 out (vllm issue #40301, v0.19.2 and main in April 2026; PR #40333 to let gfx11xx through is open)."""
-    if family == "nvidia-turing":
+    gfx11 out (vllm issue #40301, v0.19.2 and main in April 2026; PR #40333 to let gfx11xx through is open).
+    `capability`: the CUDA device's compute capability where known (cuda_path.compute_capability): the floor holds
+    for every part below 8.0, not only the family T4 keys (audit33b: an RTX 2080 Ti, a Quadro RTX 8000, a V100 or a
+    GTX 1080 were sized serving gpt-oss's MXFP4, which vLLM refuses at start-up)."""
+    if family == "nvidia-turing" or (backend == "cuda" and capability is not None and capability < 8.0):
         return "vLLM's MXFP4 needs compute capability 8.0 or newer (Mxfp4Config.get_min_capability)"
     if backend == "rocm" and family == "amd-rdna3":
         return ("vLLM has no MXFP4 MoE kernel for RDNA3 (triton_kernels runs on CDNA only: vllm issues #33143, "
