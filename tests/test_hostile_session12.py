@@ -182,6 +182,11 @@ def test_a_family_of_one_size_is_not_said_to_have_several():
     from selfhost_advisor.errors import AdvisorError
 
     one = [f for f, n in Counter(e["id"].split(":")[0] for e in entries()).items() if n == 1]
+    # a family some other entry also answers by FAMILY:TAG (lfm2.5:1.2b, an alias of lfm2:1.2b) has two sizes to
+    # name (audit33b: 'lfm2.5' said the catalog's one size was lfm2.5:8b-a1b)
+    names = [(e["id"].split(":")[0], str(a).lower().partition(":")) for e in entries() for a in e.get("aliases") or ()]
+    tagged = {fam for own, (fam, _, tag) in names if fam != own and tag not in ("", "latest")}
+    one = [f for f in one if f not in tagged]
     refused = []
     for family in one:
         try:
