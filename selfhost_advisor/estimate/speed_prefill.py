@@ -22,9 +22,11 @@ def _scores_without_fa_seconds(model: Model, first: int, count: int, device: Dev
     attention materializes (kernel_path.flash_attn_on False): data/speed.yaml prompt_scores_without_fa's bytes per
     score (20 on ROCm's ggml-cuda under HIP, 16 on ggml-vulkan) x query heads x the cells of the micro-batch's KV view
     (depth + half the micro-batch, padded to 256; a sliding-window layer's at most GGML_PAD(n_swa + n_ubatch, 256)) over
-    `bandwidth` (the family's streaming share). 0 with flash attention, on backends without an entry (CUDA: derived,
-    20, tried and not applied, 5c-fa32; SYCL prices its own in sycl_path.activation_seconds; Metal is not priced) and
-    without a bandwidth.
+    `bandwidth` (the family's streaming share). CUDA (the same ggml-cuda code as ROCm, 20): only the layers whose
+    micro-batch score tensor (heads x cells x rows x 4 B) outgrows every NVIDIA GPU's L2 (above_cache_mib, 128 MiB;
+    5c-fa32 found depth-0 tensors that may stay in an Ada / Blackwell L2; 5c-depth33). 0 with flash attention, on
+    backends without an entry (SYCL prices its own in sycl_path.activation_seconds; Metal is not priced) and without
+    a bandwidth.
 
     Why: llama-bench ran -fa 0 by default until PR #23714 (2026-05-30); the F32 KQ tensor, its soft_max and the KQV
     product's read of it are memory passes the FLOP rates never saw: at 8192 cells a Llama 3 8B prompt token moves
@@ -40,8 +42,16 @@ def _scores_without_fa_seconds(model: Model, first: int, count: int, device: Dev
 
     full = padded(max(0, depth) + max(1, n_ubatch) // 2)
     window = padded(model.sliding_window + max(1, n_ubatch)) if model.sliding_window else full
-    scores = sum(model.layer_n_heads(i) * (min(full, window) if uses_window(model, i) else full)
-                 for i in range(first, first + count) if model.has_attention(i))
+    # CUDA: only a layer whose micro-batch score tensor (F32, heads x cells x rows) outgrows every NVIDIA L2 (the
+    # rule's above_cache_mib) is charged; a smaller one may stay in the L2, which the model does not hold per GPU
+    gate = float((rule.get("above_cache_mib") or {}).get(family(device.backend)) or 0.0) * 2**20
+    scores = 0
+    for i in range(first, first + count):
+        if not model.has_attention(i):
+            continue
+        layer = model.layer_n_heads(i) * (min(full, window) if uses_window(model, i) else full)
+        if not gate or 4.0 * layer * max(1, n_ubatch) > gate:
+            scores += layer
     return per * scores / bandwidth
 
 
@@ -180,6 +190,10 @@ def _prefill_seconds_per_token(
                               + _unpack_seconds(cuda_path.scaled_type(mats, "MXFP4", mx), eff, smc, 0))
                     total += max(matmul, mmq_traffic_seconds(d, mats)) + rest
                 total += _unpack_seconds((), eff, smc, count)
+                if d.backend == "cuda":  # without flash attention: a score tensor beyond any L2 through memory
+                    total += _scores_without_fa_seconds(
+                        model, layer, count, d, depth, n_ubatch,
+                        eff.bandwidth * d.bandwidth_bytes_per_s if d.bandwidth_bytes_per_s else 0.0)
                 if d.backend == "cuda":  # gpt-oss's expert biases: an ADD_ID kernel after each prompt MUL_MAT_ID
                     total += cuda_expert_bias_seconds(
                         work.layer_expert_matrices[layer:layer + count], n_ubatch,
