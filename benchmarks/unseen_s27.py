@@ -41,5 +41,21 @@ def main() -> int:
     return unseen_s26.scorer_main(__doc__, FILES, batch, "score one batch's files alone: N = unseen_s27_bN_*.yaml")
 
 
+def session_scorer(session: int, doc: str):
+    """A later session's scorer, the same as this one over its own files (benchmarks/unseen_sN.py for N >= 28, whose
+    blind records name them): (FILES, rows, summary, batch, main)."""
+    files = unseen_s26.session_files(session)
+
+    def session_rows(fs: list[Path] = files) -> list[dict]:
+        return rows(fs)
+
+    def session_main() -> int:
+        return unseen_s26.scorer_main(doc, files, batch_of,
+                                      f"score one batch's files alone: N = unseen_s{session}_bN_*.yaml")
+
+    batch_of = unseen_s26.batch_of(session)  # unseen_sN_bM_*.yaml is batch M
+    return files, session_rows, summary, batch_of, session_main
+
+
 if __name__ == "__main__":
     raise SystemExit(main())

@@ -12,31 +12,11 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "benchmarks"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import unseen_s27  # noqa: E402  (session 27's scorer; it puts the repo, scripts/ and benchmarks/ on the path)
-import unseen_s26  # noqa: E402  (the unseen scorers' command line)
+import unseen_s27  # noqa: E402  (session 27's scorer, over this session's files; it puts the repo on the path)
 
-FILES = unseen_s26.session_files(29)
-
-
-def rows(files: list[Path] = FILES) -> list[dict]:
-    """unseen_s27.rows (= unseen_s26.rows) for these files: each row predicted, marked gpu_in_fit."""
-    return unseen_s27.rows(files)
-
-
-def summary(rs: list[dict]) -> dict:
-    """unseen_s27.summary (= unseen_s26.summary): per backend / vendor, GPU in no fit, builds of 2026."""
-    return unseen_s27.summary(rs)
-
-
-batch = unseen_s26.batch_of(29)  # unseen_s29_bN_*.yaml is batch N
-
-
-def main() -> int:
-    return unseen_s26.scorer_main(__doc__, FILES, batch, "score one batch's files alone: N = unseen_s29_bN_*.yaml")
-
+FILES, rows, summary, batch, main = unseen_s27.session_scorer(29, __doc__)
 
 if __name__ == "__main__":
     raise SystemExit(main())
