@@ -4,6 +4,8 @@ outgrows every NVIDIA GPU's L2 (data/speed.yaml prompt_scores_without_fa.above_c
 stay in the L2, which the model does not hold per GPU, and are left uncharged (docs/methodology.md 5c-depth33)."""
 from __future__ import annotations
 
+import sys
+
 import pytest
 
 from selfhost_advisor.catalog import hw_names
@@ -98,3 +100,24 @@ def test_pr_19092s_rows_state_flash_attention():
     rows = [r for r in yaml.safe_load(path.read_text())["rows"] if "pull/19092" in str(r.get("url", ""))]
     assert len(rows) == 36
     assert all(r.get("fa") == 1 for r in rows)
+
+
+def test_pr_15631_and_21665_rows_leave_the_flag_unstated():
+    """PR #15631 (fused adds) and PR #21665 (fused MULs) quote no llama-bench command, and their compare-llama-bench
+    tables have no FlashAttention column (the script shows only columns that vary): the -fa they ran is unstated, and
+    neither PR changes the FA kernels, so their rows carry no flag and read the tool's default at their date (fa 0
+    before 2026-05-30, 5c-fa32); session 33 fastate33 (5c-depth33). A source that shows -fa 1 would change this."""
+    import yaml
+
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
+    from fit_speed import row_fa
+
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / "published" / "llamabench_moe.yaml"
+    rows = yaml.safe_load(path.read_text())["rows"]
+    for pr, n in (("pull/15631", 30), ("pull/21665", 8)):
+        picked = [r for r in rows if pr in str(r.get("url", ""))]
+        assert len(picked) == n
+        assert all(row_fa(r) is None for r in picked)
+        assert not any(kernel_path.fa_on_at(str(r["date"])) for r in picked)
