@@ -26,16 +26,16 @@ BACKENDS = ("cuda", "rocm", "vulkan", "metal", "sycl", "cpu")
 SESSIONS = {27: ("a200006", {"1": 57, "2": 108, "3": 12}), 28: ("1ec9c5b2", {"1": 70, "2": 8}),
             29: ("ae64dcbd", {"1": 64, "2": 2}), 30: ("5127431d", {"1": 3, "2": 20, "3": 6, "4": 2, "5": 8, "6": 3}),
             31: ("e86851fe", {"1": 67, "2": 2, "3": 106, "4": 21}), 32: ("27b0092e", {"1": 5, "2": 2, "5": 4}),
-            33: ("4d9d9282", {"1": 8, "2": 42, "3": 12, "4": 12, "5": 8, "6": 2, "9": 16})}
+            33: ("4d9d9282", {"1": 8, "2": 42, "3": 12, "4": 12, "5": 8, "6": 2, "7": 10, "9": 16})}
 # a batch scored at another commit than its session's first: (session, batch) -> commit. Session 29's batch 2 (rows29b)
 # was scored at main 2fc225a9 and recorded in its own file, benchmarks/unseen_s29b_blind.txt. Session 30's batch 6
 # (rows30b) was scored at main 55bd9ea4 (main had moved past 5127431d) and appended to benchmarks/unseen_s30_blind.txt.
 # Session 31's batches 3 and 4 (rows31b) were scored at main 626040d6 (main had moved past e86851fe) and appended to
 # benchmarks/unseen_s31_blind.txt.
 # Session 33's batches 3, 4 and 5 (rows33b) were scored at main 7fc61ded (main had moved past 4d9d9282) and appended to
-# benchmarks/unseen_s33b_blind.txt; batch 6 (rows33c) at main fc84798d, appended to the same file.
+# benchmarks/unseen_s33b_blind.txt; batches 6 and 7 (rows33c) at main fc84798d, appended to the same file.
 BATCH_COMMITS = {(29, "2"): "2fc225a9", (30, "6"): "55bd9ea4", (31, "3"): "626040d6", (31, "4"): "626040d6",
-                 (33, "3"): "7fc61ded", (33, "4"): "7fc61ded", (33, "5"): "7fc61ded", (33, "6"): "fc84798d"}
+                 (33, "3"): "7fc61ded", (33, "4"): "7fc61ded", (33, "5"): "7fc61ded", (33, "6"): "fc84798d", (33, "7"): "fc84798d"}
 ALL = pytest.mark.parametrize("session", sorted(SESSIONS))
 
 
