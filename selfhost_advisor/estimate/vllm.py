@@ -23,6 +23,7 @@ from .memory import caches_kv, indexer_bytes_per_token_fp8, uses_window
 from .vllm_mxfp4 import mxfp4_kernel
 from .vllm_weights import (  # noqa: F401  (re-exported)
     VllmWeights, _formats, check_format, check_platform, get_vllm_quant, per_gpu_bytes, platform_refusal, tensor_bytes,
+    bf16_fallback, capability_refusal,
     vllm_quants, vllm_quants_for, vllm_weights,
 )
 
@@ -325,6 +326,16 @@ def plan(model: Model, quant: Quant, machine: Machine, request: FitRequest) -> V
         mem = MemoryBreakdown(w.total, seq_kv * request.n_parallel, 0, 0, bits_per_weight=_bpw(w))
         return VllmPlan(mem, Placement("no", 0, n_total, 0, 0, w.total, note=why, unsupported=True), tp, 0, 0,
                         seq_kv, gpu_memory_utilization=util)
+    from .cuda_path import compute_capability
+
+    cap = compute_capability(dev) if dev.vendor == "nvidia" and dev.backend == "cuda" else None
+    # a format whose quantization config's get_min_capability is above the GPU's (data/engines.yaml
+    # vllm_min_capability: AWQ below 7.5, FP8 below 7.5 (8.0 before 0.14.0), GPTQ below 6.0, MXFP4 below 8.0)
+    why = capability_refusal(quant.name, cap, request.engine_version)
+    if why:
+        mem = MemoryBreakdown(w.total, seq_kv * request.n_parallel, 0, 0, bits_per_weight=_bpw(w))
+        return VllmPlan(mem, Placement("no", 0, n_total, 0, 0, w.total, note=why, unsupported=True), tp, 0, 0,
+                        seq_kv, gpu_memory_utilization=util)
     if quant.name == "MXFP4":  # a released format with per-platform kernels (estimate/serving/moe_step.py)
         from .serving.moe_step import gpu_family, mxfp4_refusal
 
@@ -418,6 +429,9 @@ def plan(model: Model, quant: Quant, machine: Machine, request: FitRequest) -> V
     per_gpu = tuple(wg + a + graphs + other + need * layers // model.n_layers
                     for wg, a, _, _, layers in stages for _ in range(tp))
     note = f"vLLM tensor parallel {tp} of {len(gpus)} GPUs" if tp != len(gpus) else ""
+    fallback = bf16_fallback(quant.name, cap)  # BF16 -> FP16 below compute capability 8.0 (same bytes)
+    if fallback:
+        note = (note + "; " if note else "") + fallback
     if pp > 1:
         note = (note + "; " if note else "") + f"pipeline parallel over {pp} nodes ({tp * pp} GPUs)"
     fits = conc >= request.n_parallel if pp > 1 else pool >= need

@@ -75,6 +75,41 @@ def platform_refusal(quant_name: str, vendor: str) -> str | None:
     return " ".join(str(why).split()) if why else None
 
 
+def _min_capability(quant_name: str, release: str = "") -> float | None:
+    """The lowest CUDA compute capability vLLM `release` ('' = the registry's) runs `quant_name` at
+    (data/engines.yaml vllm_min_capability), or None where the table sets no floor."""
+    entry = (load("engines")["vllm_min_capability"]["formats"] or {}).get(quant_name)
+    if not entry:
+        return None
+    since = entry.get("since")
+    if since:
+        from .vllm_graphs import version_tuple
+
+        current = str(load("engines")["engines"]["vllm"]["version"]).split(" ")[0]
+        if version_tuple(release or current) < version_tuple(str(since)):
+            return float(entry["min_before"])
+    return float(entry["min"])
+
+
+def capability_refusal(quant_name: str, capability: float | None, release: str = "") -> str | None:
+    """Why vLLM does not run `quant_name` on a CUDA GPU of compute `capability` (its quantization config's
+    get_min_capability, data/engines.yaml vllm_min_capability), or None where it runs or the capability is unknown."""
+    floor = _min_capability(quant_name, release)
+    if capability is None or floor is None or capability >= floor:
+        return None
+    return (f"vLLM's {quant_name} needs compute capability {floor:.1f} or newer (this GPU: {capability:.1f}; "
+            f"its quantization config's get_min_capability)")
+
+
+def bf16_fallback(quant_name: str, capability: float | None) -> str:
+    """The note for a BF16 checkpoint on a CUDA GPU below compute capability 8.0, where vLLM's --dtype auto loads it
+    as float16 (same two bytes a weight; data/engines.yaml vllm_min_capability bf16_fallback_below), else ''."""
+    below = float(load("engines")["vllm_min_capability"]["bf16_fallback_below"])
+    if quant_name != "BF16" or capability is None or capability >= below:
+        return ""
+    return f"BF16 weights run as FP16 (compute capability {capability:.1f} < {below:.1f}: vLLM's dtype auto falls back)"
+
+
 def platform_runs(vendor: str) -> tuple[str, ...]:
     """The vLLM formats that run on a GPU of `vendor` (every one where vllm_platform_formats lists no platform)."""
     runs = _platform(vendor).get("runs")

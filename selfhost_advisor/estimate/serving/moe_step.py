@@ -97,8 +97,14 @@ def mxfp4_refusal(family: str, backend: str, capability: float | None = None) ->
     `capability`: the CUDA device's compute capability where known (cuda_path.compute_capability): the floor holds
     for every part below 8.0, not only the family T4 keys (audit33b: an RTX 2080 Ti, a Quadro RTX 8000, a V100 or a
     GTX 1080 were sized serving gpt-oss's MXFP4, which vLLM refuses at start-up)."""
-    if family == "nvidia-turing" or (backend == "cuda" and capability is not None and capability < 8.0):
-        return "vLLM's MXFP4 needs compute capability 8.0 or newer (Mxfp4Config.get_min_capability)"
+    from ..vllm_weights import capability_refusal
+
+    if backend == "cuda" and capability is not None:
+        why = capability_refusal("MXFP4", capability)  # data/engines.yaml vllm_min_capability (vcap33)
+        if why:
+            return why
+    if family == "nvidia-turing" and capability is None:
+        return capability_refusal("MXFP4", 7.5)
     if backend == "rocm" and family == "amd-rdna3":
         return ("vLLM has no MXFP4 MoE kernel for RDNA3 (triton_kernels runs on CDNA only: vllm issues #33143, "
                 "#40301); serve a BF16 checkpoint or use --engine llamacpp")
