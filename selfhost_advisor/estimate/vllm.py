@@ -19,6 +19,7 @@ from ..errors import BadOptionError, NotSizedModelError
 from ..limits import MAX_BATCHED_TOKENS, MAX_SEQS
 from ..record import record
 from . import vllm_graphs, vllm_groups, vllm_hybrid
+from .cuda_path import compute_capability
 from .memory import caches_kv, indexer_bytes_per_token_fp8, uses_window
 from .vllm_mxfp4 import mxfp4_kernel
 from .vllm_weights import (  # noqa: F401  (re-exported)
@@ -326,8 +327,6 @@ def plan(model: Model, quant: Quant, machine: Machine, request: FitRequest) -> V
         mem = MemoryBreakdown(w.total, seq_kv * request.n_parallel, 0, 0, bits_per_weight=_bpw(w))
         return VllmPlan(mem, Placement("no", 0, n_total, 0, 0, w.total, note=why, unsupported=True), tp, 0, 0,
                         seq_kv, gpu_memory_utilization=util)
-    from .cuda_path import compute_capability
-
     cap = compute_capability(dev) if dev.vendor == "nvidia" and dev.backend == "cuda" else None
     # a format whose quantization config's get_min_capability is above the GPU's (data/engines.yaml
     # vllm_min_capability: AWQ below 7.5, FP8 below 7.5 (8.0 before 0.14.0), GPTQ below 6.0, MXFP4 below 8.0)
@@ -338,8 +337,6 @@ def plan(model: Model, quant: Quant, machine: Machine, request: FitRequest) -> V
                         seq_kv, gpu_memory_utilization=util)
     if quant.name == "MXFP4":  # a released format with per-platform kernels (estimate/serving/moe_step.py)
         from .serving.moe_step import gpu_family, mxfp4_refusal
-
-        from .cuda_path import compute_capability
 
         why = mxfp4_refusal(gpu_family(machine), dev.backend,
                             compute_capability(dev) if dev.vendor == "nvidia" else None)

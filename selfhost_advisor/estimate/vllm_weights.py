@@ -75,6 +75,7 @@ def platform_refusal(quant_name: str, vendor: str) -> str | None:
     return " ".join(str(why).split()) if why else None
 
 
+@lru_cache(maxsize=32)
 def _min_capability(quant_name: str, release: str = "") -> float | None:
     """The lowest CUDA compute capability vLLM `release` ('' = the registry's) runs `quant_name` at
     (data/engines.yaml vllm_min_capability), or None where the table sets no floor."""
