@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from ..catalog.data import load
 from ..errors import BadOptionError
+from ..estimate.memory_engine import parse_version  # the Ollama release numbers (kept beside the engine records)
 from ..estimate.projector import has_vision, vision_config
 from ..estimate.projector import projector as vision_projector
 from ..record import replace
@@ -27,16 +28,6 @@ if TYPE_CHECKING:
 
 GIB, MIB = 2**30, 2**20
 _FA_ARCHS = ("gptoss", "gpt-oss")  # fs/ggml FlashAttention() in v0.11.8-v0.12.3
-
-
-def parse_version(text: str) -> tuple[int, int, int]:
-    """'0.6.5' / 'v0.12.11' / '0.33.0-rc2' -> (0, 6, 5) ...; a pre-release counts as its release; BadOptionError
-    otherwise."""
-    parts = str(text).strip().lstrip("vV").split("-", 1)[0].split(".")
-    if not 1 <= len(parts) <= 3 or not all(p.isascii() and p.isdigit() and len(p) <= 4 for p in parts):
-        raise BadOptionError(f"--engine-version {str(text)[:40]!r} is not a release number", "give one like 0.6.5 or 0.12.11")
-    nums = [int(p) for p in parts] + [0] * (3 - len(parts))
-    return nums[0], nums[1], nums[2]
 
 
 class Ollama(LlamaCpp):

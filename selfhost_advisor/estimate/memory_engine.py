@@ -10,6 +10,16 @@ from ..domain import FitRequest
 from ..errors import BadOptionError
 
 
+def parse_version(text: str) -> tuple[int, int, int]:
+    """'0.6.5' / 'v0.12.11' / '0.33.0-rc2' -> (0, 6, 5) ...; a pre-release counts as its release; BadOptionError
+    otherwise."""
+    parts = str(text).strip().lstrip("vV").split("-", 1)[0].split(".")
+    if not 1 <= len(parts) <= 3 or not all(p.isascii() and p.isdigit() and len(p) <= 4 for p in parts):
+        raise BadOptionError(f"--engine-version {str(text)[:40]!r} is not a release number", "give one like 0.6.5 or 0.12.11")
+    nums = [int(p) for p in parts] + [0] * (3 - len(parts))
+    return nums[0], nums[1], nums[2]
+
+
 def _pad(n: int, multiple: int) -> int:
     return -(-n // multiple) * multiple if multiple > 1 else n
 

@@ -7,7 +7,7 @@ from functools import lru_cache
 
 from ..domain import FitRequest, Model
 from .encoder import NO_MEMORY_ARCHS
-from .memory_engine import _pad, engine_params, kv_type, kv_unified, total_context
+from .memory_engine import _pad, engine_params, kv_type, kv_unified, parse_version, total_context
 from .quantize import tensor_bytes
 
 
@@ -179,10 +179,6 @@ def kv_cache_bytes(model: Model, req: FitRequest) -> tuple[int, tuple[int, ...]]
     return sum(per_layer), tuple(per_layer)
 
 
-def _release(text: str) -> tuple[int, ...]:
-    return tuple(int(p) for p in text.split("-")[0].lstrip("v").split(".")[:3] if p.isdigit())
-
-
 def recurrent_state_copies(model: Model, req: FitRequest) -> int:
     """How many copies of each slot's recurrent state a recurrent layer holds: 1 (llama.cpp), or for the Ollama
     engine's hybrid caches of the releases data/engines.yaml `ollama.recurrent_checkpoints` lists, 1 + its checkpoint
@@ -190,9 +186,10 @@ def recurrent_state_copies(model: Model, req: FitRequest) -> int:
     spans = engine_params(req.engine).get("recurrent_checkpoints", ())
     if not spans or model.ssm is None or not req.engine_version:
         return 1
-    v = _release(req.engine_version)
+
+    v = parse_version(req.engine_version)
     for r in spans:
-        if _release(r["since"]) <= v < _release(r["until"]) and model.arch in r["archs"]:
+        if parse_version(r["since"]) <= v < parse_version(r["until"]) and model.arch in r["archs"]:
             return 1 + int(r["count"])
     return 1
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from ..domain import FitRequest, Model
 from .encoder import encoder_compute_bytes
-from .memory_engine import _engine_rule, _pad, engine_params, kv_unified, total_context
+from .memory_engine import _engine_rule, _pad, engine_params, kv_unified, parse_version, total_context
 from .memory_kv import kv_cache_layers, kv_cells, uses_window
 
 
@@ -37,10 +37,6 @@ def reserved_outputs(req: FitRequest, model: Model | None = None) -> int:
     return ub
 
 
-def _release(text: str) -> tuple[int, ...]:
-    return tuple(int(p) for p in text.split("-")[0].lstrip("v").split(".")[:3] if p.isdigit())
-
-
 def ollama_engine_runs(model: Model, req: FitRequest) -> bool:
     """Whether an Ollama layout release (0.11.11-0.29) runs `model` on its own engine (runner/ollamarunner), by
     data/engines.yaml `ollama.engine_archs` (fs/ggml OllamaEngineRequired at that release)."""
@@ -49,11 +45,12 @@ def ollama_engine_runs(model: Model, req: FitRequest) -> bool:
         return False
     from .projector import ollama_arch
 
-    arch = {"gpt-oss": "gptoss"}.get(ollama_arch(model), ollama_arch(model))
-    v = _release(req.engine_version)
+    name = ollama_arch(model)
+    arch = {"gpt-oss": "gptoss"}.get(name, name)
+    v = parse_version(req.engine_version)
     archs: list = []
     for r in spans:
-        if _release(r["since"]) <= v:
+        if parse_version(r["since"]) <= v:
             archs = r["archs"]
     return arch in archs
 
