@@ -24,7 +24,7 @@ from .memory import caches_kv, indexer_bytes_per_token_fp8, uses_window
 from .vllm_mxfp4 import mxfp4_kernel
 from .vllm_weights import (  # noqa: F401  (re-exported)
     VllmWeights, _formats, check_format, check_platform, get_vllm_quant, per_gpu_bytes, platform_refusal, tensor_bytes,
-    bf16_fallback, capability_refusal,
+    bf16_fallback, capability_refusal, engine_version,
     vllm_quants, vllm_quants_for, vllm_weights,
 )
 
@@ -222,11 +222,6 @@ def forward_peak_bytes(model: Model, tp: int, tokens: int) -> int:
 
 
 _version = vllm_graphs.version_tuple
-
-
-def engine_version() -> str:
-    """The vLLM release the rules describe (data/engines.yaml version, e.g. '0.33.0')."""
-    return str(_engine()["version"]).split(" ")[0]
 
 
 def sampler_path(model: Model, version: str | None = None) -> str:

@@ -75,6 +75,12 @@ def platform_refusal(quant_name: str, vendor: str) -> str | None:
     return " ".join(str(why).split()) if why else None
 
 
+def engine_version() -> str:
+    """The vLLM release the rules describe (data/engines.yaml version, e.g. '0.33.0'); here, below estimate/vllm.py
+    (which re-exports it), so the modules vllm.py imports can read it too (serving/moe_step.moe_kernel)."""
+    return str(load("engines")["engines"]["vllm"]["version"]).split(" ")[0]
+
+
 @lru_cache(maxsize=32)
 def _min_capability(quant_name: str, release: str = "") -> float | None:
     """The lowest CUDA compute capability vLLM `release` ('' = the registry's) runs `quant_name` at
@@ -86,8 +92,7 @@ def _min_capability(quant_name: str, release: str = "") -> float | None:
     if since:
         from .vllm_graphs import version_tuple
 
-        current = str(load("engines")["engines"]["vllm"]["version"]).split(" ")[0]
-        if version_tuple(release or current) < version_tuple(str(since)):
+        if version_tuple(release or engine_version()) < version_tuple(str(since)):
             return float(entry["min_before"])
     return float(entry["min"])
 

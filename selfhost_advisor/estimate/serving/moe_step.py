@@ -57,11 +57,10 @@ def mxfp4_hopper_kernel(release: str = "") -> str:
     code-path"; merged after 0.11.0), so a plain install of 0.10.x / 0.11.0 ran gpt-oss's experts through Marlin MoE
     on an H100 as on an A100."""
     from ..vllm_graphs import version_tuple
+    from ..vllm_weights import engine_version
 
-    current = str(load("engines")["engines"]["vllm"]["version"]).split(" ")[0]  # vllm.engine_version (not imported:
-    # estimate/vllm.py imports this module for mxfp4_refusal)
     since = str(load("serving")["vllm"]["mxfp4_triton_kernels_since"])
-    return "triton_kernels" if version_tuple(release or current) >= version_tuple(since) else "marlin"
+    return "triton_kernels" if version_tuple(release or engine_version()) >= version_tuple(since) else "marlin"
 
 
 def moe_kernel(family: str, backend: str, quant: Quant, release: str = "") -> str:
