@@ -311,34 +311,32 @@ def plan(model: Model, quant: Quant, machine: Machine, request: FitRequest) -> V
     kvb = kv_dtype_bytes(request.kv_cache_type)
     seq_kv = sequence_kv_bytes(model, tp, request.context, kvb, request.max_num_batched_tokens)
     util = request.gpu_memory_utilization or float(e["gpu_memory_utilization"])
-    if not gpus:
-        why = no_serving_gpu(machine) + ": use --engine llamacpp"  # a CPU-only box too: llama.cpp runs there (audit33b)
+
+    def refused(why: str) -> VllmPlan:
+        """The plan of a box or format vLLM does not run: the weights and one request's KV, placed nowhere."""
         mem = MemoryBreakdown(w.total, seq_kv * request.n_parallel, 0, 0, bits_per_weight=_bpw(w))
         return VllmPlan(mem, Placement("no", 0, n_total, 0, 0, w.total, note=why, unsupported=True), tp, 0, 0,
                         seq_kv, gpu_memory_utilization=util)
+
+    if not gpus:
+        return refused(no_serving_gpu(machine) + ": use --engine llamacpp")  # a CPU-only box too (audit33b)
     dev = gpus[0]
     why = platform_refusal(quant.name, dev.vendor)  # GPTQ on Intel's XPU platform (data/engines.yaml)
     if why:
-        mem = MemoryBreakdown(w.total, seq_kv * request.n_parallel, 0, 0, bits_per_weight=_bpw(w))
-        return VllmPlan(mem, Placement("no", 0, n_total, 0, 0, w.total, note=why, unsupported=True), tp, 0, 0,
-                        seq_kv, gpu_memory_utilization=util)
+        return refused(why)
     cap = compute_capability(dev) if dev.vendor == "nvidia" and dev.backend == "cuda" else None
     # a format whose quantization config's get_min_capability is above the GPU's (data/engines.yaml
     # vllm_min_capability: AWQ below 7.5, FP8 below 7.5 (8.0 before 0.14.0), GPTQ below 6.0, MXFP4 below 8.0)
     why = capability_refusal(quant.name, cap, request.engine_version)
     if why:
-        mem = MemoryBreakdown(w.total, seq_kv * request.n_parallel, 0, 0, bits_per_weight=_bpw(w))
-        return VllmPlan(mem, Placement("no", 0, n_total, 0, 0, w.total, note=why, unsupported=True), tp, 0, 0,
-                        seq_kv, gpu_memory_utilization=util)
+        return refused(why)
     if quant.name == "MXFP4":  # a released format with per-platform kernels (estimate/serving/moe_step.py)
         from .serving.moe_step import gpu_family, mxfp4_refusal
 
         why = mxfp4_refusal(gpu_family(machine), dev.backend,
                             compute_capability(dev) if dev.vendor == "nvidia" else None)
         if why:
-            mem = MemoryBreakdown(w.total, seq_kv * request.n_parallel, 0, 0, bits_per_weight=_bpw(w))
-            return VllmPlan(mem, Placement("no", 0, n_total, 0, 0, w.total, note=why, unsupported=True), tp, 0,
-                            0, seq_kv, gpu_memory_utilization=util)
+            return refused(why)
     total = cuda_total_bytes(dev)
     # GB10 (unified): NVML reports no memory, so get_batch_defaults falls back to device_memory 0 (small defaults)
     tokens, seqs = batch_defaults(0 if dev.unified else total, dev.name)
