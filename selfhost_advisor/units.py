@@ -123,7 +123,7 @@ def parse_context(text: str, max_context: int | None = None) -> int:
     if len(raw) > MAX_NUMBER_CHARS:  # checked before int(): 5,000 digits would pass Python's digit limit
         raise BadNumberError(f"context {raw[:20]}... ({len(raw)} characters) is out of range",
                              f"give a value between 1 and {MAX_CONTEXT >> 20}M tokens")
-    if raw.isascii() and re.fullmatch(r"[0-9](?:_?[0-9])*[km]?", raw):  # 8_192 as 8192, as counts and sizes read it
+    if raw.isascii() and re.fullmatch(rf"{_DIGITS}[km]?", raw):  # 8_192 as 8192, as counts and sizes read it
         raw = raw.replace("_", "")
     if raw.isascii() and raw[-1:] in ("k", "m") and raw[:-1].isdigit():
         value = int(raw[:-1]) * (1024 if raw[-1] == "k" else 1024 * 1024)
