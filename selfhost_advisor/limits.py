@@ -7,6 +7,7 @@ inputs reach) and low enough that the worst input within it is read in well unde
 from __future__ import annotations
 
 # Counts the user types (flags and hardware specs)
+MIN_RATE_PER_S = 1e6  # the least byte or FLOP rate a spec sheet or probe file gives (1 MB/s, 1 MFLOPS): below, a unit slip
 MAX_GPUS = 64  # --gpus, "Nx rtx4090" and the devices of a probe file; the largest real nodes hold 8-16 GPUs
 MAX_PARALLEL = 1024  # --parallel: Ollama's slots or vLLM's sequences (vLLM's default max_num_seqs is 256)
 MAX_SEQS = 1 << 16  # vLLM --max-num-seqs (its default is 256; 1,024 on large GPUs)

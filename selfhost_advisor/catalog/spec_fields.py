@@ -7,6 +7,7 @@ import re
 
 from ..errors import BadOptionError
 from ..lazy_re import lazy
+from ..limits import MIN_RATE_PER_S
 from ..termsafe import clipped, without_ids
 from ..units import NUMBER_TEXT
 
@@ -78,7 +79,7 @@ def spec_keys(fields: dict, spec: str) -> dict[str, object]:
     return out
 
 
-def _rate(spec: str, key: str, text: str, default_scale: float, unit: str, minimum: float = 1e6) -> float:
+def _rate(spec: str, key: str, text: str, default_scale: float, unit: str, minimum: float = MIN_RATE_PER_S) -> float:
     """'448GB/s' -> 448e9, '448' -> 448 x default_scale; '60TFLOPS' -> 60e12. Below `minimum` (1 MB/s, 1 MFLOPS: a
     unit slip such as 1e-300 or '1flops', which priced a box at 0.0 tok/s) or above 1e18 is refused."""
     m = _RATE.match(str(text))

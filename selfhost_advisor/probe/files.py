@@ -11,7 +11,8 @@ import re
 
 from ..domain import CpuInfo, Device, GpuDetails, Machine, MigInstance, ProbeReport
 from ..errors import BadFileError
-from ..limits import MAX_DEVICE_ENTRIES, MAX_FILE_NAME_CHARS, MAX_LIST_ITEMS, MAX_MIG_INSTANCES, MAX_PROBE_FILE_BYTES, MAX_SPEC_YAML_BYTES
+from ..limits import (MAX_DEVICE_ENTRIES, MAX_FILE_NAME_CHARS, MAX_LIST_ITEMS, MAX_MIG_INSTANCES, MAX_PROBE_FILE_BYTES,
+                      MAX_SPEC_YAML_BYTES, MIN_RATE_PER_S)
 from ..safefile import read_regular
 from ..termsafe import clipped, without_ids
 
@@ -36,15 +37,11 @@ def _float(obj: dict, key: str) -> float | None:
     return float(val) if ok else None
 
 
-# the least rate a spec sheet gives (catalog/spec_fields._rate: 1 MB/s, 1 MFLOPS; below is a unit slip)
-_MIN_RATE = 1e6
-
-
 def _rate(value, key: str, path: str):
-    """A byte or FLOP rate of the file: absent or 0 (not known) as it is, else at least _MIN_RATE. Why (session 33): a
+    """A byte or FLOP rate of the file: absent or 0 (not known) as it is, else at least MIN_RATE_PER_S. Why (session 33): a
     hand-edited "bandwidth_bytes_per_s": 1 (meant as 1 TB/s, or GB/s) was read as 1 byte/s and fit printed a GPU
     decoding 0.00000000017 tokens/s, exit 0; the same figure as custom:bandwidth=1B/s is refused."""
-    if value and value < _MIN_RATE:
+    if value and value < MIN_RATE_PER_S:
         unit, example = (("1 MFLOPS", "165000000000000 for 165 TFLOPS") if "flops" in key else
                          ("1 MB/s", "1008000000000 for 1,008 GB/s"))
         raise BadFileError(f"probe file {path}: {key!r} is {value:g}, below {unit}: not a real rate (a unit slip?)",
