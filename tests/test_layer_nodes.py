@@ -49,10 +49,15 @@ def _device(spec: str, backend: str, vendor: str | None = None):
     return replace(m, devices=(d,))
 
 
-@pytest.mark.parametrize("backend,vendor,scaled", [("rocm", None, True), ("vulkan", None, True), ("cuda", None, False),
-                                                   ("vulkan", "intel", False)])
-def test_only_rocm_and_non_intel_vulkan_scale_and_only_moe_or_hybrid_models(backend, vendor, scaled):
-    d = _device("rx 7900 xtx", backend, vendor).devices[0]
+@pytest.mark.parametrize("spec,backend,vendor,scaled", [("rx 7900 xtx", "rocm", None, True),
+                                                        ("rx 7900 xtx", "vulkan", None, True),
+                                                        ("rx 7900 xtx", "cuda", None, False),
+                                                        ("arc pro b70", "vulkan", None, True),
+                                                        ("core ultra 7 258v", "vulkan", None, False)])
+def test_rocm_and_vulkan_scale_but_not_an_intel_igpu_and_only_moe_or_hybrid_models(spec, backend, vendor, scaled):
+    """A discrete Intel GPU under Vulkan has no dispatch term of its own, so its MoE layers pay their nodes as AMD's
+    and NVIDIA's do; an Intel iGPU's dispatches are vulkan_intel.layer_seconds' (session 34, 5b-vk34)."""
+    d = _device(spec, backend, vendor).devices[0]
     qwen3 = get("qwen3:30b-a3b")
     got = node_ratio(qwen3, 0, qwen3.n_layers, d)
     assert (got > qwen3.n_layers) is scaled
@@ -74,6 +79,18 @@ def test_rocm_moe_decode_pays_the_fixed_time_per_node_and_dense_decode_is_unchan
         without = _decode("qwen3:30b-a3b", "Q4_K_M", m), _decode("llama3.1:8b", "Q4_K_M", m)
     assert with_rule[1] == pytest.approx(without[1], rel=1e-12)
     assert with_rule[0] < without[0] * 0.95  # 36 nodes a layer against the fitted 22
+
+
+def test_a_discrete_intel_gpu_under_vulkan_pays_its_moe_nodes_and_its_dense_decode_is_unchanged():
+    """Session 34 (5b-vk34): the Arc Pro B70 under Vulkan had neither the node count nor the iGPU dispatch term, so an
+    MoE layer paid a dense layer's fixed time; with the count its Qwen3-30B-A3B decode is slower, Llama 3.1 8B's not."""
+    m = _device("arc pro b70", "vulkan")
+    off = {**speed_factors._speed_data(), "decode_layer_nodes": {**_rule(), "families": ["rocm", "sycl"]}}
+    with_rule = _decode("qwen3:30b-a3b", "Q4_K_M", m), _decode("llama3.1:8b", "Q4_K_M", m)
+    with mock.patch.object(speed_factors, "_speed_data", lambda: off):
+        without = _decode("qwen3:30b-a3b", "Q4_K_M", m), _decode("llama3.1:8b", "Q4_K_M", m)
+    assert with_rule[1] == pytest.approx(without[1], rel=1e-12)
+    assert with_rule[0] < without[0] * 0.99
 
 
 def test_sycl_scales_a_dense_hybrid_layer_by_its_nodes_and_leaves_moe_models_to_the_moe_term():

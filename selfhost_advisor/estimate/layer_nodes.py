@@ -67,7 +67,8 @@ def node_ratio(model: Model, start: int, count: int, device) -> float:
     decode_layer_nodes.families or on a Pascal GPU under CUDA (data/speed.yaml cuda_pascal per_node), for an MoE or
     hybrid model; on a family listed in one_block_layers (CUDA Volta and later) each layer's blocks' share
     (block_share: one_block_share, two_ffn_share); `count` (every layer at the fitted time) otherwise.
-    Intel under Vulkan is left out: estimate/vulkan_intel.py prices its dispatches per layer itself. On SYCL a dense
+    An integrated Intel GPU under Vulkan is left out: vulkan_intel.layer_seconds prices its dispatches per layer
+    itself; a discrete one (Arc A / B, no such term) scales as AMD and NVIDIA do (session 34, 5b-vk34). On SYCL a dense
     hybrid's Gated DeltaNet layer scales (26 + 7 nodes: 1.5x); an MoE model keeps the fitted time (`moe_apart`): its
     extra submissions are sycl_path.moe_layer_seconds', checked on the Qwen3.6-35B-A3B rows it was written for, which
     the mixer's nodes on top put 10-18% slow on Xe2 (docs/methodology.md 5b-sycl12; as the UD-Q4_K_M file they ran,
@@ -80,7 +81,7 @@ def node_ratio(model: Model, start: int, count: int, device) -> float:
         if by_block:
             return sum(block_share(model, i) for i in range(start, start + count))
         return float(count)
-    if device.backend == "vulkan" and device.vendor == "intel":
+    if device.backend == "vulkan" and device.vendor == "intel" and device.unified:  # iGPU: its own dispatch count
         return float(count)
     fa, norm = fa_nodes_saved(model, device), norm_nodes_saved(device)
     if model.moe is None and not model.layer_pattern and not fa and not norm:
