@@ -1,4 +1,4 @@
-"""Sessions 27 to 33's unseen published rows (benchmarks/published/unseen_sNN_*.yaml, scored by
+"""Sessions 27 to 34's unseen published rows (benchmarks/published/unseen_sNN_*.yaml, scored by
 benchmarks/unseen_sNN.py): every file parses and is named for its backend, every row cites its page, resolves to a
 hardware profile and a catalog model, carries a build date that parses, and joins no fit; no other published file (nor
 the calibration file) has the same figure; the scorer counts every row once with the groups issue 16's check asks
@@ -26,7 +26,8 @@ BACKENDS = ("cuda", "rocm", "vulkan", "metal", "sycl", "cpu")
 SESSIONS = {27: ("a200006", {"1": 57, "2": 108, "3": 12}), 28: ("1ec9c5b2", {"1": 70, "2": 8}),
             29: ("ae64dcbd", {"1": 64, "2": 2}), 30: ("5127431d", {"1": 3, "2": 20, "3": 6, "4": 2, "5": 8, "6": 3}),
             31: ("e86851fe", {"1": 67, "2": 2, "3": 106, "4": 21}), 32: ("27b0092e", {"1": 5, "2": 2, "5": 4}),
-            33: ("4d9d9282", {"1": 8, "2": 42, "3": 12, "4": 12, "5": 8, "6": 2, "7": 10, "9": 16})}
+            33: ("4d9d9282", {"1": 8, "2": 42, "3": 12, "4": 12, "5": 8, "6": 2, "7": 10, "9": 16}),
+            34: ("21ddc234", {"1": 7})}
 # a batch scored at another commit than its session's first: (session, batch) -> commit. Session 29's batch 2 (rows29b)
 # was scored at main 2fc225a9 and recorded in its own file, benchmarks/unseen_s29b_blind.txt. Session 30's batch 6
 # (rows30b) was scored at main 55bd9ea4 (main had moved past 5127431d) and appended to benchmarks/unseen_s30_blind.txt.
@@ -169,8 +170,8 @@ SEEN_ELSEWHERE = {30: {("pp512", "Q2_K", 6293.79), ("pp512", "Q4_K_M", 8554.05),
 def test_no_other_published_file_has_the_same_test_quant_and_figure():
     """From session 30 on, a row's (test, quant, figure) may sit in no other published file whatever the page: the same
     run can be quoted on two pages (two PRs of one day). The only such figures are session 30's batch-1 rows, known and
-    reported apart, and session 31's four coincidences (SEEN_ELSEWHERE); sessions 32 and 33's rows have none."""
-    for session in (30, 31, 32, 33):
+    reported apart, and session 31's four coincidences (SEEN_ELSEWHERE); sessions 32 to 34's rows have none."""
+    for session in (30, 31, 32, 33, 34):
         files = _scorer(session).FILES
         ours = {(str(r["test"]), str(r["quant"]), float(r["tokens_per_s"])) for f in files for r in rows_of(f)}
         others = {(str(r.get("test")), str(r.get("quant")), float(r["tokens_per_s"]))
