@@ -28,7 +28,7 @@ SESSIONS = {27: ("a200006", {"1": 57, "2": 108, "3": 12}), 28: ("1ec9c5b2", {"1"
             31: ("e86851fe", {"1": 67, "2": 2, "3": 106, "4": 21}), 32: ("27b0092e", {"1": 5, "2": 2, "5": 4}),
             33: ("4d9d9282", {"1": 8, "2": 42, "3": 12, "4": 12, "5": 8, "6": 2, "7": 10, "9": 16}),
             # session 34: rows34a holds batches 1-4, rows34b 5-8
-            34: ("21ddc234", {"1": 7, "2": 4, "3": 4, "5": 6, "6": 10})}
+            34: ("21ddc234", {"1": 7, "2": 4, "3": 4, "5": 6, "6": 10, "7": 8})}
 # a batch scored at another commit than its session's first: (session, batch) -> commit. Session 29's batch 2 (rows29b)
 # was scored at main 2fc225a9 and recorded in its own file, benchmarks/unseen_s29b_blind.txt. Session 30's batch 6
 # (rows30b) was scored at main 55bd9ea4 (main had moved past 5127431d) and appended to benchmarks/unseen_s30_blind.txt.
