@@ -146,14 +146,15 @@ def evaluate(rows: list[dict] | None = None) -> list[dict]:
 
 
 def summary(results: list[dict]) -> dict:
-    """Median and max |error| per engine and quantity, for seen rows, held-out rows and the rows added blind in session
-    33 (`session: 33`, logs of 2025-2026 read after the rules were written) apart."""
+    """Median and max |error| per engine and quantity, for seen rows, held-out rows and the rows added blind in sessions
+    33 and 34 (`session: 33` / `session: 34`, logs of 2025-2026 read after the rules were written) apart."""
     out: dict = {}
     for r in results:
         for key in [k for k in r if k.endswith(("_err", "_abs")) and r[k] is not None]:
             name = key[:-4] + ("_gib" if key.endswith("_abs") else "")
-            group = out.setdefault(r["engine"], {}).setdefault(name, {"seen": [], "holdout": [], "s33": []})
-            group["s33" if r.get("session") == 33 else "holdout" if r["holdout"] else "seen"].append(abs(r[key]))
+            group = out.setdefault(r["engine"], {}).setdefault(name, {"seen": [], "holdout": [], "s33": [], "s34": []})
+            sess = r.get("session")
+            group[f"s{sess}" if sess in (33, 34) else "holdout" if r["holdout"] else "seen"].append(abs(r[key]))
     for eng in out.values():
         for q, g in eng.items():
             eng[q] = {k: ({"n": len(v), "median": statistics.median(v), "max": max(v)} if v else {"n": 0})
@@ -371,7 +372,8 @@ def main() -> int:
             parts.append(f"refused {'yes' if r['refused_est'] else 'NO'}/yes")
         if "layers_est" in r:
             parts.append(f"layers {r['layers_est']}/{r['layers_logged']} of {r['model_layers']}")
-        print("  ".join(parts) + ("  [s33]" if r.get("session") == 33 else "  [holdout]" if r["holdout"] else ""))
+        sess = r.get("session")
+        print("  ".join(parts) + (f"  [s{sess}]" if sess in (33, 34) else "  [holdout]" if r["holdout"] else ""))
     print()
     for eng, qs in summ.items():
         for q, g in qs.items():
