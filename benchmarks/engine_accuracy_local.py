@@ -175,11 +175,21 @@ def ollama_layout_row(row: dict) -> dict:
                                                      for d in machine.devices))
     else:
         machine = Machine("cpu", (), int(row.get("ram_gb", 256) * 10**9))
-    opt = eng.option(m, eng.quant(row["quant"]), machine, req)
+    quant = eng.quant(row["quant"])
+    opt = eng.option(m, quant, machine, req)
     mem = opt.memory
     out = _base(row)
     out["context"] = req.context
-    for q, est in (("weights", mem.weights_bytes), ("kv", mem.kv_cache_bytes)):
+    weights_logged = mem.weights_bytes
+    if eng.llama_runner_layout(m, req):
+        # the llama.cpp runner logs Ollama's own layout (llm/server.go llamaServer.Load): blk.* + output_norm + output
+        # (token_embd when the output head is tied): "We historically haven't included InputWeights in the model size"
+        from selfhost_advisor.estimate.memory import weights
+
+        w = weights(m, quant)
+        weights_logged = w.total_bytes - w.input_embedding_bytes - w.per_layer_embedding_bytes \
+            + (w.input_embedding_bytes if m.tied_embeddings else 0)
+    for q, est in (("weights", weights_logged), ("kv", mem.kv_cache_bytes)):
         if f"{q}_gib" in lg:
             logged = lg[f"{q}_gib"]
             out.update({f"{q}_est_gib": round(est / GIB, 3), f"{q}_logged_gib": logged,
@@ -187,7 +197,9 @@ def ollama_layout_row(row: dict) -> dict:
     if "graph_mib" in lg:
         _put(out, "graph", mem.compute_buffer_bytes / MIB, lg["graph_mib"], "MiB")
     if "total_gib" in lg:
-        _put(out, "total", (mem.weights_bytes + mem.kv_cache_bytes + mem.compute_buffer_bytes) / GIB, lg["total_gib"], "GiB")
+        # the llama.cpp runner's layout gives the CPU no graph (llm/server.go assigns Graph to GPUs only)
+        graph = 0 if eng.llama_runner_layout(m, req) and not opt.placement.gpu_layers else mem.compute_buffer_bytes
+        _put(out, "total", (weights_logged + mem.kv_cache_bytes + graph) / GIB, lg["total_gib"], "GiB")
     if "layers" in lg and row.get("gpu"):
         out.update({"layers_est": opt.placement.gpu_layers, "layers_logged": lg["layers"],
                     "model_layers": opt.placement.total_layers})

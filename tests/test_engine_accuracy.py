@@ -114,7 +114,8 @@ def test_llamacpp_compute_buffer_rows_within_10_percent():
     misses = [r for r in rows if r["known_miss"] and r.get("session") != 34]
     assert len(misses) <= 2 and all(abs(r["compute_err"]) <= 0.20 for r in misses), misses
     # session 34 (englog34): the three Qwen3-Coder-Next starts (hybrid Gated DeltaNet) are the only misses of its rows
-    assert {r["model"] for r in rows if r["known_miss"] and r.get("session") == 34} <= {"qwen3-coder-next:80b"}
+    # (and Qwen3.5-27B under -ngl 26): hybrid Gated-DeltaNet graphs, data/engine_logs.yaml known_miss
+    assert {r["model"] for r in rows if r["known_miss"] and r.get("session") == 34} <= {"qwen3-coder-next:80b", "qwen3.5:27b"}
     reasons = [row["known_miss"] for row in load("engine_logs")["rows"] if row.get("known_miss")]
     assert all(len(reason) > 80 for reason in reasons)
 
@@ -395,12 +396,15 @@ def test_session34_llamacpp_rows_kv_exact_and_compute_within_10_percent():
     # allocation is llama.cpp's to the MiB, except the library run whose SWA cache is full-size (swa_full, the default of
     # llama_context_default_params; llama-server, which the fit sizes, turns it off); with each pre-PR-#23861 build's
     # micro-batch of logits (flags.n_outputs) the compute buffers not marked known_miss are within 10%
+    # (batch 2 adds three hybrid starts; the MTP run's second recurrent state per sequence is not a setting we size)
     rows = [r for r in _results() if r["engine"] == "llamacpp" and r.get("session") == 34]
-    assert len(rows) == 15
-    kv = [r for r in rows if r.get("kvbuf_err") is not None and r["model"] != "gemma4:e4b"]
-    assert len(kv) == 14 and max(abs(r["kvbuf_err"]) for r in kv) < 0.005
+    assert len(rows) == 18
+    kv = [r for r in rows if r.get("kvbuf_err") is not None and r["model"] != "gemma4:e4b" and "MTP" not in r["version"]]
+    assert len(kv) == 16 and max(abs(r["kvbuf_err"]) for r in kv) < 0.005
+    mtp = next(r for r in rows if "MTP" in r["version"])
+    assert -0.6 < mtp["kvbuf_err"] < -0.4 and abs(mtp["compute_err"]) <= 0.10
     swa_full = next(r for r in rows if r["model"] == "gemma4:e4b")
     assert swa_full["kvbuf_est"] < 0.5 * swa_full["kvbuf_logged"]  # a window-sized SWA cache, not the logged full one
     compute = [r for r in rows if r.get("compute_err") is not None and not r["known_miss"]]
-    assert len(compute) == 7 and max(abs(r["compute_err"]) for r in compute) <= 0.10
-    assert _summary()["llamacpp"]["kvbuf"]["s34"]["n"] == 15
+    assert len(compute) == 8 and max(abs(r["compute_err"]) for r in compute) <= 0.10
+    assert _summary()["llamacpp"]["kvbuf"]["s34"]["n"] == 18

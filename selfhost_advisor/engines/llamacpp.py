@@ -89,8 +89,18 @@ class LlamaCpp(Engine):
         proj = self.projector_bytes(model, request)
         if proj:
             mem = replace(mem, projector_bytes=proj)
-        placement = place(mem, machine, margin_bytes=self.gpu_margin_bytes(model, request),
+        margin = self.gpu_margin_bytes(model, request)
+        planned = self.planned_graph(model, quant, request) if machine.devices else None
+        if planned is not None:  # the engine lays layers out with its own graph estimate, not the buffers' sizes
+            partial, full, layer_buffer = planned
+            mem, margin = replace(mem, compute_buffer_bytes=max(partial, full)), margin + layer_buffer
+        placement = place(mem, machine, margin_bytes=margin,
                           os_reserve_bytes=int(runtime["os_reserve_bytes"]), host_ram_known=host_ram_known)
+        if planned is not None and placement.gpu_layers:
+            mem = replace(mem, compute_buffer_bytes=full if placement.gpu_layers == placement.total_layers else partial)
+        elif planned is not None:  # no layer on a GPU: no graph reserved there, llama.cpp's buffer in RAM
+            mem = estimate_memory(model, quant, request, n_gpus=len(machine.devices), backend=backend)
+            mem = replace(mem, projector_bytes=proj) if proj else mem
         speed = estimate_speed(model, quant, placement, machine, kv_cache_type=request.kv_cache_type,
                                decode_depth=depth, prefill_depth=min(depth, 256), n_ubatch=request.n_ubatch)
         opt = FitOption(quant=quant, memory=mem, placement=placement, speed=speed)
@@ -104,6 +114,12 @@ class LlamaCpp(Engine):
         if opt.speed is not None and self.host_sampling:  # llama-server's figure: its host sampling on top
             opt = replace(opt, speed=with_served(opt.speed, model))
         return replace(opt, command=self.command(model, opt, request, machine))
+
+    def planned_graph(self, model: Model, quant: Quant, request: FitRequest) -> tuple[int, int, int] | None:
+        """(partial-offload graph, full-offload graph, per-GPU layer buffer) for an engine that places layers with its own
+        graph estimate rather than llama.cpp's reserved buffers (Ollama's llama.cpp runner, engines/ollama.py); None:
+        llama-server places with the buffers themselves."""
+        return None
 
     def prompt_cache_ram_bytes(self, request: FitRequest) -> int:
         """llama-server's default prompt-cache limit in host RAM (data/engines.yaml prompt_cache_ram_bytes)."""

@@ -3,7 +3,8 @@
 - llama_server (0.30.0+): Ollama runs llama.cpp's llama-server, -c num_ctx x parallel, layers chosen by llama-server's
   --fit; with a projector (always loaded, images or not) the fit target is its weights + 1 GiB (llm/llama_server.go
   mmprojFitTargetMiB).
-- layout (0.11.11-0.29): Ollama's runner allocates and measures llama.cpp-style buffers, keeping 457 MiB free per GPU.
+- layout (0.11.11-0.29): Ollama's engine allocates and measures llama.cpp-style buffers, keeping 457 MiB free per GPU;
+  its llama.cpp runner (architectures not on the engine) lays layers out with fs/ggml GraphSize (planned_graph).
 - estimate (up to 0.11.10): llm/memory.go's own estimate picks the layers (engines/ollama_estimate.py); `fit` reports
   what Ollama logged as memory.required.full and the layers it offloaded.
 """
@@ -199,6 +200,34 @@ class Ollama(LlamaCpp):
             return super().projector_note(request, projector_bytes)
         return "projector not counted: this Ollama release predates its vision support for this model"
 
+    def llama_runner_layout(self, model: Model, request: FitRequest) -> bool:
+        """Whether a layout release (0.11.11-0.29) runs `model` on its llama.cpp runner (llm/server.go llamaServer), not
+        on the Ollama engine (data/engines.yaml ollama.engine_archs)."""
+        from ..estimate.memory_overhead import ollama_engine_runs
+
+        return (self.release(request.engine_version)["memory_rule"] == "layout"
+                and not ollama_engine_runs(model, replace(request, engine="ollama")))
+
+    def planned_graph(self, model: Model, quant: Quant, request: FitRequest) -> tuple[int, int, int] | None:
+        """The llama.cpp runner of a layout release lays the layers out with Ollama's own estimate, not llama.cpp's
+        buffers (llm/server.go llamaServer.Load at v0.12.x-v0.29, read at v0.20.2): "Synthesize memory allocation
+        information based on our estimates" - fs/ggml GraphSize's KV per layer and graph, each GPU's free memory less
+        one layer (blk.0 + its KV) as a buffer, every GPU given max(partial, full) graph while createLayout places the
+        layers, then the full-offload graph when every layer is on the GPUs, else the partial one; s.mem.Log prints
+        those figures as the "compute graph" lines. llama.cpp then allocates its own (smaller) buffers. Engine models
+        (the Ollama runner) measure real allocations instead: None."""
+        if not self.llama_runner_layout(model, request):
+            return None
+        from ..estimate.memory import weights
+        from .ollama_estimate import _gate_exps_bytes, graph_size
+
+        kv, partial, full = graph_size(model, request.context, min(request.context, request.n_ubatch), request.n_parallel,
+                                       request.kv_cache_type, request.flash_attention,
+                                       version=self.version(request.engine_version),
+                                       gate_exps_bytes=_gate_exps_bytes(model, quant) if model.moe is not None else 0)
+        w = weights(model, quant)
+        return partial, full, (w.layer_bytes[0] if w.layer_bytes else 0) + (kv[0] if kv else 0)
+
     def prompt_cache_ram_bytes(self, request: FitRequest) -> int:
         """Only llama-server (0.30.0+) keeps a prompt cache in RAM; Ollama's own runners did not."""
         return int(self.release(request.engine_version).get("prompt_cache_ram_bytes", 0))
@@ -253,7 +282,12 @@ class Ollama(LlamaCpp):
         if request.n_parallel > 1 and self.slot_limit(model, request.engine_version) == 1:
             single = (f"Ollama loads {model.arch} models with one slot whatever OLLAMA_NUM_PARALLEL says (server/sched.go): "
                       f"the {request.n_parallel} slots sized here will not be there")
-        note = "; ".join(n for n in (said + launched, single, pl.note, blob) if n)
+        planned = ""
+        if machine.devices and pl.gpu_layers and self.llama_runner_layout(model, request):
+            planned = (f"{model.arch} runs on Ollama's llama.cpp runner, which lays the layers out with Ollama's own graph "
+                       f"estimate (fs/ggml GraphSize, {opt.memory.compute_buffer_bytes / GIB:.1f} GiB per GPU), not "
+                       "llama.cpp's smaller buffers")
+        note = "; ".join(n for n in (said + launched, planned, single, pl.note, blob) if n)
         return replace(opt, placement=replace(pl, note=note))
 
     def _llama_server_option(self, model: Model, quant: Quant, machine: Machine, request: FitRequest,
