@@ -17,7 +17,7 @@ import yamlkit
 from selfhost_advisor.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
-TODAY = date(2026, 12, 7)
+TODAY = date(2026, 12, 8)  # the day of the latest price read (session 34, price34)
 HW = yamlkit.safe_load((ROOT / "data" / "hardware.yaml").read_text())["hardware"]
 PRICED = [e for e in HW if e.get("price_usd") is not None]
 DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
