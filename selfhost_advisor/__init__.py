@@ -9,7 +9,7 @@ from __future__ import annotations
 TYPE_CHECKING = False  # typing's own flag without importing typing: the CLI's Ctrl-C guard (cli.py) starts after this
 
 __version__ = "0.1.0"
-SCHEMA_VERSION = "1.29.0"
+SCHEMA_VERSION = "1.30.0"
 
 API = ("probe", "fit", "hardware_for", "models_that_fit", "list_models", "serve", "cost", "as_json")
 

@@ -42,7 +42,7 @@ def test_a_spec_sheet_row_validates_against_the_schema(capsys):
     code, d, err = _cost(capsys, "-H", CARD, "--gpu-price", "2500")
     assert code == 0, err
     jsonschema.validate(d, json.loads((Path(__file__).parents[1] / "docs/schema/cost.schema.json").read_text()))
-    assert d["schema_version"] == "1.29.0"
+    assert d["schema_version"] == "1.30.0"
 
 
 def test_the_spec_sheets_tdp_sets_the_power_bill_by_the_tco_formula(capsys):

@@ -37,7 +37,7 @@ def test_capex_is_rebuilt_from_the_json_prices(capsys):
     assert "host_systems.server" in h100["host_price_source"] and h100["host_price_as_of"] == "2023"
     assert "price_quotes" in rtx["gpu_price_source"] and "host_systems.workstation" in rtx["host_price_source"]
     assert rtx["host_price_as_of"] == "2026-11-25" and rtx["host_price_undated"]  # an undated build page, read then
-    assert d["schema_version"] == "1.29.0"
+    assert d["schema_version"] == "1.30.0"
 
 
 def test_quoted_and_given_prices_say_so(capsys):

@@ -20,8 +20,12 @@ def default(name: str) -> Any:
 
 
 def source(name: str) -> dict[str, Any]:
+    """The default's source and the day it was read (as_of); where data/cost.yaml dates the figure itself (the period an
+    average or a wage describes: EIA's 2024 electricity price, BLS's May 2024 wage), `figure` and `figure_as_of` too
+    (session 34, price34: those dates were in the source text alone, as_of being the day read)."""
     entry = data()["defaults"][name]
-    return {"source": entry["source"], "as_of": str(entry["as_of"])}
+    dated = {k: str(entry[k]) for k in ("figure", "figure_as_of") if entry.get(k) is not None}
+    return {"source": entry["source"], "as_of": str(entry["as_of"]), **dated}
 
 
 def thresholds() -> dict[str, float]:

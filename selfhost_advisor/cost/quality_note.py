@@ -19,6 +19,13 @@ class FloorVerdict:
     option: str  # what that verdict recommends: a box label, "hybrid: ...", or the API's id
     current: bool = False
 
+    @property
+    def served(self) -> bool:
+        """Whether any option of the re-run comparison serves the load at this floor (session 34, price34: with
+        --air-gapped at a BF16 floor no box held Llama 3.1 70B, and the verdict read 'self-hosting ()' / 'self-hosting
+        wins with a BF16 floor'); a verdict with nothing behind it has no monthly cost."""
+        return self.monthly_usd is not None
+
 
 _ALTERNATIVES = ("BF16", "FP8", None)  # 16-bit, 8-bit, no floor
 
@@ -129,6 +136,9 @@ def annotate(c: CostComparison, floor: QualityFloor, replans, at_floors, fleet, 
             diff = [v for v in others if v.verdict != cur.verdict]
             for v in diff:
                 at = f"at a {v.format} floor" if v.format else "with no floor (--min-quant any)"
+                if not v.served:  # no box holds the model at that format, and the constraints leave no API
+                    parts.append(f"{at} no option in the comparison serves this load")
+                    continue
                 cost = f" at ${v.monthly_usd:,.0f}/month" if v.monthly_usd is not None else ""
                 parts.append(f"{at} the verdict would be {_WORDS.get(v.verdict, v.verdict)}{cost} ({v.option})")
                 changes.append(f"{_WORDS.get(v.verdict, v.verdict)} wins with a "

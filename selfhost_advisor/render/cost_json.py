@@ -42,6 +42,15 @@ def _format(o: SelfHostOption, c: CostComparison | None) -> dict[str, Any]:
     return {"weight_format": fmt, "quality": fq.get(fmt) if fmt else None, "replanned_from": planned}
 
 
+def _ops_hours(o: SelfHostOption, c: CostComparison | None) -> float | None:
+    """Engineer-hours a month the option's operations bill pays for: the fixed hours + hours per box x boxes
+    (cost/types.py CostParams.operations_usd_for); null without the comparison's parameters."""
+    if c is None:
+        return None
+    p = c.params
+    return _r(p.ops_hours_per_month + p.ops_hours_per_box * o.units)
+
+
 def self_host_dict(o: SelfHostOption, amortize_months: float = 36.0, tokens: int = 0,
                    c: CostComparison | None = None) -> dict[str, Any]:
     m = o.monthly_usd
@@ -72,6 +81,8 @@ def self_host_dict(o: SelfHostOption, amortize_months: float = 36.0, tokens: int
         "pays_back_within_amortization": o.payback_months is not None and o.payback_months <= amortize_months,
         "break_even_monthly_tokens": o.break_even_monthly_tokens, "spare_units": o.spare_units,
         "busy_hours_per_month": _r(o.busy_hours_per_month), "utilisation": _r(o.utilisation, 4),
+        # 1.30 (price34): the engineer-hours behind monthly_usd.operations (x assumptions.ops_usd_per_hour)
+        "operations_hours_per_month": _ops_hours(o, c),
         "energy_kwh": _r(o.energy_kwh), "serving": _serving(o), **_format(o, c),
         "residual_value_usd": _r(o.capex_usd * c.params.residual_value_share) if c is not None else None,
         "npv_vs_reference_usd": _r(o.npv_vs_reference_usd),
@@ -88,6 +99,7 @@ def rental_dict(o: SelfHostOption, tokens: int = 0, c: CostComparison | None = N
         "usd_per_gpu_hour_high": _r(o.box.rental_high_usd_per_gpu_hour, 3),
         "rate_quotes": o.box.rental_quotes, "rate_quotes_oldest": o.box.rental_oldest_quote or None,
         "hours_per_month": _r(o.rental_hours_per_month),
+        "operations_hours_per_month": _ops_hours(o, c),  # 1.30 (price34), as a bought row's
         "capacity_tokens_per_month": o.capacity_tokens_per_month,
         "monthly_usd": usd,
         "usd_per_million_tokens": _per_mtok(usd["total"], tokens) if tokens else _r(o.usd_per_million_tokens, 4), "utilisation": _r(o.utilisation, 4),
@@ -193,7 +205,9 @@ def floor_dict(c: CostComparison) -> dict[str, Any] | None:
         "replanned": [{"from": r.original, "to": r.planned, "below_format": r.below_format, "reason": r.reason}
                       for r in c.replanned],
         "verdict_by_floor": [{"floor": v.format, "verdict": v.verdict, "monthly_usd": _r(v.monthly_usd),
-                              "option": v.option, "current": v.current} for v in c.floor_verdicts],
+                              "option": v.option, "current": v.current,
+                              "served": v.served}  # 1.30 (price34): false when no option serves at that floor
+                             for v in c.floor_verdicts],
     }
 
 
@@ -208,8 +222,9 @@ def floor_sensitivity(c: CostComparison) -> list[dict[str, Any]]:
 
     bits = lambda v: float(weight_bits(v.format) or 0.0) if v.format else 0.0  # noqa: E731
     now = float(f.bits) if f.format else 0.0
-    below = sorted((v for v in c.floor_verdicts if bits(v) < now), key=bits, reverse=True)
-    above = sorted((v for v in c.floor_verdicts if bits(v) > now), key=bits)
+    # a floor at which nothing serves is no other verdict to flip to (price34)
+    below = sorted((v for v in c.floor_verdicts if bits(v) < now and v.served), key=bits, reverse=True)
+    above = sorted((v for v in c.floor_verdicts if bits(v) > now and v.served), key=bits)
     flip_b = next((v for v in below if v.verdict != cur.verdict), None)
     flip_a = next((v for v in above if v.verdict != cur.verdict), None)
     tried = [bits(v) for v in c.floor_verdicts] + [now]

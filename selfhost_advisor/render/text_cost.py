@@ -213,9 +213,15 @@ def _header(con, c: CostComparison) -> None:
     capital = "".join((f", cost of capital {p.cost_of_capital * 100:.3g}%/yr" if p.cost_of_capital else "",
                        f", {p.residual_value_share:.0%} resale at the end" if p.residual_value_share else "",
                        f", space ${p.space_usd_per_box:g}/box" if p.space_usd_per_box else ""))
-    label_line(con, "Owning", f"${p.electricity_usd_per_kwh:g}/kWh, PUE {p.pue:g}, {p.amortize_months:g}-month "
-               f"amortization{capital}, ops {p.ops_hours_per_month:g} h + {p.ops_hours_per_box:g} h/box x "
-               f"${p.ops_usd_per_hour:g}, {p.spare_units} spare", 10)
+    def dated(key: str) -> str:
+        """The period a default figure describes (session 34, price34: the EIA 2024 price and the BLS May 2024 wage
+        were dated in --json's source text alone); nothing for a value given with a flag."""
+        fig = (a.get(key) or {}).get("figure")
+        return f" ({esc(fig)})" if fig else ""
+    label_line(con, "Owning", f"${p.electricity_usd_per_kwh:g}/kWh{dated('electricity_usd_per_kwh')}, PUE {p.pue:g}"
+               f"{dated('pue')}, {p.amortize_months:g}-month amortization{capital}, ops {p.ops_hours_per_month:g} h + "
+               f"{p.ops_hours_per_box:g} h/box x ${p.ops_usd_per_hour:g}{dated('ops_usd_per_hour')}, "
+               f"{p.spare_units} spare", 10)
     for label, mem in ((a.get("usable_memory") or {}).get("value") or {}).items():
         # what fit's Usable line says for the same machine: the GPU memory the box is sized on, and why
         label_line(con, "Usable", f"{esc(label)}: {gb(mem['usable_bytes'])} of {gb(mem['memory_bytes'])}: "
@@ -333,8 +339,9 @@ def _floor_line(c: CostComparison) -> list[str]:
     out: list[str] = []
     cur = next((v for v in c.floor_verdicts if v.current), None)
     if cur is not None:
-        parts = [f"{_SHORT.get(v.verdict, v.verdict)} {'with none' if v.format is None else 'at ' + v.format}"
-                 + (f" ({_usd(v.monthly_usd)})" if v.verdict != cur.verdict else "")
+        parts = [(f"{_SHORT.get(v.verdict, v.verdict)} " if v.served else "nothing serves ")
+                 + ('with none' if v.format is None else 'at ' + v.format)
+                 + (f" ({_usd(v.monthly_usd)})" if v.verdict != cur.verdict and v.served else "")
                  for v in c.floor_verdicts if not v.current]
         same = all(v.verdict == cur.verdict for v in c.floor_verdicts)
         body = "same at " + ", ".join(("no floor" if v.format is None else v.format)
@@ -419,7 +426,7 @@ def _quotes_basis(b) -> str:
     """A purchase price that is the median of quotes: how many, their spread, the oldest dated one, and how many are
     undated pages (session 33, price33: two undated pages read in 2026-12 printed as "dated quotes ... oldest 2026-12")."""
     q, k = b.purchase_quotes, b.purchase_quotes_undated
-    n, spread = len(q), (f"${q[0]:,.0f}-{q[-1]:,.0f}" if len(q) > 1 else "")
+    n, spread = len(q), (f"${q[0]:,.0f}-{q[-1]:,.0f}" if len(q) > 1 and q[0] != q[-1] else "")
     thin = ", thin" if n < 3 else ""
     # a used card's quotes say so: a buyer signing for four RTX 3090s should read that they are second-hand (price33)
     s = ("s" if n > 1 else "") + (" of used cards" if b.price_kind == "used" else "")
@@ -467,14 +474,14 @@ def _rental_lines(c: CostComparison) -> list[str]:
     for o in c.self_host[:3]:
         b = o.box
         q = b.purchase_quotes
+        each = "machine" if b.host_source.startswith("none") else "GPU"  # a Mac / APU: the price is the machine
         if q and ("buy", b.profile_id) not in seen:
             seen.add(("buy", b.profile_id))
-            out.append(f"buy {esc(b.profile_id)} ${b.gpu_price_usd:,.0f}/GPU: {_quotes_basis(b)}")
+            out.append(f"buy {esc(b.profile_id)} ${b.gpu_price_usd:,.0f}/{each}: {_quotes_basis(b)}")
         elif b.price_kind in _BASIS and ("buy", b.profile_id) not in seen:
             # each shown bought box's GPU price, when it is no dated quote (session 32: the cheapest box's alone, so a
             # buyer comparing boxes read the basis of one price of three)
             seen.add(("buy", b.profile_id))
-            each = "machine" if b.host_source.startswith("none") else "GPU"  # a Mac / APU: the price is the machine
             basis = _basis(b.price_kind, b.price_as_of, b.price_undated)
             out.append(f"buy {esc(b.profile_id)} ${b.gpu_price_usd:,.0f}/{each}: {basis}, not a "
                        f"dated quote (--gpu-price for yours)")
@@ -497,6 +504,36 @@ def _rental_lines(c: CostComparison) -> list[str]:
     return out
 
 
+def bill_lines(c: CostComparison) -> list[str]:
+    """What the monthly total of the two cheapest bought options and the cheapest rented one is made of, in dollars,
+    each part with the quantity behind it (session 34, price34: the header gave the rates and the parts showed only
+    with --wide, so a reader signing for the boxes could not see the power or the operations bill): hardware = the
+    capital charge on the capex over the amortization, power = kWh at the wall x PUE x $/kWh, operations =
+    engineer-hours x the hourly rate, space where given; a rented box's GPU-hours instead of the hardware and power."""
+    p = c.params
+    terms = "".join((f" at {p.cost_of_capital * 100:.3g}%/yr" if p.cost_of_capital else "",
+                     f", {p.residual_value_share:.0%} resold" if p.residual_value_share else ""))
+
+    def ops(o) -> str:
+        h = p.ops_hours_per_month + p.ops_hours_per_box * o.units
+        return f"operations {_usd(o.monthly_usd.operations)} ({h:,.3g} engineer-h x ${p.ops_usd_per_hour:g})"
+
+    out = []
+    for o in c.self_host[:2]:
+        m = o.monthly_usd
+        parts = [f"hardware {_usd(m.amortization)} ({_usd(o.capex_usd)} over {p.amortize_months:g} mo{terms})",
+                 f"power {_usd(m.power)} ({o.energy_kwh:,.0f} kWh x ${p.electricity_usd_per_kwh:g})", ops(o)]
+        if m.space:
+            parts.append(f"space {_usd(m.space)} ({o.units} x ${p.space_usd_per_box:g})")
+        out.append(f"a month of {o.units} bought {o.box.label}: {_usd(m.total)} = " + " + ".join(parts))
+    for o in c.rental[:1]:
+        m = o.monthly_usd
+        gpu_h = o.units * o.box.gpus * o.rental_hours_per_month
+        out.append(f"a month of {o.units} rented {o.box.label}: {_usd(m.total)} = GPU rental {_usd(m.rental)} "
+                   f"({gpu_h:,.0f} GPU-h x {rate_usd(o.box.rental_usd_per_gpu_hour)}) + {ops(o)}")
+    return out
+
+
 def render_cost(c: CostComparison, file=None) -> None:
     from rich.console import Console
 
@@ -506,7 +543,16 @@ def render_cost(c: CostComparison, file=None) -> None:
 
     show(con, _table(c), drop=("util", "served", "kind", "break-even tok/mo", "$/Mtok"))
     if c.reference_cloud is not None:
-        con.print(f"* reference API for break-even and payback: {esc(c.reference_cloud.price.name)}")
+        # under --regulated / --air-gapped the reference API is itself excluded (price34: the table's 'never' payback
+        # beside a SELF-HOST verdict read as a contradiction): say what its columns then measure
+        barred = (" (itself excluded here: break-even and payback measure the boxes against an API this "
+                  "comparison may not use)" if c.reference_cloud.excluded_reason else "")
+        # its price date beside its name (price34): the header lists every API's dates, not which is the reference's
+        when = c.reference_cloud.price.prices_as_of
+        dated = f", prices as of {esc(when)}" if when and when != "as given" else ""
+        con.print(f"* reference API for break-even and payback: {esc(c.reference_cloud.price.name)}{dated}{barred}")
+    for line in bill_lines(c):
+        con.print(esc(line))
     for line in _rental_lines(c):
         con.print(line)
     for line in quality_lines(c):
