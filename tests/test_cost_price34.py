@@ -129,6 +129,22 @@ def test_each_option_s_month_is_printed_in_parts_that_match_the_json(name, capsy
         assert float(hours) == pytest.approx(o["operations_hours_per_month"], abs=0.05)
 
 
+def test_the_hybrid_s_month_is_its_owned_boxes_and_its_api_bill(capsys, monkeypatch):
+    argv = ["-t", "2e9", "-H", "2x rtx4090", "--cloud", "gpt-4o", "--peak-to-average", "3"]
+    h = cost_json(capsys, *argv)["hybrid"]
+    assert h["is_mix"] and 0 < h["base_units"] < h["all_owned_units"]  # a true split at this load
+    lines = _text(capsys, monkeypatch, *argv).splitlines()
+    m = next(m for m in map(re.compile(r"^a month of the hybrid, (\d+) bought (.+?) \+ (\S+): (\$[\d,]+) = owned boxes "
+                                       r"(\$[\d,]+) \(hardware, power, operations\) \+ (\S+) (\$[\d,]+) for ([\d.]+)M "
+                                       r"overflow tokens in ([\d.]+) h of the month$").match, lines) if m)
+    units, box, api, total, owned, api2, api_usd, mtok, hours = m.groups()
+    usd = h["monthly_usd"]
+    assert (int(units), box, api, api2) == (h["base_units"] + h["spare_units"], h["hardware"], h["api"], h["api"])
+    assert (_usd(total), _usd(owned), _usd(api_usd)) == tuple(round(usd[k]) for k in ("total", "self_host", "api_overflow"))
+    assert float(mtok) == pytest.approx(h["overflow_tokens"] / 1e6, abs=0.05)
+    assert float(hours) == pytest.approx(h["overflow_hours"], rel=0.01)
+
+
 def test_a_floor_no_option_serves_is_said_so_not_called_a_verdict(capsys, monkeypatch):
     argv = ["-t", "5e8", "--air-gapped", "-H", "2x rtx4090"]  # 70B at BF16 is 141 GB: no box of RTX 4090s holds it
     d = cost_json(capsys, *argv)

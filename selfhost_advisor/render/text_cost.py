@@ -505,7 +505,7 @@ def _rental_lines(c: CostComparison) -> list[str]:
 
 
 def bill_lines(c: CostComparison) -> list[str]:
-    """What the monthly total of the two cheapest bought options and the cheapest rented one is made of, in dollars,
+    """What the monthly total of the two cheapest bought options, the hybrid and the cheapest rented one is made of, in dollars,
     each part with the quantity behind it (session 34, price34: the header gave the rates and the parts showed only
     with --wide, so a reader signing for the boxes could not see the power or the operations bill): hardware = the
     capital charge on the capex over the amortization, power = kWh at the wall x PUE x $/kWh, operations =
@@ -526,6 +526,13 @@ def bill_lines(c: CostComparison) -> list[str]:
         if m.space:
             parts.append(f"space {_usd(m.space)} ({o.units} x ${p.space_usd_per_box:g})")
         out.append(f"a month of {o.units} bought {o.box.label}: {_usd(m.total)} = " + " + ".join(parts))
+    h = c.hybrid
+    if h is not None and h.is_split:  # the table's hybrid row: its owned part and its API bill
+        boxes = h.base_units + h.spare_units
+        what = "the hybrid" if h.is_mix else "the busiest hour's tail to the API"  # a tail is owning them (cost/hybrid.py)
+        out.append(f"a month of {what}, {boxes} bought {h.box.label} + {h.api}: {_usd(h.total_usd)} = owned boxes "
+                   f"{_usd(h.self_host_usd)} (hardware, power, operations) + {h.api} {_usd(h.api_overflow_usd)} for "
+                   f"{_tok(h.overflow_tokens)} overflow tokens in {h.overflow_hours:.3g} h of the month")
     for o in c.rental[:1]:
         m = o.monthly_usd
         gpu_h = o.units * o.box.gpus * o.rental_hours_per_month
