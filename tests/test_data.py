@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parents[1]
 FILES = sorted((ROOT / "data").glob("*.yaml"))
 DATA = {p.stem: yaml.load(p.read_text(), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # noqa: S506
         for p in FILES}
-CATALOG_DATE = dt.date(2026, 12, 7)  # no as_of may pass the last compile (session 23 serving rows read 2026-12-07; session 14 rows read 2026-12-06; cost.yaml rental quotes, issue 14; gpu_specs.yaml, apple.yaml, issue 16)
+CATALOG_DATE = dt.date(2026, 12, 8)  # no as_of may pass the last compile (session 34 price34: cost.yaml electricity and engineer-hour re-read 2026-12-08; session 23 serving rows read 2026-12-07; session 14 rows read 2026-12-06; cost.yaml rental quotes, issue 14; gpu_specs.yaml, apple.yaml, issue 16)
 
 
 def _date(value) -> dt.date:
