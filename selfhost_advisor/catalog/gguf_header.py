@@ -298,8 +298,22 @@ def read_header(
             raise BadFileError(f"{src.name}: corrupt GGUF header (tensor {clipped(name, 60)!r} offset {offset} is not "
                                "aligned)")
         tensors.append(TensorInfo(name, tuple(shape), type_name, offset, n_bytes))
+    _check_packed(src.name, tensors, alignment)
     data_offset = _pad(cur.pos, alignment)
     return GGUFHeader(version, metadata, tuple(tensors), alignment, data_offset)
+
+
+def _check_packed(name: str, tensors: list[TensorInfo], alignment: int) -> None:
+    """Each tensor where ggml's gguf.cpp expects it: at the padded sizes of the tensors before it, in header order
+    (gguf_init_from_file_impl: "tensor '%s' has offset %" PRIu64 ", expected %zu" / "failed to read tensor data";
+    llama.cpp loads no such file). Tensors overlapping at one offset were sized as the sum of their claims while the
+    file's size check read only the furthest tensor's end (session 34)."""
+    expected = 0
+    for t in tensors:
+        if t.offset != expected:
+            raise BadFileError(f"{name}: corrupt GGUF header (tensor {clipped(t.name, 60)!r} has offset {t.offset}, "
+                               f"expected {expected}; llama.cpp does not load such a file)", "download or convert it again")
+        expected += _pad(t.n_bytes, alignment)
 
 
 def read_file_header(path: str, ggml_types: dict[int, tuple[str, int, int]], *, check_size: bool = True) -> GGUFHeader:

@@ -143,11 +143,19 @@ def _int(v: Any, default: int = 0, where: str = "GGUF metadata") -> int:
     """An integer key; per-layer arrays (head_count_kv on some models) count by their largest value.
 
     A count is a whole number from 0 to MAX_GGUF_INT: NaN, infinity, 2.5, -7 or 2^63 in a count is a corrupt file
-    (BadFileError naming the key), checked before any arithmetic uses it. A key of another type reads as absent."""
-    if isinstance(v, list) and v and all(isinstance(x, (int, float)) for x in v):
-        return max(_int(x, default, where) for x in v)
-    if not isinstance(v, (int, float)):
+    (BadFileError naming the key), checked before any arithmetic uses it. So is a key of another type (session 34):
+    llama.cpp's loader checks each key's type ("key %s has wrong type %s but expected type %s", llama-model-loader.cpp
+    GKV::validate_type); a boolean was read as the count 1 (Python's True is an int) and a string or a nested array as
+    absent. An empty array or one too long to keep (ArraySummary) reads as absent, as before."""
+    if v is None or v == [] or isinstance(v, ArraySummary):
         return default
+    if isinstance(v, list) and all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in v):
+        return max(_int(x, default, where) for x in v)
+    if isinstance(v, bool) or not isinstance(v, (int, float)):
+        kind = ("a boolean" if isinstance(v, bool) else "text" if isinstance(v, str)
+                else "an array of non-numbers" if isinstance(v, list) else type(v).__name__)
+        raise BadFileError(f"{where} is {kind}, not a count (llama.cpp refuses a key of the wrong type)",
+                           "the file is corrupt: convert it again")
     if isinstance(v, float) and not (math.isfinite(v) and v.is_integer()) or not 0 <= v <= MAX_GGUF_INT:
         raise BadFileError(f"{where} is {v!r}, not a count from 0 to 2^40", "the file is corrupt: convert it again")
     return int(v)

@@ -5,6 +5,8 @@ comparison from the same inputs; cli_cost.py parses options and calls this, api.
 """
 from __future__ import annotations
 
+import re
+
 from typing import Optional, Sequence
 
 from ..catalog.spec_fields import THOUSANDS_GROUP
@@ -176,7 +178,11 @@ def _price_date(text: Optional[str]):
 
     if text is None:
         return price_moment()
+    # YYYY-MM-DD in ASCII digits only, as the help says: Python 3.11's fromisoformat also reads ISO week dates
+    # ('2026-W49-2') and the basic form ('20261201'), which 3.10 refuses (session 34)
     try:
+        if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", text.strip()):
+            raise ValueError(text)
         day = date.fromisoformat(text.strip())
     except ValueError:
         raise BadOptionError(f"--price-date {text!r} is not a date", "give YYYY-MM-DD, e.g. 2026-12-05") from None
