@@ -42,7 +42,8 @@ def graph_nodes(model: Model, layer: int, backend: str | None = None) -> int:
     r = _rule()
     kind = model.layer_kind(layer)
     if kind == "M":
-        mixer = int(r["gated_deltanet"]) if model.arch in QWEN_NEXT_ARCHS else int(r["mamba2"])
+        mixer = (int(r["gated_deltanet"]) + unfused_delta_net_nodes(backend)) if model.arch in QWEN_NEXT_ARCHS \
+            else int(r["mamba2"])
     elif kind in "-E":
         mixer = 0
     elif model.mla is not None and r.get("mla_attention"):  # absorbed MLA (llm_build_deepseek2's is_mla branch)
@@ -60,6 +61,24 @@ def graph_nodes(model: Model, layer: int, backend: str | None = None) -> int:
     else:
         ffn = int(r["dense_ffn"])
     return mixer + ffn
+
+
+def unfused_delta_net_nodes(backend: str | None) -> int:
+    """Graph nodes a Gated DeltaNet layer's decode runs beyond the fused GATED_DELTA_NET node's one, on `backend` at
+    the current build: decode_layer_nodes `gated_deltanet_unfused.extra` (the 12 nodes of llama.cpp's
+    build_delta_net_autoregressive less the fused op's 1) before that family's `fused_since` date (the day its backend
+    got the op, so llama-context's fused-GDN check kept the autoregressive path on the GPU), else 0.
+
+    Why: before the op reached a backend, each decoded token ran the unfused chain of ggml ops per delta-net layer, one
+    kernel each; on the families that pay the fitted layer time per node (ROCm, Vulkan, SYCL) that is 11 nodes more
+    (docs/methodology.md 5h-gdn34). Dated from the PRs, sized from the graph builder: nothing fitted."""
+    rule = _rule().get("gated_deltanet_unfused") or {}
+    since = (rule.get("fused_since") or {}).get(backend or "")
+    if not since:
+        return 0
+    from . import kernel_path
+
+    return int(rule.get("extra") or 0) if kernel_path._build_date() < str(since) else 0
 
 
 def node_ratio(model: Model, start: int, count: int, device) -> float:
