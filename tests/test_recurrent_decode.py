@@ -47,7 +47,10 @@ def test_only_the_recurrent_kinds_whose_graph_was_read_carry_it():
     assert lfm.ssm.kind == "shortconv" and not any(state_traffic_by_layer(lfm))
 
 
-@pytest.mark.parametrize("date, extra", [("2026-03-10", 0.0), ("2026-03-11", 4 / 17), ("9999", 4 / 17)])
+# before the fused kernel (2026-03-11) the unfused autoregressive chain: 24 steps against the dense layer's 12 (session
+# 34, gdn34); before Qwen3-Next's graph (PR #16095, 2025-11-28) no delta-net layer ran on Metal at all
+@pytest.mark.parametrize("date, extra", [("2025-11-27", 0.0), ("2026-03-10", 12 / 17), ("2026-03-11", 4 / 17),
+                                         ("9999", 4 / 17)])
 def test_metal_delta_net_layers_pay_four_more_steps_from_the_fused_kernel_on(date, extra):
     metal = machine_from_profile(get_profile("m4-pro-20c-24gb"), 1).devices[0]
     cuda = machine_from_profile(get_profile("rtx 4090"), 1).devices[0]
