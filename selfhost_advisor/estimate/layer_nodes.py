@@ -18,7 +18,7 @@ from __future__ import annotations
 from ..domain import Model
 from .arch_traits import GEMMA4_ARCHS, QWEN_NEXT_ARCHS, SINGLE_KIND_ARCHS
 from .tensors import fused_gate_up_experts
-from . import cuda_path, speed_factors  # speed_factors by attribute: tests patch speed_factors._speed_data
+from . import cuda_path, kernel_path, speed_factors  # speed_factors by attribute: tests patch speed_factors._speed_data
 
 
 def _rule() -> dict:
@@ -76,8 +76,6 @@ def unfused_delta_net_nodes(backend: str | None) -> int:
     since = (rule.get("fused_since") or {}).get(backend or "")
     if not since:
         return 0
-    from . import kernel_path
-
     return int(rule.get("extra") or 0) if kernel_path._build_date() < str(since) else 0
 
 
