@@ -27,8 +27,8 @@ SESSIONS = {27: ("a200006", {"1": 57, "2": 108, "3": 12}), 28: ("1ec9c5b2", {"1"
             29: ("ae64dcbd", {"1": 64, "2": 2}), 30: ("5127431d", {"1": 3, "2": 20, "3": 6, "4": 2, "5": 8, "6": 3}),
             31: ("e86851fe", {"1": 67, "2": 2, "3": 106, "4": 21}), 32: ("27b0092e", {"1": 5, "2": 2, "5": 4}),
             33: ("4d9d9282", {"1": 8, "2": 42, "3": 12, "4": 12, "5": 8, "6": 2, "7": 10, "9": 16}),
-            # session 34: rows34a holds batches 1-4, rows34b 5-8
-            34: ("21ddc234", {"1": 7, "2": 4, "3": 4, "5": 6, "6": 10, "7": 8})}
+            # session 34: rows34a holds batches 1-4, rows34b 5-8, rows34c 9-12
+            34: ("21ddc234", {"1": 7, "2": 4, "3": 4, "5": 6, "6": 10, "7": 8, "9": 30})}
 # a batch scored at another commit than its session's first: (session, batch) -> commit. Session 29's batch 2 (rows29b)
 # was scored at main 2fc225a9 and recorded in its own file, benchmarks/unseen_s29b_blind.txt. Session 30's batch 6
 # (rows30b) was scored at main 55bd9ea4 (main had moved past 5127431d) and appended to benchmarks/unseen_s30_blind.txt.
@@ -36,8 +36,11 @@ SESSIONS = {27: ("a200006", {"1": 57, "2": 108, "3": 12}), 28: ("1ec9c5b2", {"1"
 # benchmarks/unseen_s31_blind.txt.
 # Session 33's batches 3, 4 and 5 (rows33b) were scored at main 7fc61ded (main had moved past 4d9d9282) and appended to
 # benchmarks/unseen_s33b_blind.txt; batches 6 and 7 (rows33c) at main fc84798d, appended to the same file.
+# Session 34's batch 9 (rows34c) was scored at main 322508e7 (main had moved past 21ddc234) and appended to
+# benchmarks/unseen_s34b_blind.txt.
 BATCH_COMMITS = {(29, "2"): "2fc225a9", (30, "6"): "55bd9ea4", (31, "3"): "626040d6", (31, "4"): "626040d6",
-                 (33, "3"): "7fc61ded", (33, "4"): "7fc61ded", (33, "5"): "7fc61ded", (33, "6"): "fc84798d", (33, "7"): "fc84798d"}
+                 (33, "3"): "7fc61ded", (33, "4"): "7fc61ded", (33, "5"): "7fc61ded", (33, "6"): "fc84798d", (33, "7"): "fc84798d",
+                 (34, "9"): "322508e7"}
 ALL = pytest.mark.parametrize("session", sorted(SESSIONS))
 
 
@@ -171,13 +174,16 @@ SEEN_ELSEWHERE = {30: {("pp512", "Q2_K", 6293.79), ("pp512", "Q4_K_M", 8554.05),
                   # tg128 211 is a llama-server run of another card, model and page (pavlokhmel.com).
                   # Session 34 (rows34b, batch 6): the MI300X's qwen3.5:35b tg128 119.60 (b1tg/tinygrad) against an RX 9070 XT
                   # Vulkan llama3.1:8b tg128 119.6 (llamabench_weak.yaml): a coincidence of two runs, found before scoring and kept.
-                  34: {("tg128", "Q4_K_M", 211.0), ("tg128", "Q4_K_M", 119.6)}}
+                  # Session 34 (rows34c, batch 9): the M4 Max's qwen3.5:0.8b tg128 251.49 (brittlewis12/qwen-llm) against an M1
+                  # Pro's smollm2:135m tg128 251.49 (unseen_s26_b2_weak.yaml, LocalMode-Bench): another chip, model and page,
+                  # found by the check before scoring and kept.
+                  34: {("tg128", "Q4_K_M", 211.0), ("tg128", "Q4_K_M", 119.6), ("tg128", "Q4_K_M", 251.49)}}
 
 
 def test_no_other_published_file_has_the_same_test_quant_and_figure():
     """From session 30 on, a row's (test, quant, figure) may sit in no other published file whatever the page: the same
     run can be quoted on two pages (two PRs of one day). The only such figures are session 30's batch-1 rows, known and
-    reported apart, session 31's four coincidences and session 34's two (SEEN_ELSEWHERE); sessions 32 and 33's rows
+    reported apart, session 31's four coincidences and session 34's three (SEEN_ELSEWHERE); sessions 32 and 33's rows
     have none."""
     for session in (30, 31, 32, 33, 34):
         files = _scorer(session).FILES
