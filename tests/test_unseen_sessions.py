@@ -28,7 +28,7 @@ SESSIONS = {27: ("a200006", {"1": 57, "2": 108, "3": 12}), 28: ("1ec9c5b2", {"1"
             31: ("e86851fe", {"1": 67, "2": 2, "3": 106, "4": 21}), 32: ("27b0092e", {"1": 5, "2": 2, "5": 4}),
             33: ("4d9d9282", {"1": 8, "2": 42, "3": 12, "4": 12, "5": 8, "6": 2, "7": 10, "9": 16}),
             # session 34: rows34a holds batches 1-4, rows34b 5-8, rows34c 9-12
-            34: ("21ddc234", {"1": 7, "2": 4, "3": 4, "5": 6, "6": 10, "7": 8, "9": 30})}
+            34: ("21ddc234", {"1": 7, "2": 4, "3": 4, "5": 6, "6": 10, "7": 8, "9": 30, "10": 13})}
 # a batch scored at another commit than its session's first: (session, batch) -> commit. Session 29's batch 2 (rows29b)
 # was scored at main 2fc225a9 and recorded in its own file, benchmarks/unseen_s29b_blind.txt. Session 30's batch 6
 # (rows30b) was scored at main 55bd9ea4 (main had moved past 5127431d) and appended to benchmarks/unseen_s30_blind.txt.
@@ -36,11 +36,11 @@ SESSIONS = {27: ("a200006", {"1": 57, "2": 108, "3": 12}), 28: ("1ec9c5b2", {"1"
 # benchmarks/unseen_s31_blind.txt.
 # Session 33's batches 3, 4 and 5 (rows33b) were scored at main 7fc61ded (main had moved past 4d9d9282) and appended to
 # benchmarks/unseen_s33b_blind.txt; batches 6 and 7 (rows33c) at main fc84798d, appended to the same file.
-# Session 34's batch 9 (rows34c) was scored at main 322508e7 (main had moved past 21ddc234) and appended to
+# Session 34's batches 9 and 10 (rows34c) were scored at main 322508e7 (main had moved past 21ddc234) and appended to
 # benchmarks/unseen_s34b_blind.txt.
 BATCH_COMMITS = {(29, "2"): "2fc225a9", (30, "6"): "55bd9ea4", (31, "3"): "626040d6", (31, "4"): "626040d6",
                  (33, "3"): "7fc61ded", (33, "4"): "7fc61ded", (33, "5"): "7fc61ded", (33, "6"): "fc84798d", (33, "7"): "fc84798d",
-                 (34, "9"): "322508e7"}
+                 (34, "9"): "322508e7", (34, "10"): "322508e7"}
 ALL = pytest.mark.parametrize("session", sorted(SESSIONS))
 
 
