@@ -68,7 +68,7 @@ def _packed_offsets():
 def test_tensor_offsets_that_are_not_packed_in_order_are_a_corrupt_file(capsys, tmp_path, layout):
     # ggml's gguf.cpp (gguf_init_from_file_impl) requires each tensor at the running sum of the padded sizes before it:
     # "tensor '%s' has offset %" PRIu64 ", expected %zu" / "failed to read tensor data". Every tensor at offset 0 was
-    # sized as the sum of the claimed tensors (a 108 KB file as 886 KB of weights: the size check read only the end of
+    # sized as the sum of the claimed tensors (a 109 KB file as 886 KB of weights: the size check read only the end of
     # the furthest tensor)
     packed, total = _packed_offsets()
     sizes = [nb for *_, nb in tiny_tensors()]
