@@ -46,12 +46,14 @@ def group(row: dict) -> str:
     return parts[0]
 
 
-def scored() -> tuple[list[dict], list[dict]]:
-    """(one dict per scored row, one per row the model refused or could not score)."""
+def scored(file_rows: list[dict] | None = None, grouping=None) -> tuple[list[dict], list[dict]]:
+    """(one dict per scored row, one per row the model refused or could not score): this file's rows by group(), or
+    another session's rows by its own grouping (serving_unseen_s34 scores its file here)."""
     from selfhost_advisor.errors import NotSizedModelError
 
+    grouping = grouping or group
     out, failed = [], []
-    for r in rows():
+    for r in (rows() if file_rows is None else file_rows):
         try:
             ours, tpot_s, ttft_s = acc.outcome(r)
             floor = acc.ttft_floor_s(r) if r.get("ttft_ms") else None
@@ -63,7 +65,7 @@ def scored() -> tuple[list[dict], list[dict]]:
             continue
         pub = float(r["published"])
         out.append({"id": r["id"], "kind": r["kind"], "model": r["model"], "hardware": r["hardware"],
-                    "gpus": int(r["gpus"]), "moe": acc._moe(r), "source": source(r), "group": group(r),
+                    "gpus": int(r["gpus"]), "moe": acc._moe(r), "source": source(r), "group": grouping(r),
                     "concurrency": int(r["concurrency"]), "published": pub, "ours": ours,
                     "ratio": ours / pub if pub else None,
                     "tpot_ratio": tpot_s * 1e3 / float(r["tpot_ms"]) if tpot_s and r.get("tpot_ms") else None,
@@ -109,8 +111,9 @@ def _fmt(s: dict) -> str:
             f"0.5-2x {s['within_0.5_2']:2d}  range {s['min']:.2f}-{s['max']:.2f}")
 
 
-def main() -> int:
-    out, failed = scored()
+def main(result: tuple[list[dict], list[dict]] | None = None) -> int:
+    """Print (or with --json dump) the scored rows, the refusals and the summary; `result`: another session's scored()."""
+    out, failed = scored() if result is None else result
     if "--json" in sys.argv[1:]:
         print(json.dumps({"rows": out, "failed": failed, "summary": summary(out)}, indent=1, sort_keys=True))
         return 0
