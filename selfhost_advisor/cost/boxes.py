@@ -9,9 +9,15 @@ from .hosts import host_for
 from .types import Box
 
 
+def _host_kind(profile: Profile) -> str:
+    """The data/cost.yaml host_systems entry a catalog GPU sits in: a data-centre profile's server slot, else one
+    workstation (the price, the source line, the date and the GPUs per box all read this one choice)."""
+    return "server" if profile.id in data()["datacenter_profiles"] else "workstation"
+
+
 def _host(profile: Profile, count: int) -> tuple[float, float, float]:
     """(host price, active watts, idle watts) for `count` GPUs of `profile`."""
-    return host_for(profile, count, datacenter=profile.id in data()["datacenter_profiles"])
+    return host_for(profile, count, datacenter=_host_kind(profile) == "server")
 
 
 def _probe_spec(path: str) -> str:
@@ -213,7 +219,7 @@ def _price_provenance(profile: Profile, count: int, gpu_price: float | None,
     else:
         from .hosts import host_price_date
 
-        kind = "server" if profile.id in data()["datacenter_profiles"] else "workstation"
+        kind = _host_kind(profile)
         h = data()["host_systems"][kind]
         host = (f"data/cost.yaml host_systems.{kind}: ${float(h['usd_per_gpu']):,.0f} a GPU slot" if kind == "server"
                 else f"data/cost.yaml host_systems.workstation: {h['usd_from_profile']} in data/hardware.yaml")
@@ -248,5 +254,5 @@ def max_gpus_per_box(profile_id: str) -> int:
     if profile.kind in ("apple", "apu"):
         return 1
     hosts = data()["host_systems"]
-    kind = "server" if profile.id in data()["datacenter_profiles"] else "workstation"
+    kind = _host_kind(profile)
     return int(hosts[kind].get("max_gpus") or 1)

@@ -77,7 +77,7 @@ def custom_box(spec: str, profile: Profile, count: int, *, gpu_price: float | No
         watts, near = nearest_tdp(profile)
         source = (f"assumed: {watts:g} W, the TDP of {near}, the catalog GPU nearest in memory bandwidth and FP16 "
                   "rate (give tdp= in the spec sheet)")
-    host_usd, host_active, host_idle = host_for(profile, count, datacenter=count > _workstation_max())
+    host_usd, host_active, host_idle = host_for(profile, count, datacenter=_host_kind(count) == "server")
     name = profile.name if profile.name != "custom GPU" else (
         f"custom {profile.memory_bytes / 1e9:.0f}GB {(profile.bandwidth_bytes_per_s or 0) / 1e9:.0f}GB/s "
         f"{(profile.fp16_flops or 0) / 1e12:.0f}TFLOPS")
@@ -92,7 +92,7 @@ def custom_box(spec: str, profile: Profile, count: int, *, gpu_price: float | No
                                                else "price= in the spec sheet"),
         host_source="given with --host-price" if host_price is not None else (
             "none: the price is the whole machine" if profile.kind in ("apple", "apu") else
-            f"data/cost.yaml host_systems.{'server' if count > _workstation_max() else 'workstation'}"),
+            f"data/cost.yaml host_systems.{_host_kind(count)}"),
         **_host_date(profile, count, host_price),
     )
 
@@ -103,14 +103,16 @@ def _host_date(profile, count: int, host_price) -> dict:
         return {}
     from .hosts import host_price_date
 
-    as_of, undated = host_price_date("server" if count > _workstation_max() else "workstation")
+    as_of, undated = host_price_date(_host_kind(count))
     return {"host_price_as_of": as_of, "host_price_undated": undated}
 
 
-def _workstation_max() -> int:
+def _host_kind(count: int) -> str:
+    """The data/cost.yaml host_systems entry a spec-sheet box of `count` GPUs sits in: more GPUs than one workstation
+    holds make it a server's slots (the price, the source line and the date all read this one choice)."""
     from .defaults import data
 
-    return int(data()["host_systems"]["workstation"]["max_gpus"])
+    return "server" if count > int(data()["host_systems"]["workstation"]["max_gpus"]) else "workstation"
 
 
 def custom_machine(box: Box):
