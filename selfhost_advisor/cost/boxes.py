@@ -20,8 +20,9 @@ def _host(profile: Profile, count: int) -> tuple[float, float, float]:
     return host_for(profile, count, datacenter=_host_kind(profile) == "server")
 
 
-def _probe_spec(path: str) -> str:
-    """A saved probe (advisor probe --json) priced through its GPUs' matched catalog profile: '2x rtx-4090'."""
+def _probe_spec(path: str) -> str | None:
+    """A saved probe (advisor probe --json) priced through its GPUs' matched catalog profile: '2x rtx-4090'; None
+    where its GPUs are not one catalog profile (probe_profile reads them)."""
     from ..probe.files import load_probe_file
 
     machine = load_probe_file(path)
@@ -33,11 +34,44 @@ def _probe_spec(path: str) -> str:
             "e.g. --hardware '2x rtx4090'",
         )
     if None in matched or len(matched) != 1:
-        raise UnknownHardwareError(
-            f"probe file {path}: its GPUs are not one catalog profile, so they have no price",
-            "give the matching profile instead, e.g. --hardware '2x rtx4090'",
-        )
+        return None
     return f"{len(machine.devices)}x {matched.pop()}"
+
+
+def probe_profile(path: str):
+    """(Profile, count) of a saved probe whose GPUs match no catalog profile (a card the catalog lacks): its identical
+    GPUs as a spec sheet of the probe's own figures (memory, bandwidth, FP16 rate), priced by --gpu-price as any spec
+    sheet (cost/custom_box.py); mixed GPUs, or a figure the probe did not read, are refused naming what is missing."""
+    from ..catalog.profiles import Profile
+    from ..probe.files import load_probe_file
+
+    machine = load_probe_file(path)
+    devices = machine.devices
+    shapes = {(d.vendor, d.name, d.memory_bytes, d.bandwidth_bytes_per_s, d.fp16_flops, d.unified, d.backend)
+              for d in devices}
+    if len(shapes) != 1:
+        raise UnknownHardwareError(
+            f"probe file {path}: its GPUs are not one model, and the cost model prices identical GPUs",
+            "give a catalog profile or a spec sheet per box, e.g. --hardware '2x rtx4090' or "
+            "--hardware 'custom:vram=24GB,bandwidth=1TB/s,fp16=80TFLOPS' --gpu-price 2500",
+        )
+    d = devices[0]
+    missing = [k for k, v in (("bandwidth", d.bandwidth_bytes_per_s), ("fp16", d.fp16_flops)) if not v]
+    if missing:
+        raise UnknownHardwareError(
+            f"probe file {path}: its GPU {d.name!r} matches no catalog profile and the probe did not read its "
+            f"{' and '.join(missing)}",
+            "give it as a spec sheet with --gpu-price, e.g. --hardware 'custom:vram=24GB,bandwidth=1TB/s,"
+            "fp16=80TFLOPS' --gpu-price 2500",
+        )
+    watts = d.details.power_limit_watts if d.details is not None else None
+    kind = "apple" if d.backend == "metal" and d.unified else ("apu" if d.unified else "gpu")
+    profile = Profile(id="custom", name=d.name, kind=kind, vendor=d.vendor, backend=d.backend,
+                      memory_bytes=d.memory_bytes, bandwidth_bytes_per_s=int(d.bandwidth_bytes_per_s),
+                      fp16_flops=d.fp16_flops, fp16_acc16_flops=d.fp16_acc16_flops,
+                      tdp_watts=float(watts) if watts else None, price_usd=None, unified=d.unified,
+                      raw={"id": "custom", "sources": {"spec": f"saved probe: {path}"}})
+    return profile, len(devices)
 
 
 def rental_rate(profile_id: str) -> tuple[float, float, int, float] | None:
@@ -133,7 +167,11 @@ def box_from_spec(spec: str, *, gpu_price: float | None = None, host_price: floa
         sheet = sheet_profile(spec)
         if sheet is not None:
             return custom_box(spec, *sheet, gpu_price=gpu_price, host_price=host_price, rent_price=rent_price)
-        spec = _probe_spec(spec)
+        catalog = _probe_spec(spec)
+        if catalog is None:  # a GPU the catalog lacks: priced from --gpu-price as a spec sheet of the probe's figures
+            return custom_box(spec, *probe_profile(spec), gpu_price=gpu_price, host_price=host_price,
+                              rent_price=rent_price)
+        spec = catalog
     profile, count, _link = parse_spec(spec)
     words = _backend_words(spec)
     if profile.kind in ("host", "cpu"):

@@ -72,7 +72,8 @@ def custom_box(spec: str, profile: Profile, count: int, *, gpu_price: float | No
                              "give --gpu-price USD per GPU (or price= in the spec sheet; --host-price for the rest of "
                              "the box, --rent-price to rent it instead)")
     if profile.tdp_watts:
-        watts, source = float(profile.tdp_watts), "spec sheet (tdp=)"
+        probed = str((profile.raw.get("sources") or {}).get("spec", "")).startswith("saved probe")
+        watts, source = float(profile.tdp_watts), "the probe's power limit" if probed else "spec sheet (tdp=)"
     else:
         watts, near = nearest_tdp(profile)
         source = (f"assumed: {watts:g} W, the TDP of {near}, the catalog GPU nearest in memory bandwidth and FP16 "
@@ -120,7 +121,9 @@ def custom_machine(box: Box):
     from ..catalog.hardware import machine_from_profile
 
     sheet = sheet_profile(box.spec)
-    if sheet is None:  # the file changed into a probe between two reads
-        raise UnknownHardwareError(f"{box.spec!r} is no longer a spec sheet", "give the spec again")
+    if sheet is None:  # a saved probe whose GPU the catalog lacks (cost/boxes.probe_profile): the machine fit reads
+        from ..probe.files import load_probe_file
+
+        return load_probe_file(box.spec)
     profile, count = sheet
     return machine_from_profile(profile, count)
