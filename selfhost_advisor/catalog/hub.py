@@ -193,6 +193,16 @@ def _repo_refusal(repo: str) -> UnknownModelError:
         return UnknownModelError(f"{clipped(repo)!r} is not a Hub repository id: a part of it is {len(long[0]):,} "
                                  f"characters long, the Hub allows at most {MAX_REPO_PART}",
                                  "check the name, e.g. Qwen/Qwen3-8B")
+    bare = repo.strip("/")
+    if bare != repo and valid_repo(bare):
+        return UnknownModelError(f"{clipped(repo)!r} is not a Hub repository id: it ends or starts with '/'",
+                                 f"give it as {clipped(bare)}")
+    if repo.lower().endswith(".git") and valid_repo(repo[:-4]):
+        return UnknownModelError(f"{clipped(repo)!r} is not a Hub repository id: the Hub refuses an id ending '.git' "
+                                 "(a git clone URL's)", f"give it as {clipped(repo[:-4])}")
+    if "--" in repo or ".." in repo:
+        return UnknownModelError(f"{clipped(repo)!r} is not a Hub repository id: the Hub refuses '--' and '..' in one",
+                                 "check the name, e.g. Qwen/Qwen3-8B")
     return UnknownModelError(f"{clipped(repo)!r} is not a Hub repository id", "expected owner/name, e.g. Qwen/Qwen3-8B")
 
 
@@ -214,8 +224,11 @@ def _missing_repo(repo: str, status: int, code: str, token: bool) -> AdvisorErro
 
 def valid_repo(repo: str) -> bool:
     """owner/name as the Hub allows them: each part at most 96 characters (longer would also overflow a file name in
-    the cache: ENAMETOOLONG was a crash)."""
-    return bool(_REPO.match(repo)) and ".." not in repo and all(len(part) <= MAX_REPO_PART for part in repo.split("/"))
+    the cache: ENAMETOOLONG was a crash). huggingface_hub's validate_repo_id (utils/_validators.py) also refuses '--'
+    and '..' anywhere, an id ending '.git', and a part that starts or ends with '-' or '.' (REPO_ID_REGEX's \\b): such
+    ids were sent to the Hub (audit34b)."""
+    return (bool(_REPO.match(repo)) and ".." not in repo and "--" not in repo and not repo.lower().endswith(".git")
+            and all(len(part) <= MAX_REPO_PART and part[-1] not in "-." for part in repo.split("/")))
 
 
 def _is_file(path: Path) -> bool:

@@ -233,12 +233,12 @@ def resolve_hub(spec: str, query: str, *, quants: tuple[str, ...] = (), offline:
 
     repo, _, tag_quant = spec.partition(":")
     requested = [q for q in ([tag_quant] if tag_quant else []) + list(quants) if q]
-    client = HubClient(repo.strip("/"), offline=offline)
+    client = HubClient(repo, offline=offline)  # 'org/repo/' is refused naming 'org/repo' (was read as it, unsaid)
     try:
         info = client.info()
     except HubError as exc:  # offline or unreachable: name the catalog entry of this repo when there is one
         try:
-            known = catalog.resolve(repo.strip("/")).model.id
+            known = catalog.resolve(repo).model.id
         except UnknownModelError:
             raise exc from None
         hint = f"{exc.hint}; or use the catalog's entry, which works offline: {known}".lstrip("; ")
