@@ -269,6 +269,7 @@ def fit(
     machine, machine_note = eng.engine_machine(machine, version)  # Ollama: an Intel GPU on Vulkan (or the CPU)
     ctx, context_source, context_warnings = _context(eng, m, context, eng.default_context(m, machine, version))
     context_warnings += [machine_note] if machine_note else []
+    context_warnings += [n for n in (eng.version_note(version),) if n]
     ctx, floor_note = eng.context_floor(m, ctx, version)
     context_warnings += [floor_note] if floor_note else []
     from .estimate.driver_notes import device_notes

@@ -153,6 +153,10 @@ class Engine:
         """The context the engine really runs with when it raises a small one: (context, a note or "")."""
         return context, ""
 
+    def version_note(self, request_version: str = "") -> str:
+        """A note on the --engine-version asked for ("" where none is due; engines keeping one set of rules refuse any)."""
+        return ""
+
     def context_over_max(self, model: Model, context: int) -> tuple[int, str]:
         """An explicit context above the model's maximum: (the context the engine runs with, the warning), or
         BadOptionError where the engine refuses it. Default: it runs as asked (mlx_lm reads no maximum)."""

@@ -65,6 +65,15 @@ class Ollama(LlamaCpp):
         raise BadOptionError(f"Ollama {self.version(request_version)} predates the releases we have rules for",
                              f"use {self.params['versions'][-1]['since']} or later")
 
+    def version_note(self, request_version: str = "") -> str:
+        """A --engine-version newer than the newest release read (data/engines.yaml default_version): sized with that
+        release's rules, said (audit34b: '99.0' was sized as the newest release, unsaid)."""
+        newest = str(self.params["default_version"])
+        if request_version and self.version_tuple(request_version) > parse_version(newest):
+            return (f"Ollama {request_version} is newer than the newest release read ({newest}): sized with that "
+                    "release's rules")
+        return ""
+
     def runs_release(self, span: dict | None, request_version: str = "") -> bool:
         if span is None:
             return False
