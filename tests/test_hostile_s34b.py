@@ -227,3 +227,26 @@ def test_every_hint_names_an_option_its_command_has(tmp_path, monkeypatch):
         wrong += [(argv, name, line[:300]) for line in text.splitlines() for name in _flagged(line, options)]
     assert crashed == [], crashed[:3]
     assert wrong == [], wrong[:5]
+
+
+# --- fit --engine ollama --engine-version newer than any release read ------------------------------------------------
+
+@pytest.mark.parametrize("version,said", [("99.0", True), ("0.33.1", True), ("0.33.0", False), ("0.12.11", False)])
+def test_an_ollama_release_newer_than_any_read_is_sized_with_the_newest_rules_and_said(capsys, version, said):
+    # '99.0' was sized as the newest release read (data/engines.yaml default_version), unsaid
+    code, out, err = run(capsys, "fit", "llama3.1:8b", "--vram", "24GB", "--engine", "ollama", "--engine-version",
+                         version, "--json")
+    assert code == 0, err
+    notes = [w for w in json.loads(out)["warnings"] if "newer than the newest release read" in w]
+    assert bool(notes) == said, notes
+    assert not said or version in notes[0]
+
+
+# --- models --search: a long text is clipped on the summary line ------------------------------------------------------
+
+def test_a_10k_character_search_is_not_echoed_whole(capsys):
+    code, out, err = run(capsys, "models", "--search", "a" * 10_000)
+    assert code == 0, err
+    assert len(out) < 500 and "..." in out, len(out)
+    code, out, err = run(capsys, "models", "--search", "a" * 10_000, "--json")
+    assert code == 0 and json.loads(out)["filters"]["search"] == "a" * 10_000

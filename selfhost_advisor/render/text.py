@@ -290,7 +290,10 @@ def filter_words(f) -> str:
     """"matching 'coder', license mit, context >= 131,072" for a catalog.search.ModelFilter ("" for none)."""
     if f is None:
         return ""
-    asked = [f"matching {f.search!r}"] if f.search else []
+    from ..termsafe import clipped
+
+    # clipped: a 10,000-character --search was echoed whole on the summary line (audit34b); --json keeps it whole
+    asked = [f"matching {clipped(f.search)!r}"] if f.search else []
     asked += [f"{k} {','.join(v)}" for k, v in (("family", f.families), ("license", f.licenses),
                                                  ("use case", f.use_cases)) if v]
     if f.min_context:
