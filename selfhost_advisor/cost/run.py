@@ -280,16 +280,6 @@ def build_comparison(
                        cached_input_share=cached_input_share, batch_share=batch_share, max_ttft=max_ttft,
                        cache_write_share=cache_write_share, cached_prompt_tokens=cached_prompt_tokens)
     over = ""
-    if w.request_tokens > m.max_context:  # a request longer than the model takes: as serve (api.serve), vLLM refuses
-        # a max_model_len above the maximum (the others run and say so below); was priced, 'a bigger box serves it'
-        try:
-            _engine(engine).context_over_max(m, w.request_tokens)
-        except BadOptionError as exc:
-            raise BadOptionError(
-                exc.message.replace(f"context {w.request_tokens:,}",
-                                    f"--prompt-tokens + --output-tokens {w.request_tokens:,}", 1),
-                f"give --prompt-tokens and --output-tokens that add up to {m.max_context} or less (or set "
-                "VLLM_ALLOW_LONG_MAX_MODEL_LEN=1, as vLLM says)") from None
     if w.context > m.max_context:  # --context above the maximum: what the engine does (engines/*.py context_over_max)
         from ..engines import get_engine
         from ..record import replace as _replace
