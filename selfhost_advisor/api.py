@@ -596,14 +596,10 @@ def serve(
                              "e.g. --gpu-memory-utilization 0.9")
     if prompt_tokens + output_tokens > resolved.model.max_context:
         # vLLM refuses a max_model_len above the model's maximum (exit 2); the others run and the report warns.
-        # serve has no --context: the hint names the options that size it (session 34)
-        try:
-            eng.context_over_max(resolved.model, prompt_tokens + output_tokens)
-        except BadOptionError as exc:
-            raise BadOptionError(
-                exc.message.replace("context ", "--prompt-tokens + --output-tokens ", 1),
-                f"give --prompt-tokens and --output-tokens that add up to {resolved.model.max_context} or less (or set "
-                "VLLM_ALLOW_LONG_MAX_MODEL_LEN=1, as vLLM says)") from None
+        # serve has no --context: the message names the options that size it (session 34)
+        eng.context_over_max(resolved.model, prompt_tokens + output_tokens, asked=(
+            "--prompt-tokens + --output-tokens",
+            f"--prompt-tokens and --output-tokens that add up to {resolved.model.max_context} or less"))
     options = FitRequest(context=prompt_tokens + output_tokens, engine=eng.name, kv_cache_type=kv,
                          gpu_memory_utilization=gpu_memory_utilization, max_num_seqs=max_num_seqs,
                          max_num_batched_tokens=max_num_batched_tokens, enforce_eager=enforce_eager,

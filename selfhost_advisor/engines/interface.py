@@ -157,10 +157,12 @@ class Engine:
         """A note on the --engine-version asked for ("" where none is due; engines keeping one set of rules refuse any)."""
         return ""
 
-    def context_over_max(self, model: Model, context: int) -> tuple[int, str]:
+    def context_over_max(self, model: Model, context: int, asked: tuple[str, str] | None = None) -> tuple[int, str]:
         """An explicit context above the model's maximum: (the context the engine runs with, the warning), or
-        BadOptionError where the engine refuses it. Default: it runs as asked (mlx_lm reads no maximum)."""
-        return context, f"context {context:,} exceeds {model.id}'s maximum {model.max_context:,}"
+        BadOptionError where the engine refuses it. Default: it runs as asked (mlx_lm reads no maximum). `asked`: what
+        the user's options call that context and how to bring it under the maximum (serve sizes it from
+        --prompt-tokens + --output-tokens); None: fit's --context."""
+        return context, f"{context_name(asked)} {context:,} exceeds {model.id}'s maximum {model.max_context:,}"
 
     def kv_cache_label(self, kv_cache_type: str) -> str:
         """How the text output names the KV cache type this engine stores for the request's --kv-cache."""
@@ -255,3 +257,8 @@ class Engine:
         """True only when no weight format of `model` can be placed fully on the machine's GPUs, known without
         evaluating one (planning commands then skip the model: estimate/fit.py best_pick). False: not known."""
         return False
+
+
+def context_name(asked: tuple[str, str] | None) -> str:
+    """What an over-maximum context is called in a message (Engine.context_over_max's `asked`): 'context' for fit's."""
+    return asked[0] if asked else "context"

@@ -17,7 +17,7 @@ from ..estimate.placement import device_budgets, place
 from ..estimate.server_host import with_served
 from ..estimate.speed import estimate_speed
 from ..record import replace
-from .interface import Engine
+from .interface import Engine, context_name
 
 if TYPE_CHECKING:
     from ..catalog.resolve import Resolved
@@ -68,13 +68,13 @@ class LlamaCpp(Engine):
                 f"are refused; to embed up to {request.context:,} add -b {request.context} -ub {request.context} "
                 f"({grows})")
 
-    def context_over_max(self, model: Model, context: int) -> tuple[int, str]:
+    def context_over_max(self, model: Model, context: int, asked: tuple[str, str] | None = None) -> tuple[int, str]:
         """llama.cpp warns and runs: llama_context allocates the KV cache for -c ("n_ctx_seq (N) > n_ctx_train (M) --
         possible training context overflow") and llama-server then caps each slot at the maximum ("the slot context
         (N) exceeds the training context of the model (M) - capping", tools/server/server-context.cpp). So the
         memory is the asked context's and no request can use more than the maximum."""
-        return context, (f"context {context:,} exceeds {model.id}'s maximum {model.max_context:,}: llama-server "
-                         f"allocates the KV cache for -c {context} but caps each slot at {model.max_context:,} tokens")
+        return context, (f"{context_name(asked)} {context:,} exceeds {model.id}'s maximum {model.max_context:,}: "
+                         f"llama-server allocates the KV cache for -c {context} but caps each slot at {model.max_context:,} tokens")
 
     def buying_quants(self, quants: tuple[Quant, ...]) -> tuple[Quant, ...]:
         floor = self.quant(QUALITY_FLOOR).rank

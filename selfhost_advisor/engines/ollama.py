@@ -19,6 +19,7 @@ from ..estimate.memory_engine import parse_version  # the Ollama release numbers
 from ..estimate.projector import has_vision, vision_config
 from ..estimate.projector import projector as vision_projector
 from ..record import replace
+from .interface import context_name
 from .llamacpp import LlamaCpp
 from .ollama_blob import blob_model, blob_note, library_file
 from .ollama_launch import available_bytes, launch
@@ -159,13 +160,13 @@ class Ollama(LlamaCpp):
         return runs, (f"context {context:,} is below Ollama's floor for vision models: it runs {model.id} with num_ctx "
                       f"{runs:,} (server/sched.go: \"multimodal models require at least 2048 context\"), so it is sized at that")
 
-    def context_over_max(self, model: Model, context: int) -> tuple[int, str]:
+    def context_over_max(self, model: Model, context: int, asked: tuple[str, str] | None = None) -> tuple[int, str]:
         """Ollama lowers num_ctx to the GGUF's context_length before it starts the runner (llm/server.go:
         `if opts.NumCtx > int(trainCtx) && trainCtx > 0 { slog.Warn("requested context size too large for model" ..);
         opts.NumCtx = int(trainCtx) }`), so the memory is the maximum's."""
-        return model.max_context, (f"context {context:,} exceeds {model.id}'s maximum {model.max_context:,}: Ollama lowers "
-                                   f"num_ctx to {model.max_context:,} (\"requested context size too large for model\"), "
-                                   "so it is sized at that")
+        return model.max_context, (f"{context_name(asked)} {context:,} exceeds {model.id}'s maximum "
+                                   f"{model.max_context:,}: Ollama lowers num_ctx to {model.max_context:,} "
+                                   "(\"requested context size too large for model\"), so it is sized at that")
 
     def step_batch(self, request: FitRequest) -> int:
         """num_batch given: Ollama passes -b N -ub N (llm/llama_server.go appendBatchArgs), so a step holds N tokens."""

@@ -16,7 +16,7 @@ from ..estimate.vllm import check_layers, get_vllm_quant, plan, vllm_quants, vll
 from ..estimate.vllm import check_request as check_vllm_request
 from ..estimate.vllm_weights import vision_bytes
 from ..termsafe import folded
-from .interface import Engine
+from .interface import Engine, context_name
 
 if TYPE_CHECKING:
     from ..domain import FitRequest, Machine, Model, Quant
@@ -60,7 +60,7 @@ class Vllm(Engine):
     def select_quants(self, resolved, names) -> tuple[Quant, ...]:
         return self.quants(names) if names else self.model_quants(resolved.model)
 
-    def context_over_max(self, model: Model, context: int) -> tuple[int, str]:
+    def context_over_max(self, model: Model, context: int, asked: tuple[str, str] | None = None) -> tuple[int, str]:
         """vLLM refuses a max_model_len above the derived maximum unless VLLM_ALLOW_LONG_MAX_MODEL_LEN is set
         (vllm/config/model.py _get_and_verify_max_len: "User-specified max_model_len (N) is greater than the derived
         max_model_len (max_position_embeddings=M ...). To allow overriding this maximum, set the env var
@@ -68,12 +68,13 @@ class Vllm(Engine):
         import os
 
         if os.environ.get("VLLM_ALLOW_LONG_MAX_MODEL_LEN", "").strip().lower() in ("1", "true"):
-            return context, (f"context {context:,} exceeds {model.id}'s maximum {model.max_context:,}: allowed by "
-                             "VLLM_ALLOW_LONG_MAX_MODEL_LEN; positions past the maximum give wrong outputs")
+            return context, (f"{context_name(asked)} {context:,} exceeds {model.id}'s maximum {model.max_context:,}: "
+                             "allowed by VLLM_ALLOW_LONG_MAX_MODEL_LEN; positions past the maximum give wrong outputs")
+        fix = asked[1] if asked else f"--context {model.max_context} or less"
         raise BadOptionError(
-            f"context {context:,} is above {model.id}'s maximum {model.max_context:,}: vLLM refuses a max_model_len "
-            "above the model's derived maximum",
-            f"give --context {model.max_context} or less (or set VLLM_ALLOW_LONG_MAX_MODEL_LEN=1, as vLLM says)")
+            f"{context_name(asked)} {context:,} is above {model.id}'s maximum {model.max_context:,}: vLLM refuses a "
+            "max_model_len above the model's derived maximum",
+            f"give {fix} (or set VLLM_ALLOW_LONG_MAX_MODEL_LEN=1, as vLLM says)")
 
     def check_quants(self, quants, machine: Machine) -> None:
         """GPTQ named on an Intel GPU: exit 2 with the formats that run there (data/engines.yaml vllm_platform_formats)."""
