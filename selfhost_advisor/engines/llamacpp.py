@@ -90,17 +90,16 @@ class LlamaCpp(Engine):
         if proj:
             mem = replace(mem, projector_bytes=proj)
         margin = self.gpu_margin_bytes(model, request)
+        buffers = mem  # llama.cpp's own buffers
         planned = self.planned_graph(model, quant, request) if machine.devices else None
         if planned is not None:  # the engine lays layers out with its own graph estimate, not the buffers' sizes
             partial, full, layer_buffer = planned
-            mem, margin = replace(mem, compute_buffer_bytes=max(partial, full)), margin + layer_buffer
+            mem, margin = replace(buffers, compute_buffer_bytes=max(partial, full)), margin + layer_buffer
         placement = place(mem, machine, margin_bytes=margin,
                           os_reserve_bytes=int(runtime["os_reserve_bytes"]), host_ram_known=host_ram_known)
-        if planned is not None and placement.gpu_layers:
-            mem = replace(mem, compute_buffer_bytes=full if placement.gpu_layers == placement.total_layers else partial)
-        elif planned is not None:  # no layer on a GPU: no graph reserved there, llama.cpp's buffer in RAM
-            mem = estimate_memory(model, quant, request, n_gpus=len(machine.devices), backend=backend)
-            mem = replace(mem, projector_bytes=proj) if proj else mem
+        if planned is not None:  # the graph planned for the layout placed; no layer on a GPU: llama.cpp's buffer in RAM
+            mem = replace(buffers, compute_buffer_bytes=full if placement.gpu_layers == placement.total_layers
+                          else partial) if placement.gpu_layers else buffers
         speed = estimate_speed(model, quant, placement, machine, kv_cache_type=request.kv_cache_type,
                                decode_depth=depth, prefill_depth=min(depth, 256), n_ubatch=request.n_ubatch)
         opt = FitOption(quant=quant, memory=mem, placement=placement, speed=speed)
