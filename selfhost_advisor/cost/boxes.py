@@ -20,12 +20,9 @@ def _host(profile: Profile, count: int) -> tuple[float, float, float]:
     return host_for(profile, count, datacenter=_host_kind(profile) == "server")
 
 
-def _probe_spec(path: str) -> str | None:
-    """A saved probe (advisor probe --json) priced through its GPUs' matched catalog profile: '2x rtx-4090'; None
-    where its GPUs are not one catalog profile (probe_profile reads them)."""
-    from ..probe.files import load_probe_file
-
-    machine = load_probe_file(path)
+def _probe_spec(machine, path: str) -> str | None:
+    """A saved probe (advisor probe --json, loaded from `path`) priced through its GPUs' matched catalog profile:
+    '2x rtx-4090'; None where its GPUs are not one catalog profile (probe_profile reads them)."""
     matched = {d.matched_profile for d in machine.devices}
     if not machine.devices:  # a laptop's or CPU server's probe: it said "its GPUs are not one catalog profile"
         raise UnknownHardwareError(
@@ -38,14 +35,13 @@ def _probe_spec(path: str) -> str | None:
     return f"{len(machine.devices)}x {matched.pop()}"
 
 
-def probe_profile(path: str):
-    """(Profile, count) of a saved probe whose GPUs match no catalog profile (a card the catalog lacks): its identical
-    GPUs as a spec sheet of the probe's own figures (memory, bandwidth, FP16 rate), priced by --gpu-price as any spec
-    sheet (cost/custom_box.py); mixed GPUs, or a figure the probe did not read, are refused naming what is missing."""
+def probe_profile(machine, path: str):
+    """(Profile, count) of a saved probe (loaded from `path`) whose GPUs match no catalog profile (a card the catalog
+    lacks): its identical GPUs as a spec sheet of the probe's own figures (memory, bandwidth, FP16 rate), priced by
+    --gpu-price as any spec sheet (cost/custom_box.py); mixed GPUs, or a figure the probe did not read, are refused
+    naming what is missing."""
     from ..catalog.profiles import Profile
-    from ..probe.files import load_probe_file
 
-    machine = load_probe_file(path)
     devices = machine.devices
     shapes = {(d.vendor, d.name, d.memory_bytes, d.bandwidth_bytes_per_s, d.fp16_flops, d.unified, d.backend)
               for d in devices}
@@ -70,7 +66,8 @@ def probe_profile(path: str):
                       memory_bytes=d.memory_bytes, bandwidth_bytes_per_s=int(d.bandwidth_bytes_per_s),
                       fp16_flops=d.fp16_flops, fp16_acc16_flops=d.fp16_acc16_flops,
                       tdp_watts=float(watts) if watts else None, price_usd=None, unified=d.unified,
-                      raw={"id": "custom", "sources": {"spec": f"saved probe: {path}"}})
+                      raw={"id": "custom",
+                           "sources": {"spec": f"saved probe: {path}", "tdp": "the probe's power limit"}})
     return profile, len(devices)
 
 
@@ -167,9 +164,12 @@ def box_from_spec(spec: str, *, gpu_price: float | None = None, host_price: floa
         sheet = sheet_profile(spec)
         if sheet is not None:
             return custom_box(spec, *sheet, gpu_price=gpu_price, host_price=host_price, rent_price=rent_price)
-        catalog = _probe_spec(spec)
+        from ..probe.files import load_probe_file
+
+        machine = load_probe_file(spec)
+        catalog = _probe_spec(machine, spec)
         if catalog is None:  # a GPU the catalog lacks: priced from --gpu-price as a spec sheet of the probe's figures
-            return custom_box(spec, *probe_profile(spec), gpu_price=gpu_price, host_price=host_price,
+            return custom_box(spec, *probe_profile(machine, spec), gpu_price=gpu_price, host_price=host_price,
                               rent_price=rent_price)
         spec = catalog
     profile, count, _link = parse_spec(spec)

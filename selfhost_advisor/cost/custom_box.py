@@ -72,8 +72,8 @@ def custom_box(spec: str, profile: Profile, count: int, *, gpu_price: float | No
                              "give --gpu-price USD per GPU (or price= in the spec sheet; --host-price for the rest of "
                              "the box, --rent-price to rent it instead)")
     if profile.tdp_watts:
-        probed = str((profile.raw.get("sources") or {}).get("spec", "")).startswith("saved probe")
-        watts, source = float(profile.tdp_watts), "the probe's power limit" if probed else "spec sheet (tdp=)"
+        # a saved probe's profile names its power limit as the source (cost/boxes.probe_profile)
+        watts, source = float(profile.tdp_watts), (profile.raw.get("sources") or {}).get("tdp") or "spec sheet (tdp=)"
     else:
         watts, near = nearest_tdp(profile)
         source = (f"assumed: {watts:g} W, the TDP of {near}, the catalog GPU nearest in memory bandwidth and FP16 "
