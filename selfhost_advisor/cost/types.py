@@ -98,11 +98,13 @@ class CostParams:
         """The fixed part of operations (no boxes)."""
         return self.ops_hours_per_month * self.ops_usd_per_hour
 
+    def operations_hours_for(self, units: int) -> float:
+        """Engineer-hours a month of a fleet's operations: fixed hours + hours per box x boxes; none without boxes."""
+        return self.ops_hours_per_month + self.ops_hours_per_box * units if units > 0 else 0.0
+
     def operations_usd_for(self, units: int) -> float:
-        """Operations of a fleet: (fixed hours + hours per box x boxes) x rate; none without boxes."""
-        if units <= 0:
-            return 0.0
-        return (self.ops_hours_per_month + self.ops_hours_per_box * units) * self.ops_usd_per_hour
+        """Operations of a fleet: its engineer-hours (operations_hours_for) x rate."""
+        return self.operations_hours_for(units) * self.ops_usd_per_hour
 
 
 @record

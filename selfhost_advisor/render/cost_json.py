@@ -43,12 +43,9 @@ def _format(o: SelfHostOption, c: CostComparison | None) -> dict[str, Any]:
 
 
 def _ops_hours(o: SelfHostOption, c: CostComparison | None) -> float | None:
-    """Engineer-hours a month the option's operations bill pays for: the fixed hours + hours per box x boxes
-    (cost/types.py CostParams.operations_usd_for); null without the comparison's parameters."""
-    if c is None:
-        return None
-    p = c.params
-    return _r(p.ops_hours_per_month + p.ops_hours_per_box * o.units)
+    """Engineer-hours a month the option's operations bill pays for (cost/types.py CostParams.operations_hours_for);
+    null without the comparison's parameters."""
+    return _r(c.params.operations_hours_for(o.units)) if c is not None else None
 
 
 def self_host_dict(o: SelfHostOption, amortize_months: float = 36.0, tokens: int = 0,

@@ -515,7 +515,7 @@ def bill_lines(c: CostComparison) -> list[str]:
                      f", {p.residual_value_share:.0%} resold" if p.residual_value_share else ""))
 
     def ops(o) -> str:
-        h = p.ops_hours_per_month + p.ops_hours_per_box * o.units
+        h = p.operations_hours_for(o.units)
         return f"operations {_usd(o.monthly_usd.operations)} ({h:,.3g} engineer-h x ${p.ops_usd_per_hour:g})"
 
     out = []
