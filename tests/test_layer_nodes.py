@@ -71,12 +71,18 @@ def _decode(model_id: str, quant: str, machine) -> float:
     return estimate_speed(model, get_quant(quant), pl, machine, decode_depth=0, prefill_depth=0).decode_tokens_per_s
 
 
-def test_rocm_moe_decode_pays_the_fixed_time_per_node_and_dense_decode_is_unchanged():
-    m = _device("rx 7900 xtx", "rocm")
-    off = {**speed_factors._speed_data(), "decode_layer_nodes": {**_rule(), "families": []}}
-    with_rule = _decode("qwen3:30b-a3b", "Q4_K_M", m), _decode("llama3.1:8b", "Q4_K_M", m)
+def _with_and_without(model_id: str, machine, families: list[str]) -> tuple[tuple[float, float], tuple[float, float]]:
+    """((model_id, Llama 3.1 8B) Q4_K_M decode with the shipped node rule, the same with decode_layer_nodes.families
+    set to `families` (the machine's family left out))."""
+    off = {**speed_factors._speed_data(), "decode_layer_nodes": {**_rule(), "families": families}}
+    with_rule = _decode(model_id, "Q4_K_M", machine), _decode("llama3.1:8b", "Q4_K_M", machine)
     with mock.patch.object(speed_factors, "_speed_data", lambda: off):
-        without = _decode("qwen3:30b-a3b", "Q4_K_M", m), _decode("llama3.1:8b", "Q4_K_M", m)
+        without = _decode(model_id, "Q4_K_M", machine), _decode("llama3.1:8b", "Q4_K_M", machine)
+    return with_rule, without
+
+
+def test_rocm_moe_decode_pays_the_fixed_time_per_node_and_dense_decode_is_unchanged():
+    with_rule, without = _with_and_without("qwen3:30b-a3b", _device("rx 7900 xtx", "rocm"), [])
     assert with_rule[1] == pytest.approx(without[1], rel=1e-12)
     assert with_rule[0] < without[0] * 0.95  # 36 nodes a layer against the fitted 22
 
@@ -84,11 +90,7 @@ def test_rocm_moe_decode_pays_the_fixed_time_per_node_and_dense_decode_is_unchan
 def test_a_discrete_intel_gpu_under_vulkan_pays_its_moe_nodes_and_its_dense_decode_is_unchanged():
     """Session 34 (5b-vk34): the Arc Pro B70 under Vulkan had neither the node count nor the iGPU dispatch term, so an
     MoE layer paid a dense layer's fixed time; with the count its Qwen3-30B-A3B decode is slower, Llama 3.1 8B's not."""
-    m = _device("arc pro b70", "vulkan")
-    off = {**speed_factors._speed_data(), "decode_layer_nodes": {**_rule(), "families": ["rocm", "sycl"]}}
-    with_rule = _decode("qwen3:30b-a3b", "Q4_K_M", m), _decode("llama3.1:8b", "Q4_K_M", m)
-    with mock.patch.object(speed_factors, "_speed_data", lambda: off):
-        without = _decode("qwen3:30b-a3b", "Q4_K_M", m), _decode("llama3.1:8b", "Q4_K_M", m)
+    with_rule, without = _with_and_without("qwen3:30b-a3b", _device("arc pro b70", "vulkan"), ["rocm", "sycl"])
     assert with_rule[1] == pytest.approx(without[1], rel=1e-12)
     assert with_rule[0] < without[0] * 0.99
 
@@ -114,11 +116,7 @@ def test_sycl_scales_a_dense_hybrid_layer_by_its_nodes_and_leaves_moe_models_to_
         llama = get("llama3.1:8b")
         assert node_ratio(llama, 0, llama.n_layers, d) == llama.n_layers
         # and the decode it prices: Qwen3.5 9B on an A770 slower with the rule, a dense model unchanged
-        m = _device("arc a770 16gb", "sycl")
-        off = {**speed_factors._speed_data(), "decode_layer_nodes": {**_rule(), "families": ["rocm", "vulkan"]}}
-        with_rule = _decode("qwen3.5:9b", "Q4_K_M", m), _decode("llama3.1:8b", "Q4_K_M", m)
-        with mock.patch.object(speed_factors, "_speed_data", lambda: off):
-            without = _decode("qwen3.5:9b", "Q4_K_M", m), _decode("llama3.1:8b", "Q4_K_M", m)
+        with_rule, without = _with_and_without("qwen3.5:9b", _device("arc a770 16gb", "sycl"), ["rocm", "vulkan"])
         assert with_rule[1] == pytest.approx(without[1], rel=1e-12)
         assert with_rule[0] < without[0] * 0.97
 
